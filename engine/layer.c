@@ -1,0 +1,318 @@
+/* What every layer kind shares: the registry, creation from defaults, building with
+ * weight allocation, and running a layer on its own. */
+#include "layer.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "layers/layers.h"
+#include "random.h"
+
+const char *const nn_padding_choices[] = {"valid", "same", NULL};
+const char *const nn_data_format_choices[] = {"channels_last", "channels_first", NULL};
+
+static const nn_layer_class *const layer_classes[] = {
+    &nn_conv2d_class,  &nn_maxpool2d_class, &nn_flatten_class,    &nn_dense_class,
+    &nn_dropout_class, &nn_batchnorm_class, &nn_activation_class, NULL,
+};
+
+const nn_layer_class *const *nn_layer_classes(void) { return layer_classes; }
+
+const nn_layer_class *nn_layer_class_find(const char *name)
+{
+    for (int i = 0; layer_classes[i]; i++) {
+        const nn_layer_class *cls = layer_classes[i];
+        if (strcmp(cls->name, name) == 0 || (cls->alias && strcmp(cls->alias, name) == 0))
+            return cls;
+    }
+    return NULL;
+}
+
+const nn_arg_spec *nn_layer_class_arg(const nn_layer_class *cls, const char *name)
+{
+    for (int i = 0; i < cls->arg_count; i++)
+        if (strcmp(cls->args[i].name, name) == 0)
+            return &cls->args[i];
+    return NULL;
+}
+
+int64_t nn_window_output(int64_t input, int64_t window, int64_t stride, int64_t dilation,
+                         int padding, int64_t *pad_before, char *text, size_t text_size)
+{
+    int64_t effective = window + (window - 1) * (dilation - 1);
+    int64_t output;
+    if (padding == NN_PADDING_SAME) {
+        output = (input + stride - 1) / stride;
+        int64_t total = (output - 1) * stride + effective - input;
+        if (total < 0)
+            total = 0;
+        *pad_before = total / 2;
+        snprintf(text, text_size, "ceil(%lld / %lld) = %lld", (long long)input,
+                 (long long)stride, (long long)output);
+    } else {
+        *pad_before = 0;
+        output = input >= effective ? (input - effective) / stride + 1 : 0;
+        if (dilation > 1)
+            snprintf(text, text_size,
+                     "floor((%lld - %lld) / %lld) + 1 = %lld  [dilated window %lld + "
+                     "(%lld - 1)*(%lld - 1) = %lld]",
+                     (long long)input, (long long)effective, (long long)stride,
+                     (long long)output, (long long)window, (long long)window,
+                     (long long)dilation, (long long)effective);
+        else
+            snprintf(text, text_size, "floor((%lld - %lld) / %lld) + 1 = %lld",
+                     (long long)input, (long long)window, (long long)stride,
+                     (long long)output);
+    }
+    return output;
+}
+
+nn_status nn_layer_create(nn_layer **out, const nn_layer_class *cls)
+{
+    *out = NULL;
+    nn_layer *layer = calloc(1, cls->size);
+    if (!layer)
+        return nn_error(NN_ERR_MEMORY, "out of memory creating a %s layer", cls->name);
+    layer->cls = cls;
+    layer->refcount = 1;
+    layer->trainable = true;
+    layer->activation = nn_activation_default(NN_ACTIVATION_LINEAR);
+    snprintf(layer->name, sizeof layer->name, "%s", cls->base_name);
+    cls->set_defaults(layer);
+    *out = layer;
+    return NN_OK;
+}
+
+nn_status nn_layer_finish(nn_layer *layer)
+{
+    if (layer->cls->validate)
+        NN_TRY(layer->cls->validate(layer));
+    layer->seed = nn_random_global_seed();
+    layer->stream = nn_random_next_stream();
+    return NN_OK;
+}
+
+void *nn_layer_arg_pointer(nn_layer *layer, const nn_arg_spec *spec)
+{
+    return (char *)layer + spec->offset;
+}
+
+void nn_layer_retain(nn_layer *layer)
+{
+    if (layer)
+        layer->refcount++;
+}
+
+static void free_params(nn_layer *layer)
+{
+    for (int i = 0; i < layer->param_count; i++) {
+        nn_tensor_free(layer->params[i].value);
+        nn_tensor_free(layer->params[i].grad);
+        layer->params[i].value = NULL;
+        layer->params[i].grad = NULL;
+    }
+    layer->param_count = 0;
+}
+
+void nn_layer_release(nn_layer *layer)
+{
+    if (!layer || --layer->refcount > 0)
+        return;
+    if (layer->cls->destroy)
+        layer->cls->destroy(layer);
+    free_params(layer);
+    free(layer->preactivation);
+    free(layer);
+}
+
+nn_status nn_layer_reserve(nn_layer *layer, int64_t batch)
+{
+    if (nn_activation_backward_needs_input(layer->activation.kind)) {
+        size_t needed = (size_t)batch * (size_t)nn_shape_inner(&layer->output_shape, 1);
+        if (needed > layer->preactivation_capacity) {
+            float *buffer = realloc(layer->preactivation, needed * sizeof(float));
+            if (!buffer)
+                return nn_error(NN_ERR_MEMORY, "out of memory reserving layer \"%s\" for a "
+                                "batch of %lld", layer->name, (long long)batch);
+            layer->preactivation = buffer;
+            layer->preactivation_capacity = needed;
+        }
+    }
+    if (layer->cls->reserve)
+        return layer->cls->reserve(layer, batch);
+    return NN_OK;
+}
+
+void nn_layer_activate_forward(nn_layer *layer, nn_exec *exec, float *out, size_t n,
+                               size_t axis_size)
+{
+    if (exec->logits)
+        memcpy(exec->logits, out, n * sizeof(float));
+    if (layer->activation.kind == NN_ACTIVATION_LINEAR)
+        return;
+    if (exec->training && nn_activation_backward_needs_input(layer->activation.kind))
+        memcpy(layer->preactivation, out, n * sizeof(float));
+    exec->backend->activation_forward(layer->activation, out, out, n, axis_size);
+}
+
+void nn_layer_activate_backward(nn_layer *layer, nn_exec *exec, float *dz, const float *dy,
+                                const float *y, size_t n, size_t axis_size)
+{
+    if (exec->doutput_is_preactivation || layer->activation.kind == NN_ACTIVATION_LINEAR) {
+        if (dz != dy)
+            memmove(dz, dy, n * sizeof(float));
+        return;
+    }
+    exec->backend->activation_backward(layer->activation, dz, dy, layer->preactivation, y, n,
+                                       axis_size);
+}
+
+void nn_layer_activity_penalty(nn_layer *layer, nn_exec *exec, const float *out,
+                               float *dout, size_t n, int64_t batch)
+{
+    if (!nn_regularizer_active(&layer->activity_regularizer))
+        return;
+    /* Keras divides the activity penalty by the batch size. */
+    double penalty = nn_regularizer_apply(&layer->activity_regularizer, out, NULL, n);
+    exec->activity_penalty += penalty / (double)batch;
+    if (dout) {
+        float l1 = layer->activity_regularizer.l1 / (float)batch;
+        float l2 = 2.0f * layer->activity_regularizer.l2 / (float)batch;
+        for (size_t i = 0; i < n; i++)
+            dout[i] += l1 * (out[i] > 0.0f ? 1.0f : out[i] < 0.0f ? -1.0f : 0.0f) + l2 * out[i];
+    }
+}
+
+int nn_layer_declare_param(nn_layer *layer, const char *name, const nn_shape *shape,
+                           bool trainable, nn_initializer initializer,
+                           nn_regularizer regularizer, nn_constraint constraint)
+{
+    int index = layer->param_count++;
+    nn_param *param = &layer->params[index];
+    *param = (nn_param){.name = name,
+                        .shape = *shape,
+                        .trainable = trainable,
+                        .initializer = initializer,
+                        .regularizer = regularizer,
+                        .constraint = constraint};
+    return index;
+}
+
+nn_param *nn_layer_param(nn_layer *layer, const char *name)
+{
+    for (int i = 0; i < layer->param_count; i++)
+        if (strcmp(layer->params[i].name, name) == 0)
+            return &layer->params[i];
+    return NULL;
+}
+
+int64_t nn_layer_count_params(const nn_layer *layer, bool trainable)
+{
+    int64_t total = 0;
+    for (int i = 0; i < layer->param_count; i++) {
+        const nn_param *param = &layer->params[i];
+        bool counts_as_trainable = param->trainable && layer->trainable;
+        if (counts_as_trainable == trainable)
+            total += nn_shape_inner(&param->shape, 0);
+    }
+    return total;
+}
+
+/* Compares the non-batch axes of a new input with those the layer was built for. */
+static nn_status check_built_input(const nn_layer *layer, const nn_shape *input)
+{
+    char expected[128], received[128];
+    bool same = input->ndim == layer->input_shape.ndim;
+    for (int i = 1; same && i < input->ndim; i++)
+        same = input->dims[i] == layer->input_shape.dims[i];
+    if (same)
+        return NN_OK;
+    return nn_error(NN_ERR_SHAPE,
+                    "Input 0 of layer \"%s\" is incompatible with the layer: it was built "
+                    "for input shape %s, but received input with shape %s",
+                    layer->name, nn_shape_format(&layer->input_shape, expected, sizeof expected),
+                    nn_shape_format(input, received, sizeof received));
+}
+
+nn_status nn_layer_build(nn_layer *layer, const nn_shape *input)
+{
+    if (layer->built)
+        return check_built_input(layer, input);
+    nn_shape batched = *input;
+    if (batched.ndim > 0)
+        batched.dims[0] = -1;
+    nn_shape output = {0};
+    layer->param_count = 0;
+    layer->explanation[0] = '\0';
+    nn_status status = layer->cls->build(layer, &batched, &output);
+    if (status != NN_OK) {
+        layer->param_count = 0;
+        return status;
+    }
+    for (int i = 0; i < layer->param_count; i++) {
+        nn_param *param = &layer->params[i];
+        status = nn_tensor_create(&param->value, NN_DTYPE_F32, &param->shape);
+        if (status == NN_OK)
+            status = nn_initializer_fill(&param->initializer, param->value, layer->seed,
+                                         layer->stream * NN_LAYER_MAX_PARAMS + (uint64_t)i);
+        if (status == NN_OK && param->trainable)
+            status = nn_tensor_create(&param->grad, NN_DTYPE_F32, &param->shape);
+        if (status != NN_OK) {
+            free_params(layer);
+            return nn_error_prefix(status, "building layer \"%s\"", layer->name);
+        }
+    }
+    layer->input_shape = batched;
+    layer->output_shape = output;
+    layer->built = true;
+    return NN_OK;
+}
+
+nn_status nn_layer_call(nn_layer *layer, const nn_tensor *input, bool training,
+                        nn_tensor **out)
+{
+    *out = NULL;
+    if (input->dtype != NN_DTYPE_F32)
+        return nn_error(NN_ERR_ARGUMENT,
+                        "layer \"%s\" expects float32 input, got %s (convert with "
+                        ":astype('float32'))",
+                        layer->name, nn_dtype_name(input->dtype));
+    NN_TRY(nn_layer_build(layer, &input->shape));
+    int64_t batch = input->shape.dims[0];
+    nn_shape output_shape = layer->output_shape;
+    output_shape.dims[0] = batch;
+    NN_TRY(nn_layer_reserve(layer, batch));
+    size_t scratch_floats = layer->cls->scratch_floats ? layer->cls->scratch_floats(layer, batch) : 0;
+    float *scratch = NULL;
+    if (scratch_floats > 0) {
+        scratch = aligned_alloc(64, (scratch_floats * sizeof(float) + 63) / 64 * 64);
+        if (!scratch)
+            return nn_error(NN_ERR_MEMORY, "out of memory: layer \"%s\" needs %zu bytes of "
+                            "scratch", layer->name, scratch_floats * sizeof(float));
+    }
+    nn_tensor *output = NULL;
+    nn_status status = nn_tensor_create(&output, NN_DTYPE_F32, &output_shape);
+    if (status == NN_OK) {
+        nn_exec exec = {.backend = nn_backend_cpu(),
+                        .training = training,
+                        .seed = nn_random_global_seed(),
+                        .step = nn_random_next_stream(),
+                        .scratch = scratch,
+                        .scratch_floats = scratch_floats};
+        status = layer->cls->forward(layer, &exec, input, output);
+    }
+    free(scratch);
+    if (status != NN_OK) {
+        nn_tensor_free(output);
+        return status;
+    }
+    *out = output;
+    return NN_OK;
+}
+
+char *nn_layer_describe(const nn_layer *layer, char *buf, size_t size)
+{
+    snprintf(buf, size, "%s", layer->cls->name);
+    return buf;
+}

@@ -1,0 +1,201 @@
+/* Layers: a common header, a class table per layer kind, and the generic operations
+ * (create from arguments, build on an input shape, forward, backward).
+ *
+ * Each layer kind lives in one file under layers/ and defines a struct that starts with
+ * `nn_layer base;`, followed by its Keras arguments (described by an nn_arg_spec table so
+ * that the Lua binding, help texts and model files handle every kind the same way) and
+ * its private buffers. */
+#ifndef NN_LAYER_H
+#define NN_LAYER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "activation.h"
+#include "backend.h"
+#include "param.h"
+#include "status.h"
+#include "tensor.h"
+
+enum {
+    NN_LAYER_MAX_PARAMS = 4,
+    NN_NAME_CAPACITY = 64,
+    NN_EXPLANATION_CAPACITY = 640,
+};
+
+/* What a layer argument holds. */
+typedef enum nn_arg_kind {
+    NN_ARG_INT,          /* int */
+    NN_ARG_OPTIONAL_INT, /* nn_optional_int: nil or an int (Dropout's seed) */
+    NN_ARG_FLOAT,        /* float */
+    NN_ARG_BOOL,         /* bool */
+    NN_ARG_CHOICE,       /* int: index into spec->choices ('valid' / 'same') */
+    NN_ARG_PAIR,         /* int[2]: an int n means {n, n} */
+    NN_ARG_OPTIONAL_PAIR,/* int[2]: nil gives {0, 0} ("same as pool_size") */
+    NN_ARG_SHAPE,        /* nn_shape: a list of ints; -1 (None) allowed where min < 0 */
+    NN_ARG_AXIS,         /* int: an axis, negative counts from the end */
+    NN_ARG_ACTIVATION,   /* nn_activation */
+    NN_ARG_INITIALIZER,  /* nn_initializer */
+    NN_ARG_REGULARIZER,  /* nn_regularizer */
+    NN_ARG_CONSTRAINT,   /* nn_constraint */
+    NN_ARG_STRING        /* char[NN_NAME_CAPACITY] */
+} nn_arg_kind;
+
+typedef struct nn_optional_int {
+    bool present;
+    int64_t value;
+} nn_optional_int;
+
+/* One Keras argument of a layer kind. `offset` is into the concrete layer struct. */
+typedef struct nn_arg_spec {
+    const char *name;
+    nn_arg_kind kind;
+    size_t offset;
+    bool required;
+    double min, max;            /* inclusive range for numbers (and pair entries) */
+    bool exclusive_max;         /* Dropout's rate < 1 */
+    const char *const *choices; /* NN_ARG_CHOICE: NULL-terminated names */
+    const char *default_text;   /* as Keras writes it: "(1, 1)", "'valid'", "None" */
+    const char *doc;            /* what it means, one or two sentences */
+} nn_arg_spec;
+
+typedef struct nn_layer nn_layer;
+typedef struct nn_exec nn_exec;
+
+/* The class of a layer kind: its name, arguments and operations. */
+typedef struct nn_layer_class {
+    const char *name;       /* Keras class name: "Conv2D", "MaxPooling2D" */
+    const char *alias;      /* another accepted name ("MaxPool2D") or NULL */
+    const char *base_name;  /* snake-case prefix of automatic names: "conv2d" */
+    const char *doc;        /* one paragraph: what the layer computes */
+    const char *example;    /* a Lua example for help() */
+    size_t size;            /* sizeof the concrete struct */
+    const nn_arg_spec *args;
+    int arg_count;
+    int positional_count;   /* the first args may be given by position */
+
+    /* Fills every argument with its Keras default. */
+    void (*set_defaults)(nn_layer *layer);
+    /* Checks the arguments once they are all set (ranges that depend on each other). */
+    nn_status (*validate)(nn_layer *layer);
+    /* Checks input (batch axis -1), computes output, declares the weights with
+     * nn_layer_declare_param and writes layer->explanation. */
+    nn_status (*build)(nn_layer *layer, const nn_shape *input, nn_shape *output);
+    /* Floats of scratch the layer needs at this batch size (may be NULL: none). */
+    size_t (*scratch_floats)(const nn_layer *layer, int64_t batch);
+    /* Makes the layer's own per-batch buffers (masks, argmax) hold `batch` rows.
+     * Called before a loop, never inside it. May be NULL. */
+    nn_status (*reserve)(nn_layer *layer, int64_t batch);
+    /* output = layer(input). Shapes are already checked. */
+    nn_status (*forward)(nn_layer *layer, nn_exec *exec, const nn_tensor *input,
+                         nn_tensor *output);
+    /* From doutput, writes dinput (NULL for the first layer of a model) and the
+     * gradient of every trainable weight (overwritten, not accumulated). input and
+     * output are those of the last forward in training mode. */
+    nn_status (*backward)(nn_layer *layer, nn_exec *exec, const nn_tensor *input,
+                          const nn_tensor *output, const nn_tensor *doutput,
+                          nn_tensor *dinput);
+    /* Frees what the concrete struct owns (not the struct, not the params). */
+    void (*destroy)(nn_layer *layer);
+} nn_layer_class;
+
+/* The header every layer starts with. Layers are shared (a Lua variable and a model
+ * may hold the same one) and freed when the last reference goes. */
+struct nn_layer {
+    const nn_layer_class *cls;
+    int refcount;
+    char name[NN_NAME_CAPACITY];
+    bool named_by_user;          /* false: the model may renumber it */
+    bool built;
+    nn_shape declared_input;     /* from input_shape=, without the batch axis; ndim 0 if none */
+    nn_shape input_shape;        /* batch axis -1 */
+    nn_shape output_shape;       /* batch axis -1 */
+    nn_param params[NN_LAYER_MAX_PARAMS];
+    int param_count;
+    uint64_t seed, stream;       /* where the initial weights come from */
+    bool trainable;
+    char explanation[NN_EXPLANATION_CAPACITY]; /* how output_shape was computed */
+    nn_activation activation;    /* fused activation; linear for layers without one */
+    nn_regularizer activity_regularizer;
+    float *preactivation;        /* kept for activations whose backward needs x */
+    size_t preactivation_capacity;
+};
+
+/* Per-call context of forward and backward. */
+struct nn_exec {
+    const nn_backend *backend;
+    bool training;
+    uint64_t seed;    /* randomness of this call (dropout) */
+    uint64_t step;    /* advances every batch so each draws fresh numbers */
+    float *scratch;   /* at least the max of the layers' scratch_floats */
+    size_t scratch_floats;
+    double activity_penalty; /* activity regularizers add their penalty here */
+    /* Set by the model for its last layer only: forward copies the pre-activation
+     * output here (for a numerically stable loss), and backward receives doutput
+     * already taken through the activation, so it must skip the activation's
+     * derivative. */
+    float *logits;
+    bool doutput_is_preactivation;
+};
+
+/* ---- the registry of layer kinds ---- */
+
+/* NULL-terminated list of every layer class. */
+const nn_layer_class *const *nn_layer_classes(void);
+/* Finds a class by name or alias; NULL if none. */
+const nn_layer_class *nn_layer_class_find(const char *name);
+/* Finds an argument of a class by name; NULL if none. */
+const nn_arg_spec *nn_layer_class_arg(const nn_layer_class *cls, const char *name);
+
+/* ---- creating and sharing ---- */
+
+/* A new layer with every argument at its default; the caller sets arguments (through
+ * nn_layer_arg_pointer and the specs) and then calls nn_layer_finish. */
+nn_status nn_layer_create(nn_layer **out, const nn_layer_class *cls);
+/* Validates the arguments and draws the layer's random stream. */
+nn_status nn_layer_finish(nn_layer *layer);
+void *nn_layer_arg_pointer(nn_layer *layer, const nn_arg_spec *spec);
+void nn_layer_retain(nn_layer *layer);
+void nn_layer_release(nn_layer *layer);
+
+/* ---- building and running ---- */
+
+/* Builds on input (whose batch axis is ignored): output shape, explanation, and
+ * freshly initialised weights. A built layer accepts only inputs whose non-batch axes
+ * match; anything else is an error that names the layer and both shapes. */
+nn_status nn_layer_build(nn_layer *layer, const nn_shape *input);
+/* Used by build functions: adds a weight. Returns its index. */
+int nn_layer_declare_param(nn_layer *layer, const char *name, const nn_shape *shape,
+                           bool trainable, nn_initializer initializer,
+                           nn_regularizer regularizer, nn_constraint constraint);
+nn_param *nn_layer_param(nn_layer *layer, const char *name);
+/* Number of weights (elements) of the layer, trainable or not. */
+int64_t nn_layer_count_params(const nn_layer *layer, bool trainable);
+
+/* Sizes the layer's per-batch buffers for `batch` rows (its own and the shared
+ * pre-activation cache). Call before a loop. */
+nn_status nn_layer_reserve(nn_layer *layer, int64_t batch);
+
+/* For layers with a fused activation: out holds the linear result (n elements, rows of
+ * axis_size); keeps what backward will need and applies the activation in place. */
+void nn_layer_activate_forward(nn_layer *layer, nn_exec *exec, float *out, size_t n,
+                               size_t axis_size);
+/* dz = dy through the activation's derivative (or a copy when the model already did
+ * it, see nn_exec.doutput_is_preactivation). y is the forward output. dz may equal dy. */
+void nn_layer_activate_backward(nn_layer *layer, nn_exec *exec, float *dz, const float *dy,
+                                const float *y, size_t n, size_t axis_size);
+/* Adds the activity regularizer's penalty for out (n elements, a batch of `batch`) to
+ * exec and, when dout is not NULL, its gradient to dout. */
+void nn_layer_activity_penalty(nn_layer *layer, nn_exec *exec, const float *out,
+                               float *dout, size_t n, int64_t batch);
+
+/* Runs the layer once on a whole tensor, outside any model: `layer(x)` in Lua. Builds
+ * it on first use. *out is a new tensor. */
+nn_status nn_layer_call(nn_layer *layer, const nn_tensor *input, bool training,
+                        nn_tensor **out);
+
+/* Formats the layer's arguments like a constructor call: "Conv2D(32, 3×3, relu)". */
+char *nn_layer_describe(const nn_layer *layer, char *buf, size_t size);
+
+#endif

@@ -1,0 +1,29 @@
+/* The classes of every built-in layer kind, one per file in this folder. */
+#ifndef NN_LAYERS_H
+#define NN_LAYERS_H
+
+#include "../layer.h"
+
+extern const nn_layer_class nn_conv2d_class;
+extern const nn_layer_class nn_maxpool2d_class;
+extern const nn_layer_class nn_flatten_class;
+extern const nn_layer_class nn_dense_class;
+extern const nn_layer_class nn_dropout_class;
+extern const nn_layer_class nn_batchnorm_class;
+extern const nn_layer_class nn_activation_class;
+
+/* Shared choice lists. */
+extern const char *const nn_padding_choices[];     /* "valid", "same" */
+extern const char *const nn_data_format_choices[]; /* "channels_last", "channels_first" */
+
+enum { NN_PADDING_VALID = 0, NN_PADDING_SAME = 1 };
+enum { NN_CHANNELS_LAST = 0, NN_CHANNELS_FIRST = 1 };
+
+/* Output length of one spatial axis by Keras' formulas, with the arithmetic written
+ * into text ("floor((28 - 3) / 1) + 1 = 26" or "ceil(28 / 2) = 14"). Returns the length,
+ * which is <= 0 when the window does not fit. *pad_before receives the padding put
+ * before the first element ('same' splits like Keras: the smaller half first). */
+int64_t nn_window_output(int64_t input, int64_t window, int64_t stride, int64_t dilation,
+                         int padding, int64_t *pad_before, char *text, size_t text_size);
+
+#endif

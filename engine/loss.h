@@ -1,0 +1,71 @@
+/* Losses and metrics, computed on the CPU from a model's output and the labels. */
+#ifndef NN_LOSS_H
+#define NN_LOSS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "activation.h"
+#include "status.h"
+#include "tensor.h"
+
+typedef enum nn_loss_kind {
+    NN_LOSS_SPARSE_CATEGORICAL_CROSSENTROPY,
+    NN_LOSS_CATEGORICAL_CROSSENTROPY,
+    NN_LOSS_BINARY_CROSSENTROPY,
+    NN_LOSS_MEAN_SQUARED_ERROR,
+    NN_LOSS_MEAN_ABSOLUTE_ERROR,
+    NN_LOSS_COUNT
+} nn_loss_kind;
+
+typedef struct nn_loss {
+    nn_loss_kind kind;
+    bool from_logits; /* predictions are logits, not probabilities */
+} nn_loss;
+
+/* "sparse_categorical_crossentropy", "mse" = "mean_squared_error", ... */
+nn_status nn_loss_parse(const char *name, nn_loss *loss);
+const char *nn_loss_name(nn_loss_kind kind);
+const char *const *nn_loss_names(void);
+
+/* Checks that labels fit the loss and the model's output (B, classes):
+ * sparse losses take integer class ids in [0, classes) of shape (B,) or (B, 1); the
+ * others take a float tensor of the output's shape. The message says what arrived and,
+ * for the usual mix-ups, which loss was probably meant. */
+nn_status nn_loss_check_labels(const nn_loss *loss, const nn_shape *output,
+                               const nn_tensor *labels);
+
+/* Mean loss over the batch of `batch` rows of `width` outputs (pred is what the last
+ * layer produced). When dlogits is not NULL it receives the gradient of the mean loss
+ * with respect to the last layer's pre-activation input, which is exact and stable for
+ * softmax + categorical crossentropy and sigmoid + binary crossentropy (fused), and
+ * dpred pushed through `last` otherwise: so the last layer's activation backward is
+ * skipped by the caller. `logits` is the pre-activation (may equal pred for linear).
+ * labels point to `batch` rows of the label tensor (as float). */
+double nn_loss_forward_backward(const nn_loss *loss, nn_activation last, float *dlogits,
+                                const float *pred, const float *logits, const float *labels,
+                                int64_t batch, int64_t width);
+
+typedef enum nn_metric_kind {
+    NN_METRIC_ACCURACY,                  /* resolved to one of the next three */
+    NN_METRIC_SPARSE_CATEGORICAL_ACCURACY,
+    NN_METRIC_CATEGORICAL_ACCURACY,
+    NN_METRIC_BINARY_ACCURACY,
+    NN_METRIC_MEAN_SQUARED_ERROR,
+    NN_METRIC_MEAN_ABSOLUTE_ERROR,
+    NN_METRIC_COUNT
+} nn_metric_kind;
+
+typedef struct nn_metric {
+    nn_metric_kind kind;
+    char name[32]; /* what logs call it: "accuracy" keeps the name the user wrote */
+} nn_metric;
+
+nn_status nn_metric_parse(const char *name, const nn_loss *loss, nn_metric *metric);
+const char *const *nn_metric_names(void);
+/* Sum over the batch (not the mean: the caller keeps running totals). */
+double nn_metric_sum(const nn_metric *metric, const float *pred, const float *labels,
+                     int64_t batch, int64_t width);
+
+#endif

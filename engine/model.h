@@ -1,0 +1,129 @@
+/* Sequential models: a list of layers, one weight buffer, and the training loops.
+ *
+ * The weights of every layer live in one buffer (trainable first) and their gradients
+ * in another, so the optimizer is one loop; activations and gradients of every layer
+ * come from buffers sized before a loop starts, so no memory is allocated per batch. */
+#ifndef NN_MODEL_H
+#define NN_MODEL_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "layer.h"
+#include "loss.h"
+#include "optimizer.h"
+#include "tensor.h"
+
+enum { NN_MAX_METRICS = 8, NN_MAX_LOGS = 2 * (NN_MAX_METRICS + 1) };
+
+/* Named numbers reported by the loops: loss, metrics, then val_ versions. */
+typedef struct nn_logs {
+    int count;
+    char names[NN_MAX_LOGS][40];
+    double values[NN_MAX_LOGS];
+} nn_logs;
+
+/* Returns the value called name, or NaN when it is absent. */
+double nn_logs_get(const nn_logs *logs, const char *name);
+void nn_logs_set(nn_logs *logs, const char *name, double value);
+
+/* Per-epoch logs of a fit. */
+typedef struct nn_history {
+    int epochs;
+    int capacity;
+    int *epoch_numbers; /* 0-based epoch index of each row */
+    nn_logs *rows;
+} nn_history;
+
+void nn_history_free(nn_history *history);
+
+/* What a loop tells whoever watches it. Every function may be NULL. A function that
+ * returns NN_ERR_STOPPED ends the loop cleanly after the current batch; any other
+ * error ends it with that error. */
+typedef struct nn_progress {
+    void *user;
+    nn_status (*train_begin)(void *user, int epochs, int64_t steps, int64_t samples);
+    nn_status (*epoch_begin)(void *user, int epoch);
+    /* Called after each batch with the running means of the epoch so far. */
+    nn_status (*batch_end)(void *user, int epoch, int64_t step, int64_t steps,
+                           const nn_logs *logs);
+    nn_status (*epoch_end)(void *user, int epoch, nn_logs *logs);
+    nn_status (*train_end)(void *user, const nn_logs *logs);
+    /* Set asynchronously (SIGINT, a key) to stop at the next batch boundary. */
+    volatile sig_atomic_t *stop_requested;
+} nn_progress;
+
+typedef struct nn_fit_options {
+    int epochs;                /* 1 */
+    int initial_epoch;         /* 0 */
+    int64_t batch_size;        /* 32 */
+    double validation_split;   /* 0: none */
+    const nn_tensor *validation_x, *validation_y; /* or NULL */
+    bool shuffle;              /* true */
+    int64_t steps_per_epoch;   /* 0: all */
+} nn_fit_options;
+
+nn_fit_options nn_fit_defaults(void);
+
+typedef struct nn_model {
+    char name[NN_NAME_CAPACITY];
+    int refcount;
+    nn_layer **layers;
+    int layer_count, layer_capacity;
+    nn_shape input_shape; /* batch axis -1; ndim 0 until known */
+    bool built;
+
+    /* Weights: views of each layer's params point here once built. */
+    nn_storage *weights;      /* all weights, trainable ones first */
+    size_t weight_count, trainable_count;
+    nn_storage *gradients;    /* trainable_count floats */
+
+    bool compiled;
+    nn_loss loss;
+    nn_metric metrics[NN_MAX_METRICS];
+    int metric_count;
+    nn_optimizer *optimizer;
+    nn_optimizer_config optimizer_config;
+
+    /* Execution buffers for `reserved_batch` rows. */
+    int64_t reserved_batch;
+    nn_tensor **outputs;      /* layer_count + 1: [0] is the input batch */
+    nn_tensor **doutputs;     /* gradients of the same */
+    float *logits;            /* last layer before its activation (reserved_batch rows) */
+    float *scratch;
+    size_t scratch_floats;
+    const nn_backend *backend;
+    uint64_t step;            /* batches trained so far: dropout's counter */
+    bool stop_training;       /* a callback asked to stop after this epoch */
+} nn_model;
+
+nn_status nn_model_create(nn_model **out, const char *name);
+void nn_model_retain(nn_model *model);
+void nn_model_release(nn_model *model);
+
+/* Appends a layer. When the model's input shape is known the layer is built at once,
+ * so a shape that does not fit is reported here, naming both layers and both shapes
+ * and suggesting the likely fix. */
+nn_status nn_model_add(nn_model *model, nn_layer *layer);
+/* Builds every layer for inputs of shape input (batch axis ignored). */
+nn_status nn_model_build(nn_model *model, const nn_shape *input);
+int64_t nn_model_count_params(const nn_model *model, bool trainable);
+
+nn_status nn_model_compile(nn_model *model, const nn_optimizer_config *optimizer,
+                           const nn_loss *loss, const char *const *metrics,
+                           int metric_count);
+
+/* Trains. x is float32 (B, ...) matching the input shape; y holds labels as the loss
+ * wants them. history receives one row per epoch (may be NULL). */
+nn_status nn_model_fit(nn_model *model, const nn_tensor *x, const nn_tensor *y,
+                       const nn_fit_options *options, nn_progress *progress,
+                       nn_history *history);
+/* Loss and metrics over (x, y) in inference mode. */
+nn_status nn_model_evaluate(nn_model *model, const nn_tensor *x, const nn_tensor *y,
+                            int64_t batch_size, nn_progress *progress, nn_logs *logs);
+/* Outputs for x in inference mode; *out is a new (B, ...) tensor. */
+nn_status nn_model_predict(nn_model *model, const nn_tensor *x, int64_t batch_size,
+                           nn_progress *progress, nn_tensor **out);
+
+#endif

@@ -1,0 +1,59 @@
+/* Optimizers: one update loop over a flat parameter buffer. */
+#ifndef NN_OPTIMIZER_H
+#define NN_OPTIMIZER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "status.h"
+
+typedef enum nn_optimizer_kind {
+    NN_OPTIMIZER_SGD,
+    NN_OPTIMIZER_ADAM,
+    NN_OPTIMIZER_ADAMW,
+    NN_OPTIMIZER_RMSPROP,
+    NN_OPTIMIZER_ADAGRAD,
+    NN_OPTIMIZER_COUNT
+} nn_optimizer_kind;
+
+/* Settings, with Keras' defaults from nn_optimizer_defaults. */
+typedef struct nn_optimizer_config {
+    nn_optimizer_kind kind;
+    double learning_rate; /* sgd 0.01, adam/adamw/rmsprop 0.001, adagrad 0.001 */
+    double momentum;      /* sgd 0, rmsprop 0 */
+    bool nesterov;        /* sgd */
+    double beta_1, beta_2;/* adam(w) 0.9, 0.999 */
+    double epsilon;       /* adam(w) 1e-7, rmsprop 1e-7, adagrad 1e-7 */
+    bool amsgrad;         /* adam(w) */
+    double weight_decay;  /* adamw 0.004; others 0 (none) */
+    double rho;           /* rmsprop 0.9 */
+    bool centered;        /* rmsprop */
+    double initial_accumulator_value; /* adagrad 0.1 */
+    double clipnorm, clipvalue;       /* 0 = off */
+} nn_optimizer_config;
+
+nn_optimizer_config nn_optimizer_defaults(nn_optimizer_kind kind);
+nn_status nn_optimizer_parse(const char *name, nn_optimizer_kind *kind);
+const char *nn_optimizer_name(nn_optimizer_kind kind);
+const char *const *nn_optimizer_names(void);
+
+/* The optimizer and its per-weight state (moments), sized for `count` weights. */
+typedef struct nn_optimizer {
+    nn_optimizer_config config;
+    size_t count;
+    long long iterations; /* steps taken */
+    float *slots[3];      /* state buffers, `count` floats each, NULL when unused */
+    int slot_count;
+} nn_optimizer;
+
+nn_status nn_optimizer_create(nn_optimizer **out, const nn_optimizer_config *config,
+                              size_t count);
+void nn_optimizer_free(nn_optimizer *optimizer);
+/* Names of the state buffers ("m", "v", ...), for saving. */
+const char *nn_optimizer_slot_name(const nn_optimizer *optimizer, int slot);
+/* One update of weights[0..count) from grads. `decay_mask` (may be NULL) marks the
+ * weights weight decay applies to. */
+void nn_optimizer_step(nn_optimizer *optimizer, float *weights, const float *grads,
+                       const unsigned char *decay_mask);
+
+#endif

@@ -1,0 +1,398 @@
+/* Tensor headers, shapes and reference-counted CPU storage. */
+#include "tensor.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { NN_STORAGE_ALIGNMENT = 64 };
+
+nn_shape nn_shape_from(const int64_t *dims, int ndim)
+{
+    nn_shape shape = {.ndim = ndim};
+    for (int i = 0; i < ndim && i < NN_MAX_DIMS; i++)
+        shape.dims[i] = dims[i];
+    return shape;
+}
+
+nn_status nn_shape_count(const nn_shape *shape, size_t *count)
+{
+    char text[128];
+    if (shape->ndim < 0 || shape->ndim > NN_MAX_DIMS)
+        return nn_error(NN_ERR_SHAPE, "a shape has %d axes; at most %d are allowed",
+                        shape->ndim, NN_MAX_DIMS);
+    size_t total = 1;
+    for (int i = 0; i < shape->ndim; i++) {
+        int64_t dim = shape->dims[i];
+        if (dim <= 0)
+            return nn_error(NN_ERR_SHAPE,
+                            "shape %s has a %s dimension at axis %d; every dimension must be "
+                            "a positive size",
+                            nn_shape_format(shape, text, sizeof text),
+                            dim == 0 ? "zero" : "negative or unknown", i);
+        if ((uint64_t)dim > SIZE_MAX / total)
+            return nn_error(NN_ERR_MEMORY, "shape %s has more elements than memory can hold",
+                            nn_shape_format(shape, text, sizeof text));
+        total *= (size_t)dim;
+    }
+    *count = total;
+    return NN_OK;
+}
+
+bool nn_shape_equal(const nn_shape *a, const nn_shape *b)
+{
+    if (a->ndim != b->ndim)
+        return false;
+    for (int i = 0; i < a->ndim; i++)
+        if (a->dims[i] != b->dims[i])
+            return false;
+    return true;
+}
+
+char *nn_shape_format(const nn_shape *shape, char *buf, size_t size)
+{
+    size_t used = 0;
+    if (size == 0)
+        return buf;
+    buf[0] = '\0';
+#define APPEND(...)                                                            \
+    do {                                                                       \
+        int n_ = snprintf(buf + used, size - used, __VA_ARGS__);               \
+        if (n_ < 0 || (size_t)n_ >= size - used) {                             \
+            return buf;                                                        \
+        }                                                                      \
+        used += (size_t)n_;                                                    \
+    } while (0)
+    APPEND("(");
+    for (int i = 0; i < shape->ndim; i++) {
+        if (i > 0)
+            APPEND(", ");
+        if (shape->dims[i] < 0)
+            APPEND("None");
+        else
+            APPEND("%lld", (long long)shape->dims[i]);
+    }
+    APPEND(shape->ndim == 1 ? ",)" : ")");
+#undef APPEND
+    return buf;
+}
+
+int64_t nn_shape_inner(const nn_shape *shape, int from)
+{
+    int64_t product = 1;
+    for (int i = from; i < shape->ndim; i++)
+        product *= shape->dims[i];
+    return product;
+}
+
+size_t nn_dtype_size(nn_dtype dtype)
+{
+    switch (dtype) {
+    case NN_DTYPE_F32: return 4;
+    case NN_DTYPE_U8: return 1;
+    case NN_DTYPE_I32: return 4;
+    case NN_DTYPE_I64: return 8;
+    }
+    return 1;
+}
+
+const char *nn_dtype_name(nn_dtype dtype)
+{
+    switch (dtype) {
+    case NN_DTYPE_F32: return "float32";
+    case NN_DTYPE_U8: return "uint8";
+    case NN_DTYPE_I32: return "int32";
+    case NN_DTYPE_I64: return "int64";
+    }
+    return "unknown";
+}
+
+nn_status nn_dtype_parse(const char *name, nn_dtype *dtype)
+{
+    static const struct {
+        const char *name;
+        nn_dtype dtype;
+    } names[] = {{"float32", NN_DTYPE_F32}, {"float", NN_DTYPE_F32},
+                 {"uint8", NN_DTYPE_U8},    {"int32", NN_DTYPE_I32},
+                 {"int64", NN_DTYPE_I64}};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        if (strcmp(name, names[i].name) == 0) {
+            *dtype = names[i].dtype;
+            return NN_OK;
+        }
+    }
+    return nn_error(NN_ERR_ARGUMENT,
+                    "unknown dtype '%s'; expected one of float32, uint8, int32, int64", name);
+}
+
+nn_status nn_storage_create(nn_storage **out, size_t bytes)
+{
+    *out = NULL;
+    nn_storage *storage = calloc(1, sizeof *storage);
+    if (!storage)
+        return nn_error(NN_ERR_MEMORY, "out of memory allocating a tensor header");
+    size_t rounded = (bytes + NN_STORAGE_ALIGNMENT - 1) / NN_STORAGE_ALIGNMENT *
+                     NN_STORAGE_ALIGNMENT;
+    if (rounded < bytes) {
+        free(storage);
+        return nn_error(NN_ERR_MEMORY, "a tensor of %zu bytes is too large", bytes);
+    }
+    if (rounded == 0)
+        rounded = NN_STORAGE_ALIGNMENT;
+    storage->data = aligned_alloc(NN_STORAGE_ALIGNMENT, rounded);
+    if (!storage->data) {
+        free(storage);
+        return nn_error(NN_ERR_MEMORY, "out of memory allocating %zu bytes for a tensor",
+                        bytes);
+    }
+    memset(storage->data, 0, rounded);
+    storage->bytes = bytes;
+    storage->refcount = 1;
+    storage->device = (nn_device){NN_DEVICE_CPU, 0};
+    *out = storage;
+    return NN_OK;
+}
+
+void nn_storage_retain(nn_storage *storage)
+{
+    if (storage)
+        storage->refcount++;
+}
+
+void nn_storage_release(nn_storage *storage)
+{
+    if (!storage || --storage->refcount > 0)
+        return;
+    free(storage->data);
+    free(storage);
+}
+
+static nn_status tensor_bytes_for(nn_dtype dtype, const nn_shape *shape, size_t *bytes)
+{
+    size_t count;
+    NN_TRY(nn_shape_count(shape, &count));
+    if (count > SIZE_MAX / nn_dtype_size(dtype))
+        return nn_error(NN_ERR_MEMORY, "a tensor of %zu elements is too large", count);
+    *bytes = count * nn_dtype_size(dtype);
+    return NN_OK;
+}
+
+nn_status nn_tensor_view(nn_tensor **out, nn_storage *storage, size_t offset,
+                         nn_dtype dtype, const nn_shape *shape)
+{
+    size_t bytes = 0;
+    *out = NULL;
+    NN_TRY(tensor_bytes_for(dtype, shape, &bytes));
+    if (offset > storage->bytes || bytes > storage->bytes - offset)
+        return nn_error(NN_ERR_SHAPE,
+                        "a view of %zu bytes at offset %zu does not fit storage of %zu bytes",
+                        bytes, offset, storage->bytes);
+    nn_tensor *tensor = calloc(1, sizeof *tensor);
+    if (!tensor)
+        return nn_error(NN_ERR_MEMORY, "out of memory allocating a tensor header");
+    tensor->storage = storage;
+    tensor->offset = offset;
+    tensor->dtype = dtype;
+    tensor->shape = *shape;
+    nn_storage_retain(storage);
+    *out = tensor;
+    return NN_OK;
+}
+
+nn_status nn_tensor_create(nn_tensor **out, nn_dtype dtype, const nn_shape *shape)
+{
+    size_t bytes = 0;
+    nn_storage *storage;
+    *out = NULL;
+    NN_TRY(tensor_bytes_for(dtype, shape, &bytes));
+    NN_TRY(nn_storage_create(&storage, bytes));
+    nn_status status = nn_tensor_view(out, storage, 0, dtype, shape);
+    nn_storage_release(storage); /* the view holds it now */
+    return status;
+}
+
+nn_status nn_tensor_share(nn_tensor **out, const nn_tensor *tensor)
+{
+    return nn_tensor_view(out, tensor->storage, tensor->offset, tensor->dtype,
+                          &tensor->shape);
+}
+
+nn_status nn_tensor_reshape(nn_tensor **out, const nn_tensor *tensor, const nn_shape *shape)
+{
+    char from[128], to[128];
+    *out = NULL;
+    if (shape->ndim < 0 || shape->ndim > NN_MAX_DIMS)
+        return nn_error(NN_ERR_SHAPE, "reshape: %d axes requested; at most %d are allowed",
+                        shape->ndim, NN_MAX_DIMS);
+    size_t count = nn_tensor_count(tensor);
+    nn_shape resolved = *shape;
+    int unknown_axis = -1;
+    size_t known = 1;
+    for (int i = 0; i < shape->ndim; i++) {
+        int64_t dim = shape->dims[i];
+        if (dim == -1) {
+            if (unknown_axis >= 0)
+                return nn_error(NN_ERR_SHAPE, "reshape: only one dimension can be -1, got %s",
+                                nn_shape_format(shape, to, sizeof to));
+            unknown_axis = i;
+        } else if (dim <= 0) {
+            return nn_error(NN_ERR_SHAPE,
+                            "reshape: dimension %d of %s is %lld; sizes must be positive "
+                            "(or -1 for one inferred dimension)",
+                            i, nn_shape_format(shape, to, sizeof to), (long long)dim);
+        } else {
+            if ((uint64_t)dim > SIZE_MAX / known)
+                return nn_error(NN_ERR_SHAPE, "reshape: %s overflows",
+                                nn_shape_format(shape, to, sizeof to));
+            known *= (size_t)dim;
+        }
+    }
+    if (unknown_axis >= 0) {
+        if (known == 0 || count % known != 0)
+            return nn_error(NN_ERR_SHAPE,
+                            "cannot reshape a tensor of shape %s (%zu elements) into %s: %zu "
+                            "is not a multiple of %zu",
+                            nn_shape_format(&tensor->shape, from, sizeof from), count,
+                            nn_shape_format(shape, to, sizeof to), count, known);
+        resolved.dims[unknown_axis] = (int64_t)(count / known);
+    } else if (known != count) {
+        return nn_error(NN_ERR_SHAPE,
+                        "cannot reshape a tensor of shape %s (%zu elements) into %s (%zu "
+                        "elements)",
+                        nn_shape_format(&tensor->shape, from, sizeof from), count,
+                        nn_shape_format(shape, to, sizeof to), known);
+    }
+    return nn_tensor_view(out, tensor->storage, tensor->offset, tensor->dtype, &resolved);
+}
+
+nn_status nn_tensor_slice(nn_tensor **out, const nn_tensor *tensor, int64_t start,
+                          int64_t count)
+{
+    char text[128];
+    *out = NULL;
+    if (tensor->shape.ndim < 1)
+        return nn_error(NN_ERR_SHAPE, "cannot slice a scalar tensor");
+    int64_t rows = tensor->shape.dims[0];
+    if (start < 0 || count <= 0 || start > rows || count > rows - start)
+        return nn_error(NN_ERR_SHAPE,
+                        "slice of rows [%lld, %lld) is out of range for a tensor of shape %s",
+                        (long long)start, (long long)(start + count),
+                        nn_shape_format(&tensor->shape, text, sizeof text));
+    nn_shape shape = tensor->shape;
+    shape.dims[0] = count;
+    size_t row_bytes = (size_t)nn_shape_inner(&tensor->shape, 1) * nn_dtype_size(tensor->dtype);
+    return nn_tensor_view(out, tensor->storage, tensor->offset + (size_t)start * row_bytes,
+                          tensor->dtype, &shape);
+}
+
+nn_status nn_tensor_clone(nn_tensor **out, const nn_tensor *tensor)
+{
+    NN_TRY(nn_tensor_create(out, tensor->dtype, &tensor->shape));
+    memcpy(nn_tensor_data(*out), nn_tensor_data(tensor), nn_tensor_bytes(tensor));
+    return NN_OK;
+}
+
+nn_status nn_tensor_astype(nn_tensor **out, const nn_tensor *tensor, nn_dtype dtype)
+{
+    if (dtype == tensor->dtype)
+        return nn_tensor_clone(out, tensor);
+    NN_TRY(nn_tensor_create(out, dtype, &tensor->shape));
+    size_t count = nn_tensor_count(tensor);
+    nn_tensor *result = *out;
+    if (tensor->dtype == NN_DTYPE_U8 && dtype == NN_DTYPE_F32) {
+        const uint8_t *src = nn_tensor_data(tensor);
+        float *dst = nn_tensor_f32(result);
+        for (size_t i = 0; i < count; i++)
+            dst[i] = (float)src[i];
+        return NN_OK;
+    }
+    for (size_t i = 0; i < count; i++)
+        nn_tensor_set(result, i, nn_tensor_get(tensor, i));
+    return NN_OK;
+}
+
+nn_status nn_tensor_copy_into(nn_tensor *dst, const nn_tensor *src)
+{
+    char a[128], b[128];
+    if (dst->dtype != src->dtype)
+        return nn_error(NN_ERR_ARGUMENT, "cannot copy %s data into a %s tensor",
+                        nn_dtype_name(src->dtype), nn_dtype_name(dst->dtype));
+    if (nn_tensor_count(dst) != nn_tensor_count(src))
+        return nn_error(NN_ERR_SHAPE, "cannot copy a tensor of shape %s into one of shape %s",
+                        nn_shape_format(&src->shape, a, sizeof a),
+                        nn_shape_format(&dst->shape, b, sizeof b));
+    memmove(nn_tensor_data(dst), nn_tensor_data(src), nn_tensor_bytes(src));
+    return NN_OK;
+}
+
+void nn_tensor_free(nn_tensor *tensor)
+{
+    if (!tensor)
+        return;
+    nn_storage_release(tensor->storage);
+    free(tensor);
+}
+
+size_t nn_tensor_count(const nn_tensor *tensor)
+{
+    size_t count = 1;
+    for (int i = 0; i < tensor->shape.ndim; i++)
+        count *= (size_t)tensor->shape.dims[i];
+    return count;
+}
+
+size_t nn_tensor_bytes(const nn_tensor *tensor)
+{
+    return nn_tensor_count(tensor) * nn_dtype_size(tensor->dtype);
+}
+
+double nn_tensor_get(const nn_tensor *tensor, size_t index)
+{
+    const void *data = nn_tensor_data(tensor);
+    switch (tensor->dtype) {
+    case NN_DTYPE_F32: return ((const float *)data)[index];
+    case NN_DTYPE_U8: return ((const uint8_t *)data)[index];
+    case NN_DTYPE_I32: return ((const int32_t *)data)[index];
+    case NN_DTYPE_I64: return (double)((const int64_t *)data)[index];
+    }
+    return 0.0;
+}
+
+/* Converts value to an integer of the given range, saturating and mapping NaN to 0, so
+ * that a cast never invokes undefined behaviour. */
+static double saturate(double value, double low, double high)
+{
+    if (isnan(value))
+        return 0.0;
+    value = trunc(value);
+    return value < low ? low : value > high ? high : value;
+}
+
+void nn_tensor_set(nn_tensor *tensor, size_t index, double value)
+{
+    void *data = nn_tensor_data(tensor);
+    switch (tensor->dtype) {
+    case NN_DTYPE_F32: ((float *)data)[index] = (float)value; break;
+    case NN_DTYPE_U8: ((uint8_t *)data)[index] = (uint8_t)saturate(value, 0, 255); break;
+    case NN_DTYPE_I32:
+        ((int32_t *)data)[index] = (int32_t)saturate(value, INT32_MIN, INT32_MAX);
+        break;
+    case NN_DTYPE_I64:
+        ((int64_t *)data)[index] = (int64_t)saturate(value, -9.2e18, 9.2e18);
+        break;
+    }
+}
+
+void nn_tensor_fill(nn_tensor *tensor, double value)
+{
+    size_t count = nn_tensor_count(tensor);
+    if (tensor->dtype == NN_DTYPE_F32) {
+        float *data = nn_tensor_f32(tensor);
+        for (size_t i = 0; i < count; i++)
+            data[i] = (float)value;
+        return;
+    }
+    for (size_t i = 0; i < count; i++)
+        nn_tensor_set(tensor, i, value);
+}

@@ -1,0 +1,122 @@
+/* Tensors: an n-dimensional, contiguous, row-major array over reference-counted storage.
+ *
+ * A tensor header (nn_tensor) is owned by exactly one holder and freed with
+ * nn_tensor_free(); the storage under it is shared by every view (reshape, a range of
+ * the first axis, nn_tensor_share) and freed when the last view goes. */
+#ifndef NN_TENSOR_H
+#define NN_TENSOR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "status.h"
+
+#define NN_MAX_DIMS 8
+
+typedef enum nn_dtype {
+    NN_DTYPE_F32,
+    NN_DTYPE_U8,
+    NN_DTYPE_I32,
+    NN_DTYPE_I64
+} nn_dtype;
+
+typedef enum nn_device_kind {
+    NN_DEVICE_CPU,
+    NN_DEVICE_CUDA
+} nn_device_kind;
+
+typedef struct nn_device {
+    nn_device_kind kind;
+    int index; /* which GPU; 0 for the CPU */
+} nn_device;
+
+/* A shape. A dimension of -1 means "not known yet" (the batch axis, Keras' None). */
+typedef struct nn_shape {
+    int ndim;
+    int64_t dims[NN_MAX_DIMS];
+} nn_shape;
+
+/* Storage: the bytes behind one or more tensors. Freed when refcount drops to 0. */
+typedef struct nn_storage {
+    void *data;
+    size_t bytes;
+    int refcount;
+    nn_device device;
+} nn_storage;
+
+typedef struct nn_tensor {
+    nn_storage *storage;
+    size_t offset; /* in bytes from storage->data */
+    nn_dtype dtype;
+    nn_shape shape;
+} nn_tensor;
+
+/* ---- shapes ---- */
+
+nn_shape nn_shape_from(const int64_t *dims, int ndim);
+#define NN_SHAPE(...)                                                     \
+    nn_shape_from((const int64_t[]){__VA_ARGS__},                         \
+                  (int)(sizeof((const int64_t[]){__VA_ARGS__}) / sizeof(int64_t)))
+
+/* Number of elements; fails on a negative or unknown dimension or on overflow. */
+nn_status nn_shape_count(const nn_shape *shape, size_t *count);
+bool nn_shape_equal(const nn_shape *a, const nn_shape *b);
+/* Writes "(None, 28, 28, 32)", "(10,)" or "()" into buf; returns buf. */
+char *nn_shape_format(const nn_shape *shape, char *buf, size_t size);
+/* Product of dims[from..ndim), used for "everything but the batch axis". */
+int64_t nn_shape_inner(const nn_shape *shape, int from);
+
+/* ---- dtypes ---- */
+
+size_t nn_dtype_size(nn_dtype dtype);
+const char *nn_dtype_name(nn_dtype dtype); /* "float32", "uint8", "int32", "int64" */
+/* Looks a dtype up by name ("float32", "uint8", "int32", "int64"; also "float"). */
+nn_status nn_dtype_parse(const char *name, nn_dtype *dtype);
+
+/* ---- tensors ---- */
+
+/* New zero-filled tensor on the CPU. All dims must be > 0 (a 0-dim scalar is allowed). */
+nn_status nn_tensor_create(nn_tensor **out, nn_dtype dtype, const nn_shape *shape);
+/* New tensor viewing bytes [offset, offset + size) of existing storage. */
+nn_status nn_tensor_view(nn_tensor **out, nn_storage *storage, size_t offset,
+                         nn_dtype dtype, const nn_shape *shape);
+/* A second header on the same storage and shape. */
+nn_status nn_tensor_share(nn_tensor **out, const nn_tensor *tensor);
+/* Same data, new shape; at most one dim may be -1 and is inferred. */
+nn_status nn_tensor_reshape(nn_tensor **out, const nn_tensor *tensor, const nn_shape *shape);
+/* Rows [start, start + count) of the first axis, sharing storage. */
+nn_status nn_tensor_slice(nn_tensor **out, const nn_tensor *tensor, int64_t start,
+                          int64_t count);
+/* A deep copy with its own storage. */
+nn_status nn_tensor_clone(nn_tensor **out, const nn_tensor *tensor);
+/* A deep copy converted to dtype (float → int truncates toward zero). */
+nn_status nn_tensor_astype(nn_tensor **out, const nn_tensor *tensor, nn_dtype dtype);
+/* Copies src's elements into dst; shapes must hold the same number of elements and
+ * dtypes must match. */
+nn_status nn_tensor_copy_into(nn_tensor *dst, const nn_tensor *src);
+void nn_tensor_free(nn_tensor *tensor);
+
+size_t nn_tensor_count(const nn_tensor *tensor);
+size_t nn_tensor_bytes(const nn_tensor *tensor);
+static inline void *nn_tensor_data(const nn_tensor *tensor)
+{
+    return (char *)tensor->storage->data + tensor->offset;
+}
+static inline float *nn_tensor_f32(const nn_tensor *tensor)
+{
+    return (float *)nn_tensor_data(tensor);
+}
+/* Element i (row-major) as a double, whatever the dtype. */
+double nn_tensor_get(const nn_tensor *tensor, size_t index);
+void nn_tensor_set(nn_tensor *tensor, size_t index, double value);
+void nn_tensor_fill(nn_tensor *tensor, double value);
+
+/* ---- storage ---- */
+
+/* New zero-filled CPU storage of `bytes`, 64-byte aligned. refcount starts at 1. */
+nn_status nn_storage_create(nn_storage **out, size_t bytes);
+void nn_storage_retain(nn_storage *storage);
+void nn_storage_release(nn_storage *storage);
+
+#endif
