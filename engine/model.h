@@ -62,6 +62,7 @@ typedef struct nn_fit_options {
     const nn_tensor *validation_x, *validation_y; /* or NULL */
     bool shuffle;              /* true */
     int64_t steps_per_epoch;   /* 0: all */
+    bool allow_nonfinite_loss; /* false: a NaN/Inf loss stops training with an error */
 } nn_fit_options;
 
 nn_fit_options nn_fit_defaults(void);
@@ -78,6 +79,8 @@ typedef struct nn_model {
     nn_storage *weights;      /* all weights, trainable ones first */
     size_t weight_count, trainable_count;
     nn_storage *gradients;    /* trainable_count floats */
+    unsigned char *decay_mask;/* 1 where weight decay applies (kernels) */
+    bool weights_stale;       /* layers changed since the buffer was gathered */
 
     bool compiled;
     nn_loss loss;
@@ -90,9 +93,13 @@ typedef struct nn_model {
     int64_t reserved_batch;
     nn_tensor **outputs;      /* layer_count + 1: [0] is the input batch */
     nn_tensor **doutputs;     /* gradients of the same */
+    bool reserved_training;   /* doutputs exist too */
     float *logits;            /* last layer before its activation (reserved_batch rows) */
+    float *labels;            /* the batch's labels as floats */
     float *scratch;
     size_t scratch_floats;
+    int64_t *order;           /* sample order of the current epoch */
+    int64_t order_capacity;
     const nn_backend *backend;
     uint64_t step;            /* batches trained so far: dropout's counter */
     bool stop_training;       /* a callback asked to stop after this epoch */
@@ -109,6 +116,11 @@ nn_status nn_model_add(nn_model *model, nn_layer *layer);
 /* Builds every layer for inputs of shape input (batch axis ignored). */
 nn_status nn_model_build(nn_model *model, const nn_shape *input);
 int64_t nn_model_count_params(const nn_model *model, bool trainable);
+/* The last layer's output shape (batch axis -1), or NULL before the model is built. */
+const nn_shape *nn_model_output_shape(const nn_model *model);
+/* All weights in one array (trainable first), gathering them on first use; NULL on
+ * failure (see nn_error_message). */
+float *nn_model_weights(nn_model *model);
 
 nn_status nn_model_compile(nn_model *model, const nn_optimizer_config *optimizer,
                            const nn_loss *loss, const char *const *metrics,

@@ -1,0 +1,911 @@
+/* Sequential models: adding and building layers with early shape errors, one weight
+ * buffer, and the fit / evaluate / predict loops. */
+#include "model.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "layers/layers.h"
+#include "random.h"
+
+/* ---- logs and history ---- */
+
+double nn_logs_get(const nn_logs *logs, const char *name)
+{
+    for (int i = 0; i < logs->count; i++)
+        if (strcmp(logs->names[i], name) == 0)
+            return logs->values[i];
+    return NAN;
+}
+
+void nn_logs_set(nn_logs *logs, const char *name, double value)
+{
+    for (int i = 0; i < logs->count; i++) {
+        if (strcmp(logs->names[i], name) == 0) {
+            logs->values[i] = value;
+            return;
+        }
+    }
+    if (logs->count >= NN_MAX_LOGS)
+        return;
+    snprintf(logs->names[logs->count], sizeof logs->names[0], "%s", name);
+    logs->values[logs->count++] = value;
+}
+
+void nn_history_free(nn_history *history)
+{
+    if (!history)
+        return;
+    free(history->rows);
+    free(history->epoch_numbers);
+    memset(history, 0, sizeof *history);
+}
+
+static nn_status history_append(nn_history *history, int epoch, const nn_logs *logs)
+{
+    if (!history)
+        return NN_OK;
+    if (history->epochs == history->capacity) {
+        int capacity = history->capacity ? 2 * history->capacity : 16;
+        nn_logs *rows = realloc(history->rows, (size_t)capacity * sizeof *rows);
+        if (!rows)
+            return nn_error(NN_ERR_MEMORY, "out of memory recording the history");
+        history->rows = rows;
+        int *numbers = realloc(history->epoch_numbers, (size_t)capacity * sizeof *numbers);
+        if (!numbers)
+            return nn_error(NN_ERR_MEMORY, "out of memory recording the history");
+        history->epoch_numbers = numbers;
+        history->capacity = capacity;
+    }
+    history->rows[history->epochs] = *logs;
+    history->epoch_numbers[history->epochs] = epoch;
+    history->epochs++;
+    return NN_OK;
+}
+
+nn_fit_options nn_fit_defaults(void)
+{
+    return (nn_fit_options){.epochs = 1, .batch_size = 32, .shuffle = true};
+}
+
+/* ---- creation ---- */
+
+nn_status nn_model_create(nn_model **out, const char *name)
+{
+    *out = NULL;
+    nn_model *model = calloc(1, sizeof *model);
+    if (!model)
+        return nn_error(NN_ERR_MEMORY, "out of memory creating a model");
+    snprintf(model->name, sizeof model->name, "%s", name ? name : "sequential");
+    model->refcount = 1;
+    model->backend = nn_backend_cpu();
+    *out = model;
+    return NN_OK;
+}
+
+void nn_model_retain(nn_model *model)
+{
+    if (model)
+        model->refcount++;
+}
+
+static void free_buffers(nn_model *model)
+{
+    for (int i = 0; model->outputs && i <= model->layer_count; i++)
+        nn_tensor_free(model->outputs[i]);
+    for (int i = 0; model->doutputs && i <= model->layer_count; i++)
+        nn_tensor_free(model->doutputs[i]);
+    free(model->outputs);
+    free(model->doutputs);
+    free(model->logits);
+    free(model->labels);
+    free(model->scratch);
+    free(model->order);
+    model->outputs = model->doutputs = NULL;
+    model->logits = model->labels = model->scratch = NULL;
+    model->order = NULL;
+    model->reserved_batch = 0;
+    model->reserved_training = false;
+    model->order_capacity = 0;
+    model->scratch_floats = 0;
+}
+
+void nn_model_release(nn_model *model)
+{
+    if (!model || --model->refcount > 0)
+        return;
+    free_buffers(model);
+    for (int i = 0; i < model->layer_count; i++)
+        nn_layer_release(model->layers[i]);
+    free(model->layers);
+    nn_storage_release(model->weights);
+    nn_storage_release(model->gradients);
+    nn_optimizer_free(model->optimizer);
+    free(model->decay_mask);
+    free(model);
+}
+
+/* ---- adding and building ---- */
+
+/* Gives the layer the model's next free name for its kind: conv2d, conv2d_1, ... */
+static void assign_name(nn_model *model, nn_layer *layer)
+{
+    if (layer->named_by_user)
+        return;
+    for (int number = 0;; number++) {
+        char candidate[NN_NAME_CAPACITY];
+        if (number == 0)
+            snprintf(candidate, sizeof candidate, "%s", layer->cls->base_name);
+        else
+            snprintf(candidate, sizeof candidate, "%s_%d", layer->cls->base_name, number);
+        bool taken = false;
+        for (int i = 0; i < model->layer_count && !taken; i++)
+            taken = strcmp(model->layers[i]->name, candidate) == 0;
+        if (!taken) {
+            memcpy(layer->name, candidate, sizeof candidate);
+            return;
+        }
+    }
+}
+
+/* The likely fix when `layer` cannot take the output of `previous`. */
+static const char *suggest_fix(const nn_layer *layer, const nn_shape *input)
+{
+    const char *kind = layer->cls->name;
+    bool image_layer = strcmp(kind, "Conv2D") == 0 || strcmp(kind, "MaxPooling2D") == 0;
+    if (strcmp(kind, "Dense") == 0 && input->ndim > 2)
+        return "Dense works on flat feature vectors: add nn.layers.Flatten() before it.";
+    if (image_layer && input->ndim == 2)
+        return "this layer needs (batch, height, width, channels) input; move it before "
+               "the Flatten layer, or give the first layer input_shape={height, width, "
+               "channels}.";
+    if (image_layer && input->ndim != 4)
+        return "this layer needs (batch, height, width, channels) input; reshape the data "
+               "or fix input_shape.";
+    if (image_layer)
+        return "the feature map is too small for this window: use padding='same', a "
+               "smaller kernel or pool size, smaller strides, or fewer pooling layers "
+               "before it.";
+    return NULL;
+}
+
+/* Builds `layer` on `input`; on failure rewrites the message to name the layer before
+ * it (or the model input), both shapes, and the likely fix. */
+static nn_status build_after(nn_model *model, int index, const nn_shape *input)
+{
+    nn_layer *layer = model->layers[index];
+    char input_text[128], message[1024];
+    nn_status status = NN_OK;
+    /* Sequential Dense layers after image-shaped output are almost always a missing
+     * Flatten: Keras would silently apply them per pixel. */
+    if (strcmp(layer->cls->name, "Dense") == 0 && input->ndim == 4 && !layer->built)
+        status = nn_error(NN_ERR_SHAPE, "Dense expects flat features (None, n) here but "
+                                        "received a feature map");
+    if (status == NN_OK)
+        status = nn_layer_build(layer, input);
+    if (status == NN_OK)
+        return NN_OK;
+    snprintf(message, sizeof message, "%s", nn_error_message());
+    nn_shape_format(input, input_text, sizeof input_text);
+    const char *fix = suggest_fix(layer, input);
+    if (index == 0)
+        return nn_error(status, "layer \"%s\" (%s) cannot take the model input of shape %s: "
+                                "%s%s%s",
+                        layer->name, layer->cls->name, input_text, message, fix ? ". " : "",
+                        fix ? fix : "");
+    const nn_layer *previous = model->layers[index - 1];
+    return nn_error(status,
+                    "layer \"%s\" (%s) cannot follow \"%s\" (%s), which outputs %s: %s%s%s",
+                    layer->name, layer->cls->name, previous->name, previous->cls->name,
+                    input_text, message, fix ? ". " : "", fix ? fix : "");
+}
+
+static nn_status build_from(nn_model *model, int first)
+{
+    nn_shape shape = first == 0 ? model->input_shape : model->layers[first - 1]->output_shape;
+    for (int i = first; i < model->layer_count; i++) {
+        NN_TRY(build_after(model, i, &shape));
+        shape = model->layers[i]->output_shape;
+    }
+    model->built = true;
+    model->weights_stale = true;
+    return NN_OK;
+}
+
+nn_status nn_model_add(nn_model *model, nn_layer *layer)
+{
+    for (int i = 0; i < model->layer_count; i++)
+        if (model->layers[i] == layer)
+            return nn_error(NN_ERR_ARGUMENT, "layer \"%s\" is already in model \"%s\"; "
+                                             "create a new layer to add another",
+                            layer->name, model->name);
+    if (model->layer_count == 0 && model->input_shape.ndim == 0) {
+        if (layer->declared_input.ndim > 0) {
+            model->input_shape.ndim = layer->declared_input.ndim + 1;
+            model->input_shape.dims[0] = -1;
+            for (int i = 0; i < layer->declared_input.ndim; i++)
+                model->input_shape.dims[i + 1] = layer->declared_input.dims[i];
+        } else if (layer->built) {
+            model->input_shape = layer->input_shape;
+        }
+    }
+    if (model->layer_count == model->layer_capacity) {
+        int capacity = model->layer_capacity ? 2 * model->layer_capacity : 8;
+        nn_layer **layers = realloc(model->layers, (size_t)capacity * sizeof *layers);
+        if (!layers)
+            return nn_error(NN_ERR_MEMORY, "out of memory adding a layer");
+        model->layers = layers;
+        model->layer_capacity = capacity;
+    }
+    char saved_name[NN_NAME_CAPACITY];
+    memcpy(saved_name, layer->name, sizeof saved_name);
+    assign_name(model, layer);
+    int index = model->layer_count;
+    model->layers[model->layer_count++] = layer;
+    if (model->input_shape.ndim > 0) {
+        nn_status status = build_from(model, index);
+        if (status != NN_OK) {
+            /* Leave the model as it was: a failed add changes nothing. */
+            model->layer_count--;
+            memcpy(layer->name, saved_name, sizeof saved_name);
+            return status;
+        }
+    }
+    nn_layer_retain(layer);
+    free_buffers(model);
+    model->weights_stale = true;
+    return NN_OK;
+}
+
+nn_status nn_model_build(nn_model *model, const nn_shape *input)
+{
+    char expected[128], received[128];
+    if (model->layer_count == 0)
+        return nn_error(NN_ERR_STATE, "model \"%s\" has no layers; add some first",
+                        model->name);
+    nn_shape batched = *input;
+    batched.dims[0] = -1;
+    if (model->input_shape.ndim > 0) {
+        bool same = batched.ndim == model->input_shape.ndim;
+        for (int i = 1; same && i < batched.ndim; i++)
+            same = batched.dims[i] == model->input_shape.dims[i];
+        if (!same)
+            return nn_error(NN_ERR_SHAPE, "model \"%s\" expects input of shape %s, but "
+                                          "received input with shape %s",
+                            model->name,
+                            nn_shape_format(&model->input_shape, expected, sizeof expected),
+                            nn_shape_format(input, received, sizeof received));
+        if (model->built)
+            return NN_OK;
+    }
+    model->input_shape = batched;
+    nn_status status = build_from(model, 0);
+    if (status != NN_OK)
+        model->input_shape.ndim = 0;
+    return status;
+}
+
+int64_t nn_model_count_params(const nn_model *model, bool trainable)
+{
+    int64_t total = 0;
+    for (int i = 0; i < model->layer_count; i++)
+        total += nn_layer_count_params(model->layers[i], trainable);
+    return total;
+}
+
+const nn_shape *nn_model_output_shape(const nn_model *model)
+{
+    if (!model->built || model->layer_count == 0)
+        return NULL;
+    return &model->layers[model->layer_count - 1]->output_shape;
+}
+
+/* ---- the weight buffer ---- */
+
+/* Moves every layer's weights into one buffer (trainable first) and their gradients
+ * into another, so zeroing, updating and saving are single loops. Values are kept. */
+static nn_status gather_weights(nn_model *model)
+{
+    if (!model->weights_stale)
+        return NN_OK;
+    size_t trainable = 0, total = 0;
+    for (int pass = 0; pass < 2; pass++) {
+        for (int i = 0; i < model->layer_count; i++) {
+            nn_layer *layer = model->layers[i];
+            for (int p = 0; p < layer->param_count; p++) {
+                if (layer->params[p].trainable == (pass == 0)) {
+                    total += nn_tensor_count(layer->params[p].value);
+                    if (pass == 0)
+                        trainable = total;
+                }
+            }
+        }
+    }
+    nn_storage *weights = NULL, *gradients = NULL;
+    NN_TRY(nn_storage_create(&weights, total * sizeof(float)));
+    nn_status status = nn_storage_create(&gradients, (trainable ? trainable : 1) * sizeof(float));
+    unsigned char *decay_mask = status == NN_OK ? calloc(trainable ? trainable : 1, 1) : NULL;
+    if (status == NN_OK && !decay_mask)
+        status = nn_error(NN_ERR_MEMORY, "out of memory gathering the weights");
+    /* First make every new view, so a failure leaves the layers untouched. */
+    nn_tensor *values[256 * NN_LAYER_MAX_PARAMS], *grads[256 * NN_LAYER_MAX_PARAMS];
+    int count = 0;
+    size_t offset = 0;
+    for (int pass = 0; pass < 2 && status == NN_OK; pass++) {
+        for (int i = 0; i < model->layer_count && status == NN_OK; i++) {
+            nn_layer *layer = model->layers[i];
+            for (int p = 0; p < layer->param_count && status == NN_OK; p++) {
+                nn_param *param = &layer->params[p];
+                if (param->trainable != (pass == 0))
+                    continue;
+                if (count >= (int)(sizeof values / sizeof values[0])) {
+                    status = nn_error(NN_ERR_ARGUMENT, "model \"%s\" has too many weight "
+                                      "tensors", model->name);
+                    break;
+                }
+                values[count] = grads[count] = NULL;
+                status = nn_tensor_view(&values[count], weights, offset * sizeof(float),
+                                        NN_DTYPE_F32, &param->shape);
+                if (status == NN_OK && param->trainable) {
+                    status = nn_tensor_view(&grads[count], gradients, offset * sizeof(float),
+                                            NN_DTYPE_F32, &param->shape);
+                    /* Weight decay (AdamW) applies to kernels, not to biases or
+                     * normalisation parameters, as Keras' exclusion lists suggest. */
+                    if (status == NN_OK && strcmp(param->name, "kernel") == 0)
+                        memset(decay_mask + offset, 1, nn_tensor_count(param->value));
+                }
+                if (status == NN_OK)
+                    memcpy(nn_tensor_data(values[count]), nn_tensor_data(param->value),
+                           nn_tensor_bytes(param->value));
+                count++;
+                offset += nn_tensor_count(param->value);
+            }
+        }
+    }
+    if (status != NN_OK) {
+        for (int i = 0; i < count; i++) {
+            nn_tensor_free(values[i]);
+            nn_tensor_free(grads[i]);
+        }
+        nn_storage_release(weights);
+        nn_storage_release(gradients);
+        free(decay_mask);
+        return status;
+    }
+    count = 0;
+    for (int pass = 0; pass < 2; pass++) {
+        for (int i = 0; i < model->layer_count; i++) {
+            nn_layer *layer = model->layers[i];
+            for (int p = 0; p < layer->param_count; p++) {
+                nn_param *param = &layer->params[p];
+                if (param->trainable != (pass == 0))
+                    continue;
+                nn_tensor_free(param->value);
+                nn_tensor_free(param->grad);
+                param->value = values[count];
+                param->grad = grads[count];
+                count++;
+            }
+        }
+    }
+    nn_storage_release(model->weights);
+    nn_storage_release(model->gradients);
+    free(model->decay_mask);
+    model->weights = weights;
+    model->gradients = gradients;
+    model->decay_mask = decay_mask;
+    model->weight_count = total;
+    model->trainable_count = trainable;
+    model->weights_stale = false;
+    if (model->optimizer && model->optimizer->count != trainable) {
+        nn_optimizer_free(model->optimizer);
+        model->optimizer = NULL;
+    }
+    return NN_OK;
+}
+
+float *nn_model_weights(nn_model *model)
+{
+    if (gather_weights(model) != NN_OK)
+        return NULL;
+    return model->weights ? (float *)model->weights->data : NULL;
+}
+
+/* ---- compile ---- */
+
+nn_status nn_model_compile(nn_model *model, const nn_optimizer_config *optimizer,
+                           const nn_loss *loss, const char *const *metrics,
+                           int metric_count)
+{
+    if (metric_count > NN_MAX_METRICS)
+        return nn_error(NN_ERR_ARGUMENT, "compile: at most %d metrics, got %d", NN_MAX_METRICS,
+                        metric_count);
+    nn_metric parsed[NN_MAX_METRICS];
+    for (int i = 0; i < metric_count; i++)
+        NN_TRY(nn_metric_parse(metrics[i], loss, &parsed[i]));
+    if (optimizer->learning_rate <= 0 || !isfinite(optimizer->learning_rate))
+        return nn_error(NN_ERR_ARGUMENT, "compile: learning_rate must be a positive number, "
+                                         "got %g", optimizer->learning_rate);
+    memcpy(model->metrics, parsed, sizeof(nn_metric) * (size_t)metric_count);
+    model->metric_count = metric_count;
+    model->loss = *loss;
+    model->optimizer_config = *optimizer;
+    nn_optimizer_free(model->optimizer);
+    model->optimizer = NULL;
+    model->compiled = true;
+    return NN_OK;
+}
+
+/* ---- execution buffers ---- */
+
+static nn_status reserve(nn_model *model, int64_t batch, bool training)
+{
+    if (model->reserved_batch >= batch && (model->reserved_training || !training))
+        return NN_OK;
+    free_buffers(model);
+    int count = model->layer_count;
+    model->outputs = calloc((size_t)count + 1, sizeof *model->outputs);
+    model->doutputs = calloc((size_t)count + 1, sizeof *model->doutputs);
+    if (!model->outputs || !model->doutputs)
+        goto out_of_memory;
+    size_t scratch = 0;
+    for (int i = 0; i <= count; i++) {
+        nn_shape shape = i == 0 ? model->input_shape : model->layers[i - 1]->output_shape;
+        shape.dims[0] = batch;
+        NN_TRY(nn_tensor_create(&model->outputs[i], NN_DTYPE_F32, &shape));
+        if (training)
+            NN_TRY(nn_tensor_create(&model->doutputs[i], NN_DTYPE_F32, &shape));
+        if (i < count) {
+            nn_layer *layer = model->layers[i];
+            NN_TRY(nn_layer_reserve(layer, batch));
+            size_t need = layer->cls->scratch_floats ? layer->cls->scratch_floats(layer, batch) : 0;
+            scratch = need > scratch ? need : scratch;
+        }
+    }
+    int64_t width = nn_shape_inner(&model->layers[count - 1]->output_shape, 1);
+    model->logits = malloc((size_t)(batch * width) * sizeof(float));
+    model->labels = malloc((size_t)(batch * width) * sizeof(float));
+    model->scratch = scratch ? aligned_alloc(64, (scratch * sizeof(float) + 63) / 64 * 64) : NULL;
+    if (!model->logits || !model->labels || (scratch && !model->scratch))
+        goto out_of_memory;
+    model->scratch_floats = scratch;
+    model->reserved_batch = batch;
+    model->reserved_training = training;
+    return NN_OK;
+out_of_memory:
+    free_buffers(model);
+    return nn_error(NN_ERR_MEMORY, "out of memory reserving model \"%s\" for batches of %lld",
+                    model->name, (long long)batch);
+}
+
+/* Points every buffer at the first `batch` rows (the last batch may be short). */
+static void set_batch(nn_model *model, int64_t batch)
+{
+    for (int i = 0; i <= model->layer_count; i++) {
+        model->outputs[i]->shape.dims[0] = batch;
+        if (model->doutputs[i])
+            model->doutputs[i]->shape.dims[0] = batch;
+    }
+}
+
+/* Copies rows order[start..start+batch) of x and y into the batch buffers, labels as
+ * floats. */
+static void gather_batch(nn_model *model, const nn_tensor *x, const nn_tensor *y,
+                         const int64_t *order, int64_t start, int64_t batch)
+{
+    size_t row = (size_t)nn_shape_inner(&x->shape, 1);
+    const float *source = nn_tensor_f32(x);
+    float *target = nn_tensor_f32(model->outputs[0]);
+#pragma omp parallel for schedule(static) if (batch * (int64_t)row > 65536)
+    for (int64_t b = 0; b < batch; b++) {
+        int64_t index = order ? order[start + b] : start + b;
+        memcpy(target + (size_t)b * row, source + (size_t)index * row, row * sizeof(float));
+    }
+    if (!y)
+        return;
+    size_t label_width = (size_t)nn_shape_inner(&y->shape, 1);
+    for (int64_t b = 0; b < batch; b++) {
+        int64_t index = order ? order[start + b] : start + b;
+        for (size_t j = 0; j < label_width; j++)
+            model->labels[(size_t)b * label_width + j] =
+                (float)nn_tensor_get(y, (size_t)index * label_width + j);
+    }
+}
+
+static nn_exec make_exec(nn_model *model, bool training)
+{
+    return (nn_exec){.backend = model->backend,
+                     .training = training,
+                     .seed = nn_random_global_seed(),
+                     .step = model->step,
+                     .scratch = model->scratch,
+                     .scratch_floats = model->scratch_floats};
+}
+
+/* Runs every layer on outputs[0]; the last layer also leaves its logits. */
+static nn_status forward(nn_model *model, nn_exec *exec)
+{
+    for (int i = 0; i < model->layer_count; i++) {
+        nn_layer *layer = model->layers[i];
+        exec->logits = i == model->layer_count - 1 ? model->logits : NULL;
+        nn_status status = layer->cls->forward(layer, exec, model->outputs[i],
+                                               model->outputs[i + 1]);
+        if (status != NN_OK)
+            return nn_error_prefix(status, "layer \"%s\"", layer->name);
+        if (exec->training && nn_regularizer_active(&layer->activity_regularizer))
+            nn_layer_activity_penalty(layer, exec, nn_tensor_f32(model->outputs[i + 1]), NULL,
+                                      nn_tensor_count(model->outputs[i + 1]),
+                                      model->outputs[i + 1]->shape.dims[0]);
+    }
+    exec->logits = NULL;
+    return NN_OK;
+}
+
+static nn_activation last_activation(const nn_model *model)
+{
+    return model->layers[model->layer_count - 1]->activation;
+}
+
+/* Adds the loss and metric sums of the batch in outputs[L] against labels. */
+static double batch_loss(nn_model *model, int64_t batch, float *dlogits, double *metric_sums)
+{
+    const nn_tensor *prediction = model->outputs[model->layer_count];
+    int64_t width = nn_shape_inner(&prediction->shape, 1);
+    double loss = nn_loss_forward_backward(&model->loss, last_activation(model), dlogits,
+                                           nn_tensor_f32(prediction), model->logits,
+                                           model->labels, batch, width);
+    for (int m = 0; m < model->metric_count; m++)
+        metric_sums[m] += nn_metric_sum(&model->metrics[m], nn_tensor_f32(prediction),
+                                        model->labels, batch, width);
+    return loss;
+}
+
+static double regularization_penalty(nn_model *model, bool with_gradient)
+{
+    double penalty = 0.0;
+    for (int i = 0; i < model->layer_count; i++) {
+        nn_layer *layer = model->layers[i];
+        for (int p = 0; p < layer->param_count; p++) {
+            nn_param *param = &layer->params[p];
+            if (!nn_regularizer_active(&param->regularizer))
+                continue;
+            penalty += nn_regularizer_apply(&param->regularizer, nn_tensor_f32(param->value),
+                                            with_gradient && param->grad ? nn_tensor_f32(param->grad) : NULL,
+                                            nn_tensor_count(param->value));
+        }
+    }
+    return penalty;
+}
+
+static nn_status backward(nn_model *model, nn_exec *exec)
+{
+    for (int i = model->layer_count - 1; i >= 0; i--) {
+        nn_layer *layer = model->layers[i];
+        exec->doutput_is_preactivation = i == model->layer_count - 1;
+        if (i < model->layer_count - 1 && nn_regularizer_active(&layer->activity_regularizer))
+            nn_layer_activity_penalty(layer, exec, nn_tensor_f32(model->outputs[i + 1]),
+                                      nn_tensor_f32(model->doutputs[i + 1]),
+                                      nn_tensor_count(model->outputs[i + 1]),
+                                      model->outputs[i + 1]->shape.dims[0]);
+        nn_status status = layer->cls->backward(layer, exec, model->outputs[i],
+                                                model->outputs[i + 1], model->doutputs[i + 1],
+                                                i > 0 ? model->doutputs[i] : NULL);
+        if (status != NN_OK)
+            return nn_error_prefix(status, "layer \"%s\" (backward)", layer->name);
+    }
+    exec->doutput_is_preactivation = false;
+    return NN_OK;
+}
+
+static nn_status apply_constraints(nn_model *model)
+{
+    for (int i = 0; i < model->layer_count; i++) {
+        nn_layer *layer = model->layers[i];
+        for (int p = 0; p < layer->param_count; p++) {
+            nn_param *param = &layer->params[p];
+            if (param->constraint.kind != NN_CONSTRAINT_NONE)
+                NN_TRY(nn_constraint_apply(&param->constraint, param->value));
+        }
+    }
+    return NN_OK;
+}
+
+/* ---- checks shared by the loops ---- */
+
+static nn_status check_inputs(nn_model *model, const char *what, const nn_tensor *x,
+                              const nn_tensor *y)
+{
+    char text[128], expected[128];
+    if (model->layer_count == 0)
+        return nn_error(NN_ERR_STATE, "%s: model \"%s\" has no layers", what, model->name);
+    if (x->dtype != NN_DTYPE_F32)
+        return nn_error(NN_ERR_ARGUMENT, "%s: x must be float32, got %s; convert with "
+                                         "x:astype('float32') (and scale, e.g. / 255)",
+                        what, nn_dtype_name(x->dtype));
+    if (x->shape.ndim < 1)
+        return nn_error(NN_ERR_SHAPE, "%s: x must have a batch axis, got shape %s", what,
+                        nn_shape_format(&x->shape, text, sizeof text));
+    if (!model->built || model->input_shape.ndim == 0)
+        NN_TRY(nn_model_build(model, &x->shape));
+    bool same = x->shape.ndim == model->input_shape.ndim;
+    for (int i = 1; same && i < x->shape.ndim; i++)
+        same = x->shape.dims[i] == model->input_shape.dims[i];
+    if (!same)
+        return nn_error(NN_ERR_SHAPE, "%s: model \"%s\" expects input of shape %s, but x has "
+                                      "shape %s",
+                        what, model->name,
+                        nn_shape_format(&model->input_shape, expected, sizeof expected),
+                        nn_shape_format(&x->shape, text, sizeof text));
+    if (y) {
+        if (y->shape.ndim < 1 || y->shape.dims[0] != x->shape.dims[0])
+            return nn_error(NN_ERR_SHAPE, "%s: x has %lld samples but y has shape %s; they "
+                                          "must have the same number of rows",
+                            what, (long long)x->shape.dims[0],
+                            nn_shape_format(&y->shape, text, sizeof text));
+        NN_TRY(nn_loss_check_labels(&model->loss, nn_model_output_shape(model), y));
+    }
+    return gather_weights(model);
+}
+
+static nn_status ensure_order(nn_model *model, int64_t count)
+{
+    if (model->order_capacity >= count)
+        return NN_OK;
+    int64_t *order = realloc(model->order, (size_t)count * sizeof *order);
+    if (!order)
+        return nn_error(NN_ERR_MEMORY, "out of memory for %lld sample indices", (long long)count);
+    model->order = order;
+    model->order_capacity = count;
+    return NN_OK;
+}
+
+static void fill_logs(nn_logs *logs, const nn_model *model, const char *prefix, double loss,
+                      const double *metric_sums, int64_t samples)
+{
+    char name[48];
+    snprintf(name, sizeof name, "%sloss", prefix);
+    nn_logs_set(logs, name, loss);
+    for (int m = 0; m < model->metric_count; m++) {
+        snprintf(name, sizeof name, "%s%s", prefix, model->metrics[m].name);
+        nn_logs_set(logs, name, metric_sums[m] / (double)samples);
+    }
+}
+
+/* Loss and metrics of rows [start, start + count) of (x, y), in inference mode. */
+static nn_status evaluate_rows(nn_model *model, const nn_tensor *x, const nn_tensor *y,
+                               int64_t start, int64_t count, int64_t batch_size,
+                               nn_progress *progress, double *loss_out, double *metric_sums)
+{
+    double loss_sum = 0.0;
+    memset(metric_sums, 0, sizeof(double) * NN_MAX_METRICS);
+    int64_t steps = (count + batch_size - 1) / batch_size;
+    nn_exec exec = make_exec(model, false);
+    for (int64_t step = 0; step < steps; step++) {
+        int64_t first = start + step * batch_size;
+        int64_t batch = count - step * batch_size < batch_size ? count - step * batch_size : batch_size;
+        set_batch(model, batch);
+        gather_batch(model, x, y, NULL, first, batch);
+        NN_TRY(forward(model, &exec));
+        loss_sum += batch_loss(model, batch, NULL, metric_sums) * (double)batch;
+        if (progress && progress->batch_end) {
+            nn_logs logs = {0};
+            fill_logs(&logs, model, "", loss_sum / (double)(first - start + batch), metric_sums,
+                      first - start + batch);
+            nn_status status = progress->batch_end(progress->user, 0, step + 1, steps, &logs);
+            if (status != NN_OK)
+                return status;
+        }
+        if (progress && progress->stop_requested && *progress->stop_requested)
+            return nn_error(NN_ERR_STOPPED, "stopped by the user after batch %lld of %lld",
+                            (long long)(step + 1), (long long)steps);
+    }
+    *loss_out = loss_sum / (double)count + regularization_penalty(model, false);
+    return NN_OK;
+}
+
+/* ---- fit ---- */
+
+nn_status nn_model_fit(nn_model *model, const nn_tensor *x, const nn_tensor *y,
+                       const nn_fit_options *options, nn_progress *progress,
+                       nn_history *history)
+{
+    if (!model->compiled)
+        return nn_error(NN_ERR_STATE, "fit: model \"%s\" must be compiled first: call "
+                                      "model:compile{optimizer=..., loss=...}", model->name);
+    if (options->epochs < 0 || options->initial_epoch < 0)
+        return nn_error(NN_ERR_ARGUMENT, "fit: epochs must be >= 0, got %d", options->epochs);
+    if (options->batch_size <= 0 || options->batch_size > (INT64_C(1) << 31))
+        return nn_error(NN_ERR_ARGUMENT, "fit: batch_size must be a positive integer, got %lld",
+                        (long long)options->batch_size);
+    if (!(options->validation_split >= 0.0 && options->validation_split < 1.0))
+        return nn_error(NN_ERR_ARGUMENT, "fit: validation_split must be in [0, 1), got %g",
+                        options->validation_split);
+    NN_TRY(check_inputs(model, "fit", x, y));
+
+    int64_t samples = x->shape.dims[0];
+    int64_t train_count = samples;
+    const nn_tensor *val_x = NULL, *val_y = NULL;
+    int64_t val_start = 0, val_count = 0;
+    if (options->validation_x) {
+        NN_TRY(check_inputs(model, "fit (validation_data)", options->validation_x,
+                            options->validation_y));
+        val_x = options->validation_x;
+        val_y = options->validation_y;
+        val_count = val_x->shape.dims[0];
+    } else if (options->validation_split > 0.0) {
+        /* Keras takes the validation rows from the end, before any shuffling. */
+        train_count = (int64_t)floor((double)samples * (1.0 - options->validation_split));
+        val_x = x;
+        val_y = y;
+        val_start = train_count;
+        val_count = samples - train_count;
+        if (train_count == 0 || val_count == 0)
+            return nn_error(NN_ERR_ARGUMENT, "fit: validation_split=%g of %lld samples leaves "
+                                             "%lld for training and %lld for validation; "
+                                             "both must be non-empty",
+                            options->validation_split, (long long)samples,
+                            (long long)train_count, (long long)val_count);
+    }
+    int64_t batch_size = options->batch_size < train_count ? options->batch_size : train_count;
+    int64_t steps = (train_count + batch_size - 1) / batch_size;
+    if (options->steps_per_epoch > 0 && options->steps_per_epoch < steps)
+        steps = options->steps_per_epoch;
+    NN_TRY(reserve(model, batch_size, true));
+    NN_TRY(ensure_order(model, train_count));
+    if (!model->optimizer)
+        NN_TRY(nn_optimizer_create(&model->optimizer, &model->optimizer_config,
+                                   model->trainable_count));
+
+    nn_rng shuffle_rng;
+    nn_rng_init(&shuffle_rng, nn_random_global_seed(), nn_random_next_stream());
+    float *weights = (float *)model->weights->data;
+    float *gradients = (float *)model->gradients->data;
+    nn_status status = NN_OK;
+    nn_logs logs = {0};
+    model->stop_training = false;
+    if (progress && progress->train_begin)
+        status = progress->train_begin(progress->user, options->epochs, steps, train_count);
+
+    for (int epoch = options->initial_epoch; status == NN_OK && epoch < options->epochs; epoch++) {
+        if (progress && progress->epoch_begin && (status = progress->epoch_begin(progress->user, epoch)) != NN_OK)
+            break;
+        for (int64_t i = 0; i < train_count; i++)
+            model->order[i] = i;
+        if (options->shuffle)
+            nn_rng_shuffle(&shuffle_rng, model->order, (size_t)train_count);
+        double loss_sum = 0.0, metric_sums[NN_MAX_METRICS] = {0};
+        int64_t seen = 0;
+        memset(&logs, 0, sizeof logs);
+        for (int64_t step = 0; step < steps; step++) {
+            int64_t start = step * batch_size;
+            int64_t batch = train_count - start < batch_size ? train_count - start : batch_size;
+            set_batch(model, batch);
+            gather_batch(model, x, y, model->order, start, batch);
+            nn_exec exec = make_exec(model, true);
+            status = forward(model, &exec);
+            if (status != NN_OK)
+                break;
+            float *dlogits = nn_tensor_f32(model->doutputs[model->layer_count]);
+            double loss = batch_loss(model, batch, dlogits, metric_sums);
+            loss += exec.activity_penalty + regularization_penalty(model, false);
+            if (!isfinite(loss) && !options->allow_nonfinite_loss) {
+                status = nn_error(NN_ERR_NUMERIC,
+                                  "the loss became %s at epoch %d, batch %lld; training "
+                                  "stopped (weights are those before this batch). Try a "
+                                  "smaller learning_rate or check the data for NaN/Inf",
+                                  isnan(loss) ? "NaN" : "infinite", epoch + 1,
+                                  (long long)(step + 1));
+                break;
+            }
+            status = backward(model, &exec);
+            if (status != NN_OK)
+                break;
+            regularization_penalty(model, true);
+            nn_optimizer_step(model->optimizer, weights, gradients, model->decay_mask);
+            if ((status = apply_constraints(model)) != NN_OK)
+                break;
+            model->step++;
+            seen += batch;
+            loss_sum += loss * (double)batch;
+            fill_logs(&logs, model, "", loss_sum / (double)seen, metric_sums, seen);
+            if (progress && progress->batch_end &&
+                (status = progress->batch_end(progress->user, epoch, step + 1, steps, &logs)) != NN_OK)
+                break;
+            if (progress && progress->stop_requested && *progress->stop_requested) {
+                status = nn_error(NN_ERR_STOPPED, "training stopped by the user at epoch %d, "
+                                                  "batch %lld of %lld",
+                                  epoch + 1, (long long)(step + 1), (long long)steps);
+                break;
+            }
+        }
+        if (status != NN_OK)
+            break;
+        if (val_count > 0) {
+            double val_loss, val_metrics[NN_MAX_METRICS];
+            status = evaluate_rows(model, val_x, val_y, val_start, val_count, batch_size,
+                                   NULL, &val_loss, val_metrics);
+            if (status != NN_OK)
+                break;
+            fill_logs(&logs, model, "val_", val_loss, val_metrics, val_count);
+        }
+        if (progress && progress->epoch_end)
+            status = progress->epoch_end(progress->user, epoch, &logs);
+        nn_status recorded = history_append(history, epoch, &logs);
+        if (status == NN_OK)
+            status = recorded;
+        if (model->stop_training)
+            break;
+    }
+    bool stopped = status == NN_ERR_STOPPED;
+    if (progress && progress->train_end && (status == NN_OK || stopped)) {
+        nn_status end_status = progress->train_end(progress->user, &logs);
+        if (status == NN_OK)
+            status = end_status;
+    }
+    return status;
+}
+
+nn_status nn_model_evaluate(nn_model *model, const nn_tensor *x, const nn_tensor *y,
+                            int64_t batch_size, nn_progress *progress, nn_logs *logs)
+{
+    if (!model->compiled)
+        return nn_error(NN_ERR_STATE, "evaluate: model \"%s\" must be compiled first",
+                        model->name);
+    if (batch_size <= 0)
+        return nn_error(NN_ERR_ARGUMENT, "evaluate: batch_size must be positive, got %lld",
+                        (long long)batch_size);
+    NN_TRY(check_inputs(model, "evaluate", x, y));
+    int64_t count = x->shape.dims[0];
+    if (batch_size > count)
+        batch_size = count;
+    NN_TRY(reserve(model, batch_size, false));
+    double loss, metric_sums[NN_MAX_METRICS];
+    NN_TRY(evaluate_rows(model, x, y, 0, count, batch_size, progress, &loss, metric_sums));
+    memset(logs, 0, sizeof *logs);
+    fill_logs(logs, model, "", loss, metric_sums, count);
+    return NN_OK;
+}
+
+nn_status nn_model_predict(nn_model *model, const nn_tensor *x, int64_t batch_size,
+                           nn_progress *progress, nn_tensor **out)
+{
+    *out = NULL;
+    if (batch_size <= 0)
+        return nn_error(NN_ERR_ARGUMENT, "predict: batch_size must be positive, got %lld",
+                        (long long)batch_size);
+    NN_TRY(check_inputs(model, "predict", x, NULL));
+    int64_t count = x->shape.dims[0];
+    if (batch_size > count)
+        batch_size = count;
+    NN_TRY(reserve(model, batch_size, false));
+    nn_shape shape = *nn_model_output_shape(model);
+    shape.dims[0] = count;
+    nn_tensor *result;
+    NN_TRY(nn_tensor_create(&result, NN_DTYPE_F32, &shape));
+    size_t row = (size_t)nn_shape_inner(&shape, 1);
+    int64_t steps = (count + batch_size - 1) / batch_size;
+    nn_exec exec = make_exec(model, false);
+    for (int64_t step = 0; step < steps; step++) {
+        int64_t first = step * batch_size;
+        int64_t batch = count - first < batch_size ? count - first : batch_size;
+        set_batch(model, batch);
+        gather_batch(model, x, NULL, NULL, first, batch);
+        nn_status status = forward(model, &exec);
+        if (status == NN_OK && progress && progress->batch_end)
+            status = progress->batch_end(progress->user, 0, step + 1, steps, NULL);
+        if (status == NN_OK && progress && progress->stop_requested && *progress->stop_requested)
+            status = nn_error(NN_ERR_STOPPED, "prediction stopped by the user after batch %lld "
+                                              "of %lld", (long long)(step + 1), (long long)steps);
+        if (status != NN_OK) {
+            nn_tensor_free(result);
+            return status;
+        }
+        memcpy(nn_tensor_f32(result) + (size_t)first * row,
+               nn_tensor_f32(model->outputs[model->layer_count]),
+               (size_t)batch * row * sizeof(float));
+    }
+    *out = result;
+    return NN_OK;
+}

@@ -1,0 +1,63 @@
+/* Element-wise arithmetic with NumPy broadcasting, reductions and argmax over tensors
+ * of any dtype. Results are new tensors. */
+#ifndef NN_TENSOR_OPS_H
+#define NN_TENSOR_OPS_H
+
+#include <stdbool.h>
+
+#include "tensor.h"
+
+typedef enum nn_binary_op {
+    NN_BINARY_ADD,
+    NN_BINARY_SUBTRACT,
+    NN_BINARY_MULTIPLY,
+    NN_BINARY_DIVIDE,   /* always float32, like NumPy's true division */
+    NN_BINARY_POWER,
+    NN_BINARY_MINIMUM,
+    NN_BINARY_MAXIMUM,
+    NN_BINARY_EQUAL,    /* uint8 0/1 */
+    NN_BINARY_NOT_EQUAL,
+    NN_BINARY_LESS,
+    NN_BINARY_LESS_EQUAL,
+    NN_BINARY_GREATER,
+    NN_BINARY_GREATER_EQUAL
+} nn_binary_op;
+
+typedef enum nn_reduce_op {
+    NN_REDUCE_SUM,
+    NN_REDUCE_MEAN,
+    NN_REDUCE_MAX,
+    NN_REDUCE_MIN,
+    NN_REDUCE_STD,      /* population standard deviation, as NumPy's default */
+    NN_REDUCE_ARGMAX,   /* int64 indices, 0-based */
+    NN_REDUCE_ARGMIN
+} nn_reduce_op;
+
+/* out = a op b with NumPy broadcasting. The result is float32 when either side is
+ * float32 or the op is a division; integer ops on integers keep int32 (uint8 op uint8
+ * stays uint8 for +, -, * wrapping like NumPy); comparisons give uint8. */
+nn_status nn_tensor_binary(nn_tensor **out, nn_binary_op op, const nn_tensor *a,
+                           const nn_tensor *b);
+/* out = a op s (or s op a when scalar_first). An integer-valued s keeps an integer
+ * tensor's dtype for +, -, *; otherwise the result is float32. */
+nn_status nn_tensor_scalar(nn_tensor **out, nn_binary_op op, const nn_tensor *a, double s,
+                           bool scalar_first);
+/* out = -a. */
+nn_status nn_tensor_negate(nn_tensor **out, const nn_tensor *a);
+
+/* Reduces over `axis` (negative counts from the end), dropping that axis. */
+nn_status nn_tensor_reduce_axis(nn_tensor **out, nn_reduce_op op, const nn_tensor *a, int axis);
+/* Reduces over every element. Arg ops give the flat index. */
+double nn_tensor_reduce_all(nn_reduce_op op, const nn_tensor *a);
+
+/* Element-wise math in float32: exp, log, sqrt, abs, ... by name. */
+nn_status nn_tensor_unary(nn_tensor **out, const char *function, const nn_tensor *a);
+
+/* out = rows of a picked by index (each in [0, rows)). */
+nn_status nn_tensor_take_rows(nn_tensor **out, const nn_tensor *a, const int64_t *indices,
+                              int64_t count);
+
+/* The broadcast shape of a and b, or an error naming both shapes. */
+nn_status nn_shape_broadcast(const nn_shape *a, const nn_shape *b, nn_shape *out);
+
+#endif

@@ -1,0 +1,554 @@
+/* Argument tables: checking names, typed options, and setting layer arguments from Lua
+ * values through the engine's argument specs. */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "nn_lua.h"
+
+const char *nn_lua_typename(lua_State *L, int index)
+{
+    if (lua_type(L, index) == LUA_TNUMBER)
+        return lua_isinteger(L, index) ? "integer" : "number";
+    if (lua_type(L, index) == LUA_TUSERDATA && lua_getmetatable(L, index)) {
+        lua_getfield(L, -1, "__name");
+        const char *name = lua_tostring(L, -1);
+        lua_pop(L, 2);
+        if (name)
+            return name;
+    }
+    return luaL_typename(L, index);
+}
+
+static void push_name_list(lua_State *L, const char *const *names)
+{
+    luaL_Buffer buffer;
+    luaL_buffinit(L, &buffer);
+    for (int i = 0; names[i]; i++) {
+        if (i)
+            luaL_addstring(&buffer, ", ");
+        luaL_addstring(&buffer, names[i]);
+    }
+    luaL_pushresult(&buffer);
+}
+
+void nn_lua_check_option_names(lua_State *L, int index, const char *function,
+                               const char *const *names, int positional)
+{
+    index = lua_absindex(L, index);
+    if (lua_isnoneornil(L, index))
+        return;
+    if (!lua_istable(L, index))
+        nn_lua_error(L, "%s: options must be a table, got %s", function, nn_lua_typename(L, index));
+    lua_pushnil(L);
+    while (lua_next(L, index)) {
+        lua_pop(L, 1);
+        if (lua_type(L, -1) == LUA_TNUMBER && lua_isinteger(L, -1)) {
+            lua_Integer position = lua_tointeger(L, -1);
+            if (position >= 1 && position <= positional)
+                continue;
+            push_name_list(L, names);
+            nn_lua_error(L, "%s: takes %d positional argument%s, got one at position %d; "
+                          "name the others (valid names: %s)",
+                       function, positional, positional == 1 ? "" : "s", (int)position,
+                       lua_tostring(L, -1));
+        }
+        if (lua_type(L, -1) != LUA_TSTRING) {
+            nn_lua_error(L, "%s: option keys must be names, got a %s key", function,
+                       luaL_typename(L, -1));
+        }
+        const char *key = lua_tostring(L, -1);
+        bool known = false;
+        for (int i = 0; names[i] && !known; i++)
+            known = strcmp(names[i], key) == 0;
+        if (!known) {
+            push_name_list(L, names);
+            nn_lua_error(L, "%s: unknown option '%s'; valid options are: %s", function, key,
+                       lua_tostring(L, -1));
+        }
+    }
+}
+
+/* Pushes t[key] for the options table at index (nil when there is no table). */
+static int get_option(lua_State *L, int index, const char *key)
+{
+    if (!lua_istable(L, index)) {
+        lua_pushnil(L);
+        return LUA_TNIL;
+    }
+    return lua_getfield(L, index, key);
+}
+
+lua_Integer nn_lua_opt_integer(lua_State *L, int index, const char *key, lua_Integer fallback,
+                               lua_Integer low, lua_Integer high, const char *function)
+{
+    index = lua_absindex(L, index);
+    if (get_option(L, index, key) == LUA_TNIL) {
+        lua_pop(L, 1);
+        return fallback;
+    }
+    int is_integer = 0;
+    lua_Integer value = lua_tointegerx(L, -1, &is_integer);
+    if (!is_integer)
+        nn_lua_error(L, "%s: %s must be an integer, got %s", function, key, nn_lua_typename(L, -1));
+    if (value < low || value > high) {
+        if (high == LUA_MAXINTEGER)
+            nn_lua_error(L, "%s: %s must be >= %d, got %d", function, key, (int)low, (int)value);
+        nn_lua_error(L, "%s: %s must be between %d and %d, got %d", function, key, (int)low,
+                   (int)high, (int)value);
+    }
+    lua_pop(L, 1);
+    return value;
+}
+
+double nn_lua_opt_number(lua_State *L, int index, const char *key, double fallback, double low,
+                         double high, const char *function)
+{
+    index = lua_absindex(L, index);
+    if (get_option(L, index, key) == LUA_TNIL) {
+        lua_pop(L, 1);
+        return fallback;
+    }
+    if (lua_type(L, -1) != LUA_TNUMBER)
+        nn_lua_error(L, "%s: %s must be a number, got %s", function, key, nn_lua_typename(L, -1));
+    double value = lua_tonumber(L, -1);
+    if (!(value >= low && value <= high))
+        nn_lua_error(L, "%s: %s must be between %g and %g, got %g", function, key, low, high, value);
+    lua_pop(L, 1);
+    return value;
+}
+
+bool nn_lua_opt_boolean(lua_State *L, int index, const char *key, bool fallback,
+                        const char *function)
+{
+    index = lua_absindex(L, index);
+    if (get_option(L, index, key) == LUA_TNIL) {
+        lua_pop(L, 1);
+        return fallback;
+    }
+    if (!lua_isboolean(L, -1))
+        nn_lua_error(L, "%s: %s must be true or false, got %s", function, key,
+                   nn_lua_typename(L, -1));
+    bool value = lua_toboolean(L, -1);
+    lua_pop(L, 1);
+    return value;
+}
+
+/* ---- layer arguments ---- */
+
+static int64_t check_arg_integer(lua_State *L, int index, const nn_arg_spec *spec,
+                                 const char *function, const char *what)
+{
+    int is_integer = 0;
+    lua_Integer value = lua_tointegerx(L, index, &is_integer);
+    if (!is_integer)
+        nn_lua_error(L, "%s: %s must be %s, got %s", function, spec->name, what,
+                   nn_lua_typename(L, index));
+    if ((double)value < spec->min) {
+        if (spec->min == 1)
+            nn_lua_error(L, "%s: %s must be a positive integer, got %d", function, spec->name,
+                       (int)value);
+        nn_lua_error(L, "%s: %s must be an integer >= %g, got %d", function, spec->name,
+                   spec->min, (int)value);
+    }
+    if ((double)value > spec->max)
+        nn_lua_error(L, "%s: %s must be at most %g, got %lld", function, spec->name, spec->max,
+                   (long long)value);
+    return value;
+}
+
+static void set_pair(lua_State *L, int *pair, const nn_arg_spec *spec, const char *function)
+{
+    if (lua_type(L, -1) == LUA_TNUMBER) {
+        int value = (int)check_arg_integer(L, -1, spec, function,
+                                           "an integer or a pair {height, width}");
+        pair[0] = pair[1] = value;
+        return;
+    }
+    if (!lua_istable(L, -1) || luaL_len(L, -1) != 2)
+        nn_lua_error(L, "%s: %s must be an integer or a pair {height, width}, got %s", function,
+                   spec->name, lua_istable(L, -1) ? "a table that is not a pair" : nn_lua_typename(L, -1));
+    for (int i = 0; i < 2; i++) {
+        lua_geti(L, -1, i + 1);
+        pair[i] = (int)check_arg_integer(L, -1, spec, function,
+                                         "an integer or a pair {height, width}");
+        lua_pop(L, 1);
+    }
+}
+
+static void set_shape(lua_State *L, nn_shape *shape, const nn_arg_spec *spec, const char *function)
+{
+    if (lua_type(L, -1) == LUA_TNUMBER) {
+        shape->ndim = 1;
+        shape->dims[0] = check_arg_integer(L, -1, spec, function, "a list of sizes");
+        return;
+    }
+    if (!lua_istable(L, -1))
+        nn_lua_error(L, "%s: %s must be a list of sizes such as {28, 28, 1}, got %s", function,
+                   spec->name, nn_lua_typename(L, -1));
+    lua_Integer length = luaL_len(L, -1);
+    if (length < 1 || length > NN_MAX_DIMS - 1)
+        nn_lua_error(L, "%s: %s must list 1 to %d sizes, got %d", function, spec->name,
+                   NN_MAX_DIMS - 1, (int)length);
+    shape->ndim = (int)length;
+    for (int i = 0; i < length; i++) {
+        lua_geti(L, -1, i + 1);
+        if (spec->min < 0 && lua_type(L, -1) != LUA_TNUMBER) {
+            shape->dims[i] = -1; /* nn.None: take the input's size */
+        } else {
+            int is_integer = 0;
+            lua_Integer value = lua_tointegerx(L, -1, &is_integer);
+            if (!is_integer || value < 1)
+                nn_lua_error(L, "%s: %s entry %d must be a positive integer%s, got %s", function,
+                           spec->name, i + 1, spec->min < 0 ? " or nn.None" : "",
+                           is_integer ? lua_tostring(L, -1) : nn_lua_typename(L, -1));
+            shape->dims[i] = value;
+        }
+        lua_pop(L, 1);
+    }
+}
+
+/* Reads name-or-table values: a string, or a table whose [1] or .name is the name. */
+static const char *object_name(lua_State *L, const nn_arg_spec *spec, const char *function,
+                               const char *expected)
+{
+    if (lua_type(L, -1) == LUA_TSTRING)
+        return lua_tostring(L, -1);
+    if (lua_istable(L, -1)) {
+        lua_getfield(L, -1, "name");
+        if (lua_isnil(L, -1)) {
+            lua_pop(L, 1);
+            lua_geti(L, -1, 1);
+        }
+        const char *name = lua_tostring(L, -1);
+        lua_pop(L, 1); /* the string stays alive in the table */
+        if (name)
+            return name;
+    }
+    nn_lua_error(L, "%s: %s must be %s, got %s", function, spec->name, expected,
+               nn_lua_typename(L, -1));
+    return NULL;
+}
+
+static double table_number(lua_State *L, const char *key, double fallback, const char *function,
+                           const char *arg)
+{
+    if (!lua_istable(L, -1))
+        return fallback;
+    lua_getfield(L, -1, key);
+    double value = fallback;
+    if (!lua_isnil(L, -1)) {
+        if (lua_type(L, -1) != LUA_TNUMBER)
+            nn_lua_error(L, "%s: %s.%s must be a number, got %s", function, arg, key,
+                       nn_lua_typename(L, -1));
+        value = lua_tonumber(L, -1);
+    }
+    lua_pop(L, 1);
+    return value;
+}
+
+static void set_initializer(lua_State *L, nn_initializer *initializer, const nn_arg_spec *spec,
+                            const char *function)
+{
+    const char *name = object_name(L, spec, function,
+                                   "an initializer name such as 'glorot_uniform' or an "
+                                   "initializer from nn.initializers");
+    nn_lua_check(L, nn_initializer_parse(name, initializer), function);
+    switch (initializer->kind) {
+    case NN_INITIALIZER_CONSTANT:
+        initializer->a = table_number(L, "value", initializer->a, function, spec->name);
+        break;
+    case NN_INITIALIZER_RANDOM_UNIFORM:
+        initializer->a = table_number(L, "minval", initializer->a, function, spec->name);
+        initializer->b = table_number(L, "maxval", initializer->b, function, spec->name);
+        break;
+    case NN_INITIALIZER_RANDOM_NORMAL:
+    case NN_INITIALIZER_TRUNCATED_NORMAL:
+        initializer->a = table_number(L, "mean", initializer->a, function, spec->name);
+        initializer->b = table_number(L, "stddev", initializer->b, function, spec->name);
+        if (initializer->b < 0)
+            nn_lua_error(L, "%s: %s.stddev must be >= 0, got %g", function, spec->name,
+                       initializer->b);
+        break;
+    default:
+        break;
+    }
+    if (lua_istable(L, -1)) {
+        lua_getfield(L, -1, "seed");
+        if (!lua_isnil(L, -1)) {
+            int is_integer = 0;
+            lua_Integer seed = lua_tointegerx(L, -1, &is_integer);
+            if (!is_integer)
+                nn_lua_error(L, "%s: %s.seed must be an integer", function, spec->name);
+            initializer->has_seed = true;
+            initializer->seed = (uint64_t)seed;
+        }
+        lua_pop(L, 1);
+    }
+}
+
+static void set_regularizer(lua_State *L, nn_regularizer *regularizer, const nn_arg_spec *spec,
+                            const char *function)
+{
+    if (lua_type(L, -1) == LUA_TSTRING) {
+        nn_lua_check(L, nn_regularizer_parse(lua_tostring(L, -1), regularizer), function);
+        return;
+    }
+    if (!lua_istable(L, -1))
+        nn_lua_error(L, "%s: %s must be 'l1', 'l2', 'l1_l2' or a regularizer from "
+                      "nn.regularizers, got %s",
+                   function, spec->name, nn_lua_typename(L, -1));
+    double l1 = table_number(L, "l1", 0.0, function, spec->name);
+    double l2 = table_number(L, "l2", 0.0, function, spec->name);
+    if (l1 < 0 || l2 < 0 || !isfinite(l1) || !isfinite(l2))
+        nn_lua_error(L, "%s: %s factors must be finite and >= 0, got l1=%g l2=%g", function,
+                   spec->name, l1, l2);
+    regularizer->l1 = (float)l1;
+    regularizer->l2 = (float)l2;
+}
+
+static void set_constraint(lua_State *L, nn_constraint *constraint, const nn_arg_spec *spec,
+                           const char *function)
+{
+    const char *name = object_name(L, spec, function,
+                                   "a constraint name such as 'max_norm' or a constraint "
+                                   "from nn.constraints");
+    nn_lua_check(L, nn_constraint_parse(name, constraint), function);
+    if (!lua_istable(L, -1))
+        return;
+    constraint->max_value = (float)table_number(L, "max_value", constraint->max_value, function, spec->name);
+    constraint->min_value = (float)table_number(L, "min_value", constraint->min_value, function, spec->name);
+    constraint->rate = (float)table_number(L, "rate", constraint->rate, function, spec->name);
+    lua_getfield(L, -1, "axis");
+    if (lua_type(L, -1) == LUA_TNUMBER) {
+        lua_Integer axis = lua_tointeger(L, -1);
+        if (axis < 0 || axis >= NN_MAX_DIMS)
+            nn_lua_error(L, "%s: %s.axis must be between 0 and %d, got %d", function, spec->name,
+                       NN_MAX_DIMS - 1, (int)axis);
+        constraint->axes = 1u << axis;
+    } else if (lua_istable(L, -1)) {
+        constraint->axes = 0;
+        for (lua_Integer i = 1; i <= luaL_len(L, -1); i++) {
+            lua_geti(L, -1, i);
+            lua_Integer axis = lua_tointeger(L, -1);
+            if (axis < 0 || axis >= NN_MAX_DIMS)
+                nn_lua_error(L, "%s: %s.axis entries must be between 0 and %d", function,
+                           spec->name, NN_MAX_DIMS - 1);
+            constraint->axes |= 1u << axis;
+            lua_pop(L, 1);
+        }
+    }
+    lua_pop(L, 1);
+}
+
+void nn_lua_set_layer_arg(lua_State *L, nn_layer *layer, const nn_arg_spec *spec,
+                          const char *function)
+{
+    void *target = nn_layer_arg_pointer(layer, spec);
+    int top = lua_gettop(L);
+    switch (spec->kind) {
+    case NN_ARG_INT:
+        *(int *)target = (int)check_arg_integer(L, -1, spec, function, "an integer");
+        break;
+    case NN_ARG_OPTIONAL_INT: {
+        nn_optional_int *value = target;
+        value->present = !lua_isnil(L, -1);
+        if (value->present)
+            value->value = check_arg_integer(L, -1, spec, function, "an integer or nil");
+        break;
+    }
+    case NN_ARG_AXIS: {
+        int is_integer = 0;
+        lua_Integer axis = lua_tointegerx(L, -1, &is_integer);
+        if (!is_integer)
+            nn_lua_error(L, "%s: %s must be an integer axis (0 = batch, -1 = last), got %s",
+                       function, spec->name, nn_lua_typename(L, -1));
+        *(int *)target = (int)axis;
+        break;
+    }
+    case NN_ARG_FLOAT: {
+        if (lua_type(L, -1) != LUA_TNUMBER)
+            nn_lua_error(L, "%s: %s must be a number, got %s", function, spec->name,
+                       nn_lua_typename(L, -1));
+        double value = lua_tonumber(L, -1);
+        bool above_max = spec->exclusive_max ? !(value < spec->max) : !(value <= spec->max);
+        if (!(value >= spec->min) || above_max)
+            nn_lua_error(L, "%s: %s must be in [%g, %g%s, got %g", function, spec->name, spec->min,
+                       spec->max, spec->exclusive_max ? ")" : "]", value);
+        *(float *)target = (float)value;
+        break;
+    }
+    case NN_ARG_BOOL:
+        if (!lua_isboolean(L, -1))
+            nn_lua_error(L, "%s: %s must be true or false, got %s", function, spec->name,
+                       nn_lua_typename(L, -1));
+        *(bool *)target = lua_toboolean(L, -1);
+        break;
+    case NN_ARG_CHOICE: {
+        const char *value = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
+        int found = -1;
+        for (int i = 0; value && spec->choices[i]; i++)
+            if (strcmp(spec->choices[i], value) == 0)
+                found = i;
+        if (found < 0) {
+            push_name_list(L, (const char *const *)spec->choices);
+            nn_lua_error(L, "%s: %s must be one of %s, got %s%s%s", function, spec->name,
+                       lua_tostring(L, -1), value ? "'" : "", value ? value : nn_lua_typename(L, -2),
+                       value ? "'" : "");
+        }
+        *(int *)target = found;
+        break;
+    }
+    case NN_ARG_PAIR:
+        set_pair(L, target, spec, function);
+        break;
+    case NN_ARG_OPTIONAL_PAIR:
+        if (lua_isnil(L, -1))
+            ((int *)target)[0] = ((int *)target)[1] = 0;
+        else
+            set_pair(L, target, spec, function);
+        break;
+    case NN_ARG_SHAPE:
+        set_shape(L, target, spec, function);
+        break;
+    case NN_ARG_ACTIVATION:
+        if (lua_isnil(L, -1)) {
+            *(nn_activation *)target = nn_activation_default(NN_ACTIVATION_LINEAR);
+        } else if (lua_type(L, -1) == LUA_TSTRING) {
+            nn_lua_check(L, nn_activation_parse(lua_tostring(L, -1), target), function);
+        } else {
+            nn_lua_error(L, "%s: %s must be the name of an activation such as 'relu', got %s",
+                       function, spec->name, nn_lua_typename(L, -1));
+        }
+        break;
+    case NN_ARG_INITIALIZER:
+        set_initializer(L, target, spec, function);
+        break;
+    case NN_ARG_REGULARIZER:
+        set_regularizer(L, target, spec, function);
+        break;
+    case NN_ARG_CONSTRAINT:
+        set_constraint(L, target, spec, function);
+        break;
+    case NN_ARG_STRING: {
+        if (lua_type(L, -1) != LUA_TSTRING)
+            nn_lua_error(L, "%s: %s must be a string, got %s", function, spec->name,
+                       nn_lua_typename(L, -1));
+        size_t length;
+        const char *value = lua_tolstring(L, -1, &length);
+        if (length == 0 || length >= NN_NAME_CAPACITY)
+            nn_lua_error(L, "%s: %s must be 1 to %d characters long", function, spec->name,
+                       NN_NAME_CAPACITY - 1);
+        memcpy(target, value, length + 1);
+        if (strcmp(spec->name, "name") == 0)
+            layer->named_by_user = true;
+        break;
+    }
+    }
+    lua_settop(L, top);
+}
+
+static void push_pair(lua_State *L, const int *pair)
+{
+    lua_createtable(L, 2, 0);
+    lua_pushinteger(L, pair[0]);
+    lua_rawseti(L, -2, 1);
+    lua_pushinteger(L, pair[1]);
+    lua_rawseti(L, -2, 2);
+}
+
+void nn_lua_push_layer_arg(lua_State *L, nn_layer *layer, const nn_arg_spec *spec)
+{
+    const void *value = nn_layer_arg_pointer(layer, spec);
+    switch (spec->kind) {
+    case NN_ARG_INT:
+    case NN_ARG_AXIS: lua_pushinteger(L, *(const int *)value); break;
+    case NN_ARG_OPTIONAL_INT: {
+        const nn_optional_int *optional = value;
+        if (optional->present)
+            lua_pushinteger(L, optional->value);
+        else
+            lua_pushnil(L);
+        break;
+    }
+    case NN_ARG_FLOAT: lua_pushnumber(L, (double)*(const float *)value); break;
+    case NN_ARG_BOOL: lua_pushboolean(L, *(const bool *)value); break;
+    case NN_ARG_CHOICE: lua_pushstring(L, spec->choices[*(const int *)value]); break;
+    case NN_ARG_PAIR: push_pair(L, value); break;
+    case NN_ARG_OPTIONAL_PAIR:
+        if (((const int *)value)[0] == 0)
+            lua_pushnil(L);
+        else
+            push_pair(L, value);
+        break;
+    case NN_ARG_SHAPE: {
+        const nn_shape *shape = value;
+        if (shape->ndim == 0) {
+            lua_pushnil(L);
+            break;
+        }
+        nn_lua_push_shape(L, shape);
+        break;
+    }
+    case NN_ARG_ACTIVATION:
+        lua_pushstring(L, nn_activation_name(((const nn_activation *)value)->kind));
+        break;
+    case NN_ARG_INITIALIZER: {
+        const nn_initializer *initializer = value;
+        lua_createtable(L, 0, 4);
+        lua_pushstring(L, nn_initializer_name(initializer->kind));
+        lua_setfield(L, -2, "name");
+        if (initializer->kind == NN_INITIALIZER_CONSTANT) {
+            lua_pushnumber(L, initializer->a);
+            lua_setfield(L, -2, "value");
+        } else if (initializer->kind == NN_INITIALIZER_RANDOM_UNIFORM) {
+            lua_pushnumber(L, initializer->a);
+            lua_setfield(L, -2, "minval");
+            lua_pushnumber(L, initializer->b);
+            lua_setfield(L, -2, "maxval");
+        } else if (initializer->kind == NN_INITIALIZER_RANDOM_NORMAL ||
+                   initializer->kind == NN_INITIALIZER_TRUNCATED_NORMAL) {
+            lua_pushnumber(L, initializer->a);
+            lua_setfield(L, -2, "mean");
+            lua_pushnumber(L, initializer->b);
+            lua_setfield(L, -2, "stddev");
+        }
+        if (initializer->has_seed) {
+            lua_pushinteger(L, (lua_Integer)initializer->seed);
+            lua_setfield(L, -2, "seed");
+        }
+        break;
+    }
+    case NN_ARG_REGULARIZER: {
+        const nn_regularizer *regularizer = value;
+        if (!nn_regularizer_active(regularizer)) {
+            lua_pushnil(L);
+            break;
+        }
+        lua_createtable(L, 0, 2);
+        lua_pushnumber(L, regularizer->l1);
+        lua_setfield(L, -2, "l1");
+        lua_pushnumber(L, regularizer->l2);
+        lua_setfield(L, -2, "l2");
+        break;
+    }
+    case NN_ARG_CONSTRAINT: {
+        const nn_constraint *constraint = value;
+        if (constraint->kind == NN_CONSTRAINT_NONE) {
+            lua_pushnil(L);
+            break;
+        }
+        lua_createtable(L, 0, 4);
+        lua_pushstring(L, nn_constraint_name(constraint->kind));
+        lua_setfield(L, -2, "name");
+        lua_pushnumber(L, constraint->max_value);
+        lua_setfield(L, -2, "max_value");
+        lua_pushnumber(L, constraint->min_value);
+        lua_setfield(L, -2, "min_value");
+        lua_pushnumber(L, constraint->rate);
+        lua_setfield(L, -2, "rate");
+        break;
+    }
+    case NN_ARG_STRING: lua_pushstring(L, (const char *)value); break;
+    }
+}

@@ -1,0 +1,74 @@
+/* nn.datasets: MNIST and Fashion-MNIST loaders, and IDX files in general. */
+#include <string.h>
+
+#include "data/datasets.h"
+#include "data/idx.h"
+#include "nn_lua.h"
+
+/* nn.datasets.<name>.load_data() -> x_train, y_train, x_test, y_test (uint8) */
+static int load_data(lua_State *L)
+{
+    const nn_dataset *dataset = lua_touserdata(L, lua_upvalueindex(1));
+    char function[96];
+    snprintf(function, sizeof function, "nn.datasets.%s.load_data", dataset->name);
+    nn_tensor **slots[4];
+    for (int i = 0; i < 4; i++)
+        slots[i] = nn_lua_new_tensor_slot(L);
+    nn_tensor *loaded[4];
+    nn_lua_check(L, nn_dataset_load(dataset, loaded, NULL, 0), function);
+    for (int i = 0; i < 4; i++)
+        *slots[i] = loaded[i];
+    return 4;
+}
+
+static int search_path(lua_State *L)
+{
+    const nn_dataset *dataset = lua_touserdata(L, lua_upvalueindex(1));
+    char path[4096];
+    nn_dataset_search_path(dataset, path, sizeof path);
+    lua_newtable(L);
+    int n = 0;
+    char *saveptr = NULL;
+    for (char *entry = strtok_r(path, "\n", &saveptr); entry; entry = strtok_r(NULL, "\n", &saveptr)) {
+        lua_pushstring(L, entry);
+        lua_rawseti(L, -2, ++n);
+    }
+    return 1;
+}
+
+static int l_load_idx(lua_State *L)
+{
+    const char *path = luaL_checkstring(L, 1);
+    nn_tensor **slot = nn_lua_new_tensor_slot(L);
+    nn_lua_check(L, nn_idx_load(slot, path), "nn.datasets.load_idx");
+    return 1;
+}
+
+static int l_save_idx(lua_State *L)
+{
+    nn_tensor *tensor = nn_lua_check_tensor(L, 1, "nn.datasets.save_idx");
+    const char *path = luaL_checkstring(L, 2);
+    nn_lua_check(L, nn_idx_save(tensor, path), "nn.datasets.save_idx");
+    return 0;
+}
+
+void nn_lua_open_datasets(lua_State *L)
+{
+    lua_newtable(L);
+    const nn_dataset *const *datasets = nn_datasets();
+    for (int i = 0; datasets[i]; i++) {
+        lua_createtable(L, 0, 2);
+        lua_pushlightuserdata(L, (void *)datasets[i]);
+        lua_pushcclosure(L, load_data, 1);
+        lua_setfield(L, -2, "load_data");
+        lua_pushlightuserdata(L, (void *)datasets[i]);
+        lua_pushcclosure(L, search_path, 1);
+        lua_setfield(L, -2, "search_path");
+        lua_setfield(L, -2, datasets[i]->name);
+    }
+    lua_pushcfunction(L, l_load_idx);
+    lua_setfield(L, -2, "load_idx");
+    lua_pushcfunction(L, l_save_idx);
+    lua_setfield(L, -2, "save_idx");
+    lua_setfield(L, -2, "datasets");
+}

@@ -1,0 +1,442 @@
+/* nn.layers: one constructor per engine layer class, built from its argument specs,
+ * and the nn.Layer userdata (fields, weights, config, calling a layer on a tensor). */
+#include <stdio.h>
+#include <string.h>
+
+#include "nn_lua.h"
+
+#define LAYER_OBJECTS "nn.layer_objects"
+#define LAYER_COUNTERS "nn.layer_counters"
+
+/* ---- userdata ---- */
+
+void nn_lua_push_layer(lua_State *L, nn_layer *layer)
+{
+    lua_getfield(L, LUA_REGISTRYINDEX, LAYER_OBJECTS);
+    if (lua_rawgetp(L, -1, layer) == LUA_TUSERDATA) {
+        lua_remove(L, -2);
+        return;
+    }
+    lua_pop(L, 1);
+    nn_layer **slot = lua_newuserdatauv(L, sizeof *slot, 0);
+    *slot = layer;
+    nn_layer_retain(layer);
+    luaL_setmetatable(L, NN_LUA_LAYER);
+    lua_pushvalue(L, -1);
+    lua_rawsetp(L, -3, layer);
+    lua_remove(L, -2);
+}
+
+nn_layer *nn_lua_check_layer(lua_State *L, int index, const char *function)
+{
+    nn_layer **slot = luaL_testudata(L, index, NN_LUA_LAYER);
+    if (!slot || !*slot)
+        nn_lua_error(L, "%s: expected a layer (from nn.layers) as argument %d, got %s", function,
+                     index, nn_lua_typename(L, index));
+    return *slot;
+}
+
+static int layer_gc(lua_State *L)
+{
+    nn_layer **slot = luaL_checkudata(L, 1, NN_LUA_LAYER);
+    nn_layer_release(*slot);
+    *slot = NULL;
+    return 0;
+}
+
+/* ---- construction ---- */
+
+/* Gives a new unnamed layer a session-wide number, as Keras does (dense, dense_1, ...);
+ * a model renumbers its own layers from zero when they are added. */
+static void number_layer(lua_State *L, nn_layer *layer)
+{
+    if (layer->named_by_user)
+        return;
+    lua_getfield(L, LUA_REGISTRYINDEX, LAYER_COUNTERS);
+    lua_getfield(L, -1, layer->cls->base_name);
+    lua_Integer count = lua_tointeger(L, -1);
+    lua_pop(L, 1);
+    if (count > 0)
+        snprintf(layer->name, sizeof layer->name, "%s_%lld", layer->cls->base_name,
+                 (long long)count);
+    lua_pushinteger(L, count + 1);
+    lua_setfield(L, -2, layer->cls->base_name);
+    lua_pop(L, 1);
+}
+
+static void push_arg_names(lua_State *L, const nn_layer_class *cls)
+{
+    luaL_Buffer buffer;
+    luaL_buffinit(L, &buffer);
+    for (int i = 0; i < cls->arg_count; i++) {
+        if (i)
+            luaL_addstring(&buffer, ", ");
+        luaL_addstring(&buffer, cls->args[i].name);
+    }
+    luaL_pushresult(&buffer);
+}
+
+/* nn.layers.<Class>{positional..., name=value...} (or plain positional arguments with an
+ * optional options table last: nn.layers.Dense(10, {activation='relu'})). */
+static int layer_construct(lua_State *L)
+{
+    const nn_layer_class *cls = lua_touserdata(L, lua_upvalueindex(1));
+    char function[64];
+    snprintf(function, sizeof function, "nn.layers.%s", cls->name);
+    int top = lua_gettop(L);
+    /* Normalise both call styles into one table at index `args`. */
+    if (top == 1 && lua_istable(L, 1) && !luaL_testudata(L, 1, NN_LUA_TENSOR)) {
+        lua_pushvalue(L, 1);
+    } else {
+        lua_newtable(L);
+        int options = 0;
+        if (top >= 1 && lua_istable(L, top) && luaL_len(L, top) == 0)
+            options = top;
+        int positional = options ? top - 1 : top;
+        for (int i = 1; i <= positional; i++) {
+            lua_pushvalue(L, i);
+            lua_rawseti(L, -2, i);
+        }
+        if (options) {
+            lua_pushnil(L);
+            while (lua_next(L, options)) {
+                lua_pushvalue(L, -2);
+                lua_insert(L, -2);
+                lua_settable(L, -4);
+            }
+        }
+    }
+    int args = lua_gettop(L);
+
+    nn_layer **slot = lua_newuserdatauv(L, sizeof *slot, 0);
+    *slot = NULL;
+    luaL_setmetatable(L, NN_LUA_LAYER);
+    int object = lua_gettop(L);
+    nn_lua_check(L, nn_layer_create(slot, cls), function);
+    nn_layer *layer = *slot;
+
+    bool given[64] = {false};
+    lua_pushnil(L);
+    while (lua_next(L, args)) {
+        const nn_arg_spec *spec = NULL;
+        if (lua_type(L, -2) == LUA_TNUMBER) {
+            lua_Integer position = lua_tointeger(L, -2);
+            if (position < 1 || position > cls->positional_count) {
+                push_arg_names(L, cls);
+                nn_lua_error(L, "%s: takes at most %d positional argument%s (%s), got one at "
+                                "position %lld; name it instead (valid names: %s)",
+                             function, cls->positional_count,
+                             cls->positional_count == 1 ? "" : "s",
+                             cls->positional_count ? cls->args[0].name : "none",
+                             (long long)position, lua_tostring(L, -1));
+            }
+            spec = &cls->args[position - 1];
+        } else if (lua_type(L, -2) == LUA_TSTRING) {
+            spec = nn_layer_class_arg(cls, lua_tostring(L, -2));
+            if (!spec) {
+                push_arg_names(L, cls);
+                nn_lua_error(L, "%s: unknown argument '%s'; valid arguments are: %s", function,
+                             lua_tostring(L, -3), lua_tostring(L, -1));
+            }
+        } else {
+            nn_lua_error(L, "%s: argument keys must be names or positions, got a %s key",
+                         function, luaL_typename(L, -2));
+        }
+        int index = (int)(spec - cls->args);
+        if (given[index])
+            nn_lua_error(L, "%s: argument '%s' is given twice (by position and by name)",
+                         function, spec->name);
+        given[index] = true;
+        nn_lua_set_layer_arg(L, layer, spec, function);
+        lua_pop(L, 1);
+    }
+    for (int i = 0; i < cls->arg_count; i++)
+        if (cls->args[i].required && !given[i])
+            nn_lua_error(L, "%s: missing required argument '%s' (%s)", function,
+                         cls->args[i].name, cls->args[i].doc);
+    nn_status status = nn_layer_finish(layer);
+    if (status != NN_OK)
+        nn_lua_error(L, "%s: %s", function, nn_error_message());
+    number_layer(L, layer);
+    /* Register the userdata so the layer always maps back to this same object. */
+    lua_getfield(L, LUA_REGISTRYINDEX, LAYER_OBJECTS);
+    lua_pushvalue(L, object);
+    lua_rawsetp(L, -2, layer);
+    lua_pop(L, 1);
+    lua_pushvalue(L, object);
+    return 1;
+}
+
+/* ---- fields and methods ---- */
+
+static void push_param(lua_State *L, nn_layer *layer, nn_param *param)
+{
+    (void)layer;
+    nn_tensor **slot = nn_lua_new_tensor_slot(L);
+    nn_lua_check(L, nn_tensor_share(slot, param->value), "layer weight");
+}
+
+static int layer_count_params(lua_State *L)
+{
+    nn_layer *layer = nn_lua_check_layer(L, 1, "layer:count_params");
+    if (!layer->built)
+        nn_lua_error(L, "layer:count_params: layer \"%s\" is not built yet; call it on a tensor "
+                        "or add it to a model with an input shape", layer->name);
+    lua_pushinteger(L, nn_layer_count_params(layer, true) + nn_layer_count_params(layer, false));
+    return 1;
+}
+
+static int layer_get_config(lua_State *L)
+{
+    nn_layer *layer = nn_lua_check_layer(L, 1, "layer:get_config");
+    const nn_layer_class *cls = layer->cls;
+    lua_createtable(L, 0, cls->arg_count);
+    for (int i = 0; i < cls->arg_count; i++) {
+        nn_lua_push_layer_arg(L, layer, &cls->args[i]);
+        lua_setfield(L, -2, cls->args[i].name);
+    }
+    return 1;
+}
+
+static int layer_get_weights(lua_State *L)
+{
+    nn_layer *layer = nn_lua_check_layer(L, 1, "layer:get_weights");
+    lua_createtable(L, layer->param_count, 0);
+    for (int i = 0; i < layer->param_count; i++) {
+        nn_tensor **slot = nn_lua_new_tensor_slot(L);
+        nn_lua_check(L, nn_tensor_clone(slot, layer->params[i].value), "layer:get_weights");
+        lua_rawseti(L, -2, i + 1);
+    }
+    return 1;
+}
+
+static int layer_set_weights(lua_State *L)
+{
+    const char *function = "layer:set_weights";
+    nn_layer *layer = nn_lua_check_layer(L, 1, function);
+    luaL_checktype(L, 2, LUA_TTABLE);
+    lua_Integer count = luaL_len(L, 2);
+    if (count != layer->param_count)
+        nn_lua_error(L, "%s: layer \"%s\" has %d weight tensors, got %lld", function, layer->name,
+                     layer->param_count, (long long)count);
+    /* Check everything before changing anything, so a bad list leaves the layer intact. */
+    for (int i = 0; i < layer->param_count; i++) {
+        lua_geti(L, 2, i + 1);
+        nn_tensor *value = nn_lua_to_tensor(L, -1, function);
+        char expected[128], received[128];
+        if (!nn_shape_equal(&value->shape, &layer->params[i].shape))
+            nn_lua_error(L, "%s: weight %d (%s) of layer \"%s\" has shape %s, got %s", function,
+                         i + 1, layer->params[i].name, layer->name,
+                         nn_shape_format(&layer->params[i].shape, expected, sizeof expected),
+                         nn_shape_format(&value->shape, received, sizeof received));
+        lua_pop(L, 1);
+    }
+    for (int i = 0; i < layer->param_count; i++) {
+        lua_geti(L, 2, i + 1);
+        nn_tensor *value = nn_lua_to_tensor(L, -1, function);
+        size_t count_values = nn_tensor_count(value);
+        for (size_t k = 0; k < count_values; k++)
+            nn_tensor_f32(layer->params[i].value)[k] = (float)nn_tensor_get(value, k);
+        lua_pop(L, 1);
+    }
+    return 0;
+}
+
+static int layer_build(lua_State *L)
+{
+    const char *function = "layer:build";
+    nn_layer *layer = nn_lua_check_layer(L, 1, function);
+    nn_shape shape = nn_lua_check_shape_args(L, 2, function);
+    nn_lua_check(L, nn_layer_build(layer, &shape), function);
+    lua_settop(L, 1);
+    return 1;
+}
+
+/* layer(x [, {training=bool}]) */
+static int layer_call(lua_State *L)
+{
+    nn_layer *layer = nn_lua_check_layer(L, 1, "layer(x)");
+    char function[96];
+    snprintf(function, sizeof function, "%s \"%s\"", layer->cls->name, layer->name);
+    nn_tensor *input = nn_lua_to_tensor(L, 2, function);
+    bool training = nn_lua_learning_phase();
+    if (!lua_isnoneornil(L, 3)) {
+        static const char *const names[] = {"training", NULL};
+        nn_lua_check_option_names(L, 3, function, names, 0);
+        training = nn_lua_opt_boolean(L, 3, "training", training, function);
+    }
+    char text[128];
+    if (input->shape.ndim < 1)
+        nn_lua_error(L, "%s: expected a batch of inputs, got a scalar", function);
+    (void)text;
+    if (input->dtype != NN_DTYPE_F32) {
+        /* Keras casts inputs to the layer's float dtype. */
+        nn_tensor **converted = nn_lua_new_tensor_slot(L);
+        nn_lua_check(L, nn_tensor_astype(converted, input, NN_DTYPE_F32), function);
+        input = *converted;
+    }
+    nn_tensor **slot = nn_lua_new_tensor_slot(L);
+    nn_lua_check(L, nn_layer_call(layer, input, training, slot), function);
+    return 1;
+}
+
+static int layer_tostring(lua_State *L)
+{
+    nn_layer *layer = nn_lua_check_layer(L, 1, "tostring");
+    char input[128], output[128];
+    if (layer->built)
+        lua_pushfstring(L, "%s \"%s\" %s -> %s, %I params", layer->cls->name, layer->name,
+                        nn_shape_format(&layer->input_shape, input, sizeof input),
+                        nn_shape_format(&layer->output_shape, output, sizeof output),
+                        (lua_Integer)(nn_layer_count_params(layer, true) +
+                                      nn_layer_count_params(layer, false)));
+    else
+        lua_pushfstring(L, "%s \"%s\" (not built yet)", layer->cls->name, layer->name);
+    return 1;
+}
+
+static int layer_index(lua_State *L)
+{
+    nn_layer *layer = nn_lua_check_layer(L, 1, "layer index");
+    const char *key = luaL_checkstring(L, 2);
+    if (strcmp(key, "name") == 0) {
+        lua_pushstring(L, layer->name);
+    } else if (strcmp(key, "class_name") == 0) {
+        lua_pushstring(L, layer->cls->name);
+    } else if (strcmp(key, "built") == 0) {
+        lua_pushboolean(L, layer->built);
+    } else if (strcmp(key, "trainable") == 0) {
+        lua_pushboolean(L, layer->trainable);
+    } else if (strcmp(key, "input_shape") == 0 || strcmp(key, "output_shape") == 0) {
+        if (!layer->built)
+            lua_pushnil(L);
+        else
+            nn_lua_push_shape(L, key[0] == 'i' ? &layer->input_shape : &layer->output_shape);
+    } else if (strcmp(key, "explanation") == 0) {
+        lua_pushstring(L, layer->built ? layer->explanation : "");
+    } else if (strcmp(key, "weights") == 0 || strcmp(key, "trainable_weights") == 0 ||
+               strcmp(key, "non_trainable_weights") == 0) {
+        lua_newtable(L);
+        int n = 0;
+        for (int i = 0; i < layer->param_count; i++) {
+            bool trainable = layer->params[i].trainable;
+            if ((key[0] == 't' && !trainable) || (key[0] == 'n' && trainable))
+                continue;
+            push_param(L, layer, &layer->params[i]);
+            lua_rawseti(L, -2, ++n);
+        }
+    } else {
+        for (int i = 0; i < layer->param_count; i++) {
+            if (strcmp(layer->params[i].name, key) == 0) {
+                push_param(L, layer, &layer->params[i]);
+                return 1;
+            }
+        }
+        const nn_arg_spec *spec = nn_layer_class_arg(layer->cls, key);
+        if (spec) {
+            nn_lua_push_layer_arg(L, layer, spec);
+            return 1;
+        }
+        luaL_getmetatable(L, NN_LUA_LAYER);
+        lua_getfield(L, -1, "methods");
+        if (lua_getfield(L, -1, key) != LUA_TNIL)
+            return 1;
+        if (strcmp(key, "kernel") == 0 || strcmp(key, "bias") == 0 || strcmp(key, "gamma") == 0 ||
+            strcmp(key, "beta") == 0 || strcmp(key, "moving_mean") == 0 ||
+            strcmp(key, "moving_variance") == 0) {
+            if (!layer->built)
+                nn_lua_error(L, "layer \"%s\" has no %s yet: a layer makes its weights when it "
+                                "is built, on its first input (call it on a tensor, or add it "
+                                "to a model that knows its input shape)",
+                             layer->name, key);
+            nn_lua_error(L, "layer \"%s\" (%s) has no weight called '%s'", layer->name,
+                         layer->cls->name, key);
+        }
+        nn_lua_error(L, "layer \"%s\" (%s) has no field '%s'", layer->name, layer->cls->name, key);
+    }
+    return 1;
+}
+
+static const luaL_Reg layer_methods[] = {
+    {"count_params", layer_count_params}, {"get_config", layer_get_config},
+    {"get_weights", layer_get_weights},   {"set_weights", layer_set_weights},
+    {"build", layer_build},               {NULL, NULL},
+};
+
+static const luaL_Reg layer_metamethods[] = {
+    {"__gc", layer_gc},       {"__call", layer_call}, {"__tostring", layer_tostring},
+    {"__index", layer_index}, {NULL, NULL},
+};
+
+/* nn.layer_classes(): the classes with their argument specs, for help and completion. */
+static int l_layer_classes(lua_State *L)
+{
+    const nn_layer_class *const *classes = nn_layer_classes();
+    lua_newtable(L);
+    for (int c = 0; classes[c]; c++) {
+        const nn_layer_class *cls = classes[c];
+        lua_createtable(L, 0, 6);
+        lua_pushstring(L, cls->name);
+        lua_setfield(L, -2, "name");
+        if (cls->alias) {
+            lua_pushstring(L, cls->alias);
+            lua_setfield(L, -2, "alias");
+        }
+        lua_pushstring(L, cls->doc ? cls->doc : "");
+        lua_setfield(L, -2, "doc");
+        lua_pushstring(L, cls->example ? cls->example : "");
+        lua_setfield(L, -2, "example");
+        lua_pushinteger(L, cls->positional_count);
+        lua_setfield(L, -2, "positional");
+        lua_createtable(L, cls->arg_count, 0);
+        for (int i = 0; i < cls->arg_count; i++) {
+            const nn_arg_spec *spec = &cls->args[i];
+            lua_createtable(L, 0, 4);
+            lua_pushstring(L, spec->name);
+            lua_setfield(L, -2, "name");
+            lua_pushstring(L, spec->default_text ? spec->default_text : "");
+            lua_setfield(L, -2, "default");
+            lua_pushboolean(L, spec->required);
+            lua_setfield(L, -2, "required");
+            lua_pushstring(L, spec->doc ? spec->doc : "");
+            lua_setfield(L, -2, "doc");
+            lua_rawseti(L, -2, i + 1);
+        }
+        lua_setfield(L, -2, "args");
+        lua_rawseti(L, -2, c + 1);
+    }
+    return 1;
+}
+
+void nn_lua_open_layers(lua_State *L)
+{
+    lua_newtable(L);
+    lua_newtable(L);
+    lua_pushliteral(L, "v");
+    lua_setfield(L, -2, "__mode");
+    lua_setmetatable(L, -2);
+    lua_setfield(L, LUA_REGISTRYINDEX, LAYER_OBJECTS);
+    lua_newtable(L);
+    lua_setfield(L, LUA_REGISTRYINDEX, LAYER_COUNTERS);
+
+    luaL_newmetatable(L, NN_LUA_LAYER);
+    luaL_setfuncs(L, layer_metamethods, 0);
+    luaL_newlib(L, layer_methods);
+    lua_setfield(L, -2, "methods");
+    lua_pop(L, 1);
+
+    lua_newtable(L);
+    const nn_layer_class *const *classes = nn_layer_classes();
+    for (int c = 0; classes[c]; c++) {
+        lua_pushlightuserdata(L, (void *)classes[c]);
+        lua_pushcclosure(L, layer_construct, 1);
+        if (classes[c]->alias) {
+            lua_pushvalue(L, -1);
+            lua_setfield(L, -3, classes[c]->alias);
+        }
+        lua_setfield(L, -2, classes[c]->name);
+    }
+    lua_setfield(L, -2, "layers");
+    lua_pushcfunction(L, l_layer_classes);
+    lua_setfield(L, -2, "layer_classes");
+}

@@ -1,0 +1,176 @@
+/* luaopen_nn: the `nn` module, its error and output plumbing, and the small
+ * environment functions (version, devices, learning phase). */
+#include <cblas.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "nn_lua.h"
+#include "random.h"
+
+#ifndef NNSH_VERSION
+#define NNSH_VERSION "0.1.0"
+#endif
+
+extern const unsigned char nn_lua_module_prelude[];
+extern const size_t nn_lua_module_prelude_size;
+
+/* OpenBLAS extensions (declared in its cblas.h on Debian; repeated here for clarity). */
+char *openblas_get_corename(void);
+char *openblas_get_config(void);
+int openblas_get_num_threads(void);
+
+/* ---- errors ---- */
+
+int nn_lua_error(lua_State *L, const char *format, ...)
+{
+    char message[2048];
+    va_list args;
+    va_start(args, format);
+    vsnprintf(message, sizeof message, format, args);
+    va_end(args);
+    lua_pushstring(L, message);
+    return lua_error(L);
+}
+
+int nn_lua_raise(lua_State *L, const char *function)
+{
+    return nn_lua_error(L, "%s: %s", function, nn_error_message());
+}
+
+void nn_lua_check(lua_State *L, nn_status status, const char *function)
+{
+    if (status != NN_OK)
+        nn_lua_raise(L, function);
+}
+
+/* ---- output ---- */
+
+static nn_lua_writer output_writer;
+static void *output_user;
+
+void nn_lua_set_writer(nn_lua_writer writer, void *user)
+{
+    output_writer = writer;
+    output_user = user;
+}
+
+void nn_lua_write(lua_State *L, const char *text, size_t length)
+{
+    (void)L;
+    if (output_writer) {
+        output_writer(output_user, text, length);
+        return;
+    }
+    fwrite(text, 1, length, stdout);
+    fflush(stdout);
+}
+
+bool nn_lua_output_is_terminal(void) { return !output_writer && isatty(STDOUT_FILENO); }
+
+static volatile sig_atomic_t stop_flag;
+
+volatile sig_atomic_t *nn_lua_stop_flag(void) { return &stop_flag; }
+
+/* ---- environment ---- */
+
+static int l_list_physical_devices(lua_State *L)
+{
+    const char *kind = luaL_optstring(L, 1, NULL);
+    lua_newtable(L);
+    if (!kind || strcmp(kind, "CPU") == 0 || strcmp(kind, "cpu") == 0) {
+        lua_createtable(L, 0, 2);
+        lua_pushliteral(L, "/physical_device:CPU:0");
+        lua_setfield(L, -2, "name");
+        lua_pushliteral(L, "CPU");
+        lua_setfield(L, -2, "device_type");
+        lua_rawseti(L, -2, 1);
+    } else if (strcmp(kind, "GPU") != 0 && strcmp(kind, "gpu") != 0) {
+        nn_lua_error(L, "nn.config.list_physical_devices: device type must be 'CPU' or "
+                        "'GPU', got '%s'", kind);
+    }
+    /* This build has no CUDA backend, so the GPU list stays empty. */
+    return 1;
+}
+
+static int l_is_gpu_available(lua_State *L)
+{
+    lua_pushboolean(L, 0);
+    return 1;
+}
+
+static int l_blas_info(lua_State *L)
+{
+    lua_createtable(L, 0, 3);
+    lua_pushstring(L, openblas_get_corename());
+    lua_setfield(L, -2, "core");
+    lua_pushstring(L, openblas_get_config());
+    lua_setfield(L, -2, "config");
+    lua_pushinteger(L, openblas_get_num_threads());
+    lua_setfield(L, -2, "threads");
+    return 1;
+}
+
+static int learning_phase;
+
+bool nn_lua_learning_phase(void) { return learning_phase != 0; }
+
+static int l_set_learning_phase(lua_State *L)
+{
+    int is_integer = 0;
+    lua_Integer value = lua_tointegerx(L, 1, &is_integer);
+    if (lua_isboolean(L, 1))
+        value = lua_toboolean(L, 1), is_integer = 1;
+    if (!is_integer || (value != 0 && value != 1))
+        nn_lua_error(L, "nn.set_learning_phase: expected 0 (inference) or 1 (training), got %s",
+                     nn_lua_typename(L, 1));
+    learning_phase = (int)value;
+    return 0;
+}
+
+static int l_learning_phase(lua_State *L)
+{
+    lua_pushinteger(L, learning_phase);
+    return 1;
+}
+
+static const luaL_Reg config_functions[] = {
+    {"list_physical_devices", l_list_physical_devices},
+    {"blas", l_blas_info},
+    {NULL, NULL},
+};
+
+static const luaL_Reg test_functions[] = {
+    {"is_gpu_available", l_is_gpu_available},
+    {NULL, NULL},
+};
+
+int luaopen_nn(lua_State *L)
+{
+    luaL_checkversion(L);
+    lua_newtable(L);
+    lua_pushliteral(L, NNSH_VERSION);
+    lua_setfield(L, -2, "version");
+    luaL_newlib(L, config_functions);
+    lua_setfield(L, -2, "config");
+    luaL_newlib(L, test_functions);
+    lua_setfield(L, -2, "test");
+    lua_pushcfunction(L, l_set_learning_phase);
+    lua_setfield(L, -2, "set_learning_phase");
+    lua_pushcfunction(L, l_learning_phase);
+    lua_setfield(L, -2, "learning_phase");
+
+    nn_lua_open_tensor(L);
+    nn_lua_open_layers(L);
+    nn_lua_open_model(L);
+    nn_lua_open_datasets(L);
+
+    /* The Lua half of the module gets the table and adds to it. */
+    if (luaL_loadbuffer(L, (const char *)nn_lua_module_prelude, nn_lua_module_prelude_size,
+                        "=nn/prelude.lua") != LUA_OK)
+        return lua_error(L);
+    lua_pushvalue(L, -2);
+    lua_call(L, 1, 0);
+    return 1;
+}

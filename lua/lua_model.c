@@ -1,0 +1,1045 @@
+/* nn.Sequential: building models, summary, compile, and the fit / evaluate / predict
+ * loops with Keras-style progress output and Lua callbacks. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "nn_lua.h"
+#include "text.h"
+
+/* ---- userdata ---- */
+
+nn_model *nn_lua_check_model(lua_State *L, int index, const char *function)
+{
+    nn_model **slot = luaL_testudata(L, index, NN_LUA_MODEL);
+    if (!slot || !*slot)
+        nn_lua_error(L, "%s: expected a model (nn.Sequential) as argument %d, got %s", function,
+                     index, nn_lua_typename(L, index));
+    return *slot;
+}
+
+static int model_gc(lua_State *L)
+{
+    nn_model **slot = luaL_checkudata(L, 1, NN_LUA_MODEL);
+    nn_model_release(*slot);
+    *slot = NULL;
+    return 0;
+}
+
+/* The Lua-side state of a model (its last history) lives in the userdata's user value. */
+static void push_model_state(lua_State *L, int model_index)
+{
+    if (lua_getiuservalue(L, model_index, 1) != LUA_TTABLE) {
+        lua_pop(L, 1);
+        lua_newtable(L);
+        lua_pushvalue(L, -1);
+        lua_setiuservalue(L, model_index, 1);
+    }
+}
+
+static void add_layer(lua_State *L, nn_model *model, int index, const char *function)
+{
+    nn_layer *layer = nn_lua_check_layer(L, index, function);
+    nn_lua_check(L, nn_model_add(model, layer), function);
+}
+
+/* nn.Sequential{layer, layer, ..., name='...'} */
+static int l_sequential(lua_State *L)
+{
+    const char *function = "nn.Sequential";
+    if (!lua_isnoneornil(L, 1) && !lua_istable(L, 1))
+        nn_lua_error(L, "%s: expected a table of layers, got %s", function, nn_lua_typename(L, 1));
+    const char *name = "sequential";
+    if (lua_istable(L, 1)) {
+        lua_getfield(L, 1, "name");
+        if (!lua_isnil(L, -1)) {
+            if (lua_type(L, -1) != LUA_TSTRING || lua_rawlen(L, -1) == 0 ||
+                lua_rawlen(L, -1) >= NN_NAME_CAPACITY)
+                nn_lua_error(L, "%s: name must be a non-empty string", function);
+            name = lua_tostring(L, -1);
+        }
+        lua_pop(L, 1);
+        lua_pushnil(L);
+        while (lua_next(L, 1)) {
+            lua_pop(L, 1);
+            bool position = lua_type(L, -1) == LUA_TNUMBER && lua_isinteger(L, -1);
+            bool named = lua_type(L, -1) == LUA_TSTRING && strcmp(lua_tostring(L, -1), "name") == 0;
+            if (!position && !named)
+                nn_lua_error(L, "%s: unknown option '%s'; give layers in order, plus an "
+                                "optional name='...'",
+                             function, lua_tostring(L, -1) ? lua_tostring(L, -1) : "?");
+        }
+    }
+    nn_model **slot = lua_newuserdatauv(L, sizeof *slot, 1);
+    *slot = NULL;
+    luaL_setmetatable(L, NN_LUA_MODEL);
+    int object = lua_gettop(L);
+    nn_lua_check(L, nn_model_create(slot, name), function);
+    if (lua_istable(L, 1)) {
+        lua_Integer count = luaL_len(L, 1);
+        for (lua_Integer i = 1; i <= count; i++) {
+            lua_geti(L, 1, i);
+            char where[64];
+            snprintf(where, sizeof where, "%s (layer %lld)", function, (long long)i);
+            add_layer(L, *slot, lua_gettop(L), where);
+            lua_pop(L, 1);
+        }
+    }
+    lua_pushvalue(L, object);
+    return 1;
+}
+
+static int model_add(lua_State *L)
+{
+    nn_model *model = nn_lua_check_model(L, 1, "model:add");
+    add_layer(L, model, 2, "model:add");
+    lua_settop(L, 1);
+    return 1;
+}
+
+static int model_build(lua_State *L)
+{
+    const char *function = "model:build";
+    nn_model *model = nn_lua_check_model(L, 1, function);
+    nn_shape shape = nn_lua_check_shape_args(L, 2, function);
+    nn_lua_check(L, nn_model_build(model, &shape), function);
+    lua_settop(L, 1);
+    return 1;
+}
+
+static int model_count_params(lua_State *L)
+{
+    nn_model *model = nn_lua_check_model(L, 1, "model:count_params");
+    lua_pushinteger(L, nn_model_count_params(model, true) + nn_model_count_params(model, false));
+    return 1;
+}
+
+static int model_get_layer(lua_State *L)
+{
+    const char *function = "model:get_layer";
+    nn_model *model = nn_lua_check_model(L, 1, function);
+    if (lua_type(L, 2) == LUA_TNUMBER) {
+        lua_Integer position = luaL_checkinteger(L, 2);
+        if (position < 1 || position > model->layer_count)
+            nn_lua_error(L, "%s: position %lld is out of range (the model has %d layers)",
+                         function, (long long)position, model->layer_count);
+        nn_lua_push_layer(L, model->layers[position - 1]);
+        return 1;
+    }
+    const char *name = luaL_checkstring(L, 2);
+    for (int i = 0; i < model->layer_count; i++) {
+        if (strcmp(model->layers[i]->name, name) == 0) {
+            nn_lua_push_layer(L, model->layers[i]);
+            return 1;
+        }
+    }
+    nn_lua_error(L, "%s: no layer named '%s' in model \"%s\"", function, name, model->name);
+    return 0;
+}
+
+/* ---- summary ---- */
+
+/* "3·3·1·32 = 288" style arithmetic of the weights of one layer. */
+static void explain_params(nn_text *out, const nn_layer *layer)
+{
+    long long total = 0;
+    for (int p = 0; p < layer->param_count; p++) {
+        const nn_param *param = &layer->params[p];
+        long long count = nn_shape_inner(&param->shape, 0);
+        nn_text_printf(out, "%s%s ", p ? " + " : "params: ", param->name);
+        for (int d = 0; d < param->shape.ndim; d++)
+            nn_text_printf(out, "%s%lld", d ? "*" : "", (long long)param->shape.dims[d]);
+        if (param->shape.ndim > 1)
+            nn_text_printf(out, " (%lld)", count);
+        if (!param->trainable)
+            nn_text_append(out, " [non-trainable]");
+        total += count;
+    }
+    if (layer->param_count == 0)
+        nn_text_append(out, "params: none");
+    else
+        nn_text_printf(out, " = %lld", total);
+}
+
+static int model_summary(lua_State *L)
+{
+    const char *function = "model:summary";
+    nn_model *model = nn_lua_check_model(L, 1, function);
+    static const char *const names[] = {"explain", "print_fn", "line_length", NULL};
+    nn_lua_check_option_names(L, 2, function, names, 0);
+    bool explain = nn_lua_opt_boolean(L, 2, "explain", false, function);
+    if (!model->built)
+        nn_lua_error(L, "%s: This model has not yet been built. Build the model first by "
+                        "calling build() or by calling the model on a batch of data, or give "
+                        "the first layer an input_shape",
+                     function);
+    nn_summary_row *rows = lua_newuserdatauv(L, sizeof *rows * (size_t)(model->layer_count + 1), 0);
+    nn_text *texts = lua_newuserdatauv(L, sizeof *texts * (size_t)(model->layer_count + 1), 0);
+    char (*types)[NN_NAME_CAPACITY] = lua_newuserdatauv(L, NN_NAME_CAPACITY * (size_t)(model->layer_count + 1), 0);
+    char (*shapes)[128] = lua_newuserdatauv(L, 128 * (size_t)(model->layer_count + 1), 0);
+    for (int i = 0; i < model->layer_count; i++) {
+        nn_layer *layer = model->layers[i];
+        nn_text_init(&texts[i]);
+        if (explain) {
+            nn_text_printf(&texts[i], "shape: %s\n", layer->explanation);
+            explain_params(&texts[i], layer);
+        }
+        snprintf(types[i], sizeof types[i], "%s", layer->cls->name);
+        rows[i] = (nn_summary_row){
+            .name = layer->name,
+            .type = types[i],
+            .output = nn_shape_format(&layer->output_shape, shapes[i], sizeof shapes[i]),
+            .params = nn_layer_count_params(layer, true) + nn_layer_count_params(layer, false),
+            .explanation = explain ? texts[i].data : NULL,
+        };
+    }
+    nn_summary summary = {
+        .model_name = model->name,
+        .rows = rows,
+        .row_count = model->layer_count,
+        .trainable = nn_model_count_params(model, true),
+        .non_trainable = nn_model_count_params(model, false),
+    };
+    summary.total = summary.trainable + summary.non_trainable;
+    nn_text out;
+    nn_text_init(&out);
+    nn_summary_render_keras(&out, &summary, explain);
+    for (int i = 0; i < model->layer_count; i++)
+        nn_text_free(&texts[i]);
+    lua_pushlstring(L, out.data ? out.data : "", out.length);
+    nn_text_free(&out);
+    /* print_fn receives each line, as in Keras; otherwise the text goes to the output. */
+    if (lua_istable(L, 2) && lua_getfield(L, 2, "print_fn") != LUA_TNIL) {
+        int print_fn = lua_gettop(L);
+        const char *text = lua_tostring(L, -2);
+        const char *line = text;
+        while (*line) {
+            const char *end = strchr(line, '\n');
+            size_t length = end ? (size_t)(end - line) : strlen(line);
+            lua_pushvalue(L, print_fn);
+            lua_pushlstring(L, line, length);
+            lua_call(L, 1, 0);
+            line += length + (end ? 1 : 0);
+        }
+        return 0;
+    }
+    size_t length;
+    const char *text = lua_tolstring(L, lua_istable(L, 2) ? -2 : -1, &length);
+    nn_lua_write(L, text, length);
+    return 0;
+}
+
+/* ---- compile ---- */
+
+static void parse_optimizer(lua_State *L, int index, nn_optimizer_config *config,
+                            const char *function)
+{
+    index = lua_absindex(L, index);
+    nn_optimizer_kind kind;
+    const char *name = NULL;
+    if (lua_type(L, index) == LUA_TSTRING) {
+        name = lua_tostring(L, index);
+    } else if (lua_istable(L, index)) {
+        lua_getfield(L, index, "name");
+        name = lua_tostring(L, -1);
+        lua_pop(L, 1);
+    }
+    if (!name)
+        nn_lua_error(L, "%s: optimizer must be a name such as 'adam' or an optimizer from "
+                        "nn.optimizers, got %s",
+                     function, nn_lua_typename(L, index));
+    if (nn_optimizer_parse(name, &kind) != NN_OK)
+        nn_lua_raise(L, function);
+    *config = nn_optimizer_defaults(kind);
+    if (!lua_istable(L, index))
+        return;
+    static const char *const names[] = {"name", "learning_rate", "momentum", "nesterov",
+                                        "beta_1", "beta_2", "epsilon", "amsgrad",
+                                        "weight_decay", "rho", "centered",
+                                        "initial_accumulator_value", "clipnorm", "clipvalue",
+                                        NULL};
+    nn_lua_check_option_names(L, index, function, names, 0);
+    config->learning_rate = nn_lua_opt_number(L, index, "learning_rate", config->learning_rate,
+                                              1e-30, 1e30, function);
+    config->momentum = nn_lua_opt_number(L, index, "momentum", config->momentum, 0, 1, function);
+    config->nesterov = nn_lua_opt_boolean(L, index, "nesterov", config->nesterov, function);
+    config->beta_1 = nn_lua_opt_number(L, index, "beta_1", config->beta_1, 0, 1, function);
+    config->beta_2 = nn_lua_opt_number(L, index, "beta_2", config->beta_2, 0, 1, function);
+    config->epsilon = nn_lua_opt_number(L, index, "epsilon", config->epsilon, 0, 1, function);
+    config->amsgrad = nn_lua_opt_boolean(L, index, "amsgrad", config->amsgrad, function);
+    config->weight_decay = nn_lua_opt_number(L, index, "weight_decay", config->weight_decay, 0,
+                                             1e6, function);
+    config->rho = nn_lua_opt_number(L, index, "rho", config->rho, 0, 1, function);
+    config->centered = nn_lua_opt_boolean(L, index, "centered", config->centered, function);
+    config->initial_accumulator_value =
+        nn_lua_opt_number(L, index, "initial_accumulator_value",
+                          config->initial_accumulator_value, 0, 1e30, function);
+    config->clipnorm = nn_lua_opt_number(L, index, "clipnorm", config->clipnorm, 0, 1e30, function);
+    config->clipvalue = nn_lua_opt_number(L, index, "clipvalue", config->clipvalue, 0, 1e30, function);
+}
+
+static void parse_loss(lua_State *L, int index, nn_loss *loss, const char *function)
+{
+    index = lua_absindex(L, index);
+    const char *name = NULL;
+    if (lua_type(L, index) == LUA_TSTRING) {
+        name = lua_tostring(L, index);
+    } else if (lua_istable(L, index)) {
+        lua_getfield(L, index, "name");
+        name = lua_tostring(L, -1);
+        lua_pop(L, 1);
+    }
+    if (!name)
+        nn_lua_error(L, "%s: loss must be a name such as 'sparse_categorical_crossentropy' or "
+                        "a loss from nn.losses, got %s",
+                     function, nn_lua_typename(L, index));
+    if (nn_loss_parse(name, loss) != NN_OK)
+        nn_lua_raise(L, function);
+    if (lua_istable(L, index)) {
+        static const char *const names[] = {"name", "from_logits", NULL};
+        nn_lua_check_option_names(L, index, function, names, 0);
+        loss->from_logits = nn_lua_opt_boolean(L, index, "from_logits", false, function);
+    }
+}
+
+/* model:compile{optimizer=..., loss=..., metrics={...}} */
+static int model_compile(lua_State *L)
+{
+    const char *function = "model:compile";
+    nn_model *model = nn_lua_check_model(L, 1, function);
+    if (!lua_istable(L, 2))
+        nn_lua_error(L, "%s: expected a table {optimizer=..., loss=..., metrics={...}}, got %s",
+                     function, nn_lua_typename(L, 2));
+    static const char *const names[] = {"optimizer", "loss", "metrics", NULL};
+    nn_lua_check_option_names(L, 2, function, names, 0);
+    nn_optimizer_config optimizer;
+    lua_getfield(L, 2, "optimizer");
+    if (lua_isnil(L, -1)) {
+        lua_pop(L, 1);
+        lua_pushliteral(L, "rmsprop"); /* Keras' default */
+    }
+    parse_optimizer(L, -1, &optimizer, function);
+    lua_pop(L, 1);
+    nn_loss loss;
+    lua_getfield(L, 2, "loss");
+    if (lua_isnil(L, -1))
+        nn_lua_error(L, "%s: a loss is required, e.g. loss='sparse_categorical_crossentropy'",
+                     function);
+    parse_loss(L, -1, &loss, function);
+    lua_pop(L, 1);
+    const char *metrics[NN_MAX_METRICS];
+    int metric_count = 0;
+    lua_getfield(L, 2, "metrics");
+    if (lua_type(L, -1) == LUA_TSTRING) {
+        metrics[metric_count++] = lua_tostring(L, -1);
+    } else if (lua_istable(L, -1)) {
+        lua_Integer count = luaL_len(L, -1);
+        if (count > NN_MAX_METRICS)
+            nn_lua_error(L, "%s: at most %d metrics, got %lld", function, NN_MAX_METRICS,
+                         (long long)count);
+        for (lua_Integer i = 1; i <= count; i++) {
+            lua_geti(L, -1, i);
+            if (lua_type(L, -1) != LUA_TSTRING)
+                nn_lua_error(L, "%s: metrics must be names such as 'accuracy', got %s",
+                             function, nn_lua_typename(L, -1));
+            metrics[metric_count++] = lua_tostring(L, -1);
+            lua_pop(L, 1); /* the string stays alive in the table */
+        }
+    } else if (!lua_isnil(L, -1)) {
+        nn_lua_error(L, "%s: metrics must be a list of names, got %s", function,
+                     nn_lua_typename(L, -1));
+    }
+    nn_lua_check(L, nn_model_compile(model, &optimizer, &loss, metrics, metric_count), function);
+    lua_settop(L, 1);
+    return 1;
+}
+
+/* ---- progress and callbacks ---- */
+
+typedef struct lua_progress {
+    lua_State *L;
+    nn_model *model;
+    int model_index;       /* stack index of the model userdata */
+    int callbacks_index;   /* stack index of the callbacks list, 0 if none */
+    int error_ref;         /* registry ref of a Lua error raised by a callback */
+    int verbose;
+    bool terminal;
+    bool want_batches;     /* some callback has on_train_batch_end */
+    int epochs;
+    int64_t steps;
+    double pass_start, last_draw;
+    size_t last_width;     /* of the previous \r line, to blank leftovers */
+    const char *kind;      /* "fit", "evaluate", "predict" */
+} lua_progress;
+
+static double now_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static void push_logs(lua_State *L, const nn_logs *logs)
+{
+    lua_createtable(L, 0, logs ? logs->count : 0);
+    for (int i = 0; logs && i < logs->count; i++) {
+        lua_pushnumber(L, logs->values[i]);
+        lua_setfield(L, -2, logs->names[i]);
+    }
+}
+
+static void write_text(lua_progress *progress, nn_text *text)
+{
+    if (text->data)
+        nn_lua_write(progress->L, text->data, text->length);
+}
+
+static void draw_line(lua_progress *progress, const nn_text *line, bool final)
+{
+    nn_text out;
+    nn_text_init(&out);
+    if (progress->terminal) {
+        nn_text_append(&out, "\r");
+        nn_text_append(&out, line->data ? line->data : "");
+        if (line->length < progress->last_width)
+            nn_text_repeat(&out, " ", (int)(progress->last_width - line->length));
+        progress->last_width = final ? 0 : line->length;
+    } else {
+        nn_text_append(&out, line->data ? line->data : "");
+    }
+    if (final)
+        nn_text_append(&out, "\n");
+    write_text(progress, &out);
+    nn_text_free(&out);
+}
+
+static void render_state(nn_text *line, const lua_progress *progress, int64_t step,
+                         const nn_logs *logs, bool epoch_style)
+{
+    const char *names[NN_MAX_LOGS];
+    for (int i = 0; logs && i < logs->count; i++)
+        names[i] = logs->names[i];
+    nn_progress_state state = {
+        .step = step,
+        .steps = progress->steps,
+        .elapsed_seconds = now_seconds() - progress->pass_start,
+        .log_count = logs ? logs->count : 0,
+        .log_names = names,
+        .log_values = logs ? logs->values : NULL,
+    };
+    if (epoch_style)
+        nn_progress_render_epoch_line(line, &state);
+    else
+        nn_progress_render_bar(line, &state);
+}
+
+/* Calls cb:method(arguments...) for every callback that has the method, protected, so a
+ * Lua error never unwinds through the engine's loop; it is kept and re-raised later. */
+static nn_status call_callbacks(lua_progress *progress, const char *method, int argument_count)
+{
+    lua_State *L = progress->L;
+    int first_argument = lua_gettop(L) - argument_count + 1;
+    nn_status status = NN_OK;
+    if (progress->callbacks_index) {
+        lua_Integer count = luaL_len(L, progress->callbacks_index);
+        for (lua_Integer i = 1; i <= count && status == NN_OK; i++) {
+            lua_geti(L, progress->callbacks_index, i);
+            if (lua_getfield(L, -1, method) == LUA_TNIL) {
+                lua_pop(L, 2);
+                continue;
+            }
+            lua_insert(L, -2); /* function, callback */
+            for (int a = 0; a < argument_count; a++)
+                lua_pushvalue(L, first_argument + a);
+            if (lua_pcall(L, argument_count + 1, 0, 0) != LUA_OK) {
+                const char *message = lua_tostring(L, -1);
+                status = nn_error(NN_ERR_ARGUMENT, "callback %s failed: %s", method,
+                                  message ? message : "(error object)");
+                progress->error_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+            }
+        }
+    }
+    lua_settop(L, first_argument - 1);
+    /* A callback may have set model.stop_training = true. */
+    return status;
+}
+
+static nn_status on_train_begin(void *user, int epochs, int64_t steps, int64_t samples)
+{
+    lua_progress *progress = user;
+    (void)samples;
+    progress->epochs = epochs;
+    progress->steps = steps;
+    push_logs(progress->L, NULL);
+    return call_callbacks(progress, "on_train_begin", 1);
+}
+
+static nn_status on_epoch_begin(void *user, int epoch)
+{
+    lua_progress *progress = user;
+    progress->pass_start = now_seconds();
+    progress->last_draw = 0;
+    if (progress->verbose > 0 && progress->epochs > 1) {
+        nn_text line;
+        nn_text_init(&line);
+        nn_text_printf(&line, "Epoch %d/%d\n", epoch + 1, progress->epochs);
+        write_text(progress, &line);
+        nn_text_free(&line);
+    }
+    lua_pushinteger(progress->L, epoch);
+    push_logs(progress->L, NULL);
+    return call_callbacks(progress, "on_epoch_begin", 2);
+}
+
+static nn_status on_batch_end(void *user, int epoch, int64_t step, int64_t steps,
+                              const nn_logs *logs)
+{
+    lua_progress *progress = user;
+    (void)epoch;
+    progress->steps = steps;
+    if (progress->verbose == 1 && progress->terminal) {
+        /* Redraw at most ten times a second so drawing never slows training. */
+        double now = now_seconds();
+        if (now - progress->last_draw >= 0.1 || step == steps) {
+            progress->last_draw = now;
+            nn_text line;
+            nn_text_init(&line);
+            render_state(&line, progress, step, logs, false);
+            draw_line(progress, &line, false);
+            nn_text_free(&line);
+        }
+    }
+    if (!progress->want_batches)
+        return NN_OK;
+    lua_pushinteger(progress->L, step - 1);
+    push_logs(progress->L, logs);
+    return call_callbacks(progress, strcmp(progress->kind, "fit") == 0 ? "on_train_batch_end"
+                                                                      : "on_test_batch_end", 2);
+}
+
+static nn_status on_epoch_end(void *user, int epoch, nn_logs *logs)
+{
+    lua_progress *progress = user;
+    lua_State *L = progress->L;
+    if (progress->verbose > 0) {
+        nn_text line;
+        nn_text_init(&line);
+        render_state(&line, progress, progress->steps, logs, progress->verbose == 2);
+        draw_line(progress, &line, true);
+        nn_text_free(&line);
+    }
+    lua_pushinteger(L, epoch);
+    push_logs(L, logs);
+    int logs_index = lua_gettop(L);
+    lua_pushvalue(L, logs_index);
+    lua_insert(L, -3); /* keep a copy of the logs table below the arguments */
+    nn_status status = call_callbacks(progress, "on_epoch_end", 2);
+    /* Callbacks may change logs (e.g. add lr); copy numbers back into the engine's logs. */
+    lua_pushnil(L);
+    while (lua_next(L, -2)) {
+        if (lua_type(L, -2) == LUA_TSTRING && lua_type(L, -1) == LUA_TNUMBER)
+            nn_logs_set(logs, lua_tostring(L, -2), lua_tonumber(L, -1));
+        lua_pop(L, 1);
+    }
+    lua_pop(L, 1);
+    push_model_state(L, progress->model_index);
+    if (lua_getfield(L, -1, "stop_training") == LUA_TBOOLEAN && lua_toboolean(L, -1)) {
+        progress->model->stop_training = true;
+        lua_pushboolean(L, 0);
+        lua_setfield(L, -3, "stop_training");
+    }
+    lua_pop(L, 2);
+    return status;
+}
+
+static nn_status on_train_end(void *user, const nn_logs *logs)
+{
+    lua_progress *progress = user;
+    push_logs(progress->L, logs);
+    return call_callbacks(progress, "on_train_end", 1);
+}
+
+/* Ctrl-C during a loop sets the stop flag; the previous handler comes back after. */
+static void on_interrupt(int signal_number)
+{
+    (void)signal_number;
+    *nn_lua_stop_flag() = 1;
+}
+
+typedef struct interrupt_guard {
+    struct sigaction previous;
+} interrupt_guard;
+
+static void guard_interrupts(interrupt_guard *guard)
+{
+    struct sigaction action;
+    memset(&action, 0, sizeof action);
+    action.sa_handler = on_interrupt;
+    sigemptyset(&action.sa_mask);
+    *nn_lua_stop_flag() = 0;
+    sigaction(SIGINT, &action, &guard->previous);
+}
+
+static void release_interrupts(interrupt_guard *guard)
+{
+    sigaction(SIGINT, &guard->previous, NULL);
+}
+
+static void init_progress(lua_progress *progress, lua_State *L, nn_model *model, const char *kind,
+                          int verbose)
+{
+    memset(progress, 0, sizeof *progress);
+    progress->L = L;
+    progress->model = model;
+    progress->model_index = 1;
+    progress->verbose = verbose;
+    progress->terminal = nn_lua_output_is_terminal();
+    progress->error_ref = LUA_NOREF;
+    progress->kind = kind;
+    progress->epochs = 1;
+}
+
+static nn_progress engine_progress(lua_progress *progress)
+{
+    return (nn_progress){.user = progress,
+                         .train_begin = on_train_begin,
+                         .epoch_begin = on_epoch_begin,
+                         .batch_end = on_batch_end,
+                         .epoch_end = on_epoch_end,
+                         .train_end = on_train_end,
+                         .stop_requested = nn_lua_stop_flag()};
+}
+
+/* Re-raises a callback's own error object, or the engine's message. */
+static void finish_status(lua_State *L, lua_progress *progress, nn_status status,
+                          const char *function)
+{
+    if (progress->error_ref != LUA_NOREF) {
+        lua_rawgeti(L, LUA_REGISTRYINDEX, progress->error_ref);
+        luaL_unref(L, LUA_REGISTRYINDEX, progress->error_ref);
+        lua_error(L);
+    }
+    if (status != NN_OK && status != NN_ERR_STOPPED)
+        nn_lua_raise(L, function);
+}
+
+static int parse_verbose(lua_State *L, int options, int fallback, const char *function)
+{
+    if (!lua_istable(L, options))
+        return fallback;
+    lua_getfield(L, options, "verbose");
+    int verbose = fallback;
+    if (lua_type(L, -1) == LUA_TSTRING && strcmp(lua_tostring(L, -1), "auto") == 0)
+        verbose = 1;
+    else if (!lua_isnil(L, -1)) {
+        int is_integer = 0;
+        lua_Integer value = lua_tointegerx(L, -1, &is_integer);
+        if (!is_integer || value < 0 || value > 2)
+            nn_lua_error(L, "%s: verbose must be 0, 1, 2 or 'auto', got %s", function,
+                         lua_tostring(L, -1) ? lua_tostring(L, -1) : nn_lua_typename(L, -1));
+        verbose = (int)value;
+    }
+    lua_pop(L, 1);
+    return verbose;
+}
+
+/* A float32 version of x (Keras casts inputs); anchored on the stack. */
+static nn_tensor *float_input(lua_State *L, int index, const char *function)
+{
+    nn_tensor *x = nn_lua_to_tensor(L, index, function);
+    if (x->dtype == NN_DTYPE_F32)
+        return x;
+    nn_tensor **slot = nn_lua_new_tensor_slot(L);
+    nn_lua_check(L, nn_tensor_astype(slot, x, NN_DTYPE_F32), function);
+    lua_replace(L, index);
+    return *slot;
+}
+
+static void push_history(lua_State *L, const nn_history *history, int verbose, int epochs,
+                         int64_t steps)
+{
+    lua_createtable(L, 0, 3);
+    lua_newtable(L); /* history.history */
+    if (history->epochs > 0) {
+        const nn_logs *first = &history->rows[0];
+        for (int k = 0; k < first->count; k++) {
+            lua_createtable(L, history->epochs, 0);
+            for (int e = 0; e < history->epochs; e++) {
+                lua_pushnumber(L, nn_logs_get(&history->rows[e], first->names[k]));
+                lua_rawseti(L, -2, e + 1);
+            }
+            lua_setfield(L, -2, first->names[k]);
+        }
+        /* The key order, for printing and plotting in Keras' order. */
+        lua_createtable(L, first->count, 0);
+        for (int k = 0; k < first->count; k++) {
+            lua_pushstring(L, first->names[k]);
+            lua_rawseti(L, -2, k + 1);
+        }
+        lua_setfield(L, -3, "keys");
+    }
+    lua_setfield(L, -2, "history");
+    lua_createtable(L, history->epochs, 0);
+    for (int e = 0; e < history->epochs; e++) {
+        lua_pushinteger(L, history->epoch_numbers[e]);
+        lua_rawseti(L, -2, e + 1);
+    }
+    lua_setfield(L, -2, "epoch");
+    lua_createtable(L, 0, 3);
+    lua_pushinteger(L, verbose);
+    lua_setfield(L, -2, "verbose");
+    lua_pushinteger(L, epochs);
+    lua_setfield(L, -2, "epochs");
+    lua_pushinteger(L, steps);
+    lua_setfield(L, -2, "steps");
+    lua_setfield(L, -2, "params");
+    luaL_setmetatable(L, NN_LUA_HISTORY);
+}
+
+/* model:fit(x, y, {epochs=1, batch_size=32, validation_split=0, validation_data={x, y},
+ *                  shuffle=true, verbose=1, callbacks={...}, initial_epoch=0,
+ *                  steps_per_epoch=nil}) */
+static int model_fit(lua_State *L)
+{
+    const char *function = "model:fit";
+    nn_model *model = nn_lua_check_model(L, 1, function);
+    lua_settop(L, 4);
+    static const char *const names[] = {"epochs", "batch_size", "validation_split",
+                                        "validation_data", "shuffle", "verbose", "callbacks",
+                                        "initial_epoch", "steps_per_epoch", NULL};
+    nn_lua_check_option_names(L, 4, function, names, 0);
+    if (lua_isnoneornil(L, 3))
+        nn_lua_error(L, "%s: expected labels y as argument 2 (model:fit(x, y, {options}))",
+                     function);
+    nn_tensor *x = float_input(L, 2, function);
+    nn_tensor *y = nn_lua_to_tensor(L, 3, function);
+    nn_fit_options options = nn_fit_defaults();
+    options.epochs = (int)nn_lua_opt_integer(L, 4, "epochs", 1, 0, 1000000, function);
+    options.batch_size = nn_lua_opt_integer(L, 4, "batch_size", 32, 1, INT64_C(1) << 31, function);
+    options.validation_split = nn_lua_opt_number(L, 4, "validation_split", 0.0, 0.0, 0.999999, function);
+    options.shuffle = nn_lua_opt_boolean(L, 4, "shuffle", true, function);
+    options.initial_epoch = (int)nn_lua_opt_integer(L, 4, "initial_epoch", 0, 0, 1000000, function);
+    options.steps_per_epoch = nn_lua_opt_integer(L, 4, "steps_per_epoch", 0, 0, LUA_MAXINTEGER, function);
+    int verbose = parse_verbose(L, 4, 1, function);
+    lua_settop(L, 4);
+    /* Slots 5 and 6: validation tensors, 7: callbacks. */
+    lua_pushnil(L);
+    lua_pushnil(L);
+    lua_pushnil(L);
+    if (lua_istable(L, 4)) {
+        if (lua_getfield(L, 4, "validation_data") != LUA_TNIL) {
+            if (!lua_istable(L, -1) || luaL_len(L, -1) != 2)
+                nn_lua_error(L, "%s: validation_data must be a pair {x_val, y_val}", function);
+            lua_geti(L, -1, 1);
+            lua_replace(L, 5);
+            lua_geti(L, -1, 2);
+            lua_replace(L, 6);
+            options.validation_x = float_input(L, 5, function);
+            options.validation_y = nn_lua_to_tensor(L, 6, function);
+        }
+        lua_pop(L, 1);
+        if (lua_getfield(L, 4, "callbacks") != LUA_TNIL) {
+            if (!lua_istable(L, -1))
+                nn_lua_error(L, "%s: callbacks must be a list of callback tables", function);
+            lua_replace(L, 7);
+        } else {
+            lua_pop(L, 1);
+        }
+    }
+    lua_progress progress;
+    init_progress(&progress, L, model, "fit", verbose);
+    if (!lua_isnil(L, 7)) {
+        progress.callbacks_index = 7;
+        lua_Integer count = luaL_len(L, 7);
+        for (lua_Integer i = 1; i <= count; i++) {
+            if (lua_geti(L, 7, i) != LUA_TTABLE)
+                nn_lua_error(L, "%s: callback %lld must be a table of functions, got %s",
+                             function, (long long)i, nn_lua_typename(L, -1));
+            /* Keras callbacks reach their model as self.model. */
+            lua_pushvalue(L, 1);
+            lua_setfield(L, -2, "model");
+            if (lua_getfield(L, -1, "on_train_batch_end") != LUA_TNIL ||
+                (lua_pop(L, 1), lua_getfield(L, -1, "on_batch_end") != LUA_TNIL))
+                progress.want_batches = true;
+            lua_pop(L, 2);
+        }
+    }
+    lua_settop(L, 7);
+    nn_history history = {0};
+    nn_progress engine = engine_progress(&progress);
+    interrupt_guard guard;
+    guard_interrupts(&guard);
+    nn_status status = nn_model_fit(model, x, y, &options, &engine, &history);
+    release_interrupts(&guard);
+    if (status == NN_ERR_STOPPED && progress.error_ref == LUA_NOREF) {
+        nn_text line;
+        nn_text_init(&line);
+        nn_text_printf(&line, "%s%s; the model keeps its weights and the history so far.\n",
+                       progress.terminal ? "\n" : "", nn_error_message());
+        write_text(&progress, &line);
+        nn_text_free(&line);
+    }
+    if (status != NN_OK) {
+        bool keep = status == NN_ERR_STOPPED && progress.error_ref == LUA_NOREF;
+        if (!keep) {
+            nn_history_free(&history);
+            finish_status(L, &progress, status, function);
+        }
+    }
+    push_history(L, &history, verbose, options.epochs, progress.steps);
+    nn_history_free(&history);
+    push_model_state(L, 1);
+    lua_pushvalue(L, -2);
+    lua_setfield(L, -2, "history");
+    lua_pop(L, 1);
+    return 1;
+}
+
+/* model:evaluate(x, y, {batch_size=32, verbose=1, return_dict=false}) -> loss, metrics... */
+static int model_evaluate(lua_State *L)
+{
+    const char *function = "model:evaluate";
+    nn_model *model = nn_lua_check_model(L, 1, function);
+    lua_settop(L, 4);
+    static const char *const names[] = {"batch_size", "verbose", "return_dict", NULL};
+    nn_lua_check_option_names(L, 4, function, names, 0);
+    if (lua_isnil(L, 3))
+        nn_lua_error(L, "%s: expected labels y as argument 2 (model:evaluate(x, y))", function);
+    nn_tensor *x = float_input(L, 2, function);
+    nn_tensor *y = nn_lua_to_tensor(L, 3, function);
+    int64_t batch_size = nn_lua_opt_integer(L, 4, "batch_size", 32, 1, INT64_C(1) << 31, function);
+    int verbose = parse_verbose(L, 4, 1, function);
+    bool return_dict = nn_lua_opt_boolean(L, 4, "return_dict", false, function);
+    lua_progress progress;
+    init_progress(&progress, L, model, "evaluate", verbose);
+    progress.pass_start = now_seconds();
+    nn_progress engine = engine_progress(&progress);
+    engine.train_begin = NULL, engine.epoch_begin = NULL, engine.epoch_end = NULL,
+    engine.train_end = NULL;
+    nn_logs logs;
+    interrupt_guard guard;
+    guard_interrupts(&guard);
+    nn_status status = nn_model_evaluate(model, x, y, batch_size, &engine, &logs);
+    release_interrupts(&guard);
+    finish_status(L, &progress, status, function);
+    if (status == NN_ERR_STOPPED)
+        nn_lua_error(L, "%s: %s", function, nn_error_message());
+    if (verbose > 0) {
+        int64_t count = x->shape.dims[0];
+        progress.steps = (count + batch_size - 1) / batch_size;
+        nn_text line;
+        nn_text_init(&line);
+        render_state(&line, &progress, progress.steps, &logs, verbose == 2);
+        draw_line(&progress, &line, true);
+        nn_text_free(&line);
+    }
+    if (return_dict) {
+        push_logs(L, &logs);
+        return 1;
+    }
+    for (int i = 0; i < logs.count; i++)
+        lua_pushnumber(L, logs.values[i]);
+    return logs.count;
+}
+
+/* model:predict(x, {batch_size=32, verbose=1}) -> tensor */
+static int model_predict(lua_State *L)
+{
+    const char *function = "model:predict";
+    nn_model *model = nn_lua_check_model(L, 1, function);
+    lua_settop(L, 3);
+    static const char *const names[] = {"batch_size", "verbose", NULL};
+    nn_lua_check_option_names(L, 3, function, names, 0);
+    nn_tensor *x = float_input(L, 2, function);
+    int64_t batch_size = nn_lua_opt_integer(L, 3, "batch_size", 32, 1, INT64_C(1) << 31, function);
+    int verbose = parse_verbose(L, 3, 1, function);
+    lua_progress progress;
+    init_progress(&progress, L, model, "predict", verbose);
+    progress.pass_start = now_seconds();
+    nn_progress engine = engine_progress(&progress);
+    engine.train_begin = NULL, engine.epoch_begin = NULL, engine.epoch_end = NULL,
+    engine.train_end = NULL;
+    nn_tensor **slot = nn_lua_new_tensor_slot(L);
+    interrupt_guard guard;
+    guard_interrupts(&guard);
+    nn_status status = nn_model_predict(model, x, batch_size, &engine, slot);
+    release_interrupts(&guard);
+    finish_status(L, &progress, status, function);
+    if (status == NN_ERR_STOPPED)
+        nn_lua_error(L, "%s: %s", function, nn_error_message());
+    if (verbose > 0) {
+        int64_t count = x->shape.dims[0];
+        progress.steps = (count + batch_size - 1) / batch_size;
+        nn_text line;
+        nn_text_init(&line);
+        render_state(&line, &progress, progress.steps, NULL, verbose == 2);
+        draw_line(&progress, &line, true);
+        nn_text_free(&line);
+    }
+    return 1;
+}
+
+/* model(x [, {training=false}]) -> tensor, all at once without progress output. */
+static int model_call(lua_State *L)
+{
+    const char *function = "model(x)";
+    nn_model *model = nn_lua_check_model(L, 1, function);
+    lua_settop(L, 3);
+    static const char *const names[] = {"training", NULL};
+    nn_lua_check_option_names(L, 3, function, names, 0);
+    nn_tensor *x = float_input(L, 2, function);
+    if (x->shape.ndim < 1)
+        nn_lua_error(L, "%s: expected a batch of inputs, got a scalar", function);
+    if (nn_lua_opt_boolean(L, 3, "training", false, function)) {
+        /* Training mode runs the layers one by one, so dropout and batch statistics act. */
+        lua_pushvalue(L, 2);
+        for (int i = 0; i < model->layer_count; i++) {
+            nn_tensor *input = nn_lua_test_tensor(L, -1);
+            nn_tensor **slot = nn_lua_new_tensor_slot(L);
+            nn_lua_check(L, nn_layer_call(model->layers[i], input, true, slot), function);
+            lua_remove(L, -2);
+        }
+        return 1;
+    }
+    nn_tensor **slot = nn_lua_new_tensor_slot(L);
+    int64_t rows = x->shape.dims[0];
+    nn_lua_check(L, nn_model_predict(model, x, rows < 1024 ? rows : 1024, NULL, slot), function);
+    return 1;
+}
+
+static int model_tostring(lua_State *L)
+{
+    nn_model *model = nn_lua_check_model(L, 1, "tostring");
+    char input[128], output[128], params[32];
+    if (!model->built) {
+        lua_pushfstring(L, "Sequential \"%s\": %d layers, not built yet", model->name,
+                        model->layer_count);
+        return 1;
+    }
+    nn_format_thousands(nn_model_count_params(model, true) + nn_model_count_params(model, false),
+                        params, sizeof params);
+    lua_pushfstring(L, "Sequential \"%s\": %s -> %s, %d layers, %s params", model->name,
+                    nn_shape_format(&model->input_shape, input, sizeof input),
+                    nn_shape_format(nn_model_output_shape(model), output, sizeof output),
+                    model->layer_count, params);
+    return 1;
+}
+
+static int model_index(lua_State *L)
+{
+    nn_model *model = nn_lua_check_model(L, 1, "model index");
+    const char *key = luaL_checkstring(L, 2);
+    if (strcmp(key, "name") == 0) {
+        lua_pushstring(L, model->name);
+    } else if (strcmp(key, "layers") == 0) {
+        lua_createtable(L, model->layer_count, 0);
+        for (int i = 0; i < model->layer_count; i++) {
+            nn_lua_push_layer(L, model->layers[i]);
+            lua_rawseti(L, -2, i + 1);
+        }
+    } else if (strcmp(key, "built") == 0) {
+        lua_pushboolean(L, model->built);
+    } else if (strcmp(key, "compiled") == 0) {
+        lua_pushboolean(L, model->compiled);
+    } else if (strcmp(key, "input_shape") == 0) {
+        if (model->built)
+            nn_lua_push_shape(L, &model->input_shape);
+        else
+            lua_pushnil(L);
+    } else if (strcmp(key, "output_shape") == 0) {
+        const nn_shape *shape = nn_model_output_shape(model);
+        if (shape)
+            nn_lua_push_shape(L, shape);
+        else
+            lua_pushnil(L);
+    } else if (strcmp(key, "loss") == 0) {
+        if (model->compiled)
+            lua_pushstring(L, nn_loss_name(model->loss.kind));
+        else
+            lua_pushnil(L);
+    } else if (strcmp(key, "metrics_names") == 0) {
+        lua_createtable(L, model->metric_count + 1, 0);
+        lua_pushliteral(L, "loss");
+        lua_rawseti(L, -2, 1);
+        for (int i = 0; i < model->metric_count; i++) {
+            lua_pushstring(L, model->metrics[i].name);
+            lua_rawseti(L, -2, i + 2);
+        }
+    } else if (strcmp(key, "optimizer") == 0) {
+        if (!model->compiled) {
+            lua_pushnil(L);
+            return 1;
+        }
+        lua_createtable(L, 0, 3);
+        lua_pushstring(L, nn_optimizer_name(model->optimizer_config.kind));
+        lua_setfield(L, -2, "name");
+        lua_pushnumber(L, model->optimizer_config.learning_rate);
+        lua_setfield(L, -2, "learning_rate");
+        lua_pushinteger(L, model->optimizer ? model->optimizer->iterations : 0);
+        lua_setfield(L, -2, "iterations");
+    } else if (strcmp(key, "history") == 0 || strcmp(key, "stop_training") == 0) {
+        push_model_state(L, 1);
+        lua_getfield(L, -1, key);
+    } else {
+        luaL_getmetatable(L, NN_LUA_MODEL);
+        lua_getfield(L, -1, "methods");
+        if (lua_getfield(L, -1, key) == LUA_TNIL)
+            nn_lua_error(L, "model \"%s\" has no field or method '%s'", model->name, key);
+    }
+    return 1;
+}
+
+static int model_newindex(lua_State *L)
+{
+    nn_model *model = nn_lua_check_model(L, 1, "model field");
+    const char *key = luaL_checkstring(L, 2);
+    if (strcmp(key, "stop_training") == 0) {
+        if (!lua_isboolean(L, 3))
+            nn_lua_error(L, "model.stop_training must be true or false");
+        push_model_state(L, 1);
+        lua_pushvalue(L, 3);
+        lua_setfield(L, -2, "stop_training");
+        model->stop_training = lua_toboolean(L, 3);
+        return 0;
+    }
+    if (strcmp(key, "learning_rate") == 0) {
+        double rate = luaL_checknumber(L, 3);
+        if (!(rate > 0) || !isfinite(rate))
+            nn_lua_error(L, "model.learning_rate must be a positive number, got %g", rate);
+        model->optimizer_config.learning_rate = rate;
+        if (model->optimizer)
+            model->optimizer->config.learning_rate = rate;
+        return 0;
+    }
+    nn_lua_error(L, "model \"%s\": field '%s' cannot be set (settable: stop_training, "
+                    "learning_rate)", model->name, key);
+    return 0;
+}
+
+static const luaL_Reg model_methods[] = {
+    {"add", model_add},           {"build", model_build},
+    {"summary", model_summary},   {"compile", model_compile},
+    {"fit", model_fit},           {"evaluate", model_evaluate},
+    {"predict", model_predict},   {"count_params", model_count_params},
+    {"get_layer", model_get_layer}, {NULL, NULL},
+};
+
+static const luaL_Reg model_metamethods[] = {
+    {"__gc", model_gc},         {"__index", model_index}, {"__newindex", model_newindex},
+    {"__call", model_call},     {"__tostring", model_tostring}, {NULL, NULL},
+};
+
+void nn_lua_open_model(lua_State *L)
+{
+    luaL_newmetatable(L, NN_LUA_MODEL);
+    luaL_setfuncs(L, model_metamethods, 0);
+    luaL_newlib(L, model_methods);
+    lua_setfield(L, -2, "methods");
+    lua_pop(L, 1);
+    luaL_newmetatable(L, NN_LUA_HISTORY);
+    lua_pop(L, 1);
+    lua_pushcfunction(L, l_sequential);
+    lua_setfield(L, -2, "Sequential");
+}

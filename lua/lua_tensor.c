@@ -1,0 +1,772 @@
+/* nn.Tensor: constructors, fields, methods and arithmetic metamethods. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nn_lua.h"
+#include "random.h"
+#include "tensor_ops.h"
+
+/* ---- userdata ---- */
+
+nn_tensor **nn_lua_new_tensor_slot(lua_State *L)
+{
+    nn_tensor **slot = lua_newuserdatauv(L, sizeof *slot, 0);
+    *slot = NULL;
+    luaL_setmetatable(L, NN_LUA_TENSOR);
+    return slot;
+}
+
+void nn_lua_push_tensor(lua_State *L, nn_tensor *tensor)
+{
+    nn_tensor **slot = lua_newuserdatauv(L, sizeof *slot, 0);
+    *slot = tensor;
+    luaL_setmetatable(L, NN_LUA_TENSOR);
+}
+
+nn_tensor *nn_lua_test_tensor(lua_State *L, int index)
+{
+    nn_tensor **slot = luaL_testudata(L, index, NN_LUA_TENSOR);
+    return slot ? *slot : NULL;
+}
+
+nn_tensor *nn_lua_check_tensor(lua_State *L, int index, const char *function)
+{
+    nn_tensor *tensor = nn_lua_test_tensor(L, index);
+    if (!tensor)
+        nn_lua_error(L, "%s: expected a tensor as argument %d, got %s", function, index,
+                     nn_lua_typename(L, index));
+    return tensor;
+}
+
+/* ---- shapes ---- */
+
+static int shape_tostring(lua_State *L)
+{
+    nn_shape shape = {.ndim = (int)luaL_len(L, 1)};
+    if (shape.ndim > NN_MAX_DIMS)
+        shape.ndim = NN_MAX_DIMS;
+    for (int i = 0; i < shape.ndim; i++) {
+        lua_geti(L, 1, i + 1);
+        shape.dims[i] = lua_isinteger(L, -1) ? lua_tointeger(L, -1) : -1;
+        lua_pop(L, 1);
+    }
+    char text[160];
+    lua_pushstring(L, nn_shape_format(&shape, text, sizeof text));
+    return 1;
+}
+
+static int shape_equal(lua_State *L)
+{
+    lua_Integer n = luaL_len(L, 1);
+    if (n != luaL_len(L, 2)) {
+        lua_pushboolean(L, 0);
+        return 1;
+    }
+    for (lua_Integer i = 1; i <= n; i++) {
+        lua_geti(L, 1, i);
+        lua_geti(L, 2, i);
+        if (!lua_rawequal(L, -1, -2)) {
+            lua_pushboolean(L, 0);
+            return 1;
+        }
+        lua_pop(L, 2);
+    }
+    lua_pushboolean(L, 1);
+    return 1;
+}
+
+void nn_lua_push_shape(lua_State *L, const nn_shape *shape)
+{
+    lua_createtable(L, shape->ndim, 0);
+    for (int i = 0; i < shape->ndim; i++) {
+        if (shape->dims[i] < 0)
+            lua_getfield(L, LUA_REGISTRYINDEX, "nn.None");
+        else
+            lua_pushinteger(L, shape->dims[i]);
+        lua_rawseti(L, -2, i + 1);
+    }
+    luaL_setmetatable(L, NN_LUA_SHAPE);
+}
+
+nn_shape nn_lua_check_shape_args(lua_State *L, int first, const char *function)
+{
+    nn_shape shape = {0};
+    int top = lua_gettop(L);
+    if (lua_istable(L, first)) {
+        lua_Integer n = luaL_len(L, first);
+        if (n < 1 || n > NN_MAX_DIMS)
+            nn_lua_error(L, "%s: a shape needs 1 to %d sizes, got %lld", function, NN_MAX_DIMS,
+                         (long long)n);
+        shape.ndim = (int)n;
+        for (int i = 0; i < shape.ndim; i++) {
+            lua_geti(L, first, i + 1);
+            int ok = 0;
+            shape.dims[i] = lua_tointegerx(L, -1, &ok);
+            if (!ok)
+                nn_lua_error(L, "%s: size %d of the shape must be an integer, got %s", function,
+                             i + 1, nn_lua_typename(L, -1));
+            lua_pop(L, 1);
+        }
+        return shape;
+    }
+    if (top < first)
+        nn_lua_error(L, "%s: expected a shape (sizes such as 2, 3 or a table {2, 3})", function);
+    if (top - first + 1 > NN_MAX_DIMS)
+        nn_lua_error(L, "%s: a shape has at most %d sizes, got %d", function, NN_MAX_DIMS,
+                     top - first + 1);
+    shape.ndim = top - first + 1;
+    for (int i = 0; i < shape.ndim; i++) {
+        int ok = 0;
+        shape.dims[i] = lua_tointegerx(L, first + i, &ok);
+        if (!ok)
+            nn_lua_error(L, "%s: size %d of the shape must be an integer, got %s", function,
+                         i + 1, nn_lua_typename(L, first + i));
+    }
+    return shape;
+}
+
+/* ---- construction from Lua tables ---- */
+
+/* Finds the shape of a nested table by following first elements. */
+static void table_shape(lua_State *L, int index, nn_shape *shape, const char *function)
+{
+    shape->ndim = 0;
+    lua_pushvalue(L, index);
+    while (lua_istable(L, -1)) {
+        if (shape->ndim == NN_MAX_DIMS)
+            nn_lua_error(L, "%s: nested more than %d levels deep", function, NN_MAX_DIMS);
+        lua_Integer n = luaL_len(L, -1);
+        if (n == 0)
+            nn_lua_error(L, "%s: empty tables make no tensor (every size must be positive)",
+                         function);
+        shape->dims[shape->ndim++] = n;
+        lua_geti(L, -1, 1);
+        lua_remove(L, -2);
+    }
+    lua_pop(L, 1);
+}
+
+static void fill_from_table(lua_State *L, nn_tensor *tensor, int depth, size_t *position,
+                            const char *function)
+{
+    const nn_shape *shape = &tensor->shape;
+    if (!lua_istable(L, -1) || luaL_len(L, -1) != shape->dims[depth])
+        nn_lua_error(L, "%s: the table is not rectangular: expected %lld entries at depth %d, "
+                        "got %s",
+                     function, (long long)shape->dims[depth], depth + 1,
+                     lua_istable(L, -1) ? "a different count" : nn_lua_typename(L, -1));
+    for (lua_Integer i = 1; i <= shape->dims[depth]; i++) {
+        lua_geti(L, -1, i);
+        if (depth + 1 < shape->ndim) {
+            fill_from_table(L, tensor, depth + 1, position, function);
+        } else {
+            if (lua_type(L, -1) == LUA_TBOOLEAN)
+                nn_tensor_set(tensor, (*position)++, lua_toboolean(L, -1));
+            else if (lua_type(L, -1) == LUA_TNUMBER)
+                nn_tensor_set(tensor, (*position)++, lua_tonumber(L, -1));
+            else
+                nn_lua_error(L, "%s: every element must be a number, got %s", function,
+                             nn_lua_typename(L, -1));
+        }
+        lua_pop(L, 1);
+    }
+}
+
+static void tensor_from_table(lua_State *L, int index, nn_dtype dtype, const char *function)
+{
+    nn_shape shape;
+    index = lua_absindex(L, index);
+    table_shape(L, index, &shape, function);
+    nn_tensor **slot = nn_lua_new_tensor_slot(L);
+    nn_lua_check(L, nn_tensor_create(slot, dtype, &shape), function);
+    size_t position = 0;
+    lua_pushvalue(L, index);
+    fill_from_table(L, *slot, 0, &position, function);
+    lua_pop(L, 1);
+}
+
+nn_tensor *nn_lua_to_tensor(lua_State *L, int index, const char *function)
+{
+    index = lua_absindex(L, index);
+    nn_tensor *tensor = nn_lua_test_tensor(L, index);
+    if (tensor)
+        return tensor;
+    if (lua_type(L, index) == LUA_TNUMBER) {
+        nn_tensor **slot = nn_lua_new_tensor_slot(L);
+        nn_shape scalar = {.ndim = 0};
+        nn_lua_check(L, nn_tensor_create(slot, NN_DTYPE_F32, &scalar), function);
+        nn_tensor_f32(*slot)[0] = (float)lua_tonumber(L, index);
+        lua_replace(L, index);
+        return *slot;
+    }
+    if (!lua_istable(L, index))
+        nn_lua_error(L, "%s: expected a tensor or a table of numbers as argument %d, got %s",
+                     function, index, nn_lua_typename(L, index));
+    tensor_from_table(L, index, NN_DTYPE_F32, function);
+    lua_replace(L, index); /* anchor the new tensor where the table was */
+    return nn_lua_test_tensor(L, index);
+}
+
+static nn_dtype check_dtype(lua_State *L, int index, nn_dtype fallback, const char *function)
+{
+    if (lua_isnoneornil(L, index))
+        return fallback;
+    nn_dtype dtype;
+    const char *name = luaL_checkstring(L, index);
+    if (nn_dtype_parse(name, &dtype) != NN_OK)
+        nn_lua_error(L, "%s: %s", function, nn_error_message());
+    return dtype;
+}
+
+/* nn.tensor(data [, dtype]) */
+static int l_tensor(lua_State *L)
+{
+    const char *function = "nn.tensor";
+    nn_dtype dtype = check_dtype(L, 2, NN_DTYPE_F32, function);
+    if (lua_type(L, 1) == LUA_TNUMBER) {
+        nn_tensor **slot = nn_lua_new_tensor_slot(L);
+        nn_shape scalar = {.ndim = 0};
+        nn_lua_check(L, nn_tensor_create(slot, dtype, &scalar), function);
+        nn_tensor_set(*slot, 0, lua_tonumber(L, 1));
+        return 1;
+    }
+    nn_tensor *existing = nn_lua_test_tensor(L, 1);
+    if (existing) {
+        nn_tensor **slot = nn_lua_new_tensor_slot(L);
+        nn_lua_check(L, nn_tensor_astype(slot, existing, dtype), function);
+        return 1;
+    }
+    if (!lua_istable(L, 1))
+        nn_lua_error(L, "%s: expected a (nested) table of numbers, got %s", function,
+                     nn_lua_typename(L, 1));
+    tensor_from_table(L, 1, dtype, function);
+    return 1;
+}
+
+static int push_filled(lua_State *L, const char *function, double value)
+{
+    /* A trailing string argument is the dtype: nn.zeros(2, 3, 'int32'). */
+    nn_dtype dtype = NN_DTYPE_F32;
+    if (lua_gettop(L) > 1 && lua_type(L, lua_gettop(L)) == LUA_TSTRING) {
+        dtype = check_dtype(L, lua_gettop(L), NN_DTYPE_F32, function);
+        lua_pop(L, 1);
+    }
+    nn_shape shape = nn_lua_check_shape_args(L, 1, function);
+    nn_tensor **slot = nn_lua_new_tensor_slot(L);
+    nn_lua_check(L, nn_tensor_create(slot, dtype, &shape), function);
+    if (value != 0.0)
+        nn_tensor_fill(*slot, value);
+    return 1;
+}
+
+static int l_zeros(lua_State *L) { return push_filled(L, "nn.zeros", 0.0); }
+static int l_ones(lua_State *L) { return push_filled(L, "nn.ones", 1.0); }
+
+/* nn.full(shape, value) */
+static int l_full(lua_State *L)
+{
+    const char *function = "nn.full";
+    double value = luaL_checknumber(L, 2);
+    lua_settop(L, 1);
+    nn_shape shape = nn_lua_check_shape_args(L, 1, function);
+    nn_tensor **slot = nn_lua_new_tensor_slot(L);
+    nn_lua_check(L, nn_tensor_create(slot, NN_DTYPE_F32, &shape), function);
+    nn_tensor_fill(*slot, value);
+    return 1;
+}
+
+/* nn.arange(stop) or nn.arange(start, stop [, step]): [start, stop) as float32. */
+static int l_arange(lua_State *L)
+{
+    const char *function = "nn.arange";
+    double start = 0, stop, step = 1;
+    if (lua_gettop(L) == 1) {
+        stop = luaL_checknumber(L, 1);
+    } else {
+        start = luaL_checknumber(L, 1);
+        stop = luaL_checknumber(L, 2);
+        step = luaL_optnumber(L, 3, 1);
+    }
+    if (step == 0 || !isfinite(step) || !isfinite(start) || !isfinite(stop))
+        nn_lua_error(L, "%s: step must be a finite non-zero number, got %g", function, step);
+    double count = ceil((stop - start) / step);
+    if (count < 1)
+        nn_lua_error(L, "%s: [%g, %g) with step %g holds no values", function, start, stop, step);
+    if (count > 1e10)
+        nn_lua_error(L, "%s: %g values is too many", function, count);
+    nn_shape shape = NN_SHAPE((int64_t)count);
+    nn_tensor **slot = nn_lua_new_tensor_slot(L);
+    nn_lua_check(L, nn_tensor_create(slot, NN_DTYPE_F32, &shape), function);
+    for (int64_t i = 0; i < (int64_t)count; i++)
+        nn_tensor_f32(*slot)[i] = (float)(start + (double)i * step);
+    return 1;
+}
+
+/* ---- random ---- */
+
+static int l_random_seed(lua_State *L)
+{
+    lua_Integer seed = luaL_checkinteger(L, 1);
+    nn_random_seed((uint64_t)seed);
+    return 0;
+}
+
+static int random_fill(lua_State *L, const char *function, bool normal)
+{
+    double low = 0.0, high = 1.0, mean = 0.0, stddev = 1.0;
+    int top = lua_gettop(L);
+    if (top >= 2 && lua_istable(L, top) && luaL_len(L, top) == 0) {
+        static const char *const names[] = {"low", "high", "mean", "stddev", NULL};
+        nn_lua_check_option_names(L, top, function, names, 0);
+        low = nn_lua_opt_number(L, top, "low", 0.0, -HUGE_VAL, HUGE_VAL, function);
+        high = nn_lua_opt_number(L, top, "high", 1.0, -HUGE_VAL, HUGE_VAL, function);
+        mean = nn_lua_opt_number(L, top, "mean", 0.0, -HUGE_VAL, HUGE_VAL, function);
+        stddev = nn_lua_opt_number(L, top, "stddev", 1.0, 0.0, HUGE_VAL, function);
+        lua_settop(L, top - 1);
+    }
+    if (!(high >= low))
+        nn_lua_error(L, "%s: high (%g) must not be below low (%g)", function, high, low);
+    nn_shape shape = nn_lua_check_shape_args(L, 1, function);
+    nn_tensor **slot = nn_lua_new_tensor_slot(L);
+    nn_lua_check(L, nn_tensor_create(slot, NN_DTYPE_F32, &shape), function);
+    nn_rng rng;
+    nn_rng_init(&rng, nn_random_global_seed(), nn_random_next_stream());
+    size_t count = nn_tensor_count(*slot);
+    float *data = nn_tensor_f32(*slot);
+    for (size_t i = 0; i < count; i++)
+        data[i] = normal ? (float)(mean + stddev * nn_rng_normal(&rng))
+                         : (float)(low + (high - low) * nn_rng_uniform_double(&rng));
+    return 1;
+}
+
+static int l_random_randn(lua_State *L) { return random_fill(L, "nn.random.randn", true); }
+static int l_random_uniform(lua_State *L) { return random_fill(L, "nn.random.uniform", false); }
+
+/* nn.random.randint(low, high, shape...): integers in [low, high), int32. */
+static int l_random_randint(lua_State *L)
+{
+    const char *function = "nn.random.randint";
+    lua_Integer low = luaL_checkinteger(L, 1), high = luaL_checkinteger(L, 2);
+    if (high <= low)
+        nn_lua_error(L, "%s: high (%lld) must be greater than low (%lld)", function,
+                     (long long)high, (long long)low);
+    nn_shape shape = nn_lua_check_shape_args(L, 3, function);
+    nn_tensor **slot = nn_lua_new_tensor_slot(L);
+    nn_lua_check(L, nn_tensor_create(slot, NN_DTYPE_I32, &shape), function);
+    nn_rng rng;
+    nn_rng_init(&rng, nn_random_global_seed(), nn_random_next_stream());
+    size_t count = nn_tensor_count(*slot);
+    for (size_t i = 0; i < count; i++)
+        nn_tensor_set(*slot, i, (double)(low + (lua_Integer)nn_rng_below(&rng, (uint64_t)(high - low))));
+    return 1;
+}
+
+/* ---- metamethods ---- */
+
+static int tensor_gc(lua_State *L)
+{
+    nn_tensor **slot = luaL_checkudata(L, 1, NN_LUA_TENSOR);
+    nn_tensor_free(*slot);
+    *slot = NULL;
+    return 0;
+}
+
+static int tensor_tostring(lua_State *L)
+{
+    nn_lua_push_tensor_string(L, nn_lua_check_tensor(L, 1, "tostring"));
+    return 1;
+}
+
+static int tensor_len(lua_State *L)
+{
+    nn_tensor *tensor = nn_lua_check_tensor(L, 1, "#");
+    lua_pushinteger(L, tensor->shape.ndim ? tensor->shape.dims[0] : 1);
+    return 1;
+}
+
+/* Converts a Lua position (1-based, negative from the end) into a 0-based row. */
+static int64_t row_index(lua_State *L, lua_Integer position, int64_t rows, const char *function)
+{
+    if (position < 0)
+        position += rows + 1;
+    if (position < 1 || position > rows)
+        nn_lua_error(L, "%s: position %lld is out of range: rows are 1 to %lld (or -1 for the "
+                        "last)",
+                     function, (long long)position, (long long)rows);
+    return position - 1;
+}
+
+static int binary(lua_State *L, nn_binary_op op, const char *function)
+{
+    nn_tensor *a = nn_lua_test_tensor(L, 1), *b = nn_lua_test_tensor(L, 2);
+    nn_tensor **slot;
+    if (a && b) {
+        slot = nn_lua_new_tensor_slot(L);
+        nn_lua_check(L, nn_tensor_binary(slot, op, a, b), function);
+    } else if (a && lua_type(L, 2) == LUA_TNUMBER) {
+        slot = nn_lua_new_tensor_slot(L);
+        nn_lua_check(L, nn_tensor_scalar(slot, op, a, lua_tonumber(L, 2), false), function);
+    } else if (b && lua_type(L, 1) == LUA_TNUMBER) {
+        slot = nn_lua_new_tensor_slot(L);
+        nn_lua_check(L, nn_tensor_scalar(slot, op, b, lua_tonumber(L, 1), true), function);
+    } else {
+        nn_lua_error(L, "%s: expected tensors or numbers, got %s and %s", function,
+                     nn_lua_typename(L, 1), nn_lua_typename(L, 2));
+    }
+    return 1;
+}
+
+static int tensor_add(lua_State *L) { return binary(L, NN_BINARY_ADD, "tensor +"); }
+static int tensor_sub(lua_State *L) { return binary(L, NN_BINARY_SUBTRACT, "tensor -"); }
+static int tensor_mul(lua_State *L) { return binary(L, NN_BINARY_MULTIPLY, "tensor *"); }
+static int tensor_div(lua_State *L) { return binary(L, NN_BINARY_DIVIDE, "tensor /"); }
+static int tensor_pow(lua_State *L) { return binary(L, NN_BINARY_POWER, "tensor ^"); }
+static int tensor_eq_elementwise(lua_State *L) { return binary(L, NN_BINARY_EQUAL, "tensor:eq"); }
+static int tensor_ne(lua_State *L) { return binary(L, NN_BINARY_NOT_EQUAL, "tensor:ne"); }
+static int tensor_lt(lua_State *L) { return binary(L, NN_BINARY_LESS, "tensor:lt"); }
+static int tensor_le(lua_State *L) { return binary(L, NN_BINARY_LESS_EQUAL, "tensor:le"); }
+static int tensor_gt(lua_State *L) { return binary(L, NN_BINARY_GREATER, "tensor:gt"); }
+static int tensor_ge(lua_State *L) { return binary(L, NN_BINARY_GREATER_EQUAL, "tensor:ge"); }
+static int tensor_maximum(lua_State *L) { return binary(L, NN_BINARY_MAXIMUM, "tensor:maximum"); }
+static int tensor_minimum(lua_State *L) { return binary(L, NN_BINARY_MINIMUM, "tensor:minimum"); }
+
+static int tensor_unm(lua_State *L)
+{
+    nn_tensor *a = nn_lua_check_tensor(L, 1, "tensor unary -");
+    nn_tensor **slot = nn_lua_new_tensor_slot(L);
+    nn_lua_check(L, nn_tensor_negate(slot, a), "tensor unary -");
+    return 1;
+}
+
+/* a == b for two tensors: same shape and equal values (one boolean). */
+static int tensor_equal(lua_State *L)
+{
+    nn_tensor *a = nn_lua_test_tensor(L, 1), *b = nn_lua_test_tensor(L, 2);
+    bool equal = a && b && nn_shape_equal(&a->shape, &b->shape);
+    for (size_t i = 0; equal && i < nn_tensor_count(a); i++)
+        equal = nn_tensor_get(a, i) == nn_tensor_get(b, i);
+    lua_pushboolean(L, equal);
+    return 1;
+}
+
+/* ---- methods ---- */
+
+static int tensor_reshape(lua_State *L)
+{
+    const char *function = "tensor:reshape";
+    nn_tensor *tensor = nn_lua_check_tensor(L, 1, function);
+    nn_shape shape = nn_lua_check_shape_args(L, 2, function);
+    nn_tensor **slot = nn_lua_new_tensor_slot(L);
+    nn_lua_check(L, nn_tensor_reshape(slot, tensor, &shape), function);
+    return 1;
+}
+
+static int tensor_flatten(lua_State *L)
+{
+    nn_tensor *tensor = nn_lua_check_tensor(L, 1, "tensor:flatten");
+    nn_shape shape = NN_SHAPE(-1);
+    nn_tensor **slot = nn_lua_new_tensor_slot(L);
+    nn_lua_check(L, nn_tensor_reshape(slot, tensor, &shape), "tensor:flatten");
+    return 1;
+}
+
+static int tensor_astype(lua_State *L)
+{
+    const char *function = "tensor:astype";
+    nn_tensor *tensor = nn_lua_check_tensor(L, 1, function);
+    if (lua_type(L, 2) != LUA_TSTRING)
+        nn_lua_error(L, "%s: expected a dtype name such as 'float32', got %s", function,
+                     nn_lua_typename(L, 2));
+    nn_dtype dtype = check_dtype(L, 2, NN_DTYPE_F32, function);
+    nn_tensor **slot = nn_lua_new_tensor_slot(L);
+    nn_lua_check(L, nn_tensor_astype(slot, tensor, dtype), function);
+    return 1;
+}
+
+static int tensor_clone(lua_State *L)
+{
+    nn_tensor *tensor = nn_lua_check_tensor(L, 1, "tensor:clone");
+    nn_tensor **slot = nn_lua_new_tensor_slot(L);
+    nn_lua_check(L, nn_tensor_clone(slot, tensor), "tensor:clone");
+    return 1;
+}
+
+/* t:slice(first [, last]): rows first..last (1-based, inclusive, negative from the end),
+ * sharing storage. */
+static int tensor_slice(lua_State *L)
+{
+    const char *function = "tensor:slice";
+    nn_tensor *tensor = nn_lua_check_tensor(L, 1, function);
+    if (tensor->shape.ndim < 1)
+        nn_lua_error(L, "%s: cannot slice a scalar tensor", function);
+    int64_t rows = tensor->shape.dims[0];
+    int64_t first = row_index(L, luaL_checkinteger(L, 2), rows, function);
+    int64_t last = lua_isnoneornil(L, 3) ? rows - 1 : row_index(L, luaL_checkinteger(L, 3), rows, function);
+    if (last < first)
+        nn_lua_error(L, "%s: the last row (%lld) comes before the first (%lld)", function,
+                     (long long)last + 1, (long long)first + 1);
+    nn_tensor **slot = nn_lua_new_tensor_slot(L);
+    nn_lua_check(L, nn_tensor_slice(slot, tensor, first, last - first + 1), function);
+    return 1;
+}
+
+/* t:take(indices): the rows at the given 1-based positions (a table or tensor). */
+static int tensor_take(lua_State *L)
+{
+    const char *function = "tensor:take";
+    nn_tensor *tensor = nn_lua_check_tensor(L, 1, function);
+    if (tensor->shape.ndim < 1)
+        nn_lua_error(L, "%s: cannot take rows of a scalar tensor", function);
+    nn_tensor *positions = nn_lua_to_tensor(L, 2, function);
+    size_t count = nn_tensor_count(positions);
+    int64_t *indices = lua_newuserdatauv(L, count * sizeof(int64_t), 0);
+    for (size_t i = 0; i < count; i++) {
+        double position = nn_tensor_get(positions, i);
+        if (position != floor(position))
+            nn_lua_error(L, "%s: positions must be integers, got %g", function, position);
+        indices[i] = row_index(L, (lua_Integer)position, tensor->shape.dims[0], function);
+    }
+    nn_tensor **slot = nn_lua_new_tensor_slot(L);
+    nn_lua_check(L, nn_tensor_take_rows(slot, tensor, indices, (int64_t)count), function);
+    return 1;
+}
+
+static int reduce(lua_State *L, nn_reduce_op op, const char *function)
+{
+    nn_tensor *tensor = nn_lua_check_tensor(L, 1, function);
+    bool arg = op == NN_REDUCE_ARGMAX || op == NN_REDUCE_ARGMIN;
+    if (lua_isnoneornil(L, 2) && !arg) {
+        double value = nn_tensor_reduce_all(op, tensor);
+        if ((op == NN_REDUCE_MAX || op == NN_REDUCE_MIN || op == NN_REDUCE_SUM) &&
+            tensor->dtype != NN_DTYPE_F32 && fabs(value) < 9e15)
+            lua_pushinteger(L, (lua_Integer)value);
+        else
+            lua_pushnumber(L, value);
+        return 1;
+    }
+    /* argmax/argmin default to the last axis: the class of each row of predictions. */
+    int is_integer = 0;
+    lua_Integer axis = lua_isnoneornil(L, 2) ? -1 : lua_tointegerx(L, 2, &is_integer);
+    if (!lua_isnoneornil(L, 2) && !is_integer)
+        nn_lua_error(L, "%s: axis must be an integer (0 = first axis, -1 = last), got %s",
+                     function, nn_lua_typename(L, 2));
+    if (tensor->shape.ndim == 0) {
+        lua_pushinteger(L, 0);
+        return 1;
+    }
+    nn_tensor **slot = nn_lua_new_tensor_slot(L);
+    nn_lua_check(L, nn_tensor_reduce_axis(slot, op, tensor, (int)axis), function);
+    return 1;
+}
+
+static int tensor_sum(lua_State *L) { return reduce(L, NN_REDUCE_SUM, "tensor:sum"); }
+static int tensor_mean(lua_State *L) { return reduce(L, NN_REDUCE_MEAN, "tensor:mean"); }
+static int tensor_max(lua_State *L) { return reduce(L, NN_REDUCE_MAX, "tensor:max"); }
+static int tensor_min(lua_State *L) { return reduce(L, NN_REDUCE_MIN, "tensor:min"); }
+static int tensor_std(lua_State *L) { return reduce(L, NN_REDUCE_STD, "tensor:std"); }
+static int tensor_argmax(lua_State *L) { return reduce(L, NN_REDUCE_ARGMAX, "tensor:argmax"); }
+static int tensor_argmin(lua_State *L) { return reduce(L, NN_REDUCE_ARGMIN, "tensor:argmin"); }
+
+static int unary_method(lua_State *L, const char *name)
+{
+    nn_tensor *tensor = nn_lua_check_tensor(L, 1, name);
+    nn_tensor **slot = nn_lua_new_tensor_slot(L);
+    nn_lua_check(L, nn_tensor_unary(slot, name, tensor), name);
+    return 1;
+}
+
+static int tensor_exp(lua_State *L) { return unary_method(L, "exp"); }
+static int tensor_log(lua_State *L) { return unary_method(L, "log"); }
+static int tensor_sqrt(lua_State *L) { return unary_method(L, "sqrt"); }
+static int tensor_abs(lua_State *L) { return unary_method(L, "abs"); }
+
+static void push_element(lua_State *L, const nn_tensor *tensor, size_t index)
+{
+    double value = nn_tensor_get(tensor, index);
+    if (tensor->dtype == NN_DTYPE_F32)
+        lua_pushnumber(L, value);
+    else
+        lua_pushinteger(L, (lua_Integer)value);
+}
+
+static void push_list(lua_State *L, const nn_tensor *tensor, int depth, size_t *position)
+{
+    int64_t n = tensor->shape.dims[depth];
+    lua_createtable(L, (int)n, 0);
+    for (int64_t i = 0; i < n; i++) {
+        if (depth + 1 < tensor->shape.ndim)
+            push_list(L, tensor, depth + 1, position);
+        else
+            push_element(L, tensor, (*position)++);
+        lua_rawseti(L, -2, i + 1);
+    }
+}
+
+static int tensor_tolist(lua_State *L)
+{
+    nn_tensor *tensor = nn_lua_check_tensor(L, 1, "tensor:tolist");
+    if (tensor->shape.ndim == 0) {
+        push_element(L, tensor, 0);
+        return 1;
+    }
+    if (nn_tensor_count(tensor) > 50000000)
+        nn_lua_error(L, "tensor:tolist: %zu elements is too many for a Lua table",
+                     nn_tensor_count(tensor));
+    size_t position = 0;
+    push_list(L, tensor, 0, &position);
+    return 1;
+}
+
+static int tensor_item(lua_State *L)
+{
+    nn_tensor *tensor = nn_lua_check_tensor(L, 1, "tensor:item");
+    if (nn_tensor_count(tensor) != 1) {
+        char text[128];
+        nn_lua_error(L, "tensor:item: only a tensor with one element converts to a number; "
+                        "this one has shape %s",
+                     nn_shape_format(&tensor->shape, text, sizeof text));
+    }
+    push_element(L, tensor, 0);
+    return 1;
+}
+
+static int tensor_index(lua_State *L)
+{
+    nn_tensor *tensor = nn_lua_check_tensor(L, 1, "tensor index");
+    if (lua_type(L, 2) == LUA_TNUMBER) {
+        const char *function = "tensor[i]";
+        int is_integer = 0;
+        lua_Integer position = lua_tointegerx(L, 2, &is_integer);
+        if (!is_integer)
+            nn_lua_error(L, "%s: positions must be integers, got %g", function, lua_tonumber(L, 2));
+        if (tensor->shape.ndim == 0)
+            nn_lua_error(L, "%s: a scalar tensor has no rows; use :item()", function);
+        int64_t row = row_index(L, position, tensor->shape.dims[0], function);
+        if (tensor->shape.ndim == 1) {
+            push_element(L, tensor, (size_t)row);
+            return 1;
+        }
+        nn_tensor *view;
+        nn_lua_check(L, nn_tensor_slice(&view, tensor, row, 1), function);
+        nn_shape shape = {.ndim = tensor->shape.ndim - 1};
+        memcpy(shape.dims, tensor->shape.dims + 1, sizeof(int64_t) * (size_t)shape.ndim);
+        nn_tensor **slot = nn_lua_new_tensor_slot(L);
+        nn_status status = nn_tensor_reshape(slot, view, &shape);
+        nn_tensor_free(view);
+        nn_lua_check(L, status, function);
+        return 1;
+    }
+    const char *key = lua_tostring(L, 2);
+    if (!key)
+        nn_lua_error(L, "tensor index: expected a position or a field name, got %s",
+                     nn_lua_typename(L, 2));
+    if (strcmp(key, "shape") == 0) {
+        nn_lua_push_shape(L, &tensor->shape);
+    } else if (strcmp(key, "dtype") == 0) {
+        lua_pushstring(L, nn_dtype_name(tensor->dtype));
+    } else if (strcmp(key, "device") == 0) {
+        lua_pushstring(L, tensor->storage->device.kind == NN_DEVICE_CPU ? "cpu" : "cuda");
+    } else if (strcmp(key, "ndim") == 0) {
+        lua_pushinteger(L, tensor->shape.ndim);
+    } else if (strcmp(key, "size") == 0) {
+        lua_pushinteger(L, (lua_Integer)nn_tensor_count(tensor));
+    } else {
+        luaL_getmetatable(L, NN_LUA_TENSOR);
+        lua_getfield(L, -1, "methods");
+        lua_getfield(L, -1, key);
+        if (lua_isnil(L, -1))
+            nn_lua_error(L, "tensor has no field or method '%s' (fields: shape, dtype, device, "
+                            "ndim, size; see help(nn.Tensor))", key);
+    }
+    return 1;
+}
+
+static int tensor_newindex(lua_State *L)
+{
+    nn_tensor *tensor = nn_lua_check_tensor(L, 1, "tensor[i] = v");
+    if (lua_type(L, 2) != LUA_TNUMBER || tensor->shape.ndim != 1 || lua_type(L, 3) != LUA_TNUMBER)
+        nn_lua_error(L, "tensor[i] = v: only elements of a 1-D tensor can be assigned, with a "
+                        "number; use :fill or arithmetic for the rest");
+    int64_t row = row_index(L, luaL_checkinteger(L, 2), tensor->shape.dims[0], "tensor[i] = v");
+    nn_tensor_set(tensor, (size_t)row, lua_tonumber(L, 3));
+    return 0;
+}
+
+static int tensor_fill(lua_State *L)
+{
+    nn_tensor *tensor = nn_lua_check_tensor(L, 1, "tensor:fill");
+    nn_tensor_fill(tensor, luaL_checknumber(L, 2));
+    lua_settop(L, 1);
+    return 1;
+}
+
+static const luaL_Reg tensor_methods[] = {
+    {"reshape", tensor_reshape}, {"flatten", tensor_flatten}, {"astype", tensor_astype},
+    {"clone", tensor_clone},     {"slice", tensor_slice},     {"take", tensor_take},
+    {"sum", tensor_sum},         {"mean", tensor_mean},       {"max", tensor_max},
+    {"min", tensor_min},         {"std", tensor_std},         {"argmax", tensor_argmax},
+    {"argmin", tensor_argmin},   {"exp", tensor_exp},         {"log", tensor_log},
+    {"sqrt", tensor_sqrt},       {"abs", tensor_abs},         {"tolist", tensor_tolist},
+    {"item", tensor_item},       {"eq", tensor_eq_elementwise}, {"ne", tensor_ne},
+    {"lt", tensor_lt},           {"le", tensor_le},           {"gt", tensor_gt},
+    {"ge", tensor_ge},           {"maximum", tensor_maximum}, {"minimum", tensor_minimum},
+    {"fill", tensor_fill},       {NULL, NULL},
+};
+
+static const luaL_Reg tensor_metamethods[] = {
+    {"__gc", tensor_gc},     {"__tostring", tensor_tostring}, {"__len", tensor_len},
+    {"__index", tensor_index}, {"__newindex", tensor_newindex}, {"__add", tensor_add},
+    {"__sub", tensor_sub},   {"__mul", tensor_mul},           {"__div", tensor_div},
+    {"__pow", tensor_pow},   {"__unm", tensor_unm},           {"__eq", tensor_equal},
+    {NULL, NULL},
+};
+
+static const luaL_Reg tensor_functions[] = {
+    {"tensor", l_tensor}, {"zeros", l_zeros}, {"ones", l_ones},
+    {"full", l_full},     {"arange", l_arange}, {NULL, NULL},
+};
+
+static const luaL_Reg random_functions[] = {
+    {"seed", l_random_seed},       {"randn", l_random_randn},
+    {"uniform", l_random_uniform}, {"randint", l_random_randint},
+    {NULL, NULL},
+};
+
+static int none_tostring(lua_State *L)
+{
+    lua_pushliteral(L, "None");
+    return 1;
+}
+
+void nn_lua_open_tensor(lua_State *L)
+{
+    /* nn.None: the unknown (batch) dimension in shapes. */
+    lua_newtable(L);
+    lua_newtable(L);
+    lua_pushcfunction(L, none_tostring);
+    lua_setfield(L, -2, "__tostring");
+    lua_pushliteral(L, "nn.None");
+    lua_setfield(L, -2, "__name");
+    lua_setmetatable(L, -2);
+    lua_pushvalue(L, -1);
+    lua_setfield(L, LUA_REGISTRYINDEX, "nn.None");
+    lua_setfield(L, -2, "None");
+
+    luaL_newmetatable(L, NN_LUA_SHAPE);
+    lua_pushcfunction(L, shape_tostring);
+    lua_setfield(L, -2, "__tostring");
+    lua_pushcfunction(L, shape_equal);
+    lua_setfield(L, -2, "__eq");
+    lua_pop(L, 1);
+
+    luaL_newmetatable(L, NN_LUA_TENSOR);
+    luaL_setfuncs(L, tensor_metamethods, 0);
+    luaL_newlib(L, tensor_methods);
+    lua_setfield(L, -2, "methods");
+    lua_pop(L, 1);
+
+    luaL_setfuncs(L, tensor_functions, 0);
+    luaL_newlib(L, random_functions);
+    lua_setfield(L, -2, "random");
+}

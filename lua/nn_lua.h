@@ -1,0 +1,101 @@
+/* The Lua binding of nnsh: internal interface shared by the binding's files.
+ *
+ * Conventions: every function that Lua calls checks its arguments and raises an error
+ * that starts with its Lua name ("nn.zeros: ..."); userdata are created empty before a
+ * resource is attached, so __gc can always clean up; positions (rows, slices) are
+ * 1-based as in Lua, axes are numbered as in Keras and NumPy (0 = batch, -1 = last). */
+#ifndef NN_LUA_H
+#define NN_LUA_H
+
+#include <lauxlib.h>
+#include <lua.h>
+#include <signal.h>
+#include <stdbool.h>
+
+#include "layer.h"
+#include "model.h"
+#include "tensor.h"
+
+#define NN_LUA_TENSOR "nn.Tensor"
+#define NN_LUA_LAYER "nn.Layer"
+#define NN_LUA_MODEL "nn.Sequential"
+#define NN_LUA_SHAPE "nn.Shape"
+#define NN_LUA_HISTORY "nn.History"
+
+int luaopen_nn(lua_State *L);
+
+/* ---- errors and output ---- */
+
+/* Raises a Lua error with a printf-formatted message (C formats, unlike luaL_error).
+ * Never returns. */
+int nn_lua_error(lua_State *L, const char *format, ...) __attribute__((format(printf, 2, 3)));
+
+/* Raises "<function>: <engine message>". Never returns. */
+int nn_lua_raise(lua_State *L, const char *function);
+/* Raises when status is not NN_OK. */
+void nn_lua_check(lua_State *L, nn_status status, const char *function);
+/* Writes text to the session's output: stdout, or whatever the host installed with
+ * nn_lua_set_writer (the notebook runner captures output this way). */
+void nn_lua_write(lua_State *L, const char *text, size_t length);
+typedef void (*nn_lua_writer)(void *user, const char *text, size_t length);
+void nn_lua_set_writer(nn_lua_writer writer, void *user);
+/* Whether output goes to a terminal (enables \r progress bars). */
+bool nn_lua_output_is_terminal(void);
+
+/* The global learning phase (nn.set_learning_phase): the default of `training` when a
+ * layer is called directly. */
+bool nn_lua_learning_phase(void);
+
+/* The flag that SIGINT (or the live view's q) sets to stop a loop at the next batch. */
+volatile sig_atomic_t *nn_lua_stop_flag(void);
+
+/* ---- tensors ---- */
+
+/* Pushes an empty tensor userdata and returns its slot; store the tensor there. */
+nn_tensor **nn_lua_new_tensor_slot(lua_State *L);
+/* Takes ownership of tensor and pushes it. Raises (freeing it) on memory errors. */
+void nn_lua_push_tensor(lua_State *L, nn_tensor *tensor);
+nn_tensor *nn_lua_check_tensor(lua_State *L, int index, const char *function);
+nn_tensor *nn_lua_test_tensor(lua_State *L, int index);
+/* Accepts a tensor, or a (nested) table of numbers converted to float32; pushes
+ * nothing and returns a borrowed tensor (tables are anchored at `index`). */
+nn_tensor *nn_lua_to_tensor(lua_State *L, int index, const char *function);
+void nn_lua_push_shape(lua_State *L, const nn_shape *shape);
+/* Reads a shape given as integers at [first, top] or as one table at first. */
+nn_shape nn_lua_check_shape_args(lua_State *L, int first, const char *function);
+void nn_lua_open_tensor(lua_State *L);
+/* The numpy-like text of a tensor: tensor([...], shape=(2, 3), dtype=float32). */
+void nn_lua_push_tensor_string(lua_State *L, const nn_tensor *tensor);
+
+/* ---- layers and models ---- */
+
+void nn_lua_open_layers(lua_State *L);
+void nn_lua_open_model(lua_State *L);
+void nn_lua_open_datasets(lua_State *L);
+/* Pushes the (unique) userdata of a layer, creating it on first use. */
+void nn_lua_push_layer(lua_State *L, nn_layer *layer);
+nn_layer *nn_lua_check_layer(lua_State *L, int index, const char *function);
+nn_model *nn_lua_check_model(lua_State *L, int index, const char *function);
+
+/* ---- argument tables ---- */
+
+/* Checks that every key of the table at `index` is an integer position up to
+ * `positional` or one of names[]; otherwise raises an error listing the valid names. */
+void nn_lua_check_option_names(lua_State *L, int index, const char *function,
+                               const char *const *names, int positional);
+/* Options table at index (or none/nil): typed getters with defaults and range checks. */
+lua_Integer nn_lua_opt_integer(lua_State *L, int index, const char *key, lua_Integer fallback,
+                               lua_Integer low, lua_Integer high, const char *function);
+double nn_lua_opt_number(lua_State *L, int index, const char *key, double fallback, double low,
+                         double high, const char *function);
+bool nn_lua_opt_boolean(lua_State *L, int index, const char *key, bool fallback,
+                        const char *function);
+/* Sets one layer argument from the Lua value on top of the stack (does not pop). */
+void nn_lua_set_layer_arg(lua_State *L, nn_layer *layer, const nn_arg_spec *spec,
+                          const char *function);
+/* Pushes the current value of a layer argument as Lua would write it. */
+void nn_lua_push_layer_arg(lua_State *L, nn_layer *layer, const nn_arg_spec *spec);
+/* The Lua type name of a value, naming nn classes ("nn.Tensor", "integer"). */
+const char *nn_lua_typename(lua_State *L, int index);
+
+#endif

@@ -1,0 +1,94 @@
+-- The Lua half of the nn module: small constructors for optimizers, losses,
+-- initializers, regularizers and constraints, and History helpers.
+local nn = ...
+
+local function options(name, defaults)
+  return function(t)
+    t = t or {}
+    if type(t) ~= 'table' then
+      error(name .. ': expected a table of options, got ' .. type(t), 2)
+    end
+    local object = {name = defaults.name}
+    for k, v in pairs(t) do object[k] = v end
+    return object
+  end
+end
+
+nn.optimizers = {
+  SGD = options('nn.optimizers.SGD', {name = 'sgd'}),
+  Adam = options('nn.optimizers.Adam', {name = 'adam'}),
+  AdamW = options('nn.optimizers.AdamW', {name = 'adamw'}),
+  RMSprop = options('nn.optimizers.RMSprop', {name = 'rmsprop'}),
+  Adagrad = options('nn.optimizers.Adagrad', {name = 'adagrad'}),
+}
+
+nn.losses = {
+  SparseCategoricalCrossentropy = options('nn.losses.SparseCategoricalCrossentropy',
+    {name = 'sparse_categorical_crossentropy'}),
+  CategoricalCrossentropy = options('nn.losses.CategoricalCrossentropy',
+    {name = 'categorical_crossentropy'}),
+  BinaryCrossentropy = options('nn.losses.BinaryCrossentropy', {name = 'binary_crossentropy'}),
+  MeanSquaredError = options('nn.losses.MeanSquaredError', {name = 'mean_squared_error'}),
+  MeanAbsoluteError = options('nn.losses.MeanAbsoluteError', {name = 'mean_absolute_error'}),
+}
+
+nn.initializers = {}
+for class, name in pairs{
+  Zeros = 'zeros', Ones = 'ones', Constant = 'constant', RandomNormal = 'random_normal',
+  RandomUniform = 'random_uniform', TruncatedNormal = 'truncated_normal',
+  GlorotUniform = 'glorot_uniform', GlorotNormal = 'glorot_normal', HeUniform = 'he_uniform',
+  HeNormal = 'he_normal', LecunUniform = 'lecun_uniform', LecunNormal = 'lecun_normal',
+} do
+  nn.initializers[class] = options('nn.initializers.' .. class, {name = name})
+end
+
+-- Regularizers: nn.regularizers.l2(0.01) or nn.regularizers.l1_l2{l1=..., l2=...}.
+local function factor(name, value, default)
+  if value == nil then return default end
+  if type(value) ~= 'number' or value < 0 then
+    error(name .. ': the factor must be a number >= 0, got ' .. tostring(value), 3)
+  end
+  return value
+end
+nn.regularizers = {
+  l1 = function(l1) return {l1 = factor('nn.regularizers.l1', l1, 0.01), l2 = 0} end,
+  l2 = function(l2) return {l1 = 0, l2 = factor('nn.regularizers.l2', l2, 0.01)} end,
+  l1_l2 = function(t)
+    t = t or {}
+    return {l1 = factor('nn.regularizers.l1_l2', t.l1, 0.01),
+            l2 = factor('nn.regularizers.l1_l2', t.l2, 0.01)}
+  end,
+}
+nn.regularizers.L1, nn.regularizers.L2, nn.regularizers.L1L2 =
+  nn.regularizers.l1, nn.regularizers.l2, nn.regularizers.l1_l2
+
+nn.constraints = {}
+for class, name in pairs{MaxNorm = 'max_norm', NonNeg = 'non_neg', UnitNorm = 'unit_norm',
+                         MinMaxNorm = 'min_max_norm'} do
+  local make = options('nn.constraints.' .. class, {name = name})
+  nn.constraints[class] = function(t)
+    if type(t) == 'number' then t = {max_value = t} end
+    return make(t)
+  end
+  nn.constraints[name] = nn.constraints[class]
+end
+
+nn.models = nn.models or {}
+nn.models.Sequential = nn.Sequential
+
+-- History: history.history.loss etc., printing and plotting.
+local History = debug.getregistry()['nn.History']
+History.__index = History
+History.__name = 'nn.History'
+function History:__tostring()
+  local parts = {}
+  for _, key in ipairs(self.keys or {}) do
+    local values = {}
+    for i, v in ipairs(self.history[key]) do values[i] = string.format('%.4f', v) end
+    parts[#parts + 1] = key .. ': {' .. table.concat(values, ', ') .. '}'
+  end
+  return 'History(' .. #self.epoch .. ' epochs; ' .. table.concat(parts, '; ') .. ')'
+end
+
+package.loaded.nn = nn
+return nn

@@ -1,0 +1,151 @@
+/* nnsh: runs Lua scripts against the nn module, evaluates -e chunks, or starts the
+ * interactive shell. Exit status 0 on success, 1 on an error. */
+#include <lauxlib.h>
+#include <lua.h>
+#include <lualib.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nn_lua.h"
+#include "repl.h"
+
+static void print_usage(FILE *out)
+{
+    fputs("usage: nnsh [options] [script.lua [args...]]\n"
+          "  (no script)      start the interactive shell\n"
+          "  -e CODE          run CODE\n"
+          "  -i               stay in the shell after running the script or -e code\n"
+          "  --version        print the version\n"
+          "  --doctor         report the BLAS library, Lua, GPU support and data sets\n"
+          "  -h, --help       this text\n",
+          out);
+}
+
+/* Adds a traceback to error messages, trimmed of the C frames below the user's code. */
+static int message_handler(lua_State *L)
+{
+    const char *message = lua_tostring(L, 1);
+    if (!message) {
+        if (luaL_callmeta(L, 1, "__tostring") && lua_type(L, -1) == LUA_TSTRING)
+            return 1;
+        message = lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
+    }
+    luaL_traceback(L, L, message, 1);
+    return 1;
+}
+
+int nnsh_run_chunk(lua_State *L, int argument_count)
+{
+    int base = lua_gettop(L) - argument_count;
+    lua_pushcfunction(L, message_handler);
+    lua_insert(L, base);
+    int status = lua_pcall(L, argument_count, 0, base);
+    lua_remove(L, base);
+    if (status != LUA_OK) {
+        fprintf(stderr, "nnsh: %s\n", lua_tostring(L, -1));
+        lua_pop(L, 1);
+    }
+    return status;
+}
+
+/* Creates the Lua state with the standard libraries and `nn` as a global. */
+lua_State *nnsh_new_state(void)
+{
+    lua_State *L = luaL_newstate();
+    if (!L)
+        return NULL;
+    luaL_openlibs(L);
+    luaL_requiref(L, "nn", luaopen_nn, 1);
+    lua_pop(L, 1);
+    return L;
+}
+
+/* The `arg` table as lua.c makes it: script at 0, its arguments from 1. */
+static void create_arg_table(lua_State *L, char **argv, int argc, int script_index)
+{
+    lua_createtable(L, argc - script_index - 1, script_index + 1);
+    for (int i = 0; i < argc; i++) {
+        lua_pushstring(L, argv[i]);
+        lua_rawseti(L, -2, i - script_index);
+    }
+    lua_setglobal(L, "arg");
+}
+
+static int run_script(lua_State *L, const char *path, char **argv, int argc, int script_index)
+{
+    if (luaL_loadfile(L, strcmp(path, "-") == 0 ? NULL : path) != LUA_OK) {
+        fprintf(stderr, "nnsh: %s\n", lua_tostring(L, -1));
+        lua_pop(L, 1);
+        return LUA_ERRFILE;
+    }
+    int count = 0;
+    for (int i = script_index + 1; i < argc; i++, count++)
+        lua_pushstring(L, argv[i]);
+    return nnsh_run_chunk(L, count);
+}
+
+static int run_string(lua_State *L, const char *code)
+{
+    if (luaL_loadbuffer(L, code, strlen(code), "=(command line)") != LUA_OK) {
+        fprintf(stderr, "nnsh: %s\n", lua_tostring(L, -1));
+        lua_pop(L, 1);
+        return LUA_ERRSYNTAX;
+    }
+    return nnsh_run_chunk(L, 0);
+}
+
+int main(int argc, char **argv)
+{
+    bool interactive = false, ran_something = false;
+    int script_index = 0;
+    const char *code[64];
+    int code_count = 0;
+    for (int i = 1; i < argc && !script_index; i++) {
+        if (strcmp(argv[i], "-e") == 0) {
+            if (i + 1 >= argc || code_count == 64) {
+                fputs("nnsh: -e needs an argument\n", stderr);
+                print_usage(stderr);
+                return 1;
+            }
+            code[code_count++] = argv[++i];
+        } else if (strcmp(argv[i], "-i") == 0) {
+            interactive = true;
+        } else if (strcmp(argv[i], "--version") == 0 || strcmp(argv[i], "-v") == 0) {
+            printf("nnsh %s (%s)\n", NNSH_VERSION_STRING, LUA_RELEASE);
+            return 0;
+        } else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+            print_usage(stdout);
+            return 0;
+        } else if (strcmp(argv[i], "--doctor") == 0) {
+            return nnsh_doctor();
+        } else if (strcmp(argv[i], "--") == 0) {
+            if (i + 1 < argc)
+                script_index = i + 1;
+            break;
+        } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
+            fprintf(stderr, "nnsh: unknown option '%s'\n", argv[i]);
+            print_usage(stderr);
+            return 1;
+        } else {
+            script_index = i;
+        }
+    }
+    lua_State *L = nnsh_new_state();
+    if (!L) {
+        fputs("nnsh: cannot create a Lua state (out of memory)\n", stderr);
+        return 1;
+    }
+    create_arg_table(L, argv, argc, script_index ? script_index : 0);
+    int status = LUA_OK;
+    for (int i = 0; i < code_count && status == LUA_OK; i++, ran_something = true)
+        status = run_string(L, code[i]);
+    if (status == LUA_OK && script_index) {
+        status = run_script(L, argv[script_index], argv, argc, script_index);
+        ran_something = true;
+    }
+    if (status == LUA_OK && (interactive || !ran_something))
+        status = nnsh_repl(L);
+    lua_close(L);
+    return status == LUA_OK ? 0 : 1;
+}
