@@ -69,6 +69,34 @@ void nn_lua_write(lua_State *L, const char *text, size_t length)
 
 bool nn_lua_output_is_terminal(void) { return !output_writer && isatty(STDOUT_FILENO); }
 
+/* nn._set_output(fn): sends everything nn writes to a Lua function instead (tests and
+ * notebooks capture output this way); nn._set_output(nil) restores stdout. */
+static void lua_function_writer(void *user, const char *text, size_t length)
+{
+    lua_State *L = user;
+    lua_getfield(L, LUA_REGISTRYINDEX, "nn.output_function");
+    lua_pushlstring(L, text, length);
+    if (lua_pcall(L, 1, 0, 0) != LUA_OK)
+        lua_pop(L, 1); /* a failing writer must not unwind through the engine */
+}
+
+static int l_set_output(lua_State *L)
+{
+    if (lua_isnoneornil(L, 1)) {
+        nn_lua_set_writer(NULL, NULL);
+        lua_pushnil(L);
+        lua_setfield(L, LUA_REGISTRYINDEX, "nn.output_function");
+        return 0;
+    }
+    luaL_checktype(L, 1, LUA_TFUNCTION);
+    lua_pushvalue(L, 1);
+    lua_setfield(L, LUA_REGISTRYINDEX, "nn.output_function");
+    lua_rawgeti(L, LUA_REGISTRYINDEX, LUA_RIDX_MAINTHREAD);
+    nn_lua_set_writer(lua_function_writer, lua_tothread(L, -1));
+    lua_pop(L, 1);
+    return 0;
+}
+
 static volatile sig_atomic_t stop_flag;
 
 volatile sig_atomic_t *nn_lua_stop_flag(void) { return &stop_flag; }
@@ -160,6 +188,8 @@ int luaopen_nn(lua_State *L)
     lua_setfield(L, -2, "set_learning_phase");
     lua_pushcfunction(L, l_learning_phase);
     lua_setfield(L, -2, "learning_phase");
+    lua_pushcfunction(L, l_set_output);
+    lua_setfield(L, -2, "_set_output");
 
     nn_lua_open_tensor(L);
     nn_lua_open_layers(L);

@@ -1,0 +1,142 @@
+-- Bad calls: each raises a Lua error that names the function and what was expected, and
+-- the process (and every object made before) goes on working.
+local t = require 'harness'
+local L = nn.layers
+
+local x4 = nn.random.randn(2, 28, 28, 3)
+local model = nn.Sequential{L.Dense{4, activation = 'softmax', input_shape = {3}}}
+model:compile{optimizer = 'adam', loss = 'sparse_categorical_crossentropy', metrics = {'accuracy'}}
+local xs = nn.random.randn(8, 3)
+local ys = nn.tensor({0, 1, 2, 3, 0, 1, 2, 3}, 'int32')
+
+local cases = {
+  -- tensors
+  {'nn.tensor of a string', function() nn.tensor('abc') end, 'nn.tensor', 'table'},
+  {'nn.tensor of a ragged table', function() nn.tensor{{1, 2}, {3}} end, 'rectangular'},
+  {'nn.tensor of an empty table', function() nn.tensor{} end, 'empty'},
+  {'nn.tensor with a non-number', function() nn.tensor{1, 'x'} end, 'number'},
+  {'nn.tensor with an unknown dtype', function() nn.tensor({1}, 'complex64') end, 'complex64', 'float32'},
+  {'nn.zeros with a zero size', function() nn.zeros(2, 0) end, 'zero'},
+  {'nn.zeros with a negative size', function() nn.zeros(-3) end, 'negative'},
+  {'nn.zeros with a fractional size', function() nn.zeros(2.5) end, 'integer'},
+  {'nn.zeros with too many axes', function() nn.zeros(1, 1, 1, 1, 1, 1, 1, 1, 1) end, 'at most 8'},
+  {'nn.zeros overflowing memory', function() nn.zeros(1 << 40, 1 << 40) end, 'memory'},
+  {'nn.arange with a zero step', function() nn.arange(0, 5, 0) end, 'step'},
+  {'reshape to a wrong count', function() nn.arange(6):reshape(4, 2) end, 'cannot reshape', '(6,)'},
+  {'reshape with two -1', function() nn.arange(6):reshape(-1, -1) end, 'only one'},
+  {'astype to an unknown dtype', function() nn.arange(3):astype('float16') end, 'float16'},
+  {'astype with a number', function() nn.arange(3):astype(32) end, 'dtype'},
+  {'slice out of range', function() nn.arange(5):slice(3, 9) end, 'out of range'},
+  {'slice backwards', function() nn.arange(5):slice(4, 2) end, 'before'},
+  {'index past the end', function() return nn.arange(5)[6] end, 'out of range'},
+  {'index with a fraction', function() return nn.arange(5)[1.5] end, 'integer'},
+  {'unknown tensor field', function() return nn.arange(5).colour end, 'colour'},
+  {'adding incompatible shapes', function() return nn.zeros(2, 3) + nn.zeros(4) end, 'broadcast', '(2, 3)', '(4,)'},
+  {'adding a string', function() return nn.zeros(2) + 'a' end, 'tensor +'},
+  {'argmax on a missing axis', function() nn.zeros(2, 3):argmax(5) end, 'axis 5'},
+  {'item of a vector', function() nn.zeros(3):item() end, 'one element'},
+  -- layers
+  {'Conv2D without filters', function() L.Conv2D{} end, 'Conv2D', 'filters'},
+  {'Conv2D with zero filters', function() L.Conv2D{0, 3} end, 'filters', 'positive'},
+  {'Conv2D with a string kernel size', function() L.Conv2D{8, 'big'} end, 'kernel_size'},
+  {'Conv2D with a three-entry kernel size', function() L.Conv2D{8, {3, 3, 3}} end, 'kernel_size', 'pair'},
+  {'Conv2D with zero strides', function() L.Conv2D{8, 3, strides = 0} end, 'strides', 'positive'},
+  {'Conv2D with an unknown padding', function() L.Conv2D{8, 3, padding = 'full'} end, 'padding', 'valid, same', 'full'},
+  {'Conv2D with an unknown argument', function() L.Conv2D{8, 3, paddings = 'same'} end, 'unknown argument', 'paddings', 'padding'},
+  {'Conv2D with an unknown activation', function() L.Conv2D{8, 3, activation = 'relu7'} end, 'relu7', 'relu'},
+  {'Conv2D with strides and dilation', function() L.Conv2D{8, 3, strides = 2, dilation_rate = 2} end, 'dilation'},
+  {'Conv2D with too many positional arguments', function() L.Conv2D{8, 3, 1, 'same', 'channels_last', 1, 1, 'relu', true, 'x', 'y', 'z', 'w', 'v', 'u', 'q', 'r', 's', 't', 'p', 'o'} end, 'positional'},
+  {'Conv2D on a 2-D input', function() L.Conv2D{8, 3}(nn.zeros(4, 5)) end, 'conv2d'},
+  {'Conv2D kernel larger than the input', function() L.Conv2D{8, 7}(nn.zeros(1, 4, 4, 1)) end, '<= 0'},
+  {'Conv2D groups not dividing channels', function() L.Conv2D{8, 3, groups = 2}(x4) end, 'groups'},
+  {'Dense with zero units', function() L.Dense{0} end, 'units', 'positive'},
+  {'Dense with units as a string', function() L.Dense{'ten'} end, 'units', 'integer'},
+  {'Dense given twice the same argument', function() L.Dense{10, units = 10} end, 'twice'},
+  {'Dense called on a different shape after build', function()
+    local d = L.Dense{3}
+    d(nn.zeros(2, 5))
+    d(nn.zeros(2, 6))
+  end, 'incompatible', '(None, 5)', '(2, 6)'},
+  {'Dense kernel before build', function() return L.Dense{3}.kernel end, 'built'},
+  {'Dropout rate of 1', function() L.Dropout{1.0} end, 'rate'},
+  {'Dropout negative rate', function() L.Dropout{-0.1} end, 'rate'},
+  {'MaxPool2D with zero pool size', function() L.MaxPool2D{0} end, 'pool_size'},
+  {'MaxPool2D bigger than the input', function() L.MaxPool2D{5}(nn.zeros(1, 4, 4, 1)) end, '<= 0'},
+  {'BatchNormalization with momentum as a string', function() L.BatchNormalization{momentum = 'high'} end, 'momentum', 'number'},
+  {'Activation without a name', function() L.Activation{} end, 'activation'},
+  {'Flatten with an unknown data_format', function() L.Flatten{data_format = 'nhwc'} end, 'data_format', 'channels_last'},
+  {'a layer with a bad initializer', function() L.Dense{3, kernel_initializer = 'golden'} end, 'golden'},
+  {'a layer with a bad regularizer', function() L.Dense{3, kernel_regularizer = 'l3'} end, 'l3'},
+  {'calling a layer on a string', function() L.Dense{3}('x') end, 'tensor'},
+  {'calling a layer with an unknown option', function() L.Dense{3}(nn.zeros(1, 2), {train = true}) end, 'train'},
+  -- models
+  {'Sequential of a non-layer', function() nn.Sequential{42} end, 'layer'},
+  {'Sequential with an unknown option', function() nn.Sequential{name = 'm', colour = 'red'} end, 'colour'},
+  {'Dense after an image without Flatten', function()
+    nn.Sequential{L.Conv2D{4, 3, input_shape = {8, 8, 1}}, L.Dense{10}}
+  end, 'dense', 'conv2d', '(None, 6, 6, 4)', 'Flatten'},
+  {'Conv2D after Flatten', function()
+    nn.Sequential{L.Flatten{input_shape = {8, 8, 1}}, L.Conv2D{4, 3}}
+  end, 'conv2d', 'flatten', '(None, 64)'},
+  {'pooling too much', function()
+    nn.Sequential{L.MaxPool2D{4, input_shape = {6, 6, 1}}, L.MaxPool2D{4}}
+  end, 'max_pooling2d_1', '(None, 1, 1, 1)'},
+  {'adding the same layer twice', function()
+    local d = L.Dense{2}
+    local m = nn.Sequential{L.Dense{2, input_shape = {2}}, d}
+    m:add(d)
+  end, 'already'},
+  {'summary before build', function() nn.Sequential{L.Dense{2}}:summary() end, 'not yet been built'},
+  {'compile without loss', function() model:compile{optimizer = 'adam'} end, 'loss'},
+  {'compile with an unknown optimizer', function() model:compile{optimizer = 'adamax2', loss = 'mse'} end, 'adamax2'},
+  {'compile with an unknown loss', function() model:compile{optimizer = 'adam', loss = 'hinge2'} end, 'hinge2'},
+  {'compile with an unknown metric', function()
+    model:compile{optimizer = 'adam', loss = 'mse', metrics = {'f7'}}
+  end, 'f7'},
+  {'compile with a negative learning rate', function()
+    model:compile{optimizer = nn.optimizers.Adam{learning_rate = -1}, loss = 'mse'}
+  end, 'learning_rate'},
+  {'fit before compile', function() nn.Sequential{L.Dense{2, input_shape = {3}}}:fit(xs, ys) end, 'compile'},
+  {'fit without labels', function() model:fit(xs) end, 'labels'},
+  {'fit with mismatched rows', function() model:fit(xs, ys:slice(1, 4), {verbose = 0}) end, '8 samples', '(4,)'},
+  {'fit with the wrong input shape', function() model:fit(nn.zeros(8, 5), ys, {verbose = 0}) end, '(None, 3)', '(8, 5)'},
+  {'fit with labels out of range', function()
+    model:fit(xs, nn.tensor({0, 1, 2, 9, 0, 1, 2, 3}, 'int32'), {verbose = 0})
+  end, '9'},
+  {'fit with a zero batch size', function() model:fit(xs, ys, {batch_size = 0}) end, 'batch_size'},
+  {'fit with a validation_split of 1', function() model:fit(xs, ys, {validation_split = 1}) end, 'validation_split'},
+  {'fit with an unknown option', function() model:fit(xs, ys, {epoch = 3}) end, 'epoch', 'epochs'},
+  {'fit with verbose 5', function() model:fit(xs, ys, {verbose = 5}) end, 'verbose'},
+  {'fit with bad validation_data', function() model:fit(xs, ys, {validation_data = {xs}}) end, 'validation_data'},
+  {'fit with callbacks that are not tables', function() model:fit(xs, ys, {verbose = 0, callbacks = {1}}) end, 'callback'},
+  {'evaluate without labels', function() model:evaluate(xs) end, 'labels'},
+  {'predict on a wrong shape', function() model:predict(nn.zeros(2, 7), {verbose = 0}) end, '(None, 3)'},
+  {'get_layer with an unknown name', function() model:get_layer('nothing') end, 'nothing'},
+  {'categorical crossentropy with integer labels', function()
+    local m = nn.Sequential{L.Dense{4, activation = 'softmax', input_shape = {3}}}
+    m:compile{optimizer = 'adam', loss = 'categorical_crossentropy'}
+    m:fit(xs, ys, {verbose = 0})
+  end, 'sparse_categorical_crossentropy'},
+  -- data
+  {'loading a missing IDX file', function() nn.datasets.load_idx('/nonexistent/file') end, '/nonexistent/file'},
+  {'nn.random.seed with a string', function() nn.random.seed('abc') end, 'number'},
+  {'set_learning_phase with 2', function() nn.set_learning_phase(2) end, 'set_learning_phase'},
+}
+
+for _, case in ipairs(cases) do
+  t.test('error: ' .. case[1], function()
+    t.raises(case[2], table.unpack(case, 3))
+  end)
+end
+
+t.test('at least 40 distinct bad calls were checked', function()
+  t.truthy(#cases >= 40, #cases .. ' cases')
+end)
+
+t.test('after all those errors, the model and data still work', function()
+  local h = model:fit(xs, ys, {epochs = 1, verbose = 0})
+  t.eq(#h.history.loss, 1)
+  t.eq(tostring(x4.shape), '(2, 28, 28, 3)')
+end)
+
+t.finish()

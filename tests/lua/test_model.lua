@@ -1,0 +1,181 @@
+-- Sequential models: the seed's summaries, names, compile, fit history, evaluate, predict.
+local t = require 'harness'
+local L = nn.layers
+
+local function seed_model(padding)
+  return nn.Sequential{
+    L.Conv2D{32, {3, 3}, activation = 'relu', padding = padding, input_shape = {28, 28, 1}},
+    L.MaxPooling2D{{2, 2}},
+    L.Conv2D{64, {3, 3}, activation = 'relu', padding = padding},
+    L.MaxPooling2D{{2, 2}},
+    L.Flatten(),
+    L.Dense{128, activation = 'relu'},
+    L.Dropout{0.5},
+    L.Dense{10, activation = 'softmax'},
+  }
+end
+
+local same_summary = [[
+Model: "sequential"
+_________________________________________________________________
+ Layer (type)                Output Shape              Param #   
+=================================================================
+ conv2d (Conv2D)             (None, 28, 28, 32)        320       
+                                                                 
+ max_pooling2d (MaxPooling2D  (None, 14, 14, 32)       0         
+ )                                                               
+                                                                 
+ conv2d_1 (Conv2D)           (None, 14, 14, 64)        18496     
+                                                                 
+ max_pooling2d_1 (MaxPooling  (None, 7, 7, 64)         0         
+ 2D)                                                             
+                                                                 
+ flatten (Flatten)           (None, 3136)              0         
+                                                                 
+ dense (Dense)               (None, 128)               401536    
+                                                                 
+ dropout (Dropout)           (None, 128)               0         
+                                                                 
+ dense_1 (Dense)             (None, 10)                1290      
+=================================================================
+Total params: 421,642
+Trainable params: 421,642
+Non-trainable params: 0
+_________________________________________________________________
+]]
+
+t.test("summary of the seed model with padding='same': 421,642 params, Keras layout", function()
+  local out = t.capture(function() seed_model('same'):summary() end)
+  t.eq(out, same_summary, 'summary text')
+end)
+
+t.test('summary of the seed model with the default padding: 225,034 params', function()
+  local model = seed_model(nil)
+  local out = t.capture(function() model:summary() end)
+  for _, fragment in ipairs{
+    ' conv2d (Conv2D)             (None, 26, 26, 32)        320       ',
+    ' max_pooling2d (MaxPooling2D  (None, 13, 13, 32)       0         ',
+    ' conv2d_1 (Conv2D)           (None, 11, 11, 64)        18496     ',
+    ' max_pooling2d_1 (MaxPooling  (None, 5, 5, 64)         0         ',
+    ' flatten (Flatten)           (None, 1600)              0         ',
+    ' dense (Dense)               (None, 128)               204928    ',
+    'Total params: 225,034\n', 'Trainable params: 225,034\n', 'Non-trainable params: 0\n',
+  } do
+    t.truthy(out:find(fragment, 1, true), 'summary contains ' .. fragment .. '\n' .. out)
+  end
+  t.eq(model:count_params(), 225034)
+end)
+
+t.test('layer names are numbered per model, and class names print as in the seed', function()
+  local a = seed_model('same')
+  local b = seed_model('same')
+  local names, classes = {}, {}
+  for i, layer in ipairs(b.layers) do
+    names[i] = layer.name
+    classes[i] = layer.class_name
+  end
+  t.eq(table.concat(names, ' '),
+       'conv2d max_pooling2d conv2d_1 max_pooling2d_1 flatten dense dropout dense_1')
+  t.eq(table.concat(classes, ' '),
+       'Conv2D MaxPooling2D Conv2D MaxPooling2D Flatten Dense Dropout Dense')
+  t.eq(a.layers[1].name, 'conv2d')
+  t.eq(tostring(b.output_shape), '(None, 10)')
+  t.truthy(b.layers[1] == b:get_layer('conv2d'), 'layers keep their identity')
+end)
+
+t.test('summary{explain=true} shows the arithmetic of each shape and count', function()
+  local out = t.capture(function() seed_model(nil):summary{explain = true} end)
+  t.truthy(out:find('floor((28 - 3) / 1) + 1 = 26', 1, true), out)
+  t.truthy(out:find('ceil', 1, true) == nil, 'valid padding uses floor')
+  t.truthy(out:find('3*3*1*32', 1, true), out)
+  local same = t.capture(function() seed_model('same'):summary{explain = true} end)
+  t.truthy(same:find('ceil(28 / 1) = 28', 1, true), same)
+end)
+
+t.test('fit returns a History with per-epoch loss and metrics', function()
+  nn.random.seed(7)
+  local x = nn.random.randn(200, 4)
+  local score = (x * nn.tensor{1, -2, 0.5, 3}):sum(1)
+  local y = score:gt(0)
+  local model = nn.Sequential{L.Dense{8, activation = 'relu', input_shape = {4}},
+                              L.Dense{2, activation = 'softmax'}}
+  model:compile{optimizer = nn.optimizers.SGD{learning_rate = 0.1},
+                loss = 'sparse_categorical_crossentropy', metrics = {'accuracy'}}
+  local history
+  local out = t.capture(function()
+    history = model:fit(x, y, {epochs = 3, batch_size = 16, validation_split = 0.25, verbose = 2})
+  end)
+  local keys = table.concat(history.keys, ',')
+  t.eq(keys, 'loss,accuracy,val_loss,val_accuracy')
+  t.eq(#history.history.loss, 3)
+  t.eq(#history.history.val_accuracy, 3)
+  t.eq(history.epoch[1], 0)
+  t.eq(history.params.epochs, 3)
+  t.eq(history.params.steps, 10, '150 training samples at batch 16')
+  t.truthy(history.history.loss[3] < history.history.loss[1], 'loss decreases')
+  t.truthy(model.history == history, 'model.history is the last history')
+  -- verbose=2: exactly one line per epoch after the header
+  local lines = {}
+  for line in out:gmatch('[^\n]+') do lines[#lines + 1] = line end
+  t.eq(#lines, 6, 'three Epoch headers and three epoch lines\n' .. out)
+  t.truthy(lines[2]:match('^10/10 %- %d+s %- loss: %d%.%d%d%d%d %- accuracy: %d%.%d%d%d%d %- val_loss: %d%.%d%d%d%d %- val_accuracy: %d%.%d%d%d%d %- %d+[mu]?s/epoch %- %d+[mu]?s/step$'),
+           lines[2])
+  t.truthy(not out:find('\r', 1, true), 'no carriage returns in captured output')
+end)
+
+t.test('evaluate returns loss and metrics; predict returns probabilities', function()
+  nn.random.seed(3)
+  local x = nn.random.randn(64, 3)
+  local y = nn.random.randint(0, 3, 64)
+  local model = nn.Sequential{L.Dense{3, activation = 'softmax', input_shape = {3}}}
+  model:compile{optimizer = 'adam', loss = 'sparse_categorical_crossentropy', metrics = {'accuracy'}}
+  local loss, accuracy = model:evaluate(x, y, {verbose = 0})
+  t.truthy(loss > 0 and accuracy >= 0 and accuracy <= 1, 'loss and accuracy in range')
+  local logs = model:evaluate(x, y, {verbose = 0, return_dict = true})
+  t.near(logs.loss, loss, 1e-9)
+  local p = model:predict(x, {verbose = 0})
+  t.eq(tostring(p.shape), '(64, 3)')
+  t.near(p:slice(1, 1):sum(), 1.0, 1e-5, 'softmax rows sum to 1')
+  local direct = model(x)
+  t.truthy(direct == p, 'model(x) equals predict')
+end)
+
+t.test('callbacks are called with Keras names and can stop training', function()
+  local x = nn.random.randn(40, 2)
+  local y = nn.random.randint(0, 2, 40)
+  local model = nn.Sequential{L.Dense{2, activation = 'softmax', input_shape = {2}}}
+  model:compile{optimizer = 'sgd', loss = 'sparse_categorical_crossentropy'}
+  local calls = {}
+  local callback = {
+    on_train_begin = function(self, logs) calls[#calls + 1] = 'train_begin' end,
+    on_epoch_begin = function(self, epoch) calls[#calls + 1] = 'epoch_begin ' .. epoch end,
+    on_epoch_end = function(self, epoch, logs)
+      calls[#calls + 1] = 'epoch_end ' .. epoch
+      if epoch == 1 then self.model.stop_training = true end
+    end,
+    on_train_end = function(self, logs) calls[#calls + 1] = 'train_end' end,
+  }
+  local history = model:fit(x, y, {epochs = 10, verbose = 0, callbacks = {callback}})
+  t.eq(table.concat(calls, ','),
+       'train_begin,epoch_begin 0,epoch_end 0,epoch_begin 1,epoch_end 1,train_end')
+  t.eq(#history.history.loss, 2)
+  local batches = 0
+  model:fit(x, y, {epochs = 1, batch_size = 10, verbose = 0,
+                   callbacks = {{on_train_batch_end = function() batches = batches + 1 end}}})
+  t.eq(batches, 4)
+end)
+
+t.test('an error inside a callback reaches the caller and the model stays usable', function()
+  local x = nn.random.randn(20, 2)
+  local y = nn.random.randint(0, 2, 20)
+  local model = nn.Sequential{L.Dense{2, activation = 'softmax', input_shape = {2}}}
+  model:compile{optimizer = 'sgd', loss = 'sparse_categorical_crossentropy'}
+  t.raises(function()
+    model:fit(x, y, {epochs = 2, verbose = 0,
+                     callbacks = {{on_epoch_end = function() error('boom from callback') end}}})
+  end, 'boom from callback')
+  local h = model:fit(x, y, {epochs = 1, verbose = 0})
+  t.eq(#h.history.loss, 1)
+end)
+
+t.finish()
