@@ -13,8 +13,7 @@
 #define NNSH_VERSION "0.1.0"
 #endif
 
-extern const unsigned char nn_lua_module_prelude[];
-extern const size_t nn_lua_module_prelude_size;
+#include "embedded_modules.h"
 
 /* OpenBLAS extensions (declared in its cblas.h on Debian; repeated here for clarity). */
 char *openblas_get_corename(void);
@@ -196,11 +195,14 @@ int luaopen_nn(lua_State *L)
     nn_lua_open_model(L);
     nn_lua_open_datasets(L);
 
-    /* The Lua half of the module gets the table and adds to it. */
-    if (luaL_loadbuffer(L, (const char *)nn_lua_module_prelude, nn_lua_module_prelude_size,
-                        "=nn/prelude.lua") != LUA_OK)
-        return lua_error(L);
-    lua_pushvalue(L, -2);
-    lua_call(L, 1, 0);
+    /* The Lua half of the module: each embedded file gets the table and adds to it. */
+    for (const nn_embedded_module *module = nn_embedded_modules; module->name; module++) {
+        char chunk_name[64];
+        snprintf(chunk_name, sizeof chunk_name, "=nn/%s.lua", module->name);
+        if (luaL_loadbuffer(L, (const char *)module->source, *module->size, chunk_name) != LUA_OK)
+            return lua_error(L);
+        lua_pushvalue(L, -2);
+        lua_call(L, 1, 0);
+    }
     return 1;
 }

@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "nn_lua.h"
+#include "lua_progress.h"
 #include "text.h"
 
 /* ---- userdata ---- */
@@ -29,7 +30,7 @@ static int model_gc(lua_State *L)
 }
 
 /* The Lua-side state of a model (its last history) lives in the userdata's user value. */
-static void push_model_state(lua_State *L, int model_index)
+void nn_lua_push_model_state(lua_State *L, int model_index)
 {
     if (lua_getiuservalue(L, model_index, 1) != LUA_TTABLE) {
         lua_pop(L, 1);
@@ -356,275 +357,6 @@ static int model_compile(lua_State *L)
     return 1;
 }
 
-/* ---- progress and callbacks ---- */
-
-typedef struct lua_progress {
-    lua_State *L;
-    nn_model *model;
-    int model_index;       /* stack index of the model userdata */
-    int callbacks_index;   /* stack index of the callbacks list, 0 if none */
-    int error_ref;         /* registry ref of a Lua error raised by a callback */
-    int verbose;
-    bool terminal;
-    bool want_batches;     /* some callback has on_train_batch_end */
-    int epochs;
-    int64_t steps;
-    double pass_start, last_draw;
-    size_t last_width;     /* of the previous \r line, to blank leftovers */
-    const char *kind;      /* "fit", "evaluate", "predict" */
-} lua_progress;
-
-static double now_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static void push_logs(lua_State *L, const nn_logs *logs)
-{
-    lua_createtable(L, 0, logs ? logs->count : 0);
-    for (int i = 0; logs && i < logs->count; i++) {
-        lua_pushnumber(L, logs->values[i]);
-        lua_setfield(L, -2, logs->names[i]);
-    }
-}
-
-static void write_text(lua_progress *progress, nn_text *text)
-{
-    if (text->data)
-        nn_lua_write(progress->L, text->data, text->length);
-}
-
-static void draw_line(lua_progress *progress, const nn_text *line, bool final)
-{
-    nn_text out;
-    nn_text_init(&out);
-    if (progress->terminal) {
-        nn_text_append(&out, "\r");
-        nn_text_append(&out, line->data ? line->data : "");
-        if (line->length < progress->last_width)
-            nn_text_repeat(&out, " ", (int)(progress->last_width - line->length));
-        progress->last_width = final ? 0 : line->length;
-    } else {
-        nn_text_append(&out, line->data ? line->data : "");
-    }
-    if (final)
-        nn_text_append(&out, "\n");
-    write_text(progress, &out);
-    nn_text_free(&out);
-}
-
-static void render_state(nn_text *line, const lua_progress *progress, int64_t step,
-                         const nn_logs *logs, bool epoch_style)
-{
-    const char *names[NN_MAX_LOGS];
-    for (int i = 0; logs && i < logs->count; i++)
-        names[i] = logs->names[i];
-    nn_progress_state state = {
-        .step = step,
-        .steps = progress->steps,
-        .elapsed_seconds = now_seconds() - progress->pass_start,
-        .log_count = logs ? logs->count : 0,
-        .log_names = names,
-        .log_values = logs ? logs->values : NULL,
-    };
-    if (epoch_style)
-        nn_progress_render_epoch_line(line, &state);
-    else
-        nn_progress_render_bar(line, &state);
-}
-
-/* Calls cb:method(arguments...) for every callback that has the method, protected, so a
- * Lua error never unwinds through the engine's loop; it is kept and re-raised later. */
-static nn_status call_callbacks(lua_progress *progress, const char *method, int argument_count)
-{
-    lua_State *L = progress->L;
-    int first_argument = lua_gettop(L) - argument_count + 1;
-    nn_status status = NN_OK;
-    if (progress->callbacks_index) {
-        lua_Integer count = luaL_len(L, progress->callbacks_index);
-        for (lua_Integer i = 1; i <= count && status == NN_OK; i++) {
-            lua_geti(L, progress->callbacks_index, i);
-            if (lua_getfield(L, -1, method) == LUA_TNIL) {
-                lua_pop(L, 2);
-                continue;
-            }
-            lua_insert(L, -2); /* function, callback */
-            for (int a = 0; a < argument_count; a++)
-                lua_pushvalue(L, first_argument + a);
-            if (lua_pcall(L, argument_count + 1, 0, 0) != LUA_OK) {
-                const char *message = lua_tostring(L, -1);
-                status = nn_error(NN_ERR_ARGUMENT, "callback %s failed: %s", method,
-                                  message ? message : "(error object)");
-                progress->error_ref = luaL_ref(L, LUA_REGISTRYINDEX);
-            }
-        }
-    }
-    lua_settop(L, first_argument - 1);
-    /* A callback may have set model.stop_training = true. */
-    return status;
-}
-
-static nn_status on_train_begin(void *user, int epochs, int64_t steps, int64_t samples)
-{
-    lua_progress *progress = user;
-    (void)samples;
-    progress->epochs = epochs;
-    progress->steps = steps;
-    push_logs(progress->L, NULL);
-    return call_callbacks(progress, "on_train_begin", 1);
-}
-
-static nn_status on_epoch_begin(void *user, int epoch)
-{
-    lua_progress *progress = user;
-    progress->pass_start = now_seconds();
-    progress->last_draw = 0;
-    if (progress->verbose > 0 && progress->epochs > 1) {
-        nn_text line;
-        nn_text_init(&line);
-        nn_text_printf(&line, "Epoch %d/%d\n", epoch + 1, progress->epochs);
-        write_text(progress, &line);
-        nn_text_free(&line);
-    }
-    lua_pushinteger(progress->L, epoch);
-    push_logs(progress->L, NULL);
-    return call_callbacks(progress, "on_epoch_begin", 2);
-}
-
-static nn_status on_batch_end(void *user, int epoch, int64_t step, int64_t steps,
-                              const nn_logs *logs)
-{
-    lua_progress *progress = user;
-    (void)epoch;
-    progress->steps = steps;
-    if (progress->verbose == 1 && progress->terminal) {
-        /* Redraw at most ten times a second so drawing never slows training. */
-        double now = now_seconds();
-        if (now - progress->last_draw >= 0.1 || step == steps) {
-            progress->last_draw = now;
-            nn_text line;
-            nn_text_init(&line);
-            render_state(&line, progress, step, logs, false);
-            draw_line(progress, &line, false);
-            nn_text_free(&line);
-        }
-    }
-    if (!progress->want_batches)
-        return NN_OK;
-    lua_pushinteger(progress->L, step - 1);
-    push_logs(progress->L, logs);
-    return call_callbacks(progress, strcmp(progress->kind, "fit") == 0 ? "on_train_batch_end"
-                                                                      : "on_test_batch_end", 2);
-}
-
-static nn_status on_epoch_end(void *user, int epoch, nn_logs *logs)
-{
-    lua_progress *progress = user;
-    lua_State *L = progress->L;
-    if (progress->verbose > 0) {
-        nn_text line;
-        nn_text_init(&line);
-        render_state(&line, progress, progress->steps, logs, progress->verbose == 2);
-        draw_line(progress, &line, true);
-        nn_text_free(&line);
-    }
-    lua_pushinteger(L, epoch);
-    push_logs(L, logs);
-    int logs_index = lua_gettop(L);
-    lua_pushvalue(L, logs_index);
-    lua_insert(L, -3); /* keep a copy of the logs table below the arguments */
-    nn_status status = call_callbacks(progress, "on_epoch_end", 2);
-    /* Callbacks may change logs (e.g. add lr); copy numbers back into the engine's logs. */
-    lua_pushnil(L);
-    while (lua_next(L, -2)) {
-        if (lua_type(L, -2) == LUA_TSTRING && lua_type(L, -1) == LUA_TNUMBER)
-            nn_logs_set(logs, lua_tostring(L, -2), lua_tonumber(L, -1));
-        lua_pop(L, 1);
-    }
-    lua_pop(L, 1);
-    push_model_state(L, progress->model_index);
-    if (lua_getfield(L, -1, "stop_training") == LUA_TBOOLEAN && lua_toboolean(L, -1)) {
-        progress->model->stop_training = true;
-        lua_pushboolean(L, 0);
-        lua_setfield(L, -3, "stop_training");
-    }
-    lua_pop(L, 2);
-    return status;
-}
-
-static nn_status on_train_end(void *user, const nn_logs *logs)
-{
-    lua_progress *progress = user;
-    push_logs(progress->L, logs);
-    return call_callbacks(progress, "on_train_end", 1);
-}
-
-/* Ctrl-C during a loop sets the stop flag; the previous handler comes back after. */
-static void on_interrupt(int signal_number)
-{
-    (void)signal_number;
-    *nn_lua_stop_flag() = 1;
-}
-
-typedef struct interrupt_guard {
-    struct sigaction previous;
-} interrupt_guard;
-
-static void guard_interrupts(interrupt_guard *guard)
-{
-    struct sigaction action;
-    memset(&action, 0, sizeof action);
-    action.sa_handler = on_interrupt;
-    sigemptyset(&action.sa_mask);
-    *nn_lua_stop_flag() = 0;
-    sigaction(SIGINT, &action, &guard->previous);
-}
-
-static void release_interrupts(interrupt_guard *guard)
-{
-    sigaction(SIGINT, &guard->previous, NULL);
-}
-
-static void init_progress(lua_progress *progress, lua_State *L, nn_model *model, const char *kind,
-                          int verbose)
-{
-    memset(progress, 0, sizeof *progress);
-    progress->L = L;
-    progress->model = model;
-    progress->model_index = 1;
-    progress->verbose = verbose;
-    progress->terminal = nn_lua_output_is_terminal();
-    progress->error_ref = LUA_NOREF;
-    progress->kind = kind;
-    progress->epochs = 1;
-}
-
-static nn_progress engine_progress(lua_progress *progress)
-{
-    return (nn_progress){.user = progress,
-                         .train_begin = on_train_begin,
-                         .epoch_begin = on_epoch_begin,
-                         .batch_end = on_batch_end,
-                         .epoch_end = on_epoch_end,
-                         .train_end = on_train_end,
-                         .stop_requested = nn_lua_stop_flag()};
-}
-
-/* Re-raises a callback's own error object, or the engine's message. */
-static void finish_status(lua_State *L, lua_progress *progress, nn_status status,
-                          const char *function)
-{
-    if (progress->error_ref != LUA_NOREF) {
-        lua_rawgeti(L, LUA_REGISTRYINDEX, progress->error_ref);
-        luaL_unref(L, LUA_REGISTRYINDEX, progress->error_ref);
-        lua_error(L);
-    }
-    if (status != NN_OK && status != NN_ERR_STOPPED)
-        nn_lua_raise(L, function);
-}
-
 static int parse_verbose(lua_State *L, int options, int fallback, const char *function)
 {
     if (!lua_istable(L, options))
@@ -748,8 +480,8 @@ static int model_fit(lua_State *L)
             lua_pop(L, 1);
         }
     }
-    lua_progress progress;
-    init_progress(&progress, L, model, "fit", verbose);
+    nn_lua_progress progress;
+    nn_lua_progress_init(&progress, L, model, "fit", verbose);
     if (!lua_isnil(L, 7)) {
         progress.callbacks_index = 7;
         lua_Integer count = luaL_len(L, 7);
@@ -768,29 +500,29 @@ static int model_fit(lua_State *L)
     }
     lua_settop(L, 7);
     nn_history history = {0};
-    nn_progress engine = engine_progress(&progress);
-    interrupt_guard guard;
-    guard_interrupts(&guard);
+    nn_progress engine = nn_lua_progress_hooks(&progress);
+    nn_lua_interrupt_guard guard;
+    nn_lua_guard_interrupts(&guard);
     nn_status status = nn_model_fit(model, x, y, &options, &engine, &history);
-    release_interrupts(&guard);
+    nn_lua_release_interrupts(&guard);
     if (status == NN_ERR_STOPPED && progress.error_ref == LUA_NOREF) {
         nn_text line;
         nn_text_init(&line);
         nn_text_printf(&line, "%s%s; the model keeps its weights and the history so far.\n",
                        progress.terminal ? "\n" : "", nn_error_message());
-        write_text(&progress, &line);
+        nn_lua_progress_write(&progress, &line);
         nn_text_free(&line);
     }
     if (status != NN_OK) {
         bool keep = status == NN_ERR_STOPPED && progress.error_ref == LUA_NOREF;
         if (!keep) {
             nn_history_free(&history);
-            finish_status(L, &progress, status, function);
+            nn_lua_progress_finish(L, &progress, status, function);
         }
     }
     push_history(L, &history, verbose, options.epochs, progress.steps);
     nn_history_free(&history);
-    push_model_state(L, 1);
+    nn_lua_push_model_state(L, 1);
     lua_pushvalue(L, -2);
     lua_setfield(L, -2, "history");
     lua_pop(L, 1);
@@ -812,18 +544,18 @@ static int model_evaluate(lua_State *L)
     int64_t batch_size = nn_lua_opt_integer(L, 4, "batch_size", 32, 1, INT64_C(1) << 31, function);
     int verbose = parse_verbose(L, 4, 1, function);
     bool return_dict = nn_lua_opt_boolean(L, 4, "return_dict", false, function);
-    lua_progress progress;
-    init_progress(&progress, L, model, "evaluate", verbose);
-    progress.pass_start = now_seconds();
-    nn_progress engine = engine_progress(&progress);
+    nn_lua_progress progress;
+    nn_lua_progress_init(&progress, L, model, "evaluate", verbose);
+    progress.pass_start = nn_lua_now();
+    nn_progress engine = nn_lua_progress_hooks(&progress);
     engine.train_begin = NULL, engine.epoch_begin = NULL, engine.epoch_end = NULL,
     engine.train_end = NULL;
     nn_logs logs;
-    interrupt_guard guard;
-    guard_interrupts(&guard);
+    nn_lua_interrupt_guard guard;
+    nn_lua_guard_interrupts(&guard);
     nn_status status = nn_model_evaluate(model, x, y, batch_size, &engine, &logs);
-    release_interrupts(&guard);
-    finish_status(L, &progress, status, function);
+    nn_lua_release_interrupts(&guard);
+    nn_lua_progress_finish(L, &progress, status, function);
     if (status == NN_ERR_STOPPED)
         nn_lua_error(L, "%s: %s", function, nn_error_message());
     if (verbose > 0) {
@@ -831,12 +563,12 @@ static int model_evaluate(lua_State *L)
         progress.steps = (count + batch_size - 1) / batch_size;
         nn_text line;
         nn_text_init(&line);
-        render_state(&line, &progress, progress.steps, &logs, verbose == 2);
-        draw_line(&progress, &line, true);
+        nn_lua_progress_render(&line, &progress, progress.steps, &logs, verbose == 2);
+        nn_lua_progress_draw(&progress, &line, true);
         nn_text_free(&line);
     }
     if (return_dict) {
-        push_logs(L, &logs);
+        nn_lua_push_logs(L, &logs);
         return 1;
     }
     for (int i = 0; i < logs.count; i++)
@@ -855,18 +587,18 @@ static int model_predict(lua_State *L)
     nn_tensor *x = float_input(L, 2, function);
     int64_t batch_size = nn_lua_opt_integer(L, 3, "batch_size", 32, 1, INT64_C(1) << 31, function);
     int verbose = parse_verbose(L, 3, 1, function);
-    lua_progress progress;
-    init_progress(&progress, L, model, "predict", verbose);
-    progress.pass_start = now_seconds();
-    nn_progress engine = engine_progress(&progress);
+    nn_lua_progress progress;
+    nn_lua_progress_init(&progress, L, model, "predict", verbose);
+    progress.pass_start = nn_lua_now();
+    nn_progress engine = nn_lua_progress_hooks(&progress);
     engine.train_begin = NULL, engine.epoch_begin = NULL, engine.epoch_end = NULL,
     engine.train_end = NULL;
     nn_tensor **slot = nn_lua_new_tensor_slot(L);
-    interrupt_guard guard;
-    guard_interrupts(&guard);
+    nn_lua_interrupt_guard guard;
+    nn_lua_guard_interrupts(&guard);
     nn_status status = nn_model_predict(model, x, batch_size, &engine, slot);
-    release_interrupts(&guard);
-    finish_status(L, &progress, status, function);
+    nn_lua_release_interrupts(&guard);
+    nn_lua_progress_finish(L, &progress, status, function);
     if (status == NN_ERR_STOPPED)
         nn_lua_error(L, "%s: %s", function, nn_error_message());
     if (verbose > 0) {
@@ -874,8 +606,8 @@ static int model_predict(lua_State *L)
         progress.steps = (count + batch_size - 1) / batch_size;
         nn_text line;
         nn_text_init(&line);
-        render_state(&line, &progress, progress.steps, NULL, verbose == 2);
-        draw_line(&progress, &line, true);
+        nn_lua_progress_render(&line, &progress, progress.steps, NULL, verbose == 2);
+        nn_lua_progress_draw(&progress, &line, true);
         nn_text_free(&line);
     }
     return 1;
@@ -980,7 +712,7 @@ static int model_index(lua_State *L)
         lua_pushinteger(L, model->optimizer ? model->optimizer->iterations : 0);
         lua_setfield(L, -2, "iterations");
     } else if (strcmp(key, "history") == 0 || strcmp(key, "stop_training") == 0) {
-        push_model_state(L, 1);
+        nn_lua_push_model_state(L, 1);
         lua_getfield(L, -1, key);
     } else {
         luaL_getmetatable(L, NN_LUA_MODEL);
@@ -998,7 +730,7 @@ static int model_newindex(lua_State *L)
     if (strcmp(key, "stop_training") == 0) {
         if (!lua_isboolean(L, 3))
             nn_lua_error(L, "model.stop_training must be true or false");
-        push_model_state(L, 1);
+        nn_lua_push_model_state(L, 1);
         lua_pushvalue(L, 3);
         lua_setfield(L, -2, "stop_training");
         model->stop_training = lua_toboolean(L, 3);

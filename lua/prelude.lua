@@ -90,5 +90,3 @@ function History:__tostring()
   return 'History(' .. #self.epoch .. ' epochs; ' .. table.concat(parts, '; ') .. ')'
 end
 
-package.loaded.nn = nn
-return nn

@@ -1,0 +1,3 @@
+-- nn.callbacks: Keras callbacks (filled in by the save/load work; placeholder).
+local nn = ...
+nn.callbacks = nn.callbacks or {}

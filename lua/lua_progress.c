@@ -1,0 +1,260 @@
+/* Progress output (Keras-style lines) and Lua callbacks for the training loops. */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "lua_progress.h"
+
+/* ---- progress and callbacks ---- */
+
+
+
+double nn_lua_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+void nn_lua_push_logs(lua_State *L, const nn_logs *logs)
+{
+    lua_createtable(L, 0, logs ? logs->count : 0);
+    for (int i = 0; logs && i < logs->count; i++) {
+        lua_pushnumber(L, logs->values[i]);
+        lua_setfield(L, -2, logs->names[i]);
+    }
+}
+
+void nn_lua_progress_write(nn_lua_progress *progress, nn_text *text)
+{
+    if (text->data)
+        nn_lua_write(progress->L, text->data, text->length);
+}
+
+void nn_lua_progress_draw(nn_lua_progress *progress, const nn_text *line, bool final)
+{
+    nn_text out;
+    nn_text_init(&out);
+    if (progress->terminal) {
+        nn_text_append(&out, "\r");
+        nn_text_append(&out, line->data ? line->data : "");
+        if (line->length < progress->last_width)
+            nn_text_repeat(&out, " ", (int)(progress->last_width - line->length));
+        progress->last_width = final ? 0 : line->length;
+    } else {
+        nn_text_append(&out, line->data ? line->data : "");
+    }
+    if (final)
+        nn_text_append(&out, "\n");
+    nn_lua_progress_write(progress, &out);
+    nn_text_free(&out);
+}
+
+void nn_lua_progress_render(nn_text *line, const nn_lua_progress *progress, int64_t step,
+                         const nn_logs *logs, bool epoch_style)
+{
+    const char *names[NN_MAX_LOGS];
+    for (int i = 0; logs && i < logs->count; i++)
+        names[i] = logs->names[i];
+    nn_progress_state state = {
+        .step = step,
+        .steps = progress->steps,
+        .elapsed_seconds = nn_lua_now() - progress->pass_start,
+        .log_count = logs ? logs->count : 0,
+        .log_names = names,
+        .log_values = logs ? logs->values : NULL,
+    };
+    if (epoch_style)
+        nn_progress_render_epoch_line(line, &state);
+    else
+        nn_progress_render_bar(line, &state);
+}
+
+/* Calls cb:method(arguments...) for every callback that has the method, protected, so a
+ * Lua error never unwinds through the engine's loop; it is kept and re-raised later. */
+static nn_status call_callbacks(nn_lua_progress *progress, const char *method, int argument_count)
+{
+    lua_State *L = progress->L;
+    int first_argument = lua_gettop(L) - argument_count + 1;
+    nn_status status = NN_OK;
+    if (progress->callbacks_index) {
+        lua_Integer count = luaL_len(L, progress->callbacks_index);
+        for (lua_Integer i = 1; i <= count && status == NN_OK; i++) {
+            lua_geti(L, progress->callbacks_index, i);
+            if (lua_getfield(L, -1, method) == LUA_TNIL) {
+                lua_pop(L, 2);
+                continue;
+            }
+            lua_insert(L, -2); /* function, callback */
+            for (int a = 0; a < argument_count; a++)
+                lua_pushvalue(L, first_argument + a);
+            if (lua_pcall(L, argument_count + 1, 0, 0) != LUA_OK) {
+                const char *message = lua_tostring(L, -1);
+                status = nn_error(NN_ERR_ARGUMENT, "callback %s failed: %s", method,
+                                  message ? message : "(error object)");
+                progress->error_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+            }
+        }
+    }
+    lua_settop(L, first_argument - 1);
+    /* A callback may have set model.stop_training = true. */
+    return status;
+}
+
+static nn_status on_train_begin(void *user, int epochs, int64_t steps, int64_t samples)
+{
+    nn_lua_progress *progress = user;
+    (void)samples;
+    progress->epochs = epochs;
+    progress->steps = steps;
+    nn_lua_push_logs(progress->L, NULL);
+    return call_callbacks(progress, "on_train_begin", 1);
+}
+
+static nn_status on_epoch_begin(void *user, int epoch)
+{
+    nn_lua_progress *progress = user;
+    progress->pass_start = nn_lua_now();
+    progress->last_draw = 0;
+    if (progress->verbose > 0 && progress->epochs > 1) {
+        nn_text line;
+        nn_text_init(&line);
+        nn_text_printf(&line, "Epoch %d/%d\n", epoch + 1, progress->epochs);
+        nn_lua_progress_write(progress, &line);
+        nn_text_free(&line);
+    }
+    lua_pushinteger(progress->L, epoch);
+    nn_lua_push_logs(progress->L, NULL);
+    return call_callbacks(progress, "on_epoch_begin", 2);
+}
+
+static nn_status on_batch_end(void *user, int epoch, int64_t step, int64_t steps,
+                              const nn_logs *logs)
+{
+    nn_lua_progress *progress = user;
+    (void)epoch;
+    progress->steps = steps;
+    if (progress->verbose == 1 && progress->terminal) {
+        /* Redraw at most ten times a second so drawing never slows training. */
+        double now = nn_lua_now();
+        if (now - progress->last_draw >= 0.1 || step == steps) {
+            progress->last_draw = now;
+            nn_text line;
+            nn_text_init(&line);
+            nn_lua_progress_render(&line, progress, step, logs, false);
+            nn_lua_progress_draw(progress, &line, false);
+            nn_text_free(&line);
+        }
+    }
+    if (!progress->want_batches)
+        return NN_OK;
+    lua_pushinteger(progress->L, step - 1);
+    nn_lua_push_logs(progress->L, logs);
+    return call_callbacks(progress, strcmp(progress->kind, "fit") == 0 ? "on_train_batch_end"
+                                                                      : "on_test_batch_end", 2);
+}
+
+static nn_status on_epoch_end(void *user, int epoch, nn_logs *logs)
+{
+    nn_lua_progress *progress = user;
+    lua_State *L = progress->L;
+    if (progress->verbose > 0) {
+        nn_text line;
+        nn_text_init(&line);
+        nn_lua_progress_render(&line, progress, progress->steps, logs, progress->verbose == 2);
+        nn_lua_progress_draw(progress, &line, true);
+        nn_text_free(&line);
+    }
+    lua_pushinteger(L, epoch);
+    nn_lua_push_logs(L, logs);
+    int logs_index = lua_gettop(L);
+    lua_pushvalue(L, logs_index);
+    lua_insert(L, -3); /* keep a copy of the logs table below the arguments */
+    nn_status status = call_callbacks(progress, "on_epoch_end", 2);
+    /* Callbacks may change logs (e.g. add lr); copy numbers back into the engine's logs. */
+    lua_pushnil(L);
+    while (lua_next(L, -2)) {
+        if (lua_type(L, -2) == LUA_TSTRING && lua_type(L, -1) == LUA_TNUMBER)
+            nn_logs_set(logs, lua_tostring(L, -2), lua_tonumber(L, -1));
+        lua_pop(L, 1);
+    }
+    lua_pop(L, 1);
+    nn_lua_push_model_state(L, progress->model_index);
+    if (lua_getfield(L, -1, "stop_training") == LUA_TBOOLEAN && lua_toboolean(L, -1)) {
+        progress->model->stop_training = true;
+        lua_pushboolean(L, 0);
+        lua_setfield(L, -3, "stop_training");
+    }
+    lua_pop(L, 2);
+    return status;
+}
+
+static nn_status on_train_end(void *user, const nn_logs *logs)
+{
+    nn_lua_progress *progress = user;
+    nn_lua_push_logs(progress->L, logs);
+    return call_callbacks(progress, "on_train_end", 1);
+}
+
+/* Ctrl-C during a loop sets the stop flag; the previous handler comes back after. */
+static void on_interrupt(int signal_number)
+{
+    (void)signal_number;
+    *nn_lua_stop_flag() = 1;
+}
+
+
+
+void nn_lua_guard_interrupts(nn_lua_interrupt_guard *guard)
+{
+    struct sigaction action;
+    memset(&action, 0, sizeof action);
+    action.sa_handler = on_interrupt;
+    sigemptyset(&action.sa_mask);
+    *nn_lua_stop_flag() = 0;
+    sigaction(SIGINT, &action, &guard->previous);
+}
+
+void nn_lua_release_interrupts(nn_lua_interrupt_guard *guard)
+{
+    sigaction(SIGINT, &guard->previous, NULL);
+}
+
+void nn_lua_progress_init(nn_lua_progress *progress, lua_State *L, nn_model *model, const char *kind,
+                          int verbose)
+{
+    memset(progress, 0, sizeof *progress);
+    progress->L = L;
+    progress->model = model;
+    progress->model_index = 1;
+    progress->verbose = verbose;
+    progress->terminal = nn_lua_output_is_terminal();
+    progress->error_ref = LUA_NOREF;
+    progress->kind = kind;
+    progress->epochs = 1;
+}
+
+nn_progress nn_lua_progress_hooks(nn_lua_progress *progress)
+{
+    return (nn_progress){.user = progress,
+                         .train_begin = on_train_begin,
+                         .epoch_begin = on_epoch_begin,
+                         .batch_end = on_batch_end,
+                         .epoch_end = on_epoch_end,
+                         .train_end = on_train_end,
+                         .stop_requested = nn_lua_stop_flag()};
+}
+
+/* Re-raises a callback's own error object, or the engine's message. */
+void nn_lua_progress_finish(lua_State *L, nn_lua_progress *progress, nn_status status,
+                          const char *function)
+{
+    if (progress->error_ref != LUA_NOREF) {
+        lua_rawgeti(L, LUA_REGISTRYINDEX, progress->error_ref);
+        luaL_unref(L, LUA_REGISTRYINDEX, progress->error_ref);
+        lua_error(L);
+    }
+    if (status != NN_OK && status != NN_ERR_STOPPED)
+        nn_lua_raise(L, function);
+}
+
