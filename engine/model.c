@@ -758,8 +758,10 @@ nn_status nn_model_fit(nn_model *model, const nn_tensor *x, const nn_tensor *y,
         NN_TRY(nn_optimizer_create(&model->optimizer, &model->optimizer_config,
                                    model->trainable_count));
 
-    nn_rng shuffle_rng;
-    nn_rng_init(&shuffle_rng, nn_random_global_seed(), nn_random_next_stream());
+    /* Each epoch shuffles from its own stream (this fit's stream number and the epoch),
+     * so a run resumed at epoch k draws the same order as an uninterrupted one. */
+    uint64_t fit_stream = nn_random_next_stream();
+    uint64_t seed = nn_random_global_seed();
     float *weights = (float *)model->weights->data;
     float *gradients = (float *)model->gradients->data;
     nn_status status = NN_OK;
@@ -773,8 +775,11 @@ nn_status nn_model_fit(nn_model *model, const nn_tensor *x, const nn_tensor *y,
             break;
         for (int64_t i = 0; i < train_count; i++)
             model->order[i] = i;
-        if (options->shuffle)
+        if (options->shuffle) {
+            nn_rng shuffle_rng;
+            nn_rng_init(&shuffle_rng, seed, UINT64_C(1) << 63 | fit_stream << 24 | (uint64_t)epoch);
             nn_rng_shuffle(&shuffle_rng, model->order, (size_t)train_count);
+        }
         double loss_sum = 0.0, metric_sums[NN_MAX_METRICS] = {0};
         int64_t seen = 0;
         memset(&logs, 0, sizeof logs);
