@@ -21,6 +21,7 @@ typedef struct maxpool2d_layer {
      * forward in training; sized by reserve, never inside forward. */
     int32_t *argmax;
     size_t argmax_capacity; /* in elements */
+    int64_t argmax_batch;   /* batch of the forward that filled argmax; 0: none yet */
 } maxpool2d_layer;
 
 #define ARG(field) offsetof(maxpool2d_layer, field)
@@ -201,6 +202,8 @@ static nn_status maxpool2d_forward(nn_layer *layer, nn_exec *exec, const nn_tens
     g.batch = (int)batch;
     /* Inference needs no winners; backward only follows a forward in training. */
     int32_t *argmax = exec->training ? pool->argmax : NULL;
+    if (exec->training)
+        pool->argmax_batch = batch;
     if (pool->data_format == NN_CHANNELS_LAST) {
         exec->backend->maxpool2d_forward(nn_tensor_f32(output), argmax, nn_tensor_f32(input),
                                          &g);
@@ -225,7 +228,7 @@ static nn_status maxpool2d_backward(nn_layer *layer, nn_exec *exec, const nn_ten
     if (!dinput)
         return NN_OK;
     int64_t batch = input->shape.dims[0];
-    if (output_floats(pool, batch) > pool->argmax_capacity)
+    if (pool->argmax_batch != batch)
         return nn_error(NN_ERR_STATE, "layer \"%s\": backward needs a forward in training "
                         "on the same batch first", layer->name);
     if (exec->scratch_floats < maxpool2d_scratch_floats(layer, batch))
