@@ -83,13 +83,15 @@ static void im2col(float *columns, const float *inp, const nn_conv2d_geometry *g
                         for (int kw = 0; kw < g->kernel_width; kw++) {
                             int w = ow * g->stride_width - g->pad_left + kw * g->dilation_width;
                             if (h < 0 || h >= g->in_height || w < 0 || w >= g->in_width) {
-                                memset(target, 0, sizeof(float) * (size_t)group_channels);
+                                for (int c = 0; c < group_channels; c++)
+                                    target[c] = 0.0f;
                             } else {
                                 const float *pixel = source +
                                     ((size_t)h * (size_t)g->in_width + (size_t)w) *
                                         (size_t)g->in_channels +
                                     (size_t)group * (size_t)group_channels;
-                                memcpy(target, pixel, sizeof(float) * (size_t)group_channels);
+                                for (int c = 0; c < group_channels; c++)
+                                    target[c] = pixel[c];
                             }
                             target += group_channels;
                         }
@@ -143,13 +145,28 @@ static void col2im(float *dinp, const float *dcolumns, const nn_conv2d_geometry 
     }
 }
 
-/* out (rows, channels) = bias broadcast over the rows, so the products can accumulate
- * onto it (beta = 1) instead of a second pass adding it. */
-static void fill_rows_with_bias(float *out, const float *bias, size_t rows, int channels)
+/* The epilogue of one chunk, while its output is still in cache: out (rows, channels)
+ * += bias (channels) or NULL, then the activation. ReLU, by far the most common, is
+ * done in the same pass; the others through nn_activation_forward over the chunk (a
+ * call per row would pay a parallel-region setup each time). */
+static void add_bias_and_activate(float *out, const float *bias, nn_activation activation,
+                                  size_t rows, int channels)
 {
+    const bool relu = activation.kind == NN_ACTIVATION_RELU;
+    if (bias || relu) {
 #pragma omp parallel for schedule(static) if (rows * (size_t)channels > PARALLEL_THRESHOLD)
-    for (size_t r = 0; r < rows; r++)
-        memcpy(out + r * (size_t)channels, bias, sizeof(float) * (size_t)channels);
+        for (size_t r = 0; r < rows; r++) {
+            float *row = out + r * (size_t)channels;
+            if (bias)
+                for (int c = 0; c < channels; c++)
+                    row[c] += bias[c];
+            if (relu)
+                for (int c = 0; c < channels; c++)
+                    row[c] = row[c] > 0.0f ? row[c] : 0.0f;
+        }
+    }
+    if (!relu && activation.kind != NN_ACTIVATION_LINEAR)
+        nn_activation_forward(activation, out, out, rows * (size_t)channels, (size_t)channels);
 }
 
 /* Where group `group` of a chunk's im2col matrix lives: the built columns in scratch,
@@ -177,13 +194,7 @@ void nn_cpu_conv2d_forward(float *out, const float *inp, const float *kernel,
     const int patch = (int)patch_length(g);
     const size_t pixels = (size_t)g->out_height * (size_t)g->out_width;
     const size_t image_floats = (size_t)g->in_height * (size_t)g->in_width * (size_t)g->in_channels;
-    const size_t out_count = (size_t)g->batch * pixels * (size_t)g->out_channels;
     const int chunk = images_per_chunk(g);
-    float beta = 0.0f;
-    if (bias) {
-        fill_rows_with_bias(out, bias, (size_t)g->batch * pixels, g->out_channels);
-        beta = 1.0f;
-    }
     for (int first = 0; first < g->batch; first += chunk) {
         int images = g->batch - first < chunk ? g->batch - first : chunk;
         int rows = images * (int)pixels;
@@ -198,15 +209,14 @@ void nn_cpu_conv2d_forward(float *out, const float *inp, const float *kernel,
         for (int group = 0; group < g->groups; group++) {
             int leading;
             const float *a = group_columns(columns, group, rows, g, &leading);
-            /* out_g (rows, OC/G) (+)= columns_g (rows, patch) @ kernel_g (patch, OC/G) */
+            /* out_g (rows, OC/G) = columns_g (rows, patch) @ kernel_g (patch, OC/G) */
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, rows, group_filters,
                         patch, 1.0f, a, leading, kernel + group * group_filters,
-                        g->out_channels, beta, out_chunk + group * group_filters,
+                        g->out_channels, 0.0f, out_chunk + group * group_filters,
                         g->out_channels);
         }
+        add_bias_and_activate(out_chunk, bias, activation, (size_t)rows, g->out_channels);
     }
-    if (activation.kind != NN_ACTIVATION_LINEAR)
-        nn_activation_forward(activation, out, out, out_count, (size_t)g->out_channels);
 }
 
 /* dbias (OC) = Σ over every output pixel of dout (rows, OC). Summed in double: a batch
