@@ -6,11 +6,11 @@
 
 #include "cpu_kernels.h"
 
-/* Floats of im2col matrix built at once. Whole images go into one chunk so that each
- * sgemm is tall (many output pixels); the cap keeps the buffer near the L3/DRAM sweet
- * spot (16 MiB) instead of growing with the batch. It depends only on the geometry, so
- * the summation order of dkernel (accumulated chunk after chunk) never depends on the
- * number of threads. */
+/* Floats of im2col matrix built at once (16 MiB). As many whole images as fit go into
+ * one chunk, so each sgemm is tall (the seed CNN's batch of 64 is a single chunk), while
+ * a predict over thousands of images does not ask for gigabytes of scratch. The chunk
+ * size depends only on the geometry, so the order in which dkernel accumulates chunk
+ * after chunk never depends on the number of threads. */
 enum { COLUMN_BUDGET_FLOATS = 1 << 22 };
 
 /* Below this many floats of work a parallel region costs more than it saves. */
