@@ -1,13 +1,98 @@
-/* STUB: to be replaced by the real pooling kernels. */
+/* 2-D max pooling on the CPU, channels-last: forward keeps where each maximum came from
+ * so that backward is a scatter of the output gradient onto those winners. */
+#include <math.h>
+#include <stdbool.h>
+#include <string.h>
+
 #include "cpu_kernels.h"
+
+/* Below this many floats of work a parallel region costs more than it saves. */
+enum { PARALLEL_THRESHOLD = 1 << 14 };
 
 void nn_cpu_maxpool2d_forward(float *out, int32_t *argmax, const float *inp,
                               const nn_pool2d_geometry *geometry)
 {
-    (void)out, (void)argmax, (void)inp, (void)geometry;
+    /* out (B,OH,OW,C), argmax (B,OH,OW,C) or NULL, inp (B,H,W,C). Windows are scanned
+     * row by row, so among equal values the first one wins (and a NaN in the first cell
+     * stays, as no comparison with it is true). Cells in the padding are
+     * skipped rather than read as -inf: they never win and never receive gradient. The
+     * caller guarantees that inp has at most INT32_MAX elements. */
+    const nn_pool2d_geometry *g = geometry;
+    const int channels = g->channels;
+    const size_t work = (size_t)g->batch * (size_t)g->out_height * (size_t)g->out_width *
+                        (size_t)channels * (size_t)g->pool_height * (size_t)g->pool_width;
+#pragma omp parallel for collapse(2) schedule(static) if (work > PARALLEL_THRESHOLD)
+    for (int b = 0; b < g->batch; b++) {
+        for (int oh = 0; oh < g->out_height; oh++) {
+            for (int ow = 0; ow < g->out_width; ow++) {
+                size_t at = (((size_t)b * (size_t)g->out_height + (size_t)oh) *
+                                 (size_t)g->out_width + (size_t)ow) * (size_t)channels;
+                float *best = out + at;
+                int32_t *winner = argmax ? argmax + at : NULL;
+                /* The first cell inside the input starts the window; later ones must be
+                 * strictly greater. */
+                bool started = false;
+                for (int ph = 0; ph < g->pool_height; ph++) {
+                    int h = oh * g->stride_height - g->pad_top + ph;
+                    if (h < 0 || h >= g->in_height)
+                        continue;
+                    for (int pw = 0; pw < g->pool_width; pw++) {
+                        int w = ow * g->stride_width - g->pad_left + pw;
+                        if (w < 0 || w >= g->in_width)
+                            continue;
+                        size_t pixel = (((size_t)b * (size_t)g->in_height + (size_t)h) *
+                                            (size_t)g->in_width + (size_t)w) * (size_t)channels;
+                        const float *candidate = inp + pixel;
+                        if (!started) {
+                            memcpy(best, candidate, sizeof(float) * (size_t)channels);
+                            if (winner)
+                                for (int c = 0; c < channels; c++)
+                                    winner[c] = (int32_t)(pixel + (size_t)c);
+                            started = true;
+                        } else if (winner) {
+                            for (int c = 0; c < channels; c++) {
+                                if (candidate[c] > best[c]) {
+                                    best[c] = candidate[c];
+                                    winner[c] = (int32_t)(pixel + (size_t)c);
+                                }
+                            }
+                        } else {
+                            for (int c = 0; c < channels; c++)
+                                best[c] = candidate[c] > best[c] ? candidate[c] : best[c];
+                        }
+                    }
+                }
+                if (!started) {
+                    /* Unreachable with Keras geometry (every window overlaps the input);
+                     * kept so a bad geometry yields defined values, not garbage. */
+                    for (int c = 0; c < channels; c++)
+                        best[c] = -INFINITY;
+                    if (winner)
+                        for (int c = 0; c < channels; c++)
+                            winner[c] = -1;
+                }
+            }
+        }
+    }
 }
+
 void nn_cpu_maxpool2d_backward(float *dinp, const float *dout, const int32_t *argmax,
                                const nn_pool2d_geometry *geometry)
 {
-    (void)dinp, (void)dout, (void)argmax, (void)geometry;
+    /* dinp (B,H,W,C) is overwritten; dout and argmax (B,OH,OW,C) come from forward.
+     * Overlapping windows (stride < pool) can share a winner, whose gradient is then
+     * the sum. Winners of image b lie in image b, so one thread per image adds in a
+     * fixed order whatever the thread count. */
+    const nn_pool2d_geometry *g = geometry;
+    const size_t image_in = (size_t)g->in_height * (size_t)g->in_width * (size_t)g->channels;
+    const size_t image_out = (size_t)g->out_height * (size_t)g->out_width * (size_t)g->channels;
+#pragma omp parallel for schedule(static) if ((size_t)g->batch * image_in > PARALLEL_THRESHOLD)
+    for (int b = 0; b < g->batch; b++) {
+        memset(dinp + (size_t)b * image_in, 0, sizeof(float) * image_in);
+        const float *gradient = dout + (size_t)b * image_out;
+        const int32_t *winner = argmax + (size_t)b * image_out;
+        for (size_t i = 0; i < image_out; i++)
+            if (winner[i] >= 0)
+                dinp[winner[i]] += gradient[i];
+    }
 }

@@ -1,18 +1,402 @@
-/* STUB: to be replaced by the real Conv2D layer. */
-#include "layers.h"
+/* Conv2D: output = activation(conv2d(input, kernel) + bias) over two spatial axes, with
+ * Keras' arguments (strides, 'valid'/'same' padding, dilation, groups, data_format). */
+#include <limits.h>
+#include <stddef.h>
+#include <stdio.h>
 
-static void stub_set_defaults(nn_layer *layer) { (void)layer; }
-static nn_status stub_build(nn_layer *layer, const nn_shape *input, nn_shape *output)
+#include "arg_check.h"
+#include "layers.h"
+#include "layout.h"
+
+typedef struct conv2d_layer {
+    nn_layer base;
+    int filters;
+    int kernel_size[2];   /* (height, width) */
+    int strides[2];
+    int padding;          /* NN_PADDING_VALID or NN_PADDING_SAME */
+    int data_format;      /* NN_CHANNELS_LAST or NN_CHANNELS_FIRST */
+    int dilation_rate[2];
+    int groups;
+    bool use_bias;
+    nn_initializer kernel_initializer, bias_initializer;
+    nn_regularizer kernel_regularizer, bias_regularizer;
+    nn_constraint kernel_constraint, bias_constraint;
+    /* Sizes of one call, filled by build; batch is set per call. */
+    nn_conv2d_geometry geometry;
+} conv2d_layer;
+
+#define ARG(field) offsetof(conv2d_layer, field)
+
+/* In Keras' constructor order, so that positional arguments mean what they mean there. */
+static const nn_arg_spec conv2d_args[] = {
+    {"filters", NN_ARG_INT, ARG(filters), true, 1, 1 << 30, false, NULL, NULL,
+     "Number of output channels: how many filters the input is convolved with."},
+    {"kernel_size", NN_ARG_PAIR, ARG(kernel_size), true, 1, 1 << 30, false, NULL, NULL,
+     "Height and width of the convolution window; one int means a square window."},
+    {"strides", NN_ARG_PAIR, ARG(strides), false, 1, 1 << 30, false, NULL, "(1, 1)",
+     "Step of the window along the height and the width. Cannot be combined with a "
+     "dilation_rate other than 1."},
+    {"padding", NN_ARG_CHOICE, ARG(padding), false, 0, 0, false, nn_padding_choices,
+     "'valid'",
+     "'valid': no padding, the window stays inside the input; 'same': zeros around the "
+     "input so that the output has ceil(input / strides) cells along each axis."},
+    {"data_format", NN_ARG_CHOICE, ARG(data_format), false, 0, 0, false,
+     nn_data_format_choices, "'channels_last'",
+     "'channels_last' (batch, height, width, channels) or 'channels_first' (batch, "
+     "channels, height, width)."},
+    {"dilation_rate", NN_ARG_PAIR, ARG(dilation_rate), false, 1, 1 << 30, false, NULL,
+     "(1, 1)",
+     "Spacing between the kernel's taps (atrous convolution): a kernel of size k covers "
+     "k + (k - 1)(d - 1) cells."},
+    {"groups", NN_ARG_INT, ARG(groups), false, 1, 1 << 30, false, NULL, "1",
+     "Number of groups the input channels are split into, each convolved with its own "
+     "filters / groups filters; input channels and filters must both be divisible by it."},
+    {"activation", NN_ARG_ACTIVATION, ARG(base.activation), false, 0, 0, false, NULL, "None",
+     "Activation function applied to the output, e.g. 'relu'; None means linear."},
+    {"use_bias", NN_ARG_BOOL, ARG(use_bias), false, 0, 1, false, NULL, "True",
+     "Whether the layer adds a bias vector (one value per filter)."},
+    {"kernel_initializer", NN_ARG_INITIALIZER, ARG(kernel_initializer), false, 0, 0, false,
+     NULL, "'glorot_uniform'", "Initializer for the convolution kernel."},
+    {"bias_initializer", NN_ARG_INITIALIZER, ARG(bias_initializer), false, 0, 0, false, NULL,
+     "'zeros'", "Initializer for the bias vector."},
+    {"kernel_regularizer", NN_ARG_REGULARIZER, ARG(kernel_regularizer), false, 0, 0, false,
+     NULL, "None", "Regularizer function applied to the kernel."},
+    {"bias_regularizer", NN_ARG_REGULARIZER, ARG(bias_regularizer), false, 0, 0, false, NULL,
+     "None", "Regularizer function applied to the bias vector."},
+    {"activity_regularizer", NN_ARG_REGULARIZER, ARG(base.activity_regularizer), false, 0, 0,
+     false, NULL, "None", "Regularizer function applied to the output of the layer."},
+    {"kernel_constraint", NN_ARG_CONSTRAINT, ARG(kernel_constraint), false, 0, 0, false, NULL,
+     "None", "Constraint function applied to the kernel after each update."},
+    {"bias_constraint", NN_ARG_CONSTRAINT, ARG(bias_constraint), false, 0, 0, false, NULL,
+     "None", "Constraint function applied to the bias vector after each update."},
+    {"name", NN_ARG_STRING, ARG(base.name), false, 0, 0, false, NULL, "None",
+     "Name of the layer; by default 'conv2d', 'conv2d_1', ... in order of creation."},
+    {"input_shape", NN_ARG_SHAPE, ARG(base.declared_input), false, 1, 1 << 30, false, NULL,
+     "None", "Shape of one input sample (without the batch axis), for the first layer, "
+             "e.g. {28, 28, 1}."},
+};
+
+/* Every count the kernels index with an int (BLAS sizes, leading dimensions) stays
+ * below this. */
+static const int64_t SIZE_LIMIT = INT_MAX;
+
+static void conv2d_set_defaults(nn_layer *layer)
 {
-    (void)input;
-    (void)output;
-    return nn_error(NN_ERR_STATE, "layer \"%s\": Conv2D is not implemented yet", layer->name);
+    conv2d_layer *conv = (conv2d_layer *)layer;
+    conv->strides[0] = conv->strides[1] = 1;
+    conv->dilation_rate[0] = conv->dilation_rate[1] = 1;
+    conv->groups = 1;
+    conv->padding = NN_PADDING_VALID;
+    conv->data_format = NN_CHANNELS_LAST;
+    conv->use_bias = true;
+    conv->kernel_initializer = nn_initializer_default(NN_INITIALIZER_GLOROT_UNIFORM);
+    conv->bias_initializer = nn_initializer_default(NN_INITIALIZER_ZEROS);
+}
+
+static nn_status conv2d_validate(nn_layer *layer)
+{
+    conv2d_layer *conv = (conv2d_layer *)layer;
+    NN_TRY(nn_layer_check_arg_ranges(layer));
+    if (conv->filters % conv->groups != 0)
+        return nn_error(NN_ERR_ARGUMENT,
+                        "Conv2D \"%s\": the number of filters must be evenly divisible by "
+                        "the number of groups. Received: groups=%d, filters=%d.",
+                        layer->name, conv->groups, conv->filters);
+    bool strided = conv->strides[0] > 1 || conv->strides[1] > 1;
+    bool dilated = conv->dilation_rate[0] > 1 || conv->dilation_rate[1] > 1;
+    if (strided && dilated)
+        return nn_error(NN_ERR_ARGUMENT,
+                        "Conv2D \"%s\": strides > 1 not supported in conjunction with "
+                        "dilation_rate > 1. Received: strides=(%d, %d) and "
+                        "dilation_rate=(%d, %d).",
+                        layer->name, conv->strides[0], conv->strides[1],
+                        conv->dilation_rate[0], conv->dilation_rate[1]);
+    return NN_OK;
+}
+
+/* *product = a * b for non-negative a and b; false when it passes SIZE_LIMIT. */
+static bool multiply_within_limit(int64_t a, int64_t b, int64_t *product)
+{
+    if (a != 0 && b > SIZE_LIMIT / a)
+        return false;
+    *product = a * b;
+    return true;
+}
+
+static bool product_within_limit(const int64_t *factors, int count, int64_t *product)
+{
+    int64_t total = 1;
+    for (int i = 0; i < count; i++)
+        if (!multiply_within_limit(total, factors[i], &total))
+            return false;
+    *product = total;
+    return true;
+}
+
+static nn_status conv2d_build(nn_layer *layer, const nn_shape *input, nn_shape *output)
+{
+    conv2d_layer *conv = (conv2d_layer *)layer;
+    char received[128];
+    NN_TRY(conv2d_validate(layer));
+    nn_shape_format(input, received, sizeof received);
+    if (input->ndim != 4)
+        return nn_error(NN_ERR_SHAPE,
+                        "Input 0 of layer \"%s\" is incompatible with the layer: expected "
+                        "ndim=4 (batch, %s), found ndim=%d. Full shape received: %s",
+                        layer->name,
+                        conv->data_format == NN_CHANNELS_LAST ? "height, width, channels"
+                                                              : "channels, height, width",
+                        input->ndim, received);
+    for (int axis = 1; axis < 4; axis++)
+        if (input->dims[axis] <= 0)
+            return nn_error(NN_ERR_SHAPE,
+                            "Input 0 of layer \"%s\" is incompatible with the layer: every "
+                            "axis but the batch axis must have a known positive size. Full "
+                            "shape received: %s",
+                            layer->name, received);
+    bool last = conv->data_format == NN_CHANNELS_LAST;
+    int64_t height = input->dims[last ? 1 : 2];
+    int64_t width = input->dims[last ? 2 : 3];
+    int64_t channels = input->dims[last ? 3 : 1];
+    if (channels % conv->groups != 0)
+        return nn_error(NN_ERR_SHAPE,
+                        "Input 0 of layer \"%s\": the number of input channels must be "
+                        "evenly divisible by the number of groups. Received groups=%d, but "
+                        "the input has %lld channels (full input shape is %s).",
+                        layer->name, conv->groups, (long long)channels, received);
+
+    char height_text[160], width_text[160];
+    int64_t pad_top, pad_left;
+    int64_t out_height = nn_window_output(height, conv->kernel_size[0], conv->strides[0],
+                                          conv->dilation_rate[0], conv->padding, &pad_top,
+                                          height_text, sizeof height_text);
+    int64_t out_width = nn_window_output(width, conv->kernel_size[1], conv->strides[1],
+                                         conv->dilation_rate[1], conv->padding, &pad_left,
+                                         width_text, sizeof width_text);
+    if (out_height <= 0 || out_width <= 0)
+        return nn_error(NN_ERR_SHAPE,
+                        "One of the dimensions in the output is <= 0 due to downsampling in "
+                        "%s. Consider increasing the input size. Received input shape %s "
+                        "with kernel_size=(%d, %d), strides=(%d, %d), dilation_rate=(%d, %d), "
+                        "padding='%s': the window does not fit (height: %s; width: %s).",
+                        layer->name, received, conv->kernel_size[0], conv->kernel_size[1],
+                        conv->strides[0], conv->strides[1], conv->dilation_rate[0],
+                        conv->dilation_rate[1], nn_padding_choices[conv->padding],
+                        height_text, width_text);
+
+    /* The kernels index one sample's input and output, the kernel and one im2col row
+     * with ints; refuse sizes past that before anything is allocated. */
+    int64_t group_channels = channels / conv->groups;
+    int64_t kernel_count, input_count, output_count;
+    int64_t kernel_factors[] = {conv->kernel_size[0], conv->kernel_size[1], group_channels,
+                                conv->filters};
+    int64_t input_factors[] = {height, width, channels};
+    int64_t output_factors[] = {out_height, out_width, conv->filters};
+    if (!product_within_limit(kernel_factors, 4, &kernel_count))
+        return nn_error(NN_ERR_MEMORY,
+                        "layer \"%s\": the kernel (%d, %d, %lld, %d) would hold more than "
+                        "%lld weights, the most a layer supports",
+                        layer->name, conv->kernel_size[0], conv->kernel_size[1],
+                        (long long)group_channels, conv->filters, (long long)SIZE_LIMIT);
+    if (!product_within_limit(input_factors, 3, &input_count) ||
+        !product_within_limit(output_factors, 3, &output_count))
+        return nn_error(NN_ERR_MEMORY,
+                        "layer \"%s\": one sample of input %s or of output (%lld, %lld, %d) "
+                        "has more than %lld elements, the most a layer supports",
+                        layer->name, received, (long long)out_height, (long long)out_width,
+                        conv->filters, (long long)SIZE_LIMIT);
+
+    nn_shape kernel_shape = NN_SHAPE(conv->kernel_size[0], conv->kernel_size[1],
+                                     group_channels, conv->filters);
+    nn_layer_declare_param(layer, "kernel", &kernel_shape, true, conv->kernel_initializer,
+                           conv->kernel_regularizer, conv->kernel_constraint);
+    if (conv->use_bias) {
+        nn_shape bias_shape = NN_SHAPE(conv->filters);
+        nn_layer_declare_param(layer, "bias", &bias_shape, true, conv->bias_initializer,
+                               conv->bias_regularizer, conv->bias_constraint);
+    }
+    *output = last ? NN_SHAPE(-1, out_height, out_width, conv->filters)
+                   : NN_SHAPE(-1, conv->filters, out_height, out_width);
+    conv->geometry = (nn_conv2d_geometry){
+        .batch = 0,
+        .in_height = (int)height,
+        .in_width = (int)width,
+        .in_channels = (int)channels,
+        .out_height = (int)out_height,
+        .out_width = (int)out_width,
+        .out_channels = conv->filters,
+        .kernel_height = conv->kernel_size[0],
+        .kernel_width = conv->kernel_size[1],
+        .stride_height = conv->strides[0],
+        .stride_width = conv->strides[1],
+        .dilation_height = conv->dilation_rate[0],
+        .dilation_width = conv->dilation_rate[1],
+        .pad_top = (int)pad_top,
+        .pad_left = (int)pad_left,
+        .groups = conv->groups,
+    };
+    int written = snprintf(layer->explanation, sizeof layer->explanation,
+                           "height: %s; width: %s; channels: filters = %d", height_text,
+                           width_text, conv->filters);
+    if (conv->groups > 1 && written > 0 && (size_t)written < sizeof layer->explanation)
+        snprintf(layer->explanation + written, sizeof layer->explanation - (size_t)written,
+                 " (%d groups: each filter sees %lld of the %lld input channels)",
+                 conv->groups, (long long)group_channels, (long long)channels);
+    return NN_OK;
+}
+
+/* Scratch partitions start on 64-byte boundaries, like the buffer itself. */
+static size_t aligned_floats(size_t floats) { return (floats + 15) / 16 * 16; }
+
+typedef struct conv2d_sizes {
+    nn_conv2d_geometry geometry; /* with the batch of this call */
+    size_t input_floats, output_floats, kernel_scratch;
+} conv2d_sizes;
+
+static conv2d_sizes sizes_for_batch(const conv2d_layer *conv, int64_t batch)
+{
+    conv2d_sizes sizes = {.geometry = conv->geometry};
+    sizes.geometry.batch = (int)batch;
+    const nn_conv2d_geometry *g = &sizes.geometry;
+    sizes.input_floats = aligned_floats((size_t)batch * (size_t)g->in_height *
+                                        (size_t)g->in_width * (size_t)g->in_channels);
+    sizes.output_floats = aligned_floats((size_t)batch * (size_t)g->out_height *
+                                         (size_t)g->out_width * (size_t)g->out_channels);
+    /* Layers know only their size function; the CPU one bounds every backend's for now. */
+    sizes.kernel_scratch = aligned_floats(nn_backend_cpu()->conv2d_scratch_floats(g));
+    return sizes;
+}
+
+static size_t conv2d_scratch_floats(const nn_layer *layer, int64_t batch)
+{
+    const conv2d_layer *conv = (const conv2d_layer *)layer;
+    conv2d_sizes sizes = sizes_for_batch(conv, batch);
+    /* channels_last: backward's activation gradient, then the kernel's scratch.
+     * channels_first: that plus channels-last copies of the output gradient, the input
+     * and the input gradient (forward needs less: input and output copies). */
+    if (conv->data_format == NN_CHANNELS_LAST)
+        return sizes.output_floats + sizes.kernel_scratch;
+    return 2 * sizes.output_floats + 2 * sizes.input_floats + sizes.kernel_scratch;
+}
+
+static nn_status check_call(const nn_layer *layer, const nn_exec *exec, int64_t batch)
+{
+    if (batch > SIZE_LIMIT)
+        return nn_error(NN_ERR_MEMORY, "layer \"%s\": a batch of %lld is more than the %lld "
+                        "a layer supports", layer->name, (long long)batch,
+                        (long long)SIZE_LIMIT);
+    size_t needed = conv2d_scratch_floats(layer, batch);
+    if (exec->scratch_floats < needed)
+        return nn_error(NN_ERR_STATE, "layer \"%s\" needs %zu floats of scratch for a batch "
+                        "of %lld, but the caller gave %zu", layer->name, needed,
+                        (long long)batch, exec->scratch_floats);
+    return NN_OK;
+}
+
+static nn_status conv2d_forward(nn_layer *layer, nn_exec *exec, const nn_tensor *input,
+                                nn_tensor *output)
+{
+    conv2d_layer *conv = (conv2d_layer *)layer;
+    int64_t batch = input->shape.dims[0];
+    NN_TRY(check_call(layer, exec, batch));
+    conv2d_sizes sizes = sizes_for_batch(conv, batch);
+    const nn_conv2d_geometry *g = &sizes.geometry;
+    const float *kernel = nn_tensor_f32(layer->params[0].value);
+    const float *bias = conv->use_bias ? nn_tensor_f32(layer->params[1].value) : NULL;
+    float *out = nn_tensor_f32(output);
+    size_t n = nn_tensor_count(output);
+    if (conv->data_format == NN_CHANNELS_LAST) {
+        /* As in Dense: the kernel applies the activation unless the model wants the
+         * logits or backward will need the pre-activation values. */
+        bool fuse = exec->logits == NULL &&
+                    !(exec->training && nn_activation_backward_needs_input(layer->activation.kind));
+        nn_activation fused = fuse ? layer->activation : nn_activation_default(NN_ACTIVATION_LINEAR);
+        exec->backend->conv2d_forward(out, nn_tensor_f32(input), kernel, bias, fused, g,
+                                      exec->scratch);
+        if (!fuse)
+            nn_layer_activate_forward(layer, exec, out, n, (size_t)g->out_channels);
+        return NN_OK;
+    }
+    float *input_last = exec->scratch;
+    float *output_last = input_last + sizes.input_floats;
+    float *kernel_scratch = output_last + sizes.output_floats;
+    nn_layout_to_channels_last(input_last, nn_tensor_f32(input), batch, g->in_channels,
+                               (int64_t)g->in_height * g->in_width);
+    exec->backend->conv2d_forward(output_last, input_last, kernel, bias,
+                                  nn_activation_default(NN_ACTIVATION_LINEAR), g,
+                                  kernel_scratch);
+    nn_layout_to_channels_first(out, output_last, batch, g->out_channels,
+                                (int64_t)g->out_height * g->out_width);
+    /* Keras applies the activation to the channels-first tensor, so softmax normalises
+     * its last axis, the width. */
+    nn_layer_activate_forward(layer, exec, out, n, (size_t)g->out_width);
+    return NN_OK;
+}
+
+static nn_status conv2d_backward(nn_layer *layer, nn_exec *exec, const nn_tensor *input,
+                                 const nn_tensor *output, const nn_tensor *doutput,
+                                 nn_tensor *dinput)
+{
+    conv2d_layer *conv = (conv2d_layer *)layer;
+    int64_t batch = input->shape.dims[0];
+    NN_TRY(check_call(layer, exec, batch));
+    conv2d_sizes sizes = sizes_for_batch(conv, batch);
+    const nn_conv2d_geometry *g = &sizes.geometry;
+    const float *kernel = nn_tensor_f32(layer->params[0].value);
+    float *dkernel = layer->params[0].grad ? nn_tensor_f32(layer->params[0].grad) : NULL;
+    float *dbias = conv->use_bias && layer->params[1].grad ? nn_tensor_f32(layer->params[1].grad)
+                                                           : NULL;
+    bool last = conv->data_format == NN_CHANNELS_LAST;
+    size_t n = nn_tensor_count(output);
+    /* The derivative of the activation goes into scratch so doutput stays intact. */
+    float *dz = exec->scratch;
+    nn_layer_activate_backward(layer, exec, dz, nn_tensor_f32(doutput), nn_tensor_f32(output),
+                               n, last ? (size_t)g->out_channels : (size_t)g->out_width);
+    if (last) {
+        exec->backend->conv2d_backward(dinput ? nn_tensor_f32(dinput) : NULL, dkernel, dbias,
+                                       dz, nn_tensor_f32(input), kernel, g,
+                                       dz + sizes.output_floats);
+        return NN_OK;
+    }
+    float *dz_last = dz + sizes.output_floats;
+    float *input_last = dz_last + sizes.output_floats;
+    float *dinput_last = input_last + sizes.input_floats;
+    float *kernel_scratch = dinput_last + sizes.input_floats;
+    int64_t in_spatial = (int64_t)g->in_height * g->in_width;
+    nn_layout_to_channels_last(dz_last, dz, batch, g->out_channels,
+                               (int64_t)g->out_height * g->out_width);
+    nn_layout_to_channels_last(input_last, nn_tensor_f32(input), batch, g->in_channels,
+                               in_spatial);
+    exec->backend->conv2d_backward(dinput ? dinput_last : NULL, dkernel, dbias, dz_last,
+                                   input_last, kernel, g, kernel_scratch);
+    if (dinput)
+        nn_layout_to_channels_first(nn_tensor_f32(dinput), dinput_last, batch, g->in_channels,
+                                    in_spatial);
+    return NN_OK;
 }
 
 const nn_layer_class nn_conv2d_class = {
     .name = "Conv2D",
     .base_name = "conv2d",
-    .size = sizeof(nn_layer),
-    .set_defaults = stub_set_defaults,
-    .build = stub_build,
+    .doc = "2D convolution layer: slides `filters` learned windows of size kernel_size over "
+           "the height and width of the input and sums over its channels, giving one "
+           "output channel per filter: output = activation(conv2d(input, kernel) + bias). "
+           "The kernel has shape (kernel height, kernel width, input channels / groups, "
+           "filters).",
+    .example = "local x = nn.random.randn(2, 28, 28, 3)\n"
+               "local c = nn.layers.Conv2D{32, {3, 3}, padding='same', activation='relu'}\n"
+               "print(c(x).shape)        --> (2, 28, 28, 32)\n"
+               "print(c.kernel.shape)    --> (3, 3, 3, 32)",
+    .size = sizeof(conv2d_layer),
+    .args = conv2d_args,
+    .arg_count = (int)(sizeof conv2d_args / sizeof conv2d_args[0]),
+    /* Keras accepts every constructor argument by position; positions past the
+     * activation are not used in practice. */
+    .positional_count = 8,
+    .set_defaults = conv2d_set_defaults,
+    .validate = conv2d_validate,
+    .build = conv2d_build,
+    .scratch_floats = conv2d_scratch_floats,
+    .forward = conv2d_forward,
+    .backward = conv2d_backward,
 };

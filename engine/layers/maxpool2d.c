@@ -1,19 +1,287 @@
-/* STUB: to be replaced by the real MaxPooling2D layer. */
-#include "layers.h"
+/* MaxPooling2D: the largest value of each pool_size window, per channel, over the two
+ * spatial axes; the layer keeps where each maximum came from for backward. */
+#include <limits.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
 
-static void stub_set_defaults(nn_layer *layer) { (void)layer; }
-static nn_status stub_build(nn_layer *layer, const nn_shape *input, nn_shape *output)
+#include "arg_check.h"
+#include "layers.h"
+#include "layout.h"
+
+typedef struct maxpool2d_layer {
+    nn_layer base;
+    int pool_size[2];   /* (height, width) */
+    int strides[2];     /* {0, 0}: None, the same as pool_size */
+    int padding;        /* NN_PADDING_VALID or NN_PADDING_SAME */
+    int data_format;    /* NN_CHANNELS_LAST or NN_CHANNELS_FIRST */
+    /* Sizes of one call, filled by build; batch is set per call. */
+    nn_pool2d_geometry geometry;
+    /* Flat index into the (channels-last) input of each output's winner, from the last
+     * forward in training; sized by reserve, never inside forward. */
+    int32_t *argmax;
+    size_t argmax_capacity; /* in elements */
+    int64_t argmax_batch;   /* batch of the forward that filled argmax; 0: none yet */
+} maxpool2d_layer;
+
+#define ARG(field) offsetof(maxpool2d_layer, field)
+
+/* In Keras' constructor order, so that positional arguments mean what they mean there. */
+static const nn_arg_spec maxpool2d_args[] = {
+    {"pool_size", NN_ARG_PAIR, ARG(pool_size), false, 1, 1 << 30, false, NULL, "(2, 2)",
+     "Height and width of the window to take the maximum over; one int means a square."},
+    {"strides", NN_ARG_OPTIONAL_PAIR, ARG(strides), false, 1, 1 << 30, false, NULL, "None",
+     "Step of the window along the height and the width; None means pool_size (windows "
+     "side by side, not overlapping)."},
+    {"padding", NN_ARG_CHOICE, ARG(padding), false, 0, 0, false, nn_padding_choices,
+     "'valid'",
+     "'valid': windows stay inside the input; 'same': the input is padded so that the "
+     "output has ceil(input / strides) cells (padded cells never win the maximum)."},
+    {"data_format", NN_ARG_CHOICE, ARG(data_format), false, 0, 0, false,
+     nn_data_format_choices, "'channels_last'",
+     "'channels_last' (batch, height, width, channels) or 'channels_first' (batch, "
+     "channels, height, width)."},
+    {"name", NN_ARG_STRING, ARG(base.name), false, 0, 0, false, NULL, "None",
+     "Name of the layer; by default 'max_pooling2d', 'max_pooling2d_1', ..."},
+    {"input_shape", NN_ARG_SHAPE, ARG(base.declared_input), false, 1, 1 << 30, false, NULL,
+     "None", "Shape of one input sample (without the batch axis), for the first layer."},
+};
+
+/* argmax holds int32 flat indices into a whole batch of input. */
+static const int64_t INDEX_LIMIT = INT32_MAX;
+
+static void maxpool2d_set_defaults(nn_layer *layer)
 {
-    (void)input;
+    maxpool2d_layer *pool = (maxpool2d_layer *)layer;
+    pool->pool_size[0] = pool->pool_size[1] = 2;
+    pool->padding = NN_PADDING_VALID;
+    pool->data_format = NN_CHANNELS_LAST;
+}
+
+static nn_status maxpool2d_validate(nn_layer *layer) { return nn_layer_check_arg_ranges(layer); }
+
+/* Strides as used: None stands for pool_size. */
+static void effective_strides(const maxpool2d_layer *pool, int strides[2])
+{
+    bool none = pool->strides[0] == 0 && pool->strides[1] == 0;
+    strides[0] = none ? pool->pool_size[0] : pool->strides[0];
+    strides[1] = none ? pool->pool_size[1] : pool->strides[1];
+}
+
+static nn_status maxpool2d_build(nn_layer *layer, const nn_shape *input, nn_shape *output)
+{
+    maxpool2d_layer *pool = (maxpool2d_layer *)layer;
+    char received[128];
+    NN_TRY(maxpool2d_validate(layer));
+    nn_shape_format(input, received, sizeof received);
+    if (input->ndim != 4)
+        return nn_error(NN_ERR_SHAPE,
+                        "Input 0 of layer \"%s\" is incompatible with the layer: expected "
+                        "ndim=4 (batch, %s), found ndim=%d. Full shape received: %s",
+                        layer->name,
+                        pool->data_format == NN_CHANNELS_LAST ? "height, width, channels"
+                                                              : "channels, height, width",
+                        input->ndim, received);
+    for (int axis = 1; axis < 4; axis++)
+        if (input->dims[axis] <= 0)
+            return nn_error(NN_ERR_SHAPE,
+                            "Input 0 of layer \"%s\" is incompatible with the layer: every "
+                            "axis but the batch axis must have a known positive size. Full "
+                            "shape received: %s",
+                            layer->name, received);
+    bool last = pool->data_format == NN_CHANNELS_LAST;
+    int64_t height = input->dims[last ? 1 : 2];
+    int64_t width = input->dims[last ? 2 : 3];
+    int64_t channels = input->dims[last ? 3 : 1];
+    int strides[2];
+    effective_strides(pool, strides);
+
+    char height_text[160], width_text[160];
+    int64_t pad_top, pad_left;
+    int64_t out_height = nn_window_output(height, pool->pool_size[0], strides[0], 1,
+                                          pool->padding, &pad_top, height_text,
+                                          sizeof height_text);
+    int64_t out_width = nn_window_output(width, pool->pool_size[1], strides[1], 1,
+                                         pool->padding, &pad_left, width_text,
+                                         sizeof width_text);
+    if (out_height <= 0 || out_width <= 0)
+        return nn_error(NN_ERR_SHAPE,
+                        "One of the dimensions in the output is <= 0 due to downsampling in "
+                        "%s: pool_size=(%d, %d) is larger than the input %s with "
+                        "padding='valid' (height: %s; width: %s). Consider increasing the "
+                        "input size or using padding='same'.",
+                        layer->name, pool->pool_size[0], pool->pool_size[1], received,
+                        height_text, width_text);
+    if (height * width > INDEX_LIMIT / channels)
+        return nn_error(NN_ERR_MEMORY,
+                        "layer \"%s\": one sample of input %s has more than %lld elements, "
+                        "the most pooling supports",
+                        layer->name, received, (long long)INDEX_LIMIT);
+
+    *output = last ? NN_SHAPE(-1, out_height, out_width, channels)
+                   : NN_SHAPE(-1, channels, out_height, out_width);
+    pool->geometry = (nn_pool2d_geometry){
+        .batch = 0,
+        .in_height = (int)height,
+        .in_width = (int)width,
+        .channels = (int)channels,
+        .out_height = (int)out_height,
+        .out_width = (int)out_width,
+        .pool_height = pool->pool_size[0],
+        .pool_width = pool->pool_size[1],
+        .stride_height = strides[0],
+        .stride_width = strides[1],
+        .pad_top = (int)pad_top,
+        .pad_left = (int)pad_left,
+    };
+    snprintf(layer->explanation, sizeof layer->explanation,
+             "height: %s; width: %s; channels: unchanged = %lld", height_text, width_text,
+             (long long)channels);
+    return NN_OK;
+}
+
+static size_t input_floats(const maxpool2d_layer *pool, int64_t batch)
+{
+    const nn_pool2d_geometry *g = &pool->geometry;
+    return (size_t)batch * (size_t)g->in_height * (size_t)g->in_width * (size_t)g->channels;
+}
+
+static size_t output_floats(const maxpool2d_layer *pool, int64_t batch)
+{
+    const nn_pool2d_geometry *g = &pool->geometry;
+    return (size_t)batch * (size_t)g->out_height * (size_t)g->out_width * (size_t)g->channels;
+}
+
+static size_t maxpool2d_scratch_floats(const nn_layer *layer, int64_t batch)
+{
+    const maxpool2d_layer *pool = (const maxpool2d_layer *)layer;
+    /* channels_first works on channels-last copies of input and output (forward) or of
+     * their gradients (backward). */
+    if (pool->data_format == NN_CHANNELS_LAST)
+        return 0;
+    return (input_floats(pool, batch) + 15) / 16 * 16 + output_floats(pool, batch);
+}
+
+static nn_status maxpool2d_reserve(nn_layer *layer, int64_t batch)
+{
+    maxpool2d_layer *pool = (maxpool2d_layer *)layer;
+    if (!layer->built)
+        return NN_OK; /* nothing to size yet */
+    if (batch > INDEX_LIMIT / (int64_t)input_floats(pool, 1))
+        return nn_error(NN_ERR_MEMORY,
+                        "layer \"%s\": a batch of %lld inputs of %zu elements is more than "
+                        "the %lld elements pooling can index",
+                        layer->name, (long long)batch, input_floats(pool, 1),
+                        (long long)INDEX_LIMIT);
+    size_t needed = output_floats(pool, batch);
+    if (needed <= pool->argmax_capacity)
+        return NN_OK;
+    int32_t *argmax = realloc(pool->argmax, needed * sizeof(int32_t));
+    if (!argmax)
+        return nn_error(NN_ERR_MEMORY, "out of memory reserving layer \"%s\" for a batch of "
+                        "%lld", layer->name, (long long)batch);
+    pool->argmax = argmax;
+    pool->argmax_capacity = needed;
+    return NN_OK;
+}
+
+static nn_status maxpool2d_forward(nn_layer *layer, nn_exec *exec, const nn_tensor *input,
+                                   nn_tensor *output)
+{
+    maxpool2d_layer *pool = (maxpool2d_layer *)layer;
+    int64_t batch = input->shape.dims[0];
+    if (exec->training && output_floats(pool, batch) > pool->argmax_capacity)
+        return nn_error(NN_ERR_STATE, "layer \"%s\" was reserved for fewer than %lld "
+                        "samples; call nn_layer_reserve before training", layer->name,
+                        (long long)batch);
+    if (exec->scratch_floats < maxpool2d_scratch_floats(layer, batch))
+        return nn_error(NN_ERR_STATE, "layer \"%s\" needs %zu floats of scratch, the caller "
+                        "gave %zu", layer->name, maxpool2d_scratch_floats(layer, batch),
+                        exec->scratch_floats);
+    nn_pool2d_geometry g = pool->geometry;
+    g.batch = (int)batch;
+    /* Inference needs no winners; backward only follows a forward in training. */
+    int32_t *argmax = exec->training ? pool->argmax : NULL;
+    if (exec->training)
+        pool->argmax_batch = batch;
+    if (pool->data_format == NN_CHANNELS_LAST) {
+        exec->backend->maxpool2d_forward(nn_tensor_f32(output), argmax, nn_tensor_f32(input),
+                                         &g);
+        return NN_OK;
+    }
+    float *input_last = exec->scratch;
+    float *output_last = input_last + (input_floats(pool, batch) + 15) / 16 * 16;
+    nn_layout_to_channels_last(input_last, nn_tensor_f32(input), batch, g.channels,
+                               (int64_t)g.in_height * g.in_width);
+    exec->backend->maxpool2d_forward(output_last, argmax, input_last, &g);
+    nn_layout_to_channels_first(nn_tensor_f32(output), output_last, batch, g.channels,
+                                (int64_t)g.out_height * g.out_width);
+    return NN_OK;
+}
+
+static nn_status maxpool2d_backward(nn_layer *layer, nn_exec *exec, const nn_tensor *input,
+                                    const nn_tensor *output, const nn_tensor *doutput,
+                                    nn_tensor *dinput)
+{
     (void)output;
-    return nn_error(NN_ERR_STATE, "layer \"%s\": MaxPooling2D is not implemented yet", layer->name);
+    maxpool2d_layer *pool = (maxpool2d_layer *)layer;
+    if (!dinput)
+        return NN_OK;
+    int64_t batch = input->shape.dims[0];
+    if (pool->argmax_batch != batch)
+        return nn_error(NN_ERR_STATE, "layer \"%s\": backward needs a forward in training "
+                        "on the same batch first", layer->name);
+    if (exec->scratch_floats < maxpool2d_scratch_floats(layer, batch))
+        return nn_error(NN_ERR_STATE, "layer \"%s\" needs %zu floats of scratch, the caller "
+                        "gave %zu", layer->name, maxpool2d_scratch_floats(layer, batch),
+                        exec->scratch_floats);
+    nn_pool2d_geometry g = pool->geometry;
+    g.batch = (int)batch;
+    if (pool->data_format == NN_CHANNELS_LAST) {
+        exec->backend->maxpool2d_backward(nn_tensor_f32(dinput), nn_tensor_f32(doutput),
+                                          pool->argmax, &g);
+        return NN_OK;
+    }
+    /* The winners index the channels-last copy of the input, so the gradients make the
+     * same round trip. */
+    float *dinput_last = exec->scratch;
+    float *doutput_last = dinput_last + (input_floats(pool, batch) + 15) / 16 * 16;
+    nn_layout_to_channels_last(doutput_last, nn_tensor_f32(doutput), batch, g.channels,
+                               (int64_t)g.out_height * g.out_width);
+    exec->backend->maxpool2d_backward(dinput_last, doutput_last, pool->argmax, &g);
+    nn_layout_to_channels_first(nn_tensor_f32(dinput), dinput_last, batch, g.channels,
+                                (int64_t)g.in_height * g.in_width);
+    return NN_OK;
+}
+
+static void maxpool2d_destroy(nn_layer *layer)
+{
+    maxpool2d_layer *pool = (maxpool2d_layer *)layer;
+    free(pool->argmax);
+    pool->argmax = NULL;
+    pool->argmax_capacity = 0;
 }
 
 const nn_layer_class nn_maxpool2d_class = {
     .name = "MaxPooling2D",
     .alias = "MaxPool2D",
     .base_name = "max_pooling2d",
-    .size = sizeof(nn_layer),
-    .set_defaults = stub_set_defaults,
-    .build = stub_build,
+    .doc = "Max pooling over the height and width: each output cell is the largest input "
+           "value in its pool_size window, channel by channel. Halves each spatial size "
+           "with the default 2×2 pool; has no weights.",
+    .example = "local x = nn.arange(64):reshape(1, 8, 8, 1)\n"
+               "print(nn.layers.MaxPool2D{{2, 2}}(x):reshape(4, 4))\n"
+               "--> 9 11 13 15 / 25 27 29 31 / 41 43 45 47 / 57 59 61 63",
+    .size = sizeof(maxpool2d_layer),
+    .args = maxpool2d_args,
+    .arg_count = (int)(sizeof maxpool2d_args / sizeof maxpool2d_args[0]),
+    .positional_count = 4,
+    .set_defaults = maxpool2d_set_defaults,
+    .validate = maxpool2d_validate,
+    .build = maxpool2d_build,
+    .scratch_floats = maxpool2d_scratch_floats,
+    .reserve = maxpool2d_reserve,
+    .forward = maxpool2d_forward,
+    .backward = maxpool2d_backward,
+    .destroy = maxpool2d_destroy,
 };

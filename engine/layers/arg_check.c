@@ -1,0 +1,72 @@
+/* Range checks of layer arguments: the engine's own guard, so a layer configured from C
+ * (not through the Lua binding's parser) still rejects zero strides or kernel sizes. */
+#include "arg_check.h"
+
+#include <stdio.h>
+
+static nn_status out_of_range(const nn_layer *layer, const nn_arg_spec *spec,
+                              const char *value)
+{
+    return nn_error(NN_ERR_ARGUMENT,
+                    "%s \"%s\": argument %s=%s is out of range; %s must be between %.15g "
+                    "and %.15g%s",
+                    layer->cls->name, layer->name, spec->name, value,
+                    spec->kind == NN_ARG_PAIR || spec->kind == NN_ARG_OPTIONAL_PAIR
+                        ? "each entry"
+                        : "it",
+                    spec->min, spec->max, spec->exclusive_max ? " (exclusive)" : "");
+}
+
+static bool outside(const nn_arg_spec *spec, double value)
+{
+    if (value < spec->min)
+        return true;
+    return spec->exclusive_max ? value >= spec->max : value > spec->max;
+}
+
+nn_status nn_layer_check_arg_ranges(const nn_layer *layer)
+{
+    const nn_layer_class *cls = layer->cls;
+    char text[64];
+    for (int i = 0; i < cls->arg_count; i++) {
+        const nn_arg_spec *spec = &cls->args[i];
+        const void *field = (const char *)layer + spec->offset;
+        switch (spec->kind) {
+        case NN_ARG_INT: {
+            int value = *(const int *)field;
+            snprintf(text, sizeof text, "%d", value);
+            if (outside(spec, value))
+                return out_of_range(layer, spec, text);
+            break;
+        }
+        case NN_ARG_OPTIONAL_INT: {
+            const nn_optional_int *value = field;
+            snprintf(text, sizeof text, "%lld", (long long)value->value);
+            if (value->present && outside(spec, (double)value->value))
+                return out_of_range(layer, spec, text);
+            break;
+        }
+        case NN_ARG_FLOAT: {
+            float value = *(const float *)field;
+            snprintf(text, sizeof text, "%g", (double)value);
+            if (outside(spec, value))
+                return out_of_range(layer, spec, text);
+            break;
+        }
+        case NN_ARG_PAIR:
+        case NN_ARG_OPTIONAL_PAIR: {
+            const int *pair = field;
+            /* An optional pair of {0, 0} is nil ("same as another argument"). */
+            if (spec->kind == NN_ARG_OPTIONAL_PAIR && pair[0] == 0 && pair[1] == 0)
+                break;
+            snprintf(text, sizeof text, "(%d, %d)", pair[0], pair[1]);
+            if (outside(spec, pair[0]) || outside(spec, pair[1]))
+                return out_of_range(layer, spec, text);
+            break;
+        }
+        default:
+            break;
+        }
+    }
+    return NN_OK;
+}
