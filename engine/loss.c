@@ -373,15 +373,36 @@ static void through_activation(nn_activation last, float *d, const float *pred,
     nn_activation_backward(last, d, d, logits, pred, n, width);
 }
 
+/* A class id that may index a row of `width`. Labels should have passed
+ * nn_loss_check_labels; one that did not must still never be read out of bounds. */
+static bool valid_class(float label, int64_t width)
+{
+    return label >= 0.0f && label < (float)width;
+}
+
+/* Marks a row whose label is not a class id: NaN loss (the training loop stops on it)
+ * and no gradient. */
+static double invalid_row(float *gradient, int64_t width)
+{
+    if (gradient)
+        memset(gradient, 0, (size_t)width * sizeof(float));
+    return NAN;
+}
+
 /* Crossentropy over rows of logits (softmax applied inside). */
 static double softmax_crossentropy(float *dz, const float *z, const float *labels, bool sparse,
                                    int64_t batch, int64_t width, double scale)
 {
     double total = 0.0;
-    for (int64_t b = 0; b < batch; b++)
-        total += softmax_crossentropy_row(dz ? dz + b * width : NULL, z + b * width,
-                                          sparse ? NULL : labels + b * width,
-                                          sparse ? (int64_t)labels[b] : 0, width, scale);
+    for (int64_t b = 0; b < batch; b++) {
+        float *row_gradient = dz ? dz + b * width : NULL;
+        if (sparse && !valid_class(labels[b], width))
+            total += invalid_row(row_gradient, width);
+        else
+            total += softmax_crossentropy_row(row_gradient, z + b * width,
+                                              sparse ? NULL : labels + b * width,
+                                              sparse ? (int64_t)labels[b] : 0, width, scale);
+    }
     return total;
 }
 
@@ -389,6 +410,8 @@ double nn_loss_forward_backward(const nn_loss *loss, nn_activation last, float *
                                 const float *pred, const float *logits, const float *labels,
                                 int64_t batch, int64_t width)
 {
+    if (batch <= 0 || width <= 0)
+        return 0.0;
     size_t n = (size_t)batch * (size_t)width;
     double per_row = 1.0 / (double)batch;           /* crossentropies sum over classes */
     double per_element = 1.0 / ((double)batch * (double)width); /* the others average */
@@ -407,7 +430,9 @@ double nn_loss_forward_backward(const nn_loss *loss, nn_activation last, float *
         } else {
             for (int64_t b = 0; b < batch; b++) {
                 float *row_gradient = dlogits ? dlogits + b * width : NULL;
-                if (sparse)
+                if (sparse && !valid_class(labels[b], width))
+                    total += invalid_row(row_gradient, width);
+                else if (sparse)
                     total += sparse_probability_row(row_gradient, pred + b * width,
                                                     (int64_t)labels[b], width, per_row);
                 else

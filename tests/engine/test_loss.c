@@ -230,6 +230,20 @@ Test(loss, probabilities_are_clipped_like_keras)
     cr_assert(fabs(value - -log(1e-7)) < 1e-9 && isfinite(dprobability), "BCE %.12g", value);
 }
 
+Test(loss, unchecked_bad_class_ids_give_nan_not_a_crash)
+{
+    float logits[6] = {1, 2, 3, 1, 2, 3}, pred[6], dlogits[6], labels[2] = {7.0f, NAN};
+    nn_activation softmax = nn_activation_default(NN_ACTIVATION_SOFTMAX);
+    nn_activation_forward(softmax, pred, logits, 6, 3);
+    nn_loss loss = {SCE, false};
+    cr_assert(isnan(nn_loss_forward_backward(&loss, softmax, dlogits, pred, logits, labels, 2,
+                                             3)));
+    nn_activation linear = nn_activation_default(NN_ACTIVATION_LINEAR);
+    cr_assert(isnan(nn_loss_forward_backward(&loss, linear, dlogits, pred, pred, labels, 2, 3)));
+    for (int i = 0; i < 6; i++)
+        cr_assert_eq(dlogits[i], 0.0f);
+}
+
 /* ---- names ---- */
 
 Test(loss, names_and_aliases)
