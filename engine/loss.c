@@ -1,68 +1,568 @@
-/* STUB: to be replaced by the real losses and metrics. */
+/* Losses and metrics with Keras' semantics: crossentropies fused with softmax/sigmoid
+ * (computed from the logits, as Keras does), clipped probabilities otherwise. */
 #include "loss.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
+
+#include "names.h"
+
+/* Keras' backend epsilon: probabilities are clipped to [EPSILON, 1 - EPSILON]. */
+static const double EPSILON = 1e-7;
+
+/* ---- names ---- */
+
+static const char *const loss_canonical_names[] = {
+    [NN_LOSS_SPARSE_CATEGORICAL_CROSSENTROPY] = "sparse_categorical_crossentropy",
+    [NN_LOSS_CATEGORICAL_CROSSENTROPY] = "categorical_crossentropy",
+    [NN_LOSS_BINARY_CROSSENTROPY] = "binary_crossentropy",
+    [NN_LOSS_MEAN_SQUARED_ERROR] = "mean_squared_error",
+    [NN_LOSS_MEAN_ABSOLUTE_ERROR] = "mean_absolute_error",
+    [NN_LOSS_COUNT] = NULL,
+};
+
+/* What users may write: the canonical names first, then the short forms. */
+static const char *const loss_listed_names[] = {
+    "sparse_categorical_crossentropy", "categorical_crossentropy", "binary_crossentropy",
+    "mean_squared_error", "mean_absolute_error", "mse", "mae", NULL,
+};
+
+static const struct {
+    const char *name;
+    nn_loss_kind kind;
+} loss_aliases[] = {
+    {"mse", NN_LOSS_MEAN_SQUARED_ERROR},
+    {"MSE", NN_LOSS_MEAN_SQUARED_ERROR},
+    {"mae", NN_LOSS_MEAN_ABSOLUTE_ERROR},
+    {"MAE", NN_LOSS_MEAN_ABSOLUTE_ERROR},
+    {"SparseCategoricalCrossentropy", NN_LOSS_SPARSE_CATEGORICAL_CROSSENTROPY},
+    {"CategoricalCrossentropy", NN_LOSS_CATEGORICAL_CROSSENTROPY},
+    {"BinaryCrossentropy", NN_LOSS_BINARY_CROSSENTROPY},
+    {"MeanSquaredError", NN_LOSS_MEAN_SQUARED_ERROR},
+    {"MeanAbsoluteError", NN_LOSS_MEAN_ABSOLUTE_ERROR},
+};
 
 nn_status nn_loss_parse(const char *name, nn_loss *loss)
 {
-    (void)name;
-    loss->kind = NN_LOSS_SPARSE_CATEGORICAL_CROSSENTROPY;
     loss->from_logits = false;
-    return NN_OK;
+    for (int kind = 0; kind < NN_LOSS_COUNT; kind++) {
+        if (strcmp(name, loss_canonical_names[kind]) == 0) {
+            loss->kind = (nn_loss_kind)kind;
+            return NN_OK;
+        }
+    }
+    for (size_t i = 0; i < sizeof loss_aliases / sizeof loss_aliases[0]; i++) {
+        if (strcmp(name, loss_aliases[i].name) == 0) {
+            loss->kind = loss_aliases[i].kind;
+            return NN_OK;
+        }
+    }
+    char list[512];
+    return nn_error(NN_ERR_ARGUMENT, "unknown loss '%s'; expected one of %s", name,
+                    nn_names_join(list, sizeof list, loss_listed_names));
 }
-const char *nn_loss_name(nn_loss_kind kind) { (void)kind; return "sparse_categorical_crossentropy"; }
-const char *const *nn_loss_names(void)
+
+const char *nn_loss_name(nn_loss_kind kind)
 {
-    static const char *const names[] = {"sparse_categorical_crossentropy", NULL};
-    return names;
+    return kind < NN_LOSS_COUNT ? loss_canonical_names[kind] : "unknown";
 }
+
+const char *const *nn_loss_names(void) { return loss_listed_names; }
+
+/* ---- label checks ---- */
+
+static bool is_sparse(nn_loss_kind kind)
+{
+    return kind == NN_LOSS_SPARSE_CATEGORICAL_CROSSENTROPY;
+}
+
+/* The first `count` axes of labels equal those of output; an unknown (-1) output axis
+ * matches anything. */
+static bool leading_axes_match(const nn_shape *labels, const nn_shape *output, int count)
+{
+    for (int i = 0; i < count; i++)
+        if (output->dims[i] >= 0 && labels->dims[i] != output->dims[i])
+            return false;
+    return true;
+}
+
+/* Labels that hold one value per output row: (B,) for (B, C), or (B, 1). */
+static bool holds_one_per_row(const nn_shape *labels, const nn_shape *output)
+{
+    int rows_ndim = output->ndim - 1;
+    if (labels->ndim == rows_ndim)
+        return leading_axes_match(labels, output, rows_ndim);
+    return labels->ndim == output->ndim && labels->dims[labels->ndim - 1] == 1 &&
+           leading_axes_match(labels, output, rows_ndim);
+}
+
+static bool same_shape(const nn_shape *labels, const nn_shape *output)
+{
+    return labels->ndim == output->ndim && leading_axes_match(labels, output, output->ndim);
+}
+
+/* Finds the first label value outside [low, high) (or [low, high] when high_inclusive),
+ * not finite, or (integers) not a whole number. Returns its index or -1. */
+static int64_t first_bad_label(const nn_tensor *labels, double low, double high,
+                               bool high_inclusive, bool integers, double *value)
+{
+    size_t n = nn_tensor_count(labels);
+    for (size_t i = 0; i < n; i++) {
+        double v = nn_tensor_get(labels, i);
+        bool bad = !isfinite(v) || v < low || v > high || (!high_inclusive && v == high) ||
+                   (integers && v != floor(v));
+        if (bad) {
+            *value = v;
+            return (int64_t)i;
+        }
+    }
+    return -1;
+}
+
 nn_status nn_loss_check_labels(const nn_loss *loss, const nn_shape *output,
                                const nn_tensor *labels)
 {
-    (void)loss, (void)output, (void)labels;
+    const char *name = nn_loss_name(loss->kind);
+    const nn_shape *shape = &labels->shape;
+    char out_text[128], label_text[128];
+    nn_shape_format(output, out_text, sizeof out_text);
+    nn_shape_format(shape, label_text, sizeof label_text);
+    if (output->ndim < 1)
+        return nn_error(NN_ERR_SHAPE, "%s: the model's output %s has no batch axis", name,
+                        out_text);
+    if (shape->ndim < 1)
+        return nn_error(NN_ERR_SHAPE,
+                        "%s: labels of shape %s have no batch axis; expected one label row "
+                        "per sample", name, label_text);
+    if (output->dims[0] >= 0 && shape->dims[0] != output->dims[0])
+        return nn_error(NN_ERR_SHAPE,
+                        "%s: the labels hold %lld samples but the predictions %lld (labels "
+                        "%s, output %s); x and y must have the same number of samples",
+                        name, (long long)shape->dims[0], (long long)output->dims[0],
+                        label_text, out_text);
+    int64_t classes = output->dims[output->ndim - 1];
+    double value = 0.0;
+    int64_t bad;
+
+    switch (loss->kind) {
+    case NN_LOSS_SPARSE_CATEGORICAL_CROSSENTROPY:
+        if (!holds_one_per_row(shape, output)) {
+            if (same_shape(shape, output) && classes > 1)
+                return nn_error(NN_ERR_SHAPE,
+                                "%s expects integer class ids of shape (batch,) or (batch, 1), "
+                                "but received labels of shape %s for an output of shape %s: "
+                                "they look one-hot; use loss='categorical_crossentropy' for "
+                                "one-hot labels", name, label_text, out_text);
+            return nn_error(NN_ERR_SHAPE,
+                            "%s expects integer class ids of shape (batch,) or (batch, 1) for "
+                            "an output of shape %s, but received labels of shape %s", name,
+                            out_text, label_text);
+        }
+        bad = first_bad_label(labels, 0.0, (double)classes, false, true, &value);
+        if (bad >= 0) {
+            if (isfinite(value) && value == floor(value))
+                return nn_error(NN_ERR_ARGUMENT,
+                                "%s: label %.17g at index %lld is out of range; the output "
+                                "has %lld classes, so labels must lie in [0, %lld)", name,
+                                value, (long long)bad, (long long)classes,
+                                (long long)classes);
+            return nn_error(NN_ERR_ARGUMENT,
+                            "%s: label %.17g at index %lld is not an integer class id in "
+                            "[0, %lld)", name, value, (long long)bad, (long long)classes);
+        }
+        return NN_OK;
+
+    case NN_LOSS_CATEGORICAL_CROSSENTROPY:
+        if (!same_shape(shape, output)) {
+            if (holds_one_per_row(shape, output) && classes > 1)
+                return nn_error(NN_ERR_SHAPE,
+                                "%s expects one-hot labels of the output's shape %s (one "
+                                "column per class), but received labels of shape %s: they "
+                                "look like integer class ids; use "
+                                "loss='sparse_categorical_crossentropy' for integer labels "
+                                "(or one-hot encode them)", name, out_text, label_text);
+            return nn_error(NN_ERR_SHAPE,
+                            "%s expects labels of the output's shape %s, but received "
+                            "labels of shape %s", name, out_text, label_text);
+        }
+        bad = first_bad_label(labels, -INFINITY, INFINITY, true, false, &value);
+        break;
+
+    case NN_LOSS_BINARY_CROSSENTROPY:
+    case NN_LOSS_MEAN_SQUARED_ERROR:
+    case NN_LOSS_MEAN_ABSOLUTE_ERROR:
+        /* Keras expands (batch,) labels to (batch, 1) for a one-column output. */
+        if (!same_shape(shape, output) && !(classes == 1 && holds_one_per_row(shape, output)))
+            return nn_error(NN_ERR_SHAPE,
+                            "%s expects labels of the output's shape %s, but received labels "
+                            "of shape %s", name, out_text, label_text);
+        if (loss->kind == NN_LOSS_BINARY_CROSSENTROPY) {
+            bad = first_bad_label(labels, 0.0, 1.0, true, false, &value);
+            if (bad >= 0)
+                return nn_error(NN_ERR_ARGUMENT,
+                                "%s: label %.17g at index %lld is not in [0, 1]; binary "
+                                "crossentropy takes targets between 0 and 1", name, value,
+                                (long long)bad);
+            return NN_OK;
+        }
+        bad = first_bad_label(labels, -INFINITY, INFINITY, true, false, &value);
+        break;
+
+    default:
+        return nn_error(NN_ERR_ARGUMENT, "loss kind %d does not exist", (int)loss->kind);
+    }
+    if (bad >= 0)
+        return nn_error(NN_ERR_NUMERIC, "%s: label at index %lld is %g; labels must be finite",
+                        name, (long long)bad, value);
     return NN_OK;
 }
+
+/* ---- losses ---- */
+
+/* Crossentropy of one row of logits z (width) against a target distribution (target
+ * row, or class id `label` when target is NULL): lse(z) - Σ t_j z_j. When dz is not
+ * NULL it receives scale · (Σt · softmax(z) - t). */
+static double softmax_crossentropy_row(float *dz, const float *z, const float *target,
+                                       int64_t label, int64_t width, double scale)
+{
+    double peak = z[0];
+    for (int64_t j = 1; j < width; j++)
+        peak = z[j] > peak ? z[j] : peak;
+    double total = 0.0;
+    for (int64_t j = 0; j < width; j++)
+        total += exp((double)z[j] - peak);
+    double lse = peak + log(total);
+    double loss = 0.0, target_sum = 1.0;
+    if (target) {
+        target_sum = 0.0;
+        for (int64_t j = 0; j < width; j++) {
+            loss += (double)target[j] * (lse - (double)z[j]);
+            target_sum += target[j];
+        }
+    } else {
+        loss = lse - (double)z[label];
+    }
+    if (dz) {
+        for (int64_t j = 0; j < width; j++) {
+            double t = target ? (double)target[j] : (j == label ? 1.0 : 0.0);
+            dz[j] = (float)(scale * (target_sum * exp((double)z[j] - lse) - t));
+        }
+    }
+    return loss;
+}
+
+/* Gradient of clip(x, EPSILON, 1 - EPSILON): TensorFlow passes it where x lies inside the
+ * bounds (bounds included) and stops it outside. */
+static inline bool inside_clip(double x) { return x >= EPSILON && x <= 1.0 - EPSILON; }
+static inline double clip(double x) { return fmin(fmax(x, EPSILON), 1.0 - EPSILON); }
+
+/* Keras' categorical crossentropy on probabilities p (width): normalise the row to sum
+ * 1, clip, then -Σ t log. dp receives the gradient with respect to p. */
+static double categorical_probability_row(float *dp, const float *p, const float *target,
+                                          int64_t width, double scale)
+{
+    double sum = 0.0, loss = 0.0;
+    for (int64_t j = 0; j < width; j++)
+        sum += p[j];
+    for (int64_t j = 0; j < width; j++)
+        loss -= (double)target[j] * log(clip(p[j] / sum));
+    if (dp) {
+        /* g_j = dL/dq_j with q = p / sum; dL/dp_k = (g_k - Σ_j g_j q_j) / sum, where
+         * g_j q_j = -t_j inside the clip bounds and 0 outside. */
+        double weighted = 0.0;
+        for (int64_t j = 0; j < width; j++)
+            if (inside_clip(p[j] / sum))
+                weighted -= (double)target[j];
+        for (int64_t k = 0; k < width; k++) {
+            double q = p[k] / sum;
+            double g = inside_clip(q) ? -(double)target[k] / q : 0.0;
+            dp[k] = (float)(scale * (g - weighted) / sum);
+        }
+    }
+    return loss;
+}
+
+/* Keras' sparse categorical crossentropy on probabilities: clip, take the log, then a
+ * softmax crossentropy on those logs: -log c_y + log Σ c_j. */
+static double sparse_probability_row(float *dp, const float *p, int64_t label, int64_t width,
+                                     double scale)
+{
+    double sum = 0.0;
+    for (int64_t j = 0; j < width; j++)
+        sum += clip(p[j]);
+    double clipped_label = clip(p[label]);
+    double loss = -log(clipped_label) + log(sum);
+    if (dp) {
+        for (int64_t j = 0; j < width; j++) {
+            double g = 1.0 / sum - (j == label ? 1.0 / clipped_label : 0.0);
+            dp[j] = inside_clip(p[j]) ? (float)(scale * g) : 0.0f;
+        }
+    }
+    return loss;
+}
+
+/* Σ over n elements of max(z, 0) - z t + log(1 + exp(-|z|)), the stable form of the
+ * sigmoid crossentropy; dz = scale · (sigmoid(z) - t). */
+static double sigmoid_crossentropy(float *dz, const float *z, const float *t, size_t n,
+                                   double scale)
+{
+    double loss = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        double x = z[i], target = t[i];
+        loss += fmax(x, 0.0) - x * target + log1p(exp(-fabs(x)));
+        if (dz) {
+            double sigmoid = x >= 0.0 ? 1.0 / (1.0 + exp(-x)) : exp(x) / (1.0 + exp(x));
+            dz[i] = (float)(scale * (sigmoid - target));
+        }
+    }
+    return loss;
+}
+
+/* Σ -(t log c + (1 - t) log(1 - c)) with c = clip(p) (Keras 3's form). */
+static double binary_probability(float *dp, const float *p, const float *t, size_t n,
+                                 double scale)
+{
+    double loss = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        double c = clip(p[i]), target = t[i];
+        loss -= target * log(c) + (1.0 - target) * log(1.0 - c);
+        if (dp)
+            dp[i] = inside_clip(p[i]) ? (float)(scale * (-target / c + (1.0 - target) / (1.0 - c)))
+                                      : 0.0f;
+    }
+    return loss;
+}
+
+static double squared_error(float *dp, const float *p, const float *t, size_t n, double scale)
+{
+    double loss = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        double difference = (double)p[i] - (double)t[i];
+        loss += difference * difference;
+        if (dp)
+            dp[i] = (float)(scale * 2.0 * difference);
+    }
+    return loss;
+}
+
+static double absolute_error(float *dp, const float *p, const float *t, size_t n, double scale)
+{
+    double loss = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        double difference = (double)p[i] - (double)t[i];
+        loss += fabs(difference);
+        if (dp)
+            dp[i] = (float)(scale * (difference > 0.0 ? 1.0 : difference < 0.0 ? -1.0 : 0.0));
+    }
+    return loss;
+}
+
+/* d (n) holds dloss/dpred; turns it into dloss/dlogits through the last activation. */
+static void through_activation(nn_activation last, float *d, const float *pred,
+                               const float *logits, size_t n, size_t width)
+{
+    if (last.kind == NN_ACTIVATION_LINEAR)
+        return;
+    if (!logits && nn_activation_backward_needs_input(last.kind)) {
+        /* The caller broke the contract; make it loud rather than subtly wrong. */
+        for (size_t i = 0; i < n; i++)
+            d[i] = NAN;
+        return;
+    }
+    nn_activation_backward(last, d, d, logits, pred, n, width);
+}
+
+/* A class id that may index a row of `width`. Labels should have passed
+ * nn_loss_check_labels; one that did not must still never be read out of bounds. */
+static bool valid_class(float label, int64_t width)
+{
+    return label >= 0.0f && label < (float)width;
+}
+
+/* Marks a row whose label is not a class id: NaN loss (the training loop stops on it)
+ * and no gradient. */
+static double invalid_row(float *gradient, int64_t width)
+{
+    if (gradient)
+        memset(gradient, 0, (size_t)width * sizeof(float));
+    return NAN;
+}
+
+/* Crossentropy over rows of logits (softmax applied inside). */
+static double softmax_crossentropy(float *dz, const float *z, const float *labels, bool sparse,
+                                   int64_t batch, int64_t width, double scale)
+{
+    double total = 0.0;
+    for (int64_t b = 0; b < batch; b++) {
+        float *row_gradient = dz ? dz + b * width : NULL;
+        if (sparse && !valid_class(labels[b], width))
+            total += invalid_row(row_gradient, width);
+        else
+            total += softmax_crossentropy_row(row_gradient, z + b * width,
+                                              sparse ? NULL : labels + b * width,
+                                              sparse ? (int64_t)labels[b] : 0, width, scale);
+    }
+    return total;
+}
+
 double nn_loss_forward_backward(const nn_loss *loss, nn_activation last, float *dlogits,
                                 const float *pred, const float *logits, const float *labels,
                                 int64_t batch, int64_t width)
 {
-    (void)loss, (void)last, (void)logits;
+    if (batch <= 0 || width <= 0)
+        return 0.0;
+    size_t n = (size_t)batch * (size_t)width;
+    double per_row = 1.0 / (double)batch;           /* crossentropies sum over classes */
+    double per_element = 1.0 / ((double)batch * (double)width); /* the others average */
     double total = 0.0;
-    for (int64_t b = 0; b < batch; b++) {
-        int64_t y = (int64_t)labels[b];
-        total += -log(fmax(pred[b * width + y], 1e-7));
-        if (dlogits)
-            for (int64_t j = 0; j < width; j++)
-                dlogits[b * width + j] =
-                    (pred[b * width + j] - (j == y ? 1.0f : 0.0f)) / (float)batch;
+
+    switch (loss->kind) {
+    case NN_LOSS_SPARSE_CATEGORICAL_CROSSENTROPY:
+    case NN_LOSS_CATEGORICAL_CROSSENTROPY: {
+        bool sparse = is_sparse(loss->kind);
+        /* Keras takes a softmax output's own logits whatever from_logits says. */
+        if (last.kind == NN_ACTIVATION_SOFTMAX && logits)
+            return softmax_crossentropy(dlogits, logits, labels, sparse, batch, width,
+                                        per_row) * per_row;
+        if (loss->from_logits) {
+            total = softmax_crossentropy(dlogits, pred, labels, sparse, batch, width, per_row);
+        } else {
+            for (int64_t b = 0; b < batch; b++) {
+                float *row_gradient = dlogits ? dlogits + b * width : NULL;
+                if (sparse && !valid_class(labels[b], width))
+                    total += invalid_row(row_gradient, width);
+                else if (sparse)
+                    total += sparse_probability_row(row_gradient, pred + b * width,
+                                                    (int64_t)labels[b], width, per_row);
+                else
+                    total += categorical_probability_row(row_gradient, pred + b * width,
+                                                         labels + b * width, width, per_row);
+            }
+        }
+        total *= per_row;
+        break;
     }
-    return total / (double)batch;
+    case NN_LOSS_BINARY_CROSSENTROPY:
+        if (last.kind == NN_ACTIVATION_SIGMOID && logits)
+            return sigmoid_crossentropy(dlogits, logits, labels, n, per_element) * per_element;
+        if (loss->from_logits)
+            total = sigmoid_crossentropy(dlogits, pred, labels, n, per_element);
+        else
+            total = binary_probability(dlogits, pred, labels, n, per_element);
+        total *= per_element;
+        break;
+    case NN_LOSS_MEAN_SQUARED_ERROR:
+        total = squared_error(dlogits, pred, labels, n, per_element) * per_element;
+        break;
+    case NN_LOSS_MEAN_ABSOLUTE_ERROR:
+        total = absolute_error(dlogits, pred, labels, n, per_element) * per_element;
+        break;
+    default:
+        return NAN;
+    }
+    if (dlogits)
+        through_activation(last, dlogits, pred, logits, n, (size_t)width);
+    return total;
 }
+
+/* ---- metrics ---- */
+
+static const struct {
+    const char *name;
+    nn_metric_kind kind;
+} metric_table[] = {
+    {"accuracy", NN_METRIC_ACCURACY},
+    {"acc", NN_METRIC_ACCURACY},
+    {"sparse_categorical_accuracy", NN_METRIC_SPARSE_CATEGORICAL_ACCURACY},
+    {"categorical_accuracy", NN_METRIC_CATEGORICAL_ACCURACY},
+    {"binary_accuracy", NN_METRIC_BINARY_ACCURACY},
+    {"mse", NN_METRIC_MEAN_SQUARED_ERROR},
+    {"mean_squared_error", NN_METRIC_MEAN_SQUARED_ERROR},
+    {"mae", NN_METRIC_MEAN_ABSOLUTE_ERROR},
+    {"mean_absolute_error", NN_METRIC_MEAN_ABSOLUTE_ERROR},
+};
+
+static const char *const metric_names[] = {
+    "accuracy", "acc", "sparse_categorical_accuracy", "categorical_accuracy",
+    "binary_accuracy", "mse", "mean_squared_error", "mae", "mean_absolute_error", NULL,
+};
+
 nn_status nn_metric_parse(const char *name, const nn_loss *loss, nn_metric *metric)
 {
-    (void)loss;
-    metric->kind = NN_METRIC_SPARSE_CATEGORICAL_ACCURACY;
-    strncpy(metric->name, name, sizeof metric->name - 1);
-    metric->name[sizeof metric->name - 1] = '\0';
-    return NN_OK;
+    for (size_t i = 0; i < sizeof metric_table / sizeof metric_table[0]; i++) {
+        if (strcmp(name, metric_table[i].name) != 0)
+            continue;
+        metric->kind = metric_table[i].kind;
+        /* "accuracy" means the accuracy that fits the loss. After mse/mae (or without a
+         * loss) it stays unresolved and nn_metric_sum decides by the output's width,
+         * as Keras decides by shapes. */
+        if (metric->kind == NN_METRIC_ACCURACY && loss) {
+            if (loss->kind == NN_LOSS_SPARSE_CATEGORICAL_CROSSENTROPY)
+                metric->kind = NN_METRIC_SPARSE_CATEGORICAL_ACCURACY;
+            else if (loss->kind == NN_LOSS_CATEGORICAL_CROSSENTROPY)
+                metric->kind = NN_METRIC_CATEGORICAL_ACCURACY;
+            else if (loss->kind == NN_LOSS_BINARY_CROSSENTROPY)
+                metric->kind = NN_METRIC_BINARY_ACCURACY;
+        }
+        snprintf(metric->name, sizeof metric->name, "%s", name);
+        return NN_OK;
+    }
+    char list[512];
+    return nn_error(NN_ERR_ARGUMENT, "unknown metric '%s'; expected one of %s", name,
+                    nn_names_join(list, sizeof list, metric_names));
 }
-const char *const *nn_metric_names(void)
+
+const char *const *nn_metric_names(void) { return metric_names; }
+
+/* Index of the largest value of row (width); the first one on ties, as tf.argmax. */
+static int64_t argmax(const float *row, int64_t width)
 {
-    static const char *const names[] = {"accuracy", NULL};
-    return names;
+    int64_t best = 0;
+    for (int64_t j = 1; j < width; j++)
+        if (row[j] > row[best])
+            best = j;
+    return best;
 }
+
 double nn_metric_sum(const nn_metric *metric, const float *pred, const float *labels,
                      int64_t batch, int64_t width)
 {
-    (void)metric;
-    double correct = 0;
+    nn_metric_kind kind = metric->kind;
+    if (kind == NN_METRIC_ACCURACY)
+        kind = width == 1 ? NN_METRIC_BINARY_ACCURACY : NN_METRIC_CATEGORICAL_ACCURACY;
+    double total = 0.0;
     for (int64_t b = 0; b < batch; b++) {
-        int64_t best = 0;
-        for (int64_t j = 1; j < width; j++)
-            if (pred[b * width + j] > pred[b * width + best])
-                best = j;
-        correct += best == (int64_t)labels[b];
+        const float *p = pred + b * width;
+        double row = 0.0;
+        switch (kind) {
+        case NN_METRIC_SPARSE_CATEGORICAL_ACCURACY:
+            row = (double)argmax(p, width) == (double)labels[b];
+            break;
+        case NN_METRIC_CATEGORICAL_ACCURACY:
+            row = argmax(p, width) == argmax(labels + b * width, width);
+            break;
+        case NN_METRIC_BINARY_ACCURACY:
+            for (int64_t j = 0; j < width; j++)
+                row += (p[j] > 0.5f ? 1.0f : 0.0f) == labels[b * width + j];
+            row /= (double)width;
+            break;
+        case NN_METRIC_MEAN_SQUARED_ERROR:
+            for (int64_t j = 0; j < width; j++) {
+                double difference = (double)p[j] - (double)labels[b * width + j];
+                row += difference * difference;
+            }
+            row /= (double)width;
+            break;
+        case NN_METRIC_MEAN_ABSOLUTE_ERROR:
+            for (int64_t j = 0; j < width; j++)
+                row += fabs((double)p[j] - (double)labels[b * width + j]);
+            row /= (double)width;
+            break;
+        default:
+            return NAN;
+        }
+        total += row;
     }
-    return correct;
+    return total;
 }

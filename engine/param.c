@@ -1,72 +1,469 @@
-/* STUB: to be replaced by real initializers, regularizers and constraints. */
+/* Initializers, regularizers and constraints by Keras' definitions: the numbers a
+ * weight starts from, the penalty it adds to the loss, the projection after each step. */
 #include "param.h"
 
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include "names.h"
+
+/* ---- initializers ---- */
+
+static const char *const initializer_names[] = {
+    [NN_INITIALIZER_ZEROS] = "zeros",
+    [NN_INITIALIZER_ONES] = "ones",
+    [NN_INITIALIZER_CONSTANT] = "constant",
+    [NN_INITIALIZER_RANDOM_NORMAL] = "random_normal",
+    [NN_INITIALIZER_RANDOM_UNIFORM] = "random_uniform",
+    [NN_INITIALIZER_TRUNCATED_NORMAL] = "truncated_normal",
+    [NN_INITIALIZER_GLOROT_UNIFORM] = "glorot_uniform",
+    [NN_INITIALIZER_GLOROT_NORMAL] = "glorot_normal",
+    [NN_INITIALIZER_HE_UNIFORM] = "he_uniform",
+    [NN_INITIALIZER_HE_NORMAL] = "he_normal",
+    [NN_INITIALIZER_LECUN_UNIFORM] = "lecun_uniform",
+    [NN_INITIALIZER_LECUN_NORMAL] = "lecun_normal",
+    [NN_INITIALIZER_COUNT] = NULL,
+};
+
+/* Every other spelling Keras accepts for the same initializers: its class names and
+ * the short aliases of keras.initializers. */
+static const struct {
+    const char *name;
+    nn_initializer_kind kind;
+} initializer_aliases[] = {
+    {"Zeros", NN_INITIALIZER_ZEROS},
+    {"zero", NN_INITIALIZER_ZEROS},
+    {"Ones", NN_INITIALIZER_ONES},
+    {"one", NN_INITIALIZER_ONES},
+    {"Constant", NN_INITIALIZER_CONSTANT},
+    {"RandomNormal", NN_INITIALIZER_RANDOM_NORMAL},
+    {"normal", NN_INITIALIZER_RANDOM_NORMAL},
+    {"RandomUniform", NN_INITIALIZER_RANDOM_UNIFORM},
+    {"uniform", NN_INITIALIZER_RANDOM_UNIFORM},
+    {"TruncatedNormal", NN_INITIALIZER_TRUNCATED_NORMAL},
+    {"GlorotUniform", NN_INITIALIZER_GLOROT_UNIFORM},
+    {"GlorotNormal", NN_INITIALIZER_GLOROT_NORMAL},
+    {"HeUniform", NN_INITIALIZER_HE_UNIFORM},
+    {"HeNormal", NN_INITIALIZER_HE_NORMAL},
+    {"LecunUniform", NN_INITIALIZER_LECUN_UNIFORM},
+    {"LecunNormal", NN_INITIALIZER_LECUN_NORMAL},
+};
+
+/* The VarianceScaling family: variance scale / fan, drawn uniformly or from a normal
+ * truncated at two standard deviations. */
+typedef enum fan_mode { FAN_IN, FAN_OUT, FAN_AVG } fan_mode;
+
+typedef struct variance_scaling {
+    nn_initializer_kind kind;
+    double scale;
+    fan_mode mode;
+    bool uniform;
+} variance_scaling;
+
+static const variance_scaling variance_scalings[] = {
+    {NN_INITIALIZER_GLOROT_UNIFORM, 1.0, FAN_AVG, true},
+    {NN_INITIALIZER_GLOROT_NORMAL, 1.0, FAN_AVG, false},
+    {NN_INITIALIZER_HE_UNIFORM, 2.0, FAN_IN, true},
+    {NN_INITIALIZER_HE_NORMAL, 2.0, FAN_IN, false},
+    {NN_INITIALIZER_LECUN_UNIFORM, 1.0, FAN_IN, true},
+    {NN_INITIALIZER_LECUN_NORMAL, 1.0, FAN_IN, false},
+};
+
+/* Standard deviation of a unit normal truncated to [-2, 2]; Keras divides by it so the
+ * truncated draw keeps the intended variance. */
+static const double TRUNCATED_NORMAL_STDDEV = 0.87962566103423978;
 
 nn_initializer nn_initializer_default(nn_initializer_kind kind)
 {
     nn_initializer initializer = {.kind = kind};
+    switch (kind) {
+    case NN_INITIALIZER_RANDOM_NORMAL:
+    case NN_INITIALIZER_TRUNCATED_NORMAL:
+        initializer.a = 0.0;
+        initializer.b = 0.05;
+        break;
+    case NN_INITIALIZER_RANDOM_UNIFORM:
+        initializer.a = -0.05;
+        initializer.b = 0.05;
+        break;
+    default:
+        break;
+    }
     return initializer;
 }
+
 nn_status nn_initializer_parse(const char *name, nn_initializer *initializer)
 {
-    (void)name;
-    *initializer = nn_initializer_default(NN_INITIALIZER_ZEROS);
-    return NN_OK;
+    for (int kind = 0; kind < NN_INITIALIZER_COUNT; kind++) {
+        if (strcmp(name, initializer_names[kind]) == 0) {
+            *initializer = nn_initializer_default((nn_initializer_kind)kind);
+            return NN_OK;
+        }
+    }
+    for (size_t i = 0; i < sizeof initializer_aliases / sizeof initializer_aliases[0]; i++) {
+        if (strcmp(name, initializer_aliases[i].name) == 0) {
+            *initializer = nn_initializer_default(initializer_aliases[i].kind);
+            return NN_OK;
+        }
+    }
+    char list[512];
+    return nn_error(NN_ERR_ARGUMENT, "unknown initializer '%s'; expected one of %s", name,
+                    nn_names_join(list, sizeof list, initializer_names));
 }
-const char *nn_initializer_name(nn_initializer_kind kind) { (void)kind; return "zeros"; }
-const char *const *nn_initializer_names(void)
+
+const char *nn_initializer_name(nn_initializer_kind kind)
 {
-    static const char *const names[] = {"zeros", NULL};
-    return names;
+    return kind < NN_INITIALIZER_COUNT ? initializer_names[kind] : "unknown";
 }
+
+const char *const *nn_initializer_names(void) { return initializer_names; }
+
+/* Keras' compute_fans: the receptive field (every axis but the last two) multiplies
+ * the input and output channel counts. */
+static void compute_fans(const nn_shape *shape, double *fan_in, double *fan_out)
+{
+    if (shape->ndim == 0) {
+        *fan_in = *fan_out = 1.0;
+    } else if (shape->ndim == 1) {
+        *fan_in = *fan_out = (double)shape->dims[0];
+    } else {
+        double receptive_field = 1.0;
+        for (int axis = 0; axis < shape->ndim - 2; axis++)
+            receptive_field *= (double)shape->dims[axis];
+        *fan_in = (double)shape->dims[shape->ndim - 2] * receptive_field;
+        *fan_out = (double)shape->dims[shape->ndim - 1] * receptive_field;
+    }
+}
+
+/* data (n) = low + (high - low) * U[0, 1). */
+static void fill_uniform(float *data, size_t n, nn_rng *rng, double low, double high)
+{
+    for (size_t i = 0; i < n; i++)
+        data[i] = (float)(low + (high - low) * nn_rng_uniform_double(rng));
+}
+
+static void fill_normal(float *data, size_t n, nn_rng *rng, double mean, double stddev)
+{
+    for (size_t i = 0; i < n; i++)
+        data[i] = (float)(mean + stddev * nn_rng_normal(rng));
+}
+
+/* Draws beyond two standard deviations are discarded and drawn again, as Keras'
+ * TruncatedNormal does. */
+static void fill_truncated_normal(float *data, size_t n, nn_rng *rng, double mean,
+                                  double stddev)
+{
+    for (size_t i = 0; i < n; i++) {
+        double z;
+        do
+            z = nn_rng_normal(rng);
+        while (fabs(z) > 2.0);
+        data[i] = (float)(mean + stddev * z);
+    }
+}
+
+static const variance_scaling *find_variance_scaling(nn_initializer_kind kind)
+{
+    for (size_t i = 0; i < sizeof variance_scalings / sizeof variance_scalings[0]; i++)
+        if (variance_scalings[i].kind == kind)
+            return &variance_scalings[i];
+    return NULL;
+}
+
 nn_status nn_initializer_fill(const nn_initializer *initializer, nn_tensor *tensor,
                               uint64_t seed, uint64_t stream)
 {
-    (void)initializer;
-    nn_rng rng;
-    nn_rng_init(&rng, seed, stream);
-    size_t n = nn_tensor_count(tensor);
+    if (initializer->kind >= NN_INITIALIZER_COUNT)
+        return nn_error(NN_ERR_ARGUMENT, "initializer kind %d does not exist",
+                        (int)initializer->kind);
+    if (tensor->dtype != NN_DTYPE_F32)
+        return nn_error(NN_ERR_ARGUMENT, "initializer '%s' fills float32 tensors, got %s",
+                        nn_initializer_name(initializer->kind), nn_dtype_name(tensor->dtype));
     float *data = nn_tensor_f32(tensor);
-    for (size_t i = 0; i < n; i++)
-        data[i] = (nn_rng_uniform(&rng) - 0.5f) * 0.2f;
+    size_t n = nn_tensor_count(tensor);
+    nn_rng rng;
+    if (initializer->has_seed)
+        nn_rng_init(&rng, initializer->seed, 0);
+    else
+        nn_rng_init(&rng, seed, stream);
+
+    const char *name = nn_initializer_name(initializer->kind);
+    switch (initializer->kind) {
+    case NN_INITIALIZER_ZEROS:
+        memset(data, 0, n * sizeof(float));
+        return NN_OK;
+    case NN_INITIALIZER_ONES:
+        for (size_t i = 0; i < n; i++)
+            data[i] = 1.0f;
+        return NN_OK;
+    case NN_INITIALIZER_CONSTANT:
+        for (size_t i = 0; i < n; i++)
+            data[i] = (float)initializer->a;
+        return NN_OK;
+    case NN_INITIALIZER_RANDOM_UNIFORM:
+        if (!(initializer->a <= initializer->b) || !isfinite(initializer->a) ||
+            !isfinite(initializer->b))
+            return nn_error(NN_ERR_ARGUMENT,
+                            "initializer '%s' needs finite minval <= maxval, got minval=%g "
+                            "maxval=%g", name, initializer->a, initializer->b);
+        fill_uniform(data, n, &rng, initializer->a, initializer->b);
+        return NN_OK;
+    case NN_INITIALIZER_RANDOM_NORMAL:
+    case NN_INITIALIZER_TRUNCATED_NORMAL:
+        if (!(initializer->b >= 0.0) || !isfinite(initializer->a) ||
+            !isfinite(initializer->b))
+            return nn_error(NN_ERR_ARGUMENT,
+                            "initializer '%s' needs a finite mean and stddev >= 0, got "
+                            "mean=%g stddev=%g", name, initializer->a, initializer->b);
+        if (initializer->kind == NN_INITIALIZER_RANDOM_NORMAL)
+            fill_normal(data, n, &rng, initializer->a, initializer->b);
+        else
+            fill_truncated_normal(data, n, &rng, initializer->a, initializer->b);
+        return NN_OK;
+    default:
+        break;
+    }
+
+    const variance_scaling *scaling = find_variance_scaling(initializer->kind);
+    double fan_in, fan_out, fan;
+    compute_fans(&tensor->shape, &fan_in, &fan_out);
+    fan = scaling->mode == FAN_IN ? fan_in : scaling->mode == FAN_OUT ? fan_out
+                                                                       : (fan_in + fan_out) / 2.0;
+    double variance = scaling->scale / fmax(1.0, fan);
+    if (scaling->uniform) {
+        double limit = sqrt(3.0 * variance);
+        fill_uniform(data, n, &rng, -limit, limit);
+    } else {
+        fill_truncated_normal(data, n, &rng, 0.0, sqrt(variance) / TRUNCATED_NORMAL_STDDEV);
+    }
     return NN_OK;
 }
+
+/* ---- regularizers ---- */
+
+/* Keras' string forms: "l1_l2" as a string means 0.01 for both (keras.regularizers.get
+ * special-cases it; the L1L2 class itself defaults to zeros). */
+static const struct {
+    const char *name;
+    float l1, l2;
+} regularizer_table[] = {
+    {"l1", 0.01f, 0.0f},
+    {"l2", 0.0f, 0.01f},
+    {"l1_l2", 0.01f, 0.01f},
+    {"L1", 0.01f, 0.0f},
+    {"L2", 0.0f, 0.01f},
+};
+
+static const char *const regularizer_names[] = {"l1", "l2", "l1_l2", NULL};
+
 nn_status nn_regularizer_parse(const char *name, nn_regularizer *regularizer)
 {
-    (void)name;
-    memset(regularizer, 0, sizeof *regularizer);
-    return NN_OK;
+    for (size_t i = 0; i < sizeof regularizer_table / sizeof regularizer_table[0]; i++) {
+        if (strcmp(name, regularizer_table[i].name) == 0) {
+            regularizer->l1 = regularizer_table[i].l1;
+            regularizer->l2 = regularizer_table[i].l2;
+            return NN_OK;
+        }
+    }
+    char list[128];
+    return nn_error(NN_ERR_ARGUMENT, "unknown regularizer '%s'; expected one of %s", name,
+                    nn_names_join(list, sizeof list, regularizer_names));
 }
+
 bool nn_regularizer_active(const nn_regularizer *regularizer)
 {
     return regularizer->l1 != 0.0f || regularizer->l2 != 0.0f;
 }
+
 double nn_regularizer_apply(const nn_regularizer *regularizer, const float *w, float *grad,
                             size_t n)
 {
-    (void)regularizer, (void)w, (void)grad, (void)n;
-    return 0.0;
+    const float l1 = regularizer->l1, l2 = regularizer->l2;
+    double sum_abs = 0.0, sum_squares = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        sum_abs += fabs((double)w[i]);
+        sum_squares += (double)w[i] * (double)w[i];
+    }
+    if (grad) {
+        /* d|w|/dw is taken as 0 at w = 0, as TensorFlow's sign() gives. */
+        for (size_t i = 0; i < n; i++) {
+            float sign = w[i] > 0.0f ? 1.0f : w[i] < 0.0f ? -1.0f : 0.0f;
+            grad[i] += l1 * sign + 2.0f * l2 * w[i];
+        }
+    }
+    return (double)l1 * sum_abs + (double)l2 * sum_squares;
 }
+
+/* ---- constraints ---- */
+
+static const char *const constraint_names[] = {
+    [NN_CONSTRAINT_NONE] = "none",
+    [NN_CONSTRAINT_MAX_NORM] = "max_norm",
+    [NN_CONSTRAINT_NON_NEG] = "non_neg",
+    [NN_CONSTRAINT_UNIT_NORM] = "unit_norm",
+    [NN_CONSTRAINT_MIN_MAX_NORM] = "min_max_norm",
+    [NN_CONSTRAINT_COUNT] = NULL,
+};
+
+/* Class names and the Keras 2 short aliases (maxnorm, nonneg, unitnorm). */
+static const struct {
+    const char *name;
+    nn_constraint_kind kind;
+} constraint_aliases[] = {
+    {"MaxNorm", NN_CONSTRAINT_MAX_NORM},       {"maxnorm", NN_CONSTRAINT_MAX_NORM},
+    {"NonNeg", NN_CONSTRAINT_NON_NEG},         {"nonneg", NN_CONSTRAINT_NON_NEG},
+    {"UnitNorm", NN_CONSTRAINT_UNIT_NORM},     {"unitnorm", NN_CONSTRAINT_UNIT_NORM},
+    {"MinMaxNorm", NN_CONSTRAINT_MIN_MAX_NORM},
+};
+
+/* Keras' backend epsilon, added to the norm before dividing by it. */
+static const double CONSTRAINT_EPSILON = 1e-7;
+
 nn_constraint nn_constraint_default(nn_constraint_kind kind)
 {
     nn_constraint constraint = {.kind = kind};
+    switch (kind) {
+    case NN_CONSTRAINT_MAX_NORM:
+        constraint.max_value = 2.0f;
+        constraint.axes = 1u;
+        break;
+    case NN_CONSTRAINT_UNIT_NORM:
+        constraint.axes = 1u;
+        break;
+    case NN_CONSTRAINT_MIN_MAX_NORM:
+        constraint.min_value = 0.0f;
+        constraint.max_value = 1.0f;
+        constraint.rate = 1.0f;
+        constraint.axes = 1u;
+        break;
+    default:
+        break;
+    }
     return constraint;
 }
+
 nn_status nn_constraint_parse(const char *name, nn_constraint *constraint)
 {
-    (void)name;
-    *constraint = nn_constraint_default(NN_CONSTRAINT_NONE);
+    /* "none" stays out of the names users may write: a missing constraint is nil. */
+    for (int kind = NN_CONSTRAINT_NONE + 1; kind < NN_CONSTRAINT_COUNT; kind++) {
+        if (strcmp(name, constraint_names[kind]) == 0) {
+            *constraint = nn_constraint_default((nn_constraint_kind)kind);
+            return NN_OK;
+        }
+    }
+    for (size_t i = 0; i < sizeof constraint_aliases / sizeof constraint_aliases[0]; i++) {
+        if (strcmp(name, constraint_aliases[i].name) == 0) {
+            *constraint = nn_constraint_default(constraint_aliases[i].kind);
+            return NN_OK;
+        }
+    }
+    char list[128];
+    return nn_error(NN_ERR_ARGUMENT, "unknown constraint '%s'; expected one of %s", name,
+                    nn_names_join(list, sizeof list, nn_constraint_names()));
+}
+
+const char *nn_constraint_name(nn_constraint_kind kind)
+{
+    return kind < NN_CONSTRAINT_COUNT ? constraint_names[kind] : "unknown";
+}
+
+const char *const *nn_constraint_names(void) { return constraint_names + 1; }
+
+/* Index of element i's group: its coordinates on the axes that are not reduced,
+ * flattened row-major (the keepdims norm it shares). */
+static size_t kept_index(size_t i, const nn_shape *shape, unsigned axes)
+{
+    size_t index = 0, stride = 1;
+    for (int axis = shape->ndim - 1; axis >= 0; axis--) {
+        size_t dim = (size_t)shape->dims[axis];
+        size_t coordinate = i % dim;
+        i /= dim;
+        if (!(axes & (1u << axis))) {
+            index += coordinate * stride;
+            stride *= dim;
+        }
+    }
+    return index;
+}
+
+static nn_status check_constraint(const nn_constraint *constraint, const nn_tensor *weights)
+{
+    const char *name = nn_constraint_name(constraint->kind);
+    char text[128];
+    if (weights->dtype != NN_DTYPE_F32)
+        return nn_error(NN_ERR_ARGUMENT, "constraint '%s' applies to float32 weights, got %s",
+                        name, nn_dtype_name(weights->dtype));
+    if (constraint->kind == NN_CONSTRAINT_NON_NEG)
+        return NN_OK;
+    int ndim = weights->shape.ndim;
+    if (ndim > 0 && (constraint->axes == 0 || (ndim < 32 && (constraint->axes >> ndim) != 0)))
+        return nn_error(NN_ERR_ARGUMENT,
+                        "constraint '%s': axis mask 0x%x does not fit a weight of shape %s "
+                        "(axes 0 to %d)", name, constraint->axes,
+                        nn_shape_format(&weights->shape, text, sizeof text), ndim - 1);
+    if (!(constraint->max_value >= 0.0f) && constraint->kind != NN_CONSTRAINT_UNIT_NORM)
+        return nn_error(NN_ERR_ARGUMENT, "constraint '%s': max_value must be >= 0, got %g",
+                        name, (double)constraint->max_value);
+    if (constraint->kind == NN_CONSTRAINT_MIN_MAX_NORM &&
+        (!(constraint->min_value >= 0.0f) || !(constraint->min_value <= constraint->max_value) ||
+         !(constraint->rate >= 0.0f && constraint->rate <= 1.0f)))
+        return nn_error(NN_ERR_ARGUMENT,
+                        "constraint 'min_max_norm' needs 0 <= min_value <= max_value and rate "
+                        "in [0, 1], got min_value=%g max_value=%g rate=%g",
+                        (double)constraint->min_value, (double)constraint->max_value,
+                        (double)constraint->rate);
     return NN_OK;
 }
-const char *nn_constraint_name(nn_constraint_kind kind) { (void)kind; return "none"; }
-const char *const *nn_constraint_names(void)
-{
-    static const char *const names[] = {NULL};
-    return names;
-}
+
 nn_status nn_constraint_apply(const nn_constraint *constraint, nn_tensor *weights)
 {
-    (void)constraint, (void)weights;
+    if (constraint->kind == NN_CONSTRAINT_NONE)
+        return NN_OK;
+    if (constraint->kind >= NN_CONSTRAINT_COUNT)
+        return nn_error(NN_ERR_ARGUMENT, "constraint kind %d does not exist",
+                        (int)constraint->kind);
+    NN_TRY(check_constraint(constraint, weights));
+    float *w = nn_tensor_f32(weights);
+    size_t n = nn_tensor_count(weights);
+    if (constraint->kind == NN_CONSTRAINT_NON_NEG) {
+        for (size_t i = 0; i < n; i++)
+            w[i] = w[i] < 0.0f ? 0.0f : w[i];
+        return NN_OK;
+    }
+
+    const nn_shape *shape = &weights->shape;
+    size_t groups = 1;
+    for (int axis = 0; axis < shape->ndim; axis++)
+        if (!(constraint->axes & (1u << axis)))
+            groups *= (size_t)shape->dims[axis];
+    double *factor = calloc(groups, sizeof *factor);
+    if (!factor)
+        return nn_error(NN_ERR_MEMORY, "out of memory applying constraint '%s'",
+                        nn_constraint_name(constraint->kind));
+    for (size_t i = 0; i < n; i++)
+        factor[kept_index(i, shape, constraint->axes)] += (double)w[i] * (double)w[i];
+    for (size_t g = 0; g < groups; g++) {
+        double norm = sqrt(factor[g]), desired;
+        switch (constraint->kind) {
+        case NN_CONSTRAINT_MAX_NORM:
+            desired = fmin(norm, (double)constraint->max_value);
+            break;
+        case NN_CONSTRAINT_MIN_MAX_NORM:
+            desired = (double)constraint->rate *
+                          fmin(fmax(norm, (double)constraint->min_value),
+                               (double)constraint->max_value) +
+                      (1.0 - (double)constraint->rate) * norm;
+            break;
+        default: /* unit_norm */
+            desired = 1.0;
+            break;
+        }
+        factor[g] = desired / (CONSTRAINT_EPSILON + norm);
+    }
+    for (size_t i = 0; i < n; i++)
+        w[i] = (float)((double)w[i] * factor[kept_index(i, shape, constraint->axes)]);
+    free(factor);
     return NN_OK;
 }

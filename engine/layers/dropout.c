@@ -1,18 +1,304 @@
-/* STUB: to be replaced by the real Dropout layer. */
-#include "layers.h"
+/* Dropout: in training, zeroes each input with probability `rate` and scales the rest by
+ * 1/(1 - rate) (inverted dropout, as Keras); in inference it is the identity. */
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
-static void stub_set_defaults(nn_layer *layer) { (void)layer; }
-static nn_status stub_build(nn_layer *layer, const nn_shape *input, nn_shape *output)
+#include "layers.h"
+#include "random.h"
+
+/* Below this many elements a parallel loop costs more than it saves. */
+enum { PARALLEL_THRESHOLD = 1 << 15 };
+
+typedef struct dropout_layer {
+    nn_layer base;
+    float rate;
+    nn_shape noise_shape; /* ndim 0: none given; entries -1 (None) take the input's size */
+    nn_optional_int seed; /* pins the masks to this seed instead of the global one */
+
+    /* The mask of the last forward in training: one byte per element of the noise
+     * shape, 1 = kept. Sized by reserve for the largest batch, freed by destroy. */
+    unsigned char *mask;
+    size_t mask_capacity;
+    bool mask_valid;                 /* false: the last forward passed input through */
+    int64_t noise_dims[NN_MAX_DIMS]; /* the noise shape of the last forward */
+} dropout_layer;
+
+#define ARG(field) offsetof(dropout_layer, field)
+
+static const nn_arg_spec dropout_args[] = {
+    {"rate", NN_ARG_FLOAT, ARG(rate), true, 0, 1, true, NULL, NULL,
+     "Fraction of the input units to drop, in [0, 1). Only in training: in inference the "
+     "layer passes its input through."},
+    {"noise_shape", NN_ARG_SHAPE, ARG(noise_shape), false, -1, 1 << 30, false, NULL, "None",
+     "Shape of the binary dropout mask, one entry per input axis (batch axis included); an "
+     "entry of 1 shares one mask value along that axis, None takes the input's size. E.g. "
+     "(None, 1, 1, C) drops whole feature maps."},
+    {"seed", NN_ARG_OPTIONAL_INT, ARG(seed), false, 0, 9007199254740991.0, false, NULL,
+     "None", "Integer seed for the random masks; None draws them from the global seed "
+     "(nn.random.seed)."},
+    {"name", NN_ARG_STRING, ARG(base.name), false, 0, 0, false, NULL, "None",
+     "Name of the layer; by default 'dropout', 'dropout_1', ..."},
+    {"input_shape", NN_ARG_SHAPE, ARG(base.declared_input), false, 1, 1 << 30, false, NULL,
+     "None", "Shape of one input sample (without the batch axis), for the first layer."},
+};
+
+static void dropout_set_defaults(nn_layer *layer)
 {
-    (void)input;
+    /* rate is required; 0 until it is given, so a forgotten rate drops nothing. */
+    dropout_layer *dropout = (dropout_layer *)layer;
+    dropout->rate = 0.0f;
+}
+
+static nn_status dropout_validate(nn_layer *layer)
+{
+    dropout_layer *dropout = (dropout_layer *)layer;
+    char text[128];
+    if (!(dropout->rate >= 0.0f && dropout->rate < 1.0f))
+        return nn_error(NN_ERR_ARGUMENT,
+                        "layer \"%s\": Dropout rate must be in [0, 1), got %g (rate is the "
+                        "fraction of units dropped; 1 would drop everything)",
+                        layer->name, (double)dropout->rate);
+    for (int i = 0; i < dropout->noise_shape.ndim; i++)
+        if (dropout->noise_shape.dims[i] == 0 || dropout->noise_shape.dims[i] < -1)
+            return nn_error(NN_ERR_ARGUMENT,
+                            "layer \"%s\": noise_shape %s has entry %lld at axis %d; entries "
+                            "must be positive sizes or None",
+                            layer->name,
+                            nn_shape_format(&dropout->noise_shape, text, sizeof text),
+                            (long long)dropout->noise_shape.dims[i], i);
+    return NN_OK;
+}
+
+static nn_status dropout_build(nn_layer *layer, const nn_shape *input, nn_shape *output)
+{
+    dropout_layer *dropout = (dropout_layer *)layer;
+    const nn_shape *noise = &dropout->noise_shape;
+    char noise_text[128], input_text[128];
+    if (noise->ndim > 0) {
+        nn_shape_format(noise, noise_text, sizeof noise_text);
+        nn_shape_format(input, input_text, sizeof input_text);
+        if (noise->ndim != input->ndim)
+            return nn_error(NN_ERR_SHAPE,
+                            "layer \"%s\": noise_shape %s has %d entries but the input %s has "
+                            "%d axes; give one entry per axis, the batch axis included",
+                            layer->name, noise_text, noise->ndim, input_text, input->ndim);
+        /* The batch axis is checked per call, when its size is known. */
+        for (int i = 1; i < input->ndim; i++)
+            if (noise->dims[i] != -1 && noise->dims[i] != 1 &&
+                noise->dims[i] != input->dims[i])
+                return nn_error(NN_ERR_SHAPE,
+                                "layer \"%s\": noise_shape %s does not broadcast to the input "
+                                "%s: axis %d must be 1, None or %lld",
+                                layer->name, noise_text, input_text, i,
+                                (long long)input->dims[i]);
+    }
+    *output = *input;
+    double rate = dropout->rate;
+    snprintf(layer->explanation, sizeof layer->explanation,
+             "unchanged: in training each input is zeroed with probability %g and the rest "
+             "are scaled by 1/(1 - %g) = %g; in inference the input passes through",
+             rate, rate, 1.0 / (1.0 - rate));
+    return NN_OK;
+}
+
+/* The noise shape for a batch of `batch` rows: None entries take the input's size.
+ * Without a noise_shape it is the input's shape. */
+static nn_status resolve_noise(const dropout_layer *dropout, const nn_shape *input,
+                               int64_t batch, int64_t *dims, size_t *count)
+{
+    const nn_layer *layer = &dropout->base;
+    const nn_shape *noise = &dropout->noise_shape;
+    *count = 1;
+    for (int i = 0; i < input->ndim; i++) {
+        int64_t size = i == 0 ? batch : input->dims[i];
+        dims[i] = noise->ndim > 0 && noise->dims[i] != -1 ? noise->dims[i] : size;
+        if (dims[i] != 1 && dims[i] != size) {
+            char text[128];
+            return nn_error(NN_ERR_SHAPE,
+                            "layer \"%s\": noise_shape %s does not broadcast to a batch of "
+                            "%lld: its batch entry must be 1, None or %lld",
+                            layer->name, nn_shape_format(noise, text, sizeof text),
+                            (long long)batch, (long long)batch);
+        }
+        *count *= (size_t)dims[i];
+    }
+    return NN_OK;
+}
+
+static nn_status dropout_reserve(nn_layer *layer, int64_t batch)
+{
+    dropout_layer *dropout = (dropout_layer *)layer;
+    int64_t dims[NN_MAX_DIMS];
+    size_t count;
+    NN_TRY(resolve_noise(dropout, &layer->input_shape, batch, dims, &count));
+    if (count <= dropout->mask_capacity)
+        return NN_OK;
+    unsigned char *mask = realloc(dropout->mask, count);
+    if (!mask)
+        return nn_error(NN_ERR_MEMORY, "out of memory reserving the dropout mask of layer "
+                        "\"%s\" for a batch of %lld", layer->name, (long long)batch);
+    dropout->mask = mask;
+    dropout->mask_capacity = count;
+    return NN_OK;
+}
+
+/* Mixes two 64-bit values into one stream number (splitmix64's finalizer), so that each
+ * layer and each step draw an unrelated stream. */
+static uint64_t mix64(uint64_t x)
+{
+    x += 0x9E3779B97F4A7C15ull;
+    x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
+    x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
+    return x ^ (x >> 31);
+}
+
+/* A fixed tag for layers with their own seed: their masks depend on that seed and the
+ * step only, not on the order layers were created in. */
+static const uint64_t OWN_SEED_STREAM_TAG = 0xD50F0A7u;
+
+/* For input element i (row-major over dims), the element of the noise mask it uses:
+ * its coordinates with the broadcast axes (noise size 1) set to 0. */
+static size_t noise_index(size_t i, const int64_t *input_dims, const size_t *noise_strides,
+                          int ndim)
+{
+    size_t index = 0;
+    for (int axis = ndim - 1; axis >= 0; axis--) {
+        size_t dim = (size_t)input_dims[axis];
+        index += (i % dim) * noise_strides[axis];
+        i /= dim;
+    }
+    return index;
+}
+
+/* Strides of the noise mask seen from the input: 0 along broadcast axes. Returns whether
+ * any axis broadcasts (else noise index = input index). */
+static bool noise_strides_for(size_t *strides, const int64_t *noise_dims,
+                              const int64_t *input_dims, int ndim)
+{
+    bool broadcasts = false;
+    size_t stride = 1;
+    for (int axis = ndim - 1; axis >= 0; axis--) {
+        bool shared = noise_dims[axis] == 1 && input_dims[axis] != 1;
+        strides[axis] = shared ? 0 : stride;
+        broadcasts = broadcasts || shared;
+        stride *= (size_t)noise_dims[axis];
+    }
+    return broadcasts;
+}
+
+static nn_status dropout_forward(nn_layer *layer, nn_exec *exec, const nn_tensor *input,
+                                 nn_tensor *output)
+{
+    dropout_layer *dropout = (dropout_layer *)layer;
+    const float *x = nn_tensor_f32(input);
+    float *y = nn_tensor_f32(output);
+    size_t n = nn_tensor_count(input);
+    dropout->mask_valid = false;
+    if (!exec->training || dropout->rate == 0.0f) {
+        if (y != x)
+            memcpy(y, x, n * sizeof(float));
+        return NN_OK;
+    }
+
+    const nn_shape *shape = &input->shape;
+    size_t noise_count;
+    NN_TRY(resolve_noise(dropout, shape, shape->dims[0], dropout->noise_dims, &noise_count));
+    if (noise_count > dropout->mask_capacity)
+        return nn_error(NN_ERR_STATE,
+                        "layer \"%s\": a batch of %lld arrived but the layer was reserved for "
+                        "fewer rows (call nn_layer_reserve first)",
+                        layer->name, (long long)shape->dims[0]);
+
+    uint64_t seed, stream;
+    if (dropout->seed.present) {
+        seed = (uint64_t)dropout->seed.value;
+        stream = mix64(OWN_SEED_STREAM_TAG ^ mix64(exec->step));
+    } else {
+        seed = exec->seed;
+        stream = mix64(layer->stream ^ mix64(exec->step));
+    }
+    const float rate = dropout->rate, keep = 1.0f - rate;
+    unsigned char *mask = dropout->mask;
+    const long count = (long)noise_count;
+#pragma omp parallel for schedule(static) if (count > PARALLEL_THRESHOLD)
+    for (long j = 0; j < count; j++)
+        mask[j] = nn_random_uniform_at(seed, stream, (uint64_t)j) >= rate;
+
+    size_t strides[NN_MAX_DIMS];
+    bool broadcasts = noise_strides_for(strides, dropout->noise_dims, shape->dims, shape->ndim);
+    const long total = (long)n;
+    /* x / keep rather than x * (1 / keep): the kept value is the correctly rounded
+     * x/(1 - rate). */
+#pragma omp parallel for schedule(static) if (total > PARALLEL_THRESHOLD)
+    for (long i = 0; i < total; i++) {
+        size_t j = broadcasts ? noise_index((size_t)i, shape->dims, strides, shape->ndim)
+                              : (size_t)i;
+        y[i] = mask[j] ? x[i] / keep : 0.0f;
+    }
+    dropout->mask_valid = true;
+    return NN_OK;
+}
+
+static nn_status dropout_backward(nn_layer *layer, nn_exec *exec, const nn_tensor *input,
+                                  const nn_tensor *output, const nn_tensor *doutput,
+                                  nn_tensor *dinput)
+{
+    (void)exec;
     (void)output;
-    return nn_error(NN_ERR_STATE, "layer \"%s\": Dropout is not implemented yet", layer->name);
+    dropout_layer *dropout = (dropout_layer *)layer;
+    if (!dinput)
+        return NN_OK;
+    const float *dy = nn_tensor_f32(doutput);
+    float *dx = nn_tensor_f32(dinput);
+    size_t n = nn_tensor_count(doutput);
+    if (!dropout->mask_valid) {
+        if (dx != dy)
+            memcpy(dx, dy, n * sizeof(float));
+        return NN_OK;
+    }
+    const nn_shape *shape = &input->shape;
+    size_t strides[NN_MAX_DIMS];
+    bool broadcasts = noise_strides_for(strides, dropout->noise_dims, shape->dims, shape->ndim);
+    const unsigned char *mask = dropout->mask;
+    const float keep = 1.0f - dropout->rate;
+    const long total = (long)n;
+#pragma omp parallel for schedule(static) if (total > PARALLEL_THRESHOLD)
+    for (long i = 0; i < total; i++) {
+        size_t j = broadcasts ? noise_index((size_t)i, shape->dims, strides, shape->ndim)
+                              : (size_t)i;
+        dx[i] = mask[j] ? dy[i] / keep : 0.0f;
+    }
+    return NN_OK;
+}
+
+static void dropout_destroy(nn_layer *layer)
+{
+    dropout_layer *dropout = (dropout_layer *)layer;
+    free(dropout->mask);
+    dropout->mask = NULL;
+    dropout->mask_capacity = 0;
 }
 
 const nn_layer_class nn_dropout_class = {
     .name = "Dropout",
     .base_name = "dropout",
-    .size = sizeof(nn_layer),
-    .set_defaults = stub_set_defaults,
-    .build = stub_build,
+    .doc = "Applies dropout to the input: in training, each unit is set to 0 with "
+           "probability `rate` and the others are scaled up by 1/(1 - rate), so the sum "
+           "over all inputs is unchanged on average. In inference the layer does nothing.",
+    .example = "local d = nn.layers.Dropout{0.5}\n"
+               "local y = d(nn.ones(2, 8), {training=true})  -- about half 0, the rest 2\n"
+               "print(d(nn.ones(2, 8)))                        -- unchanged: all 1",
+    .size = sizeof(dropout_layer),
+    .args = dropout_args,
+    .arg_count = (int)(sizeof dropout_args / sizeof dropout_args[0]),
+    .positional_count = 1,
+    .set_defaults = dropout_set_defaults,
+    .validate = dropout_validate,
+    .build = dropout_build,
+    .reserve = dropout_reserve,
+    .forward = dropout_forward,
+    .backward = dropout_backward,
+    .destroy = dropout_destroy,
 };

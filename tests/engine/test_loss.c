@@ -1,0 +1,452 @@
+/* Losses and metrics: each loss and path (fused with softmax/sigmoid, from_logits,
+ * clipped probabilities through the last activation) against a double reference and
+ * its finite-difference gradient; label checks; metric sums. */
+#include <criterion/criterion.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "loss.h"
+#include "ref_core.h"
+#include "test_support.h"
+
+/* One loss path to check: logits drawn from [low, high). */
+typedef struct loss_case {
+    const char *what;
+    nn_loss_kind kind;
+    bool from_logits;
+    nn_activation_kind last;
+    float low, high;
+    bool hard_labels; /* one-hot / 0-1 targets rather than soft ones */
+} loss_case;
+
+typedef struct reference_context {
+    const loss_case *c;
+    const double *labels;
+    int64_t batch, width;
+} reference_context;
+
+static double reference_of_logits(const double *logits, size_t n, void *context)
+{
+    (void)n;
+    const reference_context *r = context;
+    return ref_loss(r->c->kind, r->c->from_logits, r->c->last, logits, r->labels, r->batch,
+                    r->width);
+}
+
+/* Labels fitting the loss: class ids, one-hot or soft distributions, 0/1 or soft binary
+ * targets, or real values. */
+static void make_labels(float *labels, const loss_case *c, int64_t batch, int64_t width,
+                        uint64_t seed)
+{
+    size_t n = (size_t)(batch * width);
+    float *u = malloc(n * sizeof *u);
+    ts_fill_uniform(u, n, seed, 0.0f, 1.0f);
+    switch (c->kind) {
+    case NN_LOSS_SPARSE_CATEGORICAL_CROSSENTROPY:
+        for (int64_t b = 0; b < batch; b++)
+            labels[b] = (float)((int64_t)(u[b] * (float)width) % width);
+        break;
+    case NN_LOSS_CATEGORICAL_CROSSENTROPY:
+        for (int64_t b = 0; b < batch; b++) {
+            float sum = 0.0f;
+            int64_t hot = (int64_t)(u[b * width] * (float)width) % width;
+            for (int64_t j = 0; j < width; j++) {
+                labels[b * width + j] = c->hard_labels ? (j == hot ? 1.0f : 0.0f)
+                                                       : u[b * width + j] + 0.1f;
+                sum += labels[b * width + j];
+            }
+            for (int64_t j = 0; j < width; j++)
+                labels[b * width + j] /= sum;
+        }
+        break;
+    case NN_LOSS_BINARY_CROSSENTROPY:
+        for (size_t i = 0; i < n; i++)
+            labels[i] = c->hard_labels ? (u[i] > 0.5f ? 1.0f : 0.0f) : u[i];
+        break;
+    default:
+        for (size_t i = 0; i < n; i++)
+            labels[i] = 2.0f * u[i] - 1.0f;
+        break;
+    }
+    free(u);
+}
+
+static void check_loss(const loss_case *c, int64_t batch, int64_t width, uint64_t seed)
+{
+    size_t n = (size_t)(batch * width);
+    size_t label_count = c->kind == NN_LOSS_SPARSE_CATEGORICAL_CROSSENTROPY ? (size_t)batch : n;
+    float *logits = malloc(n * sizeof *logits), *pred = malloc(n * sizeof *pred);
+    float *dlogits = malloc(n * sizeof *dlogits), *labels = malloc(n * sizeof *labels);
+    double *logits_d = malloc(n * sizeof *logits_d), *labels_d = malloc(n * sizeof *labels_d);
+    double *numeric = malloc(n * sizeof *numeric);
+    ts_fill_uniform(logits, n, seed, c->low, c->high);
+    make_labels(labels, c, batch, width, seed + 100);
+    nn_activation last = nn_activation_default(c->last);
+    nn_activation_forward(last, pred, logits, n, (size_t)width);
+    nn_loss loss = {c->kind, c->from_logits};
+
+    double value = nn_loss_forward_backward(&loss, last, dlogits, pred, logits, labels, batch,
+                                            width);
+    double value_only = nn_loss_forward_backward(&loss, last, NULL, pred, logits, labels, batch,
+                                                 width);
+    ts_to_double(logits_d, logits, n);
+    ts_to_double(labels_d, labels, label_count);
+    reference_context context = {c, labels_d, batch, width};
+    double expected = reference_of_logits(logits_d, n, &context);
+    ts_numeric_gradient(reference_of_logits, &context, logits_d, n, 1e-6, numeric);
+
+    char what[160];
+    snprintf(what, sizeof what, "%s: loss", c->what);
+    ts_comparison value_check = ts_compare_double(&value, &expected, 1, 1e-6, 1e-5);
+    ts_report(what, &value_check);
+    snprintf(what, sizeof what, "%s: dlogits vs finite differences", c->what);
+    ts_comparison gradient_check = ts_compare(dlogits, numeric, n, 1e-5, 1e-3);
+    ts_report(what, &gradient_check);
+    cr_expect(isfinite(value) && value_check.ok, "%s: loss %.9g, reference %.9g", c->what,
+              value, expected);
+    cr_expect(value_only == value, "%s: the loss must not depend on dlogits", c->what);
+    cr_expect(gradient_check.ok, "%s: dlogits[%zu] = %.9g, finite differences %.9g", c->what,
+              gradient_check.worst_index, gradient_check.actual, gradient_check.expected);
+    free(logits);
+    free(pred);
+    free(dlogits);
+    free(labels);
+    free(logits_d);
+    free(labels_d);
+    free(numeric);
+}
+
+#define SCE NN_LOSS_SPARSE_CATEGORICAL_CROSSENTROPY
+#define CCE NN_LOSS_CATEGORICAL_CROSSENTROPY
+#define BCE NN_LOSS_BINARY_CROSSENTROPY
+
+Test(loss, sparse_categorical_crossentropy_paths)
+{
+    static const loss_case cases[] = {
+        {"sparse CE, softmax (fused)", SCE, false, NN_ACTIVATION_SOFTMAX, -3, 3, true},
+        {"sparse CE, from_logits", SCE, true, NN_ACTIVATION_LINEAR, -3, 3, true},
+        {"sparse CE, from_logits after softmax (fused)", SCE, true, NN_ACTIVATION_SOFTMAX, -3,
+         3, true},
+        {"sparse CE, probabilities (linear)", SCE, false, NN_ACTIVATION_LINEAR, 0.05f, 0.95f,
+         true},
+        {"sparse CE, probabilities through sigmoid", SCE, false, NN_ACTIVATION_SIGMOID, -3, 3,
+         true},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        check_loss(&cases[i], 7, 5, 10 + i);
+}
+
+Test(loss, categorical_crossentropy_paths)
+{
+    static const loss_case cases[] = {
+        {"CE, softmax (fused), one-hot", CCE, false, NN_ACTIVATION_SOFTMAX, -3, 3, true},
+        {"CE, softmax (fused), soft labels", CCE, false, NN_ACTIVATION_SOFTMAX, -3, 3, false},
+        {"CE, from_logits", CCE, true, NN_ACTIVATION_LINEAR, -3, 3, false},
+        {"CE, probabilities (linear), normalised", CCE, false, NN_ACTIVATION_LINEAR, 0.05f,
+         0.95f, false},
+        {"CE, probabilities through sigmoid", CCE, false, NN_ACTIVATION_SIGMOID, -2, 2, true},
+        {"CE, probabilities through tanh", CCE, false, NN_ACTIVATION_TANH, 0.1f, 2, false},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        check_loss(&cases[i], 6, 4, 20 + i);
+}
+
+Test(loss, binary_crossentropy_paths)
+{
+    static const loss_case cases[] = {
+        {"BCE, sigmoid (fused), 0/1", BCE, false, NN_ACTIVATION_SIGMOID, -4, 4, true},
+        {"BCE, sigmoid (fused), soft", BCE, false, NN_ACTIVATION_SIGMOID, -4, 4, false},
+        {"BCE, from_logits", BCE, true, NN_ACTIVATION_LINEAR, -4, 4, false},
+        {"BCE, probabilities (linear)", BCE, false, NN_ACTIVATION_LINEAR, 0.05f, 0.95f, false},
+        {"BCE, probabilities through softmax", BCE, false, NN_ACTIVATION_SOFTMAX, -2, 2, true},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        check_loss(&cases[i], 5, 3, 30 + i);
+    /* One output column, as a binary classifier has. */
+    check_loss(&cases[0], 9, 1, 39);
+}
+
+Test(loss, regression_losses)
+{
+    static const loss_case cases[] = {
+        {"MSE, linear", NN_LOSS_MEAN_SQUARED_ERROR, false, NN_ACTIVATION_LINEAR, -2, 2, false},
+        {"MSE, through tanh", NN_LOSS_MEAN_SQUARED_ERROR, false, NN_ACTIVATION_TANH, -2, 2,
+         false},
+        {"MSE, through softmax", NN_LOSS_MEAN_SQUARED_ERROR, false, NN_ACTIVATION_SOFTMAX, -2,
+         2, false},
+        {"MAE, linear", NN_LOSS_MEAN_ABSOLUTE_ERROR, false, NN_ACTIVATION_LINEAR, -2, 2, false},
+        {"MAE, through sigmoid", NN_LOSS_MEAN_ABSOLUTE_ERROR, false, NN_ACTIVATION_SIGMOID, -2,
+         2, false},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        check_loss(&cases[i], 6, 3, 40 + i);
+}
+
+Test(loss, extreme_logits_stay_finite_and_exact)
+{
+    static const loss_case cases[] = {
+        {"sparse CE, softmax, logits +-50", SCE, false, NN_ACTIVATION_SOFTMAX, -50, 50, true},
+        {"CE, softmax, logits +-50", CCE, false, NN_ACTIVATION_SOFTMAX, -50, 50, true},
+        {"sparse CE, from_logits, logits +-50", SCE, true, NN_ACTIVATION_LINEAR, -50, 50, true},
+        {"BCE, sigmoid, logits +-50", BCE, false, NN_ACTIVATION_SIGMOID, -50, 50, true},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        check_loss(&cases[i], 8, 10, 50 + i);
+
+    /* The true class has by far the lowest logit: a loss near 100, no overflow. */
+    float logits[3] = {50.0f, -50.0f, 0.0f}, pred[3], dlogits[3], label = 1.0f;
+    nn_activation softmax = nn_activation_default(NN_ACTIVATION_SOFTMAX);
+    nn_activation_forward(softmax, pred, logits, 3, 3);
+    nn_loss loss = {SCE, false};
+    double value = nn_loss_forward_backward(&loss, softmax, dlogits, pred, logits, &label, 1, 3);
+    double expected = 100.0 + log1p(exp(-50.0) + exp(-100.0));
+    cr_assert(fabs(value - expected) < 1e-9, "loss %.12g, expected %.12g", value, expected);
+    cr_assert(fabsf(dlogits[0] - 1.0f) < 1e-6f && fabsf(dlogits[1] + 1.0f) < 1e-6f,
+              "dlogits %g %g %g", (double)dlogits[0], (double)dlogits[1], (double)dlogits[2]);
+}
+
+Test(loss, probabilities_are_clipped_like_keras)
+{
+    /* A linear output with an exact 0 for the true class: -log(1e-7), and no NaN. */
+    float pred[3] = {1.0f, 0.0f, 0.0f}, onehot[3] = {0.0f, 1.0f, 0.0f}, dpred[3];
+    nn_activation linear = nn_activation_default(NN_ACTIVATION_LINEAR);
+    nn_loss loss = {CCE, false};
+    double value = nn_loss_forward_backward(&loss, linear, dpred, pred, pred, onehot, 1, 3);
+    cr_assert(fabs(value - -log(1e-7)) < 1e-9, "loss %.12g", value);
+    for (int j = 0; j < 3; j++)
+        cr_assert(isfinite(dpred[j]), "dpred[%d] = %g", j, (double)dpred[j]);
+    float label = 1.0f;
+    loss.kind = SCE;
+    value = nn_loss_forward_backward(&loss, linear, dpred, pred, pred, &label, 1, 3);
+    double expected = -log(1e-7) + log((1.0 - 1e-7) + 2e-7);
+    cr_assert(fabs(value - expected) < 1e-9, "sparse loss %.12g, expected %.12g", value,
+              expected);
+    float target = 1.0f, probability = 0.0f, dprobability;
+    loss.kind = BCE;
+    value = nn_loss_forward_backward(&loss, linear, &dprobability, &probability, &probability,
+                                     &target, 1, 1);
+    cr_assert(fabs(value - -log(1e-7)) < 1e-9 && isfinite(dprobability), "BCE %.12g", value);
+}
+
+Test(loss, unchecked_bad_class_ids_give_nan_not_a_crash)
+{
+    float logits[6] = {1, 2, 3, 1, 2, 3}, pred[6], dlogits[6], labels[2] = {7.0f, NAN};
+    nn_activation softmax = nn_activation_default(NN_ACTIVATION_SOFTMAX);
+    nn_activation_forward(softmax, pred, logits, 6, 3);
+    nn_loss loss = {SCE, false};
+    cr_assert(isnan(nn_loss_forward_backward(&loss, softmax, dlogits, pred, logits, labels, 2,
+                                             3)));
+    nn_activation linear = nn_activation_default(NN_ACTIVATION_LINEAR);
+    cr_assert(isnan(nn_loss_forward_backward(&loss, linear, dlogits, pred, pred, labels, 2, 3)));
+    for (int i = 0; i < 6; i++)
+        cr_assert_eq(dlogits[i], 0.0f);
+}
+
+/* ---- names ---- */
+
+Test(loss, names_and_aliases)
+{
+    static const struct {
+        const char *name;
+        nn_loss_kind kind;
+    } cases[] = {
+        {"sparse_categorical_crossentropy", SCE},
+        {"SparseCategoricalCrossentropy", SCE},
+        {"categorical_crossentropy", CCE},
+        {"binary_crossentropy", BCE},
+        {"mse", NN_LOSS_MEAN_SQUARED_ERROR},
+        {"mean_squared_error", NN_LOSS_MEAN_SQUARED_ERROR},
+        {"MAE", NN_LOSS_MEAN_ABSOLUTE_ERROR},
+        {"mean_absolute_error", NN_LOSS_MEAN_ABSOLUTE_ERROR},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        nn_loss loss = {.from_logits = true};
+        cr_assert_eq(nn_loss_parse(cases[i].name, &loss), NN_OK, "%s", cases[i].name);
+        cr_assert_eq(loss.kind, cases[i].kind, "%s", cases[i].name);
+        cr_assert(!loss.from_logits);
+    }
+    cr_assert_str_eq(nn_loss_name(NN_LOSS_MEAN_SQUARED_ERROR), "mean_squared_error");
+    nn_loss loss;
+    cr_assert_eq(nn_loss_parse("crossentropy", &loss), NN_ERR_ARGUMENT);
+    cr_assert(strstr(nn_error_message(), "'sparse_categorical_crossentropy'") &&
+                  strstr(nn_error_message(), "'mse'"),
+              "%s", nn_error_message());
+}
+
+/* ---- label checks ---- */
+
+static nn_tensor *label_tensor(nn_shape shape, nn_dtype dtype, const double *values)
+{
+    nn_tensor *t;
+    cr_assert_eq(nn_tensor_create(&t, dtype, &shape), NN_OK);
+    for (size_t i = 0; i < nn_tensor_count(t); i++)
+        nn_tensor_set(t, i, values ? values[i] : (double)(i % 2));
+    return t;
+}
+
+/* Runs the check and returns its status; the message stays in nn_error_message(). */
+static nn_status check_labels(nn_loss_kind kind, nn_shape output, nn_shape shape,
+                              nn_dtype dtype, const double *values)
+{
+    nn_loss loss = {kind, false};
+    nn_tensor *labels = label_tensor(shape, dtype, values);
+    nn_error_clear();
+    nn_status status = nn_loss_check_labels(&loss, &output, labels);
+    nn_tensor_free(labels);
+    return status;
+}
+
+#define MESSAGE_HAS(text) \
+    cr_assert(strstr(nn_error_message(), text) != NULL, "message lacks \"%s\": %s", text, \
+              nn_error_message())
+
+Test(loss_labels, sparse_labels_in_range_pass)
+{
+    double ids[4] = {0, 9, 3, 7};
+    cr_assert_eq(check_labels(SCE, NN_SHAPE(4, 10), NN_SHAPE(4), NN_DTYPE_F32, ids), NN_OK);
+    cr_assert_eq(check_labels(SCE, NN_SHAPE(4, 10), NN_SHAPE(4, 1), NN_DTYPE_F32, ids), NN_OK);
+    cr_assert_eq(check_labels(SCE, NN_SHAPE(4, 10), NN_SHAPE(4), NN_DTYPE_U8, ids), NN_OK);
+    cr_assert_eq(check_labels(SCE, NN_SHAPE(-1, 10), NN_SHAPE(4), NN_DTYPE_I64, ids), NN_OK);
+}
+
+Test(loss_labels, sparse_label_out_of_range_names_value_and_index)
+{
+    double ids[5] = {0, 1, 10, 3, 11};
+    cr_assert_eq(check_labels(SCE, NN_SHAPE(5, 10), NN_SHAPE(5), NN_DTYPE_F32, ids),
+                 NN_ERR_ARGUMENT);
+    MESSAGE_HAS("label 10 at index 2");
+    MESSAGE_HAS("[0, 10)");
+    double negative[2] = {1, -1};
+    cr_assert_eq(check_labels(SCE, NN_SHAPE(2, 10), NN_SHAPE(2), NN_DTYPE_I32, negative),
+                 NN_ERR_ARGUMENT);
+    MESSAGE_HAS("label -1 at index 1");
+}
+
+Test(loss_labels, sparse_label_not_integer)
+{
+    double ids[3] = {1, 2.5, 3};
+    cr_assert_eq(check_labels(SCE, NN_SHAPE(3, 10), NN_SHAPE(3), NN_DTYPE_F32, ids),
+                 NN_ERR_ARGUMENT);
+    MESSAGE_HAS("2.5 at index 1");
+    MESSAGE_HAS("not an integer");
+    double nan_ids[2] = {NAN, 1};
+    cr_assert_eq(check_labels(SCE, NN_SHAPE(2, 10), NN_SHAPE(2), NN_DTYPE_F32, nan_ids),
+                 NN_ERR_ARGUMENT);
+    MESSAGE_HAS("index 0");
+}
+
+Test(loss_labels, sparse_labels_of_the_wrong_shape)
+{
+    cr_assert_eq(check_labels(SCE, NN_SHAPE(4, 10), NN_SHAPE(4, 10), NN_DTYPE_F32, NULL),
+                 NN_ERR_SHAPE);
+    MESSAGE_HAS("one-hot");
+    MESSAGE_HAS("loss='categorical_crossentropy'");
+    cr_assert_eq(check_labels(SCE, NN_SHAPE(4, 10), NN_SHAPE(4, 3), NN_DTYPE_F32, NULL),
+                 NN_ERR_SHAPE);
+    MESSAGE_HAS("(4, 3)");
+}
+
+Test(loss_labels, integer_labels_with_categorical_crossentropy_suggest_sparse)
+{
+    double ids[4] = {1, 2, 3, 4};
+    cr_assert_eq(check_labels(CCE, NN_SHAPE(4, 10), NN_SHAPE(4), NN_DTYPE_U8, ids),
+                 NN_ERR_SHAPE);
+    MESSAGE_HAS("sparse_categorical_crossentropy");
+    MESSAGE_HAS("(4, 10)");
+    MESSAGE_HAS("(4,)");
+    cr_assert_eq(check_labels(CCE, NN_SHAPE(-1, 10), NN_SHAPE(4, 1), NN_DTYPE_F32, ids),
+                 NN_ERR_SHAPE);
+    MESSAGE_HAS("sparse_categorical_crossentropy");
+    cr_assert_eq(check_labels(CCE, NN_SHAPE(4, 10), NN_SHAPE(4, 10), NN_DTYPE_F32, NULL),
+                 NN_OK);
+}
+
+Test(loss_labels, batch_sizes_must_match)
+{
+    cr_assert_eq(check_labels(SCE, NN_SHAPE(4, 10), NN_SHAPE(5), NN_DTYPE_F32, NULL),
+                 NN_ERR_SHAPE);
+    MESSAGE_HAS("5 samples");
+    MESSAGE_HAS("4");
+    cr_assert_eq(check_labels(CCE, NN_SHAPE(4, 10), NN_SHAPE(3, 10), NN_DTYPE_F32, NULL),
+                 NN_ERR_SHAPE);
+}
+
+Test(loss_labels, binary_and_regression_shapes_and_values)
+{
+    cr_assert_eq(check_labels(BCE, NN_SHAPE(4, 1), NN_SHAPE(4), NN_DTYPE_F32, NULL), NN_OK);
+    cr_assert_eq(check_labels(BCE, NN_SHAPE(4, 1), NN_SHAPE(4, 1), NN_DTYPE_F32, NULL), NN_OK);
+    cr_assert_eq(check_labels(BCE, NN_SHAPE(4, 3), NN_SHAPE(4), NN_DTYPE_F32, NULL),
+                 NN_ERR_SHAPE);
+    double targets[4] = {0, 1, 1.5, 0};
+    cr_assert_eq(check_labels(BCE, NN_SHAPE(4, 1), NN_SHAPE(4), NN_DTYPE_F32, targets),
+                 NN_ERR_ARGUMENT);
+    MESSAGE_HAS("1.5 at index 2");
+    cr_assert_eq(check_labels(NN_LOSS_MEAN_SQUARED_ERROR, NN_SHAPE(4, 3), NN_SHAPE(4, 3),
+                              NN_DTYPE_F32, NULL),
+                 NN_OK);
+    cr_assert_eq(check_labels(NN_LOSS_MEAN_ABSOLUTE_ERROR, NN_SHAPE(4, 3), NN_SHAPE(4),
+                              NN_DTYPE_F32, NULL),
+                 NN_ERR_SHAPE);
+    double infinite[3] = {0, INFINITY, 0};
+    cr_assert_eq(check_labels(NN_LOSS_MEAN_SQUARED_ERROR, NN_SHAPE(3, 1), NN_SHAPE(3, 1),
+                              NN_DTYPE_F32, infinite),
+                 NN_ERR_NUMERIC);
+    MESSAGE_HAS("index 1");
+}
+
+/* ---- metrics ---- */
+
+Test(metrics, accuracy_is_resolved_by_the_loss_and_keeps_its_name)
+{
+    nn_loss sparse = {SCE, false}, categorical = {CCE, false}, binary = {BCE, false};
+    nn_loss mse = {NN_LOSS_MEAN_SQUARED_ERROR, false};
+    nn_metric metric;
+    cr_assert_eq(nn_metric_parse("accuracy", &sparse, &metric), NN_OK);
+    cr_assert_eq(metric.kind, NN_METRIC_SPARSE_CATEGORICAL_ACCURACY);
+    cr_assert_str_eq(metric.name, "accuracy");
+    cr_assert_eq(nn_metric_parse("acc", &categorical, &metric), NN_OK);
+    cr_assert_eq(metric.kind, NN_METRIC_CATEGORICAL_ACCURACY);
+    cr_assert_str_eq(metric.name, "acc");
+    cr_assert_eq(nn_metric_parse("accuracy", &binary, &metric), NN_OK);
+    cr_assert_eq(metric.kind, NN_METRIC_BINARY_ACCURACY);
+    cr_assert_eq(nn_metric_parse("accuracy", &mse, &metric), NN_OK);
+    cr_assert_eq(metric.kind, NN_METRIC_ACCURACY); /* decided by the output's width */
+    cr_assert_eq(nn_metric_parse("mse", &sparse, &metric), NN_OK);
+    cr_assert_eq(metric.kind, NN_METRIC_MEAN_SQUARED_ERROR);
+    cr_assert_eq(nn_metric_parse("binary_accuracy", &sparse, &metric), NN_OK);
+    cr_assert_eq(metric.kind, NN_METRIC_BINARY_ACCURACY);
+    cr_assert_eq(nn_metric_parse("accuracyy", &sparse, &metric), NN_ERR_ARGUMENT);
+    MESSAGE_HAS("'sparse_categorical_accuracy'");
+}
+
+Test(metrics, sums_over_the_batch)
+{
+    /* Three rows of four classes; the middle one ties between classes 1 and 3. */
+    const float pred[12] = {0.1f, 0.7f, 0.1f, 0.1f, 0.0f, 0.4f, 0.2f, 0.4f,
+                            0.6f, 0.1f, 0.2f, 0.1f};
+    const float ids[3] = {1, 3, 0};
+    const float onehot[12] = {0, 1, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0};
+    nn_metric metric = {.kind = NN_METRIC_SPARSE_CATEGORICAL_ACCURACY};
+    /* Ties go to the first index (class 1), as tf.argmax: rows 0 and 2 are right. */
+    cr_assert_eq(nn_metric_sum(&metric, pred, ids, 3, 4), 2.0);
+    metric.kind = NN_METRIC_CATEGORICAL_ACCURACY;
+    cr_assert_eq(nn_metric_sum(&metric, pred, onehot, 3, 4), 2.0);
+    metric.kind = NN_METRIC_ACCURACY; /* width 4: categorical */
+    cr_assert_eq(nn_metric_sum(&metric, pred, onehot, 3, 4), 2.0);
+
+    const float probabilities[6] = {0.9f, 0.2f, 0.5f, 0.51f, 0.1f, 0.7f};
+    const float targets[6] = {1, 0, 1, 1, 1, 1};
+    metric.kind = NN_METRIC_BINARY_ACCURACY; /* 0.5 is not above the threshold */
+    double expected = (2.0 + 1.0 + 1.0) / 2.0;
+    cr_assert(fabs(nn_metric_sum(&metric, probabilities, targets, 3, 2) - expected) < 1e-12);
+    metric.kind = NN_METRIC_ACCURACY; /* width 1: binary */
+    cr_assert(fabs(nn_metric_sum(&metric, probabilities, targets, 6, 1) - 4.0) < 1e-12);
+
+    const float p[4] = {1, 2, 3, 4}, t[4] = {0, 2, 5, 4};
+    metric.kind = NN_METRIC_MEAN_SQUARED_ERROR;
+    cr_assert(fabs(nn_metric_sum(&metric, p, t, 2, 2) - (0.5 + 2.0)) < 1e-12);
+    metric.kind = NN_METRIC_MEAN_ABSOLUTE_ERROR;
+    cr_assert(fabs(nn_metric_sum(&metric, p, t, 2, 2) - (0.5 + 1.0)) < 1e-12);
+}

@@ -1,0 +1,302 @@
+/* Optimizers: every kind and option against a double reference of Keras' update rules
+ * over several steps, Adam converging on a quadratic, names, defaults and bad settings. */
+#include <criterion/criterion.h>
+#include <math.h>
+#include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "optimizer.h"
+#include "ref_core.h"
+#include "test_support.h"
+
+/* Runs `steps` updates with fresh random gradients (scaled by shrink^step) through the
+ * optimizer and the reference and compares the weights after the last. */
+static void check_schedule(const char *what, nn_optimizer_config config, size_t n, int steps,
+                           const unsigned char *decay_mask, float shrink)
+{
+    float *w = malloc(n * sizeof *w), *g = malloc(n * sizeof *g);
+    double *wd = malloc(n * sizeof *wd), *gd = malloc(n * sizeof *gd);
+    ts_fill_uniform(w, n, 1, -1.0f, 1.0f);
+    ts_to_double(wd, w, n);
+    nn_optimizer *optimizer;
+    cr_assert_eq(nn_optimizer_create(&optimizer, &config, n), NN_OK, "%s: %s", what,
+                 nn_error_message());
+    ref_optimizer reference;
+    ref_optimizer_init(&reference, &config, n);
+    for (int step = 0; step < steps; step++) {
+        float scale = 2.0f * powf(shrink, (float)step);
+        ts_fill_uniform(g, n, 100 + (uint64_t)step, -scale, scale);
+        ts_to_double(gd, g, n);
+        nn_optimizer_step(optimizer, w, g, decay_mask);
+        ref_optimizer_step(&reference, wd, gd, decay_mask);
+    }
+    cr_assert_eq(optimizer->iterations, steps);
+    ts_comparison c = ts_compare(w, wd, n, 1e-6, 1e-5);
+    char label[128];
+    snprintf(label, sizeof label, "%s, %d steps", what, steps);
+    ts_report(label, &c);
+    cr_expect(c.ok, "%s: w[%zu] = %.9g, reference %.9g", what, c.worst_index, c.actual,
+              c.expected);
+    ref_optimizer_free(&reference);
+    nn_optimizer_free(optimizer);
+    free(w);
+    free(g);
+    free(wd);
+    free(gd);
+}
+
+static void check_against_reference(const char *what, nn_optimizer_config config, size_t n,
+                                    int steps, const unsigned char *decay_mask)
+{
+    check_schedule(what, config, n, steps, decay_mask, 1.0f);
+}
+
+Test(optimizer, sgd_plain_momentum_and_nesterov)
+{
+    nn_optimizer_config config = nn_optimizer_defaults(NN_OPTIMIZER_SGD);
+    cr_assert(config.learning_rate == 0.01 && config.momentum == 0.0 && !config.nesterov);
+    check_against_reference("sgd", config, 257, 5, NULL);
+    config.momentum = 0.9;
+    check_against_reference("sgd momentum 0.9", config, 257, 5, NULL);
+    config.nesterov = true;
+    check_against_reference("sgd nesterov momentum 0.9", config, 257, 5, NULL);
+}
+
+Test(optimizer, sgd_momentum_by_hand)
+{
+    /* g = 1 each step, lr 0.1, momentum 0.5: m = -0.1, -0.15, -0.175; w = 1 + Σm. */
+    nn_optimizer_config config = nn_optimizer_defaults(NN_OPTIMIZER_SGD);
+    config.learning_rate = 0.1;
+    config.momentum = 0.5;
+    nn_optimizer *optimizer;
+    cr_assert_eq(nn_optimizer_create(&optimizer, &config, 1), NN_OK);
+    float w = 1.0f, g = 1.0f;
+    for (int i = 0; i < 3; i++)
+        nn_optimizer_step(optimizer, &w, &g, NULL);
+    cr_assert(fabsf(w - (1.0f - 0.1f - 0.15f - 0.175f)) < 1e-6f, "w = %.8f", (double)w);
+    cr_assert_str_eq(nn_optimizer_slot_name(optimizer, 0), "momentum");
+    nn_optimizer_free(optimizer);
+}
+
+Test(optimizer, adam_steps_one_to_five)
+{
+    nn_optimizer_config config = nn_optimizer_defaults(NN_OPTIMIZER_ADAM);
+    cr_assert(config.learning_rate == 0.001 && config.beta_1 == 0.9 && config.beta_2 == 0.999 &&
+              config.epsilon == 1e-7 && !config.amsgrad && config.weight_decay == 0.0);
+    for (int steps = 1; steps <= 5; steps++)
+        check_against_reference("adam", config, 300, steps, NULL);
+    config.amsgrad = true;
+    check_against_reference("adam amsgrad", config, 300, 5, NULL);
+    /* Shrinking gradients make v fall, so the running maximum v_hat differs from v. */
+    check_schedule("adam amsgrad, shrinking gradients", config, 300, 5, NULL, 0.05f);
+    config.amsgrad = false;
+    check_schedule("adam, shrinking gradients", config, 300, 5, NULL, 0.05f);
+    config.amsgrad = true;
+    config.learning_rate = 0.05;
+    check_against_reference("adam amsgrad lr 0.05", config, 300, 5, NULL);
+}
+
+Test(optimizer, adam_first_step_by_hand)
+{
+    /* t = 1: m = 0.1 g, v = 0.001 g², alpha = lr sqrt(0.001) / 0.1, so the step is
+     * lr · g / (|g| + eps / sqrt(0.001)) ≈ lr · sign(g). */
+    nn_optimizer_config config = nn_optimizer_defaults(NN_OPTIMIZER_ADAM);
+    nn_optimizer *optimizer;
+    cr_assert_eq(nn_optimizer_create(&optimizer, &config, 2), NN_OK);
+    float w[2] = {1.0f, 1.0f}, g[2] = {0.5f, -3.0f};
+    nn_optimizer_step(optimizer, w, g, NULL);
+    double expected0 = 1.0 - 0.001 * 0.5 / (0.5 + 1e-7 / sqrt(0.001));
+    double expected1 = 1.0 + 0.001 * 3.0 / (3.0 + 1e-7 / sqrt(0.001));
+    cr_assert(fabs(w[0] - expected0) < 1e-7 && fabs(w[1] - expected1) < 1e-7, "w = %.9f %.9f",
+              (double)w[0], (double)w[1]);
+    cr_assert_str_eq(nn_optimizer_slot_name(optimizer, 0), "momentum");
+    cr_assert_str_eq(nn_optimizer_slot_name(optimizer, 1), "velocity");
+    cr_assert_null(nn_optimizer_slot_name(optimizer, 2));
+    nn_optimizer_free(optimizer);
+}
+
+Test(optimizer, adamw_decays_only_the_masked_weights)
+{
+    nn_optimizer_config config = nn_optimizer_defaults(NN_OPTIMIZER_ADAMW);
+    cr_assert(config.weight_decay == 0.004 && config.learning_rate == 0.001);
+    enum { N = 200 };
+    unsigned char mask[N];
+    for (int i = 0; i < N; i++)
+        mask[i] = i % 3 != 0;
+    check_against_reference("adamw decay mask", config, N, 5, mask);
+    check_against_reference("adamw no mask", config, N, 5, NULL);
+    config.weight_decay = 0.5;
+    config.learning_rate = 0.1;
+    check_against_reference("adamw decay 0.5 lr 0.1", config, N, 5, mask);
+
+    /* With a zero gradient only the decay moves a weight: w (1 - wd lr) per step. */
+    nn_optimizer *optimizer;
+    cr_assert_eq(nn_optimizer_create(&optimizer, &config, 2), NN_OK);
+    float w[2] = {2.0f, 2.0f}, g[2] = {0.0f, 0.0f};
+    unsigned char only_first[2] = {1, 0};
+    nn_optimizer_step(optimizer, w, g, only_first);
+    cr_assert(fabsf(w[0] - 2.0f * (1.0f - 0.05f)) < 1e-6f && w[1] == 2.0f, "w = %g %g",
+              (double)w[0], (double)w[1]);
+    nn_optimizer_free(optimizer);
+}
+
+Test(optimizer, rmsprop_plain_momentum_centered)
+{
+    nn_optimizer_config config = nn_optimizer_defaults(NN_OPTIMIZER_RMSPROP);
+    cr_assert(config.learning_rate == 0.001 && config.rho == 0.9 && config.momentum == 0.0 &&
+              config.epsilon == 1e-7 && !config.centered);
+    check_against_reference("rmsprop", config, 300, 5, NULL);
+    config.centered = true;
+    check_against_reference("rmsprop centered", config, 300, 5, NULL);
+    check_schedule("rmsprop centered, shrinking gradients", config, 300, 5, NULL, 0.1f);
+    config.momentum = 0.9;
+    check_against_reference("rmsprop centered momentum 0.9", config, 300, 5, NULL);
+    config.centered = false;
+    check_against_reference("rmsprop momentum 0.9", config, 300, 5, NULL);
+
+    /* Keras' docstring example: lr 0.1, loss var²/2 from 10 → 9.683772 after one step. */
+    nn_optimizer_config example = nn_optimizer_defaults(NN_OPTIMIZER_RMSPROP);
+    example.learning_rate = 0.1;
+    nn_optimizer *optimizer;
+    cr_assert_eq(nn_optimizer_create(&optimizer, &example, 1), NN_OK);
+    float w = 10.0f, g = 10.0f;
+    nn_optimizer_step(optimizer, &w, &g, NULL);
+    cr_assert(fabsf(w - 9.683772f) < 1e-5f, "w = %.7f", (double)w);
+    nn_optimizer_free(optimizer);
+}
+
+Test(optimizer, adagrad)
+{
+    nn_optimizer_config config = nn_optimizer_defaults(NN_OPTIMIZER_ADAGRAD);
+    cr_assert(config.learning_rate == 0.001 && config.initial_accumulator_value == 0.1 &&
+              config.epsilon == 1e-7);
+    check_against_reference("adagrad", config, 300, 5, NULL);
+    config.learning_rate = 0.1;
+    config.initial_accumulator_value = 0.5;
+    check_against_reference("adagrad lr 0.1 accumulator 0.5", config, 300, 5, NULL);
+    nn_optimizer *optimizer;
+    cr_assert_eq(nn_optimizer_create(&optimizer, &config, 3), NN_OK);
+    cr_assert_eq(optimizer->slots[0][2], 0.5f);
+    cr_assert_str_eq(nn_optimizer_slot_name(optimizer, 0), "accumulator");
+    nn_optimizer_free(optimizer);
+}
+
+Test(optimizer, gradient_clipping)
+{
+    nn_optimizer_config config = nn_optimizer_defaults(NN_OPTIMIZER_SGD);
+    config.clipnorm = 1.0; /* the random gradients have norm ~20 */
+    check_against_reference("sgd clipnorm 1", config, 300, 3, NULL);
+    config.clipnorm = 1e6; /* no effect */
+    check_against_reference("sgd clipnorm 1e6", config, 300, 3, NULL);
+    config = nn_optimizer_defaults(NN_OPTIMIZER_ADAM);
+    config.clipvalue = 0.5;
+    check_against_reference("adam clipvalue 0.5", config, 300, 3, NULL);
+}
+
+Test(optimizer, large_buffers_take_the_parallel_path_identically)
+{
+    nn_optimizer_config config = nn_optimizer_defaults(NN_OPTIMIZER_ADAM);
+    check_against_reference("adam, 100000 weights (OpenMP)", config, 100000, 3, NULL);
+    /* The same numbers with one thread and with several. */
+    enum { N = 70000 };
+    float *a = malloc(N * sizeof *a), *b = malloc(N * sizeof *b), *g = malloc(N * sizeof *g);
+    ts_fill_uniform(a, N, 3, -1.0f, 1.0f);
+    memcpy(b, a, N * sizeof *a);
+    ts_fill_uniform(g, N, 4, -1.0f, 1.0f);
+    config = nn_optimizer_defaults(NN_OPTIMIZER_RMSPROP);
+    config.centered = true;
+    config.clipnorm = 10.0;
+    nn_optimizer *one, *many;
+    cr_assert_eq(nn_optimizer_create(&one, &config, N), NN_OK);
+    cr_assert_eq(nn_optimizer_create(&many, &config, N), NN_OK);
+    int threads = omp_get_max_threads();
+    omp_set_num_threads(1);
+    nn_optimizer_step(one, a, g, NULL);
+    omp_set_num_threads(threads > 1 ? threads : 2);
+    nn_optimizer_step(many, b, g, NULL);
+    omp_set_num_threads(threads);
+    cr_assert(memcmp(a, b, N * sizeof *a) == 0, "results depend on the thread count");
+    nn_optimizer_free(one);
+    nn_optimizer_free(many);
+    free(a);
+    free(b);
+    free(g);
+}
+
+Test(optimizer, adam_converges_on_a_quadratic)
+{
+    /* loss = Σ c_i (w_i - t_i)², gradient 2 c_i (w_i - t_i). */
+    enum { N = 16 };
+    float w[N], target[N], curvature[N], g[N];
+    ts_fill_uniform(w, N, 7, -3.0f, 3.0f);
+    ts_fill_uniform(target, N, 8, -2.0f, 2.0f);
+    ts_fill_uniform(curvature, N, 9, 0.5f, 5.0f);
+    nn_optimizer_config config = nn_optimizer_defaults(NN_OPTIMIZER_ADAM);
+    config.learning_rate = 0.05;
+    nn_optimizer *optimizer;
+    cr_assert_eq(nn_optimizer_create(&optimizer, &config, N), NN_OK);
+    for (int step = 0; step < 2000; step++) {
+        for (int i = 0; i < N; i++)
+            g[i] = 2.0f * curvature[i] * (w[i] - target[i]);
+        nn_optimizer_step(optimizer, w, g, NULL);
+    }
+    double worst = 0.0;
+    for (int i = 0; i < N; i++)
+        worst = fmax(worst, fabs((double)w[i] - target[i]));
+    fprintf(stderr, "[optimizer] adam on a quadratic: max |w - w*| = %.3e after 2000 steps\n",
+            worst);
+    cr_assert(worst < 1e-3, "adam did not converge: max |w - w*| = %g", worst);
+    nn_optimizer_free(optimizer);
+}
+
+Test(optimizer, names_are_case_insensitive)
+{
+    static const struct {
+        const char *name;
+        nn_optimizer_kind kind;
+    } cases[] = {
+        {"adam", NN_OPTIMIZER_ADAM},       {"Adam", NN_OPTIMIZER_ADAM},
+        {"SGD", NN_OPTIMIZER_SGD},         {"sgd", NN_OPTIMIZER_SGD},
+        {"AdamW", NN_OPTIMIZER_ADAMW},     {"RMSprop", NN_OPTIMIZER_RMSPROP},
+        {"rmsprop", NN_OPTIMIZER_RMSPROP}, {"Adagrad", NN_OPTIMIZER_ADAGRAD},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        nn_optimizer_kind kind;
+        cr_assert_eq(nn_optimizer_parse(cases[i].name, &kind), NN_OK, "%s", cases[i].name);
+        cr_assert_eq(kind, cases[i].kind, "%s", cases[i].name);
+    }
+    nn_optimizer_kind kind;
+    cr_assert_eq(nn_optimizer_parse("adamax", &kind), NN_ERR_ARGUMENT);
+    cr_assert(strstr(nn_error_message(), "'rmsprop'"), "%s", nn_error_message());
+    cr_assert_str_eq(nn_optimizer_name(NN_OPTIMIZER_ADAGRAD), "adagrad");
+}
+
+Test(optimizer, bad_settings_are_rejected)
+{
+    nn_optimizer *optimizer;
+    nn_optimizer_config config = nn_optimizer_defaults(NN_OPTIMIZER_SGD);
+    config.momentum = 1.5;
+    cr_assert_eq(nn_optimizer_create(&optimizer, &config, 4), NN_ERR_ARGUMENT);
+    cr_assert(strstr(nn_error_message(), "momentum"), "%s", nn_error_message());
+    config = nn_optimizer_defaults(NN_OPTIMIZER_ADAM);
+    config.learning_rate = -0.1;
+    cr_assert_eq(nn_optimizer_create(&optimizer, &config, 4), NN_ERR_ARGUMENT);
+    config = nn_optimizer_defaults(NN_OPTIMIZER_ADAM);
+    config.beta_1 = 1.0;
+    cr_assert_eq(nn_optimizer_create(&optimizer, &config, 4), NN_ERR_ARGUMENT);
+    config = nn_optimizer_defaults(NN_OPTIMIZER_ADAM);
+    config.clipnorm = 1.0;
+    config.clipvalue = 1.0;
+    cr_assert_eq(nn_optimizer_create(&optimizer, &config, 4), NN_ERR_ARGUMENT);
+    cr_assert(strstr(nn_error_message(), "only one"), "%s", nn_error_message());
+    config = nn_optimizer_defaults(NN_OPTIMIZER_RMSPROP);
+    config.rho = NAN;
+    cr_assert_eq(nn_optimizer_create(&optimizer, &config, 4), NN_ERR_ARGUMENT);
+    /* An empty model is fine. */
+    config = nn_optimizer_defaults(NN_OPTIMIZER_ADAM);
+    cr_assert_eq(nn_optimizer_create(&optimizer, &config, 0), NN_OK);
+    nn_optimizer_step(optimizer, NULL, NULL, NULL);
+    nn_optimizer_free(optimizer);
+}
