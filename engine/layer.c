@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "layers/arg_check.h"
 #include "layers/layers.h"
 #include "random.h"
 
@@ -84,10 +85,19 @@ nn_status nn_layer_create(nn_layer **out, const nn_layer_class *cls)
     return NN_OK;
 }
 
-nn_status nn_layer_finish(nn_layer *layer)
+/* Range checks of every spec, then the kind's own cross-checks. Run at creation and
+ * again at build, since C callers may set arguments without going through a parser. */
+static nn_status validate_arguments(nn_layer *layer)
 {
+    NN_TRY(nn_layer_check_arg_ranges(layer));
     if (layer->cls->validate)
         NN_TRY(layer->cls->validate(layer));
+    return NN_OK;
+}
+
+nn_status nn_layer_finish(nn_layer *layer)
+{
+    NN_TRY(validate_arguments(layer));
     layer->seed = nn_random_global_seed();
     layer->stream = nn_random_next_stream();
     return NN_OK;
@@ -243,6 +253,7 @@ nn_status nn_layer_build(nn_layer *layer, const nn_shape *input)
     if (batched.ndim > 0)
         batched.dims[0] = -1;
     nn_shape output = {0};
+    NN_TRY(validate_arguments(layer));
     layer->param_count = 0;
     layer->explanation[0] = '\0';
     nn_status status = layer->cls->build(layer, &batched, &output);

@@ -7,21 +7,23 @@
 static nn_status out_of_range(const nn_layer *layer, const nn_arg_spec *spec,
                               const char *value)
 {
-    return nn_error(NN_ERR_ARGUMENT,
-                    "%s \"%s\": argument %s=%s is out of range; %s must be between %.15g "
-                    "and %.15g%s",
-                    layer->cls->name, layer->name, spec->name, value,
-                    spec->kind == NN_ARG_PAIR || spec->kind == NN_ARG_OPTIONAL_PAIR
-                        ? "each entry"
-                        : "it",
-                    spec->min, spec->max, spec->exclusive_max ? " (exclusive)" : "");
+    const char *subject =
+        spec->kind == NN_ARG_PAIR || spec->kind == NN_ARG_OPTIONAL_PAIR ? "each entry" : "it";
+    /* Open-ended ranges read better as a bound than as an interval with a huge end. */
+    if (spec->max >= 1e9)
+        return nn_error(NN_ERR_ARGUMENT, "%s \"%s\": %s=%s is out of range; %s must be >= %.15g",
+                        layer->cls->name, layer->name, spec->name, value, subject, spec->min);
+    return nn_error(NN_ERR_ARGUMENT, "%s \"%s\": %s=%s is out of range; %s must be in [%.15g, %.15g%s",
+                    layer->cls->name, layer->name, spec->name, value, subject, spec->min,
+                    spec->max, spec->exclusive_max ? ")" : "]");
 }
 
 static bool outside(const nn_arg_spec *spec, double value)
 {
-    if (value < spec->min)
+    /* Written so that NaN is outside every range. */
+    if (!(value >= spec->min))
         return true;
-    return spec->exclusive_max ? value >= spec->max : value > spec->max;
+    return spec->exclusive_max ? !(value < spec->max) : !(value <= spec->max);
 }
 
 nn_status nn_layer_check_arg_ranges(const nn_layer *layer)

@@ -96,7 +96,6 @@ static void conv2d_set_defaults(nn_layer *layer)
 static nn_status conv2d_validate(nn_layer *layer)
 {
     conv2d_layer *conv = (conv2d_layer *)layer;
-    NN_TRY(nn_layer_check_arg_ranges(layer));
     if (conv->filters % conv->groups != 0)
         return nn_error(NN_ERR_ARGUMENT,
                         "Conv2D \"%s\": the number of filters must be evenly divisible by "
@@ -137,7 +136,6 @@ static nn_status conv2d_build(nn_layer *layer, const nn_shape *input, nn_shape *
 {
     conv2d_layer *conv = (conv2d_layer *)layer;
     char received[128];
-    NN_TRY(conv2d_validate(layer));
     nn_shape_format(input, received, sizeof received);
     if (input->ndim != 4)
         return nn_error(NN_ERR_SHAPE,

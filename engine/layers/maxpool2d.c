@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "arg_check.h"
 #include "layers.h"
 #include "layout.h"
 
@@ -58,7 +57,6 @@ static void maxpool2d_set_defaults(nn_layer *layer)
     pool->data_format = NN_CHANNELS_LAST;
 }
 
-static nn_status maxpool2d_validate(nn_layer *layer) { return nn_layer_check_arg_ranges(layer); }
 
 /* Strides as used: None stands for pool_size. */
 static void effective_strides(const maxpool2d_layer *pool, int strides[2])
@@ -72,7 +70,6 @@ static nn_status maxpool2d_build(nn_layer *layer, const nn_shape *input, nn_shap
 {
     maxpool2d_layer *pool = (maxpool2d_layer *)layer;
     char received[128];
-    NN_TRY(maxpool2d_validate(layer));
     nn_shape_format(input, received, sizeof received);
     if (input->ndim != 4)
         return nn_error(NN_ERR_SHAPE,
@@ -277,7 +274,6 @@ const nn_layer_class nn_maxpool2d_class = {
     .arg_count = (int)(sizeof maxpool2d_args / sizeof maxpool2d_args[0]),
     .positional_count = 4,
     .set_defaults = maxpool2d_set_defaults,
-    .validate = maxpool2d_validate,
     .build = maxpool2d_build,
     .scratch_floats = maxpool2d_scratch_floats,
     .reserve = maxpool2d_reserve,
