@@ -280,6 +280,74 @@ nn_status nn_layer_build(nn_layer *layer, const nn_shape *input)
     return NN_OK;
 }
 
+/* Checks that tensor has the layer's shape `expected` (batch axis -1) with `batch` rows,
+ * and is float32. */
+static nn_status check_tensor(const nn_layer *layer, const char *what, const nn_tensor *tensor,
+                              const nn_shape *expected, int64_t batch)
+{
+    char want[128], got[128];
+    nn_shape shape = *expected;
+    if (shape.ndim > 0)
+        shape.dims[0] = batch;
+    if (tensor->dtype != NN_DTYPE_F32)
+        return nn_error(NN_ERR_ARGUMENT, "layer \"%s\": %s must be float32, got %s", layer->name,
+                        what, nn_dtype_name(tensor->dtype));
+    if (!nn_shape_equal(&tensor->shape, &shape))
+        return nn_error(NN_ERR_SHAPE, "layer \"%s\": %s has shape %s, expected %s", layer->name,
+                        what, nn_shape_format(&tensor->shape, got, sizeof got),
+                        nn_shape_format(&shape, want, sizeof want));
+    return NN_OK;
+}
+
+static nn_status check_run(const nn_layer *layer, const nn_exec *exec, const nn_tensor *input,
+                           const nn_tensor *output, int64_t *batch)
+{
+    if (!layer->built)
+        return nn_error(NN_ERR_STATE, "layer \"%s\" is not built yet", layer->name);
+    if (input->shape.ndim < 1 || input->shape.dims[0] < 1)
+        return nn_error(NN_ERR_SHAPE, "layer \"%s\": the input has no batch axis", layer->name);
+    *batch = input->shape.dims[0];
+    NN_TRY(check_tensor(layer, "the input", input, &layer->input_shape, *batch));
+    NN_TRY(check_tensor(layer, "the output", output, &layer->output_shape, *batch));
+    size_t needed = layer->cls->scratch_floats ? layer->cls->scratch_floats(layer, *batch) : 0;
+    if (exec->scratch_floats < needed || (needed > 0 && !exec->scratch))
+        return nn_error(NN_ERR_ARGUMENT, "layer \"%s\": needs %zu floats of scratch for a batch "
+                        "of %lld, got %zu", layer->name, needed, (long long)*batch,
+                        exec->scratch_floats);
+    if (nn_activation_backward_needs_input(layer->activation.kind) &&
+        layer->preactivation_capacity <
+            (size_t)*batch * (size_t)nn_shape_inner(&layer->output_shape, 1))
+        return nn_error(NN_ERR_STATE, "layer \"%s\": call nn_layer_reserve for a batch of %lld "
+                        "first", layer->name, (long long)*batch);
+    return NN_OK;
+}
+
+nn_status nn_layer_forward(nn_layer *layer, nn_exec *exec, const nn_tensor *input,
+                           nn_tensor *output)
+{
+    int64_t batch = 0;
+    NN_TRY(check_run(layer, exec, input, output, &batch));
+    return layer->cls->forward(layer, exec, input, output);
+}
+
+nn_status nn_layer_backward(nn_layer *layer, nn_exec *exec, const nn_tensor *input,
+                            const nn_tensor *output, const nn_tensor *doutput,
+                            nn_tensor *dinput)
+{
+    int64_t batch = 0;
+    NN_TRY(check_run(layer, exec, input, output, &batch));
+    NN_TRY(check_tensor(layer, "the output gradient", doutput, &layer->output_shape, batch));
+    if (dinput)
+        NN_TRY(check_tensor(layer, "the input gradient", dinput, &layer->input_shape, batch));
+    for (int i = 0; i < layer->param_count; i++) {
+        const nn_param *param = &layer->params[i];
+        if (param->trainable && (!param->grad || !nn_shape_equal(&param->grad->shape, &param->shape)))
+            return nn_error(NN_ERR_SHAPE, "layer \"%s\": the gradient of %s is missing or "
+                            "misshapen", layer->name, param->name);
+    }
+    return layer->cls->backward(layer, exec, input, output, doutput, dinput);
+}
+
 nn_status nn_layer_call(nn_layer *layer, const nn_tensor *input, bool training,
                         nn_tensor **out)
 {

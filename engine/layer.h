@@ -190,6 +190,17 @@ void nn_layer_activate_backward(nn_layer *layer, nn_exec *exec, float *dz, const
 void nn_layer_activity_penalty(nn_layer *layer, nn_exec *exec, const float *out,
                                float *dout, size_t n, int64_t batch);
 
+/* forward and backward with every shape checked: the public entry points for C callers
+ * that drive layers themselves. input must match the shape the layer was built for (any
+ * batch), output (and doutput, dinput) the shapes it implies; exec->scratch must hold
+ * the layer's scratch_floats for that batch, and nn_layer_reserve must have run for at
+ * least that batch. Mismatches are NN_ERR_SHAPE errors naming the layer and shapes. */
+nn_status nn_layer_forward(nn_layer *layer, nn_exec *exec, const nn_tensor *input,
+                           nn_tensor *output);
+nn_status nn_layer_backward(nn_layer *layer, nn_exec *exec, const nn_tensor *input,
+                            const nn_tensor *output, const nn_tensor *doutput,
+                            nn_tensor *dinput);
+
 /* Runs the layer once on a whole tensor, outside any model: `layer(x)` in Lua. Builds
  * it on first use. *out is a new tensor. */
 nn_status nn_layer_call(nn_layer *layer, const nn_tensor *input, bool training,

@@ -95,7 +95,7 @@ static inline nn_status harness_forward(harness_run *run, nn_layer *layer,
                           .scratch = run->scratch,
                           .scratch_floats = floats,
                           .logits = logits};
-    return layer->cls->forward(layer, &run->exec, input, run->output);
+    return nn_layer_forward(layer, &run->exec, input, run->output);
 }
 
 /* Backward after harness_forward in training; dinput may be NULL (first layer). */
@@ -104,7 +104,7 @@ static inline nn_status harness_backward(harness_run *run, nn_layer *layer,
                                          nn_tensor *dinput, bool doutput_is_preactivation)
 {
     run->exec.doutput_is_preactivation = doutput_is_preactivation;
-    return layer->cls->backward(layer, &run->exec, input, run->output, doutput, dinput);
+    return nn_layer_backward(layer, &run->exec, input, run->output, doutput, dinput);
 }
 
 static inline void harness_run_free(harness_run *run)
