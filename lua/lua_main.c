@@ -100,6 +100,12 @@ static volatile sig_atomic_t stop_flag;
 
 volatile sig_atomic_t *nn_lua_stop_flag(void) { return &stop_flag; }
 
+static bool interactive_host;
+
+void nn_lua_set_interactive(bool interactive) { interactive_host = interactive; }
+
+bool nn_lua_interactive(void) { return interactive_host; }
+
 /* ---- environment ---- */
 
 static int l_list_physical_devices(lua_State *L)

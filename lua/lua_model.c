@@ -505,20 +505,23 @@ static int model_fit(lua_State *L)
     nn_lua_guard_interrupts(&guard);
     nn_status status = nn_model_fit(model, x, y, &options, &engine, &history);
     nn_lua_release_interrupts(&guard);
-    if (status == NN_ERR_STOPPED && progress.error_ref == LUA_NOREF) {
+    bool user_stop = status == NN_ERR_STOPPED && progress.error_ref == LUA_NOREF;
+    if (status != NN_OK && !user_stop) {
+        nn_history_free(&history);
+        nn_lua_progress_finish(L, &progress, status, function);
+    }
+    if (user_stop && *nn_lua_stop_flag() == NN_LUA_STOP_INTERRUPT && !nn_lua_interactive()) {
+        /* Ctrl-C in a script ends the script; the message says where training was. */
+        nn_history_free(&history);
+        nn_lua_error(L, "%s: interrupted: %s", function, nn_error_message());
+    }
+    if (user_stop) {
         nn_text line;
         nn_text_init(&line);
         nn_text_printf(&line, "%s%s; the model keeps its weights and the history so far.\n",
                        progress.terminal ? "\n" : "", nn_error_message());
         nn_lua_progress_write(&progress, &line);
         nn_text_free(&line);
-    }
-    if (status != NN_OK) {
-        bool keep = status == NN_ERR_STOPPED && progress.error_ref == LUA_NOREF;
-        if (!keep) {
-            nn_history_free(&history);
-            nn_lua_progress_finish(L, &progress, status, function);
-        }
     }
     push_history(L, &history, verbose, options.epochs, progress.steps);
     nn_history_free(&history);

@@ -200,7 +200,7 @@ static nn_status on_train_end(void *user, const nn_logs *logs)
 static void on_interrupt(int signal_number)
 {
     (void)signal_number;
-    *nn_lua_stop_flag() = 1;
+    *nn_lua_stop_flag() = NN_LUA_STOP_INTERRUPT;
 }
 
 
@@ -211,7 +211,7 @@ void nn_lua_guard_interrupts(nn_lua_interrupt_guard *guard)
     memset(&action, 0, sizeof action);
     action.sa_handler = on_interrupt;
     sigemptyset(&action.sa_mask);
-    *nn_lua_stop_flag() = 0;
+    *nn_lua_stop_flag() = NN_LUA_STOP_NONE;
     sigaction(SIGINT, &action, &guard->previous);
 }
 

@@ -46,8 +46,15 @@ bool nn_lua_output_is_terminal(void);
  * layer is called directly. */
 bool nn_lua_learning_phase(void);
 
-/* The flag that SIGINT (or the live view's q) sets to stop a loop at the next batch. */
+/* The flag that stops a loop at the next batch: NN_LUA_STOP_KEY when the user asked the
+ * live view to stop (the script goes on with the model as trained so far),
+ * NN_LUA_STOP_INTERRUPT for Ctrl-C (a script ends; the shell returns to its prompt). */
+enum { NN_LUA_STOP_NONE = 0, NN_LUA_STOP_KEY = 1, NN_LUA_STOP_INTERRUPT = 2 };
 volatile sig_atomic_t *nn_lua_stop_flag(void);
+/* Whether an interactive shell hosts the module (set by the REPL). Ctrl-C during fit
+ * then returns the history so far instead of ending the script. */
+void nn_lua_set_interactive(bool interactive);
+bool nn_lua_interactive(void);
 
 /* ---- tensors ---- */
 
