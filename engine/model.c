@@ -767,10 +767,11 @@ nn_status nn_model_fit(nn_model *model, const nn_tensor *x, const nn_tensor *y,
     nn_status status = NN_OK;
     nn_logs logs = {0};
     model->stop_training = false;
+    model->initial_epoch = options->initial_epoch;
     if (progress && progress->train_begin)
         status = progress->train_begin(progress->user, options->epochs, steps, train_count);
 
-    for (int epoch = options->initial_epoch; status == NN_OK && epoch < options->epochs; epoch++) {
+    for (int epoch = model->initial_epoch; status == NN_OK && epoch < options->epochs; epoch++) {
         if (progress && progress->epoch_begin && (status = progress->epoch_begin(progress->user, epoch)) != NN_OK)
             break;
         for (int64_t i = 0; i < train_count; i++)

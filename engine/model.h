@@ -103,6 +103,8 @@ typedef struct nn_model {
     const nn_backend *backend;
     uint64_t step;            /* batches trained so far: dropout's counter */
     bool stop_training;       /* a callback asked to stop after this epoch */
+    int initial_epoch;        /* where fit starts: the option, which train_begin may move
+                                 forward (BackupAndRestore resumes a killed run this way) */
 } nn_model;
 
 nn_status nn_model_create(nn_model **out, const char *name);
