@@ -1,0 +1,853 @@
+/* Layer configurations (through the argument specs), optimizer and loss settings, to and
+ * from JSON, with every value range-checked on the way in. */
+#include "json_config.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../random.h"
+
+/* JSON numbers are doubles: integers up to 2^53 are exact. */
+#define MAX_EXACT_INTEGER 9007199254740992.0
+
+/* Classes have at most this many arguments (Conv2D has 19). */
+enum { MAX_ARGS = 64 };
+
+/* Far more JSON values than any nnsh file holds; see nn_json_parse_text. */
+enum { MAX_JSON_VALUES = 1 << 20 };
+
+/* ---- building ---- */
+
+/* Adds item to object (key) or array (key NULL), taking ownership; false if anything
+ * failed, including item itself being NULL from a failed allocation. */
+static bool put(cJSON *parent, const char *key, cJSON *item)
+{
+    if (!parent || !item) {
+        cJSON_Delete(item);
+        return false;
+    }
+    bool added = key ? cJSON_AddItemToObject(parent, key, item) : cJSON_AddItemToArray(parent, item);
+    if (!added)
+        cJSON_Delete(item);
+    return added;
+}
+
+/* The shortest decimal that reads back as the same float, as a double. */
+static double shortest_float(float value)
+{
+    char text[32];
+    for (int digits = 1; digits <= 9; digits++) {
+        snprintf(text, sizeof text, "%.*g", digits, (double)value);
+        if (strtof(text, NULL) == value)
+            return strtod(text, NULL);
+    }
+    return (double)value;
+}
+
+static cJSON *float_number(float value) { return cJSON_CreateNumber(shortest_float(value)); }
+
+cJSON *nn_json_uint64(uint64_t value)
+{
+    if (value <= (UINT64_C(1) << 53))
+        return cJSON_CreateNumber((double)value);
+    char text[24];
+    snprintf(text, sizeof text, "%llu", (unsigned long long)value);
+    return cJSON_CreateString(text);
+}
+
+cJSON *nn_json_shape(const nn_shape *shape)
+{
+    cJSON *list = cJSON_CreateArray();
+    for (int i = 0; list && i < shape->ndim; i++) {
+        cJSON *entry = shape->dims[i] < 0 ? cJSON_CreateNull()
+                                          : cJSON_CreateNumber((double)shape->dims[i]);
+        if (!put(list, NULL, entry)) {
+            cJSON_Delete(list);
+            return NULL;
+        }
+    }
+    return list;
+}
+
+static cJSON *pair(const int *values)
+{
+    cJSON *list = cJSON_CreateArray();
+    if (!put(list, NULL, cJSON_CreateNumber(values[0])) ||
+        !put(list, NULL, cJSON_CreateNumber(values[1]))) {
+        cJSON_Delete(list);
+        return NULL;
+    }
+    return list;
+}
+
+/* Axis bit set -> [0, 2, ...] */
+static cJSON *axis_list(unsigned axes)
+{
+    cJSON *list = cJSON_CreateArray();
+    for (int axis = 0; list && axis < NN_MAX_DIMS; axis++) {
+        if ((axes & (1u << axis)) && !put(list, NULL, cJSON_CreateNumber(axis))) {
+            cJSON_Delete(list);
+            return NULL;
+        }
+    }
+    return list;
+}
+
+static cJSON *activation_write(const nn_activation *activation)
+{
+    const char *name = nn_activation_name(activation->kind);
+    if (activation->alpha == nn_activation_default(activation->kind).alpha)
+        return cJSON_CreateString(name);
+    cJSON *object = cJSON_CreateObject();
+    if (!put(object, "name", cJSON_CreateString(name)) ||
+        !put(object, "alpha", float_number(activation->alpha))) {
+        cJSON_Delete(object);
+        return NULL;
+    }
+    return object;
+}
+
+/* The parameter names an initializer kind takes, for a and b (NULL: none). */
+static void initializer_fields(nn_initializer_kind kind, const char **a, const char **b)
+{
+    *a = *b = NULL;
+    switch (kind) {
+    case NN_INITIALIZER_CONSTANT: *a = "value"; break;
+    case NN_INITIALIZER_RANDOM_UNIFORM: *a = "minval", *b = "maxval"; break;
+    case NN_INITIALIZER_RANDOM_NORMAL:
+    case NN_INITIALIZER_TRUNCATED_NORMAL: *a = "mean", *b = "stddev"; break;
+    default: break;
+    }
+}
+
+static cJSON *initializer_write(const nn_initializer *initializer)
+{
+    const char *a, *b;
+    initializer_fields(initializer->kind, &a, &b);
+    cJSON *object = cJSON_CreateObject();
+    bool ok = put(object, "name", cJSON_CreateString(nn_initializer_name(initializer->kind)));
+    if (ok && a)
+        ok = put(object, a, cJSON_CreateNumber(initializer->a));
+    if (ok && b)
+        ok = put(object, b, cJSON_CreateNumber(initializer->b));
+    if (ok && initializer->has_seed)
+        ok = put(object, "seed", nn_json_uint64(initializer->seed));
+    if (!ok) {
+        cJSON_Delete(object);
+        return NULL;
+    }
+    return object;
+}
+
+static cJSON *regularizer_write(const nn_regularizer *regularizer)
+{
+    if (!nn_regularizer_active(regularizer))
+        return cJSON_CreateNull();
+    cJSON *object = cJSON_CreateObject();
+    if (!put(object, "l1", float_number(regularizer->l1)) ||
+        !put(object, "l2", float_number(regularizer->l2))) {
+        cJSON_Delete(object);
+        return NULL;
+    }
+    return object;
+}
+
+static cJSON *constraint_write(const nn_constraint *constraint)
+{
+    if (constraint->kind == NN_CONSTRAINT_NONE)
+        return cJSON_CreateNull();
+    cJSON *object = cJSON_CreateObject();
+    bool ok = put(object, "name", cJSON_CreateString(nn_constraint_name(constraint->kind)));
+    bool with_axis = constraint->kind != NN_CONSTRAINT_NON_NEG;
+    if (ok && constraint->kind == NN_CONSTRAINT_MIN_MAX_NORM)
+        ok = put(object, "min_value", float_number(constraint->min_value));
+    if (ok && (constraint->kind == NN_CONSTRAINT_MAX_NORM ||
+               constraint->kind == NN_CONSTRAINT_MIN_MAX_NORM))
+        ok = put(object, "max_value", float_number(constraint->max_value));
+    if (ok && constraint->kind == NN_CONSTRAINT_MIN_MAX_NORM)
+        ok = put(object, "rate", float_number(constraint->rate));
+    if (ok && with_axis)
+        ok = put(object, "axis", axis_list(constraint->axes));
+    if (!ok) {
+        cJSON_Delete(object);
+        return NULL;
+    }
+    return object;
+}
+
+static int choice_count(const char *const *choices)
+{
+    int count = 0;
+    while (choices && choices[count])
+        count++;
+    return count;
+}
+
+static cJSON *arg_write(const nn_layer *layer, const nn_arg_spec *spec)
+{
+    const void *value = (const char *)layer + spec->offset;
+    switch (spec->kind) {
+    case NN_ARG_INT:
+    case NN_ARG_AXIS: return cJSON_CreateNumber(*(const int *)value);
+    case NN_ARG_OPTIONAL_INT: {
+        const nn_optional_int *optional = value;
+        return optional->present ? cJSON_CreateNumber((double)optional->value) : cJSON_CreateNull();
+    }
+    case NN_ARG_FLOAT: return float_number(*(const float *)value);
+    case NN_ARG_BOOL: return cJSON_CreateBool(*(const bool *)value);
+    case NN_ARG_CHOICE: {
+        int index = *(const int *)value;
+        if (index < 0 || index >= choice_count(spec->choices))
+            return NULL;
+        return cJSON_CreateString(spec->choices[index]);
+    }
+    case NN_ARG_PAIR: return pair(value);
+    case NN_ARG_OPTIONAL_PAIR: {
+        const int *values = value;
+        return values[0] == 0 && values[1] == 0 ? cJSON_CreateNull() : pair(values);
+    }
+    case NN_ARG_SHAPE: {
+        const nn_shape *shape = value;
+        return shape->ndim == 0 ? cJSON_CreateNull() : nn_json_shape(shape);
+    }
+    case NN_ARG_ACTIVATION: return activation_write(value);
+    case NN_ARG_INITIALIZER: return initializer_write(value);
+    case NN_ARG_REGULARIZER: return regularizer_write(value);
+    case NN_ARG_CONSTRAINT: return constraint_write(value);
+    case NN_ARG_STRING: return cJSON_CreateString(value);
+    }
+    return NULL;
+}
+
+cJSON *nn_json_layer_write(const nn_layer *layer)
+{
+    const nn_layer_class *cls = layer->cls;
+    cJSON *entry = cJSON_CreateObject();
+    cJSON *config = cJSON_CreateObject();
+    cJSON *random = cJSON_CreateObject();
+    bool ok = put(entry, "class_name", cJSON_CreateString(cls->name));
+    for (int i = 0; ok && i < cls->arg_count; i++)
+        ok = put(config, cls->args[i].name, arg_write(layer, &cls->args[i]));
+    ok = ok && put(config, "trainable", cJSON_CreateBool(layer->trainable));
+    ok = put(entry, "config", config) && ok;
+    ok = ok && put(random, "seed", nn_json_uint64(layer->seed)) &&
+         put(random, "stream", nn_json_uint64(layer->stream));
+    ok = put(entry, "random", random) && ok;
+    if (!ok) {
+        cJSON_Delete(entry);
+        nn_error(NN_ERR_MEMORY, "out of memory describing layer \"%s\"", layer->name);
+        return NULL;
+    }
+    return entry;
+}
+
+/* ---- reading helpers ---- */
+
+const char *nn_json_type_name(const cJSON *item)
+{
+    if (!item)
+        return "nothing";
+    if (cJSON_IsNull(item))
+        return "null";
+    if (cJSON_IsBool(item))
+        return "a boolean";
+    if (cJSON_IsNumber(item))
+        return "a number";
+    if (cJSON_IsString(item))
+        return "a string";
+    if (cJSON_IsArray(item))
+        return "a list";
+    if (cJSON_IsObject(item))
+        return "an object";
+    return "an unknown value";
+}
+
+nn_status nn_json_fields(const cJSON *object, const char *const *names, int count,
+                         const cJSON **items, const char *where, const char *what)
+{
+    for (int i = 0; i < count; i++)
+        items[i] = NULL;
+    if (!cJSON_IsObject(object))
+        return nn_error(NN_ERR_FORMAT, "%s: %s must be an object, got %s", where, what,
+                        nn_json_type_name(object));
+    for (const cJSON *member = object->child; member; member = member->next) {
+        int found = -1;
+        for (int i = 0; i < count && found < 0; i++)
+            if (strcmp(member->string, names[i]) == 0)
+                found = i;
+        if (found < 0) {
+            char list[512];
+            size_t used = 0;
+            list[0] = '\0';
+            for (int i = 0; i < count && used < sizeof list; i++)
+                used += (size_t)snprintf(list + used, sizeof list - used, "%s%s", i ? ", " : "",
+                                         names[i]);
+            return nn_error(NN_ERR_FORMAT, "%s: %s has unknown key '%.60s' (valid: %s)", where,
+                            what, member->string, list);
+        }
+        if (items[found])
+            return nn_error(NN_ERR_FORMAT, "%s: %s has key '%s' twice", where, what,
+                            names[found]);
+        items[found] = member;
+    }
+    return NN_OK;
+}
+
+nn_status nn_json_parse_text(cJSON **out, const char *text, const char *where,
+                             const char *what)
+{
+    *out = NULL;
+    size_t length = strlen(text), values = 1;
+    for (size_t i = 0; i < length; i++)
+        values += text[i] == ',' || text[i] == '[' || text[i] == '{';
+    if (values > MAX_JSON_VALUES)
+        return nn_error(NN_ERR_FORMAT, "%s: %s holds more than %d JSON values; refusing to "
+                        "parse it", where, what, MAX_JSON_VALUES);
+    const char *end = NULL;
+    cJSON *root = cJSON_ParseWithLengthOpts(text, length, &end, 0);
+    if (!root)
+        return nn_error(NN_ERR_FORMAT, "%s: %s is not valid JSON", where, what);
+    for (; end && *end; end++) {
+        if (*end != ' ' && *end != '\t' && *end != '\n' && *end != '\r') {
+            cJSON_Delete(root);
+            return nn_error(NN_ERR_FORMAT, "%s: %s has text after its JSON value", where, what);
+        }
+    }
+    *out = root;
+    return NN_OK;
+}
+
+nn_status nn_json_read_integer(const cJSON *item, int64_t low, int64_t high, int64_t *out,
+                               const char *where, const char *field)
+{
+    double value = cJSON_IsNumber(item) ? item->valuedouble : NAN;
+    if (!(value >= (double)low && value <= (double)high) || value != floor(value))
+        return nn_error(NN_ERR_FORMAT, "%s: %s must be an integer from %lld to %lld, got %s",
+                        where, field, (long long)low, (long long)high,
+                        cJSON_IsNumber(item) ? "a number outside that range" : nn_json_type_name(item));
+    *out = (int64_t)value;
+    return NN_OK;
+}
+
+nn_status nn_json_read_uint64(const cJSON *item, uint64_t *out, const char *where,
+                              const char *field)
+{
+    if (cJSON_IsNumber(item)) {
+        int64_t value = 0;
+        NN_TRY(nn_json_read_integer(item, 0, (int64_t)MAX_EXACT_INTEGER, &value, where, field));
+        *out = (uint64_t)value;
+        return NN_OK;
+    }
+    const char *text = cJSON_IsString(item) ? item->valuestring : NULL;
+    uint64_t value = 0;
+    bool ok = text && text[0] != '\0';
+    for (const char *c = text; ok && *c; c++)
+        ok = *c >= '0' && *c <= '9' && !__builtin_mul_overflow(value, 10u, &value) &&
+             !__builtin_add_overflow(value, (uint64_t)(*c - '0'), &value);
+    if (!ok)
+        return nn_error(NN_ERR_FORMAT, "%s: %s must be a non-negative 64-bit integer (a number "
+                        "or a string of digits), got %s", where, field, nn_json_type_name(item));
+    *out = value;
+    return NN_OK;
+}
+
+nn_status nn_json_read_shape(const cJSON *item, nn_shape *out, const char *where,
+                             const char *field)
+{
+    memset(out, 0, sizeof *out);
+    if (!cJSON_IsArray(item))
+        return nn_error(NN_ERR_FORMAT, "%s: %s must be a list of sizes, got %s", where, field,
+                        nn_json_type_name(item));
+    int ndim = cJSON_GetArraySize(item);
+    if (ndim > NN_MAX_DIMS)
+        return nn_error(NN_ERR_FORMAT, "%s: %s has %d dimensions; at most %d are supported",
+                        where, field, ndim, NN_MAX_DIMS);
+    out->ndim = ndim;
+    int axis = 0;
+    for (const cJSON *entry = item->child; entry; entry = entry->next, axis++) {
+        if (cJSON_IsNull(entry)) {
+            out->dims[axis] = -1;
+            continue;
+        }
+        NN_TRY(nn_json_read_integer(entry, 0, (int64_t)MAX_EXACT_INTEGER, &out->dims[axis],
+                                    where, field));
+    }
+    return NN_OK;
+}
+
+static nn_status read_number(const cJSON *item, double *out, const char *where,
+                             const char *field)
+{
+    if (!cJSON_IsNumber(item) || !isfinite(item->valuedouble))
+        return nn_error(NN_ERR_FORMAT, "%s: %s must be a number, got %s", where, field,
+                        nn_json_type_name(item));
+    *out = item->valuedouble;
+    return NN_OK;
+}
+
+/* A float that is finite once narrowed to float. */
+static nn_status read_float(const cJSON *item, float *out, const char *where,
+                            const char *field)
+{
+    double value = 0.0;
+    NN_TRY(read_number(item, &value, where, field));
+    if (!isfinite((float)value))
+        return nn_error(NN_ERR_FORMAT, "%s: %s = %g does not fit a float", where, field, value);
+    *out = (float)value;
+    return NN_OK;
+}
+
+static nn_status read_bool(const cJSON *item, bool *out, const char *where, const char *field)
+{
+    if (!cJSON_IsBool(item))
+        return nn_error(NN_ERR_FORMAT, "%s: %s must be true or false, got %s", where, field,
+                        nn_json_type_name(item));
+    *out = cJSON_IsTrue(item);
+    return NN_OK;
+}
+
+static nn_status read_string(const cJSON *item, const char **out, const char *where,
+                             const char *field)
+{
+    if (!cJSON_IsString(item))
+        return nn_error(NN_ERR_FORMAT, "%s: %s must be a string, got %s", where, field,
+                        nn_json_type_name(item));
+    *out = item->valuestring;
+    return NN_OK;
+}
+
+/* Prefixes the engine's own message (an unknown activation name, say) with where. */
+static nn_status engine_check(nn_status status, const char *where)
+{
+    if (status == NN_OK)
+        return NN_OK;
+    return nn_error_prefix(NN_ERR_FORMAT, "%s", where);
+}
+
+/* ---- reading layer arguments ---- */
+
+static nn_status read_activation(const cJSON *item, nn_activation *out, const char *where,
+                                 const char *field)
+{
+    if (cJSON_IsNull(item)) {
+        *out = nn_activation_default(NN_ACTIVATION_LINEAR);
+        return NN_OK;
+    }
+    const cJSON *fields[2] = {item, NULL};
+    if (cJSON_IsObject(item)) {
+        static const char *const names[] = {"name", "alpha"};
+        NN_TRY(nn_json_fields(item, names, 2, fields, where, field));
+    }
+    const char *name = NULL;
+    NN_TRY(read_string(fields[0], &name, where, field));
+    NN_TRY(engine_check(nn_activation_parse(name, out), where));
+    if (fields[1])
+        NN_TRY(read_float(fields[1], &out->alpha, where, "activation alpha"));
+    return NN_OK;
+}
+
+static nn_status read_initializer(const cJSON *item, nn_initializer *out, const char *where,
+                                  const char *field)
+{
+    static const char *const names[] = {"name", "value", "minval", "maxval", "mean", "stddev",
+                                        "seed"};
+    const cJSON *fields[7];
+    NN_TRY(nn_json_fields(item, names, 7, fields, where, field));
+    const char *name = NULL;
+    NN_TRY(read_string(fields[0], &name, where, field));
+    NN_TRY(engine_check(nn_initializer_parse(name, out), where));
+    const char *a, *b;
+    initializer_fields(out->kind, &a, &b);
+    for (int i = 1; i <= 5; i++) {
+        if (!fields[i])
+            continue;
+        bool is_a = a && strcmp(names[i], a) == 0, is_b = b && strcmp(names[i], b) == 0;
+        if (!is_a && !is_b)
+            return nn_error(NN_ERR_FORMAT, "%s: %s: initializer '%s' takes no '%s'", where,
+                            field, name, names[i]);
+        NN_TRY(read_number(fields[i], is_a ? &out->a : &out->b, where, names[i]));
+    }
+    if (out->kind == NN_INITIALIZER_RANDOM_NORMAL || out->kind == NN_INITIALIZER_TRUNCATED_NORMAL) {
+        if (out->b < 0)
+            return nn_error(NN_ERR_FORMAT, "%s: %s.stddev must be >= 0, got %g", where, field,
+                            out->b);
+    }
+    if (fields[6]) {
+        NN_TRY(nn_json_read_uint64(fields[6], &out->seed, where, "initializer seed"));
+        out->has_seed = true;
+    }
+    return NN_OK;
+}
+
+static nn_status read_regularizer(const cJSON *item, nn_regularizer *out, const char *where,
+                                  const char *field)
+{
+    memset(out, 0, sizeof *out);
+    if (cJSON_IsNull(item))
+        return NN_OK;
+    static const char *const names[] = {"l1", "l2"};
+    const cJSON *fields[2];
+    NN_TRY(nn_json_fields(item, names, 2, fields, where, field));
+    if (fields[0])
+        NN_TRY(read_float(fields[0], &out->l1, where, "regularizer l1"));
+    if (fields[1])
+        NN_TRY(read_float(fields[1], &out->l2, where, "regularizer l2"));
+    if (out->l1 < 0 || out->l2 < 0)
+        return nn_error(NN_ERR_FORMAT, "%s: %s factors must be >= 0", where, field);
+    return NN_OK;
+}
+
+static nn_status read_constraint(const cJSON *item, nn_constraint *out, const char *where,
+                                 const char *field)
+{
+    if (cJSON_IsNull(item)) {
+        *out = nn_constraint_default(NN_CONSTRAINT_NONE);
+        return NN_OK;
+    }
+    static const char *const names[] = {"name", "min_value", "max_value", "rate", "axis"};
+    const cJSON *fields[5];
+    NN_TRY(nn_json_fields(item, names, 5, fields, where, field));
+    const char *name = NULL;
+    NN_TRY(read_string(fields[0], &name, where, field));
+    NN_TRY(engine_check(nn_constraint_parse(name, out), where));
+    if (fields[1])
+        NN_TRY(read_float(fields[1], &out->min_value, where, "constraint min_value"));
+    if (fields[2])
+        NN_TRY(read_float(fields[2], &out->max_value, where, "constraint max_value"));
+    if (fields[3])
+        NN_TRY(read_float(fields[3], &out->rate, where, "constraint rate"));
+    if (fields[4]) {
+        if (!cJSON_IsArray(fields[4]))
+            return nn_error(NN_ERR_FORMAT, "%s: %s.axis must be a list of axes", where, field);
+        out->axes = 0;
+        for (const cJSON *axis = fields[4]->child; axis; axis = axis->next) {
+            int64_t value = 0;
+            NN_TRY(nn_json_read_integer(axis, 0, NN_MAX_DIMS - 1, &value, where, "constraint axis"));
+            out->axes |= 1u << value;
+        }
+    }
+    return NN_OK;
+}
+
+static nn_status read_ranged_integer(const cJSON *item, const nn_arg_spec *spec, int64_t *out,
+                                     const char *where)
+{
+    double high = spec->exclusive_max ? spec->max - 1 : spec->max;
+    return nn_json_read_integer(item, (int64_t)ceil(spec->min), (int64_t)floor(high), out,
+                                where, spec->name);
+}
+
+static nn_status read_pair(const cJSON *item, const nn_arg_spec *spec, int *out,
+                           const char *where)
+{
+    if (!cJSON_IsArray(item) || cJSON_GetArraySize(item) != 2)
+        return nn_error(NN_ERR_FORMAT, "%s: %s must be a pair [a, b], got %s", where, spec->name,
+                        nn_json_type_name(item));
+    int64_t first = 0, second = 0;
+    NN_TRY(read_ranged_integer(item->child, spec, &first, where));
+    NN_TRY(read_ranged_integer(item->child->next, spec, &second, where));
+    out[0] = (int)first;
+    out[1] = (int)second;
+    return NN_OK;
+}
+
+static nn_status read_arg_shape(const cJSON *item, const nn_arg_spec *spec, nn_shape *out,
+                                const char *where)
+{
+    if (cJSON_IsNull(item)) {
+        memset(out, 0, sizeof *out);
+        return NN_OK;
+    }
+    NN_TRY(nn_json_read_shape(item, out, where, spec->name));
+    if (out->ndim == 0)
+        return nn_error(NN_ERR_FORMAT, "%s: %s must have at least one dimension (or be null)",
+                        where, spec->name);
+    for (int i = 0; i < out->ndim; i++) {
+        int64_t dim = out->dims[i];
+        bool none_allowed = spec->min < 0;
+        if ((dim == -1 && !none_allowed) || (dim != -1 && (dim < 1 || (double)dim > spec->max)))
+            return nn_error(NN_ERR_FORMAT, "%s: %s entry %d must be a size from 1 to %.0f%s, "
+                            "got %lld", where, spec->name, i + 1, spec->max,
+                            none_allowed ? " or null" : "", (long long)dim);
+    }
+    return NN_OK;
+}
+
+static nn_status read_arg(nn_layer *layer, const nn_arg_spec *spec, const cJSON *item,
+                          const char *where)
+{
+    void *target = nn_layer_arg_pointer(layer, spec);
+    int64_t integer = 0;
+    switch (spec->kind) {
+    case NN_ARG_INT:
+    case NN_ARG_AXIS:
+        NN_TRY(read_ranged_integer(item, spec, &integer, where));
+        *(int *)target = (int)integer;
+        return NN_OK;
+    case NN_ARG_OPTIONAL_INT: {
+        nn_optional_int *optional = target;
+        optional->present = !cJSON_IsNull(item);
+        if (optional->present)
+            NN_TRY(read_ranged_integer(item, spec, &optional->value, where));
+        return NN_OK;
+    }
+    case NN_ARG_FLOAT: {
+        double value = 0.0;
+        NN_TRY(read_number(item, &value, where, spec->name));
+        bool above = spec->exclusive_max ? !(value < spec->max) : !(value <= spec->max);
+        if (!(value >= spec->min) || above)
+            return nn_error(NN_ERR_FORMAT, "%s: %s must be in [%g, %g%s, got %g", where,
+                            spec->name, spec->min, spec->max, spec->exclusive_max ? ")" : "]",
+                            value);
+        *(float *)target = (float)value;
+        return NN_OK;
+    }
+    case NN_ARG_BOOL: return read_bool(item, target, where, spec->name);
+    case NN_ARG_CHOICE: {
+        const char *value = NULL;
+        NN_TRY(read_string(item, &value, where, spec->name));
+        for (int i = 0; spec->choices && spec->choices[i]; i++) {
+            if (strcmp(spec->choices[i], value) == 0) {
+                *(int *)target = i;
+                return NN_OK;
+            }
+        }
+        return nn_error(NN_ERR_FORMAT, "%s: %s '%.40s' is not one of its choices", where,
+                        spec->name, value);
+    }
+    case NN_ARG_PAIR: return read_pair(item, spec, target, where);
+    case NN_ARG_OPTIONAL_PAIR:
+        if (cJSON_IsNull(item)) {
+            ((int *)target)[0] = ((int *)target)[1] = 0;
+            return NN_OK;
+        }
+        return read_pair(item, spec, target, where);
+    case NN_ARG_SHAPE: return read_arg_shape(item, spec, target, where);
+    case NN_ARG_ACTIVATION: return read_activation(item, target, where, spec->name);
+    case NN_ARG_INITIALIZER: return read_initializer(item, target, where, spec->name);
+    case NN_ARG_REGULARIZER: return read_regularizer(item, target, where, spec->name);
+    case NN_ARG_CONSTRAINT: return read_constraint(item, target, where, spec->name);
+    case NN_ARG_STRING: {
+        const char *value = NULL;
+        NN_TRY(read_string(item, &value, where, spec->name));
+        size_t length = strlen(value);
+        if (length == 0 || length >= NN_NAME_CAPACITY)
+            return nn_error(NN_ERR_FORMAT, "%s: %s must be 1 to %d characters long", where,
+                            spec->name, NN_NAME_CAPACITY - 1);
+        memcpy(target, value, length + 1);
+        if (strcmp(spec->name, "name") == 0)
+            layer->named_by_user = true; /* a saved name stays what it was */
+        return NN_OK;
+    }
+    }
+    return nn_error(NN_ERR_FORMAT, "%s: argument %s has an unknown kind", where, spec->name);
+}
+
+static nn_status class_from_name(const cJSON *item, const nn_layer_class **out,
+                                 const char *where)
+{
+    const char *name = NULL;
+    NN_TRY(read_string(item, &name, where, "class_name"));
+    *out = nn_layer_class_find(name);
+    if (*out)
+        return NN_OK;
+    char list[256];
+    size_t used = 0;
+    const nn_layer_class *const *classes = nn_layer_classes();
+    for (int i = 0; classes[i] && used < sizeof list; i++)
+        used += (size_t)snprintf(list + used, sizeof list - used, "%s%s", i ? ", " : "",
+                                 classes[i]->name);
+    return nn_error(NN_ERR_FORMAT, "%s: unknown layer class '%.60s' (nnsh knows %s)", where,
+                    name, list);
+}
+
+/* Sets every argument given in config; the rest keep their defaults. */
+static nn_status read_config(nn_layer *layer, const cJSON *config, const char *where)
+{
+    const nn_layer_class *cls = layer->cls;
+    if (!cJSON_IsObject(config))
+        return nn_error(NN_ERR_FORMAT, "%s: config must be an object, got %s", where,
+                        nn_json_type_name(config));
+    if (cls->arg_count > MAX_ARGS)
+        return nn_error(NN_ERR_FORMAT, "%s: class %s has too many arguments", where, cls->name);
+    bool given[MAX_ARGS + 1] = {false};
+    for (const cJSON *member = config->child; member; member = member->next) {
+        int index = -1;
+        for (int i = 0; i < cls->arg_count && index < 0; i++)
+            if (strcmp(cls->args[i].name, member->string) == 0)
+                index = i;
+        if (index < 0 && strcmp(member->string, "trainable") == 0)
+            index = cls->arg_count;
+        if (index < 0) {
+            char list[768];
+            size_t used = 0;
+            list[0] = '\0';
+            for (int i = 0; i < cls->arg_count && used < sizeof list; i++)
+                used += (size_t)snprintf(list + used, sizeof list - used, "%s, ",
+                                         cls->args[i].name);
+            return nn_error(NN_ERR_FORMAT, "%s: unknown argument '%.60s' (valid: %strainable)",
+                            where, member->string, list);
+        }
+        if (given[index])
+            return nn_error(NN_ERR_FORMAT, "%s: argument '%s' is given twice", where,
+                            member->string);
+        given[index] = true;
+        if (index == cls->arg_count)
+            NN_TRY(read_bool(member, &layer->trainable, where, "trainable"));
+        else
+            NN_TRY(read_arg(layer, &cls->args[index], member, where));
+    }
+    for (int i = 0; i < cls->arg_count; i++)
+        if (cls->args[i].required && !given[i])
+            return nn_error(NN_ERR_FORMAT, "%s: required argument '%s' is missing", where,
+                            cls->args[i].name);
+    return NN_OK;
+}
+
+nn_status nn_json_layer_read(nn_layer **out, const cJSON *entry, const char *where)
+{
+    *out = NULL;
+    static const char *const names[] = {"class_name", "config", "random"};
+    const cJSON *fields[3];
+    NN_TRY(nn_json_fields(entry, names, 3, fields, where, "a layer entry"));
+    const nn_layer_class *cls = NULL;
+    NN_TRY(class_from_name(fields[0], &cls, where));
+    char context[256];
+    snprintf(context, sizeof context, "%s (%s)", where, cls->name);
+    if (!fields[1])
+        return nn_error(NN_ERR_FORMAT, "%s: the layer has no config", context);
+    nn_layer *layer;
+    NN_TRY(nn_layer_create(&layer, cls));
+    nn_status status = read_config(layer, fields[1], context);
+    if (status == NN_OK && cls->validate && (status = cls->validate(layer)) != NN_OK)
+        status = nn_error_prefix(NN_ERR_FORMAT, "%s", context);
+    if (status == NN_OK && fields[2]) {
+        static const char *const random_names[] = {"seed", "stream"};
+        const cJSON *random[2];
+        status = nn_json_fields(fields[2], random_names, 2, random, context, "random");
+        if (status == NN_OK && (!random[0] || !random[1]))
+            status = nn_error(NN_ERR_FORMAT, "%s: random needs both seed and stream", context);
+        if (status == NN_OK)
+            status = nn_json_read_uint64(random[0], &layer->seed, context, "random seed");
+        if (status == NN_OK)
+            status = nn_json_read_uint64(random[1], &layer->stream, context, "random stream");
+    } else if (status == NN_OK) {
+        /* A hand-written entry without its stream draws a fresh one, like a new layer. */
+        layer->seed = nn_random_global_seed();
+        layer->stream = nn_random_next_stream();
+    }
+    if (status != NN_OK) {
+        nn_layer_release(layer);
+        return status;
+    }
+    *out = layer;
+    return NN_OK;
+}
+
+/* ---- optimizer and loss ---- */
+
+static const char *const optimizer_fields[] = {
+    "name",         "learning_rate", "momentum", "nesterov", "beta_1",
+    "beta_2",       "epsilon",       "amsgrad",  "weight_decay", "rho",
+    "centered",     "initial_accumulator_value", "clipnorm", "clipvalue",
+};
+enum { OPTIMIZER_FIELD_COUNT = (int)(sizeof optimizer_fields / sizeof optimizer_fields[0]) };
+
+/* The numeric settings in the order of optimizer_fields (NULL where it is a bool). */
+static void optimizer_slots(nn_optimizer_config *config, double *numbers[OPTIMIZER_FIELD_COUNT],
+                            bool *flags[OPTIMIZER_FIELD_COUNT])
+{
+    for (int i = 0; i < OPTIMIZER_FIELD_COUNT; i++)
+        numbers[i] = NULL, flags[i] = NULL;
+    numbers[1] = &config->learning_rate;
+    numbers[2] = &config->momentum;
+    flags[3] = &config->nesterov;
+    numbers[4] = &config->beta_1;
+    numbers[5] = &config->beta_2;
+    numbers[6] = &config->epsilon;
+    flags[7] = &config->amsgrad;
+    numbers[8] = &config->weight_decay;
+    numbers[9] = &config->rho;
+    flags[10] = &config->centered;
+    numbers[11] = &config->initial_accumulator_value;
+    numbers[12] = &config->clipnorm;
+    numbers[13] = &config->clipvalue;
+}
+
+cJSON *nn_json_optimizer_write(const nn_optimizer_config *config)
+{
+    nn_optimizer_config copy = *config;
+    double *numbers[OPTIMIZER_FIELD_COUNT];
+    bool *flags[OPTIMIZER_FIELD_COUNT];
+    optimizer_slots(&copy, numbers, flags);
+    cJSON *object = cJSON_CreateObject();
+    bool ok = put(object, "name", cJSON_CreateString(nn_optimizer_name(config->kind)));
+    for (int i = 1; ok && i < OPTIMIZER_FIELD_COUNT; i++)
+        ok = put(object, optimizer_fields[i], numbers[i] ? cJSON_CreateNumber(*numbers[i])
+                                                         : cJSON_CreateBool(*flags[i]));
+    if (!ok) {
+        cJSON_Delete(object);
+        nn_error(NN_ERR_MEMORY, "out of memory describing the optimizer");
+        return NULL;
+    }
+    return object;
+}
+
+nn_status nn_json_optimizer_read(nn_optimizer_config *out, const cJSON *json, const char *where)
+{
+    const cJSON *fields[OPTIMIZER_FIELD_COUNT];
+    NN_TRY(nn_json_fields(json, optimizer_fields, OPTIMIZER_FIELD_COUNT, fields, where,
+                          "the optimizer"));
+    const char *name = NULL;
+    NN_TRY(read_string(fields[0], &name, where, "optimizer name"));
+    nn_optimizer_kind kind = NN_OPTIMIZER_SGD;
+    NN_TRY(engine_check(nn_optimizer_parse(name, &kind), where));
+    *out = nn_optimizer_defaults(kind);
+    double *numbers[OPTIMIZER_FIELD_COUNT];
+    bool *flags[OPTIMIZER_FIELD_COUNT];
+    optimizer_slots(out, numbers, flags);
+    for (int i = 1; i < OPTIMIZER_FIELD_COUNT; i++) {
+        if (!fields[i])
+            continue;
+        if (flags[i]) {
+            NN_TRY(read_bool(fields[i], flags[i], where, optimizer_fields[i]));
+            continue;
+        }
+        NN_TRY(read_number(fields[i], numbers[i], where, optimizer_fields[i]));
+        if (*numbers[i] < 0)
+            return nn_error(NN_ERR_FORMAT, "%s: optimizer %s must be >= 0, got %g", where,
+                            optimizer_fields[i], *numbers[i]);
+    }
+    if (!(out->learning_rate > 0))
+        return nn_error(NN_ERR_FORMAT, "%s: the learning rate must be positive, got %g", where,
+                        out->learning_rate);
+    return NN_OK;
+}
+
+cJSON *nn_json_loss_write(const nn_loss *loss)
+{
+    cJSON *object = cJSON_CreateObject();
+    if (!put(object, "name", cJSON_CreateString(nn_loss_name(loss->kind))) ||
+        !put(object, "from_logits", cJSON_CreateBool(loss->from_logits))) {
+        cJSON_Delete(object);
+        nn_error(NN_ERR_MEMORY, "out of memory describing the loss");
+        return NULL;
+    }
+    return object;
+}
+
+nn_status nn_json_loss_read(nn_loss *out, const cJSON *json, const char *where)
+{
+    static const char *const names[] = {"name", "from_logits"};
+    const cJSON *fields[2];
+    NN_TRY(nn_json_fields(json, names, 2, fields, where, "the loss"));
+    const char *name = NULL;
+    NN_TRY(read_string(fields[0], &name, where, "loss name"));
+    NN_TRY(engine_check(nn_loss_parse(name, out), where));
+    out->from_logits = false;
+    if (fields[1])
+        NN_TRY(read_bool(fields[1], &out->from_logits, where, "from_logits"));
+    return NN_OK;
+}
