@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "nn_lua.h"
+#include "lua_io.h"
 #include "lua_progress.h"
 #include "text.h"
 
@@ -38,6 +39,13 @@ void nn_lua_push_model_state(lua_State *L, int model_index)
         lua_pushvalue(L, -1);
         lua_setiuservalue(L, model_index, 1);
     }
+}
+
+void nn_lua_push_model(lua_State *L, nn_model *model)
+{
+    nn_model **slot = lua_newuserdatauv(L, sizeof *slot, 1);
+    *slot = model;
+    luaL_setmetatable(L, NN_LUA_MODEL);
 }
 
 static void add_layer(lua_State *L, nn_model *model, int index, const char *function)
@@ -505,6 +513,16 @@ static int model_fit(lua_State *L)
     nn_lua_guard_interrupts(&guard);
     nn_status status = nn_model_fit(model, x, y, &options, &engine, &history);
     nn_lua_release_interrupts(&guard);
+    /* With TerminateOnNaN a non-finite loss ends training like a stop (Keras): the
+     * message, on_train_end and the history; without it, it is an error. */
+    if (status == NN_ERR_NUMERIC && progress.error_ref == LUA_NOREF &&
+        nn_lua_callbacks_terminate_on_nan(L, 7)) {
+        nn_logs last = history.epochs > 0 ? history.rows[history.epochs - 1] : (nn_logs){0};
+        char message[1024];
+        snprintf(message, sizeof message, "%s", nn_error_message());
+        nn_status end_status = engine.train_end(engine.user, &last);
+        status = end_status == NN_OK ? nn_error(NN_ERR_STOPPED, "%s", message) : end_status;
+    }
     bool user_stop = status == NN_ERR_STOPPED && progress.error_ref == LUA_NOREF;
     if (status != NN_OK && !user_stop) {
         nn_history_free(&history);

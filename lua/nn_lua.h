@@ -83,6 +83,8 @@ void nn_lua_open_datasets(lua_State *L);
 void nn_lua_push_layer(lua_State *L, nn_layer *layer);
 nn_layer *nn_lua_check_layer(lua_State *L, int index, const char *function);
 nn_model *nn_lua_check_model(lua_State *L, int index, const char *function);
+/* Pushes a new model userdata that takes over the caller's reference to model. */
+void nn_lua_push_model(lua_State *L, nn_model *model);
 
 /* ---- argument tables ---- */
 
