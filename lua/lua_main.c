@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "lua_io.h"
 #include "nn_lua.h"
 #include "random.h"
 
@@ -200,6 +201,7 @@ int luaopen_nn(lua_State *L)
     nn_lua_open_layers(L);
     nn_lua_open_model(L);
     nn_lua_open_datasets(L);
+    nn_lua_open_io(L);
 
     /* The Lua half of the module: each embedded file gets the table and adds to it. */
     for (const nn_embedded_module *module = nn_embedded_modules; module->name; module++) {

@@ -1,0 +1,301 @@
+/* Model files from Lua (model:save, model:save_weights, model:load_weights,
+ * nn.models.load_model), weights as tensors (model:get_weights, model:set_weights), and
+ * nn.io: the output helper and file hooks that nn.callbacks (callbacks.lua) is built on. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "io/model_file.h"
+#include "lua_io.h"
+
+static const char *check_path(lua_State *L, int index, const char *function)
+{
+    if (lua_type(L, index) != LUA_TSTRING)
+        nn_lua_error(L, "%s: expected a file name as argument %d, got %s", function, index - 1,
+                     nn_lua_typename(L, index));
+    size_t length;
+    const char *path = lua_tolstring(L, index, &length);
+    if (length == 0 || strlen(path) != length)
+        nn_lua_error(L, "%s: the file name is empty or holds a zero byte", function);
+    return path;
+}
+
+static bool path_exists(const char *path)
+{
+    struct stat info;
+    return stat(path, &info) == 0;
+}
+
+static void check_overwrite(lua_State *L, int options, const char *path, const char *function)
+{
+    if (!nn_lua_opt_boolean(L, options, "overwrite", true, function) && path_exists(path))
+        nn_lua_error(L, "%s: '%s' already exists and overwrite=false", function, path);
+}
+
+/* model:save(path, {overwrite=true, include_optimizer=true}) */
+static int model_save(lua_State *L)
+{
+    const char *function = "model:save";
+    nn_model *model = nn_lua_check_model(L, 1, function);
+    const char *path = check_path(L, 2, function);
+    static const char *const names[] = {"overwrite", "include_optimizer", NULL};
+    nn_lua_check_option_names(L, 3, function, names, 0);
+    check_overwrite(L, 3, path, function);
+    bool include_optimizer = nn_lua_opt_boolean(L, 3, "include_optimizer", true, function);
+    nn_lua_check(L, nn_model_save(model, path, include_optimizer), function);
+    return 0;
+}
+
+/* model:save_weights(path, {overwrite=true}) */
+static int model_save_weights(lua_State *L)
+{
+    const char *function = "model:save_weights";
+    nn_model *model = nn_lua_check_model(L, 1, function);
+    const char *path = check_path(L, 2, function);
+    static const char *const names[] = {"overwrite", NULL};
+    nn_lua_check_option_names(L, 3, function, names, 0);
+    check_overwrite(L, 3, path, function);
+    nn_lua_check(L, nn_model_save_weights(model, path), function);
+    return 0;
+}
+
+/* model:load_weights(path) -> model */
+static int model_load_weights(lua_State *L)
+{
+    const char *function = "model:load_weights";
+    nn_model *model = nn_lua_check_model(L, 1, function);
+    const char *path = check_path(L, 2, function);
+    lua_settop(L, 2);
+    nn_lua_check(L, nn_model_load_weights(model, path), function);
+    lua_settop(L, 1);
+    return 1;
+}
+
+/* model:get_weights() -> {tensor, ...}: copies of every weight, layer by layer, in each
+ * layer's order (kernel, bias, ...), as Keras lists them. */
+static int model_get_weights(lua_State *L)
+{
+    const char *function = "model:get_weights";
+    nn_model *model = nn_lua_check_model(L, 1, function);
+    lua_newtable(L);
+    int count = 0;
+    for (int i = 0; i < model->layer_count; i++) {
+        nn_layer *layer = model->layers[i];
+        for (int p = 0; p < layer->param_count; p++) {
+            nn_tensor **slot = nn_lua_new_tensor_slot(L);
+            nn_lua_check(L, nn_tensor_clone(slot, layer->params[p].value), function);
+            lua_rawseti(L, -2, ++count);
+        }
+    }
+    return 1;
+}
+
+/* model:set_weights({tensor, ...}): the inverse of get_weights. Every shape is checked
+ * before anything is copied, so a wrong list leaves the model as it was. */
+static int model_set_weights(lua_State *L)
+{
+    const char *function = "model:set_weights";
+    nn_model *model = nn_lua_check_model(L, 1, function);
+    luaL_checktype(L, 2, LUA_TTABLE);
+    lua_settop(L, 2);
+    int expected = 0;
+    for (int i = 0; i < model->layer_count; i++)
+        expected += model->layers[i]->param_count;
+    lua_Integer given = luaL_len(L, 2);
+    if (given != expected)
+        nn_lua_error(L, "%s: model \"%s\" has %d weight tensors, got a list of %lld", function,
+                     model->name, expected, (long long)given);
+    char want[128], got[128];
+    for (int pass = 0; pass < 2; pass++) {
+        int index = 0;
+        for (int i = 0; i < model->layer_count; i++) {
+            nn_layer *layer = model->layers[i];
+            for (int p = 0; p < layer->param_count; p++) {
+                lua_geti(L, 2, ++index);
+                nn_tensor *value = nn_lua_to_tensor(L, lua_gettop(L), function);
+                nn_param *param = &layer->params[p];
+                if (pass == 0 && (value->dtype != NN_DTYPE_F32 ||
+                                  !nn_shape_equal(&value->shape, &param->shape)))
+                    nn_lua_error(L, "%s: entry %d is for %s/%s of shape %s (float32), got %s %s",
+                                 function, index, layer->name, param->name,
+                                 nn_shape_format(&param->shape, want, sizeof want),
+                                 nn_dtype_name(value->dtype),
+                                 nn_shape_format(&value->shape, got, sizeof got));
+                if (pass == 1)
+                    nn_lua_check(L, nn_tensor_copy_into(param->value, value), function);
+                lua_settop(L, 2);
+            }
+        }
+    }
+    return 0;
+}
+
+/* nn.models.load_model(path, {compile=true}) -> model */
+static int l_load_model(lua_State *L)
+{
+    const char *function = "nn.models.load_model";
+    const char *path = check_path(L, 1, function);
+    static const char *const names[] = {"compile", NULL};
+    nn_lua_check_option_names(L, 2, function, names, 0);
+    bool compile = nn_lua_opt_boolean(L, 2, "compile", true, function);
+    nn_model *model = NULL;
+    nn_lua_check(L, nn_model_load(&model, path, compile), function);
+    nn_lua_push_model(L, model);
+    return 1;
+}
+
+/* nn.models.save_model(model, path, {...}): Keras' function form of model:save. */
+static int l_save_model(lua_State *L)
+{
+    return model_save(L);
+}
+
+/* ---- nn.io ---- */
+
+/* nn.io.write(...): like io.write, but through nn's output, so notebooks and tests
+ * capture what callbacks say. */
+static int l_write(lua_State *L)
+{
+    int count = lua_gettop(L);
+    for (int i = 1; i <= count; i++) {
+        if (lua_type(L, i) != LUA_TSTRING && lua_type(L, i) != LUA_TNUMBER)
+            nn_lua_error(L, "nn.io.write: argument %d must be a string or a number, got %s", i,
+                         nn_lua_typename(L, i));
+        size_t length;
+        const char *text = lua_tolstring(L, i, &length);
+        nn_lua_write(L, text, length);
+    }
+    return 0;
+}
+
+/* nn.io.make_directory(path): creates a directory and its parents (mkdir -p). */
+static int l_make_directory(lua_State *L)
+{
+    const char *function = "nn.io.make_directory";
+    const char *path = check_path(L, 1, function);
+    size_t length = strlen(path);
+    char *copy = lua_newuserdatauv(L, length + 1, 0);
+    memcpy(copy, path, length + 1);
+    for (size_t i = 1; i <= length; i++) {
+        if (copy[i] != '/' && copy[i] != '\0')
+            continue;
+        char saved = copy[i];
+        copy[i] = '\0';
+        struct stat info;
+        if (mkdir(copy, 0777) != 0 && errno != EEXIST)
+            nn_lua_error(L, "%s: cannot create '%s': %s", function, copy, strerror(errno));
+        if (stat(copy, &info) != 0 || !S_ISDIR(info.st_mode))
+            nn_lua_error(L, "%s: '%s' exists and is not a directory", function, copy);
+        copy[i] = saved;
+    }
+    return 0;
+}
+
+/* nn.io._save_backup(model, path, epochs_done) */
+static int l_save_backup(lua_State *L)
+{
+    const char *function = "BackupAndRestore";
+    nn_model *model = nn_lua_check_model(L, 1, function);
+    const char *path = check_path(L, 2, function);
+    lua_Integer epochs = luaL_checkinteger(L, 3);
+    if (epochs < 0 || epochs > 100000000)
+        nn_lua_error(L, "%s: epoch %lld out of range", function, (long long)epochs);
+    nn_lua_check(L, nn_model_save_backup(model, path, (int)epochs), function);
+    return 0;
+}
+
+/* nn.io._restore_backup(model, path) -> completed epochs, or nil when there is no backup */
+static int l_restore_backup(lua_State *L)
+{
+    const char *function = "BackupAndRestore";
+    nn_model *model = nn_lua_check_model(L, 1, function);
+    const char *path = check_path(L, 2, function);
+    if (!path_exists(path)) {
+        lua_pushnil(L);
+        return 1;
+    }
+    int epochs = -1;
+    nn_lua_check(L, nn_model_restore_backup(model, path, &epochs), function);
+    lua_pushinteger(L, epochs);
+    return 1;
+}
+
+/* nn.io._set_initial_epoch(model, epoch): where a fit that is starting begins (called
+ * from on_train_begin). */
+static int l_set_initial_epoch(lua_State *L)
+{
+    nn_model *model = nn_lua_check_model(L, 1, "nn.io._set_initial_epoch");
+    lua_Integer epoch = luaL_checkinteger(L, 2);
+    if (epoch < 0 || epoch > 100000000)
+        nn_lua_error(L, "nn.io._set_initial_epoch: epoch %lld out of range", (long long)epoch);
+    model->initial_epoch = (int)epoch;
+    return 0;
+}
+
+/* nn.io._stop_requested() -> whether Ctrl-C asked the running loop to stop. */
+static int l_stop_requested(lua_State *L)
+{
+    lua_pushboolean(L, *nn_lua_stop_flag() != 0);
+    return 1;
+}
+
+bool nn_lua_callbacks_terminate_on_nan(lua_State *L, int index)
+{
+    if (!index || !lua_istable(L, index))
+        return false;
+    bool found = false;
+    lua_Integer count = luaL_len(L, index);
+    for (lua_Integer i = 1; i <= count && !found; i++) {
+        if (lua_geti(L, index, i) == LUA_TTABLE) {
+            lua_getfield(L, -1, "terminate_on_nan");
+            found = lua_toboolean(L, -1);
+            lua_pop(L, 1);
+        }
+        lua_pop(L, 1);
+    }
+    return found;
+}
+
+static const luaL_Reg model_methods[] = {
+    {"save", model_save},
+    {"save_weights", model_save_weights},
+    {"load_weights", model_load_weights},
+    {"get_weights", model_get_weights},
+    {"set_weights", model_set_weights},
+    {NULL, NULL},
+};
+
+static const luaL_Reg models_functions[] = {
+    {"load_model", l_load_model},
+    {"save_model", l_save_model},
+    {NULL, NULL},
+};
+
+static const luaL_Reg io_functions[] = {
+    {"write", l_write},
+    {"make_directory", l_make_directory},
+    {"_save_backup", l_save_backup},
+    {"_restore_backup", l_restore_backup},
+    {"_set_initial_epoch", l_set_initial_epoch},
+    {"_stop_requested", l_stop_requested},
+    {NULL, NULL},
+};
+
+void nn_lua_open_io(lua_State *L)
+{
+    luaL_getmetatable(L, NN_LUA_MODEL);
+    if (lua_getfield(L, -1, "methods") == LUA_TTABLE)
+        luaL_setfuncs(L, model_methods, 0);
+    lua_pop(L, 2);
+    if (lua_getfield(L, -1, "models") != LUA_TTABLE) {
+        lua_pop(L, 1);
+        lua_newtable(L);
+        lua_pushvalue(L, -1);
+        lua_setfield(L, -3, "models");
+    }
+    luaL_setfuncs(L, models_functions, 0);
+    lua_pop(L, 1);
+    luaL_newlib(L, io_functions);
+    lua_setfield(L, -2, "io");
+}
