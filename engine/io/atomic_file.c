@@ -254,7 +254,8 @@ nn_status nn_atomic_file_write(nn_atomic_file *file, const void *data, size_t si
         file->written += (size_t)done;
         file->chunks++;
         if (file->delay_ms > 0) {
-            struct timespec pause = {file->delay_ms / 1000, (long)(file->delay_ms % 1000) * 1000000L};
+            struct timespec pause = {file->delay_ms / 1000,
+                                     (long)(file->delay_ms % 1000) * 1000000L};
             nanosleep(&pause, NULL);
         }
     }

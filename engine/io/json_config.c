@@ -28,7 +28,8 @@ static bool put(cJSON *parent, const char *key, cJSON *item)
         cJSON_Delete(item);
         return false;
     }
-    bool added = key ? cJSON_AddItemToObject(parent, key, item) : cJSON_AddItemToArray(parent, item);
+    bool added = key ? cJSON_AddItemToObject(parent, key, item)
+                     : cJSON_AddItemToArray(parent, item);
     if (!added)
         cJSON_Delete(item);
     return added;
@@ -326,7 +327,8 @@ nn_status nn_json_read_integer(const cJSON *item, int64_t low, int64_t high, int
     if (!(value >= (double)low && value <= (double)high) || value != floor(value))
         return nn_error(NN_ERR_FORMAT, "%s: %s must be an integer from %lld to %lld, got %s",
                         where, field, (long long)low, (long long)high,
-                        cJSON_IsNumber(item) ? "a number outside that range" : nn_json_type_name(item));
+                        cJSON_IsNumber(item) ? "a number outside that range"
+                                             : nn_json_type_name(item));
     *out = (int64_t)value;
     return NN_OK;
 }
@@ -524,7 +526,8 @@ static nn_status read_constraint(const cJSON *item, nn_constraint *out, const ch
         out->axes = 0;
         for (const cJSON *axis = fields[4]->child; axis; axis = axis->next) {
             int64_t value = 0;
-            NN_TRY(nn_json_read_integer(axis, 0, NN_MAX_DIMS - 1, &value, where, "constraint axis"));
+            NN_TRY(nn_json_read_integer(axis, 0, NN_MAX_DIMS - 1, &value, where,
+                                        "constraint axis"));
             out->axes |= 1u << value;
         }
     }

@@ -343,11 +343,13 @@ static void usage_mark(tensor_usage *usage, const nn_safetensors_tensor *tensor)
 }
 
 /* Fails on the first tensor nobody used; `ignore_prefix` (may be NULL) is let through. */
-static nn_status usage_check(const tensor_usage *usage, const char *ignore_prefix, const char *expected)
+static nn_status usage_check(const tensor_usage *usage, const char *ignore_prefix,
+                             const char *expected)
 {
     for (size_t i = 0; i < usage->file->tensor_count; i++) {
         const char *name = usage->file->tensors[i].name;
-        if (usage->used[i] || (ignore_prefix && strncmp(name, ignore_prefix, strlen(ignore_prefix)) == 0))
+        bool ignored = ignore_prefix && strncmp(name, ignore_prefix, strlen(ignore_prefix)) == 0;
+        if (usage->used[i] || ignored)
             continue;
         return nn_error(NN_ERR_FORMAT, "%s: tensor '%s' belongs to no %s of this model (a "
                         "different architecture, or renamed layers?)", usage->file->name, name,
@@ -484,7 +486,8 @@ static nn_status read_optimizer_state(nn_model *model, const nn_safetensors *fil
                               "%s with these settings keeps %d", file->name, count,
                               nn_optimizer_name(config->kind), probe->slot_count);
         int s = 0;
-        for (const cJSON *slot = fields[1]->child; status == NN_OK && slot; slot = slot->next, s++) {
+        for (const cJSON *slot = fields[1]->child; status == NN_OK && slot;
+             slot = slot->next, s++) {
             const char *expected = nn_optimizer_slot_name(probe, s);
             if (!cJSON_IsString(slot) || !expected || strcmp(slot->valuestring, expected) != 0)
                 status = nn_error(NN_ERR_FORMAT, "%s: optimizer state buffer %d should be '%s'",
@@ -497,7 +500,8 @@ static nn_status read_optimizer_state(nn_model *model, const nn_safetensors *fil
     nn_optimizer_free(probe);
     cJSON_Delete(json);
     for (int s = 0; status == NN_OK && s < state->slot_count; s++) {
-        state->slots[s] = calloc(model->trainable_count ? model->trainable_count : 1, sizeof(float));
+        size_t count = model->trainable_count ? model->trainable_count : 1;
+        state->slots[s] = calloc(count, sizeof(float));
         if (!state->slots[s])
             status = nn_error(NN_ERR_MEMORY, "%s: out of memory for the optimizer state",
                               file->name);

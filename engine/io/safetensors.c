@@ -354,7 +354,8 @@ static nn_status parse_header(nn_safetensors *file, const char *text, size_t len
     cJSON *root = cJSON_ParseWithLengthOpts(text, length, &end, 0);
     if (!root) {
         const char *where = cJSON_GetErrorPtr();
-        size_t offset = where && where >= text && where <= text + length ? (size_t)(where - text) : 0;
+        bool inside = where && where >= text && where <= text + length;
+        size_t offset = inside ? (size_t)(where - text) : 0;
         return nn_error(NN_ERR_FORMAT, "%s: the header is not valid JSON (near byte %zu of the "
                         "header)", file->name, offset);
     }
@@ -574,7 +575,8 @@ static cJSON *add(json_builder *builder, cJSON *parent, const char *key, cJSON *
         builder->ok = false;
         return NULL;
     }
-    bool added = key ? cJSON_AddItemToObject(parent, key, item) : cJSON_AddItemToArray(parent, item);
+    bool added = key ? cJSON_AddItemToObject(parent, key, item)
+                     : cJSON_AddItemToArray(parent, item);
     if (!added) {
         cJSON_Delete(item);
         builder->ok = false;
