@@ -6,6 +6,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <zlib.h>
 
 enum {
@@ -144,72 +147,115 @@ nn_status nn_idx_parse(nn_tensor **out, const uint8_t *data, size_t size, const 
     return NN_OK;
 }
 
-/* Reads a whole (possibly gzip-compressed) file into memory, growing the buffer only as
- * data actually arrives, so a header that lies about its size cannot make us allocate
- * more than the file really holds (plus one chunk). */
-static nn_status read_all(const char *path, uint8_t **data_out, size_t *size_out)
+/* deflate never expands data more than about 1032 times; a gzip file whose header
+ * claims more than this per compressed byte is lying, and is refused before anything is
+ * allocated for it. */
+enum { GZIP_MAX_RATIO = 1032, GZIP_SLACK_BYTES = 1 << 16 };
+
+/* Reads exactly `size` bytes from a (possibly compressed) stream; *got receives how
+ * many arrived before the end. */
+static nn_status read_stream(gzFile file, const char *path, uint8_t *out, size_t size,
+                             size_t *got)
 {
-    *data_out = NULL;
-    *size_out = 0;
-    FILE *probe = fopen(path, "rb");
-    if (!probe)
-        return nn_error(NN_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
-    fclose(probe);
-    gzFile file = gzopen(path, "rb");
-    if (!file)
-        return nn_error(NN_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
-    size_t capacity = 1 << 16, size = 0;
-    uint8_t *data = malloc(capacity);
-    if (!data) {
-        gzclose(file);
-        return nn_error(NN_ERR_MEMORY, "%s: out of memory", path);
-    }
-    for (;;) {
-        if (size == capacity) {
-            if (capacity >= IDX_MAX_BYTES) {
-                free(data);
-                gzclose(file);
-                return nn_error(NN_ERR_FORMAT, "%s: larger than %llu bytes", path,
-                                (unsigned long long)IDX_MAX_BYTES);
-            }
-            uint8_t *grown = realloc(data, capacity * 2);
-            if (!grown) {
-                free(data);
-                gzclose(file);
-                return nn_error(NN_ERR_MEMORY, "%s: out of memory after %zu bytes", path, size);
-            }
-            data = grown;
-            capacity *= 2;
-        }
-        size_t room = capacity - size;
-        int chunk = gzread(file, data + size, (unsigned)(room < (1u << 30) ? room : (1u << 30)));
+    *got = 0;
+    while (*got < size) {
+        size_t want = size - *got < (1u << 30) ? size - *got : (1u << 30);
+        int chunk = gzread(file, out + *got, (unsigned)want);
         if (chunk < 0) {
             int code;
             const char *message = gzerror(file, &code);
-            nn_status status = nn_error(NN_ERR_FORMAT, "%s: corrupt compressed data: %s", path,
-                                        message);
-            free(data);
-            gzclose(file);
-            return status;
+            return nn_error(NN_ERR_FORMAT, "%s: corrupt compressed data: %s", path, message);
         }
         if (chunk == 0)
             break;
-        size += (size_t)chunk;
+        *got += (size_t)chunk;
     }
-    gzclose(file);
-    *data_out = data;
-    *size_out = size;
     return NN_OK;
+}
+
+/* Reads the header first and checks the size it claims against the file (exactly, for
+ * raw files; by deflate's largest possible ratio, for gzip) before reading the payload,
+ * whose buffer then grows only as data really arrives. So /dev/zero, a lying header or
+ * a decompression bomb cannot make it allocate more than the file can deliver. */
+static nn_status load_stream(gzFile file, const char *path, uint64_t file_size,
+                             nn_tensor **out)
+{
+    uint8_t header[4 + 4 * NN_MAX_DIMS];
+    size_t got;
+    NN_TRY(read_stream(file, path, header, 4, &got));
+    size_t header_bytes = 4;
+    if (got == 4 && header[3] >= 1 && header[3] <= NN_MAX_DIMS) {
+        header_bytes = 4 + 4 * (size_t)header[3];
+        size_t more;
+        NN_TRY(read_stream(file, path, header + 4, header_bytes - 4, &more));
+        got += more;
+    }
+    int type = 0;
+    nn_shape shape = {0};
+    uint64_t payload_bytes = 0;
+    NN_TRY(parse_header(header, got, path, &type, &shape, &header_bytes, &payload_bytes));
+    bool compressed = !gzdirect(file);
+    uint64_t limit = compressed ? file_size * GZIP_MAX_RATIO + GZIP_SLACK_BYTES
+                                : file_size - header_bytes;
+    if (payload_bytes > limit || (!compressed && payload_bytes != limit))
+        return nn_error(NN_ERR_FORMAT, "%s: the header's dimensions need %llu data bytes but "
+                        "the file %s %llu (%s)", path, (unsigned long long)payload_bytes,
+                        compressed ? "could hold at most" : "holds", (unsigned long long)limit,
+                        payload_bytes > limit ? "truncated, or a lying header"
+                                              : "trailing garbage");
+    /* One byte more than needed, to notice data after the payload. */
+    size_t wanted = (size_t)payload_bytes + 1;
+    size_t capacity = wanted < (1u << 16) ? wanted : (1u << 16), size = 0;
+    uint8_t *data = malloc(capacity);
+    if (!data)
+        return nn_error(NN_ERR_MEMORY, "%s: out of memory", path);
+    nn_status status = NN_OK;
+    for (;;) {
+        size_t chunk;
+        status = read_stream(file, path, data + size, capacity - size, &chunk);
+        size += chunk;
+        if (status != NN_OK || size < capacity || capacity == wanted)
+            break;
+        size_t grown_capacity = capacity * 2 < wanted ? capacity * 2 : wanted;
+        uint8_t *grown = realloc(data, grown_capacity);
+        if (!grown) {
+            status = nn_error(NN_ERR_MEMORY, "%s: out of memory after %zu bytes", path, size);
+            break;
+        }
+        data = grown;
+        capacity = grown_capacity;
+    }
+    if (status == NN_OK && size != payload_bytes)
+        status = nn_error(NN_ERR_FORMAT, "%s: the header's dimensions need %llu data bytes but "
+                          "the file holds %s (%s)", path, (unsigned long long)payload_bytes,
+                          size > payload_bytes ? "more" : "fewer",
+                          size > payload_bytes ? "trailing garbage" : "truncated");
+    if (status == NN_OK)
+        status = nn_tensor_create(out, dtype_for(type), &shape);
+    if (status == NN_OK)
+        decode_payload(*out, data, type, (size_t)(payload_bytes / idx_element_size(type)));
+    free(data);
+    return status;
 }
 
 nn_status nn_idx_load(nn_tensor **out, const char *path)
 {
-    uint8_t *data;
-    size_t size;
     *out = NULL;
-    NN_TRY(read_all(path, &data, &size));
-    nn_status status = nn_idx_parse(out, data, size, path);
-    free(data);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return nn_error(NN_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+    struct stat info;
+    if (fstat(fd, &info) != 0 || !S_ISREG(info.st_mode)) {
+        close(fd);
+        return nn_error(NN_ERR_IO, "%s: not a regular file", path);
+    }
+    gzFile file = gzdopen(fd, "rb");
+    if (!file) {
+        close(fd);
+        return nn_error(NN_ERR_MEMORY, "%s: out of memory opening", path);
+    }
+    nn_status status = load_stream(file, path, (uint64_t)info.st_size, out);
+    gzclose(file);
     return status;
 }
 
