@@ -521,7 +521,9 @@ static int model_fit(lua_State *L)
         char message[1024];
         snprintf(message, sizeof message, "%s", nn_error_message());
         nn_status end_status = engine.train_end(engine.user, &last);
-        status = end_status == NN_OK ? nn_error(NN_ERR_STOPPED, "%s", message) : end_status;
+        status = end_status == NN_OK
+                     ? nn_error(NN_ERR_STOPPED, "Invalid loss, terminating training: %s", message)
+                     : end_status;
     }
     bool user_stop = status == NN_ERR_STOPPED && progress.error_ref == LUA_NOREF;
     if (status != NN_OK && !user_stop) {
