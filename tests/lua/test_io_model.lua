@@ -1,0 +1,238 @@
+-- Model files from Lua: model:save / nn.models.load_model give a model that predicts
+-- bit-identically and trains on exactly like the original; save -> load -> save gives the
+-- same bytes; weights files, get/set_weights; every error names what went wrong. Layer
+-- kinds, optimizers and losses that are stubs in this tree are skipped with a note.
+local t = require 'harness'
+local L = nn.layers
+
+local directory = (os.getenv('NNSH_TEST_TMP') or '/tmp') .. '/lua-io-model'
+nn.io.make_directory(directory)
+local function path(name) return directory .. '/' .. name end
+
+local function read_bytes(file)
+  local handle = assert(io.open(file, 'rb'))
+  local data = handle:read('a')
+  handle:close()
+  return data
+end
+
+-- Whether a layer class is a stub here (building it says "not implemented yet").
+local function layer_is_stub(name, input)
+  local ok, err = pcall(function() nn.layers[name]()(input) end)
+  return not ok and tostring(err):find('not implemented yet', 1, true) ~= nil
+end
+
+local function optimizer_is_stub(name)
+  local model = nn.Sequential{L.Dense{2, input_shape = {2}}}
+  model:compile{optimizer = name, loss = 'mse'}
+  return model.optimizer.name ~= name
+end
+
+local function loss_is_stub()
+  local model = nn.Sequential{L.Dense{2, input_shape = {2}}}
+  model:compile{optimizer = 'sgd', loss = 'mse'}
+  return model.loss ~= 'mean_squared_error'
+end
+
+local function skip(why)
+  io.write('      skipped: ', why, '\n')
+end
+
+local function dense_model()
+  return nn.Sequential{
+    L.Dense{8, activation = 'relu', input_shape = {5}},
+    L.Dense{3, activation = 'softmax'},
+  }
+end
+
+local function data(rows, features)
+  local x = nn.random.randn(rows, features)
+  local labels = {}
+  for i = 1, rows do labels[i] = (i * 7) % 3 end
+  return x, nn.tensor(labels, 'int32')
+end
+
+local function same_weights(a, b)
+  local wa, wb = a:get_weights(), b:get_weights()
+  if #wa ~= #wb then return false end
+  for i = 1, #wa do
+    if not (wa[i] == wb[i]) then return false end
+  end
+  return true
+end
+
+-- Trains, saves, loads; checks predictions, settings, bytes and continued training.
+local function check_round_trip(model, x, y, optimizer, name)
+  model:compile{optimizer = optimizer, loss = 'sparse_categorical_crossentropy',
+                metrics = {'accuracy'}}
+  model:fit(x, y, {epochs = 2, batch_size = 8, verbose = 0})
+  local first, second = path(name .. '-1.safetensors'), path(name .. '-2.safetensors')
+  model:save(first)
+  local copy = nn.models.load_model(first)
+  t.truthy(model:predict(x, {verbose = 0}) == copy:predict(x, {verbose = 0}),
+           name .. ': predictions bit-identical')
+  t.truthy(same_weights(model, copy), name .. ': weights identical')
+  t.eq(copy.compiled, true, name .. ': compiled')
+  t.eq(copy.loss, model.loss, name .. ': loss')
+  t.eq(copy.optimizer.name, model.optimizer.name, name .. ': optimizer')
+  t.eq(copy.optimizer.learning_rate, model.optimizer.learning_rate, name .. ': learning rate')
+  t.eq(copy.optimizer.iterations, model.optimizer.iterations, name .. ': iterations')
+  t.eq(table.concat(copy.metrics_names, ','), table.concat(model.metrics_names, ','), name)
+  t.eq(t.capture(function() copy:summary() end), t.capture(function() model:summary() end),
+       name .. ': summary')
+  copy:save(second)
+  t.truthy(read_bytes(first) == read_bytes(second), name .. ': save -> load -> save same bytes')
+  nn.random.seed(99)
+  model:fit(x, y, {epochs = 1, batch_size = 8, verbose = 0})
+  nn.random.seed(99)
+  copy:fit(x, y, {epochs = 1, batch_size = 8, verbose = 0})
+  t.truthy(same_weights(model, copy), name .. ': continued training stays identical')
+end
+
+t.test('a Dense model round-trips: predictions, settings, bytes, continued training', function()
+  nn.random.seed(1)
+  local x, y = data(40, 5)
+  check_round_trip(dense_model(), x, y, {name = 'sgd', learning_rate = 0.05, momentum = 0.9},
+                   'dense')
+end)
+
+t.test('every layer kind round-trips (a small CNN with all of them)', function()
+  local stubs = {}
+  for _, name in ipairs{'Conv2D', 'MaxPooling2D', 'BatchNormalization', 'Dropout'} do
+    if layer_is_stub(name, nn.zeros(1, 4, 4, 1)) then stubs[#stubs + 1] = name end
+  end
+  if #stubs > 0 then return skip(table.concat(stubs, ', ') .. ' are stubs in this tree') end
+  nn.random.seed(2)
+  local x, y = data(32, 64)
+  x = x:reshape(32, 8, 8, 1)
+  local model = nn.Sequential{
+    L.Conv2D{4, 3, padding = 'same', activation = 'relu', kernel_regularizer = 'l2',
+             input_shape = {8, 8, 1}},
+    L.BatchNormalization{momentum = 0.9},
+    L.MaxPooling2D{2, strides = 2},
+    L.Conv2D{6, {3, 3}, strides = 1, dilation_rate = 1, use_bias = false},
+    L.Flatten(),
+    L.Dense{8, activation = 'elu', kernel_constraint = 'max_norm'},
+    L.Dropout{0.25},
+    L.Activation{'tanh'},
+    L.Dense{3, activation = 'softmax'},
+  }
+  check_round_trip(model, x, y, 'adam', 'cnn')
+end)
+
+t.test('every optimizer round-trips with its state', function()
+  for _, optimizer in ipairs{
+    {name = 'sgd', momentum = 0.5, nesterov = true},
+    {name = 'adam', amsgrad = true},
+    {name = 'adamw'},
+    {name = 'rmsprop', centered = true, momentum = 0.3},
+    {name = 'adagrad'},
+  } do
+    if optimizer_is_stub(optimizer.name) then
+      skip(optimizer.name .. ' is a stub in this tree')
+    else
+      nn.random.seed(3)
+      local x, y = data(24, 5)
+      check_round_trip(dense_model(), x, y, optimizer, 'optimizer-' .. optimizer.name)
+    end
+  end
+end)
+
+t.test('load_model{compile=false} gives an uncompiled model with the same weights', function()
+  nn.random.seed(4)
+  local model = dense_model()
+  model:compile{optimizer = 'sgd', loss = 'sparse_categorical_crossentropy'}
+  model:save(path('plain.safetensors'))
+  local copy = nn.models.load_model(path('plain.safetensors'), {compile = false})
+  t.eq(copy.compiled, false, 'compiled')
+  t.truthy(same_weights(model, copy), 'weights')
+  nn.models.save_model(model, path('plain2.safetensors'))
+  t.truthy(read_bytes(path('plain.safetensors')) == read_bytes(path('plain2.safetensors')),
+           'save_model is model:save')
+end)
+
+t.test('save_weights / load_weights move weights between models of one architecture', function()
+  nn.random.seed(5)
+  local a, b = dense_model(), dense_model()
+  t.truthy(not same_weights(a, b), 'two fresh models differ')
+  a:save_weights(path('weights.safetensors'))
+  t.eq(b:load_weights(path('weights.safetensors')), b, 'load_weights returns the model')
+  t.truthy(same_weights(a, b), 'weights moved')
+  local other = nn.Sequential{L.Dense{9, input_shape = {5}}, L.Dense{3}}
+  local before = other:get_weights()
+  t.raises(function() other:load_weights(path('weights.safetensors')) end,
+           'model:load_weights', "tensor 'dense/kernel'", 'has shape (5, 8)')
+  local after = other:get_weights()
+  for i = 1, #before do t.truthy(before[i] == after[i], 'unchanged after a failed load') end
+  t.raises(function() nn.models.load_model(path('weights.safetensors')) end,
+           'holds only weights', 'load_weights')
+end)
+
+t.test('get_weights / set_weights copy and check every tensor', function()
+  nn.random.seed(6)
+  local model = dense_model()
+  local weights = model:get_weights()
+  t.eq(#weights, 4, 'kernel and bias of two layers')
+  t.eq(tostring(weights[1].shape), '(5, 8)', 'first kernel')
+  weights[2] = weights[2] + 1
+  model:set_weights(weights)
+  t.truthy(model:get_weights()[2] == weights[2], 'set')
+  t.raises(function() model:set_weights({weights[1]}) end, 'has 4 weight tensors, got a list of 1')
+  t.raises(function() model:set_weights({weights[2], weights[1], weights[3], weights[4]}) end,
+           'entry 1 is for dense/kernel of shape (5, 8)')
+end)
+
+t.test('bad saves and loads say what is wrong', function()
+  local model = dense_model()
+  t.raises(function() nn.models.load_model(path('missing.safetensors')) end,
+           'nn.models.load_model', 'missing.safetensors', 'No such file')
+  t.raises(function() model:save(path('no/such/dir/m.safetensors')) end,
+           'model:save', 'does not exist')
+  model:save(path('exists.safetensors'))
+  t.raises(function() model:save(path('exists.safetensors'), {overwrite = false}) end,
+           'already exists and overwrite=false')
+  t.raises(function() model:save(path('x.safetensors'), {compress = true}) end,
+           "unknown option 'compress'")
+  t.raises(function() model:save() end, 'model:save: expected a file name')
+  t.raises(function() nn.Sequential{L.Dense{2}}:save_weights(path('w.safetensors')) end,
+           'has no weights yet')
+  t.raises(function() nn.Sequential{L.Dense{2}}:load_weights(path('exists.safetensors')) end,
+           'is not built')
+  local file = assert(io.open(path('garbage.safetensors'), 'wb'))
+  file:write('this is not a model')
+  file:close()
+  t.raises(function() nn.models.load_model(path('garbage.safetensors')) end,
+           'garbage.safetensors', 'runs past the end of the file')
+end)
+
+t.test('a non-finite loss: an error naming epoch and batch, or a clean stop with TerminateOnNaN',
+       function()
+  if loss_is_stub() then return skip('the losses are stubs in this tree') end
+  nn.random.seed(8)
+  local rows = {}
+  for i = 1, 16 do rows[i] = {i / 16, 1 - i / 16} end
+  rows[10] = {0 / 0, 1} -- in the third batch of 4 when not shuffled
+  local x = nn.tensor(rows)
+  local y = nn.zeros(16, 1)
+  local function model()
+    local m = nn.Sequential{L.Dense{1, input_shape = {2}}}
+    m:compile{optimizer = 'sgd', loss = 'mse'}
+    return m
+  end
+  local options = {epochs = 3, batch_size = 4, shuffle = false, verbose = 0}
+  t.raises(function() model():fit(x, y, options) end, 'model:fit', 'NaN', 'epoch 1, batch 3')
+  local m = model()
+  local ended = false
+  options.callbacks = {nn.callbacks.TerminateOnNaN(),
+                       nn.callbacks.LambdaCallback{on_train_end = function() ended = true end}}
+  local history
+  local out = t.capture(function() history = m:fit(x, y, options) end)
+  t.truthy(out:find('epoch 1, batch 3', 1, true), 'message names epoch and batch: ' .. out)
+  t.eq(ended, true, 'on_train_end ran')
+  t.eq(#history.epoch, 0, 'no epoch completed')
+  for _, w in ipairs(m:get_weights()) do
+    for _, v in ipairs(w:flatten():tolist()) do t.truthy(v == v, 'weights stay finite') end
+  end
+end)
+
+t.finish()
