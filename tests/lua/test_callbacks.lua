@@ -1,0 +1,340 @@
+-- nn.callbacks: Keras' behaviour, defaults and messages for every callback. The metric a
+-- callback watches is scripted by a LambdaCallback placed before it (callbacks share the
+-- logs table of an epoch), so each test knows exactly what the callback sees.
+local t = require 'harness'
+local L = nn.layers
+local C = nn.callbacks
+
+local directory = (os.getenv('NNSH_TEST_TMP') or '/tmp') .. '/lua-callbacks'
+nn.io.make_directory(directory)
+local function path(name) return directory .. '/' .. name end
+
+local function exists(file)
+  local handle = io.open(file, 'rb')
+  if handle then handle:close() end
+  return handle ~= nil
+end
+
+local function read_text(file)
+  local handle = assert(io.open(file, 'rb'))
+  local text = handle:read('a')
+  handle:close()
+  return text
+end
+
+local function setup(seed)
+  nn.random.seed(seed or 1)
+  local model = nn.Sequential{L.Dense{6, activation = 'relu', input_shape = {4}}, L.Dense{3}}
+  model:compile{optimizer = {name = 'sgd', learning_rate = 0.1},
+                loss = 'sparse_categorical_crossentropy', metrics = {'accuracy'}}
+  local x = nn.random.randn(24, 4)
+  local labels = {}
+  for i = 1, 24 do labels[i] = i % 3 end
+  return model, x, nn.tensor(labels, 'int32')
+end
+
+-- A callback that sets logs[key] to values[epoch + 1] at each epoch's end.
+local function script(key, values)
+  return C.LambdaCallback{on_epoch_end = function(epoch, logs) logs[key] = values[epoch + 1] end}
+end
+
+local function lines(text)
+  local out = {}
+  for line in text:gmatch('[^\n]+') do out[#out + 1] = line end
+  return out
+end
+
+local function fit(model, x, y, epochs, callbacks)
+  local history
+  local out = t.capture(function()
+    history = model:fit(x, y, {epochs = epochs, batch_size = 8, verbose = 0,
+                               callbacks = callbacks})
+  end)
+  return history, lines(out), out
+end
+
+-- ---- ModelCheckpoint ----
+
+t.test('ModelCheckpoint: templated names, save_best_only and the Keras messages', function()
+  local model, x, y = setup()
+  local template = path('best-{epoch:02d}-{val_loss:.2f}.safetensors')
+  local _, out = fit(model, x, y, 4, {
+    script('val_loss', {0.5, 0.4, 0.45, 0.3}),
+    C.ModelCheckpoint{template, save_best_only = true, verbose = 1},
+  })
+  t.eq(out[1], 'Epoch 1: val_loss improved from inf to 0.50000, saving model to ' ..
+               path('best-01-0.50.safetensors'))
+  t.eq(out[2], 'Epoch 2: val_loss improved from 0.50000 to 0.40000, saving model to ' ..
+               path('best-02-0.40.safetensors'))
+  t.eq(out[3], 'Epoch 3: val_loss did not improve from 0.40000')
+  t.eq(out[4], 'Epoch 4: val_loss improved from 0.40000 to 0.30000, saving model to ' ..
+               path('best-04-0.30.safetensors'))
+  t.eq(#out, 4, 'four messages')
+  t.truthy(exists(path('best-01-0.50.safetensors')) and exists(path('best-04-0.30.safetensors')),
+           'improving epochs saved')
+  t.truthy(not exists(path('best-03-0.45.safetensors')), 'epoch 3 not saved')
+  local best = nn.models.load_model(path('best-04-0.30.safetensors'))
+  t.truthy(best:predict(x, {verbose = 0}) == model:predict(x, {verbose = 0}),
+           'the last checkpoint is the final model')
+end)
+
+t.test('ModelCheckpoint: defaults are silent, every epoch, whole model; mode max', function()
+  local model, x, y = setup()
+  local _, out = fit(model, x, y, 2, {C.ModelCheckpoint{path('every-{epoch}.safetensors')}})
+  t.eq(#out, 0, 'verbose=0 prints nothing')
+  t.truthy(exists(path('every-1.safetensors')) and exists(path('every-2.safetensors')), 'saved')
+  nn.models.load_model(path('every-2.safetensors'))
+  _, out = fit(model, x, y, 3, {
+    script('val_accuracy', {0.5, 0.4, 0.7}),
+    C.ModelCheckpoint{path('acc.safetensors'), monitor = 'val_accuracy', save_best_only = true,
+                      verbose = 1},
+  })
+  t.eq(out[1], 'Epoch 1: val_accuracy improved from -inf to 0.50000, saving model to ' ..
+               path('acc.safetensors'), "'acc' in the name means max")
+  t.eq(out[2], 'Epoch 2: val_accuracy did not improve from 0.50000')
+  t.eq(out[3]:sub(1, 46), 'Epoch 3: val_accuracy improved from 0.50000 to')
+end)
+
+t.test('ModelCheckpoint: weights only, batch frequency, nested directories', function()
+  local model, x, y = setup()
+  fit(model, x, y, 1, {C.ModelCheckpoint{path('weights-only.safetensors'),
+                                         save_weights_only = true}})
+  t.raises(function() nn.models.load_model(path('weights-only.safetensors')) end,
+           'holds only weights')
+  local copy = setup()
+  copy:load_weights(path('weights-only.safetensors'))
+  t.truthy(copy:predict(x, {verbose = 0}) == model:predict(x, {verbose = 0}), 'weights saved')
+  -- 24 samples in batches of 8: 3 batches an epoch, 6 in two; a save every 2 batches.
+  fit(model, x, y, 2, {C.ModelCheckpoint{path('sub/dir/e{epoch}-b{batch}.safetensors'),
+                                         save_freq = 2}})
+  for _, name in ipairs{'e1-b2', 'e2-b1', 'e2-b3'} do
+    t.truthy(exists(path('sub/dir/' .. name .. '.safetensors')), name .. ' saved')
+  end
+  t.truthy(not exists(path('sub/dir/e1-b1.safetensors')), 'not after every batch')
+end)
+
+t.test('ModelCheckpoint: bad templates and options are errors that explain', function()
+  local model, x, y = setup()
+  t.raises(function() C.ModelCheckpoint{'x-{epoch:q}.safetensors'} end,
+           "cannot use '{epoch:q}'")
+  t.raises(function() C.ModelCheckpoint{'x-{epoch.safetensors'} end, "unbalanced '{'")
+  t.raises(function() C.ModelCheckpoint{} end, 'filepath is required')
+  t.raises(function() C.ModelCheckpoint{'a', mode = 'up'} end, "mode must be 'auto'")
+  t.raises(function() C.ModelCheckpoint{'a', save_best = true} end,
+           "unknown option 'save_best'", 'save_best_only')
+  t.raises(function() C.ModelCheckpoint{'a', save_freq = 0} end, 'save_freq must be')
+  t.raises(function() fit(model, x, y, 1, {C.ModelCheckpoint{path('x-{nope}.safetensors')}}) end,
+           "no value named 'nope'")
+  local _, out = fit(model, x, y, 1, {C.ModelCheckpoint{path('never.safetensors'),
+                                                        save_best_only = true}})
+  t.eq(out[1], 'WARNING: Can save best model only with val_loss available, skipping.')
+  t.eq(C._repr(0.1), '0.1')
+  t.eq(C._repr(1e-05), '1e-05')
+  t.eq(C._repr(2.0), '2.0')
+end)
+
+-- ---- EarlyStopping ----
+
+t.test('EarlyStopping: patience counts epochs without improvement; Keras message', function()
+  local model, x, y = setup()
+  local history, out = fit(model, x, y, 10, {
+    script('val_loss', {1.0, 0.9, 0.95, 0.97, 0.5, 0.4}),
+    C.EarlyStopping{patience = 2, verbose = 1},
+  })
+  t.eq(#history.epoch, 4, 'stopped after the 4th epoch')
+  t.eq(out[#out], 'Epoch 4: early stopping')
+  history = fit(model, x, y, 10, {
+    script('val_loss', {1.0, 0.9, 0.95, 0.97, 0.5, 0.4}),
+    C.EarlyStopping{patience = 0},
+  })
+  t.eq(#history.epoch, 3, 'patience 0 stops at the first epoch without improvement')
+end)
+
+t.test('EarlyStopping: min_delta, mode, baseline, start_from_epoch', function()
+  local model, x, y = setup()
+  local history = fit(model, x, y, 10, {
+    script('val_loss', {1.0, 0.95, 0.9, 0.85, 0.8, 0.75}),
+    C.EarlyStopping{min_delta = 0.1, patience = 1},
+  })
+  t.eq(#history.epoch, 2, 'steps of 0.05 are not improvements of 0.1')
+  history = fit(model, x, y, 10, {
+    script('score', {0.1, 0.2, 0.2, 0.2}),
+    C.EarlyStopping{monitor = 'score', mode = 'max', patience = 1},
+  })
+  t.eq(#history.epoch, 3, 'mode max: 0.2 after 0.2 is no improvement')
+  -- Epochs above the baseline do not reset the patience count.
+  history = fit(model, x, y, 10, {
+    script('val_loss', {0.9, 0.95, 0.97, 0.99}),
+    C.EarlyStopping{patience = 2},
+  })
+  t.eq(#history.epoch, 3, 'without a baseline')
+  history = fit(model, x, y, 10, {
+    script('val_loss', {0.9, 0.95, 0.97, 0.99}),
+    C.EarlyStopping{baseline = 0.5, patience = 2},
+  })
+  t.eq(#history.epoch, 2, 'with a baseline never reached')
+  history = fit(model, x, y, 6, {
+    script('val_loss', {1, 1, 1, 1, 1, 1}),
+    C.EarlyStopping{start_from_epoch = 3, patience = 1},
+  })
+  t.eq(#history.epoch, 5, 'no stopping before start_from_epoch')
+  local _, out = fit(model, x, y, 1, {C.EarlyStopping{monitor = 'nothing'}})
+  t.truthy(out[1]:find('Early stopping conditioned on metric `nothing` which is not available',
+                       1, true), out[1])
+end)
+
+t.test('EarlyStopping: restore_best_weights puts back the best epoch', function()
+  local model, x, y = setup()
+  local snapshots = {}
+  local _, out = fit(model, x, y, 10, {
+    script('val_loss', {1.0, 0.5, 0.7, 0.8, 0.9}),
+    C.LambdaCallback{on_epoch_end = function(epoch) snapshots[epoch + 1] = model:get_weights() end},
+    C.EarlyStopping{patience = 2, restore_best_weights = true, verbose = 1},
+  })
+  t.eq(out[1], 'Restoring model weights from the end of the best epoch: 2.')
+  t.eq(out[2], 'Epoch 4: early stopping')
+  local now = model:get_weights()
+  for i = 1, #now do t.truthy(now[i] == snapshots[2][i], 'weights of epoch 2') end
+end)
+
+-- ---- ReduceLROnPlateau ----
+
+t.test('ReduceLROnPlateau: reduces after patience, logs lr, Keras message', function()
+  local model, x, y = setup()
+  local history, out = fit(model, x, y, 6, {
+    script('val_loss', {1, 1, 1, 1, 1, 1}),
+    C.ReduceLROnPlateau{patience = 2, factor = 0.5, verbose = 1},
+  })
+  t.eq(out[1], 'Epoch 3: ReduceLROnPlateau reducing learning rate to 0.05.')
+  t.eq(out[2], 'Epoch 5: ReduceLROnPlateau reducing learning rate to 0.025.')
+  t.eq(table.concat(history.history.lr, ' '), '0.1 0.1 0.1 0.05 0.05 0.025', 'lr in the history')
+  t.eq(model.optimizer.learning_rate, 0.025, 'the optimizer uses the new rate')
+end)
+
+t.test('ReduceLROnPlateau: cooldown, min_lr, improvements reset the count', function()
+  local model, x, y = setup()
+  local history = fit(model, x, y, 7, {
+    script('val_loss', {1, 1, 1, 1, 1, 1, 1}),
+    C.ReduceLROnPlateau{patience = 1, factor = 0.5, cooldown = 2, min_lr = 0.04},
+  })
+  -- Keras: the cooldown counts down at the start of each epoch's check.
+  t.eq(table.concat(history.history.lr, ' '), '0.1 0.1 0.05 0.05 0.04 0.04 0.04')
+  model.learning_rate = 0.1
+  history = fit(model, x, y, 5, {
+    script('val_loss', {1, 0.9, 0.8, 0.7, 0.6}),
+    C.ReduceLROnPlateau{patience = 1},
+  })
+  t.eq(model.optimizer.learning_rate, 0.1, 'no plateau, no change')
+  t.raises(function() C.ReduceLROnPlateau{factor = 1.0} end, 'does not support a factor >= 1.0')
+end)
+
+-- ---- CSVLogger ----
+
+t.test('CSVLogger: sorted columns after epoch, one row per epoch, append', function()
+  local model, x, y = setup()
+  local file = path('log.csv')
+  fit(model, x, y, 2, {script('val_loss', {0.5, 0.25}), C.CSVLogger{file}})
+  local rows = lines(read_text(file))
+  t.eq(rows[1], 'epoch,accuracy,loss,val_loss')
+  t.eq(#rows, 3, 'header and two rows')
+  t.truthy(rows[2]:find('^0,[%d.e-]+,[%d.e-]+,0%.5$'), rows[2])
+  t.truthy(rows[3]:find('^1,.*,0%.25$'), rows[3])
+  fit(model, x, y, 1, {script('val_loss', {0.125}), C.CSVLogger{file, append = true}})
+  rows = lines(read_text(file))
+  t.eq(#rows, 4, 'appended one row, no second header')
+  t.truthy(rows[4]:find('^0,.*,0%.125$'), rows[4])
+  fit(model, x, y, 1, {C.CSVLogger{file, separator = ';'}})
+  t.eq(lines(read_text(file))[1], 'epoch;accuracy;loss', 'separator, and overwritten')
+  t.raises(function() fit(model, x, y, 1, {C.CSVLogger{path('no/dir/log.csv')}}) end,
+           'CSVLogger: cannot open')
+end)
+
+-- ---- LearningRateScheduler ----
+
+t.test('LearningRateScheduler: sets the rate each epoch from schedule(epoch, lr)', function()
+  local model, x, y = setup()
+  local seen = {}
+  local history, out = fit(model, x, y, 3, {
+    C.LearningRateScheduler{function(epoch, lr) return epoch == 0 and lr or lr / 2 end,
+                            verbose = 1},
+    C.LambdaCallback{on_epoch_begin = function(epoch)
+      seen[epoch + 1] = model.optimizer.learning_rate
+    end},
+  })
+  t.eq(table.concat(seen, ' '), '0.1 0.05 0.025', 'rate during each epoch')
+  t.eq(table.concat(history.history.lr, ' '), '0.1 0.05 0.025', 'lr logged')
+  t.eq(out[2], 'Epoch 2: LearningRateScheduler setting learning rate to 0.05.')
+  t.raises(function()
+    fit(model, x, y, 1, {C.LearningRateScheduler(function() return 'fast' end)})
+  end, 'should be a number')
+  t.raises(function() C.LearningRateScheduler{} end, 'schedule is required')
+end)
+
+-- ---- LambdaCallback and Callback ----
+
+t.test('LambdaCallback: every hook with Keras arguments; on_batch_end is the batch hook', function()
+  local model, x, y = setup()
+  local calls = {}
+  local function record(name) return function(...) calls[#calls + 1] = {name, ...} end end
+  fit(model, x, y, 2, {C.LambdaCallback{
+    on_train_begin = record('train_begin'), on_epoch_begin = record('epoch_begin'),
+    on_batch_end = record('batch_end'), on_epoch_end = record('epoch_end'),
+    on_train_end = record('train_end'),
+  }})
+  local names = {}
+  for i, call in ipairs(calls) do names[i] = call[1] .. (type(call[2]) == 'number' and call[2] or '') end
+  t.eq(table.concat(names, ' '), 'train_begin epoch_begin0 batch_end0 batch_end1 batch_end2 ' ..
+       'epoch_end0 epoch_begin1 batch_end0 batch_end1 batch_end2 epoch_end1 train_end')
+  t.eq(type(calls[#calls - 1][3].loss), 'number', 'epoch_end gets the logs')
+  t.raises(function() C.LambdaCallback{on_batch_begin = print} end, 'on_batch_begin is not supported')
+  t.raises(function() C.LambdaCallback{on_epoch_end = 5} end, 'on_epoch_end must be function')
+  local stops = C.Callback{on_epoch_end = function(self) self.model.stop_training = true end}
+  local history = fit(model, x, y, 5, {stops})
+  t.eq(#history.epoch, 1, 'a Callback can stop training')
+end)
+
+-- ---- BackupAndRestore ----
+
+-- The "script": seeded, builds the same model and data every time.
+local function backup_run(backup_dir, crash_after_epoch)
+  local model, x, y = setup(42)
+  local callbacks = {}
+  if crash_after_epoch then
+    callbacks[1] = C.LambdaCallback{on_epoch_end = function(epoch)
+      if epoch == crash_after_epoch then error('simulated crash') end
+    end}
+  end
+  callbacks[#callbacks + 1] = C.BackupAndRestore{backup_dir}
+  local ok, err
+  local out = t.capture(function()
+    ok, err = pcall(model.fit, model, x, y, {epochs = 5, batch_size = 8, verbose = 0,
+                                             callbacks = callbacks})
+  end)
+  return model, ok, err, out
+end
+
+t.test('BackupAndRestore: a crashed run started again ends like an uninterrupted one', function()
+  local straight = backup_run(path('backup-straight'))
+  t.truthy(not exists(path('backup-straight/backup.safetensors')), 'deleted after training')
+  local dir = path('backup-crash')
+  local _, ok, err = backup_run(dir, 2)
+  t.eq(ok, false, 'the first run crashed')
+  t.truthy(tostring(err):find('simulated crash', 1, true), tostring(err))
+  t.truthy(exists(dir .. '/backup.safetensors'), 'the backup stays after a crash')
+  local resumed, ok2, err2, out = backup_run(dir)
+  t.truthy(ok2, tostring(err2))
+  t.eq(out, 'BackupAndRestore: resuming after epoch 2 from ' .. dir .. '/backup.safetensors\n')
+  local a, b = straight:get_weights(), resumed:get_weights()
+  for i = 1, #a do t.truthy(a[i] == b[i], 'weights identical to the uninterrupted run') end
+  t.eq(resumed.optimizer.iterations, straight.optimizer.iterations, 'optimizer iterations')
+  t.truthy(not exists(dir .. '/backup.safetensors'), 'deleted after the resumed run')
+  t.raises(function() C.BackupAndRestore{'x', save_freq = 10} end, "only save_freq='epoch'")
+end)
+
+t.test('TerminateOnNaN is a marker the fit loop honours', function()
+  local callback = C.TerminateOnNaN()
+  t.eq(callback.terminate_on_nan, true)
+  t.raises(function() C.TerminateOnNaN{x = 1} end, "unknown option 'x'")
+end)
+
+t.finish()
