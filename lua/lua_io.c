@@ -9,10 +9,11 @@
 #include "io/model_file.h"
 #include "lua_io.h"
 
-static const char *check_path(lua_State *L, int index, const char *function)
+/* The file name at stack index `index`; `position` is where the user wrote it. */
+static const char *check_path(lua_State *L, int index, int position, const char *function)
 {
     if (lua_type(L, index) != LUA_TSTRING)
-        nn_lua_error(L, "%s: expected a file name as argument %d, got %s", function, index - 1,
+        nn_lua_error(L, "%s: expected a file name as argument %d, got %s", function, position,
                      nn_lua_typename(L, index));
     size_t length;
     const char *path = lua_tolstring(L, index, &length);
@@ -38,7 +39,7 @@ static int model_save(lua_State *L)
 {
     const char *function = "model:save";
     nn_model *model = nn_lua_check_model(L, 1, function);
-    const char *path = check_path(L, 2, function);
+    const char *path = check_path(L, 2, 1, function);
     static const char *const names[] = {"overwrite", "include_optimizer", NULL};
     nn_lua_check_option_names(L, 3, function, names, 0);
     check_overwrite(L, 3, path, function);
@@ -52,7 +53,7 @@ static int model_save_weights(lua_State *L)
 {
     const char *function = "model:save_weights";
     nn_model *model = nn_lua_check_model(L, 1, function);
-    const char *path = check_path(L, 2, function);
+    const char *path = check_path(L, 2, 1, function);
     static const char *const names[] = {"overwrite", NULL};
     nn_lua_check_option_names(L, 3, function, names, 0);
     check_overwrite(L, 3, path, function);
@@ -65,7 +66,7 @@ static int model_load_weights(lua_State *L)
 {
     const char *function = "model:load_weights";
     nn_model *model = nn_lua_check_model(L, 1, function);
-    const char *path = check_path(L, 2, function);
+    const char *path = check_path(L, 2, 1, function);
     lua_settop(L, 2);
     nn_lua_check(L, nn_model_load_weights(model, path), function);
     lua_settop(L, 1);
@@ -135,7 +136,7 @@ static int model_set_weights(lua_State *L)
 static int l_load_model(lua_State *L)
 {
     const char *function = "nn.models.load_model";
-    const char *path = check_path(L, 1, function);
+    const char *path = check_path(L, 1, 1, function);
     static const char *const names[] = {"compile", NULL};
     nn_lua_check_option_names(L, 2, function, names, 0);
     bool compile = nn_lua_opt_boolean(L, 2, "compile", true, function);
@@ -173,7 +174,7 @@ static int l_write(lua_State *L)
 static int l_make_directory(lua_State *L)
 {
     const char *function = "nn.io.make_directory";
-    const char *path = check_path(L, 1, function);
+    const char *path = check_path(L, 1, 1, function);
     size_t length = strlen(path);
     char *copy = lua_newuserdatauv(L, length + 1, 0);
     memcpy(copy, path, length + 1);
@@ -197,7 +198,7 @@ static int l_save_backup(lua_State *L)
 {
     const char *function = "BackupAndRestore";
     nn_model *model = nn_lua_check_model(L, 1, function);
-    const char *path = check_path(L, 2, function);
+    const char *path = check_path(L, 2, 1, function);
     lua_Integer epochs = luaL_checkinteger(L, 3);
     if (epochs < 0 || epochs > 100000000)
         nn_lua_error(L, "%s: epoch %lld out of range", function, (long long)epochs);
@@ -210,7 +211,7 @@ static int l_restore_backup(lua_State *L)
 {
     const char *function = "BackupAndRestore";
     nn_model *model = nn_lua_check_model(L, 1, function);
-    const char *path = check_path(L, 2, function);
+    const char *path = check_path(L, 2, 1, function);
     if (!path_exists(path)) {
         lua_pushnil(L);
         return 1;
