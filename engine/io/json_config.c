@@ -564,9 +564,11 @@ static nn_status read_arg_shape(const cJSON *item, const nn_arg_spec *spec, nn_s
         return NN_OK;
     }
     NN_TRY(nn_json_read_shape(item, out, where, spec->name));
-    if (out->ndim == 0)
-        return nn_error(NN_ERR_FORMAT, "%s: %s must have at least one dimension (or be null)",
-                        where, spec->name);
+    /* As in the constructors: a model adds the batch axis to input_shape, so it holds at
+     * most NN_MAX_DIMS - 1 sizes. */
+    if (out->ndim < 1 || out->ndim > NN_MAX_DIMS - 1)
+        return nn_error(NN_ERR_FORMAT, "%s: %s must list 1 to %d sizes (or be null), got %d",
+                        where, spec->name, NN_MAX_DIMS - 1, out->ndim);
     for (int i = 0; i < out->ndim; i++) {
         int64_t dim = out->dims[i];
         bool none_allowed = spec->min < 0;

@@ -703,6 +703,10 @@ static nn_status read_input_shape(const nn_safetensors *file, const cJSON *item,
     }
     if (list->count > 0 && list->layers[0]->declared_input.ndim > 0) {
         const nn_shape *declared = &list->layers[0]->declared_input;
+        if (declared->ndim >= NN_MAX_DIMS)
+            return nn_error(NN_ERR_FORMAT, "%s: the first layer's input_shape has %d sizes; "
+                            "with the batch axis at most %d fit", file->name, declared->ndim,
+                            NN_MAX_DIMS);
         nn_shape from_layer = {.ndim = declared->ndim + 1};
         from_layer.dims[0] = -1;
         for (int i = 0; i < declared->ndim; i++)
