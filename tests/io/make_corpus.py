@@ -262,6 +262,14 @@ model_file('training-step-negative', meta(ONE_DENSE, **{'nnsh.training': '{"step
 model_file('training-unknown-key', meta(ONE_DENSE, **{'nnsh.training': '{"step":1,"exec":"x"}'}),
            ONE_DENSE_TENSORS, "unknown key 'exec'")
 
+# ---- inputs the fuzzers found (committed as they were found; listed, not generated) ----
+FUZZ_FINDINGS = [
+    # input_shape with 8 sizes: with the batch axis the model's input shape had 9 axes and
+    # overflowed its dims array (fuzz_model_file, ASan stack-buffer-overflow).
+    ('fuzz-input-shape-eight-sizes.safetensors', 'input_shape must list 1 to 7 sizes'),
+]
+EXPECTED.extend(FUZZ_FINDINGS)
+
 with open(os.path.join(OUT, 'EXPECTED'), 'w') as f:
     f.write('# file<TAB>fragment its rejection message must contain (written by make_corpus.py)\n')
     for name, fragment in EXPECTED:
