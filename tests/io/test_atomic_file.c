@@ -20,9 +20,12 @@
 
 static char directory[512];
 
+/* A fresh directory per test, also when the tests share one process (--no-fork). */
 static void make_directory(void)
 {
-    snprintf(directory, sizeof directory, "%s/atomic-%d", NNSH_TEST_TMP, (int)getpid());
+    static int count;
+    snprintf(directory, sizeof directory, "%s/atomic-%d-%d", NNSH_TEST_TMP, (int)getpid(),
+             count++);
     mkdir(directory, 0777);
 }
 
