@@ -18,7 +18,8 @@ static nn_model *target_model(void)
     if (model)
         return model;
     nn_layer *layer;
-    if (nn_model_create(&model, "target") != NN_OK || nn_layer_create(&layer, &nn_dense_class) != NN_OK)
+    if (nn_model_create(&model, "target") != NN_OK ||
+        nn_layer_create(&layer, &nn_dense_class) != NN_OK)
         abort();
     *(int *)nn_layer_arg_pointer(layer, nn_layer_class_arg(&nn_dense_class, "units")) = 4;
     *(nn_shape *)nn_layer_arg_pointer(layer, nn_layer_class_arg(&nn_dense_class, "input_shape")) =

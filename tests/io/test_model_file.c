@@ -212,8 +212,12 @@ static void expect_same_tensor(const nn_tensor *a, const nn_tensor *b, const cha
 
 static void expect_same_state(nn_model *a, nn_model *b, const char *what)
 {
+    /* Gathering first: weight_count is only known once the buffer exists. */
+    const float *weights_a = nn_model_weights(a), *weights_b = nn_model_weights(b);
+    cr_assert(weights_a && weights_b, "%s: %s", what, nn_error_message());
     cr_assert_eq(a->weight_count, b->weight_count, "%s: weight counts differ", what);
-    cr_expect(memcmp(nn_model_weights(a), nn_model_weights(b), a->weight_count * sizeof(float)) == 0,
+    cr_assert_gt(a->weight_count, 0, "%s: no weights to compare", what);
+    cr_expect(memcmp(weights_a, weights_b, a->weight_count * sizeof(float)) == 0,
               "%s: weights differ", what);
     cr_expect_eq(a->step, b->step, "%s: step %llu vs %llu", what, (unsigned long long)a->step,
                  (unsigned long long)b->step);

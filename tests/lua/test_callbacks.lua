@@ -282,11 +282,14 @@ t.test('LambdaCallback: every hook with Keras arguments; on_batch_end is the bat
     on_train_end = record('train_end'),
   }})
   local names = {}
-  for i, call in ipairs(calls) do names[i] = call[1] .. (type(call[2]) == 'number' and call[2] or '') end
+  for i, call in ipairs(calls) do
+    names[i] = call[1] .. (type(call[2]) == 'number' and call[2] or '')
+  end
   t.eq(table.concat(names, ' '), 'train_begin epoch_begin0 batch_end0 batch_end1 batch_end2 ' ..
        'epoch_end0 epoch_begin1 batch_end0 batch_end1 batch_end2 epoch_end1 train_end')
   t.eq(type(calls[#calls - 1][3].loss), 'number', 'epoch_end gets the logs')
-  t.raises(function() C.LambdaCallback{on_batch_begin = print} end, 'on_batch_begin is not supported')
+  t.raises(function() C.LambdaCallback{on_batch_begin = print} end,
+           'on_batch_begin is not supported')
   t.raises(function() C.LambdaCallback{on_epoch_end = 5} end, 'on_epoch_end must be function')
   local stops = C.Callback{on_epoch_end = function(self) self.model.stop_training = true end}
   local history = fit(model, x, y, 5, {stops})
