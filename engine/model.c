@@ -222,6 +222,11 @@ nn_status nn_model_add(nn_model *model, nn_layer *layer)
                                              "create a new layer to add another",
                             layer->name, model->name);
     if (model->layer_count == 0 && model->input_shape.ndim == 0) {
+        if (layer->declared_input.ndim >= NN_MAX_DIMS)
+            return nn_error(NN_ERR_SHAPE, "layer \"%s\": input_shape has %d sizes; with the "
+                            "batch axis at most %d axes are allowed, so at most %d sizes",
+                            layer->name, layer->declared_input.ndim, NN_MAX_DIMS,
+                            NN_MAX_DIMS - 1);
         if (layer->declared_input.ndim > 0) {
             model->input_shape.ndim = layer->declared_input.ndim + 1;
             model->input_shape.dims[0] = -1;

@@ -6,6 +6,7 @@
 
 #include "layer.h"
 #include "layers/layers.h"
+#include "model.h"
 
 static nn_layer *built_dense(int units, int64_t in_features)
 {
@@ -120,5 +121,21 @@ Test(layer_api, parameter_counts_that_overflow_are_errors)
     nn_status status = nn_layer_build(layer, &input);
     cr_assert(status == NN_ERR_MEMORY || status == NN_ERR_SHAPE, "status %d", status);
     cr_assert(!layer->built);
+    nn_layer_release(layer);
+}
+
+Test(layer_api, a_model_refuses_an_input_shape_with_too_many_axes)
+{
+    nn_layer *layer;
+    nn_model *model;
+    cr_assert_eq(nn_layer_create(&layer, &nn_dense_class), NN_OK);
+    *(int *)nn_layer_arg_pointer(layer, nn_layer_class_arg(&nn_dense_class, "units")) = 2;
+    layer->declared_input = NN_SHAPE(1, 1, 1, 1, 1, 1, 1, 2);
+    cr_assert_eq(nn_layer_finish(layer), NN_OK);
+    cr_assert_eq(nn_model_create(&model, "m"), NN_OK);
+    cr_assert_eq(nn_model_add(model, layer), NN_ERR_SHAPE);
+    cr_assert(strstr(nn_error_message(), "input_shape"), "%s", nn_error_message());
+    cr_assert_eq(model->layer_count, 0);
+    nn_model_release(model);
     nn_layer_release(layer);
 }
