@@ -1,0 +1,135 @@
+/* Cell grids: the common canvas of text charts, tables and the live screen. */
+#include "grid.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+bool nn_grid_init(nn_grid *grid, int width, int height)
+{
+    grid->width = grid->height = 0;
+    grid->cells = NULL;
+    if (width <= 0 || height <= 0)
+        return true;
+    grid->cells = calloc((size_t)width * (size_t)height, sizeof *grid->cells);
+    if (!grid->cells)
+        return false;
+    grid->width = width;
+    grid->height = height;
+    return true;
+}
+
+void nn_grid_free(nn_grid *grid)
+{
+    free(grid->cells);
+    grid->cells = NULL;
+    grid->width = grid->height = 0;
+}
+
+nn_cell *nn_grid_at(nn_grid *grid, int x, int y)
+{
+    if (x < 0 || y < 0 || x >= grid->width || y >= grid->height)
+        return NULL;
+    return &grid->cells[(size_t)y * (size_t)grid->width + (size_t)x];
+}
+
+int nn_utf8_char_size(const char *text)
+{
+    unsigned char lead = (unsigned char)text[0];
+    int size = lead < 0x80 ? 1 : lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1;
+    /* A truncated sequence counts as single bytes, so nothing reads past the end. */
+    for (int i = 1; i < size; i++)
+        if (((unsigned char)text[i] & 0xC0) != 0x80)
+            return 1;
+    return size;
+}
+
+int nn_utf8_length(const char *text)
+{
+    int count = 0;
+    while (*text) {
+        text += nn_utf8_char_size(text);
+        count++;
+    }
+    return count;
+}
+
+size_t nn_utf8_offset(const char *text, int cells)
+{
+    size_t offset = 0;
+    for (int i = 0; i < cells && text[offset]; i++)
+        offset += (size_t)nn_utf8_char_size(text + offset);
+    return offset;
+}
+
+void nn_grid_set(nn_grid *grid, int x, int y, const char *glyph, nn_style style)
+{
+    nn_cell *cell = nn_grid_at(grid, x, y);
+    if (!cell)
+        return;
+    int size = *glyph ? nn_utf8_char_size(glyph) : 0;
+    /* Blanks are stored as "" so that trailing-space trimming sees them. */
+    if (size == 1 && glyph[0] == ' ')
+        size = 0;
+    memcpy(cell->glyph, glyph, (size_t)size);
+    cell->glyph[size] = '\0';
+    cell->style = (uint8_t)style;
+}
+
+int nn_grid_write_n(nn_grid *grid, int x, int y, const char *text, int max_cells,
+                    nn_style style)
+{
+    int written = 0;
+    while (*text && written < max_cells && x + written < grid->width) {
+        nn_grid_set(grid, x + written, y, text, style);
+        text += nn_utf8_char_size(text);
+        written++;
+    }
+    return written;
+}
+
+int nn_grid_write(nn_grid *grid, int x, int y, const char *text, nn_style style)
+{
+    return nn_grid_write_n(grid, x, y, text, grid->width, style);
+}
+
+void nn_grid_blit(nn_grid *grid, int x, int y, const nn_grid *src)
+{
+    for (int row = 0; row < src->height; row++) {
+        for (int col = 0; col < src->width; col++) {
+            nn_cell *cell = nn_grid_at(grid, x + col, y + row);
+            if (cell)
+                *cell = src->cells[(size_t)row * (size_t)src->width + (size_t)col];
+        }
+    }
+}
+
+/* SGR parameters of each style; cyan and yellow first because they read well on both
+ * dark and light backgrounds, like matplotlib's blue and orange. */
+static const char *const ansi_codes[NN_STYLE_COUNT] = {
+    [NN_STYLE_PLAIN] = "0",     [NN_STYLE_SERIES_1] = "36", [NN_STYLE_SERIES_2] = "33",
+    [NN_STYLE_SERIES_3] = "32", [NN_STYLE_SERIES_4] = "35", [NN_STYLE_SERIES_5] = "31",
+    [NN_STYLE_SERIES_6] = "34", [NN_STYLE_TITLE] = "1",     [NN_STYLE_DIM] = "2",
+    [NN_STYLE_BAR] = "36",      [NN_STYLE_KEYS] = "7",      [NN_STYLE_WARNING] = "1;33",
+};
+
+void nn_grid_to_text(nn_text *out, const nn_grid *grid, bool ansi)
+{
+    for (int row = 0; row < grid->height; row++) {
+        const nn_cell *cells = &grid->cells[(size_t)row * (size_t)grid->width];
+        int end = grid->width;
+        while (end > 0 && cells[end - 1].glyph[0] == '\0')
+            end--;
+        uint8_t current = NN_STYLE_PLAIN;
+        for (int col = 0; col < end; col++) {
+            uint8_t style = cells[col].glyph[0] ? cells[col].style : (uint8_t)NN_STYLE_PLAIN;
+            if (ansi && style != current && style < NN_STYLE_COUNT) {
+                nn_text_printf(out, "\x1b[0;%sm", ansi_codes[style]);
+                current = style;
+            }
+            nn_text_append(out, cells[col].glyph[0] ? cells[col].glyph : " ");
+        }
+        if (ansi && current != NN_STYLE_PLAIN)
+            nn_text_append(out, "\x1b[0m");
+        nn_text_append(out, "\n");
+    }
+}
