@@ -1,0 +1,132 @@
+/* The network flow picture: text for terminals and notebooks, SVG for handouts. */
+#include "flow.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "grid.h"
+#include "svg.h"
+
+void nn_text_append_ascii(nn_text *out, const char *text)
+{
+    while (*text) {
+        int size = nn_utf8_char_size(text);
+        if (size == 1)
+            nn_text_append_n(out, text, 1);
+        else if (strncmp(text, "×", (size_t)size) == 0)
+            nn_text_append(out, "x");
+        else if (strncmp(text, "→", (size_t)size) == 0)
+            nn_text_append(out, "->");
+        else
+            nn_text_append(out, "?");
+        text += size;
+    }
+}
+
+static void append(nn_text *out, const char *text, nn_charset charset)
+{
+    if (charset == NN_CHARSET_UNICODE)
+        nn_text_append(out, text);
+    else
+        nn_text_append_ascii(out, text);
+}
+
+void nn_flow_render_text(nn_text *out, const nn_flow *flow, nn_charset charset)
+{
+    const char *arrow = charset == NN_CHARSET_UNICODE ? "↓" : "v";
+    nn_text_append(out, "Input: ");
+    append(out, flow->input_shape ? flow->input_shape : "?", charset);
+    nn_text_printf(out, "\n%s\n", arrow);
+    for (int i = 0; i < flow->count; i++) {
+        append(out, flow->steps[i].label, charset);
+        nn_text_printf(out, "\n%s shape: ", arrow);
+        append(out, flow->steps[i].shape ? flow->steps[i].shape : "?", charset);
+        nn_text_append(out, "\n");
+    }
+}
+
+/* ---- SVG ---- */
+
+enum { BOX_HEIGHT = 34, NAMED_BOX_HEIGHT = 48, ARROW = 40, MARGIN = 24 };
+static const double char_width = 8.4; /* of the 14px monospace labels, roughly */
+
+static void box(nn_text *out, double center, double top, double width, double height,
+                const char *fill, const char *label, const char *name)
+{
+    nn_text_printf(out, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" rx=\"6\" "
+                        "fill=\"%s\" stroke=\"#4a6fa5\" stroke-width=\"1.5\"/>\n",
+                   center - width / 2, top, width, height, fill);
+    nn_svg_text(out, center, top + 22, "middle",
+                "font-family=\"DejaVu Sans Mono, monospace\" font-size=\"14\"", label);
+    if (name && *name)
+        nn_svg_text(out, center, top + 39, "middle", "font-size=\"11\" fill=\"#666666\"", name);
+}
+
+static void arrow(nn_text *out, double center, double top, const char *shape)
+{
+    nn_text_printf(out, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#333333\" "
+                        "stroke-width=\"1.5\" marker-end=\"url(#arrow)\"/>\n",
+                   center, top + 2, center, top + ARROW - 4);
+    if (shape && *shape) {
+        nn_text label;
+        nn_text_init(&label);
+        nn_text_printf(&label, "shape: %s", shape);
+        nn_svg_text(out, center + 12, top + ARROW / 2 + 5, "start",
+                    "font-family=\"DejaVu Sans Mono, monospace\" fill=\"#444444\"",
+                    label.data ? label.data : "");
+        nn_text_free(&label);
+    }
+}
+
+void nn_flow_render_svg(nn_text *out, const nn_flow *flow)
+{
+    char input[160], output[160];
+    snprintf(input, sizeof input, "Input: %s", flow->input_shape ? flow->input_shape : "?");
+    snprintf(output, sizeof output, "Output: %s",
+             flow->count > 0 && flow->steps[flow->count - 1].shape
+                 ? flow->steps[flow->count - 1].shape : "?");
+    int longest = nn_utf8_length(input), longest_shape = 0;
+    bool named = false;
+    for (int i = 0; i < flow->count; i++) {
+        int length = nn_utf8_length(flow->steps[i].label);
+        if (length > longest)
+            longest = length;
+        length = flow->steps[i].shape ? nn_utf8_length(flow->steps[i].shape) + 7 : 0;
+        if (length > longest_shape)
+            longest_shape = length;
+        named |= flow->steps[i].name && flow->steps[i].name[0];
+    }
+    double box_width = longest * char_width + 32;
+    double center = MARGIN + box_width / 2;
+    int width = (int)(center + box_width / 2 + MARGIN);
+    /* Shape labels sit right of the arrows; the picture widens if they need it. */
+    int shape_right = (int)(center + 12 + longest_shape * 7.3 + MARGIN);
+    if (shape_right > width)
+        width = shape_right;
+    double layer_height = named ? NAMED_BOX_HEIGHT : BOX_HEIGHT;
+    double title_height = flow->title ? 34 : 8;
+    int height = (int)(title_height + BOX_HEIGHT * 2 + (layer_height + ARROW) * flow->count +
+                       ARROW + MARGIN);
+
+    nn_svg_begin(out, width, height);
+    nn_text_append(out, "<defs><marker id=\"arrow\" viewBox=\"0 0 10 10\" refX=\"9\" refY=\"5\" "
+                        "markerWidth=\"7\" markerHeight=\"7\" orient=\"auto-start-reverse\">"
+                        "<path d=\"M 0 0 L 10 5 L 0 10 z\" fill=\"#333333\"/></marker></defs>\n");
+    if (flow->title)
+        nn_svg_text(out, center, 24, "middle", "font-size=\"15\" font-weight=\"bold\"",
+                    flow->title);
+    double top = title_height;
+    box(out, center, top, box_width, BOX_HEIGHT, "#eef2f7", input, NULL);
+    top += BOX_HEIGHT;
+    arrow(out, center, top, NULL);
+    top += ARROW;
+    for (int i = 0; i < flow->count; i++) {
+        box(out, center, top, box_width, layer_height, "#dde8f6", flow->steps[i].label,
+            flow->steps[i].name);
+        top += layer_height;
+        arrow(out, center, top, flow->steps[i].shape);
+        top += ARROW;
+    }
+    box(out, center, top, box_width, BOX_HEIGHT, "#eef2f7", output, NULL);
+    nn_svg_end(out);
+}
