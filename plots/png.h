@@ -1,0 +1,17 @@
+/* PNG files from the SVG documents of figures and flows, through librsvg when nnsh is
+ * built with it (Debian: librsvg2-dev); otherwise PNG is reported as unavailable and SVG
+ * remains the file format for reports. */
+#ifndef NN_PLOTS_PNG_H
+#define NN_PLOTS_PNG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* Whether this build can write PNG. */
+bool nn_png_available(void);
+/* Renders the SVG document (length bytes) at `scale` times its size into path, through
+ * a temporary file renamed into place. On failure returns false with why filled in. */
+bool nn_png_write_svg(const char *svg, size_t length, double scale, const char *path, char *why,
+                      size_t why_size);
+
+#endif
