@@ -1,0 +1,704 @@
+/* The live training screen: ncurses on its own descriptor of the terminal, throttled
+ * redraws, keys, and a clean hand-back of the terminal. */
+#include "live_view.h"
+
+#include <curses.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <langinfo.h>
+#include <locale.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "curves.h"
+#include "figure.h"
+#include "live_screen.h"
+#include "terminal.h"
+
+enum {
+    MAX_KEYS = 24,          /* log names kept per epoch */
+    KEY_SIZE = 48,
+    BATCH_POINTS = 1024,    /* the batch-loss chart keeps at most this many points */
+    RECENT = 3,
+    RECENT_SIZE = 512,
+    FIGURE_MAX_WIDTH = 120,
+};
+
+/* Redraws are at least this far apart, and far enough apart that drawing takes under
+ * 0.5% of the time (each draw measures itself). */
+static const double min_draw_interval = 0.25;
+static const double draw_budget = 0.005;
+static const double key_poll_interval = 0.05;
+
+static const int handled_signals[] = {SIGINT, SIGTERM, SIGTSTP, SIGWINCH};
+enum { SIGNAL_COUNT = sizeof handled_signals / sizeof handled_signals[0] };
+
+struct nn_live_view {
+    nn_live_setup setup;
+    char model_name[64];
+
+    /* The terminal: a screen on duplicated descriptors, the keyboard if it can be read. */
+    SCREEN *screen;
+    FILE *out, *in;
+    bool keys;
+    nn_charset charset;
+    bool color;
+    attr_t style_attributes[NN_STYLE_COUNT];
+    char *saved_locale;
+    struct sigaction saved_signals[SIGNAL_COUNT];
+    nn_grid grid;
+
+    /* Standard output goes to a temporary file while the screen is open. */
+    int saved_stdout;      /* -1 when not redirected */
+    FILE *capture;
+    long captured;         /* bytes of the capture already in the transcript */
+    nn_text transcript;
+    char recent[RECENT][RECENT_SIZE];
+    const char *recent_pointers[RECENT];
+    int recent_count;
+
+    /* Progress. */
+    int epoch;             /* from 0 */
+    int64_t step;
+    double opened_at, epoch_start, epoch_paused;
+    double last_draw, last_poll, draw_interval;
+    long frames;
+    double draw_seconds;
+    bool paused, stopping;
+    double pause_started;
+    int log_count;
+    char log_names[MAX_KEYS][KEY_SIZE];
+    const char *log_name_pointers[MAX_KEYS];
+    double log_values[MAX_KEYS];
+
+    /* The smoothed loss of each batch; when the buffer fills, neighbours merge, so a
+     * point stands for `bucket` batches. */
+    double previous_mean;
+    int64_t previous_seen;
+    double ema, ema_decay, ema_weight;
+    double batch_x[BATCH_POINTS], batch_y[BATCH_POINTS];
+    int batch_count, bucket;
+    double pending_x, pending_y;
+    int pending;
+    nn_series batch_series;
+
+    /* Per-epoch logs, one column per key. */
+    int key_count;
+    char keys_names[MAX_KEYS][KEY_SIZE];
+    const char *key_pointers[MAX_KEYS];
+    double *columns[MAX_KEYS];
+    double *epoch_numbers;
+    int epoch_count, epoch_capacity;
+    double last_values[MAX_KEYS];
+    nn_curves curves;
+};
+
+static nn_live_view *open_view; /* for the exit handler */
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* ---- standard output capture ---- */
+
+static void capture_begin(nn_live_view *view)
+{
+    view->saved_stdout = -1;
+    fflush(stdout);
+    view->capture = tmpfile();
+    if (!view->capture)
+        return;
+    view->saved_stdout = fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 3);
+    if (view->saved_stdout < 0 || dup2(fileno(view->capture), STDOUT_FILENO) < 0) {
+        if (view->saved_stdout >= 0)
+            close(view->saved_stdout);
+        view->saved_stdout = -1;
+        fclose(view->capture);
+        view->capture = NULL;
+    }
+}
+
+/* Keeps the last lines of the transcript for the screen (text after a \r wins, as on a
+ * terminal). */
+static void update_recent(nn_live_view *view)
+{
+    const char *data = view->transcript.data;
+    size_t end = view->transcript.length;
+    view->recent_count = 0;
+    char lines[RECENT][RECENT_SIZE];
+    int found = 0;
+    while (end > 0 && found < RECENT) {
+        size_t start = end;
+        while (start > 0 && data[start - 1] != '\n')
+            start--;
+        size_t length = end - start;
+        const char *line = data + start;
+        for (size_t i = 0; i < length; i++)
+            if (line[i] == '\r' && i + 1 < length)
+                line = data + start + i + 1, length = end - (start + i + 1);
+        while (length > 0 && (line[length - 1] == '\r' || line[length - 1] == '\n'))
+            length--;
+        if (length > 0) {
+            if (length >= RECENT_SIZE)
+                length = RECENT_SIZE - 1;
+            memcpy(lines[found], line, length);
+            lines[found][length] = '\0';
+            found++;
+        }
+        end = start > 0 ? start - 1 : 0;
+    }
+    for (int i = 0; i < found; i++)
+        strcpy(view->recent[i], lines[found - 1 - i]);
+    view->recent_count = found;
+}
+
+static void capture_drain(nn_live_view *view)
+{
+    if (!view->capture)
+        return;
+    fflush(stdout);
+    char buffer[4096];
+    bool any = false;
+    for (;;) {
+        ssize_t n = pread(fileno(view->capture), buffer, sizeof buffer, view->captured);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        nn_text_append_n(&view->transcript, buffer, (size_t)n);
+        view->captured += n;
+        any = true;
+    }
+    if (any)
+        update_recent(view);
+}
+
+static void capture_end(nn_live_view *view)
+{
+    capture_drain(view);
+    if (view->saved_stdout >= 0) {
+        fflush(stdout);
+        dup2(view->saved_stdout, STDOUT_FILENO);
+        close(view->saved_stdout);
+        view->saved_stdout = -1;
+    }
+    if (view->capture) {
+        fclose(view->capture);
+        view->capture = NULL;
+    }
+}
+
+/* ---- drawing ---- */
+
+static void set_styles(nn_live_view *view)
+{
+    attr_t *a = view->style_attributes;
+    for (int i = 0; i < NN_STYLE_COUNT; i++)
+        a[i] = A_NORMAL;
+    a[NN_STYLE_TITLE] = A_BOLD;
+    a[NN_STYLE_DIM] = A_DIM;
+    a[NN_STYLE_KEYS] = A_REVERSE;
+    a[NN_STYLE_WARNING] = A_BOLD;
+    if (!view->color)
+        return;
+    start_color();
+    short background = use_default_colors() == OK ? -1 : COLOR_BLACK;
+    static const short colors[NN_SERIES_STYLES] = {COLOR_CYAN, COLOR_YELLOW, COLOR_GREEN,
+                                                   COLOR_MAGENTA, COLOR_RED, COLOR_BLUE};
+    for (short i = 0; i < NN_SERIES_STYLES; i++) {
+        init_pair((short)(i + 1), colors[i], background);
+        a[NN_STYLE_SERIES_1 + i] = COLOR_PAIR(i + 1);
+    }
+    a[NN_STYLE_BAR] = COLOR_PAIR(1);
+    a[NN_STYLE_WARNING] = A_BOLD | COLOR_PAIR(2);
+}
+
+static void fill_screen(nn_live_view *view, nn_live_screen *s)
+{
+    double t = now();
+    double elapsed = t - view->epoch_start - view->epoch_paused;
+    if (view->paused)
+        elapsed = view->pause_started - view->epoch_start - view->epoch_paused;
+    const nn_live_setup *setup = &view->setup;
+    *s = (nn_live_screen){
+        .model_name = view->model_name,
+        .params = setup->params,
+        .layer_count = setup->layer_count,
+        .epoch = view->epoch + 1,
+        .epochs = setup->epochs,
+        .step = view->step,
+        .steps = setup->steps,
+        .epoch_seconds = elapsed > 0 ? elapsed : 0,
+        .run_eta_seconds = -1,
+        .log_count = view->log_count,
+        .log_names = view->log_name_pointers,
+        .log_values = view->log_values,
+        .batch_loss = view->batch_count + view->pending > 0 ? &view->batch_series : NULL,
+        .curves = view->curves.count > 0 ? &view->curves : NULL,
+        .paused = view->paused,
+        .stopping = view->stopping,
+        .keys = view->keys,
+    };
+    if (view->step > 0 && elapsed > 0.05) {
+        s->steps_per_second = (double)view->step / elapsed;
+        int64_t seen = view->step * setup->batch_size;
+        if (seen > setup->samples)
+            seen = setup->samples;
+        s->samples_per_second = (double)seen / elapsed;
+        double per_step = 1.0 / s->steps_per_second;
+        s->run_eta_seconds = per_step * (double)(setup->steps - view->step) +
+                             per_step * (double)setup->steps *
+                                 (double)(setup->epochs - view->epoch - 1);
+    }
+    if (view->epoch_count > 0) {
+        int last = view->epoch_count - 1;
+        for (int k = 0; k < view->key_count; k++)
+            view->last_values[k] = view->columns[k][last];
+        s->last_epoch = (int)view->epoch_numbers[last];
+        s->last_count = view->key_count;
+        s->last_names = view->key_pointers;
+        s->last_values = view->last_values;
+    }
+    for (int i = 0; i < view->recent_count; i++)
+        view->recent_pointers[i] = view->recent[i];
+    s->lines = view->recent_pointers;
+    s->line_count = view->recent_count;
+}
+
+static void follow_terminal_size(nn_live_view *view)
+{
+    struct winsize size;
+    if (ioctl(fileno(view->out), TIOCGWINSZ, &size) == 0 && size.ws_col > 0 && size.ws_row > 0 &&
+        (size.ws_col != COLS || size.ws_row != LINES)) {
+        resizeterm(size.ws_row, size.ws_col);
+        clearok(curscr, TRUE);
+    }
+}
+
+static void draw(nn_live_view *view, bool full)
+{
+    double start = now();
+    capture_drain(view);
+    follow_terminal_size(view);
+    int width = COLS, height = LINES;
+    if (view->grid.width != width || view->grid.height != height) {
+        nn_grid_free(&view->grid);
+        if (!nn_grid_init(&view->grid, width, height))
+            return;
+        full = true;
+    } else {
+        memset(view->grid.cells, 0,
+               sizeof *view->grid.cells * (size_t)width * (size_t)height);
+    }
+    nn_live_screen screen;
+    fill_screen(view, &screen);
+    nn_live_screen_draw(&view->grid, &screen, view->charset);
+    attr_t current = A_NORMAL;
+    wattrset(stdscr, current);
+    for (int y = 0; y < height; y++) {
+        wmove(stdscr, y, 0);
+        for (int x = 0; x < width; x++) {
+            const nn_cell *cell = &view->grid.cells[(size_t)y * (size_t)width + (size_t)x];
+            attr_t attributes = view->style_attributes[cell->style < NN_STYLE_COUNT ? cell->style : 0];
+            if (attributes != current) {
+                wattrset(stdscr, attributes);
+                current = attributes;
+            }
+            /* The bottom-right cell cannot be written without scrolling: leave it. */
+            if (y == height - 1 && x == width - 1)
+                break;
+            waddstr(stdscr, cell->glyph[0] ? cell->glyph : " ");
+        }
+    }
+    wattrset(stdscr, A_NORMAL);
+    if (full)
+        clearok(curscr, TRUE);
+    wnoutrefresh(stdscr);
+    doupdate();
+    double end = now();
+    view->last_draw = end;
+    view->frames++;
+    view->draw_seconds += end - start;
+    view->draw_interval = fmax(min_draw_interval, (end - start) / draw_budget);
+}
+
+/* ---- keys ---- */
+
+static void pause_until_resumed(nn_live_view *view, nn_live_result *result)
+{
+    double started = now();
+    view->pause_started = started;
+    view->paused = true;
+    draw(view, false);
+    wtimeout(stdscr, 200);
+    while (view->paused) {
+        int key = wgetch(stdscr);
+        if (view->setup.stop_flag && *view->setup.stop_flag) {
+            view->paused = false;
+            view->stopping = true;
+        } else if (key == 'p' || key == 'P' || key == ' ') {
+            view->paused = false;
+        } else if (key == 'q' || key == 'Q') {
+            view->paused = false;
+            view->stopping = true;
+            result->stop = true;
+        } else if (key == KEY_RESIZE) {
+            draw(view, true);
+        }
+    }
+    nodelay(stdscr, TRUE);
+    double paused = now() - started;
+    result->paused_seconds += paused;
+    view->epoch_paused += paused;
+    draw(view, false);
+}
+
+static void read_keys(nn_live_view *view, nn_live_result *result)
+{
+    int key;
+    while ((key = wgetch(stdscr)) != ERR) {
+        if (key == 'q' || key == 'Q') {
+            view->stopping = true;
+            result->stop = true;
+            draw(view, false);
+        } else if (key == 'p' || key == 'P' || key == ' ') {
+            pause_until_resumed(view, result);
+        } else if (key == KEY_RESIZE) {
+            draw(view, true);
+        }
+    }
+}
+
+/* ---- the data ---- */
+
+static void add_batch_point(nn_live_view *view, double x, double y)
+{
+    view->pending_x += x;
+    view->pending_y += y;
+    view->pending++;
+    if (view->pending < view->bucket)
+        return;
+    if (view->batch_count == BATCH_POINTS) {
+        /* Full: every two neighbours become one, and later points stand for twice as
+         * many batches. */
+        for (int i = 0; i < BATCH_POINTS / 2; i++) {
+            view->batch_x[i] = (view->batch_x[2 * i] + view->batch_x[2 * i + 1]) / 2;
+            view->batch_y[i] = (view->batch_y[2 * i] + view->batch_y[2 * i + 1]) / 2;
+        }
+        view->batch_count = BATCH_POINTS / 2;
+        view->bucket *= 2;
+    }
+    view->batch_x[view->batch_count] = view->pending_x / view->pending;
+    view->batch_y[view->batch_count] = view->pending_y / view->pending;
+    view->batch_count++;
+    view->pending = 0;
+    view->pending_x = view->pending_y = 0;
+    view->batch_series.count = view->batch_count;
+}
+
+/* The loss of the batch just done, from the running means before and after it. */
+static void record_batch_loss(nn_live_view *view, double mean)
+{
+    const nn_live_setup *setup = &view->setup;
+    int64_t seen = view->step * setup->batch_size;
+    if (seen > setup->samples)
+        seen = setup->samples;
+    int64_t batch = seen - view->previous_seen;
+    if (batch <= 0 || !isfinite(mean))
+        return;
+    double loss = (mean * (double)seen - view->previous_mean * (double)view->previous_seen) /
+                  (double)batch;
+    view->previous_mean = mean;
+    view->previous_seen = seen;
+    view->ema = view->ema_decay * view->ema + (1 - view->ema_decay) * loss;
+    view->ema_weight = view->ema_decay * view->ema_weight + (1 - view->ema_decay);
+    double x = view->epoch + (double)view->step / (double)(setup->steps > 0 ? setup->steps : 1);
+    add_batch_point(view, x, view->ema / view->ema_weight);
+}
+
+static int key_index(nn_live_view *view, const char *name)
+{
+    for (int k = 0; k < view->key_count; k++)
+        if (strcmp(view->keys_names[k], name) == 0)
+            return k;
+    if (view->key_count == MAX_KEYS)
+        return -1;
+    int k = view->key_count;
+    double *column = malloc(sizeof *column * (size_t)(view->epoch_capacity > 0 ? view->epoch_capacity : 1));
+    if (!column)
+        return -1;
+    for (int e = 0; e < view->epoch_count; e++)
+        column[e] = NAN;
+    snprintf(view->keys_names[k], KEY_SIZE, "%s", name);
+    view->key_pointers[k] = view->keys_names[k];
+    view->columns[k] = column;
+    view->key_count++;
+    return k;
+}
+
+static bool grow_epochs(nn_live_view *view)
+{
+    if (view->epoch_count < view->epoch_capacity)
+        return true;
+    int capacity = view->epoch_capacity ? view->epoch_capacity * 2 : 16;
+    double *numbers = realloc(view->epoch_numbers, sizeof *numbers * (size_t)capacity);
+    if (!numbers)
+        return false;
+    view->epoch_numbers = numbers;
+    for (int k = 0; k < view->key_count; k++) {
+        double *column = realloc(view->columns[k], sizeof *column * (size_t)capacity);
+        if (!column)
+            return false;
+        view->columns[k] = column;
+    }
+    view->epoch_capacity = capacity;
+    return true;
+}
+
+static void rebuild_curves(nn_live_view *view)
+{
+    nn_curves_build(&view->curves, view->key_count, view->key_pointers,
+                    (const double *const *)view->columns, view->epoch_count,
+                    view->epoch_numbers, false);
+}
+
+/* ---- the public functions ---- */
+
+static void emergency_close(void)
+{
+    /* The process is exiting with the screen open (os.exit in a callback): give the
+     * terminal back and keep the record. */
+    nn_live_view *view = open_view;
+    if (!view)
+        return;
+    open_view = NULL;
+    endwin();
+    capture_end(view);
+    if (view->transcript.data)
+        (void)!write(STDOUT_FILENO, view->transcript.data, view->transcript.length);
+}
+
+static int open_keyboard(int fd)
+{
+    const char *name = ttyname(fd);
+    int in = name ? open(name, O_RDONLY | O_NOCTTY | O_CLOEXEC) : -1;
+    if (in < 0)
+        in = open("/dev/tty", O_RDONLY | O_NOCTTY | O_CLOEXEC);
+    return in;
+}
+
+nn_live_view *nn_live_view_open(const nn_live_setup *setup, char *why, size_t why_size)
+{
+    nn_terminal terminal = nn_terminal_probe(setup->fd);
+    if (!terminal.tty) {
+        snprintf(why, why_size, "the output is not a terminal");
+        return NULL;
+    }
+    if (!terminal.capable) {
+        snprintf(why, why_size, "TERM is %s", getenv("TERM") ? "dumb" : "not set");
+        return NULL;
+    }
+    if (terminal.columns < NN_LIVE_MIN_COLUMNS || terminal.lines < NN_LIVE_MIN_LINES) {
+        snprintf(why, why_size, "the terminal is %dx%d, smaller than %dx%d", terminal.columns,
+                 terminal.lines, NN_LIVE_MIN_COLUMNS, NN_LIVE_MIN_LINES);
+        return NULL;
+    }
+    if (open_view) {
+        snprintf(why, why_size, "a live view is already open");
+        return NULL;
+    }
+    nn_live_view *view = calloc(1, sizeof *view);
+    if (!view) {
+        snprintf(why, why_size, "out of memory");
+        return NULL;
+    }
+    view->setup = *setup;
+    snprintf(view->model_name, sizeof view->model_name, "%s",
+             setup->model_name ? setup->model_name : "model");
+    view->setup.model_name = view->model_name;
+    view->saved_stdout = -1;
+    nn_text_init(&view->transcript);
+    int out_fd = fcntl(setup->fd, F_DUPFD_CLOEXEC, 3);
+    int in_fd = open_keyboard(setup->fd);
+    view->keys = in_fd >= 0;
+    if (in_fd < 0)
+        in_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    view->out = out_fd >= 0 ? fdopen(out_fd, "w") : NULL;
+    view->in = in_fd >= 0 ? fdopen(in_fd, "r") : NULL;
+    if (!view->out || !view->in) {
+        if (view->out)
+            fclose(view->out);
+        else if (out_fd >= 0)
+            close(out_fd);
+        if (view->in)
+            fclose(view->in);
+        else if (in_fd >= 0)
+            close(in_fd);
+        free(view);
+        snprintf(why, why_size, "the terminal could not be opened");
+        return NULL;
+    }
+
+    /* Wide characters need a UTF-8 LC_CTYPE; the caller's locale comes back on close. */
+    const char *locale = setlocale(LC_CTYPE, NULL);
+    view->saved_locale = locale ? strdup(locale) : NULL;
+    if (terminal.utf8 && !setlocale(LC_CTYPE, ""))
+        setlocale(LC_CTYPE, "C.UTF-8");
+    view->charset = terminal.utf8 && strcmp(nl_langinfo(CODESET), "UTF-8") == 0
+                        ? NN_CHARSET_UNICODE : NN_CHARSET_ASCII;
+    view->color = terminal.color;
+
+    for (int i = 0; i < SIGNAL_COUNT; i++)
+        sigaction(handled_signals[i], NULL, &view->saved_signals[i]);
+    fflush(stdout);
+    view->screen = newterm(NULL, view->out, view->in);
+    if (!view->screen) {
+        snprintf(why, why_size, "ncurses cannot drive TERM=%s", getenv("TERM"));
+        if (view->saved_locale)
+            setlocale(LC_CTYPE, view->saved_locale);
+        free(view->saved_locale);
+        fclose(view->out);
+        fclose(view->in);
+        free(view);
+        return NULL;
+    }
+    set_term(view->screen);
+    cbreak(); /* keeps ISIG: Ctrl-C still stops training through SIGINT */
+    noecho();
+    nonl();
+    intrflush(stdscr, FALSE);
+    keypad(stdscr, TRUE);
+    nodelay(stdscr, TRUE);
+    leaveok(stdscr, TRUE);
+    typeahead(-1); /* never postpone a redraw because a key is waiting */
+    curs_set(0);
+    set_styles(view);
+
+    view->bucket = 1;
+    view->batch_series = (nn_series){.name = "loss", .x = view->batch_x, .y = view->batch_y};
+    int64_t window = setup->steps / 20;
+    if (window < 1)
+        window = 1;
+    if (window > 50)
+        window = 50;
+    view->ema_decay = 1.0 - 1.0 / (double)window;
+    view->opened_at = view->epoch_start = now();
+    view->draw_interval = min_draw_interval;
+    capture_begin(view);
+    open_view = view;
+    static bool registered;
+    if (!registered)
+        registered = atexit(emergency_close) == 0;
+    draw(view, true);
+    return view;
+}
+
+void nn_live_view_epoch_begin(nn_live_view *view, int epoch)
+{
+    view->epoch = epoch;
+    view->step = 0;
+    view->log_count = 0;
+    view->previous_mean = 0;
+    view->previous_seen = 0;
+    view->epoch_start = now();
+    view->epoch_paused = 0;
+    draw(view, false);
+}
+
+static void copy_logs(nn_live_view *view, int count, const char *const *names,
+                      const double *values)
+{
+    if (count > MAX_KEYS)
+        count = MAX_KEYS;
+    for (int i = 0; i < count; i++) {
+        if (strcmp(view->log_names[i], names[i]) != 0)
+            snprintf(view->log_names[i], KEY_SIZE, "%s", names[i]);
+        view->log_name_pointers[i] = view->log_names[i];
+        view->log_values[i] = values[i];
+    }
+    view->log_count = count;
+}
+
+nn_live_result nn_live_view_batch(nn_live_view *view, int64_t step, int log_count,
+                                  const char *const *names, const double *values)
+{
+    nn_live_result result = {0};
+    view->step = step;
+    copy_logs(view, log_count, names, values);
+    for (int i = 0; i < log_count; i++)
+        if (strcmp(names[i], "loss") == 0)
+            record_batch_loss(view, values[i]);
+    double t = now();
+    if (view->keys && t - view->last_poll >= key_poll_interval) {
+        view->last_poll = t;
+        read_keys(view, &result);
+    }
+    if (t - view->last_draw >= view->draw_interval)
+        draw(view, false);
+    return result;
+}
+
+void nn_live_view_epoch_end(nn_live_view *view, int epoch, int log_count,
+                            const char *const *names, const double *values)
+{
+    if (!grow_epochs(view))
+        return;
+    int e = view->epoch_count;
+    view->epoch_numbers[e] = epoch + 1;
+    for (int k = 0; k < view->key_count; k++)
+        view->columns[k][e] = NAN;
+    view->epoch_count++;
+    for (int i = 0; i < log_count; i++) {
+        int k = key_index(view, names[i]);
+        if (k >= 0)
+            view->columns[k][e] = values[i];
+    }
+    rebuild_curves(view);
+    draw(view, false);
+}
+
+nn_live_stats nn_live_view_stats(const nn_live_view *view)
+{
+    return (nn_live_stats){.frames = view->frames, .draw_seconds = view->draw_seconds,
+                           .open_seconds = now() - view->opened_at};
+}
+
+void nn_live_view_close(nn_live_view *view, nn_text *record)
+{
+    if (!view)
+        return;
+    capture_end(view);
+    endwin();
+    delscreen(view->screen);
+    fclose(view->out);
+    fclose(view->in);
+    for (int i = 0; i < SIGNAL_COUNT; i++)
+        sigaction(handled_signals[i], &view->saved_signals[i], NULL);
+    open_view = NULL;
+
+    if (view->transcript.data)
+        nn_text_append_n(record, view->transcript.data, view->transcript.length);
+    if (view->epoch_count > 0 && view->curves.count > 0) {
+        nn_terminal terminal = nn_terminal_probe(view->setup.fd);
+        int width = terminal.columns < FIGURE_MAX_WIDTH ? terminal.columns : FIGURE_MAX_WIDTH;
+        nn_figure figure = nn_curves_figure(&view->curves);
+        nn_figure_render_text(record, &figure, width, view->charset, terminal.color);
+    }
+    if (view->saved_locale)
+        setlocale(LC_CTYPE, view->saved_locale);
+    free(view->saved_locale);
+    nn_grid_free(&view->grid);
+    nn_text_free(&view->transcript);
+    for (int k = 0; k < view->key_count; k++)
+        free(view->columns[k]);
+    free(view->epoch_numbers);
+    free(view);
+}

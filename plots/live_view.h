@@ -1,0 +1,70 @@
+/* The live training screen in ncurses: it owns the terminal between the start and the
+ * end of a fit, reads the keys q (stop after this batch) and p (pause), redraws on
+ * resize and at most a few times a second, and on closing hands back a plain record
+ * (everything written to standard output meanwhile, then the final charts) for the
+ * normal scrollback.
+ *
+ *     char why[128];
+ *     nn_live_view *view = nn_live_view_open(&setup, why, sizeof why);
+ *     if (!view) ... plain lines instead; why says what was missing
+ *     for each epoch: nn_live_view_epoch_begin(view, epoch);
+ *         for each batch: nn_live_result r = nn_live_view_batch(view, step, n, names, values);
+ *         nn_live_view_epoch_end(view, epoch, n, names, values);
+ *     nn_text record; nn_text_init(&record);
+ *     nn_live_view_close(view, &record);  // then write record to standard output
+ *
+ * While the screen is open, standard output is redirected into the record (so callback
+ * output cannot tear the screen) and shown in its last lines; the screen itself draws on
+ * its own descriptor of the terminal. */
+#ifndef NN_PLOTS_LIVE_VIEW_H
+#define NN_PLOTS_LIVE_VIEW_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "text.h"
+
+typedef struct nn_live_view nn_live_view;
+
+typedef struct nn_live_setup {
+    const char *model_name;
+    long long params;
+    int layer_count;
+    int epochs;          /* epochs are numbered up to this (Keras' epochs) */
+    int64_t steps;       /* batches per epoch */
+    int64_t batch_size;
+    int64_t samples;     /* training samples per epoch */
+    int fd;              /* the terminal to draw on: standard output */
+    volatile sig_atomic_t *stop_flag; /* Ctrl-C sets it; a pause ends when it is set */
+} nn_live_setup;
+
+/* What a batch's keys asked for. */
+typedef struct nn_live_result {
+    bool stop;             /* q: stop after this batch */
+    double paused_seconds; /* time spent paused in this call (leave it out of timings) */
+} nn_live_result;
+
+typedef struct nn_live_stats {
+    long frames;          /* screens drawn */
+    double draw_seconds;  /* spent drawing them (rendering and terminal output) */
+    double open_seconds;  /* the screen was open this long */
+} nn_live_stats;
+
+/* Opens the screen when fd is a capable terminal of at least 80x24 and ncurses starts;
+ * otherwise returns NULL with the reason in why. */
+nn_live_view *nn_live_view_open(const nn_live_setup *setup, char *why, size_t why_size);
+/* epoch counts from 0. */
+void nn_live_view_epoch_begin(nn_live_view *view, int epoch);
+/* After each batch: step counts from 1 within the epoch; logs are the running means. */
+nn_live_result nn_live_view_batch(nn_live_view *view, int64_t step, int log_count,
+                                  const char *const *names, const double *values);
+/* The epoch's final logs (with val_ values): they extend the epoch curves. */
+void nn_live_view_epoch_end(nn_live_view *view, int epoch, int log_count,
+                            const char *const *names, const double *values);
+nn_live_stats nn_live_view_stats(const nn_live_view *view);
+/* Gives the terminal back (modes, signal handlers, standard output, locale) and
+ * appends the record to `record`: the captured output, then the epoch charts. */
+void nn_live_view_close(nn_live_view *view, nn_text *record);
+
+#endif
