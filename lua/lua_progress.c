@@ -2,12 +2,10 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "lua_progress.h"
-
-/* ---- progress and callbacks ---- */
-
-
+#include "terminal.h"
 
 double nn_lua_now(void)
 {
@@ -36,11 +34,15 @@ void nn_lua_progress_draw(nn_lua_progress *progress, const nn_text *line, bool f
     nn_text out;
     nn_text_init(&out);
     if (progress->terminal) {
+        /* A running line must fit the terminal: \r cannot go back over a wrapped one. */
+        size_t length = line->length;
+        if (!final && progress->columns > 1 && length > (size_t)progress->columns - 1)
+            length = (size_t)progress->columns - 1;
         nn_text_append(&out, "\r");
-        nn_text_append(&out, line->data ? line->data : "");
-        if (line->length < progress->last_width)
-            nn_text_repeat(&out, " ", (int)(progress->last_width - line->length));
-        progress->last_width = final ? 0 : line->length;
+        nn_text_append_n(&out, line->data ? line->data : "", line->data ? length : 0);
+        if (length < progress->last_width)
+            nn_text_repeat(&out, " ", (int)(progress->last_width - length));
+        progress->last_width = final ? 0 : length;
     } else {
         nn_text_append(&out, line->data ? line->data : "");
     }
@@ -104,9 +106,9 @@ static nn_status call_callbacks(nn_lua_progress *progress, const char *method, i
 static nn_status on_train_begin(void *user, int epochs, int64_t steps, int64_t samples)
 {
     nn_lua_progress *progress = user;
-    (void)samples;
     progress->epochs = epochs;
     progress->steps = steps;
+    nn_lua_live_open(progress, epochs, steps, samples);
     nn_lua_push_logs(progress->L, NULL);
     return call_callbacks(progress, "on_train_begin", 1);
 }
@@ -123,6 +125,7 @@ static nn_status on_epoch_begin(void *user, int epoch)
         nn_lua_progress_write(progress, &line);
         nn_text_free(&line);
     }
+    nn_lua_live_epoch_begin(progress, epoch);
     lua_pushinteger(progress->L, epoch);
     nn_lua_push_logs(progress->L, NULL);
     return call_callbacks(progress, "on_epoch_begin", 2);
@@ -134,7 +137,9 @@ static nn_status on_batch_end(void *user, int epoch, int64_t step, int64_t steps
     nn_lua_progress *progress = user;
     (void)epoch;
     progress->steps = steps;
-    if (progress->verbose == 1 && progress->terminal) {
+    if (progress->view) {
+        nn_lua_live_batch(progress, step, logs);
+    } else if (progress->verbose == 1 && progress->terminal) {
         /* Redraw at most ten times a second so drawing never slows training. */
         double now = nn_lua_now();
         if (now - progress->last_draw >= 0.1 || step == steps) {
@@ -186,6 +191,7 @@ static nn_status on_epoch_end(void *user, int epoch, nn_logs *logs)
         lua_setfield(L, -3, "stop_training");
     }
     lua_pop(L, 2);
+    nn_lua_live_epoch_end(progress, epoch, logs);
     return status;
 }
 
@@ -193,7 +199,9 @@ static nn_status on_train_end(void *user, const nn_logs *logs)
 {
     nn_lua_progress *progress = user;
     nn_lua_push_logs(progress->L, logs);
-    return call_callbacks(progress, "on_train_end", 1);
+    nn_status status = call_callbacks(progress, "on_train_end", 1);
+    nn_lua_live_close(progress);
+    return status;
 }
 
 /* Ctrl-C during a loop sets the stop flag; the previous handler comes back after. */
@@ -202,8 +210,6 @@ static void on_interrupt(int signal_number)
     (void)signal_number;
     *nn_lua_stop_flag() = NN_LUA_STOP_INTERRUPT;
 }
-
-
 
 void nn_lua_guard_interrupts(nn_lua_interrupt_guard *guard)
 {
@@ -229,6 +235,7 @@ void nn_lua_progress_init(nn_lua_progress *progress, lua_State *L, nn_model *mod
     progress->model_index = 1;
     progress->verbose = verbose;
     progress->terminal = nn_lua_output_is_terminal();
+    progress->columns = progress->terminal ? nn_terminal_probe(STDOUT_FILENO).columns : 0;
     progress->error_ref = LUA_NOREF;
     progress->kind = kind;
     progress->epochs = 1;
@@ -249,6 +256,8 @@ nn_progress nn_lua_progress_hooks(nn_lua_progress *progress)
 void nn_lua_progress_finish(lua_State *L, nn_lua_progress *progress, nn_status status,
                           const char *function)
 {
+    /* The screen closes (leaving its record) before any error is raised. */
+    nn_lua_live_close(progress);
     if (progress->error_ref != LUA_NOREF) {
         lua_rawgeti(L, LUA_REGISTRYINDEX, progress->error_ref);
         luaL_unref(L, LUA_REGISTRYINDEX, progress->error_ref);

@@ -8,6 +8,8 @@
 #include "nn_lua.h"
 #include "text.h"
 
+struct nn_live_view;
+
 typedef struct nn_lua_progress {
     lua_State *L;
     nn_model *model;
@@ -21,7 +23,13 @@ typedef struct nn_lua_progress {
     int64_t steps;
     double pass_start, last_draw;
     size_t last_width;     /* of the previous \r line, to blank leftovers */
+    int columns;           /* of the terminal: a \r line longer than this would wrap */
     const char *kind;      /* "fit", "evaluate", "predict" */
+    /* The live screen of fit (verbose=1 on a terminal) while it is open. */
+    struct nn_live_view *view;
+    bool epoch_open;       /* an epoch began and has not ended yet */
+    int64_t last_step;     /* of the last batch, and its running logs (view only) */
+    nn_logs last_logs;
 } nn_lua_progress;
 
 typedef struct nn_lua_interrupt_guard {
@@ -45,6 +53,19 @@ void nn_lua_progress_init(nn_lua_progress *progress, lua_State *L, nn_model *mod
 nn_progress nn_lua_progress_hooks(nn_lua_progress *progress);
 /* Re-raises a callback's own error object, or the engine's message for a failure. */
 void nn_lua_progress_finish(lua_State *L, nn_lua_progress *progress, nn_status status, const char *function);
+/* ---- the live view (lua_live.c) ---- */
+
+/* Opens the live screen for a fit when verbose is 1, the output is a terminal and
+ * NNSH_LIVE is not 0; otherwise the plain progress bar stays. */
+void nn_lua_live_open(nn_lua_progress *progress, int epochs, int64_t steps, int64_t samples);
+void nn_lua_live_epoch_begin(nn_lua_progress *progress, int epoch);
+void nn_lua_live_batch(nn_lua_progress *progress, int64_t step, const nn_logs *logs);
+void nn_lua_live_epoch_end(nn_lua_progress *progress, int epoch, const nn_logs *logs);
+/* Closes the screen (if open) and writes its record: the epoch lines and the charts. */
+void nn_lua_live_close(nn_lua_progress *progress);
+/* Why the last fit on a terminal did not open the live view ("" if it did). */
+const char *nn_lua_live_view_problem(void);
+
 /* The table holding a model's Lua-side state (its last history, stop_training). */
 void nn_lua_push_model_state(lua_State *L, int model_index);
 
