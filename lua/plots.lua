@@ -1,0 +1,356 @@
+-- Charts and pictures: history:plot() and nn.plot() draw training curves and line
+-- charts inline (Braille on a UTF-8 terminal, ASCII elsewhere) or into SVG/PNG/text
+-- files; nn.plot_model(model) and model:plot() draw the network flow. The drawing is
+-- done by the C renderers of plots/ through nn._plots.
+local nn = ...
+local P = nn._plots
+
+local plots = {}
+
+-- ---- options ----
+
+local function check_options(function_name, options, valid)
+  if options == nil then return {} end
+  if type(options) ~= 'table' then
+    error(function_name .. ': expected a table of options, got ' .. type(options), 3)
+  end
+  local allowed = {}
+  for _, name in ipairs(valid) do allowed[name] = true end
+  for key in pairs(options) do
+    if not allowed[key] then
+      table.sort(valid)
+      error(string.format("%s: unknown option '%s' (valid options: %s)", function_name,
+                          tostring(key), table.concat(valid, ', ')), 3)
+    end
+  end
+  return options
+end
+
+local function check_positive_integer(function_name, options, key)
+  local value = options[key]
+  if value ~= nil and (math.type(value) ~= 'integer' or value < 1) then
+    error(string.format('%s: %s must be a positive integer, got %s', function_name, key,
+                        tostring(value)), 3)
+  end
+end
+
+-- How inline output should look here: Unicode and colour on a UTF-8 terminal, plain
+-- ASCII in pipes, files and notebooks; the caller's options win.
+local function look(function_name, options)
+  local terminal = P.terminal()
+  local charset = options.charset
+  if charset == nil then
+    charset = (terminal.tty and terminal.utf8) and 'unicode' or 'ascii'
+  elseif charset ~= 'unicode' and charset ~= 'ascii' then
+    error(function_name .. ": charset must be 'unicode' or 'ascii', got " .. tostring(charset), 3)
+  end
+  local color = options.color
+  if color == nil then color = terminal.color end
+  local width = options.width
+  if width == nil then width = terminal.tty and math.min(terminal.columns, 120) or 80 end
+  if math.type(width) ~= 'integer' or width < 20 then
+    error(function_name .. ': width must be an integer >= 20, got ' .. tostring(width), 3)
+  end
+  return {charset = charset, color = color and true or false, width = width}
+end
+
+-- Writes content to path through a temporary file renamed into place.
+local function write_file(function_name, path, content)
+  local temporary = path .. '.tmp'
+  local file, message = io.open(temporary, 'wb')
+  if not file then error(function_name .. ': cannot write ' .. path .. ': ' .. message, 4) end
+  local ok, write_error = file:write(content)
+  file:close()
+  if not ok then
+    os.remove(temporary)
+    error(function_name .. ': cannot write ' .. path .. ': ' .. tostring(write_error), 4)
+  end
+  local renamed, rename_error = os.rename(temporary, path)
+  if not renamed then
+    os.remove(temporary)
+    error(function_name .. ': cannot write ' .. path .. ': ' .. tostring(rename_error), 4)
+  end
+end
+
+-- Saves a figure by the file's extension: .svg, .png (when built with librsvg) or .txt
+-- (the text figure, in Unicode). render(format, charset) returns the content.
+local function save(function_name, path, render)
+  if type(path) ~= 'string' or path == '' then
+    error(function_name .. ': file must be a file name, got ' .. tostring(path), 3)
+  end
+  local extension = path:match('%.([%w]+)$')
+  extension = extension and extension:lower()
+  if extension == 'svg' then
+    write_file(function_name, path, render('svg'))
+  elseif extension == 'png' then
+    local ok, message = P.png(render('svg'), path)
+    if not ok then error(function_name .. ': ' .. message, 3) end
+  elseif extension == 'txt' then
+    write_file(function_name, path, render('text', 'unicode'))
+  else
+    error(function_name .. ": file must end in .svg, .png or .txt, got '" .. path .. "'", 3)
+  end
+  return path
+end
+
+-- ---- training curves ----
+
+local History = debug.getregistry()['nn.History']
+
+local history_options = {'file', 'keys', 'width', 'height', 'log', 'charset', 'color',
+                         'columns', 'show'}
+
+-- The keys to draw: the quantities asked for (or all), each with its val_ key.
+local function curve_keys(function_name, history, wanted)
+  local present = {}
+  for _, key in ipairs(history.keys or {}) do present[key] = true end
+  if wanted == nil then return history.keys or {} end
+  if type(wanted) == 'string' then wanted = {wanted} end
+  if type(wanted) ~= 'table' then
+    error(function_name .. ': keys must be a list of names such as {"loss"}', 3)
+  end
+  local keys = {}
+  for _, key in ipairs(wanted) do
+    if not present[key] then
+      error(string.format("%s: the history has no '%s' (it has: %s)", function_name,
+                          tostring(key), table.concat(history.keys or {}, ', ')), 3)
+    end
+    keys[#keys + 1] = key
+    if present['val_' .. key] then keys[#keys + 1] = 'val_' .. key end
+  end
+  return keys
+end
+
+--- history:plot{file=nil, keys=nil, width=nil, height=14, log=false, charset=nil,
+---              color=nil, columns=nil, show=false}
+-- Draws the seed's figure: one chart per quantity (loss, accuracy, ...), train and
+-- validation together, epochs along x. Inline by default; with file= it writes an
+-- .svg, .png or .txt file instead (show=true draws it inline too) and returns the path.
+function History:plot(options)
+  local name = 'history:plot'
+  options = check_options(name, options, history_options)
+  check_positive_integer(name, options, 'height')
+  check_positive_integer(name, options, 'columns')
+  local keys = curve_keys(name, self, options.keys)
+  if #keys == 0 or #(self.epoch or {}) == 0 then
+    error(name .. ': the history is empty (no epoch finished)', 2)
+  end
+  local epochs = {}
+  for i, epoch in ipairs(self.epoch) do epochs[i] = epoch + 1 end
+  local function render(format, charset, color, width)
+    return P.curves(keys, self.history, {format = format, charset = charset, color = color,
+                                         width = width or 100, height = options.height,
+                                         columns = options.columns, log = options.log,
+                                         epochs = epochs})
+  end
+  local path
+  if options.file ~= nil then
+    path = save(name, options.file, render)
+    if not options.show then return path end
+  end
+  local style = look(name, options)
+  P.write(render('text', style.charset, style.color, style.width))
+  return path
+end
+
+-- ---- line charts ----
+
+local function is_tensor(value)
+  local meta = getmetatable(value)
+  return meta ~= nil and meta.__name == 'nn.Tensor'
+end
+
+local function numbers(function_name, value, what)
+  if is_tensor(value) then
+    if value.ndim ~= 1 then
+      error(string.format('%s: %s must be a 1-D tensor, got shape %s', function_name, what,
+                          tostring(value.shape)), 3)
+    end
+    return value:tolist()
+  end
+  if type(value) ~= 'table' then
+    error(string.format('%s: %s must be a list of numbers or a 1-D tensor, got %s',
+                        function_name, what, type(value)), 3)
+  end
+  return value
+end
+
+local plot_options = {'file', 'title', 'xlabel', 'ylabel', 'x', 'log', 'width', 'height',
+                      'charset', 'color', 'label', 'keys', 'show'}
+
+--- nn.plot(data, {title=, xlabel=, ylabel=, x=, log=, width=, height=, file=, ...})
+-- data is a History (same as history:plot), a list of numbers or a 1-D tensor (one
+-- series), or a table of named lists (one series each, in keys= order or sorted).
+function nn.plot(data, options)
+  local name = 'nn.plot'
+  if getmetatable(data) == History then return data:plot(options) end
+  options = check_options(name, options, plot_options)
+  check_positive_integer(name, options, 'height')
+  local series = {}
+  if is_tensor(data) or (type(data) == 'table' and (data[1] ~= nil or next(data) == nil)) then
+    series[1] = {name = options.label or 'y', y = numbers(name, data, 'data')}
+  elseif type(data) == 'table' then
+    local order = options.keys
+    if order == nil then
+      order = {}
+      for key in pairs(data) do order[#order + 1] = key end
+      table.sort(order, function(a, b) return tostring(a) < tostring(b) end)
+    end
+    for _, key in ipairs(order) do
+      if data[key] == nil then
+        error(string.format("%s: no series named '%s'", name, tostring(key)), 2)
+      end
+      series[#series + 1] = {name = tostring(key), y = numbers(name, data[key], tostring(key))}
+    end
+  else
+    error(name .. ': expected a History, a list of numbers, a 1-D tensor or a table of ' ..
+          'named lists, got ' .. type(data), 2)
+  end
+  if options.x ~= nil then
+    local x = numbers(name, options.x, 'x')
+    for _, s in ipairs(series) do
+      if #x ~= #s.y then
+        error(string.format("%s: x has %d values but series '%s' has %d", name, #x, s.name,
+                            #s.y), 2)
+      end
+      s.x = x
+    end
+  end
+  local chart = {title = options.title, x_label = options.xlabel, y_label = options.ylabel,
+                 log = options.log, series = series, integer_x = options.x == nil}
+  local function render(format, charset, color, width)
+    return P.figure{charts = {chart}, format = format, charset = charset, color = color,
+                    width = width or 80, height = options.height}
+  end
+  local path
+  if options.file ~= nil then
+    path = save(name, options.file, render)
+    if not options.show then return path end
+  end
+  local style = look(name, options)
+  P.write(render('text', style.charset, style.color, math.min(style.width, 100)))
+  return path
+end
+
+-- ---- the network flow ----
+
+-- "3×3" for {3, 3}, "3×5" for {3, 5}.
+local function pair(value)
+  if type(value) == 'table' then return tostring(value[1]) .. '×' .. tostring(value[2]) end
+  if value == nil then return nil end
+  return tostring(value) .. '×' .. tostring(value)
+end
+
+local function is_one(value)
+  if type(value) == 'table' then return value[1] == 1 and value[2] == 1 end
+  return value == nil or value == 1
+end
+
+local function same_pair(a, b)
+  if type(a) ~= 'table' or type(b) ~= 'table' then return a == b end
+  return a[1] == b[1] and a[2] == b[2]
+end
+
+local function activation_part(parts, activation)
+  if activation ~= nil and activation ~= 'linear' then parts[#parts + 1] = tostring(activation) end
+end
+
+-- The arguments that change what a layer computes, as the seed writes them on the board.
+local describers = {
+  Conv2D = function(c)
+    if c.filters == nil then return nil end
+    local parts = {tostring(c.filters), pair(c.kernel_size)}
+    if not is_one(c.strides) then parts[#parts + 1] = 'stride ' .. pair(c.strides) end
+    if not is_one(c.dilation_rate) then parts[#parts + 1] = 'dilation ' .. pair(c.dilation_rate) end
+    activation_part(parts, c.activation)
+    if c.padding == 'same' then parts[#parts + 1] = 'same' end
+    return parts
+  end,
+  MaxPooling2D = function(c)
+    if c.pool_size == nil then return nil end
+    local parts = {pair(c.pool_size)}
+    if c.strides ~= nil and not same_pair(c.strides, c.pool_size) and
+       not (type(c.strides) == 'table' and c.strides[1] == 0) then
+      parts[#parts + 1] = 'stride ' .. pair(c.strides)
+    end
+    if c.padding == 'same' then parts[#parts + 1] = 'same' end
+    return parts
+  end,
+  Dense = function(c)
+    if c.units == nil then return nil end
+    local parts = {tostring(c.units)}
+    activation_part(parts, c.activation)
+    return parts
+  end,
+  Dropout = function(c)
+    if c.rate == nil then return nil end
+    return {string.format('%g', c.rate)}
+  end,
+  Activation = function(c)
+    if c.activation == nil then return nil end
+    return {tostring(c.activation)}
+  end,
+}
+describers.MaxPool2D = describers.MaxPooling2D
+
+--- nn.describe_layer(layer) -> "Conv2D(32, 3×3, relu)"
+function nn.describe_layer(layer)
+  local class = layer.class_name
+  local describe = describers[class]
+  local ok, config = pcall(layer.get_config, layer)
+  local parts = describe and ok and describe(config) or nil
+  if parts == nil or #parts == 0 then return class end
+  return class .. '(' .. table.concat(parts, ', ') .. ')'
+end
+
+-- A shape without its batch axis, printed as nn prints shapes: (28, 28, 32), (10,).
+local function sample_shape(shape)
+  if shape == nil then return '?' end
+  local dims = {}
+  for i = 2, #shape do dims[#dims + 1] = shape[i] end
+  return tostring(setmetatable(dims, getmetatable(shape)))
+end
+
+local flow_options = {'file', 'charset', 'show'}
+
+--- nn.plot_model(model, {file=nil, charset=nil, show=false})
+-- The vertical flow of a Sequential model: the input shape, each layer with its
+-- arguments and an arrow with the shape it produces. Inline text by default (ASCII
+-- arrows outside UTF-8 terminals); with file= an .svg, .png or .txt file.
+function nn.plot_model(model, options)
+  local name = 'nn.plot_model'
+  if getmetatable(model) ~= debug.getregistry()['nn.Sequential'] then
+    error(name .. ': expected a model (nn.Sequential), got ' .. type(model), 2)
+  end
+  options = check_options(name, options, flow_options)
+  if not model.built then
+    error(string.format('%s: model "%s" is not built yet: give the first layer an ' ..
+                        'input_shape, or call model:build(...)', name, model.name), 2)
+  end
+  local steps = {}
+  for i, layer in ipairs(model.layers) do
+    steps[i] = {label = nn.describe_layer(layer), shape = sample_shape(layer.output_shape),
+                name = layer.name}
+  end
+  local spec = {title = model.name, input = sample_shape(model.input_shape), steps = steps}
+  local function render(format, charset)
+    spec.format, spec.charset = format, charset
+    return P.flow(spec)
+  end
+  local path
+  if options.file ~= nil then
+    path = save(name, options.file, render)
+    if not options.show then return path end
+  end
+  local style = look(name, {charset = options.charset, width = 80})
+  P.write(render('text', style.charset))
+  return path
+end
+
+do
+  local methods = debug.getregistry()['nn.Sequential'].methods
+  --- model:plot{...}: the same as nn.plot_model(model, {...})
+  methods.plot = function(model, options) return nn.plot_model(model, options) end
+end
+
+return plots
