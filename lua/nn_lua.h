@@ -79,6 +79,8 @@ void nn_lua_push_tensor_string(lua_State *L, const nn_tensor *tensor);
 void nn_lua_open_layers(lua_State *L);
 void nn_lua_open_model(lua_State *L);
 void nn_lua_open_datasets(lua_State *L);
+/* nn._plots: the chart, flow, SVG and PNG renderers for lua/plots.lua. */
+void nn_lua_open_plots(lua_State *L);
 /* Pushes the (unique) userdata of a layer, creating it on first use. */
 void nn_lua_push_layer(lua_State *L, nn_layer *layer);
 nn_layer *nn_lua_check_layer(lua_State *L, int index, const char *function);
