@@ -5,10 +5,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "nn_lua.h"
 #include "lua_io.h"
 #include "lua_progress.h"
+#include "summary_box.h"
+#include "terminal.h"
 #include "text.h"
 
 /* ---- userdata ---- */
@@ -176,9 +179,30 @@ static int model_summary(lua_State *L)
 {
     const char *function = "model:summary";
     nn_model *model = nn_lua_check_model(L, 1, function);
-    static const char *const names[] = {"explain", "print_fn", "line_length", NULL};
+    static const char *const names[] = {"explain", "print_fn", "line_length", "layout", NULL};
     nn_lua_check_option_names(L, 2, function, names, 0);
     bool explain = nn_lua_opt_boolean(L, 2, "explain", false, function);
+    /* A terminal gets a box-drawn table fitted to its width (Unicode lines when the
+     * locale is UTF-8, and also when it is too narrow for Keras' 65 columns); pipes,
+     * files, notebooks and print_fn get Keras' exact layout. layout= overrides. */
+    nn_terminal terminal = nn_terminal_probe(STDOUT_FILENO);
+    bool has_print_fn = lua_istable(L, 2) && lua_getfield(L, 2, "print_fn") != LUA_TNIL;
+    if (lua_istable(L, 2))
+        lua_pop(L, 1);
+    bool box = !has_print_fn && nn_lua_output_is_terminal() &&
+               (terminal.utf8 || terminal.columns < 65);
+    if (lua_istable(L, 2) && lua_getfield(L, 2, "layout") != LUA_TNIL) {
+        const char *layout = lua_tostring(L, -1);
+        if (!layout || (strcmp(layout, "box") != 0 && strcmp(layout, "keras") != 0))
+            nn_lua_error(L, "%s: layout must be 'box' or 'keras', got %s", function,
+                         layout ? layout : nn_lua_typename(L, -1));
+        box = strcmp(layout, "box") == 0;
+    }
+    if (lua_istable(L, 2))
+        lua_pop(L, 1);
+    nn_charset charset = nn_lua_output_is_terminal() && terminal.utf8 ? NN_CHARSET_UNICODE
+                                                                      : NN_CHARSET_ASCII;
+    int width = nn_lua_output_is_terminal() ? terminal.columns : 80;
     if (!model->built)
         nn_lua_error(L, "%s: This model has not yet been built. Build the model first by "
                         "calling build() or by calling the model on a batch of data, or give "
@@ -214,7 +238,10 @@ static int model_summary(lua_State *L)
     summary.total = summary.trainable + summary.non_trainable;
     nn_text out;
     nn_text_init(&out);
-    nn_summary_render_keras(&out, &summary, explain);
+    if (box)
+        nn_summary_render_box(&out, &summary, width, charset, explain);
+    else
+        nn_summary_render_keras(&out, &summary, explain);
     for (int i = 0; i < model->layer_count; i++)
         nn_text_free(&texts[i]);
     lua_pushlstring(L, out.data ? out.data : "", out.length);
