@@ -27,7 +27,7 @@ void nn_tick_format(double value, double step, char *buf, size_t size)
     double magnitude = fabs(value);
     if (step > 0 && magnitude < step * 1e-6)
         value = magnitude = 0.0;
-    if (value == 0.0) {
+    if (value == 0.0 && (step <= 0 || step < 1e-4 || step >= 1e6)) {
         snprintf(buf, size, "0");
         return;
     }
@@ -41,7 +41,7 @@ void nn_tick_format(double value, double step, char *buf, size_t size)
         }
         return;
     }
-    if (magnitude >= 1e6 || step < 1e-4) {
+    if (value != 0.0 && (magnitude >= 1e6 || step < 1e-4)) {
         int digits = (int)floor(log10(magnitude)) - (int)floor(log10(step) + 1e-9);
         snprintf(buf, size, "%.*e", digits > 0 ? digits : 0, value);
         compact_exponent(buf);
@@ -57,15 +57,70 @@ static void label_all(nn_ticks *ticks)
         nn_tick_format(ticks->values[i], ticks->step, ticks->labels[i], sizeof ticks->labels[i]);
 }
 
-/* The smallest of 1, 2, 5 times a power of ten that is at least raw. */
-static double nice_step_at_least(double raw)
+/* Candidate steps: 1, 2 and 5 times the powers of ten around raw. */
+static int candidate_steps(double raw, double steps[9])
 {
-    double base = pow(10.0, floor(log10(raw)));
-    static const double multiples[] = {1, 2, 5, 10};
-    for (size_t i = 0; i < sizeof multiples / sizeof multiples[0]; i++)
-        if (multiples[i] * base >= raw * (1 - 1e-9))
-            return multiples[i] * base;
-    return 10 * base;
+    double base = pow(10.0, floor(log10(raw)) - 1);
+    static const double multiples[] = {1, 2, 5};
+    int count = 0;
+    for (int e = 0; e < 3; e++, base *= 10)
+        for (int m = 0; m < 3; m++)
+            steps[count++] = multiples[m] * base;
+    return count;
+}
+
+/* Ticks on whole multiples of step: from the first at or below low (loose) or at or
+ * above it (inside), to the last at or above high (loose) or at or below it. */
+static int tick_span(double low, double high, double step, bool loose, double *first,
+                     double *last)
+{
+    *first = (loose ? floor(low / step + 1e-9) : ceil(low / step - 1e-9)) * step;
+    *last = (loose ? ceil(high / step - 1e-9) : floor(high / step + 1e-9)) * step;
+    return (int)lround((*last - *first) / step) + 1;
+}
+
+/* Picks the step whose tick count is closest to target (at most target + 2) and, for
+ * loose ticks, whose range wastes least beyond the data; ties go to more ticks. */
+static void choose_ticks(nn_ticks *ticks, double low, double high, int target, bool integers,
+                         bool loose)
+{
+    double steps[9];
+    int candidates = candidate_steps((high - low) / (target - 1), steps);
+    double best_score = INFINITY, best_step = 0;
+    int best_count = 0;
+    for (int i = 0; i < candidates; i++) {
+        double step = steps[i];
+        if (integers && step < 1)
+            continue;
+        double first, last;
+        int count = tick_span(low, high, step, loose, &first, &last);
+        if (count > target + 2 || count > NN_TICKS_MAX || (count < 2 && loose))
+            continue;
+        double waste = loose ? (last - first - (high - low)) / (high - low) : 0.0;
+        double score = fabs((double)(count - target)) + 2.0 * waste;
+        if (count < 1)
+            score += 100; /* inside ticks: a step wider than the range shows none */
+        if (score < best_score - 1e-9 || (fabs(score - best_score) <= 1e-9 && count > best_count)) {
+            best_score = score;
+            best_step = step;
+            best_count = count;
+        }
+    }
+    if (best_step == 0) /* nothing fitted: the widest candidate */
+        best_step = integers && steps[candidates - 1] < 1 ? 1 : steps[candidates - 1];
+    double first, last;
+    int count = tick_span(low, high, best_step, loose, &first, &last);
+    if (count > NN_TICKS_MAX)
+        count = NN_TICKS_MAX;
+    ticks->count = count > 0 ? count : 0;
+    ticks->step = best_step;
+    ticks->low = loose ? first : low;
+    ticks->high = loose ? first + best_step * (count - 1) : high;
+    for (int i = 0; i < ticks->count; i++) {
+        double value = first + best_step * i;
+        ticks->values[i] = fabs(value) < best_step * 1e-9 ? 0.0 : value;
+    }
+    label_all(ticks);
 }
 
 /* Sorts the bounds and widens an empty range; non-finite bounds give [0, 1]. */
@@ -100,29 +155,7 @@ void nn_ticks_linear(nn_ticks *ticks, double low, double high, int target, bool 
 {
     memset(ticks, 0, sizeof *ticks);
     normalise_range(&low, &high, integers);
-    target = clamp_target(target);
-    double step = nice_step_at_least((high - low) / (target - 1));
-    if (integers && step < 1)
-        step = 1;
-    double first, last;
-    int count;
-    for (;;) {
-        first = floor(low / step + 1e-9) * step;
-        last = ceil(high / step - 1e-9) * step;
-        count = (int)lround((last - first) / step) + 1;
-        if (count <= NN_TICKS_MAX)
-            break;
-        step = nice_step_at_least(step * 1.01);
-    }
-    ticks->count = count;
-    ticks->step = step;
-    ticks->low = first;
-    ticks->high = last;
-    for (int i = 0; i < count; i++) {
-        double value = first + step * i;
-        ticks->values[i] = fabs(value) < step * 1e-9 ? 0.0 : value;
-    }
-    label_all(ticks);
+    choose_ticks(ticks, low, high, clamp_target(target), integers, true);
 }
 
 void nn_ticks_linear_inside(nn_ticks *ticks, double low, double high, int target,
@@ -130,28 +163,7 @@ void nn_ticks_linear_inside(nn_ticks *ticks, double low, double high, int target
 {
     memset(ticks, 0, sizeof *ticks);
     normalise_range(&low, &high, integers);
-    target = clamp_target(target);
-    double step = nice_step_at_least((high - low) / (target - 1));
-    if (integers && step < 1)
-        step = 1;
-    double first;
-    int count;
-    for (;;) {
-        first = ceil(low / step - 1e-9) * step;
-        count = (int)floor((high - first) / step + 1e-9) + 1;
-        if (count <= NN_TICKS_MAX)
-            break;
-        step = nice_step_at_least(step * 1.01);
-    }
-    ticks->count = count > 0 ? count : 0;
-    ticks->step = step;
-    ticks->low = low;
-    ticks->high = high;
-    for (int i = 0; i < ticks->count; i++) {
-        double value = first + step * i;
-        ticks->values[i] = fabs(value) < step * 1e-9 ? 0.0 : value;
-    }
-    label_all(ticks);
+    choose_ticks(ticks, low, high, clamp_target(target), integers, false);
 }
 
 void nn_ticks_log(nn_ticks *ticks, double low, double high, int target)
