@@ -190,14 +190,50 @@ static void totals(nn_text *out, const nn_summary *summary)
                        nn_format_param_bytes(lines[i].count, bytes, sizeof bytes));
 }
 
+/* Appends text wrapped to width, continuation lines indented by `indent` spaces. */
+static void wrapped(nn_text *out, const char *text, int width, int indent)
+{
+    int room = width;
+    while (*text) {
+        size_t skip;
+        size_t length = wrap_line(text, room, &skip);
+        nn_text_append_n(out, text, length);
+        nn_text_append(out, "\n");
+        text += length + skip;
+        while (*text == ' ')
+            text++;
+        if (*text) {
+            nn_text_repeat(out, " ", indent);
+            room = width - indent > 8 ? width - indent : 8;
+        }
+    }
+}
+
+/* One entry per layer: "name (Type): N params", then its output shape. */
 static void render_list(nn_text *out, const nn_summary *summary, char (*firsts)[160],
-                        char (*params)[32], nn_charset charset)
+                        char (*params)[32], nn_charset charset, int width)
 {
     const char *arrow = charset == NN_CHARSET_UNICODE ? "→" : "->";
-    for (int i = 0; i < summary->row_count; i++)
-        nn_text_printf(out, " %s\n   %s %s, %s params\n", firsts[i], arrow,
-                       summary->rows[i].output, params[i]);
-    totals(out, summary);
+    char line[256];
+    for (int i = 0; i < summary->row_count; i++) {
+        snprintf(line, sizeof line, " %s: %s params", firsts[i], params[i]);
+        wrapped(out, line, width, 3);
+        snprintf(line, sizeof line, "   %s %s", arrow, summary->rows[i].output);
+        wrapped(out, line, width, 5);
+    }
+    char number[32], bytes[32];
+    const struct {
+        const char *what;
+        long long count;
+    } lines[] = {{"Total", summary->total},
+                 {"Trainable", summary->trainable},
+                 {"Non-trainable", summary->non_trainable}};
+    for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++) {
+        snprintf(line, sizeof line, " %s params: %s (%s)", lines[i].what,
+                 nn_format_thousands(lines[i].count, number, sizeof number),
+                 nn_format_param_bytes(lines[i].count, bytes, sizeof bytes));
+        wrapped(out, line, width, 3);
+    }
 }
 
 void nn_summary_render_box(nn_text *out, const nn_summary *summary, int width,
@@ -235,7 +271,7 @@ void nn_summary_render_box(nn_text *out, const nn_summary *summary, int width,
     int available = width - 10 - widths[2];
     if (natural[0] + natural[1] > available) {
         if (width < NN_SUMMARY_BOX_MIN_WIDTH || available < 24) {
-            render_list(out, summary, firsts, params, charset);
+            render_list(out, summary, firsts, params, charset, width);
             free(firsts);
             free(params);
             return;
@@ -266,7 +302,7 @@ void nn_summary_render_box(nn_text *out, const nn_summary *summary, int width,
         }
     }
     /* Rows are separated by rules only when some row takes several lines. */
-    bool separated = explain;
+    bool separated = false;
     for (int i = 0; i < count && !separated; i++)
         separated = rows_needed(firsts[i], widths[0]) > 1 ||
                     rows_needed(summary->rows[i].output, widths[1]) > 1;
