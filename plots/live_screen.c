@@ -55,12 +55,15 @@ static void header(nn_grid *grid, const nn_live_screen *s, const char *dot)
                    s->model_name ? s->model_name : "model", dot, s->layer_count,
                    s->layer_count == 1 ? "" : "s", dot,
                    nn_format_thousands(s->params, params, sizeof params));
-    write_text(grid, SIDE, 0, &line, NN_STYLE_TITLE);
-    nn_text_free(&line);
     const char *status = s->stopping ? "stopping after this batch"
                          : s->paused ? "PAUSED - p resumes"
                                      : "running";
     int length = nn_utf8_length(status);
+    /* The status always shows; the title gives way. */
+    if (line.data)
+        nn_grid_write_n(grid, SIDE, 0, line.data, grid->width - 2 * SIDE - length - 2,
+                        NN_STYLE_TITLE);
+    nn_text_free(&line);
     nn_grid_write(grid, grid->width - SIDE - length, 0, status,
                   s->stopping || s->paused ? NN_STYLE_WARNING : NN_STYLE_DIM);
 }
