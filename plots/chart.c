@@ -312,7 +312,20 @@ void nn_chart_draw(nn_grid *grid, int x, int y, int width, int height, const nn_
     int plot_columns = x + width - plot_x;
     if (plot_columns < 4)
         return;
-    nn_ticks_linear_inside(&x_ticks, x_low, x_high, plot_columns / 8 + 1, chart->integer_x);
+    /* As many x ticks as fit with their labels a space or more apart. */
+    for (int x_target = plot_columns / 6 + 1;; x_target--) {
+        nn_ticks_linear_inside(&x_ticks, x_low, x_high, x_target, chart->integer_x);
+        int widest = 1;
+        for (int i = 0; i < x_ticks.count; i++) {
+            int length = nn_utf8_length(x_ticks.labels[i]);
+            if (length > widest)
+                widest = length;
+        }
+        double span = x_ticks.high - x_ticks.low;
+        double spacing = span > 0 ? plot_columns * x_ticks.step / span : plot_columns;
+        if (widest + 2 <= spacing || x_target <= 2)
+            break;
+    }
 
     canvas c = {.columns = plot_columns, .rows = plot_rows,
                 .cell_width = charset == NN_CHARSET_UNICODE ? 2 : 1,

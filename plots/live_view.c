@@ -51,7 +51,7 @@ struct nn_live_view {
     attr_t style_attributes[NN_STYLE_COUNT];
     char *saved_locale;
     struct sigaction saved_signals[SIGNAL_COUNT];
-    nn_grid grid;
+    nn_grid grid, shown; /* this frame, and the last one handed to curses */
 
     /* Standard output goes to a temporary file while the screen is open. */
     int saved_stdout;      /* -1 when not redirected */
@@ -70,7 +70,11 @@ struct nn_live_view {
     long frames;
     double draw_seconds;
     bool paused, stopping;
-    double pause_started;
+    double pause_started, paused_total;
+    /* Throughput: batches per second of unpaused time, smoothed between redraws (it
+     * spans epoch boundaries, so short epochs still get a speed). */
+    int64_t total_steps, rate_steps;
+    double rate, rate_time;
     int log_count;
     char log_names[MAX_KEYS][KEY_SIZE];
     const char *log_name_pointers[MAX_KEYS];
@@ -247,16 +251,28 @@ static void fill_screen(nn_live_view *view, nn_live_screen *s)
         .stopping = view->stopping,
         .keys = view->keys,
     };
-    if (view->step > 0 && elapsed > 0.05) {
-        s->steps_per_second = (double)view->step / elapsed;
-        int64_t seen = view->step * setup->batch_size;
-        if (seen > setup->samples)
-            seen = setup->samples;
-        s->samples_per_second = (double)seen / elapsed;
-        double per_step = 1.0 / s->steps_per_second;
-        s->run_eta_seconds = per_step * (double)(setup->steps - view->step) +
-                             per_step * (double)setup->steps *
-                                 (double)(setup->epochs - view->epoch - 1);
+    if (!view->paused) {
+        double active = t - view->opened_at - view->paused_total;
+        if (view->rate_time > 0 && active - view->rate_time >= 0.2) {
+            double instant = (double)(view->total_steps - view->rate_steps) /
+                             (active - view->rate_time);
+            view->rate = view->rate > 0 ? 0.6 * view->rate + 0.4 * instant : instant;
+        }
+        if (view->rate_time == 0 || active - view->rate_time >= 0.2) {
+            view->rate_time = active;
+            view->rate_steps = view->total_steps;
+        }
+    }
+    double rate = view->rate;
+    if (rate <= 0 && view->step > 0 && elapsed > 0.05)
+        rate = (double)view->step / elapsed;
+    if (rate > 0) {
+        s->steps_per_second = rate;
+        s->samples_per_second =
+            rate * (double)setup->samples / (double)(setup->steps > 0 ? setup->steps : 1);
+        s->run_eta_seconds = ((double)(setup->steps - view->step) +
+                              (double)setup->steps * (double)(setup->epochs - view->epoch - 1)) /
+                             rate;
     }
     if (view->epoch_count > 0) {
         int last = view->epoch_count - 1;
@@ -283,6 +299,11 @@ static void follow_terminal_size(nn_live_view *view)
     }
 }
 
+static bool same_cell(const nn_cell *a, const nn_cell *b)
+{
+    return a->style == b->style && strcmp(a->glyph, b->glyph) == 0;
+}
+
 static void draw(nn_live_view *view, bool full)
 {
     double start = now();
@@ -291,31 +312,42 @@ static void draw(nn_live_view *view, bool full)
     int width = COLS, height = LINES;
     if (view->grid.width != width || view->grid.height != height) {
         nn_grid_free(&view->grid);
-        if (!nn_grid_init(&view->grid, width, height))
+        nn_grid_free(&view->shown);
+        if (!nn_grid_init(&view->grid, width, height) ||
+            !nn_grid_init(&view->shown, width, height))
             return;
         full = true;
     } else {
-        memset(view->grid.cells, 0,
-               sizeof *view->grid.cells * (size_t)width * (size_t)height);
+        memset(view->grid.cells, 0, sizeof *view->grid.cells * (size_t)width * (size_t)height);
     }
     nn_live_screen screen;
     fill_screen(view, &screen);
     nn_live_screen_draw(&view->grid, &screen, view->charset);
+    /* Only cells that changed since the last frame go to curses: most of a frame (axes,
+     * labels, the older part of the charts) stays the same. */
     attr_t current = A_NORMAL;
     wattrset(stdscr, current);
     for (int y = 0; y < height; y++) {
-        wmove(stdscr, y, 0);
+        bool placed = false;
         for (int x = 0; x < width; x++) {
-            const nn_cell *cell = &view->grid.cells[(size_t)y * (size_t)width + (size_t)x];
+            size_t at = (size_t)y * (size_t)width + (size_t)x;
+            const nn_cell *cell = &view->grid.cells[at];
+            /* The bottom-right cell cannot be written without scrolling: leave it. */
+            if ((!full && same_cell(cell, &view->shown.cells[at])) ||
+                (y == height - 1 && x == width - 1)) {
+                placed = false;
+                continue;
+            }
             attr_t attributes = view->style_attributes[cell->style < NN_STYLE_COUNT ? cell->style : 0];
             if (attributes != current) {
                 wattrset(stdscr, attributes);
                 current = attributes;
             }
-            /* The bottom-right cell cannot be written without scrolling: leave it. */
-            if (y == height - 1 && x == width - 1)
-                break;
+            if (!placed)
+                wmove(stdscr, y, x);
             waddstr(stdscr, cell->glyph[0] ? cell->glyph : " ");
+            placed = true;
+            view->shown.cells[at] = *cell;
         }
     }
     wattrset(stdscr, A_NORMAL);
@@ -328,6 +360,13 @@ static void draw(nn_live_view *view, bool full)
     view->frames++;
     view->draw_seconds += end - start;
     view->draw_interval = fmax(min_draw_interval, (end - start) / draw_budget);
+}
+
+/* Epochs can be shorter than a frame: their boundaries redraw only when a frame is due. */
+static void draw_if_due(nn_live_view *view)
+{
+    if (now() - view->last_draw >= view->draw_interval)
+        draw(view, false);
 }
 
 /* ---- keys ---- */
@@ -358,6 +397,7 @@ static void pause_until_resumed(nn_live_view *view, nn_live_result *result)
     double paused = now() - started;
     result->paused_seconds += paused;
     view->epoch_paused += paused;
+    view->paused_total += paused;
     draw(view, false);
 }
 
@@ -610,7 +650,7 @@ void nn_live_view_epoch_begin(nn_live_view *view, int epoch)
     view->previous_seen = 0;
     view->epoch_start = now();
     view->epoch_paused = 0;
-    draw(view, false);
+    draw_if_due(view);
 }
 
 static void copy_logs(nn_live_view *view, int count, const char *const *names,
@@ -632,6 +672,7 @@ nn_live_result nn_live_view_batch(nn_live_view *view, int64_t step, int log_coun
 {
     nn_live_result result = {0};
     view->step = step;
+    view->total_steps++;
     copy_logs(view, log_count, names, values);
     for (int i = 0; i < log_count; i++)
         if (strcmp(names[i], "loss") == 0)
@@ -662,7 +703,7 @@ void nn_live_view_epoch_end(nn_live_view *view, int epoch, int log_count,
             view->columns[k][e] = values[i];
     }
     rebuild_curves(view);
-    draw(view, false);
+    draw_if_due(view);
 }
 
 nn_live_stats nn_live_view_stats(const nn_live_view *view)
@@ -696,6 +737,7 @@ void nn_live_view_close(nn_live_view *view, nn_text *record)
         setlocale(LC_CTYPE, view->saved_locale);
     free(view->saved_locale);
     nn_grid_free(&view->grid);
+    nn_grid_free(&view->shown);
     nn_text_free(&view->transcript);
     for (int k = 0; k < view->key_count; k++)
         free(view->columns[k]);
