@@ -1,0 +1,146 @@
+-- history:plot, nn.plot, nn.plot_model / model:plot and model:summary layouts, as Lua
+-- sees them: inline text (ASCII here, since the output is captured), files, errors.
+local t = require 'harness'
+local L = nn.layers
+local tmp = os.getenv('NNSH_TEST_TMP') or '/tmp'
+
+local function trained()
+  nn.random.seed(5)
+  local x = nn.random.randn(240, 4)
+  local y = (x * nn.tensor{1, -2, 0.5, 3}):sum(1):gt(0)
+  local model = nn.Sequential{L.Dense{8, activation = 'relu', input_shape = {4}},
+                              L.Dense{2, activation = 'softmax'}}
+  model:compile{optimizer = nn.optimizers.SGD{learning_rate = 0.1},
+                loss = 'sparse_categorical_crossentropy', metrics = {'accuracy'}}
+  local history = model:fit(x, y, {epochs = 4, batch_size = 16, validation_split = 0.25,
+                                   verbose = 0})
+  return model, history
+end
+
+local model, history = trained()
+
+local function read(path)
+  local file = assert(io.open(path, 'rb'))
+  local content = file:read('a')
+  file:close()
+  return content
+end
+
+t.test('history:plot draws the seed figure inline, in ASCII off a terminal', function()
+  local out = t.capture(function() history:plot() end)
+  t.truthy(out:find('Training and Validation Loss', 1, true), out)
+  t.truthy(out:find('Training and Validation Accuracy', 1, true), out)
+  t.truthy(out:find('** Train Loss  oo Val Loss', 1, true), out)
+  t.truthy(not out:find('[\128-\255]'), 'only ASCII off a terminal')
+  t.truthy(not out:find('\27', 1, true), 'no escape codes off a terminal')
+  local _, epochs = out:gsub('\n', '')
+  t.truthy(epochs >= 14, 'a chart of 14 rows')
+end)
+
+t.test('history:plot options: Unicode, width, height, keys, log scale', function()
+  local out = t.capture(function()
+    history:plot{charset = 'unicode', width = 60, height = 10, keys = {'loss'}, log = true}
+  end)
+  t.truthy(out:find('\226\160', 1, true) or out:find('\226\161', 1, true) or
+           out:find('\226\162', 1, true) or out:find('\226\163', 1, true), 'Braille dots')
+  t.truthy(not out:find('Accuracy', 1, true), 'only the loss chart')
+  local _, lines = out:gsub('\n', '')
+  t.eq(lines, 10, 'height=10 rows')
+  for line in out:gmatch('[^\n]+') do t.truthy(utf8.len(line) <= 60, 'width 60: ' .. line) end
+end)
+
+t.test('history:plot rejects what it cannot draw, naming what it can', function()
+  t.raises(function() history:plot{keys = {'auc'}} end, "history:plot: the history has no 'auc'",
+           'loss, accuracy, val_loss, val_accuracy')
+  t.raises(function() history:plot{colour = true} end, "unknown option 'colour'", 'color')
+  t.raises(function() history:plot{height = 0} end, 'height must be a positive integer')
+  t.raises(function() history:plot{charset = 'utf8'} end, "charset must be 'unicode' or 'ascii'")
+  t.raises(function() history:plot{file = tmp .. '/curves.jpg'} end,
+           'file must end in .svg, .png or .txt')
+  t.raises(function() history:plot(3) end, 'expected a table of options')
+end)
+
+t.test('history:plot{file=} writes SVG or text and returns the path', function()
+  local svg = tmp .. '/test_plots_curves.svg'
+  local out = t.capture(function() t.eq(history:plot{file = svg}, svg) end)
+  t.eq(out, '', 'nothing inline when writing a file')
+  local content = read(svg)
+  t.truthy(content:find('^<%?xml'), 'an XML document')
+  t.truthy(content:find('</svg>\n$'), 'complete')
+  t.truthy(content:find('>Training and Validation Accuracy</text>', 1, true), 'titles')
+  local _, lines = content:gsub('<polyline', '')
+  t.eq(lines, 4, 'train and validation lines of two charts')
+  local txt = tmp .. '/test_plots_curves.txt'
+  history:plot{file = txt}
+  t.truthy(read(txt):find('Training and Validation Loss', 1, true), 'text figure')
+  local both = t.capture(function() history:plot{file = txt, show = true} end)
+  t.truthy(both:find('Training and Validation Loss', 1, true), 'show=true also draws inline')
+  os.remove(svg)
+  os.remove(txt)
+end)
+
+t.test('nn.plot draws lists, tensors, named series and histories', function()
+  local out = t.capture(function() nn.plot({1, 4, 9, 16, 25}, {title = 'squares'}) end)
+  t.truthy(out:find('squares', 1, true) and out:find('** y', 1, true), out)
+  out = t.capture(function() nn.plot(nn.arange(10), {label = 'n', xlabel = 'i'}) end)
+  t.truthy(out:find('** n', 1, true), out)
+  out = t.capture(function() nn.plot({b = {3, 2, 1}, a = {1, 2, 3}}) end)
+  t.truthy(out:find('** a  oo b', 1, true), 'named series in sorted order\n' .. out)
+  out = t.capture(function() nn.plot({b = {3, 2, 1}, a = {1, 2, 3}}, {keys = {'b', 'a'}}) end)
+  t.truthy(out:find('** b  oo a', 1, true), 'keys= order\n' .. out)
+  out = t.capture(function() nn.plot({1, 0 / 0, 3, math.huge, 2}) end)
+  t.truthy(out:find('** y (2 not shown)', 1, true), 'NaN and Inf are counted\n' .. out)
+  out = t.capture(function() nn.plot({0.5}) end)
+  t.truthy(out:find('*', 1, true), 'a single point is drawn\n' .. out)
+  local figure = t.capture(function() nn.plot(history) end)
+  t.eq(figure, t.capture(function() history:plot() end), 'nn.plot(history) is history:plot()')
+end)
+
+t.test('nn.plot checks its data', function()
+  t.raises(function() nn.plot('loss') end, 'nn.plot: expected a History, a list of numbers')
+  t.raises(function() nn.plot({1, 2}, {x = {1, 2, 3}}) end, "x has 3 values but series 'y' has 2")
+  t.raises(function() nn.plot(nn.zeros(2, 2)) end, 'must be a 1-D tensor')
+  t.raises(function() nn.plot({a = {1}}, {keys = {'b'}}) end, "no series named 'b'")
+  t.raises(function() nn.plot({1, 2}, {width = 5}) end, 'width must be an integer >= 20')
+end)
+
+t.test('model:plot draws the network flow as the seed does', function()
+  local out = t.capture(function() model:plot() end)
+  t.eq(out, 'Input: (4,)\nv\nDense(8, relu)\nv shape: (8,)\nDense(2, softmax)\nv shape: (2,)\n')
+  local unicode = t.capture(function() nn.plot_model(model, {charset = 'unicode'}) end)
+  t.truthy(unicode:find('↓ shape: (8,)', 1, true), unicode)
+  local svg = tmp .. '/test_plots_model.svg'
+  t.eq(model:plot{file = svg}, svg)
+  local content = read(svg)
+  t.truthy(content:find('>Dense(8, relu)</text>', 1, true), 'layer boxes')
+  t.truthy(content:find('>Output: (2,)</text>', 1, true), 'the output box')
+  os.remove(svg)
+end)
+
+t.test('layers are labelled by the arguments that shape their output', function()
+  t.eq(nn.describe_layer(L.Dense{128, activation = 'relu'}), 'Dense(128, relu)')
+  t.eq(nn.describe_layer(L.Dense{10}), 'Dense(10)')
+  t.eq(nn.describe_layer(L.Flatten()), 'Flatten')
+  t.eq(nn.describe_layer(L.Activation('tanh')), 'Activation(tanh)')
+  t.raises(function() nn.plot_model(nn.Sequential{L.Dense{3}}) end, 'is not built yet')
+  t.raises(function() nn.plot_model({}) end, 'expected a model')
+end)
+
+t.test('model:summary{layout=} picks the box table or the Keras layout', function()
+  local box = t.capture(function() model:summary{layout = 'box'} end)
+  t.truthy(box:find('| dense (Dense)   | (None, 8)    |      40 |', 1, true), box)
+  t.truthy(box:find('Total params: 58 (232 B)', 1, true), box)
+  local keras = t.capture(function() model:summary{layout = 'keras'} end)
+  t.eq(keras, t.capture(function() model:summary() end), 'off a terminal the default is Keras')
+  t.raises(function() model:summary{layout = 'fancy'} end, "layout must be 'box' or 'keras'")
+end)
+
+t.test('fit off a terminal leaves the live view closed and says why', function()
+  local x = nn.random.randn(64, 4)
+  local y = (x * nn.tensor{1, 1, 1, 1}):sum(1):gt(0)
+  local out = t.capture(function() model:fit(x, y, {epochs = 1, verbose = 1}) end)
+  t.truthy(not out:find('\r', 1, true), 'whole lines only')
+  t.eq(nn._plots.last_view_problem(), 'the output is not a terminal')
+end)
+
+t.finish()

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Keys of the live screen: p pauses (nothing moves) and resumes, q stops after the
+# current batch with a usable model and the history so far, and the REPL then reads the
+# keyboard normally (the terminal modes are restored).
+source "$(dirname "$0")/lib.sh" "$1"
+
+view_start 100 32 '"$NNSH" -i fit_long.lua' FIT_ROWS=4096 FIT_WIDTH=64
+view_wait_regex '^ epoch [0-9]+: loss' 120 || fail 'no epoch ended on the live screen'
+
+view_tmux send-keys p
+view_wait 'PAUSED' 30 || fail 'p did not pause'
+sleep 0.3
+before=$(view_screen | grep -F 'Epoch ')
+sleep 1.2
+after=$(view_screen | grep -F 'Epoch ')
+[ -n "$before" ] && [ "$before" = "$after" ] || fail "progress moved while paused: '$before' then '$after'"
+pass 'p pauses'
+
+view_tmux send-keys p
+view_wait 'running' 30 || fail 'p did not resume'
+moved=
+for _ in $(seq 1 100); do
+  sleep 0.1
+  if [ "$(view_screen | grep -F 'Epoch ')" != "$after" ]; then moved=yes; break; fi
+done
+[ -n "$moved" ] || fail 'progress did not move after resuming'
+pass 'p resumes'
+
+view_tmux send-keys q
+view_wait 'RESULT' 60 scrollback || fail 'q did not stop training'
+record=$(view_scrollback)
+grep -qF 'training stopped by the user at epoch' <<<"$record" || fail 'no stop message'
+grep -qF 'the model keeps its weights and the history so far' <<<"$record" || fail 'no keep message'
+line=$(grep -F 'RESULT' <<<"$record")
+epochs=$(sed -E 's/.*epochs=([0-9]+).*/\1/' <<<"$line")
+((epochs >= 1 && epochs < 100000)) || fail "expected a partial history, got: $line"
+grep -qF "history=$epochs usable=true" <<<"$line" || fail "model not usable after q: $line"
+# The epoch that q interrupted is kept as its last running line.
+grep -qE '^ *[0-9]+/192 \[[=>.]+\] - ETA' <<<"$record" || fail 'no line for the interrupted epoch'
+pass "q stops after $epochs epochs with a usable model"
+
+# The shell reads the keyboard again, with echo (cooked modes are back).
+view_tmux send-keys 'print(6*7, "ok" .. "!")' Enter
+view_wait_regex '^42[[:space:]]+ok!$' 30 || fail 'the REPL did not get the keyboard back'
+view_screen | grep -qF 'print(6*7, "ok" .. "!")' || fail 'typed input is not echoed'
+pass 'the REPL reads the keyboard after the view closed'
+view_tmux send-keys C-d
