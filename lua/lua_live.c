@@ -87,7 +87,7 @@ void nn_lua_live_batch(nn_lua_progress *progress, int64_t step, const nn_logs *l
     nn_live_result result = nn_live_view_batch(progress->view, step, logs->count, names,
                                                logs->values);
     if (result.stop)
-        *nn_lua_stop_flag() = 1;
+        *nn_lua_stop_flag() = NN_LUA_STOP_KEY;
     /* Time spent paused is not training time: ETA and ms/step leave it out. */
     progress->pass_start += result.paused_seconds;
 }
