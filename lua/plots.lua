@@ -241,6 +241,12 @@ local function pair(value)
   return tostring(value) .. '×' .. tostring(value)
 end
 
+-- "2" for a square stride or dilation, "2×1" otherwise.
+local function step(value)
+  if type(value) == 'table' and value[1] ~= value[2] then return pair(value) end
+  return tostring(type(value) == 'table' and value[1] or value)
+end
+
 local function is_one(value)
   if type(value) == 'table' then return value[1] == 1 and value[2] == 1 end
   return value == nil or value == 1
@@ -260,8 +266,8 @@ local describers = {
   Conv2D = function(c)
     if c.filters == nil then return nil end
     local parts = {tostring(c.filters), pair(c.kernel_size)}
-    if not is_one(c.strides) then parts[#parts + 1] = 'stride ' .. pair(c.strides) end
-    if not is_one(c.dilation_rate) then parts[#parts + 1] = 'dilation ' .. pair(c.dilation_rate) end
+    if not is_one(c.strides) then parts[#parts + 1] = 'stride ' .. step(c.strides) end
+    if not is_one(c.dilation_rate) then parts[#parts + 1] = 'dilation ' .. step(c.dilation_rate) end
     activation_part(parts, c.activation)
     if c.padding == 'same' then parts[#parts + 1] = 'same' end
     return parts
@@ -271,7 +277,7 @@ local describers = {
     local parts = {pair(c.pool_size)}
     if c.strides ~= nil and not same_pair(c.strides, c.pool_size) and
        not (type(c.strides) == 'table' and c.strides[1] == 0) then
-      parts[#parts + 1] = 'stride ' .. pair(c.strides)
+      parts[#parts + 1] = 'stride ' .. step(c.strides)
     end
     if c.padding == 'same' then parts[#parts + 1] = 'same' end
     return parts

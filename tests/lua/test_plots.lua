@@ -104,6 +104,21 @@ t.test('nn.plot checks its data', function()
   t.raises(function() nn.plot({1, 2}, {width = 5}) end, 'width must be an integer >= 20')
 end)
 
+t.test("the seed CNN's flow is the seed's board picture", function()
+  local cnn = nn.Sequential{
+    L.Conv2D{32, {3, 3}, activation = 'relu', padding = 'same', input_shape = {28, 28, 1}},
+    L.MaxPooling2D{{2, 2}}, L.Conv2D{64, {3, 3}, activation = 'relu', padding = 'same'},
+    L.MaxPooling2D{{2, 2}}, L.Flatten(), L.Dense{128, activation = 'relu'}, L.Dropout{0.5},
+    L.Dense{10, activation = 'softmax'}}
+  local out = t.capture(function() cnn:plot{charset = 'unicode'} end)
+  t.eq(out, table.concat({'Input: (28, 28, 1)', '↓', 'Conv2D(32, 3×3, relu, same)',
+    '↓ shape: (28, 28, 32)', 'MaxPooling2D(2×2)', '↓ shape: (14, 14, 32)',
+    'Conv2D(64, 3×3, relu, same)', '↓ shape: (14, 14, 64)', 'MaxPooling2D(2×2)',
+    '↓ shape: (7, 7, 64)', 'Flatten', '↓ shape: (3136,)', 'Dense(128, relu)',
+    '↓ shape: (128,)', 'Dropout(0.5)', '↓ shape: (128,)', 'Dense(10, softmax)',
+    '↓ shape: (10,)', ''}, '\n'))
+end)
+
 t.test('model:plot draws the network flow as the seed does', function()
   local out = t.capture(function() model:plot() end)
   t.eq(out, 'Input: (4,)\nv\nDense(8, relu)\nv shape: (8,)\nDense(2, softmax)\nv shape: (2,)\n')
@@ -122,6 +137,15 @@ t.test('layers are labelled by the arguments that shape their output', function(
   t.eq(nn.describe_layer(L.Dense{10}), 'Dense(10)')
   t.eq(nn.describe_layer(L.Flatten()), 'Flatten')
   t.eq(nn.describe_layer(L.Activation('tanh')), 'Activation(tanh)')
+  t.eq(nn.describe_layer(L.Conv2D{32, {3, 3}, activation = 'relu', padding = 'same'}),
+       'Conv2D(32, 3×3, relu, same)')
+  t.eq(nn.describe_layer(L.Conv2D{16, {3, 5}, strides = 2}), 'Conv2D(16, 3×5, stride 2)')
+  t.eq(nn.describe_layer(L.Conv2D{8, 3, dilation_rate = {2, 1}}), 'Conv2D(8, 3×3, dilation 2×1)')
+  t.eq(nn.describe_layer(L.MaxPooling2D{{2, 2}}), 'MaxPooling2D(2×2)')
+  t.eq(nn.describe_layer(L.MaxPool2D{3, strides = 1, padding = 'same'}),
+       'MaxPooling2D(3×3, stride 1, same)')
+  t.eq(nn.describe_layer(L.Dropout{0.5}), 'Dropout(0.5)')
+  t.eq(nn.describe_layer(L.BatchNormalization()), 'BatchNormalization')
   t.raises(function() nn.plot_model(nn.Sequential{L.Dense{3}}) end, 'is not built yet')
   t.raises(function() nn.plot_model({}) end, 'expected a model')
 end)
