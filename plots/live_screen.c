@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "summary_box.h"
 #include "text.h"
 
 enum { RECENT_LINES = 3, SIDE = 1 };
@@ -48,13 +49,14 @@ static void write_text(nn_grid *grid, int x, int y, const nn_text *text, nn_styl
 
 static void header(nn_grid *grid, const nn_live_screen *s, const char *dot)
 {
-    char params[32];
+    char params[32], bytes[32];
     nn_text line;
     nn_text_init(&line);
-    nn_text_printf(&line, "nnsh %s fit %s \"%s\" %s %d layer%s %s %s params", dot, dot,
+    nn_text_printf(&line, "nnsh %s fit %s \"%s\" %s %d layer%s %s %s params (%s)", dot, dot,
                    s->model_name ? s->model_name : "model", dot, s->layer_count,
                    s->layer_count == 1 ? "" : "s", dot,
-                   nn_format_thousands(s->params, params, sizeof params));
+                   nn_format_thousands(s->params, params, sizeof params),
+                   nn_format_param_bytes(s->params, bytes, sizeof bytes));
     const char *status = s->stopping ? "stopping after this batch"
                          : s->paused ? "PAUSED - p resumes"
                                      : "running";

@@ -11,7 +11,7 @@ view_start 100 32 '"$NNSH" fit_gated.lua' "GATE=$gate"
 # that measured the speed.
 view_wait_all 120 'Epoch 2/3' 'steps/s' || fail 'the live screen never showed epoch 2 at speed'
 screen=$(view_screen)
-for text in 'nnsh · fit · "viewtest" · 2 layers · 306 params' 'Epoch 2/3' \
+for text in 'nnsh · fit · "viewtest" · 2 layers · 306 params (1.20 KB)' 'Epoch 2/3' \
             'Batch loss (smoothed)' 'Training and Validation Loss' \
             'Training and Validation Accuracy' 'epoch 1: loss' 'steps/s' 'samples/s' \
             'q stop after this batch' 'p pause'; do
