@@ -9,6 +9,9 @@ set -u
 NNSH=$(realpath "${1:?usage: $0 path/to/nnsh}")
 VIEW_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 command -v tmux >/dev/null || { echo "SKIP: tmux is not installed"; exit 77; }
+# Sanitizer builds: libraries that keep caches until exit (fontconfig, terminfo) are not
+# leaks of ours (CTest sets the same).
+export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$VIEW_DIR/lsan.supp}
 
 # Each session gets a server of its own: a server still shutting down must never be
 # reached by the next test step ("server exited unexpectedly").
