@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # What the live training screen costs: the same fit (scripts/bench_view.lua) with the
 # view (verbose=1) and silent (verbose=0), both in a real 120x40 terminal (tmux),
-# alternating, RUNS times each. Prints the median wall times, their ratio, and the
-# view's own count of its drawing time. OpenBLAS runs on one thread (the view draws on
+# alternating, RUNS times each. Prints the median wall and CPU times, their ratios, and
+# the view's own count of its drawing time. On a busy machine trust the CPU times and
+# the view's own count more than the wall times. OpenBLAS runs on one thread (the view draws on
 # the main thread; spare cores would hide its cost), unless OPENBLAS_NUM_THREADS is set.
 #   scripts/bench_view.sh [path/to/nnsh] [runs]      (defaults: build/nnsh, 3)
 set -euo pipefail
@@ -21,12 +22,16 @@ run() {
   local verbose=$1 n=$2
   tmux -L "$socket" -f /dev/null new-session -d -x 120 -y 40 \
     -e LANG=C.UTF-8 -e NNSH_LIVE_STATS=1 -e BENCH_VERBOSE="$verbose" -c "$PWD" \
-    "s=\$(date +%s.%N); '$nnsh' scripts/bench_view.lua || true; \
-     e=\$(date +%s.%N); echo \"\$s \$e\" > '$work/done-$verbose-$n'; sleep 30"
+    "bash -c 's=\$(date +%s.%N); \"$nnsh\" scripts/bench_view.lua; e=\$(date +%s.%N); \
+     times > \"$work/times-of-$verbose-$n\"; \
+     echo \$s \$e \$(tail -1 \"$work/times-of-$verbose-$n\") > \"$work/done-$verbose-$n\"'; sleep 30"
   while [ ! -s "$work/done-$verbose-$n" ]; do sleep 0.2; done
   tmux -L "$socket" capture-pane -p -J -S - -E - > "$work/out-$verbose-$n"
   tmux -L "$socket" kill-server
+  # Wall time, and CPU time (user + system, from bash's times: 0m12.345s 0m0.123s).
   awk '{printf "%.3f\n", $2 - $1}' "$work/done-$verbose-$n" >> "$work/times-$verbose"
+  awk '{ split($3, u, /[ms]/); split($4, y, /[ms]/); printf "%.3f\n", u[1] * 60 + u[2] + y[1] * 60 + y[2] }' \
+    "$work/done-$verbose-$n" >> "$work/cpu-$verbose"
   grep -a 'live view:' "$work/out-$verbose-$n" >> "$work/stats" || true
 }
 
@@ -36,9 +41,14 @@ median() { sort -n "$1" | awk '{a[NR] = $1} END {print (NR % 2) ? a[(NR + 1) / 2
 for n in $(seq 1 "$runs"); do
   if ((n % 2)); then run 0 "$n"; run 1 "$n"; else run 1 "$n"; run 0 "$n"; fi
 done
-silent=$(median "$work/times-0")
-view=$(median "$work/times-1")
-echo "silent (verbose=0): $(tr '\n' ' ' < "$work/times-0")s, median ${silent}s"
-echo "live view (verbose=1): $(tr '\n' ' ' < "$work/times-1")s, median ${view}s"
-awk -v v="$view" -v s="$silent" 'BEGIN {printf "ratio view/silent: %.3f\n", v / s}'
+report() { # KIND FILE-PREFIX
+  local silent view
+  silent=$(median "$work/$2-0")
+  view=$(median "$work/$2-1")
+  echo "$1, silent (verbose=0): $(tr '\n' ' ' < "$work/$2-0")s, median ${silent}s"
+  echo "$1, live view (verbose=1): $(tr '\n' ' ' < "$work/$2-1")s, median ${view}s"
+  awk -v v="$view" -v s="$silent" -v k="$1" 'BEGIN {printf "%s ratio view/silent: %.3f\n", k, v / s}'
+}
+report 'wall time' times
+report 'CPU time' cpu
 sed 's/^/view drawing: /' "$work/stats"
