@@ -1,5 +1,5 @@
-/* PNG files from the SVG documents of figures and flows, through librsvg when nnsh is
- * built with it (Debian: librsvg2-dev); otherwise PNG is reported as unavailable and SVG
+/* PNG files from the SVG documents of figures and flows, drawn by librsvg (loaded at the
+ * first PNG; Debian's librsvg2-2). Without it PNG is reported as unavailable and SVG
  * remains the file format for reports. */
 #ifndef NN_PLOTS_PNG_H
 #define NN_PLOTS_PNG_H
@@ -7,7 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-/* Whether this build can write PNG. */
+/* Whether PNG can be written here (loads librsvg on first use). */
 bool nn_png_available(void);
 /* Renders the SVG document (length bytes) at `scale` times its size into path, through
  * a temporary file renamed into place. On failure returns false with why filled in. */
