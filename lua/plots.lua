@@ -72,7 +72,7 @@ local function write_file(function_name, path, content)
   end
 end
 
--- Saves a figure by the file's extension: .svg, .png (when built with librsvg) or .txt
+-- Saves a figure by the file's extension: .svg, .png (when librsvg is installed) or .txt
 -- (the text figure, in Unicode). render(format, charset) returns the content.
 local function save(function_name, path, render)
   if type(path) ~= 'string' or path == '' then
