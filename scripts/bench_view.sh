@@ -14,7 +14,7 @@ command -v tmux >/dev/null || { echo "bench_view: needs tmux" >&2; exit 1; }
 socket="nnsh-bench-$$"
 work=$(mktemp -d)
 export OPENBLAS_NUM_THREADS=${OPENBLAS_NUM_THREADS:-1}
-trap 'tmux -L "$socket" kill-server 2>/dev/null; rm -rf "$work"' EXIT
+trap 'tmux -L "$socket" kill-server 2>/dev/null || true; rm -f "${TMUX_TMPDIR:-/tmp}/tmux-$(id -u)/$socket"; rm -rf "$work"' EXIT
 
 # run VERBOSE N: one timed fit in a fresh 120x40 terminal; appends its seconds to
 # $work/times-VERBOSE and the view's statistics line to $work/stats.

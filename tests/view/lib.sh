@@ -23,6 +23,8 @@ view_cleanup() {
   for ((i = 1; i <= VIEW_SESSIONS; i++)); do
     tmux -L "$VIEW_SOCKET_BASE-$i" kill-server 2>/dev/null
   done
+  # A killed server can leave its socket file behind.
+  rm -f "${TMUX_TMPDIR:-/tmp}/tmux-$(id -u)/$VIEW_SOCKET_BASE-"*
   rm -rf "$VIEW_TMP"
 }
 trap view_cleanup EXIT
