@@ -153,10 +153,17 @@ static nn_status on_batch_end(void *user, int epoch, int64_t step, int64_t steps
     }
     if (!progress->want_batches)
         return NN_OK;
+    bool training = strcmp(progress->kind, "fit") == 0;
     lua_pushinteger(progress->L, step - 1);
     nn_lua_push_logs(progress->L, logs);
-    return call_callbacks(progress, strcmp(progress->kind, "fit") == 0 ? "on_train_batch_end"
-                                                                      : "on_test_batch_end", 2);
+    nn_status status = call_callbacks(progress, training ? "on_train_batch_end"
+                                                         : "on_test_batch_end", 2);
+    if (status != NN_OK || !training)
+        return status;
+    /* Keras' older name for the same moment. */
+    lua_pushinteger(progress->L, step - 1);
+    nn_lua_push_logs(progress->L, logs);
+    return call_callbacks(progress, "on_batch_end", 2);
 }
 
 static nn_status on_epoch_end(void *user, int epoch, nn_logs *logs)

@@ -163,6 +163,10 @@ t.test('callbacks are called with Keras names and can stop training', function()
   model:fit(x, y, {epochs = 1, batch_size = 10, verbose = 0,
                    callbacks = {{on_train_batch_end = function() batches = batches + 1 end}}})
   t.eq(batches, 4)
+  local old_name = 0
+  model:fit(x, y, {epochs = 1, batch_size = 10, verbose = 0,
+                   callbacks = {{on_batch_end = function() old_name = old_name + 1 end}}})
+  t.eq(old_name, 4, 'on_batch_end, the older name, is called too')
 end)
 
 t.test('an error inside a callback reaches the caller and the model stays usable', function()
