@@ -12,17 +12,10 @@ static char view_problem[160];
 
 const char *nn_lua_live_view_problem(void) { return view_problem; }
 
-/* model:fit keeps its options table at stack index 4 (see model_fit in lua_model.c);
- * the view needs the batch size for samples/s and for the loss of each batch. */
-static int64_t fit_batch_size(lua_State *L, int64_t samples)
+/* The view needs the batch size for samples/s and for the loss of each batch. */
+static int64_t fit_batch_size(const nn_lua_progress *progress, int64_t samples)
 {
-    int64_t batch = 32;
-    if (lua_istable(L, 4)) {
-        lua_getfield(L, 4, "batch_size");
-        if (lua_isinteger(L, -1))
-            batch = lua_tointeger(L, -1);
-        lua_pop(L, 1);
-    }
+    int64_t batch = progress->batch_size > 0 ? progress->batch_size : 32;
     if (batch > samples)
         batch = samples;
     return batch > 0 ? batch : 1;
@@ -50,7 +43,7 @@ void nn_lua_live_open(nn_lua_progress *progress, int epochs, int64_t steps, int6
         .layer_count = model->layer_count,
         .epochs = epochs,
         .steps = steps,
-        .batch_size = fit_batch_size(progress->L, samples),
+        .batch_size = fit_batch_size(progress, samples),
         .samples = samples,
         .fd = STDOUT_FILENO,
         .stop_flag = nn_lua_stop_flag(),

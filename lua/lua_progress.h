@@ -21,6 +21,7 @@ typedef struct nn_lua_progress {
     bool want_batches;     /* some callback has on_train_batch_end */
     int epochs;
     int64_t steps;
+    int64_t batch_size;    /* of fit, as the user asked for it */
     double pass_start, last_draw;
     size_t last_width;     /* of the previous \r line, to blank leftovers */
     int columns;           /* of the terminal: a \r line longer than this would wrap */
