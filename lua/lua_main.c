@@ -49,12 +49,16 @@ void nn_lua_check(lua_State *L, nn_status status, const char *function)
 
 static nn_lua_writer output_writer;
 static void *output_user;
+static bool writer_is_terminal;
 
 void nn_lua_set_writer(nn_lua_writer writer, void *user)
 {
     output_writer = writer;
     output_user = user;
+    writer_is_terminal = false;
 }
+
+void nn_lua_set_writer_terminal(bool terminal) { writer_is_terminal = terminal; }
 
 void nn_lua_write(lua_State *L, const char *text, size_t length)
 {
@@ -67,7 +71,10 @@ void nn_lua_write(lua_State *L, const char *text, size_t length)
     fflush(stdout);
 }
 
-bool nn_lua_output_is_terminal(void) { return !output_writer && isatty(STDOUT_FILENO); }
+bool nn_lua_output_is_terminal(void)
+{
+    return output_writer ? writer_is_terminal : isatty(STDOUT_FILENO);
+}
 
 /* nn._set_output(fn): sends everything nn writes to a Lua function instead (tests and
  * notebooks capture output this way); nn._set_output(nil) restores stdout. */

@@ -39,6 +39,9 @@ void nn_lua_check(lua_State *L, nn_status status, const char *function);
 void nn_lua_write(lua_State *L, const char *text, size_t length);
 typedef void (*nn_lua_writer)(void *user, const char *text, size_t length);
 void nn_lua_set_writer(nn_lua_writer writer, void *user);
+/* Says that the installed writer ends on a terminal after all (a shell that records
+ * what it shows still wants progress bars redrawn in place). Reset by set_writer. */
+void nn_lua_set_writer_terminal(bool terminal);
 /* Whether output goes to a terminal (enables \r progress bars). */
 bool nn_lua_output_is_terminal(void);
 
