@@ -1,0 +1,44 @@
+/* Reading a cell's Lua source the way the shell needs it: top-level `local` statements
+ * turned into session variables, the places where a trailing expression could start
+ * (so its value can be shown), and the call whose argument table the cursor is in (for
+ * completion). All positions are byte offsets into the source. */
+#ifndef NNSH_CELL_SOURCE_H
+#define NNSH_CELL_SOURCE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "text.h"
+
+/* Appends to out the source with each top-level `local` statement rewritten as an
+ * assignment, so the names outlive the cell:
+ *   local x, y = 1, 2      ->  x, y = 1, 2
+ *   local z                ->  z = nil
+ *   local n <const> = 3    ->  n = 3
+ *   local function f() end ->  function f() end
+ * Statements inside blocks and functions are left alone, and so is a statement with a
+ * <close> variable (closing needs a real local). Line numbers do not change. */
+void nnsh_cell_rewrite_locals(const char *source, size_t length, nn_text *out);
+
+/* Fills starts[] with the offsets where a trailing expression may begin: the first
+ * token, then every later top-level statement that begins a line and whose first token
+ * cannot continue the line before (so "(x)" or "-y" never count), from the last line up.
+ * Returns how many were found (at most capacity). */
+size_t nnsh_cell_expression_starts(const char *source, size_t length, size_t *starts,
+                                   size_t capacity);
+
+/* Whether the last token is ';' (the IPython way to keep a value from printing). */
+bool nnsh_cell_ends_with_semicolon(const char *source, size_t length);
+
+/* Where completion stands inside a call's argument table, as in
+ * `nn.layers.Conv2D{32, 3, pad` or `model:fit(x, y, {epo`. */
+typedef struct nnsh_argument_context {
+    size_t callee_start, callee_length; /* "nn.layers.Conv2D", "model:fit" */
+} nnsh_argument_context;
+
+/* Whether text (everything before the word being completed) ends where an argument
+ * name may go: just after the `{` or a `,` of a table that is the argument of a call
+ * through a plain name path. Fills context when it does. */
+bool nnsh_cell_argument_context(const char *text, size_t length, nnsh_argument_context *context);
+
+#endif

@@ -1,0 +1,158 @@
+/* How the shell reads cells: top-level locals become session variables, trailing
+ * expressions are found, and the call whose argument table the cursor is in. */
+#include <criterion/criterion.h>
+#include <string.h>
+
+#include "cell_source.h"
+#include "lexer.h"
+
+static void expect_rewrite(const char *source, const char *expected)
+{
+    nn_text out;
+    nn_text_init(&out);
+    nnsh_cell_rewrite_locals(source, strlen(source), &out);
+    cr_assert_str_eq(out.data ? out.data : "", expected, "rewriting [%s]", source);
+    nn_text_free(&out);
+}
+
+Test(cell_source, top_level_locals_become_assignments)
+{
+    expect_rewrite("local x = 1", " x = 1");
+    expect_rewrite("local a, b = f()", " a, b = f()");
+    expect_rewrite("local z", " z = nil");
+    expect_rewrite("local p, q\nprint(p)", " p, q = nil\nprint(p)");
+    expect_rewrite("local n <const> = 3", " n  = 3");
+    expect_rewrite("local function f() local y = 2 return y end",
+                   " function f() local y = 2 return y end");
+    expect_rewrite("local x = 1; local y = x", " x = 1;  y = x");
+}
+
+Test(cell_source, locals_inside_blocks_strings_and_comments_stay)
+{
+    expect_rewrite("do local x = 1 end", "do local x = 1 end");
+    expect_rewrite("for i = 1, 2 do local y = i end", "for i = 1, 2 do local y = i end");
+    expect_rewrite("if a then local b = 1 else local c = 2 end local d = 3",
+                   "if a then local b = 1 else local c = 2 end  d = 3");
+    expect_rewrite("f = function() local x = 1 end", "f = function() local x = 1 end");
+    expect_rewrite("repeat local r = 1 until r", "repeat local r = 1 until r");
+    expect_rewrite("s = 'local x = 1' -- local y = 2", "s = 'local x = 1' -- local y = 2");
+    expect_rewrite("s = [[\nlocal x\n]] --[==[ local y ]==] local z = 1",
+                   "s = [[\nlocal x\n]] --[==[ local y ]==]  z = 1");
+    expect_rewrite("local f <close> = io.open('x')", "local f <close> = io.open('x')");
+}
+
+Test(cell_source, rewriting_keeps_line_numbers)
+{
+    const char *source = "local a = 1\n\nlocal b\nlocal function c()\nend\n";
+    nn_text out;
+    nn_text_init(&out);
+    nnsh_cell_rewrite_locals(source, strlen(source), &out);
+    int lines = 0;
+    for (size_t i = 0; i < out.length; i++)
+        lines += out.data[i] == '\n';
+    cr_assert_eq(lines, 5);
+    nn_text_free(&out);
+}
+
+static size_t starts_of(const char *source, size_t *starts)
+{
+    return nnsh_cell_expression_starts(source, strlen(source), starts, 8);
+}
+
+Test(cell_source, expression_starts_are_the_cell_then_its_last_lines)
+{
+    size_t starts[8];
+    const char *source = "x = 1\ny = 2\nx + y";
+    cr_assert_eq(starts_of(source, starts), 3);
+    cr_assert_eq(starts[0], 0);
+    cr_assert_eq(starts[1], strlen("x = 1\ny = 2\n"), "the last line comes first");
+    cr_assert_eq(starts[2], strlen("x = 1\n"));
+}
+
+Test(cell_source, expression_starts_skip_lines_that_continue_the_one_before)
+{
+    size_t starts[8];
+    /* "(c)" would make b(c) a call; "-d" a subtraction; lines inside a table or a
+     * block are not statements of the cell. */
+    cr_assert_eq(starts_of("a = b\n(c)", starts), 1);
+    cr_assert_eq(starts_of("a = b\n-d", starts), 1);
+    cr_assert_eq(starts_of("t = {\n  x\n}", starts), 1);
+    cr_assert_eq(starts_of("if a then\n  b()\nend", starts), 1);
+    cr_assert_eq(starts_of("f(1,\n  2)\nm", starts), 2);
+    cr_assert_eq(starts[1], strlen("f(1,\n  2)\n"));
+}
+
+Test(cell_source, only_the_newest_candidates_are_kept)
+{
+    size_t starts[3];
+    const char *source = "a\nb\nc\nd\ne";
+    cr_assert_eq(nnsh_cell_expression_starts(source, strlen(source), starts, 3), 3);
+    cr_assert_eq(starts[0], 0);
+    cr_assert_eq(starts[1], 8, "e");
+    cr_assert_eq(starts[2], 6, "d");
+}
+
+Test(cell_source, a_trailing_semicolon_is_seen_past_comments)
+{
+    cr_assert(nnsh_cell_ends_with_semicolon("x; -- quiet", 11));
+    cr_assert(!nnsh_cell_ends_with_semicolon("x -- ;", 6));
+    cr_assert(!nnsh_cell_ends_with_semicolon("s = ';'", 7));
+}
+
+static const char *callee_of(const char *text, char *buffer)
+{
+    nnsh_argument_context context;
+    if (!nnsh_cell_argument_context(text, strlen(text), &context))
+        return NULL;
+    memcpy(buffer, text + context.callee_start, context.callee_length);
+    buffer[context.callee_length] = '\0';
+    return buffer;
+}
+
+Test(cell_source, argument_context_names_the_called_path)
+{
+    char buffer[128];
+    cr_assert_str_eq(callee_of("nn.layers.Conv2D{32, 3, ", buffer), "nn.layers.Conv2D");
+    cr_assert_str_eq(callee_of("L.Dense{", buffer), "L.Dense");
+    cr_assert_str_eq(callee_of("h = model:fit(x, y, {epochs = 2, ", buffer), "model:fit");
+    cr_assert_str_eq(callee_of("m = nn.Sequential{\n  nn.layers.Dense{10,\n    ", buffer),
+                     "nn.layers.Dense");
+}
+
+Test(cell_source, argument_context_needs_a_key_position)
+{
+    char buffer[128];
+    cr_assert_null(callee_of("nn.layers.Conv2D{32, padding = ", buffer), "after =, a value");
+    cr_assert_null(callee_of("f(", buffer), "a parenthesised argument, not a table");
+    cr_assert_null(callee_of("t = {", buffer), "a table constructor, no call");
+    cr_assert_null(callee_of("f{'a, ", buffer), "inside a string");
+    cr_assert_null(callee_of("f{}, ", buffer), "the table is closed");
+}
+
+Test(lexer, tokens_and_lines)
+{
+    const char *source = "x = [==[a\nb]==] .. 'c' -- d\n--[[e\nf]] 0x1p4 ...";
+    nnsh_lexer lexer;
+    nnsh_lexer_init(&lexer, source, strlen(source));
+    nnsh_token_kind kinds[] = {NNSH_TOKEN_NAME,   NNSH_TOKEN_SYMBOL, NNSH_TOKEN_STRING,
+                               NNSH_TOKEN_SYMBOL, NNSH_TOKEN_STRING, NNSH_TOKEN_NUMBER,
+                               NNSH_TOKEN_SYMBOL, NNSH_TOKEN_END};
+    int lines[] = {1, 1, 1, 2, 2, 4, 4, 4};
+    for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
+        nnsh_token token = nnsh_lexer_next(&lexer);
+        cr_assert_eq(token.kind, kinds[i], "token %zu kind", i);
+        cr_assert_eq(token.line, lines[i], "token %zu line", i);
+    }
+}
+
+Test(lexer, unterminated_strings_and_comments_are_marked)
+{
+    nnsh_lexer lexer;
+    nnsh_lexer_init(&lexer, "'abc", 4);
+    cr_assert(nnsh_lexer_next(&lexer).unterminated);
+    nnsh_lexer_init(&lexer, "[[abc", 5);
+    cr_assert(nnsh_lexer_next(&lexer).unterminated);
+    nnsh_lexer_init(&lexer, "x --[[abc", 9);
+    nnsh_lexer_next(&lexer);
+    cr_assert(nnsh_lexer_next(&lexer).unterminated);
+}
