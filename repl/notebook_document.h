@@ -1,0 +1,57 @@
+/* Notebook documents: the text of a lesson split into prose and Lua cells, and written
+ * back with each cell's output below it. Two formats:
+ *
+ *   Markdown: every ```lua fenced block is a cell; its output follows as an ```output
+ *   block. A cell whose info string says `lua expect-error` is meant to fail.
+ *
+ *   Lua: `-- %%` lines start cells; the output follows the code as `-->` comment lines,
+ *   so the handout is still a Lua script. `-- %% expect-error` marks a cell meant to fail.
+ *
+ * Output already in the document (from an earlier run) is replaced, never repeated. */
+#ifndef NNSH_NOTEBOOK_DOCUMENT_H
+#define NNSH_NOTEBOOK_DOCUMENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "text.h"
+
+typedef enum nnsh_notebook_format {
+    NNSH_NOTEBOOK_MARKDOWN,
+    NNSH_NOTEBOOK_LUA,
+} nnsh_notebook_format;
+
+/* A stretch of the document: prose to copy, or a cell (copied, then its output). */
+typedef struct nnsh_notebook_part {
+    bool is_cell;
+    size_t start, length;           /* the text written back as it is */
+    size_t code_start, code_length; /* a cell's Lua source */
+    int code_line;                  /* the line of the document where the code starts */
+    bool expect_error;              /* the cell is meant to fail */
+} nnsh_notebook_part;
+
+typedef struct nnsh_notebook_document {
+    nnsh_notebook_format format;
+    const char *text; /* the document (not owned) */
+    size_t length;
+    nnsh_notebook_part *parts; /* owned */
+    int part_count;
+} nnsh_notebook_document;
+
+/* The format a file name suggests: .lua is Lua, anything else Markdown. */
+nnsh_notebook_format nnsh_notebook_format_of(const char *path);
+
+/* Splits text into parts. Returns false when out of memory. */
+bool nnsh_notebook_parse(nnsh_notebook_document *document, const char *text, size_t length,
+                         nnsh_notebook_format format);
+void nnsh_notebook_document_free(nnsh_notebook_document *document);
+
+/* Writes the document back with outputs[i] below the i-th cell (NULL or "": nothing). */
+void nnsh_notebook_render(const nnsh_notebook_document *document, const char *const *outputs,
+                          nn_text *out);
+
+/* Appends one cell in the format, code and output, as a new document would hold it. */
+void nnsh_notebook_append_cell(nn_text *out, nnsh_notebook_format format, const char *code,
+                               const char *output);
+
+#endif

@@ -1,0 +1,104 @@
+/* Notebook documents: cells found in Markdown and Lua, outputs written below them, and
+ * old outputs replaced rather than repeated. */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "notebook_document.h"
+
+/* Renders text with the given outputs and returns it (static buffer). */
+static const char *render(const char *text, nnsh_notebook_format format,
+                          const char *const *outputs, int *cells)
+{
+    static char result[4096];
+    nnsh_notebook_document document;
+    cr_assert(nnsh_notebook_parse(&document, text, strlen(text), format));
+    *cells = 0;
+    for (int i = 0; i < document.part_count; i++)
+        *cells += document.parts[i].is_cell;
+    nn_text out;
+    nn_text_init(&out);
+    nnsh_notebook_render(&document, outputs, &out);
+    snprintf(result, sizeof result, "%s", out.data ? out.data : "");
+    nn_text_free(&out);
+    nnsh_notebook_document_free(&document);
+    return result;
+}
+
+Test(notebook_document, markdown_lua_blocks_are_cells_and_get_output_blocks)
+{
+    const char *text = "# Lesson\n\n```lua\nx = 1\nx\n```\n\nText.\n\n```python\nnot run\n```\n";
+    const char *outputs[] = {"1\n"};
+    int cells;
+    const char *result = render(text, NNSH_NOTEBOOK_MARKDOWN, outputs, &cells);
+    cr_assert_eq(cells, 1);
+    cr_assert_str_eq(result, "# Lesson\n\n```lua\nx = 1\nx\n```\n\n```output\n1\n```\n\nText.\n\n"
+                             "```python\nnot run\n```\n");
+}
+
+Test(notebook_document, markdown_runs_twice_to_the_same_handout)
+{
+    const char *text = "```lua\nx\n```\n\nEnd.\n";
+    const char *outputs[] = {"1\n"};
+    int cells;
+    char first[4096];
+    snprintf(first, sizeof first, "%s", render(text, NNSH_NOTEBOOK_MARKDOWN, outputs, &cells));
+    const char *second = render(first, NNSH_NOTEBOOK_MARKDOWN, outputs, &cells);
+    cr_assert_str_eq(second, first);
+    const char *none[] = {NULL};
+    cr_assert_str_eq(render(first, NNSH_NOTEBOOK_MARKDOWN, none, &cells), "```lua\nx\n```\n\nEnd.\n",
+                     "a cell with no output loses its old output block");
+}
+
+Test(notebook_document, markdown_code_positions_and_expected_errors)
+{
+    const char *text = "intro\n\n~~~~lua expect-error\nerror('x')\n~~~~\n";
+    nnsh_notebook_document document;
+    cr_assert(nnsh_notebook_parse(&document, text, strlen(text), NNSH_NOTEBOOK_MARKDOWN));
+    const nnsh_notebook_part *cell = NULL;
+    for (int i = 0; i < document.part_count; i++)
+        if (document.parts[i].is_cell)
+            cell = &document.parts[i];
+    cr_assert_not_null(cell);
+    cr_assert_eq(cell->code_line, 4);
+    cr_assert(cell->expect_error);
+    cr_assert_eq(cell->code_length, strlen("error('x')\n"));
+    cr_assert_eq(memcmp(text + cell->code_start, "error('x')\n", cell->code_length), 0);
+    nnsh_notebook_document_free(&document);
+}
+
+Test(notebook_document, output_fences_outgrow_backticks_in_the_output)
+{
+    const char *text = "```lua\nprint(s)\n```\n";
+    const char *outputs[] = {"```\n"};
+    int cells;
+    cr_assert_str_eq(render(text, NNSH_NOTEBOOK_MARKDOWN, outputs, &cells),
+                     "```lua\nprint(s)\n```\n\n````output\n```\n````\n");
+}
+
+Test(notebook_document, lua_cells_get_arrow_comments_once)
+{
+    const char *text = "-- a lesson\n\n-- %%\nx = 1\nx\n\n-- %% second\nprint('a')\nprint('')\n";
+    const char *outputs[] = {NULL, "1\n", "a\n\n"};
+    int cells;
+    char first[4096];
+    snprintf(first, sizeof first, "%s", render(text, NNSH_NOTEBOOK_LUA, outputs, &cells));
+    cr_assert_eq(cells, 3, "the text before the first marker is a cell too");
+    cr_assert_str_eq(first, "-- a lesson\n\n-- %%\nx = 1\nx\n--> 1\n\n-- %% second\nprint('a')\n"
+                            "print('')\n--> a\n-->\n");
+    cr_assert_str_eq(render(first, NNSH_NOTEBOOK_LUA, outputs, &cells), first);
+}
+
+Test(notebook_document, new_cells_for_a_saved_session)
+{
+    nn_text out;
+    nn_text_init(&out);
+    nnsh_notebook_append_cell(&out, NNSH_NOTEBOOK_MARKDOWN, "x = 1\n", "");
+    nnsh_notebook_append_cell(&out, NNSH_NOTEBOOK_MARKDOWN, "x", "1\n");
+    cr_assert_str_eq(out.data, "```lua\nx = 1\n```\n\n```lua\nx\n```\n\n```output\n1\n```\n\n");
+    nn_text_free(&out);
+    nn_text_init(&out);
+    nnsh_notebook_append_cell(&out, NNSH_NOTEBOOK_LUA, "x", "1\n");
+    cr_assert_str_eq(out.data, "-- %%\nx\n--> 1\n\n");
+    nn_text_free(&out);
+}
