@@ -6,8 +6,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "nn_lua.h"
+#include "notebook.h"
 #include "repl.h"
 
 static void print_usage(FILE *out)
@@ -16,6 +18,11 @@ static void print_usage(FILE *out)
           "  (no script)      start the interactive shell\n"
           "  -e CODE          run CODE\n"
           "  -i               stay in the shell after running the script or -e code\n"
+          "  --notebook FILE  run a notebook (Markdown with ```lua blocks, or Lua with -- %%\n"
+          "                   cells) and write it with every cell's output filled in\n"
+          "    -o OUT         where to write it (default FILE.out.md or FILE.out.lua; - for\n"
+          "                   stdout)\n"
+          "    --keep-going   run the cells after a failing one too\n"
           "  --version        print the version\n"
           "  --doctor         report the BLAS library, Lua, GPU support and data sets\n"
           "  -h, --help       this text\n",
@@ -57,6 +64,9 @@ lua_State *nnsh_new_state(void)
         return NULL;
     luaL_openlibs(L);
     luaL_requiref(L, "nn", luaopen_nn, 1);
+    /* help(x) is everywhere: in the shell, in notebooks, in scripts. */
+    lua_getfield(L, -1, "help");
+    lua_setglobal(L, "help");
     lua_pop(L, 1);
     return L;
 }
@@ -99,6 +109,7 @@ int main(int argc, char **argv)
 {
     bool interactive = false, ran_something = false;
     int script_index = 0;
+    nnsh_notebook_options notebook = {0};
     const char *code[64];
     int code_count = 0;
     for (int i = 1; i < argc && !script_index; i++) {
@@ -111,6 +122,18 @@ int main(int argc, char **argv)
             code[code_count++] = argv[++i];
         } else if (strcmp(argv[i], "-i") == 0) {
             interactive = true;
+        } else if (strcmp(argv[i], "--notebook") == 0 || strcmp(argv[i], "-o") == 0) {
+            if (i + 1 >= argc) {
+                fprintf(stderr, "nnsh: %s needs a file name\n", argv[i]);
+                print_usage(stderr);
+                return 1;
+            }
+            if (argv[i][1] == 'o')
+                notebook.output = argv[++i];
+            else
+                notebook.input = argv[++i];
+        } else if (strcmp(argv[i], "--keep-going") == 0) {
+            notebook.keep_going = true;
         } else if (strcmp(argv[i], "--version") == 0 || strcmp(argv[i], "-v") == 0) {
             printf("nnsh %s (%s)\n", NNSH_VERSION_STRING, LUA_RELEASE);
             return 0;
@@ -131,10 +154,23 @@ int main(int argc, char **argv)
             script_index = i;
         }
     }
+    if ((notebook.output || notebook.keep_going) && !notebook.input) {
+        fputs("nnsh: -o and --keep-going go with --notebook FILE\n", stderr);
+        return 1;
+    }
+    if (notebook.input && (script_index || code_count || interactive)) {
+        fputs("nnsh: --notebook runs on its own, without a script, -e or -i\n", stderr);
+        return 1;
+    }
     lua_State *L = nnsh_new_state();
     if (!L) {
         fputs("nnsh: cannot create a Lua state (out of memory)\n", stderr);
         return 1;
+    }
+    if (notebook.input) {
+        int exit_status = nnsh_notebook_run(L, &notebook);
+        lua_close(L);
+        return exit_status;
     }
     create_arg_table(L, argv, argc, script_index ? script_index : 0);
     int status = LUA_OK;
@@ -142,6 +178,11 @@ int main(int argc, char **argv)
         status = run_string(L, code[i]);
     if (status == LUA_OK && script_index) {
         status = run_script(L, argv[script_index], argv, argc, script_index);
+        ran_something = true;
+    }
+    if (status == LUA_OK && !ran_something && !interactive && !isatty(STDIN_FILENO)) {
+        /* As lua does: input that is not a terminal is a script. */
+        status = run_script(L, "-", argv, 1, 0);
         ran_something = true;
     }
     if (status == LUA_OK && (interactive || !ran_something))

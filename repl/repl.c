@@ -1,40 +1,176 @@
-/* STUB: a minimal read-eval-print loop until the full shell lands. */
-#include <lauxlib.h>
+/* The interactive shell: a Readline loop that collects lines into cells (an unfinished
+ * chunk continues on a "...:" line, as lua.c decides with <eof>), runs each cell in the
+ * session, and owns the terminal between cells: Ctrl-C clears the line, Ctrl-D leaves.
+ *
+ * Readline's callback interface is used so that signals are seen in this loop, not in
+ * a signal handler: SIGINT and SIGWINCH only set flags, and select() returning EINTR
+ * brings the loop round to act on them. */
+#include <errno.h>
 #include <readline/history.h>
 #include <readline/readline.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/select.h>
+#include <unistd.h>
 
+#include "complete.h"
+#include "history.h"
 #include "repl.h"
+#include "session.h"
+
+static volatile sig_atomic_t interrupted, resized;
+
+static void on_prompt_interrupt(int signal_number)
+{
+    (void)signal_number;
+    interrupted = 1;
+}
+
+static void on_resize(int signal_number)
+{
+    (void)signal_number;
+    resized = 1;
+}
+
+/* The line Readline handed over, once it has one. */
+static char *entered_line;
+static bool line_ready;
+
+static void take_line(char *line)
+{
+    entered_line = line;
+    line_ready = true;
+    rl_callback_handler_remove(); /* the cell runs with the terminal in its normal mode */
+}
+
+/* "In [12]: " for a new cell, "    ...: " (as wide) for its next lines. */
+static void make_prompt(char *prompt, size_t size, int number, bool continuation)
+{
+    int width = snprintf(prompt, size, "In [%d]: ", number);
+    if (continuation)
+        snprintf(prompt, size, "%*s", width, "...: ");
+}
+
+/* Forgets the line being typed and any unfinished cell, as Ctrl-C does. */
+static void clear_input(nn_text *pending)
+{
+    /* ^C goes after the text typed so far; leaving Readline's mode may send the cursor
+     * back to the start of the line, so the newline comes after that. */
+    fputs("^C", rl_outstream);
+    fflush(rl_outstream);
+    rl_free_line_state();
+    rl_callback_sigcleanup();
+    rl_callback_handler_remove();
+    fputs("\n", rl_outstream);
+    fflush(rl_outstream);
+    pending->length = 0;
+}
+
+/* Reads one line with the prompt; NULL at end of input (Ctrl-D). *cleared is set when
+ * Ctrl-C threw the input away instead. */
+static char *read_line(const char *prompt, nn_text *pending, bool *cleared)
+{
+    line_ready = false;
+    entered_line = NULL;
+    *cleared = false;
+    rl_callback_handler_install(prompt, take_line);
+    while (!line_ready) {
+        int input = fileno(rl_instream);
+        fd_set readable;
+        FD_ZERO(&readable);
+        FD_SET(input, &readable);
+        int ready = select(input + 1, &readable, NULL, NULL, NULL);
+        if (interrupted) {
+            interrupted = 0;
+            clear_input(pending);
+            *cleared = true;
+            return NULL;
+        }
+        if (resized) {
+            resized = 0;
+            rl_resize_terminal();
+        }
+        if (ready < 0 && errno != EINTR) {
+            rl_callback_handler_remove();
+            return NULL;
+        }
+        if (ready > 0)
+            rl_callback_read_char();
+    }
+    return entered_line;
+}
+
+static void print_banner(void)
+{
+    if (!isatty(STDIN_FILENO))
+        return;
+    printf("nnsh %s (%s): help() for help, %%quit or Ctrl-D to leave\n", NNSH_VERSION_STRING,
+           LUA_RELEASE);
+}
 
 int nnsh_repl(lua_State *L)
 {
-    char *line;
-    while ((line = readline("> ")) != NULL) {
-        if (*line)
-            add_history(line);
-        char *code = malloc(strlen(line) + 8);
-        if (!code) {
-            free(line);
+    nnsh_session *session = nnsh_session_create(L, true);
+    if (!session) {
+        fputs("nnsh: cannot start the shell\n", stderr);
+        return LUA_ERRMEM;
+    }
+    nn_text pending;
+    nn_text_init(&pending);
+    rl_readline_name = "nnsh";
+    rl_catch_signals = 0;
+    rl_catch_sigwinch = 0;
+    nnsh_history_open();
+    nnsh_complete_install(session, &pending);
+
+    struct sigaction interrupt = {.sa_handler = on_prompt_interrupt}, resize = {.sa_handler = on_resize};
+    struct sigaction previous_interrupt, previous_resize;
+    sigemptyset(&interrupt.sa_mask);
+    sigemptyset(&resize.sa_mask);
+    sigaction(SIGINT, &interrupt, &previous_interrupt);
+    sigaction(SIGWINCH, &resize, &previous_resize);
+
+    print_banner();
+    for (;;) {
+        char prompt[64];
+        make_prompt(prompt, sizeof prompt, nnsh_session_next_number(session), pending.length > 0);
+        bool cleared;
+        char *line = read_line(prompt, &pending, &cleared);
+        if (cleared)
+            continue;
+        if (!line) {
+            fputs("\n", stdout);
             break;
         }
-        sprintf(code, "return %s", line);
-        if (luaL_loadstring(L, code) != LUA_OK) {
-            lua_pop(L, 1);
-            luaL_loadstring(L, line);
-        }
-        free(code);
+        if (pending.length > 0)
+            nn_text_append(&pending, "\n");
+        nn_text_append(&pending, line);
         free(line);
-        if (lua_isstring(L, -1) && !lua_isfunction(L, -1)) {
-            fprintf(stderr, "%s\n", lua_tostring(L, -1));
-            lua_pop(L, 1);
+        if (pending.failed) {
+            fputs("nnsh: out of memory; the input is dropped\n", stderr);
+            nn_text_free(&pending);
+            nn_text_init(&pending);
             continue;
         }
-        int base = lua_gettop(L);
-        if (nnsh_run_chunk(L, 0) == LUA_OK) {
-            (void)base;
+        if (pending.data[strspn(pending.data, " \t\r\n")] == '\0') {
+            pending.length = 0; /* an empty line is not a cell */
+            continue;
         }
+        if (nnsh_session_needs_more(session, pending.data, pending.length))
+            continue;
+        nnsh_history_add(pending.data);
+        nnsh_cell_status status =
+            nnsh_session_run_cell(session, pending.data, pending.length, NULL, 0);
+        pending.length = 0;
+        if (status == NNSH_CELL_QUIT)
+            break;
     }
-    return 0;
+    sigaction(SIGINT, &previous_interrupt, NULL);
+    sigaction(SIGWINCH, &previous_resize, NULL);
+    nnsh_history_close();
+    nn_text_free(&pending);
+    nnsh_session_free(session);
+    return LUA_OK;
 }

@@ -1,0 +1,279 @@
+/* The shell's % commands (see commands.h), looked up by name in one table. */
+#include <ctype.h>
+#include <lauxlib.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "commands.h"
+#include "notebook.h"
+
+/* A cell that holds a command: its source, the name after %, and what follows it. */
+typedef struct command_line {
+    const char *source;
+    size_t length;
+    const char *name;
+    size_t name_length;
+    size_t rest_offset; /* where the text after the name starts in source */
+    const char *file;   /* where the cell comes from (NULL: the REPL), as for run_cell */
+    int first_line;
+} command_line;
+
+typedef nnsh_cell_status (*command_handler)(nnsh_session *session, const command_line *line);
+
+typedef struct command {
+    const char *name;
+    command_handler run;
+} command;
+
+static bool parse(const char *source, size_t length, command_line *line)
+{
+    size_t i = 0;
+    while (i < length && isspace((unsigned char)source[i]))
+        i++;
+    if (i == length || source[i] != '%')
+        return false;
+    i++;
+    *line = (command_line){.source = source, .length = length, .name = source + i};
+    while (i < length && (isalnum((unsigned char)source[i]) || source[i] == '_'))
+        i++;
+    line->name_length = (size_t)(source + i - line->name);
+    line->rest_offset = i;
+    return true;
+}
+
+bool nnsh_command_is(const char *source, size_t length)
+{
+    command_line line;
+    return parse(source, length, &line);
+}
+
+/* The words after the command name (split at spaces), as a NULL-terminated array in one
+ * allocation; NULL when out of memory. */
+static char **split_words(const command_line *line, int *count)
+{
+    size_t rest = line->length - line->rest_offset;
+    char **words = malloc(sizeof *words * (rest / 2 + 2) + rest + 1);
+    if (!words)
+        return NULL;
+    char *text = (char *)(words + rest / 2 + 2);
+    memcpy(text, line->source + line->rest_offset, rest);
+    text[rest] = '\0';
+    int n = 0;
+    for (char *save = NULL, *word = strtok_r(text, " \t\r\n", &save); word;
+         word = strtok_r(NULL, " \t\r\n", &save))
+        words[n++] = word;
+    words[n] = NULL;
+    *count = n;
+    return words;
+}
+
+/* ---- %time ---- */
+
+static double seconds(clockid_t clock)
+{
+    struct timespec ts;
+    clock_gettime(clock, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static void format_duration(char *text, size_t size, double duration)
+{
+    if (duration < 1e-3)
+        snprintf(text, size, "%.0f us", duration * 1e6);
+    else if (duration < 1.0)
+        snprintf(text, size, "%.2f ms", duration * 1e3);
+    else
+        snprintf(text, size, "%.2f s", duration);
+}
+
+/* The cell with "%time" blanked out, so the code keeps its lines and columns. */
+static char *code_after_command(const command_line *line)
+{
+    char *code = malloc(line->length + 1);
+    if (!code)
+        return NULL;
+    memcpy(code, line->source, line->length);
+    memset(code, ' ', line->rest_offset);
+    code[line->length] = '\0';
+    return code;
+}
+
+static nnsh_cell_status run_time(nnsh_session *session, const command_line *line)
+{
+    char *code = code_after_command(line);
+    if (!code) {
+        nnsh_session_fail(session, "%time: out of memory");
+        return NNSH_CELL_FAILED;
+    }
+    char chunk_name[LUA_IDSIZE + 16];
+    if (line->file)
+        snprintf(chunk_name, sizeof chunk_name, "@%s", line->file);
+    else
+        snprintf(chunk_name, sizeof chunk_name, "=In[%d]", nnsh_session_next_number(session) - 1);
+    double wall = seconds(CLOCK_MONOTONIC), cpu = seconds(CLOCK_PROCESS_CPUTIME_ID);
+    nnsh_cell_status status = nnsh_session_run_code(session, code, line->length, chunk_name,
+                                                    line->file ? line->first_line : 1, true);
+    wall = seconds(CLOCK_MONOTONIC) - wall;
+    cpu = seconds(CLOCK_PROCESS_CPUTIME_ID) - cpu;
+    free(code);
+    char wall_text[32], cpu_text[32];
+    format_duration(wall_text, sizeof wall_text, wall);
+    format_duration(cpu_text, sizeof cpu_text, cpu);
+    nnsh_session_printf(session, "time: %s wall, %s CPU\n", wall_text, cpu_text);
+    return status;
+}
+
+/* ---- %who ---- */
+
+static nnsh_cell_status run_who(nnsh_session *session, const command_line *line)
+{
+    (void)line;
+    nnsh_session_write_from_shell(session, "who");
+    return NNSH_CELL_OK;
+}
+
+/* ---- %run ---- */
+
+static nnsh_cell_status run_file(nnsh_session *session, const command_line *line)
+{
+    int count;
+    char **words = split_words(line, &count);
+    if (!words || count == 0) {
+        free(words);
+        nnsh_session_fail(session, "%run: which file? usage: %run FILE [ARGS...]");
+        return NNSH_CELL_FAILED;
+    }
+    lua_State *L = nnsh_session_lua(session);
+    nnsh_cell_status status = NNSH_CELL_FAILED;
+    FILE *file = fopen(words[0], "rb");
+    if (!file) {
+        lua_pushfstring(L, "%%run: cannot open %s", words[0]);
+        nnsh_session_fail(session, lua_tostring(L, -1));
+        lua_pop(L, 1);
+        free(words);
+        return NNSH_CELL_FAILED;
+    }
+    luaL_Buffer buffer;
+    luaL_buffinit(L, &buffer);
+    char chunk[4096];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof chunk, file)) > 0)
+        luaL_addlstring(&buffer, chunk, n);
+    bool read_error = ferror(file);
+    fclose(file);
+    luaL_pushresult(&buffer);
+    size_t length;
+    char *source = (char *)lua_tolstring(L, -1, &length);
+    if (read_error) {
+        nnsh_session_fail(session, "%run: cannot read the file");
+    } else {
+        /* The script sees its arguments in `arg`, as with `nnsh FILE ARGS`. */
+        lua_createtable(L, count - 1, 1);
+        for (int i = 0; i < count; i++) {
+            lua_pushstring(L, words[i]);
+            lua_rawseti(L, -2, i);
+        }
+        lua_setglobal(L, "arg");
+        /* A #! first line is not Lua: blank it, keeping the line count. */
+        nn_text code;
+        nn_text_init(&code);
+        size_t skip = 0;
+        if (length > 0 && source[0] == '#')
+            while (skip < length && source[skip] != '\n')
+                skip++;
+        nn_text_append_n(&code, source + skip, length - skip);
+        char chunk_name[LUA_IDSIZE + 16];
+        snprintf(chunk_name, sizeof chunk_name, "@%s", words[0]);
+        status = nnsh_session_run_code(session, code.data ? code.data : "", code.length,
+                                       chunk_name, 1, false);
+        nn_text_free(&code);
+    }
+    lua_pop(L, 1);
+    free(words);
+    return status;
+}
+
+/* ---- %save ---- */
+
+static nnsh_cell_status run_save(nnsh_session *session, const command_line *line)
+{
+    nnsh_session_keep_cell(session, false);
+    int count;
+    char **words = split_words(line, &count);
+    if (!words || count != 1) {
+        free(words);
+        nnsh_session_fail(session, "%save: usage: %save FILE.md or %save FILE.lua");
+        return NNSH_CELL_FAILED;
+    }
+    char error[512];
+    int saved = nnsh_notebook_save_session(session, words[0], error, sizeof error);
+    if (saved < 0) {
+        nnsh_session_fail(session, error);
+        free(words);
+        return NNSH_CELL_FAILED;
+    }
+    nnsh_session_printf(session, "saved %d cell%s to %s\n", saved, saved == 1 ? "" : "s",
+                        words[0]);
+    free(words);
+    return NNSH_CELL_OK;
+}
+
+/* ---- %quit ---- */
+
+static nnsh_cell_status run_quit(nnsh_session *session, const command_line *line)
+{
+    (void)line;
+    nnsh_session_keep_cell(session, false);
+    return NNSH_CELL_QUIT;
+}
+
+/* ---- the table ---- */
+
+static const command commands[] = {
+    {"time", run_time}, {"who", run_who},   {"run", run_file},
+    {"save", run_save}, {"quit", run_quit}, {"exit", run_quit},
+};
+
+static const char *const command_names[] = {"%time", "%who", "%run", "%save", "%quit", "%exit",
+                                            NULL};
+
+const char *const *nnsh_command_names(void) { return command_names; }
+
+static const command *find(const command_line *line)
+{
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if (strlen(commands[i].name) == line->name_length &&
+            memcmp(commands[i].name, line->name, line->name_length) == 0)
+            return &commands[i];
+    return NULL;
+}
+
+bool nnsh_command_needs_more(nnsh_session *session, const char *source, size_t length)
+{
+    command_line line;
+    if (!parse(source, length, &line) || find(&line) == NULL || find(&line)->run != run_time)
+        return false;
+    return nnsh_session_needs_more(session, source + line.rest_offset, length - line.rest_offset);
+}
+
+nnsh_cell_status nnsh_command_run(nnsh_session *session, const char *source, size_t length,
+                                  const char *file, int first_line)
+{
+    command_line line;
+    parse(source, length, &line);
+    line.file = file;
+    line.first_line = first_line;
+    const command *found = find(&line);
+    if (!found) {
+        char message[256];
+        snprintf(message, sizeof message,
+                 "unknown command %%%.*s; the commands are %%time, %%who, %%run, %%save and "
+                 "%%quit (help 'shell' tells more)",
+                 (int)line.name_length < 64 ? (int)line.name_length : 64, line.name);
+        nnsh_session_fail(session, message);
+        return NNSH_CELL_FAILED;
+    }
+    return found->run(session, &line);
+}

@@ -1,0 +1,163 @@
+/* Readline completion glue (see complete.h): the terminal side. Which candidates fit is
+ * decided by shell.complete in shell.lua; the context (which call's argument table the
+ * cursor is in) by cell_source.c. */
+#include <lauxlib.h>
+#include <readline/readline.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cell_source.h"
+#include "commands.h"
+#include "complete.h"
+
+static nnsh_session *completing_session;
+static const nn_text *pending_lines;
+
+/* Candidates of the completion in progress, handed out by next_candidate. */
+static char **candidates;
+static int candidate_count;
+
+static void clear_candidates(void)
+{
+    for (int i = 0; i < candidate_count; i++)
+        free(candidates[i]);
+    free(candidates);
+    candidates = NULL;
+    candidate_count = 0;
+}
+
+static char *next_candidate(const char *text, int state)
+{
+    (void)text;
+    static int position;
+    if (state == 0)
+        position = 0;
+    if (position >= candidate_count)
+        return NULL;
+    char *candidate = candidates[position];
+    candidates[position++] = NULL; /* Readline frees what it is given */
+    return candidate;
+}
+
+static void add_candidate(const char *candidate)
+{
+    char **grown = realloc(candidates, sizeof *grown * (size_t)(candidate_count + 1));
+    if (!grown)
+        return;
+    candidates = grown;
+    candidates[candidate_count] = strdup(candidate);
+    if (candidates[candidate_count])
+        candidate_count++;
+}
+
+/* Asks shell.complete(word, callee) for candidates. */
+static void ask_shell(const char *word, const char *callee, size_t callee_length)
+{
+    lua_State *L = nnsh_session_lua(completing_session);
+    int top = lua_gettop(L);
+    lua_getfield(L, LUA_REGISTRYINDEX, "nnsh.shell");
+    lua_getfield(L, -1, "complete");
+    lua_pushstring(L, word);
+    if (callee)
+        lua_pushlstring(L, callee, callee_length);
+    else
+        lua_pushnil(L);
+    if (lua_pcall(L, 2, 1, 0) == LUA_OK && lua_istable(L, -1)) {
+        lua_Integer count = luaL_len(L, -1);
+        for (lua_Integer i = 1; i <= count; i++) {
+            if (lua_geti(L, -1, i) == LUA_TSTRING)
+                add_candidate(lua_tostring(L, -1));
+            lua_pop(L, 1);
+        }
+    }
+    lua_settop(L, top);
+}
+
+/* Whether the line holds nothing before `start` but blanks and a %. */
+static bool at_command_name(int start)
+{
+    if (pending_lines->length > 0 || start < 1 || rl_line_buffer[start - 1] != '%')
+        return false;
+    for (int i = 0; i < start - 1; i++)
+        if (rl_line_buffer[i] != ' ' && rl_line_buffer[i] != '\t')
+            return false;
+    return true;
+}
+
+/* Whether the cursor is in the argument of %run or %save (a file name). */
+static bool at_command_file(void)
+{
+    const char *line = rl_line_buffer + strspn(rl_line_buffer, " \t");
+    return pending_lines->length == 0 &&
+           (strncmp(line, "%run ", 5) == 0 || strncmp(line, "%save ", 6) == 0);
+}
+
+static char **attempt_completion(const char *text, int start, int end)
+{
+    (void)end;
+    rl_completion_append_character = '\0';
+    rl_completion_suppress_append = 1;
+    /* Inside a string, or after %run/%save: Readline's own file name completion. */
+    if (rl_completion_quote_character || at_command_file())
+        return NULL;
+    rl_attempted_completion_over = 1;
+    clear_candidates();
+    if (at_command_name(start)) {
+        for (const char *const *name = nnsh_command_names(); *name; name++)
+            if (strncmp(*name + 1, text, strlen(text)) == 0)
+                add_candidate(*name + 1);
+        return rl_completion_matches(text, next_candidate);
+    }
+    /* The context is the whole cell so far: earlier lines and this one up to the word. */
+    nn_text before;
+    nn_text_init(&before);
+    if (pending_lines->length) {
+        nn_text_append_n(&before, pending_lines->data, pending_lines->length);
+        nn_text_append(&before, "\n");
+    }
+    nn_text_append_n(&before, rl_line_buffer, (size_t)start);
+    nnsh_argument_context context;
+    bool in_arguments = !before.failed && before.length > 0 &&
+                        nnsh_cell_argument_context(before.data, before.length, &context);
+    ask_shell(text, in_arguments ? before.data + context.callee_start : NULL,
+              in_arguments ? context.callee_length : 0);
+    nn_text_free(&before);
+    return rl_completion_matches(text, next_candidate);
+}
+
+/* Lists candidates by their last part only (`Conv2D`, not `nn.layers.Conv2D`), which
+ * is what tells them apart. */
+static void display_matches(char **matches, int count, int longest)
+{
+    (void)longest;
+    char **shown = malloc(sizeof *shown * (size_t)(count + 2));
+    if (!shown)
+        return;
+    int widest = 0;
+    for (int i = 0; i <= count; i++) {
+        const char *match = matches[i];
+        const char *dot = strrchr(match, '.'), *colon = strrchr(match, ':');
+        const char *cut = dot > colon ? dot : colon;
+        shown[i] = (char *)(i > 0 && cut && cut[1] ? cut + 1 : match);
+        int width = (int)strlen(shown[i]);
+        if (i > 0 && width > widest)
+            widest = width;
+    }
+    shown[count + 1] = NULL;
+    rl_display_match_list(shown, count, widest);
+    rl_forced_update_display();
+    free(shown);
+}
+
+void nnsh_complete_install(nnsh_session *session, const nn_text *pending)
+{
+    completing_session = session;
+    pending_lines = pending;
+    rl_attempted_completion_function = attempt_completion;
+    rl_completion_display_matches_hook = display_matches;
+    /* `.` and `:` are not breaks: the word is the whole path, such as nn.layers.Con. */
+    rl_basic_word_break_characters = " \t\n\"\\'`@$><=;|&{(,[+-*/%^~#";
+    rl_completer_word_break_characters = rl_basic_word_break_characters;
+    rl_completer_quote_characters = "\"'";
+}

@@ -1,0 +1,102 @@
+/* Persistent history shared between sessions (see history.h). */
+#include <fcntl.h>
+#include <readline/history.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include "history.h"
+
+enum { DEFAULT_HISTORY_SIZE = 1000 };
+
+static char *history_path;
+static int history_limit = DEFAULT_HISTORY_SIZE;
+
+/* Opens the history file for locking (creating it private to the user). */
+static int lock_history(void)
+{
+    int fd = open(history_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd >= 0)
+        flock(fd, LOCK_EX);
+    return fd;
+}
+
+static void unlock_history(int fd)
+{
+    if (fd >= 0) {
+        flock(fd, LOCK_UN);
+        close(fd);
+    }
+}
+
+void nnsh_history_open(void)
+{
+    using_history();
+    /* With timestamps, each entry starts with a "#<time>" line, which is what lets
+     * Readline read a multi-line cell back as one entry. */
+    history_write_timestamps = 1;
+    history_comment_char = '#';
+    const char *size = getenv("NNSH_HISTORY_SIZE");
+    if (size && *size) {
+        char *end;
+        long value = strtol(size, &end, 10);
+        if (*end == '\0' && value >= 0 && value <= 1000000)
+            history_limit = (int)value;
+    }
+    const char *path = getenv("NNSH_HISTORY");
+    const char *home = getenv("HOME");
+    if (history_limit == 0 || (!(path && *path) && !(home && *home)))
+        return;
+    if (path && *path) {
+        history_path = strdup(path);
+    } else {
+        size_t length = strlen(home) + sizeof "/.nnsh_history";
+        history_path = malloc(length);
+        if (history_path)
+            snprintf(history_path, length, "%s/.nnsh_history", home);
+    }
+    if (!history_path)
+        return;
+    int lock = lock_history();
+    read_history(history_path);
+    if (history_length > history_limit) {
+        /* Cut the file back to the newest entries, replacing it in one step. */
+        stifle_history(history_limit);
+        size_t length = strlen(history_path) + 32;
+        char *temporary = malloc(length);
+        if (temporary) {
+            snprintf(temporary, length, "%s.tmp-%ld", history_path, (long)getpid());
+            if (write_history(temporary) == 0)
+                rename(temporary, history_path);
+            else
+                remove(temporary);
+            free(temporary);
+        }
+    }
+    unlock_history(lock);
+    stifle_history(history_limit);
+}
+
+void nnsh_history_add(const char *entry)
+{
+    if (!entry[strspn(entry, " \t\r\n")] || history_limit == 0)
+        return;
+    HIST_ENTRY *last = history_length > 0 ? history_get(history_base + history_length - 1) : NULL;
+    if (last && strcmp(last->line, entry) == 0)
+        return;
+    add_history(entry);
+    if (!history_path)
+        return;
+    int lock = lock_history();
+    append_history(1, history_path);
+    unlock_history(lock);
+}
+
+void nnsh_history_close(void)
+{
+    free(history_path);
+    history_path = NULL;
+    clear_history();
+}

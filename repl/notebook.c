@@ -1,0 +1,185 @@
+/* Running notebooks into handouts and saving sessions as notebooks (see notebook.h). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "notebook.h"
+#include "notebook_document.h"
+
+/* ---- files ---- */
+
+static char *read_file(const char *path, size_t *length)
+{
+    FILE *file = fopen(path, "rb");
+    if (!file)
+        return NULL;
+    nn_text text;
+    nn_text_init(&text);
+    char chunk[65536];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof chunk, file)) > 0)
+        nn_text_append_n(&text, chunk, n);
+    bool failed = ferror(file) || text.failed;
+    fclose(file);
+    if (failed) {
+        nn_text_free(&text);
+        errno = EIO;
+        return NULL;
+    }
+    nn_text_append(&text, ""); /* a terminating NUL even for an empty file */
+    *length = text.length;
+    return text.data ? text.data : strdup("");
+}
+
+/* Writes through a temporary file and a rename, so a reader never sees half a file. */
+static bool write_file(const char *path, const char *data, size_t length, char *error,
+                       size_t error_size)
+{
+    if (strcmp(path, "-") == 0) {
+        fwrite(data, 1, length, stdout);
+        return fflush(stdout) == 0;
+    }
+    size_t size = strlen(path) + 32;
+    char *temporary = malloc(size);
+    if (!temporary) {
+        snprintf(error, error_size, "out of memory");
+        return false;
+    }
+    snprintf(temporary, size, "%s.tmp-%ld", path, (long)getpid());
+    FILE *file = fopen(temporary, "wb");
+    bool ok = file && fwrite(data, 1, length, file) == length;
+    ok = file && fclose(file) == 0 && ok;
+    ok = ok && rename(temporary, path) == 0;
+    if (!ok) {
+        snprintf(error, error_size, "cannot write %s: %s", path, strerror(errno));
+        remove(temporary);
+    }
+    free(temporary);
+    return ok;
+}
+
+/* INPUT.md -> INPUT.out.md, lesson.lua -> lesson.out.lua. */
+static char *default_output_path(const char *input)
+{
+    size_t length = strlen(input);
+    const char *slash = strrchr(input, '/');
+    const char *dot = strrchr(input, '.');
+    size_t stem = dot && (!slash || dot > slash) && dot != input ? (size_t)(dot - input) : length;
+    char *path = malloc(length + 8);
+    if (path)
+        snprintf(path, length + 8, "%.*s.out%s", (int)stem, input, input + stem);
+    return path;
+}
+
+/* ---- running ---- */
+
+/* The finished text of a cell's output (owned by the cell). */
+static const char *cell_output(nnsh_cell *cell)
+{
+    size_t length;
+    return nnsh_transcript_finish(&cell->output, &length);
+}
+
+int nnsh_notebook_run(lua_State *L, const nnsh_notebook_options *options)
+{
+    size_t length;
+    char *text = read_file(options->input, &length);
+    if (!text) {
+        fprintf(stderr, "nnsh: cannot read %s: %s\n", options->input, strerror(errno));
+        return 1;
+    }
+    nnsh_notebook_document document;
+    nnsh_session *session = NULL;
+    const char **outputs = NULL;
+    int exit_status = 1;
+    if (!nnsh_notebook_parse(&document, text, length, nnsh_notebook_format_of(options->input)) ||
+        !(session = nnsh_session_create(L, false)) ||
+        !(outputs = calloc((size_t)document.part_count + 1, sizeof *outputs))) {
+        fputs("nnsh: out of memory\n", stderr);
+        goto done;
+    }
+    bool failed = false;
+    int cell_index = 0;
+    for (int i = 0; i < document.part_count; i++) {
+        const nnsh_notebook_part *part = &document.parts[i];
+        if (!part->is_cell)
+            continue;
+        int index = cell_index++;
+        if (failed && !options->keep_going)
+            continue;
+        nnsh_cell_status status = nnsh_session_run_cell(
+            session, text + part->code_start, part->code_length, options->input, part->code_line);
+        nnsh_cell *cell = nnsh_session_cell(session, nnsh_session_cell_count(session) - 1);
+        if (part->expect_error && status == NNSH_CELL_OK) {
+            nnsh_transcript_write(&cell->output, "error: this cell was expected to fail\n", 38);
+            status = NNSH_CELL_FAILED;
+            free(cell->error);
+            cell->error = strdup("the cell ran without the error it was marked to expect");
+        } else if (part->expect_error && status == NNSH_CELL_FAILED) {
+            status = NNSH_CELL_OK;
+        }
+        outputs[index] = cell_output(cell);
+        if (status == NNSH_CELL_FAILED) {
+            const char *error = cell->error ? cell->error : "error";
+            fprintf(stderr, "nnsh: %s:%d: cell %d failed: %.*s\n", options->input,
+                    part->code_line, cell->number, (int)strcspn(error, "\n"), error);
+            failed = true;
+        } else if (status == NNSH_CELL_QUIT) {
+            break;
+        }
+    }
+    char *output_path = options->output ? strdup(options->output)
+                                        : default_output_path(options->input);
+    nn_text handout;
+    nn_text_init(&handout);
+    nnsh_notebook_render(&document, outputs, &handout);
+    char error[512];
+    if (!output_path || handout.failed) {
+        fputs("nnsh: out of memory\n", stderr);
+    } else if (!write_file(output_path, handout.data ? handout.data : "", handout.length, error,
+                           sizeof error)) {
+        fprintf(stderr, "nnsh: %s\n", error);
+    } else {
+        if (strcmp(output_path, "-") != 0)
+            fprintf(stderr, "nnsh: wrote %s (%d cells%s)\n", output_path, cell_index,
+                    failed ? ", stopped by an error" : "");
+        exit_status = failed ? 1 : 0;
+    }
+    nn_text_free(&handout);
+    free(output_path);
+done:
+    free(outputs);
+    nnsh_session_free(session);
+    nnsh_notebook_document_free(&document);
+    free(text);
+    return exit_status;
+}
+
+/* ---- saving a session ---- */
+
+int nnsh_notebook_save_session(nnsh_session *session, const char *path, char *error,
+                               size_t error_size)
+{
+    nnsh_notebook_format format = nnsh_notebook_format_of(path);
+    nn_text document;
+    nn_text_init(&document);
+    nn_text_append(&document, format == NNSH_NOTEBOOK_LUA ? "-- nnsh session\n\n"
+                                                          : "# nnsh session\n\n");
+    int saved = 0;
+    for (int i = 0; i < nnsh_session_cell_count(session); i++) {
+        nnsh_cell *cell = nnsh_session_cell(session, i);
+        if (!cell->keep || cell->failed)
+            continue;
+        nnsh_notebook_append_cell(&document, format, cell->input, cell_output(cell));
+        saved++;
+    }
+    bool ok = !document.failed &&
+              write_file(path, document.data ? document.data : "", document.length, error,
+                         error_size);
+    if (document.failed)
+        snprintf(error, error_size, "out of memory");
+    nn_text_free(&document);
+    return ok ? saved : -1;
+}

@@ -1,0 +1,587 @@
+/* The shell session (see session.h): running cells in the session environment, showing
+ * their values, trimming tracebacks to the user's code, and capturing their output. */
+#include <lauxlib.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cell_source.h"
+#include "commands.h"
+#include "nn_lua.h"
+#include "session.h"
+
+#define SESSION_ENV "nnsh.session_env"
+#define SHELL_MODULE "nnsh.shell"
+
+extern const unsigned char nnsh_shell_lua[];
+extern const size_t nnsh_shell_lua_size;
+
+enum { MAX_EXPRESSION_TRIES = 64 };
+
+struct nnsh_session {
+    lua_State *L;
+    bool interactive;
+    nnsh_cell *cells; /* every cell so far, in order */
+    int cell_count, cell_capacity;
+    nnsh_cell *current; /* the running cell, which receives output; NULL between cells */
+};
+
+/* ---- output ---- */
+
+void nnsh_session_write(nnsh_session *session, const char *text, size_t length)
+{
+    if (session->interactive) {
+        fwrite(text, 1, length, stdout);
+        fflush(stdout);
+    }
+    if (session->current)
+        nnsh_transcript_write(&session->current->output, text, length);
+}
+
+void nnsh_session_printf(nnsh_session *session, const char *format, ...)
+{
+    char text[1024];
+    va_list args;
+    va_start(args, format);
+    int length = vsnprintf(text, sizeof text, format, args);
+    va_end(args);
+    if (length > 0)
+        nnsh_session_write(session, text, (size_t)length < sizeof text ? (size_t)length
+                                                                        : sizeof text - 1);
+}
+
+void nnsh_session_fail(nnsh_session *session, const char *message)
+{
+    if (session->interactive) {
+        fflush(stdout);
+        fprintf(stderr, "error: %s\n", message);
+        fflush(stderr);
+    }
+    nnsh_cell *cell = session->current;
+    if (!cell)
+        return;
+    cell->failed = true;
+    if (!cell->error)
+        cell->error = strdup(message);
+    nnsh_transcript_write(&cell->output, "error: ", 7);
+    nnsh_transcript_write(&cell->output, message, strlen(message));
+    nnsh_transcript_write(&cell->output, "\n", 1);
+}
+
+static void write_from_nn(void *user, const char *text, size_t length)
+{
+    nnsh_session_write(user, text, length);
+}
+
+/* print, as the standard one, but into the session's output. */
+static int shell_print(lua_State *L)
+{
+    nnsh_session *session = lua_touserdata(L, lua_upvalueindex(1));
+    int count = lua_gettop(L);
+    luaL_Buffer buffer;
+    luaL_buffinit(L, &buffer);
+    for (int i = 1; i <= count; i++) {
+        if (i > 1)
+            luaL_addchar(&buffer, '\t');
+        luaL_tolstring(L, i, NULL);
+        luaL_addvalue(&buffer);
+    }
+    luaL_addchar(&buffer, '\n');
+    luaL_pushresult(&buffer);
+    size_t length;
+    const char *text = lua_tolstring(L, -1, &length);
+    nnsh_session_write(session, text, length);
+    return 0;
+}
+
+/* io.write into the session's output while the default output file is stdout; the
+ * original io.write (upvalue 2) otherwise. Numbers are written as io.write does. */
+static int shell_io_write(lua_State *L)
+{
+    nnsh_session *session = lua_touserdata(L, lua_upvalueindex(1));
+    int count = lua_gettop(L);
+    lua_getfield(L, lua_upvalueindex(3), "output");
+    lua_call(L, 0, 1);
+    lua_getfield(L, lua_upvalueindex(3), "stdout");
+    bool to_stdout = lua_rawequal(L, -1, -2);
+    lua_pop(L, 2);
+    if (!to_stdout) {
+        lua_pushvalue(L, lua_upvalueindex(2));
+        lua_insert(L, 1);
+        lua_call(L, count, LUA_MULTRET);
+        return lua_gettop(L);
+    }
+    for (int i = 1; i <= count; i++) {
+        char number[64];
+        size_t length;
+        const char *text;
+        if (lua_type(L, i) == LUA_TNUMBER) {
+            int written = lua_isinteger(L, i)
+                              ? snprintf(number, sizeof number, LUA_INTEGER_FMT,
+                                         (LUAI_UACINT)lua_tointeger(L, i))
+                              : snprintf(number, sizeof number, LUA_NUMBER_FMT,
+                                         (LUAI_UACNUMBER)lua_tonumber(L, i));
+            text = number;
+            length = (size_t)written;
+        } else {
+            text = luaL_checklstring(L, i, &length);
+        }
+        nnsh_session_write(session, text, length);
+    }
+    lua_getfield(L, lua_upvalueindex(3), "stdout");
+    return 1;
+}
+
+/* Sends print, io.write and nn's writer into the session. */
+static void capture_output(nnsh_session *session)
+{
+    lua_State *L = session->L;
+    lua_getglobal(L, "print");
+    lua_setfield(L, LUA_REGISTRYINDEX, "nnsh.print");
+    lua_pushlightuserdata(L, session);
+    lua_pushcclosure(L, shell_print, 1);
+    lua_setglobal(L, "print");
+    lua_getglobal(L, "io");
+    if (lua_istable(L, -1)) {
+        int io = lua_gettop(L);
+        lua_pushlightuserdata(L, session);
+        lua_getfield(L, io, "write");
+        lua_setfield(L, LUA_REGISTRYINDEX, "nnsh.io_write");
+        lua_getfield(L, LUA_REGISTRYINDEX, "nnsh.io_write");
+        lua_pushvalue(L, io);
+        lua_pushcclosure(L, shell_io_write, 3);
+        lua_setfield(L, io, "write");
+    }
+    lua_pop(L, 1);
+    nn_lua_set_writer(write_from_nn, session);
+    /* Progress bars redraw in place only where the text really reaches a terminal. */
+    nn_lua_set_writer_terminal(session->interactive && isatty(STDOUT_FILENO));
+}
+
+static void release_output(nnsh_session *session)
+{
+    lua_State *L = session->L;
+    nn_lua_set_writer(NULL, NULL);
+    lua_getglobal(L, "io");
+    if (lua_istable(L, -1) &&
+        lua_getfield(L, LUA_REGISTRYINDEX, "nnsh.io_write") == LUA_TFUNCTION)
+        lua_setfield(L, -2, "write");
+    else
+        lua_pop(L, 1);
+    lua_pop(L, 1);
+    lua_getfield(L, LUA_REGISTRYINDEX, "nnsh.print");
+    lua_setglobal(L, "print");
+}
+
+/* ---- interrupting a running cell ---- */
+
+static lua_State *running_state;
+static volatile sig_atomic_t interrupt_pending;
+
+static bool stopped_by_interrupt;
+
+static void stop_hook(lua_State *L, lua_Debug *debug_info)
+{
+    (void)debug_info;
+    lua_sethook(L, NULL, 0, 0);
+    interrupt_pending = 0;
+    stopped_by_interrupt = true;
+    luaL_error(L, "interrupted (Ctrl-C)");
+}
+
+/* As lua.c does: a hook stops the Lua code at its next step. A second Ctrl-C before
+ * that happens (code stuck in C) ends the program. */
+static void on_interrupt(int signal_number)
+{
+    if (interrupt_pending) {
+        signal(signal_number, SIG_DFL);
+        raise(signal_number);
+        return;
+    }
+    interrupt_pending = 1;
+    lua_sethook(running_state, stop_hook, LUA_MASKCALL | LUA_MASKRET | LUA_MASKCOUNT, 1);
+}
+
+/* ---- errors ---- */
+
+/* Whether a chunk is the user's: a cell, a file, a string they loaded; not C, nn's
+ * embedded modules or the shell's own Lua. */
+static bool is_user_source(const char *source)
+{
+    return source[0] != '=' || strncmp(source, "=In[", 4) == 0;
+}
+
+/* Whether a message already starts with "chunk:line:". */
+static bool has_location(const char *message)
+{
+    const char *colon = strchr(message, ':');
+    if (!colon || colon == message || memchr(message, '\n', (size_t)(colon - message)))
+        return false;
+    const char *digits = colon + 1;
+    while (*digits >= '0' && *digits <= '9')
+        digits++;
+    return digits > colon + 1 && *digits == ':';
+}
+
+/* The message handler: the message, located in the user's code when it comes from C
+ * (nn's errors name their function, not a line), and a traceback of the user's frames
+ * when there is more than one. */
+static int message_handler(lua_State *L)
+{
+    const char *message = lua_tostring(L, 1);
+    if (!message) {
+        if (luaL_callmeta(L, 1, "__tostring") && lua_type(L, -1) == LUA_TSTRING)
+            message = lua_tostring(L, -1);
+        else
+            message = lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
+    }
+    luaL_Buffer frames;
+    luaL_buffinit(L, &frames);
+    int user_frames = 0;
+    char location[LUA_IDSIZE + 32] = "";
+    lua_Debug info;
+    for (int level = 1; lua_getstack(L, level, &info); level++) {
+        lua_getinfo(L, "Sln", &info);
+        if (!is_user_source(info.source) || info.currentline <= 0)
+            continue;
+        if (user_frames++ == 0)
+            snprintf(location, sizeof location, "%s:%d: ", info.short_src, info.currentline);
+        char frame[LUA_IDSIZE + 128];
+        if (strcmp(info.what, "main") == 0)
+            snprintf(frame, sizeof frame, "\n  %s:%d: in main chunk", info.short_src,
+                     info.currentline);
+        else if (info.name)
+            snprintf(frame, sizeof frame, "\n  %s:%d: in %s '%s'", info.short_src,
+                     info.currentline,
+                     strcmp(info.namewhat, "method") == 0 ? "method" : "function", info.name);
+        else
+            snprintf(frame, sizeof frame, "\n  %s:%d: in a function defined at line %d",
+                     info.short_src, info.currentline, info.linedefined);
+        luaL_addstring(&frames, frame);
+    }
+    luaL_pushresult(&frames);
+    lua_pushfstring(L, "%s%s%s%s", has_location(message) ? "" : location, message,
+                    user_frames > 1 ? "\ntraceback:" : "",
+                    user_frames > 1 ? lua_tostring(L, -1) : "");
+    return 1;
+}
+
+/* ---- running code ---- */
+
+/* Compiles a cell into a function on the stack, or pushes the error message. The
+ * source's top-level locals become session variables; with show_value, a trailing
+ * expression becomes the chunk's return value (*returns_value tells). */
+static int compile(lua_State *L, const char *source, size_t length, const char *chunk_name,
+                   int first_line, bool show_value, bool *returns_value)
+{
+    nn_text code;
+    nn_text_init(&code);
+    for (int line = 1; line < first_line; line++)
+        nn_text_append(&code, "\n"); /* so line numbers are the file's */
+    nnsh_cell_rewrite_locals(source, length, &code);
+    *returns_value = false;
+    if (code.failed) {
+        nn_text_free(&code);
+        lua_pushliteral(L, "out of memory");
+        return LUA_ERRMEM;
+    }
+    if (show_value && !nnsh_cell_ends_with_semicolon(code.data, code.length)) {
+        size_t starts[MAX_EXPRESSION_TRIES];
+        size_t count = nnsh_cell_expression_starts(code.data, code.length, starts,
+                                                   MAX_EXPRESSION_TRIES);
+        for (size_t i = 0; i < count; i++) {
+            nn_text attempt;
+            nn_text_init(&attempt);
+            /* The values pass through a function rather than `return f()`, which as a
+             * tail call would drop the cell's own frame from tracebacks. */
+            nn_text_append_n(&attempt, code.data, starts[i]);
+            nn_text_append(&attempt, "return (function(...) return ... end)(");
+            nn_text_append_n(&attempt, code.data + starts[i], code.length - starts[i]);
+            nn_text_append(&attempt, "\n)");
+            int status = attempt.failed ? LUA_ERRMEM
+                                        : luaL_loadbufferx(L, attempt.data, attempt.length,
+                                                           chunk_name, "t");
+            nn_text_free(&attempt);
+            if (status == LUA_OK) {
+                *returns_value = true;
+                nn_text_free(&code);
+                return LUA_OK;
+            }
+            lua_pop(L, 1);
+        }
+    }
+    int status = luaL_loadbufferx(L, code.data ? code.data : "", code.length, chunk_name, "t");
+    nn_text_free(&code);
+    return status;
+}
+
+static bool is_incomplete(lua_State *L, int status)
+{
+    size_t length;
+    const char *message = lua_tolstring(L, -1, &length);
+    static const char eof_mark[] = "<eof>";
+    return status == LUA_ERRSYNTAX && message && length >= sizeof eof_mark - 1 &&
+           strcmp(message + length - (sizeof eof_mark - 1), eof_mark) == 0;
+}
+
+bool nnsh_session_needs_more(nnsh_session *session, const char *source, size_t length)
+{
+    if (nnsh_command_is(source, length))
+        return nnsh_command_needs_more(session, source, length);
+    lua_State *L = session->L;
+    bool returns_value;
+    int status = compile(L, source, length, "=In", 1, true, &returns_value);
+    bool more = status != LUA_OK && is_incomplete(L, status);
+    lua_pop(L, 1);
+    return more;
+}
+
+/* Keeps the values on the stack above base as Out[n] and _: the value itself, or a
+ * list with n = count when there are several. */
+static void store_values(nnsh_session *session, int base, int count)
+{
+    lua_State *L = session->L;
+    lua_getfield(L, LUA_REGISTRYINDEX, SESSION_ENV);
+    int env = lua_gettop(L);
+    if (count == 1) {
+        lua_pushvalue(L, base + 1);
+    } else {
+        lua_createtable(L, count, 1);
+        for (int i = 1; i <= count; i++) {
+            lua_pushvalue(L, base + i);
+            lua_rawseti(L, -2, i);
+        }
+        lua_pushinteger(L, count);
+        lua_setfield(L, -2, "n");
+    }
+    lua_pushvalue(L, -1);
+    lua_setfield(L, env, "_");
+    if (session->current && lua_getfield(L, env, "Out") == LUA_TTABLE) {
+        lua_insert(L, -2);
+        lua_rawseti(L, -2, session->current->number);
+    }
+    lua_settop(L, env - 1);
+}
+
+/* Writes the values above base the way the shell shows them. */
+static void show_values(nnsh_session *session, int base, int count)
+{
+    lua_State *L = session->L;
+    lua_getfield(L, LUA_REGISTRYINDEX, SHELL_MODULE);
+    lua_getfield(L, -1, "show_results");
+    for (int i = 1; i <= count; i++)
+        lua_pushvalue(L, base + i);
+    const char *text;
+    if (lua_pcall(L, count, 1, 0) == LUA_OK && lua_type(L, -1) == LUA_TSTRING)
+        text = lua_tostring(L, -1);
+    else
+        text = lua_pushfstring(L, "(cannot show the value: %s)", lua_tostring(L, -1));
+    nnsh_cell *cell = session->current;
+    if (session->interactive) {
+        if (cell)
+            printf("Out[%d]:%s", cell->number, strchr(text, '\n') ? "\n" : " ");
+        printf("%s\n", text);
+        fflush(stdout);
+    }
+    if (cell) {
+        nnsh_transcript_write(&cell->output, text, strlen(text));
+        nnsh_transcript_write(&cell->output, "\n", 1);
+    }
+    lua_pop(L, 2);
+}
+
+nnsh_cell_status nnsh_session_run_code(nnsh_session *session, const char *source, size_t length,
+                                       const char *chunk_name, int first_line, bool show_value)
+{
+    lua_State *L = session->L;
+    int base = lua_gettop(L);
+    bool returns_value;
+    if (compile(L, source, length, chunk_name, first_line, show_value, &returns_value) != LUA_OK) {
+        nnsh_session_fail(session, lua_tostring(L, -1));
+        lua_settop(L, base);
+        return NNSH_CELL_FAILED;
+    }
+    lua_getfield(L, LUA_REGISTRYINDEX, SESSION_ENV);
+    lua_setupvalue(L, -2, 1); /* a main chunk's first upvalue is its _ENV */
+    lua_pushcfunction(L, message_handler);
+    lua_insert(L, base + 1);
+
+    struct sigaction action = {.sa_handler = on_interrupt}, previous;
+    sigemptyset(&action.sa_mask);
+    lua_State *outer_state = running_state;
+    running_state = L;
+    interrupt_pending = 0;
+    stopped_by_interrupt = false;
+    sigaction(SIGINT, &action, &previous);
+    int status = lua_pcall(L, 0, LUA_MULTRET, base + 1);
+    sigaction(SIGINT, &previous, NULL);
+    lua_sethook(L, NULL, 0, 0);
+    running_state = outer_state;
+
+    if (status != LUA_OK) {
+        if (stopped_by_interrupt && session->interactive)
+            fputs("\n", stdout); /* the terminal echoed ^C where the cursor was */
+        stopped_by_interrupt = false;
+        nnsh_session_fail(session, lua_tostring(L, -1));
+        lua_settop(L, base);
+        return NNSH_CELL_FAILED;
+    }
+    int results = lua_gettop(L) - (base + 1);
+    if (returns_value && results > 0) {
+        store_values(session, base + 1, results);
+        show_values(session, base + 1, results);
+    }
+    lua_settop(L, base);
+    return NNSH_CELL_OK;
+}
+
+/* ---- cells ---- */
+
+static nnsh_cell *add_cell(nnsh_session *session, const char *source, size_t length)
+{
+    if (session->cell_count == session->cell_capacity) {
+        int capacity = session->cell_capacity ? 2 * session->cell_capacity : 16;
+        nnsh_cell *grown = realloc(session->cells, sizeof *grown * (size_t)capacity);
+        if (!grown)
+            return NULL;
+        session->cells = grown;
+        session->cell_capacity = capacity;
+    }
+    char *input = malloc(length + 1);
+    if (!input)
+        return NULL;
+    memcpy(input, source, length);
+    input[length] = '\0';
+    nnsh_cell *cell = &session->cells[session->cell_count++];
+    *cell = (nnsh_cell){.number = session->cell_count, .input = input, .keep = true};
+    nnsh_transcript_init(&cell->output);
+    return cell;
+}
+
+nnsh_cell_status nnsh_session_run_cell(nnsh_session *session, const char *source, size_t length,
+                                       const char *file, int first_line)
+{
+    lua_State *L = session->L;
+    nnsh_cell *cell = add_cell(session, source, length);
+    if (!cell) {
+        fputs("nnsh: out of memory\n", stderr);
+        return NNSH_CELL_FAILED;
+    }
+    int number = cell->number;
+    lua_getfield(L, LUA_REGISTRYINDEX, SESSION_ENV);
+    if (lua_getfield(L, -1, "In") == LUA_TTABLE) {
+        lua_pushlstring(L, source, length);
+        lua_rawseti(L, -2, number);
+    }
+    lua_pop(L, 2);
+
+    session->current = cell;
+    nnsh_cell_status status;
+    if (nnsh_command_is(source, length)) {
+        status = nnsh_command_run(session, source, length, file, first_line);
+    } else {
+        char chunk_name[LUA_IDSIZE + 16];
+        if (file)
+            snprintf(chunk_name, sizeof chunk_name, "@%s", file);
+        else
+            snprintf(chunk_name, sizeof chunk_name, "=In[%d]", number);
+        status = nnsh_session_run_code(session, source, length, chunk_name, file ? first_line : 1,
+                                       true);
+    }
+    session->current = NULL;
+    return status;
+}
+
+void nnsh_session_keep_cell(nnsh_session *session, bool keep)
+{
+    if (session->current)
+        session->current->keep = keep;
+}
+
+void nnsh_session_write_from_shell(nnsh_session *session, const char *name)
+{
+    lua_State *L = session->L;
+    lua_getfield(L, LUA_REGISTRYINDEX, SHELL_MODULE);
+    lua_getfield(L, -1, name);
+    if (lua_pcall(L, 0, 1, 0) == LUA_OK && lua_type(L, -1) == LUA_TSTRING) {
+        size_t length;
+        const char *text = lua_tolstring(L, -1, &length);
+        nnsh_session_write(session, text, length);
+    } else {
+        nnsh_session_fail(session, lua_tostring(L, -1) ? lua_tostring(L, -1) : name);
+    }
+    lua_pop(L, 2);
+}
+
+int nnsh_session_next_number(const nnsh_session *session) { return session->cell_count + 1; }
+int nnsh_session_cell_count(const nnsh_session *session) { return session->cell_count; }
+nnsh_cell *nnsh_session_cell(nnsh_session *session, int position)
+{
+    return position >= 0 && position < session->cell_count ? &session->cells[position] : NULL;
+}
+lua_State *nnsh_session_lua(nnsh_session *session) { return session->L; }
+bool nnsh_session_is_interactive(const nnsh_session *session) { return session->interactive; }
+
+/* ---- the session itself ---- */
+
+/* Creates the session environment (variables, In, Out) and loads shell.lua into it. */
+static bool open_environment(lua_State *L)
+{
+    lua_newtable(L);
+    lua_newtable(L);
+    lua_pushglobaltable(L);
+    lua_setfield(L, -2, "__index");
+    lua_setmetatable(L, -2);
+    lua_newtable(L);
+    lua_setfield(L, -2, "In");
+    lua_newtable(L);
+    lua_setfield(L, -2, "Out");
+    lua_pushvalue(L, -1);
+    lua_setfield(L, LUA_REGISTRYINDEX, SESSION_ENV);
+    if (luaL_loadbufferx(L, (const char *)nnsh_shell_lua, nnsh_shell_lua_size, "=nnsh/shell.lua",
+                         "t") != LUA_OK) {
+        fprintf(stderr, "nnsh: %s\n", lua_tostring(L, -1));
+        lua_pop(L, 2);
+        return false;
+    }
+    lua_insert(L, -2);
+    if (lua_pcall(L, 1, 1, 0) != LUA_OK) {
+        fprintf(stderr, "nnsh: %s\n", lua_tostring(L, -1));
+        lua_pop(L, 1);
+        return false;
+    }
+    lua_setfield(L, LUA_REGISTRYINDEX, SHELL_MODULE);
+    return true;
+}
+
+nnsh_session *nnsh_session_create(lua_State *L, bool interactive)
+{
+    nnsh_session *session = calloc(1, sizeof *session);
+    if (!session)
+        return NULL;
+    session->L = L;
+    session->interactive = interactive;
+    if (!open_environment(L)) {
+        free(session);
+        return NULL;
+    }
+    capture_output(session);
+    return session;
+}
+
+void nnsh_session_free(nnsh_session *session)
+{
+    if (!session)
+        return;
+    release_output(session);
+    for (int i = 0; i < session->cell_count; i++) {
+        free(session->cells[i].input);
+        free(session->cells[i].error);
+        nnsh_transcript_free(&session->cells[i].output);
+    }
+    free(session->cells);
+    free(session);
+}

@@ -1,0 +1,79 @@
+/* A shell session: the Lua state, the session environment that keeps the user's
+ * variables (top-level locals included) from cell to cell, the numbered cells with their
+ * inputs and outputs, and the capture of everything a cell prints. The REPL and the
+ * notebook runner each drive one.
+ *
+ * Inside the session, In[n] is the source of cell n, Out[n] its value (a list when it
+ * gave several) and _ the latest value. */
+#ifndef NNSH_SESSION_H
+#define NNSH_SESSION_H
+
+#include <lua.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "transcript.h"
+
+/* One numbered cell. */
+typedef struct nnsh_cell {
+    int number;
+    char *input;               /* the source as given (owned) */
+    nnsh_transcript output;    /* what it printed, its value, its error */
+    char *error;               /* the error message when it failed (owned), else NULL */
+    bool failed;
+    bool keep;                 /* whether %save writes it (%save and %quit are not kept) */
+} nnsh_cell;
+
+typedef enum nnsh_cell_status {
+    NNSH_CELL_OK,
+    NNSH_CELL_FAILED, /* a syntax or run-time error, recorded in the cell */
+    NNSH_CELL_QUIT,   /* %quit */
+} nnsh_cell_status;
+
+typedef struct nnsh_session nnsh_session;
+
+/* Starts a session in L (which must hold the nn module). interactive: output also goes
+ * to stdout as it comes and errors to stderr, values print after "Out[n]: "; otherwise
+ * everything is only recorded (notebooks). Returns NULL when out of memory. */
+nnsh_session *nnsh_session_create(lua_State *L, bool interactive);
+/* Ends the session and restores print, io.write and nn's output. L stays usable. */
+void nnsh_session_free(nnsh_session *session);
+
+lua_State *nnsh_session_lua(nnsh_session *session);
+bool nnsh_session_is_interactive(const nnsh_session *session);
+
+/* Whether source is an unfinished chunk that another line could complete (an open
+ * block, bracket or long string), so the REPL should read on. */
+bool nnsh_session_needs_more(nnsh_session *session, const char *source, size_t length);
+
+/* Runs source as the next cell: Lua code or a % command. file and first_line, when file
+ * is not NULL, name where the cell comes from, so messages point into that file;
+ * otherwise the cell is called In[n]. */
+nnsh_cell_status nnsh_session_run_cell(nnsh_session *session, const char *source, size_t length,
+                                       const char *file, int first_line);
+
+/* The number the next cell will get. */
+int nnsh_session_next_number(const nnsh_session *session);
+int nnsh_session_cell_count(const nnsh_session *session);
+/* Cell by position, 0 .. count-1. */
+nnsh_cell *nnsh_session_cell(nnsh_session *session, int position);
+
+/* ---- for shell commands ---- */
+
+/* Runs Lua code in the session environment, as part of the current cell. chunk_name
+ * follows Lua's convention ("=In[3]", "@file.lua"). With show_value, a trailing
+ * expression's value is shown and stored in Out and _. */
+nnsh_cell_status nnsh_session_run_code(nnsh_session *session, const char *source, size_t length,
+                                       const char *chunk_name, int first_line, bool show_value);
+/* Text for the current cell's output (and stdout when interactive). */
+void nnsh_session_write(nnsh_session *session, const char *text, size_t length);
+void nnsh_session_printf(nnsh_session *session, const char *format, ...)
+    __attribute__((format(printf, 2, 3)));
+/* Records an error in the current cell (and prints it to stderr when interactive). */
+void nnsh_session_fail(nnsh_session *session, const char *message);
+/* Calls shell.<name>() from shell.lua and writes the string it returns. */
+void nnsh_session_write_from_shell(nnsh_session *session, const char *name);
+/* Whether the running cell is one %save keeps. */
+void nnsh_session_keep_cell(nnsh_session *session, bool keep);
+
+#endif

@@ -1,0 +1,363 @@
+-- The Lua half of the shell: how values print, what Tab offers, what %who lists.
+-- Loaded by repl/session.c when a shell or notebook session starts; receives the
+-- session environment (the table that holds the user's variables).
+local env = ...
+local nn = nn
+
+local shell = {}
+
+local WIDTH = 80        -- a table that fits on one line of this width stays on one line
+local MAX_DEPTH = 4     -- deeper tables print as {...}
+local MAX_ITEMS = 40    -- entries shown per table
+local MAX_STRING = 2000 -- characters of a string shown at the top level
+local MAX_NESTED_STRING = 120
+
+-- ---- names of nn's functions (for printing functions) ----
+
+local function_names
+local function name_of_function(f)
+  if not function_names then
+    function_names = {}
+    local function walk(t, prefix, separator, depth)
+      for key, value in pairs(t) do
+        if type(key) == 'string' then
+          local path = prefix .. separator .. key
+          if type(value) == 'function' and not function_names[value] then
+            function_names[value] = path
+          elseif type(value) == 'table' and depth < 3 and key ~= '_G' then
+            walk(value, path, '.', depth + 1)
+          end
+        end
+      end
+    end
+    walk(nn, 'nn', '', 0)
+    function_names[nn] = nil
+    local registry = debug.getregistry()
+    for _, class in ipairs{'nn.Tensor', 'nn.Layer', 'nn.Sequential', 'nn.History'} do
+      local methods = registry[class] and rawget(registry[class], 'methods')
+      if type(methods) == 'table' then walk(methods, class, ':', 3) end
+    end
+  end
+  return function_names[f]
+end
+
+-- ---- showing values ----
+
+local function quote(s, limit)
+  local shown = s
+  if #s > limit then shown = s:sub(1, limit) end
+  shown = shown:gsub('[%c"\\]', function(c)
+    if c == '\n' then return '\\n' elseif c == '\t' then return '\\t'
+    elseif c == '"' then return '\\"' elseif c == '\\' then return '\\\\' end
+    return string.format('\\%03d', c:byte())
+  end)
+  if #s > limit then
+    return string.format('"%s..." (%d bytes)', shown, #s)
+  end
+  return '"' .. shown .. '"'
+end
+
+local function is_identifier(s)
+  return type(s) == 'string' and s:match('^[%a_][%w_]*$') ~= nil and not ({
+    ['and'] = 1, ['break'] = 1, ['do'] = 1, ['else'] = 1, ['elseif'] = 1, ['end'] = 1,
+    ['false'] = 1, ['for'] = 1, ['function'] = 1, ['goto'] = 1, ['if'] = 1, ['in'] = 1,
+    ['local'] = 1, ['nil'] = 1, ['not'] = 1, ['or'] = 1, ['repeat'] = 1, ['return'] = 1,
+    ['then'] = 1, ['true'] = 1, ['until'] = 1, ['while'] = 1,
+  })[s]
+end
+
+local function has_tostring(value)
+  local mt = getmetatable(value)
+  return type(mt) == 'table' and rawget(mt, '__tostring') ~= nil
+end
+
+local function show_function(f)
+  local name = name_of_function(f)
+  if name then return 'function ' .. name end
+  local info = debug.getinfo(f, 'S')
+  if info.what == 'C' then return tostring(f) end
+  return string.format('function defined at %s:%d', info.short_src, info.linedefined)
+end
+
+-- A tensor's text from the binding, with the device always named.
+local function show_tensor(t)
+  local text = tostring(t)
+  if not text:find('device=', 1, true) then
+    text = text:gsub('%)$', ', device=' .. t.device .. ')')
+  end
+  return text
+end
+
+local show_table
+
+local function show_value(value, indent, depth, seen, nested)
+  local kind = type(value)
+  if kind == 'string' then
+    return quote(value, nested and MAX_NESTED_STRING or MAX_STRING)
+  elseif kind == 'function' then
+    return show_function(value)
+  elseif kind == 'userdata' and getmetatable(value) == debug.getregistry()['nn.Tensor'] then
+    return show_tensor(value)
+  elseif has_tostring(value) then
+    return tostring(value)
+  elseif kind == 'table' then
+    return show_table(value, indent, depth, seen)
+  end
+  return tostring(value)
+end
+
+local function key_order(a, b)
+  local ta, tb = type(a), type(b)
+  if ta ~= tb then return ta == 'number' end
+  if ta == 'number' or ta == 'string' then return a < b end
+  return tostring(a) < tostring(b)
+end
+
+function show_table(t, indent, depth, seen)
+  if seen[t] then return '{...} (this table again)' end
+  if depth >= MAX_DEPTH then
+    return next(t) == nil and '{}' or '{...}'
+  end
+  seen[t] = true
+  local items, count = {}, 0
+  local function add(text)
+    count = count + 1
+    if count <= MAX_ITEMS then items[#items + 1] = text end
+  end
+  local length = 0
+  while rawget(t, length + 1) ~= nil do length = length + 1 end
+  for i = 1, length do
+    add(show_value(rawget(t, i), indent + 2, depth + 1, seen, true))
+  end
+  local keys = {}
+  for key in next, t do
+    if not (math.type(key) == 'integer' and key >= 1 and key <= length) then
+      keys[#keys + 1] = key
+    end
+  end
+  table.sort(keys, key_order)
+  for _, key in ipairs(keys) do
+    local name = is_identifier(key) and key
+      or '[' .. show_value(key, indent + 2, MAX_DEPTH, seen, true) .. ']'
+    add(name .. ' = ' .. show_value(rawget(t, key), indent + 2, depth + 1, seen, true))
+  end
+  seen[t] = nil
+  if count > MAX_ITEMS then
+    items[#items + 1] = string.format('... (%d more)', count - MAX_ITEMS)
+  end
+  if #items == 0 then return '{}' end
+  local one_line = '{' .. table.concat(items, ', ') .. '}'
+  if indent + #one_line <= WIDTH and not one_line:find('\n', 1, true) then
+    return one_line
+  end
+  local pad = string.rep(' ', indent + 2)
+  return '{\n' .. pad .. table.concat(items, ',\n' .. pad) .. '\n' .. string.rep(' ', indent) .. '}'
+end
+
+-- The text of one value as the shell prints it.
+function shell.show(value)
+  return show_value(value, 0, 0, {}, false)
+end
+
+-- The text of a cell's values: on one line when each is short, else one per line.
+function shell.show_results(...)
+  local parts, multiline = {}, false
+  for i = 1, select('#', ...) do
+    parts[i] = shell.show((select(i, ...)))
+    multiline = multiline or parts[i]:find('\n', 1, true) ~= nil
+  end
+  local joined = table.concat(parts, ', ')
+  if multiline or #joined > WIDTH then return table.concat(parts, '\n') end
+  return joined
+end
+
+-- ---- %who ----
+
+local HIDDEN = {_ = true, In = true, Out = true}
+
+local function describe(value)
+  local kind = type(value)
+  local mt = getmetatable(value)
+  local class = type(mt) == 'table' and rawget(mt, '__name')
+  if class == 'nn.Tensor' then
+    return class, string.format('%s %s', tostring(value.shape), value.dtype)
+  elseif kind == 'table' and not has_tostring(value) then
+    local n = 0
+    for _ in pairs(value) do n = n + 1 end
+    return 'table', string.format('%d entr%s', n, n == 1 and 'y' or 'ies')
+  end
+  local text = shell.show(value):gsub('\n.*', ' ...')
+  return type(class) == 'string' and class or kind, text
+end
+
+-- The session's variables, one per line: name, type, a short description.
+function shell.who()
+  local names = {}
+  for name in next, env do
+    if type(name) == 'string' and not HIDDEN[name] then names[#names + 1] = name end
+  end
+  if #names == 0 then return 'no variables yet\n' end
+  table.sort(names)
+  local rows, name_width, type_width = {}, 4, 4
+  for i, name in ipairs(names) do
+    local kind, text = describe(rawget(env, name))
+    rows[i] = {name, kind, text}
+    name_width = math.max(name_width, #name)
+    type_width = math.max(type_width, #kind)
+  end
+  local lines = {string.format('%-' .. name_width .. 's  %-' .. type_width .. 's  %s',
+                               'name', 'type', 'value')}
+  for _, row in ipairs(rows) do
+    local line = string.format('%-' .. name_width .. 's  %-' .. type_width .. 's  %s', row[1],
+                               row[2], row[3])
+    if #line > 100 then line = line:sub(1, 97) .. '...' end
+    lines[#lines + 1] = line
+  end
+  return table.concat(lines, '\n') .. '\n'
+end
+
+-- ---- completion ----
+
+local KEYWORDS = {
+  'and', 'break', 'do', 'else', 'elseif', 'end', 'false', 'for', 'function', 'goto', 'if',
+  'in', 'local', 'nil', 'not', 'or', 'repeat', 'return', 'then', 'true', 'until', 'while',
+}
+
+-- Fields of nn's userdata that their __index functions compute (not enumerable).
+local CLASS_FIELDS = {
+  ['nn.Tensor'] = {'shape', 'dtype', 'device', 'ndim', 'size'},
+  ['nn.Layer'] = {'name', 'class_name', 'built', 'trainable', 'input_shape', 'output_shape',
+                  'explanation', 'weights', 'trainable_weights', 'non_trainable_weights'},
+  ['nn.Sequential'] = {'name', 'layers', 'built', 'compiled', 'input_shape', 'output_shape',
+                       'loss', 'metrics_names', 'optimizer', 'history', 'stop_training'},
+}
+local LAYER_WEIGHTS = {'kernel', 'bias', 'gamma', 'beta', 'moving_mean', 'moving_variance'}
+
+local function nn_class(value)
+  local mt = getmetatable(value)
+  local name = type(mt) == 'table' and rawget(mt, '__name')
+  if type(name) == 'string' and debug.getregistry()[name] == mt then return name end
+end
+
+-- value[key] without running code that could change anything: tables are read raw
+-- (following __index tables), nn's own userdata through their __index.
+local function field(value, key, depth)
+  depth = depth or 0
+  if depth > 8 then return nil end
+  local kind = type(value)
+  if kind == 'table' then
+    local found = rawget(value, key)
+    if found ~= nil then return found end
+  elseif kind ~= 'userdata' and kind ~= 'string' then
+    return nil
+  end
+  local mt = getmetatable(value)
+  local index = type(mt) == 'table' and rawget(mt, '__index')
+  if type(index) == 'table' then return field(index, key, depth + 1) end
+  if type(index) == 'function' and nn_class(value) then
+    local ok, found = pcall(index, value, key)
+    if ok then return found end
+  end
+end
+
+-- Adds to names every field a value offers: table keys, __index tables, nn's methods
+-- and computed fields.
+local function collect_fields(value, names, depth)
+  depth = depth or 0
+  if depth > 8 then return end
+  if type(value) == 'table' then
+    for key, found in next, value do
+      if is_identifier(key) and names[key] == nil then names[key] = found end
+    end
+  end
+  local mt = getmetatable(value)
+  if type(mt) ~= 'table' then return end
+  local index = rawget(mt, '__index')
+  if type(index) == 'table' then collect_fields(index, names, depth + 1) end
+  local class = nn_class(value)
+  if not class then return end
+  local methods = rawget(mt, 'methods')
+  if type(methods) == 'table' then collect_fields(methods, names, depth + 1) end
+  for _, key in ipairs(CLASS_FIELDS[class] or {}) do
+    if names[key] == nil then names[key] = false end
+  end
+  if class == 'nn.Layer' then
+    local ok, config = pcall(field(value, 'get_config'), value)
+    if ok then for key in pairs(config) do if names[key] == nil then names[key] = false end end end
+    for _, key in ipairs(LAYER_WEIGHTS) do
+      if names[key] == nil and field(value, key) ~= nil then names[key] = false end
+    end
+  end
+end
+
+-- Resolves "a.b.c" (or "a.b:c") in the session; nil when any step is missing.
+local function resolve(path)
+  local value
+  for separator, name in ('.' .. path):gmatch('([.:])%s*([%a_][%w_]*)%s*') do
+    if value == nil then
+      value = env[name]
+    else
+      value = field(value, name)
+    end
+    if value == nil then return nil end
+  end
+  return value
+end
+
+local function add_matching(candidates, seen, prefix, names, only_functions, text)
+  for name, value in pairs(names) do
+    if name:sub(1, #prefix) == prefix and (not only_functions or type(value) == 'function') then
+      local candidate = text .. name
+      if not seen[candidate] then
+        seen[candidate] = true
+        candidates[#candidates + 1] = candidate
+      end
+    end
+  end
+end
+
+-- Names of the options a function takes in its table argument (layer arguments, fit's
+-- options), from the help texts.
+local function option_names(f)
+  local doc = nn._doc and nn._doc(f)
+  local names = {}
+  for _, param in ipairs(doc and doc.params or {}) do
+    for name in param.name:gmatch('[%a_][%w_]*') do names[#names + 1] = name end
+  end
+  return names
+end
+
+-- Candidates for the word before the cursor. callee, when the cursor sits where an
+-- argument name may go in `f{...}` or `f(x, {...})`, is the text of f.
+function shell.complete(word, callee)
+  local candidates, seen = {}, {}
+  if callee then
+    local f = resolve(callee)
+    if f ~= nil then
+      for _, name in ipairs(option_names(f)) do
+        local candidate = name .. '='
+        if name:sub(1, #word) == word and not seen[candidate] then
+          seen[candidate] = true
+          candidates[#candidates + 1] = candidate
+        end
+      end
+    end
+  end
+  local head, separator, prefix = word:match('^(.-)([.:])([%w_]*)$')
+  if head then
+    local value = resolve(head)
+    if value == nil then return candidates end
+    local names = {}
+    collect_fields(value, names)
+    add_matching(candidates, seen, prefix, names, separator == ':', head .. separator)
+    return candidates
+  end
+  local names = {}
+  for key, value in next, env do if is_identifier(key) then names[key] = value end end
+  for key, value in pairs(_G) do if is_identifier(key) then names[key] = value end end
+  for _, keyword in ipairs(KEYWORDS) do names[keyword] = true end
+  add_matching(candidates, seen, word, names, false, '')
+  return candidates
+end
+
+return shell
