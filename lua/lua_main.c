@@ -176,6 +176,28 @@ static int l_learning_phase(lua_State *L)
     return 1;
 }
 
+/* nn._load_module(name): compiles a lazily embedded module and returns its chunk (to be
+ * called with the nn table), or nil and a message. */
+static int l_load_module(lua_State *L)
+{
+    const char *name = luaL_checkstring(L, 1);
+    for (const nn_embedded_module *module = nn_embedded_modules; module->name; module++) {
+        if (!module->lazy || strcmp(module->name, name) != 0)
+            continue;
+        char chunk_name[64];
+        snprintf(chunk_name, sizeof chunk_name, "=nn/%s.lua", module->name);
+        if (luaL_loadbuffer(L, (const char *)module->source, *module->size, chunk_name) != LUA_OK) {
+            lua_pushnil(L);
+            lua_insert(L, -2);
+            return 2;
+        }
+        return 1;
+    }
+    lua_pushnil(L);
+    lua_pushfstring(L, "nn._load_module: no embedded module '%s'", name);
+    return 2;
+}
+
 static const luaL_Reg config_functions[] = {
     {"list_physical_devices", l_list_physical_devices},
     {"blas", l_blas_info},
@@ -203,6 +225,8 @@ int luaopen_nn(lua_State *L)
     lua_setfield(L, -2, "learning_phase");
     lua_pushcfunction(L, l_set_output);
     lua_setfield(L, -2, "_set_output");
+    lua_pushcfunction(L, l_load_module);
+    lua_setfield(L, -2, "_load_module");
 
     nn_lua_open_tensor(L);
     nn_lua_open_layers(L);
@@ -213,6 +237,8 @@ int luaopen_nn(lua_State *L)
 
     /* The Lua half of the module: each embedded file gets the table and adds to it. */
     for (const nn_embedded_module *module = nn_embedded_modules; module->name; module++) {
+        if (module->lazy)
+            continue;
         char chunk_name[64];
         snprintf(chunk_name, sizeof chunk_name, "=nn/%s.lua", module->name);
         if (luaL_loadbuffer(L, (const char *)module->source, *module->size, chunk_name) != LUA_OK)
