@@ -1,0 +1,472 @@
+-- The texts of help(): an entry per function, method, class and module (signature,
+-- parameters with defaults and meanings, an example), and the free-standing topics.
+-- Compiled only on the first call to help (nn._load_module), to keep startup quick.
+-- Layer constructors are documented from the engine's own argument specs.
+local nn = ...
+
+-- Each entry: call (the signature), text (what it does), params ({name, meaning,
+-- default=..., option=true when it goes in the options table}), returns, example.
+local E = {}
+local function doc(path, entry) entry.path = path; E[path] = entry end
+
+-- nn and its small modules
+doc('nn', {module = true, text =
+  'The neural-network module: tensors, Keras-style layers and models, data sets. ' ..
+  'Positions (rows, slices) count from 1 as in Lua; axes count as in Keras and NumPy ' ..
+  '(0 is the batch axis, -1 the last); class ids in labels and predictions are the ' ..
+  "data's own values (MNIST 0-9), so argmax of a prediction compares with the labels."})
+doc('nn.layers', {module = true, text =
+  'Layer constructors, Keras names and defaults: positional arguments first, named ' ..
+  'ones after, in one table: nn.layers.Conv2D{32, {3, 3}, padding=\'same\'}. A layer ' ..
+  'called on a tensor builds itself from that tensor\'s shape.'})
+doc('nn.random', {module = true, text =
+  'Random tensors from one seedable generator: the same seed gives the same numbers ' ..
+  'on every run and every thread count.'})
+doc('nn.datasets', {module = true, text =
+  'Data sets in IDX files (raw or .gz), looked for in $NNSH_DATA and the usual data ' ..
+  'directories; a missing data set is an error that says how to get it.'})
+doc('nn.optimizers', {module = true, text =
+  "Optimizers for model:compile{optimizer=...}; a name such as 'adam' also works."})
+doc('nn.losses', {module = true, text =
+  "Losses for model:compile{loss=...}; a name such as 'sparse_categorical_crossentropy' also works."})
+doc('nn.initializers', {module = true, text =
+  "Weight initializers for kernel_initializer= and friends; a name such as 'he_normal' also works."})
+doc('nn.regularizers', {module = true, text =
+  'Weight penalties added to the loss: kernel_regularizer=nn.regularizers.l2(0.01).'})
+doc('nn.constraints', {module = true, text =
+  'Constraints applied to weights after each update: kernel_constraint=nn.constraints.MaxNorm(3).'})
+doc('nn.callbacks', {module = true, text =
+  'Keras callbacks for model:fit{callbacks={...}}; any table of functions such as ' ..
+  'on_epoch_end(self, epoch, logs) is a callback too.'})
+doc('nn.help', {call = 'help([x])  or  nn.help([x])',
+  text = 'Prints what x is and how to use it: the signature, each parameter with its ' ..
+         "default and meaning, and an example. help() lists the topics; help 'name' " ..
+         'looks a function or topic up by name.',
+  params = {{'x', "a function, method, module, layer, model, tensor, or a name such as 'fit'"}},
+  example = "help(nn.layers.Dense)\nhelp 'fit'\nhelp 'shell'"})
+doc('nn.None', {call = 'nn.None', text = 'The unknown size of the batch axis in shapes; prints as None.',
+  example = 'nn.layers.Dense{4}:build{3}.output_shape[1] == nn.None   --> true'})
+doc('nn.config', {module = true, text = 'What this machine offers: devices, the BLAS library.'})
+doc('nn.test', {module = true, text = 'Checks of the installation.'})
+doc('nn.models', {module = true, text = 'Models: nn.models.Sequential is nn.Sequential.'})
+
+-- tensors
+local shape_param = {'d1, d2, ...', 'the size of each axis, or one table {d1, d2, ...}'}
+doc('nn.tensor', {call = 'nn.tensor(data [, dtype])',
+  text = 'A tensor from a number, a (nested) table of numbers, or another tensor (converted).',
+  params = {{'data', 'a number, a nested table such as {{1, 2}, {3, 4}}, or a tensor'},
+            {'dtype', "'float32', 'int32', 'int64' or 'uint8'", default = "'float32'"}},
+  example = "nn.tensor{{1, 2}, {3, 4}}\nnn.tensor({1, 2, 3}, 'int32')"})
+doc('nn.zeros', {call = 'nn.zeros(d1, d2, ... [, dtype])', text = 'A tensor filled with zeros.',
+  params = {shape_param, {'dtype', "'float32', 'int32', 'int64' or 'uint8'", default = "'float32'"}},
+  example = "nn.zeros(2, 3)\nnn.zeros({2, 3}, 'int32')"})
+doc('nn.ones', {call = 'nn.ones(d1, d2, ... [, dtype])', text = 'A tensor filled with ones.',
+  params = {shape_param, {'dtype', "'float32', 'int32', 'int64' or 'uint8'", default = "'float32'"}},
+  example = 'nn.ones(2, 2)'})
+doc('nn.full', {call = 'nn.full(shape, value)', text = 'A float32 tensor filled with value.',
+  params = {{'shape', 'a table {d1, d2, ...} (or one integer for a vector)'},
+            {'value', 'the number every element gets'}},
+  example = 'nn.full({2, 3}, 0.5)'})
+doc('nn.arange', {call = 'nn.arange(stop) or nn.arange(start, stop [, step])',
+  text = 'Evenly spaced numbers from start up to stop (not included), as a float32 vector, as NumPy does.',
+  params = {{'start', 'the first value', default = '0'}, {'stop', 'the end, not included'},
+            {'step', 'the distance between values (may be negative)', default = '1'}},
+  example = 'nn.arange(5)\nnn.arange(64):reshape(1, 8, 8, 1).shape   --> (1, 8, 8, 1)'})
+doc('nn.random.seed', {call = 'nn.random.seed(n)',
+  text = 'Restarts the generator: every random tensor, initial weight, dropout mask and ' ..
+         'shuffle after it repeats exactly.',
+  params = {{'n', 'any integer'}}, example = 'nn.random.seed(42)'})
+local random_options = {
+  {'low', 'uniform: the lowest value', default = '0', option = true},
+  {'high', 'uniform: the upper end (not included)', default = '1', option = true},
+  {'mean', 'normal: the mean', default = '0', option = true},
+  {'stddev', 'normal: the standard deviation', default = '1', option = true}}
+doc('nn.random.randn', {call = 'nn.random.randn(d1, d2, ... [, {mean=0, stddev=1}])',
+  text = 'A float32 tensor of normally distributed numbers.',
+  params = {shape_param, random_options[3], random_options[4]},
+  example = 'x = nn.random.randn(2, 28, 28, 3)\nx.shape   --> (2, 28, 28, 3)'})
+doc('nn.random.uniform', {call = 'nn.random.uniform(d1, d2, ... [, {low=0, high=1}])',
+  text = 'A float32 tensor of numbers drawn uniformly from [low, high).',
+  params = {shape_param, random_options[1], random_options[2]},
+  example = 'nn.random.uniform(2, 2, {low = -1, high = 1})'})
+doc('nn.random.randint', {call = 'nn.random.randint(low, high, d1, d2, ...)',
+  text = 'An int32 tensor of integers drawn uniformly from [low, high).',
+  params = {{'low', 'the smallest value'}, {'high', 'the upper end (not included)'}, shape_param},
+  example = 'nn.random.randint(0, 10, 5)'})
+doc('nn.set_learning_phase', {call = 'nn.set_learning_phase(phase)',
+  text = 'The default of `training` when a layer is called directly: 1 makes Dropout ' ..
+         'drop and BatchNormalization use batch statistics, 0 (the start) is inference.',
+  params = {{'phase', '0 or 1 (or false/true)'}}, example = 'nn.set_learning_phase(1)'})
+doc('nn.learning_phase', {call = 'nn.learning_phase()', text = 'The global learning phase, 0 or 1.',
+  returns = '0 or 1', example = 'nn.learning_phase()'})
+doc('nn.layer_classes', {call = 'nn.layer_classes()',
+  text = 'Every layer class with its arguments (name, default, required, doc): what help ' ..
+         'and completion read.', example = '#nn.layer_classes()'})
+doc('nn.config.list_physical_devices', {call = "nn.config.list_physical_devices([kind])",
+  text = 'The devices of this machine, each a table with name and device_type.',
+  params = {{'kind', "'CPU' or 'GPU'; nil lists every device", default = 'nil'}},
+  example = "nn.config.list_physical_devices('GPU')"})
+doc('nn.config.blas', {call = 'nn.config.blas()', text = 'The BLAS library in use: core, config, threads.',
+  example = 'nn.config.blas().threads'})
+doc('nn.test.is_gpu_available', {call = 'nn.test.is_gpu_available()',
+  text = 'Whether a GPU can be used (false on a CPU-only build or machine).',
+  example = 'nn.test.is_gpu_available()'})
+
+-- data sets
+doc('nn.datasets.mnist.load_data', {call = 'nn.datasets.mnist.load_data()',
+  text = 'The MNIST digits: 60,000 training and 10,000 test images of 28x28 (uint8) and ' ..
+         'their labels 0-9. scripts/fetch_mnist.sh puts the files in the data directory.',
+  returns = 'x_train, y_train, x_test, y_test', needs_data = true,
+  example = 'x_train, y_train, x_test, y_test = nn.datasets.mnist.load_data()\n' ..
+            "x_train = x_train:reshape(-1, 28, 28, 1):astype('float32') / 255"})
+doc('nn.datasets.fashion_mnist.load_data', {call = 'nn.datasets.fashion_mnist.load_data()',
+  text = "Fashion-MNIST: like MNIST, ten kinds of clothing (Debian's dataset-fashion-mnist).",
+  returns = 'x_train, y_train, x_test, y_test', needs_data = true,
+  example = 'x_train, y_train, x_test, y_test = nn.datasets.fashion_mnist.load_data()'})
+doc('nn.datasets.mnist.search_path', {call = 'nn.datasets.mnist.search_path()',
+  text = 'The directories searched for the MNIST files, in order.', example = 'nn.datasets.mnist.search_path()'})
+doc('nn.datasets.fashion_mnist.search_path', {call = 'nn.datasets.fashion_mnist.search_path()',
+  text = 'The directories searched for the Fashion-MNIST files, in order.',
+  example = 'nn.datasets.fashion_mnist.search_path()'})
+doc('nn.datasets.load_idx', {call = 'nn.datasets.load_idx(path)',
+  text = 'Reads one IDX file (raw or gzip) into a tensor of its type and shape.',
+  params = {{'path', 'the file'}}, needs_data = true,
+  example = "images = nn.datasets.load_idx('train-images-idx3-ubyte.gz')"})
+doc('nn.datasets.save_idx', {call = 'nn.datasets.save_idx(tensor, path)',
+  text = 'Writes a uint8, int32 or float32 tensor as an IDX file (gzip when path ends in .gz).',
+  params = {{'tensor', 'what to write'}, {'path', 'the file'}}, needs_data = true,
+  example = "nn.datasets.save_idx(nn.zeros({2, 2}, 'uint8'), '/tmp/zeros.idx')"})
+
+-- tensor methods
+local T = 'nn.Tensor:'
+local axis = {'axis', 'the axis to reduce (0 = first, -1 = last); nil reduces everything to a number', default = 'nil'}
+doc('nn.Tensor', {class = 'nn.Tensor', call = 'nn.Tensor',
+  text = 'An n-dimensional array (float32, int32, int64 or uint8), on the CPU or a GPU. ' ..
+         'Fields: shape, dtype, device, ndim, size. Operators: + - * / ^ and unary minus ' ..
+         'with numbers or tensors (broadcasting as NumPy); a == b compares whole tensors; ' ..
+         '#t is the number of rows; t[i] is row i (1-based, negative from the end); ' ..
+         't[i] = v sets an element of a 1-D tensor.',
+  example = 'x = nn.arange(6):reshape(2, 3)\nx.shape, x.dtype, #x\nx[2]\nx * 2 + 1'})
+doc(T .. 'reshape', {call = 't:reshape(d1, d2, ...)', text = 'The same elements in a new shape; ' ..
+    'one size may be -1 (worked out from the others). Shares the storage.',
+  params = {shape_param}, example = 'nn.arange(6):reshape(-1, 2).shape   --> (3, 2)'})
+doc(T .. 'flatten', {call = 't:flatten()', text = 'A 1-D view of all elements.',
+  example = 'nn.zeros(2, 3):flatten().shape   --> (6,)'})
+doc(T .. 'astype', {call = 't:astype(dtype)', text = 'A copy converted to another element type.',
+  params = {{'dtype', "'float32', 'int32', 'int64' or 'uint8'"}},
+  example = "nn.arange(3):astype('int32')"})
+doc(T .. 'clone', {call = 't:clone()', text = 'A copy with its own storage.', example = 'y = nn.ones(2):clone()'})
+doc(T .. 'slice', {call = 't:slice(first [, last])',
+  text = 'Rows first..last of the first axis (1-based, inclusive; negative counts from ' ..
+         'the end). Shares the storage.',
+  params = {{'first', 'the first row'}, {'last', 'the last row', default = '-1 (the end)'}},
+  example = 'nn.arange(10):slice(2, 4)\nnn.arange(10):slice(-3)'})
+doc(T .. 'take', {call = 't:take(positions)', text = 'A new tensor of the rows at the given positions.',
+  params = {{'positions', '1-based row positions, a table or a tensor'}},
+  example = 'nn.arange(10):take{1, 3, 5}'})
+for _, reduction in ipairs{{'sum', 'The sum'}, {'mean', 'The mean'}, {'max', 'The largest value'},
+                           {'min', 'The smallest value'}, {'std', 'The standard deviation'}} do
+  doc(T .. reduction[1], {call = 't:' .. reduction[1] .. '([axis])',
+    text = reduction[2] .. ' of all elements (a number), or along one axis (a tensor).',
+    params = {axis}, example = 'x = nn.arange(6):reshape(2, 3)\nx:' .. reduction[1] ..
+      '()\nx:' .. reduction[1] .. '(0)'})
+end
+for _, name in ipairs{'argmax', 'argmin'} do
+  doc(T .. name, {call = 't:' .. name .. '([axis])',
+    text = 'The 0-based index of the ' .. (name == 'argmax' and 'largest' or 'smallest') ..
+           ' value along an axis (int64): for predictions, the class of each row, to ' ..
+           'compare with the labels.',
+    params = {{'axis', 'the axis', default = '-1'}},
+    example = 'nn.tensor{{0.1, 0.7, 0.2}, {0.9, 0.05, 0.05}}:' .. name .. '()'})
+end
+for _, name in ipairs{'exp', 'log', 'sqrt', 'abs'} do
+  doc(T .. name, {call = 't:' .. name .. '()', text = 'The ' .. name .. ' of each element.',
+    example = 'nn.tensor{1, 4, 9}:' .. name .. '()'})
+end
+for _, comparison in ipairs{{'eq', '=='}, {'ne', '~='}, {'lt', '<'}, {'le', '<='}, {'gt', '>'},
+                            {'ge', '>='}} do
+  doc(T .. comparison[1], {call = 't:' .. comparison[1] .. '(other)',
+    text = 'Element by element, t ' .. comparison[2] .. ' other: a uint8 tensor of 0 and 1.',
+    params = {{'other', 'a number or a tensor that broadcasts'}},
+    example = 'x = nn.tensor{1, 2, 3}\nx:' .. comparison[1] .. '(2)\nx:' .. comparison[1] .. '(2):sum()'})
+end
+doc(T .. 'maximum', {call = 't:maximum(other)', text = 'The larger of t and other, element by element.',
+  params = {{'other', 'a number or a tensor that broadcasts'}}, example = 'nn.tensor{-1, 2}:maximum(0)'})
+doc(T .. 'minimum', {call = 't:minimum(other)', text = 'The smaller of t and other, element by element.',
+  params = {{'other', 'a number or a tensor that broadcasts'}}, example = 'nn.tensor{-1, 2}:minimum(0)'})
+doc(T .. 'tolist', {call = 't:tolist()', text = 'The elements as (nested) Lua tables.',
+  example = 'nn.arange(4):reshape(2, 2):tolist()'})
+doc(T .. 'item', {call = 't:item()', text = 'The number in a tensor of one element.',
+  example = 'nn.tensor{{7}}:item()'})
+doc(T .. 'fill', {call = 't:fill(value)', text = 'Sets every element to value, in place; returns t.',
+  params = {{'value', 'a number'}}, example = 'nn.zeros(3):fill(2)'})
+
+-- layers
+doc('nn.Layer', {class = 'nn.Layer', call = 'nn.Layer',
+  text = 'A layer from nn.layers. Call it on a tensor: layer(x) or layer(x, {training=true}) ' ..
+         '(Dropout and BatchNormalization act differently in training). Fields: name, ' ..
+         'class_name, built, trainable, input_shape, output_shape, explanation (how the ' ..
+         'output shape was worked out), weights, its weights by name (kernel, bias, ...) ' ..
+         'and its arguments (units, activation, ...).',
+  example = "d = nn.layers.Dense{10, activation = 'relu'}\nd(nn.random.randn(3, 5)).shape\nd.kernel.shape, d.bias.shape"})
+local L = 'nn.Layer:'
+doc(L .. 'count_params', {call = 'layer:count_params()', text = 'The number of weights (once built).',
+  example = 'd = nn.layers.Dense{4}\nd:build{3}\nd:count_params()   --> 16'})
+doc(L .. 'get_config', {call = 'layer:get_config()', text = 'The arguments of the layer as a table.',
+  example = 'nn.layers.Dense{4}:get_config().units'})
+doc(L .. 'get_weights', {call = 'layer:get_weights()', text = 'Copies of the weight tensors, in order (kernel, bias, ...).',
+  example = 'd = nn.layers.Dense{2}:build{3}\n#d:get_weights()'})
+doc(L .. 'set_weights', {call = 'layer:set_weights(weights)',
+  text = 'Replaces the weights; every shape must match, or nothing changes.',
+  params = {{'weights', 'a list of tensors (or nested tables) like get_weights() returns'}},
+  example = 'd = nn.layers.Dense{2}:build{3}\nd:set_weights{nn.ones(3, 2), nn.zeros(2)}'})
+doc(L .. 'build', {call = 'layer:build(d1, d2, ...)',
+  text = 'Builds the layer for inputs of this shape (without the batch axis): output ' ..
+         'shape and fresh weights. Returns the layer.',
+  params = {{'d1, d2, ...', 'the shape of one sample, or one table'}},
+  example = 'nn.layers.Dense{4}:build{3}'})
+
+-- models
+local S = 'nn.Sequential:'
+doc('nn.Sequential', {class = 'nn.Sequential', call = 'nn.Sequential{layer, layer, ..., name=nil}',
+  text = 'A model that runs its layers one after another. Its shapes are known as soon ' ..
+         'as the first layer has an input_shape (or after model:build). model(x) runs it ' ..
+         'on a tensor; model.layers lists the layers. Fields: name, layers, built, ' ..
+         'compiled, input_shape, output_shape, loss, metrics_names, optimizer, history, ' ..
+         'stop_training; model.learning_rate = r changes the learning rate.',
+  params = {{'layer', 'layers from nn.layers, in order'},
+            {'name', "the model's name", default = "'sequential'", option = true}},
+  example = "L = nn.layers\nmodel = nn.Sequential{\n  L.Dense{16, activation = 'relu', input_shape = {4}},\n  L.Dense{3, activation = 'softmax'},\n}\nmodel"})
+doc(S .. 'add', {call = 'model:add(layer)', text = 'Appends a layer; shapes are checked at once. Returns the model.',
+  params = {{'layer', 'a layer from nn.layers'}},
+  example = "model = nn.Sequential{nn.layers.Dense{8, input_shape = {4}}}\nmodel:add(nn.layers.Dense{2})"})
+doc(S .. 'build', {call = 'model:build(d1, d2, ...)', text = 'Builds every layer for inputs of this shape (without the batch axis).',
+  params = {{'d1, d2, ...', 'the shape of one sample, or one table'}},
+  example = 'model = nn.Sequential{nn.layers.Dense{2}}\nmodel:build{3}'})
+doc(S .. 'summary', {call = 'model:summary([{explain=false, print_fn=nil}])',
+  text = "The Keras table of layers, output shapes and parameter counts. With explain=true " ..
+         'each layer also shows the formula and numbers behind its output shape and its ' ..
+         'parameter count.',
+  params = {{'explain', 'add how each shape and count comes about', default = 'false', option = true},
+            {'print_fn', 'a function that receives each line instead of printing it', default = 'nil', option = true},
+            {'line_length', 'accepted for Keras compatibility', default = 'nil', option = true}},
+  example = "model = nn.Sequential{nn.layers.Dense{4, input_shape = {3}}}\nmodel:summary{explain = true}"})
+doc(S .. 'compile', {call = 'model:compile{optimizer=\'rmsprop\', loss=..., metrics={}}',
+  text = 'Chooses how the model learns. Returns the model.',
+  params = {{'optimizer', "a name ('sgd', 'adam', 'adamw', 'rmsprop', 'adagrad') or one from nn.optimizers", default = "'rmsprop'", option = true},
+            {'loss', "a name ('sparse_categorical_crossentropy', 'categorical_crossentropy', 'binary_crossentropy', 'mse', 'mae') or one from nn.losses", option = true},
+            {'metrics', "names such as {'accuracy'}", default = '{}', option = true}},
+  example = "model = nn.Sequential{nn.layers.Dense{3, activation = 'softmax', input_shape = {4}}}\nmodel:compile{optimizer = 'adam', loss = 'sparse_categorical_crossentropy', metrics = {'accuracy'}}"})
+doc(S .. 'fit', {call = 'model:fit(x, y [, {epochs=1, batch_size=32, ...}])',
+  text = 'Trains the model; returns its History. Ctrl-C stops after the current batch and ' ..
+         'keeps the weights and the history so far.',
+  params = {{'x', 'the inputs, first axis = samples'}, {'y', 'the labels or targets'},
+            {'epochs', 'passes over the data', default = '1', option = true},
+            {'batch_size', 'samples per step', default = '32', option = true},
+            {'validation_split', 'the fraction of the data, taken from the end before shuffling, kept for validation', default = '0', option = true},
+            {'validation_data', 'a pair {x_val, y_val} to validate on instead', default = 'nil', option = true},
+            {'shuffle', 'shuffle the training samples every epoch', default = 'true', option = true},
+            {'verbose', '0 silent, 1 a progress bar, 2 one line per epoch', default = '1', option = true},
+            {'callbacks', 'a list of callbacks (tables of functions such as on_epoch_end)', default = '{}', option = true},
+            {'initial_epoch', 'the epoch to start counting from (to resume)', default = '0', option = true},
+            {'steps_per_epoch', 'stop each epoch after this many steps', default = 'nil', option = true}},
+  example = "history = model:fit(x_train, y_train, {epochs = 5, batch_size = 64, validation_split = 0.2})"})
+doc(S .. 'evaluate', {call = 'model:evaluate(x, y [, {batch_size=32, verbose=1, return_dict=false}])',
+  text = 'The loss and metrics on the given data, in inference mode.',
+  returns = 'loss, metric, ... (or a table by name with return_dict=true)',
+  params = {{'x', 'the inputs'}, {'y', 'the labels or targets'},
+            {'batch_size', 'samples per step', default = '32', option = true},
+            {'verbose', '0 silent, 1 progress bar, 2 one line', default = '1', option = true},
+            {'return_dict', 'return {loss=..., accuracy=...} instead of values', default = 'false', option = true}},
+  example = 'test_loss, test_acc = model:evaluate(x_test, y_test, {verbose = 0})'})
+doc(S .. 'predict', {call = 'model:predict(x [, {batch_size=32, verbose=1}])',
+  text = "The model's outputs for x, in inference mode, batch by batch.",
+  params = {{'x', 'the inputs'}, {'batch_size', 'samples per step', default = '32', option = true},
+            {'verbose', '0 silent, 1 progress bar, 2 one line', default = '1', option = true}},
+  example = 'model:predict(x_test:slice(1, 5)):argmax()'})
+doc(S .. 'count_params', {call = 'model:count_params()', text = 'The number of weights of all layers.',
+  example = 'nn.Sequential{nn.layers.Dense{4, input_shape = {3}}}:count_params()   --> 16'})
+doc(S .. 'get_layer', {call = 'model:get_layer(name_or_position)', text = 'One layer, by name or by 1-based position.',
+  params = {{'name_or_position', "'dense_1' or 3"}},
+  example = "nn.Sequential{nn.layers.Dense{4, input_shape = {3}}}:get_layer(1)"})
+doc(S .. 'trace', {call = 'model:trace(x)',
+  text = 'Runs one batch through each layer in turn and prints what comes out of each: ' ..
+         'its shape and the mean, standard deviation, minimum, maximum and fraction of ' ..
+         'zeros. Shows where activations die (all zeros after a relu) or blow up.',
+  params = {{'x', 'a batch of inputs (only the first 32 samples are used)'},
+            {'training', 'run Dropout and BatchNormalization as in training', default = 'false', option = true}},
+  example = "model = nn.Sequential{nn.layers.Dense{8, activation = 'relu', input_shape = {4}}, nn.layers.Dense{2}}\nmodel:trace(nn.random.randn(16, 4))"})
+doc('nn.History', {class = 'nn.History', call = 'nn.History',
+  text = 'What model:fit returns: history.history maps loss, each metric and val_* to ' ..
+         'their value per epoch; history.epoch lists the epochs; history.params the ' ..
+         'settings (verbose, epochs, steps).',
+  example = 'history.history.loss\nhistory.history.val_accuracy[#history.epoch]'})
+doc('nn.Shape', {class = 'nn.Shape', call = 'nn.Shape',
+  text = 'A shape: a list of sizes that prints as Keras does, (None, 28, 28, 32); None ' ..
+         '(nn.None) is the batch axis of a layer\'s shapes. shape[1] is the first size.',
+  example = 'nn.zeros(2, 3).shape\nnn.zeros(2, 3).shape[2]   --> 3'})
+
+-- optimizers, losses, initializers, regularizers, constraints
+local lr = function(default) return {'learning_rate', 'the step size', default = default, option = true} end
+local eps = {'epsilon', 'a small constant for numerical stability', default = '1e-07', option = true}
+local clip = {{'clipnorm', 'clip each gradient to this norm', default = 'nil', option = true},
+              {'clipvalue', 'clip each gradient element to [-v, v]', default = 'nil', option = true}}
+local function with_clip(params)
+  for _, p in ipairs(clip) do params[#params + 1] = p end
+  return params
+end
+doc('nn.optimizers.SGD', {call = 'nn.optimizers.SGD{learning_rate=0.01, momentum=0, nesterov=false}',
+  text = 'Stochastic gradient descent, with optional (Nesterov) momentum.',
+  params = with_clip{lr('0.01'), {'momentum', 'how much of the last step carries on', default = '0', option = true},
+                     {'nesterov', 'use Nesterov momentum', default = 'false', option = true}},
+  example = "model:compile{optimizer = nn.optimizers.SGD{learning_rate = 0.1, momentum = 0.9}, loss = 'mse'}"})
+doc('nn.optimizers.Adam', {call = 'nn.optimizers.Adam{learning_rate=0.001, beta_1=0.9, beta_2=0.999, ...}',
+  text = 'Adam: steps scaled by running averages of the gradient and its square.',
+  params = with_clip{lr('0.001'), {'beta_1', 'decay of the gradient average', default = '0.9', option = true},
+                     {'beta_2', 'decay of the squared-gradient average', default = '0.999', option = true},
+                     eps, {'amsgrad', 'use the AMSGrad variant', default = 'false', option = true}},
+  example = "model:compile{optimizer = nn.optimizers.Adam{learning_rate = 1e-3}, loss = 'mse'}"})
+doc('nn.optimizers.AdamW', {call = 'nn.optimizers.AdamW{learning_rate=0.001, weight_decay=0.004, ...}',
+  text = 'Adam with decoupled weight decay.',
+  params = with_clip{lr('0.001'), {'weight_decay', 'the decay applied to the weights each step', default = '0.004', option = true},
+                     {'beta_1', 'decay of the gradient average', default = '0.9', option = true},
+                     {'beta_2', 'decay of the squared-gradient average', default = '0.999', option = true},
+                     eps, {'amsgrad', 'use the AMSGrad variant', default = 'false', option = true}},
+  example = "model:compile{optimizer = nn.optimizers.AdamW{weight_decay = 0.01}, loss = 'mse'}"})
+doc('nn.optimizers.RMSprop', {call = 'nn.optimizers.RMSprop{learning_rate=0.001, rho=0.9, ...}',
+  text = 'RMSprop: steps scaled by a running average of the squared gradient.',
+  params = with_clip{lr('0.001'), {'rho', 'decay of the squared-gradient average', default = '0.9', option = true},
+                     {'momentum', 'momentum', default = '0', option = true}, eps,
+                     {'centered', 'normalise by the variance rather than the second moment', default = 'false', option = true}},
+  example = "model:compile{optimizer = nn.optimizers.RMSprop{}, loss = 'mse'}"})
+doc('nn.optimizers.Adagrad', {call = 'nn.optimizers.Adagrad{learning_rate=0.001, initial_accumulator_value=0.1, ...}',
+  text = 'Adagrad: steps scaled by the sum of all squared gradients so far.',
+  params = with_clip{lr('0.001'), {'initial_accumulator_value', 'where the sums start', default = '0.1', option = true}, eps},
+  example = "model:compile{optimizer = nn.optimizers.Adagrad{}, loss = 'mse'}"})
+local from_logits = {{'from_logits', 'the model outputs raw scores, not probabilities', default = 'false', option = true}}
+for _, loss in ipairs{
+    {'SparseCategoricalCrossentropy', 'Cross-entropy with integer class labels (0, 1, 2, ...) against predicted probabilities.', from_logits},
+    {'CategoricalCrossentropy', 'Cross-entropy with one-hot labels against predicted probabilities.', from_logits},
+    {'BinaryCrossentropy', 'Cross-entropy for yes/no labels (0 or 1) against one probability each.', from_logits},
+    {'MeanSquaredError', 'The mean of the squared differences.', {}},
+    {'MeanAbsoluteError', 'The mean of the absolute differences.', {}}} do
+  doc('nn.losses.' .. loss[1], {call = 'nn.losses.' .. loss[1] .. '{' .. (#loss[3] > 0 and 'from_logits=false' or '') .. '}',
+    text = loss[2], params = loss[3],
+    example = 'model:compile{optimizer = \'adam\', loss = nn.losses.' .. loss[1] .. '{}}'})
+end
+for class, name in pairs{Zeros = 'zeros', Ones = 'ones', Constant = 'constant',
+    RandomNormal = 'random_normal', RandomUniform = 'random_uniform',
+    TruncatedNormal = 'truncated_normal', GlorotUniform = 'glorot_uniform',
+    GlorotNormal = 'glorot_normal', HeUniform = 'he_uniform', HeNormal = 'he_normal',
+    LecunUniform = 'lecun_uniform', LecunNormal = 'lecun_normal'} do
+  doc('nn.initializers.' .. class, {call = 'nn.initializers.' .. class .. '{...}',
+    text = "The '" .. name .. "' initializer as an object, for arguments: value (Constant), " ..
+           'mean and stddev (normal ones), minval and maxval (uniform ones), seed.',
+    params = {{'value', 'Constant: the value', option = true}, {'mean', 'the mean', option = true},
+              {'stddev', 'the standard deviation', option = true}, {'minval', 'the lowest value', option = true},
+              {'maxval', 'the upper end', option = true}, {'seed', 'a seed of its own', option = true}},
+    example = "nn.layers.Dense{4, kernel_initializer = nn.initializers." .. class .. "{}}"})
+end
+doc('nn.regularizers.l1', {call = 'nn.regularizers.l1([factor])', text = 'Adds factor * sum(|w|) to the loss.',
+  params = {{'factor', 'the weight of the penalty', default = '0.01'}},
+  example = 'nn.layers.Dense{4, kernel_regularizer = nn.regularizers.l1(0.001)}'})
+doc('nn.regularizers.l2', {call = 'nn.regularizers.l2([factor])', text = 'Adds factor * sum(w^2) to the loss.',
+  params = {{'factor', 'the weight of the penalty', default = '0.01'}},
+  example = 'nn.layers.Dense{4, kernel_regularizer = nn.regularizers.l2(0.01)}'})
+doc('nn.regularizers.l1_l2', {call = 'nn.regularizers.l1_l2{l1=0.01, l2=0.01}', text = 'Both penalties.',
+  params = {{'l1', 'the weight of the l1 penalty', default = '0.01', option = true},
+            {'l2', 'the weight of the l2 penalty', default = '0.01', option = true}},
+  example = 'nn.layers.Dense{4, kernel_regularizer = nn.regularizers.l1_l2{l1 = 0, l2 = 0.01}}'})
+doc('nn.constraints.MaxNorm', {call = 'nn.constraints.MaxNorm{max_value=2, axis=0}',
+  text = 'Scales down each unit\'s incoming weights whose norm exceeds max_value.',
+  params = {{'max_value', 'the largest norm', default = '2', option = true}, {'axis', 'the axis the norm runs along', default = '0', option = true}},
+  example = 'nn.layers.Dense{4, kernel_constraint = nn.constraints.MaxNorm{max_value = 3}}'})
+doc('nn.constraints.NonNeg', {call = 'nn.constraints.NonNeg{}', text = 'Sets negative weights to zero.',
+  example = 'nn.layers.Dense{4, kernel_constraint = nn.constraints.NonNeg{}}'})
+doc('nn.constraints.UnitNorm', {call = 'nn.constraints.UnitNorm{axis=0}', text = 'Scales each unit\'s incoming weights to norm 1.',
+  params = {{'axis', 'the axis the norm runs along', default = '0', option = true}},
+  example = 'nn.layers.Dense{4, kernel_constraint = nn.constraints.UnitNorm{}}'})
+doc('nn.constraints.MinMaxNorm', {call = 'nn.constraints.MinMaxNorm{min_value=0, max_value=1, rate=1, axis=0}',
+  text = 'Keeps each unit\'s incoming weight norm between min_value and max_value.',
+  params = {{'min_value', 'the smallest norm', default = '0', option = true}, {'max_value', 'the largest norm', default = '1', option = true},
+            {'rate', 'how far to move towards the range each time (1: all the way)', default = '1', option = true},
+            {'axis', 'the axis the norm runs along', default = '0', option = true}},
+  example = 'nn.layers.Dense{4, kernel_constraint = nn.constraints.MinMaxNorm{max_value = 2}}'})
+
+-- layer constructors, from the engine's argument specs
+local function lua_default(text)
+  if text == 'None' or text == '' then return 'nil' end
+  if text == 'True' then return 'true' end
+  if text == 'False' then return 'false' end
+  return (text:gsub('^%((.*)%)$', '{%1}'))
+end
+for _, class in ipairs(nn.layer_classes()) do
+  local params, call = {}, {}
+  for i, arg in ipairs(class.args) do
+    params[i] = {arg.name, arg.doc, default = not arg.required and lua_default(arg.default) or nil,
+                 required = arg.required, option = true}
+    call[i] = i <= class.positional and arg.name or arg.name .. '=' .. lua_default(arg.default)
+  end
+  if #call > 5 then call = {table.unpack(call, 1, math.max(class.positional, 3))}; call[#call + 1] = '...' end
+  local entry = {call = 'nn.layers.' .. class.name .. '{' .. table.concat(call, ', ') .. '}',
+                 text = class.doc ~= '' and class.doc or 'A ' .. class.name .. ' layer.',
+                 params = params, positional = class.positional, example = class.example,
+                 layer = true, from_engine = true}
+  if class.alias then entry.text = entry.text .. ' Also called nn.layers.' .. class.alias .. '.' end
+  doc('nn.layers.' .. class.name, entry)
+end
+
+local TOPICS = {
+  shell = [[
+The shell (nnsh with no script)
+  Each input is a numbered cell. A cell that ends in an expression shows its value
+  (end it with ; to keep quiet). In[n] is the source of cell n, Out[n] its value (a
+  list when there were several) and _ the latest value.
+  Top-level locals live on: `local x = 1` in one cell is x in the next, so a script
+  can be pasted cell by cell unchanged. An unfinished chunk continues on a ...: line.
+  Tab completes variables, fields, methods after `:`, and argument names inside a
+  call's table: nn.layers.Conv2D{32, 3, pad<Tab> gives padding=.
+  Ctrl-C clears the line (or stops a running cell, or fit after the current batch);
+  Ctrl-D leaves. History is kept in ~/.nnsh_history ($NNSH_HISTORY, at most
+  $NNSH_HISTORY_SIZE entries, 1000 by default).
+
+Commands (a cell that starts with %)
+  %time CODE        runs CODE and says how long it took (wall and CPU time)
+  %who              lists your variables with their types and values
+  %run FILE [ARGS]  runs a Lua file in the session; its top-level locals stay
+  %save FILE        saves the session's cells and outputs as a notebook
+                    (FILE.md: Markdown; FILE.lua: Lua with -- %% cells)
+  %quit, %exit      leave (so does Ctrl-D)
+See also help 'notebooks'.]],
+  notebooks = [[
+Notebooks: lessons that become handouts
+  nnsh --notebook lesson.md [-o handout.md] [--keep-going]
+  runs every cell of the file in one session, top to bottom, and writes the document
+  again (to lesson.out.md unless -o says otherwise; -o - writes to stdout) with each
+  cell's output below it: printed text, values, summaries, errors.
+  Markdown: each ```lua block is a cell; its output follows as an ```output block.
+  Lua: -- %% lines start cells; the output follows as --> comment lines, so the
+  handout still runs as a script. Output from an earlier run is replaced.
+  A failing cell's error goes into the handout and stops the run (exit status 1);
+  --keep-going runs the rest. A cell marked `lua expect-error` (Markdown) or
+  `-- %% expect-error` (Lua) is meant to fail: its error is shown, the run goes on.
+  In the shell, %save FILE writes the session as such a notebook.]],
+  indexing = [[
+Indexing in nn
+  Positions count from 1, as everywhere in Lua: t[1] is the first row, t:slice(2, 4)
+  rows 2 to 4, negative positions count from the end (t[-1] is the last row).
+  Axes count as in Keras and NumPy: 0 is the first (batch) axis, -1 the last; so
+  t:sum(0) adds up the rows and t:argmax() looks along the last axis.
+  Class ids are the data's own values: MNIST labels are 0-9 and argmax returns 0-9,
+  so model:predict(x):argmax() compares directly with the labels.]],
+  shapes = [[
+Shapes
+  Shapes print as Keras prints them: (None, 28, 28, 32), None being the batch axis.
+  Conv2D and MaxPool2D work out each spatial size n (kernel k, stride s, dilation d):
+    padding='valid': floor((n - d*(k-1) - 1) / s) + 1      padding='same': ceil(n / s)
+  Conv2D's kernel is (kh, kw, in_channels/groups, filters); Dense's is (in, units).
+  model:summary{explain=true} shows these numbers for every layer; layer.explanation
+  holds them for one layer, and model:trace(x) follows one batch through the model.]],
+}
+
+return {entries = E, topics = TOPICS}
