@@ -6,16 +6,18 @@
 #   pty_keys KEY...            press keys by tmux name (Enter, Tab, C-c, C-d, Up)
 #   pty_wait_for TEXT          wait until TEXT is on the screen (fails after a timeout)
 #   pty_wait_count TEXT N      wait until TEXT is on N lines of the screen
-#   pty_wait_exit              wait until nnsh has ended
+#   pty_wait_ready             wait for an empty prompt (before keys like Ctrl-D)
+#   pty_wait_exit              wait until nnsh has ended, and check it ended cleanly
+#   pty_finish                 leave with Ctrl-D and check nnsh ended cleanly
 #   pty_screen                 print the screen
 # Every wait polls the screen; nothing relies on sleeping long enough.
 set -euo pipefail
 
 NNSH=${NNSH:?set NNSH to the nnsh program}
 PTY_TIMEOUT=${PTY_TIMEOUT:-30}
-PTY_SOCKET="nnsh-test-$$-${RANDOM}"
 PTY_HOME=$(mktemp -d "${TMPDIR:-/tmp}/nnsh-pty-home.XXXXXX")
-PTY_TMUX=(tmux -L "$PTY_SOCKET" -f /dev/null)
+PTY_RUNS=0
+PTY_TMUX=(true)
 
 if ! command -v tmux >/dev/null; then
   echo "tmux is not installed; skipping" >&2
@@ -23,12 +25,16 @@ if ! command -v tmux >/dev/null; then
 fi
 
 pty_cleanup() {
-  "${PTY_TMUX[@]}" kill-server 2>/dev/null || true
+  pty_stop
   rm -rf "$PTY_HOME"
 }
 trap pty_cleanup EXIT
 
 pty_start() {
+  # Each run gets its own tmux server: a server being shut down could otherwise take
+  # the next run's session with it.
+  PTY_RUNS=$((PTY_RUNS + 1))
+  PTY_TMUX=(tmux -L "nnsh-test-$$-$RANDOM-$PTY_RUNS" -f /dev/null)
   # The shell's own state (history) lives in a private home; no user inputrc.
   # remain-on-exit keeps the screen readable after nnsh ends.
   "${PTY_TMUX[@]}" new-session -d -x 120 -y 40 \
@@ -73,15 +79,49 @@ pty_wait_count() {
 
 pty_wait_for() { pty_wait_count "$1" 1; }
 
+# A clean end: exit status 0 and no sanitizer report on the screen (sanitizer builds run
+# these tests too).
 pty_wait_exit() {
-  local waited=0
-  while [ "$("${PTY_TMUX[@]}" display-message -p '#{pane_dead}' 2>/dev/null || echo 1)" != 1 ]; do
+  # tmux knows the exit status a moment after it sees the terminal close. Now and then
+  # it misses the SIGCHLD of a process that exits slowly (as sanitizer builds do) and
+  # never collects the status; another SIGCHLD makes it look again.
+  local waited=0 status=''
+  while [ -z "$status" ]; do
     if [ "$waited" -ge $((PTY_TIMEOUT * 20)) ]; then
       pty_fail "nnsh did not exit"
     fi
     sleep 0.05
     waited=$((waited + 1))
+    if [ $((waited % 10)) = 0 ] &&
+       [ "$("${PTY_TMUX[@]}" display-message -p '#{pane_dead}')" = 1 ]; then
+      kill -CHLD "$("${PTY_TMUX[@]}" display-message -p '#{pid}')" 2>/dev/null || true
+    fi
+    status=$("${PTY_TMUX[@]}" display-message -p '#{pane_dead_status}#{?pane_dead_signal,signal #{pane_dead_signal},}')
   done
+  [ "$status" = 0 ] || pty_fail "nnsh exited with status $status"
+  if pty_screen | grep -E -q 'Sanitizer|runtime error:'; then
+    pty_fail "a sanitizer reported a problem"
+  fi
+}
+
+# Waits until the shell shows an empty prompt, ready for keys: keys sent while a cell is
+# still running reach the terminal in its normal mode, where Ctrl-D and Ctrl-C mean
+# something else.
+pty_wait_ready() {
+  local waited=0
+  until pty_screen | grep -v '^[[:space:]]*$' | tail -n 1 | grep -E -q '^In \[[0-9]+\]: $'; do
+    if [ "$waited" -ge $((PTY_TIMEOUT * 20)) ]; then
+      pty_fail "the shell did not come back to its prompt"
+    fi
+    sleep 0.05
+    waited=$((waited + 1))
+  done
+}
+
+pty_finish() {
+  pty_wait_ready
+  pty_keys C-d
+  pty_wait_exit
 }
 
 # Asserts TEXT is not on the screen now.

@@ -29,4 +29,5 @@ if "$NNSH" -e "for _, c in ipairs(nn.layer_classes()) do if c.name == 'Conv2D' a
   pty_line "'same'}.padding"
   pty_wait_for 'Out[4]: "same"'
 fi
+pty_finish
 echo "PASS completion of a method, a field path and constructor arguments"

@@ -17,4 +17,5 @@ pty_line 'x = = 1'
 pty_wait_for "error: In[5]:1: unexpected symbol near '='"
 pty_line '1 + 1'
 pty_wait_for 'Out[6]: 2'
+pty_finish
 echo "PASS errors print briefly and the next cell works"

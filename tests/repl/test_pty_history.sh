@@ -9,8 +9,7 @@ pty_line 'for i = 1, 2 do'
 pty_line '  print("multi " .. i)'
 pty_line 'end'
 pty_wait_for 'multi 2'
-pty_keys C-d
-pty_wait_exit
+pty_finish
 pty_stop
 [ -s "$PTY_HOME/.nnsh_history" ] || { echo "FAIL: no history file" >&2; exit 1; }
 
@@ -23,14 +22,12 @@ pty_wait_for 'In [1]: remembered = 42'
 pty_keys Enter
 pty_line 'remembered + 1'
 pty_wait_for 'Out[2]: 43'
-pty_keys C-d
-pty_wait_exit
+pty_finish
 pty_stop
 
 # A third run with a limit of 2 cuts the file to the newest 2 entries.
 pty_start NNSH_HISTORY_SIZE=2
-pty_keys C-d
-pty_wait_exit
+pty_finish
 pty_stop
 entries=$(grep -c '^#[0-9]' "$PTY_HOME/.nnsh_history")
 [ "$entries" -eq 2 ] || { echo "FAIL: expected 2 entries, found $entries" >&2; cat "$PTY_HOME/.nnsh_history" >&2; exit 1; }

@@ -25,6 +25,5 @@ pty_wait_for 'In [4]: '
 pty_line '"still here"'
 pty_wait_for 'Out[4]: "still here"'
 
-pty_keys C-d
-pty_wait_exit
+pty_finish
 echo "PASS Ctrl-C at the prompt and in a cell, Ctrl-D to leave"

@@ -26,4 +26,5 @@ pty_line 'z'
 pty_wait_for 'Out[6]: 42'
 pty_line 'Out[6] + _'
 pty_wait_for 'Out[7]: 84'
+pty_finish
 echo "PASS multi-line input, continuation prompt, locals across cells, Out and _"

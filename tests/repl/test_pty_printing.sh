@@ -21,4 +21,5 @@ pty_line 'model.output_shape'
 pty_wait_for 'Out[6]: (None, 2)'
 pty_line '{name = "run", sizes = {1, 2, 3}, [10] = true}'
 pty_wait_for 'Out[7]: {[10] = true, name = "run", sizes = {1, 2, 3}}'
+pty_finish
 echo "PASS printing of tensors, models, layers, shapes and tables"
