@@ -45,7 +45,7 @@ doc('nn.help', {call = 'help([x])  or  nn.help([x])',
   params = {{'x', "a function, method, module, layer, model, tensor, or a name such as 'fit'"}},
   example = "help(nn.layers.Dense)\nhelp 'fit'\nhelp 'shell'"})
 doc('nn.None', {call = 'nn.None', text = 'The unknown size of the batch axis in shapes; prints as None.',
-  example = 'nn.layers.Dense{4}:build{3}.output_shape[1] == nn.None   --> true'})
+  example = 'nn.layers.Dense{4}:build(-1, 3).output_shape[1] == nn.None   --> true'})
 doc('nn.config', {module = true, text = 'What this machine offers: devices, the BLAS library.'})
 doc('nn.test', {module = true, text = 'Checks of the installation.'})
 doc('nn.models', {module = true, text = 'Models: nn.models.Sequential is nn.Sequential.'})
@@ -211,20 +211,20 @@ doc('nn.Layer', {class = 'nn.Layer', call = 'nn.Layer',
   example = "d = nn.layers.Dense{10, activation = 'relu'}\nd(nn.random.randn(3, 5)).shape\nd.kernel.shape, d.bias.shape"})
 local L = 'nn.Layer:'
 doc(L .. 'count_params', {call = 'layer:count_params()', text = 'The number of weights (once built).',
-  example = 'd = nn.layers.Dense{4}\nd:build{3}\nd:count_params()   --> 16'})
+  example = 'd = nn.layers.Dense{4}\nd:build(-1, 3)\nd:count_params()   --> 16'})
 doc(L .. 'get_config', {call = 'layer:get_config()', text = 'The arguments of the layer as a table.',
   example = 'nn.layers.Dense{4}:get_config().units'})
 doc(L .. 'get_weights', {call = 'layer:get_weights()', text = 'Copies of the weight tensors, in order (kernel, bias, ...).',
-  example = 'd = nn.layers.Dense{2}:build{3}\n#d:get_weights()'})
+  example = 'd = nn.layers.Dense{2}:build(-1, 3)\n#d:get_weights()'})
 doc(L .. 'set_weights', {call = 'layer:set_weights(weights)',
   text = 'Replaces the weights; every shape must match, or nothing changes.',
   params = {{'weights', 'a list of tensors (or nested tables) like get_weights() returns'}},
-  example = 'd = nn.layers.Dense{2}:build{3}\nd:set_weights{nn.ones(3, 2), nn.zeros(2)}'})
-doc(L .. 'build', {call = 'layer:build(d1, d2, ...)',
-  text = 'Builds the layer for inputs of this shape (without the batch axis): output ' ..
-         'shape and fresh weights. Returns the layer.',
-  params = {{'d1, d2, ...', 'the shape of one sample, or one table'}},
-  example = 'nn.layers.Dense{4}:build{3}'})
+  example = 'd = nn.layers.Dense{2}:build(-1, 3)\nd:set_weights{nn.ones(3, 2), nn.zeros(2)}'})
+doc(L .. 'build', {call = 'layer:build(batch, d1, d2, ...)',
+  text = 'Builds the layer for inputs of this shape, as Keras\'s build((None, ...)): ' ..
+         'output shape and fresh weights. Returns the layer.',
+  params = {{'batch, d1, d2, ...', 'the input shape with its batch axis first (-1: any batch), or one table'}},
+  example = 'nn.layers.Dense{4}:build(-1, 3)'})
 
 -- models
 local S = 'nn.Sequential:'
@@ -240,9 +240,11 @@ doc('nn.Sequential', {class = 'nn.Sequential', call = 'nn.Sequential{layer, laye
 doc(S .. 'add', {call = 'model:add(layer)', text = 'Appends a layer; shapes are checked at once. Returns the model.',
   params = {{'layer', 'a layer from nn.layers'}},
   example = "model = nn.Sequential{nn.layers.Dense{8, input_shape = {4}}}\nmodel:add(nn.layers.Dense{2})"})
-doc(S .. 'build', {call = 'model:build(d1, d2, ...)', text = 'Builds every layer for inputs of this shape (without the batch axis).',
-  params = {{'d1, d2, ...', 'the shape of one sample, or one table'}},
-  example = 'model = nn.Sequential{nn.layers.Dense{2}}\nmodel:build{3}'})
+doc(S .. 'build', {call = 'model:build(batch, d1, d2, ...)',
+  text = 'Builds every layer for inputs of this shape, batch axis first (-1: any batch), ' ..
+         'for a model whose first layer has no input_shape. Returns the model.',
+  params = {{'batch, d1, d2, ...', 'the input shape with its batch axis first, or one table'}},
+  example = 'model = nn.Sequential{nn.layers.Dense{2}}\nmodel:build(-1, 3)'})
 doc(S .. 'summary', {call = 'model:summary([{explain=false, print_fn=nil}])',
   text = "The Keras table of layers, output shapes and parameter counts. With explain=true " ..
          'each layer also shows the formula and numbers behind its output shape and its ' ..

@@ -32,9 +32,9 @@ function methods.trace(model, x, options)
   input = input:astype('float32')
   if #model.layers == 0 then error('model:trace: the model has no layers yet', 2) end
   if not model.built then
-    local sample = {}
-    for i = 2, input.ndim do sample[#sample + 1] = input.shape[i] end
-    model:build(sample)
+    local shape = {-1}
+    for i = 2, input.ndim do shape[#shape + 1] = input.shape[i] end
+    model:build(shape)
   end
   local training = options and options.training or false
   local lines = {}
