@@ -153,14 +153,56 @@ static int model_get_layer(lua_State *L)
 
 /* ---- summary ---- */
 
-/* "3·3·1·32 = 288" style arithmetic of the weights of one layer. */
+enum { EXPLANATION_WIDTH = 74 }; /* with the summary's indent of 5: an 80-column terminal */
+
+/* Appends label and then text, one line per "; "-separated part (so "height: ...",
+ * "width: ..." and "channels: ..." read as a column), a part too long for the width
+ * going on at a space outside parentheses, so formulas and asides stay whole. */
+static void append_explanation(nn_text *out, const char *label, const char *text)
+{
+    size_t indent = strlen(label), column = indent;
+    nn_text_append(out, label);
+    int depth = 0;
+    size_t last_break = 0; /* where the last space outside parentheses went in out */
+    for (const char *c = text; *c; c++) {
+        if (c[0] == ';' && c[1] == ' ' && depth == 0) {
+            nn_text_append(out, "\n");
+            nn_text_repeat(out, " ", (int)indent);
+            column = indent, depth = 0, last_break = 0;
+            c++;
+            continue;
+        }
+        depth += *c == '(' ? 1 : *c == ')' ? -1 : 0;
+        if (*c == ' ' && depth == 0)
+            last_break = out->length;
+        nn_text_append_n(out, c, 1);
+        column++;
+        if (column > EXPLANATION_WIDTH && last_break > 0 && !out->failed) {
+            /* Move the words after the last break to a new, further indented line. */
+            size_t moved = out->length - last_break - 1;
+            char rest[EXPLANATION_WIDTH + 1];
+            if (moved > EXPLANATION_WIDTH)
+                continue;
+            memcpy(rest, out->data + last_break + 1, moved);
+            out->length = last_break;
+            nn_text_append(out, "\n");
+            nn_text_repeat(out, " ", (int)indent + 2);
+            nn_text_append_n(out, rest, moved);
+            column = indent + 2 + moved;
+            last_break = 0;
+        }
+    }
+    nn_text_append(out, "\n");
+}
+
+/* "kernel 3*3*1*32 (288) + bias 32 = 320": the arithmetic of one layer's weights. */
 static void explain_params(nn_text *out, const nn_layer *layer)
 {
     long long total = 0;
     for (int p = 0; p < layer->param_count; p++) {
         const nn_param *param = &layer->params[p];
         long long count = nn_shape_inner(&param->shape, 0);
-        nn_text_printf(out, "%s%s ", p ? " + " : "params: ", param->name);
+        nn_text_printf(out, "%s%s ", p ? " + " : "", param->name);
         for (int d = 0; d < param->shape.ndim; d++)
             nn_text_printf(out, "%s%lld", d ? "*" : "", (long long)param->shape.dims[d]);
         if (param->shape.ndim > 1)
@@ -170,7 +212,7 @@ static void explain_params(nn_text *out, const nn_layer *layer)
         total += count;
     }
     if (layer->param_count == 0)
-        nn_text_append(out, "params: none");
+        nn_text_append(out, "none");
     else
         nn_text_printf(out, " = %lld", total);
 }
@@ -216,8 +258,12 @@ static int model_summary(lua_State *L)
         nn_layer *layer = model->layers[i];
         nn_text_init(&texts[i]);
         if (explain) {
-            nn_text_printf(&texts[i], "shape: %s\n", layer->explanation);
-            explain_params(&texts[i], layer);
+            append_explanation(&texts[i], "shape:  ", layer->explanation);
+            nn_text params;
+            nn_text_init(&params);
+            explain_params(&params, layer);
+            append_explanation(&texts[i], "params: ", params.data ? params.data : "");
+            nn_text_free(&params);
         }
         snprintf(types[i], sizeof types[i], "%s", layer->cls->name);
         rows[i] = (nn_summary_row){
