@@ -157,6 +157,8 @@ static void capture_output(nnsh_session *session)
     }
     lua_pop(L, 1);
     nn_lua_set_writer(write_from_nn, session);
+    /* Ctrl-C in fit then returns the history so far, back to the prompt. */
+    nn_lua_set_interactive(session->interactive);
     /* Progress bars redraw in place only where the text really reaches a terminal. */
     nn_lua_set_writer_terminal(session->interactive && isatty(STDOUT_FILENO));
 }
@@ -165,6 +167,7 @@ static void release_output(nnsh_session *session)
 {
     lua_State *L = session->L;
     nn_lua_set_writer(NULL, NULL);
+    nn_lua_set_interactive(false);
     lua_getglobal(L, "io");
     if (lua_istable(L, -1) &&
         lua_getfield(L, LUA_REGISTRYINDEX, "nnsh.io_write") == LUA_TFUNCTION)
