@@ -145,52 +145,15 @@ static nnsh_cell_status run_file(nnsh_session *session, const command_line *line
         nnsh_session_fail(session, "%run: which file? usage: %run FILE [ARGS...]");
         return NNSH_CELL_FAILED;
     }
+    /* The script sees its arguments in `arg`, as with `nnsh FILE ARGS`. */
     lua_State *L = nnsh_session_lua(session);
-    nnsh_cell_status status = NNSH_CELL_FAILED;
-    FILE *file = fopen(words[0], "rb");
-    if (!file) {
-        lua_pushfstring(L, "%%run: cannot open %s", words[0]);
-        nnsh_session_fail(session, lua_tostring(L, -1));
-        lua_pop(L, 1);
-        free(words);
-        return NNSH_CELL_FAILED;
+    lua_createtable(L, count - 1, 1);
+    for (int i = 0; i < count; i++) {
+        lua_pushstring(L, words[i]);
+        lua_rawseti(L, -2, i);
     }
-    luaL_Buffer buffer;
-    luaL_buffinit(L, &buffer);
-    char chunk[4096];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, file)) > 0)
-        luaL_addlstring(&buffer, chunk, n);
-    bool read_error = ferror(file);
-    fclose(file);
-    luaL_pushresult(&buffer);
-    size_t length;
-    char *source = (char *)lua_tolstring(L, -1, &length);
-    if (read_error) {
-        nnsh_session_fail(session, "%run: cannot read the file");
-    } else {
-        /* The script sees its arguments in `arg`, as with `nnsh FILE ARGS`. */
-        lua_createtable(L, count - 1, 1);
-        for (int i = 0; i < count; i++) {
-            lua_pushstring(L, words[i]);
-            lua_rawseti(L, -2, i);
-        }
-        lua_setglobal(L, "arg");
-        /* A #! first line is not Lua: blank it, keeping the line count. */
-        nn_text code;
-        nn_text_init(&code);
-        size_t skip = 0;
-        if (length > 0 && source[0] == '#')
-            while (skip < length && source[skip] != '\n')
-                skip++;
-        nn_text_append_n(&code, source + skip, length - skip);
-        char chunk_name[LUA_IDSIZE + 16];
-        snprintf(chunk_name, sizeof chunk_name, "@%s", words[0]);
-        status = nnsh_session_run_code(session, code.data ? code.data : "", code.length,
-                                       chunk_name, 1, false);
-        nn_text_free(&code);
-    }
-    lua_pop(L, 1);
+    lua_setglobal(L, "arg");
+    nnsh_cell_status status = nnsh_session_run_file(session, words[0]);
     free(words);
     return status;
 }

@@ -174,19 +174,23 @@ int main(int argc, char **argv)
     }
     create_arg_table(L, argv, argc, script_index ? script_index : 0);
     int status = LUA_OK;
+    if (interactive) {
+        /* -i: the code and script run in the shell's session, so their locals stay. */
+        nnsh_repl_start start = {code, code_count, script_index ? argv[script_index] : NULL};
+        status = nnsh_repl(L, &start);
+        lua_close(L);
+        return status == LUA_OK ? 0 : 1;
+    }
     for (int i = 0; i < code_count && status == LUA_OK; i++, ran_something = true)
         status = run_string(L, code[i]);
     if (status == LUA_OK && script_index) {
         status = run_script(L, argv[script_index], argv, argc, script_index);
         ran_something = true;
     }
-    if (status == LUA_OK && !ran_something && !interactive && !isatty(STDIN_FILENO)) {
+    if (status == LUA_OK && !ran_something) {
         /* As lua does: input that is not a terminal is a script. */
-        status = run_script(L, "-", argv, 1, 0);
-        ran_something = true;
+        status = isatty(STDIN_FILENO) ? nnsh_repl(L, NULL) : run_script(L, "-", argv, 1, 0);
     }
-    if (status == LUA_OK && (interactive || !ran_something))
-        status = nnsh_repl(L);
     lua_close(L);
     return status == LUA_OK ? 0 : 1;
 }

@@ -110,7 +110,21 @@ static void print_banner(void)
            LUA_RELEASE);
 }
 
-int nnsh_repl(lua_State *L)
+/* nnsh -i: the -e chunks and the script, before the first prompt. An error is shown and
+ * the shell starts anyway, with whatever the code left behind to look at. */
+static void run_start(nnsh_session *session, const nnsh_repl_start *start)
+{
+    if (!start)
+        return;
+    for (int i = 0; i < start->code_count; i++)
+        if (nnsh_session_run_code(session, start->code[i], strlen(start->code[i]),
+                                  "=(command line)", 1, false) != NNSH_CELL_OK)
+            return;
+    if (start->script)
+        nnsh_session_run_file(session, start->script);
+}
+
+int nnsh_repl(lua_State *L, const nnsh_repl_start *start)
 {
     nnsh_session *session = nnsh_session_create(L, true);
     if (!session) {
@@ -133,6 +147,7 @@ int nnsh_repl(lua_State *L)
     sigaction(SIGWINCH, &resize, &previous_resize);
 
     print_banner();
+    run_start(session, start);
     for (;;) {
         char prompt[64];
         make_prompt(prompt, sizeof prompt, nnsh_session_next_number(session), pending.length > 0);

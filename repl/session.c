@@ -1,6 +1,7 @@
 /* The shell session (see session.h): running cells in the session environment, showing
  * their values, trimming tracebacks to the user's code, and capturing their output. */
 #include <lauxlib.h>
+#include <errno.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -439,6 +440,43 @@ nnsh_cell_status nnsh_session_run_code(nnsh_session *session, const char *source
     }
     lua_settop(L, base);
     return NNSH_CELL_OK;
+}
+
+nnsh_cell_status nnsh_session_run_file(nnsh_session *session, const char *path)
+{
+    lua_State *L = session->L;
+    FILE *file = fopen(path, "rb");
+    if (!file) {
+        lua_pushfstring(L, "cannot open %s: %s", path, strerror(errno));
+        nnsh_session_fail(session, lua_tostring(L, -1));
+        lua_pop(L, 1);
+        return NNSH_CELL_FAILED;
+    }
+    nn_text source;
+    nn_text_init(&source);
+    char chunk[65536];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof chunk, file)) > 0)
+        nn_text_append_n(&source, chunk, n);
+    bool failed = ferror(file) || source.failed;
+    fclose(file);
+    nnsh_cell_status status = NNSH_CELL_FAILED;
+    if (failed) {
+        lua_pushfstring(L, "cannot read %s", path);
+        nnsh_session_fail(session, lua_tostring(L, -1));
+        lua_pop(L, 1);
+    } else {
+        /* A #! first line is not Lua: blank it, keeping the line count. */
+        size_t skip = 0;
+        if (source.length > 0 && source.data[0] == '#')
+            skip = strcspn(source.data, "\n");
+        char chunk_name[LUA_IDSIZE + 16];
+        snprintf(chunk_name, sizeof chunk_name, "@%s", path);
+        status = nnsh_session_run_code(session, source.data ? source.data + skip : "",
+                                       source.length - skip, chunk_name, 1, false);
+    }
+    nn_text_free(&source);
+    return status;
 }
 
 /* ---- cells ---- */

@@ -65,6 +65,9 @@ nnsh_cell *nnsh_session_cell(nnsh_session *session, int position);
  * expression's value is shown and stored in Out and _. */
 nnsh_cell_status nnsh_session_run_code(nnsh_session *session, const char *source, size_t length,
                                        const char *chunk_name, int first_line, bool show_value);
+/* Runs a Lua file in the session environment (a #! first line is skipped); its
+ * top-level locals become session variables. Used by %run and nnsh -i. */
+nnsh_cell_status nnsh_session_run_file(nnsh_session *session, const char *path);
 /* Text for the current cell's output (and stdout when interactive). */
 void nnsh_session_write(nnsh_session *session, const char *text, size_t length);
 void nnsh_session_printf(nnsh_session *session, const char *format, ...)
