@@ -1,6 +1,6 @@
 # Drives the real nnsh shell through a pseudo-terminal (a private tmux server), for the
 # tests/repl/test_pty_*.sh scripts. Source it, then:
-#   pty_start [ENV=VALUE...]   start nnsh in a fresh 120x40 terminal
+#   pty_start [ENV=VALUE...]   start nnsh (with arguments PTY_ARGS) in a 120x40 terminal
 #   pty_type TEXT              type TEXT literally (no Enter)
 #   pty_line TEXT              type TEXT and press Enter
 #   pty_keys KEY...            press keys by tmux name (Enter, Tab, C-c, C-d, Up)
@@ -18,6 +18,7 @@ PTY_TIMEOUT=${PTY_TIMEOUT:-30}
 PTY_HOME=$(mktemp -d "${TMPDIR:-/tmp}/nnsh-pty-home.XXXXXX")
 PTY_RUNS=0
 PTY_TMUX=(true)
+PTY_ARGS=() # nnsh's own arguments, for the next pty_start
 
 if ! command -v tmux >/dev/null; then
   echo "tmux is not installed; skipping" >&2
@@ -38,7 +39,8 @@ pty_start() {
   # The shell's own state (history) lives in a private home; no user inputrc.
   # remain-on-exit keeps the screen readable after nnsh ends.
   "${PTY_TMUX[@]}" new-session -d -x 120 -y 40 \
-    env HOME="$PTY_HOME" INPUTRC=/dev/null TERM=screen LC_ALL=C.UTF-8 "$@" "$NNSH" \; \
+    env HOME="$PTY_HOME" INPUTRC=/dev/null TERM=screen LC_ALL=C.UTF-8 "$@" "$NNSH" \
+    "${PTY_ARGS[@]}" \; \
     set-option -w remain-on-exit on >/dev/null
   pty_wait_for "In [1]: "
 }
