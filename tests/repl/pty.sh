@@ -111,7 +111,7 @@ pty_wait_exit() {
 # something else.
 pty_wait_ready() {
   local waited=0
-  until pty_screen | grep -v '^[[:space:]]*$' | tail -n 1 | grep -E -q '^In \[[0-9]+\]: $'; do
+  until pty_screen | grep -v '^[[:space:]]*$' | tail -n 1 | grep -E -q '^In \[[0-9]+\]: *$'; do
     if [ "$waited" -ge $((PTY_TIMEOUT * 20)) ]; then
       pty_fail "the shell did not come back to its prompt"
     fi

@@ -21,13 +21,18 @@ pty_wait_for 'In [3]: nn.layers.Dense{4, use_bias='
 pty_line "false}.use_bias"
 pty_wait_for 'Out[3]: false'
 
-# The seed's Conv2D example, once the engine has Conv2D's arguments.
-if "$NNSH" -e "for _, c in ipairs(nn.layer_classes()) do if c.name == 'Conv2D' and #c.args > 0 then os.exit(0) end end os.exit(1)"; then
-  pty_type 'nn.layers.Conv2D{32, 3, pad'
-  pty_keys Tab
-  pty_wait_for 'In [4]: nn.layers.Conv2D{32, 3, padding='
-  pty_line "'same'}.padding"
-  pty_wait_for 'Out[4]: "same"'
-fi
+# The seed's Conv2D example.
+pty_type 'nn.layers.Conv2D{32, 3, pad'
+pty_keys Tab
+pty_wait_for 'In [4]: nn.layers.Conv2D{32, 3, padding='
+pty_line "'same'}.padding"
+pty_wait_for 'Out[4]: "same"'
+
+# An option of a method, inside the table after the positional arguments.
+pty_line 'model = nn.Sequential{nn.layers.Dense{1, input_shape = {3}}}'
+pty_type 'model:fit(x, y, {epo'
+pty_keys Tab
+pty_wait_for 'In [6]: model:fit(x, y, {epochs='
+pty_keys C-u
 pty_finish
 echo "PASS completion of a method, a field path and constructor arguments"
