@@ -1,0 +1,255 @@
+-- The help pages: finding the text of a value (functions and modules by identity, nn
+-- objects by class, names by search) and laying it out. Compiled on the first call to
+-- help (see help.lua); the texts themselves are in help_texts.lua.
+local nn = ...
+
+local pages = {}
+
+local WIDTH = 78
+
+-- ---- the texts (lua/help_texts.lua, loaded on first use) ----
+
+local entries -- path -> entry
+local TOPICS  -- name -> text
+
+-- ---- finding the entry of a value ----
+
+local by_value -- value -> entry
+
+local function resolve_path(path)
+  local registry = debug.getregistry()
+  local class, method = path:match('^(nn%.%a+):([%w_]+)$')
+  if class then
+    local mt = registry[class]
+    local methods = type(mt) == 'table' and rawget(mt, 'methods')
+    return type(methods) == 'table' and methods[method] or nil
+  end
+  if registry[path] and path:match('^nn%.%u') and not path:match('^nn%.Sequential$') then
+    return registry[path]
+  end
+  local value = {nn = nn}
+  for name in path:gmatch('[^.]+') do
+    if type(value) ~= 'table' then return nil end
+    value = rawget(value, name)
+  end
+  return value
+end
+
+local function ensure_entries()
+  if entries then return end
+  local texts = assert(nn._load_module('help_texts'))(nn)
+  entries, TOPICS = texts.entries, texts.topics
+  by_value = {}
+  for path, entry in pairs(entries) do
+    local value = resolve_path(path)
+    if value ~= nil and (type(value) == 'function' or type(value) == 'table') then
+      by_value[value] = by_value[value] or entry
+    end
+  end
+end
+
+-- The entry of a value: functions and modules by identity, nn objects by class.
+local function entry_of(value)
+  ensure_entries()
+  local found = by_value[value]
+  if found then return found end
+  local mt = getmetatable(value)
+  local class = type(mt) == 'table' and rawget(mt, '__name')
+  if class == 'nn.Layer' then return entries['nn.layers.' .. value.class_name] or entries['nn.Layer'] end
+  if type(class) == 'string' and entries[class] then return entries[class] end
+end
+
+-- For completion: the entry (params) of a function, or nil.
+function pages.doc(value)
+  local entry = entry_of(value)
+  if not entry or not entry.params then return nil end
+  local options = {}
+  for _, param in ipairs(entry.params) do
+    if param.option then options[#options + 1] = {name = param[1], default = param.default} end
+  end
+  return {path = entry.path, params = options}
+end
+
+-- ---- writing ----
+
+local function wrap(text, indent, width)
+  local lines, line = {}, ''
+  for word in text:gmatch('%S+') do
+    if #line > 0 and indent + #line + 1 + #word > width then
+      lines[#lines + 1] = line
+      line = word
+    else
+      line = #line > 0 and line .. ' ' .. word or word
+    end
+  end
+  if #line > 0 then lines[#lines + 1] = line end
+  local pad = string.rep(' ', indent)
+  for i, l in ipairs(lines) do lines[i] = pad .. l end
+  return lines
+end
+
+local function add_wrapped(out, text, indent)
+  for _, line in ipairs(wrap(text, indent, WIDTH)) do out[#out + 1] = line end
+end
+
+local function add_params(out, entry)
+  if not entry.params or #entry.params == 0 then return end
+  out[#out + 1] = ''
+  if entry.layer then
+    out[#out + 1] = string.format('  Arguments (the first %d may be given by position, all by name):',
+                                  entry.positional)
+  else
+    out[#out + 1] = '  Parameters:'
+  end
+  local left, widest = {}, 0
+  for i, param in ipairs(entry.params) do
+    local name = param[1]
+    if param.required then
+      left[i] = name .. ' (required)'
+    elseif param.default then
+      left[i] = name .. ' = ' .. param.default
+    else
+      left[i] = name
+    end
+    if #left[i] <= 30 then widest = math.max(widest, #left[i]) end
+  end
+  for i, param in ipairs(entry.params) do
+    local lines = wrap(param[2] or '', 6 + widest, WIDTH)
+    if #left[i] > widest then
+      out[#out + 1] = '    ' .. left[i]
+    elseif #lines > 0 then
+      lines[1] = '    ' .. left[i] .. string.rep(' ', widest - #left[i] + 2) .. lines[1]:sub(7 + widest)
+    else
+      lines[1] = '    ' .. left[i]
+    end
+    for _, line in ipairs(lines) do out[#out + 1] = line end
+  end
+end
+
+local function add_example(out, example)
+  if not example or example == '' then return end
+  out[#out + 1] = ''
+  out[#out + 1] = '  Example:'
+  for line in (example .. '\n'):gmatch('(.-)\n') do out[#out + 1] = '    ' .. line end
+end
+
+-- The members of a module or the methods of a class, one line each.
+local function add_members(out, title, members, prefix, separator)
+  local names = {}
+  for name in pairs(members) do
+    if type(name) == 'string' and not name:match('^_') then names[#names + 1] = name end
+  end
+  if #names == 0 then return end
+  table.sort(names)
+  out[#out + 1] = ''
+  out[#out + 1] = '  ' .. title .. ':'
+  for _, name in ipairs(names) do
+    local entry = entries[prefix .. separator .. name]
+    local value = members[name]
+    local text = entry and entry.text
+    local summary = text and (text:match('^(.-)%.%s') or text:match('^(.-)%.?$')) or
+      (type(value) == 'table' and 'a module' or '')
+    local line = string.format('    %-24s %s', name, summary)
+    if #line > WIDTH then line = line:sub(1, WIDTH - 3) .. '...' end
+    out[#out + 1] = line
+  end
+end
+
+local function render(entry, value)
+  local out = {}
+  if entry.module then
+    out[#out + 1] = entry.path
+    add_wrapped(out, entry.text, 2)
+    add_members(out, 'Members (help(' .. entry.path .. '.name) for each)', value or resolve_path(entry.path), entry.path, '.')
+  else
+    out[#out + 1] = entry.call
+    add_wrapped(out, entry.text, 2)
+    if entry.returns then out[#out + 1] = '  Returns: ' .. entry.returns end
+    add_params(out, entry)
+    local mt = entry.class and debug.getregistry()[entry.class]
+    local methods = type(mt) == 'table' and rawget(mt, 'methods')
+    if type(methods) == 'table' then
+      add_members(out, 'Methods (help(x.name) for each)', methods, entry.class, ':')
+    end
+    add_example(out, entry.example)
+  end
+  return table.concat(out, '\n')
+end
+
+local function topic_list()
+  ensure_entries()
+  local layers = {}
+  for _, class in ipairs(nn.layer_classes()) do
+    layers[#layers + 1] = class.name .. (class.alias and ' (' .. class.alias .. ')' or '')
+  end
+  local out = {'nnsh help: help(x) documents any function, method, layer, model or tensor x;',
+               "help 'name' finds a topic or function by name, e.g. help 'fit'.", ''}
+  out[#out + 1] = '  Modules:  nn  nn.layers  nn.random  nn.datasets  nn.optimizers  nn.losses'
+  out[#out + 1] = '            nn.initializers  nn.regularizers  nn.constraints  nn.callbacks'
+  out[#out + 1] = '            nn.config'
+  out[#out + 1] = '  Classes:  nn.Tensor  nn.Layer  nn.Sequential  nn.History  nn.Shape'
+  local line = '  Layers:  '
+  for _, name in ipairs(layers) do
+    if #line + #name + 2 > WIDTH then out[#out + 1] = line; line = '          ' end
+    line = line .. '  ' .. name
+  end
+  out[#out + 1] = line
+  out[#out + 1] = "  Topics:   'shell' (cells, completion, %time %who %run %save %quit)"
+  out[#out + 1] = "            'notebooks'  'indexing'  'shapes'"
+  return table.concat(out, '\n')
+end
+
+-- Finds entries by a name: exact path, last component ('Dense', 'fit', 'reshape').
+local function search(name)
+  ensure_entries()
+  if TOPICS[name] then return nil, TOPICS[name] end
+  if entries[name] then return {entries[name]} end
+  local found = {}
+  for path, entry in pairs(entries) do
+    local last = path:match('[.:]([%w_]+)$')
+    if last == name or last and last:lower() == name:lower() then found[#found + 1] = entry end
+  end
+  table.sort(found, function(a, b) return a.path < b.path end)
+  return found
+end
+
+local function write(text) print(text) end
+
+-- help(x): prints the documentation of x; help() lists the topics.
+function pages.help(...)
+  if select('#', ...) == 0 then return write(topic_list()) end
+  local value = ...
+  if type(value) == 'string' then
+    local found, topic = search((value:gsub('^%%', '')) == value and value or 'shell')
+    if topic then return write(topic) end
+    if #found == 1 then return write(render(found[1])) end
+    if #found > 1 then
+      local lines = {string.format("'%s' is in several places; help(x) on one of:", value)}
+      for _, entry in ipairs(found) do lines[#lines + 1] = '  ' .. entry.path end
+      return write(table.concat(lines, '\n'))
+    end
+    return write(string.format("no help for '%s'; help() lists the topics", value))
+  end
+  local entry = entry_of(value)
+  if entry then return write(render(entry, value)) end
+  if type(value) == 'table' and getmetatable(value) == nil then
+    return write('a table; help(x) knows nn\'s functions, modules, layers, models and tensors')
+  end
+  write(string.format('no help for this %s; help() lists the topics', type(value)))
+end
+
+-- For tests: every documented path with its example (so the examples can be run).
+function pages.examples()
+  ensure_entries()
+  local list = {}
+  for path, entry in pairs(entries) do
+    if entry.example and not entry.from_engine then
+      list[#list + 1] = {path = path, example = entry.example, needs_data = entry.needs_data,
+                         found = resolve_path(path) ~= nil}
+    end
+  end
+  table.sort(list, function(a, b) return a.path < b.path end)
+  return list
+end
+
+return pages
