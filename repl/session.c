@@ -1,18 +1,18 @@
-/* The shell session (see session.h): running cells in the session environment, showing
- * their values, trimming tracebacks to the user's code, and capturing their output. */
+/* The shell session (see session.h): compiling cells (locals kept, trailing expressions
+ * shown), running them in the session environment, keeping their values and outputs. */
 #include <lauxlib.h>
 #include <errno.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
+#include "capture.h"
 #include "cell_source.h"
 #include "commands.h"
-#include "nn_lua.h"
+#include "interrupt.h"
 #include "session.h"
+#include "traceback.h"
 
 #define SESSION_ENV "nnsh.session_env"
 #define SHELL_MODULE "nnsh.shell"
@@ -70,207 +70,6 @@ void nnsh_session_fail(nnsh_session *session, const char *message)
     nnsh_transcript_write(&cell->output, "error: ", 7);
     nnsh_transcript_write(&cell->output, message, strlen(message));
     nnsh_transcript_write(&cell->output, "\n", 1);
-}
-
-static void write_from_nn(void *user, const char *text, size_t length)
-{
-    nnsh_session_write(user, text, length);
-}
-
-/* print, as the standard one, but into the session's output. */
-static int shell_print(lua_State *L)
-{
-    nnsh_session *session = lua_touserdata(L, lua_upvalueindex(1));
-    int count = lua_gettop(L);
-    luaL_Buffer buffer;
-    luaL_buffinit(L, &buffer);
-    for (int i = 1; i <= count; i++) {
-        if (i > 1)
-            luaL_addchar(&buffer, '\t');
-        luaL_tolstring(L, i, NULL);
-        luaL_addvalue(&buffer);
-    }
-    luaL_addchar(&buffer, '\n');
-    luaL_pushresult(&buffer);
-    size_t length;
-    const char *text = lua_tolstring(L, -1, &length);
-    nnsh_session_write(session, text, length);
-    return 0;
-}
-
-/* io.write into the session's output while the default output file is stdout; the
- * original io.write (upvalue 2) otherwise. Numbers are written as io.write does. */
-static int shell_io_write(lua_State *L)
-{
-    nnsh_session *session = lua_touserdata(L, lua_upvalueindex(1));
-    int count = lua_gettop(L);
-    lua_getfield(L, lua_upvalueindex(3), "output");
-    lua_call(L, 0, 1);
-    lua_getfield(L, lua_upvalueindex(3), "stdout");
-    bool to_stdout = lua_rawequal(L, -1, -2);
-    lua_pop(L, 2);
-    if (!to_stdout) {
-        lua_pushvalue(L, lua_upvalueindex(2));
-        lua_insert(L, 1);
-        lua_call(L, count, LUA_MULTRET);
-        return lua_gettop(L);
-    }
-    for (int i = 1; i <= count; i++) {
-        char number[64];
-        size_t length;
-        const char *text;
-        if (lua_type(L, i) == LUA_TNUMBER) {
-            int written = lua_isinteger(L, i)
-                              ? snprintf(number, sizeof number, LUA_INTEGER_FMT,
-                                         (LUAI_UACINT)lua_tointeger(L, i))
-                              : snprintf(number, sizeof number, LUA_NUMBER_FMT,
-                                         (LUAI_UACNUMBER)lua_tonumber(L, i));
-            text = number;
-            length = (size_t)written;
-        } else {
-            text = luaL_checklstring(L, i, &length);
-        }
-        nnsh_session_write(session, text, length);
-    }
-    lua_getfield(L, lua_upvalueindex(3), "stdout");
-    return 1;
-}
-
-/* Sends print, io.write and nn's writer into the session. */
-static void capture_output(nnsh_session *session)
-{
-    lua_State *L = session->L;
-    lua_getglobal(L, "print");
-    lua_setfield(L, LUA_REGISTRYINDEX, "nnsh.print");
-    lua_pushlightuserdata(L, session);
-    lua_pushcclosure(L, shell_print, 1);
-    lua_setglobal(L, "print");
-    lua_getglobal(L, "io");
-    if (lua_istable(L, -1)) {
-        int io = lua_gettop(L);
-        lua_pushlightuserdata(L, session);
-        lua_getfield(L, io, "write");
-        lua_setfield(L, LUA_REGISTRYINDEX, "nnsh.io_write");
-        lua_getfield(L, LUA_REGISTRYINDEX, "nnsh.io_write");
-        lua_pushvalue(L, io);
-        lua_pushcclosure(L, shell_io_write, 3);
-        lua_setfield(L, io, "write");
-    }
-    lua_pop(L, 1);
-    nn_lua_set_writer(write_from_nn, session);
-    /* Ctrl-C in fit then returns the history so far, back to the prompt. */
-    nn_lua_set_interactive(session->interactive);
-    /* Progress bars redraw in place only where the text really reaches a terminal. */
-    nn_lua_set_writer_terminal(session->interactive && isatty(STDOUT_FILENO));
-}
-
-static void release_output(nnsh_session *session)
-{
-    lua_State *L = session->L;
-    nn_lua_set_writer(NULL, NULL);
-    nn_lua_set_interactive(false);
-    lua_getglobal(L, "io");
-    if (lua_istable(L, -1) &&
-        lua_getfield(L, LUA_REGISTRYINDEX, "nnsh.io_write") == LUA_TFUNCTION)
-        lua_setfield(L, -2, "write");
-    else
-        lua_pop(L, 1);
-    lua_pop(L, 1);
-    lua_getfield(L, LUA_REGISTRYINDEX, "nnsh.print");
-    lua_setglobal(L, "print");
-}
-
-/* ---- interrupting a running cell ---- */
-
-static lua_State *running_state;
-static volatile sig_atomic_t interrupt_pending;
-
-static bool stopped_by_interrupt;
-
-static void stop_hook(lua_State *L, lua_Debug *debug_info)
-{
-    (void)debug_info;
-    lua_sethook(L, NULL, 0, 0);
-    interrupt_pending = 0;
-    stopped_by_interrupt = true;
-    luaL_error(L, "interrupted (Ctrl-C)");
-}
-
-/* As lua.c does: a hook stops the Lua code at its next step. A second Ctrl-C before
- * that happens (code stuck in C) ends the program. */
-static void on_interrupt(int signal_number)
-{
-    if (interrupt_pending) {
-        signal(signal_number, SIG_DFL);
-        raise(signal_number);
-        return;
-    }
-    interrupt_pending = 1;
-    lua_sethook(running_state, stop_hook, LUA_MASKCALL | LUA_MASKRET | LUA_MASKCOUNT, 1);
-}
-
-/* ---- errors ---- */
-
-/* Whether a chunk is the user's: a cell, a file, a string they loaded; not C, nn's
- * embedded modules or the shell's own Lua. */
-static bool is_user_source(const char *source)
-{
-    return source[0] != '=' || strncmp(source, "=In[", 4) == 0;
-}
-
-/* Whether a message already starts with "chunk:line:". */
-static bool has_location(const char *message)
-{
-    const char *colon = strchr(message, ':');
-    if (!colon || colon == message || memchr(message, '\n', (size_t)(colon - message)))
-        return false;
-    const char *digits = colon + 1;
-    while (*digits >= '0' && *digits <= '9')
-        digits++;
-    return digits > colon + 1 && *digits == ':';
-}
-
-/* The message handler: the message, located in the user's code when it comes from C
- * (nn's errors name their function, not a line), and a traceback of the user's frames
- * when there is more than one. */
-static int message_handler(lua_State *L)
-{
-    const char *message = lua_tostring(L, 1);
-    if (!message) {
-        if (luaL_callmeta(L, 1, "__tostring") && lua_type(L, -1) == LUA_TSTRING)
-            message = lua_tostring(L, -1);
-        else
-            message = lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
-    }
-    luaL_Buffer frames;
-    luaL_buffinit(L, &frames);
-    int user_frames = 0;
-    char location[LUA_IDSIZE + 32] = "";
-    lua_Debug info;
-    for (int level = 1; lua_getstack(L, level, &info); level++) {
-        lua_getinfo(L, "Sln", &info);
-        if (!is_user_source(info.source) || info.currentline <= 0)
-            continue;
-        if (user_frames++ == 0)
-            snprintf(location, sizeof location, "%s:%d: ", info.short_src, info.currentline);
-        char frame[LUA_IDSIZE + 128];
-        if (strcmp(info.what, "main") == 0)
-            snprintf(frame, sizeof frame, "\n  %s:%d: in main chunk", info.short_src,
-                     info.currentline);
-        else if (info.name)
-            snprintf(frame, sizeof frame, "\n  %s:%d: in %s '%s'", info.short_src,
-                     info.currentline,
-                     strcmp(info.namewhat, "method") == 0 ? "method" : "function", info.name);
-        else
-            snprintf(frame, sizeof frame, "\n  %s:%d: in a function defined at line %d",
-                     info.short_src, info.currentline, info.linedefined);
-        luaL_addstring(&frames, frame);
-    }
-    luaL_pushresult(&frames);
-    lua_pushfstring(L, "%s%s%s%s", has_location(message) ? "" : location, message,
-                    user_frames > 1 ? "\ntraceback:" : "",
-                    user_frames > 1 ? lua_tostring(L, -1) : "");
-    return 1;
 }
 
 /* ---- running code ---- */
@@ -410,25 +209,14 @@ nnsh_cell_status nnsh_session_run_code(nnsh_session *session, const char *source
     }
     lua_getfield(L, LUA_REGISTRYINDEX, SESSION_ENV);
     lua_setupvalue(L, -2, 1); /* a main chunk's first upvalue is its _ENV */
-    lua_pushcfunction(L, message_handler);
+    lua_pushcfunction(L, nnsh_traceback_handler);
     lua_insert(L, base + 1);
-
-    struct sigaction action = {.sa_handler = on_interrupt}, previous;
-    sigemptyset(&action.sa_mask);
-    lua_State *outer_state = running_state;
-    running_state = L;
-    interrupt_pending = 0;
-    stopped_by_interrupt = false;
-    sigaction(SIGINT, &action, &previous);
+    nnsh_interrupt_begin(L);
     int status = lua_pcall(L, 0, LUA_MULTRET, base + 1);
-    sigaction(SIGINT, &previous, NULL);
-    lua_sethook(L, NULL, 0, 0);
-    running_state = outer_state;
-
+    bool interrupted = nnsh_interrupt_end(L);
     if (status != LUA_OK) {
-        if (stopped_by_interrupt && session->interactive)
+        if (interrupted && session->interactive)
             fputs("\n", stdout); /* the terminal echoed ^C where the cursor was */
-        stopped_by_interrupt = false;
         nnsh_session_fail(session, lua_tostring(L, -1));
         lua_settop(L, base);
         return NNSH_CELL_FAILED;
@@ -609,7 +397,7 @@ nnsh_session *nnsh_session_create(lua_State *L, bool interactive)
         free(session);
         return NULL;
     }
-    capture_output(session);
+    nnsh_capture_install(session);
     return session;
 }
 
@@ -617,7 +405,7 @@ void nnsh_session_free(nnsh_session *session)
 {
     if (!session)
         return;
-    release_output(session);
+    nnsh_capture_remove(session);
     for (int i = 0; i < session->cell_count; i++) {
         free(session->cells[i].input);
         free(session->cells[i].error);

@@ -1,0 +1,69 @@
+/* Error messages trimmed to the user's code (see traceback.h). */
+#include <lauxlib.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "traceback.h"
+
+/* Whether a chunk is the user's: a cell, a file, a string they loaded; not C, nn's
+ * embedded modules or the shell's own Lua. */
+static bool is_user_source(const char *source)
+{
+    return source[0] != '=' || strncmp(source, "=In[", 4) == 0;
+}
+
+/* Whether a message already starts with "chunk:line:". */
+static bool has_location(const char *message)
+{
+    const char *colon = strchr(message, ':');
+    if (!colon || colon == message || memchr(message, '\n', (size_t)(colon - message)))
+        return false;
+    const char *digits = colon + 1;
+    while (*digits >= '0' && *digits <= '9')
+        digits++;
+    return digits > colon + 1 && *digits == ':';
+}
+
+/* The message handler: the message, located in the user's code when it comes from C
+ * (nn's errors name their function, not a line), and a traceback of the user's frames
+ * when there is more than one. */
+int nnsh_traceback_handler(lua_State *L)
+{
+    const char *message = lua_tostring(L, 1);
+    if (!message) {
+        if (luaL_callmeta(L, 1, "__tostring") && lua_type(L, -1) == LUA_TSTRING)
+            message = lua_tostring(L, -1);
+        else
+            message = lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
+    }
+    luaL_Buffer frames;
+    luaL_buffinit(L, &frames);
+    int user_frames = 0;
+    char location[LUA_IDSIZE + 32] = "";
+    lua_Debug info;
+    for (int level = 1; lua_getstack(L, level, &info); level++) {
+        lua_getinfo(L, "Sln", &info);
+        if (!is_user_source(info.source) || info.currentline <= 0)
+            continue;
+        if (user_frames++ == 0)
+            snprintf(location, sizeof location, "%s:%d: ", info.short_src, info.currentline);
+        char frame[LUA_IDSIZE + 128];
+        if (strcmp(info.what, "main") == 0)
+            snprintf(frame, sizeof frame, "\n  %s:%d: in main chunk", info.short_src,
+                     info.currentline);
+        else if (info.name)
+            snprintf(frame, sizeof frame, "\n  %s:%d: in %s '%s'", info.short_src,
+                     info.currentline,
+                     strcmp(info.namewhat, "method") == 0 ? "method" : "function", info.name);
+        else
+            snprintf(frame, sizeof frame, "\n  %s:%d: in a function defined at line %d",
+                     info.short_src, info.currentline, info.linedefined);
+        luaL_addstring(&frames, frame);
+    }
+    luaL_pushresult(&frames);
+    lua_pushfstring(L, "%s%s%s%s", has_location(message) ? "" : location, message,
+                    user_frames > 1 ? "\ntraceback:" : "",
+                    user_frames > 1 ? lua_tostring(L, -1) : "");
+    return 1;
+}

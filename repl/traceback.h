@@ -1,0 +1,13 @@
+/* The message handler of cells: an error message located in the user's code (nn's
+ * errors name their function, not a line, so the cell's line is put in front), and a
+ * traceback of the user's own frames (cells, files) when there is more than one;
+ * frames of C, of nn's embedded Lua and of the shell itself are left out. */
+#ifndef NNSH_TRACEBACK_H
+#define NNSH_TRACEBACK_H
+
+#include <lua.h>
+
+/* For lua_pcall: turns the error on top of the stack into the message to show. */
+int nnsh_traceback_handler(lua_State *L);
+
+#endif
