@@ -223,7 +223,10 @@ nnsh_cell_status nnsh_session_run_code(nnsh_session *session, const char *source
     }
     int results = lua_gettop(L) - (base + 1);
     if (returns_value && results > 0) {
-        store_values(session, base + 1, results);
+        /* A lone nil shows (it tells of a misspelt name) but is not kept, as IPython
+         * keeps no None: _ stays the last real value. */
+        if (results > 1 || !lua_isnil(L, base + 2))
+            store_values(session, base + 1, results);
         show_values(session, base + 1, results);
     }
     lua_settop(L, base);

@@ -9,7 +9,7 @@ local shell = {}
 local WIDTH = 80        -- a table that fits on one line of this width stays on one line
 local MAX_DEPTH = 4     -- deeper tables print as {...}
 local MAX_ITEMS = 40    -- entries shown per table
-local MAX_STRING = 2000 -- characters of a string shown at the top level
+local MAX_STRING = 1000 -- characters of a string shown at the top level
 local MAX_NESTED_STRING = 120
 
 -- ---- names of nn's functions (for printing functions) ----
@@ -30,8 +30,16 @@ local function name_of_function(f)
         end
       end
     end
-    walk(nn, 'nn', '', 0)
-    function_names[nn] = nil
+    for key, value in pairs(nn) do
+      if type(key) == 'string' and type(value) == 'function' then function_names[value] = 'nn.' .. key end
+      if type(key) == 'string' and type(value) == 'table' then walk(value, 'nn.' .. key, '.', 1) end
+    end
+    for _, library in ipairs{'string', 'table', 'math', 'io', 'os', 'utf8', 'coroutine', 'debug'} do
+      if type(_G[library]) == 'table' then walk(_G[library], library, '.', 3) end
+    end
+    for key, value in pairs(_G) do
+      if type(value) == 'function' and not function_names[value] then function_names[value] = key end
+    end
     local registry = debug.getregistry()
     for _, class in ipairs{'nn.Tensor', 'nn.Layer', 'nn.Sequential', 'nn.History'} do
       local methods = registry[class] and rawget(registry[class], 'methods')
@@ -75,7 +83,7 @@ local function show_function(f)
   local name = name_of_function(f)
   if name then return 'function ' .. name end
   local info = debug.getinfo(f, 'S')
-  if info.what == 'C' then return tostring(f) end
+  if info.what == 'C' then return 'function (built in)' end -- its address would vary
   return string.format('function defined at %s:%d', info.short_src, info.linedefined)
 end
 
@@ -151,7 +159,20 @@ function show_table(t, indent, depth, seen)
     return one_line
   end
   local pad = string.rep(' ', indent + 2)
-  return '{\n' .. pad .. table.concat(items, ',\n' .. pad) .. '\n' .. string.rep(' ', indent) .. '}'
+  -- Short items share lines, as many as fit; long or multi-line ones get a line each.
+  local lines, line = {}, nil
+  for _, item in ipairs(items) do
+    local short = #item <= 24 and not item:find('\n', 1, true)
+    if line and short and #line + 2 + #item <= WIDTH - indent - 2 then
+      line = line .. ', ' .. item
+    else
+      if line then lines[#lines + 1] = line end
+      line = item
+    end
+    if not short then lines[#lines + 1] = line; line = nil end
+  end
+  if line then lines[#lines + 1] = line end
+  return '{\n' .. pad .. table.concat(lines, ',\n' .. pad) .. '\n' .. string.rep(' ', indent) .. '}'
 end
 
 -- The text of one value as the shell prints it.
