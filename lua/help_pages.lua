@@ -16,13 +16,21 @@ local TOPICS  -- name -> text
 
 local by_value -- value -> entry
 
+-- The methods of a class: its metatable's methods table (userdata), or the __index
+-- table (History).
+local function class_methods(mt)
+  if type(mt) ~= 'table' then return nil end
+  local methods = rawget(mt, 'methods')
+  if type(methods) ~= 'table' then methods = rawget(mt, '__index') end
+  return type(methods) == 'table' and methods or nil
+end
+
 local function resolve_path(path)
   local registry = debug.getregistry()
   local class, method = path:match('^(nn%.%a+):([%w_]+)$')
   if class then
-    local mt = registry[class]
-    local methods = type(mt) == 'table' and rawget(mt, 'methods')
-    return type(methods) == 'table' and methods[method] or nil
+    local methods = class_methods(registry[class])
+    return methods and methods[method] or nil
   end
   if registry[path] and path:match('^nn%.%u') and not path:match('^nn%.Sequential$') then
     return registry[path]
@@ -166,9 +174,8 @@ local function render(entry, value)
     add_wrapped(out, entry.text, 2)
     if entry.returns then out[#out + 1] = '  Returns: ' .. entry.returns end
     add_params(out, entry)
-    local mt = entry.class and debug.getregistry()[entry.class]
-    local methods = type(mt) == 'table' and rawget(mt, 'methods')
-    if type(methods) == 'table' then
+    local methods = entry.class and class_methods(debug.getregistry()[entry.class])
+    if methods then
       add_members(out, 'Methods (help(x.name) for each)', methods, entry.class, ':')
     end
     add_example(out, entry.example)
@@ -186,7 +193,7 @@ local function topic_list()
                "help 'name' finds a topic or function by name, e.g. help 'fit'.", ''}
   out[#out + 1] = '  Modules:  nn  nn.layers  nn.random  nn.datasets  nn.optimizers  nn.losses'
   out[#out + 1] = '            nn.initializers  nn.regularizers  nn.constraints  nn.callbacks'
-  out[#out + 1] = '            nn.config'
+  out[#out + 1] = '            nn.config  nn.io  nn.models'
   out[#out + 1] = '  Classes:  nn.Tensor  nn.Layer  nn.Sequential  nn.History  nn.Shape'
   local line = '  Layers:  '
   for _, name in ipairs(layers) do
@@ -224,7 +231,7 @@ function pages.help(...)
     if topic then return write(topic) end
     if #found == 1 then return write(render(found[1])) end
     if #found > 1 then
-      local lines = {string.format("'%s' is in several places; help(x) on one of:", value)}
+      local lines = {string.format("'%s' is in several places; ask for one of them, e.g. help '%s':", value, found[1].path)}
       for _, entry in ipairs(found) do lines[#lines + 1] = '  ' .. entry.path end
       return write(table.concat(lines, '\n'))
     end
@@ -244,7 +251,7 @@ function pages.examples()
   local list = {}
   for path, entry in pairs(entries) do
     if entry.example and not entry.from_engine then
-      list[#list + 1] = {path = path, example = entry.example, needs_data = entry.needs_data,
+      list[#list + 1] = {path = path, example = entry.example, touches_files = entry.touches_files,
                          found = resolve_path(path) ~= nil}
     end
   end

@@ -116,12 +116,12 @@ doc('nn.test.is_gpu_available', {call = 'nn.test.is_gpu_available()',
 doc('nn.datasets.mnist.load_data', {call = 'nn.datasets.mnist.load_data()',
   text = 'The MNIST digits: 60,000 training and 10,000 test images of 28x28 (uint8) and ' ..
          'their labels 0-9. scripts/fetch_mnist.sh puts the files in the data directory.',
-  returns = 'x_train, y_train, x_test, y_test', needs_data = true,
+  returns = 'x_train, y_train, x_test, y_test', touches_files = true,
   example = 'x_train, y_train, x_test, y_test = nn.datasets.mnist.load_data()\n' ..
             "x_train = x_train:reshape(-1, 28, 28, 1):astype('float32') / 255"})
 doc('nn.datasets.fashion_mnist.load_data', {call = 'nn.datasets.fashion_mnist.load_data()',
   text = "Fashion-MNIST: like MNIST, ten kinds of clothing (Debian's dataset-fashion-mnist).",
-  returns = 'x_train, y_train, x_test, y_test', needs_data = true,
+  returns = 'x_train, y_train, x_test, y_test', touches_files = true,
   example = 'x_train, y_train, x_test, y_test = nn.datasets.fashion_mnist.load_data()'})
 doc('nn.datasets.mnist.search_path', {call = 'nn.datasets.mnist.search_path()',
   text = 'The directories searched for the MNIST files, in order.', example = 'nn.datasets.mnist.search_path()'})
@@ -130,11 +130,11 @@ doc('nn.datasets.fashion_mnist.search_path', {call = 'nn.datasets.fashion_mnist.
   example = 'nn.datasets.fashion_mnist.search_path()'})
 doc('nn.datasets.load_idx', {call = 'nn.datasets.load_idx(path)',
   text = 'Reads one IDX file (raw or gzip) into a tensor of its type and shape.',
-  params = {{'path', 'the file'}}, needs_data = true,
+  params = {{'path', 'the file'}}, touches_files = true,
   example = "images = nn.datasets.load_idx('train-images-idx3-ubyte.gz')"})
 doc('nn.datasets.save_idx', {call = 'nn.datasets.save_idx(tensor, path)',
   text = 'Writes a uint8, int32 or float32 tensor as an IDX file (gzip when path ends in .gz).',
-  params = {{'tensor', 'what to write'}, {'path', 'the file'}}, needs_data = true,
+  params = {{'tensor', 'what to write'}, {'path', 'the file'}}, touches_files = true,
   example = "nn.datasets.save_idx(nn.zeros({2, 2}, 'uint8'), '/tmp/zeros.idx')"})
 
 -- tensor methods
@@ -394,6 +394,162 @@ doc('nn.constraints.MinMaxNorm', {call = 'nn.constraints.MinMaxNorm{min_value=0,
             {'rate', 'how far to move towards the range each time (1: all the way)', default = '1', option = true},
             {'axis', 'the axis the norm runs along', default = '0', option = true}},
   example = 'nn.layers.Dense{4, kernel_constraint = nn.constraints.MinMaxNorm{max_value = 2}}'})
+
+-- saving and loading models
+doc(S .. 'save', {touches_files = true, call = 'model:save(path [, {overwrite=true, include_optimizer=true}])',
+  text = 'Writes the whole model (architecture, weights, compile settings, optimizer state) ' ..
+         'to one safetensors file, through a temporary file renamed into place, so a crash ' ..
+         'never leaves half a file. nn.models.load_model reads it back.',
+  params = {{'path', "the file, e.g. 'mnist.safetensors'"},
+            {'overwrite', 'replace an existing file', default = 'true', option = true},
+            {'include_optimizer', "keep the optimizer's state, to go on training", default = 'true', option = true}},
+  example = "model:save('/tmp/model.safetensors')"})
+doc(S .. 'save_weights', {touches_files = true, call = 'model:save_weights(path [, {overwrite=true}])',
+  text = 'Writes only the weights (safetensors); load_weights puts them into a model of the same architecture.',
+  params = {{'path', 'the file'}, {'overwrite', 'replace an existing file', default = 'true', option = true}},
+  example = "model:save_weights('/tmp/model.weights.safetensors')"})
+doc(S .. 'load_weights', {touches_files = true, call = 'model:load_weights(path)',
+  text = 'Reads weights written by save_weights (or save) into this model; layer names and ' ..
+         'shapes must match. Returns the model.',
+  params = {{'path', 'the file'}},
+  example = "model:save_weights('/tmp/w.safetensors')\nmodel:load_weights('/tmp/w.safetensors')"})
+doc(S .. 'get_weights', {call = 'model:get_weights()',
+  text = 'Copies of every weight tensor, layer by layer (each layer in its own order: kernel, bias, ...).',
+  example = '#model:get_weights()'})
+doc(S .. 'set_weights', {call = 'model:set_weights(weights)',
+  text = 'The inverse of get_weights; every shape is checked before anything changes.',
+  params = {{'weights', 'a list of tensors like get_weights() returns'}},
+  example = 'model:set_weights(model:get_weights())'})
+doc(S .. 'plot', {call = 'model:plot{file=nil, charset=nil, show=false}',
+  text = 'The same as nn.plot_model(model, {...}): the network as a vertical flow.',
+  params = {{'file', 'write an .svg, .png or .txt file instead of drawing inline', default = 'nil', option = true},
+            {'charset', "'unicode' or 'ascii'; by default what the terminal can show", default = 'nil', option = true},
+            {'show', 'with file=, draw inline too', default = 'false', option = true}},
+  example = 'model:plot()'})
+doc('nn.models.load_model', {touches_files = true, call = 'nn.models.load_model(path [, {compile=true}])',
+  text = 'A model read from a file written by model:save, predicting bit-identically.',
+  params = {{'path', 'the file'}, {'compile', 'restore the compile settings and optimizer state', default = 'true', option = true}},
+  example = "model:save('/tmp/m.safetensors')\ncopy = nn.models.load_model('/tmp/m.safetensors')\ncopy"})
+doc('nn.models.save_model', {touches_files = true, call = 'nn.models.save_model(model, path [, {...}])',
+  text = "Keras' function form of model:save, with the same options.",
+  params = {{'model', 'the model'}, {'path', 'the file'},
+            {'overwrite', 'replace an existing file', default = 'true', option = true},
+            {'include_optimizer', "keep the optimizer's state", default = 'true', option = true}},
+  example = "nn.models.save_model(model, '/tmp/m.safetensors')"})
+doc('nn.io', {module = true, text = "Small helpers for callbacks and scripts that write through nn's output."})
+doc('nn.io.write', {call = 'nn.io.write(...)',
+  text = "Like io.write, but through nn's output, so the shell and notebooks capture it.",
+  params = {{'...', 'strings and numbers'}}, example = "nn.io.write('epoch done\\n')"})
+doc('nn.io.make_directory', {touches_files = true, call = 'nn.io.make_directory(path)',
+  text = 'Creates a directory and its parents, as mkdir -p does.',
+  params = {{'path', 'the directory'}}, example = "nn.io.make_directory('/tmp/nnsh-runs/one')"})
+
+-- charts and pictures
+local look_params = {
+  {'width', 'columns of the chart (inline: the terminal width, at most 120)', default = 'nil', option = true},
+  {'height', 'rows of each chart', default = '14', option = true},
+  {'log', 'a logarithmic y axis', default = 'false', option = true},
+  {'charset', "'unicode' (Braille) or 'ascii'; by default what the terminal can show", default = 'nil', option = true},
+  {'color', 'colour inline; by default where the terminal has it', default = 'nil', option = true},
+  {'file', 'write an .svg, .png (with librsvg) or .txt file instead of drawing inline', default = 'nil', option = true},
+  {'show', 'with file=, draw inline too', default = 'false', option = true}}
+local function with_look(params)
+  for _, p in ipairs(look_params) do params[#params + 1] = p end
+  return params
+end
+doc('nn.History:plot', {call = 'history:plot{keys=nil, height=14, log=false, file=nil, ...}',
+  text = "The tutorial's figure: one chart per quantity (loss, accuracy, ...), training and " ..
+         'validation together, epochs along x. Returns the path when it writes a file.',
+  params = with_look{{'keys', "the quantities to draw, e.g. {'loss'}; each brings its val_ partner", default = 'all', option = true},
+                     {'columns', 'charts side by side', default = 'nil', option = true}},
+  example = 'history:plot()'})
+doc('nn.plot', {call = 'nn.plot(data [, {title=, xlabel=, ylabel=, x=, ...}])',
+  text = 'A line chart, inline or into a file: data is a History, a list of numbers or a 1-D ' ..
+         'tensor (one series), or a table of named lists (one series each).',
+  params = with_look{{'data', 'what to draw'},
+                     {'title', 'the title', default = 'nil', option = true},
+                     {'xlabel', 'the x axis label', default = 'nil', option = true},
+                     {'ylabel', 'the y axis label', default = 'nil', option = true},
+                     {'x', 'the x values (default 1, 2, 3, ...)', default = 'nil', option = true},
+                     {'label', 'the name of a single series', default = "'y'", option = true},
+                     {'keys', 'the order of named series', default = 'sorted', option = true}},
+  example = 'nn.plot({1, 4, 9, 16, 25}, {title = "squares"})'})
+doc('nn.plot_model', {call = 'nn.plot_model(model [, {file=nil, charset=nil, show=false}])',
+  text = 'The network as the tutorial draws it on the board: the input shape, then each ' ..
+         'layer with its arguments and an arrow with the shape it produces.',
+  params = {{'model', 'a built Sequential model'},
+            {'file', 'write an .svg, .png or .txt file instead of drawing inline', default = 'nil', option = true},
+            {'charset', "'unicode' or 'ascii'", default = 'nil', option = true},
+            {'show', 'with file=, draw inline too', default = 'false', option = true}},
+  example = 'nn.plot_model(model)'})
+doc('nn.describe_layer', {call = 'nn.describe_layer(layer)',
+  text = 'A layer as the network flow writes it: "Conv2D(32, 3×3, relu)".',
+  params = {{'layer', 'a layer'}}, example = "nn.describe_layer(nn.layers.Dense{10, activation = 'relu'})"})
+
+-- callbacks
+local monitor = {'monitor', 'the quantity to watch', default = "'val_loss'", option = true}
+local mode = {'mode', "'min', 'max' or 'auto' (from the name: accuracy goes up, the rest down)", default = "'auto'", option = true}
+local verbose = {'verbose', '1: say what it does', default = '0', option = true}
+doc('nn.callbacks.Callback', {call = 'nn.callbacks.Callback{on_epoch_end=function(self, epoch, logs) ... end, ...}',
+  text = 'A callback made of functions: on_train_begin(logs), on_epoch_begin(epoch, logs), ' ..
+         'on_epoch_end(epoch, logs), on_train_batch_end(batch, logs), on_train_end(logs). ' ..
+         'Epochs and batches count from 0 as in Keras; self.model is the model.',
+  params = {{'on_...', 'the methods, each taking self first'}},
+  example = 'cb = nn.callbacks.Callback{on_epoch_end = function(self, epoch, logs) print(epoch, logs.loss) end}'})
+doc('nn.callbacks.ModelCheckpoint', {call = "nn.callbacks.ModelCheckpoint{filepath, monitor='val_loss', save_best_only=false, ...}",
+  text = 'Saves the model (or its weights) as training goes: every epoch, or only when the ' ..
+         'monitored quantity improves. The file name may hold {epoch:02d} or {val_loss:.2f}.',
+  params = {{'filepath', "where to save, e.g. 'ckpt-{epoch:02d}.safetensors'", required = true, option = true},
+            monitor, verbose,
+            {'save_best_only', 'save only when the monitored quantity improves', default = 'false', option = true},
+            {'save_weights_only', 'save the weights only', default = 'false', option = true},
+            mode, {'save_freq', "'epoch', or a number of batches", default = "'epoch'", option = true},
+            {'initial_value_threshold', 'the value to beat at first', default = 'nil', option = true}},
+  example = "nn.callbacks.ModelCheckpoint{'/tmp/ckpt-{epoch:02d}.safetensors', save_best_only = true}"})
+doc('nn.callbacks.EarlyStopping', {call = "nn.callbacks.EarlyStopping{monitor='val_loss', patience=0, ...}",
+  text = 'Stops training when the monitored quantity has stopped improving.',
+  params = {monitor, {'min_delta', 'the smallest change that counts as improving', default = '0', option = true},
+            {'patience', 'epochs without improvement before stopping', default = '0', option = true},
+            verbose, mode, {'baseline', 'a value the quantity must reach', default = 'nil', option = true},
+            {'restore_best_weights', 'go back to the weights of the best epoch', default = 'false', option = true},
+            {'start_from_epoch', 'epochs to wait before watching', default = '0', option = true}},
+  example = "nn.callbacks.EarlyStopping{monitor = 'val_loss', patience = 3, restore_best_weights = true}"})
+doc('nn.callbacks.ReduceLROnPlateau', {call = "nn.callbacks.ReduceLROnPlateau{monitor='val_loss', factor=0.1, patience=10, ...}",
+  text = 'Multiplies the learning rate by factor when the monitored quantity stops improving.',
+  params = {monitor, {'factor', 'the new rate is rate * factor', default = '0.1', option = true},
+            {'patience', 'epochs without improvement before reducing', default = '10', option = true},
+            verbose, mode, {'min_delta', 'the smallest change that counts', default = '0.0001', option = true},
+            {'cooldown', 'epochs to wait after a reduction', default = '0', option = true},
+            {'min_lr', 'the lowest learning rate', default = '0', option = true}},
+  example = 'nn.callbacks.ReduceLROnPlateau{factor = 0.5, patience = 2}'})
+doc('nn.callbacks.CSVLogger', {call = "nn.callbacks.CSVLogger{filename, separator=',', append=false}",
+  text = "Writes each epoch's results as a line of a CSV file.",
+  params = {{'filename', 'the CSV file', required = true, option = true},
+            {'separator', 'between fields', default = "','", option = true},
+            {'append', 'add to an existing file', default = 'false', option = true}},
+  example = "nn.callbacks.CSVLogger{'/tmp/training.csv'}"})
+doc('nn.callbacks.TerminateOnNaN', {call = 'nn.callbacks.TerminateOnNaN{}',
+  text = 'Ends training cleanly (history kept) when the loss becomes NaN or infinite; ' ..
+         'without it that is an error.', example = 'nn.callbacks.TerminateOnNaN{}'})
+doc('nn.callbacks.LearningRateScheduler', {call = 'nn.callbacks.LearningRateScheduler{schedule, verbose=0}',
+  text = 'Sets the learning rate at the start of each epoch to schedule(epoch, lr).',
+  params = {{'schedule', 'function(epoch, lr) returning the new rate; epochs count from 0', required = true, option = true}, verbose},
+  example = 'nn.callbacks.LearningRateScheduler{function(epoch, lr) return epoch < 2 and lr or lr * 0.9 end}'})
+doc('nn.callbacks.LambdaCallback', {call = 'nn.callbacks.LambdaCallback{on_epoch_end=function(epoch, logs) ... end, ...}',
+  text = "A callback from plain functions that take Keras' arguments (no self).",
+  params = {{'on_train_begin', 'function(logs)', option = true}, {'on_train_end', 'function(logs)', option = true},
+            {'on_epoch_begin', 'function(epoch, logs)', option = true}, {'on_epoch_end', 'function(epoch, logs)', option = true},
+            {'on_batch_end', 'function(batch, logs)', option = true}, {'on_train_batch_end', 'function(batch, logs)', option = true}},
+  example = "nn.callbacks.LambdaCallback{on_epoch_end = function(epoch, logs) print(epoch + 1, logs.loss) end}"})
+doc('nn.callbacks.BackupAndRestore', {call = "nn.callbacks.BackupAndRestore{backup_dir, save_freq='epoch', ...}",
+  text = 'Saves the whole training state into backup_dir at the end of every epoch; when the ' ..
+         'same script runs again after a crash, fit goes on after the last finished epoch. ' ..
+         'Put it last in the list.',
+  params = {{'backup_dir', 'where the state is kept', required = true, option = true},
+            {'save_freq', "'epoch', or a number of batches", default = "'epoch'", option = true},
+            {'delete_checkpoint', 'remove the backup when training ends', default = 'true', option = true},
+            {'save_before_preemption', 'accepted for Keras compatibility', default = 'false', option = true}},
+  example = "nn.callbacks.BackupAndRestore{'/tmp/nnsh-backup'}"})
 
 -- layer constructors, from the engine's argument specs
 local function lua_default(text)
