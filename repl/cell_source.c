@@ -181,14 +181,28 @@ size_t nnsh_cell_expression_starts(const char *source, size_t length, size_t *st
     return 1 + kept;
 }
 
+static nnsh_token last_token(nnsh_lexer *lexer, const char *source, size_t length)
+{
+    nnsh_lexer_init(lexer, source, length);
+    nnsh_token last = {.kind = NNSH_TOKEN_END};
+    for (nnsh_token token; (token = nnsh_lexer_next(lexer)).kind != NNSH_TOKEN_END;)
+        last = token;
+    return last;
+}
+
 bool nnsh_cell_ends_with_semicolon(const char *source, size_t length)
 {
     nnsh_lexer lexer;
-    nnsh_lexer_init(&lexer, source, length);
-    nnsh_token last = {.kind = NNSH_TOKEN_END};
-    for (nnsh_token token; (token = nnsh_lexer_next(&lexer)).kind != NNSH_TOKEN_END;)
-        last = token;
+    nnsh_token last = last_token(&lexer, source, length);
     return nnsh_token_is(&lexer, &last, ";");
+}
+
+bool nnsh_cell_ends_with_call(const char *source, size_t length)
+{
+    nnsh_lexer lexer;
+    nnsh_token last = last_token(&lexer, source, length);
+    return last.kind == NNSH_TOKEN_STRING || nnsh_token_is(&lexer, &last, ")") ||
+           nnsh_token_is(&lexer, &last, "}");
 }
 
 /* ---- completion inside argument tables ---- */

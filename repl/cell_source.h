@@ -30,6 +30,11 @@ size_t nnsh_cell_expression_starts(const char *source, size_t length, size_t *st
 /* Whether the last token is ';' (the IPython way to keep a value from printing). */
 bool nnsh_cell_ends_with_semicolon(const char *source, size_t length);
 
+/* Whether the source ends the way a call does: with ')', '}' or a string. A lone nil
+ * from a call (history:plot(), print-like functions) is not worth showing; from a name
+ * it is (it tells of a misspelling). */
+bool nnsh_cell_ends_with_call(const char *source, size_t length);
+
 /* Where completion stands inside a call's argument table, as in
  * `nn.layers.Conv2D{32, 3, pad` or `model:fit(x, y, {epo`. */
 typedef struct nnsh_argument_context {

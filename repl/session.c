@@ -223,11 +223,13 @@ nnsh_cell_status nnsh_session_run_code(nnsh_session *session, const char *source
     }
     int results = lua_gettop(L) - (base + 1);
     if (returns_value && results > 0) {
-        /* A lone nil shows (it tells of a misspelt name) but is not kept, as IPython
-         * keeps no None: _ stays the last real value. */
-        if (results > 1 || !lua_isnil(L, base + 2))
+        /* A lone nil is never kept (as IPython keeps no None, _ stays the last real
+         * value), and shown only when it is not what a call returned. */
+        bool lone_nil = results == 1 && lua_isnil(L, base + 2);
+        if (!lone_nil)
             store_values(session, base + 1, results);
-        show_values(session, base + 1, results);
+        if (!lone_nil || !nnsh_cell_ends_with_call(source, length))
+            show_values(session, base + 1, results);
     }
     lua_settop(L, base);
     return NNSH_CELL_OK;

@@ -99,6 +99,15 @@ Test(cell_source, a_trailing_semicolon_is_seen_past_comments)
     cr_assert(!nnsh_cell_ends_with_semicolon("s = ';'", 7));
 }
 
+Test(cell_source, calls_are_told_from_names)
+{
+    cr_assert(nnsh_cell_ends_with_call("h:plot()", 8));
+    cr_assert(nnsh_cell_ends_with_call("f{1}", 4));
+    cr_assert(nnsh_cell_ends_with_call("f'x' -- note", 12));
+    cr_assert(!nnsh_cell_ends_with_call("x", 1));
+    cr_assert(!nnsh_cell_ends_with_call("t.field", 7));
+}
+
 static const char *callee_of(const char *text, char *buffer)
 {
     nnsh_argument_context context;
