@@ -376,7 +376,7 @@ static bool open_environment(lua_State *L)
     lua_pushvalue(L, -1);
     lua_setfield(L, LUA_REGISTRYINDEX, SESSION_ENV);
     if (luaL_loadbufferx(L, (const char *)nnsh_shell_lua, nnsh_shell_lua_size, "=nnsh/shell.lua",
-                         "t") != LUA_OK) {
+                         "b") != LUA_OK) { /* precompiled at build time */
         fprintf(stderr, "nnsh: %s\n", lua_tostring(L, -1));
         lua_pop(L, 2);
         return false;
