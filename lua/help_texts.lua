@@ -579,7 +579,7 @@ local TOPICS = {
 The shell (nnsh with no script)
   Each input is a numbered cell. A cell that ends in an expression shows its value
   (end it with ; to keep quiet). In[n] is the source of cell n, Out[n] its value (a
-  list when there were several) and _ the latest value.
+  list when there were several; the last 100 are kept) and _ the latest value.
   Top-level locals live on: `local x = 1` in one cell is x in the next, so a script
   can be pasted cell by cell unchanged. An unfinished chunk continues on a ...: line.
   Tab completes variables, fields, methods after `:`, and argument names inside a

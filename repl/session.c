@@ -20,7 +20,10 @@
 extern const unsigned char nnsh_shell_lua[];
 extern const size_t nnsh_shell_lua_size;
 
-enum { MAX_EXPRESSION_TRIES = 64 };
+enum {
+    MAX_EXPRESSION_TRIES = 64,
+    OUT_KEPT = 100, /* Out keeps this many latest values, so old big tensors can go */
+};
 
 struct nnsh_session {
     lua_State *L;
@@ -165,6 +168,8 @@ static void store_values(nnsh_session *session, int base, int count)
     if (session->current && lua_getfield(L, env, "Out") == LUA_TTABLE) {
         lua_insert(L, -2);
         lua_rawseti(L, -2, session->current->number);
+        lua_pushnil(L);
+        lua_rawseti(L, -2, session->current->number - OUT_KEPT);
     }
     lua_settop(L, env - 1);
 }
