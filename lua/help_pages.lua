@@ -63,7 +63,9 @@ local function entry_of(value)
   if found then return found end
   local mt = getmetatable(value)
   local class = type(mt) == 'table' and rawget(mt, '__name')
-  if class == 'nn.Layer' then return entries['nn.layers.' .. value.class_name] or entries['nn.Layer'] end
+  if class == 'nn.Layer' then
+    return entries['nn.layers.' .. value.class_name] or entries['nn.Layer']
+  end
   if type(class) == 'string' and entries[class] then return entries[class] end
 end
 
@@ -104,7 +106,8 @@ local function add_params(out, entry)
   if not entry.params or #entry.params == 0 then return end
   out[#out + 1] = ''
   if entry.layer then
-    out[#out + 1] = string.format('  Arguments (the first %d may be given by position, all by name):',
+    out[#out + 1] = string.format(
+      '  Arguments (the first %d may be given by position, all by name):',
                                   entry.positional)
   else
     out[#out + 1] = '  Parameters:'
@@ -126,7 +129,8 @@ local function add_params(out, entry)
     if #left[i] > widest then
       out[#out + 1] = '    ' .. left[i]
     elseif #lines > 0 then
-      lines[1] = '    ' .. left[i] .. string.rep(' ', widest - #left[i] + 2) .. lines[1]:sub(7 + widest)
+      local gap = string.rep(' ', widest - #left[i] + 2)
+      lines[1] = '    ' .. left[i] .. gap .. lines[1]:sub(7 + widest)
     else
       lines[1] = '    ' .. left[i]
     end
@@ -168,7 +172,8 @@ local function render(entry, value)
   if entry.module then
     out[#out + 1] = entry.path
     add_wrapped(out, entry.text, 2)
-    add_members(out, 'Members (help(' .. entry.path .. '.name) for each)', value or resolve_path(entry.path), entry.path, '.')
+    add_members(out, 'Members (help(' .. entry.path .. '.name) for each)',
+                value or resolve_path(entry.path), entry.path, '.')
   else
     out[#out + 1] = entry.call
     add_wrapped(out, entry.text, 2)
@@ -231,7 +236,8 @@ function pages.help(...)
     if topic then return write(topic) end
     if #found == 1 then return write(render(found[1])) end
     if #found > 1 then
-      local lines = {string.format("'%s' is in several places; ask for one of them, e.g. help '%s':", value, found[1].path)}
+      local lines = {string.format("'%s' is in several places; ask for one of them, e.g. help '%s':",
+                                   value, found[1].path)}
       for _, entry in ipairs(found) do lines[#lines + 1] = '  ' .. entry.path end
       return write(table.concat(lines, '\n'))
     end

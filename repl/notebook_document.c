@@ -109,7 +109,8 @@ static bool closes(const char *text, line_span line, const fence *open)
 {
     fence candidate;
     return read_fence(text, line, &candidate) && candidate.mark == open->mark &&
-           candidate.count >= open->count && is_blank(text, (line_span){candidate.info, line.end, 0});
+           candidate.count >= open->count &&
+           is_blank(text, (line_span){candidate.info, line.end, 0});
 }
 
 /* Whether the info string's first word is `word`. */

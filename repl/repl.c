@@ -6,7 +6,6 @@
  * a signal handler: SIGINT and SIGWINCH only set flags, and select() returning EINTR
  * brings the loop round to act on them. */
 #include <errno.h>
-#include <readline/history.h>
 #include <readline/readline.h>
 #include <signal.h>
 #include <stdio.h>
@@ -139,7 +138,8 @@ int nnsh_repl(lua_State *L, const nnsh_repl_start *start)
     nnsh_history_open();
     nnsh_complete_install(session, &pending);
 
-    struct sigaction interrupt = {.sa_handler = on_prompt_interrupt}, resize = {.sa_handler = on_resize};
+    struct sigaction interrupt = {.sa_handler = on_prompt_interrupt};
+    struct sigaction resize = {.sa_handler = on_resize};
     struct sigaction previous_interrupt, previous_resize;
     sigemptyset(&interrupt.sa_mask);
     sigemptyset(&resize.sa_mask);

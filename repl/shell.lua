@@ -31,14 +31,19 @@ local function name_of_function(f)
       end
     end
     for key, value in pairs(nn) do
-      if type(key) == 'string' and type(value) == 'function' then function_names[value] = 'nn.' .. key end
-      if type(key) == 'string' and type(value) == 'table' then walk(value, 'nn.' .. key, '.', 1) end
+      if type(key) == 'string' and type(value) == 'function' then
+        function_names[value] = 'nn.' .. key
+      elseif type(key) == 'string' and type(value) == 'table' then
+        walk(value, 'nn.' .. key, '.', 1)
+      end
     end
     for _, library in ipairs{'string', 'table', 'math', 'io', 'os', 'utf8', 'coroutine', 'debug'} do
       if type(_G[library]) == 'table' then walk(_G[library], library, '.', 3) end
     end
     for key, value in pairs(_G) do
-      if type(value) == 'function' and not function_names[value] then function_names[value] = key end
+      if type(value) == 'function' and not function_names[value] then
+        function_names[value] = key
+      end
     end
     local registry = debug.getregistry()
     for _, class in ipairs{'nn.Tensor', 'nn.Layer', 'nn.Sequential', 'nn.History'} do
