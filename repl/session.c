@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "capture.h"
 #include "cell_source.h"
@@ -28,6 +29,7 @@ enum {
 struct nnsh_session {
     lua_State *L;
     bool interactive;
+    bool on_terminal; /* interactive, and standard output was a terminal at the start */
     nnsh_cell *cells; /* every cell so far, in order */
     int cell_count, cell_capacity;
     nnsh_cell *current; /* the running cell, which receives output; NULL between cells */
@@ -40,6 +42,11 @@ void nnsh_session_write(nnsh_session *session, const char *text, size_t length)
     if (session->interactive) {
         fwrite(text, 1, length, stdout);
         fflush(stdout);
+        /* fit's live screen takes standard output away from the terminal while it is
+         * open and writes what it got when it closes; keeping the text now as well
+         * would keep it twice. */
+        if (session->on_terminal && !isatty(STDOUT_FILENO))
+            return;
     }
     if (session->current)
         nnsh_transcript_write(&session->current->output, text, length);
@@ -403,6 +410,7 @@ nnsh_session *nnsh_session_create(lua_State *L, bool interactive)
         return NULL;
     session->L = L;
     session->interactive = interactive;
+    session->on_terminal = interactive && isatty(STDOUT_FILENO);
     if (!open_environment(L)) {
         free(session);
         return NULL;
