@@ -1,6 +1,6 @@
 /* Model files: a whole model (architecture, weights, optimizer state, compile settings,
  * training counters) or only its weights, in one safetensors file that other tools can
- * read (docs/FILE_FORMAT.md). Writes are atomic; reads treat the file as hostile and
+ * read (engine/io/FILE_FORMAT.md). Writes are atomic; reads treat the file as hostile and
  * check every layer, shape and size before allocating anything for it.
  *
  *     NN_TRY(nn_model_save(model, "mnist.safetensors", true));

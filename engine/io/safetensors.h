@@ -1,7 +1,7 @@
 /* safetensors files: an 8-byte little-endian header length N, N bytes of JSON header
  * naming each tensor's dtype, shape and [begin, end) byte range, then the raw
  * little-endian tensor bytes, back to back. `__metadata__` in the header maps strings to
- * strings (nnsh keeps its model description there). See docs/FILE_FORMAT.md.
+ * strings (nnsh keeps its model description there). See engine/io/FILE_FORMAT.md.
  *
  * The reader treats every file as hostile: the header length, every offset, shape and
  * dtype are checked against the file's length and against overflow before anything is
