@@ -209,6 +209,14 @@ static const luaL_Reg test_functions[] = {
     {NULL, NULL},
 };
 
+static const luaL_Reg top_level_functions[] = {
+    {"set_learning_phase", l_set_learning_phase},
+    {"learning_phase", l_learning_phase},
+    {"_set_output", l_set_output},
+    {"_load_module", l_load_module},
+    {NULL, NULL},
+};
+
 int luaopen_nn(lua_State *L)
 {
     luaL_checkversion(L);
@@ -219,14 +227,7 @@ int luaopen_nn(lua_State *L)
     lua_setfield(L, -2, "config");
     luaL_newlib(L, test_functions);
     lua_setfield(L, -2, "test");
-    lua_pushcfunction(L, l_set_learning_phase);
-    lua_setfield(L, -2, "set_learning_phase");
-    lua_pushcfunction(L, l_learning_phase);
-    lua_setfield(L, -2, "learning_phase");
-    lua_pushcfunction(L, l_set_output);
-    lua_setfield(L, -2, "_set_output");
-    lua_pushcfunction(L, l_load_module);
-    lua_setfield(L, -2, "_load_module");
+    luaL_setfuncs(L, top_level_functions, 0);
 
     nn_lua_open_tensor(L);
     nn_lua_open_layers(L);

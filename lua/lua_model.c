@@ -315,19 +315,26 @@ static int model_summary(lua_State *L)
 
 /* ---- compile ---- */
 
+/* The name of a setting given as a string ('adam') or as a table from nn.optimizers or
+ * nn.losses ({name='adam', ...}); NULL when neither. The string lives in the table. */
+static const char *setting_name(lua_State *L, int index)
+{
+    if (lua_type(L, index) == LUA_TSTRING)
+        return lua_tostring(L, index);
+    if (!lua_istable(L, index))
+        return NULL;
+    lua_getfield(L, index, "name");
+    const char *name = lua_tostring(L, -1);
+    lua_pop(L, 1);
+    return name;
+}
+
 static void parse_optimizer(lua_State *L, int index, nn_optimizer_config *config,
                             const char *function)
 {
     index = lua_absindex(L, index);
     nn_optimizer_kind kind;
-    const char *name = NULL;
-    if (lua_type(L, index) == LUA_TSTRING) {
-        name = lua_tostring(L, index);
-    } else if (lua_istable(L, index)) {
-        lua_getfield(L, index, "name");
-        name = lua_tostring(L, -1);
-        lua_pop(L, 1);
-    }
+    const char *name = setting_name(L, index);
     if (!name)
         nn_lua_error(L, "%s: optimizer must be a name such as 'adam' or an optimizer from "
                         "nn.optimizers, got %s",
@@ -365,14 +372,7 @@ static void parse_optimizer(lua_State *L, int index, nn_optimizer_config *config
 static void parse_loss(lua_State *L, int index, nn_loss *loss, const char *function)
 {
     index = lua_absindex(L, index);
-    const char *name = NULL;
-    if (lua_type(L, index) == LUA_TSTRING) {
-        name = lua_tostring(L, index);
-    } else if (lua_istable(L, index)) {
-        lua_getfield(L, index, "name");
-        name = lua_tostring(L, -1);
-        lua_pop(L, 1);
-    }
+    const char *name = setting_name(L, index);
     if (!name)
         nn_lua_error(L, "%s: loss must be a name such as 'sparse_categorical_crossentropy' or "
                         "a loss from nn.losses, got %s",
