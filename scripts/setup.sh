@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 
 # What building and testing need.
 PACKAGES=(build-essential cmake ninja-build pkg-config
-          liblua5.4-dev lua5.4 libreadline-dev libncurses-dev libopenblas-dev zlib1g-dev
+          liblua5.4-dev lua5.4 libreadline-dev libncurses-dev libopenblas-dev libopenblas-openmp-dev zlib1g-dev
           libcjson-dev libcriterion-dev tmux python3 ca-certificates)
 
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
