@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "lua_io.h"
@@ -153,6 +154,16 @@ static int l_blas_info(lua_State *L)
     return 1;
 }
 
+/* nn.time(): seconds on a monotonic wall clock, for timing code from Lua (os.clock
+ * counts the CPU time of every thread, os.time has whole seconds). */
+static int l_time(lua_State *L)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    lua_pushnumber(L, (lua_Number)now.tv_sec + (lua_Number)now.tv_nsec * 1e-9);
+    return 1;
+}
+
 static int learning_phase;
 
 bool nn_lua_learning_phase(void) { return learning_phase != 0; }
@@ -212,6 +223,7 @@ static const luaL_Reg test_functions[] = {
 static const luaL_Reg top_level_functions[] = {
     {"set_learning_phase", l_set_learning_phase},
     {"learning_phase", l_learning_phase},
+    {"time", l_time},
     {"_set_output", l_set_output},
     {"_load_module", l_load_module},
     {NULL, NULL},
