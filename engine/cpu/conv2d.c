@@ -1,5 +1,6 @@
-/* 2-D convolution on the CPU, channels-last: im2col (OpenMP) feeding OpenBLAS sgemm,
- * one product per group, with bias and activation fused into the output. */
+/* 2-D convolution on the CPU, channels-last. Stride 1 with one group goes to the direct
+ * convolution (conv2d_direct.c); everything else to im2col (OpenMP) feeding OpenBLAS
+ * sgemm, one product per group, with bias and activation fused into the output. */
 #include <cblas.h>
 #include <stdbool.h>
 #include <string.h>
@@ -53,6 +54,8 @@ static int images_per_chunk(const nn_conv2d_geometry *g)
 
 size_t nn_cpu_conv2d_scratch_floats(const nn_conv2d_geometry *geometry)
 {
+    if (nn_cpu_conv2d_direct_applies(geometry))
+        return nn_cpu_conv2d_direct_scratch_floats(geometry);
     if (is_pointwise(geometry) || geometry->batch <= 0)
         return 0;
     return (size_t)images_per_chunk(geometry) * column_floats_per_image(geometry);
@@ -190,6 +193,15 @@ void nn_cpu_conv2d_forward(float *out, const float *inp, const float *kernel,
      * matrix whose columns [g·OC/G, (g+1)·OC/G) belong to group g, bias (OC) or NULL,
      * scratch (nn_cpu_conv2d_scratch_floats floats). */
     const nn_conv2d_geometry *g = geometry;
+    if (nn_cpu_conv2d_direct_applies(g)) {
+        bool relu = activation.kind == NN_ACTIVATION_RELU;
+        nn_cpu_conv2d_direct_forward(out, inp, kernel, bias, relu, g, scratch);
+        if (!relu)
+            add_bias_and_activate(out, NULL, activation,
+                                  (size_t)g->batch * (size_t)g->out_height * (size_t)g->out_width,
+                                  g->out_channels);
+        return;
+    }
     const int group_filters = g->out_channels / g->groups;
     const int patch = (int)patch_length(g);
     const size_t pixels = (size_t)g->out_height * (size_t)g->out_width;
@@ -247,6 +259,10 @@ void nn_cpu_conv2d_backward(float *dinp, float *dkernel, float *dbias, const flo
      * NULL); dout (B,OH,OW,OC) is the gradient of the linear output; inp and kernel are
      * those of the forward pass; scratch as for forward. */
     const nn_conv2d_geometry *g = geometry;
+    if (nn_cpu_conv2d_direct_applies(g)) {
+        nn_cpu_conv2d_direct_backward(dinp, dkernel, dbias, dout, inp, kernel, g, scratch);
+        return;
+    }
     const int group_filters = g->out_channels / g->groups;
     const int patch = (int)patch_length(g);
     const size_t pixels = (size_t)g->out_height * (size_t)g->out_width;

@@ -3,6 +3,8 @@
 #ifndef NN_CPU_KERNELS_H
 #define NN_CPU_KERNELS_H
 
+#include <stdbool.h>
+
 #include "../backend.h"
 
 size_t nn_cpu_conv2d_scratch_floats(const nn_conv2d_geometry *geometry);
@@ -12,6 +14,17 @@ void nn_cpu_conv2d_forward(float *out, const float *inp, const float *kernel,
 void nn_cpu_conv2d_backward(float *dinp, float *dkernel, float *dbias, const float *dout,
                             const float *inp, const float *kernel,
                             const nn_conv2d_geometry *geometry, float *scratch);
+
+/* The direct convolution (conv2d_direct.c), used by the two above when it applies:
+ * stride 1 and one group. Same shapes; relu is fused, other activations are not. */
+bool nn_cpu_conv2d_direct_applies(const nn_conv2d_geometry *geometry);
+size_t nn_cpu_conv2d_direct_scratch_floats(const nn_conv2d_geometry *geometry);
+void nn_cpu_conv2d_direct_forward(float *out, const float *inp, const float *kernel,
+                                  const float *bias, bool relu,
+                                  const nn_conv2d_geometry *geometry, float *scratch);
+void nn_cpu_conv2d_direct_backward(float *dinp, float *dkernel, float *dbias,
+                                   const float *dout, const float *inp, const float *kernel,
+                                   const nn_conv2d_geometry *geometry, float *scratch);
 
 void nn_cpu_maxpool2d_forward(float *out, int32_t *argmax, const float *inp,
                               const nn_pool2d_geometry *geometry);

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cpu/cpu_kernels.h"
+#include "cpu/simd.h"
 #include "layer_harness.h"
 #include "ref_conv.h"
 #include "ref_layers.h"
@@ -338,6 +339,158 @@ Test(conv2d_kernel, results_do_not_depend_on_the_openmp_thread_count)
     cr_assert(memcmp(one.dbias, two.dbias, (size_t)g.out_channels * sizeof(float)) == 0);
     conv_data_free(&one);
     conv_data_free(&two);
+}
+
+/* ---- every vector level of the direct convolution ---- */
+
+/* Forward and backward of one case at the active vector level against the reference;
+ * the activation is applied as the layer would (relu fused in the kernel). */
+static void check_case_at_active_level(const conv_case *c, uint64_t seed, double atol,
+                                       worst_tracker trackers[4])
+{
+    nn_conv2d_geometry g;
+    cr_assert(case_geometry(c, &g));
+    conv_data d;
+    conv_data_init(&d, &g, seed);
+    nn_activation activation = nn_activation_default(c->activation);
+    nn_cpu_conv2d_forward(d.out, d.inp, d.kernel, c->bias ? d.bias : NULL, activation, &g,
+                          d.scratch);
+    nn_cpu_conv2d_backward(d.dinp, d.dkernel, c->bias ? d.dbias : NULL, d.dout, d.inp,
+                           d.kernel, &g, d.scratch);
+    ref_conv2d_forward(d.out64, d.inp64, d.kernel64, c->bias ? d.bias64 : NULL, &g);
+    ref_activation_forward(activation, d.out64, d.out64, d.out_count, (size_t)g.out_channels);
+    ref_conv2d_backward(d.dinp64, d.dkernel64, d.dbias64, d.dout64, d.inp64, d.kernel64, &g);
+    char where[256];
+    int used = snprintf(where, sizeof where, "%s: ", nn_simd_level_name(nn_simd_active()));
+    describe_case(c, where + used, sizeof where - (size_t)used);
+    track(&trackers[0], ts_compare(d.out, d.out64, d.out_count, atol, KERNEL_RTOL), where);
+    track(&trackers[1], ts_compare(d.dinp, d.dinp64, d.in_count, atol, KERNEL_RTOL), where);
+    track(&trackers[2], ts_compare(d.dkernel, d.dkernel64, d.kernel_count, atol, KERNEL_RTOL),
+          where);
+    if (c->bias)
+        track(&trackers[3], ts_compare(d.dbias, d.dbias64, (size_t)g.out_channels, atol,
+                                       KERNEL_RTOL),
+              where);
+    conv_data_free(&d);
+}
+
+/* Runs `check` once per vector level this processor has, then restores the level. */
+static int for_every_simd_level(void (*check)(worst_tracker *), worst_tracker *trackers)
+{
+    nn_simd_level saved = nn_simd_active();
+    int levels = 0;
+    for (int level = 0; level < NN_SIMD_LEVEL_COUNT; level++) {
+        if (!nn_simd_select((nn_simd_level)level))
+            continue;
+        levels++;
+        check(trackers);
+    }
+    cr_assert(nn_simd_select(saved));
+    return levels;
+}
+
+static void check_sweep(worst_tracker *trackers)
+{
+    conv_case cases[SWEEP_CAPACITY];
+    int count = conv_sweep(cases, SWEEP_CAPACITY);
+    for (int i = 0; i < count; i++) {
+        nn_conv2d_geometry g;
+        if (case_geometry(&cases[i], &g))
+            check_case_at_active_level(&cases[i], 20000 + (uint64_t)i * 10, KERNEL_ATOL,
+                                       trackers);
+    }
+}
+
+Test(conv2d_kernel, every_simd_level_matches_reference_across_the_parameter_space)
+{
+    worst_tracker trackers[4];
+    memset(trackers, 0, sizeof trackers);
+    cr_assert_geq(for_every_simd_level(check_sweep, trackers), 1);
+    report_and_assert("conv2d every level: forward", &trackers[0]);
+    report_and_assert("conv2d every level: dinp", &trackers[1]);
+    report_and_assert("conv2d every level: dkernel", &trackers[2]);
+    report_and_assert("conv2d every level: dbias", &trackers[3]);
+}
+
+/* Channel counts that cross the tiles' column blocks (8, 16 and 64 floats wide) and end
+ * in every kind of tail, both as filters (forward, kernel gradient) and as input
+ * channels (the input gradient's columns); output pixels that leave a short last tile;
+ * the seed CNN's two layers. */
+static void check_wide_layers(worst_tracker *trackers)
+{
+    /* channels, filters, height, width, kernel height, kernel width, dilation, same */
+    static const int shapes[][8] = {
+        {1, 32, 28, 28, 3, 3, 1, 1},  {32, 64, 14, 14, 3, 3, 1, 1}, {3, 70, 7, 5, 3, 3, 1, 1},
+        {70, 19, 6, 7, 3, 2, 1, 0},   {17, 130, 5, 5, 1, 1, 1, 0},  {9, 48, 9, 6, 2, 3, 2, 1},
+        {40, 33, 8, 8, 5, 5, 1, 1},   {2, 16, 4, 9, 1, 3, 3, 1},    {65, 1, 5, 4, 3, 3, 1, 0},
+    };
+    for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
+        const int *s = shapes[i];
+        conv_case c = {.batch = 2, .height = s[2], .width = s[3], .channels = s[0],
+                       .filters = s[1], .kernel_height = s[4], .kernel_width = s[5],
+                       .stride_height = 1, .stride_width = 1, .dilation_height = s[6],
+                       .dilation_width = s[6], .groups = 1, .same = s[7], .bias = i % 3 != 2,
+                       .activation = i % 2 ? NN_ACTIVATION_LINEAR : NN_ACTIVATION_RELU};
+        /* Sums of up to 1000 products (40 channels × 25 taps; a kernel gradient: 2 × 784
+         * pixels) whose partial sums reach ~10 round to several 1e-6 in float, like the
+         * chunked case above: atol 4e-5 keeps a margin of ~4. */
+        check_case_at_active_level(&c, 30000 + (uint64_t)i * 10, 4e-5, trackers);
+    }
+}
+
+Test(conv2d_kernel, every_simd_level_matches_reference_on_wide_layers)
+{
+    worst_tracker trackers[4];
+    memset(trackers, 0, sizeof trackers);
+    cr_assert_geq(for_every_simd_level(check_wide_layers, trackers), 1);
+    report_and_assert("conv2d wide layers, every level: forward", &trackers[0]);
+    report_and_assert("conv2d wide layers, every level: dinp", &trackers[1]);
+    report_and_assert("conv2d wide layers, every level: dkernel", &trackers[2]);
+    report_and_assert("conv2d wide layers, every level: dbias", &trackers[3]);
+}
+
+/* The direct convolution splits tiles and kernel-gradient rows across threads; each
+ * value must still come out bit for bit the same with 1, 2 or 3 threads. */
+static void check_thread_independence(worst_tracker *unused)
+{
+    (void)unused;
+    conv_case c = {.batch = 5, .height = 14, .width = 14, .channels = 32, .filters = 64,
+                   .kernel_height = 3, .kernel_width = 3, .stride_height = 1,
+                   .stride_width = 1, .dilation_height = 1, .dilation_width = 1,
+                   .groups = 1, .same = true, .bias = true, .activation = NN_ACTIVATION_RELU};
+    nn_conv2d_geometry g;
+    cr_assert(case_geometry(&c, &g));
+    cr_assert(nn_cpu_conv2d_direct_applies(&g));
+    conv_data runs[3];
+    int threads = omp_get_max_threads();
+    for (int r = 0; r < 3; r++) {
+        conv_data_init(&runs[r], &g, 4242);
+        omp_set_num_threads(r + 1);
+        nn_cpu_conv2d_forward(runs[r].out, runs[r].inp, runs[r].kernel, runs[r].bias,
+                              nn_activation_default(NN_ACTIVATION_RELU), &g, runs[r].scratch);
+        nn_cpu_conv2d_backward(runs[r].dinp, runs[r].dkernel, runs[r].dbias, runs[r].dout,
+                               runs[r].inp, runs[r].kernel, &g, runs[r].scratch);
+    }
+    omp_set_num_threads(threads);
+    for (int r = 1; r < 3; r++) {
+        const char *level = nn_simd_level_name(nn_simd_active());
+        cr_assert(memcmp(runs[0].out, runs[r].out, runs[0].out_count * sizeof(float)) == 0,
+                  "%s: forward differs between 1 and %d threads", level, r + 1);
+        cr_assert(memcmp(runs[0].dinp, runs[r].dinp, runs[0].in_count * sizeof(float)) == 0,
+                  "%s: dinp differs between 1 and %d threads", level, r + 1);
+        cr_assert(memcmp(runs[0].dkernel, runs[r].dkernel,
+                         runs[0].kernel_count * sizeof(float)) == 0,
+                  "%s: dkernel differs between 1 and %d threads", level, r + 1);
+        cr_assert(memcmp(runs[0].dbias, runs[r].dbias, (size_t)g.out_channels * sizeof(float)) == 0,
+                  "%s: dbias differs between 1 and %d threads", level, r + 1);
+    }
+    for (int r = 0; r < 3; r++)
+        conv_data_free(&runs[r]);
+}
+
+Test(conv2d_kernel, direct_results_do_not_depend_on_the_openmp_thread_count)
+{
+    cr_assert_geq(for_every_simd_level(check_thread_independence, NULL), 1);
 }
 
 /* ---- the reference against finite differences ---- */

@@ -1,0 +1,472 @@
+/* Direct convolution for stride 1 and one group, channels-last: no im2col matrix. The
+ * input is copied once into a zero-padded buffer, after which every tap of every output
+ * pixel is a plain pointer offset, and register tiles (conv_tiles_*.c) read it in place:
+ *   forward        out = relu?(conv(inp, kernel) + bias)         6 pixels × 64 channels
+ *   input gradient dinp = conv(padded dout, flipped kernelᵀ)      the same tiles
+ *   weight and bias gradients, summed image by image in a fixed order.
+ * Work is split across OpenMP threads by output tile (forward, input gradient) or by
+ * rows of the kernel gradient (weight gradient), so every output value is summed by one
+ * thread in the same order whatever the thread count. */
+#include <omp.h>
+#include <string.h>
+
+#include "conv_tiles.h"
+#include "cpu_kernels.h"
+
+/* Floats of padded images held at once (8 MiB): the seed CNN's batch of 64 is one
+ * chunk, while a predict over thousands of images pads them a chunk at a time. The
+ * chunk size depends only on the geometry, so sums never depend on the thread count. */
+enum { PADDED_BUDGET_FLOATS = 1 << 21 };
+
+/* Below this many multiply-adds a parallel region costs more than it saves. */
+enum { PARALLEL_THRESHOLD = 1 << 16 };
+
+/* Scratch is sized for the widest vectors of any level (AVX-512: 16 floats). */
+enum { WIDEST_VECTOR = 16 };
+
+/* The tiles for the active vector level. */
+static const nn_conv_tiles *active_tiles(void)
+{
+    switch (nn_simd_active()) {
+    case NN_SIMD_AVX512:
+        return &nn_conv_tiles_avx512;
+    case NN_SIMD_AVX2:
+        return &nn_conv_tiles_avx2;
+    default:
+        return &nn_conv_tiles_portable;
+    }
+}
+
+bool nn_cpu_conv2d_direct_applies(const nn_conv2d_geometry *g)
+{
+    return g->groups == 1 && g->stride_height == 1 && g->stride_width == 1;
+}
+
+static size_t round_up(size_t value, size_t multiple)
+{
+    return (value + multiple - 1) / multiple * multiple;
+}
+
+/* How a batch of images sits in a zero-padded buffer. */
+typedef struct padding {
+    int top, bottom, left, right;
+    int height, width; /* padded */
+} padding;
+
+static size_t padded_floats(const padding *p, int channels)
+{
+    return (size_t)p->height * (size_t)p->width * (size_t)channels;
+}
+
+static bool needs_padding(const padding *p)
+{
+    return p->top || p->bottom || p->left || p->right;
+}
+
+/* The input as forward and the weight gradient read it: every tap of every output pixel
+ * inside the buffer. */
+static padding input_padding(const nn_conv2d_geometry *g)
+{
+    padding p = {.top = g->pad_top, .left = g->pad_left};
+    int last_row = g->out_height - 1 + (g->kernel_height - 1) * g->dilation_height - g->pad_top;
+    int last_col = g->out_width - 1 + (g->kernel_width - 1) * g->dilation_width - g->pad_left;
+    p.bottom = last_row > g->in_height - 1 ? last_row - (g->in_height - 1) : 0;
+    p.right = last_col > g->in_width - 1 ? last_col - (g->in_width - 1) : 0;
+    p.height = p.top + g->in_height + p.bottom;
+    p.width = p.left + g->in_width + p.right;
+    return p;
+}
+
+/* The output gradient as the input gradient reads it: input pixel (h, w) gathers tap
+ * (i, j) of the flipped kernel from padded row h + i·dilation, column w + j·dilation. */
+static padding output_gradient_padding(const nn_conv2d_geometry *g)
+{
+    padding p;
+    p.top = (g->kernel_height - 1) * g->dilation_height - g->pad_top;
+    p.left = (g->kernel_width - 1) * g->dilation_width - g->pad_left;
+    p.height = g->in_height + (g->kernel_height - 1) * g->dilation_height;
+    p.width = g->in_width + (g->kernel_width - 1) * g->dilation_width;
+    p.bottom = p.height - p.top - g->out_height;
+    p.right = p.width - p.left - g->out_width;
+    return p;
+}
+
+static int images_per_chunk(const nn_conv2d_geometry *g)
+{
+    padding in = input_padding(g), dout = output_gradient_padding(g);
+    size_t per_image = padded_floats(&in, g->in_channels) + padded_floats(&dout, g->out_channels);
+    size_t images = PADDED_BUDGET_FLOATS / per_image;
+    if (images < 1)
+        images = 1;
+    if (images > (size_t)g->batch)
+        images = (size_t)g->batch;
+    return (int)images;
+}
+
+static size_t patch_length(const nn_conv2d_geometry *g)
+{
+    return (size_t)g->kernel_height * (size_t)g->kernel_width * (size_t)g->in_channels;
+}
+
+static size_t flipped_patch_length(const nn_conv2d_geometry *g)
+{
+    return (size_t)g->kernel_height * (size_t)g->kernel_width * (size_t)g->out_channels;
+}
+
+/* Scratch layout, each part starting on a 64-byte boundary:
+ *   forward   [panel (K, OC rounded up)] [padded input chunk]
+ *   backward  [flipped panel (K', C rounded up)] [padded input chunk] [padded dout chunk] */
+typedef struct scratch_layout {
+    size_t panel, padded_input, padded_dout, total_forward, total_backward;
+} scratch_layout;
+
+static scratch_layout layout_of(const nn_conv2d_geometry *g)
+{
+    scratch_layout s;
+    int chunk = images_per_chunk(g);
+    padding in = input_padding(g), dout = output_gradient_padding(g);
+    size_t forward_panel = patch_length(g) * round_up((size_t)g->out_channels, WIDEST_VECTOR);
+    size_t flipped_panel =
+        flipped_patch_length(g) * round_up((size_t)g->in_channels, WIDEST_VECTOR);
+    s.panel = round_up(forward_panel > flipped_panel ? forward_panel : flipped_panel, 16);
+    s.padded_input =
+        needs_padding(&in) ? round_up((size_t)chunk * padded_floats(&in, g->in_channels), 16) : 0;
+    s.padded_dout = round_up((size_t)chunk * padded_floats(&dout, g->out_channels), 16);
+    s.total_forward = s.panel + s.padded_input;
+    s.total_backward = s.panel + s.padded_input + s.padded_dout;
+    return s;
+}
+
+size_t nn_cpu_conv2d_direct_scratch_floats(const nn_conv2d_geometry *geometry)
+{
+    if (geometry->batch <= 0)
+        return 0;
+    scratch_layout s = layout_of(geometry);
+    return s.total_forward > s.total_backward ? s.total_forward : s.total_backward;
+}
+
+/* dst (images, p.height, p.width, C) = src (images, H, W, C) framed by zeros. */
+static void pad_images(float *dst, const float *src, int images, int height, int width,
+                       int channels, const padding *p)
+{
+    const size_t row_floats = (size_t)width * (size_t)channels;
+    const size_t padded_row = (size_t)p->width * (size_t)channels;
+    const size_t left = (size_t)p->left * (size_t)channels;
+    const size_t right = (size_t)p->right * (size_t)channels;
+    const size_t work = (size_t)images * (size_t)p->height * padded_row;
+#pragma omp parallel for collapse(2) schedule(static) if (work > PARALLEL_THRESHOLD)
+    for (int image = 0; image < images; image++) {
+        for (int row = 0; row < p->height; row++) {
+            float *target = dst + ((size_t)image * (size_t)p->height + (size_t)row) * padded_row;
+            int source_row = row - p->top;
+            if (source_row < 0 || source_row >= height) {
+                memset(target, 0, sizeof(float) * padded_row);
+                continue;
+            }
+            const float *source =
+                src + ((size_t)image * (size_t)height + (size_t)source_row) * row_floats;
+            memset(target, 0, sizeof(float) * left);
+            memcpy(target + left, source, sizeof(float) * row_floats);
+            memset(target + left + row_floats, 0, sizeof(float) * right);
+        }
+    }
+}
+
+/* The column blocks of a panel for these tiles: block b covers columns [n0, n0 + cols)
+ * stored `vectors` vectors wide. */
+typedef struct column_block {
+    int first, cols, vectors;
+} column_block;
+
+static column_block block_at(const nn_conv_tiles *tiles, int columns, int first)
+{
+    int full = tiles->vector_floats * tiles->block_vectors;
+    column_block b = {.first = first, .cols = columns - first < full ? columns - first : full};
+    b.vectors = (b.cols + tiles->vector_floats - 1) / tiles->vector_floats;
+    return b;
+}
+
+static int block_width(const nn_conv_tiles *tiles)
+{
+    return tiles->vector_floats * tiles->block_vectors;
+}
+
+/* Row `row` of a panel block `width` floats wide: `cols` values `stride` apart in the
+ * source, then zeros. */
+static void pack_row(float *target, int width, const float *source, int cols,
+                     ptrdiff_t stride)
+{
+    for (int c = 0; c < cols; c++)
+        target[c] = source[c * stride];
+    for (int c = cols; c < width; c++)
+        target[c] = 0.0f;
+}
+
+/* The forward panel: the kernel (KH,KW,C,OC) read as a (K, OC) matrix, in blocks. */
+static void pack_kernel(float *panel, const nn_conv_tiles *tiles, const float *kernel,
+                        const nn_conv2d_geometry *g)
+{
+    const int rows = (int)patch_length(g), columns = g->out_channels;
+    for (int first = 0; first < columns; first += block_width(tiles)) {
+        column_block b = block_at(tiles, columns, first);
+        int width = b.vectors * tiles->vector_floats;
+        float *target = panel + (size_t)rows * (size_t)first;
+        for (int r = 0; r < rows; r++, target += width)
+            pack_row(target, width, kernel + (size_t)r * (size_t)columns + first, b.cols, 1);
+    }
+}
+
+/* The input gradient's panel: rows (i', j', oc), columns c, holding kernel tap
+ * (KH-1-i', KW-1-j') transposed, in blocks. */
+static void pack_flipped_kernel(float *panel, const nn_conv_tiles *tiles, const float *kernel,
+                                const nn_conv2d_geometry *g)
+{
+    const int taps = g->kernel_height * g->kernel_width;
+    const int filters = g->out_channels, columns = g->in_channels;
+    const size_t rows = flipped_patch_length(g);
+    const size_t tap_floats = (size_t)columns * (size_t)filters;
+    for (int first = 0; first < columns; first += block_width(tiles)) {
+        column_block b = block_at(tiles, columns, first);
+        int width = b.vectors * tiles->vector_floats;
+        float *target = panel + rows * (size_t)first;
+        for (int tap = 0; tap < taps; tap++) {
+            const float *source = kernel + (size_t)(taps - 1 - tap) * tap_floats;
+            for (int oc = 0; oc < filters; oc++, target += width)
+                pack_row(target, width, source + (size_t)first * (size_t)filters + oc, b.cols,
+                         filters);
+        }
+    }
+}
+
+/* One convolution over padded images, in the tiles' terms. */
+typedef struct direct_pass {
+    const float *src;         /* padded images */
+    size_t image_floats;      /* floats per padded image */
+    ptrdiff_t row_floats;     /* floats per padded row */
+    int channels;             /* of src */
+    nn_conv_taps taps;
+    int out_height, out_width, filters;
+    const float *panel;       /* (taps·channels, filters) packed */
+    const float *bias;        /* (filters) or NULL */
+    bool relu;
+} direct_pass;
+
+/* out (images, out_height, out_width, filters) from the pass, tile by tile. */
+static void run_tiles(float *out, int images, const direct_pass *p, const nn_conv_tiles *tiles)
+{
+    const int pixels = p->out_height * p->out_width;
+    const int tiles_per_image = (pixels + NN_CONV_TILE_ROWS - 1) / NN_CONV_TILE_ROWS;
+    const long items = (long)images * tiles_per_image;
+    const size_t patch = (size_t)p->taps.kernel_height * (size_t)p->taps.kernel_width *
+                         (size_t)p->channels;
+    const size_t work = (size_t)images * (size_t)pixels * patch * (size_t)p->filters;
+#pragma omp parallel for schedule(static) if (work > PARALLEL_THRESHOLD)
+    for (long item = 0; item < items; item++) {
+        int image = (int)(item / tiles_per_image);
+        int first = (int)(item % tiles_per_image) * NN_CONV_TILE_ROWS;
+        int rows = pixels - first < NN_CONV_TILE_ROWS ? pixels - first : NN_CONV_TILE_ROWS;
+        const float *x[NN_CONV_TILE_ROWS];
+        const float *image_src = p->src + (size_t)image * p->image_floats;
+        for (int r = 0; r < NN_CONV_TILE_ROWS; r++) {
+            /* Spare rows of a short last tile repeat its last pixel: readable, unused. */
+            int pixel = first + (r < rows ? r : rows - 1);
+            int y = pixel / p->out_width, x_pos = pixel % p->out_width;
+            x[r] = image_src + y * p->row_floats + (ptrdiff_t)x_pos * p->channels;
+        }
+        float *target = out + ((size_t)image * (size_t)pixels + (size_t)first) * (size_t)p->filters;
+        for (int n0 = 0; n0 < p->filters; n0 += block_width(tiles)) {
+            column_block b = block_at(tiles, p->filters, n0);
+            tiles->forward(target + n0, p->filters, x, &p->taps, p->channels,
+                           p->panel + patch * (size_t)n0, b.vectors,
+                           p->bias ? p->bias + n0 : NULL, p->relu, rows, b.cols);
+        }
+    }
+}
+
+/* The taps of the kernel over an image padded as `p`. */
+static nn_conv_taps taps_over(const nn_conv2d_geometry *g, const padding *p, int channels)
+{
+    return (nn_conv_taps){.kernel_height = g->kernel_height,
+                          .kernel_width = g->kernel_width,
+                          .row_step = (ptrdiff_t)g->dilation_height * p->width * channels,
+                          .col_step = (ptrdiff_t)g->dilation_width * channels};
+}
+
+void nn_cpu_conv2d_direct_forward(float *out, const float *inp, const float *kernel,
+                                  const float *bias, bool relu,
+                                  const nn_conv2d_geometry *geometry, float *scratch)
+{
+    /* out (B,OH,OW,OC), inp (B,H,W,C), kernel (KH,KW,C,OC), bias (OC) or NULL; scratch
+     * (nn_cpu_conv2d_direct_scratch_floats). */
+    const nn_conv2d_geometry *g = geometry;
+    const nn_conv_tiles *tiles = active_tiles();
+    scratch_layout s = layout_of(g);
+    float *panel = scratch, *padded = scratch + s.panel;
+    pack_kernel(panel, tiles, kernel, g);
+    padding pad = input_padding(g);
+    const size_t image_in = (size_t)g->in_height * (size_t)g->in_width * (size_t)g->in_channels;
+    const size_t image_out = (size_t)g->out_height * (size_t)g->out_width * (size_t)g->out_channels;
+    const int chunk = images_per_chunk(g);
+    for (int first = 0; first < g->batch; first += chunk) {
+        int images = g->batch - first < chunk ? g->batch - first : chunk;
+        const float *src = inp + (size_t)first * image_in;
+        if (needs_padding(&pad)) {
+            pad_images(padded, src, images, g->in_height, g->in_width, g->in_channels, &pad);
+            src = padded;
+        }
+        direct_pass p = {.src = src,
+                         .image_floats = padded_floats(&pad, g->in_channels),
+                         .row_floats = (ptrdiff_t)pad.width * g->in_channels,
+                         .channels = g->in_channels,
+                         .taps = taps_over(g, &pad, g->in_channels),
+                         .out_height = g->out_height,
+                         .out_width = g->out_width,
+                         .filters = g->out_channels,
+                         .panel = panel,
+                         .bias = bias,
+                         .relu = relu};
+        run_tiles(out + (size_t)first * image_out, images, &p, tiles);
+    }
+}
+
+/* One unit of weight-gradient work: `count` kernel rows from `first_row` of column
+ * block `block`, or (count 0) the bias gradient of that block. */
+typedef struct gradient_item {
+    column_block block;
+    int first_row, count;
+} gradient_item;
+
+/* Item `index` of the list: every block's row tiles in order, then (with a bias) one
+ * bias item per block. Returns false past the end. */
+static bool gradient_item_at(gradient_item *item, long index, const nn_conv_tiles *tiles,
+                             int rows, int columns, bool with_kernel, bool with_bias)
+{
+    for (int n0 = 0; with_kernel && n0 < columns; n0 += block_width(tiles)) {
+        column_block b = block_at(tiles, columns, n0);
+        int per_tile = tiles->gradient_rows(b.vectors);
+        long tiles_here = (rows + per_tile - 1) / per_tile;
+        if (index < tiles_here) {
+            item->block = b;
+            item->first_row = (int)index * per_tile;
+            item->count = rows - item->first_row < per_tile ? rows - item->first_row : per_tile;
+            return true;
+        }
+        index -= tiles_here;
+    }
+    for (int n0 = 0; with_bias && n0 < columns; n0 += block_width(tiles), index--) {
+        if (index == 0) {
+            *item = (gradient_item){.block = block_at(tiles, columns, n0)};
+            return true;
+        }
+    }
+    return false;
+}
+
+static long gradient_item_count(const nn_conv_tiles *tiles, int rows, int columns,
+                                bool with_kernel, bool with_bias)
+{
+    long count = 0;
+    gradient_item item;
+    while (gradient_item_at(&item, count, tiles, rows, columns, with_kernel, with_bias))
+        count++;
+    return count;
+}
+
+/* dkernel (KH,KW,C,OC) and dbias (OC), either may be NULL, summed over `images` padded
+ * input images and their output gradients (images, OH, OW, OC); `accumulate` adds to
+ * what earlier chunks left. Threads take contiguous runs of items and walk the images
+ * in order inside each, so each sum keeps one order. */
+static void weight_gradient(float *dkernel, float *dbias, const float *padded_inp,
+                            const padding *pad, const float *dout, int images,
+                            bool accumulate, const nn_conv2d_geometry *g,
+                            const nn_conv_tiles *tiles)
+{
+    const int channels = g->in_channels, filters = g->out_channels;
+    const int rows = (int)patch_length(g);
+    const nn_conv_taps taps = taps_over(g, pad, channels);
+    const size_t image_floats = padded_floats(pad, channels);
+    const ptrdiff_t row_floats = (ptrdiff_t)pad->width * channels;
+    const int pixels = g->out_height * g->out_width;
+    const long items = gradient_item_count(tiles, rows, filters, dkernel != NULL, dbias != NULL);
+    const size_t work = (size_t)images * (size_t)pixels * (size_t)rows * (size_t)filters;
+#pragma omp parallel if (work > PARALLEL_THRESHOLD)
+    {
+        int threads = omp_get_num_threads(), thread = omp_get_thread_num();
+        long begin = items * thread / threads, end = items * (thread + 1) / threads;
+        for (int image = 0; image < images; image++) {
+            const float *src = padded_inp + (size_t)image * image_floats;
+            const float *d = dout + (size_t)image * (size_t)pixels * (size_t)filters;
+            bool add = accumulate || image > 0;
+            for (long index = begin; index < end; index++) {
+                gradient_item item;
+                gradient_item_at(&item, index, tiles, rows, filters, dkernel != NULL,
+                                 dbias != NULL);
+                const column_block *b = &item.block;
+                if (item.count == 0) {
+                    tiles->bias_gradient(dbias + b->first, d + b->first, filters, pixels,
+                                         b->vectors, b->cols, add);
+                    continue;
+                }
+                ptrdiff_t offsets[16];
+                for (int k = 0; k < item.count; k++) {
+                    int row = item.first_row + k;
+                    int tap = row / channels, c = row % channels;
+                    offsets[k] = (tap / g->kernel_width) * taps.row_step +
+                                 (tap % g->kernel_width) * taps.col_step + c;
+                }
+                tiles->weight_gradient(dkernel + (size_t)item.first_row * (size_t)filters +
+                                           b->first,
+                                       filters, item.count, offsets, src, row_floats, channels,
+                                       g->out_height, g->out_width, d + b->first, filters,
+                                       b->vectors, b->cols, add);
+            }
+        }
+    }
+}
+
+void nn_cpu_conv2d_direct_backward(float *dinp, float *dkernel, float *dbias,
+                                   const float *dout, const float *inp, const float *kernel,
+                                   const nn_conv2d_geometry *geometry, float *scratch)
+{
+    /* dinp (B,H,W,C), dkernel (KH,KW,C,OC), dbias (OC) overwritten, each may be NULL;
+     * dout (B,OH,OW,OC) the gradient of the linear output; inp and kernel as forward. */
+    const nn_conv2d_geometry *g = geometry;
+    const nn_conv_tiles *tiles = active_tiles();
+    scratch_layout s = layout_of(g);
+    float *panel = scratch, *padded_inp = scratch + s.panel;
+    float *padded_dout = padded_inp + s.padded_input;
+    padding in_pad = input_padding(g), dout_pad = output_gradient_padding(g);
+    const size_t image_in = (size_t)g->in_height * (size_t)g->in_width * (size_t)g->in_channels;
+    const size_t image_out = (size_t)g->out_height * (size_t)g->out_width * (size_t)g->out_channels;
+    const int chunk = images_per_chunk(g);
+    if (dinp)
+        pack_flipped_kernel(panel, tiles, kernel, g);
+    for (int first = 0; first < g->batch; first += chunk) {
+        int images = g->batch - first < chunk ? g->batch - first : chunk;
+        const float *dout_chunk = dout + (size_t)first * image_out;
+        if (dkernel || dbias) {
+            const float *src = inp + (size_t)first * image_in;
+            if (needs_padding(&in_pad)) {
+                pad_images(padded_inp, src, images, g->in_height, g->in_width, g->in_channels,
+                           &in_pad);
+                src = padded_inp;
+            }
+            weight_gradient(dkernel, dbias, src, &in_pad, dout_chunk, images, first > 0, g,
+                            tiles);
+        }
+        if (dinp) {
+            pad_images(padded_dout, dout_chunk, images, g->out_height, g->out_width,
+                       g->out_channels, &dout_pad);
+            direct_pass p = {.src = padded_dout,
+                             .image_floats = padded_floats(&dout_pad, g->out_channels),
+                             .row_floats = (ptrdiff_t)dout_pad.width * g->out_channels,
+                             .channels = g->out_channels,
+                             .taps = taps_over(g, &dout_pad, g->out_channels),
+                             .out_height = g->in_height,
+                             .out_width = g->in_width,
+                             .filters = g->in_channels,
+                             .panel = panel};
+            run_tiles(dinp + (size_t)first * image_in, images, &p, tiles);
+        }
+    }
+}
