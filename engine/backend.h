@@ -58,6 +58,12 @@ typedef struct nn_backend {
     /* dinp (B,H,W,C) = scatter of dout (B,OH,OW,C) to the winners. */
     void (*maxpool2d_backward)(float *dinp, const float *dout, const int32_t *argmax,
                                const nn_pool2d_geometry *geometry);
+    /* The same for an input that a ReLU produced, with the ReLU's derivative folded in:
+     * only winners whose forward output out (B,OH,OW,C) is positive get their gradient
+     * (a winner of 0 had a zero derivative; the others get none anyway). The layer
+     * before then skips its own derivative pass. */
+    void (*maxpool2d_backward_relu)(float *dinp, const float *dout, const int32_t *argmax,
+                                    const float *out, const nn_pool2d_geometry *geometry);
 
     /* out (B,N) = inp (B,K) @ kernel (K,N) + bias (N) or NULL, then the activation. */
     void (*dense_forward)(float *out, const float *inp, const float *kernel,

@@ -98,6 +98,9 @@ typedef struct nn_layer_class {
                           nn_tensor *dinput);
     /* Frees what the concrete struct owns (not the struct, not the params). */
     void (*destroy)(nn_layer *layer);
+    /* Whether backward can apply the derivative of a ReLU that produced its input (see
+     * nn_layer.applies_input_relu). May be NULL: never. */
+    bool (*can_apply_input_relu)(const nn_layer *layer);
 } nn_layer_class;
 
 /* The header every layer starts with. Layers are shared (a Lua variable and a model
@@ -120,6 +123,11 @@ struct nn_layer {
     nn_regularizer activity_regularizer;
     float *preactivation;        /* kept for activations whose backward needs x */
     size_t preactivation_capacity;
+    /* Set by a model during fit when the layer before ends in a ReLU: backward then
+     * also applies that ReLU's derivative to dinput (max pooling does it for free: only
+     * winners get a gradient, and a winner of 0 had a zero derivative), and the layer
+     * before is told its doutput is already through it. */
+    bool applies_input_relu;
 };
 
 /* Per-call context of forward and backward. */
@@ -132,10 +140,12 @@ struct nn_exec {
     size_t scratch_floats;
     double activity_penalty; /* activity regularizers add their penalty here */
     /* Set by the model for its last layer only: forward copies the pre-activation
-     * output here (for a numerically stable loss), and backward receives doutput
+     * output here (for a numerically stable loss). */
+    float *logits;
+    /* Set by the model for its last layer, and for a layer whose ReLU derivative the
+     * next layer applied (nn_layer.applies_input_relu): backward receives doutput
      * already taken through the activation, so it must skip the activation's
      * derivative. */
-    float *logits;
     bool doutput_is_preactivation;
 };
 

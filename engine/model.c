@@ -584,11 +584,28 @@ static double regularization_penalty(nn_model *model, bool with_gradient)
     return penalty;
 }
 
+/* Lets each layer that can apply the ReLU derivative of the layer before do so, saving
+ * that layer a pass over its output gradient; `on` false undoes it. Not when the layer
+ * before has an activity regularizer, whose gradient joins doutput before the
+ * derivative. Set per fit, as a layer may sit in several models. */
+static void share_relu_derivatives(nn_model *model, bool on)
+{
+    for (int i = 1; i < model->layer_count; i++) {
+        nn_layer *layer = model->layers[i], *before = model->layers[i - 1];
+        layer->applies_input_relu =
+            on && !model->separate_layers && layer->cls->can_apply_input_relu &&
+            layer->cls->can_apply_input_relu(layer) &&
+            before->activation.kind == NN_ACTIVATION_RELU &&
+            !nn_regularizer_active(&before->activity_regularizer);
+    }
+}
+
 static nn_status backward(nn_model *model, nn_exec *exec)
 {
     for (int i = model->layer_count - 1; i >= 0; i--) {
         nn_layer *layer = model->layers[i];
-        exec->doutput_is_preactivation = i == model->layer_count - 1;
+        exec->doutput_is_preactivation = i == model->layer_count - 1 ||
+                                         model->layers[i + 1]->applies_input_relu;
         if (i < model->layer_count - 1 && nn_regularizer_active(&layer->activity_regularizer))
             nn_layer_activity_penalty(layer, exec, nn_tensor_f32(model->outputs[i + 1]),
                                       nn_tensor_f32(model->doutputs[i + 1]),
@@ -773,6 +790,7 @@ nn_status nn_model_fit(nn_model *model, const nn_tensor *x, const nn_tensor *y,
     nn_logs logs = {0};
     model->stop_training = false;
     model->initial_epoch = options->initial_epoch;
+    share_relu_derivatives(model, true);
     if (progress && progress->train_begin)
         status = progress->train_begin(progress->user, options->epochs, steps, train_count);
 
@@ -849,6 +867,7 @@ nn_status nn_model_fit(nn_model *model, const nn_tensor *x, const nn_tensor *y,
         if (model->stop_training)
             break;
     }
+    share_relu_derivatives(model, false);
     bool stopped = status == NN_ERR_STOPPED;
     if (progress && progress->train_end && (status == NN_OK || stopped)) {
         nn_status end_status = progress->train_end(progress->user, &logs);

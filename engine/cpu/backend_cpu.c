@@ -9,6 +9,7 @@ static const nn_backend cpu_backend = {
     .conv2d_backward = nn_cpu_conv2d_backward,
     .maxpool2d_forward = nn_cpu_maxpool2d_forward,
     .maxpool2d_backward = nn_cpu_maxpool2d_backward,
+    .maxpool2d_backward_relu = nn_cpu_maxpool2d_backward_relu,
     .dense_forward = nn_cpu_dense_forward,
     .dense_backward = nn_cpu_dense_backward,
     .activation_forward = nn_activation_forward,

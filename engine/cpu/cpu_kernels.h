@@ -30,6 +30,8 @@ void nn_cpu_maxpool2d_forward(float *out, int32_t *argmax, const float *inp,
                               const nn_pool2d_geometry *geometry);
 void nn_cpu_maxpool2d_backward(float *dinp, const float *dout, const int32_t *argmax,
                                const nn_pool2d_geometry *geometry);
+void nn_cpu_maxpool2d_backward_relu(float *dinp, const float *dout, const int32_t *argmax,
+                                    const float *out, const nn_pool2d_geometry *geometry);
 
 void nn_cpu_dense_forward(float *out, const float *inp, const float *kernel,
                           const float *bias, nn_activation activation, int batch,

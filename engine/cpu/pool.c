@@ -50,11 +50,11 @@ void nn_cpu_maxpool2d_forward(float *out, int32_t *argmax, const float *inp,
                                     winner[c] = (int32_t)(pixel + (size_t)c);
                             started = true;
                         } else if (winner) {
+                            /* Selects rather than branches, so the loop vectorizes. */
                             for (int c = 0; c < channels; c++) {
-                                if (candidate[c] > best[c]) {
-                                    best[c] = candidate[c];
-                                    winner[c] = (int32_t)(pixel + (size_t)c);
-                                }
+                                bool greater = candidate[c] > best[c];
+                                best[c] = greater ? candidate[c] : best[c];
+                                winner[c] = greater ? (int32_t)(pixel + (size_t)c) : winner[c];
                             }
                         } else {
                             for (int c = 0; c < channels; c++)
@@ -76,23 +76,37 @@ void nn_cpu_maxpool2d_forward(float *out, int32_t *argmax, const float *inp,
     }
 }
 
-void nn_cpu_maxpool2d_backward(float *dinp, const float *dout, const int32_t *argmax,
-                               const nn_pool2d_geometry *geometry)
+/* dinp = scatter of dout to the winners, each gradient kept only where relu_out (the
+ * pooled output) is positive when relu_out is given. Winners of image b lie in image b,
+ * so one thread per image adds in a fixed order whatever the thread count. */
+static void scatter_to_winners(float *dinp, const float *dout, const int32_t *argmax,
+                               const float *relu_out, const nn_pool2d_geometry *g)
 {
-    /* dinp (B,H,W,C) is overwritten; dout and argmax (B,OH,OW,C) come from forward.
-     * Overlapping windows (stride < pool) can share a winner, whose gradient is then
-     * the sum. Winners of image b lie in image b, so one thread per image adds in a
-     * fixed order whatever the thread count. */
-    const nn_pool2d_geometry *g = geometry;
     const size_t image_in = (size_t)g->in_height * (size_t)g->in_width * (size_t)g->channels;
     const size_t image_out = (size_t)g->out_height * (size_t)g->out_width * (size_t)g->channels;
 #pragma omp parallel for schedule(static) if ((size_t)g->batch * image_in > PARALLEL_THRESHOLD)
     for (int b = 0; b < g->batch; b++) {
         memset(dinp + (size_t)b * image_in, 0, sizeof(float) * image_in);
-        const float *gradient = dout + (size_t)b * image_out;
-        const int32_t *winner = argmax + (size_t)b * image_out;
-        for (size_t i = 0; i < image_out; i++)
-            if (winner[i] >= 0)
-                dinp[winner[i]] += gradient[i];
+        const size_t first = (size_t)b * image_out;
+        for (size_t i = first; i < first + image_out; i++)
+            if (argmax[i] >= 0 && (!relu_out || relu_out[i] > 0.0f))
+                dinp[argmax[i]] += dout[i];
     }
+}
+
+void nn_cpu_maxpool2d_backward(float *dinp, const float *dout, const int32_t *argmax,
+                               const nn_pool2d_geometry *geometry)
+{
+    /* dinp (B,H,W,C) is overwritten; dout and argmax (B,OH,OW,C) come from forward.
+     * Overlapping windows (stride < pool) can share a winner, whose gradient is then
+     * the sum. */
+    scatter_to_winners(dinp, dout, argmax, NULL, geometry);
+}
+
+void nn_cpu_maxpool2d_backward_relu(float *dinp, const float *dout, const int32_t *argmax,
+                                    const float *out, const nn_pool2d_geometry *geometry)
+{
+    /* As nn_cpu_maxpool2d_backward, for an input that came out of a ReLU: out
+     * (B,OH,OW,C) is the forward result, and a winner of 0 had a zero ReLU derivative. */
+    scatter_to_winners(dinp, dout, argmax, out, geometry);
 }

@@ -346,13 +346,20 @@ static nn_status conv2d_backward(nn_layer *layer, nn_exec *exec, const nn_tensor
                                                            : NULL;
     bool last = conv->data_format == NN_CHANNELS_LAST;
     size_t n = nn_tensor_count(output);
-    /* The derivative of the activation goes into scratch so doutput stays intact. */
+    /* The derivative of the activation goes into scratch so doutput stays intact; a
+     * channels-last layer with none to take (linear, or already taken by the model)
+     * reads doutput itself. */
     float *dz = exec->scratch;
-    nn_layer_activate_backward(layer, exec, dz, nn_tensor_f32(doutput), nn_tensor_f32(output),
-                               n, last ? (size_t)g->out_channels : (size_t)g->out_width);
+    bool as_is = last && (exec->doutput_is_preactivation ||
+                          layer->activation.kind == NN_ACTIVATION_LINEAR);
+    if (!as_is)
+        nn_layer_activate_backward(layer, exec, dz, nn_tensor_f32(doutput),
+                                   nn_tensor_f32(output), n,
+                                   last ? (size_t)g->out_channels : (size_t)g->out_width);
     if (last) {
+        const float *gradient = as_is ? nn_tensor_f32(doutput) : dz;
         exec->backend->conv2d_backward(dinput ? nn_tensor_f32(dinput) : NULL, dkernel, dbias,
-                                       dz, nn_tensor_f32(input), kernel, g,
+                                       gradient, nn_tensor_f32(input), kernel, g,
                                        dz + sizes.output_floats);
         return NN_OK;
     }

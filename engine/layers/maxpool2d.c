@@ -220,7 +220,6 @@ static nn_status maxpool2d_backward(nn_layer *layer, nn_exec *exec, const nn_ten
                                     const nn_tensor *output, const nn_tensor *doutput,
                                     nn_tensor *dinput)
 {
-    (void)output;
     maxpool2d_layer *pool = (maxpool2d_layer *)layer;
     if (!dinput)
         return NN_OK;
@@ -235,8 +234,12 @@ static nn_status maxpool2d_backward(nn_layer *layer, nn_exec *exec, const nn_ten
     nn_pool2d_geometry g = pool->geometry;
     g.batch = (int)batch;
     if (pool->data_format == NN_CHANNELS_LAST) {
-        exec->backend->maxpool2d_backward(nn_tensor_f32(dinput), nn_tensor_f32(doutput),
-                                          pool->argmax, &g);
+        if (layer->applies_input_relu)
+            exec->backend->maxpool2d_backward_relu(nn_tensor_f32(dinput), nn_tensor_f32(doutput),
+                                                   pool->argmax, nn_tensor_f32(output), &g);
+        else
+            exec->backend->maxpool2d_backward(nn_tensor_f32(dinput), nn_tensor_f32(doutput),
+                                              pool->argmax, &g);
         return NN_OK;
     }
     /* The winners index the channels-last copy of the input, so the gradients make the
@@ -249,6 +252,12 @@ static nn_status maxpool2d_backward(nn_layer *layer, nn_exec *exec, const nn_ten
     nn_layout_to_channels_first(nn_tensor_f32(dinput), dinput_last, batch, g.channels,
                                 (int64_t)g.in_height * g.in_width);
     return NN_OK;
+}
+
+/* Channels-last only: the channels-first path pools a transposed copy. */
+static bool maxpool2d_can_apply_input_relu(const nn_layer *layer)
+{
+    return ((const maxpool2d_layer *)layer)->data_format == NN_CHANNELS_LAST;
 }
 
 static void maxpool2d_destroy(nn_layer *layer)
@@ -280,4 +289,5 @@ const nn_layer_class nn_maxpool2d_class = {
     .forward = maxpool2d_forward,
     .backward = maxpool2d_backward,
     .destroy = maxpool2d_destroy,
+    .can_apply_input_relu = maxpool2d_can_apply_input_relu,
 };

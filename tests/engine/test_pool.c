@@ -337,6 +337,41 @@ Test(maxpool2d_kernel, backward_matches_reference)
     report_and_assert("maxpool2d cpu backward vs reference", &tracker);
 }
 
+/* Pooling a ReLU's output: the backward with the ReLU derivative folded in equals the
+ * derivative taken separately (dout where the pooled value is positive, else 0) and
+ * then the plain backward. Inputs are clamped at 0 as a ReLU leaves them, so many
+ * windows hold zeros and some are all zero (winner 0, derivative 0). */
+Test(maxpool2d_kernel, backward_through_a_relu_matches_reference)
+{
+    pool_case cases[SWEEP_CAPACITY];
+    int count = pool_sweep(cases, SWEEP_CAPACITY);
+    worst_tracker tracker = {0};
+    for (int i = 0; i < count; i++) {
+        nn_pool2d_geometry g;
+        if (!case_geometry(&cases[i], &g))
+            continue;
+        char where[256];
+        describe_case(&cases[i], where, sizeof where);
+        pool_data d;
+        pool_data_init(&d, &g, 300 + (uint64_t)i);
+        for (size_t k = 0; k < d.in_count; k++) {
+            d.inp[k] = d.inp[k] > 0.3f ? d.inp[k] : 0.0f;
+            d.inp64[k] = d.inp[k];
+        }
+        ts_fill_uniform(d.dinp, d.in_count, 1, 5.0f, 6.0f);
+        nn_cpu_maxpool2d_forward(d.out, d.argmax, d.inp, &g);
+        nn_cpu_maxpool2d_backward_relu(d.dinp, d.dout, d.argmax, d.out, &g);
+        ref_maxpool2d_forward(d.out64, NULL, d.inp64, &g);
+        for (size_t o = 0; o < d.out_count; o++)
+            d.dout64[o] = d.out64[o] > 0.0 ? d.dout64[o] : 0.0;
+        ref_maxpool2d_backward(d.dinp64, d.dout64, d.inp64, &g);
+        track(&tracker, ts_compare(d.dinp, d.dinp64, d.in_count, SCATTER_ATOL, SCATTER_RTOL),
+              where);
+        pool_data_free(&d);
+    }
+    report_and_assert("maxpool2d cpu backward through a relu vs reference", &tracker);
+}
+
 Test(maxpool2d_kernel, ties_go_to_the_first_cell_and_padding_never_wins)
 {
     /* All equal: the top-left cell of each window inside the input wins. All negative

@@ -1,0 +1,106 @@
+/* fit: the work a model shares between neighbouring layers (a pooling layer applying
+ * the ReLU derivative of the convolution before it) changes no result, and training is
+ * repeatable bit for bit. */
+#include <criterion/criterion.h>
+#include <string.h>
+
+#include "layer_harness.h"
+#include "model.h"
+#include "random.h"
+
+static nn_layer *make_layer(const char *kind)
+{
+    nn_layer *layer = NULL;
+    cr_assert_eq(nn_layer_create(&layer, nn_layer_class_find(kind)), NN_OK);
+    return layer;
+}
+
+static nn_layer *make_conv(int filters, bool relu)
+{
+    nn_layer *layer = make_layer("Conv2D");
+    harness_set_int(layer, "filters", filters);
+    harness_set_pair(layer, "kernel_size", 3, 3);
+    harness_set_choice(layer, "padding", "same");
+    if (relu)
+        harness_set_activation(layer, nn_activation_default(NN_ACTIVATION_RELU));
+    return layer;
+}
+
+static nn_layer *make_dense(int units, nn_activation_kind activation)
+{
+    nn_layer *layer = make_layer("Dense");
+    harness_set_int(layer, "units", units);
+    harness_set_activation(layer, nn_activation_default(activation));
+    return layer;
+}
+
+/* The seed CNN in small: conv(relu) → pool → conv(relu) → pool → flatten → dense(relu)
+ * → dense(softmax), with 2 epochs of Adam on random images; returns the weights. */
+static float *train_small_cnn(bool separate_layers, size_t *count)
+{
+    nn_random_seed(7);
+    nn_layer *layers[] = {make_conv(4, true),  make_layer("MaxPooling2D"),
+                          make_conv(6, true),  make_layer("MaxPooling2D"),
+                          make_layer("Flatten"), make_dense(8, NN_ACTIVATION_RELU),
+                          make_dense(3, NN_ACTIVATION_SOFTMAX)};
+    nn_model *model = NULL;
+    cr_assert_eq(nn_model_create(&model, "small_cnn"), NN_OK);
+    model->separate_layers = separate_layers;
+    for (size_t i = 0; i < sizeof layers / sizeof layers[0]; i++) {
+        cr_assert_eq(nn_layer_finish(layers[i]), NN_OK, "%s", nn_error_message());
+        cr_assert_eq(nn_model_add(model, layers[i]), NN_OK, "%s", nn_error_message());
+        nn_layer_release(layers[i]);
+    }
+    nn_loss loss;
+    cr_assert_eq(nn_loss_parse("sparse_categorical_crossentropy", &loss), NN_OK);
+    nn_optimizer_config adam = nn_optimizer_defaults(NN_OPTIMIZER_ADAM);
+    cr_assert_eq(nn_model_compile(model, &adam, &loss, NULL, 0), NN_OK);
+
+    nn_shape x_shape = NN_SHAPE(20, 8, 8, 2), y_shape = NN_SHAPE(20);
+    nn_tensor *x = harness_tensor(&x_shape, NULL), *y = NULL;
+    cr_assert_eq(nn_tensor_create(&y, NN_DTYPE_I32, &y_shape), NN_OK);
+    nn_rng rng;
+    nn_rng_init(&rng, 11, 0);
+    for (size_t i = 0; i < nn_tensor_count(x); i++)
+        nn_tensor_f32(x)[i] = nn_rng_uniform(&rng) * 2.0f - 1.0f;
+    for (int i = 0; i < 20; i++)
+        ((int32_t *)nn_tensor_data(y))[i] = i % 3;
+    nn_fit_options options = nn_fit_defaults();
+    options.epochs = 2;
+    options.batch_size = 6;
+    cr_assert_eq(nn_model_fit(model, x, y, &options, NULL, NULL), NN_OK, "%s",
+                 nn_error_message());
+    *count = model->weight_count;
+    float *weights = malloc(*count * sizeof(float));
+    cr_assert(weights != NULL);
+    memcpy(weights, nn_model_weights(model), *count * sizeof(float));
+    nn_tensor_free(x);
+    nn_tensor_free(y);
+    nn_model_release(model);
+    return weights;
+}
+
+Test(model_fit, pooling_applying_the_relu_derivative_changes_no_weight)
+{
+    size_t shared_count, separate_count;
+    float *shared = train_small_cnn(false, &shared_count);
+    float *separate = train_small_cnn(true, &separate_count);
+    cr_assert_eq(shared_count, separate_count);
+    for (size_t i = 0; i < shared_count; i++)
+        cr_assert(memcmp(&shared[i], &separate[i], sizeof(float)) == 0,
+                  "weight %zu: %.9g with shared derivatives, %.9g without", i, shared[i],
+                  separate[i]);
+    free(shared);
+    free(separate);
+}
+
+Test(model_fit, the_same_seed_gives_the_same_weights)
+{
+    size_t first_count, second_count;
+    float *first = train_small_cnn(false, &first_count);
+    float *second = train_small_cnn(false, &second_count);
+    cr_assert_eq(first_count, second_count);
+    cr_assert(memcmp(first, second, first_count * sizeof(float)) == 0);
+    free(first);
+    free(second);
+}
