@@ -7,6 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cpu/simd.h"
 #include "lua_io.h"
 #include "nn_lua.h"
 #include "random.h"
@@ -164,6 +165,14 @@ static int l_time(lua_State *L)
     return 1;
 }
 
+/* nn.config.simd(): the vector instructions the CPU kernels use ('avx512', 'avx2' or
+ * 'portable'). */
+static int l_simd(lua_State *L)
+{
+    lua_pushstring(L, nn_simd_level_name(nn_simd_active()));
+    return 1;
+}
+
 static int learning_phase;
 
 bool nn_lua_learning_phase(void) { return learning_phase != 0; }
@@ -212,6 +221,7 @@ static int l_load_module(lua_State *L)
 static const luaL_Reg config_functions[] = {
     {"list_physical_devices", l_list_physical_devices},
     {"blas", l_blas_info},
+    {"simd", l_simd},
     {NULL, NULL},
 };
 

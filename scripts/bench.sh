@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# Benchmark: the seed CNN (SPEC §3) in nnsh and, side by side, in Debian's PyTorch.
+#   scripts/bench.sh [--rounds N] [--steps N] [--no-torch] [--no-accuracy]
+# Times training steps at batch 64 after warm-up, one epoch with validation, inference on
+# the 10,000 test images, start-up and peak memory; runs nnsh, PyTorch as installed and
+# PyTorch with OPENBLAS_NUM_THREADS=1 (its best setting) in alternation, and prints each
+# figure's median, the ratios, the GFLOP/s reached against the sgemm rate of the OpenBLAS
+# nnsh links, and 5 epochs' test accuracy. About 5 minutes on two cores.
+# PyTorch comes from apt (python3-torch, installed here when missing, for the benchmark
+# only; --no-torch skips it). Environment settings such as OPENBLAS_CORETYPE are used as
+# they are and reported.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+rounds=3 steps=100 torch=1 accuracy=1
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --rounds) rounds=$2; shift ;;
+    --steps) steps=$2; shift ;;
+    --no-torch) torch=0 ;;
+    --no-accuracy) accuracy=0 ;;
+    *) echo "usage: scripts/bench.sh [--rounds N] [--steps N] [--no-torch] [--no-accuracy]" >&2; exit 2 ;;
+  esac
+  shift
+done
+
+as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+
+# Debian's PyTorch is importable by /usr/bin/python3 (not necessarily the first python3).
+python=/usr/bin/python3
+if [ $torch = 1 ] && ! $python -c 'import torch' 2>/dev/null; then
+  echo "bench: installing python3-torch for the comparison (apt)"
+  if ! as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y python3-torch >/dev/null; then
+    echo "bench: python3-torch could not be installed; timing nnsh alone" >&2
+    torch=0
+  fi
+fi
+
+if [ ! -f build/build.ninja ] && [ ! -f build/Makefile ]; then
+  cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
+fi
+cmake --build build >/dev/null
+scripts/fetch_mnist.sh >/dev/null
+
+nnsh=build/nnsh
+results=$(mktemp)
+trap 'rm -f "$results"' EXIT
+
+# record TAG COMMAND...: runs the command, keeping its RESULT lines under TAG.
+record() {
+  local tag=$1; shift
+  "$@" | awk -v tag="$tag" '$1 == "RESULT" { print tag, $2, $3 }' >> "$results"
+}
+
+echo "bench: sgemm probe"
+record sgemm build/scripts/bench/nnsh_sgemm_probe
+# The other OPENBLAS_CORETYPE setting, for reference only (the floor uses the one set).
+if [ -n "${OPENBLAS_CORETYPE:-}" ]; then
+  record sgemm_default env -u OPENBLAS_CORETYPE build/scripts/bench/nnsh_sgemm_probe
+else
+  record sgemm_haswell env OPENBLAS_CORETYPE=Haswell build/scripts/bench/nnsh_sgemm_probe
+fi
+
+echo "bench: start-up"
+for _ in $(seq 21); do
+  start=$EPOCHREALTIME; $nnsh -e '' ; end=$EPOCHREALTIME
+  echo "nnsh startup_ms $(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.2f", (b - a) * 1000 }')" >> "$results"
+done
+if [ $torch = 1 ]; then
+  for _ in 1 2 3; do
+    start=$EPOCHREALTIME; $python -c 'import torch'; end=$EPOCHREALTIME
+    echo "torch startup_ms $(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.2f", (b - a) * 1000 }')" >> "$results"
+  done
+fi
+
+short=(--mode short --steps "$steps" --warmup 10)
+for round in $(seq "$rounds"); do
+  echo "bench: round $round of $rounds (training steps and inference)"
+  record nnsh $nnsh scripts/bench/nnsh_cnn.lua "${short[@]}"
+  if [ $torch = 1 ]; then
+    record torch $python scripts/bench/torch_cnn.py "${short[@]}"
+    record torch1 env OPENBLAS_NUM_THREADS=1 $python scripts/bench/torch_cnn.py "${short[@]}"
+  fi
+done
+
+echo "bench: one epoch with validation each"
+record nnsh $nnsh scripts/bench/nnsh_cnn.lua --mode epoch
+if [ $torch = 1 ]; then
+  record torch $python scripts/bench/torch_cnn.py --mode epoch
+  record torch1 env OPENBLAS_NUM_THREADS=1 $python scripts/bench/torch_cnn.py --mode epoch
+fi
+
+if [ $accuracy = 1 ]; then
+  echo "bench: 5 epochs for the test accuracy (nnsh)"
+  record nnsh $nnsh scripts/bench/nnsh_cnn.lua --mode accuracy
+fi
+
+cpu=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
+echo
+$nnsh scripts/bench/summary.lua "$results" "$cpu" "$(nproc)" \
+  "${OPENBLAS_CORETYPE:-(unset)}" "${OPENBLAS_L2_SIZE:-(unset)}"
