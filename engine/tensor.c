@@ -2,6 +2,7 @@
 #include "tensor.h"
 
 #include <math.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -126,6 +127,11 @@ nn_status nn_dtype_parse(const char *name, nn_dtype *dtype)
                     "unknown dtype '%s'; expected one of float32, uint8, int32, int64", name);
 }
 
+/* Bytes of tensor storage allocated since the program started (never decreases). */
+static _Atomic size_t allocated_bytes;
+
+size_t nn_storage_allocated_bytes(void) { return allocated_bytes; }
+
 nn_status nn_storage_create(nn_storage **out, size_t bytes)
 {
     *out = NULL;
@@ -147,6 +153,7 @@ nn_status nn_storage_create(nn_storage **out, size_t bytes)
                         bytes);
     }
     memset(storage->data, 0, rounded);
+    allocated_bytes += rounded;
     storage->bytes = bytes;
     storage->refcount = 1;
     storage->device = (nn_device){NN_DEVICE_CPU, 0};

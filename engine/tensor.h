@@ -78,6 +78,9 @@ nn_status nn_dtype_parse(const char *name, nn_dtype *dtype);
 
 /* New zero-filled tensor on the CPU. All dims must be > 0 (a 0-dim scalar is allowed). */
 nn_status nn_tensor_create(nn_tensor **out, nn_dtype dtype, const nn_shape *shape);
+/* Bytes of tensor storage allocated so far in this process (a running total that frees
+ * do not lower), for callers that pace a garbage collector. */
+size_t nn_storage_allocated_bytes(void);
 /* New tensor viewing bytes [offset, offset + size) of existing storage. */
 nn_status nn_tensor_view(nn_tensor **out, nn_storage *storage, size_t offset,
                          nn_dtype dtype, const nn_shape *shape);

@@ -1,4 +1,5 @@
 /* nn.Tensor: constructors, fields, methods and arithmetic metamethods. */
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,8 +10,26 @@
 
 /* ---- userdata ---- */
 
+/* Tensor memory lives outside Lua's heap, so the collector cannot see that a few small
+ * garbage userdata hold hundreds of megabytes (the uint8 images and the float copy left
+ * behind by `x:astype('float32') / 255`). Before each new tensor, the collector takes a
+ * step as large as what tensors allocated since the last one, so garbage tensors go
+ * about as fast as they come. */
+static void pace_collector(lua_State *L)
+{
+    static size_t accounted;
+    size_t allocated = nn_storage_allocated_bytes();
+    if (allocated - accounted < (size_t)1 << 20)
+        return;
+    int kilobytes = (allocated - accounted) / 1024 > INT_MAX ? INT_MAX
+                                                             : (int)((allocated - accounted) / 1024);
+    accounted = allocated;
+    lua_gc(L, LUA_GCSTEP, kilobytes);
+}
+
 nn_tensor **nn_lua_new_tensor_slot(lua_State *L)
 {
+    pace_collector(L);
     nn_tensor **slot = lua_newuserdatauv(L, sizeof *slot, 0);
     *slot = NULL;
     luaL_setmetatable(L, NN_LUA_TENSOR);
@@ -19,6 +38,7 @@ nn_tensor **nn_lua_new_tensor_slot(lua_State *L)
 
 void nn_lua_push_tensor(lua_State *L, nn_tensor *tensor)
 {
+    pace_collector(L);
     nn_tensor **slot = lua_newuserdatauv(L, sizeof *slot, 0);
     *slot = tensor;
     luaL_setmetatable(L, NN_LUA_TENSOR);
