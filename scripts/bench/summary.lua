@@ -122,6 +122,11 @@ local memory_share = ratio(peak[1], peak[2])
 row('peak resident memory (MB)', fmt(peak[1], '%.0f'), fmt(peak[2], '%.0f'), fmt(peak[3], '%.0f'),
     memory_share and string.format('%.2f of it', memory_share) or '-', '',
     '<= 0.50 of it' .. verdict(memory_share, memory_share and memory_share <= 0.5))
+local train_peak = {largest('nnsh', 'train_peak_rss_mb'), largest('torch', 'train_peak_rss_mb'),
+                    largest('torch1', 'train_peak_rss_mb')}
+local train_share = ratio(train_peak[1], train_peak[2])
+row('  during the epoch alone', fmt(train_peak[1], '%.0f'), fmt(train_peak[2], '%.0f'),
+    fmt(train_peak[3], '%.0f'), train_share and string.format('%.2f of it', train_share) or '-')
 local startup = median('nnsh', 'startup_ms')
 row('start-up (ms; torch: import)', fmt(startup, '%.1f'), fmt(median('torch', 'startup_ms'), '%.0f'),
     '', '', '', '< 20 ms' .. verdict(startup, startup and startup < 20))
@@ -175,7 +180,8 @@ line(header)
 for _, r in ipairs(rows) do line(r) end
 print()
 print('every run (nnsh / torch / torch(1)):')
-for _, name in ipairs{'train_ms_per_step', 'infer_images_per_s', 'epoch_s', 'peak_rss_mb'} do
+for _, name in ipairs{'train_ms_per_step', 'infer_images_per_s', 'epoch_s', 'peak_rss_mb',
+                      'train_peak_rss_mb'} do
   print(string.format('  %-20s %s / %s / %s', name, all('nnsh', name), all('torch', name),
                       all('torch1', name)))
 end
