@@ -101,6 +101,10 @@ typedef struct nn_layer_class {
     /* Whether backward can apply the derivative of a ReLU that produced its input (see
      * nn_layer.applies_input_relu). May be NULL: never. */
     bool (*can_apply_input_relu)(const nn_layer *layer);
+    /* Whether the output holds the input's values in the same order (Flatten, Reshape):
+     * a model then makes the output (and its gradient) a view of the input's storage,
+     * and forward and backward find nothing to copy. May be NULL: never. */
+    bool (*output_views_input)(const nn_layer *layer);
 } nn_layer_class;
 
 /* The header every layer starts with. Layers are shared (a Lua variable and a model

@@ -459,9 +459,20 @@ static nn_status reserve(nn_model *model, int64_t batch, bool training)
     for (int i = 0; i <= count; i++) {
         nn_shape shape = i == 0 ? model->input_shape : model->layers[i - 1]->output_shape;
         shape.dims[0] = batch;
-        NN_TRY(nn_tensor_create(&model->outputs[i], NN_DTYPE_F32, &shape));
-        if (training)
-            NN_TRY(nn_tensor_create(&model->doutputs[i], NN_DTYPE_F32, &shape));
+        const nn_layer *producer = i > 0 ? model->layers[i - 1] : NULL;
+        if (producer && producer->cls->output_views_input &&
+            producer->cls->output_views_input(producer)) {
+            /* Flatten and the like: the same values, seen with another shape. */
+            NN_TRY(nn_tensor_view(&model->outputs[i], model->outputs[i - 1]->storage, 0,
+                                  NN_DTYPE_F32, &shape));
+            if (training)
+                NN_TRY(nn_tensor_view(&model->doutputs[i], model->doutputs[i - 1]->storage, 0,
+                                      NN_DTYPE_F32, &shape));
+        } else {
+            NN_TRY(nn_tensor_create(&model->outputs[i], NN_DTYPE_F32, &shape));
+            if (training)
+                NN_TRY(nn_tensor_create(&model->doutputs[i], NN_DTYPE_F32, &shape));
+        }
         if (i < count) {
             nn_layer *layer = model->layers[i];
             NN_TRY(nn_layer_reserve(layer, batch));

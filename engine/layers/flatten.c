@@ -79,7 +79,7 @@ static nn_status flatten_forward(nn_layer *layer, nn_exec *exec, const nn_tensor
     if (permutes(flatten, &input->shape))
         channels_to_last(nn_tensor_f32(output), nn_tensor_f32(input), input->shape.dims[0],
                          input->shape.dims[1], nn_shape_inner(&input->shape, 2));
-    else
+    else if (nn_tensor_f32(output) != nn_tensor_f32(input)) /* not a model's view */
         memcpy(nn_tensor_f32(output), nn_tensor_f32(input), nn_tensor_bytes(input));
     return NN_OK;
 }
@@ -96,9 +96,15 @@ static nn_status flatten_backward(nn_layer *layer, nn_exec *exec, const nn_tenso
     if (permutes(flatten, &input->shape))
         channels_to_first(nn_tensor_f32(dinput), nn_tensor_f32(doutput), input->shape.dims[0],
                           input->shape.dims[1], nn_shape_inner(&input->shape, 2));
-    else
+    else if (nn_tensor_f32(dinput) != nn_tensor_f32(doutput))
         memcpy(nn_tensor_f32(dinput), nn_tensor_f32(doutput), nn_tensor_bytes(doutput));
     return NN_OK;
+}
+
+/* channels_last flattening keeps the order of the values. */
+static bool flatten_output_views_input(const nn_layer *layer)
+{
+    return ((const flatten_layer *)layer)->data_format == NN_CHANNELS_LAST;
 }
 
 const nn_layer_class nn_flatten_class = {
@@ -115,4 +121,5 @@ const nn_layer_class nn_flatten_class = {
     .build = flatten_build,
     .forward = flatten_forward,
     .backward = flatten_backward,
+    .output_views_input = flatten_output_views_input,
 };
