@@ -39,7 +39,8 @@ typedef struct nn_shape {
 
 /* Storage: the bytes behind one or more tensors. Freed when refcount drops to 0. */
 typedef struct nn_storage {
-    void *data;
+    void *data;       /* 64-byte aligned, inside allocation */
+    void *allocation; /* what free() takes */
     size_t bytes;
     int refcount;
     nn_device device;
