@@ -51,6 +51,18 @@ typedef struct nn_backend {
                             const float *inp, const float *kernel,
                             const nn_conv2d_geometry *geometry, float *scratch);
 
+    /* A convolution (bias, then relu when asked) followed by max pooling in one pass:
+     * pooled (B,PH,PW,OC) and argmax (B,PH,PW,OC) or NULL come out as maxpool2d_forward
+     * would leave them on the convolution's output (B,OH,OW,OC), which is never
+     * written. Only for the sizes conv2d_maxpool2d_applies accepts (batch included);
+     * scratch as conv2d_forward's. */
+    bool (*conv2d_maxpool2d_applies)(const nn_conv2d_geometry *conv,
+                                     const nn_pool2d_geometry *pool);
+    void (*conv2d_maxpool2d_forward)(float *pooled, int32_t *argmax, const float *inp,
+                                     const float *kernel, const float *bias, bool relu,
+                                     const nn_conv2d_geometry *conv,
+                                     const nn_pool2d_geometry *pool, float *scratch);
+
     /* out (B,OH,OW,C) = max over each window of inp (B,H,W,C); argmax (B,OH,OW,C)
      * receives the flat index into inp of each winner (may be NULL in inference). */
     void (*maxpool2d_forward)(float *out, int32_t *argmax, const float *inp,

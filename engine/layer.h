@@ -98,6 +98,19 @@ typedef struct nn_layer_class {
                           nn_tensor *dinput);
     /* Frees what the concrete struct owns (not the struct, not the params). */
     void (*destroy)(nn_layer *layer);
+    /* Forward followed by the next layer's max pooling (see prepare_pooling), writing
+     * only the pooled result and its winners (argmax, NULL in inference); the layer's
+     * own output is left unwritten. Sets *done false, doing nothing, when it cannot
+     * (layout, activation, sizes). May be NULL: never. */
+    nn_status (*forward_pooled)(nn_layer *layer, nn_exec *exec, const nn_tensor *input,
+                                nn_tensor *pooled, const nn_pool2d_geometry *pool,
+                                int32_t *argmax, bool *done);
+    /* For a pooling layer whose forward the layer before does (forward_pooled): the
+     * pooling's sizes for `batch` rows and where its winners go (NULL in inference),
+     * leaving the layer ready for backward as its own forward would. false when it
+     * cannot be done that way. May be NULL: never. */
+    bool (*prepare_pooling)(nn_layer *layer, nn_exec *exec, int64_t batch,
+                            nn_pool2d_geometry *geometry, int32_t **argmax);
     /* Whether backward can apply the derivative of a ReLU that produced its input (see
      * nn_layer.applies_input_relu). May be NULL: never. */
     bool (*can_apply_input_relu)(const nn_layer *layer);

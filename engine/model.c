@@ -540,12 +540,54 @@ static nn_exec make_exec(nn_model *model, bool training)
                      .scratch_floats = model->scratch_floats};
 }
 
+/* Whether layer i may compute layer i + 1's max pooling in its own forward
+ * (forward_pooled), leaving its own output unwritten: nothing may need that output, so
+ * no activity regularizer, not the model's last layers, and in training a backward that
+ * does without it (linear, or a ReLU whose derivative the pooling applies). */
+static bool pools_next(const nn_model *model, int i, const nn_exec *exec)
+{
+    if (model->separate_layers || i + 2 >= model->layer_count)
+        return false;
+    const nn_layer *layer = model->layers[i], *next = model->layers[i + 1];
+    return layer->cls->forward_pooled && next->cls->prepare_pooling &&
+           !nn_regularizer_active(&layer->activity_regularizer) &&
+           !nn_regularizer_active(&next->activity_regularizer) &&
+           (!exec->training || layer->activation.kind == NN_ACTIVATION_LINEAR ||
+            next->applies_input_relu);
+}
+
+/* Layer i and the pooling after it in one pass; *done false when they could not be. */
+static nn_status forward_pooled(nn_model *model, nn_exec *exec, int i, bool *done)
+{
+    nn_layer *layer = model->layers[i], *pool = model->layers[i + 1];
+    nn_pool2d_geometry geometry;
+    int32_t *argmax;
+    *done = false;
+    if (!pool->cls->prepare_pooling(pool, exec, model->outputs[i]->shape.dims[0], &geometry,
+                                    &argmax))
+        return NN_OK;
+    nn_status status = layer->cls->forward_pooled(layer, exec, model->outputs[i],
+                                                  model->outputs[i + 2], &geometry, argmax,
+                                                  done);
+    if (status != NN_OK)
+        return nn_error_prefix(status, "layer \"%s\"", layer->name);
+    return NN_OK;
+}
+
 /* Runs every layer on outputs[0]; the last layer also leaves its logits. */
 static nn_status forward(nn_model *model, nn_exec *exec)
 {
     for (int i = 0; i < model->layer_count; i++) {
         nn_layer *layer = model->layers[i];
         exec->logits = i == model->layer_count - 1 ? model->logits : NULL;
+        if (pools_next(model, i, exec)) {
+            bool done;
+            NN_TRY(forward_pooled(model, exec, i, &done));
+            if (done) {
+                i++; /* the pooling layer's output is written */
+                continue;
+            }
+        }
         nn_status status = layer->cls->forward(layer, exec, model->outputs[i],
                                                model->outputs[i + 1]);
         if (status != NN_OK)

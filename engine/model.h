@@ -102,8 +102,9 @@ typedef struct nn_model {
     int64_t order_capacity;
     const nn_backend *backend;
     uint64_t step;            /* batches trained so far: dropout's counter */
-    /* false (default): fit lets a layer apply the ReLU derivative of the layer before
-     * (nn_layer.applies_input_relu); true runs every layer's own, for tests. */
+    /* false (default): a layer may do part of its neighbour's work: a convolution its
+     * pooling's forward (forward_pooled), a pooling the ReLU derivative of the layer
+     * before (nn_layer.applies_input_relu). true runs every layer on its own, for tests. */
     bool separate_layers;
     bool stop_training;       /* a callback asked to stop after this epoch */
     int initial_epoch;        /* where fit starts: the option, which train_begin may move

@@ -329,6 +329,77 @@ void nn_cpu_conv2d_direct_forward(float *out, const float *inp, const float *ker
     }
 }
 
+bool nn_cpu_conv2d_maxpool2d_applies(const nn_conv2d_geometry *conv,
+                                     const nn_pool2d_geometry *pool)
+{
+    return nn_cpu_conv2d_direct_applies(conv) && pool->pool_height == 2 &&
+           pool->pool_width == 2 && pool->stride_height == 2 && pool->stride_width == 2 &&
+           pool->pad_top == 0 && pool->pad_left == 0 && pool->in_height == conv->out_height &&
+           pool->in_width == conv->out_width && pool->channels == conv->out_channels &&
+           pool->out_height == conv->out_height / 2 && pool->out_width == conv->out_width / 2 &&
+           pool->batch == conv->batch;
+}
+
+void nn_cpu_conv2d_maxpool2d_forward(float *pooled, int32_t *argmax, const float *inp,
+                                     const float *kernel, const float *bias, bool relu,
+                                     const nn_conv2d_geometry *conv,
+                                     const nn_pool2d_geometry *pool, float *scratch)
+{
+    /* pooled and argmax (B,PH,PW,OC) as max pooling would leave them after forward; the
+     * convolution's own output (B,OH,OW,OC) is never written. Scratch as forward's. */
+    const nn_conv2d_geometry *g = conv;
+    const nn_conv_tiles *tiles = active_tiles();
+    scratch_layout s = layout_of(g);
+    float *panel = scratch, *padded = scratch + s.panel;
+    pack_kernel(panel, tiles, kernel, g);
+    padding pad = input_padding(g);
+    const size_t image_in = (size_t)g->in_height * (size_t)g->in_width * (size_t)g->in_channels;
+    const int filters = g->out_channels;
+    const size_t patch = patch_length(g);
+    const int windows = pool->out_height * pool->out_width;
+    const nn_conv_taps taps = taps_over(g, &pad, g->in_channels);
+    const ptrdiff_t row_floats = (ptrdiff_t)pad.width * g->in_channels;
+    const size_t image_floats = padded_floats(&pad, g->in_channels);
+    const int chunk = images_per_chunk(g);
+    for (int first = 0; first < g->batch; first += chunk) {
+        int images = g->batch - first < chunk ? g->batch - first : chunk;
+        const float *src = inp + (size_t)first * image_in;
+        if (needs_padding(&pad)) {
+            pad_images(padded, src, images, g->in_height, g->in_width, g->in_channels, &pad);
+            src = padded;
+        }
+        const long items = (long)images * windows;
+        const size_t work = (size_t)items * 4 * patch * (size_t)filters;
+#pragma omp parallel for schedule(static) if (work > PARALLEL_THRESHOLD)
+        for (long item = 0; item < items; item++) {
+            int image = (int)(item / windows), window = (int)(item % windows);
+            int py = window / pool->out_width, px = window % pool->out_width;
+            const float *x[4];
+            int32_t at[4];
+            for (int r = 0; r < 4; r++) {
+                /* The pooling window row by row: (0,0) (0,1) (1,0) (1,1). */
+                int y = 2 * py + r / 2, x_pos = 2 * px + r % 2;
+                x[r] = src + (size_t)image * image_floats + y * row_floats +
+                       (ptrdiff_t)x_pos * g->in_channels;
+                at[r] = (int32_t)((((size_t)(first + image) * (size_t)g->out_height + (size_t)y) *
+                                       (size_t)g->out_width + (size_t)x_pos) * (size_t)filters);
+            }
+            size_t out_at = ((size_t)(first + image) * (size_t)windows + (size_t)window) *
+                            (size_t)filters;
+            for (int n0 = 0; n0 < filters; n0 += block_width(tiles)) {
+                column_block b = block_at(tiles, filters, n0);
+                int32_t first_index[4];
+                for (int r = 0; r < 4; r++)
+                    first_index[r] = at[r] + n0;
+                tiles->forward_pooled(pooled + out_at + n0, argmax ? argmax + out_at + n0 : NULL,
+                                      x, first_index, &taps, g->in_channels,
+                                      panel + patch * (size_t)n0, b.vectors,
+                                      bias ? bias + n0 : NULL, relu, b.cols);
+            }
+        }
+    }
+}
+
 /* One unit of weight-gradient work: `count` kernel rows from `first_row` of column
  * block `block`, or (count 0) the bias gradient of that block. */
 typedef struct gradient_item {

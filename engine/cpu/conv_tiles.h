@@ -12,6 +12,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "simd.h"
 
@@ -38,6 +39,16 @@ typedef struct nn_conv_tiles {
     void (*forward)(float *out, ptrdiff_t out_stride, const float *const x[NN_CONV_TILE_ROWS],
                     const nn_conv_taps *taps, int channels, const float *panel, int vectors,
                     const float *bias, bool relu, int rows, int cols);
+
+    /* One 2×2 max-pooling window over the forward: the output pixels whose windows
+     * start at x[0..3] (the pooling window row by row) go through bias and relu as in
+     * forward, then pooled (cols) gets their maximum and, when argmax is not NULL,
+     * argmax (cols) gets first[r] + n for the winning pixel r: the first of equal
+     * values, and a NaN first stays, as max pooling scans. */
+    void (*forward_pooled)(float *pooled, int32_t *argmax, const float *const x[4],
+                           const int32_t first[4], const nn_conv_taps *taps, int channels,
+                           const float *panel, int vectors, const float *bias, bool relu,
+                           int cols);
 
     /* How many rows of the kernel gradient one weight-gradient tile holds, for a block
      * of `vectors` vectors. */

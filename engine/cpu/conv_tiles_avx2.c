@@ -98,6 +98,92 @@ static void forward(float *out, ptrdiff_t out_stride, const float *const x[NN_CO
         forward_2(out, out_stride, x, taps, channels, panel, bias, relu, rows, cols);
 }
 
+BODY void pooled_body(const int vectors, float *pooled, int32_t *argmax,
+                      const float *const x[4], const int32_t first[4],
+                      const nn_conv_taps *taps, int channels, const float *panel,
+                      const float *bias, bool relu, int cols)
+{
+    const int width = vectors * VECTOR;
+    __m256 acc[4][BLOCK_VECTORS];
+#pragma GCC unroll 2
+    for (int v = 0; v < vectors; v++) {
+        __m256 start = bias ? _mm256_maskload_ps(bias + VECTOR * v, lanes(cols, v))
+                            : _mm256_setzero_ps();
+#pragma GCC unroll 4
+        for (int r = 0; r < 4; r++)
+            acc[r][v] = start;
+    }
+    const float *w = panel;
+    for (int i = 0; i < taps->kernel_height; i++) {
+        for (int j = 0; j < taps->kernel_width; j++) {
+            const ptrdiff_t offset = i * taps->row_step + j * taps->col_step;
+            const float *p[4];
+#pragma GCC unroll 4
+            for (int r = 0; r < 4; r++)
+                p[r] = x[r] + offset;
+            for (int c = 0; c < channels; c++, w += width) {
+                __m256 weights[BLOCK_VECTORS];
+#pragma GCC unroll 2
+                for (int v = 0; v < vectors; v++)
+                    weights[v] = _mm256_loadu_ps(w + VECTOR * v);
+#pragma GCC unroll 4
+                for (int r = 0; r < 4; r++) {
+                    __m256 a = _mm256_broadcast_ss(&p[r][c]);
+#pragma GCC unroll 2
+                    for (int v = 0; v < vectors; v++)
+                        acc[r][v] = _mm256_fmadd_ps(a, weights[v], acc[r][v]);
+                }
+            }
+        }
+    }
+    const __m256 zero = _mm256_setzero_ps();
+    const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+#pragma GCC unroll 2
+    for (int v = 0; v < vectors; v++) {
+        __m256 best = relu ? _mm256_max_ps(acc[0][v], zero) : acc[0][v];
+        __m256i winner = _mm256_add_epi32(_mm256_set1_epi32(first[0] + VECTOR * v), lane);
+#pragma GCC unroll 3
+        for (int r = 1; r < 4; r++) {
+            __m256 value = relu ? _mm256_max_ps(acc[r][v], zero) : acc[r][v];
+            /* Strictly greater (false for NaN), so the first of equals keeps the win. */
+            __m256 greater = _mm256_cmp_ps(value, best, _CMP_GT_OQ);
+            best = _mm256_blendv_ps(best, value, greater);
+            __m256i candidate = _mm256_add_epi32(_mm256_set1_epi32(first[r] + VECTOR * v), lane);
+            winner = _mm256_castps_si256(_mm256_blendv_ps(_mm256_castsi256_ps(winner),
+                                                          _mm256_castsi256_ps(candidate), greater));
+        }
+        __m256i mask = lanes(cols, v);
+        _mm256_maskstore_ps(pooled + VECTOR * v, mask, best);
+        if (argmax)
+            _mm256_maskstore_epi32(argmax + VECTOR * v, mask, winner);
+    }
+}
+
+static TARGET void pooled_1(float *pooled, int32_t *argmax, const float *const x[4],
+                            const int32_t first[4], const nn_conv_taps *taps, int channels,
+                            const float *panel, const float *bias, bool relu, int cols)
+{
+    pooled_body(1, pooled, argmax, x, first, taps, channels, panel, bias, relu, cols);
+}
+
+static TARGET void pooled_2(float *pooled, int32_t *argmax, const float *const x[4],
+                            const int32_t first[4], const nn_conv_taps *taps, int channels,
+                            const float *panel, const float *bias, bool relu, int cols)
+{
+    pooled_body(2, pooled, argmax, x, first, taps, channels, panel, bias, relu, cols);
+}
+
+static void forward_pooled(float *pooled, int32_t *argmax, const float *const x[4],
+                           const int32_t first[4], const nn_conv_taps *taps, int channels,
+                           const float *panel, int vectors, const float *bias, bool relu,
+                           int cols)
+{
+    if (vectors == 1)
+        pooled_1(pooled, argmax, x, first, taps, channels, panel, bias, relu, cols);
+    else
+        pooled_2(pooled, argmax, x, first, taps, channels, panel, bias, relu, cols);
+}
+
 /* 12 accumulators of 16 registers. */
 static int gradient_rows(int vectors) { return vectors > 1 ? 6 : MAX_GRADIENT_ROWS; }
 
@@ -200,6 +286,7 @@ const nn_conv_tiles nn_conv_tiles_avx2 = {
     .vector_floats = VECTOR,
     .block_vectors = BLOCK_VECTORS,
     .forward = forward,
+    .forward_pooled = forward_pooled,
     .gradient_rows = gradient_rows,
     .weight_gradient = weight_gradient,
     .bias_gradient = bias_gradient,

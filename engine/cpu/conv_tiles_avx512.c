@@ -105,6 +105,95 @@ static void forward(float *out, ptrdiff_t out_stride, const float *const x[NN_CO
     }
 }
 
+BODY void pooled_body(const int vectors, float *pooled, int32_t *argmax,
+                      const float *const x[4], const int32_t first[4],
+                      const nn_conv_taps *taps, int channels, const float *panel,
+                      const float *bias, bool relu, int cols)
+{
+    const int width = vectors * VECTOR;
+    __mmask16 mask[BLOCK_VECTORS];
+    __m512 acc[4][BLOCK_VECTORS];
+#pragma GCC unroll 4
+    for (int v = 0; v < vectors; v++) {
+        mask[v] = lanes(cols, v);
+        __m512 start = bias ? _mm512_maskz_loadu_ps(mask[v], bias + VECTOR * v)
+                            : _mm512_setzero_ps();
+#pragma GCC unroll 4
+        for (int r = 0; r < 4; r++)
+            acc[r][v] = start;
+    }
+    const float *w = panel;
+    for (int i = 0; i < taps->kernel_height; i++) {
+        for (int j = 0; j < taps->kernel_width; j++) {
+            const ptrdiff_t offset = i * taps->row_step + j * taps->col_step;
+            const float *p[4];
+#pragma GCC unroll 4
+            for (int r = 0; r < 4; r++)
+                p[r] = x[r] + offset;
+            for (int c = 0; c < channels; c++, w += width) {
+                __m512 weights[BLOCK_VECTORS];
+#pragma GCC unroll 4
+                for (int v = 0; v < vectors; v++)
+                    weights[v] = _mm512_loadu_ps(w + VECTOR * v);
+#pragma GCC unroll 4
+                for (int r = 0; r < 4; r++) {
+                    __m512 a = _mm512_set1_ps(p[r][c]);
+#pragma GCC unroll 4
+                    for (int v = 0; v < vectors; v++)
+                        acc[r][v] = _mm512_fmadd_ps(a, weights[v], acc[r][v]);
+                }
+            }
+        }
+    }
+    const __m512 zero = _mm512_setzero_ps();
+    const __m512i lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+#pragma GCC unroll 4
+    for (int v = 0; v < vectors; v++) {
+        __m512 best = relu ? _mm512_max_ps(acc[0][v], zero) : acc[0][v];
+        __m512i winner = _mm512_add_epi32(_mm512_set1_epi32(first[0] + VECTOR * v), lane);
+#pragma GCC unroll 3
+        for (int r = 1; r < 4; r++) {
+            __m512 value = relu ? _mm512_max_ps(acc[r][v], zero) : acc[r][v];
+            /* Strictly greater (false for NaN), so the first of equals keeps the win. */
+            __mmask16 greater = _mm512_cmp_ps_mask(value, best, _CMP_GT_OQ);
+            best = _mm512_mask_blend_ps(greater, best, value);
+            winner = _mm512_mask_blend_epi32(
+                greater, winner, _mm512_add_epi32(_mm512_set1_epi32(first[r] + VECTOR * v), lane));
+        }
+        _mm512_mask_storeu_ps(pooled + VECTOR * v, mask[v], best);
+        if (argmax)
+            _mm512_mask_storeu_epi32(argmax + VECTOR * v, mask[v], winner);
+    }
+}
+
+#define POOLED(vectors)                                                                   \
+    static TARGET void pooled_##vectors(float *pooled, int32_t *argmax,                   \
+                                        const float *const x[4], const int32_t first[4],  \
+                                        const nn_conv_taps *taps, int channels,           \
+                                        const float *panel, const float *bias, bool relu, \
+                                        int cols)                                         \
+    {                                                                                     \
+        pooled_body(vectors, pooled, argmax, x, first, taps, channels, panel, bias, relu, \
+                    cols);                                                                \
+    }
+POOLED(1)
+POOLED(2)
+POOLED(3)
+POOLED(4)
+
+static void forward_pooled(float *pooled, int32_t *argmax, const float *const x[4],
+                           const int32_t first[4], const nn_conv_taps *taps, int channels,
+                           const float *panel, int vectors, const float *bias, bool relu,
+                           int cols)
+{
+    switch (vectors) {
+    case 1: pooled_1(pooled, argmax, x, first, taps, channels, panel, bias, relu, cols); break;
+    case 2: pooled_2(pooled, argmax, x, first, taps, channels, panel, bias, relu, cols); break;
+    case 3: pooled_3(pooled, argmax, x, first, taps, channels, panel, bias, relu, cols); break;
+    default: pooled_4(pooled, argmax, x, first, taps, channels, panel, bias, relu, cols); break;
+    }
+}
+
 /* 24 accumulators (of 32 registers) whatever the block width; 12 rows at most so the
  * row offsets stay few. */
 static int gradient_rows(int vectors)
@@ -221,6 +310,7 @@ const nn_conv_tiles nn_conv_tiles_avx512 = {
     .vector_floats = VECTOR,
     .block_vectors = BLOCK_VECTORS,
     .forward = forward,
+    .forward_pooled = forward_pooled,
     .gradient_rows = gradient_rows,
     .weight_gradient = weight_gradient,
     .bias_gradient = bias_gradient,

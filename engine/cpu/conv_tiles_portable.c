@@ -34,6 +34,45 @@ static void forward(float *out, ptrdiff_t out_stride, const float *const x[NN_CO
     }
 }
 
+static void forward_pooled(float *pooled, int32_t *argmax, const float *const x[4],
+                           const int32_t first[4], const nn_conv_taps *taps, int channels,
+                           const float *panel, int vectors, const float *bias, bool relu,
+                           int cols)
+{
+    const int width = vectors * VECTOR;
+    float acc[4][WIDTH];
+    for (int r = 0; r < 4; r++)
+        for (int n = 0; n < width; n++)
+            acc[r][n] = bias && n < cols ? bias[n] : 0.0f;
+    const float *w = panel;
+    for (int i = 0; i < taps->kernel_height; i++) {
+        for (int j = 0; j < taps->kernel_width; j++) {
+            ptrdiff_t offset = i * taps->row_step + j * taps->col_step;
+            for (int c = 0; c < channels; c++, w += width) {
+                for (int r = 0; r < 4; r++) {
+                    float a = x[r][offset + c];
+                    for (int n = 0; n < width; n++)
+                        acc[r][n] += a * w[n];
+                }
+            }
+        }
+    }
+    for (int n = 0; n < cols; n++) {
+        float best = 0.0f;
+        int winner = 0;
+        for (int r = 0; r < 4; r++) {
+            float value = relu ? (acc[r][n] > 0.0f ? acc[r][n] : 0.0f) : acc[r][n];
+            if (r == 0 || value > best) {
+                best = value;
+                winner = r;
+            }
+        }
+        pooled[n] = best;
+        if (argmax)
+            argmax[n] = first[winner] + n;
+    }
+}
+
 static int gradient_rows(int vectors) { return vectors > 1 ? 6 : MAX_GRADIENT_ROWS; }
 
 static void weight_gradient(float *dkernel, ptrdiff_t dkernel_stride, int count,
@@ -81,6 +120,7 @@ const nn_conv_tiles nn_conv_tiles_portable = {
     .vector_floats = VECTOR,
     .block_vectors = BLOCK_VECTORS,
     .forward = forward,
+    .forward_pooled = forward_pooled,
     .gradient_rows = gradient_rows,
     .weight_gradient = weight_gradient,
     .bias_gradient = bias_gradient,

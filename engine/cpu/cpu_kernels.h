@@ -26,6 +26,15 @@ void nn_cpu_conv2d_direct_backward(float *dinp, float *dkernel, float *dbias,
                                    const float *dout, const float *inp, const float *kernel,
                                    const nn_conv2d_geometry *geometry, float *scratch);
 
+/* Convolution, bias, relu? and 2×2 max pooling in one pass (conv2d_direct.c): see
+ * nn_backend.conv2d_maxpool2d_forward. */
+bool nn_cpu_conv2d_maxpool2d_applies(const nn_conv2d_geometry *conv,
+                                     const nn_pool2d_geometry *pool);
+void nn_cpu_conv2d_maxpool2d_forward(float *pooled, int32_t *argmax, const float *inp,
+                                     const float *kernel, const float *bias, bool relu,
+                                     const nn_conv2d_geometry *conv,
+                                     const nn_pool2d_geometry *pool, float *scratch);
+
 void nn_cpu_maxpool2d_forward(float *out, int32_t *argmax, const float *inp,
                               const nn_pool2d_geometry *geometry);
 void nn_cpu_maxpool2d_backward(float *dinp, const float *dout, const int32_t *argmax,

@@ -331,6 +331,30 @@ static nn_status conv2d_forward(nn_layer *layer, nn_exec *exec, const nn_tensor 
     return NN_OK;
 }
 
+static nn_status conv2d_forward_pooled(nn_layer *layer, nn_exec *exec, const nn_tensor *input,
+                                       nn_tensor *pooled, const nn_pool2d_geometry *pool,
+                                       int32_t *argmax, bool *done)
+{
+    conv2d_layer *conv = (conv2d_layer *)layer;
+    nn_activation_kind kind = layer->activation.kind;
+    *done = false;
+    if (conv->data_format != NN_CHANNELS_LAST || exec->logits ||
+        (kind != NN_ACTIVATION_RELU && kind != NN_ACTIVATION_LINEAR) ||
+        !exec->backend->conv2d_maxpool2d_forward)
+        return NN_OK;
+    int64_t batch = input->shape.dims[0];
+    NN_TRY(check_call(layer, exec, batch));
+    conv2d_sizes sizes = sizes_for_batch(conv, batch);
+    if (!exec->backend->conv2d_maxpool2d_applies(&sizes.geometry, pool))
+        return NN_OK;
+    exec->backend->conv2d_maxpool2d_forward(
+        nn_tensor_f32(pooled), argmax, nn_tensor_f32(input), nn_tensor_f32(layer->params[0].value),
+        conv->use_bias ? nn_tensor_f32(layer->params[1].value) : NULL, kind == NN_ACTIVATION_RELU,
+        &sizes.geometry, pool, exec->scratch);
+    *done = true;
+    return NN_OK;
+}
+
 static nn_status conv2d_backward(nn_layer *layer, nn_exec *exec, const nn_tensor *input,
                                  const nn_tensor *output, const nn_tensor *doutput,
                                  nn_tensor *dinput)
@@ -404,4 +428,5 @@ const nn_layer_class nn_conv2d_class = {
     .scratch_floats = conv2d_scratch_floats,
     .forward = conv2d_forward,
     .backward = conv2d_backward,
+    .forward_pooled = conv2d_forward_pooled,
 };

@@ -254,6 +254,22 @@ static nn_status maxpool2d_backward(nn_layer *layer, nn_exec *exec, const nn_ten
     return NN_OK;
 }
 
+static bool maxpool2d_prepare_pooling(nn_layer *layer, nn_exec *exec, int64_t batch,
+                                      nn_pool2d_geometry *geometry, int32_t **argmax)
+{
+    maxpool2d_layer *pool = (maxpool2d_layer *)layer;
+    /* The layer's own forward reports a missing reserve. */
+    if (pool->data_format != NN_CHANNELS_LAST ||
+        (exec->training && output_floats(pool, batch) > pool->argmax_capacity))
+        return false;
+    *geometry = pool->geometry;
+    geometry->batch = (int)batch;
+    *argmax = exec->training ? pool->argmax : NULL;
+    if (exec->training)
+        pool->argmax_batch = batch;
+    return true;
+}
+
 /* Channels-last only: the channels-first path pools a transposed copy. */
 static bool maxpool2d_can_apply_input_relu(const nn_layer *layer)
 {
@@ -289,5 +305,6 @@ const nn_layer_class nn_maxpool2d_class = {
     .forward = maxpool2d_forward,
     .backward = maxpool2d_backward,
     .destroy = maxpool2d_destroy,
+    .prepare_pooling = maxpool2d_prepare_pooling,
     .can_apply_input_relu = maxpool2d_can_apply_input_relu,
 };

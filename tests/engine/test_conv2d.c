@@ -493,6 +493,75 @@ Test(conv2d_kernel, direct_results_do_not_depend_on_the_openmp_thread_count)
     cr_assert_geq(for_every_simd_level(check_thread_independence, NULL), 1);
 }
 
+/* Convolution and 2×2 max pooling in one pass must give bit for bit what the two
+ * kernels give one after the other (the same sums in the same order), winners
+ * included, at every vector level: odd sizes drop the last row or column as pooling
+ * does; wide layers cross column blocks and tails. */
+static void check_fused_pooling(worst_tracker *unused)
+{
+    (void)unused;
+    /* channels, filters, height, width, kernel, same, relu */
+    static const int shapes[][7] = {
+        {1, 32, 28, 28, 3, 1, 1}, {32, 64, 14, 14, 3, 1, 1}, {3, 5, 7, 9, 3, 1, 0},
+        {4, 70, 6, 5, 2, 0, 1},   {17, 19, 9, 8, 1, 0, 1},   {2, 33, 5, 5, 3, 0, 0},
+    };
+    for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
+        const int *s = shapes[i];
+        conv_case c = {.batch = 3, .height = s[2], .width = s[3], .channels = s[0],
+                       .filters = s[1], .kernel_height = s[4], .kernel_width = s[4],
+                       .stride_height = 1, .stride_width = 1, .dilation_height = 1,
+                       .dilation_width = 1, .groups = 1, .same = s[5], .bias = i % 2 == 0,
+                       .activation = s[6] ? NN_ACTIVATION_RELU : NN_ACTIVATION_LINEAR};
+        nn_conv2d_geometry g;
+        cr_assert(case_geometry(&c, &g));
+        nn_pool2d_geometry p = {.batch = g.batch, .in_height = g.out_height,
+                                .in_width = g.out_width, .channels = g.out_channels,
+                                .out_height = g.out_height / 2, .out_width = g.out_width / 2,
+                                .pool_height = 2, .pool_width = 2, .stride_height = 2,
+                                .stride_width = 2};
+        cr_assert(nn_cpu_conv2d_maxpool2d_applies(&g, &p));
+        conv_data d;
+        conv_data_init(&d, &g, 40000 + (uint64_t)i);
+        size_t pooled_count = (size_t)p.batch * (size_t)p.out_height * (size_t)p.out_width *
+                              (size_t)p.channels;
+        float *expected = checked_calloc(pooled_count, sizeof(float));
+        float *pooled = checked_calloc(pooled_count, sizeof(float));
+        int32_t *expected_winners = checked_calloc(pooled_count, sizeof(int32_t));
+        int32_t *winners = checked_calloc(pooled_count, sizeof(int32_t));
+        nn_cpu_conv2d_forward(d.out, d.inp, d.kernel, c.bias ? d.bias : NULL,
+                              nn_activation_default(c.activation), &g, d.scratch);
+        nn_cpu_maxpool2d_forward(expected, expected_winners, d.out, &p);
+        nn_cpu_conv2d_maxpool2d_forward(pooled, winners, d.inp, d.kernel,
+                                        c.bias ? d.bias : NULL,
+                                        c.activation == NN_ACTIVATION_RELU, &g, &p, d.scratch);
+        const char *level = nn_simd_level_name(nn_simd_active());
+        for (size_t k = 0; k < pooled_count; k++) {
+            cr_assert(memcmp(&pooled[k], &expected[k], sizeof(float)) == 0,
+                      "%s, shape %zu: pooled value %zu is %.9g, the two kernels give %.9g",
+                      level, i, k, pooled[k], expected[k]);
+            cr_assert_eq(winners[k], expected_winners[k],
+                         "%s, shape %zu: pooled value %zu won by %d, the two kernels say %d",
+                         level, i, k, winners[k], expected_winners[k]);
+        }
+        /* Inference: no winners, the same values. */
+        memset(pooled, 0, pooled_count * sizeof(float));
+        nn_cpu_conv2d_maxpool2d_forward(pooled, NULL, d.inp, d.kernel, c.bias ? d.bias : NULL,
+                                        c.activation == NN_ACTIVATION_RELU, &g, &p, d.scratch);
+        cr_assert(memcmp(pooled, expected, pooled_count * sizeof(float)) == 0,
+                  "%s, shape %zu: inference differs from training", level, i);
+        free(expected);
+        free(pooled);
+        free(expected_winners);
+        free(winners);
+        conv_data_free(&d);
+    }
+}
+
+Test(conv2d_kernel, convolution_and_pooling_in_one_pass_equal_the_two_kernels)
+{
+    cr_assert_geq(for_every_simd_level(check_fused_pooling, NULL), 1);
+}
+
 /* ---- the reference against finite differences ---- */
 
 typedef enum conv_variable { CONV_INPUT, CONV_KERNEL, CONV_BIAS } conv_variable;

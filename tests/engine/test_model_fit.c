@@ -1,6 +1,6 @@
-/* fit: the work a model shares between neighbouring layers (a pooling layer applying
- * the ReLU derivative of the convolution before it) changes no result, and training is
- * repeatable bit for bit. */
+/* fit and predict: the work a model shares between neighbouring layers (a convolution
+ * computing the next layer's pooling, a pooling applying the ReLU derivative of the
+ * convolution before it) changes no result, and training is repeatable bit for bit. */
 #include <criterion/criterion.h>
 #include <string.h>
 
@@ -35,7 +35,8 @@ static nn_layer *make_dense(int units, nn_activation_kind activation)
 }
 
 /* The seed CNN in small: conv(relu) → pool → conv(relu) → pool → flatten → dense(relu)
- * → dense(softmax), with 2 epochs of Adam on random images; returns the weights. */
+ * → dense(softmax), with 2 epochs of Adam on random images (a validation split
+ * included); returns the weights followed by the predictions for the images. */
 static float *train_small_cnn(bool separate_layers, size_t *count)
 {
     nn_random_seed(7);
@@ -68,19 +69,26 @@ static float *train_small_cnn(bool separate_layers, size_t *count)
     nn_fit_options options = nn_fit_defaults();
     options.epochs = 2;
     options.batch_size = 6;
+    options.validation_split = 0.25;
     cr_assert_eq(nn_model_fit(model, x, y, &options, NULL, NULL), NN_OK, "%s",
                  nn_error_message());
-    *count = model->weight_count;
+    nn_tensor *predictions = NULL;
+    cr_assert_eq(nn_model_predict(model, x, 7, NULL, &predictions), NN_OK, "%s",
+                 nn_error_message());
+    size_t weight_count = model->weight_count, prediction_count = nn_tensor_count(predictions);
+    *count = weight_count + prediction_count;
     float *weights = malloc(*count * sizeof(float));
     cr_assert(weights != NULL);
-    memcpy(weights, nn_model_weights(model), *count * sizeof(float));
+    memcpy(weights, nn_model_weights(model), weight_count * sizeof(float));
+    memcpy(weights + weight_count, nn_tensor_f32(predictions), prediction_count * sizeof(float));
+    nn_tensor_free(predictions);
     nn_tensor_free(x);
     nn_tensor_free(y);
     nn_model_release(model);
     return weights;
 }
 
-Test(model_fit, pooling_applying_the_relu_derivative_changes_no_weight)
+Test(model_fit, layers_sharing_work_change_no_weight_and_no_prediction)
 {
     size_t shared_count, separate_count;
     float *shared = train_small_cnn(false, &shared_count);
@@ -88,7 +96,7 @@ Test(model_fit, pooling_applying_the_relu_derivative_changes_no_weight)
     cr_assert_eq(shared_count, separate_count);
     for (size_t i = 0; i < shared_count; i++)
         cr_assert(memcmp(&shared[i], &separate[i], sizeof(float)) == 0,
-                  "weight %zu: %.9g with shared derivatives, %.9g without", i, shared[i],
+                  "value %zu: %.9g with shared work, %.9g without", i, shared[i],
                   separate[i]);
     free(shared);
     free(separate);
