@@ -238,6 +238,29 @@ static void pack_flipped_kernel(float *panel, const nn_conv_tiles *tiles, const 
     }
 }
 
+/* Where column block n0 of a panel starts, setting the taps' weight stride to match:
+ * a packed block is `width` floats wide; a plain matrix keeps its row length. */
+static const float *block_weights(nn_conv_taps *taps, const float *panel, ptrdiff_t stride,
+                                  size_t patch, int n0, int width)
+{
+    taps->weight_stride = stride ? stride : width;
+    return stride ? panel + n0 : panel + patch * (size_t)n0;
+}
+
+/* The forward kernel (K, OC) as the tiles read it: in place when every row is a whole
+ * number of vectors (returns its row length), else packed into `panel` (returns 0). */
+static ptrdiff_t forward_weights(float *panel, const nn_conv_tiles *tiles, const float *kernel,
+                                 const nn_conv2d_geometry *g, const float **weights)
+{
+    if (g->out_channels % tiles->vector_floats == 0) {
+        *weights = kernel;
+        return g->out_channels;
+    }
+    pack_kernel(panel, tiles, kernel, g);
+    *weights = panel;
+    return 0;
+}
+
 /* One convolution over padded images, in the tiles' terms. */
 typedef struct direct_pass {
     const float *src;         /* padded images */
@@ -246,7 +269,8 @@ typedef struct direct_pass {
     int channels;             /* of src */
     nn_conv_taps taps;
     int out_height, out_width, filters;
-    const float *panel;       /* (taps·channels, filters) packed */
+    const float *panel;       /* (taps·channels, filters): packed in blocks, or ... */
+    ptrdiff_t panel_stride;   /* ... when not 0, a plain row-major matrix with rows this long */
     const float *bias;        /* (filters) or NULL */
     bool relu;
 } direct_pass;
@@ -276,8 +300,10 @@ static void run_tiles(float *out, int images, const direct_pass *p, const nn_con
         float *target = out + ((size_t)image * (size_t)pixels + (size_t)first) * (size_t)p->filters;
         for (int n0 = 0; n0 < p->filters; n0 += block_width(tiles)) {
             column_block b = block_at(tiles, p->filters, n0);
-            tiles->forward(target + n0, p->filters, x, &p->taps, p->channels,
-                           p->panel + patch * (size_t)n0, b.vectors,
+            nn_conv_taps taps = p->taps;
+            const float *weights = block_weights(&taps, p->panel, p->panel_stride, patch, n0,
+                                                 b.vectors * tiles->vector_floats);
+            tiles->forward(target + n0, p->filters, x, &taps, p->channels, weights, b.vectors,
                            p->bias ? p->bias + n0 : NULL, p->relu, rows, b.cols);
         }
     }
@@ -301,9 +327,10 @@ void nn_cpu_conv2d_direct_forward(float *out, const float *inp, const float *ker
     const nn_conv2d_geometry *g = geometry;
     const nn_conv_tiles *tiles = active_tiles();
     scratch_layout s = layout_of(g);
-    float *panel = scratch, *padded = scratch + s.panel;
-    pack_kernel(panel, tiles, kernel, g);
+    const float *weights;
+    ptrdiff_t weight_stride = forward_weights(scratch, tiles, kernel, g, &weights);
     padding pad = input_padding(g);
+    float *padded = needs_padding(&pad) ? scratch + s.panel : NULL;
     const size_t image_in = (size_t)g->in_height * (size_t)g->in_width * (size_t)g->in_channels;
     const size_t image_out = (size_t)g->out_height * (size_t)g->out_width * (size_t)g->out_channels;
     const int chunk = images_per_chunk(g);
@@ -322,7 +349,8 @@ void nn_cpu_conv2d_direct_forward(float *out, const float *inp, const float *ker
                          .out_height = g->out_height,
                          .out_width = g->out_width,
                          .filters = g->out_channels,
-                         .panel = panel,
+                         .panel = weights,
+                         .panel_stride = weight_stride,
                          .bias = bias,
                          .relu = relu};
         run_tiles(out + (size_t)first * image_out, images, &p, tiles);
@@ -350,9 +378,10 @@ void nn_cpu_conv2d_maxpool2d_forward(float *pooled, int32_t *argmax, const float
     const nn_conv2d_geometry *g = conv;
     const nn_conv_tiles *tiles = active_tiles();
     scratch_layout s = layout_of(g);
-    float *panel = scratch, *padded = scratch + s.panel;
-    pack_kernel(panel, tiles, kernel, g);
+    const float *weights;
+    ptrdiff_t weight_stride = forward_weights(scratch, tiles, kernel, g, &weights);
     padding pad = input_padding(g);
+    float *padded = needs_padding(&pad) ? scratch + s.panel : NULL;
     const size_t image_in = (size_t)g->in_height * (size_t)g->in_width * (size_t)g->in_channels;
     const int filters = g->out_channels;
     const size_t patch = patch_length(g);
@@ -391,10 +420,12 @@ void nn_cpu_conv2d_maxpool2d_forward(float *pooled, int32_t *argmax, const float
                 int32_t first_index[4];
                 for (int r = 0; r < 4; r++)
                     first_index[r] = at[r] + n0;
+                nn_conv_taps block_taps = taps;
+                const float *block = block_weights(&block_taps, weights, weight_stride, patch, n0,
+                                                   b.vectors * tiles->vector_floats);
                 tiles->forward_pooled(pooled + out_at + n0, argmax ? argmax + out_at + n0 : NULL,
-                                      x, first_index, &taps, g->in_channels,
-                                      panel + patch * (size_t)n0, b.vectors,
-                                      bias ? bias + n0 : NULL, relu, b.cols);
+                                      x, first_index, &block_taps, g->in_channels, block,
+                                      b.vectors, bias ? bias + n0 : NULL, relu, b.cols);
             }
         }
     }
@@ -504,9 +535,12 @@ void nn_cpu_conv2d_direct_backward(float *dinp, float *dkernel, float *dbias,
     const nn_conv2d_geometry *g = geometry;
     const nn_conv_tiles *tiles = active_tiles();
     scratch_layout s = layout_of(g);
-    float *panel = scratch, *padded_inp = scratch + s.panel;
-    float *padded_dout = padded_inp + s.padded_input;
+    /* Scratch is touched only by the parts that need it: a dense layer's 1×1 weight
+     * gradient needs none, and may pass none. */
     padding in_pad = input_padding(g), dout_pad = output_gradient_padding(g);
+    float *panel = dinp ? scratch : NULL;
+    float *padded_inp = needs_padding(&in_pad) ? scratch + s.panel : NULL;
+    float *padded_dout = dinp ? scratch + s.panel + s.padded_input : NULL;
     const size_t image_in = (size_t)g->in_height * (size_t)g->in_width * (size_t)g->in_channels;
     const size_t image_out = (size_t)g->out_height * (size_t)g->out_width * (size_t)g->out_channels;
     const int chunk = images_per_chunk(g);

@@ -20,10 +20,15 @@
 enum { NN_CONV_TILE_ROWS = 6 };
 
 /* The window of a tile: taps (i, j) for i < kernel_height, j < kernel_width, whose
- * input sits row_step·i + col_step·j floats after the tile row's base pointer. */
+ * input sits row_step·i + col_step·j floats after the tile row's base pointer, and
+ * whose weights for input channel c are row (i·kernel_width + j)·channels + c of the
+ * panel block, rows weight_stride floats apart: the block's width when packed, or the
+ * kernel's own row length when a (K, OC) kernel is read in place (OC a whole number of
+ * vectors, so no row is read past its end). */
 typedef struct nn_conv_taps {
     int kernel_height, kernel_width;
     ptrdiff_t row_step, col_step;
+    ptrdiff_t weight_stride;
 } nn_conv_taps;
 
 typedef struct nn_conv_tiles {
@@ -32,7 +37,7 @@ typedef struct nn_conv_tiles {
     int block_vectors; /* vectors per full panel block */
 
     /* out (rows, cols), rows `out_stride` apart, = activation(bias + Σ_taps Σ_c
-     * x_r[tap offset + c] · panel[(tap·channels + c)·width + n]): rows ≤ 6 output pixels
+     * x_r[tap offset + c] · panel[(tap·channels + c)·weight_stride + n]): rows ≤ 6 output pixels
      * whose windows start at x[r] (entries past `rows` must still point at readable
      * input), `vectors` vectors of output channels of which the first cols ≤ width are
      * stored. bias (cols) may be NULL; relu clamps at zero (NaN gives 0). */

@@ -25,7 +25,6 @@ BODY void forward_body(const int vectors, float *out, ptrdiff_t out_stride,
                        int rows, int cols)
 {
     enum { R = NN_CONV_TILE_ROWS };
-    const int width = vectors * VECTOR;
     __m256 acc[R][BLOCK_VECTORS];
 #pragma GCC unroll 2
     for (int v = 0; v < vectors; v++) {
@@ -43,7 +42,7 @@ BODY void forward_body(const int vectors, float *out, ptrdiff_t out_stride,
 #pragma GCC unroll 6
             for (int r = 0; r < R; r++)
                 p[r] = x[r] + offset;
-            for (int c = 0; c < channels; c++, w += width) {
+            for (int c = 0; c < channels; c++, w += taps->weight_stride) {
                 __m256 weights[BLOCK_VECTORS];
 #pragma GCC unroll 2
                 for (int v = 0; v < vectors; v++)
@@ -103,7 +102,6 @@ BODY void pooled_body(const int vectors, float *pooled, int32_t *argmax,
                       const nn_conv_taps *taps, int channels, const float *panel,
                       const float *bias, bool relu, int cols)
 {
-    const int width = vectors * VECTOR;
     __m256 acc[4][BLOCK_VECTORS];
 #pragma GCC unroll 2
     for (int v = 0; v < vectors; v++) {
@@ -121,7 +119,7 @@ BODY void pooled_body(const int vectors, float *pooled, int32_t *argmax,
 #pragma GCC unroll 4
             for (int r = 0; r < 4; r++)
                 p[r] = x[r] + offset;
-            for (int c = 0; c < channels; c++, w += width) {
+            for (int c = 0; c < channels; c++, w += taps->weight_stride) {
                 __m256 weights[BLOCK_VECTORS];
 #pragma GCC unroll 2
                 for (int v = 0; v < vectors; v++)

@@ -30,7 +30,6 @@ BODY void forward_body(const int vectors, float *out, ptrdiff_t out_stride,
                        int rows, int cols)
 {
     enum { R = NN_CONV_TILE_ROWS };
-    const int width = vectors * VECTOR;
     __mmask16 mask[BLOCK_VECTORS];
     __m512 acc[R][BLOCK_VECTORS];
 #pragma GCC unroll 4
@@ -50,7 +49,7 @@ BODY void forward_body(const int vectors, float *out, ptrdiff_t out_stride,
 #pragma GCC unroll 6
             for (int r = 0; r < R; r++)
                 p[r] = x[r] + offset;
-            for (int c = 0; c < channels; c++, w += width) {
+            for (int c = 0; c < channels; c++, w += taps->weight_stride) {
                 __m512 weights[BLOCK_VECTORS];
 #pragma GCC unroll 4
                 for (int v = 0; v < vectors; v++)
@@ -110,7 +109,6 @@ BODY void pooled_body(const int vectors, float *pooled, int32_t *argmax,
                       const nn_conv_taps *taps, int channels, const float *panel,
                       const float *bias, bool relu, int cols)
 {
-    const int width = vectors * VECTOR;
     __mmask16 mask[BLOCK_VECTORS];
     __m512 acc[4][BLOCK_VECTORS];
 #pragma GCC unroll 4
@@ -130,7 +128,7 @@ BODY void pooled_body(const int vectors, float *pooled, int32_t *argmax,
 #pragma GCC unroll 4
             for (int r = 0; r < 4; r++)
                 p[r] = x[r] + offset;
-            for (int c = 0; c < channels; c++, w += width) {
+            for (int c = 0; c < channels; c++, w += taps->weight_stride) {
                 __m512 weights[BLOCK_VECTORS];
 #pragma GCC unroll 4
                 for (int v = 0; v < vectors; v++)

@@ -18,7 +18,7 @@ static void forward(float *out, ptrdiff_t out_stride, const float *const x[NN_CO
     for (int i = 0; i < taps->kernel_height; i++) {
         for (int j = 0; j < taps->kernel_width; j++) {
             ptrdiff_t offset = i * taps->row_step + j * taps->col_step;
-            for (int c = 0; c < channels; c++, w += width) {
+            for (int c = 0; c < channels; c++, w += taps->weight_stride) {
                 for (int r = 0; r < NN_CONV_TILE_ROWS; r++) {
                     float a = x[r][offset + c];
                     for (int n = 0; n < width; n++)
@@ -48,7 +48,7 @@ static void forward_pooled(float *pooled, int32_t *argmax, const float *const x[
     for (int i = 0; i < taps->kernel_height; i++) {
         for (int j = 0; j < taps->kernel_width; j++) {
             ptrdiff_t offset = i * taps->row_step + j * taps->col_step;
-            for (int c = 0; c < channels; c++, w += width) {
+            for (int c = 0; c < channels; c++, w += taps->weight_stride) {
                 for (int r = 0; r < 4; r++) {
                     float a = x[r][offset + c];
                     for (int n = 0; n < width; n++)

@@ -1,24 +1,55 @@
-/* Dense (fully connected) kernels: one sgemm each way, bias and activation fused after. */
+/* Dense (fully connected) kernels. A dense layer is a 1×1 convolution over a row of
+ * `batch` pixels, so when the outputs are a whole number of vectors (every level reads
+ * such a kernel in place, with no scratch) the direct convolution's tiles do the forward
+ * (bias and ReLU fused) and the weight and bias gradients; OpenBLAS sgemm does the rest. */
 #include <cblas.h>
 #include <string.h>
 
 #include "cpu_kernels.h"
 
+/* Outputs per row that every vector level reads in place (16 floats, or 2 × 8). */
+enum { WHOLE_VECTORS = 16 };
+
+/* The dense product as a convolution: one image of 1 × batch pixels. */
+static nn_conv2d_geometry as_pointwise(int batch, int in_features, int out_features)
+{
+    return (nn_conv2d_geometry){.batch = 1, .in_height = 1, .in_width = batch,
+                                .in_channels = in_features, .out_height = 1,
+                                .out_width = batch, .out_channels = out_features,
+                                .kernel_height = 1, .kernel_width = 1, .stride_height = 1,
+                                .stride_width = 1, .dilation_height = 1, .dilation_width = 1,
+                                .groups = 1};
+}
+
+static bool tiles_apply(int batch, int out_features)
+{
+    return batch > 0 && out_features % WHOLE_VECTORS == 0;
+}
+
 void nn_cpu_dense_forward(float *out, const float *inp, const float *kernel,
                           const float *bias, nn_activation activation, int batch,
                           int in_features, int out_features)
 {
-    /* out (B,N) = inp (B,K) @ kernel (K,N); the bias is broadcast into out first so the
-     * product can accumulate onto it (beta = 1) in one pass. */
-    float beta = 0.0f;
-    if (bias) {
-        for (int b = 0; b < batch; b++)
-            memcpy(out + (size_t)b * out_features, bias, sizeof(float) * (size_t)out_features);
-        beta = 1.0f;
+    /* out (B,N) = inp (B,K) @ kernel (K,N) + bias (N), then the activation. */
+    bool relu = activation.kind == NN_ACTIVATION_RELU;
+    if (tiles_apply(batch, out_features)) {
+        nn_conv2d_geometry g = as_pointwise(batch, in_features, out_features);
+        nn_cpu_conv2d_direct_forward(out, inp, kernel, bias, relu, &g, NULL);
+    } else {
+        /* The bias is broadcast into out first so the product can accumulate onto it
+         * (beta = 1) in one pass. */
+        float beta = 0.0f;
+        if (bias) {
+            for (int b = 0; b < batch; b++)
+                memcpy(out + (size_t)b * out_features, bias, sizeof(float) * (size_t)out_features);
+            beta = 1.0f;
+        }
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, batch, out_features,
+                    in_features, 1.0f, inp, in_features, kernel, out_features, beta, out,
+                    out_features);
+        relu = false;
     }
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, batch, out_features, in_features,
-                1.0f, inp, in_features, kernel, out_features, beta, out, out_features);
-    if (activation.kind != NN_ACTIVATION_LINEAR)
+    if (activation.kind != NN_ACTIVATION_LINEAR && !relu)
         nn_activation_forward(activation, out, out, (size_t)batch * (size_t)out_features,
                               (size_t)out_features);
 }
@@ -31,6 +62,13 @@ void nn_cpu_dense_backward(float *dinp, float *dkernel, float *dbias, const floa
     if (dinp)
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, batch, in_features, out_features,
                     1.0f, dout, out_features, kernel, out_features, 0.0f, dinp, in_features);
+    if (tiles_apply(batch, out_features) && (dkernel || dbias)) {
+        /* dkernel (K,N) = inpᵀ @ dout and dbias (N) = Σ_b dout, each summed over the
+         * batch in order by one thread. */
+        nn_conv2d_geometry g = as_pointwise(batch, in_features, out_features);
+        nn_cpu_conv2d_direct_backward(NULL, dkernel, dbias, dout, inp, kernel, &g, NULL);
+        return;
+    }
     /* dkernel (K,N) = inpᵀ (K,B) @ dout (B,N) */
     if (dkernel)
         cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, in_features, out_features, batch,

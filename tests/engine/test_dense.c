@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cpu/cpu_kernels.h"
+#include "cpu/simd.h"
 #include "layer_harness.h"
 #include "ref_layers.h"
 
@@ -139,6 +140,56 @@ Test(dense_kernel, backward_matches_reference)
     report_worst("dense cpu backward dinp vs reference", dinp, CASE_COUNT);
     report_worst("dense cpu backward dkernel vs reference", dkernel, CASE_COUNT);
     report_worst("dense cpu backward dbias vs reference", dbias, CASE_COUNT);
+}
+
+/* Widths that are whole vectors go through the convolution tiles (forward, kernel and
+ * bias gradients) instead of OpenBLAS: the seed CNN's 3136 -> 128, a short last row tile
+ * (batch 13), one and several column blocks, at every vector level. Sums run up to 3136
+ * products of values in [-1, 1], so float rounding reaches ~1e-5 there: atol 1e-4. */
+static const dense_case tiled_cases[] = {
+    {64, 3136, 128, true, NN_ACTIVATION_RELU}, {13, 40, 16, false, NN_ACTIVATION_LINEAR},
+    {1, 7, 32, true, NN_ACTIVATION_TANH},      {6, 70, 80, true, NN_ACTIVATION_RELU},
+};
+enum { TILED_COUNT = sizeof tiled_cases / sizeof tiled_cases[0] };
+
+Test(dense_kernel, whole_vector_widths_match_reference_at_every_level)
+{
+    nn_simd_level saved = nn_simd_active();
+    for (int level = 0; level < NN_SIMD_LEVEL_COUNT; level++) {
+        if (!nn_simd_select((nn_simd_level)level))
+            continue;
+        ts_comparison results[4 * TILED_COUNT];
+        int count = 0;
+        for (int i = 0; i < TILED_COUNT; i++) {
+            const dense_case *c = &tiled_cases[i];
+            dense_data d;
+            dense_data_init(&d, c, 500 + (uint64_t)i * 10);
+            nn_activation activation = nn_activation_default(c->activation);
+            nn_cpu_dense_forward(d.out, d.inp, d.kernel, c->bias ? d.bias : NULL, activation,
+                                 c->batch, c->in_features, c->out_features);
+            nn_cpu_dense_backward(d.dinp, d.dkernel, c->bias ? d.dbias : NULL, d.dout, d.inp,
+                                  d.kernel, c->batch, c->in_features, c->out_features);
+            ref_dense_forward(d.out64, d.inp64, d.kernel64, c->bias ? d.bias64 : NULL,
+                              c->batch, c->in_features, c->out_features);
+            ref_activation_forward(activation, d.out64, d.out64, d.out_count,
+                                   (size_t)c->out_features);
+            ref_dense_backward(d.dinp64, d.dkernel64, d.dbias64, d.dout64, d.inp64,
+                               d.kernel64, c->batch, c->in_features, c->out_features);
+            results[count++] = ts_compare(d.out, d.out64, d.out_count, 1e-4, KERNEL_RTOL);
+            results[count++] = ts_compare(d.dinp, d.dinp64, d.in_count, 1e-4, KERNEL_RTOL);
+            results[count++] = ts_compare(d.dkernel, d.dkernel64, d.kernel_count, 1e-4,
+                                          KERNEL_RTOL);
+            if (c->bias)
+                results[count++] = ts_compare(d.dbias, d.dbias64, (size_t)c->out_features,
+                                              1e-4, KERNEL_RTOL);
+            dense_data_free(&d);
+        }
+        char what[96];
+        snprintf(what, sizeof what, "dense tiled widths (%s) vs reference",
+                 nn_simd_level_name((nn_simd_level)level));
+        report_worst(what, results, count);
+    }
+    cr_assert(nn_simd_select(saved));
 }
 
 Test(dense_kernel, backward_outputs_are_optional)
