@@ -76,12 +76,73 @@ void nn_cpu_maxpool2d_forward(float *out, int32_t *argmax, const float *inp,
     }
 }
 
+/* 2×2 windows side by side from the top-left corner (stride 2, no padding): each input
+ * cell belongs to at most one window. */
+static bool disjoint_2x2(const nn_pool2d_geometry *g)
+{
+    return g->pool_height == 2 && g->pool_width == 2 && g->stride_height == 2 &&
+           g->stride_width == 2 && g->pad_top == 0 && g->pad_left == 0 &&
+           g->out_height == g->in_height / 2 && g->out_width == g->in_width / 2;
+}
+
+/* The backward of disjoint 2×2 windows: every input cell is written once, with its
+ * window's gradient where it won (and relu_out, when given, is positive), else 0; no
+ * clearing pass and no scatter. A leftover odd row or column is zero. */
+static void backward_2x2(float *dinp, const float *dout, const int32_t *argmax,
+                         const float *relu_out, const nn_pool2d_geometry *g)
+{
+    const int channels = g->channels;
+    const size_t row_floats = (size_t)g->in_width * (size_t)channels;
+    const size_t work = (size_t)g->batch * (size_t)g->in_height * row_floats;
+#pragma omp parallel for collapse(2) schedule(static) if (work > PARALLEL_THRESHOLD)
+    for (int b = 0; b < g->batch; b++) {
+        for (int h = 0; h < g->in_height; h++) {
+            float *target = dinp + ((size_t)b * (size_t)g->in_height + (size_t)h) * row_floats;
+            int py = h / 2;
+            if (py >= g->out_height) {
+                memset(target, 0, sizeof(float) * row_floats);
+                continue;
+            }
+            for (int w = 0; w < g->in_width; w++, target += channels) {
+                int px = w / 2;
+                if (px >= g->out_width) {
+                    memset(target, 0, sizeof(float) * (size_t)channels);
+                    continue;
+                }
+                size_t window = (((size_t)b * (size_t)g->out_height + (size_t)py) *
+                                     (size_t)g->out_width + (size_t)px) * (size_t)channels;
+                int32_t cell = (int32_t)(((size_t)b * (size_t)g->in_height + (size_t)h) *
+                                             row_floats + (size_t)w * (size_t)channels);
+                const int32_t *winner = argmax + window;
+                const float *gradient = dout + window;
+                /* Bitwise & and an unconditional load: no branch, so the loop vectorizes. */
+                if (relu_out) {
+                    const float *out = relu_out + window;
+                    for (int c = 0; c < channels; c++) {
+                        float value = gradient[c];
+                        target[c] = ((winner[c] == cell + c) & (out[c] > 0.0f)) ? value : 0.0f;
+                    }
+                } else {
+                    for (int c = 0; c < channels; c++) {
+                        float value = gradient[c];
+                        target[c] = winner[c] == cell + c ? value : 0.0f;
+                    }
+                }
+            }
+        }
+    }
+}
+
 /* dinp = scatter of dout to the winners, each gradient kept only where relu_out (the
  * pooled output) is positive when relu_out is given. Winners of image b lie in image b,
  * so one thread per image adds in a fixed order whatever the thread count. */
 static void scatter_to_winners(float *dinp, const float *dout, const int32_t *argmax,
                                const float *relu_out, const nn_pool2d_geometry *g)
 {
+    if (disjoint_2x2(g)) {
+        backward_2x2(dinp, dout, argmax, relu_out, g);
+        return;
+    }
     const size_t image_in = (size_t)g->in_height * (size_t)g->in_width * (size_t)g->channels;
     const size_t image_out = (size_t)g->out_height * (size_t)g->out_width * (size_t)g->channels;
 #pragma omp parallel for schedule(static) if ((size_t)g->batch * image_in > PARALLEL_THRESHOLD)
