@@ -53,6 +53,14 @@ float nn_random_uniform_at(uint64_t seed, uint64_t stream, uint64_t index)
     return uniform_from_bits(block[index % 4]);
 }
 
+void nn_random_uniform_block(uint64_t seed, uint64_t stream, uint64_t block, float out[4])
+{
+    uint32_t bits[4];
+    nn_random_block(seed, stream, block, bits);
+    for (int k = 0; k < 4; k++)
+        out[k] = uniform_from_bits(bits[k]);
+}
+
 void nn_rng_init(nn_rng *rng, uint64_t seed, uint64_t stream)
 {
     rng->seed = seed;

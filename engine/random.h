@@ -25,6 +25,10 @@ void nn_random_block(uint64_t seed, uint64_t stream, uint64_t counter, uint32_t 
  * for any indices in any order. */
 float nn_random_uniform_at(uint64_t seed, uint64_t stream, uint64_t index);
 
+/* Elements [4·block, 4·block + 4) of the stream, as nn_random_uniform_at gives them, for
+ * the price of one. */
+void nn_random_uniform_block(uint64_t seed, uint64_t stream, uint64_t block, float out[4]);
+
 void nn_rng_init(nn_rng *rng, uint64_t seed, uint64_t stream);
 uint32_t nn_rng_u32(nn_rng *rng);
 /* Uniform in [0, 1) with 24 random bits (exactly representable as float). */

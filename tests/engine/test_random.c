@@ -1,6 +1,7 @@
 /* The counter-based generator: pure in (seed, stream, counter), uniform enough. */
 #include <criterion/criterion.h>
 #include <math.h>
+#include <string.h>
 
 #include "random.h"
 
@@ -73,4 +74,18 @@ Test(random, shuffle_is_a_permutation_and_repeatable)
     for (int i = 0; i < 50; i++)
         cr_assert_eq(seen[i], 1);
     cr_assert_gt(moved, 30);
+}
+
+Test(random, a_block_of_four_uniforms_equals_four_single_draws)
+{
+    for (uint64_t block = 0; block < 40; block += 7) {
+        float four[4];
+        nn_random_uniform_block(31, 5, block, four);
+        for (int k = 0; k < 4; k++) {
+            float single = nn_random_uniform_at(31, 5, 4 * block + (uint64_t)k);
+            cr_assert(memcmp(&four[k], &single, sizeof(float)) == 0,
+                      "element %llu: %.9g from the block, %.9g alone",
+                      (unsigned long long)(4 * block + (uint64_t)k), four[k], single);
+        }
+    }
 }
