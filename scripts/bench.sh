@@ -1,25 +1,26 @@
 #!/usr/bin/env bash
 # Benchmark: the seed CNN (SPEC §3) in nnsh and, side by side, in Debian's PyTorch.
-#   scripts/bench.sh [--rounds N] [--steps N] [--no-torch] [--no-accuracy]
+#   scripts/bench.sh [--rounds N] [--epochs N] [--steps N] [--no-torch] [--no-accuracy]
 # Times training steps at batch 64 after warm-up, one epoch with validation, inference on
 # the 10,000 test images, start-up and peak memory; runs nnsh, PyTorch as installed and
 # PyTorch with OPENBLAS_NUM_THREADS=1 (its best setting) in alternation, and prints each
 # figure's median, the ratios, the GFLOP/s reached against the sgemm rate of the OpenBLAS
-# nnsh links, and 5 epochs' test accuracy. About 5 minutes on two cores.
+# nnsh links, and 5 epochs' test accuracy. About 7 minutes on two cores.
 # PyTorch comes from apt (python3-torch, installed here when missing, for the benchmark
 # only; --no-torch skips it). Environment settings such as OPENBLAS_CORETYPE are used as
 # they are and reported.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-rounds=3 steps=100 torch=1 accuracy=1
+rounds=3 epoch_rounds=2 steps=100 torch=1 accuracy=1
 while [ $# -gt 0 ]; do
   case "$1" in
     --rounds) rounds=$2; shift ;;
+    --epochs) epoch_rounds=$2; shift ;;
     --steps) steps=$2; shift ;;
     --no-torch) torch=0 ;;
     --no-accuracy) accuracy=0 ;;
-    *) echo "usage: scripts/bench.sh [--rounds N] [--steps N] [--no-torch] [--no-accuracy]" >&2; exit 2 ;;
+    *) echo "usage: scripts/bench.sh [--rounds N] [--epochs N] [--steps N] [--no-torch] [--no-accuracy]" >&2; exit 2 ;;
   esac
   shift
 done
@@ -83,12 +84,14 @@ for round in $(seq "$rounds"); do
   fi
 done
 
-echo "bench: one epoch with validation each"
-record nnsh $nnsh scripts/bench/nnsh_cnn.lua --mode epoch
-if [ $torch = 1 ]; then
-  record torch $python scripts/bench/torch_cnn.py --mode epoch
-  record torch1 env OPENBLAS_NUM_THREADS=1 $python scripts/bench/torch_cnn.py --mode epoch
-fi
+for round in $(seq "$epoch_rounds"); do
+  echo "bench: one epoch with validation each, round $round of $epoch_rounds"
+  record nnsh $nnsh scripts/bench/nnsh_cnn.lua --mode epoch
+  if [ $torch = 1 ]; then
+    record torch $python scripts/bench/torch_cnn.py --mode epoch
+    record torch1 env OPENBLAS_NUM_THREADS=1 $python scripts/bench/torch_cnn.py --mode epoch
+  fi
+done
 
 if [ $accuracy = 1 ]; then
   echo "bench: 5 epochs for the test accuracy (nnsh)"

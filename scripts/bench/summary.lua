@@ -158,8 +158,8 @@ if torch then
 else
   print('PyTorch not measured (no python3-torch): ratios left out')
 end
-print(string.format('runs: %d alternations of training steps + inference, then one epoch each',
-                    #values('nnsh', 'train_ms_per_step')))
+print(string.format('runs: %d alternations of training steps + inference, then %d of one epoch each',
+                    #values('nnsh', 'train_ms_per_step'), #values('nnsh', 'epoch_s')))
 print()
 local header = {'', 'nnsh', 'torch', 'torch(1)', 'nnsh vs torch', 'vs torch(1)', 'target'}
 local widths = {}
