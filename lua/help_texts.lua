@@ -108,6 +108,14 @@ doc('nn.config.list_physical_devices', {call = "nn.config.list_physical_devices(
   example = "nn.config.list_physical_devices('GPU')"})
 doc('nn.config.blas', {call = 'nn.config.blas()', text = 'The BLAS library in use: core, config, threads.',
   example = 'nn.config.blas().threads'})
+doc('nn.config.simd', {call = 'nn.config.simd()',
+  text = "The vector instructions the CPU kernels use: 'avx512', 'avx2' or 'portable' " ..
+         '(the best the processor has; the environment variable NNSH_SIMD can lower it).',
+  returns = 'a string', example = 'nn.config.simd()'})
+doc('nn.time', {call = 'nn.time()',
+  text = 'Seconds on a monotonic wall clock, for timing code (os.clock adds up the CPU ' ..
+         'time of every thread).',
+  returns = 'a number', example = 'local start = nn.time(); local elapsed = nn.time() - start'})
 doc('nn.test.is_gpu_available', {call = 'nn.test.is_gpu_available()',
   text = 'Whether a GPU can be used (false on a CPU-only build or machine).',
   example = 'nn.test.is_gpu_available()'})
