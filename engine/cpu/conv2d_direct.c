@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "conv_tiles.h"
+#include "conv_winograd.h"
 #include "cpu_kernels.h"
 
 /* Floats of padded images held at once (8 MiB): the seed CNN's batch of 64 is one
@@ -113,36 +114,50 @@ static size_t flipped_patch_length(const nn_conv2d_geometry *g)
     return (size_t)g->kernel_height * (size_t)g->kernel_width * (size_t)g->out_channels;
 }
 
-/* Scratch layout, each part starting on a 64-byte boundary:
- *   forward   [panel (K, OC rounded up)] [padded input chunk]
- *   backward  [flipped panel (K', C rounded up)] [padded input chunk] [padded dout chunk] */
+/* Scratch layout, each part starting on a 64-byte boundary: [a packed or transformed
+ * kernel] [padded input chunk] [padded output-gradient chunk] [Winograd's per-thread
+ * slots]. Forward uses the first two and the slots; a part is only touched when used,
+ * so unused ones cost no resident memory. */
 typedef struct scratch_layout {
-    size_t panel, padded_input, padded_dout, total_forward, total_backward;
+    size_t panel, padded_input, padded_dout, winograd_slots, total;
 } scratch_layout;
+
+static size_t larger(size_t a, size_t b) { return a > b ? a : b; }
 
 static scratch_layout layout_of(const nn_conv2d_geometry *g)
 {
     scratch_layout s;
     int chunk = images_per_chunk(g);
     padding in = input_padding(g), dout = output_gradient_padding(g);
-    size_t forward_panel = patch_length(g) * round_up((size_t)g->out_channels, WIDEST_VECTOR);
-    size_t flipped_panel =
-        flipped_patch_length(g) * round_up((size_t)g->in_channels, WIDEST_VECTOR);
-    s.panel = round_up(forward_panel > flipped_panel ? forward_panel : flipped_panel, 16);
+    const int channels = g->in_channels, filters = g->out_channels;
+    size_t forward_panel = patch_length(g) * round_up((size_t)filters, WIDEST_VECTOR);
+    size_t flipped_panel = flipped_patch_length(g) * round_up((size_t)channels, WIDEST_VECTOR);
+    s.panel = round_up(larger(forward_panel, flipped_panel), 16);
+    s.winograd_slots = 0;
+    if (nn_winograd_applies(g)) {
+        s.panel = round_up(larger(s.panel, larger(nn_winograd_kernel_floats(channels, filters),
+                                                  nn_winograd_kernel_floats(filters, channels))),
+                           16);
+        s.winograd_slots = NN_WINOGRAD_SLOTS * larger(nn_winograd_slot_floats(channels, filters),
+                                                      nn_winograd_slot_floats(filters, channels));
+    }
     s.padded_input =
-        needs_padding(&in) ? round_up((size_t)chunk * padded_floats(&in, g->in_channels), 16) : 0;
-    s.padded_dout = round_up((size_t)chunk * padded_floats(&dout, g->out_channels), 16);
-    s.total_forward = s.panel + s.padded_input;
-    s.total_backward = s.panel + s.padded_input + s.padded_dout;
+        needs_padding(&in) ? round_up((size_t)chunk * padded_floats(&in, channels), 16) : 0;
+    s.padded_dout = round_up((size_t)chunk * padded_floats(&dout, filters), 16);
+    s.total = s.panel + s.padded_input + s.padded_dout + s.winograd_slots;
     return s;
+}
+
+static float *winograd_slots(float *scratch, const scratch_layout *s)
+{
+    return scratch + s->panel + s->padded_input + s->padded_dout;
 }
 
 size_t nn_cpu_conv2d_direct_scratch_floats(const nn_conv2d_geometry *geometry)
 {
     if (geometry->batch <= 0)
         return 0;
-    scratch_layout s = layout_of(geometry);
-    return s.total_forward > s.total_backward ? s.total_forward : s.total_backward;
+    return layout_of(geometry).total;
 }
 
 /* dst (images, p.height, p.width, C) = src (images, H, W, C) framed by zeros. */
@@ -327,8 +342,13 @@ void nn_cpu_conv2d_direct_forward(float *out, const float *inp, const float *ker
     const nn_conv2d_geometry *g = geometry;
     const nn_conv_tiles *tiles = active_tiles();
     scratch_layout s = layout_of(g);
-    const float *weights;
-    ptrdiff_t weight_stride = forward_weights(scratch, tiles, kernel, g, &weights);
+    const bool winograd = nn_winograd_applies(g);
+    const float *weights = NULL;
+    ptrdiff_t weight_stride = 0;
+    if (winograd)
+        nn_winograd_transform_kernel(scratch, kernel, g->in_channels, g->out_channels, false);
+    else
+        weight_stride = forward_weights(scratch, tiles, kernel, g, &weights);
     padding pad = input_padding(g);
     float *padded = needs_padding(&pad) ? scratch + s.panel : NULL;
     const size_t image_in = (size_t)g->in_height * (size_t)g->in_width * (size_t)g->in_channels;
@@ -340,6 +360,22 @@ void nn_cpu_conv2d_direct_forward(float *out, const float *inp, const float *ker
         if (needs_padding(&pad)) {
             pad_images(padded, src, images, g->in_height, g->in_width, g->in_channels, &pad);
             src = padded;
+        }
+        if (winograd) {
+            nn_winograd_pass w = {.src = src,
+                                  .images = images,
+                                  .image_floats = padded_floats(&pad, g->in_channels),
+                                  .row_floats = (ptrdiff_t)pad.width * g->in_channels,
+                                  .channels = g->in_channels,
+                                  .out_height = g->out_height,
+                                  .out_width = g->out_width,
+                                  .filters = g->out_channels,
+                                  .kernel = scratch,
+                                  .bias = bias,
+                                  .relu = relu,
+                                  .out = out + (size_t)first * image_out};
+            nn_winograd_convolve(&w, tiles, winograd_slots(scratch, &s));
+            continue;
         }
         direct_pass p = {.src = src,
                          .image_floats = padded_floats(&pad, g->in_channels),
@@ -378,8 +414,14 @@ void nn_cpu_conv2d_maxpool2d_forward(float *pooled, int32_t *argmax, const float
     const nn_conv2d_geometry *g = conv;
     const nn_conv_tiles *tiles = active_tiles();
     scratch_layout s = layout_of(g);
-    const float *weights;
-    ptrdiff_t weight_stride = forward_weights(scratch, tiles, kernel, g, &weights);
+    /* Winograd's 2×2 output tiles are exactly the pooling windows. */
+    const bool winograd = nn_winograd_applies(g);
+    const float *weights = NULL;
+    ptrdiff_t weight_stride = 0;
+    if (winograd)
+        nn_winograd_transform_kernel(scratch, kernel, g->in_channels, g->out_channels, false);
+    else
+        weight_stride = forward_weights(scratch, tiles, kernel, g, &weights);
     padding pad = input_padding(g);
     float *padded = needs_padding(&pad) ? scratch + s.panel : NULL;
     const size_t image_in = (size_t)g->in_height * (size_t)g->in_width * (size_t)g->in_channels;
@@ -396,6 +438,27 @@ void nn_cpu_conv2d_maxpool2d_forward(float *pooled, int32_t *argmax, const float
         if (needs_padding(&pad)) {
             pad_images(padded, src, images, g->in_height, g->in_width, g->in_channels, &pad);
             src = padded;
+        }
+        if (winograd) {
+            size_t window_at = (size_t)first * (size_t)windows * (size_t)filters;
+            nn_winograd_pass w = {
+                .src = src,
+                .images = images,
+                .image_floats = image_floats,
+                .row_floats = row_floats,
+                .channels = g->in_channels,
+                .out_height = g->out_height,
+                .out_width = g->out_width,
+                .filters = filters,
+                .kernel = scratch,
+                .bias = bias,
+                .relu = relu,
+                .pooled = pooled + window_at,
+                .argmax = argmax ? argmax + window_at : NULL,
+                .first_index = (size_t)first * (size_t)g->out_height * (size_t)g->out_width *
+                               (size_t)filters};
+            nn_winograd_convolve(&w, tiles, winograd_slots(scratch, &s));
+            continue;
         }
         const long items = (long)images * windows;
         const size_t work = (size_t)items * 4 * patch * (size_t)filters;
@@ -544,7 +607,10 @@ void nn_cpu_conv2d_direct_backward(float *dinp, float *dkernel, float *dbias,
     const size_t image_in = (size_t)g->in_height * (size_t)g->in_width * (size_t)g->in_channels;
     const size_t image_out = (size_t)g->out_height * (size_t)g->out_width * (size_t)g->out_channels;
     const int chunk = images_per_chunk(g);
-    if (dinp)
+    const bool winograd = dinp && nn_winograd_applies(g);
+    if (winograd)
+        nn_winograd_transform_kernel(panel, kernel, g->out_channels, g->in_channels, true);
+    else if (dinp)
         pack_flipped_kernel(panel, tiles, kernel, g);
     for (int first = 0; first < g->batch; first += chunk) {
         int images = g->batch - first < chunk ? g->batch - first : chunk;
@@ -559,7 +625,23 @@ void nn_cpu_conv2d_direct_backward(float *dinp, float *dkernel, float *dbias,
             weight_gradient(dkernel, dbias, src, &in_pad, dout_chunk, images, first > 0, g,
                             tiles);
         }
-        if (dinp) {
+        if (winograd) {
+            /* The input gradient as a convolution of the padded output gradient with the
+             * flipped, transposed kernel. */
+            pad_images(padded_dout, dout_chunk, images, g->out_height, g->out_width,
+                       g->out_channels, &dout_pad);
+            nn_winograd_pass w = {.src = padded_dout,
+                                  .images = images,
+                                  .image_floats = padded_floats(&dout_pad, g->out_channels),
+                                  .row_floats = (ptrdiff_t)dout_pad.width * g->out_channels,
+                                  .channels = g->out_channels,
+                                  .out_height = g->in_height,
+                                  .out_width = g->in_width,
+                                  .filters = g->in_channels,
+                                  .kernel = panel,
+                                  .out = dinp + (size_t)first * image_in};
+            nn_winograd_convolve(&w, tiles, winograd_slots(scratch, &s));
+        } else if (dinp) {
             pad_images(padded_dout, dout_chunk, images, g->out_height, g->out_width,
                        g->out_channels, &dout_pad);
             direct_pass p = {.src = padded_dout,

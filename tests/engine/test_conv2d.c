@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cpu/conv_winograd.h"
 #include "cpu/cpu_kernels.h"
 #include "cpu/simd.h"
 #include "layer_harness.h"
@@ -447,6 +448,44 @@ Test(conv2d_kernel, every_simd_level_matches_reference_on_wide_layers)
     report_and_assert("conv2d wide layers, every level: dinp", &trackers[1]);
     report_and_assert("conv2d wide layers, every level: dkernel", &trackers[2]);
     report_and_assert("conv2d wide layers, every level: dbias", &trackers[3]);
+}
+
+/* 3×3 layers with stride 1 and at least 16 channels each way go through Winograd's
+ * F(2×2, 3×3) for the forward and the input gradient: 'same' and 'valid', channel counts
+ * that end in every kind of tail, a single 2×2 tile per image, and a batch whose tiles
+ * fill several blocks of 48 and a partial last one. */
+static void check_winograd(worst_tracker *trackers)
+{
+    /* channels, filters, height, width, same, batch */
+    static const int shapes[][6] = {
+        {16, 16, 2, 2, 1, 1}, {17, 33, 6, 8, 1, 3}, {33, 17, 8, 6, 0, 2},
+        {70, 130, 6, 6, 1, 2}, {64, 32, 10, 10, 1, 5}, {32, 64, 14, 14, 1, 4},
+    };
+    for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
+        const int *s = shapes[i];
+        conv_case c = {.batch = s[5], .height = s[2], .width = s[3], .channels = s[0],
+                       .filters = s[1], .kernel_height = 3, .kernel_width = 3,
+                       .stride_height = 1, .stride_width = 1, .dilation_height = 1,
+                       .dilation_width = 1, .groups = 1, .same = s[4], .bias = i % 2 == 0,
+                       .activation = i % 3 ? NN_ACTIVATION_RELU : NN_ACTIVATION_LINEAR};
+        nn_conv2d_geometry g;
+        cr_assert(case_geometry(&c, &g));
+        cr_assert(nn_winograd_applies(&g), "shape %zu should take the Winograd path", i);
+        /* Up to 1170 products (130 filters × 9 taps in the input gradient) through the
+         * transforms, which scale partial sums by up to 4: rounding reaches ~1e-5. */
+        check_case_at_active_level(&c, 50000 + (uint64_t)i * 10, 4e-5, trackers);
+    }
+}
+
+Test(conv2d_kernel, winograd_matches_reference_at_every_level)
+{
+    worst_tracker trackers[4];
+    memset(trackers, 0, sizeof trackers);
+    cr_assert_geq(for_every_simd_level(check_winograd, trackers), 1);
+    report_and_assert("conv2d winograd, every level: forward", &trackers[0]);
+    report_and_assert("conv2d winograd, every level: dinp", &trackers[1]);
+    report_and_assert("conv2d winograd, every level: dkernel", &trackers[2]);
+    report_and_assert("conv2d winograd, every level: dbias", &trackers[3]);
 }
 
 /* The direct convolution splits tiles and kernel-gradient rows across threads; each
