@@ -22,6 +22,10 @@ enum { PADDED_BUDGET_FLOATS = 1 << 21 };
 /* Below this many multiply-adds a parallel region costs more than it saves. */
 enum { PARALLEL_THRESHOLD = 1 << 16 };
 
+/* Pixels one weight-gradient call sums before adding to the running total: float
+ * rounding then grows with a few hundred terms, not with the whole batch. */
+enum { SUM_RUN = 256 };
+
 /* Scratch is sized for the widest vectors of any level (AVX-512: 16 floats). */
 enum { WIDEST_VECTOR = 16 };
 
@@ -116,10 +120,10 @@ static size_t flipped_patch_length(const nn_conv2d_geometry *g)
 
 /* Scratch layout, each part starting on a 64-byte boundary: [a packed or transformed
  * kernel] [padded input chunk] [padded output-gradient chunk] [Winograd's per-thread
- * slots]. Forward uses the first two and the slots; a part is only touched when used,
+ * slots] [Winograd's kernel-gradient partial sums]. Forward uses the first two and the slots; a part is only touched when used,
  * so unused ones cost no resident memory. */
 typedef struct scratch_layout {
-    size_t panel, padded_input, padded_dout, winograd_slots, total;
+    size_t panel, padded_input, padded_dout, winograd_slots, winograd_partials, total;
 } scratch_layout;
 
 static size_t larger(size_t a, size_t b) { return a > b ? a : b; }
@@ -133,8 +137,9 @@ static scratch_layout layout_of(const nn_conv2d_geometry *g)
     size_t forward_panel = patch_length(g) * round_up((size_t)filters, WIDEST_VECTOR);
     size_t flipped_panel = flipped_patch_length(g) * round_up((size_t)channels, WIDEST_VECTOR);
     s.panel = round_up(larger(forward_panel, flipped_panel), 16);
-    s.winograd_slots = 0;
+    s.winograd_slots = s.winograd_partials = 0;
     if (nn_winograd_applies(g)) {
+        s.winograd_partials = nn_winograd_partials_floats(channels, filters);
         s.panel = round_up(larger(s.panel, larger(nn_winograd_kernel_floats(channels, filters),
                                                   nn_winograd_kernel_floats(filters, channels))),
                            16);
@@ -144,13 +149,18 @@ static scratch_layout layout_of(const nn_conv2d_geometry *g)
     s.padded_input =
         needs_padding(&in) ? round_up((size_t)chunk * padded_floats(&in, channels), 16) : 0;
     s.padded_dout = round_up((size_t)chunk * padded_floats(&dout, filters), 16);
-    s.total = s.panel + s.padded_input + s.padded_dout + s.winograd_slots;
+    s.total = s.panel + s.padded_input + s.padded_dout + s.winograd_slots + s.winograd_partials;
     return s;
 }
 
 static float *winograd_slots(float *scratch, const scratch_layout *s)
 {
     return scratch + s->panel + s->padded_input + s->padded_dout;
+}
+
+static float *winograd_partials(float *scratch, const scratch_layout *s)
+{
+    return winograd_slots(scratch, s) + s->winograd_slots;
 }
 
 size_t nn_cpu_conv2d_direct_scratch_floats(const nn_conv2d_geometry *geometry)
@@ -554,36 +564,43 @@ static void weight_gradient(float *dkernel, float *dbias, const float *padded_in
     const int pixels = g->out_height * g->out_width;
     const long items = gradient_item_count(tiles, rows, filters, dkernel != NULL, dbias != NULL);
     const size_t work = (size_t)images * (size_t)pixels * (size_t)rows * (size_t)filters;
+    /* Output rows summed per call: a few hundred pixels, so each float sum stays short
+     * and the calls' results add up in a second, short chain. */
+    const int band = SUM_RUN / g->out_width > 1 ? SUM_RUN / g->out_width : 1;
 #pragma omp parallel if (work > PARALLEL_THRESHOLD)
     {
         int threads = omp_get_num_threads(), thread = omp_get_thread_num();
         long begin = items * thread / threads, end = items * (thread + 1) / threads;
         for (int image = 0; image < images; image++) {
-            const float *src = padded_inp + (size_t)image * image_floats;
-            const float *d = dout + (size_t)image * (size_t)pixels * (size_t)filters;
-            bool add = accumulate || image > 0;
-            for (long index = begin; index < end; index++) {
-                gradient_item item;
-                gradient_item_at(&item, index, tiles, rows, filters, dkernel != NULL,
-                                 dbias != NULL);
-                const column_block *b = &item.block;
-                if (item.count == 0) {
-                    tiles->bias_gradient(dbias + b->first, d + b->first, filters, pixels,
-                                         b->vectors, b->cols, add);
-                    continue;
+            for (int y0 = 0; y0 < g->out_height; y0 += band) {
+                int band_rows = g->out_height - y0 < band ? g->out_height - y0 : band;
+                const float *src = padded_inp + (size_t)image * image_floats + y0 * row_floats;
+                const float *d = dout + ((size_t)image * (size_t)g->out_height + (size_t)y0) *
+                                            (size_t)g->out_width * (size_t)filters;
+                bool add = accumulate || image > 0 || y0 > 0;
+                for (long index = begin; index < end; index++) {
+                    gradient_item item;
+                    gradient_item_at(&item, index, tiles, rows, filters, dkernel != NULL,
+                                     dbias != NULL);
+                    const column_block *b = &item.block;
+                    if (item.count == 0) {
+                        tiles->bias_gradient(dbias + b->first, d + b->first, filters,
+                                             band_rows * g->out_width, b->vectors, b->cols, add);
+                        continue;
+                    }
+                    ptrdiff_t offsets[16];
+                    for (int k = 0; k < item.count; k++) {
+                        int row = item.first_row + k;
+                        int tap = row / channels, c = row % channels;
+                        offsets[k] = (tap / g->kernel_width) * taps.row_step +
+                                     (tap % g->kernel_width) * taps.col_step + c;
+                    }
+                    tiles->weight_gradient(dkernel + (size_t)item.first_row * (size_t)filters +
+                                               b->first,
+                                           filters, item.count, offsets, src, row_floats,
+                                           channels, band_rows, g->out_width, d + b->first,
+                                           filters, b->vectors, b->cols, add);
                 }
-                ptrdiff_t offsets[16];
-                for (int k = 0; k < item.count; k++) {
-                    int row = item.first_row + k;
-                    int tap = row / channels, c = row % channels;
-                    offsets[k] = (tap / g->kernel_width) * taps.row_step +
-                                 (tap % g->kernel_width) * taps.col_step + c;
-                }
-                tiles->weight_gradient(dkernel + (size_t)item.first_row * (size_t)filters +
-                                           b->first,
-                                       filters, item.count, offsets, src, row_floats, channels,
-                                       g->out_height, g->out_width, d + b->first, filters,
-                                       b->vectors, b->cols, add);
             }
         }
     }
@@ -622,8 +639,25 @@ void nn_cpu_conv2d_direct_backward(float *dinp, float *dkernel, float *dbias,
                            &in_pad);
                 src = padded_inp;
             }
-            weight_gradient(dkernel, dbias, src, &in_pad, dout_chunk, images, first > 0, g,
-                            tiles);
+            if (dkernel && nn_winograd_applies(g)) {
+                nn_winograd_pass w = {.src = src,
+                                      .images = images,
+                                      .image_floats = padded_floats(&in_pad, g->in_channels),
+                                      .row_floats = (ptrdiff_t)in_pad.width * g->in_channels,
+                                      .channels = g->in_channels,
+                                      .out_height = g->out_height,
+                                      .out_width = g->out_width,
+                                      .filters = g->out_channels};
+                nn_winograd_weight_gradient(dkernel, &w, dout_chunk, first > 0, tiles,
+                                            winograd_partials(scratch, &s),
+                                            winograd_slots(scratch, &s));
+                if (dbias)
+                    weight_gradient(NULL, dbias, src, &in_pad, dout_chunk, images, first > 0, g,
+                                    tiles);
+            } else {
+                weight_gradient(dkernel, dbias, src, &in_pad, dout_chunk, images, first > 0, g,
+                                tiles);
+            }
         }
         if (winograd) {
             /* The input gradient as a convolution of the padded output gradient with the

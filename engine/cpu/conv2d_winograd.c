@@ -6,7 +6,10 @@
  * output, with bias, ReLU and 2×2 max pooling applied on the way out. conv2d_direct.c
  * uses it for the forward and for the input gradient (the output gradient convolved
  * with the flipped, transposed kernel) when the layer is wide enough to pay for the
- * transforms.
+ * transforms. The kernel gradient uses the dual, F(3×3, 2×2): each 4×4 input tile
+ * correlated with its 2×2 block of output gradient gives that block's share of the 3×3
+ * kernel gradient, so the sum over tiles is 16 products summed over tiles, transformed
+ * back once.
  *
  * Tiles go in blocks small enough for a thread's scratch slot to stay in cache; blocks
  * are independent, so threads may take them in any order without changing a value. The
@@ -254,6 +257,254 @@ CLONES static void finish_tiles_pooled(float *const *pooled, int32_t *const *arg
         FINISH_POOLED(0, 1)
     else
         FINISH_POOLED(0, 0)
+}
+
+/* For the kernel gradient, F(3×3, 2×2): v[ξ] (count, channels) = Bᵀ d B of each 4×4
+ * input tile with Bᵀ rows d0 - d2, d1 + d2, d2 - d1, d3 - d1. */
+CLONES static void transform_input_for_gradient(float *v, const float *const *corners,
+                                                ptrdiff_t row_floats, int channels, int count)
+{
+    const size_t plane = (size_t)NN_WINOGRAD_BLOCK * (size_t)channels;
+    for (int i = 0; i < count; i++) {
+        const float *d00 = corners[i], *d10 = d00 + row_floats;
+        const float *d20 = d10 + row_floats, *d30 = d20 + row_floats;
+        const float *d01 = d00 + channels, *d11 = d10 + channels;
+        const float *d21 = d20 + channels, *d31 = d30 + channels;
+        const float *d02 = d01 + channels, *d12 = d11 + channels;
+        const float *d22 = d21 + channels, *d32 = d31 + channels;
+        const float *d03 = d02 + channels, *d13 = d12 + channels;
+        const float *d23 = d22 + channels, *d33 = d32 + channels;
+        float *out = v + (size_t)i * (size_t)channels;
+#pragma omp simd
+        for (ptrdiff_t c = 0; c < channels; c++) {
+            float t00 = d00[c] - d20[c], t01 = d01[c] - d21[c];
+            float t02 = d02[c] - d22[c], t03 = d03[c] - d23[c];
+            float t10 = d10[c] + d20[c], t11 = d11[c] + d21[c];
+            float t12 = d12[c] + d22[c], t13 = d13[c] + d23[c];
+            float t20 = d20[c] - d10[c], t21 = d21[c] - d11[c];
+            float t22 = d22[c] - d12[c], t23 = d23[c] - d13[c];
+            float t30 = d30[c] - d10[c], t31 = d31[c] - d11[c];
+            float t32 = d32[c] - d12[c], t33 = d33[c] - d13[c];
+            out[0 * plane + c] = t00 - t02;
+            out[1 * plane + c] = t01 + t02;
+            out[2 * plane + c] = t02 - t01;
+            out[3 * plane + c] = t03 - t01;
+            out[4 * plane + c] = t10 - t12;
+            out[5 * plane + c] = t11 + t12;
+            out[6 * plane + c] = t12 - t11;
+            out[7 * plane + c] = t13 - t11;
+            out[8 * plane + c] = t20 - t22;
+            out[9 * plane + c] = t21 + t22;
+            out[10 * plane + c] = t22 - t21;
+            out[11 * plane + c] = t23 - t21;
+            out[12 * plane + c] = t30 - t32;
+            out[13 * plane + c] = t31 + t32;
+            out[14 * plane + c] = t32 - t31;
+            out[15 * plane + c] = t33 - t31;
+        }
+    }
+}
+
+/* z[ξ] (count, stride) = G g Gᵀ of each tile's 2×2 block g of output gradient (rows
+ * out_row apart, corners[i]); G rows are g0, (g0 + g1)/2, (g0 - g1)/2, g1. */
+CLONES static void transform_gradient(float *z, const float *const *corners, ptrdiff_t out_row,
+                                      int filters, size_t stride, int count)
+{
+    const size_t plane = (size_t)NN_WINOGRAD_BLOCK * stride;
+    for (int i = 0; i < count; i++) {
+        const float *g00 = corners[i], *g01 = g00 + filters;
+        const float *g10 = g00 + out_row, *g11 = g10 + filters;
+        float *out = z + (size_t)i * stride;
+#pragma omp simd
+        for (ptrdiff_t n = 0; n < filters; n++) {
+            /* G g: rows g0, (g0 + g1)/2, (g0 - g1)/2, g1 (over dy) */
+            float r00 = g00[n], r01 = g01[n];
+            float r10 = 0.5f * (g00[n] + g10[n]), r11 = 0.5f * (g01[n] + g11[n]);
+            float r20 = 0.5f * (g00[n] - g10[n]), r21 = 0.5f * (g01[n] - g11[n]);
+            float r30 = g10[n], r31 = g11[n];
+            /* (G g) Gᵀ: the same over dx */
+            out[0 * plane + n] = r00;
+            out[1 * plane + n] = 0.5f * (r00 + r01);
+            out[2 * plane + n] = 0.5f * (r00 - r01);
+            out[3 * plane + n] = r01;
+            out[4 * plane + n] = r10;
+            out[5 * plane + n] = 0.5f * (r10 + r11);
+            out[6 * plane + n] = 0.5f * (r10 - r11);
+            out[7 * plane + n] = r11;
+            out[8 * plane + n] = r20;
+            out[9 * plane + n] = 0.5f * (r20 + r21);
+            out[10 * plane + n] = 0.5f * (r20 - r21);
+            out[11 * plane + n] = r21;
+            out[12 * plane + n] = r30;
+            out[13 * plane + n] = 0.5f * (r30 + r31);
+            out[14 * plane + n] = 0.5f * (r30 - r31);
+            out[15 * plane + n] = r31;
+        }
+    }
+}
+
+/* Tiles summed by one part of the kernel gradient: a fixed split of the tiles (never
+ * the thread count's), so the partial sums and their ordered total never change. */
+static int gradient_parts(long tiles)
+{
+    long blocks = (tiles + NN_WINOGRAD_BLOCK - 1) / NN_WINOGRAD_BLOCK;
+    return (int)(blocks < NN_WINOGRAD_PARTS ? blocks : NN_WINOGRAD_PARTS);
+}
+
+size_t nn_winograd_partials_floats(int channels, int filters)
+{
+    return (size_t)NN_WINOGRAD_PARTS * POINTS * (size_t)channels * round16((size_t)filters);
+}
+
+/* dkernel (3,3,C,N) from the partial sums (per part, 16 planes of (C, stride)): for each
+ * channel c, the parts are added in order, then Aᵀ U A (Aᵀ rows m0 + m1 + m2, m1 - m2,
+ * m1 + m2 + m3) gives the 3×3 taps; loops over filters vectorize. u is scratch for
+ * 16 rows of `stride` floats per thread. */
+CLONES static void finish_gradient_channel(float *dkernel, const float *partials, int parts,
+                                           int c, int channels, int filters, size_t stride,
+                                           bool accumulate, float *u)
+{
+    const size_t part_floats = (size_t)POINTS * (size_t)channels * stride;
+    const size_t plane = (size_t)channels * stride;
+    for (int point = 0; point < POINTS; point++) {
+        const float *first = partials + (size_t)point * plane + (size_t)c * stride;
+        float *sum = u + (size_t)point * stride;
+        for (int n = 0; n < filters; n++)
+            sum[n] = first[n];
+        for (int part = 1; part < parts; part++) {
+            const float *more = first + (size_t)part * part_floats;
+            for (int n = 0; n < filters; n++)
+                sum[n] += more[n];
+        }
+    }
+    const size_t tap = (size_t)channels * (size_t)filters;
+    float *out[9];
+    for (int k = 0; k < 9; k++)
+        out[k] = dkernel + (size_t)k * tap + (size_t)c * (size_t)filters;
+    const float *m0 = u, *m1 = m0 + stride, *m2 = m1 + stride, *m3 = m2 + stride;
+    const float *m4 = m3 + stride, *m5 = m4 + stride, *m6 = m5 + stride, *m7 = m6 + stride;
+    const float *m8 = m7 + stride, *m9 = m8 + stride, *m10 = m9 + stride, *m11 = m10 + stride;
+    const float *m12 = m11 + stride, *m13 = m12 + stride, *m14 = m13 + stride;
+    const float *m15 = m14 + stride;
+    /* Written twice so neither loop holds a branch. */
+#define FINISH_CHANNEL(store)                                                               \
+    _Pragma("omp simd") for (ptrdiff_t n = 0; n < filters; n++)                             \
+    {                                                                                       \
+        /* Aᵀ U: rows a of the 4×4 sum, for each column b; then (Aᵀ U) A */               \
+        float t00 = m0[n] + m4[n] + m8[n], t01 = m1[n] + m5[n] + m9[n];                     \
+        float t02 = m2[n] + m6[n] + m10[n], t03 = m3[n] + m7[n] + m11[n];                   \
+        float t10 = m4[n] - m8[n], t11 = m5[n] - m9[n];                                     \
+        float t12 = m6[n] - m10[n], t13 = m7[n] - m11[n];                                   \
+        float t20 = m4[n] + m8[n] + m12[n], t21 = m5[n] + m9[n] + m13[n];                   \
+        float t22 = m6[n] + m10[n] + m14[n], t23 = m7[n] + m11[n] + m15[n];                 \
+        store(out0[n], t00 + t01 + t02);                                                    \
+        store(out1[n], t01 - t02);                                                          \
+        store(out2[n], t01 + t02 + t03);                                                    \
+        store(out3[n], t10 + t11 + t12);                                                    \
+        store(out4[n], t11 - t12);                                                          \
+        store(out5[n], t11 + t12 + t13);                                                    \
+        store(out6[n], t20 + t21 + t22);                                                    \
+        store(out7[n], t21 - t22);                                                          \
+        store(out8[n], t21 + t22 + t23);                                                    \
+    }
+#define ADD_TO(target, value) ((target) += (value))
+#define SET_TO(target, value) ((target) = (value))
+    float *out0 = out[0], *out1 = out[1], *out2 = out[2], *out3 = out[3], *out4 = out[4];
+    float *out5 = out[5], *out6 = out[6], *out7 = out[7], *out8 = out[8];
+    if (accumulate)
+        FINISH_CHANNEL(ADD_TO)
+    else
+        FINISH_CHANNEL(SET_TO)
+#undef FINISH_CHANNEL
+#undef ADD_TO
+#undef SET_TO
+}
+
+static void finish_gradient(float *dkernel, const float *partials, int parts, int channels,
+                            int filters, size_t stride, bool accumulate, float *slots,
+                            size_t slot)
+{
+    int threads = omp_get_max_threads();
+    if (threads > NN_WINOGRAD_SLOTS)
+        threads = NN_WINOGRAD_SLOTS;
+#pragma omp parallel num_threads(threads) if (channels >= 8)
+    {
+        float *u = slots + (size_t)omp_get_thread_num() * slot;
+#pragma omp for schedule(static)
+        for (int c = 0; c < channels; c++)
+            finish_gradient_channel(dkernel, partials, parts, c, channels, filters, stride,
+                                    accumulate, u);
+    }
+}
+
+void nn_winograd_weight_gradient(float *dkernel, const nn_winograd_pass *p, const float *dout,
+                                 bool accumulate, const nn_conv_tiles *tiles, float *partials,
+                                 float *slots)
+{
+    const int channels = p->channels, filters = p->filters;
+    const size_t stride = round16((size_t)filters);
+    const int tiles_high = p->out_height / 2, tiles_wide = p->out_width / 2;
+    const long per_image = (long)tiles_high * tiles_wide;
+    const long total = (long)p->images * per_image;
+    const int parts = gradient_parts(total);
+    const size_t slot = nn_winograd_slot_floats(channels, filters);
+    const size_t part_floats = (size_t)POINTS * (size_t)channels * stride;
+    const size_t v_plane = (size_t)NN_WINOGRAD_BLOCK * (size_t)channels;
+    const size_t z_plane = (size_t)NN_WINOGRAD_BLOCK * stride;
+    const ptrdiff_t out_row = (ptrdiff_t)p->out_width * filters;
+    int threads = omp_get_max_threads();
+    if (threads > NN_WINOGRAD_SLOTS)
+        threads = NN_WINOGRAD_SLOTS;
+#pragma omp parallel num_threads(threads) if (parts > 1)
+    {
+        float *v = slots + (size_t)omp_get_thread_num() * slot;
+        float *z = v + (size_t)POINTS * v_plane;
+#pragma omp for schedule(dynamic, 1)
+        for (int part = 0; part < parts; part++) {
+            float *u = partials + (size_t)part * part_floats;
+            long begin = total * part / parts, end = total * (part + 1) / parts;
+            for (long first_tile = begin; first_tile < end; first_tile += NN_WINOGRAD_BLOCK) {
+                int count = (int)(end - first_tile < NN_WINOGRAD_BLOCK ? end - first_tile
+                                                                        : NN_WINOGRAD_BLOCK);
+                const float *corners[NN_WINOGRAD_BLOCK], *gradients[NN_WINOGRAD_BLOCK];
+                for (int i = 0; i < count; i++) {
+                    long tile = first_tile + i;
+                    int image = (int)(tile / per_image), within = (int)(tile % per_image);
+                    int ty = within / tiles_wide, tx = within % tiles_wide;
+                    corners[i] = p->src + (size_t)image * p->image_floats +
+                                 2 * ty * p->row_floats + (ptrdiff_t)(2 * tx) * channels;
+                    gradients[i] = dout + (((size_t)image * (size_t)p->out_height +
+                                            (size_t)(2 * ty)) * (size_t)p->out_width +
+                                           (size_t)(2 * tx)) * (size_t)filters;
+                }
+                transform_input_for_gradient(v, corners, p->row_floats, channels, count);
+                transform_gradient(z, gradients, out_row, filters, stride, count);
+                /* u[ξ] (channels, filters) += v[ξ]ᵀ z[ξ], over this block's tiles */
+                bool add = first_tile > begin;
+                for (int point = 0; point < POINTS; point++) {
+                    for (int n0 = 0; n0 < filters; n0 += tiles->vector_floats * tiles->block_vectors) {
+                        int full = tiles->vector_floats * tiles->block_vectors;
+                        int cols = filters - n0 < full ? filters - n0 : full;
+                        int vectors = (cols + tiles->vector_floats - 1) / tiles->vector_floats;
+                        int rows_here = tiles->gradient_rows(vectors);
+                        for (int c0 = 0; c0 < channels; c0 += rows_here) {
+                            int rows = channels - c0 < rows_here ? channels - c0 : rows_here;
+                            ptrdiff_t offsets[16];
+                            for (int k = 0; k < rows; k++)
+                                offsets[k] = c0 + k;
+                            tiles->weight_gradient(
+                                u + (size_t)point * (size_t)channels * stride + (size_t)c0 * stride +
+                                    (size_t)n0,
+                                (ptrdiff_t)stride, rows, offsets, v + (size_t)point * v_plane, 0,
+                                channels, 1, count, z + (size_t)point * z_plane + n0,
+                                (ptrdiff_t)stride, vectors, cols, add);
+                        }
+                    }
+                }
+            }
+        }
+    }
+    finish_gradient(dkernel, partials, parts, channels, filters, stride, accumulate, slots, slot);
 }
 
 void nn_winograd_convolve(const nn_winograd_pass *p, const nn_conv_tiles *tiles, float *slots)

@@ -61,12 +61,15 @@ typedef struct nn_conv_tiles {
     /* dkernel rows j < count (rows `dkernel_stride` apart, cols ≤ width stored) =
      * (accumulate ? dkernel : 0) + Σ over output pixels (y, x) < (height, width) of
      * src[y·src_row + x·src_col + offsets[j]] · dout[(y·width + x)·dout_stride + n].
-     * count ≤ gradient_rows(vectors). */
+     * count ≤ gradient_rows(vectors). The sum starts from zero and is added at the end,
+     * so a caller that cuts a long sum into calls of a few hundred terms keeps float
+     * rounding from growing with it. */
     void (*weight_gradient)(float *dkernel, ptrdiff_t dkernel_stride, int count,
                             const ptrdiff_t *offsets, const float *src, ptrdiff_t src_row,
                             ptrdiff_t src_col, int height, int width, const float *dout,
                             ptrdiff_t dout_stride, int vectors, int cols, bool accumulate);
-    /* dbias (cols) = (accumulate ? dbias : 0) + Σ_r dout[r·dout_stride + n], r < rows. */
+    /* dbias (cols) = (accumulate ? dbias : 0) + Σ_r dout[r·dout_stride + n], r < rows,
+     * summed from zero as above. */
     void (*bias_gradient)(float *dbias, const float *dout, ptrdiff_t dout_stride, int rows,
                           int vectors, int cols, bool accumulate);
 } nn_conv_tiles;

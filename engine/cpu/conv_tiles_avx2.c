@@ -202,10 +202,7 @@ BODY void gradient_body(const int vectors, const int K, float *dkernel,
         mask[v] = lanes(cols, v);
 #pragma GCC unroll 12
         for (int k = 0; k < K; k++)
-            acc[k][v] = accumulate && k < count
-                            ? _mm256_maskload_ps(dkernel + k * dkernel_stride + VECTOR * v,
-                                                 mask[v])
-                            : _mm256_setzero_ps();
+            acc[k][v] = _mm256_setzero_ps();
     }
     for (int y = 0; y < height; y++) {
         const float *pixel = src + y * src_row;
@@ -229,8 +226,12 @@ BODY void gradient_body(const int vectors, const int K, float *dkernel,
         if (k >= count)
             break;
 #pragma GCC unroll 2
-        for (int v = 0; v < vectors; v++)
-            _mm256_maskstore_ps(dkernel + k * dkernel_stride + VECTOR * v, mask[v], acc[k][v]);
+        for (int v = 0; v < vectors; v++) {
+            float *target = dkernel + k * dkernel_stride + VECTOR * v;
+            __m256 sum = accumulate ? _mm256_add_ps(_mm256_maskload_ps(target, mask[v]), acc[k][v])
+                                    : acc[k][v];
+            _mm256_maskstore_ps(target, mask[v], sum);
+        }
     }
 }
 
@@ -270,11 +271,12 @@ static TARGET void bias_gradient(float *dbias, const float *dout, ptrdiff_t dout
 {
     for (int v = 0; v < vectors; v++) {
         __m256i mask = lanes(cols, v);
-        __m256 sum = accumulate ? _mm256_maskload_ps(dbias + VECTOR * v, mask)
-                                : _mm256_setzero_ps();
+        __m256 sum = _mm256_setzero_ps();
         for (int r = 0; r < rows; r++)
             sum = _mm256_add_ps(sum, _mm256_maskload_ps(dout + r * dout_stride + VECTOR * v,
                                                         mask));
+        if (accumulate)
+            sum = _mm256_add_ps(_mm256_maskload_ps(dbias + VECTOR * v, mask), sum);
         _mm256_maskstore_ps(dbias + VECTOR * v, mask, sum);
     }
 }

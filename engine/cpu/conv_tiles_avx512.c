@@ -217,10 +217,7 @@ BODY void gradient_body(const int vectors, const int K, float *dkernel,
         mask[v] = lanes(cols, v);
 #pragma GCC unroll 12
         for (int k = 0; k < K; k++)
-            acc[k][v] = accumulate && k < count
-                            ? _mm512_maskz_loadu_ps(mask[v], dkernel + k * dkernel_stride +
-                                                                 VECTOR * v)
-                            : _mm512_setzero_ps();
+            acc[k][v] = _mm512_setzero_ps();
     }
     for (int y = 0; y < height; y++) {
         const float *pixel = src + y * src_row;
@@ -244,8 +241,12 @@ BODY void gradient_body(const int vectors, const int K, float *dkernel,
         if (k >= count)
             break;
 #pragma GCC unroll 4
-        for (int v = 0; v < vectors; v++)
-            _mm512_mask_storeu_ps(dkernel + k * dkernel_stride + VECTOR * v, mask[v], acc[k][v]);
+        for (int v = 0; v < vectors; v++) {
+            float *target = dkernel + k * dkernel_stride + VECTOR * v;
+            __m512 sum = accumulate ? _mm512_add_ps(_mm512_maskz_loadu_ps(mask[v], target), acc[k][v])
+                                    : acc[k][v];
+            _mm512_mask_storeu_ps(target, mask[v], sum);
+        }
     }
 }
 
@@ -294,11 +295,12 @@ static TARGET void bias_gradient(float *dbias, const float *dout, ptrdiff_t dout
 {
     for (int v = 0; v < vectors; v++) {
         __mmask16 mask = lanes(cols, v);
-        __m512 sum = accumulate ? _mm512_maskz_loadu_ps(mask, dbias + VECTOR * v)
-                                : _mm512_setzero_ps();
+        __m512 sum = _mm512_setzero_ps();
         for (int r = 0; r < rows; r++)
             sum = _mm512_add_ps(sum, _mm512_maskz_loadu_ps(mask, dout + r * dout_stride +
                                                                    VECTOR * v));
+        if (accumulate)
+            sum = _mm512_add_ps(_mm512_maskz_loadu_ps(mask, dbias + VECTOR * v), sum);
         _mm512_mask_storeu_ps(dbias + VECTOR * v, mask, sum);
     }
 }

@@ -84,7 +84,7 @@ static void weight_gradient(float *dkernel, ptrdiff_t dkernel_stride, int count,
     float acc[MAX_GRADIENT_ROWS][WIDTH];
     for (int k = 0; k < count; k++)
         for (int n = 0; n < cols; n++)
-            acc[k][n] = accumulate ? dkernel[k * dkernel_stride + n] : 0.0f;
+            acc[k][n] = 0.0f;
     for (int y = 0; y < height; y++) {
         for (int x = 0; x < width; x++) {
             const float *pixel = src + y * src_row + x * src_col;
@@ -98,7 +98,8 @@ static void weight_gradient(float *dkernel, ptrdiff_t dkernel_stride, int count,
     }
     for (int k = 0; k < count; k++)
         for (int n = 0; n < cols; n++)
-            dkernel[k * dkernel_stride + n] = acc[k][n];
+            dkernel[k * dkernel_stride + n] =
+                accumulate ? dkernel[k * dkernel_stride + n] + acc[k][n] : acc[k][n];
 }
 
 static void bias_gradient(float *dbias, const float *dout, ptrdiff_t dout_stride, int rows,
@@ -107,12 +108,12 @@ static void bias_gradient(float *dbias, const float *dout, ptrdiff_t dout_stride
     (void)vectors;
     float acc[WIDTH];
     for (int n = 0; n < cols; n++)
-        acc[n] = accumulate ? dbias[n] : 0.0f;
+        acc[n] = 0.0f;
     for (int r = 0; r < rows; r++)
         for (int n = 0; n < cols; n++)
             acc[n] += dout[r * dout_stride + n];
     for (int n = 0; n < cols; n++)
-        dbias[n] = acc[n];
+        dbias[n] = accumulate ? dbias[n] + acc[n] : acc[n];
 }
 
 const nn_conv_tiles nn_conv_tiles_portable = {

@@ -18,6 +18,9 @@ enum {
     NN_WINOGRAD_SLOTS = 16,
     /* Narrower layers spend more on the transforms than the multiplies save. */
     NN_WINOGRAD_MIN_CHANNELS = 16,
+    /* Parts the kernel gradient's tiles are split into, each summed on its own, then
+     * added in order: enough to keep threads busy, fixed so results never change. */
+    NN_WINOGRAD_PARTS = 8,
 };
 
 /* 3×3, stride 1, no dilation, one group, even sizes in and out, and wide enough. */
@@ -55,5 +58,16 @@ typedef struct nn_winograd_pass {
 /* Runs the pass; slots holds NN_WINOGRAD_SLOTS × nn_winograd_slot_floats floats. */
 void nn_winograd_convolve(const nn_winograd_pass *pass, const nn_conv_tiles *tiles,
                           float *slots);
+
+/* Floats of the kernel gradient's partial sums. */
+size_t nn_winograd_partials_floats(int channels, int filters);
+
+/* dkernel (3,3,channels,filters) (+)= the kernel gradient from the pass's padded input
+ * images and dout (images, out_height, out_width, filters), the gradient of the
+ * convolution's output (pass.kernel, bias, relu and outputs unused); partials holds
+ * nn_winograd_partials_floats, slots as for nn_winograd_convolve. */
+void nn_winograd_weight_gradient(float *dkernel, const nn_winograd_pass *pass,
+                                 const float *dout, bool accumulate,
+                                 const nn_conv_tiles *tiles, float *partials, float *slots);
 
 #endif

@@ -477,6 +477,38 @@ static void check_winograd(worst_tracker *trackers)
     }
 }
 
+/* Images big enough that the direct convolution pads them one at a time (its budget is
+ * 8 MiB of padded images), so the kernel gradient adds chunk after chunk; 3×3 and wide
+ * enough for Winograd, and 5×3 for the plain tiles. */
+Test(conv2d_kernel, direct_and_winograd_sum_large_batches_chunk_by_chunk)
+{
+    static const int kernels[][2] = {{3, 3}, {5, 3}};
+    for (int k = 0; k < 2; k++) {
+        conv_case c = {.batch = 3, .height = 182, .width = 182, .channels = 16, .filters = 16,
+                       .kernel_height = kernels[k][0], .kernel_width = kernels[k][1],
+                       .stride_height = 1, .stride_width = 1, .dilation_height = 1,
+                       .dilation_width = 1, .groups = 1, .same = true, .bias = true,
+                       .activation = NN_ACTIVATION_LINEAR};
+        nn_conv2d_geometry g;
+        cr_assert(case_geometry(&c, &g));
+        cr_assert_eq(nn_winograd_applies(&g), k == 0);
+        worst_tracker trackers[4];
+        memset(trackers, 0, sizeof trackers);
+        /* A kernel gradient sums 3 × 182 × 182 products whose partial sums reach ~100;
+         * summed in runs of a few hundred, float rounding stays near 1e-4: atol 5e-4
+         * (one long running sum was off by 2e-3). */
+        check_case_at_active_level(&c, 60000 + (uint64_t)k, 5e-4, trackers);
+        report_and_assert(k == 0 ? "conv2d winograd chunked: forward" : "conv2d direct chunked: forward",
+                          &trackers[0]);
+        report_and_assert(k == 0 ? "conv2d winograd chunked: dinp" : "conv2d direct chunked: dinp",
+                          &trackers[1]);
+        report_and_assert(k == 0 ? "conv2d winograd chunked: dkernel" : "conv2d direct chunked: dkernel",
+                          &trackers[2]);
+        report_and_assert(k == 0 ? "conv2d winograd chunked: dbias" : "conv2d direct chunked: dbias",
+                          &trackers[3]);
+    }
+}
+
 Test(conv2d_kernel, winograd_matches_reference_at_every_level)
 {
     worst_tracker trackers[4];
