@@ -3,8 +3,9 @@
 --   nnsh scripts/bench/nnsh_cnn.lua --mode short [--steps 100] [--warmup 10]
 --   nnsh scripts/bench/nnsh_cnn.lua --mode epoch
 --   nnsh scripts/bench/nnsh_cnn.lua --mode accuracy     (5 epochs, then the test set)
+-- --seed N (default 1) seeds nn.random.
 -- Prints `RESULT <name> <value>` lines.
-local mode, steps, warmup, batch = nil, 100, 10, 64
+local mode, steps, warmup, batch, seed = nil, 100, 10, 64, 1
 local i = 1
 while arg and arg[i] do
   local value = arg[i + 1]
@@ -12,6 +13,7 @@ while arg and arg[i] do
   elseif arg[i] == '--steps' then steps = math.tointeger(tonumber(value))
   elseif arg[i] == '--warmup' then warmup = math.tointeger(tonumber(value))
   elseif arg[i] == '--batch' then batch = math.tointeger(tonumber(value))
+  elseif arg[i] == '--seed' then seed = math.tointeger(tonumber(value))
   else error('unknown argument ' .. arg[i]) end
   i = i + 2
 end
@@ -22,7 +24,7 @@ local function result(name, value, format)
   print(string.format('RESULT %s ' .. (format or '%.3f'), name, value))
 end
 
-nn.random.seed(1)
+nn.random.seed(seed)
 local x_train, y_train, x_test, y_test = nn.datasets.mnist.load_data()
 x_train = x_train:reshape(-1, 28, 28, 1):astype('float32') / 255
 x_test = x_test:reshape(-1, 28, 28, 1):astype('float32') / 255

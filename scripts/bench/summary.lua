@@ -130,9 +130,15 @@ row('  during the epoch alone', fmt(train_peak[1], '%.0f'), fmt(train_peak[2], '
 local startup = median('nnsh', 'startup_ms')
 row('start-up (ms; torch: import)', fmt(startup, '%.1f'), fmt(median('torch', 'startup_ms'), '%.0f'),
     '', '', '', '< 20 ms' .. verdict(startup, startup and startup < 20))
-local accuracy = first('nnsh', 'test_accuracy')
-row('test accuracy after 5 epochs', fmt(accuracy, '%.4f'), '', '', '', '',
-    '>= 0.99' .. verdict(accuracy, accuracy and accuracy >= 0.99))
+local accuracies = values('nnsh', 'test_accuracy')
+local accuracy
+if #accuracies > 0 then
+  accuracy = 0
+  for _, a in ipairs(accuracies) do accuracy = accuracy + a end
+  accuracy = accuracy / #accuracies
+end
+row(string.format('test accuracy, 5 epochs (mean of %d seeds)', #accuracies), fmt(accuracy, '%.4f'),
+    '', '', '', '', '>= 0.99' .. verdict(accuracy, accuracy and accuracy >= 0.99))
 
 print('nnsh benchmark: the seed CNN (SPEC section 3), batch 64')
 print(string.format('machine: %s, %s cores; OPENBLAS_CORETYPE=%s OPENBLAS_L2_SIZE=%s',
@@ -186,6 +192,7 @@ for _, name in ipairs{'train_ms_per_step', 'infer_images_per_s', 'epoch_s', 'pea
                       all('torch1', name)))
 end
 print(string.format('  %-20s %s', 'nnsh startup_ms', all('nnsh', 'startup_ms')))
+print(string.format('  %-20s %s (seeds 1, 2, 3)', 'nnsh test_accuracy', all('nnsh', 'test_accuracy')))
 if first('nnsh', 'first_predictions') then
-  print(string.format('  first five test predictions (nnsh): %s', first('nnsh', 'first_predictions')))
+  print(string.format('  first five test predictions (nnsh, seed 1): %s', first('nnsh', 'first_predictions')))
 end
