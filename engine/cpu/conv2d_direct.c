@@ -26,6 +26,13 @@ enum { PARALLEL_THRESHOLD = 1 << 16 };
  * rounding then grows with a few hundred terms, not with the whole batch. */
 enum { SUM_RUN = 256 };
 
+/* With fewer weight-gradient items than this (a first layer's 3×3×1 kernel has two),
+ * threads would idle: the images are then split into GRADIENT_PARTS parts, each summed
+ * into its own copy in scratch, and the copies added in order; a fixed split, so the
+ * result never depends on the thread count. Only for kernels of at most
+ * SMALL_KERNEL_FLOATS, which is what the copies cost. */
+enum { FEW_GRADIENT_ITEMS = 8, GRADIENT_PARTS = 8, SMALL_KERNEL_FLOATS = 1 << 16 };
+
 /* Scratch is sized for the widest vectors of any level (AVX-512: 16 floats). */
 enum { WIDEST_VECTOR = 16 };
 
@@ -123,7 +130,8 @@ static size_t flipped_patch_length(const nn_conv2d_geometry *g)
  * slots] [Winograd's kernel-gradient partial sums]. Forward uses the first two and the slots; a part is only touched when used,
  * so unused ones cost no resident memory. */
 typedef struct scratch_layout {
-    size_t panel, padded_input, padded_dout, winograd_slots, winograd_partials, total;
+    size_t panel, padded_input, padded_dout, winograd_slots, winograd_partials;
+    size_t gradient_partials, total;
 } scratch_layout;
 
 static size_t larger(size_t a, size_t b) { return a > b ? a : b; }
@@ -149,7 +157,11 @@ static scratch_layout layout_of(const nn_conv2d_geometry *g)
     s.padded_input =
         needs_padding(&in) ? round_up((size_t)chunk * padded_floats(&in, channels), 16) : 0;
     s.padded_dout = round_up((size_t)chunk * padded_floats(&dout, filters), 16);
-    s.total = s.panel + s.padded_input + s.padded_dout + s.winograd_slots + s.winograd_partials;
+    size_t kernel_floats = patch_length(g) * (size_t)filters + (size_t)filters; /* and bias */
+    s.gradient_partials =
+        kernel_floats <= SMALL_KERNEL_FLOATS ? round_up(GRADIENT_PARTS * kernel_floats, 16) : 0;
+    s.total = s.panel + s.padded_input + s.padded_dout + s.winograd_slots +
+              s.winograd_partials + s.gradient_partials;
     return s;
 }
 
@@ -161,6 +173,11 @@ static float *winograd_slots(float *scratch, const scratch_layout *s)
 static float *winograd_partials(float *scratch, const scratch_layout *s)
 {
     return winograd_slots(scratch, s) + s->winograd_slots;
+}
+
+static float *gradient_partials(float *scratch, const scratch_layout *s)
+{
+    return winograd_partials(scratch, s) + s->winograd_partials;
 }
 
 size_t nn_cpu_conv2d_direct_scratch_floats(const nn_conv2d_geometry *geometry)
@@ -547,62 +564,121 @@ static long gradient_item_count(const nn_conv_tiles *tiles, int rows, int column
     return count;
 }
 
+/* What one weight-gradient pass reads. */
+typedef struct gradient_pass {
+    const float *src;       /* padded input images */
+    size_t image_floats;    /* floats per padded image */
+    ptrdiff_t row_floats;   /* floats per padded row */
+    const float *dout;      /* (images, OH, OW, OC) */
+    const nn_conv2d_geometry *g;
+    nn_conv_taps taps;
+    int rows;               /* of the kernel gradient: KH·KW·C */
+    int band;               /* output rows summed per call */
+} gradient_pass;
+
+/* Item `index` over images [first, last): its kernel rows (or bias) from dkernel
+ * (stride OC) and dbias, added to them when `accumulate`, else written. */
+static void gradient_item_run(float *dkernel, float *dbias, const gradient_pass *p,
+                              const nn_conv_tiles *tiles, long index, bool with_kernel,
+                              bool with_bias, int first, int last, bool accumulate)
+{
+    const nn_conv2d_geometry *g = p->g;
+    const int channels = g->in_channels, filters = g->out_channels;
+    gradient_item item;
+    gradient_item_at(&item, index, tiles, p->rows, filters, with_kernel, with_bias);
+    const column_block *b = &item.block;
+    ptrdiff_t offsets[16];
+    for (int k = 0; k < item.count; k++) {
+        int row = item.first_row + k;
+        int tap = row / channels, c = row % channels;
+        offsets[k] = (tap / g->kernel_width) * p->taps.row_step +
+                     (tap % g->kernel_width) * p->taps.col_step + c;
+    }
+    for (int image = first; image < last; image++) {
+        for (int y0 = 0; y0 < g->out_height; y0 += p->band) {
+            int band_rows = g->out_height - y0 < p->band ? g->out_height - y0 : p->band;
+            const float *src = p->src + (size_t)image * p->image_floats + y0 * p->row_floats;
+            const float *d = p->dout + ((size_t)image * (size_t)g->out_height + (size_t)y0) *
+                                           (size_t)g->out_width * (size_t)filters;
+            bool add = accumulate || image > first || y0 > 0;
+            if (item.count == 0)
+                tiles->bias_gradient(dbias + b->first, d + b->first, filters,
+                                     band_rows * g->out_width, b->vectors, b->cols, add);
+            else
+                tiles->weight_gradient(dkernel + (size_t)item.first_row * (size_t)filters +
+                                           b->first,
+                                       filters, item.count, offsets, src, p->row_floats,
+                                       channels, band_rows, g->out_width, d + b->first,
+                                       filters, b->vectors, b->cols, add);
+        }
+    }
+}
+
 /* dkernel (KH,KW,C,OC) and dbias (OC), either may be NULL, summed over `images` padded
  * input images and their output gradients (images, OH, OW, OC); `accumulate` adds to
- * what earlier chunks left. Threads take contiguous runs of items and walk the images
- * in order inside each, so each sum keeps one order. */
+ * what earlier chunks left. Every item sums the images in order. With many items,
+ * threads take contiguous runs of them and walk the images in the outer loop, so an
+ * image's data stays in cache for all of a thread's items; with few (see
+ * FEW_GRADIENT_ITEMS), each of GRADIENT_PARTS parts of the images is summed into its
+ * own copy in `partials`, and the copies are added in order. */
 static void weight_gradient(float *dkernel, float *dbias, const float *padded_inp,
                             const padding *pad, const float *dout, int images,
                             bool accumulate, const nn_conv2d_geometry *g,
-                            const nn_conv_tiles *tiles)
+                            const nn_conv_tiles *tiles, float *partials)
 {
-    const int channels = g->in_channels, filters = g->out_channels;
-    const int rows = (int)patch_length(g);
-    const nn_conv_taps taps = taps_over(g, pad, channels);
-    const size_t image_floats = padded_floats(pad, channels);
-    const ptrdiff_t row_floats = (ptrdiff_t)pad->width * channels;
-    const int pixels = g->out_height * g->out_width;
-    const long items = gradient_item_count(tiles, rows, filters, dkernel != NULL, dbias != NULL);
-    const size_t work = (size_t)images * (size_t)pixels * (size_t)rows * (size_t)filters;
+    const int filters = g->out_channels;
+    const bool with_kernel = dkernel != NULL, with_bias = dbias != NULL;
+    gradient_pass p = {.src = padded_inp,
+                       .image_floats = padded_floats(pad, g->in_channels),
+                       .row_floats = (ptrdiff_t)pad->width * g->in_channels,
+                       .dout = dout,
+                       .g = g,
+                       .taps = taps_over(g, pad, g->in_channels),
+                       .rows = (int)patch_length(g)};
     /* Output rows summed per call: a few hundred pixels, so each float sum stays short
      * and the calls' results add up in a second, short chain. */
-    const int band = SUM_RUN / g->out_width > 1 ? SUM_RUN / g->out_width : 1;
+    p.band = SUM_RUN / g->out_width > 1 ? SUM_RUN / g->out_width : 1;
+    const long items = gradient_item_count(tiles, p.rows, filters, with_kernel, with_bias);
+    const size_t kernel_floats = (size_t)p.rows * (size_t)filters;
+    const size_t work = (size_t)images * (size_t)g->out_height * (size_t)g->out_width *
+                        kernel_floats;
+    const int parts = items < FEW_GRADIENT_ITEMS && partials &&
+                              kernel_floats + (size_t)filters <= SMALL_KERNEL_FLOATS
+                          ? (images < GRADIENT_PARTS ? images : GRADIENT_PARTS)
+                          : 1;
+    if (parts > 1) {
+        const size_t part_floats = kernel_floats + (size_t)filters;
+        const long units = (long)parts * items;
+#pragma omp parallel for schedule(dynamic, 1) if (work > PARALLEL_THRESHOLD)
+        for (long unit = 0; unit < units; unit++) {
+            int part = (int)(unit / items);
+            float *copy = partials + (size_t)part * part_floats;
+            gradient_item_run(copy, copy + kernel_floats, &p, tiles, unit % items, with_kernel,
+                              with_bias, images * part / parts, images * (part + 1) / parts,
+                              false);
+        }
+        /* The copies, added in part order. */
+#pragma omp parallel for schedule(static) if (part_floats > 4096)
+        for (size_t i = 0; i < part_floats; i++) {
+            float *target = i < kernel_floats ? (with_kernel ? dkernel + i : NULL)
+                                              : (with_bias ? dbias + (i - kernel_floats) : NULL);
+            if (!target)
+                continue;
+            float sum = partials[i];
+            for (int part = 1; part < parts; part++)
+                sum += partials[(size_t)part * part_floats + i];
+            *target = accumulate ? *target + sum : sum;
+        }
+        return;
+    }
 #pragma omp parallel if (work > PARALLEL_THRESHOLD)
     {
         int threads = omp_get_num_threads(), thread = omp_get_thread_num();
         long begin = items * thread / threads, end = items * (thread + 1) / threads;
-        for (int image = 0; image < images; image++) {
-            for (int y0 = 0; y0 < g->out_height; y0 += band) {
-                int band_rows = g->out_height - y0 < band ? g->out_height - y0 : band;
-                const float *src = padded_inp + (size_t)image * image_floats + y0 * row_floats;
-                const float *d = dout + ((size_t)image * (size_t)g->out_height + (size_t)y0) *
-                                            (size_t)g->out_width * (size_t)filters;
-                bool add = accumulate || image > 0 || y0 > 0;
-                for (long index = begin; index < end; index++) {
-                    gradient_item item;
-                    gradient_item_at(&item, index, tiles, rows, filters, dkernel != NULL,
-                                     dbias != NULL);
-                    const column_block *b = &item.block;
-                    if (item.count == 0) {
-                        tiles->bias_gradient(dbias + b->first, d + b->first, filters,
-                                             band_rows * g->out_width, b->vectors, b->cols, add);
-                        continue;
-                    }
-                    ptrdiff_t offsets[16];
-                    for (int k = 0; k < item.count; k++) {
-                        int row = item.first_row + k;
-                        int tap = row / channels, c = row % channels;
-                        offsets[k] = (tap / g->kernel_width) * taps.row_step +
-                                     (tap % g->kernel_width) * taps.col_step + c;
-                    }
-                    tiles->weight_gradient(dkernel + (size_t)item.first_row * (size_t)filters +
-                                               b->first,
-                                           filters, item.count, offsets, src, row_floats,
-                                           channels, band_rows, g->out_width, d + b->first,
-                                           filters, b->vectors, b->cols, add);
-                }
-            }
-        }
+        for (int image = 0; image < images; image++)
+            for (long index = begin; index < end; index++)
+                gradient_item_run(dkernel, dbias, &p, tiles, index, with_kernel, with_bias,
+                                  image, image + 1, accumulate || image > 0);
     }
 }
 
@@ -653,10 +729,10 @@ void nn_cpu_conv2d_direct_backward(float *dinp, float *dkernel, float *dbias,
                                             winograd_slots(scratch, &s));
                 if (dbias)
                     weight_gradient(NULL, dbias, src, &in_pad, dout_chunk, images, first > 0, g,
-                                    tiles);
+                                    tiles, gradient_partials(scratch, &s));
             } else {
                 weight_gradient(dkernel, dbias, src, &in_pad, dout_chunk, images, first > 0, g,
-                                tiles);
+                                tiles, scratch ? gradient_partials(scratch, &s) : NULL);
             }
         }
         if (winograd) {
