@@ -21,10 +21,9 @@ static void pace_collector(lua_State *L)
     size_t allocated = nn_storage_allocated_bytes();
     if (allocated - accounted < (size_t)1 << 20)
         return;
-    int kilobytes = (allocated - accounted) / 1024 > INT_MAX ? INT_MAX
-                                                             : (int)((allocated - accounted) / 1024);
+    size_t kilobytes = (allocated - accounted) / 1024;
     accounted = allocated;
-    lua_gc(L, LUA_GCSTEP, kilobytes);
+    lua_gc(L, LUA_GCSTEP, kilobytes > INT_MAX ? INT_MAX : (int)kilobytes);
 }
 
 nn_tensor **nn_lua_new_tensor_slot(lua_State *L)

@@ -21,7 +21,9 @@ while [ $# -gt 0 ]; do
     --steps) steps=$2; shift ;;
     --no-torch) torch=0 ;;
     --no-accuracy) accuracy=0 ;;
-    *) echo "usage: scripts/bench.sh [--rounds N] [--epochs N] [--steps N] [--no-torch] [--no-accuracy]" >&2; exit 2 ;;
+    *) echo "usage: scripts/bench.sh [--rounds N] [--epochs N] [--steps N] [--no-torch]" \
+            "[--no-accuracy]" >&2
+       exit 2 ;;
   esac
   shift
 done
@@ -64,15 +66,16 @@ else
 fi
 
 echo "bench: start-up"
-for _ in $(seq 21); do
-  start=$EPOCHREALTIME; $nnsh -e '' ; end=$EPOCHREALTIME
-  echo "nnsh startup_ms $(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.2f", (b - a) * 1000 }')" >> "$results"
-done
+# milliseconds TAG COMMAND...: the wall time of one run, as a result line.
+milliseconds() {
+  local tag=$1 start end; shift
+  start=$EPOCHREALTIME; "$@"; end=$EPOCHREALTIME
+  awk -v tag="$tag" -v a="$start" -v b="$end" \
+    'BEGIN { printf "%s startup_ms %.2f\n", tag, (b - a) * 1000 }' >> "$results"
+}
+for _ in $(seq 21); do milliseconds nnsh $nnsh -e ''; done
 if [ $torch = 1 ]; then
-  for _ in 1 2 3; do
-    start=$EPOCHREALTIME; $python -c 'import torch'; end=$EPOCHREALTIME
-    echo "torch startup_ms $(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.2f", (b - a) * 1000 }')" >> "$results"
-  done
+  for _ in 1 2 3; do milliseconds torch $python -c 'import torch'; done
 fi
 
 short=(--mode short --steps "$steps" --warmup 10)

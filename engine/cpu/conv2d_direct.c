@@ -2,11 +2,14 @@
  * input is copied once into a zero-padded buffer, after which every tap of every output
  * pixel is a plain pointer offset, and register tiles (conv_tiles_*.c) read it in place:
  *   forward        out = relu?(conv(inp, kernel) + bias)         6 pixels × 64 channels
+ *                  or, fused with 2×2 max pooling, one window     4 pixels × 64 channels
  *   input gradient dinp = conv(padded dout, flipped kernelᵀ)      the same tiles
- *   weight and bias gradients, summed image by image in a fixed order.
- * Work is split across OpenMP threads by output tile (forward, input gradient) or by
- * rows of the kernel gradient (weight gradient), so every output value is summed by one
- * thread in the same order whatever the thread count. */
+ *   kernel and bias gradients, summed image by image in a fixed order.
+ * 3×3 layers wide enough go through Winograd's F(2×2, 3×3) instead (conv2d_winograd.c),
+ * which uses the same tiles for its products. Work is split across OpenMP threads by
+ * output tile, by rows of the kernel gradient, or by fixed parts of the batch summed
+ * apart and added in order, so every value comes out the same whatever the thread
+ * count. */
 #include <omp.h>
 #include <string.h>
 
@@ -127,8 +130,8 @@ static size_t flipped_patch_length(const nn_conv2d_geometry *g)
 
 /* Scratch layout, each part starting on a 64-byte boundary: [a packed or transformed
  * kernel] [padded input chunk] [padded output-gradient chunk] [Winograd's per-thread
- * slots] [Winograd's kernel-gradient partial sums]. Forward uses the first two and the slots; a part is only touched when used,
- * so unused ones cost no resident memory. */
+ * slots] [Winograd's kernel-gradient partial sums] [small kernel gradients' partial
+ * sums]. A part is touched only when used, so unused ones cost no resident memory. */
 typedef struct scratch_layout {
     size_t panel, padded_input, padded_dout, winograd_slots, winograd_partials;
     size_t gradient_partials, total;

@@ -8,7 +8,7 @@
  * with the flipped, transposed kernel) when the layer is wide enough to pay for the
  * transforms. The kernel gradient uses the dual, F(3×3, 2×2): each 4×4 input tile
  * correlated with its 2×2 block of output gradient gives that block's share of the 3×3
- * kernel gradient, so the sum over tiles is 16 products summed over tiles, transformed
+ * kernel gradient, so the gradient is 16 products summed over all tiles, transformed
  * back once.
  *
  * Tiles go in blocks small enough for a thread's scratch slot to stay in cache; blocks
@@ -259,6 +259,14 @@ CLONES static void finish_tiles_pooled(float *const *pooled, int32_t *const *arg
         FINISH_POOLED(0, 0)
 }
 
+/* Column block [n0, n0 + *cols) of `filters` as the tiles take it; returns its vectors. */
+static int column_block_at(const nn_conv_tiles *tiles, int filters, int n0, int *cols)
+{
+    int full = tiles->vector_floats * tiles->block_vectors;
+    *cols = filters - n0 < full ? filters - n0 : full;
+    return (*cols + tiles->vector_floats - 1) / tiles->vector_floats;
+}
+
 /* For the kernel gradient, F(3×3, 2×2): v[ξ] (count, channels) = Bᵀ d B of each 4×4
  * input tile with Bᵀ rows d0 - d2, d1 + d2, d2 - d1, d3 - d1. */
 CLONES static void transform_input_for_gradient(float *v, const float *const *corners,
@@ -452,6 +460,7 @@ void nn_winograd_weight_gradient(float *dkernel, const nn_winograd_pass *p, cons
     const size_t v_plane = (size_t)NN_WINOGRAD_BLOCK * (size_t)channels;
     const size_t z_plane = (size_t)NN_WINOGRAD_BLOCK * stride;
     const ptrdiff_t out_row = (ptrdiff_t)p->out_width * filters;
+    const int step = tiles->vector_floats * tiles->block_vectors;
     int threads = omp_get_max_threads();
     if (threads > NN_WINOGRAD_SLOTS)
         threads = NN_WINOGRAD_SLOTS;
@@ -482,22 +491,20 @@ void nn_winograd_weight_gradient(float *dkernel, const nn_winograd_pass *p, cons
                 /* u[ξ] (channels, filters) += v[ξ]ᵀ z[ξ], over this block's tiles */
                 bool add = first_tile > begin;
                 for (int point = 0; point < POINTS; point++) {
-                    for (int n0 = 0; n0 < filters; n0 += tiles->vector_floats * tiles->block_vectors) {
-                        int full = tiles->vector_floats * tiles->block_vectors;
-                        int cols = filters - n0 < full ? filters - n0 : full;
-                        int vectors = (cols + tiles->vector_floats - 1) / tiles->vector_floats;
-                        int rows_here = tiles->gradient_rows(vectors);
-                        for (int c0 = 0; c0 < channels; c0 += rows_here) {
-                            int rows = channels - c0 < rows_here ? channels - c0 : rows_here;
+                    float *u_point = u + (size_t)point * (size_t)channels * stride;
+                    for (int n0 = 0; n0 < filters; n0 += step) {
+                        int cols, vectors = column_block_at(tiles, filters, n0, &cols);
+                        int per_call = tiles->gradient_rows(vectors);
+                        for (int c0 = 0; c0 < channels; c0 += per_call) {
+                            int rows = channels - c0 < per_call ? channels - c0 : per_call;
                             ptrdiff_t offsets[16];
                             for (int k = 0; k < rows; k++)
                                 offsets[k] = c0 + k;
-                            tiles->weight_gradient(
-                                u + (size_t)point * (size_t)channels * stride + (size_t)c0 * stride +
-                                    (size_t)n0,
-                                (ptrdiff_t)stride, rows, offsets, v + (size_t)point * v_plane, 0,
-                                channels, 1, count, z + (size_t)point * z_plane + n0,
-                                (ptrdiff_t)stride, vectors, cols, add);
+                            tiles->weight_gradient(u_point + (size_t)c0 * stride + (size_t)n0,
+                                                   (ptrdiff_t)stride, rows, offsets,
+                                                   v + (size_t)point * v_plane, 0, channels, 1,
+                                                   count, z + (size_t)point * z_plane + n0,
+                                                   (ptrdiff_t)stride, vectors, cols, add);
                         }
                     }
                 }
@@ -518,6 +525,7 @@ void nn_winograd_convolve(const nn_winograd_pass *p, const nn_conv_tiles *tiles,
     const size_t slot = nn_winograd_slot_floats(channels, filters);
     const size_t plane = (size_t)NN_WINOGRAD_BLOCK * (size_t)channels;
     const ptrdiff_t out_row = (ptrdiff_t)p->out_width * filters;
+    const int step = tiles->vector_floats * tiles->block_vectors;
     int threads = omp_get_max_threads();
     if (threads > NN_WINOGRAD_SLOTS)
         threads = NN_WINOGRAD_SLOTS;
@@ -561,16 +569,15 @@ void nn_winograd_convolve(const nn_winograd_pass *p, const nn_conv_tiles *tiles,
                 for (int r0 = 0; r0 < count; r0 += NN_CONV_TILE_ROWS) {
                     int rows = count - r0 < NN_CONV_TILE_ROWS ? count - r0 : NN_CONV_TILE_ROWS;
                     const float *x[NN_CONV_TILE_ROWS];
-                    for (int r = 0; r < NN_CONV_TILE_ROWS; r++)
-                        x[r] = v_point + (size_t)(r0 + (r < rows ? r : rows - 1)) * (size_t)channels;
-                    for (int n0 = 0; n0 < filters; n0 += tiles->vector_floats * tiles->block_vectors) {
-                        int cols = filters - n0;
-                        int full = tiles->vector_floats * tiles->block_vectors;
-                        cols = cols < full ? cols : full;
-                        int vectors = (cols + tiles->vector_floats - 1) / tiles->vector_floats;
-                        tiles->forward(m_point + (size_t)r0 * stride + (size_t)n0, (ptrdiff_t)stride,
-                                       x, &taps, channels, u_point + n0, vectors, NULL, false,
-                                       rows, cols);
+                    for (int r = 0; r < NN_CONV_TILE_ROWS; r++) {
+                        int row = r0 + (r < rows ? r : rows - 1); /* spare rows repeat */
+                        x[r] = v_point + (size_t)row * (size_t)channels;
+                    }
+                    for (int n0 = 0; n0 < filters; n0 += step) {
+                        int cols, vectors = column_block_at(tiles, filters, n0, &cols);
+                        tiles->forward(m_point + (size_t)r0 * stride + (size_t)n0,
+                                       (ptrdiff_t)stride, x, &taps, channels, u_point + n0,
+                                       vectors, NULL, false, rows, cols);
                     }
                 }
             }

@@ -37,10 +37,11 @@ typedef struct nn_conv_tiles {
     int block_vectors; /* vectors per full panel block */
 
     /* out (rows, cols), rows `out_stride` apart, = activation(bias + Σ_taps Σ_c
-     * x_r[tap offset + c] · panel[(tap·channels + c)·weight_stride + n]): rows ≤ 6 output pixels
-     * whose windows start at x[r] (entries past `rows` must still point at readable
-     * input), `vectors` vectors of output channels of which the first cols ≤ width are
-     * stored. bias (cols) may be NULL; relu clamps at zero (NaN gives 0). */
+     * x_r[tap offset + c] · panel[(tap·channels + c)·weight_stride + n]): rows ≤ 6
+     * output pixels whose windows start at x[r] (entries past `rows` must still point at
+     * readable input), `vectors` vectors of output channels of which the first
+     * cols ≤ width are stored. bias (cols) may be NULL; relu clamps at zero (NaN gives
+     * 0). */
     void (*forward)(float *out, ptrdiff_t out_stride, const float *const x[NN_CONV_TILE_ROWS],
                     const nn_conv_taps *taps, int channels, const float *panel, int vectors,
                     const float *bias, bool relu, int rows, int cols);

@@ -228,8 +228,9 @@ BODY void gradient_body(const int vectors, const int K, float *dkernel,
 #pragma GCC unroll 2
         for (int v = 0; v < vectors; v++) {
             float *target = dkernel + k * dkernel_stride + VECTOR * v;
-            __m256 sum = accumulate ? _mm256_add_ps(_mm256_maskload_ps(target, mask[v]), acc[k][v])
-                                    : acc[k][v];
+            __m256 sum = acc[k][v];
+            if (accumulate)
+                sum = _mm256_add_ps(_mm256_maskload_ps(target, mask[v]), sum);
             _mm256_maskstore_ps(target, mask[v], sum);
         }
     }

@@ -243,8 +243,9 @@ BODY void gradient_body(const int vectors, const int K, float *dkernel,
 #pragma GCC unroll 4
         for (int v = 0; v < vectors; v++) {
             float *target = dkernel + k * dkernel_stride + VECTOR * v;
-            __m512 sum = accumulate ? _mm512_add_ps(_mm512_maskz_loadu_ps(mask[v], target), acc[k][v])
-                                    : acc[k][v];
+            __m512 sum = acc[k][v];
+            if (accumulate)
+                sum = _mm512_add_ps(_mm512_maskz_loadu_ps(mask[v], target), sum);
             _mm512_mask_storeu_ps(target, mask[v], sum);
         }
     }

@@ -92,7 +92,8 @@ local epoch = {median('nnsh', 'epoch_s'), median('torch', 'epoch_s'), median('to
 local epoch_flop = first('nnsh', 'epoch_flop')
 local sgemm = median('sgemm', 'sgemm_gflops')
 local floor = epoch_flop and sgemm and epoch_flop / (sgemm * 1e9)
-row('epoch with validation (s)', fmt(epoch[1], '%.2f'), fmt(epoch[2], '%.2f'), fmt(epoch[3], '%.2f'),
+row('epoch with validation (s)', fmt(epoch[1], '%.2f'), fmt(epoch[2], '%.2f'),
+    fmt(epoch[3], '%.2f'),
     times(ratio(epoch[2], epoch[1])), times(ratio(epoch[3], epoch[1])))
 row(string.format('  / sgemm floor (%s s)', fmt(floor, '%.2f')), times(ratio(epoch[1], floor)),
     times(ratio(epoch[2], floor)), times(ratio(epoch[3], floor)), '', '',
@@ -128,7 +129,8 @@ local train_share = ratio(train_peak[1], train_peak[2])
 row('  during the epoch alone', fmt(train_peak[1], '%.0f'), fmt(train_peak[2], '%.0f'),
     fmt(train_peak[3], '%.0f'), train_share and string.format('%.2f of it', train_share) or '-')
 local startup = median('nnsh', 'startup_ms')
-row('start-up (ms; torch: import)', fmt(startup, '%.1f'), fmt(median('torch', 'startup_ms'), '%.0f'),
+row('start-up (ms; torch: import)', fmt(startup, '%.1f'),
+    fmt(median('torch', 'startup_ms'), '%.0f'),
     '', '', '', '< 20 ms' .. verdict(startup, startup and startup < 20))
 local accuracies = values('nnsh', 'test_accuracy')
 local accuracy
@@ -143,11 +145,13 @@ row(string.format('test accuracy, 5 epochs (mean of %d seeds)', #accuracies), fm
 print('nnsh benchmark: the seed CNN (SPEC section 3), batch 64')
 print(string.format('machine: %s, %s cores; OPENBLAS_CORETYPE=%s OPENBLAS_L2_SIZE=%s',
                     cpu, cores, coretype, l2))
-print(string.format('OpenBLAS core in use: %s (nnsh, %s threads); PyTorch: %s; nnsh vector kernels: %s',
-                    first('nnsh', 'openblas_core') or '?', tostring(first('nnsh', 'openblas_threads')),
+print(string.format('OpenBLAS core in use: %s (nnsh, %s threads); PyTorch: %s; '
+                    .. 'nnsh vector kernels: %s',
+                    first('nnsh', 'openblas_core') or '?',
+                    tostring(first('nnsh', 'openblas_threads')),
                     first('torch', 'openblas_core') or '-', first('nnsh', 'simd') or '?'))
-print(string.format('sgemm rate (2048^3, %s threads, core %s): %s GFLOP/s; as the seed\'s conv2 GEMM '
-                    .. '(12544x64x288): %s GFLOP/s',
+print(string.format('sgemm rate (2048^3, %s threads, core %s): %s GFLOP/s; '
+                    .. 'as the seed\'s conv2 GEMM (12544x64x288): %s GFLOP/s',
                     tostring(first('sgemm', 'sgemm_threads')), first('sgemm', 'sgemm_core') or '?',
                     fmt(sgemm), fmt(median('sgemm', 'sgemm_conv2_gflops'))))
 for _, other in ipairs{'sgemm_default', 'sgemm_haswell'} do
@@ -164,7 +168,8 @@ if torch then
 else
   print('PyTorch not measured (no python3-torch): ratios left out')
 end
-print(string.format('runs: %d alternations of training steps + inference, then %d of one epoch each',
+print(string.format('runs: %d alternations of training steps + inference, '
+                    .. 'then %d of one epoch each',
                     #values('nnsh', 'train_ms_per_step'), #values('nnsh', 'epoch_s')))
 print()
 local header = {'', 'nnsh', 'torch', 'torch(1)', 'nnsh vs torch', 'vs torch(1)', 'target'}
@@ -192,7 +197,9 @@ for _, name in ipairs{'train_ms_per_step', 'infer_images_per_s', 'epoch_s', 'pea
                       all('torch1', name)))
 end
 print(string.format('  %-20s %s', 'nnsh startup_ms', all('nnsh', 'startup_ms')))
-print(string.format('  %-20s %s (seeds 1, 2, 3)', 'nnsh test_accuracy', all('nnsh', 'test_accuracy')))
+print(string.format('  %-20s %s (seeds 1, 2, 3)', 'nnsh test_accuracy',
+                    all('nnsh', 'test_accuracy')))
 if first('nnsh', 'first_predictions') then
-  print(string.format('  first five test predictions (nnsh, seed 1): %s', first('nnsh', 'first_predictions')))
+  print(string.format('  first five test predictions (nnsh, seed 1): %s',
+                      first('nnsh', 'first_predictions')))
 end

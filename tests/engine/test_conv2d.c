@@ -498,14 +498,13 @@ Test(conv2d_kernel, direct_and_winograd_sum_large_batches_chunk_by_chunk)
          * summed in runs of a few hundred, float rounding stays near 1e-4: atol 5e-4
          * (one long running sum was off by 2e-3). */
         check_case_at_active_level(&c, 60000 + (uint64_t)k, 5e-4, trackers);
-        report_and_assert(k == 0 ? "conv2d winograd chunked: forward" : "conv2d direct chunked: forward",
-                          &trackers[0]);
-        report_and_assert(k == 0 ? "conv2d winograd chunked: dinp" : "conv2d direct chunked: dinp",
-                          &trackers[1]);
-        report_and_assert(k == 0 ? "conv2d winograd chunked: dkernel" : "conv2d direct chunked: dkernel",
-                          &trackers[2]);
-        report_and_assert(k == 0 ? "conv2d winograd chunked: dbias" : "conv2d direct chunked: dbias",
-                          &trackers[3]);
+        static const char *const names[2][4] = {
+            {"conv2d winograd chunked: forward", "conv2d winograd chunked: dinp",
+             "conv2d winograd chunked: dkernel", "conv2d winograd chunked: dbias"},
+            {"conv2d direct chunked: forward", "conv2d direct chunked: dinp",
+             "conv2d direct chunked: dkernel", "conv2d direct chunked: dbias"}};
+        for (int t = 0; t < 4; t++)
+            report_and_assert(names[k][t], &trackers[t]);
     }
 }
 
