@@ -39,6 +39,14 @@ enum { FEW_GRADIENT_ITEMS = 8, GRADIENT_PARTS = 8, SMALL_KERNEL_FLOATS = 1 << 16
 /* Scratch is sized for the widest vectors of any level (AVX-512: 16 floats). */
 enum { WIDEST_VECTOR = 16 };
 
+/* Items per hand-out of a dynamically scheduled loop: about an eighth of each thread's
+ * share, at least one. Scheduling never changes a value, only who computes it. */
+static int run_length(long items)
+{
+    long run = items / (8L * omp_get_max_threads());
+    return run > 1 ? (int)(run < 4096 ? run : 4096) : 1;
+}
+
 /* The tiles for the active vector level. */
 static const nn_conv_tiles *active_tiles(void)
 {
@@ -329,7 +337,11 @@ static void run_tiles(float *out, int images, const direct_pass *p, const nn_con
     const size_t patch = (size_t)p->taps.kernel_height * (size_t)p->taps.kernel_width *
                          (size_t)p->channels;
     const size_t work = (size_t)images * (size_t)pixels * patch * (size_t)p->filters;
-#pragma omp parallel for schedule(static) if (work > PARALLEL_THRESHOLD)
+    /* Tiles are independent: handed out in runs of about an eighth of a thread's share,
+     * so a thread that another program holds up costs its neighbour a run, not half the
+     * work. */
+    const int run = run_length(items);
+#pragma omp parallel for schedule(dynamic, run) if (work > PARALLEL_THRESHOLD)
     for (long item = 0; item < items; item++) {
         int image = (int)(item / tiles_per_image);
         int first = (int)(item % tiles_per_image) * NN_CONV_TILE_ROWS;
@@ -492,7 +504,9 @@ void nn_cpu_conv2d_maxpool2d_forward(float *pooled, int32_t *argmax, const float
         }
         const long items = (long)images * windows;
         const size_t work = (size_t)items * 4 * patch * (size_t)filters;
-#pragma omp parallel for schedule(static) if (work > PARALLEL_THRESHOLD)
+        /* Independent windows, handed out in runs as in run_tiles. */
+        const int run = run_length(items);
+#pragma omp parallel for schedule(dynamic, run) if (work > PARALLEL_THRESHOLD)
         for (long item = 0; item < items; item++) {
             int image = (int)(item / windows), window = (int)(item % windows);
             int py = window / pool->out_width, px = window % pool->out_width;
