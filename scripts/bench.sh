@@ -47,8 +47,9 @@ cmake --build build >/dev/null
 scripts/fetch_mnist.sh >/dev/null
 
 nnsh=build/nnsh
-results=$(mktemp)
-trap 'rm -f "$results"' EXIT
+# Every figure of every run, kept for a second look (summary.lua reads it again).
+results=build/bench-results.txt
+: > "$results"
 
 # record TAG COMMAND...: runs the command, keeping its RESULT lines under TAG.
 record() {
@@ -106,6 +107,7 @@ if [ $accuracy = 1 ]; then
 fi
 
 cpu=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
+echo "bench: every run's figures are in $results"
 echo
 $nnsh scripts/bench/summary.lua "$results" "$cpu" "$(nproc)" \
   "${OPENBLAS_CORETYPE:-(unset)}" "${OPENBLAS_L2_SIZE:-(unset)}"
