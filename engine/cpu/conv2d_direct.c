@@ -688,6 +688,16 @@ static void weight_gradient(float *dkernel, float *dbias, const float *padded_in
         }
         return;
     }
+    if (images == 1) {
+        /* One image (a dense layer's batch is one row of pixels): nothing to keep in
+         * cache across items, so they are handed out in runs like output tiles. */
+        const int run = run_length(items);
+#pragma omp parallel for schedule(dynamic, run) if (work > PARALLEL_THRESHOLD)
+        for (long index = 0; index < items; index++)
+            gradient_item_run(dkernel, dbias, &p, tiles, index, with_kernel, with_bias, 0, 1,
+                              accumulate);
+        return;
+    }
 #pragma omp parallel if (work > PARALLEL_THRESHOLD)
     {
         int threads = omp_get_num_threads(), thread = omp_get_thread_num();
