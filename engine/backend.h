@@ -1,17 +1,32 @@
-/* The table of kernels one device provides. Layers and the training loop call kernels
- * only through a backend, so the model logic exists once for every device.
+/* The table of kernels and memory functions one device provides. Layers, the training
+ * loop and the optimizer reach device memory only through a backend, so the model
+ * logic exists once for every device.
+ *
+ *   const nn_backend *backend = nn_backend_for(model->device);     (device.h)
+ *   backend->dense_forward(out, inp, kernel, bias, relu, B, K, N);  (device pointers)
+ *   NN_TRY(backend->copy_to_host(host, out, bytes));                  (waits for the work)
  *
  * All tensors are dense row-major float arrays. Convolution and pooling kernels work in
  * channels-last layout (B, H, W, C); channels-first layers transpose around them.
  * Kernels never allocate: scratch memory of the size the matching *_scratch_floats
- * function asks for is passed in. */
+ * function asks for is passed in, in the backend's memory.
+ *
+ * Kernels return nothing. A device backend queues them in order on one stream and
+ * records the first failure (the call and the library's message); check() and
+ * synchronize() turn it into an nn_status, which the loops do once per batch. Pointers
+ * a kernel receives are in the backend's memory, except the small argument structs
+ * (geometries, configs), which are host memory and read before the kernel returns. */
 #ifndef NN_BACKEND_H
 #define NN_BACKEND_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "activation.h"
+#include "loss.h"
+#include "optimizer.h"
+#include "param.h"
 #include "tensor.h"
 
 /* Everything a 2-D convolution kernel needs to know about sizes. */
@@ -35,9 +50,80 @@ typedef struct nn_pool2d_geometry {
     int pad_top, pad_left; /* padded cells never win the max */
 } nn_pool2d_geometry;
 
+/* A dropout call: the input's shape and the mask's (1 along broadcast axes). */
+typedef struct nn_dropout_geometry {
+    int ndim;
+    int64_t dims[NN_MAX_DIMS];       /* the input, batch axis included */
+    int64_t noise_dims[NN_MAX_DIMS]; /* each equal to dims[i] or 1 */
+    float rate;                      /* in [0, 1) */
+} nn_dropout_geometry;
+
+/* A batch-normalisation call: the input seen as (outer, channels, inner), element
+ * (o, c, k) at (o * channels + c) * inner + k, normalised over o and k per channel. */
+typedef struct nn_batchnorm_geometry {
+    int64_t outer, channels, inner;
+    float momentum; /* moving = moving * momentum + batch * (1 - momentum) */
+    float epsilon;
+} nn_batchnorm_geometry;
+
+/* What one training or evaluation batch reports, summed on the device and read back
+ * once per batch (a few dozen bytes). Lives in the backend's memory. */
+enum { NN_BATCH_STATS_METRICS = 8 };
+typedef struct nn_batch_stats {
+    double loss;                /* mean data loss of the batch */
+    double activity_penalty;    /* activity regularizers of this batch */
+    double weight_penalty;      /* weight regularizers, summed in layer order */
+    double metric_sums[NN_BATCH_STATS_METRICS]; /* each metric summed over the batch */
+} nn_batch_stats;
+
+/* The loss a batch reports: data loss plus both penalties, added as the CPU loop
+ * always has. An update whose batch has a non-finite total is skipped (see guard). */
+static inline double nn_batch_stats_total(const nn_batch_stats *stats)
+{
+    return stats->loss + (stats->activity_penalty + stats->weight_penalty);
+}
+
 typedef struct nn_backend {
-    const char *name; /* "cpu", "cuda" */
+    const char *name;      /* "cpu", "cuda", "emulated" */
     nn_device_kind device;
+    bool host_visible;     /* the host may read and write this backend's memory */
+
+    /* ---- memory ----
+     * Device memory: zero-filled, aligned to at least 256 bytes, on device `index`.
+     * Running out is NN_ERR_MEMORY naming the size and what the device has free. */
+    nn_status (*memory_alloc)(void **out, size_t bytes, int index);
+    void (*memory_free)(void *pointer);
+    /* Host memory the device copies from without staging (page-locked on a GPU). */
+    nn_status (*host_alloc)(void **out, size_t bytes);
+    void (*host_free)(void *pointer);
+    /* Copies between host and device memory. Both wait for the work queued before them
+     * and report its first failure, so a copy to the host is also a synchronisation. */
+    nn_status (*copy_to_host)(void *host, const void *source, size_t bytes);
+    nn_status (*copy_from_host)(void *target, const void *host, size_t bytes);
+    /* Device to device, and zeroing, in queue order. */
+    void (*copy)(void *target, const void *source, size_t bytes);
+    void (*memory_zero)(void *target, size_t bytes);
+    /* Starts copying host_alloc memory to the device and returns at once; kernels queued
+     * afterwards see the data. The host buffer must not change until the next
+     * synchronisation. Lets a batch upload while the previous one computes. */
+    void (*upload_async)(void *target, const void *pinned, size_t bytes);
+    /* Waits for every queued kernel; returns the first failure since the last check. */
+    nn_status (*synchronize)(void);
+    /* The first failure recorded so far, without waiting; clears it. */
+    nn_status (*check)(void);
+    /* Makes device `index` the one the following kernels run on. */
+    nn_status (*select_device)(int index);
+
+    /* ---- layer kernels ---- */
+
+    /* target[0..n) = value */
+    void (*fill)(float *target, float value, size_t n);
+    /* out (B,S,C) = inp (B,C,S): the channel axis moved last (S is H·W). */
+    void (*to_channels_last)(float *out, const float *inp, int64_t batch, int64_t channels,
+                             int64_t spatial);
+    /* out (B,C,S) = inp (B,S,C). */
+    void (*to_channels_first)(float *out, const float *inp, int64_t batch, int64_t channels,
+                              int64_t spatial);
 
     /* out (B,OH,OW,OC) = conv(inp (B,H,W,C), kernel (KH,KW,C/G,OC)) + bias (OC) or NULL,
      * then the activation applied in place. */
@@ -87,13 +173,90 @@ typedef struct nn_backend {
                            const float *inp, const float *kernel, int batch,
                            int in_features, int out_features);
 
+    /* y (n) = f(x); softmax normalises each run of axis_size elements. y may equal x. */
     void (*activation_forward)(nn_activation activation, float *y, const float *x, size_t n,
                                size_t axis_size);
+    /* dx (n) = dy · f'(x) given y = f(x) (x may be NULL unless the activation's backward
+     * needs its input). dx may equal dy. */
     void (*activation_backward)(nn_activation activation, float *dx, const float *dy,
                                 const float *x, const float *y, size_t n, size_t axis_size);
+
+    /* Inverted dropout. mask (the noise shape, one byte per element) = 1 where
+     * uniform(seed, stream, j) >= rate, drawn with Philox exactly as nn_random_uniform_at
+     * so every backend draws the same masks; out = mask ? inp / (1 - rate) : 0, with the
+     * mask broadcast along its size-1 axes. */
+    void (*dropout_forward)(float *out, uint8_t *mask, const float *inp,
+                            const nn_dropout_geometry *geometry, uint64_t seed,
+                            uint64_t stream);
+    /* dinp = mask ? dout / (1 - rate) : 0. dinp may equal dout. */
+    void (*dropout_backward)(float *dinp, const float *dout, const uint8_t *mask,
+                             const nn_dropout_geometry *geometry);
+
+    /* Batch normalisation with the batch's statistics: mean (C) and inv_std (C) receive
+     * the batch mean and 1/sqrt(biased variance + epsilon), moving_mean and
+     * moving_variance (C) move toward them, y = (x - mean) · inv_std · gamma + beta
+     * (gamma, beta (C) may be NULL: 1 and 0). */
+    size_t (*batchnorm_scratch_floats)(const nn_batchnorm_geometry *geometry);
+    void (*batchnorm_forward_training)(float *y, float *mean, float *inv_std,
+                                       float *moving_mean, float *moving_variance,
+                                       const float *x, const float *gamma, const float *beta,
+                                       const nn_batchnorm_geometry *geometry, float *scratch);
+    /* The same with fixed statistics: mean and inv_std (C) are computed from the moving
+     * averages, then y as above. */
+    void (*batchnorm_forward_inference)(float *y, float *mean, float *inv_std,
+                                        const float *x, const float *gamma, const float *beta,
+                                        const float *moving_mean, const float *moving_variance,
+                                        const nn_batchnorm_geometry *geometry);
+    /* dgamma, dbeta (C, each may be NULL) and dx (may be NULL) from dy, with the mean and
+     * inv_std forward used; batch_statistics says whether those came from the batch (the
+     * gradient then flows through them too). */
+    void (*batchnorm_backward)(float *dx, float *dgamma, float *dbeta, const float *dy,
+                               const float *x, const float *gamma, const float *mean,
+                               const float *inv_std, bool batch_statistics,
+                               const nn_batchnorm_geometry *geometry, float *scratch);
+
+    /* ---- loss, metrics, regularizers ---- */
+
+    /* *loss = mean loss of pred (B,W) against labels (B rows, as floats); dlogits (B,W)
+     * (NULL: none) = its gradient with respect to the last layer's pre-activation
+     * logits (B,W); see nn_loss_forward_backward for the exact rules. */
+    void (*loss_forward_backward)(double *loss, float *dlogits, const nn_loss *loss_kind,
+                                  nn_activation last, const float *pred, const float *logits,
+                                  const float *labels, int64_t batch, int64_t width);
+    /* *sum += the metric summed over the batch's rows (nn_metric_sum). */
+    void (*metric_sum)(double *sum, const nn_metric *metric, const float *pred,
+                       const float *labels, int64_t batch, int64_t width);
+    /* *penalty += l1·Σ|w| + l2·Σw² over weights (n); grad (n, or NULL) += its gradient. */
+    void (*weight_penalty)(double *penalty, float *grad, const float *weights, size_t n,
+                           nn_regularizer regularizer);
+    /* The same for a layer's output (n) in a batch of `batch`: Keras divides the penalty
+     * and its gradient by the batch size. dout may be NULL. */
+    void (*activity_penalty)(double *penalty, float *dout, const float *out, size_t n,
+                             int64_t batch, nn_regularizer regularizer);
+
+    /* ---- updates ---- */
+
+    /* One optimizer step over weights (count) from grads, with the state slots (count
+     * floats each; NULL where the optimizer has none), nn_optimizer_step's formulas.
+     * iteration counts this step (1 for the first). decay_mask (count bytes, or NULL for
+     * all) selects the weights weight decay applies to. When guard is not NULL and its
+     * total loss is not finite, the step leaves everything unchanged. */
+    void (*optimizer_step)(float *weights, float *const slots[3], const float *grads,
+                           const unsigned char *decay_mask, const nn_optimizer_config *config,
+                           long long iteration, size_t count, const nn_batch_stats *guard);
+    /* Projects weights of `shape` onto the constraint (nn_constraint_apply's formulas),
+     * unless guard (may be NULL) holds a non-finite loss. */
+    size_t (*constraint_scratch_floats)(const nn_constraint *constraint, const nn_shape *shape);
+    void (*constraint_apply)(float *weights, const nn_constraint *constraint,
+                             const nn_shape *shape, const nn_batch_stats *guard,
+                             float *scratch);
 } nn_backend;
 
 /* The CPU backend (OpenBLAS and OpenMP). Always present. */
 const nn_backend *nn_backend_cpu(void);
+
+/* A backend for testing the device code paths without a GPU: the CPU kernels, over
+ * memory the host cannot touch (every access outside a backend call faults). */
+const nn_backend *nn_backend_emulated(void);
 
 #endif

@@ -7,10 +7,9 @@
 #include <stdlib.h>
 #include <strings.h>
 
+#include "backend.h"
 #include "names.h"
 
-/* Below this many weights a parallel loop costs more than it saves. */
-enum { PARALLEL_THRESHOLD = 1 << 15 };
 
 static const char *const optimizer_names[] = {
     [NN_OPTIMIZER_SGD] = "sgd",         [NN_OPTIMIZER_ADAM] = "adam",
@@ -186,165 +185,11 @@ const char *nn_optimizer_slot_name(const nn_optimizer *optimizer, int slot)
     return slot >= 0 && slot < count ? names[slot] : NULL;
 }
 
-/* The gradient after clipping: scaled by the clipnorm factor, then clamped to
- * ±clipvalue when that is set (Keras allows only one of the two). */
-static inline float clip_gradient(float g, float scale, float clipvalue)
-{
-    g *= scale;
-    if (clipvalue > 0.0f)
-        g = g > clipvalue ? clipvalue : g < -clipvalue ? -clipvalue : g;
-    return g;
-}
-
-/* Keras' clip_by_norm, over the whole buffer: g · clipnorm / max(‖g‖, clipnorm). The sum
- * runs serially so the result does not depend on the thread count. */
-static float clipnorm_scale(const float *grads, size_t count, double clipnorm)
-{
-    if (clipnorm <= 0.0)
-        return 1.0f;
-    double squares = 0.0;
-    for (size_t i = 0; i < count; i++)
-        squares += (double)grads[i] * (double)grads[i];
-    return (float)(clipnorm / fmax(sqrt(squares), clipnorm));
-}
-
-static void step_sgd(nn_optimizer *optimizer, float *w, const float *grads, float scale,
-                     float clipvalue)
-{
-    const nn_optimizer_config *c = &optimizer->config;
-    const float lr = (float)c->learning_rate, momentum = (float)c->momentum;
-    const long n = (long)optimizer->count;
-    if (c->momentum == 0.0) {
-#pragma omp parallel for schedule(static) if (n > PARALLEL_THRESHOLD)
-        for (long i = 0; i < n; i++)
-            w[i] -= lr * clip_gradient(grads[i], scale, clipvalue);
-        return;
-    }
-    float *m = optimizer->slots[0];
-    const bool nesterov = c->nesterov;
-#pragma omp parallel for schedule(static) if (n > PARALLEL_THRESHOLD)
-    for (long i = 0; i < n; i++) {
-        float g = clip_gradient(grads[i], scale, clipvalue);
-        m[i] = momentum * m[i] - lr * g;
-        w[i] += nesterov ? momentum * m[i] - lr * g : m[i];
-    }
-}
-
-static void step_adam(nn_optimizer *optimizer, float *w, const float *grads, float scale,
-                      float clipvalue)
-{
-    const nn_optimizer_config *c = &optimizer->config;
-    const double t = (double)optimizer->iterations; /* already counts this step */
-    /* The bias corrections of both moments folded into one step size. */
-    const float alpha = (float)(c->learning_rate * sqrt(1.0 - pow(c->beta_2, t)) /
-                                (1.0 - pow(c->beta_1, t)));
-    const float one_minus_beta_1 = (float)(1.0 - c->beta_1);
-    const float one_minus_beta_2 = (float)(1.0 - c->beta_2);
-    const float epsilon = (float)c->epsilon;
-    float *m = optimizer->slots[0], *v = optimizer->slots[1];
-    float *v_hat = c->amsgrad ? optimizer->slots[2] : NULL;
-    const long n = (long)optimizer->count;
-#pragma omp parallel for schedule(static) if (n > PARALLEL_THRESHOLD)
-    for (long i = 0; i < n; i++) {
-        float g = clip_gradient(grads[i], scale, clipvalue);
-        m[i] += (g - m[i]) * one_minus_beta_1;
-        v[i] += (g * g - v[i]) * one_minus_beta_2;
-        float second = v[i];
-        if (v_hat) {
-            v_hat[i] = v_hat[i] > v[i] ? v_hat[i] : v[i];
-            second = v_hat[i];
-        }
-        w[i] -= m[i] * alpha / (sqrtf(second) + epsilon);
-    }
-}
-
-static void step_rmsprop(nn_optimizer *optimizer, float *w, const float *grads, float scale,
-                         float clipvalue)
-{
-    const nn_optimizer_config *c = &optimizer->config;
-    const float lr = (float)c->learning_rate, rho = (float)c->rho;
-    const float one_minus_rho = (float)(1.0 - c->rho);
-    const float momentum = (float)c->momentum, epsilon = (float)c->epsilon;
-    float *velocity = optimizer->slots[0];
-    float *moment = c->momentum > 0.0 ? optimizer->slots[1] : NULL;
-    float *average = c->centered ? optimizer->slots[moment ? 2 : 1] : NULL;
-    const long n = (long)optimizer->count;
-#pragma omp parallel for schedule(static) if (n > PARALLEL_THRESHOLD)
-    for (long i = 0; i < n; i++) {
-        float g = clip_gradient(grads[i], scale, clipvalue);
-        velocity[i] = rho * velocity[i] + one_minus_rho * g * g;
-        float denominator;
-        if (average) {
-            average[i] = rho * average[i] + one_minus_rho * g;
-            /* v - a² >= 0 in exact arithmetic; rounding may dip below, so keep the
-             * square root real (Keras would give NaN there). */
-            denominator = velocity[i] - average[i] * average[i] + epsilon;
-            denominator = denominator > epsilon ? denominator : epsilon;
-        } else {
-            denominator = velocity[i] + epsilon;
-        }
-        float increment = lr * g / sqrtf(denominator);
-        if (moment) {
-            moment[i] = momentum * moment[i] + increment;
-            w[i] -= moment[i];
-        } else {
-            w[i] -= increment;
-        }
-    }
-}
-
-static void step_adagrad(nn_optimizer *optimizer, float *w, const float *grads, float scale,
-                         float clipvalue)
-{
-    const nn_optimizer_config *c = &optimizer->config;
-    const float lr = (float)c->learning_rate, epsilon = (float)c->epsilon;
-    float *accumulator = optimizer->slots[0];
-    const long n = (long)optimizer->count;
-#pragma omp parallel for schedule(static) if (n > PARALLEL_THRESHOLD)
-    for (long i = 0; i < n; i++) {
-        float g = clip_gradient(grads[i], scale, clipvalue);
-        accumulator[i] += g * g;
-        w[i] -= lr * g / sqrtf(accumulator[i] + epsilon);
-    }
-}
-
-/* Keras applies decoupled weight decay before the gradient update:
- * w ← w - w · weight_decay · learning_rate, on the weights the mask selects. */
-static void apply_weight_decay(const nn_optimizer *optimizer, float *w,
-                               const unsigned char *decay_mask)
-{
-    const float decay = (float)(optimizer->config.weight_decay * optimizer->config.learning_rate);
-    const long n = (long)optimizer->count;
-#pragma omp parallel for schedule(static) if (n > PARALLEL_THRESHOLD)
-    for (long i = 0; i < n; i++)
-        if (!decay_mask || decay_mask[i])
-            w[i] -= w[i] * decay;
-}
-
 void nn_optimizer_step(nn_optimizer *optimizer, float *weights, const float *grads,
                        const unsigned char *decay_mask)
 {
-    const nn_optimizer_config *c = &optimizer->config;
     optimizer->iterations++;
-    float scale = clipnorm_scale(grads, optimizer->count, c->clipnorm);
-    float clipvalue = (float)c->clipvalue;
-    if (c->weight_decay > 0.0)
-        apply_weight_decay(optimizer, weights, decay_mask);
-    switch (c->kind) {
-    case NN_OPTIMIZER_SGD:
-        step_sgd(optimizer, weights, grads, scale, clipvalue);
-        break;
-    case NN_OPTIMIZER_ADAM:
-    case NN_OPTIMIZER_ADAMW:
-        step_adam(optimizer, weights, grads, scale, clipvalue);
-        break;
-    case NN_OPTIMIZER_RMSPROP:
-        step_rmsprop(optimizer, weights, grads, scale, clipvalue);
-        break;
-    case NN_OPTIMIZER_ADAGRAD:
-        step_adagrad(optimizer, weights, grads, scale, clipvalue);
-        break;
-    default:
-        break;
-    }
+    nn_backend_cpu()->optimizer_step(weights, optimizer->slots, grads, decay_mask,
+                                     &optimizer->config, optimizer->iterations,
+                                     optimizer->count, NULL);
 }

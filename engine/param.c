@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "backend.h"
 #include "names.h"
 
 /* ---- initializers ---- */
@@ -318,8 +319,6 @@ static const struct {
     {"MinMaxNorm", NN_CONSTRAINT_MIN_MAX_NORM},
 };
 
-/* Keras' backend epsilon, added to the norm before dividing by it. */
-static const double CONSTRAINT_EPSILON = 1e-7;
 
 nn_constraint nn_constraint_default(nn_constraint_kind kind)
 {
@@ -371,23 +370,6 @@ const char *nn_constraint_name(nn_constraint_kind kind)
 
 const char *const *nn_constraint_names(void) { return constraint_names + 1; }
 
-/* Index of element i's group: its coordinates on the axes that are not reduced,
- * flattened row-major (the keepdims norm it shares). */
-static size_t kept_index(size_t i, const nn_shape *shape, unsigned axes)
-{
-    size_t index = 0, stride = 1;
-    for (int axis = shape->ndim - 1; axis >= 0; axis--) {
-        size_t dim = (size_t)shape->dims[axis];
-        size_t coordinate = i % dim;
-        i /= dim;
-        if (!(axes & (1u << axis))) {
-            index += coordinate * stride;
-            stride *= dim;
-        }
-    }
-    return index;
-}
-
 static nn_status check_constraint(const nn_constraint *constraint, const nn_tensor *weights)
 {
     const char *name = nn_constraint_name(constraint->kind);
@@ -417,53 +399,39 @@ static nn_status check_constraint(const nn_constraint *constraint, const nn_tens
     return NN_OK;
 }
 
-nn_status nn_constraint_apply(const nn_constraint *constraint, nn_tensor *weights)
+nn_status nn_constraint_check(const nn_constraint *constraint, const nn_tensor *weights)
 {
     if (constraint->kind == NN_CONSTRAINT_NONE)
         return NN_OK;
     if (constraint->kind >= NN_CONSTRAINT_COUNT)
         return nn_error(NN_ERR_ARGUMENT, "constraint kind %d does not exist",
                         (int)constraint->kind);
-    NN_TRY(check_constraint(constraint, weights));
-    float *w = nn_tensor_f32(weights);
-    size_t n = nn_tensor_count(weights);
-    if (constraint->kind == NN_CONSTRAINT_NON_NEG) {
-        for (size_t i = 0; i < n; i++)
-            w[i] = w[i] < 0.0f ? 0.0f : w[i];
-        return NN_OK;
-    }
+    return check_constraint(constraint, weights);
+}
 
-    const nn_shape *shape = &weights->shape;
+size_t nn_constraint_groups(const nn_constraint *constraint, const nn_shape *shape)
+{
     size_t groups = 1;
+    if (constraint->kind == NN_CONSTRAINT_NON_NEG || constraint->kind == NN_CONSTRAINT_NONE)
+        return 0;
     for (int axis = 0; axis < shape->ndim; axis++)
         if (!(constraint->axes & (1u << axis)))
             groups *= (size_t)shape->dims[axis];
-    double *factor = calloc(groups, sizeof *factor);
-    if (!factor)
+    return groups;
+}
+
+nn_status nn_constraint_apply(const nn_constraint *constraint, nn_tensor *weights)
+{
+    NN_TRY(nn_constraint_check(constraint, weights));
+    if (constraint->kind == NN_CONSTRAINT_NONE)
+        return NN_OK;
+    const nn_backend *cpu = nn_backend_cpu();
+    size_t floats = cpu->constraint_scratch_floats(constraint, &weights->shape);
+    float *scratch = floats ? calloc(floats, sizeof(float)) : NULL;
+    if (floats && !scratch)
         return nn_error(NN_ERR_MEMORY, "out of memory applying constraint '%s'",
                         nn_constraint_name(constraint->kind));
-    for (size_t i = 0; i < n; i++)
-        factor[kept_index(i, shape, constraint->axes)] += (double)w[i] * (double)w[i];
-    for (size_t g = 0; g < groups; g++) {
-        double norm = sqrt(factor[g]), desired;
-        switch (constraint->kind) {
-        case NN_CONSTRAINT_MAX_NORM:
-            desired = fmin(norm, (double)constraint->max_value);
-            break;
-        case NN_CONSTRAINT_MIN_MAX_NORM:
-            desired = (double)constraint->rate *
-                          fmin(fmax(norm, (double)constraint->min_value),
-                               (double)constraint->max_value) +
-                      (1.0 - (double)constraint->rate) * norm;
-            break;
-        default: /* unit_norm */
-            desired = 1.0;
-            break;
-        }
-        factor[g] = desired / (CONSTRAINT_EPSILON + norm);
-    }
-    for (size_t i = 0; i < n; i++)
-        w[i] = (float)((double)w[i] * factor[kept_index(i, shape, constraint->axes)]);
-    free(factor);
+    cpu->constraint_apply(nn_tensor_f32(weights), constraint, &weights->shape, NULL, scratch);
+    free(scratch);
     return NN_OK;
 }

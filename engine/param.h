@@ -3,6 +3,7 @@
 #define NN_PARAM_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "random.h"
@@ -79,8 +80,14 @@ nn_constraint nn_constraint_default(nn_constraint_kind kind);
 nn_status nn_constraint_parse(const char *name, nn_constraint *constraint);
 const char *nn_constraint_name(nn_constraint_kind kind);
 const char *const *nn_constraint_names(void);
-/* Projects the weights in place after an optimizer step. */
+/* Projects the weights (a CPU tensor) in place after an optimizer step. */
 nn_status nn_constraint_apply(const nn_constraint *constraint, nn_tensor *weights);
+/* Whether the constraint's settings fit weights of that shape and dtype (what
+ * nn_constraint_apply checks before projecting), so a backend kernel may then run. */
+nn_status nn_constraint_check(const nn_constraint *constraint, const nn_tensor *weights);
+/* How many norms the constraint takes over a weight of `shape` (one per combination of
+ * the axes it does not reduce); 0 for non_neg and none. */
+size_t nn_constraint_groups(const nn_constraint *constraint, const nn_shape *shape);
 
 /* One weight tensor of a layer. `value` may be a view into the model's single weight
  * buffer; `grad` (trainable weights only) into its gradient buffer. */

@@ -23,9 +23,11 @@ typedef enum nn_dtype {
 
 typedef enum nn_device_kind {
     NN_DEVICE_CPU,
-    NN_DEVICE_CUDA
+    NN_DEVICE_CUDA,
+    NN_DEVICE_EMULATED /* host memory the host may not touch: tests the device paths */
 } nn_device_kind;
 
+/* Where memory lives and kernels run (device.h parses, formats and picks them). */
 typedef struct nn_device {
     nn_device_kind kind;
     int index; /* which GPU; 0 for the CPU */

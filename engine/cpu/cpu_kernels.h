@@ -7,6 +7,20 @@
 
 #include "../backend.h"
 
+nn_status nn_cpu_memory_alloc(void **out, size_t bytes, int index);
+void nn_cpu_memory_free(void *pointer);
+nn_status nn_cpu_host_alloc(void **out, size_t bytes);
+void nn_cpu_host_free(void *pointer);
+nn_status nn_cpu_copy_to_host(void *host, const void *source, size_t bytes);
+nn_status nn_cpu_copy_from_host(void *target, const void *host, size_t bytes);
+void nn_cpu_copy(void *target, const void *source, size_t bytes);
+void nn_cpu_memory_zero(void *target, size_t bytes);
+void nn_cpu_upload_async(void *target, const void *pinned, size_t bytes);
+nn_status nn_cpu_synchronize(void);
+nn_status nn_cpu_select_device(int index);
+
+void nn_cpu_fill(float *target, float value, size_t n);
+
 size_t nn_cpu_conv2d_scratch_floats(const nn_conv2d_geometry *geometry);
 void nn_cpu_conv2d_forward(float *out, const float *inp, const float *kernel,
                            const float *bias, nn_activation activation,
@@ -48,5 +62,46 @@ void nn_cpu_dense_forward(float *out, const float *inp, const float *kernel,
 void nn_cpu_dense_backward(float *dinp, float *dkernel, float *dbias, const float *dout,
                            const float *inp, const float *kernel, int batch,
                            int in_features, int out_features);
+
+void nn_cpu_dropout_forward(float *out, uint8_t *mask, const float *inp,
+                            const nn_dropout_geometry *geometry, uint64_t seed,
+                            uint64_t stream);
+void nn_cpu_dropout_backward(float *dinp, const float *dout, const uint8_t *mask,
+                             const nn_dropout_geometry *geometry);
+
+size_t nn_cpu_batchnorm_scratch_floats(const nn_batchnorm_geometry *geometry);
+void nn_cpu_batchnorm_forward_training(float *y, float *mean, float *inv_std,
+                                       float *moving_mean, float *moving_variance,
+                                       const float *x, const float *gamma, const float *beta,
+                                       const nn_batchnorm_geometry *geometry, float *scratch);
+void nn_cpu_batchnorm_forward_inference(float *y, float *mean, float *inv_std,
+                                        const float *x, const float *gamma, const float *beta,
+                                        const float *moving_mean, const float *moving_variance,
+                                        const nn_batchnorm_geometry *geometry);
+void nn_cpu_batchnorm_backward(float *dx, float *dgamma, float *dbeta, const float *dy,
+                               const float *x, const float *gamma, const float *mean,
+                               const float *inv_std, bool batch_statistics,
+                               const nn_batchnorm_geometry *geometry, float *scratch);
+
+void nn_cpu_loss_forward_backward(double *loss, float *dlogits, const nn_loss *loss_kind,
+                                  nn_activation last, const float *pred, const float *logits,
+                                  const float *labels, int64_t batch, int64_t width);
+void nn_cpu_metric_sum(double *sum, const nn_metric *metric, const float *pred,
+                       const float *labels, int64_t batch, int64_t width);
+void nn_cpu_weight_penalty(double *penalty, float *grad, const float *weights, size_t n,
+                           nn_regularizer regularizer);
+void nn_cpu_activity_penalty(double *penalty, float *dout, const float *out, size_t n,
+                             int64_t batch, nn_regularizer regularizer);
+
+void nn_cpu_optimizer_step(float *weights, float *const slots[3], const float *grads,
+                           const unsigned char *decay_mask, const nn_optimizer_config *config,
+                           long long iteration, size_t count, const nn_batch_stats *guard);
+size_t nn_cpu_constraint_scratch_floats(const nn_constraint *constraint, const nn_shape *shape);
+void nn_cpu_constraint_apply(float *weights, const nn_constraint *constraint,
+                             const nn_shape *shape, const nn_batch_stats *guard,
+                             float *scratch);
+
+/* The table itself, for backends that wrap the CPU kernels (the emulated device). */
+extern const nn_backend nn_cpu_backend_table;
 
 #endif

@@ -1,0 +1,83 @@
+/* Inverted dropout on the CPU: a Philox mask over the noise shape, broadcast onto the
+ * input. Every mask element is a pure function of (seed, stream, index), so the result
+ * does not depend on the thread count, and the CUDA kernels draw the same masks. */
+#include "../random.h"
+#include "cpu_kernels.h"
+
+/* Below this many elements a parallel loop costs more than it saves. */
+enum { PARALLEL_THRESHOLD = 1 << 15 };
+
+/* For input element i (row-major over dims), the element of the noise mask it uses:
+ * its coordinates with the broadcast axes (noise size 1) set to 0. */
+static size_t noise_index(size_t i, const int64_t *input_dims, const size_t *noise_strides,
+                          int ndim)
+{
+    size_t index = 0;
+    for (int axis = ndim - 1; axis >= 0; axis--) {
+        size_t dim = (size_t)input_dims[axis];
+        index += (i % dim) * noise_strides[axis];
+        i /= dim;
+    }
+    return index;
+}
+
+/* Strides of the noise mask seen from the input: 0 along broadcast axes. Returns whether
+ * any axis broadcasts (else noise index = input index). */
+static bool noise_strides_for(size_t *strides, const nn_dropout_geometry *g)
+{
+    bool broadcasts = false;
+    size_t stride = 1;
+    for (int axis = g->ndim - 1; axis >= 0; axis--) {
+        bool shared = g->noise_dims[axis] == 1 && g->dims[axis] != 1;
+        strides[axis] = shared ? 0 : stride;
+        broadcasts = broadcasts || shared;
+        stride *= (size_t)g->noise_dims[axis];
+    }
+    return broadcasts;
+}
+
+static size_t count_of(const int64_t *dims, int ndim)
+{
+    size_t count = 1;
+    for (int i = 0; i < ndim; i++)
+        count *= (size_t)dims[i];
+    return count;
+}
+
+void nn_cpu_dropout_forward(float *out, uint8_t *mask, const float *inp,
+                            const nn_dropout_geometry *geometry, uint64_t seed,
+                            uint64_t stream)
+{
+    const nn_dropout_geometry *g = geometry;
+    const float rate = g->rate, keep = 1.0f - rate;
+    const long count = (long)count_of(g->noise_dims, g->ndim);
+#pragma omp parallel for schedule(static) if (count > PARALLEL_THRESHOLD)
+    for (long j = 0; j < count; j++)
+        mask[j] = nn_random_uniform_at(seed, stream, (uint64_t)j) >= rate;
+
+    size_t strides[NN_MAX_DIMS];
+    bool broadcasts = noise_strides_for(strides, g);
+    const long total = (long)count_of(g->dims, g->ndim);
+    /* x / keep rather than x * (1 / keep): the kept value is the correctly rounded
+     * x/(1 - rate). */
+#pragma omp parallel for schedule(static) if (total > PARALLEL_THRESHOLD)
+    for (long i = 0; i < total; i++) {
+        size_t j = broadcasts ? noise_index((size_t)i, g->dims, strides, g->ndim) : (size_t)i;
+        out[i] = mask[j] ? inp[i] / keep : 0.0f;
+    }
+}
+
+void nn_cpu_dropout_backward(float *dinp, const float *dout, const uint8_t *mask,
+                             const nn_dropout_geometry *geometry)
+{
+    const nn_dropout_geometry *g = geometry;
+    size_t strides[NN_MAX_DIMS];
+    bool broadcasts = noise_strides_for(strides, g);
+    const float keep = 1.0f - g->rate;
+    const long total = (long)count_of(g->dims, g->ndim);
+#pragma omp parallel for schedule(static) if (total > PARALLEL_THRESHOLD)
+    for (long i = 0; i < total; i++) {
+        size_t j = broadcasts ? noise_index((size_t)i, g->dims, strides, g->ndim) : (size_t)i;
+        dinp[i] = mask[j] ? dout[i] / keep : 0.0f;
+    }
+}

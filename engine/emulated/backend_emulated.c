@@ -1,0 +1,418 @@
+/* The emulated device: the CPU kernels, over device memory that the host cannot touch.
+ * Every allocation is its own mapping, kept PROT_NONE except while a backend call runs,
+ * so any code that reads or writes device memory directly instead of through the backend
+ * faults at once. The tests run models, layers and the Lua device API on it, which
+ * checks the GPU data path (what stays on the device, what is copied when) on machines
+ * without a GPU. It also counts memory against an optional limit and can fail a kernel
+ * on request, to exercise the out-of-memory and error paths. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "../cpu/cpu_kernels.h"
+#include "emulated.h"
+
+typedef struct mapping {
+    void *address;
+    size_t length; /* whole pages */
+    size_t bytes;  /* what was asked for */
+} mapping;
+
+/* Every live allocation. Small: models hold tens of buffers. */
+static mapping *mappings;
+static size_t mapping_count, mapping_capacity;
+static size_t bytes_in_use, memory_limit;
+static int open_depth;           /* nested calls leave the memory open once */
+static long kernels_until_failure;
+static bool limit_read;
+static char failure[256];        /* the recorded kernel failure, until checked */
+
+void nn_emulated_set_memory_limit(size_t bytes)
+{
+    memory_limit = bytes;
+    limit_read = true;
+}
+
+size_t nn_emulated_memory_in_use(void) { return bytes_in_use; }
+
+void nn_emulated_fail_kernel(long count) { kernels_until_failure = count; }
+
+static void read_limit(void)
+{
+    if (limit_read)
+        return;
+    limit_read = true;
+    const char *text = getenv("NNSH_EMULATED_MEMORY");
+    if (text && *text)
+        memory_limit = (size_t)strtoull(text, NULL, 10);
+}
+
+static void protect_all(int protection)
+{
+    for (size_t i = 0; i < mapping_count; i++)
+        if (mprotect(mappings[i].address, mappings[i].length, protection) != 0)
+            abort(); /* the emulation itself is broken: nothing sensible can follow */
+}
+
+/* Opens device memory to the host for the length of one backend call. */
+static void open_memory(void)
+{
+    if (open_depth++ == 0)
+        protect_all(PROT_READ | PROT_WRITE);
+}
+
+static void close_memory(void)
+{
+    if (--open_depth == 0)
+        protect_all(PROT_NONE);
+}
+
+/* Counts a kernel launch; the one nn_emulated_fail_kernel chose records a failure. */
+static void count_kernel(const char *name)
+{
+    if (kernels_until_failure > 0 && --kernels_until_failure == 0 && !failure[0])
+        snprintf(failure, sizeof failure, "%s: emulated kernel failure (requested by "
+                 "nn_emulated_fail_kernel)", name);
+}
+
+static nn_status emulated_memory_alloc(void **out, size_t bytes, int index)
+{
+    (void)index;
+    *out = NULL;
+    read_limit();
+    if (memory_limit && (bytes > memory_limit || bytes_in_use > memory_limit - bytes))
+        return nn_error(NN_ERR_MEMORY, "out of device memory: allocating %zu bytes on "
+                        "emulated:0 failed (%zu of %zu bytes in use)", bytes, bytes_in_use,
+                        memory_limit);
+    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    size_t length = (bytes + page - 1) / page * page;
+    if (length == 0)
+        length = page;
+    if (mapping_count == mapping_capacity) {
+        size_t capacity = mapping_capacity ? 2 * mapping_capacity : 64;
+        mapping *grown = realloc(mappings, capacity * sizeof *grown);
+        if (!grown)
+            return nn_error(NN_ERR_MEMORY, "out of memory tracking emulated allocations");
+        mappings = grown;
+        mapping_capacity = capacity;
+    }
+    void *address = mmap(NULL, length, open_depth ? PROT_READ | PROT_WRITE : PROT_NONE,
+                         MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (address == MAP_FAILED)
+        return nn_error(NN_ERR_MEMORY, "out of device memory: mapping %zu bytes for "
+                        "emulated:0 failed", bytes);
+    mappings[mapping_count++] = (mapping){address, length, bytes};
+    bytes_in_use += bytes;
+    *out = address;
+    return NN_OK;
+}
+
+static void emulated_memory_free(void *pointer)
+{
+    if (!pointer)
+        return;
+    for (size_t i = 0; i < mapping_count; i++) {
+        if (mappings[i].address != pointer)
+            continue;
+        munmap(pointer, mappings[i].length);
+        bytes_in_use -= mappings[i].bytes;
+        mappings[i] = mappings[--mapping_count];
+        if (mapping_count == 0) {
+            free(mappings);
+            mappings = NULL;
+            mapping_capacity = 0;
+        }
+        return;
+    }
+    abort(); /* freeing memory this device never gave out */
+}
+
+static nn_status take_failure(void)
+{
+    if (!failure[0])
+        return NN_OK;
+    nn_status status = nn_error(NN_ERR_DEVICE, "%s", failure);
+    failure[0] = '\0';
+    return status;
+}
+
+static nn_status emulated_copy_to_host(void *host, const void *source, size_t bytes)
+{
+    open_memory();
+    memmove(host, source, bytes);
+    close_memory();
+    return take_failure();
+}
+
+static nn_status emulated_copy_from_host(void *target, const void *host, size_t bytes)
+{
+    open_memory();
+    memmove(target, host, bytes);
+    close_memory();
+    return take_failure();
+}
+
+static nn_status emulated_select_device(int index)
+{
+    if (index != 0)
+        return nn_error(NN_ERR_DEVICE, "emulated:%d does not exist (only emulated:0)", index);
+    return NN_OK;
+}
+
+/* Each kernel: open the memory, run the CPU kernel, close it again. */
+#define CPU nn_cpu_backend_table
+#define RUN(name, call)        \
+    do {                       \
+        count_kernel(name);    \
+        open_memory();         \
+        call;                  \
+        close_memory();        \
+    } while (0)
+
+static void emulated_copy(void *target, const void *source, size_t bytes)
+{
+    RUN("copy", CPU.copy(target, source, bytes));
+}
+
+static void emulated_memory_zero(void *target, size_t bytes)
+{
+    RUN("memory_zero", CPU.memory_zero(target, bytes));
+}
+
+static void emulated_upload_async(void *target, const void *pinned, size_t bytes)
+{
+    RUN("upload_async", CPU.upload_async(target, pinned, bytes));
+}
+
+static void emulated_fill(float *target, float value, size_t n)
+{
+    RUN("fill", CPU.fill(target, value, n));
+}
+
+static void emulated_to_channels_last(float *out, const float *inp, int64_t batch,
+                                      int64_t channels, int64_t spatial)
+{
+    RUN("to_channels_last", CPU.to_channels_last(out, inp, batch, channels, spatial));
+}
+
+static void emulated_to_channels_first(float *out, const float *inp, int64_t batch,
+                                       int64_t channels, int64_t spatial)
+{
+    RUN("to_channels_first", CPU.to_channels_first(out, inp, batch, channels, spatial));
+}
+
+static size_t emulated_conv2d_scratch_floats(const nn_conv2d_geometry *geometry)
+{
+    return CPU.conv2d_scratch_floats(geometry);
+}
+
+static void emulated_conv2d_forward(float *out, const float *inp, const float *kernel,
+                                    const float *bias, nn_activation activation,
+                                    const nn_conv2d_geometry *geometry, float *scratch)
+{
+    RUN("conv2d_forward",
+        CPU.conv2d_forward(out, inp, kernel, bias, activation, geometry, scratch));
+}
+
+static void emulated_conv2d_backward(float *dinp, float *dkernel, float *dbias,
+                                     const float *dout, const float *inp, const float *kernel,
+                                     const nn_conv2d_geometry *geometry, float *scratch)
+{
+    RUN("conv2d_backward",
+        CPU.conv2d_backward(dinp, dkernel, dbias, dout, inp, kernel, geometry, scratch));
+}
+
+static void emulated_maxpool2d_forward(float *out, int32_t *argmax, const float *inp,
+                                       const nn_pool2d_geometry *geometry)
+{
+    RUN("maxpool2d_forward", CPU.maxpool2d_forward(out, argmax, inp, geometry));
+}
+
+static void emulated_maxpool2d_backward(float *dinp, const float *dout, const int32_t *argmax,
+                                        const nn_pool2d_geometry *geometry)
+{
+    RUN("maxpool2d_backward", CPU.maxpool2d_backward(dinp, dout, argmax, geometry));
+}
+
+static void emulated_dense_forward(float *out, const float *inp, const float *kernel,
+                                   const float *bias, nn_activation activation, int batch,
+                                   int in_features, int out_features)
+{
+    RUN("dense_forward", CPU.dense_forward(out, inp, kernel, bias, activation, batch,
+                                           in_features, out_features));
+}
+
+static void emulated_dense_backward(float *dinp, float *dkernel, float *dbias,
+                                    const float *dout, const float *inp, const float *kernel,
+                                    int batch, int in_features, int out_features)
+{
+    RUN("dense_backward", CPU.dense_backward(dinp, dkernel, dbias, dout, inp, kernel, batch,
+                                             in_features, out_features));
+}
+
+static void emulated_activation_forward(nn_activation activation, float *y, const float *x,
+                                        size_t n, size_t axis_size)
+{
+    RUN("activation_forward", CPU.activation_forward(activation, y, x, n, axis_size));
+}
+
+static void emulated_activation_backward(nn_activation activation, float *dx, const float *dy,
+                                         const float *x, const float *y, size_t n,
+                                         size_t axis_size)
+{
+    RUN("activation_backward",
+        CPU.activation_backward(activation, dx, dy, x, y, n, axis_size));
+}
+
+static void emulated_dropout_forward(float *out, uint8_t *mask, const float *inp,
+                                     const nn_dropout_geometry *geometry, uint64_t seed,
+                                     uint64_t stream)
+{
+    RUN("dropout_forward", CPU.dropout_forward(out, mask, inp, geometry, seed, stream));
+}
+
+static void emulated_dropout_backward(float *dinp, const float *dout, const uint8_t *mask,
+                                      const nn_dropout_geometry *geometry)
+{
+    RUN("dropout_backward", CPU.dropout_backward(dinp, dout, mask, geometry));
+}
+
+static size_t emulated_batchnorm_scratch_floats(const nn_batchnorm_geometry *geometry)
+{
+    return CPU.batchnorm_scratch_floats(geometry);
+}
+
+static void emulated_batchnorm_forward_training(float *y, float *mean, float *inv_std,
+                                                float *moving_mean, float *moving_variance,
+                                                const float *x, const float *gamma,
+                                                const float *beta,
+                                                const nn_batchnorm_geometry *geometry,
+                                                float *scratch)
+{
+    RUN("batchnorm_forward_training",
+        CPU.batchnorm_forward_training(y, mean, inv_std, moving_mean, moving_variance, x,
+                                       gamma, beta, geometry, scratch));
+}
+
+static void emulated_batchnorm_forward_inference(float *y, float *mean, float *inv_std,
+                                                 const float *x, const float *gamma,
+                                                 const float *beta, const float *moving_mean,
+                                                 const float *moving_variance,
+                                                 const nn_batchnorm_geometry *geometry)
+{
+    RUN("batchnorm_forward_inference",
+        CPU.batchnorm_forward_inference(y, mean, inv_std, x, gamma, beta, moving_mean,
+                                        moving_variance, geometry));
+}
+
+static void emulated_batchnorm_backward(float *dx, float *dgamma, float *dbeta,
+                                        const float *dy, const float *x, const float *gamma,
+                                        const float *mean, const float *inv_std,
+                                        bool batch_statistics,
+                                        const nn_batchnorm_geometry *geometry, float *scratch)
+{
+    RUN("batchnorm_backward",
+        CPU.batchnorm_backward(dx, dgamma, dbeta, dy, x, gamma, mean, inv_std,
+                               batch_statistics, geometry, scratch));
+}
+
+static void emulated_loss_forward_backward(double *loss, float *dlogits,
+                                           const nn_loss *loss_kind, nn_activation last,
+                                           const float *pred, const float *logits,
+                                           const float *labels, int64_t batch, int64_t width)
+{
+    RUN("loss_forward_backward", CPU.loss_forward_backward(loss, dlogits, loss_kind, last, pred,
+                                                           logits, labels, batch, width));
+}
+
+static void emulated_metric_sum(double *sum, const nn_metric *metric, const float *pred,
+                                const float *labels, int64_t batch, int64_t width)
+{
+    RUN("metric_sum", CPU.metric_sum(sum, metric, pred, labels, batch, width));
+}
+
+static void emulated_weight_penalty(double *penalty, float *grad, const float *weights,
+                                    size_t n, nn_regularizer regularizer)
+{
+    RUN("weight_penalty", CPU.weight_penalty(penalty, grad, weights, n, regularizer));
+}
+
+static void emulated_activity_penalty(double *penalty, float *dout, const float *out, size_t n,
+                                      int64_t batch, nn_regularizer regularizer)
+{
+    RUN("activity_penalty", CPU.activity_penalty(penalty, dout, out, n, batch, regularizer));
+}
+
+static void emulated_optimizer_step(float *weights, float *const slots[3], const float *grads,
+                                    const unsigned char *decay_mask,
+                                    const nn_optimizer_config *config, long long iteration,
+                                    size_t count, const nn_batch_stats *guard)
+{
+    RUN("optimizer_step", CPU.optimizer_step(weights, slots, grads, decay_mask, config,
+                                             iteration, count, guard));
+}
+
+static size_t emulated_constraint_scratch_floats(const nn_constraint *constraint,
+                                                 const nn_shape *shape)
+{
+    return CPU.constraint_scratch_floats(constraint, shape);
+}
+
+static void emulated_constraint_apply(float *weights, const nn_constraint *constraint,
+                                      const nn_shape *shape, const nn_batch_stats *guard,
+                                      float *scratch)
+{
+    RUN("constraint_apply", CPU.constraint_apply(weights, constraint, shape, guard, scratch));
+}
+
+static nn_status emulated_check(void) { return take_failure(); }
+
+static const nn_backend emulated_backend = {
+    .name = "emulated",
+    .device = NN_DEVICE_EMULATED,
+    .host_visible = false,
+
+    .memory_alloc = emulated_memory_alloc,
+    .memory_free = emulated_memory_free,
+    .host_alloc = nn_cpu_host_alloc,
+    .host_free = nn_cpu_host_free,
+    .copy_to_host = emulated_copy_to_host,
+    .copy_from_host = emulated_copy_from_host,
+    .copy = emulated_copy,
+    .memory_zero = emulated_memory_zero,
+    .upload_async = emulated_upload_async,
+    .synchronize = emulated_check,
+    .check = emulated_check,
+    .select_device = emulated_select_device,
+
+    .fill = emulated_fill,
+    .to_channels_last = emulated_to_channels_last,
+    .to_channels_first = emulated_to_channels_first,
+    .conv2d_scratch_floats = emulated_conv2d_scratch_floats,
+    .conv2d_forward = emulated_conv2d_forward,
+    .conv2d_backward = emulated_conv2d_backward,
+    .maxpool2d_forward = emulated_maxpool2d_forward,
+    .maxpool2d_backward = emulated_maxpool2d_backward,
+    .dense_forward = emulated_dense_forward,
+    .dense_backward = emulated_dense_backward,
+    .activation_forward = emulated_activation_forward,
+    .activation_backward = emulated_activation_backward,
+    .dropout_forward = emulated_dropout_forward,
+    .dropout_backward = emulated_dropout_backward,
+    .batchnorm_scratch_floats = emulated_batchnorm_scratch_floats,
+    .batchnorm_forward_training = emulated_batchnorm_forward_training,
+    .batchnorm_forward_inference = emulated_batchnorm_forward_inference,
+    .batchnorm_backward = emulated_batchnorm_backward,
+
+    .loss_forward_backward = emulated_loss_forward_backward,
+    .metric_sum = emulated_metric_sum,
+    .weight_penalty = emulated_weight_penalty,
+    .activity_penalty = emulated_activity_penalty,
+    .optimizer_step = emulated_optimizer_step,
+    .constraint_scratch_floats = emulated_constraint_scratch_floats,
+    .constraint_apply = emulated_constraint_apply,
+};
+
+const nn_backend *nn_backend_emulated(void) { return &emulated_backend; }
