@@ -1,0 +1,98 @@
+/* Bodies of dropout: Philox4x32-10 exactly as engine/random.c, so a mask element is the
+ * same pure function of (seed, stream, index) on every backend, and the broadcast of the
+ * mask onto the input as cpu/dropout.c. */
+#ifndef NN_DROPOUT_BODY_H
+#define NN_DROPOUT_BODY_H
+
+#include "../../backend.h"
+#include "body.h"
+
+/* Block `counter` of Philox4x32-10 under (seed, stream). */
+NN_BODY void nn_body_philox(uint64_t seed, uint64_t stream, uint64_t counter, uint32_t out[4])
+{
+    uint32_t x0 = (uint32_t)counter, x1 = (uint32_t)(counter >> 32);
+    uint32_t x2 = (uint32_t)stream, x3 = (uint32_t)(stream >> 32);
+    uint32_t k0 = (uint32_t)seed, k1 = (uint32_t)(seed >> 32);
+    for (int round = 0; round < 10; round++) {
+        uint32_t high0 = nn_body_mulhi(0xD2511F53u, x0), low0 = 0xD2511F53u * x0;
+        uint32_t high1 = nn_body_mulhi(0xCD9E8D57u, x2), low1 = 0xCD9E8D57u * x2;
+        uint32_t y0 = high1 ^ x1 ^ k0;
+        uint32_t y2 = high0 ^ x3 ^ k1;
+        x0 = y0;
+        x1 = low1;
+        x2 = y2;
+        x3 = low0;
+        k0 += 0x9E3779B9u;
+        k1 += 0xBB67AE85u;
+    }
+    out[0] = x0;
+    out[1] = x1;
+    out[2] = x2;
+    out[3] = x3;
+}
+
+/* 24 random bits as a float in [0, 1), as nn_random_uniform_at. */
+NN_BODY float nn_body_uniform_from_bits(uint32_t bits)
+{
+    return (float)(bits >> 8) * (1.0f / 16777216.0f);
+}
+
+/* Mask elements 4·block .. 4·block + 3 (those below count): one Philox block each. */
+NN_BODY void nn_body_dropout_mask(uint8_t *mask, size_t count, uint64_t seed, uint64_t stream,
+                                  float rate, size_t block)
+{
+    uint32_t words[4];
+    nn_body_philox(seed, stream, (uint64_t)block, words);
+    for (size_t k = 0; k < 4 && 4 * block + k < count; k++)
+        mask[4 * block + k] = nn_body_uniform_from_bits(words[k]) >= rate;
+}
+
+/* Where each input element finds its mask element: strides of the mask per input axis,
+ * 0 along broadcast axes. */
+typedef struct nn_body_noise_map {
+    int ndim;
+    int broadcasts;                  /* 0: the mask has the input's shape */
+    uint64_t dims[NN_MAX_DIMS];      /* the input's */
+    uint64_t strides[NN_MAX_DIMS];
+    float keep;                      /* 1 - rate */
+} nn_body_noise_map;
+
+NN_BODY nn_body_noise_map nn_body_noise_map_make(const nn_dropout_geometry *g)
+{
+    nn_body_noise_map map;
+    uint64_t stride = 1;
+    map.ndim = g->ndim;
+    map.broadcasts = 0;
+    map.keep = 1.0f - g->rate;
+    for (int axis = NN_MAX_DIMS - 1; axis >= 0; axis--)
+        map.dims[axis] = map.strides[axis] = 0;
+    for (int axis = g->ndim - 1; axis >= 0; axis--) {
+        int shared = g->noise_dims[axis] == 1 && g->dims[axis] != 1;
+        map.dims[axis] = (uint64_t)g->dims[axis];
+        map.strides[axis] = shared ? 0 : stride;
+        map.broadcasts = map.broadcasts || shared;
+        stride *= (uint64_t)g->noise_dims[axis];
+    }
+    return map;
+}
+
+NN_BODY size_t nn_body_noise_index(const nn_body_noise_map *map, size_t i)
+{
+    if (!map->broadcasts)
+        return i;
+    uint64_t index = 0, rest = (uint64_t)i;
+    for (int axis = map->ndim - 1; axis >= 0; axis--) {
+        index += (rest % map->dims[axis]) * map->strides[axis];
+        rest /= map->dims[axis];
+    }
+    return (size_t)index;
+}
+
+/* out[i] = mask ? inp[i] / keep : 0 (forward, and backward with dout for inp). */
+NN_BODY void nn_body_dropout_apply(float *out, const float *inp, const uint8_t *mask,
+                                   const nn_body_noise_map *map, size_t i)
+{
+    out[i] = mask[nn_body_noise_index(map, i)] ? inp[i] / map->keep : 0.0f;
+}
+
+#endif

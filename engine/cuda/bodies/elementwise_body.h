@@ -1,0 +1,228 @@
+/* Bodies of the element-wise kernels: activations, softmax rows, bias, layout changes,
+ * padding for cuDNN and the column sums of bias gradients. Each mirrors the CPU code in
+ * activation.c, cpu/dense.c and layers/layout.c. */
+#ifndef NN_ELEMENTWISE_BODY_H
+#define NN_ELEMENTWISE_BODY_H
+
+#include "../../activation.h"
+#include "body.h"
+
+#define NN_BODY_SELU_ALPHA 1.6732632423543772f
+#define NN_BODY_SELU_SCALE 1.0507009873554805f
+#define NN_BODY_SQRT1_2 0.70710678118654752440f
+
+NN_BODY float nn_body_sigmoid(float x)
+{
+    /* Split by sign so exp never overflows. */
+    if (x >= 0.0f)
+        return 1.0f / (1.0f + expf(-x));
+    float e = expf(x);
+    return e / (1.0f + e);
+}
+
+/* f(v) for every activation but softmax (done by rows); linear gives v. */
+NN_BODY float nn_body_activate(nn_activation_kind kind, float alpha, float v)
+{
+    switch (kind) {
+    case NN_ACTIVATION_RELU: return v > 0.0f ? v : 0.0f;
+    case NN_ACTIVATION_SIGMOID: return nn_body_sigmoid(v);
+    case NN_ACTIVATION_TANH: return tanhf(v);
+    case NN_ACTIVATION_ELU: return v > 0.0f ? v : alpha * expm1f(v);
+    case NN_ACTIVATION_SELU:
+        return v > 0.0f ? NN_BODY_SELU_SCALE * v : NN_BODY_SELU_SCALE * NN_BODY_SELU_ALPHA * expm1f(v);
+    case NN_ACTIVATION_GELU: return 0.5f * v * (1.0f + erff(v * NN_BODY_SQRT1_2));
+    case NN_ACTIVATION_LEAKY_RELU: return v > 0.0f ? v : alpha * v;
+    case NN_ACTIVATION_RELU6: return v < 0.0f ? 0.0f : v > 6.0f ? 6.0f : v;
+    case NN_ACTIVATION_SOFTPLUS: return fmaxf(v, 0.0f) + log1pf(expf(-fabsf(v)));
+    case NN_ACTIVATION_SOFTSIGN: return v / (1.0f + fabsf(v));
+    case NN_ACTIVATION_SWISH: return v * nn_body_sigmoid(v);
+    case NN_ACTIVATION_HARD_SIGMOID: {
+        float h = 0.2f * v + 0.5f;
+        return h < 0.0f ? 0.0f : h > 1.0f ? 1.0f : h;
+    }
+    case NN_ACTIVATION_EXPONENTIAL: return expf(v);
+    default: return v;
+    }
+}
+
+/* f'(x) from the input x and the output y (whichever the activation needs). */
+NN_BODY float nn_body_activation_derivative(nn_activation_kind kind, float alpha, float x,
+                                            float y)
+{
+    switch (kind) {
+    case NN_ACTIVATION_RELU: return y > 0.0f ? 1.0f : 0.0f;
+    case NN_ACTIVATION_SIGMOID: return y * (1.0f - y);
+    case NN_ACTIVATION_TANH: return 1.0f - y * y;
+    case NN_ACTIVATION_ELU: return y > 0.0f ? 1.0f : y + alpha;
+    case NN_ACTIVATION_SELU: return y > 0.0f ? NN_BODY_SELU_SCALE : y + NN_BODY_SELU_SCALE * NN_BODY_SELU_ALPHA;
+    case NN_ACTIVATION_GELU: {
+        float cdf = 0.5f * (1.0f + erff(x * NN_BODY_SQRT1_2));
+        float pdf = expf(-0.5f * x * x) * 0.3989422804014327f;
+        return cdf + x * pdf;
+    }
+    case NN_ACTIVATION_LEAKY_RELU: return x > 0.0f ? 1.0f : alpha;
+    case NN_ACTIVATION_RELU6: return y > 0.0f && y < 6.0f ? 1.0f : 0.0f;
+    case NN_ACTIVATION_SOFTPLUS: return nn_body_sigmoid(x);
+    case NN_ACTIVATION_SOFTSIGN: {
+        float s = 1.0f - fabsf(y);
+        return s * s;
+    }
+    case NN_ACTIVATION_SWISH: {
+        float s = nn_body_sigmoid(x);
+        return s * (1.0f + x * (1.0f - s));
+    }
+    case NN_ACTIVATION_HARD_SIGMOID: return y > 0.0f && y < 1.0f ? 0.2f : 0.0f;
+    case NN_ACTIVATION_EXPONENTIAL: return y;
+    default: return 1.0f;
+    }
+}
+
+/* One softmax row of axis_size elements; y may equal x (each x is read before its y is
+ * written). */
+NN_BODY void nn_body_softmax_row(float *y, const float *x, size_t axis_size)
+{
+    float peak = x[0];
+    for (size_t i = 1; i < axis_size; i++)
+        peak = x[i] > peak ? x[i] : peak;
+    double total = 0.0;
+    for (size_t i = 0; i < axis_size; i++) {
+        y[i] = expf(x[i] - peak);
+        total += y[i];
+    }
+    float inverse = (float)(1.0 / total);
+    for (size_t i = 0; i < axis_size; i++)
+        y[i] *= inverse;
+}
+
+/* dx = y · (dy - Σ dy·y) over one row; dx may equal dy. */
+NN_BODY void nn_body_softmax_backward_row(float *dx, const float *dy, const float *y,
+                                          size_t axis_size)
+{
+    double dot = 0.0;
+    for (size_t i = 0; i < axis_size; i++)
+        dot += (double)dy[i] * y[i];
+    for (size_t i = 0; i < axis_size; i++)
+        dx[i] = y[i] * (dy[i] - (float)dot);
+}
+
+/* out[i] = f(out[i] + bias[i mod width]) for an activation applied element-wise;
+ * bias may be NULL. */
+NN_BODY void nn_body_bias_activate(float *out, const float *bias, size_t width,
+                                   nn_activation_kind kind, float alpha, size_t i)
+{
+    float v = out[i];
+    if (bias)
+        v += bias[i % width];
+    out[i] = kind == NN_ACTIVATION_LINEAR ? v : nn_body_activate(kind, alpha, v);
+}
+
+/* sums[column] = Σ_r rows[r][column] over row_count rows of `width`, in row order (the
+ * bias gradient of Dense and Conv2D). */
+NN_BODY void nn_body_column_sum(float *sums, const float *rows, size_t row_count, size_t width,
+                                size_t column)
+{
+    float total = 0.0f;
+    for (size_t r = 0; r < row_count; r++)
+        total += rows[r * width + column];
+    sums[column] = total;
+}
+
+/* Thread t = slice·width + column of a sliced column sum: rows slice, slice + slices, ...
+ * of that column, in double, into partials (slices, width). For the bias gradient of a
+ * convolution, whose rows are every output pixel of the batch. */
+NN_BODY void nn_body_column_partial(double *partials, const float *rows, size_t row_count,
+                                    size_t width, size_t slices, size_t t)
+{
+    size_t column = t % width, slice = t / width;
+    double total = 0.0;
+    for (size_t r = slice; r < row_count; r += slices)
+        total += rows[r * width + column];
+    partials[slice * width + column] = total;
+}
+
+/* sums[column] = the slices of that column added in order. */
+NN_BODY void nn_body_column_combine(float *sums, const double *partials, size_t width,
+                                    size_t slices, size_t column)
+{
+    double total = 0.0;
+    for (size_t slice = 0; slice < slices; slice++)
+        total += partials[slice * width + column];
+    sums[column] = (float)total;
+}
+
+/* Element i of out (B,S,C) = inp (B,C,S) with the channel axis moved last. */
+NN_BODY void nn_body_to_channels_last(float *out, const float *inp, size_t channels,
+                                      size_t spatial, size_t i)
+{
+    size_t c = i % channels, s = (i / channels) % spatial, b = i / (channels * spatial);
+    out[i] = inp[(b * channels + c) * spatial + s];
+}
+
+/* Element i of out (B,C,S) = inp (B,S,C). */
+NN_BODY void nn_body_to_channels_first(float *out, const float *inp, size_t channels,
+                                       size_t spatial, size_t i)
+{
+    size_t s = i % spatial, c = (i / spatial) % channels, b = i / (spatial * channels);
+    out[i] = inp[(b * spatial + s) * channels + c];
+}
+
+/* Element i of a kernel in cuDNN's order out (OC,KH,KW,Cg) from Keras' in (KH,KW,Cg,OC). */
+NN_BODY void nn_body_kernel_to_cudnn(float *out, const float *in, size_t kernel_height,
+                                     size_t kernel_width, size_t group_channels,
+                                     size_t out_channels, size_t i)
+{
+    size_t cg = i % group_channels;
+    size_t kw = (i / group_channels) % kernel_width;
+    size_t kh = (i / (group_channels * kernel_width)) % kernel_height;
+    size_t oc = i / (group_channels * kernel_width * kernel_height);
+    out[i] = in[((kh * kernel_width + kw) * group_channels + cg) * out_channels + oc];
+}
+
+/* The inverse: element i of out (KH,KW,Cg,OC) from in (OC,KH,KW,Cg). */
+NN_BODY void nn_body_kernel_from_cudnn(float *out, const float *in, size_t kernel_height,
+                                       size_t kernel_width, size_t group_channels,
+                                       size_t out_channels, size_t i)
+{
+    size_t oc = i % out_channels;
+    size_t cg = (i / out_channels) % group_channels;
+    size_t kw = (i / (out_channels * group_channels)) % kernel_width;
+    size_t kh = i / (out_channels * group_channels * kernel_width);
+    out[i] = in[((oc * kernel_height + kh) * kernel_width + kw) * group_channels + cg];
+}
+
+/* Sizes of an explicit zero padding: inp (B,H,W,C) placed at (pad_top, pad_left) inside
+ * padded (B,Hp,Wp,C); rows or columns past Hp, Wp are dropped (no window reads them). */
+typedef struct nn_body_padding {
+    size_t channels;
+    long height, width, padded_height, padded_width, pad_top, pad_left;
+} nn_body_padding;
+
+/* Element i of padded (B,Hp,Wp,C). */
+NN_BODY void nn_body_pad(float *padded, const float *inp, nn_body_padding p, size_t i)
+{
+    size_t c = i % p.channels;
+    long wp = (long)((i / p.channels) % (size_t)p.padded_width);
+    long hp = (long)((i / (p.channels * (size_t)p.padded_width)) % (size_t)p.padded_height);
+    size_t b = i / (p.channels * (size_t)p.padded_width * (size_t)p.padded_height);
+    long h = hp - p.pad_top, w = wp - p.pad_left;
+    bool inside = h >= 0 && h < p.height && w >= 0 && w < p.width;
+    padded[i] = inside ? inp[((b * (size_t)p.height + (size_t)h) * (size_t)p.width + (size_t)w) *
+                                 p.channels + c]
+                       : 0.0f;
+}
+
+/* Element i of out (B,H,W,C) from padded (B,Hp,Wp,C): the gradient of nn_body_pad. */
+NN_BODY void nn_body_crop(float *out, const float *padded, nn_body_padding p, size_t i)
+{
+    size_t c = i % p.channels;
+    long w = (long)((i / p.channels) % (size_t)p.width);
+    long h = (long)((i / (p.channels * (size_t)p.width)) % (size_t)p.height);
+    size_t b = i / (p.channels * (size_t)p.width * (size_t)p.height);
+    long hp = h + p.pad_top, wp = w + p.pad_left;
+    bool inside = hp < p.padded_height && wp < p.padded_width;
+    out[i] = inside ? padded[((b * (size_t)p.padded_height + (size_t)hp) *
+                                  (size_t)p.padded_width + (size_t)wp) * p.channels + c]
+                    : 0.0f;
+}
+
+#endif

@@ -1,0 +1,78 @@
+/* Bodies of max pooling, channels-last, as cpu/pool.c: forward scans each window row by
+ * row and keeps the first maximum (a NaN in the first cell stays); backward gathers, for
+ * each input cell, the gradients of the windows it won, in the order the CPU scatter
+ * adds them, so no atomics are needed and the sums round identically. */
+#ifndef NN_POOL_BODY_H
+#define NN_POOL_BODY_H
+
+#include "../../backend.h"
+#include "body.h"
+
+/* Output element i of (B,OH,OW,C); argmax (may be NULL) gets the winner's flat index. */
+NN_BODY void nn_body_maxpool_forward(float *out, int32_t *argmax, const float *inp,
+                                     nn_pool2d_geometry g, size_t i)
+{
+    size_t channels = (size_t)g.channels;
+    size_t c = i % channels;
+    int ow = (int)((i / channels) % (size_t)g.out_width);
+    int oh = (int)((i / (channels * (size_t)g.out_width)) % (size_t)g.out_height);
+    size_t b = i / (channels * (size_t)g.out_width * (size_t)g.out_height);
+    bool started = false;
+    float best = -INFINITY;
+    int32_t winner = -1;
+    for (int ph = 0; ph < g.pool_height; ph++) {
+        int h = oh * g.stride_height - g.pad_top + ph;
+        if (h < 0 || h >= g.in_height)
+            continue;
+        for (int pw = 0; pw < g.pool_width; pw++) {
+            int w = ow * g.stride_width - g.pad_left + pw;
+            if (w < 0 || w >= g.in_width)
+                continue;
+            size_t at = ((b * (size_t)g.in_height + (size_t)h) * (size_t)g.in_width + (size_t)w) *
+                            channels + c;
+            float candidate = inp[at];
+            if (!started || candidate > best) {
+                best = candidate;
+                winner = (int32_t)at;
+                started = true;
+            }
+        }
+    }
+    out[i] = best;
+    if (argmax)
+        argmax[i] = winner;
+}
+
+/* Input element j of dinp (B,H,W,C): the sum of dout over the windows j won, windows in
+ * row-major order. With `relu_out` (not NULL) only windows whose output was positive
+ * count: the derivative of a ReLU before the pooling, folded in. */
+NN_BODY void nn_body_maxpool_backward(float *dinp, const float *dout, const int32_t *argmax,
+                                      const float *relu_out, nn_pool2d_geometry g, size_t j)
+{
+    size_t channels = (size_t)g.channels;
+    size_t c = j % channels;
+    int w = (int)((j / channels) % (size_t)g.in_width);
+    int h = (int)((j / (channels * (size_t)g.in_width)) % (size_t)g.in_height);
+    size_t b = j / (channels * (size_t)g.in_width * (size_t)g.in_height);
+    /* Windows oh cover rows oh·s - pad_top .. oh·s - pad_top + pool - 1. */
+    int low_h = h + g.pad_top - g.pool_height + 1, low_w = w + g.pad_left - g.pool_width + 1;
+    int first_oh = low_h <= 0 ? 0 : (low_h + g.stride_height - 1) / g.stride_height;
+    int first_ow = low_w <= 0 ? 0 : (low_w + g.stride_width - 1) / g.stride_width;
+    int last_oh = (h + g.pad_top) / g.stride_height, last_ow = (w + g.pad_left) / g.stride_width;
+    if (last_oh > g.out_height - 1)
+        last_oh = g.out_height - 1;
+    if (last_ow > g.out_width - 1)
+        last_ow = g.out_width - 1;
+    float total = 0.0f;
+    for (int oh = first_oh; oh <= last_oh; oh++) {
+        for (int ow = first_ow; ow <= last_ow; ow++) {
+            size_t at = ((b * (size_t)g.out_height + (size_t)oh) * (size_t)g.out_width +
+                         (size_t)ow) * channels + c;
+            if (argmax[at] == (int32_t)j && (!relu_out || relu_out[at] > 0.0f))
+                total += dout[at];
+        }
+    }
+    dinp[j] = total;
+}
+
+#endif

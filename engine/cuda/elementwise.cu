@@ -1,0 +1,285 @@
+// Element-wise kernels of the CUDA backend: fill, layout changes, activations (softmax by
+// rows), bias, bias-gradient sums, and the kernel layout and padding conversions cuDNN
+// needs. Each thread runs one body from bodies/elementwise_body.h.
+#include "cuda_kernels.h"
+#include "bodies/elementwise_body.h"
+#include "launch.cuh"
+
+static __global__ void fill_kernel(float *target, float value, size_t n)
+{
+    NN_FOR_EACH(i, n) target[i] = value;
+}
+
+extern "C" void nn_cuda_fill(float *target, float value, size_t n)
+{
+    NN_CUDA_STREAM_OR_RETURN(context, n);
+    fill_kernel<<<nn_blocks(n), NN_THREADS, 0, context->stream>>>(target, value, n);
+    NN_CUDA_LAUNCHED("fill");
+}
+
+static __global__ void to_channels_last_kernel(float *out, const float *inp, size_t channels,
+                                               size_t spatial, size_t n)
+{
+    NN_FOR_EACH(i, n) nn_body_to_channels_last(out, inp, channels, spatial, i);
+}
+
+static __global__ void to_channels_first_kernel(float *out, const float *inp, size_t channels,
+                                                size_t spatial, size_t n)
+{
+    NN_FOR_EACH(i, n) nn_body_to_channels_first(out, inp, channels, spatial, i);
+}
+
+extern "C" void nn_cuda_to_channels_last(float *out, const float *inp, int64_t batch,
+                                         int64_t channels, int64_t spatial)
+{
+    size_t n = (size_t)batch * (size_t)channels * (size_t)spatial;
+    NN_CUDA_STREAM_OR_RETURN(context, n);
+    to_channels_last_kernel<<<nn_blocks(n), NN_THREADS, 0, context->stream>>>(
+        out, inp, (size_t)channels, (size_t)spatial, n);
+    NN_CUDA_LAUNCHED("to_channels_last");
+}
+
+extern "C" void nn_cuda_to_channels_first(float *out, const float *inp, int64_t batch,
+                                          int64_t channels, int64_t spatial)
+{
+    size_t n = (size_t)batch * (size_t)channels * (size_t)spatial;
+    NN_CUDA_STREAM_OR_RETURN(context, n);
+    to_channels_first_kernel<<<nn_blocks(n), NN_THREADS, 0, context->stream>>>(
+        out, inp, (size_t)channels, (size_t)spatial, n);
+    NN_CUDA_LAUNCHED("to_channels_first");
+}
+
+static __global__ void activation_forward_kernel(nn_activation_kind kind, float alpha, float *y,
+                                                 const float *x, size_t n)
+{
+    NN_FOR_EACH(i, n) y[i] = nn_body_activate(kind, alpha, x[i]);
+}
+
+static __global__ void activation_backward_kernel(nn_activation_kind kind, float alpha,
+                                                  float *dx, const float *dy, const float *x,
+                                                  const float *y, size_t n)
+{
+    NN_FOR_EACH(i, n)
+    {
+        float input = x ? x[i] : 0.0f;
+        dx[i] = dy[i] * nn_body_activation_derivative(kind, alpha, input, y[i]);
+    }
+}
+
+// One thread per row: rows are short (class scores) and this keeps the CPU's order of
+// additions.
+static __global__ void softmax_kernel(float *y, const float *x, size_t rows, size_t axis_size)
+{
+    NN_FOR_EACH(r, rows) nn_body_softmax_row(y + r * axis_size, x + r * axis_size, axis_size);
+}
+
+static __global__ void softmax_backward_kernel(float *dx, const float *dy, const float *y,
+                                               size_t rows, size_t axis_size)
+{
+    NN_FOR_EACH(r, rows)
+    nn_body_softmax_backward_row(dx + r * axis_size, dy + r * axis_size, y + r * axis_size,
+                                 axis_size);
+}
+
+extern "C" void nn_cuda_activation_forward(nn_activation activation, float *y, const float *x,
+                                           size_t n, size_t axis_size)
+{
+    NN_CUDA_STREAM_OR_RETURN(context, n);
+    if (axis_size == 0)
+        axis_size = n;
+    switch (activation.kind) {
+    case NN_ACTIVATION_LINEAR:
+        if (y != x)
+            nn_cuda_ok(cudaMemcpyAsync(y, x, n * sizeof(float), cudaMemcpyDeviceToDevice,
+                                       context->stream),
+                       "cudaMemcpyAsync (linear activation)");
+        return;
+    case NN_ACTIVATION_SOFTMAX:
+        softmax_kernel<<<nn_blocks(n / axis_size), NN_THREADS, 0, context->stream>>>(
+            y, x, n / axis_size, axis_size);
+        NN_CUDA_LAUNCHED("softmax");
+        return;
+    default:
+        activation_forward_kernel<<<nn_blocks(n), NN_THREADS, 0, context->stream>>>(
+            activation.kind, activation.alpha, y, x, n);
+        NN_CUDA_LAUNCHED("activation_forward");
+        return;
+    }
+}
+
+extern "C" void nn_cuda_activation_backward(nn_activation activation, float *dx,
+                                            const float *dy, const float *x, const float *y,
+                                            size_t n, size_t axis_size)
+{
+    NN_CUDA_STREAM_OR_RETURN(context, n);
+    if (axis_size == 0)
+        axis_size = n;
+    switch (activation.kind) {
+    case NN_ACTIVATION_LINEAR:
+        if (dx != dy)
+            nn_cuda_ok(cudaMemcpyAsync(dx, dy, n * sizeof(float), cudaMemcpyDeviceToDevice,
+                                       context->stream),
+                       "cudaMemcpyAsync (linear activation gradient)");
+        return;
+    case NN_ACTIVATION_SOFTMAX:
+        softmax_backward_kernel<<<nn_blocks(n / axis_size), NN_THREADS, 0, context->stream>>>(
+            dx, dy, y, n / axis_size, axis_size);
+        NN_CUDA_LAUNCHED("softmax_backward");
+        return;
+    default:
+        activation_backward_kernel<<<nn_blocks(n), NN_THREADS, 0, context->stream>>>(
+            activation.kind, activation.alpha, dx, dy, x, y, n);
+        NN_CUDA_LAUNCHED("activation_backward");
+        return;
+    }
+}
+
+static __global__ void bias_activate_kernel(float *out, const float *bias, size_t width,
+                                            nn_activation_kind kind, float alpha, size_t n)
+{
+    NN_FOR_EACH(i, n) nn_body_bias_activate(out, bias, width, kind, alpha, i);
+}
+
+extern "C" void nn_cuda_bias_activate(float *out, const float *bias, size_t rows, size_t width,
+                                      nn_activation activation)
+{
+    size_t n = rows * width;
+    NN_CUDA_STREAM_OR_RETURN(context, n);
+    bool softmax = activation.kind == NN_ACTIVATION_SOFTMAX;
+    if (!bias && (activation.kind == NN_ACTIVATION_LINEAR || softmax)) {
+        if (softmax)
+            nn_cuda_activation_forward(activation, out, out, n, width);
+        return;
+    }
+    // Softmax normalises whole rows, so it runs after the bias as its own pass.
+    nn_activation_kind kind = softmax ? NN_ACTIVATION_LINEAR : activation.kind;
+    bias_activate_kernel<<<nn_blocks(n), NN_THREADS, 0, context->stream>>>(
+        out, bias, width, kind, activation.alpha, n);
+    NN_CUDA_LAUNCHED("bias_activate");
+    if (softmax)
+        nn_cuda_activation_forward(activation, out, out, n, width);
+}
+
+static __global__ void column_sum_kernel(float *sums, const float *rows, size_t row_count,
+                                         size_t width)
+{
+    NN_FOR_EACH(column, width) nn_body_column_sum(sums, rows, row_count, width, column);
+}
+
+extern "C" void nn_cuda_column_sums(float *sums, const float *rows, size_t row_count,
+                                    size_t width)
+{
+    NN_CUDA_STREAM_OR_RETURN(context, width);
+    column_sum_kernel<<<nn_blocks(width), NN_THREADS, 0, context->stream>>>(sums, rows,
+                                                                          row_count, width);
+    NN_CUDA_LAUNCHED("column_sums");
+}
+
+static __global__ void column_partial_kernel(double *partials, const float *rows,
+                                             size_t row_count, size_t width, size_t threads)
+{
+    NN_FOR_EACH(t, threads) nn_body_column_partial(partials, rows, row_count, width, NN_REDUCE_SLICES, t);
+}
+
+static __global__ void column_combine_kernel(float *sums, const double *partials, size_t width)
+{
+    NN_FOR_EACH(column, width) nn_body_column_combine(sums, partials, width, NN_REDUCE_SLICES, column);
+}
+
+extern "C" void nn_cuda_column_sums_sliced(float *sums, double *partials, const float *rows,
+                                           size_t row_count, size_t width)
+{
+    NN_CUDA_STREAM_OR_RETURN(context, width);
+    size_t threads = (size_t)NN_REDUCE_SLICES * width;
+    column_partial_kernel<<<nn_blocks(threads), NN_THREADS, 0, context->stream>>>(
+        partials, rows, row_count, width, threads);
+    NN_CUDA_LAUNCHED("column_partial_sums");
+    column_combine_kernel<<<nn_blocks(width), NN_THREADS, 0, context->stream>>>(sums, partials,
+                                                                              width);
+    NN_CUDA_LAUNCHED("column_combine");
+}
+
+static __global__ void kernel_to_cudnn_kernel(float *out, const float *in, size_t kh, size_t kw,
+                                              size_t cg, size_t oc, size_t n)
+{
+    NN_FOR_EACH(i, n) nn_body_kernel_to_cudnn(out, in, kh, kw, cg, oc, i);
+}
+
+static __global__ void kernel_from_cudnn_kernel(float *out, const float *in, size_t kh,
+                                                size_t kw, size_t cg, size_t oc, size_t n)
+{
+    NN_FOR_EACH(i, n) nn_body_kernel_from_cudnn(out, in, kh, kw, cg, oc, i);
+}
+
+extern "C" void nn_cuda_kernel_to_cudnn(float *out, const float *in, int kernel_height,
+                                        int kernel_width, int group_channels, int out_channels)
+{
+    size_t n = (size_t)kernel_height * (size_t)kernel_width * (size_t)group_channels *
+               (size_t)out_channels;
+    NN_CUDA_STREAM_OR_RETURN(context, n);
+    kernel_to_cudnn_kernel<<<nn_blocks(n), NN_THREADS, 0, context->stream>>>(
+        out, in, (size_t)kernel_height, (size_t)kernel_width, (size_t)group_channels,
+        (size_t)out_channels, n);
+    NN_CUDA_LAUNCHED("kernel_to_cudnn");
+}
+
+extern "C" void nn_cuda_kernel_from_cudnn(float *out, const float *in, int kernel_height,
+                                          int kernel_width, int group_channels,
+                                          int out_channels)
+{
+    size_t n = (size_t)kernel_height * (size_t)kernel_width * (size_t)group_channels *
+               (size_t)out_channels;
+    NN_CUDA_STREAM_OR_RETURN(context, n);
+    kernel_from_cudnn_kernel<<<nn_blocks(n), NN_THREADS, 0, context->stream>>>(
+        out, in, (size_t)kernel_height, (size_t)kernel_width, (size_t)group_channels,
+        (size_t)out_channels, n);
+    NN_CUDA_LAUNCHED("kernel_from_cudnn");
+}
+
+static nn_body_padding padding_of(int height, int width, int channels, int padded_height,
+                                  int padded_width, int pad_top, int pad_left)
+{
+    nn_body_padding p;
+    p.channels = (size_t)channels;
+    p.height = height;
+    p.width = width;
+    p.padded_height = padded_height;
+    p.padded_width = padded_width;
+    p.pad_top = pad_top;
+    p.pad_left = pad_left;
+    return p;
+}
+
+static __global__ void pad_kernel(float *padded, const float *inp, nn_body_padding p, size_t n)
+{
+    NN_FOR_EACH(i, n) nn_body_pad(padded, inp, p, i);
+}
+
+static __global__ void crop_kernel(float *out, const float *padded, nn_body_padding p, size_t n)
+{
+    NN_FOR_EACH(i, n) nn_body_crop(out, padded, p, i);
+}
+
+extern "C" void nn_cuda_pad(float *padded, const float *inp, int batch, int height, int width,
+                            int channels, int padded_height, int padded_width, int pad_top,
+                            int pad_left)
+{
+    size_t n = (size_t)batch * (size_t)padded_height * (size_t)padded_width * (size_t)channels;
+    NN_CUDA_STREAM_OR_RETURN(context, n);
+    pad_kernel<<<nn_blocks(n), NN_THREADS, 0, context->stream>>>(
+        padded, inp,
+        padding_of(height, width, channels, padded_height, padded_width, pad_top, pad_left), n);
+    NN_CUDA_LAUNCHED("pad");
+}
+
+extern "C" void nn_cuda_crop(float *out, const float *padded, int batch, int height, int width,
+                             int channels, int padded_height, int padded_width, int pad_top,
+                             int pad_left)
+{
+    size_t n = (size_t)batch * (size_t)height * (size_t)width * (size_t)channels;
+    NN_CUDA_STREAM_OR_RETURN(context, n);
+    crop_kernel<<<nn_blocks(n), NN_THREADS, 0, context->stream>>>(
+        out, padded,
+        padding_of(height, width, channels, padded_height, padded_width, pad_top, pad_left), n);
+    NN_CUDA_LAUNCHED("crop");
+}

@@ -1,0 +1,138 @@
+// Loss, metrics and regularization penalties on the GPU. Rows (or weights) are summed by
+// slices into the context's reduction workspace, and one thread adds the slices and
+// writes the result into the batch statistics, which stay on the device until the loop
+// reads them once per batch.
+#include "cuda_kernels.h"
+#include "bodies/loss_body.h"
+#include "bodies/update_body.h"
+#include "launch.cuh"
+
+static const size_t SLICES = NN_REDUCE_SLICES;
+
+static __global__ void loss_partial_kernel(double *partials, float *dlogits,
+                                           nn_body_loss_plan plan, const float *labels,
+                                           int64_t batch, int64_t width)
+{
+    NN_FOR_EACH(s, SLICES) nn_body_loss_partial(partials, dlogits, plan, labels, batch, width, SLICES, s);
+}
+
+// target = sum · scale (or target += it when accumulate).
+static __global__ void finish_sum_kernel(double *target, const double *partials, double scale,
+                                         int accumulate)
+{
+    if (blockIdx.x == 0 && threadIdx.x == 0) {
+        double value = nn_body_sum_partials(partials, SLICES) * scale;
+        *target = accumulate ? *target + value : value;
+    }
+}
+
+static __global__ void fill_nan_kernel(float *target, size_t n)
+{
+    NN_FOR_EACH(i, n) target[i] = NAN;
+}
+
+extern "C" void nn_cuda_loss_forward_backward(double *loss, float *dlogits,
+                                              const nn_loss *loss_kind, nn_activation last,
+                                              const float *pred, const float *logits,
+                                              const float *labels, int64_t batch,
+                                              int64_t width)
+{
+    size_t n = (size_t)(batch > 0 && width > 0 ? batch * width : 0);
+    nn_cuda_context *context = nn_cuda_context_current();
+    if (!context)
+        return;
+    if (n == 0) {
+        nn_cuda_ok(cudaMemsetAsync(loss, 0, sizeof *loss, context->stream),
+                   "cudaMemsetAsync (empty loss)");
+        return;
+    }
+    nn_body_loss_plan plan = nn_body_loss_plan_make(loss_kind, last, pred, logits, batch, width);
+    loss_partial_kernel<<<nn_blocks(SLICES), NN_THREADS, 0, context->stream>>>(
+        context->reduce, dlogits, plan, labels, batch, width);
+    NN_CUDA_LAUNCHED("loss_rows");
+    finish_sum_kernel<<<1, 1, 0, context->stream>>>(loss, context->reduce, plan.loss_scale, 0);
+    NN_CUDA_LAUNCHED("loss_sum");
+    if (!dlogits || !plan.through_activation)
+        return;
+    // dloss/dpred through the last activation; without the logits an activation whose
+    // derivative needs its input cannot be done, and NaN makes that loud (as loss.c).
+    if (!logits && nn_activation_backward_needs_input(last.kind)) {
+        fill_nan_kernel<<<nn_blocks(n), NN_THREADS, 0, context->stream>>>(dlogits, n);
+        NN_CUDA_LAUNCHED("loss_nan");
+        return;
+    }
+    nn_cuda_activation_backward(last, dlogits, dlogits, logits, pred, n, (size_t)width);
+}
+
+static __global__ void metric_partial_kernel(double *partials, nn_metric_kind kind,
+                                             const float *pred, const float *labels,
+                                             int64_t batch, int64_t width)
+{
+    NN_FOR_EACH(s, SLICES) nn_body_metric_partial(partials, kind, pred, labels, batch, width, SLICES, s);
+}
+
+extern "C" void nn_cuda_metric_sum(double *sum, const nn_metric *metric, const float *pred,
+                                   const float *labels, int64_t batch, int64_t width)
+{
+    NN_CUDA_STREAM_OR_RETURN(context, (size_t)(batch > 0 ? batch : 0));
+    nn_metric_kind kind = nn_body_metric_resolve(metric->kind, width);
+    metric_partial_kernel<<<nn_blocks(SLICES), NN_THREADS, 0, context->stream>>>(
+        context->reduce, kind, pred, labels, batch, width);
+    NN_CUDA_LAUNCHED("metric_rows");
+    finish_sum_kernel<<<1, 1, 0, context->stream>>>(sum, context->reduce, 1.0, 1);
+    NN_CUDA_LAUNCHED("metric_sum");
+}
+
+static __global__ void penalty_partial_kernel(double *partials, const float *w, size_t n)
+{
+    NN_FOR_EACH(s, SLICES) nn_body_penalty_partial(partials, w, n, SLICES, s);
+}
+
+static __global__ void penalty_total_kernel(double *penalty, const double *partials, float l1,
+                                            float l2, double divisor)
+{
+    if (blockIdx.x == 0 && threadIdx.x == 0)
+        *penalty += nn_body_penalty_total(partials, SLICES, l1, l2) / divisor;
+}
+
+static __global__ void penalty_gradient_kernel(float *grad, const float *w, float l1,
+                                               float two_l2, size_t n)
+{
+    NN_FOR_EACH(i, n) nn_body_penalty_gradient(grad, w, l1, two_l2, i);
+}
+
+static void penalty(nn_cuda_context *context, double *target, const float *w, size_t n,
+                    nn_regularizer regularizer, double divisor)
+{
+    penalty_partial_kernel<<<nn_blocks(SLICES), NN_THREADS, 0, context->stream>>>(
+        context->reduce, w, n);
+    NN_CUDA_LAUNCHED("penalty_partial_sums");
+    penalty_total_kernel<<<1, 1, 0, context->stream>>>(target, context->reduce, regularizer.l1,
+                                                       regularizer.l2, divisor);
+    NN_CUDA_LAUNCHED("penalty_total");
+}
+
+extern "C" void nn_cuda_weight_penalty(double *penalty_sum, float *grad, const float *weights,
+                                       size_t n, nn_regularizer regularizer)
+{
+    NN_CUDA_STREAM_OR_RETURN(context, n);
+    penalty(context, penalty_sum, weights, n, regularizer, 1.0);
+    if (!grad)
+        return;
+    penalty_gradient_kernel<<<nn_blocks(n), NN_THREADS, 0, context->stream>>>(
+        grad, weights, regularizer.l1, 2.0f * regularizer.l2, n);
+    NN_CUDA_LAUNCHED("weight_penalty_gradient");
+}
+
+extern "C" void nn_cuda_activity_penalty(double *penalty_sum, float *dout, const float *out,
+                                         size_t n, int64_t batch, nn_regularizer regularizer)
+{
+    NN_CUDA_STREAM_OR_RETURN(context, n);
+    // Keras divides the activity penalty by the batch size.
+    penalty(context, penalty_sum, out, n, regularizer, (double)batch);
+    if (!dout)
+        return;
+    penalty_gradient_kernel<<<nn_blocks(n), NN_THREADS, 0, context->stream>>>(
+        dout, out, regularizer.l1 / (float)batch, 2.0f * regularizer.l2 / (float)batch, n);
+    NN_CUDA_LAUNCHED("activity_penalty_gradient");
+}

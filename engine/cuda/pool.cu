@@ -1,0 +1,46 @@
+// Max pooling on the GPU: one thread per output cell forward, one per input cell
+// backward (a gather over the windows that cell can win, so no atomics).
+#include "cuda_kernels.h"
+#include "bodies/pool_body.h"
+#include "launch.cuh"
+
+static size_t count_of(int batch, int height, int width, int channels)
+{
+    return (size_t)batch * (size_t)height * (size_t)width * (size_t)channels;
+}
+
+static __global__ void maxpool_forward_kernel(float *out, int32_t *argmax, const float *inp,
+                                              nn_pool2d_geometry g, size_t n)
+{
+    NN_FOR_EACH(i, n) nn_body_maxpool_forward(out, argmax, inp, g, i);
+}
+
+static __global__ void maxpool_backward_kernel(float *dinp, const float *dout,
+                                               const int32_t *argmax, const float *relu_out,
+                                               nn_pool2d_geometry g, size_t n)
+{
+    NN_FOR_EACH(j, n) nn_body_maxpool_backward(dinp, dout, argmax, relu_out, g, j);
+}
+
+extern "C" void nn_cuda_maxpool2d_forward(float *out, int32_t *argmax, const float *inp,
+                                          const nn_pool2d_geometry *geometry)
+{
+    size_t n = count_of(geometry->batch, geometry->out_height, geometry->out_width,
+                        geometry->channels);
+    NN_CUDA_STREAM_OR_RETURN(context, n);
+    maxpool_forward_kernel<<<nn_blocks(n), NN_THREADS, 0, context->stream>>>(out, argmax, inp,
+                                                                           *geometry, n);
+    NN_CUDA_LAUNCHED("maxpool2d_forward");
+}
+
+extern "C" void nn_cuda_maxpool2d_backward(float *dinp, const float *dout,
+                                           const int32_t *argmax,
+                                           const nn_pool2d_geometry *geometry)
+{
+    size_t n = count_of(geometry->batch, geometry->in_height, geometry->in_width,
+                        geometry->channels);
+    NN_CUDA_STREAM_OR_RETURN(context, n);
+    maxpool_backward_kernel<<<nn_blocks(n), NN_THREADS, 0, context->stream>>>(
+        dinp, dout, argmax, NULL, *geometry, n);
+    NN_CUDA_LAUNCHED("maxpool2d_backward");
+}
