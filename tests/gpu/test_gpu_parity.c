@@ -1,0 +1,583 @@
+/* Every kernel of a device backend, forward and backward, against the CPU backend on the
+ * same inputs, within a normalised error: max |device - cpu| / max |cpu|. Run as
+ * `test_gpu_parity cuda` (skipped without a GPU) and `test_gpu_parity emulated`.
+ * Tolerances: cuDNN and cuBLAS sum in other orders (and may pick FFT or Winograd
+ * algorithms), so convolutions and products get 1e-4 to 5e-4; element-wise kernels share
+ * their arithmetic with the CPU (see engine/cuda/bodies) and differ by the last bits of
+ * CUDA's libm at most. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cpu/cpu_kernels.h"
+#include "gpu_harness.h"
+
+/* ---- helpers ---- */
+
+static size_t conv_in(const nn_conv2d_geometry *g)
+{
+    return (size_t)g->batch * (size_t)g->in_height * (size_t)g->in_width * (size_t)g->in_channels;
+}
+static size_t conv_out(const nn_conv2d_geometry *g)
+{
+    return (size_t)g->batch * (size_t)g->out_height * (size_t)g->out_width * (size_t)g->out_channels;
+}
+static size_t conv_kernel(const nn_conv2d_geometry *g)
+{
+    return (size_t)g->kernel_height * (size_t)g->kernel_width *
+           (size_t)(g->in_channels / g->groups) * (size_t)g->out_channels;
+}
+
+/* Keras' output size and leading padding. */
+static int window(int input, int size, int stride, int dilation, bool same, int *pad_before)
+{
+    int effective = (size - 1) * dilation + 1;
+    if (same) {
+        int output = (input + stride - 1) / stride;
+        int total = (output - 1) * stride + effective - input;
+        *pad_before = total > 0 ? total / 2 : 0;
+        return output;
+    }
+    *pad_before = 0;
+    return input >= effective ? (input - effective) / stride + 1 : 0;
+}
+
+static nn_conv2d_geometry conv_geometry(int batch, int height, int width, int channels,
+                                        int filters, int kernel, int stride, int dilation,
+                                        bool same, int groups)
+{
+    nn_conv2d_geometry g = {.batch = batch, .in_height = height, .in_width = width,
+                            .in_channels = channels, .out_channels = filters,
+                            .kernel_height = kernel, .kernel_width = kernel,
+                            .stride_height = stride, .stride_width = stride,
+                            .dilation_height = dilation, .dilation_width = dilation,
+                            .groups = groups};
+    g.out_height = window(height, kernel, stride, dilation, same, &g.pad_top);
+    g.out_width = window(width, kernel, stride, dilation, same, &g.pad_left);
+    return g;
+}
+
+/* Forward and backward of one convolution on both backends; `sized_for` is the batch
+ * the device scratch was sized for (a fit's last batch is shorter than the others). */
+static void conv_case(const char *name, nn_conv2d_geometry g, bool bias, nn_activation act,
+                      int sized_for)
+{
+    const nn_backend *cpu = nn_backend_cpu();
+    size_t in_n = conv_in(&g), out_n = conv_out(&g), k_n = conv_kernel(&g);
+    size_t oc = (size_t)g.out_channels;
+    float *inp = gh_random(in_n, 1, -1, 1), *kernel = gh_random(k_n, 2, -0.5f, 0.5f);
+    float *b = bias ? gh_random(oc, 3, -0.2f, 0.2f) : NULL;
+    float *dout = gh_random(out_n, 4, -1, 1);
+    float *out_cpu = calloc(out_n, 4), *out_dev = calloc(out_n, 4);
+    float *dinp_cpu = calloc(in_n, 4), *dinp_dev = calloc(in_n, 4);
+    float *dk_cpu = calloc(k_n, 4), *dk_dev = calloc(k_n, 4);
+    float *db_cpu = calloc(oc, 4), *db_dev = calloc(oc, 4);
+    float *scratch_cpu = calloc(cpu->conv2d_scratch_floats(&g) + 1, 4);
+
+    cpu->conv2d_forward(out_cpu, inp, kernel, b, act, &g, scratch_cpu);
+    cpu->conv2d_backward(dinp_cpu, dk_cpu, bias ? db_cpu : NULL, dout, inp, kernel, &g,
+                         scratch_cpu);
+
+    nn_conv2d_geometry sizing = g;
+    sizing.batch = sized_for;
+    size_t scratch_floats = gh_device->conv2d_scratch_floats(&sizing);
+    float *d_in = gh_upload(inp, in_n * 4), *d_kernel = gh_upload(kernel, k_n * 4);
+    float *d_bias = bias ? gh_upload(b, oc * 4) : NULL, *d_dout = gh_upload(dout, out_n * 4);
+    float *d_out = gh_zeros(out_n * 4), *d_dinp = gh_zeros(in_n * 4);
+    float *d_dk = gh_zeros(k_n * 4), *d_db = gh_zeros(oc * 4);
+    float *d_scratch = gh_zeros((scratch_floats + 1) * 4);
+    gh_device->conv2d_forward(d_out, d_in, d_kernel, d_bias, act, &g, d_scratch);
+    gh_device->conv2d_backward(d_dinp, d_dk, bias ? d_db : NULL, d_dout, d_in, d_kernel, &g,
+                               d_scratch);
+    gh_sync(name);
+    gh_download(out_dev, d_out, out_n * 4);
+    gh_download(dinp_dev, d_dinp, in_n * 4);
+    gh_download(dk_dev, d_dk, k_n * 4);
+    gh_download(db_dev, d_db, oc * 4);
+    char what[96];
+    snprintf(what, sizeof what, "%s output", name);
+    gh_expect_close(what, out_dev, out_cpu, out_n, 5e-4);
+    snprintf(what, sizeof what, "%s input gradient", name);
+    gh_expect_close(what, dinp_dev, dinp_cpu, in_n, 5e-4);
+    snprintf(what, sizeof what, "%s kernel gradient", name);
+    gh_expect_close(what, dk_dev, dk_cpu, k_n, 5e-4);
+    if (bias) {
+        snprintf(what, sizeof what, "%s bias gradient", name);
+        gh_expect_close(what, db_dev, db_cpu, oc, 1e-5);
+    }
+    gh_free(d_in), gh_free(d_kernel), gh_free(d_bias), gh_free(d_dout), gh_free(d_out);
+    gh_free(d_dinp), gh_free(d_dk), gh_free(d_db), gh_free(d_scratch);
+    free(inp), free(kernel), free(b), free(dout), free(out_cpu), free(out_dev), free(dinp_cpu);
+    free(dinp_dev), free(dk_cpu), free(dk_dev), free(db_cpu), free(db_dev), free(scratch_cpu);
+}
+
+/* ---- cases ---- */
+
+static void seed_cnn_convolutions(void)
+{
+    nn_activation relu = nn_activation_default(NN_ACTIVATION_RELU);
+    conv_case("conv 28x28x1->32 3x3 same relu", conv_geometry(64, 28, 28, 1, 32, 3, 1, 1, true, 1),
+              true, relu, 64);
+    conv_case("conv 14x14x32->64 3x3 same relu",
+              conv_geometry(64, 14, 14, 32, 64, 3, 1, 1, true, 1), true, relu, 64);
+    /* The last batch of an epoch (48000 % 64 = 0, but 60000 * 0.8 % 64 may not be). */
+    conv_case("conv short batch 7 after 64", conv_geometry(7, 14, 14, 32, 64, 3, 1, 1, true, 1),
+              true, relu, 64);
+}
+
+static void other_convolutions(void)
+{
+    nn_activation linear = nn_activation_default(NN_ACTIVATION_LINEAR);
+    conv_case("conv valid stride 2", conv_geometry(3, 13, 11, 3, 8, 3, 2, 1, false, 1), true,
+              linear, 3);
+    conv_case("conv same stride 2 (explicit padding)",
+              conv_geometry(3, 12, 10, 3, 8, 3, 2, 1, true, 1), true, linear, 3);
+    conv_case("conv same 4x4 (explicit padding)", conv_geometry(2, 9, 9, 4, 6, 4, 1, 1, true, 1),
+              false, linear, 2);
+    conv_case("conv dilation 2", conv_geometry(2, 12, 12, 3, 5, 3, 1, 2, true, 1), true, linear, 2);
+    conv_case("conv groups 2", conv_geometry(2, 8, 8, 6, 4, 3, 1, 1, false, 2), true, linear, 2);
+    conv_case("conv softmax over channels", conv_geometry(2, 6, 6, 3, 5, 3, 1, 1, true, 1), true,
+              nn_activation_default(NN_ACTIVATION_SOFTMAX), 2);
+}
+
+static void max_pooling(void)
+{
+    const struct { int h, w, pool, stride; bool same; } cases[] = {
+        {28, 28, 2, 2, false}, {7, 9, 3, 2, true}, {6, 6, 3, 1, true}};
+    for (size_t k = 0; k < 3; k++) {
+        nn_pool2d_geometry g = {.batch = 5, .in_height = cases[k].h, .in_width = cases[k].w,
+                                .channels = 8, .pool_height = cases[k].pool,
+                                .pool_width = cases[k].pool, .stride_height = cases[k].stride,
+                                .stride_width = cases[k].stride};
+        g.out_height = window(g.in_height, g.pool_height, g.stride_height, 1, cases[k].same, &g.pad_top);
+        g.out_width = window(g.in_width, g.pool_width, g.stride_width, 1, cases[k].same, &g.pad_left);
+        size_t in_n = (size_t)(g.batch * g.in_height * g.in_width * g.channels);
+        size_t out_n = (size_t)(g.batch * g.out_height * g.out_width * g.channels);
+        float *inp = gh_random(in_n, 10 + k, -1, 1), *dout = gh_random(out_n, 20 + k, -1, 1);
+        float *out_cpu = calloc(out_n, 4), *out_dev = calloc(out_n, 4);
+        float *din_cpu = calloc(in_n, 4), *din_dev = calloc(in_n, 4);
+        int32_t *arg_cpu = calloc(out_n, 4), *arg_dev = calloc(out_n, 4);
+        nn_cpu_maxpool2d_forward(out_cpu, arg_cpu, inp, &g);
+        nn_cpu_maxpool2d_backward(din_cpu, dout, arg_cpu, &g);
+        float *d_in = gh_upload(inp, in_n * 4), *d_dout = gh_upload(dout, out_n * 4);
+        float *d_out = gh_zeros(out_n * 4), *d_din = gh_zeros(in_n * 4);
+        int32_t *d_arg = gh_zeros(out_n * 4);
+        gh_device->maxpool2d_forward(d_out, d_arg, d_in, &g);
+        gh_device->maxpool2d_backward(d_din, d_dout, d_arg, &g);
+        gh_download(out_dev, d_out, out_n * 4);
+        gh_download(din_dev, d_din, in_n * 4);
+        gh_download(arg_dev, d_arg, out_n * 4);
+        gh_expect_close("maxpool output", out_dev, out_cpu, out_n, 0.0);
+        GH_CHECK(memcmp(arg_dev, arg_cpu, out_n * 4) == 0, "maxpool winners differ (case %zu)", k);
+        gh_expect_close("maxpool input gradient", din_dev, din_cpu, in_n, 0.0);
+        gh_free(d_in), gh_free(d_dout), gh_free(d_out), gh_free(d_din), gh_free(d_arg);
+        free(inp), free(dout), free(out_cpu), free(out_dev), free(din_cpu), free(din_dev);
+        free(arg_cpu), free(arg_dev);
+    }
+}
+
+static void dense_layers(void)
+{
+    const struct { int batch, in, out; bool bias; nn_activation_kind act; } cases[] = {
+        {64, 3136, 128, true, NN_ACTIVATION_RELU}, {64, 128, 10, true, NN_ACTIVATION_SOFTMAX},
+        {5, 7, 3, false, NN_ACTIVATION_LINEAR}, {1, 9, 4, true, NN_ACTIVATION_TANH}};
+    for (size_t k = 0; k < 4; k++) {
+        int B = cases[k].batch, K = cases[k].in, N = cases[k].out;
+        nn_activation act = nn_activation_default(cases[k].act);
+        float *inp = gh_random((size_t)B * K, 30 + k, -1, 1);
+        float *kernel = gh_random((size_t)K * N, 40 + k, -0.1f, 0.1f);
+        float *bias = cases[k].bias ? gh_random((size_t)N, 50 + k, -0.1f, 0.1f) : NULL;
+        float *dout = gh_random((size_t)B * N, 60 + k, -1, 1);
+        size_t on = (size_t)B * N, in_n = (size_t)B * K, kn = (size_t)K * N;
+        float *out_cpu = calloc(on, 4), *out_dev = calloc(on, 4), *din_cpu = calloc(in_n, 4);
+        float *din_dev = calloc(in_n, 4), *dk_cpu = calloc(kn, 4), *dk_dev = calloc(kn, 4);
+        float *db_cpu = calloc((size_t)N, 4), *db_dev = calloc((size_t)N, 4);
+        nn_cpu_dense_forward(out_cpu, inp, kernel, bias, act, B, K, N);
+        nn_cpu_dense_backward(din_cpu, dk_cpu, db_cpu, dout, inp, kernel, B, K, N);
+        float *d_in = gh_upload(inp, in_n * 4), *d_k = gh_upload(kernel, kn * 4);
+        float *d_b = bias ? gh_upload(bias, (size_t)N * 4) : NULL;
+        float *d_dout = gh_upload(dout, on * 4), *d_out = gh_zeros(on * 4);
+        float *d_din = gh_zeros(in_n * 4), *d_dk = gh_zeros(kn * 4), *d_db = gh_zeros((size_t)N * 4);
+        gh_device->dense_forward(d_out, d_in, d_k, d_b, act, B, K, N);
+        gh_device->dense_backward(d_din, d_dk, d_db, d_dout, d_in, d_k, B, K, N);
+        gh_download(out_dev, d_out, on * 4);
+        gh_download(din_dev, d_din, in_n * 4);
+        gh_download(dk_dev, d_dk, kn * 4);
+        gh_download(db_dev, d_db, (size_t)N * 4);
+        gh_expect_close("dense output", out_dev, out_cpu, on, 1e-4);
+        gh_expect_close("dense input gradient", din_dev, din_cpu, in_n, 1e-4);
+        gh_expect_close("dense kernel gradient", dk_dev, dk_cpu, kn, 1e-4);
+        gh_expect_close("dense bias gradient", db_dev, db_cpu, (size_t)N, 1e-5);
+        gh_free(d_in), gh_free(d_k), gh_free(d_b), gh_free(d_dout), gh_free(d_out);
+        gh_free(d_din), gh_free(d_dk), gh_free(d_db);
+        free(inp), free(kernel), free(bias), free(dout), free(out_cpu), free(out_dev);
+        free(din_cpu), free(din_dev), free(dk_cpu), free(dk_dev), free(db_cpu), free(db_dev);
+    }
+}
+
+static void activations(void)
+{
+    enum { ROWS = 33, WIDTH = 10, N = ROWS * WIDTH };
+    float *x = gh_random(N, 70, -5, 5), *dy = gh_random(N, 71, -1, 1);
+    float y_cpu[N], y_dev[N], dx_cpu[N], dx_dev[N];
+    float *d_x = gh_upload(x, sizeof y_cpu), *d_dy = gh_upload(dy, sizeof y_cpu);
+    float *d_y = gh_zeros(sizeof y_cpu), *d_dx = gh_zeros(sizeof y_cpu);
+    for (int kind = 0; kind < NN_ACTIVATION_COUNT; kind++) {
+        nn_activation a = nn_activation_default((nn_activation_kind)kind);
+        nn_activation_forward(a, y_cpu, x, N, WIDTH);
+        nn_activation_backward(a, dx_cpu, dy, x, y_cpu, N, WIDTH);
+        gh_device->activation_forward(a, d_y, d_x, N, WIDTH);
+        gh_device->activation_backward(a, d_dx, d_dy, d_x, d_y, N, WIDTH);
+        gh_download(y_dev, d_y, sizeof y_dev);
+        gh_download(dx_dev, d_dx, sizeof dx_dev);
+        char what[64];
+        snprintf(what, sizeof what, "%s forward", nn_activation_name(a.kind));
+        gh_expect_close(what, y_dev, y_cpu, N, 1e-6);
+        snprintf(what, sizeof what, "%s backward", nn_activation_name(a.kind));
+        gh_expect_close(what, dx_dev, dx_cpu, N, 1e-6);
+    }
+    gh_free(d_x), gh_free(d_dy), gh_free(d_y), gh_free(d_dx);
+    free(x), free(dy);
+}
+
+static void fill_and_layouts(void)
+{
+    enum { B = 3, C = 5, S = 49, N = B * C * S };
+    float *x = gh_random(N, 80, -1, 1), cpu[N], dev[N];
+    float *d_x = gh_upload(x, sizeof cpu), *d_y = gh_zeros(sizeof cpu);
+    nn_backend_cpu()->to_channels_last(cpu, x, B, C, S);
+    gh_device->to_channels_last(d_y, d_x, B, C, S);
+    gh_download(dev, d_y, sizeof dev);
+    gh_expect_close("to channels last", dev, cpu, N, 0.0);
+    nn_backend_cpu()->to_channels_first(cpu, x, B, C, S);
+    gh_device->to_channels_first(d_y, d_x, B, C, S);
+    gh_download(dev, d_y, sizeof dev);
+    gh_expect_close("to channels first", dev, cpu, N, 0.0);
+    gh_device->fill(d_y, 2.5f, N);
+    gh_device->copy(d_x, d_y, 4 * sizeof(float));
+    gh_download(dev, d_x, sizeof dev);
+    GH_CHECK(dev[3] == 2.5f && dev[4] == x[4], "fill + copy: got %g and %g", (double)dev[3],
+             (double)dev[4]);
+    /* Pinned upload. */
+    float *pinned = NULL;
+    GH_CHECK(gh_device->host_alloc((void **)&pinned, sizeof cpu) == NN_OK, "host_alloc");
+    if (pinned) {
+        for (int i = 0; i < N; i++)
+            pinned[i] = (float)i;
+        gh_device->upload_async(d_y, pinned, sizeof cpu);
+        gh_download(dev, d_y, sizeof dev);
+        GH_CHECK(dev[N - 1] == (float)(N - 1), "upload_async: got %g", (double)dev[N - 1]);
+        gh_device->host_free(pinned);
+    }
+    gh_free(d_x), gh_free(d_y);
+    free(x);
+}
+
+static void dropout(void)
+{
+    const int64_t noise_shapes[][4] = {{16, 12, 12, 8}, {16, 1, 1, 8}, {1, 12, 12, 1}};
+    size_t n = 16 * 12 * 12 * 8;
+    float *x = gh_random(n, 90, -1, 1), *cpu = calloc(n, 4), *dev = calloc(n, 4);
+    uint8_t *mask_cpu = calloc(n, 1), *mask_dev = calloc(n, 1);
+    float *d_x = gh_upload(x, n * 4), *d_y = gh_zeros(n * 4);
+    uint8_t *d_mask = gh_zeros(n);
+    for (size_t k = 0; k < 3; k++) {
+        nn_dropout_geometry g = {.ndim = 4, .rate = 0.5f};
+        size_t count = 1;
+        for (int i = 0; i < 4; i++) {
+            g.dims[i] = (int64_t[]){16, 12, 12, 8}[i];
+            g.noise_dims[i] = noise_shapes[k][i];
+            count *= (size_t)g.noise_dims[i];
+        }
+        nn_cpu_dropout_forward(cpu, mask_cpu, x, &g, 42, 7 + k);
+        gh_device->dropout_forward(d_y, d_mask, d_x, &g, 42, 7 + k);
+        gh_download(dev, d_y, n * 4);
+        gh_download(mask_dev, d_mask, count);
+        GH_CHECK(memcmp(mask_dev, mask_cpu, count) == 0, "dropout masks differ (noise shape %zu)", k);
+        gh_expect_close("dropout forward (same masks)", dev, cpu, n, 0.0);
+        nn_cpu_dropout_backward(cpu, x, mask_cpu, &g);
+        gh_device->dropout_backward(d_y, d_x, d_mask, &g);
+        gh_download(dev, d_y, n * 4);
+        gh_expect_close("dropout backward", dev, cpu, n, 0.0);
+    }
+    gh_free(d_x), gh_free(d_y), gh_free(d_mask);
+    free(x), free(cpu), free(dev), free(mask_cpu), free(mask_dev);
+}
+
+static void batch_normalization(void)
+{
+    const nn_batchnorm_geometry geometries[] = {
+        {.outer = 64 * 14 * 14, .channels = 32, .inner = 1, .momentum = 0.99f, .epsilon = 1e-3f},
+        {.outer = 8, .channels = 6, .inner = 50, .momentum = 0.9f, .epsilon = 1e-5f}};
+    for (size_t k = 0; k < 2; k++) {
+        nn_batchnorm_geometry g = geometries[k];
+        size_t c = (size_t)g.channels, n = (size_t)(g.outer * g.inner) * c;
+        float *x = gh_random(n, 100 + k, 1, 3), *dy = gh_random(n, 102 + k, -1, 1);
+        float *gamma = gh_random(c, 104, 0.5f, 1.5f), *beta = gh_random(c, 105, -1, 1);
+        float *mm = gh_random(c, 106, -1, 1), *mv = gh_random(c, 107, 0.5f, 2);
+        float *y_cpu = calloc(n, 4), *y_dev = calloc(n, 4), *dx_cpu = calloc(n, 4), *dx_dev = calloc(n, 4);
+        float *stats_cpu = calloc(6 * c, 4), *stats_dev = calloc(6 * c, 4);
+        float *d_x = gh_upload(x, n * 4), *d_dy = gh_upload(dy, n * 4);
+        float *d_gamma = gh_upload(gamma, c * 4), *d_beta = gh_upload(beta, c * 4);
+        float *d_mm = gh_upload(mm, c * 4), *d_mv = gh_upload(mv, c * 4);
+        float *d_y = gh_zeros(n * 4), *d_dx = gh_zeros(n * 4), *d_stats = gh_zeros(4 * c * 4);
+        float *scratch_cpu = calloc(nn_cpu_batchnorm_scratch_floats(&g), 4);
+        float *d_scratch = gh_zeros(gh_device->batchnorm_scratch_floats(&g) * 4);
+        /* stats: mean, inv_std, dgamma, dbeta (each C) */
+        nn_cpu_batchnorm_forward_training(y_cpu, stats_cpu, stats_cpu + c, mm, mv, x, gamma, beta,
+                                          &g, scratch_cpu);
+        gh_device->batchnorm_forward_training(d_y, d_stats, d_stats + c, d_mm, d_mv, d_x, d_gamma,
+                                              d_beta, &g, d_scratch);
+        nn_cpu_batchnorm_backward(dx_cpu, stats_cpu + 2 * c, stats_cpu + 3 * c, dy, x, gamma,
+                                  stats_cpu, stats_cpu + c, true, &g, scratch_cpu);
+        gh_device->batchnorm_backward(d_dx, d_stats + 2 * c, d_stats + 3 * c, d_dy, d_x, d_gamma,
+                                      d_stats, d_stats + c, true, &g, d_scratch);
+        gh_download(y_dev, d_y, n * 4);
+        gh_download(dx_dev, d_dx, n * 4);
+        gh_download(stats_dev, d_stats, 4 * c * 4);
+        gh_download(stats_dev + 4 * c, d_mm, c * 4);
+        gh_download(stats_dev + 5 * c, d_mv, c * 4);
+        memcpy(stats_cpu + 4 * c, mm, c * 4);
+        memcpy(stats_cpu + 5 * c, mv, c * 4);
+        gh_expect_close("batchnorm training output", y_dev, y_cpu, n, 1e-5);
+        gh_expect_close("batchnorm statistics and moving averages", stats_dev, stats_cpu, 2 * c, 1e-5);
+        gh_expect_close("batchnorm dgamma, dbeta", stats_dev + 2 * c, stats_cpu + 2 * c, 2 * c, 1e-5);
+        gh_expect_close("batchnorm moving mean, variance", stats_dev + 4 * c, stats_cpu + 4 * c, 2 * c, 1e-5);
+        gh_expect_close("batchnorm input gradient", dx_dev, dx_cpu, n, 1e-4);
+        nn_cpu_batchnorm_forward_inference(y_cpu, stats_cpu, stats_cpu + c, x, gamma, beta, mm,
+                                           mv, &g);
+        gh_device->batchnorm_forward_inference(d_y, d_stats, d_stats + c, d_x, d_gamma, d_beta,
+                                               d_mm, d_mv, &g);
+        gh_download(y_dev, d_y, n * 4);
+        gh_expect_close("batchnorm inference output", y_dev, y_cpu, n, 1e-6);
+        gh_free(d_x), gh_free(d_dy), gh_free(d_gamma), gh_free(d_beta), gh_free(d_mm);
+        gh_free(d_mv), gh_free(d_y), gh_free(d_dx), gh_free(d_stats), gh_free(d_scratch);
+        free(x), free(dy), free(gamma), free(beta), free(mm), free(mv), free(y_cpu);
+        free(y_dev), free(dx_cpu), free(dx_dev), free(stats_cpu), free(stats_dev), free(scratch_cpu);
+    }
+}
+
+static void losses_and_metrics(void)
+{
+    enum { B = 64, W = 10, N = B * W };
+    float *logits = gh_random(N, 110, -4, 4), pred[N], onehot[N] = {0}, ids[B];
+    float *targets = gh_random(N, 111, 0, 1), d_cpu[N], d_dev[N];
+    for (int b = 0; b < B; b++) {
+        ids[b] = (float)((b * 7) % W);
+        onehot[b * W + (b * 7) % W] = 1.0f;
+    }
+    float *d_logits = gh_upload(logits, sizeof pred), *d_pred = gh_zeros(sizeof pred);
+    float *d_ids = gh_upload(ids, sizeof ids), *d_onehot = gh_upload(onehot, sizeof onehot);
+    float *d_targets = gh_upload(targets, sizeof pred), *d_grad = gh_zeros(sizeof pred);
+    nn_batch_stats *d_stats = gh_zeros(sizeof(nn_batch_stats));
+    const nn_activation_kind lasts[] = {NN_ACTIVATION_SOFTMAX, NN_ACTIVATION_SIGMOID,
+                                        NN_ACTIVATION_LINEAR};
+    for (int kind = 0; kind < NN_LOSS_COUNT; kind++) {
+        for (size_t l = 0; l < 3; l++) {
+            nn_loss loss = {(nn_loss_kind)kind, false};
+            nn_activation last = nn_activation_default(lasts[l]);
+            nn_activation_forward(last, pred, logits, N, W);
+            gh_device->activation_forward(last, d_pred, d_logits, N, W);
+            const float *labels = kind == NN_LOSS_SPARSE_CATEGORICAL_CROSSENTROPY ? ids
+                                  : kind == NN_LOSS_CATEGORICAL_CROSSENTROPY      ? onehot
+                                                                                  : targets;
+            const float *d_labels = kind == NN_LOSS_SPARSE_CATEGORICAL_CROSSENTROPY ? d_ids
+                                    : kind == NN_LOSS_CATEGORICAL_CROSSENTROPY      ? d_onehot
+                                                                                    : d_targets;
+            double want = nn_loss_forward_backward(&loss, last, d_cpu, pred, logits, labels, B, W);
+            gh_device->loss_forward_backward(&d_stats->loss, d_grad, &loss, last, d_pred,
+                                             d_logits, d_labels, B, W);
+            nn_batch_stats stats;
+            gh_download(&stats, d_stats, sizeof stats);
+            gh_download(d_dev, d_grad, sizeof d_dev);
+            char what[96];
+            snprintf(what, sizeof what, "%s after %s: loss", nn_loss_name(loss.kind),
+                     nn_activation_name(last.kind));
+            gh_expect_double(what, stats.loss, want, 1e-6);
+            snprintf(what, sizeof what, "%s after %s: gradient", nn_loss_name(loss.kind),
+                     nn_activation_name(last.kind));
+            gh_expect_close(what, d_dev, d_cpu, N, 1e-5);
+        }
+    }
+    /* Metrics accumulate into the batch statistics. */
+    nn_activation softmax = nn_activation_default(NN_ACTIVATION_SOFTMAX);
+    nn_activation_forward(softmax, pred, logits, N, W);
+    gh_device->activation_forward(softmax, d_pred, d_logits, N, W);
+    gh_device->memory_zero(d_stats, sizeof(nn_batch_stats));
+    const nn_metric_kind metrics[] = {NN_METRIC_SPARSE_CATEGORICAL_ACCURACY,
+                                      NN_METRIC_CATEGORICAL_ACCURACY, NN_METRIC_MEAN_SQUARED_ERROR,
+                                      NN_METRIC_MEAN_ABSOLUTE_ERROR, NN_METRIC_BINARY_ACCURACY};
+    double want[5];
+    for (int m = 0; m < 5; m++) {
+        nn_metric metric = {.kind = metrics[m]};
+        const float *labels = m == 0 ? ids : onehot;
+        want[m] = 2 * nn_metric_sum(&metric, pred, labels, B, W);
+        for (int twice = 0; twice < 2; twice++)
+            gh_device->metric_sum(&d_stats->metric_sums[m], &metric, d_pred, m == 0 ? d_ids : d_onehot,
+                                  B, W);
+    }
+    nn_batch_stats stats;
+    gh_download(&stats, d_stats, sizeof stats);
+    for (int m = 0; m < 5; m++) {
+        char what[48];
+        snprintf(what, sizeof what, "metric %d summed twice", (int)metrics[m]);
+        gh_expect_double(what, stats.metric_sums[m], want[m], 1e-9);
+    }
+    gh_free(d_logits), gh_free(d_pred), gh_free(d_ids), gh_free(d_onehot), gh_free(d_targets);
+    gh_free(d_grad), gh_free(d_stats);
+    free(logits), free(targets);
+}
+
+static void penalties(void)
+{
+    enum { N = 4099 };
+    float *w = gh_random(N, 120, -1, 1), *g = gh_random(N, 121, -1, 1), cpu[N], dev[N];
+    nn_regularizer r = {0.01f, 0.001f};
+    double want_weight = 0.0, want_activity = 0.0;
+    memcpy(cpu, g, sizeof cpu);
+    nn_cpu_weight_penalty(&want_weight, cpu, w, N, r);
+    nn_cpu_activity_penalty(&want_activity, cpu, w, N, 64, r);
+    float *d_w = gh_upload(w, sizeof cpu), *d_g = gh_upload(g, sizeof cpu);
+    nn_batch_stats *d_stats = gh_zeros(sizeof(nn_batch_stats));
+    gh_device->weight_penalty(&d_stats->weight_penalty, d_g, d_w, N, r);
+    gh_device->activity_penalty(&d_stats->activity_penalty, d_g, d_w, N, 64, r);
+    nn_batch_stats stats;
+    gh_download(&stats, d_stats, sizeof stats);
+    gh_download(dev, d_g, sizeof dev);
+    gh_expect_double("weight penalty", stats.weight_penalty, want_weight, 1e-12);
+    gh_expect_double("activity penalty", stats.activity_penalty, want_activity, 1e-12);
+    gh_expect_close("penalty gradients", dev, cpu, N, 1e-7);
+    gh_free(d_w), gh_free(d_g), gh_free(d_stats);
+    free(w), free(g);
+}
+
+static void optimizers(void)
+{
+    enum { N = 70001, STEPS = 4 };
+    nn_optimizer_config configs[12];
+    int count = 0;
+    for (int kind = 0; kind < NN_OPTIMIZER_COUNT; kind++)
+        configs[count++] = nn_optimizer_defaults((nn_optimizer_kind)kind);
+    nn_optimizer_config c = nn_optimizer_defaults(NN_OPTIMIZER_SGD);
+    c.momentum = 0.9, c.nesterov = true;
+    configs[count++] = c;
+    c = nn_optimizer_defaults(NN_OPTIMIZER_ADAM);
+    c.amsgrad = true, c.clipnorm = 1.0;
+    configs[count++] = c;
+    c = nn_optimizer_defaults(NN_OPTIMIZER_RMSPROP);
+    c.momentum = 0.5, c.centered = true, c.clipvalue = 0.01;
+    configs[count++] = c;
+    unsigned char *mask = malloc(N);
+    for (int i = 0; i < N; i++)
+        mask[i] = (unsigned char)(i % 5 != 0);
+    unsigned char *d_mask = gh_upload(mask, N);
+    float *w_cpu = malloc(N * 4), *w_dev = malloc(N * 4);
+    for (int k = 0; k < count; k++) {
+        float *w0 = gh_random(N, 130, -1, 1);
+        memcpy(w_cpu, w0, N * 4);
+        float *slots_cpu[3], *slots_dev[3];
+        for (int s = 0; s < 3; s++) {
+            slots_cpu[s] = calloc(N, 4);
+            slots_dev[s] = gh_zeros(N * 4);
+        }
+        float *d_w = gh_upload(w0, N * 4);
+        for (long long step = 1; step <= STEPS; step++) {
+            float *g = gh_random(N, 140 + (uint64_t)step, -1, 1);
+            float *d_g = gh_upload(g, N * 4);
+            nn_cpu_optimizer_step(w_cpu, slots_cpu, g, mask, &configs[k], step, N, NULL);
+            gh_device->optimizer_step(d_w, slots_dev, d_g, d_mask, &configs[k], step, N, NULL);
+            gh_sync("optimizer step");
+            gh_free(d_g);
+            free(g);
+        }
+        gh_download(w_dev, d_w, N * 4);
+        char what[64];
+        snprintf(what, sizeof what, "%s (config %d) after %d steps",
+                 nn_optimizer_name(configs[k].kind), k, STEPS);
+        /* Same arithmetic in the same order: exact, but for clipnorm's sum. */
+        gh_expect_close(what, w_dev, w_cpu, N, configs[k].clipnorm > 0 ? 1e-6 : 0.0);
+        for (int s = 0; s < 3; s++) {
+            free(slots_cpu[s]);
+            gh_free(slots_dev[s]);
+        }
+        gh_free(d_w);
+        free(w0);
+    }
+    /* A non-finite loss in the batch statistics stops the step on the device. */
+    nn_batch_stats bad = {.loss = NAN};
+    nn_batch_stats *d_bad = gh_upload(&bad, sizeof bad);
+    float one = 1.0f, back = 0.0f;
+    float *d_one = gh_upload(&one, 4), *d_grad = gh_upload(&one, 4);
+    float *no_slots[3] = {NULL, NULL, NULL};
+    gh_device->optimizer_step(d_one, no_slots, d_grad, NULL, &configs[0], 1, 1, d_bad);
+    gh_download(&back, d_one, 4);
+    GH_CHECK(back == 1.0f, "a guarded step after a NaN loss changed the weight to %g", (double)back);
+    gh_free(d_bad), gh_free(d_one), gh_free(d_grad), gh_free(d_mask);
+    free(mask), free(w_cpu), free(w_dev);
+}
+
+static void constraints(void)
+{
+    const nn_shape shape = NN_SHAPE(3, 3, 32, 64);
+    size_t n = 3 * 3 * 32 * 64;
+    float *w = gh_random(n, 150, -0.5f, 0.5f), *cpu = malloc(n * 4), *dev = malloc(n * 4);
+    for (int kind = NN_CONSTRAINT_MAX_NORM; kind < NN_CONSTRAINT_COUNT; kind++) {
+        nn_constraint constraint = nn_constraint_default((nn_constraint_kind)kind);
+        constraint.axes = 7u; /* Keras' axis=[0, 1, 2] for a Conv2D kernel */
+        constraint.max_value = 1.0f;
+        memcpy(cpu, w, n * 4);
+        float *scratch = calloc(nn_cpu_constraint_scratch_floats(&constraint, &shape) + 1, 4);
+        nn_cpu_constraint_apply(cpu, &constraint, &shape, NULL, scratch);
+        float *d_w = gh_upload(w, n * 4);
+        float *d_scratch = gh_zeros((gh_device->constraint_scratch_floats(&constraint, &shape) + 1) * 4);
+        gh_device->constraint_apply(d_w, &constraint, &shape, NULL, d_scratch);
+        gh_download(dev, d_w, n * 4);
+        gh_expect_close(nn_constraint_name(constraint.kind), dev, cpu, n, 0.0);
+        gh_free(d_w), gh_free(d_scratch);
+        free(scratch);
+    }
+    free(w), free(cpu), free(dev);
+}
+
+static void out_of_memory(void)
+{
+    /* Far more than any device has: an error that says so, and the device still works. */
+    void *memory = NULL;
+    nn_status status = gh_device->memory_alloc(&memory, (size_t)1 << 50, gh_device_id.index);
+    if (gh_device_id.kind == NN_DEVICE_EMULATED && status == NN_OK) {
+        gh_free(memory); /* the emulated device maps lazily; nothing to learn here */
+        return;
+    }
+    GH_CHECK(status == NN_ERR_MEMORY, "a 1 PiB allocation returned %s", nn_status_name(status));
+    GH_CHECK(strstr(nn_error_message(), "out of") != NULL, "message: %s", nn_error_message());
+    printf("    message: %s\n", nn_error_message());
+    float value = 3.0f, back = 0.0f;
+    float *d_value = gh_upload(&value, 4);
+    gh_download(&back, d_value, 4);
+    GH_CHECK(back == 3.0f, "the device did not work after running out of memory");
+    gh_free(d_value);
+}
+
+int main(int argc, char **argv)
+{
+    int start = gh_start(argc, argv);
+    if (start != 0)
+        return start;
+    static const gh_case cases[] = {
+        {"fill, copies, layouts, pinned upload", fill_and_layouts},
+        {"seed CNN convolutions", seed_cnn_convolutions},
+        {"other convolutions", other_convolutions},
+        {"max pooling", max_pooling},
+        {"dense", dense_layers},
+        {"activations", activations},
+        {"dropout", dropout},
+        {"batch normalization", batch_normalization},
+        {"losses and metrics", losses_and_metrics},
+        {"penalties", penalties},
+        {"optimizers", optimizers},
+        {"constraints", constraints},
+        {"out of memory", out_of_memory},
+    };
+    return gh_run(cases, sizeof cases / sizeof cases[0], argc, argv);
+}
