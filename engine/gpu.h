@@ -43,6 +43,11 @@ int nn_gpu_count(char *why, size_t size);
 nn_status nn_gpu_describe(int index, nn_gpu_info *info);
 void nn_gpu_get_versions(nn_gpu_versions *versions);
 
+/* "12.4" from CUDA's encoding (runtime and driver versions); "none" for 0. */
+char *nn_gpu_format_cuda_version(int version, char *buf, size_t size);
+/* "9.19.0" from cuDNN's encoding (also cuBLAS's, as nn_gpu_versions holds it). */
+char *nn_gpu_format_cudnn_version(int version, char *buf, size_t size);
+
 /* The CUDA backend, or NULL when this build has none. */
 const nn_backend *nn_backend_cuda(void);
 

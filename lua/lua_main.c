@@ -118,31 +118,6 @@ bool nn_lua_interactive(void) { return interactive_host; }
 
 /* ---- environment ---- */
 
-static int l_list_physical_devices(lua_State *L)
-{
-    const char *kind = luaL_optstring(L, 1, NULL);
-    lua_newtable(L);
-    if (!kind || strcmp(kind, "CPU") == 0 || strcmp(kind, "cpu") == 0) {
-        lua_createtable(L, 0, 2);
-        lua_pushliteral(L, "/physical_device:CPU:0");
-        lua_setfield(L, -2, "name");
-        lua_pushliteral(L, "CPU");
-        lua_setfield(L, -2, "device_type");
-        lua_rawseti(L, -2, 1);
-    } else if (strcmp(kind, "GPU") != 0 && strcmp(kind, "gpu") != 0) {
-        nn_lua_error(L, "nn.config.list_physical_devices: device type must be 'CPU' or "
-                        "'GPU', got '%s'", kind);
-    }
-    /* This build has no CUDA backend, so the GPU list stays empty. */
-    return 1;
-}
-
-static int l_is_gpu_available(lua_State *L)
-{
-    lua_pushboolean(L, 0);
-    return 1;
-}
-
 static int l_blas_info(lua_State *L)
 {
     lua_createtable(L, 0, 3);
@@ -219,14 +194,13 @@ static int l_load_module(lua_State *L)
 }
 
 static const luaL_Reg config_functions[] = {
-    {"list_physical_devices", l_list_physical_devices},
     {"blas", l_blas_info},
     {"simd", l_simd},
     {NULL, NULL},
 };
 
+/* Filled by lua_device.c. */
 static const luaL_Reg test_functions[] = {
-    {"is_gpu_available", l_is_gpu_available},
     {NULL, NULL},
 };
 
@@ -251,6 +225,7 @@ int luaopen_nn(lua_State *L)
     lua_setfield(L, -2, "test");
     luaL_setfuncs(L, top_level_functions, 0);
 
+    nn_lua_open_device(L);
     nn_lua_open_tensor(L);
     nn_lua_open_layers(L);
     nn_lua_open_model(L);

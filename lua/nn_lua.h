@@ -77,6 +77,11 @@ void nn_lua_open_tensor(lua_State *L);
 /* The numpy-like text of a tensor: tensor([...], shape=(2, 3), dtype=float32). */
 void nn_lua_push_tensor_string(lua_State *L, const nn_tensor *tensor);
 
+/* ---- devices ---- */
+
+/* nn.config.list_physical_devices, set_device, get_device, build_info; nn.test.*. */
+void nn_lua_open_device(lua_State *L);
+
 /* ---- layers and models ---- */
 
 void nn_lua_open_layers(lua_State *L);

@@ -4,11 +4,64 @@
 #include <stdio.h>
 
 #include "data/datasets.h"
+#include "device.h"
+#include "gpu.h"
 #include "repl.h"
 
 char *openblas_get_corename(void);
 char *openblas_get_config(void);
 int openblas_get_num_threads(void);
+
+/* The CUDA libraries, each GPU, and the device models will use, or why no GPU is used
+ * and what would change that. */
+static void report_gpus(void)
+{
+    nn_gpu_versions v;
+    char why[512], a[32], b[32], c[32], d[32], e[32];
+    nn_gpu_get_versions(&v);
+    int count = nn_gpu_count(why, sizeof why);
+    if (!v.built_with_cuda) {
+        printf("GPU:      not used: %s\n", why);
+        printf("          to use an NVIDIA GPU: install the CUDA toolkit and cuDNN, then "
+               "rebuild (cmake -DNNSH_CUDA=ON; CUDNN_ROOT= if cuDNN is elsewhere)\n");
+        return;
+    }
+    printf("CUDA:     built with CUDA %s and cuDNN %s; runtime %s, cuDNN %s, cuBLAS %s\n",
+           nn_gpu_format_cuda_version(v.runtime_compiled, a, sizeof a),
+           nn_gpu_format_cudnn_version(v.cudnn_compiled, b, sizeof b),
+           nn_gpu_format_cuda_version(v.runtime, c, sizeof c),
+           nn_gpu_format_cudnn_version(v.cudnn, d, sizeof d),
+           nn_gpu_format_cudnn_version(v.cublas, e, sizeof e));
+    printf("Driver:   %s\n", v.driver > 0 ? nn_gpu_format_cuda_version(v.driver, a, sizeof a)
+                                          : "none found (no NVIDIA driver is loaded)");
+    if (count == 0) {
+        printf("GPU:      not used: %s\n", why);
+    } else {
+        for (int i = 0; i < count; i++) {
+            nn_gpu_info info;
+            if (nn_gpu_describe(i, &info) != NN_OK) {
+                printf("GPU %d:    %s\n", i, nn_error_message());
+                continue;
+            }
+            printf("GPU %d:    %s, %.1f GiB, compute capability %d.%d, %d multiprocessors\n",
+                   i, info.name, (double)info.total_memory / (1024.0 * 1024.0 * 1024.0),
+                   info.compute_major, info.compute_minor, info.multiprocessors);
+        }
+    }
+}
+
+static void report_device(void)
+{
+    nn_device device;
+    char name[32];
+    if (nn_device_default(&device) != NN_OK) {
+        printf("Device:   %s\n", nn_error_message());
+        return;
+    }
+    printf("Device:   models run on %s (choose with %s=cpu|gpu|gpu:N or "
+           "nn.config.set_device)\n",
+           nn_device_format(device, name, sizeof name), NN_DEVICE_ENVIRONMENT);
+}
 
 int nnsh_doctor(void)
 {
@@ -16,7 +69,8 @@ int nnsh_doctor(void)
     printf("Lua:      %s\n", LUA_RELEASE);
     printf("BLAS:     %s\n", openblas_get_config());
     printf("          core %s, %d threads\n", openblas_get_corename(), openblas_get_num_threads());
-    printf("GPU:      not used: this nnsh was built without the CUDA backend\n");
+    report_gpus();
+    report_device();
     const nn_dataset *const *datasets = nn_datasets();
     for (int i = 0; datasets[i]; i++) {
         nn_tensor *parts[4];
