@@ -103,9 +103,26 @@ doc('nn.layer_classes', {call = 'nn.layer_classes()',
   text = 'Every layer class with its arguments (name, default, required, doc): what help ' ..
          'and completion read.', example = '#nn.layer_classes()'})
 doc('nn.config.list_physical_devices', {call = "nn.config.list_physical_devices([kind])",
-  text = 'The devices of this machine, each a table with name and device_type.',
+  text = 'The devices of this machine, each a table with name and device_type; a GPU also ' ..
+         'has device_name, memory (bytes), compute_capability ({major, minor}), ' ..
+         "multiprocessors and device (the name set_device takes, 'gpu:0').",
   params = {{'kind', "'CPU' or 'GPU'; nil lists every device", default = 'nil'}},
   example = "nn.config.list_physical_devices('GPU')"})
+doc('nn.config.set_device', {call = "nn.config.set_device(name)",
+  text = 'Where models created afterwards run and train. Without it (and without the ' ..
+         'environment variable NNSH_DEVICE, which takes the same names) a GPU is used ' ..
+         'when there is one, else the CPU. A device that is not there (no GPU) returns ' ..
+         'nil and the reason. Move an existing model with model:to(name).',
+  params = {{'name', "'cpu', 'gpu', 'gpu:N' (or 'cuda:N'); 'emulated' is a test device"}},
+  returns = 'true, or nil and the reason', example = "nn.config.set_device('cpu')"})
+doc('nn.config.get_device', {call = 'nn.config.get_device()',
+  text = "The device new models use: 'cpu', 'gpu:0', ...", returns = 'a string',
+  example = 'nn.config.get_device()'})
+doc('nn.config.build_info', {call = 'nn.config.build_info()',
+  text = 'What this nnsh was built with and what it finds: cuda_build (false for the CPU ' ..
+         'build), cuda_version and cudnn_version (the headers), cuda_runtime, cuda_driver, ' ..
+         'cudnn_runtime and cublas (the libraries found now).',
+  returns = 'a table', example = 'nn.config.build_info().cuda_build'})
 doc('nn.config.blas', {call = 'nn.config.blas()', text = 'The BLAS library in use: core, config, threads.',
   example = 'nn.config.blas().threads'})
 doc('nn.config.simd', {call = 'nn.config.simd()',
@@ -117,8 +134,12 @@ doc('nn.time', {call = 'nn.time()',
          'time of every thread).',
   returns = 'a number', example = 'local start = nn.time(); local elapsed = nn.time() - start'})
 doc('nn.test.is_gpu_available', {call = 'nn.test.is_gpu_available()',
-  text = 'Whether a GPU can be used (false on a CPU-only build or machine).',
-  example = 'nn.test.is_gpu_available()'})
+  text = 'Whether a GPU can be used; when not, the second result says why (a CPU-only ' ..
+         "build, or CUDA's own message such as 'no CUDA-capable device is detected').",
+  returns = 'true, or false and the reason', example = 'nn.test.is_gpu_available()'})
+doc('nn.test.is_built_with_cuda', {call = 'nn.test.is_built_with_cuda()',
+  text = 'Whether this nnsh has the CUDA backend (CMake found the CUDA toolkit and cuDNN).',
+  returns = 'a boolean', example = 'nn.test.is_built_with_cuda()'})
 
 -- data sets
 doc('nn.datasets.mnist.load_data', {call = 'nn.datasets.mnist.load_data()',

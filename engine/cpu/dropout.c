@@ -51,9 +51,16 @@ void nn_cpu_dropout_forward(float *out, uint8_t *mask, const float *inp,
     const nn_dropout_geometry *g = geometry;
     const float rate = g->rate, keep = 1.0f - rate;
     const long count = (long)count_of(g->noise_dims, g->ndim);
+    /* A Philox block gives 4 numbers: use them all (element j is number j of the stream
+     * either way). */
+    const long blocks = (count + 3) / 4;
 #pragma omp parallel for schedule(static) if (count > PARALLEL_THRESHOLD)
-    for (long j = 0; j < count; j++)
-        mask[j] = nn_random_uniform_at(seed, stream, (uint64_t)j) >= rate;
+    for (long b = 0; b < blocks; b++) {
+        float uniform[4];
+        nn_random_uniform_block(seed, stream, (uint64_t)b, uniform);
+        for (long j = 4 * b; j < 4 * b + 4 && j < count; j++)
+            mask[j] = uniform[j - 4 * b] >= rate;
+    }
 
     size_t strides[NN_MAX_DIMS];
     bool broadcasts = noise_strides_for(strides, g);

@@ -50,6 +50,15 @@ void nn_cuda_maxpool2d_forward(float *out, int32_t *argmax, const float *inp,
 void nn_cuda_maxpool2d_backward(float *dinp, const float *dout, const int32_t *argmax,
                                 const nn_pool2d_geometry *geometry);
 
+void nn_cuda_maxpool2d_backward_relu(float *dinp, const float *dout, const int32_t *argmax,
+                                     const float *out, const nn_pool2d_geometry *geometry);
+bool nn_cuda_conv2d_maxpool2d_applies(const nn_conv2d_geometry *conv,
+                                      const nn_pool2d_geometry *pool);
+void nn_cuda_conv2d_maxpool2d_forward(float *pooled, int32_t *argmax, const float *inp,
+                                      const float *kernel, const float *bias, bool relu,
+                                      const nn_conv2d_geometry *conv,
+                                      const nn_pool2d_geometry *pool, float *scratch);
+
 /* ---- dropout.cu ---- */
 void nn_cuda_dropout_forward(float *out, uint8_t *mask, const float *inp,
                              const nn_dropout_geometry *geometry, uint64_t seed,

@@ -33,14 +33,50 @@ extern "C" void nn_cuda_maxpool2d_forward(float *out, int32_t *argmax, const flo
     NN_CUDA_LAUNCHED("maxpool2d_forward");
 }
 
-extern "C" void nn_cuda_maxpool2d_backward(float *dinp, const float *dout,
-                                           const int32_t *argmax,
-                                           const nn_pool2d_geometry *geometry)
+static void backward(float *dinp, const float *dout, const int32_t *argmax,
+                     const float *relu_out, const nn_pool2d_geometry *geometry)
 {
     size_t n = count_of(geometry->batch, geometry->in_height, geometry->in_width,
                         geometry->channels);
     NN_CUDA_STREAM_OR_RETURN(context, n);
     maxpool_backward_kernel<<<nn_blocks(n), NN_THREADS, 0, context->stream>>>(
-        dinp, dout, argmax, NULL, *geometry, n);
+        dinp, dout, argmax, relu_out, *geometry, n);
     NN_CUDA_LAUNCHED("maxpool2d_backward");
+}
+
+extern "C" void nn_cuda_maxpool2d_backward(float *dinp, const float *dout,
+                                           const int32_t *argmax,
+                                           const nn_pool2d_geometry *geometry)
+{
+    backward(dinp, dout, argmax, NULL, geometry);
+}
+
+extern "C" void nn_cuda_maxpool2d_backward_relu(float *dinp, const float *dout,
+                                                const int32_t *argmax, const float *out,
+                                                const nn_pool2d_geometry *geometry)
+{
+    backward(dinp, dout, argmax, out, geometry);
+}
+
+// Convolution and pooling stay two steps on the GPU: cuDNN's convolution is already
+// bound by memory traffic the fusion would not save.
+extern "C" bool nn_cuda_conv2d_maxpool2d_applies(const nn_conv2d_geometry *conv,
+                                                 const nn_pool2d_geometry *pool)
+{
+    (void)conv;
+    (void)pool;
+    return false;
+}
+
+extern "C" void nn_cuda_conv2d_maxpool2d_forward(float *pooled, int32_t *argmax,
+                                                 const float *inp, const float *kernel,
+                                                 const float *bias, bool relu,
+                                                 const nn_conv2d_geometry *conv,
+                                                 const nn_pool2d_geometry *pool, float *scratch)
+{
+    (void)pooled, (void)argmax, (void)inp, (void)kernel, (void)bias, (void)relu;
+    (void)conv, (void)pool, (void)scratch;
+    nn_cuda_note(NN_ERR_DEVICE, "nnsh", "conv2d_maxpool2d_forward", "not supported",
+                 "the CUDA backend does not fuse convolution and pooling "
+                 "(conv2d_maxpool2d_applies is false)");
 }

@@ -236,6 +236,28 @@ static void emulated_maxpool2d_backward(float *dinp, const float *dout, const in
     RUN("maxpool2d_backward", CPU.maxpool2d_backward(dinp, dout, argmax, geometry));
 }
 
+static bool emulated_conv2d_maxpool2d_applies(const nn_conv2d_geometry *conv,
+                                              const nn_pool2d_geometry *pool)
+{
+    return CPU.conv2d_maxpool2d_applies(conv, pool);
+}
+
+static void emulated_conv2d_maxpool2d_forward(float *pooled, int32_t *argmax, const float *inp,
+                                              const float *kernel, const float *bias, bool relu,
+                                              const nn_conv2d_geometry *conv,
+                                              const nn_pool2d_geometry *pool, float *scratch)
+{
+    RUN("conv2d_maxpool2d_forward", CPU.conv2d_maxpool2d_forward(pooled, argmax, inp, kernel,
+                                                                 bias, relu, conv, pool, scratch));
+}
+
+static void emulated_maxpool2d_backward_relu(float *dinp, const float *dout,
+                                             const int32_t *argmax, const float *out,
+                                             const nn_pool2d_geometry *geometry)
+{
+    RUN("maxpool2d_backward_relu", CPU.maxpool2d_backward_relu(dinp, dout, argmax, out, geometry));
+}
+
 static void emulated_dense_forward(float *out, const float *inp, const float *kernel,
                                    const float *bias, nn_activation activation, int batch,
                                    int in_features, int out_features)
@@ -393,8 +415,11 @@ static const nn_backend emulated_backend = {
     .conv2d_scratch_floats = emulated_conv2d_scratch_floats,
     .conv2d_forward = emulated_conv2d_forward,
     .conv2d_backward = emulated_conv2d_backward,
+    .conv2d_maxpool2d_applies = emulated_conv2d_maxpool2d_applies,
+    .conv2d_maxpool2d_forward = emulated_conv2d_maxpool2d_forward,
     .maxpool2d_forward = emulated_maxpool2d_forward,
     .maxpool2d_backward = emulated_maxpool2d_backward,
+    .maxpool2d_backward_relu = emulated_maxpool2d_backward_relu,
     .dense_forward = emulated_dense_forward,
     .dense_backward = emulated_dense_backward,
     .activation_forward = emulated_activation_forward,

@@ -270,6 +270,11 @@ Test(cuda_bodies, max_pooling_matches_the_cpu_values_winners_and_gradients)
         for (size_t j = 0; j < in_n; j++)
             nn_body_maxpool_backward(dactual, dout, actual_argmax, NULL, g, j);
         expect_identical(dactual, dexpected, in_n, "maxpool backward");
+        /* With a ReLU before the pooling: only positive winners pass their gradient. */
+        nn_cpu_maxpool2d_backward_relu(dexpected, dout, expected_argmax, expected, &g);
+        for (size_t j = 0; j < in_n; j++)
+            nn_body_maxpool_backward(dactual, dout, actual_argmax, expected, g, j);
+        expect_identical(dactual, dexpected, in_n, "maxpool backward through a ReLU");
         free(inp), free(expected), free(actual), free(expected_argmax), free(actual_argmax);
         free(dout), free(dexpected), free(dactual);
     }

@@ -171,6 +171,10 @@ static void max_pooling(void)
         gh_expect_close("maxpool output", out_dev, out_cpu, out_n, 0.0);
         GH_CHECK(memcmp(arg_dev, arg_cpu, out_n * 4) == 0, "maxpool winners differ (case %zu)", k);
         gh_expect_close("maxpool input gradient", din_dev, din_cpu, in_n, 0.0);
+        nn_cpu_maxpool2d_backward_relu(din_cpu, dout, arg_cpu, out_cpu, &g);
+        gh_device->maxpool2d_backward_relu(d_din, d_dout, d_arg, d_out, &g);
+        gh_download(din_dev, d_din, in_n * 4);
+        gh_expect_close("maxpool input gradient through a ReLU", din_dev, din_cpu, in_n, 0.0);
         gh_free(d_in), gh_free(d_dout), gh_free(d_out), gh_free(d_din), gh_free(d_arg);
         free(inp), free(dout), free(out_cpu), free(out_dev), free(din_cpu), free(din_dev);
         free(arg_cpu), free(arg_dev);
