@@ -21,13 +21,6 @@ static const struct {
     {"emulated", NN_DEVICE_EMULATED},
 };
 
-nn_device nn_device_cpu(void) { return (nn_device){NN_DEVICE_CPU, 0}; }
-
-bool nn_device_equal(nn_device a, nn_device b)
-{
-    return a.kind == b.kind && a.index == b.index;
-}
-
 nn_status nn_device_parse(const char *text, nn_device *device)
 {
     char lower[64];

@@ -24,8 +24,6 @@
 nn_status nn_device_parse(const char *text, nn_device *device);
 /* "cpu", "gpu:0", "emulated:0". Returns buf. */
 char *nn_device_format(nn_device device, char *buf, size_t size);
-bool nn_device_equal(nn_device a, nn_device b);
-nn_device nn_device_cpu(void);
 
 /* NN_OK when this build and machine have the device; otherwise an error that says why
  * (built without CUDA, no such GPU, the driver's message). */

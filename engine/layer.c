@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "device.h"
 #include "layers/arg_check.h"
 #include "layers/layers.h"
 #include "random.h"
@@ -132,37 +133,63 @@ void nn_layer_release(nn_layer *layer)
     if (layer->cls->destroy)
         layer->cls->destroy(layer);
     free_params(layer);
-    free(layer->preactivation);
+    nn_storage_release(layer->preactivation);
     free(layer);
+}
+
+nn_status nn_layer_buffer_reserve(nn_storage **buffer, nn_device device, size_t bytes,
+                                  const nn_layer *layer)
+{
+    if (*buffer && (*buffer)->bytes >= bytes && nn_device_equal((*buffer)->device, device))
+        return NN_OK;
+    nn_storage *grown = NULL;
+    nn_status status = nn_storage_create_on(&grown, device, bytes);
+    if (status != NN_OK)
+        return nn_error_prefix(status, "reserving layer \"%s\"", layer->name);
+    nn_storage_release(*buffer);
+    *buffer = grown;
+    return NN_OK;
+}
+
+nn_status nn_layer_reserve_on(nn_layer *layer, nn_device device, int64_t batch)
+{
+    if (nn_activation_backward_needs_input(layer->activation.kind)) {
+        size_t needed = (size_t)batch * (size_t)nn_shape_inner(&layer->output_shape, 1);
+        NN_TRY(nn_layer_buffer_reserve(&layer->preactivation, device, needed * sizeof(float),
+                                       layer));
+    }
+    if (layer->cls->reserve)
+        return layer->cls->reserve(layer, device, batch);
+    return NN_OK;
 }
 
 nn_status nn_layer_reserve(nn_layer *layer, int64_t batch)
 {
-    if (nn_activation_backward_needs_input(layer->activation.kind)) {
-        size_t needed = (size_t)batch * (size_t)nn_shape_inner(&layer->output_shape, 1);
-        if (needed > layer->preactivation_capacity) {
-            float *buffer = realloc(layer->preactivation, needed * sizeof(float));
-            if (!buffer)
-                return nn_error(NN_ERR_MEMORY, "out of memory reserving layer \"%s\" for a "
-                                "batch of %lld", layer->name, (long long)batch);
-            layer->preactivation = buffer;
-            layer->preactivation_capacity = needed;
-        }
-    }
-    if (layer->cls->reserve)
-        return layer->cls->reserve(layer, batch);
-    return NN_OK;
+    return nn_layer_reserve_on(layer, nn_device_cpu(), batch);
+}
+
+size_t nn_layer_scratch_floats(const nn_layer *layer, const nn_backend *backend, int64_t batch)
+{
+    return layer->cls->scratch_floats ? layer->cls->scratch_floats(layer, backend, batch) : 0;
+}
+
+nn_device nn_layer_device(const nn_layer *layer)
+{
+    for (int i = 0; i < layer->param_count; i++)
+        if (layer->params[i].value)
+            return nn_tensor_device(layer->params[i].value);
+    return nn_device_cpu();
 }
 
 void nn_layer_activate_forward(nn_layer *layer, nn_exec *exec, float *out, size_t n,
                                size_t axis_size)
 {
     if (exec->logits)
-        memcpy(exec->logits, out, n * sizeof(float));
+        exec->backend->copy(exec->logits, out, n * sizeof(float));
     if (layer->activation.kind == NN_ACTIVATION_LINEAR)
         return;
     if (exec->training && nn_activation_backward_needs_input(layer->activation.kind))
-        memcpy(layer->preactivation, out, n * sizeof(float));
+        exec->backend->copy(layer->preactivation->data, out, n * sizeof(float));
     exec->backend->activation_forward(layer->activation, out, out, n, axis_size);
 }
 
@@ -171,27 +198,20 @@ void nn_layer_activate_backward(nn_layer *layer, nn_exec *exec, float *dz, const
 {
     if (exec->doutput_is_preactivation || layer->activation.kind == NN_ACTIVATION_LINEAR) {
         if (dz != dy)
-            memmove(dz, dy, n * sizeof(float));
+            exec->backend->copy(dz, dy, n * sizeof(float));
         return;
     }
-    exec->backend->activation_backward(layer->activation, dz, dy, layer->preactivation, y, n,
-                                       axis_size);
+    const float *x = layer->preactivation ? layer->preactivation->data : NULL;
+    exec->backend->activation_backward(layer->activation, dz, dy, x, y, n, axis_size);
 }
 
 void nn_layer_activity_penalty(nn_layer *layer, nn_exec *exec, const float *out,
                                float *dout, size_t n, int64_t batch)
 {
-    if (!nn_regularizer_active(&layer->activity_regularizer))
+    if (!nn_regularizer_active(&layer->activity_regularizer) || !exec->stats)
         return;
-    /* Keras divides the activity penalty by the batch size. */
-    double penalty = nn_regularizer_apply(&layer->activity_regularizer, out, NULL, n);
-    exec->activity_penalty += penalty / (double)batch;
-    if (dout) {
-        float l1 = layer->activity_regularizer.l1 / (float)batch;
-        float l2 = 2.0f * layer->activity_regularizer.l2 / (float)batch;
-        for (size_t i = 0; i < n; i++)
-            dout[i] += l1 * (out[i] > 0.0f ? 1.0f : out[i] < 0.0f ? -1.0f : 0.0f) + l2 * out[i];
-    }
+    exec->backend->activity_penalty(&exec->stats->activity_penalty, dout, out, n, batch,
+                                    layer->activity_regularizer);
 }
 
 int nn_layer_declare_param(nn_layer *layer, const char *name, const nn_shape *shape,
@@ -309,14 +329,17 @@ static nn_status check_run(const nn_layer *layer, const nn_exec *exec, const nn_
     *batch = input->shape.dims[0];
     NN_TRY(check_tensor(layer, "the input", input, &layer->input_shape, *batch));
     NN_TRY(check_tensor(layer, "the output", output, &layer->output_shape, *batch));
-    size_t needed = layer->cls->scratch_floats ? layer->cls->scratch_floats(layer, *batch) : 0;
+    size_t needed = nn_layer_scratch_floats(layer, exec->backend, *batch);
     if (exec->scratch_floats < needed || (needed > 0 && !exec->scratch))
         return nn_error(NN_ERR_ARGUMENT, "layer \"%s\": needs %zu floats of scratch for a batch "
                         "of %lld, got %zu", layer->name, needed, (long long)*batch,
                         exec->scratch_floats);
     if (nn_activation_backward_needs_input(layer->activation.kind) &&
-        layer->preactivation_capacity <
-            (size_t)*batch * (size_t)nn_shape_inner(&layer->output_shape, 1))
+        (!layer->preactivation ||
+         layer->preactivation->bytes < (size_t)*batch *
+                                           (size_t)nn_shape_inner(&layer->output_shape, 1) *
+                                           sizeof(float) ||
+         !nn_device_equal(layer->preactivation->device, exec->device)))
         return nn_error(NN_ERR_STATE, "layer \"%s\": call nn_layer_reserve for a batch of %lld "
                         "first", layer->name, (long long)*batch);
     return NN_OK;
@@ -357,31 +380,49 @@ nn_status nn_layer_call(nn_layer *layer, const nn_tensor *input, bool training,
                         "layer \"%s\" expects float32 input, got %s (convert with "
                         ":astype('float32'))",
                         layer->name, nn_dtype_name(input->dtype));
+    bool new_build = !layer->built;
     NN_TRY(nn_layer_build(layer, &input->shape));
+    /* A layer runs where its weights are; one built just now follows its input. */
+    nn_device device = nn_layer_device(layer);
+    if (layer->param_count == 0 || (new_build && !nn_tensor_on_host(input)))
+        device = nn_tensor_device(input);
+    for (int i = 0; i < layer->param_count; i++) {
+        NN_TRY(nn_storage_move(layer->params[i].value->storage, device));
+        if (layer->params[i].grad)
+            NN_TRY(nn_storage_move(layer->params[i].grad->storage, device));
+    }
+    const nn_backend *backend = nn_backend_for(device);
     int64_t batch = input->shape.dims[0];
     nn_shape output_shape = layer->output_shape;
     output_shape.dims[0] = batch;
-    NN_TRY(nn_layer_reserve(layer, batch));
-    size_t scratch_floats = layer->cls->scratch_floats ? layer->cls->scratch_floats(layer, batch) : 0;
-    float *scratch = NULL;
-    if (scratch_floats > 0) {
-        scratch = aligned_alloc(64, (scratch_floats * sizeof(float) + 63) / 64 * 64);
-        if (!scratch)
-            return nn_error(NN_ERR_MEMORY, "out of memory: layer \"%s\" needs %zu bytes of "
-                            "scratch", layer->name, scratch_floats * sizeof(float));
-    }
-    nn_tensor *output = NULL;
-    nn_status status = nn_tensor_create(&output, NN_DTYPE_F32, &output_shape);
+    NN_TRY(backend->select_device(device.index));
+    NN_TRY(nn_layer_reserve_on(layer, device, batch));
+    size_t scratch_floats = nn_layer_scratch_floats(layer, backend, batch);
+    nn_storage *scratch = NULL;
+    nn_tensor *output = NULL, *moved_input = NULL;
+    nn_status status = NN_OK;
+    if (scratch_floats > 0)
+        status = nn_storage_create_on(&scratch, device, scratch_floats * sizeof(float));
+    if (status == NN_OK)
+        status = nn_tensor_to(&moved_input, input, device);
+    if (status == NN_OK)
+        status = nn_tensor_create_on(&output, NN_DTYPE_F32, &output_shape, device);
     if (status == NN_OK) {
-        nn_exec exec = {.backend = nn_backend_cpu(),
+        nn_exec exec = {.backend = backend,
+                        .device = device,
                         .training = training,
                         .seed = nn_random_global_seed(),
                         .step = nn_random_next_stream(),
-                        .scratch = scratch,
+                        .scratch = scratch ? scratch->data : NULL,
                         .scratch_floats = scratch_floats};
-        status = layer->cls->forward(layer, &exec, input, output);
+        status = layer->cls->forward(layer, &exec, moved_input, output);
+        /* A device reports failed kernels when asked: ask before the result is used. */
+        nn_status device_status = backend->synchronize();
+        if (status == NN_OK && device_status != NN_OK)
+            status = nn_error_prefix(device_status, "layer \"%s\"", layer->name);
     }
-    free(scratch);
+    nn_storage_release(scratch);
+    nn_tensor_free(moved_input);
     if (status != NN_OK) {
         nn_tensor_free(output);
         return status;

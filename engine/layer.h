@@ -82,11 +82,13 @@ typedef struct nn_layer_class {
     /* Checks input (batch axis -1), computes output, declares the weights with
      * nn_layer_declare_param and writes layer->explanation. */
     nn_status (*build)(nn_layer *layer, const nn_shape *input, nn_shape *output);
-    /* Floats of scratch the layer needs at this batch size (may be NULL: none). */
-    size_t (*scratch_floats)(const nn_layer *layer, int64_t batch);
-    /* Makes the layer's own per-batch buffers (masks, argmax) hold `batch` rows.
-     * Called before a loop, never inside it. May be NULL. */
-    nn_status (*reserve)(nn_layer *layer, int64_t batch);
+    /* Floats of scratch the layer needs at this batch size on this backend (may be
+     * NULL: none). */
+    size_t (*scratch_floats)(const nn_layer *layer, const nn_backend *backend, int64_t batch);
+    /* Makes the layer's own per-batch buffers (masks, argmax) hold `batch` rows in the
+     * memory of `device` (see nn_layer_buffer_reserve). Called before a loop, never
+     * inside it. May be NULL. */
+    nn_status (*reserve)(nn_layer *layer, nn_device device, int64_t batch);
     /* output = layer(input). Shapes are already checked. */
     nn_status (*forward)(nn_layer *layer, nn_exec *exec, const nn_tensor *input,
                          nn_tensor *output);
@@ -138,8 +140,8 @@ struct nn_layer {
     char explanation[NN_EXPLANATION_CAPACITY]; /* how output_shape was computed */
     nn_activation activation;    /* fused activation; linear for layers without one */
     nn_regularizer activity_regularizer;
-    float *preactivation;        /* kept for activations whose backward needs x */
-    size_t preactivation_capacity;
+    nn_storage *preactivation;   /* kept for activations whose backward needs x; on the
+                                    device the layer last ran on */
     /* Set by a model during fit when the layer before ends in a ReLU: backward then
      * also applies that ReLU's derivative to dinput (max pooling does it for free: only
      * winners get a gradient, and a winner of 0 had a zero derivative), and the layer
@@ -147,15 +149,19 @@ struct nn_layer {
     bool applies_input_relu;
 };
 
-/* Per-call context of forward and backward. */
+/* Per-call context of forward and backward. Every pointer a layer gets (tensors,
+ * scratch, its own buffers) is in the memory of `device`, which `backend` runs. */
 struct nn_exec {
     const nn_backend *backend;
+    nn_device device; /* zero: the CPU */
     bool training;
     uint64_t seed;    /* randomness of this call (dropout) */
     uint64_t step;    /* advances every batch so each draws fresh numbers */
     float *scratch;   /* at least the max of the layers' scratch_floats */
     size_t scratch_floats;
-    double activity_penalty; /* activity regularizers add their penalty here */
+    /* The batch's statistics in device memory (loss, penalties, metrics); activity
+     * regularizers add their penalty to stats->activity_penalty. NULL outside a model. */
+    nn_batch_stats *stats;
     /* Set by the model for its last layer only: forward copies the pre-activation
      * output here (for a numerically stable loss). */
     float *logits;
@@ -201,8 +207,18 @@ nn_param *nn_layer_param(nn_layer *layer, const char *name);
 int64_t nn_layer_count_params(const nn_layer *layer, bool trainable);
 
 /* Sizes the layer's per-batch buffers for `batch` rows (its own and the shared
- * pre-activation cache). Call before a loop. */
+ * pre-activation cache) on the CPU, or on `device`. Call before a loop. */
 nn_status nn_layer_reserve(nn_layer *layer, int64_t batch);
+nn_status nn_layer_reserve_on(nn_layer *layer, nn_device device, int64_t batch);
+/* Scratch floats the layer needs for a batch on a backend (0 when it needs none). */
+size_t nn_layer_scratch_floats(const nn_layer *layer, const nn_backend *backend, int64_t batch);
+/* For reserve functions: makes *buffer hold at least `bytes` on `device`, replacing it
+ * (contents not kept, new memory zero) when it is smaller or elsewhere. The error names
+ * the layer. */
+nn_status nn_layer_buffer_reserve(nn_storage **buffer, nn_device device, size_t bytes,
+                                  const nn_layer *layer);
+/* The device a layer's weights live on (the CPU for a layer without weights). */
+nn_device nn_layer_device(const nn_layer *layer);
 
 /* For layers with a fused activation: out holds the linear result (n elements, rows of
  * axis_size); keeps what backward will need and applies the activation in place. */
@@ -213,7 +229,7 @@ void nn_layer_activate_forward(nn_layer *layer, nn_exec *exec, float *out, size_
 void nn_layer_activate_backward(nn_layer *layer, nn_exec *exec, float *dz, const float *dy,
                                 const float *y, size_t n, size_t axis_size);
 /* Adds the activity regularizer's penalty for out (n elements, a batch of `batch`) to
- * exec and, when dout is not NULL, its gradient to dout. */
+ * exec->stats and, when dout is not NULL, its gradient to dout. */
 void nn_layer_activity_penalty(nn_layer *layer, nn_exec *exec, const float *out,
                                float *dout, size_t n, int64_t batch);
 
@@ -229,7 +245,9 @@ nn_status nn_layer_backward(nn_layer *layer, nn_exec *exec, const nn_tensor *inp
                             nn_tensor *dinput);
 
 /* Runs the layer once on a whole tensor, outside any model: `layer(x)` in Lua. Builds
- * it on first use. *out is a new tensor. */
+ * it on first use. It runs where its weights are (a layer built by this call puts them
+ * on the input's device; one without weights runs on the input's device), the input
+ * copied there when needed. *out is a new tensor on that device. */
 nn_status nn_layer_call(nn_layer *layer, const nn_tensor *input, bool training,
                         nn_tensor **out);
 

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "device.h"
 #include "layers/layers.h"
 #include "random.h"
 
@@ -80,7 +81,7 @@ nn_status nn_model_create(nn_model **out, const char *name)
         return nn_error(NN_ERR_MEMORY, "out of memory creating a model");
     snprintf(model->name, sizeof model->name, "%s", name ? name : "sequential");
     model->refcount = 1;
-    model->backend = nn_backend_cpu();
+    /* The device is chosen when the model first needs memory (place). */
     *out = model;
     return NN_OK;
 }
@@ -99,12 +100,24 @@ static void free_buffers(nn_model *model)
         nn_tensor_free(model->doutputs[i]);
     free(model->outputs);
     free(model->doutputs);
-    free(model->logits);
-    free(model->labels);
-    free(model->scratch);
+    nn_storage_release(model->logits);
+    nn_storage_release(model->labels);
+    nn_storage_release(model->scratch);
+    nn_storage_release(model->stats);
+    for (int slot = 0; slot < 2; slot++) {
+        if (model->pinned_backend) {
+            model->pinned_backend->host_free(model->pinned_inputs[slot]);
+            model->pinned_backend->host_free(model->pinned_labels[slot]);
+        }
+        model->pinned_inputs[slot] = model->pinned_labels[slot] = NULL;
+        nn_storage_release(model->landing_inputs[slot]);
+        nn_storage_release(model->landing_labels[slot]);
+        model->landing_inputs[slot] = model->landing_labels[slot] = NULL;
+    }
+    model->pinned_backend = NULL;
     free(model->order);
     model->outputs = model->doutputs = NULL;
-    model->logits = model->labels = model->scratch = NULL;
+    model->logits = model->labels = model->scratch = model->stats = NULL;
     model->order = NULL;
     model->reserved_batch = 0;
     model->reserved_training = false;
@@ -123,7 +136,7 @@ void nn_model_release(nn_model *model)
     nn_storage_release(model->weights);
     nn_storage_release(model->gradients);
     nn_optimizer_free(model->optimizer);
-    free(model->decay_mask);
+    nn_storage_release(model->decay_mask);
     free(model);
 }
 
@@ -309,12 +322,35 @@ const nn_shape *nn_model_output_shape(const nn_model *model)
 
 /* ---- the weight buffer ---- */
 
+/* The model's device, chosen on first need. */
+static nn_status place(nn_model *model)
+{
+    if (model->device_chosen)
+        return NN_OK;
+    nn_device device;
+    NN_TRY(nn_device_default(&device));
+    model->device = device;
+    model->backend = nn_backend_for(device);
+    model->device_chosen = true;
+    return NN_OK;
+}
+
+nn_status nn_model_device(nn_model *model, nn_device *device)
+{
+    NN_TRY(place(model));
+    *device = model->device;
+    return NN_OK;
+}
+
 /* Moves every layer's weights into one buffer (trainable first) and their gradients
- * into another, so zeroing, updating and saving are single loops. Values are kept. */
+ * into another, so zeroing, updating and saving are single loops. Values are kept,
+ * copied from wherever the layers had them to the model's device. */
 static nn_status gather_weights(nn_model *model)
 {
     if (!model->weights_stale)
         return NN_OK;
+    NN_TRY(place(model));
+    nn_device device = model->device;
     size_t trainable = 0, total = 0;
     for (int pass = 0; pass < 2; pass++) {
         for (int i = 0; i < model->layer_count; i++) {
@@ -328,9 +364,12 @@ static nn_status gather_weights(nn_model *model)
             }
         }
     }
-    nn_storage *weights = NULL, *gradients = NULL;
-    NN_TRY(nn_storage_create(&weights, total * sizeof(float)));
-    nn_status status = nn_storage_create(&gradients, (trainable ? trainable : 1) * sizeof(float));
+    nn_storage *weights = NULL, *gradients = NULL, *decay_storage = NULL;
+    NN_TRY(nn_storage_create_on(&weights, device, total * sizeof(float)));
+    nn_status status = nn_storage_create_on(&gradients, device,
+                                            (trainable ? trainable : 1) * sizeof(float));
+    if (status == NN_OK)
+        status = nn_storage_create_on(&decay_storage, device, trainable ? trainable : 1);
     unsigned char *decay_mask = status == NN_OK ? calloc(trainable ? trainable : 1, 1) : NULL;
     if (status == NN_OK && !decay_mask)
         status = nn_error(NN_ERR_MEMORY, "out of memory gathering the weights");
@@ -362,13 +401,16 @@ static nn_status gather_weights(nn_model *model)
                         memset(decay_mask + offset, 1, nn_tensor_count(param->value));
                 }
                 if (status == NN_OK)
-                    memcpy(nn_tensor_data(values[count]), nn_tensor_data(param->value),
-                           nn_tensor_bytes(param->value));
+                    status = nn_tensor_copy_into(values[count], param->value);
                 count++;
                 offset += nn_tensor_count(param->value);
             }
         }
     }
+    if (status == NN_OK)
+        status = nn_memory_copy(device, decay_storage->data, nn_device_cpu(), decay_mask,
+                                trainable ? trainable : 1);
+    free(decay_mask);
     if (status != NN_OK) {
         for (int i = 0; i < count; i++) {
             nn_tensor_free(values[i]);
@@ -376,7 +418,7 @@ static nn_status gather_weights(nn_model *model)
         }
         nn_storage_release(weights);
         nn_storage_release(gradients);
-        free(decay_mask);
+        nn_storage_release(decay_storage);
         return status;
     }
     count = 0;
@@ -397,10 +439,10 @@ static nn_status gather_weights(nn_model *model)
     }
     nn_storage_release(model->weights);
     nn_storage_release(model->gradients);
-    free(model->decay_mask);
+    nn_storage_release(model->decay_mask);
     model->weights = weights;
     model->gradients = gradients;
-    model->decay_mask = decay_mask;
+    model->decay_mask = decay_storage;
     model->weight_count = total;
     model->trainable_count = trainable;
     model->weights_stale = false;
@@ -415,7 +457,63 @@ float *nn_model_weights(nn_model *model)
 {
     if (gather_weights(model) != NN_OK)
         return NULL;
+    if (model->weights && model->weights->device.kind != NN_DEVICE_CPU) {
+        char name[32];
+        nn_error(NN_ERR_STATE, "the weights of model \"%s\" are on %s; copy them with "
+                 "nn_model_read_weights", model->name,
+                 nn_device_format(model->device, name, sizeof name));
+        return NULL;
+    }
     return model->weights ? (float *)model->weights->data : NULL;
+}
+
+nn_status nn_model_read_weights(nn_model *model, float *host)
+{
+    NN_TRY(gather_weights(model));
+    if (!model->weights)
+        return NN_OK;
+    return nn_memory_copy(nn_device_cpu(), host, model->weights->device, model->weights->data,
+                          model->weight_count * sizeof(float));
+}
+
+nn_status nn_model_write_weights(nn_model *model, const float *host)
+{
+    NN_TRY(gather_weights(model));
+    if (!model->weights)
+        return NN_OK;
+    return nn_memory_copy(model->weights->device, model->weights->data, nn_device_cpu(), host,
+                          model->weight_count * sizeof(float));
+}
+
+nn_status nn_model_to(nn_model *model, nn_device device)
+{
+    NN_TRY(nn_device_check(device));
+    if (model->device_chosen && nn_device_equal(model->device, device))
+        return NN_OK;
+    /* Everything or nothing: what moved goes back when a later move fails. */
+    nn_storage *storages[3] = {model->weights, model->gradients, model->decay_mask};
+    int moved = 0;
+    nn_status status = NN_OK;
+    while (moved < 3 && status == NN_OK) {
+        if (storages[moved])
+            status = nn_storage_move(storages[moved], device);
+        if (status == NN_OK)
+            moved++;
+    }
+    if (status == NN_OK && model->optimizer)
+        status = nn_optimizer_move(model->optimizer, device);
+    if (status != NN_OK) {
+        nn_device previous = model->device_chosen ? model->device : nn_device_cpu();
+        for (int i = 0; i < moved; i++)
+            if (storages[i])
+                nn_storage_move(storages[i], previous);
+        return status;
+    }
+    free_buffers(model);
+    model->device = device;
+    model->backend = nn_backend_for(device);
+    model->device_chosen = true;
+    return NN_OK;
 }
 
 /* ---- compile ---- */
@@ -445,55 +543,103 @@ nn_status nn_model_compile(nn_model *model, const nn_optimizer_config *optimizer
 
 /* ---- execution buffers ---- */
 
+/* Scratch the weight constraints need (the optimizer step's projections). */
+static size_t constraint_scratch(const nn_model *model)
+{
+    size_t most = 0;
+    for (int i = 0; i < model->layer_count; i++) {
+        const nn_layer *layer = model->layers[i];
+        for (int p = 0; p < layer->param_count; p++) {
+            const nn_param *param = &layer->params[p];
+            if (param->constraint.kind == NN_CONSTRAINT_NONE)
+                continue;
+            size_t need = model->backend->constraint_scratch_floats(&param->constraint,
+                                                                    &param->shape);
+            most = need > most ? need : most;
+        }
+    }
+    return most;
+}
+
 static nn_status reserve(nn_model *model, int64_t batch, bool training)
 {
+    NN_TRY(place(model));
+    NN_TRY(model->backend->select_device(model->device.index));
     if (model->reserved_batch >= batch && (model->reserved_training || !training))
         return NN_OK;
     free_buffers(model);
+    const nn_backend *backend = model->backend;
+    nn_device device = model->device;
     int count = model->layer_count;
+    nn_status status = NN_OK;
     model->outputs = calloc((size_t)count + 1, sizeof *model->outputs);
     model->doutputs = calloc((size_t)count + 1, sizeof *model->doutputs);
-    if (!model->outputs || !model->doutputs)
-        goto out_of_memory;
-    size_t scratch = 0;
-    for (int i = 0; i <= count; i++) {
+    if (!model->outputs || !model->doutputs) {
+        free_buffers(model);
+        return nn_error(NN_ERR_MEMORY, "out of memory reserving model \"%s\" for batches of "
+                        "%lld", model->name, (long long)batch);
+    }
+    size_t scratch = constraint_scratch(model);
+    for (int i = 0; i <= count && status == NN_OK; i++) {
         nn_shape shape = i == 0 ? model->input_shape : model->layers[i - 1]->output_shape;
         shape.dims[0] = batch;
         const nn_layer *producer = i > 0 ? model->layers[i - 1] : NULL;
         if (producer && producer->cls->output_views_input &&
             producer->cls->output_views_input(producer)) {
             /* Flatten and the like: the same values, seen with another shape. */
-            NN_TRY(nn_tensor_view(&model->outputs[i], model->outputs[i - 1]->storage, 0,
-                                  NN_DTYPE_F32, &shape));
-            if (training)
-                NN_TRY(nn_tensor_view(&model->doutputs[i], model->doutputs[i - 1]->storage, 0,
-                                      NN_DTYPE_F32, &shape));
+            status = nn_tensor_view(&model->outputs[i], model->outputs[i - 1]->storage, 0,
+                                    NN_DTYPE_F32, &shape);
+            if (status == NN_OK && training)
+                status = nn_tensor_view(&model->doutputs[i], model->doutputs[i - 1]->storage, 0,
+                                        NN_DTYPE_F32, &shape);
         } else {
-            NN_TRY(nn_tensor_create(&model->outputs[i], NN_DTYPE_F32, &shape));
-            if (training)
-                NN_TRY(nn_tensor_create(&model->doutputs[i], NN_DTYPE_F32, &shape));
+            status = nn_tensor_create_on(&model->outputs[i], NN_DTYPE_F32, &shape, device);
+            if (status == NN_OK && training)
+                status = nn_tensor_create_on(&model->doutputs[i], NN_DTYPE_F32, &shape, device);
         }
-        if (i < count) {
+        if (status == NN_OK && i < count) {
             nn_layer *layer = model->layers[i];
-            NN_TRY(nn_layer_reserve(layer, batch));
-            size_t need = layer->cls->scratch_floats ? layer->cls->scratch_floats(layer, batch) : 0;
+            status = nn_layer_reserve_on(layer, device, batch);
+            size_t need = nn_layer_scratch_floats(layer, backend, batch);
             scratch = need > scratch ? need : scratch;
         }
     }
-    int64_t width = nn_shape_inner(&model->layers[count - 1]->output_shape, 1);
-    model->logits = malloc((size_t)(batch * width) * sizeof(float));
-    model->labels = malloc((size_t)(batch * width) * sizeof(float));
-    model->scratch = scratch ? aligned_alloc(64, (scratch * sizeof(float) + 63) / 64 * 64) : NULL;
-    if (!model->logits || !model->labels || (scratch && !model->scratch))
-        goto out_of_memory;
+    size_t width = (size_t)nn_shape_inner(&model->layers[count - 1]->output_shape, 1);
+    size_t batch_floats = (size_t)batch * width;
+    if (status == NN_OK)
+        status = nn_storage_create_on(&model->logits, device, batch_floats * sizeof(float));
+    if (status == NN_OK)
+        status = nn_storage_create_on(&model->labels, device, batch_floats * sizeof(float));
+    if (status == NN_OK)
+        status = nn_storage_create_on(&model->scratch, device,
+                                      (scratch ? scratch : 1) * sizeof(float));
+    if (status == NN_OK)
+        status = nn_storage_create_on(&model->stats, device, sizeof(nn_batch_stats));
+    if (!backend->host_visible) {
+        /* Two of each, so the host fills one while the device reads the other. */
+        size_t input_bytes = nn_tensor_bytes(model->outputs[0]);
+        for (int slot = 0; slot < 2 && status == NN_OK; slot++) {
+            model->pinned_backend = backend;
+            status = backend->host_alloc(&model->pinned_inputs[slot], input_bytes);
+            if (status == NN_OK)
+                status = backend->host_alloc(&model->pinned_labels[slot],
+                                             batch_floats * sizeof(float));
+            if (status == NN_OK)
+                status = nn_storage_create_on(&model->landing_inputs[slot], device, input_bytes);
+            if (status == NN_OK)
+                status = nn_storage_create_on(&model->landing_labels[slot], device,
+                                              batch_floats * sizeof(float));
+        }
+    }
+    if (status != NN_OK) {
+        free_buffers(model);
+        return nn_error_prefix(status, "reserving model \"%s\" for batches of %lld",
+                               model->name, (long long)batch);
+    }
     model->scratch_floats = scratch;
     model->reserved_batch = batch;
     model->reserved_training = training;
     return NN_OK;
-out_of_memory:
-    free_buffers(model);
-    return nn_error(NN_ERR_MEMORY, "out of memory reserving model \"%s\" for batches of %lld",
-                    model->name, (long long)batch);
 }
 
 /* Points every buffer at the first `batch` rows (the last batch may be short). */
@@ -506,38 +652,95 @@ static void set_batch(nn_model *model, int64_t batch)
     }
 }
 
-/* Copies rows order[start..start+batch) of x and y into the batch buffers, labels as
- * floats. */
-static void gather_batch(nn_model *model, const nn_tensor *x, const nn_tensor *y,
-                         const int64_t *order, int64_t start, int64_t batch)
+/* The batches of one loop: rows order[first + k] (or first + k without an order) of x
+ * and, when given, y, `batch_size` at a time. x and y are on the host. */
+typedef struct batch_feed {
+    const nn_tensor *x, *y;
+    const int64_t *order;
+    int64_t first, count, batch_size;
+} batch_feed;
+
+static int64_t feed_batch_rows(const batch_feed *feed, int64_t step)
 {
+    int64_t start = step * feed->batch_size;
+    return feed->count - start < feed->batch_size ? feed->count - start : feed->batch_size;
+}
+
+/* Gathers batch `step` on the host, labels as floats: straight into the model's input
+ * and label buffers when the host can write them (the CPU), else into the page-locked
+ * buffers of slot step % 2, which then start their copy to the device. On a device this
+ * runs while the batch before computes. */
+static void feed_stage(nn_model *model, const batch_feed *feed, int64_t step)
+{
+    const nn_tensor *x = feed->x, *y = feed->y;
+    int64_t batch = feed_batch_rows(feed, step), start = feed->first + step * feed->batch_size;
+    const int64_t *order = feed->order;
+    bool direct = model->backend->host_visible;
+    int slot = (int)(step % 2);
     size_t row = (size_t)nn_shape_inner(&x->shape, 1);
     const float *source = nn_tensor_f32(x);
-    float *target = nn_tensor_f32(model->outputs[0]);
+    float *target = direct ? nn_tensor_f32(model->outputs[0]) : model->pinned_inputs[slot];
+    /* order indexes rows counted from the start of the data; without it rows follow on
+     * from `start`. */
+    int64_t offset = order ? step * feed->batch_size : start;
 #pragma omp parallel for schedule(static) if (batch * (int64_t)row > 65536)
     for (int64_t b = 0; b < batch; b++) {
-        int64_t index = order ? order[start + b] : start + b;
+        int64_t index = order ? order[offset + b] : offset + b;
         memcpy(target + (size_t)b * row, source + (size_t)index * row, row * sizeof(float));
     }
-    if (!y)
-        return;
-    size_t label_width = (size_t)nn_shape_inner(&y->shape, 1);
-    for (int64_t b = 0; b < batch; b++) {
-        int64_t index = order ? order[start + b] : start + b;
+    size_t label_width = y ? (size_t)nn_shape_inner(&y->shape, 1) : 0;
+    float *labels = direct ? (float *)model->labels->data : model->pinned_labels[slot];
+    for (int64_t b = 0; y && b < batch; b++) {
+        int64_t index = order ? order[offset + b] : offset + b;
         for (size_t j = 0; j < label_width; j++)
-            model->labels[(size_t)b * label_width + j] =
+            labels[(size_t)b * label_width + j] =
                 (float)nn_tensor_get(y, (size_t)index * label_width + j);
     }
+    if (direct)
+        return;
+    model->backend->upload_async(model->landing_inputs[slot]->data, target,
+                                 (size_t)batch * row * sizeof(float));
+    if (y)
+        model->backend->upload_async(model->landing_labels[slot]->data, labels,
+                                     (size_t)batch * label_width * sizeof(float));
+}
+
+/* Makes batch `step`, staged before, the model's input: on a device, a copy from its
+ * landing buffer queued after the upload (so the landing buffer is free for the batch
+ * after next while this one computes). */
+static void feed_use(nn_model *model, const batch_feed *feed, int64_t step)
+{
+    if (model->backend->host_visible)
+        return;
+    int slot = (int)(step % 2);
+    int64_t batch = feed_batch_rows(feed, step);
+    size_t row = (size_t)nn_shape_inner(&feed->x->shape, 1);
+    model->backend->copy(nn_tensor_f32(model->outputs[0]), model->landing_inputs[slot]->data,
+                         (size_t)batch * row * sizeof(float));
+    if (feed->y)
+        model->backend->copy(model->labels->data, model->landing_labels[slot]->data,
+                             (size_t)batch * (size_t)nn_shape_inner(&feed->y->shape, 1) *
+                                 sizeof(float));
+}
+
+/* The batch statistics, read back: the one wait per batch, which also reports any
+ * failure of the work queued for the batch. */
+static nn_status read_stats(nn_model *model, nn_batch_stats *stats)
+{
+    NN_TRY(model->backend->copy_to_host(stats, model->stats->data, sizeof *stats));
+    return model->backend->check();
 }
 
 static nn_exec make_exec(nn_model *model, bool training)
 {
     return (nn_exec){.backend = model->backend,
+                     .device = model->device,
                      .training = training,
                      .seed = nn_random_global_seed(),
                      .step = model->step,
-                     .scratch = model->scratch,
-                     .scratch_floats = model->scratch_floats};
+                     .scratch = model->scratch->data,
+                     .scratch_floats = model->scratch_floats,
+                     .stats = model->stats->data};
 }
 
 /* Whether layer i may compute layer i + 1's max pooling in its own forward
@@ -579,7 +782,7 @@ static nn_status forward(nn_model *model, nn_exec *exec)
 {
     for (int i = 0; i < model->layer_count; i++) {
         nn_layer *layer = model->layers[i];
-        exec->logits = i == model->layer_count - 1 ? model->logits : NULL;
+        exec->logits = i == model->layer_count - 1 ? model->logits->data : NULL;
         if (pools_next(model, i, exec)) {
             bool done;
             NN_TRY(forward_pooled(model, exec, i, &done));
@@ -606,35 +809,40 @@ static nn_activation last_activation(const nn_model *model)
     return model->layers[model->layer_count - 1]->activation;
 }
 
-/* Adds the loss and metric sums of the batch in outputs[L] against labels. */
-static double batch_loss(nn_model *model, int64_t batch, float *dlogits, double *metric_sums)
+/* The batch's loss (and its gradient into dlogits, NULL in inference) and metric sums,
+ * into the batch statistics on the device. */
+static void batch_loss(nn_model *model, int64_t batch, float *dlogits)
 {
     const nn_tensor *prediction = model->outputs[model->layer_count];
     int64_t width = nn_shape_inner(&prediction->shape, 1);
-    double loss = nn_loss_forward_backward(&model->loss, last_activation(model), dlogits,
-                                           nn_tensor_f32(prediction), model->logits,
-                                           model->labels, batch, width);
+    nn_batch_stats *stats = model->stats->data;
+    const float *labels = model->labels->data;
+    model->backend->loss_forward_backward(&stats->loss, dlogits, &model->loss,
+                                          last_activation(model), nn_tensor_f32(prediction),
+                                          model->logits->data, labels, batch, width);
     for (int m = 0; m < model->metric_count; m++)
-        metric_sums[m] += nn_metric_sum(&model->metrics[m], nn_tensor_f32(prediction),
-                                        model->labels, batch, width);
-    return loss;
+        model->backend->metric_sum(&stats->metric_sums[m], &model->metrics[m],
+                                   nn_tensor_f32(prediction), labels, batch, width);
 }
 
-static double regularization_penalty(nn_model *model, bool with_gradient)
+/* The weight regularizers' penalty into the batch statistics, in layer order, and with
+ * with_gradient their gradients added to the weights' gradients. */
+static void weight_penalty(nn_model *model, bool with_gradient)
 {
-    double penalty = 0.0;
+    nn_batch_stats *stats = model->stats->data;
     for (int i = 0; i < model->layer_count; i++) {
         nn_layer *layer = model->layers[i];
         for (int p = 0; p < layer->param_count; p++) {
             nn_param *param = &layer->params[p];
             if (!nn_regularizer_active(&param->regularizer))
                 continue;
-            penalty += nn_regularizer_apply(&param->regularizer, nn_tensor_f32(param->value),
-                                            with_gradient && param->grad ? nn_tensor_f32(param->grad) : NULL,
-                                            nn_tensor_count(param->value));
+            model->backend->weight_penalty(&stats->weight_penalty,
+                                           with_gradient && param->grad
+                                               ? nn_tensor_f32(param->grad) : NULL,
+                                           nn_tensor_f32(param->value),
+                                           nn_tensor_count(param->value), param->regularizer);
         }
     }
-    return penalty;
 }
 
 /* Lets each layer that can apply the ReLU derivative of the layer before do so, saving
@@ -674,14 +882,19 @@ static nn_status backward(nn_model *model, nn_exec *exec)
     return NN_OK;
 }
 
-static nn_status apply_constraints(nn_model *model)
+/* Projects constrained weights after a step, unless guard holds a non-finite loss (the
+ * step was skipped). */
+static nn_status apply_constraints(nn_model *model, const nn_batch_stats *guard)
 {
     for (int i = 0; i < model->layer_count; i++) {
         nn_layer *layer = model->layers[i];
         for (int p = 0; p < layer->param_count; p++) {
             nn_param *param = &layer->params[p];
-            if (param->constraint.kind != NN_CONSTRAINT_NONE)
-                NN_TRY(nn_constraint_apply(&param->constraint, param->value));
+            if (param->constraint.kind == NN_CONSTRAINT_NONE)
+                continue;
+            NN_TRY(nn_constraint_check(&param->constraint, param->value));
+            model->backend->constraint_apply(nn_tensor_f32(param->value), &param->constraint,
+                                             &param->shape, guard, model->scratch->data);
         }
     }
     return NN_OK;
@@ -757,17 +970,25 @@ static nn_status evaluate_rows(nn_model *model, const nn_tensor *x, const nn_ten
     memset(metric_sums, 0, sizeof(double) * NN_MAX_METRICS);
     int64_t steps = (count + batch_size - 1) / batch_size;
     nn_exec exec = make_exec(model, false);
+    batch_feed feed = {x, y, NULL, start, count, batch_size};
+    nn_batch_stats stats;
+    feed_stage(model, &feed, 0);
     for (int64_t step = 0; step < steps; step++) {
-        int64_t first = start + step * batch_size;
-        int64_t batch = count - step * batch_size < batch_size ? count - step * batch_size : batch_size;
+        int64_t batch = feed_batch_rows(&feed, step), seen = step * batch_size + batch;
         set_batch(model, batch);
-        gather_batch(model, x, y, NULL, first, batch);
+        feed_use(model, &feed, step);
+        model->backend->memory_zero(model->stats->data, sizeof stats);
         NN_TRY(forward(model, &exec));
-        loss_sum += batch_loss(model, batch, NULL, metric_sums) * (double)batch;
+        batch_loss(model, batch, NULL);
+        if (step + 1 < steps)
+            feed_stage(model, &feed, step + 1);
+        NN_TRY(read_stats(model, &stats));
+        loss_sum += stats.loss * (double)batch;
+        for (int m = 0; m < model->metric_count; m++)
+            metric_sums[m] += stats.metric_sums[m];
         if (progress && progress->batch_end) {
             nn_logs logs = {0};
-            fill_logs(&logs, model, "", loss_sum / (double)(first - start + batch), metric_sums,
-                      first - start + batch);
+            fill_logs(&logs, model, "", loss_sum / (double)seen, metric_sums, seen);
             nn_status status = progress->batch_end(progress->user, 0, step + 1, steps, &logs);
             if (status != NN_OK)
                 return status;
@@ -776,36 +997,38 @@ static nn_status evaluate_rows(nn_model *model, const nn_tensor *x, const nn_ten
             return nn_error(NN_ERR_STOPPED, "stopped by the user after batch %lld of %lld",
                             (long long)(step + 1), (long long)steps);
     }
-    *loss_out = loss_sum / (double)count + regularization_penalty(model, false);
+    model->backend->memory_zero(model->stats->data, sizeof stats);
+    weight_penalty(model, false);
+    NN_TRY(read_stats(model, &stats));
+    *loss_out = loss_sum / (double)count + stats.weight_penalty;
+    return NN_OK;
+}
+
+/* x (and y) on the host: itself, or a copy in *copy (freed by the caller). Batches are
+ * gathered by the host, so data on a device is read back once. */
+static nn_status data_on_host(const nn_tensor *data, const nn_tensor **host, nn_tensor **copy)
+{
+    *copy = NULL;
+    *host = data;
+    if (!data || nn_tensor_on_host(data))
+        return NN_OK;
+    NN_TRY(nn_tensor_to(copy, data, nn_device_cpu()));
+    *host = *copy;
     return NN_OK;
 }
 
 /* ---- fit ---- */
 
-nn_status nn_model_fit(nn_model *model, const nn_tensor *x, const nn_tensor *y,
-                       const nn_fit_options *options, nn_progress *progress,
-                       nn_history *history)
+/* The loop itself, with x, y and the validation data on the host. */
+static nn_status fit_loop(nn_model *model, const nn_tensor *x, const nn_tensor *y,
+                          const nn_fit_options *options, nn_progress *progress,
+                          nn_history *history)
 {
-    if (!model->compiled)
-        return nn_error(NN_ERR_STATE, "fit: model \"%s\" must be compiled first: call "
-                                      "model:compile{optimizer=..., loss=...}", model->name);
-    if (options->epochs < 0 || options->initial_epoch < 0)
-        return nn_error(NN_ERR_ARGUMENT, "fit: epochs must be >= 0, got %d", options->epochs);
-    if (options->batch_size <= 0 || options->batch_size > (INT64_C(1) << 31))
-        return nn_error(NN_ERR_ARGUMENT, "fit: batch_size must be a positive integer, got %lld",
-                        (long long)options->batch_size);
-    if (!(options->validation_split >= 0.0 && options->validation_split < 1.0))
-        return nn_error(NN_ERR_ARGUMENT, "fit: validation_split must be in [0, 1), got %g",
-                        options->validation_split);
-    NN_TRY(check_inputs(model, "fit", x, y));
-
     int64_t samples = x->shape.dims[0];
     int64_t train_count = samples;
     const nn_tensor *val_x = NULL, *val_y = NULL;
     int64_t val_start = 0, val_count = 0;
     if (options->validation_x) {
-        NN_TRY(check_inputs(model, "fit (validation_data)", options->validation_x,
-                            options->validation_y));
         val_x = options->validation_x;
         val_y = options->validation_y;
         val_count = val_x->shape.dims[0];
@@ -830,8 +1053,8 @@ nn_status nn_model_fit(nn_model *model, const nn_tensor *x, const nn_tensor *y,
     NN_TRY(reserve(model, batch_size, true));
     NN_TRY(ensure_order(model, train_count));
     if (!model->optimizer)
-        NN_TRY(nn_optimizer_create(&model->optimizer, &model->optimizer_config,
-                                   model->trainable_count));
+        NN_TRY(nn_optimizer_create_on(&model->optimizer, &model->optimizer_config,
+                                      model->trainable_count, model->device));
 
     /* Each epoch shuffles from its own stream (this fit's stream number and the epoch),
      * so a run resumed at epoch k draws the same order as an uninterrupted one. */
@@ -839,6 +1062,11 @@ nn_status nn_model_fit(nn_model *model, const nn_tensor *x, const nn_tensor *y,
     uint64_t seed = nn_random_global_seed();
     float *weights = (float *)model->weights->data;
     float *gradients = (float *)model->gradients->data;
+    const nn_backend *backend = model->backend;
+    nn_batch_stats *device_stats = model->stats->data;
+    /* An update after a non-finite loss is skipped on the device, so the host need not
+     * wait for the loss before queuing the rest of the batch. */
+    const nn_batch_stats *guard = options->allow_nonfinite_loss ? NULL : device_stats;
     nn_status status = NN_OK;
     nn_logs logs = {0};
     model->stop_training = false;
@@ -860,19 +1088,37 @@ nn_status nn_model_fit(nn_model *model, const nn_tensor *x, const nn_tensor *y,
         double loss_sum = 0.0, metric_sums[NN_MAX_METRICS] = {0};
         int64_t seen = 0;
         memset(&logs, 0, sizeof logs);
+        batch_feed feed = {x, y, model->order, 0, train_count, batch_size};
+        feed_stage(model, &feed, 0);
         for (int64_t step = 0; step < steps; step++) {
-            int64_t start = step * batch_size;
-            int64_t batch = train_count - start < batch_size ? train_count - start : batch_size;
+            int64_t batch = feed_batch_rows(&feed, step);
             set_batch(model, batch);
-            gather_batch(model, x, y, model->order, start, batch);
+            feed_use(model, &feed, step);
             nn_exec exec = make_exec(model, true);
+            backend->memory_zero(device_stats, sizeof(nn_batch_stats));
             status = forward(model, &exec);
             if (status != NN_OK)
                 break;
-            float *dlogits = nn_tensor_f32(model->doutputs[model->layer_count]);
-            double loss = batch_loss(model, batch, dlogits, metric_sums);
-            loss += exec.activity_penalty + regularization_penalty(model, false);
+            batch_loss(model, batch, nn_tensor_f32(model->doutputs[model->layer_count]));
+            status = backward(model, &exec);
+            if (status != NN_OK)
+                break;
+            weight_penalty(model, true);
+            model->optimizer->iterations++;
+            backend->optimizer_step(weights, model->optimizer->slots, gradients,
+                                    model->decay_mask->data, &model->optimizer->config,
+                                    model->optimizer->iterations, model->optimizer->count,
+                                    guard);
+            if ((status = apply_constraints(model, guard)) != NN_OK)
+                break;
+            if (step + 1 < steps)
+                feed_stage(model, &feed, step + 1);
+            nn_batch_stats stats;
+            if ((status = read_stats(model, &stats)) != NN_OK)
+                break;
+            double loss = nn_batch_stats_total(&stats);
             if (!isfinite(loss) && !options->allow_nonfinite_loss) {
+                model->optimizer->iterations--; /* the guarded step did nothing */
                 status = nn_error(NN_ERR_NUMERIC,
                                   "the loss became %s at epoch %d, batch %lld; training "
                                   "stopped (weights are those before this batch). Try a "
@@ -881,16 +1127,11 @@ nn_status nn_model_fit(nn_model *model, const nn_tensor *x, const nn_tensor *y,
                                   (long long)(step + 1));
                 break;
             }
-            status = backward(model, &exec);
-            if (status != NN_OK)
-                break;
-            regularization_penalty(model, true);
-            nn_optimizer_step(model->optimizer, weights, gradients, model->decay_mask);
-            if ((status = apply_constraints(model)) != NN_OK)
-                break;
             model->step++;
             seen += batch;
             loss_sum += loss * (double)batch;
+            for (int m = 0; m < model->metric_count; m++)
+                metric_sums[m] += stats.metric_sums[m];
             fill_logs(&logs, model, "", loss_sum / (double)seen, metric_sums, seen);
             if (progress && progress->batch_end &&
                 (status = progress->batch_end(progress->user, epoch, step + 1, steps, &logs)) != NN_OK)
@@ -930,6 +1171,48 @@ nn_status nn_model_fit(nn_model *model, const nn_tensor *x, const nn_tensor *y,
     return status;
 }
 
+nn_status nn_model_fit(nn_model *model, const nn_tensor *x, const nn_tensor *y,
+                       const nn_fit_options *options, nn_progress *progress,
+                       nn_history *history)
+{
+    if (!model->compiled)
+        return nn_error(NN_ERR_STATE, "fit: model \"%s\" must be compiled first: call "
+                                      "model:compile{optimizer=..., loss=...}", model->name);
+    if (options->epochs < 0 || options->initial_epoch < 0)
+        return nn_error(NN_ERR_ARGUMENT, "fit: epochs must be >= 0, got %d", options->epochs);
+    if (options->batch_size <= 0 || options->batch_size > (INT64_C(1) << 31))
+        return nn_error(NN_ERR_ARGUMENT, "fit: batch_size must be a positive integer, got %lld",
+                        (long long)options->batch_size);
+    if (!(options->validation_split >= 0.0 && options->validation_split < 1.0))
+        return nn_error(NN_ERR_ARGUMENT, "fit: validation_split must be in [0, 1), got %g",
+                        options->validation_split);
+    NN_TRY(check_inputs(model, "fit", x, y));
+
+    if (options->validation_x)
+        NN_TRY(check_inputs(model, "fit (validation_data)", options->validation_x,
+                            options->validation_y));
+    const nn_tensor *hx, *hy, *hvx, *hvy;
+    nn_tensor *cx = NULL, *cy = NULL, *cvx = NULL, *cvy = NULL;
+    nn_status status = data_on_host(x, &hx, &cx);
+    if (status == NN_OK)
+        status = data_on_host(y, &hy, &cy);
+    if (status == NN_OK)
+        status = data_on_host(options->validation_x, &hvx, &cvx);
+    if (status == NN_OK)
+        status = data_on_host(options->validation_y, &hvy, &cvy);
+    if (status == NN_OK) {
+        nn_fit_options host_options = *options;
+        host_options.validation_x = hvx;
+        host_options.validation_y = hvy;
+        status = fit_loop(model, hx, hy, &host_options, progress, history);
+    }
+    nn_tensor_free(cx);
+    nn_tensor_free(cy);
+    nn_tensor_free(cvx);
+    nn_tensor_free(cvy);
+    return status;
+}
+
 nn_status nn_model_evaluate(nn_model *model, const nn_tensor *x, const nn_tensor *y,
                             int64_t batch_size, nn_progress *progress, nn_logs *logs)
 {
@@ -944,10 +1227,49 @@ nn_status nn_model_evaluate(nn_model *model, const nn_tensor *x, const nn_tensor
     if (batch_size > count)
         batch_size = count;
     NN_TRY(reserve(model, batch_size, false));
+    const nn_tensor *hx, *hy;
+    nn_tensor *cx = NULL, *cy = NULL;
     double loss, metric_sums[NN_MAX_METRICS];
-    NN_TRY(evaluate_rows(model, x, y, 0, count, batch_size, progress, &loss, metric_sums));
+    nn_status status = data_on_host(x, &hx, &cx);
+    if (status == NN_OK)
+        status = data_on_host(y, &hy, &cy);
+    if (status == NN_OK)
+        status = evaluate_rows(model, hx, hy, 0, count, batch_size, progress, &loss,
+                               metric_sums);
+    nn_tensor_free(cx);
+    nn_tensor_free(cy);
+    NN_TRY(status);
     memset(logs, 0, sizeof *logs);
     fill_logs(logs, model, "", loss, metric_sums, count);
+    return NN_OK;
+}
+
+static nn_status predict_rows(nn_model *model, const nn_tensor *x, int64_t batch_size,
+                              nn_progress *progress, nn_tensor *result)
+{
+    int64_t count = x->shape.dims[0];
+    size_t row = (size_t)nn_shape_inner(&result->shape, 1);
+    int64_t steps = (count + batch_size - 1) / batch_size;
+    nn_exec exec = make_exec(model, false);
+    batch_feed feed = {x, NULL, NULL, 0, count, batch_size};
+    feed_stage(model, &feed, 0);
+    for (int64_t step = 0; step < steps; step++) {
+        int64_t first = step * batch_size, batch = feed_batch_rows(&feed, step);
+        set_batch(model, batch);
+        feed_use(model, &feed, step);
+        NN_TRY(forward(model, &exec));
+        if (step + 1 < steps)
+            feed_stage(model, &feed, step + 1);
+        /* Waits for the batch, and reports what failed on the device. */
+        NN_TRY(model->backend->copy_to_host(nn_tensor_f32(result) + (size_t)first * row,
+                                            nn_tensor_f32(model->outputs[model->layer_count]),
+                                            (size_t)batch * row * sizeof(float)));
+        if (progress && progress->batch_end)
+            NN_TRY(progress->batch_end(progress->user, 0, step + 1, steps, NULL));
+        if (progress && progress->stop_requested && *progress->stop_requested)
+            return nn_error(NN_ERR_STOPPED, "prediction stopped by the user after batch %lld "
+                                            "of %lld", (long long)(step + 1), (long long)steps);
+    }
     return NN_OK;
 }
 
@@ -965,29 +1287,17 @@ nn_status nn_model_predict(nn_model *model, const nn_tensor *x, int64_t batch_si
     NN_TRY(reserve(model, batch_size, false));
     nn_shape shape = *nn_model_output_shape(model);
     shape.dims[0] = count;
-    nn_tensor *result;
-    NN_TRY(nn_tensor_create(&result, NN_DTYPE_F32, &shape));
-    size_t row = (size_t)nn_shape_inner(&shape, 1);
-    int64_t steps = (count + batch_size - 1) / batch_size;
-    nn_exec exec = make_exec(model, false);
-    for (int64_t step = 0; step < steps; step++) {
-        int64_t first = step * batch_size;
-        int64_t batch = count - first < batch_size ? count - first : batch_size;
-        set_batch(model, batch);
-        gather_batch(model, x, NULL, NULL, first, batch);
-        nn_status status = forward(model, &exec);
-        if (status == NN_OK && progress && progress->batch_end)
-            status = progress->batch_end(progress->user, 0, step + 1, steps, NULL);
-        if (status == NN_OK && progress && progress->stop_requested && *progress->stop_requested)
-            status = nn_error(NN_ERR_STOPPED, "prediction stopped by the user after batch %lld "
-                                              "of %lld", (long long)(step + 1), (long long)steps);
-        if (status != NN_OK) {
-            nn_tensor_free(result);
-            return status;
-        }
-        memcpy(nn_tensor_f32(result) + (size_t)first * row,
-               nn_tensor_f32(model->outputs[model->layer_count]),
-               (size_t)batch * row * sizeof(float));
+    nn_tensor *result = NULL, *cx = NULL;
+    const nn_tensor *hx;
+    nn_status status = nn_tensor_create(&result, NN_DTYPE_F32, &shape);
+    if (status == NN_OK)
+        status = data_on_host(x, &hx, &cx);
+    if (status == NN_OK)
+        status = predict_rows(model, hx, batch_size, progress, result);
+    nn_tensor_free(cx);
+    if (status != NN_OK) {
+        nn_tensor_free(result);
+        return status;
     }
     *out = result;
     return NN_OK;

@@ -1,5 +1,11 @@
 /* Sequential models: a list of layers, one weight buffer, and the training loops.
  *
+ * A model runs on one device (nn_model_device, nn_model_to): its weights, gradients,
+ * optimizer state and every activation live in that device's memory for the whole fit;
+ * the host gathers each batch and reads back one small block of numbers per batch (loss,
+ * metrics) for the progress display. The loops are the same code on every device: they
+ * reach memory and kernels only through the device's backend.
+ *
  * The weights of every layer live in one buffer (trainable first) and their gradients
  * in another, so the optimizer is one loop; activations and gradients of every layer
  * come from buffers sized before a loop starts, so no memory is allocated per batch. */
@@ -75,11 +81,17 @@ typedef struct nn_model {
     nn_shape input_shape; /* batch axis -1; ndim 0 until known */
     bool built;
 
+    /* Where the weights live and the loops run: the default device (a GPU when there is
+     * one), chosen when the model first needs memory, or what nn_model_to set. */
+    nn_device device;
+    bool device_chosen;
+    const nn_backend *backend; /* the device's */
+
     /* Weights: views of each layer's params point here once built. */
     nn_storage *weights;      /* all weights, trainable ones first */
     size_t weight_count, trainable_count;
     nn_storage *gradients;    /* trainable_count floats */
-    unsigned char *decay_mask;/* 1 where weight decay applies (kernels) */
+    nn_storage *decay_mask;   /* trainable_count bytes: 1 where weight decay applies */
     bool weights_stale;       /* layers changed since the buffer was gathered */
 
     bool compiled;
@@ -94,13 +106,19 @@ typedef struct nn_model {
     nn_tensor **outputs;      /* layer_count + 1: [0] is the input batch */
     nn_tensor **doutputs;     /* gradients of the same */
     bool reserved_training;   /* doutputs exist too */
-    float *logits;            /* last layer before its activation (reserved_batch rows) */
-    float *labels;            /* the batch's labels as floats */
-    float *scratch;
+    nn_storage *logits;       /* last layer before its activation (reserved_batch rows) */
+    nn_storage *labels;       /* the batch's labels as floats */
+    nn_storage *scratch;
     size_t scratch_floats;
+    nn_storage *stats;        /* one nn_batch_stats, summed on the device */
+    /* Feeding a device the host cannot write: each batch is gathered into page-locked
+     * host memory and copied to a landing buffer while the batch before computes; two of
+     * each, alternating. NULL on the CPU, where batches are gathered in place. */
+    void *pinned_inputs[2], *pinned_labels[2];
+    nn_storage *landing_inputs[2], *landing_labels[2];
+    const nn_backend *pinned_backend; /* the backend that allocated the pinned buffers */
     int64_t *order;           /* sample order of the current epoch */
     int64_t order_capacity;
-    const nn_backend *backend;
     uint64_t step;            /* batches trained so far: dropout's counter */
     /* false (default): a layer may do part of its neighbour's work: a convolution its
      * pooling's forward (forward_pooled), a pooling the ReLU derivative of the layer
@@ -125,8 +143,19 @@ int64_t nn_model_count_params(const nn_model *model, bool trainable);
 /* The last layer's output shape (batch axis -1), or NULL before the model is built. */
 const nn_shape *nn_model_output_shape(const nn_model *model);
 /* All weights in one array (trainable first), gathering them on first use; NULL on
- * failure (see nn_error_message). */
+ * failure (see nn_error_message), and for a model on a device, whose weights the host
+ * cannot read: use nn_model_read_weights there. */
 float *nn_model_weights(nn_model *model);
+/* Copies all weight_count weights (gathered first) to host memory, or from it. */
+nn_status nn_model_read_weights(nn_model *model, float *host);
+nn_status nn_model_write_weights(nn_model *model, const float *host);
+
+/* The device the model runs on, choosing the default on first use (a GPU when there is
+ * one; see device.h). */
+nn_status nn_model_device(nn_model *model, nn_device *device);
+/* Moves the model (weights, gradients, optimizer state) to `device`: all or nothing. Its
+ * execution buffers are made again there at the next loop. */
+nn_status nn_model_to(nn_model *model, nn_device device);
 
 nn_status nn_model_compile(nn_model *model, const nn_optimizer_config *optimizer,
                            const nn_loss *loss, const char *const *metrics,

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <strings.h>
 
-#include "backend.h"
+#include "device.h"
 #include "names.h"
 
 
@@ -142,6 +142,12 @@ static nn_status check_config(const nn_optimizer_config *config)
 nn_status nn_optimizer_create(nn_optimizer **out, const nn_optimizer_config *config,
                               size_t count)
 {
+    return nn_optimizer_create_on(out, config, count, nn_device_cpu());
+}
+
+nn_status nn_optimizer_create_on(nn_optimizer **out, const nn_optimizer_config *config,
+                                 size_t count, nn_device device)
+{
     *out = NULL;
     NN_TRY(check_config(config));
     nn_optimizer *optimizer = calloc(1, sizeof *optimizer);
@@ -153,19 +159,53 @@ nn_status nn_optimizer_create(nn_optimizer **out, const nn_optimizer_config *con
     const char *names[3];
     float initial[3];
     optimizer->slot_count = slot_layout(config, names, initial);
+    optimizer->device = device;
+    const nn_backend *backend = nn_backend_for(device);
     for (int s = 0; s < optimizer->slot_count; s++) {
-        optimizer->slots[s] = malloc((count ? count : 1) * sizeof(float));
-        if (!optimizer->slots[s]) {
+        nn_status status = nn_storage_create_on(&optimizer->slot_storage[s], device,
+                                                (count ? count : 1) * sizeof(float));
+        if (status != NN_OK) {
             nn_optimizer_free(optimizer);
-            return nn_error(NN_ERR_MEMORY, "out of memory: optimizer %s needs %d state "
-                            "buffers of %zu floats", nn_optimizer_name(config->kind),
-                            optimizer->slot_count, count);
+            return nn_error_prefix(status, "optimizer %s needs %d state buffers of %zu floats",
+                                   nn_optimizer_name(config->kind), optimizer->slot_count,
+                                   count);
         }
-        for (size_t i = 0; i < count; i++)
-            optimizer->slots[s][i] = initial[s];
+        optimizer->slots[s] = optimizer->slot_storage[s]->data;
+        if (initial[s] != 0.0f) /* storage starts at zero */
+            backend->fill(optimizer->slots[s], initial[s], count);
     }
     *out = optimizer;
     return NN_OK;
+}
+
+nn_status nn_optimizer_move(nn_optimizer *optimizer, nn_device device)
+{
+    for (int s = 0; s < optimizer->slot_count; s++) {
+        nn_status status = nn_storage_move(optimizer->slot_storage[s], device);
+        if (status != NN_OK) {
+            /* Put back the ones already moved: all slots stay on one device. */
+            for (int back = 0; back < s; back++) {
+                nn_storage_move(optimizer->slot_storage[back], optimizer->device);
+                optimizer->slots[back] = optimizer->slot_storage[back]->data;
+            }
+            return status;
+        }
+        optimizer->slots[s] = optimizer->slot_storage[s]->data;
+    }
+    optimizer->device = device;
+    return NN_OK;
+}
+
+nn_status nn_optimizer_read_slot(const nn_optimizer *optimizer, int slot, float *host)
+{
+    return nn_memory_copy(nn_device_cpu(), host, optimizer->device, optimizer->slots[slot],
+                          optimizer->count * sizeof(float));
+}
+
+nn_status nn_optimizer_write_slot(nn_optimizer *optimizer, int slot, const float *host)
+{
+    return nn_memory_copy(optimizer->device, optimizer->slots[slot], nn_device_cpu(), host,
+                          optimizer->count * sizeof(float));
 }
 
 void nn_optimizer_free(nn_optimizer *optimizer)
@@ -173,7 +213,7 @@ void nn_optimizer_free(nn_optimizer *optimizer)
     if (!optimizer)
         return;
     for (int s = 0; s < 3; s++)
-        free(optimizer->slots[s]);
+        nn_storage_release(optimizer->slot_storage[s]);
     free(optimizer);
 }
 
@@ -189,7 +229,7 @@ void nn_optimizer_step(nn_optimizer *optimizer, float *weights, const float *gra
                        const unsigned char *decay_mask)
 {
     optimizer->iterations++;
-    nn_backend_cpu()->optimizer_step(weights, optimizer->slots, grads, decay_mask,
-                                     &optimizer->config, optimizer->iterations,
-                                     optimizer->count, NULL);
+    nn_backend_for(optimizer->device)
+        ->optimizer_step(weights, optimizer->slots, grads, decay_mask, &optimizer->config,
+                         optimizer->iterations, optimizer->count, NULL);
 }

@@ -6,6 +6,7 @@
 #include <stddef.h>
 
 #include "status.h"
+#include "tensor.h"
 
 typedef enum nn_optimizer_kind {
     NN_OPTIMIZER_SGD,
@@ -37,22 +38,34 @@ nn_status nn_optimizer_parse(const char *name, nn_optimizer_kind *kind);
 const char *nn_optimizer_name(nn_optimizer_kind kind);
 const char *const *nn_optimizer_names(void);
 
-/* The optimizer and its per-weight state (moments), sized for `count` weights. */
+/* The optimizer and its per-weight state (moments), sized for `count` weights, on the
+ * device of the weights it updates. */
 typedef struct nn_optimizer {
     nn_optimizer_config config;
     size_t count;
     long long iterations; /* steps taken */
-    float *slots[3];      /* state buffers, `count` floats each, NULL when unused */
+    float *slots[3];      /* state buffers, `count` floats each, NULL when unused; in the
+                             memory of `device` (read them with nn_optimizer_read_slot) */
     int slot_count;
+    nn_device device;
+    nn_storage *slot_storage[3]; /* what owns slots[s] */
 } nn_optimizer;
 
+/* On the CPU. */
 nn_status nn_optimizer_create(nn_optimizer **out, const nn_optimizer_config *config,
                               size_t count);
+nn_status nn_optimizer_create_on(nn_optimizer **out, const nn_optimizer_config *config,
+                                 size_t count, nn_device device);
+/* Moves the state to another device (all or nothing). */
+nn_status nn_optimizer_move(nn_optimizer *optimizer, nn_device device);
+/* Copies state buffer `slot` (count floats) to host memory, or from it. */
+nn_status nn_optimizer_read_slot(const nn_optimizer *optimizer, int slot, float *host);
+nn_status nn_optimizer_write_slot(nn_optimizer *optimizer, int slot, const float *host);
 void nn_optimizer_free(nn_optimizer *optimizer);
 /* Names of the state buffers ("m", "v", ...), for saving. */
 const char *nn_optimizer_slot_name(const nn_optimizer *optimizer, int slot);
-/* One update of weights[0..count) from grads. `decay_mask` (may be NULL) marks the
- * weights weight decay applies to. */
+/* One update of weights[0..count) from grads (on the optimizer's device). `decay_mask`
+ * (may be NULL) marks the weights weight decay applies to. */
 void nn_optimizer_step(nn_optimizer *optimizer, float *weights, const float *grads,
                        const unsigned char *decay_mask);
 

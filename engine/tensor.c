@@ -1,4 +1,5 @@
-/* Tensor headers, shapes and reference-counted CPU storage. */
+/* Tensor headers, shapes and reference-counted storage on the CPU or a device; storage
+ * on a device goes through that device's backend (device.h). */
 #include "tensor.h"
 
 #include <math.h>
@@ -7,6 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "device.h"
 
 enum { NN_STORAGE_ALIGNMENT = 64 };
 
@@ -175,12 +178,99 @@ void nn_storage_retain(nn_storage *storage)
         storage->refcount++;
 }
 
+/* The backend of a storage's device; NULL for the CPU's plain memory. */
+static const nn_backend *device_backend(nn_device device)
+{
+    return device.kind == NN_DEVICE_CPU ? NULL : nn_backend_for(device);
+}
+
+nn_status nn_storage_create_on(nn_storage **out, nn_device device, size_t bytes)
+{
+    if (device.kind == NN_DEVICE_CPU)
+        return nn_storage_create(out, bytes);
+    *out = NULL;
+    NN_TRY(nn_device_check(device));
+    const nn_backend *backend = nn_backend_for(device);
+    nn_storage *storage = calloc(1, sizeof *storage);
+    if (!storage)
+        return nn_error(NN_ERR_MEMORY, "out of memory allocating a tensor header");
+    nn_status status = backend->memory_alloc(&storage->data, bytes, device.index);
+    if (status != NN_OK) {
+        free(storage);
+        return status;
+    }
+    allocated_bytes += bytes;
+    storage->bytes = bytes;
+    storage->refcount = 1;
+    storage->device = device;
+    *out = storage;
+    return NN_OK;
+}
+
 void nn_storage_release(nn_storage *storage)
 {
     if (!storage || --storage->refcount > 0)
         return;
-    free(storage->allocation);
+    const nn_backend *backend = device_backend(storage->device);
+    if (backend)
+        backend->memory_free(storage->data);
+    else
+        free(storage->allocation);
     free(storage);
+}
+
+nn_status nn_memory_copy(nn_device target_device, void *target, nn_device source_device,
+                         const void *source, size_t bytes)
+{
+    if (bytes == 0)
+        return NN_OK;
+    const nn_backend *to = device_backend(target_device), *from = device_backend(source_device);
+    if (!to && !from) {
+        memmove(target, source, bytes);
+        return NN_OK;
+    }
+    if (!to)
+        return from->copy_to_host(target, source, bytes);
+    if (!from)
+        return to->copy_from_host(target, source, bytes);
+    if (nn_device_equal(target_device, source_device)) {
+        to->copy(target, source, bytes);
+        return to->synchronize();
+    }
+    /* Between two devices: through the host, which every backend can reach. */
+    void *bounce = malloc(bytes);
+    if (!bounce)
+        return nn_error(NN_ERR_MEMORY, "out of memory copying %zu bytes between devices", bytes);
+    nn_status status = from->copy_to_host(bounce, source, bytes);
+    if (status == NN_OK)
+        status = to->copy_from_host(target, bounce, bytes);
+    free(bounce);
+    return status;
+}
+
+nn_status nn_storage_move(nn_storage *storage, nn_device device)
+{
+    if (nn_device_equal(storage->device, device))
+        return NN_OK;
+    nn_storage *moved;
+    NN_TRY(nn_storage_create_on(&moved, device, storage->bytes));
+    nn_status status = nn_memory_copy(device, moved->data, storage->device, storage->data,
+                                      storage->bytes);
+    if (status != NN_OK) {
+        nn_storage_release(moved);
+        return status;
+    }
+    /* Swap the bytes: `storage` keeps its identity (and its views), `moved` takes the
+     * old memory away with it. */
+    nn_storage old = *storage;
+    storage->data = moved->data;
+    storage->allocation = moved->allocation;
+    storage->device = moved->device;
+    moved->data = old.data;
+    moved->allocation = old.allocation;
+    moved->device = old.device;
+    nn_storage_release(moved);
+    return NN_OK;
 }
 
 static nn_status tensor_bytes_for(nn_dtype dtype, const nn_shape *shape, size_t *bytes)
@@ -224,6 +314,46 @@ nn_status nn_tensor_create(nn_tensor **out, nn_dtype dtype, const nn_shape *shap
     NN_TRY(nn_storage_create(&storage, bytes));
     nn_status status = nn_tensor_view(out, storage, 0, dtype, shape);
     nn_storage_release(storage); /* the view holds it now */
+    return status;
+}
+
+nn_status nn_tensor_create_on(nn_tensor **out, nn_dtype dtype, const nn_shape *shape,
+                              nn_device device)
+{
+    size_t bytes = 0;
+    nn_storage *storage;
+    *out = NULL;
+    NN_TRY(tensor_bytes_for(dtype, shape, &bytes));
+    NN_TRY(nn_storage_create_on(&storage, device, bytes));
+    nn_status status = nn_tensor_view(out, storage, 0, dtype, shape);
+    nn_storage_release(storage);
+    return status;
+}
+
+nn_status nn_tensor_read(const nn_tensor *tensor, void *host)
+{
+    return nn_memory_copy(nn_device_cpu(), host, tensor->storage->device,
+                          nn_tensor_data(tensor), nn_tensor_bytes(tensor));
+}
+
+nn_status nn_tensor_write(nn_tensor *tensor, const void *host)
+{
+    return nn_memory_copy(tensor->storage->device, nn_tensor_data(tensor), nn_device_cpu(),
+                          host, nn_tensor_bytes(tensor));
+}
+
+nn_status nn_tensor_to(nn_tensor **out, const nn_tensor *tensor, nn_device device)
+{
+    *out = NULL;
+    if (nn_device_equal(tensor->storage->device, device))
+        return nn_tensor_share(out, tensor);
+    NN_TRY(nn_tensor_create_on(out, tensor->dtype, &tensor->shape, device));
+    nn_status status = nn_memory_copy(device, nn_tensor_data(*out), tensor->storage->device,
+                                      nn_tensor_data(tensor), nn_tensor_bytes(tensor));
+    if (status != NN_OK) {
+        nn_tensor_free(*out);
+        *out = NULL;
+    }
     return status;
 }
 
@@ -303,15 +433,34 @@ nn_status nn_tensor_slice(nn_tensor **out, const nn_tensor *tensor, int64_t star
 
 nn_status nn_tensor_clone(nn_tensor **out, const nn_tensor *tensor)
 {
-    NN_TRY(nn_tensor_create(out, tensor->dtype, &tensor->shape));
-    memcpy(nn_tensor_data(*out), nn_tensor_data(tensor), nn_tensor_bytes(tensor));
-    return NN_OK;
+    nn_device device = tensor->storage->device;
+    NN_TRY(nn_tensor_create_on(out, tensor->dtype, &tensor->shape, device));
+    nn_status status = nn_memory_copy(device, nn_tensor_data(*out), device,
+                                      nn_tensor_data(tensor), nn_tensor_bytes(tensor));
+    if (status != NN_OK) {
+        nn_tensor_free(*out);
+        *out = NULL;
+    }
+    return status;
 }
 
 nn_status nn_tensor_astype(nn_tensor **out, const nn_tensor *tensor, nn_dtype dtype)
 {
     if (dtype == tensor->dtype)
         return nn_tensor_clone(out, tensor);
+    if (!nn_tensor_on_host(tensor)) {
+        /* Conversions run on the host; the result goes back where the tensor was. */
+        nn_tensor *host = NULL, *converted = NULL;
+        *out = NULL;
+        nn_status status = nn_tensor_to(&host, tensor, nn_device_cpu());
+        if (status == NN_OK)
+            status = nn_tensor_astype(&converted, host, dtype);
+        if (status == NN_OK)
+            status = nn_tensor_to(out, converted, tensor->storage->device);
+        nn_tensor_free(host);
+        nn_tensor_free(converted);
+        return status;
+    }
     NN_TRY(nn_tensor_create(out, dtype, &tensor->shape));
     size_t count = nn_tensor_count(tensor);
     nn_tensor *result = *out;
@@ -337,8 +486,8 @@ nn_status nn_tensor_copy_into(nn_tensor *dst, const nn_tensor *src)
         return nn_error(NN_ERR_SHAPE, "cannot copy a tensor of shape %s into one of shape %s",
                         nn_shape_format(&src->shape, a, sizeof a),
                         nn_shape_format(&dst->shape, b, sizeof b));
-    memmove(nn_tensor_data(dst), nn_tensor_data(src), nn_tensor_bytes(src));
-    return NN_OK;
+    return nn_memory_copy(dst->storage->device, nn_tensor_data(dst), src->storage->device,
+                          nn_tensor_data(src), nn_tensor_bytes(src));
 }
 
 void nn_tensor_free(nn_tensor *tensor)
@@ -365,6 +514,15 @@ size_t nn_tensor_bytes(const nn_tensor *tensor)
 double nn_tensor_get(const nn_tensor *tensor, size_t index)
 {
     const void *data = nn_tensor_data(tensor);
+    int64_t element = 0; /* room for the widest dtype */
+    if (!nn_tensor_on_host(tensor)) {
+        size_t size = nn_dtype_size(tensor->dtype);
+        if (nn_memory_copy(nn_device_cpu(), &element, tensor->storage->device,
+                           (const char *)data + index * size, size) != NN_OK)
+            return NAN;
+        data = &element;
+        index = 0;
+    }
     switch (tensor->dtype) {
     case NN_DTYPE_F32: return ((const float *)data)[index];
     case NN_DTYPE_U8: return ((const uint8_t *)data)[index];
@@ -387,6 +545,19 @@ static double saturate(double value, double low, double high)
 void nn_tensor_set(nn_tensor *tensor, size_t index, double value)
 {
     void *data = nn_tensor_data(tensor);
+    if (!nn_tensor_on_host(tensor)) {
+        /* One element through the host: set it there, then copy it in. */
+        size_t size = nn_dtype_size(tensor->dtype);
+        nn_tensor element = {.dtype = tensor->dtype, .shape = NN_SHAPE(1)};
+        int64_t bytes = 0;
+        nn_storage storage = {.data = &bytes, .bytes = sizeof bytes, .refcount = 1,
+                              .device = nn_device_cpu()};
+        element.storage = &storage;
+        nn_tensor_set(&element, 0, value);
+        nn_memory_copy(tensor->storage->device, (char *)data + index * size, nn_device_cpu(),
+                       &bytes, size);
+        return;
+    }
     switch (tensor->dtype) {
     case NN_DTYPE_F32: ((float *)data)[index] = (float)value; break;
     case NN_DTYPE_U8: ((uint8_t *)data)[index] = (uint8_t)saturate(value, 0, 255); break;
@@ -402,6 +573,15 @@ void nn_tensor_set(nn_tensor *tensor, size_t index, double value)
 void nn_tensor_fill(nn_tensor *tensor, double value)
 {
     size_t count = nn_tensor_count(tensor);
+    if (!nn_tensor_on_host(tensor)) {
+        nn_tensor *host = NULL;
+        if (nn_tensor_create(&host, tensor->dtype, &tensor->shape) != NN_OK)
+            return;
+        nn_tensor_fill(host, value);
+        nn_tensor_write(tensor, nn_tensor_data(host));
+        nn_tensor_free(host);
+        return;
+    }
     if (tensor->dtype == NN_DTYPE_F32) {
         float *data = nn_tensor_f32(tensor);
         for (size_t i = 0; i < count; i++)

@@ -33,16 +33,24 @@ typedef struct nn_device {
     int index; /* which GPU; 0 for the CPU */
 } nn_device;
 
+static inline nn_device nn_device_cpu(void) { return (nn_device){NN_DEVICE_CPU, 0}; }
+static inline bool nn_device_equal(nn_device a, nn_device b)
+{
+    return a.kind == b.kind && a.index == b.index;
+}
+
 /* A shape. A dimension of -1 means "not known yet" (the batch axis, Keras' None). */
 typedef struct nn_shape {
     int ndim;
     int64_t dims[NN_MAX_DIMS];
 } nn_shape;
 
-/* Storage: the bytes behind one or more tensors. Freed when refcount drops to 0. */
+/* Storage: the bytes behind one or more tensors. Freed when refcount drops to 0. On a
+ * device (a GPU) `data` is device memory: only that device's backend may read it, and
+ * host code copies through nn_tensor_read / nn_tensor_write / nn_memory_copy. */
 typedef struct nn_storage {
-    void *data;       /* 64-byte aligned, inside allocation */
-    void *allocation; /* what free() takes */
+    void *data;       /* 64-byte aligned, inside allocation (CPU); device memory otherwise */
+    void *allocation; /* what free() takes (CPU); NULL on a device */
     size_t bytes;
     int refcount;
     nn_device device;
@@ -84,6 +92,24 @@ nn_status nn_tensor_create(nn_tensor **out, nn_dtype dtype, const nn_shape *shap
 /* Bytes of tensor storage allocated so far in this process (a running total that frees
  * do not lower), for callers that pace a garbage collector. */
 size_t nn_storage_allocated_bytes(void);
+/* New zero-filled tensor on `device`. */
+nn_status nn_tensor_create_on(nn_tensor **out, nn_dtype dtype, const nn_shape *shape,
+                              nn_device device);
+/* The tensor on `device`: a copy there, or a second header on the same storage when it
+ * is there already. */
+nn_status nn_tensor_to(nn_tensor **out, const nn_tensor *tensor, nn_device device);
+static inline nn_device nn_tensor_device(const nn_tensor *tensor)
+{
+    return tensor->storage->device;
+}
+/* Whether the host may read the tensor's data directly (it is on the CPU). */
+static inline bool nn_tensor_on_host(const nn_tensor *tensor)
+{
+    return tensor->storage->device.kind == NN_DEVICE_CPU;
+}
+/* Copies the tensor's nn_tensor_bytes to host memory, or from it, wherever it lives. */
+nn_status nn_tensor_read(const nn_tensor *tensor, void *host);
+nn_status nn_tensor_write(nn_tensor *tensor, const void *host);
 /* New tensor viewing bytes [offset, offset + size) of existing storage. */
 nn_status nn_tensor_view(nn_tensor **out, nn_storage *storage, size_t offset,
                          nn_dtype dtype, const nn_shape *shape);
@@ -113,7 +139,8 @@ static inline float *nn_tensor_f32(const nn_tensor *tensor)
 {
     return (float *)nn_tensor_data(tensor);
 }
-/* Element i (row-major) as a double, whatever the dtype. */
+/* Element i (row-major) as a double, whatever the dtype. On a device each call copies
+ * one element: read whole device tensors with nn_tensor_read or nn_tensor_to instead. */
 double nn_tensor_get(const nn_tensor *tensor, size_t index);
 void nn_tensor_set(nn_tensor *tensor, size_t index, double value);
 void nn_tensor_fill(nn_tensor *tensor, double value);
@@ -122,6 +149,15 @@ void nn_tensor_fill(nn_tensor *tensor, double value);
 
 /* New zero-filled CPU storage of `bytes`, 64-byte aligned. refcount starts at 1. */
 nn_status nn_storage_create(nn_storage **out, size_t bytes);
+/* The same on `device`, through its backend (a GPU's memory: out of memory is an error
+ * naming the size). */
+nn_status nn_storage_create_on(nn_storage **out, nn_device device, size_t bytes);
+/* Moves the storage's bytes to `device` in place, so every view of it follows. On error
+ * the storage is unchanged. */
+nn_status nn_storage_move(nn_storage *storage, nn_device device);
+/* Copies bytes between any two places (host memory is NN_DEVICE_CPU); waits until done. */
+nn_status nn_memory_copy(nn_device target_device, void *target, nn_device source_device,
+                         const void *source, size_t bytes);
 void nn_storage_retain(nn_storage *storage);
 void nn_storage_release(nn_storage *storage);
 

@@ -67,7 +67,7 @@ static nn_dtype result_dtype(nn_binary_op op, nn_dtype a, nn_dtype b)
     return NN_DTYPE_I32;
 }
 
-nn_status nn_tensor_binary(nn_tensor **out, nn_binary_op op, const nn_tensor *a,
+static nn_status host_binary(nn_tensor **out, nn_binary_op op, const nn_tensor *a,
                            const nn_tensor *b)
 {
     nn_shape shape;
@@ -112,7 +112,7 @@ nn_status nn_tensor_binary(nn_tensor **out, nn_binary_op op, const nn_tensor *a,
     return NN_OK;
 }
 
-nn_status nn_tensor_scalar(nn_tensor **out, nn_binary_op op, const nn_tensor *a, double s,
+static nn_status host_scalar(nn_tensor **out, nn_binary_op op, const nn_tensor *a, double s,
                            bool scalar_first)
 {
     *out = NULL;
@@ -143,9 +143,9 @@ nn_status nn_tensor_scalar(nn_tensor **out, nn_binary_op op, const nn_tensor *a,
     return NN_OK;
 }
 
-nn_status nn_tensor_negate(nn_tensor **out, const nn_tensor *a)
+static nn_status host_negate(nn_tensor **out, const nn_tensor *a)
 {
-    return nn_tensor_scalar(out, NN_BINARY_SUBTRACT, a, 0.0, true);
+    return host_scalar(out, NN_BINARY_SUBTRACT, a, 0.0, true);
 }
 
 static double reduce_range(nn_reduce_op op, const nn_tensor *a, size_t start, size_t count,
@@ -181,12 +181,13 @@ static double reduce_range(nn_reduce_op op, const nn_tensor *a, size_t start, si
     return 0.0;
 }
 
-double nn_tensor_reduce_all(nn_reduce_op op, const nn_tensor *a)
+static double host_reduce_all(nn_reduce_op op, const nn_tensor *a)
 {
     return reduce_range(op, a, 0, nn_tensor_count(a), 1);
 }
 
-nn_status nn_tensor_reduce_axis(nn_tensor **out, nn_reduce_op op, const nn_tensor *a, int axis)
+static nn_status host_reduce_axis(nn_tensor **out, nn_reduce_op op, const nn_tensor *a,
+                                  int axis)
 {
     char text[128];
     *out = NULL;
@@ -230,7 +231,7 @@ static const unary_function unary_functions[] = {
     {"square", square}, {"relu", relu}, {"sigmoid", sigmoid},
 };
 
-nn_status nn_tensor_unary(nn_tensor **out, const char *function, const nn_tensor *a)
+static nn_status host_unary(nn_tensor **out, const char *function, const nn_tensor *a)
 {
     *out = NULL;
     const size_t count_functions = sizeof unary_functions / sizeof unary_functions[0];
@@ -251,7 +252,7 @@ nn_status nn_tensor_unary(nn_tensor **out, const char *function, const nn_tensor
     return nn_error(NN_ERR_ARGUMENT, "unknown function '%s'; expected one of %s", function, list);
 }
 
-nn_status nn_tensor_take_rows(nn_tensor **out, const nn_tensor *a, const int64_t *indices,
+static nn_status host_take_rows(nn_tensor **out, const nn_tensor *a, const int64_t *indices,
                               int64_t count)
 {
     char text[128];
@@ -271,4 +272,137 @@ nn_status nn_tensor_take_rows(nn_tensor **out, const nn_tensor *a, const int64_t
         memcpy((char *)nn_tensor_data(*out) + (size_t)i * row,
                (const char *)nn_tensor_data(a) + (size_t)indices[i] * row, row);
     return NN_OK;
+}
+
+/* ---- tensors on a device ----
+ * The operations above run on the host. For a tensor on a device they work on host
+ * copies and put the result on that device: correct everywhere, fast on the CPU; the
+ * training loops never use them. */
+
+/* *host is the tensor itself when on the host, else a new host copy in *copy. */
+static nn_status on_host(const nn_tensor *tensor, const nn_tensor **host, nn_tensor **copy)
+{
+    *copy = NULL;
+    *host = tensor;
+    if (!tensor || nn_tensor_on_host(tensor))
+        return NN_OK;
+    NN_TRY(nn_tensor_to(copy, tensor, (nn_device){NN_DEVICE_CPU, 0}));
+    *host = *copy;
+    return NN_OK;
+}
+
+/* Moves a host result to where the operand came from (nothing when that is the host). */
+static nn_status back_to(nn_tensor **result, const nn_tensor *operand)
+{
+    if (*result == NULL || nn_tensor_on_host(operand))
+        return NN_OK;
+    nn_tensor *moved = NULL;
+    nn_status status = nn_tensor_to(&moved, *result, nn_tensor_device(operand));
+    nn_tensor_free(*result);
+    *result = moved;
+    return status;
+}
+
+/* The device a result of a and b belongs on: a's unless a is on the host. */
+static const nn_tensor *device_operand(const nn_tensor *a, const nn_tensor *b)
+{
+    return !nn_tensor_on_host(a) || !b ? a : b;
+}
+
+nn_status nn_tensor_binary(nn_tensor **out, nn_binary_op op, const nn_tensor *a,
+                           const nn_tensor *b)
+{
+    if (nn_tensor_on_host(a) && nn_tensor_on_host(b))
+        return host_binary(out, op, a, b);
+    const nn_tensor *ha, *hb;
+    nn_tensor *ca, *cb = NULL;
+    *out = NULL;
+    nn_status status = on_host(a, &ha, &ca);
+    if (status == NN_OK)
+        status = on_host(b, &hb, &cb);
+    if (status == NN_OK)
+        status = host_binary(out, op, ha, hb);
+    if (status == NN_OK)
+        status = back_to(out, device_operand(a, b));
+    nn_tensor_free(ca);
+    nn_tensor_free(cb);
+    return status;
+}
+
+nn_status nn_tensor_scalar(nn_tensor **out, nn_binary_op op, const nn_tensor *a, double s,
+                           bool scalar_first)
+{
+    const nn_tensor *ha;
+    nn_tensor *ca;
+    *out = NULL;
+    NN_TRY(on_host(a, &ha, &ca));
+    nn_status status = host_scalar(out, op, ha, s, scalar_first);
+    if (status == NN_OK)
+        status = back_to(out, a);
+    nn_tensor_free(ca);
+    return status;
+}
+
+nn_status nn_tensor_negate(nn_tensor **out, const nn_tensor *a)
+{
+    const nn_tensor *ha;
+    nn_tensor *ca;
+    *out = NULL;
+    NN_TRY(on_host(a, &ha, &ca));
+    nn_status status = host_negate(out, ha);
+    if (status == NN_OK)
+        status = back_to(out, a);
+    nn_tensor_free(ca);
+    return status;
+}
+
+double nn_tensor_reduce_all(nn_reduce_op op, const nn_tensor *a)
+{
+    const nn_tensor *ha;
+    nn_tensor *ca;
+    if (on_host(a, &ha, &ca) != NN_OK)
+        return NAN;
+    double value = host_reduce_all(op, ha);
+    nn_tensor_free(ca);
+    return value;
+}
+
+nn_status nn_tensor_reduce_axis(nn_tensor **out, nn_reduce_op op, const nn_tensor *a, int axis)
+{
+    const nn_tensor *ha;
+    nn_tensor *ca;
+    *out = NULL;
+    NN_TRY(on_host(a, &ha, &ca));
+    nn_status status = host_reduce_axis(out, op, ha, axis);
+    if (status == NN_OK)
+        status = back_to(out, a);
+    nn_tensor_free(ca);
+    return status;
+}
+
+nn_status nn_tensor_unary(nn_tensor **out, const char *function, const nn_tensor *a)
+{
+    const nn_tensor *ha;
+    nn_tensor *ca;
+    *out = NULL;
+    NN_TRY(on_host(a, &ha, &ca));
+    nn_status status = host_unary(out, function, ha);
+    if (status == NN_OK)
+        status = back_to(out, a);
+    nn_tensor_free(ca);
+    return status;
+}
+
+nn_status nn_tensor_take_rows(nn_tensor **out, const nn_tensor *a, const int64_t *indices,
+                              int64_t count)
+{
+    const nn_tensor *ha;
+    nn_tensor *ca;
+    *out = NULL;
+    NN_TRY(on_host(a, &ha, &ca));
+    nn_status status = host_take_rows(out, ha, indices, count);
+    if (status == NN_OK)
+        status = back_to(out, a);
+    nn_tensor_free(ca);
+    return status;
 }

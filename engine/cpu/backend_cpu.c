@@ -1,5 +1,5 @@
 /* The CPU backend: OpenBLAS for the matrix products, OpenMP for the rest. */
-#include "../layers/layout.h"
+#include "layout.h"
 #include "cpu_kernels.h"
 
 const nn_backend nn_cpu_backend_table = {

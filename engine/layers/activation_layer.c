@@ -41,7 +41,7 @@ static nn_status activation_forward(nn_layer *layer, nn_exec *exec, const nn_ten
 {
     size_t n = nn_tensor_count(input);
     if (exec->logits)
-        memcpy(exec->logits, nn_tensor_f32(input), n * sizeof(float));
+        exec->backend->copy(exec->logits, nn_tensor_f32(input), n * sizeof(float));
     exec->backend->activation_forward(layer->activation, nn_tensor_f32(output),
                                       nn_tensor_f32(input), n, last_axis(input));
     return NN_OK;
@@ -55,7 +55,7 @@ static nn_status activation_backward(nn_layer *layer, nn_exec *exec, const nn_te
         return NN_OK;
     size_t n = nn_tensor_count(input);
     if (exec->doutput_is_preactivation) {
-        memcpy(nn_tensor_f32(dinput), nn_tensor_f32(doutput), n * sizeof(float));
+        exec->backend->copy(nn_tensor_f32(dinput), nn_tensor_f32(doutput), n * sizeof(float));
         return NN_OK;
     }
     exec->backend->activation_backward(layer->activation, nn_tensor_f32(dinput),

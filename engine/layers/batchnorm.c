@@ -8,10 +8,6 @@
 
 #include "layers.h"
 
-/* Reductions split the rows into at most this many fixed blocks, summed in parallel and
- * combined in order: the result does not depend on the thread count. */
-enum { REDUCTION_BLOCKS = 16 };
-
 typedef struct batchnorm_layer {
     nn_layer base;
     int axis;
@@ -29,13 +25,10 @@ typedef struct batchnorm_layer {
     int resolved_axis;
     int gamma_index, beta_index, moving_mean_index, moving_variance_index;
 
-    /* Per-channel buffers sized by reserve, freed by destroy. `mean` and `inv_std` hold
-     * the statistics the last forward normalised with; backward reuses them. */
-    float *mean, *inv_std;
-    double *batch_mean; /* (C) the batch mean in double, between the two passes */
-    double *sums;     /* (2, C) */
-    double *partials; /* (REDUCTION_BLOCKS, 2, C) */
-    int64_t channels_capacity;
+    /* Per-channel statistics the last forward normalised with, kept for backward: mean
+     * and inv_std (C floats each, one buffer), on the device the layer ran on. Sized by
+     * reserve, freed by destroy. */
+    nn_storage *statistics;
     bool used_batch_statistics; /* the last forward normalised with the batch's own */
 } batchnorm_layer;
 
@@ -161,98 +154,35 @@ static nn_status batchnorm_build(nn_layer *layer, const nn_shape *input, nn_shap
     return NN_OK;
 }
 
-static nn_status batchnorm_reserve(nn_layer *layer, int64_t batch)
+static nn_status batchnorm_reserve(nn_layer *layer, nn_device device, int64_t batch)
 {
     (void)batch; /* the buffers are per channel */
     batchnorm_layer *bn = (batchnorm_layer *)layer;
-    int64_t channels = layer->input_shape.dims[bn->resolved_axis];
-    if (channels <= bn->channels_capacity)
-        return NN_OK;
-    size_t c = (size_t)channels;
-    float *mean = realloc(bn->mean, c * sizeof(float));
-    if (mean)
-        bn->mean = mean;
-    float *inv_std = realloc(bn->inv_std, c * sizeof(float));
-    if (inv_std)
-        bn->inv_std = inv_std;
-    double *batch_mean = realloc(bn->batch_mean, c * sizeof(double));
-    if (batch_mean)
-        bn->batch_mean = batch_mean;
-    double *sums = realloc(bn->sums, 2 * c * sizeof(double));
-    if (sums)
-        bn->sums = sums;
-    double *partials = realloc(bn->partials, REDUCTION_BLOCKS * 2 * c * sizeof(double));
-    if (partials)
-        bn->partials = partials;
-    if (!mean || !inv_std || !batch_mean || !sums || !partials)
-        return nn_error(NN_ERR_MEMORY, "out of memory reserving layer \"%s\"", layer->name);
-    bn->channels_capacity = channels;
-    return NN_OK;
+    size_t channels = (size_t)layer->input_shape.dims[bn->resolved_axis];
+    return nn_layer_buffer_reserve(&bn->statistics, device, 2 * channels * sizeof(float), layer);
 }
 
-/* An input seen as (outer, C, inner): the axes before the feature axis, the features,
- * and the axes after it. Element (o, c, k) sits at (o * C + c) * inner + k. */
-typedef struct bn_layout {
-    int64_t outer, channels, inner;
-} bn_layout;
-
-static bn_layout layout_of(const nn_shape *shape, int axis)
+/* The kernels' view of an input: (outer, C, inner) around the feature axis. */
+static nn_batchnorm_geometry geometry_of(const batchnorm_layer *bn, const nn_shape *shape)
 {
-    bn_layout layout = {1, shape->dims[axis], 1};
+    int axis = bn->resolved_axis;
+    nn_batchnorm_geometry g = {.outer = 1, .channels = shape->dims[axis], .inner = 1,
+                               .momentum = bn->momentum, .epsilon = bn->epsilon};
     for (int i = 0; i < axis; i++)
-        layout.outer *= shape->dims[i];
+        g.outer *= shape->dims[i];
     for (int i = axis + 1; i < shape->ndim; i++)
-        layout.inner *= shape->dims[i];
-    return layout;
+        g.inner *= shape->dims[i];
+    return g;
 }
 
-typedef enum reduction_kind {
-    SUM_X,                    /* sums[0][c] = Σ x */
-    SUM_SQUARED_DEVIATION,    /* sums[0][c] = Σ (x - center[c])² */
-    SUM_DY_AND_DY_XHAT,       /* sums[0][c] = Σ dy, sums[1][c] = Σ dy · x̂ */
-} reduction_kind;
-
-/* Per-channel sums over every axis but the feature axis. x̂ = (x - mean) · inv_std for
- * SUM_DY_AND_DY_XHAT. partials (REDUCTION_BLOCKS, 2, C) is workspace; sums is (2, C). */
-static void channel_sums(double *sums, double *partials, reduction_kind kind, const float *x,
-                         const float *dy, const double *center, const float *mean,
-                         const float *inv_std, bn_layout layout)
+static size_t batchnorm_scratch_floats(const nn_layer *layer, const nn_backend *backend,
+                                       int64_t batch)
 {
-    const int64_t outer = layout.outer, channels = layout.channels, inner = layout.inner;
-    const int blocks = outer < REDUCTION_BLOCKS ? (int)outer : REDUCTION_BLOCKS;
-#pragma omp parallel for schedule(static) if (outer * channels * inner > (1 << 15))
-    for (int block = 0; block < blocks; block++) {
-        double *first = partials + (size_t)block * 2 * (size_t)channels;
-        double *second = first + channels;
-        memset(first, 0, 2 * (size_t)channels * sizeof(double));
-        int64_t start = outer * block / blocks, end = outer * (block + 1) / blocks;
-        for (int64_t o = start; o < end; o++) {
-            for (int64_t c = 0; c < channels; c++) {
-                size_t base = (size_t)((o * channels + c) * inner);
-                double a = 0.0, b = 0.0;
-                for (int64_t k = 0; k < inner; k++) {
-                    double value = x[base + (size_t)k];
-                    if (kind == SUM_X) {
-                        a += value;
-                    } else if (kind == SUM_SQUARED_DEVIATION) {
-                        double deviation = value - center[c];
-                        a += deviation * deviation;
-                    } else {
-                        double gradient = dy[base + (size_t)k];
-                        double normalized = (value - (double)mean[c]) * (double)inv_std[c];
-                        a += gradient;
-                        b += gradient * normalized;
-                    }
-                }
-                first[c] += a;
-                second[c] += b;
-            }
-        }
-    }
-    memset(sums, 0, 2 * (size_t)channels * sizeof(double));
-    for (int block = 0; block < blocks; block++)
-        for (int64_t c = 0; c < 2 * channels; c++)
-            sums[c] += partials[(size_t)block * 2 * (size_t)channels + (size_t)c];
+    const batchnorm_layer *bn = (const batchnorm_layer *)layer;
+    nn_shape shape = layer->input_shape;
+    shape.dims[0] = batch;
+    nn_batchnorm_geometry g = geometry_of(bn, &shape);
+    return backend->batchnorm_scratch_floats(&g);
 }
 
 static float *param_data(nn_layer *layer, int index)
@@ -264,13 +194,12 @@ static nn_status batchnorm_forward(nn_layer *layer, nn_exec *exec, const nn_tens
                                    nn_tensor *output)
 {
     batchnorm_layer *bn = (batchnorm_layer *)layer;
-    bn_layout layout = layout_of(&input->shape, bn->resolved_axis);
-    const int64_t channels = layout.channels;
-    if (!bn->mean || channels > bn->channels_capacity)
+    nn_batchnorm_geometry g = geometry_of(bn, &input->shape);
+    if (!bn->statistics || bn->statistics->bytes < 2 * (size_t)g.channels * sizeof(float) ||
+        !nn_device_equal(bn->statistics->device, exec->device))
         return nn_error(NN_ERR_STATE, "layer \"%s\": forward before nn_layer_reserve",
                         layer->name);
-    const float *x = nn_tensor_f32(input);
-    float *y = nn_tensor_f32(output);
+    float *mean = bn->statistics->data, *inv_std = mean + g.channels;
     const float *gamma = param_data(layer, bn->gamma_index);
     const float *beta = param_data(layer, bn->beta_index);
     float *moving_mean = param_data(layer, bn->moving_mean_index);
@@ -278,43 +207,15 @@ static nn_status batchnorm_forward(nn_layer *layer, nn_exec *exec, const nn_tens
 
     /* A frozen layer (trainable = false) runs in inference mode, as in Keras. */
     bn->used_batch_statistics = exec->training && layer->trainable;
-    if (bn->used_batch_statistics) {
-        /* Two passes (mean, then squared deviations) keep the variance accurate when the
-         * mean is large compared with the spread. The variance is the biased one (divided
-         * by N), for normalising and for the moving average alike, as in Keras 3. */
-        double count = (double)(layout.outer * layout.inner);
-        channel_sums(bn->sums, bn->partials, SUM_X, x, NULL, NULL, NULL, NULL, layout);
-        for (int64_t c = 0; c < channels; c++)
-            bn->batch_mean[c] = bn->sums[c] / count;
-        channel_sums(bn->sums, bn->partials, SUM_SQUARED_DEVIATION, x, NULL, bn->batch_mean,
-                     NULL, NULL, layout);
-        const float momentum = bn->momentum, rest = 1.0f - bn->momentum;
-        for (int64_t c = 0; c < channels; c++) {
-            double variance = bn->sums[c] / count;
-            bn->mean[c] = (float)bn->batch_mean[c];
-            bn->inv_std[c] = (float)(1.0 / sqrt(variance + (double)bn->epsilon));
-            moving_mean[c] = moving_mean[c] * momentum + bn->mean[c] * rest;
-            moving_variance[c] = moving_variance[c] * momentum + (float)variance * rest;
-        }
-    } else {
-        for (int64_t c = 0; c < channels; c++) {
-            bn->mean[c] = moving_mean[c];
-            bn->inv_std[c] = (float)(1.0 / sqrt((double)moving_variance[c] + (double)bn->epsilon));
-        }
-    }
-
-    const int64_t outer = layout.outer, inner = layout.inner;
-#pragma omp parallel for schedule(static) if (outer * channels * inner > (1 << 15))
-    for (int64_t o = 0; o < outer; o++) {
-        for (int64_t c = 0; c < channels; c++) {
-            /* tf.nn.batch_normalization's form: x · s + (beta - mean · s). */
-            float s = bn->inv_std[c] * (gamma ? gamma[c] : 1.0f);
-            float shift = (beta ? beta[c] : 0.0f) - bn->mean[c] * s;
-            size_t base = (size_t)((o * channels + c) * inner);
-            for (int64_t k = 0; k < inner; k++)
-                y[base + (size_t)k] = x[base + (size_t)k] * s + shift;
-        }
-    }
+    if (bn->used_batch_statistics)
+        exec->backend->batchnorm_forward_training(nn_tensor_f32(output), mean, inv_std,
+                                                  moving_mean, moving_variance,
+                                                  nn_tensor_f32(input), gamma, beta, &g,
+                                                  exec->scratch);
+    else
+        exec->backend->batchnorm_forward_inference(nn_tensor_f32(output), mean, inv_std,
+                                                   nn_tensor_f32(input), gamma, beta,
+                                                   moving_mean, moving_variance, &g);
     return NN_OK;
 }
 
@@ -322,73 +223,26 @@ static nn_status batchnorm_backward(nn_layer *layer, nn_exec *exec, const nn_ten
                                     const nn_tensor *output, const nn_tensor *doutput,
                                     nn_tensor *dinput)
 {
-    (void)exec;
     (void)output;
     batchnorm_layer *bn = (batchnorm_layer *)layer;
-    bn_layout layout = layout_of(&input->shape, bn->resolved_axis);
-    const int64_t outer = layout.outer, channels = layout.channels, inner = layout.inner;
-    const float *x = nn_tensor_f32(input);
-    const float *dy = nn_tensor_f32(doutput);
-    const float *gamma = param_data(layer, bn->gamma_index);
-
-    channel_sums(bn->sums, bn->partials, SUM_DY_AND_DY_XHAT, x, dy, NULL, bn->mean, bn->inv_std,
-                 layout);
-    const double *dbeta_sum = bn->sums, *dgamma_sum = bn->sums + channels;
-    if (bn->gamma_index >= 0) {
-        float *dgamma = nn_tensor_f32(layer->params[bn->gamma_index].grad);
-        for (int64_t c = 0; c < channels; c++)
-            dgamma[c] = (float)dgamma_sum[c];
-    }
-    if (bn->beta_index >= 0) {
-        float *dbeta = nn_tensor_f32(layer->params[bn->beta_index].grad);
-        for (int64_t c = 0; c < channels; c++)
-            dbeta[c] = (float)dbeta_sum[c];
-    }
-    if (!dinput)
-        return NN_OK;
-
-    float *dx = nn_tensor_f32(dinput);
-    const double count = (double)(outer * inner);
-    const bool batch_statistics = bn->used_batch_statistics;
-#pragma omp parallel for schedule(static) if (outer * channels * inner > (1 << 15))
-    for (int64_t o = 0; o < outer; o++) {
-        for (int64_t c = 0; c < channels; c++) {
-            size_t base = (size_t)((o * channels + c) * inner);
-            double g = gamma ? (double)gamma[c] : 1.0;
-            double inv_std = bn->inv_std[c], mean = bn->mean[c];
-            if (!batch_statistics) {
-                /* Fixed statistics: the normalisation is an affine map of x. */
-                float s = (float)(g * inv_std);
-                for (int64_t k = 0; k < inner; k++)
-                    dx[base + (size_t)k] = dy[base + (size_t)k] * s;
-                continue;
-            }
-            /* dx = g · inv_std / N · (N · dy - Σdy - x̂ · Σ(dy · x̂)), the gradient through
-             * the batch mean and variance. */
-            double factor = g * inv_std / count;
-            double sum_dy = dbeta_sum[c], sum_dy_xhat = dgamma_sum[c];
-            for (int64_t k = 0; k < inner; k++) {
-                size_t i = base + (size_t)k;
-                double normalized = ((double)x[i] - mean) * inv_std;
-                dx[i] = (float)(factor * (count * (double)dy[i] - sum_dy -
-                                          normalized * sum_dy_xhat));
-            }
-        }
-    }
+    nn_batchnorm_geometry g = geometry_of(bn, &input->shape);
+    const float *mean = bn->statistics->data, *inv_std = mean + g.channels;
+    float *dgamma = bn->gamma_index >= 0 ? nn_tensor_f32(layer->params[bn->gamma_index].grad)
+                                         : NULL;
+    float *dbeta = bn->beta_index >= 0 ? nn_tensor_f32(layer->params[bn->beta_index].grad)
+                                       : NULL;
+    exec->backend->batchnorm_backward(dinput ? nn_tensor_f32(dinput) : NULL, dgamma, dbeta,
+                                      nn_tensor_f32(doutput), nn_tensor_f32(input),
+                                      param_data(layer, bn->gamma_index), mean, inv_std,
+                                      bn->used_batch_statistics, &g, exec->scratch);
     return NN_OK;
 }
 
 static void batchnorm_destroy(nn_layer *layer)
 {
     batchnorm_layer *bn = (batchnorm_layer *)layer;
-    free(bn->mean);
-    free(bn->inv_std);
-    free(bn->batch_mean);
-    free(bn->sums);
-    free(bn->partials);
-    bn->mean = bn->inv_std = NULL;
-    bn->batch_mean = bn->sums = bn->partials = NULL;
-    bn->channels_capacity = 0;
+    nn_storage_release(bn->statistics);
+    bn->statistics = NULL;
 }
 
 const nn_layer_class nn_batchnorm_class = {
@@ -408,6 +262,7 @@ const nn_layer_class nn_batchnorm_class = {
     .set_defaults = batchnorm_set_defaults,
     .validate = batchnorm_validate,
     .build = batchnorm_build,
+    .scratch_floats = batchnorm_scratch_floats,
     .reserve = batchnorm_reserve,
     .forward = batchnorm_forward,
     .backward = batchnorm_backward,

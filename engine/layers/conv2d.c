@@ -6,7 +6,6 @@
 
 #include "arg_check.h"
 #include "layers.h"
-#include "layout.h"
 
 typedef struct conv2d_layer {
     nn_layer base;
@@ -251,7 +250,8 @@ typedef struct conv2d_sizes {
     size_t input_floats, output_floats, kernel_scratch;
 } conv2d_sizes;
 
-static conv2d_sizes sizes_for_batch(const conv2d_layer *conv, int64_t batch)
+static conv2d_sizes sizes_for_batch(const conv2d_layer *conv, const nn_backend *backend,
+                                    int64_t batch)
 {
     conv2d_sizes sizes = {.geometry = conv->geometry};
     sizes.geometry.batch = (int)batch;
@@ -260,15 +260,15 @@ static conv2d_sizes sizes_for_batch(const conv2d_layer *conv, int64_t batch)
                                         (size_t)g->in_width * (size_t)g->in_channels);
     sizes.output_floats = aligned_floats((size_t)batch * (size_t)g->out_height *
                                          (size_t)g->out_width * (size_t)g->out_channels);
-    /* Layers know only their size function; the CPU one bounds every backend's for now. */
-    sizes.kernel_scratch = aligned_floats(nn_backend_cpu()->conv2d_scratch_floats(g));
+    sizes.kernel_scratch = aligned_floats(backend->conv2d_scratch_floats(g));
     return sizes;
 }
 
-static size_t conv2d_scratch_floats(const nn_layer *layer, int64_t batch)
+static size_t conv2d_scratch_floats(const nn_layer *layer, const nn_backend *backend,
+                                    int64_t batch)
 {
     const conv2d_layer *conv = (const conv2d_layer *)layer;
-    conv2d_sizes sizes = sizes_for_batch(conv, batch);
+    conv2d_sizes sizes = sizes_for_batch(conv, backend, batch);
     /* channels_last: backward's activation gradient, then the kernel's scratch.
      * channels_first: that plus channels-last copies of the output gradient, the input
      * and the input gradient (forward needs less: input and output copies). */
@@ -283,7 +283,7 @@ static nn_status check_call(const nn_layer *layer, const nn_exec *exec, int64_t 
         return nn_error(NN_ERR_MEMORY, "layer \"%s\": a batch of %lld is more than the %lld "
                         "a layer supports", layer->name, (long long)batch,
                         (long long)SIZE_LIMIT);
-    size_t needed = conv2d_scratch_floats(layer, batch);
+    size_t needed = conv2d_scratch_floats(layer, exec->backend, batch);
     if (exec->scratch_floats < needed)
         return nn_error(NN_ERR_STATE, "layer \"%s\" needs %zu floats of scratch for a batch "
                         "of %lld, but the caller gave %zu", layer->name, needed,
@@ -297,7 +297,7 @@ static nn_status conv2d_forward(nn_layer *layer, nn_exec *exec, const nn_tensor 
     conv2d_layer *conv = (conv2d_layer *)layer;
     int64_t batch = input->shape.dims[0];
     NN_TRY(check_call(layer, exec, batch));
-    conv2d_sizes sizes = sizes_for_batch(conv, batch);
+    conv2d_sizes sizes = sizes_for_batch(conv, exec->backend, batch);
     const nn_conv2d_geometry *g = &sizes.geometry;
     const float *kernel = nn_tensor_f32(layer->params[0].value);
     const float *bias = conv->use_bias ? nn_tensor_f32(layer->params[1].value) : NULL;
@@ -318,13 +318,13 @@ static nn_status conv2d_forward(nn_layer *layer, nn_exec *exec, const nn_tensor 
     float *input_last = exec->scratch;
     float *output_last = input_last + sizes.input_floats;
     float *kernel_scratch = output_last + sizes.output_floats;
-    nn_layout_to_channels_last(input_last, nn_tensor_f32(input), batch, g->in_channels,
-                               (int64_t)g->in_height * g->in_width);
+    exec->backend->to_channels_last(input_last, nn_tensor_f32(input), batch, g->in_channels,
+                                    (int64_t)g->in_height * g->in_width);
     exec->backend->conv2d_forward(output_last, input_last, kernel, bias,
                                   nn_activation_default(NN_ACTIVATION_LINEAR), g,
                                   kernel_scratch);
-    nn_layout_to_channels_first(out, output_last, batch, g->out_channels,
-                                (int64_t)g->out_height * g->out_width);
+    exec->backend->to_channels_first(out, output_last, batch, g->out_channels,
+                                     (int64_t)g->out_height * g->out_width);
     /* Keras applies the activation to the channels-first tensor, so softmax normalises
      * its last axis, the width. */
     nn_layer_activate_forward(layer, exec, out, n, (size_t)g->out_width);
@@ -344,7 +344,7 @@ static nn_status conv2d_forward_pooled(nn_layer *layer, nn_exec *exec, const nn_
         return NN_OK;
     int64_t batch = input->shape.dims[0];
     NN_TRY(check_call(layer, exec, batch));
-    conv2d_sizes sizes = sizes_for_batch(conv, batch);
+    conv2d_sizes sizes = sizes_for_batch(conv, exec->backend, batch);
     if (!exec->backend->conv2d_maxpool2d_applies(&sizes.geometry, pool))
         return NN_OK;
     exec->backend->conv2d_maxpool2d_forward(
@@ -362,7 +362,7 @@ static nn_status conv2d_backward(nn_layer *layer, nn_exec *exec, const nn_tensor
     conv2d_layer *conv = (conv2d_layer *)layer;
     int64_t batch = input->shape.dims[0];
     NN_TRY(check_call(layer, exec, batch));
-    conv2d_sizes sizes = sizes_for_batch(conv, batch);
+    conv2d_sizes sizes = sizes_for_batch(conv, exec->backend, batch);
     const nn_conv2d_geometry *g = &sizes.geometry;
     const float *kernel = nn_tensor_f32(layer->params[0].value);
     float *dkernel = layer->params[0].grad ? nn_tensor_f32(layer->params[0].grad) : NULL;
@@ -392,15 +392,15 @@ static nn_status conv2d_backward(nn_layer *layer, nn_exec *exec, const nn_tensor
     float *dinput_last = input_last + sizes.input_floats;
     float *kernel_scratch = dinput_last + sizes.input_floats;
     int64_t in_spatial = (int64_t)g->in_height * g->in_width;
-    nn_layout_to_channels_last(dz_last, dz, batch, g->out_channels,
-                               (int64_t)g->out_height * g->out_width);
-    nn_layout_to_channels_last(input_last, nn_tensor_f32(input), batch, g->in_channels,
-                               in_spatial);
+    exec->backend->to_channels_last(dz_last, dz, batch, g->out_channels,
+                                    (int64_t)g->out_height * g->out_width);
+    exec->backend->to_channels_last(input_last, nn_tensor_f32(input), batch, g->in_channels,
+                                    in_spatial);
     exec->backend->conv2d_backward(dinput ? dinput_last : NULL, dkernel, dbias, dz_last,
                                    input_last, kernel, g, kernel_scratch);
     if (dinput)
-        nn_layout_to_channels_first(nn_tensor_f32(dinput), dinput_last, batch, g->in_channels,
-                                    in_spatial);
+        exec->backend->to_channels_first(nn_tensor_f32(dinput), dinput_last, batch,
+                                         g->in_channels, in_spatial);
     return NN_OK;
 }
 

@@ -117,8 +117,10 @@ static nn_status dense_backward(nn_layer *layer, nn_exec *exec, const nn_tensor 
     return NN_OK;
 }
 
-static size_t dense_scratch_floats(const nn_layer *layer, int64_t batch)
+static size_t dense_scratch_floats(const nn_layer *layer, const nn_backend *backend,
+                                   int64_t batch)
 {
+    (void)backend;
     return (size_t)batch * (size_t)nn_shape_inner(&layer->output_shape, 1);
 }
 

@@ -8,8 +8,6 @@
 #include "layers.h"
 #include "random.h"
 
-/* Below this many elements a parallel loop costs more than it saves. */
-enum { PARALLEL_THRESHOLD = 1 << 15 };
 
 typedef struct dropout_layer {
     nn_layer base;
@@ -18,11 +16,11 @@ typedef struct dropout_layer {
     nn_optional_int seed; /* pins the masks to this seed instead of the global one */
 
     /* The mask of the last forward in training: one byte per element of the noise
-     * shape, 1 = kept. Sized by reserve for the largest batch, freed by destroy. */
-    unsigned char *mask;
-    size_t mask_capacity;
+     * shape, 1 = kept, on the device the layer ran on. Sized by reserve for the largest
+     * batch, freed by destroy. */
+    nn_storage *mask;
     bool mask_valid;                 /* false: the last forward passed input through */
-    int64_t noise_dims[NN_MAX_DIMS]; /* the noise shape of the last forward */
+    nn_dropout_geometry geometry;    /* shapes and rate of the last forward */
 } dropout_layer;
 
 #define ARG(field) offsetof(dropout_layer, field)
@@ -127,21 +125,13 @@ static nn_status resolve_noise(const dropout_layer *dropout, const nn_shape *inp
     return NN_OK;
 }
 
-static nn_status dropout_reserve(nn_layer *layer, int64_t batch)
+static nn_status dropout_reserve(nn_layer *layer, nn_device device, int64_t batch)
 {
     dropout_layer *dropout = (dropout_layer *)layer;
     int64_t dims[NN_MAX_DIMS];
     size_t count;
     NN_TRY(resolve_noise(dropout, &layer->input_shape, batch, dims, &count));
-    if (count <= dropout->mask_capacity)
-        return NN_OK;
-    unsigned char *mask = realloc(dropout->mask, count);
-    if (!mask)
-        return nn_error(NN_ERR_MEMORY, "out of memory reserving the dropout mask of layer "
-                        "\"%s\" for a batch of %lld", layer->name, (long long)batch);
-    dropout->mask = mask;
-    dropout->mask_capacity = count;
-    return NN_OK;
+    return nn_layer_buffer_reserve(&dropout->mask, device, count, layer);
 }
 
 /* Mixes two 64-bit values into one stream number (splitmix64's finalizer), so that each
@@ -158,58 +148,31 @@ static uint64_t mix64(uint64_t x)
  * step only, not on the order layers were created in. */
 static const uint64_t OWN_SEED_STREAM_TAG = 0xD50F0A7u;
 
-/* For input element i (row-major over dims), the element of the noise mask it uses:
- * its coordinates with the broadcast axes (noise size 1) set to 0. */
-static size_t noise_index(size_t i, const int64_t *input_dims, const size_t *noise_strides,
-                          int ndim)
-{
-    size_t index = 0;
-    for (int axis = ndim - 1; axis >= 0; axis--) {
-        size_t dim = (size_t)input_dims[axis];
-        index += (i % dim) * noise_strides[axis];
-        i /= dim;
-    }
-    return index;
-}
-
-/* Strides of the noise mask seen from the input: 0 along broadcast axes. Returns whether
- * any axis broadcasts (else noise index = input index). */
-static bool noise_strides_for(size_t *strides, const int64_t *noise_dims,
-                              const int64_t *input_dims, int ndim)
-{
-    bool broadcasts = false;
-    size_t stride = 1;
-    for (int axis = ndim - 1; axis >= 0; axis--) {
-        bool shared = noise_dims[axis] == 1 && input_dims[axis] != 1;
-        strides[axis] = shared ? 0 : stride;
-        broadcasts = broadcasts || shared;
-        stride *= (size_t)noise_dims[axis];
-    }
-    return broadcasts;
-}
-
 static nn_status dropout_forward(nn_layer *layer, nn_exec *exec, const nn_tensor *input,
                                  nn_tensor *output)
 {
     dropout_layer *dropout = (dropout_layer *)layer;
-    const float *x = nn_tensor_f32(input);
-    float *y = nn_tensor_f32(output);
     size_t n = nn_tensor_count(input);
     dropout->mask_valid = false;
     if (!exec->training || dropout->rate == 0.0f) {
-        if (y != x)
-            memcpy(y, x, n * sizeof(float));
+        exec->backend->copy(nn_tensor_f32(output), nn_tensor_f32(input), n * sizeof(float));
         return NN_OK;
     }
 
     const nn_shape *shape = &input->shape;
+    nn_dropout_geometry *g = &dropout->geometry;
     size_t noise_count;
-    NN_TRY(resolve_noise(dropout, shape, shape->dims[0], dropout->noise_dims, &noise_count));
-    if (noise_count > dropout->mask_capacity)
+    NN_TRY(resolve_noise(dropout, shape, shape->dims[0], g->noise_dims, &noise_count));
+    if (!dropout->mask || noise_count > dropout->mask->bytes ||
+        !nn_device_equal(dropout->mask->device, exec->device))
         return nn_error(NN_ERR_STATE,
                         "layer \"%s\": a batch of %lld arrived but the layer was reserved for "
-                        "fewer rows (call nn_layer_reserve first)",
+                        "fewer rows or another device (call nn_layer_reserve first)",
                         layer->name, (long long)shape->dims[0]);
+    g->ndim = shape->ndim;
+    for (int i = 0; i < shape->ndim; i++)
+        g->dims[i] = shape->dims[i];
+    g->rate = dropout->rate;
 
     uint64_t seed, stream;
     if (dropout->seed.present) {
@@ -219,31 +182,8 @@ static nn_status dropout_forward(nn_layer *layer, nn_exec *exec, const nn_tensor
         seed = exec->seed;
         stream = mix64(layer->stream ^ mix64(exec->step));
     }
-    const float rate = dropout->rate, keep = 1.0f - rate;
-    unsigned char *mask = dropout->mask;
-    const long count = (long)noise_count;
-    /* A Philox block gives 4 numbers: use them all (element j is number j of the
-     * stream either way). */
-    const long blocks = (count + 3) / 4;
-#pragma omp parallel for schedule(static) if (count > PARALLEL_THRESHOLD)
-    for (long b = 0; b < blocks; b++) {
-        float uniform[4];
-        nn_random_uniform_block(seed, stream, (uint64_t)b, uniform);
-        for (long j = 4 * b; j < 4 * b + 4 && j < count; j++)
-            mask[j] = uniform[j - 4 * b] >= rate;
-    }
-
-    size_t strides[NN_MAX_DIMS];
-    bool broadcasts = noise_strides_for(strides, dropout->noise_dims, shape->dims, shape->ndim);
-    const long total = (long)n;
-    /* x / keep rather than x * (1 / keep): the kept value is the correctly rounded
-     * x/(1 - rate). */
-#pragma omp parallel for schedule(static) if (total > PARALLEL_THRESHOLD)
-    for (long i = 0; i < total; i++) {
-        size_t j = broadcasts ? noise_index((size_t)i, shape->dims, strides, shape->ndim)
-                              : (size_t)i;
-        y[i] = mask[j] ? x[i] / keep : 0.0f;
-    }
+    exec->backend->dropout_forward(nn_tensor_f32(output), dropout->mask->data,
+                                   nn_tensor_f32(input), g, seed, stream);
     dropout->mask_valid = true;
     return NN_OK;
 }
@@ -252,40 +192,26 @@ static nn_status dropout_backward(nn_layer *layer, nn_exec *exec, const nn_tenso
                                   const nn_tensor *output, const nn_tensor *doutput,
                                   nn_tensor *dinput)
 {
-    (void)exec;
+    (void)input;
     (void)output;
     dropout_layer *dropout = (dropout_layer *)layer;
     if (!dinput)
         return NN_OK;
-    const float *dy = nn_tensor_f32(doutput);
-    float *dx = nn_tensor_f32(dinput);
-    size_t n = nn_tensor_count(doutput);
     if (!dropout->mask_valid) {
-        if (dx != dy)
-            memcpy(dx, dy, n * sizeof(float));
+        exec->backend->copy(nn_tensor_f32(dinput), nn_tensor_f32(doutput),
+                            nn_tensor_bytes(doutput));
         return NN_OK;
     }
-    const nn_shape *shape = &input->shape;
-    size_t strides[NN_MAX_DIMS];
-    bool broadcasts = noise_strides_for(strides, dropout->noise_dims, shape->dims, shape->ndim);
-    const unsigned char *mask = dropout->mask;
-    const float keep = 1.0f - dropout->rate;
-    const long total = (long)n;
-#pragma omp parallel for schedule(static) if (total > PARALLEL_THRESHOLD)
-    for (long i = 0; i < total; i++) {
-        size_t j = broadcasts ? noise_index((size_t)i, shape->dims, strides, shape->ndim)
-                              : (size_t)i;
-        dx[i] = mask[j] ? dy[i] / keep : 0.0f;
-    }
+    exec->backend->dropout_backward(nn_tensor_f32(dinput), nn_tensor_f32(doutput),
+                                    dropout->mask->data, &dropout->geometry);
     return NN_OK;
 }
 
 static void dropout_destroy(nn_layer *layer)
 {
     dropout_layer *dropout = (dropout_layer *)layer;
-    free(dropout->mask);
+    nn_storage_release(dropout->mask);
     dropout->mask = NULL;
-    dropout->mask_capacity = 0;
 }
 
 const nn_layer_class nn_dropout_class = {

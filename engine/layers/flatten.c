@@ -47,25 +47,6 @@ static nn_status flatten_build(nn_layer *layer, const nn_shape *input, nn_shape 
     return NN_OK;
 }
 
-/* Moves axis 1 of (B, C, S) to the end: out (B, S, C). */
-static void channels_to_last(float *out, const float *inp, int64_t batch, int64_t channels,
-                             int64_t spatial)
-{
-    for (int64_t b = 0; b < batch; b++)
-        for (int64_t c = 0; c < channels; c++)
-            for (int64_t s = 0; s < spatial; s++)
-                out[(b * spatial + s) * channels + c] = inp[(b * channels + c) * spatial + s];
-}
-
-static void channels_to_first(float *out, const float *inp, int64_t batch, int64_t channels,
-                              int64_t spatial)
-{
-    for (int64_t b = 0; b < batch; b++)
-        for (int64_t c = 0; c < channels; c++)
-            for (int64_t s = 0; s < spatial; s++)
-                out[(b * channels + c) * spatial + s] = inp[(b * spatial + s) * channels + c];
-}
-
 static bool permutes(const flatten_layer *flatten, const nn_shape *input)
 {
     return flatten->data_format == NN_CHANNELS_FIRST && input->ndim > 2;
@@ -74,13 +55,14 @@ static bool permutes(const flatten_layer *flatten, const nn_shape *input)
 static nn_status flatten_forward(nn_layer *layer, nn_exec *exec, const nn_tensor *input,
                                  nn_tensor *output)
 {
-    (void)exec;
     flatten_layer *flatten = (flatten_layer *)layer;
+    /* channels_first: Keras flattens channels last, so the channel axis moves first. */
     if (permutes(flatten, &input->shape))
-        channels_to_last(nn_tensor_f32(output), nn_tensor_f32(input), input->shape.dims[0],
-                         input->shape.dims[1], nn_shape_inner(&input->shape, 2));
+        exec->backend->to_channels_last(nn_tensor_f32(output), nn_tensor_f32(input),
+                                        input->shape.dims[0], input->shape.dims[1],
+                                        nn_shape_inner(&input->shape, 2));
     else if (nn_tensor_f32(output) != nn_tensor_f32(input)) /* not a model's view */
-        memcpy(nn_tensor_f32(output), nn_tensor_f32(input), nn_tensor_bytes(input));
+        exec->backend->copy(nn_tensor_f32(output), nn_tensor_f32(input), nn_tensor_bytes(input));
     return NN_OK;
 }
 
@@ -88,16 +70,17 @@ static nn_status flatten_backward(nn_layer *layer, nn_exec *exec, const nn_tenso
                                   const nn_tensor *output, const nn_tensor *doutput,
                                   nn_tensor *dinput)
 {
-    (void)exec;
     (void)output;
     flatten_layer *flatten = (flatten_layer *)layer;
     if (!dinput)
         return NN_OK;
     if (permutes(flatten, &input->shape))
-        channels_to_first(nn_tensor_f32(dinput), nn_tensor_f32(doutput), input->shape.dims[0],
-                          input->shape.dims[1], nn_shape_inner(&input->shape, 2));
+        exec->backend->to_channels_first(nn_tensor_f32(dinput), nn_tensor_f32(doutput),
+                                         input->shape.dims[0], input->shape.dims[1],
+                                         nn_shape_inner(&input->shape, 2));
     else if (nn_tensor_f32(dinput) != nn_tensor_f32(doutput))
-        memcpy(nn_tensor_f32(dinput), nn_tensor_f32(doutput), nn_tensor_bytes(doutput));
+        exec->backend->copy(nn_tensor_f32(dinput), nn_tensor_f32(doutput),
+                            nn_tensor_bytes(doutput));
     return NN_OK;
 }
 

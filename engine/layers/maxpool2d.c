@@ -6,7 +6,6 @@
 #include <stdlib.h>
 
 #include "layers.h"
-#include "layout.h"
 
 typedef struct maxpool2d_layer {
     nn_layer base;
@@ -18,8 +17,7 @@ typedef struct maxpool2d_layer {
     nn_pool2d_geometry geometry;
     /* Flat index into the (channels-last) input of each output's winner, from the last
      * forward in training; sized by reserve, never inside forward. */
-    int32_t *argmax;
-    size_t argmax_capacity; /* in elements */
+    nn_storage *argmax;     /* int32, on the device the layer ran on */
     int64_t argmax_batch;   /* batch of the forward that filled argmax; 0: none yet */
 } maxpool2d_layer;
 
@@ -149,8 +147,20 @@ static size_t output_floats(const maxpool2d_layer *pool, int64_t batch)
     return (size_t)batch * (size_t)g->out_height * (size_t)g->out_width * (size_t)g->channels;
 }
 
-static size_t maxpool2d_scratch_floats(const nn_layer *layer, int64_t batch)
+/* The winners of the last forward in training, if the buffer fits the batch on the
+ * device (NULL otherwise: not reserved). */
+static int32_t *argmax_for(const maxpool2d_layer *pool, int64_t batch, nn_device device)
 {
+    if (!pool->argmax || pool->argmax->bytes < output_floats(pool, batch) * sizeof(int32_t) ||
+        !nn_device_equal(pool->argmax->device, device))
+        return NULL;
+    return pool->argmax->data;
+}
+
+static size_t maxpool2d_scratch_floats(const nn_layer *layer, const nn_backend *backend,
+                                       int64_t batch)
+{
+    (void)backend;
     const maxpool2d_layer *pool = (const maxpool2d_layer *)layer;
     /* channels_first works on channels-last copies of input and output (forward) or of
      * their gradients (backward). */
@@ -159,7 +169,7 @@ static size_t maxpool2d_scratch_floats(const nn_layer *layer, int64_t batch)
     return (input_floats(pool, batch) + 15) / 16 * 16 + output_floats(pool, batch);
 }
 
-static nn_status maxpool2d_reserve(nn_layer *layer, int64_t batch)
+static nn_status maxpool2d_reserve(nn_layer *layer, nn_device device, int64_t batch)
 {
     maxpool2d_layer *pool = (maxpool2d_layer *)layer;
     if (!layer->built)
@@ -170,16 +180,8 @@ static nn_status maxpool2d_reserve(nn_layer *layer, int64_t batch)
                         "the %lld elements pooling can index",
                         layer->name, (long long)batch, input_floats(pool, 1),
                         (long long)INDEX_LIMIT);
-    size_t needed = output_floats(pool, batch);
-    if (needed <= pool->argmax_capacity)
-        return NN_OK;
-    int32_t *argmax = realloc(pool->argmax, needed * sizeof(int32_t));
-    if (!argmax)
-        return nn_error(NN_ERR_MEMORY, "out of memory reserving layer \"%s\" for a batch of "
-                        "%lld", layer->name, (long long)batch);
-    pool->argmax = argmax;
-    pool->argmax_capacity = needed;
-    return NN_OK;
+    return nn_layer_buffer_reserve(&pool->argmax, device,
+                                   output_floats(pool, batch) * sizeof(int32_t), layer);
 }
 
 static nn_status maxpool2d_forward(nn_layer *layer, nn_exec *exec, const nn_tensor *input,
@@ -187,18 +189,18 @@ static nn_status maxpool2d_forward(nn_layer *layer, nn_exec *exec, const nn_tens
 {
     maxpool2d_layer *pool = (maxpool2d_layer *)layer;
     int64_t batch = input->shape.dims[0];
-    if (exec->training && output_floats(pool, batch) > pool->argmax_capacity)
+    if (exec->training && !argmax_for(pool, batch, exec->device))
         return nn_error(NN_ERR_STATE, "layer \"%s\" was reserved for fewer than %lld "
-                        "samples; call nn_layer_reserve before training", layer->name,
-                        (long long)batch);
-    if (exec->scratch_floats < maxpool2d_scratch_floats(layer, batch))
+                        "samples or another device; call nn_layer_reserve before training",
+                        layer->name, (long long)batch);
+    size_t scratch = maxpool2d_scratch_floats(layer, exec->backend, batch);
+    if (exec->scratch_floats < scratch)
         return nn_error(NN_ERR_STATE, "layer \"%s\" needs %zu floats of scratch, the caller "
-                        "gave %zu", layer->name, maxpool2d_scratch_floats(layer, batch),
-                        exec->scratch_floats);
+                        "gave %zu", layer->name, scratch, exec->scratch_floats);
     nn_pool2d_geometry g = pool->geometry;
     g.batch = (int)batch;
     /* Inference needs no winners; backward only follows a forward in training. */
-    int32_t *argmax = exec->training ? pool->argmax : NULL;
+    int32_t *argmax = exec->training ? argmax_for(pool, batch, exec->device) : NULL;
     if (exec->training)
         pool->argmax_batch = batch;
     if (pool->data_format == NN_CHANNELS_LAST) {
@@ -208,11 +210,11 @@ static nn_status maxpool2d_forward(nn_layer *layer, nn_exec *exec, const nn_tens
     }
     float *input_last = exec->scratch;
     float *output_last = input_last + (input_floats(pool, batch) + 15) / 16 * 16;
-    nn_layout_to_channels_last(input_last, nn_tensor_f32(input), batch, g.channels,
-                               (int64_t)g.in_height * g.in_width);
+    exec->backend->to_channels_last(input_last, nn_tensor_f32(input), batch, g.channels,
+                                    (int64_t)g.in_height * g.in_width);
     exec->backend->maxpool2d_forward(output_last, argmax, input_last, &g);
-    nn_layout_to_channels_first(nn_tensor_f32(output), output_last, batch, g.channels,
-                                (int64_t)g.out_height * g.out_width);
+    exec->backend->to_channels_first(nn_tensor_f32(output), output_last, batch, g.channels,
+                                     (int64_t)g.out_height * g.out_width);
     return NN_OK;
 }
 
@@ -224,33 +226,34 @@ static nn_status maxpool2d_backward(nn_layer *layer, nn_exec *exec, const nn_ten
     if (!dinput)
         return NN_OK;
     int64_t batch = input->shape.dims[0];
-    if (pool->argmax_batch != batch)
+    const int32_t *argmax = argmax_for(pool, batch, exec->device);
+    if (pool->argmax_batch != batch || !argmax)
         return nn_error(NN_ERR_STATE, "layer \"%s\": backward needs a forward in training "
                         "on the same batch first", layer->name);
-    if (exec->scratch_floats < maxpool2d_scratch_floats(layer, batch))
+    size_t scratch = maxpool2d_scratch_floats(layer, exec->backend, batch);
+    if (exec->scratch_floats < scratch)
         return nn_error(NN_ERR_STATE, "layer \"%s\" needs %zu floats of scratch, the caller "
-                        "gave %zu", layer->name, maxpool2d_scratch_floats(layer, batch),
-                        exec->scratch_floats);
+                        "gave %zu", layer->name, scratch, exec->scratch_floats);
     nn_pool2d_geometry g = pool->geometry;
     g.batch = (int)batch;
     if (pool->data_format == NN_CHANNELS_LAST) {
         if (layer->applies_input_relu)
             exec->backend->maxpool2d_backward_relu(nn_tensor_f32(dinput), nn_tensor_f32(doutput),
-                                                   pool->argmax, nn_tensor_f32(output), &g);
+                                                   argmax, nn_tensor_f32(output), &g);
         else
             exec->backend->maxpool2d_backward(nn_tensor_f32(dinput), nn_tensor_f32(doutput),
-                                              pool->argmax, &g);
+                                              argmax, &g);
         return NN_OK;
     }
     /* The winners index the channels-last copy of the input, so the gradients make the
      * same round trip. */
     float *dinput_last = exec->scratch;
     float *doutput_last = dinput_last + (input_floats(pool, batch) + 15) / 16 * 16;
-    nn_layout_to_channels_last(doutput_last, nn_tensor_f32(doutput), batch, g.channels,
-                               (int64_t)g.out_height * g.out_width);
-    exec->backend->maxpool2d_backward(dinput_last, doutput_last, pool->argmax, &g);
-    nn_layout_to_channels_first(nn_tensor_f32(dinput), dinput_last, batch, g.channels,
-                                (int64_t)g.in_height * g.in_width);
+    exec->backend->to_channels_last(doutput_last, nn_tensor_f32(doutput), batch, g.channels,
+                                    (int64_t)g.out_height * g.out_width);
+    exec->backend->maxpool2d_backward(dinput_last, doutput_last, argmax, &g);
+    exec->backend->to_channels_first(nn_tensor_f32(dinput), dinput_last, batch, g.channels,
+                                     (int64_t)g.in_height * g.in_width);
     return NN_OK;
 }
 
@@ -260,11 +263,11 @@ static bool maxpool2d_prepare_pooling(nn_layer *layer, nn_exec *exec, int64_t ba
     maxpool2d_layer *pool = (maxpool2d_layer *)layer;
     /* The layer's own forward reports a missing reserve. */
     if (pool->data_format != NN_CHANNELS_LAST ||
-        (exec->training && output_floats(pool, batch) > pool->argmax_capacity))
+        (exec->training && !argmax_for(pool, batch, exec->device)))
         return false;
     *geometry = pool->geometry;
     geometry->batch = (int)batch;
-    *argmax = exec->training ? pool->argmax : NULL;
+    *argmax = exec->training ? argmax_for(pool, batch, exec->device) : NULL;
     if (exec->training)
         pool->argmax_batch = batch;
     return true;
@@ -279,9 +282,8 @@ static bool maxpool2d_can_apply_input_relu(const nn_layer *layer)
 static void maxpool2d_destroy(nn_layer *layer)
 {
     maxpool2d_layer *pool = (maxpool2d_layer *)layer;
-    free(pool->argmax);
+    nn_storage_release(pool->argmax);
     pool->argmax = NULL;
-    pool->argmax_capacity = 0;
 }
 
 const nn_layer_class nn_maxpool2d_class = {

@@ -82,7 +82,7 @@ static inline nn_status harness_forward(harness_run *run, nn_layer *layer,
     NN_TRY(nn_layer_build(layer, &input->shape));
     int64_t batch = input->shape.dims[0];
     NN_TRY(nn_layer_reserve(layer, batch));
-    size_t floats = layer->cls->scratch_floats ? layer->cls->scratch_floats(layer, batch) : 0;
+    size_t floats = nn_layer_scratch_floats(layer, nn_backend_cpu(), batch);
     run->scratch = aligned_alloc(64, ((floats > 0 ? floats : 1) * sizeof(float) + 63) / 64 * 64);
     cr_assert(run->scratch != NULL);
     nn_shape output_shape = layer->output_shape;

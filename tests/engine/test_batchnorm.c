@@ -43,6 +43,11 @@ static nn_tensor *uniform_tensor(nn_shape shape, uint64_t seed, float low, float
     return t;
 }
 
+/* Scratch for the kernels' per-channel sums (the layer asks for 70 floats a channel on
+ * the CPU); every test here has at most a few hundred channels. */
+enum { BN_SCRATCH = 1 << 16 };
+static float bn_scratch[BN_SCRATCH];
+
 static nn_tensor *empty_like(const nn_tensor *x)
 {
     nn_tensor *t;
@@ -59,7 +64,8 @@ static void build_and_reserve(nn_layer *layer, const nn_tensor *x)
 static void forward(nn_layer *layer, const nn_tensor *x, nn_tensor *y, bool training)
 {
     build_and_reserve(layer, x);
-    nn_exec exec = {.backend = nn_backend_cpu(), .training = training, .seed = 1, .step = 1};
+    nn_exec exec = {.backend = nn_backend_cpu(), .scratch = bn_scratch,
+                    .scratch_floats = BN_SCRATCH, .training = training, .seed = 1, .step = 1};
     cr_assert_eq(layer->cls->forward(layer, &exec, x, y), NN_OK, "%s", nn_error_message());
 }
 
@@ -272,7 +278,8 @@ static void check_configuration(const char *what, nn_shape shape, int axis, bool
     nn_tensor *x = tensor_of(&shape, p.x), *dout = tensor_of(&shape, p.dout);
     nn_tensor *y = empty_like(x), *dx = empty_like(x);
     nn_layer *layer = layer_for(&p, axis, x);
-    nn_exec exec = {.backend = nn_backend_cpu(), .training = training, .seed = 1, .step = 1};
+    nn_exec exec = {.backend = nn_backend_cpu(), .scratch = bn_scratch,
+                    .scratch_floats = BN_SCRATCH, .training = training, .seed = 1, .step = 1};
     cr_assert_eq(layer->cls->forward(layer, &exec, x, y), NN_OK, "%s", nn_error_message());
     cr_assert_eq(layer->cls->backward(layer, &exec, x, y, dout, dx), NN_OK, "%s",
                  nn_error_message());
@@ -405,7 +412,8 @@ Test(batchnorm, results_do_not_depend_on_the_thread_count)
             y[run] = empty_like(x);
             dx[run] = empty_like(x);
             forward(layer, x, y[run], true);
-            nn_exec exec = {.backend = nn_backend_cpu(), .training = true};
+            nn_exec exec = {.backend = nn_backend_cpu(), .scratch = bn_scratch,
+                            .scratch_floats = BN_SCRATCH, .training = true};
             cr_assert_eq(layer->cls->backward(layer, &exec, x, y[run], dout, dx[run]), NN_OK);
             int64_t channels = x->shape.dims[axes[k] < 0 ? 3 : 1];
             memcpy(dgamma[run], nn_tensor_f32(nn_layer_param(layer, "gamma")->grad),

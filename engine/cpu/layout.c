@@ -1,5 +1,6 @@
-/* Channel-axis transposes for channels-first layers. Each output element is written
- * once by one thread, so the result never depends on the thread count. */
+/* Channel-axis transposes on the CPU: the backend table's to_channels_last/first. Each
+ * output element is written once by one thread, so the result never depends on the
+ * thread count. */
 #include "layout.h"
 
 #include <stddef.h>
