@@ -453,6 +453,8 @@ static nn_status gather_weights(nn_model *model)
     return NN_OK;
 }
 
+nn_status nn_model_gather_weights(nn_model *model) { return gather_weights(model); }
+
 float *nn_model_weights(nn_model *model)
 {
     if (gather_weights(model) != NN_OK)
@@ -490,29 +492,45 @@ nn_status nn_model_to(nn_model *model, nn_device device)
     NN_TRY(nn_device_check(device));
     if (model->device_chosen && nn_device_equal(model->device, device))
         return NN_OK;
-    /* Everything or nothing: what moved goes back when a later move fails. */
-    nn_storage *storages[3] = {model->weights, model->gradients, model->decay_mask};
-    int moved = 0;
+    nn_model previous = *model;
+    nn_device previous_device = model->device_chosen ? model->device : nn_device_cpu();
     nn_status status = NN_OK;
-    while (moved < 3 && status == NN_OK) {
-        if (storages[moved])
-            status = nn_storage_move(storages[moved], device);
-        if (status == NN_OK)
-            moved++;
-    }
-    if (status == NN_OK && model->optimizer)
-        status = nn_optimizer_move(model->optimizer, device);
-    if (status != NN_OK) {
-        nn_device previous = model->device_chosen ? model->device : nn_device_cpu();
-        for (int i = 0; i < moved; i++)
-            if (storages[i])
-                nn_storage_move(storages[i], previous);
-        return status;
+    if (model->weights && !model->weights_stale) {
+        /* Everything or nothing: what moved goes back when a later move fails. */
+        nn_storage *storages[3] = {model->weights, model->gradients, model->decay_mask};
+        int moved = 0;
+        while (moved < 3 && status == NN_OK) {
+            if (storages[moved])
+                status = nn_storage_move(storages[moved], device);
+            if (status == NN_OK)
+                moved++;
+        }
+        if (status == NN_OK && model->optimizer)
+            status = nn_optimizer_move(model->optimizer, device);
+        if (status != NN_OK) {
+            for (int i = 0; i < moved; i++)
+                if (storages[i])
+                    nn_storage_move(storages[i], previous_device);
+            return status;
+        }
     }
     free_buffers(model);
     model->device = device;
     model->backend = nn_backend_for(device);
     model->device_chosen = true;
+    if (model->built && (!model->weights || model->weights_stale)) {
+        /* Not gathered yet (or layers changed): gather straight onto the new device, so
+         * the layers' weights are there from now on. */
+        status = gather_weights(model);
+        if (status == NN_OK && model->optimizer)
+            status = nn_optimizer_move(model->optimizer, device);
+        if (status != NN_OK) {
+            model->device = previous.device;
+            model->backend = previous.backend;
+            model->device_chosen = previous.device_chosen;
+            return status;
+        }
+    }
     return NN_OK;
 }
 

@@ -146,6 +146,9 @@ const nn_shape *nn_model_output_shape(const nn_model *model);
  * failure (see nn_error_message), and for a model on a device, whose weights the host
  * cannot read: use nn_model_read_weights there. */
 float *nn_model_weights(nn_model *model);
+/* Gathers the layers' weights into the model's buffers on its device (the loops and the
+ * functions here do it themselves; weight_count means something only after it). */
+nn_status nn_model_gather_weights(nn_model *model);
 /* Copies all weight_count weights (gathered first) to host memory, or from it. */
 nn_status nn_model_read_weights(nn_model *model, float *host);
 nn_status nn_model_write_weights(nn_model *model, const float *host);

@@ -229,6 +229,13 @@ doc(T .. 'item', {call = 't:item()', text = 'The number in a tensor of one eleme
   example = 'nn.tensor{{7}}:item()'})
 doc(T .. 'fill', {call = 't:fill(value)', text = 'Sets every element to value, in place; returns t.',
   params = {{'value', 'a number'}}, example = 'nn.zeros(3):fill(2)'})
+doc(T .. 'to', {call = 't:to(device)',
+  text = "The tensor on another device: a copy on 'gpu' (or 'gpu:N', 'cpu'), or t itself " ..
+         'when it is there already. t.device says where a tensor lives. Tensors on a GPU ' ..
+         'print, convert and do arithmetic through host copies (slowly); models train on ' ..
+         'their own device whatever device the data is on.',
+  params = {{'device', "'cpu', 'gpu', 'gpu:N'"}}, returns = 'a tensor',
+  example = "nn.ones(2, 2):to('cpu').device"})
 
 -- layers
 doc('nn.Layer', {class = 'nn.Layer', call = 'nn.Layer',
@@ -317,6 +324,13 @@ doc(S .. 'predict', {call = 'model:predict(x [, {batch_size=32, verbose=1}])',
   example = 'model:predict(x_test:slice(1, 5)):argmax()'})
 doc(S .. 'count_params', {call = 'model:count_params()', text = 'The number of weights of all layers.',
   example = 'nn.Sequential{nn.layers.Dense{4, input_shape = {3}}}:count_params()   --> 16'})
+doc(S .. 'to', {call = 'model:to(device)',
+  text = 'Moves the weights, gradients and optimizer state to a device; later fit, ' ..
+         'evaluate and predict run there. A model starts on the default device ' ..
+         '(nn.config.set_device, NNSH_DEVICE, else a GPU when there is one): model.device ' ..
+         'says which.',
+  params = {{'device', "'cpu', 'gpu', 'gpu:N'"}}, returns = 'the model',
+  example = "nn.Sequential{nn.layers.Dense{4, input_shape = {3}}}:to('cpu').device"})
 doc(S .. 'get_layer', {call = 'model:get_layer(name_or_position)', text = 'One layer, by name or by 1-based position.',
   params = {{'name_or_position', "'dense_1' or 3"}},
   example = "nn.Sequential{nn.layers.Dense{4, input_shape = {3}}}:get_layer(1)"})

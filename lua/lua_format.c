@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "device.h"
 #include "nn_lua.h"
 #include "text.h"
 
@@ -150,11 +151,19 @@ static void render(nn_text *out, const nn_tensor *tensor, int depth, size_t offs
 
 void nn_lua_push_tensor_string(lua_State *L, const nn_tensor *tensor)
 {
+    /* A tensor on a device prints from one host copy (each value separately would be
+     * a copy each), and says where it lives. */
+    char device[32] = "";
+    nn_tensor *host = NULL;
+    if (!nn_tensor_on_host(tensor)) {
+        nn_device_format(nn_tensor_device(tensor), device, sizeof device);
+        nn_lua_check(L, nn_tensor_to(&host, tensor, nn_device_cpu()), "tostring");
+        tensor = host;
+    }
     nn_text out;
     nn_text_init(&out);
     char shape[160];
     nn_shape_format(&tensor->shape, shape, sizeof shape);
-    const char *device = tensor->storage->device.kind == NN_DEVICE_CPU ? "cpu" : "cuda";
     format_style style = {.elide = nn_tensor_count(tensor) > ELIDE_THRESHOLD};
     nn_text_append(&out, "tensor(");
     scan_values(tensor, &style);
@@ -166,8 +175,8 @@ void nn_lua_push_tensor_string(lua_State *L, const nn_tensor *tensor)
         render(&out, tensor, 0, 0, &style, (int)strlen("tensor("));
     }
     nn_text_printf(&out, ", shape=%s, dtype=%s%s%s)", shape, nn_dtype_name(tensor->dtype),
-                   tensor->storage->device.kind == NN_DEVICE_CPU ? "" : ", device=",
-                   tensor->storage->device.kind == NN_DEVICE_CPU ? "" : device);
+                   device[0] ? ", device=" : "", device);
+    nn_tensor_free(host);
     if (out.failed) {
         nn_text_free(&out);
         nn_lua_error(L, "tostring: out of memory");

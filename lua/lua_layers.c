@@ -203,8 +203,12 @@ static int layer_get_weights(lua_State *L)
     nn_layer *layer = nn_lua_check_layer(L, 1, "layer:get_weights");
     lua_createtable(L, layer->param_count, 0);
     for (int i = 0; i < layer->param_count; i++) {
+        /* Copies on the host, as Keras returns NumPy arrays, wherever the layer runs. */
+        const nn_tensor *value = layer->params[i].value;
         nn_tensor **slot = nn_lua_new_tensor_slot(L);
-        nn_lua_check(L, nn_tensor_clone(slot, layer->params[i].value), "layer:get_weights");
+        nn_lua_check(L, nn_tensor_on_host(value) ? nn_tensor_clone(slot, value)
+                                                 : nn_tensor_to(slot, value, nn_device_cpu()),
+                     "layer:get_weights");
         lua_rawseti(L, -2, i + 1);
     }
     return 1;
@@ -234,9 +238,17 @@ static int layer_set_weights(lua_State *L)
     for (int i = 0; i < layer->param_count; i++) {
         lua_geti(L, 2, i + 1);
         nn_tensor *value = nn_lua_to_tensor(L, -1, function);
-        size_t count_values = nn_tensor_count(value);
-        for (size_t k = 0; k < count_values; k++)
-            nn_tensor_f32(layer->params[i].value)[k] = (float)nn_tensor_get(value, k);
+        /* As float32 on the host, then into the weight wherever it lives. */
+        nn_tensor *converted = NULL;
+        nn_status status = nn_tensor_astype(&converted, value, NN_DTYPE_F32);
+        nn_tensor *host = NULL;
+        if (status == NN_OK)
+            status = nn_tensor_to(&host, converted, nn_device_cpu());
+        if (status == NN_OK)
+            status = nn_tensor_write(layer->params[i].value, nn_tensor_data(host));
+        nn_tensor_free(converted);
+        nn_tensor_free(host);
+        nn_lua_check(L, status, function);
         lua_pop(L, 1);
     }
     return 0;

@@ -7,6 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "device.h"
 #include "nn_lua.h"
 #include "lua_io.h"
 #include "lua_progress.h"
@@ -808,6 +809,11 @@ static int model_index(lua_State *L)
         lua_setfield(L, -2, "learning_rate");
         lua_pushinteger(L, model->optimizer ? model->optimizer->iterations : 0);
         lua_setfield(L, -2, "iterations");
+    } else if (strcmp(key, "device") == 0) {
+        nn_device device;
+        char name[32];
+        nn_lua_check(L, nn_model_device(model, &device), "model.device");
+        lua_pushstring(L, nn_device_format(device, name, sizeof name));
     } else if (strcmp(key, "history") == 0 || strcmp(key, "stop_training") == 0) {
         nn_lua_push_model_state(L, 1);
         lua_getfield(L, -1, key);
@@ -847,12 +853,26 @@ static int model_newindex(lua_State *L)
     return 0;
 }
 
+/* model:to(device): moves the weights, gradients and optimizer state to 'cpu', 'gpu' or
+ * 'gpu:N'; later fits, evaluations and predictions run there. Returns the model. */
+static int model_to(lua_State *L)
+{
+    const char *function = "model:to";
+    nn_model *model = nn_lua_check_model(L, 1, function);
+    nn_device device;
+    nn_lua_check(L, nn_device_parse(luaL_checkstring(L, 2), &device), function);
+    nn_lua_check(L, nn_model_to(model, device), function);
+    lua_settop(L, 1);
+    return 1;
+}
+
 static const luaL_Reg model_methods[] = {
     {"add", model_add},           {"build", model_build},
     {"summary", model_summary},   {"compile", model_compile},
     {"fit", model_fit},           {"evaluate", model_evaluate},
     {"predict", model_predict},   {"count_params", model_count_params},
-    {"get_layer", model_get_layer}, {NULL, NULL},
+    {"get_layer", model_get_layer}, {"to", model_to},
+    {NULL, NULL},
 };
 
 static const luaL_Reg model_metamethods[] = {

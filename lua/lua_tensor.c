@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "device.h"
 #include "nn_lua.h"
 #include "random.h"
 #include "tensor_ops.h"
@@ -685,7 +686,8 @@ static int tensor_index(lua_State *L)
     } else if (strcmp(key, "dtype") == 0) {
         lua_pushstring(L, nn_dtype_name(tensor->dtype));
     } else if (strcmp(key, "device") == 0) {
-        lua_pushstring(L, tensor->storage->device.kind == NN_DEVICE_CPU ? "cpu" : "cuda");
+        char name[32];
+        lua_pushstring(L, nn_device_format(nn_tensor_device(tensor), name, sizeof name));
     } else if (strcmp(key, "ndim") == 0) {
         lua_pushinteger(L, tensor->shape.ndim);
     } else if (strcmp(key, "size") == 0) {
@@ -712,6 +714,24 @@ static int tensor_newindex(lua_State *L)
     return 0;
 }
 
+/* t:to(device): the tensor on 'cpu', 'gpu', 'gpu:N' (a copy; the tensor itself when it
+ * is there already). */
+static int tensor_to(lua_State *L)
+{
+    const char *function = "tensor:to";
+    nn_tensor *tensor = nn_lua_check_tensor(L, 1, function);
+    nn_device device;
+    nn_lua_check(L, nn_device_parse(luaL_checkstring(L, 2), &device), function);
+    nn_lua_check(L, nn_device_check(device), function);
+    if (nn_device_equal(device, nn_tensor_device(tensor))) {
+        lua_settop(L, 1);
+        return 1;
+    }
+    nn_tensor **slot = nn_lua_new_tensor_slot(L);
+    nn_lua_check(L, nn_tensor_to(slot, tensor, device), function);
+    return 1;
+}
+
 static int tensor_fill(lua_State *L)
 {
     nn_tensor *tensor = nn_lua_check_tensor(L, 1, "tensor:fill");
@@ -730,7 +750,7 @@ static const luaL_Reg tensor_methods[] = {
     {"item", tensor_item},       {"eq", tensor_eq_elementwise}, {"ne", tensor_ne},
     {"lt", tensor_lt},           {"le", tensor_le},           {"gt", tensor_gt},
     {"ge", tensor_ge},           {"maximum", tensor_maximum}, {"minimum", tensor_minimum},
-    {"fill", tensor_fill},       {NULL, NULL},
+    {"fill", tensor_fill},       {"to", tensor_to},       {NULL, NULL},
 };
 
 static const luaL_Reg tensor_metamethods[] = {

@@ -259,7 +259,21 @@ nn_status nn_idx_load(nn_tensor **out, const char *path)
     return status;
 }
 
+static nn_status save_host(const nn_tensor *tensor, const char *path);
+
 nn_status nn_idx_save(const nn_tensor *tensor, const char *path)
+{
+    if (nn_tensor_on_host(tensor))
+        return save_host(tensor, path);
+    /* Written from one host copy of a tensor on a device. */
+    nn_tensor *host;
+    NN_TRY(nn_tensor_to(&host, tensor, nn_device_cpu()));
+    nn_status status = save_host(host, path);
+    nn_tensor_free(host);
+    return status;
+}
+
+static nn_status save_host(const nn_tensor *tensor, const char *path)
 {
     int type;
     switch (tensor->dtype) {

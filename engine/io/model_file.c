@@ -78,6 +78,11 @@ typedef struct save_plan {
     size_t count, capacity;
     nn_optimizer *optimizer; /* whose slots are saved, or NULL */
     int slot;                /* the slot being listed */
+    /* Host copies of the weights and the optimizer's slots: the model's own memory on
+     * the CPU, a snapshot read back from a device. */
+    const float *weights;
+    const float *slots[3];
+    float *copies[4];        /* what save allocated for the snapshots */
 } save_plan;
 
 static nn_status plan_add(save_plan *plan, const char *name, const nn_shape *shape,
@@ -98,7 +103,8 @@ static nn_status plan_weight(void *context, nn_layer *layer, nn_param *param)
 {
     char name[TENSOR_NAME_CAPACITY];
     weight_name(name, layer, param);
-    return plan_add(context, name, &param->shape, nn_tensor_data(param->value));
+    save_plan *plan = context;
+    return plan_add(plan, name, &param->shape, plan->weights + weight_offset(param));
 }
 
 static nn_status plan_slot(void *context, nn_layer *layer, nn_param *param)
@@ -106,8 +112,7 @@ static nn_status plan_slot(void *context, nn_layer *layer, nn_param *param)
     save_plan *plan = context;
     char name[TENSOR_NAME_CAPACITY];
     slot_tensor_name(name, nn_optimizer_slot_name(plan->optimizer, plan->slot), layer, param);
-    return plan_add(plan, name, &param->shape,
-                    plan->optimizer->slots[plan->slot] + weight_offset(param));
+    return plan_add(plan, name, &param->shape, plan->slots[plan->slot] + weight_offset(param));
 }
 
 /* Names must be unique (they name the tensors) and UTF-8 (the header is JSON). */
@@ -238,6 +243,47 @@ static char *print_and_free(cJSON *tree)
 
 typedef enum save_kind { SAVE_MODEL, SAVE_WEIGHTS, SAVE_BACKUP } save_kind;
 
+/* Host memory of `count` floats, kept in plan->copies[index] for save to free. */
+static float *snapshot_buffer(save_plan *plan, int index, size_t count)
+{
+    plan->copies[index] = malloc((count ? count : 1) * sizeof(float));
+    if (!plan->copies[index])
+        nn_error(NN_ERR_MEMORY, "out of memory for a copy of %zu weights", count);
+    return plan->copies[index];
+}
+
+/* Points plan->weights and plan->slots at host copies of the model's weights and of the
+ * optimizer's state (dropping an optimizer whose state belongs to an older set of
+ * weights). On the CPU they are the model's own memory. */
+static nn_status snapshot_state(nn_model *model, save_plan *plan)
+{
+    if (!model->built)
+        return NN_OK;
+    plan->weights = nn_model_weights(model);
+    if (!plan->weights) {
+        float *copy = snapshot_buffer(plan, 0, model->weight_count);
+        if (!copy)
+            return NN_ERR_MEMORY;
+        NN_TRY(nn_model_read_weights(model, copy));
+        plan->weights = copy;
+    }
+    nn_optimizer *optimizer = plan->optimizer;
+    if (optimizer && optimizer->count != model->trainable_count)
+        plan->optimizer = optimizer = NULL; /* nothing to save */
+    for (int s = 0; optimizer && s < optimizer->slot_count; s++) {
+        if (optimizer->device.kind == NN_DEVICE_CPU) {
+            plan->slots[s] = optimizer->slots[s];
+            continue;
+        }
+        float *copy = snapshot_buffer(plan, 1 + s, optimizer->count);
+        if (!copy)
+            return NN_ERR_MEMORY;
+        NN_TRY(nn_optimizer_read_slot(optimizer, s, copy));
+        plan->slots[s] = copy;
+    }
+    return NN_OK;
+}
+
 static nn_status save(nn_model *model, const char *path, save_kind kind, bool include_optimizer,
                       int epochs_done)
 {
@@ -245,13 +291,12 @@ static nn_status save(nn_model *model, const char *path, save_kind kind, bool in
     if (kind == SAVE_WEIGHTS && !model->built)
         return nn_error(NN_ERR_STATE, "model \"%s\" has no weights yet: build it first (give "
                         "the first layer input_shape, call build, or train it)", model->name);
-    if (model->built && !nn_model_weights(model))
-        return nn_error_prefix(NN_ERR_MEMORY, "cannot save '%s'", path);
     nn_optimizer *optimizer = include_optimizer && kind != SAVE_WEIGHTS ? model->optimizer : NULL;
-    if (optimizer && optimizer->count != model->trainable_count)
-        optimizer = NULL; /* state for an older set of weights: nothing to save */
-
     save_plan plan = {.optimizer = optimizer};
+    nn_status snapshot = snapshot_state(model, &plan);
+    if (snapshot != NN_OK)
+        return nn_error_prefix(snapshot, "cannot save '%s'", path);
+    optimizer = plan.optimizer;
     int tensors = 0;
     for (int i = 0; i < model->layer_count; i++)
         tensors += model->layers[i]->param_count;
@@ -302,6 +347,8 @@ static nn_status save(nn_model *model, const char *path, save_kind kind, bool in
         free(texts[i]);
     free(plan.entries);
     free(plan.names);
+    for (int i = 0; i < 4; i++)
+        free(plan.copies[i]);
     return status;
 }
 
@@ -521,12 +568,14 @@ static nn_status install_optimizer(nn_model *model, slot_state *state)
     if (!model->optimizer || model->optimizer->count != model->trainable_count) {
         nn_optimizer_free(model->optimizer);
         model->optimizer = NULL;
-        NN_TRY(nn_optimizer_create(&model->optimizer, &model->optimizer_config,
-                                   model->trainable_count));
+        nn_device device;
+        NN_TRY(nn_model_device(model, &device));
+        NN_TRY(nn_optimizer_create_on(&model->optimizer, &model->optimizer_config,
+                                      model->trainable_count, device));
     }
     nn_optimizer *optimizer = model->optimizer;
     for (int s = 0; s < state->slot_count && s < optimizer->slot_count; s++)
-        memcpy(optimizer->slots[s], state->slots[s], optimizer->count * sizeof(float));
+        NN_TRY(nn_optimizer_write_slot(optimizer, s, state->slots[s]));
     optimizer->iterations = state->iterations;
     return NN_OK;
 }
@@ -537,9 +586,7 @@ nn_status nn_model_load_weights_from(nn_model *model, const nn_safetensors *file
         return nn_error(NN_ERR_STATE, "model \"%s\" is not built, so it has no weights to load "
                         "into: give the first layer input_shape or call model:build first",
                         model->name);
-    float *weights = nn_model_weights(model);
-    if (!weights)
-        return NN_ERR_MEMORY;
+    NN_TRY(nn_model_gather_weights(model));
     float *buffer = malloc((model->weight_count ? model->weight_count : 1) * sizeof(float));
     if (!buffer)
         return nn_error(NN_ERR_MEMORY, "%s: out of memory for %zu weights", file->name,
@@ -551,7 +598,7 @@ nn_status nn_model_load_weights_from(nn_model *model, const nn_safetensors *file
     if (status == NN_OK)
         status = usage_check(&usage, "optimizer/", "weight");
     if (status == NN_OK)
-        memcpy(weights, buffer, model->weight_count * sizeof(float));
+        status = nn_model_write_weights(model, buffer);
     free(usage.used);
     free(buffer);
     return status;
@@ -840,10 +887,17 @@ nn_status nn_model_load_from(nn_model **out, const nn_safetensors *file, bool co
         status = build_model(&model, file, architecture, &usage);
     cJSON_Delete(architecture);
     float *weights = NULL;
-    if (status == NN_OK && model->built && !(weights = nn_model_weights(model)))
-        status = NN_ERR_MEMORY;
+    if (status == NN_OK && model->built)
+        status = nn_model_gather_weights(model);
+    if (status == NN_OK && model->built &&
+        !(weights = malloc((model->weight_count ? model->weight_count : 1) * sizeof(float))))
+        status = nn_error(NN_ERR_MEMORY, "%s: out of memory for %zu weights", file->name,
+                          model->weight_count);
     if (status == NN_OK && model->built)
         status = read_all_weights(model, file, &usage, weights);
+    if (status == NN_OK && model->built)
+        status = nn_model_write_weights(model, weights);
+    free(weights);
     if (status == NN_OK && compile)
         status = read_compile(model, file);
     slot_state state = {0};
@@ -917,9 +971,7 @@ static nn_status restore_from(nn_model *model, const nn_safetensors *file, int *
                         nn_optimizer_name(saved_config.kind), nn_optimizer_name(config.kind));
     config.learning_rate = saved_config.learning_rate;
 
-    float *weights = nn_model_weights(model);
-    if (!weights)
-        return NN_ERR_MEMORY;
+    NN_TRY(nn_model_gather_weights(model));
     float *buffer = malloc((model->weight_count ? model->weight_count : 1) * sizeof(float));
     if (!buffer)
         return nn_error(NN_ERR_MEMORY, "%s: out of memory", file->name);
@@ -939,7 +991,7 @@ static nn_status restore_from(nn_model *model, const nn_safetensors *file, int *
     }
     if (status == NN_OK) {
         model->optimizer->config.learning_rate = config.learning_rate;
-        memcpy(weights, buffer, model->weight_count * sizeof(float));
+        status = nn_model_write_weights(model, buffer);
         model->step = step;
     }
     slot_state_free(&state);
