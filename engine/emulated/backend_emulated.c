@@ -84,7 +84,7 @@ static nn_status emulated_memory_alloc(void **out, size_t bytes, int index)
     read_limit();
     if (memory_limit && (bytes > memory_limit || bytes_in_use > memory_limit - bytes))
         return nn_error(NN_ERR_MEMORY, "out of device memory: allocating %zu bytes on "
-                        "emulated:0 failed (%zu of %zu bytes in use)", bytes, bytes_in_use,
+                        "emulated:0 failed (%zu bytes in use, limit %zu)", bytes, bytes_in_use,
                         memory_limit);
     size_t page = (size_t)sysconf(_SC_PAGESIZE);
     size_t length = (bytes + page - 1) / page * page;
