@@ -102,6 +102,8 @@ fi
 NNSH="$ROOT/$BUILD/nnsh"
 [ -x "$NNSH" ] || NNSH="$BUILD/nnsh"
 run 30 "$NNSH" --doctor > "$OUT/doctor.txt"
+GPU_REASON=$("$NNSH" -e "local ok, why = nn.test.is_gpu_available(); if not ok then print(why) end" 2>&1)
+[ -z "$GPU_REASON" ] || note "nnsh finds no usable GPU: $GPU_REASON"
 
 # ---- 3. device tests ----
 say "device tests (ctest -L gpu)"
@@ -132,11 +134,15 @@ fi
 export NNSH_DATA="$DATA"
 
 # ---- 5. benchmarks ----
-say "nnsh on the GPU: $EPOCHS epochs at batch 64"
 NNSH_GPU_STATUS="ran"
-if ! run "$(( $(left) > 240 ? 240 : $(left) ))" "$NNSH" scripts/gpu/mnist_bench.lua --device gpu \
-       --epochs "$EPOCHS" --result "$RESULTS"; then
-  NNSH_GPU_STATUS="FAILED (see log.txt)"
+if [ -n "$GPU_REASON" ]; then
+  NNSH_GPU_STATUS="not run: no usable GPU"
+else
+  say "nnsh on the GPU: $EPOCHS epochs at batch 64"
+  if ! run "$(( $(left) > 240 ? 240 : $(left) ))" "$NNSH" scripts/gpu/mnist_bench.lua \
+         --device gpu --epochs "$EPOCHS" --result "$RESULTS"; then
+    NNSH_GPU_STATUS="FAILED (see log.txt)"
+  fi
 fi
 
 if [ "$TORCH" = 1 ] && [ -n "$PYTHON" ] && "$PYTHON" -c "import torch, numpy; assert torch.cuda.is_available()" 2>/dev/null; then
@@ -206,3 +212,5 @@ field() { # field PREFIX KEY: the value of KEY on the first results line startin
 } > "$REPORT"
 cat "$REPORT"
 say "report written to $REPORT"
+# Success only when the device tests passed and nnsh trained on the GPU.
+[ "$TESTS_STATUS" = "passed" ] && [ "$NNSH_GPU_STATUS" = "ran" ]
