@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "../gpu.h"
+#include "cublas_loader.h"
 #include "cuda_internal.h"
 #include "cuda_kernels.h"
 #include "host/device_error.h"
@@ -37,8 +38,10 @@ bool nn_cublas_ok(cublasStatus_t status, const char *call)
 {
     if (status == CUBLAS_STATUS_SUCCESS)
         return true;
+    const nn_cublas_api *cublas = nn_cublas(); /* loaded: status came from it */
     nn_cuda_note(status == CUBLAS_STATUS_ALLOC_FAILED ? NN_ERR_MEMORY : NN_ERR_DEVICE, "cuBLAS",
-                 call, cublasGetStatusName(status), cublasGetStatusString(status));
+                 call, cublas ? cublas->status_name(status) : "?",
+                 cublas ? cublas->status_string(status) : "?");
     return false;
 }
 
@@ -120,10 +123,12 @@ void nn_gpu_get_versions(nn_gpu_versions *versions)
     versions->cudnn_compiled = nn_cuda_cudnn_compiled_version();
     versions->cudnn = nn_cuda_cudnn_version();
     int major = 0, minor = 0, patch = 0;
-    if (cublasGetProperty(MAJOR_VERSION, &major) == CUBLAS_STATUS_SUCCESS &&
-        cublasGetProperty(MINOR_VERSION, &minor) == CUBLAS_STATUS_SUCCESS &&
-        cublasGetProperty(PATCH_LEVEL, &patch) == CUBLAS_STATUS_SUCCESS)
+    const nn_cublas_api *cublas = nn_cublas();
+    if (cublas && cublas->get_property(MAJOR_VERSION, &major) == CUBLAS_STATUS_SUCCESS &&
+        cublas->get_property(MINOR_VERSION, &minor) == CUBLAS_STATUS_SUCCESS &&
+        cublas->get_property(PATCH_LEVEL, &patch) == CUBLAS_STATUS_SUCCESS)
         versions->cublas = major * 10000 + minor * 100 + patch;
+    nn_device_error_take(&pending); /* a missing cuBLAS shows as version 0, not an error */
 }
 
 /* ---- per-GPU state ---- */
@@ -132,8 +137,8 @@ static void context_destroy(nn_cuda_context *context)
 {
     if (context->reduce)
         cudaFree(context->reduce);
-    if (context->cublas)
-        cublasDestroy(context->cublas);
+    if (context->cublas && nn_cublas())
+        nn_cublas()->destroy(context->cublas);
     if (context->uploaded)
         cudaEventDestroy(context->uploaded);
     if (context->copy_stream)
@@ -152,7 +157,8 @@ nn_cuda_context *nn_cuda_context_current(void)
     context->index = current_index;
     const char *tf32 = getenv("NNSH_CUDA_TF32");
     context->allow_tf32 = !(tf32 && strcmp(tf32, "0") == 0);
-    bool ok = nn_cuda_ok(cudaSetDevice(current_index), "cudaSetDevice") &&
+    const nn_cublas_api *cublas = nn_cublas();
+    bool ok = cublas && nn_cuda_ok(cudaSetDevice(current_index), "cudaSetDevice") &&
               nn_cuda_ok(cudaStreamCreateWithFlags(&context->stream, cudaStreamNonBlocking),
                          "cudaStreamCreateWithFlags") &&
               nn_cuda_ok(cudaStreamCreateWithFlags(&context->copy_stream,
@@ -160,12 +166,12 @@ nn_cuda_context *nn_cuda_context_current(void)
                          "cudaStreamCreateWithFlags (uploads)") &&
               nn_cuda_ok(cudaEventCreateWithFlags(&context->uploaded, cudaEventDisableTiming),
                          "cudaEventCreateWithFlags") &&
-              nn_cublas_ok(cublasCreate(&context->cublas), "cublasCreate") &&
-              nn_cublas_ok(cublasSetStream(context->cublas, context->stream),
+              nn_cublas_ok(cublas->create(&context->cublas), "cublasCreate") &&
+              nn_cublas_ok(cublas->set_stream(context->cublas, context->stream),
                            "cublasSetStream") &&
-              nn_cublas_ok(cublasSetMathMode(context->cublas,
-                                             context->allow_tf32 ? CUBLAS_TF32_TENSOR_OP_MATH
-                                                                 : CUBLAS_DEFAULT_MATH),
+              nn_cublas_ok(cublas->set_math_mode(context->cublas,
+                                                 context->allow_tf32 ? CUBLAS_TF32_TENSOR_OP_MATH
+                                                                     : CUBLAS_DEFAULT_MATH),
                            "cublasSetMathMode") &&
               nn_cuda_ok(cudaMalloc((void **)&context->reduce,
                                     NN_CUDA_REDUCE_DOUBLES * sizeof(double)),

@@ -4,6 +4,7 @@
  * out = inp · kernel becomes outᵀ = kernelᵀ · inpᵀ, with the operands' buffers unchanged. */
 #include <cublas_v2.h>
 
+#include "cublas_loader.h"
 #include "cuda_internal.h"
 #include "cuda_kernels.h"
 
@@ -13,11 +14,12 @@ void nn_cuda_dense_forward(float *out, const float *inp, const float *kernel,
 {
     /* out (B,N) = inp (B,K) @ kernel (K,N): column-major outᵀ (N,B) = kernelᵀ (N,K) ·
      * inpᵀ (K,B), leading dimensions N, K and N. */
+    /* The context exists only where cuBLAS loaded. */
     nn_cuda_context *context = nn_cuda_context_current();
     if (!context || batch <= 0 || out_features <= 0)
         return;
     const float one = 1.0f, zero = 0.0f;
-    nn_cublas_ok(cublasSgemm(context->cublas, CUBLAS_OP_N, CUBLAS_OP_N, out_features, batch,
+    nn_cublas_ok(nn_cublas()->sgemm(context->cublas, CUBLAS_OP_N, CUBLAS_OP_N, out_features, batch,
                              in_features, &one, kernel, out_features, inp, in_features, &zero,
                              out, out_features),
                  "cublasSgemm (Dense forward)");
@@ -35,14 +37,14 @@ void nn_cuda_dense_backward(float *dinp, float *dkernel, float *dbias, const flo
     /* dinp (B,K) = dout (B,N) @ kernelᵀ: column-major dinpᵀ (K,B) = kernel'ᵀ · doutᵀ, where
      * the kernel's buffer is the column-major (N,K) matrix kernel' (ld N). */
     if (dinp)
-        nn_cublas_ok(cublasSgemm(context->cublas, CUBLAS_OP_T, CUBLAS_OP_N, in_features, batch,
+        nn_cublas_ok(nn_cublas()->sgemm(context->cublas, CUBLAS_OP_T, CUBLAS_OP_N, in_features, batch,
                                  out_features, &one, kernel, out_features, dout, out_features,
                                  &zero, dinp, in_features),
                      "cublasSgemm (Dense input gradient)");
     /* dkernel (K,N) = inpᵀ @ dout: column-major dkernelᵀ (N,K) = doutᵀ (N,B) · inp (B,K),
      * where inp's buffer is the column-major (K,B) matrix, hence op T. */
     if (dkernel)
-        nn_cublas_ok(cublasSgemm(context->cublas, CUBLAS_OP_N, CUBLAS_OP_T, out_features,
+        nn_cublas_ok(nn_cublas()->sgemm(context->cublas, CUBLAS_OP_N, CUBLAS_OP_T, out_features,
                                  in_features, batch, &one, dout, out_features, inp, in_features,
                                  &zero, dkernel, out_features),
                      "cublasSgemm (Dense kernel gradient)");
