@@ -490,6 +490,9 @@ nn_status nn_model_write_weights(nn_model *model, const float *host)
 nn_status nn_model_to(nn_model *model, nn_device device)
 {
     NN_TRY(nn_device_check(device));
+    if (model->running)
+        return nn_error(NN_ERR_STATE, "model \"%s\" cannot move while it trains or predicts "
+                        "(from a callback); move it before fit or after", model->name);
     if (model->device_chosen && nn_device_equal(model->device, device))
         return NN_OK;
     nn_model previous = *model;
@@ -1222,7 +1225,9 @@ nn_status nn_model_fit(nn_model *model, const nn_tensor *x, const nn_tensor *y,
         nn_fit_options host_options = *options;
         host_options.validation_x = hvx;
         host_options.validation_y = hvy;
+        model->running = true;
         status = fit_loop(model, hx, hy, &host_options, progress, history);
+        model->running = false;
     }
     nn_tensor_free(cx);
     nn_tensor_free(cy);
@@ -1251,9 +1256,12 @@ nn_status nn_model_evaluate(nn_model *model, const nn_tensor *x, const nn_tensor
     nn_status status = data_on_host(x, &hx, &cx);
     if (status == NN_OK)
         status = data_on_host(y, &hy, &cy);
-    if (status == NN_OK)
+    if (status == NN_OK) {
+        model->running = true;
         status = evaluate_rows(model, hx, hy, 0, count, batch_size, progress, &loss,
                                metric_sums);
+        model->running = false;
+    }
     nn_tensor_free(cx);
     nn_tensor_free(cy);
     NN_TRY(status);
@@ -1310,8 +1318,11 @@ nn_status nn_model_predict(nn_model *model, const nn_tensor *x, int64_t batch_si
     nn_status status = nn_tensor_create(&result, NN_DTYPE_F32, &shape);
     if (status == NN_OK)
         status = data_on_host(x, &hx, &cx);
-    if (status == NN_OK)
+    if (status == NN_OK) {
+        model->running = true;
         status = predict_rows(model, hx, batch_size, progress, result);
+        model->running = false;
+    }
     nn_tensor_free(cx);
     if (status != NN_OK) {
         nn_tensor_free(result);

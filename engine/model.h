@@ -125,6 +125,7 @@ typedef struct nn_model {
      * before (nn_layer.applies_input_relu). true runs every layer on its own, for tests. */
     bool separate_layers;
     bool stop_training;       /* a callback asked to stop after this epoch */
+    bool running;             /* inside fit, evaluate or predict: buffers in use */
     int initial_epoch;        /* where fit starts: the option, which train_begin may move
                                  forward (BackupAndRestore resumes a killed run this way) */
 } nn_model;

@@ -136,6 +136,13 @@ t.test('models move between devices and keep training', function()
   model:to('cpu')
   t.eq(model.device, 'cpu')
   t.raises(function() model:to('gpu:7') end, 'model:to', 'gpu:7')
+  local moved
+  local cb = nn.callbacks.LambdaCallback{on_epoch_end = function()
+    moved = select(2, pcall(model.to, model, 'emulated'))
+  end}
+  model:fit(x, y, {epochs=1, batch_size=8, verbose=0, callbacks={cb}})
+  t.truthy(tostring(moved):find('cannot move while it trains', 1, true), tostring(moved))
+  t.eq(model.device, 'cpu')
 end)
 
 t.test('a model on a device saves and loads', function()
