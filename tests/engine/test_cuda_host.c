@@ -7,6 +7,7 @@
 #include "cuda/host/conv_algo_cache.h"
 #include "cuda/host/conv_plan.h"
 #include "cuda/host/device_error.h"
+#include "gpu.h"
 #include "ref_conv.h"
 
 /* A geometry as the Conv2D layer builds it. */
@@ -176,4 +177,14 @@ Test(device_error, byte_counts_read_like_a_person_would_write_them)
     cr_assert_str_eq(nn_format_bytes(512, text, sizeof text), "512 bytes");
     cr_assert_str_eq(nn_format_bytes(3 * 1024 * 1024 + 200 * 1024, text, sizeof text), "3.2 MiB");
     cr_assert_str_eq(nn_format_bytes((size_t)3 << 29, text, sizeof text), "1.50 GiB");
+}
+
+Test(device_error, versions_read_as_the_libraries_write_them)
+{
+    char text[32];
+    cr_assert_str_eq(nn_gpu_format_cuda_version(12040, text, sizeof text), "12.4");
+    cr_assert_str_eq(nn_gpu_format_cuda_version(13000, text, sizeof text), "13.0");
+    cr_assert_str_eq(nn_gpu_format_cuda_version(0, text, sizeof text), "none");
+    cr_assert_str_eq(nn_gpu_format_cudnn_version(91900, text, sizeof text), "9.19.0");
+    cr_assert_str_eq(nn_gpu_format_cudnn_version(8907, text, sizeof text), "8.9.7");
 }
