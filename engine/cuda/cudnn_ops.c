@@ -144,12 +144,25 @@ static conv_descriptors *make_descriptors(const nn_conv2d_geometry *g, const nn_
     return d;
 }
 
-/* The first candidate that succeeded and fits the workspace limit, from a search or
- * heuristic result list (sorted fastest first); -1 if none. */
-#define PICK(perf, returned, limit, chosen_algorithm, chosen_memory)                     \
+/* Whether an algorithm measured under math type `measured` may run with the descriptor's
+ * `math`. cuDNN wants the descriptor to allow what a search result used, and the
+ * descriptor is shared by the three directions: plain FP32 (FMA) takes only FMA results;
+ * the default type allows tensor cores (TF32), so everything but the conversion to
+ * half precision, which nnsh never asks for. */
+static bool math_allows(cudnnMathType_t math, cudnnMathType_t measured)
+{
+    if (math == CUDNN_FMA_MATH)
+        return measured == CUDNN_FMA_MATH;
+    return measured != CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION;
+}
+
+/* The first candidate that succeeded, fits the workspace limit and runs under the
+ * descriptor's math type, from a search or heuristic result list (fastest first). */
+#define PICK(perf, returned, limit, math, chosen_algorithm, chosen_memory)                \
     do {                                                                                  \
         for (int i_ = 0; i_ < (returned); i_++) {                                          \
-            if ((perf)[i_].status == CUDNN_STATUS_SUCCESS && (perf)[i_].memory <= (limit)) { \
+            if ((perf)[i_].status == CUDNN_STATUS_SUCCESS && (perf)[i_].memory <= (limit) && \
+                math_allows((math), (perf)[i_].mathType)) {                               \
                 (chosen_algorithm) = (int)(perf)[i_].algo;                                \
                 (chosen_memory) = (perf)[i_].memory;                                      \
                 break;                                                                    \
@@ -163,6 +176,10 @@ static conv_descriptors *make_descriptors(const nn_conv2d_geometry *g, const nn_
 static bool choose_algorithms(nn_conv_algo_entry *entry, cudnnHandle_t handle,
                               const conv_descriptors *d, size_t limit)
 {
+    cudnnMathType_t math = CUDNN_DEFAULT_MATH;
+    if (!cudnn_ok(cudnnGetConvolutionMathType(d->convolution, &math),
+                  "cudnnGetConvolutionMathType"))
+        return false;
     int returned = 0, forward = -1, backward_data = -1, backward_filter = -1;
     size_t forward_memory = 0, data_memory = 0, filter_memory = 0;
     cudnnConvolutionFwdAlgoPerf_t forward_perf[ALGORITHM_CANDIDATES];
@@ -172,32 +189,32 @@ static bool choose_algorithms(nn_conv_algo_entry *entry, cudnnHandle_t handle,
     if (cudnnFindConvolutionForwardAlgorithm(handle, d->x, d->w, d->convolution, d->y,
                                              ALGORITHM_CANDIDATES, &returned,
                                              forward_perf) == CUDNN_STATUS_SUCCESS)
-        PICK(forward_perf, returned, limit, forward, forward_memory);
+        PICK(forward_perf, returned, limit, math, forward, forward_memory);
     if (forward < 0 &&
         cudnnGetConvolutionForwardAlgorithm_v7(handle, d->x, d->w, d->convolution, d->y,
                                                ALGORITHM_CANDIDATES, &returned,
                                                forward_perf) == CUDNN_STATUS_SUCCESS)
-        PICK(forward_perf, returned, limit, forward, forward_memory);
+        PICK(forward_perf, returned, limit, math, forward, forward_memory);
 
     if (cudnnFindConvolutionBackwardDataAlgorithm(handle, d->w, d->y, d->convolution, d->x,
                                                   ALGORITHM_CANDIDATES, &returned,
                                                   data_perf) == CUDNN_STATUS_SUCCESS)
-        PICK(data_perf, returned, limit, backward_data, data_memory);
+        PICK(data_perf, returned, limit, math, backward_data, data_memory);
     if (backward_data < 0 &&
         cudnnGetConvolutionBackwardDataAlgorithm_v7(handle, d->w, d->y, d->convolution, d->x,
                                                     ALGORITHM_CANDIDATES, &returned,
                                                     data_perf) == CUDNN_STATUS_SUCCESS)
-        PICK(data_perf, returned, limit, backward_data, data_memory);
+        PICK(data_perf, returned, limit, math, backward_data, data_memory);
 
     if (cudnnFindConvolutionBackwardFilterAlgorithm(handle, d->x, d->y, d->convolution, d->w,
                                                     ALGORITHM_CANDIDATES, &returned,
                                                     filter_perf) == CUDNN_STATUS_SUCCESS)
-        PICK(filter_perf, returned, limit, backward_filter, filter_memory);
+        PICK(filter_perf, returned, limit, math, backward_filter, filter_memory);
     if (backward_filter < 0 &&
         cudnnGetConvolutionBackwardFilterAlgorithm_v7(handle, d->x, d->y, d->convolution, d->w,
                                                       ALGORITHM_CANDIDATES, &returned,
                                                       filter_perf) == CUDNN_STATUS_SUCCESS)
-        PICK(filter_perf, returned, limit, backward_filter, filter_memory);
+        PICK(filter_perf, returned, limit, math, backward_filter, filter_memory);
 
     /* A failed search leaves an error behind in the runtime; it is not the caller's. */
     cudaGetLastError();
