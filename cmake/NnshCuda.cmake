@@ -19,11 +19,12 @@ endif()
 
 # Reports why the backend is not built: an error when it was asked for, one status line
 # otherwise.
-macro(nnsh_cuda_unavailable reason)
+macro(nnsh_cuda_unavailable)
+  string(CONCAT nnsh_reason ${ARGV}) # the reason, given in pieces
   if(nnsh_cuda_mode STREQUAL "ON")
-    message(FATAL_ERROR "NNSH_CUDA=ON but ${reason}")
+    message(FATAL_ERROR "NNSH_CUDA=ON but ${nnsh_reason}")
   endif()
-  message(STATUS "CUDA backend: not built (${reason}); this is the CPU build. "
+  message(STATUS "CUDA backend: not built (${nnsh_reason}); this is the CPU build. "
                  "Configure with -DNNSH_CUDA=ON to make this an error.")
   set(NNSH_CUDA_ENABLED OFF)
   return()
@@ -55,9 +56,37 @@ endif()
 # drive (too old or too new for this CMake) is a message here, not a failed configure.
 include(CheckLanguage)
 check_language(CUDA)
-if(NOT CMAKE_CUDA_COMPILER)
+if(NOT CMAKE_CUDA_COMPILER OR NOT EXISTS "${CMAKE_CUDA_COMPILER}")
   nnsh_cuda_unavailable("no working CUDA compiler (nvcc) was found; set CUDAToolkit_ROOT "
                         "or CMAKE_CUDA_COMPILER")
+endif()
+# enable_language fails hard when nvcc cannot build for the architectures asked (a
+# toolkit that dropped them, a typo), and check_language does not try them: compile a
+# probe for exactly those first.
+if(NOT CMAKE_CUDA_ARCHITECTURES MATCHES "^(native|all|all-major)$")
+  set(nnsh_probe_dir "${CMAKE_BINARY_DIR}/CMakeFiles/nnsh_cuda_probe")
+  file(WRITE "${nnsh_probe_dir}/probe.cu" "__global__ void probe(float *x) { x[0] = 1.0f; }\n")
+  set(nnsh_arch_flags "")
+  foreach(arch ${CMAKE_CUDA_ARCHITECTURES})
+    string(REGEX MATCH "^[0-9]+" number "${arch}")
+    if(arch MATCHES "-real$")
+      list(APPEND nnsh_arch_flags "-gencode=arch=compute_${number},code=sm_${number}")
+    elseif(arch MATCHES "-virtual$")
+      list(APPEND nnsh_arch_flags "-gencode=arch=compute_${number},code=compute_${number}")
+    else()
+      list(APPEND nnsh_arch_flags "-gencode=arch=compute_${number},code=[sm_${number},compute_${number}]")
+    endif()
+  endforeach()
+  execute_process(
+    COMMAND "${CMAKE_CUDA_COMPILER}" ${nnsh_arch_flags} -c "${nnsh_probe_dir}/probe.cu"
+            -o "${nnsh_probe_dir}/probe.o"
+    RESULT_VARIABLE nnsh_probe_result ERROR_VARIABLE nnsh_probe_error OUTPUT_QUIET)
+  if(NOT nnsh_probe_result EQUAL 0)
+    string(REGEX REPLACE "\n.*" "" nnsh_probe_error "${nnsh_probe_error}")
+    string(REPLACE ";" ", " nnsh_archs "${CMAKE_CUDA_ARCHITECTURES}")
+    nnsh_cuda_unavailable("${CMAKE_CUDA_COMPILER} cannot build for CMAKE_CUDA_ARCHITECTURES "
+                          "${nnsh_archs} (${nnsh_probe_error})")
+  endif()
 endif()
 enable_language(CUDA)
 find_package(CUDAToolkit)
@@ -92,7 +121,8 @@ endif()
 file(STRINGS "${CUDNN_INCLUDE_DIR}/cudnn_version.h" nnsh_cudnn_major REGEX "define CUDNN_MAJOR ")
 string(REGEX MATCH "[0-9]+" nnsh_cudnn_major "${nnsh_cudnn_major}")
 if(NOT nnsh_cudnn_major OR nnsh_cudnn_major LESS 8)
-  nnsh_cuda_unavailable("cuDNN in ${CUDNN_INCLUDE_DIR} is older than 8 (major '${nnsh_cudnn_major}')")
+  nnsh_cuda_unavailable("cuDNN in ${CUDNN_INCLUDE_DIR} is older than 8 (major "
+                        "'${nnsh_cudnn_major}')")
 endif()
 
 add_library(nnsh::cudnn UNKNOWN IMPORTED)
