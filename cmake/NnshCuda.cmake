@@ -57,7 +57,7 @@ endif()
 include(CheckLanguage)
 check_language(CUDA)
 if(NOT CMAKE_CUDA_COMPILER OR NOT EXISTS "${CMAKE_CUDA_COMPILER}")
-  nnsh_cuda_unavailable("no working CUDA compiler (nvcc) was found; set CUDAToolkit_ROOT "
+  nnsh_cuda_unavailable("no working CUDA compiler (nvcc) was found: set CUDAToolkit_ROOT "
                         "or CMAKE_CUDA_COMPILER")
 endif()
 # enable_language fails hard when nvcc cannot build for the architectures asked (a
@@ -115,7 +115,7 @@ find_library(CUDNN_LIBRARY NAMES cudnn libcudnn.so.9 libcudnn.so.8
   HINTS ${nnsh_cudnn_hints} PATH_SUFFIXES lib64 lib lib/x64 targets/x86_64-linux/lib)
 if(NOT CUDNN_INCLUDE_DIR OR NOT CUDNN_LIBRARY)
   nnsh_cuda_unavailable("cuDNN was not found (looked for include/cudnn.h and libcudnn in "
-                        "CUDNN_ROOT, the toolkit and Python site-packages/nvidia/cudnn); "
+                        "CUDNN_ROOT, the toolkit and Python site-packages/nvidia/cudnn): "
                         "set CUDNN_ROOT")
 endif()
 file(STRINGS "${CUDNN_INCLUDE_DIR}/cudnn_version.h" nnsh_cudnn_major REGEX "define CUDNN_MAJOR ")
