@@ -111,7 +111,7 @@ if(Python3_Interpreter_FOUND)
 endif()
 find_path(CUDNN_INCLUDE_DIR cudnn.h
   HINTS ${nnsh_cudnn_hints} PATH_SUFFIXES include targets/x86_64-linux/include)
-find_library(CUDNN_LIBRARY NAMES cudnn libcudnn.so.9 libcudnn.so.8
+find_library(CUDNN_LIBRARY NAMES cudnn libcudnn.so.9 libcudnn.so.8 NAMES_PER_DIR
   HINTS ${nnsh_cudnn_hints} PATH_SUFFIXES lib64 lib lib/x64 targets/x86_64-linux/lib)
 if(NOT CUDNN_INCLUDE_DIR OR NOT CUDNN_LIBRARY)
   nnsh_cuda_unavailable("cuDNN was not found (looked for include/cudnn.h and libcudnn in "
