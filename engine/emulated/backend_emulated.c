@@ -138,8 +138,13 @@ static nn_status take_failure(void)
     return status;
 }
 
+static bool on_device(const char *name, const void *const *pointers, size_t count);
+
 static nn_status emulated_copy_to_host(void *host, const void *source, size_t bytes)
 {
+    const void *const pointers[] = {source};
+    if (!on_device("copy_to_host", pointers, 1))
+        return take_failure();
     open_memory();
     memmove(host, source, bytes);
     close_memory();
@@ -148,6 +153,9 @@ static nn_status emulated_copy_to_host(void *host, const void *source, size_t by
 
 static nn_status emulated_copy_from_host(void *target, const void *host, size_t bytes)
 {
+    const void *const pointers[] = {target};
+    if (!on_device("copy_from_host", pointers, 1))
+        return take_failure();
     open_memory();
     memmove(target, host, bytes);
     close_memory();
@@ -161,46 +169,80 @@ static nn_status emulated_select_device(int index)
     return NN_OK;
 }
 
-/* Each kernel: open the memory, run the CPU kernel, close it again. */
+/* Whether each pointer (NULL allowed) lies in memory this device gave out; records a
+ * failure naming the kernel otherwise. A GPU would fault on a host pointer where this
+ * device, whose memory the host can still read inside a call, would not notice. */
+static bool on_device(const char *name, const void *const *pointers, size_t count)
+{
+    for (size_t k = 0; k < count; k++) {
+        const char *p = pointers[k];
+        if (!p)
+            continue;
+        bool inside = false;
+        for (size_t i = 0; i < mapping_count && !inside; i++) {
+            const char *start = mappings[i].address;
+            inside = p >= start && p < start + mappings[i].length;
+        }
+        if (!inside) {
+            if (!failure[0])
+                snprintf(failure, sizeof failure, "%s: argument %zu is not device memory (a "
+                         "host pointer given to the device)", name, k + 1);
+            return false;
+        }
+    }
+    return true;
+}
+
+/* Each kernel: check its memory arguments, open the memory, run the CPU kernel, close
+ * it again. */
 #define CPU nn_cpu_backend_table
-#define RUN(name, call)        \
-    do {                       \
-        count_kernel(name);    \
-        open_memory();         \
-        call;                  \
-        close_memory();        \
+#define RUN(name, call, ...)                                                       \
+    do {                                                                           \
+        const void *const pointers_[] = {__VA_ARGS__};                             \
+        if (!on_device(name, pointers_, sizeof pointers_ / sizeof pointers_[0]))   \
+            break;                                                                 \
+        count_kernel(name);                                                        \
+        open_memory();                                                             \
+        call;                                                                      \
+        close_memory();                                                            \
     } while (0)
 
 static void emulated_copy(void *target, const void *source, size_t bytes)
 {
-    RUN("copy", CPU.copy(target, source, bytes));
+    RUN("copy", CPU.copy(target, source, bytes),
+        target, source);
 }
 
 static void emulated_memory_zero(void *target, size_t bytes)
 {
-    RUN("memory_zero", CPU.memory_zero(target, bytes));
+    RUN("memory_zero", CPU.memory_zero(target, bytes),
+        target);
 }
 
 static void emulated_upload_async(void *target, const void *pinned, size_t bytes)
 {
-    RUN("upload_async", CPU.upload_async(target, pinned, bytes));
+    RUN("upload_async", CPU.upload_async(target, pinned, bytes),
+        target);
 }
 
 static void emulated_fill(float *target, float value, size_t n)
 {
-    RUN("fill", CPU.fill(target, value, n));
+    RUN("fill", CPU.fill(target, value, n),
+        target);
 }
 
 static void emulated_to_channels_last(float *out, const float *inp, int64_t batch,
                                       int64_t channels, int64_t spatial)
 {
-    RUN("to_channels_last", CPU.to_channels_last(out, inp, batch, channels, spatial));
+    RUN("to_channels_last", CPU.to_channels_last(out, inp, batch, channels, spatial),
+        out, inp);
 }
 
 static void emulated_to_channels_first(float *out, const float *inp, int64_t batch,
                                        int64_t channels, int64_t spatial)
 {
-    RUN("to_channels_first", CPU.to_channels_first(out, inp, batch, channels, spatial));
+    RUN("to_channels_first", CPU.to_channels_first(out, inp, batch, channels, spatial),
+        out, inp);
 }
 
 static size_t emulated_conv2d_scratch_floats(const nn_conv2d_geometry *geometry)
@@ -212,28 +254,32 @@ static void emulated_conv2d_forward(float *out, const float *inp, const float *k
                                     const float *bias, nn_activation activation,
                                     const nn_conv2d_geometry *geometry, float *scratch)
 {
-    RUN("conv2d_forward",
-        CPU.conv2d_forward(out, inp, kernel, bias, activation, geometry, scratch));
+    RUN("conv2d_forward", CPU.conv2d_forward(out, inp, kernel, bias, activation, geometry,
+                                             scratch),
+        out, inp, kernel, bias, scratch);
 }
 
 static void emulated_conv2d_backward(float *dinp, float *dkernel, float *dbias,
                                      const float *dout, const float *inp, const float *kernel,
                                      const nn_conv2d_geometry *geometry, float *scratch)
 {
-    RUN("conv2d_backward",
-        CPU.conv2d_backward(dinp, dkernel, dbias, dout, inp, kernel, geometry, scratch));
+    RUN("conv2d_backward", CPU.conv2d_backward(dinp, dkernel, dbias, dout, inp, kernel,
+                                               geometry, scratch),
+        dinp, dkernel, dbias, dout, inp, kernel, scratch);
 }
 
 static void emulated_maxpool2d_forward(float *out, int32_t *argmax, const float *inp,
                                        const nn_pool2d_geometry *geometry)
 {
-    RUN("maxpool2d_forward", CPU.maxpool2d_forward(out, argmax, inp, geometry));
+    RUN("maxpool2d_forward", CPU.maxpool2d_forward(out, argmax, inp, geometry),
+        out, argmax, inp);
 }
 
 static void emulated_maxpool2d_backward(float *dinp, const float *dout, const int32_t *argmax,
                                         const nn_pool2d_geometry *geometry)
 {
-    RUN("maxpool2d_backward", CPU.maxpool2d_backward(dinp, dout, argmax, geometry));
+    RUN("maxpool2d_backward", CPU.maxpool2d_backward(dinp, dout, argmax, geometry),
+        dinp, dout, argmax);
 }
 
 static bool emulated_conv2d_maxpool2d_applies(const nn_conv2d_geometry *conv,
@@ -248,14 +294,18 @@ static void emulated_conv2d_maxpool2d_forward(float *pooled, int32_t *argmax, co
                                               const nn_pool2d_geometry *pool, float *scratch)
 {
     RUN("conv2d_maxpool2d_forward", CPU.conv2d_maxpool2d_forward(pooled, argmax, inp, kernel,
-                                                                 bias, relu, conv, pool, scratch));
+                                                                 bias, relu, conv, pool,
+                                                                 scratch),
+        pooled, argmax, inp, kernel, bias, scratch);
 }
 
 static void emulated_maxpool2d_backward_relu(float *dinp, const float *dout,
                                              const int32_t *argmax, const float *out,
                                              const nn_pool2d_geometry *geometry)
 {
-    RUN("maxpool2d_backward_relu", CPU.maxpool2d_backward_relu(dinp, dout, argmax, out, geometry));
+    RUN("maxpool2d_backward_relu", CPU.maxpool2d_backward_relu(dinp, dout, argmax, out,
+                                                               geometry),
+        dinp, dout, argmax, out);
 }
 
 static void emulated_dense_forward(float *out, const float *inp, const float *kernel,
@@ -263,7 +313,8 @@ static void emulated_dense_forward(float *out, const float *inp, const float *ke
                                    int in_features, int out_features)
 {
     RUN("dense_forward", CPU.dense_forward(out, inp, kernel, bias, activation, batch,
-                                           in_features, out_features));
+                                           in_features, out_features),
+        out, inp, kernel, bias);
 }
 
 static void emulated_dense_backward(float *dinp, float *dkernel, float *dbias,
@@ -271,34 +322,38 @@ static void emulated_dense_backward(float *dinp, float *dkernel, float *dbias,
                                     int batch, int in_features, int out_features)
 {
     RUN("dense_backward", CPU.dense_backward(dinp, dkernel, dbias, dout, inp, kernel, batch,
-                                             in_features, out_features));
+                                             in_features, out_features),
+        dinp, dkernel, dbias, dout, inp, kernel);
 }
 
 static void emulated_activation_forward(nn_activation activation, float *y, const float *x,
                                         size_t n, size_t axis_size)
 {
-    RUN("activation_forward", CPU.activation_forward(activation, y, x, n, axis_size));
+    RUN("activation_forward", CPU.activation_forward(activation, y, x, n, axis_size),
+        y, x);
 }
 
 static void emulated_activation_backward(nn_activation activation, float *dx, const float *dy,
                                          const float *x, const float *y, size_t n,
                                          size_t axis_size)
 {
-    RUN("activation_backward",
-        CPU.activation_backward(activation, dx, dy, x, y, n, axis_size));
+    RUN("activation_backward", CPU.activation_backward(activation, dx, dy, x, y, n, axis_size),
+        dx, dy, x, y);
 }
 
 static void emulated_dropout_forward(float *out, uint8_t *mask, const float *inp,
                                      const nn_dropout_geometry *geometry, uint64_t seed,
                                      uint64_t stream)
 {
-    RUN("dropout_forward", CPU.dropout_forward(out, mask, inp, geometry, seed, stream));
+    RUN("dropout_forward", CPU.dropout_forward(out, mask, inp, geometry, seed, stream),
+        out, mask, inp);
 }
 
 static void emulated_dropout_backward(float *dinp, const float *dout, const uint8_t *mask,
                                       const nn_dropout_geometry *geometry)
 {
-    RUN("dropout_backward", CPU.dropout_backward(dinp, dout, mask, geometry));
+    RUN("dropout_backward", CPU.dropout_backward(dinp, dout, mask, geometry),
+        dinp, dout, mask);
 }
 
 static size_t emulated_batchnorm_scratch_floats(const nn_batchnorm_geometry *geometry)
@@ -313,9 +368,11 @@ static void emulated_batchnorm_forward_training(float *y, float *mean, float *in
                                                 const nn_batchnorm_geometry *geometry,
                                                 float *scratch)
 {
-    RUN("batchnorm_forward_training",
-        CPU.batchnorm_forward_training(y, mean, inv_std, moving_mean, moving_variance, x,
-                                       gamma, beta, geometry, scratch));
+    RUN("batchnorm_forward_training", CPU.batchnorm_forward_training(y, mean, inv_std,
+                                                                     moving_mean,
+                                                                     moving_variance, x, gamma,
+                                                                     beta, geometry, scratch),
+        y, mean, inv_std, moving_mean, moving_variance, x, gamma, beta, scratch);
 }
 
 static void emulated_batchnorm_forward_inference(float *y, float *mean, float *inv_std,
@@ -324,9 +381,12 @@ static void emulated_batchnorm_forward_inference(float *y, float *mean, float *i
                                                  const float *moving_variance,
                                                  const nn_batchnorm_geometry *geometry)
 {
-    RUN("batchnorm_forward_inference",
-        CPU.batchnorm_forward_inference(y, mean, inv_std, x, gamma, beta, moving_mean,
-                                        moving_variance, geometry));
+    RUN("batchnorm_forward_inference", CPU.batchnorm_forward_inference(y, mean, inv_std, x,
+                                                                       gamma, beta,
+                                                                       moving_mean,
+                                                                       moving_variance,
+                                                                       geometry),
+        y, mean, inv_std, x, gamma, beta, moving_mean, moving_variance);
 }
 
 static void emulated_batchnorm_backward(float *dx, float *dgamma, float *dbeta,
@@ -335,9 +395,10 @@ static void emulated_batchnorm_backward(float *dx, float *dgamma, float *dbeta,
                                         bool batch_statistics,
                                         const nn_batchnorm_geometry *geometry, float *scratch)
 {
-    RUN("batchnorm_backward",
-        CPU.batchnorm_backward(dx, dgamma, dbeta, dy, x, gamma, mean, inv_std,
-                               batch_statistics, geometry, scratch));
+    RUN("batchnorm_backward", CPU.batchnorm_backward(dx, dgamma, dbeta, dy, x, gamma, mean,
+                                                     inv_std, batch_statistics, geometry,
+                                                     scratch),
+        dx, dgamma, dbeta, dy, x, gamma, mean, inv_std, scratch);
 }
 
 static void emulated_loss_forward_backward(double *loss, float *dlogits,
@@ -345,26 +406,30 @@ static void emulated_loss_forward_backward(double *loss, float *dlogits,
                                            const float *pred, const float *logits,
                                            const float *labels, int64_t batch, int64_t width)
 {
-    RUN("loss_forward_backward", CPU.loss_forward_backward(loss, dlogits, loss_kind, last, pred,
-                                                           logits, labels, batch, width));
+    RUN("loss_forward_backward", CPU.loss_forward_backward(loss, dlogits, loss_kind, last,
+                                                           pred, logits, labels, batch, width),
+        loss, dlogits, pred, logits, labels);
 }
 
 static void emulated_metric_sum(double *sum, const nn_metric *metric, const float *pred,
                                 const float *labels, int64_t batch, int64_t width)
 {
-    RUN("metric_sum", CPU.metric_sum(sum, metric, pred, labels, batch, width));
+    RUN("metric_sum", CPU.metric_sum(sum, metric, pred, labels, batch, width),
+        sum, pred, labels);
 }
 
 static void emulated_weight_penalty(double *penalty, float *grad, const float *weights,
                                     size_t n, nn_regularizer regularizer)
 {
-    RUN("weight_penalty", CPU.weight_penalty(penalty, grad, weights, n, regularizer));
+    RUN("weight_penalty", CPU.weight_penalty(penalty, grad, weights, n, regularizer),
+        penalty, grad, weights);
 }
 
 static void emulated_activity_penalty(double *penalty, float *dout, const float *out, size_t n,
                                       int64_t batch, nn_regularizer regularizer)
 {
-    RUN("activity_penalty", CPU.activity_penalty(penalty, dout, out, n, batch, regularizer));
+    RUN("activity_penalty", CPU.activity_penalty(penalty, dout, out, n, batch, regularizer),
+        penalty, dout, out);
 }
 
 static void emulated_optimizer_step(float *weights, float *const slots[3], const float *grads,
@@ -373,7 +438,8 @@ static void emulated_optimizer_step(float *weights, float *const slots[3], const
                                     size_t count, const nn_batch_stats *guard)
 {
     RUN("optimizer_step", CPU.optimizer_step(weights, slots, grads, decay_mask, config,
-                                             iteration, count, guard));
+                                             iteration, count, guard),
+        weights, slots[0], slots[1], slots[2], grads, decay_mask, guard);
 }
 
 static size_t emulated_constraint_scratch_floats(const nn_constraint *constraint,
@@ -386,7 +452,8 @@ static void emulated_constraint_apply(float *weights, const nn_constraint *const
                                       const nn_shape *shape, const nn_batch_stats *guard,
                                       float *scratch)
 {
-    RUN("constraint_apply", CPU.constraint_apply(weights, constraint, shape, guard, scratch));
+    RUN("constraint_apply", CPU.constraint_apply(weights, constraint, shape, guard, scratch),
+        weights, guard, scratch);
 }
 
 static nn_status emulated_check(void) { return take_failure(); }

@@ -145,6 +145,23 @@ Test(emulated_device, a_full_device_is_an_error_and_memory_stays_usable)
     nn_emulated_set_memory_limit(0);
 }
 
+Test(emulated_device, a_host_pointer_given_to_a_kernel_is_an_error)
+{
+    /* A GPU would fault; the emulated device, which could run it, refuses it too. */
+    const nn_backend *device = nn_backend_emulated();
+    float host[4] = {0};
+    device->fill(host, 1.0f, 4);
+    cr_assert_eq(device->check(), NN_ERR_DEVICE);
+    cr_assert(strstr(nn_error_message(), "fill: argument 1 is not device memory") != NULL, "%s",
+              nn_error_message());
+    cr_assert_eq(host[0], 0.0f, "the kernel ran on host memory");
+    void *memory;
+    cr_assert_eq(device->memory_alloc(&memory, 16, 0), NN_OK);
+    float back[4];
+    cr_assert_eq(device->copy_to_host(back, host, sizeof back), NN_ERR_DEVICE);
+    device->memory_free(memory);
+}
+
 Test(emulated_device, a_failed_kernel_is_reported_by_the_next_check)
 {
     const nn_backend *device = nn_backend_emulated();
