@@ -13,7 +13,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-rounds=3 epoch_rounds=3 steps=100 torch=1 accuracy=1
+rounds=5 epoch_rounds=3 steps=100 torch=1 accuracy=1
 while [ $# -gt 0 ]; do
   case "$1" in
     --rounds) rounds=$2; shift ;;
