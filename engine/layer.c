@@ -70,6 +70,31 @@ int64_t nn_window_output(int64_t input, int64_t window, int64_t stride, int64_t 
     return output;
 }
 
+nn_status nn_image_input(const nn_layer *layer, const nn_shape *input, int data_format,
+                         int64_t *height, int64_t *width, int64_t *channels)
+{
+    char received[128];
+    nn_shape_format(input, received, sizeof received);
+    bool last = data_format == NN_CHANNELS_LAST;
+    if (input->ndim != 4)
+        return nn_error(NN_ERR_SHAPE,
+                        "Input 0 of layer \"%s\" is incompatible with the layer: expected "
+                        "ndim=4 (batch, %s), found ndim=%d. Full shape received: %s",
+                        layer->name, last ? "height, width, channels" : "channels, height, width",
+                        input->ndim, received);
+    for (int axis = 1; axis < 4; axis++)
+        if (input->dims[axis] <= 0)
+            return nn_error(NN_ERR_SHAPE,
+                            "Input 0 of layer \"%s\" is incompatible with the layer: every "
+                            "axis but the batch axis must have a known positive size. Full "
+                            "shape received: %s",
+                            layer->name, received);
+    *height = input->dims[last ? 1 : 2];
+    *width = input->dims[last ? 2 : 3];
+    *channels = input->dims[last ? 3 : 1];
+    return NN_OK;
+}
+
 nn_status nn_layer_create(nn_layer **out, const nn_layer_class *cls)
 {
     *out = NULL;

@@ -26,4 +26,10 @@ enum { NN_CHANNELS_LAST = 0, NN_CHANNELS_FIRST = 1 };
 int64_t nn_window_output(int64_t input, int64_t window, int64_t stride, int64_t dilation,
                          int padding, int64_t *pad_before, char *text, size_t text_size);
 
+/* Checks that input is a batch of images, (batch, height, width, channels) or with
+ * channels first, with every size known, and reads the three sizes. The error is worded
+ * like Keras' and names the layer and the shape received. */
+nn_status nn_image_input(const nn_layer *layer, const nn_shape *input, int data_format,
+                         int64_t *height, int64_t *width, int64_t *channels);
+
 #endif

@@ -69,25 +69,9 @@ static nn_status maxpool2d_build(nn_layer *layer, const nn_shape *input, nn_shap
     maxpool2d_layer *pool = (maxpool2d_layer *)layer;
     char received[128];
     nn_shape_format(input, received, sizeof received);
-    if (input->ndim != 4)
-        return nn_error(NN_ERR_SHAPE,
-                        "Input 0 of layer \"%s\" is incompatible with the layer: expected "
-                        "ndim=4 (batch, %s), found ndim=%d. Full shape received: %s",
-                        layer->name,
-                        pool->data_format == NN_CHANNELS_LAST ? "height, width, channels"
-                                                              : "channels, height, width",
-                        input->ndim, received);
-    for (int axis = 1; axis < 4; axis++)
-        if (input->dims[axis] <= 0)
-            return nn_error(NN_ERR_SHAPE,
-                            "Input 0 of layer \"%s\" is incompatible with the layer: every "
-                            "axis but the batch axis must have a known positive size. Full "
-                            "shape received: %s",
-                            layer->name, received);
+    int64_t height, width, channels;
+    NN_TRY(nn_image_input(layer, input, pool->data_format, &height, &width, &channels));
     bool last = pool->data_format == NN_CHANNELS_LAST;
-    int64_t height = input->dims[last ? 1 : 2];
-    int64_t width = input->dims[last ? 2 : 3];
-    int64_t channels = input->dims[last ? 3 : 1];
     int strides[2];
     effective_strides(pool, strides);
 
