@@ -5,12 +5,15 @@ source "$(dirname "$0")/pty.sh"
 pty_start
 
 pty_line 'x = nn.zeros(2, 3)'
-pty_wait_for 'In [2]: '
+# Keys typed before the next prompt appears would be echoed by the terminal and then
+# drawn again by Readline: wait for each empty prompt first.
+pty_wait_ready
 pty_type 'x:resh'
 pty_keys Tab
 pty_wait_for 'In [2]: x:reshape'
 pty_line '(3, 2).shape'
 pty_wait_for 'Out[2]: (3, 2)'
+pty_wait_ready
 
 pty_type 'nn.layers.Den'
 pty_keys Tab
@@ -20,6 +23,7 @@ pty_keys Tab
 pty_wait_for 'In [3]: nn.layers.Dense{4, use_bias='
 pty_line "false}.use_bias"
 pty_wait_for 'Out[3]: false'
+pty_wait_ready
 
 # The seed's Conv2D example.
 pty_type 'nn.layers.Conv2D{32, 3, pad'
@@ -30,6 +34,7 @@ pty_wait_for 'Out[4]: "same"'
 
 # An option of a method, inside the table after the positional arguments.
 pty_line 'model = nn.Sequential{nn.layers.Dense{1, input_shape = {3}}}'
+pty_wait_ready
 pty_type 'model:fit(x, y, {epo'
 pty_keys Tab
 pty_wait_for 'In [6]: model:fit(x, y, {epochs='
