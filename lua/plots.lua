@@ -296,6 +296,17 @@ local describers = {
     if c.activation == nil then return nil end
     return {tostring(c.activation)}
   end,
+  Rescaling = function(c)
+    if c.scale == nil then return nil end
+    -- 1/255 reads better as a fraction than as 0.00392157.
+    local inverse = 1 / c.scale
+    local rounded = math.floor(inverse * 100 + 0.5) / 100
+    local scale = math.abs(c.scale) < 1 and math.abs(inverse - rounded) < 1e-4 * math.abs(inverse)
+                  and string.format('1/%g', rounded) or string.format('%g', c.scale)
+    local parts = {'×' .. scale}
+    if c.offset ~= nil and c.offset ~= 0 then parts[1] = parts[1] .. string.format(' %+g', c.offset) end
+    return parts
+  end,
 }
 describers.MaxPool2D = describers.MaxPooling2D
 

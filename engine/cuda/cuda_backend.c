@@ -366,6 +366,7 @@ static const nn_backend cuda_backend = {
     .select_device = select_device,
 
     .fill = nn_cuda_fill,
+    .scale_shift = nn_cuda_scale_shift,
     .to_channels_last = nn_cuda_to_channels_last,
     .to_channels_first = nn_cuda_to_channels_first,
     .conv2d_scratch_floats = nn_cuda_conv2d_scratch_floats,

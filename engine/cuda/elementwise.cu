@@ -1,4 +1,4 @@
-// Element-wise kernels of the CUDA backend: fill, layout changes, activations (softmax by
+// Element-wise kernels of the CUDA backend: fill, scale and shift, layout changes, activations (softmax by
 // rows), bias, bias-gradient sums, and the kernel layout and padding conversions cuDNN
 // needs. Each thread runs one body from bodies/elementwise_body.h.
 #include "cuda_kernels.h"
@@ -15,6 +15,21 @@ extern "C" void nn_cuda_fill(float *target, float value, size_t n)
     NN_CUDA_STREAM_OR_RETURN(context, n);
     fill_kernel<<<nn_blocks(n), NN_THREADS, 0, context->stream>>>(target, value, n);
     NN_CUDA_LAUNCHED("fill");
+}
+
+static __global__ void scale_shift_kernel(float *y, const float *x, float scale, float offset,
+                                          size_t n)
+{
+    NN_FOR_EACH(i, n) y[i] = x[i] * scale + offset;
+}
+
+extern "C" void nn_cuda_scale_shift(float *y, const float *x, float scale, float offset,
+                                    size_t n)
+{
+    NN_CUDA_STREAM_OR_RETURN(context, n);
+    scale_shift_kernel<<<nn_blocks(n), NN_THREADS, 0, context->stream>>>(y, x, scale, offset,
+                                                                           n);
+    NN_CUDA_LAUNCHED("scale_shift");
 }
 
 static __global__ void to_channels_last_kernel(float *out, const float *inp, size_t channels,

@@ -231,6 +231,12 @@ static void emulated_fill(float *target, float value, size_t n)
         target);
 }
 
+static void emulated_scale_shift(float *y, const float *x, float scale, float offset, size_t n)
+{
+    RUN("scale_shift", CPU.scale_shift(y, x, scale, offset, n),
+        y, x);
+}
+
 static void emulated_to_channels_last(float *out, const float *inp, int64_t batch,
                                       int64_t channels, int64_t spatial)
 {
@@ -477,6 +483,7 @@ static const nn_backend emulated_backend = {
     .select_device = emulated_select_device,
 
     .fill = emulated_fill,
+    .scale_shift = emulated_scale_shift,
     .to_channels_last = emulated_to_channels_last,
     .to_channels_first = emulated_to_channels_first,
     .conv2d_scratch_floats = emulated_conv2d_scratch_floats,

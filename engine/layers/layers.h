@@ -11,6 +11,7 @@ extern const nn_layer_class nn_dense_class;
 extern const nn_layer_class nn_dropout_class;
 extern const nn_layer_class nn_batchnorm_class;
 extern const nn_layer_class nn_activation_class;
+extern const nn_layer_class nn_rescaling_class;
 
 /* Shared choice lists. */
 extern const char *const nn_padding_choices[];     /* "valid", "same" */

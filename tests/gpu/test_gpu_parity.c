@@ -258,6 +258,10 @@ static void fill_and_layouts(void)
     gh_device->to_channels_first(d_y, d_x, B, C, S);
     gh_download(dev, d_y, sizeof dev);
     gh_expect_close("to channels first", dev, cpu, N, 0.0);
+    nn_backend_cpu()->scale_shift(cpu, x, 1.0f / 127.5f, -1.0f, N);
+    gh_device->scale_shift(d_y, d_x, 1.0f / 127.5f, -1.0f, N);
+    gh_download(dev, d_y, sizeof dev);
+    gh_expect_close("scale and shift", dev, cpu, N, 1e-7);
     gh_device->fill(d_y, 2.5f, N);
     gh_device->copy(d_x, d_y, 4 * sizeof(float));
     gh_download(dev, d_x, sizeof dev);
@@ -569,7 +573,7 @@ int main(int argc, char **argv)
     if (start != 0)
         return start;
     static const gh_case cases[] = {
-        {"fill, copies, layouts, pinned upload", fill_and_layouts},
+        {"fill, scale and shift, copies, layouts, pinned upload", fill_and_layouts},
         {"seed CNN convolutions", seed_cnn_convolutions},
         {"other convolutions", other_convolutions},
         {"max pooling", max_pooling},

@@ -123,6 +123,10 @@ static nn_model *model_around(const nn_layer_class *cls, nn_shape *input)
             set_float(layer, "rate", 0.5f);
         if (cls == &nn_activation_class)
             set_activation(layer, "tanh");
+        if (cls == &nn_rescaling_class) {
+            set_float(layer, "scale", 0.25f);
+            set_float(layer, "offset", -0.5f);
+        }
         add(model, layer);
     }
     add(model, dense(3, NULL));
@@ -301,13 +305,14 @@ Test(model_file, dense_round_trips) { layer_round_trip(&nn_dense_class); }
 Test(model_file, dropout_round_trips) { layer_round_trip(&nn_dropout_class); }
 Test(model_file, batchnormalization_round_trips) { layer_round_trip(&nn_batchnorm_class); }
 Test(model_file, activation_round_trips) { layer_round_trip(&nn_activation_class); }
+Test(model_file, rescaling_round_trips) { layer_round_trip(&nn_rescaling_class); }
 
 Test(model_file, every_layer_class_has_a_round_trip_test)
 {
     const nn_layer_class *const tested[] = {&nn_conv2d_class,  &nn_maxpool2d_class,
                                             &nn_flatten_class, &nn_dense_class,
                                             &nn_dropout_class, &nn_batchnorm_class,
-                                            &nn_activation_class};
+                                            &nn_activation_class, &nn_rescaling_class};
     const nn_layer_class *const *classes = nn_layer_classes();
     for (int i = 0; classes[i]; i++) {
         bool found = false;
