@@ -699,15 +699,29 @@ static void feed_stage(nn_model *model, const batch_feed *feed, int64_t step)
     bool direct = model->backend->host_visible;
     int slot = (int)(step % 2);
     size_t row = (size_t)nn_shape_inner(&x->shape, 1);
-    const float *source = nn_tensor_f32(x);
     float *target = direct ? nn_tensor_f32(model->outputs[0]) : model->pinned_inputs[slot];
     /* order indexes rows counted from the start of the data; without it rows follow on
      * from `start`. */
     int64_t offset = order ? step * feed->batch_size : start;
+    if (x->dtype == NN_DTYPE_U8) {
+        /* Images kept as bytes (a quarter of the memory) become floats here, a batch at a
+         * time, as Keras casts a uint8 input to its first layer's float32. */
+        const uint8_t *source = nn_tensor_data(x);
 #pragma omp parallel for schedule(static) if (batch * (int64_t)row > 65536)
-    for (int64_t b = 0; b < batch; b++) {
-        int64_t index = order ? order[offset + b] : offset + b;
-        memcpy(target + (size_t)b * row, source + (size_t)index * row, row * sizeof(float));
+        for (int64_t b = 0; b < batch; b++) {
+            int64_t index = order ? order[offset + b] : offset + b;
+            const uint8_t *from = source + (size_t)index * row;
+            float *to = target + (size_t)b * row;
+            for (size_t j = 0; j < row; j++)
+                to[j] = (float)from[j];
+        }
+    } else {
+        const float *source = nn_tensor_f32(x);
+#pragma omp parallel for schedule(static) if (batch * (int64_t)row > 65536)
+        for (int64_t b = 0; b < batch; b++) {
+            int64_t index = order ? order[offset + b] : offset + b;
+            memcpy(target + (size_t)b * row, source + (size_t)index * row, row * sizeof(float));
+        }
     }
     size_t label_width = y ? (size_t)nn_shape_inner(&y->shape, 1) : 0;
     float *labels = direct ? (float *)model->labels->data : model->pinned_labels[slot];
@@ -882,8 +896,19 @@ static void share_relu_derivatives(nn_model *model, bool on)
     }
 }
 
+/* The first layer with weights: gradients need not flow below it, as nothing there
+ * learns (a Rescaling or Dropout in front of the first convolution, say). */
+static int first_layer_with_weights(const nn_model *model)
+{
+    int first = 0;
+    while (first < model->layer_count && model->layers[first]->param_count == 0)
+        first++;
+    return first;
+}
+
 static nn_status backward(nn_model *model, nn_exec *exec)
 {
+    int first = first_layer_with_weights(model);
     for (int i = model->layer_count - 1; i >= 0; i--) {
         nn_layer *layer = model->layers[i];
         exec->doutput_is_preactivation = i == model->layer_count - 1 ||
@@ -893,9 +918,11 @@ static nn_status backward(nn_model *model, nn_exec *exec)
                                       nn_tensor_f32(model->doutputs[i + 1]),
                                       nn_tensor_count(model->outputs[i + 1]),
                                       model->outputs[i + 1]->shape.dims[0]);
+        if (i < first)
+            continue;
         nn_status status = layer->cls->backward(layer, exec, model->outputs[i],
                                                 model->outputs[i + 1], model->doutputs[i + 1],
-                                                i > 0 ? model->doutputs[i] : NULL);
+                                                i > first ? model->doutputs[i] : NULL);
         if (status != NN_OK)
             return nn_error_prefix(status, "layer \"%s\" (backward)", layer->name);
     }
@@ -929,9 +956,9 @@ static nn_status check_inputs(nn_model *model, const char *what, const nn_tensor
     char text[128], expected[128];
     if (model->layer_count == 0)
         return nn_error(NN_ERR_STATE, "%s: model \"%s\" has no layers", what, model->name);
-    if (x->dtype != NN_DTYPE_F32)
-        return nn_error(NN_ERR_ARGUMENT, "%s: x must be float32, got %s; convert with "
-                                         "x:astype('float32') (and scale, e.g. / 255)",
+    if (x->dtype != NN_DTYPE_F32 && x->dtype != NN_DTYPE_U8)
+        return nn_error(NN_ERR_ARGUMENT, "%s: x must be float32 or uint8, got %s; convert "
+                                         "with x:astype('float32')",
                         what, nn_dtype_name(x->dtype));
     if (x->shape.ndim < 1)
         return nn_error(NN_ERR_SHAPE, "%s: x must have a batch axis, got shape %s", what,

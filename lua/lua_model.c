@@ -471,6 +471,15 @@ static nn_tensor *float_input(lua_State *L, int index, const char *function)
     return *slot;
 }
 
+/* x for the batch loops of fit, evaluate and predict: uint8 images stay bytes (the loops
+ * turn each batch into floats, so a data set takes a quarter of the memory); any other
+ * dtype becomes float32. */
+static nn_tensor *batch_input(lua_State *L, int index, const char *function)
+{
+    nn_tensor *x = nn_lua_to_tensor(L, index, function);
+    return x->dtype == NN_DTYPE_U8 ? x : float_input(L, index, function);
+}
+
 static void push_history(lua_State *L, const nn_history *history, int verbose, int epochs,
                          int64_t steps)
 {
@@ -527,7 +536,7 @@ static int model_fit(lua_State *L)
     if (lua_isnoneornil(L, 3))
         nn_lua_error(L, "%s: expected labels y as argument 2 (model:fit(x, y, {options}))",
                      function);
-    nn_tensor *x = float_input(L, 2, function);
+    nn_tensor *x = batch_input(L, 2, function);
     nn_tensor *y = nn_lua_to_tensor(L, 3, function);
     nn_fit_options options = nn_fit_defaults();
     options.epochs = (int)nn_lua_opt_integer(L, 4, "epochs", 1, 0, 1000000, function);
@@ -550,7 +559,7 @@ static int model_fit(lua_State *L)
             lua_replace(L, 5);
             lua_geti(L, -1, 2);
             lua_replace(L, 6);
-            options.validation_x = float_input(L, 5, function);
+            options.validation_x = batch_input(L, 5, function);
             options.validation_y = nn_lua_to_tensor(L, 6, function);
         }
         lua_pop(L, 1);
@@ -637,7 +646,7 @@ static int model_evaluate(lua_State *L)
     nn_lua_check_option_names(L, 4, function, names, 0);
     if (lua_isnil(L, 3))
         nn_lua_error(L, "%s: expected labels y as argument 2 (model:evaluate(x, y))", function);
-    nn_tensor *x = float_input(L, 2, function);
+    nn_tensor *x = batch_input(L, 2, function);
     nn_tensor *y = nn_lua_to_tensor(L, 3, function);
     int64_t batch_size = nn_lua_opt_integer(L, 4, "batch_size", 32, 1, INT64_C(1) << 31, function);
     int verbose = parse_verbose(L, 4, 1, function);
@@ -682,7 +691,7 @@ static int model_predict(lua_State *L)
     lua_settop(L, 3);
     static const char *const names[] = {"batch_size", "verbose", NULL};
     nn_lua_check_option_names(L, 3, function, names, 0);
-    nn_tensor *x = float_input(L, 2, function);
+    nn_tensor *x = batch_input(L, 2, function);
     int64_t batch_size = nn_lua_opt_integer(L, 3, "batch_size", 32, 1, INT64_C(1) << 31, function);
     int verbose = parse_verbose(L, 3, 1, function);
     nn_lua_progress progress;

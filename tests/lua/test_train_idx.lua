@@ -62,6 +62,55 @@ t.test('a small CNN learns the generated data set far above chance', function()
   t.truthy(history.history.loss[8] < history.history.loss[1], 'training loss fell')
 end)
 
+-- Images kept as uint8 and scaled by a Rescaling layer train exactly as the same model
+-- fed float32 copies of the bytes: each batch becomes floats as it is gathered.
+t.test('fit, evaluate and predict take uint8 images with a Rescaling layer', function()
+  local images, labels = nn.datasets.load_idx(images_path), nn.datasets.load_idx(labels_path)
+  local bytes = images:reshape(-1, 12, 12, 1)
+  local function train(x)
+    nn.random.seed(3)
+    local model = nn.Sequential{
+      L.Rescaling{1 / 255, input_shape = {12, 12, 1}},
+      L.Conv2D{4, 3, activation = 'relu'},
+      L.MaxPooling2D{2},
+      L.Flatten(),
+      L.Dense{3, activation = 'softmax'},
+    }
+    model:compile{optimizer = 'adam', loss = 'sparse_categorical_crossentropy',
+                  metrics = {'accuracy'}}
+    local history = model:fit(x:slice(1, 500), labels:slice(1, 500),
+                              {epochs = 2, batch_size = 32, verbose = 0, validation_split = 0.2})
+    local loss, accuracy = model:evaluate(x:slice(501, 600), labels:slice(501, 600),
+                                          {verbose = 0})
+    return history.history, loss, accuracy, model:predict(x:slice(501, 600), {verbose = 0})
+  end
+  local history_u8, loss_u8, accuracy_u8, predictions_u8 = train(bytes)
+  local history_f32, loss_f32, accuracy_f32, predictions_f32 = train(bytes:astype('float32'))
+  for _, key in ipairs{'loss', 'accuracy', 'val_loss', 'val_accuracy'} do
+    for epoch = 1, 2 do
+      t.eq(history_u8[key][epoch], history_f32[key][epoch], key .. ' of epoch ' .. epoch)
+    end
+  end
+  t.eq(loss_u8, loss_f32, 'test loss')
+  t.eq(accuracy_u8, accuracy_f32, 'test accuracy')
+  t.truthy(predictions_u8 == predictions_f32, 'the same predictions')
+  t.eq(tostring(predictions_u8.shape), '(100, 3)')
+  t.truthy(history_u8.loss[2] < history_u8.loss[1], 'training loss fell')
+end)
+
+t.test('fit casts other dtypes to float32, as Keras does', function()
+  local function train(x)
+    nn.random.seed(4)
+    local model = nn.Sequential{L.Flatten{input_shape = {2, 2, 1}}, L.Dense{3}}
+    model:compile{optimizer = 'sgd', loss = 'sparse_categorical_crossentropy'}
+    return model:fit(x, nn.tensor{0, 1, 2, 1}, {epochs = 2, verbose = 0}).history.loss[2]
+  end
+  local values = {{{{1}, {2}}, {{3}, {4}}}, {{{0}, {1}}, {{0}, {1}}}, {{{5}, {0}}, {{2}, {2}}},
+                  {{{1}, {1}}, {{1}, {1}}}}
+  t.eq(train(nn.tensor(values, 'int32')), train(nn.tensor(values)), 'loss')
+  t.eq(train(nn.tensor(values, 'uint8')), train(nn.tensor(values)), 'loss')
+end)
+
 os.remove(images_path)
 os.remove(labels_path)
 t.finish()
