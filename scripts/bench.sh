@@ -5,8 +5,10 @@
 # the 10,000 test images, start-up and peak memory; runs nnsh, PyTorch as installed and
 # PyTorch with OPENBLAS_NUM_THREADS=1 (its best setting) in alternation, and prints each
 # figure's median, the ratios, the GFLOP/s reached against the sgemm rate of the OpenBLAS
-# nnsh links, and the test accuracy after 5 epochs (three seeds). About 9 minutes on
-# two cores.
+# nnsh links, and the test accuracy after 5 epochs (three seeds). Each epoch round also
+# runs both programs with the images kept as uint8 and scaled per batch by the model's
+# first layer (nnsh's Rescaling), for the memory that pipeline needs. About 11 minutes
+# on two cores.
 # PyTorch comes from apt (python3-torch, installed here when missing, for the benchmark
 # only; --no-torch skips it). Environment settings such as OPENBLAS_CORETYPE are used as
 # they are and reported.
@@ -95,6 +97,10 @@ for round in $(seq "$epoch_rounds"); do
   if [ $torch = 1 ]; then
     record torch $python scripts/bench/torch_cnn.py --mode epoch
     record torch1 env OPENBLAS_NUM_THREADS=1 $python scripts/bench/torch_cnn.py --mode epoch
+  fi
+  record nnsh_bytes $nnsh scripts/bench/nnsh_cnn.lua --mode epoch --pixels bytes
+  if [ $torch = 1 ]; then
+    record torch_bytes $python scripts/bench/torch_cnn.py --mode epoch --pixels bytes
   fi
 done
 

@@ -4,8 +4,10 @@
 --   nnsh scripts/bench/nnsh_cnn.lua --mode epoch
 --   nnsh scripts/bench/nnsh_cnn.lua --mode accuracy     (5 epochs, then the test set)
 -- --seed N (default 1) seeds nn.random.
+-- --pixels float (default): the seed's preprocessing, x:astype('float32') / 255 up front;
+-- --pixels bytes: the images stay uint8 and a Rescaling{1/255} layer scales each batch.
 -- Prints `RESULT <name> <value>` lines.
-local mode, steps, warmup, batch, seed = nil, 100, 10, 64, 1
+local mode, steps, warmup, batch, seed, pixels = nil, 100, 10, 64, 1, 'float'
 local i = 1
 while arg and arg[i] do
   local value = arg[i + 1]
@@ -14,11 +16,13 @@ while arg and arg[i] do
   elseif arg[i] == '--warmup' then warmup = math.tointeger(tonumber(value))
   elseif arg[i] == '--batch' then batch = math.tointeger(tonumber(value))
   elseif arg[i] == '--seed' then seed = math.tointeger(tonumber(value))
+  elseif arg[i] == '--pixels' then pixels = value
   else error('unknown argument ' .. arg[i]) end
   i = i + 2
 end
 assert(mode == 'short' or mode == 'epoch' or mode == 'accuracy',
        'expected --mode short, epoch or accuracy')
+assert(pixels == 'float' or pixels == 'bytes', 'expected --pixels float or bytes')
 
 local function result(name, value, format)
   print(string.format('RESULT %s ' .. (format or '%.3f'), name, value))
@@ -26,12 +30,15 @@ end
 
 nn.random.seed(seed)
 local x_train, y_train, x_test, y_test = nn.datasets.mnist.load_data()
-x_train = x_train:reshape(-1, 28, 28, 1):astype('float32') / 255
-x_test = x_test:reshape(-1, 28, 28, 1):astype('float32') / 255
+x_train, x_test = x_train:reshape(-1, 28, 28, 1), x_test:reshape(-1, 28, 28, 1)
+if pixels == 'float' then
+  x_train = x_train:astype('float32') / 255
+  x_test = x_test:astype('float32') / 255
+end
 
 local L = nn.layers
-local model = nn.Sequential{
-  L.Conv2D{32, {3, 3}, activation = 'relu', padding = 'same', input_shape = {28, 28, 1}},
+local layers = {
+  L.Conv2D{32, {3, 3}, activation = 'relu', padding = 'same'},
   L.MaxPooling2D{{2, 2}},
   L.Conv2D{64, {3, 3}, activation = 'relu', padding = 'same'},
   L.MaxPooling2D{{2, 2}},
@@ -40,6 +47,9 @@ local model = nn.Sequential{
   L.Dropout{0.5},
   L.Dense{10, activation = 'softmax'},
 }
+if pixels == 'bytes' then table.insert(layers, 1, L.Rescaling{1 / 255}) end
+local model = nn.Sequential(layers)
+model:build{1, 28, 28, 1}
 model:compile{optimizer = 'adam', loss = 'sparse_categorical_crossentropy', metrics = {'accuracy'}}
 
 -- Multiply-adds of one sample, counted as 2 FLOP each: forward; and for training the

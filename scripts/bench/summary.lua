@@ -2,8 +2,8 @@
 -- targets of issue 8. Run by scripts/bench.sh:
 --   nnsh scripts/bench/summary.lua RESULTS CPU CORES OPENBLAS_CORETYPE OPENBLAS_L2_SIZE
 -- RESULTS holds lines `<who> <figure> <value>`, who being nnsh, torch (as installed),
--- torch1 (OPENBLAS_NUM_THREADS=1), sgemm, or sgemm_default / sgemm_haswell (the other
--- OPENBLAS_CORETYPE setting).
+-- torch1 (OPENBLAS_NUM_THREADS=1), nnsh_bytes / torch_bytes (uint8 images scaled per
+-- batch), sgemm, or sgemm_default / sgemm_haswell (the other OPENBLAS_CORETYPE setting).
 local path, cpu, cores, coretype, l2 = arg[1], arg[2], arg[3], arg[4], arg[5]
 
 local data = {}
@@ -137,6 +137,17 @@ local memory_share = ratio(peak[1], peak[2])
 row('peak resident memory (MB)', fmt(peak[1], '%.0f'), fmt(peak[2], '%.0f'), fmt(peak[3], '%.0f'),
     memory_share and string.format('%.2f of it', memory_share) or '-', '',
     '<= 0.50 of it' .. verdict(memory_share, memory_share and memory_share <= 0.5))
+-- The seed's x:astype('float32') / 255 holds the bytes and two float copies at once in
+-- either program; kept as bytes, the images cost a quarter of one float copy.
+local bytes_peak = {largest('nnsh_bytes', 'peak_rss_mb'), largest('torch_bytes', 'peak_rss_mb')}
+local bytes_share = ratio(bytes_peak[1], bytes_peak[2])
+row('  images kept as uint8, scaled per batch', fmt(bytes_peak[1], '%.0f'),
+    fmt(bytes_peak[2], '%.0f'), '',
+    bytes_share and string.format('%.2f of it', bytes_share) or '-', '',
+    '<= 0.50 of it' .. verdict(bytes_share, bytes_share and bytes_share <= 0.5))
+local bytes_epoch = {median('nnsh_bytes', 'epoch_s'), median('torch_bytes', 'epoch_s')}
+row('    its epoch with validation (s)', fmt(bytes_epoch[1], '%.2f'), fmt(bytes_epoch[2], '%.2f'),
+    '', times(ratio(bytes_epoch[2], bytes_epoch[1])))
 local train_peak = {largest('nnsh', 'train_peak_rss_mb'), largest('torch', 'train_peak_rss_mb'),
                     largest('torch1', 'train_peak_rss_mb')}
 local train_share = ratio(train_peak[1], train_peak[2])
@@ -210,6 +221,10 @@ for _, name in ipairs{'train_ms_per_step', 'infer_images_per_s', 'epoch_s', 'pea
   print(string.format('  %-20s %s / %s / %s', name, all('nnsh', name), all('torch', name),
                       all('torch1', name)))
 end
+print(string.format('  %-20s %s / %s', 'uint8 peak_rss_mb', all('nnsh_bytes', 'peak_rss_mb'),
+                    all('torch_bytes', 'peak_rss_mb')))
+print(string.format('  %-20s %s / %s', 'uint8 epoch_s', all('nnsh_bytes', 'epoch_s'),
+                    all('torch_bytes', 'epoch_s')))
 print(string.format('  %-20s %s', 'nnsh startup_ms', all('nnsh', 'startup_ms')))
 print(string.format('  %-20s %s (seeds 1, 2, 3)', 'nnsh test_accuracy',
                     all('nnsh', 'test_accuracy')))

@@ -2,7 +2,9 @@
 
 Run by scripts/bench.sh with Debian's python3-torch (/usr/bin/python3):
     python3 torch_cnn.py --mode short [--steps 100] [--warmup 10]
-    python3 torch_cnn.py --mode epoch
+    python3 torch_cnn.py --mode epoch [--pixels bytes]
+--pixels float (default) scales the images to floats up front, as the seed does;
+--pixels bytes keeps them uint8 and scales each batch in the model's first module.
 Prints `RESULT <name> <value>` lines. The model is written the way a PyTorch user would:
 NCHW tensors, torch.nn layers, Adam with Keras' epsilon, one epoch of shuffled batches
 gathered by index, then validation in eval mode without gradients.
@@ -26,12 +28,12 @@ def load_idx(path):
     return data[4 + 4 * ndim:].reshape(dims)
 
 
-def mnist(folder):
+def mnist(folder, keep_bytes):
     # The same operations as the seed's nnsh code, x:astype('float32') / 255: a float
-    # copy of the bytes, then the scaled result.
+    # copy of the bytes, then the scaled result (or the bytes as they are).
     def images(name):
         pixels = torch.from_numpy(load_idx(os.path.join(folder, name)).reshape(-1, 1, 28, 28))
-        return pixels.float() / 255.0
+        return pixels if keep_bytes else pixels.float() / 255.0
 
     def labels(name):
         return torch.from_numpy(load_idx(os.path.join(folder, name)).astype(np.int64))
@@ -72,9 +74,17 @@ def reset_peak_rss():
         pass
 
 
-def seed_cnn():
+class Rescale(nn.Module):
+    """uint8 images to floats in [0, 1], a batch at a time (nnsh's Rescaling{1/255})."""
+
+    def forward(self, x):
+        return x.float() / 255.0
+
+
+def seed_cnn(keep_bytes):
+    first = [Rescale()] if keep_bytes else []
     return nn.Sequential(
-        nn.Conv2d(1, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+        *first, nn.Conv2d(1, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
         nn.Conv2d(32, 64, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
         nn.Flatten(), nn.Linear(3136, 128), nn.ReLU(), nn.Dropout(0.5), nn.Linear(128, 10))
 
@@ -108,15 +118,17 @@ def main():
     parser.add_argument("--warmup", type=int, default=10)
     parser.add_argument("--batch", type=int, default=64)
     parser.add_argument("--threads", type=int, default=os.cpu_count())
+    parser.add_argument("--pixels", choices=["float", "bytes"], default="float")
     parser.add_argument("--data", default=os.path.expanduser("~/.local/share/nnsh/datasets/mnist"))
     args = parser.parse_args()
 
     # Debian's build starts with one intra-op thread here; give it every core, as nnsh has.
     torch.set_num_threads(args.threads)
     torch.manual_seed(1)
-    x_train, y_train, x_test, y_test = mnist(args.data)
+    keep_bytes = args.pixels == "bytes"
+    x_train, y_train, x_test, y_test = mnist(args.data, keep_bytes)
     train_count = int(x_train.shape[0] * 0.8)  # validation_split=0.2 takes the last 20%
-    model = seed_cnn()
+    model = seed_cnn(keep_bytes)
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3, eps=1e-7)
     order = torch.randperm(train_count)
     print(f"RESULT torch_threads {torch.get_num_threads()}")
