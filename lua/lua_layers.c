@@ -64,11 +64,12 @@ static void number_layer(lua_State *L, nn_layer *layer)
     lua_pop(L, 1);
 }
 
-static void push_arg_names(lua_State *L, const nn_layer_class *cls)
+/* Pushes the names of the class's first `count` arguments, comma-separated. */
+static void push_arg_names(lua_State *L, const nn_layer_class *cls, int count)
 {
     luaL_Buffer buffer;
     luaL_buffinit(L, &buffer);
-    for (int i = 0; i < cls->arg_count; i++) {
+    for (int i = 0; i < count; i++) {
         if (i)
             luaL_addstring(&buffer, ", ");
         luaL_addstring(&buffer, cls->args[i].name);
@@ -122,19 +123,20 @@ static int layer_construct(lua_State *L)
         if (lua_type(L, -2) == LUA_TNUMBER) {
             lua_Integer position = lua_tointeger(L, -2);
             if (position < 1 || position > cls->positional_count) {
-                push_arg_names(L, cls);
+                push_arg_names(L, cls, cls->positional_count);
+                push_arg_names(L, cls, cls->arg_count);
                 nn_lua_error(L, "%s: takes at most %d positional argument%s (%s), got one at "
                                 "position %lld; name it instead (valid names: %s)",
                              function, cls->positional_count,
                              cls->positional_count == 1 ? "" : "s",
-                             cls->positional_count ? cls->args[0].name : "none",
+                             cls->positional_count ? lua_tostring(L, -2) : "none",
                              (long long)position, lua_tostring(L, -1));
             }
             spec = &cls->args[position - 1];
         } else if (lua_type(L, -2) == LUA_TSTRING) {
             spec = nn_layer_class_arg(cls, lua_tostring(L, -2));
             if (!spec) {
-                push_arg_names(L, cls);
+                push_arg_names(L, cls, cls->arg_count);
                 nn_lua_error(L, "%s: unknown argument '%s'; valid arguments are: %s", function,
                              lua_tostring(L, -3), lua_tostring(L, -1));
             }
