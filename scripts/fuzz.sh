@@ -14,8 +14,10 @@ harnesses=("$@")
 build=build-fuzz
 root=$(pwd)
 
+# Without CUDA: the readers need no device, and a CUDA build links with g++, which has no
+# libFuzzer.
 cmake -S . -B "$build" -G Ninja -DCMAKE_C_COMPILER="${CC:-clang-14}" \
-  -DCMAKE_BUILD_TYPE=Debug -DNNSH_FUZZ=ON -DNNSH_TESTS=OFF >/dev/null
+  -DCMAKE_BUILD_TYPE=Debug -DNNSH_FUZZ=ON -DNNSH_TESTS=OFF -DNNSH_CUDA=OFF >/dev/null
 cmake --build "$build" --target fuzz_model_file fuzz_idx nnsh
 
 seeds="$build/seeds"
