@@ -830,7 +830,10 @@ static nn_status forward(nn_model *model, nn_exec *exec)
                                                model->outputs[i + 1]);
         if (status != NN_OK)
             return nn_error_prefix(status, "layer \"%s\"", layer->name);
-        if (exec->training && nn_regularizer_active(&layer->activity_regularizer))
+        /* In training, backward adds the penalty (and its gradient) of every layer but
+         * the last; the last layer's is added here, once. */
+        if (exec->training && i == model->layer_count - 1 &&
+            nn_regularizer_active(&layer->activity_regularizer))
             nn_layer_activity_penalty(layer, exec, nn_tensor_f32(model->outputs[i + 1]), NULL,
                                       nn_tensor_count(model->outputs[i + 1]),
                                       model->outputs[i + 1]->shape.dims[0]);

@@ -182,4 +182,19 @@ t.test('an error inside a callback reaches the caller and the model stays usable
   t.eq(#h.history.loss, 1)
 end)
 
+-- An activity regularizer's penalty joins the training loss once: with a learning rate too
+-- small to move a weight, fit's loss is evaluate's loss plus l2 · mean of sum(out²).
+t.test('fit counts an activity penalty once in the loss', function()
+  nn.random.seed(5)
+  local first = L.Dense{4, activity_regularizer = nn.regularizers.l2(1), input_shape = {3}}
+  local model = nn.Sequential{first, L.Dense{2}}
+  model:compile{optimizer = nn.optimizers.SGD{learning_rate = 1e-30}, loss = 'mse'}
+  local x, y = nn.random.randn(8, 3), nn.random.randn(8, 2)
+  local base = model:evaluate(x, y, {verbose = 0})
+  local out = first(x)
+  local penalty = (out * out):sum() / 8
+  local loss = model:fit(x, y, {epochs = 1, batch_size = 8, verbose = 0}).history.loss[1]
+  t.near(loss, base + penalty, 1e-5 * (base + penalty), 'training loss')
+end)
+
 t.finish()
