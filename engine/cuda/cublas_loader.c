@@ -20,6 +20,19 @@ static const char *const candidates[] = {
 
 static nn_cublas_api api;
 static bool tried, loaded;
+/* Why loading failed: noted again on every later call, as each caller (a context being
+ * created on another device, say) reports its own failure. */
+static const char *failed_call;
+static char failed_name[128], failed_text[512];
+
+static const nn_cublas_api *load_failed(const char *call, const char *name, const char *text)
+{
+    failed_call = call;
+    snprintf(failed_name, sizeof failed_name, "%s", name);
+    snprintf(failed_text, sizeof failed_text, "%s", text);
+    nn_cuda_note(NN_ERR_DEVICE, "cuBLAS", failed_call, failed_name, failed_text);
+    return NULL;
+}
 
 /* dlsym's void * to a function pointer: allowed by POSIX, not by ISO C. */
 #define BIND(field, symbol)                                      \
@@ -32,8 +45,12 @@ static bool tried, loaded;
 
 const nn_cublas_api *nn_cublas(void)
 {
-    if (tried)
-        return loaded ? &api : NULL;
+    if (tried) {
+        if (loaded)
+            return &api;
+        nn_cuda_note(NN_ERR_DEVICE, "cuBLAS", failed_call, failed_name, failed_text);
+        return NULL;
+    }
     tried = true;
     void *library = NULL;
     const char *error = "no candidate";
@@ -42,10 +59,8 @@ const nn_cublas_api *nn_cublas(void)
         if (!library)
             error = dlerror();
     }
-    if (!library) {
-        nn_cuda_note(NN_ERR_DEVICE, "cuBLAS", "dlopen", "cannot load cuBLAS", error);
-        return NULL;
-    }
+    if (!library)
+        return load_failed("dlopen", "cannot load cuBLAS", error);
     const char *missing = NULL;
     BIND(create, "cublasCreate_v2");
     BIND(destroy, "cublasDestroy_v2");
@@ -56,9 +71,8 @@ const nn_cublas_api *nn_cublas(void)
     BIND(status_name, "cublasGetStatusName");
     BIND(status_string, "cublasGetStatusString");
     if (missing) {
-        nn_cuda_note(NN_ERR_DEVICE, "cuBLAS", "dlsym", missing, "symbol not found in cuBLAS");
         dlclose(library);
-        return NULL;
+        return load_failed("dlsym", missing, "symbol not found in cuBLAS");
     }
     loaded = true;
     return &api;

@@ -202,8 +202,13 @@ static nn_status select_device(int index)
                         cudaGetErrorString(error), cudaGetErrorName(error));
     }
     current_index = index;
-    if (!nn_cuda_context_current())
-        return nn_device_error_take(&pending);
+    if (!nn_cuda_context_current()) {
+        /* Every failure on the way notes its reason; never report success without a
+         * context, whatever was (not) noted. */
+        nn_status status = nn_device_error_take(&pending);
+        return status != NN_OK ? status
+                               : nn_error(NN_ERR_DEVICE, "gpu:%d: no CUDA context", index);
+    }
     return NN_OK;
 }
 
@@ -234,7 +239,12 @@ static nn_status cuda_memory_alloc(void **out, size_t bytes, int index)
             status = nn_error(NN_ERR_DEVICE, "CUDA error in cudaMalloc(%s) on gpu:%d: %s (%s)",
                               want, index, cudaGetErrorString(error), cudaGetErrorName(error));
     } else if (!nn_cuda_ok(cudaMemsetAsync(memory, 0, bytes, context->stream),
-                           "cudaMemsetAsync (new memory)")) {
+                           "cudaMemsetAsync (new memory)") ||
+               /* Batches are uploaded on the copy stream, which nothing orders after
+                * this zeroing: finish it before the memory is handed out. Memory is
+                * allocated when a model reserves, never per batch. */
+               !nn_cuda_ok(cudaStreamSynchronize(context->stream),
+                           "cudaStreamSynchronize (new memory)")) {
         cudaFree(memory);
         status = nn_device_error_take(&pending);
     } else {

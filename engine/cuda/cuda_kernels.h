@@ -119,8 +119,6 @@ void nn_cuda_conv2d_forward(float *out, const float *inp, const float *kernel,
 void nn_cuda_conv2d_backward(float *dinp, float *dkernel, float *dbias, const float *dout,
                              const float *inp, const float *kernel,
                              const nn_conv2d_geometry *geometry, float *scratch);
-/* Frees the cached algorithms and descriptors of every device (at exit). */
-void nn_cuda_cudnn_release_all(void);
 /* cuDNN's version (cudnnGetVersion), without needing a GPU. */
 int nn_cuda_cudnn_version(void);
 /* The cuDNN version of the headers this build used (CUDNN_VERSION). */

@@ -80,8 +80,6 @@ static void release_descriptors(void *pointer)
 
 static nn_conv_algo_cache algorithm_cache = {.release = release_descriptors};
 
-void nn_cuda_cudnn_release_all(void) { nn_conv_algo_cache_clear(&algorithm_cache); }
-
 static conv_descriptors *make_descriptors(const nn_conv2d_geometry *g, const nn_conv_plan *plan,
                                           bool allow_tf32)
 {
