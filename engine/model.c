@@ -703,25 +703,18 @@ static void feed_stage(nn_model *model, const batch_feed *feed, int64_t step)
     /* order indexes rows counted from the start of the data; without it rows follow on
      * from `start`. */
     int64_t offset = order ? step * feed->batch_size : start;
-    if (x->dtype == NN_DTYPE_U8) {
-        /* Images kept as bytes (a quarter of the memory) become floats here, a batch at a
-         * time, as Keras casts a uint8 input to its first layer's float32. */
-        const uint8_t *source = nn_tensor_data(x);
+    /* Images kept as bytes (a quarter of the memory) become floats here, a batch at a
+     * time, as Keras casts a uint8 input to its first layer's float32. */
+    const uint8_t *bytes = x->dtype == NN_DTYPE_U8 ? nn_tensor_data(x) : NULL;
 #pragma omp parallel for schedule(static) if (batch * (int64_t)row > 65536)
-        for (int64_t b = 0; b < batch; b++) {
-            int64_t index = order ? order[offset + b] : offset + b;
-            const uint8_t *from = source + (size_t)index * row;
-            float *to = target + (size_t)b * row;
+    for (int64_t b = 0; b < batch; b++) {
+        size_t index = (size_t)(order ? order[offset + b] : offset + b);
+        float *to = target + (size_t)b * row;
+        if (bytes)
             for (size_t j = 0; j < row; j++)
-                to[j] = (float)from[j];
-        }
-    } else {
-        const float *source = nn_tensor_f32(x);
-#pragma omp parallel for schedule(static) if (batch * (int64_t)row > 65536)
-        for (int64_t b = 0; b < batch; b++) {
-            int64_t index = order ? order[offset + b] : offset + b;
-            memcpy(target + (size_t)b * row, source + (size_t)index * row, row * sizeof(float));
-        }
+                to[j] = (float)bytes[index * row + j];
+        else
+            memcpy(to, nn_tensor_f32(x) + index * row, row * sizeof(float));
     }
     size_t label_width = y ? (size_t)nn_shape_inner(&y->shape, 1) : 0;
     float *labels = direct ? (float *)model->labels->data : model->pinned_labels[slot];

@@ -302,7 +302,8 @@ local describers = {
     local inverse = 1 / c.scale
     local rounded = math.floor(inverse * 100 + 0.5) / 100
     local scale = math.abs(c.scale) < 1 and math.abs(inverse - rounded) < 1e-4 * math.abs(inverse)
-                  and string.format('1/%g', rounded) or string.format('%g', c.scale)
+                  and string.format('%s1/%g', c.scale < 0 and '-' or '', math.abs(rounded))
+                  or string.format('%g', c.scale)
     local parts = {'×' .. scale}
     if c.offset ~= nil and c.offset ~= 0 then parts[1] = parts[1] .. string.format(' %+g', c.offset) end
     return parts

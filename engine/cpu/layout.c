@@ -25,13 +25,7 @@ void nn_layout_to_channels_last(float *out, const float *inp, int64_t batch,
 void nn_layout_to_channels_first(float *out, const float *inp, int64_t batch,
                                  int64_t channels, int64_t spatial)
 {
-    /* out (B, C, S), inp (B, S, C). Each thread writes whole planes of out. */
-#pragma omp parallel for collapse(2) schedule(static) if (batch * channels * spatial > PARALLEL_THRESHOLD)
-    for (int64_t b = 0; b < batch; b++)
-        for (int64_t c = 0; c < channels; c++) {
-            float *plane = out + (b * channels + c) * spatial;
-            const float *column = inp + b * spatial * channels + c;
-            for (int64_t s = 0; s < spatial; s++)
-                plane[s] = column[s * channels];
-        }
+    /* Both are a transpose per image: (S, C) to (C, S) is (C, S) to (S, C) with the two
+     * sizes swapped. */
+    nn_layout_to_channels_last(out, inp, batch, spatial, channels);
 }

@@ -7,7 +7,7 @@
 
 enum { ROWS = 3, FEATURES = 5, COUNT = ROWS * FEATURES };
 static const double FLOAT_ATOL = 1e-6, FLOAT_RTOL = 1e-5;
-static const double GRADCHECK_ATOL = 1e-5, GRADCHECK_RTOL = 1e-3, GRADCHECK_EPS = 1e-6;
+static const double GRADCHECK_EPS = 1e-6;
 
 static nn_layer *make_rescaling(float scale, float offset)
 {
@@ -63,15 +63,8 @@ Test(rescaling_layer, forward_and_backward_match_reference)
         reference r = {settings[s][0], settings[s][1], dy};
         reference_forward(&r, y, x, COUNT);
         ts_numeric_gradient(weighted_output, &r, x, COUNT, GRADCHECK_EPS, numeric);
-        double analytic[COUNT];
-        for (size_t i = 0; i < COUNT; i++)
-            analytic[i] = dy[i] * r.scale;
-        ts_comparison check = ts_compare_double(analytic, numeric, COUNT, GRADCHECK_ATOL,
-                                                GRADCHECK_RTOL);
-        ts_report("rescaling backward (reference vs finite differences)", &check);
-        cr_assert(check.ok);
         ts_comparison forward = ts_compare(nn_tensor_f32(run.output), y, COUNT, FLOAT_ATOL,
-                                           FLOAT_RTOL * 255.0);
+                                           FLOAT_RTOL);
         ts_report("rescaling forward", &forward);
         cr_assert(forward.ok);
         ts_comparison backward = ts_compare(nn_tensor_f32(dinput), numeric, COUNT, FLOAT_ATOL,

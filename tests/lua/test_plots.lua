@@ -149,6 +149,7 @@ t.test('layers are labelled by the arguments that shape their output', function(
   t.eq(nn.describe_layer(L.Rescaling{1 / 127.5, offset = -1}), 'Rescaling(×1/127.5 -1)')
   t.eq(nn.describe_layer(L.Rescaling{0.3}), 'Rescaling(×0.3)')
   t.eq(nn.describe_layer(L.Rescaling{4}), 'Rescaling(×4)')
+  t.eq(nn.describe_layer(L.Rescaling{-1 / 255}), 'Rescaling(×-1/255)')
   t.eq(nn.describe_layer(L.BatchNormalization()), 'BatchNormalization')
   t.raises(function() nn.plot_model(nn.Sequential{L.Dense{3}}) end, 'is not built yet')
   t.raises(function() nn.plot_model({}) end, 'expected a model')
