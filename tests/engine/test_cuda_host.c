@@ -128,6 +128,12 @@ Test(conv_algo_cache, finds_exact_shapes_and_bounds_short_batches_by_larger_ones
     nn_conv_algo_cache_clear(&cache);
     cr_assert_eq(released, 2);
     cr_assert_eq(cache.count, 0);
+    /* The same with the larger batch stored first, so the first match is the wrong one. */
+    nn_conv_algo_cache_insert(&cache, &g100, 0)->descriptors = malloc(8);
+    entry = nn_conv_algo_cache_insert(&cache, &g64, 0);
+    entry->descriptors = malloc(8);
+    cr_assert_eq(nn_conv_algo_cache_find_larger_batch(&cache, &g16, 0), entry);
+    nn_conv_algo_cache_clear(&cache);
 }
 
 Test(conv_algo_cache, evicts_the_least_recently_used_entry_when_full)

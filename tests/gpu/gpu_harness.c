@@ -103,6 +103,10 @@ int gh_run(const gh_case *cases, size_t count, int argc, char **argv)
         ran++;
     }
     printf("%d of %d cases passed on %s\n", ran - failed, ran, gh_device->name);
+    if (ran == 0) {
+        printf("no case matches the names given: nothing was tested\n");
+        return 1;
+    }
     return failed ? 1 : 0;
 }
 

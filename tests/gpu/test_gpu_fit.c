@@ -343,21 +343,28 @@ static void models_move_between_devices(void)
     nn_fit_options options = nn_fit_defaults();
     GH_CHECK(nn_model_to(model, nn_device_cpu()) == NN_OK, "%s", nn_error_message());
     GH_CHECK(nn_model_fit(model, x, y, &options, NULL, NULL) == NN_OK, "%s", nn_error_message());
-    nn_tensor *on_cpu = NULL, *on_device = NULL, *back = NULL;
+    nn_tensor *on_cpu = NULL, *on_device = NULL, *trained_on_device = NULL, *back = NULL;
     GH_CHECK(nn_model_predict(model, x, 50, NULL, &on_cpu) == NN_OK, "%s", nn_error_message());
     GH_CHECK(nn_model_to(model, gh_device_id) == NN_OK, "%s", nn_error_message());
     GH_CHECK(nn_model_predict(model, x, 50, NULL, &on_device) == NN_OK, "%s", nn_error_message());
     /* Training goes on where it is, with the optimizer state it had. */
     GH_CHECK(nn_model_fit(model, x, y, &options, NULL, NULL) == NN_OK, "%s", nn_error_message());
+    GH_CHECK(nn_model_predict(model, x, 50, NULL, &trained_on_device) == NN_OK, "%s",
+             nn_error_message());
     GH_CHECK(nn_model_to(model, nn_device_cpu()) == NN_OK, "%s", nn_error_message());
     GH_CHECK(nn_model_predict(model, x, 50, NULL, &back) == NN_OK, "%s", nn_error_message());
     if (on_cpu && on_device)
         gh_expect_close("predictions before and after moving", nn_tensor_f32(on_device),
                         nn_tensor_f32(on_cpu), nn_tensor_count(on_cpu), 1e-5);
+    if (trained_on_device && back)
+        gh_expect_close("predictions after moving the trained model back",
+                        nn_tensor_f32(back), nn_tensor_f32(trained_on_device),
+                        nn_tensor_count(back), 1e-5);
     GH_CHECK(model->optimizer && model->optimizer->iterations == 8,
              "the optimizer did not keep counting across devices");
     nn_tensor_free(on_cpu);
     nn_tensor_free(on_device);
+    nn_tensor_free(trained_on_device);
     nn_tensor_free(back);
     nn_model_release(model);
     nn_tensor_free(x);

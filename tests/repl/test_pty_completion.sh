@@ -6,13 +6,16 @@ pty_start
 
 pty_line 'x = nn.zeros(2, 3)'
 # Keys typed before the next prompt appears would be echoed by the terminal and then
-# drawn again by Readline: wait for each empty prompt first.
+# drawn again by Readline: wait for that prompt, empty, before typing (the number first,
+# so that the prompt before it cannot match).
+pty_wait_for 'In [2]: '
 pty_wait_ready
 pty_type 'x:resh'
 pty_keys Tab
 pty_wait_for 'In [2]: x:reshape'
 pty_line '(3, 2).shape'
 pty_wait_for 'Out[2]: (3, 2)'
+pty_wait_for 'In [3]: '
 pty_wait_ready
 
 pty_type 'nn.layers.Den'
@@ -23,6 +26,7 @@ pty_keys Tab
 pty_wait_for 'In [3]: nn.layers.Dense{4, use_bias='
 pty_line "false}.use_bias"
 pty_wait_for 'Out[3]: false'
+pty_wait_for 'In [4]: '
 pty_wait_ready
 
 # The seed's Conv2D example.
@@ -31,9 +35,12 @@ pty_keys Tab
 pty_wait_for 'In [4]: nn.layers.Conv2D{32, 3, padding='
 pty_line "'same'}.padding"
 pty_wait_for 'Out[4]: "same"'
+pty_wait_for 'In [5]: '
+pty_wait_ready
 
 # An option of a method, inside the table after the positional arguments.
 pty_line 'model = nn.Sequential{nn.layers.Dense{1, input_shape = {3}}}'
+pty_wait_for 'In [6]: '
 pty_wait_ready
 pty_type 'model:fit(x, y, {epo'
 pty_keys Tab
