@@ -267,54 +267,11 @@ static int column_block_at(const nn_conv_tiles *tiles, int filters, int n0, int 
     return (*cols + tiles->vector_floats - 1) / tiles->vector_floats;
 }
 
-/* For the kernel gradient, F(3×3, 2×2): v[ξ] (count, channels) = Bᵀ d B of each 4×4
- * input tile with Bᵀ rows d0 - d2, d1 + d2, d2 - d1, d3 - d1. */
-CLONES static void transform_input_for_gradient(float *v, const float *const *corners,
-                                                ptrdiff_t row_floats, int channels, int count)
-{
-    const size_t plane = (size_t)NN_WINOGRAD_BLOCK * (size_t)channels;
-    for (int i = 0; i < count; i++) {
-        const float *d00 = corners[i], *d10 = d00 + row_floats;
-        const float *d20 = d10 + row_floats, *d30 = d20 + row_floats;
-        const float *d01 = d00 + channels, *d11 = d10 + channels;
-        const float *d21 = d20 + channels, *d31 = d30 + channels;
-        const float *d02 = d01 + channels, *d12 = d11 + channels;
-        const float *d22 = d21 + channels, *d32 = d31 + channels;
-        const float *d03 = d02 + channels, *d13 = d12 + channels;
-        const float *d23 = d22 + channels, *d33 = d32 + channels;
-        float *out = v + (size_t)i * (size_t)channels;
-#pragma omp simd
-        for (ptrdiff_t c = 0; c < channels; c++) {
-            float t00 = d00[c] - d20[c], t01 = d01[c] - d21[c];
-            float t02 = d02[c] - d22[c], t03 = d03[c] - d23[c];
-            float t10 = d10[c] + d20[c], t11 = d11[c] + d21[c];
-            float t12 = d12[c] + d22[c], t13 = d13[c] + d23[c];
-            float t20 = d20[c] - d10[c], t21 = d21[c] - d11[c];
-            float t22 = d22[c] - d12[c], t23 = d23[c] - d13[c];
-            float t30 = d30[c] - d10[c], t31 = d31[c] - d11[c];
-            float t32 = d32[c] - d12[c], t33 = d33[c] - d13[c];
-            out[0 * plane + c] = t00 - t02;
-            out[1 * plane + c] = t01 + t02;
-            out[2 * plane + c] = t02 - t01;
-            out[3 * plane + c] = t03 - t01;
-            out[4 * plane + c] = t10 - t12;
-            out[5 * plane + c] = t11 + t12;
-            out[6 * plane + c] = t12 - t11;
-            out[7 * plane + c] = t13 - t11;
-            out[8 * plane + c] = t20 - t22;
-            out[9 * plane + c] = t21 + t22;
-            out[10 * plane + c] = t22 - t21;
-            out[11 * plane + c] = t23 - t21;
-            out[12 * plane + c] = t30 - t32;
-            out[13 * plane + c] = t31 + t32;
-            out[14 * plane + c] = t32 - t31;
-            out[15 * plane + c] = t33 - t31;
-        }
-    }
-}
-
 /* z[ξ] (count, stride) = G g Gᵀ of each tile's 2×2 block g of output gradient (rows
- * out_row apart, corners[i]); G rows are g0, (g0 + g1)/2, (g0 - g1)/2, g1. */
+ * out_row apart, corners[i]); G rows are g0, (g0 + g1)/2, (g0 - g1)/2, -g1. The kernel
+ * gradient's dual, F(3×3, 2×2), transforms its input tiles with Bᵀ's last row d3 - d1;
+ * transform_input's is d1 - d3. Negating G's last row instead makes every product
+ * v[ξ]·z[ξ] the same, sign flips being exact, so one input transform serves both. */
 CLONES static void transform_gradient(float *z, const float *const *corners, ptrdiff_t out_row,
                                       int filters, size_t stride, int count)
 {
@@ -325,28 +282,28 @@ CLONES static void transform_gradient(float *z, const float *const *corners, ptr
         float *out = z + (size_t)i * stride;
 #pragma omp simd
         for (ptrdiff_t n = 0; n < filters; n++) {
-            /* G g: rows g0, (g0 + g1)/2, (g0 - g1)/2, g1 (over dy) */
+            /* G g: rows g0, (g0 + g1)/2, (g0 - g1)/2, -g1 (over dy) */
             float r00 = g00[n], r01 = g01[n];
             float r10 = 0.5f * (g00[n] + g10[n]), r11 = 0.5f * (g01[n] + g11[n]);
             float r20 = 0.5f * (g00[n] - g10[n]), r21 = 0.5f * (g01[n] - g11[n]);
-            float r30 = g10[n], r31 = g11[n];
+            float r30 = -g10[n], r31 = -g11[n];
             /* (G g) Gᵀ: the same over dx */
             out[0 * plane + n] = r00;
             out[1 * plane + n] = 0.5f * (r00 + r01);
             out[2 * plane + n] = 0.5f * (r00 - r01);
-            out[3 * plane + n] = r01;
+            out[3 * plane + n] = -r01;
             out[4 * plane + n] = r10;
             out[5 * plane + n] = 0.5f * (r10 + r11);
             out[6 * plane + n] = 0.5f * (r10 - r11);
-            out[7 * plane + n] = r11;
+            out[7 * plane + n] = -r11;
             out[8 * plane + n] = r20;
             out[9 * plane + n] = 0.5f * (r20 + r21);
             out[10 * plane + n] = 0.5f * (r20 - r21);
-            out[11 * plane + n] = r21;
+            out[11 * plane + n] = -r21;
             out[12 * plane + n] = r30;
             out[13 * plane + n] = 0.5f * (r30 + r31);
             out[14 * plane + n] = 0.5f * (r30 - r31);
-            out[15 * plane + n] = r31;
+            out[15 * plane + n] = -r31;
         }
     }
 }
@@ -486,7 +443,7 @@ void nn_winograd_weight_gradient(float *dkernel, const nn_winograd_pass *p, cons
                                             (size_t)(2 * ty)) * (size_t)p->out_width +
                                            (size_t)(2 * tx)) * (size_t)filters;
                 }
-                transform_input_for_gradient(v, corners, p->row_floats, channels, count);
+                transform_input(v, corners, p->row_floats, channels, count);
                 transform_gradient(z, gradients, out_row, filters, stride, count);
                 /* u[ξ] (channels, filters) += v[ξ]ᵀ z[ξ], over this block's tiles */
                 bool add = first_tile > begin;
