@@ -168,6 +168,15 @@ static bool math_allows(cudnnMathType_t math, cudnnMathType_t measured)
         }                                                                                 \
     } while (0)
 
+/* Whether a search or heuristic call succeeded; a failure's status is kept in *failed,
+ * so that when no algorithm is found the error says why (out of memory, say). */
+static bool searched(cudnnStatus_t status, cudnnStatus_t *failed)
+{
+    if (status != CUDNN_STATUS_SUCCESS)
+        *failed = status;
+    return status == CUDNN_STATUS_SUCCESS;
+}
+
 /* Fills the entry's three algorithms: cuDNN's search (it runs each candidate), then its
  * heuristics when the search fails (for instance for lack of memory), then the
  * algorithms that need no workspace. */
@@ -183,40 +192,52 @@ static bool choose_algorithms(nn_conv_algo_entry *entry, cudnnHandle_t handle,
     cudnnConvolutionFwdAlgoPerf_t forward_perf[ALGORITHM_CANDIDATES];
     cudnnConvolutionBwdDataAlgoPerf_t data_perf[ALGORITHM_CANDIDATES];
     cudnnConvolutionBwdFilterAlgoPerf_t filter_perf[ALGORITHM_CANDIDATES];
+    cudnnStatus_t failed = CUDNN_STATUS_SUCCESS;
 
-    if (cudnnFindConvolutionForwardAlgorithm(handle, d->x, d->w, d->convolution, d->y,
-                                             ALGORITHM_CANDIDATES, &returned,
-                                             forward_perf) == CUDNN_STATUS_SUCCESS)
+    if (searched(cudnnFindConvolutionForwardAlgorithm(handle, d->x, d->w, d->convolution,
+                                                      d->y, ALGORITHM_CANDIDATES, &returned,
+                                                      forward_perf),
+                 &failed))
         PICK(forward_perf, returned, limit, math, forward, forward_memory);
     if (forward < 0 &&
-        cudnnGetConvolutionForwardAlgorithm_v7(handle, d->x, d->w, d->convolution, d->y,
-                                               ALGORITHM_CANDIDATES, &returned,
-                                               forward_perf) == CUDNN_STATUS_SUCCESS)
+        searched(cudnnGetConvolutionForwardAlgorithm_v7(handle, d->x, d->w, d->convolution,
+                                                        d->y, ALGORITHM_CANDIDATES, &returned,
+                                                        forward_perf),
+                 &failed))
         PICK(forward_perf, returned, limit, math, forward, forward_memory);
 
-    if (cudnnFindConvolutionBackwardDataAlgorithm(handle, d->w, d->y, d->convolution, d->x,
-                                                  ALGORITHM_CANDIDATES, &returned,
-                                                  data_perf) == CUDNN_STATUS_SUCCESS)
+    if (searched(cudnnFindConvolutionBackwardDataAlgorithm(handle, d->w, d->y, d->convolution,
+                                                           d->x, ALGORITHM_CANDIDATES,
+                                                           &returned, data_perf),
+                 &failed))
         PICK(data_perf, returned, limit, math, backward_data, data_memory);
     if (backward_data < 0 &&
-        cudnnGetConvolutionBackwardDataAlgorithm_v7(handle, d->w, d->y, d->convolution, d->x,
-                                                    ALGORITHM_CANDIDATES, &returned,
-                                                    data_perf) == CUDNN_STATUS_SUCCESS)
+        searched(cudnnGetConvolutionBackwardDataAlgorithm_v7(handle, d->w, d->y,
+                                                             d->convolution, d->x,
+                                                             ALGORITHM_CANDIDATES, &returned,
+                                                             data_perf),
+                 &failed))
         PICK(data_perf, returned, limit, math, backward_data, data_memory);
 
-    if (cudnnFindConvolutionBackwardFilterAlgorithm(handle, d->x, d->y, d->convolution, d->w,
-                                                    ALGORITHM_CANDIDATES, &returned,
-                                                    filter_perf) == CUDNN_STATUS_SUCCESS)
+    if (searched(cudnnFindConvolutionBackwardFilterAlgorithm(handle, d->x, d->y,
+                                                             d->convolution, d->w,
+                                                             ALGORITHM_CANDIDATES, &returned,
+                                                             filter_perf),
+                 &failed))
         PICK(filter_perf, returned, limit, math, backward_filter, filter_memory);
     if (backward_filter < 0 &&
-        cudnnGetConvolutionBackwardFilterAlgorithm_v7(handle, d->x, d->y, d->convolution, d->w,
-                                                      ALGORITHM_CANDIDATES, &returned,
-                                                      filter_perf) == CUDNN_STATUS_SUCCESS)
+        searched(cudnnGetConvolutionBackwardFilterAlgorithm_v7(handle, d->x, d->y,
+                                                               d->convolution, d->w,
+                                                               ALGORITHM_CANDIDATES, &returned,
+                                                               filter_perf),
+                 &failed))
         PICK(filter_perf, returned, limit, math, backward_filter, filter_memory);
 
     /* A failed search leaves an error behind in the runtime; it is not the caller's. */
     cudaGetLastError();
     if (forward < 0 || backward_data < 0 || backward_filter < 0) {
+        if (failed != CUDNN_STATUS_SUCCESS)
+            return cudnn_ok(failed, "convolution algorithm search");
         nn_cuda_note(NN_ERR_DEVICE, "cuDNN", "convolution algorithm search",
                      "CUDNN_STATUS_NOT_SUPPORTED",
                      "no forward, backward-data or backward-filter algorithm supports this "
