@@ -7,7 +7,7 @@
 # runs short.
 #
 #   scripts/gpu_check.sh [--data DIR] [--out DIR] [--build DIR] [--epochs N]
-#                        [--no-torch] [--no-cpu] [--budget SECONDS]
+#                        [--no-torch] [--no-cpu] [--prebuilt] [--budget SECONDS]
 #
 #   --data DIR   the MNIST IDX files (train-images-idx3-ubyte[.gz], ...). Default: NNSH_DATA
 #                or ~/.local/share/nnsh/datasets/mnist; without them a synthetic data set
@@ -15,6 +15,9 @@
 #   --out DIR    where the report and logs go (default: <build>/gpu-check)
 #   --build DIR  the build directory (default: build-gpu)
 #   --no-cpu     skip the one-epoch CPU run that gives the GPU/CPU ratio
+#   --prebuilt   use the nnsh and tests already built in --build (configured with
+#                -DNNSH_CUDA=ON on another machine with the same paths) instead of
+#                building here: for GPU machines without Lua, OpenBLAS or readline headers
 #
 # cuDNN is taken from the CUDA toolkit, from CUDNN_ROOT, or from the Python environment's
 # site-packages/nvidia/cudnn (where PyTorch's wheels put it); its lib directory is added
@@ -23,7 +26,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 
-DATA="" OUT="" BUILD="build-gpu" EPOCHS=5 TORCH=1 CPU=1 BUDGET=470
+DATA="" OUT="" BUILD="build-gpu" EPOCHS=5 TORCH=1 CPU=1 PREBUILT=0 BUDGET=470
 while [ $# -gt 0 ]; do
   case "$1" in
     --data) DATA=$2; shift ;;
@@ -32,8 +35,9 @@ while [ $# -gt 0 ]; do
     --epochs) EPOCHS=$2; shift ;;
     --no-torch) TORCH=0 ;;
     --no-cpu) CPU=0 ;;
+    --prebuilt) PREBUILT=1 ;;
     --budget) BUDGET=$2; shift ;;
-    -h|--help) sed -n '2,24p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,27p' "$0"; exit 0 ;;
     *) echo "gpu_check: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
   shift
@@ -89,15 +93,20 @@ if [ -n "$CUDNN_ROOT" ]; then
 fi
 
 # ---- 2. build with CUDA ----
-say "building into $BUILD with the CUDA backend"
-GENERATOR=()
-command -v ninja >/dev/null && GENERATOR=(-G Ninja)
-if ! run 240 cmake -S . -B "$BUILD" "${GENERATOR[@]}" -DCMAKE_BUILD_TYPE=Release -DNNSH_CUDA=ON \
-       ${CUDNN_ROOT:+-DCUDNN_ROOT="$CUDNN_ROOT"} \
-   || ! run "$(left)" cmake --build "$BUILD" --parallel "$(nproc)"; then
-  say "the CUDA build failed; see $LOG"
-  { echo "# nnsh GPU check: build failed"; echo; echo "See $LOG."; } > "$REPORT"
-  exit 1
+if [ "$PREBUILT" = 1 ]; then
+  [ -x "$BUILD/nnsh" ] || { say "--prebuilt: no nnsh in $BUILD"; exit 1; }
+  say "using the nnsh already built in $BUILD ($(grep -s '^NNSH_CUDA:' "$BUILD/CMakeCache.txt" || echo 'its configuration not carried'))"
+else
+  say "building into $BUILD with the CUDA backend"
+  GENERATOR=()
+  command -v ninja >/dev/null && GENERATOR=(-G Ninja)
+  if ! run 240 cmake -S . -B "$BUILD" "${GENERATOR[@]}" -DCMAKE_BUILD_TYPE=Release -DNNSH_CUDA=ON \
+         ${CUDNN_ROOT:+-DCUDNN_ROOT="$CUDNN_ROOT"} \
+     || ! run "$(left)" cmake --build "$BUILD" --parallel "$(nproc)"; then
+    say "the CUDA build failed; see $LOG"
+    { echo "# nnsh GPU check: build failed"; echo; echo "See $LOG."; } > "$REPORT"
+    exit 1
+  fi
 fi
 NNSH="$ROOT/$BUILD/nnsh"
 [ -x "$NNSH" ] || NNSH="$BUILD/nnsh"
@@ -108,7 +117,7 @@ GPU_REASON=$("$NNSH" -e "local ok, why = nn.test.is_gpu_available(); if not ok t
 # ---- 3. device tests ----
 say "device tests (ctest -L gpu)"
 TESTS_STATUS="passed"
-if ! run 150 ctest --test-dir "$BUILD" -L gpu --output-on-failure; then
+if ! run 150 ctest --test-dir "$BUILD" -L gpu -V; then
   TESTS_STATUS="FAILED (see log.txt)"
 fi
 grep -E "tests passed|Skipped|Failed|\*\*\*" "$LOG" | tail -8 > "$OUT/tests_summary.txt"
@@ -190,7 +199,7 @@ field() { # field PREFIX KEY: the value of KEY on the first results line startin
     echo "| nnsh | gpu | $NNSH_GPU_STATUS | | |"
   fi
   if grep -q "^torch" "$RESULTS"; then
-    echo "| PyTorch $(field torch version) (cuDNN $(field torch cudnn), TF32 conv $(field torch tf32_conv)) | $(field torch device) | $(field torch epoch_seconds) | $(field torch median_later_epoch) | $(field torch test_accuracy) |"
+    echo "| PyTorch $(field torch version) (cuDNN $(field torch cudnn), benchmark mode $(field torch cudnn_benchmark), TF32 conv $(field torch tf32_conv)) | $(field torch device) | $(field torch epoch_seconds) | $(field torch median_later_epoch) | $(field torch test_accuracy) |"
   fi
   if grep -q "^nnsh device=cpu" "$RESULTS"; then
     echo "| nnsh | cpu ($(nproc) cores) | $(field 'nnsh device=cpu' epoch_seconds) | | $(field 'nnsh device=cpu' test_accuracy) (1 epoch) |"

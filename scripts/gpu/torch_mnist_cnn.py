@@ -64,6 +64,8 @@ def main():
     args = parser.parse_args()
     device = torch.device("cuda")
     torch.manual_seed(1)
+    # nnsh searches cuDNN's algorithms once per shape; let PyTorch do the same.
+    torch.backends.cudnn.benchmark = True
 
     def tensors(images, labels):
         x = torch.tensor(load_idx(args.data, images), dtype=torch.float32).div_(255)
@@ -101,6 +103,7 @@ def main():
             f"median_later_epoch={later[(len(later) - 1) // 2]:.3f} "
             f"test_accuracy={test_accuracy:.4f} test_loss={test_loss:.4f} "
             f"val_accuracy={val_accuracy:.4f} "
+            f"cudnn_benchmark={int(torch.backends.cudnn.benchmark)} "
             f"tf32_conv={int(torch.backends.cudnn.allow_tf32)} "
             f"tf32_matmul={int(torch.backends.cuda.matmul.allow_tf32)}")
     print(line)

@@ -54,10 +54,40 @@ t.test('a model trains on the GPU to within noise of the CPU', function()
   end
   local gpu_model, gpu_loss = train('gpu')
   local cpu_model, cpu_loss = train('cpu')
-  t.eq(gpu_model.device, 'gpu:0')
-  t.near(gpu_loss, cpu_loss, 0.02 * math.max(1, cpu_loss), 'final loss')
   local difference = (gpu_model:predict(x, {verbose=0}) - cpu_model:predict(x, {verbose=0})):abs():max()
-  t.truthy(difference < 0.05, 'predictions differ by ' .. difference)
+  print(string.format('      final loss gpu %.6f cpu %.6f; largest prediction difference %.2e',
+                      gpu_loss, cpu_loss, difference))
+  t.eq(gpu_model.device, 'gpu:0')
+  -- TF32 convolutions (the default) on an H200 gave a loss 1.6e-4 off and predictions at
+  -- most 2.8e-3 apart.
+  t.near(gpu_loss, cpu_loss, 0.003 * math.max(1, cpu_loss), 'final loss')
+  t.truthy(difference < 0.02, 'predictions differ by ' .. difference)
+end)
+
+t.test('running out of GPU memory is an error and the session goes on', function()
+  -- One batch of 1024 images of 256x256 through 1024 filters needs 256 GiB of
+  -- activations, more than any GPU has; the same model then works on a small batch.
+  nn.random.seed(9)
+  local model = nn.Sequential{
+    L.Conv2D{1024, 3, padding='same', input_shape={256, 256, 1}},
+    L.MaxPooling2D{256},
+    L.Flatten(),
+    L.Dense{1},
+  }:to('gpu')
+  model:compile{optimizer='sgd', loss='mse'}
+  local x, y = nn.random.uniform(1024, 256, 256, 1), nn.zeros(1024, 1)
+  local before = model:get_weights()
+  local err = t.raises(function() model:predict(x, {batch_size=1024, verbose=0}) end,
+                       'out of GPU memory')
+  print('      predict: ' .. err)
+  err = t.raises(function() model:fit(x, y, {batch_size=1024, epochs=1, verbose=0}) end,
+                 'out of GPU memory')
+  print('      fit: ' .. err)
+  local after = model:get_weights()
+  for i = 1, #before do t.eq(after[i], before[i], 'weight ' .. i .. ' after the failed fit') end
+  local history = model:fit(x:slice(1, 8), y:slice(1, 8), {batch_size=4, epochs=1, verbose=0})
+  t.truthy(history.history.loss[1] == history.history.loss[1], 'the loss after the error is not NaN')
+  t.eq(tostring(model:predict(x:slice(1, 2), {verbose=0}).shape), '(2, 1)')
 end)
 
 t.finish()

@@ -252,8 +252,9 @@ static void every_layer_kind_trains_like_the_cpu(void)
         snprintf(what, sizeof what, "weights after 2 steps of %s",
                  nn_optimizer_name(optimizers[k]));
         if (cpu && device && cpu_count == device_count)
+            /* FP32 on both (the harness turns TF32 off): an H200 gave 3e-8 to 9e-8. */
             gh_expect_close(what, device, cpu, cpu_count,
-                            gh_device_id.kind == NN_DEVICE_EMULATED ? 0.0 : 1e-3);
+                            gh_device_id.kind == NN_DEVICE_EMULATED ? 0.0 : 1e-5);
         free(cpu);
         free(device);
     }
