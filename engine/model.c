@@ -344,7 +344,8 @@ nn_status nn_model_device(nn_model *model, nn_device *device)
 
 /* Moves every layer's weights into one buffer (trainable first) and their gradients
  * into another, so zeroing, updating and saving are single loops. Values are kept,
- * copied from wherever the layers had them to the model's device. */
+ * copied from wherever the layers had them to the model's device, and each layer's
+ * weight storage becomes an alias of its place in the buffer. */
 static nn_status gather_weights(nn_model *model)
 {
     if (!model->weights_stale)
@@ -429,9 +430,17 @@ static nn_status gather_weights(nn_model *model)
                 nn_param *param = &layer->params[p];
                 if (param->trainable != (pass == 0))
                     continue;
-                nn_tensor_free(param->value);
+                /* The layer's own storage becomes an alias of its place in the block, so
+                 * views of it held elsewhere (a Lua `layer.kernel`) follow the training. */
+                nn_storage *own = param->value->storage;
+                if (param->value->offset == 0 && own->bytes == nn_tensor_bytes(param->value) &&
+                    nn_storage_alias(own, weights, values[count]->offset) == NN_OK) {
+                    nn_tensor_free(values[count]);
+                } else {
+                    nn_tensor_free(param->value);
+                    param->value = values[count];
+                }
                 nn_tensor_free(param->grad);
-                param->value = values[count];
                 param->grad = grads[count];
                 count++;
             }
@@ -454,6 +463,13 @@ static nn_status gather_weights(nn_model *model)
 }
 
 nn_status nn_model_gather_weights(nn_model *model) { return gather_weights(model); }
+
+size_t nn_model_weight_offset(const nn_param *param)
+{
+    const nn_tensor *value = param->value;
+    size_t bytes = value->offset + (value->storage->base ? value->storage->base_offset : 0);
+    return bytes / sizeof(float);
+}
 
 float *nn_model_weights(nn_model *model)
 {

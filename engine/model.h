@@ -150,6 +150,8 @@ float *nn_model_weights(nn_model *model);
 /* Gathers the layers' weights into the model's buffers on its device (the loops and the
  * functions here do it themselves; weight_count means something only after it). */
 nn_status nn_model_gather_weights(nn_model *model);
+/* Where one of a gathered model's weights starts in its buffer, in floats. */
+size_t nn_model_weight_offset(const nn_param *param);
 /* Copies all weight_count weights (gathered first) to host memory, or from it. */
 nn_status nn_model_read_weights(nn_model *model, float *host);
 nn_status nn_model_write_weights(nn_model *model, const float *host);

@@ -207,16 +207,45 @@ nn_status nn_storage_create_on(nn_storage **out, nn_device device, size_t bytes)
     return NN_OK;
 }
 
-void nn_storage_release(nn_storage *storage)
+/* Frees the storage's own bytes (an alias has none: it lets go of its base). */
+static void free_bytes(nn_storage *storage)
 {
-    if (!storage || --storage->refcount > 0)
+    if (storage->base) {
+        nn_storage_release(storage->base);
+        storage->base = NULL;
         return;
+    }
     const nn_backend *backend = device_backend(storage->device);
     if (backend)
         backend->memory_free(storage->data);
     else
         free(storage->allocation);
+}
+
+void nn_storage_release(nn_storage *storage)
+{
+    if (!storage || --storage->refcount > 0)
+        return;
+    free_bytes(storage);
     free(storage);
+}
+
+nn_status nn_storage_alias(nn_storage *storage, nn_storage *base, size_t offset)
+{
+    if (base->base || base == storage)
+        return nn_error(NN_ERR_ARGUMENT, "a storage can alias only a storage with its own "
+                                         "bytes");
+    if (offset > base->bytes || storage->bytes > base->bytes - offset)
+        return nn_error(NN_ERR_ARGUMENT,
+                        "an alias of %zu bytes at offset %zu does not fit storage of %zu bytes",
+                        storage->bytes, offset, base->bytes);
+    nn_storage_retain(base); /* before free_bytes: base may be the current base */
+    free_bytes(storage);
+    storage->data = NULL;
+    storage->allocation = NULL;
+    storage->base = base;
+    storage->base_offset = offset;
+    return NN_OK;
 }
 
 nn_status nn_memory_copy(nn_device target_device, void *target, nn_device source_device,
@@ -250,6 +279,8 @@ nn_status nn_memory_copy(nn_device target_device, void *target, nn_device source
 
 nn_status nn_storage_move(nn_storage *storage, nn_device device)
 {
+    if (storage->base)
+        storage = storage->base;
     if (nn_device_equal(storage->device, device))
         return NN_OK;
     nn_storage *moved;
@@ -332,23 +363,23 @@ nn_status nn_tensor_create_on(nn_tensor **out, nn_dtype dtype, const nn_shape *s
 
 nn_status nn_tensor_read(const nn_tensor *tensor, void *host)
 {
-    return nn_memory_copy(nn_device_cpu(), host, tensor->storage->device,
+    return nn_memory_copy(nn_device_cpu(), host, nn_tensor_device(tensor),
                           nn_tensor_data(tensor), nn_tensor_bytes(tensor));
 }
 
 nn_status nn_tensor_write(nn_tensor *tensor, const void *host)
 {
-    return nn_memory_copy(tensor->storage->device, nn_tensor_data(tensor), nn_device_cpu(),
+    return nn_memory_copy(nn_tensor_device(tensor), nn_tensor_data(tensor), nn_device_cpu(),
                           host, nn_tensor_bytes(tensor));
 }
 
 nn_status nn_tensor_to(nn_tensor **out, const nn_tensor *tensor, nn_device device)
 {
     *out = NULL;
-    if (nn_device_equal(tensor->storage->device, device))
+    if (nn_device_equal(nn_tensor_device(tensor), device))
         return nn_tensor_share(out, tensor);
     NN_TRY(nn_tensor_create_on(out, tensor->dtype, &tensor->shape, device));
-    nn_status status = nn_memory_copy(device, nn_tensor_data(*out), tensor->storage->device,
+    nn_status status = nn_memory_copy(device, nn_tensor_data(*out), nn_tensor_device(tensor),
                                       nn_tensor_data(tensor), nn_tensor_bytes(tensor));
     if (status != NN_OK) {
         nn_tensor_free(*out);
@@ -433,7 +464,7 @@ nn_status nn_tensor_slice(nn_tensor **out, const nn_tensor *tensor, int64_t star
 
 nn_status nn_tensor_clone(nn_tensor **out, const nn_tensor *tensor)
 {
-    nn_device device = tensor->storage->device;
+    nn_device device = nn_tensor_device(tensor);
     NN_TRY(nn_tensor_create_on(out, tensor->dtype, &tensor->shape, device));
     nn_status status = nn_memory_copy(device, nn_tensor_data(*out), device,
                                       nn_tensor_data(tensor), nn_tensor_bytes(tensor));
@@ -456,7 +487,7 @@ nn_status nn_tensor_astype(nn_tensor **out, const nn_tensor *tensor, nn_dtype dt
         if (status == NN_OK)
             status = nn_tensor_astype(&converted, host, dtype);
         if (status == NN_OK)
-            status = nn_tensor_to(out, converted, tensor->storage->device);
+            status = nn_tensor_to(out, converted, nn_tensor_device(tensor));
         nn_tensor_free(host);
         nn_tensor_free(converted);
         return status;
@@ -486,7 +517,7 @@ nn_status nn_tensor_copy_into(nn_tensor *dst, const nn_tensor *src)
         return nn_error(NN_ERR_SHAPE, "cannot copy a tensor of shape %s into one of shape %s",
                         nn_shape_format(&src->shape, a, sizeof a),
                         nn_shape_format(&dst->shape, b, sizeof b));
-    return nn_memory_copy(dst->storage->device, nn_tensor_data(dst), src->storage->device,
+    return nn_memory_copy(nn_tensor_device(dst), nn_tensor_data(dst), nn_tensor_device(src),
                           nn_tensor_data(src), nn_tensor_bytes(src));
 }
 
@@ -517,7 +548,7 @@ double nn_tensor_get(const nn_tensor *tensor, size_t index)
     int64_t element = 0; /* room for the widest dtype */
     if (!nn_tensor_on_host(tensor)) {
         size_t size = nn_dtype_size(tensor->dtype);
-        if (nn_memory_copy(nn_device_cpu(), &element, tensor->storage->device,
+        if (nn_memory_copy(nn_device_cpu(), &element, nn_tensor_device(tensor),
                            (const char *)data + index * size, size) != NN_OK)
             return NAN;
         data = &element;
@@ -554,7 +585,7 @@ void nn_tensor_set(nn_tensor *tensor, size_t index, double value)
                               .device = nn_device_cpu()};
         element.storage = &storage;
         nn_tensor_set(&element, 0, value);
-        nn_memory_copy(tensor->storage->device, (char *)data + index * size, nn_device_cpu(),
+        nn_memory_copy(nn_tensor_device(tensor), (char *)data + index * size, nn_device_cpu(),
                        &bytes, size);
         return;
     }

@@ -54,6 +54,10 @@ typedef struct nn_storage {
     size_t bytes;
     int refcount;
     nn_device device;
+    /* Set by nn_storage_alias: the bytes live in base's from base_offset (data and
+     * allocation are then NULL), wherever base moves. base is never an alias itself. */
+    struct nn_storage *base;
+    size_t base_offset;
 } nn_storage;
 
 typedef struct nn_tensor {
@@ -100,12 +104,13 @@ nn_status nn_tensor_create_on(nn_tensor **out, nn_dtype dtype, const nn_shape *s
 nn_status nn_tensor_to(nn_tensor **out, const nn_tensor *tensor, nn_device device);
 static inline nn_device nn_tensor_device(const nn_tensor *tensor)
 {
-    return tensor->storage->device;
+    const nn_storage *storage = tensor->storage;
+    return storage->base ? storage->base->device : storage->device;
 }
 /* Whether the host may read the tensor's data directly (it is on the CPU). */
 static inline bool nn_tensor_on_host(const nn_tensor *tensor)
 {
-    return tensor->storage->device.kind == NN_DEVICE_CPU;
+    return nn_tensor_device(tensor).kind == NN_DEVICE_CPU;
 }
 /* Copies the tensor's nn_tensor_bytes to host memory, or from it, wherever it lives. */
 nn_status nn_tensor_read(const nn_tensor *tensor, void *host);
@@ -133,7 +138,10 @@ size_t nn_tensor_count(const nn_tensor *tensor);
 size_t nn_tensor_bytes(const nn_tensor *tensor);
 static inline void *nn_tensor_data(const nn_tensor *tensor)
 {
-    return (char *)tensor->storage->data + tensor->offset;
+    const nn_storage *storage = tensor->storage;
+    if (storage->base)
+        return (char *)storage->base->data + storage->base_offset + tensor->offset;
+    return (char *)storage->data + tensor->offset;
 }
 static inline float *nn_tensor_f32(const nn_tensor *tensor)
 {
@@ -153,8 +161,14 @@ nn_status nn_storage_create(nn_storage **out, size_t bytes);
  * naming the size). */
 nn_status nn_storage_create_on(nn_storage **out, nn_device device, size_t bytes);
 /* Moves the storage's bytes to `device` in place, so every view of it follows. On error
- * the storage is unchanged. */
+ * the storage is unchanged. Moving an alias moves its base. */
 nn_status nn_storage_move(nn_storage *storage, nn_device device);
+/* Turns `storage` into an alias of base's bytes [offset, offset + storage->bytes): its
+ * own memory is freed, and every tensor on it (views held anywhere) reads and writes
+ * base's bytes from then on, also after base moves to another device. The caller copies
+ * the contents first. A model gathers its layers' weights into one block this way, so a
+ * layer's kernel fetched before training still shows the trained values. */
+nn_status nn_storage_alias(nn_storage *storage, nn_storage *base, size_t offset);
 /* Copies bytes between any two places (host memory is NN_DEVICE_CPU); waits until done. */
 nn_status nn_memory_copy(nn_device target_device, void *target, nn_device source_device,
                          const void *source, size_t bytes);

@@ -63,12 +63,6 @@ static void slot_tensor_name(char *out, const char *slot, const nn_layer *layer,
     snprintf(out, TENSOR_NAME_CAPACITY, "optimizer/%s/%s/%s", slot, layer->name, param->name);
 }
 
-/* Offset of a weight in the model's buffer, in floats. */
-static size_t weight_offset(const nn_param *param)
-{
-    return param->value->offset / sizeof(float);
-}
-
 /* ---- saving ---- */
 
 /* The tensors and metadata of one file being written. */
@@ -104,7 +98,7 @@ static nn_status plan_weight(void *context, nn_layer *layer, nn_param *param)
     char name[TENSOR_NAME_CAPACITY];
     weight_name(name, layer, param);
     save_plan *plan = context;
-    return plan_add(plan, name, &param->shape, plan->weights + weight_offset(param));
+    return plan_add(plan, name, &param->shape, plan->weights + nn_model_weight_offset(param));
 }
 
 static nn_status plan_slot(void *context, nn_layer *layer, nn_param *param)
@@ -112,7 +106,8 @@ static nn_status plan_slot(void *context, nn_layer *layer, nn_param *param)
     save_plan *plan = context;
     char name[TENSOR_NAME_CAPACITY];
     slot_tensor_name(name, nn_optimizer_slot_name(plan->optimizer, plan->slot), layer, param);
-    return plan_add(plan, name, &param->shape, plan->slots[plan->slot] + weight_offset(param));
+    return plan_add(plan, name, &param->shape,
+                    plan->slots[plan->slot] + nn_model_weight_offset(param));
 }
 
 /* Names must be unique (they name the tensors) and UTF-8 (the header is JSON). */
@@ -443,8 +438,8 @@ static nn_status read_weight(void *context, nn_layer *layer, nn_param *param)
     const nn_safetensors_tensor *tensor = NULL;
     NN_TRY(find_f32(reader->file, name, &param->shape, &tensor));
     usage_mark(reader->usage, tensor);
-    return nn_safetensors_read(reader->file, tensor, reader->buffer + weight_offset(param),
-                               tensor->bytes);
+    return nn_safetensors_read(reader->file, tensor,
+                               reader->buffer + nn_model_weight_offset(param), tensor->bytes);
 }
 
 static nn_status read_all_weights(nn_model *model, const nn_safetensors *file, tensor_usage *usage,
@@ -485,7 +480,7 @@ static nn_status read_slot(void *context, nn_layer *layer, nn_param *param)
     NN_TRY(find_f32(reader->file, name, &param->shape, &tensor));
     usage_mark(reader->usage, tensor);
     return nn_safetensors_read(reader->file, tensor,
-                               reader->state->slots[reader->slot] + weight_offset(param),
+                               reader->state->slots[reader->slot] + nn_model_weight_offset(param),
                                tensor->bytes);
 }
 

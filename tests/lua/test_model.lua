@@ -197,4 +197,26 @@ t.test('fit counts an activity penalty once in the loss', function()
   t.near(loss, base + penalty, 1e-5 * (base + penalty), 'training loss')
 end)
 
+-- layer.kernel is the layer's weight itself, as a Keras variable is: fetched before the
+-- first fit (when the model gathers its weights into one block) or after moving the
+-- model, it shows what training wrote; get_weights gives copies that stay put.
+t.test('a kernel fetched before fit shows the trained weights; get_weights copies', function()
+  for _, move in ipairs{false, true} do
+    nn.random.seed(3)
+    local dense = L.Dense{1, input_shape = {3}}
+    local model = nn.Sequential{dense}
+    if move then model:to('cpu') end
+    model:compile{optimizer = 'sgd', loss = 'mse'}
+    local kernel, copies = dense.kernel, model:get_weights()
+    local start = copies[1]:sum()
+    t.near(kernel:sum(), start, 1e-6, 'kernel before fit')
+    model:fit(nn.ones(4, 3), nn.ones(4, 1) * 5, {epochs = 1, verbose = 0})
+    t.truthy(math.abs(dense.kernel:sum() - start) > 0.1, 'fit moved the kernel')
+    t.near(kernel:sum(), dense.kernel:sum(), 0, 'the kernel fetched before fit')
+    t.near(copies[1]:sum(), start, 0, 'the copy from get_weights')
+    kernel:fill(0)
+    t.near(model:get_weights()[1]:sum(), 0, 0, 'writing the fetched kernel writes the layer')
+  end
+end)
+
 t.finish()
