@@ -1,7 +1,7 @@
 /* Devices: names, the default device (NNSH_DEVICE, set_device, a GPU when present), the
  * backend of each, the reason given when there is no GPU, and the emulated device that
  * the device-path tests rely on (its memory faults when the host touches it, its memory
- * limit, its injected kernel failures). */
+ * limit, its injected kernel failures), and storage aliases following their base there. */
 #include <criterion/criterion.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -175,4 +175,50 @@ Test(emulated_device, a_failed_kernel_is_reported_by_the_next_check)
     cr_assert(strstr(nn_error_message(), "fill") != NULL, "%s", nn_error_message());
     cr_assert_eq(device->check(), NN_OK, "a failure was reported twice");
     device->memory_free(memory);
+}
+
+/* How a model gathers a layer's weight into its block: the layer's storage becomes an
+ * alias, and every header on it (a Lua handle) reads the block, wherever it moves. */
+Test(emulated_device, an_alias_follows_its_base_and_keeps_it_alive)
+{
+    nn_storage *base, *second_base, *other;
+    cr_assert_eq(nn_storage_create(&base, 8 * sizeof(float)), NN_OK);
+    for (int i = 0; i < 8; i++)
+        ((float *)base->data)[i] = (float)i;
+    nn_tensor *weight, *held;
+    nn_shape shape = NN_SHAPE(3);
+    cr_assert_eq(nn_tensor_create(&weight, NN_DTYPE_F32, &shape), NN_OK);
+    cr_assert_eq(nn_tensor_share(&held, weight), NN_OK);
+
+    cr_assert_neq(nn_storage_alias(weight->storage, base, 6 * sizeof(float)), NN_OK,
+                  "3 floats from float 6 of 8 do not fit");
+    cr_assert(strstr(nn_error_message(), "does not fit") != NULL, "%s", nn_error_message());
+    cr_assert_eq(nn_storage_alias(weight->storage, base, 4 * sizeof(float)), NN_OK);
+    cr_assert_eq(nn_tensor_f32(held)[0], 4.0f);
+    cr_assert_eq(nn_tensor_f32(held)[2], 6.0f);
+    nn_tensor_f32(weight)[1] = 50.0f;
+    cr_assert_eq(((float *)base->data)[5], 50.0f, "writes through the alias land in the base");
+    cr_assert_eq(nn_storage_create(&other, sizeof(float)), NN_OK);
+    cr_assert_neq(nn_storage_alias(other, weight->storage, 0), NN_OK, "no alias of an alias");
+
+    nn_device emulated = {NN_DEVICE_EMULATED, 0};
+    cr_assert_eq(nn_storage_move(base, emulated), NN_OK);
+    nn_storage_release(base); /* the alias still holds it */
+    cr_assert(nn_device_equal(nn_tensor_device(held), emulated));
+    float back[3] = {0};
+    cr_assert_eq(nn_tensor_read(held, back), NN_OK);
+    cr_assert_eq(back[0], 4.0f);
+    cr_assert_eq(back[1], 50.0f);
+    cr_assert_eq(back[2], 6.0f);
+    cr_assert_gt(nn_emulated_memory_in_use(), 0);
+
+    /* Aliasing a new block lets go of the old one (its last holder). */
+    cr_assert_eq(nn_storage_create(&second_base, 3 * sizeof(float)), NN_OK);
+    cr_assert_eq(nn_storage_alias(weight->storage, second_base, 0), NN_OK);
+    cr_assert_eq(nn_emulated_memory_in_use(), 0);
+    cr_assert(nn_tensor_on_host(held));
+    nn_storage_release(second_base);
+    nn_storage_release(other);
+    nn_tensor_free(weight);
+    nn_tensor_free(held);
 }
