@@ -139,3 +139,13 @@ const nn_backend *nn_backend_for(nn_device device)
     default: return NULL;
     }
 }
+
+nn_status nn_backend_clear_failure(const nn_backend *backend, nn_status status)
+{
+    if (status == NN_OK || !backend)
+        return status;
+    char message[1024];
+    snprintf(message, sizeof message, "%s", nn_error_message());
+    (void)backend->synchronize();
+    return nn_error(status, "%s", message);
+}

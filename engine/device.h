@@ -42,4 +42,10 @@ void nn_device_forget_default(void);
  * nn_device_check refuses. */
 const nn_backend *nn_backend_for(nn_device device);
 
+/* For an operation that failed with `status` (returned): a failure a device call noted
+ * without reporting it (a queued kernel, or a query such as the convolution's workspace
+ * sizing, which leaves the report to the convolution) would otherwise surface in the
+ * next, unrelated call. Waits for the device, clears its record and keeps the message. */
+nn_status nn_backend_clear_failure(const nn_backend *backend, nn_status status);
+
 #endif

@@ -451,7 +451,7 @@ nn_status nn_layer_call(nn_layer *layer, const nn_tensor *input, bool training,
     nn_tensor_free(moved_input);
     if (status != NN_OK) {
         nn_tensor_free(output);
-        return status;
+        return nn_backend_clear_failure(backend, status);
     }
     *out = output;
     return NN_OK;

@@ -598,20 +598,6 @@ static size_t constraint_scratch(const nn_model *model)
     return most;
 }
 
-/* For a run that failed: a failure a device call noted without reporting it (a queued
- * kernel, or the convolution's workspace sizing, which leaves the report to the
- * convolution) would otherwise surface in the next, unrelated call. The error being
- * returned explains the run, so the device's record is cleared and the message kept. */
-static nn_status clear_device_failure(const nn_backend *backend, nn_status status)
-{
-    if (status == NN_OK || !backend)
-        return status;
-    char message[1024];
-    snprintf(message, sizeof message, "%s", nn_error_message());
-    (void)backend->synchronize(); /* waits for queued work, so nothing fails later */
-    return nn_error(status, "%s", message);
-}
-
 static nn_status reserve(nn_model *model, int64_t batch, bool training)
 {
     NN_TRY(place(model));
@@ -684,9 +670,9 @@ static nn_status reserve(nn_model *model, int64_t batch, bool training)
     }
     if (status != NN_OK) {
         free_buffers(model);
-        return clear_device_failure(backend, nn_error_prefix(status, "reserving model \"%s\" "
-                                                             "for batches of %lld", model->name,
-                                                             (long long)batch));
+        status = nn_error_prefix(status, "reserving model \"%s\" for batches of %lld",
+                                 model->name, (long long)batch);
+        return nn_backend_clear_failure(backend, status);
     }
     model->scratch_floats = scratch;
     model->reserved_batch = batch;
@@ -1287,7 +1273,7 @@ nn_status nn_model_fit(nn_model *model, const nn_tensor *x, const nn_tensor *y,
     nn_tensor_free(cy);
     nn_tensor_free(cvx);
     nn_tensor_free(cvy);
-    return clear_device_failure(model->backend, status);
+    return nn_backend_clear_failure(model->backend, status);
 }
 
 nn_status nn_model_evaluate(nn_model *model, const nn_tensor *x, const nn_tensor *y,
@@ -1318,7 +1304,7 @@ nn_status nn_model_evaluate(nn_model *model, const nn_tensor *x, const nn_tensor
     }
     nn_tensor_free(cx);
     nn_tensor_free(cy);
-    NN_TRY(clear_device_failure(model->backend, status));
+    NN_TRY(nn_backend_clear_failure(model->backend, status));
     memset(logs, 0, sizeof *logs);
     fill_logs(logs, model, "", loss, metric_sums, count);
     return NN_OK;
@@ -1380,7 +1366,7 @@ nn_status nn_model_predict(nn_model *model, const nn_tensor *x, int64_t batch_si
     nn_tensor_free(cx);
     if (status != NN_OK) {
         nn_tensor_free(result);
-        return clear_device_failure(model->backend, status);
+        return nn_backend_clear_failure(model->backend, status);
     }
     *out = result;
     return NN_OK;
