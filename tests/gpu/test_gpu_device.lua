@@ -84,6 +84,8 @@ t.test('running out of GPU memory is an error and the session goes on', function
   err = t.raises(function() model:fit(x, y, {batch_size=1024, epochs=1, verbose=0}) end,
                  'out of GPU memory')
   print('      fit: ' .. err)
+  err = t.raises(function() model.layers[1](x:to('gpu')) end, 'out of GPU memory')
+  print('      a layer called on its own: ' .. err)
   local after = model:get_weights()
   for i = 1, #before do t.eq(after[i], before[i], 'weight ' .. i .. ' after the failed fit') end
   local history = model:fit(x:slice(1, 8), y:slice(1, 8), {batch_size=4, epochs=1, verbose=0})
