@@ -94,9 +94,9 @@ void nn_model_retain(nn_model *model)
 
 static void free_buffers(nn_model *model)
 {
-    for (int i = 0; model->outputs && i <= model->layer_count; i++)
+    for (int i = 0; model->outputs && i < model->output_count; i++)
         nn_tensor_free(model->outputs[i]);
-    for (int i = 0; model->doutputs && i <= model->layer_count; i++)
+    for (int i = 0; model->doutputs && i < model->output_count; i++)
         nn_tensor_free(model->doutputs[i]);
     free(model->outputs);
     free(model->doutputs);
@@ -117,6 +117,7 @@ static void free_buffers(nn_model *model)
     model->pinned_backend = NULL;
     free(model->order);
     model->outputs = model->doutputs = NULL;
+    model->output_count = 0;
     model->logits = model->labels = model->scratch = model->stats = NULL;
     model->order = NULL;
     model->reserved_batch = 0;
@@ -611,6 +612,7 @@ static nn_status reserve(nn_model *model, int64_t batch, bool training)
     nn_status status = NN_OK;
     model->outputs = calloc((size_t)count + 1, sizeof *model->outputs);
     model->doutputs = calloc((size_t)count + 1, sizeof *model->doutputs);
+    model->output_count = count + 1;
     if (!model->outputs || !model->doutputs) {
         free_buffers(model);
         return nn_error(NN_ERR_MEMORY, "out of memory reserving model \"%s\" for batches of "

@@ -105,6 +105,7 @@ typedef struct nn_model {
     int64_t reserved_batch;
     nn_tensor **outputs;      /* layer_count + 1: [0] is the input batch */
     nn_tensor **doutputs;     /* gradients of the same */
+    int output_count;         /* entries of both, as reserved (layers may be added since) */
     bool reserved_training;   /* doutputs exist too */
     nn_storage *logits;       /* last layer before its activation (reserved_batch rows) */
     nn_storage *labels;       /* the batch's labels as floats */

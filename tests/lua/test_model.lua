@@ -219,4 +219,22 @@ t.test('a kernel fetched before fit shows the trained weights; get_weights copie
   end
 end)
 
+-- A model that has trained can grow: its buffers were sized for fewer layers (the
+-- sanitizer build caught them being freed as if they had the new count).
+t.test('a layer added after fit joins the model; a kernel fetched before still follows', function()
+  nn.random.seed(6)
+  local x = nn.random.randn(16, 6)
+  local model = nn.Sequential{L.Dense{5, input_shape = {6}}}
+  local kernel = model.layers[1].kernel
+  model:compile{optimizer = 'sgd', loss = 'mse'}
+  model:fit(x, nn.zeros(16, 5), {epochs = 1, verbose = 0})
+  model:add(L.Dense{2})
+  model:compile{optimizer = 'sgd', loss = 'mse'}
+  local before = kernel:sum()
+  model:fit(x, nn.ones(16, 2), {epochs = 2, verbose = 0})
+  t.eq(tostring(model:predict(x, {verbose = 0}).shape), '(16, 2)')
+  t.truthy(math.abs(kernel:sum() - before) > 1e-6, 'the second fit moved the first kernel')
+  t.near(kernel:sum(), model.layers[1].kernel:sum(), 0, 'the kernel fetched before both fits')
+end)
+
 t.finish()
