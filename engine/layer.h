@@ -129,6 +129,7 @@ struct nn_layer {
     int refcount;
     char name[NN_NAME_CAPACITY];
     bool named_by_user;          /* false: the model may renumber it */
+    bool numbered;               /* a model gave it its name; it keeps it in other models */
     bool built;
     nn_shape declared_input;     /* from input_shape=, without the batch axis; ndim 0 if none */
     nn_shape input_shape;        /* batch axis -1 */

@@ -2,6 +2,7 @@
  * buffer, and the fit / evaluate / predict loops. */
 #include "model.h"
 
+#include <ctype.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -92,6 +93,24 @@ void nn_model_retain(nn_model *model)
         model->refcount++;
 }
 
+/* Drops the model's hold on its execution buffers without freeing them. */
+static void forget_buffers(nn_model *model)
+{
+    model->outputs = model->doutputs = NULL;
+    model->output_count = 0;
+    model->logits = model->labels = model->scratch = model->stats = NULL;
+    for (int slot = 0; slot < 2; slot++) {
+        model->pinned_inputs[slot] = model->pinned_labels[slot] = NULL;
+        model->landing_inputs[slot] = model->landing_labels[slot] = NULL;
+    }
+    model->pinned_backend = NULL;
+    model->order = NULL;
+    model->reserved_batch = 0;
+    model->reserved_training = false;
+    model->order_capacity = 0;
+    model->scratch_floats = 0;
+}
+
 static void free_buffers(nn_model *model)
 {
     for (int i = 0; model->outputs && i < model->output_count; i++)
@@ -109,21 +128,11 @@ static void free_buffers(nn_model *model)
             model->pinned_backend->host_free(model->pinned_inputs[slot]);
             model->pinned_backend->host_free(model->pinned_labels[slot]);
         }
-        model->pinned_inputs[slot] = model->pinned_labels[slot] = NULL;
         nn_storage_release(model->landing_inputs[slot]);
         nn_storage_release(model->landing_labels[slot]);
-        model->landing_inputs[slot] = model->landing_labels[slot] = NULL;
     }
-    model->pinned_backend = NULL;
     free(model->order);
-    model->outputs = model->doutputs = NULL;
-    model->output_count = 0;
-    model->logits = model->labels = model->scratch = model->stats = NULL;
-    model->order = NULL;
-    model->reserved_batch = 0;
-    model->reserved_training = false;
-    model->order_capacity = 0;
-    model->scratch_floats = 0;
+    forget_buffers(model);
 }
 
 void nn_model_release(nn_model *model)
@@ -146,8 +155,10 @@ void nn_model_release(nn_model *model)
 /* Gives the layer the model's next free name for its kind: conv2d, conv2d_1, ... */
 static void assign_name(nn_model *model, nn_layer *layer)
 {
-    if (layer->named_by_user)
+    /* Keras names a layer once: a layer shared with another model keeps its name. */
+    if (layer->named_by_user || layer->numbered)
         return;
+    layer->numbered = true;
     for (int number = 0;; number++) {
         char candidate[NN_NAME_CAPACITY];
         if (number == 0)
@@ -202,18 +213,27 @@ static nn_status build_after(nn_model *model, int index, const nn_shape *input)
     if (status == NN_OK)
         return NN_OK;
     snprintf(message, sizeof message, "%s", nn_error_message());
+    size_t length = strlen(message);
+    if (length > 0 && message[length - 1] == '.')
+        message[length - 1] = '\0'; /* the fix, when there is one, follows after ". " */
     nn_shape_format(input, input_text, sizeof input_text);
-    const char *fix = suggest_fix(layer, input);
+    const char *suggestion = suggest_fix(layer, input);
+    char fix[512] = "";
+    if (suggestion) {
+        /* A sentence of its own after the message. */
+        snprintf(fix, sizeof fix, "%s", suggestion);
+        fix[0] = (char)toupper((unsigned char)fix[0]);
+    }
     if (index == 0)
         return nn_error(status, "layer \"%s\" (%s) cannot take the model input of shape %s: "
                                 "%s%s%s",
-                        layer->name, layer->cls->name, input_text, message, fix ? ". " : "",
-                        fix ? fix : "");
+                        layer->name, layer->cls->name, input_text, message, fix[0] ? ". " : "",
+                        fix);
     const nn_layer *previous = model->layers[index - 1];
     return nn_error(status,
                     "layer \"%s\" (%s) cannot follow \"%s\" (%s), which outputs %s: %s%s%s",
                     layer->name, layer->cls->name, previous->name, previous->cls->name,
-                    input_text, message, fix ? ". " : "", fix ? fix : "");
+                    input_text, message, fix[0] ? ". " : "", fix);
 }
 
 static nn_status build_from(nn_model *model, int first)
@@ -228,13 +248,27 @@ static nn_status build_from(nn_model *model, int first)
     return NN_OK;
 }
 
+/* add, build, compile, fit and to change what a run in progress relies on: refused from
+ * its callbacks (evaluate and predict there run on buffers of their own). `what` completes
+ * "it cannot ...". */
+static nn_status refuse_while_running(const nn_model *model, const char *what)
+{
+    if (!model->running)
+        return NN_OK;
+    return nn_error(NN_ERR_STATE, "model \"%s\" is in the middle of fit, evaluate or predict "
+                    "(this call came from one of its callbacks), so it cannot %s until that "
+                    "returns", model->name, what);
+}
+
 nn_status nn_model_add(nn_model *model, nn_layer *layer)
 {
+    NN_TRY(refuse_while_running(model, "take new layers"));
     for (int i = 0; i < model->layer_count; i++)
         if (model->layers[i] == layer)
             return nn_error(NN_ERR_ARGUMENT, "layer \"%s\" is already in model \"%s\"; "
                                              "create a new layer to add another",
                             layer->name, model->name);
+    nn_shape saved_input = model->input_shape;
     if (model->layer_count == 0 && model->input_shape.ndim == 0) {
         if (layer->declared_input.ndim >= NN_MAX_DIMS)
             return nn_error(NN_ERR_SHAPE, "layer \"%s\": input_shape has %d sizes; with the "
@@ -253,24 +287,39 @@ nn_status nn_model_add(nn_model *model, nn_layer *layer)
     if (model->layer_count == model->layer_capacity) {
         int capacity = model->layer_capacity ? 2 * model->layer_capacity : 8;
         nn_layer **layers = realloc(model->layers, (size_t)capacity * sizeof *layers);
-        if (!layers)
+        if (!layers) {
+            model->input_shape = saved_input;
             return nn_error(NN_ERR_MEMORY, "out of memory adding a layer");
+        }
         model->layers = layers;
         model->layer_capacity = capacity;
     }
     char saved_name[NN_NAME_CAPACITY];
     memcpy(saved_name, layer->name, sizeof saved_name);
+    bool saved_numbered = layer->numbered;
     assign_name(model, layer);
+    nn_status status = NN_OK;
+    for (int i = 0; i < model->layer_count && status == NN_OK; i++)
+        if (strcmp(model->layers[i]->name, layer->name) == 0)
+            status = nn_error(NN_ERR_ARGUMENT, "layer name \"%s\" is already used by layer "
+                              "%d of model \"%s\"; the layers of a model need different "
+                              "names (give this one name='...')", layer->name, i + 1,
+                              model->name);
     int index = model->layer_count;
-    model->layers[model->layer_count++] = layer;
-    if (model->input_shape.ndim > 0) {
-        nn_status status = build_from(model, index);
-        if (status != NN_OK) {
-            /* Leave the model as it was: a failed add changes nothing. */
-            model->layer_count--;
-            memcpy(layer->name, saved_name, sizeof saved_name);
-            return status;
+    if (status == NN_OK) {
+        model->layers[model->layer_count++] = layer;
+        if (model->input_shape.ndim > 0) {
+            status = build_from(model, index);
+            if (status != NN_OK)
+                model->layer_count--;
         }
+    }
+    if (status != NN_OK) {
+        /* Leave the model and the layer as they were: a failed add changes nothing. */
+        model->input_shape = saved_input;
+        memcpy(layer->name, saved_name, sizeof saved_name);
+        layer->numbered = saved_numbered;
+        return status;
     }
     nn_layer_retain(layer);
     free_buffers(model);
@@ -281,6 +330,7 @@ nn_status nn_model_add(nn_model *model, nn_layer *layer)
 nn_status nn_model_build(nn_model *model, const nn_shape *input)
 {
     char expected[128], received[128];
+    NN_TRY(refuse_while_running(model, "be built again"));
     if (model->layer_count == 0)
         return nn_error(NN_ERR_STATE, "model \"%s\" has no layers; add some first",
                         model->name);
@@ -343,13 +393,28 @@ nn_status nn_model_device(nn_model *model, nn_device *device)
     return NN_OK;
 }
 
+/* Whether every weight of the model's layers lives in the model's own block. A layer
+ * shared with another model lives in whichever model gathered it last. */
+static bool weights_in_block(const nn_model *model)
+{
+    for (int i = 0; i < model->layer_count; i++) {
+        const nn_layer *layer = model->layers[i];
+        for (int p = 0; p < layer->param_count; p++) {
+            const nn_storage *storage = layer->params[p].value->storage;
+            if ((storage->base ? storage->base : storage) != model->weights)
+                return false;
+        }
+    }
+    return true;
+}
+
 /* Moves every layer's weights into one buffer (trainable first) and their gradients
  * into another, so zeroing, updating and saving are single loops. Values are kept,
  * copied from wherever the layers had them to the model's device, and each layer's
  * weight storage becomes an alias of its place in the buffer. */
 static nn_status gather_weights(nn_model *model)
 {
-    if (!model->weights_stale)
+    if (!model->weights_stale && weights_in_block(model))
         return NN_OK;
     NN_TRY(place(model));
     nn_device device = model->device;
@@ -507,9 +572,7 @@ nn_status nn_model_write_weights(nn_model *model, const float *host)
 nn_status nn_model_to(nn_model *model, nn_device device)
 {
     NN_TRY(nn_device_check(device));
-    if (model->running)
-        return nn_error(NN_ERR_STATE, "model \"%s\" cannot move while it trains or predicts "
-                        "(from a callback); move it before fit or after", model->name);
+    NN_TRY(refuse_while_running(model, "move to another device"));
     if (model->device_chosen && nn_device_equal(model->device, device))
         return NN_OK;
     nn_model previous = *model;
@@ -560,6 +623,7 @@ nn_status nn_model_compile(nn_model *model, const nn_optimizer_config *optimizer
                            const nn_loss *loss, const char *const *metrics,
                            int metric_count)
 {
+    NN_TRY(refuse_while_running(model, "be compiled again"));
     if (metric_count > NN_MAX_METRICS)
         return nn_error(NN_ERR_ARGUMENT, "compile: at most %d metrics, got %d", NN_MAX_METRICS,
                         metric_count);
@@ -569,6 +633,8 @@ nn_status nn_model_compile(nn_model *model, const nn_optimizer_config *optimizer
     if (optimizer->learning_rate <= 0 || !isfinite(optimizer->learning_rate))
         return nn_error(NN_ERR_ARGUMENT, "compile: learning_rate must be a positive number, "
                                          "got %g", optimizer->learning_rate);
+    /* Checked here, not at the first fit, which would refuse every time. */
+    NN_TRY(nn_optimizer_config_check(optimizer));
     memcpy(model->metrics, parsed, sizeof(nn_metric) * (size_t)metric_count);
     model->metric_count = metric_count;
     model->loss = *loss;
@@ -603,8 +669,13 @@ static nn_status reserve(nn_model *model, int64_t batch, bool training)
 {
     NN_TRY(place(model));
     NN_TRY(model->backend->select_device(model->device.index));
-    if (model->reserved_batch >= batch && (model->reserved_training || !training))
+    if (model->reserved_batch >= batch && (model->reserved_training || !training)) {
+        /* A layer called on its own, or by another model, may have moved its buffers to
+         * another device since; making sure costs a comparison per layer. */
+        for (int i = 0; i < model->layer_count; i++)
+            NN_TRY(nn_layer_reserve_on(model->layers[i], model->device, model->reserved_batch));
         return NN_OK;
+    }
     free_buffers(model);
     const nn_backend *backend = model->backend;
     nn_device device = model->device;
@@ -1158,6 +1229,9 @@ static nn_status fit_loop(nn_model *model, const nn_tensor *x, const nn_tensor *
             set_batch(model, batch);
             feed_use(model, &feed, step);
             nn_exec exec = make_exec(model, true);
+            if (progress && progress->batch_begin &&
+                (status = progress->batch_begin(progress->user, epoch, step + 1, steps)) != NN_OK)
+                break;
             backend->memory_zero(device_stats, sizeof(nn_batch_stats));
             status = forward(model, &exec);
             if (status != NN_OK)
@@ -1205,6 +1279,10 @@ static nn_status fit_loop(nn_model *model, const nn_tensor *x, const nn_tensor *
                                   epoch + 1, (long long)(step + 1), (long long)steps);
                 break;
             }
+            /* A callback set model.stop_training: Keras ends the epoch after this batch
+             * (its validation and epoch-end callbacks still run) and then training. */
+            if (model->stop_training)
+                break;
         }
         if (status != NN_OK)
             break;
@@ -1238,6 +1316,7 @@ nn_status nn_model_fit(nn_model *model, const nn_tensor *x, const nn_tensor *y,
                        const nn_fit_options *options, nn_progress *progress,
                        nn_history *history)
 {
+    NN_TRY(refuse_while_running(model, "start another fit"));
     if (!model->compiled)
         return nn_error(NN_ERR_STATE, "fit: model \"%s\" must be compiled first: call "
                                       "model:compile{optimizer=..., loss=...}", model->name);
@@ -1278,9 +1357,26 @@ nn_status nn_model_fit(nn_model *model, const nn_tensor *x, const nn_tensor *y,
     return nn_backend_clear_failure(model->backend, status);
 }
 
+/* A callback of a fit (or evaluate, or predict) in progress evaluates or predicts with
+ * the same model: the run goes through a copy of the model's header with buffers of its
+ * own, so the batch in flight, its statistics and the sample order stay as they were. */
+static nn_model nested_run(const nn_model *model)
+{
+    nn_model shadow = *model;
+    forget_buffers(&shadow);
+    shadow.running = false;
+    return shadow;
+}
+
 nn_status nn_model_evaluate(nn_model *model, const nn_tensor *x, const nn_tensor *y,
                             int64_t batch_size, nn_progress *progress, nn_logs *logs)
 {
+    if (model->running) {
+        nn_model shadow = nested_run(model);
+        nn_status status = nn_model_evaluate(&shadow, x, y, batch_size, progress, logs);
+        free_buffers(&shadow);
+        return status;
+    }
     if (!model->compiled)
         return nn_error(NN_ERR_STATE, "evaluate: model \"%s\" must be compiled first",
                         model->name);
@@ -1345,6 +1441,12 @@ nn_status nn_model_predict(nn_model *model, const nn_tensor *x, int64_t batch_si
                            nn_progress *progress, nn_tensor **out)
 {
     *out = NULL;
+    if (model->running) {
+        nn_model shadow = nested_run(model);
+        nn_status status = nn_model_predict(&shadow, x, batch_size, progress, out);
+        free_buffers(&shadow);
+        return status;
+    }
     if (batch_size <= 0)
         return nn_error(NN_ERR_ARGUMENT, "predict: batch_size must be positive, got %lld",
                         (long long)batch_size);

@@ -51,6 +51,8 @@ typedef struct nn_progress {
     void *user;
     nn_status (*train_begin)(void *user, int epochs, int64_t steps, int64_t samples);
     nn_status (*epoch_begin)(void *user, int epoch);
+    /* Called before each training batch (step counts from 1). */
+    nn_status (*batch_begin)(void *user, int epoch, int64_t step, int64_t steps);
     /* Called after each batch with the running means of the epoch so far. */
     nn_status (*batch_end)(void *user, int epoch, int64_t step, int64_t steps,
                            const nn_logs *logs);
@@ -125,7 +127,7 @@ typedef struct nn_model {
      * pooling's forward (forward_pooled), a pooling the ReLU derivative of the layer
      * before (nn_layer.applies_input_relu). true runs every layer on its own, for tests. */
     bool separate_layers;
-    bool stop_training;       /* a callback asked to stop after this epoch */
+    bool stop_training;       /* a callback asked to stop: after this batch, as Keras */
     bool running;             /* inside fit, evaluate or predict: buffers in use */
     int initial_epoch;        /* where fit starts: the option, which train_begin may move
                                  forward (BackupAndRestore resumes a killed run this way) */

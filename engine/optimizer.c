@@ -107,7 +107,7 @@ static nn_status check_range(const char *optimizer, const char *setting, double 
                     low, high, high_inclusive ? "]" : ")", value);
 }
 
-static nn_status check_config(const nn_optimizer_config *config)
+nn_status nn_optimizer_config_check(const nn_optimizer_config *config)
 {
     if (config->kind >= NN_OPTIMIZER_COUNT)
         return nn_error(NN_ERR_ARGUMENT, "optimizer kind %d does not exist", (int)config->kind);
@@ -149,7 +149,7 @@ nn_status nn_optimizer_create_on(nn_optimizer **out, const nn_optimizer_config *
                                  size_t count, nn_device device)
 {
     *out = NULL;
-    NN_TRY(check_config(config));
+    NN_TRY(nn_optimizer_config_check(config));
     nn_optimizer *optimizer = calloc(1, sizeof *optimizer);
     if (!optimizer)
         return nn_error(NN_ERR_MEMORY, "out of memory creating optimizer %s",

@@ -51,6 +51,8 @@ typedef struct nn_optimizer {
     nn_storage *slot_storage[3]; /* what owns slots[s] */
 } nn_optimizer;
 
+/* Every setting in its range (an error names the optimizer, the setting and the range). */
+nn_status nn_optimizer_config_check(const nn_optimizer_config *config);
 /* On the CPU. */
 nn_status nn_optimizer_create(nn_optimizer **out, const nn_optimizer_config *config,
                               size_t count);

@@ -604,26 +604,21 @@ local LambdaCallback = make_class('LambdaCallback')
 -- LambdaCallback{on_epoch_end = function(epoch, logs) ... end, ...}: the functions take
 -- Keras' arguments (no self).
 function callbacks.LambdaCallback(args)
-  if type(args) == 'table' then
-    for _, unsupported in ipairs{'on_batch_begin', 'on_train_batch_begin'} do
-      if args[unsupported] ~= nil then
-        error(string.format('nn.callbacks.LambdaCallback: %s is not supported (fit reports ' ..
-                            'batch ends only); use on_batch_end', unsupported), 2)
-      end
-    end
-  end
   local o = parse_options('LambdaCallback', args, {
     {'on_train_begin', 'function'},
     {'on_train_end', 'function'},
     {'on_epoch_begin', 'function'},
     {'on_epoch_end', 'function'},
+    {'on_batch_begin', 'function'},
+    {'on_train_batch_begin', 'function'},
     {'on_batch_end', 'function'},
     {'on_train_batch_end', 'function'},
   })
+  -- Keras' older batch names are the same moments.
+  local renamed = {on_batch_begin = 'on_train_batch_begin', on_batch_end = 'on_train_batch_end'}
   local self = setmetatable({}, LambdaCallback)
   for name, fn in pairs(o) do
-    local method = name == 'on_batch_end' and 'on_train_batch_end' or name
-    self[method] = function(_, ...) return fn(...) end
+    self[renamed[name] or name] = function(_, ...) return fn(...) end
   end
   return self
 end

@@ -535,8 +535,12 @@ local mode = {'mode', "'min', 'max' or 'auto' (from the name: accuracy goes up, 
 local verbose = {'verbose', '1: say what it does', default = '0', option = true}
 doc('nn.callbacks.Callback', {call = 'nn.callbacks.Callback{on_epoch_end=function(self, epoch, logs) ... end, ...}',
   text = 'A callback made of functions: on_train_begin(logs), on_epoch_begin(epoch, logs), ' ..
-         'on_epoch_end(epoch, logs), on_train_batch_end(batch, logs), on_train_end(logs). ' ..
-         'Epochs and batches count from 0 as in Keras; self.model is the model.',
+         'on_epoch_end(epoch, logs), on_train_batch_begin(batch, logs), ' ..
+         'on_train_batch_end(batch, logs), on_train_end(logs) (on_batch_begin and ' ..
+         'on_batch_end are the older names). Epochs and batches count from 0 as in Keras; ' ..
+         'self.model is the model; self.model.stop_training = true ends training after the ' ..
+         'current batch. evaluate and predict work from any of them; add, compile, fit ' ..
+         'and model:to do not while the model trains.',
   params = {{'on_...', 'the methods, each taking self first'}},
   example = 'cb = nn.callbacks.Callback{on_epoch_end = function(self, epoch, logs) print(epoch, logs.loss) end}'})
 doc('nn.callbacks.ModelCheckpoint', {call = "nn.callbacks.ModelCheckpoint{filepath, monitor='val_loss', save_best_only=false, ...}",
@@ -582,6 +586,7 @@ doc('nn.callbacks.LambdaCallback', {call = 'nn.callbacks.LambdaCallback{on_epoch
   text = "A callback from plain functions that take Keras' arguments (no self).",
   params = {{'on_train_begin', 'function(logs)', option = true}, {'on_train_end', 'function(logs)', option = true},
             {'on_epoch_begin', 'function(epoch, logs)', option = true}, {'on_epoch_end', 'function(epoch, logs)', option = true},
+            {'on_batch_begin', 'function(batch, logs)', option = true}, {'on_train_batch_begin', 'function(batch, logs)', option = true},
             {'on_batch_end', 'function(batch, logs)', option = true}, {'on_train_batch_end', 'function(batch, logs)', option = true}},
   example = "nn.callbacks.LambdaCallback{on_epoch_end = function(epoch, logs) print(epoch + 1, logs.loss) end}"})
 doc('nn.callbacks.BackupAndRestore', {call = "nn.callbacks.BackupAndRestore{backup_dir, save_freq='epoch', ...}",

@@ -587,6 +587,10 @@ static int model_fit(lua_State *L)
             if (lua_getfield(L, -1, "on_train_batch_end") != LUA_TNIL ||
                 (lua_pop(L, 1), lua_getfield(L, -1, "on_batch_end") != LUA_TNIL))
                 progress.want_batches = true;
+            lua_pop(L, 1);
+            if (lua_getfield(L, -1, "on_train_batch_begin") != LUA_TNIL ||
+                (lua_pop(L, 1), lua_getfield(L, -1, "on_batch_begin") != LUA_TNIL))
+                progress.want_batch_begins = true;
             lua_pop(L, 2);
         }
     }

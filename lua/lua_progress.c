@@ -72,6 +72,27 @@ void nn_lua_progress_render(nn_text *line, const nn_lua_progress *progress, int6
         nn_progress_render_bar(line, &state);
 }
 
+/* invoke_callback(callback, position, method, caller, arguments...): callback:method(
+ * arguments...) when the callback has the method. Run under lua_pcall, so that looking the
+ * method up (an __index, a callback replaced by a number meanwhile) fails as a Lua error
+ * too. */
+static int invoke_callback(lua_State *L)
+{
+    int argument_count = lua_gettop(L) - 4;
+    const char *method = lua_tostring(L, 3);
+    if (!lua_istable(L, 1) && !lua_isuserdata(L, 1))
+        return luaL_error(L, "%s: callbacks[%d] is a %s, not a table of functions such as %s",
+                          lua_tostring(L, 4), (int)lua_tointeger(L, 2), luaL_typename(L, 1),
+                          method);
+    if (lua_getfield(L, 1, method) == LUA_TNIL)
+        return 0;
+    lua_pushvalue(L, 1);
+    for (int a = 0; a < argument_count; a++)
+        lua_pushvalue(L, 5 + a);
+    lua_call(L, argument_count + 1, 0);
+    return 0;
+}
+
 /* Calls cb:method(arguments...) for every callback that has the method, protected, so a
  * Lua error never unwinds through the engine's loop; it is kept and re-raised later. */
 static nn_status call_callbacks(nn_lua_progress *progress, const char *method, int argument_count)
@@ -80,17 +101,16 @@ static nn_status call_callbacks(nn_lua_progress *progress, const char *method, i
     int first_argument = lua_gettop(L) - argument_count + 1;
     nn_status status = NN_OK;
     if (progress->callbacks_index) {
-        lua_Integer count = luaL_len(L, progress->callbacks_index);
+        lua_Integer count = (lua_Integer)lua_rawlen(L, progress->callbacks_index);
         for (lua_Integer i = 1; i <= count && status == NN_OK; i++) {
-            lua_geti(L, progress->callbacks_index, i);
-            if (lua_getfield(L, -1, method) == LUA_TNIL) {
-                lua_pop(L, 2);
-                continue;
-            }
-            lua_insert(L, -2); /* function, callback */
+            lua_pushcfunction(L, invoke_callback);
+            lua_rawgeti(L, progress->callbacks_index, i);
+            lua_pushinteger(L, i);
+            lua_pushstring(L, method);
+            lua_pushfstring(L, "model:%s", progress->kind);
             for (int a = 0; a < argument_count; a++)
                 lua_pushvalue(L, first_argument + a);
-            if (lua_pcall(L, argument_count + 1, 0, 0) != LUA_OK) {
+            if (lua_pcall(L, argument_count + 4, 0, 0) != LUA_OK) {
                 const char *message = lua_tostring(L, -1);
                 status = nn_error(NN_ERR_ARGUMENT, "callback %s failed: %s", method,
                                   message ? message : "(error object)");
@@ -129,6 +149,24 @@ static nn_status on_epoch_begin(void *user, int epoch)
     lua_pushinteger(progress->L, epoch);
     nn_lua_push_logs(progress->L, NULL);
     return call_callbacks(progress, "on_epoch_begin", 2);
+}
+
+static nn_status on_batch_begin(void *user, int epoch, int64_t step, int64_t steps)
+{
+    nn_lua_progress *progress = user;
+    (void)epoch;
+    (void)steps;
+    if (!progress->want_batch_begins)
+        return NN_OK;
+    lua_pushinteger(progress->L, step - 1);
+    nn_lua_push_logs(progress->L, NULL);
+    nn_status status = call_callbacks(progress, "on_train_batch_begin", 2);
+    if (status != NN_OK)
+        return status;
+    /* Keras' older name for the same moment. */
+    lua_pushinteger(progress->L, step - 1);
+    nn_lua_push_logs(progress->L, NULL);
+    return call_callbacks(progress, "on_batch_begin", 2);
 }
 
 static nn_status on_batch_end(void *user, int epoch, int64_t step, int64_t steps,
@@ -253,6 +291,7 @@ nn_progress nn_lua_progress_hooks(nn_lua_progress *progress)
     return (nn_progress){.user = progress,
                          .train_begin = on_train_begin,
                          .epoch_begin = on_epoch_begin,
+                         .batch_begin = on_batch_begin,
                          .batch_end = on_batch_end,
                          .epoch_end = on_epoch_end,
                          .train_end = on_train_end,

@@ -19,6 +19,7 @@ typedef struct nn_lua_progress {
     int verbose;
     bool terminal;
     bool want_batches;     /* some callback has on_train_batch_end */
+    bool want_batch_begins; /* some callback has on_train_batch_begin */
     int epochs;
     int64_t steps;
     int64_t batch_size;    /* of fit, as the user asked for it */

@@ -278,22 +278,84 @@ t.test('LambdaCallback: every hook with Keras arguments; on_batch_end is the bat
   local function record(name) return function(...) calls[#calls + 1] = {name, ...} end end
   fit(model, x, y, 2, {C.LambdaCallback{
     on_train_begin = record('train_begin'), on_epoch_begin = record('epoch_begin'),
-    on_batch_end = record('batch_end'), on_epoch_end = record('epoch_end'),
-    on_train_end = record('train_end'),
+    on_batch_begin = record('begin'), on_batch_end = record('batch_end'),
+    on_epoch_end = record('epoch_end'), on_train_end = record('train_end'),
   }})
   local names = {}
   for i, call in ipairs(calls) do
     names[i] = call[1] .. (type(call[2]) == 'number' and call[2] or '')
   end
-  t.eq(table.concat(names, ' '), 'train_begin epoch_begin0 batch_end0 batch_end1 batch_end2 ' ..
-       'epoch_end0 epoch_begin1 batch_end0 batch_end1 batch_end2 epoch_end1 train_end')
+  t.eq(table.concat(names, ' '), 'train_begin epoch_begin0 begin0 batch_end0 begin1 batch_end1 ' ..
+       'begin2 batch_end2 epoch_end0 epoch_begin1 begin0 batch_end0 begin1 batch_end1 begin2 ' ..
+       'batch_end2 epoch_end1 train_end')
   t.eq(type(calls[#calls - 1][3].loss), 'number', 'epoch_end gets the logs')
-  t.raises(function() C.LambdaCallback{on_batch_begin = print} end,
-           'on_batch_begin is not supported')
   t.raises(function() C.LambdaCallback{on_epoch_end = 5} end, 'on_epoch_end must be function')
   local stops = C.Callback{on_epoch_end = function(self) self.model.stop_training = true end}
   local history = fit(model, x, y, 5, {stops})
   t.eq(#history.epoch, 1, 'a Callback can stop training')
+end)
+
+-- Keras' usual patterns from inside fit: evaluate or predict with the same model. They
+-- run on buffers of their own, so the training is exactly what it is without them.
+t.test('evaluate and predict from callbacks leave the training unchanged', function()
+  local function run(with_calls)
+    local model, x, y = setup(4)
+    local probe = nn.random.randn(30, 4) -- larger than a training batch
+    local seen = {}
+    local cb = C.Callback{
+      on_train_batch_end = function(self)
+        if with_calls then seen[#seen + 1] = self.model:predict(probe, {verbose = 0}).shape[1] end
+      end,
+      on_epoch_end = function(self, epoch, logs)
+        if with_calls then seen[#seen + 1] = self.model:evaluate(probe, nn.zeros(30):astype('int32'),
+                                                                 {verbose = 0}) end
+      end}
+    local history = fit(model, x, y, 2, {cb})
+    return history.history.loss, model:get_weights()[1]:sum(), seen
+  end
+  local losses, kernel = run(false)
+  local losses_with, kernel_with, seen = run(true)
+  t.eq(#seen, 8, 'six predictions and two evaluations ran')
+  t.eq(seen[1], 30)
+  t.eq(type(seen[4]), 'number')
+  t.eq(losses_with[1], losses[1], 'epoch 1 loss')
+  t.eq(losses_with[2], losses[2], 'epoch 2 loss')
+  t.eq(kernel_with, kernel, 'trained kernel')
+end)
+
+t.test('add, compile, fit and to are refused from callbacks; the model stays usable', function()
+  for _, action in ipairs{
+    {'model:add', 'take new layers', function(m) m:add(L.Dense{2}) end},
+    {'model:compile', 'be compiled again', function(m) m:compile{optimizer = 'adam', loss = 'mse'} end},
+    {'model:fit', 'start another fit', function(m, x, y) m:fit(x, y, {verbose = 0}) end},
+    {'model:to', 'move to another device', function(m) m:to('cpu') end},
+  } do
+    local model, x, y = setup()
+    local cb = C.Callback{on_train_batch_end = function(self) action[3](self.model, x, y) end}
+    t.raises(function() fit(model, x, y, 1, {cb}) end, action[1] .. ': model "sequential" is ' ..
+             'in the middle of fit', 'so it cannot ' .. action[2] .. ' until that returns')
+    t.eq(#fit(model, x, y, 1).history.loss, 1, action[1] .. ': fits afterwards')
+  end
+end)
+
+t.test('a callback list changed into nonsense during fit is an error, not a stuck model', function()
+  local model, x, y = setup()
+  local list = {}
+  list[1] = C.Callback{on_epoch_end = function() list[1] = 7 end}
+  t.raises(function() fit(model, x, y, 3, list) end, 'model:fit: callbacks[1] is a number')
+  t.eq(#fit(model, x, y, 1).history.loss, 1, 'the model trains again')
+end)
+
+t.test('stop_training set after a batch ends training after that batch, as Keras', function()
+  local model, x, y = setup()
+  local batches = 0
+  local cb = C.Callback{on_train_batch_end = function(self, batch)
+    batches = batches + 1
+    if batch == 1 then self.model.stop_training = true end
+  end}
+  local history = fit(model, x, y, 4, {cb})
+  t.eq(batches, 2, 'batches run')
+  t.eq(#history.history.loss, 1, 'epochs recorded')
 end)
 
 -- ---- BackupAndRestore ----

@@ -141,7 +141,7 @@ t.test('models move between devices and keep training', function()
     moved = select(2, pcall(model.to, model, 'emulated'))
   end}
   model:fit(x, y, {epochs=1, batch_size=8, verbose=0, callbacks={cb}})
-  t.truthy(tostring(moved):find('cannot move while it trains', 1, true), tostring(moved))
+  t.truthy(tostring(moved):find('so it cannot move to another device', 1, true), tostring(moved))
   t.eq(model.device, 'cpu')
 end)
 
@@ -158,6 +158,26 @@ t.test('a model on a device saves and loads', function()
   t.eq(loaded:predict(x, {verbose=0}), model:predict(x, {verbose=0}))
   t.eq(loaded.optimizer.iterations, model.optimizer.iterations)
   os.remove(path)
+end)
+
+t.test('models sharing a layer on two devices, and a layer called on another device', function()
+  nn.random.seed(8)
+  local shared = L.Dense{2, input_shape = {3}}
+  local dropout = L.Dropout{0.5}
+  local a = nn.Sequential{shared, dropout, L.Dense{2}}
+  local b = nn.Sequential{L.Dense{3, input_shape = {3}, name = 'b_first'}, shared}
+  a:compile{optimizer = 'sgd', loss = 'mse'}
+  b:compile{optimizer = 'sgd', loss = 'mse'}
+  local x, y = nn.random.randn(8, 3), nn.random.randn(8, 2)
+  a:fit(x, y, {batch_size = 4, verbose = 0})
+  b:to('emulated')
+  b:fit(x, y, {batch_size = 4, verbose = 0})
+  t.eq(shared.kernel.device, 'emulated:0', 'b trained the shared layer last')
+  t.eq(#a:fit(x, y, {batch_size = 4, verbose = 0}).history.loss, 1, 'a trains again on the cpu')
+  t.eq(shared.kernel.device, 'cpu')
+  t.eq(dropout(nn.random.randn(4, 2):to('emulated'), {training = true}).device, 'emulated:0')
+  t.eq(#a:fit(x, y, {batch_size = 4, verbose = 0}).history.loss, 1,
+       'a trains after its dropout layer ran on another device')
 end)
 
 t.finish()

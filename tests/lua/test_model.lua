@@ -237,4 +237,46 @@ t.test('a layer added after fit joins the model; a kernel fetched before still f
   t.near(kernel:sum(), model.layers[1].kernel:sum(), 0, 'the kernel fetched before both fits')
 end)
 
+-- A layer may serve two models (Keras allows it): each model trains the one weight it
+-- shares, whichever trained last, and the layer keeps the name its first model gave it.
+t.test('a layer shared by two models trains in both and keeps its name', function()
+  nn.random.seed(3)
+  local shared = L.Dense{2, input_shape = {3}}
+  local a = nn.Sequential{shared}
+  local b = nn.Sequential{L.Dense{3, input_shape = {3}, name = 'first'}}
+  b:add(shared)
+  t.eq(shared.name, 'dense', 'kept the name model a gave it')
+  t.eq(a.layers[1].name, 'dense')
+  a:compile{optimizer = 'sgd', loss = 'mse'}
+  b:compile{optimizer = 'sgd', loss = 'mse'}
+  local x, y = nn.random.randn(16, 3), nn.random.randn(16, 2)
+  a:fit(x, y, {epochs = 2, verbose = 0})
+  b:fit(x, y, {epochs = 1, verbose = 0})
+  local losses = a:fit(x, y, {epochs = 4, verbose = 0}).history.loss
+  t.truthy(losses[4] < losses[1], 'model a still learns after b trained the layer: ' ..
+           losses[1] .. ' then ' .. losses[4])
+  t.near(a:predict(x, {verbose = 0}):sum(), shared(x):sum(), 1e-4, 'a uses the trained layer')
+  local c = nn.Sequential{L.Dense{2, input_shape = {3}}}
+  t.raises(function() c:add(nn.Sequential{L.Dense{2, input_shape = {2}}}.layers[1]) end,
+           'layer name "dense" is already used by layer 1 of model "sequential"')
+  t.eq(#c.layers, 1, 'the refused add changed nothing')
+end)
+
+t.test('a failed first add leaves no input shape behind', function()
+  local model = nn.Sequential()
+  t.raises(function() model:add(L.Conv2D{4, 3, input_shape = {2, 2, 1}}) end,
+           'cannot take the model input of shape (None, 2, 2, 1)', 'The feature map is too small')
+  model:add(L.Flatten())
+  t.eq(model.built, false, 'Flatten alone has no input shape to build with')
+end)
+
+t.test('compile refuses optimizer settings that fit would refuse every time', function()
+  local model = nn.Sequential{L.Dense{2, input_shape = {3}}}
+  t.raises(function()
+    model:compile{optimizer = nn.optimizers.SGD{learning_rate = 0.1, clipnorm = 1, clipvalue = 0.5},
+                  loss = 'mse'}
+  end, 'model:compile: sgd: only one of clipnorm and clipvalue can be set')
+  t.eq(model.compiled, false, 'the refused compile left the model uncompiled')
+end)
+
 t.finish()
