@@ -1153,6 +1153,36 @@ static nn_status data_on_host(const nn_tensor *data, const nn_tensor **host, nn_
 
 /* ---- fit ---- */
 
+/* Refuses NaN and infinity in what a fit learns from: a ReLU hides a NaN input from the
+ * loss while its gradient turns the first layer's weights into NaN, so the model would
+ * be ruined without a word. Integer and byte data cannot hold them. */
+static nn_status check_finite(const nn_tensor *data, const char *what)
+{
+    if (!data || data->dtype != NN_DTYPE_F32 || data->shape.ndim == 0)
+        return NN_OK;
+    const uint32_t *bits = nn_tensor_data(data);
+    size_t count = nn_tensor_count(data), chunk = 4096;
+    for (size_t start = 0; start < count; start += chunk) {
+        size_t end = count - start < chunk ? count : start + chunk;
+        uint32_t special = 0; /* an all-ones exponent: infinity or NaN */
+        for (size_t i = start; i < end; i++)
+            special |= (bits[i] & 0x7f800000u) == 0x7f800000u;
+        if (!special)
+            continue;
+        for (size_t i = start; i < end; i++) {
+            float value = nn_tensor_f32(data)[i];
+            if (isfinite(value))
+                continue;
+            size_t row_size = count / (size_t)data->shape.dims[0];
+            return nn_error(NN_ERR_NUMERIC, "%s holds %s in sample %zu (value %zu of it); "
+                            "training on it would turn the weights into NaN: remove or "
+                            "replace such values first", what, isnan(value) ? "NaN" :
+                            value > 0 ? "inf" : "-inf", i / row_size + 1, i % row_size + 1);
+        }
+    }
+    return NN_OK;
+}
+
 /* The loop itself, with x, y and the validation data on the host. */
 static nn_status fit_loop(nn_model *model, const nn_tensor *x, const nn_tensor *y,
                           const nn_fit_options *options, nn_progress *progress,
@@ -1342,6 +1372,14 @@ nn_status nn_model_fit(nn_model *model, const nn_tensor *x, const nn_tensor *y,
         status = data_on_host(options->validation_x, &hvx, &cvx);
     if (status == NN_OK)
         status = data_on_host(options->validation_y, &hvy, &cvy);
+    if (status == NN_OK)
+        status = check_finite(hx, "fit: x");
+    if (status == NN_OK)
+        status = check_finite(hy, "fit: y");
+    if (status == NN_OK)
+        status = check_finite(hvx, "fit: validation x");
+    if (status == NN_OK)
+        status = check_finite(hvy, "fit: validation y");
     if (status == NN_OK) {
         nn_fit_options host_options = *options;
         host_options.validation_x = hvx;

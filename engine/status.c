@@ -26,6 +26,11 @@ nn_status nn_error_prefix(nn_status status, const char *format, ...)
     va_start(args, format);
     vsnprintf(prefix, sizeof prefix, format, args);
     va_end(args);
+    /* Already said (a layer's own message names the layer): once is enough. */
+    size_t prefix_length = strlen(prefix);
+    if (strncmp(error_text, prefix, prefix_length) == 0 &&
+        strncmp(error_text + prefix_length, ": ", 2) == 0)
+        return status;
     memcpy(previous, error_text, sizeof previous);
     /* Truncating a very long message is acceptable; the start says the most. */
     int written = snprintf(error_text, sizeof error_text, "%s", prefix);

@@ -279,4 +279,26 @@ t.test('compile refuses optimizer settings that fit would refuse every time', fu
   t.eq(model.compiled, false, 'the refused compile left the model uncompiled')
 end)
 
+-- A ReLU turns a NaN input into 0 in the forward pass, so the loss never shows it, while
+-- the gradient would fill the first kernel with NaN: fit refuses such data up front.
+t.test('fit refuses NaN or infinite data and leaves the weights alone', function()
+  nn.random.seed(1)
+  local model = nn.Sequential{L.Dense{8, activation = 'relu', input_shape = {4}},
+                              L.Dense{3, activation = 'softmax'}}
+  model:compile{optimizer = 'adam', loss = 'sparse_categorical_crossentropy'}
+  local x, y = nn.random.randn(4, 4), nn.tensor{0, 1, 2, 0}
+  local before = model:get_weights()[1]:sum()
+  x:flatten()[6] = 0 / 0
+  t.raises(function() model:fit(x, y, {verbose = 0}) end,
+           'model:fit: x holds NaN in sample 2 (value 2 of it)')
+  x:flatten()[6] = 1 / 0
+  t.raises(function() model:fit(x, y, {verbose = 0}) end, 'x holds inf in sample 2')
+  x:flatten()[6] = 0
+  t.raises(function()
+    model:fit(x, y, {verbose = 0, validation_data = {x * (0 / 0), y}})
+  end, 'validation x holds NaN in sample 1')
+  t.eq(model:get_weights()[1]:sum(), before, 'weights untouched')
+  t.eq(#model:fit(x, y, {verbose = 0}).history.loss, 1, 'clean data trains')
+end)
+
 t.finish()
