@@ -54,6 +54,9 @@ void nn_lua_push_model(lua_State *L, nn_model *model)
 
 static void add_layer(lua_State *L, nn_model *model, int index, const char *function)
 {
+    if (!luaL_testudata(L, index, NN_LUA_LAYER))
+        nn_lua_error(L, "%s: expected a layer (from nn.layers), got %s", function,
+                     nn_lua_typename(L, index));
     nn_layer *layer = nn_lua_check_layer(L, index, function);
     nn_lua_check(L, nn_model_add(model, layer), function);
 }
@@ -68,9 +71,13 @@ static int l_sequential(lua_State *L)
     if (lua_istable(L, 1)) {
         lua_getfield(L, 1, "name");
         if (!lua_isnil(L, -1)) {
-            if (lua_type(L, -1) != LUA_TSTRING || lua_rawlen(L, -1) == 0 ||
-                lua_rawlen(L, -1) >= NN_NAME_CAPACITY)
-                nn_lua_error(L, "%s: name must be a non-empty string", function);
+            if (lua_type(L, -1) != LUA_TSTRING || lua_rawlen(L, -1) == 0)
+                nn_lua_error(L, "%s: name must be a non-empty string, got %s", function,
+                             lua_type(L, -1) == LUA_TSTRING ? "an empty one"
+                                                            : nn_lua_typename(L, -1));
+            if (lua_rawlen(L, -1) >= NN_NAME_CAPACITY)
+                nn_lua_error(L, "%s: name is %zu characters long; at most %d are allowed",
+                             function, (size_t)lua_rawlen(L, -1), NN_NAME_CAPACITY - 1);
             name = lua_tostring(L, -1);
         }
         lua_pop(L, 1);
@@ -736,6 +743,11 @@ static int model_call(lua_State *L)
     if (x->shape.ndim < 1)
         nn_lua_error(L, "%s: expected a batch of inputs, got a scalar", function);
     if (nn_lua_opt_boolean(L, 3, "training", false, function)) {
+        if (model->layer_count == 0)
+            nn_lua_error(L, "%s: model \"%s\" has no layers", function, model->name);
+        /* Built as predict would build it, so the model knows its input shape after. */
+        if (!model->built)
+            nn_lua_check(L, nn_model_build(model, &x->shape), function);
         /* Training mode runs the layers one by one, so dropout and batch statistics act. */
         lua_pushvalue(L, 2);
         for (int i = 0; i < model->layer_count; i++) {

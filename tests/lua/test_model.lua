@@ -301,4 +301,23 @@ t.test('fit refuses NaN or infinite data and leaves the weights alone', function
   t.eq(#model:fit(x, y, {verbose = 0}).history.loss, 1, 'clean data trains')
 end)
 
+t.test('model construction and calls say exactly what is wrong', function()
+  t.raises(function() nn.Sequential{1} end, 'nn.Sequential (layer 1): expected a layer ' ..
+           '(from nn.layers), got integer')
+  t.raises(function() nn.Sequential{name = string.rep('a', 300)} end,
+           'nn.Sequential: name is 300 characters long; at most 63 are allowed')
+  t.raises(function() nn.Sequential{name = ''} end, 'name must be a non-empty string, got an empty one')
+  local empty = nn.Sequential()
+  t.raises(function() empty(nn.ones(2, 3), {training = true}) end,
+           'model(x): model "sequential" has no layers')
+  local model = nn.Sequential{L.Dense{2}, L.Dropout{0.5}}
+  t.eq(tostring(model(nn.ones(4, 3), {training = true}).shape), '(4, 2)')
+  t.eq(model.built, true, 'a call in training mode builds the model as predict would')
+  t.eq(tostring(model:predict(nn.ones(5, 3), {verbose = 0}).shape), '(5, 2)')
+  local unbuilt = nn.Sequential{L.Dense{2}}
+  t.raises(function() unbuilt:build{-1, 0} end, 'model:build: input shape (None, 0) has size 0 ' ..
+           'at axis 1; every size after the batch axis must be positive')
+  t.eq(unbuilt.built, false)
+end)
+
 t.finish()
