@@ -345,8 +345,15 @@ static int random_fill(lua_State *L, const char *function, bool normal)
         stddev = nn_lua_opt_number(L, top, "stddev", 1.0, 0.0, HUGE_VAL, function);
         lua_settop(L, top - 1);
     }
-    if (!(high >= low))
-        nn_lua_error(L, "%s: high (%g) must not be below low (%g)", function, high, low);
+    /* Infinite bounds, or a range too wide for a double, would fill the tensor with inf
+     * and NaN. */
+    if (!normal && !(isfinite(low) && isfinite(high) && low < high && isfinite(high - low)))
+        nn_lua_error(L, "%s: low and high must be finite numbers with low < high, got low=%g "
+                        "and high=%g",
+                     function, low, high);
+    if (normal && !(isfinite(mean) && isfinite(stddev)))
+        nn_lua_error(L, "%s: mean and stddev must be finite numbers, got mean=%g and stddev=%g",
+                     function, mean, stddev);
     nn_shape shape = nn_lua_check_shape_args(L, 1, function);
     nn_tensor **slot = nn_lua_new_tensor_slot(L);
     nn_lua_check(L, nn_tensor_create(slot, NN_DTYPE_F32, &shape), function);
@@ -371,6 +378,13 @@ static int l_random_randint(lua_State *L)
     if (high <= low)
         nn_lua_error(L, "%s: high (%lld) must be greater than low (%lld)", function,
                      (long long)high, (long long)low);
+    /* The result is int32, so every draw in [low, high) must be one; with both ends in
+     * range, high - low below cannot overflow either. */
+    if (low < INT32_MIN || high > (lua_Integer)INT32_MAX + 1)
+        nn_lua_error(L, "%s: [%lld, %lld) does not fit the int32 result: low must be >= %lld "
+                        "and high <= %lld",
+                     function, (long long)low, (long long)high, (long long)INT32_MIN,
+                     (long long)INT32_MAX + 1);
     nn_shape shape = nn_lua_check_shape_args(L, 3, function);
     nn_tensor **slot = nn_lua_new_tensor_slot(L);
     nn_lua_check(L, nn_tensor_create(slot, NN_DTYPE_I32, &shape), function);

@@ -104,6 +104,8 @@ t.test('random numbers are repeatable with a seed', function()
   t.truthy(u:min() >= -2 and u:max() < 2, 'uniform within bounds')
   local r = nn.random.randint(0, 10, 1000)
   t.truthy(r:min() >= 0 and r:max() <= 9, 'randint within bounds')
+  local wide = nn.random.randint(-2^31, 2^31, 1000)
+  t.truthy(wide:min() < -1e9 and wide:max() > 1e9, 'randint spans the whole int32 range')
 end)
 
 t.finish()
