@@ -192,12 +192,18 @@ static nn_status host_reduce_axis(nn_tensor **out, nn_reduce_op op, const nn_ten
     char text[128];
     *out = NULL;
     int ndim = a->shape.ndim;
+    if (ndim == 0)
+        return nn_error(NN_ERR_ARGUMENT, "axis %d is out of range for a tensor of shape (): "
+                                         "a scalar has no axes; reduce it without an axis",
+                        axis);
+    /* Messages name the axis as given, not as adjusted: -3 is what the user wrote. */
+    int given = axis;
     if (axis < 0)
         axis += ndim;
     if (axis < 0 || axis >= ndim)
         return nn_error(NN_ERR_ARGUMENT, "axis %d is out of range for a tensor of shape %s "
                                          "(axes are 0 to %d, or -1 for the last)",
-                        axis, nn_shape_format(&a->shape, text, sizeof text), ndim - 1);
+                        given, nn_shape_format(&a->shape, text, sizeof text), ndim - 1);
     nn_shape shape = {.ndim = ndim - 1};
     for (int i = 0, j = 0; i < ndim; i++)
         if (i != axis)

@@ -422,13 +422,28 @@ static int tensor_len(lua_State *L)
 /* Converts a Lua position (1-based, negative from the end) into a 0-based row. */
 static int64_t row_index(lua_State *L, lua_Integer position, int64_t rows, const char *function)
 {
-    if (position < 0)
-        position += rows + 1;
-    if (position < 1 || position > rows)
+    /* The message shows the position as given: -11, not the 0 it becomes. */
+    lua_Integer row = position < 0 ? position + rows + 1 : position;
+    if (row < 1 || row > rows)
         nn_lua_error(L, "%s: position %lld is out of range: rows are 1 to %lld (or -1 for the "
                         "last)",
                      function, (long long)position, (long long)rows);
-    return position - 1;
+    return row - 1;
+}
+
+/* The same for a position held as a float (a tensor element, or a Lua float such as 1/0
+ * or 2^63): checked against the rows before it becomes an integer, since converting a
+ * float beyond int64's range is undefined. */
+static int64_t row_index_of_number(lua_State *L, double position, int64_t rows,
+                                   const char *function)
+{
+    if (position != floor(position)) /* NaN too */
+        nn_lua_error(L, "%s: positions must be integers, got %g", function, position);
+    if (fabs(position) > (double)rows)
+        nn_lua_error(L, "%s: position %.17g is out of range: rows are 1 to %lld (or -1 for the "
+                        "last)",
+                     function, position, (long long)rows);
+    return row_index(L, (lua_Integer)position, rows, function);
 }
 
 static int binary(lua_State *L, nn_binary_op op, const char *function)
@@ -552,14 +567,31 @@ static int tensor_take(lua_State *L)
     nn_tensor *tensor = nn_lua_check_tensor(L, 1, function);
     if (tensor->shape.ndim < 1)
         nn_lua_error(L, "%s: cannot take rows of a scalar tensor", function);
-    nn_tensor *positions = nn_lua_to_tensor(L, 2, function);
-    size_t count = nn_tensor_count(positions);
-    int64_t *indices = lua_newuserdatauv(L, count * sizeof(int64_t), 0);
-    for (size_t i = 0; i < count; i++) {
-        double position = nn_tensor_get(positions, i);
-        if (position != floor(position))
-            nn_lua_error(L, "%s: positions must be integers, got %g", function, position);
-        indices[i] = row_index(L, (lua_Integer)position, tensor->shape.dims[0], function);
+    int64_t rows = tensor->shape.dims[0];
+    int64_t *indices;
+    size_t count;
+    if (lua_istable(L, 2)) {
+        /* Read as Lua numbers, not through a float32 tensor, so that integers above 2^24
+         * keep their value and a bad entry is reported as written. */
+        count = (size_t)luaL_len(L, 2);
+        indices = lua_newuserdatauv(L, count * sizeof(int64_t), 0);
+        for (size_t i = 0; i < count; i++) {
+            lua_geti(L, 2, (lua_Integer)i + 1);
+            if (lua_isinteger(L, -1))
+                indices[i] = row_index(L, lua_tointeger(L, -1), rows, function);
+            else if (lua_type(L, -1) == LUA_TNUMBER)
+                indices[i] = row_index_of_number(L, lua_tonumber(L, -1), rows, function);
+            else
+                nn_lua_error(L, "%s: positions must be integers, got %s", function,
+                             nn_lua_typename(L, -1));
+            lua_pop(L, 1);
+        }
+    } else {
+        nn_tensor *positions = nn_lua_to_tensor(L, 2, function);
+        count = nn_tensor_count(positions);
+        indices = lua_newuserdatauv(L, count * sizeof(int64_t), 0);
+        for (size_t i = 0; i < count; i++)
+            indices[i] = row_index_of_number(L, nn_tensor_get(positions, i), rows, function);
     }
     nn_tensor **slot = nn_lua_new_tensor_slot(L);
     nn_lua_check(L, nn_tensor_take_rows(slot, tensor, indices, (int64_t)count), function);
@@ -585,9 +617,18 @@ static int reduce(lua_State *L, nn_reduce_op op, const char *function)
     if (!lua_isnoneornil(L, 2) && !is_integer)
         nn_lua_error(L, "%s: axis must be an integer (0 = first axis, -1 = last), got %s",
                      function, nn_lua_typename(L, 2));
-    if (tensor->shape.ndim == 0) {
+    /* The one element of a scalar is at position 0, as NumPy's argmax of a 0-d array;
+     * an axis the user names goes to the engine, which has none to offer. */
+    if (tensor->shape.ndim == 0 && lua_isnoneornil(L, 2)) {
         lua_pushinteger(L, 0);
         return 1;
+    }
+    /* The engine takes an int: a Lua integer beyond it is out of range for every tensor,
+     * and is reported as given rather than cut to 32 bits. */
+    if (axis < INT_MIN || axis > INT_MAX) {
+        char text[128];
+        nn_lua_error(L, "%s: axis %lld is out of range for a tensor of shape %s", function,
+                     (long long)axis, nn_shape_format(&tensor->shape, text, sizeof text));
     }
     nn_tensor **slot = nn_lua_new_tensor_slot(L);
     nn_lua_check(L, nn_tensor_reduce_axis(slot, op, tensor, (int)axis), function);

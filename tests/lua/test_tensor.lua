@@ -66,6 +66,15 @@ t.test('slice and indexing are 1-based and share storage', function()
   t.eq(x:take{5, 1}[1][1], 8.0)
 end)
 
+t.test('take keeps positions above 2^24 exact', function()
+  -- 16777217 is the first integer a float32 cannot hold.
+  local x = nn.zeros(16777218, 'uint8')
+  x[16777217] = 7
+  t.eq(x:take{16777217}[1], 7)
+  t.eq(x:take{-2}[1], 7)
+  t.eq(x:take(nn.tensor({16777217}, 'int32'))[1], 7)
+end)
+
 t.test('reductions and argmax', function()
   local x = nn.tensor{{1, 9, 3}, {7, 2, 8}}
   t.eq(x:sum(), 30.0)
@@ -80,6 +89,14 @@ t.test('reductions and argmax', function()
   t.eq(x:argmax(0)[1], 1)
   t.near(nn.tensor{1, 2, 3, 4}:std(), math.sqrt(1.25), 1e-6)
   t.eq(x:eq(x):sum(), 6)
+end)
+
+t.test('a scalar reduces to its value without an axis', function()
+  local s = nn.tensor(5)
+  t.eq(s:sum(), 5.0)
+  t.eq(s:mean(), 5.0)
+  t.eq(s:max(), 5.0)
+  t.eq(s:argmax(), 0)
 end)
 
 t.test('tostring prints like NumPy and elides long tensors', function()
