@@ -573,6 +573,19 @@ static double saturate(double value, double low, double high)
     return value < low ? low : value > high ? high : value;
 }
 
+/* The same for int64, whose limits a double cannot hold: INT64_MAX rounds up to 2^63,
+ * which itself no longer converts, so the comparisons are against +-2^63 exactly. */
+static int64_t saturate_int64(double value)
+{
+    if (isnan(value))
+        return 0;
+    if (value >= 0x1p63)
+        return INT64_MAX;
+    if (value < -0x1p63)
+        return INT64_MIN;
+    return (int64_t)value;
+}
+
 void nn_tensor_set(nn_tensor *tensor, size_t index, double value)
 {
     void *data = nn_tensor_data(tensor);
@@ -596,7 +609,7 @@ void nn_tensor_set(nn_tensor *tensor, size_t index, double value)
         ((int32_t *)data)[index] = (int32_t)saturate(value, INT32_MIN, INT32_MAX);
         break;
     case NN_DTYPE_I64:
-        ((int64_t *)data)[index] = (int64_t)saturate(value, -9.2e18, 9.2e18);
+        ((int64_t *)data)[index] = saturate_int64(value);
         break;
     }
 }

@@ -661,6 +661,8 @@ static void push_element(lua_State *L, const nn_tensor *tensor, size_t index)
     double value = nn_tensor_get(tensor, index);
     if (tensor->dtype == NN_DTYPE_F32)
         lua_pushnumber(L, value);
+    else if (value >= 0x1p63) /* INT64_MAX read through a double: converting 2^63 is undefined */
+        lua_pushinteger(L, LUA_MAXINTEGER);
     else
         lua_pushinteger(L, (lua_Integer)value);
 }
