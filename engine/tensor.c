@@ -30,12 +30,18 @@ nn_status nn_shape_count(const nn_shape *shape, size_t *count)
     size_t total = 1;
     for (int i = 0; i < shape->ndim; i++) {
         int64_t dim = shape->dims[i];
-        if (dim <= 0)
+        if (dim == 0)
             return nn_error(NN_ERR_SHAPE,
-                            "shape %s has a %s dimension at axis %d; every dimension must be "
+                            "shape %s has a zero dimension at axis %d; every dimension must be "
                             "a positive size",
+                            nn_shape_format(shape, text, sizeof text), i);
+        /* Formatted, a negative size is None; the message shows the size itself too. */
+        if (dim < 0)
+            return nn_error(NN_ERR_SHAPE,
+                            "shape %s has %s size %lld at axis %d; every dimension must be a "
+                            "positive size",
                             nn_shape_format(shape, text, sizeof text),
-                            dim == 0 ? "zero" : "negative or unknown", i);
+                            dim == -1 ? "the unknown (None)" : "negative", (long long)dim, i);
         if ((uint64_t)dim > SIZE_MAX / total)
             return nn_error(NN_ERR_MEMORY, "shape %s has more elements than memory can hold",
                             nn_shape_format(shape, text, sizeof text));

@@ -109,8 +109,32 @@ void nn_lua_push_shape(lua_State *L, const nn_shape *shape)
     luaL_setmetatable(L, NN_LUA_SHAPE);
 }
 
+/* An argument as a message shows it: a number or string as written, else its type. */
+static const char *argument_text(lua_State *L, int index, char *text, size_t size)
+{
+    if (lua_type(L, index) == LUA_TNUMBER && lua_isinteger(L, index))
+        snprintf(text, size, "%lld", (long long)lua_tointeger(L, index));
+    else if (lua_type(L, index) == LUA_TNUMBER)
+        snprintf(text, size, "%.14g", lua_tonumber(L, index));
+    else if (lua_type(L, index) == LUA_TSTRING)
+        snprintf(text, size, "'%s'", lua_tostring(L, index));
+    else
+        snprintf(text, size, "%s", nn_lua_typename(L, index));
+    return text;
+}
+
+static void check_no_more_arguments(lua_State *L, int last, const char *function,
+                                    const char *usage)
+{
+    char text[64];
+    if (lua_gettop(L) > last)
+        nn_lua_error(L, "%s: unexpected argument %d (%s); the call is %s", function, last + 1,
+                     argument_text(L, last + 1, text, sizeof text), usage);
+}
+
 nn_shape nn_lua_check_shape_args(lua_State *L, int first, const char *function)
 {
+    char text[64];
     nn_shape shape = {0};
     int top = lua_gettop(L);
     if (lua_istable(L, first)) {
@@ -125,9 +149,12 @@ nn_shape nn_lua_check_shape_args(lua_State *L, int first, const char *function)
             shape.dims[i] = lua_tointegerx(L, -1, &ok);
             if (!ok)
                 nn_lua_error(L, "%s: size %d of the shape must be an integer, got %s", function,
-                             i + 1, nn_lua_typename(L, -1));
+                             i + 1, argument_text(L, -1, text, sizeof text));
             lua_pop(L, 1);
         }
+        if (top > first)
+            nn_lua_error(L, "%s: unexpected argument %d (%s) after the shape table", function,
+                         first + 1, argument_text(L, first + 1, text, sizeof text));
         return shape;
     }
     if (top < first)
@@ -141,7 +168,7 @@ nn_shape nn_lua_check_shape_args(lua_State *L, int first, const char *function)
         shape.dims[i] = lua_tointegerx(L, first + i, &ok);
         if (!ok)
             nn_lua_error(L, "%s: size %d of the shape must be an integer, got %s", function,
-                         i + 1, nn_lua_typename(L, first + i));
+                         i + 1, argument_text(L, first + i, text, sizeof text));
     }
     return shape;
 }
@@ -264,11 +291,15 @@ static int l_tensor(lua_State *L)
     return 1;
 }
 
-static int push_filled(lua_State *L, const char *function, double value)
+static int push_filled(lua_State *L, const char *function, const char *usage, double value)
 {
-    /* A trailing string argument is the dtype: nn.zeros(2, 3, 'int32'). */
+    /* The dtype follows the sizes: nn.zeros(2, 3, 'int32') or nn.zeros({2, 3}, 'int32'). */
     nn_dtype dtype = NN_DTYPE_F32;
-    if (lua_gettop(L) > 1 && lua_type(L, lua_gettop(L)) == LUA_TSTRING) {
+    if (lua_istable(L, 1)) {
+        dtype = check_dtype(L, 2, NN_DTYPE_F32, function);
+        check_no_more_arguments(L, 2, function, usage);
+        lua_settop(L, 1);
+    } else if (lua_gettop(L) > 1 && lua_type(L, lua_gettop(L)) == LUA_TSTRING) {
         dtype = check_dtype(L, lua_gettop(L), NN_DTYPE_F32, function);
         lua_pop(L, 1);
     }
@@ -280,14 +311,24 @@ static int push_filled(lua_State *L, const char *function, double value)
     return 1;
 }
 
-static int l_zeros(lua_State *L) { return push_filled(L, "nn.zeros", 0.0); }
-static int l_ones(lua_State *L) { return push_filled(L, "nn.ones", 1.0); }
+static int l_zeros(lua_State *L)
+{
+    return push_filled(L, "nn.zeros",
+                       "nn.zeros(d1, d2, ... [, dtype]) or nn.zeros({d1, d2, ...} [, dtype])", 0.0);
+}
+
+static int l_ones(lua_State *L)
+{
+    return push_filled(L, "nn.ones",
+                       "nn.ones(d1, d2, ... [, dtype]) or nn.ones({d1, d2, ...} [, dtype])", 1.0);
+}
 
 /* nn.full(shape, value) */
 static int l_full(lua_State *L)
 {
     const char *function = "nn.full";
     double value = luaL_checknumber(L, 2);
+    check_no_more_arguments(L, 2, function, "nn.full(shape, value), a float32 tensor");
     lua_settop(L, 1);
     nn_shape shape = nn_lua_check_shape_args(L, 1, function);
     nn_tensor **slot = nn_lua_new_tensor_slot(L);
@@ -308,7 +349,11 @@ static int l_arange(lua_State *L)
         stop = luaL_checknumber(L, 2);
         step = luaL_optnumber(L, 3, 1);
     }
-    if (step == 0 || !isfinite(step) || !isfinite(start) || !isfinite(stop))
+    if (!isfinite(start))
+        nn_lua_error(L, "%s: start must be a finite number, got %g", function, start);
+    if (!isfinite(stop))
+        nn_lua_error(L, "%s: stop must be a finite number, got %g", function, stop);
+    if (step == 0 || !isfinite(step))
         nn_lua_error(L, "%s: step must be a finite non-zero number, got %g", function, step);
     double count = ceil((stop - start) / step);
     if (count < 1)

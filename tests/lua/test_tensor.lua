@@ -132,6 +132,12 @@ t.test('maximum and minimum propagate NaN from either side, as NumPy', function(
   t.eq(nn.tensor{1, 5}:minimum(3):tolist()[1], 1.0)
 end)
 
+t.test('zeros and ones take a dtype after a shape table', function()
+  t.eq(nn.ones({2, 3}, 'uint8').dtype, 'uint8')
+  t.eq(nn.ones({2, 3}, 'uint8'):sum(), 6)
+  t.eq(nn.zeros({2}, 'int64').dtype, 'int64')
+end)
+
 t.test('tostring prints like NumPy and elides long tensors', function()
   t.eq(tostring(nn.tensor{{1, 2}, {3, 4}}),
        'tensor([[1., 2.],\n        [3., 4.]], shape=(2, 2), dtype=float32)')
