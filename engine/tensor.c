@@ -30,12 +30,18 @@ nn_status nn_shape_count(const nn_shape *shape, size_t *count)
     size_t total = 1;
     for (int i = 0; i < shape->ndim; i++) {
         int64_t dim = shape->dims[i];
-        if (dim <= 0)
+        if (dim == 0)
             return nn_error(NN_ERR_SHAPE,
-                            "shape %s has a %s dimension at axis %d; every dimension must be "
+                            "shape %s has a zero dimension at axis %d; every dimension must be "
                             "a positive size",
+                            nn_shape_format(shape, text, sizeof text), i);
+        /* Formatted, a negative size is None; the message shows the size itself too. */
+        if (dim < 0)
+            return nn_error(NN_ERR_SHAPE,
+                            "shape %s has %s size %lld at axis %d; every dimension must be a "
+                            "positive size",
                             nn_shape_format(shape, text, sizeof text),
-                            dim == 0 ? "zero" : "negative or unknown", i);
+                            dim == -1 ? "the unknown (None)" : "negative", (long long)dim, i);
         if ((uint64_t)dim > SIZE_MAX / total)
             return nn_error(NN_ERR_MEMORY, "shape %s has more elements than memory can hold",
                             nn_shape_format(shape, text, sizeof text));
@@ -573,6 +579,19 @@ static double saturate(double value, double low, double high)
     return value < low ? low : value > high ? high : value;
 }
 
+/* The same for int64, whose limits a double cannot hold: INT64_MAX rounds up to 2^63,
+ * which itself no longer converts, so the comparisons are against +-2^63 exactly. */
+static int64_t saturate_int64(double value)
+{
+    if (isnan(value))
+        return 0;
+    if (value >= 0x1p63)
+        return INT64_MAX;
+    if (value < -0x1p63)
+        return INT64_MIN;
+    return (int64_t)value;
+}
+
 void nn_tensor_set(nn_tensor *tensor, size_t index, double value)
 {
     void *data = nn_tensor_data(tensor);
@@ -596,7 +615,7 @@ void nn_tensor_set(nn_tensor *tensor, size_t index, double value)
         ((int32_t *)data)[index] = (int32_t)saturate(value, INT32_MIN, INT32_MAX);
         break;
     case NN_DTYPE_I64:
-        ((int64_t *)data)[index] = (int64_t)saturate(value, -9.2e18, 9.2e18);
+        ((int64_t *)data)[index] = saturate_int64(value);
         break;
     }
 }

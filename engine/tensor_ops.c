@@ -34,8 +34,9 @@ static double apply(nn_binary_op op, double x, double y)
     case NN_BINARY_MULTIPLY: return x * y;
     case NN_BINARY_DIVIDE: return x / y;
     case NN_BINARY_POWER: return pow(x, y);
-    case NN_BINARY_MINIMUM: return x < y ? x : y;
-    case NN_BINARY_MAXIMUM: return x > y ? x : y;
+    /* NaN wins from either side, as in NumPy's minimum and maximum. */
+    case NN_BINARY_MINIMUM: return x < y || isnan(x) ? x : y;
+    case NN_BINARY_MAXIMUM: return x > y || isnan(x) ? x : y;
     case NN_BINARY_EQUAL: return x == y;
     case NN_BINARY_NOT_EQUAL: return x != y;
     case NN_BINARY_LESS: return x < y;
@@ -46,12 +47,37 @@ static double apply(nn_binary_op op, double x, double y)
     return 0.0;
 }
 
-static double wrap_to(nn_dtype dtype, double value)
+/* An integer operand read through a double; only an int64 at its limits reads as
+ * +-2^63, where a plain cast would be undefined. */
+static int64_t integer_of(double value)
 {
-    /* Integer results wrap like NumPy's fixed-width arithmetic. */
-    if (dtype == NN_DTYPE_U8)
-        return (double)(uint8_t)(int64_t)value;
-    return value;
+    if (value >= 0x1p63)
+        return INT64_MAX;
+    if (value < -0x1p63)
+        return INT64_MIN;
+    return (int64_t)value;
+}
+
+/* op(x, y) as a value of dtype. Integer sums, differences and products wrap like NumPy's
+ * fixed-width arithmetic: they are computed in uint64_t, where overflow is defined, then
+ * cut to the dtype's width and read back as signed without an out-of-range cast.
+ * (int64 operands beyond 2^53 have already lost precision in the double.) */
+static double apply_as(nn_dtype dtype, nn_binary_op op, double x, double y)
+{
+    if (dtype == NN_DTYPE_F32 ||
+        (op != NN_BINARY_ADD && op != NN_BINARY_SUBTRACT && op != NN_BINARY_MULTIPLY))
+        return apply(op, x, y);
+    uint64_t a = (uint64_t)integer_of(x), b = (uint64_t)integer_of(y);
+    uint64_t r = op == NN_BINARY_ADD ? a + b : op == NN_BINARY_SUBTRACT ? a - b : a * b;
+    switch (dtype) {
+    case NN_DTYPE_U8: return (double)(uint8_t)r;
+    case NN_DTYPE_I32: {
+        uint32_t low = (uint32_t)r;
+        return low > INT32_MAX ? (double)low - 0x1p32 : (double)low;
+    }
+    case NN_DTYPE_I64: return r > INT64_MAX ? -(double)~r - 1.0 : (double)r;
+    default: return apply(op, x, y);
+    }
 }
 
 static nn_dtype result_dtype(nn_binary_op op, nn_dtype a, nn_dtype b)
@@ -96,8 +122,8 @@ static nn_status host_binary(nn_tensor **out, nn_binary_op op, const nn_tensor *
         if (fast_float)
             nn_tensor_f32(result)[i] = (float)apply(op, nn_tensor_f32(a)[offset_a], nn_tensor_f32(b)[offset_b]);
         else
-            nn_tensor_set(result, i, wrap_to(dtype, apply(op, nn_tensor_get(a, offset_a),
-                                                          nn_tensor_get(b, offset_b))));
+            nn_tensor_set(result, i, apply_as(dtype, op, nn_tensor_get(a, offset_a),
+                                              nn_tensor_get(b, offset_b)));
         for (int d = ndim - 1; d >= 0; d--) {
             index[d]++;
             offset_a += stride_a[d];
@@ -138,7 +164,8 @@ static nn_status host_scalar(nn_tensor **out, nn_binary_op op, const nn_tensor *
     }
     for (size_t i = 0; i < count; i++) {
         double x = nn_tensor_get(a, i);
-        nn_tensor_set(result, i, wrap_to(dtype, scalar_first ? apply(op, s, x) : apply(op, x, s)));
+        nn_tensor_set(result, i,
+                      scalar_first ? apply_as(dtype, op, s, x) : apply_as(dtype, op, x, s));
     }
     return NN_OK;
 }
@@ -192,12 +219,18 @@ static nn_status host_reduce_axis(nn_tensor **out, nn_reduce_op op, const nn_ten
     char text[128];
     *out = NULL;
     int ndim = a->shape.ndim;
+    if (ndim == 0)
+        return nn_error(NN_ERR_ARGUMENT, "axis %d is out of range for a tensor of shape (): "
+                                         "a scalar has no axes; reduce it without an axis",
+                        axis);
+    /* Messages name the axis as given, not as adjusted: -3 is what the user wrote. */
+    int given = axis;
     if (axis < 0)
         axis += ndim;
     if (axis < 0 || axis >= ndim)
         return nn_error(NN_ERR_ARGUMENT, "axis %d is out of range for a tensor of shape %s "
                                          "(axes are 0 to %d, or -1 for the last)",
-                        axis, nn_shape_format(&a->shape, text, sizeof text), ndim - 1);
+                        given, nn_shape_format(&a->shape, text, sizeof text), ndim - 1);
     nn_shape shape = {.ndim = ndim - 1};
     for (int i = 0, j = 0; i < ndim; i++)
         if (i != axis)

@@ -48,9 +48,9 @@ void nn_lua_check_option_names(lua_State *L, int index, const char *function,
             if (position >= 1 && position <= positional)
                 continue;
             push_name_list(L, names);
-            nn_lua_error(L, "%s: takes %d positional argument%s, got one at position %d; "
+            nn_lua_error(L, "%s: takes %d positional argument%s, got one at position %lld; "
                           "name the others (valid names: %s)",
-                       function, positional, positional == 1 ? "" : "s", (int)position,
+                       function, positional, positional == 1 ? "" : "s", (long long)position,
                        lua_tostring(L, -1));
         }
         if (lua_type(L, -1) != LUA_TSTRING) {
@@ -93,9 +93,10 @@ lua_Integer nn_lua_opt_integer(lua_State *L, int index, const char *key, lua_Int
         nn_lua_error(L, "%s: %s must be an integer, got %s", function, key, nn_lua_typename(L, -1));
     if (value < low || value > high) {
         if (high == LUA_MAXINTEGER)
-            nn_lua_error(L, "%s: %s must be >= %d, got %d", function, key, (int)low, (int)value);
-        nn_lua_error(L, "%s: %s must be between %d and %d, got %d", function, key, (int)low,
-                   (int)high, (int)value);
+            nn_lua_error(L, "%s: %s must be >= %lld, got %lld", function, key, (long long)low,
+                       (long long)value);
+        nn_lua_error(L, "%s: %s must be between %lld and %lld, got %lld", function, key,
+                   (long long)low, (long long)high, (long long)value);
     }
     lua_pop(L, 1);
     return value;
@@ -146,10 +147,10 @@ static int64_t check_arg_integer(lua_State *L, int index, const nn_arg_spec *spe
                    nn_lua_typename(L, index));
     if ((double)value < spec->min) {
         if (spec->min == 1)
-            nn_lua_error(L, "%s: %s must be a positive integer, got %d", function, spec->name,
-                       (int)value);
-        nn_lua_error(L, "%s: %s must be an integer >= %g, got %d", function, spec->name,
-                   spec->min, (int)value);
+            nn_lua_error(L, "%s: %s must be a positive integer, got %lld", function, spec->name,
+                       (long long)value);
+        nn_lua_error(L, "%s: %s must be an integer >= %g, got %lld", function, spec->name,
+                   spec->min, (long long)value);
     }
     if ((double)value > spec->max)
         nn_lua_error(L, "%s: %s must be at most %g, got %lld", function, spec->name, spec->max,
@@ -188,8 +189,8 @@ static void set_shape(lua_State *L, nn_shape *shape, const nn_arg_spec *spec, co
                    spec->name, nn_lua_typename(L, -1));
     lua_Integer length = luaL_len(L, -1);
     if (length < 1 || length > NN_MAX_DIMS - 1)
-        nn_lua_error(L, "%s: %s must list 1 to %d sizes, got %d", function, spec->name,
-                   NN_MAX_DIMS - 1, (int)length);
+        nn_lua_error(L, "%s: %s must list 1 to %d sizes, got %lld", function, spec->name,
+                   NN_MAX_DIMS - 1, (long long)length);
     shape->ndim = (int)length;
     for (int i = 0; i < length; i++) {
         lua_geti(L, -1, i + 1);
@@ -323,8 +324,8 @@ static void set_constraint(lua_State *L, nn_constraint *constraint, const nn_arg
     if (lua_type(L, -1) == LUA_TNUMBER) {
         lua_Integer axis = lua_tointeger(L, -1);
         if (axis < 0 || axis >= NN_MAX_DIMS)
-            nn_lua_error(L, "%s: %s.axis must be between 0 and %d, got %d", function, spec->name,
-                       NN_MAX_DIMS - 1, (int)axis);
+            nn_lua_error(L, "%s: %s.axis must be between 0 and %d, got %lld", function,
+                       spec->name, NN_MAX_DIMS - 1, (long long)axis);
         constraint->axes = 1u << axis;
     } else if (lua_istable(L, -1)) {
         constraint->axes = 0;
@@ -363,6 +364,10 @@ void nn_lua_set_layer_arg(lua_State *L, nn_layer *layer, const nn_arg_spec *spec
         if (!is_integer)
             nn_lua_error(L, "%s: %s must be an integer axis (0 = batch, -1 = last), got %s",
                        function, spec->name, nn_lua_typename(L, -1));
+        /* Checked before the cast to int, which would turn 2^32 into axis 0. */
+        if ((double)axis < spec->min || (double)axis > spec->max)
+            nn_lua_error(L, "%s: %s must be an axis from %g to %g, got %lld", function,
+                       spec->name, spec->min, spec->max, (long long)axis);
         *(int *)target = (int)axis;
         break;
     }

@@ -109,8 +109,32 @@ void nn_lua_push_shape(lua_State *L, const nn_shape *shape)
     luaL_setmetatable(L, NN_LUA_SHAPE);
 }
 
+/* An argument as a message shows it: a number or string as written, else its type. */
+static const char *argument_text(lua_State *L, int index, char *text, size_t size)
+{
+    if (lua_type(L, index) == LUA_TNUMBER && lua_isinteger(L, index))
+        snprintf(text, size, "%lld", (long long)lua_tointeger(L, index));
+    else if (lua_type(L, index) == LUA_TNUMBER)
+        snprintf(text, size, "%.14g", lua_tonumber(L, index));
+    else if (lua_type(L, index) == LUA_TSTRING)
+        snprintf(text, size, "'%s'", lua_tostring(L, index));
+    else
+        snprintf(text, size, "%s", nn_lua_typename(L, index));
+    return text;
+}
+
+static void check_no_more_arguments(lua_State *L, int last, const char *function,
+                                    const char *usage)
+{
+    char text[64];
+    if (lua_gettop(L) > last)
+        nn_lua_error(L, "%s: unexpected argument %d (%s); the call is %s", function, last + 1,
+                     argument_text(L, last + 1, text, sizeof text), usage);
+}
+
 nn_shape nn_lua_check_shape_args(lua_State *L, int first, const char *function)
 {
+    char text[64];
     nn_shape shape = {0};
     int top = lua_gettop(L);
     if (lua_istable(L, first)) {
@@ -125,9 +149,12 @@ nn_shape nn_lua_check_shape_args(lua_State *L, int first, const char *function)
             shape.dims[i] = lua_tointegerx(L, -1, &ok);
             if (!ok)
                 nn_lua_error(L, "%s: size %d of the shape must be an integer, got %s", function,
-                             i + 1, nn_lua_typename(L, -1));
+                             i + 1, argument_text(L, -1, text, sizeof text));
             lua_pop(L, 1);
         }
+        if (top > first)
+            nn_lua_error(L, "%s: unexpected argument %d (%s) after the shape table", function,
+                         first + 1, argument_text(L, first + 1, text, sizeof text));
         return shape;
     }
     if (top < first)
@@ -141,7 +168,7 @@ nn_shape nn_lua_check_shape_args(lua_State *L, int first, const char *function)
         shape.dims[i] = lua_tointegerx(L, first + i, &ok);
         if (!ok)
             nn_lua_error(L, "%s: size %d of the shape must be an integer, got %s", function,
-                         i + 1, nn_lua_typename(L, first + i));
+                         i + 1, argument_text(L, first + i, text, sizeof text));
     }
     return shape;
 }
@@ -264,11 +291,15 @@ static int l_tensor(lua_State *L)
     return 1;
 }
 
-static int push_filled(lua_State *L, const char *function, double value)
+static int push_filled(lua_State *L, const char *function, const char *usage, double value)
 {
-    /* A trailing string argument is the dtype: nn.zeros(2, 3, 'int32'). */
+    /* The dtype follows the sizes: nn.zeros(2, 3, 'int32') or nn.zeros({2, 3}, 'int32'). */
     nn_dtype dtype = NN_DTYPE_F32;
-    if (lua_gettop(L) > 1 && lua_type(L, lua_gettop(L)) == LUA_TSTRING) {
+    if (lua_istable(L, 1)) {
+        dtype = check_dtype(L, 2, NN_DTYPE_F32, function);
+        check_no_more_arguments(L, 2, function, usage);
+        lua_settop(L, 1);
+    } else if (lua_gettop(L) > 1 && lua_type(L, lua_gettop(L)) == LUA_TSTRING) {
         dtype = check_dtype(L, lua_gettop(L), NN_DTYPE_F32, function);
         lua_pop(L, 1);
     }
@@ -280,14 +311,24 @@ static int push_filled(lua_State *L, const char *function, double value)
     return 1;
 }
 
-static int l_zeros(lua_State *L) { return push_filled(L, "nn.zeros", 0.0); }
-static int l_ones(lua_State *L) { return push_filled(L, "nn.ones", 1.0); }
+static int l_zeros(lua_State *L)
+{
+    return push_filled(L, "nn.zeros",
+                       "nn.zeros(d1, d2, ... [, dtype]) or nn.zeros({d1, d2, ...} [, dtype])", 0.0);
+}
+
+static int l_ones(lua_State *L)
+{
+    return push_filled(L, "nn.ones",
+                       "nn.ones(d1, d2, ... [, dtype]) or nn.ones({d1, d2, ...} [, dtype])", 1.0);
+}
 
 /* nn.full(shape, value) */
 static int l_full(lua_State *L)
 {
     const char *function = "nn.full";
     double value = luaL_checknumber(L, 2);
+    check_no_more_arguments(L, 2, function, "nn.full(shape, value), a float32 tensor");
     lua_settop(L, 1);
     nn_shape shape = nn_lua_check_shape_args(L, 1, function);
     nn_tensor **slot = nn_lua_new_tensor_slot(L);
@@ -308,7 +349,11 @@ static int l_arange(lua_State *L)
         stop = luaL_checknumber(L, 2);
         step = luaL_optnumber(L, 3, 1);
     }
-    if (step == 0 || !isfinite(step) || !isfinite(start) || !isfinite(stop))
+    if (!isfinite(start))
+        nn_lua_error(L, "%s: start must be a finite number, got %g", function, start);
+    if (!isfinite(stop))
+        nn_lua_error(L, "%s: stop must be a finite number, got %g", function, stop);
+    if (step == 0 || !isfinite(step))
         nn_lua_error(L, "%s: step must be a finite non-zero number, got %g", function, step);
     double count = ceil((stop - start) / step);
     if (count < 1)
@@ -345,8 +390,15 @@ static int random_fill(lua_State *L, const char *function, bool normal)
         stddev = nn_lua_opt_number(L, top, "stddev", 1.0, 0.0, HUGE_VAL, function);
         lua_settop(L, top - 1);
     }
-    if (!(high >= low))
-        nn_lua_error(L, "%s: high (%g) must not be below low (%g)", function, high, low);
+    /* Infinite bounds, or a range too wide for a double, would fill the tensor with inf
+     * and NaN. */
+    if (!normal && !(isfinite(low) && isfinite(high) && low < high && isfinite(high - low)))
+        nn_lua_error(L, "%s: low and high must be finite numbers with low < high, got low=%g "
+                        "and high=%g",
+                     function, low, high);
+    if (normal && !(isfinite(mean) && isfinite(stddev)))
+        nn_lua_error(L, "%s: mean and stddev must be finite numbers, got mean=%g and stddev=%g",
+                     function, mean, stddev);
     nn_shape shape = nn_lua_check_shape_args(L, 1, function);
     nn_tensor **slot = nn_lua_new_tensor_slot(L);
     nn_lua_check(L, nn_tensor_create(slot, NN_DTYPE_F32, &shape), function);
@@ -371,6 +423,13 @@ static int l_random_randint(lua_State *L)
     if (high <= low)
         nn_lua_error(L, "%s: high (%lld) must be greater than low (%lld)", function,
                      (long long)high, (long long)low);
+    /* The result is int32, so every draw in [low, high) must be one; with both ends in
+     * range, high - low below cannot overflow either. */
+    if (low < INT32_MIN || high > (lua_Integer)INT32_MAX + 1)
+        nn_lua_error(L, "%s: [%lld, %lld) does not fit the int32 result: low must be >= %lld "
+                        "and high <= %lld",
+                     function, (long long)low, (long long)high, (long long)INT32_MIN,
+                     (long long)INT32_MAX + 1);
     nn_shape shape = nn_lua_check_shape_args(L, 3, function);
     nn_tensor **slot = nn_lua_new_tensor_slot(L);
     nn_lua_check(L, nn_tensor_create(slot, NN_DTYPE_I32, &shape), function);
@@ -408,13 +467,28 @@ static int tensor_len(lua_State *L)
 /* Converts a Lua position (1-based, negative from the end) into a 0-based row. */
 static int64_t row_index(lua_State *L, lua_Integer position, int64_t rows, const char *function)
 {
-    if (position < 0)
-        position += rows + 1;
-    if (position < 1 || position > rows)
+    /* The message shows the position as given: -11, not the 0 it becomes. */
+    lua_Integer row = position < 0 ? position + rows + 1 : position;
+    if (row < 1 || row > rows)
         nn_lua_error(L, "%s: position %lld is out of range: rows are 1 to %lld (or -1 for the "
                         "last)",
                      function, (long long)position, (long long)rows);
-    return position - 1;
+    return row - 1;
+}
+
+/* The same for a position held as a float (a tensor element, or a Lua float such as 1/0
+ * or 2^63): checked against the rows before it becomes an integer, since converting a
+ * float beyond int64's range is undefined. */
+static int64_t row_index_of_number(lua_State *L, double position, int64_t rows,
+                                   const char *function)
+{
+    if (position != floor(position)) /* NaN too */
+        nn_lua_error(L, "%s: positions must be integers, got %g", function, position);
+    if (fabs(position) > (double)rows)
+        nn_lua_error(L, "%s: position %.17g is out of range: rows are 1 to %lld (or -1 for the "
+                        "last)",
+                     function, position, (long long)rows);
+    return row_index(L, (lua_Integer)position, rows, function);
 }
 
 static int binary(lua_State *L, nn_binary_op op, const char *function)
@@ -538,14 +612,31 @@ static int tensor_take(lua_State *L)
     nn_tensor *tensor = nn_lua_check_tensor(L, 1, function);
     if (tensor->shape.ndim < 1)
         nn_lua_error(L, "%s: cannot take rows of a scalar tensor", function);
-    nn_tensor *positions = nn_lua_to_tensor(L, 2, function);
-    size_t count = nn_tensor_count(positions);
-    int64_t *indices = lua_newuserdatauv(L, count * sizeof(int64_t), 0);
-    for (size_t i = 0; i < count; i++) {
-        double position = nn_tensor_get(positions, i);
-        if (position != floor(position))
-            nn_lua_error(L, "%s: positions must be integers, got %g", function, position);
-        indices[i] = row_index(L, (lua_Integer)position, tensor->shape.dims[0], function);
+    int64_t rows = tensor->shape.dims[0];
+    int64_t *indices;
+    size_t count;
+    if (lua_istable(L, 2)) {
+        /* Read as Lua numbers, not through a float32 tensor, so that integers above 2^24
+         * keep their value and a bad entry is reported as written. */
+        count = (size_t)luaL_len(L, 2);
+        indices = lua_newuserdatauv(L, count * sizeof(int64_t), 0);
+        for (size_t i = 0; i < count; i++) {
+            lua_geti(L, 2, (lua_Integer)i + 1);
+            if (lua_isinteger(L, -1))
+                indices[i] = row_index(L, lua_tointeger(L, -1), rows, function);
+            else if (lua_type(L, -1) == LUA_TNUMBER)
+                indices[i] = row_index_of_number(L, lua_tonumber(L, -1), rows, function);
+            else
+                nn_lua_error(L, "%s: positions must be integers, got %s", function,
+                             nn_lua_typename(L, -1));
+            lua_pop(L, 1);
+        }
+    } else {
+        nn_tensor *positions = nn_lua_to_tensor(L, 2, function);
+        count = nn_tensor_count(positions);
+        indices = lua_newuserdatauv(L, count * sizeof(int64_t), 0);
+        for (size_t i = 0; i < count; i++)
+            indices[i] = row_index_of_number(L, nn_tensor_get(positions, i), rows, function);
     }
     nn_tensor **slot = nn_lua_new_tensor_slot(L);
     nn_lua_check(L, nn_tensor_take_rows(slot, tensor, indices, (int64_t)count), function);
@@ -571,9 +662,18 @@ static int reduce(lua_State *L, nn_reduce_op op, const char *function)
     if (!lua_isnoneornil(L, 2) && !is_integer)
         nn_lua_error(L, "%s: axis must be an integer (0 = first axis, -1 = last), got %s",
                      function, nn_lua_typename(L, 2));
-    if (tensor->shape.ndim == 0) {
+    /* The one element of a scalar is at position 0, as NumPy's argmax of a 0-d array;
+     * an axis the user names goes to the engine, which has none to offer. */
+    if (tensor->shape.ndim == 0 && lua_isnoneornil(L, 2)) {
         lua_pushinteger(L, 0);
         return 1;
+    }
+    /* The engine takes an int: a Lua integer beyond it is out of range for every tensor,
+     * and is reported as given rather than cut to 32 bits. */
+    if (axis < INT_MIN || axis > INT_MAX) {
+        char text[128];
+        nn_lua_error(L, "%s: axis %lld is out of range for a tensor of shape %s", function,
+                     (long long)axis, nn_shape_format(&tensor->shape, text, sizeof text));
     }
     nn_tensor **slot = nn_lua_new_tensor_slot(L);
     nn_lua_check(L, nn_tensor_reduce_axis(slot, op, tensor, (int)axis), function);
@@ -606,6 +706,8 @@ static void push_element(lua_State *L, const nn_tensor *tensor, size_t index)
     double value = nn_tensor_get(tensor, index);
     if (tensor->dtype == NN_DTYPE_F32)
         lua_pushnumber(L, value);
+    else if (value >= 0x1p63) /* INT64_MAX read through a double: converting 2^63 is undefined */
+        lua_pushinteger(L, LUA_MAXINTEGER);
     else
         lua_pushinteger(L, (lua_Integer)value);
 }

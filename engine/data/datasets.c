@@ -94,6 +94,22 @@ static bool find_file(const char *dir, const char *stem, char *path, size_t size
     return is_file(path);
 }
 
+/* Images (even i) are uint8 (N, rows, cols); labels (odd i) are uint8 (N,). */
+static nn_status check_file(const nn_tensor *tensor, const char *path, int i)
+{
+    char text[128];
+    int rank = i % 2 == 0 ? 3 : 1;
+    if (tensor->dtype != NN_DTYPE_U8)
+        return nn_error(NN_ERR_FORMAT, "%s: expected uint8 data, found %s", path,
+                        nn_dtype_name(tensor->dtype));
+    if (tensor->shape.ndim != rank)
+        return nn_error(NN_ERR_FORMAT, "%s: expected %s of rank %d %s, found shape %s", path,
+                        rank == 3 ? "images" : "labels", rank,
+                        rank == 3 ? "(samples, rows, columns)" : "(samples,)",
+                        nn_shape_format(&tensor->shape, text, sizeof text));
+    return NN_OK;
+}
+
 /* A directory holds the data set when all four files are there. */
 static bool holds_dataset(const char *dir, char paths[4][1100])
 {
@@ -127,8 +143,17 @@ nn_status nn_dataset_load(const nn_dataset *dataset, nn_tensor *out[4], char *wh
                 continue;
             for (int i = 0; i < 4; i++) {
                 nn_status status = nn_idx_load(&out[i], paths[i]);
-                if (status == NN_OK && out[i]->dtype != NN_DTYPE_U8)
-                    status = nn_error(NN_ERR_FORMAT, "%s: expected uint8 data", paths[i]);
+                if (status == NN_OK)
+                    status = check_file(out[i], paths[i], i);
+                /* Images come before their labels, so both counts are known here. */
+                if (status == NN_OK && i % 2 == 1 &&
+                    out[i - 1]->shape.dims[0] != out[i]->shape.dims[0])
+                    status = nn_error(NN_ERR_FORMAT, "%s: the image and label files hold "
+                                                     "different numbers of samples: %lld "
+                                                     "images in %s, %lld labels in %s",
+                                      dir, (long long)out[i - 1]->shape.dims[0],
+                                      file_stems[i - 1], (long long)out[i]->shape.dims[0],
+                                      file_stems[i]);
                 if (status != NN_OK) {
                     for (int k = 0; k <= i; k++) {
                         nn_tensor_free(out[k]);
@@ -136,15 +161,6 @@ nn_status nn_dataset_load(const nn_dataset *dataset, nn_tensor *out[4], char *wh
                     }
                     return status;
                 }
-            }
-            if (out[0]->shape.dims[0] != out[1]->shape.dims[0] ||
-                out[2]->shape.dims[0] != out[3]->shape.dims[0]) {
-                for (int k = 0; k < 4; k++) {
-                    nn_tensor_free(out[k]);
-                    out[k] = NULL;
-                }
-                return nn_error(NN_ERR_FORMAT, "%s: the image and label files hold different "
-                                               "numbers of samples", dir);
             }
             if (where)
                 snprintf(where, where_size, "%s", dir);

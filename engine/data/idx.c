@@ -170,6 +170,13 @@ static nn_status read_stream(gzFile file, const char *path, uint8_t *out, size_t
             break;
         *got += (size_t)chunk;
     }
+    /* gzread reports a gzip stream cut short as a plain end of file; only gzerror tells
+     * (Z_BUF_ERROR) that the data ended inside the stream. */
+    int code = Z_OK;
+    const char *message = gzerror(file, &code);
+    if (*got < size && code == Z_BUF_ERROR)
+        return nn_error(NN_ERR_FORMAT, "%s: the gzip stream is truncated or corrupt (%s)", path,
+                        message);
     return NN_OK;
 }
 
@@ -273,6 +280,12 @@ nn_status nn_idx_save(const nn_tensor *tensor, const char *path)
     return status;
 }
 
+static bool has_gzip_suffix(const char *path)
+{
+    size_t length = strlen(path);
+    return length >= 3 && strcmp(path + length - 3, ".gz") == 0;
+}
+
 static nn_status save_host(const nn_tensor *tensor, const char *path)
 {
     int type;
@@ -286,9 +299,12 @@ static nn_status save_host(const nn_tensor *tensor, const char *path)
     }
     if (tensor->shape.ndim < 1)
         return nn_error(NN_ERR_ARGUMENT, "IDX files need at least one dimension");
-    FILE *file = fopen(path, "wb");
+    /* One writer for both: zlib's "T" mode writes the bytes through uncompressed. */
+    errno = 0; /* gzopen sets it only when open fails, not when it runs out of memory */
+    gzFile file = gzopen(path, has_gzip_suffix(path) ? "wb" : "wbT");
     if (!file)
-        return nn_error(NN_ERR_IO, "%s: cannot create: %s", path, strerror(errno));
+        return nn_error(NN_ERR_IO, "%s: cannot create: %s", path,
+                        errno ? strerror(errno) : "out of memory");
     uint8_t header[4 + 4 * NN_MAX_DIMS] = {0, 0, (uint8_t)type, (uint8_t)tensor->shape.ndim};
     for (int i = 0; i < tensor->shape.ndim && i < NN_MAX_DIMS; i++) {
         uint32_t dim = (uint32_t)tensor->shape.dims[i];
@@ -296,20 +312,32 @@ static nn_status save_host(const nn_tensor *tensor, const char *path)
         p[0] = (uint8_t)(dim >> 24), p[1] = (uint8_t)(dim >> 16), p[2] = (uint8_t)(dim >> 8),
         p[3] = (uint8_t)dim;
     }
-    bool ok = fwrite(header, 1, 4 + 4 * (size_t)tensor->shape.ndim, file) ==
-              4 + 4 * (size_t)tensor->shape.ndim;
+    unsigned header_bytes = 4 + 4 * (unsigned)tensor->shape.ndim;
+    bool ok = gzwrite(file, header, header_bytes) == (int)header_bytes;
     size_t count = nn_tensor_count(tensor);
     const uint8_t *bytes = nn_tensor_data(tensor);
     size_t element = nn_dtype_size(tensor->dtype);
-    for (size_t i = 0; ok && i < count; i++) {
-        uint8_t be[8];
-        for (size_t k = 0; k < element; k++)
-            be[k] = bytes[i * element + element - 1 - k]; /* little-endian host to big */
-        ok = fwrite(be, 1, element, file) == element;
+    /* Converted to big-endian a block at a time. */
+    uint8_t block[1 << 14];
+    size_t per_block = sizeof block / element;
+    for (size_t first = 0; ok && first < count; first += per_block) {
+        size_t n = count - first < per_block ? count - first : per_block;
+        for (size_t i = 0; i < n; i++)
+            for (size_t k = 0; k < element; k++) /* little-endian host to big */
+                block[i * element + k] = bytes[(first + i) * element + element - 1 - k];
+        ok = gzwrite(file, block, (unsigned)(n * element)) == (int)(n * element);
     }
-    if (fclose(file) != 0)
+    int code = Z_OK;
+    const char *message = ok ? "" : gzerror(file, &code);
+    char reason[256];
+    snprintf(reason, sizeof reason, "%s", code == Z_ERRNO ? strerror(errno) : message);
+    int closed = gzclose(file);
+    if (ok && closed != Z_OK) {
         ok = false;
+        snprintf(reason, sizeof reason, "%s", closed == Z_ERRNO ? strerror(errno)
+                                                                  : "gzip could not finish");
+    }
     if (!ok)
-        return nn_error(NN_ERR_IO, "%s: write failed: %s", path, strerror(errno));
+        return nn_error(NN_ERR_IO, "%s: write failed: %s", path, reason);
     return NN_OK;
 }

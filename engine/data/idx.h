@@ -16,8 +16,8 @@ nn_status nn_idx_load(nn_tensor **out, const char *path);
 /* Parses an IDX image held in memory (uncompressed). `name` is used in messages. */
 nn_status nn_idx_parse(nn_tensor **out, const uint8_t *data, size_t size, const char *name);
 
-/* Writes a uint8 or int32/float32 tensor as an uncompressed IDX file (for tests and
- * small data sets). */
+/* Writes a uint8 or int32/float32 tensor as an IDX file (for tests and small data
+ * sets), gzip-compressed when the path ends in .gz, else uncompressed. */
 nn_status nn_idx_save(const nn_tensor *tensor, const char *path);
 
 #endif

@@ -1,0 +1,99 @@
+/* The built-in data sets read from a folder of self-made IDX files ($NNSH_DATA): the
+ * shapes each file must have, and messages that name both sample counts. */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "data/datasets.h"
+#include "data/idx.h"
+
+/* A fresh folder that $NNSH_DATA points at; one per test (each runs in its own process). */
+static char folder[64];
+
+static void make_folder(void)
+{
+    snprintf(folder, sizeof folder, "/tmp/nnsh-datasets-XXXXXX");
+    cr_assert_not_null(mkdtemp(folder));
+    cr_assert_eq(setenv("NNSH_DATA", folder, 1), 0);
+}
+
+static void remove_folder(void)
+{
+    static const char *const stems[] = {"train-images-idx3-ubyte", "train-labels-idx1-ubyte",
+                                        "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"};
+    char path[128];
+    for (int i = 0; i < 4; i++) {
+        snprintf(path, sizeof path, "%s/%s", folder, stems[i]);
+        unlink(path);
+    }
+    rmdir(folder);
+}
+
+/* Writes a zero-filled uint8 IDX file of the given shape into the folder. */
+static void write_file(const char *stem, nn_shape shape)
+{
+    char path[128];
+    nn_tensor *tensor;
+    snprintf(path, sizeof path, "%s/%s", folder, stem);
+    cr_assert_eq(nn_tensor_create(&tensor, NN_DTYPE_U8, &shape), NN_OK);
+    cr_assert_eq(nn_idx_save(tensor, path), NN_OK, "%s", nn_error_message());
+    nn_tensor_free(tensor);
+}
+
+/* Loads MNIST from the folder and expects an error that contains every fragment. */
+static void expect_error(const char *first, const char *second)
+{
+    nn_tensor *out[4];
+    cr_assert_eq(nn_dataset_load(nn_dataset_find("mnist"), out, NULL, 0), NN_ERR_FORMAT);
+    for (int i = 0; i < 4; i++)
+        cr_assert_null(out[i]);
+    const char *message = nn_error_message();
+    cr_assert_not_null(strstr(message, first), "\"%s\" lacks \"%s\"", message, first);
+    cr_assert_not_null(strstr(message, second), "\"%s\" lacks \"%s\"", message, second);
+}
+
+TestSuite(datasets, .init = make_folder, .fini = remove_folder);
+
+Test(datasets, well_shaped_files_load)
+{
+    write_file("train-images-idx3-ubyte", NN_SHAPE(3, 4, 5));
+    write_file("train-labels-idx1-ubyte", NN_SHAPE(3));
+    write_file("t10k-images-idx3-ubyte", NN_SHAPE(2, 4, 5));
+    write_file("t10k-labels-idx1-ubyte", NN_SHAPE(2));
+    nn_tensor *out[4];
+    cr_assert_eq(nn_dataset_load(nn_dataset_find("mnist"), out, NULL, 0), NN_OK, "%s",
+                 nn_error_message());
+    cr_assert_eq(out[0]->shape.ndim, 3);
+    cr_assert_eq(out[3]->shape.dims[0], 2);
+    for (int i = 0; i < 4; i++)
+        nn_tensor_free(out[i]);
+}
+
+Test(datasets, images_of_rank_one_are_refused)
+{
+    write_file("train-images-idx3-ubyte", NN_SHAPE(3));
+    write_file("train-labels-idx1-ubyte", NN_SHAPE(3));
+    write_file("t10k-images-idx3-ubyte", NN_SHAPE(2, 4, 5));
+    write_file("t10k-labels-idx1-ubyte", NN_SHAPE(2));
+    expect_error("train-images-idx3-ubyte: expected images of rank 3", "found shape (3,)");
+}
+
+Test(datasets, labels_of_rank_three_are_refused)
+{
+    write_file("train-images-idx3-ubyte", NN_SHAPE(3, 4, 5));
+    write_file("train-labels-idx1-ubyte", NN_SHAPE(3, 1, 1));
+    write_file("t10k-images-idx3-ubyte", NN_SHAPE(2, 4, 5));
+    write_file("t10k-labels-idx1-ubyte", NN_SHAPE(2));
+    expect_error("train-labels-idx1-ubyte: expected labels of rank 1", "found shape (3, 1, 1)");
+}
+
+Test(datasets, different_counts_name_both)
+{
+    write_file("train-images-idx3-ubyte", NN_SHAPE(3, 4, 5));
+    write_file("train-labels-idx1-ubyte", NN_SHAPE(3));
+    write_file("t10k-images-idx3-ubyte", NN_SHAPE(2, 4, 5));
+    write_file("t10k-labels-idx1-ubyte", NN_SHAPE(7));
+    expect_error("2 images in t10k-images-idx3-ubyte", "7 labels in t10k-labels-idx1-ubyte");
+}
