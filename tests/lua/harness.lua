@@ -67,6 +67,20 @@ function harness.capture(fn)
   return table.concat(chunks)
 end
 
+-- A whole file's bytes, and writing bytes to a file (for tests of files).
+function harness.read_file(path)
+  local file = assert(io.open(path, 'rb'))
+  local bytes = file:read('a')
+  file:close()
+  return bytes
+end
+
+function harness.write_file(path, bytes)
+  local file = assert(io.open(path, 'wb'))
+  file:write(bytes)
+  file:close()
+end
+
 function harness.finish()
   io.write(string.format('\n%d passed, %d failed\n', harness.passed, harness.failed))
   if harness.failed > 0 then

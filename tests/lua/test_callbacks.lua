@@ -15,12 +15,6 @@ local function exists(file)
   return handle ~= nil
 end
 
-local function read_text(file)
-  local handle = assert(io.open(file, 'rb'))
-  local text = handle:read('a')
-  handle:close()
-  return text
-end
 
 local function setup(seed)
   nn.random.seed(seed or 1)
@@ -234,17 +228,17 @@ t.test('CSVLogger: sorted columns after epoch, one row per epoch, append', funct
   local model, x, y = setup()
   local file = path('log.csv')
   fit(model, x, y, 2, {script('val_loss', {0.5, 0.25}), C.CSVLogger{file}})
-  local rows = lines(read_text(file))
+  local rows = lines(t.read_file(file))
   t.eq(rows[1], 'epoch,accuracy,loss,val_loss')
   t.eq(#rows, 3, 'header and two rows')
   t.truthy(rows[2]:find('^0,[%d.e-]+,[%d.e-]+,0%.5$'), rows[2])
   t.truthy(rows[3]:find('^1,.*,0%.25$'), rows[3])
   fit(model, x, y, 1, {script('val_loss', {0.125}), C.CSVLogger{file, append = true}})
-  rows = lines(read_text(file))
+  rows = lines(t.read_file(file))
   t.eq(#rows, 4, 'appended one row, no second header')
   t.truthy(rows[4]:find('^0,.*,0%.125$'), rows[4])
   fit(model, x, y, 1, {C.CSVLogger{file, separator = ';'}})
-  t.eq(lines(read_text(file))[1], 'epoch;accuracy;loss', 'separator, and overwritten')
+  t.eq(lines(t.read_file(file))[1], 'epoch;accuracy;loss', 'separator, and overwritten')
   t.raises(function() fit(model, x, y, 1, {C.CSVLogger{path('no/dir/log.csv')}}) end,
            'CSVLogger: cannot open')
 end)

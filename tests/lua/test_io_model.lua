@@ -9,12 +9,6 @@ local directory = (os.getenv('NNSH_TEST_TMP') or '/tmp') .. '/lua-io-model'
 nn.io.make_directory(directory)
 local function path(name) return directory .. '/' .. name end
 
-local function read_bytes(file)
-  local handle = assert(io.open(file, 'rb'))
-  local data = handle:read('a')
-  handle:close()
-  return data
-end
 
 -- Whether a layer class is a stub here (building it says "not implemented yet").
 local function layer_is_stub(name, input)
@@ -81,7 +75,7 @@ local function check_round_trip(model, x, y, optimizer, name)
   t.eq(t.capture(function() copy:summary() end), t.capture(function() model:summary() end),
        name .. ': summary')
   copy:save(second)
-  t.truthy(read_bytes(first) == read_bytes(second), name .. ': save -> load -> save same bytes')
+  t.truthy(t.read_file(first) == t.read_file(second), name .. ': save -> load -> save same bytes')
   nn.random.seed(99)
   model:fit(x, y, {epochs = 1, batch_size = 8, verbose = 0})
   nn.random.seed(99)
@@ -147,7 +141,7 @@ t.test('load_model{compile=false} gives an uncompiled model with the same weight
   t.eq(copy.compiled, false, 'compiled')
   t.truthy(same_weights(model, copy), 'weights')
   nn.models.save_model(model, path('plain2.safetensors'))
-  t.truthy(read_bytes(path('plain.safetensors')) == read_bytes(path('plain2.safetensors')),
+  t.truthy(t.read_file(path('plain.safetensors')) == t.read_file(path('plain2.safetensors')),
            'save_model is model:save')
 end)
 

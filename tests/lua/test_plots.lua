@@ -19,12 +19,6 @@ end
 
 local model, history = trained()
 
-local function read(path)
-  local file = assert(io.open(path, 'rb'))
-  local content = file:read('a')
-  file:close()
-  return content
-end
 
 t.test('history:plot draws the seed figure inline, in ASCII off a terminal', function()
   local out = t.capture(function() history:plot() end)
@@ -64,7 +58,7 @@ t.test('history:plot{file=} writes SVG or text and returns the path', function()
   local svg = tmp .. '/test_plots_curves.svg'
   local out = t.capture(function() t.eq(history:plot{file = svg}, svg) end)
   t.eq(out, '', 'nothing inline when writing a file')
-  local content = read(svg)
+  local content = t.read_file(svg)
   t.truthy(content:find('^<%?xml'), 'an XML document')
   t.truthy(content:find('</svg>\n$'), 'complete')
   t.truthy(content:find('>Training and Validation Accuracy</text>', 1, true), 'titles')
@@ -72,7 +66,7 @@ t.test('history:plot{file=} writes SVG or text and returns the path', function()
   t.eq(lines, 4, 'train and validation lines of two charts')
   local txt = tmp .. '/test_plots_curves.txt'
   history:plot{file = txt}
-  t.truthy(read(txt):find('Training and Validation Loss', 1, true), 'text figure')
+  t.truthy(t.read_file(txt):find('Training and Validation Loss', 1, true), 'text figure')
   local both = t.capture(function() history:plot{file = txt, show = true} end)
   t.truthy(both:find('Training and Validation Loss', 1, true), 'show=true also draws inline')
   os.remove(svg)
@@ -126,7 +120,7 @@ t.test('model:plot draws the network flow as the seed does', function()
   t.truthy(unicode:find('↓ shape: (8,)', 1, true), unicode)
   local svg = tmp .. '/test_plots_model.svg'
   t.eq(model:plot{file = svg}, svg)
-  local content = read(svg)
+  local content = t.read_file(svg)
   t.truthy(content:find('>Dense(8, relu)</text>', 1, true), 'layer boxes')
   t.truthy(content:find('>Output: (2,)</text>', 1, true), 'the output box')
   os.remove(svg)

@@ -40,24 +40,13 @@ t.test('IDX files round-trip exactly', function()
   t.truthy(images2 == images and labels2 == labels, 'same values')
 end)
 
-local function read_bytes(path)
-  local file = assert(io.open(path, 'rb'))
-  local bytes = file:read('a')
-  file:close()
-  return bytes
-end
 
-local function write_bytes(path, bytes)
-  local file = assert(io.open(path, 'wb'))
-  file:write(bytes)
-  file:close()
-end
 
 t.test('save_idx writes gzip when the path ends in .gz, and load_idx reads it back', function()
   local images = make_dataset(50)
   local path = directory .. '/nnsh-gz-images-idx3-ubyte.gz'
   nn.datasets.save_idx(images, path)
-  local bytes = read_bytes(path)
+  local bytes = t.read_file(path)
   t.eq(bytes:sub(1, 2), '\x1f\x8b', 'the gzip magic number')
   t.truthy(#bytes < 50 * 12 * 12, 'compressed: ' .. #bytes .. ' bytes')
   local loaded = nn.datasets.load_idx(path)
@@ -65,7 +54,7 @@ t.test('save_idx writes gzip when the path ends in .gz, and load_idx reads it ba
   t.truthy(loaded == images, 'same values')
   local raw = directory .. '/nnsh-raw-images-idx3-ubyte'
   nn.datasets.save_idx(images, raw)
-  t.eq(read_bytes(raw):sub(1, 4), '\0\0\x08\x03', 'without .gz the file is raw IDX')
+  t.eq(t.read_file(raw):sub(1, 4), '\0\0\x08\x03', 'without .gz the file is raw IDX')
   os.remove(raw)
   os.remove(path)
 end)
@@ -73,10 +62,10 @@ end)
 t.test('a truncated gzip IDX file is reported as a truncated gzip stream', function()
   local path = directory .. '/nnsh-gz-labels-idx1-ubyte.gz'
   nn.datasets.save_idx(nn.random.randint(0, 256, 5000):astype('uint8'), path)
-  local bytes = read_bytes(path)
+  local bytes = t.read_file(path)
   local cut = directory .. '/nnsh-cut-labels-idx1-ubyte.gz'
   for _, length in ipairs{15, #bytes // 2, #bytes - 4} do
-    write_bytes(cut, bytes:sub(1, length))
+    t.write_file(cut, bytes:sub(1, length))
     t.raises(function() nn.datasets.load_idx(cut) end, cut, 'gzip stream is truncated')
   end
   os.remove(cut)
