@@ -412,6 +412,11 @@ nn_status nn_layer_call(nn_layer *layer, const nn_tensor *input, bool training,
     nn_device device = nn_layer_device(layer);
     if (layer->param_count == 0 || (new_build && !nn_tensor_on_host(input)))
         device = nn_tensor_device(input);
+    /* Its weights and buffers would move under the model using them. */
+    if (layer->running_in && !nn_device_equal(device, nn_layer_device(layer)))
+        return nn_error(NN_ERR_STATE, "layer \"%s\" is in use by a model in the middle of "
+                        "fit, evaluate or predict, so it cannot run on another device until "
+                        "that returns", layer->name);
     for (int i = 0; i < layer->param_count; i++) {
         NN_TRY(nn_storage_move(layer->params[i].value->storage, device));
         if (layer->params[i].grad)

@@ -130,6 +130,7 @@ struct nn_layer {
     char name[NN_NAME_CAPACITY];
     bool named_by_user;          /* false: the model may renumber it */
     bool numbered;               /* a model gave it its name; it keeps it in other models */
+    struct nn_model *running_in; /* the model whose fit, evaluate or predict uses it now */
     bool built;
     nn_shape declared_input;     /* from input_shape=, without the batch axis; ndim 0 if none */
     nn_shape input_shape;        /* batch axis -1 */

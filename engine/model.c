@@ -248,6 +248,47 @@ static nn_status build_from(nn_model *model, int first)
     return NN_OK;
 }
 
+/* Marks the layers of a model that starts a run, so that another model sharing one of
+ * them cannot take its weights away (re-gather or move them) from a callback of the run;
+ * unmarks what it marked when the run ends. */
+static void mark_layers(nn_model *model, bool running)
+{
+    for (int i = 0; i < model->layer_count; i++) {
+        nn_layer *layer = model->layers[i];
+        if (running && !layer->running_in)
+            layer->running_in = model;
+        else if (!running && layer->running_in == model)
+            layer->running_in = NULL;
+    }
+}
+
+static void start_run(nn_model *model)
+{
+    model->running = true;
+    mark_layers(model, true);
+}
+
+static void end_run(nn_model *model)
+{
+    mark_layers(model, false);
+    model->running = false;
+}
+
+/* A shared layer of this model is in use by another model's run in progress. */
+static nn_status refuse_layers_in_use(const nn_model *model, const char *what)
+{
+    for (int i = 0; i < model->layer_count; i++) {
+        const nn_layer *layer = model->layers[i];
+        if (layer->running_in && layer->running_in != model)
+            return nn_error(NN_ERR_STATE, "layer \"%s\" of model \"%s\" is in use by model "
+                            "\"%s\", which is in the middle of fit, evaluate or predict (this "
+                            "call came from one of its callbacks), so model \"%s\" cannot %s "
+                            "until that returns", layer->name, model->name,
+                            layer->running_in->name, model->name, what);
+    }
+    return NN_OK;
+}
+
 /* add, build, compile, fit and to change what a run in progress relies on: refused from
  * its callbacks (evaluate and predict there run on buffers of their own). `what` completes
  * "it cannot ...". */
@@ -425,6 +466,7 @@ static nn_status gather_weights(nn_model *model)
 {
     if (!model->weights_stale && weights_in_block(model))
         return NN_OK;
+    NN_TRY(refuse_layers_in_use(model, "gather its weights"));
     NN_TRY(place(model));
     nn_device device = model->device;
     size_t trainable = 0, total = 0;
@@ -582,6 +624,7 @@ nn_status nn_model_to(nn_model *model, nn_device device)
 {
     NN_TRY(nn_device_check(device));
     NN_TRY(refuse_while_running(model, "move to another device"));
+    NN_TRY(refuse_layers_in_use(model, "move to another device"));
     if (model->device_chosen && nn_device_equal(model->device, device))
         return NN_OK;
     nn_model previous = *model;
@@ -1183,7 +1226,7 @@ static nn_status check_finite(const nn_tensor *data, const char *what)
             if (isfinite(value))
                 continue;
             size_t row_size = count / (size_t)data->shape.dims[0];
-            return nn_error(NN_ERR_NUMERIC, "%s holds %s in sample %zu (value %zu of it); "
+            return nn_error(NN_ERR_ARGUMENT, "%s holds %s in sample %zu (value %zu of it); "
                             "training on it would turn the weights into NaN: remove or "
                             "replace such values first", what, isnan(value) ? "NaN" :
                             value > 0 ? "inf" : "-inf", i / row_size + 1, i % row_size + 1);
@@ -1393,9 +1436,9 @@ nn_status nn_model_fit(nn_model *model, const nn_tensor *x, const nn_tensor *y,
         nn_fit_options host_options = *options;
         host_options.validation_x = hvx;
         host_options.validation_y = hvy;
-        model->running = true;
+        start_run(model);
         status = fit_loop(model, hx, hy, &host_options, progress, history);
-        model->running = false;
+        end_run(model);
     }
     nn_tensor_free(cx);
     nn_tensor_free(cy);
@@ -1442,10 +1485,10 @@ nn_status nn_model_evaluate(nn_model *model, const nn_tensor *x, const nn_tensor
     if (status == NN_OK)
         status = data_on_host(y, &hy, &cy);
     if (status == NN_OK) {
-        model->running = true;
+        start_run(model);
         status = evaluate_rows(model, hx, hy, 0, count, batch_size, progress, &loss,
                                metric_sums);
-        model->running = false;
+        end_run(model);
     }
     nn_tensor_free(cx);
     nn_tensor_free(cy);
@@ -1510,9 +1553,9 @@ nn_status nn_model_predict(nn_model *model, const nn_tensor *x, int64_t batch_si
     if (status == NN_OK)
         status = data_on_host(x, &hx, &cx);
     if (status == NN_OK) {
-        model->running = true;
+        start_run(model);
         status = predict_rows(model, hx, batch_size, progress, result);
-        model->running = false;
+        end_run(model);
     }
     nn_tensor_free(cx);
     if (status != NN_OK) {

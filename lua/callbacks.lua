@@ -543,15 +543,22 @@ function CSVLogger:on_epoch_end(epoch, logs)
     fields[#fields + 1] = value == nil and 'NA' or csv_field(value, self.separator)
   end
   local ok, message = self.file:write(table.concat(fields, self.separator), '\n')
+  -- The write only fills a buffer: a full disk shows when it reaches the file.
+  if ok then ok, message = self.file:flush() end
   if not ok then
     error('CSVLogger: cannot write ' .. self.filename .. ': ' .. tostring(message), 0)
   end
-  self.file:flush()
 end
 
 function CSVLogger:on_train_end()
-  if self.file then self.file:close() end
+  local file = self.file
   self.file = nil
+  if file then
+    local ok, message = file:close()
+    if not ok then
+      error('CSVLogger: cannot write ' .. self.filename .. ': ' .. tostring(message), 0)
+    end
+  end
 end
 
 -- ---- TerminateOnNaN ----

@@ -98,7 +98,9 @@ static int model_set_weights(lua_State *L)
 {
     const char *function = "model:set_weights";
     nn_model *model = nn_lua_check_model(L, 1, function);
-    luaL_checktype(L, 2, LUA_TTABLE);
+    if (!lua_istable(L, 2))
+        nn_lua_error(L, "%s: expected a list of weight tensors (as get_weights gives), got %s",
+                     function, nn_lua_typename(L, 2));
     lua_settop(L, 2);
     int expected = 0;
     for (int i = 0; i < model->layer_count; i++)

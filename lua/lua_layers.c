@@ -220,7 +220,9 @@ static int layer_set_weights(lua_State *L)
 {
     const char *function = "layer:set_weights";
     nn_layer *layer = nn_lua_check_layer(L, 1, function);
-    luaL_checktype(L, 2, LUA_TTABLE);
+    if (!lua_istable(L, 2))
+        nn_lua_error(L, "%s: expected a list of weight tensors (as get_weights gives), got %s",
+                     function, nn_lua_typename(L, 2));
     lua_Integer count = luaL_len(L, 2);
     if (count != layer->param_count)
         nn_lua_error(L, "%s: layer \"%s\" has %d weight tensors, got %lld", function, layer->name,

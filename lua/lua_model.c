@@ -842,6 +842,13 @@ static int model_index(lua_State *L)
     } else if (strcmp(key, "history") == 0 || strcmp(key, "stop_training") == 0) {
         nn_lua_push_model_state(L, 1);
         lua_getfield(L, -1, key);
+    } else if (strcmp(key, "learning_rate") == 0) {
+        /* Settable (model.learning_rate = x), so readable too; nil before compile. */
+        if (model->compiled)
+            lua_pushnumber(L, model->optimizer ? model->optimizer->config.learning_rate
+                                               : model->optimizer_config.learning_rate);
+        else
+            lua_pushnil(L);
     } else {
         luaL_getmetatable(L, NN_LUA_MODEL);
         lua_getfield(L, -1, "methods");

@@ -245,9 +245,11 @@ nn_status nn_atomic_file_write(nn_atomic_file *file, const void *data, size_t si
         if (done < 0) {
             if (errno == EINTR)
                 continue;
+            /* Kept first: target_exists() calls stat(), which sets errno itself. */
+            int error_number = errno;
             char step[64];
             snprintf(step, sizeof step, "writing byte %zu", file->written);
-            return write_failure(file->path, step, errno, target_exists(file));
+            return write_failure(file->path, step, error_number, target_exists(file));
         }
         bytes += done;
         size -= (size_t)done;

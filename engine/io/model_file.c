@@ -289,8 +289,11 @@ static nn_status save(nn_model *model, const char *path, save_kind kind, bool in
     nn_optimizer *optimizer = include_optimizer && kind != SAVE_WEIGHTS ? model->optimizer : NULL;
     save_plan plan = {.optimizer = optimizer};
     nn_status snapshot = snapshot_state(model, &plan);
-    if (snapshot != NN_OK)
+    if (snapshot != NN_OK) {
+        for (size_t i = 0; i < sizeof plan.copies / sizeof plan.copies[0]; i++)
+            free(plan.copies[i]);
         return nn_error_prefix(snapshot, "cannot save '%s'", path);
+    }
     optimizer = plan.optimizer;
     int tensors = 0;
     for (int i = 0; i < model->layer_count; i++)

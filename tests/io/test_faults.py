@@ -209,6 +209,20 @@ class Faults(unittest.TestCase):
             if not mount.ok:
                 print('(no tmpfs: the disk-full hook stood in)')
 
+    def test_a_new_file_on_a_full_file_system_names_the_full_disk(self):
+        # The reason must survive the check for an existing file (stat sets errno too).
+        with Mount(os.path.join(TMP, 'full-new'), 'size=256k') as mount:
+            path = os.path.join(mount.path, 'new.safetensors')
+            env = None if mount.ok else {'NNSH_TEST_WRITE_FAIL': 'ENOSPC'}
+            run = nnsh(self.save, path, '2', '2000', env=env)
+            self.assertEqual(run.returncode, 1, 'the save must fail: ' + run.stdout)
+            for fragment in ('model:save', 'No space left on device', 'the disk is full',
+                             'no file was written'):
+                self.assertIn(fragment, run.stderr)
+            self.assertNotIn('does not exist', run.stderr)
+            self.assertFalse(os.path.exists(path))
+            self.assertEqual(temporaries(mount.path, 'new.safetensors'), [])
+
     def test_a_save_into_a_read_only_location_fails_cleanly(self):
         with Mount(os.path.join(TMP, 'readonly'), 'size=1m') as mount:
             path = os.path.join(mount.path, 'model.safetensors')

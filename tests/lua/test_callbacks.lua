@@ -245,6 +245,13 @@ end)
 
 -- ---- LearningRateScheduler ----
 
+t.test('CSVLogger: a full disk is an error, not rows lost in silence', function()
+  local model, x, y = setup()
+  t.raises(function() fit(model, x, y, 2, {C.CSVLogger{'/dev/full'}}) end,
+           'CSVLogger: cannot write /dev/full', 'No space left on device')
+  t.eq(#fit(model, x, y, 1).history.loss, 1, 'the model trains afterwards')
+end)
+
 t.test('LearningRateScheduler: sets the rate each epoch from schedule(epoch, lr)', function()
   local model, x, y = setup()
   local seen = {}
@@ -330,6 +337,39 @@ t.test('add, compile, fit and to are refused from callbacks; the model stays usa
              'in the middle of fit', 'so it cannot ' .. action[2] .. ' until that returns')
     t.eq(#fit(model, x, y, 1).history.loss, 1, action[1] .. ': fits afterwards')
   end
+end)
+
+t.test('another model sharing a layer cannot take it away from a callback', function()
+  for _, action in ipairs{
+    {'move', function(other) other:to('emulated') end, 'cannot move to another device'},
+    {'predict', function(other) other:predict(nn.ones(1, 3), {verbose = 0}) end,
+     'cannot gather its weights'},
+    {'save', function(other) other:save(path('shared.safetensors')) end,
+     'cannot gather its weights'},
+  } do
+    nn.random.seed(3)
+    local shared = L.Dense{4, input_shape = {3}}
+    local a = nn.Sequential{shared, L.Dense{2}, name = 'a'}
+    local b = nn.Sequential{shared, L.Dense{2}, name = 'b'}
+    a:compile{optimizer = 'sgd', loss = 'mse'}
+    local x, y = nn.ones(8, 3), nn.ones(8, 2)
+    local cb = C.LambdaCallback{on_train_batch_end = function() action[2](b) end}
+    t.raises(function() a:fit(x, y, {batch_size = 4, verbose = 0, callbacks = {cb}}) end,
+             'layer "dense" of model "b" is in use by model "a"', action[3])
+    t.eq(#a:fit(x, y, {verbose = 0}).history.loss, 1, action[1] .. ': a trains afterwards')
+    t.eq(tostring(b:predict(x, {verbose = 0}).shape), '(8, 2)', action[1] .. ': b works after')
+  end
+end)
+
+t.test('bad data with TerminateOnNaN is the data error, before any callback runs', function()
+  local model, x, y = setup()
+  x:flatten()[3] = 0 / 0
+  local began = false
+  local watch = C.LambdaCallback{on_train_begin = function() began = true end,
+                                 on_train_end = function() began = 'ended' end}
+  t.raises(function() fit(model, x, y, 2, {C.TerminateOnNaN(), watch}) end,
+           'model:fit: x holds NaN in sample 1')
+  t.eq(began, false, 'no callback ran')
 end)
 
 t.test('a callback list changed into nonsense during fit is an error, not a stuck model', function()

@@ -320,4 +320,18 @@ t.test('model construction and calls say exactly what is wrong', function()
   t.eq(unbuilt.built, false)
 end)
 
+t.test('learning_rate reads as it is set; set_weights names itself when given no list', function()
+  local model = nn.Sequential{L.Dense{2, input_shape = {3}}}
+  t.eq(model.learning_rate, nil, 'no rate before compile')
+  model:compile{optimizer = 'sgd', loss = 'mse'}
+  t.near(model.learning_rate, 0.01, 1e-9, 'the optimizer default')
+  model.learning_rate = 0.5
+  t.near(model.learning_rate, 0.5, 1e-9)
+  model:fit(nn.ones(2, 3), nn.ones(2, 2), {verbose = 0})
+  t.near(model.learning_rate, 0.5, 1e-9, 'after fit')
+  t.raises(function() model:set_weights(nil) end,
+           'model:set_weights: expected a list of weight tensors (as get_weights gives), got nil')
+  t.raises(function() model.layers[1]:set_weights(5) end, 'layer:set_weights: expected a list')
+end)
+
 t.finish()
