@@ -605,7 +605,7 @@ static int model_fit(lua_State *L)
     nn_history history = {0};
     nn_progress engine = nn_lua_progress_hooks(&progress);
     nn_lua_interrupt_guard guard;
-    nn_lua_guard_interrupts(&guard);
+    nn_lua_guard_interrupts(&guard, L);
     nn_status status = nn_model_fit(model, x, y, &options, &engine, &history);
     nn_lua_release_interrupts(&guard);
     /* With TerminateOnNaN a non-finite loss ends training like a stop (Keras): the
@@ -670,7 +670,7 @@ static int model_evaluate(lua_State *L)
     engine.train_end = NULL;
     nn_logs logs;
     nn_lua_interrupt_guard guard;
-    nn_lua_guard_interrupts(&guard);
+    nn_lua_guard_interrupts(&guard, L);
     nn_status status = nn_model_evaluate(model, x, y, batch_size, &engine, &logs);
     nn_lua_release_interrupts(&guard);
     nn_lua_progress_finish(L, &progress, status, function);
@@ -713,7 +713,7 @@ static int model_predict(lua_State *L)
     engine.train_end = NULL;
     nn_tensor **slot = nn_lua_new_tensor_slot(L);
     nn_lua_interrupt_guard guard;
-    nn_lua_guard_interrupts(&guard);
+    nn_lua_guard_interrupts(&guard, L);
     nn_status status = nn_model_predict(model, x, batch_size, &engine, slot);
     nn_lua_release_interrupts(&guard);
     nn_lua_progress_finish(L, &progress, status, function);

@@ -72,6 +72,10 @@ void nn_lua_progress_render(nn_text *line, const nn_lua_progress *progress, int6
         nn_progress_render_bar(line, &state);
 }
 
+/* Set while a loop runs and while Lua code of its callbacks runs (see on_interrupt). */
+static lua_State *interruptible_state;
+static volatile sig_atomic_t in_lua_callback, interrupt_hook_set;
+
 /* invoke_callback(callback, position, method, caller, arguments...): callback:method(
  * arguments...) when the callback has the method. Run under lua_pcall, so that looking the
  * method up (an __index, a callback replaced by a number meanwhile) fails as a Lua error
@@ -101,6 +105,8 @@ static nn_status call_callbacks(nn_lua_progress *progress, const char *method, i
     int first_argument = lua_gettop(L) - argument_count + 1;
     nn_status status = NN_OK;
     if (progress->callbacks_index) {
+        sig_atomic_t was_in_callback = in_lua_callback;
+        in_lua_callback = 1;
         lua_Integer count = (lua_Integer)lua_rawlen(L, progress->callbacks_index);
         for (lua_Integer i = 1; i <= count && status == NN_OK; i++) {
             lua_pushcfunction(L, invoke_callback);
@@ -116,6 +122,12 @@ static nn_status call_callbacks(nn_lua_progress *progress, const char *method, i
                                   message ? message : "(error object)");
                 progress->error_ref = luaL_ref(L, LUA_REGISTRYINDEX);
             }
+        }
+        in_lua_callback = was_in_callback;
+        /* A Ctrl-C that came as the callbacks ended: the stop flag will end the loop. */
+        if (!in_lua_callback && interrupt_hook_set) {
+            lua_sethook(L, NULL, 0, 0);
+            interrupt_hook_set = 0;
         }
     }
     lua_settop(L, first_argument - 1);
@@ -249,26 +261,50 @@ static nn_status on_train_end(void *user, const nn_logs *logs)
     return status;
 }
 
-/* Ctrl-C during a loop sets the stop flag; the previous handler comes back after. */
+/* Ctrl-C while Lua code of a callback runs: the stop flag alone would wait for a batch
+ * boundary that a looping callback never reaches, so a second Ctrl-C sets a hook that
+ * interrupts the Lua code itself (lua_sethook may be called from a signal handler, as
+ * lua.c does). */
+
+static void interrupt_lua(lua_State *L, lua_Debug *debug)
+{
+    (void)debug;
+    lua_sethook(L, NULL, 0, 0);
+    interrupt_hook_set = 0;
+    luaL_error(L, "interrupted (Ctrl-C)");
+}
+
+/* Ctrl-C during a loop sets the stop flag, and the loop ends cleanly at the next batch
+ * boundary; a second Ctrl-C while a callback's Lua code still runs interrupts that code.
+ * The previous handler comes back after the loop. */
 static void on_interrupt(int signal_number)
 {
     (void)signal_number;
+    bool again = *nn_lua_stop_flag() == NN_LUA_STOP_INTERRUPT;
     *nn_lua_stop_flag() = NN_LUA_STOP_INTERRUPT;
+    if (again && in_lua_callback && interruptible_state) {
+        interrupt_hook_set = 1;
+        lua_sethook(interruptible_state, interrupt_lua,
+                    LUA_MASKCALL | LUA_MASKRET | LUA_MASKCOUNT, 1);
+    }
 }
 
-void nn_lua_guard_interrupts(nn_lua_interrupt_guard *guard)
+void nn_lua_guard_interrupts(nn_lua_interrupt_guard *guard, lua_State *L)
 {
     struct sigaction action;
     memset(&action, 0, sizeof action);
     action.sa_handler = on_interrupt;
     sigemptyset(&action.sa_mask);
     *nn_lua_stop_flag() = NN_LUA_STOP_NONE;
+    guard->previous_state = interruptible_state;
+    interruptible_state = L;
     sigaction(SIGINT, &action, &guard->previous);
 }
 
 void nn_lua_release_interrupts(nn_lua_interrupt_guard *guard)
 {
     sigaction(SIGINT, &guard->previous, NULL);
+    interruptible_state = guard->previous_state;
 }
 
 void nn_lua_progress_init(nn_lua_progress *progress, lua_State *L, nn_model *model, const char *kind,

@@ -36,6 +36,7 @@ typedef struct nn_lua_progress {
 
 typedef struct nn_lua_interrupt_guard {
     struct sigaction previous;
+    lua_State *previous_state;
 } nn_lua_interrupt_guard;
 
 double nn_lua_now(void);
@@ -47,7 +48,9 @@ void nn_lua_progress_draw(nn_lua_progress *progress, const nn_text *line, bool f
 void nn_lua_progress_render(nn_text *line, const nn_lua_progress *progress, int64_t step,
                   const nn_logs *logs, bool epoch_style);
 /* SIGINT sets the stop flag while a loop runs; the previous handler comes back after. */
-void nn_lua_guard_interrupts(nn_lua_interrupt_guard *guard);
+/* Ctrl-C during a loop stops it at the next batch; Lua code of a callback of the loop
+ * (on L) is interrupted at once. */
+void nn_lua_guard_interrupts(nn_lua_interrupt_guard *guard, lua_State *L);
 void nn_lua_release_interrupts(nn_lua_interrupt_guard *guard);
 void nn_lua_progress_init(nn_lua_progress *progress, lua_State *L, nn_model *model, const char *kind,
                    int verbose);

@@ -332,5 +332,39 @@ class Faults(unittest.TestCase):
         self.assertIn('BackupAndRestore: resuming after epoch', run.stdout)
         self.assertTrue(self.read(reference) == self.read(resumed), 'bit-identical weights')
 
+    def test_ctrl_c_interrupts_a_callback_that_never_returns(self):
+        # The first Ctrl-C asks for a stop at the next batch boundary, which a looping
+        # callback never reaches; the second interrupts the callback's Lua code, and the
+        # model stays usable.
+        script = write_script('looping-callback.lua', """
+local L = nn.layers
+nn.random.seed(1)
+local x, y = nn.random.randn(64, 4), nn.random.randint(0, 3, 64)
+local model = nn.Sequential{L.Dense{3, activation = 'softmax', input_shape = {4}}}
+model:compile{optimizer = 'sgd', loss = 'sparse_categorical_crossentropy'}
+local cb = nn.callbacks.LambdaCallback{on_epoch_end = function()
+  print('looping'); io.stdout:flush()
+  while true do end
+end}
+print(pcall(model.fit, model, x, y, {epochs = 2, verbose = 0, callbacks = {cb}}))
+print('trains again', #model:fit(x, y, {epochs = 1, verbose = 0}).history.loss)
+""")
+        process = subprocess.Popen([NNSH, script], stdout=subprocess.PIPE,
+                                   stderr=subprocess.PIPE, text=True)
+        self.assertEqual(process.stdout.readline().strip(), 'looping')
+        time.sleep(0.2)
+        process.send_signal(signal.SIGINT)
+        time.sleep(0.5)
+        self.assertIsNone(process.poll(), 'one Ctrl-C waits for the batch boundary')
+        process.send_signal(signal.SIGINT)
+        try:
+            rest, errors = process.communicate(timeout=20)
+        except subprocess.TimeoutExpired:
+            kill(process)
+            self.fail('Ctrl-C did not stop the looping callback')
+        self.assertEqual(process.returncode, 0, errors)
+        self.assertIn('false\tinterrupted (Ctrl-C)', rest)
+        self.assertIn('trains again\t1', rest)
+
 if __name__ == '__main__':
     unittest.main()
