@@ -26,11 +26,15 @@ local function check_options(function_name, options, valid)
   return options
 end
 
-local function check_positive_integer(function_name, options, key)
-  local value = options[key]
-  if value ~= nil and (math.type(value) ~= 'integer' or value < 1) then
-    error(string.format('%s: %s must be a positive integer, got %s', function_name, key,
-                        tostring(value)), 3)
+-- The chart sizes that draw: a chart needs 6 rows for its legend, 3 values and the axis.
+local size_limits = {height = {6, 1000}, width = {20, 1000}, columns = {1, 100}}
+
+-- level: where the error points, counted from check_size's caller (default its caller).
+local function check_size(function_name, options, key, level)
+  local value, limits = options[key], size_limits[key]
+  if value ~= nil and (math.type(value) ~= 'integer' or value < limits[1] or value > limits[2]) then
+    error(string.format('%s: %s must be an integer from %d to %d, got %s', function_name, key,
+                        limits[1], limits[2], tostring(value)), (level or 2) + 1)
   end
 end
 
@@ -47,10 +51,11 @@ local function look(function_name, options)
   local color = options.color
   if color == nil then color = terminal.color end
   local width = options.width
-  if width == nil then width = terminal.tty and math.min(terminal.columns, 120) or 80 end
-  if math.type(width) ~= 'integer' or width < 20 then
-    error(function_name .. ': width must be an integer >= 20, got ' .. tostring(width), 3)
+  if width == nil then
+    -- A terminal narrower than a chart's least width gets that width (and wraps).
+    width = terminal.tty and math.max(math.min(terminal.columns, 120), 20) or 80
   end
+  check_size(function_name, {width = width}, 'width', 3)
   return {charset = charset, color = color and true or false, width = width}
 end
 
@@ -129,8 +134,8 @@ end
 function History:plot(options)
   local name = 'history:plot'
   options = check_options(name, options, history_options)
-  check_positive_integer(name, options, 'height')
-  check_positive_integer(name, options, 'columns')
+  check_size(name, options, 'height')
+  check_size(name, options, 'columns')
   local keys = curve_keys(name, self, options.keys)
   if #keys == 0 or #(self.epoch or {}) == 0 then
     error(name .. ': the history is empty (no epoch finished)', 2)
@@ -185,7 +190,7 @@ function nn.plot(data, options)
   local name = 'nn.plot'
   if getmetatable(data) == History then return data:plot(options) end
   options = check_options(name, options, plot_options)
-  check_positive_integer(name, options, 'height')
+  check_size(name, options, 'height')
   local series = {}
   if is_tensor(data) or (type(data) == 'table' and (data[1] ~= nil or next(data) == nil)) then
     series[1] = {name = options.label or 'y', y = numbers(name, data, 'data')}

@@ -13,10 +13,17 @@ double nn_series_x(const nn_series *series, int i)
     return series->x ? series->x[i] : (double)(i + 1);
 }
 
+/* A value an axis can hold: finite, and small enough that differences between two such
+ * values (the axis span, tick steps) stay finite. Others are counted as not shown. */
+static bool plottable(double value)
+{
+    return fabs(value) <= 1e300;
+}
+
 static bool point_shown(const nn_series *series, int i, bool log_y)
 {
     double y = series->y[i];
-    return isfinite(y) && isfinite(nn_series_x(series, i)) && (!log_y || y > 0);
+    return plottable(y) && plottable(nn_series_x(series, i)) && (!log_y || y > 0);
 }
 
 int nn_series_hidden_count(const nn_series *series, bool log_y)
@@ -53,7 +60,7 @@ bool nn_chart_x_range(const nn_chart *chart, double *low, double *high)
         const nn_series *series = &chart->series[s];
         for (int i = 0; i < series->count; i++) {
             double x = nn_series_x(series, i);
-            if (!isfinite(x))
+            if (!plottable(x))
                 continue;
             if (!any || x < *low)
                 *low = x;

@@ -47,7 +47,10 @@ t.test('history:plot rejects what it cannot draw, naming what it can', function(
   t.raises(function() history:plot{keys = {'auc'}} end, "history:plot: the history has no 'auc'",
            'loss, accuracy, val_loss, val_accuracy')
   t.raises(function() history:plot{colour = true} end, "unknown option 'colour'", 'color')
-  t.raises(function() history:plot{height = 0} end, 'height must be a positive integer')
+  t.raises(function() history:plot{height = 0} end, 'height must be an integer from 6 to 1000, got 0')
+  -- Too few rows drew blank lines; a huge height wrapped to the default in a C int.
+  t.raises(function() history:plot{height = 5} end, 'height must be an integer from 6 to 1000')
+  t.raises(function() history:plot{height = 1 << 40} end, 'got 1099511627776')
   t.raises(function() history:plot{charset = 'utf8'} end, "charset must be 'unicode' or 'ascii'")
   t.raises(function() history:plot{file = tmp .. '/curves.jpg'} end,
            'file must end in .svg, .png or .txt')
@@ -95,7 +98,7 @@ t.test('nn.plot checks its data', function()
   t.raises(function() nn.plot({1, 2}, {x = {1, 2, 3}}) end, "x has 3 values but series 'y' has 2")
   t.raises(function() nn.plot(nn.zeros(2, 2)) end, 'must be a 1-D tensor')
   t.raises(function() nn.plot({a = {1}}, {keys = {'b'}}) end, "no series named 'b'")
-  t.raises(function() nn.plot({1, 2}, {width = 5}) end, 'width must be an integer >= 20')
+  t.raises(function() nn.plot({1, 2}, {width = 5}) end, 'width must be an integer from 20 to 1000')
 end)
 
 t.test("the seed CNN's flow is the seed's board picture", function()
@@ -164,6 +167,26 @@ t.test('fit off a terminal leaves the live view closed and says why', function()
   local out = t.capture(function() model:fit(x, y, {epochs = 1, verbose = 1}) end)
   t.truthy(not out:find('\r', 1, true), 'whole lines only')
   t.eq(nn._plots.last_view_problem(), 'the output is not a terminal')
+end)
+
+t.test('a terminal narrower than a chart draws it at the least width', function()
+  local real = nn._plots.terminal
+  nn._plots.terminal = function() return {tty = true, utf8 = false, color = false, columns = 10} end
+  local ok, out = pcall(t.capture, function() nn.plot({1, 2, 3}) end)
+  nn._plots.terminal = real
+  t.truthy(ok, tostring(out))
+  local widest = 0
+  for line in out:gmatch('[^\n]+') do widest = math.max(widest, #line) end
+  t.eq(widest, 20, 'drawn 20 columns wide')
+end)
+
+t.test('values too large for an axis are counted as not shown, never drawn as nan', function()
+  local out = t.capture(function() nn.plot({1e308, -1e308, 1, 2}, {width = 40, height = 8}) end)
+  t.truthy(out:find('(2 not shown)', 1, true), out)
+  t.truthy(not out:lower():find('nan', 1, true), 'no nan: ' .. out)
+  local svg = (os.getenv('NNSH_TEST_TMP') or '/tmp') .. '/huge-range.svg'
+  nn.plot({1e308, -1e308}, {file = svg})
+  t.truthy(not t.read_file(svg):lower():find('nan', 1, true), 'no nan in the SVG')
 end)
 
 t.finish()
