@@ -11,6 +11,7 @@
 enum {
     ELIDE_THRESHOLD = 1000, /* more elements than this: show only the edges */
     EDGE_ITEMS = 3,
+    LINE_WIDTH = 75,        /* rows wrap before this column, as NumPy's default */
 };
 
 typedef struct format_style {
@@ -109,6 +110,31 @@ static void scan_values(const nn_tensor *tensor, format_style *style)
     measure_width(tensor, 0, 0, style);
 }
 
+/* The column the text has reached on its last line. */
+static int column_of(const nn_text *out)
+{
+    size_t start = out->length;
+    while (start > 0 && out->data[start - 1] != '\n')
+        start--;
+    return (int)(out->length - start);
+}
+
+/* One value (or "...") of a row: on this line after a space, or on the next one, aligned
+ * under the row's first value, when it would pass LINE_WIDTH (with its comma or the
+ * closing brackets after it). */
+static void append_item(nn_text *out, const char *item, bool first, int closing, int row_start)
+{
+    if (!first) {
+        if (column_of(out) + 1 + (int)strlen(item) + closing > LINE_WIDTH) {
+            nn_text_append(out, "\n");
+            nn_text_repeat(out, " ", row_start);
+        } else {
+            nn_text_append(out, " ");
+        }
+    }
+    nn_text_append(out, item);
+}
+
 static void render(nn_text *out, const nn_tensor *tensor, int depth, size_t offset,
                    const format_style *style, int indent)
 {
@@ -116,24 +142,30 @@ static void render(nn_text *out, const nn_tensor *tensor, int depth, size_t offs
     size_t stride = (size_t)nn_shape_inner(&tensor->shape, depth + 1);
     bool last_axis = depth == tensor->shape.ndim - 1;
     nn_text_append(out, "[");
+    int row_start = indent + depth + 1;
     bool skipped = false;
     for (int64_t i = 0; i < n; i++) {
         if (!shown(style, i, n)) {
             if (!skipped) {
-                nn_text_append(out, last_axis ? "..., " : "...,\n");
-                if (!last_axis)
-                    nn_text_repeat(out, " ", indent + depth + 1);
+                if (last_axis) {
+                    append_item(out, "...", i == 0, 1, row_start);
+                    nn_text_append(out, ",");
+                } else {
+                    nn_text_append(out, "...,\n");
+                    nn_text_repeat(out, " ", row_start);
+                }
                 skipped = true;
             }
             continue;
         }
         if (last_axis) {
-            char buf[64];
+            char buf[64], item[80];
             format_value(buf, sizeof buf, nn_tensor_get(tensor, offset + (size_t)i), tensor->dtype,
                          style);
-            nn_text_printf(out, "%*s", style->width, buf);
+            snprintf(item, sizeof item, "%*s", style->width, buf);
+            append_item(out, item, i == 0, i + 1 < n ? 1 : depth + 1, row_start);
             if (i + 1 < n)
-                nn_text_append(out, ", ");
+                nn_text_append(out, ",");
         } else {
             render(out, tensor, depth + 1, offset + (size_t)i * stride, style, indent);
             if (i + 1 < n) {

@@ -164,4 +164,16 @@ t.test('random numbers are repeatable with a seed', function()
   t.truthy(wide:min() < -1e9 and wide:max() > 1e9, 'randint spans the whole int32 range')
 end)
 
+t.test('long rows wrap at 75 columns under their first value, as NumPy prints them', function()
+  t.eq(tostring(nn.arange(30)),
+       'tensor([ 0.,  1.,  2.,  3.,  4.,  5.,  6.,  7.,  8.,  9., 10., 11., 12.,\n' ..
+       '        13., 14., 15., 16., 17., 18., 19., 20., 21., 22., 23., 24., 25.,\n' ..
+       '        26., 27., 28., 29.], shape=(30,), dtype=float32)')
+  local rows = tostring(nn.arange(24):reshape(2, 12) / 7)
+  for line in rows:gmatch('[^\n]+') do
+    if not line:find('shape=', 1, true) then t.truthy(#line <= 75, 'line of ' .. #line) end
+  end
+  t.truthy(rows:find('\n         1.1429', 1, true), 'a wrapped row continues under its first value')
+end)
+
 t.finish()
