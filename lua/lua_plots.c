@@ -309,5 +309,7 @@ static const luaL_Reg plots_functions[] = {
 void nn_lua_open_plots(lua_State *L)
 {
     luaL_newlib(L, plots_functions);
+    lua_pushinteger(L, NN_CURVES_MAX); /* charts in one history figure */
+    lua_setfield(L, -2, "max_charts");
     lua_setfield(L, -2, "_plots");
 }

@@ -140,6 +140,29 @@ function History:plot(options)
   if #keys == 0 or #(self.epoch or {}) == 0 then
     error(name .. ': the history is empty (no epoch finished)', 2)
   end
+  -- One chart per quantity, a train key with its val_ key, at most P.max_charts of them.
+  local quantities, drawn, note = {}, {}, nil
+  for _, key in ipairs(keys) do
+    local base = key:match('^val_(.+)$') or key
+    if not quantities[base] then
+      quantities[#quantities + 1] = base
+      quantities[base] = true
+    end
+  end
+  if #quantities > P.max_charts then
+    if options.keys ~= nil then
+      error(string.format('%s: at most %d quantities fit in one figure, got %d', name,
+                          P.max_charts, #quantities), 2)
+    end
+    local kept = {}
+    for i = 1, P.max_charts do kept[quantities[i]] = true end
+    for _, key in ipairs(keys) do
+      if kept[key:match('^val_(.+)$') or key] then drawn[#drawn + 1] = key end
+    end
+    note = string.format('(%d of %d quantities drawn; choose others with keys={...})\n',
+                         P.max_charts, #quantities)
+    keys = drawn
+  end
   local epochs = {}
   for i, epoch in ipairs(self.epoch) do epochs[i] = epoch + 1 end
   local function render(format, charset, color, width)
@@ -155,6 +178,7 @@ function History:plot(options)
   end
   local style = look(name, options)
   P.write(render('text', style.charset, style.color, style.width))
+  if note then P.write(note) end
   return path
 end
 

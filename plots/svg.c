@@ -3,9 +3,38 @@
 
 #include <string.h>
 
+/* Length of the well-formed UTF-8 sequence at p, or 0 when it is not one. */
+static int utf8_length(const unsigned char *p)
+{
+    int length = p[0] < 0x80 ? 1 : p[0] >= 0xC2 && p[0] <= 0xDF ? 2
+               : p[0] >= 0xE0 && p[0] <= 0xEF               ? 3
+               : p[0] >= 0xF0 && p[0] <= 0xF4               ? 4
+                                                             : 0;
+    for (int i = 1; i < length; i++)
+        if ((p[i] & 0xC0) != 0x80)
+            return 0;
+    /* Overlong forms, UTF-16 surrogates and code points past U+10FFFF. */
+    if ((p[0] == 0xE0 && p[1] < 0xA0) || (p[0] == 0xED && p[1] >= 0xA0) ||
+        (p[0] == 0xF0 && p[1] < 0x90) || (p[0] == 0xF4 && p[1] >= 0x90))
+        return 0;
+    return length;
+}
+
 void nn_svg_escape(nn_text *out, const char *text)
 {
     for (const char *p = text; *p; p++) {
+        if ((unsigned char)*p >= 0x80) {
+            /* An SVG file is UTF-8 XML: a byte that is not UTF-8 (a Latin-1 title, say)
+             * becomes U+FFFD rather than making the file unreadable. */
+            int length = utf8_length((const unsigned char *)p);
+            if (length == 0) {
+                nn_text_append(out, "\xEF\xBF\xBD");
+            } else {
+                nn_text_append_n(out, p, (size_t)length);
+                p += length - 1;
+            }
+            continue;
+        }
         switch (*p) {
         case '&': nn_text_append(out, "&amp;"); break;
         case '<': nn_text_append(out, "&lt;"); break;

@@ -189,4 +189,26 @@ t.test('values too large for an axis are counted as not shown, never drawn as na
   t.truthy(not t.read_file(svg):lower():find('nan', 1, true), 'no nan in the SVG')
 end)
 
+t.test('a history of more quantities than a figure holds says what it left out', function()
+  local model = nn.Sequential{L.Dense{3, activation = 'softmax', input_shape = {2}}}
+  model:compile{optimizer = 'sgd', loss = 'sparse_categorical_crossentropy'}
+  local extra = nn.callbacks.LambdaCallback{on_epoch_end = function(epoch, logs)
+    for i = 1, 10 do logs['m' .. i] = i + epoch end
+  end}
+  local history = model:fit(nn.ones(4, 2), nn.tensor{0, 1, 2, 0},
+                            {epochs = 2, verbose = 0, callbacks = {extra}})
+  local out = t.capture(function() history:plot{width = 60, height = 6} end)
+  t.truthy(out:find('(8 of 11 quantities drawn; choose others with keys={...})', 1, true), out)
+  t.raises(function() history:plot{keys = {'m1', 'm2', 'm3', 'm4', 'm5', 'm6', 'm7', 'm8', 'm9'}} end,
+           'history:plot: at most 8 quantities fit in one figure, got 9')
+end)
+
+t.test('an SVG stays UTF-8 XML whatever bytes a title holds', function()
+  local svg = (os.getenv('NNSH_TEST_TMP') or '/tmp') .. '/latin1-title.svg'
+  nn.plot({1, 2, 3}, {title = 'caf\xe9 \xc3\xa9\27', file = svg})
+  local text = t.read_file(svg)
+  t.truthy(text:find('caf\xef\xbf\xbd \xc3\xa9<', 1, true), 'a stray byte becomes U+FFFD, UTF-8 stays')
+  t.truthy(not text:find('\27', 1, true), 'no control characters')
+end)
+
 t.finish()
