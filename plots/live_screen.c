@@ -125,8 +125,12 @@ static void progress(nn_grid *grid, int y, const nn_live_screen *s, nn_charset c
     nn_text_init(&line);
     char number[32];
     if (s->steps_per_second > 0) {
-        nn_text_printf(&line, s->steps_per_second < 100 ? "%.1f steps/s" : "%.0f steps/s",
-                       s->steps_per_second);
+        if (s->steps_per_second < 100)
+            nn_text_printf(&line, "%.1f steps/s", s->steps_per_second);
+        else
+            nn_text_printf(&line, "%s steps/s",
+                           nn_format_thousands((long long)llround(s->steps_per_second), number,
+                                               sizeof number));
         nn_text_printf(&line, " %s %s samples/s", dot,
                        nn_format_thousands((long long)llround(s->samples_per_second), number,
                                            sizeof number));

@@ -99,3 +99,20 @@ Test(live_screen, too_small_asks_for_room_and_keeps_the_progress)
     screen.stopping = true;
     expect_screen("live_too_small", &screen, 60, 12, NN_CHARSET_UNICODE);
 }
+
+Test(live_screen, fast_speeds_group_thousands_alike)
+{
+    nn_live_screen screen = example();
+    screen.steps_per_second = 38449.3;
+    screen.samples_per_second = 38449.3;
+    nn_grid grid;
+    cr_assert(nn_grid_init(&grid, 80, 24));
+    nn_live_screen_draw(&grid, &screen, NN_CHARSET_UNICODE);
+    nn_text out;
+    nn_text_init(&out);
+    nn_grid_to_text(&out, &grid, false);
+    cr_expect(strstr(out.data, "38,449 steps/s") != NULL, "%s", out.data);
+    cr_expect(strstr(out.data, "38,449 samples/s") != NULL, "%s", out.data);
+    nn_text_free(&out);
+    nn_grid_free(&grid);
+}
