@@ -444,6 +444,12 @@ void nn_lua_set_layer_arg(lua_State *L, nn_layer *layer, const nn_arg_spec *spec
         if (length == 0 || length >= NN_NAME_CAPACITY)
             nn_lua_error(L, "%s: %s must be 1 to %d characters long", function, spec->name,
                        NN_NAME_CAPACITY - 1);
+        /* Names appear in tables, charts and files: a newline or tab would break them. */
+        for (size_t i = 0; i < length; i++)
+            if ((unsigned char)value[i] < 0x20 || value[i] == 0x7f)
+                nn_lua_error(L, "%s: %s must not hold control characters (found byte %d at "
+                                "position %zu)", function, spec->name, (unsigned char)value[i],
+                             i + 1);
         memcpy(target, value, length + 1);
         if (strcmp(spec->name, "name") == 0)
             layer->named_by_user = true;

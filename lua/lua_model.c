@@ -78,6 +78,10 @@ static int l_sequential(lua_State *L)
             if (lua_rawlen(L, -1) >= NN_NAME_CAPACITY)
                 nn_lua_error(L, "%s: name is %zu characters long; at most %d are allowed",
                              function, (size_t)lua_rawlen(L, -1), NN_NAME_CAPACITY - 1);
+            for (const char *c = lua_tostring(L, -1); *c; c++)
+                if ((unsigned char)*c < 0x20 || *c == 0x7f)
+                    nn_lua_error(L, "%s: name must not hold control characters (found byte %d)",
+                                 function, (unsigned char)*c);
             name = lua_tostring(L, -1);
         }
         lua_pop(L, 1);

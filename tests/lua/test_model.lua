@@ -307,6 +307,10 @@ t.test('model construction and calls say exactly what is wrong', function()
   t.raises(function() nn.Sequential{name = string.rep('a', 300)} end,
            'nn.Sequential: name is 300 characters long; at most 63 are allowed')
   t.raises(function() nn.Sequential{name = ''} end, 'name must be a non-empty string, got an empty one')
+  -- A newline or tab in a name broke the summary table and the charts.
+  t.raises(function() nn.Sequential{name = 'a\tb'} end, 'name must not hold control characters')
+  t.raises(function() L.Dense{2, name = 'a\nb'} end,
+           'nn.layers.Dense: name must not hold control characters (found byte 10 at position 2)')
   local empty = nn.Sequential()
   t.raises(function() empty(nn.ones(2, 3), {training = true}) end,
            'model(x): model "sequential" has no layers')
