@@ -100,6 +100,15 @@ int nnsh_notebook_run(lua_State *L, const nnsh_notebook_options *options)
         fputs("nnsh: out of memory\n", stderr);
         goto done;
     }
+    /* Where the author meant the block to end is a guess; running the rest of the lesson
+     * as its code, or writing the output inside it, would both be wrong. */
+    if (document.unclosed_line) {
+        fprintf(stderr,
+                "nnsh: %s:%d: the code block opened here is never closed (add its closing "
+                "fence)\n",
+                options->input, document.unclosed_line);
+        goto done;
+    }
     bool failed = false;
     int cell_index = 0;
     for (int i = 0; i < document.part_count; i++) {

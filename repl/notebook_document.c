@@ -123,19 +123,22 @@ static bool info_is(const char *text, line_span line, const fence *f, const char
 }
 
 /* Returns the offset after the block whose opening line is `open_line`; *content_end is
- * where its last content line ends (the closing fence's start). */
+ * where its last content line ends (the closing fence's start). *closed says whether a
+ * closing fence was found. */
 static size_t skip_block(const char *text, size_t length, line_span open_line, const fence *f,
-                         size_t *content_end)
+                         size_t *content_end, bool *closed)
 {
     for (size_t at = open_line.next; at < length;) {
         line_span line = line_at(text, length, at);
         if (closes(text, line, f)) {
             *content_end = line.start;
+            *closed = true;
             return line.next;
         }
         at = line.next;
     }
     *content_end = length; /* an unclosed fence runs to the end, as in CommonMark */
+    *closed = false;
     return length;
 }
 
@@ -151,11 +154,14 @@ static bool parse_markdown(nnsh_notebook_document *document, const char *text, s
             continue;
         }
         size_t content_end;
-        size_t block_end = skip_block(text, length, line, &f, &content_end);
+        bool closed;
+        size_t block_end = skip_block(text, length, line, &f, &content_end, &closed);
         if (!info_is(text, line, &f, "lua")) {
             at = block_end;
             continue;
         }
+        if (!closed && !document->unclosed_line)
+            document->unclosed_line = 1 + count_lines(text, 0, line.start);
         nnsh_notebook_part cell = {
             .is_cell = true,
             .start = line.start,
@@ -179,7 +185,9 @@ static bool parse_markdown(nnsh_notebook_document *document, const char *text, s
             if (read_fence(text, output_line, &output) &&
                 info_is(text, output_line, &output, "output")) {
                 size_t ignored;
-                prose_start = skip_block(text, length, output_line, &output, &ignored);
+                prose_start = skip_block(text, length, output_line, &output, &ignored, &closed);
+                if (!closed && !document->unclosed_line)
+                    document->unclosed_line = 1 + count_lines(text, 0, output_line.start);
             }
         }
         at = prose_start;

@@ -36,12 +36,15 @@ typedef struct nnsh_notebook_document {
     size_t length;
     nnsh_notebook_part *parts; /* owned */
     int part_count;
+    int unclosed_line; /* Markdown: the line of the first ```lua or ```output fence that is
+                          never closed (its cell and handout would swallow the rest); 0: none */
 } nnsh_notebook_document;
 
 /* The format a file name suggests: .lua is Lua, anything else Markdown. */
 nnsh_notebook_format nnsh_notebook_format_of(const char *path);
 
-/* Splits text into parts. Returns false when out of memory. */
+/* Splits text into parts. Returns false when out of memory; a fence never closed is
+ * noted in unclosed_line for the caller to report. */
 bool nnsh_notebook_parse(nnsh_notebook_document *document, const char *text, size_t length,
                          nnsh_notebook_format format);
 void nnsh_notebook_document_free(nnsh_notebook_document *document);

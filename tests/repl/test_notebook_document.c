@@ -2,6 +2,7 @@
  * old outputs replaced rather than repeated. */
 #include <criterion/criterion.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "notebook_document.h"
@@ -101,4 +102,20 @@ Test(notebook_document, new_cells_for_a_saved_session)
     nnsh_notebook_append_cell(&out, NNSH_NOTEBOOK_LUA, "x", "1\n");
     cr_assert_str_eq(out.data, "-- %%\nx\n--> 1\n\n");
     nn_text_free(&out);
+}
+
+Test(notebook_document, unclosed_fences_are_noted_with_their_line)
+{
+    const char *cases[][2] = {
+        {"# t\n\n```lua\nx = 1\nprint('hi')\n", "3"},
+        {"```lua\nx\n```\n\n```output\n1\n\nMore prose.\n", "5"},
+        {"```lua\nx\n```\n\n```python\nnot run\n", "0"}, /* not a cell: copied as it is */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        nnsh_notebook_document document;
+        cr_assert(nnsh_notebook_parse(&document, cases[i][0], strlen(cases[i][0]),
+                                      NNSH_NOTEBOOK_MARKDOWN));
+        cr_assert_eq(document.unclosed_line, atoi(cases[i][1]), "case %zu", i);
+        nnsh_notebook_document_free(&document);
+    }
 }

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Notebooks that cannot be run say why, with the line or the cause, and write nothing.
+# Usage: test_notebook_errors.sh NNSH
+set -euo pipefail
+nnsh=$1
+work=$(mktemp -d "${TMPDIR:-/tmp}/nnsh-notebook-errors.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+cd "$work"
+
+# expect_failure NAME EXPECTED_MESSAGE NNSH_ARGS...: exit status 1, the message on stderr.
+expect_failure() {
+  local name=$1 message=$2 status=0
+  shift 2
+  HOME="$work" "$nnsh" "$@" >stdout 2>stderr || status=$?
+  if [ "$status" -ne 1 ] || ! grep -F -q -- "$message" stderr; then
+    echo "FAIL: $name: exit status $status, expected 1 and '$message' on stderr; stderr:" >&2
+    cat stderr >&2
+    exit 1
+  fi
+}
+
+# An unclosed ```lua fence: the output would land inside it and the handout would not run.
+printf '# t\n\n```lua\nx = 1\nprint("hi")\n' > unclosed.md
+expect_failure unclosed_fence 'unclosed.md:3: the code block opened here is never closed' \
+  --notebook unclosed.md
+[ ! -e unclosed.out.md ] || { echo "FAIL: a handout was written for unclosed.md" >&2; exit 1; }
+
+echo "PASS notebooks that cannot run say why"
