@@ -314,6 +314,8 @@ static void append_output(nn_text *out, nnsh_notebook_format format, const char 
         nn_text_append(out, "\n");
         append_fence(out, count, "output");
         nn_text_append(out, output);
+        if (output[strlen(output) - 1] != '\n')
+            nn_text_append(out, "\n"); /* the closing fence on its own line */
         append_fence(out, count, "");
         return;
     }

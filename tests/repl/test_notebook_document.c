@@ -119,3 +119,12 @@ Test(notebook_document, unclosed_fences_are_noted_with_their_line)
         nnsh_notebook_document_free(&document);
     }
 }
+
+Test(notebook_document, output_without_a_final_newline_still_closes_its_fence)
+{
+    const char *text = "```lua\nio.write('a')\n```\n";
+    const char *outputs[] = {"a"};
+    int cells;
+    cr_assert_str_eq(render(text, NNSH_NOTEBOOK_MARKDOWN, outputs, &cells),
+                     "```lua\nio.write('a')\n```\n\n```output\na\n```\n");
+}
