@@ -172,6 +172,18 @@ int nnsh_notebook_save_session(nnsh_session *session, const char *path, char *er
                                size_t error_size)
 {
     nnsh_notebook_format format = nnsh_notebook_format_of(path);
+    for (int i = 0; format == NNSH_NOTEBOOK_LUA && i < nnsh_session_cell_count(session); i++) {
+        nnsh_cell *cell = nnsh_session_cell(session, i);
+        const char *problem = cell->keep && !cell->failed
+                                  ? nnsh_notebook_lua_cell_problem(cell->input)
+                                  : NULL;
+        if (problem) {
+            snprintf(error, error_size,
+                     "cannot save In[%d] in a Lua notebook: %s (a .md notebook keeps it whole)",
+                     cell->number, problem);
+            return -1;
+        }
+    }
     nn_text document;
     nn_text_init(&document);
     nn_text_append(&document, format == NNSH_NOTEBOOK_LUA ? "-- nnsh session\n\n"

@@ -223,7 +223,20 @@ static bool add_lua_cell(nnsh_notebook_document *document, const char *text, siz
             code_end = output_end = line.next;
         at = line.next;
     }
-    if (!has_marker && code_end == code_start)
+    /* Before the first marker, a header of comments (`-- nnsh session`) is not a cell. */
+    bool only_comments = true;
+    for (size_t at = code_start; at < code_end && only_comments;) {
+        line_span line = line_at(text, end, at);
+        size_t i = line.start;
+        while (i < line.end && (text[i] == ' ' || text[i] == '\t'))
+            i++;
+        line_span rest = {i, line.end, 0};
+        /* `--[[ ... ]] code` is conservatively taken for code */
+        only_comments = is_blank(text, line) ||
+                        (starts_with(text, rest, "--") && !starts_with(text, rest, "--["));
+        at = line.next;
+    }
+    if (!has_marker && only_comments)
         return add_part(document, prose(start, end), capacity);
     nnsh_notebook_part cell = {
         .is_cell = true,
@@ -257,6 +270,24 @@ static bool parse_lua(nnsh_notebook_document *document, const char *text, size_t
     if (cell_start < length || has_marker)
         return add_lua_cell(document, text, cell_start, length, has_marker, &capacity);
     return true;
+}
+
+/* Why code, as a cell of a Lua notebook, would not read back as it is, or NULL. */
+const char *nnsh_notebook_lua_cell_problem(const char *code)
+{
+    size_t length = strlen(code);
+    line_span last = {0, 0, 0};
+    for (size_t at = 0; at < length;) {
+        line_span line = line_at(code, length, at);
+        if (is_marker(code, line))
+            return "a line of it starts with `-- %%`, which would start a new cell";
+        if (!is_blank(code, line))
+            last = line;
+        at = line.next;
+    }
+    if (starts_with(code, last, "-->"))
+        return "its last line starts with `-->`, which would read as its output";
+    return NULL;
 }
 
 /* ---- the document ---- */

@@ -53,6 +53,10 @@ void nnsh_notebook_document_free(nnsh_notebook_document *document);
 void nnsh_notebook_render(const nnsh_notebook_document *document, const char *const *outputs,
                           nn_text *out);
 
+/* Why code would not read back whole as a cell of a Lua notebook (a line that reads as a
+ * marker or, at its end, as output), or NULL when it would. */
+const char *nnsh_notebook_lua_cell_problem(const char *code);
+
 /* Appends one cell in the format, code and output, as a new document would hold it. */
 void nnsh_notebook_append_cell(nn_text *out, nnsh_notebook_format format, const char *code,
                                const char *output);

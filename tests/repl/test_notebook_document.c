@@ -80,11 +80,11 @@ Test(notebook_document, output_fences_outgrow_backticks_in_the_output)
 Test(notebook_document, lua_cells_get_arrow_comments_once)
 {
     const char *text = "-- a lesson\n\n-- %%\nx = 1\nx\n\n-- %% second\nprint('a')\nprint('')\n";
-    const char *outputs[] = {NULL, "1\n", "a\n\n"};
+    const char *outputs[] = {"1\n", "a\n\n"};
     int cells;
     char first[4096];
     snprintf(first, sizeof first, "%s", render(text, NNSH_NOTEBOOK_LUA, outputs, &cells));
-    cr_assert_eq(cells, 3, "the text before the first marker is a cell too");
+    cr_assert_eq(cells, 2, "a header of comments before the first marker is not a cell");
     cr_assert_str_eq(first, "-- a lesson\n\n-- %%\nx = 1\nx\n--> 1\n\n-- %% second\nprint('a')\n"
                             "print('')\n--> a\n-->\n");
     cr_assert_str_eq(render(first, NNSH_NOTEBOOK_LUA, outputs, &cells), first);
@@ -127,4 +127,28 @@ Test(notebook_document, output_without_a_final_newline_still_closes_its_fence)
     int cells;
     cr_assert_str_eq(render(text, NNSH_NOTEBOOK_MARKDOWN, outputs, &cells),
                      "```lua\nio.write('a')\n```\n\n```output\na\n```\n");
+}
+
+Test(notebook_document, lua_code_before_the_first_marker_is_a_cell)
+{
+    const char *cases[][2] = {
+        {"-- nnsh session\n\n-- %%\nx = 1\n", "1"},
+        {"-- setup\nnn.random.seed(7)\n\n-- %%\nx = 1\n", "2"},
+        {"--[[ a ]] y = 2\n-- %%\nx = 1\n", "2"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        int cells;
+        const char *outputs[] = {NULL, NULL};
+        render(cases[i][0], NNSH_NOTEBOOK_LUA, outputs, &cells);
+        cr_assert_eq(cells, atoi(cases[i][1]), "case %zu", i);
+    }
+}
+
+Test(notebook_document, lua_cells_that_would_not_read_back_whole)
+{
+    cr_assert_null(nnsh_notebook_lua_cell_problem("x = 1\n--> not last\ny = 2"));
+    cr_assert_null(nnsh_notebook_lua_cell_problem("-- a comment\nx = '-- %%'"));
+    cr_assert_not_null(nnsh_notebook_lua_cell_problem("s = [[\n-- %%\n]]"));
+    cr_assert_not_null(nnsh_notebook_lua_cell_problem("--> looks like output"));
+    cr_assert_not_null(nnsh_notebook_lua_cell_problem("x = 1\n-->  note\n\n"));
 }

@@ -25,4 +25,8 @@ expect_failure unclosed_fence 'unclosed.md:3: the code block opened here is neve
   --notebook unclosed.md
 [ ! -e unclosed.out.md ] || { echo "FAIL: a handout was written for unclosed.md" >&2; exit 1; }
 
+# A header of comments (as %save writes) is not a cell: the first cell is cell 1.
+printf -- '-- nnsh session\n\n-- %%%%\nerror("boom")\n' > header.lua
+expect_failure lua_header_is_not_a_cell 'header.lua:4: cell 1 failed' --notebook header.lua
+
 echo "PASS notebooks that cannot run say why"
