@@ -21,11 +21,12 @@ static char *read_file(const char *path, size_t *length)
     size_t n;
     while ((n = fread(chunk, 1, sizeof chunk, file)) > 0)
         nn_text_append_n(&text, chunk, n);
-    bool failed = ferror(file) || text.failed;
+    /* The cause is fread's errno (EISDIR for a directory); fclose could change it. */
+    int cause = ferror(file) ? errno : text.failed ? ENOMEM : 0;
     fclose(file);
-    if (failed) {
+    if (cause) {
         nn_text_free(&text);
-        errno = EIO;
+        errno = cause;
         return NULL;
     }
     nn_text_append(&text, ""); /* a terminating NUL even for an empty file */

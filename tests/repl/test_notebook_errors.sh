@@ -29,4 +29,15 @@ expect_failure unclosed_fence 'unclosed.md:3: the code block opened here is neve
 printf -- '-- nnsh session\n\n-- %%%%\nerror("boom")\n' > header.lua
 expect_failure lua_header_is_not_a_cell 'header.lua:4: cell 1 failed' --notebook header.lua
 
+# A directory is named as one (the message said "Input/output error").
+mkdir lesson.md
+expect_failure directory 'cannot read lesson.md: Is a directory' --notebook lesson.md
+HOME="$work" "$nnsh" -e '' -i <<<'%run lesson.md' >run.out 2>&1 || true
+grep -F -q 'error: cannot read lesson.md: Is a directory' run.out ||
+  { echo "FAIL: %run of a directory; it said:" >&2; cat run.out >&2; exit 1; }
+# %save names the cause of a file it cannot create.
+HOME="$work" "$nnsh" -e 'x = 1' -i <<<'%save no_such_directory/x.md' >save.out 2>&1 || true
+grep -F -q 'cannot write no_such_directory/x.md: No such file or directory' save.out ||
+  { echo "FAIL: %save into a missing directory; it said:" >&2; cat save.out >&2; exit 1; }
+
 echo "PASS notebooks that cannot run say why"
