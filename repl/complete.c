@@ -93,13 +93,40 @@ static bool at_command_file(void)
            (strncmp(line, "%run ", 5) == 0 || strncmp(line, "%save ", 6) == 0);
 }
 
+/* Whether the line up to the cursor ends inside a quoted string. */
+static bool in_string(void)
+{
+    char quote = '\0';
+    for (int i = 0; i < rl_point && rl_line_buffer[i]; i++) {
+        char c = rl_line_buffer[i];
+        if (quote && c == '\\' && i + 1 < rl_point)
+            i++;
+        else if (quote && c == quote)
+            quote = '\0';
+        else if (!quote && (c == '"' || c == '\''))
+            quote = c;
+    }
+    return quote != '\0';
+}
+
+/* Whether the completion in progress is of a file name (its matches are paths). */
+static bool completing_files;
+
+/* In a file name, only blanks and quotes end the word: `/`, `.` and `-` are part of it. */
+static char *word_break_characters(void)
+{
+    static char file_name_breaks[] = " \t\n\"'";
+    completing_files = at_command_file() || in_string();
+    return completing_files ? file_name_breaks : NULL;
+}
+
 static char **attempt_completion(const char *text, int start, int end)
 {
     (void)end;
     rl_completion_append_character = '\0';
     rl_completion_suppress_append = 1;
     /* Inside a string, or after %run/%save: Readline's own file name completion. */
-    if (rl_completion_quote_character || at_command_file())
+    if (completing_files)
         return NULL;
     rl_attempted_completion_over = 1;
     clear_candidates();
@@ -127,10 +154,15 @@ static char **attempt_completion(const char *text, int start, int end)
 }
 
 /* Lists candidates by their last part only (`Conv2D`, not `nn.layers.Conv2D`), which
- * is what tells them apart. */
+ * is what tells them apart; file names as Readline lists them (whole, a directory's
+ * with a slash). */
 static void display_matches(char **matches, int count, int longest)
 {
-    (void)longest;
+    if (completing_files) {
+        rl_display_match_list(matches, count, longest);
+        rl_forced_update_display();
+        return;
+    }
     char **shown = malloc(sizeof *shown * (size_t)(count + 2));
     if (!shown)
         return;
@@ -156,6 +188,7 @@ void nnsh_complete_install(nnsh_session *session, const nn_text *pending)
     pending_lines = pending;
     rl_attempted_completion_function = attempt_completion;
     rl_completion_display_matches_hook = display_matches;
+    rl_completion_word_break_hook = word_break_characters;
     /* `.` and `:` are not breaks: the word is the whole path, such as nn.layers.Con. */
     rl_basic_word_break_characters = " \t\n\"\\'`@$><=;|&{(,[+-*/%^~#";
     rl_completer_word_break_characters = rl_basic_word_break_characters;

@@ -21,11 +21,12 @@ static char *read_file(const char *path, size_t *length)
     size_t n;
     while ((n = fread(chunk, 1, sizeof chunk, file)) > 0)
         nn_text_append_n(&text, chunk, n);
-    bool failed = ferror(file) || text.failed;
+    /* The cause is fread's errno (EISDIR for a directory); fclose could change it. */
+    int cause = ferror(file) ? errno : text.failed ? ENOMEM : 0;
     fclose(file);
-    if (failed) {
+    if (cause) {
         nn_text_free(&text);
-        errno = EIO;
+        errno = cause;
         return NULL;
     }
     nn_text_append(&text, ""); /* a terminating NUL even for an empty file */
@@ -100,6 +101,15 @@ int nnsh_notebook_run(lua_State *L, const nnsh_notebook_options *options)
         fputs("nnsh: out of memory\n", stderr);
         goto done;
     }
+    /* Where the author meant the block to end is a guess; running the rest of the lesson
+     * as its code, or writing the output inside it, would both be wrong. */
+    if (document.unclosed_line) {
+        fprintf(stderr,
+                "nnsh: %s:%d: the code block opened here is never closed (add its closing "
+                "fence)\n",
+                options->input, document.unclosed_line);
+        goto done;
+    }
     bool failed = false;
     int cell_index = 0;
     for (int i = 0; i < document.part_count; i++) {
@@ -163,6 +173,18 @@ int nnsh_notebook_save_session(nnsh_session *session, const char *path, char *er
                                size_t error_size)
 {
     nnsh_notebook_format format = nnsh_notebook_format_of(path);
+    for (int i = 0; format == NNSH_NOTEBOOK_LUA && i < nnsh_session_cell_count(session); i++) {
+        nnsh_cell *cell = nnsh_session_cell(session, i);
+        const char *problem = cell->keep && !cell->failed
+                                  ? nnsh_notebook_lua_cell_problem(cell->input)
+                                  : NULL;
+        if (problem) {
+            snprintf(error, error_size,
+                     "cannot save In[%d] in a Lua notebook: %s (a .md notebook keeps it whole)",
+                     cell->number, problem);
+            return -1;
+        }
+    }
     nn_text document;
     nn_text_init(&document);
     nn_text_append(&document, format == NNSH_NOTEBOOK_LUA ? "-- nnsh session\n\n"

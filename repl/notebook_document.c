@@ -123,19 +123,22 @@ static bool info_is(const char *text, line_span line, const fence *f, const char
 }
 
 /* Returns the offset after the block whose opening line is `open_line`; *content_end is
- * where its last content line ends (the closing fence's start). */
+ * where its last content line ends (the closing fence's start). *closed says whether a
+ * closing fence was found. */
 static size_t skip_block(const char *text, size_t length, line_span open_line, const fence *f,
-                         size_t *content_end)
+                         size_t *content_end, bool *closed)
 {
     for (size_t at = open_line.next; at < length;) {
         line_span line = line_at(text, length, at);
         if (closes(text, line, f)) {
             *content_end = line.start;
+            *closed = true;
             return line.next;
         }
         at = line.next;
     }
     *content_end = length; /* an unclosed fence runs to the end, as in CommonMark */
+    *closed = false;
     return length;
 }
 
@@ -151,11 +154,14 @@ static bool parse_markdown(nnsh_notebook_document *document, const char *text, s
             continue;
         }
         size_t content_end;
-        size_t block_end = skip_block(text, length, line, &f, &content_end);
+        bool closed;
+        size_t block_end = skip_block(text, length, line, &f, &content_end, &closed);
         if (!info_is(text, line, &f, "lua")) {
             at = block_end;
             continue;
         }
+        if (!closed && !document->unclosed_line)
+            document->unclosed_line = 1 + count_lines(text, 0, line.start);
         nnsh_notebook_part cell = {
             .is_cell = true,
             .start = line.start,
@@ -179,7 +185,9 @@ static bool parse_markdown(nnsh_notebook_document *document, const char *text, s
             if (read_fence(text, output_line, &output) &&
                 info_is(text, output_line, &output, "output")) {
                 size_t ignored;
-                prose_start = skip_block(text, length, output_line, &output, &ignored);
+                prose_start = skip_block(text, length, output_line, &output, &ignored, &closed);
+                if (!closed && !document->unclosed_line)
+                    document->unclosed_line = 1 + count_lines(text, 0, output_line.start);
             }
         }
         at = prose_start;
@@ -215,7 +223,20 @@ static bool add_lua_cell(nnsh_notebook_document *document, const char *text, siz
             code_end = output_end = line.next;
         at = line.next;
     }
-    if (!has_marker && code_end == code_start)
+    /* Before the first marker, a header of comments (`-- nnsh session`) is not a cell. */
+    bool only_comments = true;
+    for (size_t at = code_start; at < code_end && only_comments;) {
+        line_span line = line_at(text, end, at);
+        size_t i = line.start;
+        while (i < line.end && (text[i] == ' ' || text[i] == '\t'))
+            i++;
+        line_span rest = {i, line.end, 0};
+        /* `--[[ ... ]] code` is conservatively taken for code */
+        only_comments = is_blank(text, line) ||
+                        (starts_with(text, rest, "--") && !starts_with(text, rest, "--["));
+        at = line.next;
+    }
+    if (!has_marker && only_comments)
         return add_part(document, prose(start, end), capacity);
     nnsh_notebook_part cell = {
         .is_cell = true,
@@ -249,6 +270,24 @@ static bool parse_lua(nnsh_notebook_document *document, const char *text, size_t
     if (cell_start < length || has_marker)
         return add_lua_cell(document, text, cell_start, length, has_marker, &capacity);
     return true;
+}
+
+/* Why code, as a cell of a Lua notebook, would not read back as it is, or NULL. */
+const char *nnsh_notebook_lua_cell_problem(const char *code)
+{
+    size_t length = strlen(code);
+    line_span last = {0, 0, 0};
+    for (size_t at = 0; at < length;) {
+        line_span line = line_at(code, length, at);
+        if (is_marker(code, line))
+            return "a line of it starts with `-- %%`, which would start a new cell";
+        if (!is_blank(code, line))
+            last = line;
+        at = line.next;
+    }
+    if (starts_with(code, last, "-->"))
+        return "its last line starts with `-->`, which would read as its output";
+    return NULL;
 }
 
 /* ---- the document ---- */
@@ -306,6 +345,8 @@ static void append_output(nn_text *out, nnsh_notebook_format format, const char 
         nn_text_append(out, "\n");
         append_fence(out, count, "output");
         nn_text_append(out, output);
+        if (output[strlen(output) - 1] != '\n')
+            nn_text_append(out, "\n"); /* the closing fence on its own line */
         append_fence(out, count, "");
         return;
     }

@@ -36,12 +36,15 @@ typedef struct nnsh_notebook_document {
     size_t length;
     nnsh_notebook_part *parts; /* owned */
     int part_count;
+    int unclosed_line; /* Markdown: the line of the first ```lua or ```output fence that is
+                          never closed (its cell and handout would swallow the rest); 0: none */
 } nnsh_notebook_document;
 
 /* The format a file name suggests: .lua is Lua, anything else Markdown. */
 nnsh_notebook_format nnsh_notebook_format_of(const char *path);
 
-/* Splits text into parts. Returns false when out of memory. */
+/* Splits text into parts. Returns false when out of memory; a fence never closed is
+ * noted in unclosed_line for the caller to report. */
 bool nnsh_notebook_parse(nnsh_notebook_document *document, const char *text, size_t length,
                          nnsh_notebook_format format);
 void nnsh_notebook_document_free(nnsh_notebook_document *document);
@@ -49,6 +52,10 @@ void nnsh_notebook_document_free(nnsh_notebook_document *document);
 /* Writes the document back with outputs[i] below the i-th cell (NULL or "": nothing). */
 void nnsh_notebook_render(const nnsh_notebook_document *document, const char *const *outputs,
                           nn_text *out);
+
+/* Why code would not read back whole as a cell of a Lua notebook (a line that reads as a
+ * marker or, at its end, as output), or NULL when it would. */
+const char *nnsh_notebook_lua_cell_problem(const char *code);
 
 /* Appends one cell in the format, code and output, as a new document would hold it. */
 void nnsh_notebook_append_cell(nn_text *out, nnsh_notebook_format format, const char *code,

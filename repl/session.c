@@ -263,11 +263,12 @@ nnsh_cell_status nnsh_session_run_file(nnsh_session *session, const char *path)
     size_t n;
     while ((n = fread(chunk, 1, sizeof chunk, file)) > 0)
         nn_text_append_n(&source, chunk, n);
-    bool failed = ferror(file) || source.failed;
+    /* The cause is fread's errno (EISDIR for a directory); fclose could change it. */
+    int cause = ferror(file) ? errno : source.failed ? ENOMEM : 0;
     fclose(file);
     nnsh_cell_status status = NNSH_CELL_FAILED;
-    if (failed) {
-        lua_pushfstring(L, "cannot read %s", path);
+    if (cause) {
+        lua_pushfstring(L, "cannot read %s: %s", path, strerror(cause));
         nnsh_session_fail(session, lua_tostring(L, -1));
         lua_pop(L, 1);
     } else {

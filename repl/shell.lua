@@ -200,6 +200,7 @@ end
 -- ---- %who ----
 
 local HIDDEN = {_ = true, In = true, Out = true}
+local NAME_COLUMN = 24 -- a longer name gets a line of its own above its type and value
 
 local function describe(value)
   local kind = type(value)
@@ -226,16 +227,28 @@ function shell.who()
   table.sort(names)
   local rows, name_width, type_width = {}, 4, 4
   for i, name in ipairs(names) do
-    local kind, text = describe(rawget(env, name))
+    local value = rawget(env, name)
+    -- A value whose __tostring or __pairs fails is marked; the others are still listed.
+    local ok, kind, text = pcall(describe, value)
+    if not ok then
+      local message = type(kind) == 'string' and kind:gsub('\n.*', '') or type(kind)
+      local mt = getmetatable(value)
+      local class = type(mt) == 'table' and rawget(mt, '__name')
+      kind = type(class) == 'string' and class or type(value)
+      text = '(cannot show the value: ' .. message .. ')'
+    end
     rows[i] = {name, kind, text}
-    name_width = math.max(name_width, #name)
+    if #name <= NAME_COLUMN then name_width = math.max(name_width, #name) end
     type_width = math.max(type_width, #kind)
   end
-  local lines = {string.format('%-' .. name_width .. 's  %-' .. type_width .. 's  %s',
-                               'name', 'type', 'value')}
+  local row_format = '%-' .. name_width .. 's  %-' .. type_width .. 's  %s'
+  local lines = {string.format(row_format, 'name', 'type', 'value')}
   for _, row in ipairs(rows) do
-    local line = string.format('%-' .. name_width .. 's  %-' .. type_width .. 's  %s', row[1],
-                               row[2], row[3])
+    if #row[1] > name_width then
+      lines[#lines + 1] = row[1]
+      row[1] = ''
+    end
+    local line = string.format(row_format, row[1], row[2], row[3])
     if #line > 100 then line = line:sub(1, 97) .. '...' end
     lines[#lines + 1] = line
   end

@@ -59,6 +59,11 @@ void nnsh_transcript_write(nnsh_transcript *transcript, const char *data, size_t
             if (transcript->cursor > transcript->line_start)
                 transcript->cursor--;
             break;
+        case '\0': /* shown as U+2400 SYMBOL FOR NULL: the text stays a C string */
+            put(transcript, '\xe2');
+            put(transcript, '\x90');
+            put(transcript, '\x80');
+            break;
         default:
             put(transcript, c);
         }

@@ -1,7 +1,8 @@
 /* The transcript of a cell: the text it printed, kept as a terminal would finally show
  * it. A carriage return goes back to the start of the line and later text overwrites
  * it, so a progress bar redrawn a hundred times leaves only its last state; colour and
- * other escape sequences are dropped. */
+ * other escape sequences are dropped. A NUL byte is kept as the sign U+2400 (the UTF-8
+ * bytes E2 90 80), so the finished text is a C string that holds everything printed. */
 #ifndef NNSH_TRANSCRIPT_H
 #define NNSH_TRANSCRIPT_H
 

@@ -2,6 +2,7 @@
  * old outputs replaced rather than repeated. */
 #include <criterion/criterion.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "notebook_document.h"
@@ -79,11 +80,11 @@ Test(notebook_document, output_fences_outgrow_backticks_in_the_output)
 Test(notebook_document, lua_cells_get_arrow_comments_once)
 {
     const char *text = "-- a lesson\n\n-- %%\nx = 1\nx\n\n-- %% second\nprint('a')\nprint('')\n";
-    const char *outputs[] = {NULL, "1\n", "a\n\n"};
+    const char *outputs[] = {"1\n", "a\n\n"};
     int cells;
     char first[4096];
     snprintf(first, sizeof first, "%s", render(text, NNSH_NOTEBOOK_LUA, outputs, &cells));
-    cr_assert_eq(cells, 3, "the text before the first marker is a cell too");
+    cr_assert_eq(cells, 2, "a header of comments before the first marker is not a cell");
     cr_assert_str_eq(first, "-- a lesson\n\n-- %%\nx = 1\nx\n--> 1\n\n-- %% second\nprint('a')\n"
                             "print('')\n--> a\n-->\n");
     cr_assert_str_eq(render(first, NNSH_NOTEBOOK_LUA, outputs, &cells), first);
@@ -101,4 +102,53 @@ Test(notebook_document, new_cells_for_a_saved_session)
     nnsh_notebook_append_cell(&out, NNSH_NOTEBOOK_LUA, "x", "1\n");
     cr_assert_str_eq(out.data, "-- %%\nx\n--> 1\n\n");
     nn_text_free(&out);
+}
+
+Test(notebook_document, unclosed_fences_are_noted_with_their_line)
+{
+    const char *cases[][2] = {
+        {"# t\n\n```lua\nx = 1\nprint('hi')\n", "3"},
+        {"```lua\nx\n```\n\n```output\n1\n\nMore prose.\n", "5"},
+        {"```lua\nx\n```\n\n```python\nnot run\n", "0"}, /* not a cell: copied as it is */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        nnsh_notebook_document document;
+        cr_assert(nnsh_notebook_parse(&document, cases[i][0], strlen(cases[i][0]),
+                                      NNSH_NOTEBOOK_MARKDOWN));
+        cr_assert_eq(document.unclosed_line, atoi(cases[i][1]), "case %zu", i);
+        nnsh_notebook_document_free(&document);
+    }
+}
+
+Test(notebook_document, output_without_a_final_newline_still_closes_its_fence)
+{
+    const char *text = "```lua\nio.write('a')\n```\n";
+    const char *outputs[] = {"a"};
+    int cells;
+    cr_assert_str_eq(render(text, NNSH_NOTEBOOK_MARKDOWN, outputs, &cells),
+                     "```lua\nio.write('a')\n```\n\n```output\na\n```\n");
+}
+
+Test(notebook_document, lua_code_before_the_first_marker_is_a_cell)
+{
+    const char *cases[][2] = {
+        {"-- nnsh session\n\n-- %%\nx = 1\n", "1"},
+        {"-- setup\nnn.random.seed(7)\n\n-- %%\nx = 1\n", "2"},
+        {"--[[ a ]] y = 2\n-- %%\nx = 1\n", "2"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        int cells;
+        const char *outputs[] = {NULL, NULL};
+        render(cases[i][0], NNSH_NOTEBOOK_LUA, outputs, &cells);
+        cr_assert_eq(cells, atoi(cases[i][1]), "case %zu", i);
+    }
+}
+
+Test(notebook_document, lua_cells_that_would_not_read_back_whole)
+{
+    cr_assert_null(nnsh_notebook_lua_cell_problem("x = 1\n--> not last\ny = 2"));
+    cr_assert_null(nnsh_notebook_lua_cell_problem("-- a comment\nx = '-- %%'"));
+    cr_assert_not_null(nnsh_notebook_lua_cell_problem("s = [[\n-- %%\n]]"));
+    cr_assert_not_null(nnsh_notebook_lua_cell_problem("--> looks like output"));
+    cr_assert_not_null(nnsh_notebook_lua_cell_problem("x = 1\n-->  note\n\n"));
 }

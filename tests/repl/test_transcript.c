@@ -45,3 +45,12 @@ Test(transcript, nothing_written_is_empty)
     expect(&transcript, "");
     nnsh_transcript_free(&transcript);
 }
+
+Test(transcript, a_nul_byte_is_shown_and_nothing_after_it_is_lost)
+{
+    nnsh_transcript transcript;
+    nnsh_transcript_init(&transcript);
+    nnsh_transcript_write(&transcript, "before\na\0b\nafter\n", 17);
+    expect(&transcript, "before\na\xe2\x90\x80" "b\nafter\n");
+    nnsh_transcript_free(&transcript);
+}

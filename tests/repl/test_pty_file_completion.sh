@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# File names complete inside strings and after %run and %save, through directories
+# (`/`, `nb/`), and are listed whole (`v1.2.txt`, not `txt`).
+source "$(dirname "$0")/pty.sh"
+files=$(mktemp -d "${TMPDIR:-/tmp}/nnsh-files.XXXXXX")
+trap 'pty_cleanup; rm -rf "$files"' EXIT
+mkdir "$files/nb" "$files/data"
+touch "$files/nb/odd.lua" "$files/nb/even.lua" "$files/data/v1.2.txt" "$files/data/v1.3.txt" \
+  "$files/here_in_the_current_directory.txt"
+cd "$files"
+pty_start
+
+# A unique file under a directory completes in full.
+pty_type '%run nb/od'
+pty_keys Tab
+pty_wait_for 'In [1]: %run nb/odd.lua'
+pty_keys C-u
+
+# Two Tabs list the directory typed, not the current one.
+pty_type '%run nb/'
+pty_keys Tab Tab
+pty_wait_for 'even.lua'
+pty_wait_for 'odd.lua'
+pty_refute 'here_in_the_current_directory'
+pty_keys C-u
+pty_type '%save data/v'
+pty_keys Tab
+pty_wait_for 'In [1]: %save data/v1.'
+pty_keys C-u
+
+# In a string: from the root, and names with dots listed whole.
+pty_type 'x = "/'
+pty_keys Tab Tab
+pty_wait_for 'tmp/'
+pty_refute 'here_in_the_current_directory'
+pty_keys C-u
+pty_type 'x = "data/v1.'
+pty_keys Tab Tab
+pty_wait_for 'v1.2.txt'
+pty_wait_for 'v1.3.txt'
+pty_keys C-u
+pty_finish
+echo "PASS file names complete through directories and are listed whole"
