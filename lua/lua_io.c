@@ -109,25 +109,38 @@ static int model_set_weights(lua_State *L)
     if (given != expected)
         nn_lua_error(L, "%s: model \"%s\" has %d weight tensors, got a list of %lld", function,
                      model->name, expected, (long long)given);
+    /* 3: the entries, each read once (a proxy table's __index must not see a second,
+     * different list) and checked before any weight changes. */
+    lua_createtable(L, expected, 0);
     char want[128], got[128];
     for (int pass = 0; pass < 2; pass++) {
         int index = 0;
         for (int i = 0; i < model->layer_count; i++) {
             nn_layer *layer = model->layers[i];
             for (int p = 0; p < layer->param_count; p++) {
-                lua_geti(L, 2, ++index);
-                nn_tensor *value = nn_lua_to_tensor(L, lua_gettop(L), function);
                 nn_param *param = &layer->params[p];
-                if (pass == 0 && (value->dtype != NN_DTYPE_F32 ||
-                                  !nn_shape_equal(&value->shape, &param->shape)))
-                    nn_lua_error(L, "%s: entry %d is for %s/%s of shape %s (float32), got %s %s",
-                                 function, index, layer->name, param->name,
-                                 nn_shape_format(&param->shape, want, sizeof want),
-                                 nn_dtype_name(value->dtype),
-                                 nn_shape_format(&value->shape, got, sizeof got));
-                if (pass == 1)
-                    nn_lua_check(L, nn_tensor_copy_into(param->value, value), function);
-                lua_settop(L, 2);
+                index++;
+                if (pass == 0) {
+                    lua_geti(L, 2, index);
+                    nn_tensor *value = nn_lua_to_tensor(L, -1, function);
+                    if (!nn_shape_equal(&value->shape, &param->shape))
+                        nn_lua_error(L, "%s: entry %d is for %s/%s of shape %s, got shape %s",
+                                     function, index, layer->name, param->name,
+                                     nn_shape_format(&param->shape, want, sizeof want),
+                                     nn_shape_format(&value->shape, got, sizeof got));
+                    lua_rawseti(L, 3, index);
+                    continue;
+                }
+                lua_rawgeti(L, 3, index);
+                /* As float32 (other dtypes converted, as layer:set_weights does). */
+                nn_tensor *converted = NULL;
+                nn_status status = nn_tensor_astype(&converted, nn_lua_test_tensor(L, -1),
+                                                    NN_DTYPE_F32);
+                if (status == NN_OK)
+                    status = nn_tensor_copy_into(param->value, converted);
+                nn_tensor_free(converted);
+                nn_lua_check(L, status, function);
+                lua_pop(L, 1);
             }
         }
     }

@@ -227,7 +227,11 @@ static int layer_set_weights(lua_State *L)
     if (count != layer->param_count)
         nn_lua_error(L, "%s: layer \"%s\" has %d weight tensors, got %lld", function, layer->name,
                      layer->param_count, (long long)count);
-    /* Check everything before changing anything, so a bad list leaves the layer intact. */
+    /* Check everything before changing anything, so a bad list leaves the layer intact;
+     * each entry is read once (3: the entries as tensors), so a proxy table's __index
+     * cannot give the copy other values than the check saw. */
+    lua_settop(L, 2);
+    lua_createtable(L, layer->param_count, 0);
     for (int i = 0; i < layer->param_count; i++) {
         lua_geti(L, 2, i + 1);
         nn_tensor *value = nn_lua_to_tensor(L, -1, function);
@@ -237,11 +241,11 @@ static int layer_set_weights(lua_State *L)
                          i + 1, layer->params[i].name, layer->name,
                          nn_shape_format(&layer->params[i].shape, expected, sizeof expected),
                          nn_shape_format(&value->shape, received, sizeof received));
-        lua_pop(L, 1);
+        lua_rawseti(L, 3, i + 1);
     }
     for (int i = 0; i < layer->param_count; i++) {
-        lua_geti(L, 2, i + 1);
-        nn_tensor *value = nn_lua_to_tensor(L, -1, function);
+        lua_rawgeti(L, 3, i + 1);
+        nn_tensor *value = nn_lua_test_tensor(L, -1);
         /* As float32 on the host, then into the weight wherever it lives. */
         nn_tensor *converted = NULL;
         nn_status status = nn_tensor_astype(&converted, value, NN_DTYPE_F32);

@@ -338,4 +338,22 @@ t.test('learning_rate reads as it is set; set_weights names itself when given no
   t.raises(function() model.layers[1]:set_weights(5) end, 'layer:set_weights: expected a list')
 end)
 
+t.test('set_weights reads each entry once and converts integer tensors, model and layer alike', function()
+  local model = nn.Sequential{L.Dense{2, input_shape = {3}}}
+  local weights, reads = model:get_weights(), 0
+  -- A list whose entries change after the first reading: the check and the copy must
+  -- see the same tensors.
+  local proxy = setmetatable({}, {__len = function() return 2 end, __index = function(_, i)
+    reads = reads + 1
+    return reads > 2 and nn.zeros(9) or weights[i]
+  end})
+  model:set_weights(proxy)
+  t.eq(reads, 2, 'each entry read once')
+  model:set_weights{nn.ones(3, 2):astype('int32'), nn.zeros(2)}
+  t.eq(model:get_weights()[1]:sum(), 6, 'int32 converted like layer:set_weights does')
+  reads = 0
+  model.layers[1]:set_weights(proxy)
+  t.eq(reads, 2, 'layer:set_weights reads each entry once too')
+end)
+
 t.finish()
