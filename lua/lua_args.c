@@ -377,9 +377,12 @@ void nn_lua_set_layer_arg(lua_State *L, nn_layer *layer, const nn_arg_spec *spec
                        nn_lua_typename(L, -1));
         double value = lua_tonumber(L, -1);
         bool above_max = spec->exclusive_max ? !(value < spec->max) : !(value <= spec->max);
-        if (!(value >= spec->min) || above_max)
-            nn_lua_error(L, "%s: %s must be in [%g, %g%s, got %g", function, spec->name, spec->min,
-                       spec->max, spec->exclusive_max ? ")" : "]", value);
+        if (!(value >= spec->min) || above_max) {
+            char text[32]; /* "nan", never printf's "-nan" */
+            snprintf(text, sizeof text, isnan(value) ? "nan" : "%g", value);
+            nn_lua_error(L, "%s: %s must be in [%g, %g%s, got %s", function, spec->name, spec->min,
+                       spec->max, spec->exclusive_max ? ")" : "]", text);
+        }
         *(float *)target = (float)value;
         break;
     }

@@ -40,7 +40,7 @@ static const nn_arg_spec batchnorm_args[] = {
      "gamma and beta); -1 is the last. After a channels_first Conv2D use 1."},
     {"momentum", NN_ARG_FLOAT, ARG(momentum), false, 0, 1, false, NULL, "0.99",
      "Momentum of the moving averages: moving = moving * momentum + batch * (1 - momentum)."},
-    {"epsilon", NN_ARG_FLOAT, ARG(epsilon), false, 0, 1e30, false, NULL, "0.001",
+    {"epsilon", NN_ARG_FLOAT, ARG(epsilon), false, 1e-30, 1e30, false, NULL, "0.001",
      "Small float added to the variance to avoid dividing by zero."},
     {"center", NN_ARG_BOOL, ARG(center), false, 0, 1, false, NULL, "True",
      "If True, add the learned offset beta to the normalised tensor."},

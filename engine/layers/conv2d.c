@@ -186,6 +186,24 @@ static nn_status conv2d_build(nn_layer *layer, const nn_shape *input, nn_shape *
                         "has more than %lld elements, the most a layer supports",
                         layer->name, received, (long long)out_height, (long long)out_width,
                         conv->filters, (long long)SIZE_LIMIT);
+    if (conv->padding == NN_PADDING_SAME) {
+        /* 'same' pads a sample by the dilated window's extent, and the kernels index the
+         * padded sample with ints as well (a 3x3 kernel dilated 2^30 times overflowed). */
+        int64_t extent_height = (int64_t)(conv->kernel_size[0] - 1) * conv->dilation_rate[0];
+        int64_t extent_width = (int64_t)(conv->kernel_size[1] - 1) * conv->dilation_rate[1];
+        int64_t padded_factors[] = {height + extent_height, width + extent_width, channels};
+        int64_t padded_count;
+        if (!product_within_limit(padded_factors, 3, &padded_count))
+            return nn_error(NN_ERR_MEMORY,
+                            "with padding='same', kernel_size=(%d, %d) and dilation_rate=(%d, "
+                            "%d) one padded sample of input %s would have "
+                            "(%lld, %lld, %lld) elements, more than the %lld a layer supports; "
+                            "use a smaller dilation_rate or padding='valid'",
+                            conv->kernel_size[0], conv->kernel_size[1],
+                            conv->dilation_rate[0], conv->dilation_rate[1], received,
+                            (long long)padded_factors[0], (long long)padded_factors[1],
+                            (long long)padded_factors[2], (long long)SIZE_LIMIT);
+    }
 
     nn_shape kernel_shape = NN_SHAPE(conv->kernel_size[0], conv->kernel_size[1],
                                      group_channels, conv->filters);

@@ -93,6 +93,14 @@ local cases = {
   {'Conv2D on a 2-D input', function() L.Conv2D{8, 3}(nn.zeros(4, 5)) end, 'conv2d'},
   {'Conv2D kernel larger than the input', function() L.Conv2D{8, 7}(nn.zeros(1, 4, 4, 1)) end, '<= 0'},
   {'Conv2D groups not dividing channels', function() L.Conv2D{8, 3, groups = 2}(x4) end, 'groups'},
+  {'BatchNormalization epsilon 0', function() L.BatchNormalization{epsilon = 0} end,
+   'epsilon must be in [1e-30, 1e+30], got 0'},
+  {'Dropout rate NaN', function() L.Dropout{0 / 0} end, 'rate must be in [0, 1), got nan'},
+  -- The padded sample's size overflowed a C int in the kernel (UBSan) before this check.
+  {'Conv2D same padding with a huge dilation', function()
+    L.Conv2D{2, 3, dilation_rate = 2 ^ 30, padding = 'same'}(nn.random.randn(2, 6, 6, 6))
+  end, "with padding='same', kernel_size=(3, 3) and dilation_rate=(1073741824, 1073741824)",
+   'use a smaller dilation_rate'},
   {'Dense with zero units', function() L.Dense{0} end, 'units', 'positive'},
   {'Dense with units as a string', function() L.Dense{'ten'} end, 'units', 'integer'},
   {'Dense given twice the same argument', function() L.Dense{10, units = 10} end, 'twice'},
