@@ -449,11 +449,9 @@ static bool weights_in_block(const nn_model *model)
 {
     for (int i = 0; i < model->layer_count; i++) {
         const nn_layer *layer = model->layers[i];
-        for (int p = 0; p < layer->param_count; p++) {
-            const nn_storage *storage = layer->params[p].value->storage;
-            if ((storage->base ? storage->base : storage) != model->weights)
+        for (int p = 0; p < layer->param_count; p++)
+            if (nn_tensor_home(layer->params[p].value, NULL) != model->weights)
                 return false;
-        }
     }
     return true;
 }
@@ -583,8 +581,8 @@ nn_status nn_model_gather_weights(nn_model *model) { return gather_weights(model
 
 size_t nn_model_weight_offset(const nn_param *param)
 {
-    const nn_tensor *value = param->value;
-    size_t bytes = value->offset + (value->storage->base ? value->storage->base_offset : 0);
+    size_t bytes;
+    nn_tensor_home(param->value, &bytes);
     return bytes / sizeof(float);
 }
 

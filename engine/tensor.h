@@ -102,10 +102,24 @@ nn_status nn_tensor_create_on(nn_tensor **out, nn_dtype dtype, const nn_shape *s
 /* The tensor on `device`: a copy there, or a second header on the same storage when it
  * is there already. */
 nn_status nn_tensor_to(nn_tensor **out, const nn_tensor *tensor, nn_device device);
-static inline nn_device nn_tensor_device(const nn_tensor *tensor)
+/* The storage that holds a tensor's bytes: its own, or the block its storage aliases
+ * (nn_storage_alias). *offset, when asked for, gets where the tensor starts there, in
+ * bytes. */
+static inline const nn_storage *nn_tensor_home(const nn_tensor *tensor, size_t *offset)
 {
     const nn_storage *storage = tensor->storage;
-    return storage->base ? storage->base->device : storage->device;
+    size_t start = tensor->offset;
+    if (storage->base) {
+        start += storage->base_offset;
+        storage = storage->base;
+    }
+    if (offset)
+        *offset = start;
+    return storage;
+}
+static inline nn_device nn_tensor_device(const nn_tensor *tensor)
+{
+    return nn_tensor_home(tensor, NULL)->device;
 }
 /* Whether the host may read the tensor's data directly (it is on the CPU). */
 static inline bool nn_tensor_on_host(const nn_tensor *tensor)
@@ -138,10 +152,9 @@ size_t nn_tensor_count(const nn_tensor *tensor);
 size_t nn_tensor_bytes(const nn_tensor *tensor);
 static inline void *nn_tensor_data(const nn_tensor *tensor)
 {
-    const nn_storage *storage = tensor->storage;
-    if (storage->base)
-        return (char *)storage->base->data + storage->base_offset + tensor->offset;
-    return (char *)storage->data + tensor->offset;
+    size_t offset;
+    const nn_storage *home = nn_tensor_home(tensor, &offset);
+    return (char *)home->data + offset;
 }
 static inline float *nn_tensor_f32(const nn_tensor *tensor)
 {

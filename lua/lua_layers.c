@@ -246,16 +246,12 @@ static int layer_set_weights(lua_State *L)
     for (int i = 0; i < layer->param_count; i++) {
         lua_rawgeti(L, 3, i + 1);
         nn_tensor *value = nn_lua_test_tensor(L, -1);
-        /* As float32 on the host, then into the weight wherever it lives. */
+        /* As float32, copied into the weight wherever each lives. */
         nn_tensor *converted = NULL;
         nn_status status = nn_tensor_astype(&converted, value, NN_DTYPE_F32);
-        nn_tensor *host = NULL;
         if (status == NN_OK)
-            status = nn_tensor_to(&host, converted, nn_device_cpu());
-        if (status == NN_OK)
-            status = nn_tensor_write(layer->params[i].value, nn_tensor_data(host));
+            status = nn_tensor_copy_into(layer->params[i].value, converted);
         nn_tensor_free(converted);
-        nn_tensor_free(host);
         nn_lua_check(L, status, function);
         lua_pop(L, 1);
     }

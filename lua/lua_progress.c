@@ -72,7 +72,10 @@ void nn_lua_progress_render(nn_text *line, const nn_lua_progress *progress, int6
         nn_progress_render_bar(line, &state);
 }
 
-/* Set while a loop runs and while Lua code of its callbacks runs (see on_interrupt). */
+/* Set while a loop runs and while Lua code of its callbacks runs. The stop flag alone
+ * would wait for a batch boundary that a looping callback never reaches, so a second
+ * Ctrl-C sets a hook that interrupts the Lua code itself (lua_sethook may be called from
+ * a signal handler, as lua.c does); see on_interrupt. */
 static lua_State *interruptible_state;
 static volatile sig_atomic_t in_lua_callback, interrupt_hook_set;
 
@@ -163,6 +166,21 @@ static nn_status on_epoch_begin(void *user, int epoch)
     return call_callbacks(progress, "on_epoch_begin", 2);
 }
 
+/* callback:method(batch, logs) for batch `step` (counted from 1 here, from 0 in Lua), then
+ * the same under Keras' older name for that moment when there is one. */
+static nn_status call_batch_callbacks(nn_lua_progress *progress, const char *method,
+                                      const char *older, int64_t step, const nn_logs *logs)
+{
+    lua_pushinteger(progress->L, step - 1);
+    nn_lua_push_logs(progress->L, logs);
+    nn_status status = call_callbacks(progress, method, 2);
+    if (status != NN_OK || !older)
+        return status;
+    lua_pushinteger(progress->L, step - 1);
+    nn_lua_push_logs(progress->L, logs);
+    return call_callbacks(progress, older, 2);
+}
+
 static nn_status on_batch_begin(void *user, int epoch, int64_t step, int64_t steps)
 {
     nn_lua_progress *progress = user;
@@ -170,15 +188,7 @@ static nn_status on_batch_begin(void *user, int epoch, int64_t step, int64_t ste
     (void)steps;
     if (!progress->want_batch_begins)
         return NN_OK;
-    lua_pushinteger(progress->L, step - 1);
-    nn_lua_push_logs(progress->L, NULL);
-    nn_status status = call_callbacks(progress, "on_train_batch_begin", 2);
-    if (status != NN_OK)
-        return status;
-    /* Keras' older name for the same moment. */
-    lua_pushinteger(progress->L, step - 1);
-    nn_lua_push_logs(progress->L, NULL);
-    return call_callbacks(progress, "on_batch_begin", 2);
+    return call_batch_callbacks(progress, "on_train_batch_begin", "on_batch_begin", step, NULL);
 }
 
 static nn_status on_batch_end(void *user, int epoch, int64_t step, int64_t steps,
@@ -203,17 +213,9 @@ static nn_status on_batch_end(void *user, int epoch, int64_t step, int64_t steps
     }
     if (!progress->want_batches)
         return NN_OK;
-    bool training = strcmp(progress->kind, "fit") == 0;
-    lua_pushinteger(progress->L, step - 1);
-    nn_lua_push_logs(progress->L, logs);
-    nn_status status = call_callbacks(progress, training ? "on_train_batch_end"
-                                                         : "on_test_batch_end", 2);
-    if (status != NN_OK || !training)
-        return status;
-    /* Keras' older name for the same moment. */
-    lua_pushinteger(progress->L, step - 1);
-    nn_lua_push_logs(progress->L, logs);
-    return call_callbacks(progress, "on_batch_end", 2);
+    if (strcmp(progress->kind, "fit") == 0)
+        return call_batch_callbacks(progress, "on_train_batch_end", "on_batch_end", step, logs);
+    return call_batch_callbacks(progress, "on_test_batch_end", NULL, step, logs);
 }
 
 static nn_status on_epoch_end(void *user, int epoch, nn_logs *logs)
@@ -260,11 +262,6 @@ static nn_status on_train_end(void *user, const nn_logs *logs)
     nn_lua_live_close(progress);
     return status;
 }
-
-/* Ctrl-C while Lua code of a callback runs: the stop flag alone would wait for a batch
- * boundary that a looping callback never reaches, so a second Ctrl-C sets a hook that
- * interrupts the Lua code itself (lua_sethook may be called from a signal handler, as
- * lua.c does). */
 
 static void interrupt_lua(lua_State *L, lua_Debug *debug)
 {
