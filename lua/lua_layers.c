@@ -300,14 +300,16 @@ static int layer_tostring(lua_State *L)
 {
     nn_layer *layer = nn_lua_check_layer(L, 1, "tostring");
     char input[128], output[128];
-    if (layer->built)
-        lua_pushfstring(L, "%s \"%s\" %s -> %s, %I params", layer->cls->name, layer->name,
+    if (layer->built) {
+        lua_Integer params = (lua_Integer)(nn_layer_count_params(layer, true) +
+                                           nn_layer_count_params(layer, false));
+        lua_pushfstring(L, "%s \"%s\" %s -> %s, %I param%s", layer->cls->name, layer->name,
                         nn_shape_format(&layer->input_shape, input, sizeof input),
-                        nn_shape_format(&layer->output_shape, output, sizeof output),
-                        (lua_Integer)(nn_layer_count_params(layer, true) +
-                                      nn_layer_count_params(layer, false)));
-    else
+                        nn_shape_format(&layer->output_shape, output, sizeof output), params,
+                        params == 1 ? "" : "s");
+    } else {
         lua_pushfstring(L, "%s \"%s\" (not built yet)", layer->cls->name, layer->name);
+    }
     return 1;
 }
 

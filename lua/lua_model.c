@@ -147,8 +147,9 @@ static int model_get_layer(lua_State *L)
     if (lua_type(L, 2) == LUA_TNUMBER) {
         lua_Integer position = luaL_checkinteger(L, 2);
         if (position < 1 || position > model->layer_count)
-            nn_lua_error(L, "%s: position %lld is out of range (the model has %d layers)",
-                         function, (long long)position, model->layer_count);
+            nn_lua_error(L, "%s: position %lld is out of range (the model has %d layer%s)",
+                         function, (long long)position, model->layer_count,
+                         model->layer_count == 1 ? "" : "s");
         nn_lua_push_layer(L, model->layers[position - 1]);
         return 1;
     }
@@ -773,16 +774,17 @@ static int model_tostring(lua_State *L)
     nn_model *model = nn_lua_check_model(L, 1, "tostring");
     char input[128], output[128], params[32];
     if (!model->built) {
-        lua_pushfstring(L, "Sequential \"%s\": %d layers, not built yet", model->name,
-                        model->layer_count);
+        lua_pushfstring(L, "Sequential \"%s\": %d layer%s, not built yet", model->name,
+                        model->layer_count, model->layer_count == 1 ? "" : "s");
         return 1;
     }
     nn_format_thousands(nn_model_count_params(model, true) + nn_model_count_params(model, false),
                         params, sizeof params);
-    lua_pushfstring(L, "Sequential \"%s\": %s -> %s, %d layers, %s params", model->name,
+    lua_pushfstring(L, "Sequential \"%s\": %s -> %s, %d layer%s, %s param%s", model->name,
                     nn_shape_format(&model->input_shape, input, sizeof input),
                     nn_shape_format(nn_model_output_shape(model), output, sizeof output),
-                    model->layer_count, params);
+                    model->layer_count, model->layer_count == 1 ? "" : "s", params,
+                    strcmp(params, "1") == 0 ? "" : "s");
     return 1;
 }
 

@@ -1,6 +1,7 @@
 /* nn._plots: the Lua side's access to the renderers of plots/ (charts, training curves,
  * network flows, SVG and PNG) and to what the output terminal can show. The public
  * functions (history:plot, nn.plot, nn.plot_model, model:plot) are in lua/plots.lua. */
+#include <limits.h>
 #include <math.h>
 #include <string.h>
 #include <unistd.h>
@@ -12,6 +13,7 @@
 #include "flow.h"
 #include "png.h"
 #include "terminal.h"
+#include "text.h"
 
 enum { MAX_CHARTS = 16, MAX_SERIES = 12 };
 
@@ -298,12 +300,29 @@ static int l_last_view_problem(lua_State *L)
     return 1;
 }
 
+/* text_width(s) -> the terminal cells s takes (CJK characters two each). */
+static int l_text_width(lua_State *L)
+{
+    lua_pushinteger(L, nn_utf8_width(luaL_checkstring(L, 1)));
+    return 1;
+}
+
+/* text_cut(s, cells) -> the longest start of s that fits in cells, whole characters. */
+static int l_text_cut(lua_State *L)
+{
+    const char *text = luaL_checkstring(L, 1);
+    lua_Integer cells = luaL_checkinteger(L, 2);
+    cells = cells < 0 ? 0 : cells > INT_MAX ? INT_MAX : cells;
+    lua_pushlstring(L, text, nn_utf8_offset(text, (int)cells));
+    return 1;
+}
+
 static const luaL_Reg plots_functions[] = {
     {"figure", l_figure},     {"curves", l_curves},
     {"flow", l_flow},         {"png", l_png},
     {"terminal", l_terminal}, {"last_view_problem", l_last_view_problem},
-    {"write", l_write},
-    {NULL, NULL},
+    {"write", l_write},       {"text_width", l_text_width},
+    {"text_cut", l_text_cut}, {NULL, NULL},
 };
 
 void nn_lua_open_plots(lua_State *L)

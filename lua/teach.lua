@@ -40,8 +40,11 @@ function methods.trace(model, x, options)
   local lines = {}
   local function row(name, t)
     local mean, std, min, max, zeros = statistics(t)
-    lines[#lines + 1] = string.format('%-30s %-20s %9.4f %9.4f %9.4f %9.4f %6.1f%%', name,
-                                      tostring(t.shape), mean, std, min, max, 100 * zeros)
+    -- string.format pads bytes; a name in CJK characters needs its cells counted.
+    local padding = string.rep(' ', math.max(0, 30 - nn._plots.text_width(name)))
+    lines[#lines + 1] = name .. padding .. string.format(' %-20s %9.4f %9.4f %9.4f %9.4f %6.1f%%',
+                                                         tostring(t.shape), mean, std, min, max,
+                                                         100 * zeros)
   end
   lines[1] = string.format('%-30s %-20s %9s %9s %9s %9s %7s', 'Layer (type)', 'Output shape',
                            'mean', 'std', 'min', 'max', 'zeros')

@@ -261,7 +261,7 @@ static int draw_legend_entry(nn_grid *grid, int x, int y, int limit, const nn_ch
 static void draw_centered(nn_grid *grid, int x, int y, int width, const char *text,
                           nn_style style)
 {
-    int length = nn_utf8_length(text);
+    int length = nn_utf8_width(text);
     int start = length < width ? x + (width - length) / 2 : x;
     nn_grid_write_n(grid, start, y, text, width, style);
 }
@@ -310,7 +310,7 @@ void nn_chart_draw(nn_grid *grid, int x, int y, int width, int height, const nn_
         nn_ticks_linear(&y_ticks, y_low, y_high, y_target, false);
     int label_width = 1;
     for (int i = 0; i < y_ticks.count; i++) {
-        int length = nn_utf8_length(y_ticks.labels[i]);
+        int length = nn_utf8_width(y_ticks.labels[i]);
         if (length > label_width)
             label_width = length;
     }
@@ -324,7 +324,7 @@ void nn_chart_draw(nn_grid *grid, int x, int y, int width, int height, const nn_
         nn_ticks_linear_inside(&x_ticks, x_low, x_high, x_target, chart->integer_x);
         int widest = 1;
         for (int i = 0; i < x_ticks.count; i++) {
-            int length = nn_utf8_length(x_ticks.labels[i]);
+            int length = nn_utf8_width(x_ticks.labels[i]);
             if (length > widest)
                 widest = length;
         }
@@ -358,7 +358,7 @@ void nn_chart_draw(nn_grid *grid, int x, int y, int width, int height, const nn_
         if (r == last_label_row)
             continue;
         last_label_row = r;
-        int length = nn_utf8_length(y_ticks.labels[i]);
+        int length = nn_utf8_width(y_ticks.labels[i]);
         nn_grid_write(grid, axis_x - 1 - length, row + r, y_ticks.labels[i], NN_STYLE_PLAIN);
         nn_grid_set(grid, axis_x, row + r, g->y_tick, NN_STYLE_DIM);
     }
@@ -394,7 +394,7 @@ void nn_chart_draw(nn_grid *grid, int x, int y, int width, int height, const nn_
     for (int i = 0; i < x_ticks.count; i++) {
         int col = (int)lround(dot_x(&a, x_ticks.values[i])) / c.cell_width;
         nn_grid_set(grid, plot_x + col, row, g->x_tick, NN_STYLE_DIM);
-        int length = nn_utf8_length(x_ticks.labels[i]);
+        int length = nn_utf8_width(x_ticks.labels[i]);
         int start = plot_x + col - (length - 1) / 2;
         if (start + length > x + width)
             start = x + width - length;

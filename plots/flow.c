@@ -85,13 +85,13 @@ void nn_flow_render_svg(nn_text *out, const nn_flow *flow)
     snprintf(output, sizeof output, "Output: %s",
              flow->count > 0 && flow->steps[flow->count - 1].shape
                  ? flow->steps[flow->count - 1].shape : "?");
-    int longest = nn_utf8_length(input), longest_shape = 0;
+    int longest = nn_utf8_width(input), longest_shape = 0;
     bool named = false;
     for (int i = 0; i < flow->count; i++) {
-        int length = nn_utf8_length(flow->steps[i].label);
+        int length = nn_utf8_width(flow->steps[i].label);
         if (length > longest)
             longest = length;
-        length = flow->steps[i].shape ? nn_utf8_length(flow->steps[i].shape) + 7 : 0;
+        length = flow->steps[i].shape ? nn_utf8_width(flow->steps[i].shape) + 7 : 0;
         if (length > longest_shape)
             longest_shape = length;
         named |= flow->steps[i].name && flow->steps[i].name[0];

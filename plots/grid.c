@@ -32,40 +32,42 @@ nn_cell *nn_grid_at(nn_grid *grid, int x, int y)
     return &grid->cells[(size_t)y * (size_t)grid->width + (size_t)x];
 }
 
-int nn_utf8_char_size(const char *text)
-{
-    unsigned char lead = (unsigned char)text[0];
-    int size = lead < 0x80 ? 1 : lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1;
-    /* A truncated sequence counts as single bytes, so nothing reads past the end. */
-    for (int i = 1; i < size; i++)
-        if (((unsigned char)text[i] & 0xC0) != 0x80)
-            return 1;
-    return size;
-}
 
-int nn_utf8_length(const char *text)
-{
-    int count = 0;
-    while (*text) {
-        text += nn_utf8_char_size(text);
-        count++;
-    }
-    return count;
-}
+static const nn_cell blank_cell = {{0}, NN_STYLE_PLAIN, false};
 
-size_t nn_utf8_offset(const char *text, int cells)
-{
-    size_t offset = 0;
-    for (int i = 0; i < cells && text[offset]; i++)
-        offset += (size_t)nn_utf8_char_size(text + offset);
-    return offset;
-}
-
-void nn_grid_set(nn_grid *grid, int x, int y, const char *glyph, nn_style style)
+/* Blanks the cell at (x, y), and the other half of a double-width character it is part
+ * of, so that no half character is left behind. */
+static void clear_cell(nn_grid *grid, int x, int y)
 {
     nn_cell *cell = nn_grid_at(grid, x, y);
     if (!cell)
         return;
+    nn_cell *next = nn_grid_at(grid, x + 1, y);
+    if (cell->wide_tail) {
+        nn_cell *head = nn_grid_at(grid, x - 1, y);
+        if (head)
+            *head = blank_cell;
+    } else if (next && next->wide_tail) {
+        *next = blank_cell;
+    }
+    *cell = blank_cell;
+}
+
+int nn_grid_set(nn_grid *grid, int x, int y, const char *glyph, nn_style style)
+{
+    nn_cell *cell = nn_grid_at(grid, x, y);
+    int width = *glyph ? nn_utf8_char_width(glyph) : 1;
+    if (!cell || width == 0)
+        return width; /* outside, it still takes its place */
+    clear_cell(grid, x, y);
+    if (width == 2) {
+        nn_cell *tail = nn_grid_at(grid, x + 1, y);
+        if (!tail) /* half a character does not fit at the right edge: leave a blank */
+            return 1;
+        clear_cell(grid, x + 1, y);
+        tail->wide_tail = true;
+        tail->style = (uint8_t)style;
+    }
     int size = *glyph ? nn_utf8_char_size(glyph) : 0;
     /* Blanks are stored as "" so that trailing-space trimming sees them. */
     if (size == 1 && glyph[0] == ' ')
@@ -73,16 +75,19 @@ void nn_grid_set(nn_grid *grid, int x, int y, const char *glyph, nn_style style)
     memcpy(cell->glyph, glyph, (size_t)size);
     cell->glyph[size] = '\0';
     cell->style = (uint8_t)style;
+    return width;
 }
 
 int nn_grid_write_n(nn_grid *grid, int x, int y, const char *text, int max_cells,
                     nn_style style)
 {
     int written = 0;
-    while (*text && written < max_cells && x + written < grid->width) {
-        nn_grid_set(grid, x + written, y, text, style);
+    while (*text && x + written < grid->width) {
+        int width = nn_utf8_char_width(text);
+        if (written + width > max_cells)
+            break;
+        written += nn_grid_set(grid, x + written, y, text, style);
         text += nn_utf8_char_size(text);
-        written++;
     }
     return written;
 }
@@ -95,10 +100,16 @@ int nn_grid_write(nn_grid *grid, int x, int y, const char *text, nn_style style)
 void nn_grid_blit(nn_grid *grid, int x, int y, const nn_grid *src)
 {
     for (int row = 0; row < src->height; row++) {
+        const nn_cell *line = &src->cells[(size_t)row * (size_t)src->width];
         for (int col = 0; col < src->width; col++) {
             nn_cell *cell = nn_grid_at(grid, x + col, y + row);
-            if (cell)
-                *cell = src->cells[(size_t)row * (size_t)src->width + (size_t)col];
+            if (!cell)
+                continue;
+            /* A double-width character cut in half by the clip becomes a blank. */
+            bool head_cut = line[col].wide_tail && !nn_grid_at(grid, x + col - 1, y + row);
+            bool tail_cut = col + 1 < src->width && line[col + 1].wide_tail &&
+                            !nn_grid_at(grid, x + col + 1, y + row);
+            *cell = head_cut || tail_cut ? blank_cell : line[col];
         }
     }
 }
@@ -121,6 +132,8 @@ void nn_grid_to_text(nn_text *out, const nn_grid *grid, bool ansi)
             end--;
         uint8_t current = NN_STYLE_PLAIN;
         for (int col = 0; col < end; col++) {
+            if (cells[col].wide_tail)
+                continue; /* its character, printed before, covers it */
             uint8_t style = cells[col].glyph[0] ? cells[col].style : (uint8_t)NN_STYLE_PLAIN;
             if (ansi && style != current && style < NN_STYLE_COUNT) {
                 nn_text_printf(out, "\x1b[0;%sm", ansi_codes[style]);

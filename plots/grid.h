@@ -36,10 +36,13 @@ typedef enum nn_style {
 
 enum { NN_SERIES_STYLES = 6 };
 
-/* One character cell. glyph holds one UTF-8 encoded character, or "" for a blank. */
+/* One character cell. glyph holds one UTF-8 encoded character, or "" for a blank. A
+ * double-width character (CJK, most emoji) fills its cell and the next, which is then a
+ * wide_tail: blank, and skipped when the grid is printed. */
 typedef struct nn_cell {
     char glyph[5];
     uint8_t style;
+    bool wide_tail;
 } nn_cell;
 
 /* width x height cells, row by row. Owns cells. */
@@ -53,12 +56,15 @@ bool nn_grid_init(nn_grid *grid, int width, int height);
 void nn_grid_free(nn_grid *grid);
 /* The cell at (x, y), or NULL outside the grid. */
 nn_cell *nn_grid_at(nn_grid *grid, int x, int y);
-/* Sets one cell to the first character of glyph (clipped outside the grid). */
-void nn_grid_set(nn_grid *grid, int x, int y, const char *glyph, nn_style style);
-/* Writes UTF-8 text from (x, y) rightwards, one character per cell, stopping at the
- * grid's edge. Returns the number of cells written. */
+/* Sets the cell at (x, y) to the first character of glyph (clipped outside the grid); a
+ * double-width one takes the next cell too, or is drawn as a blank where it would not
+ * fit. Returns the cells used: 0 outside the grid or for a zero-width character. */
+int nn_grid_set(nn_grid *grid, int x, int y, const char *glyph, nn_style style);
+/* Writes UTF-8 text from (x, y) rightwards, one character per cell (two for a
+ * double-width one), stopping at the grid's edge. Returns the number of cells written. */
 int nn_grid_write(nn_grid *grid, int x, int y, const char *text, nn_style style);
-/* Like nn_grid_write but stops after max_cells cells. */
+/* Like nn_grid_write but stops after max_cells cells (before a double-width character
+ * that would pass them). */
 int nn_grid_write_n(nn_grid *grid, int x, int y, const char *text, int max_cells,
                     nn_style style);
 /* Copies src onto grid with its top-left corner at (x, y), clipped. */
@@ -66,12 +72,5 @@ void nn_grid_blit(nn_grid *grid, int x, int y, const nn_grid *src);
 /* One line per row, trailing blanks dropped, each ending in "\n". With ansi, styles
  * become SGR colour codes (reset at the end of each line). */
 void nn_grid_to_text(nn_text *out, const nn_grid *grid, bool ansi);
-
-/* Number of characters (code points) of a UTF-8 string: its width in cells. */
-int nn_utf8_length(const char *text);
-/* Byte length of the UTF-8 character starting at text (1 for invalid bytes). */
-int nn_utf8_char_size(const char *text);
-/* The byte offset just after the first `cells` characters of text. */
-size_t nn_utf8_offset(const char *text, int cells);
 
 #endif

@@ -60,7 +60,7 @@ static void header(nn_grid *grid, const nn_live_screen *s, const char *dot)
     const char *status = s->stopping ? "stopping after this batch"
                          : s->paused ? "PAUSED - p resumes"
                                      : "running";
-    int length = nn_utf8_length(status);
+    int length = nn_utf8_width(status);
     /* The status always shows; the title gives way. */
     if (line.data)
         nn_grid_write_n(grid, SIDE, 0, line.data, grid->width - 2 * SIDE - length - 2,
@@ -110,7 +110,7 @@ static void progress(nn_grid *grid, int y, const nn_live_screen *s, nn_charset c
     else
         snprintf(suffix, sizeof suffix, "%lld/%lld", (long long)s->step, (long long)s->steps);
     int x = SIDE + nn_grid_write(grid, SIDE, y, prefix, NN_STYLE_TITLE) + 2;
-    int suffix_length = nn_utf8_length(suffix);
+    int suffix_length = nn_utf8_width(suffix);
     int width = grid->width - SIDE - x - suffix_length - 2;
     if (width > 60)
         width = 60;
@@ -165,7 +165,7 @@ static void metrics(nn_grid *grid, int y, const nn_live_screen *s, const char *s
 
 static void placeholder(nn_grid *grid, int x, int y, int width, int height, const char *text)
 {
-    int length = nn_utf8_length(text);
+    int length = nn_utf8_width(text);
     nn_grid_write_n(grid, x + (length < width ? (width - length) / 2 : 0), y + height / 2, text,
                     width, NN_STYLE_DIM);
 }

@@ -301,7 +301,7 @@ static void follow_terminal_size(nn_live_view *view)
 
 static bool same_cell(const nn_cell *a, const nn_cell *b)
 {
-    return a->style == b->style && strcmp(a->glyph, b->glyph) == 0;
+    return a->style == b->style && a->wide_tail == b->wide_tail && strcmp(a->glyph, b->glyph) == 0;
 }
 
 static void draw(nn_live_view *view, bool full)
@@ -336,6 +336,12 @@ static void draw(nn_live_view *view, bool full)
             if ((!full && same_cell(cell, &view->shown.cells[at])) ||
                 (y == height - 1 && x == width - 1)) {
                 placed = false;
+                continue;
+            }
+            if (cell->wide_tail) {
+                /* Drawn with its character, which moved the cursor past it; a tail whose
+                 * character is unchanged was placed with it before. */
+                view->shown.cells[at] = *cell;
                 continue;
             }
             attr_t attributes = view->style_attributes[cell->style < NN_STYLE_COUNT ? cell->style : 0];

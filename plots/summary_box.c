@@ -31,7 +31,7 @@ char *nn_format_param_bytes(long long params, char *buf, size_t size)
 static size_t wrap_line(const char *text, int width, size_t *skip)
 {
     *skip = 0;
-    if (nn_utf8_length(text) <= width)
+    if (nn_utf8_width(text) <= width)
         return strlen(text);
     size_t cut = nn_utf8_offset(text, width);
     size_t space = 0;
@@ -105,7 +105,7 @@ static void pad_cell(nn_text *out, const char *text, size_t length, int width, b
         length = sizeof piece - 1;
     memcpy(piece, text, length);
     piece[length] = '\0';
-    int used = nn_utf8_length(piece);
+    int used = nn_utf8_width(piece);
     if (right)
         nn_text_repeat(out, " ", width - used);
     nn_text_append(out, piece);
@@ -252,14 +252,14 @@ void nn_summary_render_box(nn_text *out, const nn_summary *summary, int width,
     const char *const header[3] = {"Layer (type)", "Output Shape", "Param #"};
     int natural[3];
     for (int c = 0; c < 3; c++)
-        natural[c] = nn_utf8_length(header[c]);
+        natural[c] = nn_utf8_width(header[c]);
     for (int i = 0; i < count; i++) {
         const nn_summary_row *r = &summary->rows[i];
         snprintf(firsts[i], sizeof firsts[i], "%s (%s)", r->name, r->type);
         nn_format_thousands(r->params, params[i], sizeof params[i]);
         const char *cells[3] = {firsts[i], r->output, params[i]};
         for (int c = 0; c < 3; c++) {
-            int length = nn_utf8_length(cells[c]);
+            int length = nn_utf8_width(cells[c]);
             if (length > natural[c])
                 natural[c] = length;
         }

@@ -21,6 +21,19 @@ void nn_text_append_n(nn_text *text, const char *s, size_t n);
 void nn_text_printf(nn_text *text, const char *format, ...) __attribute__((format(printf, 2, 3)));
 void nn_text_repeat(nn_text *text, const char *s, int count);
 
+/* The cells a UTF-8 string takes on a terminal: 2 for each East Asian wide or fullwidth
+ * character and most emoji, 0 for combining marks and zero-width characters, 1 for the
+ * rest (an invalid byte included). A fixed table, so every terminal and test agrees
+ * whatever the locale. */
+int nn_utf8_width(const char *text);
+/* The cells of the one character starting at text. */
+int nn_utf8_char_width(const char *text);
+/* Byte length of the UTF-8 character starting at text (1 for invalid bytes). */
+int nn_utf8_char_size(const char *text);
+/* The byte offset just after the longest start of text that fits in `cells` cells,
+ * never inside a character. */
+size_t nn_utf8_offset(const char *text, int cells);
+
 /* 421642 -> "421,642". */
 char *nn_format_thousands(long long value, char *buf, size_t size);
 

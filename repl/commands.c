@@ -130,8 +130,7 @@ static nnsh_cell_status run_time(nnsh_session *session, const command_line *line
 static nnsh_cell_status run_who(nnsh_session *session, const command_line *line)
 {
     (void)line;
-    nnsh_session_write_from_shell(session, "who");
-    return NNSH_CELL_OK;
+    return nnsh_session_write_from_shell(session, "who") ? NNSH_CELL_OK : NNSH_CELL_FAILED;
 }
 
 /* ---- %run ---- */

@@ -348,12 +348,13 @@ void nnsh_session_keep_cell(nnsh_session *session, bool keep)
         session->current->keep = keep;
 }
 
-void nnsh_session_write_from_shell(nnsh_session *session, const char *name)
+bool nnsh_session_write_from_shell(nnsh_session *session, const char *name)
 {
     lua_State *L = session->L;
     lua_getfield(L, LUA_REGISTRYINDEX, SHELL_MODULE);
     lua_getfield(L, -1, name);
-    if (lua_pcall(L, 0, 1, 0) == LUA_OK && lua_type(L, -1) == LUA_TSTRING) {
+    bool written = lua_pcall(L, 0, 1, 0) == LUA_OK && lua_type(L, -1) == LUA_TSTRING;
+    if (written) {
         size_t length;
         const char *text = lua_tolstring(L, -1, &length);
         nnsh_session_write(session, text, length);
@@ -361,6 +362,7 @@ void nnsh_session_write_from_shell(nnsh_session *session, const char *name)
         nnsh_session_fail(session, lua_tostring(L, -1) ? lua_tostring(L, -1) : name);
     }
     lua_pop(L, 2);
+    return written;
 }
 
 int nnsh_session_next_number(const nnsh_session *session) { return session->cell_count + 1; }

@@ -3,6 +3,8 @@
 -- session environment (the table that holds the user's variables).
 local env = ...
 local nn = nn
+-- Terminal cells of a string (CJK characters take two) and its longest start that fits.
+local text_width, text_cut = nn._plots.text_width, nn._plots.text_cut
 
 local shell = {}
 
@@ -56,9 +58,15 @@ end
 
 -- ---- showing values ----
 
+-- The first `limit` bytes of s, less the start of a UTF-8 character cut in half.
+local function cut_bytes(s, limit)
+  while limit > 0 and ((s:byte(limit + 1) or 0) & 0xC0) == 0x80 do limit = limit - 1 end
+  return s:sub(1, limit)
+end
+
 local function quote(s, limit)
   local shown = s
-  if #s > limit then shown = s:sub(1, limit) end
+  if #s > limit then shown = cut_bytes(s, limit) end
   shown = shown:gsub('[%c"\\]', function(c)
     if c == '\n' then return '\\n' elseif c == '\t' then return '\\t'
     elseif c == '"' then return '\\"' elseif c == '\\' then return '\\\\' end
@@ -225,6 +233,8 @@ function shell.who()
   end
   if #names == 0 then return 'no variables yet\n' end
   table.sort(names)
+  -- Columns are measured in terminal cells, so names and strings in CJK line up.
+  local width, cut = text_width, text_cut
   local rows, name_width, type_width = {}, 4, 4
   for i, name in ipairs(names) do
     local value = rawget(env, name)
@@ -238,19 +248,22 @@ function shell.who()
       text = '(cannot show the value: ' .. message .. ')'
     end
     rows[i] = {name, kind, text}
-    if #name <= NAME_COLUMN then name_width = math.max(name_width, #name) end
-    type_width = math.max(type_width, #kind)
+    if width(name) <= NAME_COLUMN then name_width = math.max(name_width, width(name)) end
+    type_width = math.max(type_width, width(kind))
   end
-  local row_format = '%-' .. name_width .. 's  %-' .. type_width .. 's  %s'
-  local lines = {string.format(row_format, 'name', 'type', 'value')}
+  local function row_line(name, kind, text)
+    local line = name .. string.rep(' ', name_width - width(name) + 2) ..
+                 kind .. string.rep(' ', type_width - width(kind) + 2) .. text
+    if width(line) > 100 then line = cut(line, 97) .. '...' end
+    return line
+  end
+  local lines = {row_line('name', 'type', 'value')}
   for _, row in ipairs(rows) do
-    if #row[1] > name_width then
+    if width(row[1]) > name_width then
       lines[#lines + 1] = row[1]
       row[1] = ''
     end
-    local line = string.format(row_format, row[1], row[2], row[3])
-    if #line > 100 then line = line:sub(1, 97) .. '...' end
-    lines[#lines + 1] = line
+    lines[#lines + 1] = row_line(row[1], row[2], row[3])
   end
   return table.concat(lines, '\n') .. '\n'
 end

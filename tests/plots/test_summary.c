@@ -48,7 +48,7 @@ static void expect_box(const char *name, int width, nn_charset charset, bool exp
         size_t length = strcspn(line, "\n");
         char copy[512];
         snprintf(copy, sizeof copy, "%.*s", (int)length, line);
-        cr_expect(nn_utf8_length(copy) <= width, "%s: line wider than %d: |%s|", name, width,
+        cr_expect(nn_utf8_width(copy) <= width, "%s: line wider than %d: |%s|", name, width,
                   copy);
         line += length + (line[length] == '\n');
     }
