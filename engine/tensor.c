@@ -620,6 +620,36 @@ void nn_tensor_set(nn_tensor *tensor, size_t index, double value)
     }
 }
 
+int64_t nn_tensor_get_int64(const nn_tensor *tensor, size_t index)
+{
+    if (tensor->dtype != NN_DTYPE_I64)
+        return saturate_int64(nn_tensor_get(tensor, index)); /* exact below 2^53 */
+    const void *data = nn_tensor_data(tensor);
+    int64_t element = 0;
+    if (!nn_tensor_on_host(tensor)) {
+        if (nn_memory_copy(nn_device_cpu(), &element, nn_tensor_device(tensor),
+                           (const int64_t *)data + index, sizeof element) != NN_OK)
+            return 0;
+        return element;
+    }
+    return ((const int64_t *)data)[index];
+}
+
+void nn_tensor_set_int64(nn_tensor *tensor, size_t index, int64_t value)
+{
+    if (tensor->dtype != NN_DTYPE_I64) {
+        /* Every other dtype's range (and float32's precision) is within a double's. */
+        nn_tensor_set(tensor, index, (double)value);
+        return;
+    }
+    void *data = nn_tensor_data(tensor);
+    if (!nn_tensor_on_host(tensor))
+        nn_memory_copy(nn_tensor_device(tensor), (int64_t *)data + index, nn_device_cpu(), &value,
+                       sizeof value);
+    else
+        ((int64_t *)data)[index] = value;
+}
+
 void nn_tensor_fill(nn_tensor *tensor, double value)
 {
     size_t count = nn_tensor_count(tensor);

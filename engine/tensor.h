@@ -164,6 +164,11 @@ static inline float *nn_tensor_f32(const nn_tensor *tensor)
  * one element: read whole device tensors with nn_tensor_read or nn_tensor_to instead. */
 double nn_tensor_get(const nn_tensor *tensor, size_t index);
 void nn_tensor_set(nn_tensor *tensor, size_t index, double value);
+/* The same with whole numbers, exact for int64 beyond 2^53, where a double would round;
+ * a float32 element is rounded toward zero (NaN reads 0, infinities saturate), a value
+ * out of an integer dtype's range saturates, as nn_tensor_set does. */
+int64_t nn_tensor_get_int64(const nn_tensor *tensor, size_t index);
+void nn_tensor_set_int64(nn_tensor *tensor, size_t index, int64_t value);
 void nn_tensor_fill(nn_tensor *tensor, double value);
 
 /* ---- storage ---- */

@@ -47,36 +47,38 @@ static double apply(nn_binary_op op, double x, double y)
     return 0.0;
 }
 
-/* An integer operand read through a double; only an int64 at its limits reads as
- * +-2^63, where a plain cast would be undefined. */
-static int64_t integer_of(double value)
+/* op(x, y) on whole numbers, for operands of integer dtypes, exact at every int64 value
+ * (a double would round beyond 2^53). Sums, differences and products wrap like NumPy's
+ * fixed-width arithmetic: they are computed in uint64_t, where overflow is defined, then
+ * cut to the result dtype's width and read back as signed without an out-of-range cast.
+ * Comparisons give 0 or 1; the other operations are not integer ones. */
+static bool is_integer_op(nn_binary_op op)
 {
-    if (value >= 0x1p63)
-        return INT64_MAX;
-    if (value < -0x1p63)
-        return INT64_MIN;
-    return (int64_t)value;
+    return op != NN_BINARY_DIVIDE && op != NN_BINARY_POWER;
 }
 
-/* op(x, y) as a value of dtype. Integer sums, differences and products wrap like NumPy's
- * fixed-width arithmetic: they are computed in uint64_t, where overflow is defined, then
- * cut to the dtype's width and read back as signed without an out-of-range cast.
- * (int64 operands beyond 2^53 have already lost precision in the double.) */
-static double apply_as(nn_dtype dtype, nn_binary_op op, double x, double y)
+static int64_t apply_integer(nn_dtype dtype, nn_binary_op op, int64_t x, int64_t y)
 {
-    if (dtype == NN_DTYPE_F32 ||
-        (op != NN_BINARY_ADD && op != NN_BINARY_SUBTRACT && op != NN_BINARY_MULTIPLY))
-        return apply(op, x, y);
-    uint64_t a = (uint64_t)integer_of(x), b = (uint64_t)integer_of(y);
+    switch (op) {
+    case NN_BINARY_MINIMUM: return x < y ? x : y;
+    case NN_BINARY_MAXIMUM: return x > y ? x : y;
+    case NN_BINARY_EQUAL: return x == y;
+    case NN_BINARY_NOT_EQUAL: return x != y;
+    case NN_BINARY_LESS: return x < y;
+    case NN_BINARY_LESS_EQUAL: return x <= y;
+    case NN_BINARY_GREATER: return x > y;
+    case NN_BINARY_GREATER_EQUAL: return x >= y;
+    default: break;
+    }
+    uint64_t a = (uint64_t)x, b = (uint64_t)y;
     uint64_t r = op == NN_BINARY_ADD ? a + b : op == NN_BINARY_SUBTRACT ? a - b : a * b;
     switch (dtype) {
-    case NN_DTYPE_U8: return (double)(uint8_t)r;
+    case NN_DTYPE_U8: return (uint8_t)r;
     case NN_DTYPE_I32: {
         uint32_t low = (uint32_t)r;
-        return low > INT32_MAX ? (double)low - 0x1p32 : (double)low;
+        return low > INT32_MAX ? (int64_t)low - 0x100000000LL : (int64_t)low;
     }
-    case NN_DTYPE_I64: return r > INT64_MAX ? -(double)~r - 1.0 : (double)r;
-    default: return apply(op, x, y);
+    default: return r > INT64_MAX ? -(int64_t)~r - 1 : (int64_t)r;
     }
 }
 
@@ -118,12 +120,15 @@ static nn_status host_binary(nn_tensor **out, nn_binary_op op, const nn_tensor *
     int64_t index[NN_MAX_DIMS] = {0};
     size_t offset_a = 0, offset_b = 0;
     bool fast_float = dtype == NN_DTYPE_F32 && a->dtype == NN_DTYPE_F32 && b->dtype == NN_DTYPE_F32;
+    bool integers = a->dtype != NN_DTYPE_F32 && b->dtype != NN_DTYPE_F32 && is_integer_op(op);
     for (size_t i = 0; i < count; i++) {
         if (fast_float)
             nn_tensor_f32(result)[i] = (float)apply(op, nn_tensor_f32(a)[offset_a], nn_tensor_f32(b)[offset_b]);
+        else if (integers)
+            nn_tensor_set_int64(result, i, apply_integer(dtype, op, nn_tensor_get_int64(a, offset_a),
+                                                         nn_tensor_get_int64(b, offset_b)));
         else
-            nn_tensor_set(result, i, apply_as(dtype, op, nn_tensor_get(a, offset_a),
-                                              nn_tensor_get(b, offset_b)));
+            nn_tensor_set(result, i, apply(op, nn_tensor_get(a, offset_a), nn_tensor_get(b, offset_b)));
         for (int d = ndim - 1; d >= 0; d--) {
             index[d]++;
             offset_a += stride_a[d];
@@ -162,10 +167,18 @@ static nn_status host_scalar(nn_tensor **out, nn_binary_op op, const nn_tensor *
             y[i] = (float)(scalar_first ? apply(op, s, x[i]) : apply(op, x[i], s));
         return NN_OK;
     }
+    if (a->dtype != NN_DTYPE_F32 && integral && is_integer_op(op)) {
+        int64_t whole = (int64_t)s; /* exact: |s| < 9e15 */
+        for (size_t i = 0; i < count; i++) {
+            int64_t x = nn_tensor_get_int64(a, i);
+            nn_tensor_set_int64(result, i, scalar_first ? apply_integer(dtype, op, whole, x)
+                                                        : apply_integer(dtype, op, x, whole));
+        }
+        return NN_OK;
+    }
     for (size_t i = 0; i < count; i++) {
         double x = nn_tensor_get(a, i);
-        nn_tensor_set(result, i,
-                      scalar_first ? apply_as(dtype, op, s, x) : apply_as(dtype, op, x, s));
+        nn_tensor_set(result, i, scalar_first ? apply(op, s, x) : apply(op, x, s));
     }
     return NN_OK;
 }

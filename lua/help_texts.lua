@@ -67,11 +67,13 @@ doc('nn.full', {call = 'nn.full(shape, value)', text = 'A float32 tensor filled 
   params = {{'shape', 'a table {d1, d2, ...} (or one integer for a vector)'},
             {'value', 'the number every element gets'}},
   example = 'nn.full({2, 3}, 0.5)'})
-doc('nn.arange', {call = 'nn.arange(stop) or nn.arange(start, stop [, step])',
-  text = 'Evenly spaced numbers from start up to stop (not included), as a float32 vector, as NumPy does.',
+doc('nn.arange', {call = 'nn.arange(stop [, dtype]) or nn.arange(start, stop [, step] [, dtype])',
+  text = 'Evenly spaced numbers from start up to stop (not included), as a vector, as NumPy ' ..
+         'does. An integer dtype counts in whole numbers, exact over the whole int64 range.',
   params = {{'start', 'the first value', default = '0'}, {'stop', 'the end, not included'},
-            {'step', 'the distance between values (may be negative)', default = '1'}},
-  example = 'nn.arange(5)\nnn.arange(64):reshape(1, 8, 8, 1).shape   --> (1, 8, 8, 1)'})
+            {'step', 'the distance between values (may be negative)', default = '1'},
+            {'dtype', "'float32', 'int32', 'int64' or 'uint8'", default = "'float32'"}},
+  example = "nn.arange(5)\nnn.arange(0, 10, 3, 'int64')\nnn.arange(64):reshape(1, 8, 8, 1).shape   --> (1, 8, 8, 1)"})
 doc('nn.random.seed', {call = 'nn.random.seed(n)',
   text = 'Restarts the generator: every random tensor, initial weight, dropout mask and ' ..
          'shuffle after it repeats exactly.',

@@ -21,15 +21,19 @@ typedef struct format_style {
     bool elide;
 } format_style;
 
-static void format_value(char *buf, size_t size, double value, nn_dtype dtype,
-                         const format_style *style)
+/* Element `index` of tensor as text; integers are read whole, exact beyond 2^53. */
+static void format_element(char *buf, size_t size, const nn_tensor *tensor, size_t index,
+                           const format_style *style)
 {
+    if (tensor->dtype != NN_DTYPE_F32) {
+        snprintf(buf, size, "%lld", (long long)nn_tensor_get_int64(tensor, index));
+        return;
+    }
+    double value = nn_tensor_get(tensor, index);
     if (isnan(value))
         snprintf(buf, size, "nan");
     else if (isinf(value))
         snprintf(buf, size, value > 0 ? "inf" : "-inf");
-    else if (dtype != NN_DTYPE_F32)
-        snprintf(buf, size, "%.0f", value);
     else if (style->integral)
         snprintf(buf, size, "%.0f.", value);
     else if (style->scientific)
@@ -90,8 +94,7 @@ static void measure_width(const nn_tensor *tensor, int depth, size_t offset,
             continue;
         }
         char buf[64];
-        format_value(buf, sizeof buf, nn_tensor_get(tensor, offset + (size_t)i), tensor->dtype,
-                     style);
+        format_element(buf, sizeof buf, tensor, offset + (size_t)i, style);
         int length = (int)strlen(buf);
         if (length > style->width)
             style->width = length;
@@ -160,8 +163,7 @@ static void render(nn_text *out, const nn_tensor *tensor, int depth, size_t offs
         }
         if (last_axis) {
             char buf[64], item[80];
-            format_value(buf, sizeof buf, nn_tensor_get(tensor, offset + (size_t)i), tensor->dtype,
-                         style);
+            format_element(buf, sizeof buf, tensor, offset + (size_t)i, style);
             snprintf(item, sizeof item, "%*s", style->width, buf);
             append_item(out, item, i == 0, i + 1 < n ? 1 : depth + 1, row_start);
             if (i + 1 < n)
@@ -201,7 +203,7 @@ void nn_lua_push_tensor_string(lua_State *L, const nn_tensor *tensor)
     scan_values(tensor, &style);
     if (tensor->shape.ndim == 0) {
         char buf[64];
-        format_value(buf, sizeof buf, nn_tensor_get(tensor, 0), tensor->dtype, &style);
+        format_element(buf, sizeof buf, tensor, 0, &style);
         nn_text_append(&out, buf);
     } else {
         render(&out, tensor, 0, 0, &style, (int)strlen("tensor("));

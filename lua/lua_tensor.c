@@ -194,6 +194,16 @@ static void table_shape(lua_State *L, int index, nn_shape *shape, const char *fu
     lua_pop(L, 1);
 }
 
+/* Element `position` of tensor from the Lua number at index: an integer goes in whole,
+ * so int64 values beyond 2^53 stay exact. */
+static void set_element(lua_State *L, nn_tensor *tensor, size_t position, int index)
+{
+    if (lua_isinteger(L, index))
+        nn_tensor_set_int64(tensor, position, lua_tointeger(L, index));
+    else
+        nn_tensor_set(tensor, position, lua_tonumber(L, index));
+}
+
 static void fill_from_table(lua_State *L, nn_tensor *tensor, int depth, size_t *position,
                             const char *function)
 {
@@ -211,7 +221,7 @@ static void fill_from_table(lua_State *L, nn_tensor *tensor, int depth, size_t *
             if (lua_type(L, -1) == LUA_TBOOLEAN)
                 nn_tensor_set(tensor, (*position)++, lua_toboolean(L, -1));
             else if (lua_type(L, -1) == LUA_TNUMBER)
-                nn_tensor_set(tensor, (*position)++, lua_tonumber(L, -1));
+                set_element(L, tensor, (*position)++, -1);
             else
                 nn_lua_error(L, "%s: every element must be a number, got %s", function,
                              nn_lua_typename(L, -1));
@@ -275,7 +285,7 @@ static int l_tensor(lua_State *L)
         nn_tensor **slot = nn_lua_new_tensor_slot(L);
         nn_shape scalar = {.ndim = 0};
         nn_lua_check(L, nn_tensor_create(slot, dtype, &scalar), function);
-        nn_tensor_set(*slot, 0, lua_tonumber(L, 1));
+        set_element(L, *slot, 0, 1);
         return 1;
     }
     nn_tensor *existing = nn_lua_test_tensor(L, 1);
@@ -338,16 +348,67 @@ static int l_full(lua_State *L)
 }
 
 /* nn.arange(stop) or nn.arange(start, stop [, step]): [start, stop) as float32. */
+/* nn.arange for an integer dtype: the count and every value worked out in integers, exact
+ * where doubles would round (int64 beyond 2^53). */
+static int arange_integers(lua_State *L, int numbers, nn_dtype dtype, const char *function)
+{
+    lua_Integer values[3] = {0, 0, 1}; /* start, stop, step */
+    for (int i = 1; i <= numbers; i++) {
+        double number = lua_tonumber(L, i);
+        if (!lua_isinteger(L, i) && (number != floor(number) || number < -0x1p63 || number >= 0x1p63))
+            nn_lua_error(L, "%s: dtype %s needs whole numbers within int64, got %g", function,
+                         nn_dtype_name(dtype), number);
+        lua_Integer value = lua_isinteger(L, i) ? lua_tointeger(L, i) : (lua_Integer)number;
+        values[numbers == 1 ? 1 : i - 1] = value;
+    }
+    __int128 start = values[0], stop = values[1], step = values[2];
+    __int128 span = stop - start;
+    __int128 count = step > 0 ? (span + step - 1) / step : (span + step + 1) / step;
+    if (count < 1)
+        nn_lua_error(L, "%s: [%lld, %lld) with step %lld holds no values", function,
+                     (long long)values[0], (long long)values[1], (long long)values[2]);
+    if (count > 10000000000)
+        nn_lua_error(L, "%s: %.0f values is too many", function, (double)count);
+    __int128 last = start + (count - 1) * step;
+    __int128 lowest = step > 0 ? start : last, highest = step > 0 ? last : start;
+    __int128 floor_of_dtype = dtype == NN_DTYPE_U8 ? 0 : dtype == NN_DTYPE_I32 ? INT32_MIN : INT64_MIN;
+    __int128 ceiling_of_dtype = dtype == NN_DTYPE_U8 ? 255 : dtype == NN_DTYPE_I32 ? INT32_MAX : INT64_MAX;
+    if (lowest < floor_of_dtype || highest > ceiling_of_dtype)
+        nn_lua_error(L, "%s: the values run from %lld to %lld, beyond %s (%lld to %lld)", function,
+                     (long long)lowest, (long long)highest, nn_dtype_name(dtype),
+                     (long long)floor_of_dtype, (long long)ceiling_of_dtype);
+    nn_shape shape = NN_SHAPE((int64_t)count);
+    nn_tensor **slot = nn_lua_new_tensor_slot(L);
+    nn_lua_check(L, nn_tensor_create(slot, dtype, &shape), function);
+    /* Every value lies between start and stop, so none overflows. */
+    for (int64_t i = 0; i < (int64_t)count; i++)
+        nn_tensor_set_int64(*slot, (size_t)i, (int64_t)(start + (__int128)i * step));
+    return 1;
+}
+
 static int l_arange(lua_State *L)
 {
     const char *function = "nn.arange";
+    /* Up to three numbers, then an optional dtype. */
+    int numbers = lua_gettop(L);
+    nn_dtype dtype = NN_DTYPE_F32;
+    if (numbers > 0 && lua_type(L, numbers) == LUA_TSTRING) {
+        dtype = check_dtype(L, numbers, NN_DTYPE_F32, function);
+        numbers--;
+    }
+    if (numbers < 1 || numbers > 3)
+        nn_lua_error(L, "%s: expected arange(stop), arange(start, stop) or arange(start, stop, "
+                        "step), each optionally followed by a dtype; got %d arguments",
+                     function, lua_gettop(L));
+    for (int i = 1; i <= numbers; i++)
+        luaL_checknumber(L, i);
     double start = 0, stop, step = 1;
-    if (lua_gettop(L) == 1) {
-        stop = luaL_checknumber(L, 1);
+    if (numbers == 1) {
+        stop = lua_tonumber(L, 1);
     } else {
-        start = luaL_checknumber(L, 1);
-        stop = luaL_checknumber(L, 2);
-        step = luaL_optnumber(L, 3, 1);
+        start = lua_tonumber(L, 1);
+        stop = lua_tonumber(L, 2);
+        step = numbers == 3 ? lua_tonumber(L, 3) : 1;
     }
     if (!isfinite(start))
         nn_lua_error(L, "%s: start must be a finite number, got %g", function, start);
@@ -355,6 +416,8 @@ static int l_arange(lua_State *L)
         nn_lua_error(L, "%s: stop must be a finite number, got %g", function, stop);
     if (step == 0 || !isfinite(step))
         nn_lua_error(L, "%s: step must be a finite non-zero number, got %g", function, step);
+    if (dtype != NN_DTYPE_F32)
+        return arange_integers(L, numbers, dtype, function);
     double count = ceil((stop - start) / step);
     if (count < 1)
         nn_lua_error(L, "%s: [%g, %g) with step %g holds no values", function, start, stop, step);
@@ -362,7 +425,7 @@ static int l_arange(lua_State *L)
         nn_lua_error(L, "%s: %g values is too many", function, count);
     nn_shape shape = NN_SHAPE((int64_t)count);
     nn_tensor **slot = nn_lua_new_tensor_slot(L);
-    nn_lua_check(L, nn_tensor_create(slot, NN_DTYPE_F32, &shape), function);
+    nn_lua_check(L, nn_tensor_create(slot, dtype, &shape), function);
     for (int64_t i = 0; i < (int64_t)count; i++)
         nn_tensor_f32(*slot)[i] = (float)(start + (double)i * step);
     return 1;
@@ -437,7 +500,7 @@ static int l_random_randint(lua_State *L)
     nn_rng_init(&rng, nn_random_global_seed(), nn_random_next_stream());
     size_t count = nn_tensor_count(*slot);
     for (size_t i = 0; i < count; i++)
-        nn_tensor_set(*slot, i, (double)(low + (lua_Integer)nn_rng_below(&rng, (uint64_t)(high - low))));
+        nn_tensor_set_int64(*slot, i, low + (lua_Integer)nn_rng_below(&rng, (uint64_t)(high - low)));
     return 1;
 }
 
@@ -649,11 +712,24 @@ static int reduce(lua_State *L, nn_reduce_op op, const char *function)
     bool arg = op == NN_REDUCE_ARGMAX || op == NN_REDUCE_ARGMIN;
     if (lua_isnoneornil(L, 2) && !arg) {
         double value = nn_tensor_reduce_all(op, tensor);
-        if ((op == NN_REDUCE_MAX || op == NN_REDUCE_MIN || op == NN_REDUCE_SUM) &&
-            tensor->dtype != NN_DTYPE_F32 && fabs(value) < 9e15)
+        bool extreme = op == NN_REDUCE_MAX || op == NN_REDUCE_MIN;
+        if (extreme && tensor->dtype == NN_DTYPE_I64 && nn_tensor_count(tensor) > 0 &&
+            isfinite(value) && fabs(value) >= 0x1p53) {
+            /* The double rounded it: find the element itself. */
+            size_t count = nn_tensor_count(tensor);
+            int64_t best = nn_tensor_get_int64(tensor, 0);
+            for (size_t i = 1; i < count; i++) {
+                int64_t element = nn_tensor_get_int64(tensor, i);
+                if (op == NN_REDUCE_MAX ? element > best : element < best)
+                    best = element;
+            }
+            lua_pushinteger(L, best);
+        } else if ((extreme || op == NN_REDUCE_SUM) && tensor->dtype != NN_DTYPE_F32 &&
+                   fabs(value) < 0x1p53) {
             lua_pushinteger(L, (lua_Integer)value);
-        else
+        } else {
             lua_pushnumber(L, value);
+        }
         return 1;
     }
     /* argmax/argmin default to the last axis: the class of each row of predictions. */
@@ -703,13 +779,10 @@ static int tensor_abs(lua_State *L) { return unary_method(L, "abs"); }
 
 static void push_element(lua_State *L, const nn_tensor *tensor, size_t index)
 {
-    double value = nn_tensor_get(tensor, index);
     if (tensor->dtype == NN_DTYPE_F32)
-        lua_pushnumber(L, value);
-    else if (value >= 0x1p63) /* INT64_MAX read through a double: converting 2^63 is undefined */
-        lua_pushinteger(L, LUA_MAXINTEGER);
+        lua_pushnumber(L, nn_tensor_get(tensor, index));
     else
-        lua_pushinteger(L, (lua_Integer)value);
+        lua_pushinteger(L, nn_tensor_get_int64(tensor, index));
 }
 
 static void push_list(lua_State *L, const nn_tensor *tensor, int depth, size_t *position)
@@ -812,7 +885,7 @@ static int tensor_newindex(lua_State *L)
         nn_lua_error(L, "tensor[i] = v: only elements of a 1-D tensor can be assigned, with a "
                         "number; use :fill or arithmetic for the rest");
     int64_t row = row_index(L, luaL_checkinteger(L, 2), tensor->shape.dims[0], "tensor[i] = v");
-    nn_tensor_set(tensor, (size_t)row, lua_tonumber(L, 3));
+    set_element(L, tensor, (size_t)row, 3);
     return 0;
 }
 

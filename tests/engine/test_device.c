@@ -222,3 +222,31 @@ Test(emulated_device, an_alias_follows_its_base_and_keeps_it_alive)
     nn_tensor_free(weight);
     nn_tensor_free(held);
 }
+
+Test(emulated_device, whole_int64_elements_go_in_and_out_exactly)
+{
+    nn_tensor *host = NULL, *device = NULL;
+    nn_shape shape = NN_SHAPE(3);
+    cr_assert_eq(nn_tensor_create(&host, NN_DTYPE_I64, &shape), NN_OK);
+    cr_assert_eq(nn_tensor_to(&device, host, (nn_device){NN_DEVICE_EMULATED, 0}), NN_OK);
+    const int64_t big = (INT64_C(1) << 53) + 1; /* a double rounds it to 2^53 */
+    nn_tensor_set_int64(device, 0, big);
+    nn_tensor_set_int64(device, 1, INT64_MIN);
+    nn_tensor_set_int64(device, 2, INT64_MAX);
+    cr_expect_eq(nn_tensor_get_int64(device, 0), big);
+    cr_expect_eq(nn_tensor_get_int64(device, 1), INT64_MIN);
+    cr_expect_eq(nn_tensor_get_int64(device, 2), INT64_MAX);
+    /* Other dtypes convert and saturate as nn_tensor_set does. */
+    nn_tensor *bytes = NULL;
+    cr_assert_eq(nn_tensor_create(&bytes, NN_DTYPE_U8, &shape), NN_OK);
+    nn_tensor_set_int64(bytes, 0, 300);
+    nn_tensor_set_int64(bytes, 1, -5);
+    nn_tensor_set_int64(bytes, 2, 7);
+    cr_expect_eq(nn_tensor_get_int64(bytes, 0), 255);
+    cr_expect_eq(nn_tensor_get_int64(bytes, 1), 0);
+    cr_expect_eq(nn_tensor_get_int64(bytes, 2), 7);
+    nn_tensor_free(bytes);
+    nn_tensor_free(device);
+    nn_tensor_free(host);
+    cr_expect_eq(nn_emulated_memory_in_use(), 0);
+}

@@ -34,6 +34,15 @@ local cases = {
   {'nn.zeros with too many axes', function() nn.zeros(1, 1, 1, 1, 1, 1, 1, 1, 1) end, 'at most 8'},
   {'nn.zeros overflowing memory', function() nn.zeros(1 << 40, 1 << 40) end, 'memory'},
   {'nn.arange with a zero step', function() nn.arange(0, 5, 0) end, 'step'},
+  {'nn.arange with four numbers', function() nn.arange(0, 5, 1, 2) end, 'nn.arange',
+   'expected arange(stop), arange(start, stop) or arange(start, stop, step)', 'got 4 arguments'},
+  {'nn.arange with no arguments', function() nn.arange() end, 'nn.arange', 'got 0 arguments'},
+  {'nn.arange with an unknown dtype', function() nn.arange(3, 'half') end, 'nn.arange', "unknown dtype 'half'"},
+  {'nn.arange of fractions in int32', function() nn.arange(0.5, 3, 'int32') end,
+   'nn.arange', 'dtype int32 needs whole numbers within int64, got 0.5'},
+  {'nn.arange beyond uint8', function() nn.arange(250, 260, 'uint8') end,
+   'nn.arange', 'the values run from 250 to 259, beyond uint8 (0 to 255)'},
+  {'nn.arange of no int64 values', function() nn.arange(3, 0, 'int64') end, 'nn.arange', 'holds no values'},
   {'nn.random.randint over the whole int64 range', function()
     nn.random.randint(math.mininteger, math.maxinteger, 3)
   end, 'nn.random.randint', 'int32', '-9223372036854775808'},
