@@ -368,6 +368,23 @@ nn_status nn_model_add(nn_model *model, nn_layer *layer)
     return NN_OK;
 }
 
+nn_status nn_model_pop(nn_model *model, nn_layer **popped)
+{
+    *popped = NULL;
+    NN_TRY(refuse_while_running(model, "lose layers"));
+    if (model->layer_count == 0)
+        return nn_error(NN_ERR_STATE, "model \"%s\" has no layers to pop", model->name);
+    /* The buffers are sized for the layers as they are: free them before the count
+     * changes, and gather the weights again (without the popped layer's) on next use. */
+    free_buffers(model);
+    *popped = model->layers[--model->layer_count];
+    model->layers[model->layer_count] = NULL;
+    model->weights_stale = true;
+    if (model->layer_count == 0)
+        model->built = false;
+    return NN_OK;
+}
+
 nn_status nn_model_build(nn_model *model, const nn_shape *input)
 {
     char expected[128], received[128];

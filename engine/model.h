@@ -141,6 +141,10 @@ void nn_model_release(nn_model *model);
  * so a shape that does not fit is reported here, naming both layers and both shapes
  * and suggesting the likely fix. */
 nn_status nn_model_add(nn_model *model, nn_layer *layer);
+/* Removes the last layer, as Keras' Sequential.pop: *popped receives it with the model's
+ * reference handed over (release it when done). The layers before it keep their
+ * weights; a model left with no layers is no longer built. */
+nn_status nn_model_pop(nn_model *model, nn_layer **popped);
 /* Builds every layer for inputs of shape input (batch axis ignored). */
 nn_status nn_model_build(nn_model *model, const nn_shape *input);
 int64_t nn_model_count_params(const nn_model *model, bool trainable);

@@ -269,6 +269,8 @@ function callbacks.ModelCheckpoint(args)
     {'initial_value_threshold', 'number', nil},
   })
   check_mode('ModelCheckpoint', o.mode)
+  local ok, problem = pcall(nn.io._check_save_name, o.filepath, 'nn.callbacks.ModelCheckpoint')
+  if not ok then error(problem, 2) end
   if o.save_freq ~= 'epoch' and (type(o.save_freq) ~= 'number' or o.save_freq < 1) then
     error(string.format("nn.callbacks.ModelCheckpoint: save_freq must be 'epoch' or a " ..
                         "positive number of batches, got %s", tostring(o.save_freq)), 2)

@@ -74,6 +74,13 @@ doc('nn.arange', {call = 'nn.arange(stop [, dtype]) or nn.arange(start, stop [, 
             {'step', 'the distance between values (may be negative)', default = '1'},
             {'dtype', "'float32', 'int32', 'int64' or 'uint8'", default = "'float32'"}},
   example = "nn.arange(5)\nnn.arange(0, 10, 3, 'int64')\nnn.arange(64):reshape(1, 8, 8, 1).shape   --> (1, 8, 8, 1)"})
+doc('nn.utils.to_categorical', {call = 'nn.utils.to_categorical(labels [, num_classes])',
+  text = 'One-hot rows for integer class labels, as float32, as Keras does: labels of shape ' ..
+         '(N,) or (N, 1) give (N, num_classes). For categorical_crossentropy; ' ..
+         'sparse_categorical_crossentropy takes the labels themselves.',
+  params = {{'labels', 'a tensor or table of whole numbers from 0'},
+            {'num_classes', 'the number of classes', default = 'the largest label + 1'}},
+  example = "nn.utils.to_categorical({0, 2, 1})\nnn.utils.to_categorical(y_train, 10).shape"})
 doc('nn.random.seed', {call = 'nn.random.seed(n)',
   text = 'Restarts the generator: every random tensor, initial weight, dropout mask and ' ..
          'shuffle after it repeats exactly.',
@@ -278,6 +285,11 @@ doc('nn.Sequential', {class = 'nn.Sequential', call = 'nn.Sequential{layer, laye
 doc(S .. 'add', {call = 'model:add(layer)', text = 'Appends a layer; shapes are checked at once. Returns the model.',
   params = {{'layer', 'a layer from nn.layers'}},
   example = "model = nn.Sequential{nn.layers.Dense{8, input_shape = {4}}}\nmodel:add(nn.layers.Dense{2})"})
+doc(S .. 'pop', {call = 'model:pop()',
+  text = 'Removes the last layer and returns it, to put a new head on a trained model: ' ..
+         'the layers before it keep their weights.',
+  example = "model = nn.Sequential{nn.layers.Dense{8, input_shape = {4}}, nn.layers.Dense{2}}\n" ..
+            "model:pop()\nmodel"})
 doc(S .. 'build', {call = 'model:build(batch, d1, d2, ...)',
   text = 'Builds every layer for inputs of this shape, batch axis first (-1: any batch), ' ..
          'for a model whose first layer has no input_shape. Returns the model.',
@@ -445,7 +457,8 @@ doc(S .. 'save', {touches_files = true, call = 'model:save(path [, {overwrite=tr
   text = 'Writes the whole model (architecture, weights, compile settings, optimizer state) ' ..
          'to one safetensors file, through a temporary file renamed into place, so a crash ' ..
          'never leaves half a file. nn.models.load_model reads it back.',
-  params = {{'path', "the file, e.g. 'mnist.safetensors'"},
+  params = {{'path', "the file, e.g. 'mnist.safetensors' (Keras' names ending in .h5, .hdf5 " ..
+                     "or .keras are refused: the file would not be what they say)"},
             {'overwrite', 'replace an existing file', default = 'true', option = true},
             {'include_optimizer', "keep the optimizer's state, to go on training", default = 'true', option = true}},
   example = "model:save('/tmp/model.safetensors')"})

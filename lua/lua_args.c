@@ -20,6 +20,14 @@ const char *nn_lua_typename(lua_State *L, int index)
     return luaL_typename(L, index);
 }
 
+const char *nn_lua_colon_hint(int index, const char *function, char *buf, size_t size)
+{
+    if (index != 1 || !strchr(function, ':'))
+        return "";
+    snprintf(buf, size, "; call methods with a colon: %s(...)", function);
+    return buf;
+}
+
 static void push_name_list(lua_State *L, const char *const *names)
 {
     luaL_Buffer buffer;

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 
 #include "io/model_file.h"
@@ -22,6 +23,26 @@ static const char *check_path(lua_State *L, int index, int position, const char 
     return path;
 }
 
+/* Keras' file names for what nnsh does not write: a file saved under one would be
+ * safetensors with an HDF5 or zip name, which Keras and h5py then fail to open. */
+static void check_save_name(lua_State *L, const char *path, const char *function)
+{
+    static const struct {
+        const char *extension, *what;
+    } foreign[] = {{".h5", "a Keras HDF5 file"}, {".hdf5", "a Keras HDF5 file"},
+                   {".keras", "a Keras archive"}};
+    size_t length = strlen(path);
+    for (size_t i = 0; i < sizeof foreign / sizeof foreign[0]; i++) {
+        size_t extension = strlen(foreign[i].extension);
+        if (length > extension &&
+            strcasecmp(path + length - extension, foreign[i].extension) == 0)
+            nn_lua_error(L, "%s: '%s' names %s, but nnsh writes safetensors files (Python reads "
+                            "them with the safetensors package); use a name ending in "
+                            ".safetensors, such as '%.*s.safetensors'",
+                         function, path, foreign[i].what, (int)(length - extension), path);
+    }
+}
+
 static bool path_exists(const char *path)
 {
     struct stat info;
@@ -34,12 +55,13 @@ static void check_overwrite(lua_State *L, int options, const char *path, const c
         nn_lua_error(L, "%s: '%s' already exists and overwrite=false", function, path);
 }
 
-/* model:save(path, {overwrite=true, include_optimizer=true}) */
-static int model_save(lua_State *L)
+/* model:save(path, {overwrite=true, include_optimizer=true}), or nn.models.save_model
+ * with the model first: messages name the function the user called. */
+static int save_model_as(lua_State *L, const char *function)
 {
-    const char *function = "model:save";
     nn_model *model = nn_lua_check_model(L, 1, function);
     const char *path = check_path(L, 2, 1, function);
+    check_save_name(L, path, function);
     static const char *const names[] = {"overwrite", "include_optimizer", NULL};
     nn_lua_check_option_names(L, 3, function, names, 0);
     check_overwrite(L, 3, path, function);
@@ -48,12 +70,15 @@ static int model_save(lua_State *L)
     return 0;
 }
 
+static int model_save(lua_State *L) { return save_model_as(L, "model:save"); }
+
 /* model:save_weights(path, {overwrite=true}) */
 static int model_save_weights(lua_State *L)
 {
     const char *function = "model:save_weights";
     nn_model *model = nn_lua_check_model(L, 1, function);
     const char *path = check_path(L, 2, 1, function);
+    check_save_name(L, path, function);
     static const char *const names[] = {"overwrite", NULL};
     nn_lua_check_option_names(L, 3, function, names, 0);
     check_overwrite(L, 3, path, function);
@@ -122,7 +147,9 @@ static int model_set_weights(lua_State *L)
                 index++;
                 if (pass == 0) {
                     lua_geti(L, 2, index);
-                    nn_tensor *value = nn_lua_to_tensor(L, -1, function);
+                    char entry[32];
+                    snprintf(entry, sizeof entry, "entry %d", index);
+                    nn_tensor *value = nn_lua_to_tensor(L, -1, function, entry);
                     if (!nn_shape_equal(&value->shape, &param->shape))
                         nn_lua_error(L, "%s: entry %d is for %s/%s of shape %s, got shape %s",
                                      function, index, layer->name, param->name,
@@ -164,7 +191,7 @@ static int l_load_model(lua_State *L)
 /* nn.models.save_model(model, path, {...}): Keras' function form of model:save. */
 static int l_save_model(lua_State *L)
 {
-    return model_save(L);
+    return save_model_as(L, "nn.models.save_model");
 }
 
 /* ---- nn.io ---- */
@@ -182,6 +209,15 @@ static int l_write(lua_State *L)
         const char *text = lua_tolstring(L, i, &length);
         nn_lua_write(L, text, length);
     }
+    return 0;
+}
+
+/* nn.io._check_save_name(path, function): raises the error model:save would give for a
+ * Keras file name, so ModelCheckpoint refuses one when it is made, not epochs later. */
+static int l_check_save_name(lua_State *L)
+{
+    const char *function = luaL_checkstring(L, 2);
+    check_save_name(L, check_path(L, 1, 1, function), function);
     return 0;
 }
 
@@ -291,6 +327,7 @@ static const luaL_Reg models_functions[] = {
 static const luaL_Reg io_functions[] = {
     {"write", l_write},
     {"make_directory", l_make_directory},
+    {"_check_save_name", l_check_save_name},
     {"_save_backup", l_save_backup},
     {"_restore_backup", l_restore_backup},
     {"_set_initial_epoch", l_set_initial_epoch},

@@ -30,9 +30,12 @@ void nn_lua_push_layer(lua_State *L, nn_layer *layer)
 nn_layer *nn_lua_check_layer(lua_State *L, int index, const char *function)
 {
     nn_layer **slot = luaL_testudata(L, index, NN_LUA_LAYER);
-    if (!slot || !*slot)
-        nn_lua_error(L, "%s: expected a layer (from nn.layers) as argument %d, got %s", function,
-                     index, nn_lua_typename(L, index));
+    if (!slot || !*slot) {
+        char hint[160];
+        nn_lua_error(L, "%s: expected a layer (from nn.layers) as argument %d, got %s%s",
+                     function, index, nn_lua_typename(L, index),
+                     nn_lua_colon_hint(index, function, hint, sizeof hint));
+    }
     return *slot;
 }
 
@@ -234,7 +237,9 @@ static int layer_set_weights(lua_State *L)
     lua_createtable(L, layer->param_count, 0);
     for (int i = 0; i < layer->param_count; i++) {
         lua_geti(L, 2, i + 1);
-        nn_tensor *value = nn_lua_to_tensor(L, -1, function);
+        char entry[32];
+        snprintf(entry, sizeof entry, "weight %d", i + 1);
+        nn_tensor *value = nn_lua_to_tensor(L, -1, function, entry);
         char expected[128], received[128];
         if (!nn_shape_equal(&value->shape, &layer->params[i].shape))
             nn_lua_error(L, "%s: weight %d (%s) of layer \"%s\" has shape %s, got %s", function,
@@ -274,7 +279,7 @@ static int layer_call(lua_State *L)
     nn_layer *layer = nn_lua_check_layer(L, 1, "layer(x)");
     char function[96];
     snprintf(function, sizeof function, "%s \"%s\"", layer->cls->name, layer->name);
-    nn_tensor *input = nn_lua_to_tensor(L, 2, function);
+    nn_tensor *input = nn_lua_to_tensor(L, 2, function, "the input");
     bool training = nn_lua_learning_phase();
     if (!lua_isnoneornil(L, 3)) {
         static const char *const names[] = {"training", NULL};

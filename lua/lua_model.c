@@ -20,9 +20,12 @@
 nn_model *nn_lua_check_model(lua_State *L, int index, const char *function)
 {
     nn_model **slot = luaL_testudata(L, index, NN_LUA_MODEL);
-    if (!slot || !*slot)
-        nn_lua_error(L, "%s: expected a model (nn.Sequential) as argument %d, got %s", function,
-                     index, nn_lua_typename(L, index));
+    if (!slot || !*slot) {
+        char hint[160];
+        nn_lua_error(L, "%s: expected a model (nn.Sequential) as argument %d, got %s%s", function,
+                     index, nn_lua_typename(L, index),
+                     nn_lua_colon_hint(index, function, hint, sizeof hint));
+    }
     return *slot;
 }
 
@@ -120,6 +123,20 @@ static int model_add(lua_State *L)
     nn_model *model = nn_lua_check_model(L, 1, "model:add");
     add_layer(L, model, 2, "model:add");
     lua_settop(L, 1);
+    return 1;
+}
+
+/* model:pop() -> the last layer, removed from the model (Keras' Sequential.pop). */
+static int model_pop(lua_State *L)
+{
+    const char *function = "model:pop";
+    nn_model *model = nn_lua_check_model(L, 1, function);
+    if (lua_gettop(L) > 1)
+        nn_lua_error(L, "%s: takes no arguments, got %d", function, lua_gettop(L) - 1);
+    nn_layer *layer = NULL;
+    nn_lua_check(L, nn_model_pop(model, &layer), function);
+    nn_lua_push_layer(L, layer);
+    nn_layer_release(layer); /* the Lua object holds it now */
     return 1;
 }
 
@@ -472,9 +489,9 @@ static int parse_verbose(lua_State *L, int options, int fallback, const char *fu
 }
 
 /* A float32 version of x (Keras casts inputs); anchored on the stack. */
-static nn_tensor *float_input(lua_State *L, int index, const char *function)
+static nn_tensor *float_input(lua_State *L, int index, const char *function, const char *what)
 {
-    nn_tensor *x = nn_lua_to_tensor(L, index, function);
+    nn_tensor *x = nn_lua_to_tensor(L, index, function, what);
     if (x->dtype == NN_DTYPE_F32)
         return x;
     nn_tensor **slot = nn_lua_new_tensor_slot(L);
@@ -486,10 +503,10 @@ static nn_tensor *float_input(lua_State *L, int index, const char *function)
 /* x for the batch loops of fit, evaluate and predict: uint8 images stay bytes (the loops
  * turn each batch into floats, so a data set takes a quarter of the memory); any other
  * dtype becomes float32. */
-static nn_tensor *batch_input(lua_State *L, int index, const char *function)
+static nn_tensor *batch_input(lua_State *L, int index, const char *function, const char *what)
 {
-    nn_tensor *x = nn_lua_to_tensor(L, index, function);
-    return x->dtype == NN_DTYPE_U8 ? x : float_input(L, index, function);
+    nn_tensor *x = nn_lua_to_tensor(L, index, function, what);
+    return x->dtype == NN_DTYPE_U8 ? x : float_input(L, index, function, what);
 }
 
 static void push_history(lua_State *L, const nn_history *history, int verbose, int epochs,
@@ -548,8 +565,8 @@ static int model_fit(lua_State *L)
     if (lua_isnoneornil(L, 3))
         nn_lua_error(L, "%s: expected labels y as argument 2 (model:fit(x, y, {options}))",
                      function);
-    nn_tensor *x = batch_input(L, 2, function);
-    nn_tensor *y = nn_lua_to_tensor(L, 3, function);
+    nn_tensor *x = batch_input(L, 2, function, "x");
+    nn_tensor *y = nn_lua_to_tensor(L, 3, function, "y");
     nn_fit_options options = nn_fit_defaults();
     options.epochs = (int)nn_lua_opt_integer(L, 4, "epochs", 1, 0, 1000000, function);
     options.batch_size = nn_lua_opt_integer(L, 4, "batch_size", 32, 1, INT64_C(1) << 31, function);
@@ -571,8 +588,8 @@ static int model_fit(lua_State *L)
             lua_replace(L, 5);
             lua_geti(L, -1, 2);
             lua_replace(L, 6);
-            options.validation_x = batch_input(L, 5, function);
-            options.validation_y = nn_lua_to_tensor(L, 6, function);
+            options.validation_x = batch_input(L, 5, function, "validation_data's x");
+            options.validation_y = nn_lua_to_tensor(L, 6, function, "validation_data's y");
         }
         lua_pop(L, 1);
         if (lua_getfield(L, 4, "callbacks") != LUA_TNIL) {
@@ -662,8 +679,8 @@ static int model_evaluate(lua_State *L)
     nn_lua_check_option_names(L, 4, function, names, 0);
     if (lua_isnil(L, 3))
         nn_lua_error(L, "%s: expected labels y as argument 2 (model:evaluate(x, y))", function);
-    nn_tensor *x = batch_input(L, 2, function);
-    nn_tensor *y = nn_lua_to_tensor(L, 3, function);
+    nn_tensor *x = batch_input(L, 2, function, "x");
+    nn_tensor *y = nn_lua_to_tensor(L, 3, function, "y");
     int64_t batch_size = nn_lua_opt_integer(L, 4, "batch_size", 32, 1, INT64_C(1) << 31, function);
     int verbose = parse_verbose(L, 4, 1, function);
     bool return_dict = nn_lua_opt_boolean(L, 4, "return_dict", false, function);
@@ -707,7 +724,7 @@ static int model_predict(lua_State *L)
     lua_settop(L, 3);
     static const char *const names[] = {"batch_size", "verbose", NULL};
     nn_lua_check_option_names(L, 3, function, names, 0);
-    nn_tensor *x = batch_input(L, 2, function);
+    nn_tensor *x = batch_input(L, 2, function, "x");
     int64_t batch_size = nn_lua_opt_integer(L, 3, "batch_size", 32, 1, INT64_C(1) << 31, function);
     int verbose = parse_verbose(L, 3, 1, function);
     nn_lua_progress progress;
@@ -744,7 +761,7 @@ static int model_call(lua_State *L)
     lua_settop(L, 3);
     static const char *const names[] = {"training", NULL};
     nn_lua_check_option_names(L, 3, function, names, 0);
-    nn_tensor *x = float_input(L, 2, function);
+    nn_tensor *x = float_input(L, 2, function, "x");
     if (x->shape.ndim < 1)
         nn_lua_error(L, "%s: expected a batch of inputs, got a scalar", function);
     if (nn_lua_opt_boolean(L, 3, "training", false, function)) {
@@ -905,8 +922,9 @@ static int model_to(lua_State *L)
 }
 
 static const luaL_Reg model_methods[] = {
-    {"add", model_add},           {"build", model_build},
-    {"summary", model_summary},   {"compile", model_compile},
+    {"add", model_add},           {"pop", model_pop},
+    {"build", model_build},       {"summary", model_summary},
+    {"compile", model_compile},
     {"fit", model_fit},           {"evaluate", model_evaluate},
     {"predict", model_predict},   {"count_params", model_count_params},
     {"get_layer", model_get_layer}, {"to", model_to},

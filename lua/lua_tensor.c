@@ -53,9 +53,11 @@ nn_tensor *nn_lua_test_tensor(lua_State *L, int index)
 nn_tensor *nn_lua_check_tensor(lua_State *L, int index, const char *function)
 {
     nn_tensor *tensor = nn_lua_test_tensor(L, index);
-    if (!tensor)
-        nn_lua_error(L, "%s: expected a tensor as argument %d, got %s", function, index,
-                     nn_lua_typename(L, index));
+    if (!tensor) {
+        char hint[160];
+        nn_lua_error(L, "%s: expected a tensor as argument %d, got %s%s", function, index,
+                     nn_lua_typename(L, index), nn_lua_colon_hint(index, function, hint, sizeof hint));
+    }
     return tensor;
 }
 
@@ -243,7 +245,7 @@ static void tensor_from_table(lua_State *L, int index, nn_dtype dtype, const cha
     lua_pop(L, 1);
 }
 
-nn_tensor *nn_lua_to_tensor(lua_State *L, int index, const char *function)
+nn_tensor *nn_lua_to_tensor(lua_State *L, int index, const char *function, const char *what)
 {
     index = lua_absindex(L, index);
     nn_tensor *tensor = nn_lua_test_tensor(L, index);
@@ -258,8 +260,8 @@ nn_tensor *nn_lua_to_tensor(lua_State *L, int index, const char *function)
         return *slot;
     }
     if (!lua_istable(L, index))
-        nn_lua_error(L, "%s: expected a tensor or a table of numbers as argument %d, got %s",
-                     function, index, nn_lua_typename(L, index));
+        nn_lua_error(L, "%s: expected a tensor or a table of numbers for %s, got %s", function,
+                     what, nn_lua_typename(L, index));
     tensor_from_table(L, index, NN_DTYPE_F32, function);
     lua_replace(L, index); /* anchor the new tensor where the table was */
     return nn_lua_test_tensor(L, index);
@@ -695,7 +697,7 @@ static int tensor_take(lua_State *L)
             lua_pop(L, 1);
         }
     } else {
-        nn_tensor *positions = nn_lua_to_tensor(L, 2, function);
+        nn_tensor *positions = nn_lua_to_tensor(L, 2, function, "the positions");
         count = nn_tensor_count(positions);
         indices = lua_newuserdatauv(L, count * sizeof(int64_t), 0);
         for (size_t i = 0; i < count; i++)
@@ -936,6 +938,61 @@ static const luaL_Reg tensor_metamethods[] = {
     {NULL, NULL},
 };
 
+/* nn.utils.to_categorical(labels [, num_classes]): one-hot rows, float32, as Keras. */
+static int l_to_categorical(lua_State *L)
+{
+    const char *function = "nn.utils.to_categorical";
+    const char *usage = "nn.utils.to_categorical(labels [, num_classes])";
+    check_no_more_arguments(L, 2, function, usage);
+    nn_tensor *labels = nn_lua_to_tensor(L, 1, function, "the labels");
+    lua_Integer classes = 0;
+    if (!lua_isnoneornil(L, 2)) {
+        int is_integer = 0;
+        classes = lua_tointegerx(L, 2, &is_integer);
+        if (!is_integer || classes < 1 || classes > 1000000)
+            nn_lua_error(L, "%s: num_classes must be a whole number from 1 to 1000000, got %s",
+                         function, lua_tostring(L, 2) ? lua_tostring(L, 2) : nn_lua_typename(L, 2));
+    }
+    nn_tensor *host = labels;
+    if (!nn_tensor_on_host(labels)) {
+        nn_tensor **slot = nn_lua_new_tensor_slot(L);
+        nn_lua_check(L, nn_tensor_to(slot, labels, nn_device_cpu()), function);
+        host = *slot;
+    }
+    size_t count = nn_tensor_count(host);
+    int64_t largest = -1;
+    for (size_t i = 0; i < count; i++) {
+        double label = nn_tensor_get(host, i);
+        if (!(label >= 0) || label != floor(label))
+            nn_lua_error(L, "%s: label %g at position %zu is not a class number (a whole number "
+                            "from 0)", function, label, i + 1);
+        if (label >= 1e6)
+            nn_lua_error(L, "%s: label %g at position %zu is beyond the 1000000 classes allowed",
+                         function, label, i + 1);
+        if ((int64_t)label > largest)
+            largest = (int64_t)label;
+        if (classes > 0 && label >= (double)classes)
+            nn_lua_error(L, "%s: label %g at position %zu is not below num_classes=%lld",
+                         function, label, i + 1, (long long)classes);
+    }
+    if (classes == 0)
+        classes = largest + 1;
+    /* Labels of shape (N, 1) give (N, classes), not (N, 1, classes), as in Keras. */
+    nn_shape shape = host->shape;
+    if (shape.ndim > 1 && shape.dims[shape.ndim - 1] == 1)
+        shape.ndim--;
+    if (shape.ndim >= NN_MAX_DIMS)
+        nn_lua_error(L, "%s: labels of %d axes leave no room for the class axis", function,
+                     shape.ndim);
+    shape.dims[shape.ndim++] = classes;
+    nn_tensor **slot = nn_lua_new_tensor_slot(L);
+    nn_lua_check(L, nn_tensor_create(slot, NN_DTYPE_F32, &shape), function);
+    float *rows = nn_tensor_f32(*slot);
+    for (size_t i = 0; i < count; i++)
+        rows[i * (size_t)classes + (size_t)nn_tensor_get(host, i)] = 1.0f;
+    return 1;
+}
+
 static const luaL_Reg tensor_functions[] = {
     {"tensor", l_tensor}, {"zeros", l_zeros}, {"ones", l_ones},
     {"full", l_full},     {"arange", l_arange}, {NULL, NULL},
@@ -983,4 +1040,8 @@ void nn_lua_open_tensor(lua_State *L)
     luaL_setfuncs(L, tensor_functions, 0);
     luaL_newlib(L, random_functions);
     lua_setfield(L, -2, "random");
+    lua_newtable(L);
+    lua_pushcfunction(L, l_to_categorical);
+    lua_setfield(L, -2, "to_categorical");
+    lua_setfield(L, -2, "utils");
 }

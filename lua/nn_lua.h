@@ -68,8 +68,9 @@ void nn_lua_push_tensor(lua_State *L, nn_tensor *tensor);
 nn_tensor *nn_lua_check_tensor(lua_State *L, int index, const char *function);
 nn_tensor *nn_lua_test_tensor(lua_State *L, int index);
 /* Accepts a tensor, or a (nested) table of numbers converted to float32; pushes
- * nothing and returns a borrowed tensor (tables are anchored at `index`). */
-nn_tensor *nn_lua_to_tensor(lua_State *L, int index, const char *function);
+ * nothing and returns a borrowed tensor (tables are anchored at `index`). `what` names
+ * the value in messages as the user sees it: "x", "y", "entry 2". */
+nn_tensor *nn_lua_to_tensor(lua_State *L, int index, const char *function, const char *what);
 void nn_lua_push_shape(lua_State *L, const nn_shape *shape);
 /* Reads a shape given as integers at [first, top] or as one table at first. */
 nn_shape nn_lua_check_shape_args(lua_State *L, int first, const char *function);
@@ -116,5 +117,8 @@ void nn_lua_set_layer_arg(lua_State *L, nn_layer *layer, const nn_arg_spec *spec
 void nn_lua_push_layer_arg(lua_State *L, nn_layer *layer, const nn_arg_spec *spec);
 /* The Lua type name of a value, naming nn classes ("nn.Tensor", "integer"). */
 const char *nn_lua_typename(lua_State *L, int index);
+/* For a method ("model:fit") whose object, argument 1, is missing or wrong: the reminder
+ * that methods are called with a colon (model.fit(x) passes x as the model); "" else. */
+const char *nn_lua_colon_hint(int index, const char *function, char *buf, size_t size);
 
 #endif

@@ -397,10 +397,20 @@ static nn_status parse_header(nn_safetensors *file, const char *text, size_t len
     return status;
 }
 
-/* Reads the 8-byte length and checks it against the file before the header is read. */
+/* Reads the 8-byte length and checks it against the file before the header is read.
+ * Files of Keras' own formats are named for what they are: their first bytes read as a
+ * length would only say "truncated". */
 static nn_status check_header_length(nn_safetensors *file, const unsigned char prefix[8],
                                      uint64_t *length)
 {
+    if (memcmp(prefix, "\x89HDF\r\n\x1a\n", 8) == 0)
+        return nn_error(NN_ERR_FORMAT, "%s is an HDF5 file (Keras' .h5 format), not a "
+                        "safetensors file; nnsh reads the safetensors files model:save writes",
+                        file->name);
+    if (memcmp(prefix, "PK\x03\x04", 4) == 0)
+        return nn_error(NN_ERR_FORMAT, "%s is a zip archive (such as Keras' .keras format), not a "
+                        "safetensors file; nnsh reads the safetensors files model:save writes",
+                        file->name);
     uint64_t value = 0;
     for (int i = 7; i >= 0; i--)
         value = value << 8 | prefix[i];

@@ -242,3 +242,20 @@ Test(safetensors, utf8_validation_follows_the_standard)
     cr_expect(!nn_utf8_valid("\xe2\x82", 2), "truncated");
     cr_expect(!nn_utf8_valid("\x80", 1), "stray continuation byte");
 }
+
+Test(safetensors, keras_hdf5_and_zip_files_are_named_for_what_they_are)
+{
+    /* The first bytes of an HDF5 file and of a .keras zip archive, read as a header
+     * length, would otherwise only say "runs past the end of the file". */
+    static const unsigned char hdf5[16] = {0x89, 'H', 'D', 'F', '\r', '\n', 0x1a, '\n'};
+    static const unsigned char zip[16] = {'P', 'K', 0x03, 0x04, 0x14};
+    nn_safetensors file;
+    cr_expect_eq(nn_safetensors_open_memory(&file, hdf5, sizeof hdf5, "model.h5"), NN_ERR_FORMAT);
+    cr_expect_str_eq(nn_error_message(),
+                     "model.h5 is an HDF5 file (Keras' .h5 format), not a safetensors file; nnsh "
+                     "reads the safetensors files model:save writes");
+    cr_expect_eq(nn_safetensors_open_memory(&file, zip, sizeof zip, "model.keras"), NN_ERR_FORMAT);
+    cr_expect_str_eq(nn_error_message(),
+                     "model.keras is a zip archive (such as Keras' .keras format), not a "
+                     "safetensors file; nnsh reads the safetensors files model:save writes");
+}

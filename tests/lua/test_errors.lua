@@ -183,6 +183,25 @@ local cases = {
     m:compile{optimizer = 'adam', loss = 'categorical_crossentropy'}
     m:fit(xs, ys, {verbose = 0})
   end, 'sparse_categorical_crossentropy'},
+  {'fit with a string for x', function() model:fit('x', ys, {verbose = 0}) end,
+   'model:fit: expected a tensor or a table of numbers for x, got string'},
+  {'evaluate with a string for y', function() model:evaluate(xs, 'y', {verbose = 0}) end,
+   'model:evaluate: expected a tensor or a table of numbers for y, got string'},
+  {'set_weights with a string entry', function() model:set_weights{'a', 1} end,
+   'model:set_weights: expected a tensor or a table of numbers for entry 1, got string'},
+  {'a layer called on a string', function() L.Dense{2}('x') end,
+   'expected a tensor or a table of numbers for the input, got string'},
+  {'a method called with a dot', function() model.summary() end,
+   'model:summary: expected a model (nn.Sequential) as argument 1, got no value; ' ..
+   'call methods with a colon: model:summary(...)'},
+  {'a tensor method called with a dot', function() xs.reshape(4, 6) end,
+   'tensor:reshape: expected a tensor as argument 1, got integer; call methods with a colon'},
+  {'to_categorical with a label past num_classes', function() nn.utils.to_categorical({0, 3}, 3) end,
+   'nn.utils.to_categorical: label 3 at position 2 is not below num_classes=3'},
+  {'to_categorical with a negative label', function() nn.utils.to_categorical({0, -1}) end,
+   'label -1 at position 2 is not a class number'},
+  {'to_categorical with zero classes', function() nn.utils.to_categorical({0}, 0) end,
+   'num_classes must be a whole number from 1 to 1000000, got 0'},
   -- data
   {'loading a missing IDX file', function() nn.datasets.load_idx('/nonexistent/file') end, '/nonexistent/file'},
   {'nn.random.seed with a string', function() nn.random.seed('abc') end, 'number'},

@@ -199,6 +199,27 @@ t.test('bad saves and loads say what is wrong', function()
            'garbage.safetensors', 'runs past the end of the file')
 end)
 
+t.test("Keras' file names are refused for saving, and Keras' files named when loaded", function()
+  local model = dense_model()
+  t.raises(function() model:save(path('m.h5')) end, 'model:save', 'm.h5\' names a Keras HDF5 file',
+           'nnsh writes safetensors files', "such as '" .. path('m.safetensors') .. "'")
+  t.raises(function() model:save_weights(path('m.weights.H5')) end, 'model:save_weights',
+           "such as '" .. path('m.weights.safetensors') .. "'")
+  t.raises(function() nn.models.save_model(model, path('m.keras')) end, 'nn.models.save_model',
+           'names a Keras archive')
+  t.raises(function() nn.callbacks.ModelCheckpoint{path('ckpt-{epoch:02d}.hdf5')} end,
+           'nn.callbacks.ModelCheckpoint', "such as '" .. path('ckpt-{epoch:02d}.safetensors') .. "'")
+  for _, name in ipairs{'m.h5', 'm.weights.h5', 'm.keras'} do
+    t.truthy(io.open(path(name)) == nil, name .. ' was not written')
+  end
+  local file = assert(io.open(path('keras.h5'), 'wb'))
+  file:write('\x89HDF\r\n\x1a\n' .. string.rep('\0', 64))
+  file:close()
+  t.raises(function() nn.models.load_model(path('keras.h5')) end,
+           'is an HDF5 file (Keras\' .h5 format), not a safetensors file')
+  t.raises(function() model:load_weights(path('keras.h5')) end, 'model:load_weights', 'HDF5')
+end)
+
 t.test('a non-finite loss: an error naming epoch and batch, or a clean stop with TerminateOnNaN',
        function()
   if loss_is_stub() then return skip('the losses are stubs in this tree') end

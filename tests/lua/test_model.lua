@@ -237,6 +237,38 @@ t.test('a layer added after fit joins the model; a kernel fetched before still f
   t.near(kernel:sum(), model.layers[1].kernel:sum(), 0, 'the kernel fetched before both fits')
 end)
 
+t.test('pop removes the last layer: the rest keep their weights, train and predict', function()
+  for _, device in ipairs{'cpu', 'emulated'} do
+    nn.random.seed(7)
+    local x = nn.random.randn(32, 4)
+    local model = nn.Sequential{L.Dense{8, activation = 'relu', input_shape = {4}},
+                                L.Dense{3, activation = 'softmax'}}
+    model:to(device)
+    model:compile{optimizer = 'adam', loss = 'sparse_categorical_crossentropy'}
+    model:fit(x, nn.random.randint(0, 3, 32), {epochs = 1, verbose = 0})
+    local first = model.layers[1].kernel:sum()
+    local popped = model:pop()
+    t.eq(popped.name, 'dense_1', device)
+    t.eq(tostring(popped), 'Dense "dense_1" (None, 8) -> (None, 3), 27 params')
+    t.eq(tostring(model), 'Sequential "sequential": (None, 4) -> (None, 8), 1 layer, 40 params')
+    t.eq(model.layers[1].kernel:sum(), first, 'the first layer keeps its trained weights')
+    t.eq(tostring(popped(nn.ones(2, 8)).shape), '(2, 3)', 'the popped layer works on its own')
+    model:add(L.Dense{2, activation = 'softmax'})
+    model:compile{optimizer = 'adam', loss = 'sparse_categorical_crossentropy'}
+    local history = model:fit(x, nn.random.randint(0, 2, 32), {epochs = 2, verbose = 0})
+    t.eq(#history.history.loss, 2)
+    t.truthy(model.layers[1].kernel:sum() ~= first, 'training goes on with the new head')
+    t.eq(tostring(model:predict(x, {verbose = 0}).shape), '(32, 2)')
+    model:pop()
+    model:pop()
+    t.eq(tostring(model), 'Sequential "sequential": 0 layers, not built yet')
+    t.raises(function() model:pop() end, 'model:pop', 'has no layers to pop')
+    t.raises(function() model:predict(x, {verbose = 0}) end, 'has no layers')
+    model:add(L.Dense{5})
+    t.eq(tostring(model:predict(x, {verbose = 0}).shape), '(32, 5)', 'the input shape stays')
+  end
+end)
+
 -- A layer may serve two models (Keras allows it): each model trains the one weight it
 -- shares, whichever trained last, and the layer keeps the name its first model gave it.
 t.test('a layer shared by two models trains in both and keeps its name', function()
