@@ -26,8 +26,25 @@ nn_status nn_shape_broadcast(const nn_shape *a, const nn_shape *b, nn_shape *out
 
 static bool is_comparison(nn_binary_op op) { return op >= NN_BINARY_EQUAL; }
 
+/* A comparison's 0 or 1 from how its operands order; NaN makes all three false, so only
+ * "not equal" holds, as in IEEE and NumPy. */
+static int compare(nn_binary_op op, bool less, bool equal, bool greater)
+{
+    switch (op) {
+    case NN_BINARY_EQUAL: return equal;
+    case NN_BINARY_NOT_EQUAL: return !equal;
+    case NN_BINARY_LESS: return less;
+    case NN_BINARY_LESS_EQUAL: return less || equal;
+    case NN_BINARY_GREATER: return greater;
+    case NN_BINARY_GREATER_EQUAL: return greater || equal;
+    default: return 0;
+    }
+}
+
 static double apply(nn_binary_op op, double x, double y)
 {
+    if (is_comparison(op))
+        return compare(op, x < y, x == y, x > y);
     switch (op) {
     case NN_BINARY_ADD: return x + y;
     case NN_BINARY_SUBTRACT: return x - y;
@@ -37,14 +54,8 @@ static double apply(nn_binary_op op, double x, double y)
     /* NaN wins from either side, as in NumPy's minimum and maximum. */
     case NN_BINARY_MINIMUM: return x < y || isnan(x) ? x : y;
     case NN_BINARY_MAXIMUM: return x > y || isnan(x) ? x : y;
-    case NN_BINARY_EQUAL: return x == y;
-    case NN_BINARY_NOT_EQUAL: return x != y;
-    case NN_BINARY_LESS: return x < y;
-    case NN_BINARY_LESS_EQUAL: return x <= y;
-    case NN_BINARY_GREATER: return x > y;
-    case NN_BINARY_GREATER_EQUAL: return x >= y;
+    default: return 0.0;
     }
-    return 0.0;
 }
 
 /* op(x, y) on whole numbers, for operands of integer dtypes, exact at every int64 value
@@ -59,17 +70,12 @@ static bool is_integer_op(nn_binary_op op)
 
 static int64_t apply_integer(nn_dtype dtype, nn_binary_op op, int64_t x, int64_t y)
 {
-    switch (op) {
-    case NN_BINARY_MINIMUM: return x < y ? x : y;
-    case NN_BINARY_MAXIMUM: return x > y ? x : y;
-    case NN_BINARY_EQUAL: return x == y;
-    case NN_BINARY_NOT_EQUAL: return x != y;
-    case NN_BINARY_LESS: return x < y;
-    case NN_BINARY_LESS_EQUAL: return x <= y;
-    case NN_BINARY_GREATER: return x > y;
-    case NN_BINARY_GREATER_EQUAL: return x >= y;
-    default: break;
-    }
+    if (is_comparison(op))
+        return compare(op, x < y, x == y, x > y);
+    if (op == NN_BINARY_MINIMUM)
+        return x < y ? x : y;
+    if (op == NN_BINARY_MAXIMUM)
+        return x > y ? x : y;
     uint64_t a = (uint64_t)x, b = (uint64_t)y;
     uint64_t r = op == NN_BINARY_ADD ? a + b : op == NN_BINARY_SUBTRACT ? a - b : a * b;
     switch (dtype) {

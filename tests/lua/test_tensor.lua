@@ -169,6 +169,17 @@ t.test('integer arithmetic wraps like NumPy', function()
   t.eq((nn.tensor({2147483647}, 'int32') + 1).dtype, 'int32')
 end)
 
+t.test('comparisons with NaN are false except ne, as NumPy', function()
+  local a, b = nn.tensor{0 / 0, 1, 2}, nn.tensor{0 / 0, 2, 2}
+  local function bits(t) return table.concat(t:tolist(), ' ') end
+  t.eq(bits(a:eq(b)), '0 0 1', 'eq')
+  t.eq(bits(a:ne(b)), '1 1 0', 'ne')
+  t.eq(bits(a:lt(b)), '0 1 0', 'lt')
+  t.eq(bits(a:le(b)), '0 1 1', 'le')
+  t.eq(bits(a:gt(b)), '0 0 0', 'gt')
+  t.eq(bits(a:ge(b)), '0 0 1', 'ge')
+end)
+
 t.test('maximum and minimum propagate NaN from either side, as NumPy', function()
   local function isnan(v) return v ~= v end
   t.truthy(isnan(nn.tensor{0 / 0}:maximum(1)[1]), 'NaN tensor, number')
