@@ -368,8 +368,9 @@ doc('nn.Shape', {class = 'nn.Shape', call = 'nn.Shape',
 -- optimizers, losses, initializers, regularizers, constraints
 local lr = function(default) return {'learning_rate', 'the step size', default = default, option = true} end
 local eps = {'epsilon', 'a small constant for numerical stability', default = '1e-07', option = true}
-local clip = {{'clipnorm', 'clip each gradient to this norm', default = 'nil', option = true},
-              {'clipvalue', 'clip each gradient element to [-v, v]', default = 'nil', option = true}}
+local clip = {{'clipnorm', "clip each weight tensor's gradient to this norm", default = 'nil', option = true},
+              {'clipvalue', 'clip each gradient element to [-v, v]', default = 'nil', option = true},
+              {'global_clipnorm', 'clip all the gradients together to this norm', default = 'nil', option = true}}
 local function with_clip(params)
   for _, p in ipairs(clip) do params[#params + 1] = p end
   return params
