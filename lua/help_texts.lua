@@ -574,7 +574,7 @@ doc('nn.callbacks.EarlyStopping', {call = "nn.callbacks.EarlyStopping{monitor='v
   params = {monitor, {'min_delta', 'the smallest change that counts as improving', default = '0', option = true},
             {'patience', 'epochs without improvement before stopping', default = '0', option = true},
             verbose, mode, {'baseline', 'a value the quantity must reach', default = 'nil', option = true},
-            {'restore_best_weights', 'go back to the weights of the best epoch', default = 'false', option = true},
+            {'restore_best_weights', 'when training ends, go back to the weights of the best epoch', default = 'false', option = true},
             {'start_from_epoch', 'epochs to wait before watching', default = '0', option = true}},
   example = "nn.callbacks.EarlyStopping{monitor = 'val_loss', patience = 3, restore_best_weights = true}"})
 doc('nn.callbacks.ReduceLROnPlateau', {call = "nn.callbacks.ReduceLROnPlateau{monitor='val_loss', factor=0.1, patience=10, ...}",
