@@ -112,6 +112,14 @@ t.test('BatchNormalization in training normalises each channel; inference uses m
   t.truthy(math.abs(inference:mean() - y:mean()) > 0.1, 'inference differs from training')
 end)
 
+t.test("hard_sigmoid is Keras 3's x/6 + 0.5, clipped to [0, 1]", function()
+  local y = L.Activation{'hard_sigmoid'}(nn.tensor{{-4, -3, -1.5, 0, 1, 3, 4}})
+  local expected = {0, 0, 0.25, 0.5, 0.5 + 1 / 6, 1, 1}
+  for i, value in ipairs(expected) do
+    t.near(y:tolist()[1][i], value, 1e-6, 'hard_sigmoid at entry ' .. i)
+  end
+end)
+
 t.test('printing the class name of each layer of a Sequential model (seed Flatten example)', function()
   local model = nn.Sequential{
     L.Conv2D{32, {3, 3}, activation = 'relu', input_shape = {28, 28, 1}},
