@@ -344,6 +344,25 @@ t.test('AdamW decays biases too, as Keras 3 does by default', function()
   t.near(b, 0.95, 1e-6, 'bias')
 end)
 
+t.test("'accuracy' is chosen by shapes as in Keras: categorical for multi-label outputs", function()
+  -- sigmoid(bias) = (0.73, 0.27, 0.27) for every row: thresholded (1, 0, 0), argmax 0.
+  local model = nn.Sequential{L.Dense{3, activation = 'sigmoid', input_shape = {1},
+                                      kernel_initializer = 'zeros'}}
+  model:set_weights{nn.zeros(1, 3), nn.tensor{1, -1, -1}}
+  model:compile{optimizer = 'sgd', loss = 'binary_crossentropy',
+                metrics = {'accuracy', 'binary_accuracy'}}
+  local x, y = nn.zeros(2, 1), nn.tensor{{1, 0, 0}, {0, 1, 0}}
+  local _, accuracy, binary = model:evaluate(x, y, {verbose = 0})
+  t.near(accuracy, 0.5, 1e-6, 'accuracy: argmax right in row 1 only (categorical)')
+  t.near(binary, (1 + 1 / 3) / 2, 1e-6, 'binary_accuracy: 3/3 and 1/3 elements')
+  -- One column: binary accuracy, as before.
+  local single = nn.Sequential{L.Dense{1, activation = 'sigmoid', input_shape = {1}}}
+  single:set_weights{nn.zeros(1, 1), nn.tensor{1}}
+  single:compile{optimizer = 'sgd', loss = 'binary_crossentropy', metrics = {'accuracy'}}
+  local _, one = single:evaluate(x, nn.tensor{1, 0}, {verbose = 0})
+  t.near(one, 0.5, 1e-6, 'one column: thresholded at 0.5')
+end)
+
 -- A ReLU turns a NaN input into 0 in the forward pass, so the loss never shows it, while
 -- the gradient would fill the first kernel with NaN: fit refuses such data up front.
 t.test('fit refuses NaN or infinite data and leaves the weights alone', function()
