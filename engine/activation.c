@@ -139,7 +139,8 @@ void nn_activation_forward(nn_activation activation, float *y, const float *x, s
         case NN_ACTIVATION_SOFTSIGN: r = v / (1.0f + fabsf(v)); break;
         case NN_ACTIVATION_SWISH: r = v * sigmoid(v); break;
         case NN_ACTIVATION_HARD_SIGMOID: {
-            float h = 0.2f * v + 0.5f;
+            /* Keras 3's x/6 + 1/2 (relu6(x + 3)/6); Keras 2 used 0.2·x + 0.5. */
+            float h = v / 6.0f + 0.5f;
             r = h < 0.0f ? 0.0f : h > 1.0f ? 1.0f : h;
             break;
         }
@@ -212,7 +213,7 @@ void nn_activation_backward(nn_activation activation, float *dx, const float *dy
             d = s * (1.0f + x[i] * (1.0f - s));
             break;
         }
-        case NN_ACTIVATION_HARD_SIGMOID: d = y[i] > 0.0f && y[i] < 1.0f ? 0.2f : 0.0f; break;
+        case NN_ACTIVATION_HARD_SIGMOID: d = y[i] > 0.0f && y[i] < 1.0f ? 1.0f / 6.0f : 0.0f; break;
         case NN_ACTIVATION_EXPONENTIAL: d = y[i]; break;
         default: d = 1.0f; break;
         }

@@ -494,17 +494,15 @@ nn_status nn_metric_parse(const char *name, const nn_loss *loss, nn_metric *metr
         if (strcmp(name, metric_table[i].name) != 0)
             continue;
         metric->kind = metric_table[i].kind;
-        /* "accuracy" means the accuracy that fits the loss. After mse/mae (or without a
-         * loss) it stays unresolved and nn_metric_sum decides by the output's width,
-         * as Keras decides by shapes. */
-        if (metric->kind == NN_METRIC_ACCURACY && loss) {
-            if (loss->kind == NN_LOSS_SPARSE_CATEGORICAL_CROSSENTROPY)
-                metric->kind = NN_METRIC_SPARSE_CATEGORICAL_ACCURACY;
-            else if (loss->kind == NN_LOSS_CATEGORICAL_CROSSENTROPY)
-                metric->kind = NN_METRIC_CATEGORICAL_ACCURACY;
-            else if (loss->kind == NN_LOSS_BINARY_CROSSENTROPY)
-                metric->kind = NN_METRIC_BINARY_ACCURACY;
-        }
+        /* Keras picks the accuracy by shapes, not by the loss: binary for a one-column
+         * output, sparse for labels with one id per row, categorical otherwise. The
+         * sparse loss is what allows one id per row, so it fixes the choice here; for
+         * every other loss the labels have the output's shape and nn_metric_sum decides
+         * by the width. So binary_crossentropy over several columns (multi-label) reports
+         * categorical accuracy as Keras does; binary_accuracy is there by name. */
+        if (metric->kind == NN_METRIC_ACCURACY && loss &&
+            loss->kind == NN_LOSS_SPARSE_CATEGORICAL_CROSSENTROPY)
+            metric->kind = NN_METRIC_SPARSE_CATEGORICAL_ACCURACY;
         snprintf(metric->name, sizeof metric->name, "%s", name);
         return NN_OK;
     }

@@ -528,9 +528,10 @@ static nn_status gather_weights(nn_model *model)
                 if (status == NN_OK && param->trainable) {
                     status = nn_tensor_view(&grads[count], gradients, offset * sizeof(float),
                                             NN_DTYPE_F32, &param->shape);
-                    /* Weight decay (AdamW) applies to kernels, not to biases or
-                     * normalisation parameters, as Keras' exclusion lists suggest. */
-                    if (status == NN_OK && strcmp(param->name, "kernel") == 0)
+                    /* Keras 3 decays every trainable weight, biases and normalisation
+                     * parameters included, unless the user excludes them; the mask is
+                     * where such an exclusion would go. */
+                    if (status == NN_OK)
                         memset(decay_mask + offset, 1, nn_tensor_count(param->value));
                 }
                 if (status == NN_OK)
@@ -1013,6 +1014,41 @@ static void batch_loss(nn_model *model, int64_t batch, float *dlogits)
                                    nn_tensor_f32(prediction), labels, batch, width);
 }
 
+/* One optimizer step over the trainable weights. A backend step clips by the norm of
+ * the buffer it is given, so Keras' clipnorm (each weight tensor by its own norm) takes
+ * one step per tensor, and global_clipnorm one step over the whole buffer. */
+static void optimizer_update(nn_model *model, float *weights, float *gradients,
+                             const nn_batch_stats *guard)
+{
+    nn_optimizer *optimizer = model->optimizer;
+    nn_optimizer_config config = optimizer->config;
+    unsigned char *decay_mask = model->decay_mask->data;
+    long long iteration = ++optimizer->iterations;
+    if (config.clipnorm <= 0.0) {
+        config.clipnorm = config.global_clipnorm;
+        config.global_clipnorm = 0.0;
+        model->backend->optimizer_step(weights, optimizer->slots, gradients, decay_mask, &config,
+                                       iteration, optimizer->count, guard);
+        return;
+    }
+    for (int i = 0; i < model->layer_count; i++) {
+        nn_layer *layer = model->layers[i];
+        for (int p = 0; p < layer->param_count; p++) {
+            const nn_param *param = &layer->params[p];
+            if (!param->trainable)
+                continue;
+            /* Trainable weights lead the block, so a weight's offset is its gradient's. */
+            size_t offset = nn_model_weight_offset(param);
+            float *slots[3];
+            for (int s = 0; s < 3; s++)
+                slots[s] = optimizer->slots[s] ? optimizer->slots[s] + offset : NULL;
+            model->backend->optimizer_step(weights + offset, slots, gradients + offset,
+                                           decay_mask + offset, &config, iteration,
+                                           nn_tensor_count(param->value), guard);
+        }
+    }
+}
+
 /* The weight regularizers' penalty into the batch statistics, in layer order, and with
  * with_gradient their gradients added to the weights' gradients. */
 static void weight_penalty(nn_model *model, bool with_gradient)
@@ -1338,11 +1374,7 @@ static nn_status fit_loop(nn_model *model, const nn_tensor *x, const nn_tensor *
             if (status != NN_OK)
                 break;
             weight_penalty(model, true);
-            model->optimizer->iterations++;
-            backend->optimizer_step(weights, model->optimizer->slots, gradients,
-                                    model->decay_mask->data, &model->optimizer->config,
-                                    model->optimizer->iterations, model->optimizer->count,
-                                    guard);
+            optimizer_update(model, weights, gradients, guard);
             if ((status = apply_constraints(model, guard)) != NN_OK)
                 break;
             if (step + 1 < steps)

@@ -34,6 +34,7 @@ nn_optimizer_config nn_optimizer_defaults(nn_optimizer_kind kind)
         .initial_accumulator_value = 0.1,
         .clipnorm = 0.0,
         .clipvalue = 0.0,
+        .global_clipnorm = 0.0,
     };
     return config;
 }
@@ -117,10 +118,12 @@ nn_status nn_optimizer_config_check(const nn_optimizer_config *config)
     NN_TRY(check_range(name, "weight_decay", config->weight_decay, 0.0, INFINITY, false));
     NN_TRY(check_range(name, "clipnorm", config->clipnorm, 0.0, INFINITY, false));
     NN_TRY(check_range(name, "clipvalue", config->clipvalue, 0.0, INFINITY, false));
-    if (config->clipnorm > 0.0 && config->clipvalue > 0.0)
+    NN_TRY(check_range(name, "global_clipnorm", config->global_clipnorm, 0.0, INFINITY, false));
+    if ((config->clipnorm > 0.0) + (config->clipvalue > 0.0) + (config->global_clipnorm > 0.0) > 1)
         return nn_error(NN_ERR_ARGUMENT,
-                        "%s: only one of clipnorm and clipvalue can be set (got clipnorm=%g, "
-                        "clipvalue=%g)", name, config->clipnorm, config->clipvalue);
+                        "%s: only one of clipnorm, clipvalue and global_clipnorm can be set "
+                        "(got clipnorm=%g, clipvalue=%g, global_clipnorm=%g)", name,
+                        config->clipnorm, config->clipvalue, config->global_clipnorm);
     switch (config->kind) {
     case NN_OPTIMIZER_SGD:
         return check_range(name, "momentum", config->momentum, 0.0, 1.0, true);
@@ -229,7 +232,14 @@ void nn_optimizer_step(nn_optimizer *optimizer, float *weights, const float *gra
                        const unsigned char *decay_mask)
 {
     optimizer->iterations++;
+    /* The buffer is one weight tensor here, so clipnorm clips its norm; global_clipnorm
+     * is the same bound over the same buffer. */
+    nn_optimizer_config config = optimizer->config;
+    if (config.clipnorm <= 0.0) {
+        config.clipnorm = config.global_clipnorm;
+        config.global_clipnorm = 0.0;
+    }
     nn_backend_for(optimizer->device)
-        ->optimizer_step(weights, optimizer->slots, grads, decay_mask, &optimizer->config,
+        ->optimizer_step(weights, optimizer->slots, grads, decay_mask, &config,
                          optimizer->iterations, optimizer->count, NULL);
 }

@@ -30,7 +30,10 @@ typedef struct nn_optimizer_config {
     double rho;           /* rmsprop 0.9 */
     bool centered;        /* rmsprop */
     double initial_accumulator_value; /* adagrad 0.1 */
-    double clipnorm, clipvalue;       /* 0 = off */
+    /* Gradient clipping, 0 = off; at most one is set (Keras). clipnorm clips each weight
+     * tensor's gradient to that norm (in one optimizer step, the whole buffer it is
+     * given); global_clipnorm clips all the gradients together to that norm. */
+    double clipnorm, clipvalue, global_clipnorm;
 } nn_optimizer_config;
 
 nn_optimizer_config nn_optimizer_defaults(nn_optimizer_kind kind);

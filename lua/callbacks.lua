@@ -386,6 +386,7 @@ function EarlyStopping:on_epoch_end(epoch, logs)
   if epoch < self.start_from_epoch then return end
   if self.restore_best_weights and self.best_weights == nil then
     self.best_weights = self.model:get_weights()
+    self.best_epoch = epoch
   end
   self.wait = self.wait + 1
   if self:improves(current, self.best) then
@@ -398,19 +399,22 @@ function EarlyStopping:on_epoch_end(epoch, logs)
   if self.wait >= self.patience and epoch > 0 then
     self.stopped_epoch = epoch
     self.model.stop_training = true
-    if self.restore_best_weights and self.best_weights ~= nil then
-      if self.verbose > 0 then
-        write(string.format('Restoring model weights from the end of the best epoch: %d.\n',
-                            self.best_epoch + 1))
-      end
-      self.model:set_weights(self.best_weights)
-    end
   end
 end
 
+-- Keras 3 restores the best weights when training ends, whether or not it stopped early
+-- (Keras 2 restored them only on an early stop, leaving the last epoch's weights after a
+-- run that used all its epochs).
 function EarlyStopping:on_train_end()
   if self.stopped_epoch > 0 and self.verbose > 0 then
     write(string.format('Epoch %d: early stopping\n', self.stopped_epoch + 1))
+  end
+  if self.restore_best_weights and self.best_weights ~= nil then
+    if self.verbose > 0 then
+      write(string.format('Restoring model weights from the end of the best epoch: %d.\n',
+                          self.best_epoch + 1))
+    end
+    self.model:set_weights(self.best_weights)
   end
 end
 

@@ -368,8 +368,9 @@ doc('nn.Shape', {class = 'nn.Shape', call = 'nn.Shape',
 -- optimizers, losses, initializers, regularizers, constraints
 local lr = function(default) return {'learning_rate', 'the step size', default = default, option = true} end
 local eps = {'epsilon', 'a small constant for numerical stability', default = '1e-07', option = true}
-local clip = {{'clipnorm', 'clip each gradient to this norm', default = 'nil', option = true},
-              {'clipvalue', 'clip each gradient element to [-v, v]', default = 'nil', option = true}}
+local clip = {{'clipnorm', "clip each weight tensor's gradient to this norm", default = 'nil', option = true},
+              {'clipvalue', 'clip each gradient element to [-v, v]', default = 'nil', option = true},
+              {'global_clipnorm', 'clip all the gradients together to this norm', default = 'nil', option = true}}
 local function with_clip(params)
   for _, p in ipairs(clip) do params[#params + 1] = p end
   return params
@@ -573,7 +574,7 @@ doc('nn.callbacks.EarlyStopping', {call = "nn.callbacks.EarlyStopping{monitor='v
   params = {monitor, {'min_delta', 'the smallest change that counts as improving', default = '0', option = true},
             {'patience', 'epochs without improvement before stopping', default = '0', option = true},
             verbose, mode, {'baseline', 'a value the quantity must reach', default = 'nil', option = true},
-            {'restore_best_weights', 'go back to the weights of the best epoch', default = 'false', option = true},
+            {'restore_best_weights', 'when training ends, go back to the weights of the best epoch', default = 'false', option = true},
             {'start_from_epoch', 'epochs to wait before watching', default = '0', option = true}},
   example = "nn.callbacks.EarlyStopping{monitor = 'val_loss', patience = 3, restore_best_weights = true}"})
 doc('nn.callbacks.ReduceLROnPlateau', {call = "nn.callbacks.ReduceLROnPlateau{monitor='val_loss', factor=0.1, patience=10, ...}",

@@ -3,6 +3,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "nn_lua.h"
 
@@ -403,8 +404,10 @@ void nn_lua_set_layer_arg(lua_State *L, nn_layer *layer, const nn_arg_spec *spec
     case NN_ARG_CHOICE: {
         const char *value = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
         int found = -1;
+        /* The choices are padding and data_format, which Keras lowercases first, so
+         * 'SAME' (TensorFlow's spelling) is 'same'. */
         for (int i = 0; value && spec->choices[i]; i++)
-            if (strcmp(spec->choices[i], value) == 0)
+            if (strcasecmp(spec->choices[i], value) == 0)
                 found = i;
         if (found < 0) {
             push_name_list(L, (const char *const *)spec->choices);

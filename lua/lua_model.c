@@ -378,7 +378,7 @@ static void parse_optimizer(lua_State *L, int index, nn_optimizer_config *config
                                         "beta_1", "beta_2", "epsilon", "amsgrad",
                                         "weight_decay", "rho", "centered",
                                         "initial_accumulator_value", "clipnorm", "clipvalue",
-                                        NULL};
+                                        "global_clipnorm", NULL};
     nn_lua_check_option_names(L, index, function, names, 0);
     config->learning_rate = nn_lua_opt_number(L, index, "learning_rate", config->learning_rate,
                                               1e-30, 1e30, function);
@@ -397,6 +397,8 @@ static void parse_optimizer(lua_State *L, int index, nn_optimizer_config *config
                           config->initial_accumulator_value, 0, 1e30, function);
     config->clipnorm = nn_lua_opt_number(L, index, "clipnorm", config->clipnorm, 0, 1e30, function);
     config->clipvalue = nn_lua_opt_number(L, index, "clipvalue", config->clipvalue, 0, 1e30, function);
+    config->global_clipnorm = nn_lua_opt_number(L, index, "global_clipnorm",
+                                                config->global_clipnorm, 0, 1e30, function);
 }
 
 static void parse_loss(lua_State *L, int index, nn_loss *loss, const char *function)

@@ -757,6 +757,7 @@ static const char *const optimizer_fields[] = {
     "name",         "learning_rate", "momentum", "nesterov", "beta_1",
     "beta_2",       "epsilon",       "amsgrad",  "weight_decay", "rho",
     "centered",     "initial_accumulator_value", "clipnorm", "clipvalue",
+    "global_clipnorm",
 };
 enum { OPTIMIZER_FIELD_COUNT = (int)(sizeof optimizer_fields / sizeof optimizer_fields[0]) };
 
@@ -779,6 +780,7 @@ static void optimizer_slots(nn_optimizer_config *config, double *numbers[OPTIMIZ
     numbers[11] = &config->initial_accumulator_value;
     numbers[12] = &config->clipnorm;
     numbers[13] = &config->clipvalue;
+    numbers[14] = &config->global_clipnorm;
 }
 
 cJSON *nn_json_optimizer_write(const nn_optimizer_config *config)

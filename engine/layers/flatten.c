@@ -29,13 +29,19 @@ static void flatten_set_defaults(nn_layer *layer) { (void)layer; }
 static nn_status flatten_build(nn_layer *layer, const nn_shape *input, nn_shape *output)
 {
     char text[128];
-    if (input->ndim < 2)
+    /* Keras flattens a (batch,) input to (batch, 1). */
+    if (input->ndim < 1)
         return nn_error(NN_ERR_SHAPE,
                         "Input 0 of layer \"%s\" is incompatible with the layer: expected "
                         "min_ndim=1 besides the batch axis, found shape %s",
                         layer->name, nn_shape_format(input, text, sizeof text));
     int64_t features = nn_shape_inner(input, 1);
     *output = NN_SHAPE(-1, features);
+    if (input->ndim == 1) {
+        snprintf(layer->explanation, sizeof layer->explanation,
+                 "features: 1 (one value per sample)");
+        return NN_OK;
+    }
     size_t used = (size_t)snprintf(layer->explanation, sizeof layer->explanation,
                                    "features: ");
     for (int i = 1; i < input->ndim && used < sizeof layer->explanation; i++)

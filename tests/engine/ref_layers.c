@@ -66,7 +66,7 @@ static double apply(nn_activation activation, double x)
     case NN_ACTIVATION_SOFTPLUS: return log(1 + exp(x));
     case NN_ACTIVATION_SOFTSIGN: return x / (1 + fabs(x));
     case NN_ACTIVATION_SWISH: return x * sigmoid(x);
-    case NN_ACTIVATION_HARD_SIGMOID: return fmin(fmax(0.2 * x + 0.5, 0), 1);
+    case NN_ACTIVATION_HARD_SIGMOID: return fmin(fmax(x / 6 + 0.5, 0), 1);
     case NN_ACTIVATION_EXPONENTIAL: return exp(x);
     default: return NAN; /* softmax is not element by element */
     }
@@ -92,7 +92,7 @@ static double derivative(nn_activation activation, double x)
     case NN_ACTIVATION_SOFTPLUS: return sigmoid(x);
     case NN_ACTIVATION_SOFTSIGN: return 1 / ((1 + fabs(x)) * (1 + fabs(x)));
     case NN_ACTIVATION_SWISH: return sigmoid(x) + x * sigmoid(x) * (1 - sigmoid(x));
-    case NN_ACTIVATION_HARD_SIGMOID: return x > -2.5 && x < 2.5 ? 0.2 : 0;
+    case NN_ACTIVATION_HARD_SIGMOID: return x > -3 && x < 3 ? 1.0 / 6 : 0;
     case NN_ACTIVATION_EXPONENTIAL: return exp(x);
     default: return NAN;
     }

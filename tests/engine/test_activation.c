@@ -18,11 +18,11 @@ static const double GRADCHECK_ATOL = 1e-5, GRADCHECK_RTOL = 1e-3, GRADCHECK_EPS 
 
 enum { ROWS = 6, AXIS = 7, COUNT = ROWS * AXIS };
 
-/* Inputs over [-8, 8], moved off the kinks (relu's 0, relu6's 6, hard_sigmoid's ±2.5)
+/* Inputs over [-8, 8], moved off the kinks (relu's 0, relu6's 6, hard_sigmoid's ±3)
  * by more than the difference step, where the derivative is not defined. */
 static void fill_inputs(float *x, size_t n, uint64_t seed)
 {
-    static const double kinks[] = {0.0, 6.0, 2.5, -2.5};
+    static const double kinks[] = {0.0, 6.0, 3.0, -3.0};
     ts_fill_uniform(x, n, seed, -8.0f, 8.0f);
     for (size_t i = 0; i < n; i++)
         for (size_t k = 0; k < sizeof kinks / sizeof kinks[0]; k++)

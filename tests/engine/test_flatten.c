@@ -129,11 +129,17 @@ Test(flatten_layer, both_data_formats_match_reference_forward_and_backward)
     }
 }
 
-Test(flatten_errors, input_needs_more_than_the_batch_axis)
+Test(flatten_layer, a_batch_axis_alone_becomes_one_column_as_in_keras)
 {
     nn_layer *layer = make_flatten("channels_last");
     nn_shape batch_only = NN_SHAPE(5);
-    cr_assert_eq(nn_layer_build(layer, &batch_only), NN_ERR_SHAPE);
-    ASSERT_MENTIONS(nn_error_message(), "flatten", "(None,)");
+    cr_assert_eq(nn_layer_build(layer, &batch_only), NN_OK, "%s", nn_error_message());
+    cr_assert_eq(layer->output_shape.ndim, 2);
+    cr_assert_eq(layer->output_shape.dims[1], 1);
+    nn_layer_release(layer);
+    layer = make_flatten("channels_last");
+    nn_shape scalar = {0};
+    cr_assert_eq(nn_layer_build(layer, &scalar), NN_ERR_SHAPE);
+    ASSERT_MENTIONS(nn_error_message(), "flatten", "min_ndim=1");
     nn_layer_release(layer);
 }

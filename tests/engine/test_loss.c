@@ -398,7 +398,7 @@ Test(loss_labels, binary_and_regression_shapes_and_values)
 
 /* ---- metrics ---- */
 
-Test(metrics, accuracy_is_resolved_by_the_loss_and_keeps_its_name)
+Test(metrics, accuracy_is_resolved_as_keras_does_and_keeps_its_name)
 {
     nn_loss sparse = {SCE, false}, categorical = {CCE, false}, binary = {BCE, false};
     nn_loss mse = {NN_LOSS_MEAN_SQUARED_ERROR, false};
@@ -406,11 +406,12 @@ Test(metrics, accuracy_is_resolved_by_the_loss_and_keeps_its_name)
     cr_assert_eq(nn_metric_parse("accuracy", &sparse, &metric), NN_OK);
     cr_assert_eq(metric.kind, NN_METRIC_SPARSE_CATEGORICAL_ACCURACY);
     cr_assert_str_eq(metric.name, "accuracy");
+    /* The other losses take labels of the output's shape: the width decides. */
     cr_assert_eq(nn_metric_parse("acc", &categorical, &metric), NN_OK);
-    cr_assert_eq(metric.kind, NN_METRIC_CATEGORICAL_ACCURACY);
+    cr_assert_eq(metric.kind, NN_METRIC_ACCURACY);
     cr_assert_str_eq(metric.name, "acc");
     cr_assert_eq(nn_metric_parse("accuracy", &binary, &metric), NN_OK);
-    cr_assert_eq(metric.kind, NN_METRIC_BINARY_ACCURACY);
+    cr_assert_eq(metric.kind, NN_METRIC_ACCURACY);
     cr_assert_eq(nn_metric_parse("accuracy", &mse, &metric), NN_OK);
     cr_assert_eq(metric.kind, NN_METRIC_ACCURACY); /* decided by the output's width */
     cr_assert_eq(nn_metric_parse("mse", &sparse, &metric), NN_OK);

@@ -185,9 +185,26 @@ t.test('EarlyStopping: restore_best_weights puts back the best epoch', function(
     C.LambdaCallback{on_epoch_end = function(epoch) snapshots[epoch + 1] = model:get_weights() end},
     C.EarlyStopping{patience = 2, restore_best_weights = true, verbose = 1},
   })
-  t.eq(out[1], 'Restoring model weights from the end of the best epoch: 2.')
-  t.eq(out[2], 'Epoch 4: early stopping')
+  -- Keras 3's order: the stop, then the restore, both when training ends.
+  t.eq(out[1], 'Epoch 4: early stopping')
+  t.eq(out[2], 'Restoring model weights from the end of the best epoch: 2.')
   local now = model:get_weights()
+  for i = 1, #now do t.truthy(now[i] == snapshots[2][i], 'weights of epoch 2') end
+end)
+
+t.test('EarlyStopping: restore_best_weights restores after a run that never stopped', function()
+  local model, x, y = setup()
+  local snapshots = {}
+  local history, out = fit(model, x, y, 4, {
+    script('val_loss', {1.0, 0.5, 0.7, 0.8}),
+    C.LambdaCallback{on_epoch_end = function(epoch) snapshots[epoch + 1] = model:get_weights() end},
+    C.EarlyStopping{patience = 5, restore_best_weights = true, verbose = 1},
+  })
+  t.eq(#history.epoch, 4, 'all epochs ran')
+  t.eq(#out, 1, 'no early stopping line')
+  t.eq(out[1], 'Restoring model weights from the end of the best epoch: 2.')
+  local now = model:get_weights()
+  t.truthy(not (now[1] == snapshots[4][1]), 'the last epoch changed the kernel')
   for i = 1, #now do t.truthy(now[i] == snapshots[2][i], 'weights of epoch 2') end
 end)
 

@@ -112,6 +112,28 @@ t.test('BatchNormalization in training normalises each channel; inference uses m
   t.truthy(math.abs(inference:mean() - y:mean()) > 0.1, 'inference differs from training')
 end)
 
+t.test('Flatten of a (batch,) tensor gives (batch, 1), as in Keras', function()
+  local y = L.Flatten()(nn.tensor{1, 2, 3})
+  t.eq(tostring(y.shape), '(3, 1)', 'shape')
+  t.eq(y:tolist()[3][1], 3, 'values kept in order')
+end)
+
+t.test("padding and data_format are read in any case, as Keras lowercases them", function()
+  t.eq(tostring(L.Conv2D{1, 3, padding = 'SAME'}(nn.zeros(1, 5, 5, 1)).shape), '(1, 5, 5, 1)')
+  t.eq(tostring(L.MaxPool2D{2, padding = 'Same'}(nn.zeros(1, 5, 5, 1)).shape), '(1, 3, 3, 1)')
+  t.eq(tostring(L.Conv2D{1, 3, data_format = 'Channels_First'}(nn.zeros(1, 2, 5, 5)).shape),
+       '(1, 1, 3, 3)')
+  t.raises(function() L.Conv2D{1, 3, padding = 'full'} end, "padding must be one of", "'full'")
+end)
+
+t.test("hard_sigmoid is Keras 3's x/6 + 0.5, clipped to [0, 1]", function()
+  local y = L.Activation{'hard_sigmoid'}(nn.tensor{{-4, -3, -1.5, 0, 1, 3, 4}})
+  local expected = {0, 0, 0.25, 0.5, 0.5 + 1 / 6, 1, 1}
+  for i, value in ipairs(expected) do
+    t.near(y:tolist()[1][i], value, 1e-6, 'hard_sigmoid at entry ' .. i)
+  end
+end)
+
 t.test('printing the class name of each layer of a Sequential model (seed Flatten example)', function()
   local model = nn.Sequential{
     L.Conv2D{32, {3, 3}, activation = 'relu', input_shape = {28, 28, 1}},

@@ -307,8 +307,60 @@ t.test('compile refuses optimizer settings that fit would refuse every time', fu
   t.raises(function()
     model:compile{optimizer = nn.optimizers.SGD{learning_rate = 0.1, clipnorm = 1, clipvalue = 0.5},
                   loss = 'mse'}
-  end, 'model:compile: sgd: only one of clipnorm and clipvalue can be set')
+  end, 'model:compile: sgd: only one of clipnorm, clipvalue and global_clipnorm can be set')
   t.eq(model.compiled, false, 'the refused compile left the model uncompiled')
+end)
+
+-- One step of Dense{1} (w = b = start) on x, y with the optimizer given; returns w, b.
+local function one_step(optimizer, start, x, y)
+  local model = nn.Sequential{L.Dense{1, input_shape = {1}, kernel_initializer = 'zeros'}}
+  model:set_weights{nn.tensor{{start}}, nn.tensor{start}}
+  model:compile{optimizer = optimizer, loss = 'mse'}
+  model:fit(nn.tensor{{x}}, nn.tensor{{y}}, {epochs = 1, batch_size = 1, verbose = 0})
+  local weights = model:get_weights()
+  return weights[1]:item(), weights[2]:item()
+end
+
+t.test('clipnorm clips each weight tensor by its own norm; global_clipnorm all together', function()
+  -- From w = b = 0 on x = 1, y = 3 both gradients are 2(0 - 3) = -6. Keras 3 clips each
+  -- variable's gradient to norm 1, so both move by lr·1; global_clipnorm clips the pair
+  -- (-6, -6) to norm 1, so each moves by 1/sqrt(2).
+  local w, b = one_step(nn.optimizers.SGD{learning_rate = 1, clipnorm = 1}, 0, 1, 3)
+  t.near(w, 1, 1e-6, 'kernel after clipnorm=1')
+  t.near(b, 1, 1e-6, 'bias after clipnorm=1')
+  w, b = one_step(nn.optimizers.SGD{learning_rate = 1, global_clipnorm = 1}, 0, 1, 3)
+  t.near(w, math.sqrt(0.5), 1e-6, 'kernel after global_clipnorm=1')
+  t.near(b, math.sqrt(0.5), 1e-6, 'bias after global_clipnorm=1')
+  t.raises(function() nn.Sequential{L.Dense{1, input_shape = {1}}}:compile{
+             optimizer = nn.optimizers.Adam{clipnorm = 1, global_clipnorm = 1}, loss = 'mse'} end,
+           'only one of clipnorm, clipvalue and global_clipnorm')
+end)
+
+t.test('AdamW decays biases too, as Keras 3 does by default', function()
+  -- x = 0, y = 1 from w = b = 1: the loss and every gradient are 0, so only the decay
+  -- moves the weights: w·(1 - weight_decay·learning_rate) = 1 - 0.5·0.1.
+  local w, b = one_step(nn.optimizers.AdamW{learning_rate = 0.1, weight_decay = 0.5}, 1, 0, 1)
+  t.near(w, 0.95, 1e-6, 'kernel')
+  t.near(b, 0.95, 1e-6, 'bias')
+end)
+
+t.test("'accuracy' is chosen by shapes as in Keras: categorical for multi-label outputs", function()
+  -- sigmoid(bias) = (0.73, 0.27, 0.27) for every row: thresholded (1, 0, 0), argmax 0.
+  local model = nn.Sequential{L.Dense{3, activation = 'sigmoid', input_shape = {1},
+                                      kernel_initializer = 'zeros'}}
+  model:set_weights{nn.zeros(1, 3), nn.tensor{1, -1, -1}}
+  model:compile{optimizer = 'sgd', loss = 'binary_crossentropy',
+                metrics = {'accuracy', 'binary_accuracy'}}
+  local x, y = nn.zeros(2, 1), nn.tensor{{1, 0, 0}, {0, 1, 0}}
+  local _, accuracy, binary = model:evaluate(x, y, {verbose = 0})
+  t.near(accuracy, 0.5, 1e-6, 'accuracy: argmax right in row 1 only (categorical)')
+  t.near(binary, (1 + 1 / 3) / 2, 1e-6, 'binary_accuracy: 3/3 and 1/3 elements')
+  -- One column: binary accuracy, as before.
+  local single = nn.Sequential{L.Dense{1, activation = 'sigmoid', input_shape = {1}}}
+  single:set_weights{nn.zeros(1, 1), nn.tensor{1}}
+  single:compile{optimizer = 'sgd', loss = 'binary_crossentropy', metrics = {'accuracy'}}
+  local _, one = single:evaluate(x, nn.tensor{1, 0}, {verbose = 0})
+  t.near(one, 0.5, 1e-6, 'one column: thresholded at 0.5')
 end)
 
 -- A ReLU turns a NaN input into 0 in the forward pass, so the loss never shows it, while

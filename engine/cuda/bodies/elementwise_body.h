@@ -37,7 +37,7 @@ NN_BODY float nn_body_activate(nn_activation_kind kind, float alpha, float v)
     case NN_ACTIVATION_SOFTSIGN: return v / (1.0f + fabsf(v));
     case NN_ACTIVATION_SWISH: return v * nn_body_sigmoid(v);
     case NN_ACTIVATION_HARD_SIGMOID: {
-        float h = 0.2f * v + 0.5f;
+        float h = v / 6.0f + 0.5f; /* Keras 3 */
         return h < 0.0f ? 0.0f : h > 1.0f ? 1.0f : h;
     }
     case NN_ACTIVATION_EXPONENTIAL: return expf(v);
@@ -71,7 +71,7 @@ NN_BODY float nn_body_activation_derivative(nn_activation_kind kind, float alpha
         float s = nn_body_sigmoid(x);
         return s * (1.0f + x * (1.0f - s));
     }
-    case NN_ACTIVATION_HARD_SIGMOID: return y > 0.0f && y < 1.0f ? 0.2f : 0.0f;
+    case NN_ACTIVATION_HARD_SIGMOID: return y > 0.0f && y < 1.0f ? 1.0f / 6.0f : 0.0f;
     case NN_ACTIVATION_EXPONENTIAL: return y;
     default: return 1.0f;
     }
