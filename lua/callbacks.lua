@@ -461,7 +461,7 @@ end
 
 function ReduceLROnPlateau:on_epoch_end(epoch, logs)
   logs = logs or {}
-  logs.lr = lr_of(self.model)
+  logs.learning_rate = lr_of(self.model) -- Keras 3's key (Keras 2 wrote lr)
   local current = logs[self.monitor]
   if current == nil then
     warn(string.format('Learning rate reduction is conditioned on metric `%s` which is not ' ..
@@ -607,7 +607,7 @@ function LearningRateScheduler:on_epoch_begin(epoch)
 end
 
 function LearningRateScheduler:on_epoch_end(_, logs)
-  if logs then logs.lr = lr_of(self.model) end
+  if logs then logs.learning_rate = lr_of(self.model) end
 end
 
 -- ---- LambdaCallback ----

@@ -210,7 +210,7 @@ end)
 
 -- ---- ReduceLROnPlateau ----
 
-t.test('ReduceLROnPlateau: reduces after patience, logs lr, Keras message', function()
+t.test('ReduceLROnPlateau: reduces after patience, logs learning_rate, Keras message', function()
   local model, x, y = setup()
   local history, out = fit(model, x, y, 6, {
     script('val_loss', {1, 1, 1, 1, 1, 1}),
@@ -218,7 +218,7 @@ t.test('ReduceLROnPlateau: reduces after patience, logs lr, Keras message', func
   })
   t.eq(out[1], 'Epoch 3: ReduceLROnPlateau reducing learning rate to 0.05.')
   t.eq(out[2], 'Epoch 5: ReduceLROnPlateau reducing learning rate to 0.025.')
-  t.eq(table.concat(history.history.lr, ' '), '0.1 0.1 0.1 0.05 0.05 0.025', 'lr in the history')
+  t.eq(table.concat(history.history.learning_rate, ' '), '0.1 0.1 0.1 0.05 0.05 0.025', 'learning_rate in the history')
   t.eq(model.optimizer.learning_rate, 0.025, 'the optimizer uses the new rate')
 end)
 
@@ -229,7 +229,7 @@ t.test('ReduceLROnPlateau: cooldown, min_lr, improvements reset the count', func
     C.ReduceLROnPlateau{patience = 1, factor = 0.5, cooldown = 2, min_lr = 0.04},
   })
   -- Keras: the cooldown counts down at the start of each epoch's check.
-  t.eq(table.concat(history.history.lr, ' '), '0.1 0.1 0.05 0.05 0.04 0.04 0.04')
+  t.eq(table.concat(history.history.learning_rate, ' '), '0.1 0.1 0.05 0.05 0.04 0.04 0.04')
   model.learning_rate = 0.1
   history = fit(model, x, y, 5, {
     script('val_loss', {1, 0.9, 0.8, 0.7, 0.6}),
@@ -280,7 +280,7 @@ t.test('LearningRateScheduler: sets the rate each epoch from schedule(epoch, lr)
     end},
   })
   t.eq(table.concat(seen, ' '), '0.1 0.05 0.025', 'rate during each epoch')
-  t.eq(table.concat(history.history.lr, ' '), '0.1 0.05 0.025', 'lr logged')
+  t.eq(table.concat(history.history.learning_rate, ' '), '0.1 0.05 0.025', 'learning_rate logged')
   t.eq(out[2], 'Epoch 2: LearningRateScheduler setting learning rate to 0.05.')
   t.raises(function()
     fit(model, x, y, 1, {C.LearningRateScheduler(function() return 'fast' end)})
