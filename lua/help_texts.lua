@@ -649,8 +649,9 @@ The shell (nnsh with no script)
   Tab completes variables, fields, methods after `:`, and argument names inside a
   call's table: nn.layers.Conv2D{32, 3, pad<Tab> gives padding=.
   Ctrl-C clears the line (or stops a running cell, or fit after the current batch);
-  Ctrl-D leaves. History is kept in ~/.nnsh_history ($NNSH_HISTORY, at most
-  $NNSH_HISTORY_SIZE entries, 1000 by default).
+  Ctrl-D leaves (on a ...: line it ends the cell, which says what it lacks). History
+  is kept in ~/.nnsh_history ($NNSH_HISTORY, at most $NNSH_HISTORY_SIZE entries, 1000
+  by default).
 
 Commands (a cell that starts with %)
   %time CODE        runs CODE and says how long it took (wall and CPU time)

@@ -226,8 +226,12 @@ void nn_live_screen_draw(nn_grid *grid, const nn_live_screen *s, nn_charset char
 {
     const char *dot = charset == NN_CHARSET_UNICODE ? "·" : "-";
     const char *separator = charset == NN_CHARSET_UNICODE ? " · " : " - ";
-    if (grid->height < 4)
+    if (grid->height < 4) {
+        /* A terminal of a line or three (a small tmux pane) still shows how far training
+         * is, and how fast. */
+        progress(grid, 0, s, charset, dot);
         return;
+    }
     header(grid, s, dot);
     progress(grid, 2, s, charset, dot);
     if (grid->width < NN_LIVE_MIN_COLUMNS || grid->height < NN_LIVE_MIN_LINES) {

@@ -327,6 +327,11 @@ static void draw(nn_live_view *view, bool full)
      * labels, the older part of the charts) stays the same. */
     attr_t current = A_NORMAL;
     wattrset(stdscr, current);
+    /* A full frame repaints the window, and the bottom-right cell, which is never written,
+     * would otherwise show whatever the window held there before: after a resize, a
+     * character of the old frame. */
+    if (full)
+        werase(stdscr);
     for (int y = 0; y < height; y++) {
         bool placed = false;
         for (int x = 0; x < width; x++) {

@@ -142,11 +142,12 @@ static size_t skip_block(const char *text, size_t length, line_span open_line, c
     return length;
 }
 
-static bool parse_markdown(nnsh_notebook_document *document, const char *text, size_t length)
+static bool parse_markdown(nnsh_notebook_document *document, const char *text, size_t length,
+                           size_t from)
 {
     int capacity = 0;
     size_t prose_start = 0;
-    for (size_t at = 0; at < length;) {
+    for (size_t at = from; at < length;) {
         line_span line = line_at(text, length, at);
         fence f;
         if (!read_fence(text, line, &f)) {
@@ -251,15 +252,18 @@ static bool add_lua_cell(nnsh_notebook_document *document, const char *text, siz
            add_part(document, prose(output_end > code_end ? output_end : code_end, end), capacity);
 }
 
-static bool parse_lua(nnsh_notebook_document *document, const char *text, size_t length)
+static bool parse_lua(nnsh_notebook_document *document, const char *text, size_t length,
+                      size_t from)
 {
     int capacity = 0;
-    size_t cell_start = 0;
+    size_t cell_start = from;
     bool has_marker = false;
-    for (size_t at = 0; at < length;) {
+    if (!add_part(document, prose(0, from), &capacity))
+        return false;
+    for (size_t at = from; at < length;) {
         line_span line = line_at(text, length, at);
         if (is_marker(text, line)) {
-            if ((at > 0 || has_marker) &&
+            if ((at > from || has_marker) &&
                 !add_lua_cell(document, text, cell_start, line.start, has_marker, &capacity))
                 return false;
             cell_start = line.start;
@@ -302,8 +306,14 @@ bool nnsh_notebook_parse(nnsh_notebook_document *document, const char *text, siz
                          nnsh_notebook_format format)
 {
     *document = (nnsh_notebook_document){.format = format, .text = text, .length = length};
-    bool ok = format == NNSH_NOTEBOOK_LUA ? parse_lua(document, text, length)
-                                          : parse_markdown(document, text, length);
+    /* An editor's byte order mark is kept in front, and is neither code nor a line's
+     * start (Lua skips it in scripts too). */
+    size_t from = length >= 3 && memcmp(text, "\xef\xbb\xbf", 3) == 0 ? 3 : 0;
+    /* Outputs end their lines as the document's first line does. */
+    const char *newline = memchr(text, '\n', length);
+    document->crlf = newline && newline > text && newline[-1] == '\r';
+    bool ok = format == NNSH_NOTEBOOK_LUA ? parse_lua(document, text, length, from)
+                                          : parse_markdown(document, text, length, from);
     if (!ok)
         nnsh_notebook_document_free(document);
     return ok;
@@ -328,36 +338,44 @@ static size_t fence_length(const char *text)
     return longest >= 3 ? longest + 1 : 3;
 }
 
-static void append_fence(nn_text *out, size_t count, const char *info)
+static void append_fence(nn_text *out, size_t count, const char *info, const char *eol)
 {
     for (size_t i = 0; i < count; i++)
         nn_text_append(out, "`");
     nn_text_append(out, info);
-    nn_text_append(out, "\n");
+    nn_text_append(out, eol);
 }
 
-static void append_output(nn_text *out, nnsh_notebook_format format, const char *output)
+/* The output's lines, each ended with eol (the last one too); a Lua notebook's as -->
+ * comments. */
+static void append_output_lines(nn_text *out, nnsh_notebook_format format, const char *output,
+                                const char *eol)
+{
+    for (const char *line = output; *line;) {
+        const char *end = strchr(line, '\n');
+        size_t length = end ? (size_t)(end - line) : strlen(line);
+        if (format == NNSH_NOTEBOOK_LUA)
+            nn_text_append(out, length ? "--> " : "-->");
+        nn_text_append_n(out, line, length);
+        nn_text_append(out, eol);
+        line += length + (end ? 1 : 0);
+    }
+}
+
+static void append_output(nn_text *out, nnsh_notebook_format format, const char *output,
+                          const char *eol)
 {
     if (!output || !*output)
         return;
     if (format == NNSH_NOTEBOOK_MARKDOWN) {
         size_t count = fence_length(output);
-        nn_text_append(out, "\n");
-        append_fence(out, count, "output");
-        nn_text_append(out, output);
-        if (output[strlen(output) - 1] != '\n')
-            nn_text_append(out, "\n"); /* the closing fence on its own line */
-        append_fence(out, count, "");
+        nn_text_append(out, eol);
+        append_fence(out, count, "output", eol);
+        append_output_lines(out, format, output, eol); /* the closing fence on its own line */
+        append_fence(out, count, "", eol);
         return;
     }
-    for (const char *line = output; *line;) {
-        const char *end = strchr(line, '\n');
-        size_t length = end ? (size_t)(end - line) : strlen(line);
-        nn_text_append(out, length ? "--> " : "-->");
-        nn_text_append_n(out, line, length);
-        nn_text_append(out, "\n");
-        line += length + (end ? 1 : 0);
-    }
+    append_output_lines(out, format, output, eol);
 }
 
 void nnsh_notebook_render(const nnsh_notebook_document *document, const char *const *outputs,
@@ -370,9 +388,10 @@ void nnsh_notebook_render(const nnsh_notebook_document *document, const char *co
         if (!part->is_cell)
             continue;
         const char *output = outputs[cell++];
+        const char *eol = document->crlf ? "\r\n" : "\n";
         if (output && *output && out->length > 0 && out->data[out->length - 1] != '\n')
-            nn_text_append(out, "\n");
-        append_output(out, document->format, output);
+            nn_text_append(out, eol);
+        append_output(out, document->format, output, eol);
     }
 }
 
@@ -384,15 +403,15 @@ void nnsh_notebook_append_cell(nn_text *out, nnsh_notebook_format format, const 
         length--;
     if (format == NNSH_NOTEBOOK_MARKDOWN) {
         size_t count = fence_length(code);
-        append_fence(out, count, "lua");
+        append_fence(out, count, "lua", "\n");
         nn_text_append_n(out, code, length);
         nn_text_append(out, "\n");
-        append_fence(out, count, "");
+        append_fence(out, count, "", "\n");
     } else {
         nn_text_append(out, "-- %%\n");
         nn_text_append_n(out, code, length);
         nn_text_append(out, "\n");
     }
-    append_output(out, format, output);
+    append_output(out, format, output, "\n");
     nn_text_append(out, "\n");
 }

@@ -36,6 +36,7 @@ typedef struct nnsh_notebook_document {
     size_t length;
     nnsh_notebook_part *parts; /* owned */
     int part_count;
+    bool crlf;         /* its lines end in \r\n: outputs are written so too */
     int unclosed_line; /* Markdown: the line of the first ```lua or ```output fence that is
                           never closed (its cell and handout would swallow the rest); 0: none */
 } nnsh_notebook_document;

@@ -1,6 +1,7 @@
 /* The interactive shell: a Readline loop that collects lines into cells (an unfinished
  * chunk continues on a "...:" line, as lua.c decides with <eof>), runs each cell in the
- * session, and owns the terminal between cells: Ctrl-C clears the line, Ctrl-D leaves.
+ * session, and owns the terminal between cells: Ctrl-C clears the line, Ctrl-D leaves (or,
+ * on a continuation line, ends the unfinished cell).
  *
  * Readline's callback interface is used so that signals are seen in this loop, not in
  * a signal handler: SIGINT and SIGWINCH only set flags, and select() returning EINTR
@@ -42,6 +43,12 @@ static void take_line(char *line)
     entered_line = line;
     line_ready = true;
     rl_callback_handler_remove(); /* the cell runs with the terminal in its normal mode */
+#if RL_READLINE_VERSION >= 0x0801
+    /* Readline ends the line after a Ctrl-D as it leaves its mode, and would go on doing
+     * so after every later line (a blank line between each input and its output) while
+     * this stays set. */
+    rl_eof_found = 0;
+#endif
 }
 
 /* "In [12]: " for a new cell, "    ...: " (as wide) for its next lines. */
@@ -156,8 +163,17 @@ int nnsh_repl(lua_State *L, const nnsh_repl_start *start)
         if (cleared)
             continue;
         if (!line) {
-            fputs("\n", stdout);
-            break;
+            if (pending.length == 0) {
+                fputs("\n", stdout);
+                break;
+            }
+            /* Ctrl-D on a "...:" line ends the cell, not the session (as in lua.c and
+             * bash): the cell runs and says what it lacks ("'end' expected near
+             * <eof>"), and stays in the history to be finished. */
+            nnsh_history_add(pending.data);
+            nnsh_session_run_cell(session, pending.data, pending.length, NULL, 0);
+            pending.length = 0;
+            continue;
         }
         if (pending.length > 0)
             nn_text_append(&pending, "\n");

@@ -100,6 +100,12 @@ Test(live_screen, too_small_asks_for_room_and_keeps_the_progress)
     expect_screen("live_too_small", &screen, 60, 12, NN_CHARSET_UNICODE);
 }
 
+Test(live_screen, a_tiny_terminal_keeps_the_progress_lines)
+{
+    nn_live_screen screen = example();
+    expect_screen("live_tiny", &screen, 70, 2, NN_CHARSET_UNICODE);
+}
+
 Test(live_screen, fast_speeds_group_thousands_alike)
 {
     nn_live_screen screen = example();

@@ -152,3 +152,40 @@ Test(notebook_document, lua_cells_that_would_not_read_back_whole)
     cr_assert_not_null(nnsh_notebook_lua_cell_problem("--> looks like output"));
     cr_assert_not_null(nnsh_notebook_lua_cell_problem("x = 1\n-->  note\n\n"));
 }
+
+Test(notebook_document, a_byte_order_mark_stays_in_front_and_is_not_code)
+{
+    const char *outputs[] = {"5\n", "6\n"};
+    int cells;
+    const char *lua = "\xef\xbb\xbf-- %%\nprint(5)\n-- %%\nprint(6)\n";
+    cr_assert_str_eq(render(lua, NNSH_NOTEBOOK_LUA, outputs, &cells),
+                     "\xef\xbb\xbf-- %%\nprint(5)\n--> 5\n-- %%\nprint(6)\n--> 6\n");
+    cr_assert_eq(cells, 2);
+    nnsh_notebook_document document;
+    cr_assert(nnsh_notebook_parse(&document, lua, strlen(lua), NNSH_NOTEBOOK_LUA));
+    for (int i = 0; i < document.part_count; i++)
+        if (document.parts[i].is_cell)
+            cr_expect_neq(lua[document.parts[i].code_start], '\xef',
+                          "the byte order mark is read as code of cell %d", i);
+    nnsh_notebook_document_free(&document);
+    const char *markdown = "\xef\xbb\xbf```lua\nprint(5)\n```\n";
+    cr_assert_str_eq(render(markdown, NNSH_NOTEBOOK_MARKDOWN, outputs, &cells),
+                     "\xef\xbb\xbf```lua\nprint(5)\n```\n\n```output\n5\n```\n");
+    cr_assert_eq(cells, 1, "a fence on the first line after the byte order mark is a cell");
+}
+
+Test(notebook_document, outputs_keep_the_documents_crlf_line_endings)
+{
+    const char *outputs[] = {"1\n2\n"};
+    int cells;
+    cr_assert_str_eq(render("# T\r\n\r\n```lua\r\nx\r\n```\r\n", NNSH_NOTEBOOK_MARKDOWN, outputs,
+                            &cells),
+                     "# T\r\n\r\n```lua\r\nx\r\n```\r\n\r\n```output\r\n1\r\n2\r\n```\r\n");
+    cr_assert_str_eq(render("-- %%\r\nx\r\n", NNSH_NOTEBOOK_LUA, outputs, &cells),
+                     "-- %%\r\nx\r\n--> 1\r\n--> 2\r\n");
+    /* Run again, the handout stays the same. */
+    const char *handout = "-- %%\r\nx\r\n--> 1\r\n--> 2\r\n";
+    cr_assert_str_eq(render(handout, NNSH_NOTEBOOK_LUA, outputs, &cells), handout);
+    const char *markdown = "```lua\r\nx\r\n```\r\n\r\n```output\r\n1\r\n2\r\n```\r\n";
+    cr_assert_str_eq(render(markdown, NNSH_NOTEBOOK_MARKDOWN, outputs, &cells), markdown);
+}
