@@ -655,7 +655,8 @@ The shell (nnsh with no script)
 
 Commands (a cell that starts with %)
   %time CODE        runs CODE and says how long it took (wall and CPU time)
-  %who              lists your variables with their types and values
+  %who [TYPE...]    lists your variables with their types and values (only those
+                    of the types named: %who Tensor string)
   %run FILE [ARGS]  runs a Lua file in the session; its top-level locals stay
   %save FILE        saves the session's cells and outputs as a notebook
                     (FILE.md: Markdown; FILE.lua: Lua with -- %% cells)

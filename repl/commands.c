@@ -102,6 +102,14 @@ static char *code_after_command(const command_line *line)
 
 static nnsh_cell_status run_time(nnsh_session *session, const command_line *line)
 {
+    size_t blank = line->rest_offset;
+    while (blank < line->length && isspace((unsigned char)line->source[blank]))
+        blank++;
+    if (blank == line->length) {
+        nnsh_session_fail(session, "%time: which code? usage: %time CODE, e.g. "
+                                   "%time model:fit(x, y, {epochs = 1})");
+        return NNSH_CELL_FAILED;
+    }
     char *code = code_after_command(line);
     if (!code) {
         nnsh_session_fail(session, "%time: out of memory");
@@ -127,10 +135,18 @@ static nnsh_cell_status run_time(nnsh_session *session, const command_line *line
 
 /* ---- %who ---- */
 
+/* %who [TYPE...]: the variables, or those of the types named (as IPython's %who). */
 static nnsh_cell_status run_who(nnsh_session *session, const command_line *line)
 {
-    (void)line;
-    return nnsh_session_write_from_shell(session, "who") ? NNSH_CELL_OK : NNSH_CELL_FAILED;
+    int count;
+    char **words = split_words(line, &count);
+    if (!words) {
+        nnsh_session_fail(session, "%who: out of memory");
+        return NNSH_CELL_FAILED;
+    }
+    bool written = nnsh_session_write_from_shell(session, "who", words, count);
+    free(words);
+    return written ? NNSH_CELL_OK : NNSH_CELL_FAILED;
 }
 
 /* ---- %run ---- */

@@ -1,4 +1,5 @@
 /* Persistent history shared between sessions (see history.h). */
+#include <errno.h>
 #include <fcntl.h>
 #include <readline/history.h>
 #include <stdio.h>
@@ -44,6 +45,9 @@ void nnsh_history_open(void)
         long value = strtol(size, &end, 10);
         if (*end == '\0' && value >= 0 && value <= 1000000)
             history_limit = (int)value;
+        else
+            fprintf(stderr, "nnsh: NNSH_HISTORY_SIZE=%s is not a number of entries from 0 to "
+                            "1000000; keeping %d\n", size, history_limit);
     }
     const char *path = getenv("NNSH_HISTORY");
     const char *home = getenv("HOME");
@@ -60,6 +64,15 @@ void nnsh_history_open(void)
     if (!history_path)
         return;
     int lock = lock_history();
+    if (lock < 0) {
+        /* Said once, here: the session goes on with history in memory only. */
+        fprintf(stderr, "nnsh: history is not kept between sessions: cannot open %s: %s\n",
+                history_path, strerror(errno));
+        free(history_path);
+        history_path = NULL;
+        stifle_history(history_limit);
+        return;
+    }
     read_history(history_path);
     if (history_length > history_limit) {
         /* Cut the file back to the newest entries, replacing it in one step. */

@@ -348,12 +348,16 @@ void nnsh_session_keep_cell(nnsh_session *session, bool keep)
         session->current->keep = keep;
 }
 
-bool nnsh_session_write_from_shell(nnsh_session *session, const char *name)
+bool nnsh_session_write_from_shell(nnsh_session *session, const char *name,
+                                   char *const *words, int count)
 {
     lua_State *L = session->L;
     lua_getfield(L, LUA_REGISTRYINDEX, SHELL_MODULE);
     lua_getfield(L, -1, name);
-    bool written = lua_pcall(L, 0, 1, 0) == LUA_OK && lua_type(L, -1) == LUA_TSTRING;
+    luaL_checkstack(L, count, "too many words");
+    for (int i = 0; i < count; i++)
+        lua_pushstring(L, words[i]);
+    bool written = lua_pcall(L, count, 1, 0) == LUA_OK && lua_type(L, -1) == LUA_TSTRING;
     if (written) {
         size_t length;
         const char *text = lua_tolstring(L, -1, &length);

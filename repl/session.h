@@ -74,9 +74,10 @@ void nnsh_session_printf(nnsh_session *session, const char *format, ...)
     __attribute__((format(printf, 2, 3)));
 /* Records an error in the current cell (and prints it to stderr when interactive). */
 void nnsh_session_fail(nnsh_session *session, const char *message);
-/* Calls shell.<name>() from shell.lua and writes the string it returns; false (and the
- * error recorded in the cell) when it fails. */
-bool nnsh_session_write_from_shell(nnsh_session *session, const char *name);
+/* Calls shell.<name>(words...) from shell.lua and writes the string it returns; false
+ * (and the error recorded in the cell) when it fails. */
+bool nnsh_session_write_from_shell(nnsh_session *session, const char *name,
+                                   char *const *words, int count);
 /* Whether the running cell is one %save keeps. */
 void nnsh_session_keep_cell(nnsh_session *session, bool keep);
 

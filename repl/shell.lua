@@ -226,7 +226,15 @@ local function describe(value)
 end
 
 -- The session's variables, one per line: name, type, a short description.
-function shell.who()
+-- The session's variables, one per line: name, type, a short description. With type
+-- names (%who Tensor string), only variables of those types, as IPython's %who; a name
+-- matches the type itself or nn.<name> (Tensor, Sequential, Layer).
+function shell.who(...)
+  local wanted = {}
+  for _, kind in ipairs{...} do
+    wanted[kind], wanted['nn.' .. kind] = true, true
+  end
+  local filtered = next(wanted) ~= nil
   local names = {}
   for name in next, env do
     if type(name) == 'string' and not HIDDEN[name] then names[#names + 1] = name end
@@ -236,7 +244,7 @@ function shell.who()
   -- Columns are measured in terminal cells, so names and strings in CJK line up.
   local width, cut = text_width, text_cut
   local rows, name_width, type_width = {}, 4, 4
-  for i, name in ipairs(names) do
+  for _, name in ipairs(names) do
     local value = rawget(env, name)
     -- A value whose __tostring or __pairs fails is marked; the others are still listed.
     local ok, kind, text = pcall(describe, value)
@@ -247,9 +255,14 @@ function shell.who()
       kind = type(class) == 'string' and class or type(value)
       text = '(cannot show the value: ' .. message .. ')'
     end
-    rows[i] = {name, kind, text}
-    if width(name) <= NAME_COLUMN then name_width = math.max(name_width, width(name)) end
-    type_width = math.max(type_width, width(kind))
+    if not filtered or wanted[kind] then
+      rows[#rows + 1] = {name, kind, text}
+      if width(name) <= NAME_COLUMN then name_width = math.max(name_width, width(name)) end
+      type_width = math.max(type_width, width(kind))
+    end
+  end
+  if #rows == 0 then
+    return 'no variables of type ' .. table.concat({...}, ' or ') .. '\n'
   end
   local function row_line(name, kind, text)
     local line = name .. string.rep(' ', name_width - width(name) + 2) ..
@@ -356,9 +369,13 @@ local function resolve(path)
   return value
 end
 
+-- Names starting with _ are private (nn._plots, _ENV): offered only once the _ is typed,
+-- as IPython does.
 local function add_matching(candidates, seen, prefix, names, only_functions, text)
   for name, value in pairs(names) do
-    if name:sub(1, #prefix) == prefix and (not only_functions or type(value) == 'function') then
+    local hidden = name:sub(1, 1) == '_' and prefix:sub(1, 1) ~= '_'
+    if not hidden and name:sub(1, #prefix) == prefix and
+       (not only_functions or type(value) == 'function') then
       local candidate = text .. name
       if not seen[candidate] then
         seen[candidate] = true

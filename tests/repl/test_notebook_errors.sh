@@ -39,5 +39,8 @@ grep -F -q 'error: cannot read lesson.md: Is a directory' run.out ||
 HOME="$work" "$nnsh" -e 'x = 1' -i <<<'%save no_such_directory/x.md' >save.out 2>&1 || true
 grep -F -q 'cannot write no_such_directory/x.md: No such file or directory' save.out ||
   { echo "FAIL: %save into a missing directory; it said:" >&2; cat save.out >&2; exit 1; }
+# %time with no code says how to use it, and the cell fails.
+printf '# t\n\n```lua\n%%time\n```\n' > time.md
+expect_failure time_without_code '%time: which code? usage: %time CODE' --notebook time.md
 
 echo "PASS notebooks that cannot run say why"

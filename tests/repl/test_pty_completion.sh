@@ -46,5 +46,18 @@ pty_type 'model:fit(x, y, {epo'
 pty_keys Tab
 pty_wait_for 'In [6]: model:fit(x, y, {epochs='
 pty_keys C-u
+
+# Private names (nn._plots, nn._doc) are offered only once the _ is typed, as IPython
+# does: the list for nn. has the public names alone.
+pty_type 'nn.'
+pty_keys Tab Tab
+pty_wait_for 'Sequential'
+pty_refute '_plots'
+pty_refute '_help_examples'
+pty_keys C-u
+pty_type 'nn._pl'
+pty_keys Tab
+pty_wait_for 'In [6]: nn._plots'
+pty_keys C-u
 pty_finish
 echo "PASS completion of a method, a field path and constructor arguments"

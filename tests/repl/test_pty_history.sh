@@ -32,4 +32,19 @@ pty_stop
 entries=$(grep -c '^#[0-9]' "$PTY_HOME/.nnsh_history")
 [ "$entries" -eq 2 ] || { echo "FAIL: expected 2 entries, found $entries" >&2; cat "$PTY_HOME/.nnsh_history" >&2; exit 1; }
 grep -q 'remembered + 1' "$PTY_HOME/.nnsh_history" || { echo "FAIL: the newest entry is gone" >&2; exit 1; }
+
+# A history file that cannot be opened (here a directory) is said once, and the session
+# works with history in memory; a size that is not a number is named too.
+mkdir "$PTY_HOME/history-directory"
+pty_start NNSH_HISTORY="$PTY_HOME/history-directory" NNSH_HISTORY_SIZE=lots
+pty_wait_for "nnsh: history is not kept between sessions: cannot open $PTY_HOME/history-directory: Is a directory"
+pty_wait_for 'nnsh: NNSH_HISTORY_SIZE=lots is not a number of entries from 0 to 1000000; keeping 1000'
+pty_line 'kept = 7'
+pty_wait_for 'In [2]: '
+pty_wait_ready
+pty_keys Up
+pty_wait_for 'In [2]: kept = 7'
+pty_keys C-u
+pty_finish
+pty_stop
 echo "PASS history persisted across runs and cut to its limit"
