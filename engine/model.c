@@ -703,6 +703,7 @@ nn_status nn_model_compile(nn_model *model, const nn_optimizer_config *optimizer
                                          "got %g", optimizer->learning_rate);
     /* Checked here, not at the first fit, which would refuse every time. */
     NN_TRY(nn_optimizer_config_check(optimizer));
+    NN_TRY(nn_loss_check(loss));
     memcpy(model->metrics, parsed, sizeof(nn_metric) * (size_t)metric_count);
     model->metric_count = metric_count;
     model->loss = *loss;
@@ -1005,13 +1006,19 @@ static void batch_loss(nn_model *model, int64_t batch, float *dlogits)
     const nn_tensor *prediction = model->outputs[model->layer_count];
     int64_t width = nn_shape_inner(&prediction->shape, 1);
     nn_batch_stats *stats = model->stats->data;
-    const float *labels = model->labels->data;
-    model->backend->loss_forward_backward(&stats->loss, dlogits, &model->loss,
-                                          last_activation(model), nn_tensor_f32(prediction),
-                                          model->logits->data, labels, batch, width);
+    float *labels = model->labels->data;
     for (int m = 0; m < model->metric_count; m++)
         model->backend->metric_sum(&stats->metric_sums[m], &model->metrics[m],
                                    nn_tensor_f32(prediction), labels, batch, width);
+    /* Label smoothing changes what the loss aims at, not what the metrics compare: the
+     * metrics above read the labels as given, then they are smoothed in place (the
+     * next batch writes its own labels over them), in queue order on every backend. */
+    float scale, offset;
+    if (nn_loss_label_map(&model->loss, width, &scale, &offset))
+        model->backend->scale_shift(labels, labels, scale, offset, (size_t)(batch * width));
+    model->backend->loss_forward_backward(&stats->loss, dlogits, &model->loss,
+                                          last_activation(model), nn_tensor_f32(prediction),
+                                          model->logits->data, labels, batch, width);
 }
 
 /* One optimizer step over the trainable weights. A backend step clips by the norm of

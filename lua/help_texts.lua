@@ -404,13 +404,19 @@ doc('nn.optimizers.Adagrad', {call = 'nn.optimizers.Adagrad{learning_rate=0.001,
   params = with_clip{lr('0.001'), {'initial_accumulator_value', 'where the sums start', default = '0.1', option = true}, eps},
   example = "model:compile{optimizer = nn.optimizers.Adagrad{}, loss = 'mse'}"})
 local from_logits = {{'from_logits', 'the model outputs raw scores, not probabilities', default = 'false', option = true}}
+local function smoothing(toward)
+  return {from_logits[1], {'label_smoothing', 'in [0, 1]: the loss aims at y*(1 - a) + ' .. toward ..
+          ' rather than y; metrics still see y', default = '0', option = true}}
+end
 for _, loss in ipairs{
     {'SparseCategoricalCrossentropy', 'Cross-entropy with integer class labels (0, 1, 2, ...) against predicted probabilities.', from_logits},
-    {'CategoricalCrossentropy', 'Cross-entropy with one-hot labels against predicted probabilities.', from_logits},
-    {'BinaryCrossentropy', 'Cross-entropy for yes/no labels (0 or 1) against one probability each.', from_logits},
+    {'CategoricalCrossentropy', 'Cross-entropy with one-hot labels against predicted probabilities.', smoothing('a/K (K classes)')},
+    {'BinaryCrossentropy', 'Cross-entropy for yes/no labels (0 or 1) against one probability each.', smoothing('0.5*a')},
     {'MeanSquaredError', 'The mean of the squared differences.', {}},
     {'MeanAbsoluteError', 'The mean of the absolute differences.', {}}} do
-  doc('nn.losses.' .. loss[1], {call = 'nn.losses.' .. loss[1] .. '{' .. (#loss[3] > 0 and 'from_logits=false' or '') .. '}',
+  local call = #loss[3] == 2 and 'from_logits=false, label_smoothing=0' or
+               #loss[3] == 1 and 'from_logits=false' or ''
+  doc('nn.losses.' .. loss[1], {call = 'nn.losses.' .. loss[1] .. '{' .. call .. '}',
     text = loss[2], params = loss[3],
     example = 'model:compile{optimizer = \'adam\', loss = nn.losses.' .. loss[1] .. '{}}'})
 end

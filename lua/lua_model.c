@@ -412,9 +412,18 @@ static void parse_loss(lua_State *L, int index, nn_loss *loss, const char *funct
     if (nn_loss_parse(name, loss) != NN_OK)
         nn_lua_raise(L, function);
     if (lua_istable(L, index)) {
-        static const char *const names[] = {"name", "from_logits", NULL};
-        nn_lua_check_option_names(L, index, function, names, 0);
+        /* Keras gives label_smoothing to the categorical and binary crossentropies only,
+         * so the others reject it as an unknown option. */
+        static const char *const smoothing_names[] = {"name", "from_logits",
+                                                      "label_smoothing", NULL};
+        static const char *const plain_names[] = {"name", "from_logits", NULL};
+        bool smooths = nn_loss_takes_label_smoothing(loss->kind);
+        nn_lua_check_option_names(L, index, function, smooths ? smoothing_names : plain_names,
+                                  0);
         loss->from_logits = nn_lua_opt_boolean(L, index, "from_logits", false, function);
+        if (smooths)
+            loss->label_smoothing = nn_lua_opt_number(L, index, "label_smoothing", 0.0, 0.0,
+                                                      1.0, function);
     }
 }
 

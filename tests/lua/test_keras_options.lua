@@ -1,0 +1,89 @@
+-- Keras 3 options of losses, fit and the optimizers: label_smoothing, validation_freq,
+-- validation_batch_size, exclude_from_weight_decay. Expected numbers are worked out by
+-- hand from Keras' formulas in the comments.
+local t = require 'harness'
+local L = nn.layers
+
+-- Dense{3, softmax} with a zero kernel and bias (0, ln 2, ln 5): every row predicts
+-- softmax = (1/8, 2/8, 5/8) whatever x is.
+local function softmax_model(loss, device)
+  local model = nn.Sequential{L.Dense{3, activation = 'softmax', input_shape = {2}}}
+  model:to(device)
+  model:set_weights{nn.zeros(2, 3), nn.tensor{0, math.log(2), math.log(5)}}
+  model:compile{optimizer = nn.optimizers.SGD{learning_rate = 1}, loss = loss,
+                metrics = {'accuracy'}}
+  return model
+end
+
+t.test('CategoricalCrossentropy{label_smoothing} smooths the loss in evaluate and fit, not accuracy', function()
+  for _, device in ipairs{'cpu', 'emulated'} do
+    -- Keras 3: target = y·(1 - 0.3) + 0.3/3, so one-hot class 0 becomes (0.8, 0.1, 0.1)
+    -- and the loss is -(0.8 ln 1/8 + 0.1 ln 2/8 + 0.1 ln 5/8).
+    local smoothed = 0.8 * math.log(8) + 0.1 * math.log(4) + 0.1 * math.log(8 / 5)
+    local x, y = nn.zeros(2, 2), nn.tensor{{1, 0, 0}, {1, 0, 0}}
+    local model = softmax_model(nn.losses.CategoricalCrossentropy{label_smoothing = 0.3}, device)
+    local loss, accuracy = model:evaluate(x, y, {verbose = 0})
+    t.near(loss, smoothed, 1e-6, device .. ': evaluate loss (' .. math.log(8) .. ' unsmoothed)')
+    t.near(accuracy, 0, 0, device .. ': argmax 2 against class 0')
+    -- fit reports the loss of the weights it started from, and SGD(1) moves the bias by
+    -- -(softmax - target) = -(1/8 - 0.8, 2/8 - 0.1, 5/8 - 0.1) (both rows agree).
+    local history = model:fit(x, y, {epochs = 1, batch_size = 2, shuffle = false, verbose = 0})
+    t.near(history.history.loss[1], smoothed, 1e-6, device .. ': fit loss')
+    local bias = model:get_weights()[2]
+    t.near(bias:flatten()[1], 0.675, 1e-6, device .. ': bias 1')
+    t.near(bias:flatten()[2], math.log(2) - 0.15, 1e-6, device .. ': bias 2')
+    t.near(bias:flatten()[3], math.log(5) - 0.525, 1e-6, device .. ': bias 3')
+    -- Without smoothing the loss is ln 8 as before.
+    local plain = softmax_model(nn.losses.CategoricalCrossentropy{}, device)
+    t.near(plain:evaluate(x, y, {verbose = 0}), math.log(8), 1e-6, device .. ': unsmoothed')
+  end
+end)
+
+t.test('BinaryCrossentropy{label_smoothing} smooths toward 0.5 and keeps binary accuracy', function()
+  for _, device in ipairs{'cpu', 'emulated'} do
+    -- sigmoid(ln 3) = 0.75. Keras 3: target = 1·(1 - 0.2) + 0.5·0.2 = 0.9, so the loss is
+    -- -(0.9 ln 0.75 + 0.1 ln 0.25); the prediction still counts as right (0.75 > 0.5).
+    local model = nn.Sequential{L.Dense{1, activation = 'sigmoid', input_shape = {1}}}
+    model:to(device)
+    model:set_weights{nn.zeros(1, 1), nn.tensor{math.log(3)}}
+    model:compile{optimizer = 'sgd', metrics = {'accuracy'},
+                  loss = nn.losses.BinaryCrossentropy{label_smoothing = 0.2}}
+    local loss, accuracy = model:evaluate(nn.zeros(4, 1), nn.ones(4), {verbose = 0})
+    t.near(loss, -(0.9 * math.log(0.75) + 0.1 * math.log(0.25)), 1e-6, device .. ': loss')
+    t.eq(accuracy, 1, device .. ': accuracy compares the labels as given')
+    -- from_logits with a linear output: the same formula on sigmoid(ln 3).
+    local logits = nn.Sequential{L.Dense{1, input_shape = {1}}}
+    logits:to(device)
+    logits:set_weights{nn.zeros(1, 1), nn.tensor{math.log(3)}}
+    logits:compile{optimizer = 'sgd',
+                   loss = nn.losses.BinaryCrossentropy{from_logits = true, label_smoothing = 0.2}}
+    t.near(logits:evaluate(nn.zeros(4, 1), nn.ones(4), {verbose = 0}),
+           -(0.9 * math.log(0.75) + 0.1 * math.log(0.25)), 1e-6, device .. ': from_logits')
+  end
+end)
+
+t.test('label_smoothing is checked: range, and only the losses that take it', function()
+  local model = nn.Sequential{L.Dense{3, input_shape = {2}}}
+  t.raises(function()
+    model:compile{optimizer = 'sgd', loss = nn.losses.CategoricalCrossentropy{label_smoothing = 1.5}}
+  end, 'model:compile: label_smoothing must be between 0 and 1, got 1.5')
+  t.raises(function()
+    model:compile{optimizer = 'sgd', loss = nn.losses.SparseCategoricalCrossentropy{label_smoothing = 0.1}}
+  end, "model:compile: unknown option 'label_smoothing'")
+  t.raises(function()
+    model:compile{optimizer = 'sgd', loss = nn.losses.MeanSquaredError{label_smoothing = 0.1}}
+  end, "unknown option 'label_smoothing'")
+end)
+
+t.test('a saved model keeps label_smoothing', function()
+  local path = (os.getenv('NNSH_TEST_TMP') or '/tmp') .. '/label_smoothing.safetensors'
+  local model = softmax_model(nn.losses.CategoricalCrossentropy{label_smoothing = 0.3}, 'cpu')
+  model:save(path)
+  local loaded = nn.models.load_model(path)
+  local x, y = nn.zeros(2, 2), nn.tensor{{1, 0, 0}, {1, 0, 0}}
+  t.near(loaded:evaluate(x, y, {verbose = 0}),
+         0.8 * math.log(8) + 0.1 * math.log(4) + 0.1 * math.log(8 / 5), 1e-6, 'loaded loss')
+  os.remove(path)
+end)
+
+t.finish()
