@@ -69,7 +69,8 @@ static nn_status history_append(nn_history *history, int epoch, const nn_logs *l
 
 nn_fit_options nn_fit_defaults(void)
 {
-    return (nn_fit_options){.epochs = 1, .batch_size = 32, .shuffle = true};
+    return (nn_fit_options){.epochs = 1, .batch_size = 32, .shuffle = true,
+                            .validation_freq = 1};
 }
 
 /* ---- creation ---- */
@@ -1324,7 +1325,12 @@ static nn_status fit_loop(nn_model *model, const nn_tensor *x, const nn_tensor *
     int64_t steps = (train_count + batch_size - 1) / batch_size;
     if (options->steps_per_epoch > 0 && options->steps_per_epoch < steps)
         steps = options->steps_per_epoch;
-    NN_TRY(reserve(model, batch_size, true));
+    int64_t val_batch_size = options->validation_batch_size > 0 ? options->validation_batch_size
+                                                                : batch_size;
+    if (val_batch_size > val_count)
+        val_batch_size = val_count;
+    /* One reservation serves both loops: each batch uses the first rows it needs. */
+    NN_TRY(reserve(model, val_batch_size > batch_size ? val_batch_size : batch_size, true));
     NN_TRY(ensure_order(model, train_count));
     if (!model->optimizer)
         NN_TRY(nn_optimizer_create_on(&model->optimizer, &model->optimizer_config,
@@ -1422,9 +1428,11 @@ static nn_status fit_loop(nn_model *model, const nn_tensor *x, const nn_tensor *
         }
         if (status != NN_OK)
             break;
-        if (val_count > 0) {
+        /* Keras 3 counts epochs from 1 here: validation_freq=2 validates after the
+         * second, fourth, ... epoch, and the others have no val_ logs at all. */
+        if (val_count > 0 && (epoch + 1) % options->validation_freq == 0) {
             double val_loss, val_metrics[NN_MAX_METRICS];
-            status = evaluate_rows(model, val_x, val_y, val_start, val_count, batch_size,
+            status = evaluate_rows(model, val_x, val_y, val_start, val_count, val_batch_size,
                                    NULL, &val_loss, val_metrics);
             if (status != NN_OK)
                 break;
@@ -1464,6 +1472,14 @@ nn_status nn_model_fit(nn_model *model, const nn_tensor *x, const nn_tensor *y,
     if (!(options->validation_split >= 0.0 && options->validation_split < 1.0))
         return nn_error(NN_ERR_ARGUMENT, "fit: validation_split must be in [0, 1), got %g",
                         options->validation_split);
+    if (options->validation_freq < 1)
+        return nn_error(NN_ERR_ARGUMENT, "fit: validation_freq must be a positive integer "
+                                         "(validate every N epochs), got %d",
+                        options->validation_freq);
+    if (options->validation_batch_size < 0 || options->validation_batch_size > (INT64_C(1) << 31))
+        return nn_error(NN_ERR_ARGUMENT, "fit: validation_batch_size must be a positive "
+                                         "integer, got %lld",
+                        (long long)options->validation_batch_size);
     NN_TRY(check_inputs(model, "fit", x, y));
 
     if (options->validation_x)

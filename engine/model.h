@@ -71,6 +71,9 @@ typedef struct nn_fit_options {
     bool shuffle;              /* true */
     int64_t steps_per_epoch;   /* 0: all */
     bool allow_nonfinite_loss; /* false: a NaN/Inf loss stops training with an error */
+    int validation_freq;       /* 1: validate after epochs N, 2N, ... (counting from 1),
+                                  as Keras 3; the other epochs log no val_ entries */
+    int64_t validation_batch_size; /* 0: batch_size */
 } nn_fit_options;
 
 nn_fit_options nn_fit_defaults(void);

@@ -526,20 +526,26 @@ static void push_history(lua_State *L, const nn_history *history, int verbose, i
     lua_createtable(L, 0, 3);
     lua_newtable(L); /* history.history */
     if (history->epochs > 0) {
-        const nn_logs *first = &history->rows[0];
-        for (int k = 0; k < first->count; k++) {
-            lua_createtable(L, history->epochs, 0);
-            for (int e = 0; e < history->epochs; e++) {
-                lua_pushnumber(L, nn_logs_get(&history->rows[e], first->names[k]));
-                lua_rawseti(L, -2, e + 1);
+        /* Keras 3's History appends each epoch's logs key by key: a key an epoch did not
+         * log (val_* between validation_freq epochs) gets no entry, so its list is
+         * shorter. Keys come in the order they first appear. */
+        lua_newtable(L); /* the key order, for printing and plotting in Keras' order */
+        int key_count = 0;
+        for (int e = 0; e < history->epochs; e++) {
+            const nn_logs *row = &history->rows[e];
+            for (int k = 0; k < row->count; k++) {
+                if (lua_getfield(L, -2, row->names[k]) == LUA_TNIL) {
+                    lua_pop(L, 1);
+                    lua_createtable(L, history->epochs, 0);
+                    lua_pushvalue(L, -1);
+                    lua_setfield(L, -4, row->names[k]);
+                    lua_pushstring(L, row->names[k]);
+                    lua_rawseti(L, -3, ++key_count);
+                }
+                lua_pushnumber(L, row->values[k]);
+                lua_rawseti(L, -2, (lua_Integer)lua_rawlen(L, -2) + 1);
+                lua_pop(L, 1);
             }
-            lua_setfield(L, -2, first->names[k]);
-        }
-        /* The key order, for printing and plotting in Keras' order. */
-        lua_createtable(L, first->count, 0);
-        for (int k = 0; k < first->count; k++) {
-            lua_pushstring(L, first->names[k]);
-            lua_rawseti(L, -2, k + 1);
         }
         lua_setfield(L, -3, "keys");
     }
@@ -563,7 +569,7 @@ static void push_history(lua_State *L, const nn_history *history, int verbose, i
 
 /* model:fit(x, y, {epochs=1, batch_size=32, validation_split=0, validation_data={x, y},
  *                  shuffle=true, verbose=1, callbacks={...}, initial_epoch=0,
- *                  steps_per_epoch=nil}) */
+ *                  steps_per_epoch=nil, validation_freq=1, validation_batch_size=nil}) */
 static int model_fit(lua_State *L)
 {
     const char *function = "model:fit";
@@ -571,7 +577,8 @@ static int model_fit(lua_State *L)
     lua_settop(L, 4);
     static const char *const names[] = {"epochs", "batch_size", "validation_split",
                                         "validation_data", "shuffle", "verbose", "callbacks",
-                                        "initial_epoch", "steps_per_epoch", NULL};
+                                        "initial_epoch", "steps_per_epoch",
+                                        "validation_freq", "validation_batch_size", NULL};
     nn_lua_check_option_names(L, 4, function, names, 0);
     if (lua_isnoneornil(L, 3))
         nn_lua_error(L, "%s: expected labels y as argument 2 (model:fit(x, y, {options}))",
@@ -585,6 +592,11 @@ static int model_fit(lua_State *L)
     options.shuffle = nn_lua_opt_boolean(L, 4, "shuffle", true, function);
     options.initial_epoch = (int)nn_lua_opt_integer(L, 4, "initial_epoch", 0, 0, 1000000, function);
     options.steps_per_epoch = nn_lua_opt_integer(L, 4, "steps_per_epoch", 0, 0, LUA_MAXINTEGER, function);
+    options.validation_freq = (int)nn_lua_opt_integer(L, 4, "validation_freq", 1, 1, 1000000,
+                                                      function);
+    /* 0 (not given) means batch_size, as Keras' None. */
+    options.validation_batch_size = nn_lua_opt_integer(L, 4, "validation_batch_size", 0, 1,
+                                                       INT64_C(1) << 31, function);
     int verbose = parse_verbose(L, 4, 1, function);
     lua_settop(L, 4);
     /* Slots 5 and 6: validation tensors, 7: callbacks. */

@@ -86,4 +86,64 @@ t.test('a saved model keeps label_smoothing', function()
   os.remove(path)
 end)
 
+-- ---- fit: validation_freq, validation_batch_size ----
+
+local function small_problem()
+  nn.random.seed(11)
+  local model = nn.Sequential{L.Dense{4, activation = 'relu', input_shape = {3}},
+                              L.Dense{2, activation = 'softmax'}}
+  model:compile{optimizer = 'adam', loss = 'sparse_categorical_crossentropy',
+                metrics = {'accuracy'}}
+  return model, nn.random.randn(12, 3), nn.random.randint(0, 2, 12),
+         nn.random.randn(7, 3), nn.random.randint(0, 2, 7)
+end
+
+t.test('validation_freq=2 validates after epochs 2 and 4 only; History lists only those', function()
+  local model, x, y, xv, yv = small_problem()
+  local logged = {}
+  local spy = {on_epoch_end = function(_, epoch, logs) logged[epoch + 1] = logs.val_loss ~= nil end}
+  local history = model:fit(x, y, {epochs = 4, batch_size = 4, verbose = 0, validation_freq = 2,
+                                   validation_data = {xv, yv}, callbacks = {spy}})
+  t.eq(#history.history.loss, 4, 'a loss per epoch')
+  t.eq(#history.history.val_loss, 2, 'val_loss after epochs 2 and 4 (Keras 3 History)')
+  t.eq(#history.history.val_accuracy, 2, 'val_accuracy likewise')
+  t.eq(table.concat(history.keys, ' '), 'loss accuracy val_loss val_accuracy', 'key order')
+  t.eq(tostring(logged[1]) .. ' ' .. tostring(logged[2]) .. ' ' .. tostring(logged[3]) .. ' ' ..
+       tostring(logged[4]), 'false true false true', 'epoch logs carry val_ entries when validated')
+  -- The last validation ran on the final weights with the batch size of the training.
+  local loss, accuracy = model:evaluate(xv, yv, {batch_size = 4, verbose = 0})
+  t.eq(history.history.val_loss[2], loss, 'val_loss of epoch 4')
+  t.eq(history.history.val_accuracy[2], accuracy, 'val_accuracy of epoch 4')
+  -- The chart leaves the partial curves out instead of failing on their length.
+  local path = (os.getenv('NNSH_TEST_TMP') or '/tmp') .. '/validation_freq.txt'
+  t.eq(history:plot{file = path}, path)
+  os.remove(path)
+end)
+
+t.test('validation_freq=3 over 2 epochs never validates, as Keras 3', function()
+  local model, x, y, xv, yv = small_problem()
+  local history = model:fit(x, y, {epochs = 2, verbose = 0, validation_freq = 3,
+                                   validation_data = {xv, yv}})
+  t.eq(#history.history.loss, 2)
+  t.eq(history.history.val_loss, nil, 'no val_loss at all')
+end)
+
+t.test('validation_batch_size sets the validation batches, larger or smaller than batch_size', function()
+  for _, size in ipairs{7, 3} do
+    local model, x, y, xv, yv = small_problem()
+    local history = model:fit(x, y, {epochs = 2, batch_size = 2, verbose = 0,
+                                     validation_data = {xv, yv}, validation_batch_size = size})
+    local loss, accuracy = model:evaluate(xv, yv, {batch_size = size, verbose = 0})
+    t.eq(history.history.val_loss[2], loss, 'val_loss with validation_batch_size ' .. size)
+    t.eq(history.history.val_accuracy[2], accuracy, 'val_accuracy ' .. size)
+  end
+  local model, x, y = small_problem()
+  t.raises(function() model:fit(x, y, {verbose = 0, validation_freq = 0}) end,
+           'model:fit: validation_freq must be between 1 and 1000000, got 0')
+  t.raises(function() model:fit(x, y, {verbose = 0, validation_batch_size = 0}) end,
+           'model:fit: validation_batch_size must be between 1 and')
+  t.raises(function() model:fit(x, y, {verbose = 0, validation_freq = 1.5}) end,
+           'model:fit: validation_freq must be an integer, got number')
+end)
+
 t.finish()
