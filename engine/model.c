@@ -478,6 +478,15 @@ static bool weights_in_block(const nn_model *model)
  * into another, so zeroing, updating and saving are single loops. Values are kept,
  * copied from wherever the layers had them to the model's device, and each layer's
  * weight storage becomes an alias of its place in the buffer. */
+/* Whether weight decay applies to param (a trainable weight of the model). */
+static bool decays(const nn_model *model, const nn_param *param)
+{
+    for (int i = 0; i < model->decay_exclusion_count; i++)
+        if (param->name && strstr(param->name, model->decay_exclusions[i]))
+            return false;
+    return true;
+}
+
 static nn_status gather_weights(nn_model *model)
 {
     if (!model->weights_stale && weights_in_block(model))
@@ -530,10 +539,10 @@ static nn_status gather_weights(nn_model *model)
                     status = nn_tensor_view(&grads[count], gradients, offset * sizeof(float),
                                             NN_DTYPE_F32, &param->shape);
                     /* Keras 3 decays every trainable weight, biases and normalisation
-                     * parameters included, unless the user excludes them; the mask is
-                     * where such an exclusion would go. */
+                     * parameters included, unless exclude_from_weight_decay names it. */
                     if (status == NN_OK)
-                        memset(decay_mask + offset, 1, nn_tensor_count(param->value));
+                        memset(decay_mask + offset, decays(model, param),
+                               nn_tensor_count(param->value));
                 }
                 if (status == NN_OK)
                     status = nn_tensor_copy_into(values[count], param->value);
@@ -687,6 +696,49 @@ nn_status nn_model_to(nn_model *model, nn_device device)
 }
 
 /* ---- compile ---- */
+
+nn_status nn_model_exclude_from_weight_decay(nn_model *model, const char *const *names,
+                                             int count)
+{
+    NN_TRY(refuse_while_running(model, "change exclude_from_weight_decay"));
+    if (count < 0 || count > NN_MAX_DECAY_EXCLUSIONS)
+        return nn_error(NN_ERR_ARGUMENT, "exclude_from_weight_decay: at most %d names, got %d",
+                        NN_MAX_DECAY_EXCLUSIONS, count);
+    for (int i = 0; i < count; i++) {
+        size_t length = strlen(names[i]);
+        if (length == 0 || length >= NN_NAME_CAPACITY)
+            return nn_error(NN_ERR_ARGUMENT, "exclude_from_weight_decay: name %d must hold 1 "
+                            "to %d characters, got %zu", i + 1, NN_NAME_CAPACITY - 1, length);
+    }
+    nn_model previous = *model;
+    for (int i = 0; i < count; i++)
+        snprintf(model->decay_exclusions[i], sizeof model->decay_exclusions[i], "%s", names[i]);
+    model->decay_exclusion_count = count;
+    if (!model->decay_mask || model->weights_stale)
+        return NN_OK; /* the next gather writes the mask */
+    /* The weights are gathered already: rewrite their mask in place. */
+    unsigned char *mask = calloc(model->trainable_count ? model->trainable_count : 1, 1);
+    if (!mask) {
+        *model = previous;
+        return nn_error(NN_ERR_MEMORY, "out of memory for the weight decay mask");
+    }
+    for (int i = 0; i < model->layer_count; i++) {
+        const nn_layer *layer = model->layers[i];
+        for (int p = 0; p < layer->param_count; p++) {
+            const nn_param *param = &layer->params[p];
+            if (param->trainable)
+                memset(mask + nn_model_weight_offset(param), decays(model, param),
+                       nn_tensor_count(param->value));
+        }
+    }
+    nn_status status = nn_memory_copy(model->decay_mask->device, model->decay_mask->data,
+                                      nn_device_cpu(), mask,
+                                      model->trainable_count ? model->trainable_count : 1);
+    free(mask);
+    if (status != NN_OK)
+        *model = previous;
+    return status;
+}
 
 nn_status nn_model_compile(nn_model *model, const nn_optimizer_config *optimizer,
                            const nn_loss *loss, const char *const *metrics,

@@ -373,8 +373,15 @@ local eps = {'epsilon', 'a small constant for numerical stability', default = '1
 local clip = {{'clipnorm', "clip each weight tensor's gradient to this norm", default = 'nil', option = true},
               {'clipvalue', 'clip each gradient element to [-v, v]', default = 'nil', option = true},
               {'global_clipnorm', 'clip all the gradients together to this norm', default = 'nil', option = true}}
+local decay = {{'weight_decay', 'shrink every weight by learning_rate * weight_decay each step', default = '0', option = true},
+               {'exclude_from_weight_decay', "weights not to decay: a list of names or parts of names, such as {'bias'} ('kernel', 'bias', 'gamma', 'beta')", default = 'nil', option = true}}
 local function with_clip(params)
   for _, p in ipairs(clip) do params[#params + 1] = p end
+  for _, p in ipairs(decay) do
+    local present = false
+    for _, q in ipairs(params) do present = present or q[1] == p[1] end
+    if not present then params[#params + 1] = p end
+  end
   return params
 end
 doc('nn.optimizers.SGD', {call = 'nn.optimizers.SGD{learning_rate=0.01, momentum=0, nesterov=false}',

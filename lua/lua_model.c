@@ -378,7 +378,7 @@ static void parse_optimizer(lua_State *L, int index, nn_optimizer_config *config
                                         "beta_1", "beta_2", "epsilon", "amsgrad",
                                         "weight_decay", "rho", "centered",
                                         "initial_accumulator_value", "clipnorm", "clipvalue",
-                                        "global_clipnorm", NULL};
+                                        "global_clipnorm", "exclude_from_weight_decay", NULL};
     nn_lua_check_option_names(L, index, function, names, 0);
     config->learning_rate = nn_lua_opt_number(L, index, "learning_rate", config->learning_rate,
                                               1e-30, 1e30, function);
@@ -427,6 +427,45 @@ static void parse_loss(lua_State *L, int index, nn_loss *loss, const char *funct
     }
 }
 
+/* The optimizer's exclude_from_weight_decay = {'bias', ...} into names (strings that
+ * live in the optimizer table at `index`); returns how many. */
+static int parse_decay_exclusions(lua_State *L, int index, const char *names[],
+                                  const char *function)
+{
+    index = lua_absindex(L, index);
+    if (!lua_istable(L, index) ||
+        lua_getfield(L, index, "exclude_from_weight_decay") == LUA_TNIL) {
+        if (lua_istable(L, index))
+            lua_pop(L, 1);
+        return 0;
+    }
+    if (lua_type(L, -1) == LUA_TSTRING)
+        nn_lua_error(L, "%s: exclude_from_weight_decay must be a list of weight names such as "
+                        "{'bias'}, got a string (write {'%s'})", function, lua_tostring(L, -1));
+    if (!lua_istable(L, -1))
+        nn_lua_error(L, "%s: exclude_from_weight_decay must be a list of weight names such as "
+                        "{'bias'}, got %s", function, nn_lua_typename(L, -1));
+    lua_Integer count = luaL_len(L, -1);
+    if (count > NN_MAX_DECAY_EXCLUSIONS)
+        nn_lua_error(L, "%s: exclude_from_weight_decay takes at most %d names, got %lld",
+                     function, NN_MAX_DECAY_EXCLUSIONS, (long long)count);
+    for (lua_Integer i = 1; i <= count; i++) {
+        lua_geti(L, -1, i);
+        size_t length = 0;
+        if (lua_type(L, -1) != LUA_TSTRING || (lua_tolstring(L, -1, &length), length == 0) ||
+            length >= NN_NAME_CAPACITY)
+            nn_lua_error(L, "%s: exclude_from_weight_decay entry %lld must be a weight name "
+                            "(or part of one) of 1 to %d characters, got %s", function,
+                         (long long)i, NN_NAME_CAPACITY - 1,
+                         lua_type(L, -1) == LUA_TSTRING ? "an empty or longer string"
+                                                        : nn_lua_typename(L, -1));
+        names[i - 1] = lua_tostring(L, -1);
+        lua_pop(L, 1); /* the string stays alive in the list */
+    }
+    lua_pop(L, 1);
+    return (int)count;
+}
+
 /* model:compile{optimizer=..., loss=..., metrics={...}} */
 static int model_compile(lua_State *L)
 {
@@ -438,13 +477,15 @@ static int model_compile(lua_State *L)
     static const char *const names[] = {"optimizer", "loss", "metrics", NULL};
     nn_lua_check_option_names(L, 2, function, names, 0);
     nn_optimizer_config optimizer;
-    lua_getfield(L, 2, "optimizer");
+    lua_settop(L, 2);
+    lua_getfield(L, 2, "optimizer"); /* stays at 3: the exclusion names live in it */
     if (lua_isnil(L, -1)) {
         lua_pop(L, 1);
         lua_pushliteral(L, "rmsprop"); /* Keras' default */
     }
     parse_optimizer(L, -1, &optimizer, function);
-    lua_pop(L, 1);
+    const char *exclusions[NN_MAX_DECAY_EXCLUSIONS];
+    int exclusion_count = parse_decay_exclusions(L, -1, exclusions, function);
     nn_loss loss;
     lua_getfield(L, 2, "loss");
     if (lua_isnil(L, -1))
@@ -475,6 +516,9 @@ static int model_compile(lua_State *L)
                      nn_lua_typename(L, -1));
     }
     nn_lua_check(L, nn_model_compile(model, &optimizer, &loss, metrics, metric_count), function);
+    /* A new optimizer brings its own exclusions (none when it names none). */
+    nn_lua_check(L, nn_model_exclude_from_weight_decay(model, exclusions, exclusion_count),
+                 function);
     lua_settop(L, 1);
     return 1;
 }

@@ -146,4 +146,63 @@ t.test('validation_batch_size sets the validation batches, larger or smaller tha
            'model:fit: validation_freq must be an integer, got number')
 end)
 
+-- ---- exclude_from_weight_decay ----
+
+-- Dense{1} with w = b = 1 fit on x = 0, y = 1: the loss and every gradient are 0, so
+-- only weight decay moves a weight, to 1 - weight_decay·learning_rate = 1 - 0.5·0.1.
+local function decayed(optimizer, device, model)
+  model = model or nn.Sequential{L.Dense{1, input_shape = {1}}}
+  model:to(device or 'cpu')
+  model:set_weights{nn.tensor{{1}}, nn.tensor{1}}
+  model:compile{optimizer = optimizer, loss = 'mse'}
+  model:fit(nn.tensor{{0}}, nn.tensor{{1}}, {epochs = 1, batch_size = 1, verbose = 0})
+  local weights = model:get_weights()
+  return weights[1]:item(), weights[2]:item(), model
+end
+
+t.test('exclude_from_weight_decay spares the weights whose name contains a listed part', function()
+  for _, device in ipairs{'cpu', 'emulated'} do
+    local w, b = decayed(nn.optimizers.AdamW{learning_rate = 0.1, weight_decay = 0.5,
+                                             exclude_from_weight_decay = {'bias'}}, device)
+    t.near(w, 0.95, 1e-6, device .. ': kernel decays')
+    t.near(b, 1, 0, device .. ': bias excluded')
+    w, b = decayed(nn.optimizers.AdamW{learning_rate = 0.1, weight_decay = 0.5,
+                                       exclude_from_weight_decay = {'ern'}}, device)
+    t.near(w, 1, 0, device .. ': a part of "kernel" excludes it')
+    t.near(b, 0.95, 1e-6, device .. ': bias decays')
+    -- Every optimizer that takes weight_decay honours it (Keras 3's base optimizer).
+    w, b = decayed(nn.optimizers.SGD{learning_rate = 0.1, weight_decay = 0.5,
+                                     exclude_from_weight_decay = {'kernel', 'bias'}}, device)
+    t.near(w, 1, 0, device .. ': SGD kernel excluded')
+    t.near(b, 1, 0, device .. ': SGD bias excluded')
+  end
+end)
+
+t.test('compiling again replaces the exclusions of a model that has trained', function()
+  local _, _, model = decayed(nn.optimizers.AdamW{learning_rate = 0.1, weight_decay = 0.5,
+                                                  exclude_from_weight_decay = {'bias'}})
+  local w, b = decayed(nn.optimizers.AdamW{learning_rate = 0.1, weight_decay = 0.5}, 'cpu', model)
+  t.near(w, 0.95, 1e-6, 'kernel')
+  t.near(b, 0.95, 1e-6, 'the bias decays again under an optimizer that excludes nothing')
+  w, b = decayed(nn.optimizers.AdamW{learning_rate = 0.1, weight_decay = 0.5,
+                                     exclude_from_weight_decay = {'kernel'}}, 'cpu', model)
+  t.near(w, 1, 0, 'kernel excluded now')
+  t.near(b, 0.95, 1e-6, 'bias')
+end)
+
+t.test('exclude_from_weight_decay takes a list of names and says what arrived otherwise', function()
+  local model = nn.Sequential{L.Dense{1, input_shape = {1}}}
+  t.raises(function()
+    model:compile{optimizer = nn.optimizers.AdamW{exclude_from_weight_decay = 'bias'}, loss = 'mse'}
+  end, "model:compile: exclude_from_weight_decay must be a list of weight names such as {'bias'}, " ..
+       "got a string (write {'bias'})")
+  t.raises(function()
+    model:compile{optimizer = nn.optimizers.AdamW{exclude_from_weight_decay = {'bias', 3}}, loss = 'mse'}
+  end, 'exclude_from_weight_decay entry 2 must be a weight name (or part of one) of 1 to 63 ' ..
+       'characters, got integer')
+  t.raises(function()
+    model:compile{optimizer = nn.optimizers.AdamW{exclude_from_weight_decay = {''}}, loss = 'mse'}
+  end, 'entry 1 must be a weight name')
+end)
+
 t.finish()
