@@ -46,6 +46,7 @@ static const struct {
 nn_status nn_loss_parse(const char *name, nn_loss *loss)
 {
     loss->from_logits = false;
+    loss->label_smoothing = 0.0;
     for (int kind = 0; kind < NN_LOSS_COUNT; kind++) {
         if (strcmp(name, loss_canonical_names[kind]) == 0) {
             loss->kind = (nn_loss_kind)kind;
@@ -69,6 +70,41 @@ const char *nn_loss_name(nn_loss_kind kind)
 }
 
 const char *const *nn_loss_names(void) { return loss_listed_names; }
+
+bool nn_loss_takes_label_smoothing(nn_loss_kind kind)
+{
+    return kind == NN_LOSS_CATEGORICAL_CROSSENTROPY || kind == NN_LOSS_BINARY_CROSSENTROPY;
+}
+
+nn_status nn_loss_check(const nn_loss *loss)
+{
+    if (loss->kind >= NN_LOSS_COUNT)
+        return nn_error(NN_ERR_ARGUMENT, "loss kind %d does not exist", (int)loss->kind);
+    double a = loss->label_smoothing;
+    if (!(a >= 0.0 && a <= 1.0))
+        return nn_error(NN_ERR_ARGUMENT, "%s: label_smoothing must be in [0, 1], got %g",
+                        nn_loss_name(loss->kind), a);
+    if (a != 0.0 && !nn_loss_takes_label_smoothing(loss->kind))
+        return nn_error(NN_ERR_ARGUMENT, "%s takes no label_smoothing (got %g); only "
+                        "categorical_crossentropy and binary_crossentropy smooth their labels",
+                        nn_loss_name(loss->kind), a);
+    return NN_OK;
+}
+
+bool nn_loss_label_map(const nn_loss *loss, int64_t width, float *scale, float *offset)
+{
+    *scale = 1.0f;
+    *offset = 0.0f;
+    if (loss->label_smoothing <= 0.0 || !nn_loss_takes_label_smoothing(loss->kind) ||
+        width <= 0)
+        return false;
+    /* Keras 3 divides by the classes for categorical labels and by 2 for binary ones,
+     * whatever the binary output's width: each column is its own yes/no. */
+    double classes = loss->kind == NN_LOSS_BINARY_CROSSENTROPY ? 2.0 : (double)width;
+    *scale = (float)(1.0 - loss->label_smoothing);
+    *offset = (float)(loss->label_smoothing / classes);
+    return true;
+}
 
 /* ---- label checks ---- */
 

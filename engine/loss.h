@@ -22,12 +22,27 @@ typedef enum nn_loss_kind {
 typedef struct nn_loss {
     nn_loss_kind kind;
     bool from_logits; /* predictions are logits, not probabilities */
+    /* In [0, 1]; categorical and binary crossentropy only (0 for the others). The
+     * targets the loss sees are t·(1 - a) + a/K, K the classes (2 for binary, so
+     * 0.5·a), as Keras 3; metrics still see the labels as given. */
+    double label_smoothing;
 } nn_loss;
 
 /* "sparse_categorical_crossentropy", "mse" = "mean_squared_error", ... */
 nn_status nn_loss_parse(const char *name, nn_loss *loss);
 const char *nn_loss_name(nn_loss_kind kind);
 const char *const *nn_loss_names(void);
+
+/* Whether the loss takes label_smoothing (categorical and binary crossentropy). */
+bool nn_loss_takes_label_smoothing(nn_loss_kind kind);
+/* The settings in range: label_smoothing in [0, 1] and only where the loss takes it. */
+nn_status nn_loss_check(const nn_loss *loss);
+/* When the loss smooths its labels, the affine map that does it for an output of
+ * `width` columns, target = label·scale + offset, and true; false (and the identity)
+ * otherwise. nn_loss_forward_backward reads its targets as given: the caller maps the
+ * labels first (the training loop does, with the backend's scale_shift), so every
+ * backend smooths the same way without a kernel of its own. */
+bool nn_loss_label_map(const nn_loss *loss, int64_t width, float *scale, float *offset);
 
 /* Checks that labels fit the loss and the model's output (B, classes):
  * sparse losses take integer class ids in [0, classes) of shape (B,) or (B, 1); the
@@ -42,7 +57,8 @@ nn_status nn_loss_check_labels(const nn_loss *loss, const nn_shape *output,
  * softmax + categorical crossentropy and sigmoid + binary crossentropy (fused), and
  * dpred pushed through `last` otherwise: so the last layer's activation backward is
  * skipped by the caller. `logits` is the pre-activation (may equal pred for linear).
- * labels point to `batch` rows of the label tensor (as float). */
+ * labels point to `batch` rows of the label tensor (as float), already smoothed
+ * (nn_loss_label_map). */
 double nn_loss_forward_backward(const nn_loss *loss, nn_activation last, float *dlogits,
                                 const float *pred, const float *logits, const float *labels,
                                 int64_t batch, int64_t width);

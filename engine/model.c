@@ -69,7 +69,8 @@ static nn_status history_append(nn_history *history, int epoch, const nn_logs *l
 
 nn_fit_options nn_fit_defaults(void)
 {
-    return (nn_fit_options){.epochs = 1, .batch_size = 32, .shuffle = true};
+    return (nn_fit_options){.epochs = 1, .batch_size = 32, .shuffle = true,
+                            .validation_freq = 1};
 }
 
 /* ---- creation ---- */
@@ -477,6 +478,15 @@ static bool weights_in_block(const nn_model *model)
  * into another, so zeroing, updating and saving are single loops. Values are kept,
  * copied from wherever the layers had them to the model's device, and each layer's
  * weight storage becomes an alias of its place in the buffer. */
+/* Whether weight decay applies to param (a trainable weight of the model). */
+static bool decays(const nn_model *model, const nn_param *param)
+{
+    for (int i = 0; i < model->decay_exclusion_count; i++)
+        if (param->name && strstr(param->name, model->decay_exclusions[i]))
+            return false;
+    return true;
+}
+
 static nn_status gather_weights(nn_model *model)
 {
     if (!model->weights_stale && weights_in_block(model))
@@ -529,10 +539,10 @@ static nn_status gather_weights(nn_model *model)
                     status = nn_tensor_view(&grads[count], gradients, offset * sizeof(float),
                                             NN_DTYPE_F32, &param->shape);
                     /* Keras 3 decays every trainable weight, biases and normalisation
-                     * parameters included, unless the user excludes them; the mask is
-                     * where such an exclusion would go. */
+                     * parameters included, unless exclude_from_weight_decay names it. */
                     if (status == NN_OK)
-                        memset(decay_mask + offset, 1, nn_tensor_count(param->value));
+                        memset(decay_mask + offset, decays(model, param),
+                               nn_tensor_count(param->value));
                 }
                 if (status == NN_OK)
                     status = nn_tensor_copy_into(values[count], param->value);
@@ -687,6 +697,49 @@ nn_status nn_model_to(nn_model *model, nn_device device)
 
 /* ---- compile ---- */
 
+nn_status nn_model_exclude_from_weight_decay(nn_model *model, const char *const *names,
+                                             int count)
+{
+    NN_TRY(refuse_while_running(model, "change exclude_from_weight_decay"));
+    if (count < 0 || count > NN_MAX_DECAY_EXCLUSIONS)
+        return nn_error(NN_ERR_ARGUMENT, "exclude_from_weight_decay: at most %d names, got %d",
+                        NN_MAX_DECAY_EXCLUSIONS, count);
+    for (int i = 0; i < count; i++) {
+        size_t length = strlen(names[i]);
+        if (length == 0 || length >= NN_NAME_CAPACITY)
+            return nn_error(NN_ERR_ARGUMENT, "exclude_from_weight_decay: name %d must hold 1 "
+                            "to %d characters, got %zu", i + 1, NN_NAME_CAPACITY - 1, length);
+    }
+    nn_model previous = *model;
+    for (int i = 0; i < count; i++)
+        snprintf(model->decay_exclusions[i], sizeof model->decay_exclusions[i], "%s", names[i]);
+    model->decay_exclusion_count = count;
+    if (!model->decay_mask || model->weights_stale)
+        return NN_OK; /* the next gather writes the mask */
+    /* The weights are gathered already: rewrite their mask in place. */
+    unsigned char *mask = calloc(model->trainable_count ? model->trainable_count : 1, 1);
+    if (!mask) {
+        *model = previous;
+        return nn_error(NN_ERR_MEMORY, "out of memory for the weight decay mask");
+    }
+    for (int i = 0; i < model->layer_count; i++) {
+        const nn_layer *layer = model->layers[i];
+        for (int p = 0; p < layer->param_count; p++) {
+            const nn_param *param = &layer->params[p];
+            if (param->trainable)
+                memset(mask + nn_model_weight_offset(param), decays(model, param),
+                       nn_tensor_count(param->value));
+        }
+    }
+    nn_status status = nn_memory_copy(model->decay_mask->device, model->decay_mask->data,
+                                      nn_device_cpu(), mask,
+                                      model->trainable_count ? model->trainable_count : 1);
+    free(mask);
+    if (status != NN_OK)
+        *model = previous;
+    return status;
+}
+
 nn_status nn_model_compile(nn_model *model, const nn_optimizer_config *optimizer,
                            const nn_loss *loss, const char *const *metrics,
                            int metric_count)
@@ -703,6 +756,7 @@ nn_status nn_model_compile(nn_model *model, const nn_optimizer_config *optimizer
                                          "got %g", optimizer->learning_rate);
     /* Checked here, not at the first fit, which would refuse every time. */
     NN_TRY(nn_optimizer_config_check(optimizer));
+    NN_TRY(nn_loss_check(loss));
     memcpy(model->metrics, parsed, sizeof(nn_metric) * (size_t)metric_count);
     model->metric_count = metric_count;
     model->loss = *loss;
@@ -1005,13 +1059,19 @@ static void batch_loss(nn_model *model, int64_t batch, float *dlogits)
     const nn_tensor *prediction = model->outputs[model->layer_count];
     int64_t width = nn_shape_inner(&prediction->shape, 1);
     nn_batch_stats *stats = model->stats->data;
-    const float *labels = model->labels->data;
-    model->backend->loss_forward_backward(&stats->loss, dlogits, &model->loss,
-                                          last_activation(model), nn_tensor_f32(prediction),
-                                          model->logits->data, labels, batch, width);
+    float *labels = model->labels->data;
     for (int m = 0; m < model->metric_count; m++)
         model->backend->metric_sum(&stats->metric_sums[m], &model->metrics[m],
                                    nn_tensor_f32(prediction), labels, batch, width);
+    /* Label smoothing changes what the loss aims at, not what the metrics compare: the
+     * metrics above read the labels as given, then they are smoothed in place (the
+     * next batch writes its own labels over them), in queue order on every backend. */
+    float scale, offset;
+    if (nn_loss_label_map(&model->loss, width, &scale, &offset))
+        model->backend->scale_shift(labels, labels, scale, offset, (size_t)(batch * width));
+    model->backend->loss_forward_backward(&stats->loss, dlogits, &model->loss,
+                                          last_activation(model), nn_tensor_f32(prediction),
+                                          model->logits->data, labels, batch, width);
 }
 
 /* One optimizer step over the trainable weights. A backend step clips by the norm of
@@ -1317,7 +1377,12 @@ static nn_status fit_loop(nn_model *model, const nn_tensor *x, const nn_tensor *
     int64_t steps = (train_count + batch_size - 1) / batch_size;
     if (options->steps_per_epoch > 0 && options->steps_per_epoch < steps)
         steps = options->steps_per_epoch;
-    NN_TRY(reserve(model, batch_size, true));
+    int64_t val_batch_size = options->validation_batch_size > 0 ? options->validation_batch_size
+                                                                : batch_size;
+    if (val_batch_size > val_count)
+        val_batch_size = val_count;
+    /* One reservation serves both loops: each batch uses the first rows it needs. */
+    NN_TRY(reserve(model, val_batch_size > batch_size ? val_batch_size : batch_size, true));
     NN_TRY(ensure_order(model, train_count));
     if (!model->optimizer)
         NN_TRY(nn_optimizer_create_on(&model->optimizer, &model->optimizer_config,
@@ -1415,9 +1480,11 @@ static nn_status fit_loop(nn_model *model, const nn_tensor *x, const nn_tensor *
         }
         if (status != NN_OK)
             break;
-        if (val_count > 0) {
+        /* Keras 3 counts epochs from 1 here: validation_freq=2 validates after the
+         * second, fourth, ... epoch, and the others have no val_ logs at all. */
+        if (val_count > 0 && (epoch + 1) % options->validation_freq == 0) {
             double val_loss, val_metrics[NN_MAX_METRICS];
-            status = evaluate_rows(model, val_x, val_y, val_start, val_count, batch_size,
+            status = evaluate_rows(model, val_x, val_y, val_start, val_count, val_batch_size,
                                    NULL, &val_loss, val_metrics);
             if (status != NN_OK)
                 break;
@@ -1457,6 +1524,14 @@ nn_status nn_model_fit(nn_model *model, const nn_tensor *x, const nn_tensor *y,
     if (!(options->validation_split >= 0.0 && options->validation_split < 1.0))
         return nn_error(NN_ERR_ARGUMENT, "fit: validation_split must be in [0, 1), got %g",
                         options->validation_split);
+    if (options->validation_freq < 1)
+        return nn_error(NN_ERR_ARGUMENT, "fit: validation_freq must be a positive integer "
+                                         "(validate every N epochs), got %d",
+                        options->validation_freq);
+    if (options->validation_batch_size < 0 || options->validation_batch_size > (INT64_C(1) << 31))
+        return nn_error(NN_ERR_ARGUMENT, "fit: validation_batch_size must be a positive "
+                                         "integer, got %lld",
+                        (long long)options->validation_batch_size);
     NN_TRY(check_inputs(model, "fit", x, y));
 
     if (options->validation_x)

@@ -22,6 +22,7 @@
 #include "tensor.h"
 
 enum { NN_MAX_METRICS = 8, NN_MAX_LOGS = 2 * (NN_MAX_METRICS + 1) };
+enum { NN_MAX_DECAY_EXCLUSIONS = 16 }; /* names in exclude_from_weight_decay */
 
 /* Named numbers reported by the loops: loss, metrics, then val_ versions. */
 typedef struct nn_logs {
@@ -71,6 +72,9 @@ typedef struct nn_fit_options {
     bool shuffle;              /* true */
     int64_t steps_per_epoch;   /* 0: all */
     bool allow_nonfinite_loss; /* false: a NaN/Inf loss stops training with an error */
+    int validation_freq;       /* 1: validate after epochs N, 2N, ... (counting from 1),
+                                  as Keras 3; the other epochs log no val_ entries */
+    int64_t validation_batch_size; /* 0: batch_size */
 } nn_fit_options;
 
 nn_fit_options nn_fit_defaults(void);
@@ -94,6 +98,10 @@ typedef struct nn_model {
     size_t weight_count, trainable_count;
     nn_storage *gradients;    /* trainable_count floats */
     nn_storage *decay_mask;   /* trainable_count bytes: 1 where weight decay applies */
+    /* The optimizer's exclude_from_weight_decay: a weight whose name ("kernel", "bias",
+     * ...) contains one of these is not decayed (decay_mask 0). */
+    char decay_exclusions[NN_MAX_DECAY_EXCLUSIONS][NN_NAME_CAPACITY];
+    int decay_exclusion_count;
     bool weights_stale;       /* layers changed since the buffer was gathered */
 
     bool compiled;
@@ -173,6 +181,12 @@ nn_status nn_model_to(nn_model *model, nn_device device);
 nn_status nn_model_compile(nn_model *model, const nn_optimizer_config *optimizer,
                            const nn_loss *loss, const char *const *metrics,
                            int metric_count);
+/* Keras 3's optimizer.exclude_from_weight_decay(var_names=...): weight decay skips every
+ * trainable weight whose name contains one of names[0..count) (a plain substring, where
+ * Keras searches a regular expression; "bias" works the same in both). count 0 decays
+ * every weight again. On error nothing changes. */
+nn_status nn_model_exclude_from_weight_decay(nn_model *model, const char *const *names,
+                                             int count);
 
 /* Trains. x is float32 (B, ...) matching the input shape; y holds labels as the loss
  * wants them. history receives one row per epoch (may be NULL). */

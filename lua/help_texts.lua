@@ -321,7 +321,9 @@ doc(S .. 'fit', {call = 'model:fit(x, y [, {epochs=1, batch_size=32, ...}])',
             {'verbose', '0 silent, 1 a progress bar, 2 one line per epoch', default = '1', option = true},
             {'callbacks', 'a list of callbacks (tables of functions such as on_epoch_end)', default = '{}', option = true},
             {'initial_epoch', 'the epoch to start counting from (to resume)', default = '0', option = true},
-            {'steps_per_epoch', 'stop each epoch after this many steps', default = 'nil', option = true}},
+            {'steps_per_epoch', 'stop each epoch after this many steps', default = 'nil', option = true},
+            {'validation_freq', 'validate after every N-th epoch only (N, 2N, ...); the val_ lists of the History then hold one value per validation', default = '1', option = true},
+            {'validation_batch_size', 'samples per validation step', default = 'batch_size', option = true}},
   example = "history = model:fit(x_train, y_train, {epochs = 5, batch_size = 64, validation_split = 0.2})"})
 doc(S .. 'evaluate', {call = 'model:evaluate(x, y [, {batch_size=32, verbose=1, return_dict=false}])',
   text = 'The loss and metrics on the given data, in inference mode.',
@@ -371,8 +373,15 @@ local eps = {'epsilon', 'a small constant for numerical stability', default = '1
 local clip = {{'clipnorm', "clip each weight tensor's gradient to this norm", default = 'nil', option = true},
               {'clipvalue', 'clip each gradient element to [-v, v]', default = 'nil', option = true},
               {'global_clipnorm', 'clip all the gradients together to this norm', default = 'nil', option = true}}
+local decay = {{'weight_decay', 'shrink every weight by learning_rate * weight_decay each step', default = '0', option = true},
+               {'exclude_from_weight_decay', "weights not to decay: a list of names or parts of names, such as {'bias'} ('kernel', 'bias', 'gamma', 'beta')", default = 'nil', option = true}}
 local function with_clip(params)
   for _, p in ipairs(clip) do params[#params + 1] = p end
+  for _, p in ipairs(decay) do
+    local present = false
+    for _, q in ipairs(params) do present = present or q[1] == p[1] end
+    if not present then params[#params + 1] = p end
+  end
   return params
 end
 doc('nn.optimizers.SGD', {call = 'nn.optimizers.SGD{learning_rate=0.01, momentum=0, nesterov=false}',
@@ -404,13 +413,19 @@ doc('nn.optimizers.Adagrad', {call = 'nn.optimizers.Adagrad{learning_rate=0.001,
   params = with_clip{lr('0.001'), {'initial_accumulator_value', 'where the sums start', default = '0.1', option = true}, eps},
   example = "model:compile{optimizer = nn.optimizers.Adagrad{}, loss = 'mse'}"})
 local from_logits = {{'from_logits', 'the model outputs raw scores, not probabilities', default = 'false', option = true}}
+local function smoothing(toward)
+  return {from_logits[1], {'label_smoothing', 'in [0, 1]: the loss aims at y*(1 - a) + ' .. toward ..
+          ' rather than y; metrics still see y', default = '0', option = true}}
+end
 for _, loss in ipairs{
     {'SparseCategoricalCrossentropy', 'Cross-entropy with integer class labels (0, 1, 2, ...) against predicted probabilities.', from_logits},
-    {'CategoricalCrossentropy', 'Cross-entropy with one-hot labels against predicted probabilities.', from_logits},
-    {'BinaryCrossentropy', 'Cross-entropy for yes/no labels (0 or 1) against one probability each.', from_logits},
+    {'CategoricalCrossentropy', 'Cross-entropy with one-hot labels against predicted probabilities.', smoothing('a/K (K classes)')},
+    {'BinaryCrossentropy', 'Cross-entropy for yes/no labels (0 or 1) against one probability each.', smoothing('0.5*a')},
     {'MeanSquaredError', 'The mean of the squared differences.', {}},
     {'MeanAbsoluteError', 'The mean of the absolute differences.', {}}} do
-  doc('nn.losses.' .. loss[1], {call = 'nn.losses.' .. loss[1] .. '{' .. (#loss[3] > 0 and 'from_logits=false' or '') .. '}',
+  local call = #loss[3] == 2 and 'from_logits=false, label_smoothing=0' or
+               #loss[3] == 1 and 'from_logits=false' or ''
+  doc('nn.losses.' .. loss[1], {call = 'nn.losses.' .. loss[1] .. '{' .. call .. '}',
     text = loss[2], params = loss[3],
     example = 'model:compile{optimizer = \'adam\', loss = nn.losses.' .. loss[1] .. '{}}'})
 end

@@ -378,7 +378,7 @@ static void parse_optimizer(lua_State *L, int index, nn_optimizer_config *config
                                         "beta_1", "beta_2", "epsilon", "amsgrad",
                                         "weight_decay", "rho", "centered",
                                         "initial_accumulator_value", "clipnorm", "clipvalue",
-                                        "global_clipnorm", NULL};
+                                        "global_clipnorm", "exclude_from_weight_decay", NULL};
     nn_lua_check_option_names(L, index, function, names, 0);
     config->learning_rate = nn_lua_opt_number(L, index, "learning_rate", config->learning_rate,
                                               1e-30, 1e30, function);
@@ -412,10 +412,58 @@ static void parse_loss(lua_State *L, int index, nn_loss *loss, const char *funct
     if (nn_loss_parse(name, loss) != NN_OK)
         nn_lua_raise(L, function);
     if (lua_istable(L, index)) {
-        static const char *const names[] = {"name", "from_logits", NULL};
-        nn_lua_check_option_names(L, index, function, names, 0);
+        /* Keras gives label_smoothing to the categorical and binary crossentropies only,
+         * so the others reject it as an unknown option. */
+        static const char *const smoothing_names[] = {"name", "from_logits",
+                                                      "label_smoothing", NULL};
+        static const char *const plain_names[] = {"name", "from_logits", NULL};
+        bool smooths = nn_loss_takes_label_smoothing(loss->kind);
+        nn_lua_check_option_names(L, index, function, smooths ? smoothing_names : plain_names,
+                                  0);
         loss->from_logits = nn_lua_opt_boolean(L, index, "from_logits", false, function);
+        if (smooths)
+            loss->label_smoothing = nn_lua_opt_number(L, index, "label_smoothing", 0.0, 0.0,
+                                                      1.0, function);
     }
+}
+
+/* The optimizer's exclude_from_weight_decay = {'bias', ...} into names (strings that
+ * live in the optimizer table at `index`); returns how many. */
+static int parse_decay_exclusions(lua_State *L, int index, const char *names[],
+                                  const char *function)
+{
+    index = lua_absindex(L, index);
+    if (!lua_istable(L, index) ||
+        lua_getfield(L, index, "exclude_from_weight_decay") == LUA_TNIL) {
+        if (lua_istable(L, index))
+            lua_pop(L, 1);
+        return 0;
+    }
+    if (lua_type(L, -1) == LUA_TSTRING)
+        nn_lua_error(L, "%s: exclude_from_weight_decay must be a list of weight names such as "
+                        "{'bias'}, got a string (write {'%s'})", function, lua_tostring(L, -1));
+    if (!lua_istable(L, -1))
+        nn_lua_error(L, "%s: exclude_from_weight_decay must be a list of weight names such as "
+                        "{'bias'}, got %s", function, nn_lua_typename(L, -1));
+    lua_Integer count = luaL_len(L, -1);
+    if (count > NN_MAX_DECAY_EXCLUSIONS)
+        nn_lua_error(L, "%s: exclude_from_weight_decay takes at most %d names, got %lld",
+                     function, NN_MAX_DECAY_EXCLUSIONS, (long long)count);
+    for (lua_Integer i = 1; i <= count; i++) {
+        lua_geti(L, -1, i);
+        size_t length = 0;
+        if (lua_type(L, -1) != LUA_TSTRING || (lua_tolstring(L, -1, &length), length == 0) ||
+            length >= NN_NAME_CAPACITY)
+            nn_lua_error(L, "%s: exclude_from_weight_decay entry %lld must be a weight name "
+                            "(or part of one) of 1 to %d characters, got %s", function,
+                         (long long)i, NN_NAME_CAPACITY - 1,
+                         lua_type(L, -1) == LUA_TSTRING ? "an empty or longer string"
+                                                        : nn_lua_typename(L, -1));
+        names[i - 1] = lua_tostring(L, -1);
+        lua_pop(L, 1); /* the string stays alive in the list */
+    }
+    lua_pop(L, 1);
+    return (int)count;
 }
 
 /* model:compile{optimizer=..., loss=..., metrics={...}} */
@@ -429,13 +477,15 @@ static int model_compile(lua_State *L)
     static const char *const names[] = {"optimizer", "loss", "metrics", NULL};
     nn_lua_check_option_names(L, 2, function, names, 0);
     nn_optimizer_config optimizer;
-    lua_getfield(L, 2, "optimizer");
+    lua_settop(L, 2);
+    lua_getfield(L, 2, "optimizer"); /* stays at 3: the exclusion names live in it */
     if (lua_isnil(L, -1)) {
         lua_pop(L, 1);
         lua_pushliteral(L, "rmsprop"); /* Keras' default */
     }
     parse_optimizer(L, -1, &optimizer, function);
-    lua_pop(L, 1);
+    const char *exclusions[NN_MAX_DECAY_EXCLUSIONS];
+    int exclusion_count = parse_decay_exclusions(L, -1, exclusions, function);
     nn_loss loss;
     lua_getfield(L, 2, "loss");
     if (lua_isnil(L, -1))
@@ -466,6 +516,9 @@ static int model_compile(lua_State *L)
                      nn_lua_typename(L, -1));
     }
     nn_lua_check(L, nn_model_compile(model, &optimizer, &loss, metrics, metric_count), function);
+    /* A new optimizer brings its own exclusions (none when it names none). */
+    nn_lua_check(L, nn_model_exclude_from_weight_decay(model, exclusions, exclusion_count),
+                 function);
     lua_settop(L, 1);
     return 1;
 }
@@ -517,20 +570,26 @@ static void push_history(lua_State *L, const nn_history *history, int verbose, i
     lua_createtable(L, 0, 3);
     lua_newtable(L); /* history.history */
     if (history->epochs > 0) {
-        const nn_logs *first = &history->rows[0];
-        for (int k = 0; k < first->count; k++) {
-            lua_createtable(L, history->epochs, 0);
-            for (int e = 0; e < history->epochs; e++) {
-                lua_pushnumber(L, nn_logs_get(&history->rows[e], first->names[k]));
-                lua_rawseti(L, -2, e + 1);
+        /* Keras 3's History appends each epoch's logs key by key: a key an epoch did not
+         * log (val_* between validation_freq epochs) gets no entry, so its list is
+         * shorter. Keys come in the order they first appear. */
+        lua_newtable(L); /* the key order, for printing and plotting in Keras' order */
+        int key_count = 0;
+        for (int e = 0; e < history->epochs; e++) {
+            const nn_logs *row = &history->rows[e];
+            for (int k = 0; k < row->count; k++) {
+                if (lua_getfield(L, -2, row->names[k]) == LUA_TNIL) {
+                    lua_pop(L, 1);
+                    lua_createtable(L, history->epochs, 0);
+                    lua_pushvalue(L, -1);
+                    lua_setfield(L, -4, row->names[k]);
+                    lua_pushstring(L, row->names[k]);
+                    lua_rawseti(L, -3, ++key_count);
+                }
+                lua_pushnumber(L, row->values[k]);
+                lua_rawseti(L, -2, (lua_Integer)lua_rawlen(L, -2) + 1);
+                lua_pop(L, 1);
             }
-            lua_setfield(L, -2, first->names[k]);
-        }
-        /* The key order, for printing and plotting in Keras' order. */
-        lua_createtable(L, first->count, 0);
-        for (int k = 0; k < first->count; k++) {
-            lua_pushstring(L, first->names[k]);
-            lua_rawseti(L, -2, k + 1);
         }
         lua_setfield(L, -3, "keys");
     }
@@ -554,7 +613,7 @@ static void push_history(lua_State *L, const nn_history *history, int verbose, i
 
 /* model:fit(x, y, {epochs=1, batch_size=32, validation_split=0, validation_data={x, y},
  *                  shuffle=true, verbose=1, callbacks={...}, initial_epoch=0,
- *                  steps_per_epoch=nil}) */
+ *                  steps_per_epoch=nil, validation_freq=1, validation_batch_size=nil}) */
 static int model_fit(lua_State *L)
 {
     const char *function = "model:fit";
@@ -562,7 +621,8 @@ static int model_fit(lua_State *L)
     lua_settop(L, 4);
     static const char *const names[] = {"epochs", "batch_size", "validation_split",
                                         "validation_data", "shuffle", "verbose", "callbacks",
-                                        "initial_epoch", "steps_per_epoch", NULL};
+                                        "initial_epoch", "steps_per_epoch",
+                                        "validation_freq", "validation_batch_size", NULL};
     nn_lua_check_option_names(L, 4, function, names, 0);
     if (lua_isnoneornil(L, 3))
         nn_lua_error(L, "%s: expected labels y as argument 2 (model:fit(x, y, {options}))",
@@ -576,6 +636,11 @@ static int model_fit(lua_State *L)
     options.shuffle = nn_lua_opt_boolean(L, 4, "shuffle", true, function);
     options.initial_epoch = (int)nn_lua_opt_integer(L, 4, "initial_epoch", 0, 0, 1000000, function);
     options.steps_per_epoch = nn_lua_opt_integer(L, 4, "steps_per_epoch", 0, 0, LUA_MAXINTEGER, function);
+    options.validation_freq = (int)nn_lua_opt_integer(L, 4, "validation_freq", 1, 1, 1000000,
+                                                      function);
+    /* 0 (not given) means batch_size, as Keras' None. */
+    options.validation_batch_size = nn_lua_opt_integer(L, 4, "validation_batch_size", 0, 1,
+                                                       INT64_C(1) << 31, function);
     int verbose = parse_verbose(L, 4, 1, function);
     lua_settop(L, 4);
     /* Slots 5 and 6: validation tensors, 7: callbacks. */

@@ -140,8 +140,25 @@ function History:plot(options)
   if #keys == 0 or #(self.epoch or {}) == 0 then
     error(name .. ': the history is empty (no epoch finished)', 2)
   end
+  -- With validation_freq > 1 the val_ lists hold fewer values than there are epochs
+  -- (Keras 3's History); which epochs they belong to is not recorded, so such a curve
+  -- is left out and the note says so rather than drawing it at the wrong epochs.
+  local note, aligned, partial = nil, {}, {}
+  for _, key in ipairs(keys) do
+    if #(self.history[key] or {}) == #self.epoch then
+      aligned[#aligned + 1] = key
+    else
+      partial[#partial + 1] = key
+    end
+  end
+  if #partial > 0 then
+    note = string.format('(%s left out: measured on fewer epochs than were trained)\n',
+                         table.concat(partial, ', '))
+    keys = aligned
+    if #keys == 0 then error(name .. ': ' .. note:sub(2, -3), 2) end
+  end
   -- One chart per quantity, a train key with its val_ key, at most P.max_charts of them.
-  local quantities, drawn, note = {}, {}, nil
+  local quantities, drawn = {}, {}
   for _, key in ipairs(keys) do
     local base = key:match('^val_(.+)$') or key
     if not quantities[base] then
@@ -159,7 +176,8 @@ function History:plot(options)
     for _, key in ipairs(keys) do
       if kept[key:match('^val_(.+)$') or key] then drawn[#drawn + 1] = key end
     end
-    note = string.format('(%d of %d quantities drawn; choose others with keys={...})\n',
+    note = (note or '') ..
+           string.format('(%d of %d quantities drawn; choose others with keys={...})\n',
                          P.max_charts, #quantities)
     keys = drawn
   end

@@ -837,7 +837,8 @@ cJSON *nn_json_loss_write(const nn_loss *loss)
 {
     cJSON *object = cJSON_CreateObject();
     if (!put(object, "name", cJSON_CreateString(nn_loss_name(loss->kind))) ||
-        !put(object, "from_logits", cJSON_CreateBool(loss->from_logits))) {
+        !put(object, "from_logits", cJSON_CreateBool(loss->from_logits)) ||
+        !put(object, "label_smoothing", cJSON_CreateNumber(loss->label_smoothing))) {
         cJSON_Delete(object);
         nn_error(NN_ERR_MEMORY, "out of memory describing the loss");
         return NULL;
@@ -847,14 +848,17 @@ cJSON *nn_json_loss_write(const nn_loss *loss)
 
 nn_status nn_json_loss_read(nn_loss *out, const cJSON *json, const char *where)
 {
-    static const char *const names[] = {"name", "from_logits"};
-    const cJSON *fields[2];
-    NN_TRY(nn_json_fields(json, names, 2, fields, where, "the loss"));
+    static const char *const names[] = {"name", "from_logits", "label_smoothing"};
+    const cJSON *fields[3];
+    NN_TRY(nn_json_fields(json, names, 3, fields, where, "the loss"));
     const char *name = NULL;
     NN_TRY(read_string(fields[0], &name, where, "loss name"));
     NN_TRY(engine_check(nn_loss_parse(name, out), where));
     out->from_logits = false;
     if (fields[1])
         NN_TRY(read_bool(fields[1], &out->from_logits, where, "from_logits"));
-    return NN_OK;
+    /* Files from before label_smoothing existed read it as 0, the default. */
+    if (fields[2])
+        NN_TRY(read_number(fields[2], &out->label_smoothing, where, "label_smoothing"));
+    return engine_check(nn_loss_check(out), where);
 }

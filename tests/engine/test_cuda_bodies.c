@@ -469,7 +469,7 @@ Test(cuda_bodies, every_loss_matches_the_cpu_value_and_gradient)
     for (int kind = 0; kind < NN_LOSS_COUNT; kind++) {
         for (int from_logits = 0; from_logits < 2; from_logits++) {
             for (size_t l = 0; l < sizeof lasts / sizeof lasts[0]; l++) {
-                nn_loss loss = {(nn_loss_kind)kind, from_logits};
+                nn_loss loss = {(nn_loss_kind)kind, from_logits, 0.0};
                 nn_activation last = nn_activation_default(lasts[l]);
                 nn_activation_forward(last, pred, logits, N, W);
                 const float *labels = kind == NN_LOSS_SPARSE_CATEGORICAL_CROSSENTROPY ? ids
@@ -489,7 +489,7 @@ Test(cuda_bodies, every_loss_matches_the_cpu_value_and_gradient)
     }
     /* A class id out of range: NaN and no gradient, on both. */
     ids[2] = (float)W;
-    nn_loss sparse = {NN_LOSS_SPARSE_CATEGORICAL_CROSSENTROPY, false};
+    nn_loss sparse = {NN_LOSS_SPARSE_CATEGORICAL_CROSSENTROPY, false, 0.0};
     nn_activation softmax = nn_activation_default(NN_ACTIVATION_SOFTMAX);
     cr_assert(isnan(body_loss(actual, &sparse, softmax, pred, logits, ids, B, W)));
     for (int j = 0; j < W; j++)

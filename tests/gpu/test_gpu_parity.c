@@ -383,7 +383,7 @@ static void losses_and_metrics(void)
                                         NN_ACTIVATION_LINEAR};
     for (int kind = 0; kind < NN_LOSS_COUNT; kind++) {
         for (size_t l = 0; l < 3; l++) {
-            nn_loss loss = {(nn_loss_kind)kind, false};
+            nn_loss loss = {(nn_loss_kind)kind, false, 0.0};
             nn_activation last = nn_activation_default(lasts[l]);
             nn_activation_forward(last, pred, logits, N, W);
             gh_device->activation_forward(last, d_pred, d_logits, N, W);
