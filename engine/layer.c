@@ -444,6 +444,7 @@ nn_status nn_layer_call(nn_layer *layer, const nn_tensor *input, bool training,
                         .training = training,
                         .seed = nn_random_global_seed(),
                         .step = nn_random_next_stream(),
+                        .on_its_own = true,
                         .scratch = scratch ? scratch->data : NULL,
                         .scratch_floats = scratch_floats};
         status = layer->cls->forward(layer, &exec, moved_input, output);

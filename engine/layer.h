@@ -172,6 +172,9 @@ struct nn_exec {
      * already taken through the activation, so it must skip the activation's
      * derivative. */
     bool doutput_is_preactivation;
+    /* Set by nn_layer_call: the layer runs on its own, outside a model's loop, where
+     * `step` is a session-wide counter rather than the training step. */
+    bool on_its_own;
 };
 
 /* ---- the registry of layer kinds ---- */

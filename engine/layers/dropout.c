@@ -14,6 +14,7 @@ typedef struct dropout_layer {
     float rate;
     nn_shape noise_shape; /* ndim 0: none given; entries -1 (None) take the input's size */
     nn_optional_int seed; /* pins the masks to this seed instead of the global one */
+    uint64_t own_calls;   /* calls on its own so far, with a seed: its masks' step */
 
     /* The mask of the last forward in training: one byte per element of the noise
      * shape, 1 = kept, on the device the layer ran on. Sized by reserve for the largest
@@ -176,8 +177,12 @@ static nn_status dropout_forward(nn_layer *layer, nn_exec *exec, const nn_tensor
 
     uint64_t seed, stream;
     if (dropout->seed.present) {
+        /* A seeded layer called on its own counts its own calls, as a Keras layer's seed
+         * generator does: two layers of one seed give the same masks, call by call. In a
+         * model's loop the training step serves, the same for every layer. */
+        uint64_t step = exec->on_its_own ? dropout->own_calls++ : exec->step;
         seed = (uint64_t)dropout->seed.value;
-        stream = mix64(OWN_SEED_STREAM_TAG ^ mix64(exec->step));
+        stream = mix64(OWN_SEED_STREAM_TAG ^ mix64(step));
     } else {
         seed = exec->seed;
         stream = mix64(layer->stream ^ mix64(exec->step));

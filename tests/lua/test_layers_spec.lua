@@ -91,6 +91,20 @@ t.test('the global learning phase switch turns training on for direct calls', fu
   t.truthy(drop(nn.ones(50, 50)):eq(0):sum() == 0, 'back to inference')
 end)
 
+t.test('two Dropout layers of one seed give the same masks, call by call, as in Keras', function()
+  local a, b = L.Dropout{0.5, seed = 3}, L.Dropout{0.5, seed = 3}
+  local x = nn.ones(4, 16)
+  local first_a, first_b = a(x, {training = true}), b(x, {training = true})
+  nn.random.uniform(8) -- other draws in between change nothing for a seeded layer
+  local second_a, second_b = a(x, {training = true}), b(x, {training = true})
+  t.eq(first_a:eq(first_b):min(), 1, 'the first masks agree')
+  t.eq(second_a:eq(second_b):min(), 1, 'the second masks agree')
+  t.eq(first_a:eq(second_a):min(), 0, 'each call draws a new mask')
+  local unseeded_a, unseeded_b = L.Dropout{0.5}, L.Dropout{0.5}
+  t.eq(unseeded_a(x, {training = true}):eq(unseeded_b(x, {training = true})):min(), 0,
+       'without a seed the masks differ')
+end)
+
 t.test('BatchNormalization in training normalises each channel; inference uses moving stats', function()
   nn.random.seed(5)
   local x = nn.random.randn(4, 4, 4, 3) * 3 + 2
