@@ -150,6 +150,10 @@ int nnsh_repl(lua_State *L, const nnsh_repl_start *start)
     struct sigaction previous_interrupt, previous_resize;
     sigemptyset(&interrupt.sa_mask);
     sigemptyset(&resize.sa_mask);
+    /* A resize must not fail the write or read a cell is blocked in (a long record into
+     * a slow terminal): one write failing with EINTR leaves glibc's stdout writing
+     * nothing ever again. select() above still returns EINTR: it is never restarted. */
+    resize.sa_flags = SA_RESTART;
     sigaction(SIGINT, &interrupt, &previous_interrupt);
     sigaction(SIGWINCH, &resize, &previous_resize);
 

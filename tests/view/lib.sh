@@ -38,11 +38,17 @@ set -g status off
 CONF
 
 view_tmux() { tmux -L "$VIEW_SOCKET" "$@"; }
+VIEW_END_TITLE=nnsh-view-command-ended
 
 # view_start WIDTH HEIGHT COMMAND [VAR=VALUE...]: ends the previous session and starts a
 # new one running COMMAND (through
 # sh, not with exec, so its status is kept) in tests/view, with LANG=C.UTF-8, NNSH=the
 # program, and the extra variables.
+# When COMMAND ends, its shell sets the pane title to VIEW_END_TITLE and stays: tmux 3.3
+# drops what a pane's program wrote but tmux had not read yet when the pane's command
+# exits (up to the terminal's buffer, tens of kilobytes: the end of a record, its charts
+# and RESULT line), so the pane must outlive the output. The title is set through the
+# terminal, after the output, so once tmux shows it tmux has read everything before it.
 view_start() {
   local width=$1 height=$2 command=$3
   shift 3
@@ -55,7 +61,8 @@ view_start() {
                      -e "NNSH=$NNSH" -e "VIEW_TMP=$VIEW_TMP")
   for assignment in "$@"; do environment+=(-e "$assignment"); done
   view_tmux -f "$VIEW_TMP/tmux.conf" new-session -d -x "$width" -y "$height" \
-    "${environment[@]}" -c "$VIEW_DIR" "$command; echo \$? > \"\$VIEW_TMP/exit\""
+    "${environment[@]}" -c "$VIEW_DIR" \
+    "$command; status=\$?; printf '\\033]2;%s\\033\\\\' $VIEW_END_TITLE; echo \$status > \"\$VIEW_TMP/exit\"; exec sleep 86400"
 }
 
 # What the terminal shows now (wrapped lines joined).
@@ -104,13 +111,18 @@ view_wait_all() {
   return 1
 }
 
-# The exit status of the pane's command once it has ended (waits up to SECONDS). The
-# command's shell writes it to a file: tmux's own pane_dead_status is not always set.
+# The exit status of the pane's command once it has ended and tmux has read all its
+# output (waits up to SECONDS): the scrollback is complete afterwards. The command's
+# shell writes the status to a file: tmux's own pane_dead_status is not always set.
 view_exit_status() {
   local timeout=${1:-60}
   local end=$((SECONDS + timeout))
   while ((SECONDS < end)); do
-    if [ -s "$VIEW_TMP/exit" ]; then cat "$VIEW_TMP/exit"; return 0; fi
+    if [ -s "$VIEW_TMP/exit" ] &&
+       [ "$(view_tmux display-message -p '#{pane_title}' 2>/dev/null)" = "$VIEW_END_TITLE" ]; then
+      cat "$VIEW_TMP/exit"
+      return 0
+    fi
     sleep 0.1
   done
   echo timeout
