@@ -573,25 +573,35 @@ static void push_history(lua_State *L, const nn_history *history, int verbose, i
         /* Keras 3's History appends each epoch's logs key by key: a key an epoch did not
          * log (val_* between validation_freq epochs) gets no entry, so its list is
          * shorter. Keys come in the order they first appear. */
-        lua_newtable(L); /* the key order, for printing and plotting in Keras' order */
-        int key_count = 0;
+        int values = lua_gettop(L);    /* history.history: key -> values */
+        lua_newtable(L);               /* the key order, for printing and plotting in Keras' order */
+        lua_newtable(L);               /* key -> the epochs (from 1) its values belong to */
+        int order = values + 1, epochs_of = values + 2, key_count = 0;
         for (int e = 0; e < history->epochs; e++) {
             const nn_logs *row = &history->rows[e];
             for (int k = 0; k < row->count; k++) {
-                if (lua_getfield(L, -2, row->names[k]) == LUA_TNIL) {
+                const char *name = row->names[k];
+                if (lua_getfield(L, values, name) == LUA_TNIL) {
                     lua_pop(L, 1);
                     lua_createtable(L, history->epochs, 0);
+                    lua_setfield(L, epochs_of, name);
+                    lua_createtable(L, history->epochs, 0);
                     lua_pushvalue(L, -1);
-                    lua_setfield(L, -4, row->names[k]);
-                    lua_pushstring(L, row->names[k]);
-                    lua_rawseti(L, -3, ++key_count);
+                    lua_setfield(L, values, name);
+                    lua_pushstring(L, name);
+                    lua_rawseti(L, order, ++key_count);
                 }
                 lua_pushnumber(L, row->values[k]);
                 lua_rawseti(L, -2, (lua_Integer)lua_rawlen(L, -2) + 1);
                 lua_pop(L, 1);
+                lua_getfield(L, epochs_of, name);
+                lua_pushinteger(L, history->epoch_numbers[e] + 1);
+                lua_rawseti(L, -2, (lua_Integer)lua_rawlen(L, -2) + 1);
+                lua_pop(L, 1);
             }
         }
-        lua_setfield(L, -3, "keys");
+        lua_setfield(L, values - 1, "_key_epochs");
+        lua_setfield(L, values - 1, "keys");
     }
     lua_setfield(L, -2, "history");
     lua_createtable(L, history->epochs, 0);

@@ -174,32 +174,37 @@ static int l_curves(lua_State *L)
         key_count = 2 * NN_CURVES_MAX;
     const char *keys[2 * NN_CURVES_MAX];
     const double *columns[2 * NN_CURVES_MAX];
-    int epochs = -1;
+    const double *xs[2 * NN_CURVES_MAX];
+    int counts[2 * NN_CURVES_MAX];
+    /* x of each key: spec.key_epochs[key] where given (a val_ key measured on some
+     * epochs only), else spec.epochs, else 1, 2, ... */
+    lua_getfield(L, 3, "key_epochs"); /* 5 */
+    lua_getfield(L, 3, "epochs");     /* 6 */
     for (int k = 0; k < key_count; k++) {
-        lua_settop(L, 4);
+        lua_settop(L, 6);
         if (lua_geti(L, 1, k + 1) != LUA_TSTRING)
             nn_lua_error(L, "%s: keys must be strings", function);
         keys[k] = lua_tostring(L, -1); /* alive in the keys table */
         lua_getfield(L, 2, keys[k]);
-        int count;
-        columns[k] = check_numbers(L, 4, -1, &count, function, keys[k]);
-        if (epochs >= 0 && count != epochs)
-            nn_lua_error(L, "%s: '%s' has %d values where the others have %d", function,
-                         keys[k], count, epochs);
-        epochs = count;
-    }
-    lua_settop(L, 4);
-    const double *x = NULL;
-    if (lua_getfield(L, 3, "epochs") == LUA_TTABLE) {
-        int count;
-        x = check_numbers(L, 4, -1, &count, function, "epochs");
-        if (count != epochs)
-            x = NULL;
+        columns[k] = check_numbers(L, 4, -1, &counts[k], function, keys[k]);
+        xs[k] = NULL;
+        int x_count = -1;
+        bool own_epochs = lua_istable(L, 5) && lua_getfield(L, 5, keys[k]) == LUA_TTABLE;
+        if (own_epochs)
+            xs[k] = check_numbers(L, 4, -1, &x_count, function, "epochs");
+        else if (lua_istable(L, 6))
+            xs[k] = check_numbers(L, 4, 6, &x_count, function, "epochs");
+        if (own_epochs && x_count != counts[k])
+            nn_lua_error(L, "%s: '%s' has %d values for %d epochs", function, keys[k],
+                         counts[k], x_count);
+        if (x_count != counts[k])
+            xs[k] = NULL; /* the shared epochs are another key's: count from 1 */
     }
     lua_settop(L, 4);
     nn_curves *curves = lua_newuserdatauv(L, sizeof *curves, 0);
     lua_rawseti(L, 4, luaL_len(L, 4) + 1);
-    nn_curves_build(curves, (int)key_count, keys, columns, epochs, x, opt_flag(L, 3, "log"));
+    nn_curves_build_each(curves, (int)key_count, keys, columns, counts, xs,
+                         opt_flag(L, 3, "log"));
     nn_figure figure = nn_curves_figure(curves);
     figure.columns = (int)opt_int(L, 3, "columns", 0);
     figure.chart_height = (int)opt_int(L, 3, "height", 0);

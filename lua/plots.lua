@@ -141,11 +141,16 @@ function History:plot(options)
     error(name .. ': the history is empty (no epoch finished)', 2)
   end
   -- With validation_freq > 1 the val_ lists hold fewer values than there are epochs
-  -- (Keras 3's History); which epochs they belong to is not recorded, so such a curve
-  -- is left out and the note says so rather than drawing it at the wrong epochs.
+  -- (Keras 3's History); fit records which epochs they belong to (_key_epochs), and they
+  -- are drawn there. A list of another length without that record (a history put
+  -- together by hand) is left out, and the note says so, rather than drawn at the wrong
+  -- epochs.
+  local key_epochs = rawget(self, '_key_epochs')
   local note, aligned, partial = nil, {}, {}
   for _, key in ipairs(keys) do
-    if #(self.history[key] or {}) == #self.epoch then
+    local at = type(key_epochs) == 'table' and key_epochs[key]
+    if #(self.history[key] or {}) == #self.epoch or
+       (type(at) == 'table' and #at == #(self.history[key] or {})) then
       aligned[#aligned + 1] = key
     else
       partial[#partial + 1] = key
@@ -187,7 +192,7 @@ function History:plot(options)
     return P.curves(keys, self.history, {format = format, charset = charset, color = color,
                                          width = width or 100, height = options.height,
                                          columns = options.columns, log = options.log,
-                                         epochs = epochs})
+                                         epochs = epochs, key_epochs = key_epochs})
   end
   local path
   if options.file ~= nil then

@@ -31,8 +31,11 @@ static int find_key(int key_count, const char *const *keys, const char *name)
     return -1;
 }
 
-void nn_curves_build(nn_curves *curves, int key_count, const char *const *keys,
-                     const double *const *columns, int epochs, const double *x, bool log_y)
+/* Both builders: key k has counts[k] values at xs[k] when those are given, else
+ * `epochs` values at x. */
+static void build(nn_curves *curves, int key_count, const char *const *keys,
+                  const double *const *columns, const int *counts, int epochs,
+                  const double *const *xs, const double *x, bool log_y)
 {
     memset(curves, 0, sizeof *curves);
     for (int k = 0; k < key_count && curves->count < NN_CURVES_MAX; k++) {
@@ -63,8 +66,11 @@ void nn_curves_build(nn_curves *curves, int key_count, const char *const *keys,
                 continue;
             snprintf(curves->names[c][n], NN_CURVES_TEXT, "%s %s", s == 0 ? "Train" : "Val",
                      pretty);
-            curves->series[c][n] = (nn_series){.name = curves->names[c][n], .x = x,
-                                               .y = columns[sources[s]], .count = epochs};
+            int source = sources[s];
+            curves->series[c][n] = (nn_series){.name = curves->names[c][n],
+                                               .x = counts ? (xs ? xs[source] : NULL) : x,
+                                               .y = columns[source],
+                                               .count = counts ? counts[source] : epochs};
             n++;
         }
         curves->charts[c] = (nn_chart){.title = curves->titles[c], .x_label = "Epoch",
@@ -73,6 +79,19 @@ void nn_curves_build(nn_curves *curves, int key_count, const char *const *keys,
                                        .log_y = log_y, .integer_x = true,
                                        .first_style = train >= 0 ? 0 : 1};
     }
+}
+
+void nn_curves_build(nn_curves *curves, int key_count, const char *const *keys,
+                     const double *const *columns, int epochs, const double *x, bool log_y)
+{
+    build(curves, key_count, keys, columns, NULL, epochs, NULL, x, log_y);
+}
+
+void nn_curves_build_each(nn_curves *curves, int key_count, const char *const *keys,
+                          const double *const *columns, const int *counts,
+                          const double *const *xs, bool log_y)
+{
+    build(curves, key_count, keys, columns, counts, 0, xs, NULL, log_y);
 }
 
 nn_figure nn_curves_figure(const nn_curves *curves)

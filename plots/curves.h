@@ -24,6 +24,12 @@ typedef struct nn_curves {
  * figure: "Training and Validation Loss", "Train Loss", "Val Loss". */
 void nn_curves_build(nn_curves *curves, int key_count, const char *const *keys,
                      const double *const *columns, int epochs, const double *x, bool log_y);
+/* The same where keys may hold different numbers of values: column k holds counts[k]
+ * values measured at the epochs xs[k] (NULL: 1, 2, ...), as val_ keys of a fit with
+ * validation_freq > 1 are measured on some epochs only. xs may be NULL. */
+void nn_curves_build_each(nn_curves *curves, int key_count, const char *const *keys,
+                          const double *const *columns, const int *counts,
+                          const double *const *xs, bool log_y);
 /* A figure over all the charts. */
 nn_figure nn_curves_figure(const nn_curves *curves);
 /* "mean_absolute_error" -> "Mean Absolute Error", "lr" -> "Learning Rate". */

@@ -114,10 +114,23 @@ t.test('validation_freq=2 validates after epochs 2 and 4 only; History lists onl
   local loss, accuracy = model:evaluate(xv, yv, {batch_size = 4, verbose = 0})
   t.eq(history.history.val_loss[2], loss, 'val_loss of epoch 4')
   t.eq(history.history.val_accuracy[2], accuracy, 'val_accuracy of epoch 4')
-  -- The chart leaves the partial curves out instead of failing on their length.
-  local path = (os.getenv('NNSH_TEST_TMP') or '/tmp') .. '/validation_freq.txt'
+  -- fit records the epochs of each key, and the chart draws val_ values there.
+  t.eq(table.concat(history._key_epochs.val_loss, ' '), '2 4', 'val_loss measured at epochs 2, 4')
+  t.eq(table.concat(history._key_epochs.loss, ' '), '1 2 3 4')
+  local path = (os.getenv('NNSH_TEST_TMP') or '/tmp') .. '/validation_freq.svg'
   t.eq(history:plot{file = path}, path)
+  local svg = t.read_file(path)
   os.remove(path)
+  t.truthy(svg:find('Val Loss', 1, true), 'the val_loss curve is drawn')
+  t.truthy(svg:find('Val Accuracy', 1, true), 'the val_accuracy curve is drawn')
+  -- A history put together by hand, with a shorter list and no epochs for it, leaves
+  -- that curve out and says so.
+  local text = t.capture(function()
+    history._key_epochs = nil
+    history:plot{width = 60}
+  end)
+  t.truthy(text:find('(val_loss, val_accuracy left out: measured on fewer epochs than were trained)',
+                     1, true), text)
 end)
 
 t.test('validation_freq=3 over 2 epochs never validates, as Keras 3', function()

@@ -186,3 +186,25 @@ Test(chart, a_validation_key_without_its_training_key_gets_its_own_chart)
     cr_expect_str_eq(curves.charts[1].title, "Validation Auc");
     cr_expect_str_eq(curves.charts[2].title, "Training Learning Rate");
 }
+
+Test(chart, validation_measured_on_some_epochs_is_drawn_at_those_epochs)
+{
+    /* validation_freq=2 over 5 epochs: val_loss after epochs 2 and 4 only. */
+    const char *keys[] = {"loss", "val_loss"};
+    const double val_loss[] = {0.05, 0.04};
+    const double val_epochs[] = {2, 4};
+    const double *columns[] = {seed_loss, val_loss};
+    const int counts[] = {5, 2};
+    const double *xs[] = {NULL, val_epochs};
+    nn_curves curves;
+    nn_curves_build_each(&curves, 2, keys, columns, counts, xs, false);
+    cr_assert_eq(curves.count, 1);
+    cr_assert_eq(curves.charts[0].series_count, 2);
+    const nn_series *train = &curves.charts[0].series[0], *val = &curves.charts[0].series[1];
+    cr_expect_eq(train->count, 5);
+    cr_expect_eq(nn_series_x(train, 4), 5.0);
+    cr_expect_eq(val->count, 2);
+    cr_expect_eq(nn_series_x(val, 0), 2.0);
+    cr_expect_eq(nn_series_x(val, 1), 4.0);
+    cr_expect_eq(val->y[1], 0.04);
+}
