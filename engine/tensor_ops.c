@@ -153,7 +153,7 @@ static nn_status host_scalar(nn_tensor **out, nn_binary_op op, const nn_tensor *
                            bool scalar_first)
 {
     *out = NULL;
-    bool integral = s == floor(s) && fabs(s) < 9e15;
+    bool integral = s == floor(s) && fabs(s) < NN_SCALAR_WHOLE_LIMIT;
     nn_dtype dtype;
     if (is_comparison(op))
         dtype = NN_DTYPE_U8;
@@ -174,7 +174,7 @@ static nn_status host_scalar(nn_tensor **out, nn_binary_op op, const nn_tensor *
         return NN_OK;
     }
     if (a->dtype != NN_DTYPE_F32 && integral && is_integer_op(op)) {
-        int64_t whole = (int64_t)s; /* exact: |s| < 9e15 */
+        int64_t whole = (int64_t)s; /* exact: |s| < NN_SCALAR_WHOLE_LIMIT */
         for (size_t i = 0; i < count; i++) {
             int64_t x = nn_tensor_get_int64(a, i);
             nn_tensor_set_int64(result, i, scalar_first ? apply_integer(dtype, op, whole, x)
@@ -227,6 +227,28 @@ static double reduce_range(nn_reduce_op op, const nn_tensor *a, size_t start, si
     return 0.0;
 }
 
+/* Sum, max or min of `count` elements of an integer tensor a, `stride` apart from `start`,
+ * in whole numbers: exact at every int64 value, where reduce_range's doubles round beyond
+ * 2^53. The sum wraps like NumPy's int64 sum (computed in uint64_t, where overflow is
+ * defined). count > 0 for max and min. */
+static int64_t reduce_range_int64(nn_reduce_op op, const nn_tensor *a, size_t start,
+                                  size_t count, size_t stride)
+{
+    if (op == NN_REDUCE_SUM) {
+        uint64_t sum = 0;
+        for (size_t i = 0; i < count; i++)
+            sum += (uint64_t)nn_tensor_get_int64(a, start + i * stride);
+        return sum > INT64_MAX ? -(int64_t)~sum - 1 : (int64_t)sum;
+    }
+    int64_t best = nn_tensor_get_int64(a, start);
+    for (size_t i = 1; i < count; i++) {
+        int64_t element = nn_tensor_get_int64(a, start + i * stride);
+        if (op == NN_REDUCE_MAX ? element > best : element < best)
+            best = element;
+    }
+    return best;
+}
+
 static double host_reduce_all(nn_reduce_op op, const nn_tensor *a)
 {
     return reduce_range(op, a, 0, nn_tensor_count(a), 1);
@@ -261,10 +283,17 @@ static nn_status host_reduce_axis(nn_tensor **out, nn_reduce_op op, const nn_ten
     size_t outer = (size_t)nn_shape_inner(&a->shape, 0) / (size_t)nn_shape_inner(&a->shape, axis);
     size_t length = (size_t)a->shape.dims[axis];
     size_t inner = (size_t)nn_shape_inner(&a->shape, axis + 1);
+    /* An int64 max or min keeps its dtype, so it is found in whole numbers. */
+    bool whole = dtype == NN_DTYPE_I64 && a->dtype == NN_DTYPE_I64;
     for (size_t o = 0; o < outer; o++)
-        for (size_t i = 0; i < inner; i++)
-            nn_tensor_set(*out, o * inner + i,
-                          reduce_range(op, a, o * length * inner + i, length, inner));
+        for (size_t i = 0; i < inner; i++) {
+            size_t first = o * length * inner + i;
+            if (whole)
+                nn_tensor_set_int64(*out, o * inner + i,
+                                    reduce_range_int64(op, a, first, length, inner));
+            else
+                nn_tensor_set(*out, o * inner + i, reduce_range(op, a, first, length, inner));
+        }
     return NN_OK;
 }
 
@@ -417,6 +446,27 @@ double nn_tensor_reduce_all(nn_reduce_op op, const nn_tensor *a)
     double value = host_reduce_all(op, ha);
     nn_tensor_free(ca);
     return value;
+}
+
+nn_status nn_tensor_reduce_all_int64(nn_reduce_op op, const nn_tensor *a, int64_t *result)
+{
+    *result = 0;
+    if (a->dtype == NN_DTYPE_F32)
+        return nn_error(NN_ERR_ARGUMENT, "an exact reduction needs an integer tensor, got %s",
+                        nn_dtype_name(a->dtype));
+    if (op != NN_REDUCE_SUM && op != NN_REDUCE_MAX && op != NN_REDUCE_MIN)
+        return nn_error(NN_ERR_ARGUMENT, "an exact reduction is a sum, max or min, got "
+                                         "reduction %d", (int)op);
+    size_t count = nn_tensor_count(a);
+    if (count == 0 && op != NN_REDUCE_SUM)
+        return nn_error(NN_ERR_SHAPE, "the %s of an empty tensor does not exist",
+                        op == NN_REDUCE_MAX ? "max" : "min");
+    const nn_tensor *ha;
+    nn_tensor *ca;
+    NN_TRY(on_host(a, &ha, &ca));
+    *result = reduce_range_int64(op, ha, 0, count, 1);
+    nn_tensor_free(ca);
+    return NN_OK;
 }
 
 nn_status nn_tensor_reduce_axis(nn_tensor **out, nn_reduce_op op, const nn_tensor *a, int axis)

@@ -38,8 +38,10 @@ typedef enum nn_reduce_op {
  * stays uint8 for +, -, * wrapping like NumPy); comparisons give uint8. */
 nn_status nn_tensor_binary(nn_tensor **out, nn_binary_op op, const nn_tensor *a,
                            const nn_tensor *b);
-/* out = a op s (or s op a when scalar_first). An integer-valued s keeps an integer
- * tensor's dtype for +, -, *; otherwise the result is float32. */
+/* out = a op s (or s op a when scalar_first). An integer-valued s within
+ * ±NN_SCALAR_WHOLE_LIMIT keeps an integer tensor's dtype for +, -, *, max and min, and is
+ * applied in whole numbers; otherwise the result is float32. */
+#define NN_SCALAR_WHOLE_LIMIT 9e15 /* below 2^53, so every integer within is a double */
 nn_status nn_tensor_scalar(nn_tensor **out, nn_binary_op op, const nn_tensor *a, double s,
                            bool scalar_first);
 /* out = -a. */
@@ -49,6 +51,11 @@ nn_status nn_tensor_negate(nn_tensor **out, const nn_tensor *a);
 nn_status nn_tensor_reduce_axis(nn_tensor **out, nn_reduce_op op, const nn_tensor *a, int axis);
 /* Reduces over every element. Arg ops give the flat index. */
 double nn_tensor_reduce_all(nn_reduce_op op, const nn_tensor *a);
+/* The sum, max or min of every element of an integer tensor as a whole number, exact
+ * where the double of nn_tensor_reduce_all rounds (int64 beyond 2^53, and sums whose
+ * terms cancel); the sum wraps at int64's range like NumPy's. An error for a float32
+ * tensor, another reduction, or the max or min of an empty tensor. */
+nn_status nn_tensor_reduce_all_int64(nn_reduce_op op, const nn_tensor *a, int64_t *result);
 
 /* Element-wise math in float32: exp, log, sqrt, abs, ... by name. */
 nn_status nn_tensor_unary(nn_tensor **out, const char *function, const nn_tensor *a);

@@ -556,10 +556,33 @@ static int64_t row_index_of_number(lua_State *L, double position, int64_t rows,
     return row_index(L, (lua_Integer)position, rows, function);
 }
 
+/* For an op of an int64 tensor with the number at index: an integer beyond
+ * NN_SCALAR_WHOLE_LIMIT pushed as a 0-d int64 tensor, since nn_tensor_scalar takes a
+ * double, which rounds it beyond 2^53 and gives a float32 result. NULL, with nothing
+ * pushed, for every other operand, which nn_tensor_scalar serves exactly. */
+static nn_tensor *push_whole_operand(lua_State *L, const nn_tensor *tensor, int index,
+                                     const char *function)
+{
+    if (tensor->dtype != NN_DTYPE_I64 || !lua_isinteger(L, index))
+        return NULL;
+    lua_Integer value = lua_tointeger(L, index);
+    if (fabs((double)value) < NN_SCALAR_WHOLE_LIMIT)
+        return NULL;
+    nn_tensor **slot = nn_lua_new_tensor_slot(L);
+    nn_shape scalar = {.ndim = 0};
+    nn_lua_check(L, nn_tensor_create(slot, NN_DTYPE_I64, &scalar), function);
+    nn_tensor_set_int64(*slot, 0, value);
+    return *slot;
+}
+
 static int binary(lua_State *L, nn_binary_op op, const char *function)
 {
     nn_tensor *a = nn_lua_test_tensor(L, 1), *b = nn_lua_test_tensor(L, 2);
     nn_tensor **slot;
+    if (a && !b && lua_type(L, 2) == LUA_TNUMBER)
+        b = push_whole_operand(L, a, 2, function);
+    else if (b && !a && lua_type(L, 1) == LUA_TNUMBER)
+        a = push_whole_operand(L, b, 1, function);
     if (a && b) {
         slot = nn_lua_new_tensor_slot(L);
         nn_lua_check(L, nn_tensor_binary(slot, op, a, b), function);
@@ -713,24 +736,14 @@ static int reduce(lua_State *L, nn_reduce_op op, const char *function)
     nn_tensor *tensor = nn_lua_check_tensor(L, 1, function);
     bool arg = op == NN_REDUCE_ARGMAX || op == NN_REDUCE_ARGMIN;
     if (lua_isnoneornil(L, 2) && !arg) {
-        double value = nn_tensor_reduce_all(op, tensor);
-        bool extreme = op == NN_REDUCE_MAX || op == NN_REDUCE_MIN;
-        if (extreme && tensor->dtype == NN_DTYPE_I64 && nn_tensor_count(tensor) > 0 &&
-            isfinite(value) && fabs(value) >= 0x1p53) {
-            /* The double rounded it: find the element itself. */
-            size_t count = nn_tensor_count(tensor);
-            int64_t best = nn_tensor_get_int64(tensor, 0);
-            for (size_t i = 1; i < count; i++) {
-                int64_t element = nn_tensor_get_int64(tensor, i);
-                if (op == NN_REDUCE_MAX ? element > best : element < best)
-                    best = element;
-            }
-            lua_pushinteger(L, best);
-        } else if ((extreme || op == NN_REDUCE_SUM) && tensor->dtype != NN_DTYPE_F32 &&
-                   fabs(value) < 0x1p53) {
-            lua_pushinteger(L, (lua_Integer)value);
+        bool whole = op == NN_REDUCE_SUM || op == NN_REDUCE_MAX || op == NN_REDUCE_MIN;
+        if (whole && tensor->dtype != NN_DTYPE_F32 &&
+            (op == NN_REDUCE_SUM || nn_tensor_count(tensor) > 0)) {
+            int64_t value = 0;
+            nn_lua_check(L, nn_tensor_reduce_all_int64(op, tensor, &value), function);
+            lua_pushinteger(L, value);
         } else {
-            lua_pushnumber(L, value);
+            lua_pushnumber(L, nn_tensor_reduce_all(op, tensor));
         }
         return 1;
     }

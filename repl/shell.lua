@@ -225,7 +225,6 @@ local function describe(value)
   return type(class) == 'string' and class or kind, text
 end
 
--- The session's variables, one per line: name, type, a short description.
 -- The session's variables, one per line: name, type, a short description. With type
 -- names (%who Tensor string), only variables of those types, as IPython's %who; a name
 -- matches the type itself or nn.<name> (Tensor, Sequential, Layer).

@@ -130,6 +130,23 @@ t.test('int64 values beyond 2^53 stay exact: made, read, written, printed, compu
   t.eq(nn.tensor({big, big - 1}, 'int64'):min(), big - 1, 'min')
 end)
 
+t.test('int64 sums, maxima and integer operands beyond 2^53 stay exact', function()
+  local big = 9007199254740993 -- 2^53 + 1
+  t.eq(nn.tensor({4611686018427387905, -4611686018427387904}, 'int64'):sum(), 1,
+       'terms that cancel (a double sum gives 0)')
+  t.eq(nn.tensor({big, 2}, 'int64'):sum(), big + 2, 'a sum beyond 2^53')
+  t.eq(nn.tensor({math.maxinteger, 1}, 'int64'):sum(), math.mininteger, 'wraps as NumPy')
+  t.eq(nn.tensor({{big, 1}, {2, big - 1}}, 'int64'):max(0):tolist()[1], big, 'max along an axis')
+  t.eq(nn.tensor({{big, big - 1}}, 'int64'):min(1):tolist()[1], big - 1, 'min along an axis')
+  local x = nn.tensor({big - 1}, 'int64')
+  t.eq(x:eq(big)[1], 0, '2^53 is not 2^53 + 1')
+  t.eq(x:lt(big)[1], 1, '2^53 is below 2^53 + 1')
+  t.eq((x + big).dtype, 'int64', 'plus a large integer stays int64')
+  t.eq((x + big)[1], 2 * big - 1, 'plus a large integer')
+  t.eq((big - x)[1], 1, 'a large integer minus the tensor')
+  t.eq((x * 2).dtype, 'int64', 'a small integer still takes the scalar path')
+end)
+
 t.test('arange in an integer dtype counts in integers', function()
   t.eq(tostring(nn.arange(5, 'int32')), 'tensor([0, 1, 2, 3, 4], shape=(5,), dtype=int32)')
   t.eq(table.concat(nn.arange(2, 11, 3, 'int64'):tolist(), ' '), '2 5 8')
