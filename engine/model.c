@@ -144,6 +144,7 @@ void nn_model_release(nn_model *model)
     for (int i = 0; i < model->layer_count; i++)
         nn_layer_release(model->layers[i]);
     free(model->layers);
+    free(model->popped_names);
     nn_storage_release(model->weights);
     nn_storage_release(model->gradients);
     nn_optimizer_free(model->optimizer);
@@ -169,6 +170,8 @@ static void assign_name(nn_model *model, nn_layer *layer)
         bool taken = false;
         for (int i = 0; i < model->layer_count && !taken; i++)
             taken = strcmp(model->layers[i]->name, candidate) == 0;
+        for (int i = 0; i < model->popped_count && !taken; i++)
+            taken = strcmp(model->popped_names[i], candidate) == 0;
         if (!taken) {
             memcpy(layer->name, candidate, sizeof candidate);
             return;
@@ -380,6 +383,12 @@ nn_status nn_model_pop(nn_model *model, nn_layer **popped)
     free_buffers(model);
     *popped = model->layers[--model->layer_count];
     model->layers[model->layer_count] = NULL;
+    char(*names)[NN_NAME_CAPACITY] =
+        realloc(model->popped_names, sizeof *names * (size_t)(model->popped_count + 1));
+    if (names) {
+        model->popped_names = names;
+        memcpy(names[model->popped_count++], (*popped)->name, NN_NAME_CAPACITY);
+    }
     model->weights_stale = true;
     if (model->layer_count == 0)
         model->built = false;

@@ -84,6 +84,10 @@ typedef struct nn_model {
     int refcount;
     nn_layer **layers;
     int layer_count, layer_capacity;
+    /* Names this model gave layers that pop took away: not given again, as Keras never
+     * gives a name twice (malloc'd; forgetting one on a failed allocation is harmless). */
+    char (*popped_names)[NN_NAME_CAPACITY];
+    int popped_count;
     nn_shape input_shape; /* batch axis -1; ndim 0 until known */
     bool built;
 

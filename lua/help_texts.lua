@@ -287,7 +287,8 @@ doc(S .. 'add', {call = 'model:add(layer)', text = 'Appends a layer; shapes are 
   example = "model = nn.Sequential{nn.layers.Dense{8, input_shape = {4}}}\nmodel:add(nn.layers.Dense{2})"})
 doc(S .. 'pop', {call = 'model:pop()',
   text = 'Removes the last layer and returns it, to put a new head on a trained model: ' ..
-         'the layers before it keep their weights.',
+         'the layers before it keep their weights (the optimizer starts afresh). Its name ' ..
+         'is not given to a layer added later.',
   example = "model = nn.Sequential{nn.layers.Dense{8, input_shape = {4}}, nn.layers.Dense{2}}\n" ..
             "model:pop()\nmodel"})
 doc(S .. 'build', {call = 'model:build(batch, d1, d2, ...)',

@@ -976,9 +976,12 @@ static int l_to_categorical(lua_State *L)
     int64_t largest = -1;
     for (size_t i = 0; i < count; i++) {
         double label = nn_tensor_get(host, i);
-        if (!(label >= 0) || label != floor(label))
-            nn_lua_error(L, "%s: label %g at position %zu is not a class number (a whole number "
-                            "from 0)", function, label, i + 1);
+        if (!(label >= 0) || label != floor(label)) {
+            char text[32];
+            snprintf(text, sizeof text, isnan(label) ? "nan" : "%g", label); /* not "-nan" */
+            nn_lua_error(L, "%s: label %s at position %zu is not a class number (a whole number "
+                            "from 0)", function, text, i + 1);
+        }
         if (label >= 1e6)
             nn_lua_error(L, "%s: label %g at position %zu is beyond the 1000000 classes allowed",
                          function, label, i + 1);

@@ -87,6 +87,7 @@ function History:__tostring()
     for i, v in ipairs(self.history[key]) do values[i] = string.format('%.4f', v) end
     parts[#parts + 1] = key .. ': {' .. table.concat(values, ', ') .. '}'
   end
-  return 'History(' .. #self.epoch .. ' epochs; ' .. table.concat(parts, '; ') .. ')'
+  return 'History(' .. #self.epoch .. (#self.epoch == 1 and ' epoch; ' or ' epochs; ') ..
+         table.concat(parts, '; ') .. ')'
 end
 

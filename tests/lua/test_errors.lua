@@ -200,6 +200,8 @@ local cases = {
    'nn.utils.to_categorical: label 3 at position 2 is not below num_classes=3'},
   {'to_categorical with a negative label', function() nn.utils.to_categorical({0, -1}) end,
    'label -1 at position 2 is not a class number'},
+  {'to_categorical with a NaN label', function() nn.utils.to_categorical({0 / 0}) end,
+   'label nan at position 1 is not a class number'},
   {'to_categorical with zero classes', function() nn.utils.to_categorical({0}, 0) end,
    'num_classes must be a whole number from 1 to 1000000, got 0'},
   -- data

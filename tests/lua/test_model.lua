@@ -266,6 +266,7 @@ t.test('pop removes the last layer: the rest keep their weights, train and predi
     t.raises(function() model:predict(x, {verbose = 0}) end, 'has no layers')
     model:add(L.Dense{5})
     t.eq(tostring(model:predict(x, {verbose = 0}).shape), '(32, 5)', 'the input shape stays')
+    t.eq(model.layers[1].name, 'dense_3', 'names the model gave popped layers are not given again')
   end
 end)
 
