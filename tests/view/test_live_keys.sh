@@ -8,8 +8,9 @@ view_start 100 32 '"$NNSH" -i fit_long.lua' FIT_ROWS=4096 FIT_WIDTH=64
 view_wait_regex '^ epoch [0-9]+: loss' 120 || fail 'no epoch ended on the live screen'
 
 view_tmux send-keys p
-view_wait 'PAUSED' 30 || fail 'p did not pause'
-sleep 0.3
+# The paused frame is drawn once, top to bottom: its status on the top line, its key line
+# at the bottom. Once tmux shows both the whole frame has arrived, and nothing may move.
+view_wait_all 30 'PAUSED - p resumes' ' p resume   q stop after this batch' || fail 'p did not pause'
 before=$(view_screen | grep -F 'Epoch ')
 sleep 1.2
 after=$(view_screen | grep -F 'Epoch ')
@@ -19,7 +20,7 @@ pass 'p pauses'
 view_tmux send-keys p
 view_wait 'running' 30 || fail 'p did not resume'
 moved=
-for _ in $(seq 1 100); do
+for _ in $(seq 1 600); do
   sleep 0.1
   if [ "$(view_screen | grep -F 'Epoch ')" != "$after" ]; then moved=yes; break; fi
 done
@@ -28,6 +29,10 @@ pass 'p resumes'
 
 view_tmux send-keys q
 view_wait 'RESULT' 60 scrollback || fail 'q did not stop training'
+# The prompt comes after the whole RESULT line (tmux may have read only part of it when
+# 'RESULT' first shows), and keys typed before it would race the shell taking back the
+# terminal.
+view_wait_regex '^In \[1\]: *$' 60 || fail 'no prompt after q'
 record=$(view_scrollback)
 grep -qF 'training stopped by the user at epoch' <<<"$record" || fail 'no stop message'
 grep -qF 'the model keeps its weights and the history so far' <<<"$record" || fail 'no keep message'
@@ -54,4 +59,7 @@ view_tmux send-keys 'print(6*7, "ok" .. "!")' Enter
 view_wait_regex '^42[[:space:]]+ok!$' 30 || fail 'the REPL did not get the keyboard back'
 view_screen | grep -qF 'print(6*7, "ok" .. "!")' || fail 'typed input is not echoed'
 pass 'the REPL reads the keyboard after the view closed'
+view_wait_regex '^In \[2\]: *$' 30 || fail 'no prompt after the cell'
 view_tmux send-keys C-d
+[ "$(view_exit_status 60)" = 0 ] || fail 'the shell did not end with status 0'
+pass 'the shell ends cleanly'

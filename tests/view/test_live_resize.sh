@@ -22,7 +22,7 @@ view_tmux send-keys p
 later_epoch() {
   [[ $(view_screen | head -n 1) =~ ^\ Epoch\ ([0-9]+)/100000 ]] && ((BASH_REMATCH[1] > paused_epoch))
 }
-for _ in $(seq 1 300); do later_epoch && break; sleep 0.1; done
+for _ in $(seq 1 600); do later_epoch && break; sleep 0.1; done
 later_epoch || fail "a 99x1 terminal does not show the progress of later epochs than $paused_epoch"
 line=$(view_screen | head -n 1)
 cells=$(LC_ALL=C.UTF-8 bash -c 'echo ${#1}' _ "$line")
@@ -32,8 +32,10 @@ pass 'a one-line terminal shows the progress line and no leftovers'
 view_tmux resize-window -x 60 -y 15
 view_wait 'enlarge the terminal to 80x24 for charts (now 60x15)' 30 ||
   fail 'a 60x15 terminal does not ask for room'
+# Both lines of one frame (tmux may show a frame it has read only in part).
+view_wait_all 30 'enlarge the terminal to 80x24 for charts (now 60x15)' 'Epoch ' ||
+  fail 'the progress line went away at 60x15'
 screen=$(view_screen)
-grep -qF 'Epoch ' <<<"$screen" || fail 'the progress line went away at 60x15'
 grep -qF 'Batch loss' <<<"$screen" && fail 'charts drawn in a 60x15 terminal'
 pass 'below the minimum: progress and a request for room'
 
@@ -44,6 +46,9 @@ pass 'back at 100x32: the full screen'
 
 view_tmux send-keys q
 view_wait RESULT 60 scrollback || fail 'q did not stop training after the resizes'
-grep -qF 'usable=true' <<<"$(view_scrollback)" || fail 'the model is not usable after the resizes'
-[ "$(view_exit_status 30)" = 0 ] || fail 'the script did not end with status 0'
+# Once the status is known tmux has read all the output: the whole RESULT line (when
+# 'RESULT' first shows, tmux may have read only part of it).
+[ "$(view_exit_status 60)" = 0 ] || fail 'the script did not end with status 0'
+grep -qE '^RESULT epochs=[0-9]+ history=[0-9]+ usable=true ' <<<"$(view_scrollback)" ||
+  fail 'the model is not usable after the resizes'
 pass 'training goes on through the resizes and q stops it'
