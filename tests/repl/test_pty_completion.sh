@@ -52,6 +52,9 @@ pty_keys C-u
 pty_type 'nn.'
 pty_keys Tab Tab
 pty_wait_for 'Sequential'
+# Readline writes the list a line at a time and then draws the prompt and the line again
+# below it: once that second 'In [6]: nn.' shows, the whole list is on the screen.
+pty_wait_count 'In [6]: nn.' 2
 pty_refute '_plots'
 pty_refute '_help_examples'
 pty_keys C-u

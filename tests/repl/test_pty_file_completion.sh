@@ -21,6 +21,8 @@ pty_type '%run nb/'
 pty_keys Tab Tab
 pty_wait_for 'even.lua'
 pty_wait_for 'odd.lua'
+# The whole list is on the screen once Readline has drawn the line again below it.
+pty_wait_count 'In [1]: %run nb/' 2
 pty_refute 'here_in_the_current_directory'
 pty_keys C-u
 pty_type '%save data/v'
@@ -32,6 +34,7 @@ pty_keys C-u
 pty_type 'x = "/'
 pty_keys Tab Tab
 pty_wait_for 'tmp/'
+pty_wait_count 'In [1]: x = "/' 2
 pty_refute 'here_in_the_current_directory'
 pty_keys C-u
 pty_type 'x = "data/v1.'
