@@ -33,7 +33,9 @@ trap pty_cleanup EXIT
 
 pty_start() {
   # Each run gets its own tmux server: a server being shut down could otherwise take
-  # the next run's session with it.
+  # the next run's session with it. The previous run's server is ended here (it stays,
+  # its pane kept by remain-on-exit, until killed).
+  pty_stop
   PTY_RUNS=$((PTY_RUNS + 1))
   PTY_TMUX=(tmux -L "nnsh-test-$$-$RANDOM-$PTY_RUNS" -f /dev/null)
   # The shell's own state (history) lives in a private home; no user inputrc.
