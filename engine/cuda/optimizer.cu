@@ -41,7 +41,8 @@ extern "C" void nn_cuda_optimizer_step(float *weights, float *const slots[3],
     NN_CUDA_STREAM_OR_RETURN(context, count);
     const float *clip_scale = NULL;
     if (config->clipnorm > 0.0) {
-        // Keras' clip_by_norm over the whole gradient buffer: its norm first.
+        // Keras' clip_by_norm over the buffer given (one weight tensor for clipnorm, all
+        // of them for global_clipnorm; see optimizer_update in model.c): its norm first.
         float *scale = (float *)(void *)(context->reduce + 2 * SLICES);
         squares_partial_kernel<<<nn_blocks(SLICES), NN_THREADS, 0, context->stream>>>(
             context->reduce, grads, count);
