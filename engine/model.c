@@ -483,18 +483,20 @@ static bool weights_in_block(const nn_model *model)
     return true;
 }
 
+/* Whether weight decay applies to param, a trainable weight, given the parts of names
+ * that exclude_from_weight_decay lists. */
+static bool decays(const char (*exclusions)[NN_NAME_CAPACITY], int count, const nn_param *param)
+{
+    for (int i = 0; i < count; i++)
+        if (param->name && strstr(param->name, exclusions[i]))
+            return false;
+    return true;
+}
+
 /* Moves every layer's weights into one buffer (trainable first) and their gradients
  * into another, so zeroing, updating and saving are single loops. Values are kept,
  * copied from wherever the layers had them to the model's device, and each layer's
  * weight storage becomes an alias of its place in the buffer. */
-/* Whether weight decay applies to param (a trainable weight of the model). */
-static bool decays(const nn_model *model, const nn_param *param)
-{
-    for (int i = 0; i < model->decay_exclusion_count; i++)
-        if (param->name && strstr(param->name, model->decay_exclusions[i]))
-            return false;
-    return true;
-}
 
 static nn_status gather_weights(nn_model *model)
 {
@@ -550,7 +552,9 @@ static nn_status gather_weights(nn_model *model)
                     /* Keras 3 decays every trainable weight, biases and normalisation
                      * parameters included, unless exclude_from_weight_decay names it. */
                     if (status == NN_OK)
-                        memset(decay_mask + offset, decays(model, param),
+                        memset(decay_mask + offset,
+                               decays(model->decay_exclusions, model->decay_exclusion_count,
+                                      param),
                                nn_tensor_count(param->value));
                 }
                 if (status == NN_OK)
@@ -719,34 +723,33 @@ nn_status nn_model_exclude_from_weight_decay(nn_model *model, const char *const 
             return nn_error(NN_ERR_ARGUMENT, "exclude_from_weight_decay: name %d must hold 1 "
                             "to %d characters, got %zu", i + 1, NN_NAME_CAPACITY - 1, length);
     }
-    nn_model previous = *model;
+    char staged[NN_MAX_DECAY_EXCLUSIONS][NN_NAME_CAPACITY];
     for (int i = 0; i < count; i++)
-        snprintf(model->decay_exclusions[i], sizeof model->decay_exclusions[i], "%s", names[i]);
-    model->decay_exclusion_count = count;
-    if (!model->decay_mask || model->weights_stale)
-        return NN_OK; /* the next gather writes the mask */
-    /* The weights are gathered already: rewrite their mask in place. */
-    unsigned char *mask = calloc(model->trainable_count ? model->trainable_count : 1, 1);
-    if (!mask) {
-        *model = previous;
-        return nn_error(NN_ERR_MEMORY, "out of memory for the weight decay mask");
-    }
-    for (int i = 0; i < model->layer_count; i++) {
-        const nn_layer *layer = model->layers[i];
-        for (int p = 0; p < layer->param_count; p++) {
-            const nn_param *param = &layer->params[p];
-            if (param->trainable)
-                memset(mask + nn_model_weight_offset(param), decays(model, param),
-                       nn_tensor_count(param->value));
+        snprintf(staged[i], sizeof staged[i], "%s", names[i]);
+    if (model->decay_mask && !model->weights_stale) {
+        /* The weights are gathered already: rewrite their mask in place (the next gather
+         * writes it otherwise). The model takes the names only once that worked. */
+        size_t bytes = model->trainable_count ? model->trainable_count : 1;
+        unsigned char *mask = calloc(bytes, 1);
+        if (!mask)
+            return nn_error(NN_ERR_MEMORY, "out of memory for the weight decay mask");
+        for (int i = 0; i < model->layer_count; i++) {
+            const nn_layer *layer = model->layers[i];
+            for (int p = 0; p < layer->param_count; p++) {
+                const nn_param *param = &layer->params[p];
+                if (param->trainable)
+                    memset(mask + nn_model_weight_offset(param), decays(staged, count, param),
+                           nn_tensor_count(param->value));
+            }
         }
+        nn_status status = nn_memory_copy(model->decay_mask->device, model->decay_mask->data,
+                                          nn_device_cpu(), mask, bytes);
+        free(mask);
+        NN_TRY(status);
     }
-    nn_status status = nn_memory_copy(model->decay_mask->device, model->decay_mask->data,
-                                      nn_device_cpu(), mask,
-                                      model->trainable_count ? model->trainable_count : 1);
-    free(mask);
-    if (status != NN_OK)
-        *model = previous;
-    return status;
+    memcpy(model->decay_exclusions, staged, sizeof staged[0] * (size_t)count);
+    model->decay_exclusion_count = count;
+    return NN_OK;
 }
 
 nn_status nn_model_compile(nn_model *model, const nn_optimizer_config *optimizer,
