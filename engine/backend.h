@@ -219,12 +219,14 @@ typedef struct nn_backend {
 
     /* ---- loss, metrics, regularizers ---- */
 
-    /* *loss = mean loss of pred (B,W) against labels (B rows, as floats); dlogits (B,W)
-     * (NULL: none) = its gradient with respect to the last layer's pre-activation
-     * logits (B,W); see nn_loss_forward_backward for the exact rules. */
+    /* *loss = mean loss of pred (B,W) against labels (B rows, as floats), each row's
+     * weighed by row_weights (B; NULL: none); dlogits (B,W) (NULL: none) = its gradient
+     * with respect to the last layer's pre-activation logits (B,W); see
+     * nn_loss_forward_backward for the exact rules. */
     void (*loss_forward_backward)(double *loss, float *dlogits, const nn_loss *loss_kind,
                                   nn_activation last, const float *pred, const float *logits,
-                                  const float *labels, int64_t batch, int64_t width);
+                                  const float *labels, const float *row_weights,
+                                  int64_t batch, int64_t width);
     /* *sum += the metric summed over the batch's rows (nn_metric_sum). */
     void (*metric_sum)(double *sum, const nn_metric *metric, const float *pred,
                        const float *labels, int64_t batch, int64_t width);

@@ -442,62 +442,90 @@ static double softmax_crossentropy(float *dz, const float *z, const float *label
     return total;
 }
 
-double nn_loss_forward_backward(const nn_loss *loss, nn_activation last, float *dlogits,
-                                const float *pred, const float *logits, const float *labels,
-                                int64_t batch, int64_t width)
+/* The loss of `rows` rows summed (the batch mean is the caller's), their gradients
+ * written to dlogits already scaled for the batch (scale); *fused tells whether those
+ * are with respect to the logits already, else they are dloss/dpred. */
+static double rows_sum(const nn_loss *loss, nn_activation last, float *dlogits,
+                       const float *pred, const float *logits, const float *labels,
+                       int64_t rows, int64_t width, double scale, bool *fused)
 {
-    if (batch <= 0 || width <= 0)
-        return 0.0;
-    size_t n = (size_t)batch * (size_t)width;
-    double per_row = 1.0 / (double)batch;           /* crossentropies sum over classes */
-    double per_element = 1.0 / ((double)batch * (double)width); /* the others average */
+    size_t n = (size_t)rows * (size_t)width;
     double total = 0.0;
-
+    *fused = false;
     switch (loss->kind) {
     case NN_LOSS_SPARSE_CATEGORICAL_CROSSENTROPY:
     case NN_LOSS_CATEGORICAL_CROSSENTROPY: {
         bool sparse = is_sparse(loss->kind);
         /* Keras takes a softmax output's own logits whatever from_logits says. */
-        if (last.kind == NN_ACTIVATION_SOFTMAX && logits)
-            return softmax_crossentropy(dlogits, logits, labels, sparse, batch, width,
-                                        per_row) * per_row;
-        if (loss->from_logits) {
-            total = softmax_crossentropy(dlogits, pred, labels, sparse, batch, width, per_row);
-        } else {
-            for (int64_t b = 0; b < batch; b++) {
-                float *row_gradient = dlogits ? dlogits + b * width : NULL;
-                if (sparse && !valid_class(labels[b], width))
-                    total += invalid_row(row_gradient, width);
-                else if (sparse)
-                    total += sparse_probability_row(row_gradient, pred + b * width,
-                                                    (int64_t)labels[b], width, per_row);
-                else
-                    total += categorical_probability_row(row_gradient, pred + b * width,
-                                                         labels + b * width, width, per_row);
-            }
+        if (last.kind == NN_ACTIVATION_SOFTMAX && logits) {
+            *fused = true;
+            return softmax_crossentropy(dlogits, logits, labels, sparse, rows, width, scale);
         }
-        total *= per_row;
-        break;
+        if (loss->from_logits)
+            return softmax_crossentropy(dlogits, pred, labels, sparse, rows, width, scale);
+        for (int64_t b = 0; b < rows; b++) {
+            float *row_gradient = dlogits ? dlogits + b * width : NULL;
+            if (sparse && !valid_class(labels[b], width))
+                total += invalid_row(row_gradient, width);
+            else if (sparse)
+                total += sparse_probability_row(row_gradient, pred + b * width,
+                                                (int64_t)labels[b], width, scale);
+            else
+                total += categorical_probability_row(row_gradient, pred + b * width,
+                                                     labels + b * width, width, scale);
+        }
+        return total;
     }
     case NN_LOSS_BINARY_CROSSENTROPY:
-        if (last.kind == NN_ACTIVATION_SIGMOID && logits)
-            return sigmoid_crossentropy(dlogits, logits, labels, n, per_element) * per_element;
+        if (last.kind == NN_ACTIVATION_SIGMOID && logits) {
+            *fused = true;
+            return sigmoid_crossentropy(dlogits, logits, labels, n, scale);
+        }
         if (loss->from_logits)
-            total = sigmoid_crossentropy(dlogits, pred, labels, n, per_element);
-        else
-            total = binary_probability(dlogits, pred, labels, n, per_element);
-        total *= per_element;
-        break;
+            return sigmoid_crossentropy(dlogits, pred, labels, n, scale);
+        return binary_probability(dlogits, pred, labels, n, scale);
     case NN_LOSS_MEAN_SQUARED_ERROR:
-        total = squared_error(dlogits, pred, labels, n, per_element) * per_element;
-        break;
+        return squared_error(dlogits, pred, labels, n, scale);
     case NN_LOSS_MEAN_ABSOLUTE_ERROR:
-        total = absolute_error(dlogits, pred, labels, n, per_element) * per_element;
-        break;
+        return absolute_error(dlogits, pred, labels, n, scale);
     default:
         return NAN;
     }
-    if (dlogits)
+}
+
+double nn_loss_forward_backward(const nn_loss *loss, nn_activation last, float *dlogits,
+                                const float *pred, const float *logits, const float *labels,
+                                const float *row_weights, int64_t batch, int64_t width)
+{
+    if (batch <= 0 || width <= 0)
+        return 0.0;
+    size_t n = (size_t)batch * (size_t)width;
+    /* Crossentropies sum over the classes and average over rows; the others average
+     * over every element. */
+    bool crossentropy = loss->kind == NN_LOSS_SPARSE_CATEGORICAL_CROSSENTROPY ||
+                        loss->kind == NN_LOSS_CATEGORICAL_CROSSENTROPY;
+    double scale = crossentropy ? 1.0 / (double)batch
+                                : 1.0 / ((double)batch * (double)width);
+    double total = 0.0;
+    bool fused = false;
+    if (!row_weights) {
+        total = rows_sum(loss, last, dlogits, pred, logits, labels, batch, width, scale, &fused);
+    } else {
+        /* Keras' sample weights: each row's loss and gradient times its weight, still
+         * divided by the whole batch ("sum over batch size"). */
+        int64_t label_width = is_sparse(loss->kind) ? 1 : width;
+        for (int64_t b = 0; b < batch; b++) {
+            float *row_gradient = dlogits ? dlogits + b * width : NULL;
+            total += rows_sum(loss, last, row_gradient, pred + b * width,
+                              logits ? logits + b * width : NULL, labels + b * label_width, 1,
+                              width, scale, &fused) *
+                     (double)row_weights[b];
+            for (int64_t j = 0; row_gradient && j < width; j++)
+                row_gradient[j] *= row_weights[b];
+        }
+    }
+    total *= scale;
+    if (dlogits && !fused)
         through_activation(last, dlogits, pred, logits, n, (size_t)width);
     return total;
 }

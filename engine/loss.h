@@ -58,10 +58,12 @@ nn_status nn_loss_check_labels(const nn_loss *loss, const nn_shape *output,
  * dpred pushed through `last` otherwise: so the last layer's activation backward is
  * skipped by the caller. `logits` is the pre-activation (may equal pred for linear).
  * labels point to `batch` rows of the label tensor (as float), already smoothed
- * (nn_loss_label_map). */
+ * (nn_loss_label_map). row_weights (NULL: none) are Keras' sample weights, one per row:
+ * each row's loss and gradient are multiplied by its weight and the sum is still divided
+ * by `batch`, as Keras' default reduction ("sum over batch size") does. */
 double nn_loss_forward_backward(const nn_loss *loss, nn_activation last, float *dlogits,
                                 const float *pred, const float *logits, const float *labels,
-                                int64_t batch, int64_t width);
+                                const float *row_weights, int64_t batch, int64_t width);
 
 typedef enum nn_metric_kind {
     NN_METRIC_ACCURACY,                  /* resolved to one of the next three */

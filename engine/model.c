@@ -99,10 +99,12 @@ static void forget_buffers(nn_model *model)
 {
     model->outputs = model->doutputs = NULL;
     model->output_count = 0;
-    model->logits = model->labels = model->scratch = model->stats = NULL;
+    model->logits = model->labels = model->row_weights = model->scratch = model->stats = NULL;
     for (int slot = 0; slot < 2; slot++) {
         model->pinned_inputs[slot] = model->pinned_labels[slot] = NULL;
+        model->pinned_weights[slot] = NULL;
         model->landing_inputs[slot] = model->landing_labels[slot] = NULL;
+        model->landing_weights[slot] = NULL;
     }
     model->pinned_backend = NULL;
     model->order = NULL;
@@ -122,15 +124,18 @@ static void free_buffers(nn_model *model)
     free(model->doutputs);
     nn_storage_release(model->logits);
     nn_storage_release(model->labels);
+    nn_storage_release(model->row_weights);
     nn_storage_release(model->scratch);
     nn_storage_release(model->stats);
     for (int slot = 0; slot < 2; slot++) {
         if (model->pinned_backend) {
             model->pinned_backend->host_free(model->pinned_inputs[slot]);
             model->pinned_backend->host_free(model->pinned_labels[slot]);
+            model->pinned_backend->host_free(model->pinned_weights[slot]);
         }
         nn_storage_release(model->landing_inputs[slot]);
         nn_storage_release(model->landing_labels[slot]);
+        nn_storage_release(model->landing_weights[slot]);
     }
     free(model->order);
     forget_buffers(model);
@@ -855,6 +860,8 @@ static nn_status reserve(nn_model *model, int64_t batch, bool training)
     if (status == NN_OK)
         status = nn_storage_create_on(&model->labels, device, batch_floats * sizeof(float));
     if (status == NN_OK)
+        status = nn_storage_create_on(&model->row_weights, device, (size_t)batch * sizeof(float));
+    if (status == NN_OK)
         status = nn_storage_create_on(&model->scratch, device,
                                       (scratch ? scratch : 1) * sizeof(float));
     if (status == NN_OK)
@@ -873,6 +880,12 @@ static nn_status reserve(nn_model *model, int64_t batch, bool training)
             if (status == NN_OK)
                 status = nn_storage_create_on(&model->landing_labels[slot], device,
                                               batch_floats * sizeof(float));
+            if (status == NN_OK)
+                status = backend->host_alloc(&model->pinned_weights[slot],
+                                             (size_t)batch * sizeof(float));
+            if (status == NN_OK)
+                status = nn_storage_create_on(&model->landing_weights[slot], device,
+                                              (size_t)batch * sizeof(float));
         }
     }
     if (status != NN_OK) {
@@ -898,11 +911,13 @@ static void set_batch(nn_model *model, int64_t batch)
 }
 
 /* The batches of one loop: rows order[first + k] (or first + k without an order) of x
- * and, when given, y, `batch_size` at a time. x and y are on the host. */
+ * and, when given, y and the sample weights, `batch_size` at a time. All on the host;
+ * weights has one float per row of x. */
 typedef struct batch_feed {
     const nn_tensor *x, *y;
     const int64_t *order;
     int64_t first, count, batch_size;
+    const float *weights;
 } batch_feed;
 
 static int64_t feed_batch_rows(const batch_feed *feed, int64_t step)
@@ -948,6 +963,9 @@ static void feed_stage(nn_model *model, const batch_feed *feed, int64_t step)
             labels[(size_t)b * label_width + j] =
                 (float)nn_tensor_get(y, (size_t)index * label_width + j);
     }
+    float *weights = direct ? (float *)model->row_weights->data : model->pinned_weights[slot];
+    for (int64_t b = 0; feed->weights && b < batch; b++)
+        weights[b] = feed->weights[order ? order[offset + b] : offset + b];
     if (direct)
         return;
     model->backend->upload_async(model->landing_inputs[slot]->data, target,
@@ -955,6 +973,9 @@ static void feed_stage(nn_model *model, const batch_feed *feed, int64_t step)
     if (y)
         model->backend->upload_async(model->landing_labels[slot]->data, labels,
                                      (size_t)batch * label_width * sizeof(float));
+    if (feed->weights)
+        model->backend->upload_async(model->landing_weights[slot]->data, weights,
+                                     (size_t)batch * sizeof(float));
 }
 
 /* Makes batch `step`, staged before, the model's input: on a device, a copy from its
@@ -973,6 +994,9 @@ static void feed_use(nn_model *model, const batch_feed *feed, int64_t step)
         model->backend->copy(model->labels->data, model->landing_labels[slot]->data,
                              (size_t)batch * (size_t)nn_shape_inner(&feed->y->shape, 1) *
                                  sizeof(float));
+    if (feed->weights)
+        model->backend->copy(model->row_weights->data, model->landing_weights[slot]->data,
+                             (size_t)batch * sizeof(float));
 }
 
 /* The batch statistics, read back: the one wait per batch, which also reports any
@@ -1065,8 +1089,9 @@ static nn_activation last_activation(const nn_model *model)
 }
 
 /* The batch's loss (and its gradient into dlogits, NULL in inference) and metric sums,
- * into the batch statistics on the device. */
-static void batch_loss(nn_model *model, int64_t batch, float *dlogits)
+ * into the batch statistics on the device; `weighted`: the batch's sample weights are in
+ * row_weights. */
+static void batch_loss(nn_model *model, int64_t batch, float *dlogits, bool weighted)
 {
     const nn_tensor *prediction = model->outputs[model->layer_count];
     int64_t width = nn_shape_inner(&prediction->shape, 1);
@@ -1083,7 +1108,9 @@ static void batch_loss(nn_model *model, int64_t batch, float *dlogits)
         model->backend->scale_shift(labels, labels, scale, offset, (size_t)(batch * width));
     model->backend->loss_forward_backward(&stats->loss, dlogits, &model->loss,
                                           last_activation(model), nn_tensor_f32(prediction),
-                                          model->logits->data, labels, batch, width);
+                                          model->logits->data, labels,
+                                          weighted ? model->row_weights->data : NULL, batch,
+                                          width);
 }
 
 /* One optimizer step over the trainable weights. A backend step clips by the norm of
@@ -1270,16 +1297,18 @@ static void fill_logs(nn_logs *logs, const nn_model *model, const char *prefix, 
     }
 }
 
-/* Loss and metrics of rows [start, start + count) of (x, y), in inference mode. */
+/* Loss and metrics of rows [start, start + count) of (x, y), in inference mode; weights
+ * (NULL: none) holds a sample weight for every row of x. */
 static nn_status evaluate_rows(nn_model *model, const nn_tensor *x, const nn_tensor *y,
-                               int64_t start, int64_t count, int64_t batch_size,
-                               nn_progress *progress, double *loss_out, double *metric_sums)
+                               const float *weights, int64_t start, int64_t count,
+                               int64_t batch_size, nn_progress *progress, double *loss_out,
+                               double *metric_sums)
 {
     double loss_sum = 0.0;
     memset(metric_sums, 0, sizeof(double) * NN_MAX_METRICS);
     int64_t steps = (count + batch_size - 1) / batch_size;
     nn_exec exec = make_exec(model, false);
-    batch_feed feed = {x, y, NULL, start, count, batch_size};
+    batch_feed feed = {x, y, NULL, start, count, batch_size, weights};
     nn_batch_stats stats;
     feed_stage(model, &feed, 0);
     for (int64_t step = 0; step < steps; step++) {
@@ -1288,7 +1317,7 @@ static nn_status evaluate_rows(nn_model *model, const nn_tensor *x, const nn_ten
         feed_use(model, &feed, step);
         model->backend->memory_zero(model->stats->data, sizeof stats);
         NN_TRY(forward(model, &exec));
-        batch_loss(model, batch, NULL);
+        batch_loss(model, batch, NULL, weights != NULL);
         if (step + 1 < steps)
             feed_stage(model, &feed, step + 1);
         NN_TRY(read_stats(model, &stats));
@@ -1358,8 +1387,93 @@ static nn_status check_finite(const nn_tensor *data, const char *what)
     return NN_OK;
 }
 
-/* The loop itself, with x, y and the validation data on the host. */
+/* Keras' sample weights as one float per sample: *out (malloc'd; NULL when weights is
+ * NULL) from a tensor of shape (rows,) or (rows, 1) of finite numbers >= 0. */
+static nn_status sample_weights_of(const nn_tensor *weights, int64_t rows, const char *what,
+                                   float **out)
+{
+    *out = NULL;
+    if (!weights)
+        return NN_OK;
+    char text[128];
+    const nn_shape *shape = &weights->shape;
+    if (!(shape->ndim == 1 || (shape->ndim == 2 && shape->dims[1] == 1)) ||
+        shape->dims[0] != rows)
+        return nn_error(NN_ERR_SHAPE, "%s must hold one weight per sample, shape (%lld,) or "
+                                      "(%lld, 1), got shape %s",
+                        what, (long long)rows, (long long)rows,
+                        nn_shape_format(shape, text, sizeof text));
+    const nn_tensor *host;
+    nn_tensor *copy;
+    NN_TRY(data_on_host(weights, &host, &copy));
+    float *values = malloc((size_t)(rows > 0 ? rows : 1) * sizeof *values);
+    nn_status status = values ? NN_OK
+                              : nn_error(NN_ERR_MEMORY, "out of memory for %s of %lld samples",
+                                         what, (long long)rows);
+    for (int64_t i = 0; status == NN_OK && i < rows; i++) {
+        double value = nn_tensor_get(host, (size_t)i);
+        if (!(isfinite(value) && value >= 0.0))
+            status = nn_error(NN_ERR_ARGUMENT, "%s must be finite and >= 0, got %g for "
+                                               "sample %lld",
+                              what, value, (long long)(i + 1));
+        else
+            values[i] = (float)value;
+    }
+    nn_tensor_free(copy);
+    if (status != NN_OK) {
+        free(values);
+        return status;
+    }
+    *out = values;
+    return NN_OK;
+}
+
+/* Keras' class_weight as one weight per sample of y (on the host): the weight of the
+ * sample's class, 1 for a class past the end of class_weight. *out is malloc'd. */
+static nn_status class_sample_weights(const nn_model *model, const nn_tensor *y,
+                                      const double *class_weight, int count, float **out)
+{
+    *out = NULL;
+    int64_t width = nn_shape_inner(nn_model_output_shape(model), 1);
+    int64_t classes = width > 1 ? width : 2; /* one sigmoid column: classes 0 and 1 */
+    if (count < 0 || count > classes)
+        return nn_error(NN_ERR_ARGUMENT, "fit: class_weight gives a weight for class %d, but "
+                                         "the model's output has %lld classes (0 to %lld); "
+                                         "class ids count from 0, as the labels do",
+                        count - 1, (long long)classes, (long long)(classes - 1));
+    for (int c = 0; c < count; c++)
+        if (!(isfinite(class_weight[c]) && class_weight[c] >= 0.0))
+            return nn_error(NN_ERR_ARGUMENT, "fit: class_weight must be finite and >= 0, got "
+                                             "%g for class %d",
+                            class_weight[c], c);
+    int64_t rows = y->shape.dims[0], label_width = nn_shape_inner(&y->shape, 1);
+    float *values = malloc((size_t)(rows > 0 ? rows : 1) * sizeof *values);
+    if (!values)
+        return nn_error(NN_ERR_MEMORY, "out of memory for the class weights of %lld samples",
+                        (long long)rows);
+    for (int64_t i = 0; i < rows; i++) {
+        size_t first = (size_t)(i * label_width);
+        int64_t best = 0;
+        if (label_width > 1) {
+            /* One-hot (or soft) labels: the class is the largest column, as Keras. */
+            for (int64_t j = 1; j < label_width; j++)
+                if (nn_tensor_get(y, first + (size_t)j) > nn_tensor_get(y, first + (size_t)best))
+                    best = j;
+        } else {
+            best = (int64_t)llround(nn_tensor_get(y, first));
+        }
+        values[i] = best >= 0 && best < count ? (float)class_weight[best] : 1.0f;
+    }
+    *out = values;
+    return NN_OK;
+}
+
+/* The loop itself, with x, y and the validation data on the host. train_weights (NULL:
+ * none) holds a sample weight per row of x; val_weights one per row of the validation
+ * data: of x (the same array, or none when the weights come from class_weight) with
+ * validation_split, of validation_x otherwise. */
 static nn_status fit_loop(nn_model *model, const nn_tensor *x, const nn_tensor *y,
+                          const float *train_weights, const float *val_weights,
                           const nn_fit_options *options, nn_progress *progress,
                           nn_history *history)
 {
@@ -1432,7 +1546,7 @@ static nn_status fit_loop(nn_model *model, const nn_tensor *x, const nn_tensor *
         double loss_sum = 0.0, metric_sums[NN_MAX_METRICS] = {0};
         int64_t seen = 0;
         memset(&logs, 0, sizeof logs);
-        batch_feed feed = {x, y, model->order, 0, train_count, batch_size};
+        batch_feed feed = {x, y, model->order, 0, train_count, batch_size, train_weights};
         feed_stage(model, &feed, 0);
         for (int64_t step = 0; step < steps; step++) {
             int64_t batch = feed_batch_rows(&feed, step);
@@ -1446,7 +1560,8 @@ static nn_status fit_loop(nn_model *model, const nn_tensor *x, const nn_tensor *
             status = forward(model, &exec);
             if (status != NN_OK)
                 break;
-            batch_loss(model, batch, nn_tensor_f32(model->doutputs[model->layer_count]));
+            batch_loss(model, batch, nn_tensor_f32(model->doutputs[model->layer_count]),
+                       train_weights != NULL);
             status = backward(model, &exec);
             if (status != NN_OK)
                 break;
@@ -1496,8 +1611,8 @@ static nn_status fit_loop(nn_model *model, const nn_tensor *x, const nn_tensor *
          * second, fourth, ... epoch, and the others have no val_ logs at all. */
         if (val_count > 0 && (epoch + 1) % options->validation_freq == 0) {
             double val_loss, val_metrics[NN_MAX_METRICS];
-            status = evaluate_rows(model, val_x, val_y, val_start, val_count, val_batch_size,
-                                   NULL, &val_loss, val_metrics);
+            status = evaluate_rows(model, val_x, val_y, val_weights, val_start, val_count,
+                                   val_batch_size, NULL, &val_loss, val_metrics);
             if (status != NN_OK)
                 break;
             fill_logs(&logs, model, "val_", val_loss, val_metrics, val_count);
@@ -1566,14 +1681,35 @@ nn_status nn_model_fit(nn_model *model, const nn_tensor *x, const nn_tensor *y,
         status = check_finite(hvx, "fit: validation x");
     if (status == NN_OK)
         status = check_finite(hvy, "fit: validation y");
+    float *weights = NULL, *validation_weights = NULL;
+    if (status == NN_OK && options->class_weight)
+        status = options->sample_weight
+                     ? nn_error(NN_ERR_ARGUMENT, "fit: give class_weight or sample_weight, not "
+                                                 "both (as Keras); to use both, multiply each "
+                                                 "sample's class weight into sample_weight")
+                     : class_sample_weights(model, hy, options->class_weight,
+                                            options->class_weight_count, &weights);
+    if (status == NN_OK && options->sample_weight)
+        status = sample_weights_of(options->sample_weight, x->shape.dims[0], "fit: sample_weight",
+                                   &weights);
+    if (status == NN_OK && hvx)
+        status = sample_weights_of(options->validation_sample_weight, hvx->shape.dims[0],
+                                   "fit: validation_data's sample weights", &validation_weights);
     if (status == NN_OK) {
         nn_fit_options host_options = *options;
         host_options.validation_x = hvx;
         host_options.validation_y = hvy;
+        /* Keras splits sample_weight with x and y; class weights stay with training. */
+        const float *val_weights = hvx                       ? validation_weights
+                                   : options->sample_weight ? weights
+                                                            : NULL;
         start_run(model);
-        status = fit_loop(model, hx, hy, &host_options, progress, history);
+        status = fit_loop(model, hx, hy, weights, val_weights, &host_options, progress,
+                          history);
         end_run(model);
     }
+    free(weights);
+    free(validation_weights);
     nn_tensor_free(cx);
     nn_tensor_free(cy);
     nn_tensor_free(cvx);
@@ -1593,11 +1729,13 @@ static nn_model nested_run(const nn_model *model)
 }
 
 nn_status nn_model_evaluate(nn_model *model, const nn_tensor *x, const nn_tensor *y,
-                            int64_t batch_size, nn_progress *progress, nn_logs *logs)
+                            const nn_tensor *sample_weight, int64_t batch_size,
+                            nn_progress *progress, nn_logs *logs)
 {
     if (model->running) {
         nn_model shadow = nested_run(model);
-        nn_status status = nn_model_evaluate(&shadow, x, y, batch_size, progress, logs);
+        nn_status status = nn_model_evaluate(&shadow, x, y, sample_weight, batch_size,
+                                             progress, logs);
         free_buffers(&shadow);
         return status;
     }
@@ -1615,15 +1753,20 @@ nn_status nn_model_evaluate(nn_model *model, const nn_tensor *x, const nn_tensor
     const nn_tensor *hx, *hy;
     nn_tensor *cx = NULL, *cy = NULL;
     double loss, metric_sums[NN_MAX_METRICS];
-    nn_status status = data_on_host(x, &hx, &cx);
+    float *weights = NULL;
+    nn_status status = sample_weights_of(sample_weight, count, "evaluate: sample_weight",
+                                         &weights);
+    if (status == NN_OK)
+        status = data_on_host(x, &hx, &cx);
     if (status == NN_OK)
         status = data_on_host(y, &hy, &cy);
     if (status == NN_OK) {
         start_run(model);
-        status = evaluate_rows(model, hx, hy, 0, count, batch_size, progress, &loss,
+        status = evaluate_rows(model, hx, hy, weights, 0, count, batch_size, progress, &loss,
                                metric_sums);
         end_run(model);
     }
+    free(weights);
     nn_tensor_free(cx);
     nn_tensor_free(cy);
     NN_TRY(nn_backend_clear_failure(model->backend, status));
@@ -1639,7 +1782,7 @@ static nn_status predict_rows(nn_model *model, const nn_tensor *x, int64_t batch
     size_t row = (size_t)nn_shape_inner(&result->shape, 1);
     int64_t steps = (count + batch_size - 1) / batch_size;
     nn_exec exec = make_exec(model, false);
-    batch_feed feed = {x, NULL, NULL, 0, count, batch_size};
+    batch_feed feed = {x, NULL, NULL, 0, count, batch_size, NULL};
     feed_stage(model, &feed, 0);
     for (int64_t step = 0; step < steps; step++) {
         int64_t first = step * batch_size, batch = feed_batch_rows(&feed, step);

@@ -69,6 +69,16 @@ typedef struct nn_fit_options {
     int64_t batch_size;        /* 32 */
     double validation_split;   /* 0: none */
     const nn_tensor *validation_x, *validation_y; /* or NULL */
+    /* Keras' sample weights (NULL: none): one per sample of x, shape (N,) or (N, 1), each
+     * multiplying that sample's loss; with validation_split the last ones weigh the
+     * validation samples. validation_sample_weight does the same for validation_x. */
+    const nn_tensor *sample_weight, *validation_sample_weight;
+    /* Keras' class_weight (NULL: none; not with sample_weight): the training samples of
+     * class c weigh class_weight[c] (1 for c >= class_weight_count). A sample's class is
+     * its label, the column of its largest label for one-hot rows, the label rounded for
+     * one output column. Validation samples are not weighed by class, as in Keras. */
+    const double *class_weight;
+    int class_weight_count;
     bool shuffle;              /* true */
     int64_t steps_per_epoch;   /* 0: all */
     bool allow_nonfinite_loss; /* false: a NaN/Inf loss stops training with an error */
@@ -123,14 +133,15 @@ typedef struct nn_model {
     bool reserved_training;   /* doutputs exist too */
     nn_storage *logits;       /* last layer before its activation (reserved_batch rows) */
     nn_storage *labels;       /* the batch's labels as floats */
+    nn_storage *row_weights;  /* the batch's sample weights, when the loop has them */
     nn_storage *scratch;
     size_t scratch_floats;
     nn_storage *stats;        /* one nn_batch_stats, summed on the device */
     /* Feeding a device the host cannot write: each batch is gathered into page-locked
      * host memory and copied to a landing buffer while the batch before computes; two of
      * each, alternating. NULL on the CPU, where batches are gathered in place. */
-    void *pinned_inputs[2], *pinned_labels[2];
-    nn_storage *landing_inputs[2], *landing_labels[2];
+    void *pinned_inputs[2], *pinned_labels[2], *pinned_weights[2];
+    nn_storage *landing_inputs[2], *landing_labels[2], *landing_weights[2];
     const nn_backend *pinned_backend; /* the backend that allocated the pinned buffers */
     int64_t *order;           /* sample order of the current epoch */
     int64_t order_capacity;
@@ -197,9 +208,11 @@ nn_status nn_model_exclude_from_weight_decay(nn_model *model, const char *const 
 nn_status nn_model_fit(nn_model *model, const nn_tensor *x, const nn_tensor *y,
                        const nn_fit_options *options, nn_progress *progress,
                        nn_history *history);
-/* Loss and metrics over (x, y) in inference mode. */
+/* Loss and metrics over (x, y) in inference mode; sample_weight (NULL: none) weighs each
+ * sample's loss as in fit (the metrics are not weighed, as Keras' compiled metrics). */
 nn_status nn_model_evaluate(nn_model *model, const nn_tensor *x, const nn_tensor *y,
-                            int64_t batch_size, nn_progress *progress, nn_logs *logs);
+                            const nn_tensor *sample_weight, int64_t batch_size,
+                            nn_progress *progress, nn_logs *logs);
 /* Outputs for x in inference mode; *out is a new (B, ...) tensor. */
 nn_status nn_model_predict(nn_model *model, const nn_tensor *x, int64_t batch_size,
                            nn_progress *progress, nn_tensor **out);

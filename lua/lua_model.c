@@ -621,9 +621,51 @@ static void push_history(lua_State *L, const nn_history *history, int verbose, i
     luaL_setmetatable(L, NN_LUA_HISTORY);
 }
 
-/* model:fit(x, y, {epochs=1, batch_size=32, validation_split=0, validation_data={x, y},
+/* Keras' class_weight, {[0]=w0, [1]=w1, ...} keyed by class id, as an array of weights
+ * (classes without a key weigh 1) pushed as a full userdata; *count its length. */
+static const double *class_weight_array(lua_State *L, int table, const char *function,
+                                        int *count)
+{
+    if (!lua_istable(L, table))
+        nn_lua_error(L, "%s: class_weight must be a table {[class id]=weight, ...}, got %s",
+                     function, nn_lua_typename(L, table));
+    /* Far more classes than any output has: the engine names the real limit. */
+    const lua_Integer most = 1 << 20;
+    lua_Integer top = -1;
+    lua_pushnil(L);
+    while (lua_next(L, table)) {
+        lua_Integer id;
+        if (!lua_isinteger(L, -2) && !(lua_type(L, -2) == LUA_TNUMBER &&
+                                       lua_numbertointeger(lua_tonumber(L, -2), &id)))
+            nn_lua_error(L, "%s: class_weight keys must be class ids (integers from 0), got "
+                         "a %s key", function, nn_lua_typename(L, -2));
+        id = (lua_Integer)lua_tonumber(L, -2);
+        if (id < 0 || id >= most)
+            nn_lua_error(L, "%s: class_weight key %lld is not a class id (they count from 0)",
+                         function, (long long)id);
+        if (lua_type(L, -1) != LUA_TNUMBER)
+            nn_lua_error(L, "%s: class_weight[%lld] must be a number, got %s", function,
+                         (long long)id, nn_lua_typename(L, -1));
+        top = id > top ? id : top;
+        lua_pop(L, 1);
+    }
+    if (top < 0)
+        nn_lua_error(L, "%s: class_weight is empty; give {[class id]=weight, ...} or leave it "
+                     "out", function);
+    double *weights = lua_newuserdatauv(L, (size_t)(top + 1) * sizeof *weights, 0);
+    for (lua_Integer id = 0; id <= top; id++) {
+        lua_geti(L, table, id);
+        weights[id] = lua_isnil(L, -1) ? 1.0 : lua_tonumber(L, -1);
+        lua_pop(L, 1);
+    }
+    *count = (int)(top + 1);
+    return weights;
+}
+
+/* model:fit(x, y, {epochs=1, batch_size=32, validation_split=0, validation_data={x, y[, w]},
  *                  shuffle=true, verbose=1, callbacks={...}, initial_epoch=0,
- *                  steps_per_epoch=nil, validation_freq=1, validation_batch_size=nil}) */
+ *                  steps_per_epoch=nil, validation_freq=1, validation_batch_size=nil,
+ *                  sample_weight=nil, class_weight=nil}) */
 static int model_fit(lua_State *L)
 {
     const char *function = "model:fit";
@@ -632,7 +674,8 @@ static int model_fit(lua_State *L)
     static const char *const names[] = {"epochs", "batch_size", "validation_split",
                                         "validation_data", "shuffle", "verbose", "callbacks",
                                         "initial_epoch", "steps_per_epoch",
-                                        "validation_freq", "validation_batch_size", NULL};
+                                        "validation_freq", "validation_batch_size",
+                                        "sample_weight", "class_weight", NULL};
     nn_lua_check_option_names(L, 4, function, names, 0);
     if (lua_isnoneornil(L, 3))
         nn_lua_error(L, "%s: expected labels y as argument 2 (model:fit(x, y, {options}))",
@@ -653,20 +696,40 @@ static int model_fit(lua_State *L)
                                                        INT64_C(1) << 31, function);
     int verbose = parse_verbose(L, 4, 1, function);
     lua_settop(L, 4);
-    /* Slots 5 and 6: validation tensors, 7: callbacks. */
-    lua_pushnil(L);
-    lua_pushnil(L);
-    lua_pushnil(L);
+    /* Slots 5 and 6: validation tensors, 7: callbacks, 8: sample weights, 9: validation
+     * sample weights, 10: class weights. */
+    for (int slot = 5; slot <= 10; slot++)
+        lua_pushnil(L);
     if (lua_istable(L, 4)) {
         if (lua_getfield(L, 4, "validation_data") != LUA_TNIL) {
-            if (!lua_istable(L, -1) || luaL_len(L, -1) != 2)
-                nn_lua_error(L, "%s: validation_data must be a pair {x_val, y_val}", function);
+            lua_Integer length = lua_istable(L, -1) ? luaL_len(L, -1) : 0;
+            if (length != 2 && length != 3)
+                nn_lua_error(L, "%s: validation_data must be {x_val, y_val} or {x_val, y_val, "
+                             "sample_weight_val}", function);
             lua_geti(L, -1, 1);
             lua_replace(L, 5);
             lua_geti(L, -1, 2);
             lua_replace(L, 6);
             options.validation_x = batch_input(L, 5, function, "validation_data's x");
             options.validation_y = nn_lua_to_tensor(L, 6, function, "validation_data's y");
+            if (length == 3) {
+                lua_geti(L, -1, 3);
+                lua_replace(L, 9);
+                options.validation_sample_weight =
+                    nn_lua_to_tensor(L, 9, function, "validation_data's sample weights");
+            }
+        }
+        lua_pop(L, 1);
+        if (lua_getfield(L, 4, "sample_weight") != LUA_TNIL) {
+            lua_replace(L, 8);
+            options.sample_weight = nn_lua_to_tensor(L, 8, function, "sample_weight");
+        } else {
+            lua_pop(L, 1);
+        }
+        if (lua_getfield(L, 4, "class_weight") != LUA_TNIL) {
+            options.class_weight = class_weight_array(L, lua_gettop(L), function,
+                                                      &options.class_weight_count);
+            lua_replace(L, 10);
         }
         lua_pop(L, 1);
         if (lua_getfield(L, 4, "callbacks") != LUA_TNIL) {
@@ -700,7 +763,7 @@ static int model_fit(lua_State *L)
             lua_pop(L, 2);
         }
     }
-    lua_settop(L, 7);
+    lua_settop(L, 10);
     nn_history history = {0};
     nn_progress engine = nn_lua_progress_hooks(&progress);
     nn_lua_interrupt_guard guard;
@@ -746,13 +809,15 @@ static int model_fit(lua_State *L)
     return 1;
 }
 
-/* model:evaluate(x, y, {batch_size=32, verbose=1, return_dict=false}) -> loss, metrics... */
+/* model:evaluate(x, y, {batch_size=32, verbose=1, return_dict=false, sample_weight=nil})
+ * -> loss, metrics... */
 static int model_evaluate(lua_State *L)
 {
     const char *function = "model:evaluate";
     nn_model *model = nn_lua_check_model(L, 1, function);
     lua_settop(L, 4);
-    static const char *const names[] = {"batch_size", "verbose", "return_dict", NULL};
+    static const char *const names[] = {"batch_size", "verbose", "return_dict",
+                                        "sample_weight", NULL};
     nn_lua_check_option_names(L, 4, function, names, 0);
     if (lua_isnil(L, 3))
         nn_lua_error(L, "%s: expected labels y as argument 2 (model:evaluate(x, y))", function);
@@ -761,6 +826,14 @@ static int model_evaluate(lua_State *L)
     int64_t batch_size = nn_lua_opt_integer(L, 4, "batch_size", 32, 1, INT64_C(1) << 31, function);
     int verbose = parse_verbose(L, 4, 1, function);
     bool return_dict = nn_lua_opt_boolean(L, 4, "return_dict", false, function);
+    nn_tensor *sample_weight = NULL;
+    lua_settop(L, 4);
+    lua_pushnil(L); /* slot 5: the sample weights */
+    if (lua_istable(L, 4) && lua_getfield(L, 4, "sample_weight") != LUA_TNIL) {
+        lua_replace(L, 5);
+        sample_weight = nn_lua_to_tensor(L, 5, function, "sample_weight");
+    }
+    lua_settop(L, 5);
     nn_lua_progress progress;
     nn_lua_progress_init(&progress, L, model, "evaluate", verbose);
     progress.pass_start = nn_lua_now();
@@ -770,7 +843,8 @@ static int model_evaluate(lua_State *L)
     nn_logs logs;
     nn_lua_interrupt_guard guard;
     nn_lua_guard_interrupts(&guard, L);
-    nn_status status = nn_model_evaluate(model, x, y, batch_size, &engine, &logs);
+    nn_status status = nn_model_evaluate(model, x, y, sample_weight, batch_size, &engine,
+                                         &logs);
     nn_lua_release_interrupts(&guard);
     nn_lua_progress_finish(L, &progress, status, function);
     if (status == NN_ERR_STOPPED)

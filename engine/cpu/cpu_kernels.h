@@ -86,7 +86,8 @@ void nn_cpu_batchnorm_backward(float *dx, float *dgamma, float *dbeta, const flo
 
 void nn_cpu_loss_forward_backward(double *loss, float *dlogits, const nn_loss *loss_kind,
                                   nn_activation last, const float *pred, const float *logits,
-                                  const float *labels, int64_t batch, int64_t width);
+                                  const float *labels, const float *row_weights,
+                                  int64_t batch, int64_t width);
 void nn_cpu_metric_sum(double *sum, const nn_metric *metric, const float *pred,
                        const float *labels, int64_t batch, int64_t width);
 void nn_cpu_weight_penalty(double *penalty, float *grad, const float *weights, size_t n,

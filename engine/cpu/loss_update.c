@@ -10,10 +10,11 @@ static const double CONSTRAINT_EPSILON = 1e-7;
 
 void nn_cpu_loss_forward_backward(double *loss, float *dlogits, const nn_loss *loss_kind,
                                   nn_activation last, const float *pred, const float *logits,
-                                  const float *labels, int64_t batch, int64_t width)
+                                  const float *labels, const float *row_weights,
+                                  int64_t batch, int64_t width)
 {
-    *loss = nn_loss_forward_backward(loss_kind, last, dlogits, pred, logits, labels, batch,
-                                     width);
+    *loss = nn_loss_forward_backward(loss_kind, last, dlogits, pred, logits, labels,
+                                     row_weights, batch, width);
 }
 
 void nn_cpu_metric_sum(double *sum, const nn_metric *metric, const float *pred,

@@ -11,9 +11,10 @@ static const size_t SLICES = NN_REDUCE_SLICES;
 
 static __global__ void loss_partial_kernel(double *partials, float *dlogits,
                                            nn_body_loss_plan plan, const float *labels,
-                                           int64_t batch, int64_t width)
+                                           const float *weights, int64_t batch, int64_t width)
 {
-    NN_FOR_EACH(s, SLICES) nn_body_loss_partial(partials, dlogits, plan, labels, batch, width, SLICES, s);
+    NN_FOR_EACH(s, SLICES)
+        nn_body_loss_partial(partials, dlogits, plan, labels, weights, batch, width, SLICES, s);
 }
 
 // target = sum · scale (or target += it when accumulate).
@@ -34,7 +35,8 @@ static __global__ void fill_nan_kernel(float *target, size_t n)
 extern "C" void nn_cuda_loss_forward_backward(double *loss, float *dlogits,
                                               const nn_loss *loss_kind, nn_activation last,
                                               const float *pred, const float *logits,
-                                              const float *labels, int64_t batch,
+                                              const float *labels,
+                                              const float *row_weights, int64_t batch,
                                               int64_t width)
 {
     size_t n = (size_t)(batch > 0 && width > 0 ? batch * width : 0);
@@ -48,7 +50,7 @@ extern "C" void nn_cuda_loss_forward_backward(double *loss, float *dlogits,
     }
     nn_body_loss_plan plan = nn_body_loss_plan_make(loss_kind, last, pred, logits, batch, width);
     loss_partial_kernel<<<nn_blocks(SLICES), NN_THREADS, 0, context->stream>>>(
-        context->reduce, dlogits, plan, labels, batch, width);
+        context->reduce, dlogits, plan, labels, row_weights, batch, width);
     NN_CUDA_LAUNCHED("loss_rows");
     finish_sum_kernel<<<1, 1, 0, context->stream>>>(loss, context->reduce, plan.loss_scale, 0);
     NN_CUDA_LAUNCHED("loss_sum");

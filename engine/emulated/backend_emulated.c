@@ -410,11 +410,13 @@ static void emulated_batchnorm_backward(float *dx, float *dgamma, float *dbeta,
 static void emulated_loss_forward_backward(double *loss, float *dlogits,
                                            const nn_loss *loss_kind, nn_activation last,
                                            const float *pred, const float *logits,
-                                           const float *labels, int64_t batch, int64_t width)
+                                           const float *labels, const float *row_weights,
+                                           int64_t batch, int64_t width)
 {
     RUN("loss_forward_backward", CPU.loss_forward_backward(loss, dlogits, loss_kind, last,
-                                                           pred, logits, labels, batch, width),
-        loss, dlogits, pred, logits, labels);
+                                                           pred, logits, labels, row_weights,
+                                                           batch, width),
+        loss, dlogits, pred, logits, labels, row_weights);
 }
 
 static void emulated_metric_sum(double *sum, const nn_metric *metric, const float *pred,

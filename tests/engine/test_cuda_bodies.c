@@ -440,13 +440,13 @@ Test(cuda_bodies, batch_normalization_matches_the_cpu_in_both_layouts)
  * the last activation's derivative. */
 static double body_loss(float *dlogits, const nn_loss *loss, nn_activation last,
                         const float *pred, const float *logits, const float *labels,
-                        int64_t batch, int64_t width)
+                        const float *weights, int64_t batch, int64_t width)
 {
     nn_body_loss_plan plan = nn_body_loss_plan_make(loss, last, pred, logits, batch, width);
     enum { SLICES = 3 };
     double partials[SLICES];
     for (size_t s = 0; s < SLICES; s++)
-        nn_body_loss_partial(partials, dlogits, plan, labels, batch, width, SLICES, s);
+        nn_body_loss_partial(partials, dlogits, plan, labels, weights, batch, width, SLICES, s);
     double value = nn_body_sum_partials(partials, SLICES) * plan.loss_scale;
     if (dlogits && plan.through_activation)
         nn_activation_backward(last, dlogits, dlogits, logits, pred, (size_t)(batch * width),
@@ -466,7 +466,10 @@ Test(cuda_bodies, every_loss_matches_the_cpu_value_and_gradient)
     const nn_activation_kind lasts[] = {NN_ACTIVATION_SOFTMAX, NN_ACTIVATION_SIGMOID,
                                         NN_ACTIVATION_LINEAR, NN_ACTIVATION_SWISH};
     float *expected = floats(N), *actual = floats(N);
-    for (int kind = 0; kind < NN_LOSS_COUNT; kind++) {
+    float weights[B] = {1.0f, 0.0f, 2.5f, 0.25f, 1.0f, 3.0f};
+    for (int run = 0; run < 2 * NN_LOSS_COUNT; run++) {
+        int kind = run % NN_LOSS_COUNT;
+        bool weighted = run >= NN_LOSS_COUNT;
         for (int from_logits = 0; from_logits < 2; from_logits++) {
             for (size_t l = 0; l < sizeof lasts / sizeof lasts[0]; l++) {
                 nn_loss loss = {(nn_loss_kind)kind, from_logits, 0.0};
@@ -475,12 +478,15 @@ Test(cuda_bodies, every_loss_matches_the_cpu_value_and_gradient)
                 const float *labels = kind == NN_LOSS_SPARSE_CATEGORICAL_CROSSENTROPY ? ids
                                       : kind == NN_LOSS_CATEGORICAL_CROSSENTROPY      ? onehot
                                                                                       : targets;
+                const float *row_weights = weighted ? weights : NULL;
                 double want = nn_loss_forward_backward(&loss, last, expected, pred, logits,
-                                                       labels, B, W);
-                double got = body_loss(actual, &loss, last, pred, logits, labels, B, W);
-                char what[128];
-                snprintf(what, sizeof what, "%s (from_logits=%d) after %s",
-                         nn_loss_name(loss.kind), from_logits, nn_activation_name(last.kind));
+                                                       labels, row_weights, B, W);
+                double got = body_loss(actual, &loss, last, pred, logits, labels, row_weights,
+                                       B, W);
+                char what[160];
+                snprintf(what, sizeof what, "%s (from_logits=%d) after %s%s",
+                         nn_loss_name(loss.kind), from_logits, nn_activation_name(last.kind),
+                         weighted ? " with sample weights" : "");
                 cr_assert(fabs(got - want) <= 1e-12 * fmax(1.0, fabs(want)),
                           "%s: loss expected %.17g, got %.17g", what, want, got);
                 expect_identical(actual, expected, N, what);
@@ -491,7 +497,7 @@ Test(cuda_bodies, every_loss_matches_the_cpu_value_and_gradient)
     ids[2] = (float)W;
     nn_loss sparse = {NN_LOSS_SPARSE_CATEGORICAL_CROSSENTROPY, false, 0.0};
     nn_activation softmax = nn_activation_default(NN_ACTIVATION_SOFTMAX);
-    cr_assert(isnan(body_loss(actual, &sparse, softmax, pred, logits, ids, B, W)));
+    cr_assert(isnan(body_loss(actual, &sparse, softmax, pred, logits, ids, NULL, B, W)));
     for (int j = 0; j < W; j++)
         cr_assert_eq(actual[2 * W + j], 0.0f);
     free(logits), free(pred), free(onehot), free(ids), free(targets), free(expected), free(actual);

@@ -73,6 +73,46 @@ static void make_labels(float *labels, const loss_case *c, int64_t batch, int64_
     free(u);
 }
 
+/* Sample weights as Keras applies them: the batch loss is the sum over rows of weight
+ * times the row's own loss (the loss of a batch of that row alone), divided by the whole
+ * batch; each row's gradient scales the same way. Weights 0, 0.5, 1, 1.5, ... */
+static void check_sample_weights(const nn_loss *loss, nn_activation last, const float *pred,
+                                 const float *logits, const float *labels, int64_t batch,
+                                 int64_t width, const char *what)
+{
+    size_t n = (size_t)(batch * width);
+    int64_t label_width = loss->kind == NN_LOSS_SPARSE_CATEGORICAL_CROSSENTROPY ? 1 : width;
+    float *weights = malloc((size_t)batch * sizeof *weights);
+    float *weighted = malloc(n * sizeof *weighted), *alone = malloc(n * sizeof *alone);
+    double *expected_gradient = malloc(n * sizeof *expected_gradient);
+    for (int64_t b = 0; b < batch; b++)
+        weights[b] = 0.5f * (float)(b % 4);
+    double value = nn_loss_forward_backward(loss, last, weighted, pred, logits, labels, weights,
+                                            batch, width);
+    double expected = 0.0;
+    for (int64_t b = 0; b < batch; b++) {
+        double row = nn_loss_forward_backward(loss, last, alone + b * width, pred + b * width,
+                                              logits + b * width, labels + b * label_width,
+                                              NULL, 1, width);
+        expected += (double)weights[b] * row / (double)batch;
+        for (int64_t j = 0; j < width; j++)
+            expected_gradient[b * width + j] = (double)alone[b * width + j] *
+                                               (double)weights[b] / (double)batch;
+    }
+    cr_expect(fabs(value - expected) <= 1e-12 * fmax(1.0, fabs(expected)),
+              "%s with sample weights: loss %.17g, expected %.17g", what, value, expected);
+    ts_comparison check = ts_compare(weighted, expected_gradient, n, 1e-7, 1e-6);
+    cr_expect(check.ok, "%s with sample weights: dlogits[%zu] = %.9g, expected %.9g", what,
+              check.worst_index, check.actual, check.expected);
+    for (int64_t j = 0; j < width; j++)
+        cr_expect(weighted[j] == 0.0f, "%s: a row of weight 0 has gradient %g", what,
+                  (double)weighted[j]);
+    free(weights);
+    free(weighted);
+    free(alone);
+    free(expected_gradient);
+}
+
 static void check_loss(const loss_case *c, int64_t batch, int64_t width, uint64_t seed)
 {
     size_t n = (size_t)(batch * width);
@@ -87,10 +127,10 @@ static void check_loss(const loss_case *c, int64_t batch, int64_t width, uint64_
     nn_activation_forward(last, pred, logits, n, (size_t)width);
     nn_loss loss = {c->kind, c->from_logits, 0.0};
 
-    double value = nn_loss_forward_backward(&loss, last, dlogits, pred, logits, labels, batch,
-                                            width);
-    double value_only = nn_loss_forward_backward(&loss, last, NULL, pred, logits, labels, batch,
-                                                 width);
+    double value = nn_loss_forward_backward(&loss, last, dlogits, pred, logits, labels, NULL,
+                                            batch, width);
+    double value_only = nn_loss_forward_backward(&loss, last, NULL, pred, logits, labels, NULL,
+                                                 batch, width);
     ts_to_double(logits_d, logits, n);
     ts_to_double(labels_d, labels, label_count);
     reference_context context = {c, labels_d, batch, width};
@@ -109,6 +149,7 @@ static void check_loss(const loss_case *c, int64_t batch, int64_t width, uint64_
     cr_expect(value_only == value, "%s: the loss must not depend on dlogits", c->what);
     cr_expect(gradient_check.ok, "%s: dlogits[%zu] = %.9g, finite differences %.9g", c->what,
               gradient_check.worst_index, gradient_check.actual, gradient_check.expected);
+    check_sample_weights(&loss, last, pred, logits, labels, batch, width, c->what);
     free(logits);
     free(pred);
     free(dlogits);
@@ -200,7 +241,7 @@ Test(loss, extreme_logits_stay_finite_and_exact)
     nn_activation softmax = nn_activation_default(NN_ACTIVATION_SOFTMAX);
     nn_activation_forward(softmax, pred, logits, 3, 3);
     nn_loss loss = {SCE, false, 0.0};
-    double value = nn_loss_forward_backward(&loss, softmax, dlogits, pred, logits, &label, 1, 3);
+    double value = nn_loss_forward_backward(&loss, softmax, dlogits, pred, logits, &label, NULL, 1, 3);
     double expected = 100.0 + log1p(exp(-50.0) + exp(-100.0));
     cr_assert(fabs(value - expected) < 1e-9, "loss %.12g, expected %.12g", value, expected);
     cr_assert(fabsf(dlogits[0] - 1.0f) < 1e-6f && fabsf(dlogits[1] + 1.0f) < 1e-6f,
@@ -213,20 +254,20 @@ Test(loss, probabilities_are_clipped_like_keras)
     float pred[3] = {1.0f, 0.0f, 0.0f}, onehot[3] = {0.0f, 1.0f, 0.0f}, dpred[3];
     nn_activation linear = nn_activation_default(NN_ACTIVATION_LINEAR);
     nn_loss loss = {CCE, false, 0.0};
-    double value = nn_loss_forward_backward(&loss, linear, dpred, pred, pred, onehot, 1, 3);
+    double value = nn_loss_forward_backward(&loss, linear, dpred, pred, pred, onehot, NULL, 1, 3);
     cr_assert(fabs(value - -log(1e-7)) < 1e-9, "loss %.12g", value);
     for (int j = 0; j < 3; j++)
         cr_assert(isfinite(dpred[j]), "dpred[%d] = %g", j, (double)dpred[j]);
     float label = 1.0f;
     loss.kind = SCE;
-    value = nn_loss_forward_backward(&loss, linear, dpred, pred, pred, &label, 1, 3);
+    value = nn_loss_forward_backward(&loss, linear, dpred, pred, pred, &label, NULL, 1, 3);
     double expected = -log(1e-7) + log((1.0 - 1e-7) + 2e-7);
     cr_assert(fabs(value - expected) < 1e-9, "sparse loss %.12g, expected %.12g", value,
               expected);
     float target = 1.0f, probability = 0.0f, dprobability;
     loss.kind = BCE;
     value = nn_loss_forward_backward(&loss, linear, &dprobability, &probability, &probability,
-                                     &target, 1, 1);
+                                     &target, NULL, 1, 1);
     cr_assert(fabs(value - -log(1e-7)) < 1e-9 && isfinite(dprobability), "BCE %.12g", value);
 }
 
@@ -236,10 +277,11 @@ Test(loss, unchecked_bad_class_ids_give_nan_not_a_crash)
     nn_activation softmax = nn_activation_default(NN_ACTIVATION_SOFTMAX);
     nn_activation_forward(softmax, pred, logits, 6, 3);
     nn_loss loss = {SCE, false, 0.0};
-    cr_assert(isnan(nn_loss_forward_backward(&loss, softmax, dlogits, pred, logits, labels, 2,
-                                             3)));
+    cr_assert(isnan(nn_loss_forward_backward(&loss, softmax, dlogits, pred, logits, labels,
+                                             NULL, 2, 3)));
     nn_activation linear = nn_activation_default(NN_ACTIVATION_LINEAR);
-    cr_assert(isnan(nn_loss_forward_backward(&loss, linear, dlogits, pred, pred, labels, 2, 3)));
+    cr_assert(isnan(nn_loss_forward_backward(&loss, linear, dlogits, pred, pred, labels, NULL,
+                                             2, 3)));
     for (int i = 0; i < 6; i++)
         cr_assert_eq(dlogits[i], 0.0f);
 }

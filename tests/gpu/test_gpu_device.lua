@@ -65,6 +65,33 @@ t.test('a model trains on the GPU to within noise of the CPU', function()
   t.truthy(gap:mean() < 0.01, 'predictions differ by ' .. gap:mean() .. ' on average')
 end)
 
+t.test('sample and class weights weigh the loss and gradient on the GPU as on the CPU', function()
+  -- Every row predicts softmax (1/8, 2/8, 5/8); weights (2, 0, 1) for classes (0, 1, 2):
+  -- loss (2 ln 8 + ln 1.6) / 3, and SGD(1) moves the bias by (13/24, -6/24, -7/24)
+  -- (tests/lua/test_sample_weights.lua works these out).
+  for _, option in ipairs{{sample_weight = nn.tensor{2, 0, 1}},
+                          {class_weight = {[0] = 2, [1] = 0, [2] = 1}}} do
+    local model = nn.Sequential{L.Dense{3, activation = 'softmax', input_shape = {2}}}
+    model:to('gpu')
+    model:set_weights{nn.zeros(2, 3), nn.tensor{0, math.log(2), math.log(5)}}
+    model:compile{optimizer = nn.optimizers.SGD{learning_rate = 1},
+                  loss = 'sparse_categorical_crossentropy'}
+    local x, y = nn.zeros(3, 2), nn.tensor{0, 1, 2}
+    local expected = (2 * math.log(8) + math.log(1.6)) / 3
+    if option.sample_weight then
+      t.near(model:evaluate(x, y, {verbose = 0, sample_weight = option.sample_weight}),
+             expected, 1e-6, 'weighted evaluate')
+    end
+    option.epochs, option.batch_size, option.shuffle, option.verbose = 1, 3, false, 0
+    local history = model:fit(x, y, option)
+    t.near(history.history.loss[1], expected, 1e-6, 'weighted fit loss')
+    local bias = model:get_weights()[2]:flatten()
+    t.near(bias[1], 13 / 24, 1e-6, 'bias 1')
+    t.near(bias[2], math.log(2) - 6 / 24, 1e-6, 'bias 2')
+    t.near(bias[3], math.log(5) - 7 / 24, 1e-6, 'bias 3')
+  end
+end)
+
 t.test('running out of GPU memory is an error and the session goes on', function()
   -- One batch of 1024 images of 256x256 through 1024 filters needs 256 GiB of
   -- activations, more than any GPU has; the same model then works on a small batch.

@@ -378,10 +378,16 @@ static void losses_and_metrics(void)
     float *d_logits = gh_upload(logits, sizeof pred), *d_pred = gh_zeros(sizeof pred);
     float *d_ids = gh_upload(ids, sizeof ids), *d_onehot = gh_upload(onehot, sizeof onehot);
     float *d_targets = gh_upload(targets, sizeof pred), *d_grad = gh_zeros(sizeof pred);
+    /* Sample weights, zero included; every loss runs without and with them. */
+    float *weights = gh_random(B, 112, 0, 3);
+    weights[5] = 0.0f;
+    float *d_weights = gh_upload(weights, B * sizeof(float));
     nn_batch_stats *d_stats = gh_zeros(sizeof(nn_batch_stats));
     const nn_activation_kind lasts[] = {NN_ACTIVATION_SOFTMAX, NN_ACTIVATION_SIGMOID,
                                         NN_ACTIVATION_LINEAR};
-    for (int kind = 0; kind < NN_LOSS_COUNT; kind++) {
+    for (int run = 0; run < 2 * NN_LOSS_COUNT; run++) {
+        int kind = run % NN_LOSS_COUNT;
+        bool weighted = run >= NN_LOSS_COUNT;
         for (size_t l = 0; l < 3; l++) {
             nn_loss loss = {(nn_loss_kind)kind, false, 0.0};
             nn_activation last = nn_activation_default(lasts[l]);
@@ -393,18 +399,21 @@ static void losses_and_metrics(void)
             const float *d_labels = kind == NN_LOSS_SPARSE_CATEGORICAL_CROSSENTROPY ? d_ids
                                     : kind == NN_LOSS_CATEGORICAL_CROSSENTROPY      ? d_onehot
                                                                                     : d_targets;
-            double want = nn_loss_forward_backward(&loss, last, d_cpu, pred, logits, labels, B, W);
+            double want = nn_loss_forward_backward(&loss, last, d_cpu, pred, logits, labels,
+                                                   weighted ? weights : NULL, B, W);
             gh_device->loss_forward_backward(&d_stats->loss, d_grad, &loss, last, d_pred,
-                                             d_logits, d_labels, B, W);
+                                             d_logits, d_labels, weighted ? d_weights : NULL,
+                                             B, W);
             nn_batch_stats stats;
             gh_download(&stats, d_stats, sizeof stats);
             gh_download(d_dev, d_grad, sizeof d_dev);
-            char what[96];
-            snprintf(what, sizeof what, "%s after %s: loss", nn_loss_name(loss.kind),
-                     nn_activation_name(last.kind));
+            char what[112];
+            const char *weighing = weighted ? " with sample weights" : "";
+            snprintf(what, sizeof what, "%s after %s%s: loss", nn_loss_name(loss.kind),
+                     nn_activation_name(last.kind), weighing);
             gh_expect_double(what, stats.loss, want, 1e-6);
-            snprintf(what, sizeof what, "%s after %s: gradient", nn_loss_name(loss.kind),
-                     nn_activation_name(last.kind));
+            snprintf(what, sizeof what, "%s after %s%s: gradient", nn_loss_name(loss.kind),
+                     nn_activation_name(last.kind), weighing);
             gh_expect_close(what, d_dev, d_cpu, N, 1e-5);
         }
     }
@@ -436,8 +445,8 @@ static void losses_and_metrics(void)
         gh_expect_double(what, stats.metric_sums[m], want[m], 1e-12);
     }
     gh_free(d_logits), gh_free(d_pred), gh_free(d_ids), gh_free(d_onehot), gh_free(d_targets);
-    gh_free(d_grad), gh_free(d_stats);
-    free(logits), free(targets);
+    gh_free(d_grad), gh_free(d_stats), gh_free(d_weights);
+    free(logits), free(targets), free(weights);
 }
 
 static void penalties(void)

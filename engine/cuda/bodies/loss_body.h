@@ -204,14 +204,24 @@ NN_BODY double nn_body_loss_row(float *d, const nn_body_loss_plan *plan, const f
     }
 }
 
-/* Slice s of a loss: the rows s, s + slices, ... summed, their gradients written. */
+/* Slice s of a loss: the rows s, s + slices, ... summed, their gradients written; with
+ * sample weights (weights not NULL) each row's loss and gradient times its weight, as
+ * loss.c. */
 NN_BODY void nn_body_loss_partial(double *partials, float *dlogits, nn_body_loss_plan plan,
-                                  const float *labels, int64_t batch, int64_t width,
-                                  size_t slices, size_t s)
+                                  const float *labels, const float *weights, int64_t batch,
+                                  int64_t width, size_t slices, size_t s)
 {
     double total = 0.0;
-    for (int64_t b = (int64_t)s; b < batch; b += (int64_t)slices)
-        total += nn_body_loss_row(dlogits ? dlogits + b * width : NULL, &plan, labels, b, width);
+    for (int64_t b = (int64_t)s; b < batch; b += (int64_t)slices) {
+        float *d = dlogits ? dlogits + b * width : NULL;
+        double row = nn_body_loss_row(d, &plan, labels, b, width);
+        if (weights) {
+            row *= (double)weights[b];
+            for (int64_t j = 0; d && j < width; j++)
+                d[j] *= weights[b];
+        }
+        total += row;
+    }
     partials[s] = total;
 }
 
