@@ -343,6 +343,26 @@ doc(S .. 'predict', {call = 'model:predict(x [, {batch_size=32, verbose=1}])',
   params = {{'x', 'the inputs'}, {'batch_size', 'samples per step', default = '32', option = true},
             {'verbose', '0 silent, 1 progress bar, 2 one line', default = '1', option = true}},
   example = 'model:predict(x_test:slice(1, 5)):argmax()'})
+doc(S .. 'train_on_batch', {call = 'model:train_on_batch(x, y [, {sample_weight=nil, class_weight=nil, return_dict=false}])',
+  text = 'One optimizer step with all of x as one batch, for loops of your own. Returns ' ..
+         "the batch's loss and metrics from before the step, as fit logs them.",
+  returns = 'loss, metric, ... (or a table by name with return_dict=true)',
+  params = {{'x', 'the inputs of one batch'}, {'y', 'their labels or targets'},
+            {'sample_weight', 'one weight per sample for the loss', default = 'nil', option = true},
+            {'class_weight', 'a weight per class id, {[0]=1, [1]=5}', default = 'nil', option = true},
+            {'return_dict', 'return {loss=..., accuracy=...} instead of values', default = 'false', option = true}},
+  example = 'for step = 1, 3 do print(model:train_on_batch(x_train:slice(1, 16), y_train:slice(1, 16))) end'})
+doc(S .. 'test_on_batch', {call = 'model:test_on_batch(x, y [, {sample_weight=nil, return_dict=false}])',
+  text = 'The loss and metrics of one batch in inference mode: evaluate with all of x as one batch.',
+  returns = 'loss, metric, ... (or a table by name with return_dict=true)',
+  params = {{'x', 'the inputs of one batch'}, {'y', 'their labels or targets'},
+            {'sample_weight', 'one weight per sample for the loss', default = 'nil', option = true},
+            {'return_dict', 'return {loss=..., accuracy=...} instead of values', default = 'false', option = true}},
+  example = 'model:test_on_batch(x_test, y_test)'})
+doc(S .. 'predict_on_batch', {call = 'model:predict_on_batch(x)',
+  text = "The model's outputs for x as one batch, in inference mode, without a progress bar.",
+  params = {{'x', 'the inputs of one batch'}},
+  example = 'model:predict_on_batch(x_test:slice(1, 5)):argmax()'})
 doc(S .. 'count_params', {call = 'model:count_params()', text = 'The number of weights of all layers.',
   example = 'nn.Sequential{nn.layers.Dense{4, input_shape = {3}}}:count_params()   --> 16'})
 doc(S .. 'to', {call = 'model:to(device)',

@@ -36,17 +36,21 @@ int nn_lua_error(lua_State *L, const char *format, ...)
     return lua_error(L);
 }
 
-int nn_lua_raise(lua_State *L, const char *function)
+int nn_lua_raise_from(lua_State *L, const char *function, const char *entry)
 {
     /* The engine names its own entry point ("fit: ..."), which "model:fit: " already says. */
     const char *message = nn_error_message();
-    const char *method = strrchr(function, ':');
-    method = method ? method + 1 : function;
-    size_t length = strlen(method);
-    if (length > 0 && strncmp(message, method, length) == 0 &&
+    size_t length = strlen(entry);
+    if (length > 0 && strncmp(message, entry, length) == 0 &&
         strncmp(message + length, ": ", 2) == 0)
         message += length + 2;
     return nn_lua_error(L, "%s: %s", function, message);
+}
+
+int nn_lua_raise(lua_State *L, const char *function)
+{
+    const char *method = strrchr(function, ':');
+    return nn_lua_raise_from(L, function, method ? method + 1 : function);
 }
 
 void nn_lua_check(lua_State *L, nn_status status, const char *function)

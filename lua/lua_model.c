@@ -662,6 +662,52 @@ static const double *class_weight_array(lua_State *L, int table, const char *fun
     return weights;
 }
 
+/* The sample_weight option of the table at `options` (if it is one) as a tensor anchored
+ * in stack slot `slot`; NULL when not given. */
+static nn_tensor *opt_sample_weight(lua_State *L, int options, int slot, const char *function)
+{
+    if (!lua_istable(L, options))
+        return NULL;
+    if (lua_getfield(L, options, "sample_weight") == LUA_TNIL) {
+        lua_pop(L, 1);
+        return NULL;
+    }
+    lua_replace(L, slot);
+    return nn_lua_to_tensor(L, slot, function, "sample_weight");
+}
+
+/* The class_weight option of the table at `options` (if it is one) as an array anchored
+ * in stack slot `slot`; NULL and *count 0 when not given. */
+static const double *opt_class_weight(lua_State *L, int options, int slot,
+                                      const char *function, int *count)
+{
+    *count = 0;
+    if (!lua_istable(L, options))
+        return NULL;
+    if (lua_getfield(L, options, "class_weight") == LUA_TNIL) {
+        lua_pop(L, 1);
+        return NULL;
+    }
+    const double *weights = class_weight_array(L, lua_gettop(L), function, count);
+    lua_replace(L, slot);
+    lua_pop(L, 1);
+    return weights;
+}
+
+/* The loss and metrics of logs as evaluate returns them: values in order, or one table
+ * by name with return_dict. */
+static int push_results(lua_State *L, const nn_logs *logs, bool return_dict)
+{
+    if (return_dict) {
+        nn_lua_push_logs(L, logs);
+        return 1;
+    }
+    luaL_checkstack(L, logs->count, "too many metrics");
+    for (int i = 0; i < logs->count; i++)
+        lua_pushnumber(L, logs->values[i]);
+    return logs->count;
+}
+
 /* model:fit(x, y, {epochs=1, batch_size=32, validation_split=0, validation_data={x, y[, w]},
  *                  shuffle=true, verbose=1, callbacks={...}, initial_epoch=0,
  *                  steps_per_epoch=nil, validation_freq=1, validation_batch_size=nil,
@@ -720,18 +766,8 @@ static int model_fit(lua_State *L)
             }
         }
         lua_pop(L, 1);
-        if (lua_getfield(L, 4, "sample_weight") != LUA_TNIL) {
-            lua_replace(L, 8);
-            options.sample_weight = nn_lua_to_tensor(L, 8, function, "sample_weight");
-        } else {
-            lua_pop(L, 1);
-        }
-        if (lua_getfield(L, 4, "class_weight") != LUA_TNIL) {
-            options.class_weight = class_weight_array(L, lua_gettop(L), function,
-                                                      &options.class_weight_count);
-            lua_replace(L, 10);
-        }
-        lua_pop(L, 1);
+        options.sample_weight = opt_sample_weight(L, 4, 8, function);
+        options.class_weight = opt_class_weight(L, 4, 10, function, &options.class_weight_count);
         if (lua_getfield(L, 4, "callbacks") != LUA_TNIL) {
             if (!lua_istable(L, -1))
                 nn_lua_error(L, "%s: callbacks must be a list of callback tables", function);
@@ -826,14 +862,9 @@ static int model_evaluate(lua_State *L)
     int64_t batch_size = nn_lua_opt_integer(L, 4, "batch_size", 32, 1, INT64_C(1) << 31, function);
     int verbose = parse_verbose(L, 4, 1, function);
     bool return_dict = nn_lua_opt_boolean(L, 4, "return_dict", false, function);
-    nn_tensor *sample_weight = NULL;
     lua_settop(L, 4);
     lua_pushnil(L); /* slot 5: the sample weights */
-    if (lua_istable(L, 4) && lua_getfield(L, 4, "sample_weight") != LUA_TNIL) {
-        lua_replace(L, 5);
-        sample_weight = nn_lua_to_tensor(L, 5, function, "sample_weight");
-    }
-    lua_settop(L, 5);
+    nn_tensor *sample_weight = opt_sample_weight(L, 4, 5, function);
     nn_lua_progress progress;
     nn_lua_progress_init(&progress, L, model, "evaluate", verbose);
     progress.pass_start = nn_lua_now();
@@ -858,13 +889,7 @@ static int model_evaluate(lua_State *L)
         nn_lua_progress_draw(&progress, &line, true);
         nn_text_free(&line);
     }
-    if (return_dict) {
-        nn_lua_push_logs(L, &logs);
-        return 1;
-    }
-    for (int i = 0; i < logs.count; i++)
-        lua_pushnumber(L, logs.values[i]);
-    return logs.count;
+    return push_results(L, &logs, return_dict);
 }
 
 /* model:predict(x, {batch_size=32, verbose=1}) -> tensor */
@@ -1072,12 +1097,91 @@ static int model_to(lua_State *L)
     return 1;
 }
 
+/* model:train_on_batch(x, y, {sample_weight=nil, class_weight=nil, return_dict=false})
+ * -> loss, metrics...: one optimizer step with all of x as one batch. The loss and
+ * metrics are the batch's before the step, as fit logs them. */
+static int model_train_on_batch(lua_State *L)
+{
+    const char *function = "model:train_on_batch";
+    nn_model *model = nn_lua_check_model(L, 1, function);
+    lua_settop(L, 4);
+    static const char *const names[] = {"sample_weight", "class_weight", "return_dict", NULL};
+    nn_lua_check_option_names(L, 4, function, names, 0);
+    if (lua_isnil(L, 3))
+        nn_lua_error(L, "%s: expected labels y as argument 2 (model:train_on_batch(x, y))",
+                     function);
+    nn_tensor *x = batch_input(L, 2, function, "x");
+    nn_tensor *y = nn_lua_to_tensor(L, 3, function, "y");
+    bool return_dict = nn_lua_opt_boolean(L, 4, "return_dict", false, function);
+    lua_settop(L, 4);
+    lua_pushnil(L); /* slot 5: the sample weights, 6: the class weights */
+    lua_pushnil(L);
+    nn_fit_options options = nn_fit_defaults();
+    options.sample_weight = opt_sample_weight(L, 4, 5, function);
+    options.class_weight = opt_class_weight(L, 4, 6, function, &options.class_weight_count);
+    options.shuffle = false;
+    options.batch_size = x->shape.ndim > 0 ? x->shape.dims[0] : 1;
+    nn_history history = {0};
+    nn_status status = nn_model_fit(model, x, y, &options, NULL, &history);
+    nn_logs logs = history.epochs > 0 ? history.rows[0] : (nn_logs){0};
+    nn_history_free(&history);
+    if (status != NN_OK)
+        nn_lua_raise_from(L, function, "fit");
+    return push_results(L, &logs, return_dict);
+}
+
+/* model:test_on_batch(x, y, {sample_weight=nil, return_dict=false}) -> loss, metrics...:
+ * evaluate with all of x as one batch. */
+static int model_test_on_batch(lua_State *L)
+{
+    const char *function = "model:test_on_batch";
+    nn_model *model = nn_lua_check_model(L, 1, function);
+    lua_settop(L, 4);
+    static const char *const names[] = {"sample_weight", "return_dict", NULL};
+    nn_lua_check_option_names(L, 4, function, names, 0);
+    if (lua_isnil(L, 3))
+        nn_lua_error(L, "%s: expected labels y as argument 2 (model:test_on_batch(x, y))",
+                     function);
+    nn_tensor *x = batch_input(L, 2, function, "x");
+    nn_tensor *y = nn_lua_to_tensor(L, 3, function, "y");
+    bool return_dict = nn_lua_opt_boolean(L, 4, "return_dict", false, function);
+    lua_settop(L, 4);
+    lua_pushnil(L); /* slot 5: the sample weights */
+    nn_tensor *sample_weight = opt_sample_weight(L, 4, 5, function);
+    nn_logs logs;
+    nn_status status = nn_model_evaluate(model, x, y, sample_weight,
+                                         x->shape.ndim > 0 ? x->shape.dims[0] : 1, NULL, &logs);
+    if (status != NN_OK)
+        nn_lua_raise_from(L, function, "evaluate");
+    return push_results(L, &logs, return_dict);
+}
+
+/* model:predict_on_batch(x) -> tensor: predict with all of x as one batch. */
+static int model_predict_on_batch(lua_State *L)
+{
+    const char *function = "model:predict_on_batch";
+    nn_model *model = nn_lua_check_model(L, 1, function);
+    if (lua_gettop(L) > 2)
+        nn_lua_error(L, "%s: expected only x (model:predict_on_batch(x)), got %d arguments",
+                     function, lua_gettop(L) - 1);
+    lua_settop(L, 2);
+    nn_tensor *x = batch_input(L, 2, function, "x");
+    nn_tensor **slot = nn_lua_new_tensor_slot(L);
+    nn_status status = nn_model_predict(model, x, x->shape.ndim > 0 ? x->shape.dims[0] : 1,
+                                        NULL, slot);
+    if (status != NN_OK)
+        nn_lua_raise_from(L, function, "predict");
+    return 1;
+}
+
 static const luaL_Reg model_methods[] = {
     {"add", model_add},           {"pop", model_pop},
     {"build", model_build},       {"summary", model_summary},
     {"compile", model_compile},
     {"fit", model_fit},           {"evaluate", model_evaluate},
     {"predict", model_predict},   {"count_params", model_count_params},
+    {"train_on_batch", model_train_on_batch}, {"test_on_batch", model_test_on_batch},
+    {"predict_on_batch", model_predict_on_batch},
     {"get_layer", model_get_layer}, {"to", model_to},
     {NULL, NULL},
 };

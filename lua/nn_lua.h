@@ -32,6 +32,9 @@ int nn_lua_error(lua_State *L, const char *format, ...) __attribute__((format(pr
 
 /* Raises "<function>: <engine message>". Never returns. */
 int nn_lua_raise(lua_State *L, const char *function);
+/* The same, for a function that calls the engine entry point `entry` ("fit"): the
+ * message's own "fit: " goes, since the function's name is said instead. */
+int nn_lua_raise_from(lua_State *L, const char *function, const char *entry);
 /* Raises when status is not NN_OK. */
 void nn_lua_check(lua_State *L, nn_status status, const char *function);
 /* Writes text to the session's output: stdout, or whatever the host installed with
