@@ -133,6 +133,19 @@ static bool holds_one_per_row(const nn_shape *labels, const nn_shape *output)
            leading_axes_match(labels, output, rows_ndim);
 }
 
+/* The shapes class ids may take for an output: "(batch,) or (batch, 1)" for (None, 10),
+ * "(batch, 5) or (batch, 5, 1)" for (None, 5, 10) (one id per position). */
+static const char *class_id_shapes(const nn_shape *output, char *text, size_t size)
+{
+    char axes[96] = "";
+    size_t used = 0;
+    for (int i = 1; i + 1 < output->ndim && used < sizeof axes; i++)
+        used += (size_t)snprintf(axes + used, sizeof axes - used, ", %lld",
+                                 (long long)output->dims[i]);
+    snprintf(text, size, "(batch%s%s) or (batch%s, 1)", axes, output->ndim > 2 ? "" : ",", axes);
+    return text;
+}
+
 static bool same_shape(const nn_shape *labels, const nn_shape *output)
 {
     return labels->ndim == output->ndim && leading_axes_match(labels, output, output->ndim);
@@ -180,20 +193,21 @@ nn_status nn_loss_check_labels(const nn_loss *loss, const nn_shape *output,
     int64_t classes = output->dims[output->ndim - 1];
     double value = 0.0;
     int64_t bad;
+    char ids[160];
 
     switch (loss->kind) {
     case NN_LOSS_SPARSE_CATEGORICAL_CROSSENTROPY:
         if (!holds_one_per_row(shape, output)) {
             if (same_shape(shape, output) && classes > 1)
                 return nn_error(NN_ERR_SHAPE,
-                                "%s expects integer class ids of shape (batch,) or (batch, 1), "
-                                "but received labels of shape %s for an output of shape %s: "
-                                "they look one-hot; use loss='categorical_crossentropy' for "
-                                "one-hot labels", name, label_text, out_text);
+                                "%s expects integer class ids of shape %s, but received labels "
+                                "of shape %s for an output of shape %s: they look one-hot; use "
+                                "loss='categorical_crossentropy' for one-hot labels", name,
+                                class_id_shapes(output, ids, sizeof ids), label_text, out_text);
             return nn_error(NN_ERR_SHAPE,
-                            "%s expects integer class ids of shape (batch,) or (batch, 1) for "
-                            "an output of shape %s, but received labels of shape %s", name,
-                            out_text, label_text);
+                            "%s expects integer class ids of shape %s for an output of shape "
+                            "%s, but received labels of shape %s", name,
+                            class_id_shapes(output, ids, sizeof ids), out_text, label_text);
         }
         bad = first_bad_label(labels, 0.0, (double)classes, false, true, &value);
         if (bad >= 0) {
@@ -489,6 +503,7 @@ static double rows_sum(const nn_loss *loss, nn_activation last, float *dlogits,
     case NN_LOSS_MEAN_ABSOLUTE_ERROR:
         return absolute_error(dlogits, pred, labels, n, scale);
     default:
+        *fused = true; /* nothing was written to go through the activation */
         return NAN;
     }
 }

@@ -3,6 +3,7 @@
 #include "model.h"
 
 #include <ctype.h>
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -804,6 +805,17 @@ static size_t constraint_scratch(const nn_model *model)
     return most;
 }
 
+/* Keras applies losses and metrics along the output's last axis: a (B, H, W, C) output
+ * is B·H·W rows of C classes, each position with its own label, and the mean runs over
+ * all of them. The positions of one sample (1 for a (B, classes) output): */
+static int64_t output_positions(const nn_model *model)
+{
+    const nn_shape *shape = &model->layers[model->layer_count - 1]->output_shape;
+    if (shape->ndim < 3)
+        return 1;
+    return nn_shape_inner(shape, 1) / shape->dims[shape->ndim - 1];
+}
+
 static nn_status reserve(nn_model *model, int64_t batch, bool training)
 {
     NN_TRY(place(model));
@@ -859,8 +871,10 @@ static nn_status reserve(nn_model *model, int64_t batch, bool training)
         status = nn_storage_create_on(&model->logits, device, batch_floats * sizeof(float));
     if (status == NN_OK)
         status = nn_storage_create_on(&model->labels, device, batch_floats * sizeof(float));
+    /* Sample weights apply to every position of their sample (output_positions). */
+    size_t weight_bytes = (size_t)batch * (size_t)output_positions(model) * sizeof(float);
     if (status == NN_OK)
-        status = nn_storage_create_on(&model->row_weights, device, (size_t)batch * sizeof(float));
+        status = nn_storage_create_on(&model->row_weights, device, weight_bytes);
     if (status == NN_OK)
         status = nn_storage_create_on(&model->scratch, device,
                                       (scratch ? scratch : 1) * sizeof(float));
@@ -881,11 +895,10 @@ static nn_status reserve(nn_model *model, int64_t batch, bool training)
                 status = nn_storage_create_on(&model->landing_labels[slot], device,
                                               batch_floats * sizeof(float));
             if (status == NN_OK)
-                status = backend->host_alloc(&model->pinned_weights[slot],
-                                             (size_t)batch * sizeof(float));
+                status = backend->host_alloc(&model->pinned_weights[slot], weight_bytes);
             if (status == NN_OK)
                 status = nn_storage_create_on(&model->landing_weights[slot], device,
-                                              (size_t)batch * sizeof(float));
+                                              weight_bytes);
         }
     }
     if (status != NN_OK) {
@@ -964,8 +977,10 @@ static void feed_stage(nn_model *model, const batch_feed *feed, int64_t step)
                 (float)nn_tensor_get(y, (size_t)index * label_width + j);
     }
     float *weights = direct ? (float *)model->row_weights->data : model->pinned_weights[slot];
+    int64_t positions = output_positions(model);
     for (int64_t b = 0; feed->weights && b < batch; b++)
-        weights[b] = feed->weights[order ? order[offset + b] : offset + b];
+        for (int64_t p = 0; p < positions; p++)
+            weights[b * positions + p] = feed->weights[order ? order[offset + b] : offset + b];
     if (direct)
         return;
     model->backend->upload_async(model->landing_inputs[slot]->data, target,
@@ -975,7 +990,7 @@ static void feed_stage(nn_model *model, const batch_feed *feed, int64_t step)
                                      (size_t)batch * label_width * sizeof(float));
     if (feed->weights)
         model->backend->upload_async(model->landing_weights[slot]->data, weights,
-                                     (size_t)batch * sizeof(float));
+                                     (size_t)(batch * positions) * sizeof(float));
 }
 
 /* Makes batch `step`, staged before, the model's input: on a device, a copy from its
@@ -996,7 +1011,7 @@ static void feed_use(nn_model *model, const batch_feed *feed, int64_t step)
                                  sizeof(float));
     if (feed->weights)
         model->backend->copy(model->row_weights->data, model->landing_weights[slot]->data,
-                             (size_t)batch * sizeof(float));
+                             (size_t)(batch * output_positions(model)) * sizeof(float));
 }
 
 /* The batch statistics, read back: the one wait per batch, which also reports any
@@ -1094,22 +1109,24 @@ static nn_activation last_activation(const nn_model *model)
 static void batch_loss(nn_model *model, int64_t batch, float *dlogits, bool weighted)
 {
     const nn_tensor *prediction = model->outputs[model->layer_count];
-    int64_t width = nn_shape_inner(&prediction->shape, 1);
+    int64_t positions = output_positions(model);
+    int64_t rows = batch * positions;
+    int64_t width = nn_shape_inner(&prediction->shape, 1) / positions;
     nn_batch_stats *stats = model->stats->data;
     float *labels = model->labels->data;
     for (int m = 0; m < model->metric_count; m++)
         model->backend->metric_sum(&stats->metric_sums[m], &model->metrics[m],
-                                   nn_tensor_f32(prediction), labels, batch, width);
+                                   nn_tensor_f32(prediction), labels, rows, width);
     /* Label smoothing changes what the loss aims at, not what the metrics compare: the
      * metrics above read the labels as given, then they are smoothed in place (the
      * next batch writes its own labels over them), in queue order on every backend. */
     float scale, offset;
     if (nn_loss_label_map(&model->loss, width, &scale, &offset))
-        model->backend->scale_shift(labels, labels, scale, offset, (size_t)(batch * width));
+        model->backend->scale_shift(labels, labels, scale, offset, (size_t)(rows * width));
     model->backend->loss_forward_backward(&stats->loss, dlogits, &model->loss,
                                           last_activation(model), nn_tensor_f32(prediction),
                                           model->logits->data, labels,
-                                          weighted ? model->row_weights->data : NULL, batch,
+                                          weighted ? model->row_weights->data : NULL, rows,
                                           width);
 }
 
@@ -1291,9 +1308,11 @@ static void fill_logs(nn_logs *logs, const nn_model *model, const char *prefix, 
     char name[48];
     snprintf(name, sizeof name, "%sloss", prefix);
     nn_logs_set(logs, name, loss);
+    /* The metric sums run over every position of every sample (output_positions). */
+    double rows = (double)samples * (double)output_positions(model);
     for (int m = 0; m < model->metric_count; m++) {
         snprintf(name, sizeof name, "%s%s", prefix, model->metrics[m].name);
-        nn_logs_set(logs, name, metric_sums[m] / (double)samples);
+        nn_logs_set(logs, name, metric_sums[m] / rows);
     }
 }
 
@@ -1412,9 +1431,9 @@ static nn_status sample_weights_of(const nn_tensor *weights, int64_t rows, const
                                          what, (long long)rows);
     for (int64_t i = 0; status == NN_OK && i < rows; i++) {
         double value = nn_tensor_get(host, (size_t)i);
-        if (!(isfinite(value) && value >= 0.0))
-            status = nn_error(NN_ERR_ARGUMENT, "%s must be finite and >= 0, got %g for "
-                                               "sample %lld",
+        if (!(value >= 0.0 && value <= FLT_MAX))
+            status = nn_error(NN_ERR_ARGUMENT, "%s must be finite float32 numbers >= 0, got "
+                                               "%g for sample %lld",
                               what, value, (long long)(i + 1));
         else
             values[i] = (float)value;
@@ -1442,10 +1461,17 @@ static nn_status class_sample_weights(const nn_model *model, const nn_tensor *y,
                                          "class ids count from 0, as the labels do",
                         count - 1, (long long)classes, (long long)(classes - 1));
     for (int c = 0; c < count; c++)
-        if (!(isfinite(class_weight[c]) && class_weight[c] >= 0.0))
-            return nn_error(NN_ERR_ARGUMENT, "fit: class_weight must be finite and >= 0, got "
-                                             "%g for class %d",
+        if (!(class_weight[c] >= 0.0 && class_weight[c] <= FLT_MAX))
+            return nn_error(NN_ERR_ARGUMENT, "fit: class_weight must be finite float32 "
+                                             "numbers >= 0, got %g for class %d",
                             class_weight[c], c);
+    /* One class per sample: labels (N,), (N, 1) or one-hot (N, classes). Keras refuses
+     * class_weight for targets of more axes too. */
+    char text[128];
+    if (y->shape.ndim > 2 || nn_model_output_shape(model)->ndim > 2)
+        return nn_error(NN_ERR_SHAPE, "fit: class_weight needs one class per sample, labels of "
+                                      "shape (N,), (N, 1) or (N, classes); y has shape %s",
+                        nn_shape_format(&y->shape, text, sizeof text));
     int64_t rows = y->shape.dims[0], label_width = nn_shape_inner(&y->shape, 1);
     float *values = malloc((size_t)(rows > 0 ? rows : 1) * sizeof *values);
     if (!values)

@@ -634,12 +634,15 @@ static const double *class_weight_array(lua_State *L, int table, const char *fun
     lua_Integer top = -1;
     lua_pushnil(L);
     while (lua_next(L, table)) {
-        lua_Integer id;
-        if (!lua_isinteger(L, -2) && !(lua_type(L, -2) == LUA_TNUMBER &&
-                                       lua_numbertointeger(lua_tonumber(L, -2), &id)))
+        /* Lua stores a whole float key (2.0) as an integer; 1.5 stays a float. */
+        if (!lua_isinteger(L, -2)) {
+            if (lua_type(L, -2) == LUA_TNUMBER)
+                nn_lua_error(L, "%s: class_weight key %g is not a class id (whole numbers "
+                             "from 0)", function, lua_tonumber(L, -2));
             nn_lua_error(L, "%s: class_weight keys must be class ids (integers from 0), got "
                          "a %s key", function, nn_lua_typename(L, -2));
-        id = (lua_Integer)lua_tonumber(L, -2);
+        }
+        lua_Integer id = lua_tointeger(L, -2);
         if (id < 0 || id >= most)
             nn_lua_error(L, "%s: class_weight key %lld is not a class id (they count from 0)",
                          function, (long long)id);

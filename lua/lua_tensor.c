@@ -1,6 +1,7 @@
 /* nn.Tensor: constructors, fields, methods and arithmetic metamethods. */
 #include <limits.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -262,7 +263,10 @@ nn_tensor *nn_lua_to_tensor(lua_State *L, int index, const char *function, const
     if (!lua_istable(L, index))
         nn_lua_error(L, "%s: expected a tensor or a table of numbers for %s, got %s", function,
                      what, nn_lua_typename(L, index));
-    tensor_from_table(L, index, NN_DTYPE_F32, function);
+    /* The table's own faults (empty, ragged, a string inside) name the value too. */
+    char context[160];
+    snprintf(context, sizeof context, "%s (%s)", function, what);
+    tensor_from_table(L, index, NN_DTYPE_F32, context);
     lua_replace(L, index); /* anchor the new tensor where the table was */
     return nn_lua_test_tensor(L, index);
 }

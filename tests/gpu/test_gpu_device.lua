@@ -92,6 +92,31 @@ t.test('sample and class weights weigh the loss and gradient on the GPU as on th
   end
 end)
 
+t.test('a loss over pixels (one label per pixel, sample weights per sample) on the GPU', function()
+  -- Every pixel predicts softmax (1/8, 2/8, 5/8); see tests/lua/test_per_position_loss.lua.
+  local model = nn.Sequential{L.Conv2D{3, 1, activation = 'softmax', input_shape = {2, 2, 1}}}
+  model:to('gpu')
+  model:set_weights{nn.zeros(1, 1, 1, 3), nn.tensor{0, math.log(2), math.log(5)}}
+  model:compile{optimizer = 'sgd', loss = 'sparse_categorical_crossentropy', metrics = {'accuracy'}}
+  local y = nn.tensor{{{0, 1}, {2, 2}}, {{2, 2}, {2, 0}}}
+  local cost = {math.log(8), math.log(4), math.log(8 / 5)}
+  local plain, weighted = 0, 0
+  for n = 1, 2 do
+    for i = 1, 2 do
+      for j = 1, 2 do
+        local c = y[n][i][j]
+        plain = plain + cost[c + 1] / 8
+        weighted = weighted + ({3, 0.5})[n] * cost[c + 1] / 8
+      end
+    end
+  end
+  local loss, accuracy = model:evaluate(nn.zeros(2, 2, 2, 1), y, {verbose = 0})
+  t.near(loss, plain, 1e-6, 'loss over pixels')
+  t.near(accuracy, 5 / 8, 1e-12, 'accuracy over pixels')
+  t.near(model:evaluate(nn.zeros(2, 2, 2, 1), y, {verbose = 0, sample_weight = {3, 0.5}}),
+         weighted, 1e-6, 'weighted loss over pixels')
+end)
+
 t.test('running out of GPU memory is an error and the session goes on', function()
   -- One batch of 1024 images of 256x256 through 1024 filters needs 256 GiB of
   -- activations, more than any GPU has; the same model then works on a small batch.

@@ -67,14 +67,30 @@ t.test('fit with class_weight weighs samples by their class, missing classes by 
                               {epochs = 1, batch_size = 3, shuffle = false, verbose = 0,
                                class_weight = {[0] = 2, [1] = 0, [2] = 1}})
     check_weighted_step(model, history, device .. ' class_weight')
-    -- Shuffled batches of one: the same total step is not expected, but the weights
-    -- follow their samples: class 1 (weight 0) alone never moves the bias.
-    local still = softmax_model(device)
-    still:fit(nn.zeros(4, 2), nn.tensor{1, 1, 1, 1},
-              {epochs = 2, batch_size = 1, verbose = 0, class_weight = {[1] = 0}})
-    local bias = still:get_weights()[2]:flatten()
-    t.eq(bias[1], 0, device .. ': weight 0 leaves bias 1')
-    t.near(bias[2], math.log(2), 1e-7, device .. ': weight 0 leaves bias 2')
+  end
+  -- The weights follow their samples through shuffling: with the prediction held still
+  -- (learning_rate 1e-12) the epoch loss is sum(w_i loss_i) / 6 whatever the order and the
+  -- batch size, and each class costs a different loss, so a weight given to the wrong
+  -- sample would show.
+  local y = nn.tensor{0, 1, 2, 0, 1, 2}
+  local weights, expected = {1, 2, 3, 4, 5, 6}, 0
+  for i = 1, 6 do expected = expected + weights[i] * loss_of[y[i] + 1] / 6 end
+  local by_class = (1 * 2 * loss_of[1] + 2 * 2 * loss_of[2] + 3 * 2 * loss_of[3]) / 6
+  for _, device in ipairs(devices) do
+    for _, batch_size in ipairs{1, 4} do
+      local model = softmax_model(device, 1e-12)
+      local history = model:fit(nn.zeros(6, 2), y, {epochs = 3, batch_size = batch_size,
+                                                    verbose = 0, sample_weight = weights})
+      for epoch = 1, 3 do
+        t.near(history.history.loss[epoch], expected, 1e-6,
+               string.format('%s, batches of %d, epoch %d: shuffled sample weights', device,
+                             batch_size, epoch))
+      end
+      history = model:fit(nn.zeros(6, 2), y, {epochs = 2, batch_size = batch_size, verbose = 0,
+                                              class_weight = {[0] = 1, [1] = 2, [2] = 3}})
+      t.near(history.history.loss[2], by_class, 1e-6,
+             string.format('%s, batches of %d: shuffled class weights', device, batch_size))
+    end
   end
   -- {[0] = 2} alone: classes 1 and 2 weigh 1, so (2 ln 8 + ln 4 + ln 1.6) / 3.
   local model = softmax_model('cpu', 1e-12)
@@ -154,17 +170,22 @@ t.test('bad sample and class weights are refused with what was expected', functi
   t.raises(fit{sample_weight = {1, 2}}, 'fit: sample_weight must hold one weight per sample',
            'shape (3,) or (3, 1), got shape (2,)')
   t.raises(fit{sample_weight = nn.ones(3, 2)}, 'shape (3,) or (3, 1), got shape (3, 2)')
-  t.raises(fit{sample_weight = {1, -1, 1}}, 'sample_weight must be finite and >= 0, got -1 for sample 2')
-  t.raises(fit{sample_weight = {1, 0 / 0, 1}}, 'must be finite and >= 0', 'sample 2')
+  t.raises(fit{sample_weight = {1, -1, 1}}, 'sample_weight must be finite float32 numbers >= 0, got -1 for sample 2')
+  t.raises(fit{sample_weight = {1, 0 / 0, 1}}, 'must be finite float32 numbers >= 0', 'sample 2')
+  t.raises(fit{sample_weight = {}}, 'model:fit (sample_weight): empty tables make no tensor')
   t.raises(fit{sample_weight = 'heavy'}, 'sample_weight')
   t.raises(fit{sample_weight = {1, 1, 1}, class_weight = {[0] = 1}},
            'give class_weight or sample_weight, not both')
   t.raises(fit{class_weight = {1, 2, 3}}, 'class_weight gives a weight for class 3',
            'the model\'s output has 3 classes (0 to 2)', 'class ids count from 0')
   t.raises(fit{class_weight = {[-1] = 2}}, 'class_weight key -1 is not a class id')
+  t.raises(fit{class_weight = {[0] = 1, [1.5] = 9}}, 'class_weight key 1.5 is not a class id')
+  t.raises(fit{class_weight = {[math.maxinteger] = 1}},
+           'class_weight key 9223372036854775807 is not a class id')
+  t.raises(fit{class_weight = {[0] = 1e39}}, 'class_weight must be finite float32 numbers >= 0, got 1e+39 for class 0')
   t.raises(fit{class_weight = {a = 2}}, 'class_weight keys must be class ids', 'got a string key')
   t.raises(fit{class_weight = {[0] = 'x'}}, 'class_weight[0] must be a number, got string')
-  t.raises(fit{class_weight = {[0] = -2}}, 'class_weight must be finite and >= 0, got -2 for class 0')
+  t.raises(fit{class_weight = {[0] = -2}}, 'class_weight must be finite float32 numbers >= 0, got -2 for class 0')
   t.raises(fit{class_weight = {}}, 'class_weight is empty')
   t.raises(fit{class_weight = 2}, 'class_weight must be a table')
   t.raises(fit{validation_data = {x, y, {1}}}, "validation_data's sample weights must hold one weight per sample")
@@ -173,6 +194,12 @@ t.test('bad sample and class weights are refused with what was expected', functi
            'evaluate: sample_weight must hold one weight per sample')
   t.raises(function() model:evaluate(x, y, {verbose = 0, sample_weights = {1}}) end,
            "unknown option 'sample_weights'")
+  -- Keras takes class_weight only for one class per sample.
+  local pixels = nn.Sequential{L.Conv2D{3, 1, activation = 'softmax', input_shape = {2, 2, 1}}}
+  pixels:compile{optimizer = 'sgd', loss = 'mse'}
+  t.raises(function()
+    pixels:fit(nn.zeros(3, 2, 2, 1), nn.ones(3, 2, 2, 3), {verbose = 0, class_weight = {[0] = 1}})
+  end, 'class_weight needs one class per sample', 'y has shape (3, 2, 2, 3)')
   -- Nothing above changed the model.
   local bias = model:get_weights()[2]:flatten()
   t.eq(bias[1], 0, 'the bias is untouched')
