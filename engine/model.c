@@ -925,7 +925,7 @@ static void set_batch(nn_model *model, int64_t batch)
 
 /* The batches of one loop: rows order[first + k] (or first + k without an order) of x
  * and, when given, y and the sample weights, `batch_size` at a time. All on the host;
- * weights has one float per row of x. */
+ * weights has output_positions floats per row of x (sample_weights_of). */
 typedef struct batch_feed {
     const nn_tensor *x, *y;
     const int64_t *order;
@@ -978,9 +978,11 @@ static void feed_stage(nn_model *model, const batch_feed *feed, int64_t step)
     }
     float *weights = direct ? (float *)model->row_weights->data : model->pinned_weights[slot];
     int64_t positions = output_positions(model);
-    for (int64_t b = 0; feed->weights && b < batch; b++)
-        for (int64_t p = 0; p < positions; p++)
-            weights[b * positions + p] = feed->weights[order ? order[offset + b] : offset + b];
+    for (int64_t b = 0; feed->weights && b < batch; b++) {
+        int64_t sample = order ? order[offset + b] : offset + b;
+        memcpy(weights + b * positions, feed->weights + sample * positions,
+               (size_t)positions * sizeof(float));
+    }
     if (direct)
         return;
     model->backend->upload_async(model->landing_inputs[slot]->data, target,
@@ -1406,35 +1408,69 @@ static nn_status check_finite(const nn_tensor *data, const char *what)
     return NN_OK;
 }
 
-/* Keras' sample weights as one float per sample: *out (malloc'd; NULL when weights is
- * NULL) from a tensor of shape (rows,) or (rows, 1) of finite numbers >= 0. */
-static nn_status sample_weights_of(const nn_tensor *weights, int64_t rows, const char *what,
-                                   float **out)
+/* Whether weights of shape `shape` give one weight per position of each of `rows`
+ * samples of a model whose output is `output`: (rows, *middle axes*), with or without a
+ * trailing axis of 1, as Keras takes (N, T) weights for a (N, T, C) output. */
+static bool weighs_positions(const nn_shape *shape, const nn_shape *output, int64_t rows)
+{
+    int middle = output->ndim - 2;
+    if (middle < 1 || shape->dims[0] != rows)
+        return false;
+    if (!(shape->ndim == 1 + middle ||
+          (shape->ndim == 2 + middle && shape->dims[shape->ndim - 1] == 1)))
+        return false;
+    for (int i = 1; i <= middle; i++)
+        if (shape->dims[i] != output->dims[i])
+            return false;
+    return true;
+}
+
+/* Keras' sample weights as one float per loss row (output_positions per sample): *out
+ * (malloc'd; NULL when weights is NULL) from a tensor of finite numbers >= 0 of shape
+ * (rows,) or (rows, 1), one per sample and so for each of its positions, or one per
+ * position (weighs_positions). */
+static nn_status sample_weights_of(const nn_model *model, const nn_tensor *weights,
+                                   int64_t rows, const char *what, float **out)
 {
     *out = NULL;
     if (!weights)
         return NN_OK;
-    char text[128];
-    const nn_shape *shape = &weights->shape;
-    if (!(shape->ndim == 1 || (shape->ndim == 2 && shape->dims[1] == 1)) ||
-        shape->dims[0] != rows)
+    char text[128], positions_text[128] = "";
+    const nn_shape *shape = &weights->shape, *output = nn_model_output_shape(model);
+    int64_t positions = output_positions(model);
+    bool per_sample = shape->dims[0] == rows &&
+                      (shape->ndim == 1 || (shape->ndim == 2 && shape->dims[1] == 1));
+    bool per_position = weighs_positions(shape, output, rows);
+    if (!per_sample && !per_position) {
+        if (positions > 1) {
+            nn_shape expected = *output;
+            expected.ndim--;
+            expected.dims[0] = rows;
+            char expected_text[96];
+            snprintf(positions_text, sizeof positions_text, ", or one per position of the "
+                     "output, shape %s", nn_shape_format(&expected, expected_text,
+                                                         sizeof expected_text));
+        }
         return nn_error(NN_ERR_SHAPE, "%s must hold one weight per sample, shape (%lld,) or "
-                                      "(%lld, 1), got shape %s",
-                        what, (long long)rows, (long long)rows,
+                                      "(%lld, 1)%s; got shape %s",
+                        what, (long long)rows, (long long)rows, positions_text,
                         nn_shape_format(shape, text, sizeof text));
+    }
     const nn_tensor *host;
     nn_tensor *copy;
     NN_TRY(data_on_host(weights, &host, &copy));
-    float *values = malloc((size_t)(rows > 0 ? rows : 1) * sizeof *values);
+    size_t count = (size_t)rows * (size_t)positions;
+    float *values = malloc((count > 0 ? count : 1) * sizeof *values);
     nn_status status = values ? NN_OK
                               : nn_error(NN_ERR_MEMORY, "out of memory for %s of %lld samples",
                                          what, (long long)rows);
-    for (int64_t i = 0; status == NN_OK && i < rows; i++) {
-        double value = nn_tensor_get(host, (size_t)i);
+    for (size_t i = 0; status == NN_OK && i < count; i++) {
+        size_t sample = i / (size_t)positions;
+        double value = nn_tensor_get(host, per_position ? i : sample);
         if (!(value >= 0.0 && value <= FLT_MAX))
             status = nn_error(NN_ERR_ARGUMENT, "%s must be finite float32 numbers >= 0, got "
-                                               "%g for sample %lld",
-                              what, value, (long long)(i + 1));
+                                               "%g for sample %zu",
+                              what, value, sample + 1);
         else
             values[i] = (float)value;
     }
@@ -1716,10 +1752,10 @@ nn_status nn_model_fit(nn_model *model, const nn_tensor *x, const nn_tensor *y,
                      : class_sample_weights(model, hy, options->class_weight,
                                             options->class_weight_count, &weights);
     if (status == NN_OK && options->sample_weight)
-        status = sample_weights_of(options->sample_weight, x->shape.dims[0], "fit: sample_weight",
-                                   &weights);
+        status = sample_weights_of(model, options->sample_weight, x->shape.dims[0],
+                                   "fit: sample_weight", &weights);
     if (status == NN_OK && hvx)
-        status = sample_weights_of(options->validation_sample_weight, hvx->shape.dims[0],
+        status = sample_weights_of(model, options->validation_sample_weight, hvx->shape.dims[0],
                                    "fit: validation_data's sample weights", &validation_weights);
     if (status == NN_OK) {
         nn_fit_options host_options = *options;
@@ -1780,7 +1816,7 @@ nn_status nn_model_evaluate(nn_model *model, const nn_tensor *x, const nn_tensor
     nn_tensor *cx = NULL, *cy = NULL;
     double loss, metric_sums[NN_MAX_METRICS];
     float *weights = NULL;
-    nn_status status = sample_weights_of(sample_weight, count, "evaluate: sample_weight",
+    nn_status status = sample_weights_of(model, sample_weight, count, "evaluate: sample_weight",
                                          &weights);
     if (status == NN_OK)
         status = data_on_host(x, &hx, &cx);

@@ -70,7 +70,8 @@ typedef struct nn_fit_options {
     double validation_split;   /* 0: none */
     const nn_tensor *validation_x, *validation_y; /* or NULL */
     /* Keras' sample weights (NULL: none): one per sample of x, shape (N,) or (N, 1), each
-     * multiplying that sample's loss; with validation_split the last ones weigh the
+     * multiplying that sample's loss; for an output of several positions, (N, T, C) say,
+     * also one per position, (N, T). With validation_split the last ones weigh the
      * validation samples. validation_sample_weight does the same for validation_x. */
     const nn_tensor *sample_weight, *validation_sample_weight;
     /* Keras' class_weight (NULL: none; not with sample_weight): the training samples of

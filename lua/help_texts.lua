@@ -325,7 +325,7 @@ doc(S .. 'fit', {call = 'model:fit(x, y [, {epochs=1, batch_size=32, ...}])',
             {'steps_per_epoch', 'stop each epoch after this many steps', default = 'nil', option = true},
             {'validation_freq', 'validate after every N-th epoch only (N, 2N, ...); the val_ lists of the History then hold one value per validation', default = '1', option = true},
             {'validation_batch_size', 'samples per validation step', default = 'batch_size', option = true},
-            {'sample_weight', "one weight per sample (a list or an (N,) tensor): each sample's loss counts that many times; with validation_split the last ones weigh the validation samples", default = 'nil', option = true},
+            {'sample_weight', "one weight per sample (a list or an (N,) tensor): each sample's loss counts that many times; for an output such as (N, T, C) also one per position, (N, T), a mask; with validation_split the last ones weigh the validation samples", default = 'nil', option = true},
             {'class_weight', "a weight per class id, {[0]=1, [1]=5}: the samples of a class weigh that much in training (1 for a class left out); not with sample_weight", default = 'nil', option = true}},
   example = "history = model:fit(x_train, y_train, {epochs = 5, batch_size = 64, validation_split = 0.2})\nmodel:fit(x_train, y_train, {class_weight = {[0] = 1, [1] = 10}})   -- class 1 is rare"})
 doc(S .. 'evaluate', {call = 'model:evaluate(x, y [, {batch_size=32, verbose=1, return_dict=false, sample_weight=nil}])',

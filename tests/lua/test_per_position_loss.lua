@@ -92,6 +92,31 @@ t.test('sample weights weigh every position of their sample', function()
   end
 end)
 
+t.test('weights per position, (B, H, W) for a (B, H, W, C) output, weigh each pixel', function()
+  for _, device in ipairs(devices) do
+    local model = pixel_model(device, 'sparse_categorical_crossentropy', 1e-12)
+    -- A mask per image (Keras still divides by every pixel), different per image so that
+    -- a mask given to the wrong image would show.
+    local mask = {{{1, 1}, {0, 0}}, {{0, 1}, {1, 0}}}
+    local expected = 0
+    for n = 1, 2 do
+      for i = 1, 2 do
+        for j = 1, 2 do expected = expected + mask[n][i][j] * loss_of[classes[n][i][j] + 1] / 8 end
+      end
+    end
+    local x, y = nn.zeros(2, 2, 2, 1), nn.tensor(classes)
+    t.near(model:evaluate(x, y, {verbose = 0, sample_weight = mask}), expected, 1e-6,
+           device .. ': masked loss')
+    t.near(model:evaluate(x, y, {verbose = 0, sample_weight = nn.tensor(mask):reshape(2, 2, 2, 1)}),
+           expected, 1e-6, device .. ': (B, H, W, 1) mask')
+    local history = model:fit(x, y, {epochs = 2, batch_size = 1, verbose = 0, sample_weight = mask})
+    t.near(history.history.loss[2], expected, 1e-6, device .. ': shuffled masked fit loss')
+    t.raises(function() model:evaluate(x, y, {verbose = 0, sample_weight = nn.ones(2, 2)}) end,
+             'sample_weight must hold one weight per sample, shape (2,) or (2, 1), or one per ' ..
+             'position of the output, shape (2, 2, 2); got shape (2, 2)')
+  end
+end)
+
 t.test('label smoothing over pixels smooths toward the classes of the last axis', function()
   local model = pixel_model('cpu', nn.losses.CategoricalCrossentropy{label_smoothing = 0.3})
   -- Each one-hot pixel becomes 0.8 on its class and 0.1 on the others (3 classes).

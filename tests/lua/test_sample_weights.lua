@@ -168,8 +168,8 @@ t.test('bad sample and class weights are refused with what was expected', functi
     return function() model:fit(x, y, options) end
   end
   t.raises(fit{sample_weight = {1, 2}}, 'fit: sample_weight must hold one weight per sample',
-           'shape (3,) or (3, 1), got shape (2,)')
-  t.raises(fit{sample_weight = nn.ones(3, 2)}, 'shape (3,) or (3, 1), got shape (3, 2)')
+           'shape (3,) or (3, 1); got shape (2,)')
+  t.raises(fit{sample_weight = nn.ones(3, 2)}, 'shape (3,) or (3, 1); got shape (3, 2)')
   t.raises(fit{sample_weight = {1, -1, 1}}, 'sample_weight must be finite float32 numbers >= 0, got -1 for sample 2')
   t.raises(fit{sample_weight = {1, 0 / 0, 1}}, 'must be finite float32 numbers >= 0', 'sample 2')
   t.raises(fit{sample_weight = {}}, 'model:fit (sample_weight): empty tables make no tensor')
