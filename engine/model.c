@@ -101,6 +101,7 @@ static void forget_buffers(nn_model *model)
     model->outputs = model->doutputs = NULL;
     model->output_count = 0;
     model->logits = model->labels = model->row_weights = model->scratch = model->stats = NULL;
+    model->activity_gradient = NULL;
     for (int slot = 0; slot < 2; slot++) {
         model->pinned_inputs[slot] = model->pinned_labels[slot] = NULL;
         model->pinned_weights[slot] = NULL;
@@ -126,6 +127,7 @@ static void free_buffers(nn_model *model)
     nn_storage_release(model->logits);
     nn_storage_release(model->labels);
     nn_storage_release(model->row_weights);
+    nn_storage_release(model->activity_gradient);
     nn_storage_release(model->scratch);
     nn_storage_release(model->stats);
     for (int slot = 0; slot < 2; slot++) {
@@ -769,8 +771,8 @@ nn_status nn_model_compile(nn_model *model, const nn_optimizer_config *optimizer
     nn_metric parsed[NN_MAX_METRICS];
     for (int i = 0; i < metric_count; i++)
         NN_TRY(nn_metric_parse(metrics[i], loss, &parsed[i]));
-    if (optimizer->learning_rate <= 0 || !isfinite(optimizer->learning_rate))
-        return nn_error(NN_ERR_ARGUMENT, "compile: learning_rate must be a positive number, "
+    if (!(optimizer->learning_rate >= 0) || !isfinite(optimizer->learning_rate))
+        return nn_error(NN_ERR_ARGUMENT, "compile: learning_rate must be a finite number >= 0, "
                                          "got %g", optimizer->learning_rate);
     /* Checked here, not at the first fit, which would refuse every time. */
     NN_TRY(nn_optimizer_config_check(optimizer));
@@ -875,6 +877,10 @@ static nn_status reserve(nn_model *model, int64_t batch, bool training)
     size_t weight_bytes = (size_t)batch * (size_t)output_positions(model) * sizeof(float);
     if (status == NN_OK)
         status = nn_storage_create_on(&model->row_weights, device, weight_bytes);
+    if (status == NN_OK && training &&
+        nn_regularizer_active(&model->layers[count - 1]->activity_regularizer))
+        status = nn_storage_create_on(&model->activity_gradient, device,
+                                      batch_floats * sizeof(float));
     if (status == NN_OK)
         status = nn_storage_create_on(&model->scratch, device,
                                       (scratch ? scratch : 1) * sizeof(float));
@@ -1088,13 +1094,6 @@ static nn_status forward(nn_model *model, nn_exec *exec)
                                                model->outputs[i + 1]);
         if (status != NN_OK)
             return nn_error_prefix(status, "layer \"%s\"", layer->name);
-        /* In training, backward adds the penalty (and its gradient) of every layer but
-         * the last; the last layer's is added here, once. */
-        if (exec->training && i == model->layer_count - 1 &&
-            nn_regularizer_active(&layer->activity_regularizer))
-            nn_layer_activity_penalty(layer, exec, nn_tensor_f32(model->outputs[i + 1]), NULL,
-                                      nn_tensor_count(model->outputs[i + 1]),
-                                      model->outputs[i + 1]->shape.dims[0]);
     }
     exec->logits = NULL;
     return NN_OK;
@@ -1103,6 +1102,42 @@ static nn_status forward(nn_model *model, nn_exec *exec)
 static nn_activation last_activation(const nn_model *model)
 {
     return model->layers[model->layer_count - 1]->activation;
+}
+
+/* Activity penalties in inference (evaluate): every layer's, into the batch statistics,
+ * as Keras counts them in the loss of test steps too. In training backward adds them
+ * with their gradients (last_layer_activity the last layer's). */
+static void inference_activity_penalties(nn_model *model, nn_exec *exec)
+{
+    for (int i = 0; i < model->layer_count; i++) {
+        nn_layer *layer = model->layers[i];
+        if (!nn_regularizer_active(&layer->activity_regularizer))
+            continue;
+        const nn_tensor *out = model->outputs[i + 1];
+        nn_layer_activity_penalty(layer, exec, nn_tensor_f32(out), NULL, nn_tensor_count(out),
+                                  out->shape.dims[0]);
+    }
+}
+
+/* The last layer's activity penalty in training, with its gradient: the penalty's
+ * gradient is with respect to the layer's output, dlogits with respect to what went into
+ * its activation, so the penalty's goes through the activation's derivative first. */
+static void last_layer_activity(nn_model *model, nn_exec *exec, float *dlogits)
+{
+    nn_layer *layer = model->layers[model->layer_count - 1];
+    if (!nn_regularizer_active(&layer->activity_regularizer))
+        return;
+    const nn_backend *backend = model->backend;
+    const nn_tensor *out = model->outputs[model->layer_count];
+    size_t n = nn_tensor_count(out);
+    float *gradient = model->activity_gradient->data;
+    backend->memory_zero(gradient, n * sizeof(float));
+    nn_layer_activity_penalty(layer, exec, nn_tensor_f32(out), gradient, n, out->shape.dims[0]);
+    if (layer->activation.kind != NN_ACTIVATION_LINEAR)
+        backend->activation_backward(layer->activation, gradient, gradient, model->logits->data,
+                                     nn_tensor_f32(out), n,
+                                     (size_t)out->shape.dims[out->shape.ndim - 1]);
+    backend->add(dlogits, gradient, n);
 }
 
 /* The batch's loss (and its gradient into dlogits, NULL in inference) and metric sums,
@@ -1338,11 +1373,12 @@ static nn_status evaluate_rows(nn_model *model, const nn_tensor *x, const nn_ten
         feed_use(model, &feed, step);
         model->backend->memory_zero(model->stats->data, sizeof stats);
         NN_TRY(forward(model, &exec));
+        inference_activity_penalties(model, &exec);
         batch_loss(model, batch, NULL, weights != NULL);
         if (step + 1 < steps)
             feed_stage(model, &feed, step + 1);
         NN_TRY(read_stats(model, &stats));
-        loss_sum += stats.loss * (double)batch;
+        loss_sum += (stats.loss + stats.activity_penalty) * (double)batch;
         for (int m = 0; m < model->metric_count; m++)
             metric_sums[m] += stats.metric_sums[m];
         if (progress && progress->batch_end) {
@@ -1622,8 +1658,9 @@ static nn_status fit_loop(nn_model *model, const nn_tensor *x, const nn_tensor *
             status = forward(model, &exec);
             if (status != NN_OK)
                 break;
-            batch_loss(model, batch, nn_tensor_f32(model->doutputs[model->layer_count]),
-                       train_weights != NULL);
+            float *dlogits = nn_tensor_f32(model->doutputs[model->layer_count]);
+            batch_loss(model, batch, dlogits, train_weights != NULL);
+            last_layer_activity(model, &exec, dlogits);
             status = backward(model, &exec);
             if (status != NN_OK)
                 break;

@@ -135,6 +135,8 @@ typedef struct nn_model {
     nn_storage *logits;       /* last layer before its activation (reserved_batch rows) */
     nn_storage *labels;       /* the batch's labels as floats */
     nn_storage *row_weights;  /* the batch's sample weights, when the loop has them */
+    nn_storage *activity_gradient; /* the last layer's activity penalty gradient, when it
+                                      has an activity regularizer (else NULL) */
     nn_storage *scratch;
     size_t scratch_floats;
     nn_storage *stats;        /* one nn_batch_stats, summed on the device */

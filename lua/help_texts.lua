@@ -473,9 +473,11 @@ doc('nn.regularizers.l1', {call = 'nn.regularizers.l1([factor])', text = 'Adds f
 doc('nn.regularizers.l2', {call = 'nn.regularizers.l2([factor])', text = 'Adds factor * sum(w^2) to the loss.',
   params = {{'factor', 'the weight of the penalty', default = '0.01'}},
   example = 'nn.layers.Dense{4, kernel_regularizer = nn.regularizers.l2(0.01)}'})
-doc('nn.regularizers.l1_l2', {call = 'nn.regularizers.l1_l2{l1=0.01, l2=0.01}', text = 'Both penalties.',
-  params = {{'l1', 'the weight of the l1 penalty', default = '0.01', option = true},
-            {'l2', 'the weight of the l2 penalty', default = '0.01', option = true}},
+doc('nn.regularizers.l1_l2', {call = 'nn.regularizers.l1_l2{l1=0, l2=0}',
+  text = "Both penalties. A factor left out is 0, as Keras 3's L1L2; the name 'l1_l2' " ..
+         '(kernel_regularizer = \'l1_l2\') means 0.01 for both.',
+  params = {{'l1', 'the weight of the l1 penalty', default = '0', option = true},
+            {'l2', 'the weight of the l2 penalty', default = '0', option = true}},
   example = 'nn.layers.Dense{4, kernel_regularizer = nn.regularizers.l1_l2{l1 = 0, l2 = 0.01}}'})
 doc('nn.constraints.MaxNorm', {call = 'nn.constraints.MaxNorm{max_value=2, axis=0}',
   text = 'Scales down each unit\'s incoming weights whose norm exceeds max_value.',

@@ -380,8 +380,9 @@ static void parse_optimizer(lua_State *L, int index, nn_optimizer_config *config
                                         "initial_accumulator_value", "clipnorm", "clipvalue",
                                         "global_clipnorm", "exclude_from_weight_decay", NULL};
     nn_lua_check_option_names(L, index, function, names, 0);
+    /* 0 is allowed, as in Keras: a run that computes losses but moves nothing. */
     config->learning_rate = nn_lua_opt_number(L, index, "learning_rate", config->learning_rate,
-                                              1e-30, 1e30, function);
+                                              0, 1e30, function);
     config->momentum = nn_lua_opt_number(L, index, "momentum", config->momentum, 0, 1, function);
     config->nesterov = nn_lua_opt_boolean(L, index, "nesterov", config->nesterov, function);
     config->beta_1 = nn_lua_opt_number(L, index, "beta_1", config->beta_1, 0, 1, function);
@@ -1075,8 +1076,8 @@ static int model_newindex(lua_State *L)
     }
     if (strcmp(key, "learning_rate") == 0) {
         double rate = luaL_checknumber(L, 3);
-        if (!(rate > 0) || !isfinite(rate))
-            nn_lua_error(L, "model.learning_rate must be a positive number, got %g", rate);
+        if (!(rate >= 0) || !isfinite(rate))
+            nn_lua_error(L, "model.learning_rate must be a finite number >= 0, got %g", rate);
         model->optimizer_config.learning_rate = rate;
         if (model->optimizer)
             model->optimizer->config.learning_rate = rate;

@@ -53,10 +53,15 @@ end
 nn.regularizers = {
   l1 = function(l1) return {l1 = factor('nn.regularizers.l1', l1, 0.01), l2 = 0} end,
   l2 = function(l2) return {l1 = 0, l2 = factor('nn.regularizers.l2', l2, 0.01)} end,
+  -- Keras 3's L1L2 class: a factor left out is 0 (only the string 'l1_l2' means 0.01
+  -- and 0.01), so l1_l2{l2=0.1} has no l1 penalty.
   l1_l2 = function(t)
+    if t ~= nil and type(t) ~= 'table' then
+      error('nn.regularizers.l1_l2: expected a table {l1=..., l2=...}, got ' .. type(t), 2)
+    end
     t = t or {}
-    return {l1 = factor('nn.regularizers.l1_l2', t.l1, 0.01),
-            l2 = factor('nn.regularizers.l1_l2', t.l2, 0.01)}
+    return {l1 = factor('nn.regularizers.l1_l2', t.l1, 0),
+            l2 = factor('nn.regularizers.l1_l2', t.l2, 0)}
   end,
 }
 nn.regularizers.L1, nn.regularizers.L2, nn.regularizers.L1L2 =

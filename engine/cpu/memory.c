@@ -74,6 +74,13 @@ void nn_cpu_fill(float *target, float value, size_t n)
         target[i] = value;
 }
 
+void nn_cpu_add(float *y, const float *x, size_t n)
+{
+#pragma omp parallel for schedule(static) if (n > (1 << 16))
+    for (size_t i = 0; i < n; i++)
+        y[i] += x[i];
+}
+
 void nn_cpu_scale_shift(float *y, const float *x, float scale, float offset, size_t n)
 {
     /* Memory-bound: a second thread pays only on large buffers. */

@@ -32,6 +32,18 @@ extern "C" void nn_cuda_scale_shift(float *y, const float *x, float scale, float
     NN_CUDA_LAUNCHED("scale_shift");
 }
 
+static __global__ void add_kernel(float *y, const float *x, size_t n)
+{
+    NN_FOR_EACH(i, n) y[i] += x[i];
+}
+
+extern "C" void nn_cuda_add(float *y, const float *x, size_t n)
+{
+    NN_CUDA_STREAM_OR_RETURN(context, n);
+    add_kernel<<<nn_blocks(n), NN_THREADS, 0, context->stream>>>(y, x, n);
+    NN_CUDA_LAUNCHED("add");
+}
+
 static __global__ void to_channels_last_kernel(float *out, const float *inp, size_t channels,
                                                size_t spatial, size_t n)
 {

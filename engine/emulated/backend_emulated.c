@@ -237,6 +237,12 @@ static void emulated_scale_shift(float *y, const float *x, float scale, float of
         y, x);
 }
 
+static void emulated_add(float *y, const float *x, size_t n)
+{
+    RUN("add", CPU.add(y, x, n),
+        y, x);
+}
+
 static void emulated_to_channels_last(float *out, const float *inp, int64_t batch,
                                       int64_t channels, int64_t spatial)
 {
@@ -486,6 +492,7 @@ static const nn_backend emulated_backend = {
 
     .fill = emulated_fill,
     .scale_shift = emulated_scale_shift,
+    .add = emulated_add,
     .to_channels_last = emulated_to_channels_last,
     .to_channels_first = emulated_to_channels_first,
     .conv2d_scratch_floats = emulated_conv2d_scratch_floats,

@@ -117,6 +117,28 @@ t.test('a loss over pixels (one label per pixel, sample weights per sample) on t
          weighted, 1e-6, 'weighted loss over pixels')
 end)
 
+t.test("the last layer's activity penalty trains on the GPU as on the CPU", function()
+  -- tests/lua/test_model.lua works this out: softmax from bias b, label 0, l2(0.5) on
+  -- the output; SGD(1) moves b_j by -(s_j - [j = 0] + s_j² - s_j sum s_k²).
+  local b = {0, math.log(2), math.log(5)}
+  local model = nn.Sequential{L.Dense{3, activation = 'softmax', input_shape = {2},
+                                      activity_regularizer = nn.regularizers.l2(0.5)}}
+  model:to('gpu')
+  model:set_weights{nn.zeros(2, 3), nn.tensor(b)}
+  model:compile{optimizer = nn.optimizers.SGD{learning_rate = 1},
+                loss = 'sparse_categorical_crossentropy'}
+  local s, squares = {1 / 8, 2 / 8, 5 / 8}, 0
+  for k = 1, 3 do squares = squares + s[k] ^ 2 end
+  t.near(model:evaluate(nn.zeros(1, 2), nn.tensor{0}, {verbose = 0}),
+         math.log(8) + 0.5 * squares, 1e-6, 'evaluate counts the penalty')
+  model:train_on_batch(nn.zeros(1, 2), nn.tensor{0})
+  local moved = model:get_weights()[2]:flatten()
+  for j = 1, 3 do
+    local gradient = s[j] - (j == 1 and 1 or 0) + s[j] ^ 2 - s[j] * squares
+    t.near(moved[j], b[j] - gradient, 1e-6, 'bias ' .. j)
+  end
+end)
+
 t.test('running out of GPU memory is an error and the session goes on', function()
   -- One batch of 1024 images of 256x256 through 1024 filters needs 256 GiB of
   -- activations, more than any GPU has; the same model then works on a small batch.

@@ -262,6 +262,11 @@ static void fill_and_layouts(void)
     gh_device->scale_shift(d_y, d_x, 1.0f / 127.5f, -1.0f, N);
     gh_download(dev, d_y, sizeof dev);
     gh_expect_close("scale and shift", dev, cpu, N, 1e-7);
+    /* y += x, after the scale and shift above on both sides. */
+    nn_backend_cpu()->add(cpu, x, N);
+    gh_device->add(d_y, d_x, N);
+    gh_download(dev, d_y, sizeof dev);
+    gh_expect_close("add", dev, cpu, N, 1e-7);
     gh_device->fill(d_y, 2.5f, N);
     gh_device->copy(d_x, d_y, 4 * sizeof(float));
     gh_download(dev, d_x, sizeof dev);

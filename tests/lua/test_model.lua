@@ -182,19 +182,86 @@ t.test('an error inside a callback reaches the caller and the model stays usable
   t.eq(#h.history.loss, 1)
 end)
 
--- An activity regularizer's penalty joins the training loss once: with a learning rate too
--- small to move a weight, fit's loss is evaluate's loss plus l2 · mean of sum(out²).
-t.test('fit counts an activity penalty once in the loss', function()
+-- An activity regularizer's penalty joins the loss once, in fit and in evaluate alike (Keras
+-- 3 adds the layers' losses to test steps too): with a learning rate too small to move a
+-- weight, both are the data loss plus l2 · mean of sum(out²).
+t.test('fit and evaluate count an activity penalty once in the loss', function()
   nn.random.seed(5)
   local first = L.Dense{4, activity_regularizer = nn.regularizers.l2(1), input_shape = {3}}
   local model = nn.Sequential{first, L.Dense{2}}
   model:compile{optimizer = nn.optimizers.SGD{learning_rate = 1e-30}, loss = 'mse'}
   local x, y = nn.random.randn(8, 3), nn.random.randn(8, 2)
-  local base = model:evaluate(x, y, {verbose = 0})
+  local difference = model:predict(x, {verbose = 0}) - y
+  local data = (difference * difference):mean()
   local out = first(x)
   local penalty = (out * out):sum() / 8
+  t.near(model:evaluate(x, y, {verbose = 0}), data + penalty, 1e-5 * (data + penalty), 'evaluate loss')
+  t.near(model:test_on_batch(x, y), data + penalty, 1e-5 * (data + penalty), 'test_on_batch loss')
   local loss = model:fit(x, y, {epochs = 1, batch_size = 8, verbose = 0}).history.loss[1]
-  t.near(loss, base + penalty, 1e-5 * (base + penalty), 'training loss')
+  t.near(loss, data + penalty, 1e-5 * (data + penalty), 'training loss')
+end)
+
+-- The last layer's activity penalty moves the weights too: its gradient goes through the
+-- layer's activation into the same place as the loss's.
+t.test("the last layer's activity penalty has a gradient, through its activation", function()
+  for _, device in ipairs{'cpu', 'emulated'} do
+    -- Linear: loss (2w - 2)² + 0.5 (2w)²... with x = 1, y = 2, w = 2: mse 0, penalty
+    -- 0.5 · 2² = 2, gradient 0.5 · 2 · 2 = 2, so SGD(0.1) takes w to 1.8.
+    local linear = nn.Sequential{L.Dense{1, input_shape = {1}, use_bias = false,
+                                         activity_regularizer = nn.regularizers.l2(0.5)}}
+    linear:to(device)
+    linear:set_weights{nn.tensor{{2}}}
+    linear:compile{optimizer = nn.optimizers.SGD{learning_rate = 0.1}, loss = 'mse'}
+    t.near(linear:train_on_batch(nn.tensor{{1}}, nn.tensor{{2}}), 2, 1e-6, device .. ': linear loss')
+    t.near(linear:get_weights()[1]:item(), 1.8, 1e-6, device .. ': linear step')
+    -- Softmax over 3 classes from bias b (zero kernel, x = 0), label 0: the loss is
+    -- -ln s_0 + 0.5 sum s_k², whose gradient in b_j is s_j - [j = 0] + s_j² - s_j sum s_k².
+    local b = {0, math.log(2), math.log(5)}
+    local softmax = nn.Sequential{L.Dense{3, activation = 'softmax', input_shape = {2},
+                                          activity_regularizer = nn.regularizers.l2(0.5)}}
+    softmax:to(device)
+    softmax:set_weights{nn.zeros(2, 3), nn.tensor(b)}
+    softmax:compile{optimizer = nn.optimizers.SGD{learning_rate = 1},
+                    loss = 'sparse_categorical_crossentropy'}
+    local s, squares = {1 / 8, 2 / 8, 5 / 8}, 0
+    for k = 1, 3 do squares = squares + s[k] ^ 2 end
+    local loss = softmax:train_on_batch(nn.zeros(1, 2), nn.tensor{0})
+    t.near(loss, math.log(8) + 0.5 * squares, 1e-6, device .. ': softmax loss')
+    local moved = softmax:get_weights()[2]:flatten()
+    for j = 1, 3 do
+      local gradient = s[j] - (j == 1 and 1 or 0) + s[j] ^ 2 - s[j] * squares
+      t.near(moved[j], b[j] - gradient, 1e-6, device .. ': softmax bias ' .. j)
+    end
+  end
+end)
+
+t.test("nn.regularizers.l1_l2 leaves a factor out as 0, as Keras 3's L1L2", function()
+  t.eq(nn.regularizers.l1_l2{l2 = 0.03}.l1, 0, 'l1 left out')
+  t.eq(nn.regularizers.l1_l2{l2 = 0.03}.l2, 0.03, 'l2 given')
+  local none = nn.regularizers.l1_l2()
+  t.eq(none.l1 + none.l2, 0, 'both left out')
+  -- The name 'l1_l2' still means 0.01 each: kernel {{1, -2}, {3, 4}} costs 0.01 · 10 + 0.01 · 30.
+  local model = nn.Sequential{L.Dense{2, input_shape = {2}, use_bias = false,
+                                      kernel_regularizer = 'l1_l2'}}
+  model:set_weights{nn.tensor{{1, -2}, {3, 4}}}
+  model:compile{optimizer = 'sgd', loss = 'mse'}
+  t.near(model:evaluate(nn.zeros(1, 2), nn.zeros(1, 2), {verbose = 0}), 0.4, 1e-6, "'l1_l2' by name")
+  t.raises(function() nn.regularizers.l1_l2(0.1) end, 'nn.regularizers.l1_l2: expected a table')
+end)
+
+t.test('learning_rate 0 is allowed, as in Keras: losses are computed, weights stay', function()
+  nn.random.seed(2)
+  local model = nn.Sequential{L.Dense{2, input_shape = {3}}}
+  model:compile{optimizer = nn.optimizers.Adam{learning_rate = 0}, loss = 'mse'}
+  local before = model:get_weights()
+  local history = model:fit(nn.random.randn(8, 3), nn.random.randn(8, 2), {epochs = 2, verbose = 0})
+  t.truthy(history.history.loss[1] > 0, 'a loss was computed')
+  local after = model:get_weights()
+  for i = 1, #before do t.eq(after[i], before[i], 'weight ' .. i .. ' unchanged') end
+  model.learning_rate = 0
+  t.raises(function() model.learning_rate = -1 end, 'model.learning_rate must be a finite number >= 0, got -1')
+  t.raises(function() model:compile{optimizer = nn.optimizers.SGD{learning_rate = -0.1}, loss = 'mse'} end,
+           'learning_rate')
 end)
 
 -- layer.kernel is the layer's weight itself, as a Keras variable is: fetched before the
