@@ -17,7 +17,8 @@ const char *const nn_data_format_choices[] = {"channels_last", "channels_first",
 static const nn_layer_class *const layer_classes[] = {
     &nn_conv2d_class,  &nn_maxpool2d_class, &nn_flatten_class,    &nn_dense_class,
     &nn_dropout_class, &nn_batchnorm_class, &nn_activation_class,
-    &nn_rescaling_class, NULL,
+    &nn_rescaling_class, &nn_global_average_pooling2d_class, &nn_global_max_pooling2d_class,
+    NULL,
 };
 
 const nn_layer_class *const *nn_layer_classes(void) { return layer_classes; }

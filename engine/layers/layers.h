@@ -12,6 +12,8 @@ extern const nn_layer_class nn_dropout_class;
 extern const nn_layer_class nn_batchnorm_class;
 extern const nn_layer_class nn_activation_class;
 extern const nn_layer_class nn_rescaling_class;
+extern const nn_layer_class nn_global_average_pooling2d_class;
+extern const nn_layer_class nn_global_max_pooling2d_class;
 
 /* Shared choice lists. */
 extern const char *const nn_padding_choices[];     /* "valid", "same" */

@@ -139,6 +139,34 @@ t.test("the last layer's activity penalty trains on the GPU as on the CPU", func
   end
 end)
 
+t.test('global pooling layers train on the GPU as on the CPU', function()
+  for _, data_format in ipairs{'channels_last', 'channels_first'} do
+    local function make(device)
+      nn.random.seed(9)
+      local shape = data_format == 'channels_last' and {6, 5, 2} or {2, 6, 5}
+      local model = nn.Sequential{
+        L.Conv2D{4, 3, padding = 'same', activation = 'relu', data_format = data_format,
+                 input_shape = shape},
+        L.GlobalAveragePooling2D{data_format = data_format, keepdims = true},
+        L.Conv2D{3, 1, data_format = data_format},
+        L.GlobalMaxPooling2D{data_format = data_format}, L.Dense{2, activation = 'softmax'}}
+      model:to(device)
+      model:compile{optimizer = nn.optimizers.SGD{learning_rate = 0.5},
+                    loss = 'sparse_categorical_crossentropy'}
+      return model
+    end
+    local x = data_format == 'channels_last' and nn.random.randn(8, 6, 5, 2) or nn.random.randn(8, 2, 6, 5)
+    local y = nn.tensor{0, 1, 0, 1, 1, 0, 0, 1}
+    local cpu, gpu = make('cpu'), make('gpu')
+    t.near(gpu:train_on_batch(x, y), cpu:train_on_batch(x, y), 1e-5, data_format .. ': loss')
+    local a, b = cpu:get_weights(), gpu:get_weights()
+    for i = 1, #a do
+      local difference = (a[i] - b[i]):abs():max()
+      t.truthy(difference < 1e-5, data_format .. ': weight ' .. i .. ' differs by ' .. difference)
+    end
+  end
+end)
+
 t.test('running out of GPU memory is an error and the session goes on', function()
   -- One batch of 1024 images of 256x256 through 1024 filters needs 256 GiB of
   -- activations, more than any GPU has; the same model then works on a small batch.

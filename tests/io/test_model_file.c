@@ -108,6 +108,12 @@ static nn_model *model_around(const nn_layer_class *cls, nn_shape *input)
         set_input(layer, NN_SHAPE(6, 6, 2));
         add(model, layer);
         add(model, new_layer(&nn_flatten_class));
+    } else if (cls == &nn_global_average_pooling2d_class ||
+               cls == &nn_global_max_pooling2d_class) {
+        *input = NN_SHAPE(5, 4, 2);
+        set_choice(layer, "data_format", "channels_first");
+        set_input(layer, NN_SHAPE(5, 4, 2));
+        add(model, layer);
     } else if (cls == &nn_flatten_class) {
         *input = NN_SHAPE(4, 4, 2);
         set_input(layer, NN_SHAPE(4, 4, 2));
@@ -306,13 +312,23 @@ Test(model_file, dropout_round_trips) { layer_round_trip(&nn_dropout_class); }
 Test(model_file, batchnormalization_round_trips) { layer_round_trip(&nn_batchnorm_class); }
 Test(model_file, activation_round_trips) { layer_round_trip(&nn_activation_class); }
 Test(model_file, rescaling_round_trips) { layer_round_trip(&nn_rescaling_class); }
+Test(model_file, global_average_pooling2d_round_trips)
+{
+    layer_round_trip(&nn_global_average_pooling2d_class);
+}
+Test(model_file, global_max_pooling2d_round_trips)
+{
+    layer_round_trip(&nn_global_max_pooling2d_class);
+}
 
 Test(model_file, every_layer_class_has_a_round_trip_test)
 {
     const nn_layer_class *const tested[] = {&nn_conv2d_class,  &nn_maxpool2d_class,
                                             &nn_flatten_class, &nn_dense_class,
                                             &nn_dropout_class, &nn_batchnorm_class,
-                                            &nn_activation_class, &nn_rescaling_class};
+                                            &nn_activation_class, &nn_rescaling_class,
+                                            &nn_global_average_pooling2d_class,
+                                            &nn_global_max_pooling2d_class};
     const nn_layer_class *const *classes = nn_layer_classes();
     for (int i = 0; classes[i]; i++) {
         bool found = false;

@@ -1,0 +1,312 @@
+/* GlobalAveragePooling2D and GlobalMaxPooling2D: (B, H, W, C) -> (B, C), the mean or the
+ * largest value of each channel over the whole image, as Keras; keepdims=true keeps
+ * (B, 1, 1, C). Both run on kernels every backend already has: the maximum is a max
+ * pooling whose window is the whole image, and the mean a matrix product of each
+ * channel's H·W values with a column of ones (the channels first), then scaled. */
+#include <limits.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "layers.h"
+
+enum { GLOBAL_AVERAGE, GLOBAL_MAX };
+
+typedef struct global_pool2d_layer {
+    nn_layer base;
+    int data_format; /* NN_CHANNELS_LAST or NN_CHANNELS_FIRST */
+    bool keepdims;
+    int kind;        /* GLOBAL_AVERAGE or GLOBAL_MAX, from the class */
+    /* Sizes of one call, filled by build (a window over the whole image); batch is set
+     * per call. */
+    nn_pool2d_geometry geometry;
+    /* GLOBAL_MAX: each output's winner (a flat index into the channels-last input) from
+     * the last forward in training; sized by reserve. */
+    nn_storage *argmax;
+    int64_t argmax_batch;
+} global_pool2d_layer;
+
+#define ARG(field) offsetof(global_pool2d_layer, field)
+
+static const nn_arg_spec average_args[] = {
+    {"data_format", NN_ARG_CHOICE, ARG(data_format), false, 0, 0, false,
+     nn_data_format_choices, "'channels_last'",
+     "'channels_last' (batch, height, width, channels) or 'channels_first' (batch, "
+     "channels, height, width)."},
+    {"keepdims", NN_ARG_BOOL, ARG(keepdims), false, 0, 0, false, NULL, "False",
+     "Keep the height and width as axes of size 1: (batch, 1, 1, channels)."},
+    {"name", NN_ARG_STRING, ARG(base.name), false, 0, 0, false, NULL, "None",
+     "Name of the layer; by default 'global_average_pooling2d', ..."},
+    {"input_shape", NN_ARG_SHAPE, ARG(base.declared_input), false, 1, 1 << 30, false, NULL,
+     "None", "Shape of one input sample (without the batch axis), for the first layer."},
+};
+
+static const nn_arg_spec max_args[] = {
+    {"data_format", NN_ARG_CHOICE, ARG(data_format), false, 0, 0, false,
+     nn_data_format_choices, "'channels_last'",
+     "'channels_last' (batch, height, width, channels) or 'channels_first' (batch, "
+     "channels, height, width)."},
+    {"keepdims", NN_ARG_BOOL, ARG(keepdims), false, 0, 0, false, NULL, "False",
+     "Keep the height and width as axes of size 1: (batch, 1, 1, channels)."},
+    {"name", NN_ARG_STRING, ARG(base.name), false, 0, 0, false, NULL, "None",
+     "Name of the layer; by default 'global_max_pooling2d', ..."},
+    {"input_shape", NN_ARG_SHAPE, ARG(base.declared_input), false, 1, 1 << 30, false, NULL,
+     "None", "Shape of one input sample (without the batch axis), for the first layer."},
+};
+
+/* Dense products and argmax take int sizes and indices. */
+static const int64_t INDEX_LIMIT = INT32_MAX;
+
+static void average_set_defaults(nn_layer *layer)
+{
+    ((global_pool2d_layer *)layer)->kind = GLOBAL_AVERAGE;
+}
+
+static void max_set_defaults(nn_layer *layer)
+{
+    ((global_pool2d_layer *)layer)->kind = GLOBAL_MAX;
+}
+
+static nn_status global_pool2d_build(nn_layer *layer, const nn_shape *input, nn_shape *output)
+{
+    global_pool2d_layer *pool = (global_pool2d_layer *)layer;
+    int64_t height, width, channels;
+    NN_TRY(nn_image_input(layer, input, pool->data_format, &height, &width, &channels));
+    char received[128];
+    if (height * width > INDEX_LIMIT / channels)
+        return nn_error(NN_ERR_MEMORY, "layer \"%s\": one sample of input %s has more than "
+                        "%lld elements, the most global pooling supports", layer->name,
+                        nn_shape_format(input, received, sizeof received),
+                        (long long)INDEX_LIMIT);
+    bool last = pool->data_format == NN_CHANNELS_LAST;
+    if (!pool->keepdims)
+        *output = NN_SHAPE(-1, channels);
+    else
+        *output = last ? NN_SHAPE(-1, 1, 1, channels) : NN_SHAPE(-1, channels, 1, 1);
+    pool->geometry = (nn_pool2d_geometry){
+        .in_height = (int)height,
+        .in_width = (int)width,
+        .channels = (int)channels,
+        .out_height = 1,
+        .out_width = 1,
+        .pool_height = (int)height,
+        .pool_width = (int)width,
+        .stride_height = (int)height,
+        .stride_width = (int)width,
+    };
+    snprintf(layer->explanation, sizeof layer->explanation,
+             "the %s of each channel over %lld x %lld cells; channels: unchanged = %lld%s",
+             pool->kind == GLOBAL_AVERAGE ? "mean" : "maximum", (long long)height,
+             (long long)width, (long long)channels,
+             pool->keepdims ? " (height and width kept as 1)" : "");
+    return NN_OK;
+}
+
+static size_t cells(const global_pool2d_layer *pool)
+{
+    return (size_t)pool->geometry.in_height * (size_t)pool->geometry.in_width;
+}
+
+static size_t input_floats(const global_pool2d_layer *pool, int64_t batch)
+{
+    return (size_t)batch * cells(pool) * (size_t)pool->geometry.channels;
+}
+
+/* The average: the channels-first input (B·C rows of H·W values, transposed into scratch
+ * for channels_last) times a column (ones forward, 1/(H·W) backward) that follows it in
+ * scratch. The maximum:
+ * channels_first pools channels-last copies of the input and output. */
+static size_t global_pool2d_scratch_floats(const nn_layer *layer, const nn_backend *backend,
+                                           int64_t batch)
+{
+    (void)backend;
+    const global_pool2d_layer *pool = (const global_pool2d_layer *)layer;
+    size_t input = (input_floats(pool, batch) + 15) / 16 * 16;
+    size_t output = (size_t)batch * (size_t)pool->geometry.channels;
+    if (pool->kind == GLOBAL_AVERAGE)
+        return input + cells(pool);
+    return pool->data_format == NN_CHANNELS_LAST ? 0 : input + output;
+}
+
+static int32_t *argmax_for(const global_pool2d_layer *pool, int64_t batch, nn_device device)
+{
+    size_t outputs = (size_t)batch * (size_t)pool->geometry.channels;
+    if (!pool->argmax || pool->argmax->bytes < outputs * sizeof(int32_t) ||
+        !nn_device_equal(pool->argmax->device, device))
+        return NULL;
+    return pool->argmax->data;
+}
+
+static nn_status global_pool2d_reserve(nn_layer *layer, nn_device device, int64_t batch)
+{
+    global_pool2d_layer *pool = (global_pool2d_layer *)layer;
+    if (!layer->built)
+        return NN_OK;
+    if (batch > INDEX_LIMIT / (int64_t)input_floats(pool, 1))
+        return nn_error(NN_ERR_MEMORY, "layer \"%s\": a batch of %lld inputs of %zu elements "
+                        "is more than the %lld elements global pooling can index",
+                        layer->name, (long long)batch, input_floats(pool, 1),
+                        (long long)INDEX_LIMIT);
+    if (pool->kind != GLOBAL_MAX)
+        return NN_OK;
+    return nn_layer_buffer_reserve(&pool->argmax, device,
+                                   (size_t)batch * (size_t)pool->geometry.channels *
+                                       sizeof(int32_t),
+                                   layer);
+}
+
+static nn_status check_scratch(const nn_layer *layer, const nn_exec *exec, int64_t batch)
+{
+    size_t need = global_pool2d_scratch_floats(layer, exec->backend, batch);
+    if (exec->scratch_floats < need)
+        return nn_error(NN_ERR_STATE, "layer \"%s\" needs %zu floats of scratch, the caller "
+                        "gave %zu", layer->name, need, exec->scratch_floats);
+    return NN_OK;
+}
+
+static void average_forward(global_pool2d_layer *pool, nn_exec *exec, const float *input,
+                            float *output, int64_t batch)
+{
+    const nn_backend *backend = exec->backend;
+    int64_t channels = pool->geometry.channels, area = (int64_t)cells(pool);
+    float *rows = exec->scratch;
+    float *column = rows + (input_floats(pool, batch) + 15) / 16 * 16;
+    bool last = pool->data_format == NN_CHANNELS_LAST;
+    if (last)
+        backend->to_channels_first(rows, input, batch, channels, area);
+    /* The sum, then one division's worth of rounding, as a mean of the values. */
+    backend->fill(column, 1.0f, (size_t)area);
+    backend->dense_forward(output, last ? rows : input, column, NULL,
+                           nn_activation_default(NN_ACTIVATION_LINEAR), (int)(batch * channels),
+                           (int)area, 1);
+    backend->scale_shift(output, output, 1.0f / (float)area, 0.0f, (size_t)(batch * channels));
+}
+
+static void average_backward(global_pool2d_layer *pool, nn_exec *exec, const float *doutput,
+                             float *dinput, int64_t batch)
+{
+    const nn_backend *backend = exec->backend;
+    int64_t channels = pool->geometry.channels, area = (int64_t)cells(pool);
+    float *rows = exec->scratch;
+    float *column = rows + (input_floats(pool, batch) + 15) / 16 * 16;
+    bool last = pool->data_format == NN_CHANNELS_LAST;
+    backend->fill(column, 1.0f / (float)area, (size_t)area);
+    /* Each cell gets its channel's gradient / (H·W). */
+    backend->dense_backward(last ? rows : dinput, NULL, NULL, doutput, NULL, column,
+                            (int)(batch * channels), (int)area, 1);
+    if (last)
+        backend->to_channels_last(dinput, rows, batch, channels, area);
+}
+
+static nn_status global_pool2d_forward(nn_layer *layer, nn_exec *exec, const nn_tensor *input,
+                                       nn_tensor *output)
+{
+    global_pool2d_layer *pool = (global_pool2d_layer *)layer;
+    int64_t batch = input->shape.dims[0];
+    NN_TRY(check_scratch(layer, exec, batch));
+    if (pool->kind == GLOBAL_AVERAGE) {
+        average_forward(pool, exec, nn_tensor_f32(input), nn_tensor_f32(output), batch);
+        return NN_OK;
+    }
+    int32_t *argmax = exec->training ? argmax_for(pool, batch, exec->device) : NULL;
+    if (exec->training && !argmax)
+        return nn_error(NN_ERR_STATE, "layer \"%s\" was reserved for fewer than %lld samples "
+                        "or another device; call nn_layer_reserve before training",
+                        layer->name, (long long)batch);
+    if (exec->training)
+        pool->argmax_batch = batch;
+    nn_pool2d_geometry g = pool->geometry;
+    g.batch = (int)batch;
+    /* One output cell per channel: (B, 1, 1, C) has the layout of (B, C) either way. */
+    if (pool->data_format == NN_CHANNELS_LAST) {
+        exec->backend->maxpool2d_forward(nn_tensor_f32(output), argmax, nn_tensor_f32(input),
+                                         &g);
+        return NN_OK;
+    }
+    float *input_last = exec->scratch;
+    exec->backend->to_channels_last(input_last, nn_tensor_f32(input), batch, g.channels,
+                                    (int64_t)cells(pool));
+    exec->backend->maxpool2d_forward(nn_tensor_f32(output), argmax, input_last, &g);
+    return NN_OK;
+}
+
+static nn_status global_pool2d_backward(nn_layer *layer, nn_exec *exec, const nn_tensor *input,
+                                        const nn_tensor *output, const nn_tensor *doutput,
+                                        nn_tensor *dinput)
+{
+    (void)output;
+    global_pool2d_layer *pool = (global_pool2d_layer *)layer;
+    if (!dinput)
+        return NN_OK;
+    int64_t batch = input->shape.dims[0];
+    NN_TRY(check_scratch(layer, exec, batch));
+    if (pool->kind == GLOBAL_AVERAGE) {
+        average_backward(pool, exec, nn_tensor_f32(doutput), nn_tensor_f32(dinput), batch);
+        return NN_OK;
+    }
+    const int32_t *argmax = argmax_for(pool, batch, exec->device);
+    if (pool->argmax_batch != batch || !argmax)
+        return nn_error(NN_ERR_STATE, "layer \"%s\": backward needs a forward in training on "
+                        "the same batch first", layer->name);
+    nn_pool2d_geometry g = pool->geometry;
+    g.batch = (int)batch;
+    if (pool->data_format == NN_CHANNELS_LAST) {
+        exec->backend->maxpool2d_backward(nn_tensor_f32(dinput), nn_tensor_f32(doutput),
+                                          argmax, &g);
+        return NN_OK;
+    }
+    float *dinput_last = exec->scratch;
+    exec->backend->maxpool2d_backward(dinput_last, nn_tensor_f32(doutput), argmax, &g);
+    exec->backend->to_channels_first(nn_tensor_f32(dinput), dinput_last, batch, g.channels,
+                                     (int64_t)cells(pool));
+    return NN_OK;
+}
+
+static void global_pool2d_destroy(nn_layer *layer)
+{
+    global_pool2d_layer *pool = (global_pool2d_layer *)layer;
+    nn_storage_release(pool->argmax);
+    pool->argmax = NULL;
+}
+
+const nn_layer_class nn_global_average_pooling2d_class = {
+    .name = "GlobalAveragePooling2D",
+    .alias = "GlobalAvgPool2D",
+    .base_name = "global_average_pooling2d",
+    .doc = "The mean of each channel over the whole image: (batch, height, width, channels) "
+           "becomes (batch, channels). Often replaces Flatten before the last Dense layers; "
+           "has no weights.",
+    .example = "print(nn.layers.GlobalAveragePooling2D()(nn.random.randn(2, 7, 7, 64)).shape)"
+               "  --> (2, 64)",
+    .size = sizeof(global_pool2d_layer),
+    .args = average_args,
+    .arg_count = (int)(sizeof average_args / sizeof average_args[0]),
+    .positional_count = 2,
+    .set_defaults = average_set_defaults,
+    .build = global_pool2d_build,
+    .scratch_floats = global_pool2d_scratch_floats,
+    .reserve = global_pool2d_reserve,
+    .forward = global_pool2d_forward,
+    .backward = global_pool2d_backward,
+    .destroy = global_pool2d_destroy,
+};
+
+const nn_layer_class nn_global_max_pooling2d_class = {
+    .name = "GlobalMaxPooling2D",
+    .alias = "GlobalMaxPool2D",
+    .base_name = "global_max_pooling2d",
+    .doc = "The largest value of each channel over the whole image: (batch, height, width, "
+           "channels) becomes (batch, channels); has no weights.",
+    .example = "print(nn.layers.GlobalMaxPooling2D()(nn.random.randn(2, 7, 7, 64)).shape)"
+               "  --> (2, 64)",
+    .size = sizeof(global_pool2d_layer),
+    .args = max_args,
+    .arg_count = (int)(sizeof max_args / sizeof max_args[0]),
+    .positional_count = 2,
+    .set_defaults = max_set_defaults,
+    .build = global_pool2d_build,
+    .scratch_floats = global_pool2d_scratch_floats,
+    .reserve = global_pool2d_reserve,
+    .forward = global_pool2d_forward,
+    .backward = global_pool2d_backward,
+    .destroy = global_pool2d_destroy,
+};
