@@ -269,7 +269,7 @@ int64_t nn_layer_count_params(const nn_layer *layer, bool trainable)
     int64_t total = 0;
     for (int i = 0; i < layer->param_count; i++) {
         const nn_param *param = &layer->params[i];
-        bool counts_as_trainable = param->trainable && layer->trainable;
+        bool counts_as_trainable = nn_param_trains(layer, param);
         if (counts_as_trainable == trainable)
             total += nn_shape_inner(&param->shape, 0);
     }
@@ -391,7 +391,8 @@ nn_status nn_layer_backward(nn_layer *layer, nn_exec *exec, const nn_tensor *inp
         NN_TRY(check_tensor(layer, "the input gradient", dinput, &layer->input_shape, batch));
     for (int i = 0; i < layer->param_count; i++) {
         const nn_param *param = &layer->params[i];
-        if (param->trainable && (!param->grad || !nn_shape_equal(&param->grad->shape, &param->shape)))
+        if (nn_param_trains(layer, param) &&
+            (!param->grad || !nn_shape_equal(&param->grad->shape, &param->shape)))
             return nn_error(NN_ERR_SHAPE, "layer \"%s\": the gradient of %s is missing or "
                             "misshapen", layer->name, param->name);
     }

@@ -210,6 +210,12 @@ int nn_layer_declare_param(nn_layer *layer, const char *name, const nn_shape *sh
 nn_param *nn_layer_param(nn_layer *layer, const char *name);
 /* Number of weights (elements) of the layer, trainable or not. */
 int64_t nn_layer_count_params(const nn_layer *layer, bool trainable);
+/* Whether training moves a weight: one that can learn (not a moving statistic) in a layer
+ * that is not frozen (layer.trainable = false, as Keras). */
+static inline bool nn_param_trains(const nn_layer *layer, const nn_param *param)
+{
+    return param->trainable && layer->trainable;
+}
 
 /* Sizes the layer's per-batch buffers for `batch` rows (its own and the shared
  * pre-activation cache) on the CPU, or on `device`. Call before a loop. */

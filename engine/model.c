@@ -478,15 +478,20 @@ nn_status nn_model_device(nn_model *model, nn_device *device)
     return NN_OK;
 }
 
-/* Whether every weight of the model's layers lives in the model's own block. A layer
- * shared with another model lives in whichever model gathered it last. */
+/* Whether every weight of the model's layers lives in the model's own block, in the
+ * part its training state says (a gradient exactly for the weights that train: a layer
+ * frozen or thawed since needs a new gathering). A layer shared with another model lives
+ * in whichever model gathered it last. */
 static bool weights_in_block(const nn_model *model)
 {
     for (int i = 0; i < model->layer_count; i++) {
         const nn_layer *layer = model->layers[i];
-        for (int p = 0; p < layer->param_count; p++)
-            if (nn_tensor_home(layer->params[p].value, NULL) != model->weights)
+        for (int p = 0; p < layer->param_count; p++) {
+            const nn_param *param = &layer->params[p];
+            if (nn_tensor_home(param->value, NULL) != model->weights ||
+                (param->grad != NULL) != nn_param_trains(layer, param))
                 return false;
+        }
     }
     return true;
 }
@@ -506,11 +511,29 @@ static bool decays(const char (*exclusions)[NN_NAME_CAPACITY], int count, const 
  * copied from wherever the layers had them to the model's device, and each layer's
  * weight storage becomes an alias of its place in the buffer. */
 
+/* Whether a layer of the model was frozen or thawed since the model gathered it. */
+static bool trainability_changed(const nn_model *model)
+{
+    for (int i = 0; i < model->layer_count; i++) {
+        const nn_layer *layer = model->layers[i];
+        for (int p = 0; p < layer->param_count; p++) {
+            const nn_param *param = &layer->params[p];
+            if (model->weights && nn_tensor_home(param->value, NULL) == model->weights &&
+                (param->grad != NULL) != nn_param_trains(layer, param))
+                return true;
+        }
+    }
+    return false;
+}
+
 static nn_status gather_weights(nn_model *model)
 {
     if (!model->weights_stale && weights_in_block(model))
         return NN_OK;
     NN_TRY(refuse_layers_in_use(model, "gather its weights"));
+    /* The optimizer's state belongs to the weights that trained so far: a new set starts
+     * it again (Keras asks for compile() after changing trainable for the same reason). */
+    bool restart_optimizer = trainability_changed(model);
     NN_TRY(place(model));
     nn_device device = model->device;
     size_t trainable = 0, total = 0;
@@ -518,7 +541,7 @@ static nn_status gather_weights(nn_model *model)
         for (int i = 0; i < model->layer_count; i++) {
             nn_layer *layer = model->layers[i];
             for (int p = 0; p < layer->param_count; p++) {
-                if (layer->params[p].trainable == (pass == 0)) {
+                if (nn_param_trains(layer, &layer->params[p]) == (pass == 0)) {
                     total += nn_tensor_count(layer->params[p].value);
                     if (pass == 0)
                         trainable = total;
@@ -544,7 +567,7 @@ static nn_status gather_weights(nn_model *model)
             nn_layer *layer = model->layers[i];
             for (int p = 0; p < layer->param_count && status == NN_OK; p++) {
                 nn_param *param = &layer->params[p];
-                if (param->trainable != (pass == 0))
+                if (nn_param_trains(layer, param) != (pass == 0))
                     continue;
                 if (count >= (int)(sizeof values / sizeof values[0])) {
                     status = nn_error(NN_ERR_ARGUMENT, "model \"%s\" has too many weight "
@@ -554,7 +577,7 @@ static nn_status gather_weights(nn_model *model)
                 values[count] = grads[count] = NULL;
                 status = nn_tensor_view(&values[count], weights, offset * sizeof(float),
                                         NN_DTYPE_F32, &param->shape);
-                if (status == NN_OK && param->trainable) {
+                if (status == NN_OK && nn_param_trains(layer, param)) {
                     status = nn_tensor_view(&grads[count], gradients, offset * sizeof(float),
                                             NN_DTYPE_F32, &param->shape);
                     /* Keras 3 decays every trainable weight, biases and normalisation
@@ -592,7 +615,7 @@ static nn_status gather_weights(nn_model *model)
             nn_layer *layer = model->layers[i];
             for (int p = 0; p < layer->param_count; p++) {
                 nn_param *param = &layer->params[p];
-                if (param->trainable != (pass == 0))
+                if (nn_param_trains(layer, param) != (pass == 0))
                     continue;
                 /* The layer's own storage becomes an alias of its place in the block, so
                  * views of it held elsewhere (a Lua `layer.kernel`) follow the training. */
@@ -619,7 +642,7 @@ static nn_status gather_weights(nn_model *model)
     model->weight_count = total;
     model->trainable_count = trainable;
     model->weights_stale = false;
-    if (model->optimizer && model->optimizer->count != trainable) {
+    if (model->optimizer && (model->optimizer->count != trainable || restart_optimizer)) {
         nn_optimizer_free(model->optimizer);
         model->optimizer = NULL;
     }
@@ -745,7 +768,7 @@ nn_status nn_model_exclude_from_weight_decay(nn_model *model, const char *const 
             const nn_layer *layer = model->layers[i];
             for (int p = 0; p < layer->param_count; p++) {
                 const nn_param *param = &layer->params[p];
-                if (param->trainable)
+                if (nn_param_trains(layer, param))
                     memset(mask + nn_model_weight_offset(param), decays(staged, count, param),
                            nn_tensor_count(param->value));
             }
@@ -1188,7 +1211,7 @@ static void optimizer_update(nn_model *model, float *weights, float *gradients,
         nn_layer *layer = model->layers[i];
         for (int p = 0; p < layer->param_count; p++) {
             const nn_param *param = &layer->params[p];
-            if (!param->trainable)
+            if (!nn_param_trains(layer, param))
                 continue;
             /* Trainable weights lead the block, so a weight's offset is its gradient's. */
             size_t offset = nn_model_weight_offset(param);

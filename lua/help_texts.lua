@@ -252,8 +252,10 @@ doc('nn.Layer', {class = 'nn.Layer', call = 'nn.Layer',
          '(Dropout and BatchNormalization act differently in training). Fields: name, ' ..
          'class_name, built, trainable, input_shape, output_shape, explanation (how the ' ..
          'output shape was worked out), weights, its weights by name (kernel, bias, ...) ' ..
-         'and its arguments (units, activation, ...).',
-  example = "d = nn.layers.Dense{10, activation = 'relu'}\nd(nn.random.randn(3, 5)).shape\nd.kernel.shape, d.bias.shape"})
+         'and its arguments (units, activation, ...). layer.trainable = false (or the ' ..
+         'argument trainable=false) freezes it: fit leaves its weights alone, and a frozen ' ..
+         'BatchNormalization normalises with its moving statistics.',
+  example = "d = nn.layers.Dense{10, activation = 'relu'}\nd(nn.random.randn(3, 5)).shape\nd.kernel.shape, d.bias.shape\nd.trainable = false"})
 local L = 'nn.Layer:'
 doc(L .. 'count_params', {call = 'layer:count_params()', text = 'The number of weights (once built).',
   example = 'd = nn.layers.Dense{4}\nd:build(-1, 3)\nd:count_params()   --> 16'})

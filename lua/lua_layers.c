@@ -136,6 +136,15 @@ static int layer_construct(lua_State *L)
                              (long long)position, lua_tostring(L, -1));
             }
             spec = &cls->args[position - 1];
+        } else if (lua_type(L, -2) == LUA_TSTRING &&
+                   strcmp(lua_tostring(L, -2), "trainable") == 0) {
+            /* Every layer takes it, as every Keras layer does. */
+            if (!lua_isboolean(L, -1))
+                nn_lua_error(L, "%s: trainable must be true or false, got %s", function,
+                             nn_lua_typename(L, -1));
+            layer->trainable = lua_toboolean(L, -1);
+            lua_pop(L, 1);
+            continue;
         } else if (lua_type(L, -2) == LUA_TSTRING) {
             spec = nn_layer_class_arg(cls, lua_tostring(L, -2));
             if (!spec) {
@@ -342,7 +351,7 @@ static int layer_index(lua_State *L)
         lua_newtable(L);
         int n = 0;
         for (int i = 0; i < layer->param_count; i++) {
-            bool trainable = layer->params[i].trainable;
+            bool trainable = nn_param_trains(layer, &layer->params[i]);
             if ((key[0] == 't' && !trainable) || (key[0] == 'n' && trainable))
                 continue;
             push_param(L, layer, &layer->params[i]);
@@ -386,9 +395,30 @@ static const luaL_Reg layer_methods[] = {
     {"build", layer_build},               {NULL, NULL},
 };
 
+/* layer.trainable = false freezes the layer, as in Keras: fit leaves its weights alone
+ * (a BatchNormalization also keeps its moving statistics and normalises with them) and
+ * its weights count as non-trainable. The models using it gather their weights again on
+ * their next run. */
+static int layer_newindex(lua_State *L)
+{
+    nn_layer *layer = nn_lua_check_layer(L, 1, "layer field");
+    const char *key = luaL_checkstring(L, 2);
+    if (strcmp(key, "trainable") != 0)
+        nn_lua_error(L, "layer \"%s\": field '%s' cannot be set (settable: trainable)",
+                     layer->name, key);
+    if (!lua_isboolean(L, 3))
+        nn_lua_error(L, "layer \"%s\": trainable must be true or false, got %s", layer->name,
+                     nn_lua_typename(L, 3));
+    if (layer->running_in)
+        nn_lua_error(L, "layer \"%s\": trainable cannot change while model \"%s\" runs; set it "
+                     "before fit", layer->name, layer->running_in->name);
+    layer->trainable = lua_toboolean(L, 3);
+    return 0;
+}
+
 static const luaL_Reg layer_metamethods[] = {
     {"__gc", layer_gc},       {"__call", layer_call}, {"__tostring", layer_tostring},
-    {"__index", layer_index}, {NULL, NULL},
+    {"__index", layer_index}, {"__newindex", layer_newindex}, {NULL, NULL},
 };
 
 /* nn.layer_classes(): the classes with their argument specs, for help and completion. */

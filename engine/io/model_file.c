@@ -46,7 +46,7 @@ static nn_status visit_weights(nn_model *model, bool trainable_only, weight_visi
         for (int i = 0; i < model->layer_count; i++)
             for (int p = 0; p < model->layers[i]->param_count; p++) {
                 nn_param *param = &model->layers[i]->params[p];
-                if (param->trainable == (pass == 0))
+                if (nn_param_trains(model->layers[i], param) == (pass == 0))
                     NN_TRY(visit(context, model->layers[i], param));
             }
     return NN_OK;

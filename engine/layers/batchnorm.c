@@ -227,10 +227,11 @@ static nn_status batchnorm_backward(nn_layer *layer, nn_exec *exec, const nn_ten
     batchnorm_layer *bn = (batchnorm_layer *)layer;
     nn_batchnorm_geometry g = geometry_of(bn, &input->shape);
     const float *mean = bn->statistics->data, *inv_std = mean + g.channels;
-    float *dgamma = bn->gamma_index >= 0 ? nn_tensor_f32(layer->params[bn->gamma_index].grad)
-                                         : NULL;
-    float *dbeta = bn->beta_index >= 0 ? nn_tensor_f32(layer->params[bn->beta_index].grad)
-                                       : NULL;
+    /* A frozen layer's weights have no gradients (NULL): only dx is wanted. */
+    const nn_tensor *gamma_grad = bn->gamma_index >= 0 ? layer->params[bn->gamma_index].grad : NULL;
+    const nn_tensor *beta_grad = bn->beta_index >= 0 ? layer->params[bn->beta_index].grad : NULL;
+    float *dgamma = gamma_grad ? nn_tensor_f32(gamma_grad) : NULL;
+    float *dbeta = beta_grad ? nn_tensor_f32(beta_grad) : NULL;
     exec->backend->batchnorm_backward(dinput ? nn_tensor_f32(dinput) : NULL, dgamma, dbeta,
                                       nn_tensor_f32(doutput), nn_tensor_f32(input),
                                       param_data(layer, bn->gamma_index), mean, inv_std,

@@ -108,9 +108,12 @@ static nn_status dense_backward(nn_layer *layer, nn_exec *exec, const nn_tensor 
     float *dz = exec->scratch;
     nn_layer_activate_backward(layer, exec, dz, nn_tensor_f32(doutput), nn_tensor_f32(output),
                                n, (size_t)dense->units);
+    /* A frozen layer's weights have no gradients (NULL): only dinput is wanted. */
+    const nn_tensor *dkernel = layer->params[0].grad;
+    const nn_tensor *dbias = dense->use_bias ? layer->params[1].grad : NULL;
     exec->backend->dense_backward(dinput ? nn_tensor_f32(dinput) : NULL,
-                                  nn_tensor_f32(layer->params[0].grad),
-                                  dense->use_bias ? nn_tensor_f32(layer->params[1].grad) : NULL,
+                                  dkernel ? nn_tensor_f32(dkernel) : NULL,
+                                  dbias ? nn_tensor_f32(dbias) : NULL,
                                   dz, nn_tensor_f32(input),
                                   nn_tensor_f32(layer->params[0].value), rows, in_features,
                                   dense->units);
