@@ -166,6 +166,14 @@ typedef struct nn_backend {
      * before then skips its own derivative pass. */
     void (*maxpool2d_backward_relu)(float *dinp, const float *dout, const int32_t *argmax,
                                     const float *out, const nn_pool2d_geometry *geometry);
+    /* Average pooling, channels-last, geometry as max pooling: out (B,OH,OW,C) = the mean
+     * of each window's cells inside the input (cells in the padding are not counted, as
+     * TensorFlow), summed in row-major window order and divided once. */
+    void (*avgpool2d_forward)(float *out, const float *inp, const nn_pool2d_geometry *geometry);
+    /* dinp (B,H,W,C), overwritten: for each cell the sum over the windows that cover it
+     * (row-major order) of dout / that window's count. */
+    void (*avgpool2d_backward)(float *dinp, const float *dout,
+                               const nn_pool2d_geometry *geometry);
 
     /* out (B,N) = inp (B,K) @ kernel (K,N) + bias (N) or NULL, then the activation. */
     void (*dense_forward)(float *out, const float *inp, const float *kernel,
@@ -235,8 +243,9 @@ typedef struct nn_backend {
     /* *penalty += l1·Σ|w| + l2·Σw² over weights (n); grad (n, or NULL) += its gradient. */
     void (*weight_penalty)(double *penalty, float *grad, const float *weights, size_t n,
                            nn_regularizer regularizer);
-    /* The same for a layer's output (n) in a batch of `batch`: Keras divides the penalty
-     * and its gradient by the batch size. dout may be NULL. */
+    /* The same for a layer's output (n), penalty and gradient divided by `batch` (Keras 2
+     * divided by the batch size; Keras 3 does not, so the layers pass 1). dout may be
+     * NULL. */
     void (*activity_penalty)(double *penalty, float *dout, const float *out, size_t n,
                              int64_t batch, nn_regularizer regularizer);
 

@@ -17,7 +17,8 @@ const char *const nn_data_format_choices[] = {"channels_last", "channels_first",
 static const nn_layer_class *const layer_classes[] = {
     &nn_conv2d_class,  &nn_maxpool2d_class, &nn_flatten_class,    &nn_dense_class,
     &nn_dropout_class, &nn_batchnorm_class, &nn_activation_class,
-    &nn_rescaling_class, &nn_global_average_pooling2d_class, &nn_global_max_pooling2d_class,
+    &nn_rescaling_class, &nn_avgpool2d_class, &nn_global_average_pooling2d_class,
+    &nn_global_max_pooling2d_class,
     NULL,
 };
 
@@ -235,9 +236,12 @@ void nn_layer_activate_backward(nn_layer *layer, nn_exec *exec, float *dz, const
 void nn_layer_activity_penalty(nn_layer *layer, nn_exec *exec, const float *out,
                                float *dout, size_t n, int64_t batch)
 {
+    (void)batch;
     if (!nn_regularizer_active(&layer->activity_regularizer) || !exec->stats)
         return;
-    exec->backend->activity_penalty(&exec->stats->activity_penalty, dout, out, n, batch,
+    /* Keras 3 adds activity_regularizer(output) of the whole batch as it is, not divided
+     * by the batch size (Keras 2 divided). */
+    exec->backend->activity_penalty(&exec->stats->activity_penalty, dout, out, n, 1,
                                     layer->activity_regularizer);
 }
 

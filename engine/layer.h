@@ -240,7 +240,8 @@ void nn_layer_activate_forward(nn_layer *layer, nn_exec *exec, float *out, size_
 void nn_layer_activate_backward(nn_layer *layer, nn_exec *exec, float *dz, const float *dy,
                                 const float *y, size_t n, size_t axis_size);
 /* Adds the activity regularizer's penalty for out (n elements, a batch of `batch`) to
- * exec->stats and, when dout is not NULL, its gradient to dout. */
+ * exec->stats and, when dout is not NULL, its gradient to dout: the penalty of the whole
+ * batch, as Keras 3 adds it (not divided by `batch`). */
 void nn_layer_activity_penalty(nn_layer *layer, nn_exec *exec, const float *out,
                                float *dout, size_t n, int64_t batch);
 

@@ -157,6 +157,7 @@ void nn_model_release(nn_model *model)
     nn_storage_release(model->gradients);
     nn_optimizer_free(model->optimizer);
     nn_storage_release(model->decay_mask);
+    free(model->gathered_trains);
     free(model);
 }
 
@@ -482,18 +483,32 @@ nn_status nn_model_device(nn_model *model, nn_device *device)
  * part its training state says (a gradient exactly for the weights that train: a layer
  * frozen or thawed since needs a new gathering). A layer shared with another model lives
  * in whichever model gathered it last. */
+/* Whether a layer of the model was frozen or thawed since the model gathered its weights
+ * (always false before the first gathering). */
+static bool trainability_changed(const nn_model *model)
+{
+    if (!model->gathered_trains)
+        return false;
+    int k = 0;
+    for (int i = 0; i < model->layer_count; i++) {
+        const nn_layer *layer = model->layers[i];
+        for (int p = 0; p < layer->param_count; p++, k++)
+            if (k >= model->gathered_count ||
+                model->gathered_trains[k] != nn_param_trains(layer, &layer->params[p]))
+                return true;
+    }
+    return k != model->gathered_count;
+}
+
 static bool weights_in_block(const nn_model *model)
 {
     for (int i = 0; i < model->layer_count; i++) {
         const nn_layer *layer = model->layers[i];
-        for (int p = 0; p < layer->param_count; p++) {
-            const nn_param *param = &layer->params[p];
-            if (nn_tensor_home(param->value, NULL) != model->weights ||
-                (param->grad != NULL) != nn_param_trains(layer, param))
+        for (int p = 0; p < layer->param_count; p++)
+            if (nn_tensor_home(layer->params[p].value, NULL) != model->weights)
                 return false;
-        }
     }
-    return true;
+    return !trainability_changed(model);
 }
 
 /* Whether weight decay applies to param, a trainable weight, given the parts of names
@@ -510,21 +525,6 @@ static bool decays(const char (*exclusions)[NN_NAME_CAPACITY], int count, const 
  * into another, so zeroing, updating and saving are single loops. Values are kept,
  * copied from wherever the layers had them to the model's device, and each layer's
  * weight storage becomes an alias of its place in the buffer. */
-
-/* Whether a layer of the model was frozen or thawed since the model gathered it. */
-static bool trainability_changed(const nn_model *model)
-{
-    for (int i = 0; i < model->layer_count; i++) {
-        const nn_layer *layer = model->layers[i];
-        for (int p = 0; p < layer->param_count; p++) {
-            const nn_param *param = &layer->params[p];
-            if (model->weights && nn_tensor_home(param->value, NULL) == model->weights &&
-                (param->grad != NULL) != nn_param_trains(layer, param))
-                return true;
-        }
-    }
-    return false;
-}
 
 static nn_status gather_weights(nn_model *model)
 {
@@ -646,6 +646,15 @@ static nn_status gather_weights(nn_model *model)
         nn_optimizer_free(model->optimizer);
         model->optimizer = NULL;
     }
+    /* What trained, for trainability_changed. Without the record (out of memory) a later
+     * change of trainable is still seen, as the count of weights that train. */
+    free(model->gathered_trains);
+    model->gathered_trains = malloc(sizeof(bool) * (size_t)(count > 0 ? count : 1));
+    model->gathered_count = 0;
+    for (int i = 0; model->gathered_trains && i < model->layer_count; i++)
+        for (int p = 0; p < model->layers[i]->param_count; p++)
+            model->gathered_trains[model->gathered_count++] =
+                nn_param_trains(model->layers[i], &model->layers[i]->params[p]);
     return NN_OK;
 }
 
@@ -757,7 +766,7 @@ nn_status nn_model_exclude_from_weight_decay(nn_model *model, const char *const 
     char staged[NN_MAX_DECAY_EXCLUSIONS][NN_NAME_CAPACITY];
     for (int i = 0; i < count; i++)
         snprintf(staged[i], sizeof staged[i], "%s", names[i]);
-    if (model->decay_mask && !model->weights_stale) {
+    if (model->decay_mask && !model->weights_stale && weights_in_block(model)) {
         /* The weights are gathered already: rewrite their mask in place (the next gather
          * writes it otherwise). The model takes the names only once that worked. */
         size_t bytes = model->trainable_count ? model->trainable_count : 1;
@@ -1234,7 +1243,8 @@ static void weight_penalty(nn_model *model, bool with_gradient)
         nn_layer *layer = model->layers[i];
         for (int p = 0; p < layer->param_count; p++) {
             nn_param *param = &layer->params[p];
-            if (!nn_regularizer_active(&param->regularizer))
+            /* Keras 3 counts the penalties of the weights that train only. */
+            if (!nn_regularizer_active(&param->regularizer) || !nn_param_trains(layer, param))
                 continue;
             model->backend->weight_penalty(&stats->weight_penalty,
                                            with_gradient && param->grad
@@ -1261,14 +1271,17 @@ static void share_relu_derivatives(nn_model *model, bool on)
     }
 }
 
-/* The first layer with weights: gradients need not flow below it, as nothing there
- * learns (a Rescaling or Dropout in front of the first convolution, say). */
+/* The first layer with weights that train: gradients need not flow below it, as nothing
+ * there learns (a Rescaling in front of the first convolution, a frozen base). */
 static int first_layer_with_weights(const nn_model *model)
 {
-    int first = 0;
-    while (first < model->layer_count && model->layers[first]->param_count == 0)
-        first++;
-    return first;
+    for (int first = 0; first < model->layer_count; first++) {
+        const nn_layer *layer = model->layers[first];
+        for (int p = 0; p < layer->param_count; p++)
+            if (nn_param_trains(layer, &layer->params[p]))
+                return first;
+    }
+    return model->layer_count;
 }
 
 static nn_status backward(nn_model *model, nn_exec *exec)
@@ -1303,7 +1316,8 @@ static nn_status apply_constraints(nn_model *model, const nn_batch_stats *guard)
         nn_layer *layer = model->layers[i];
         for (int p = 0; p < layer->param_count; p++) {
             nn_param *param = &layer->params[p];
-            if (param->constraint.kind == NN_CONSTRAINT_NONE)
+            /* Keras 3 projects the weights that train only: a frozen one stays as it is. */
+            if (param->constraint.kind == NN_CONSTRAINT_NONE || !nn_param_trains(layer, param))
                 continue;
             NN_TRY(nn_constraint_check(&param->constraint, param->value));
             model->backend->constraint_apply(nn_tensor_f32(param->value), &param->constraint,

@@ -118,6 +118,11 @@ typedef struct nn_model {
     char decay_exclusions[NN_MAX_DECAY_EXCLUSIONS][NN_NAME_CAPACITY];
     int decay_exclusion_count;
     bool weights_stale;       /* layers changed since the buffer was gathered */
+    /* Which weights trained when the buffer was gathered, in layer and weight order
+     * (malloc'd): a layer frozen or thawed since, here or through another model sharing
+     * it, makes the model gather again and restart its optimizer. */
+    bool *gathered_trains;
+    int gathered_count;
 
     bool compiled;
     nn_loss loss;

@@ -237,7 +237,7 @@ static void explain_params(nn_text *out, const nn_layer *layer)
             nn_text_printf(out, "%s%lld", d ? "*" : "", (long long)param->shape.dims[d]);
         if (param->shape.ndim > 1)
             nn_text_printf(out, " (%lld)", count);
-        if (!param->trainable)
+        if (!nn_param_trains(layer, param))
             nn_text_append(out, " [non-trainable]");
         total += count;
     }

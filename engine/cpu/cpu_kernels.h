@@ -53,6 +53,8 @@ void nn_cpu_conv2d_maxpool2d_forward(float *pooled, int32_t *argmax, const float
 
 void nn_cpu_maxpool2d_forward(float *out, int32_t *argmax, const float *inp,
                               const nn_pool2d_geometry *geometry);
+void nn_cpu_avgpool2d_forward(float *out, const float *inp, const nn_pool2d_geometry *geometry);
+void nn_cpu_avgpool2d_backward(float *dinp, const float *dout, const nn_pool2d_geometry *geometry);
 void nn_cpu_maxpool2d_backward(float *dinp, const float *dout, const int32_t *argmax,
                                const nn_pool2d_geometry *geometry);
 void nn_cpu_maxpool2d_backward_relu(float *dinp, const float *dout, const int32_t *argmax,

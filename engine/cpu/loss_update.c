@@ -32,7 +32,7 @@ void nn_cpu_weight_penalty(double *penalty, float *grad, const float *weights, s
 void nn_cpu_activity_penalty(double *penalty, float *dout, const float *out, size_t n,
                              int64_t batch, nn_regularizer regularizer)
 {
-    /* Keras divides the activity penalty by the batch size. */
+    /* Divided by `batch` as given (see nn_backend.activity_penalty). */
     *penalty += nn_regularizer_apply(&regularizer, out, NULL, n) / (double)batch;
     if (dout) {
         float l1 = regularizer.l1 / (float)batch;

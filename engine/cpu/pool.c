@@ -171,3 +171,87 @@ void nn_cpu_maxpool2d_backward_relu(float *dinp, const float *dout, const int32_
      * (B,OH,OW,C) is the forward result, and a winner of 0 had a zero ReLU derivative. */
     scatter_to_winners(dinp, dout, argmax, out, geometry);
 }
+
+/* ---- average pooling ---- */
+
+/* The cells of window (oh, ow) inside the input: rows [*h0, *h1), columns [*w0, *w1). */
+static int window_cells(const nn_pool2d_geometry *g, int oh, int ow, int *h0, int *h1,
+                        int *w0, int *w1)
+{
+    int top = oh * g->stride_height - g->pad_top, left = ow * g->stride_width - g->pad_left;
+    *h0 = top < 0 ? 0 : top;
+    *h1 = top + g->pool_height > g->in_height ? g->in_height : top + g->pool_height;
+    *w0 = left < 0 ? 0 : left;
+    *w1 = left + g->pool_width > g->in_width ? g->in_width : left + g->pool_width;
+    return (*h1 - *h0) * (*w1 - *w0);
+}
+
+void nn_cpu_avgpool2d_forward(float *out, const float *inp, const nn_pool2d_geometry *geometry)
+{
+    const nn_pool2d_geometry *g = geometry;
+    const size_t channels = (size_t)g->channels;
+    const size_t work = (size_t)g->batch * (size_t)g->out_height * (size_t)g->out_width *
+                        channels * (size_t)g->pool_height * (size_t)g->pool_width;
+#pragma omp parallel for collapse(2) schedule(static) if (work > PARALLEL_THRESHOLD)
+    for (int b = 0; b < g->batch; b++) {
+        for (int oh = 0; oh < g->out_height; oh++) {
+            for (int ow = 0; ow < g->out_width; ow++) {
+                float *sum = out + (((size_t)b * (size_t)g->out_height + (size_t)oh) *
+                                        (size_t)g->out_width + (size_t)ow) * channels;
+                memset(sum, 0, sizeof(float) * channels);
+                int h0, h1, w0, w1;
+                int count = window_cells(g, oh, ow, &h0, &h1, &w0, &w1);
+                for (int h = h0; h < h1; h++)
+                    for (int w = w0; w < w1; w++) {
+                        const float *cell = inp + (((size_t)b * (size_t)g->in_height +
+                                                    (size_t)h) * (size_t)g->in_width +
+                                                   (size_t)w) * channels;
+                        for (size_t c = 0; c < channels; c++)
+                            sum[c] += cell[c];
+                    }
+                for (size_t c = 0; c < channels; c++)
+                    sum[c] = count > 0 ? sum[c] / (float)count : 0.0f;
+            }
+        }
+    }
+}
+
+void nn_cpu_avgpool2d_backward(float *dinp, const float *dout, const nn_pool2d_geometry *geometry)
+{
+    /* A gather per input cell over the windows covering it, in row-major order: the same
+     * sums, in the same order, as the GPU's. */
+    const nn_pool2d_geometry *g = geometry;
+    const size_t channels = (size_t)g->channels;
+    const size_t work = (size_t)g->batch * (size_t)g->in_height * (size_t)g->in_width *
+                        channels * (size_t)g->pool_height * (size_t)g->pool_width;
+#pragma omp parallel for collapse(2) schedule(static) if (work > PARALLEL_THRESHOLD)
+    for (int b = 0; b < g->batch; b++) {
+        for (int h = 0; h < g->in_height; h++) {
+            int low_h = h + g->pad_top - g->pool_height + 1;
+            int first_oh = low_h <= 0 ? 0 : (low_h + g->stride_height - 1) / g->stride_height;
+            int last_oh = (h + g->pad_top) / g->stride_height;
+            if (last_oh > g->out_height - 1)
+                last_oh = g->out_height - 1;
+            for (int w = 0; w < g->in_width; w++) {
+                int low_w = w + g->pad_left - g->pool_width + 1;
+                int first_ow = low_w <= 0 ? 0 : (low_w + g->stride_width - 1) / g->stride_width;
+                int last_ow = (w + g->pad_left) / g->stride_width;
+                if (last_ow > g->out_width - 1)
+                    last_ow = g->out_width - 1;
+                float *total = dinp + (((size_t)b * (size_t)g->in_height + (size_t)h) *
+                                           (size_t)g->in_width + (size_t)w) * channels;
+                memset(total, 0, sizeof(float) * channels);
+                for (int oh = first_oh; oh <= last_oh; oh++)
+                    for (int ow = first_ow; ow <= last_ow; ow++) {
+                        int h0, h1, w0, w1;
+                        float count = (float)window_cells(g, oh, ow, &h0, &h1, &w0, &w1);
+                        const float *gradient = dout + (((size_t)b * (size_t)g->out_height +
+                                                         (size_t)oh) * (size_t)g->out_width +
+                                                        (size_t)ow) * channels;
+                        for (size_t c = 0; c < channels; c++)
+                            total[c] += gradient[c] / count;
+                    }
+            }
+        }
+    }
+}

@@ -49,6 +49,9 @@ void nn_cuda_crop(float *out, const float *padded, int batch, int height, int wi
 /* ---- pool.cu ---- */
 void nn_cuda_maxpool2d_forward(float *out, int32_t *argmax, const float *inp,
                                const nn_pool2d_geometry *geometry);
+void nn_cuda_avgpool2d_forward(float *out, const float *inp, const nn_pool2d_geometry *geometry);
+void nn_cuda_avgpool2d_backward(float *dinp, const float *dout,
+                                const nn_pool2d_geometry *geometry);
 void nn_cuda_maxpool2d_backward(float *dinp, const float *dout, const int32_t *argmax,
                                 const nn_pool2d_geometry *geometry);
 

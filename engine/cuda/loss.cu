@@ -130,7 +130,7 @@ extern "C" void nn_cuda_activity_penalty(double *penalty_sum, float *dout, const
                                          size_t n, int64_t batch, nn_regularizer regularizer)
 {
     NN_CUDA_STREAM_OR_RETURN(context, n);
-    // Keras divides the activity penalty by the batch size.
+    // Divided by `batch` as given (see nn_backend.activity_penalty).
     penalty(context, penalty_sum, out, n, regularizer, (double)batch);
     if (!dout)
         return;

@@ -1,5 +1,5 @@
-// Max pooling on the GPU: one thread per output cell forward, one per input cell
-// backward (a gather over the windows that cell can win, so no atomics).
+// Max and average pooling on the GPU: one thread per output cell forward, one per input
+// cell backward (a gather over the windows that cover that cell, so no atomics).
 #include "cuda_kernels.h"
 #include "bodies/pool_body.h"
 #include "launch.cuh"
@@ -79,4 +79,38 @@ extern "C" void nn_cuda_conv2d_maxpool2d_forward(float *pooled, int32_t *argmax,
     nn_cuda_note(NN_ERR_DEVICE, "nnsh", "conv2d_maxpool2d_forward", "not supported",
                  "the CUDA backend does not fuse convolution and pooling "
                  "(conv2d_maxpool2d_applies is false)");
+}
+
+static __global__ void avgpool_forward_kernel(float *out, const float *inp,
+                                              nn_pool2d_geometry g, size_t n)
+{
+    NN_FOR_EACH(i, n) nn_body_avgpool_forward(out, inp, g, i);
+}
+
+static __global__ void avgpool_backward_kernel(float *dinp, const float *dout,
+                                               nn_pool2d_geometry g, size_t n)
+{
+    NN_FOR_EACH(j, n) nn_body_avgpool_backward(dinp, dout, g, j);
+}
+
+extern "C" void nn_cuda_avgpool2d_forward(float *out, const float *inp,
+                                          const nn_pool2d_geometry *geometry)
+{
+    size_t n = count_of(geometry->batch, geometry->out_height, geometry->out_width,
+                        geometry->channels);
+    NN_CUDA_STREAM_OR_RETURN(context, n);
+    avgpool_forward_kernel<<<nn_blocks(n), NN_THREADS, 0, context->stream>>>(out, inp,
+                                                                           *geometry, n);
+    NN_CUDA_LAUNCHED("avgpool2d_forward");
+}
+
+extern "C" void nn_cuda_avgpool2d_backward(float *dinp, const float *dout,
+                                           const nn_pool2d_geometry *geometry)
+{
+    size_t n = count_of(geometry->batch, geometry->in_height, geometry->in_width,
+                        geometry->channels);
+    NN_CUDA_STREAM_OR_RETURN(context, n);
+    avgpool_backward_kernel<<<nn_blocks(n), NN_THREADS, 0, context->stream>>>(dinp, dout,
+                                                                            *geometry, n);
+    NN_CUDA_LAUNCHED("avgpool2d_backward");
 }

@@ -294,6 +294,20 @@ static void emulated_maxpool2d_backward(float *dinp, const float *dout, const in
         dinp, dout, argmax);
 }
 
+static void emulated_avgpool2d_forward(float *out, const float *inp,
+                                       const nn_pool2d_geometry *geometry)
+{
+    RUN("avgpool2d_forward", CPU.avgpool2d_forward(out, inp, geometry),
+        out, inp);
+}
+
+static void emulated_avgpool2d_backward(float *dinp, const float *dout,
+                                        const nn_pool2d_geometry *geometry)
+{
+    RUN("avgpool2d_backward", CPU.avgpool2d_backward(dinp, dout, geometry),
+        dinp, dout);
+}
+
 static bool emulated_conv2d_maxpool2d_applies(const nn_conv2d_geometry *conv,
                                               const nn_pool2d_geometry *pool)
 {
@@ -503,6 +517,8 @@ static const nn_backend emulated_backend = {
     .maxpool2d_forward = emulated_maxpool2d_forward,
     .maxpool2d_backward = emulated_maxpool2d_backward,
     .maxpool2d_backward_relu = emulated_maxpool2d_backward_relu,
+    .avgpool2d_forward = emulated_avgpool2d_forward,
+    .avgpool2d_backward = emulated_avgpool2d_backward,
     .dense_forward = emulated_dense_forward,
     .dense_backward = emulated_dense_backward,
     .activation_forward = emulated_activation_forward,

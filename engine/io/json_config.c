@@ -827,8 +827,8 @@ nn_status nn_json_optimizer_read(nn_optimizer_config *out, const cJSON *json, co
             return nn_error(NN_ERR_FORMAT, "%s: optimizer %s must be >= 0, got %g", where,
                             optimizer_fields[i], *numbers[i]);
     }
-    if (!(out->learning_rate > 0))
-        return nn_error(NN_ERR_FORMAT, "%s: the learning rate must be positive, got %g", where,
+    if (!(out->learning_rate >= 0) || !isfinite(out->learning_rate))
+        return nn_error(NN_ERR_FORMAT, "%s: the learning rate must be a finite number >= 0, got %g", where,
                         out->learning_rate);
     return NN_OK;
 }

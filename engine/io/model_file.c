@@ -286,6 +286,11 @@ static nn_status save(nn_model *model, const char *path, save_kind kind, bool in
     if (kind == SAVE_WEIGHTS && !model->built)
         return nn_error(NN_ERR_STATE, "model \"%s\" has no weights yet: build it first (give "
                         "the first layer input_shape, call build, or train it)", model->name);
+    /* Gathering first: a layer frozen or thawed since the last run restarts the optimizer,
+     * which must not be read before that. */
+    nn_status gathered = model->built ? nn_model_gather_weights(model) : NN_OK;
+    if (gathered != NN_OK)
+        return nn_error_prefix(gathered, "cannot save '%s'", path);
     nn_optimizer *optimizer = include_optimizer && kind != SAVE_WEIGHTS ? model->optimizer : NULL;
     save_plan plan = {.optimizer = optimizer};
     nn_status snapshot = snapshot_state(model, &plan);

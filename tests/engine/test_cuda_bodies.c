@@ -280,6 +280,33 @@ Test(cuda_bodies, max_pooling_matches_the_cpu_values_winners_and_gradients)
     }
 }
 
+Test(cuda_bodies, average_pooling_matches_the_cpu_values_and_gradients)
+{
+    const struct { int height, width, pool, stride; bool same; } cases[] = {
+        {8, 8, 2, 2, false}, {7, 9, 3, 2, true}, {5, 5, 3, 1, true},
+        {6, 7, 2, 1, false}, {9, 6, 4, 3, true}, {4, 4, 5, 1, true},
+    };
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        nn_pool2d_geometry g = pool_geometry(2, cases[k].height, cases[k].width, 3,
+                                             cases[k].pool, cases[k].stride, cases[k].same);
+        size_t in_n = (size_t)(g.batch * g.in_height * g.in_width * g.channels);
+        size_t out_n = (size_t)(g.batch * g.out_height * g.out_width * g.channels);
+        float *inp = random_floats(in_n, 31 + k, -1, 1);
+        float *expected = floats(out_n), *actual = floats(out_n);
+        nn_cpu_avgpool2d_forward(expected, inp, &g);
+        for (size_t i = 0; i < out_n; i++)
+            nn_body_avgpool_forward(actual, inp, g, i);
+        expect_identical(actual, expected, out_n, "average pooling forward");
+        float *dout = random_floats(out_n, 41 + k, -1, 1);
+        float *dexpected = floats(in_n), *dactual = floats(in_n);
+        nn_cpu_avgpool2d_backward(dexpected, dout, &g);
+        for (size_t j = 0; j < in_n; j++)
+            nn_body_avgpool_backward(dactual, dout, g, j);
+        expect_identical(dactual, dexpected, in_n, "average pooling backward");
+        free(inp), free(expected), free(actual), free(dout), free(dexpected), free(dactual);
+    }
+}
+
 /* ---- dropout ---- */
 
 Test(cuda_bodies, philox_masks_are_the_cpu_random_numbers)

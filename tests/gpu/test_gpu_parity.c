@@ -171,6 +171,17 @@ static void max_pooling(void)
         gh_expect_close("maxpool output", out_dev, out_cpu, out_n, 0.0);
         GH_CHECK(memcmp(arg_dev, arg_cpu, out_n * 4) == 0, "maxpool winners differ (case %zu)", k);
         gh_expect_close("maxpool input gradient", din_dev, din_cpu, in_n, 0.0);
+        /* Average pooling: the same sums in the same order on both, so exactly equal. */
+        nn_cpu_avgpool2d_forward(out_cpu, inp, &g);
+        nn_cpu_avgpool2d_backward(din_cpu, dout, &g);
+        gh_device->avgpool2d_forward(d_out, d_in, &g);
+        gh_device->avgpool2d_backward(d_din, d_dout, &g);
+        gh_download(out_dev, d_out, out_n * 4);
+        gh_download(din_dev, d_din, in_n * 4);
+        gh_expect_close("average pooling output", out_dev, out_cpu, out_n, 0.0);
+        gh_expect_close("average pooling input gradient", din_dev, din_cpu, in_n, 0.0);
+        nn_cpu_maxpool2d_forward(out_cpu, arg_cpu, inp, &g);
+        gh_device->maxpool2d_forward(d_out, d_arg, d_in, &g);
         nn_cpu_maxpool2d_backward_relu(din_cpu, dout, arg_cpu, out_cpu, &g);
         gh_device->maxpool2d_backward_relu(d_din, d_dout, d_arg, d_out, &g);
         gh_download(din_dev, d_din, in_n * 4);

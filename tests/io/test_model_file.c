@@ -102,7 +102,7 @@ static nn_model *model_around(const nn_layer_class *cls, nn_shape *input)
         set_input(layer, NN_SHAPE(6, 6, 2));
         add(model, layer);
         add(model, new_layer(&nn_flatten_class));
-    } else if (cls == &nn_maxpool2d_class) {
+    } else if (cls == &nn_maxpool2d_class || cls == &nn_avgpool2d_class) {
         *input = NN_SHAPE(6, 6, 2);
         set_pair(layer, "pool_size", 2, 2);
         set_input(layer, NN_SHAPE(6, 6, 2));
@@ -306,6 +306,7 @@ static void layer_round_trip(const nn_layer_class *cls)
 
 Test(model_file, conv2d_round_trips) { layer_round_trip(&nn_conv2d_class); }
 Test(model_file, maxpooling2d_round_trips) { layer_round_trip(&nn_maxpool2d_class); }
+Test(model_file, averagepooling2d_round_trips) { layer_round_trip(&nn_avgpool2d_class); }
 Test(model_file, flatten_round_trips) { layer_round_trip(&nn_flatten_class); }
 Test(model_file, dense_round_trips) { layer_round_trip(&nn_dense_class); }
 Test(model_file, dropout_round_trips) { layer_round_trip(&nn_dropout_class); }
@@ -327,6 +328,7 @@ Test(model_file, every_layer_class_has_a_round_trip_test)
                                             &nn_flatten_class, &nn_dense_class,
                                             &nn_dropout_class, &nn_batchnorm_class,
                                             &nn_activation_class, &nn_rescaling_class,
+                                            &nn_avgpool2d_class,
                                             &nn_global_average_pooling2d_class,
                                             &nn_global_max_pooling2d_class};
     const nn_layer_class *const *classes = nn_layer_classes();

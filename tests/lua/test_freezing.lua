@@ -102,6 +102,59 @@ t.test('a model with a frozen layer saves and loads, and trains on identically',
   os.remove(path)
 end)
 
+t.test('thawing and compiling again, then saving a model frozen since its last run', function()
+  -- Both once went past the end of buffers sized for the weights that trained before.
+  nn.random.seed(12)
+  local base = L.Dense{64, activation = 'relu', input_shape = {3}, trainable = false}
+  local model = nn.Sequential{base, L.Dense{2}}
+  model:compile{optimizer = 'adam', loss = 'mse'}
+  model:fit(x, y, {epochs = 1, verbose = 0})
+  base.trainable = true
+  model:compile{optimizer = nn.optimizers.AdamW{weight_decay = 0.1}, loss = 'mse'}
+  local before = model:get_weights()[1]
+  model:fit(x, y, {epochs = 1, verbose = 0})
+  moved(model:get_weights()[1], before, 'thawed base learns after compiling again')
+  base.trainable = false
+  local path = (os.getenv('NNSH_TEST_TMP') or '/tmp') .. '/frozen_since.safetensors'
+  model:save(path)
+  local loaded = nn.models.load_model(path)
+  t.eq(loaded.layers[1].trainable, false, 'saved frozen')
+  nn.random.seed(13)
+  model:fit(x, y, {epochs = 1, verbose = 0})
+  nn.random.seed(13)
+  loaded:fit(x, y, {epochs = 1, verbose = 0})
+  local a, b = model:get_weights(), loaded:get_weights()
+  for i = 1, #a do same(a[i], b[i], 'weight ' .. i .. ' after training on') end
+  os.remove(path)
+end)
+
+t.test('a frozen layer keeps out of constraints and weight penalties, as Keras 3', function()
+  nn.random.seed(14)
+  local frozen = L.Dense{4, input_shape = {3}, trainable = false,
+                         kernel_constraint = nn.constraints.MaxNorm{max_value = 0.1},
+                         kernel_regularizer = nn.regularizers.l2(10)}
+  local model = nn.Sequential{frozen, L.Dense{2}}
+  model:compile{optimizer = nn.optimizers.SGD{learning_rate = 0}, loss = 'mse'}
+  local kernel = frozen:get_weights()[1]
+  local difference = model:predict(x, {verbose = 0}) - y
+  t.near(model:evaluate(x, y, {verbose = 0}), (difference * difference):mean(), 1e-5,
+         'no penalty from a frozen kernel')
+  model:fit(x, y, {epochs = 1, verbose = 0})
+  same(frozen:get_weights()[1], kernel, 'MaxNorm left the frozen kernel alone')
+  local text = t.capture(function() model:summary{explain = true} end)
+  t.truthy(text:find('kernel 3*4 (12) [non-trainable]', 1, true), 'explain marks frozen weights')
+end)
+
+t.test('a model compiled with learning_rate 0 saves and loads', function()
+  local model = nn.Sequential{L.Dense{2, input_shape = {3}}}
+  model:compile{optimizer = nn.optimizers.Adam{learning_rate = 0}, loss = 'mse'}
+  model:fit(x, y, {epochs = 1, verbose = 0})
+  local path = (os.getenv('NNSH_TEST_TMP') or '/tmp') .. '/rate0.safetensors'
+  model:save(path)
+  t.eq(nn.models.load_model(path).learning_rate, 0, 'learning rate 0 loaded')
+  os.remove(path)
+end)
+
 t.test('trainable takes only booleans, and not while the model runs', function()
   local layer = L.Dense{2, input_shape = {3}}
   t.raises(function() layer.trainable = 0 end, 'trainable must be true or false, got integer')

@@ -1,5 +1,7 @@
--- GlobalAveragePooling2D and GlobalMaxPooling2D: shapes and values as Keras, and their
--- gradients checked through one SGD step of a model around them.
+-- AveragePooling2D, GlobalAveragePooling2D and GlobalMaxPooling2D: shapes and values as
+-- Keras, and their gradients checked through one SGD step of a model around them.
+-- (The average pooling kernels are checked against finite differences in
+-- tests/engine/test_avgpool.c.)
 local t = require 'harness'
 local L = nn.layers
 
@@ -74,6 +76,50 @@ t.test('gradients flow through global pooling (one SGD step by hand)', function(
     for _, data_format in ipairs{'channels_last', 'channels_first'} do
       step(L.GlobalAveragePooling2D{data_format = data_format}, mean, device, data_format)
       step(L.GlobalMaxPooling2D{data_format = data_format}, maximum, device, data_format)
+    end
+  end
+end)
+
+t.test('AveragePooling2D takes window means; with same padding only cells inside count', function()
+  local image = nn.arange(16):reshape(1, 4, 4, 1):astype('float32')
+  t.eq(L.AveragePooling2D{{2, 2}}(image):reshape(2, 2), nn.tensor{{2.5, 4.5}, {10.5, 12.5}}, 'valid 2x2')
+  -- The corner window of a 3x3 'same' pool holds 0, 1, 4, 5: mean 2.5 (TensorFlow), not 10/9.
+  t.eq(L.AvgPool2D{3, strides = 1, padding = 'same'}(image):reshape(4, 4),
+       nn.tensor{{2.5, 3, 4, 4.5}, {4.5, 5, 6, 6.5}, {8.5, 9, 10, 10.5}, {10.5, 11, 12, 12.5}},
+       'same 3x3 stride 1')
+  t.eq(L.AveragePooling2D{{2, 2}, data_format = 'channels_first'}(image:reshape(1, 1, 4, 4)):reshape(2, 2),
+       nn.tensor{{2.5, 4.5}, {10.5, 12.5}}, 'channels first')
+  local model = nn.Sequential{L.Conv2D{6, 5, activation = 'tanh', padding = 'same', input_shape = {28, 28, 1}},
+                              L.AveragePooling2D(), L.Conv2D{16, 5, activation = 'tanh'},
+                              L.AveragePooling2D(), L.Flatten(), L.Dense{120, activation = 'tanh'},
+                              L.Dense{84, activation = 'tanh'}, L.Dense{10, activation = 'softmax'}}
+  t.eq(tostring(model.layers[4].output_shape), '(None, 5, 5, 16)', 'LeNet-5 shapes')
+  t.eq(model:count_params(), 61706, 'LeNet-5 parameter count')
+  t.eq(model.layers[2].name, 'average_pooling2d', 'name')
+end)
+
+t.test('average pooling trains the same on cpu and emulated, in both layouts', function()
+  for _, data_format in ipairs{'channels_last', 'channels_first'} do
+    local weights = {}
+    for _, device in ipairs{'cpu', 'emulated'} do
+      nn.random.seed(6)
+      local shape = data_format == 'channels_last' and {7, 6, 2} or {2, 7, 6}
+      local model = nn.Sequential{
+        L.Conv2D{3, 3, padding = 'same', activation = 'relu', data_format = data_format, input_shape = shape},
+        L.AveragePooling2D{3, strides = 2, padding = 'same', data_format = data_format},
+        L.Flatten(), L.Dense{2, activation = 'softmax'}}
+      model:to(device)
+      model:compile{optimizer = nn.optimizers.SGD{learning_rate = 0.5},
+                    loss = 'sparse_categorical_crossentropy'}
+      local x = data_format == 'channels_last' and nn.random.randn(8, 7, 6, 2) or nn.random.randn(8, 2, 7, 6)
+      local before = model:get_weights()[1]
+      model:train_on_batch(x, nn.tensor{0, 1, 1, 0, 1, 0, 0, 1})
+      weights[device] = model:get_weights()
+      -- The convolution before the pooling learned: the gradient passed through it.
+      t.truthy((weights[device][1] - before):abs():max() > 1e-4, data_format .. ', ' .. device .. ': kernel moved')
+    end
+    for i = 1, #weights.cpu do
+      t.eq(weights.cpu[i], weights.emulated[i], data_format .. ': weight ' .. i)
     end
   end
 end)

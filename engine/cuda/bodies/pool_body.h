@@ -1,4 +1,4 @@
-/* Bodies of max pooling, channels-last, as cpu/pool.c: forward scans each window row by
+/* Bodies of max and average pooling, channels-last, as cpu/pool.c. Max pooling: forward scans each window row by
  * row and keeps the first maximum (a NaN in the first cell stays); backward gathers, for
  * each input cell, the gradients of the windows it won, in the order the CPU scatter
  * adds them, so no atomics are needed and the sums round identically. */
@@ -72,6 +72,68 @@ NN_BODY void nn_body_maxpool_backward(float *dinp, const float *dout, const int3
                 total += dout[at];
         }
     }
+    dinp[j] = total;
+}
+
+/* ---- average pooling, as cpu/pool.c ---- */
+
+/* The cells of window (oh, ow) inside the input: rows [*h0, *h1), columns [*w0, *w1). */
+NN_BODY int nn_body_window_cells(nn_pool2d_geometry g, int oh, int ow, int *h0, int *h1,
+                                 int *w0, int *w1)
+{
+    int top = oh * g.stride_height - g.pad_top, left = ow * g.stride_width - g.pad_left;
+    *h0 = top < 0 ? 0 : top;
+    *h1 = top + g.pool_height > g.in_height ? g.in_height : top + g.pool_height;
+    *w0 = left < 0 ? 0 : left;
+    *w1 = left + g.pool_width > g.in_width ? g.in_width : left + g.pool_width;
+    return (*h1 - *h0) * (*w1 - *w0);
+}
+
+/* Output element i of (B,OH,OW,C): the window's cells summed row by row, divided once. */
+NN_BODY void nn_body_avgpool_forward(float *out, const float *inp, nn_pool2d_geometry g,
+                                     size_t i)
+{
+    size_t channels = (size_t)g.channels;
+    size_t c = i % channels;
+    int ow = (int)((i / channels) % (size_t)g.out_width);
+    int oh = (int)((i / (channels * (size_t)g.out_width)) % (size_t)g.out_height);
+    size_t b = i / (channels * (size_t)g.out_width * (size_t)g.out_height);
+    int h0, h1, w0, w1;
+    int count = nn_body_window_cells(g, oh, ow, &h0, &h1, &w0, &w1);
+    float sum = 0.0f;
+    for (int h = h0; h < h1; h++)
+        for (int w = w0; w < w1; w++)
+            sum += inp[((b * (size_t)g.in_height + (size_t)h) * (size_t)g.in_width +
+                        (size_t)w) * channels + c];
+    out[i] = count > 0 ? sum / (float)count : 0.0f;
+}
+
+/* Input element j of dinp (B,H,W,C): dout / count over the windows covering it, windows
+ * in row-major order. */
+NN_BODY void nn_body_avgpool_backward(float *dinp, const float *dout, nn_pool2d_geometry g,
+                                      size_t j)
+{
+    size_t channels = (size_t)g.channels;
+    size_t c = j % channels;
+    int w = (int)((j / channels) % (size_t)g.in_width);
+    int h = (int)((j / (channels * (size_t)g.in_width)) % (size_t)g.in_height);
+    size_t b = j / (channels * (size_t)g.in_width * (size_t)g.in_height);
+    int low_h = h + g.pad_top - g.pool_height + 1, low_w = w + g.pad_left - g.pool_width + 1;
+    int first_oh = low_h <= 0 ? 0 : (low_h + g.stride_height - 1) / g.stride_height;
+    int first_ow = low_w <= 0 ? 0 : (low_w + g.stride_width - 1) / g.stride_width;
+    int last_oh = (h + g.pad_top) / g.stride_height, last_ow = (w + g.pad_left) / g.stride_width;
+    if (last_oh > g.out_height - 1)
+        last_oh = g.out_height - 1;
+    if (last_ow > g.out_width - 1)
+        last_ow = g.out_width - 1;
+    float total = 0.0f;
+    for (int oh = first_oh; oh <= last_oh; oh++)
+        for (int ow = first_ow; ow <= last_ow; ow++) {
+            int h0, h1, w0, w1;
+            float count = (float)nn_body_window_cells(g, oh, ow, &h0, &h1, &w0, &w1);
+            total += dout[((b * (size_t)g.out_height + (size_t)oh) * (size_t)g.out_width +
+                           (size_t)ow) * channels + c] / count;
+        }
     dinp[j] = total;
 }
 

@@ -1,5 +1,7 @@
-/* MaxPooling2D: the largest value of each pool_size window, per channel, over the two
- * spatial axes; the layer keeps where each maximum came from for backward. */
+/* MaxPooling2D and AveragePooling2D: the largest value, or the mean, of each pool_size
+ * window, per channel, over the two spatial axes. Max pooling keeps where each maximum
+ * came from for backward; average pooling counts only the cells inside the input (as
+ * TensorFlow's 'same' padding does). */
 #include <limits.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -19,6 +21,7 @@ typedef struct maxpool2d_layer {
      * forward in training; sized by reserve, never inside forward. */
     nn_storage *argmax;     /* int32, on the device the layer ran on */
     int64_t argmax_batch;   /* batch of the forward that filled argmax; 0: none yet */
+    bool average;           /* AveragePooling2D (set by its class's defaults) */
 } maxpool2d_layer;
 
 #define ARG(field) offsetof(maxpool2d_layer, field)
@@ -44,6 +47,26 @@ static const nn_arg_spec maxpool2d_args[] = {
      "None", "Shape of one input sample (without the batch axis), for the first layer."},
 };
 
+static const nn_arg_spec avgpool2d_args[] = {
+    {"pool_size", NN_ARG_PAIR, ARG(pool_size), false, 1, 1 << 30, false, NULL, "(2, 2)",
+     "Height and width of the window to average over; one int means a square."},
+    {"strides", NN_ARG_OPTIONAL_PAIR, ARG(strides), false, 1, 1 << 30, false, NULL, "None",
+     "Step of the window along the height and the width; None means pool_size (windows "
+     "side by side, not overlapping)."},
+    {"padding", NN_ARG_CHOICE, ARG(padding), false, 0, 0, false, nn_padding_choices,
+     "'valid'",
+     "'valid': windows stay inside the input; 'same': the input is padded so that the "
+     "output has ceil(input / strides) cells (padded cells are not counted in the mean)."},
+    {"data_format", NN_ARG_CHOICE, ARG(data_format), false, 0, 0, false,
+     nn_data_format_choices, "'channels_last'",
+     "'channels_last' (batch, height, width, channels) or 'channels_first' (batch, "
+     "channels, height, width)."},
+    {"name", NN_ARG_STRING, ARG(base.name), false, 0, 0, false, NULL, "None",
+     "Name of the layer; by default 'average_pooling2d', 'average_pooling2d_1', ..."},
+    {"input_shape", NN_ARG_SHAPE, ARG(base.declared_input), false, 1, 1 << 30, false, NULL,
+     "None", "Shape of one input sample (without the batch axis), for the first layer."},
+};
+
 /* argmax holds int32 flat indices into a whole batch of input. */
 static const int64_t INDEX_LIMIT = INT32_MAX;
 
@@ -53,6 +76,12 @@ static void maxpool2d_set_defaults(nn_layer *layer)
     pool->pool_size[0] = pool->pool_size[1] = 2;
     pool->padding = NN_PADDING_VALID;
     pool->data_format = NN_CHANNELS_LAST;
+}
+
+static void avgpool2d_set_defaults(nn_layer *layer)
+{
+    maxpool2d_set_defaults(layer);
+    ((maxpool2d_layer *)layer)->average = true;
 }
 
 
@@ -164,8 +193,59 @@ static nn_status maxpool2d_reserve(nn_layer *layer, nn_device device, int64_t ba
                         "the %lld elements pooling can index",
                         layer->name, (long long)batch, input_floats(pool, 1),
                         (long long)INDEX_LIMIT);
+    if (pool->average)
+        return NN_OK; /* no winners to keep */
     return nn_layer_buffer_reserve(&pool->argmax, device,
                                    output_floats(pool, batch) * sizeof(int32_t), layer);
+}
+
+/* Average pooling; channels_first pools channels-last copies, as max pooling does. */
+static nn_status average_forward(maxpool2d_layer *pool, nn_exec *exec, const nn_tensor *input,
+                                 nn_tensor *output)
+{
+    int64_t batch = input->shape.dims[0];
+    size_t scratch = maxpool2d_scratch_floats(&pool->base, exec->backend, batch);
+    if (exec->scratch_floats < scratch)
+        return nn_error(NN_ERR_STATE, "layer \"%s\" needs %zu floats of scratch, the caller "
+                        "gave %zu", pool->base.name, scratch, exec->scratch_floats);
+    nn_pool2d_geometry g = pool->geometry;
+    g.batch = (int)batch;
+    if (pool->data_format == NN_CHANNELS_LAST) {
+        exec->backend->avgpool2d_forward(nn_tensor_f32(output), nn_tensor_f32(input), &g);
+        return NN_OK;
+    }
+    float *input_last = exec->scratch;
+    float *output_last = input_last + (input_floats(pool, batch) + 15) / 16 * 16;
+    exec->backend->to_channels_last(input_last, nn_tensor_f32(input), batch, g.channels,
+                                    (int64_t)g.in_height * g.in_width);
+    exec->backend->avgpool2d_forward(output_last, input_last, &g);
+    exec->backend->to_channels_first(nn_tensor_f32(output), output_last, batch, g.channels,
+                                     (int64_t)g.out_height * g.out_width);
+    return NN_OK;
+}
+
+static nn_status average_backward(maxpool2d_layer *pool, nn_exec *exec, const nn_tensor *input,
+                                  const nn_tensor *doutput, nn_tensor *dinput)
+{
+    int64_t batch = input->shape.dims[0];
+    size_t scratch = maxpool2d_scratch_floats(&pool->base, exec->backend, batch);
+    if (exec->scratch_floats < scratch)
+        return nn_error(NN_ERR_STATE, "layer \"%s\" needs %zu floats of scratch, the caller "
+                        "gave %zu", pool->base.name, scratch, exec->scratch_floats);
+    nn_pool2d_geometry g = pool->geometry;
+    g.batch = (int)batch;
+    if (pool->data_format == NN_CHANNELS_LAST) {
+        exec->backend->avgpool2d_backward(nn_tensor_f32(dinput), nn_tensor_f32(doutput), &g);
+        return NN_OK;
+    }
+    float *dinput_last = exec->scratch;
+    float *doutput_last = dinput_last + (input_floats(pool, batch) + 15) / 16 * 16;
+    exec->backend->to_channels_last(doutput_last, nn_tensor_f32(doutput), batch, g.channels,
+                                    (int64_t)g.out_height * g.out_width);
+    exec->backend->avgpool2d_backward(dinput_last, doutput_last, &g);
+    exec->backend->to_channels_first(nn_tensor_f32(dinput), dinput_last, batch, g.channels,
+                                     (int64_t)g.in_height * g.in_width);
+    return NN_OK;
 }
 
 static nn_status maxpool2d_forward(nn_layer *layer, nn_exec *exec, const nn_tensor *input,
@@ -173,6 +253,8 @@ static nn_status maxpool2d_forward(nn_layer *layer, nn_exec *exec, const nn_tens
 {
     maxpool2d_layer *pool = (maxpool2d_layer *)layer;
     int64_t batch = input->shape.dims[0];
+    if (pool->average)
+        return average_forward(pool, exec, input, output);
     if (exec->training && !argmax_for(pool, batch, exec->device))
         return nn_error(NN_ERR_STATE, "layer \"%s\" was reserved for fewer than %lld "
                         "samples or another device; call nn_layer_reserve before training",
@@ -209,6 +291,8 @@ static nn_status maxpool2d_backward(nn_layer *layer, nn_exec *exec, const nn_ten
     maxpool2d_layer *pool = (maxpool2d_layer *)layer;
     if (!dinput)
         return NN_OK;
+    if (pool->average)
+        return average_backward(pool, exec, input, doutput, dinput);
     int64_t batch = input->shape.dims[0];
     const int32_t *argmax = argmax_for(pool, batch, exec->device);
     if (pool->argmax_batch != batch || !argmax)
@@ -293,4 +377,28 @@ const nn_layer_class nn_maxpool2d_class = {
     .destroy = maxpool2d_destroy,
     .prepare_pooling = maxpool2d_prepare_pooling,
     .can_apply_input_relu = maxpool2d_can_apply_input_relu,
+};
+
+const nn_layer_class nn_avgpool2d_class = {
+    .name = "AveragePooling2D",
+    .alias = "AvgPool2D",
+    .base_name = "average_pooling2d",
+    .doc = "Average pooling over the height and width: each output cell is the mean of the "
+           "input values in its pool_size window, channel by channel (with padding='same' "
+           "only the cells inside the input count). Halves each spatial size with the "
+           "default 2×2 pool; has no weights.",
+    .example = "local x = nn.arange(16):reshape(1, 4, 4, 1)\n"
+               "print(nn.layers.AveragePooling2D{{2, 2}}(x):reshape(2, 2))\n"
+               "--> 2.5 4.5 / 10.5 12.5",
+    .size = sizeof(maxpool2d_layer),
+    .args = avgpool2d_args,
+    .arg_count = (int)(sizeof avgpool2d_args / sizeof avgpool2d_args[0]),
+    .positional_count = 4,
+    .set_defaults = avgpool2d_set_defaults,
+    .build = maxpool2d_build,
+    .scratch_floats = maxpool2d_scratch_floats,
+    .reserve = maxpool2d_reserve,
+    .forward = maxpool2d_forward,
+    .backward = maxpool2d_backward,
+    .destroy = maxpool2d_destroy,
 };
