@@ -27,7 +27,7 @@ typedef struct global_pool2d_layer {
 
 #define ARG(field) offsetof(global_pool2d_layer, field)
 
-static const nn_arg_spec average_args[] = {
+static const nn_arg_spec global_pool2d_args[] = {
     {"data_format", NN_ARG_CHOICE, ARG(data_format), false, 0, 0, false,
      nn_data_format_choices, "'channels_last'",
      "'channels_last' (batch, height, width, channels) or 'channels_first' (batch, "
@@ -35,20 +35,8 @@ static const nn_arg_spec average_args[] = {
     {"keepdims", NN_ARG_BOOL, ARG(keepdims), false, 0, 0, false, NULL, "False",
      "Keep the height and width as axes of size 1: (batch, 1, 1, channels)."},
     {"name", NN_ARG_STRING, ARG(base.name), false, 0, 0, false, NULL, "None",
-     "Name of the layer; by default 'global_average_pooling2d', ..."},
-    {"input_shape", NN_ARG_SHAPE, ARG(base.declared_input), false, 1, 1 << 30, false, NULL,
-     "None", "Shape of one input sample (without the batch axis), for the first layer."},
-};
-
-static const nn_arg_spec max_args[] = {
-    {"data_format", NN_ARG_CHOICE, ARG(data_format), false, 0, 0, false,
-     nn_data_format_choices, "'channels_last'",
-     "'channels_last' (batch, height, width, channels) or 'channels_first' (batch, "
-     "channels, height, width)."},
-    {"keepdims", NN_ARG_BOOL, ARG(keepdims), false, 0, 0, false, NULL, "False",
-     "Keep the height and width as axes of size 1: (batch, 1, 1, channels)."},
-    {"name", NN_ARG_STRING, ARG(base.name), false, 0, 0, false, NULL, "None",
-     "Name of the layer; by default 'global_max_pooling2d', ..."},
+     "Name of the layer; by default the class's in snake case ('global_average_pooling2d', "
+     "'global_max_pooling2d'), numbered from the second on."},
     {"input_shape", NN_ARG_SHAPE, ARG(base.declared_input), false, 1, 1 << 30, false, NULL,
      "None", "Shape of one input sample (without the batch axis), for the first layer."},
 };
@@ -278,8 +266,8 @@ const nn_layer_class nn_global_average_pooling2d_class = {
     .example = "print(nn.layers.GlobalAveragePooling2D()(nn.random.randn(2, 7, 7, 64)).shape)"
                "  --> (2, 64)",
     .size = sizeof(global_pool2d_layer),
-    .args = average_args,
-    .arg_count = (int)(sizeof average_args / sizeof average_args[0]),
+    .args = global_pool2d_args,
+    .arg_count = (int)(sizeof global_pool2d_args / sizeof global_pool2d_args[0]),
     .positional_count = 2,
     .set_defaults = average_set_defaults,
     .build = global_pool2d_build,
@@ -299,8 +287,8 @@ const nn_layer_class nn_global_max_pooling2d_class = {
     .example = "print(nn.layers.GlobalMaxPooling2D()(nn.random.randn(2, 7, 7, 64)).shape)"
                "  --> (2, 64)",
     .size = sizeof(global_pool2d_layer),
-    .args = max_args,
-    .arg_count = (int)(sizeof max_args / sizeof max_args[0]),
+    .args = global_pool2d_args,
+    .arg_count = (int)(sizeof global_pool2d_args / sizeof global_pool2d_args[0]),
     .positional_count = 2,
     .set_defaults = max_set_defaults,
     .build = global_pool2d_build,

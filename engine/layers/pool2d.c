@@ -199,53 +199,26 @@ static nn_status maxpool2d_reserve(nn_layer *layer, nn_device device, int64_t ba
                                    output_floats(pool, batch) * sizeof(int32_t), layer);
 }
 
-/* Average pooling; channels_first pools channels-last copies, as max pooling does. */
-static nn_status average_forward(maxpool2d_layer *pool, nn_exec *exec, const nn_tensor *input,
-                                 nn_tensor *output)
+/* The pooling of the layer's kind over channels-last data. */
+static void pool_forward(const maxpool2d_layer *pool, const nn_backend *backend, float *out,
+                         int32_t *argmax, const float *inp, const nn_pool2d_geometry *g)
 {
-    int64_t batch = input->shape.dims[0];
-    size_t scratch = maxpool2d_scratch_floats(&pool->base, exec->backend, batch);
-    if (exec->scratch_floats < scratch)
-        return nn_error(NN_ERR_STATE, "layer \"%s\" needs %zu floats of scratch, the caller "
-                        "gave %zu", pool->base.name, scratch, exec->scratch_floats);
-    nn_pool2d_geometry g = pool->geometry;
-    g.batch = (int)batch;
-    if (pool->data_format == NN_CHANNELS_LAST) {
-        exec->backend->avgpool2d_forward(nn_tensor_f32(output), nn_tensor_f32(input), &g);
-        return NN_OK;
-    }
-    float *input_last = exec->scratch;
-    float *output_last = input_last + (input_floats(pool, batch) + 15) / 16 * 16;
-    exec->backend->to_channels_last(input_last, nn_tensor_f32(input), batch, g.channels,
-                                    (int64_t)g.in_height * g.in_width);
-    exec->backend->avgpool2d_forward(output_last, input_last, &g);
-    exec->backend->to_channels_first(nn_tensor_f32(output), output_last, batch, g.channels,
-                                     (int64_t)g.out_height * g.out_width);
-    return NN_OK;
+    if (pool->average)
+        backend->avgpool2d_forward(out, inp, g);
+    else
+        backend->maxpool2d_forward(out, argmax, inp, g);
 }
 
-static nn_status average_backward(maxpool2d_layer *pool, nn_exec *exec, const nn_tensor *input,
-                                  const nn_tensor *doutput, nn_tensor *dinput)
+static void pool_backward(const maxpool2d_layer *pool, const nn_backend *backend, float *dinp,
+                          const float *dout, const int32_t *argmax, const float *relu_out,
+                          const nn_pool2d_geometry *g)
 {
-    int64_t batch = input->shape.dims[0];
-    size_t scratch = maxpool2d_scratch_floats(&pool->base, exec->backend, batch);
-    if (exec->scratch_floats < scratch)
-        return nn_error(NN_ERR_STATE, "layer \"%s\" needs %zu floats of scratch, the caller "
-                        "gave %zu", pool->base.name, scratch, exec->scratch_floats);
-    nn_pool2d_geometry g = pool->geometry;
-    g.batch = (int)batch;
-    if (pool->data_format == NN_CHANNELS_LAST) {
-        exec->backend->avgpool2d_backward(nn_tensor_f32(dinput), nn_tensor_f32(doutput), &g);
-        return NN_OK;
-    }
-    float *dinput_last = exec->scratch;
-    float *doutput_last = dinput_last + (input_floats(pool, batch) + 15) / 16 * 16;
-    exec->backend->to_channels_last(doutput_last, nn_tensor_f32(doutput), batch, g.channels,
-                                    (int64_t)g.out_height * g.out_width);
-    exec->backend->avgpool2d_backward(dinput_last, doutput_last, &g);
-    exec->backend->to_channels_first(nn_tensor_f32(dinput), dinput_last, batch, g.channels,
-                                     (int64_t)g.in_height * g.in_width);
-    return NN_OK;
+    if (pool->average)
+        backend->avgpool2d_backward(dinp, dout, g);
+    else if (relu_out)
+        backend->maxpool2d_backward_relu(dinp, dout, argmax, relu_out, g);
+    else
+        backend->maxpool2d_backward(dinp, dout, argmax, g);
 }
 
 static nn_status maxpool2d_forward(nn_layer *layer, nn_exec *exec, const nn_tensor *input,
@@ -253,9 +226,9 @@ static nn_status maxpool2d_forward(nn_layer *layer, nn_exec *exec, const nn_tens
 {
     maxpool2d_layer *pool = (maxpool2d_layer *)layer;
     int64_t batch = input->shape.dims[0];
-    if (pool->average)
-        return average_forward(pool, exec, input, output);
-    if (exec->training && !argmax_for(pool, batch, exec->device))
+    /* Max pooling keeps its winners in training; average pooling has none to keep. */
+    bool keeps_winners = exec->training && !pool->average;
+    if (keeps_winners && !argmax_for(pool, batch, exec->device))
         return nn_error(NN_ERR_STATE, "layer \"%s\" was reserved for fewer than %lld "
                         "samples or another device; call nn_layer_reserve before training",
                         layer->name, (long long)batch);
@@ -266,19 +239,19 @@ static nn_status maxpool2d_forward(nn_layer *layer, nn_exec *exec, const nn_tens
     nn_pool2d_geometry g = pool->geometry;
     g.batch = (int)batch;
     /* Inference needs no winners; backward only follows a forward in training. */
-    int32_t *argmax = exec->training ? argmax_for(pool, batch, exec->device) : NULL;
-    if (exec->training)
+    int32_t *argmax = keeps_winners ? argmax_for(pool, batch, exec->device) : NULL;
+    if (keeps_winners)
         pool->argmax_batch = batch;
     if (pool->data_format == NN_CHANNELS_LAST) {
-        exec->backend->maxpool2d_forward(nn_tensor_f32(output), argmax, nn_tensor_f32(input),
-                                         &g);
+        pool_forward(pool, exec->backend, nn_tensor_f32(output), argmax, nn_tensor_f32(input),
+                     &g);
         return NN_OK;
     }
     float *input_last = exec->scratch;
     float *output_last = input_last + (input_floats(pool, batch) + 15) / 16 * 16;
     exec->backend->to_channels_last(input_last, nn_tensor_f32(input), batch, g.channels,
                                     (int64_t)g.in_height * g.in_width);
-    exec->backend->maxpool2d_forward(output_last, argmax, input_last, &g);
+    pool_forward(pool, exec->backend, output_last, argmax, input_last, &g);
     exec->backend->to_channels_first(nn_tensor_f32(output), output_last, batch, g.channels,
                                      (int64_t)g.out_height * g.out_width);
     return NN_OK;
@@ -291,11 +264,9 @@ static nn_status maxpool2d_backward(nn_layer *layer, nn_exec *exec, const nn_ten
     maxpool2d_layer *pool = (maxpool2d_layer *)layer;
     if (!dinput)
         return NN_OK;
-    if (pool->average)
-        return average_backward(pool, exec, input, doutput, dinput);
     int64_t batch = input->shape.dims[0];
-    const int32_t *argmax = argmax_for(pool, batch, exec->device);
-    if (pool->argmax_batch != batch || !argmax)
+    const int32_t *argmax = pool->average ? NULL : argmax_for(pool, batch, exec->device);
+    if (!pool->average && (pool->argmax_batch != batch || !argmax))
         return nn_error(NN_ERR_STATE, "layer \"%s\": backward needs a forward in training "
                         "on the same batch first", layer->name);
     size_t scratch = maxpool2d_scratch_floats(layer, exec->backend, batch);
@@ -305,21 +276,17 @@ static nn_status maxpool2d_backward(nn_layer *layer, nn_exec *exec, const nn_ten
     nn_pool2d_geometry g = pool->geometry;
     g.batch = (int)batch;
     if (pool->data_format == NN_CHANNELS_LAST) {
-        if (layer->applies_input_relu)
-            exec->backend->maxpool2d_backward_relu(nn_tensor_f32(dinput), nn_tensor_f32(doutput),
-                                                   argmax, nn_tensor_f32(output), &g);
-        else
-            exec->backend->maxpool2d_backward(nn_tensor_f32(dinput), nn_tensor_f32(doutput),
-                                              argmax, &g);
+        pool_backward(pool, exec->backend, nn_tensor_f32(dinput), nn_tensor_f32(doutput), argmax,
+                      layer->applies_input_relu ? nn_tensor_f32(output) : NULL, &g);
         return NN_OK;
     }
     /* The winners index the channels-last copy of the input, so the gradients make the
-     * same round trip. */
+     * same round trip (average pooling's too, to share the kernel). */
     float *dinput_last = exec->scratch;
     float *doutput_last = dinput_last + (input_floats(pool, batch) + 15) / 16 * 16;
     exec->backend->to_channels_last(doutput_last, nn_tensor_f32(doutput), batch, g.channels,
                                     (int64_t)g.out_height * g.out_width);
-    exec->backend->maxpool2d_backward(dinput_last, doutput_last, argmax, &g);
+    pool_backward(pool, exec->backend, dinput_last, doutput_last, argmax, NULL, &g);
     exec->backend->to_channels_first(nn_tensor_f32(dinput), dinput_last, batch, g.channels,
                                      (int64_t)g.in_height * g.in_width);
     return NN_OK;

@@ -169,3 +169,39 @@ void ref_to_channels_first(double *out, const double *inp, int batch, int channe
                 out[((size_t)b * (size_t)channels + (size_t)c) * (size_t)spatial + (size_t)s] =
                     inp[((size_t)b * (size_t)spatial + (size_t)s) * (size_t)channels + (size_t)c];
 }
+
+nn_pool2d_geometry ref_pool_geometry(int batch, int height, int width, int channels, int pool,
+                                     int stride, bool same)
+{
+    int pad_top, pad_left;
+    int out_height = ref_window_output(height, pool, stride, 1, same, &pad_top);
+    int out_width = ref_window_output(width, pool, stride, 1, same, &pad_left);
+    return (nn_pool2d_geometry){.batch = batch, .in_height = height, .in_width = width,
+                                .channels = channels, .out_height = out_height,
+                                .out_width = out_width, .pool_height = pool, .pool_width = pool,
+                                .stride_height = stride, .stride_width = stride,
+                                .pad_top = pad_top, .pad_left = pad_left};
+}
+
+void ref_avgpool2d_forward(double *out, const double *inp, const nn_pool2d_geometry *g)
+{
+    for (int b = 0; b < g->batch; b++)
+        for (int oh = 0; oh < g->out_height; oh++)
+            for (int ow = 0; ow < g->out_width; ow++)
+                for (int c = 0; c < g->channels; c++) {
+                    double sum = 0.0;
+                    int count = 0;
+                    for (int ph = 0; ph < g->pool_height; ph++)
+                        for (int pw = 0; pw < g->pool_width; pw++) {
+                            int h = oh * g->stride_height - g->pad_top + ph;
+                            int w = ow * g->stride_width - g->pad_left + pw;
+                            if (h < 0 || h >= g->in_height || w < 0 || w >= g->in_width)
+                                continue;
+                            sum += inp[((b * g->in_height + h) * g->in_width + w) *
+                                           g->channels + c];
+                            count++;
+                        }
+                    out[((b * g->out_height + oh) * g->out_width + ow) * g->channels + c] =
+                        sum / count;
+                }
+}

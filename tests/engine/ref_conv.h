@@ -16,6 +16,14 @@
 int ref_window_output(int input, int window, int stride, int dilation, bool same,
                       int *pad_before);
 
+/* The geometry of a square pool (pool x pool, stride x stride) over a batch of images,
+ * sized by ref_window_output. */
+nn_pool2d_geometry ref_pool_geometry(int batch, int height, int width, int channels, int pool,
+                                     int stride, bool same);
+/* out (B,OH,OW,C) = the mean of each window's cells inside inp (B,H,W,C): padded cells
+ * are not counted (TensorFlow's average pooling). */
+void ref_avgpool2d_forward(double *out, const double *inp, const nn_pool2d_geometry *g);
+
 /* out (B,OH,OW,OC) = bias (OC, or NULL for zero) + the sum over kh, kw and the channels
  * of the filter's group of inp (B,H,W,C) · kernel (KH,KW,C/G,OC); padding reads zero. */
 void ref_conv2d_forward(double *out, const double *inp, const double *kernel,

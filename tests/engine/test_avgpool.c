@@ -10,43 +10,6 @@
 #include "ref_conv.h"
 #include "test_support.h"
 
-static nn_pool2d_geometry geometry(int batch, int height, int width, int channels, int pool,
-                                   int stride, bool same)
-{
-    int pad_top, pad_left;
-    int out_height = ref_window_output(height, pool, stride, 1, same, &pad_top);
-    int out_width = ref_window_output(width, pool, stride, 1, same, &pad_left);
-    return (nn_pool2d_geometry){.batch = batch, .in_height = height, .in_width = width,
-                                .channels = channels, .out_height = out_height,
-                                .out_width = out_width, .pool_height = pool, .pool_width = pool,
-                                .stride_height = stride, .stride_width = stride,
-                                .pad_top = pad_top, .pad_left = pad_left};
-}
-
-/* out (B,OH,OW,C) = mean of the window's cells inside the input, straight from the
- * definition. */
-static void reference_forward(double *out, const double *inp, const nn_pool2d_geometry *g)
-{
-    for (int b = 0; b < g->batch; b++)
-        for (int oh = 0; oh < g->out_height; oh++)
-            for (int ow = 0; ow < g->out_width; ow++)
-                for (int c = 0; c < g->channels; c++) {
-                    double sum = 0.0;
-                    int count = 0;
-                    for (int ph = 0; ph < g->pool_height; ph++)
-                        for (int pw = 0; pw < g->pool_width; pw++) {
-                            int h = oh * g->stride_height - g->pad_top + ph;
-                            int w = ow * g->stride_width - g->pad_left + pw;
-                            if (h < 0 || h >= g->in_height || w < 0 || w >= g->in_width)
-                                continue;
-                            sum += inp[((b * g->in_height + h) * g->in_width + w) * g->channels + c];
-                            count++;
-                        }
-                    out[((b * g->out_height + oh) * g->out_width + ow) * g->channels + c] =
-                        sum / count;
-                }
-}
-
 typedef struct objective {
     const nn_pool2d_geometry *g;
     const double *dout;
@@ -59,7 +22,7 @@ static double objective_value(const double *x, size_t n, void *context)
 {
     (void)n;
     objective *o = context;
-    reference_forward(o->out, x, o->g);
+    ref_avgpool2d_forward(o->out, x, o->g);
     double total = 0.0;
     for (size_t i = 0; i < o->out_count; i++)
         total += o->dout[i] * o->out[i];
@@ -73,8 +36,8 @@ Test(avgpool2d_kernel, forward_and_backward_match_the_reference_and_finite_diffe
         {9, 6, 4, 3, true}, {4, 4, 5, 1, true}, {5, 3, 2, 3, false},
     };
     for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
-        nn_pool2d_geometry g = geometry(2, cases[k].height, cases[k].width, 3, cases[k].pool,
-                                        cases[k].stride, cases[k].same);
+        nn_pool2d_geometry g = ref_pool_geometry(2, cases[k].height, cases[k].width, 3,
+                                                 cases[k].pool, cases[k].stride, cases[k].same);
         size_t in_n = (size_t)(g.batch * g.in_height * g.in_width * g.channels);
         size_t out_n = (size_t)(g.batch * g.out_height * g.out_width * g.channels);
         float *inp = malloc(in_n * sizeof *inp), *out = malloc(out_n * sizeof *out);
@@ -93,7 +56,7 @@ Test(avgpool2d_kernel, forward_and_backward_match_the_reference_and_finite_diffe
                  cases[k].same ? "same" : "valid");
 
         nn_cpu_avgpool2d_forward(out, inp, &g);
-        reference_forward(out64, inp64, &g);
+        ref_avgpool2d_forward(out64, inp64, &g);
         ts_comparison forward = ts_compare(out, out64, out_n, 1e-6, 1e-6);
         cr_expect(forward.ok, "%s: output %zu = %.9g, reference %.9g", what,
                   forward.worst_index, forward.actual, forward.expected);
@@ -113,7 +76,7 @@ Test(avgpool2d_kernel, same_padding_counts_only_cells_inside_the_input)
 {
     /* 0 .. 15 in a 4x4 image, 3x3 windows, stride 1, 'same': the corner window holds
      * 0, 1, 4, 5 (mean 2.5, not 10/9), the centre ones nine cells. */
-    nn_pool2d_geometry g = geometry(1, 4, 4, 1, 3, 1, true);
+    nn_pool2d_geometry g = ref_pool_geometry(1, 4, 4, 1, 3, 1, true);
     float inp[16], out[16];
     for (int i = 0; i < 16; i++)
         inp[i] = (float)i;

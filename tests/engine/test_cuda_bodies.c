@@ -223,28 +223,25 @@ Test(cuda_bodies, column_sums_match_the_dense_bias_gradient)
 
 /* ---- pooling ---- */
 
-static nn_pool2d_geometry pool_geometry(int batch, int height, int width, int channels,
-                                        int pool, int stride, bool same)
+/* Pools of several sizes, strides and paddings over odd and even images. */
+static const struct {
+    int height, width, pool, stride;
+    bool same;
+} pool_cases[] = {
+    {8, 8, 2, 2, false}, {7, 9, 3, 2, true}, {5, 5, 3, 1, true},
+    {6, 7, 2, 1, false}, {9, 6, 4, 3, true}, {4, 4, 5, 1, true},
+};
+
+static nn_pool2d_geometry pool_case_geometry(size_t k)
 {
-    int pad_top, pad_left;
-    int out_height = ref_window_output(height, pool, stride, 1, same, &pad_top);
-    int out_width = ref_window_output(width, pool, stride, 1, same, &pad_left);
-    return (nn_pool2d_geometry){.batch = batch, .in_height = height, .in_width = width,
-                                .channels = channels, .out_height = out_height,
-                                .out_width = out_width, .pool_height = pool, .pool_width = pool,
-                                .stride_height = stride, .stride_width = stride,
-                                .pad_top = pad_top, .pad_left = pad_left};
+    return ref_pool_geometry(2, pool_cases[k].height, pool_cases[k].width, 3, pool_cases[k].pool,
+                             pool_cases[k].stride, pool_cases[k].same);
 }
 
 Test(cuda_bodies, max_pooling_matches_the_cpu_values_winners_and_gradients)
 {
-    const struct { int height, width, pool, stride; bool same; } cases[] = {
-        {8, 8, 2, 2, false}, {7, 9, 3, 2, true}, {5, 5, 3, 1, true},
-        {6, 7, 2, 1, false}, {9, 6, 4, 3, true}, {4, 4, 5, 1, true},
-    };
-    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
-        nn_pool2d_geometry g = pool_geometry(2, cases[k].height, cases[k].width, 3,
-                                             cases[k].pool, cases[k].stride, cases[k].same);
+    for (size_t k = 0; k < sizeof pool_cases / sizeof pool_cases[0]; k++) {
+        nn_pool2d_geometry g = pool_case_geometry(k);
         size_t in_n = (size_t)(g.batch * g.in_height * g.in_width * g.channels);
         size_t out_n = (size_t)(g.batch * g.out_height * g.out_width * g.channels);
         float *inp = random_floats(in_n, 11 + k, -1, 1);
@@ -282,13 +279,8 @@ Test(cuda_bodies, max_pooling_matches_the_cpu_values_winners_and_gradients)
 
 Test(cuda_bodies, average_pooling_matches_the_cpu_values_and_gradients)
 {
-    const struct { int height, width, pool, stride; bool same; } cases[] = {
-        {8, 8, 2, 2, false}, {7, 9, 3, 2, true}, {5, 5, 3, 1, true},
-        {6, 7, 2, 1, false}, {9, 6, 4, 3, true}, {4, 4, 5, 1, true},
-    };
-    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
-        nn_pool2d_geometry g = pool_geometry(2, cases[k].height, cases[k].width, 3,
-                                             cases[k].pool, cases[k].stride, cases[k].same);
+    for (size_t k = 0; k < sizeof pool_cases / sizeof pool_cases[0]; k++) {
+        nn_pool2d_geometry g = pool_case_geometry(k);
         size_t in_n = (size_t)(g.batch * g.in_height * g.in_width * g.channels);
         size_t out_n = (size_t)(g.batch * g.out_height * g.out_width * g.channels);
         float *inp = random_floats(in_n, 31 + k, -1, 1);

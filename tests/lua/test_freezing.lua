@@ -16,6 +16,22 @@ end
 nn.random.seed(21)
 local x, y = nn.random.randn(32, 3), nn.random.randn(32, 2)
 
+-- Saves a model whose first layer is frozen, loads it, and trains both on from the same
+-- random state: the copy must stay frozen and end with the same weights.
+local function saves_and_trains_on(model, file)
+  local path = (os.getenv('NNSH_TEST_TMP') or '/tmp') .. '/' .. file
+  model:save(path)
+  local loaded = nn.models.load_model(path)
+  t.eq(loaded.layers[1].trainable, false, file .. ': still frozen')
+  nn.random.seed(9)
+  model:fit(x, y, {epochs = 2, verbose = 0})
+  nn.random.seed(9)
+  loaded:fit(x, y, {epochs = 2, verbose = 0})
+  local a, b = model:get_weights(), loaded:get_weights()
+  for i = 1, #a do same(a[i], b[i], file .. ': weight ' .. i .. ' after training on') end
+  os.remove(path)
+end
+
 t.test('a frozen layer keeps its weights while the others learn, on cpu and emulated', function()
   for _, device in ipairs{'cpu', 'emulated'} do
     nn.random.seed(1)
@@ -89,17 +105,7 @@ t.test('a model with a frozen layer saves and loads, and trains on identically',
   model:fit(x, y, {epochs = 1, verbose = 0})
   first.trainable = false
   model:fit(x, y, {epochs = 1, verbose = 0})
-  local path = (os.getenv('NNSH_TEST_TMP') or '/tmp') .. '/frozen.safetensors'
-  model:save(path)
-  local loaded = nn.models.load_model(path)
-  t.eq(loaded.layers[1].trainable, false, 'still frozen')
-  nn.random.seed(9)
-  model:fit(x, y, {epochs = 2, verbose = 0})
-  nn.random.seed(9)
-  loaded:fit(x, y, {epochs = 2, verbose = 0})
-  local a, b = model:get_weights(), loaded:get_weights()
-  for i = 1, #a do same(a[i], b[i], 'weight ' .. i .. ' after training on') end
-  os.remove(path)
+  saves_and_trains_on(model, 'frozen.safetensors')
 end)
 
 t.test('thawing and compiling again, then saving a model frozen since its last run', function()
@@ -115,17 +121,7 @@ t.test('thawing and compiling again, then saving a model frozen since its last r
   model:fit(x, y, {epochs = 1, verbose = 0})
   moved(model:get_weights()[1], before, 'thawed base learns after compiling again')
   base.trainable = false
-  local path = (os.getenv('NNSH_TEST_TMP') or '/tmp') .. '/frozen_since.safetensors'
-  model:save(path)
-  local loaded = nn.models.load_model(path)
-  t.eq(loaded.layers[1].trainable, false, 'saved frozen')
-  nn.random.seed(13)
-  model:fit(x, y, {epochs = 1, verbose = 0})
-  nn.random.seed(13)
-  loaded:fit(x, y, {epochs = 1, verbose = 0})
-  local a, b = model:get_weights(), loaded:get_weights()
-  for i = 1, #a do same(a[i], b[i], 'weight ' .. i .. ' after training on') end
-  os.remove(path)
+  saves_and_trains_on(model, 'frozen_since.safetensors')
 end)
 
 t.test('a frozen layer keeps out of constraints and weight penalties, as Keras 3', function()

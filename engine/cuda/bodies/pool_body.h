@@ -8,6 +8,23 @@
 #include "../../backend.h"
 #include "body.h"
 
+/* The windows that cover input cell (h, w): rows [*first_oh, *last_oh] and columns
+ * [*first_ow, *last_ow] of the output (window oh covers rows oh·s - pad_top ..
+ * oh·s - pad_top + pool - 1). */
+NN_BODY void nn_body_covering_windows(nn_pool2d_geometry g, int h, int w, int *first_oh,
+                                      int *last_oh, int *first_ow, int *last_ow)
+{
+    int low_h = h + g.pad_top - g.pool_height + 1, low_w = w + g.pad_left - g.pool_width + 1;
+    *first_oh = low_h <= 0 ? 0 : (low_h + g.stride_height - 1) / g.stride_height;
+    *first_ow = low_w <= 0 ? 0 : (low_w + g.stride_width - 1) / g.stride_width;
+    *last_oh = (h + g.pad_top) / g.stride_height;
+    *last_ow = (w + g.pad_left) / g.stride_width;
+    if (*last_oh > g.out_height - 1)
+        *last_oh = g.out_height - 1;
+    if (*last_ow > g.out_width - 1)
+        *last_ow = g.out_width - 1;
+}
+
 /* Output element i of (B,OH,OW,C); argmax (may be NULL) gets the winner's flat index. */
 NN_BODY void nn_body_maxpool_forward(float *out, int32_t *argmax, const float *inp,
                                      nn_pool2d_geometry g, size_t i)
@@ -54,15 +71,8 @@ NN_BODY void nn_body_maxpool_backward(float *dinp, const float *dout, const int3
     int w = (int)((j / channels) % (size_t)g.in_width);
     int h = (int)((j / (channels * (size_t)g.in_width)) % (size_t)g.in_height);
     size_t b = j / (channels * (size_t)g.in_width * (size_t)g.in_height);
-    /* Windows oh cover rows oh·s - pad_top .. oh·s - pad_top + pool - 1. */
-    int low_h = h + g.pad_top - g.pool_height + 1, low_w = w + g.pad_left - g.pool_width + 1;
-    int first_oh = low_h <= 0 ? 0 : (low_h + g.stride_height - 1) / g.stride_height;
-    int first_ow = low_w <= 0 ? 0 : (low_w + g.stride_width - 1) / g.stride_width;
-    int last_oh = (h + g.pad_top) / g.stride_height, last_ow = (w + g.pad_left) / g.stride_width;
-    if (last_oh > g.out_height - 1)
-        last_oh = g.out_height - 1;
-    if (last_ow > g.out_width - 1)
-        last_ow = g.out_width - 1;
+    int first_oh, last_oh, first_ow, last_ow;
+    nn_body_covering_windows(g, h, w, &first_oh, &last_oh, &first_ow, &last_ow);
     float total = 0.0f;
     for (int oh = first_oh; oh <= last_oh; oh++) {
         for (int ow = first_ow; ow <= last_ow; ow++) {
@@ -118,14 +128,8 @@ NN_BODY void nn_body_avgpool_backward(float *dinp, const float *dout, nn_pool2d_
     int w = (int)((j / channels) % (size_t)g.in_width);
     int h = (int)((j / (channels * (size_t)g.in_width)) % (size_t)g.in_height);
     size_t b = j / (channels * (size_t)g.in_width * (size_t)g.in_height);
-    int low_h = h + g.pad_top - g.pool_height + 1, low_w = w + g.pad_left - g.pool_width + 1;
-    int first_oh = low_h <= 0 ? 0 : (low_h + g.stride_height - 1) / g.stride_height;
-    int first_ow = low_w <= 0 ? 0 : (low_w + g.stride_width - 1) / g.stride_width;
-    int last_oh = (h + g.pad_top) / g.stride_height, last_ow = (w + g.pad_left) / g.stride_width;
-    if (last_oh > g.out_height - 1)
-        last_oh = g.out_height - 1;
-    if (last_ow > g.out_width - 1)
-        last_ow = g.out_width - 1;
+    int first_oh, last_oh, first_ow, last_ow;
+    nn_body_covering_windows(g, h, w, &first_oh, &last_oh, &first_ow, &last_ow);
     float total = 0.0f;
     for (int oh = first_oh; oh <= last_oh; oh++)
         for (int ow = first_ow; ow <= last_ow; ow++) {
