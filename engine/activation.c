@@ -19,7 +19,8 @@ static const char *const activation_names[] = {
     [NN_ACTIVATION_LEAKY_RELU] = "leaky_relu", [NN_ACTIVATION_RELU6] = "relu6",
     [NN_ACTIVATION_SOFTPLUS] = "softplus",   [NN_ACTIVATION_SOFTSIGN] = "softsign",
     [NN_ACTIVATION_SWISH] = "swish",         [NN_ACTIVATION_HARD_SIGMOID] = "hard_sigmoid",
-    [NN_ACTIVATION_EXPONENTIAL] = "exponential", [NN_ACTIVATION_COUNT] = NULL,
+    [NN_ACTIVATION_EXPONENTIAL] = "exponential", [NN_ACTIVATION_MISH] = "mish",
+    [NN_ACTIVATION_HARD_SILU] = "hard_silu",  [NN_ACTIVATION_COUNT] = NULL,
 };
 
 const char *nn_activation_name(nn_activation_kind kind)
@@ -49,6 +50,10 @@ nn_status nn_activation_parse(const char *name, nn_activation *activation)
         *activation = nn_activation_default(NN_ACTIVATION_SWISH);
         return NN_OK;
     }
+    if (strcmp(name, "hard_swish") == 0) {
+        *activation = nn_activation_default(NN_ACTIVATION_HARD_SILU);
+        return NN_OK;
+    }
     for (int kind = 0; kind < NN_ACTIVATION_COUNT; kind++) {
         if (strcmp(name, activation_names[kind]) == 0) {
             *activation = nn_activation_default((nn_activation_kind)kind);
@@ -70,6 +75,8 @@ bool nn_activation_backward_needs_input(nn_activation_kind kind)
     case NN_ACTIVATION_LEAKY_RELU:
     case NN_ACTIVATION_SOFTPLUS:
     case NN_ACTIVATION_SWISH:
+    case NN_ACTIVATION_MISH:
+    case NN_ACTIVATION_HARD_SILU:
         return true;
     default:
         return false;
@@ -145,6 +152,12 @@ void nn_activation_forward(nn_activation activation, float *y, const float *x, s
             break;
         }
         case NN_ACTIVATION_EXPONENTIAL: r = expf(v); break;
+        case NN_ACTIVATION_MISH: r = v * tanhf(fmaxf(v, 0.0f) + log1pf(expf(-fabsf(v)))); break;
+        case NN_ACTIVATION_HARD_SILU: {
+            float h = v / 6.0f + 0.5f;
+            r = v * (h < 0.0f ? 0.0f : h > 1.0f ? 1.0f : h);
+            break;
+        }
         default: r = v; break;
         }
         y[i] = r;
@@ -215,6 +228,16 @@ void nn_activation_backward(nn_activation activation, float *dx, const float *dy
         }
         case NN_ACTIVATION_HARD_SIGMOID: d = y[i] > 0.0f && y[i] < 1.0f ? 1.0f / 6.0f : 0.0f; break;
         case NN_ACTIVATION_EXPONENTIAL: d = y[i]; break;
+        case NN_ACTIVATION_MISH: {
+            float v = x[i], t = tanhf(fmaxf(v, 0.0f) + log1pf(expf(-fabsf(v))));
+            d = t + v * (1.0f - t * t) * sigmoid(v);
+            break;
+        }
+        case NN_ACTIVATION_HARD_SILU: {
+            float v = x[i];
+            d = v < -3.0f ? 0.0f : v > 3.0f ? 1.0f : v / 3.0f + 0.5f;
+            break;
+        }
         default: d = 1.0f; break;
         }
         dx[i] = g * d;

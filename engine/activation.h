@@ -23,6 +23,8 @@ typedef enum nn_activation_kind {
     NN_ACTIVATION_SWISH,
     NN_ACTIVATION_HARD_SIGMOID,
     NN_ACTIVATION_EXPONENTIAL,
+    NN_ACTIVATION_MISH,      /* x · tanh(softplus(x)) */
+    NN_ACTIVATION_HARD_SILU, /* x · hard_sigmoid(x), Keras 3's hard_silu = hard_swish */
     NN_ACTIVATION_COUNT
 } nn_activation_kind;
 
@@ -31,8 +33,9 @@ typedef struct nn_activation {
     float alpha; /* elu's alpha, leaky_relu's negative slope; ignored by the others */
 } nn_activation;
 
-/* Looks an activation up by its Keras name ("relu", "silu" = "swish", "linear" or
- * "none"); an unknown name is an error that lists the valid ones. */
+/* Looks an activation up by its Keras name ("relu", "silu" = "swish", "hard_swish" =
+ * "hard_silu", "linear" or "none"); an unknown name is an error that lists the valid
+ * ones. */
 nn_status nn_activation_parse(const char *name, nn_activation *activation);
 /* The Keras name of an activation ("relu"). */
 const char *nn_activation_name(nn_activation_kind kind);

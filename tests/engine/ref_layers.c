@@ -68,6 +68,8 @@ static double apply(nn_activation activation, double x)
     case NN_ACTIVATION_SWISH: return x * sigmoid(x);
     case NN_ACTIVATION_HARD_SIGMOID: return fmin(fmax(x / 6 + 0.5, 0), 1);
     case NN_ACTIVATION_EXPONENTIAL: return exp(x);
+    case NN_ACTIVATION_MISH: return x * tanh(log(1 + exp(x)));
+    case NN_ACTIVATION_HARD_SILU: return x * fmin(fmax(x / 6 + 0.5, 0), 1);
     default: return NAN; /* softmax is not element by element */
     }
 }
@@ -94,6 +96,11 @@ static double derivative(nn_activation activation, double x)
     case NN_ACTIVATION_SWISH: return sigmoid(x) + x * sigmoid(x) * (1 - sigmoid(x));
     case NN_ACTIVATION_HARD_SIGMOID: return x > -3 && x < 3 ? 1.0 / 6 : 0;
     case NN_ACTIVATION_EXPONENTIAL: return exp(x);
+    case NN_ACTIVATION_MISH: {
+        double t = tanh(log(1 + exp(x)));
+        return t + x * (1 - t * t) * sigmoid(x);
+    }
+    case NN_ACTIVATION_HARD_SILU: return x < -3 ? 0 : x > 3 ? 1 : x / 3 + 0.5;
     default: return NAN;
     }
 }

@@ -41,6 +41,11 @@ NN_BODY float nn_body_activate(nn_activation_kind kind, float alpha, float v)
         return h < 0.0f ? 0.0f : h > 1.0f ? 1.0f : h;
     }
     case NN_ACTIVATION_EXPONENTIAL: return expf(v);
+    case NN_ACTIVATION_MISH: return v * tanhf(fmaxf(v, 0.0f) + log1pf(expf(-fabsf(v))));
+    case NN_ACTIVATION_HARD_SILU: {
+        float h = v / 6.0f + 0.5f;
+        return v * (h < 0.0f ? 0.0f : h > 1.0f ? 1.0f : h);
+    }
     default: return v;
     }
 }
@@ -73,6 +78,11 @@ NN_BODY float nn_body_activation_derivative(nn_activation_kind kind, float alpha
     }
     case NN_ACTIVATION_HARD_SIGMOID: return y > 0.0f && y < 1.0f ? 1.0f / 6.0f : 0.0f;
     case NN_ACTIVATION_EXPONENTIAL: return y;
+    case NN_ACTIVATION_MISH: {
+        float t = tanhf(fmaxf(x, 0.0f) + log1pf(expf(-fabsf(x))));
+        return t + x * (1.0f - t * t) * nn_body_sigmoid(x);
+    }
+    case NN_ACTIVATION_HARD_SILU: return x < -3.0f ? 0.0f : x > 3.0f ? 1.0f : x / 3.0f + 0.5f;
     default: return 1.0f;
     }
 }
