@@ -20,7 +20,8 @@ static const char *const activation_names[] = {
     [NN_ACTIVATION_SOFTPLUS] = "softplus",   [NN_ACTIVATION_SOFTSIGN] = "softsign",
     [NN_ACTIVATION_SWISH] = "swish",         [NN_ACTIVATION_HARD_SIGMOID] = "hard_sigmoid",
     [NN_ACTIVATION_EXPONENTIAL] = "exponential", [NN_ACTIVATION_MISH] = "mish",
-    [NN_ACTIVATION_HARD_SILU] = "hard_silu",  [NN_ACTIVATION_COUNT] = NULL,
+    [NN_ACTIVATION_HARD_SILU] = "hard_silu",  [NN_ACTIVATION_LOG_SOFTMAX] = "log_softmax",
+    [NN_ACTIVATION_COUNT] = NULL,
 };
 
 const char *nn_activation_name(nn_activation_kind kind)
@@ -113,6 +114,26 @@ static void softmax_rows(float *y, const float *x, size_t n, size_t axis_size)
     }
 }
 
+/* y = x - (peak + log Σ exp(x - peak)) per row, the logsumexp in double. */
+static void log_softmax_rows(float *y, const float *x, size_t n, size_t axis_size)
+{
+    size_t rows = n / axis_size;
+#pragma omp parallel for schedule(static) if (n > PARALLEL_THRESHOLD)
+    for (size_t r = 0; r < rows; r++) {
+        const float *in = x + r * axis_size;
+        float *out = y + r * axis_size;
+        float peak = in[0];
+        for (size_t i = 1; i < axis_size; i++)
+            peak = in[i] > peak ? in[i] : peak;
+        double total = 0.0;
+        for (size_t i = 0; i < axis_size; i++)
+            total += (double)expf(in[i] - peak);
+        float shift = peak + (float)log(total);
+        for (size_t i = 0; i < axis_size; i++)
+            out[i] = in[i] - shift;
+    }
+}
+
 void nn_activation_forward(nn_activation activation, float *y, const float *x, size_t n,
                            size_t axis_size)
 {
@@ -124,6 +145,9 @@ void nn_activation_forward(nn_activation activation, float *y, const float *x, s
         return;
     case NN_ACTIVATION_SOFTMAX:
         softmax_rows(y, x, n, axis_size ? axis_size : n);
+        return;
+    case NN_ACTIVATION_LOG_SOFTMAX:
+        log_softmax_rows(y, x, n, axis_size ? axis_size : n);
         return;
     default:
         break;
@@ -180,6 +204,23 @@ static void softmax_backward_rows(float *dx, const float *dy, const float *y, si
     }
 }
 
+/* dx = dy - softmax · Σ dy per row, softmax = exp(y). dx may equal dy. */
+static void log_softmax_backward_rows(float *dx, const float *dy, const float *y, size_t n,
+                                      size_t axis_size)
+{
+    size_t rows = n / axis_size;
+#pragma omp parallel for schedule(static) if (n > PARALLEL_THRESHOLD)
+    for (size_t r = 0; r < rows; r++) {
+        const float *g = dy + r * axis_size, *p = y + r * axis_size;
+        float *out = dx + r * axis_size;
+        double sum = 0.0;
+        for (size_t i = 0; i < axis_size; i++)
+            sum += (double)g[i];
+        for (size_t i = 0; i < axis_size; i++)
+            out[i] = g[i] - expf(p[i]) * (float)sum;
+    }
+}
+
 void nn_activation_backward(nn_activation activation, float *dx, const float *dy,
                             const float *x, const float *y, size_t n, size_t axis_size)
 {
@@ -191,6 +232,9 @@ void nn_activation_backward(nn_activation activation, float *dx, const float *dy
         return;
     case NN_ACTIVATION_SOFTMAX:
         softmax_backward_rows(dx, dy, y, n, axis_size ? axis_size : n);
+        return;
+    case NN_ACTIVATION_LOG_SOFTMAX:
+        log_softmax_backward_rows(dx, dy, y, n, axis_size ? axis_size : n);
         return;
     default:
         break;

@@ -25,6 +25,7 @@ typedef enum nn_activation_kind {
     NN_ACTIVATION_EXPONENTIAL,
     NN_ACTIVATION_MISH,      /* x · tanh(softplus(x)) */
     NN_ACTIVATION_HARD_SILU, /* x · hard_sigmoid(x), Keras 3's hard_silu = hard_swish */
+    NN_ACTIVATION_LOG_SOFTMAX, /* x - logsumexp(x) over the last axis, as softmax */
     NN_ACTIVATION_COUNT
 } nn_activation_kind;
 
@@ -43,6 +44,13 @@ const char *nn_activation_name(nn_activation_kind kind);
 const char *const *nn_activation_names(void);
 /* The activation with Keras' default parameter (elu alpha 1, leaky_relu 0.2). */
 nn_activation nn_activation_default(nn_activation_kind kind);
+
+/* Whether the activation normalises whole runs of the last axis (softmax, log_softmax)
+ * rather than acting element by element. */
+static inline bool nn_activation_by_rows(nn_activation_kind kind)
+{
+    return kind == NN_ACTIVATION_SOFTMAX || kind == NN_ACTIVATION_LOG_SOFTMAX;
+}
 
 /* Whether backward needs the input x (true) or can work from the output y alone. */
 bool nn_activation_backward_needs_input(nn_activation_kind kind);

@@ -100,6 +100,20 @@ static __global__ void softmax_kernel(float *y, const float *x, size_t rows, siz
     NN_FOR_EACH(r, rows) nn_body_softmax_row(y + r * axis_size, x + r * axis_size, axis_size);
 }
 
+static __global__ void log_softmax_kernel(float *y, const float *x, size_t rows,
+                                          size_t axis_size)
+{
+    NN_FOR_EACH(r, rows) nn_body_log_softmax_row(y + r * axis_size, x + r * axis_size, axis_size);
+}
+
+static __global__ void log_softmax_backward_kernel(float *dx, const float *dy, const float *y,
+                                                   size_t rows, size_t axis_size)
+{
+    NN_FOR_EACH(r, rows)
+    nn_body_log_softmax_backward_row(dx + r * axis_size, dy + r * axis_size, y + r * axis_size,
+                                     axis_size);
+}
+
 static __global__ void softmax_backward_kernel(float *dx, const float *dy, const float *y,
                                                size_t rows, size_t axis_size)
 {
@@ -125,6 +139,11 @@ extern "C" void nn_cuda_activation_forward(nn_activation activation, float *y, c
         softmax_kernel<<<nn_blocks(n / axis_size), NN_THREADS, 0, context->stream>>>(
             y, x, n / axis_size, axis_size);
         NN_CUDA_LAUNCHED("softmax");
+        return;
+    case NN_ACTIVATION_LOG_SOFTMAX:
+        log_softmax_kernel<<<nn_blocks(n / axis_size), NN_THREADS, 0, context->stream>>>(
+            y, x, n / axis_size, axis_size);
+        NN_CUDA_LAUNCHED("log_softmax");
         return;
     default:
         activation_forward_kernel<<<nn_blocks(n), NN_THREADS, 0, context->stream>>>(
@@ -153,6 +172,11 @@ extern "C" void nn_cuda_activation_backward(nn_activation activation, float *dx,
             dx, dy, y, n / axis_size, axis_size);
         NN_CUDA_LAUNCHED("softmax_backward");
         return;
+    case NN_ACTIVATION_LOG_SOFTMAX:
+        log_softmax_backward_kernel<<<nn_blocks(n / axis_size), NN_THREADS, 0,
+                                      context->stream>>>(dx, dy, y, n / axis_size, axis_size);
+        NN_CUDA_LAUNCHED("log_softmax_backward");
+        return;
     default:
         activation_backward_kernel<<<nn_blocks(n), NN_THREADS, 0, context->stream>>>(
             activation.kind, activation.alpha, dx, dy, x, y, n);
@@ -172,13 +196,14 @@ extern "C" void nn_cuda_bias_activate(float *out, const float *bias, size_t rows
 {
     size_t n = rows * width;
     NN_CUDA_STREAM_OR_RETURN(context, n);
-    bool softmax = activation.kind == NN_ACTIVATION_SOFTMAX;
+    bool softmax = nn_activation_by_rows(activation.kind); /* softmax or log_softmax */
     if (!bias && (activation.kind == NN_ACTIVATION_LINEAR || softmax)) {
         if (softmax)
             nn_cuda_activation_forward(activation, out, out, n, width);
         return;
     }
-    // Softmax normalises whole rows, so it runs after the bias as its own pass.
+    // Softmax and log_softmax normalise whole rows, so they run after the bias as their
+    // own pass.
     nn_activation_kind kind = softmax ? NN_ACTIVATION_LINEAR : activation.kind;
     bias_activate_kernel<<<nn_blocks(n), NN_THREADS, 0, context->stream>>>(
         out, bias, width, kind, activation.alpha, n);

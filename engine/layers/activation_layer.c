@@ -27,7 +27,7 @@ static nn_status activation_build(nn_layer *layer, const nn_shape *input, nn_sha
     *output = *input;
     snprintf(layer->explanation, sizeof layer->explanation,
              "unchanged: %s works element by element%s", nn_activation_name(layer->activation.kind),
-             layer->activation.kind == NN_ACTIVATION_SOFTMAX ? " (normalising the last axis)" : "");
+             nn_activation_by_rows(layer->activation.kind) ? " (normalising the last axis)" : "");
     return NN_OK;
 }
 

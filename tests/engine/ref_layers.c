@@ -108,11 +108,12 @@ static double derivative(nn_activation activation, double x)
 void ref_activation_forward(nn_activation activation, double *y, const double *x, size_t n,
                             size_t axis_size)
 {
-    if (activation.kind != NN_ACTIVATION_SOFTMAX) {
+    if (!nn_activation_by_rows(activation.kind)) {
         for (size_t i = 0; i < n; i++)
             y[i] = apply(activation, x[i]);
         return;
     }
+    bool logarithm = activation.kind == NN_ACTIVATION_LOG_SOFTMAX;
     for (size_t row = 0; row < n / axis_size; row++) {
         const double *in = x + row * axis_size;
         double *out = y + row * axis_size;
@@ -122,19 +123,21 @@ void ref_activation_forward(nn_activation activation, double *y, const double *x
         for (size_t i = 0; i < axis_size; i++)
             total += exp(in[i] - peak);
         for (size_t i = 0; i < axis_size; i++)
-            out[i] = exp(in[i] - peak) / total;
+            out[i] = logarithm ? in[i] - peak - log(total) : exp(in[i] - peak) / total;
     }
 }
 
 void ref_activation_backward(nn_activation activation, double *dx, const double *dy,
                              const double *x, size_t n, size_t axis_size)
 {
-    if (activation.kind != NN_ACTIVATION_SOFTMAX) {
+    if (!nn_activation_by_rows(activation.kind)) {
         for (size_t i = 0; i < n; i++)
             dx[i] = dy[i] * derivative(activation, x[i]);
         return;
     }
-    /* d softmax_j / d x_i = s_j (δ_ij - s_i): the full Jacobian, summed term by term. */
+    /* d softmax_j / d x_i = s_j (δ_ij - s_i) and d log_softmax_j / d x_i = δ_ij - s_i: the
+     * full Jacobian, summed term by term. */
+    bool logarithm = activation.kind == NN_ACTIVATION_LOG_SOFTMAX;
     for (size_t row = 0; row < n / axis_size; row++) {
         const double *in = x + row * axis_size;
         double peak = in[0], total = 0;
@@ -147,7 +150,8 @@ void ref_activation_backward(nn_activation activation, double *dx, const double 
             double sum = 0;
             for (size_t j = 0; j < axis_size; j++) {
                 double s_j = exp(in[j] - peak) / total;
-                sum += dy[row * axis_size + j] * s_j * ((i == j ? 1.0 : 0.0) - s_i);
+                sum += dy[row * axis_size + j] * (logarithm ? 1.0 : s_j) *
+                       ((i == j ? 1.0 : 0.0) - s_i);
             }
             dx[row * axis_size + i] = sum;
         }

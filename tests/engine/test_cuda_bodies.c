@@ -84,6 +84,9 @@ Test(cuda_bodies, every_activation_matches_the_cpu_forward_and_backward)
         if (kind == NN_ACTIVATION_SOFTMAX) {
             for (size_t r = 0; r < ROWS; r++)
                 nn_body_softmax_row(actual + r * WIDTH, x + r * WIDTH, WIDTH);
+        } else if (kind == NN_ACTIVATION_LOG_SOFTMAX) {
+            for (size_t r = 0; r < ROWS; r++)
+                nn_body_log_softmax_row(actual + r * WIDTH, x + r * WIDTH, WIDTH);
         } else {
             memcpy(actual, x, sizeof(float) * N);
             for (size_t i = 0; i < N; i++)
@@ -97,6 +100,10 @@ Test(cuda_bodies, every_activation_matches_the_cpu_forward_and_backward)
             for (size_t r = 0; r < ROWS; r++)
                 nn_body_softmax_backward_row(dactual + r * WIDTH, dy + r * WIDTH,
                                              expected + r * WIDTH, WIDTH);
+        } else if (kind == NN_ACTIVATION_LOG_SOFTMAX) {
+            for (size_t r = 0; r < ROWS; r++)
+                nn_body_log_softmax_backward_row(dactual + r * WIDTH, dy + r * WIDTH,
+                                                 expected + r * WIDTH, WIDTH);
         } else {
             for (size_t i = 0; i < N; i++)
                 dactual[i] = dy[i] * nn_body_activation_derivative(activation.kind,

@@ -218,4 +218,32 @@ t.test('exclude_from_weight_decay takes a list of names and says what arrived ot
   end, 'entry 1 must be a weight name')
 end)
 
+t.test('Keras 3 activations log_softmax, mish and hard_silu (hard_swish)', function()
+  for _, device in ipairs{'cpu', 'emulated'} do
+    -- log_softmax of (0, ln 2, ln 5) is ln(1/8, 2/8, 5/8); with from_logits the softmax of
+    -- it is the same distribution, so the loss and the SGD(1) step are softmax's.
+    local model = nn.Sequential{L.Dense{3, activation = 'log_softmax', input_shape = {2}}}
+    model:to(device)
+    model:set_weights{nn.zeros(2, 3), nn.tensor{0, math.log(2), math.log(5)}}
+    local out = model:predict(nn.zeros(1, 2), {verbose = 0}):flatten()
+    t.near(out[1], math.log(1 / 8), 1e-6, device .. ': log_softmax 1')
+    t.near(out[3], math.log(5 / 8), 1e-6, device .. ': log_softmax 3')
+    model:compile{optimizer = nn.optimizers.SGD{learning_rate = 1},
+                  loss = nn.losses.SparseCategoricalCrossentropy{from_logits = true}}
+    t.near(model:train_on_batch(nn.zeros(1, 2), nn.tensor{0}), math.log(8), 1e-6, device .. ': loss')
+    local bias = model:get_weights()[2]:flatten()
+    t.near(bias[1], 7 / 8, 1e-6, device .. ': bias 1')
+    t.near(bias[3], math.log(5) - 5 / 8, 1e-6, device .. ': bias 3')
+  end
+  local x = nn.tensor{-4, -1, 0, 2, 5}
+  local mish = nn.layers.Activation{'mish'}(x):flatten()
+  for i, v in ipairs{-4, -1, 0, 2, 5} do
+    t.near(mish[i], v * math.tanh(math.log(1 + math.exp(v))), 1e-6, 'mish(' .. v .. ')')
+  end
+  local hard = nn.layers.Activation{'hard_swish'}(x):flatten()
+  for i, v in ipairs{-4, -1, 0, 2, 5} do
+    t.near(hard[i], v * math.min(math.max(v / 6 + 0.5, 0), 1), 1e-6, 'hard_silu(' .. v .. ')')
+  end
+end)
+
 t.finish()

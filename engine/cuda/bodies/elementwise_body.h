@@ -115,6 +115,31 @@ NN_BODY void nn_body_softmax_backward_row(float *dx, const float *dy, const floa
         dx[i] = y[i] * (dy[i] - (float)dot);
 }
 
+/* One log_softmax row, as activation.c: x - (peak + log Σ exp(x - peak)); y may equal x. */
+NN_BODY void nn_body_log_softmax_row(float *y, const float *x, size_t axis_size)
+{
+    float peak = x[0];
+    for (size_t i = 1; i < axis_size; i++)
+        peak = x[i] > peak ? x[i] : peak;
+    double total = 0.0;
+    for (size_t i = 0; i < axis_size; i++)
+        total += (double)expf(x[i] - peak);
+    float shift = peak + (float)log(total);
+    for (size_t i = 0; i < axis_size; i++)
+        y[i] = x[i] - shift;
+}
+
+/* dx = dy - exp(y) · Σ dy over one row; dx may equal dy. */
+NN_BODY void nn_body_log_softmax_backward_row(float *dx, const float *dy, const float *y,
+                                              size_t axis_size)
+{
+    double sum = 0.0;
+    for (size_t i = 0; i < axis_size; i++)
+        sum += (double)dy[i];
+    for (size_t i = 0; i < axis_size; i++)
+        dx[i] = dy[i] - expf(y[i]) * (float)sum;
+}
+
 /* out[i] = f(out[i] + bias[i mod width]) for an activation applied element-wise;
  * bias may be NULL. */
 NN_BODY void nn_body_bias_activate(float *out, const float *bias, size_t width,
