@@ -93,6 +93,15 @@ static inline float sigmoid(float x)
     return e / (1.0f + e);
 }
 
+/* The largest value of a row: softmax and log_softmax shift by it so exp never overflows. */
+static float row_peak(const float *row, size_t axis_size)
+{
+    float peak = row[0];
+    for (size_t i = 1; i < axis_size; i++)
+        peak = row[i] > peak ? row[i] : peak;
+    return peak;
+}
+
 static void softmax_rows(float *y, const float *x, size_t n, size_t axis_size)
 {
     size_t rows = n / axis_size;
@@ -100,9 +109,7 @@ static void softmax_rows(float *y, const float *x, size_t n, size_t axis_size)
     for (size_t r = 0; r < rows; r++) {
         const float *in = x + r * axis_size;
         float *out = y + r * axis_size;
-        float peak = in[0];
-        for (size_t i = 1; i < axis_size; i++)
-            peak = in[i] > peak ? in[i] : peak;
+        float peak = row_peak(in, axis_size);
         double total = 0.0;
         for (size_t i = 0; i < axis_size; i++) {
             out[i] = expf(in[i] - peak);
@@ -122,9 +129,7 @@ static void log_softmax_rows(float *y, const float *x, size_t n, size_t axis_siz
     for (size_t r = 0; r < rows; r++) {
         const float *in = x + r * axis_size;
         float *out = y + r * axis_size;
-        float peak = in[0];
-        for (size_t i = 1; i < axis_size; i++)
-            peak = in[i] > peak ? in[i] : peak;
+        float peak = row_peak(in, axis_size);
         double total = 0.0;
         for (size_t i = 0; i < axis_size; i++)
             total += (double)expf(in[i] - peak);

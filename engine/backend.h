@@ -240,14 +240,11 @@ typedef struct nn_backend {
     /* *sum += the metric summed over the batch's rows (nn_metric_sum). */
     void (*metric_sum)(double *sum, const nn_metric *metric, const float *pred,
                        const float *labels, int64_t batch, int64_t width);
-    /* *penalty += l1·Σ|w| + l2·Σw² over weights (n); grad (n, or NULL) += its gradient. */
+    /* *penalty += l1·Σ|w| + l2·Σw² over weights (n); grad (n, or NULL) += its gradient.
+     * Activity regularizers use it too, on a layer's output (Keras 3 adds their penalty
+     * as it is, like a weight's). */
     void (*weight_penalty)(double *penalty, float *grad, const float *weights, size_t n,
                            nn_regularizer regularizer);
-    /* The same for a layer's output (n), penalty and gradient divided by `batch` (Keras 2
-     * divided by the batch size; Keras 3 does not, so the layers pass 1). dout may be
-     * NULL. */
-    void (*activity_penalty)(double *penalty, float *dout, const float *out, size_t n,
-                             int64_t batch, nn_regularizer regularizer);
 
     /* ---- updates ---- */
 

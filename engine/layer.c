@@ -234,15 +234,14 @@ void nn_layer_activate_backward(nn_layer *layer, nn_exec *exec, float *dz, const
 }
 
 void nn_layer_activity_penalty(nn_layer *layer, nn_exec *exec, const float *out,
-                               float *dout, size_t n, int64_t batch)
+                               float *dout, size_t n)
 {
-    (void)batch;
     if (!nn_regularizer_active(&layer->activity_regularizer) || !exec->stats)
         return;
     /* Keras 3 adds activity_regularizer(output) of the whole batch as it is, not divided
-     * by the batch size (Keras 2 divided). */
-    exec->backend->activity_penalty(&exec->stats->activity_penalty, dout, out, n, 1,
-                                    layer->activity_regularizer);
+     * by the batch size (Keras 2 divided): the weight penalty's formula, on the output. */
+    exec->backend->weight_penalty(&exec->stats->activity_penalty, dout, out, n,
+                                  layer->activity_regularizer);
 }
 
 int nn_layer_declare_param(nn_layer *layer, const char *name, const nn_shape *shape,

@@ -239,11 +239,11 @@ void nn_layer_activate_forward(nn_layer *layer, nn_exec *exec, float *out, size_
  * it, see nn_exec.doutput_is_preactivation). y is the forward output. dz may equal dy. */
 void nn_layer_activate_backward(nn_layer *layer, nn_exec *exec, float *dz, const float *dy,
                                 const float *y, size_t n, size_t axis_size);
-/* Adds the activity regularizer's penalty for out (n elements, a batch of `batch`) to
- * exec->stats and, when dout is not NULL, its gradient to dout: the penalty of the whole
- * batch, as Keras 3 adds it (not divided by `batch`). */
+/* Adds the activity regularizer's penalty for out (n elements: the whole batch's output)
+ * to exec->stats and, when dout is not NULL, its gradient to dout, as Keras 3 adds it (not
+ * divided by the batch size). */
 void nn_layer_activity_penalty(nn_layer *layer, nn_exec *exec, const float *out,
-                               float *dout, size_t n, int64_t batch);
+                               float *dout, size_t n);
 
 /* forward and backward with every shape checked: the public entry points for C callers
  * that drive layers themselves. input must match the shape the layer was built for (any

@@ -1146,8 +1146,7 @@ static void inference_activity_penalties(nn_model *model, nn_exec *exec)
         if (!nn_regularizer_active(&layer->activity_regularizer))
             continue;
         const nn_tensor *out = model->outputs[i + 1];
-        nn_layer_activity_penalty(layer, exec, nn_tensor_f32(out), NULL, nn_tensor_count(out),
-                                  out->shape.dims[0]);
+        nn_layer_activity_penalty(layer, exec, nn_tensor_f32(out), NULL, nn_tensor_count(out));
     }
 }
 
@@ -1164,7 +1163,7 @@ static void last_layer_activity(nn_model *model, nn_exec *exec, float *dlogits)
     size_t n = nn_tensor_count(out);
     float *gradient = model->activity_gradient->data;
     backend->memory_zero(gradient, n * sizeof(float));
-    nn_layer_activity_penalty(layer, exec, nn_tensor_f32(out), gradient, n, out->shape.dims[0]);
+    nn_layer_activity_penalty(layer, exec, nn_tensor_f32(out), gradient, n);
     if (layer->activation.kind != NN_ACTIVATION_LINEAR)
         backend->activation_backward(layer->activation, gradient, gradient, model->logits->data,
                                      nn_tensor_f32(out), n,
@@ -1294,8 +1293,7 @@ static nn_status backward(nn_model *model, nn_exec *exec)
         if (i < model->layer_count - 1 && nn_regularizer_active(&layer->activity_regularizer))
             nn_layer_activity_penalty(layer, exec, nn_tensor_f32(model->outputs[i + 1]),
                                       nn_tensor_f32(model->doutputs[i + 1]),
-                                      nn_tensor_count(model->outputs[i + 1]),
-                                      model->outputs[i + 1]->shape.dims[0]);
+                                      nn_tensor_count(model->outputs[i + 1]));
         if (i < first)
             continue;
         nn_status status = layer->cls->backward(layer, exec, model->outputs[i],

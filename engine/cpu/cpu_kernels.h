@@ -95,8 +95,6 @@ void nn_cpu_metric_sum(double *sum, const nn_metric *metric, const float *pred,
                        const float *labels, int64_t batch, int64_t width);
 void nn_cpu_weight_penalty(double *penalty, float *grad, const float *weights, size_t n,
                            nn_regularizer regularizer);
-void nn_cpu_activity_penalty(double *penalty, float *dout, const float *out, size_t n,
-                             int64_t batch, nn_regularizer regularizer);
 
 void nn_cpu_optimizer_step(float *weights, float *const slots[3], const float *grads,
                            const unsigned char *decay_mask, const nn_optimizer_config *config,

@@ -29,19 +29,6 @@ void nn_cpu_weight_penalty(double *penalty, float *grad, const float *weights, s
     *penalty += nn_regularizer_apply(&regularizer, weights, grad, n);
 }
 
-void nn_cpu_activity_penalty(double *penalty, float *dout, const float *out, size_t n,
-                             int64_t batch, nn_regularizer regularizer)
-{
-    /* Divided by `batch` as given (see nn_backend.activity_penalty). */
-    *penalty += nn_regularizer_apply(&regularizer, out, NULL, n) / (double)batch;
-    if (dout) {
-        float l1 = regularizer.l1 / (float)batch;
-        float l2 = 2.0f * regularizer.l2 / (float)batch;
-        for (size_t i = 0; i < n; i++)
-            dout[i] += l1 * (out[i] > 0.0f ? 1.0f : out[i] < 0.0f ? -1.0f : 0.0f) + l2 * out[i];
-    }
-}
-
 /* Index of element i's group: its coordinates on the axes that are not reduced,
  * flattened row-major (the keepdims norm it shares). */
 static size_t kept_index(size_t i, const nn_shape *shape, unsigned axes)

@@ -404,7 +404,6 @@ static const nn_backend cuda_backend = {
     .loss_forward_backward = nn_cuda_loss_forward_backward,
     .metric_sum = nn_cuda_metric_sum,
     .weight_penalty = nn_cuda_weight_penalty,
-    .activity_penalty = nn_cuda_activity_penalty,
     .optimizer_step = nn_cuda_optimizer_step,
     .constraint_scratch_floats = nn_cuda_constraint_scratch_floats,
     .constraint_apply = nn_cuda_constraint_apply,

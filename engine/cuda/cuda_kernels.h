@@ -95,8 +95,6 @@ void nn_cuda_metric_sum(double *sum, const nn_metric *metric, const float *pred,
                         const float *labels, int64_t batch, int64_t width);
 void nn_cuda_weight_penalty(double *penalty, float *grad, const float *weights, size_t n,
                             nn_regularizer regularizer);
-void nn_cuda_activity_penalty(double *penalty, float *dout, const float *out, size_t n,
-                              int64_t batch, nn_regularizer regularizer);
 
 /* ---- optimizer.cu ---- */
 void nn_cuda_optimizer_step(float *weights, float *const slots[3], const float *grads,

@@ -91,10 +91,10 @@ static __global__ void penalty_partial_kernel(double *partials, const float *w, 
 }
 
 static __global__ void penalty_total_kernel(double *penalty, const double *partials, float l1,
-                                            float l2, double divisor)
+                                            float l2)
 {
     if (blockIdx.x == 0 && threadIdx.x == 0)
-        *penalty += nn_body_penalty_total(partials, SLICES, l1, l2) / divisor;
+        *penalty += nn_body_penalty_total(partials, SLICES, l1, l2);
 }
 
 static __global__ void penalty_gradient_kernel(float *grad, const float *w, float l1,
@@ -104,13 +104,13 @@ static __global__ void penalty_gradient_kernel(float *grad, const float *w, floa
 }
 
 static void penalty(nn_cuda_context *context, double *target, const float *w, size_t n,
-                    nn_regularizer regularizer, double divisor)
+                    nn_regularizer regularizer)
 {
     penalty_partial_kernel<<<nn_blocks(SLICES), NN_THREADS, 0, context->stream>>>(
         context->reduce, w, n);
     NN_CUDA_LAUNCHED("penalty_partial_sums");
     penalty_total_kernel<<<1, 1, 0, context->stream>>>(target, context->reduce, regularizer.l1,
-                                                       regularizer.l2, divisor);
+                                                       regularizer.l2);
     NN_CUDA_LAUNCHED("penalty_total");
 }
 
@@ -118,23 +118,10 @@ extern "C" void nn_cuda_weight_penalty(double *penalty_sum, float *grad, const f
                                        size_t n, nn_regularizer regularizer)
 {
     NN_CUDA_STREAM_OR_RETURN(context, n);
-    penalty(context, penalty_sum, weights, n, regularizer, 1.0);
+    penalty(context, penalty_sum, weights, n, regularizer);
     if (!grad)
         return;
     penalty_gradient_kernel<<<nn_blocks(n), NN_THREADS, 0, context->stream>>>(
         grad, weights, regularizer.l1, 2.0f * regularizer.l2, n);
     NN_CUDA_LAUNCHED("weight_penalty_gradient");
-}
-
-extern "C" void nn_cuda_activity_penalty(double *penalty_sum, float *dout, const float *out,
-                                         size_t n, int64_t batch, nn_regularizer regularizer)
-{
-    NN_CUDA_STREAM_OR_RETURN(context, n);
-    // Divided by `batch` as given (see nn_backend.activity_penalty).
-    penalty(context, penalty_sum, out, n, regularizer, (double)batch);
-    if (!dout)
-        return;
-    penalty_gradient_kernel<<<nn_blocks(n), NN_THREADS, 0, context->stream>>>(
-        dout, out, regularizer.l1 / (float)batch, 2.0f * regularizer.l2 / (float)batch, n);
-    NN_CUDA_LAUNCHED("activity_penalty_gradient");
 }

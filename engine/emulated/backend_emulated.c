@@ -453,13 +453,6 @@ static void emulated_weight_penalty(double *penalty, float *grad, const float *w
         penalty, grad, weights);
 }
 
-static void emulated_activity_penalty(double *penalty, float *dout, const float *out, size_t n,
-                                      int64_t batch, nn_regularizer regularizer)
-{
-    RUN("activity_penalty", CPU.activity_penalty(penalty, dout, out, n, batch, regularizer),
-        penalty, dout, out);
-}
-
 static void emulated_optimizer_step(float *weights, float *const slots[3], const float *grads,
                                     const unsigned char *decay_mask,
                                     const nn_optimizer_config *config, long long iteration,
@@ -533,7 +526,6 @@ static const nn_backend emulated_backend = {
     .loss_forward_backward = emulated_loss_forward_backward,
     .metric_sum = emulated_metric_sum,
     .weight_penalty = emulated_weight_penalty,
-    .activity_penalty = emulated_activity_penalty,
     .optimizer_step = emulated_optimizer_step,
     .constraint_scratch_floats = emulated_constraint_scratch_floats,
     .constraint_apply = emulated_constraint_apply,

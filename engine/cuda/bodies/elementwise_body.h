@@ -87,13 +87,20 @@ NN_BODY float nn_body_activation_derivative(nn_activation_kind kind, float alpha
     }
 }
 
+/* The largest value of a row, as activation.c's row_peak. */
+NN_BODY float nn_body_row_peak(const float *row, size_t axis_size)
+{
+    float peak = row[0];
+    for (size_t i = 1; i < axis_size; i++)
+        peak = row[i] > peak ? row[i] : peak;
+    return peak;
+}
+
 /* One softmax row of axis_size elements; y may equal x (each x is read before its y is
  * written). */
 NN_BODY void nn_body_softmax_row(float *y, const float *x, size_t axis_size)
 {
-    float peak = x[0];
-    for (size_t i = 1; i < axis_size; i++)
-        peak = x[i] > peak ? x[i] : peak;
+    float peak = nn_body_row_peak(x, axis_size);
     double total = 0.0;
     for (size_t i = 0; i < axis_size; i++) {
         y[i] = expf(x[i] - peak);
@@ -118,9 +125,7 @@ NN_BODY void nn_body_softmax_backward_row(float *dx, const float *dy, const floa
 /* One log_softmax row, as activation.c: x - (peak + log Σ exp(x - peak)); y may equal x. */
 NN_BODY void nn_body_log_softmax_row(float *y, const float *x, size_t axis_size)
 {
-    float peak = x[0];
-    for (size_t i = 1; i < axis_size; i++)
-        peak = x[i] > peak ? x[i] : peak;
+    float peak = nn_body_row_peak(x, axis_size);
     double total = 0.0;
     for (size_t i = 0; i < axis_size; i++)
         total += (double)expf(x[i] - peak);
