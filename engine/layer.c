@@ -18,7 +18,7 @@ static const nn_layer_class *const layer_classes[] = {
     &nn_conv2d_class,  &nn_maxpool2d_class, &nn_flatten_class,    &nn_dense_class,
     &nn_dropout_class, &nn_batchnorm_class, &nn_activation_class,
     &nn_rescaling_class, &nn_avgpool2d_class, &nn_global_average_pooling2d_class,
-    &nn_global_max_pooling2d_class,
+    &nn_global_max_pooling2d_class, &nn_reshape_class,
     NULL,
 };
 

@@ -314,6 +314,17 @@ static nn_status refuse_while_running(const nn_model *model, const char *what)
                     "returns", model->name, what);
 }
 
+/* Whether a layer's input_shape= is the shape the model already takes. */
+static bool declared_input_matches(const nn_model *model, const nn_layer *layer)
+{
+    if (layer->declared_input.ndim + 1 != model->input_shape.ndim)
+        return false;
+    for (int i = 0; i < layer->declared_input.ndim; i++)
+        if (layer->declared_input.dims[i] != model->input_shape.dims[i + 1])
+            return false;
+    return true;
+}
+
 nn_status nn_model_add(nn_model *model, nn_layer *layer)
 {
     NN_TRY(refuse_while_running(model, "take new layers"));
@@ -323,6 +334,16 @@ nn_status nn_model_add(nn_model *model, nn_layer *layer)
                                              "create a new layer to add another",
                             layer->name, model->name);
     nn_shape saved_input = model->input_shape;
+    if (model->layer_count == 0 && model->input_shape.ndim > 0 &&
+        layer->declared_input.ndim > 0 && !declared_input_matches(model, layer)) {
+        char declared[128], input[128];
+        return nn_error(NN_ERR_SHAPE, "layer \"%s\" declares input_shape %s, but model \"%s\" "
+                        "already takes input of shape %s (from its Input); drop one of "
+                        "them or make them agree",
+                        layer->name, nn_shape_format(&layer->declared_input, declared,
+                                                     sizeof declared),
+                        model->name, nn_shape_format(&model->input_shape, input, sizeof input));
+    }
     if (model->layer_count == 0 && model->input_shape.ndim == 0) {
         if (layer->declared_input.ndim >= NN_MAX_DIMS)
             return nn_error(NN_ERR_SHAPE, "layer \"%s\": input_shape has %d sizes; with the "
@@ -401,6 +422,30 @@ nn_status nn_model_pop(nn_model *model, nn_layer **popped)
     model->weights_stale = true;
     if (model->layer_count == 0)
         model->built = false;
+    return NN_OK;
+}
+
+nn_status nn_model_declare_input(nn_model *model, const nn_shape *sample)
+{
+    char text[128];
+    NN_TRY(refuse_while_running(model, "take an input"));
+    if (model->layer_count > 0)
+        return nn_error(NN_ERR_STATE, "an Input can only come first, but model \"%s\" "
+                        "already has %d layer%s (to set the input shape of a model with "
+                        "layers, call model:build)", model->name, model->layer_count,
+                        model->layer_count == 1 ? "" : "s");
+    if (sample->ndim < 1 || sample->ndim >= NN_MAX_DIMS)
+        return nn_error(NN_ERR_SHAPE, "an input shape needs 1 to %d sizes besides the batch "
+                        "axis, got %d", NN_MAX_DIMS - 1, sample->ndim);
+    for (int i = 0; i < sample->ndim; i++)
+        if (sample->dims[i] <= 0)
+            return nn_error(NN_ERR_SHAPE, "input shape %s has size %lld at position %d; "
+                            "every size must be positive",
+                            nn_shape_format(sample, text, sizeof text),
+                            (long long)sample->dims[i], i + 1);
+    model->input_shape.ndim = sample->ndim + 1;
+    model->input_shape.dims[0] = -1;
+    memcpy(&model->input_shape.dims[1], sample->dims, (size_t)sample->ndim * sizeof sample->dims[0]);
     return NN_OK;
 }
 

@@ -176,6 +176,10 @@ nn_status nn_model_add(nn_model *model, nn_layer *layer);
  * reference handed over (release it when done). The layers before it keep their
  * weights; a model left with no layers is no longer built. */
 nn_status nn_model_pop(nn_model *model, nn_layer **popped);
+/* Declares the shape of the model's input before its first layer (Keras' Input as the
+ * first entry of a Sequential): sample is one sample's shape, without the batch axis.
+ * The first layer added is built on it at once. Refused once the model has layers. */
+nn_status nn_model_declare_input(nn_model *model, const nn_shape *sample);
 /* Builds every layer for inputs of shape input (batch axis ignored). */
 nn_status nn_model_build(nn_model *model, const nn_shape *input);
 int64_t nn_model_count_params(const nn_model *model, bool trainable);

@@ -32,7 +32,8 @@ local function resolve_path(path)
     local methods = class_methods(registry[class])
     return methods and methods[method] or nil
   end
-  if registry[path] and path:match('^nn%.%u') and not path:match('^nn%.Sequential$') then
+  -- A class's metatable, except where the path is also its constructor (nn.Sequential).
+  if registry[path] and path:match('^nn%.%u') and path ~= 'nn.Sequential' and path ~= 'nn.Input' then
     return registry[path]
   end
   local value = {nn = nn}

@@ -274,6 +274,16 @@ doc(L .. 'build', {call = 'layer:build(batch, d1, d2, ...)',
   example = 'nn.layers.Dense{4}:build(-1, 3)'})
 
 -- models
+doc('nn.Input', {call = 'nn.Input{shape, name=nil, dtype=nil}',
+  text = 'The shape of a model\'s input, without the batch axis, given as the first entry of ' ..
+         'nn.Sequential (as keras.Input): the model is built from it, so every layer\'s ' ..
+         'shape is known at once. Instead of input_shape on the first layer. Also ' ..
+         'nn.layers.Input and nn.layers.InputLayer (which takes input_shape= as well). ' ..
+         'Fields: shape, name, dtype.',
+  params = {{'shape', 'one sample\'s sizes, such as {28, 28, 1}; may be given first'},
+            {'name', 'a name for it', default = "'input_layer'", option = true},
+            {'dtype', "only 'float32'", default = "'float32'", option = true}},
+  example = "model = nn.Sequential{nn.Input{shape = {28, 28, 1}},\n  nn.layers.Conv2D{8, 3}, nn.layers.Flatten(), nn.layers.Dense{10}}\nmodel.output_shape"})
 local S = 'nn.Sequential:'
 doc('nn.Sequential', {class = 'nn.Sequential', call = 'nn.Sequential{layer, layer, ..., name=nil}',
   text = 'A model that runs its layers one after another. Its shapes are known as soon ' ..

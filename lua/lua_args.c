@@ -203,15 +203,17 @@ static void set_shape(lua_State *L, nn_shape *shape, const nn_arg_spec *spec, co
     shape->ndim = (int)length;
     for (int i = 0; i < length; i++) {
         lua_geti(L, -1, i + 1);
-        if (spec->min < 0 && lua_type(L, -1) != LUA_TNUMBER) {
-            shape->dims[i] = -1; /* nn.None: take the input's size */
+        if (spec->min < 0 && (lua_type(L, -1) != LUA_TNUMBER ||
+                              (lua_isinteger(L, -1) && lua_tointeger(L, -1) == -1))) {
+            shape->dims[i] = -1; /* nn.None or -1: the size comes from the input */
         } else {
             int is_integer = 0;
             lua_Integer value = lua_tointegerx(L, -1, &is_integer);
             if (!is_integer || value < 1)
                 nn_lua_error(L, "%s: %s entry %d must be a positive integer%s, got %s", function,
-                           spec->name, i + 1, spec->min < 0 ? " or nn.None" : "",
-                           is_integer ? lua_tostring(L, -1) : nn_lua_typename(L, -1));
+                           spec->name, i + 1, spec->min < 0 ? ", -1 or nn.None" : "",
+                           lua_type(L, -1) == LUA_TNUMBER ? lua_tostring(L, -1)
+                                                          : nn_lua_typename(L, -1));
             shape->dims[i] = value;
         }
         lua_pop(L, 1);

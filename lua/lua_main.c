@@ -241,6 +241,7 @@ int luaopen_nn(lua_State *L)
     nn_lua_open_tensor(L);
     nn_lua_open_layers(L);
     nn_lua_open_model(L);
+    nn_lua_open_input(L);
     nn_lua_open_datasets(L);
     nn_lua_open_io(L);
     nn_lua_open_plots(L);

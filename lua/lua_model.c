@@ -57,8 +57,15 @@ void nn_lua_push_model(lua_State *L, nn_model *model)
 
 static void add_layer(lua_State *L, nn_model *model, int index, const char *function)
 {
+    const nn_shape *input = nn_lua_test_input(L, index);
+    if (input) {
+        nn_shape sample = {.ndim = input->ndim - 1};
+        memcpy(sample.dims, &input->dims[1], (size_t)sample.ndim * sizeof sample.dims[0]);
+        nn_lua_check(L, nn_model_declare_input(model, &sample), function);
+        return;
+    }
     if (!luaL_testudata(L, index, NN_LUA_LAYER))
-        nn_lua_error(L, "%s: expected a layer (from nn.layers), got %s", function,
+        nn_lua_error(L, "%s: expected a layer (from nn.layers) or an nn.Input, got %s", function,
                      nn_lua_typename(L, index));
     nn_layer *layer = nn_lua_check_layer(L, index, function);
     nn_lua_check(L, nn_model_add(model, layer), function);

@@ -90,6 +90,10 @@ void nn_lua_open_device(lua_State *L);
 
 void nn_lua_open_layers(lua_State *L);
 void nn_lua_open_model(lua_State *L);
+/* nn.Input (also nn.layers.Input, nn.layers.InputLayer); call after nn_lua_open_layers. */
+void nn_lua_open_input(lua_State *L);
+/* The input shape (batch axis -1) of the nn.Input at index, or NULL if it is none. */
+const nn_shape *nn_lua_test_input(lua_State *L, int index);
 void nn_lua_open_datasets(lua_State *L);
 /* nn._plots: the chart, flow, SVG and PNG renderers for lua/plots.lua. */
 void nn_lua_open_plots(lua_State *L);

@@ -8,6 +8,7 @@ extern const nn_layer_class nn_conv2d_class;
 extern const nn_layer_class nn_maxpool2d_class;
 extern const nn_layer_class nn_avgpool2d_class;
 extern const nn_layer_class nn_flatten_class;
+extern const nn_layer_class nn_reshape_class;
 extern const nn_layer_class nn_dense_class;
 extern const nn_layer_class nn_dropout_class;
 extern const nn_layer_class nn_batchnorm_class;

@@ -114,6 +114,12 @@ static nn_model *model_around(const nn_layer_class *cls, nn_shape *input)
         set_choice(layer, "data_format", "channels_first");
         set_input(layer, NN_SHAPE(5, 4, 2));
         add(model, layer);
+    } else if (cls == &nn_reshape_class) {
+        *input = NN_SHAPE(12);
+        *(nn_shape *)nn_layer_arg_pointer(layer, arg(layer, "target_shape")) = NN_SHAPE(2, -1, 3);
+        set_input(layer, NN_SHAPE(12));
+        add(model, layer);
+        add(model, new_layer(&nn_flatten_class));
     } else if (cls == &nn_flatten_class) {
         *input = NN_SHAPE(4, 4, 2);
         set_input(layer, NN_SHAPE(4, 4, 2));
@@ -308,6 +314,7 @@ Test(model_file, conv2d_round_trips) { layer_round_trip(&nn_conv2d_class); }
 Test(model_file, maxpooling2d_round_trips) { layer_round_trip(&nn_maxpool2d_class); }
 Test(model_file, averagepooling2d_round_trips) { layer_round_trip(&nn_avgpool2d_class); }
 Test(model_file, flatten_round_trips) { layer_round_trip(&nn_flatten_class); }
+Test(model_file, reshape_round_trips) { layer_round_trip(&nn_reshape_class); }
 Test(model_file, dense_round_trips) { layer_round_trip(&nn_dense_class); }
 Test(model_file, dropout_round_trips) { layer_round_trip(&nn_dropout_class); }
 Test(model_file, batchnormalization_round_trips) { layer_round_trip(&nn_batchnorm_class); }
@@ -330,7 +337,8 @@ Test(model_file, every_layer_class_has_a_round_trip_test)
                                             &nn_activation_class, &nn_rescaling_class,
                                             &nn_avgpool2d_class,
                                             &nn_global_average_pooling2d_class,
-                                            &nn_global_max_pooling2d_class};
+                                            &nn_global_max_pooling2d_class,
+                                            &nn_reshape_class};
     const nn_layer_class *const *classes = nn_layer_classes();
     for (int i = 0; classes[i]; i++) {
         bool found = false;

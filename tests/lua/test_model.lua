@@ -456,7 +456,7 @@ end)
 
 t.test('model construction and calls say exactly what is wrong', function()
   t.raises(function() nn.Sequential{1} end, 'nn.Sequential (layer 1): expected a layer ' ..
-           '(from nn.layers), got integer')
+           '(from nn.layers) or an nn.Input, got integer')
   t.raises(function() nn.Sequential{name = string.rep('a', 300)} end,
            'nn.Sequential: name is 300 characters long; at most 63 are allowed')
   t.raises(function() nn.Sequential{name = ''} end, 'name must be a non-empty string, got an empty one')
