@@ -4,7 +4,7 @@
  * on a continuation line, ends the unfinished cell).
  *
  * Readline's callback interface is used so that signals are seen in this loop, not in
- * a signal handler: SIGINT and SIGWINCH only set flags, and select() returning EINTR
+ * a signal handler: SIGINT and SIGWINCH only set flags, and pselect() returning EINTR
  * brings the loop round to act on them. */
 #include <errno.h>
 #include <readline/readline.h>
@@ -75,24 +75,38 @@ static void clear_input(nn_text *pending)
 }
 
 /* Reads one line with the prompt; NULL at end of input (Ctrl-D). *cleared is set when
- * Ctrl-C threw the input away instead. */
+ * Ctrl-C threw the input away instead.
+ *
+ * SIGINT and SIGWINCH stay blocked here except inside pselect(), which unblocks them
+ * atomically: a Ctrl-C that lands while Readline handles a key is then delivered when the
+ * loop next waits, and seen at once. With select(), one landing between the check of
+ * the flag and the wait went unseen until the next key (the tty flushes pending input on
+ * Ctrl-C, so there may be none). */
 static char *read_line(const char *prompt, nn_text *pending, bool *cleared)
 {
     line_ready = false;
     entered_line = NULL;
     *cleared = false;
+    sigset_t signals, waiting;
+    sigemptyset(&signals);
+    sigaddset(&signals, SIGINT);
+    sigaddset(&signals, SIGWINCH);
+    sigprocmask(SIG_BLOCK, &signals, &waiting);
+    sigdelset(&waiting, SIGINT);
+    sigdelset(&waiting, SIGWINCH);
+    interrupted = 0; /* a Ctrl-C from before this prompt showed is not meant for it */
     rl_callback_handler_install(prompt, take_line);
     while (!line_ready) {
         int input = fileno(rl_instream);
         fd_set readable;
         FD_ZERO(&readable);
         FD_SET(input, &readable);
-        int ready = select(input + 1, &readable, NULL, NULL, NULL);
+        int ready = pselect(input + 1, &readable, NULL, NULL, NULL, &waiting);
         if (interrupted) {
             interrupted = 0;
             clear_input(pending);
             *cleared = true;
-            return NULL;
+            break;
         }
         if (resized) {
             resized = 0;
@@ -100,12 +114,13 @@ static char *read_line(const char *prompt, nn_text *pending, bool *cleared)
         }
         if (ready < 0 && errno != EINTR) {
             rl_callback_handler_remove();
-            return NULL;
+            break;
         }
         if (ready > 0)
             rl_callback_read_char();
     }
-    return entered_line;
+    sigprocmask(SIG_UNBLOCK, &signals, NULL);
+    return line_ready ? entered_line : NULL;
 }
 
 static void print_banner(void)
@@ -152,7 +167,7 @@ int nnsh_repl(lua_State *L, const nnsh_repl_start *start)
     sigemptyset(&resize.sa_mask);
     /* A resize must not fail the write or read a cell is blocked in (a long record into
      * a slow terminal): one write failing with EINTR leaves glibc's stdout writing
-     * nothing ever again. select() above still returns EINTR: it is never restarted. */
+     * nothing ever again. pselect() above still returns EINTR: it is never restarted. */
     resize.sa_flags = SA_RESTART;
     sigaction(SIGINT, &interrupt, &previous_interrupt);
     sigaction(SIGWINCH, &resize, &previous_resize);
