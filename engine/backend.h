@@ -50,6 +50,23 @@ typedef struct nn_pool2d_geometry {
     int pad_top, pad_left; /* padded cells never win the max */
 } nn_pool2d_geometry;
 
+/* A window of an image batch, channels-last: `inner` (B,h,w,C) is the part of `outer`
+ * (B,H,W,C) whose top-left cell is (top, left). Zero padding and cropping move values
+ * between the two. A channels-first batch (B,C,H,W) is the channels-last batch
+ * (B·C,H,W,1). */
+typedef struct nn_window2d_geometry {
+    int64_t batch, channels;
+    int64_t outer_height, outer_width;
+    int64_t inner_height, inner_width;
+    int64_t top, left;
+} nn_window2d_geometry;
+
+/* Nearest-neighbour upsampling, channels-last: (B,H,W,C) -> (B,H·SH,W·SW,C). */
+typedef struct nn_upsample2d_geometry {
+    int64_t batch, height, width, channels;
+    int64_t size_height, size_width;
+} nn_upsample2d_geometry;
+
 /* A dropout call: the input's shape and the mask's (1 along broadcast axes). */
 typedef struct nn_dropout_geometry {
     int ndim;
@@ -174,6 +191,19 @@ typedef struct nn_backend {
      * (row-major order) of dout / that window's count. */
     void (*avgpool2d_backward)(float *dinp, const float *dout,
                                const nn_pool2d_geometry *geometry);
+
+    /* outer (B,H,W,C) = zeros with inner (B,h,w,C) at (top, left) (zero padding). */
+    void (*window2d_embed)(float *outer, const float *inner,
+                           const nn_window2d_geometry *geometry);
+    /* inner (B,h,w,C) = the cells of outer (B,H,W,C) from (top, left) (cropping). */
+    void (*window2d_extract)(float *inner, const float *outer,
+                             const nn_window2d_geometry *geometry);
+    /* out (B,H·SH,W·SW,C): each cell of inp (B,H,W,C) repeated over an SH x SW block. */
+    void (*upsample2d_forward)(float *out, const float *inp,
+                               const nn_upsample2d_geometry *geometry);
+    /* dinp (B,H,W,C) = the sum of dout over each cell's block, in row-major order. */
+    void (*upsample2d_backward)(float *dinp, const float *dout,
+                                const nn_upsample2d_geometry *geometry);
 
     /* out (B,N) = inp (B,K) @ kernel (K,N) + bias (N) or NULL, then the activation. */
     void (*dense_forward)(float *out, const float *inp, const float *kernel,

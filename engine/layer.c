@@ -18,7 +18,8 @@ static const nn_layer_class *const layer_classes[] = {
     &nn_conv2d_class,  &nn_maxpool2d_class, &nn_flatten_class,    &nn_dense_class,
     &nn_dropout_class, &nn_batchnorm_class, &nn_activation_class,
     &nn_rescaling_class, &nn_avgpool2d_class, &nn_global_average_pooling2d_class,
-    &nn_global_max_pooling2d_class, &nn_reshape_class,
+    &nn_global_max_pooling2d_class, &nn_reshape_class, &nn_zero_padding2d_class,
+    &nn_cropping2d_class, &nn_upsampling2d_class,
     NULL,
 };
 
@@ -96,6 +97,16 @@ nn_status nn_image_input(const nn_layer *layer, const nn_shape *input, int data_
     *width = input->dims[last ? 2 : 3];
     *channels = input->dims[last ? 3 : 1];
     return NN_OK;
+}
+
+void nn_image_kernel_view(const nn_shape *shape, int data_format, int64_t *batch,
+                          int64_t *height, int64_t *width, int64_t *channels)
+{
+    bool last = data_format == NN_CHANNELS_LAST;
+    *batch = shape->dims[0] * (last ? 1 : shape->dims[1]);
+    *height = shape->dims[last ? 1 : 2];
+    *width = shape->dims[last ? 2 : 3];
+    *channels = last ? shape->dims[3] : 1;
 }
 
 nn_status nn_layer_create(nn_layer **out, const nn_layer_class *cls)

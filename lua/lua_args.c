@@ -186,6 +186,40 @@ static void set_pair(lua_State *L, int *pair, const nn_arg_spec *spec, const cha
     }
 }
 
+/* n (every side), {height, width} (both sides of each), or {{top, bottom}, {left, right}}. */
+static void set_sides(lua_State *L, int *sides, const nn_arg_spec *spec, const char *function)
+{
+    static const char expected[] =
+        "an integer, {height, width} or {{top, bottom}, {left, right}}";
+    if (lua_type(L, -1) == LUA_TNUMBER) {
+        int value = (int)check_arg_integer(L, -1, spec, function, expected);
+        sides[0] = sides[1] = sides[2] = sides[3] = value;
+        return;
+    }
+    if (!lua_istable(L, -1) || luaL_len(L, -1) != 2)
+        nn_lua_error(L, "%s: %s must be %s, got %s", function, spec->name, expected,
+                     lua_istable(L, -1) ? "a table that is not a pair" : nn_lua_typename(L, -1));
+    for (int axis = 0; axis < 2; axis++) {
+        lua_geti(L, -1, axis + 1);
+        if (lua_type(L, -1) == LUA_TNUMBER) {
+            int value = (int)check_arg_integer(L, -1, spec, function, expected);
+            sides[2 * axis] = sides[2 * axis + 1] = value;
+        } else if (lua_istable(L, -1) && luaL_len(L, -1) == 2) {
+            for (int side = 0; side < 2; side++) {
+                lua_geti(L, -1, side + 1);
+                sides[2 * axis + side] = (int)check_arg_integer(L, -1, spec, function, expected);
+                lua_pop(L, 1);
+            }
+        } else {
+            nn_lua_error(L, "%s: %s entry %d must be an integer or a pair {%s}, got %s", function,
+                         spec->name, axis + 1, axis == 0 ? "top, bottom" : "left, right",
+                         lua_istable(L, -1) ? "a table that is not a pair"
+                                            : nn_lua_typename(L, -1));
+        }
+        lua_pop(L, 1);
+    }
+}
+
 static void set_shape(lua_State *L, nn_shape *shape, const nn_arg_spec *spec, const char *function)
 {
     if (lua_type(L, -1) == LUA_TNUMBER) {
@@ -432,6 +466,9 @@ void nn_lua_set_layer_arg(lua_State *L, nn_layer *layer, const nn_arg_spec *spec
     case NN_ARG_SHAPE:
         set_shape(L, target, spec, function);
         break;
+    case NN_ARG_SIDES:
+        set_sides(L, target, spec, function);
+        break;
     case NN_ARG_ACTIVATION:
         if (lua_isnil(L, -1)) {
             *(nn_activation *)target = nn_activation_default(NN_ACTIVATION_LINEAR);
@@ -502,6 +539,13 @@ void nn_lua_push_layer_arg(lua_State *L, nn_layer *layer, const nn_arg_spec *spe
     case NN_ARG_BOOL: lua_pushboolean(L, *(const bool *)value); break;
     case NN_ARG_CHOICE: lua_pushstring(L, spec->choices[*(const int *)value]); break;
     case NN_ARG_PAIR: push_pair(L, value); break;
+    case NN_ARG_SIDES:
+        lua_createtable(L, 2, 0);
+        push_pair(L, (const int *)value);
+        lua_rawseti(L, -2, 1);
+        push_pair(L, (const int *)value + 2);
+        lua_rawseti(L, -2, 2);
+        break;
     case NN_ARG_OPTIONAL_PAIR:
         if (((const int *)value)[0] == 0)
             lua_pushnil(L);

@@ -60,6 +60,13 @@ void nn_cpu_maxpool2d_backward(float *dinp, const float *dout, const int32_t *ar
 void nn_cpu_maxpool2d_backward_relu(float *dinp, const float *dout, const int32_t *argmax,
                                     const float *out, const nn_pool2d_geometry *geometry);
 
+/* Zero padding, cropping and nearest upsampling (resample.c): see nn_backend. */
+void nn_cpu_window2d_embed(float *outer, const float *inner, const nn_window2d_geometry *g);
+void nn_cpu_window2d_extract(float *inner, const float *outer, const nn_window2d_geometry *g);
+void nn_cpu_upsample2d_forward(float *out, const float *inp, const nn_upsample2d_geometry *g);
+void nn_cpu_upsample2d_backward(float *dinp, const float *dout,
+                                const nn_upsample2d_geometry *g);
+
 void nn_cpu_dense_forward(float *out, const float *inp, const float *kernel,
                           const float *bias, nn_activation activation, int batch,
                           int in_features, int out_features);

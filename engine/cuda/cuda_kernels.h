@@ -46,6 +46,13 @@ void nn_cuda_crop(float *out, const float *padded, int batch, int height, int wi
                   int channels, int padded_height, int padded_width, int pad_top,
                   int pad_left);
 
+/* The padding layers' windows and nearest upsampling: see nn_backend. */
+void nn_cuda_window2d_embed(float *outer, const float *inner, const nn_window2d_geometry *g);
+void nn_cuda_window2d_extract(float *inner, const float *outer, const nn_window2d_geometry *g);
+void nn_cuda_upsample2d_forward(float *out, const float *inp, const nn_upsample2d_geometry *g);
+void nn_cuda_upsample2d_backward(float *dinp, const float *dout,
+                                 const nn_upsample2d_geometry *g);
+
 /* ---- pool.cu ---- */
 void nn_cuda_maxpool2d_forward(float *out, int32_t *argmax, const float *inp,
                                const nn_pool2d_geometry *geometry);

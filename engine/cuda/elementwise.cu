@@ -1,6 +1,7 @@
 // Element-wise kernels of the CUDA backend: fill, scale and shift, layout changes, activations (softmax by
-// rows), bias, bias-gradient sums, and the kernel layout and padding conversions cuDNN
-// needs. Each thread runs one body from bodies/elementwise_body.h.
+// rows), bias, bias-gradient sums, the kernel layout and padding conversions cuDNN
+// needs (also the padding layers' windows) and nearest upsampling. Each thread runs one
+// body from bodies/elementwise_body.h.
 #include "cuda_kernels.h"
 #include "bodies/elementwise_body.h"
 #include "launch.cuh"
@@ -334,4 +335,53 @@ extern "C" void nn_cuda_crop(float *out, const float *padded, int batch, int hei
         out, padded,
         padding_of(height, width, channels, padded_height, padded_width, pad_top, pad_left), n);
     NN_CUDA_LAUNCHED("crop");
+}
+
+// The padding layers' windows: the same kernels, with a window's sizes.
+extern "C" void nn_cuda_window2d_embed(float *outer, const float *inner,
+                                       const nn_window2d_geometry *g)
+{
+    nn_cuda_pad(outer, inner, (int)g->batch, (int)g->inner_height, (int)g->inner_width,
+                (int)g->channels, (int)g->outer_height, (int)g->outer_width, (int)g->top,
+                (int)g->left);
+}
+
+extern "C" void nn_cuda_window2d_extract(float *inner, const float *outer,
+                                         const nn_window2d_geometry *g)
+{
+    nn_cuda_crop(inner, outer, (int)g->batch, (int)g->inner_height, (int)g->inner_width,
+                 (int)g->channels, (int)g->outer_height, (int)g->outer_width, (int)g->top,
+                 (int)g->left);
+}
+
+static __global__ void upsample_forward_kernel(float *out, const float *inp,
+                                               nn_upsample2d_geometry g, size_t n)
+{
+    NN_FOR_EACH(i, n) nn_body_upsample_forward(out, inp, g, i);
+}
+
+static __global__ void upsample_backward_kernel(float *dinp, const float *dout,
+                                                nn_upsample2d_geometry g, size_t n)
+{
+    NN_FOR_EACH(j, n) nn_body_upsample_backward(dinp, dout, g, j);
+}
+
+extern "C" void nn_cuda_upsample2d_forward(float *out, const float *inp,
+                                           const nn_upsample2d_geometry *g)
+{
+    size_t n = (size_t)g->batch * (size_t)(g->height * g->size_height) *
+               (size_t)(g->width * g->size_width) * (size_t)g->channels;
+    NN_CUDA_STREAM_OR_RETURN(context, n);
+    upsample_forward_kernel<<<nn_blocks(n), NN_THREADS, 0, context->stream>>>(out, inp, *g, n);
+    NN_CUDA_LAUNCHED("upsample2d_forward");
+}
+
+extern "C" void nn_cuda_upsample2d_backward(float *dinp, const float *dout,
+                                            const nn_upsample2d_geometry *g)
+{
+    size_t n = (size_t)g->batch * (size_t)g->height * (size_t)g->width * (size_t)g->channels;
+    NN_CUDA_STREAM_OR_RETURN(context, n);
+    upsample_backward_kernel<<<nn_blocks(n), NN_THREADS, 0, context->stream>>>(dinp, dout, *g,
+                                                                               n);
+    NN_CUDA_LAUNCHED("upsample2d_backward");
 }

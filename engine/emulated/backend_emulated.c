@@ -308,6 +308,30 @@ static void emulated_avgpool2d_backward(float *dinp, const float *dout,
         dinp, dout);
 }
 
+static void emulated_window2d_embed(float *outer, const float *inner,
+                                    const nn_window2d_geometry *geometry)
+{
+    RUN("window2d_embed", CPU.window2d_embed(outer, inner, geometry), outer, inner);
+}
+
+static void emulated_window2d_extract(float *inner, const float *outer,
+                                      const nn_window2d_geometry *geometry)
+{
+    RUN("window2d_extract", CPU.window2d_extract(inner, outer, geometry), inner, outer);
+}
+
+static void emulated_upsample2d_forward(float *out, const float *inp,
+                                        const nn_upsample2d_geometry *geometry)
+{
+    RUN("upsample2d_forward", CPU.upsample2d_forward(out, inp, geometry), out, inp);
+}
+
+static void emulated_upsample2d_backward(float *dinp, const float *dout,
+                                         const nn_upsample2d_geometry *geometry)
+{
+    RUN("upsample2d_backward", CPU.upsample2d_backward(dinp, dout, geometry), dinp, dout);
+}
+
 static bool emulated_conv2d_maxpool2d_applies(const nn_conv2d_geometry *conv,
                                               const nn_pool2d_geometry *pool)
 {
@@ -512,6 +536,10 @@ static const nn_backend emulated_backend = {
     .maxpool2d_backward_relu = emulated_maxpool2d_backward_relu,
     .avgpool2d_forward = emulated_avgpool2d_forward,
     .avgpool2d_backward = emulated_avgpool2d_backward,
+    .window2d_embed = emulated_window2d_embed,
+    .window2d_extract = emulated_window2d_extract,
+    .upsample2d_forward = emulated_upsample2d_forward,
+    .upsample2d_backward = emulated_upsample2d_backward,
     .dense_forward = emulated_dense_forward,
     .dense_backward = emulated_dense_backward,
     .activation_forward = emulated_activation_forward,

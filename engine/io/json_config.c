@@ -205,6 +205,14 @@ static cJSON *arg_write(const nn_layer *layer, const nn_arg_spec *spec)
         return cJSON_CreateString(spec->choices[index]);
     }
     case NN_ARG_PAIR: return pair(value);
+    case NN_ARG_SIDES: {
+        cJSON *list = cJSON_CreateArray();
+        if (!put(list, NULL, pair(value)) || !put(list, NULL, pair((const int *)value + 2))) {
+            cJSON_Delete(list);
+            return NULL;
+        }
+        return list;
+    }
     case NN_ARG_OPTIONAL_PAIR: {
         const int *values = value;
         return values[0] == 0 && values[1] == 0 ? cJSON_CreateNull() : pair(values);
@@ -623,6 +631,12 @@ static nn_status read_arg(nn_layer *layer, const nn_arg_spec *spec, const cJSON 
                         spec->name, value);
     }
     case NN_ARG_PAIR: return read_pair(item, spec, target, where);
+    case NN_ARG_SIDES:
+        if (!cJSON_IsArray(item) || cJSON_GetArraySize(item) != 2)
+            return nn_error(NN_ERR_FORMAT, "%s: %s must be [[top, bottom], [left, right]], got "
+                            "%s", where, spec->name, nn_json_type_name(item));
+        NN_TRY(read_pair(item->child, spec, target, where));
+        return read_pair(item->child->next, spec, (int *)target + 2, where);
     case NN_ARG_OPTIONAL_PAIR:
         if (cJSON_IsNull(item)) {
             ((int *)target)[0] = ((int *)target)[1] = 0;

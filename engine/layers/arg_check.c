@@ -8,7 +8,10 @@ static nn_status out_of_range(const nn_layer *layer, const nn_arg_spec *spec,
                               const char *value)
 {
     const char *subject =
-        spec->kind == NN_ARG_PAIR || spec->kind == NN_ARG_OPTIONAL_PAIR ? "each entry" : "it";
+        spec->kind == NN_ARG_PAIR || spec->kind == NN_ARG_OPTIONAL_PAIR ||
+                spec->kind == NN_ARG_SIDES
+            ? "each entry"
+            : "it";
     /* Open-ended ranges read better as a bound than as an interval with a huge end. */
     if (spec->max >= 1e9)
         return nn_error(NN_ERR_ARGUMENT, "%s \"%s\": %s=%s is out of range; %s must be >= %.15g",
@@ -64,6 +67,15 @@ nn_status nn_layer_check_arg_ranges(const nn_layer *layer)
             snprintf(text, sizeof text, "(%d, %d)", pair[0], pair[1]);
             if (outside(spec, pair[0]) || outside(spec, pair[1]))
                 return out_of_range(layer, spec, text);
+            break;
+        }
+        case NN_ARG_SIDES: {
+            const int *sides = field;
+            snprintf(text, sizeof text, "((%d, %d), (%d, %d))", sides[0], sides[1], sides[2],
+                     sides[3]);
+            for (int side = 0; side < 4; side++)
+                if (outside(spec, sides[side]))
+                    return out_of_range(layer, spec, text);
             break;
         }
         default:

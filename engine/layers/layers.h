@@ -9,6 +9,9 @@ extern const nn_layer_class nn_maxpool2d_class;
 extern const nn_layer_class nn_avgpool2d_class;
 extern const nn_layer_class nn_flatten_class;
 extern const nn_layer_class nn_reshape_class;
+extern const nn_layer_class nn_zero_padding2d_class;
+extern const nn_layer_class nn_cropping2d_class;
+extern const nn_layer_class nn_upsampling2d_class;
 extern const nn_layer_class nn_dense_class;
 extern const nn_layer_class nn_dropout_class;
 extern const nn_layer_class nn_batchnorm_class;
@@ -36,5 +39,10 @@ int64_t nn_window_output(int64_t input, int64_t window, int64_t stride, int64_t 
  * like Keras' and names the layer and the shape received. */
 nn_status nn_image_input(const nn_layer *layer, const nn_shape *input, int data_format,
                          int64_t *height, int64_t *width, int64_t *channels);
+
+/* The channels-last batch the image kernels take for an image batch of `shape`: itself
+ * with channels last, (B·C, H, W, 1) with channels first (each channel an image). */
+void nn_image_kernel_view(const nn_shape *shape, int data_format, int64_t *batch,
+                          int64_t *height, int64_t *width, int64_t *channels);
 
 #endif

@@ -306,6 +306,53 @@ Test(cuda_bodies, average_pooling_matches_the_cpu_values_and_gradients)
     }
 }
 
+Test(cuda_bodies, padding_layers_and_upsampling_match_the_cpu)
+{
+    /* The padding layers' windows run the pad and crop bodies with the sizes
+     * nn_cuda_window2d_embed and _extract (elementwise.cu) give them. */
+    nn_window2d_geometry window = {.batch = 2, .channels = 3, .outer_height = 7,
+                                   .outer_width = 6, .inner_height = 4, .inner_width = 3,
+                                   .top = 2, .left = 1};
+    nn_body_padding p = {(size_t)window.channels, (long)window.inner_height,
+                         (long)window.inner_width, (long)window.outer_height,
+                         (long)window.outer_width, (long)window.top, (long)window.left};
+    size_t inner_n = (size_t)(window.batch * window.inner_height * window.inner_width * window.channels);
+    size_t outer_n = (size_t)(window.batch * window.outer_height * window.outer_width * window.channels);
+    float *inner = random_floats(inner_n, 51, -1, 1), *outer = random_floats(outer_n, 52, -1, 1);
+    float *expected = floats(outer_n), *actual = floats(outer_n);
+    nn_cpu_window2d_embed(expected, inner, &window);
+    for (size_t i = 0; i < outer_n; i++)
+        nn_body_pad(actual, inner, p, i);
+    expect_identical(actual, expected, outer_n, "window embed");
+    nn_cpu_window2d_extract(expected, outer, &window);
+    for (size_t i = 0; i < inner_n; i++)
+        nn_body_crop(actual, outer, p, i);
+    expect_identical(actual, expected, inner_n, "window extract");
+    free(inner), free(outer), free(expected), free(actual);
+
+    const nn_upsample2d_geometry cases[] = {
+        {.batch = 2, .height = 3, .width = 4, .channels = 3, .size_height = 2, .size_width = 2},
+        {.batch = 1, .height = 5, .width = 2, .channels = 2, .size_height = 3, .size_width = 4},
+    };
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        nn_upsample2d_geometry g = cases[k];
+        size_t in_n = (size_t)(g.batch * g.height * g.width * g.channels);
+        size_t out_n = in_n * (size_t)(g.size_height * g.size_width);
+        float *inp = random_floats(in_n, 53 + k, -1, 1), *dout = random_floats(out_n, 55 + k, -1, 1);
+        float *out_cpu = floats(out_n), *out_body = floats(out_n);
+        float *dinp_cpu = floats(in_n), *dinp_body = floats(in_n);
+        nn_cpu_upsample2d_forward(out_cpu, inp, &g);
+        for (size_t i = 0; i < out_n; i++)
+            nn_body_upsample_forward(out_body, inp, g, i);
+        expect_identical(out_body, out_cpu, out_n, "upsampling forward");
+        nn_cpu_upsample2d_backward(dinp_cpu, dout, &g);
+        for (size_t j = 0; j < in_n; j++)
+            nn_body_upsample_backward(dinp_body, dout, g, j);
+        expect_identical(dinp_body, dinp_cpu, in_n, "upsampling backward");
+        free(inp), free(dout), free(out_cpu), free(out_body), free(dinp_cpu), free(dinp_body);
+    }
+}
+
 /* ---- dropout ---- */
 
 Test(cuda_bodies, philox_masks_are_the_cpu_random_numbers)

@@ -167,6 +167,34 @@ t.test('global pooling layers train on the GPU as on the CPU', function()
   end
 end)
 
+t.test('padding, cropping and upsampling layers train on the GPU as on the CPU', function()
+  for _, data_format in ipairs{'channels_last', 'channels_first'} do
+    local function make(device)
+      nn.random.seed(10)
+      local shape = data_format == 'channels_last' and {6, 5, 2} or {2, 6, 5}
+      local model = nn.Sequential{
+        L.ZeroPadding2D{{{1, 2}, {0, 1}}, data_format = data_format, input_shape = shape},
+        L.Conv2D{3, 3, activation = 'relu', data_format = data_format},
+        L.UpSampling2D{{2, 3}, data_format = data_format},
+        L.Cropping2D{{1, 2}, data_format = data_format},
+        L.Flatten(), L.Dense{2, activation = 'softmax'}}
+      model:to(device)
+      model:compile{optimizer = nn.optimizers.SGD{learning_rate = 0.5},
+                    loss = 'sparse_categorical_crossentropy'}
+      return model
+    end
+    local x = data_format == 'channels_last' and nn.random.randn(8, 6, 5, 2) or nn.random.randn(8, 2, 6, 5)
+    local y = nn.tensor{0, 1, 0, 1, 1, 0, 0, 1}
+    local cpu, gpu = make('cpu'), make('gpu')
+    t.near(gpu:train_on_batch(x, y), cpu:train_on_batch(x, y), 1e-5, data_format .. ': loss')
+    local a, b = cpu:get_weights(), gpu:get_weights()
+    for i = 1, #a do
+      local difference = (a[i] - b[i]):abs():max()
+      t.truthy(difference < 1e-5, data_format .. ': weight ' .. i .. ' differs by ' .. difference)
+    end
+  end
+end)
+
 t.test('running out of GPU memory is an error and the session goes on', function()
   -- One batch of 1024 images of 256x256 through 1024 filters needs 256 GiB of
   -- activations, more than any GPU has; the same model then works on a small batch.

@@ -192,6 +192,50 @@ static void max_pooling(void)
     }
 }
 
+/* The padding layers' windows and nearest upsampling: copies and the CPU's summing
+ * order, so exactly equal. */
+static void resampling(void)
+{
+    nn_window2d_geometry w = {.batch = 3, .channels = 5, .outer_height = 30, .outer_width = 31,
+                              .inner_height = 28, .inner_width = 27, .top = 1, .left = 3};
+    size_t inner_n = (size_t)(w.batch * w.inner_height * w.inner_width * w.channels);
+    size_t outer_n = (size_t)(w.batch * w.outer_height * w.outer_width * w.channels);
+    float *inner = gh_random(inner_n, 61, -1, 1), *outer = gh_random(outer_n, 62, -1, 1);
+    float *cpu = calloc(outer_n, 4), *dev = calloc(outer_n, 4);
+    float *d_inner = gh_upload(inner, inner_n * 4), *d_outer = gh_upload(outer, outer_n * 4);
+    float *d_result = gh_zeros(outer_n * 4);
+    nn_cpu_window2d_embed(cpu, inner, &w);
+    gh_device->window2d_embed(d_result, d_inner, &w);
+    gh_download(dev, d_result, outer_n * 4);
+    gh_expect_close("zero padding", dev, cpu, outer_n, 0.0);
+    nn_cpu_window2d_extract(cpu, outer, &w);
+    gh_device->window2d_extract(d_result, d_outer, &w);
+    gh_download(dev, d_result, inner_n * 4);
+    gh_expect_close("cropping", dev, cpu, inner_n, 0.0);
+    gh_free(d_inner), gh_free(d_outer), gh_free(d_result);
+    free(inner), free(outer), free(cpu), free(dev);
+
+    nn_upsample2d_geometry u = {.batch = 4, .height = 14, .width = 13, .channels = 6,
+                                .size_height = 2, .size_width = 3};
+    size_t in_n = (size_t)(u.batch * u.height * u.width * u.channels);
+    size_t out_n = in_n * (size_t)(u.size_height * u.size_width);
+    float *inp = gh_random(in_n, 63, -1, 1), *dout = gh_random(out_n, 64, -1, 1);
+    float *out_cpu = calloc(out_n, 4), *out_dev = calloc(out_n, 4);
+    float *din_cpu = calloc(in_n, 4), *din_dev = calloc(in_n, 4);
+    float *d_in = gh_upload(inp, in_n * 4), *d_dout = gh_upload(dout, out_n * 4);
+    float *d_out = gh_zeros(out_n * 4), *d_din = gh_zeros(in_n * 4);
+    nn_cpu_upsample2d_forward(out_cpu, inp, &u);
+    nn_cpu_upsample2d_backward(din_cpu, dout, &u);
+    gh_device->upsample2d_forward(d_out, d_in, &u);
+    gh_device->upsample2d_backward(d_din, d_dout, &u);
+    gh_download(out_dev, d_out, out_n * 4);
+    gh_download(din_dev, d_din, in_n * 4);
+    gh_expect_close("upsampling output", out_dev, out_cpu, out_n, 0.0);
+    gh_expect_close("upsampling input gradient", din_dev, din_cpu, in_n, 0.0);
+    gh_free(d_in), gh_free(d_dout), gh_free(d_out), gh_free(d_din);
+    free(inp), free(dout), free(out_cpu), free(out_dev), free(din_cpu), free(din_dev);
+}
+
 static void dense_layers(void)
 {
     const struct { int batch, in, out; bool bias; nn_activation_kind act; } cases[] = {
@@ -602,6 +646,7 @@ int main(int argc, char **argv)
         {"seed CNN convolutions", seed_cnn_convolutions},
         {"other convolutions", other_convolutions},
         {"max pooling", max_pooling},
+        {"padding, cropping and upsampling", resampling},
         {"dense", dense_layers},
         {"activations", activations},
         {"dropout", dropout},

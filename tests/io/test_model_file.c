@@ -114,6 +114,20 @@ static nn_model *model_around(const nn_layer_class *cls, nn_shape *input)
         set_choice(layer, "data_format", "channels_first");
         set_input(layer, NN_SHAPE(5, 4, 2));
         add(model, layer);
+    } else if (cls == &nn_zero_padding2d_class || cls == &nn_cropping2d_class ||
+               cls == &nn_upsampling2d_class) {
+        *input = NN_SHAPE(6, 5, 2);
+        int *sides = cls == &nn_upsampling2d_class
+                         ? NULL
+                         : nn_layer_arg_pointer(layer, arg(layer, cls == &nn_cropping2d_class
+                                                                      ? "cropping"
+                                                                      : "padding"));
+        if (sides)
+            sides[0] = 1, sides[1] = 2, sides[2] = 0, sides[3] = 1;
+        set_choice(layer, "data_format", "channels_first");
+        set_input(layer, NN_SHAPE(6, 5, 2));
+        add(model, layer);
+        add(model, new_layer(&nn_flatten_class));
     } else if (cls == &nn_reshape_class) {
         *input = NN_SHAPE(12);
         *(nn_shape *)nn_layer_arg_pointer(layer, arg(layer, "target_shape")) = NN_SHAPE(2, -1, 3);
@@ -315,6 +329,9 @@ Test(model_file, maxpooling2d_round_trips) { layer_round_trip(&nn_maxpool2d_clas
 Test(model_file, averagepooling2d_round_trips) { layer_round_trip(&nn_avgpool2d_class); }
 Test(model_file, flatten_round_trips) { layer_round_trip(&nn_flatten_class); }
 Test(model_file, reshape_round_trips) { layer_round_trip(&nn_reshape_class); }
+Test(model_file, zero_padding2d_round_trips) { layer_round_trip(&nn_zero_padding2d_class); }
+Test(model_file, cropping2d_round_trips) { layer_round_trip(&nn_cropping2d_class); }
+Test(model_file, upsampling2d_round_trips) { layer_round_trip(&nn_upsampling2d_class); }
 Test(model_file, dense_round_trips) { layer_round_trip(&nn_dense_class); }
 Test(model_file, dropout_round_trips) { layer_round_trip(&nn_dropout_class); }
 Test(model_file, batchnormalization_round_trips) { layer_round_trip(&nn_batchnorm_class); }
@@ -338,7 +355,8 @@ Test(model_file, every_layer_class_has_a_round_trip_test)
                                             &nn_avgpool2d_class,
                                             &nn_global_average_pooling2d_class,
                                             &nn_global_max_pooling2d_class,
-                                            &nn_reshape_class};
+                                            &nn_reshape_class, &nn_zero_padding2d_class,
+                                            &nn_cropping2d_class, &nn_upsampling2d_class};
     const nn_layer_class *const *classes = nn_layer_classes();
     for (int i = 0; classes[i]; i++) {
         bool found = false;
@@ -438,6 +456,11 @@ static bool change_arg(nn_layer *layer, const nn_arg_spec *spec)
         break;
     case NN_ARG_PAIR:
     case NN_ARG_OPTIONAL_PAIR: ((int *)field)[0] = 2, ((int *)field)[1] = 3; break;
+    case NN_ARG_SIDES: {
+        int *sides = field;
+        sides[0] = 1, sides[1] = 2, sides[2] = 0, sides[3] = 3;
+        break;
+    }
     case NN_ARG_SHAPE:
         *(nn_shape *)field = spec->min < 0 ? NN_SHAPE(-1, 3) : NN_SHAPE(5, 6);
         break;

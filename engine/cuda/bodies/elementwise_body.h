@@ -1,10 +1,12 @@
 /* Bodies of the element-wise kernels: activations, softmax rows, bias, layout changes,
- * padding for cuDNN and the column sums of bias gradients. Each mirrors the CPU code in
- * activation.c, cpu/dense.c and layers/layout.c. */
+ * zero padding and cropping (for cuDNN and for the padding layers), nearest upsampling
+ * and the column sums of bias gradients. Each mirrors the CPU code in activation.c,
+ * cpu/dense.c, cpu/layout.c and cpu/resample.c. */
 #ifndef NN_ELEMENTWISE_BODY_H
 #define NN_ELEMENTWISE_BODY_H
 
 #include "../../activation.h"
+#include "../../backend.h"
 #include "body.h"
 
 #define NN_BODY_SELU_ALPHA 1.6732632423543772f
@@ -263,6 +265,43 @@ NN_BODY void nn_body_crop(float *out, const float *padded, nn_body_padding p, si
     out[i] = inside ? padded[((b * (size_t)p.padded_height + (size_t)hp) *
                                   (size_t)p.padded_width + (size_t)wp) * p.channels + c]
                     : 0.0f;
+}
+
+/* Element i of out (B,H·SH,W·SW,C): the input cell whose block holds it (nearest
+ * upsampling, cpu/resample.c). */
+NN_BODY void nn_body_upsample_forward(float *out, const float *inp, nn_upsample2d_geometry g,
+                                      size_t i)
+{
+    size_t channels = (size_t)g.channels;
+    size_t out_width = (size_t)(g.width * g.size_width);
+    size_t out_height = (size_t)(g.height * g.size_height);
+    size_t c = i % channels;
+    size_t ow = (i / channels) % out_width;
+    size_t oh = (i / (channels * out_width)) % out_height;
+    size_t b = i / (channels * out_width * out_height);
+    size_t h = oh / (size_t)g.size_height, w = ow / (size_t)g.size_width;
+    out[i] = inp[((b * (size_t)g.height + h) * (size_t)g.width + w) * channels + c];
+}
+
+/* Element j of dinp (B,H,W,C): its block of dout summed row by row, as the CPU does. */
+NN_BODY void nn_body_upsample_backward(float *dinp, const float *dout, nn_upsample2d_geometry g,
+                                       size_t j)
+{
+    size_t channels = (size_t)g.channels;
+    size_t c = j % channels;
+    size_t w = (j / channels) % (size_t)g.width;
+    size_t h = (j / (channels * (size_t)g.width)) % (size_t)g.height;
+    size_t b = j / (channels * (size_t)g.width * (size_t)g.height);
+    size_t out_width = (size_t)(g.width * g.size_width);
+    size_t out_height = (size_t)(g.height * g.size_height);
+    float sum = 0.0f;
+    for (size_t i = 0; i < (size_t)g.size_height; i++) {
+        size_t oh = h * (size_t)g.size_height + i;
+        for (size_t k = 0; k < (size_t)g.size_width; k++)
+            sum += dout[((b * out_height + oh) * out_width + w * (size_t)g.size_width + k) *
+                            channels + c];
+    }
+    dinp[j] = sum;
 }
 
 #endif

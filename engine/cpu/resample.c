@@ -1,0 +1,96 @@
+/* Moving image cells on the CPU, channels-last: zero padding and cropping (a window of
+ * a larger image), and nearest-neighbour upsampling with its gradient. Each output row
+ * of cells is one contiguous run of floats, so the work is memcpy and short loops. */
+#include <string.h>
+
+#include "cpu_kernels.h"
+
+/* Below this many floats of work a parallel region costs more than it saves. */
+enum { PARALLEL_THRESHOLD = 1 << 14 };
+
+void nn_cpu_window2d_embed(float *outer, const float *inner, const nn_window2d_geometry *g)
+{
+    const size_t channels = (size_t)g->channels;
+    const size_t outer_row = (size_t)g->outer_width * channels;
+    const size_t inner_row = (size_t)g->inner_width * channels;
+    const size_t work = (size_t)g->batch * (size_t)g->outer_height * outer_row;
+#pragma omp parallel for collapse(2) schedule(static) if (work > PARALLEL_THRESHOLD)
+    for (int64_t b = 0; b < g->batch; b++)
+        for (int64_t h = 0; h < g->outer_height; h++) {
+            float *row = outer + ((size_t)b * (size_t)g->outer_height + (size_t)h) * outer_row;
+            int64_t ih = h - g->top;
+            if (ih < 0 || ih >= g->inner_height) {
+                memset(row, 0, outer_row * sizeof *row);
+                continue;
+            }
+            size_t before = (size_t)g->left * channels;
+            memset(row, 0, before * sizeof *row);
+            memcpy(row + before,
+                   inner + ((size_t)b * (size_t)g->inner_height + (size_t)ih) * inner_row,
+                   inner_row * sizeof *row);
+            memset(row + before + inner_row, 0, (outer_row - before - inner_row) * sizeof *row);
+        }
+}
+
+void nn_cpu_window2d_extract(float *inner, const float *outer, const nn_window2d_geometry *g)
+{
+    const size_t channels = (size_t)g->channels;
+    const size_t outer_row = (size_t)g->outer_width * channels;
+    const size_t inner_row = (size_t)g->inner_width * channels;
+    const size_t work = (size_t)g->batch * (size_t)g->inner_height * inner_row;
+#pragma omp parallel for collapse(2) schedule(static) if (work > PARALLEL_THRESHOLD)
+    for (int64_t b = 0; b < g->batch; b++)
+        for (int64_t h = 0; h < g->inner_height; h++)
+            memcpy(inner + ((size_t)b * (size_t)g->inner_height + (size_t)h) * inner_row,
+                   outer + ((size_t)b * (size_t)g->outer_height + (size_t)(h + g->top)) *
+                               outer_row + (size_t)g->left * channels,
+                   inner_row * sizeof *inner);
+}
+
+void nn_cpu_upsample2d_forward(float *out, const float *inp, const nn_upsample2d_geometry *g)
+{
+    const size_t channels = (size_t)g->channels;
+    const int64_t out_height = g->height * g->size_height;
+    const size_t out_row = (size_t)(g->width * g->size_width) * channels;
+    const size_t work = (size_t)g->batch * (size_t)out_height * out_row;
+#pragma omp parallel for collapse(2) schedule(static) if (work > PARALLEL_THRESHOLD)
+    for (int64_t b = 0; b < g->batch; b++)
+        for (int64_t oh = 0; oh < out_height; oh++) {
+            const float *source = inp + ((size_t)b * (size_t)g->height +
+                                         (size_t)(oh / g->size_height)) *
+                                            (size_t)g->width * channels;
+            float *row = out + ((size_t)b * (size_t)out_height + (size_t)oh) * out_row;
+            for (int64_t w = 0; w < g->width; w++)
+                for (int64_t r = 0; r < g->size_width; r++)
+                    memcpy(row + (size_t)(w * g->size_width + r) * channels,
+                           source + (size_t)w * channels, channels * sizeof *row);
+        }
+}
+
+void nn_cpu_upsample2d_backward(float *dinp, const float *dout, const nn_upsample2d_geometry *g)
+{
+    /* Each input cell sums its block row by row, left to right: the order the CUDA body
+     * uses, so both round alike. */
+    const size_t channels = (size_t)g->channels;
+    const size_t out_width = (size_t)(g->width * g->size_width);
+    const size_t work = (size_t)g->batch * (size_t)g->height * (size_t)g->width * channels *
+                        (size_t)(g->size_height * g->size_width);
+#pragma omp parallel for collapse(2) schedule(static) if (work > PARALLEL_THRESHOLD)
+    for (int64_t b = 0; b < g->batch; b++)
+        for (int64_t h = 0; h < g->height; h++)
+            for (int64_t w = 0; w < g->width; w++) {
+                float *cell = dinp + (((size_t)b * (size_t)g->height + (size_t)h) *
+                                          (size_t)g->width + (size_t)w) * channels;
+                for (size_t c = 0; c < channels; c++) {
+                    float sum = 0.0f;
+                    for (int64_t i = 0; i < g->size_height; i++) {
+                        size_t oh = (size_t)(h * g->size_height + i);
+                        const float *row = dout + ((size_t)b * (size_t)(g->height * g->size_height) + oh) *
+                                                      out_width * channels;
+                        for (int64_t j = 0; j < g->size_width; j++)
+                            sum += row[(size_t)(w * g->size_width + j) * channels + c];
+                    }
+                    cell[c] = sum;
+                }
+            }
+}

@@ -1,0 +1,123 @@
+/* UpSampling2D: each image made size[0] times taller and size[1] times wider by
+ * repeating every cell over a block (nearest-neighbour interpolation, as Keras' default).
+ * Its gradient sums each block back into its cell. */
+#include <stddef.h>
+#include <stdio.h>
+
+#include "layers.h"
+
+static const char *const interpolation_choices[] = {"nearest", "bilinear", NULL};
+enum { INTERPOLATION_NEAREST, INTERPOLATION_BILINEAR };
+
+typedef struct upsampling2d_layer {
+    nn_layer base;
+    int size[2];     /* rows and columns each cell becomes */
+    int data_format; /* NN_CHANNELS_LAST or NN_CHANNELS_FIRST */
+    int interpolation;
+} upsampling2d_layer;
+
+#define ARG(field) offsetof(upsampling2d_layer, field)
+
+static const nn_arg_spec upsampling2d_args[] = {
+    {"size", NN_ARG_PAIR, ARG(size), false, 1, 1 << 20, false, NULL, "(2, 2)",
+     "Upsampling factors for rows and columns: an integer or a pair {height, width}."},
+    {"data_format", NN_ARG_CHOICE, ARG(data_format), false, 0, 0, false,
+     nn_data_format_choices, "'channels_last'",
+     "'channels_last' (batch, height, width, channels) or 'channels_first' (batch, "
+     "channels, height, width)."},
+    {"interpolation", NN_ARG_CHOICE, ARG(interpolation), false, 0, 0, false,
+     interpolation_choices, "'nearest'",
+     "How new cells get their values: 'nearest' repeats each cell. ('bilinear' is Keras' "
+     "other common choice; nnsh does not have it yet.)"},
+    {"name", NN_ARG_STRING, ARG(base.name), false, 0, 0, false, NULL, "None",
+     "Name of the layer; by default 'up_sampling2d', 'up_sampling2d_1', ..."},
+    {"input_shape", NN_ARG_SHAPE, ARG(base.declared_input), false, 1, 1 << 30, false, NULL,
+     "None", "Shape of one input sample (without the batch axis), for the first layer."},
+};
+
+static void upsampling2d_set_defaults(nn_layer *layer)
+{
+    upsampling2d_layer *upsampling = (upsampling2d_layer *)layer;
+    upsampling->size[0] = upsampling->size[1] = 2;
+}
+
+static nn_status upsampling2d_validate(nn_layer *layer)
+{
+    upsampling2d_layer *upsampling = (upsampling2d_layer *)layer;
+    if (upsampling->interpolation != INTERPOLATION_NEAREST)
+        return nn_error(NN_ERR_ARGUMENT,
+                        "layer \"%s\": interpolation '%s' is not available in nnsh yet; "
+                        "'nearest' (the default) is",
+                        layer->name, interpolation_choices[upsampling->interpolation]);
+    return NN_OK;
+}
+
+static nn_status upsampling2d_build(nn_layer *layer, const nn_shape *input, nn_shape *output)
+{
+    upsampling2d_layer *upsampling = (upsampling2d_layer *)layer;
+    int64_t height, width, channels;
+    NN_TRY(nn_image_input(layer, input, upsampling->data_format, &height, &width, &channels));
+    int64_t new_height = height * upsampling->size[0], new_width = width * upsampling->size[1];
+    if (new_height > (1 << 30) || new_width > (1 << 30))
+        return nn_error(NN_ERR_SHAPE, "size (%d, %d) makes images of %lld x %lld cells; at "
+                        "most %d are supported on each axis",
+                        upsampling->size[0], upsampling->size[1], (long long)new_height,
+                        (long long)new_width, 1 << 30);
+    bool last = upsampling->data_format == NN_CHANNELS_LAST;
+    *output = last ? NN_SHAPE(-1, new_height, new_width, channels)
+                   : NN_SHAPE(-1, channels, new_height, new_width);
+    snprintf(layer->explanation, sizeof layer->explanation,
+             "height: %lld * %d = %lld; width: %lld * %d = %lld; channels: %lld (unchanged)",
+             (long long)height, upsampling->size[0], (long long)new_height, (long long)width,
+             upsampling->size[1], (long long)new_width, (long long)channels);
+    return NN_OK;
+}
+
+static nn_upsample2d_geometry geometry_of(const upsampling2d_layer *upsampling,
+                                          const nn_shape *input)
+{
+    nn_upsample2d_geometry g;
+    nn_image_kernel_view(input, upsampling->data_format, &g.batch, &g.height, &g.width,
+                         &g.channels);
+    g.size_height = upsampling->size[0];
+    g.size_width = upsampling->size[1];
+    return g;
+}
+
+static nn_status upsampling2d_forward(nn_layer *layer, nn_exec *exec, const nn_tensor *input,
+                                      nn_tensor *output)
+{
+    nn_upsample2d_geometry g = geometry_of((upsampling2d_layer *)layer, &input->shape);
+    exec->backend->upsample2d_forward(nn_tensor_f32(output), nn_tensor_f32(input), &g);
+    return NN_OK;
+}
+
+static nn_status upsampling2d_backward(nn_layer *layer, nn_exec *exec, const nn_tensor *input,
+                                       const nn_tensor *output, const nn_tensor *doutput,
+                                       nn_tensor *dinput)
+{
+    (void)output;
+    if (!dinput)
+        return NN_OK;
+    nn_upsample2d_geometry g = geometry_of((upsampling2d_layer *)layer, &input->shape);
+    exec->backend->upsample2d_backward(nn_tensor_f32(dinput), nn_tensor_f32(doutput), &g);
+    return NN_OK;
+}
+
+const nn_layer_class nn_upsampling2d_class = {
+    .name = "UpSampling2D",
+    .base_name = "up_sampling2d",
+    .doc = "Makes each image larger by repeating every cell over a size[0] x size[1] block. "
+           "Used in decoders and autoencoders to undo pooling.",
+    .example = "print(nn.layers.UpSampling2D{{2, 3}}(nn.ones(1, 7, 7, 8)).shape)  "
+               "--> (1, 14, 21, 8)",
+    .size = sizeof(upsampling2d_layer),
+    .args = upsampling2d_args,
+    .arg_count = (int)(sizeof upsampling2d_args / sizeof upsampling2d_args[0]),
+    .positional_count = 1,
+    .set_defaults = upsampling2d_set_defaults,
+    .validate = upsampling2d_validate,
+    .build = upsampling2d_build,
+    .forward = upsampling2d_forward,
+    .backward = upsampling2d_backward,
+};
