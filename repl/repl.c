@@ -4,9 +4,10 @@
  * on a continuation line, ends the unfinished cell).
  *
  * Readline's callback interface is used so that signals are seen in this loop, not in
- * a signal handler: SIGINT and SIGWINCH only set flags, and pselect() returning EINTR
- * brings the loop round to act on them. */
+ * a signal handler: SIGINT and SIGWINCH only set flags and wake the loop's select()
+ * through a pipe, which brings it round to act on them. */
 #include <errno.h>
+#include <fcntl.h>
 #include <readline/readline.h>
 #include <signal.h>
 #include <stdio.h>
@@ -22,16 +23,40 @@
 
 static volatile sig_atomic_t interrupted, resized;
 
+/* The handlers also write a byte here, which the prompt loop's select() watches beside
+ * the terminal. A process-directed signal may run its handler on any thread (OpenBLAS
+ * and OpenMP keep workers), and then the main thread's select() is not interrupted; the
+ * byte wakes it whichever thread ran the handler, and whenever the signal came. */
+static int wake_pipe[2] = {-1, -1};
+
+static void wake_prompt(void)
+{
+    int saved_errno = errno;
+    if (wake_pipe[1] >= 0 && write(wake_pipe[1], "!", 1) < 0) {
+        /* full: a wake-up is already pending, which is all that is needed */
+    }
+    errno = saved_errno;
+}
+
 static void on_prompt_interrupt(int signal_number)
 {
     (void)signal_number;
     interrupted = 1;
+    wake_prompt();
 }
 
 static void on_resize(int signal_number)
 {
     (void)signal_number;
     resized = 1;
+    wake_prompt();
+}
+
+static void drain_wake_pipe(void)
+{
+    char bytes[64];
+    while (read(wake_pipe[0], bytes, sizeof bytes) > 0) {
+    }
 }
 
 /* The line Readline handed over, once it has one. */
@@ -75,38 +100,30 @@ static void clear_input(nn_text *pending)
 }
 
 /* Reads one line with the prompt; NULL at end of input (Ctrl-D). *cleared is set when
- * Ctrl-C threw the input away instead.
- *
- * SIGINT and SIGWINCH stay blocked here except inside pselect(), which unblocks them
- * atomically: a Ctrl-C that lands while Readline handles a key is then delivered when the
- * loop next waits, and seen at once. With select(), one landing between the check of
- * the flag and the wait went unseen until the next key (the tty flushes pending input on
- * Ctrl-C, so there may be none). */
+ * Ctrl-C threw the input away instead. The signal flags are checked after every wait,
+ * and a signal always ends the wait (see wake_pipe), so none goes unseen until the next
+ * key (the tty flushes pending input on Ctrl-C, so there may be none). */
 static char *read_line(const char *prompt, nn_text *pending, bool *cleared)
 {
     line_ready = false;
     entered_line = NULL;
     *cleared = false;
-    sigset_t signals, waiting;
-    sigemptyset(&signals);
-    sigaddset(&signals, SIGINT);
-    sigaddset(&signals, SIGWINCH);
-    sigprocmask(SIG_BLOCK, &signals, &waiting);
-    sigdelset(&waiting, SIGINT);
-    sigdelset(&waiting, SIGWINCH);
-    interrupted = 0; /* a Ctrl-C from before this prompt showed is not meant for it */
     rl_callback_handler_install(prompt, take_line);
     while (!line_ready) {
         int input = fileno(rl_instream);
         fd_set readable;
         FD_ZERO(&readable);
         FD_SET(input, &readable);
-        int ready = pselect(input + 1, &readable, NULL, NULL, NULL, &waiting);
+        FD_SET(wake_pipe[0], &readable);
+        int ready = select((input > wake_pipe[0] ? input : wake_pipe[0]) + 1, &readable, NULL,
+                           NULL, NULL);
+        if (ready > 0 && FD_ISSET(wake_pipe[0], &readable))
+            drain_wake_pipe();
         if (interrupted) {
             interrupted = 0;
             clear_input(pending);
             *cleared = true;
-            break;
+            return NULL;
         }
         if (resized) {
             resized = 0;
@@ -114,13 +131,12 @@ static char *read_line(const char *prompt, nn_text *pending, bool *cleared)
         }
         if (ready < 0 && errno != EINTR) {
             rl_callback_handler_remove();
-            break;
+            return NULL;
         }
-        if (ready > 0)
+        if (ready > 0 && FD_ISSET(input, &readable))
             rl_callback_read_char();
     }
-    sigprocmask(SIG_UNBLOCK, &signals, NULL);
-    return line_ready ? entered_line : NULL;
+    return entered_line;
 }
 
 static void print_banner(void)
@@ -160,6 +176,18 @@ int nnsh_repl(lua_State *L, const nnsh_repl_start *start)
     nnsh_history_open();
     nnsh_complete_install(session, &pending);
 
+    if (pipe(wake_pipe) != 0 || fcntl(wake_pipe[0], F_SETFL, O_NONBLOCK) != 0 ||
+        fcntl(wake_pipe[1], F_SETFL, O_NONBLOCK) != 0 ||
+        fcntl(wake_pipe[0], F_SETFD, FD_CLOEXEC) != 0 ||
+        fcntl(wake_pipe[1], F_SETFD, FD_CLOEXEC) != 0) {
+        perror("nnsh: cannot start the shell");
+        for (int end = 0; end < 2; end++)
+            if (wake_pipe[end] >= 0)
+                close(wake_pipe[end]);
+        wake_pipe[0] = wake_pipe[1] = -1;
+        nnsh_session_free(session);
+        return LUA_ERRERR;
+    }
     struct sigaction interrupt = {.sa_handler = on_prompt_interrupt};
     struct sigaction resize = {.sa_handler = on_resize};
     struct sigaction previous_interrupt, previous_resize;
@@ -167,7 +195,7 @@ int nnsh_repl(lua_State *L, const nnsh_repl_start *start)
     sigemptyset(&resize.sa_mask);
     /* A resize must not fail the write or read a cell is blocked in (a long record into
      * a slow terminal): one write failing with EINTR leaves glibc's stdout writing
-     * nothing ever again. pselect() above still returns EINTR: it is never restarted. */
+     * nothing ever again. The wake pipe ends the prompt's select() all the same. */
     resize.sa_flags = SA_RESTART;
     sigaction(SIGINT, &interrupt, &previous_interrupt);
     sigaction(SIGWINCH, &resize, &previous_resize);
@@ -220,6 +248,9 @@ int nnsh_repl(lua_State *L, const nnsh_repl_start *start)
     sigaction(SIGINT, &previous_interrupt, NULL);
     sigaction(SIGWINCH, &previous_resize, NULL);
     nnsh_history_close();
+    close(wake_pipe[0]);
+    close(wake_pipe[1]);
+    wake_pipe[0] = wake_pipe[1] = -1;
     nn_text_free(&pending);
     nnsh_session_free(session);
     return LUA_OK;
