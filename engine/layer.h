@@ -34,6 +34,8 @@ typedef enum nn_arg_kind {
     NN_ARG_PAIR,         /* int[2]: an int n means {n, n} */
     NN_ARG_OPTIONAL_PAIR,/* int[2]: nil gives {0, 0} ("same as pool_size") */
     NN_ARG_SHAPE,        /* nn_shape: a list of ints; -1 (None) allowed where min < 0 */
+    NN_ARG_TARGET_SHAPE, /* nn_shape: a list of ints, one of which may be -1 (inferred, as
+                            Reshape's; written -1 as Keras does, not None) */
     NN_ARG_SIDES,        /* int[4] top, bottom, left, right: n means all four, {h, w}
                             {h, h, w, w}, {{top, bottom}, {left, right}} each one */
     NN_ARG_AXIS,         /* int: an axis, negative counts from the end */

@@ -334,7 +334,7 @@ nn_status nn_model_add(nn_model *model, nn_layer *layer)
                                              "create a new layer to add another",
                             layer->name, model->name);
     nn_shape saved_input = model->input_shape;
-    if (model->layer_count == 0 && model->input_shape.ndim > 0 &&
+    if (model->layer_count == 0 && model->input_declared &&
         layer->declared_input.ndim > 0 && !declared_input_matches(model, layer)) {
         char declared[128], input[128];
         return nn_error(NN_ERR_SHAPE, "layer \"%s\" declares input_shape %s, but model \"%s\" "
@@ -438,11 +438,22 @@ nn_status nn_model_declare_input(nn_model *model, const nn_shape *sample)
         return nn_error(NN_ERR_SHAPE, "an input shape needs 1 to %d sizes besides the batch "
                         "axis, got %d", NN_MAX_DIMS - 1, sample->ndim);
     for (int i = 0; i < sample->ndim; i++)
-        if (sample->dims[i] <= 0)
+        if (sample->dims[i] <= 0 || sample->dims[i] > (1 << 30))
             return nn_error(NN_ERR_SHAPE, "input shape %s has size %lld at position %d; "
-                            "every size must be positive",
+                            "every size must be from 1 to %d",
                             nn_shape_format(sample, text, sizeof text),
-                            (long long)sample->dims[i], i + 1);
+                            (long long)sample->dims[i], i + 1, 1 << 30);
+    if (model->input_declared) {
+        char before[128];
+        nn_shape batched = {.ndim = sample->ndim + 1};
+        batched.dims[0] = -1;
+        memcpy(&batched.dims[1], sample->dims, (size_t)sample->ndim * sizeof sample->dims[0]);
+        return nn_error(NN_ERR_STATE, "model \"%s\" already has an Input, of shape %s; a "
+                        "model takes one (this one would be %s)", model->name,
+                        nn_shape_format(&model->input_shape, before, sizeof before),
+                        nn_shape_format(&batched, text, sizeof text));
+    }
+    model->input_declared = true;
     model->input_shape.ndim = sample->ndim + 1;
     model->input_shape.dims[0] = -1;
     memcpy(&model->input_shape.dims[1], sample->dims, (size_t)sample->ndim * sizeof sample->dims[0]);

@@ -160,6 +160,7 @@ typedef struct nn_model {
     bool separate_layers;
     bool stop_training;       /* a callback asked to stop: after this batch, as Keras */
     bool running;             /* inside fit, evaluate or predict: buffers in use */
+    bool input_declared;      /* input_shape came from an Input (nn_model_declare_input) */
     int initial_epoch;        /* where fit starts: the option, which train_begin may move
                                  forward (BackupAndRestore resumes a killed run this way) */
 } nn_model;

@@ -237,12 +237,18 @@ static void set_shape(lua_State *L, nn_shape *shape, const nn_arg_spec *spec, co
     shape->ndim = (int)length;
     for (int i = 0; i < length; i++) {
         lua_geti(L, -1, i + 1);
-        if (spec->min < 0 && (lua_type(L, -1) != LUA_TNUMBER ||
-                              (lua_isinteger(L, -1) && lua_tointeger(L, -1) == -1))) {
+        int is_integer = 0;
+        lua_Integer number = lua_tointegerx(L, -1, &is_integer);
+        bool none = false;
+        if (lua_istable(L, -1)) {
+            lua_getfield(L, LUA_REGISTRYINDEX, "nn.None");
+            none = lua_rawequal(L, -1, -2);
+            lua_pop(L, 1);
+        }
+        if (spec->min < 0 && (none || (is_integer && number == -1))) {
             shape->dims[i] = -1; /* nn.None or -1: the size comes from the input */
         } else {
-            int is_integer = 0;
-            lua_Integer value = lua_tointegerx(L, -1, &is_integer);
+            lua_Integer value = number;
             if (!is_integer || value < 1)
                 nn_lua_error(L, "%s: %s entry %d must be a positive integer%s, got %s", function,
                            spec->name, i + 1, spec->min < 0 ? ", -1 or nn.None" : "",
@@ -425,6 +431,13 @@ void nn_lua_set_layer_arg(lua_State *L, nn_layer *layer, const nn_arg_spec *spec
         if (!(value >= spec->min) || above_max) {
             char text[32]; /* "nan", never printf's "-nan" */
             snprintf(text, sizeof text, isnan(value) ? "nan" : "%g", value);
+            /* Open-ended ranges read better as a bound than as an interval with a huge end. */
+            if (spec->max >= 1e9 && spec->min <= -1e9)
+                nn_lua_error(L, "%s: %s must be a finite number of magnitude below %g, got %s",
+                             function, spec->name, spec->max, text);
+            if (spec->max >= 1e9)
+                nn_lua_error(L, "%s: %s must be >= %g, got %s", function, spec->name, spec->min,
+                             text);
             nn_lua_error(L, "%s: %s must be in [%g, %g%s, got %s", function, spec->name, spec->min,
                        spec->max, spec->exclusive_max ? ")" : "]", text);
         }
@@ -464,6 +477,7 @@ void nn_lua_set_layer_arg(lua_State *L, nn_layer *layer, const nn_arg_spec *spec
             set_pair(L, target, spec, function);
         break;
     case NN_ARG_SHAPE:
+    case NN_ARG_TARGET_SHAPE:
         set_shape(L, target, spec, function);
         break;
     case NN_ARG_SIDES:
@@ -552,10 +566,19 @@ void nn_lua_push_layer_arg(lua_State *L, nn_layer *layer, const nn_arg_spec *spe
         else
             push_pair(L, value);
         break;
-    case NN_ARG_SHAPE: {
+    case NN_ARG_SHAPE:
+    case NN_ARG_TARGET_SHAPE: {
         const nn_shape *shape = value;
         if (shape->ndim == 0) {
             lua_pushnil(L);
+            break;
+        }
+        if (spec->kind == NN_ARG_TARGET_SHAPE) { /* -1, as written */
+            lua_createtable(L, shape->ndim, 0);
+            for (int i = 0; i < shape->ndim; i++) {
+                lua_pushinteger(L, shape->dims[i]);
+                lua_rawseti(L, -2, i + 1);
+            }
             break;
         }
         nn_lua_push_shape(L, shape);

@@ -40,9 +40,9 @@ static nn_shape pop_sample_shape(lua_State *L, const char *key, const char *func
         lua_geti(L, -1, i + 1);
         int is_integer = 0;
         lua_Integer size = lua_tointegerx(L, -1, &is_integer);
-        if (!is_integer || size < 1)
-            nn_lua_error(L, "%s: %s entry %d must be a positive integer, got %s", function, key,
-                         i + 1,
+        if (!is_integer || size < 1 || size > (1 << 30))
+            nn_lua_error(L, "%s: %s entry %d must be an integer from 1 to %d, got %s", function,
+                         key, i + 1, 1 << 30,
                          lua_type(L, -1) == LUA_TNUMBER ? lua_tostring(L, -1)
                                                         : nn_lua_typename(L, -1));
         sample.dims[i] = size;
@@ -129,6 +129,14 @@ static int input_index(lua_State *L)
     return 1;
 }
 
+static int input_newindex(lua_State *L)
+{
+    luaL_checkudata(L, 1, NN_LUA_INPUT);
+    nn_lua_error(L, "nn.Input fields cannot be set (got '%s'); make a new nn.Input instead",
+                 luaL_checkstring(L, 2));
+    return 0;
+}
+
 static int input_tostring(lua_State *L)
 {
     lua_input *input = luaL_checkudata(L, 1, NN_LUA_INPUT);
@@ -141,7 +149,8 @@ static int input_tostring(lua_State *L)
 void nn_lua_open_input(lua_State *L)
 {
     static const luaL_Reg metamethods[] = {
-        {"__index", input_index}, {"__tostring", input_tostring}, {NULL, NULL}};
+        {"__index", input_index}, {"__newindex", input_newindex},
+        {"__tostring", input_tostring}, {NULL, NULL}};
     luaL_newmetatable(L, NN_LUA_INPUT);
     luaL_setfuncs(L, metamethods, 0);
     lua_pop(L, 1);

@@ -217,9 +217,20 @@ static cJSON *arg_write(const nn_layer *layer, const nn_arg_spec *spec)
         const int *values = value;
         return values[0] == 0 && values[1] == 0 ? cJSON_CreateNull() : pair(values);
     }
-    case NN_ARG_SHAPE: {
+    case NN_ARG_SHAPE:
+    case NN_ARG_TARGET_SHAPE: {
         const nn_shape *shape = value;
-        return shape->ndim == 0 ? cJSON_CreateNull() : nn_json_shape(shape);
+        if (shape->ndim == 0)
+            return cJSON_CreateNull();
+        if (spec->kind == NN_ARG_SHAPE)
+            return nn_json_shape(shape);
+        cJSON *list = cJSON_CreateArray(); /* Reshape's target: -1 as Keras writes it */
+        for (int i = 0; list && i < shape->ndim; i++)
+            if (!put(list, NULL, cJSON_CreateNumber((double)shape->dims[i]))) {
+                cJSON_Delete(list);
+                return NULL;
+            }
+        return list;
     }
     case NN_ARG_ACTIVATION: return activation_write(value);
     case NN_ARG_INITIALIZER: return initializer_write(value);
@@ -571,7 +582,21 @@ static nn_status read_arg_shape(const cJSON *item, const nn_arg_spec *spec, nn_s
         memset(out, 0, sizeof *out);
         return NN_OK;
     }
-    NN_TRY(nn_json_read_shape(item, out, where, spec->name));
+    if (spec->min < 0 && cJSON_IsArray(item)) {
+        /* An unknown or inferred entry may be written null or -1 (Keras' Reshape). */
+        cJSON *copy = cJSON_Duplicate(item, true);
+        if (!copy)
+            return nn_error(NN_ERR_MEMORY, "%s: out of memory reading %s", where, spec->name);
+        for (cJSON *entry = copy->child; entry; entry = entry->next)
+            if (cJSON_IsNumber(entry) && entry->valuedouble == -1.0) {
+                entry->type = cJSON_NULL;
+            }
+        nn_status status = nn_json_read_shape(copy, out, where, spec->name);
+        cJSON_Delete(copy);
+        NN_TRY(status);
+    } else {
+        NN_TRY(nn_json_read_shape(item, out, where, spec->name));
+    }
     /* As in the constructors: a model adds the batch axis to input_shape, so it holds at
      * most NN_MAX_DIMS - 1 sizes. */
     if (out->ndim < 1 || out->ndim > NN_MAX_DIMS - 1)
@@ -643,7 +668,8 @@ static nn_status read_arg(nn_layer *layer, const nn_arg_spec *spec, const cJSON 
             return NN_OK;
         }
         return read_pair(item, spec, target, where);
-    case NN_ARG_SHAPE: return read_arg_shape(item, spec, target, where);
+    case NN_ARG_SHAPE:
+    case NN_ARG_TARGET_SHAPE: return read_arg_shape(item, spec, target, where);
     case NN_ARG_ACTIVATION: return read_activation(item, target, where, spec->name);
     case NN_ARG_INITIALIZER: return read_initializer(item, target, where, spec->name);
     case NN_ARG_REGULARIZER: return read_regularizer(item, target, where, spec->name);

@@ -1,4 +1,6 @@
-/* Activation: applies an activation function to every element (softmax: the last axis). */
+/* Activation: applies an activation function to every element (softmax: the last axis).
+ * LeakyReLU, ELU and Softmax are the same layer with the function fixed by the class and
+ * its parameter given as an argument, as Keras' advanced activation layers. */
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
@@ -7,6 +9,8 @@
 
 typedef struct activation_layer {
     nn_layer base;
+    float parameter; /* LeakyReLU's negative_slope, ELU's alpha */
+    int axis;        /* Softmax's axis */
 } activation_layer;
 
 #define ARG(field) offsetof(activation_layer, field)
@@ -24,6 +28,19 @@ static void activation_set_defaults(nn_layer *layer) { (void)layer; }
 
 static nn_status activation_build(nn_layer *layer, const nn_shape *input, nn_shape *output)
 {
+    if (layer->cls == &nn_softmax_class) {
+        int axis = ((activation_layer *)layer)->axis;
+        int normalised = axis < 0 ? axis + input->ndim : axis;
+        char text[128];
+        if (normalised < 0 || normalised >= input->ndim)
+            return nn_error(NN_ERR_SHAPE, "axis %d is out of range for input %s (%d axes)", axis,
+                            nn_shape_format(input, text, sizeof text), input->ndim);
+        if (normalised != input->ndim - 1)
+            return nn_error(NN_ERR_SHAPE,
+                            "softmax over axis %d of input %s: nnsh normalises the last axis "
+                            "only (axis=-1); move that axis last first",
+                            axis, nn_shape_format(input, text, sizeof text));
+    }
     *output = *input;
     snprintf(layer->explanation, sizeof layer->explanation,
              "unchanged: %s works element by element%s", nn_activation_name(layer->activation.kind),
@@ -79,3 +96,83 @@ const nn_layer_class nn_activation_class = {
     .forward = activation_forward,
     .backward = activation_backward,
 };
+
+/* ---- LeakyReLU, ELU, Softmax ---- */
+
+#define NAME_ARG(base_name)                                                           \
+    {"name", NN_ARG_STRING, ARG(base.name), false, 0, 0, false, NULL, "None",         \
+     "Name of the layer; by default '" base_name "', '" base_name "_1', ..."}
+#define INPUT_SHAPE_ARG                                                                     \
+    {"input_shape", NN_ARG_SHAPE, ARG(base.declared_input), false, 1, 1 << 30, false, NULL, \
+     "None", "Shape of one input sample (without the batch axis), for the first layer."}
+
+static const nn_arg_spec leaky_relu_args[] = {
+    {"negative_slope", NN_ARG_FLOAT, ARG(parameter), false, 0, 1e30, false, NULL, "0.3",
+     "Slope for negative inputs: f(x) = x for x > 0, negative_slope * x otherwise."},
+    {"alpha", NN_ARG_FLOAT, ARG(parameter), false, 0, 1e30, false, NULL, "0.3",
+     "Keras 2's name for negative_slope (the same value)."},
+    NAME_ARG("leaky_re_lu"),
+    INPUT_SHAPE_ARG,
+};
+
+static const nn_arg_spec elu_args[] = {
+    {"alpha", NN_ARG_FLOAT, ARG(parameter), false, -1e30, 1e30, false, NULL, "1.0",
+     "Scale of the negative part: f(x) = x for x > 0, alpha * (exp(x) - 1) otherwise."},
+    NAME_ARG("elu"),
+    INPUT_SHAPE_ARG,
+};
+
+static const nn_arg_spec softmax_args[] = {
+    {"axis", NN_ARG_AXIS, ARG(axis), false, -NN_MAX_DIMS, NN_MAX_DIMS - 1, false, NULL, "-1",
+     "The axis normalised; nnsh supports the last one (-1)."},
+    NAME_ARG("softmax"),
+    INPUT_SHAPE_ARG,
+};
+
+static void leaky_relu_set_defaults(nn_layer *layer)
+{
+    ((activation_layer *)layer)->parameter = 0.3f;
+}
+
+static void elu_set_defaults(nn_layer *layer) { ((activation_layer *)layer)->parameter = 1.0f; }
+
+static void softmax_set_defaults(nn_layer *layer) { ((activation_layer *)layer)->axis = -1; }
+
+/* The function follows from the class and its argument, so it is set here, after every
+ * argument (and again after a model file's arguments are read). */
+static nn_status parametric_validate(nn_layer *layer)
+{
+    activation_layer *activation = (activation_layer *)layer;
+    nn_activation_kind kind = layer->cls == &nn_leaky_relu_class ? NN_ACTIVATION_LEAKY_RELU
+                              : layer->cls == &nn_elu_class      ? NN_ACTIVATION_ELU
+                                                                 : NN_ACTIVATION_SOFTMAX;
+    layer->activation = nn_activation_default(kind);
+    if (kind != NN_ACTIVATION_SOFTMAX)
+        layer->activation.alpha = activation->parameter;
+    return NN_OK;
+}
+
+#define PARAMETRIC_CLASS(class_name, base, args_table, defaults, doc_text, example_text) \
+    {                                                                                    \
+        .name = class_name, .base_name = base, .doc = doc_text, .example = example_text, \
+        .size = sizeof(activation_layer), .args = args_table,                            \
+        .arg_count = (int)(sizeof args_table / sizeof args_table[0]),                    \
+        .positional_count = 1, .set_defaults = defaults,                                 \
+        .validate = parametric_validate, .build = activation_build,                      \
+        .forward = activation_forward, .backward = activation_backward,                  \
+    }
+
+const nn_layer_class nn_leaky_relu_class = PARAMETRIC_CLASS(
+    "LeakyReLU", "leaky_re_lu", leaky_relu_args, leaky_relu_set_defaults,
+    "Leaky rectifier: passes positive inputs and scales negative ones by negative_slope.",
+    "print(nn.layers.LeakyReLU{0.1}(nn.tensor{-2, 3}))   --> [-0.2, 3]");
+
+const nn_layer_class nn_elu_class = PARAMETRIC_CLASS(
+    "ELU", "elu", elu_args, elu_set_defaults,
+    "Exponential linear unit: x for positive inputs, alpha * (exp(x) - 1) otherwise.",
+    "print(nn.layers.ELU{alpha = 0.5}(nn.tensor{-1, 2}))");
+
+const nn_layer_class nn_softmax_class = PARAMETRIC_CLASS(
+    "Softmax", "softmax", softmax_args, softmax_set_defaults,
+    "Softmax over the last axis: each run of values becomes probabilities that sum to 1.",
+    "print(nn.layers.Softmax()(nn.tensor{{1, 2, 3}}))");

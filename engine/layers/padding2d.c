@@ -66,9 +66,15 @@ static nn_status padding2d_build(nn_layer *layer, const nn_shape *input, nn_shap
     const int *s = padding->sides;
     int64_t height, width, channels;
     NN_TRY(nn_image_input(layer, input, padding->data_format, &height, &width, &channels));
-    int sign = padding->kind == ZERO_PADDING ? 1 : -1;
-    int64_t new_height = height + sign * (s[0] + s[1]);
-    int64_t new_width = width + sign * (s[2] + s[3]);
+    int64_t sign = padding->kind == ZERO_PADDING ? 1 : -1;
+    int64_t new_height = height + sign * ((int64_t)s[0] + s[1]);
+    int64_t new_width = width + sign * ((int64_t)s[2] + s[3]);
+    /* The kernels index rows and columns with int on the GPU. */
+    if (new_height > (1 << 30) || new_width > (1 << 30))
+        return nn_error(NN_ERR_SHAPE, "padding ((%d, %d), (%d, %d)) makes images of %lld x "
+                        "%lld cells; at most %d are supported on each axis",
+                        s[0], s[1], s[2], s[3], (long long)new_height, (long long)new_width,
+                        1 << 30);
     if (new_height < 1 || new_width < 1) {
         char received[128];
         return nn_error(NN_ERR_SHAPE,

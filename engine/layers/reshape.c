@@ -14,7 +14,7 @@ typedef struct reshape_layer {
 #define ARG(field) offsetof(reshape_layer, field)
 
 static const nn_arg_spec reshape_args[] = {
-    {"target_shape", NN_ARG_SHAPE, ARG(target_shape), true, -1, 1 << 30, false, NULL, NULL,
+    {"target_shape", NN_ARG_TARGET_SHAPE, ARG(target_shape), true, -1, 1 << 30, false, NULL, NULL,
      "Shape of one output sample, without the batch axis, e.g. {7, 7, 64}. One entry may "
      "be -1: its size is inferred so that the sample keeps its number of values."},
     {"name", NN_ARG_STRING, ARG(base.name), false, 0, 0, false, NULL, "None",
@@ -72,7 +72,7 @@ static nn_status reshape_validate(nn_layer *layer)
 }
 
 /* "7 * 7 * 64 = 3136" (or just "64") into text, skipping the axis `skip`; returns the
- * product. */
+ * product, or -1 when it does not fit in 63 bits. */
 static int64_t product_text(const nn_shape *shape, int from, int skip, char *text,
                             size_t size)
 {
@@ -82,14 +82,15 @@ static int64_t product_text(const nn_shape *shape, int from, int skip, char *tex
     for (int i = from; i < shape->ndim; i++) {
         if (i == skip)
             continue;
-        product *= shape->dims[i];
+        if (product >= 0 && __builtin_mul_overflow(product, shape->dims[i], &product))
+            product = -1;
         if (used < size)
             used += (size_t)snprintf(text + used, size - used, "%s%lld", used ? " * " : "",
                                      (long long)shape->dims[i]);
     }
     if (used == 0)
         snprintf(text, size, "1");
-    else if (strchr(text, '*') && used < size)
+    else if (strchr(text, '*') && used < size && product >= 0)
         snprintf(text + used, size - used, " = %lld", (long long)product);
     return product;
 }
@@ -112,6 +113,10 @@ static nn_status reshape_build(nn_layer *layer, const nn_shape *input, nn_shape 
     int64_t values = product_text(input, 1, -1, values_text, sizeof values_text);
     int unknown = inferred_axis(target);
     int64_t known = product_text(target, 0, unknown, known_text, sizeof known_text);
+    if (values < 0 || known < 0)
+        return nn_error(NN_ERR_SHAPE, "cannot reshape input %s to target_shape %s: %s holds "
+                        "more values per sample than can be counted (2^63)",
+                        input_text, target_text, values < 0 ? "the input" : "the target");
     output->ndim = target->ndim + 1;
     output->dims[0] = -1;
     memcpy(&output->dims[1], target->dims, (size_t)target->ndim * sizeof target->dims[0]);

@@ -149,6 +149,8 @@ static nn_model *model_around(const nn_layer_class *cls, nn_shape *input)
             set_float(layer, "rate", 0.5f);
         if (cls == &nn_activation_class)
             set_activation(layer, "tanh");
+        if (cls == &nn_leaky_relu_class || cls == &nn_elu_class)
+            set_float(layer, cls == &nn_elu_class ? "alpha" : "negative_slope", 0.25f);
         if (cls == &nn_rescaling_class) {
             set_float(layer, "scale", 0.25f);
             set_float(layer, "offset", -0.5f);
@@ -332,6 +334,9 @@ Test(model_file, reshape_round_trips) { layer_round_trip(&nn_reshape_class); }
 Test(model_file, zero_padding2d_round_trips) { layer_round_trip(&nn_zero_padding2d_class); }
 Test(model_file, cropping2d_round_trips) { layer_round_trip(&nn_cropping2d_class); }
 Test(model_file, upsampling2d_round_trips) { layer_round_trip(&nn_upsampling2d_class); }
+Test(model_file, leaky_relu_round_trips) { layer_round_trip(&nn_leaky_relu_class); }
+Test(model_file, elu_round_trips) { layer_round_trip(&nn_elu_class); }
+Test(model_file, softmax_round_trips) { layer_round_trip(&nn_softmax_class); }
 Test(model_file, dense_round_trips) { layer_round_trip(&nn_dense_class); }
 Test(model_file, dropout_round_trips) { layer_round_trip(&nn_dropout_class); }
 Test(model_file, batchnormalization_round_trips) { layer_round_trip(&nn_batchnorm_class); }
@@ -356,7 +361,9 @@ Test(model_file, every_layer_class_has_a_round_trip_test)
                                             &nn_global_average_pooling2d_class,
                                             &nn_global_max_pooling2d_class,
                                             &nn_reshape_class, &nn_zero_padding2d_class,
-                                            &nn_cropping2d_class, &nn_upsampling2d_class};
+                                            &nn_cropping2d_class, &nn_upsampling2d_class,
+                                            &nn_leaky_relu_class, &nn_elu_class,
+                                            &nn_softmax_class};
     const nn_layer_class *const *classes = nn_layer_classes();
     for (int i = 0; classes[i]; i++) {
         bool found = false;
@@ -461,6 +468,7 @@ static bool change_arg(nn_layer *layer, const nn_arg_spec *spec)
         sides[0] = 1, sides[1] = 2, sides[2] = 0, sides[3] = 3;
         break;
     }
+    case NN_ARG_TARGET_SHAPE:
     case NN_ARG_SHAPE:
         *(nn_shape *)field = spec->min < 0 ? NN_SHAPE(-1, 3) : NN_SHAPE(5, 6);
         break;

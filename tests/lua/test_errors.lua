@@ -98,12 +98,12 @@ local cases = {
   {'Conv2D with too many positional arguments', function() L.Conv2D{8, 3, 1, 'same', 'channels_last', 1, 1, 'relu', true, 'x', 'y', 'z', 'w', 'v', 'u', 'q', 'r', 's', 't', 'p', 'o'} end, 'positional'},
   {'Rescaling with a third positional argument', function() L.Rescaling{1, 2, 3} end, 'at most 2 positional arguments (scale, offset)', 'position 3'},
   {'Rescaling without a scale', function() L.Rescaling{} end, 'missing required argument', 'scale'},
-  {'Rescaling with an infinite scale', function() L.Rescaling{math.huge} end, 'scale must be in [-1e+09, 1e+09]', 'inf'},
+  {'Rescaling with an infinite scale', function() L.Rescaling{math.huge} end, 'scale must be a finite number of magnitude below 1e+09', 'inf'},
   {'Conv2D on a 2-D input', function() L.Conv2D{8, 3}(nn.zeros(4, 5)) end, 'conv2d'},
   {'Conv2D kernel larger than the input', function() L.Conv2D{8, 7}(nn.zeros(1, 4, 4, 1)) end, '<= 0'},
   {'Conv2D groups not dividing channels', function() L.Conv2D{8, 3, groups = 2}(x4) end, 'groups'},
   {'BatchNormalization epsilon 0', function() L.BatchNormalization{epsilon = 0} end,
-   'epsilon must be in [1e-30, 1e+30], got 0'},
+   'epsilon must be >= 1e-30, got 0'},
   {'Dropout rate NaN', function() L.Dropout{0 / 0} end, 'rate must be in [0, 1), got nan'},
   -- The padded sample's size overflowed a C int in the kernel (UBSan) before this check.
   {'Conv2D same padding with a huge dilation', function()

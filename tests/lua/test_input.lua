@@ -58,7 +58,7 @@ end)
 t.test('misused Inputs raise errors that say what was expected', function()
   t.raises(function() nn.Input{} end, 'nn.Input', 'missing the shape')
   t.raises(function() nn.Input(3) end, 'nn.Input', 'expected a table')
-  t.raises(function() nn.Input{shape = {0, 3}} end, 'shape entry 1 must be a positive integer, got 0')
+  t.raises(function() nn.Input{shape = {0, 3}} end, 'shape entry 1 must be an integer from 1 to 1073741824, got 0')
   t.raises(function() nn.Input{shape = {2.5}} end, 'shape entry 1', '2.5')
   t.raises(function() nn.Input{shape = 'big'} end, 'shape must be the shape of one sample')
   t.raises(function() nn.Input{shape = {1, 2, 3, 4, 5, 6, 7, 8}} end, 'must list 1 to')
@@ -66,7 +66,10 @@ t.test('misused Inputs raise errors that say what was expected', function()
   t.raises(function() nn.Input{shape = {3}, dtype = 'int32'} end, "dtype must be 'float32'", 'int32')
   t.raises(function() nn.Input{shape = {3}, batch = 4} end, "unknown option 'batch'")
   t.raises(function() nn.Input{shape = {3}, name = ''} end, 'name must be a string')
-  t.raises(function() nn.Input{shape = {3}}.units = 1 end)
+  t.raises(function() nn.Input{shape = {3}}.units = 1 end, 'nn.Input fields cannot be set', 'units')
+  t.raises(function() nn.Input{shape = {2 ^ 31 | 0}} end, 'from 1 to 1073741824', '2147483648')
+  t.raises(function() nn.Sequential{nn.Input{shape = {4}}, nn.Input{shape = {5}}, L.Dense{2}} end,
+           'already has an Input, of shape (None, 4)', '(None, 5)')
   t.raises(function() return nn.Input{shape = {3}}.units end, "no field 'units'")
   t.raises(function() nn.Sequential{L.Dense{3, input_shape = {4}}, nn.Input{shape = {4}}} end,
            'nn.Sequential (layer 2)', 'an Input can only come first', 'already has 1 layer')
@@ -77,6 +80,11 @@ t.test('misused Inputs raise errors that say what was expected', function()
   local model = nn.Sequential{nn.Input{shape = {4}}, L.Dense{2}}
   t.raises(function() model:add(nn.Input{shape = {4}}) end, 'model:add', 'can only come first')
   t.eq(#model.layers, 1, 'the model is unchanged')
+  -- Without an Input, a shape kept from popped layers gives way as before (Keras 3).
+  local popped = nn.Sequential{L.Dense{3, input_shape = {4}}}
+  popped:pop()
+  popped:add(L.Dense{2, input_shape = {5}})
+  t.eq(tostring(popped.output_shape), '(None, 2)', 'a popped model takes a new first layer')
   t.raises(function() model:predict(nn.zeros(3, 5), {verbose = 0}) end, '(None, 4)', '(3, 5)')
 end)
 

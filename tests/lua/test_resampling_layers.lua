@@ -146,6 +146,8 @@ t.test('bad arguments and inputs raise errors that say what is wrong', function(
   t.raises(function() L.ZeroPadding2D{{1, 'a'}} end, 'padding entry 2', 'got string')
   t.raises(function() L.ZeroPadding2D{{{1, 2}, {3, 1.5}}} end, 'padding must be')
   t.raises(function() L.UpSampling2D{0} end, 'size must be a positive integer, got 0')
+  t.raises(function() L.ZeroPadding2D{2 ^ 30 | 0}(x) end, 'makes images of 2147483652 x 2147483652',
+           'at most 1073741824')
   t.raises(function() L.UpSampling2D{interpolation = 'bilinear'} end, "'bilinear' is not available", "'nearest'")
   t.raises(function() L.UpSampling2D{interpolation = 'cubic'} end, 'interpolation')
   t.raises(function() L.ZeroPadding2D()(nn.zeros(2, 3)) end, 'expected ndim=4', '(None, 3)')

@@ -42,6 +42,10 @@ t.test('bad target shapes raise errors naming both shapes', function()
   t.raises(function() nn.Sequential{L.Dense{5, input_shape = {3}}, L.Reshape{{2, 2}}} end,
            '"reshape"', '"dense"', '(None, 5)', 'target_shape (2, 2)')
   t.raises(function() L.Reshape{{2, 3, 4, 5, 6, 7, 8, 9}} end, 'target_shape')
+  t.raises(function() L.Reshape{{3, 'abc'}} end, 'entry 2 must be a positive integer, -1', 'string')
+  t.raises(function() L.Reshape{{3, {}}} end, 'entry 2', 'table')
+  t.raises(function() L.Reshape{{2 ^ 30 | 0, 2 ^ 30 | 0, 2 ^ 30 | 0, -1}}(nn.zeros(2, 4)) end,
+           'more values per sample than can be counted')
 end)
 
 -- Dense{6} -> Reshape{{3, 2}} -> Flatten -> Dense{1} computes what Dense{6} -> Dense{1}
@@ -92,6 +96,8 @@ t.test('a model with Reshape saves and loads', function()
   model:save(directory .. '/reshape.nnsh')
   local copy = nn.models.load_model(directory .. '/reshape.nnsh')
   t.eq(tostring(copy.layers[2].output_shape), '(None, 3, 4)', 'shape after loading')
+  t.eq(copy.layers[2].target_shape[1], -1, 'the -1 is kept, as Keras writes it')
+  t.eq(L.Reshape{{7, -1}}:get_config().target_shape[2], -1, 'get_config keeps -1')
   t.eq(copy:predict(x, {verbose = 0}), model:predict(x, {verbose = 0}), 'same predictions')
 end)
 

@@ -1,0 +1,77 @@
+-- LeakyReLU, ELU and Softmax as layers (Keras' advanced activations): values by their
+-- formulas, Keras' defaults and names, training that equals the same function given as
+-- an activation argument, model files, and errors.
+local t = require 'harness'
+local L = nn.layers
+
+local x = nn.tensor{{-2, -0.5, 0, 1.5}}
+
+t.test('values follow the formulas with Keras defaults', function()
+  t.eq(L.LeakyReLU()(x), nn.tensor{{-0.6, -0.15, 0, 1.5}}, 'LeakyReLU: negative_slope 0.3')
+  t.eq(L.LeakyReLU{0.1}(x), nn.tensor{{-0.2, -0.05, 0, 1.5}}, 'negative_slope by position')
+  t.eq(L.LeakyReLU{alpha = 0.1}.negative_slope, L.LeakyReLU{0.1}.negative_slope, "Keras 2's alpha")
+  local elu = L.ELU()(x)
+  t.near(elu[1][1], math.exp(-2) - 1, 1e-7, 'ELU: alpha 1')
+  t.near(L.ELU{alpha = 0.5}(x)[1][2], 0.5 * (math.exp(-0.5) - 1), 1e-7, 'ELU alpha 0.5')
+  t.eq(elu[1][4], 1.5, 'ELU: positive unchanged')
+  local p = L.Softmax()(x)
+  local total = 0
+  for i = 1, 4 do total = total + math.exp(x[1][i]) end
+  t.near(p[1][4], math.exp(1.5) / total, 1e-7, 'Softmax')
+  t.eq(L.Softmax{axis = 1}(x), p, 'axis 1 of a 2-D input is the last axis')
+  t.eq(L.LeakyReLU().name:match('^leaky_re_lu'), 'leaky_re_lu', "Keras' name")
+  t.eq(L.ELU().name:match('^elu'), 'elu', 'name')
+  t.eq(L.Softmax().name:match('^softmax'), 'softmax', 'name')
+end)
+
+-- The same function fused into Dense or as its own layer trains to the same weights.
+t.test('as layers they train as the same activation given to Dense', function()
+  for _, device in ipairs{'cpu', 'emulated'} do
+    local inputs = nn.random.randn(16, 5)
+    local labels = nn.tensor({0, 1, 2, 1, 0, 2, 2, 1, 0, 1, 2, 0, 1, 1, 0, 2}, 'int32')
+    local function train(layers, initial)
+      local model = nn.Sequential(layers)
+      model:to(device)
+      if initial then model:set_weights(initial) end
+      model:compile{optimizer = 'adam', loss = 'sparse_categorical_crossentropy'}
+      model:fit(inputs, labels, {epochs = 3, batch_size = 4, shuffle = false, verbose = 0})
+      return model:get_weights()
+    end
+    local fused_model = nn.Sequential{L.Dense{6, activation = 'leaky_relu', input_shape = {5}},
+                                      L.Dense{4, activation = 'elu'}, L.Dense{3, activation = 'softmax'}}
+    local start = fused_model:get_weights()
+    local fused = train({L.Dense{6, activation = 'leaky_relu', input_shape = {5}},
+                         L.Dense{4, activation = 'elu'}, L.Dense{3, activation = 'softmax'}}, start)
+    local layered = train({L.Dense{6, input_shape = {5}}, L.LeakyReLU{0.2}, L.Dense{4}, L.ELU(),
+                           L.Dense{3}, L.Softmax()}, start)
+    for i = 1, #fused do
+      t.truthy((fused[i] - layered[i]):abs():max() < 1e-6, device .. ': weight ' .. i)
+    end
+    t.truthy((fused[1] - start[1]):abs():max() > 1e-3, device .. ': trained')
+  end
+end)
+
+t.test('saved and loaded with their parameters', function()
+  local directory = (os.getenv('NNSH_TEST_TMP') or '/tmp') .. '/lua-activation-layers'
+  nn.io.make_directory(directory)
+  local model = nn.Sequential{L.Dense{4, input_shape = {3}}, L.LeakyReLU{0.05}, L.Dense{3},
+                              L.ELU{alpha = 2}, L.Softmax()}
+  model:save(directory .. '/activations.nnsh')
+  local copy = nn.models.load_model(directory .. '/activations.nnsh')
+  t.near(copy.layers[2].negative_slope, 0.05, 1e-7, 'negative_slope kept')
+  t.eq(copy.layers[4].alpha, 2, 'alpha kept')
+  local inputs = nn.random.randn(5, 3)
+  t.eq(copy:predict(inputs, {verbose = 0}), model:predict(inputs, {verbose = 0}), 'same predictions')
+end)
+
+t.test('bad arguments raise errors that say what is wrong', function()
+  t.raises(function() L.LeakyReLU{-0.1} end, 'negative_slope must be >= 0', '-0.1')
+  t.raises(function() L.LeakyReLU{'steep'} end, 'negative_slope must be a number', 'string')
+  t.raises(function() L.ELU{alpha = 1 / 0} end, 'alpha must be a finite number', 'inf')
+  t.raises(function() L.Softmax{axis = 0}(x) end, 'axis 0', 'last axis only')
+  t.raises(function() L.Softmax{axis = 5}(x) end, 'axis 5 is out of range', '(None, 4)')
+  t.raises(function() L.Softmax{axis = 'last'} end, 'axis must be an integer')
+  t.raises(function() L.ELU{beta = 1} end, "unknown", 'beta')
+end)
+
+t.finish()
