@@ -192,6 +192,11 @@ typedef struct nn_backend {
     void (*avgpool2d_backward)(float *dinp, const float *dout,
                                const nn_pool2d_geometry *geometry);
 
+    /* out (rows, width) += bias (width) on every row. */
+    void (*bias_add)(float *out, const float *bias, int64_t rows, int64_t width);
+    /* sums (width) = the sum of rows (row_count, width) down each column, in row order. */
+    void (*column_sums)(float *sums, const float *rows, int64_t row_count, int64_t width);
+
     /* outer (B,H,W,C) = zeros with inner (B,h,w,C) at (top, left) (zero padding). */
     void (*window2d_embed)(float *outer, const float *inner,
                            const nn_window2d_geometry *geometry);

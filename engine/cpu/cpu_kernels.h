@@ -67,6 +67,9 @@ void nn_cpu_upsample2d_forward(float *out, const float *inp, const nn_upsample2d
 void nn_cpu_upsample2d_backward(float *dinp, const float *dout,
                                 const nn_upsample2d_geometry *g);
 
+void nn_cpu_bias_add(float *out, const float *bias, int64_t rows, int64_t width);
+void nn_cpu_column_sums(float *sums, const float *rows, int64_t row_count, int64_t width);
+
 void nn_cpu_dense_forward(float *out, const float *inp, const float *kernel,
                           const float *bias, nn_activation activation, int batch,
                           int in_features, int out_features);

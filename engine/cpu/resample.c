@@ -1,6 +1,7 @@
 /* Moving image cells on the CPU, channels-last: zero padding and cropping (a window of
  * a larger image), and nearest-neighbour upsampling with its gradient. Each output row
- * of cells is one contiguous run of floats, so the work is memcpy and short loops. */
+ * of cells is one contiguous run of floats, so the work is memcpy and short loops. Also
+ * a bias added to every row and its gradient, the column sums (Conv2DTranspose). */
 #include <string.h>
 
 #include "cpu_kernels.h"
@@ -93,4 +94,26 @@ void nn_cpu_upsample2d_backward(float *dinp, const float *dout, const nn_upsampl
                     cell[c] = sum;
                 }
             }
+}
+
+void nn_cpu_bias_add(float *out, const float *bias, int64_t rows, int64_t width)
+{
+#pragma omp parallel for schedule(static) if (rows * width > PARALLEL_THRESHOLD)
+    for (int64_t r = 0; r < rows; r++) {
+        float *row = out + (size_t)r * (size_t)width;
+        for (int64_t c = 0; c < width; c++)
+            row[c] += bias[c];
+    }
+}
+
+void nn_cpu_column_sums(float *sums, const float *rows, int64_t row_count, int64_t width)
+{
+    /* Row by row in float, as the CUDA body sums each column. */
+    for (int64_t c = 0; c < width; c++)
+        sums[c] = 0.0f;
+    for (int64_t r = 0; r < row_count; r++) {
+        const float *row = rows + (size_t)r * (size_t)width;
+        for (int64_t c = 0; c < width; c++)
+            sums[c] += row[c];
+    }
 }

@@ -46,6 +46,10 @@ void nn_cuda_crop(float *out, const float *padded, int batch, int height, int wi
                   int channels, int padded_height, int padded_width, int pad_top,
                   int pad_left);
 
+/* nn_backend's bias_add and column_sums. */
+void nn_cuda_bias_add(float *out, const float *bias, int64_t rows, int64_t width);
+void nn_cuda_column_sums_of(float *sums, const float *rows, int64_t row_count, int64_t width);
+
 /* The padding layers' windows and nearest upsampling: see nn_backend. */
 void nn_cuda_window2d_embed(float *outer, const float *inner, const nn_window2d_geometry *g);
 void nn_cuda_window2d_extract(float *inner, const float *outer, const nn_window2d_geometry *g);

@@ -385,3 +385,18 @@ extern "C" void nn_cuda_upsample2d_backward(float *dinp, const float *dout,
                                                                                n);
     NN_CUDA_LAUNCHED("upsample2d_backward");
 }
+
+// Conv2DTranspose's bias and its gradient, on the kernels Dense and Conv2D use.
+extern "C" void nn_cuda_bias_add(float *out, const float *bias, int64_t rows, int64_t width)
+{
+    nn_activation linear;
+    linear.kind = NN_ACTIVATION_LINEAR;
+    linear.alpha = 0.0f;
+    nn_cuda_bias_activate(out, bias, (size_t)rows, (size_t)width, linear);
+}
+
+extern "C" void nn_cuda_column_sums_of(float *sums, const float *rows, int64_t row_count,
+                                       int64_t width)
+{
+    nn_cuda_column_sums(sums, rows, (size_t)row_count, (size_t)width);
+}

@@ -308,6 +308,17 @@ static void emulated_avgpool2d_backward(float *dinp, const float *dout,
         dinp, dout);
 }
 
+static void emulated_bias_add(float *out, const float *bias, int64_t rows, int64_t width)
+{
+    RUN("bias_add", CPU.bias_add(out, bias, rows, width), out, bias);
+}
+
+static void emulated_column_sums(float *sums, const float *rows, int64_t row_count,
+                                 int64_t width)
+{
+    RUN("column_sums", CPU.column_sums(sums, rows, row_count, width), sums, rows);
+}
+
 static void emulated_window2d_embed(float *outer, const float *inner,
                                     const nn_window2d_geometry *geometry)
 {
@@ -536,6 +547,8 @@ static const nn_backend emulated_backend = {
     .maxpool2d_backward_relu = emulated_maxpool2d_backward_relu,
     .avgpool2d_forward = emulated_avgpool2d_forward,
     .avgpool2d_backward = emulated_avgpool2d_backward,
+    .bias_add = emulated_bias_add,
+    .column_sums = emulated_column_sums,
     .window2d_embed = emulated_window2d_embed,
     .window2d_extract = emulated_window2d_extract,
     .upsample2d_forward = emulated_upsample2d_forward,

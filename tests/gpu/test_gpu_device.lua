@@ -167,7 +167,7 @@ t.test('global pooling layers train on the GPU as on the CPU', function()
   end
 end)
 
-t.test('padding, cropping and upsampling layers train on the GPU as on the CPU', function()
+t.test('padding, cropping, upsampling and transposed convolution train on the GPU as on the CPU', function()
   for _, data_format in ipairs{'channels_last', 'channels_first'} do
     local function make(device)
       nn.random.seed(10)
@@ -177,6 +177,8 @@ t.test('padding, cropping and upsampling layers train on the GPU as on the CPU',
         L.Conv2D{3, 3, activation = 'relu', data_format = data_format},
         L.UpSampling2D{{2, 3}, data_format = data_format},
         L.Cropping2D{{1, 2}, data_format = data_format},
+        L.Conv2DTranspose{2, 3, strides = 2, padding = 'same', activation = 'tanh',
+                          data_format = data_format},
         L.Flatten(), L.Dense{2, activation = 'softmax'}}
       model:to(device)
       model:compile{optimizer = nn.optimizers.SGD{learning_rate = 0.5},

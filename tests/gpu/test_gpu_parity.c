@@ -234,6 +234,26 @@ static void resampling(void)
     gh_expect_close("upsampling input gradient", din_dev, din_cpu, in_n, 0.0);
     gh_free(d_in), gh_free(d_dout), gh_free(d_out), gh_free(d_din);
     free(inp), free(dout), free(out_cpu), free(out_dev), free(din_cpu), free(din_dev);
+
+    /* Conv2DTranspose's bias and its gradient: the same additions in the same order. */
+    const int64_t rows = 3000, width = 7;
+    float *values = gh_random((size_t)(rows * width), 65, -1, 1);
+    float *bias = gh_random((size_t)width, 66, -1, 1);
+    float *cpu_rows = malloc((size_t)(rows * width) * 4), *dev_rows = calloc((size_t)(rows * width), 4);
+    float sums_cpu[7], sums_dev[7];
+    memcpy(cpu_rows, values, (size_t)(rows * width) * 4);
+    nn_cpu_bias_add(cpu_rows, bias, rows, width);
+    nn_cpu_column_sums(sums_cpu, values, rows, width);
+    float *d_rows = gh_upload(values, (size_t)(rows * width) * 4), *d_bias = gh_upload(bias, (size_t)width * 4);
+    float *d_sums = gh_zeros((size_t)width * 4);
+    gh_device->column_sums(d_sums, d_rows, rows, width);
+    gh_device->bias_add(d_rows, d_bias, rows, width);
+    gh_download(dev_rows, d_rows, (size_t)(rows * width) * 4);
+    gh_download(sums_dev, d_sums, (size_t)width * 4);
+    gh_expect_close("bias added to rows", dev_rows, cpu_rows, (size_t)(rows * width), 0.0);
+    gh_expect_close("column sums", sums_dev, sums_cpu, (size_t)width, 0.0);
+    gh_free(d_rows), gh_free(d_bias), gh_free(d_sums);
+    free(values), free(bias), free(cpu_rows), free(dev_rows);
 }
 
 static void dense_layers(void)

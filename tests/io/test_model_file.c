@@ -114,6 +114,16 @@ static nn_model *model_around(const nn_layer_class *cls, nn_shape *input)
         set_choice(layer, "data_format", "channels_first");
         set_input(layer, NN_SHAPE(5, 4, 2));
         add(model, layer);
+    } else if (cls == &nn_conv2d_transpose_class) {
+        *input = NN_SHAPE(3, 4, 2);
+        set_int(layer, "filters", 3);
+        set_pair(layer, "kernel_size", 3, 3);
+        set_pair(layer, "strides", 2, 2);
+        set_pair(layer, "output_padding", 1, 1);
+        set_activation(layer, "relu");
+        set_input(layer, NN_SHAPE(3, 4, 2));
+        add(model, layer);
+        add(model, new_layer(&nn_flatten_class));
     } else if (cls == &nn_zero_padding2d_class || cls == &nn_cropping2d_class ||
                cls == &nn_upsampling2d_class) {
         *input = NN_SHAPE(6, 5, 2);
@@ -337,6 +347,7 @@ Test(model_file, upsampling2d_round_trips) { layer_round_trip(&nn_upsampling2d_c
 Test(model_file, leaky_relu_round_trips) { layer_round_trip(&nn_leaky_relu_class); }
 Test(model_file, elu_round_trips) { layer_round_trip(&nn_elu_class); }
 Test(model_file, softmax_round_trips) { layer_round_trip(&nn_softmax_class); }
+Test(model_file, conv2d_transpose_round_trips) { layer_round_trip(&nn_conv2d_transpose_class); }
 Test(model_file, dense_round_trips) { layer_round_trip(&nn_dense_class); }
 Test(model_file, dropout_round_trips) { layer_round_trip(&nn_dropout_class); }
 Test(model_file, batchnormalization_round_trips) { layer_round_trip(&nn_batchnorm_class); }
@@ -363,7 +374,7 @@ Test(model_file, every_layer_class_has_a_round_trip_test)
                                             &nn_reshape_class, &nn_zero_padding2d_class,
                                             &nn_cropping2d_class, &nn_upsampling2d_class,
                                             &nn_leaky_relu_class, &nn_elu_class,
-                                            &nn_softmax_class};
+                                            &nn_softmax_class, &nn_conv2d_transpose_class};
     const nn_layer_class *const *classes = nn_layer_classes();
     for (int i = 0; classes[i]; i++) {
         bool found = false;
