@@ -61,10 +61,14 @@ typedef struct nn_window2d_geometry {
     int64_t top, left;
 } nn_window2d_geometry;
 
-/* Nearest-neighbour upsampling, channels-last: (B,H,W,C) -> (B,H·SH,W·SW,C). */
+/* Upsampling, channels-last: (B,H,W,C) -> (B,H·SH,W·SW,C), nearest-neighbour or
+ * bilinear. Bilinear follows TensorFlow's resize with half-pixel centers: output cell o
+ * reads input position (o + 0.5) · (H / (H·SH)) - 0.5 (in float), its two neighbours
+ * clamped to the image, top = tl + (tr - tl) · x_lerp, and likewise down the rows. */
 typedef struct nn_upsample2d_geometry {
     int64_t batch, height, width, channels;
     int64_t size_height, size_width;
+    bool bilinear;
 } nn_upsample2d_geometry;
 
 /* A dropout call: the input's shape and the mask's (1 along broadcast axes). */
@@ -203,10 +207,12 @@ typedef struct nn_backend {
     /* inner (B,h,w,C) = the cells of outer (B,H,W,C) from (top, left) (cropping). */
     void (*window2d_extract)(float *inner, const float *outer,
                              const nn_window2d_geometry *geometry);
-    /* out (B,H·SH,W·SW,C): each cell of inp (B,H,W,C) repeated over an SH x SW block. */
+    /* out (B,H·SH,W·SW,C): each cell of inp (B,H,W,C) repeated over an SH x SW block, or
+     * interpolated (geometry->bilinear). */
     void (*upsample2d_forward)(float *out, const float *inp,
                                const nn_upsample2d_geometry *geometry);
-    /* dinp (B,H,W,C) = the sum of dout over each cell's block, in row-major order. */
+    /* dinp (B,H,W,C) = the sum of dout over each cell's block, in row-major order; for
+     * bilinear, over the output cells that read it, each times its weight. */
     void (*upsample2d_backward)(float *dinp, const float *dout,
                                 const nn_upsample2d_geometry *geometry);
 

@@ -2,6 +2,7 @@
  * a larger image), and nearest-neighbour upsampling with its gradient. Each output row
  * of cells is one contiguous run of floats, so the work is memcpy and short loops. Also
  * a bias added to every row and its gradient, the column sums (Conv2DTranspose). */
+#include <math.h>
 #include <string.h>
 
 #include "cpu_kernels.h"
@@ -48,8 +49,106 @@ void nn_cpu_window2d_extract(float *inner, const float *outer, const nn_window2d
                    inner_row * sizeof *inner);
 }
 
+/* Where output cell o of an axis upsampled from `in` to `out` cells reads, bilinearly:
+ * its two input neighbours (clamped) and the weight of the upper one, as TensorFlow's
+ * resize with half-pixel centers computes them (in float). */
+typedef struct lerp_point {
+    int64_t lower, upper;
+    float lerp;
+} lerp_point;
+
+static lerp_point lerp_at(int64_t o, int64_t in, int64_t out)
+{
+    float scale = (float)in / (float)out;
+    float position = ((float)o + 0.5f) * scale - 0.5f;
+    float below = floorf(position);
+    int64_t above = (int64_t)ceilf(position);
+    lerp_point point = {below < 0.0f ? 0 : (int64_t)below, above > in - 1 ? in - 1 : above,
+                        position - below};
+    return point;
+}
+
+/* The weight output cell o gives input cell i along one axis (0 when it reads another). */
+static float lerp_weight(lerp_point point, int64_t i)
+{
+    return (point.lower == i ? 1.0f - point.lerp : 0.0f) + (point.upper == i ? point.lerp : 0.0f);
+}
+
+static void bilinear_forward(float *out, const float *inp, const nn_upsample2d_geometry *g)
+{
+    const size_t channels = (size_t)g->channels;
+    const int64_t out_height = g->height * g->size_height, out_width = g->width * g->size_width;
+    const size_t work = (size_t)(g->batch * out_height * out_width) * channels;
+#pragma omp parallel for collapse(2) schedule(static) if (work > PARALLEL_THRESHOLD)
+    for (int64_t b = 0; b < g->batch; b++)
+        for (int64_t oh = 0; oh < out_height; oh++) {
+            lerp_point y = lerp_at(oh, g->height, out_height);
+            const float *top_row = inp + ((size_t)b * (size_t)g->height + (size_t)y.lower) *
+                                               (size_t)g->width * channels;
+            const float *bottom_row = inp + ((size_t)b * (size_t)g->height + (size_t)y.upper) *
+                                               (size_t)g->width * channels;
+            float *row = out + ((size_t)b * (size_t)out_height + (size_t)oh) *
+                                   (size_t)out_width * channels;
+            for (int64_t ow = 0; ow < out_width; ow++) {
+                lerp_point x = lerp_at(ow, g->width, out_width);
+                for (size_t c = 0; c < channels; c++) {
+                    float tl = top_row[(size_t)x.lower * channels + c];
+                    float tr = top_row[(size_t)x.upper * channels + c];
+                    float bl = bottom_row[(size_t)x.lower * channels + c];
+                    float br = bottom_row[(size_t)x.upper * channels + c];
+                    float top = tl + (tr - tl) * x.lerp;
+                    float bottom = bl + (br - bl) * x.lerp;
+                    row[(size_t)ow * channels + c] = top + (bottom - top) * y.lerp;
+                }
+            }
+        }
+}
+
+/* Each input cell gathers from the output cells within a block of it either way that
+ * may read it, rows then columns in order, weight (row weight · column weight). */
+static void bilinear_backward(float *dinp, const float *dout, const nn_upsample2d_geometry *g)
+{
+    const size_t channels = (size_t)g->channels;
+    const int64_t out_height = g->height * g->size_height, out_width = g->width * g->size_width;
+    const size_t work = (size_t)(g->batch * out_height * out_width) * channels * 9;
+#pragma omp parallel for collapse(2) schedule(static) if (work > PARALLEL_THRESHOLD)
+    for (int64_t b = 0; b < g->batch; b++)
+        for (int64_t h = 0; h < g->height; h++) {
+            int64_t first_oh = (h - 1) * g->size_height, last_oh = (h + 2) * g->size_height;
+            first_oh = first_oh < 0 ? 0 : first_oh;
+            last_oh = last_oh > out_height ? out_height : last_oh;
+            for (int64_t w = 0; w < g->width; w++) {
+                int64_t first_ow = (w - 1) * g->size_width, last_ow = (w + 2) * g->size_width;
+                first_ow = first_ow < 0 ? 0 : first_ow;
+                last_ow = last_ow > out_width ? out_width : last_ow;
+                float *cell = dinp + (((size_t)b * (size_t)g->height + (size_t)h) *
+                                          (size_t)g->width + (size_t)w) * channels;
+                for (size_t c = 0; c < channels; c++) {
+                    float total = 0.0f;
+                    for (int64_t oh = first_oh; oh < last_oh; oh++) {
+                        float wy = lerp_weight(lerp_at(oh, g->height, out_height), h);
+                        if (wy == 0.0f)
+                            continue;
+                        const float *row = dout + ((size_t)b * (size_t)out_height + (size_t)oh) *
+                                                      (size_t)out_width * channels;
+                        for (int64_t ow = first_ow; ow < last_ow; ow++) {
+                            float wx = lerp_weight(lerp_at(ow, g->width, out_width), w);
+                            if (wx != 0.0f)
+                                total += row[(size_t)ow * channels + c] * (wy * wx);
+                        }
+                    }
+                    cell[c] = total;
+                }
+            }
+        }
+}
+
 void nn_cpu_upsample2d_forward(float *out, const float *inp, const nn_upsample2d_geometry *g)
 {
+    if (g->bilinear) {
+        bilinear_forward(out, inp, g);
+        return;
+    }
     const size_t channels = (size_t)g->channels;
     const int64_t out_height = g->height * g->size_height;
     const size_t out_row = (size_t)(g->width * g->size_width) * channels;
@@ -70,6 +169,10 @@ void nn_cpu_upsample2d_forward(float *out, const float *inp, const nn_upsample2d
 
 void nn_cpu_upsample2d_backward(float *dinp, const float *dout, const nn_upsample2d_geometry *g)
 {
+    if (g->bilinear) {
+        bilinear_backward(dinp, dout, g);
+        return;
+    }
     /* Each input cell sums its block row by row, left to right: the order the CUDA body
      * uses, so both round alike. */
     const size_t channels = (size_t)g->channels;

@@ -1,6 +1,6 @@
 /* UpSampling2D: each image made size[0] times taller and size[1] times wider by
- * repeating every cell over a block (nearest-neighbour interpolation, as Keras' default).
- * Its gradient sums each block back into its cell. */
+ * repeating every cell over a block (nearest-neighbour interpolation, Keras' default;
+ * its gradient sums each block back into its cell) or by bilinear interpolation. */
 #include <stddef.h>
 #include <stdio.h>
 
@@ -27,8 +27,8 @@ static const nn_arg_spec upsampling2d_args[] = {
      "channels, height, width)."},
     {"interpolation", NN_ARG_CHOICE, ARG(interpolation), false, 0, 0, false,
      interpolation_choices, "'nearest'",
-     "How new cells get their values: 'nearest' repeats each cell. ('bilinear' is Keras' "
-     "other common choice; nnsh does not have it yet.)"},
+     "How new cells get their values: 'nearest' repeats each cell; 'bilinear' blends the "
+     "four nearest input cells (TensorFlow's resize with half-pixel centers)."},
     {"name", NN_ARG_STRING, ARG(base.name), false, 0, 0, false, NULL, "None",
      "Name of the layer; by default 'up_sampling2d', 'up_sampling2d_1', ..."},
     {"input_shape", NN_ARG_SHAPE, ARG(base.declared_input), false, 1, 1 << 30, false, NULL,
@@ -39,17 +39,6 @@ static void upsampling2d_set_defaults(nn_layer *layer)
 {
     upsampling2d_layer *upsampling = (upsampling2d_layer *)layer;
     upsampling->size[0] = upsampling->size[1] = 2;
-}
-
-static nn_status upsampling2d_validate(nn_layer *layer)
-{
-    upsampling2d_layer *upsampling = (upsampling2d_layer *)layer;
-    if (upsampling->interpolation != INTERPOLATION_NEAREST)
-        return nn_error(NN_ERR_ARGUMENT,
-                        "layer \"%s\": interpolation '%s' is not available in nnsh yet; "
-                        "'nearest' (the default) is",
-                        layer->name, interpolation_choices[upsampling->interpolation]);
-    return NN_OK;
 }
 
 static nn_status upsampling2d_build(nn_layer *layer, const nn_shape *input, nn_shape *output)
@@ -81,6 +70,7 @@ static nn_upsample2d_geometry geometry_of(const upsampling2d_layer *upsampling,
                          &g.channels);
     g.size_height = upsampling->size[0];
     g.size_width = upsampling->size[1];
+    g.bilinear = upsampling->interpolation == INTERPOLATION_BILINEAR;
     return g;
 }
 
@@ -107,8 +97,9 @@ static nn_status upsampling2d_backward(nn_layer *layer, nn_exec *exec, const nn_
 const nn_layer_class nn_upsampling2d_class = {
     .name = "UpSampling2D",
     .base_name = "up_sampling2d",
-    .doc = "Makes each image larger by repeating every cell over a size[0] x size[1] block. "
-           "Used in decoders and autoencoders to undo pooling.",
+    .doc = "Makes each image size[0] times taller and size[1] times wider, repeating every "
+           "cell over a block ('nearest') or interpolating ('bilinear'). Used in decoders and "
+           "autoencoders to undo pooling.",
     .example = "print(nn.layers.UpSampling2D{{2, 3}}(nn.ones(1, 7, 7, 8)).shape)  "
                "--> (1, 14, 21, 8)",
     .size = sizeof(upsampling2d_layer),
@@ -116,7 +107,6 @@ const nn_layer_class nn_upsampling2d_class = {
     .arg_count = (int)(sizeof upsampling2d_args / sizeof upsampling2d_args[0]),
     .positional_count = 1,
     .set_defaults = upsampling2d_set_defaults,
-    .validate = upsampling2d_validate,
     .build = upsampling2d_build,
     .forward = upsampling2d_forward,
     .backward = upsampling2d_backward,

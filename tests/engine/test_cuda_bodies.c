@@ -334,8 +334,9 @@ Test(cuda_bodies, padding_layers_and_upsampling_match_the_cpu)
         {.batch = 2, .height = 3, .width = 4, .channels = 3, .size_height = 2, .size_width = 2},
         {.batch = 1, .height = 5, .width = 2, .channels = 2, .size_height = 3, .size_width = 4},
     };
-    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
-        nn_upsample2d_geometry g = cases[k];
+    for (size_t k = 0; k < 2 * (sizeof cases / sizeof cases[0]); k++) {
+        nn_upsample2d_geometry g = cases[k / 2];
+        g.bilinear = k % 2 == 1;
         size_t in_n = (size_t)(g.batch * g.height * g.width * g.channels);
         size_t out_n = in_n * (size_t)(g.size_height * g.size_width);
         float *inp = random_floats(in_n, 53 + k, -1, 1), *dout = random_floats(out_n, 55 + k, -1, 1);

@@ -127,3 +127,81 @@ Test(resample_kernels, nearest_upsampling_repeats_cells_and_sums_blocks_back)
         free(inp), free(out), free(dout), free(dinp), free(expected_out), free(expected_dinp);
     }
 }
+
+/* TensorFlow's half-pixel bilinear resize, in double, from its definition. */
+static void reference_bilinear(double *out, const float *inp, const nn_upsample2d_geometry *g)
+{
+    int64_t out_height = g->height * g->size_height, out_width = g->width * g->size_width;
+    for (int64_t b = 0; b < g->batch; b++)
+        for (int64_t oh = 0; oh < out_height; oh++)
+            for (int64_t ow = 0; ow < out_width; ow++) {
+                double y = ((double)oh + 0.5) / (double)g->size_height - 0.5;
+                double x = ((double)ow + 0.5) / (double)g->size_width - 0.5;
+                int64_t y0 = (int64_t)floor(y), x0 = (int64_t)floor(x);
+                double ly = y - (double)y0, lx = x - (double)x0;
+                int64_t y1 = y0 + 1 > g->height - 1 ? g->height - 1 : y0 + 1;
+                int64_t x1 = x0 + 1 > g->width - 1 ? g->width - 1 : x0 + 1;
+                y0 = y0 < 0 ? 0 : y0, x0 = x0 < 0 ? 0 : x0;
+                for (int64_t c = 0; c < g->channels; c++) {
+                    double tl = inp[at(b, y0, x0, c, g->height, g->width, g->channels)];
+                    double tr = inp[at(b, y0, x1, c, g->height, g->width, g->channels)];
+                    double bl = inp[at(b, y1, x0, c, g->height, g->width, g->channels)];
+                    double br = inp[at(b, y1, x1, c, g->height, g->width, g->channels)];
+                    double top = tl + (tr - tl) * lx, bottom = bl + (br - bl) * lx;
+                    out[at(b, oh, ow, c, out_height, out_width, g->channels)] =
+                        top + (bottom - top) * ly;
+                }
+            }
+}
+
+Test(resample_kernels, bilinear_upsampling_is_tensorflows_resize_and_backward_its_adjoint)
+{
+    /* The 2x2 image 1 2 / 3 4 made 4x4, as TensorFlow gives it. */
+    const float square[] = {1, 2, 3, 4};
+    const double known[] = {1, 1.25, 1.75, 2, 1.5, 1.75, 2.25, 2.5,
+                            2.5, 2.75, 3.25, 3.5, 3, 3.25, 3.75, 4};
+    nn_upsample2d_geometry two = {.batch = 1, .height = 2, .width = 2, .channels = 1,
+                                  .size_height = 2, .size_width = 2, .bilinear = true};
+    float resized[16];
+    nn_cpu_upsample2d_forward(resized, square, &two);
+    expect_exact(resized, known, 16, "the 2x2 example");
+
+    const nn_upsample2d_geometry cases[] = {
+        {.batch = 2, .height = 3, .width = 4, .channels = 3, .size_height = 2, .size_width = 2},
+        {.batch = 1, .height = 4, .width = 3, .channels = 2, .size_height = 3, .size_width = 1},
+        {.batch = 1, .height = 1, .width = 5, .channels = 1, .size_height = 4, .size_width = 3},
+        {.batch = 2, .height = 16, .width = 12, .channels = 8, .size_height = 2, .size_width = 5},
+    };
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        nn_upsample2d_geometry g = cases[k];
+        g.bilinear = true;
+        size_t in_n = cells(g.batch, g.height, g.width, g.channels);
+        size_t out_n = in_n * (size_t)(g.size_height * g.size_width);
+        float *inp = malloc(in_n * sizeof *inp), *out = malloc(out_n * sizeof *out);
+        float *dout = malloc(out_n * sizeof *dout), *dinp = malloc(in_n * sizeof *dinp);
+        double *expected = malloc(out_n * sizeof *expected);
+        ts_fill_uniform(inp, in_n, 50 + k, -1, 1);
+        ts_fill_uniform(dout, out_n, 60 + k, -1, 1);
+        nn_cpu_upsample2d_forward(out, inp, &g);
+        reference_bilinear(expected, inp, &g);
+        ts_comparison forward = ts_compare(out, expected, out_n, 1e-6, 1e-6);
+        cr_expect(forward.ok, "case %zu forward: element %zu is %.9g, expected %.9g", k,
+                  forward.worst_index, (double)out[forward.worst_index],
+                  expected[forward.worst_index]);
+        nn_cpu_upsample2d_backward(dinp, dout, &g);
+        double forward_side = dot(out, dout, out_n), backward_side = dot(inp, dinp, in_n);
+        cr_expect(fabs(forward_side - backward_side) <= 1e-5 * (1.0 + fabs(forward_side)),
+                  "case %zu adjoint: %.12g vs %.12g", k, forward_side, backward_side);
+        /* Each input cell's gradient is the derivative of sum(dout · out) in that cell. */
+        size_t probe = in_n / 3;
+        float saved = inp[probe];
+        inp[probe] = saved + 1.0f;
+        float *moved = malloc(out_n * sizeof *moved);
+        nn_cpu_upsample2d_forward(moved, inp, &g);
+        inp[probe] = saved;
+        double change = dot(moved, dout, out_n) - forward_side;
+        cr_expect(fabs(change - dinp[probe]) <= 1e-4, "case %zu: cell %zu's gradient %.9g, "
+                  "the output moved by %.9g", k, probe, (double)dinp[probe], change);
+        free(inp), free(out), free(dout), free(dinp), free(expected), free(moved);
+    }
+}

@@ -232,6 +232,17 @@ static void resampling(void)
     gh_download(din_dev, d_din, in_n * 4);
     gh_expect_close("upsampling output", out_dev, out_cpu, out_n, 0.0);
     gh_expect_close("upsampling input gradient", din_dev, din_cpu, in_n, 0.0);
+    u.bilinear = true;
+    nn_cpu_upsample2d_forward(out_cpu, inp, &u);
+    nn_cpu_upsample2d_backward(din_cpu, dout, &u);
+    gh_device->upsample2d_forward(d_out, d_in, &u);
+    gh_device->upsample2d_backward(d_din, d_dout, &u);
+    gh_download(out_dev, d_out, out_n * 4);
+    gh_download(din_dev, d_din, in_n * 4);
+    /* The GPU may contract a * b + c into one rounding (fma); the CPU test of the bodies
+     * checks the arithmetic bit for bit. */
+    gh_expect_close("bilinear upsampling output", out_dev, out_cpu, out_n, 1e-6);
+    gh_expect_close("bilinear upsampling input gradient", din_dev, din_cpu, in_n, 1e-6);
     gh_free(d_in), gh_free(d_dout), gh_free(d_out), gh_free(d_din);
     free(inp), free(dout), free(out_cpu), free(out_dev), free(din_cpu), free(din_dev);
 

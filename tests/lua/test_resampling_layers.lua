@@ -48,6 +48,37 @@ t.test('values: zeros around, a window cut out, cells repeated', function()
   t.truthy(text:find('height: 28 + 1 + 1 = 30', 1, true), 'explained')
 end)
 
+t.test("bilinear upsampling is TensorFlow's resize, and its gradient is right", function()
+  local square = nn.tensor{{{{1}, {2}}, {{3}, {4}}}}
+  t.eq(L.UpSampling2D{interpolation = 'bilinear'}(square):reshape(4, 4),
+       nn.tensor{{1, 1.25, 1.75, 2}, {1.5, 1.75, 2.25, 2.5}, {2.5, 2.75, 3.25, 3.5}, {3, 3.25, 3.75, 4}},
+       'the 2x2 example')
+  t.eq(L.UpSampling2D{2, interpolation = 'bilinear', data_format = 'channels_first'}(square:reshape(1, 1, 2, 2))
+       :reshape(4, 4), L.UpSampling2D{interpolation = 'bilinear'}(square):reshape(4, 4), 'channels first')
+  -- One SGD step on the 1x1 convolution's weight w moves it by -lr times the loss's
+  -- derivative, which a central difference of the loss measures.
+  for _, device in ipairs{'cpu', 'emulated'} do
+    nn.random.seed(5)
+    local model = nn.Sequential{L.Conv2D{1, 1, use_bias = false, input_shape = {3, 4, 1}},
+                                L.UpSampling2D{{2, 3}, interpolation = 'bilinear'}, L.Flatten(), L.Dense{1}}
+    model:to(device)
+    model:compile{optimizer = nn.optimizers.SGD{learning_rate = 0.1}, loss = 'mse'}
+    local x, y = nn.random.randn(4, 3, 4, 1), nn.random.randn(4, 1)
+    local weights = model:get_weights()
+    local w = weights[1]:item()
+    local function loss_at(value)
+      weights[1] = nn.tensor{{{{value}}}}
+      model:set_weights(weights)
+      return model:test_on_batch(x, y)
+    end
+    local h = 1e-2
+    local derivative = (loss_at(w + h) - loss_at(w - h)) / (2 * h)
+    loss_at(w)
+    model:train_on_batch(x, y)
+    t.near(model:get_weights()[1]:item(), w - 0.1 * derivative, 1e-4, device .. ': SGD step')
+  end
+end)
+
 local function train(layers, device, initial, x, y)
   local model = nn.Sequential(layers)
   model:to(device)
@@ -148,8 +179,7 @@ t.test('bad arguments and inputs raise errors that say what is wrong', function(
   t.raises(function() L.UpSampling2D{0} end, 'size must be a positive integer, got 0')
   t.raises(function() L.ZeroPadding2D{2 ^ 30 | 0}(x) end, 'makes images of 2147483652 x 2147483652',
            'at most 1073741824')
-  t.raises(function() L.UpSampling2D{interpolation = 'bilinear'} end, "'bilinear' is not available", "'nearest'")
-  t.raises(function() L.UpSampling2D{interpolation = 'cubic'} end, 'interpolation')
+  t.raises(function() L.UpSampling2D{interpolation = 'cubic'} end, 'interpolation must be one of nearest, bilinear', 'cubic')
   t.raises(function() L.ZeroPadding2D()(nn.zeros(2, 3)) end, 'expected ndim=4', '(None, 3)')
   t.raises(function() nn.Sequential{L.Dense{4, input_shape = {3}}, L.UpSampling2D()} end,
            'up_sampling2d', 'dense', '(None, 4)')

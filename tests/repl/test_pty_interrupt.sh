@@ -17,7 +17,9 @@ pty_wait_count 'In [2]: ' 2
 pty_line '7'
 pty_wait_for 'Out[2]: 7'
 
-pty_line 'print("looping") while true do end'
+# The word is built when the cell runs, so the wait does not match the typed line (a
+# Ctrl-C sent before the shell read Enter would clear the line instead).
+pty_line 'print("loop" .. "ing") while true do end'
 pty_wait_for 'looping'
 pty_keys C-c
 pty_wait_for 'interrupted (Ctrl-C)'

@@ -267,11 +267,93 @@ NN_BODY void nn_body_crop(float *out, const float *padded, nn_body_padding p, si
                     : 0.0f;
 }
 
+/* Bilinear upsampling's reading position along one axis (cpu/resample.c, lerp_at). */
+typedef struct nn_body_lerp {
+    long lower, upper;
+    float lerp;
+} nn_body_lerp;
+
+NN_BODY nn_body_lerp nn_body_lerp_at(long o, long in, long out)
+{
+    float scale = (float)in / (float)out;
+    float position = ((float)o + 0.5f) * scale - 0.5f;
+    float below = floorf(position);
+    long above = (long)ceilf(position);
+    nn_body_lerp point;
+    point.lower = below < 0.0f ? 0 : (long)below;
+    point.upper = above > in - 1 ? in - 1 : above;
+    point.lerp = position - below;
+    return point;
+}
+
+NN_BODY float nn_body_lerp_weight(nn_body_lerp point, long i)
+{
+    return (point.lower == i ? 1.0f - point.lerp : 0.0f) + (point.upper == i ? point.lerp : 0.0f);
+}
+
+/* Element i of out (B,H·SH,W·SW,C), bilinear. */
+NN_BODY void nn_body_upsample_bilinear_forward(float *out, const float *inp,
+                                               nn_upsample2d_geometry g, size_t i)
+{
+    size_t channels = (size_t)g.channels;
+    long out_width = (long)(g.width * g.size_width), out_height = (long)(g.height * g.size_height);
+    size_t c = i % channels;
+    long ow = (long)((i / channels) % (size_t)out_width);
+    long oh = (long)((i / (channels * (size_t)out_width)) % (size_t)out_height);
+    size_t b = i / (channels * (size_t)out_width * (size_t)out_height);
+    nn_body_lerp y = nn_body_lerp_at(oh, (long)g.height, out_height);
+    nn_body_lerp x = nn_body_lerp_at(ow, (long)g.width, out_width);
+    const float *top_row = inp + (b * (size_t)g.height + (size_t)y.lower) * (size_t)g.width * channels;
+    const float *bottom_row = inp + (b * (size_t)g.height + (size_t)y.upper) * (size_t)g.width * channels;
+    float tl = top_row[(size_t)x.lower * channels + c], tr = top_row[(size_t)x.upper * channels + c];
+    float bl = bottom_row[(size_t)x.lower * channels + c];
+    float br = bottom_row[(size_t)x.upper * channels + c];
+    float top = tl + (tr - tl) * x.lerp;
+    float bottom = bl + (br - bl) * x.lerp;
+    out[i] = top + (bottom - top) * y.lerp;
+}
+
+/* Element j of dinp (B,H,W,C), bilinear: the output cells near it that read it, rows then
+ * columns, each times (row weight · column weight), as the CPU gathers them. */
+NN_BODY void nn_body_upsample_bilinear_backward(float *dinp, const float *dout,
+                                                nn_upsample2d_geometry g, size_t j)
+{
+    size_t channels = (size_t)g.channels;
+    long out_width = (long)(g.width * g.size_width), out_height = (long)(g.height * g.size_height);
+    size_t c = j % channels;
+    long w = (long)((j / channels) % (size_t)g.width);
+    long h = (long)((j / (channels * (size_t)g.width)) % (size_t)g.height);
+    size_t b = j / (channels * (size_t)g.width * (size_t)g.height);
+    long first_oh = (h - 1) * (long)g.size_height, last_oh = (h + 2) * (long)g.size_height;
+    long first_ow = (w - 1) * (long)g.size_width, last_ow = (w + 2) * (long)g.size_width;
+    first_oh = first_oh < 0 ? 0 : first_oh;
+    last_oh = last_oh > out_height ? out_height : last_oh;
+    first_ow = first_ow < 0 ? 0 : first_ow;
+    last_ow = last_ow > out_width ? out_width : last_ow;
+    float total = 0.0f;
+    for (long oh = first_oh; oh < last_oh; oh++) {
+        float wy = nn_body_lerp_weight(nn_body_lerp_at(oh, (long)g.height, out_height), h);
+        if (wy == 0.0f)
+            continue;
+        const float *row = dout + (b * (size_t)out_height + (size_t)oh) * (size_t)out_width * channels;
+        for (long ow = first_ow; ow < last_ow; ow++) {
+            float wx = nn_body_lerp_weight(nn_body_lerp_at(ow, (long)g.width, out_width), w);
+            if (wx != 0.0f)
+                total += row[(size_t)ow * channels + c] * (wy * wx);
+        }
+    }
+    dinp[j] = total;
+}
+
 /* Element i of out (B,H·SH,W·SW,C): the input cell whose block holds it (nearest
  * upsampling, cpu/resample.c). */
 NN_BODY void nn_body_upsample_forward(float *out, const float *inp, nn_upsample2d_geometry g,
                                       size_t i)
 {
+    if (g.bilinear) {
+        nn_body_upsample_bilinear_forward(out, inp, g, i);
+        return;
+    }
     size_t channels = (size_t)g.channels;
     size_t out_width = (size_t)(g.width * g.size_width);
     size_t out_height = (size_t)(g.height * g.size_height);
@@ -287,6 +369,10 @@ NN_BODY void nn_body_upsample_forward(float *out, const float *inp, nn_upsample2
 NN_BODY void nn_body_upsample_backward(float *dinp, const float *dout, nn_upsample2d_geometry g,
                                        size_t j)
 {
+    if (g.bilinear) {
+        nn_body_upsample_bilinear_backward(dinp, dout, g, j);
+        return;
+    }
     size_t channels = (size_t)g.channels;
     size_t c = j % channels;
     size_t w = (j / channels) % (size_t)g.width;
