@@ -1,5 +1,11 @@
 /* Conv2D: output = activation(conv2d(input, kernel) + bias) over two spatial axes, with
- * Keras' arguments (strides, 'valid'/'same' padding, dilation, groups, data_format). */
+ * Keras' arguments (strides, 'valid'/'same' padding, dilation, groups, data_format).
+ *
+ * DepthwiseConv2D is the same layer with one group per input channel: each channel is
+ * convolved with its own depth_multiplier filters. Its depthwise_kernel
+ * (kh, kw, channels, depth_multiplier) has the memory layout of the grouped kernel
+ * (kh, kw, 1, channels · depth_multiplier), output channel c · depth_multiplier + m
+ * coming from input channel c, as Keras orders them. */
 #include <limits.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -16,6 +22,7 @@ typedef struct conv2d_layer {
     int data_format;      /* NN_CHANNELS_LAST or NN_CHANNELS_FIRST */
     int dilation_rate[2];
     int groups;
+    int depth_multiplier; /* DepthwiseConv2D; filters and groups follow from it in build */
     bool use_bias;
     nn_initializer kernel_initializer, bias_initializer;
     nn_regularizer kernel_regularizer, bias_regularizer;
@@ -75,6 +82,46 @@ static const nn_arg_spec conv2d_args[] = {
              "e.g. {28, 28, 1}."},
 };
 
+/* In Keras' constructor order. */
+static const nn_arg_spec depthwise_conv2d_args[] = {
+    {"kernel_size", NN_ARG_PAIR, ARG(kernel_size), true, 1, 1 << 30, false, NULL, NULL,
+     "Height and width of each channel's window; one int means a square window."},
+    {"strides", NN_ARG_PAIR, ARG(strides), false, 1, 1 << 30, false, NULL, "(1, 1)",
+     "Step of the window along the height and the width."},
+    {"padding", NN_ARG_CHOICE, ARG(padding), false, 0, 0, false, nn_padding_choices,
+     "'valid'", "'valid': no padding; 'same': ceil(input / strides) cells along each axis."},
+    {"depth_multiplier", NN_ARG_INT, ARG(depth_multiplier), false, 1, 1 << 20, false, NULL,
+     "1", "Filters per input channel: the output has channels * depth_multiplier channels."},
+    {"data_format", NN_ARG_CHOICE, ARG(data_format), false, 0, 0, false,
+     nn_data_format_choices, "'channels_last'",
+     "'channels_last' (batch, height, width, channels) or 'channels_first' (batch, "
+     "channels, height, width)."},
+    {"dilation_rate", NN_ARG_PAIR, ARG(dilation_rate), false, 1, 1 << 30, false, NULL,
+     "(1, 1)", "Spacing between the kernel's taps; cannot be combined with strides > 1."},
+    {"activation", NN_ARG_ACTIVATION, ARG(base.activation), false, 0, 0, false, NULL, "None",
+     "Activation function applied to the output; None means linear."},
+    {"use_bias", NN_ARG_BOOL, ARG(use_bias), false, 0, 1, false, NULL, "True",
+     "Whether the layer adds a bias vector (one value per output channel)."},
+    {"depthwise_initializer", NN_ARG_INITIALIZER, ARG(kernel_initializer), false, 0, 0, false,
+     NULL, "'glorot_uniform'", "Initializer for the depthwise kernel."},
+    {"bias_initializer", NN_ARG_INITIALIZER, ARG(bias_initializer), false, 0, 0, false, NULL,
+     "'zeros'", "Initializer for the bias vector."},
+    {"depthwise_regularizer", NN_ARG_REGULARIZER, ARG(kernel_regularizer), false, 0, 0, false,
+     NULL, "None", "Regularizer function applied to the depthwise kernel."},
+    {"bias_regularizer", NN_ARG_REGULARIZER, ARG(bias_regularizer), false, 0, 0, false, NULL,
+     "None", "Regularizer function applied to the bias vector."},
+    {"activity_regularizer", NN_ARG_REGULARIZER, ARG(base.activity_regularizer), false, 0, 0,
+     false, NULL, "None", "Regularizer function applied to the output of the layer."},
+    {"depthwise_constraint", NN_ARG_CONSTRAINT, ARG(kernel_constraint), false, 0, 0, false,
+     NULL, "None", "Constraint function applied to the depthwise kernel after each update."},
+    {"bias_constraint", NN_ARG_CONSTRAINT, ARG(bias_constraint), false, 0, 0, false, NULL,
+     "None", "Constraint function applied to the bias vector after each update."},
+    {"name", NN_ARG_STRING, ARG(base.name), false, 0, 0, false, NULL, "None",
+     "Name of the layer; by default 'depthwise_conv2d', 'depthwise_conv2d_1', ..."},
+    {"input_shape", NN_ARG_SHAPE, ARG(base.declared_input), false, 1, 1 << 30, false, NULL,
+     "None", "Shape of one input sample (without the batch axis), for the first layer."},
+};
+
 /* Every count the kernels index with an int (BLAS sizes, leading dimensions) stays
  * below this. */
 static const int64_t SIZE_LIMIT = INT_MAX;
@@ -92,6 +139,12 @@ static void conv2d_set_defaults(nn_layer *layer)
     conv->bias_initializer = nn_initializer_default(NN_INITIALIZER_ZEROS);
 }
 
+static void depthwise_conv2d_set_defaults(nn_layer *layer)
+{
+    conv2d_set_defaults(layer);
+    ((conv2d_layer *)layer)->depth_multiplier = 1;
+}
+
 static nn_status conv2d_validate(nn_layer *layer)
 {
     conv2d_layer *conv = (conv2d_layer *)layer;
@@ -104,10 +157,10 @@ static nn_status conv2d_validate(nn_layer *layer)
     bool dilated = conv->dilation_rate[0] > 1 || conv->dilation_rate[1] > 1;
     if (strided && dilated)
         return nn_error(NN_ERR_ARGUMENT,
-                        "Conv2D \"%s\": strides > 1 not supported in conjunction with "
+                        "%s \"%s\": strides > 1 not supported in conjunction with "
                         "dilation_rate > 1. Received: strides=(%d, %d) and "
                         "dilation_rate=(%d, %d).",
-                        layer->name, conv->strides[0], conv->strides[1],
+                        layer->cls->name, layer->name, conv->strides[0], conv->strides[1],
                         conv->dilation_rate[0], conv->dilation_rate[1]);
     return NN_OK;
 }
@@ -139,6 +192,16 @@ static nn_status conv2d_build(nn_layer *layer, const nn_shape *input, nn_shape *
     int64_t height, width, channels;
     NN_TRY(nn_image_input(layer, input, conv->data_format, &height, &width, &channels));
     bool last = conv->data_format == NN_CHANNELS_LAST;
+    bool depthwise = layer->cls == &nn_depthwise_conv2d_class;
+    if (depthwise) {
+        if (channels * conv->depth_multiplier > (1 << 30))
+            return nn_error(NN_ERR_SHAPE, "input %s with depth_multiplier %d gives %lld output "
+                            "channels; at most %d are supported", received,
+                            conv->depth_multiplier,
+                            (long long)(channels * conv->depth_multiplier), 1 << 30);
+        conv->groups = (int)channels;
+        conv->filters = (int)channels * conv->depth_multiplier;
+    }
     if (channels % conv->groups != 0)
         return nn_error(NN_ERR_SHAPE,
                         "Input 0 of layer \"%s\": the number of input channels must be "
@@ -205,10 +268,13 @@ static nn_status conv2d_build(nn_layer *layer, const nn_shape *input, nn_shape *
                             (long long)padded_factors[2], (long long)SIZE_LIMIT);
     }
 
-    nn_shape kernel_shape = NN_SHAPE(conv->kernel_size[0], conv->kernel_size[1],
-                                     group_channels, conv->filters);
-    nn_layer_declare_param(layer, "kernel", &kernel_shape, true, conv->kernel_initializer,
-                           conv->kernel_regularizer, conv->kernel_constraint);
+    nn_shape kernel_shape = depthwise ? NN_SHAPE(conv->kernel_size[0], conv->kernel_size[1],
+                                                 channels, conv->depth_multiplier)
+                                      : NN_SHAPE(conv->kernel_size[0], conv->kernel_size[1],
+                                                 group_channels, conv->filters);
+    nn_layer_declare_param(layer, depthwise ? "depthwise_kernel" : "kernel", &kernel_shape, true,
+                           conv->kernel_initializer, conv->kernel_regularizer,
+                           conv->kernel_constraint);
     if (conv->use_bias) {
         nn_shape bias_shape = NN_SHAPE(conv->filters);
         nn_layer_declare_param(layer, "bias", &bias_shape, true, conv->bias_initializer,
@@ -237,7 +303,13 @@ static nn_status conv2d_build(nn_layer *layer, const nn_shape *input, nn_shape *
     int written = snprintf(layer->explanation, sizeof layer->explanation,
                            "height: %s; width: %s; channels: filters = %d", height_text,
                            width_text, conv->filters);
-    if (conv->groups > 1 && written > 0 && (size_t)written < sizeof layer->explanation)
+    if (depthwise)
+        snprintf(layer->explanation, sizeof layer->explanation,
+                 "height: %s; width: %s; channels: %lld * depth_multiplier %d = %d (each "
+                 "channel convolved on its own)",
+                 height_text, width_text, (long long)channels, conv->depth_multiplier,
+                 conv->filters);
+    else if (conv->groups > 1 && written > 0 && (size_t)written < sizeof layer->explanation)
         snprintf(layer->explanation + written, sizeof layer->explanation - (size_t)written,
                  " (%d groups: each filter sees %lld of the %lld input channels)",
                  conv->groups, (long long)group_channels, (long long)channels);
@@ -425,6 +497,29 @@ const nn_layer_class nn_conv2d_class = {
      * activation are not used in practice. */
     .positional_count = 8,
     .set_defaults = conv2d_set_defaults,
+    .validate = conv2d_validate,
+    .build = conv2d_build,
+    .scratch_floats = conv2d_scratch_floats,
+    .forward = conv2d_forward,
+    .backward = conv2d_backward,
+    .forward_pooled = conv2d_forward_pooled,
+};
+
+const nn_layer_class nn_depthwise_conv2d_class = {
+    .name = "DepthwiseConv2D",
+    .base_name = "depthwise_conv2d",
+    .doc = "Depthwise 2D convolution: each input channel is convolved with its own "
+           "depth_multiplier windows, with no sum over channels, giving channels * "
+           "depth_multiplier output channels. With a 1x1 Conv2D after it, it makes the "
+           "separable convolution of MobileNet. The kernel has shape (kernel height, kernel "
+           "width, channels, depth_multiplier).",
+    .example = "local d = nn.layers.DepthwiseConv2D{3, depth_multiplier = 2, padding = 'same'}\n"
+               "print(d(nn.random.randn(2, 28, 28, 8)).shape)   --> (2, 28, 28, 16)",
+    .size = sizeof(conv2d_layer),
+    .args = depthwise_conv2d_args,
+    .arg_count = (int)(sizeof depthwise_conv2d_args / sizeof depthwise_conv2d_args[0]),
+    .positional_count = 4,
+    .set_defaults = depthwise_conv2d_set_defaults,
     .validate = conv2d_validate,
     .build = conv2d_build,
     .scratch_floats = conv2d_scratch_floats,

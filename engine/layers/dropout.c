@@ -1,5 +1,7 @@
 /* Dropout: in training, zeroes each input with probability `rate` and scales the rest by
- * 1/(1 - rate) (inverted dropout, as Keras); in inference it is the identity. */
+ * 1/(1 - rate) (inverted dropout, as Keras); in inference it is the identity.
+ * SpatialDropout2D is the same layer dropping whole feature maps: its noise shape is
+ * (batch, 1, 1, channels) (channels first: (batch, channels, 1, 1)). */
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +16,7 @@ typedef struct dropout_layer {
     float rate;
     nn_shape noise_shape; /* ndim 0: none given; entries -1 (None) take the input's size */
     nn_optional_int seed; /* pins the masks to this seed instead of the global one */
+    int data_format;      /* SpatialDropout2D: which axis holds the channels */
     uint64_t own_calls;   /* calls on its own so far, with a seed: its masks' step */
 
     /* The mask of the last forward in training: one byte per element of the noise
@@ -39,6 +42,21 @@ static const nn_arg_spec dropout_args[] = {
      "(nn.random.seed)."},
     {"name", NN_ARG_STRING, ARG(base.name), false, 0, 0, false, NULL, "None",
      "Name of the layer; by default 'dropout', 'dropout_1', ..."},
+    {"input_shape", NN_ARG_SHAPE, ARG(base.declared_input), false, 1, 1 << 30, false, NULL,
+     "None", "Shape of one input sample (without the batch axis), for the first layer."},
+};
+
+static const nn_arg_spec spatial_dropout2d_args[] = {
+    {"rate", NN_ARG_FLOAT, ARG(rate), true, 0, 1, true, NULL, NULL,
+     "Fraction of the feature maps (channels) to drop, in [0, 1). Only in training."},
+    {"data_format", NN_ARG_CHOICE, ARG(data_format), false, 0, 0, false,
+     nn_data_format_choices, "'channels_last'",
+     "'channels_last' (batch, height, width, channels) or 'channels_first' (batch, "
+     "channels, height, width)."},
+    {"seed", NN_ARG_OPTIONAL_INT, ARG(seed), false, 0, 9007199254740991.0, false, NULL,
+     "None", "Integer seed for the random masks; None draws them from the global seed."},
+    {"name", NN_ARG_STRING, ARG(base.name), false, 0, 0, false, NULL, "None",
+     "Name of the layer; by default 'spatial_dropout2d', 'spatial_dropout2d_1', ..."},
     {"input_shape", NN_ARG_SHAPE, ARG(base.declared_input), false, 1, 1 << 30, false, NULL,
      "None", "Shape of one input sample (without the batch axis), for the first layer."},
 };
@@ -73,6 +91,12 @@ static nn_status dropout_validate(nn_layer *layer)
 static nn_status dropout_build(nn_layer *layer, const nn_shape *input, nn_shape *output)
 {
     dropout_layer *dropout = (dropout_layer *)layer;
+    if (layer->cls == &nn_spatial_dropout2d_class) {
+        int64_t height, width, channels;
+        NN_TRY(nn_image_input(layer, input, dropout->data_format, &height, &width, &channels));
+        bool last = dropout->data_format == NN_CHANNELS_LAST;
+        dropout->noise_shape = last ? NN_SHAPE(-1, 1, 1, -1) : NN_SHAPE(-1, -1, 1, 1);
+    }
     const nn_shape *noise = &dropout->noise_shape;
     char noise_text[128], input_text[128];
     if (noise->ndim > 0) {
@@ -231,6 +255,28 @@ const nn_layer_class nn_dropout_class = {
     .size = sizeof(dropout_layer),
     .args = dropout_args,
     .arg_count = (int)(sizeof dropout_args / sizeof dropout_args[0]),
+    .positional_count = 1,
+    .set_defaults = dropout_set_defaults,
+    .validate = dropout_validate,
+    .build = dropout_build,
+    .reserve = dropout_reserve,
+    .forward = dropout_forward,
+    .backward = dropout_backward,
+    .destroy = dropout_destroy,
+};
+
+const nn_layer_class nn_spatial_dropout2d_class = {
+    .name = "SpatialDropout2D",
+    .base_name = "spatial_dropout2d",
+    .doc = "Dropout of whole feature maps: in training each channel of each image is zeroed "
+           "with probability `rate` (all its cells together) and the others are scaled by "
+           "1/(1 - rate). Neighbouring cells are strongly correlated, so dropping single "
+           "cells regularizes a convolution little; dropping maps does.",
+    .example = "local d = nn.layers.SpatialDropout2D{0.5}\n"
+               "local y = d(nn.ones(1, 2, 2, 4), {training=true})  -- each channel all 0 or all 2",
+    .size = sizeof(dropout_layer),
+    .args = spatial_dropout2d_args,
+    .arg_count = (int)(sizeof spatial_dropout2d_args / sizeof spatial_dropout2d_args[0]),
     .positional_count = 1,
     .set_defaults = dropout_set_defaults,
     .validate = dropout_validate,

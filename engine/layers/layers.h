@@ -6,6 +6,7 @@
 
 extern const nn_layer_class nn_conv2d_class;
 extern const nn_layer_class nn_conv2d_transpose_class;
+extern const nn_layer_class nn_depthwise_conv2d_class;
 extern const nn_layer_class nn_maxpool2d_class;
 extern const nn_layer_class nn_avgpool2d_class;
 extern const nn_layer_class nn_flatten_class;
@@ -15,6 +16,7 @@ extern const nn_layer_class nn_cropping2d_class;
 extern const nn_layer_class nn_upsampling2d_class;
 extern const nn_layer_class nn_dense_class;
 extern const nn_layer_class nn_dropout_class;
+extern const nn_layer_class nn_spatial_dropout2d_class;
 extern const nn_layer_class nn_batchnorm_class;
 extern const nn_layer_class nn_activation_class;
 extern const nn_layer_class nn_leaky_relu_class;

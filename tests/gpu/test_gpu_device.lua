@@ -179,6 +179,8 @@ t.test('padding, cropping, upsampling and transposed convolution train on the GP
         L.Cropping2D{{1, 2}, data_format = data_format},
         L.Conv2DTranspose{2, 3, strides = 2, padding = 'same', activation = 'tanh',
                           data_format = data_format},
+        L.DepthwiseConv2D{3, depth_multiplier = 2, padding = 'same', data_format = data_format},
+        L.UpSampling2D{2, interpolation = 'bilinear', data_format = data_format},
         L.Flatten(), L.Dense{2, activation = 'softmax'}}
       model:to(device)
       model:compile{optimizer = nn.optimizers.SGD{learning_rate = 0.5},
