@@ -268,6 +268,18 @@ typedef struct nn_backend {
                                const float *inv_std, bool batch_statistics,
                                const nn_batchnorm_geometry *geometry, float *scratch);
 
+    /* Layer normalisation of each row of x (rows, width): mean and inv_std (rows) receive
+     * the row's mean and 1/sqrt(biased variance + epsilon), y = (x - mean) · inv_std ·
+     * gamma + beta (gamma, beta (width) may be NULL: 1 and 0). */
+    void (*layernorm_forward)(float *y, float *mean, float *inv_std, const float *x,
+                              const float *gamma, const float *beta, int64_t rows,
+                              int64_t width, float epsilon);
+    /* dx (rows, width), dgamma and dbeta (width), each may be NULL, from dy with the mean
+     * and inv_std forward gave. */
+    void (*layernorm_backward)(float *dx, float *dgamma, float *dbeta, const float *dy,
+                               const float *x, const float *gamma, const float *mean,
+                               const float *inv_std, int64_t rows, int64_t width);
+
     /* ---- loss, metrics, regularizers ---- */
 
     /* *loss = mean loss of pred (B,W) against labels (B rows, as floats), each row's

@@ -21,7 +21,7 @@ static const nn_layer_class *const layer_classes[] = {
     &nn_global_max_pooling2d_class, &nn_reshape_class, &nn_zero_padding2d_class,
     &nn_cropping2d_class, &nn_upsampling2d_class, &nn_leaky_relu_class, &nn_elu_class,
     &nn_softmax_class, &nn_conv2d_transpose_class, &nn_spatial_dropout2d_class,
-    &nn_depthwise_conv2d_class,
+    &nn_depthwise_conv2d_class, &nn_layernorm_class,
     NULL,
 };
 

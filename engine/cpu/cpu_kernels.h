@@ -70,6 +70,14 @@ void nn_cpu_upsample2d_backward(float *dinp, const float *dout,
 void nn_cpu_bias_add(float *out, const float *bias, int64_t rows, int64_t width);
 void nn_cpu_column_sums(float *sums, const float *rows, int64_t row_count, int64_t width);
 
+/* Layer normalisation (layernorm.c): see nn_backend. */
+void nn_cpu_layernorm_forward(float *y, float *mean, float *inv_std, const float *x,
+                              const float *gamma, const float *beta, int64_t rows,
+                              int64_t width, float epsilon);
+void nn_cpu_layernorm_backward(float *dx, float *dgamma, float *dbeta, const float *dy,
+                               const float *x, const float *gamma, const float *mean,
+                               const float *inv_std, int64_t rows, int64_t width);
+
 void nn_cpu_dense_forward(float *out, const float *inp, const float *kernel,
                           const float *bias, nn_activation activation, int batch,
                           int in_features, int out_features);

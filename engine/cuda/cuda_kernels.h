@@ -46,6 +46,14 @@ void nn_cuda_crop(float *out, const float *padded, int batch, int height, int wi
                   int channels, int padded_height, int padded_width, int pad_top,
                   int pad_left);
 
+/* ---- layernorm.cu ---- */
+void nn_cuda_layernorm_forward(float *y, float *mean, float *inv_std, const float *x,
+                               const float *gamma, const float *beta, int64_t rows,
+                               int64_t width, float epsilon);
+void nn_cuda_layernorm_backward(float *dx, float *dgamma, float *dbeta, const float *dy,
+                                const float *x, const float *gamma, const float *mean,
+                                const float *inv_std, int64_t rows, int64_t width);
+
 /* nn_backend's bias_add and column_sums. */
 void nn_cuda_bias_add(float *out, const float *bias, int64_t rows, int64_t width);
 void nn_cuda_column_sums_of(float *sums, const float *rows, int64_t row_count, int64_t width);

@@ -308,6 +308,24 @@ static void emulated_avgpool2d_backward(float *dinp, const float *dout,
         dinp, dout);
 }
 
+static void emulated_layernorm_forward(float *y, float *mean, float *inv_std, const float *x,
+                                      const float *gamma, const float *beta, int64_t rows,
+                                      int64_t width, float epsilon)
+{
+    RUN("layernorm_forward",
+        CPU.layernorm_forward(y, mean, inv_std, x, gamma, beta, rows, width, epsilon), y, mean,
+        inv_std, x, gamma, beta);
+}
+
+static void emulated_layernorm_backward(float *dx, float *dgamma, float *dbeta, const float *dy,
+                                       const float *x, const float *gamma, const float *mean,
+                                       const float *inv_std, int64_t rows, int64_t width)
+{
+    RUN("layernorm_backward",
+        CPU.layernorm_backward(dx, dgamma, dbeta, dy, x, gamma, mean, inv_std, rows, width),
+        dx, dgamma, dbeta, dy, x, gamma, mean, inv_std);
+}
+
 static void emulated_bias_add(float *out, const float *bias, int64_t rows, int64_t width)
 {
     RUN("bias_add", CPU.bias_add(out, bias, rows, width), out, bias);
@@ -548,6 +566,8 @@ static const nn_backend emulated_backend = {
     .avgpool2d_forward = emulated_avgpool2d_forward,
     .avgpool2d_backward = emulated_avgpool2d_backward,
     .bias_add = emulated_bias_add,
+    .layernorm_forward = emulated_layernorm_forward,
+    .layernorm_backward = emulated_layernorm_backward,
     .column_sums = emulated_column_sums,
     .window2d_embed = emulated_window2d_embed,
     .window2d_extract = emulated_window2d_extract,

@@ -181,6 +181,7 @@ t.test('padding, cropping, upsampling and transposed convolution train on the GP
                           data_format = data_format},
         L.DepthwiseConv2D{3, depth_multiplier = 2, padding = 'same', data_format = data_format},
         L.UpSampling2D{2, interpolation = 'bilinear', data_format = data_format},
+        L.LayerNormalization(),
         L.Flatten(), L.Dense{2, activation = 'softmax'}}
       model:to(device)
       model:compile{optimizer = nn.optimizers.SGD{learning_rate = 0.5},

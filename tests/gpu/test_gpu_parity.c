@@ -267,6 +267,44 @@ static void resampling(void)
     free(values), free(bias), free(cpu_rows), free(dev_rows);
 }
 
+/* Layer normalisation: both backends run the same bodies, so the results are equal up to
+ * the GPU's fused multiply-adds. */
+static void layer_normalization(void)
+{
+    const int64_t rows = 500, width = 96;
+    size_t n = (size_t)(rows * width);
+    float *x = gh_random(n, 71, -2, 2), *dy = gh_random(n, 72, -1, 1);
+    float *gamma = gh_random((size_t)width, 73, 0.5f, 1.5f), *beta = gh_random((size_t)width, 74, -1, 1);
+    float *y_cpu = calloc(n, 4), *y_dev = calloc(n, 4), *dx_cpu = calloc(n, 4), *dx_dev = calloc(n, 4);
+    float statistics_cpu[1000], statistics_dev[1000];
+    float dgamma_cpu[96], dgamma_dev[96], dbeta_cpu[96], dbeta_dev[96];
+    nn_cpu_layernorm_forward(y_cpu, statistics_cpu, statistics_cpu + rows, x, gamma, beta, rows,
+                             width, 1e-3f);
+    nn_cpu_layernorm_backward(dx_cpu, dgamma_cpu, dbeta_cpu, dy, x, gamma, statistics_cpu,
+                              statistics_cpu + rows, rows, width);
+    float *d_x = gh_upload(x, n * 4), *d_dy = gh_upload(dy, n * 4);
+    float *d_gamma = gh_upload(gamma, (size_t)width * 4), *d_beta = gh_upload(beta, (size_t)width * 4);
+    float *d_y = gh_zeros(n * 4), *d_dx = gh_zeros(n * 4), *d_statistics = gh_zeros(2 * (size_t)rows * 4);
+    float *d_dgamma = gh_zeros((size_t)width * 4), *d_dbeta = gh_zeros((size_t)width * 4);
+    gh_device->layernorm_forward(d_y, d_statistics, d_statistics + rows, d_x, d_gamma, d_beta,
+                                 rows, width, 1e-3f);
+    gh_device->layernorm_backward(d_dx, d_dgamma, d_dbeta, d_dy, d_x, d_gamma, d_statistics,
+                                  d_statistics + rows, rows, width);
+    gh_download(y_dev, d_y, n * 4);
+    gh_download(dx_dev, d_dx, n * 4);
+    gh_download(statistics_dev, d_statistics, 2 * (size_t)rows * 4);
+    gh_download(dgamma_dev, d_dgamma, (size_t)width * 4);
+    gh_download(dbeta_dev, d_dbeta, (size_t)width * 4);
+    gh_expect_close("layer normalization output", y_dev, y_cpu, n, 1e-6);
+    gh_expect_close("layer normalization statistics", statistics_dev, statistics_cpu, 2 * (size_t)rows, 1e-6);
+    gh_expect_close("layer normalization input gradient", dx_dev, dx_cpu, n, 1e-5);
+    gh_expect_close("layer normalization gamma gradient", dgamma_dev, dgamma_cpu, (size_t)width, 1e-5);
+    gh_expect_close("layer normalization beta gradient", dbeta_dev, dbeta_cpu, (size_t)width, 1e-6);
+    gh_free(d_x), gh_free(d_dy), gh_free(d_gamma), gh_free(d_beta), gh_free(d_y), gh_free(d_dx);
+    gh_free(d_statistics), gh_free(d_dgamma), gh_free(d_dbeta);
+    free(x), free(dy), free(gamma), free(beta), free(y_cpu), free(y_dev), free(dx_cpu), free(dx_dev);
+}
+
 static void dense_layers(void)
 {
     const struct { int batch, in, out; bool bias; nn_activation_kind act; } cases[] = {
@@ -678,6 +716,7 @@ int main(int argc, char **argv)
         {"other convolutions", other_convolutions},
         {"max pooling", max_pooling},
         {"padding, cropping and upsampling", resampling},
+        {"layer normalization", layer_normalization},
         {"dense", dense_layers},
         {"activations", activations},
         {"dropout", dropout},

@@ -361,6 +361,7 @@ Test(model_file, softmax_round_trips) { layer_round_trip(&nn_softmax_class); }
 Test(model_file, conv2d_transpose_round_trips) { layer_round_trip(&nn_conv2d_transpose_class); }
 Test(model_file, depthwise_conv2d_round_trips) { layer_round_trip(&nn_depthwise_conv2d_class); }
 Test(model_file, spatial_dropout2d_round_trips) { layer_round_trip(&nn_spatial_dropout2d_class); }
+Test(model_file, layer_normalization_round_trips) { layer_round_trip(&nn_layernorm_class); }
 Test(model_file, dense_round_trips) { layer_round_trip(&nn_dense_class); }
 Test(model_file, dropout_round_trips) { layer_round_trip(&nn_dropout_class); }
 Test(model_file, batchnormalization_round_trips) { layer_round_trip(&nn_batchnorm_class); }
@@ -389,7 +390,7 @@ Test(model_file, every_layer_class_has_a_round_trip_test)
                                             &nn_leaky_relu_class, &nn_elu_class,
                                             &nn_softmax_class, &nn_conv2d_transpose_class,
                                             &nn_depthwise_conv2d_class,
-                                            &nn_spatial_dropout2d_class};
+                                            &nn_spatial_dropout2d_class, &nn_layernorm_class};
     const nn_layer_class *const *classes = nn_layer_classes();
     for (int i = 0; classes[i]; i++) {
         bool found = false;
