@@ -198,7 +198,8 @@ typedef struct nn_backend {
 
     /* out (rows, width) += bias (width) on every row. */
     void (*bias_add)(float *out, const float *bias, int64_t rows, int64_t width);
-    /* sums (width) = the sum of rows (row_count, width) down each column, in row order. */
+    /* sums (width) = the sum of rows (row_count, width) down each column (in double on the
+     * CPU; in float, row by row, on a GPU). */
     void (*column_sums)(float *sums, const float *rows, int64_t row_count, int64_t width);
 
     /* outer (B,H,W,C) = zeros with inner (B,h,w,C) at (top, left) (zero padding). */

@@ -21,7 +21,7 @@ static const nn_layer_class *const layer_classes[] = {
     &nn_global_max_pooling2d_class, &nn_reshape_class, &nn_zero_padding2d_class,
     &nn_cropping2d_class, &nn_upsampling2d_class, &nn_leaky_relu_class, &nn_elu_class,
     &nn_softmax_class, &nn_conv2d_transpose_class, &nn_spatial_dropout2d_class,
-    &nn_depthwise_conv2d_class, &nn_layernorm_class,
+    &nn_depthwise_conv2d_class, &nn_layernorm_class, &nn_separable_conv2d_class,
     NULL,
 };
 
@@ -308,6 +308,17 @@ static nn_status check_built_input(const nn_layer *layer, const nn_shape *input)
                     nn_shape_format(input, received, sizeof received));
 }
 
+/* Whether one sample of shape (the sizes after the batch axis) has a count of values that
+ * fits in 63 bits, so that the layers' products of sizes cannot overflow. */
+static bool sample_countable(const nn_shape *shape)
+{
+    int64_t count = 1;
+    for (int i = 1; i < shape->ndim; i++)
+        if (shape->dims[i] > 0 && __builtin_mul_overflow(count, shape->dims[i], &count))
+            return false;
+    return true;
+}
+
 nn_status nn_layer_build(nn_layer *layer, const nn_shape *input)
 {
     if (layer->built)
@@ -316,10 +327,19 @@ nn_status nn_layer_build(nn_layer *layer, const nn_shape *input)
     if (batched.ndim > 0)
         batched.dims[0] = -1;
     nn_shape output = {0};
+    char text[128];
     NN_TRY(validate_arguments(layer));
+    if (!sample_countable(&batched))
+        return nn_error(NN_ERR_SHAPE, "layer \"%s\": one sample of input %s holds more values "
+                        "than can be counted (2^63)", layer->name,
+                        nn_shape_format(&batched, text, sizeof text));
     layer->param_count = 0;
     layer->explanation[0] = '\0';
     nn_status status = layer->cls->build(layer, &batched, &output);
+    if (status == NN_OK && !sample_countable(&output))
+        status = nn_error(NN_ERR_SHAPE, "layer \"%s\": one sample of its output %s would hold "
+                          "more values than can be counted (2^63)", layer->name,
+                          nn_shape_format(&output, text, sizeof text));
     if (status != NN_OK) {
         layer->param_count = 0;
         return status;

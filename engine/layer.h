@@ -32,7 +32,7 @@ typedef enum nn_arg_kind {
     NN_ARG_BOOL,         /* bool */
     NN_ARG_CHOICE,       /* int: index into spec->choices ('valid' / 'same') */
     NN_ARG_PAIR,         /* int[2]: an int n means {n, n} */
-    NN_ARG_OPTIONAL_PAIR,/* int[2]: nil gives {0, 0} ("same as pool_size") */
+    NN_ARG_OPTIONAL_PAIR,/* int[2]: nil (None) gives {NN_PAIR_NONE, NN_PAIR_NONE} */
     NN_ARG_SHAPE,        /* nn_shape: a list of ints; -1 (None) allowed where min < 0 */
     NN_ARG_TARGET_SHAPE, /* nn_shape: a list of ints, one of which may be -1 (inferred, as
                             Reshape's; written -1 as Keras does, not None) */
@@ -45,6 +45,13 @@ typedef enum nn_arg_kind {
     NN_ARG_CONSTRAINT,   /* nn_constraint */
     NN_ARG_STRING        /* char[NN_NAME_CAPACITY] */
 } nn_arg_kind;
+
+/* The value of an optional pair left at None ("same as pool_size", "inferred"): no
+ * valid entry is negative, so 0 stays a value of its own (Conv2DTranspose's
+ * output_padding=0 is not None). */
+enum { NN_PAIR_NONE = -1 };
+
+static inline bool nn_pair_is_none(const int *pair) { return pair[0] == NN_PAIR_NONE; }
 
 typedef struct nn_optional_int {
     bool present;

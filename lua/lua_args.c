@@ -435,9 +435,12 @@ void nn_lua_set_layer_arg(lua_State *L, nn_layer *layer, const nn_arg_spec *spec
             if (spec->max >= 1e9 && spec->min <= -1e9)
                 nn_lua_error(L, "%s: %s must be a finite number of magnitude below %g, got %s",
                              function, spec->name, spec->max, text);
-            if (spec->max >= 1e9)
+            if (spec->max >= 1e9 && !(value >= spec->min))
                 nn_lua_error(L, "%s: %s must be >= %g, got %s", function, spec->name, spec->min,
                              text);
+            if (spec->max >= 1e9)
+                nn_lua_error(L, "%s: %s must be a finite number below %g, got %s", function,
+                             spec->name, spec->max, text);
             nn_lua_error(L, "%s: %s must be in [%g, %g%s, got %s", function, spec->name, spec->min,
                        spec->max, spec->exclusive_max ? ")" : "]", text);
         }
@@ -472,7 +475,7 @@ void nn_lua_set_layer_arg(lua_State *L, nn_layer *layer, const nn_arg_spec *spec
         break;
     case NN_ARG_OPTIONAL_PAIR:
         if (lua_isnil(L, -1))
-            ((int *)target)[0] = ((int *)target)[1] = 0;
+            ((int *)target)[0] = ((int *)target)[1] = NN_PAIR_NONE;
         else
             set_pair(L, target, spec, function);
         break;
@@ -561,7 +564,7 @@ void nn_lua_push_layer_arg(lua_State *L, nn_layer *layer, const nn_arg_spec *spe
         lua_rawseti(L, -2, 2);
         break;
     case NN_ARG_OPTIONAL_PAIR:
-        if (((const int *)value)[0] == 0)
+        if (nn_pair_is_none(value))
             lua_pushnil(L);
         else
             push_pair(L, value);

@@ -160,6 +160,10 @@ static int layer_construct(lua_State *L)
         if (given[index])
             nn_lua_error(L, "%s: argument '%s' is given twice (by position and by name)",
                          function, spec->name);
+        for (int other = 0; other < cls->arg_count; other++)
+            if (other != index && given[other] && cls->args[other].offset == spec->offset)
+                nn_lua_error(L, "%s: '%s' and '%s' are two names of one argument; give one of "
+                             "them", function, cls->args[other].name, spec->name);
         given[index] = true;
         nn_lua_set_layer_arg(L, layer, spec, function);
         lua_pop(L, 1);

@@ -211,12 +211,13 @@ void nn_cpu_bias_add(float *out, const float *bias, int64_t rows, int64_t width)
 
 void nn_cpu_column_sums(float *sums, const float *rows, int64_t row_count, int64_t width)
 {
-    /* Row by row in float, as the CUDA body sums each column. */
-    for (int64_t c = 0; c < width; c++)
-        sums[c] = 0.0f;
-    for (int64_t r = 0; r < row_count; r++) {
-        const float *row = rows + (size_t)r * (size_t)width;
-        for (int64_t c = 0; c < width; c++)
-            sums[c] += row[c];
+    /* In double: a bias gradient sums every output cell of the batch, enough rows for float
+     * sums to drift. Columns in parallel, rows in order. */
+#pragma omp parallel for schedule(static) if (row_count * width > PARALLEL_THRESHOLD)
+    for (int64_t c = 0; c < width; c++) {
+        double total = 0.0;
+        for (int64_t r = 0; r < row_count; r++)
+            total += (double)rows[(size_t)r * (size_t)width + (size_t)c];
+        sums[c] = (float)total;
     }
 }

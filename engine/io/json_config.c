@@ -215,7 +215,7 @@ static cJSON *arg_write(const nn_layer *layer, const nn_arg_spec *spec)
     }
     case NN_ARG_OPTIONAL_PAIR: {
         const int *values = value;
-        return values[0] == 0 && values[1] == 0 ? cJSON_CreateNull() : pair(values);
+        return nn_pair_is_none(values) ? cJSON_CreateNull() : pair(values);
     }
     case NN_ARG_SHAPE:
     case NN_ARG_TARGET_SHAPE: {
@@ -664,7 +664,7 @@ static nn_status read_arg(nn_layer *layer, const nn_arg_spec *spec, const cJSON 
         return read_pair(item->child->next, spec, (int *)target + 2, where);
     case NN_ARG_OPTIONAL_PAIR:
         if (cJSON_IsNull(item)) {
-            ((int *)target)[0] = ((int *)target)[1] = 0;
+            ((int *)target)[0] = ((int *)target)[1] = NN_PAIR_NONE;
             return NN_OK;
         }
         return read_pair(item, spec, target, where);

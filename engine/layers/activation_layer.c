@@ -116,8 +116,9 @@ static const nn_arg_spec leaky_relu_args[] = {
 };
 
 static const nn_arg_spec elu_args[] = {
-    {"alpha", NN_ARG_FLOAT, ARG(parameter), false, -1e30, 1e30, false, NULL, "1.0",
-     "Scale of the negative part: f(x) = x for x > 0, alpha * (exp(x) - 1) otherwise."},
+    {"alpha", NN_ARG_FLOAT, ARG(parameter), false, 0, 1e30, false, NULL, "1.0",
+     "Scale of the negative part: f(x) = x for x > 0, alpha * (exp(x) - 1) otherwise; at "
+     "least 0 in nnsh (the gradient is taken from the output, which needs it)."},
     NAME_ARG("elu"),
     INPUT_SHAPE_ARG,
 };

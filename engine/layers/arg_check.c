@@ -61,8 +61,7 @@ nn_status nn_layer_check_arg_ranges(const nn_layer *layer)
         case NN_ARG_PAIR:
         case NN_ARG_OPTIONAL_PAIR: {
             const int *pair = field;
-            /* An optional pair of {0, 0} is nil ("same as another argument"). */
-            if (spec->kind == NN_ARG_OPTIONAL_PAIR && pair[0] == 0 && pair[1] == 0)
+            if (spec->kind == NN_ARG_OPTIONAL_PAIR && nn_pair_is_none(pair))
                 break;
             snprintf(text, sizeof text, "(%d, %d)", pair[0], pair[1]);
             if (outside(spec, pair[0]) || outside(spec, pair[1]))

@@ -22,7 +22,7 @@ typedef struct conv2d_transpose_layer {
     int kernel_size[2];
     int strides[2];
     int padding;           /* NN_PADDING_VALID or NN_PADDING_SAME */
-    int output_padding[2]; /* {0, 0}: None */
+    int output_padding[2]; /* NN_PAIR_NONE: None */
     int data_format;
     int dilation_rate[2];
     bool use_bias;
@@ -51,7 +51,7 @@ static const nn_arg_spec conv2d_transpose_args[] = {
      NULL, "None",
      "Extra rows and columns at the bottom and right, each smaller than the stride; with "
      "it the size is (input - 1) * strides + kernel - 2 * (kernel // 2 for 'same', else 0) "
-     "+ output_padding. None picks the sizes above ({0, 0} reads as None)."},
+     "+ output_padding. None picks the sizes above."},
     {"data_format", NN_ARG_CHOICE, ARG(data_format), false, 0, 0, false,
      nn_data_format_choices, "'channels_last'",
      "'channels_last' (batch, height, width, channels) or 'channels_first' (batch, "
@@ -90,6 +90,7 @@ static void conv2d_transpose_set_defaults(nn_layer *layer)
 {
     conv2d_transpose_layer *conv = (conv2d_transpose_layer *)layer;
     conv->strides[0] = conv->strides[1] = 1;
+    conv->output_padding[0] = conv->output_padding[1] = NN_PAIR_NONE;
     conv->dilation_rate[0] = conv->dilation_rate[1] = 1;
     conv->use_bias = true;
     conv->kernel_initializer = nn_initializer_default(NN_INITIALIZER_GLOROT_UNIFORM);
@@ -99,9 +100,8 @@ static void conv2d_transpose_set_defaults(nn_layer *layer)
 static nn_status conv2d_transpose_validate(nn_layer *layer)
 {
     conv2d_transpose_layer *conv = (conv2d_transpose_layer *)layer;
-    for (int axis = 0; axis < 2; axis++)
-        if (conv->output_padding[axis] >= conv->strides[axis] &&
-            (conv->output_padding[0] || conv->output_padding[1]))
+    for (int axis = 0; axis < 2 && !nn_pair_is_none(conv->output_padding); axis++)
+        if (conv->output_padding[axis] >= conv->strides[axis])
             return nn_error(NN_ERR_ARGUMENT,
                             "Conv2DTranspose \"%s\": output_padding must be smaller than the "
                             "strides along each axis. Received: output_padding=(%d, %d), "
@@ -127,7 +127,7 @@ static int64_t output_length(const conv2d_transpose_layer *conv, int axis, int64
     int64_t stride = conv->strides[axis];
     int64_t extent = conv->kernel_size[axis] +
                      (int64_t)(conv->kernel_size[axis] - 1) * (conv->dilation_rate[axis] - 1);
-    bool explicit_padding = conv->output_padding[0] || conv->output_padding[1];
+    bool explicit_padding = !nn_pair_is_none(conv->output_padding);
     if (explicit_padding) {
         int64_t pad = conv->padding == NN_PADDING_SAME ? extent / 2 : 0;
         int64_t length = (input - 1) * stride + extent - 2 * pad + conv->output_padding[axis];
@@ -185,6 +185,18 @@ static nn_status conv2d_transpose_build(nn_layer *layer, const nn_shape *input, 
                         conv->kernel_size[1], conv->strides[0], conv->strides[1],
                         nn_padding_choices[conv->padding]);
 
+    /* The convolution kernels pad a sample of the output by the dilated window for 'same'
+     * and index it with int. */
+    int64_t padded_height = out_height + (int64_t)(conv->kernel_size[0] - 1) * conv->dilation_rate[0];
+    int64_t padded_width = out_width + (int64_t)(conv->kernel_size[1] - 1) * conv->dilation_rate[1];
+    if (padded_height > SIZE_LIMIT || padded_width > SIZE_LIMIT ||
+        padded_height * padded_width > SIZE_LIMIT / conv->filters)
+        return nn_error(NN_ERR_SHAPE, "with kernel_size=(%d, %d) and dilation_rate=(%d, %d) one "
+                        "padded output sample would have (%lld, %lld, %d) elements, more than "
+                        "the %lld a layer supports",
+                        conv->kernel_size[0], conv->kernel_size[1], conv->dilation_rate[0],
+                        conv->dilation_rate[1], (long long)padded_height,
+                        (long long)padded_width, conv->filters, (long long)SIZE_LIMIT);
     nn_shape kernel_shape = NN_SHAPE(conv->kernel_size[0], conv->kernel_size[1], conv->filters,
                                      channels);
     nn_layer_declare_param(layer, "kernel", &kernel_shape, true, conv->kernel_initializer,

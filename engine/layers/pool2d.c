@@ -12,7 +12,7 @@
 typedef struct maxpool2d_layer {
     nn_layer base;
     int pool_size[2];   /* (height, width) */
-    int strides[2];     /* {0, 0}: None, the same as pool_size */
+    int strides[2];     /* NN_PAIR_NONE: None, the same as pool_size */
     int padding;        /* NN_PADDING_VALID or NN_PADDING_SAME */
     int data_format;    /* NN_CHANNELS_LAST or NN_CHANNELS_FIRST */
     /* Sizes of one call, filled by build; batch is set per call. */
@@ -74,6 +74,7 @@ static void maxpool2d_set_defaults(nn_layer *layer)
 {
     maxpool2d_layer *pool = (maxpool2d_layer *)layer;
     pool->pool_size[0] = pool->pool_size[1] = 2;
+    pool->strides[0] = pool->strides[1] = NN_PAIR_NONE;
     pool->padding = NN_PADDING_VALID;
     pool->data_format = NN_CHANNELS_LAST;
 }
@@ -88,7 +89,7 @@ static void avgpool2d_set_defaults(nn_layer *layer)
 /* Strides as used: None stands for pool_size. */
 static void effective_strides(const maxpool2d_layer *pool, int strides[2])
 {
-    bool none = pool->strides[0] == 0 && pool->strides[1] == 0;
+    bool none = nn_pair_is_none(pool->strides);
     strides[0] = none ? pool->pool_size[0] : pool->strides[0];
     strides[1] = none ? pool->pool_size[1] : pool->strides[1];
 }

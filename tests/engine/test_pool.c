@@ -550,8 +550,11 @@ Test(maxpool2d_errors, zero_sizes_are_rejected_by_validate)
     harness_set_pair(layer, "strides", 0, 1);
     cr_assert_eq(nn_layer_finish(layer), NN_ERR_ARGUMENT);
     ASSERT_MENTIONS(nn_error_message(), "max_pooling2d", "strides=(0, 1)", "out of range");
-    /* {0, 0} is None: strides follow pool_size. */
     harness_set_pair(layer, "strides", 0, 0);
+    cr_assert_eq(nn_layer_finish(layer), NN_ERR_ARGUMENT);
+    ASSERT_MENTIONS(nn_error_message(), "strides=(0, 0)", "out of range");
+    /* None: strides follow pool_size. */
+    harness_set_pair(layer, "strides", NN_PAIR_NONE, NN_PAIR_NONE);
     cr_assert_eq(nn_layer_finish(layer), NN_OK, "%s", nn_error_message());
     nn_layer_release(layer);
 }

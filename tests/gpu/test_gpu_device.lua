@@ -180,6 +180,8 @@ t.test('padding, cropping, upsampling and transposed convolution train on the GP
         L.Conv2DTranspose{2, 3, strides = 2, padding = 'same', activation = 'tanh',
                           data_format = data_format},
         L.DepthwiseConv2D{3, depth_multiplier = 2, padding = 'same', data_format = data_format},
+        L.SeparableConv2D{3, 3, depth_multiplier = 2, padding = 'same', activation = 'relu',
+                          data_format = data_format},
         L.UpSampling2D{2, interpolation = 'bilinear', data_format = data_format},
         L.LayerNormalization(),
         L.Flatten(), L.Dense{2, activation = 'softmax'}}

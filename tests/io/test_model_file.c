@@ -114,6 +114,15 @@ static nn_model *model_around(const nn_layer_class *cls, nn_shape *input)
         set_choice(layer, "data_format", "channels_first");
         set_input(layer, NN_SHAPE(5, 4, 2));
         add(model, layer);
+    } else if (cls == &nn_separable_conv2d_class) {
+        set_int(layer, "filters", 3);
+        set_pair(layer, "kernel_size", 3, 3);
+        set_int(layer, "depth_multiplier", 2);
+        set_choice(layer, "data_format", "channels_first");
+        set_input(layer, NN_SHAPE(2, 6, 5));
+        *input = NN_SHAPE(2, 6, 5);
+        add(model, layer);
+        add(model, new_layer(&nn_flatten_class));
     } else if (cls == &nn_depthwise_conv2d_class || cls == &nn_spatial_dropout2d_class) {
         *input = NN_SHAPE(5, 5, 3);
         if (cls == &nn_depthwise_conv2d_class) {
@@ -362,6 +371,7 @@ Test(model_file, conv2d_transpose_round_trips) { layer_round_trip(&nn_conv2d_tra
 Test(model_file, depthwise_conv2d_round_trips) { layer_round_trip(&nn_depthwise_conv2d_class); }
 Test(model_file, spatial_dropout2d_round_trips) { layer_round_trip(&nn_spatial_dropout2d_class); }
 Test(model_file, layer_normalization_round_trips) { layer_round_trip(&nn_layernorm_class); }
+Test(model_file, separable_conv2d_round_trips) { layer_round_trip(&nn_separable_conv2d_class); }
 Test(model_file, dense_round_trips) { layer_round_trip(&nn_dense_class); }
 Test(model_file, dropout_round_trips) { layer_round_trip(&nn_dropout_class); }
 Test(model_file, batchnormalization_round_trips) { layer_round_trip(&nn_batchnorm_class); }
@@ -390,7 +400,8 @@ Test(model_file, every_layer_class_has_a_round_trip_test)
                                             &nn_leaky_relu_class, &nn_elu_class,
                                             &nn_softmax_class, &nn_conv2d_transpose_class,
                                             &nn_depthwise_conv2d_class,
-                                            &nn_spatial_dropout2d_class, &nn_layernorm_class};
+                                            &nn_spatial_dropout2d_class, &nn_layernorm_class,
+                                            &nn_separable_conv2d_class};
     const nn_layer_class *const *classes = nn_layer_classes();
     for (int i = 0; classes[i]; i++) {
         bool found = false;

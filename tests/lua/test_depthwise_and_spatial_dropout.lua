@@ -62,6 +62,48 @@ t.test('DepthwiseConv2D trains the same on cpu and emulated, and saves', functio
   for i = 1, #weights.cpu do t.eq(weights.cpu[i], weights.emulated[i], 'weight ' .. i) end
 end)
 
+t.test('SeparableConv2D is a depthwise step then a pointwise 1x1 convolution', function()
+  local s = L.SeparableConv2D{64, 3, padding = 'same', activation = 'relu'}
+  t.eq(tostring(s(nn.random.randn(2, 28, 28, 32)).shape), '(2, 28, 28, 64)', 'output')
+  t.eq(tostring(s.depthwise_kernel.shape), '(3, 3, 32, 1)', 'depthwise_kernel')
+  t.eq(tostring(s.pointwise_kernel.shape), '(1, 1, 32, 64)', 'pointwise_kernel')
+  t.eq(s.name:match('^separable_conv2d'), 'separable_conv2d', 'name')
+  local model = nn.Sequential{nn.Input{shape = {28, 28, 32}}, L.SeparableConv2D{64, 3}}
+  t.eq(model:count_params(), 3 * 3 * 32 + 32 * 64 + 64, 'parameters (Conv2D would have 18,496)')
+  -- The same as DepthwiseConv2D (no bias) then Conv2D{filters, 1}, in both layouts and
+  -- while training on cpu and emulated.
+  for _, data_format in ipairs{'channels_last', 'channels_first'} do
+    local shape = data_format == 'channels_last' and {7, 6, 3} or {3, 7, 6}
+    local x, y = nn.random.randn(6, table.unpack(shape)), nn.random.randn(6, 1)
+    local results = {}
+    for _, device in ipairs{'cpu', 'emulated'} do
+      nn.random.seed(16)
+      local separable = nn.Sequential{
+        L.SeparableConv2D{4, 3, strides = 2, padding = 'same', depth_multiplier = 2, activation = 'tanh',
+                          data_format = data_format, input_shape = shape},
+        L.Flatten(), L.Dense{1}}
+      local two_steps = nn.Sequential{
+        L.DepthwiseConv2D{3, strides = 2, padding = 'same', depth_multiplier = 2, use_bias = false,
+                          data_format = data_format, input_shape = shape},
+        L.Conv2D{4, 1, activation = 'tanh', data_format = data_format}, L.Flatten(), L.Dense{1}}
+      two_steps:set_weights(separable:get_weights())
+      for _, model in ipairs{separable, two_steps} do
+        model:to(device)
+        model:compile{optimizer = nn.optimizers.SGD{learning_rate = 0.05}, loss = 'mse'}
+        model:fit(x, y, {epochs = 2, batch_size = 3, shuffle = false, verbose = 0})
+      end
+      local a, b = separable:get_weights(), two_steps:get_weights()
+      for i = 1, #a do
+        t.truthy((a[i] - b[i]):abs():max() < 1e-5, data_format .. ', ' .. device .. ': weight ' .. i)
+      end
+      results[device] = a
+    end
+    for i = 1, #results.cpu do t.eq(results.cpu[i], results.emulated[i], data_format .. ': cpu = emulated, weight ' .. i) end
+  end
+  t.raises(function() L.SeparableConv2D{4, 3, strides = 2, dilation_rate = 2} end, 'SeparableConv2D', 'dilation_rate > 1')
+  t.raises(function() L.SeparableConv2D{4} end, 'missing required argument', 'kernel_size')
+end)
+
 t.test('SpatialDropout2D drops whole channels', function()
   local d = L.SpatialDropout2D{0.5}
   local y = d(nn.ones(4, 3, 3, 16), {training = true})
