@@ -319,6 +319,23 @@ static bool sample_countable(const nn_shape *shape)
     return true;
 }
 
+nn_status nn_layer_check_call(const nn_layer *layer, const nn_exec *exec, int64_t batch,
+                              int64_t batch_limit)
+{
+    if (batch > batch_limit)
+        return nn_error(NN_ERR_MEMORY, "layer \"%s\": a batch of %lld is more than the %lld "
+                        "a layer supports", layer->name, (long long)batch,
+                        (long long)batch_limit);
+    size_t needed = layer->cls->scratch_floats
+                        ? layer->cls->scratch_floats(layer, exec->backend, batch)
+                        : 0;
+    if (exec->scratch_floats < needed)
+        return nn_error(NN_ERR_STATE, "layer \"%s\" needs %zu floats of scratch for a batch "
+                        "of %lld, but the caller gave %zu", layer->name, needed,
+                        (long long)batch, exec->scratch_floats);
+    return NN_OK;
+}
+
 nn_status nn_layer_build(nn_layer *layer, const nn_shape *input)
 {
     if (layer->built)

@@ -210,6 +210,15 @@ void nn_layer_release(nn_layer *layer);
 
 /* ---- building and running ---- */
 
+/* Floats rounded up so that scratch partitions start on 64-byte boundaries, like the
+ * buffer itself. */
+static inline size_t nn_aligned_floats(size_t floats) { return (floats + 15) / 16 * 16; }
+/* Before a layer's kernels run on a batch: the batch is at most batch_limit rows (the
+ * kernels index it with int) and the caller's scratch holds what the class's
+ * scratch_floats asks for. */
+nn_status nn_layer_check_call(const nn_layer *layer, const nn_exec *exec, int64_t batch,
+                              int64_t batch_limit);
+
 /* Builds on input (whose batch axis is ignored): output shape, explanation, and
  * freshly initialised weights. A built layer accepts only inputs whose non-batch axes
  * match; anything else is an error that names the layer and both shapes. */

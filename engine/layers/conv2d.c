@@ -316,9 +316,6 @@ static nn_status conv2d_build(nn_layer *layer, const nn_shape *input, nn_shape *
     return NN_OK;
 }
 
-/* Scratch partitions start on 64-byte boundaries, like the buffer itself. */
-static size_t aligned_floats(size_t floats) { return (floats + 15) / 16 * 16; }
-
 typedef struct conv2d_sizes {
     nn_conv2d_geometry geometry; /* with the batch of this call */
     size_t input_floats, output_floats, kernel_scratch;
@@ -330,11 +327,11 @@ static conv2d_sizes sizes_for_batch(const conv2d_layer *conv, const nn_backend *
     conv2d_sizes sizes = {.geometry = conv->geometry};
     sizes.geometry.batch = (int)batch;
     const nn_conv2d_geometry *g = &sizes.geometry;
-    sizes.input_floats = aligned_floats((size_t)batch * (size_t)g->in_height *
+    sizes.input_floats = nn_aligned_floats((size_t)batch * (size_t)g->in_height *
                                         (size_t)g->in_width * (size_t)g->in_channels);
-    sizes.output_floats = aligned_floats((size_t)batch * (size_t)g->out_height *
+    sizes.output_floats = nn_aligned_floats((size_t)batch * (size_t)g->out_height *
                                          (size_t)g->out_width * (size_t)g->out_channels);
-    sizes.kernel_scratch = aligned_floats(backend->conv2d_scratch_floats(g));
+    sizes.kernel_scratch = nn_aligned_floats(backend->conv2d_scratch_floats(g));
     return sizes;
 }
 
@@ -351,26 +348,13 @@ static size_t conv2d_scratch_floats(const nn_layer *layer, const nn_backend *bac
     return 2 * sizes.output_floats + 2 * sizes.input_floats + sizes.kernel_scratch;
 }
 
-static nn_status check_call(const nn_layer *layer, const nn_exec *exec, int64_t batch)
-{
-    if (batch > SIZE_LIMIT)
-        return nn_error(NN_ERR_MEMORY, "layer \"%s\": a batch of %lld is more than the %lld "
-                        "a layer supports", layer->name, (long long)batch,
-                        (long long)SIZE_LIMIT);
-    size_t needed = conv2d_scratch_floats(layer, exec->backend, batch);
-    if (exec->scratch_floats < needed)
-        return nn_error(NN_ERR_STATE, "layer \"%s\" needs %zu floats of scratch for a batch "
-                        "of %lld, but the caller gave %zu", layer->name, needed,
-                        (long long)batch, exec->scratch_floats);
-    return NN_OK;
-}
 
 static nn_status conv2d_forward(nn_layer *layer, nn_exec *exec, const nn_tensor *input,
                                 nn_tensor *output)
 {
     conv2d_layer *conv = (conv2d_layer *)layer;
     int64_t batch = input->shape.dims[0];
-    NN_TRY(check_call(layer, exec, batch));
+    NN_TRY(nn_layer_check_call(layer, exec, batch, SIZE_LIMIT));
     conv2d_sizes sizes = sizes_for_batch(conv, exec->backend, batch);
     const nn_conv2d_geometry *g = &sizes.geometry;
     const float *kernel = nn_tensor_f32(layer->params[0].value);
@@ -417,7 +401,7 @@ static nn_status conv2d_forward_pooled(nn_layer *layer, nn_exec *exec, const nn_
         !exec->backend->conv2d_maxpool2d_forward)
         return NN_OK;
     int64_t batch = input->shape.dims[0];
-    NN_TRY(check_call(layer, exec, batch));
+    NN_TRY(nn_layer_check_call(layer, exec, batch, SIZE_LIMIT));
     conv2d_sizes sizes = sizes_for_batch(conv, exec->backend, batch);
     if (!exec->backend->conv2d_maxpool2d_applies(&sizes.geometry, pool))
         return NN_OK;
@@ -435,7 +419,7 @@ static nn_status conv2d_backward(nn_layer *layer, nn_exec *exec, const nn_tensor
 {
     conv2d_layer *conv = (conv2d_layer *)layer;
     int64_t batch = input->shape.dims[0];
-    NN_TRY(check_call(layer, exec, batch));
+    NN_TRY(nn_layer_check_call(layer, exec, batch, SIZE_LIMIT));
     conv2d_sizes sizes = sizes_for_batch(conv, exec->backend, batch);
     const nn_conv2d_geometry *g = &sizes.geometry;
     const float *kernel = nn_tensor_f32(layer->params[0].value);

@@ -232,7 +232,6 @@ static nn_status conv2d_transpose_build(nn_layer *layer, const nn_shape *input, 
     return NN_OK;
 }
 
-static size_t aligned_floats(size_t floats) { return (floats + 15) / 16 * 16; }
 
 /* The associated convolution for a batch, and the floats of one side and the other. */
 typedef struct transpose_sizes {
@@ -248,11 +247,11 @@ static transpose_sizes sizes_for_batch(const conv2d_transpose_layer *conv,
     transpose_sizes sizes = {.geometry = conv->geometry};
     sizes.geometry.batch = (int)batch;
     const nn_conv2d_geometry *g = &sizes.geometry;
-    sizes.layer_input_floats = aligned_floats((size_t)batch * (size_t)g->out_height *
+    sizes.layer_input_floats = nn_aligned_floats((size_t)batch * (size_t)g->out_height *
                                               (size_t)g->out_width * (size_t)g->out_channels);
-    sizes.layer_output_floats = aligned_floats((size_t)batch * (size_t)g->in_height *
+    sizes.layer_output_floats = nn_aligned_floats((size_t)batch * (size_t)g->in_height *
                                                (size_t)g->in_width * (size_t)g->in_channels);
-    sizes.kernel_scratch = aligned_floats(backend->conv2d_scratch_floats(g));
+    sizes.kernel_scratch = nn_aligned_floats(backend->conv2d_scratch_floats(g));
     return sizes;
 }
 
@@ -269,26 +268,13 @@ static size_t conv2d_transpose_scratch_floats(const nn_layer *layer, const nn_ba
     return 2 * sizes.layer_output_floats + 2 * sizes.layer_input_floats + sizes.kernel_scratch;
 }
 
-static nn_status check_call(const nn_layer *layer, const nn_exec *exec, int64_t batch)
-{
-    if (batch > SIZE_LIMIT)
-        return nn_error(NN_ERR_MEMORY, "layer \"%s\": a batch of %lld is more than the %lld "
-                        "a layer supports", layer->name, (long long)batch,
-                        (long long)SIZE_LIMIT);
-    size_t needed = conv2d_transpose_scratch_floats(layer, exec->backend, batch);
-    if (exec->scratch_floats < needed)
-        return nn_error(NN_ERR_STATE, "layer \"%s\" needs %zu floats of scratch for a batch "
-                        "of %lld, but the caller gave %zu", layer->name, needed,
-                        (long long)batch, exec->scratch_floats);
-    return NN_OK;
-}
 
 static nn_status conv2d_transpose_forward(nn_layer *layer, nn_exec *exec,
                                           const nn_tensor *input, nn_tensor *output)
 {
     conv2d_transpose_layer *conv = (conv2d_transpose_layer *)layer;
     int64_t batch = input->shape.dims[0];
-    NN_TRY(check_call(layer, exec, batch));
+    NN_TRY(nn_layer_check_call(layer, exec, batch, SIZE_LIMIT));
     transpose_sizes sizes = sizes_for_batch(conv, exec->backend, batch);
     const nn_conv2d_geometry *g = &sizes.geometry;
     const float *kernel = nn_tensor_f32(layer->params[0].value);
@@ -325,7 +311,7 @@ static nn_status conv2d_transpose_backward(nn_layer *layer, nn_exec *exec,
 {
     conv2d_transpose_layer *conv = (conv2d_transpose_layer *)layer;
     int64_t batch = input->shape.dims[0];
-    NN_TRY(check_call(layer, exec, batch));
+    NN_TRY(nn_layer_check_call(layer, exec, batch, SIZE_LIMIT));
     transpose_sizes sizes = sizes_for_batch(conv, exec->backend, batch);
     const nn_conv2d_geometry *g = &sizes.geometry;
     const float *kernel = nn_tensor_f32(layer->params[0].value);

@@ -187,7 +187,6 @@ static nn_status separable_conv2d_build(nn_layer *layer, const nn_shape *input,
     return NN_OK;
 }
 
-static size_t aligned_floats(size_t floats) { return (floats + 15) / 16 * 16; }
 
 /* Floats of one side of each convolution for a batch, and the kernels' scratch. */
 typedef struct separable_sizes {
@@ -201,15 +200,15 @@ static separable_sizes sizes_for_batch(const separable_conv2d_layer *conv,
     separable_sizes sizes = {.depthwise = conv->depthwise, .pointwise = conv->pointwise};
     sizes.depthwise.batch = sizes.pointwise.batch = (int)batch;
     const nn_conv2d_geometry *d = &sizes.depthwise, *p = &sizes.pointwise;
-    sizes.input_floats = aligned_floats((size_t)batch * (size_t)d->in_height *
+    sizes.input_floats = nn_aligned_floats((size_t)batch * (size_t)d->in_height *
                                         (size_t)d->in_width * (size_t)d->in_channels);
-    sizes.middle_floats = aligned_floats((size_t)batch * (size_t)d->out_height *
+    sizes.middle_floats = nn_aligned_floats((size_t)batch * (size_t)d->out_height *
                                          (size_t)d->out_width * (size_t)d->out_channels);
-    sizes.output_floats = aligned_floats((size_t)batch * (size_t)p->out_height *
+    sizes.output_floats = nn_aligned_floats((size_t)batch * (size_t)p->out_height *
                                          (size_t)p->out_width * (size_t)p->out_channels);
     size_t depthwise_scratch = backend->conv2d_scratch_floats(d);
     size_t pointwise_scratch = backend->conv2d_scratch_floats(p);
-    sizes.kernel_scratch = aligned_floats(depthwise_scratch > pointwise_scratch
+    sizes.kernel_scratch = nn_aligned_floats(depthwise_scratch > pointwise_scratch
                                               ? depthwise_scratch
                                               : pointwise_scratch);
     return sizes;
@@ -241,15 +240,7 @@ static nn_status separable_conv2d_reserve(nn_layer *layer, nn_device device, int
 static nn_status check_call(const nn_layer *layer, const nn_exec *exec, int64_t batch)
 {
     const separable_conv2d_layer *conv = (const separable_conv2d_layer *)layer;
-    if (batch > SIZE_LIMIT)
-        return nn_error(NN_ERR_MEMORY, "layer \"%s\": a batch of %lld is more than the %lld "
-                        "a layer supports", layer->name, (long long)batch,
-                        (long long)SIZE_LIMIT);
-    size_t needed = separable_conv2d_scratch_floats(layer, exec->backend, batch);
-    if (exec->scratch_floats < needed)
-        return nn_error(NN_ERR_STATE, "layer \"%s\" needs %zu floats of scratch for a batch "
-                        "of %lld, but the caller gave %zu", layer->name, needed,
-                        (long long)batch, exec->scratch_floats);
+    NN_TRY(nn_layer_check_call(layer, exec, batch, SIZE_LIMIT));
     const nn_conv2d_geometry *d = &conv->depthwise;
     size_t middle = (size_t)batch * (size_t)d->out_height * (size_t)d->out_width *
                     (size_t)d->out_channels * sizeof(float);
