@@ -134,16 +134,26 @@ static nn_status separable_conv2d_build(nn_layer *layer, const nn_shape *input,
                         layer->name, received, conv->kernel_size[0], conv->kernel_size[1],
                         conv->strides[0], conv->strides[1], nn_padding_choices[conv->padding],
                         height_text, width_text);
+    /* The kernels index a (padded) sample, a kernel and an im2col row with int; every
+     * product is checked before it is formed. */
     int64_t middle_channels = channels * conv->depth_multiplier;
     int64_t extent_height = (int64_t)(conv->kernel_size[0] - 1) * conv->dilation_rate[0] + 1;
     int64_t extent_width = (int64_t)(conv->kernel_size[1] - 1) * conv->dilation_rate[1] + 1;
-    if (middle_channels > SIZE_LIMIT / conv->filters ||
-        (height + extent_height) * (width + extent_width) > SIZE_LIMIT / middle_channels ||
-        (int64_t)conv->kernel_size[0] * conv->kernel_size[1] > SIZE_LIMIT / middle_channels ||
-        out_height * out_width > SIZE_LIMIT / (middle_channels + conv->filters))
-        return nn_error(NN_ERR_SHAPE, "layer \"%s\": input %s with depth_multiplier %d and "
-                        "%d filters makes a sample or kernel of more than %lld values, the "
-                        "most a layer supports", layer->name, received, conv->depth_multiplier,
+    int64_t padded = 0, kernel = 0, output_cells = 0;
+    bool fits = middle_channels <= SIZE_LIMIT / conv->filters &&
+                !__builtin_mul_overflow(height + extent_height, width + extent_width, &padded) &&
+                padded <= SIZE_LIMIT / middle_channels &&
+                !__builtin_mul_overflow((int64_t)conv->kernel_size[0], conv->kernel_size[1],
+                                        &kernel) &&
+                kernel <= SIZE_LIMIT / middle_channels &&
+                !__builtin_mul_overflow(out_height, out_width, &output_cells) &&
+                output_cells <= SIZE_LIMIT / (middle_channels + conv->filters);
+    if (!fits)
+        return nn_error(NN_ERR_SHAPE, "input %s with kernel_size=(%d, %d), dilation_rate=(%d, "
+                        "%d), depth_multiplier %d and %d filters makes a (padded) sample or a "
+                        "kernel of more than %lld values, the most a layer supports",
+                        received, conv->kernel_size[0], conv->kernel_size[1],
+                        conv->dilation_rate[0], conv->dilation_rate[1], conv->depth_multiplier,
                         conv->filters, (long long)SIZE_LIMIT);
 
     nn_shape depthwise_shape = NN_SHAPE(conv->kernel_size[0], conv->kernel_size[1], channels,

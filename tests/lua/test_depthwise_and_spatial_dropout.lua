@@ -102,6 +102,8 @@ t.test('SeparableConv2D is a depthwise step then a pointwise 1x1 convolution', f
   end
   t.raises(function() L.SeparableConv2D{4, 3, strides = 2, dilation_rate = 2} end, 'SeparableConv2D', 'dilation_rate > 1')
   t.raises(function() L.SeparableConv2D{4} end, 'missing required argument', 'kernel_size')
+  t.raises(function() L.SeparableConv2D{1, 4, dilation_rate = 2 ^ 30 | 0, padding = 'same'}(nn.ones(1, 4, 4, 1)) end,
+           'makes a (padded) sample or a kernel of more than 2147483647 values')
 end)
 
 t.test('SpatialDropout2D drops whole channels', function()

@@ -53,8 +53,11 @@ t.test("bilinear upsampling is TensorFlow's resize, and its gradient is right", 
   t.eq(L.UpSampling2D{interpolation = 'bilinear'}(square):reshape(4, 4),
        nn.tensor{{1, 1.25, 1.75, 2}, {1.5, 1.75, 2.25, 2.5}, {2.5, 2.75, 3.25, 3.5}, {3, 3.25, 3.75, 4}},
        'the 2x2 example')
-  t.eq(L.UpSampling2D{2, interpolation = 'bilinear', data_format = 'channels_first'}(square:reshape(1, 1, 2, 2))
-       :reshape(4, 4), L.UpSampling2D{interpolation = 'bilinear'}(square):reshape(4, 4), 'channels first')
+  -- Channels first: two channels, the second ten times the first, each resized on its own.
+  local two = nn.tensor{{{{1, 2}, {3, 4}}, {{10, 20}, {30, 40}}}}   -- (1, 2, 2, 2)
+  local resized = L.UpSampling2D{2, interpolation = 'bilinear', data_format = 'channels_first'}(two)
+  t.eq(resized[1][1], L.UpSampling2D{interpolation = 'bilinear'}(square):reshape(4, 4), 'channels first, channel 1')
+  t.eq(resized[1][2], L.UpSampling2D{interpolation = 'bilinear'}(square):reshape(4, 4) * 10, 'channels first, channel 2')
   -- One SGD step on the 1x1 convolution's weight w moves it by -lr times the loss's
   -- derivative, which a central difference of the loss measures.
   for _, device in ipairs{'cpu', 'emulated'} do
