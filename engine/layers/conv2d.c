@@ -5,7 +5,12 @@
  * convolved with its own depth_multiplier filters. Its depthwise_kernel
  * (kh, kw, channels, depth_multiplier) has the memory layout of the grouped kernel
  * (kh, kw, 1, channels · depth_multiplier), output channel c · depth_multiplier + m
- * coming from input channel c, as Keras orders them. */
+ * coming from input channel c, as Keras orders them.
+ *
+ * Conv1D is the same layer on images one row high: a sequence (batch, steps, channels)
+ * has the memory of (batch, 1, steps, channels), and its kernel (k, channels, filters)
+ * that of (1, k, channels, filters). Its 'causal' padding puts all the padding before the
+ * first step, so no output sees a later step. */
 #include <limits.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -18,7 +23,7 @@ typedef struct conv2d_layer {
     int filters;
     int kernel_size[2];   /* (height, width) */
     int strides[2];
-    int padding;          /* NN_PADDING_VALID or NN_PADDING_SAME */
+    int padding;          /* NN_PADDING_VALID, NN_PADDING_SAME or (Conv1D) PADDING_CAUSAL */
     int data_format;      /* NN_CHANNELS_LAST or NN_CHANNELS_FIRST */
     int dilation_rate[2];
     int groups;
@@ -82,6 +87,56 @@ static const nn_arg_spec conv2d_args[] = {
              "e.g. {28, 28, 1}."},
 };
 
+enum { PADDING_CAUSAL = 2 };
+static const char *const conv1d_padding_choices[] = {"valid", "same", "causal", NULL};
+
+/* In Keras' constructor order. The sizes are the second entry of the 2-D pairs, whose
+ * first (the height of a one-row image) stays 1. */
+static const nn_arg_spec conv1d_args[] = {
+    {"filters", NN_ARG_INT, ARG(filters), true, 1, 1 << 30, false, NULL, NULL,
+     "Number of output channels: how many filters the sequence is convolved with."},
+    {"kernel_size", NN_ARG_INT, ARG(kernel_size[1]), true, 1, 1 << 30, false, NULL, NULL,
+     "Length of the convolution window, in steps."},
+    {"strides", NN_ARG_INT, ARG(strides[1]), false, 1, 1 << 30, false, NULL, "1",
+     "Step of the window along the sequence. Cannot be combined with a dilation_rate "
+     "other than 1."},
+    {"padding", NN_ARG_CHOICE, ARG(padding), false, 0, 0, false, conv1d_padding_choices,
+     "'valid'",
+     "'valid': no padding; 'same': ceil(steps / strides) outputs; 'causal': all the padding "
+     "before the first step, so output t sees steps up to t only (for models of time)."},
+    {"data_format", NN_ARG_CHOICE, ARG(data_format), false, 0, 0, false,
+     nn_data_format_choices, "'channels_last'",
+     "'channels_last' (batch, steps, channels) or 'channels_first' (batch, channels, steps)."},
+    {"dilation_rate", NN_ARG_INT, ARG(dilation_rate[1]), false, 1, 1 << 30, false, NULL, "1",
+     "Spacing between the kernel's taps: a kernel of size k covers k + (k - 1)(d - 1) steps."},
+    {"groups", NN_ARG_INT, ARG(groups), false, 1, 1 << 30, false, NULL, "1",
+     "Number of groups the input channels are split into, each convolved with its own "
+     "filters / groups filters."},
+    {"activation", NN_ARG_ACTIVATION, ARG(base.activation), false, 0, 0, false, NULL, "None",
+     "Activation function applied to the output, e.g. 'relu'; None means linear."},
+    {"use_bias", NN_ARG_BOOL, ARG(use_bias), false, 0, 1, false, NULL, "True",
+     "Whether the layer adds a bias vector (one value per filter)."},
+    {"kernel_initializer", NN_ARG_INITIALIZER, ARG(kernel_initializer), false, 0, 0, false,
+     NULL, "'glorot_uniform'", "Initializer for the kernel, of shape (kernel_size, "
+     "channels / groups, filters)."},
+    {"bias_initializer", NN_ARG_INITIALIZER, ARG(bias_initializer), false, 0, 0, false, NULL,
+     "'zeros'", "Initializer for the bias vector."},
+    {"kernel_regularizer", NN_ARG_REGULARIZER, ARG(kernel_regularizer), false, 0, 0, false,
+     NULL, "None", "Regularizer function applied to the kernel."},
+    {"bias_regularizer", NN_ARG_REGULARIZER, ARG(bias_regularizer), false, 0, 0, false, NULL,
+     "None", "Regularizer function applied to the bias vector."},
+    {"activity_regularizer", NN_ARG_REGULARIZER, ARG(base.activity_regularizer), false, 0, 0,
+     false, NULL, "None", "Regularizer function applied to the output of the layer."},
+    {"kernel_constraint", NN_ARG_CONSTRAINT, ARG(kernel_constraint), false, 0, 0, false, NULL,
+     "None", "Constraint function applied to the kernel after each update."},
+    {"bias_constraint", NN_ARG_CONSTRAINT, ARG(bias_constraint), false, 0, 0, false, NULL,
+     "None", "Constraint function applied to the bias vector after each update."},
+    {"name", NN_ARG_STRING, ARG(base.name), false, 0, 0, false, NULL, "None",
+     "Name of the layer; by default 'conv1d', 'conv1d_1', ..."},
+    {"input_shape", NN_ARG_SHAPE, ARG(base.declared_input), false, 1, 1 << 30, false, NULL,
+     "None", "Shape of one input sample (without the batch axis), e.g. {100, 8}."},
+};
+
 /* In Keras' constructor order. */
 static const nn_arg_spec depthwise_conv2d_args[] = {
     {"kernel_size", NN_ARG_PAIR, ARG(kernel_size), true, 1, 1 << 30, false, NULL, NULL,
@@ -139,6 +194,12 @@ static void conv2d_set_defaults(nn_layer *layer)
     conv->bias_initializer = nn_initializer_default(NN_INITIALIZER_ZEROS);
 }
 
+static void conv1d_set_defaults(nn_layer *layer)
+{
+    conv2d_set_defaults(layer);
+    ((conv2d_layer *)layer)->kernel_size[0] = 1;
+}
+
 static void depthwise_conv2d_set_defaults(nn_layer *layer)
 {
     conv2d_set_defaults(layer);
@@ -190,8 +251,21 @@ static nn_status conv2d_build(nn_layer *layer, const nn_shape *input, nn_shape *
     char received[128];
     nn_shape_format(input, received, sizeof received);
     int64_t height, width, channels;
-    NN_TRY(nn_image_input(layer, input, conv->data_format, &height, &width, &channels));
     bool last = conv->data_format == NN_CHANNELS_LAST;
+    bool sequence = layer->cls == &nn_conv1d_class;
+    if (sequence) {
+        if (input->ndim != 3 || input->dims[1] <= 0 || input->dims[2] <= 0)
+            return nn_error(NN_ERR_SHAPE,
+                            "Input 0 of layer \"%s\" is incompatible with the layer: expected "
+                            "ndim=3 (batch, %s) with known sizes. Full shape received: %s",
+                            layer->name, last ? "steps, channels" : "channels, steps",
+                            received);
+        height = 1;
+        width = input->dims[last ? 1 : 2];
+        channels = input->dims[last ? 2 : 1];
+    } else {
+        NN_TRY(nn_image_input(layer, input, conv->data_format, &height, &width, &channels));
+    }
     bool depthwise = layer->cls == &nn_depthwise_conv2d_class;
     if (depthwise) {
         if (channels * conv->depth_multiplier > (1 << 30))
@@ -214,9 +288,31 @@ static nn_status conv2d_build(nn_layer *layer, const nn_shape *input, nn_shape *
     int64_t out_height = nn_window_output(height, conv->kernel_size[0], conv->strides[0],
                                           conv->dilation_rate[0], conv->padding, &pad_top,
                                           height_text, sizeof height_text);
-    int64_t out_width = nn_window_output(width, conv->kernel_size[1], conv->strides[1],
-                                         conv->dilation_rate[1], conv->padding, &pad_left,
-                                         width_text, sizeof width_text);
+    int64_t out_width;
+    if (conv->padding == PADDING_CAUSAL) {
+        /* Keras pads (k - 1)·d steps before the sequence, none after, then convolves
+         * 'valid'. */
+        int64_t extent = (int64_t)(conv->kernel_size[1] - 1) * conv->dilation_rate[1] + 1;
+        pad_left = extent - 1;
+        out_width = (width + pad_left - extent) / conv->strides[1] + 1;
+        snprintf(width_text, sizeof width_text,
+                 "causal: %lld steps of padding before; floor((%lld + %lld - %lld) / %d) + 1 = "
+                 "%lld", (long long)pad_left, (long long)width, (long long)pad_left,
+                 (long long)extent, conv->strides[1], (long long)out_width);
+    } else {
+        out_width = nn_window_output(width, conv->kernel_size[1], conv->strides[1],
+                                     conv->dilation_rate[1], conv->padding, &pad_left,
+                                     width_text, sizeof width_text);
+    }
+    const char *padding_name =
+        sequence ? conv1d_padding_choices[conv->padding] : nn_padding_choices[conv->padding];
+    if (sequence && out_width <= 0)
+        return nn_error(NN_ERR_SHAPE,
+                        "The output length is <= 0 in %s. Consider a longer input. Received "
+                        "input shape %s with kernel_size=%d, strides=%d, dilation_rate=%d, "
+                        "padding='%s': the window does not fit (steps: %s).",
+                        layer->name, received, conv->kernel_size[1], conv->strides[1],
+                        conv->dilation_rate[1], padding_name, width_text);
     if (out_height <= 0 || out_width <= 0)
         return nn_error(NN_ERR_SHAPE,
                         "One of the dimensions in the output is <= 0 due to downsampling in "
@@ -225,8 +321,7 @@ static nn_status conv2d_build(nn_layer *layer, const nn_shape *input, nn_shape *
                         "padding='%s': the window does not fit (height: %s; width: %s).",
                         layer->name, received, conv->kernel_size[0], conv->kernel_size[1],
                         conv->strides[0], conv->strides[1], conv->dilation_rate[0],
-                        conv->dilation_rate[1], nn_padding_choices[conv->padding],
-                        height_text, width_text);
+                        conv->dilation_rate[1], padding_name, height_text, width_text);
 
     /* The kernels index one sample's input and output, the kernel and one im2col row
      * with ints; refuse sizes past that before anything is allocated. */
@@ -249,8 +344,8 @@ static nn_status conv2d_build(nn_layer *layer, const nn_shape *input, nn_shape *
                         "has more than %lld elements, the most a layer supports",
                         layer->name, received, (long long)out_height, (long long)out_width,
                         conv->filters, (long long)SIZE_LIMIT);
-    if (conv->padding == NN_PADDING_SAME) {
-        /* 'same' pads a sample by the dilated window's extent, and the kernels index the
+    if (conv->padding != NN_PADDING_VALID) {
+        /* 'same' (and 'causal') pads a sample by the dilated window's extent, and the kernels index the
          * padded sample with ints as well (a 3x3 kernel dilated 2^30 times overflowed). */
         int64_t extent_height = (int64_t)(conv->kernel_size[0] - 1) * conv->dilation_rate[0];
         int64_t extent_width = (int64_t)(conv->kernel_size[1] - 1) * conv->dilation_rate[1];
@@ -270,8 +365,9 @@ static nn_status conv2d_build(nn_layer *layer, const nn_shape *input, nn_shape *
 
     nn_shape kernel_shape = depthwise ? NN_SHAPE(conv->kernel_size[0], conv->kernel_size[1],
                                                  channels, conv->depth_multiplier)
-                                      : NN_SHAPE(conv->kernel_size[0], conv->kernel_size[1],
-                                                 group_channels, conv->filters);
+                            : sequence ? NN_SHAPE(conv->kernel_size[1], group_channels, conv->filters)
+                                       : NN_SHAPE(conv->kernel_size[0], conv->kernel_size[1],
+                                                  group_channels, conv->filters);
     nn_layer_declare_param(layer, depthwise ? "depthwise_kernel" : "kernel", &kernel_shape, true,
                            conv->kernel_initializer, conv->kernel_regularizer,
                            conv->kernel_constraint);
@@ -280,8 +376,12 @@ static nn_status conv2d_build(nn_layer *layer, const nn_shape *input, nn_shape *
         nn_layer_declare_param(layer, "bias", &bias_shape, true, conv->bias_initializer,
                                conv->bias_regularizer, conv->bias_constraint);
     }
-    *output = last ? NN_SHAPE(-1, out_height, out_width, conv->filters)
-                   : NN_SHAPE(-1, conv->filters, out_height, out_width);
+    if (sequence)
+        *output = last ? NN_SHAPE(-1, out_width, conv->filters)
+                       : NN_SHAPE(-1, conv->filters, out_width);
+    else
+        *output = last ? NN_SHAPE(-1, out_height, out_width, conv->filters)
+                       : NN_SHAPE(-1, conv->filters, out_height, out_width);
     conv->geometry = (nn_conv2d_geometry){
         .batch = 0,
         .in_height = (int)height,
@@ -303,7 +403,10 @@ static nn_status conv2d_build(nn_layer *layer, const nn_shape *input, nn_shape *
     int written = snprintf(layer->explanation, sizeof layer->explanation,
                            "height: %s; width: %s; channels: filters = %d", height_text,
                            width_text, conv->filters);
-    if (depthwise)
+    if (sequence)
+        snprintf(layer->explanation, sizeof layer->explanation,
+                 "steps: %s; channels: filters = %d", width_text, conv->filters);
+    else if (depthwise)
         snprintf(layer->explanation, sizeof layer->explanation,
                  "height: %s; width: %s; channels: %lld * depth_multiplier %d = %d (each "
                  "channel convolved on its own)",
@@ -504,6 +607,29 @@ const nn_layer_class nn_depthwise_conv2d_class = {
     .arg_count = (int)(sizeof depthwise_conv2d_args / sizeof depthwise_conv2d_args[0]),
     .positional_count = 4,
     .set_defaults = depthwise_conv2d_set_defaults,
+    .validate = conv2d_validate,
+    .build = conv2d_build,
+    .scratch_floats = conv2d_scratch_floats,
+    .forward = conv2d_forward,
+    .backward = conv2d_backward,
+    .forward_pooled = conv2d_forward_pooled,
+};
+
+const nn_layer_class nn_conv1d_class = {
+    .name = "Conv1D",
+    .alias = "Convolution1D",
+    .base_name = "conv1d",
+    .doc = "1D convolution layer: slides `filters` learned windows of kernel_size steps "
+           "along a sequence (batch, steps, channels), summing over its channels: output = "
+           "activation(conv1d(input, kernel) + bias). The kernel has shape (kernel_size, "
+           "channels / groups, filters).",
+    .example = "local c = nn.layers.Conv1D{16, 5, padding = 'causal', activation = 'relu'}\n"
+               "print(c(nn.random.randn(2, 100, 8)).shape)   --> (2, 100, 16)",
+    .size = sizeof(conv2d_layer),
+    .args = conv1d_args,
+    .arg_count = (int)(sizeof conv1d_args / sizeof conv1d_args[0]),
+    .positional_count = 8,
+    .set_defaults = conv1d_set_defaults,
     .validate = conv2d_validate,
     .build = conv2d_build,
     .scratch_floats = conv2d_scratch_floats,

@@ -202,6 +202,26 @@ t.test('padding, cropping, upsampling and transposed convolution train on the GP
   end
 end)
 
+t.test('Conv1D with causal padding trains on the GPU as on the CPU', function()
+  local function make(device)
+    nn.random.seed(11)
+    local model = nn.Sequential{L.Conv1D{6, 3, padding = 'causal', dilation_rate = 2, activation = 'relu',
+                                         input_shape = {20, 4}},
+                                L.LayerNormalization(), L.Flatten(), L.Dense{2, activation = 'softmax'}}
+    model:to(device)
+    model:compile{optimizer = nn.optimizers.SGD{learning_rate = 0.5}, loss = 'sparse_categorical_crossentropy'}
+    return model
+  end
+  local x, y = nn.random.randn(8, 20, 4), nn.tensor{0, 1, 0, 1, 1, 0, 0, 1}
+  local cpu, gpu = make('cpu'), make('gpu')
+  t.near(gpu:train_on_batch(x, y), cpu:train_on_batch(x, y), 1e-5, 'loss')
+  local a, b = cpu:get_weights(), gpu:get_weights()
+  for i = 1, #a do
+    local difference = (a[i] - b[i]):abs():max()
+    t.truthy(difference < 1e-5, 'weight ' .. i .. ' differs by ' .. difference)
+  end
+end)
+
 t.test('running out of GPU memory is an error and the session goes on', function()
   -- One batch of 1024 images of 256x256 through 1024 filters needs 256 GiB of
   -- activations, more than any GPU has; the same model then works on a small batch.

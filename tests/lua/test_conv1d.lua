@@ -1,0 +1,78 @@
+-- Conv1D: Keras' shapes for 'valid', 'same' and 'causal', hand-computed values, the same
+-- training as a Conv2D on one-row images, cpu = emulated, model files and errors.
+local t = require 'harness'
+local L = nn.layers
+
+t.test('shapes and weights as Keras', function()
+  local x = nn.random.randn(2, 100, 8)
+  local causal = L.Conv1D{16, 5, padding = 'causal', activation = 'relu'}
+  t.eq(tostring(causal(x).shape), '(2, 100, 16)', 'causal keeps the length')
+  t.eq(tostring(causal.kernel.shape), '(5, 8, 16)', 'kernel (k, channels, filters)')
+  t.eq(tostring(L.Conv1D{4, 3}(x).shape), '(2, 98, 4)', 'valid')
+  t.eq(tostring(L.Conv1D{4, 3, strides = 2, padding = 'same'}(x).shape), '(2, 50, 4)', 'same, strides 2')
+  t.eq(tostring(L.Conv1D{4, 3, dilation_rate = 4}(x).shape), '(2, 92, 4)', 'dilated')
+  t.eq(tostring(L.Conv1D{4, 3, data_format = 'channels_first'}(nn.random.randn(2, 8, 100)).shape),
+       '(2, 4, 98)', 'channels first')
+  t.eq(L.Conv1D{1, 1}.name:match('^conv1d'), 'conv1d', 'name')
+  local model = nn.Sequential{nn.Input{shape = {100, 8}}, L.Conv1D{16, 5}}
+  t.eq(model:count_params(), 5 * 8 * 16 + 16, 'parameters')
+  t.truthy(causal.explanation:find('causal: 4 steps of padding before', 1, true), causal.explanation)
+end)
+
+t.test('causal: output t sees steps up to t', function()
+  local c = L.Conv1D{2, 2, use_bias = false, padding = 'causal'}
+  local x = nn.tensor{{{1}, {2}, {3}}}
+  c(x)
+  c:set_weights{nn.tensor{{{1, 10}}, {{100, 1000}}}}   -- tap 1 reads step t - 1, tap 2 step t
+  t.eq(c(x), nn.tensor{{{100, 1000}, {201, 2010}, {302, 3020}}}, 'values')
+end)
+
+t.test('trains as a Conv2D on one-row images, the same on cpu and emulated', function()
+  local x, y = nn.random.randn(6, 12, 3), nn.random.randn(6, 1)
+  local results = {}
+  for _, device in ipairs{'cpu', 'emulated'} do
+    nn.random.seed(17)
+    local sequence = nn.Sequential{L.Conv1D{4, 3, strides = 2, padding = 'same', activation = 'tanh',
+                                            input_shape = {12, 3}}, L.Flatten(), L.Dense{1}}
+    local image = nn.Sequential{L.Conv2D{4, {1, 3}, strides = {1, 2}, padding = 'same', activation = 'tanh',
+                                         input_shape = {1, 12, 3}}, L.Flatten(), L.Dense{1}}
+    local weights = sequence:get_weights()
+    image:set_weights{weights[1]:reshape(1, 3, 3, 4), weights[2], weights[3], weights[4]}
+    for _, model in ipairs{sequence, image} do
+      model:to(device)
+      model:compile{optimizer = nn.optimizers.SGD{learning_rate = 0.05}, loss = 'mse'}
+    end
+    sequence:fit(x, y, {epochs = 2, batch_size = 3, shuffle = false, verbose = 0})
+    image:fit(x:reshape(6, 1, 12, 3), y, {epochs = 2, batch_size = 3, shuffle = false, verbose = 0})
+    local a, b = sequence:get_weights(), image:get_weights()
+    t.eq(a[1]:reshape(1, 3, 3, 4), b[1], device .. ': kernel')
+    for i = 2, #a do t.eq(a[i], b[i], device .. ': weight ' .. i) end
+    results[device] = a
+  end
+  for i = 1, #results.cpu do t.eq(results.cpu[i], results.emulated[i], 'cpu = emulated, weight ' .. i) end
+end)
+
+t.test('saved and loaded', function()
+  local directory = (os.getenv('NNSH_TEST_TMP') or '/tmp') .. '/lua-conv1d'
+  nn.io.make_directory(directory)
+  local model = nn.Sequential{L.Conv1D{4, 3, padding = 'causal', dilation_rate = 2, input_shape = {10, 2}},
+                              L.Flatten(), L.Dense{2}}
+  model:save(directory .. '/conv1d.nnsh')
+  local copy = nn.models.load_model(directory .. '/conv1d.nnsh')
+  local x = nn.random.randn(3, 10, 2)
+  t.eq(copy:predict(x, {verbose = 0}), model:predict(x, {verbose = 0}), 'same predictions')
+  t.eq(copy.layers[1].padding, 'causal', 'padding kept')
+  t.eq(copy.layers[1].kernel_size, 3, 'kernel_size kept')
+end)
+
+t.test('bad arguments and inputs raise errors that say what is wrong', function()
+  t.raises(function() L.Conv1D{4} end, 'missing required argument', 'kernel_size')
+  t.raises(function() L.Conv1D{4, {3, 3}} end, 'kernel_size must be an integer')
+  t.raises(function() L.Conv1D{4, 3, padding = 'full'} end, 'padding must be one of valid, same, causal')
+  t.raises(function() L.Conv1D{4, 3, strides = 2, dilation_rate = 2} end, 'dilation_rate > 1')
+  t.raises(function() L.Conv1D{4, 3}(nn.zeros(2, 3, 4, 5)) end, 'expected ndim=3', '(None, 3, 4, 5)')
+  t.raises(function() L.Conv1D{4, 30}(nn.zeros(2, 3, 4)) end, 'output length is <= 0', 'kernel_size=30')
+  t.raises(function() L.Conv1D{6, 3, groups = 4}(nn.zeros(2, 5, 8)) end, 'divisible')
+end)
+
+t.finish()
