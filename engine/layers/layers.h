@@ -11,6 +11,8 @@ extern const nn_layer_class nn_depthwise_conv2d_class;
 extern const nn_layer_class nn_separable_conv2d_class;
 extern const nn_layer_class nn_maxpool2d_class;
 extern const nn_layer_class nn_avgpool2d_class;
+extern const nn_layer_class nn_maxpool1d_class;
+extern const nn_layer_class nn_avgpool1d_class;
 extern const nn_layer_class nn_flatten_class;
 extern const nn_layer_class nn_reshape_class;
 extern const nn_layer_class nn_zero_padding2d_class;

@@ -1,7 +1,9 @@
 /* MaxPooling2D and AveragePooling2D: the largest value, or the mean, of each pool_size
  * window, per channel, over the two spatial axes. Max pooling keeps where each maximum
  * came from for backward; average pooling counts only the cells inside the input (as
- * TensorFlow's 'same' padding does). */
+ * TensorFlow's 'same' padding does). MaxPooling1D and AveragePooling1D are the same
+ * layers on one-row images: a sequence (batch, steps, channels) has the memory of
+ * (batch, 1, steps, channels). */
 #include <limits.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -22,6 +24,8 @@ typedef struct maxpool2d_layer {
     nn_storage *argmax;     /* int32, on the device the layer ran on */
     int64_t argmax_batch;   /* batch of the forward that filled argmax; 0: none yet */
     bool average;           /* AveragePooling2D (set by its class's defaults) */
+    bool sequence;          /* the 1-D classes: pool_size[0] is 1, strides_1d the strides */
+    nn_optional_int strides_1d;
 } maxpool2d_layer;
 
 #define ARG(field) offsetof(maxpool2d_layer, field)
@@ -67,6 +71,26 @@ static const nn_arg_spec avgpool2d_args[] = {
      "None", "Shape of one input sample (without the batch axis), for the first layer."},
 };
 
+#define POOL1D_ARGS(what, base_name)                                                       \
+    {"pool_size", NN_ARG_INT, ARG(pool_size[1]), false, 1, 1 << 30, false, NULL, "2",       \
+     "Length of the window to take the " what " over, in steps."},                          \
+    {"strides", NN_ARG_OPTIONAL_INT, ARG(strides_1d), false, 1, 1 << 30, false, NULL, "None", \
+     "Step of the window along the sequence; None means pool_size."},                        \
+    {"padding", NN_ARG_CHOICE, ARG(padding), false, 0, 0, false, nn_padding_choices,        \
+     "'valid'", "'valid': windows stay inside the sequence; 'same': ceil(steps / strides) "  \
+     "outputs."},                                                                            \
+    {"data_format", NN_ARG_CHOICE, ARG(data_format), false, 0, 0, false,                    \
+     nn_data_format_choices, "'channels_last'",                                             \
+     "'channels_last' (batch, steps, channels) or 'channels_first' (batch, channels, "      \
+     "steps)."},                                                                             \
+    {"name", NN_ARG_STRING, ARG(base.name), false, 0, 0, false, NULL, "None",               \
+     "Name of the layer; by default '" base_name "', '" base_name "_1', ..."},              \
+    {"input_shape", NN_ARG_SHAPE, ARG(base.declared_input), false, 1, 1 << 30, false, NULL, \
+     "None", "Shape of one input sample (without the batch axis), e.g. {100, 8}."}
+
+static const nn_arg_spec maxpool1d_args[] = {POOL1D_ARGS("maximum", "max_pooling1d")};
+static const nn_arg_spec avgpool1d_args[] = {POOL1D_ARGS("mean", "average_pooling1d")};
+
 /* argmax holds int32 flat indices into a whole batch of input. */
 static const int64_t INDEX_LIMIT = INT32_MAX;
 
@@ -85,10 +109,29 @@ static void avgpool2d_set_defaults(nn_layer *layer)
     ((maxpool2d_layer *)layer)->average = true;
 }
 
+static void maxpool1d_set_defaults(nn_layer *layer)
+{
+    maxpool2d_layer *pool = (maxpool2d_layer *)layer;
+    maxpool2d_set_defaults(layer);
+    pool->pool_size[0] = 1;
+    pool->sequence = true;
+}
+
+static void avgpool1d_set_defaults(nn_layer *layer)
+{
+    maxpool1d_set_defaults(layer);
+    ((maxpool2d_layer *)layer)->average = true;
+}
+
 
 /* Strides as used: None stands for pool_size. */
 static void effective_strides(const maxpool2d_layer *pool, int strides[2])
 {
+    if (pool->sequence) {
+        strides[0] = 1;
+        strides[1] = pool->strides_1d.present ? (int)pool->strides_1d.value : pool->pool_size[1];
+        return;
+    }
     bool none = nn_pair_is_none(pool->strides);
     strides[0] = none ? pool->pool_size[0] : pool->strides[0];
     strides[1] = none ? pool->pool_size[1] : pool->strides[1];
@@ -100,8 +143,20 @@ static nn_status maxpool2d_build(nn_layer *layer, const nn_shape *input, nn_shap
     char received[128];
     nn_shape_format(input, received, sizeof received);
     int64_t height, width, channels;
-    NN_TRY(nn_image_input(layer, input, pool->data_format, &height, &width, &channels));
     bool last = pool->data_format == NN_CHANNELS_LAST;
+    if (pool->sequence) {
+        if (input->ndim != 3 || input->dims[1] <= 0 || input->dims[2] <= 0)
+            return nn_error(NN_ERR_SHAPE,
+                            "Input 0 of layer \"%s\" is incompatible with the layer: expected "
+                            "ndim=3 (batch, %s) with known sizes. Full shape received: %s",
+                            layer->name, last ? "steps, channels" : "channels, steps",
+                            received);
+        height = 1;
+        width = input->dims[last ? 1 : 2];
+        channels = input->dims[last ? 2 : 1];
+    } else {
+        NN_TRY(nn_image_input(layer, input, pool->data_format, &height, &width, &channels));
+    }
     int strides[2];
     effective_strides(pool, strides);
 
@@ -113,6 +168,12 @@ static nn_status maxpool2d_build(nn_layer *layer, const nn_shape *input, nn_shap
     int64_t out_width = nn_window_output(width, pool->pool_size[1], strides[1], 1,
                                          pool->padding, &pad_left, width_text,
                                          sizeof width_text);
+    if (pool->sequence && out_width <= 0)
+        return nn_error(NN_ERR_SHAPE,
+                        "The output length is <= 0 in %s: pool_size=%d is longer than the "
+                        "input %s with padding='valid' (steps: %s). Consider a longer input "
+                        "or padding='same'.",
+                        layer->name, pool->pool_size[1], received, width_text);
     if (out_height <= 0 || out_width <= 0)
         return nn_error(NN_ERR_SHAPE,
                         "One of the dimensions in the output is <= 0 due to downsampling in "
@@ -127,8 +188,11 @@ static nn_status maxpool2d_build(nn_layer *layer, const nn_shape *input, nn_shap
                         "the most pooling supports",
                         layer->name, received, (long long)INDEX_LIMIT);
 
-    *output = last ? NN_SHAPE(-1, out_height, out_width, channels)
-                   : NN_SHAPE(-1, channels, out_height, out_width);
+    if (pool->sequence)
+        *output = last ? NN_SHAPE(-1, out_width, channels) : NN_SHAPE(-1, channels, out_width);
+    else
+        *output = last ? NN_SHAPE(-1, out_height, out_width, channels)
+                       : NN_SHAPE(-1, channels, out_height, out_width);
     pool->geometry = (nn_pool2d_geometry){
         .batch = 0,
         .in_height = (int)height,
@@ -143,9 +207,13 @@ static nn_status maxpool2d_build(nn_layer *layer, const nn_shape *input, nn_shap
         .pad_top = (int)pad_top,
         .pad_left = (int)pad_left,
     };
-    snprintf(layer->explanation, sizeof layer->explanation,
-             "height: %s; width: %s; channels: unchanged = %lld", height_text, width_text,
-             (long long)channels);
+    if (pool->sequence)
+        snprintf(layer->explanation, sizeof layer->explanation,
+                 "steps: %s; channels: unchanged = %lld", width_text, (long long)channels);
+    else
+        snprintf(layer->explanation, sizeof layer->explanation,
+                 "height: %s; width: %s; channels: unchanged = %lld", height_text, width_text,
+                 (long long)channels);
     return NN_OK;
 }
 
@@ -363,6 +431,52 @@ const nn_layer_class nn_avgpool2d_class = {
     .arg_count = (int)(sizeof avgpool2d_args / sizeof avgpool2d_args[0]),
     .positional_count = 4,
     .set_defaults = avgpool2d_set_defaults,
+    .build = maxpool2d_build,
+    .scratch_floats = maxpool2d_scratch_floats,
+    .reserve = maxpool2d_reserve,
+    .forward = maxpool2d_forward,
+    .backward = maxpool2d_backward,
+    .destroy = maxpool2d_destroy,
+};
+
+const nn_layer_class nn_maxpool1d_class = {
+    .name = "MaxPooling1D",
+    .alias = "MaxPool1D",
+    .base_name = "max_pooling1d",
+    .doc = "Max pooling along a sequence: each output step is the largest input value in "
+           "its pool_size window, channel by channel. Halves the length with the default "
+           "pool of 2; has no weights.",
+    .example = "print(nn.layers.MaxPool1D{2}(nn.arange(8):reshape(1, 8, 1)):reshape(4))\n"
+               "--> 1 3 5 7",
+    .size = sizeof(maxpool2d_layer),
+    .args = maxpool1d_args,
+    .arg_count = (int)(sizeof maxpool1d_args / sizeof maxpool1d_args[0]),
+    .positional_count = 4,
+    .set_defaults = maxpool1d_set_defaults,
+    .build = maxpool2d_build,
+    .scratch_floats = maxpool2d_scratch_floats,
+    .reserve = maxpool2d_reserve,
+    .forward = maxpool2d_forward,
+    .backward = maxpool2d_backward,
+    .destroy = maxpool2d_destroy,
+    .prepare_pooling = maxpool2d_prepare_pooling,
+    .can_apply_input_relu = maxpool2d_can_apply_input_relu,
+};
+
+const nn_layer_class nn_avgpool1d_class = {
+    .name = "AveragePooling1D",
+    .alias = "AvgPool1D",
+    .base_name = "average_pooling1d",
+    .doc = "Average pooling along a sequence: each output step is the mean of the input "
+           "values in its pool_size window, channel by channel (with padding='same' only the "
+           "steps inside the input count); has no weights.",
+    .example = "print(nn.layers.AvgPool1D{2}(nn.arange(8):reshape(1, 8, 1)):reshape(4))\n"
+               "--> 0.5 2.5 4.5 6.5",
+    .size = sizeof(maxpool2d_layer),
+    .args = avgpool1d_args,
+    .arg_count = (int)(sizeof avgpool1d_args / sizeof avgpool1d_args[0]),
+    .positional_count = 4,
+    .set_defaults = avgpool1d_set_defaults,
     .build = maxpool2d_build,
     .scratch_floats = maxpool2d_scratch_floats,
     .reserve = maxpool2d_reserve,

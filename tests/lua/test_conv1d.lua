@@ -1,5 +1,6 @@
--- Conv1D: Keras' shapes for 'valid', 'same' and 'causal', hand-computed values, the same
--- training as a Conv2D on one-row images, cpu = emulated, model files and errors.
+-- Conv1D, MaxPooling1D and AveragePooling1D: Keras' shapes for 'valid', 'same' and
+-- 'causal', hand-computed values, the same training as the 2-D layers on one-row images,
+-- cpu = emulated, model files and errors.
 local t = require 'harness'
 local L = nn.layers
 
@@ -52,17 +53,59 @@ t.test('trains as a Conv2D on one-row images, the same on cpu and emulated', fun
   for i = 1, #results.cpu do t.eq(results.cpu[i], results.emulated[i], 'cpu = emulated, weight ' .. i) end
 end)
 
+t.test('1-D pooling: values, shapes, and the same training as 2-D pooling on one row', function()
+  local x = nn.arange(8):reshape(1, 8, 1):astype('float32')
+  t.eq(L.MaxPooling1D{2}(x):reshape(4), nn.tensor{1, 3, 5, 7}, 'max')
+  t.eq(L.AveragePooling1D{2}(x):reshape(4), nn.tensor{0.5, 2.5, 4.5, 6.5}, 'mean')
+  t.eq(L.AvgPool1D{3, strides = 1, padding = 'same'}(x):reshape(8),
+       nn.tensor{0.5, 1, 2, 3, 4, 5, 6, 6.5}, "'same' counts only steps inside")
+  t.eq(tostring(L.MaxPool1D{3, strides = 2}(nn.zeros(2, 11, 4)).shape), '(2, 5, 4)', 'strides')
+  t.eq(tostring(L.MaxPooling1D{2, data_format = 'channels_first'}(nn.zeros(2, 4, 10)).shape),
+       '(2, 4, 5)', 'channels first')
+  t.eq(L.MaxPooling1D().name:match('^max_pooling1d'), 'max_pooling1d', 'name')
+  t.eq(L.MaxPooling1D().strides, nil, 'strides None')
+  local data, y = nn.random.randn(6, 12, 2), nn.random.randn(6, 1)
+  local results = {}
+  for _, device in ipairs{'cpu', 'emulated'} do
+    nn.random.seed(18)
+    local sequence = nn.Sequential{L.Conv1D{3, 3, activation = 'relu', input_shape = {12, 2}},
+                                   L.MaxPooling1D{2}, L.AveragePooling1D{2, strides = 1},
+                                   L.Flatten(), L.Dense{1}}
+    local image = nn.Sequential{L.Conv2D{3, {1, 3}, activation = 'relu', input_shape = {1, 12, 2}},
+                                L.MaxPooling2D{{1, 2}}, L.AveragePooling2D{{1, 2}, strides = 1},
+                                L.Flatten(), L.Dense{1}}
+    local weights = sequence:get_weights()
+    image:set_weights{weights[1]:reshape(1, 3, 2, 3), weights[2], weights[3], weights[4]}
+    for _, model in ipairs{sequence, image} do
+      model:to(device)
+      model:compile{optimizer = nn.optimizers.SGD{learning_rate = 0.05}, loss = 'mse'}
+    end
+    sequence:fit(data, y, {epochs = 2, batch_size = 3, shuffle = false, verbose = 0})
+    image:fit(data:reshape(6, 1, 12, 2), y, {epochs = 2, batch_size = 3, shuffle = false, verbose = 0})
+    local a, b = sequence:get_weights(), image:get_weights()
+    t.eq(a[1]:reshape(1, 3, 2, 3), b[1], device .. ': kernel')
+    for i = 2, #a do t.eq(a[i], b[i], device .. ': weight ' .. i) end
+    results[device] = a
+  end
+  for i = 1, #results.cpu do t.eq(results.cpu[i], results.emulated[i], 'cpu = emulated, weight ' .. i) end
+  t.raises(function() L.MaxPooling1D{20}(nn.zeros(1, 5, 2)) end, 'output length is <= 0', 'pool_size=20')
+  t.raises(function() L.MaxPooling1D{2}(nn.zeros(1, 5, 5, 2)) end, 'expected ndim=3')
+  t.raises(function() L.AveragePooling1D{{2, 2}} end, 'pool_size must be an integer')
+  t.raises(function() L.MaxPooling1D{2, strides = 0} end, 'strides')
+end)
+
 t.test('saved and loaded', function()
   local directory = (os.getenv('NNSH_TEST_TMP') or '/tmp') .. '/lua-conv1d'
   nn.io.make_directory(directory)
   local model = nn.Sequential{L.Conv1D{4, 3, padding = 'causal', dilation_rate = 2, input_shape = {10, 2}},
-                              L.Flatten(), L.Dense{2}}
+                              L.MaxPooling1D{3, strides = 2}, L.Flatten(), L.Dense{2}}
   model:save(directory .. '/conv1d.nnsh')
   local copy = nn.models.load_model(directory .. '/conv1d.nnsh')
   local x = nn.random.randn(3, 10, 2)
   t.eq(copy:predict(x, {verbose = 0}), model:predict(x, {verbose = 0}), 'same predictions')
   t.eq(copy.layers[1].padding, 'causal', 'padding kept')
   t.eq(copy.layers[1].kernel_size, 3, 'kernel_size kept')
+  t.eq(copy.layers[2].strides, 2, 'pooling strides kept')
 end)
 
 t.test('bad arguments and inputs raise errors that say what is wrong', function()
