@@ -23,6 +23,7 @@ static const nn_layer_class *const layer_classes[] = {
     &nn_softmax_class, &nn_conv2d_transpose_class, &nn_spatial_dropout2d_class,
     &nn_depthwise_conv2d_class, &nn_layernorm_class, &nn_separable_conv2d_class,
     &nn_conv1d_class, &nn_maxpool1d_class, &nn_avgpool1d_class,
+    &nn_global_average_pooling1d_class, &nn_global_max_pooling1d_class,
     NULL,
 };
 

@@ -16,6 +16,7 @@ typedef struct global_pool2d_layer {
     int data_format; /* NN_CHANNELS_LAST or NN_CHANNELS_FIRST */
     bool keepdims;
     int kind;        /* GLOBAL_AVERAGE or GLOBAL_MAX, from the class */
+    bool sequence;   /* the 1-D classes: (batch, steps, channels), a one-row image */
     /* Sizes of one call, filled by build (a window over the whole image); batch is set
      * per call. */
     nn_pool2d_geometry geometry;
@@ -41,6 +42,20 @@ static const nn_arg_spec global_pool2d_args[] = {
      "None", "Shape of one input sample (without the batch axis), for the first layer."},
 };
 
+static const nn_arg_spec global_pool1d_args[] = {
+    {"data_format", NN_ARG_CHOICE, ARG(data_format), false, 0, 0, false,
+     nn_data_format_choices, "'channels_last'",
+     "'channels_last' (batch, steps, channels) or 'channels_first' (batch, channels, "
+     "steps)."},
+    {"keepdims", NN_ARG_BOOL, ARG(keepdims), false, 0, 0, false, NULL, "False",
+     "Keep the steps as an axis of size 1: (batch, 1, channels)."},
+    {"name", NN_ARG_STRING, ARG(base.name), false, 0, 0, false, NULL, "None",
+     "Name of the layer; by default the class's in snake case ('global_average_pooling1d', "
+     "'global_max_pooling1d'), numbered from the second on."},
+    {"input_shape", NN_ARG_SHAPE, ARG(base.declared_input), false, 1, 1 << 30, false, NULL,
+     "None", "Shape of one input sample (without the batch axis), e.g. {100, 8}."},
+};
+
 /* Dense products and argmax take int sizes and indices. */
 static const int64_t INDEX_LIMIT = INT32_MAX;
 
@@ -54,20 +69,46 @@ static void max_set_defaults(nn_layer *layer)
     ((global_pool2d_layer *)layer)->kind = GLOBAL_MAX;
 }
 
+static void average1d_set_defaults(nn_layer *layer)
+{
+    average_set_defaults(layer);
+    ((global_pool2d_layer *)layer)->sequence = true;
+}
+
+static void max1d_set_defaults(nn_layer *layer)
+{
+    max_set_defaults(layer);
+    ((global_pool2d_layer *)layer)->sequence = true;
+}
+
 static nn_status global_pool2d_build(nn_layer *layer, const nn_shape *input, nn_shape *output)
 {
     global_pool2d_layer *pool = (global_pool2d_layer *)layer;
     int64_t height, width, channels;
-    NN_TRY(nn_image_input(layer, input, pool->data_format, &height, &width, &channels));
     char received[128];
+    bool last = pool->data_format == NN_CHANNELS_LAST;
+    if (pool->sequence) {
+        if (input->ndim != 3 || input->dims[1] <= 0 || input->dims[2] <= 0)
+            return nn_error(NN_ERR_SHAPE,
+                            "Input 0 of layer \"%s\" is incompatible with the layer: expected "
+                            "ndim=3 (batch, %s) with known sizes. Full shape received: %s",
+                            layer->name, last ? "steps, channels" : "channels, steps",
+                            nn_shape_format(input, received, sizeof received));
+        height = 1;
+        width = input->dims[last ? 1 : 2];
+        channels = input->dims[last ? 2 : 1];
+    } else {
+        NN_TRY(nn_image_input(layer, input, pool->data_format, &height, &width, &channels));
+    }
     if (height * width > INDEX_LIMIT / channels)
         return nn_error(NN_ERR_MEMORY, "layer \"%s\": one sample of input %s has more than "
                         "%lld elements, the most global pooling supports", layer->name,
                         nn_shape_format(input, received, sizeof received),
                         (long long)INDEX_LIMIT);
-    bool last = pool->data_format == NN_CHANNELS_LAST;
     if (!pool->keepdims)
         *output = NN_SHAPE(-1, channels);
+    else if (pool->sequence)
+        *output = last ? NN_SHAPE(-1, 1, channels) : NN_SHAPE(-1, channels, 1);
     else
         *output = last ? NN_SHAPE(-1, 1, 1, channels) : NN_SHAPE(-1, channels, 1, 1);
     pool->geometry = (nn_pool2d_geometry){
@@ -81,11 +122,17 @@ static nn_status global_pool2d_build(nn_layer *layer, const nn_shape *input, nn_
         .stride_height = (int)height,
         .stride_width = (int)width,
     };
-    snprintf(layer->explanation, sizeof layer->explanation,
-             "the %s of each channel over %lld x %lld cells; channels: unchanged = %lld%s",
-             pool->kind == GLOBAL_AVERAGE ? "mean" : "maximum", (long long)height,
-             (long long)width, (long long)channels,
-             pool->keepdims ? " (height and width kept as 1)" : "");
+    if (pool->sequence)
+        snprintf(layer->explanation, sizeof layer->explanation,
+                 "the %s of each channel over %lld steps; channels: unchanged = %lld%s",
+                 pool->kind == GLOBAL_AVERAGE ? "mean" : "maximum", (long long)width,
+                 (long long)channels, pool->keepdims ? " (steps kept as 1)" : "");
+    else
+        snprintf(layer->explanation, sizeof layer->explanation,
+                 "the %s of each channel over %lld x %lld cells; channels: unchanged = %lld%s",
+                 pool->kind == GLOBAL_AVERAGE ? "mean" : "maximum", (long long)height,
+                 (long long)width, (long long)channels,
+                 pool->keepdims ? " (height and width kept as 1)" : "");
     return NN_OK;
 }
 
@@ -291,6 +338,48 @@ const nn_layer_class nn_global_max_pooling2d_class = {
     .arg_count = (int)(sizeof global_pool2d_args / sizeof global_pool2d_args[0]),
     .positional_count = 2,
     .set_defaults = max_set_defaults,
+    .build = global_pool2d_build,
+    .scratch_floats = global_pool2d_scratch_floats,
+    .reserve = global_pool2d_reserve,
+    .forward = global_pool2d_forward,
+    .backward = global_pool2d_backward,
+    .destroy = global_pool2d_destroy,
+};
+
+const nn_layer_class nn_global_average_pooling1d_class = {
+    .name = "GlobalAveragePooling1D",
+    .alias = "GlobalAvgPool1D",
+    .base_name = "global_average_pooling1d",
+    .doc = "The mean of each channel over the whole sequence: (batch, steps, channels) "
+           "becomes (batch, channels); has no weights.",
+    .example = "print(nn.layers.GlobalAveragePooling1D()(nn.random.randn(2, 100, 16)).shape)"
+               "  --> (2, 16)",
+    .size = sizeof(global_pool2d_layer),
+    .args = global_pool1d_args,
+    .arg_count = (int)(sizeof global_pool1d_args / sizeof global_pool1d_args[0]),
+    .positional_count = 2,
+    .set_defaults = average1d_set_defaults,
+    .build = global_pool2d_build,
+    .scratch_floats = global_pool2d_scratch_floats,
+    .reserve = global_pool2d_reserve,
+    .forward = global_pool2d_forward,
+    .backward = global_pool2d_backward,
+    .destroy = global_pool2d_destroy,
+};
+
+const nn_layer_class nn_global_max_pooling1d_class = {
+    .name = "GlobalMaxPooling1D",
+    .alias = "GlobalMaxPool1D",
+    .base_name = "global_max_pooling1d",
+    .doc = "The largest value of each channel over the whole sequence: (batch, steps, "
+           "channels) becomes (batch, channels); has no weights.",
+    .example = "print(nn.layers.GlobalMaxPooling1D()(nn.random.randn(2, 100, 16)).shape)"
+               "  --> (2, 16)",
+    .size = sizeof(global_pool2d_layer),
+    .args = global_pool1d_args,
+    .arg_count = (int)(sizeof global_pool1d_args / sizeof global_pool1d_args[0]),
+    .positional_count = 2,
+    .set_defaults = max1d_set_defaults,
     .build = global_pool2d_build,
     .scratch_floats = global_pool2d_scratch_floats,
     .reserve = global_pool2d_reserve,

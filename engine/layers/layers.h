@@ -30,6 +30,8 @@ extern const nn_layer_class nn_softmax_class;
 extern const nn_layer_class nn_rescaling_class;
 extern const nn_layer_class nn_global_average_pooling2d_class;
 extern const nn_layer_class nn_global_max_pooling2d_class;
+extern const nn_layer_class nn_global_average_pooling1d_class;
+extern const nn_layer_class nn_global_max_pooling1d_class;
 
 /* Shared choice lists. */
 extern const char *const nn_padding_choices[];     /* "valid", "same" */

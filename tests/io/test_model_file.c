@@ -114,6 +114,11 @@ static nn_model *model_around(const nn_layer_class *cls, nn_shape *input)
         set_choice(layer, "data_format", "channels_first");
         set_input(layer, NN_SHAPE(5, 4, 2));
         add(model, layer);
+    } else if (cls == &nn_global_average_pooling1d_class ||
+               cls == &nn_global_max_pooling1d_class) {
+        *input = NN_SHAPE(9, 3);
+        set_input(layer, NN_SHAPE(9, 3));
+        add(model, layer);
     } else if (cls == &nn_maxpool1d_class || cls == &nn_avgpool1d_class) {
         *input = NN_SHAPE(9, 3);
         set_input(layer, NN_SHAPE(9, 3));
@@ -388,6 +393,14 @@ Test(model_file, separable_conv2d_round_trips) { layer_round_trip(&nn_separable_
 Test(model_file, conv1d_round_trips) { layer_round_trip(&nn_conv1d_class); }
 Test(model_file, max_pooling1d_round_trips) { layer_round_trip(&nn_maxpool1d_class); }
 Test(model_file, average_pooling1d_round_trips) { layer_round_trip(&nn_avgpool1d_class); }
+Test(model_file, global_average_pooling1d_round_trips)
+{
+    layer_round_trip(&nn_global_average_pooling1d_class);
+}
+Test(model_file, global_max_pooling1d_round_trips)
+{
+    layer_round_trip(&nn_global_max_pooling1d_class);
+}
 Test(model_file, dense_round_trips) { layer_round_trip(&nn_dense_class); }
 Test(model_file, dropout_round_trips) { layer_round_trip(&nn_dropout_class); }
 Test(model_file, batchnormalization_round_trips) { layer_round_trip(&nn_batchnorm_class); }
@@ -418,7 +431,9 @@ Test(model_file, every_layer_class_has_a_round_trip_test)
                                             &nn_depthwise_conv2d_class,
                                             &nn_spatial_dropout2d_class, &nn_layernorm_class,
                                             &nn_separable_conv2d_class, &nn_conv1d_class,
-                                            &nn_maxpool1d_class, &nn_avgpool1d_class};
+                                            &nn_maxpool1d_class, &nn_avgpool1d_class,
+                                            &nn_global_average_pooling1d_class,
+                                            &nn_global_max_pooling1d_class};
     const nn_layer_class *const *classes = nn_layer_classes();
     for (int i = 0; classes[i]; i++) {
         bool found = false;

@@ -94,6 +94,35 @@ t.test('1-D pooling: values, shapes, and the same training as 2-D pooling on one
   t.raises(function() L.MaxPooling1D{2, strides = 0} end, 'strides')
 end)
 
+t.test('1-D global pooling: the mean or maximum of each channel, trained as 2-D', function()
+  local x = nn.arange(12):reshape(2, 3, 2):astype('float32')   -- sample 1: steps {0,1} {2,3} {4,5}
+  t.eq(L.GlobalAveragePooling1D()(x), nn.tensor{{2, 3}, {8, 9}}, 'means')
+  t.eq(L.GlobalMaxPooling1D()(x), nn.tensor{{4, 5}, {10, 11}}, 'maxima')
+  t.eq(L.GlobalMaxPool1D{data_format = 'channels_first'}(x), nn.tensor{{1, 3, 5}, {7, 9, 11}}, 'channels first')
+  t.eq(tostring(L.GlobalAvgPool1D{keepdims = true}(x).shape), '(2, 1, 2)', 'keepdims')
+  local data, y = nn.random.randn(6, 10, 2), nn.random.randn(6, 1)
+  for _, device in ipairs{'cpu', 'emulated'} do
+    for _, pair in ipairs{{L.GlobalAveragePooling1D, L.GlobalAveragePooling2D},
+                          {L.GlobalMaxPooling1D, L.GlobalMaxPooling2D}} do
+      nn.random.seed(19)
+      local sequence = nn.Sequential{L.Conv1D{3, 3, input_shape = {10, 2}}, pair[1](), L.Dense{1}}
+      local image = nn.Sequential{L.Conv2D{3, {1, 3}, input_shape = {1, 10, 2}}, pair[2](), L.Dense{1}}
+      local weights = sequence:get_weights()
+      image:set_weights{weights[1]:reshape(1, 3, 2, 3), weights[2], weights[3], weights[4]}
+      for _, model in ipairs{sequence, image} do
+        model:to(device)
+        model:compile{optimizer = nn.optimizers.SGD{learning_rate = 0.05}, loss = 'mse'}
+      end
+      sequence:fit(data, y, {epochs = 2, batch_size = 3, shuffle = false, verbose = 0})
+      image:fit(data:reshape(6, 1, 10, 2), y, {epochs = 2, batch_size = 3, shuffle = false, verbose = 0})
+      local a, b = sequence:get_weights(), image:get_weights()
+      t.eq(a[1]:reshape(1, 3, 2, 3), b[1], device .. ': kernel')
+      for i = 2, #a do t.eq(a[i], b[i], device .. ': weight ' .. i) end
+    end
+  end
+  t.raises(function() L.GlobalMaxPooling1D()(nn.zeros(2, 3)) end, 'expected ndim=3', '(None, 3)')
+end)
+
 t.test('saved and loaded', function()
   local directory = (os.getenv('NNSH_TEST_TMP') or '/tmp') .. '/lua-conv1d'
   nn.io.make_directory(directory)
