@@ -24,6 +24,7 @@ static const nn_layer_class *const layer_classes[] = {
     &nn_depthwise_conv2d_class, &nn_layernorm_class, &nn_separable_conv2d_class,
     &nn_conv1d_class, &nn_maxpool1d_class, &nn_avgpool1d_class,
     &nn_global_average_pooling1d_class, &nn_global_max_pooling1d_class,
+    &nn_zero_padding1d_class, &nn_cropping1d_class, &nn_upsampling1d_class,
     NULL,
 };
 
@@ -108,6 +109,12 @@ void nn_image_kernel_view(const nn_shape *shape, int data_format, int64_t *batch
 {
     bool last = data_format == NN_CHANNELS_LAST;
     *batch = shape->dims[0] * (last ? 1 : shape->dims[1]);
+    if (shape->ndim == 3) { /* a sequence: an image one row high */
+        *height = 1;
+        *width = shape->dims[last ? 1 : 2];
+        *channels = last ? shape->dims[2] : 1;
+        return;
+    }
     *height = shape->dims[last ? 1 : 2];
     *width = shape->dims[last ? 2 : 3];
     *channels = last ? shape->dims[3] : 1;

@@ -18,6 +18,9 @@ extern const nn_layer_class nn_reshape_class;
 extern const nn_layer_class nn_zero_padding2d_class;
 extern const nn_layer_class nn_cropping2d_class;
 extern const nn_layer_class nn_upsampling2d_class;
+extern const nn_layer_class nn_zero_padding1d_class;
+extern const nn_layer_class nn_cropping1d_class;
+extern const nn_layer_class nn_upsampling1d_class;
 extern const nn_layer_class nn_dense_class;
 extern const nn_layer_class nn_dropout_class;
 extern const nn_layer_class nn_spatial_dropout2d_class;
@@ -54,7 +57,8 @@ nn_status nn_image_input(const nn_layer *layer, const nn_shape *input, int data_
                          int64_t *height, int64_t *width, int64_t *channels);
 
 /* The channels-last batch the image kernels take for an image batch of `shape`: itself
- * with channels last, (B·C, H, W, 1) with channels first (each channel an image). */
+ * with channels last, (B·C, H, W, 1) with channels first (each channel an image). A
+ * sequence (B, steps, C) is an image one row high. */
 void nn_image_kernel_view(const nn_shape *shape, int data_format, int64_t *batch,
                           int64_t *height, int64_t *width, int64_t *channels);
 

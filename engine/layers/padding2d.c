@@ -1,5 +1,6 @@
 /* ZeroPadding2D and Cropping2D: rows and columns of zeros added around each image, or
- * removed from its edges, as Keras. Each is the other's gradient: padding embeds the
+ * removed from its edges, as Keras. ZeroPadding1D and Cropping1D do it at the start and
+ * end of a sequence (batch, steps, channels), an image one row high. Each is the other's gradient: padding embeds the
  * input in a larger zero image and its backward cuts the window out again; cropping
  * cuts the window and its backward embeds the gradient. */
 #include <stddef.h>
@@ -14,6 +15,7 @@ typedef struct padding2d_layer {
     int sides[4];    /* top, bottom, left, right */
     int data_format; /* NN_CHANNELS_LAST or NN_CHANNELS_FIRST */
     int kind;        /* ZERO_PADDING or CROPPING, from the class */
+    bool sequence;   /* the 1-D classes: sides[0..1] stay 0 */
 } padding2d_layer;
 
 #define ARG(field) offsetof(padding2d_layer, field)
@@ -47,6 +49,26 @@ static const nn_arg_spec cropping2d_args[] = {
     INPUT_SHAPE_ARG,
 };
 
+static const nn_arg_spec zero_padding1d_args[] = {
+    {"padding", NN_ARG_PAIR, ARG(sides[2]), false, 0, 1 << 30, false, NULL, "(1, 1)",
+     "Steps of zeros to add: n at both ends, or {start, end}."},
+    {"data_format", NN_ARG_CHOICE, ARG(data_format), false, 0, 0, false,
+     nn_data_format_choices, "'channels_last'",
+     "'channels_last' (batch, steps, channels) or 'channels_first' (batch, channels, "
+     "steps)."},
+    {"name", NN_ARG_STRING, ARG(base.name), false, 0, 0, false, NULL, "None",
+     "Name of the layer; by default 'zero_padding1d', 'zero_padding1d_1', ..."},
+    INPUT_SHAPE_ARG,
+};
+
+static const nn_arg_spec cropping1d_args[] = {
+    {"cropping", NN_ARG_PAIR, ARG(sides[2]), false, 0, 1 << 30, false, NULL, "(1, 1)",
+     "Steps to remove: n at both ends, or {start, end}."},
+    {"name", NN_ARG_STRING, ARG(base.name), false, 0, 0, false, NULL, "None",
+     "Name of the layer; by default 'cropping1d', 'cropping1d_1', ..."},
+    INPUT_SHAPE_ARG,
+};
+
 static void zero_padding2d_set_defaults(nn_layer *layer)
 {
     padding2d_layer *padding = (padding2d_layer *)layer;
@@ -60,12 +82,42 @@ static void cropping2d_set_defaults(nn_layer *layer)
     ((padding2d_layer *)layer)->kind = CROPPING;
 }
 
+static void zero_padding1d_set_defaults(nn_layer *layer)
+{
+    padding2d_layer *padding = (padding2d_layer *)layer;
+    zero_padding2d_set_defaults(layer);
+    padding->sides[0] = padding->sides[1] = 0;
+    padding->sequence = true;
+}
+
+static void cropping1d_set_defaults(nn_layer *layer)
+{
+    padding2d_layer *padding = (padding2d_layer *)layer;
+    padding->kind = CROPPING;
+    padding->sides[2] = padding->sides[3] = 1;
+    padding->sequence = true;
+}
+
 static nn_status padding2d_build(nn_layer *layer, const nn_shape *input, nn_shape *output)
 {
     padding2d_layer *padding = (padding2d_layer *)layer;
     const int *s = padding->sides;
     int64_t height, width, channels;
-    NN_TRY(nn_image_input(layer, input, padding->data_format, &height, &width, &channels));
+    bool last = padding->data_format == NN_CHANNELS_LAST;
+    if (padding->sequence) {
+        char received[128];
+        if (input->ndim != 3 || input->dims[1] <= 0 || input->dims[2] <= 0)
+            return nn_error(NN_ERR_SHAPE,
+                            "Input 0 of layer \"%s\" is incompatible with the layer: expected "
+                            "ndim=3 (batch, %s) with known sizes. Full shape received: %s",
+                            layer->name, last ? "steps, channels" : "channels, steps",
+                            nn_shape_format(input, received, sizeof received));
+        height = 1;
+        width = input->dims[last ? 1 : 2];
+        channels = input->dims[last ? 2 : 1];
+    } else {
+        NN_TRY(nn_image_input(layer, input, padding->data_format, &height, &width, &channels));
+    }
     int64_t sign = padding->kind == ZERO_PADDING ? 1 : -1;
     int64_t new_height = height + sign * ((int64_t)s[0] + s[1]);
     int64_t new_width = width + sign * ((int64_t)s[2] + s[3]);
@@ -75,6 +127,14 @@ static nn_status padding2d_build(nn_layer *layer, const nn_shape *input, nn_shap
                         "%lld cells; at most %d are supported on each axis",
                         s[0], s[1], s[2], s[3], (long long)new_height, (long long)new_width,
                         1 << 30);
+    if (padding->sequence && new_width < 1) {
+        char received[128];
+        return nn_error(NN_ERR_SHAPE,
+                        "cropping (%d, %d) removes every step of input %s: it keeps %lld of "
+                        "%lld; at least one must stay",
+                        s[2], s[3], nn_shape_format(input, received, sizeof received),
+                        (long long)(new_width > 0 ? new_width : 0), (long long)width);
+    }
     if (new_height < 1 || new_width < 1) {
         char received[128];
         return nn_error(NN_ERR_SHAPE,
@@ -86,10 +146,16 @@ static nn_status padding2d_build(nn_layer *layer, const nn_shape *input, nn_shap
                         (long long)(new_height > 0 ? new_height : 0), (long long)height,
                         (long long)(new_width > 0 ? new_width : 0), (long long)width);
     }
-    bool last = padding->data_format == NN_CHANNELS_LAST;
+    char op = padding->kind == ZERO_PADDING ? '+' : '-';
+    if (padding->sequence) {
+        *output = last ? NN_SHAPE(-1, new_width, channels) : NN_SHAPE(-1, channels, new_width);
+        snprintf(layer->explanation, sizeof layer->explanation,
+                 "steps: %lld %c %d %c %d = %lld; channels: %lld (unchanged)", (long long)width,
+                 op, s[2], op, s[3], (long long)new_width, (long long)channels);
+        return NN_OK;
+    }
     *output = last ? NN_SHAPE(-1, new_height, new_width, channels)
                    : NN_SHAPE(-1, channels, new_height, new_width);
-    char op = padding->kind == ZERO_PADDING ? '+' : '-';
     snprintf(layer->explanation, sizeof layer->explanation,
              "height: %lld %c %d %c %d = %lld; width: %lld %c %d %c %d = %lld; channels: "
              "%lld (unchanged)",
@@ -173,6 +239,37 @@ const nn_layer_class nn_cropping2d_class = {
     .arg_count = (int)(sizeof cropping2d_args / sizeof cropping2d_args[0]),
     .positional_count = 1,
     .set_defaults = cropping2d_set_defaults,
+    .build = padding2d_build,
+    .forward = padding2d_forward,
+    .backward = padding2d_backward,
+};
+
+const nn_layer_class nn_zero_padding1d_class = {
+    .name = "ZeroPadding1D",
+    .base_name = "zero_padding1d",
+    .doc = "Adds steps of zeros at the start and the end of each sequence.",
+    .example = "print(nn.layers.ZeroPadding1D{{1, 2}}(nn.ones(1, 5, 3)).shape)  --> (1, 8, 3)",
+    .size = sizeof(padding2d_layer),
+    .args = zero_padding1d_args,
+    .arg_count = (int)(sizeof zero_padding1d_args / sizeof zero_padding1d_args[0]),
+    .positional_count = 1,
+    .set_defaults = zero_padding1d_set_defaults,
+    .build = padding2d_build,
+    .forward = padding2d_forward,
+    .backward = padding2d_backward,
+};
+
+const nn_layer_class nn_cropping1d_class = {
+    .name = "Cropping1D",
+    .base_name = "cropping1d",
+    .doc = "Removes steps from the start and the end of each sequence (batch, steps, "
+           "channels).",
+    .example = "print(nn.layers.Cropping1D{{1, 2}}(nn.ones(1, 10, 3)).shape)  --> (1, 7, 3)",
+    .size = sizeof(padding2d_layer),
+    .args = cropping1d_args,
+    .arg_count = (int)(sizeof cropping1d_args / sizeof cropping1d_args[0]),
+    .positional_count = 1,
+    .set_defaults = cropping1d_set_defaults,
     .build = padding2d_build,
     .forward = padding2d_forward,
     .backward = padding2d_backward,

@@ -14,6 +14,7 @@ typedef struct upsampling2d_layer {
     int size[2];     /* rows and columns each cell becomes */
     int data_format; /* NN_CHANNELS_LAST or NN_CHANNELS_FIRST */
     int interpolation;
+    bool sequence;   /* UpSampling1D: (batch, steps, channels), size[0] stays 1 */
 } upsampling2d_layer;
 
 #define ARG(field) offsetof(upsampling2d_layer, field)
@@ -35,16 +36,52 @@ static const nn_arg_spec upsampling2d_args[] = {
      "None", "Shape of one input sample (without the batch axis), for the first layer."},
 };
 
+static const nn_arg_spec upsampling1d_args[] = {
+    {"size", NN_ARG_INT, ARG(size[1]), false, 1, 1 << 20, false, NULL, "2",
+     "How many times each step is repeated."},
+    {"name", NN_ARG_STRING, ARG(base.name), false, 0, 0, false, NULL, "None",
+     "Name of the layer; by default 'up_sampling1d', 'up_sampling1d_1', ..."},
+    {"input_shape", NN_ARG_SHAPE, ARG(base.declared_input), false, 1, 1 << 30, false, NULL,
+     "None", "Shape of one input sample (without the batch axis), for the first layer."},
+};
+
 static void upsampling2d_set_defaults(nn_layer *layer)
 {
     upsampling2d_layer *upsampling = (upsampling2d_layer *)layer;
     upsampling->size[0] = upsampling->size[1] = 2;
 }
 
+static void upsampling1d_set_defaults(nn_layer *layer)
+{
+    upsampling2d_layer *upsampling = (upsampling2d_layer *)layer;
+    upsampling->size[0] = 1;
+    upsampling->size[1] = 2;
+    upsampling->sequence = true;
+}
+
 static nn_status upsampling2d_build(nn_layer *layer, const nn_shape *input, nn_shape *output)
 {
     upsampling2d_layer *upsampling = (upsampling2d_layer *)layer;
     int64_t height, width, channels;
+    if (upsampling->sequence) {
+        char received[128];
+        if (input->ndim != 3 || input->dims[1] <= 0 || input->dims[2] <= 0)
+            return nn_error(NN_ERR_SHAPE,
+                            "Input 0 of layer \"%s\" is incompatible with the layer: expected "
+                            "ndim=3 (batch, steps, channels) with known sizes. Full shape "
+                            "received: %s",
+                            layer->name, nn_shape_format(input, received, sizeof received));
+        int64_t steps = input->dims[1] * upsampling->size[1];
+        if (steps > (1 << 30))
+            return nn_error(NN_ERR_SHAPE, "size %d makes sequences of %lld steps; at most %d "
+                            "are supported", upsampling->size[1], (long long)steps, 1 << 30);
+        *output = NN_SHAPE(-1, steps, input->dims[2]);
+        snprintf(layer->explanation, sizeof layer->explanation,
+                 "steps: %lld * %d = %lld; channels: %lld (unchanged)",
+                 (long long)input->dims[1], upsampling->size[1], (long long)steps,
+                 (long long)input->dims[2]);
+        return NN_OK;
+    }
     NN_TRY(nn_image_input(layer, input, upsampling->data_format, &height, &width, &channels));
     int64_t new_height = height * upsampling->size[0], new_width = width * upsampling->size[1];
     if (new_height > (1 << 30) || new_width > (1 << 30))
@@ -107,6 +144,21 @@ const nn_layer_class nn_upsampling2d_class = {
     .arg_count = (int)(sizeof upsampling2d_args / sizeof upsampling2d_args[0]),
     .positional_count = 1,
     .set_defaults = upsampling2d_set_defaults,
+    .build = upsampling2d_build,
+    .forward = upsampling2d_forward,
+    .backward = upsampling2d_backward,
+};
+
+const nn_layer_class nn_upsampling1d_class = {
+    .name = "UpSampling1D",
+    .base_name = "up_sampling1d",
+    .doc = "Makes each sequence `size` times longer by repeating every step.",
+    .example = "print(nn.layers.UpSampling1D{3}(nn.ones(1, 4, 2)).shape)  --> (1, 12, 2)",
+    .size = sizeof(upsampling2d_layer),
+    .args = upsampling1d_args,
+    .arg_count = (int)(sizeof upsampling1d_args / sizeof upsampling1d_args[0]),
+    .positional_count = 1,
+    .set_defaults = upsampling1d_set_defaults,
     .build = upsampling2d_build,
     .forward = upsampling2d_forward,
     .backward = upsampling2d_backward,

@@ -119,7 +119,9 @@ static nn_model *model_around(const nn_layer_class *cls, nn_shape *input)
         *input = NN_SHAPE(9, 3);
         set_input(layer, NN_SHAPE(9, 3));
         add(model, layer);
-    } else if (cls == &nn_maxpool1d_class || cls == &nn_avgpool1d_class) {
+    } else if (cls == &nn_maxpool1d_class || cls == &nn_avgpool1d_class ||
+               cls == &nn_zero_padding1d_class || cls == &nn_cropping1d_class ||
+               cls == &nn_upsampling1d_class) {
         *input = NN_SHAPE(9, 3);
         set_input(layer, NN_SHAPE(9, 3));
         add(model, layer);
@@ -393,6 +395,9 @@ Test(model_file, separable_conv2d_round_trips) { layer_round_trip(&nn_separable_
 Test(model_file, conv1d_round_trips) { layer_round_trip(&nn_conv1d_class); }
 Test(model_file, max_pooling1d_round_trips) { layer_round_trip(&nn_maxpool1d_class); }
 Test(model_file, average_pooling1d_round_trips) { layer_round_trip(&nn_avgpool1d_class); }
+Test(model_file, zero_padding1d_round_trips) { layer_round_trip(&nn_zero_padding1d_class); }
+Test(model_file, cropping1d_round_trips) { layer_round_trip(&nn_cropping1d_class); }
+Test(model_file, upsampling1d_round_trips) { layer_round_trip(&nn_upsampling1d_class); }
 Test(model_file, global_average_pooling1d_round_trips)
 {
     layer_round_trip(&nn_global_average_pooling1d_class);
@@ -433,7 +438,9 @@ Test(model_file, every_layer_class_has_a_round_trip_test)
                                             &nn_separable_conv2d_class, &nn_conv1d_class,
                                             &nn_maxpool1d_class, &nn_avgpool1d_class,
                                             &nn_global_average_pooling1d_class,
-                                            &nn_global_max_pooling1d_class};
+                                            &nn_global_max_pooling1d_class,
+                                            &nn_zero_padding1d_class, &nn_cropping1d_class,
+                                            &nn_upsampling1d_class};
     const nn_layer_class *const *classes = nn_layer_classes();
     for (int i = 0; classes[i]; i++) {
         bool found = false;

@@ -123,6 +123,40 @@ t.test('1-D global pooling: the mean or maximum of each channel, trained as 2-D'
   t.raises(function() L.GlobalMaxPooling1D()(nn.zeros(2, 3)) end, 'expected ndim=3', '(None, 3)')
 end)
 
+t.test('ZeroPadding1D, Cropping1D, UpSampling1D: values, and training as their 2-D layers', function()
+  local x = nn.arange(6):reshape(1, 3, 2):astype('float32')   -- steps {0,1} {2,3} {4,5}
+  t.eq(L.ZeroPadding1D{{1, 2}}(x):reshape(6, 2), nn.tensor{{0, 0}, {0, 1}, {2, 3}, {4, 5}, {0, 0}, {0, 0}}, 'padded')
+  t.eq(tostring(L.ZeroPadding1D()(x).shape), '(1, 5, 2)', 'padding 1 by default')
+  t.eq(tostring(L.ZeroPadding1D{1, data_format = 'channels_first'}(x).shape), '(1, 3, 4)', 'channels first')
+  t.eq(L.Cropping1D()(x), nn.tensor{{{2, 3}}}, 'cropping 1 at each end by default')
+  t.eq(L.UpSampling1D{2}(x):reshape(6, 2), nn.tensor{{0, 1}, {0, 1}, {2, 3}, {2, 3}, {4, 5}, {4, 5}}, 'upsampled')
+  t.eq(L.ZeroPadding1D{{1, 2}}.padding[2], 2, 'padding reads back as {start, end}')
+  t.eq(L.UpSampling1D().name:match('^up_sampling1d'), 'up_sampling1d', 'name')
+  local data, y = nn.random.randn(6, 8, 2), nn.random.randn(6, 1)
+  for _, device in ipairs{'cpu', 'emulated'} do
+    nn.random.seed(20)
+    local sequence = nn.Sequential{L.Conv1D{3, 3, input_shape = {8, 2}}, L.ZeroPadding1D{{2, 1}},
+                                   L.UpSampling1D{3}, L.Cropping1D{{4, 2}}, L.Flatten(), L.Dense{1}}
+    local image = nn.Sequential{L.Conv2D{3, {1, 3}, input_shape = {1, 8, 2}}, L.ZeroPadding2D{{{0, 0}, {2, 1}}},
+                                L.UpSampling2D{{1, 3}}, L.Cropping2D{{{0, 0}, {4, 2}}}, L.Flatten(), L.Dense{1}}
+    local weights = sequence:get_weights()
+    image:set_weights{weights[1]:reshape(1, 3, 2, 3), weights[2], weights[3], weights[4]}
+    for _, model in ipairs{sequence, image} do
+      model:to(device)
+      model:compile{optimizer = nn.optimizers.SGD{learning_rate = 0.05}, loss = 'mse'}
+    end
+    sequence:fit(data, y, {epochs = 2, batch_size = 3, shuffle = false, verbose = 0})
+    image:fit(data:reshape(6, 1, 8, 2), y, {epochs = 2, batch_size = 3, shuffle = false, verbose = 0})
+    local a, b = sequence:get_weights(), image:get_weights()
+    t.eq(a[1]:reshape(1, 3, 2, 3), b[1], device .. ': kernel')
+    for i = 2, #a do t.eq(a[i], b[i], device .. ': weight ' .. i) end
+  end
+  t.raises(function() L.Cropping1D{2}(x) end, 'cropping (2, 2) removes every step', '(None, 3, 2)')
+  t.raises(function() L.ZeroPadding1D{-1} end, 'padding must be an integer >= 0')
+  t.raises(function() L.UpSampling1D{0} end, 'size must be a positive integer')
+  t.raises(function() L.UpSampling1D{2}(nn.zeros(1, 2, 2, 2)) end, 'expected ndim=3')
+end)
+
 t.test('saved and loaded', function()
   local directory = (os.getenv('NNSH_TEST_TMP') or '/tmp') .. '/lua-conv1d'
   nn.io.make_directory(directory)
