@@ -206,23 +206,35 @@ static void depthwise_conv2d_set_defaults(nn_layer *layer)
     ((conv2d_layer *)layer)->depth_multiplier = 1;
 }
 
+/* A size argument as the user gave it: "3" for Conv1D (whose height is a hidden 1),
+ * "(3, 3)" for the 2-D layers. */
+static const char *size_text(const nn_layer *layer, const int *pair, char *text, size_t size)
+{
+    if (layer->cls == &nn_conv1d_class)
+        snprintf(text, size, "%d", pair[1]);
+    else
+        snprintf(text, size, "(%d, %d)", pair[0], pair[1]);
+    return text;
+}
+
 static nn_status conv2d_validate(nn_layer *layer)
 {
     conv2d_layer *conv = (conv2d_layer *)layer;
+    char strides[32], dilation[32];
     if (conv->filters % conv->groups != 0)
         return nn_error(NN_ERR_ARGUMENT,
-                        "Conv2D \"%s\": the number of filters must be evenly divisible by "
+                        "%s \"%s\": the number of filters must be evenly divisible by "
                         "the number of groups. Received: groups=%d, filters=%d.",
-                        layer->name, conv->groups, conv->filters);
+                        layer->cls->name, layer->name, conv->groups, conv->filters);
     bool strided = conv->strides[0] > 1 || conv->strides[1] > 1;
     bool dilated = conv->dilation_rate[0] > 1 || conv->dilation_rate[1] > 1;
     if (strided && dilated)
         return nn_error(NN_ERR_ARGUMENT,
                         "%s \"%s\": strides > 1 not supported in conjunction with "
-                        "dilation_rate > 1. Received: strides=(%d, %d) and "
-                        "dilation_rate=(%d, %d).",
-                        layer->cls->name, layer->name, conv->strides[0], conv->strides[1],
-                        conv->dilation_rate[0], conv->dilation_rate[1]);
+                        "dilation_rate > 1. Received: strides=%s and dilation_rate=%s.",
+                        layer->cls->name, layer->name,
+                        size_text(layer, conv->strides, strides, sizeof strides),
+                        size_text(layer, conv->dilation_rate, dilation, sizeof dilation));
     return NN_OK;
 }
 
@@ -331,36 +343,54 @@ static nn_status conv2d_build(nn_layer *layer, const nn_shape *input, nn_shape *
                                 conv->filters};
     int64_t input_factors[] = {height, width, channels};
     int64_t output_factors[] = {out_height, out_width, conv->filters};
+    char kernel_text[96], output_text[96], kernel_size[32], dilation[32];
+    if (sequence) {
+        snprintf(kernel_text, sizeof kernel_text, "(%d, %lld, %d)", conv->kernel_size[1],
+                 (long long)group_channels, conv->filters);
+        snprintf(output_text, sizeof output_text, "(%lld, %d)", (long long)out_width,
+                 conv->filters);
+    } else {
+        snprintf(kernel_text, sizeof kernel_text, "(%d, %d, %lld, %d)", conv->kernel_size[0],
+                 conv->kernel_size[1], (long long)group_channels, conv->filters);
+        snprintf(output_text, sizeof output_text, "(%lld, %lld, %d)", (long long)out_height,
+                 (long long)out_width, conv->filters);
+    }
     if (!product_within_limit(kernel_factors, 4, &kernel_count))
         return nn_error(NN_ERR_MEMORY,
-                        "layer \"%s\": the kernel (%d, %d, %lld, %d) would hold more than "
-                        "%lld weights, the most a layer supports",
-                        layer->name, conv->kernel_size[0], conv->kernel_size[1],
-                        (long long)group_channels, conv->filters, (long long)SIZE_LIMIT);
+                        "layer \"%s\": the kernel %s would hold more than %lld weights, the "
+                        "most a layer supports",
+                        layer->name, kernel_text, (long long)SIZE_LIMIT);
     if (!product_within_limit(input_factors, 3, &input_count) ||
         !product_within_limit(output_factors, 3, &output_count))
         return nn_error(NN_ERR_MEMORY,
-                        "layer \"%s\": one sample of input %s or of output (%lld, %lld, %d) "
-                        "has more than %lld elements, the most a layer supports",
-                        layer->name, received, (long long)out_height, (long long)out_width,
-                        conv->filters, (long long)SIZE_LIMIT);
+                        "layer \"%s\": one sample of input %s or of output %s has more than "
+                        "%lld elements, the most a layer supports",
+                        layer->name, received, output_text, (long long)SIZE_LIMIT);
     if (conv->padding != NN_PADDING_VALID) {
-        /* 'same' (and 'causal') pads a sample by the dilated window's extent, and the kernels index the
-         * padded sample with ints as well (a 3x3 kernel dilated 2^30 times overflowed). */
+        /* 'same' and 'causal' pad a sample by the dilated window's extent, and the kernels
+         * index the padded sample with ints as well (a 3x3 kernel dilated 2^30 times
+         * overflowed). */
         int64_t extent_height = (int64_t)(conv->kernel_size[0] - 1) * conv->dilation_rate[0];
         int64_t extent_width = (int64_t)(conv->kernel_size[1] - 1) * conv->dilation_rate[1];
         int64_t padded_factors[] = {height + extent_height, width + extent_width, channels};
         int64_t padded_count;
+        char padded_text[96];
+        if (sequence)
+            snprintf(padded_text, sizeof padded_text, "(%lld, %lld)",
+                     (long long)padded_factors[1], (long long)padded_factors[2]);
+        else
+            snprintf(padded_text, sizeof padded_text, "(%lld, %lld, %lld)",
+                     (long long)padded_factors[0], (long long)padded_factors[1],
+                     (long long)padded_factors[2]);
         if (!product_within_limit(padded_factors, 3, &padded_count))
             return nn_error(NN_ERR_MEMORY,
-                            "with padding='same', kernel_size=(%d, %d) and dilation_rate=(%d, "
-                            "%d) one padded sample of input %s would have "
-                            "(%lld, %lld, %lld) elements, more than the %lld a layer supports; "
-                            "use a smaller dilation_rate or padding='valid'",
-                            conv->kernel_size[0], conv->kernel_size[1],
-                            conv->dilation_rate[0], conv->dilation_rate[1], received,
-                            (long long)padded_factors[0], (long long)padded_factors[1],
-                            (long long)padded_factors[2], (long long)SIZE_LIMIT);
+                            "with padding='%s', kernel_size=%s and dilation_rate=%s one padded "
+                            "sample of input %s would have %s elements, more than the %lld a "
+                            "layer supports; use a smaller dilation_rate or padding='valid'",
+                            padding_name,
+                            size_text(layer, conv->kernel_size, kernel_size, sizeof kernel_size),
+                            size_text(layer, conv->dilation_rate, dilation, sizeof dilation),
+                            received, padded_text, (long long)SIZE_LIMIT);
     }
 
     nn_shape kernel_shape = depthwise ? NN_SHAPE(conv->kernel_size[0], conv->kernel_size[1],

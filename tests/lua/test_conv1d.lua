@@ -175,10 +175,16 @@ t.test('bad arguments and inputs raise errors that say what is wrong', function(
   t.raises(function() L.Conv1D{4} end, 'missing required argument', 'kernel_size')
   t.raises(function() L.Conv1D{4, {3, 3}} end, 'kernel_size must be an integer')
   t.raises(function() L.Conv1D{4, 3, padding = 'full'} end, 'padding must be one of valid, same, causal')
-  t.raises(function() L.Conv1D{4, 3, strides = 2, dilation_rate = 2} end, 'dilation_rate > 1')
   t.raises(function() L.Conv1D{4, 3}(nn.zeros(2, 3, 4, 5)) end, 'expected ndim=3', '(None, 3, 4, 5)')
   t.raises(function() L.Conv1D{4, 30}(nn.zeros(2, 3, 4)) end, 'output length is <= 0', 'kernel_size=30')
-  t.raises(function() L.Conv1D{6, 3, groups = 4}(nn.zeros(2, 5, 8)) end, 'divisible')
+  t.raises(function() L.Conv1D{6, 3, groups = 4} end, 'Conv1D', 'filters must be evenly divisible')
+  t.raises(function() L.Conv1D{4, 3, groups = 4}(nn.zeros(2, 5, 6)) end,
+           'input channels must be evenly divisible', 'groups=4', '6 channels')
+  t.raises(function() L.Conv1D{4, 3, strides = 2, dilation_rate = 2} end,
+           'strides=2 and dilation_rate=2')
+  t.raises(function() L.Conv1D{1, 3, padding = 'causal', dilation_rate = 2 ^ 29 | 0}(nn.zeros(1, 5, 2)) end,
+           "padding='causal', kernel_size=3 and dilation_rate=536870912", '(1073741829, 2) elements')
+  t.raises(function() L.Conv1D{2 ^ 20 | 0, 2 ^ 12 | 0}(nn.zeros(1, 5000, 2)) end, 'the kernel (4096, 2, 1048576)')
 end)
 
 t.finish()
