@@ -104,6 +104,23 @@ nn_status nn_image_input(const nn_layer *layer, const nn_shape *input, int data_
     return NN_OK;
 }
 
+nn_status nn_sequence_input(const nn_layer *layer, const nn_shape *input, int data_format,
+                            int64_t *height, int64_t *width, int64_t *channels)
+{
+    char received[128];
+    bool last = data_format == NN_CHANNELS_LAST;
+    if (input->ndim != 3 || input->dims[1] <= 0 || input->dims[2] <= 0)
+        return nn_error(NN_ERR_SHAPE,
+                        "Input 0 of layer \"%s\" is incompatible with the layer: expected "
+                        "ndim=3 (batch, %s) with known sizes. Full shape received: %s",
+                        layer->name, last ? "steps, channels" : "channels, steps",
+                        nn_shape_format(input, received, sizeof received));
+    *height = 1;
+    *width = input->dims[last ? 1 : 2];
+    *channels = input->dims[last ? 2 : 1];
+    return NN_OK;
+}
+
 void nn_image_kernel_view(const nn_shape *shape, int data_format, int64_t *batch,
                           int64_t *height, int64_t *width, int64_t *channels)
 {

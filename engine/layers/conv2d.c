@@ -265,19 +265,8 @@ static nn_status conv2d_build(nn_layer *layer, const nn_shape *input, nn_shape *
     int64_t height, width, channels;
     bool last = conv->data_format == NN_CHANNELS_LAST;
     bool sequence = layer->cls == &nn_conv1d_class;
-    if (sequence) {
-        if (input->ndim != 3 || input->dims[1] <= 0 || input->dims[2] <= 0)
-            return nn_error(NN_ERR_SHAPE,
-                            "Input 0 of layer \"%s\" is incompatible with the layer: expected "
-                            "ndim=3 (batch, %s) with known sizes. Full shape received: %s",
-                            layer->name, last ? "steps, channels" : "channels, steps",
-                            received);
-        height = 1;
-        width = input->dims[last ? 1 : 2];
-        channels = input->dims[last ? 2 : 1];
-    } else {
-        NN_TRY(nn_image_input(layer, input, conv->data_format, &height, &width, &channels));
-    }
+    NN_TRY((sequence ? nn_sequence_input : nn_image_input)(layer, input, conv->data_format,
+                                                           &height, &width, &channels));
     bool depthwise = layer->cls == &nn_depthwise_conv2d_class;
     if (depthwise) {
         if (channels * conv->depth_multiplier > (1 << 30))

@@ -87,19 +87,8 @@ static nn_status global_pool2d_build(nn_layer *layer, const nn_shape *input, nn_
     int64_t height, width, channels;
     char received[128];
     bool last = pool->data_format == NN_CHANNELS_LAST;
-    if (pool->sequence) {
-        if (input->ndim != 3 || input->dims[1] <= 0 || input->dims[2] <= 0)
-            return nn_error(NN_ERR_SHAPE,
-                            "Input 0 of layer \"%s\" is incompatible with the layer: expected "
-                            "ndim=3 (batch, %s) with known sizes. Full shape received: %s",
-                            layer->name, last ? "steps, channels" : "channels, steps",
-                            nn_shape_format(input, received, sizeof received));
-        height = 1;
-        width = input->dims[last ? 1 : 2];
-        channels = input->dims[last ? 2 : 1];
-    } else {
-        NN_TRY(nn_image_input(layer, input, pool->data_format, &height, &width, &channels));
-    }
+    NN_TRY((pool->sequence ? nn_sequence_input : nn_image_input)(
+        layer, input, pool->data_format, &height, &width, &channels));
     if (height * width > INDEX_LIMIT / channels)
         return nn_error(NN_ERR_MEMORY, "layer \"%s\": one sample of input %s has more than "
                         "%lld elements, the most global pooling supports", layer->name,

@@ -56,6 +56,11 @@ int64_t nn_window_output(int64_t input, int64_t window, int64_t stride, int64_t 
 nn_status nn_image_input(const nn_layer *layer, const nn_shape *input, int data_format,
                          int64_t *height, int64_t *width, int64_t *channels);
 
+/* The same for a sequence, (batch, steps, channels) or channels first, read as an image
+ * one row high: *height is 1, *width the steps. */
+nn_status nn_sequence_input(const nn_layer *layer, const nn_shape *input, int data_format,
+                            int64_t *height, int64_t *width, int64_t *channels);
+
 /* The channels-last batch the image kernels take for an image batch of `shape`: itself
  * with channels last, (B·C, H, W, 1) with channels first (each channel an image). A
  * sequence (B, steps, C) is an image one row high. */

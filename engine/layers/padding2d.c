@@ -104,20 +104,8 @@ static nn_status padding2d_build(nn_layer *layer, const nn_shape *input, nn_shap
     const int *s = padding->sides;
     int64_t height, width, channels;
     bool last = padding->data_format == NN_CHANNELS_LAST;
-    if (padding->sequence) {
-        char received[128];
-        if (input->ndim != 3 || input->dims[1] <= 0 || input->dims[2] <= 0)
-            return nn_error(NN_ERR_SHAPE,
-                            "Input 0 of layer \"%s\" is incompatible with the layer: expected "
-                            "ndim=3 (batch, %s) with known sizes. Full shape received: %s",
-                            layer->name, last ? "steps, channels" : "channels, steps",
-                            nn_shape_format(input, received, sizeof received));
-        height = 1;
-        width = input->dims[last ? 1 : 2];
-        channels = input->dims[last ? 2 : 1];
-    } else {
-        NN_TRY(nn_image_input(layer, input, padding->data_format, &height, &width, &channels));
-    }
+    NN_TRY((padding->sequence ? nn_sequence_input : nn_image_input)(
+        layer, input, padding->data_format, &height, &width, &channels));
     int64_t sign = padding->kind == ZERO_PADDING ? 1 : -1;
     int64_t new_height = height + sign * ((int64_t)s[0] + s[1]);
     int64_t new_width = width + sign * ((int64_t)s[2] + s[3]);
