@@ -121,6 +121,20 @@ nn_status nn_sequence_input(const nn_layer *layer, const nn_shape *input, int da
     return NN_OK;
 }
 
+nn_conv2d_sizes nn_conv2d_sizes_of(const nn_conv2d_geometry *geometry, const nn_backend *backend,
+                                   int64_t batch)
+{
+    nn_conv2d_sizes sizes = {.geometry = *geometry};
+    sizes.geometry.batch = (int)batch;
+    const nn_conv2d_geometry *g = &sizes.geometry;
+    sizes.input_floats = nn_aligned_floats((size_t)batch * (size_t)g->in_height *
+                                           (size_t)g->in_width * (size_t)g->in_channels);
+    sizes.output_floats = nn_aligned_floats((size_t)batch * (size_t)g->out_height *
+                                            (size_t)g->out_width * (size_t)g->out_channels);
+    sizes.kernel_scratch = nn_aligned_floats(backend->conv2d_scratch_floats(g));
+    return sizes;
+}
+
 void nn_image_kernel_view(const nn_shape *shape, int data_format, int64_t *batch,
                           int64_t *height, int64_t *width, int64_t *channels)
 {

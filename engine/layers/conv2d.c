@@ -438,30 +438,11 @@ static nn_status conv2d_build(nn_layer *layer, const nn_shape *input, nn_shape *
     return NN_OK;
 }
 
-typedef struct conv2d_sizes {
-    nn_conv2d_geometry geometry; /* with the batch of this call */
-    size_t input_floats, output_floats, kernel_scratch;
-} conv2d_sizes;
-
-static conv2d_sizes sizes_for_batch(const conv2d_layer *conv, const nn_backend *backend,
-                                    int64_t batch)
-{
-    conv2d_sizes sizes = {.geometry = conv->geometry};
-    sizes.geometry.batch = (int)batch;
-    const nn_conv2d_geometry *g = &sizes.geometry;
-    sizes.input_floats = nn_aligned_floats((size_t)batch * (size_t)g->in_height *
-                                        (size_t)g->in_width * (size_t)g->in_channels);
-    sizes.output_floats = nn_aligned_floats((size_t)batch * (size_t)g->out_height *
-                                         (size_t)g->out_width * (size_t)g->out_channels);
-    sizes.kernel_scratch = nn_aligned_floats(backend->conv2d_scratch_floats(g));
-    return sizes;
-}
-
 static size_t conv2d_scratch_floats(const nn_layer *layer, const nn_backend *backend,
                                     int64_t batch)
 {
     const conv2d_layer *conv = (const conv2d_layer *)layer;
-    conv2d_sizes sizes = sizes_for_batch(conv, backend, batch);
+    nn_conv2d_sizes sizes = nn_conv2d_sizes_of(&conv->geometry, backend, batch);
     /* channels_last: backward's activation gradient, then the kernel's scratch.
      * channels_first: that plus channels-last copies of the output gradient, the input
      * and the input gradient (forward needs less: input and output copies). */
@@ -470,14 +451,13 @@ static size_t conv2d_scratch_floats(const nn_layer *layer, const nn_backend *bac
     return 2 * sizes.output_floats + 2 * sizes.input_floats + sizes.kernel_scratch;
 }
 
-
 static nn_status conv2d_forward(nn_layer *layer, nn_exec *exec, const nn_tensor *input,
                                 nn_tensor *output)
 {
     conv2d_layer *conv = (conv2d_layer *)layer;
     int64_t batch = input->shape.dims[0];
     NN_TRY(nn_layer_check_call(layer, exec, batch, SIZE_LIMIT));
-    conv2d_sizes sizes = sizes_for_batch(conv, exec->backend, batch);
+    nn_conv2d_sizes sizes = nn_conv2d_sizes_of(&conv->geometry, exec->backend, batch);
     const nn_conv2d_geometry *g = &sizes.geometry;
     const float *kernel = nn_tensor_f32(layer->params[0].value);
     const float *bias = conv->use_bias ? nn_tensor_f32(layer->params[1].value) : NULL;
@@ -524,7 +504,7 @@ static nn_status conv2d_forward_pooled(nn_layer *layer, nn_exec *exec, const nn_
         return NN_OK;
     int64_t batch = input->shape.dims[0];
     NN_TRY(nn_layer_check_call(layer, exec, batch, SIZE_LIMIT));
-    conv2d_sizes sizes = sizes_for_batch(conv, exec->backend, batch);
+    nn_conv2d_sizes sizes = nn_conv2d_sizes_of(&conv->geometry, exec->backend, batch);
     if (!exec->backend->conv2d_maxpool2d_applies(&sizes.geometry, pool))
         return NN_OK;
     exec->backend->conv2d_maxpool2d_forward(
@@ -542,7 +522,7 @@ static nn_status conv2d_backward(nn_layer *layer, nn_exec *exec, const nn_tensor
     conv2d_layer *conv = (conv2d_layer *)layer;
     int64_t batch = input->shape.dims[0];
     NN_TRY(nn_layer_check_call(layer, exec, batch, SIZE_LIMIT));
-    conv2d_sizes sizes = sizes_for_batch(conv, exec->backend, batch);
+    nn_conv2d_sizes sizes = nn_conv2d_sizes_of(&conv->geometry, exec->backend, batch);
     const nn_conv2d_geometry *g = &sizes.geometry;
     const float *kernel = nn_tensor_f32(layer->params[0].value);
     float *dkernel = layer->params[0].grad ? nn_tensor_f32(layer->params[0].grad) : NULL;

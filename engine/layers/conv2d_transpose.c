@@ -232,40 +232,25 @@ static nn_status conv2d_transpose_build(nn_layer *layer, const nn_shape *input, 
     return NN_OK;
 }
 
-
-/* The associated convolution for a batch, and the floats of one side and the other. */
-typedef struct transpose_sizes {
-    nn_conv2d_geometry geometry;
-    size_t layer_input_floats;  /* (B, H, W, C): the convolution's output */
-    size_t layer_output_floats; /* (B, OH, OW, filters): the convolution's input */
-    size_t kernel_scratch;
-} transpose_sizes;
-
-static transpose_sizes sizes_for_batch(const conv2d_transpose_layer *conv,
+/* The associated convolution's sizes for a batch: its input is the layer's output
+ * (input_floats) and its output the layer's input (output_floats). */
+static nn_conv2d_sizes sizes_for_batch(const conv2d_transpose_layer *conv,
                                        const nn_backend *backend, int64_t batch)
 {
-    transpose_sizes sizes = {.geometry = conv->geometry};
-    sizes.geometry.batch = (int)batch;
-    const nn_conv2d_geometry *g = &sizes.geometry;
-    sizes.layer_input_floats = nn_aligned_floats((size_t)batch * (size_t)g->out_height *
-                                              (size_t)g->out_width * (size_t)g->out_channels);
-    sizes.layer_output_floats = nn_aligned_floats((size_t)batch * (size_t)g->in_height *
-                                               (size_t)g->in_width * (size_t)g->in_channels);
-    sizes.kernel_scratch = nn_aligned_floats(backend->conv2d_scratch_floats(g));
-    return sizes;
+    return nn_conv2d_sizes_of(&conv->geometry, backend, batch);
 }
 
 static size_t conv2d_transpose_scratch_floats(const nn_layer *layer, const nn_backend *backend,
                                               int64_t batch)
 {
     const conv2d_transpose_layer *conv = (const conv2d_transpose_layer *)layer;
-    transpose_sizes sizes = sizes_for_batch(conv, backend, batch);
+    nn_conv2d_sizes sizes = sizes_for_batch(conv, backend, batch);
     /* backward: the activation's gradient, then (channels_first) channels-last copies of
      * it, of the input and of the input gradient; the kernels' scratch last. Forward needs
      * less (copies of the input and the output). */
     if (conv->data_format == NN_CHANNELS_LAST)
-        return sizes.layer_output_floats + sizes.kernel_scratch;
-    return 2 * sizes.layer_output_floats + 2 * sizes.layer_input_floats + sizes.kernel_scratch;
+        return sizes.input_floats + sizes.kernel_scratch;
+    return 2 * sizes.input_floats + 2 * sizes.output_floats + sizes.kernel_scratch;
 }
 
 
@@ -275,7 +260,7 @@ static nn_status conv2d_transpose_forward(nn_layer *layer, nn_exec *exec,
     conv2d_transpose_layer *conv = (conv2d_transpose_layer *)layer;
     int64_t batch = input->shape.dims[0];
     NN_TRY(nn_layer_check_call(layer, exec, batch, SIZE_LIMIT));
-    transpose_sizes sizes = sizes_for_batch(conv, exec->backend, batch);
+    nn_conv2d_sizes sizes = sizes_for_batch(conv, exec->backend, batch);
     const nn_conv2d_geometry *g = &sizes.geometry;
     const float *kernel = nn_tensor_f32(layer->params[0].value);
     const float *bias = conv->use_bias ? nn_tensor_f32(layer->params[1].value) : NULL;
@@ -291,8 +276,8 @@ static nn_status conv2d_transpose_forward(nn_layer *layer, nn_exec *exec,
         return NN_OK;
     }
     float *input_last = exec->scratch;
-    float *output_last = input_last + sizes.layer_input_floats;
-    float *kernel_scratch = output_last + sizes.layer_output_floats;
+    float *output_last = input_last + sizes.output_floats;
+    float *kernel_scratch = output_last + sizes.input_floats;
     exec->backend->to_channels_last(input_last, nn_tensor_f32(input), batch, g->out_channels,
                                     (int64_t)g->out_height * g->out_width);
     exec->backend->conv2d_backward(output_last, NULL, NULL, input_last, NULL, kernel, g,
@@ -312,7 +297,7 @@ static nn_status conv2d_transpose_backward(nn_layer *layer, nn_exec *exec,
     conv2d_transpose_layer *conv = (conv2d_transpose_layer *)layer;
     int64_t batch = input->shape.dims[0];
     NN_TRY(nn_layer_check_call(layer, exec, batch, SIZE_LIMIT));
-    transpose_sizes sizes = sizes_for_batch(conv, exec->backend, batch);
+    nn_conv2d_sizes sizes = sizes_for_batch(conv, exec->backend, batch);
     const nn_conv2d_geometry *g = &sizes.geometry;
     const float *kernel = nn_tensor_f32(layer->params[0].value);
     float *dkernel = layer->params[0].grad ? nn_tensor_f32(layer->params[0].grad) : NULL;
@@ -332,12 +317,12 @@ static nn_status conv2d_transpose_backward(nn_layer *layer, nn_exec *exec,
     const float *dz_last = as_is ? nn_tensor_f32(doutput) : dz;
     const float *input_last = nn_tensor_f32(input);
     float *dinput_last = dinput ? nn_tensor_f32(dinput) : NULL;
-    float *kernel_scratch = dz + sizes.layer_output_floats;
+    float *kernel_scratch = dz + sizes.input_floats;
     if (!last) {
-        float *dz_copy = dz + sizes.layer_output_floats;
-        float *input_copy = dz_copy + sizes.layer_output_floats;
-        float *dinput_copy = input_copy + sizes.layer_input_floats;
-        kernel_scratch = dinput_copy + sizes.layer_input_floats;
+        float *dz_copy = dz + sizes.input_floats;
+        float *input_copy = dz_copy + sizes.input_floats;
+        float *dinput_copy = input_copy + sizes.output_floats;
+        kernel_scratch = dinput_copy + sizes.output_floats;
         exec->backend->to_channels_last(dz_copy, dz, batch, g->in_channels, out_spatial);
         exec->backend->to_channels_last(input_copy, nn_tensor_f32(input), batch,
                                         g->out_channels, in_spatial);

@@ -61,6 +61,16 @@ nn_status nn_image_input(const nn_layer *layer, const nn_shape *input, int data_
 nn_status nn_sequence_input(const nn_layer *layer, const nn_shape *input, int data_format,
                             int64_t *height, int64_t *width, int64_t *channels);
 
+/* A convolution's sizes for one call: its geometry with `batch` filled in, the floats of a
+ * batch of its input and of its output (rounded up with nn_aligned_floats, so scratch
+ * partitions stay aligned), and the scratch its kernels ask for. */
+typedef struct nn_conv2d_sizes {
+    nn_conv2d_geometry geometry;
+    size_t input_floats, output_floats, kernel_scratch;
+} nn_conv2d_sizes;
+nn_conv2d_sizes nn_conv2d_sizes_of(const nn_conv2d_geometry *geometry, const nn_backend *backend,
+                                   int64_t batch);
+
 /* The channels-last batch the image kernels take for an image batch of `shape`: itself
  * with channels last, (B·C, H, W, 1) with channels first (each channel an image). A
  * sequence (B, steps, C) is an image one row high. */

@@ -197,7 +197,6 @@ static nn_status separable_conv2d_build(nn_layer *layer, const nn_shape *input,
     return NN_OK;
 }
 
-
 /* Floats of one side of each convolution for a batch, and the kernels' scratch. */
 typedef struct separable_sizes {
     nn_conv2d_geometry depthwise, pointwise;
@@ -207,20 +206,18 @@ typedef struct separable_sizes {
 static separable_sizes sizes_for_batch(const separable_conv2d_layer *conv,
                                        const nn_backend *backend, int64_t batch)
 {
-    separable_sizes sizes = {.depthwise = conv->depthwise, .pointwise = conv->pointwise};
-    sizes.depthwise.batch = sizes.pointwise.batch = (int)batch;
-    const nn_conv2d_geometry *d = &sizes.depthwise, *p = &sizes.pointwise;
-    sizes.input_floats = nn_aligned_floats((size_t)batch * (size_t)d->in_height *
-                                        (size_t)d->in_width * (size_t)d->in_channels);
-    sizes.middle_floats = nn_aligned_floats((size_t)batch * (size_t)d->out_height *
-                                         (size_t)d->out_width * (size_t)d->out_channels);
-    sizes.output_floats = nn_aligned_floats((size_t)batch * (size_t)p->out_height *
-                                         (size_t)p->out_width * (size_t)p->out_channels);
-    size_t depthwise_scratch = backend->conv2d_scratch_floats(d);
-    size_t pointwise_scratch = backend->conv2d_scratch_floats(p);
-    sizes.kernel_scratch = nn_aligned_floats(depthwise_scratch > pointwise_scratch
-                                              ? depthwise_scratch
-                                              : pointwise_scratch);
+    nn_conv2d_sizes depthwise = nn_conv2d_sizes_of(&conv->depthwise, backend, batch);
+    nn_conv2d_sizes pointwise = nn_conv2d_sizes_of(&conv->pointwise, backend, batch);
+    separable_sizes sizes = {
+        .depthwise = depthwise.geometry,
+        .pointwise = pointwise.geometry,
+        .input_floats = depthwise.input_floats,
+        .middle_floats = depthwise.output_floats,
+        .output_floats = pointwise.output_floats,
+        .kernel_scratch = depthwise.kernel_scratch > pointwise.kernel_scratch
+                              ? depthwise.kernel_scratch
+                              : pointwise.kernel_scratch,
+    };
     return sizes;
 }
 

@@ -10,6 +10,18 @@ if not available then
   os.exit(77)
 end
 
+-- One SGD step of the model make(device) builds, on the CPU and on the GPU: the same loss
+-- and weights to 1e-5. `what` starts the messages.
+local function expect_same_step(make, x, y, what)
+  local cpu, gpu = make('cpu'), make('gpu')
+  t.near(gpu:train_on_batch(x, y), cpu:train_on_batch(x, y), 1e-5, what .. 'loss')
+  local a, b = cpu:get_weights(), gpu:get_weights()
+  for i = 1, #a do
+    local difference = (a[i] - b[i]):abs():max()
+    t.truthy(difference < 1e-5, what .. 'weight ' .. i .. ' differs by ' .. difference)
+  end
+end
+
 t.test('the GPU is listed with its name, memory and compute capability', function()
   local gpus = nn.config.list_physical_devices('GPU')
   t.truthy(#gpus >= 1, 'at least one GPU')
@@ -157,13 +169,7 @@ t.test('global pooling layers train on the GPU as on the CPU', function()
     end
     local x = data_format == 'channels_last' and nn.random.randn(8, 6, 5, 2) or nn.random.randn(8, 2, 6, 5)
     local y = nn.tensor{0, 1, 0, 1, 1, 0, 0, 1}
-    local cpu, gpu = make('cpu'), make('gpu')
-    t.near(gpu:train_on_batch(x, y), cpu:train_on_batch(x, y), 1e-5, data_format .. ': loss')
-    local a, b = cpu:get_weights(), gpu:get_weights()
-    for i = 1, #a do
-      local difference = (a[i] - b[i]):abs():max()
-      t.truthy(difference < 1e-5, data_format .. ': weight ' .. i .. ' differs by ' .. difference)
-    end
+    expect_same_step(make, x, y, data_format .. ': ')
   end
 end)
 
@@ -192,13 +198,7 @@ t.test('padding, cropping, upsampling and transposed convolution train on the GP
     end
     local x = data_format == 'channels_last' and nn.random.randn(8, 6, 5, 2) or nn.random.randn(8, 2, 6, 5)
     local y = nn.tensor{0, 1, 0, 1, 1, 0, 0, 1}
-    local cpu, gpu = make('cpu'), make('gpu')
-    t.near(gpu:train_on_batch(x, y), cpu:train_on_batch(x, y), 1e-5, data_format .. ': loss')
-    local a, b = cpu:get_weights(), gpu:get_weights()
-    for i = 1, #a do
-      local difference = (a[i] - b[i]):abs():max()
-      t.truthy(difference < 1e-5, data_format .. ': weight ' .. i .. ' differs by ' .. difference)
-    end
+    expect_same_step(make, x, y, data_format .. ': ')
   end
 end)
 
@@ -213,13 +213,7 @@ t.test('Conv1D with causal padding trains on the GPU as on the CPU', function()
     return model
   end
   local x, y = nn.random.randn(8, 20, 4), nn.tensor{0, 1, 0, 1, 1, 0, 0, 1}
-  local cpu, gpu = make('cpu'), make('gpu')
-  t.near(gpu:train_on_batch(x, y), cpu:train_on_batch(x, y), 1e-5, 'loss')
-  local a, b = cpu:get_weights(), gpu:get_weights()
-  for i = 1, #a do
-    local difference = (a[i] - b[i]):abs():max()
-    t.truthy(difference < 1e-5, 'weight ' .. i .. ' differs by ' .. difference)
-  end
+  expect_same_step(make, x, y, '')
 end)
 
 t.test('running out of GPU memory is an error and the session goes on', function()

@@ -4,6 +4,28 @@
 local t = require 'harness'
 local L = nn.layers
 
+-- Trains a 1-D model and the same model in 2-D (a Conv2D with a (1, k) kernel first, given
+-- the 1-D model's weights) on `device`, the 2-D one on x as one-row images, and expects
+-- the same weights after. Returns the 1-D model's weights.
+local function expect_trains_as_image(sequence, image, x, y, device)
+  local kernel_shape = image:get_weights()[1].shape
+  local weights = sequence:get_weights()
+  weights[1] = weights[1]:reshape(kernel_shape)
+  image:set_weights(weights)
+  for _, model in ipairs{sequence, image} do
+    model:to(device)
+    model:compile{optimizer = nn.optimizers.SGD{learning_rate = 0.05}, loss = 'mse'}
+  end
+  local shape = x.shape
+  sequence:fit(x, y, {epochs = 2, batch_size = 3, shuffle = false, verbose = 0})
+  image:fit(x:reshape(shape[1], 1, shape[2], shape[3]), y,
+            {epochs = 2, batch_size = 3, shuffle = false, verbose = 0})
+  local a, b = sequence:get_weights(), image:get_weights()
+  t.eq(a[1]:reshape(kernel_shape), b[1], device .. ': kernel')
+  for i = 2, #a do t.eq(a[i], b[i], device .. ': weight ' .. i) end
+  return a
+end
+
 t.test('shapes and weights as Keras', function()
   local x = nn.random.randn(2, 100, 8)
   local causal = L.Conv1D{16, 5, padding = 'causal', activation = 'relu'}
@@ -37,18 +59,7 @@ t.test('trains as a Conv2D on one-row images, the same on cpu and emulated', fun
                                             input_shape = {12, 3}}, L.Flatten(), L.Dense{1}}
     local image = nn.Sequential{L.Conv2D{4, {1, 3}, strides = {1, 2}, padding = 'same', activation = 'tanh',
                                          input_shape = {1, 12, 3}}, L.Flatten(), L.Dense{1}}
-    local weights = sequence:get_weights()
-    image:set_weights{weights[1]:reshape(1, 3, 3, 4), weights[2], weights[3], weights[4]}
-    for _, model in ipairs{sequence, image} do
-      model:to(device)
-      model:compile{optimizer = nn.optimizers.SGD{learning_rate = 0.05}, loss = 'mse'}
-    end
-    sequence:fit(x, y, {epochs = 2, batch_size = 3, shuffle = false, verbose = 0})
-    image:fit(x:reshape(6, 1, 12, 3), y, {epochs = 2, batch_size = 3, shuffle = false, verbose = 0})
-    local a, b = sequence:get_weights(), image:get_weights()
-    t.eq(a[1]:reshape(1, 3, 3, 4), b[1], device .. ': kernel')
-    for i = 2, #a do t.eq(a[i], b[i], device .. ': weight ' .. i) end
-    results[device] = a
+    results[device] = expect_trains_as_image(sequence, image, x, y, device)
   end
   for i = 1, #results.cpu do t.eq(results.cpu[i], results.emulated[i], 'cpu = emulated, weight ' .. i) end
 end)
@@ -74,18 +85,7 @@ t.test('1-D pooling: values, shapes, and the same training as 2-D pooling on one
     local image = nn.Sequential{L.Conv2D{3, {1, 3}, activation = 'relu', input_shape = {1, 12, 2}},
                                 L.MaxPooling2D{{1, 2}}, L.AveragePooling2D{{1, 2}, strides = 1},
                                 L.Flatten(), L.Dense{1}}
-    local weights = sequence:get_weights()
-    image:set_weights{weights[1]:reshape(1, 3, 2, 3), weights[2], weights[3], weights[4]}
-    for _, model in ipairs{sequence, image} do
-      model:to(device)
-      model:compile{optimizer = nn.optimizers.SGD{learning_rate = 0.05}, loss = 'mse'}
-    end
-    sequence:fit(data, y, {epochs = 2, batch_size = 3, shuffle = false, verbose = 0})
-    image:fit(data:reshape(6, 1, 12, 2), y, {epochs = 2, batch_size = 3, shuffle = false, verbose = 0})
-    local a, b = sequence:get_weights(), image:get_weights()
-    t.eq(a[1]:reshape(1, 3, 2, 3), b[1], device .. ': kernel')
-    for i = 2, #a do t.eq(a[i], b[i], device .. ': weight ' .. i) end
-    results[device] = a
+    results[device] = expect_trains_as_image(sequence, image, data, y, device)
   end
   for i = 1, #results.cpu do t.eq(results.cpu[i], results.emulated[i], 'cpu = emulated, weight ' .. i) end
   t.raises(function() L.MaxPooling1D{20}(nn.zeros(1, 5, 2)) end, 'output length is <= 0', 'pool_size=20')
@@ -107,17 +107,7 @@ t.test('1-D global pooling: the mean or maximum of each channel, trained as 2-D'
       nn.random.seed(19)
       local sequence = nn.Sequential{L.Conv1D{3, 3, input_shape = {10, 2}}, pair[1](), L.Dense{1}}
       local image = nn.Sequential{L.Conv2D{3, {1, 3}, input_shape = {1, 10, 2}}, pair[2](), L.Dense{1}}
-      local weights = sequence:get_weights()
-      image:set_weights{weights[1]:reshape(1, 3, 2, 3), weights[2], weights[3], weights[4]}
-      for _, model in ipairs{sequence, image} do
-        model:to(device)
-        model:compile{optimizer = nn.optimizers.SGD{learning_rate = 0.05}, loss = 'mse'}
-      end
-      sequence:fit(data, y, {epochs = 2, batch_size = 3, shuffle = false, verbose = 0})
-      image:fit(data:reshape(6, 1, 10, 2), y, {epochs = 2, batch_size = 3, shuffle = false, verbose = 0})
-      local a, b = sequence:get_weights(), image:get_weights()
-      t.eq(a[1]:reshape(1, 3, 2, 3), b[1], device .. ': kernel')
-      for i = 2, #a do t.eq(a[i], b[i], device .. ': weight ' .. i) end
+      expect_trains_as_image(sequence, image, data, y, device)
     end
   end
   t.raises(function() L.GlobalMaxPooling1D()(nn.zeros(2, 3)) end, 'expected ndim=3', '(None, 3)')
@@ -139,17 +129,7 @@ t.test('ZeroPadding1D, Cropping1D, UpSampling1D: values, and training as their 2
                                    L.UpSampling1D{3}, L.Cropping1D{{4, 2}}, L.Flatten(), L.Dense{1}}
     local image = nn.Sequential{L.Conv2D{3, {1, 3}, input_shape = {1, 8, 2}}, L.ZeroPadding2D{{{0, 0}, {2, 1}}},
                                 L.UpSampling2D{{1, 3}}, L.Cropping2D{{{0, 0}, {4, 2}}}, L.Flatten(), L.Dense{1}}
-    local weights = sequence:get_weights()
-    image:set_weights{weights[1]:reshape(1, 3, 2, 3), weights[2], weights[3], weights[4]}
-    for _, model in ipairs{sequence, image} do
-      model:to(device)
-      model:compile{optimizer = nn.optimizers.SGD{learning_rate = 0.05}, loss = 'mse'}
-    end
-    sequence:fit(data, y, {epochs = 2, batch_size = 3, shuffle = false, verbose = 0})
-    image:fit(data:reshape(6, 1, 8, 2), y, {epochs = 2, batch_size = 3, shuffle = false, verbose = 0})
-    local a, b = sequence:get_weights(), image:get_weights()
-    t.eq(a[1]:reshape(1, 3, 2, 3), b[1], device .. ': kernel')
-    for i = 2, #a do t.eq(a[i], b[i], device .. ': weight ' .. i) end
+    expect_trains_as_image(sequence, image, data, y, device)
   end
   t.raises(function() L.Cropping1D{2}(x) end, 'cropping (2, 2) removes every step', '(None, 3, 2)')
   t.raises(function() L.ZeroPadding1D{-1} end, 'padding must be an integer >= 0')
