@@ -25,6 +25,7 @@ static const char *const initializer_names[] = {
     [NN_INITIALIZER_HE_NORMAL] = "he_normal",
     [NN_INITIALIZER_LECUN_UNIFORM] = "lecun_uniform",
     [NN_INITIALIZER_LECUN_NORMAL] = "lecun_normal",
+    [NN_INITIALIZER_ORTHOGONAL] = "orthogonal",
     [NN_INITIALIZER_COUNT] = NULL,
 };
 
@@ -50,6 +51,7 @@ static const struct {
     {"HeNormal", NN_INITIALIZER_HE_NORMAL},
     {"LecunUniform", NN_INITIALIZER_LECUN_UNIFORM},
     {"LecunNormal", NN_INITIALIZER_LECUN_NORMAL},
+    {"Orthogonal", NN_INITIALIZER_ORTHOGONAL},
 };
 
 /* The VarianceScaling family: variance scale / fan, drawn uniformly or from a normal
@@ -88,6 +90,9 @@ nn_initializer nn_initializer_default(nn_initializer_kind kind)
     case NN_INITIALIZER_RANDOM_UNIFORM:
         initializer.a = -0.05;
         initializer.b = 0.05;
+        break;
+    case NN_INITIALIZER_ORTHOGONAL:
+        initializer.a = 1.0;
         break;
     default:
         break;
@@ -165,6 +170,58 @@ static void fill_truncated_normal(float *data, size_t n, nn_rng *rng, double mea
     }
 }
 
+/* Keras' Orthogonal: the tensor seen as a (rows, cols) matrix (rows: the product of every
+ * axis but the last) whose rows or columns, whichever are fewer, are orthonormal, times
+ * gain. A normal (tall, wide) draw, tall = max(rows, cols), is made orthonormal column by
+ * column (Gram-Schmidt, twice per column for accuracy, in double), which is the Q of its
+ * QR decomposition with the signs Keras fixes (diag(R) > 0); a wide matrix is its
+ * transpose. */
+static nn_status fill_orthogonal(float *data, const nn_shape *shape, nn_rng *rng, double gain)
+{
+    if (!isfinite(gain))
+        return nn_error(NN_ERR_ARGUMENT, "initializer 'orthogonal' needs a finite gain, got %g",
+                        gain);
+    if (shape->ndim < 2)
+        return nn_error(NN_ERR_ARGUMENT, "initializer 'orthogonal' fills a matrix (2 or more "
+                        "axes), got %d axis%s", shape->ndim, shape->ndim == 1 ? "" : "es");
+    size_t cols = (size_t)shape->dims[shape->ndim - 1], rows = 1;
+    for (int i = 0; i < shape->ndim - 1; i++)
+        rows *= (size_t)shape->dims[i];
+    size_t tall = rows > cols ? rows : cols, wide = rows > cols ? cols : rows;
+    double *q = malloc(tall * wide * sizeof *q); /* column j at q + j * tall */
+    if (!q)
+        return nn_error(NN_ERR_MEMORY, "initializer 'orthogonal': no memory for a %zu x %zu "
+                        "matrix", tall, wide);
+    /* Drawn in row-major order of the (tall, wide) matrix, as a normal tensor would be. */
+    for (size_t i = 0; i < tall; i++)
+        for (size_t j = 0; j < wide; j++)
+            q[j * tall + i] = nn_rng_normal(rng);
+    for (size_t j = 0; j < wide; j++) {
+        double *column = q + j * tall;
+        for (int pass = 0; pass < 2; pass++)
+            for (size_t k = 0; k < j; k++) {
+                const double *done = q + k * tall;
+                double dot = 0.0;
+                for (size_t i = 0; i < tall; i++)
+                    dot += done[i] * column[i];
+                for (size_t i = 0; i < tall; i++)
+                    column[i] -= dot * done[i];
+            }
+        double norm = 0.0;
+        for (size_t i = 0; i < tall; i++)
+            norm += column[i] * column[i];
+        norm = sqrt(norm);
+        for (size_t i = 0; i < tall; i++)
+            column[i] = norm > 0.0 ? column[i] / norm : 0.0;
+    }
+    for (size_t r = 0; r < rows; r++)
+        for (size_t c = 0; c < cols; c++)
+            data[r * cols + c] =
+                (float)(gain * (rows >= cols ? q[c * tall + r] : q[r * tall + c]));
+    free(q);
+    return NN_OK;
+}
+
 static const variance_scaling *find_variance_scaling(nn_initializer_kind kind)
 {
     for (size_t i = 0; i < sizeof variance_scalings / sizeof variance_scalings[0]; i++)
@@ -223,6 +280,8 @@ nn_status nn_initializer_fill(const nn_initializer *initializer, nn_tensor *tens
         else
             fill_truncated_normal(data, n, &rng, initializer->a, initializer->b);
         return NN_OK;
+    case NN_INITIALIZER_ORTHOGONAL:
+        return fill_orthogonal(data, &tensor->shape, &rng, initializer->a);
     default:
         break;
     }

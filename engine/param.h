@@ -22,12 +22,14 @@ typedef enum nn_initializer_kind {
     NN_INITIALIZER_HE_NORMAL,
     NN_INITIALIZER_LECUN_UNIFORM,
     NN_INITIALIZER_LECUN_NORMAL,
+    NN_INITIALIZER_ORTHOGONAL,      /* gain=1: an orthogonal matrix (rows: every axis but the
+                                       last) times gain; recurrent kernels start from it */
     NN_INITIALIZER_COUNT
 } nn_initializer_kind;
 
 typedef struct nn_initializer {
     nn_initializer_kind kind;
-    double a;       /* value (constant), mean (normals), minval (uniform) */
+    double a;       /* value (constant), mean (normals), minval (uniform), gain (orthogonal) */
     double b;       /* stddev (normals), maxval (uniform) */
     bool has_seed;  /* a seed given by the user pins the numbers */
     uint64_t seed;

@@ -470,13 +470,14 @@ for class, name in pairs{Zeros = 'zeros', Ones = 'ones', Constant = 'constant',
     RandomNormal = 'random_normal', RandomUniform = 'random_uniform',
     TruncatedNormal = 'truncated_normal', GlorotUniform = 'glorot_uniform',
     GlorotNormal = 'glorot_normal', HeUniform = 'he_uniform', HeNormal = 'he_normal',
-    LecunUniform = 'lecun_uniform', LecunNormal = 'lecun_normal'} do
+    LecunUniform = 'lecun_uniform', LecunNormal = 'lecun_normal', Orthogonal = 'orthogonal'} do
   doc('nn.initializers.' .. class, {call = 'nn.initializers.' .. class .. '{...}',
     text = "The '" .. name .. "' initializer as an object, for arguments: value (Constant), " ..
-           'mean and stddev (normal ones), minval and maxval (uniform ones), seed.',
+           'mean and stddev (normal ones), minval and maxval (uniform ones), gain (Orthogonal), seed.',
     params = {{'value', 'Constant: the value', option = true}, {'mean', 'the mean', option = true},
               {'stddev', 'the standard deviation', option = true}, {'minval', 'the lowest value', option = true},
-              {'maxval', 'the upper end', option = true}, {'seed', 'a seed of its own', option = true}},
+              {'maxval', 'the upper end', option = true}, {'gain', 'Orthogonal: the factor', option = true},
+              {'seed', 'a seed of its own', option = true}},
     example = "nn.layers.Dense{4, kernel_initializer = nn.initializers." .. class .. "{}}"})
 end
 doc('nn.regularizers.l1', {call = 'nn.regularizers.l1([factor])', text = 'Adds factor * sum(|w|) to the loss.',

@@ -322,6 +322,9 @@ static void set_initializer(lua_State *L, nn_initializer *initializer, const nn_
             nn_lua_error(L, "%s: %s.stddev must be >= 0, got %g", function, spec->name,
                        initializer->b);
         break;
+    case NN_INITIALIZER_ORTHOGONAL:
+        initializer->a = table_number(L, "gain", initializer->a, function, spec->name);
+        break;
     default:
         break;
     }

@@ -38,6 +38,7 @@ for class, name in pairs{
   RandomUniform = 'random_uniform', TruncatedNormal = 'truncated_normal',
   GlorotUniform = 'glorot_uniform', GlorotNormal = 'glorot_normal', HeUniform = 'he_uniform',
   HeNormal = 'he_normal', LecunUniform = 'lecun_uniform', LecunNormal = 'lecun_normal',
+  Orthogonal = 'orthogonal',
 } do
   nn.initializers[class] = options('nn.initializers.' .. class, {name = name})
 end

@@ -119,6 +119,7 @@ static void initializer_fields(nn_initializer_kind kind, const char **a, const c
     case NN_INITIALIZER_RANDOM_UNIFORM: *a = "minval", *b = "maxval"; break;
     case NN_INITIALIZER_RANDOM_NORMAL:
     case NN_INITIALIZER_TRUNCATED_NORMAL: *a = "mean", *b = "stddev"; break;
+    case NN_INITIALIZER_ORTHOGONAL: *a = "gain"; break;
     default: break;
     }
 }
@@ -473,15 +474,15 @@ static nn_status read_initializer(const cJSON *item, nn_initializer *out, const 
                                   const char *field)
 {
     static const char *const names[] = {"name", "value", "minval", "maxval", "mean", "stddev",
-                                        "seed"};
-    const cJSON *fields[7];
-    NN_TRY(nn_json_fields(item, names, 7, fields, where, field));
+                                        "gain", "seed"};
+    const cJSON *fields[8];
+    NN_TRY(nn_json_fields(item, names, 8, fields, where, field));
     const char *name = NULL;
     NN_TRY(read_string(fields[0], &name, where, field));
     NN_TRY(engine_check(nn_initializer_parse(name, out), where));
     const char *a, *b;
     initializer_fields(out->kind, &a, &b);
-    for (int i = 1; i <= 5; i++) {
+    for (int i = 1; i <= 6; i++) {
         if (!fields[i])
             continue;
         bool is_a = a && strcmp(names[i], a) == 0, is_b = b && strcmp(names[i], b) == 0;
@@ -495,8 +496,8 @@ static nn_status read_initializer(const cJSON *item, nn_initializer *out, const 
             return nn_error(NN_ERR_FORMAT, "%s: %s.stddev must be >= 0, got %g", where, field,
                             out->b);
     }
-    if (fields[6]) {
-        NN_TRY(nn_json_read_uint64(fields[6], &out->seed, where, "initializer seed"));
+    if (fields[7]) {
+        NN_TRY(nn_json_read_uint64(fields[7], &out->seed, where, "initializer seed"));
         out->has_seed = true;
     }
     return NN_OK;

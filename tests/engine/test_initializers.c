@@ -298,3 +298,70 @@ Test(initializers, non_float_tensors_are_rejected)
     cr_assert(strstr(nn_error_message(), "int32"), "%s", nn_error_message());
     nn_tensor_free(t);
 }
+
+/* Q·Qᵀ or Qᵀ·Q (whichever side is the smaller) of a (rows, cols) matrix, against the
+ * identity times gain²: the largest difference. */
+static double orthogonality_error(const float *q, size_t rows, size_t cols, double gain)
+{
+    size_t small = rows < cols ? rows : cols, large = rows < cols ? cols : rows;
+    double worst = 0.0;
+    for (size_t a = 0; a < small; a++)
+        for (size_t b = 0; b < small; b++) {
+            double dot = 0.0;
+            for (size_t k = 0; k < large; k++)
+                dot += rows >= cols ? (double)q[k * cols + a] * q[k * cols + b]
+                                    : (double)q[a * cols + k] * q[b * cols + k];
+            worst = fmax(worst, fabs(dot - (a == b ? gain * gain : 0.0)));
+        }
+    return worst;
+}
+
+Test(initializers, orthogonal_gives_orthonormal_rows_or_columns_times_gain)
+{
+    /* Tall (recurrent kernels are square; a (3, 4, 8) kernel is 12 rows of 8), square and
+     * wide matrices. */
+    const struct {
+        nn_shape shape;
+        size_t rows, cols;
+    } cases[] = {
+        {NN_SHAPE(16, 16), 16, 16},
+        {NN_SHAPE(3, 4, 8), 12, 8},
+        {NN_SHAPE(5, 20), 5, 20},
+        {NN_SHAPE(32, 128), 32, 128},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        nn_tensor *t = filled("orthogonal", cases[i].shape, 7, 3);
+        double error = orthogonality_error(nn_tensor_f32(t), cases[i].rows, cases[i].cols, 1.0);
+        cr_assert(error < 1e-5, "case %zu: %g", i, error);
+        nn_tensor *again = filled("Orthogonal", cases[i].shape, 7, 3);
+        cr_assert(memcmp(nn_tensor_f32(t), nn_tensor_f32(again),
+                         nn_tensor_count(t) * sizeof(float)) == 0, "repeatable");
+        nn_tensor_free(again);
+        nn_tensor_free(t);
+    }
+    nn_initializer initializer;
+    cr_assert_eq(nn_initializer_parse("orthogonal", &initializer), NN_OK);
+    cr_assert(initializer.a == 1.0, "gain 1 by default");
+    initializer.a = 0.5;
+    nn_shape shape = NN_SHAPE(6, 6);
+    nn_tensor *t;
+    cr_assert_eq(nn_tensor_create(&t, NN_DTYPE_F32, &shape), NN_OK);
+    cr_assert_eq(nn_initializer_fill(&initializer, t, 1, 1), NN_OK);
+    cr_assert(orthogonality_error(nn_tensor_f32(t), 6, 6, 0.5) < 1e-6);
+    /* A (2, 2) draw is not orthogonal before the process (the check can fail). */
+    nn_tensor *normal = filled("random_normal", NN_SHAPE(2, 2), 1, 1);
+    cr_assert(orthogonality_error(nn_tensor_f32(normal), 2, 2, 1.0) > 0.5);
+    nn_tensor_free(normal);
+    nn_tensor_free(t);
+}
+
+Test(initializers, orthogonal_refuses_vectors)
+{
+    nn_shape shape = NN_SHAPE(8);
+    nn_tensor *t;
+    cr_assert_eq(nn_tensor_create(&t, NN_DTYPE_F32, &shape), NN_OK);
+    nn_initializer initializer = nn_initializer_default(NN_INITIALIZER_ORTHOGONAL);
+    cr_assert_eq(nn_initializer_fill(&initializer, t, 1, 1), NN_ERR_ARGUMENT);
+    cr_assert(strstr(nn_error_message(), "matrix"), "%s", nn_error_message());
+    nn_tensor_free(t);
+}
