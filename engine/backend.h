@@ -87,6 +87,13 @@ typedef struct nn_batchnorm_geometry {
     float epsilon;
 } nn_batchnorm_geometry;
 
+/* A recurrent cell step: `rows` samples of `units`, the candidate's activation and the
+ * gates' (recurrent) activation, both element-wise. */
+typedef struct nn_recurrent_cell {
+    int64_t rows, units;
+    nn_activation activation, recurrent_activation;
+} nn_recurrent_cell;
+
 /* What one training or evaluation batch reports, summed on the device and read back
  * once per batch (a few dozen bytes). Lives in the backend's memory. */
 enum { NN_BATCH_STATS_METRICS = 8 };
@@ -280,6 +287,39 @@ typedef struct nn_backend {
     void (*layernorm_backward)(float *dx, float *dgamma, float *dbeta, const float *dy,
                                const float *x, const float *gamma, const float *mean,
                                const float *inv_std, int64_t rows, int64_t width);
+
+    /* out (d1, d0, inner) = inp (d0, d1, inner): the two leading axes swapped, as a
+     * recurrent layer turns a batch (B, T, F) into time steps (T, B, F) and back. */
+    void (*swap_leading_axes)(float *out, const float *inp, int64_t d0, int64_t d1,
+                              int64_t inner);
+
+    /* One LSTM step for `rows` samples of `units` (Keras' gate order i, f, c, o in each
+     * row of 4·units): preact (rows, 4·units) = xw + hu (the input's and the state's
+     * products, bias included) is kept for backward; c = rec(f)·c_prev + rec(i)·act(c̃),
+     * h = rec(o)·act(c) (rows, units). */
+    void (*lstm_cell_forward)(float *h, float *c, float *preact, const float *xw,
+                              const float *hu, const float *c_prev,
+                              const nn_recurrent_cell *cell);
+    /* Given dh (rows, units), the whole gradient reaching h, and dc (rows, units), the
+     * gradient reaching c from the next step (0 at the last), writes dpreact (rows,
+     * 4·units) and replaces dc by the gradient reaching c_prev through this step. */
+    void (*lstm_cell_backward)(float *dpreact, float *dc, const float *dh, const float *preact,
+                               const float *c_prev, const float *c,
+                               const nn_recurrent_cell *cell);
+    /* One GRU step, Keras' reset_after form (gate order z, r, h in each row of 3·units):
+     * xw and hu (rows, 3·units) are the input's and the state's products, each with its
+     * own bias; z = rec(xw_z + hu_z), r = rec(xw_r + hu_r), h̃ = act(xw_h + r·hu_h),
+     * h = z·h_prev + (1 - z)·h̃. preact (rows, 3·units) keeps the three pre-activations
+     * and hu_h (rows, units) the state's candidate part, for backward. */
+    void (*gru_cell_forward)(float *h, float *preact, float *hu_h, const float *xw,
+                             const float *hu, const float *h_prev,
+                             const nn_recurrent_cell *cell);
+    /* Given dh (rows, units), the whole gradient reaching h, writes dxw and dhu (rows,
+     * 3·units), the gradients of the two products, and dh_prev (rows, units), the part of
+     * h_prev's gradient that does not pass through the recurrent kernel. */
+    void (*gru_cell_backward)(float *dxw, float *dhu, float *dh_prev, const float *dh,
+                              const float *preact, const float *hu_h, const float *h_prev,
+                              const nn_recurrent_cell *cell);
 
     /* ---- loss, metrics, regularizers ---- */
 

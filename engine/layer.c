@@ -25,6 +25,7 @@ static const nn_layer_class *const layer_classes[] = {
     &nn_conv1d_class, &nn_maxpool1d_class, &nn_avgpool1d_class,
     &nn_global_average_pooling1d_class, &nn_global_max_pooling1d_class,
     &nn_zero_padding1d_class, &nn_cropping1d_class, &nn_upsampling1d_class,
+    &nn_simple_rnn_class, &nn_lstm_class, &nn_gru_class,
     NULL,
 };
 
@@ -414,6 +415,8 @@ nn_status nn_layer_build(nn_layer *layer, const nn_shape *input)
             return nn_error_prefix(status, "building layer \"%s\"", layer->name);
         }
     }
+    if (layer->cls->initialized)
+        layer->cls->initialized(layer);
     layer->input_shape = batched;
     layer->output_shape = output;
     layer->built = true;

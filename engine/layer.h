@@ -93,6 +93,10 @@ typedef struct nn_layer_class {
     /* Checks input (batch axis -1), computes output, declares the weights with
      * nn_layer_declare_param and writes layer->explanation. */
     nn_status (*build)(nn_layer *layer, const nn_shape *input, nn_shape *output);
+    /* Adjusts the weights nn_layer_build has just filled from their initializers (host
+     * memory), where Keras composes one weight from several (an LSTM's forget-gate bias
+     * starting at 1). May be NULL: nothing to adjust. */
+    void (*initialized)(nn_layer *layer);
     /* Floats of scratch the layer needs at this batch size on this backend (may be
      * NULL: none). */
     size_t (*scratch_floats)(const nn_layer *layer, const nn_backend *backend, int64_t batch);

@@ -326,6 +326,45 @@ static void emulated_layernorm_backward(float *dx, float *dgamma, float *dbeta, 
         dx, dgamma, dbeta, dy, x, gamma, mean, inv_std);
 }
 
+static void emulated_swap_leading_axes(float *out, const float *inp, int64_t d0, int64_t d1,
+                                       int64_t inner)
+{
+    RUN("swap_leading_axes", CPU.swap_leading_axes(out, inp, d0, d1, inner), out, inp);
+}
+
+static void emulated_lstm_cell_forward(float *h, float *c, float *preact, const float *xw,
+                                       const float *hu, const float *c_prev,
+                                       const nn_recurrent_cell *cell)
+{
+    RUN("lstm_cell_forward", CPU.lstm_cell_forward(h, c, preact, xw, hu, c_prev, cell), h, c,
+        preact, xw, hu, c_prev);
+}
+
+static void emulated_lstm_cell_backward(float *dpreact, float *dc, const float *dh,
+                                        const float *preact, const float *c_prev, const float *c,
+                                        const nn_recurrent_cell *cell)
+{
+    RUN("lstm_cell_backward", CPU.lstm_cell_backward(dpreact, dc, dh, preact, c_prev, c, cell),
+        dpreact, dc, dh, preact, c_prev, c);
+}
+
+static void emulated_gru_cell_forward(float *h, float *preact, float *hu_h, const float *xw,
+                                      const float *hu, const float *h_prev,
+                                      const nn_recurrent_cell *cell)
+{
+    RUN("gru_cell_forward", CPU.gru_cell_forward(h, preact, hu_h, xw, hu, h_prev, cell), h,
+        preact, hu_h, xw, hu, h_prev);
+}
+
+static void emulated_gru_cell_backward(float *dxw, float *dhu, float *dh_prev, const float *dh,
+                                       const float *preact, const float *hu_h,
+                                       const float *h_prev, const nn_recurrent_cell *cell)
+{
+    RUN("gru_cell_backward",
+        CPU.gru_cell_backward(dxw, dhu, dh_prev, dh, preact, hu_h, h_prev, cell), dxw, dhu,
+        dh_prev, dh, preact, hu_h, h_prev);
+}
+
 static void emulated_bias_add(float *out, const float *bias, int64_t rows, int64_t width)
 {
     RUN("bias_add", CPU.bias_add(out, bias, rows, width), out, bias);
@@ -566,6 +605,11 @@ static const nn_backend emulated_backend = {
     .avgpool2d_forward = emulated_avgpool2d_forward,
     .avgpool2d_backward = emulated_avgpool2d_backward,
     .bias_add = emulated_bias_add,
+    .swap_leading_axes = emulated_swap_leading_axes,
+    .lstm_cell_forward = emulated_lstm_cell_forward,
+    .lstm_cell_backward = emulated_lstm_cell_backward,
+    .gru_cell_forward = emulated_gru_cell_forward,
+    .gru_cell_backward = emulated_gru_cell_backward,
     .layernorm_forward = emulated_layernorm_forward,
     .layernorm_backward = emulated_layernorm_backward,
     .column_sums = emulated_column_sums,

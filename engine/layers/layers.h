@@ -35,6 +35,9 @@ extern const nn_layer_class nn_global_average_pooling2d_class;
 extern const nn_layer_class nn_global_max_pooling2d_class;
 extern const nn_layer_class nn_global_average_pooling1d_class;
 extern const nn_layer_class nn_global_max_pooling1d_class;
+extern const nn_layer_class nn_simple_rnn_class;
+extern const nn_layer_class nn_lstm_class;
+extern const nn_layer_class nn_gru_class;
 
 /* Shared choice lists. */
 extern const char *const nn_padding_choices[];     /* "valid", "same" */

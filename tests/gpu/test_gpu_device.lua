@@ -216,6 +216,25 @@ t.test('Conv1D with causal padding trains on the GPU as on the CPU', function()
   expect_same_step(make, x, y, '')
 end)
 
+t.test('SimpleRNN, LSTM and GRU train on the GPU as on the CPU', function()
+  for _, options in ipairs{{}, {return_sequences = true, go_backwards = true}} do
+    local function make(device)
+      nn.random.seed(13)
+      local model = nn.Sequential{L.SimpleRNN{6, return_sequences = true, input_shape = {7, 3}},
+                                  L.LSTM{5, return_sequences = true, go_backwards = options.go_backwards},
+                                  L.GRU{4, return_sequences = options.return_sequences,
+                                        go_backwards = options.go_backwards},
+                                  L.Flatten(), L.Dense{2, activation = 'softmax'}}
+      model:to(device)
+      model:compile{optimizer = nn.optimizers.SGD{learning_rate = 0.5},
+                    loss = 'sparse_categorical_crossentropy'}
+      return model
+    end
+    local x, y = nn.random.randn(8, 7, 3), nn.tensor{0, 1, 0, 1, 1, 0, 0, 1}
+    expect_same_step(make, x, y, options.go_backwards and 'backwards: ' or 'last state: ')
+  end
+end)
+
 t.test('running out of GPU memory is an error and the session goes on', function()
   -- One batch of 1024 images of 256x256 through 1024 filters needs 256 GiB of
   -- activations, more than any GPU has; the same model then works on a small batch.

@@ -32,6 +32,11 @@ static void set_int(nn_layer *layer, const char *name, int value)
     *(int *)nn_layer_arg_pointer(layer, arg(layer, name)) = value;
 }
 
+static void set_bool(nn_layer *layer, const char *name, bool value)
+{
+    *(bool *)nn_layer_arg_pointer(layer, arg(layer, name)) = value;
+}
+
 static void set_float(nn_layer *layer, const char *name, float value)
 {
     *(float *)nn_layer_arg_pointer(layer, arg(layer, name)) = value;
@@ -124,6 +129,14 @@ static nn_model *model_around(const nn_layer_class *cls, nn_shape *input)
                cls == &nn_upsampling1d_class) {
         *input = NN_SHAPE(9, 3);
         set_input(layer, NN_SHAPE(9, 3));
+        add(model, layer);
+        add(model, new_layer(&nn_flatten_class));
+    } else if (cls == &nn_simple_rnn_class || cls == &nn_lstm_class || cls == &nn_gru_class) {
+        *input = NN_SHAPE(5, 3);
+        set_int(layer, "units", 4);
+        set_bool(layer, "return_sequences", true);
+        set_bool(layer, "go_backwards", cls == &nn_gru_class);
+        set_input(layer, NN_SHAPE(5, 3));
         add(model, layer);
         add(model, new_layer(&nn_flatten_class));
     } else if (cls == &nn_conv1d_class) {
@@ -406,6 +419,9 @@ Test(model_file, global_max_pooling1d_round_trips)
 {
     layer_round_trip(&nn_global_max_pooling1d_class);
 }
+Test(model_file, simple_rnn_round_trips) { layer_round_trip(&nn_simple_rnn_class); }
+Test(model_file, lstm_round_trips) { layer_round_trip(&nn_lstm_class); }
+Test(model_file, gru_round_trips) { layer_round_trip(&nn_gru_class); }
 Test(model_file, dense_round_trips) { layer_round_trip(&nn_dense_class); }
 Test(model_file, dropout_round_trips) { layer_round_trip(&nn_dropout_class); }
 Test(model_file, batchnormalization_round_trips) { layer_round_trip(&nn_batchnorm_class); }
@@ -440,7 +456,8 @@ Test(model_file, every_layer_class_has_a_round_trip_test)
                                             &nn_global_average_pooling1d_class,
                                             &nn_global_max_pooling1d_class,
                                             &nn_zero_padding1d_class, &nn_cropping1d_class,
-                                            &nn_upsampling1d_class};
+                                            &nn_upsampling1d_class, &nn_simple_rnn_class,
+                                            &nn_lstm_class, &nn_gru_class};
     const nn_layer_class *const *classes = nn_layer_classes();
     for (int i = 0; classes[i]; i++) {
         bool found = false;

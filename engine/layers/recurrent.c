@@ -1,0 +1,633 @@
+/* SimpleRNN, LSTM and GRU: a cell run over the time steps of (batch, steps, features),
+ * its state carried from step to step, returning the last state (batch, units) or every
+ * step's (batch, steps, units) with return_sequences, as Keras.
+ *
+ * The three share one loop. The input's product with the kernel is one matrix product
+ * for every step at once; each step then adds the state's product with the recurrent
+ * kernel and runs the cell (backend->lstm_cell_forward, gru_cell_forward, or the
+ * activation for SimpleRNN). The work is time-major, (steps, batch, ...), so that each
+ * step's rows are contiguous: the input is turned around with swap_leading_axes, and
+ * with go_backwards its steps are taken in reverse order by copying them so.
+ *
+ * Backward runs the steps in reverse, carrying the state's gradient (and the LSTM's cell
+ * gradient) back, and keeps each step's pre-activation gradients; the kernels' gradients
+ * are then two matrix products over all steps at once. */
+#include <limits.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "layers.h"
+
+typedef struct recurrent_layer {
+    nn_layer base;
+    int units;
+    nn_activation activation, recurrent_activation;
+    bool use_bias, unit_forget_bias, reset_after;
+    nn_initializer kernel_initializer, recurrent_initializer, bias_initializer;
+    nn_regularizer kernel_regularizer, recurrent_regularizer, bias_regularizer;
+    nn_constraint kernel_constraint, recurrent_constraint, bias_constraint;
+    float dropout, recurrent_dropout;
+    nn_optional_int seed;
+    bool return_sequences, return_state, go_backwards, stateful, unroll;
+
+    /* What the last forward leaves for backward, on the device the layer ran on, sized by
+     * reserve (see history_layout). */
+    nn_storage *history;
+} recurrent_layer;
+
+#define ARG(field) offsetof(recurrent_layer, field)
+
+/* The arguments every recurrent kind takes, after its own. */
+#define RECURRENT_COMMON_ARGS(default_name)                                                    \
+    {"use_bias", NN_ARG_BOOL, ARG(use_bias), false, 0, 1, false, NULL, "True",                 \
+     "Whether the layer adds a bias vector."},                                                 \
+    {"kernel_initializer", NN_ARG_INITIALIZER, ARG(kernel_initializer), false, 0, 0, false,    \
+     NULL, "'glorot_uniform'", "Initializer for the kernel, which maps the inputs."},          \
+    {"recurrent_initializer", NN_ARG_INITIALIZER, ARG(recurrent_initializer), false, 0, 0,     \
+     false, NULL, "'orthogonal'",                                                              \
+     "Initializer for the recurrent_kernel, which maps the previous state."},                  \
+    {"bias_initializer", NN_ARG_INITIALIZER, ARG(bias_initializer), false, 0, 0, false, NULL,  \
+     "'zeros'", "Initializer for the bias vector."},                                           \
+    {"kernel_regularizer", NN_ARG_REGULARIZER, ARG(kernel_regularizer), false, 0, 0, false,    \
+     NULL, "None", "Regularizer function applied to the kernel."},                             \
+    {"recurrent_regularizer", NN_ARG_REGULARIZER, ARG(recurrent_regularizer), false, 0, 0,     \
+     false, NULL, "None", "Regularizer function applied to the recurrent_kernel."},            \
+    {"bias_regularizer", NN_ARG_REGULARIZER, ARG(bias_regularizer), false, 0, 0, false, NULL,  \
+     "None", "Regularizer function applied to the bias vector."},                              \
+    {"activity_regularizer", NN_ARG_REGULARIZER, ARG(base.activity_regularizer), false, 0, 0,  \
+     false, NULL, "None", "Regularizer function applied to the output of the layer."},         \
+    {"kernel_constraint", NN_ARG_CONSTRAINT, ARG(kernel_constraint), false, 0, 0, false, NULL, \
+     "None", "Constraint function applied to the kernel."},                                    \
+    {"recurrent_constraint", NN_ARG_CONSTRAINT, ARG(recurrent_constraint), false, 0, 0, false, \
+     NULL, "None", "Constraint function applied to the recurrent_kernel."},                    \
+    {"bias_constraint", NN_ARG_CONSTRAINT, ARG(bias_constraint), false, 0, 0, false, NULL,     \
+     "None", "Constraint function applied to the bias vector."},                               \
+    {"dropout", NN_ARG_FLOAT, ARG(dropout), false, 0, 1, false, NULL, "0.0",                   \
+     "Fraction of the inputs to drop; nnsh has only 0 (put a Dropout layer before it)."},      \
+    {"recurrent_dropout", NN_ARG_FLOAT, ARG(recurrent_dropout), false, 0, 1, false, NULL,      \
+     "0.0", "Fraction of the recurrent state to drop; nnsh has only 0."},                      \
+    {"seed", NN_ARG_OPTIONAL_INT, ARG(seed), false, 0, 9007199254740991.0, false, NULL,        \
+     "None", "Seed of the dropout masks (unused while dropout is 0)."},                        \
+    {"return_sequences", NN_ARG_BOOL, ARG(return_sequences), false, 0, 1, false, NULL,         \
+     "False",                                                                                  \
+     "Whether to return every step's output (batch, steps, units) or only the last one's "     \
+     "(batch, units)."},                                                                       \
+    {"return_state", NN_ARG_BOOL, ARG(return_state), false, 0, 1, false, NULL, "False",        \
+     "Whether to return the last state besides the output; nnsh has only False."},             \
+    {"go_backwards", NN_ARG_BOOL, ARG(go_backwards), false, 0, 1, false, NULL, "False",        \
+     "If True, read the steps from last to first (the output sequence is then in that "        \
+     "order)."},                                                                               \
+    {"stateful", NN_ARG_BOOL, ARG(stateful), false, 0, 1, false, NULL, "False",                \
+     "Whether each batch starts from the last batch's state; nnsh has only False."},           \
+    {"unroll", NN_ARG_BOOL, ARG(unroll), false, 0, 1, false, NULL, "False",                    \
+     "A speed hint in Keras; nnsh always runs the same loop, so it changes nothing."},         \
+    {"name", NN_ARG_STRING, ARG(base.name), false, 0, 0, false, NULL, "None",                  \
+     "Name of the layer; by default '" default_name "', '" default_name "_1', ..."},           \
+    {"input_shape", NN_ARG_SHAPE, ARG(base.declared_input), false, 1, 1 << 30, false, NULL,    \
+     "None", "Shape of one input sample (steps, features), for the first layer."}
+
+#define UNITS_ARG                                                                              \
+    {"units", NN_ARG_INT, ARG(units), true, 1, 1 << 24, false, NULL, NULL,                     \
+     "Dimensionality of the output space: the size of the state."}
+
+#define ACTIVATION_ARG                                                                         \
+    {"activation", NN_ARG_ACTIVATION, ARG(activation), false, 0, 0, false, NULL, "'tanh'",     \
+     "Activation of the state's candidate (element-wise); None means linear."}
+
+#define RECURRENT_ACTIVATION_ARG                                                               \
+    {"recurrent_activation", NN_ARG_ACTIVATION, ARG(recurrent_activation), false, 0, 0, false, \
+     NULL, "'sigmoid'", "Activation of the gates (element-wise)."}
+
+static const nn_arg_spec simple_rnn_args[] = {
+    UNITS_ARG, ACTIVATION_ARG, RECURRENT_COMMON_ARGS("simple_rnn"),
+};
+
+static const nn_arg_spec lstm_args[] = {
+    UNITS_ARG,
+    ACTIVATION_ARG,
+    RECURRENT_ACTIVATION_ARG,
+    {"unit_forget_bias", NN_ARG_BOOL, ARG(unit_forget_bias), false, 0, 1, false, NULL, "True",
+     "If True, the forget gate's bias starts at 1 (the rest from bias_initializer), so the "
+     "cell remembers at the start of training."},
+    RECURRENT_COMMON_ARGS("lstm"),
+};
+
+static const nn_arg_spec gru_args[] = {
+    UNITS_ARG,
+    ACTIVATION_ARG,
+    RECURRENT_ACTIVATION_ARG,
+    {"reset_after", NN_ARG_BOOL, ARG(reset_after), false, 0, 1, false, NULL, "True",
+     "Apply the reset gate after the recurrent kernel (Keras' default, with separate input "
+     "and recurrent biases: bias shape (2, 3·units)); nnsh has only True."},
+    RECURRENT_COMMON_ARGS("gru"),
+};
+
+typedef enum cell_kind { CELL_SIMPLE, CELL_LSTM, CELL_GRU } cell_kind;
+
+static cell_kind kind_of(const nn_layer *layer)
+{
+    return layer->cls == &nn_lstm_class ? CELL_LSTM
+           : layer->cls == &nn_gru_class ? CELL_GRU
+                                         : CELL_SIMPLE;
+}
+
+/* Columns of the kernels per unit: one per gate. */
+static int64_t gates_of(cell_kind kind) { return kind == CELL_LSTM ? 4 : kind == CELL_GRU ? 3 : 1; }
+
+enum { KERNEL, RECURRENT_KERNEL, BIAS };
+
+static void recurrent_set_defaults(nn_layer *layer)
+{
+    recurrent_layer *rnn = (recurrent_layer *)layer;
+    rnn->activation = nn_activation_default(NN_ACTIVATION_TANH);
+    rnn->recurrent_activation = nn_activation_default(NN_ACTIVATION_SIGMOID);
+    rnn->use_bias = rnn->unit_forget_bias = rnn->reset_after = true;
+    rnn->kernel_initializer = nn_initializer_default(NN_INITIALIZER_GLOROT_UNIFORM);
+    rnn->recurrent_initializer = nn_initializer_default(NN_INITIALIZER_ORTHOGONAL);
+    rnn->bias_initializer = nn_initializer_default(NN_INITIALIZER_ZEROS);
+}
+
+static nn_status refuse(const nn_layer *layer, const char *what, const char *instead)
+{
+    return nn_error(NN_ERR_ARGUMENT, "%s \"%s\": %s is not available in nnsh; %s",
+                    layer->cls->name, layer->name, what, instead);
+}
+
+static nn_status recurrent_validate(nn_layer *layer)
+{
+    recurrent_layer *rnn = (recurrent_layer *)layer;
+    const nn_activation *activations[] = {&rnn->activation, &rnn->recurrent_activation};
+    const char *names[] = {"activation", "recurrent_activation"};
+    for (int i = 0; i < 2; i++)
+        if (nn_activation_by_rows(activations[i]->kind))
+            return nn_error(NN_ERR_ARGUMENT, "%s \"%s\": %s='%s' normalises whole rows; a "
+                            "recurrent cell needs an element-wise activation such as 'tanh' "
+                            "or 'sigmoid'", layer->cls->name, layer->name, names[i],
+                            nn_activation_name(activations[i]->kind));
+    char text[64];
+    if (rnn->dropout != 0.0f) {
+        snprintf(text, sizeof text, "dropout=%g", (double)rnn->dropout);
+        return refuse(layer, text, "leave it at 0 and put a Dropout layer before the "
+                      "recurrent layer (it draws a new mask for every step)");
+    }
+    if (rnn->recurrent_dropout != 0.0f) {
+        snprintf(text, sizeof text, "recurrent_dropout=%g", (double)rnn->recurrent_dropout);
+        return refuse(layer, text, "leave it at 0");
+    }
+    if (rnn->return_state)
+        return refuse(layer, "return_state=True", "a Sequential model has one output; use "
+                      "return_sequences=True to see every step's state");
+    if (rnn->stateful)
+        return refuse(layer, "stateful=True", "each batch starts from a zero state");
+    if (!rnn->reset_after)
+        return refuse(layer, "reset_after=False", "use the default reset_after=True");
+    return NN_OK;
+}
+
+static nn_status recurrent_build(nn_layer *layer, const nn_shape *input, nn_shape *output)
+{
+    recurrent_layer *rnn = (recurrent_layer *)layer;
+    cell_kind kind = kind_of(layer);
+    char text[128];
+    nn_shape_format(input, text, sizeof text);
+    if (input->ndim != 3)
+        return nn_error(NN_ERR_SHAPE, "Input 0 of layer \"%s\" is incompatible with the layer: "
+                        "expected ndim=3 (batch, timesteps, features), found ndim=%d. Full "
+                        "shape received: %s%s", layer->name, input->ndim, text,
+                        input->ndim == 2 ? " (a sequence of numbers needs a features axis: "
+                                           "Reshape{{steps, 1}}, or an Embedding first for "
+                                           "word indices)"
+                                         : "");
+    if (input->dims[1] <= 0 || input->dims[2] <= 0)
+        return nn_error(NN_ERR_SHAPE, "layer \"%s\" needs a known number of steps and features, "
+                        "got %s", layer->name, text);
+    int64_t steps = input->dims[1], features = input->dims[2], units = rnn->units;
+    int64_t columns = gates_of(kind) * units;
+    nn_shape kernel = NN_SHAPE(features, columns), recurrent = NN_SHAPE(units, columns);
+    nn_layer_declare_param(layer, "kernel", &kernel, true, rnn->kernel_initializer,
+                           rnn->kernel_regularizer, rnn->kernel_constraint);
+    nn_layer_declare_param(layer, "recurrent_kernel", &recurrent, true,
+                           rnn->recurrent_initializer, rnn->recurrent_regularizer,
+                           rnn->recurrent_constraint);
+    if (rnn->use_bias) {
+        nn_shape bias = kind == CELL_GRU ? NN_SHAPE(2, columns) : NN_SHAPE(columns);
+        nn_layer_declare_param(layer, "bias", &bias, true, rnn->bias_initializer,
+                               rnn->bias_regularizer, rnn->bias_constraint);
+    }
+    *output = rnn->return_sequences ? NN_SHAPE(-1, steps, units) : NN_SHAPE(-1, units);
+    static const char *const cells[] = {
+        [CELL_SIMPLE] = "one activation",
+        [CELL_LSTM] = "4 gates (i, f, c, o)",
+        [CELL_GRU] = "3 gates (z, r, h)",
+    };
+    snprintf(layer->explanation, sizeof layer->explanation,
+             "%lld steps of %lld features; each step's state has units = %lld values, and "
+             "the kernels have %s x %lld units = %lld columns (kernel %lld x %lld, "
+             "recurrent_kernel %lld x %lld); the output is %s",
+             (long long)steps, (long long)features, (long long)units, cells[kind],
+             (long long)units, (long long)columns, (long long)features, (long long)columns,
+             (long long)units, (long long)columns,
+             rnn->return_sequences ? "every step's state (return_sequences=True)"
+                                   : "the last step's state");
+    return NN_OK;
+}
+
+/* Keras' unit_forget_bias: the forget gate's quarter of the bias starts at 1. */
+static void recurrent_initialized(nn_layer *layer)
+{
+    recurrent_layer *rnn = (recurrent_layer *)layer;
+    if (kind_of(layer) != CELL_LSTM || !rnn->use_bias || !rnn->unit_forget_bias)
+        return;
+    float *bias = nn_tensor_f32(layer->params[BIAS].value);
+    for (int i = 0; i < rnn->units; i++)
+        bias[rnn->units + i] = 1.0f;
+}
+
+/* The sizes of one call on `batch` samples. Every buffer is time-major, one block of
+ * `batch` rows per step, in the order the steps run. */
+typedef struct call_sizes {
+    cell_kind kind;
+    int64_t batch, steps, features, units, columns;
+    size_t step_states;  /* batch · units */
+    size_t step_columns; /* batch · columns */
+    size_t inputs;       /* steps · batch · features */
+} call_sizes;
+
+static call_sizes sizes_of(const nn_layer *layer, int64_t batch)
+{
+    const recurrent_layer *rnn = (const recurrent_layer *)layer;
+    call_sizes s = {.kind = kind_of(layer), .batch = batch};
+    s.steps = layer->input_shape.dims[1];
+    s.features = layer->input_shape.dims[2];
+    s.units = rnn->units;
+    s.columns = gates_of(s.kind) * s.units;
+    s.step_states = (size_t)(batch * s.units);
+    s.step_columns = (size_t)(batch * s.columns);
+    s.inputs = (size_t)(s.steps * batch * s.features);
+    return s;
+}
+
+/* What forward keeps for backward, in one buffer: the states before and after every step
+ * (steps + 1 blocks, the first zero), the LSTM's cell states likewise, each step's
+ * pre-activations, and the GRU's recurrent candidate parts. */
+typedef struct history_layout {
+    size_t states, cells, preact, hu_h, total; /* offsets in floats, and the whole */
+} history_layout;
+
+static history_layout history_of(const call_sizes *s)
+{
+    history_layout h = {0};
+    size_t steps = (size_t)s->steps, offset = 0;
+    h.states = offset;
+    offset += nn_aligned_floats((steps + 1) * s->step_states);
+    h.cells = offset;
+    if (s->kind == CELL_LSTM)
+        offset += nn_aligned_floats((steps + 1) * s->step_states);
+    h.preact = offset;
+    offset += nn_aligned_floats(steps * s->step_columns);
+    h.hu_h = offset;
+    if (s->kind == CELL_GRU)
+        offset += nn_aligned_floats(steps * s->step_states);
+    h.total = offset;
+    return h;
+}
+
+/* Scratch of forward and backward, which never run at once:
+ *   forward:  time-major input, the same in step order (go_backwards), the input's
+ *             products (steps blocks), one step's state product;
+ *   backward: the two inputs again, the products' gradients (twice for a GRU), the
+ *             output's gradient time-major, the input's gradient (twice), three state
+ *             blocks. */
+typedef struct scratch_layout {
+    size_t inputs_by_time, inputs_by_step, products, state_product; /* forward */
+    size_t dproducts, dstate_products, doutputs, dinputs_by_step, dinputs_by_time, dstate,
+        dcell, dstate_direct;                                        /* backward */
+    size_t total;
+} scratch_layout;
+
+static scratch_layout scratch_of(const call_sizes *s, bool go_backwards, bool return_sequences)
+{
+    scratch_layout l = {0};
+    size_t steps = (size_t)s->steps, offset = 0;
+    l.inputs_by_time = offset;
+    offset += nn_aligned_floats(s->inputs);
+    l.inputs_by_step = offset;
+    if (go_backwards)
+        offset += nn_aligned_floats(s->inputs);
+    size_t shared = offset; /* both passes use the inputs; the rest is each pass's own */
+    l.products = offset;
+    offset += nn_aligned_floats(steps * s->step_columns);
+    l.state_product = offset;
+    offset += nn_aligned_floats(s->step_columns);
+    size_t forward_end = offset;
+
+    offset = shared;
+    l.dproducts = offset;
+    offset += nn_aligned_floats(steps * s->step_columns);
+    l.dstate_products = offset;
+    if (s->kind == CELL_GRU)
+        offset += nn_aligned_floats(steps * s->step_columns);
+    l.doutputs = offset;
+    if (return_sequences)
+        offset += nn_aligned_floats(steps * s->step_states);
+    l.dinputs_by_step = offset;
+    offset += nn_aligned_floats(s->inputs);
+    l.dinputs_by_time = offset;
+    if (go_backwards)
+        offset += nn_aligned_floats(s->inputs);
+    l.dstate = offset;
+    offset += nn_aligned_floats(s->step_states);
+    l.dcell = offset;
+    offset += nn_aligned_floats(s->step_states);
+    l.dstate_direct = offset;
+    offset += nn_aligned_floats(s->step_states);
+    l.total = offset > forward_end ? offset : forward_end;
+    return l;
+}
+
+static size_t recurrent_scratch_floats(const nn_layer *layer, const nn_backend *backend,
+                                       int64_t batch)
+{
+    (void)backend;
+    const recurrent_layer *rnn = (const recurrent_layer *)layer;
+    call_sizes s = sizes_of(layer, batch);
+    return scratch_of(&s, rnn->go_backwards, rnn->return_sequences).total;
+}
+
+static nn_status recurrent_reserve(nn_layer *layer, nn_device device, int64_t batch)
+{
+    recurrent_layer *rnn = (recurrent_layer *)layer;
+    call_sizes s = sizes_of(layer, batch);
+    return nn_layer_buffer_reserve(&rnn->history, device,
+                                   history_of(&s).total * sizeof(float), layer);
+}
+
+/* The most samples one call takes: the kernels index steps · batch rows with int. */
+static int64_t batch_limit_of(const nn_layer *layer)
+{
+    const call_sizes s = sizes_of(layer, 1);
+    int64_t widest = s.columns > s.features ? s.columns : s.features;
+    return (int64_t)INT_MAX / (s.steps * (widest > s.units ? widest : s.units));
+}
+
+/* Copies the steps of `from` (steps blocks of `block` floats) in reverse order. */
+static void reverse_steps(const nn_backend *backend, float *to, const float *from,
+                          int64_t steps, size_t block)
+{
+    for (int64_t t = 0; t < steps; t++)
+        backend->copy(to + (size_t)(steps - 1 - t) * block, from + (size_t)t * block,
+                      block * sizeof(float));
+}
+
+/* The input, time-major and in the order the steps run. */
+static const float *inputs_in_step_order(const recurrent_layer *rnn, const nn_exec *exec,
+                                         const nn_tensor *input, const call_sizes *s,
+                                         const scratch_layout *l)
+{
+    const nn_backend *backend = exec->backend;
+    float *by_time = exec->scratch + l->inputs_by_time;
+    backend->swap_leading_axes(by_time, nn_tensor_f32(input), s->batch, s->steps, s->features);
+    if (!rnn->go_backwards)
+        return by_time;
+    float *by_step = exec->scratch + l->inputs_by_step;
+    reverse_steps(backend, by_step, by_time, s->steps,
+                  (size_t)(s->batch * s->features));
+    return by_step;
+}
+
+static const float *param_data(const nn_layer *layer, int index)
+{
+    return index < layer->param_count ? nn_tensor_f32(layer->params[index].value) : NULL;
+}
+
+static nn_status recurrent_forward(nn_layer *layer, nn_exec *exec, const nn_tensor *input,
+                                   nn_tensor *output)
+{
+    recurrent_layer *rnn = (recurrent_layer *)layer;
+    const nn_backend *backend = exec->backend;
+    int64_t batch = input->shape.dims[0];
+    NN_TRY(nn_layer_check_call(layer, exec, batch, batch_limit_of(layer)));
+    call_sizes s = sizes_of(layer, batch);
+    history_layout h = history_of(&s);
+    scratch_layout l = scratch_of(&s, rnn->go_backwards, rnn->return_sequences);
+    if (!rnn->history || rnn->history->bytes < h.total * sizeof(float) ||
+        !nn_device_equal(rnn->history->device, exec->device))
+        return nn_error(NN_ERR_STATE, "layer \"%s\": a batch of %lld arrived but the layer "
+                        "was reserved for fewer rows or another device (call nn_layer_reserve "
+                        "first)", layer->name, (long long)batch);
+
+    const float *kernel = param_data(layer, KERNEL), *recurrent = param_data(layer, RECURRENT_KERNEL);
+    const float *bias = rnn->use_bias ? param_data(layer, BIAS) : NULL;
+    /* A GRU's bias holds the input's row, then the state's. */
+    const float *state_bias = bias && s.kind == CELL_GRU ? bias + s.columns : NULL;
+    nn_activation linear = nn_activation_default(NN_ACTIVATION_LINEAR);
+
+    float *history = rnn->history->data;
+    float *states = history + h.states, *cells = history + h.cells;
+    float *preact = history + h.preact, *hu_h = history + h.hu_h;
+    float *products = exec->scratch + l.products, *state_product = exec->scratch + l.state_product;
+
+    const float *inputs = inputs_in_step_order(rnn, exec, input, &s, &l);
+    backend->dense_forward(products, inputs, kernel, bias, linear, (int)(s.steps * batch),
+                           (int)s.features, (int)s.columns);
+    backend->memory_zero(states, s.step_states * sizeof(float));
+    if (s.kind == CELL_LSTM)
+        backend->memory_zero(cells, s.step_states * sizeof(float));
+    nn_recurrent_cell cell = {batch, s.units, rnn->activation, rnn->recurrent_activation};
+    for (int64_t t = 0; t < s.steps; t++) {
+        const float *state = states + (size_t)t * s.step_states;
+        float *next_state = states + (size_t)(t + 1) * s.step_states;
+        const float *step_products = products + (size_t)t * s.step_columns;
+        float *step_preact = preact + (size_t)t * s.step_columns;
+        backend->dense_forward(state_product, state, recurrent, state_bias, linear, (int)batch,
+                               (int)s.units, (int)s.columns);
+        switch (s.kind) {
+        case CELL_LSTM:
+            backend->lstm_cell_forward(next_state, cells + (size_t)(t + 1) * s.step_states,
+                                       step_preact, step_products, state_product,
+                                       cells + (size_t)t * s.step_states, &cell);
+            break;
+        case CELL_GRU:
+            backend->gru_cell_forward(next_state, step_preact, hu_h + (size_t)t * s.step_states,
+                                      step_products, state_product, state, &cell);
+            break;
+        case CELL_SIMPLE:
+            backend->copy(step_preact, step_products, s.step_columns * sizeof(float));
+            backend->add(step_preact, state_product, s.step_columns);
+            backend->activation_forward(rnn->activation, next_state, step_preact,
+                                        s.step_states, (size_t)s.units);
+            break;
+        }
+    }
+    float *out = nn_tensor_f32(output);
+    if (rnn->return_sequences)
+        backend->swap_leading_axes(out, states + s.step_states, s.steps, batch, s.units);
+    else
+        backend->copy(out, states + (size_t)s.steps * s.step_states,
+                      s.step_states * sizeof(float));
+    /* No activation of its own (base.activation is linear): this only hands the model
+     * the output as logits when the layer is last. */
+    nn_layer_activate_forward(layer, exec, out, nn_tensor_count(output), (size_t)s.units);
+    return NN_OK;
+}
+
+static float *grad_data(const nn_layer *layer, int index)
+{
+    if (index >= layer->param_count || !layer->params[index].grad)
+        return NULL;
+    return nn_tensor_f32(layer->params[index].grad);
+}
+
+static nn_status recurrent_backward(nn_layer *layer, nn_exec *exec, const nn_tensor *input,
+                                    const nn_tensor *output, const nn_tensor *doutput,
+                                    nn_tensor *dinput)
+{
+    (void)output;
+    recurrent_layer *rnn = (recurrent_layer *)layer;
+    const nn_backend *backend = exec->backend;
+    int64_t batch = input->shape.dims[0];
+    NN_TRY(nn_layer_check_call(layer, exec, batch, batch_limit_of(layer)));
+    call_sizes s = sizes_of(layer, batch);
+    history_layout h = history_of(&s);
+    scratch_layout l = scratch_of(&s, rnn->go_backwards, rnn->return_sequences);
+    const float *kernel = param_data(layer, KERNEL), *recurrent = param_data(layer, RECURRENT_KERNEL);
+    float *dkernel = grad_data(layer, KERNEL), *drecurrent = grad_data(layer, RECURRENT_KERNEL);
+    float *dbias = rnn->use_bias ? grad_data(layer, BIAS) : NULL;
+    float *dstate_bias = dbias && s.kind == CELL_GRU ? dbias + s.columns : NULL;
+
+    const float *history = rnn->history->data;
+    const float *states = history + h.states, *cells = history + h.cells;
+    const float *preact = history + h.preact, *hu_h = history + h.hu_h;
+    float *scratch = exec->scratch;
+    float *dproducts = scratch + l.dproducts;
+    /* The state's products have the input's gradients, except a GRU's candidate part. */
+    float *dstate_products = s.kind == CELL_GRU ? scratch + l.dstate_products : dproducts;
+    float *doutputs = scratch + l.doutputs, *dstate = scratch + l.dstate;
+    float *dcell = scratch + l.dcell, *dstate_direct = scratch + l.dstate_direct;
+    const float *dout = nn_tensor_f32(doutput);
+
+    /* dstate: the gradient reaching the state after the step being undone. */
+    if (rnn->return_sequences) {
+        backend->swap_leading_axes(doutputs, dout, batch, s.steps, s.units);
+        backend->copy(dstate, doutputs + (size_t)(s.steps - 1) * s.step_states,
+                      s.step_states * sizeof(float));
+    } else {
+        backend->copy(dstate, dout, s.step_states * sizeof(float));
+    }
+    if (s.kind == CELL_LSTM)
+        backend->memory_zero(dcell, s.step_states * sizeof(float));
+    nn_recurrent_cell cell = {batch, s.units, rnn->activation, rnn->recurrent_activation};
+    for (int64_t t = s.steps - 1; t >= 0; t--) {
+        const float *state = states + (size_t)t * s.step_states;
+        const float *next_state = states + (size_t)(t + 1) * s.step_states;
+        const float *step_preact = preact + (size_t)t * s.step_columns;
+        float *step_dproducts = dproducts + (size_t)t * s.step_columns;
+        float *step_dstate_products = dstate_products + (size_t)t * s.step_columns;
+        switch (s.kind) {
+        case CELL_LSTM:
+            backend->lstm_cell_backward(step_dproducts, dcell, dstate, step_preact,
+                                        cells + (size_t)t * s.step_states,
+                                        cells + (size_t)(t + 1) * s.step_states, &cell);
+            break;
+        case CELL_GRU:
+            backend->gru_cell_backward(step_dproducts, step_dstate_products, dstate_direct,
+                                       dstate, step_preact, hu_h + (size_t)t * s.step_states,
+                                       state, &cell);
+            break;
+        case CELL_SIMPLE:
+            backend->activation_backward(rnn->activation, step_dproducts, dstate, step_preact,
+                                         next_state, s.step_states, (size_t)s.units);
+            break;
+        }
+        if (t == 0)
+            break;
+        backend->dense_backward(dstate, NULL, NULL, step_dstate_products, state, recurrent,
+                                (int)batch, (int)s.units, (int)s.columns);
+        if (s.kind == CELL_GRU)
+            backend->add(dstate, dstate_direct, s.step_states);
+        if (rnn->return_sequences)
+            backend->add(dstate, doutputs + (size_t)(t - 1) * s.step_states, s.step_states);
+    }
+
+    int rows = (int)(s.steps * batch);
+    /* The state's products: every step's state before it, against their gradients. */
+    if (drecurrent || dstate_bias)
+        backend->dense_backward(NULL, drecurrent, dstate_bias, dstate_products, states, recurrent,
+                                rows, (int)s.units, (int)s.columns);
+    if (!dkernel && !dbias && !dinput)
+        return NN_OK;
+    const float *inputs = inputs_in_step_order(rnn, exec, input, &s, &l);
+    float *dinputs = dinput ? scratch + l.dinputs_by_step : NULL;
+    backend->dense_backward(dinputs, dkernel, dbias, dproducts, inputs, kernel, rows,
+                            (int)s.features, (int)s.columns);
+    if (!dinput)
+        return NN_OK;
+    if (rnn->go_backwards) {
+        float *by_time = scratch + l.dinputs_by_time;
+        reverse_steps(backend, by_time, dinputs, s.steps, (size_t)(batch * s.features));
+        dinputs = by_time;
+    }
+    backend->swap_leading_axes(nn_tensor_f32(dinput), dinputs, s.steps, batch, s.features);
+    return NN_OK;
+}
+
+static void recurrent_destroy(nn_layer *layer)
+{
+    recurrent_layer *rnn = (recurrent_layer *)layer;
+    nn_storage_release(rnn->history);
+    rnn->history = NULL;
+}
+
+#define RECURRENT_CLASS_OPS                                                                    \
+    .size = sizeof(recurrent_layer), .positional_count = 1,                                   \
+    .set_defaults = recurrent_set_defaults, .validate = recurrent_validate,                   \
+    .build = recurrent_build, .initialized = recurrent_initialized,                           \
+    .scratch_floats = recurrent_scratch_floats, .reserve = recurrent_reserve,                 \
+    .forward = recurrent_forward, .backward = recurrent_backward,                             \
+    .destroy = recurrent_destroy
+
+const nn_layer_class nn_simple_rnn_class = {
+    .name = "SimpleRNN",
+    .base_name = "simple_rnn",
+    .doc = "A fully-connected recurrent layer: at each step the state becomes "
+           "activation(input @ kernel + state @ recurrent_kernel + bias), starting from "
+           "zeros. Input (batch, steps, features); output the last state (batch, units), or "
+           "every step's (batch, steps, units) with return_sequences=True.",
+    .example = "local r = nn.layers.SimpleRNN{4}\n"
+               "print(r(nn.random.randn(32, 10, 8)).shape)   --> (32, 4)",
+    .args = simple_rnn_args,
+    .arg_count = (int)(sizeof simple_rnn_args / sizeof simple_rnn_args[0]),
+    RECURRENT_CLASS_OPS,
+};
+
+const nn_layer_class nn_lstm_class = {
+    .name = "LSTM",
+    .base_name = "lstm",
+    .doc = "Long Short-Term Memory: each step updates a cell state through input, forget "
+           "and output gates, which lets it carry information over many steps. The kernels "
+           "hold the four parts i, f, c, o side by side (4·units columns). Input (batch, "
+           "steps, features); output the last state (batch, units), or every step's "
+           "(batch, steps, units) with return_sequences=True.",
+    .example = "local l = nn.layers.LSTM{4, return_sequences = true}\n"
+               "print(l(nn.random.randn(32, 10, 8)).shape)   --> (32, 10, 4)",
+    .args = lstm_args,
+    .arg_count = (int)(sizeof lstm_args / sizeof lstm_args[0]),
+    RECURRENT_CLASS_OPS,
+};
+
+const nn_layer_class nn_gru_class = {
+    .name = "GRU",
+    .base_name = "gru",
+    .doc = "Gated Recurrent Unit: each step blends the previous state with a candidate "
+           "through an update gate z, the candidate reading the state through a reset gate "
+           "r (applied after the recurrent kernel, as Keras' default reset_after=True; the "
+           "bias then has an input row and a recurrent row, shape (2, 3·units)). Input "
+           "(batch, steps, features); output the last state (batch, units), or every step's "
+           "with return_sequences=True.",
+    .example = "local g = nn.layers.GRU{4}\n"
+               "print(g(nn.random.randn(32, 10, 8)).shape)   --> (32, 4)",
+    .args = gru_args,
+    .arg_count = (int)(sizeof gru_args / sizeof gru_args[0]),
+    RECURRENT_CLASS_OPS,
+};

@@ -1,0 +1,366 @@
+/* SimpleRNN, LSTM and GRU against a reference in double written from Keras' cell
+ * definitions (batch-major, one sample and one step at a time), their gradients (input,
+ * kernel, recurrent kernel, bias) against central differences of that reference, and
+ * their initial weights, shapes and errors. */
+#include <criterion/criterion.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "layer_harness.h"
+
+typedef enum ref_kind { REF_SIMPLE, REF_LSTM, REF_GRU } ref_kind;
+
+typedef struct ref_case {
+    ref_kind kind;
+    int batch, steps, features, units;
+    bool use_bias, return_sequences, go_backwards;
+    const char *activation, *recurrent_activation;
+} ref_case;
+
+static int gates(ref_kind kind) { return kind == REF_LSTM ? 4 : kind == REF_GRU ? 3 : 1; }
+
+static double sigmoid(double v) { return 1.0 / (1.0 + exp(-v)); }
+
+static double activate(const char *name, double v)
+{
+    if (strcmp(name, "tanh") == 0) return tanh(v);
+    if (strcmp(name, "sigmoid") == 0) return sigmoid(v);
+    if (strcmp(name, "linear") == 0) return v;
+    if (strcmp(name, "swish") == 0) return v * sigmoid(v);
+    if (strcmp(name, "softsign") == 0) return v / (1.0 + fabs(v));
+    cr_assert_fail("no reference for activation %s", name);
+    return 0.0;
+}
+
+/* The weights and the input of one reference run, in double. */
+typedef struct ref_values {
+    const ref_case *c;
+    double *x, *kernel, *recurrent, *bias; /* bias: columns, or 2 · columns for a GRU */
+    const float *dy;                       /* the output gradient of the objective */
+    double *which;                         /* the array the central differences move */
+} ref_values;
+
+static size_t output_count(const ref_case *c)
+{
+    return (size_t)c->batch * (c->return_sequences ? (size_t)c->steps : 1) * (size_t)c->units;
+}
+
+/* y = the layer's output from Keras' definitions. */
+static void reference(double *y, const ref_values *v)
+{
+    const ref_case *c = v->c;
+    int H = c->units, G = gates(c->kind) * H;
+    double *h = calloc((size_t)H, sizeof *h), *cell = calloc((size_t)H, sizeof *cell);
+    double *xw = malloc((size_t)G * sizeof *xw), *hu = malloc((size_t)G * sizeof *hu);
+    double *next = malloc((size_t)H * sizeof *next);
+    for (int b = 0; b < c->batch; b++) {
+        memset(h, 0, (size_t)H * sizeof *h);
+        memset(cell, 0, (size_t)H * sizeof *cell);
+        for (int s = 0; s < c->steps; s++) {
+            int t = c->go_backwards ? c->steps - 1 - s : s;
+            const double *x = v->x + ((size_t)b * c->steps + t) * c->features;
+            for (int g = 0; g < G; g++) {
+                xw[g] = c->use_bias ? v->bias[g] : 0.0;
+                hu[g] = c->use_bias && c->kind == REF_GRU ? v->bias[G + g] : 0.0;
+                for (int f = 0; f < c->features; f++)
+                    xw[g] += x[f] * v->kernel[(size_t)f * G + g];
+                for (int k = 0; k < H; k++)
+                    hu[g] += h[k] * v->recurrent[(size_t)k * G + g];
+            }
+            for (int j = 0; j < H; j++) {
+                const char *act = c->activation, *rec = c->recurrent_activation;
+                if (c->kind == REF_SIMPLE) {
+                    next[j] = activate(act, xw[j] + hu[j]);
+                } else if (c->kind == REF_LSTM) {
+                    double i = activate(rec, xw[j] + hu[j]);
+                    double f = activate(rec, xw[H + j] + hu[H + j]);
+                    double g = activate(act, xw[2 * H + j] + hu[2 * H + j]);
+                    double o = activate(rec, xw[3 * H + j] + hu[3 * H + j]);
+                    cell[j] = f * cell[j] + i * g;
+                    next[j] = o * activate(act, cell[j]);
+                } else {
+                    double z = activate(rec, xw[j] + hu[j]);
+                    double r = activate(rec, xw[H + j] + hu[H + j]);
+                    double candidate = activate(act, xw[2 * H + j] + r * hu[2 * H + j]);
+                    next[j] = z * h[j] + (1.0 - z) * candidate;
+                }
+            }
+            memcpy(h, next, (size_t)H * sizeof *h);
+            if (c->return_sequences)
+                memcpy(y + ((size_t)b * c->steps + s) * H, h, (size_t)H * sizeof *h);
+        }
+        if (!c->return_sequences)
+            memcpy(y + (size_t)b * H, h, (size_t)H * sizeof *h);
+    }
+    free(h), free(cell), free(xw), free(hu), free(next);
+}
+
+/* sum(dy · y) as a function of the array v->which points into. */
+static double objective(const double *values, size_t n, void *context)
+{
+    (void)values, (void)n;
+    const ref_values *v = context;
+    size_t count = output_count(v->c);
+    double *y = malloc(count * sizeof *y), total = 0.0;
+    reference(y, v);
+    for (size_t i = 0; i < count; i++)
+        total += v->dy[i] * y[i];
+    free(y);
+    return total;
+}
+
+static double *to_double(const float *values, size_t n)
+{
+    double *out = malloc((n ? n : 1) * sizeof *out);
+    ts_to_double(out, values, n);
+    return out;
+}
+
+static const nn_layer_class *class_of(ref_kind kind)
+{
+    return kind == REF_LSTM ? &nn_lstm_class : kind == REF_GRU ? &nn_gru_class
+                                                               : &nn_simple_rnn_class;
+}
+
+static nn_layer *make_layer(const ref_case *c)
+{
+    nn_layer *layer = NULL;
+    cr_assert_eq(nn_layer_create(&layer, class_of(c->kind)), NN_OK);
+    harness_set_int(layer, "units", c->units);
+    harness_set_bool(layer, "use_bias", c->use_bias);
+    harness_set_bool(layer, "return_sequences", c->return_sequences);
+    harness_set_bool(layer, "go_backwards", c->go_backwards);
+    nn_activation activation;
+    cr_assert_eq(nn_activation_parse(c->activation, &activation), NN_OK);
+    harness_set_activation(layer, activation);
+    if (c->kind != REF_SIMPLE) {
+        cr_assert_eq(nn_activation_parse(c->recurrent_activation, &activation), NN_OK);
+        *(nn_activation *)harness_arg(layer, "recurrent_activation") = activation;
+    }
+    cr_assert_eq(nn_layer_finish(layer), NN_OK, "%s", nn_error_message());
+    return layer;
+}
+
+/* Checks one gradient the layer wrote against central differences of the reference. */
+static void expect_gradient(const char *what, size_t case_index, const float *actual,
+                            double *values, size_t n, ref_values *v)
+{
+    double *numeric = malloc(n * sizeof *numeric);
+    v->which = values;
+    ts_numeric_gradient(objective, v, values, n, 1e-5, numeric);
+    for (size_t i = 0; i < n; i++)
+        cr_expect(fabs(actual[i] - numeric[i]) <= 2e-4 * (1 + fabs(numeric[i])),
+                  "case %zu: %s[%zu] is %.7g, the central difference %.7g", case_index, what, i,
+                  (double)actual[i], numeric[i]);
+    free(numeric);
+}
+
+static void check_case(const ref_case *c, size_t k)
+{
+    nn_layer *layer = make_layer(c);
+    nn_shape shape = NN_SHAPE(c->batch, c->steps, c->features);
+    cr_assert_eq(nn_layer_build(layer, &shape), NN_OK, "%s", nn_error_message());
+    int G = gates(c->kind) * c->units;
+    size_t kernel_n = (size_t)c->features * G, recurrent_n = (size_t)c->units * G;
+    size_t bias_n = c->use_bias ? (size_t)G * (c->kind == REF_GRU ? 2 : 1) : 0;
+    cr_assert_eq(layer->param_count, c->use_bias ? 3 : 2);
+    cr_assert_eq(nn_tensor_count(layer->params[0].value), kernel_n);
+    cr_assert_eq(nn_tensor_count(layer->params[1].value), recurrent_n);
+    /* Weights large enough that the gates are not all near 0.5. */
+    ts_fill_uniform(nn_tensor_f32(layer->params[0].value), kernel_n, 100 + k, -0.8f, 0.8f);
+    ts_fill_uniform(nn_tensor_f32(layer->params[1].value), recurrent_n, 200 + k, -0.6f, 0.6f);
+    if (c->use_bias) {
+        cr_assert_eq(nn_tensor_count(layer->params[2].value), bias_n);
+        ts_fill_uniform(nn_tensor_f32(layer->params[2].value), bias_n, 300 + k, -0.5f, 0.5f);
+    }
+    nn_tensor *x = harness_tensor(&shape, NULL);
+    ts_fill_uniform(nn_tensor_f32(x), nn_tensor_count(x), 400 + k, -1.5f, 1.5f);
+    harness_run run;
+    cr_assert_eq(harness_forward(&run, layer, x, true, NULL), NN_OK, "%s", nn_error_message());
+    size_t out_n = output_count(c);
+    cr_assert_eq(nn_tensor_count(run.output), out_n);
+    nn_tensor *dy = harness_tensor(&run.output->shape, NULL), *dx = harness_tensor(&shape, NULL);
+    ts_fill_uniform(nn_tensor_f32(dy), out_n, 500 + k, -1, 1);
+    cr_assert_eq(harness_backward(&run, layer, x, dy, dx, false), NN_OK, "%s",
+                 nn_error_message());
+
+    ref_values v = {.c = c,
+                    .x = to_double(nn_tensor_f32(x), nn_tensor_count(x)),
+                    .kernel = to_double(nn_tensor_f32(layer->params[0].value), kernel_n),
+                    .recurrent = to_double(nn_tensor_f32(layer->params[1].value), recurrent_n),
+                    .bias = c->use_bias ? to_double(nn_tensor_f32(layer->params[2].value), bias_n)
+                                        : NULL,
+                    .dy = nn_tensor_f32(dy)};
+    double *y = malloc(out_n * sizeof *y);
+    reference(y, &v);
+    ts_comparison forward = ts_compare(nn_tensor_f32(run.output), y, out_n, 1e-5, 1e-5);
+    cr_expect(forward.ok, "case %zu forward: element %zu is %.9g, expected %.9g", k,
+              forward.worst_index, (double)nn_tensor_f32(run.output)[forward.worst_index],
+              y[forward.worst_index]);
+    expect_gradient("dx", k, nn_tensor_f32(dx), v.x, nn_tensor_count(x), &v);
+    expect_gradient("dkernel", k, nn_tensor_f32(layer->params[0].grad), v.kernel, kernel_n, &v);
+    expect_gradient("drecurrent_kernel", k, nn_tensor_f32(layer->params[1].grad), v.recurrent,
+                    recurrent_n, &v);
+    if (c->use_bias)
+        expect_gradient("dbias", k, nn_tensor_f32(layer->params[2].grad), v.bias, bias_n, &v);
+    free(y), free(v.x), free(v.kernel), free(v.recurrent), free(v.bias);
+    nn_tensor_free(x), nn_tensor_free(dy), nn_tensor_free(dx);
+    harness_run_free(&run);
+    nn_layer_release(layer);
+}
+
+static const ref_case cases[] = {
+    {REF_SIMPLE, 2, 4, 3, 5, true, false, false, "tanh", "sigmoid"},
+    {REF_SIMPLE, 3, 3, 2, 4, true, true, true, "swish", "sigmoid"},
+    {REF_SIMPLE, 2, 5, 3, 3, false, true, false, "linear", "sigmoid"},
+    {REF_LSTM, 2, 4, 3, 5, true, false, false, "tanh", "sigmoid"},
+    {REF_LSTM, 3, 3, 2, 4, true, true, false, "tanh", "sigmoid"},
+    {REF_LSTM, 2, 4, 3, 3, true, true, true, "swish", "softsign"},
+    {REF_LSTM, 1, 6, 2, 2, false, false, true, "tanh", "sigmoid"},
+    {REF_GRU, 2, 4, 3, 5, true, false, false, "tanh", "sigmoid"},
+    {REF_GRU, 3, 3, 2, 4, true, true, false, "tanh", "sigmoid"},
+    {REF_GRU, 2, 4, 3, 3, true, true, true, "swish", "softsign"},
+    {REF_GRU, 1, 6, 2, 2, false, false, true, "tanh", "sigmoid"},
+};
+
+Test(recurrent, simple_rnn_matches_the_reference_and_its_central_differences)
+{
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++)
+        if (cases[k].kind == REF_SIMPLE)
+            check_case(&cases[k], k);
+}
+
+Test(recurrent, lstm_matches_the_reference_and_its_central_differences)
+{
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++)
+        if (cases[k].kind == REF_LSTM)
+            check_case(&cases[k], k);
+}
+
+Test(recurrent, gru_matches_the_reference_and_its_central_differences)
+{
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++)
+        if (cases[k].kind == REF_GRU)
+            check_case(&cases[k], k);
+}
+
+/* The first layer of a model gets no input gradient (dinput NULL): the weights' gradients
+ * must be the same as when it is asked for. */
+Test(recurrent, weight_gradients_do_not_depend_on_the_input_gradient)
+{
+    ref_case c = {REF_LSTM, 2, 4, 3, 5, true, true, true, "tanh", "sigmoid"};
+    nn_layer *layer = make_layer(&c);
+    nn_shape shape = NN_SHAPE(c.batch, c.steps, c.features);
+    nn_tensor *x = harness_tensor(&shape, NULL);
+    ts_fill_uniform(nn_tensor_f32(x), nn_tensor_count(x), 7, -1, 1);
+    harness_run run;
+    cr_assert_eq(harness_forward(&run, layer, x, true, NULL), NN_OK, "%s", nn_error_message());
+    nn_tensor *dy = harness_tensor(&run.output->shape, NULL), *dx = harness_tensor(&shape, NULL);
+    ts_fill_uniform(nn_tensor_f32(dy), nn_tensor_count(dy), 8, -1, 1);
+    cr_assert_eq(harness_backward(&run, layer, x, dy, dx, false), NN_OK);
+    size_t n[3];
+    float *saved[3];
+    for (int i = 0; i < 3; i++) {
+        n[i] = nn_tensor_count(layer->params[i].grad);
+        saved[i] = malloc(n[i] * sizeof(float));
+        memcpy(saved[i], nn_tensor_f32(layer->params[i].grad), n[i] * sizeof(float));
+        memset(nn_tensor_f32(layer->params[i].grad), 0, n[i] * sizeof(float));
+    }
+    cr_assert_eq(harness_backward(&run, layer, x, dy, NULL, false), NN_OK);
+    for (int i = 0; i < 3; i++) {
+        cr_expect(memcmp(saved[i], nn_tensor_f32(layer->params[i].grad), n[i] * sizeof(float)) == 0,
+                  "gradient of %s", layer->params[i].name);
+        free(saved[i]);
+    }
+    nn_tensor_free(x), nn_tensor_free(dy), nn_tensor_free(dx);
+    harness_run_free(&run);
+    nn_layer_release(layer);
+}
+
+Test(recurrent, initial_weights_follow_keras)
+{
+    ref_case c = {REF_LSTM, 1, 3, 6, 8, true, false, false, "tanh", "sigmoid"};
+    nn_layer *layer = make_layer(&c);
+    nn_shape shape = NN_SHAPE(1, 3, 6);
+    cr_assert_eq(nn_layer_build(layer, &shape), NN_OK);
+    /* unit_forget_bias: the forget gate's quarter starts at 1, the rest at 0. */
+    const float *bias = nn_tensor_f32(layer->params[2].value);
+    for (int i = 0; i < 32; i++)
+        cr_expect_eq(bias[i], i >= 8 && i < 16 ? 1.0f : 0.0f, "bias[%d] = %g", i, (double)bias[i]);
+    /* The recurrent kernel (8, 32) is orthogonal: its rows are orthonormal. */
+    const float *u = nn_tensor_f32(layer->params[1].value);
+    for (int a = 0; a < 8; a++)
+        for (int b = 0; b < 8; b++) {
+            double dot = 0;
+            for (int k = 0; k < 32; k++)
+                dot += (double)u[a * 32 + k] * u[b * 32 + k];
+            cr_expect(fabs(dot - (a == b)) < 1e-5, "row %d · row %d = %g", a, b, dot);
+        }
+    nn_layer_release(layer);
+
+    nn_layer *plain = NULL;
+    cr_assert_eq(nn_layer_create(&plain, &nn_lstm_class), NN_OK);
+    harness_set_int(plain, "units", 2);
+    harness_set_bool(plain, "unit_forget_bias", false);
+    cr_assert_eq(nn_layer_finish(plain), NN_OK);
+    cr_assert_eq(nn_layer_build(plain, &shape), NN_OK);
+    for (int i = 0; i < 8; i++)
+        cr_expect_eq(nn_tensor_f32(plain->params[2].value)[i], 0.0f);
+    nn_layer_release(plain);
+}
+
+/* An error from building or finishing a layer of `cls` set up by `setup`. */
+static nn_status try_layer(const nn_layer_class *cls, void (*setup)(nn_layer *),
+                           const nn_shape *shape)
+{
+    nn_layer *layer = NULL;
+    cr_assert_eq(nn_layer_create(&layer, cls), NN_OK);
+    harness_set_int(layer, "units", 4);
+    if (setup)
+        setup(layer);
+    nn_status status = nn_layer_finish(layer);
+    if (status == NN_OK)
+        status = nn_layer_build(layer, shape);
+    nn_layer_release(layer);
+    return status;
+}
+
+static void with_dropout(nn_layer *layer) { *(float *)harness_arg(layer, "dropout") = 0.2f; }
+static void with_recurrent_dropout(nn_layer *layer)
+{
+    *(float *)harness_arg(layer, "recurrent_dropout") = 0.1f;
+}
+static void with_return_state(nn_layer *layer) { harness_set_bool(layer, "return_state", true); }
+static void with_stateful(nn_layer *layer) { harness_set_bool(layer, "stateful", true); }
+static void with_reset_before(nn_layer *layer) { harness_set_bool(layer, "reset_after", false); }
+static void with_softmax(nn_layer *layer)
+{
+    harness_set_activation(layer, nn_activation_default(NN_ACTIVATION_SOFTMAX));
+}
+
+Test(recurrent, shapes_and_refusals_are_explained)
+{
+    nn_shape good = NN_SHAPE(2, 5, 3), flat = NN_SHAPE(2, 5), image = NN_SHAPE(2, 4, 4, 1);
+    cr_assert_eq(try_layer(&nn_lstm_class, NULL, &good), NN_OK);
+    cr_assert_eq(try_layer(&nn_lstm_class, NULL, &flat), NN_ERR_SHAPE);
+    ASSERT_MENTIONS(nn_error_message(), "expected ndim=3", "(None, 5)", "Reshape", "Embedding");
+    cr_assert_eq(try_layer(&nn_gru_class, NULL, &image), NN_ERR_SHAPE);
+    ASSERT_MENTIONS(nn_error_message(), "found ndim=4", "(None, 4, 4, 1)");
+    cr_assert_eq(try_layer(&nn_lstm_class, with_dropout, &good), NN_ERR_ARGUMENT);
+    ASSERT_MENTIONS(nn_error_message(), "dropout=0.2", "Dropout layer", "LSTM");
+    cr_assert_eq(try_layer(&nn_simple_rnn_class, with_recurrent_dropout, &good), NN_ERR_ARGUMENT);
+    ASSERT_MENTIONS(nn_error_message(), "recurrent_dropout=0.1", "SimpleRNN");
+    cr_assert_eq(try_layer(&nn_gru_class, with_return_state, &good), NN_ERR_ARGUMENT);
+    ASSERT_MENTIONS(nn_error_message(), "return_state=True", "return_sequences");
+    cr_assert_eq(try_layer(&nn_lstm_class, with_stateful, &good), NN_ERR_ARGUMENT);
+    ASSERT_MENTIONS(nn_error_message(), "stateful=True");
+    cr_assert_eq(try_layer(&nn_gru_class, with_reset_before, &good), NN_ERR_ARGUMENT);
+    ASSERT_MENTIONS(nn_error_message(), "reset_after=False");
+    cr_assert_eq(try_layer(&nn_simple_rnn_class, with_softmax, &good), NN_ERR_ARGUMENT);
+    ASSERT_MENTIONS(nn_error_message(), "activation='softmax'", "element-wise");
+    cr_assert(nn_layer_class_find("LSTM") == &nn_lstm_class);
+    cr_assert(nn_layer_class_find("GRU") == &nn_gru_class);
+    cr_assert(nn_layer_class_find("SimpleRNN") == &nn_simple_rnn_class);
+}

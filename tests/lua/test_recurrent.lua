@@ -1,0 +1,179 @@
+-- SimpleRNN, LSTM and GRU from Lua: Keras' shapes and parameter counts, values by hand,
+-- learning a task that needs memory, cpu = emulated, model files and errors.
+local t = require 'harness'
+local L = nn.layers
+
+-- Tensors equal to within tolerance, element by element.
+local function near(actual, expected, tolerance, what)
+  t.eq(tostring(actual.shape), tostring(expected.shape), what .. ': shape')
+  local difference = (actual - expected):abs():max()
+  t.truthy(difference <= tolerance, what .. ': differs by ' .. difference)
+end
+
+t.test('shapes and parameter counts as Keras', function()
+  local x = nn.random.randn(32, 10, 8)
+  t.eq(tostring(L.LSTM{64}(x).shape), '(32, 64)', 'LSTM: the last state')
+  t.eq(tostring(L.LSTM{64, return_sequences = true}(x).shape), '(32, 10, 64)', 'LSTM: every step')
+  t.eq(tostring(L.GRU{32, go_backwards = true}(x).shape), '(32, 32)', 'GRU')
+  t.eq(tostring(L.SimpleRNN{16, return_sequences = true}(x).shape), '(32, 10, 16)', 'SimpleRNN')
+  local lstm, gru, simple = L.LSTM{64}, L.GRU{32}, L.SimpleRNN{16}
+  local model = nn.Sequential{nn.Input{shape = {10, 8}}, lstm}
+  t.eq(model:count_params(), 4 * ((8 + 64) * 64 + 64), 'LSTM parameters')
+  t.eq(tostring(lstm.kernel.shape), '(8, 256)', 'LSTM kernel')
+  t.eq(tostring(lstm.recurrent_kernel.shape), '(64, 256)', 'LSTM recurrent kernel')
+  t.eq(tostring(lstm.bias.shape), '(256,)', 'LSTM bias')
+  t.eq(nn.Sequential{nn.Input{shape = {10, 8}}, gru}:count_params(), 3 * (8 * 32 + 32 * 32 + 2 * 32),
+       'GRU parameters (two bias rows)')
+  t.eq(tostring(gru.bias.shape), '(2, 96)', 'GRU bias')
+  t.eq(nn.Sequential{nn.Input{shape = {10, 8}}, simple}:count_params(), 8 * 16 + 16 * 16 + 16,
+       'SimpleRNN parameters')
+  t.eq(lstm.name:match('^lstm'), 'lstm', 'name')
+  t.eq(gru.name:match('^gru'), 'gru', 'name')
+  t.eq(simple.name:match('^simple_rnn'), 'simple_rnn', 'name')
+  t.eq(lstm.recurrent_activation, 'sigmoid', 'recurrent_activation default')
+  t.eq(lstm.activation, 'tanh', 'activation default')
+  local stacked = nn.Sequential{L.LSTM{8, return_sequences = true, input_shape = {5, 3}}, L.LSTM{4}, L.Dense{1}}
+  local summary = t.capture(function() stacked:summary() end)
+  t.truthy(summary:find('(None, 5, 8)', 1, true), summary)
+  t.truthy(summary:find('(None, 4)', 1, true), summary)
+  t.truthy(stacked.layers[1].explanation:find('4 gates (i, f, c, o)', 1, true), stacked.layers[1].explanation)
+end)
+
+t.test('values by hand', function()
+  -- SimpleRNN with identity-like weights: h1 = tanh(x1), h2 = tanh(x2 + h1).
+  local r = L.SimpleRNN{1, use_bias = false, return_sequences = true}
+  local x = nn.tensor{{{0.5}, {0.25}}}
+  r(x)
+  r:set_weights{nn.tensor{{1}}, nn.tensor{{1}}}
+  local h1 = math.tanh(0.5)
+  local h2 = math.tanh(0.25 + h1)
+  near(r(x), nn.tensor{{{h1}, {h2}}}, 1e-6, 'SimpleRNN')
+  -- LSTM with zero weights: every gate is sigmoid(0) = 0.5 and the candidate 0 unless the
+  -- bias says otherwise; bias c = 1: c1 = 0.5 tanh(1), h1 = 0.5 tanh(c1).
+  local l = L.LSTM{1}
+  l(x)
+  l:set_weights{nn.zeros(1, 4), nn.zeros(1, 4), nn.tensor{0, 0, 1, 0}}
+  local c1 = 0.5 * math.tanh(1)
+  local c2 = 0.5 * c1 + 0.5 * math.tanh(1)
+  near(l(x), nn.tensor{{0.5 * math.tanh(c2)}}, 1e-6, 'LSTM')
+  -- GRU, zero weights, candidate bias 1: z = 0.5, h = 0.5 h + 0.5 tanh(1).
+  local g = L.GRU{1}
+  g(x)
+  g:set_weights{nn.zeros(1, 3), nn.zeros(1, 3), nn.tensor{{0, 0, 1}, {0, 0, 0}}}
+  local g1 = 0.5 * math.tanh(1)
+  near(g(x), nn.tensor{{0.5 * g1 + 0.5 * math.tanh(1)}}, 1e-6, 'GRU')
+  -- go_backwards reads the steps from the last: the same as the reversed input.
+  local b = L.LSTM{3, go_backwards = true, return_sequences = true}
+  local f = L.LSTM{3, return_sequences = true}
+  local seq = nn.random.randn(2, 4, 2)
+  b(seq)
+  f(seq)
+  f:set_weights(b:get_weights())
+  local reversed = nn.zeros(2, 4, 2)
+  for step = 1, 4 do
+    for sample = 1, 2 do
+      for k = 1, 2 do reversed[sample][5 - step][k] = seq[sample][step][k] end
+    end
+  end
+  t.eq(b(seq), f(reversed), 'go_backwards')
+end)
+
+-- Whether the second step is positive: a model must remember it over the next four steps
+-- of noise.
+local function memory_task(n, seed)
+  nn.random.seed(seed)
+  local x = nn.random.uniform(n, 6, 1) * 2 - 1
+  local labels = {}
+  for i = 1, n do labels[i] = x[i][2][1] > 0 and 1 or 0 end
+  return x, nn.tensor(labels)
+end
+
+t.test('LSTM and GRU learn to remember a step', function()
+  local x, y = memory_task(1024, 3)
+  local vx, vy = memory_task(256, 4)
+  for _, cls in ipairs{'LSTM', 'GRU'} do
+    nn.random.seed(21)
+    local model = nn.Sequential{L[cls]{16, input_shape = {6, 1}}, L.Dense{1, activation = 'sigmoid'}}
+    model:compile{optimizer = nn.optimizers.Adam{learning_rate = 0.01}, loss = 'binary_crossentropy',
+                  metrics = {'accuracy'}}
+    model:fit(x, y, {epochs = 10, batch_size = 32, verbose = 0})
+    local _, accuracy = model:evaluate(vx, vy, {verbose = 0})
+    t.truthy(accuracy > 0.9, cls .. ': validation accuracy ' .. accuracy)
+  end
+end)
+
+t.test('training gives the same weights on cpu and emulated', function()
+  local x, y = memory_task(96, 6)
+  local weights = {}
+  for _, device in ipairs{'cpu', 'emulated'} do
+    nn.random.seed(22)
+    local model = nn.Sequential{L.SimpleRNN{5, return_sequences = true, input_shape = {6, 1}},
+                                L.GRU{4, return_sequences = true, go_backwards = true},
+                                L.LSTM{3}, L.Dense{1, activation = 'sigmoid'}}
+    model:to(device)
+    model:compile{optimizer = 'adam', loss = 'binary_crossentropy'}
+    model:fit(x, y, {epochs = 2, batch_size = 32, verbose = 0})
+    weights[device] = model:get_weights()
+  end
+  t.eq(#weights.cpu, 11, 'three recurrent layers and a Dense')
+  for i = 1, #weights.cpu do
+    t.eq(weights.emulated[i], weights.cpu[i], 'weight ' .. i .. ' equal on cpu and emulated')
+  end
+end)
+
+t.test('SimpleRNN and stacked layers train; frozen layers stay', function()
+  local x, y = memory_task(256, 5)
+  nn.random.seed(8)
+  local frozen = L.GRU{4, return_sequences = true, input_shape = {6, 1}}
+  frozen.trainable = false
+  local model = nn.Sequential{frozen, L.SimpleRNN{8}, L.Dense{1, activation = 'sigmoid'}}
+  model:compile{optimizer = 'adam', loss = 'binary_crossentropy'}
+  local before = frozen:get_weights()
+  local second = model.layers[2]:get_weights()
+  local history = model:fit(x, y, {epochs = 3, batch_size = 32, verbose = 0})
+  local losses = history.history.loss
+  t.truthy(losses[3] < losses[1], 'the loss falls: ' .. losses[1] .. ' -> ' .. losses[3])
+  local after = frozen:get_weights()
+  for i = 1, #before do t.eq(after[i], before[i], 'frozen weight ' .. i) end
+  t.truthy((model.layers[2]:get_weights()[1] - second[1]):abs():max() > 0, 'the SimpleRNN moved')
+end)
+
+t.test('saved and loaded', function()
+  local directory = (os.getenv('NNSH_TEST_TMP') or '/tmp') .. '/lua-recurrent'
+  nn.io.make_directory(directory)
+  local model = nn.Sequential{L.GRU{6, return_sequences = true, go_backwards = true, input_shape = {7, 3}},
+                              L.LSTM{5, recurrent_activation = 'hard_sigmoid', unit_forget_bias = false},
+                              L.Dense{2}}
+  model:save(directory .. '/recurrent.nnsh')
+  local copy = nn.models.load_model(directory .. '/recurrent.nnsh')
+  local x = nn.random.randn(3, 7, 3)
+  t.eq(copy:predict(x, {verbose = 0}), model:predict(x, {verbose = 0}), 'same predictions')
+  t.eq(copy.layers[1].go_backwards, true, 'go_backwards kept')
+  t.eq(copy.layers[2].recurrent_activation, 'hard_sigmoid', 'recurrent_activation kept')
+  t.eq(copy.layers[2].unit_forget_bias, false, 'unit_forget_bias kept')
+end)
+
+t.test('bad arguments and inputs raise errors that say what is wrong', function()
+  t.raises(function() L.LSTM{} end, 'missing required argument', 'units')
+  t.raises(function() L.LSTM{0} end, 'units')
+  t.raises(function() L.GRU{4.5} end, 'units')
+  t.raises(function() L.SimpleRNN{4, activations = 'tanh'} end, 'activations')
+  t.raises(function() L.LSTM{4, dropout = 0.5} end, 'dropout=0.5', 'Dropout layer')
+  t.raises(function() L.LSTM{4, dropout = 1.5} end, 'dropout')
+  t.raises(function() L.GRU{4, recurrent_dropout = 0.2} end, 'recurrent_dropout=0.2')
+  t.raises(function() L.LSTM{4, return_state = true} end, 'return_state=True')
+  t.raises(function() L.LSTM{4, stateful = true} end, 'stateful=True')
+  t.raises(function() L.GRU{4, reset_after = false} end, 'reset_after=False')
+  t.raises(function() L.LSTM{4, recurrent_activation = 'softmax'} end, "recurrent_activation='softmax'")
+  t.raises(function() L.SimpleRNN{4, recurrent_activation = 'tanh'} end, 'recurrent_activation')
+  t.raises(function() L.LSTM{4}(nn.zeros(2, 10)) end, 'expected ndim=3', '(None, 10)', 'Reshape')
+  t.raises(function() nn.Sequential{L.Dense{4, input_shape = {10}}, L.LSTM{2}} end, 'expected ndim=3')
+  t.raises(function() nn.Sequential{L.LSTM{4, input_shape = {10, 2}}, L.LSTM{2}} end,
+           'expected ndim=3', '(None, 4)')
+  local l = L.LSTM{3}
+  l(nn.zeros(1, 5, 2))
+  t.raises(function() l(nn.zeros(1, 6, 2)) end, '(None, 5, 2)', '(1, 6, 2)')
+  t.eq(tostring(l(nn.zeros(4, 5, 2)).shape), '(4, 3)', 'the layer still works')
+end)
+
+t.finish()
