@@ -173,6 +173,23 @@ static uint64_t mix64(uint64_t x)
  * step only, not on the order layers were created in. */
 static const uint64_t OWN_SEED_STREAM_TAG = 0xD50F0A7u;
 
+void nn_dropout_stream(const nn_layer *layer, const nn_exec *exec,
+                       const nn_optional_int *own_seed, uint64_t own_calls, uint64_t mask,
+                       uint64_t *seed, uint64_t *stream)
+{
+    if (own_seed->present) {
+        /* A seeded layer called on its own counts its own calls, as a Keras layer's seed
+         * generator does: two layers of one seed give the same masks, call by call. In a
+         * model's loop the training step serves, the same for every layer. */
+        uint64_t step = exec->on_its_own ? own_calls : exec->step;
+        *seed = (uint64_t)own_seed->value;
+        *stream = mix64(OWN_SEED_STREAM_TAG ^ mix64(step ^ mask));
+    } else {
+        *seed = exec->seed;
+        *stream = mix64(layer->stream ^ mix64(exec->step ^ mask));
+    }
+}
+
 static nn_status dropout_forward(nn_layer *layer, nn_exec *exec, const nn_tensor *input,
                                  nn_tensor *output)
 {
@@ -200,17 +217,9 @@ static nn_status dropout_forward(nn_layer *layer, nn_exec *exec, const nn_tensor
     g->rate = dropout->rate;
 
     uint64_t seed, stream;
-    if (dropout->seed.present) {
-        /* A seeded layer called on its own counts its own calls, as a Keras layer's seed
-         * generator does: two layers of one seed give the same masks, call by call. In a
-         * model's loop the training step serves, the same for every layer. */
-        uint64_t step = exec->on_its_own ? dropout->own_calls++ : exec->step;
-        seed = (uint64_t)dropout->seed.value;
-        stream = mix64(OWN_SEED_STREAM_TAG ^ mix64(step));
-    } else {
-        seed = exec->seed;
-        stream = mix64(layer->stream ^ mix64(exec->step));
-    }
+    nn_dropout_stream(layer, exec, &dropout->seed, dropout->own_calls, 0, &seed, &stream);
+    if (dropout->seed.present && exec->on_its_own)
+        dropout->own_calls++;
     exec->backend->dropout_forward(nn_tensor_f32(output), dropout->mask->data,
                                    nn_tensor_f32(input), g, seed, stream);
     dropout->mask_valid = true;

@@ -39,6 +39,14 @@ extern const nn_layer_class nn_simple_rnn_class;
 extern const nn_layer_class nn_lstm_class;
 extern const nn_layer_class nn_gru_class;
 
+/* The seed and stream of a dropout mask `layer` draws in this call: from its own seed
+ * (own_seed present; on its own the mask follows own_calls, the calls so far, which the
+ * caller advances once per call) or the model's, and the step. `mask` tells apart the
+ * masks one call draws (0 for the first). */
+void nn_dropout_stream(const nn_layer *layer, const nn_exec *exec,
+                       const nn_optional_int *own_seed, uint64_t own_calls, uint64_t mask,
+                       uint64_t *seed, uint64_t *stream);
+
 /* Shared choice lists. */
 extern const char *const nn_padding_choices[];     /* "valid", "same" */
 extern const char *const nn_data_format_choices[]; /* "channels_last", "channels_first" */

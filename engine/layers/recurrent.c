@@ -11,7 +11,11 @@
  *
  * Backward runs the steps in reverse, carrying the state's gradient (and the LSTM's cell
  * gradient) back, and keeps each step's pre-activation gradients; the kernels' gradients
- * are then two matrix products over all steps at once. */
+ * are then two matrix products over all steps at once.
+ *
+ * Dropout follows Keras' RNN cells: in training, one mask over the input features and one
+ * over the state's units are drawn per call and used at every step; the state's mask
+ * applies to what the recurrent kernel reads (a GRU still blends the unmasked state). */
 #include <limits.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -34,6 +38,11 @@ typedef struct recurrent_layer {
     /* What the last forward leaves for backward, on the device the layer ran on, sized by
      * reserve (see history_layout). */
     nn_storage *history;
+    /* The dropout masks of the last forward in training, one byte per (sample, feature)
+     * of the input, then per (sample, unit) of the state; the same for every step. */
+    nn_storage *masks;
+    bool dropped_inputs, dropped_states; /* whether the last forward applied them */
+    uint64_t own_calls;                  /* calls on its own with a seed (see dropout.c) */
 } recurrent_layer;
 
 #define ARG(field) offsetof(recurrent_layer, field)
@@ -63,12 +72,13 @@ typedef struct recurrent_layer {
      NULL, "None", "Constraint function applied to the recurrent_kernel."},                    \
     {"bias_constraint", NN_ARG_CONSTRAINT, ARG(bias_constraint), false, 0, 0, false, NULL,     \
      "None", "Constraint function applied to the bias vector."},                               \
-    {"dropout", NN_ARG_FLOAT, ARG(dropout), false, 0, 1, false, NULL, "0.0",                   \
-     "Fraction of the inputs to drop; nnsh has only 0 (put a Dropout layer before it)."},      \
-    {"recurrent_dropout", NN_ARG_FLOAT, ARG(recurrent_dropout), false, 0, 1, false, NULL,      \
-     "0.0", "Fraction of the recurrent state to drop; nnsh has only 0."},                      \
+    {"dropout", NN_ARG_FLOAT, ARG(dropout), false, 0, 1, true, NULL, "0.0",                    \
+     "Fraction of the input features to drop in training, with one mask for every step."},    \
+    {"recurrent_dropout", NN_ARG_FLOAT, ARG(recurrent_dropout), false, 0, 1, true, NULL,       \
+     "0.0", "Fraction of the state's units to drop before the recurrent kernel in training, "  \
+     "with one mask for every step."},                                                         \
     {"seed", NN_ARG_OPTIONAL_INT, ARG(seed), false, 0, 9007199254740991.0, false, NULL,        \
-     "None", "Seed of the dropout masks (unused while dropout is 0)."},                        \
+     "None", "Integer seed of the dropout masks; None draws them from the global seed."},      \
     {"return_sequences", NN_ARG_BOOL, ARG(return_sequences), false, 0, 1, false, NULL,         \
      "False",                                                                                  \
      "Whether to return every step's output (batch, steps, units) or only the last one's "     \
@@ -165,16 +175,6 @@ static nn_status recurrent_validate(nn_layer *layer)
                             "recurrent cell needs an element-wise activation such as 'tanh' "
                             "or 'sigmoid'", layer->cls->name, layer->name, names[i],
                             nn_activation_name(activations[i]->kind));
-    char text[64];
-    if (rnn->dropout != 0.0f) {
-        snprintf(text, sizeof text, "dropout=%g", (double)rnn->dropout);
-        return refuse(layer, text, "leave it at 0 and put a Dropout layer before the "
-                      "recurrent layer (it draws a new mask for every step)");
-    }
-    if (rnn->recurrent_dropout != 0.0f) {
-        snprintf(text, sizeof text, "recurrent_dropout=%g", (double)rnn->recurrent_dropout);
-        return refuse(layer, text, "leave it at 0");
-    }
     if (rnn->return_state)
         return refuse(layer, "return_state=True", "a Sequential model has one output; use "
                       "return_sequences=True to see every step's state");
@@ -272,10 +272,12 @@ static call_sizes sizes_of(const nn_layer *layer, int64_t batch)
  * (steps + 1 blocks, the first zero), the LSTM's cell states likewise, each step's
  * pre-activations, and the GRU's recurrent candidate parts. */
 typedef struct history_layout {
-    size_t states, cells, preact, hu_h, total; /* offsets in floats, and the whole */
+    size_t states, cells, preact, hu_h, masked_states, total; /* offsets in floats, the whole */
 } history_layout;
 
-static history_layout history_of(const call_sizes *s)
+/* With recurrent dropout, also the states as the recurrent kernel saw them (steps blocks,
+ * masked). */
+static history_layout history_of(const call_sizes *s, bool recurrent_dropout)
 {
     history_layout h = {0};
     size_t steps = (size_t)s->steps, offset = 0;
@@ -288,6 +290,9 @@ static history_layout history_of(const call_sizes *s)
     offset += nn_aligned_floats(steps * s->step_columns);
     h.hu_h = offset;
     if (s->kind == CELL_GRU)
+        offset += nn_aligned_floats(steps * s->step_states);
+    h.masked_states = offset;
+    if (recurrent_dropout)
         offset += nn_aligned_floats(steps * s->step_states);
     h.total = offset;
     return h;
@@ -346,6 +351,30 @@ static scratch_layout scratch_of(const call_sizes *s, bool go_backwards, bool re
     return l;
 }
 
+/* The masks' bytes: one per input feature of a step, then one per unit of the state. */
+static size_t masks_bytes(const call_sizes *s)
+{
+    return (size_t)(s->batch * s->features) + s->step_states;
+}
+
+/* The dropout of the inputs (steps, batch, features) with one mask (1, batch, features),
+ * or of one step's state (batch, units). */
+static nn_dropout_geometry input_dropout_of(const recurrent_layer *rnn, const call_sizes *s)
+{
+    return (nn_dropout_geometry){.ndim = 3,
+                                 .dims = {s->steps, s->batch, s->features},
+                                 .noise_dims = {1, s->batch, s->features},
+                                 .rate = rnn->dropout};
+}
+
+static nn_dropout_geometry state_dropout_of(const recurrent_layer *rnn, const call_sizes *s)
+{
+    return (nn_dropout_geometry){.ndim = 2,
+                                 .dims = {s->batch, s->units},
+                                 .noise_dims = {s->batch, s->units},
+                                 .rate = rnn->recurrent_dropout};
+}
+
 static size_t recurrent_scratch_floats(const nn_layer *layer, const nn_backend *backend,
                                        int64_t batch)
 {
@@ -359,8 +388,11 @@ static nn_status recurrent_reserve(nn_layer *layer, nn_device device, int64_t ba
 {
     recurrent_layer *rnn = (recurrent_layer *)layer;
     call_sizes s = sizes_of(layer, batch);
-    return nn_layer_buffer_reserve(&rnn->history, device,
-                                   history_of(&s).total * sizeof(float), layer);
+    NN_TRY(nn_layer_buffer_reserve(&rnn->history, device,
+                                   history_of(&s, rnn->recurrent_dropout > 0.0f).total *
+                                       sizeof(float),
+                                   layer));
+    return nn_layer_buffer_reserve(&rnn->masks, device, masks_bytes(&s), layer);
 }
 
 /* The most samples one call takes: the kernels index steps · batch rows with int. */
@@ -381,7 +413,7 @@ static void reverse_steps(const nn_backend *backend, float *to, const float *fro
 }
 
 /* The input, time-major and in the order the steps run. */
-static const float *inputs_in_step_order(const recurrent_layer *rnn, const nn_exec *exec,
+static float *inputs_in_step_order(const recurrent_layer *rnn, const nn_exec *exec,
                                          const nn_tensor *input, const call_sizes *s,
                                          const scratch_layout *l)
 {
@@ -409,10 +441,11 @@ static nn_status recurrent_forward(nn_layer *layer, nn_exec *exec, const nn_tens
     int64_t batch = input->shape.dims[0];
     NN_TRY(nn_layer_check_call(layer, exec, batch, batch_limit_of(layer)));
     call_sizes s = sizes_of(layer, batch);
-    history_layout h = history_of(&s);
+    history_layout h = history_of(&s, rnn->recurrent_dropout > 0.0f);
     scratch_layout l = scratch_of(&s, rnn->go_backwards, rnn->return_sequences);
     if (!rnn->history || rnn->history->bytes < h.total * sizeof(float) ||
-        !nn_device_equal(rnn->history->device, exec->device))
+        !nn_device_equal(rnn->history->device, exec->device) || !rnn->masks ||
+        rnn->masks->bytes < masks_bytes(&s) || !nn_device_equal(rnn->masks->device, exec->device))
         return nn_error(NN_ERR_STATE, "layer \"%s\": a batch of %lld arrived but the layer "
                         "was reserved for fewer rows or another device (call nn_layer_reserve "
                         "first)", layer->name, (long long)batch);
@@ -428,10 +461,31 @@ static nn_status recurrent_forward(nn_layer *layer, nn_exec *exec, const nn_tens
     float *preact = history + h.preact, *hu_h = history + h.hu_h;
     float *products = exec->scratch + l.products, *state_product = exec->scratch + l.state_product;
 
-    const float *inputs = inputs_in_step_order(rnn, exec, input, &s, &l);
+    float *inputs = inputs_in_step_order(rnn, exec, input, &s, &l);
+    backend->memory_zero(states, s.step_states * sizeof(float));
+    /* Dropout: masks drawn once per call, each used at every step (Keras' RNN dropout). */
+    rnn->dropped_inputs = exec->training && rnn->dropout > 0.0f;
+    rnn->dropped_states = exec->training && rnn->recurrent_dropout > 0.0f;
+    uint8_t *input_mask = rnn->masks->data;
+    uint8_t *state_mask = input_mask + (size_t)(batch * s.features);
+    nn_dropout_geometry input_dropout = input_dropout_of(rnn, &s);
+    nn_dropout_geometry state_dropout = state_dropout_of(rnn, &s);
+    uint64_t seed, stream;
+    if (rnn->dropped_inputs) {
+        nn_dropout_stream(layer, exec, &rnn->seed, rnn->own_calls, 0, &seed, &stream);
+        backend->dropout_forward(inputs, input_mask, inputs, &input_dropout, seed, stream);
+    }
+    if (rnn->dropped_states) {
+        /* Drawn over the zero first state, into a block the loop overwrites: only the mask
+         * is wanted. */
+        nn_dropout_stream(layer, exec, &rnn->seed, rnn->own_calls, 1, &seed, &stream);
+        backend->dropout_forward(state_product, state_mask, states, &state_dropout, seed,
+                                 stream);
+    }
+    if ((rnn->dropped_inputs || rnn->dropped_states) && rnn->seed.present && exec->on_its_own)
+        rnn->own_calls++;
     backend->dense_forward(products, inputs, kernel, bias, linear, (int)(s.steps * batch),
                            (int)s.features, (int)s.columns);
-    backend->memory_zero(states, s.step_states * sizeof(float));
     if (s.kind == CELL_LSTM)
         backend->memory_zero(cells, s.step_states * sizeof(float));
     nn_recurrent_cell cell = {batch, s.units, rnn->activation, rnn->recurrent_activation};
@@ -440,8 +494,15 @@ static nn_status recurrent_forward(nn_layer *layer, nn_exec *exec, const nn_tens
         float *next_state = states + (size_t)(t + 1) * s.step_states;
         const float *step_products = products + (size_t)t * s.step_columns;
         float *step_preact = preact + (size_t)t * s.step_columns;
-        backend->dense_forward(state_product, state, recurrent, state_bias, linear, (int)batch,
-                               (int)s.units, (int)s.columns);
+        const float *seen_state = state; /* what the recurrent kernel reads */
+        if (rnn->dropped_states) {
+            float *masked = history + h.masked_states + (size_t)t * s.step_states;
+            /* mask ? state / (1 - rate) : 0, the dropout's own scaling */
+            backend->dropout_backward(masked, state, state_mask, &state_dropout);
+            seen_state = masked;
+        }
+        backend->dense_forward(state_product, seen_state, recurrent, state_bias, linear,
+                               (int)batch, (int)s.units, (int)s.columns);
         switch (s.kind) {
         case CELL_LSTM:
             backend->lstm_cell_forward(next_state, cells + (size_t)(t + 1) * s.step_states,
@@ -489,7 +550,7 @@ static nn_status recurrent_backward(nn_layer *layer, nn_exec *exec, const nn_ten
     int64_t batch = input->shape.dims[0];
     NN_TRY(nn_layer_check_call(layer, exec, batch, batch_limit_of(layer)));
     call_sizes s = sizes_of(layer, batch);
-    history_layout h = history_of(&s);
+    history_layout h = history_of(&s, rnn->recurrent_dropout > 0.0f);
     scratch_layout l = scratch_of(&s, rnn->go_backwards, rnn->return_sequences);
     const float *kernel = param_data(layer, KERNEL), *recurrent = param_data(layer, RECURRENT_KERNEL);
     float *dkernel = grad_data(layer, KERNEL), *drecurrent = grad_data(layer, RECURRENT_KERNEL);
@@ -506,6 +567,11 @@ static nn_status recurrent_backward(nn_layer *layer, nn_exec *exec, const nn_ten
     float *doutputs = scratch + l.doutputs, *dstate = scratch + l.dstate;
     float *dcell = scratch + l.dcell, *dstate_direct = scratch + l.dstate_direct;
     const float *dout = nn_tensor_f32(doutput);
+    const uint8_t *input_mask = rnn->masks->data;
+    const uint8_t *state_mask = input_mask + (size_t)(batch * s.features);
+    nn_dropout_geometry input_dropout = input_dropout_of(rnn, &s);
+    nn_dropout_geometry state_dropout = state_dropout_of(rnn, &s);
+    const float *seen_states = rnn->dropped_states ? history + h.masked_states : states;
 
     /* dstate: the gradient reaching the state after the step being undone. */
     if (rnn->return_sequences) {
@@ -544,6 +610,8 @@ static nn_status recurrent_backward(nn_layer *layer, nn_exec *exec, const nn_ten
             break;
         backend->dense_backward(dstate, NULL, NULL, step_dstate_products, state, recurrent,
                                 (int)batch, (int)s.units, (int)s.columns);
+        if (rnn->dropped_states)
+            backend->dropout_backward(dstate, dstate, state_mask, &state_dropout);
         if (s.kind == CELL_GRU)
             backend->add(dstate, dstate_direct, s.step_states);
         if (rnn->return_sequences)
@@ -553,16 +621,20 @@ static nn_status recurrent_backward(nn_layer *layer, nn_exec *exec, const nn_ten
     int rows = (int)(s.steps * batch);
     /* The state's products: every step's state before it, against their gradients. */
     if (drecurrent || dstate_bias)
-        backend->dense_backward(NULL, drecurrent, dstate_bias, dstate_products, states, recurrent,
-                                rows, (int)s.units, (int)s.columns);
+        backend->dense_backward(NULL, drecurrent, dstate_bias, dstate_products, seen_states,
+                                recurrent, rows, (int)s.units, (int)s.columns);
     if (!dkernel && !dbias && !dinput)
         return NN_OK;
-    const float *inputs = inputs_in_step_order(rnn, exec, input, &s, &l);
+    float *inputs = inputs_in_step_order(rnn, exec, input, &s, &l);
+    if (rnn->dropped_inputs) /* the inputs as forward's kernel saw them */
+        backend->dropout_backward(inputs, inputs, input_mask, &input_dropout);
     float *dinputs = dinput ? scratch + l.dinputs_by_step : NULL;
     backend->dense_backward(dinputs, dkernel, dbias, dproducts, inputs, kernel, rows,
                             (int)s.features, (int)s.columns);
     if (!dinput)
         return NN_OK;
+    if (rnn->dropped_inputs)
+        backend->dropout_backward(dinputs, dinputs, input_mask, &input_dropout);
     if (rnn->go_backwards) {
         float *by_time = scratch + l.dinputs_by_time;
         reverse_steps(backend, by_time, dinputs, s.steps, (size_t)(batch * s.features));
@@ -576,7 +648,8 @@ static void recurrent_destroy(nn_layer *layer)
 {
     recurrent_layer *rnn = (recurrent_layer *)layer;
     nn_storage_release(rnn->history);
-    rnn->history = NULL;
+    nn_storage_release(rnn->masks);
+    rnn->history = rnn->masks = NULL;
 }
 
 #define RECURRENT_CLASS_OPS                                                                    \

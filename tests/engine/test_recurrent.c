@@ -348,10 +348,8 @@ Test(recurrent, shapes_and_refusals_are_explained)
     ASSERT_MENTIONS(nn_error_message(), "expected ndim=3", "(None, 5)", "Reshape", "Embedding");
     cr_assert_eq(try_layer(&nn_gru_class, NULL, &image), NN_ERR_SHAPE);
     ASSERT_MENTIONS(nn_error_message(), "found ndim=4", "(None, 4, 4, 1)");
-    cr_assert_eq(try_layer(&nn_lstm_class, with_dropout, &good), NN_ERR_ARGUMENT);
-    ASSERT_MENTIONS(nn_error_message(), "dropout=0.2", "Dropout layer", "LSTM");
-    cr_assert_eq(try_layer(&nn_simple_rnn_class, with_recurrent_dropout, &good), NN_ERR_ARGUMENT);
-    ASSERT_MENTIONS(nn_error_message(), "recurrent_dropout=0.1", "SimpleRNN");
+    cr_assert_eq(try_layer(&nn_lstm_class, with_dropout, &good), NN_OK);
+    cr_assert_eq(try_layer(&nn_simple_rnn_class, with_recurrent_dropout, &good), NN_OK);
     cr_assert_eq(try_layer(&nn_gru_class, with_return_state, &good), NN_ERR_ARGUMENT);
     ASSERT_MENTIONS(nn_error_message(), "return_state=True", "return_sequences");
     cr_assert_eq(try_layer(&nn_lstm_class, with_stateful, &good), NN_ERR_ARGUMENT);
@@ -363,4 +361,150 @@ Test(recurrent, shapes_and_refusals_are_explained)
     cr_assert(nn_layer_class_find("LSTM") == &nn_lstm_class);
     cr_assert(nn_layer_class_find("GRU") == &nn_gru_class);
     cr_assert(nn_layer_class_find("SimpleRNN") == &nn_simple_rnn_class);
+}
+
+/* ---- dropout ---- */
+
+/* sum(dy · layer(x)) in training, at the harness's fixed step, so every call draws the
+ * same masks. */
+static double layer_objective(nn_layer *layer, harness_run *run, const nn_tensor *x,
+                              const float *dy)
+{
+    cr_assert_eq(nn_layer_forward(layer, &run->exec, x, run->output), NN_OK, "%s",
+                 nn_error_message());
+    double total = 0.0;
+    for (size_t i = 0; i < nn_tensor_count(run->output); i++)
+        total += (double)dy[i] * nn_tensor_f32(run->output)[i];
+    return total;
+}
+
+/* The gradient the layer wrote for values (n floats) against central differences of the
+ * layer's own float forward (so with its masks); float rounding allows 2e-3. */
+static void expect_float_gradient(const char *what, const char *kind, const float *actual,
+                                  float *values, size_t n, nn_layer *layer, harness_run *run,
+                                  const nn_tensor *x, const float *dy)
+{
+    const float h = 4e-3f;
+    for (size_t i = 0; i < n; i++) {
+        float saved = values[i];
+        values[i] = saved + h;
+        double up = layer_objective(layer, run, x, dy);
+        values[i] = saved - h;
+        double down = layer_objective(layer, run, x, dy);
+        values[i] = saved;
+        double numeric = (up - down) / (2.0 * (double)h);
+        cr_expect(fabs(actual[i] - numeric) <= 2e-3 * (1 + fabs(numeric)),
+                  "%s: %s[%zu] is %.6g, the central difference %.6g", kind, what, i,
+                  (double)actual[i], numeric);
+    }
+}
+
+Test(recurrent, dropout_gradients_match_central_differences_with_the_same_masks)
+{
+    const ref_kind kinds[] = {REF_SIMPLE, REF_LSTM, REF_GRU};
+    for (size_t k = 0; k < 3; k++) {
+        ref_case c = {kinds[k], 3, 4, 3, 4, true, true, k == 2, "tanh", "sigmoid"};
+        nn_layer *layer = NULL;
+        cr_assert_eq(nn_layer_create(&layer, class_of(c.kind)), NN_OK);
+        harness_set_int(layer, "units", c.units);
+        harness_set_bool(layer, "return_sequences", true);
+        harness_set_bool(layer, "go_backwards", c.go_backwards);
+        *(float *)harness_arg(layer, "dropout") = 0.4f;
+        *(float *)harness_arg(layer, "recurrent_dropout") = 0.3f;
+        cr_assert_eq(nn_layer_finish(layer), NN_OK, "%s", nn_error_message());
+        nn_shape shape = NN_SHAPE(c.batch, c.steps, c.features);
+        nn_tensor *x = harness_tensor(&shape, NULL);
+        ts_fill_uniform(nn_tensor_f32(x), nn_tensor_count(x), 60 + k, -1.5f, 1.5f);
+        harness_run run;
+        cr_assert_eq(harness_forward(&run, layer, x, true, NULL), NN_OK, "%s", nn_error_message());
+        for (int p = 0; p < layer->param_count; p++)
+            ts_fill_uniform(nn_tensor_f32(layer->params[p].value),
+                            nn_tensor_count(layer->params[p].value), 70 + 3 * k + (size_t)p,
+                            -0.8f, 0.8f);
+        cr_assert_eq(nn_layer_forward(layer, &run.exec, x, run.output), NN_OK);
+        nn_tensor *dy = harness_tensor(&run.output->shape, NULL), *dx = harness_tensor(&shape, NULL);
+        ts_fill_uniform(nn_tensor_f32(dy), nn_tensor_count(dy), 80 + k, -1, 1);
+        cr_assert_eq(harness_backward(&run, layer, x, dy, dx, false), NN_OK);
+        const char *kind = layer->cls->name;
+        expect_float_gradient("dx", kind, nn_tensor_f32(dx), nn_tensor_f32(x),
+                              nn_tensor_count(x), layer, &run, x, nn_tensor_f32(dy));
+        const char *names[] = {"dkernel", "drecurrent_kernel", "dbias"};
+        for (int p = 0; p < layer->param_count; p++)
+            expect_float_gradient(names[p], kind, nn_tensor_f32(layer->params[p].grad),
+                                  nn_tensor_f32(layer->params[p].value),
+                                  nn_tensor_count(layer->params[p].value), layer, &run, x,
+                                  nn_tensor_f32(dy));
+        /* Inference draws no masks: the reference without dropout. */
+        ref_values v = {.c = &c,
+                        .x = to_double(nn_tensor_f32(x), nn_tensor_count(x)),
+                        .kernel = to_double(nn_tensor_f32(layer->params[0].value),
+                                            nn_tensor_count(layer->params[0].value)),
+                        .recurrent = to_double(nn_tensor_f32(layer->params[1].value),
+                                               nn_tensor_count(layer->params[1].value)),
+                        .bias = to_double(nn_tensor_f32(layer->params[2].value),
+                                          nn_tensor_count(layer->params[2].value))};
+        size_t out_n = output_count(&c);
+        double *y = malloc(out_n * sizeof *y);
+        reference(y, &v);
+        run.exec.training = false;
+        cr_assert_eq(nn_layer_forward(layer, &run.exec, x, run.output), NN_OK);
+        ts_comparison inference = ts_compare(nn_tensor_f32(run.output), y, out_n, 1e-5, 1e-5);
+        cr_expect(inference.ok, "%s: inference is not the plain layer (element %zu)", kind,
+                  inference.worst_index);
+        /* Training differs from it (the masks do something). */
+        run.exec.training = true;
+        cr_assert_eq(nn_layer_forward(layer, &run.exec, x, run.output), NN_OK);
+        cr_expect(!ts_compare(nn_tensor_f32(run.output), y, out_n, 1e-3, 1e-3).ok,
+                  "%s: training equals inference", kind);
+        free(y), free(v.x), free(v.kernel), free(v.recurrent), free(v.bias);
+        nn_tensor_free(x), nn_tensor_free(dy), nn_tensor_free(dx);
+        harness_run_free(&run);
+        nn_layer_release(layer);
+    }
+}
+
+/* A SimpleRNN that only passes its input through (identity kernel, no recurrence, linear)
+ * shows the input mask: each feature of a sample is kept (scaled by 1 / (1 - rate)) at
+ * every step or dropped at every step, and about `rate` of them are dropped. */
+Test(recurrent, input_dropout_uses_one_mask_for_every_step)
+{
+    enum { BATCH = 200, STEPS = 5, FEATURES = 10 };
+    nn_layer *layer = NULL;
+    cr_assert_eq(nn_layer_create(&layer, &nn_simple_rnn_class), NN_OK);
+    harness_set_int(layer, "units", FEATURES);
+    harness_set_bool(layer, "use_bias", false);
+    harness_set_bool(layer, "return_sequences", true);
+    harness_set_activation(layer, nn_activation_default(NN_ACTIVATION_LINEAR));
+    *(float *)harness_arg(layer, "dropout") = 0.25f;
+    cr_assert_eq(nn_layer_finish(layer), NN_OK);
+    nn_shape shape = NN_SHAPE(BATCH, STEPS, FEATURES);
+    nn_tensor *x = harness_tensor(&shape, NULL);
+    for (size_t i = 0; i < nn_tensor_count(x); i++)
+        nn_tensor_f32(x)[i] = 1.0f + (float)(i % 7);
+    cr_assert_eq(nn_layer_build(layer, &shape), NN_OK);
+    float *kernel = nn_tensor_f32(layer->params[0].value);
+    memset(kernel, 0, FEATURES * FEATURES * sizeof(float));
+    for (int f = 0; f < FEATURES; f++)
+        kernel[f * FEATURES + f] = 1.0f;
+    memset(nn_tensor_f32(layer->params[1].value), 0, FEATURES * FEATURES * sizeof(float));
+    harness_run run;
+    cr_assert_eq(harness_forward(&run, layer, x, true, NULL), NN_OK, "%s", nn_error_message());
+    int dropped = 0;
+    for (int b = 0; b < BATCH; b++)
+        for (int f = 0; f < FEATURES; f++) {
+            bool kept_first = nn_tensor_f32(run.output)[((size_t)b * STEPS) * FEATURES + f] != 0;
+            dropped += !kept_first;
+            for (int t = 0; t < STEPS; t++) {
+                size_t i = ((size_t)b * STEPS + t) * FEATURES + f;
+                float expected = kept_first ? nn_tensor_f32(x)[i] / 0.75f : 0.0f;
+                cr_assert_eq(nn_tensor_f32(run.output)[i], expected,
+                             "sample %d feature %d step %d: %g, expected %g", b, f, t,
+                             (double)nn_tensor_f32(run.output)[i], (double)expected);
+            }
+        }
+    /* 2000 draws at rate 0.25: 500 expected, standard deviation about 19. */
+    cr_expect(dropped > 420 && dropped < 580, "%d of 2000 dropped", dropped);
+    nn_tensor_free(x);
+    harness_run_free(&run);
+    nn_layer_release(layer);
 }

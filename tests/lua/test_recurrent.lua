@@ -109,7 +109,7 @@ t.test('training gives the same weights on cpu and emulated', function()
     nn.random.seed(22)
     local model = nn.Sequential{L.SimpleRNN{5, return_sequences = true, input_shape = {6, 1}},
                                 L.GRU{4, return_sequences = true, go_backwards = true},
-                                L.LSTM{3}, L.Dense{1, activation = 'sigmoid'}}
+                                L.LSTM{3, dropout = 0.3, recurrent_dropout = 0.2}, L.Dense{1, activation = 'sigmoid'}}
     model:to(device)
     model:compile{optimizer = 'adam', loss = 'binary_crossentropy'}
     model:fit(x, y, {epochs = 2, batch_size = 32, verbose = 0})
@@ -138,11 +138,40 @@ t.test('SimpleRNN and stacked layers train; frozen layers stay', function()
   t.truthy((model.layers[2]:get_weights()[1] - second[1]):abs():max() > 0, 'the SimpleRNN moved')
 end)
 
+t.test('dropout and recurrent_dropout act in training only, with seeded masks', function()
+  local x = nn.random.randn(4, 6, 3)
+  local function pair(seed)
+    local a = L.LSTM{5, dropout = 0.5, recurrent_dropout = 0.5, seed = seed, return_sequences = true}
+    local b = L.LSTM{5, dropout = 0.5, recurrent_dropout = 0.5, seed = seed, return_sequences = true}
+    a(x)
+    b(x)
+    b:set_weights(a:get_weights())
+    return a, b
+  end
+  local a, b = pair(7)
+  t.eq(a(x), b(x), 'inference: no masks')
+  local trained = a(x, {training = true})
+  t.truthy((trained - a(x)):abs():max() > 1e-3, 'training draws masks')
+  t.eq(b(x, {training = true}), trained, 'the same seed draws the same masks')
+  t.truthy((a(x, {training = true}) - trained):abs():max() > 1e-3, 'the next call draws new ones')
+  local x_train, y_train = memory_task(512, 9)
+  nn.random.seed(4)
+  local model = nn.Sequential{L.GRU{16, dropout = 0.1, recurrent_dropout = 0.1, input_shape = {6, 1}},
+                              L.Dense{1, activation = 'sigmoid'}}
+  model:compile{optimizer = nn.optimizers.Adam{learning_rate = 0.01}, loss = 'binary_crossentropy',
+                metrics = {'accuracy'}}
+  local history = model:fit(x_train, y_train, {epochs = 6, batch_size = 32, verbose = 0})
+  local accuracy = history.history.accuracy
+  t.truthy(accuracy[6] > accuracy[1] and accuracy[6] > 0.75,
+           'GRU with dropout learns: ' .. accuracy[1] .. ' -> ' .. accuracy[6])
+end)
+
 t.test('saved and loaded', function()
   local directory = (os.getenv('NNSH_TEST_TMP') or '/tmp') .. '/lua-recurrent'
   nn.io.make_directory(directory)
   local model = nn.Sequential{L.GRU{6, return_sequences = true, go_backwards = true, input_shape = {7, 3}},
-                              L.LSTM{5, recurrent_activation = 'hard_sigmoid', unit_forget_bias = false},
+                              L.LSTM{5, recurrent_activation = 'hard_sigmoid', unit_forget_bias = false,
+                                     dropout = 0.25, seed = 3},
                               L.Dense{2}}
   model:save(directory .. '/recurrent.nnsh')
   local copy = nn.models.load_model(directory .. '/recurrent.nnsh')
@@ -151,6 +180,8 @@ t.test('saved and loaded', function()
   t.eq(copy.layers[1].go_backwards, true, 'go_backwards kept')
   t.eq(copy.layers[2].recurrent_activation, 'hard_sigmoid', 'recurrent_activation kept')
   t.eq(copy.layers[2].unit_forget_bias, false, 'unit_forget_bias kept')
+  t.eq(copy.layers[2].dropout, 0.25, 'dropout kept')
+  t.eq(copy.layers[2].seed, 3, 'seed kept')
 end)
 
 t.test('bad arguments and inputs raise errors that say what is wrong', function()
@@ -158,9 +189,9 @@ t.test('bad arguments and inputs raise errors that say what is wrong', function(
   t.raises(function() L.LSTM{0} end, 'units')
   t.raises(function() L.GRU{4.5} end, 'units')
   t.raises(function() L.SimpleRNN{4, activations = 'tanh'} end, 'activations')
-  t.raises(function() L.LSTM{4, dropout = 0.5} end, 'dropout=0.5', 'Dropout layer')
   t.raises(function() L.LSTM{4, dropout = 1.5} end, 'dropout')
-  t.raises(function() L.GRU{4, recurrent_dropout = 0.2} end, 'recurrent_dropout=0.2')
+  t.raises(function() L.GRU{4, recurrent_dropout = 1} end, 'recurrent_dropout')
+  t.raises(function() L.GRU{4, dropout = -0.1} end, 'dropout')
   t.raises(function() L.LSTM{4, return_state = true} end, 'return_state=True')
   t.raises(function() L.LSTM{4, stateful = true} end, 'stateful=True')
   t.raises(function() L.GRU{4, reset_after = false} end, 'reset_after=False')
