@@ -281,6 +281,18 @@ typedef struct nn_backend {
                                const float *x, const float *gamma, const float *mean,
                                const float *inv_std, int64_t rows, int64_t width);
 
+    /* Embedding lookup: out (count, dim) row i = table (rows, dim) row indices[i]. The
+     * indices (count) are floats holding whole numbers, which the layer checks on the
+     * host before they get here; one outside [0, rows) all the same gives a row of zeros,
+     * never a read outside the table. */
+    void (*embedding_gather)(float *out, const float *table, const float *indices,
+                             int64_t count, int64_t rows, int64_t dim);
+    /* dtable (rows, dim), overwritten: zero, then each row i of dout (count, dim) added to
+     * row indices[i], in index order for every element, so a repeated index sums its
+     * gradients the same way on every backend and run (rows never named stay zero). */
+    void (*embedding_gather_backward)(float *dtable, const float *dout, const float *indices,
+                                      int64_t count, int64_t rows, int64_t dim);
+
     /* ---- loss, metrics, regularizers ---- */
 
     /* *loss = mean loss of pred (B,W) against labels (B rows, as floats), each row's
