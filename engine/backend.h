@@ -320,6 +320,17 @@ typedef struct nn_backend {
     void (*gru_cell_backward)(float *dxw, float *dhu, float *dh_prev, const float *dh,
                               const float *preact, const float *hu_h, const float *h_prev,
                               const nn_recurrent_cell *cell);
+    /* Embedding lookup: out (count, dim) row i = table (rows, dim) row indices[i]. The
+     * indices (count) are floats holding whole numbers, which the layer checks on the
+     * host before they get here; one outside [0, rows) all the same gives a row of zeros,
+     * never a read outside the table. */
+    void (*embedding_gather)(float *out, const float *table, const float *indices,
+                             int64_t count, int64_t rows, int64_t dim);
+    /* dtable (rows, dim), overwritten: zero, then each row i of dout (count, dim) added to
+     * row indices[i], in index order for every element, so a repeated index sums its
+     * gradients the same way on every backend and run (rows never named stay zero). */
+    void (*embedding_gather_backward)(float *dtable, const float *dout, const float *indices,
+                                      int64_t count, int64_t rows, int64_t dim);
 
     /* ---- loss, metrics, regularizers ---- */
 

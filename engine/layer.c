@@ -25,7 +25,7 @@ static const nn_layer_class *const layer_classes[] = {
     &nn_conv1d_class, &nn_maxpool1d_class, &nn_avgpool1d_class,
     &nn_global_average_pooling1d_class, &nn_global_max_pooling1d_class,
     &nn_zero_padding1d_class, &nn_cropping1d_class, &nn_upsampling1d_class,
-    &nn_simple_rnn_class, &nn_lstm_class, &nn_gru_class,
+    &nn_simple_rnn_class, &nn_lstm_class, &nn_gru_class, &nn_embedding_class,
     NULL,
 };
 
@@ -468,11 +468,25 @@ static nn_status check_run(const nn_layer *layer, const nn_exec *exec, const nn_
     return NN_OK;
 }
 
+nn_status nn_layer_check_input(const nn_layer *layer, const nn_tensor *input)
+{
+    if (!layer->cls->check_input)
+        return NN_OK;
+    if (nn_tensor_on_host(input))
+        return layer->cls->check_input(layer, input);
+    nn_tensor *host = NULL;
+    NN_TRY(nn_tensor_to(&host, input, nn_device_cpu()));
+    nn_status status = layer->cls->check_input(layer, host);
+    nn_tensor_free(host);
+    return status;
+}
+
 nn_status nn_layer_forward(nn_layer *layer, nn_exec *exec, const nn_tensor *input,
                            nn_tensor *output)
 {
     int64_t batch = 0;
     NN_TRY(check_run(layer, exec, input, output, &batch));
+    NN_TRY(nn_layer_check_input(layer, input));
     return layer->cls->forward(layer, exec, input, output);
 }
 
@@ -506,6 +520,7 @@ nn_status nn_layer_call(nn_layer *layer, const nn_tensor *input, bool training,
                         layer->name, nn_dtype_name(input->dtype));
     bool new_build = !layer->built;
     NN_TRY(nn_layer_build(layer, &input->shape));
+    NN_TRY(nn_layer_check_input(layer, input));
     /* A layer runs where its weights are; one built just now follows its input. */
     nn_device device = nn_layer_device(layer);
     if (layer->param_count == 0 || (new_build && !nn_tensor_on_host(input)))

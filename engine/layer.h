@@ -113,6 +113,13 @@ typedef struct nn_layer_class {
     nn_status (*backward)(nn_layer *layer, nn_exec *exec, const nn_tensor *input,
                           const nn_tensor *output, const nn_tensor *doutput,
                           nn_tensor *dinput);
+    /* Checks the values of an input whose shape is already right, before any kernel sees
+     * them: an Embedding's indices. Kernels cannot report a bad value (a GPU's cannot),
+     * so this runs on the host, where the data still is: on the whole of x before a
+     * model's loop (for its first layer), and in nn_layer_call and nn_layer_forward. input
+     * is on the host, float32 or an integer dtype. The error names the layer, the value,
+     * its position and what is allowed. May be NULL: every value is fine. */
+    nn_status (*check_input)(const nn_layer *layer, const nn_tensor *input);
     /* Frees what the concrete struct owns (not the struct, not the params). */
     void (*destroy)(nn_layer *layer);
     /* Forward followed by the next layer's max pooling (see prepare_pooling), writing
@@ -273,12 +280,18 @@ void nn_layer_activity_penalty(nn_layer *layer, nn_exec *exec, const float *out,
  * that drive layers themselves. input must match the shape the layer was built for (any
  * batch), output (and doutput, dinput) the shapes it implies; exec->scratch must hold
  * the layer's scratch_floats for that batch, and nn_layer_reserve must have run for at
- * least that batch. Mismatches are NN_ERR_SHAPE errors naming the layer and shapes. */
+ * least that batch. Mismatches are NN_ERR_SHAPE errors naming the layer and shapes;
+ * forward also runs the class's check of the input's values (nn_layer_check_input). */
 nn_status nn_layer_forward(nn_layer *layer, nn_exec *exec, const nn_tensor *input,
                            nn_tensor *output);
 nn_status nn_layer_backward(nn_layer *layer, nn_exec *exec, const nn_tensor *input,
                             const nn_tensor *output, const nn_tensor *doutput,
                             nn_tensor *dinput);
+
+/* The class's check_input on input (of the shape the layer was built for), which may be
+ * on any device: one elsewhere than the host is copied there to be read. NN_OK when the
+ * class has no check. */
+nn_status nn_layer_check_input(const nn_layer *layer, const nn_tensor *input);
 
 /* Runs the layer once on a whole tensor, outside any model: `layer(x)` in Lua. Builds
  * it on first use. It runs where its weights are (a layer built by this call puts them

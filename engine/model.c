@@ -1503,6 +1503,16 @@ static nn_status data_on_host(const nn_tensor *data, const nn_tensor **host, nn_
     return NN_OK;
 }
 
+/* The first layer's check of the values of x (an Embedding's indices), once on the host
+ * copy the batches are gathered from, so that no kernel meets a value it cannot take. */
+static nn_status check_input_values(const nn_model *model, const nn_tensor *x, const char *what)
+{
+    if (!x)
+        return NN_OK;
+    nn_status status = nn_layer_check_input(model->layers[0], x);
+    return status == NN_OK ? NN_OK : nn_error_prefix(status, "%s", what);
+}
+
 /* ---- fit ---- */
 
 /* Refuses NaN and infinity in what a fit learns from: a ReLU hides a NaN input from the
@@ -1864,6 +1874,10 @@ nn_status nn_model_fit(nn_model *model, const nn_tensor *x, const nn_tensor *y,
     if (status == NN_OK)
         status = data_on_host(options->validation_y, &hvy, &cvy);
     if (status == NN_OK)
+        status = check_input_values(model, hx, "fit");
+    if (status == NN_OK)
+        status = check_input_values(model, hvx, "fit (validation_data)");
+    if (status == NN_OK)
         status = check_finite(hx, "fit: x");
     if (status == NN_OK)
         status = check_finite(hy, "fit: y");
@@ -1950,6 +1964,8 @@ nn_status nn_model_evaluate(nn_model *model, const nn_tensor *x, const nn_tensor
         status = data_on_host(x, &hx, &cx);
     if (status == NN_OK)
         status = data_on_host(y, &hy, &cy);
+    if (status == NN_OK)
+        status = check_input_values(model, hx, "evaluate");
     if (status == NN_OK) {
         start_run(model);
         status = evaluate_rows(model, hx, hy, weights, 0, count, batch_size, progress, &loss,
@@ -2019,6 +2035,8 @@ nn_status nn_model_predict(nn_model *model, const nn_tensor *x, int64_t batch_si
     nn_status status = nn_tensor_create(&result, NN_DTYPE_F32, &shape);
     if (status == NN_OK)
         status = data_on_host(x, &hx, &cx);
+    if (status == NN_OK)
+        status = check_input_values(model, hx, "predict");
     if (status == NN_OK) {
         start_run(model);
         status = predict_rows(model, hx, batch_size, progress, result);

@@ -91,6 +91,12 @@ void nn_cpu_layernorm_backward(float *dx, float *dgamma, float *dbeta, const flo
                                const float *x, const float *gamma, const float *mean,
                                const float *inv_std, int64_t rows, int64_t width);
 
+/* The embedding lookup (embedding.c): see nn_backend. */
+void nn_cpu_embedding_gather(float *out, const float *table, const float *indices,
+                             int64_t count, int64_t rows, int64_t dim);
+void nn_cpu_embedding_gather_backward(float *dtable, const float *dout, const float *indices,
+                                      int64_t count, int64_t rows, int64_t dim);
+
 void nn_cpu_dense_forward(float *out, const float *inp, const float *kernel,
                           const float *bias, nn_activation activation, int batch,
                           int in_features, int out_features);

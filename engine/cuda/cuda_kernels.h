@@ -67,6 +67,12 @@ void nn_cuda_layernorm_backward(float *dx, float *dgamma, float *dbeta, const fl
                                 const float *x, const float *gamma, const float *mean,
                                 const float *inv_std, int64_t rows, int64_t width);
 
+/* ---- embedding.cu ---- */
+void nn_cuda_embedding_gather(float *out, const float *table, const float *indices,
+                              int64_t count, int64_t rows, int64_t dim);
+void nn_cuda_embedding_gather_backward(float *dtable, const float *dout, const float *indices,
+                                       int64_t count, int64_t rows, int64_t dim);
+
 /* nn_backend's bias_add and column_sums. */
 void nn_cuda_bias_add(float *out, const float *bias, int64_t rows, int64_t width);
 void nn_cuda_column_sums_of(float *sums, const float *rows, int64_t row_count, int64_t width);

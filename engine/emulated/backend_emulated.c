@@ -365,6 +365,22 @@ static void emulated_gru_cell_backward(float *dxw, float *dhu, float *dh_prev, c
         dh_prev, dh, preact, hu_h, h_prev);
 }
 
+static void emulated_embedding_gather(float *out, const float *table, const float *indices,
+                                      int64_t count, int64_t rows, int64_t dim)
+{
+    RUN("embedding_gather", CPU.embedding_gather(out, table, indices, count, rows, dim),
+        out, table, indices);
+}
+
+static void emulated_embedding_gather_backward(float *dtable, const float *dout,
+                                               const float *indices, int64_t count,
+                                               int64_t rows, int64_t dim)
+{
+    RUN("embedding_gather_backward",
+        CPU.embedding_gather_backward(dtable, dout, indices, count, rows, dim),
+        dtable, dout, indices);
+}
+
 static void emulated_bias_add(float *out, const float *bias, int64_t rows, int64_t width)
 {
     RUN("bias_add", CPU.bias_add(out, bias, rows, width), out, bias);
@@ -612,6 +628,8 @@ static const nn_backend emulated_backend = {
     .gru_cell_backward = emulated_gru_cell_backward,
     .layernorm_forward = emulated_layernorm_forward,
     .layernorm_backward = emulated_layernorm_backward,
+    .embedding_gather = emulated_embedding_gather,
+    .embedding_gather_backward = emulated_embedding_gather_backward,
     .column_sums = emulated_column_sums,
     .window2d_embed = emulated_window2d_embed,
     .window2d_extract = emulated_window2d_extract,

@@ -22,6 +22,7 @@ extern const nn_layer_class nn_zero_padding1d_class;
 extern const nn_layer_class nn_cropping1d_class;
 extern const nn_layer_class nn_upsampling1d_class;
 extern const nn_layer_class nn_dense_class;
+extern const nn_layer_class nn_embedding_class;
 extern const nn_layer_class nn_dropout_class;
 extern const nn_layer_class nn_spatial_dropout2d_class;
 extern const nn_layer_class nn_batchnorm_class;

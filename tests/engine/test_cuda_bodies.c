@@ -15,6 +15,7 @@
 #include "cuda/bodies/batchnorm_body.h"
 #include "cuda/bodies/dropout_body.h"
 #include "cuda/bodies/elementwise_body.h"
+#include "cuda/bodies/embedding_body.h"
 #include "cuda/bodies/loss_body.h"
 #include "cuda/bodies/pool_body.h"
 #include "cuda/bodies/update_body.h"
@@ -351,6 +352,44 @@ Test(cuda_bodies, padding_layers_and_upsampling_match_the_cpu)
             nn_body_upsample_backward(dinp_body, dout, g, j);
         expect_identical(dinp_body, dinp_cpu, in_n, "upsampling backward");
         free(inp), free(dout), free(out_cpu), free(out_body), free(dinp_cpu), free(dinp_body);
+    }
+}
+
+/* ---- embedding ---- */
+
+Test(cuda_bodies, embedding_lookup_and_table_gradient_match_the_cpu)
+{
+    /* Widths below, at and past the CPU's column blocks; repeated indices, rows never
+     * used, and unchecked indices outside the table (a row of zeros, no gradient). */
+    const struct { size_t count, rows, dim; } cases[] = {{1, 1, 1}, {37, 5, 3}, {50, 8, 64},
+                                                         {29, 11, 130}};
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        size_t count = cases[k].count, rows = cases[k].rows, dim = cases[k].dim;
+        float *table = random_floats(rows * dim, 61 + k, -1, 1);
+        float *dout = random_floats(count * dim, 63 + k, -1, 1);
+        float *indices = random_floats(count, 65 + k, 0, (float)rows - 0.5f);
+        for (size_t i = 0; i < count; i++)
+            indices[i] = floorf(indices[i]);
+        if (count > 3) {
+            indices[1] = -1.0f;
+            indices[2] = (float)rows;
+            indices[3] = NAN;
+        }
+        float *expected = floats(count * dim), *actual = floats(count * dim);
+        nn_cpu_embedding_gather(expected, table, indices, (int64_t)count, (int64_t)rows,
+                                (int64_t)dim);
+        for (size_t i = 0; i < count * dim; i++)
+            nn_body_embedding_gather(actual, table, indices, rows, dim, i);
+        expect_identical(actual, expected, count * dim, "embedding lookup");
+        float *dexpected = random_floats(rows * dim, 67 + k, 5, 6);
+        float *dactual = random_floats(rows * dim, 69 + k, 7, 8);
+        nn_cpu_embedding_gather_backward(dexpected, dout, indices, (int64_t)count,
+                                         (int64_t)rows, (int64_t)dim);
+        for (size_t c = 0; c < dim; c++)
+            nn_body_embedding_gather_backward(dactual, dout, indices, count, rows, dim, c);
+        expect_identical(dactual, dexpected, rows * dim, "embedding table gradient");
+        free(table), free(dout), free(indices), free(expected), free(actual);
+        free(dexpected), free(dactual);
     }
 }
 

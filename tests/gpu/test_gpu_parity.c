@@ -366,6 +366,34 @@ static void recurrent_cells(void)
     free(swapped_cpu), free(swapped_dev);
 }
 
+/* The embedding lookup and its table gradient: the same adds in the same order (each
+ * column walks the indices in turn), so equal bit for bit, repeated indices included. */
+static void embedding(void)
+{
+    const int64_t count = 3000, rows = 50, dim = 96;
+    size_t out_n = (size_t)(count * dim), table_n = (size_t)(rows * dim);
+    float *table = gh_random(table_n, 81, -1, 1), *dout = gh_random(out_n, 82, -1, 1);
+    float *indices = gh_random((size_t)count, 83, 0, (float)rows - 0.5f);
+    for (int64_t i = 0; i < count; i++)
+        indices[i] = floorf(indices[i]);
+    float *out_cpu = calloc(out_n, 4), *out_dev = calloc(out_n, 4);
+    float *dtable_cpu = calloc(table_n, 4), *dtable_dev = calloc(table_n, 4);
+    nn_cpu_embedding_gather(out_cpu, table, indices, count, rows, dim);
+    nn_cpu_embedding_gather_backward(dtable_cpu, dout, indices, count, rows, dim);
+    float *d_table = gh_upload(table, table_n * 4), *d_dout = gh_upload(dout, out_n * 4);
+    float *d_indices = gh_upload(indices, (size_t)count * 4);
+    float *d_out = gh_zeros(out_n * 4), *d_dtable = gh_upload(dout, table_n * 4); /* overwritten */
+    gh_device->embedding_gather(d_out, d_table, d_indices, count, rows, dim);
+    gh_device->embedding_gather_backward(d_dtable, d_dout, d_indices, count, rows, dim);
+    gh_download(out_dev, d_out, out_n * 4);
+    gh_download(dtable_dev, d_dtable, table_n * 4);
+    gh_expect_close("embedding lookup", out_dev, out_cpu, out_n, 0.0);
+    gh_expect_close("embedding table gradient", dtable_dev, dtable_cpu, table_n, 0.0);
+    gh_free(d_table), gh_free(d_dout), gh_free(d_indices), gh_free(d_out), gh_free(d_dtable);
+    free(table), free(dout), free(indices), free(out_cpu), free(out_dev), free(dtable_cpu);
+    free(dtable_dev);
+}
+
 static void dense_layers(void)
 {
     const struct { int batch, in, out; bool bias; nn_activation_kind act; } cases[] = {
@@ -779,6 +807,7 @@ int main(int argc, char **argv)
         {"padding, cropping and upsampling", resampling},
         {"layer normalization", layer_normalization},
         {"recurrent cells and the leading-axes swap", recurrent_cells},
+        {"embedding", embedding},
         {"dense", dense_layers},
         {"activations", activations},
         {"dropout", dropout},

@@ -197,6 +197,15 @@ static nn_model *model_around(const nn_layer_class *cls, nn_shape *input)
         set_input(layer, NN_SHAPE(12));
         add(model, layer);
         add(model, new_layer(&nn_flatten_class));
+    } else if (cls == &nn_embedding_class) {
+        /* input_length (Keras 2) declares the input; the file keeps both it and the shape. */
+        *input = NN_SHAPE(5);
+        set_int(layer, "input_dim", 6);
+        set_int(layer, "output_dim", 4);
+        *(nn_optional_int *)nn_layer_arg_pointer(layer, arg(layer, "input_length")) =
+            (nn_optional_int){true, 5};
+        add(model, layer);
+        add(model, new_layer(&nn_flatten_class));
     } else if (cls == &nn_flatten_class) {
         *input = NN_SHAPE(4, 4, 2);
         set_input(layer, NN_SHAPE(4, 4, 2));
@@ -340,6 +349,12 @@ static void round_trip(nn_model *model, const nn_shape *input, nn_optimizer_conf
     nn_shape x_shape = batch_of(32, input);
     nn_tensor *x = random_tensor(x_shape, 1);
     nn_tensor *y = random_tensor(NN_SHAPE(32, 3), 2);
+    if (model->layers[0]->cls == &nn_embedding_class) {
+        /* An Embedding takes indices: x's values in [-1, 1) become 0, 1, 2. */
+        float *data = nn_tensor_f32(x);
+        for (size_t i = 0; i < nn_tensor_count(x); i++)
+            data[i] = (float)(int)(data[i] * 1.5f + 1.5f);
+    }
     compile(model, config);
     fit(model, x, y, 0, 2);
 
@@ -422,6 +437,7 @@ Test(model_file, global_max_pooling1d_round_trips)
 Test(model_file, simple_rnn_round_trips) { layer_round_trip(&nn_simple_rnn_class); }
 Test(model_file, lstm_round_trips) { layer_round_trip(&nn_lstm_class); }
 Test(model_file, gru_round_trips) { layer_round_trip(&nn_gru_class); }
+Test(model_file, embedding_round_trips) { layer_round_trip(&nn_embedding_class); }
 Test(model_file, dense_round_trips) { layer_round_trip(&nn_dense_class); }
 Test(model_file, dropout_round_trips) { layer_round_trip(&nn_dropout_class); }
 Test(model_file, batchnormalization_round_trips) { layer_round_trip(&nn_batchnorm_class); }
@@ -457,7 +473,8 @@ Test(model_file, every_layer_class_has_a_round_trip_test)
                                             &nn_global_max_pooling1d_class,
                                             &nn_zero_padding1d_class, &nn_cropping1d_class,
                                             &nn_upsampling1d_class, &nn_simple_rnn_class,
-                                            &nn_lstm_class, &nn_gru_class};
+                                            &nn_lstm_class, &nn_gru_class,
+                                            &nn_embedding_class};
     const nn_layer_class *const *classes = nn_layer_classes();
     for (int i = 0; classes[i]; i++) {
         bool found = false;
