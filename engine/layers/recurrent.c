@@ -552,6 +552,11 @@ static nn_status recurrent_backward(nn_layer *layer, nn_exec *exec, const nn_ten
     call_sizes s = sizes_of(layer, batch);
     history_layout h = history_of(&s, rnn->recurrent_dropout > 0.0f);
     scratch_layout l = scratch_of(&s, rnn->go_backwards, rnn->return_sequences);
+    if (!rnn->history || rnn->history->bytes < h.total * sizeof(float) ||
+        !nn_device_equal(rnn->history->device, exec->device))
+        return nn_error(NN_ERR_STATE, "layer \"%s\": backward of a batch of %lld needs the "
+                        "forward of that batch on this device first", layer->name,
+                        (long long)batch);
     const float *kernel = param_data(layer, KERNEL), *recurrent = param_data(layer, RECURRENT_KERNEL);
     float *dkernel = grad_data(layer, KERNEL), *drecurrent = grad_data(layer, RECURRENT_KERNEL);
     float *dbias = rnn->use_bias ? grad_data(layer, BIAS) : NULL;

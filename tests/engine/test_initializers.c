@@ -328,6 +328,7 @@ Test(initializers, orthogonal_gives_orthonormal_rows_or_columns_times_gain)
         {NN_SHAPE(3, 4, 8), 12, 8},
         {NN_SHAPE(5, 20), 5, 20},
         {NN_SHAPE(32, 128), 32, 128},
+        {NN_SHAPE(600, 200), 600, 200}, /* large enough for LAPACK's blocked QR */
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         nn_tensor *t = filled("orthogonal", cases[i].shape, 7, 3);
