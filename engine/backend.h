@@ -295,31 +295,33 @@ typedef struct nn_backend {
 
     /* One LSTM step for `rows` samples of `units` (Keras' gate order i, f, c, o in each
      * row of 4·units): preact (rows, 4·units) = xw + hu (the input's and the state's
-     * products, bias included) is kept for backward; c = rec(f)·c_prev + rec(i)·act(c̃),
-     * h = rec(o)·act(c) (rows, units). */
-    void (*lstm_cell_forward)(float *h, float *c, float *preact, const float *xw,
-                              const float *hu, const float *c_prev,
+     * products, bias included) and gates (rows, 4·units), the activated i, f, c̃, o, are
+     * kept for backward; c = rec(f)·c_prev + rec(i)·act(c̃), h = rec(o)·act(c) (rows,
+     * units). */
+    void (*lstm_cell_forward)(float *h, float *c, float *preact, float *gates,
+                              const float *xw, const float *hu, const float *c_prev,
                               const nn_recurrent_cell *cell);
     /* Given dh (rows, units), the whole gradient reaching h, and dc (rows, units), the
      * gradient reaching c from the next step (0 at the last), writes dpreact (rows,
      * 4·units) and replaces dc by the gradient reaching c_prev through this step. */
     void (*lstm_cell_backward)(float *dpreact, float *dc, const float *dh, const float *preact,
-                               const float *c_prev, const float *c,
+                               const float *gates, const float *c_prev, const float *c,
                                const nn_recurrent_cell *cell);
     /* One GRU step, Keras' reset_after form (gate order z, r, h in each row of 3·units):
      * xw and hu (rows, 3·units) are the input's and the state's products, each with its
      * own bias; z = rec(xw_z + hu_z), r = rec(xw_r + hu_r), h̃ = act(xw_h + r·hu_h),
-     * h = z·h_prev + (1 - z)·h̃. preact (rows, 3·units) keeps the three pre-activations
-     * and hu_h (rows, units) the state's candidate part, for backward. */
-    void (*gru_cell_forward)(float *h, float *preact, float *hu_h, const float *xw,
-                             const float *hu, const float *h_prev,
+     * h = z·h_prev + (1 - z)·h̃. preact (rows, 3·units) keeps the three pre-activations,
+     * gates (rows, 3·units) z, r and h̃, and hu_h (rows, units) the state's candidate
+     * part, for backward. */
+    void (*gru_cell_forward)(float *h, float *preact, float *gates, float *hu_h,
+                             const float *xw, const float *hu, const float *h_prev,
                              const nn_recurrent_cell *cell);
     /* Given dh (rows, units), the whole gradient reaching h, writes dxw and dhu (rows,
      * 3·units), the gradients of the two products, and dh_prev (rows, units), the part of
      * h_prev's gradient that does not pass through the recurrent kernel. */
     void (*gru_cell_backward)(float *dxw, float *dhu, float *dh_prev, const float *dh,
-                              const float *preact, const float *hu_h, const float *h_prev,
-                              const nn_recurrent_cell *cell);
+                              const float *preact, const float *gates, const float *hu_h,
+                              const float *h_prev, const nn_recurrent_cell *cell);
     /* Embedding lookup: out (count, dim) row i = table (rows, dim) row indices[i]. The
      * indices (count) are floats holding whole numbers, which the layer checks on the
      * host before they get here; one outside [0, rows) all the same gives a row of zeros,

@@ -612,6 +612,9 @@ void nn_lua_push_layer_arg(lua_State *L, nn_layer *layer, const nn_arg_spec *spe
             lua_setfield(L, -2, "mean");
             lua_pushnumber(L, initializer->b);
             lua_setfield(L, -2, "stddev");
+        } else if (initializer->kind == NN_INITIALIZER_ORTHOGONAL) {
+            lua_pushnumber(L, initializer->a);
+            lua_setfield(L, -2, "gain");
         }
         if (initializer->has_seed) {
             lua_pushinteger(L, (lua_Integer)initializer->seed);

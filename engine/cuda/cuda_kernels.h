@@ -49,15 +49,16 @@ void nn_cuda_crop(float *out, const float *padded, int batch, int height, int wi
 /* ---- recurrent.cu ---- */
 void nn_cuda_swap_leading_axes(float *out, const float *inp, int64_t d0, int64_t d1,
                         int64_t inner);
-void nn_cuda_lstm_cell_forward(float *h, float *c, float *preact, const float *xw,
+void nn_cuda_lstm_cell_forward(float *h, float *c, float *preact, float *gates, const float *xw,
                         const float *hu, const float *c_prev, const nn_recurrent_cell *cell);
 void nn_cuda_lstm_cell_backward(float *dpreact, float *dc, const float *dh, const float *preact,
-                         const float *c_prev, const float *c, const nn_recurrent_cell *cell);
-void nn_cuda_gru_cell_forward(float *h, float *preact, float *hu_h, const float *xw,
+                         const float *gates, const float *c_prev, const float *c,
+                         const nn_recurrent_cell *cell);
+void nn_cuda_gru_cell_forward(float *h, float *preact, float *gates, float *hu_h, const float *xw,
                        const float *hu, const float *h_prev, const nn_recurrent_cell *cell);
 void nn_cuda_gru_cell_backward(float *dxw, float *dhu, float *dh_prev, const float *dh,
-                        const float *preact, const float *hu_h, const float *h_prev,
-                        const nn_recurrent_cell *cell);
+                        const float *preact, const float *gates, const float *hu_h,
+                        const float *h_prev, const nn_recurrent_cell *cell);
 
 /* ---- layernorm.cu ---- */
 void nn_cuda_layernorm_forward(float *y, float *mean, float *inv_std, const float *x,

@@ -332,37 +332,40 @@ static void emulated_swap_leading_axes(float *out, const float *inp, int64_t d0,
     RUN("swap_leading_axes", CPU.swap_leading_axes(out, inp, d0, d1, inner), out, inp);
 }
 
-static void emulated_lstm_cell_forward(float *h, float *c, float *preact, const float *xw,
-                                       const float *hu, const float *c_prev,
+static void emulated_lstm_cell_forward(float *h, float *c, float *preact, float *gates,
+                                       const float *xw, const float *hu, const float *c_prev,
                                        const nn_recurrent_cell *cell)
 {
-    RUN("lstm_cell_forward", CPU.lstm_cell_forward(h, c, preact, xw, hu, c_prev, cell), h, c,
-        preact, xw, hu, c_prev);
+    RUN("lstm_cell_forward", CPU.lstm_cell_forward(h, c, preact, gates, xw, hu, c_prev, cell),
+        h, c, preact, gates, xw, hu, c_prev);
 }
 
 static void emulated_lstm_cell_backward(float *dpreact, float *dc, const float *dh,
-                                        const float *preact, const float *c_prev, const float *c,
+                                        const float *preact, const float *gates,
+                                        const float *c_prev, const float *c,
                                         const nn_recurrent_cell *cell)
 {
-    RUN("lstm_cell_backward", CPU.lstm_cell_backward(dpreact, dc, dh, preact, c_prev, c, cell),
-        dpreact, dc, dh, preact, c_prev, c);
+    RUN("lstm_cell_backward",
+        CPU.lstm_cell_backward(dpreact, dc, dh, preact, gates, c_prev, c, cell), dpreact, dc,
+        dh, preact, gates, c_prev, c);
 }
 
-static void emulated_gru_cell_forward(float *h, float *preact, float *hu_h, const float *xw,
-                                      const float *hu, const float *h_prev,
+static void emulated_gru_cell_forward(float *h, float *preact, float *gates, float *hu_h,
+                                      const float *xw, const float *hu, const float *h_prev,
                                       const nn_recurrent_cell *cell)
 {
-    RUN("gru_cell_forward", CPU.gru_cell_forward(h, preact, hu_h, xw, hu, h_prev, cell), h,
-        preact, hu_h, xw, hu, h_prev);
+    RUN("gru_cell_forward", CPU.gru_cell_forward(h, preact, gates, hu_h, xw, hu, h_prev, cell),
+        h, preact, gates, hu_h, xw, hu, h_prev);
 }
 
 static void emulated_gru_cell_backward(float *dxw, float *dhu, float *dh_prev, const float *dh,
-                                       const float *preact, const float *hu_h,
-                                       const float *h_prev, const nn_recurrent_cell *cell)
+                                       const float *preact, const float *gates,
+                                       const float *hu_h, const float *h_prev,
+                                       const nn_recurrent_cell *cell)
 {
     RUN("gru_cell_backward",
-        CPU.gru_cell_backward(dxw, dhu, dh_prev, dh, preact, hu_h, h_prev, cell), dxw, dhu,
-        dh_prev, dh, preact, hu_h, h_prev);
+        CPU.gru_cell_backward(dxw, dhu, dh_prev, dh, preact, gates, hu_h, h_prev, cell), dxw,
+        dhu, dh_prev, dh, preact, gates, hu_h, h_prev);
 }
 
 static void emulated_embedding_gather(float *out, const float *table, const float *indices,

@@ -270,9 +270,10 @@ static call_sizes sizes_of(const nn_layer *layer, int64_t batch)
 
 /* What forward keeps for backward, in one buffer: the states before and after every step
  * (steps + 1 blocks, the first zero), the LSTM's cell states likewise, each step's
- * pre-activations, and the GRU's recurrent candidate parts. */
+ * pre-activations and (LSTM, GRU) activated gates, so that backward computes no
+ * activation again, and the GRU's recurrent candidate parts. */
 typedef struct history_layout {
-    size_t states, cells, preact, hu_h, masked_states, total; /* offsets in floats, the whole */
+    size_t states, cells, preact, gates, hu_h, masked_states, total; /* offsets in floats */
 } history_layout;
 
 /* With recurrent dropout, also the states as the recurrent kernel saw them (steps blocks,
@@ -288,6 +289,9 @@ static history_layout history_of(const call_sizes *s, bool recurrent_dropout)
         offset += nn_aligned_floats((steps + 1) * s->step_states);
     h.preact = offset;
     offset += nn_aligned_floats(steps * s->step_columns);
+    h.gates = offset;
+    if (s->kind != CELL_SIMPLE)
+        offset += nn_aligned_floats(steps * s->step_columns);
     h.hu_h = offset;
     if (s->kind == CELL_GRU)
         offset += nn_aligned_floats(steps * s->step_states);
@@ -458,7 +462,7 @@ static nn_status recurrent_forward(nn_layer *layer, nn_exec *exec, const nn_tens
 
     float *history = rnn->history->data;
     float *states = history + h.states, *cells = history + h.cells;
-    float *preact = history + h.preact, *hu_h = history + h.hu_h;
+    float *preact = history + h.preact, *gates = history + h.gates, *hu_h = history + h.hu_h;
     float *products = exec->scratch + l.products, *state_product = exec->scratch + l.state_product;
 
     float *inputs = inputs_in_step_order(rnn, exec, input, &s, &l);
@@ -494,6 +498,7 @@ static nn_status recurrent_forward(nn_layer *layer, nn_exec *exec, const nn_tens
         float *next_state = states + (size_t)(t + 1) * s.step_states;
         const float *step_products = products + (size_t)t * s.step_columns;
         float *step_preact = preact + (size_t)t * s.step_columns;
+        float *step_gates = gates + (size_t)t * s.step_columns;
         const float *seen_state = state; /* what the recurrent kernel reads */
         if (rnn->dropped_states) {
             float *masked = history + h.masked_states + (size_t)t * s.step_states;
@@ -506,12 +511,13 @@ static nn_status recurrent_forward(nn_layer *layer, nn_exec *exec, const nn_tens
         switch (s.kind) {
         case CELL_LSTM:
             backend->lstm_cell_forward(next_state, cells + (size_t)(t + 1) * s.step_states,
-                                       step_preact, step_products, state_product,
+                                       step_preact, step_gates, step_products, state_product,
                                        cells + (size_t)t * s.step_states, &cell);
             break;
         case CELL_GRU:
-            backend->gru_cell_forward(next_state, step_preact, hu_h + (size_t)t * s.step_states,
-                                      step_products, state_product, state, &cell);
+            backend->gru_cell_forward(next_state, step_preact, step_gates,
+                                      hu_h + (size_t)t * s.step_states, step_products,
+                                      state_product, state, &cell);
             break;
         case CELL_SIMPLE:
             backend->copy(step_preact, step_products, s.step_columns * sizeof(float));
@@ -564,7 +570,8 @@ static nn_status recurrent_backward(nn_layer *layer, nn_exec *exec, const nn_ten
 
     const float *history = rnn->history->data;
     const float *states = history + h.states, *cells = history + h.cells;
-    const float *preact = history + h.preact, *hu_h = history + h.hu_h;
+    const float *preact = history + h.preact, *gates = history + h.gates;
+    const float *hu_h = history + h.hu_h;
     float *scratch = exec->scratch;
     float *dproducts = scratch + l.dproducts;
     /* The state's products have the input's gradients, except a GRU's candidate part. */
@@ -593,18 +600,19 @@ static nn_status recurrent_backward(nn_layer *layer, nn_exec *exec, const nn_ten
         const float *state = states + (size_t)t * s.step_states;
         const float *next_state = states + (size_t)(t + 1) * s.step_states;
         const float *step_preact = preact + (size_t)t * s.step_columns;
+        const float *step_gates = gates + (size_t)t * s.step_columns;
         float *step_dproducts = dproducts + (size_t)t * s.step_columns;
         float *step_dstate_products = dstate_products + (size_t)t * s.step_columns;
         switch (s.kind) {
         case CELL_LSTM:
-            backend->lstm_cell_backward(step_dproducts, dcell, dstate, step_preact,
+            backend->lstm_cell_backward(step_dproducts, dcell, dstate, step_preact, step_gates,
                                         cells + (size_t)t * s.step_states,
                                         cells + (size_t)(t + 1) * s.step_states, &cell);
             break;
         case CELL_GRU:
             backend->gru_cell_backward(step_dproducts, step_dstate_products, dstate_direct,
-                                       dstate, step_preact, hu_h + (size_t)t * s.step_states,
-                                       state, &cell);
+                                       dstate, step_preact, step_gates,
+                                       hu_h + (size_t)t * s.step_states, state, &cell);
             break;
         case CELL_SIMPLE:
             backend->activation_backward(rnn->activation, step_dproducts, dstate, step_preact,

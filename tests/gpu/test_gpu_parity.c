@@ -317,36 +317,37 @@ static void recurrent_cells(void)
     float *xw = gh_random(lstm, 81, -2, 2), *hu = gh_random(lstm, 82, -2, 2);
     float *previous = gh_random(state, 83, -1, 1), *dh = gh_random(state, 84, -1, 1);
     float *dc = gh_random(state, 85, -1, 1), *x = gh_random(sequence, 86, -1, 1);
-    float *cpu[6], *dev[6], *d[6];
-    for (int i = 0; i < 6; i++)
+    float *cpu[7], *dev[7], *d[7];
+    for (int i = 0; i < 7; i++)
         cpu[i] = calloc(lstm, 4), dev[i] = calloc(lstm, 4), d[i] = gh_zeros(lstm * 4);
     float *d_xw = gh_upload(xw, lstm * 4), *d_hu = gh_upload(hu, lstm * 4);
     float *d_previous = gh_upload(previous, state * 4), *d_dh = gh_upload(dh, state * 4);
     float *d_dc = gh_upload(dc, state * 4), *d_x = gh_upload(x, sequence * 4);
 
-    /* LSTM: h, c, preact forward; dpreact and dc backward. */
+    /* LSTM: h, c, preact, gates forward; dpreact and dc backward. */
     memcpy(cpu[4], dc, state * 4);
-    nn_cpu_lstm_cell_forward(cpu[0], cpu[1], cpu[2], xw, hu, previous, &cell);
-    nn_cpu_lstm_cell_backward(cpu[3], cpu[4], dh, cpu[2], previous, cpu[1], &cell);
+    nn_cpu_lstm_cell_forward(cpu[0], cpu[1], cpu[2], cpu[5], xw, hu, previous, &cell);
+    nn_cpu_lstm_cell_backward(cpu[3], cpu[4], dh, cpu[2], cpu[5], previous, cpu[1], &cell);
     gh_device->copy(d[4], d_dc, state * 4);
-    gh_device->lstm_cell_forward(d[0], d[1], d[2], d_xw, d_hu, d_previous, &cell);
-    gh_device->lstm_cell_backward(d[3], d[4], d_dh, d[2], d_previous, d[1], &cell);
-    const size_t lstm_sizes[] = {state, state, lstm, lstm, state};
-    const char *lstm_names[] = {"lstm h", "lstm c", "lstm preact", "lstm dpreact", "lstm dc"};
-    for (int i = 0; i < 5; i++) {
+    gh_device->lstm_cell_forward(d[0], d[1], d[2], d[5], d_xw, d_hu, d_previous, &cell);
+    gh_device->lstm_cell_backward(d[3], d[4], d_dh, d[2], d[5], d_previous, d[1], &cell);
+    const size_t lstm_sizes[] = {state, state, lstm, lstm, state, lstm};
+    const char *lstm_names[] = {"lstm h", "lstm c", "lstm preact", "lstm dpreact", "lstm dc",
+                                "lstm gates"};
+    for (int i = 0; i < 6; i++) {
         gh_download(dev[i], d[i], lstm_sizes[i] * 4);
         gh_expect_close(lstm_names[i], dev[i], cpu[i], lstm_sizes[i], 1e-6);
     }
 
-    /* GRU: h, preact, hu_h forward; dxw, dhu, dh_prev backward. */
-    nn_cpu_gru_cell_forward(cpu[0], cpu[1], cpu[2], xw, hu, previous, &cell);
-    nn_cpu_gru_cell_backward(cpu[3], cpu[4], cpu[5], dh, cpu[1], cpu[2], previous, &cell);
-    gh_device->gru_cell_forward(d[0], d[1], d[2], d_xw, d_hu, d_previous, &cell);
-    gh_device->gru_cell_backward(d[3], d[4], d[5], d_dh, d[1], d[2], d_previous, &cell);
-    const size_t gru_sizes[] = {state, gru, state, gru, gru, state};
+    /* GRU: h, preact, hu_h, gates forward; dxw, dhu, dh_prev backward. */
+    nn_cpu_gru_cell_forward(cpu[0], cpu[1], cpu[6], cpu[2], xw, hu, previous, &cell);
+    nn_cpu_gru_cell_backward(cpu[3], cpu[4], cpu[5], dh, cpu[1], cpu[6], cpu[2], previous, &cell);
+    gh_device->gru_cell_forward(d[0], d[1], d[6], d[2], d_xw, d_hu, d_previous, &cell);
+    gh_device->gru_cell_backward(d[3], d[4], d[5], d_dh, d[1], d[6], d[2], d_previous, &cell);
+    const size_t gru_sizes[] = {state, gru, state, gru, gru, state, gru};
     const char *gru_names[] = {"gru h", "gru preact", "gru hu_h", "gru dxw", "gru dhu",
-                               "gru dh_prev"};
-    for (int i = 0; i < 6; i++) {
+                               "gru dh_prev", "gru gates"};
+    for (int i = 0; i < 7; i++) {
         gh_download(dev[i], d[i], gru_sizes[i] * 4);
         gh_expect_close(gru_names[i], dev[i], cpu[i], gru_sizes[i], 1e-6);
     }
@@ -358,7 +359,7 @@ static void recurrent_cells(void)
     gh_download(swapped_dev, d_swapped, sequence * 4);
     gh_expect_close("swap_leading_axes", swapped_dev, swapped_cpu, sequence, 0.0);
 
-    for (int i = 0; i < 6; i++)
+    for (int i = 0; i < 7; i++)
         free(cpu[i]), free(dev[i]), gh_free(d[i]);
     gh_free(d_xw), gh_free(d_hu), gh_free(d_previous), gh_free(d_dh), gh_free(d_dc);
     gh_free(d_x), gh_free(d_swapped);

@@ -32,6 +32,9 @@ t.test('shapes and parameter counts as Keras', function()
   t.eq(simple.name:match('^simple_rnn'), 'simple_rnn', 'name')
   t.eq(lstm.recurrent_activation, 'sigmoid', 'recurrent_activation default')
   t.eq(lstm.activation, 'tanh', 'activation default')
+  t.eq(lstm.recurrent_initializer.name, 'orthogonal', 'recurrent_initializer default')
+  t.eq(L.GRU{2, recurrent_initializer = nn.initializers.Orthogonal{gain = 0.5}}.recurrent_initializer.gain,
+       0.5, 'orthogonal gain')
   local stacked = nn.Sequential{L.LSTM{8, return_sequences = true, input_shape = {5, 3}}, L.LSTM{4}, L.Dense{1}}
   local summary = t.capture(function() stacked:summary() end)
   t.truthy(summary:find('(None, 5, 8)', 1, true), summary)

@@ -30,8 +30,9 @@ NN_BODY float nn_body_cell_derivative(nn_activation activation, float x, float y
 }
 
 /* Element i = sample · units + unit of an LSTM step (see nn_backend.lstm_cell_forward). */
-NN_BODY void nn_body_lstm_forward(float *h, float *c, float *preact, const float *xw,
-                                  const float *hu, const float *c_prev, size_t units,
+NN_BODY void nn_body_lstm_forward(float *h, float *c, float *preact, float *gates,
+                                  const float *xw, const float *hu, const float *c_prev,
+                                  size_t units,
                                   nn_activation activation, nn_activation gate_activation,
                                   size_t i)
 {
@@ -48,6 +49,10 @@ NN_BODY void nn_body_lstm_forward(float *h, float *c, float *preact, const float
     float forget_gate = nn_body_cell_activate(gate_activation, pre_f);
     float candidate = nn_body_cell_activate(activation, pre_c);
     float output_gate = nn_body_cell_activate(gate_activation, pre_o);
+    gates[base] = input_gate;
+    gates[base + units] = forget_gate;
+    gates[base + 2 * units] = candidate;
+    gates[base + 3 * units] = output_gate;
     float cell = forget_gate * c_prev[i] + input_gate * candidate;
     c[i] = cell;
     h[i] = output_gate * nn_body_cell_activate(activation, cell);
@@ -56,17 +61,16 @@ NN_BODY void nn_body_lstm_forward(float *h, float *c, float *preact, const float
 /* Element i of an LSTM step's backward (see nn_backend.lstm_cell_backward); dc is read
  * and then overwritten at the same index. */
 NN_BODY void nn_body_lstm_backward(float *dpreact, float *dc, const float *dh,
-                                   const float *preact, const float *c_prev, const float *c,
-                                   size_t units, nn_activation activation,
-                                   nn_activation gate_activation, size_t i)
+                                   const float *preact, const float *gates,
+                                   const float *c_prev, const float *c, size_t units,
+                                   nn_activation activation, nn_activation gate_activation,
+                                   size_t i)
 {
     size_t unit = i % units, base = (i / units) * 4 * units + unit;
     float pre_i = preact[base], pre_f = preact[base + units];
     float pre_c = preact[base + 2 * units], pre_o = preact[base + 3 * units];
-    float input_gate = nn_body_cell_activate(gate_activation, pre_i);
-    float forget_gate = nn_body_cell_activate(gate_activation, pre_f);
-    float candidate = nn_body_cell_activate(activation, pre_c);
-    float output_gate = nn_body_cell_activate(gate_activation, pre_o);
+    float input_gate = gates[base], forget_gate = gates[base + units];
+    float candidate = gates[base + 2 * units], output_gate = gates[base + 3 * units];
     float cell_out = nn_body_cell_activate(activation, c[i]);
     float dcell = dc[i] + dh[i] * output_gate * nn_body_cell_derivative(activation, c[i], cell_out);
     dpreact[base] = dcell * candidate * nn_body_cell_derivative(gate_activation, pre_i, input_gate);
@@ -80,8 +84,9 @@ NN_BODY void nn_body_lstm_backward(float *dpreact, float *dc, const float *dh,
 }
 
 /* Element i = sample · units + unit of a GRU step (see nn_backend.gru_cell_forward). */
-NN_BODY void nn_body_gru_forward(float *h, float *preact, float *hu_h, const float *xw,
-                                 const float *hu, const float *h_prev, size_t units,
+NN_BODY void nn_body_gru_forward(float *h, float *preact, float *gates, float *hu_h,
+                                 const float *xw, const float *hu, const float *h_prev,
+                                 size_t units,
                                  nn_activation activation, nn_activation gate_activation,
                                  size_t i)
 {
@@ -96,21 +101,22 @@ NN_BODY void nn_body_gru_forward(float *h, float *preact, float *hu_h, const flo
     preact[base] = pre_z;
     preact[base + units] = pre_r;
     preact[base + 2 * units] = pre_h;
+    gates[base] = update;
+    gates[base + units] = reset;
+    gates[base + 2 * units] = candidate;
     hu_h[i] = state_part;
     h[i] = update * h_prev[i] + (1.0f - update) * candidate;
 }
 
 /* Element i of a GRU step's backward (see nn_backend.gru_cell_backward). */
 NN_BODY void nn_body_gru_backward(float *dxw, float *dhu, float *dh_prev, const float *dh,
-                                  const float *preact, const float *hu_h, const float *h_prev,
-                                  size_t units, nn_activation activation,
+                                  const float *preact, const float *gates, const float *hu_h,
+                                  const float *h_prev, size_t units, nn_activation activation,
                                   nn_activation gate_activation, size_t i)
 {
     size_t unit = i % units, base = (i / units) * 3 * units + unit;
     float pre_z = preact[base], pre_r = preact[base + units], pre_h = preact[base + 2 * units];
-    float update = nn_body_cell_activate(gate_activation, pre_z);
-    float reset = nn_body_cell_activate(gate_activation, pre_r);
-    float candidate = nn_body_cell_activate(activation, pre_h);
+    float update = gates[base], reset = gates[base + units], candidate = gates[base + 2 * units];
     float dpre_z = dh[i] * (h_prev[i] - candidate) *
                    nn_body_cell_derivative(gate_activation, pre_z, update);
     float dpre_h = dh[i] * (1.0f - update) * nn_body_cell_derivative(activation, pre_h, candidate);
