@@ -7,6 +7,27 @@
 
 /* Below this many elements a parallel loop costs more than it saves. */
 enum { PARALLEL_THRESHOLD = 1 << 15 };
+/* The same for activations that call the math library (exp, tanh, erf, log): at some
+ * 15 ns an element, a few thousand already pay for a second thread (a recurrent layer's
+ * step is batch x units, often 8192). */
+enum { MATH_PARALLEL_THRESHOLD = 1 << 11 };
+
+/* Whether an element of the activation is a few comparisons or multiplications. */
+static bool is_cheap(nn_activation_kind kind)
+{
+    switch (kind) {
+    case NN_ACTIVATION_LINEAR:
+    case NN_ACTIVATION_RELU:
+    case NN_ACTIVATION_LEAKY_RELU:
+    case NN_ACTIVATION_RELU6:
+    case NN_ACTIVATION_SOFTSIGN:
+    case NN_ACTIVATION_HARD_SIGMOID:
+    case NN_ACTIVATION_HARD_SILU:
+        return true;
+    default:
+        return false;
+    }
+}
 
 static const float SELU_ALPHA = 1.6732632423543772f;
 static const float SELU_SCALE = 1.0507009873554805f;
@@ -157,7 +178,8 @@ void nn_activation_forward(nn_activation activation, float *y, const float *x, s
     default:
         break;
     }
-#pragma omp parallel for schedule(static) if (n > PARALLEL_THRESHOLD)
+    size_t threshold = is_cheap(activation.kind) ? PARALLEL_THRESHOLD : MATH_PARALLEL_THRESHOLD;
+#pragma omp parallel for schedule(static) if (n > threshold)
     for (size_t i = 0; i < n; i++) {
         float v = x[i], r;
         switch (activation.kind) {
