@@ -150,6 +150,8 @@ typedef struct nn_backend {
     void (*scale_shift)(float *y, const float *x, float scale, float offset, size_t n);
     /* y[i] += x[i] for i in [0, n). */
     void (*add)(float *y, const float *x, size_t n);
+    /* y[i] = a[i] · b[i] for i in [0, n); y may be a or b. */
+    void (*multiply)(float *y, const float *a, const float *b, size_t n);
     /* out (B,S,C) = inp (B,C,S): the channel axis moved last (S is H·W). */
     void (*to_channels_last)(float *out, const float *inp, int64_t batch, int64_t channels,
                              int64_t spatial);

@@ -26,6 +26,7 @@ static const nn_layer_class *const layer_classes[] = {
     &nn_global_average_pooling1d_class, &nn_global_max_pooling1d_class,
     &nn_zero_padding1d_class, &nn_cropping1d_class, &nn_upsampling1d_class,
     &nn_simple_rnn_class, &nn_lstm_class, &nn_gru_class, &nn_embedding_class,
+    &nn_bidirectional_class,
     NULL,
 };
 
@@ -377,6 +378,15 @@ nn_status nn_layer_check_call(const nn_layer *layer, const nn_exec *exec, int64_
     return NN_OK;
 }
 
+/* The random stream weight i of a layer starts from: four per layer, as when layers had
+ * at most four weights (so their numbers stay what they were), and the fifth and sixth
+ * in a range of their own. */
+static uint64_t param_stream(const nn_layer *layer, int i)
+{
+    uint64_t first = layer->stream * 4;
+    return i < 4 ? first + (uint64_t)i : (UINT64_C(1) << 62) + first + (uint64_t)(i - 4);
+}
+
 nn_status nn_layer_build(nn_layer *layer, const nn_shape *input)
 {
     if (layer->built)
@@ -407,7 +417,7 @@ nn_status nn_layer_build(nn_layer *layer, const nn_shape *input)
         status = nn_tensor_create(&param->value, NN_DTYPE_F32, &param->shape);
         if (status == NN_OK)
             status = nn_initializer_fill(&param->initializer, param->value, layer->seed,
-                                         layer->stream * NN_LAYER_MAX_PARAMS + (uint64_t)i);
+                                         param_stream(layer, i));
         if (status == NN_OK && param->trainable)
             status = nn_tensor_create(&param->grad, NN_DTYPE_F32, &param->shape);
         if (status != NN_OK) {

@@ -19,7 +19,7 @@
 #include "tensor.h"
 
 enum {
-    NN_LAYER_MAX_PARAMS = 4,
+    NN_LAYER_MAX_PARAMS = 6, /* a Bidirectional LSTM's two kernels, recurrent kernels, biases */
     NN_NAME_CAPACITY = 64,
     NN_EXPLANATION_CAPACITY = 640,
 };

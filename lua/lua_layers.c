@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "layers/layers.h"
 #include "nn_lua.h"
 
 #define LAYER_OBJECTS "nn.layer_objects"
@@ -80,6 +81,32 @@ static void push_arg_names(lua_State *L, const nn_layer_class *cls, int count)
     luaL_pushresult(&buffer);
 }
 
+/* Bidirectional{layer, ...}: when the first argument is a layer object, as in Keras, its
+ * arguments become the new layer's (all but its name) and count as given; the entry is
+ * then taken out of the table. A class name there ('LSTM') is an ordinary argument. */
+static void wrap_layer_argument(lua_State *L, nn_layer *layer, int args, bool *given,
+                                const char *function)
+{
+    lua_rawgeti(L, args, 1);
+    nn_layer **wrapped = luaL_testudata(L, -1, NN_LUA_LAYER);
+    lua_pop(L, 1);
+    if (!wrapped)
+        return;
+    if (!*wrapped)
+        nn_lua_error(L, "%s: the layer to wrap has been released", function);
+    nn_lua_check(L, nn_bidirectional_wrap(layer, *wrapped), function);
+    const nn_layer_class *cls = layer->cls;
+    for (int i = 0; i < cls->arg_count; i++) {
+        const char *name = cls->args[i].name;
+        if (strcmp(name, "layer") == 0 ||
+            (strcmp(name, "name") != 0 && strcmp(name, "input_shape") != 0 &&
+             nn_layer_class_arg((*wrapped)->cls, name)))
+            given[i] = true;
+    }
+    lua_pushnil(L);
+    lua_rawseti(L, args, 1);
+}
+
 /* nn.layers.<Class>{positional..., name=value...} (or plain positional arguments with an
  * optional options table last: nn.layers.Dense(10, {activation='relu'})). */
 static int layer_construct(lua_State *L)
@@ -120,6 +147,8 @@ static int layer_construct(lua_State *L)
     nn_layer *layer = *slot;
 
     bool given[64] = {false};
+    if (cls == &nn_bidirectional_class)
+        wrap_layer_argument(L, layer, args, given, function);
     lua_pushnil(L);
     while (lua_next(L, args)) {
         const nn_arg_spec *spec = NULL;

@@ -57,7 +57,10 @@ done
 echo
 echo "median ms over $rounds rounds ($(nproc) cores, OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-(unset)})"
 awk '
-  { values[$1 " " $2] = values[$1 " " $2] " " $3; seen[$2] = 1 }
+  {
+    values[$1 " " $2] = values[$1 " " $2] " " $3
+    if (!($2 in seen)) { seen[$2] = 1; names[++count] = $2 }
+  }
   function median(list,    n, a, i, j, t) {
     n = split(list, a, " ")
     for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }
@@ -65,8 +68,7 @@ awk '
   }
   END {
     printf "%-22s %10s %10s %14s %12s\n", "figure", "nnsh", "torch", "torch 1 thread", "nnsh/best"
-    n = asorti(seen, names)
-    for (k = 1; k <= n; k++) {
+    for (k = 1; k <= count; k++) {
       name = names[k]
       a = median(values["nnsh " name]); b = median(values["torch " name]); c = median(values["torch1 " name])
       best = b < c ? b : c

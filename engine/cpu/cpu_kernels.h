@@ -22,6 +22,7 @@ nn_status nn_cpu_select_device(int index);
 void nn_cpu_fill(float *target, float value, size_t n);
 void nn_cpu_scale_shift(float *y, const float *x, float scale, float offset, size_t n);
 void nn_cpu_add(float *y, const float *x, size_t n);
+void nn_cpu_multiply(float *y, const float *a, const float *b, size_t n);
 
 size_t nn_cpu_conv2d_scratch_floats(const nn_conv2d_geometry *geometry);
 void nn_cpu_conv2d_forward(float *out, const float *inp, const float *kernel,

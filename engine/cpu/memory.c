@@ -81,6 +81,13 @@ void nn_cpu_add(float *y, const float *x, size_t n)
         y[i] += x[i];
 }
 
+void nn_cpu_multiply(float *y, const float *a, const float *b, size_t n)
+{
+#pragma omp parallel for schedule(static) if (n > (1 << 16))
+    for (size_t i = 0; i < n; i++)
+        y[i] = a[i] * b[i];
+}
+
 void nn_cpu_scale_shift(float *y, const float *x, float scale, float offset, size_t n)
 {
     /* Memory-bound: a second thread pays only on large buffers. */

@@ -45,6 +45,18 @@ extern "C" void nn_cuda_add(float *y, const float *x, size_t n)
     NN_CUDA_LAUNCHED("add");
 }
 
+static __global__ void multiply_kernel(float *y, const float *a, const float *b, size_t n)
+{
+    NN_FOR_EACH(i, n) y[i] = a[i] * b[i];
+}
+
+extern "C" void nn_cuda_multiply(float *y, const float *a, const float *b, size_t n)
+{
+    NN_CUDA_STREAM_OR_RETURN(context, n);
+    multiply_kernel<<<nn_blocks(n), NN_THREADS, 0, context->stream>>>(y, a, b, n);
+    NN_CUDA_LAUNCHED("multiply");
+}
+
 static __global__ void to_channels_last_kernel(float *out, const float *inp, size_t channels,
                                                size_t spatial, size_t n)
 {

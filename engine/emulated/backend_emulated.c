@@ -243,6 +243,11 @@ static void emulated_add(float *y, const float *x, size_t n)
         y, x);
 }
 
+static void emulated_multiply(float *y, const float *a, const float *b, size_t n)
+{
+    RUN("multiply", CPU.multiply(y, a, b, n), y, a, b);
+}
+
 static void emulated_to_channels_last(float *out, const float *inp, int64_t batch,
                                       int64_t channels, int64_t spatial)
 {
@@ -611,6 +616,7 @@ static const nn_backend emulated_backend = {
     .fill = emulated_fill,
     .scale_shift = emulated_scale_shift,
     .add = emulated_add,
+    .multiply = emulated_multiply,
     .to_channels_last = emulated_to_channels_last,
     .to_channels_first = emulated_to_channels_first,
     .conv2d_scratch_floats = emulated_conv2d_scratch_floats,

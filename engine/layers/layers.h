@@ -39,6 +39,7 @@ extern const nn_layer_class nn_global_max_pooling1d_class;
 extern const nn_layer_class nn_simple_rnn_class;
 extern const nn_layer_class nn_lstm_class;
 extern const nn_layer_class nn_gru_class;
+extern const nn_layer_class nn_bidirectional_class;
 
 /* The seed and stream of a dropout mask `layer` draws in this call: from its own seed
  * (own_seed present; on its own the mask follows own_calls, the calls so far, which the
@@ -47,6 +48,10 @@ extern const nn_layer_class nn_gru_class;
 void nn_dropout_stream(const nn_layer *layer, const nn_exec *exec,
                        const nn_optional_int *own_seed, uint64_t own_calls, uint64_t mask,
                        uint64_t *seed, uint64_t *stream);
+
+/* Makes `bidirectional` (of nn_bidirectional_class, arguments not finished yet) wrap a
+ * copy of the arguments of `recurrent`, a SimpleRNN, LSTM or GRU: all but its name. */
+nn_status nn_bidirectional_wrap(nn_layer *bidirectional, const nn_layer *recurrent);
 
 /* Shared choice lists. */
 extern const char *const nn_padding_choices[];     /* "valid", "same" */

@@ -35,12 +35,19 @@ typedef struct recurrent_layer {
     nn_optional_int seed;
     bool return_sequences, return_state, go_backwards, stateful, unroll;
 
-    /* What the last forward leaves for backward, on the device the layer ran on, sized by
-     * reserve (see history_layout). */
-    nn_storage *history;
-    /* The dropout masks of the last forward in training, one byte per (sample, feature)
-     * of the input, then per (sample, unit) of the state; the same for every step. */
-    nn_storage *masks;
+    /* Bidirectional only: the wrapped kind (a cell_kind) and how the two directions'
+     * outputs merge (a merge_mode). */
+    int wrapped, merge_mode;
+
+    /* Per direction (Bidirectional has two, the others one): what the last forward leaves
+     * for backward, on the device the layer ran on, sized by reserve (see
+     * history_layout), and the dropout masks of the last forward in training, one byte
+     * per (sample, feature) of the input, then per (sample, unit) of the state, the same
+     * for every step. */
+    nn_storage *history[2];
+    nn_storage *masks[2];
+    /* Bidirectional: both directions' outputs of the last forward (for 'mul'). */
+    nn_storage *merge_inputs;
     bool dropped_inputs, dropped_states; /* whether the last forward applied them */
     uint64_t own_calls;                  /* calls on its own with a seed (see dropout.c) */
 } recurrent_layer;
@@ -133,14 +140,49 @@ static const nn_arg_spec gru_args[] = {
     RECURRENT_COMMON_ARGS("gru"),
 };
 
+static const char *const wrapped_choices[] = {"SimpleRNN", "LSTM", "GRU", NULL};
+static const char *const merge_choices[] = {"concat", "sum", "mul", "ave", NULL};
+
+/* A Bidirectional holds the arguments of the layer it wraps as its own, so that they are
+ * read, shown and saved like any layer's. */
+static const nn_arg_spec bidirectional_args[] = {
+    {"layer", NN_ARG_CHOICE, ARG(wrapped), true, 0, 0, false, wrapped_choices, NULL,
+     "The recurrent layer to run both ways: nn.layers.LSTM{64}, GRU{...} or SimpleRNN{...} "
+     "(its arguments become this layer's; a file keeps its class name)."},
+    {"merge_mode", NN_ARG_CHOICE, ARG(merge_mode), false, 0, 0, false, merge_choices,
+     "'concat'", "How the forward and backward outputs combine: 'concat' (side by side), "
+     "'sum', 'mul' or 'ave'."},
+    UNITS_ARG,
+    ACTIVATION_ARG,
+    RECURRENT_ACTIVATION_ARG,
+    {"unit_forget_bias", NN_ARG_BOOL, ARG(unit_forget_bias), false, 0, 1, false, NULL, "True",
+     "LSTM: the forget gate's bias starts at 1."},
+    {"reset_after", NN_ARG_BOOL, ARG(reset_after), false, 0, 1, false, NULL, "True",
+     "GRU: the reset gate applies after the recurrent kernel (nnsh has only True)."},
+    RECURRENT_COMMON_ARGS("bidirectional"),
+};
+
 typedef enum cell_kind { CELL_SIMPLE, CELL_LSTM, CELL_GRU } cell_kind;
+typedef enum merge_mode { MERGE_CONCAT, MERGE_SUM, MERGE_MUL, MERGE_AVE } merge_mode;
+
+static bool is_bidirectional(const nn_layer *layer)
+{
+    return layer->cls == &nn_bidirectional_class;
+}
 
 static cell_kind kind_of(const nn_layer *layer)
 {
+    if (is_bidirectional(layer))
+        return (cell_kind)((const recurrent_layer *)layer)->wrapped;
     return layer->cls == &nn_lstm_class ? CELL_LSTM
            : layer->cls == &nn_gru_class ? CELL_GRU
                                          : CELL_SIMPLE;
 }
+
+static int directions_of(const nn_layer *layer) { return is_bidirectional(layer) ? 2 : 1; }
+
+/* Where direction d's weights start in base.params: kernel, recurrent_kernel, bias. */
+static int params_per_direction(const recurrent_layer *rnn) { return rnn->use_bias ? 3 : 2; }
 
 /* Columns of the kernels per unit: one per gate. */
 static int64_t gates_of(cell_kind kind) { return kind == CELL_LSTM ? 4 : kind == CELL_GRU ? 3 : 1; }
@@ -195,9 +237,10 @@ static nn_status recurrent_build(nn_layer *layer, const nn_shape *input, nn_shap
         return nn_error(NN_ERR_SHAPE, "Input 0 of layer \"%s\" is incompatible with the layer: "
                         "expected ndim=3 (batch, timesteps, features), found ndim=%d. Full "
                         "shape received: %s%s", layer->name, input->ndim, text,
-                        input->ndim == 2 ? " (a sequence of numbers needs a features axis: "
-                                           "Reshape{{steps, 1}}, or an Embedding first for "
-                                           "word indices)"
+                        input->ndim == 2 ? " (after another recurrent layer, give that one "
+                                           "return_sequences=true; a sequence of numbers "
+                                           "needs a features axis: Reshape{{steps, 1}}; word "
+                                           "indices need an Embedding first)"
                                          : "");
     if (input->dims[1] <= 0 || input->dims[2] <= 0)
         return nn_error(NN_ERR_SHAPE, "layer \"%s\" needs a known number of steps and features, "
@@ -205,17 +248,29 @@ static nn_status recurrent_build(nn_layer *layer, const nn_shape *input, nn_shap
     int64_t steps = input->dims[1], features = input->dims[2], units = rnn->units;
     int64_t columns = gates_of(kind) * units;
     nn_shape kernel = NN_SHAPE(features, columns), recurrent = NN_SHAPE(units, columns);
-    nn_layer_declare_param(layer, "kernel", &kernel, true, rnn->kernel_initializer,
-                           rnn->kernel_regularizer, rnn->kernel_constraint);
-    nn_layer_declare_param(layer, "recurrent_kernel", &recurrent, true,
-                           rnn->recurrent_initializer, rnn->recurrent_regularizer,
-                           rnn->recurrent_constraint);
-    if (rnn->use_bias) {
-        nn_shape bias = kind == CELL_GRU ? NN_SHAPE(2, columns) : NN_SHAPE(columns);
-        nn_layer_declare_param(layer, "bias", &bias, true, rnn->bias_initializer,
-                               rnn->bias_regularizer, rnn->bias_constraint);
+    nn_shape bias = kind == CELL_GRU ? NN_SHAPE(2, columns) : NN_SHAPE(columns);
+    /* Keras' order: each direction's kernel, recurrent kernel and bias, forward first. */
+    static const char *const names[2][3] = {
+        {"kernel", "recurrent_kernel", "bias"},
+        {"backward_kernel", "backward_recurrent_kernel", "backward_bias"},
+    };
+    static const char *const bidirectional_names[3] = {"forward_kernel",
+                                                        "forward_recurrent_kernel",
+                                                        "forward_bias"};
+    for (int d = 0; d < directions_of(layer); d++) {
+        const char *const *name = d == 0 && is_bidirectional(layer) ? bidirectional_names
+                                                                    : names[d];
+        nn_layer_declare_param(layer, name[0], &kernel, true, rnn->kernel_initializer,
+                               rnn->kernel_regularizer, rnn->kernel_constraint);
+        nn_layer_declare_param(layer, name[1], &recurrent, true, rnn->recurrent_initializer,
+                               rnn->recurrent_regularizer, rnn->recurrent_constraint);
+        if (rnn->use_bias)
+            nn_layer_declare_param(layer, name[2], &bias, true, rnn->bias_initializer,
+                                   rnn->bias_regularizer, rnn->bias_constraint);
     }
-    *output = rnn->return_sequences ? NN_SHAPE(-1, steps, units) : NN_SHAPE(-1, units);
+    int64_t width = is_bidirectional(layer) && rnn->merge_mode == MERGE_CONCAT ? 2 * units
+                                                                              : units;
+    *output = rnn->return_sequences ? NN_SHAPE(-1, steps, width) : NN_SHAPE(-1, width);
     static const char *const cells[] = {
         [CELL_SIMPLE] = "one activation",
         [CELL_LSTM] = "4 gates (i, f, c, o)",
@@ -230,6 +285,18 @@ static nn_status recurrent_build(nn_layer *layer, const nn_shape *input, nn_shap
              (long long)units, (long long)columns,
              rnn->return_sequences ? "every step's state (return_sequences=True)"
                                    : "the last step's state");
+    if (is_bidirectional(layer)) {
+        static const char *const merges[] = {
+            [MERGE_CONCAT] = "side by side (merge_mode='concat': 2 x units wide)",
+            [MERGE_SUM] = "added (merge_mode='sum')",
+            [MERGE_MUL] = "multiplied (merge_mode='mul')",
+            [MERGE_AVE] = "averaged (merge_mode='ave')",
+        };
+        size_t used = strlen(layer->explanation);
+        snprintf(layer->explanation + used, sizeof layer->explanation - used,
+                 "; twice, once reading the steps forwards and once backwards, each with "
+                 "its own weights, the two outputs %s", merges[rnn->merge_mode]);
+    }
     return NN_OK;
 }
 
@@ -239,9 +306,11 @@ static void recurrent_initialized(nn_layer *layer)
     recurrent_layer *rnn = (recurrent_layer *)layer;
     if (kind_of(layer) != CELL_LSTM || !rnn->use_bias || !rnn->unit_forget_bias)
         return;
-    float *bias = nn_tensor_f32(layer->params[BIAS].value);
-    for (int i = 0; i < rnn->units; i++)
-        bias[rnn->units + i] = 1.0f;
+    for (int d = 0; d < directions_of(layer); d++) {
+        float *bias = nn_tensor_f32(layer->params[d * params_per_direction(rnn) + BIAS].value);
+        for (int i = 0; i < rnn->units; i++)
+            bias[rnn->units + i] = 1.0f;
+    }
 }
 
 /* The sizes of one call on `batch` samples. Every buffer is time-major, one block of
@@ -310,8 +379,8 @@ static history_layout history_of(const call_sizes *s, bool recurrent_dropout)
  *             blocks. */
 typedef struct scratch_layout {
     size_t inputs_by_time, inputs_by_step, products, state_product; /* forward */
-    size_t dproducts, dstate_products, doutputs, dinputs_by_step, dinputs_by_time, dstate,
-        dcell, dstate_direct;                                        /* backward */
+    size_t dproducts, dstate_products, doutputs, doutputs_by_step, dinputs_by_step,
+        dinputs_by_time, dstate, dcell, dstate_direct;               /* backward */
     size_t total;
 } scratch_layout;
 
@@ -339,6 +408,11 @@ static scratch_layout scratch_of(const call_sizes *s, bool go_backwards, bool re
         offset += nn_aligned_floats(steps * s->step_columns);
     l.doutputs = offset;
     if (return_sequences)
+        offset += nn_aligned_floats(steps * s->step_states);
+    /* A Bidirectional's backward direction gets its output's gradient in time order and
+     * turns it into step order here. */
+    l.doutputs_by_step = offset;
+    if (return_sequences && go_backwards)
         offset += nn_aligned_floats(steps * s->step_states);
     l.dinputs_by_step = offset;
     offset += nn_aligned_floats(s->inputs);
@@ -379,24 +453,57 @@ static nn_dropout_geometry state_dropout_of(const recurrent_layer *rnn, const ca
                                  .rate = rnn->recurrent_dropout};
 }
 
+/* The scratch layout of one direction's run: with go_backwards for a Bidirectional,
+ * whose backward direction needs every part. */
+static scratch_layout direction_scratch_of(const recurrent_layer *rnn, const call_sizes *s)
+{
+    return scratch_of(s, rnn->go_backwards || is_bidirectional(&rnn->base),
+                      rnn->return_sequences);
+}
+
+/* A Bidirectional's own scratch after its directions': the two outputs (then their
+ * gradients) and the backward direction's input gradient. */
+typedef struct merge_layout {
+    size_t outputs, dinput, total; /* offsets past the directions' scratch */
+    size_t output_floats;          /* one direction's output */
+} merge_layout;
+
+static merge_layout merge_of(const recurrent_layer *rnn, const call_sizes *s)
+{
+    merge_layout m = {0};
+    m.output_floats = (rnn->return_sequences ? (size_t)s->steps : 1) * s->step_states;
+    size_t offset = direction_scratch_of(rnn, s).total;
+    m.outputs = offset;
+    offset += 2 * nn_aligned_floats(m.output_floats);
+    m.dinput = offset;
+    offset += nn_aligned_floats(s->inputs);
+    m.total = offset;
+    return m;
+}
+
 static size_t recurrent_scratch_floats(const nn_layer *layer, const nn_backend *backend,
                                        int64_t batch)
 {
     (void)backend;
     const recurrent_layer *rnn = (const recurrent_layer *)layer;
     call_sizes s = sizes_of(layer, batch);
-    return scratch_of(&s, rnn->go_backwards, rnn->return_sequences).total;
+    return is_bidirectional(layer) ? merge_of(rnn, &s).total
+                                   : direction_scratch_of(rnn, &s).total;
 }
 
 static nn_status recurrent_reserve(nn_layer *layer, nn_device device, int64_t batch)
 {
     recurrent_layer *rnn = (recurrent_layer *)layer;
     call_sizes s = sizes_of(layer, batch);
-    NN_TRY(nn_layer_buffer_reserve(&rnn->history, device,
-                                   history_of(&s, rnn->recurrent_dropout > 0.0f).total *
-                                       sizeof(float),
-                                   layer));
-    return nn_layer_buffer_reserve(&rnn->masks, device, masks_bytes(&s), layer);
+    size_t history_bytes = history_of(&s, rnn->recurrent_dropout > 0.0f).total * sizeof(float);
+    for (int d = 0; d < directions_of(layer); d++) {
+        NN_TRY(nn_layer_buffer_reserve(&rnn->history[d], device, history_bytes, layer));
+        NN_TRY(nn_layer_buffer_reserve(&rnn->masks[d], device, masks_bytes(&s), layer));
+    }
+    if (!is_bidirectional(layer))
+        return NN_OK;
+    return nn_layer_buffer_reserve(&rnn->merge_inputs, device,
+                                   2 * merge_of(rnn, &s).output_floats * sizeof(float), layer);
 }
 
 /* The most samples one call takes: the kernels index steps · batch rows with int. */
@@ -416,80 +523,109 @@ static void reverse_steps(const nn_backend *backend, float *to, const float *fro
                       block * sizeof(float));
 }
 
-/* The input, time-major and in the order the steps run. */
-static float *inputs_in_step_order(const recurrent_layer *rnn, const nn_exec *exec,
-                                         const nn_tensor *input, const call_sizes *s,
-                                         const scratch_layout *l)
+/* One direction of a call: which weights and buffers, and which way it reads the steps. */
+typedef struct direction {
+    int index;            /* 0, or 1 for a Bidirectional's backward direction */
+    bool go_backwards;    /* reads the steps from the last */
+    bool time_order;      /* its output sequence is turned back into time order */
+    const float *kernel, *recurrent, *bias;
+    float *dkernel, *drecurrent, *dbias; /* NULL where frozen */
+    nn_storage *history, *masks;
+} direction;
+
+static direction direction_of(recurrent_layer *rnn, int index)
+{
+    nn_layer *layer = &rnn->base;
+    int first = index * params_per_direction(rnn);
+    direction d = {.index = index,
+                   .go_backwards = rnn->go_backwards != (index == 1),
+                   .time_order = index == 1,
+                   .history = rnn->history[index],
+                   .masks = rnn->masks[index]};
+    const float **values[3] = {&d.kernel, &d.recurrent, &d.bias};
+    float **grads[3] = {&d.dkernel, &d.drecurrent, &d.dbias};
+    for (int k = 0; k < params_per_direction(rnn); k++) {
+        nn_param *param = &layer->params[first + k];
+        *values[k] = nn_tensor_f32(param->value);
+        *grads[k] = param->grad ? nn_tensor_f32(param->grad) : NULL;
+    }
+    return d;
+}
+
+/* The input, time-major and in the order the direction runs its steps. */
+static float *inputs_in_step_order(const nn_exec *exec, const direction *d, const float *input,
+                                   const call_sizes *s, const scratch_layout *l)
 {
     const nn_backend *backend = exec->backend;
     float *by_time = exec->scratch + l->inputs_by_time;
-    backend->swap_leading_axes(by_time, nn_tensor_f32(input), s->batch, s->steps, s->features);
-    if (!rnn->go_backwards)
+    backend->swap_leading_axes(by_time, input, s->batch, s->steps, s->features);
+    if (!d->go_backwards)
         return by_time;
     float *by_step = exec->scratch + l->inputs_by_step;
-    reverse_steps(backend, by_step, by_time, s->steps,
-                  (size_t)(s->batch * s->features));
+    reverse_steps(backend, by_step, by_time, s->steps, (size_t)(s->batch * s->features));
     return by_step;
 }
 
-static const float *param_data(const nn_layer *layer, int index)
+/* Whether the buffers reserve made hold a batch of `batch` on the exec's device. */
+static nn_status check_reserved(const recurrent_layer *rnn, const nn_exec *exec,
+                                const call_sizes *s)
 {
-    return index < layer->param_count ? nn_tensor_f32(layer->params[index].value) : NULL;
+    size_t history_bytes = history_of(s, rnn->recurrent_dropout > 0.0f).total * sizeof(float);
+    for (int d = 0; d < directions_of(&rnn->base); d++) {
+        const nn_storage *history = rnn->history[d], *masks = rnn->masks[d];
+        if (!history || history->bytes < history_bytes ||
+            !nn_device_equal(history->device, exec->device) || !masks ||
+            masks->bytes < masks_bytes(s) || !nn_device_equal(masks->device, exec->device))
+            return nn_error(NN_ERR_STATE, "layer \"%s\": a batch of %lld arrived but the layer "
+                            "was reserved for fewer rows or another device (call "
+                            "nn_layer_reserve first)", rnn->base.name, (long long)s->batch);
+    }
+    return NN_OK;
 }
 
-static nn_status recurrent_forward(nn_layer *layer, nn_exec *exec, const nn_tensor *input,
-                                   nn_tensor *output)
+/* One direction's forward: out (batch, steps, units) or (batch, units). */
+static void run_forward(recurrent_layer *rnn, nn_exec *exec, const direction *d,
+                        const float *input, const call_sizes *sizes, float *out)
 {
-    recurrent_layer *rnn = (recurrent_layer *)layer;
+    nn_layer *layer = &rnn->base;
     const nn_backend *backend = exec->backend;
-    int64_t batch = input->shape.dims[0];
-    NN_TRY(nn_layer_check_call(layer, exec, batch, batch_limit_of(layer)));
-    call_sizes s = sizes_of(layer, batch);
+    const call_sizes s = *sizes;
+    int64_t batch = s.batch;
     history_layout h = history_of(&s, rnn->recurrent_dropout > 0.0f);
-    scratch_layout l = scratch_of(&s, rnn->go_backwards, rnn->return_sequences);
-    if (!rnn->history || rnn->history->bytes < h.total * sizeof(float) ||
-        !nn_device_equal(rnn->history->device, exec->device) || !rnn->masks ||
-        rnn->masks->bytes < masks_bytes(&s) || !nn_device_equal(rnn->masks->device, exec->device))
-        return nn_error(NN_ERR_STATE, "layer \"%s\": a batch of %lld arrived but the layer "
-                        "was reserved for fewer rows or another device (call nn_layer_reserve "
-                        "first)", layer->name, (long long)batch);
-
-    const float *kernel = param_data(layer, KERNEL), *recurrent = param_data(layer, RECURRENT_KERNEL);
-    const float *bias = rnn->use_bias ? param_data(layer, BIAS) : NULL;
+    scratch_layout l = direction_scratch_of(rnn, &s);
     /* A GRU's bias holds the input's row, then the state's. */
-    const float *state_bias = bias && s.kind == CELL_GRU ? bias + s.columns : NULL;
+    const float *state_bias = d->bias && s.kind == CELL_GRU ? d->bias + s.columns : NULL;
     nn_activation linear = nn_activation_default(NN_ACTIVATION_LINEAR);
 
-    float *history = rnn->history->data;
+    float *history = d->history->data;
     float *states = history + h.states, *cells = history + h.cells;
     float *preact = history + h.preact, *gates = history + h.gates, *hu_h = history + h.hu_h;
     float *products = exec->scratch + l.products, *state_product = exec->scratch + l.state_product;
 
-    float *inputs = inputs_in_step_order(rnn, exec, input, &s, &l);
+    float *inputs = inputs_in_step_order(exec, d, input, &s, &l);
     backend->memory_zero(states, s.step_states * sizeof(float));
-    /* Dropout: masks drawn once per call, each used at every step (Keras' RNN dropout). */
+    /* Dropout: masks drawn once per call, each used at every step (Keras' RNN dropout);
+     * each direction draws its own. */
     rnn->dropped_inputs = exec->training && rnn->dropout > 0.0f;
     rnn->dropped_states = exec->training && rnn->recurrent_dropout > 0.0f;
-    uint8_t *input_mask = rnn->masks->data;
+    uint8_t *input_mask = d->masks->data;
     uint8_t *state_mask = input_mask + (size_t)(batch * s.features);
     nn_dropout_geometry input_dropout = input_dropout_of(rnn, &s);
     nn_dropout_geometry state_dropout = state_dropout_of(rnn, &s);
-    uint64_t seed, stream;
+    uint64_t seed, stream, tag = 2 * (uint64_t)d->index;
     if (rnn->dropped_inputs) {
-        nn_dropout_stream(layer, exec, &rnn->seed, rnn->own_calls, 0, &seed, &stream);
+        nn_dropout_stream(layer, exec, &rnn->seed, rnn->own_calls, tag, &seed, &stream);
         backend->dropout_forward(inputs, input_mask, inputs, &input_dropout, seed, stream);
     }
     if (rnn->dropped_states) {
         /* Drawn over the zero first state, into a block the loop overwrites: only the mask
          * is wanted. */
-        nn_dropout_stream(layer, exec, &rnn->seed, rnn->own_calls, 1, &seed, &stream);
+        nn_dropout_stream(layer, exec, &rnn->seed, rnn->own_calls, tag + 1, &seed, &stream);
         backend->dropout_forward(state_product, state_mask, states, &state_dropout, seed,
                                  stream);
     }
-    if ((rnn->dropped_inputs || rnn->dropped_states) && rnn->seed.present && exec->on_its_own)
-        rnn->own_calls++;
-    backend->dense_forward(products, inputs, kernel, bias, linear, (int)(s.steps * batch),
-                           (int)s.features, (int)s.columns);
+    backend->dense_forward(products, inputs, d->kernel, d->bias, linear,
+                           (int)(s.steps * batch), (int)s.features, (int)s.columns);
     if (s.kind == CELL_LSTM)
         backend->memory_zero(cells, s.step_states * sizeof(float));
     nn_recurrent_cell cell = {batch, s.units, rnn->activation, rnn->recurrent_activation};
@@ -506,7 +642,7 @@ static nn_status recurrent_forward(nn_layer *layer, nn_exec *exec, const nn_tens
             backend->dropout_backward(masked, state, state_mask, &state_dropout);
             seen_state = masked;
         }
-        backend->dense_forward(state_product, seen_state, recurrent, state_bias, linear,
+        backend->dense_forward(state_product, seen_state, d->recurrent, state_bias, linear,
                                (int)batch, (int)s.units, (int)s.columns);
         switch (s.kind) {
         case CELL_LSTM:
@@ -527,48 +663,33 @@ static nn_status recurrent_forward(nn_layer *layer, nn_exec *exec, const nn_tens
             break;
         }
     }
-    float *out = nn_tensor_f32(output);
-    if (rnn->return_sequences)
-        backend->swap_leading_axes(out, states + s.step_states, s.steps, batch, s.units);
-    else
+    if (!rnn->return_sequences) {
         backend->copy(out, states + (size_t)s.steps * s.step_states,
                       s.step_states * sizeof(float));
-    /* No activation of its own (base.activation is linear): this only hands the model
-     * the output as logits when the layer is last. */
-    nn_layer_activate_forward(layer, exec, out, nn_tensor_count(output), (size_t)s.units);
-    return NN_OK;
+        return;
+    }
+    const float *sequence = states + s.step_states;
+    if (d->time_order) { /* the products are spent: their room holds the reversed steps */
+        reverse_steps(backend, products, sequence, s.steps, s.step_states);
+        sequence = products;
+    }
+    backend->swap_leading_axes(out, sequence, s.steps, batch, s.units);
 }
 
-static float *grad_data(const nn_layer *layer, int index)
+/* One direction's backward from dout (its output's gradient); dinput (batch, steps,
+ * features) is overwritten, or NULL. */
+static void run_backward(recurrent_layer *rnn, nn_exec *exec, const direction *d,
+                         const float *input, const call_sizes *sizes, const float *dout,
+                         float *dinput)
 {
-    if (index >= layer->param_count || !layer->params[index].grad)
-        return NULL;
-    return nn_tensor_f32(layer->params[index].grad);
-}
-
-static nn_status recurrent_backward(nn_layer *layer, nn_exec *exec, const nn_tensor *input,
-                                    const nn_tensor *output, const nn_tensor *doutput,
-                                    nn_tensor *dinput)
-{
-    (void)output;
-    recurrent_layer *rnn = (recurrent_layer *)layer;
     const nn_backend *backend = exec->backend;
-    int64_t batch = input->shape.dims[0];
-    NN_TRY(nn_layer_check_call(layer, exec, batch, batch_limit_of(layer)));
-    call_sizes s = sizes_of(layer, batch);
+    const call_sizes s = *sizes;
+    int64_t batch = s.batch;
     history_layout h = history_of(&s, rnn->recurrent_dropout > 0.0f);
-    scratch_layout l = scratch_of(&s, rnn->go_backwards, rnn->return_sequences);
-    if (!rnn->history || rnn->history->bytes < h.total * sizeof(float) ||
-        !nn_device_equal(rnn->history->device, exec->device))
-        return nn_error(NN_ERR_STATE, "layer \"%s\": backward of a batch of %lld needs the "
-                        "forward of that batch on this device first", layer->name,
-                        (long long)batch);
-    const float *kernel = param_data(layer, KERNEL), *recurrent = param_data(layer, RECURRENT_KERNEL);
-    float *dkernel = grad_data(layer, KERNEL), *drecurrent = grad_data(layer, RECURRENT_KERNEL);
-    float *dbias = rnn->use_bias ? grad_data(layer, BIAS) : NULL;
-    float *dstate_bias = dbias && s.kind == CELL_GRU ? dbias + s.columns : NULL;
+    scratch_layout l = direction_scratch_of(rnn, &s);
+    float *dstate_bias = d->dbias && s.kind == CELL_GRU ? d->dbias + s.columns : NULL;
 
-    const float *history = rnn->history->data;
+    const float *history = d->history->data;
     const float *states = history + h.states, *cells = history + h.cells;
     const float *preact = history + h.preact, *gates = history + h.gates;
     const float *hu_h = history + h.hu_h;
@@ -578,8 +699,7 @@ static nn_status recurrent_backward(nn_layer *layer, nn_exec *exec, const nn_ten
     float *dstate_products = s.kind == CELL_GRU ? scratch + l.dstate_products : dproducts;
     float *doutputs = scratch + l.doutputs, *dstate = scratch + l.dstate;
     float *dcell = scratch + l.dcell, *dstate_direct = scratch + l.dstate_direct;
-    const float *dout = nn_tensor_f32(doutput);
-    const uint8_t *input_mask = rnn->masks->data;
+    const uint8_t *input_mask = d->masks->data;
     const uint8_t *state_mask = input_mask + (size_t)(batch * s.features);
     nn_dropout_geometry input_dropout = input_dropout_of(rnn, &s);
     nn_dropout_geometry state_dropout = state_dropout_of(rnn, &s);
@@ -588,6 +708,11 @@ static nn_status recurrent_backward(nn_layer *layer, nn_exec *exec, const nn_ten
     /* dstate: the gradient reaching the state after the step being undone. */
     if (rnn->return_sequences) {
         backend->swap_leading_axes(doutputs, dout, batch, s.steps, s.units);
+        if (d->time_order) {
+            float *by_step = scratch + l.doutputs_by_step;
+            reverse_steps(backend, by_step, doutputs, s.steps, s.step_states);
+            doutputs = by_step;
+        }
         backend->copy(dstate, doutputs + (size_t)(s.steps - 1) * s.step_states,
                       s.step_states * sizeof(float));
     } else {
@@ -621,7 +746,7 @@ static nn_status recurrent_backward(nn_layer *layer, nn_exec *exec, const nn_ten
         }
         if (t == 0)
             break;
-        backend->dense_backward(dstate, NULL, NULL, step_dstate_products, state, recurrent,
+        backend->dense_backward(dstate, NULL, NULL, step_dstate_products, state, d->recurrent,
                                 (int)batch, (int)s.units, (int)s.columns);
         if (rnn->dropped_states)
             backend->dropout_backward(dstate, dstate, state_mask, &state_dropout);
@@ -633,36 +758,199 @@ static nn_status recurrent_backward(nn_layer *layer, nn_exec *exec, const nn_ten
 
     int rows = (int)(s.steps * batch);
     /* The state's products: every step's state before it, against their gradients. */
-    if (drecurrent || dstate_bias)
-        backend->dense_backward(NULL, drecurrent, dstate_bias, dstate_products, seen_states,
-                                recurrent, rows, (int)s.units, (int)s.columns);
-    if (!dkernel && !dbias && !dinput)
-        return NN_OK;
-    float *inputs = inputs_in_step_order(rnn, exec, input, &s, &l);
+    if (d->drecurrent || dstate_bias)
+        backend->dense_backward(NULL, d->drecurrent, dstate_bias, dstate_products, seen_states,
+                                d->recurrent, rows, (int)s.units, (int)s.columns);
+    if (!d->dkernel && !d->dbias && !dinput)
+        return;
+    float *inputs = inputs_in_step_order(exec, d, input, &s, &l);
     if (rnn->dropped_inputs) /* the inputs as forward's kernel saw them */
         backend->dropout_backward(inputs, inputs, input_mask, &input_dropout);
     float *dinputs = dinput ? scratch + l.dinputs_by_step : NULL;
-    backend->dense_backward(dinputs, dkernel, dbias, dproducts, inputs, kernel, rows,
+    backend->dense_backward(dinputs, d->dkernel, d->dbias, dproducts, inputs, d->kernel, rows,
                             (int)s.features, (int)s.columns);
     if (!dinput)
-        return NN_OK;
+        return;
     if (rnn->dropped_inputs)
         backend->dropout_backward(dinputs, dinputs, input_mask, &input_dropout);
-    if (rnn->go_backwards) {
+    if (d->go_backwards) {
         float *by_time = scratch + l.dinputs_by_time;
         reverse_steps(backend, by_time, dinputs, s.steps, (size_t)(batch * s.features));
         dinputs = by_time;
     }
-    backend->swap_leading_axes(nn_tensor_f32(dinput), dinputs, s.steps, batch, s.features);
+    backend->swap_leading_axes(dinput, dinputs, s.steps, batch, s.features);
+}
+
+/* A seeded layer called on its own counts its calls, one per call whatever it drew. */
+static void count_own_call(recurrent_layer *rnn, const nn_exec *exec)
+{
+    if ((rnn->dropped_inputs || rnn->dropped_states) && rnn->seed.present && exec->on_its_own)
+        rnn->own_calls++;
+}
+
+static nn_status recurrent_forward(nn_layer *layer, nn_exec *exec, const nn_tensor *input,
+                                   nn_tensor *output)
+{
+    recurrent_layer *rnn = (recurrent_layer *)layer;
+    int64_t batch = input->shape.dims[0];
+    NN_TRY(nn_layer_check_call(layer, exec, batch, batch_limit_of(layer)));
+    call_sizes s = sizes_of(layer, batch);
+    NN_TRY(check_reserved(rnn, exec, &s));
+    direction d = direction_of(rnn, 0);
+    run_forward(rnn, exec, &d, nn_tensor_f32(input), &s, nn_tensor_f32(output));
+    count_own_call(rnn, exec);
+    /* No activation of its own (base.activation is linear): this only hands the model
+     * the output as logits when the layer is last. */
+    nn_layer_activate_forward(layer, exec, nn_tensor_f32(output), nn_tensor_count(output),
+                              (size_t)s.units);
+    return NN_OK;
+}
+
+static nn_status recurrent_backward(nn_layer *layer, nn_exec *exec, const nn_tensor *input,
+                                    const nn_tensor *output, const nn_tensor *doutput,
+                                    nn_tensor *dinput)
+{
+    (void)output;
+    recurrent_layer *rnn = (recurrent_layer *)layer;
+    int64_t batch = input->shape.dims[0];
+    NN_TRY(nn_layer_check_call(layer, exec, batch, batch_limit_of(layer)));
+    call_sizes s = sizes_of(layer, batch);
+    NN_TRY(check_reserved(rnn, exec, &s));
+    direction d = direction_of(rnn, 0);
+    run_backward(rnn, exec, &d, nn_tensor_f32(input), &s, nn_tensor_f32(doutput),
+                 dinput ? nn_tensor_f32(dinput) : NULL);
+    return NN_OK;
+}
+
+/* ---- Bidirectional ---- */
+
+static nn_status bidirectional_forward(nn_layer *layer, nn_exec *exec, const nn_tensor *input,
+                                       nn_tensor *output)
+{
+    recurrent_layer *rnn = (recurrent_layer *)layer;
+    const nn_backend *backend = exec->backend;
+    int64_t batch = input->shape.dims[0];
+    NN_TRY(nn_layer_check_call(layer, exec, batch, batch_limit_of(layer)));
+    call_sizes s = sizes_of(layer, batch);
+    NN_TRY(check_reserved(rnn, exec, &s));
+    merge_layout m = merge_of(rnn, &s);
+    if (!rnn->merge_inputs || rnn->merge_inputs->bytes < 2 * m.output_floats * sizeof(float) ||
+        !nn_device_equal(rnn->merge_inputs->device, exec->device))
+        return nn_error(NN_ERR_STATE, "layer \"%s\": a batch of %lld arrived but the layer "
+                        "was reserved for fewer rows (call nn_layer_reserve first)",
+                        layer->name, (long long)batch);
+    /* Each direction's output goes to the layer's own buffer (mul's backward reads it). */
+    float *outputs[2] = {rnn->merge_inputs->data,
+                         (float *)rnn->merge_inputs->data + m.output_floats};
+    for (int index = 0; index < 2; index++) {
+        direction d = direction_of(rnn, index);
+        run_forward(rnn, exec, &d, nn_tensor_f32(input), &s, outputs[index]);
+    }
+    count_own_call(rnn, exec);
+    float *out = nn_tensor_f32(output);
+    size_t n = m.output_floats, rows = n / (size_t)s.units;
+    switch ((merge_mode)rnn->merge_mode) {
+    case MERGE_CONCAT:
+        /* (2, rows, units) -> (rows, 2, units): each row forward then backward. */
+        backend->swap_leading_axes(out, outputs[0], 2, (int64_t)rows, s.units);
+        break;
+    case MERGE_SUM:
+    case MERGE_AVE:
+        backend->copy(out, outputs[0], n * sizeof(float));
+        backend->add(out, outputs[1], n);
+        if (rnn->merge_mode == MERGE_AVE)
+            backend->scale_shift(out, out, 0.5f, 0.0f, n);
+        break;
+    case MERGE_MUL:
+        backend->multiply(out, outputs[0], outputs[1], n);
+        break;
+    }
+    nn_layer_activate_forward(layer, exec, out, nn_tensor_count(output),
+                              (size_t)output->shape.dims[output->shape.ndim - 1]);
+    return NN_OK;
+}
+
+static nn_status bidirectional_backward(nn_layer *layer, nn_exec *exec, const nn_tensor *input,
+                                        const nn_tensor *output, const nn_tensor *doutput,
+                                        nn_tensor *dinput)
+{
+    (void)output;
+    recurrent_layer *rnn = (recurrent_layer *)layer;
+    const nn_backend *backend = exec->backend;
+    int64_t batch = input->shape.dims[0];
+    NN_TRY(nn_layer_check_call(layer, exec, batch, batch_limit_of(layer)));
+    call_sizes s = sizes_of(layer, batch);
+    NN_TRY(check_reserved(rnn, exec, &s));
+    merge_layout m = merge_of(rnn, &s);
+    size_t n = m.output_floats, rows = n / (size_t)s.units;
+    const float *dout = nn_tensor_f32(doutput);
+    const float *outputs[2] = {rnn->merge_inputs->data,
+                               (const float *)rnn->merge_inputs->data + n};
+    /* The two directions' output gradients, in the merge's part of the scratch (past
+     * what the directions use). */
+    float *douts[2] = {exec->scratch + m.outputs,
+                       exec->scratch + m.outputs + n}; /* contiguous, as concat splits */
+    switch ((merge_mode)rnn->merge_mode) {
+    case MERGE_CONCAT:
+        backend->swap_leading_axes(douts[0], dout, (int64_t)rows, 2, s.units);
+        break;
+    case MERGE_SUM:
+    case MERGE_AVE: {
+        float scale = rnn->merge_mode == MERGE_AVE ? 0.5f : 1.0f;
+        backend->scale_shift(douts[0], dout, scale, 0.0f, n);
+        backend->scale_shift(douts[1], dout, scale, 0.0f, n);
+        break;
+    }
+    case MERGE_MUL:
+        backend->multiply(douts[0], dout, outputs[1], n);
+        backend->multiply(douts[1], dout, outputs[0], n);
+        break;
+    }
+    float *backward_dinput = dinput ? exec->scratch + m.dinput : NULL;
+    for (int index = 0; index < 2; index++) {
+        direction d = direction_of(rnn, index);
+        run_backward(rnn, exec, &d, nn_tensor_f32(input), &s, douts[index],
+                     index == 0 ? (dinput ? nn_tensor_f32(dinput) : NULL) : backward_dinput);
+    }
+    if (dinput)
+        backend->add(nn_tensor_f32(dinput), backward_dinput, s.inputs);
     return NN_OK;
 }
 
 static void recurrent_destroy(nn_layer *layer)
 {
     recurrent_layer *rnn = (recurrent_layer *)layer;
-    nn_storage_release(rnn->history);
-    nn_storage_release(rnn->masks);
-    rnn->history = rnn->masks = NULL;
+    for (int d = 0; d < 2; d++) {
+        nn_storage_release(rnn->history[d]);
+        nn_storage_release(rnn->masks[d]);
+        rnn->history[d] = rnn->masks[d] = NULL;
+    }
+    nn_storage_release(rnn->merge_inputs);
+    rnn->merge_inputs = NULL;
+}
+
+nn_status nn_bidirectional_wrap(nn_layer *bidirectional, const nn_layer *recurrent)
+{
+    const nn_layer_class *cls = recurrent->cls;
+    if (cls != &nn_simple_rnn_class && cls != &nn_lstm_class && cls != &nn_gru_class)
+        return nn_error(NN_ERR_ARGUMENT, "Bidirectional wraps a SimpleRNN, LSTM or GRU layer, "
+                        "got %s \"%s\"", cls->name, recurrent->name);
+    recurrent_layer *to = (recurrent_layer *)bidirectional;
+    const recurrent_layer *from = (const recurrent_layer *)recurrent;
+    /* Every argument but the name: the fields from units to unroll. */
+    size_t start = offsetof(recurrent_layer, units), end = offsetof(recurrent_layer, wrapped);
+    memcpy((char *)to + start, (const char *)from + start, end - start);
+    to->wrapped = (int)kind_of(recurrent);
+    to->base.activity_regularizer = recurrent->activity_regularizer;
+    if (recurrent->declared_input.ndim > 0)
+        to->base.declared_input = recurrent->declared_input;
+    return NN_OK;
+}
+
+static void bidirectional_set_defaults(nn_layer *layer)
+{
+    recurrent_set_defaults(layer);
+    ((recurrent_layer *)layer)->merge_mode = MERGE_CONCAT;
 }
 
 #define RECURRENT_CLASS_OPS                                                                    \
@@ -716,4 +1004,28 @@ const nn_layer_class nn_gru_class = {
     .args = gru_args,
     .arg_count = (int)(sizeof gru_args / sizeof gru_args[0]),
     RECURRENT_CLASS_OPS,
+};
+
+const nn_layer_class nn_bidirectional_class = {
+    .name = "Bidirectional",
+    .base_name = "bidirectional",
+    .doc = "Runs a recurrent layer over the steps twice, forwards and backwards, each way "
+           "with weights of its own, and merges the two outputs (side by side by default, "
+           "so 2·units wide). With return_sequences=True the backward output is put back "
+           "in time order, so step t of the output sees the whole sequence.",
+    .example = "local b = nn.layers.Bidirectional{nn.layers.LSTM{16, return_sequences = true}}\n"
+               "print(b(nn.random.randn(32, 10, 8)).shape)   --> (32, 10, 32)",
+    .size = sizeof(recurrent_layer),
+    .args = bidirectional_args,
+    .arg_count = (int)(sizeof bidirectional_args / sizeof bidirectional_args[0]),
+    .positional_count = 1,
+    .set_defaults = bidirectional_set_defaults,
+    .validate = recurrent_validate,
+    .build = recurrent_build,
+    .initialized = recurrent_initialized,
+    .scratch_floats = recurrent_scratch_floats,
+    .reserve = recurrent_reserve,
+    .forward = bidirectional_forward,
+    .backward = bidirectional_backward,
+    .destroy = recurrent_destroy,
 };

@@ -508,3 +508,152 @@ Test(recurrent, input_dropout_uses_one_mask_for_every_step)
     harness_run_free(&run);
     nn_layer_release(layer);
 }
+
+/* ---- Bidirectional ---- */
+
+typedef struct bidirectional_values {
+    ref_values forward, backward; /* each direction's weights; x shared */
+    int merge;                    /* 0 concat, 1 sum, 2 mul, 3 ave */
+} bidirectional_values;
+
+/* Keras' Bidirectional: the wrapped layer forwards and a copy with go_backwards flipped,
+ * the latter's sequence flipped back to time order, then merged. */
+static void bidirectional_reference(double *y, const bidirectional_values *v)
+{
+    const ref_case *c = v->forward.c;
+    size_t n = output_count(c);
+    double *f = malloc(n * sizeof *f), *b = malloc(n * sizeof *b);
+    reference(f, &v->forward);
+    reference(b, &v->backward);
+    size_t rows = n / (size_t)c->units, H = (size_t)c->units;
+    for (size_t r = 0; r < rows; r++) {
+        /* row r of the backward output, in time order */
+        size_t sample = c->return_sequences ? r / (size_t)c->steps : r;
+        size_t step = c->return_sequences ? r % (size_t)c->steps : 0;
+        size_t rr = c->return_sequences ? sample * (size_t)c->steps + (size_t)c->steps - 1 - step
+                                        : r;
+        for (size_t j = 0; j < H; j++) {
+            double a = f[r * H + j], bb = b[rr * H + j];
+            switch (v->merge) {
+            case 0: y[r * 2 * H + j] = a, y[r * 2 * H + H + j] = bb; break;
+            case 1: y[r * H + j] = a + bb; break;
+            case 2: y[r * H + j] = a * bb; break;
+            default: y[r * H + j] = 0.5 * (a + bb); break;
+            }
+        }
+    }
+    free(f), free(b);
+}
+
+static double bidirectional_objective(const double *values, size_t n, void *context)
+{
+    (void)values, (void)n;
+    const bidirectional_values *v = context;
+    size_t count = output_count(v->forward.c) * (v->merge == 0 ? 2 : 1);
+    double *y = malloc(count * sizeof *y), total = 0.0;
+    bidirectional_reference(y, v);
+    for (size_t i = 0; i < count; i++)
+        total += v->forward.dy[i] * y[i];
+    free(y);
+    return total;
+}
+
+static void expect_bidirectional_gradient(const char *what, const char *label,
+                                          const float *actual, double *values, size_t n,
+                                          bidirectional_values *v)
+{
+    double *numeric = malloc(n * sizeof *numeric);
+    ts_numeric_gradient(bidirectional_objective, v, values, n, 1e-5, numeric);
+    for (size_t i = 0; i < n; i++)
+        cr_expect(fabs(actual[i] - numeric[i]) <= 2e-4 * (1 + fabs(numeric[i])),
+                  "%s: %s[%zu] is %.7g, the central difference %.7g", label, what, i,
+                  (double)actual[i], numeric[i]);
+    free(numeric);
+}
+
+Test(recurrent, bidirectional_matches_the_reference_and_its_central_differences)
+{
+    static const char *const merges[] = {"concat", "sum", "mul", "ave"};
+    const struct {
+        ref_kind kind;
+        bool return_sequences, go_backwards;
+        int merge;
+    } shapes[] = {
+        {REF_LSTM, true, false, 0}, {REF_GRU, false, false, 1}, {REF_SIMPLE, true, false, 2},
+        {REF_LSTM, false, true, 3}, {REF_GRU, true, true, 0},
+    };
+    for (size_t k = 0; k < sizeof shapes / sizeof shapes[0]; k++) {
+        ref_case fc = {shapes[k].kind, 2, 4, 3, 3, true, shapes[k].return_sequences,
+                       shapes[k].go_backwards, "tanh", "sigmoid"};
+        ref_case bc = fc;
+        bc.go_backwards = !fc.go_backwards;
+        nn_layer *layer = NULL;
+        cr_assert_eq(nn_layer_create(&layer, &nn_bidirectional_class), NN_OK);
+        nn_layer *wrapped = make_layer(&fc);
+        cr_assert_eq(nn_bidirectional_wrap(layer, wrapped), NN_OK);
+        nn_layer_release(wrapped);
+        harness_set_choice(layer, "merge_mode", merges[shapes[k].merge]);
+        cr_assert_eq(nn_layer_finish(layer), NN_OK, "%s", nn_error_message());
+        nn_shape shape = NN_SHAPE(fc.batch, fc.steps, fc.features);
+        cr_assert_eq(nn_layer_build(layer, &shape), NN_OK, "%s", nn_error_message());
+        cr_assert_eq(layer->param_count, 6);
+        for (int p = 0; p < 6; p++)
+            ts_fill_uniform(nn_tensor_f32(layer->params[p].value),
+                            nn_tensor_count(layer->params[p].value), 900 + 10 * k + (size_t)p,
+                            -0.7f, 0.7f);
+        nn_tensor *x = harness_tensor(&shape, NULL);
+        ts_fill_uniform(nn_tensor_f32(x), nn_tensor_count(x), 950 + k, -1.5f, 1.5f);
+        harness_run run;
+        cr_assert_eq(harness_forward(&run, layer, x, true, NULL), NN_OK, "%s", nn_error_message());
+        size_t out_n = nn_tensor_count(run.output);
+        cr_assert_eq(out_n, output_count(&fc) * (shapes[k].merge == 0 ? 2 : 1));
+        nn_tensor *dy = harness_tensor(&run.output->shape, NULL), *dx = harness_tensor(&shape, NULL);
+        ts_fill_uniform(nn_tensor_f32(dy), out_n, 970 + k, -1, 1);
+        cr_assert_eq(harness_backward(&run, layer, x, dy, dx, false), NN_OK, "%s",
+                     nn_error_message());
+
+        double *x64 = to_double(nn_tensor_f32(x), nn_tensor_count(x));
+        double *w[6];
+        for (int p = 0; p < 6; p++)
+            w[p] = to_double(nn_tensor_f32(layer->params[p].value),
+                             nn_tensor_count(layer->params[p].value));
+        bidirectional_values v = {
+            .forward = {.c = &fc, .x = x64, .kernel = w[0], .recurrent = w[1], .bias = w[2],
+                        .dy = nn_tensor_f32(dy)},
+            .backward = {.c = &bc, .x = x64, .kernel = w[3], .recurrent = w[4], .bias = w[5],
+                         .dy = nn_tensor_f32(dy)},
+            .merge = shapes[k].merge};
+        double *y = malloc(out_n * sizeof *y);
+        bidirectional_reference(y, &v);
+        char label[64];
+        snprintf(label, sizeof label, "case %zu (%s)", k, merges[shapes[k].merge]);
+        ts_comparison forward = ts_compare(nn_tensor_f32(run.output), y, out_n, 1e-5, 1e-5);
+        cr_expect(forward.ok, "%s forward: element %zu is %.9g, expected %.9g", label,
+                  forward.worst_index, (double)nn_tensor_f32(run.output)[forward.worst_index],
+                  y[forward.worst_index]);
+        expect_bidirectional_gradient("dx", label, nn_tensor_f32(dx), x64, nn_tensor_count(x), &v);
+        static const char *const names[] = {"dkernel", "drecurrent", "dbias",
+                                            "dbackward_kernel", "dbackward_recurrent",
+                                            "dbackward_bias"};
+        for (int p = 0; p < 6; p++)
+            expect_bidirectional_gradient(names[p], label, nn_tensor_f32(layer->params[p].grad),
+                                          w[p], nn_tensor_count(layer->params[p].value), &v);
+        for (int p = 0; p < 6; p++)
+            free(w[p]);
+        free(x64), free(y);
+        nn_tensor_free(x), nn_tensor_free(dy), nn_tensor_free(dx);
+        harness_run_free(&run);
+        nn_layer_release(layer);
+    }
+}
+
+Test(recurrent, bidirectional_wraps_only_recurrent_layers)
+{
+    nn_layer *layer = NULL, *dense = NULL;
+    cr_assert_eq(nn_layer_create(&layer, &nn_bidirectional_class), NN_OK);
+    cr_assert_eq(nn_layer_create(&dense, &nn_dense_class), NN_OK);
+    cr_assert_eq(nn_bidirectional_wrap(layer, dense), NN_ERR_ARGUMENT);
+    ASSERT_MENTIONS(nn_error_message(), "SimpleRNN, LSTM or GRU", "Dense");
+    nn_layer_release(dense);
+    nn_layer_release(layer);
+}

@@ -216,12 +216,14 @@ t.test('Conv1D with causal padding trains on the GPU as on the CPU', function()
   expect_same_step(make, x, y, '')
 end)
 
-t.test('SimpleRNN, LSTM and GRU train on the GPU as on the CPU', function()
+t.test('SimpleRNN, Bidirectional LSTM and GRU train on the GPU as on the CPU', function()
   for _, options in ipairs{{}, {return_sequences = true, go_backwards = true}} do
     local function make(device)
       nn.random.seed(13)
       local model = nn.Sequential{L.SimpleRNN{6, return_sequences = true, input_shape = {7, 3}},
-                                  L.LSTM{5, return_sequences = true, go_backwards = options.go_backwards},
+                                  L.Bidirectional{L.LSTM{5, return_sequences = true, dropout = 0.2,
+                                                         go_backwards = options.go_backwards},
+                                                  merge_mode = options.go_backwards and 'mul' or 'concat'},
                                   L.GRU{4, return_sequences = options.return_sequences,
                                         go_backwards = options.go_backwards},
                                   L.Flatten(), L.Dense{2, activation = 'softmax'}}

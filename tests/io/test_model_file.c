@@ -131,6 +131,18 @@ static nn_model *model_around(const nn_layer_class *cls, nn_shape *input)
         set_input(layer, NN_SHAPE(9, 3));
         add(model, layer);
         add(model, new_layer(&nn_flatten_class));
+    } else if (cls == &nn_bidirectional_class) {
+        /* A GRU both ways, outputs multiplied. */
+        *input = NN_SHAPE(5, 3);
+        nn_layer *gru = new_layer(&nn_gru_class);
+        set_int(gru, "units", 4);
+        set_bool(gru, "return_sequences", true);
+        cr_assert_eq(nn_bidirectional_wrap(layer, gru), NN_OK);
+        nn_layer_release(gru);
+        set_choice(layer, "merge_mode", "mul");
+        set_input(layer, NN_SHAPE(5, 3));
+        add(model, layer);
+        add(model, new_layer(&nn_flatten_class));
     } else if (cls == &nn_simple_rnn_class || cls == &nn_lstm_class || cls == &nn_gru_class) {
         *input = NN_SHAPE(5, 3);
         set_int(layer, "units", 4);
@@ -437,6 +449,7 @@ Test(model_file, global_max_pooling1d_round_trips)
 Test(model_file, simple_rnn_round_trips) { layer_round_trip(&nn_simple_rnn_class); }
 Test(model_file, lstm_round_trips) { layer_round_trip(&nn_lstm_class); }
 Test(model_file, gru_round_trips) { layer_round_trip(&nn_gru_class); }
+Test(model_file, bidirectional_round_trips) { layer_round_trip(&nn_bidirectional_class); }
 Test(model_file, embedding_round_trips) { layer_round_trip(&nn_embedding_class); }
 Test(model_file, dense_round_trips) { layer_round_trip(&nn_dense_class); }
 Test(model_file, dropout_round_trips) { layer_round_trip(&nn_dropout_class); }
@@ -474,7 +487,7 @@ Test(model_file, every_layer_class_has_a_round_trip_test)
                                             &nn_zero_padding1d_class, &nn_cropping1d_class,
                                             &nn_upsampling1d_class, &nn_simple_rnn_class,
                                             &nn_lstm_class, &nn_gru_class,
-                                            &nn_embedding_class};
+                                            &nn_embedding_class, &nn_bidirectional_class};
     const nn_layer_class *const *classes = nn_layer_classes();
     for (int i = 0; classes[i]; i++) {
         bool found = false;

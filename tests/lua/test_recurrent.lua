@@ -169,6 +169,102 @@ t.test('dropout and recurrent_dropout act in training only, with seeded masks', 
            'GRU with dropout learns: ' .. accuracy[1] .. ' -> ' .. accuracy[6])
 end)
 
+t.test('Bidirectional: Keras shapes, counts and merges', function()
+  local x = nn.random.randn(4, 6, 3)
+  local b = L.Bidirectional{L.LSTM{5, return_sequences = true}}
+  t.eq(tostring(b(x).shape), '(4, 6, 10)', 'concat: 2 x units')
+  t.eq(b.layer, 'LSTM', 'the wrapped class')
+  t.eq(b.units, 5, 'its arguments')
+  t.eq(tostring(b.forward_kernel.shape), '(3, 20)', 'forward kernel')
+  t.eq(tostring(b.backward_recurrent_kernel.shape), '(5, 20)', 'backward recurrent kernel')
+  t.eq(#b:get_weights(), 6, 'forward then backward weights')
+  local model = nn.Sequential{L.Bidirectional{L.LSTM{8, return_sequences = true}, input_shape = {6, 3}},
+                              L.Bidirectional{L.GRU{4}, merge_mode = 'sum'}, L.Dense{1}}
+  t.eq(model:count_params(), 2 * 4 * ((3 + 8) * 8 + 8) + 2 * 3 * (16 * 4 + 4 * 4 + 2 * 4) + 5,
+       'parameters')
+  t.eq(tostring(model.layers[2].output_shape), '(None, 4)', 'sum keeps units')
+  -- The merges from the two directions' outputs, which are the wrapped layer run
+  -- forwards and a copy run backwards (its sequence turned back to time order).
+  local f = L.GRU{3, return_sequences = true}
+  local r = L.GRU{3, return_sequences = true, go_backwards = true}
+  f(x) r(x)
+  local function near(a, b, what)
+    t.truthy((a - b):abs():max() < 1e-6, what .. ' differs by ' .. (a - b):abs():max())
+  end
+  -- One Bidirectional per mode, and the two plain layers given its weights.
+  local function merged(mode)
+    local layer = L.Bidirectional{L.GRU{3, return_sequences = true}, merge_mode = mode}
+    layer(x)
+    local w = layer:get_weights()
+    f:set_weights{w[1], w[2], w[3]}
+    r:set_weights{w[4], w[5], w[6]}
+    local backwards = r(x)
+    local flipped = nn.zeros(4, 6, 3)
+    for sample = 1, 4 do
+      for step = 1, 6 do
+        for j = 1, 3 do flipped[sample][step][j] = backwards[sample][7 - step][j] end
+      end
+    end
+    return layer(x), f(x), flipped
+  end
+  local y, forwards, flipped = merged('sum')
+  near(y, forwards + flipped, 'sum')
+  y, forwards, flipped = merged('mul')
+  near(y, forwards * flipped, 'mul')
+  y, forwards, flipped = merged('ave')
+  near(y, (forwards + flipped) * 0.5, 'ave')
+  y, forwards, flipped = merged('concat')
+  local concat = y:reshape(4, 6, 2, 3)
+  local firsts, seconds = nn.zeros(4, 6, 3), nn.zeros(4, 6, 3)
+  for sample = 1, 4 do
+    for step = 1, 6 do
+      for j = 1, 3 do
+        firsts[sample][step][j] = concat[sample][step][1][j]
+        seconds[sample][step][j] = concat[sample][step][2][j]
+      end
+    end
+  end
+  near(firsts, forwards, 'concat: forward half')
+  near(seconds, flipped, 'concat: backward half')
+end)
+
+t.test('Bidirectional trains, the same on cpu and emulated, and is saved', function()
+  local x, y = memory_task(96, 12)
+  local weights = {}
+  for _, device in ipairs{'cpu', 'emulated'} do
+    nn.random.seed(23)
+    local model = nn.Sequential{L.Bidirectional{L.LSTM{4, return_sequences = true, dropout = 0.2},
+                                                input_shape = {6, 1}},
+                                L.Bidirectional{L.GRU{3}, merge_mode = 'mul'},
+                                L.Dense{1, activation = 'sigmoid'}}
+    model:to(device)
+    model:compile{optimizer = 'adam', loss = 'binary_crossentropy'}
+    model:fit(x, y, {epochs = 2, batch_size = 32, verbose = 0})
+    weights[device] = model:get_weights()
+    if device == 'cpu' then
+      local directory = (os.getenv('NNSH_TEST_TMP') or '/tmp') .. '/lua-recurrent'
+      nn.io.make_directory(directory)
+      model:save(directory .. '/bidirectional.nnsh')
+      local copy = nn.models.load_model(directory .. '/bidirectional.nnsh')
+      t.eq(copy:predict(x, {verbose = 0}), model:predict(x, {verbose = 0}), 'same predictions')
+      t.eq(copy.layers[2].merge_mode, 'mul', 'merge_mode kept')
+      t.eq(copy.layers[1].layer, 'LSTM', 'the wrapped class kept')
+    end
+  end
+  t.eq(#weights.cpu, 14, 'two Bidirectionals of 6 weights and a Dense of 2')
+  for i = 1, #weights.cpu do
+    t.eq(weights.emulated[i], weights.cpu[i], 'weight ' .. i .. ' equal on cpu and emulated')
+  end
+  local x2, y2 = memory_task(512, 13)
+  nn.random.seed(24)
+  local model = nn.Sequential{L.Bidirectional{L.GRU{8}, input_shape = {6, 1}},
+                              L.Dense{1, activation = 'sigmoid'}}
+  model:compile{optimizer = nn.optimizers.Adam{learning_rate = 0.01}, loss = 'binary_crossentropy',
+                metrics = {'accuracy'}}
+  local history = model:fit(x2, y2, {epochs = 8, batch_size = 32, verbose = 0})
+  t.truthy(history.history.accuracy[8] > 0.9, 'learns: ' .. history.history.accuracy[8])
+end)
+
 t.test('saved and loaded', function()
   local directory = (os.getenv('NNSH_TEST_TMP') or '/tmp') .. '/lua-recurrent'
   nn.io.make_directory(directory)
@@ -204,6 +300,15 @@ t.test('bad arguments and inputs raise errors that say what is wrong', function(
   t.raises(function() nn.Sequential{L.Dense{4, input_shape = {10}}, L.LSTM{2}} end, 'expected ndim=3')
   t.raises(function() nn.Sequential{L.LSTM{4, input_shape = {10, 2}}, L.LSTM{2}} end,
            'expected ndim=3', '(None, 4)')
+  t.raises(function() L.Bidirectional{L.Dense{3}} end, 'SimpleRNN, LSTM or GRU', 'Dense')
+  t.raises(function() L.Bidirectional{} end, 'missing required argument', 'layer')
+  t.raises(function() L.Bidirectional{L.LSTM{3}, merge_mode = 'max'} end,
+           'merge_mode must be one of concat, sum, mul, ave')
+  t.raises(function() L.Bidirectional{L.LSTM{3}, backward_layer = L.LSTM{3}} end,
+           "unknown argument 'backward_layer'")
+  t.raises(function() L.Bidirectional{L.LSTM{3}}(nn.zeros(2, 5)) end, 'expected ndim=3')
+  t.raises(function() nn.Sequential{L.LSTM{4, input_shape = {10, 2}}, L.LSTM{2}} end,
+           'return_sequences=true')
   local l = L.LSTM{3}
   l(nn.zeros(1, 5, 2))
   t.raises(function() l(nn.zeros(1, 6, 2)) end, '(None, 5, 2)', '(1, 6, 2)')
