@@ -297,9 +297,9 @@ typedef struct nn_backend {
 
     /* One LSTM step for `rows` samples of `units` (Keras' gate order i, f, c, o in each
      * row of 4·units): preact (rows, 4·units) = xw + hu (the input's and the state's
-     * products, bias included) and gates (rows, 4·units), the activated i, f, c̃, o, are
-     * kept for backward; c = rec(f)·c_prev + rec(i)·act(c̃), h = rec(o)·act(c) (rows,
-     * units). */
+     * products, bias included) and gates (rows, 5·units), the activated i, f, c̃, o and
+     * act(c), are kept for backward; c = rec(f)·c_prev + rec(i)·act(c̃), h = rec(o)·act(c)
+     * (rows, units). */
     void (*lstm_cell_forward)(float *h, float *c, float *preact, float *gates,
                               const float *xw, const float *hu, const float *c_prev,
                               const nn_recurrent_cell *cell);

@@ -1,8 +1,104 @@
 /* Recurrent steps on the CPU: the leading-axes swap and the LSTM and GRU cells, one
  * element per (sample, unit), in parallel. The arithmetic is the CUDA bodies'
- * (cuda/bodies/recurrent_body.h), so both backends give the same bits. */
+ * (cuda/bodies/recurrent_body.h), except for the forward steps of the usual cells (tanh
+ * and sigmoid) on processors with AVX2: those take eight units at a time through glibc's
+ * vector math library, as the exponentials and tanh are nearly all of a step's time one
+ * element at a time. */
+#include <immintrin.h>
+
 #include "cpu_kernels.h"
+#include "simd.h"
 #include "../cuda/bodies/recurrent_body.h"
+
+/* glibc's libmvec: expf and tanhf on 8 lanes under AVX2, within 4 ulp of the exact
+ * values (the scalar ones are within 1). */
+__m256 _ZGVdN8v_expf(__m256 x);
+__m256 _ZGVdN8v_tanhf(__m256 x);
+
+#define AVX2 __attribute__((target("avx2,fma")))
+
+AVX2 static inline __m256 sigmoid8(__m256 x)
+{
+    const __m256 one = _mm256_set1_ps(1.0f);
+    /* exp(-x) overflows to infinity for x < -88, giving 1 / inf = 0, the limit */
+    return _mm256_div_ps(one, _mm256_add_ps(one, _ZGVdN8v_expf(_mm256_sub_ps(_mm256_setzero_ps(), x))));
+}
+
+/* Whether a cell takes the vector path: tanh and sigmoid, AVX2 allowed. */
+static bool vector_cell(const nn_recurrent_cell *cell)
+{
+    return cell->activation.kind == NN_ACTIVATION_TANH &&
+           cell->recurrent_activation.kind == NN_ACTIVATION_SIGMOID &&
+           nn_simd_active() >= NN_SIMD_AVX2;
+}
+
+/* One sample's LSTM step, eight units at a time, the rest by the scalar body. */
+AVX2 static void lstm_forward_row(float *h, float *c, float *preact, float *gates,
+                                  const float *xw, const float *hu, const float *c_prev,
+                                  const nn_recurrent_cell *cell, size_t row)
+{
+    size_t units = (size_t)cell->units, unit = 0;
+    size_t in = row * 4 * units, kept = row * 5 * units, state = row * units;
+    for (; unit + 8 <= units; unit += 8) {
+        size_t at = in + unit;
+        __m256 pre[4];
+        for (int g = 0; g < 4; g++) {
+            size_t gate = at + (size_t)g * units;
+            pre[g] = _mm256_add_ps(_mm256_loadu_ps(xw + gate), _mm256_loadu_ps(hu + gate));
+            _mm256_storeu_ps(preact + gate, pre[g]);
+        }
+        __m256 input_gate = sigmoid8(pre[0]), forget_gate = sigmoid8(pre[1]);
+        __m256 candidate = _ZGVdN8v_tanhf(pre[2]), output_gate = sigmoid8(pre[3]);
+        __m256 cell_value = _mm256_add_ps(
+            _mm256_mul_ps(forget_gate, _mm256_loadu_ps(c_prev + state + unit)),
+            _mm256_mul_ps(input_gate, candidate));
+        __m256 cell_out = _ZGVdN8v_tanhf(cell_value);
+        float *k = gates + kept + unit;
+        _mm256_storeu_ps(k, input_gate);
+        _mm256_storeu_ps(k + units, forget_gate);
+        _mm256_storeu_ps(k + 2 * units, candidate);
+        _mm256_storeu_ps(k + 3 * units, output_gate);
+        _mm256_storeu_ps(k + 4 * units, cell_out);
+        _mm256_storeu_ps(c + state + unit, cell_value);
+        _mm256_storeu_ps(h + state + unit, _mm256_mul_ps(output_gate, cell_out));
+    }
+    for (; unit < units; unit++)
+        nn_body_lstm_forward(h, c, preact, gates, xw, hu, c_prev, units, cell->activation,
+                             cell->recurrent_activation, state + unit);
+}
+
+/* One sample's GRU step, eight units at a time, the rest by the scalar body. */
+AVX2 static void gru_forward_row(float *h, float *preact, float *gates, float *hu_h,
+                                 const float *xw, const float *hu, const float *h_prev,
+                                 const nn_recurrent_cell *cell, size_t row)
+{
+    size_t units = (size_t)cell->units, unit = 0;
+    size_t in = row * 3 * units, state = row * units;
+    const __m256 one = _mm256_set1_ps(1.0f);
+    for (; unit + 8 <= units; unit += 8) {
+        size_t z = in + unit, r = z + units, c = r + units;
+        __m256 pre_z = _mm256_add_ps(_mm256_loadu_ps(xw + z), _mm256_loadu_ps(hu + z));
+        __m256 pre_r = _mm256_add_ps(_mm256_loadu_ps(xw + r), _mm256_loadu_ps(hu + r));
+        __m256 update = sigmoid8(pre_z), reset = sigmoid8(pre_r);
+        __m256 state_part = _mm256_loadu_ps(hu + c);
+        __m256 pre_h = _mm256_add_ps(_mm256_loadu_ps(xw + c), _mm256_mul_ps(reset, state_part));
+        __m256 candidate = _ZGVdN8v_tanhf(pre_h);
+        _mm256_storeu_ps(preact + z, pre_z);
+        _mm256_storeu_ps(preact + r, pre_r);
+        _mm256_storeu_ps(preact + c, pre_h);
+        _mm256_storeu_ps(gates + z, update);
+        _mm256_storeu_ps(gates + r, reset);
+        _mm256_storeu_ps(gates + c, candidate);
+        _mm256_storeu_ps(hu_h + state + unit, state_part);
+        __m256 previous = _mm256_loadu_ps(h_prev + state + unit);
+        _mm256_storeu_ps(h + state + unit,
+                         _mm256_add_ps(_mm256_mul_ps(update, previous),
+                                       _mm256_mul_ps(_mm256_sub_ps(one, update), candidate)));
+    }
+    for (; unit < units; unit++)
+        nn_body_gru_forward(h, preact, gates, hu_h, xw, hu, h_prev, units, cell->activation,
+                            cell->recurrent_activation, state + unit);
+}
 
 /* Below this many elements a parallel loop costs more than it saves. */
 enum { PARALLEL_THRESHOLD = 1 << 10 };
@@ -21,6 +117,12 @@ void nn_cpu_lstm_cell_forward(float *h, float *c, float *preact, float *gates, c
                               const nn_recurrent_cell *cell)
 {
     int64_t n = cell->rows * cell->units;
+    if (vector_cell(cell)) {
+#pragma omp parallel for schedule(static) if (n > PARALLEL_THRESHOLD)
+        for (int64_t row = 0; row < cell->rows; row++)
+            lstm_forward_row(h, c, preact, gates, xw, hu, c_prev, cell, (size_t)row);
+        return;
+    }
 #pragma omp parallel for schedule(static) if (n > PARALLEL_THRESHOLD)
     for (int64_t i = 0; i < n; i++)
         nn_body_lstm_forward(h, c, preact, gates, xw, hu, c_prev, (size_t)cell->units,
@@ -43,6 +145,12 @@ void nn_cpu_gru_cell_forward(float *h, float *preact, float *gates, float *hu_h,
                              const nn_recurrent_cell *cell)
 {
     int64_t n = cell->rows * cell->units;
+    if (vector_cell(cell)) {
+#pragma omp parallel for schedule(static) if (n > PARALLEL_THRESHOLD)
+        for (int64_t row = 0; row < cell->rows; row++)
+            gru_forward_row(h, preact, gates, hu_h, xw, hu, h_prev, cell, (size_t)row);
+        return;
+    }
 #pragma omp parallel for schedule(static) if (n > PARALLEL_THRESHOLD)
     for (int64_t i = 0; i < n; i++)
         nn_body_gru_forward(h, preact, gates, hu_h, xw, hu, h_prev, (size_t)cell->units,

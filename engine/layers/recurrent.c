@@ -337,6 +337,13 @@ static call_sizes sizes_of(const nn_layer *layer, int64_t batch)
     return s;
 }
 
+/* Floats of activated gates one step keeps: an LSTM's i, f, c̃, o and act(c), a GRU's z,
+ * r and h̃, for each of batch · units. */
+static size_t gates_kept_of(const call_sizes *s)
+{
+    return s->step_states * (s->kind == CELL_LSTM ? 5 : s->kind == CELL_GRU ? 3 : 0);
+}
+
 /* What forward keeps for backward, in one buffer: the states before and after every step
  * (steps + 1 blocks, the first zero), the LSTM's cell states likewise, each step's
  * pre-activations and (LSTM, GRU) activated gates, so that backward computes no
@@ -359,8 +366,7 @@ static history_layout history_of(const call_sizes *s, bool recurrent_dropout)
     h.preact = offset;
     offset += nn_aligned_floats(steps * s->step_columns);
     h.gates = offset;
-    if (s->kind != CELL_SIMPLE)
-        offset += nn_aligned_floats(steps * s->step_columns);
+    offset += nn_aligned_floats(steps * gates_kept_of(s));
     h.hu_h = offset;
     if (s->kind == CELL_GRU)
         offset += nn_aligned_floats(steps * s->step_states);
@@ -629,12 +635,13 @@ static void run_forward(recurrent_layer *rnn, nn_exec *exec, const direction *d,
     if (s.kind == CELL_LSTM)
         backend->memory_zero(cells, s.step_states * sizeof(float));
     nn_recurrent_cell cell = {batch, s.units, rnn->activation, rnn->recurrent_activation};
+    size_t step_kept = gates_kept_of(&s);
     for (int64_t t = 0; t < s.steps; t++) {
         const float *state = states + (size_t)t * s.step_states;
         float *next_state = states + (size_t)(t + 1) * s.step_states;
         const float *step_products = products + (size_t)t * s.step_columns;
         float *step_preact = preact + (size_t)t * s.step_columns;
-        float *step_gates = gates + (size_t)t * s.step_columns;
+        float *step_gates = gates + (size_t)t * step_kept;
         const float *seen_state = state; /* what the recurrent kernel reads */
         if (rnn->dropped_states) {
             float *masked = history + h.masked_states + (size_t)t * s.step_states;
@@ -721,11 +728,12 @@ static void run_backward(recurrent_layer *rnn, nn_exec *exec, const direction *d
     if (s.kind == CELL_LSTM)
         backend->memory_zero(dcell, s.step_states * sizeof(float));
     nn_recurrent_cell cell = {batch, s.units, rnn->activation, rnn->recurrent_activation};
+    size_t step_kept = gates_kept_of(&s);
     for (int64_t t = s.steps - 1; t >= 0; t--) {
         const float *state = states + (size_t)t * s.step_states;
         const float *next_state = states + (size_t)(t + 1) * s.step_states;
         const float *step_preact = preact + (size_t)t * s.step_columns;
-        const float *step_gates = gates + (size_t)t * s.step_columns;
+        const float *step_gates = gates + (size_t)t * step_kept;
         float *step_dproducts = dproducts + (size_t)t * s.step_columns;
         float *step_dstate_products = dstate_products + (size_t)t * s.step_columns;
         switch (s.kind) {

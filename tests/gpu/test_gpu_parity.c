@@ -318,8 +318,8 @@ static void recurrent_cells(void)
     float *previous = gh_random(state, 83, -1, 1), *dh = gh_random(state, 84, -1, 1);
     float *dc = gh_random(state, 85, -1, 1), *x = gh_random(sequence, 86, -1, 1);
     float *cpu[7], *dev[7], *d[7];
-    for (int i = 0; i < 7; i++)
-        cpu[i] = calloc(lstm, 4), dev[i] = calloc(lstm, 4), d[i] = gh_zeros(lstm * 4);
+    for (int i = 0; i < 7; i++) /* 5 · state: an LSTM's kept gates, the largest */
+        cpu[i] = calloc(5 * state, 4), dev[i] = calloc(5 * state, 4), d[i] = gh_zeros(5 * state * 4);
     float *d_xw = gh_upload(xw, lstm * 4), *d_hu = gh_upload(hu, lstm * 4);
     float *d_previous = gh_upload(previous, state * 4), *d_dh = gh_upload(dh, state * 4);
     float *d_dc = gh_upload(dc, state * 4), *d_x = gh_upload(x, sequence * 4);
@@ -331,7 +331,7 @@ static void recurrent_cells(void)
     gh_device->copy(d[4], d_dc, state * 4);
     gh_device->lstm_cell_forward(d[0], d[1], d[2], d[5], d_xw, d_hu, d_previous, &cell);
     gh_device->lstm_cell_backward(d[3], d[4], d_dh, d[2], d[5], d_previous, d[1], &cell);
-    const size_t lstm_sizes[] = {state, state, lstm, lstm, state, lstm};
+    const size_t lstm_sizes[] = {state, state, lstm, lstm, state, 5 * state};
     const char *lstm_names[] = {"lstm h", "lstm c", "lstm preact", "lstm dpreact", "lstm dc",
                                 "lstm gates"};
     for (int i = 0; i < 6; i++) {

@@ -37,6 +37,7 @@ NN_BODY void nn_body_lstm_forward(float *h, float *c, float *preact, float *gate
                                   size_t i)
 {
     size_t unit = i % units, base = (i / units) * 4 * units + unit;
+    size_t kept = (i / units) * 5 * units + unit; /* in gates: i, f, c̃, o, act(c) */
     float pre_i = xw[base] + hu[base];
     float pre_f = xw[base + units] + hu[base + units];
     float pre_c = xw[base + 2 * units] + hu[base + 2 * units];
@@ -49,13 +50,15 @@ NN_BODY void nn_body_lstm_forward(float *h, float *c, float *preact, float *gate
     float forget_gate = nn_body_cell_activate(gate_activation, pre_f);
     float candidate = nn_body_cell_activate(activation, pre_c);
     float output_gate = nn_body_cell_activate(gate_activation, pre_o);
-    gates[base] = input_gate;
-    gates[base + units] = forget_gate;
-    gates[base + 2 * units] = candidate;
-    gates[base + 3 * units] = output_gate;
     float cell = forget_gate * c_prev[i] + input_gate * candidate;
+    float cell_out = nn_body_cell_activate(activation, cell);
+    gates[kept] = input_gate;
+    gates[kept + units] = forget_gate;
+    gates[kept + 2 * units] = candidate;
+    gates[kept + 3 * units] = output_gate;
+    gates[kept + 4 * units] = cell_out;
     c[i] = cell;
-    h[i] = output_gate * nn_body_cell_activate(activation, cell);
+    h[i] = output_gate * cell_out;
 }
 
 /* Element i of an LSTM step's backward (see nn_backend.lstm_cell_backward); dc is read
@@ -67,11 +70,12 @@ NN_BODY void nn_body_lstm_backward(float *dpreact, float *dc, const float *dh,
                                    size_t i)
 {
     size_t unit = i % units, base = (i / units) * 4 * units + unit;
+    size_t kept = (i / units) * 5 * units + unit;
     float pre_i = preact[base], pre_f = preact[base + units];
     float pre_c = preact[base + 2 * units], pre_o = preact[base + 3 * units];
-    float input_gate = gates[base], forget_gate = gates[base + units];
-    float candidate = gates[base + 2 * units], output_gate = gates[base + 3 * units];
-    float cell_out = nn_body_cell_activate(activation, c[i]);
+    float input_gate = gates[kept], forget_gate = gates[kept + units];
+    float candidate = gates[kept + 2 * units], output_gate = gates[kept + 3 * units];
+    float cell_out = gates[kept + 4 * units];
     float dcell = dc[i] + dh[i] * output_gate * nn_body_cell_derivative(activation, c[i], cell_out);
     dpreact[base] = dcell * candidate * nn_body_cell_derivative(gate_activation, pre_i, input_gate);
     dpreact[base + units] =
