@@ -81,30 +81,42 @@ static void push_arg_names(lua_State *L, const nn_layer_class *cls, int count)
     luaL_pushresult(&buffer);
 }
 
-/* Bidirectional{layer, ...}: when the first argument is a layer object, as in Keras, its
- * arguments become the new layer's (all but its name) and count as given; the entry is
- * then taken out of the table. A class name there ('LSTM') is an ordinary argument. */
+/* Bidirectional{layer, ...} or {layer = ...}: when the layer is a layer object, as in
+ * Keras, its arguments become the new layer's (all but its name); they are marked in
+ * `wrapped` (the wrapper then refuses them, as Keras would) and the key that held the
+ * layer is left on the stack for the loop to skip (nil when none). A class name there
+ * ('LSTM') is an ordinary argument. */
 static void wrap_layer_argument(lua_State *L, nn_layer *layer, int args, bool *given,
-                                const char *function)
+                                bool *wrapped_args, const char *function)
 {
     lua_rawgeti(L, args, 1);
-    nn_layer **wrapped = luaL_testudata(L, -1, NN_LUA_LAYER);
-    lua_pop(L, 1);
-    if (!wrapped)
+    lua_pushinteger(L, 1);
+    if (!luaL_testudata(L, -2, NN_LUA_LAYER)) {
+        lua_pop(L, 2);
+        lua_getfield(L, args, "layer");
+        lua_pushstring(L, "layer");
+    }
+    nn_layer **wrapped = luaL_testudata(L, -2, NN_LUA_LAYER);
+    if (!wrapped) {
+        lua_pop(L, 2);
+        lua_pushnil(L);
         return;
+    }
     if (!*wrapped)
         nn_lua_error(L, "%s: the layer to wrap has been released", function);
     nn_lua_check(L, nn_bidirectional_wrap(layer, *wrapped), function);
+    lua_remove(L, -2); /* the key stays */
     const nn_layer_class *cls = layer->cls;
     for (int i = 0; i < cls->arg_count; i++) {
         const char *name = cls->args[i].name;
-        if (strcmp(name, "layer") == 0 ||
-            (strcmp(name, "name") != 0 && strcmp(name, "input_shape") != 0 &&
-             nn_layer_class_arg((*wrapped)->cls, name)))
+        if (strcmp(name, "layer") == 0) {
             given[i] = true;
+        } else if (strcmp(name, "name") != 0 && strcmp(name, "input_shape") != 0 &&
+                   strcmp(name, "activity_regularizer") != 0 &&
+                   nn_layer_class_arg((*wrapped)->cls, name)) {
+            given[i] = wrapped_args[i] = true;
+        }
     }
-    lua_pushnil(L);
-    lua_rawseti(L, args, 1);
 }
 
 /* nn.layers.<Class>{positional..., name=value...} (or plain positional arguments with an
@@ -146,12 +158,19 @@ static int layer_construct(lua_State *L)
     nn_lua_check(L, nn_layer_create(slot, cls), function);
     nn_layer *layer = *slot;
 
-    bool given[64] = {false};
-    if (cls == &nn_bidirectional_class)
-        wrap_layer_argument(L, layer, args, given, function);
+    bool given[64] = {false}, wrapped_args[64] = {false};
+    int wrapped_key = 0; /* the key that held a wrapped layer: the loop skips it */
+    if (cls == &nn_bidirectional_class) {
+        wrap_layer_argument(L, layer, args, given, wrapped_args, function);
+        wrapped_key = lua_gettop(L);
+    }
     lua_pushnil(L);
     while (lua_next(L, args)) {
         const nn_arg_spec *spec = NULL;
+        if (wrapped_key && !lua_isnil(L, wrapped_key) && lua_rawequal(L, -2, wrapped_key)) {
+            lua_pop(L, 1);
+            continue;
+        }
         if (lua_type(L, -2) == LUA_TNUMBER) {
             lua_Integer position = lua_tointeger(L, -2);
             if (position < 1 || position > cls->positional_count) {
@@ -186,6 +205,13 @@ static int layer_construct(lua_State *L)
                          function, luaL_typename(L, -2));
         }
         int index = (int)(spec - cls->args);
+        if (wrapped_args[index]) {
+            const nn_arg_spec *kind = nn_layer_class_arg(cls, "layer");
+            nn_lua_error(L, "%s: '%s' is an argument of the wrapped layer; give it there "
+                            "(nn.layers.%s{..., %s = ...})", function, spec->name,
+                         kind->choices[*(const int *)nn_layer_arg_pointer(layer, kind)],
+                         spec->name);
+        }
         if (given[index])
             nn_lua_error(L, "%s: argument '%s' is given twice (by position and by name)",
                          function, spec->name);

@@ -172,21 +172,26 @@ static uint64_t mix64(uint64_t x)
 /* A fixed tag for layers with their own seed: their masks depend on that seed and the
  * step only, not on the order layers were created in. */
 static const uint64_t OWN_SEED_STREAM_TAG = 0xD50F0A7u;
+/* Spreads the masks one call draws (see nn_dropout_stream). */
+static const uint64_t MASK_TAG = 0x6A09E667F3BCC909ull;
 
 void nn_dropout_stream(const nn_layer *layer, const nn_exec *exec,
                        const nn_optional_int *own_seed, uint64_t own_calls, uint64_t mask,
                        uint64_t *seed, uint64_t *stream)
 {
+    /* The mask's number is mixed on its own, so that no (step, mask) pair meets another
+     * (mask 0 gives the streams Dropout always had). */
+    uint64_t which = mask ? mix64(mask * MASK_TAG) : 0;
     if (own_seed->present) {
         /* A seeded layer called on its own counts its own calls, as a Keras layer's seed
          * generator does: two layers of one seed give the same masks, call by call. In a
          * model's loop the training step serves, the same for every layer. */
         uint64_t step = exec->on_its_own ? own_calls : exec->step;
         *seed = (uint64_t)own_seed->value;
-        *stream = mix64(OWN_SEED_STREAM_TAG ^ mix64(step ^ mask));
+        *stream = mix64(OWN_SEED_STREAM_TAG ^ mix64(step) ^ which);
     } else {
         *seed = exec->seed;
-        *stream = mix64(layer->stream ^ mix64(exec->step ^ mask));
+        *stream = mix64(layer->stream ^ mix64(exec->step) ^ which);
     }
 }
 

@@ -217,6 +217,20 @@ static nn_status recurrent_validate(nn_layer *layer)
                             "recurrent cell needs an element-wise activation such as 'tanh' "
                             "or 'sigmoid'", layer->cls->name, layer->name, names[i],
                             nn_activation_name(activations[i]->kind));
+    if (is_bidirectional(layer)) {
+        /* Given by name with layer='SimpleRNN' or 'GRU': arguments its kind lacks. */
+        cell_kind kind = kind_of(layer);
+        if (kind == CELL_SIMPLE &&
+            rnn->recurrent_activation.kind != NN_ACTIVATION_SIGMOID)
+            return nn_error(NN_ERR_ARGUMENT, "Bidirectional \"%s\": recurrent_activation is "
+                            "an argument of LSTM and GRU, not of SimpleRNN", layer->name);
+        if (kind != CELL_LSTM && !rnn->unit_forget_bias)
+            return nn_error(NN_ERR_ARGUMENT, "Bidirectional \"%s\": unit_forget_bias is an "
+                            "argument of LSTM only", layer->name);
+        if (kind != CELL_GRU && !rnn->reset_after)
+            return nn_error(NN_ERR_ARGUMENT, "Bidirectional \"%s\": reset_after is an "
+                            "argument of GRU only", layer->name);
+    }
     if (rnn->return_state)
         return refuse(layer, "return_state=True", "a Sequential model has one output; use "
                       "return_sequences=True to see every step's state");

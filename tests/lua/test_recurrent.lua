@@ -265,6 +265,40 @@ t.test('Bidirectional trains, the same on cpu and emulated, and is saved', funct
   t.truthy(history.history.accuracy[8] > 0.9, 'learns: ' .. history.history.accuracy[8])
 end)
 
+t.test('each mask of a call is drawn on its own', function()
+  -- A linear SimpleRNN passing its input through (identity kernels): step 1 shows the
+  -- input mask, step 2 (input 0) the state mask where step 1 was kept.
+  local U = 8
+  local eye = nn.zeros(U, U)
+  for i = 1, U do eye[i][i] = 1 end
+  local r = L.SimpleRNN{U, dropout = 0.5, recurrent_dropout = 0.5, seed = 1, use_bias = false,
+                        activation = 'linear', return_sequences = true}
+  local x = nn.zeros(16, 2, U)
+  for b = 1, 16 do for j = 1, U do x[b][1][j] = 0.3 end end
+  r(x)
+  r:set_weights{eye, eye}
+  local first, second = r(x, {training = true}), r(x, {training = true})
+  local readable, same_as_next_input, inputs_differ = 0, 0, 0
+  for b = 1, 16 do
+    for j = 1, U do
+      local kept = first[b][1][j] ~= 0
+      if kept then
+        readable = readable + 1
+        if (first[b][2][j] ~= 0) == (second[b][1][j] ~= 0) then
+          same_as_next_input = same_as_next_input + 1
+        end
+      end
+      if kept ~= (second[b][1][j] ~= 0) then inputs_differ = inputs_differ + 1 end
+    end
+  end
+  t.truthy(readable > 30, 'enough kept inputs: ' .. readable)
+  t.truthy(same_as_next_input < readable,
+           'the state mask of a call is not the next call\'s input mask (' .. same_as_next_input ..
+           ' of ' .. readable .. ' agree)')
+  t.truthy(inputs_differ > 20, 'calls draw new input masks: ' .. inputs_differ .. ' of 128 differ')
+  t.near(first[1][1][1] == 0 and 0.6 or first[1][1][1], 0.6, 1e-6, 'kept inputs scaled by 2')
+end)
+
 t.test('saved and loaded', function()
   local directory = (os.getenv('NNSH_TEST_TMP') or '/tmp') .. '/lua-recurrent'
   nn.io.make_directory(directory)
@@ -306,6 +340,18 @@ t.test('bad arguments and inputs raise errors that say what is wrong', function(
            'merge_mode must be one of concat, sum, mul, ave')
   t.raises(function() L.Bidirectional{L.LSTM{3}, backward_layer = L.LSTM{3}} end,
            "unknown argument 'backward_layer'")
+  t.raises(function() L.Bidirectional{L.LSTM{3}, units = 8} end,
+           "'units' is an argument of the wrapped layer", 'nn.layers.LSTM{..., units = ...}')
+  t.raises(function() L.Bidirectional{'SimpleRNN', units = 3, recurrent_activation = 'relu'} end,
+           'not of SimpleRNN')
+  t.raises(function() L.Bidirectional{'LSTM', units = 3, reset_after = false} end,
+           'reset_after is an argument of GRU only')
+  local arguments = {L.GRU{2}}
+  t.eq(L.Bidirectional(arguments).layer, 'GRU', 'first use of a table')
+  t.eq(L.Bidirectional(arguments).layer, 'GRU', 'the same table again: left as it was')
+  t.eq(L.Bidirectional{layer = L.LSTM{3}}.units, 3, 'the layer given by name')
+  t.eq(L.Bidirectional{'GRU', units = 3}.units, 3, 'the class by name, arguments by name')
+  t.truthy(L.Bidirectional{L.GRU{3}, activity_regularizer = 'l2'}, 'activity_regularizer on the wrapper')
   t.raises(function() L.Bidirectional{L.LSTM{3}}(nn.zeros(2, 5)) end, 'expected ndim=3')
   t.raises(function() nn.Sequential{L.LSTM{4, input_shape = {10, 2}}, L.LSTM{2}} end,
            'return_sequences=true')
