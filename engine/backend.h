@@ -295,6 +295,10 @@ typedef struct nn_backend {
     void (*swap_leading_axes)(float *out, const float *inp, int64_t d0, int64_t d1,
                               int64_t inner);
 
+    /* One SimpleRNN step: preact (rows, units) = xw + hu is kept for backward and
+     * h = act(preact). */
+    void (*simple_rnn_cell_forward)(float *h, float *preact, const float *xw, const float *hu,
+                                    const nn_recurrent_cell *cell);
     /* One LSTM step for `rows` samples of `units` (Keras' gate order i, f, c, o in each
      * row of 4·units): preact (rows, 4·units) = xw + hu (the input's and the state's
      * products, bias included) and gates (rows, 5·units), the activated i, f, c̃, o and

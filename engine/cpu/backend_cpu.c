@@ -38,6 +38,7 @@ const nn_backend nn_cpu_backend_table = {
     .avgpool2d_backward = nn_cpu_avgpool2d_backward,
     .bias_add = nn_cpu_bias_add,
     .swap_leading_axes = nn_cpu_swap_leading_axes,
+    .simple_rnn_cell_forward = nn_cpu_simple_rnn_cell_forward,
     .lstm_cell_forward = nn_cpu_lstm_cell_forward,
     .lstm_cell_backward = nn_cpu_lstm_cell_backward,
     .gru_cell_forward = nn_cpu_gru_cell_forward,

@@ -74,6 +74,8 @@ void nn_cpu_column_sums(float *sums, const float *rows, int64_t row_count, int64
 /* Recurrent layers (recurrent.c): see nn_backend. */
 void nn_cpu_swap_leading_axes(float *out, const float *inp, int64_t d0, int64_t d1,
                         int64_t inner);
+void nn_cpu_simple_rnn_cell_forward(float *h, float *preact, const float *xw, const float *hu,
+                              const nn_recurrent_cell *cell);
 void nn_cpu_lstm_cell_forward(float *h, float *c, float *preact, float *gates, const float *xw,
                         const float *hu, const float *c_prev, const nn_recurrent_cell *cell);
 void nn_cpu_lstm_cell_backward(float *dpreact, float *dc, const float *dh, const float *preact,

@@ -17,6 +17,9 @@ __m256 _ZGVdN8v_tanhf(__m256 x);
 
 #define AVX2 __attribute__((target("avx2,fma")))
 
+/* Below this many elements a parallel loop costs more than it saves. */
+enum { PARALLEL_THRESHOLD = 1 << 10 };
+
 AVX2 static inline __m256 sigmoid8(__m256 x)
 {
     const __m256 one = _mm256_set1_ps(1.0f);
@@ -30,6 +33,24 @@ static bool vector_cell(const nn_recurrent_cell *cell)
     return cell->activation.kind == NN_ACTIVATION_TANH &&
            cell->recurrent_activation.kind == NN_ACTIVATION_SIGMOID &&
            nn_simd_active() >= NN_SIMD_AVX2;
+}
+
+/* A SimpleRNN step with tanh over n elements, eight at a time (in blocks of rows across
+ * the threads), the rest by the scalar body. */
+AVX2 static void simple_rnn_tanh(float *h, float *preact, const float *xw, const float *hu,
+                                 size_t n)
+{
+    size_t vectors = n / 8;
+#pragma omp parallel for schedule(static) if (n > PARALLEL_THRESHOLD)
+    for (size_t v = 0; v < vectors; v++) {
+        size_t i = 8 * v;
+        __m256 pre = _mm256_add_ps(_mm256_loadu_ps(xw + i), _mm256_loadu_ps(hu + i));
+        _mm256_storeu_ps(preact + i, pre);
+        _mm256_storeu_ps(h + i, _ZGVdN8v_tanhf(pre));
+    }
+    for (size_t i = 8 * vectors; i < n; i++)
+        nn_body_simple_rnn_forward(h, preact, xw, hu, nn_activation_default(NN_ACTIVATION_TANH),
+                                   i);
 }
 
 /* One sample's LSTM step, eight units at a time, the rest by the scalar body. */
@@ -100,8 +121,6 @@ AVX2 static void gru_forward_row(float *h, float *preact, float *gates, float *h
                             cell->recurrent_activation, state + unit);
 }
 
-/* Below this many elements a parallel loop costs more than it saves. */
-enum { PARALLEL_THRESHOLD = 1 << 10 };
 
 void nn_cpu_swap_leading_axes(float *out, const float *inp, int64_t d0, int64_t d1,
                               int64_t inner)
@@ -110,6 +129,19 @@ void nn_cpu_swap_leading_axes(float *out, const float *inp, int64_t d0, int64_t 
 #pragma omp parallel for schedule(static) if (n > PARALLEL_THRESHOLD)
     for (int64_t i = 0; i < n; i++)
         nn_body_swap_leading_axes(out, inp, (size_t)d0, (size_t)d1, (size_t)inner, (size_t)i);
+}
+
+void nn_cpu_simple_rnn_cell_forward(float *h, float *preact, const float *xw, const float *hu,
+                                    const nn_recurrent_cell *cell)
+{
+    int64_t n = cell->rows * cell->units;
+    if (cell->activation.kind == NN_ACTIVATION_TANH && nn_simd_active() >= NN_SIMD_AVX2) {
+        simple_rnn_tanh(h, preact, xw, hu, (size_t)n);
+        return;
+    }
+#pragma omp parallel for schedule(static) if (n > PARALLEL_THRESHOLD)
+    for (int64_t i = 0; i < n; i++)
+        nn_body_simple_rnn_forward(h, preact, xw, hu, cell->activation, (size_t)i);
 }
 
 void nn_cpu_lstm_cell_forward(float *h, float *c, float *preact, float *gates, const float *xw,

@@ -393,6 +393,7 @@ static const nn_backend cuda_backend = {
     .avgpool2d_backward = nn_cuda_avgpool2d_backward,
     .bias_add = nn_cuda_bias_add,
     .swap_leading_axes = nn_cuda_swap_leading_axes,
+    .simple_rnn_cell_forward = nn_cuda_simple_rnn_cell_forward,
     .lstm_cell_forward = nn_cuda_lstm_cell_forward,
     .lstm_cell_backward = nn_cuda_lstm_cell_backward,
     .gru_cell_forward = nn_cuda_gru_cell_forward,

@@ -50,6 +50,8 @@ void nn_cuda_crop(float *out, const float *padded, int batch, int height, int wi
 /* ---- recurrent.cu ---- */
 void nn_cuda_swap_leading_axes(float *out, const float *inp, int64_t d0, int64_t d1,
                         int64_t inner);
+void nn_cuda_simple_rnn_cell_forward(float *h, float *preact, const float *xw, const float *hu,
+                              const nn_recurrent_cell *cell);
 void nn_cuda_lstm_cell_forward(float *h, float *c, float *preact, float *gates, const float *xw,
                         const float *hu, const float *c_prev, const nn_recurrent_cell *cell);
 void nn_cuda_lstm_cell_backward(float *dpreact, float *dc, const float *dh, const float *preact,

@@ -10,6 +10,13 @@ static __global__ void swap_kernel(float *out, const float *inp, size_t d0, size
     NN_FOR_EACH(i, n) nn_body_swap_leading_axes(out, inp, d0, d1, inner, i);
 }
 
+static __global__ void simple_rnn_forward_kernel(float *h, float *preact, const float *xw,
+                                                 const float *hu, nn_activation activation,
+                                                 size_t n)
+{
+    NN_FOR_EACH(i, n) nn_body_simple_rnn_forward(h, preact, xw, hu, activation, i);
+}
+
 static __global__ void lstm_forward_kernel(float *h, float *c, float *preact, float *gates,
                                            const float *xw, const float *hu,
                                            const float *c_prev, size_t units,
@@ -61,6 +68,16 @@ extern "C" void nn_cuda_swap_leading_axes(float *out, const float *inp, int64_t 
     swap_kernel<<<nn_blocks(n), NN_THREADS, 0, context->stream>>>(out, inp, (size_t)d0,
                                                                   (size_t)d1, (size_t)inner, n);
     NN_CUDA_LAUNCHED("swap_leading_axes");
+}
+
+extern "C" void nn_cuda_simple_rnn_cell_forward(float *h, float *preact, const float *xw,
+                                                const float *hu, const nn_recurrent_cell *cell)
+{
+    size_t n = (size_t)(cell->rows * cell->units);
+    NN_CUDA_STREAM_OR_RETURN(context, n);
+    simple_rnn_forward_kernel<<<nn_blocks(n), NN_THREADS, 0, context->stream>>>(
+        h, preact, xw, hu, cell->activation, n);
+    NN_CUDA_LAUNCHED("simple_rnn_cell_forward");
 }
 
 extern "C" void nn_cuda_lstm_cell_forward(float *h, float *c, float *preact, float *gates,

@@ -337,6 +337,13 @@ static void emulated_swap_leading_axes(float *out, const float *inp, int64_t d0,
     RUN("swap_leading_axes", CPU.swap_leading_axes(out, inp, d0, d1, inner), out, inp);
 }
 
+static void emulated_simple_rnn_cell_forward(float *h, float *preact, const float *xw,
+                                             const float *hu, const nn_recurrent_cell *cell)
+{
+    RUN("simple_rnn_cell_forward", CPU.simple_rnn_cell_forward(h, preact, xw, hu, cell), h,
+        preact, xw, hu);
+}
+
 static void emulated_lstm_cell_forward(float *h, float *c, float *preact, float *gates,
                                        const float *xw, const float *hu, const float *c_prev,
                                        const nn_recurrent_cell *cell)
@@ -631,6 +638,7 @@ static const nn_backend emulated_backend = {
     .avgpool2d_backward = emulated_avgpool2d_backward,
     .bias_add = emulated_bias_add,
     .swap_leading_axes = emulated_swap_leading_axes,
+    .simple_rnn_cell_forward = emulated_simple_rnn_cell_forward,
     .lstm_cell_forward = emulated_lstm_cell_forward,
     .lstm_cell_backward = emulated_lstm_cell_backward,
     .gru_cell_forward = emulated_gru_cell_forward,

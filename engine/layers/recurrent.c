@@ -677,10 +677,8 @@ static void run_forward(recurrent_layer *rnn, nn_exec *exec, const direction *d,
                                       state_product, state, &cell);
             break;
         case CELL_SIMPLE:
-            backend->copy(step_preact, step_products, s.step_columns * sizeof(float));
-            backend->add(step_preact, state_product, s.step_columns);
-            backend->activation_forward(rnn->activation, next_state, step_preact,
-                                        s.step_states, (size_t)s.units);
+            backend->simple_rnn_cell_forward(next_state, step_preact, step_products,
+                                             state_product, &cell);
             break;
         }
     }

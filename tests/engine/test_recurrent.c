@@ -662,9 +662,9 @@ Test(recurrent, bidirectional_wraps_only_recurrent_layers)
 
 /* ---- the CPU's vector cells ---- */
 
-/* The usual cells (tanh, sigmoid) take eight units at a time where AVX2 is there: the
- * same values as the scalar bodies to within libmvec's 4 ulp, tails (13 units = 8 + 5)
- * and saturated inputs included. */
+/* The usual cells (tanh, sigmoid; SimpleRNN's tanh) take eight values at a time where
+ * AVX2 is there: the same values as the scalar bodies to within libmvec's 4 ulp, tails
+ * (13 units = 8 + 5) and saturated inputs included. */
 Test(recurrent, vector_cells_match_the_scalar_bodies)
 {
     enum { ROWS = 3, UNITS = 13, STATE = ROWS * UNITS };
@@ -681,11 +681,13 @@ Test(recurrent, vector_cells_match_the_scalar_bodies)
     xw[3 * UNITS + 9] = 0.0f, hu[3 * UNITS + 9] = 0.0f;
     /* outputs: [0] h, [1] c or hu_h, [2] preact, [3] gates, for scalar and vector */
     static float out[2][4][5 * STATE];
-    for (int kind = 0; kind < 2; kind++) {
+    for (int kind = 0; kind < 3; kind++) {
         for (int pass = 0; pass < 2; pass++) {
             cr_assert(nn_simd_select(pass == 0 ? NN_SIMD_PORTABLE : saved));
             memset(out[pass], 0, sizeof out[pass]);
-            if (kind == 0)
+            if (kind == 2) /* SimpleRNN: h and preact over all 39 values (4 vectors + 7) */
+                nn_cpu_simple_rnn_cell_forward(out[pass][0], out[pass][2], xw, hu, &cell);
+            else if (kind == 0)
                 nn_cpu_lstm_cell_forward(out[pass][0], out[pass][1], out[pass][2], out[pass][3],
                                          xw, hu, previous, &cell);
             else
@@ -693,15 +695,17 @@ Test(recurrent, vector_cells_match_the_scalar_bodies)
                                         xw, hu, previous, &cell);
         }
         cr_assert(nn_simd_select(saved));
-        const size_t sizes[4] = {STATE, STATE, (size_t)(kind == 0 ? 4 : 3) * STATE,
-                                 (size_t)(kind == 0 ? 5 : 3) * STATE};
+        const size_t sizes[4] = {STATE, kind == 2 ? 0 : STATE,
+                                 kind == 2 ? STATE : (size_t)(kind == 0 ? 4 : 3) * STATE,
+                                 kind == 2 ? 0 : (size_t)(kind == 0 ? 5 : 3) * STATE};
         const char *names[4] = {"h", kind == 0 ? "c" : "hu_h", "preact", "gates"};
+        const char *kinds[3] = {"LSTM", "GRU", "SimpleRNN"};
         for (int k = 0; k < 4; k++)
             for (size_t i = 0; i < sizes[k]; i++) {
                 float scalar = out[0][k][i], vector = out[1][k][i];
                 cr_expect(fabsf(scalar - vector) <= 1e-6f * (1.0f + fabsf(scalar)),
-                          "%s %s[%zu]: scalar %.9g, vector %.9g", kind == 0 ? "LSTM" : "GRU",
-                          names[k], i, (double)scalar, (double)vector);
+                          "%s %s[%zu]: scalar %.9g, vector %.9g", kinds[kind], names[k], i,
+                          (double)scalar, (double)vector);
             }
         /* Saturated gates reach their limits exactly. */
         if (kind == 0) {

@@ -352,6 +352,14 @@ static void recurrent_cells(void)
         gh_expect_close(gru_names[i], dev[i], cpu[i], gru_sizes[i], 1e-6);
     }
 
+    /* SimpleRNN: h and preact. */
+    nn_cpu_simple_rnn_cell_forward(cpu[0], cpu[1], xw, hu, &cell);
+    gh_device->simple_rnn_cell_forward(d[0], d[1], d_xw, d_hu, &cell);
+    gh_download(dev[0], d[0], state * 4);
+    gh_download(dev[1], d[1], state * 4);
+    gh_expect_close("simple rnn h", dev[0], cpu[0], state, 1e-6);
+    gh_expect_close("simple rnn preact", dev[1], cpu[1], state, 0.0);
+
     float *swapped_cpu = calloc(sequence, 4), *swapped_dev = calloc(sequence, 4);
     float *d_swapped = gh_zeros(sequence * 4);
     nn_cpu_swap_leading_axes(swapped_cpu, x, rows, steps, features);

@@ -29,6 +29,15 @@ NN_BODY float nn_body_cell_derivative(nn_activation activation, float x, float y
     return nn_body_activation_derivative(activation.kind, activation.alpha, x, y);
 }
 
+/* Element i of a SimpleRNN step (see nn_backend.simple_rnn_cell_forward). */
+NN_BODY void nn_body_simple_rnn_forward(float *h, float *preact, const float *xw,
+                                        const float *hu, nn_activation activation, size_t i)
+{
+    float pre = xw[i] + hu[i];
+    preact[i] = pre;
+    h[i] = nn_body_cell_activate(activation, pre);
+}
+
 /* Element i = sample · units + unit of an LSTM step (see nn_backend.lstm_cell_forward). */
 NN_BODY void nn_body_lstm_forward(float *h, float *c, float *preact, float *gates,
                                   const float *xw, const float *hu, const float *c_prev,
