@@ -20,11 +20,17 @@ __m256 _ZGVdN8v_tanhf(__m256 x);
 /* Below this many elements a parallel loop costs more than it saves. */
 enum { PARALLEL_THRESHOLD = 1 << 10 };
 
+/* Split by sign as the scalar body: e = exp(-|x|) never overflows, and below zero the
+ * result is e / (1 + e), tiny but not 0 (0 would turn a huge cell value into NaN where
+ * the scalar path gives a number). */
 AVX2 static inline __m256 sigmoid8(__m256 x)
 {
     const __m256 one = _mm256_set1_ps(1.0f);
-    /* exp(-x) overflows to infinity for x < -88, giving 1 / inf = 0, the limit */
-    return _mm256_div_ps(one, _mm256_add_ps(one, _ZGVdN8v_expf(_mm256_sub_ps(_mm256_setzero_ps(), x))));
+    __m256 magnitude = _mm256_andnot_ps(_mm256_set1_ps(-0.0f), x);
+    __m256 e = _ZGVdN8v_expf(_mm256_sub_ps(_mm256_setzero_ps(), magnitude));
+    __m256 positive = _mm256_div_ps(one, _mm256_add_ps(one, e));
+    __m256 negative = _mm256_mul_ps(e, positive);
+    return _mm256_blendv_ps(negative, positive, _mm256_cmp_ps(x, _mm256_setzero_ps(), _CMP_GE_OQ));
 }
 
 /* Whether a cell takes the vector path: tanh and sigmoid, AVX2 allowed. */

@@ -679,6 +679,9 @@ Test(recurrent, vector_cells_match_the_scalar_bodies)
     ts_fill_uniform(previous, STATE, 43, -2, 2);
     xw[0] = 100.0f, xw[1] = -100.0f, xw[UNITS + 2] = 90.0f, xw[2 * UNITS + 3] = -95.0f;
     xw[3 * UNITS + 9] = 0.0f, hu[3 * UNITS + 9] = 0.0f;
+    /* A forget gate of sigmoid(-100 + hu), about 1e-44 and not 0, against a huge cell:
+     * their product is a number, not 0 and not NaN. */
+    xw[UNITS + 5] = -100.0f, previous[5] = 3e38f;
     /* outputs: [0] h, [1] c or hu_h, [2] preact, [3] gates, for scalar and vector */
     static float out[2][4][5 * STATE];
     for (int kind = 0; kind < 3; kind++) {
@@ -707,10 +710,13 @@ Test(recurrent, vector_cells_match_the_scalar_bodies)
                           "%s %s[%zu]: scalar %.9g, vector %.9g", kinds[kind], names[k], i,
                           (double)scalar, (double)vector);
             }
-        /* Saturated gates reach their limits exactly. */
+        /* Saturated gates reach their limits: 1 exactly, and a tiny positive value. */
         if (kind == 0) {
             cr_expect_eq(out[1][3][0], 1.0f, "sigmoid(104) %.9g", (double)out[1][3][0]);
-            cr_expect_eq(out[1][3][1], 0.0f, "sigmoid(-100 + hu) %.9g", (double)out[1][3][1]);
+            cr_expect(out[1][3][1] > 0.0f && out[1][3][1] < 1e-40f, "sigmoid(-100 + hu) %.9g",
+                      (double)out[1][3][1]);
+            cr_expect(out[1][1][5] != 0.0f && isfinite(out[1][1][5]), "c[5] = %.9g",
+                      (double)out[1][1][5]);
         }
     }
 }

@@ -1,7 +1,8 @@
 /* Bodies of the recurrent kernels: the leading-axes swap that turns a batch into time
- * steps, and one step of an LSTM or a GRU cell for one (sample, unit) element. The CPU
- * (cpu/recurrent.c) and the GPU (cuda/recurrent.cu) run these same functions, so both
- * give the same bits; the activations are elementwise_body.h's. */
+ * steps, and one step of a SimpleRNN, LSTM or GRU cell for one (sample, unit) element.
+ * The CPU (cpu/recurrent.c) and the GPU (cuda/recurrent.cu) run these same functions,
+ * so both give the same bits, except where the CPU takes tanh and sigmoid cells eight
+ * units at a time (to within a few ulp); the activations are elementwise_body.h's. */
 #ifndef NN_RECURRENT_BODY_H
 #define NN_RECURRENT_BODY_H
 
