@@ -1,13 +1,16 @@
 -- Writes a Python module (the path in arg[1]) with an input, the weights nnsh drew for
--- SimpleRNN, LSTM and GRU (5 units, return_sequences, forwards and go_backwards), their
+-- SimpleRNN, LSTM and GRU (12 units: the CPU's eight-at-a-time cells and their scalar
+-- tails; return_sequences, forwards and go_backwards), their
 -- outputs, and the gradients of one SGD step (learning rate 1, so weights before minus
 -- after) of each inside Flatten + Dense{1} under mse against zeros. Read by
 -- scripts/bench/recurrent_vs_torch.py, which recomputes all of it in PyTorch.
 local L = nn.layers
+local UNITS = 12
 local path = assert(arg[1], 'usage: nnsh recurrent_dump.lua OUTPUT.py')
 nn.random.seed(5)
 local x = nn.random.randn(3, 7, 4)
 local out = assert(io.open(path, 'w'))
+out:write('units = ', UNITS, '\n')
 local function lit(v)
   if type(v) == 'table' then
     local parts = {}
@@ -19,7 +22,7 @@ end
 out:write('x = ', lit(x:tolist()), '\n')
 for _, cls in ipairs{'LSTM', 'GRU', 'SimpleRNN'} do
   for _, back in ipairs{false, true} do
-    local l = L[cls]{5, return_sequences = true, go_backwards = back}
+    local l = L[cls]{UNITS, return_sequences = true, go_backwards = back}
     local model = nn.Sequential{nn.Input{shape = {7, 4}}, l, L.Flatten(), L.Dense{1}}
     local y = l(x)
     local w = l:get_weights()

@@ -14,7 +14,7 @@ data = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(data)
 torch.set_default_dtype(torch.float64)
 x = torch.tensor(data.x)
-H = 5
+H = data.units
 def reorder_gru(m):  # Keras z,r,h -> torch r,z,n along the last axis
     return torch.cat([m[..., H:2*H], m[..., :H], m[..., 2*H:]], dim=-1)
 for cls in ['LSTM', 'GRU', 'SimpleRNN']:
