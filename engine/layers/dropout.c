@@ -61,6 +61,17 @@ static const nn_arg_spec spatial_dropout2d_args[] = {
      "None", "Shape of one input sample (without the batch axis), for the first layer."},
 };
 
+static const nn_arg_spec spatial_dropout1d_args[] = {
+    {"rate", NN_ARG_FLOAT, ARG(rate), true, 0, 1, true, NULL, NULL,
+     "Fraction of the features (channels) to drop, in [0, 1). Only in training."},
+    {"seed", NN_ARG_OPTIONAL_INT, ARG(seed), false, 0, 9007199254740991.0, false, NULL,
+     "None", "Integer seed for the random masks; None draws them from the global seed."},
+    {"name", NN_ARG_STRING, ARG(base.name), false, 0, 0, false, NULL, "None",
+     "Name of the layer; by default 'spatial_dropout1d', 'spatial_dropout1d_1', ..."},
+    {"input_shape", NN_ARG_SHAPE, ARG(base.declared_input), false, 1, 1 << 30, false, NULL,
+     "None", "Shape of one input sample (without the batch axis), for the first layer."},
+};
+
 static void dropout_set_defaults(nn_layer *layer)
 {
     /* rate is required; 0 until it is given, so a forgotten rate drops nothing. */
@@ -91,6 +102,11 @@ static nn_status dropout_validate(nn_layer *layer)
 static nn_status dropout_build(nn_layer *layer, const nn_shape *input, nn_shape *output)
 {
     dropout_layer *dropout = (dropout_layer *)layer;
+    if (layer->cls == &nn_spatial_dropout1d_class) {
+        int64_t height, width, channels;
+        NN_TRY(nn_sequence_input(layer, input, NN_CHANNELS_LAST, &height, &width, &channels));
+        dropout->noise_shape = NN_SHAPE(-1, 1, -1); /* one draw per (sample, feature) */
+    }
     if (layer->cls == &nn_spatial_dropout2d_class) {
         int64_t height, width, channels;
         NN_TRY(nn_image_input(layer, input, dropout->data_format, &height, &width, &channels));
@@ -291,6 +307,28 @@ const nn_layer_class nn_spatial_dropout2d_class = {
     .size = sizeof(dropout_layer),
     .args = spatial_dropout2d_args,
     .arg_count = (int)(sizeof spatial_dropout2d_args / sizeof spatial_dropout2d_args[0]),
+    .positional_count = 1,
+    .set_defaults = dropout_set_defaults,
+    .validate = dropout_validate,
+    .build = dropout_build,
+    .reserve = dropout_reserve,
+    .forward = dropout_forward,
+    .backward = dropout_backward,
+    .destroy = dropout_destroy,
+};
+
+const nn_layer_class nn_spatial_dropout1d_class = {
+    .name = "SpatialDropout1D",
+    .base_name = "spatial_dropout1d",
+    .doc = "Dropout of whole features of a sequence: in training each feature (channel) of "
+           "each sample is zeroed with probability `rate` at every step together, and the "
+           "others are scaled by 1/(1 - rate). Often put after an Embedding, where "
+           "neighbouring steps are strongly correlated.",
+    .example = "local d = nn.layers.SpatialDropout1D{0.5}\n"
+               "local y = d(nn.ones(1, 3, 4), {training=true})  -- each feature all 0 or all 2",
+    .size = sizeof(dropout_layer),
+    .args = spatial_dropout1d_args,
+    .arg_count = (int)(sizeof spatial_dropout1d_args / sizeof spatial_dropout1d_args[0]),
     .positional_count = 1,
     .set_defaults = dropout_set_defaults,
     .validate = dropout_validate,

@@ -15,6 +15,7 @@ typedef struct upsampling2d_layer {
     int data_format; /* NN_CHANNELS_LAST or NN_CHANNELS_FIRST */
     int interpolation;
     bool sequence;   /* UpSampling1D: (batch, steps, channels), size[0] stays 1 */
+    bool repeat;     /* RepeatVector: (batch, features) -> (batch, size[1], features) */
 } upsampling2d_layer;
 
 #define ARG(field) offsetof(upsampling2d_layer, field)
@@ -45,6 +46,15 @@ static const nn_arg_spec upsampling1d_args[] = {
      "None", "Shape of one input sample (without the batch axis), for the first layer."},
 };
 
+static const nn_arg_spec repeat_vector_args[] = {
+    {"n", NN_ARG_INT, ARG(size[1]), true, 1, 1 << 20, false, NULL, NULL,
+     "How many times the input vector is repeated: the steps of the output."},
+    {"name", NN_ARG_STRING, ARG(base.name), false, 0, 0, false, NULL, "None",
+     "Name of the layer; by default 'repeat_vector', 'repeat_vector_1', ..."},
+    {"input_shape", NN_ARG_SHAPE, ARG(base.declared_input), false, 1, 1 << 30, false, NULL,
+     "None", "Shape of one input sample (without the batch axis), for the first layer."},
+};
+
 static void upsampling2d_set_defaults(nn_layer *layer)
 {
     upsampling2d_layer *upsampling = (upsampling2d_layer *)layer;
@@ -59,10 +69,33 @@ static void upsampling1d_set_defaults(nn_layer *layer)
     upsampling->sequence = true;
 }
 
+static void repeat_vector_set_defaults(nn_layer *layer)
+{
+    upsampling2d_layer *upsampling = (upsampling2d_layer *)layer;
+    upsampling->size[0] = 1;
+    upsampling->repeat = true;
+}
+
 static nn_status upsampling2d_build(nn_layer *layer, const nn_shape *input, nn_shape *output)
 {
     upsampling2d_layer *upsampling = (upsampling2d_layer *)layer;
     int64_t height, width, channels;
+    if (upsampling->repeat) {
+        char received[128];
+        if (input->ndim != 2 || input->dims[1] <= 0)
+            return nn_error(NN_ERR_SHAPE,
+                            "Input 0 of layer \"%s\" is incompatible with the layer: expected "
+                            "ndim=2 (batch, features), found ndim=%d. Full shape received: %s "
+                            "(RepeatVector repeats one vector a sample; a recurrent layer "
+                            "without return_sequences, or Flatten, gives one)",
+                            layer->name, input->ndim,
+                            nn_shape_format(input, received, sizeof received));
+        *output = NN_SHAPE(-1, upsampling->size[1], input->dims[1]);
+        snprintf(layer->explanation, sizeof layer->explanation,
+                 "a new steps axis of n = %d: the %lld features of each sample repeated at "
+                 "every step", upsampling->size[1], (long long)input->dims[1]);
+        return NN_OK;
+    }
     if (upsampling->sequence) {
         char received[128];
         if (input->ndim != 3 || input->dims[1] <= 0 || input->dims[2] <= 0)
@@ -103,8 +136,11 @@ static nn_upsample2d_geometry geometry_of(const upsampling2d_layer *upsampling,
                                           const nn_shape *input)
 {
     nn_upsample2d_geometry g;
-    nn_image_kernel_view(input, upsampling->data_format, &g.batch, &g.height, &g.width,
-                         &g.channels);
+    if (upsampling->repeat) /* each sample a one-cell image of its features, n cells wide */
+        g.batch = input->dims[0], g.height = g.width = 1, g.channels = input->dims[1];
+    else
+        nn_image_kernel_view(input, upsampling->data_format, &g.batch, &g.height, &g.width,
+                             &g.channels);
     g.size_height = upsampling->size[0];
     g.size_width = upsampling->size[1];
     g.bilinear = upsampling->interpolation == INTERPOLATION_BILINEAR;
@@ -159,6 +195,23 @@ const nn_layer_class nn_upsampling1d_class = {
     .arg_count = (int)(sizeof upsampling1d_args / sizeof upsampling1d_args[0]),
     .positional_count = 1,
     .set_defaults = upsampling1d_set_defaults,
+    .build = upsampling2d_build,
+    .forward = upsampling2d_forward,
+    .backward = upsampling2d_backward,
+};
+
+const nn_layer_class nn_repeat_vector_class = {
+    .name = "RepeatVector",
+    .base_name = "repeat_vector",
+    .doc = "Repeats each sample's vector n times: (batch, features) becomes (batch, n, "
+           "features). Between an encoder that ends in one state and a recurrent decoder "
+           "that needs a sequence.",
+    .example = "print(nn.layers.RepeatVector{3}(nn.ones(2, 4)).shape)  --> (2, 3, 4)",
+    .size = sizeof(upsampling2d_layer),
+    .args = repeat_vector_args,
+    .arg_count = (int)(sizeof repeat_vector_args / sizeof repeat_vector_args[0]),
+    .positional_count = 1,
+    .set_defaults = repeat_vector_set_defaults,
     .build = upsampling2d_build,
     .forward = upsampling2d_forward,
     .backward = upsampling2d_backward,
