@@ -69,14 +69,21 @@ static void number_layer(lua_State *L, nn_layer *layer)
 }
 
 /* Pushes the names of the class's first `count` arguments, comma-separated. */
-static void push_arg_names(lua_State *L, const nn_layer_class *cls, int count)
+/* The names of the first `count` arguments, leaving out those marked in `skip` (may be
+ * NULL): a Bidirectional's wrapped-layer arguments, which it refuses. */
+static void push_arg_names(lua_State *L, const nn_layer_class *cls, int count,
+                           const bool *skip)
 {
     luaL_Buffer buffer;
     luaL_buffinit(L, &buffer);
+    bool first = true;
     for (int i = 0; i < count; i++) {
-        if (i)
+        if (skip && skip[i])
+            continue;
+        if (!first)
             luaL_addstring(&buffer, ", ");
         luaL_addstring(&buffer, cls->args[i].name);
+        first = false;
     }
     luaL_pushresult(&buffer);
 }
@@ -113,7 +120,8 @@ static void wrap_layer_argument(lua_State *L, nn_layer *layer, int args, bool *g
             given[i] = true;
         } else if (strcmp(name, "name") != 0 && strcmp(name, "input_shape") != 0 &&
                    strcmp(name, "activity_regularizer") != 0 &&
-                   nn_layer_class_arg((*wrapped)->cls, name)) {
+                   strcmp(name, "merge_mode") != 0) {
+            /* every recurrent argument, also those the wrapped kind lacks */
             given[i] = wrapped_args[i] = true;
         }
     }
@@ -174,8 +182,8 @@ static int layer_construct(lua_State *L)
         if (lua_type(L, -2) == LUA_TNUMBER) {
             lua_Integer position = lua_tointeger(L, -2);
             if (position < 1 || position > cls->positional_count) {
-                push_arg_names(L, cls, cls->positional_count);
-                push_arg_names(L, cls, cls->arg_count);
+                push_arg_names(L, cls, cls->positional_count, NULL);
+                push_arg_names(L, cls, cls->arg_count, wrapped_args);
                 nn_lua_error(L, "%s: takes at most %d positional argument%s (%s), got one at "
                                 "position %lld; name it instead (valid names: %s)",
                              function, cls->positional_count,
@@ -196,7 +204,7 @@ static int layer_construct(lua_State *L)
         } else if (lua_type(L, -2) == LUA_TSTRING) {
             spec = nn_layer_class_arg(cls, lua_tostring(L, -2));
             if (!spec) {
-                push_arg_names(L, cls, cls->arg_count);
+                push_arg_names(L, cls, cls->arg_count, wrapped_args);
                 nn_lua_error(L, "%s: unknown argument '%s'; valid arguments are: %s", function,
                              lua_tostring(L, -3), lua_tostring(L, -1));
             }

@@ -342,6 +342,10 @@ t.test('bad arguments and inputs raise errors that say what is wrong', function(
            "unknown argument 'backward_layer'")
   t.raises(function() L.Bidirectional{L.LSTM{3}, units = 8} end,
            "'units' is an argument of the wrapped layer", 'nn.layers.LSTM{..., units = ...}')
+  local message = t.raises(function() L.Bidirectional{L.LSTM{3}, foo = 1} end,
+                           "unknown argument 'foo'",
+                           'valid arguments are: layer, merge_mode, activity_regularizer, name, input_shape')
+  t.truthy(not message:find('units', 1, true), 'the wrapped arguments are not offered: ' .. message)
   t.raises(function() L.Bidirectional{'SimpleRNN', units = 3, recurrent_activation = 'relu'} end,
            'not of SimpleRNN')
   t.raises(function() L.Bidirectional{'LSTM', units = 3, reset_after = false} end,
