@@ -131,6 +131,12 @@ static nn_model *model_around(const nn_layer_class *cls, nn_shape *input)
         set_input(layer, NN_SHAPE(9, 3));
         add(model, layer);
         add(model, new_layer(&nn_flatten_class));
+    } else if (cls == &nn_permute_class) {
+        *input = NN_SHAPE(5, 3);
+        *(nn_shape *)nn_layer_arg_pointer(layer, arg(layer, "dims")) = NN_SHAPE(2, 1);
+        set_input(layer, NN_SHAPE(5, 3));
+        add(model, layer);
+        add(model, new_layer(&nn_flatten_class));
     } else if (cls == &nn_repeat_vector_class) {
         *input = NN_SHAPE(4);
         set_int(layer, "n", 3);
@@ -463,6 +469,7 @@ Test(model_file, lstm_round_trips) { layer_round_trip(&nn_lstm_class); }
 Test(model_file, gru_round_trips) { layer_round_trip(&nn_gru_class); }
 Test(model_file, bidirectional_round_trips) { layer_round_trip(&nn_bidirectional_class); }
 Test(model_file, repeat_vector_round_trips) { layer_round_trip(&nn_repeat_vector_class); }
+Test(model_file, permute_round_trips) { layer_round_trip(&nn_permute_class); }
 Test(model_file, spatial_dropout1d_round_trips) { layer_round_trip(&nn_spatial_dropout1d_class); }
 Test(model_file, embedding_round_trips) { layer_round_trip(&nn_embedding_class); }
 Test(model_file, dense_round_trips) { layer_round_trip(&nn_dense_class); }
@@ -503,7 +510,7 @@ Test(model_file, every_layer_class_has_a_round_trip_test)
                                             &nn_lstm_class, &nn_gru_class,
                                             &nn_embedding_class, &nn_bidirectional_class,
                                             &nn_repeat_vector_class,
-                                            &nn_spatial_dropout1d_class};
+                                            &nn_spatial_dropout1d_class, &nn_permute_class};
     const nn_layer_class *const *classes = nn_layer_classes();
     for (int i = 0; classes[i]; i++) {
         bool found = false;

@@ -1,5 +1,5 @@
--- RepeatVector and SpatialDropout1D: Keras' shapes, values and gradients by hand, masks
--- shared along the steps, model files and errors.
+-- RepeatVector, SpatialDropout1D and Permute: Keras' shapes, values and gradients by hand,
+-- masks shared along the steps, model files and errors.
 local t = require 'harness'
 local L = nn.layers
 
@@ -58,6 +58,18 @@ t.test('SpatialDropout1D drops whole features along the steps', function()
   t.eq(tostring(model.layers[2].output_shape), '(None, 4, 6)', 'shape unchanged')
 end)
 
+t.test('Permute reorders the axes of each sample', function()
+  local x = nn.tensor{{{1, 2, 3}, {4, 5, 6}}, {{7, 8, 9}, {10, 11, 12}}}
+  t.eq(L.Permute{{2, 1}}(x), nn.tensor{{{1, 4}, {2, 5}, {3, 6}}, {{7, 10}, {8, 11}, {9, 12}}},
+       'steps and features swapped')
+  t.eq(tostring(L.Permute{{3, 1, 2}}(nn.ones(2, 4, 5, 6)).shape), '(2, 6, 4, 5)', 'channels first')
+  local p = L.Permute{{2, 1}}
+  t.eq(p.dims[1], 2, 'dims')
+  t.eq(p.name:match('^permute'), 'permute', 'name')
+  local model = nn.Sequential{L.Permute{{2, 1}, input_shape = {10, 64}}, L.Dense{8}}
+  t.eq(tostring(model.layers[1].output_shape), '(None, 64, 10)', 'in a model')
+end)
+
 t.test('saved and loaded, and trained the same on cpu and emulated', function()
   local directory = (os.getenv('NNSH_TEST_TMP') or '/tmp') .. '/lua-sequence-helpers'
   nn.io.make_directory(directory)
@@ -65,7 +77,8 @@ t.test('saved and loaded, and trained the same on cpu and emulated', function()
   local weights = {}
   for _, device in ipairs{'cpu', 'emulated'} do
     nn.random.seed(31)
-    local model = nn.Sequential{L.SpatialDropout1D{0.3, input_shape = {4, 3}}, L.GRU{5},
+    local model = nn.Sequential{L.SpatialDropout1D{0.3, input_shape = {4, 3}},
+                                L.Permute{{2, 1}}, L.Dense{4}, L.Permute{{2, 1}}, L.GRU{5},
                                 L.RepeatVector{4}, L.SimpleRNN{2, return_sequences = true},
                                 L.Dense{1}}
     model:to(device)
@@ -76,7 +89,8 @@ t.test('saved and loaded, and trained the same on cpu and emulated', function()
       model:save(directory .. '/helpers.nnsh')
       local copy = nn.models.load_model(directory .. '/helpers.nnsh')
       t.eq(copy:predict(x, {verbose = 0}), model:predict(x, {verbose = 0}), 'same predictions')
-      t.eq(copy.layers[3].n, 4, 'n kept')
+      t.eq(copy.layers[6].n, 4, 'n kept')
+      t.eq(copy.layers[2].dims[1], 2, 'dims kept')
       t.eq(copy.layers[1].rate, model.layers[1].rate, 'rate kept')
     end
   end
@@ -87,6 +101,10 @@ t.test('bad arguments and inputs raise errors that say what is wrong', function(
   t.raises(function() L.RepeatVector{} end, 'missing required argument', 'n')
   t.raises(function() L.RepeatVector{0} end, 'n')
   t.raises(function() L.RepeatVector{2}(nn.ones(2, 3, 4)) end, 'expected ndim=2', '(None, 3, 4)')
+  t.raises(function() L.Permute{} end, 'missing required argument', 'dims')
+  t.raises(function() L.Permute{{1, 1}} end, 'must hold each of 1 to 2 once')
+  t.raises(function() L.Permute{{0, 1}} end, 'dims')
+  t.raises(function() L.Permute{{2, 1}}(nn.ones(2, 3, 4, 5)) end, 'orders 2 axes', 'has 3')
   t.raises(function() L.SpatialDropout1D{} end, 'missing required argument', 'rate')
   t.raises(function() L.SpatialDropout1D{1} end, 'rate')
   t.raises(function() L.SpatialDropout1D{0.5}(nn.ones(2, 3)) end, 'expected ndim=3')
