@@ -215,9 +215,12 @@ static int layer_construct(lua_State *L)
         int index = (int)(spec - cls->args);
         if (wrapped_args[index]) {
             const nn_arg_spec *kind = nn_layer_class_arg(cls, "layer");
+            const char *wrapped = kind->choices[*(const int *)nn_layer_arg_pointer(layer, kind)];
+            if (!nn_layer_class_arg(nn_layer_class_find(wrapped), spec->name))
+                nn_lua_error(L, "%s: '%s' is not an argument of %s, the wrapped layer, nor of "
+                                "Bidirectional", function, spec->name, wrapped);
             nn_lua_error(L, "%s: '%s' is an argument of the wrapped layer; give it there "
-                            "(nn.layers.%s{..., %s = ...})", function, spec->name,
-                         kind->choices[*(const int *)nn_layer_arg_pointer(layer, kind)],
+                            "(nn.layers.%s{..., %s = ...})", function, spec->name, wrapped,
                          spec->name);
         }
         if (given[index])

@@ -342,6 +342,8 @@ t.test('bad arguments and inputs raise errors that say what is wrong', function(
            "unknown argument 'backward_layer'")
   t.raises(function() L.Bidirectional{L.LSTM{3}, units = 8} end,
            "'units' is an argument of the wrapped layer", 'nn.layers.LSTM{..., units = ...}')
+  t.raises(function() L.Bidirectional{L.LSTM{3}, reset_after = false} end,
+           "'reset_after' is not an argument of LSTM, the wrapped layer, nor of Bidirectional")
   local message = t.raises(function() L.Bidirectional{L.LSTM{3}, foo = 1} end,
                            "unknown argument 'foo'",
                            'valid arguments are: layer, merge_mode, activity_regularizer, name, input_shape')
