@@ -149,38 +149,34 @@ static size_t permute_scratch_floats(const nn_layer *layer, const nn_backend *ba
     return 2 * nn_aligned_floats((size_t)batch * (size_t)nn_shape_inner(&layer->input_shape, 1));
 }
 
-static nn_status permute_forward(nn_layer *layer, nn_exec *exec, const nn_tensor *input,
-                                 nn_tensor *output)
+/* to = from (a batch of `shape`) with its sample axes in the layer's order, or, for the
+ * gradient, back from it (inverse). */
+static nn_status permute_call(nn_layer *layer, nn_exec *exec, const nn_tensor *from,
+                              nn_tensor *to, bool inverse)
 {
     permute_layer *permute = (permute_layer *)layer;
-    int64_t batch = input->shape.dims[0];
+    int64_t batch = from->shape.dims[0];
     NN_TRY(nn_layer_check_call(layer, exec, batch, INT64_MAX));
     int64_t sizes[NN_MAX_DIMS];
     int order[NN_MAX_DIMS];
-    axes_of(permute, &input->shape, false, sizes, order);
-    permute_values(exec->backend, nn_tensor_f32(output), nn_tensor_f32(input), batch, sizes,
-                   order, permute->dims.ndim, exec->scratch,
-                   (size_t)nn_shape_inner(&input->shape, 1));
+    axes_of(permute, &from->shape, inverse, sizes, order);
+    permute_values(exec->backend, nn_tensor_f32(to), nn_tensor_f32(from), batch, sizes, order,
+                   permute->dims.ndim, exec->scratch, (size_t)nn_shape_inner(&from->shape, 1));
     return NN_OK;
+}
+
+static nn_status permute_forward(nn_layer *layer, nn_exec *exec, const nn_tensor *input,
+                                 nn_tensor *output)
+{
+    return permute_call(layer, exec, input, output, false);
 }
 
 static nn_status permute_backward(nn_layer *layer, nn_exec *exec, const nn_tensor *input,
                                   const nn_tensor *output, const nn_tensor *doutput,
                                   nn_tensor *dinput)
 {
-    (void)input;
-    if (!dinput)
-        return NN_OK;
-    permute_layer *permute = (permute_layer *)layer;
-    int64_t batch = output->shape.dims[0];
-    NN_TRY(nn_layer_check_call(layer, exec, batch, INT64_MAX));
-    int64_t sizes[NN_MAX_DIMS];
-    int order[NN_MAX_DIMS];
-    axes_of(permute, &output->shape, true, sizes, order);
-    permute_values(exec->backend, nn_tensor_f32(dinput), nn_tensor_f32(doutput), batch, sizes,
-                   order, permute->dims.ndim, exec->scratch,
-                   (size_t)nn_shape_inner(&output->shape, 1));
-    return NN_OK;
+    (void)input, (void)output;
+    return dinput ? permute_call(layer, exec, doutput, dinput, true) : NN_OK;
 }
 
 const nn_layer_class nn_permute_class = {

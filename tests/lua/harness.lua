@@ -26,7 +26,17 @@ function harness.eq(actual, expected, what)
   end
 end
 
+-- Numbers within tolerance; or tensors of one shape whose elements all are.
 function harness.near(actual, expected, tolerance, what)
+  if type(actual) == 'userdata' and type(expected) == 'userdata' then
+    harness.eq(tostring(actual.shape), tostring(expected.shape), (what or 'value') .. ': shape')
+    local difference = (actual - expected):abs():max()
+    if difference > tolerance then
+      error(string.format('%s: differs by %g, more than %g', what or 'value', difference,
+                          tolerance), 2)
+    end
+    return
+  end
   if type(actual) ~= 'number' or math.abs(actual - expected) > tolerance then
     error(string.format('%s: expected %s within %g, got %s', what or 'value', describe(expected),
                         tolerance, describe(actual)), 2)

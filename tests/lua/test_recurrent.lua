@@ -3,13 +3,6 @@
 local t = require 'harness'
 local L = nn.layers
 
--- Tensors equal to within tolerance, element by element.
-local function near(actual, expected, tolerance, what)
-  t.eq(tostring(actual.shape), tostring(expected.shape), what .. ': shape')
-  local difference = (actual - expected):abs():max()
-  t.truthy(difference <= tolerance, what .. ': differs by ' .. difference)
-end
-
 t.test('shapes and parameter counts as Keras', function()
   local x = nn.random.randn(32, 10, 8)
   t.eq(tostring(L.LSTM{64}(x).shape), '(32, 64)', 'LSTM: the last state')
@@ -50,7 +43,7 @@ t.test('values by hand', function()
   r:set_weights{nn.tensor{{1}}, nn.tensor{{1}}}
   local h1 = math.tanh(0.5)
   local h2 = math.tanh(0.25 + h1)
-  near(r(x), nn.tensor{{{h1}, {h2}}}, 1e-6, 'SimpleRNN')
+  t.near(r(x), nn.tensor{{{h1}, {h2}}}, 1e-6, 'SimpleRNN')
   -- LSTM with zero weights: every gate is sigmoid(0) = 0.5 and the candidate 0 unless the
   -- bias says otherwise; bias c = 1: c1 = 0.5 tanh(1), h1 = 0.5 tanh(c1).
   local l = L.LSTM{1}
@@ -58,13 +51,13 @@ t.test('values by hand', function()
   l:set_weights{nn.zeros(1, 4), nn.zeros(1, 4), nn.tensor{0, 0, 1, 0}}
   local c1 = 0.5 * math.tanh(1)
   local c2 = 0.5 * c1 + 0.5 * math.tanh(1)
-  near(l(x), nn.tensor{{0.5 * math.tanh(c2)}}, 1e-6, 'LSTM')
+  t.near(l(x), nn.tensor{{0.5 * math.tanh(c2)}}, 1e-6, 'LSTM')
   -- GRU, zero weights, candidate bias 1: z = 0.5, h = 0.5 h + 0.5 tanh(1).
   local g = L.GRU{1}
   g(x)
   g:set_weights{nn.zeros(1, 3), nn.zeros(1, 3), nn.tensor{{0, 0, 1}, {0, 0, 0}}}
   local g1 = 0.5 * math.tanh(1)
-  near(g(x), nn.tensor{{0.5 * g1 + 0.5 * math.tanh(1)}}, 1e-6, 'GRU')
+  t.near(g(x), nn.tensor{{0.5 * g1 + 0.5 * math.tanh(1)}}, 1e-6, 'GRU')
   -- go_backwards reads the steps from the last: the same as the reversed input.
   local b = L.LSTM{3, go_backwards = true, return_sequences = true}
   local f = L.LSTM{3, return_sequences = true}
@@ -188,9 +181,6 @@ t.test('Bidirectional: Keras shapes, counts and merges', function()
   local f = L.GRU{3, return_sequences = true}
   local r = L.GRU{3, return_sequences = true, go_backwards = true}
   f(x) r(x)
-  local function near(a, b, what)
-    t.truthy((a - b):abs():max() < 1e-6, what .. ' differs by ' .. (a - b):abs():max())
-  end
   -- One Bidirectional per mode, and the two plain layers given its weights.
   local function merged(mode)
     local layer = L.Bidirectional{L.GRU{3, return_sequences = true}, merge_mode = mode}
@@ -208,11 +198,11 @@ t.test('Bidirectional: Keras shapes, counts and merges', function()
     return layer(x), f(x), flipped
   end
   local y, forwards, flipped = merged('sum')
-  near(y, forwards + flipped, 'sum')
+  t.near(y, forwards + flipped, 1e-6, 'sum')
   y, forwards, flipped = merged('mul')
-  near(y, forwards * flipped, 'mul')
+  t.near(y, forwards * flipped, 1e-6, 'mul')
   y, forwards, flipped = merged('ave')
-  near(y, (forwards + flipped) * 0.5, 'ave')
+  t.near(y, (forwards + flipped) * 0.5, 1e-6, 'ave')
   y, forwards, flipped = merged('concat')
   local concat = y:reshape(4, 6, 2, 3)
   local firsts, seconds = nn.zeros(4, 6, 3), nn.zeros(4, 6, 3)
@@ -224,8 +214,8 @@ t.test('Bidirectional: Keras shapes, counts and merges', function()
       end
     end
   end
-  near(firsts, forwards, 'concat: forward half')
-  near(seconds, flipped, 'concat: backward half')
+  t.near(firsts, forwards, 1e-6, 'concat: forward half')
+  t.near(seconds, flipped, 1e-6, 'concat: backward half')
 end)
 
 t.test('Bidirectional trains, the same on cpu and emulated, and is saved', function()

@@ -3,12 +3,6 @@
 local t = require 'harness'
 local L = nn.layers
 
-local function near(actual, expected, tolerance, what)
-  t.eq(tostring(actual.shape), tostring(expected.shape), what .. ': shape')
-  local difference = (actual - expected):abs():max()
-  t.truthy(difference <= tolerance, what .. ': differs by ' .. difference)
-end
-
 t.test('RepeatVector repeats each vector n times', function()
   local r = L.RepeatVector{3}
   t.eq(r(nn.tensor{{1, 2}, {3, 4}}), nn.tensor{{{1, 2}, {1, 2}, {1, 2}}, {{3, 4}, {3, 4}, {3, 4}}},
@@ -33,7 +27,7 @@ t.test("RepeatVector's gradient sums the repeats", function()
   last:set_weights{nn.tensor{{1}, {2}, {3}, {4}, {5}, {6}}, nn.tensor{0}}
   model:compile{optimizer = nn.optimizers.SGD{learning_rate = 0.001}, loss = 'mse'}
   t.near(model:train_on_batch(nn.tensor{{1, 2}}, nn.tensor{{0}}), 33 * 33, 1e-3, 'loss')
-  near(first:get_weights()[1], nn.tensor{{1 - 0.594, -0.792}, {-1.188, 1 - 1.584}}, 1e-5,
+  t.near(first:get_weights()[1], nn.tensor{{1 - 0.594, -0.792}, {-1.188, 1 - 1.584}}, 1e-5,
        'kernel after one step')
 end)
 
