@@ -255,6 +255,13 @@ typedef struct nn_backend {
     void (*dropout_backward)(float *dinp, const float *dout, const uint8_t *mask,
                              const nn_dropout_geometry *geometry);
 
+    /* Gaussian noise: with z_i normal i of (seed, stream) (Box-Muller on Philox blocks,
+     * the same numbers on every backend), out[i] = inp[i] + stddev·z_i, or
+     * inp[i]·(1 + stddev·z_i) when multiplicative, which run on the output's gradient
+     * is also that noise's backward. out may equal inp. */
+    void (*gaussian_noise)(float *out, const float *inp, size_t n, float stddev,
+                           bool multiplicative, uint64_t seed, uint64_t stream);
+
     /* Batch normalisation with the batch's statistics: mean (C) and inv_std (C) receive
      * the batch mean and 1/sqrt(biased variance + epsilon), moving_mean and
      * moving_variance (C) move toward them, y = (x - mean) · inv_std · gamma + beta

@@ -113,6 +113,8 @@ void nn_cpu_dropout_forward(float *out, uint8_t *mask, const float *inp,
                             uint64_t stream);
 void nn_cpu_dropout_backward(float *dinp, const float *dout, const uint8_t *mask,
                              const nn_dropout_geometry *geometry);
+void nn_cpu_gaussian_noise(float *out, const float *inp, size_t n, float stddev,
+                           bool multiplicative, uint64_t seed, uint64_t stream);
 
 size_t nn_cpu_batchnorm_scratch_floats(const nn_batchnorm_geometry *geometry);
 void nn_cpu_batchnorm_forward_training(float *y, float *mean, float *inv_std,

@@ -1,6 +1,7 @@
 /* Inverted dropout on the CPU: a Philox mask over the noise shape, broadcast onto the
- * input. Every mask element is a pure function of (seed, stream, index), so the result
+ * input; and Gaussian noise, drawn by the CUDA kernels' own body. Every mask element is a pure function of (seed, stream, index), so the result
  * does not depend on the thread count, and the CUDA kernels draw the same masks. */
+#include "../cuda/bodies/dropout_body.h"
 #include "../random.h"
 #include "cpu_kernels.h"
 
@@ -87,4 +88,14 @@ void nn_cpu_dropout_backward(float *dinp, const float *dout, const uint8_t *mask
         size_t j = broadcasts ? noise_index((size_t)i, g->dims, strides, g->ndim) : (size_t)i;
         dinp[i] = mask[j] ? dout[i] / keep : 0.0f;
     }
+}
+
+void nn_cpu_gaussian_noise(float *out, const float *inp, size_t n, float stddev,
+                           bool multiplicative, uint64_t seed, uint64_t stream)
+{
+    const long blocks = (long)((n + 3) / 4);
+#pragma omp parallel for schedule(static) if (n > PARALLEL_THRESHOLD)
+    for (long block = 0; block < blocks; block++)
+        nn_body_gaussian_noise(out, inp, n, stddev, multiplicative, seed, stream,
+                               (size_t)block);
 }

@@ -1,5 +1,6 @@
 // Dropout on the GPU: Philox masks identical to the CPU's (one 4-word block per thread),
-// then the broadcast mask applied element by element.
+// then the broadcast mask applied element by element; Gaussian noise, one block of four
+// normals per thread.
 #include "cuda_kernels.h"
 #include "bodies/dropout_body.h"
 #include "launch.cuh"
@@ -14,6 +15,14 @@ static __global__ void apply_kernel(float *out, const float *inp, const uint8_t 
                                     nn_body_noise_map map, size_t n)
 {
     NN_FOR_EACH(i, n) nn_body_dropout_apply(out, inp, mask, &map, i);
+}
+
+static __global__ void gaussian_noise_kernel(float *out, const float *inp, size_t n,
+                                             float stddev, bool multiplicative, uint64_t seed,
+                                             uint64_t stream, size_t blocks)
+{
+    NN_FOR_EACH(block, blocks)
+    nn_body_gaussian_noise(out, inp, n, stddev, multiplicative, seed, stream, block);
 }
 
 static size_t count_of(const int64_t *dims, int ndim)
@@ -48,4 +57,14 @@ extern "C" void nn_cuda_dropout_backward(float *dinp, const float *dout, const u
     apply_kernel<<<nn_blocks(n), NN_THREADS, 0, context->stream>>>(
         dinp, dout, mask, nn_body_noise_map_make(geometry), n);
     NN_CUDA_LAUNCHED("dropout_backward");
+}
+
+extern "C" void nn_cuda_gaussian_noise(float *out, const float *inp, size_t n, float stddev,
+                                       bool multiplicative, uint64_t seed, uint64_t stream)
+{
+    NN_CUDA_STREAM_OR_RETURN(context, n);
+    size_t blocks = (n + 3) / 4;
+    gaussian_noise_kernel<<<nn_blocks(blocks), NN_THREADS, 0, context->stream>>>(
+        out, inp, n, stddev, multiplicative, seed, stream, blocks);
+    NN_CUDA_LAUNCHED("gaussian_noise");
 }

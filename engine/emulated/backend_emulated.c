@@ -498,6 +498,13 @@ static void emulated_dropout_forward(float *out, uint8_t *mask, const float *inp
         out, mask, inp);
 }
 
+static void emulated_gaussian_noise(float *out, const float *inp, size_t n, float stddev,
+                                    bool multiplicative, uint64_t seed, uint64_t stream)
+{
+    RUN("gaussian_noise", CPU.gaussian_noise(out, inp, n, stddev, multiplicative, seed, stream),
+        out, inp);
+}
+
 static void emulated_dropout_backward(float *dinp, const float *dout, const uint8_t *mask,
                                       const nn_dropout_geometry *geometry)
 {
@@ -658,6 +665,7 @@ static const nn_backend emulated_backend = {
     .activation_backward = emulated_activation_backward,
     .dropout_forward = emulated_dropout_forward,
     .dropout_backward = emulated_dropout_backward,
+    .gaussian_noise = emulated_gaussian_noise,
     .batchnorm_scratch_floats = emulated_batchnorm_scratch_floats,
     .batchnorm_forward_training = emulated_batchnorm_forward_training,
     .batchnorm_forward_inference = emulated_batchnorm_forward_inference,

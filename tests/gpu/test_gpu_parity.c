@@ -540,6 +540,24 @@ static void dropout(void)
     free(x), free(cpu), free(dev), free(mask_cpu), free(mask_dev);
 }
 
+/* Gaussian noise draws the same normals on the device: its logf, sqrtf, cosf and sinf
+ * may differ from the C library's in the last bits only. */
+static void gaussian_noise(void)
+{
+    size_t n = 10003;
+    float *x = gh_random(n, 91, -1, 1), *cpu = calloc(n, 4), *dev = calloc(n, 4);
+    float *d_x = gh_upload(x, n * 4), *d_y = gh_zeros(n * 4);
+    for (int multiplicative = 0; multiplicative < 2; multiplicative++) {
+        nn_cpu_gaussian_noise(cpu, x, n, 0.5f, multiplicative, 42, 9);
+        gh_device->gaussian_noise(d_y, d_x, n, 0.5f, multiplicative, 42, 9);
+        gh_download(dev, d_y, n * 4);
+        gh_expect_close(multiplicative ? "gaussian noise, multiplicative" : "gaussian noise",
+                        dev, cpu, n, 1e-5);
+    }
+    gh_free(d_x), gh_free(d_y);
+    free(x), free(cpu), free(dev);
+}
+
 static void batch_normalization(void)
 {
     const nn_batchnorm_geometry geometries[] = {
@@ -820,6 +838,7 @@ int main(int argc, char **argv)
         {"dense", dense_layers},
         {"activations", activations},
         {"dropout", dropout},
+        {"gaussian noise", gaussian_noise},
         {"batch normalization", batch_normalization},
         {"losses and metrics", losses_and_metrics},
         {"penalties", penalties},

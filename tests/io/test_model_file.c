@@ -249,6 +249,13 @@ static nn_model *model_around(const nn_layer_class *cls, nn_shape *input)
             set_int(layer, "units", 4);
         if (cls == &nn_dropout_class)
             set_float(layer, "rate", 0.5f);
+        if (cls == &nn_gaussian_noise_class)
+            set_float(layer, "stddev", 0.2f);
+        if (cls == &nn_gaussian_dropout_class) {
+            set_float(layer, "rate", 0.4f);
+            *(nn_optional_int *)nn_layer_arg_pointer(layer, arg(layer, "seed")) =
+                (nn_optional_int){true, 7};
+        }
         if (cls == &nn_activation_class)
             set_activation(layer, "tanh");
         if (cls == &nn_leaky_relu_class || cls == &nn_elu_class)
@@ -472,6 +479,8 @@ Test(model_file, repeat_vector_round_trips) { layer_round_trip(&nn_repeat_vector
 Test(model_file, permute_round_trips) { layer_round_trip(&nn_permute_class); }
 Test(model_file, spatial_dropout1d_round_trips) { layer_round_trip(&nn_spatial_dropout1d_class); }
 Test(model_file, embedding_round_trips) { layer_round_trip(&nn_embedding_class); }
+Test(model_file, gaussian_noise_round_trips) { layer_round_trip(&nn_gaussian_noise_class); }
+Test(model_file, gaussian_dropout_round_trips) { layer_round_trip(&nn_gaussian_dropout_class); }
 Test(model_file, dense_round_trips) { layer_round_trip(&nn_dense_class); }
 Test(model_file, dropout_round_trips) { layer_round_trip(&nn_dropout_class); }
 Test(model_file, batchnormalization_round_trips) { layer_round_trip(&nn_batchnorm_class); }
@@ -510,7 +519,9 @@ Test(model_file, every_layer_class_has_a_round_trip_test)
                                             &nn_lstm_class, &nn_gru_class,
                                             &nn_embedding_class, &nn_bidirectional_class,
                                             &nn_repeat_vector_class,
-                                            &nn_spatial_dropout1d_class, &nn_permute_class};
+                                            &nn_spatial_dropout1d_class, &nn_permute_class,
+                                            &nn_gaussian_noise_class,
+                                            &nn_gaussian_dropout_class};
     const nn_layer_class *const *classes = nn_layer_classes();
     for (int i = 0; classes[i]; i++) {
         bool found = false;

@@ -37,6 +37,38 @@ NN_BODY float nn_body_uniform_from_bits(uint32_t bits)
     return (float)(bits >> 8) * (1.0f / 16777216.0f);
 }
 
+/* Normals 4·block .. 4·block + 3 of the stream: Box-Muller on the block's two pairs of
+ * uniforms, the first of each pair taken in (0, 1] so its logarithm is finite. */
+NN_BODY void nn_body_normal_block(uint64_t seed, uint64_t stream, uint64_t block, float out[4])
+{
+    uint32_t words[4];
+    nn_body_philox(seed, stream, block, words);
+    for (int pair = 0; pair < 2; pair++) {
+        float u1 = ((float)(words[2 * pair] >> 8) + 1.0f) * (1.0f / 16777216.0f);
+        float u2 = nn_body_uniform_from_bits(words[2 * pair + 1]);
+        float radius = sqrtf(-2.0f * logf(u1));
+        float angle = 6.2831853071795865f * u2;
+        out[2 * pair] = radius * cosf(angle);
+        out[2 * pair + 1] = radius * sinf(angle);
+    }
+}
+
+/* Elements 4·block .. 4·block + 3 (those below n) of Gaussian noise: normal i of the
+ * stream, z, gives out[i] = inp[i] + stddev·z, or inp[i]·(1 + stddev·z) when
+ * multiplicative. */
+NN_BODY void nn_body_gaussian_noise(float *out, const float *inp, size_t n, float stddev,
+                                    bool multiplicative, uint64_t seed, uint64_t stream,
+                                    size_t block)
+{
+    float normals[4];
+    nn_body_normal_block(seed, stream, (uint64_t)block, normals);
+    for (size_t k = 0; k < 4 && 4 * block + k < n; k++) {
+        size_t i = 4 * block + k;
+        float noise = stddev * normals[k];
+        out[i] = multiplicative ? inp[i] * (1.0f + noise) : inp[i] + noise;
+    }
+}
+
 /* Mask elements 4·block .. 4·block + 3 (those below count): one Philox block each. */
 NN_BODY void nn_body_dropout_mask(uint8_t *mask, size_t count, uint64_t seed, uint64_t stream,
                                   float rate, size_t block)
