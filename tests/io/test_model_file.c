@@ -251,6 +251,10 @@ static nn_model *model_around(const nn_layer_class *cls, nn_shape *input)
             set_float(layer, "rate", 0.5f);
         if (cls == &nn_gaussian_noise_class)
             set_float(layer, "stddev", 0.2f);
+        if (cls == &nn_activity_regularization_class) {
+            set_float(layer, "l1", 0.01f);
+            set_float(layer, "l2", 0.02f);
+        }
         if (cls == &nn_gaussian_dropout_class) {
             set_float(layer, "rate", 0.4f);
             *(nn_optional_int *)nn_layer_arg_pointer(layer, arg(layer, "seed")) =
@@ -481,6 +485,10 @@ Test(model_file, spatial_dropout1d_round_trips) { layer_round_trip(&nn_spatial_d
 Test(model_file, embedding_round_trips) { layer_round_trip(&nn_embedding_class); }
 Test(model_file, gaussian_noise_round_trips) { layer_round_trip(&nn_gaussian_noise_class); }
 Test(model_file, gaussian_dropout_round_trips) { layer_round_trip(&nn_gaussian_dropout_class); }
+Test(model_file, activity_regularization_round_trips)
+{
+    layer_round_trip(&nn_activity_regularization_class);
+}
 Test(model_file, dense_round_trips) { layer_round_trip(&nn_dense_class); }
 Test(model_file, dropout_round_trips) { layer_round_trip(&nn_dropout_class); }
 Test(model_file, batchnormalization_round_trips) { layer_round_trip(&nn_batchnorm_class); }
@@ -521,7 +529,8 @@ Test(model_file, every_layer_class_has_a_round_trip_test)
                                             &nn_repeat_vector_class,
                                             &nn_spatial_dropout1d_class, &nn_permute_class,
                                             &nn_gaussian_noise_class,
-                                            &nn_gaussian_dropout_class};
+                                            &nn_gaussian_dropout_class,
+                                            &nn_activity_regularization_class};
     const nn_layer_class *const *classes = nn_layer_classes();
     for (int i = 0; classes[i]; i++) {
         bool found = false;

@@ -1,6 +1,6 @@
--- GaussianNoise and GaussianDropout from Lua: Keras' arguments, noise only in training,
--- its spread, seeds, the gradient of a step worked by hand, training on cpu = emulated,
--- model files and errors.
+-- GaussianNoise, GaussianDropout and ActivityRegularization from Lua: Keras' arguments,
+-- noise only in training, its spread, seeds, the penalty and the gradient of a step worked
+-- by hand, training on cpu = emulated, model files and errors.
 local t = require 'harness'
 local L = nn.layers
 
@@ -53,6 +53,27 @@ t.test("GaussianDropout's gradient is the output's times the same noise", functi
          'first kernel: the gradient went back through the noise')
 end)
 
+t.test('ActivityRegularization adds its penalty to the loss and its gradient', function()
+  -- x = 1 through ones kernels: h = [1, 1], y = 2. mse = 4, penalty 0.5·2 + 0.25·2 = 1.5.
+  -- dL/dh = 2y·1 + 0.5·sign(h) + 2·0.25·h = 5 for each unit, so SGD at 0.1 takes the
+  -- first kernel from 1 to 0.5; the last kernel's gradient is 2y·h = 4, to 0.6.
+  local first = L.Dense{2, use_bias = false, kernel_initializer = 'ones', input_shape = {1}}
+  local last = L.Dense{1, use_bias = false, kernel_initializer = 'ones'}
+  local a = L.ActivityRegularization{l1 = 0.5, l2 = 0.25}
+  t.eq(a.name:match('^activity_regularization'), 'activity_regularization', 'name')
+  t.eq(a(nn.tensor{{-1, 2}}), nn.tensor{{-1, 2}}, 'passes its input through')
+  local model = nn.Sequential{first, a, last}
+  model:compile{optimizer = nn.optimizers.SGD{learning_rate = 0.1}, loss = 'mse'}
+  local x, y = nn.tensor{{1}}, nn.tensor{{0}}
+  t.near(model:evaluate(x, y, {verbose = 0}), 5.5, 1e-6, 'evaluate counts the penalty')
+  t.near(model:train_on_batch(x, y), 5.5, 1e-6, 'so does training')
+  t.near(first:get_weights()[1], nn.tensor{{0.5, 0.5}}, 1e-6, 'first kernel')
+  t.near(last:get_weights()[1], nn.tensor{{0.6}, {0.6}}, 1e-6, 'last kernel')
+  local defaults = L.ActivityRegularization()
+  t.eq(defaults.l1, 0, 'l1 defaults to 0')
+  t.eq(defaults.l2, 0, 'l2 defaults to 0')
+end)
+
 t.test('trained the same on cpu and emulated, saved and loaded', function()
   local directory = (os.getenv('NNSH_TEST_TMP') or '/tmp') .. '/lua-noise-layers'
   nn.io.make_directory(directory)
@@ -64,7 +85,8 @@ t.test('trained the same on cpu and emulated, saved and loaded', function()
   for _, device in ipairs{'cpu', 'emulated'} do
     nn.random.seed(17)
     local model = nn.Sequential{L.GaussianNoise{0.1, input_shape = {6}}, L.Dense{8, activation = 'tanh'},
-                                L.GaussianDropout{0.2}, L.Dense{2}}
+                                L.GaussianDropout{0.2}, L.ActivityRegularization{l2 = 1e-3},
+                                L.Dense{2}}
     model:to(device)
     model:compile{optimizer = nn.optimizers.Adam{learning_rate = 0.01}, loss = 'mse'}
     local history = model:fit(x, y, {epochs = 10, batch_size = 8, verbose = 0})
@@ -76,6 +98,7 @@ t.test('trained the same on cpu and emulated, saved and loaded', function()
       t.eq(copy:predict(x, {verbose = 0}), model:predict(x, {verbose = 0}), 'same predictions')
       t.near(copy.layers[1].stddev, 0.1, 1e-7, 'stddev kept')
       t.near(copy.layers[3].rate, 0.2, 1e-7, 'rate kept')
+      t.near(copy.layers[4].l2, 1e-3, 1e-9, 'l2 kept')
     end
   end
   for i = 1, #weights.cpu do t.eq(weights.emulated[i], weights.cpu[i], 'weight ' .. i) end
@@ -89,6 +112,9 @@ t.test('bad arguments raise errors that say what is allowed', function()
   t.raises(function() L.GaussianDropout{} end, 'missing required argument', 'rate')
   t.raises(function() L.GaussianDropout{1} end, 'rate must be in [0, 1)')
   t.raises(function() L.GaussianDropout{0.5, seed = -1} end, 'seed')
+  t.raises(function() L.ActivityRegularization{l1 = -1} end, 'l1', '-1')
+  t.raises(function() L.ActivityRegularization{l2 = 'big'} end, 'l2 must be a number')
+  t.raises(function() L.ActivityRegularization{l3 = 1} end, "unknown argument 'l3'", 'l1, l2')
 end)
 
 t.finish()
