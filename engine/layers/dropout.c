@@ -1,7 +1,11 @@
 /* Dropout: in training, zeroes each input with probability `rate` and scales the rest by
  * 1/(1 - rate) (inverted dropout, as Keras); in inference it is the identity.
  * SpatialDropout2D is the same layer dropping whole feature maps: its noise shape is
- * (batch, 1, 1, channels) (channels first: (batch, channels, 1, 1)). */
+ * (batch, 1, 1, channels) (channels first: (batch, channels, 1, 1)).
+ * AlphaDropout draws the same masks but sets dropped inputs to SELU's negative limit and
+ * maps the result affinely so that mean and variance are kept, for self-normalizing
+ * networks. */
+#include <math.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -72,6 +76,42 @@ static const nn_arg_spec spatial_dropout1d_args[] = {
      "None", "Shape of one input sample (without the batch axis), for the first layer."},
 };
 
+static const nn_arg_spec alpha_dropout_args[] = {
+    {"rate", NN_ARG_FLOAT, ARG(rate), true, 0, 1, true, NULL, NULL,
+     "Fraction of the inputs to drop, in [0, 1). Only in training: dropped inputs take "
+     "SELU's negative limit and everything is then scaled and shifted to keep the mean "
+     "and variance."},
+    {"noise_shape", NN_ARG_SHAPE, ARG(noise_shape), false, -1, 1 << 30, false, NULL, "None",
+     "Shape of the binary dropout mask, one entry per input axis (batch axis included), "
+     "as Dropout's."},
+    {"seed", NN_ARG_OPTIONAL_INT, ARG(seed), false, 0, 9007199254740991.0, false, NULL,
+     "None", "Integer seed for the random masks; None draws them from the global seed."},
+    {"name", NN_ARG_STRING, ARG(base.name), false, 0, 0, false, NULL, "None",
+     "Name of the layer; by default 'alpha_dropout', 'alpha_dropout_1', ..."},
+    {"input_shape", NN_ARG_SHAPE, ARG(base.declared_input), false, 1, 1 << 30, false, NULL,
+     "None", "Shape of one input sample (without the batch axis), for the first layer."},
+};
+
+/* AlphaDropout's affine map (Keras' formulas): a dropped input becomes alpha_p =
+ * -alpha·scale of SELU, then y = a·x + b with a = ((1 - rate)(1 + rate·alpha_p²))^-1/2
+ * and b = -a·alpha_p·rate, which keep a zero mean and unit variance. */
+typedef struct alpha_map {
+    double alpha_p, a, b;
+} alpha_map;
+
+static alpha_map alpha_map_of(double rate)
+{
+    const double alpha = 1.6732632423543772848170429916717;
+    const double scale = 1.0507009873554804934193349852946;
+    alpha_map map;
+    map.alpha_p = -alpha * scale;
+    map.a = 1.0 / sqrt((1.0 - rate) * (1.0 + rate * map.alpha_p * map.alpha_p));
+    map.b = -map.a * map.alpha_p * rate;
+    return map;
+}
+
+static bool is_alpha(const nn_layer *layer) { return layer->cls == &nn_alpha_dropout_class; }
+
 static void dropout_set_defaults(nn_layer *layer)
 {
     /* rate is required; 0 until it is given, so a forgotten rate drops nothing. */
@@ -85,9 +125,9 @@ static nn_status dropout_validate(nn_layer *layer)
     char text[128];
     if (!(dropout->rate >= 0.0f && dropout->rate < 1.0f))
         return nn_error(NN_ERR_ARGUMENT,
-                        "layer \"%s\": Dropout rate must be in [0, 1), got %g (rate is the "
+                        "layer \"%s\": %s rate must be in [0, 1), got %g (rate is the "
                         "fraction of units dropped; 1 would drop everything)",
-                        layer->name, (double)dropout->rate);
+                        layer->name, layer->cls->name, (double)dropout->rate);
     for (int i = 0; i < dropout->noise_shape.ndim; i++)
         if (dropout->noise_shape.dims[i] == 0 || dropout->noise_shape.dims[i] < -1)
             return nn_error(NN_ERR_ARGUMENT,
@@ -135,6 +175,15 @@ static nn_status dropout_build(nn_layer *layer, const nn_shape *input, nn_shape 
     }
     *output = *input;
     double rate = dropout->rate;
+    if (is_alpha(layer)) {
+        alpha_map map = alpha_map_of(rate);
+        snprintf(layer->explanation, sizeof layer->explanation,
+                 "unchanged: in training each input is set to %.4f with probability %g, "
+                 "then all are mapped to %.4f * x + %.4f, which keeps mean 0 and variance "
+                 "1; in inference the input passes through",
+                 map.alpha_p, rate, map.a, map.b);
+        return NN_OK;
+    }
     snprintf(layer->explanation, sizeof layer->explanation,
              "unchanged: in training each input is zeroed with probability %g and the rest "
              "are scaled by 1/(1 - %g) = %g; in inference the input passes through",
@@ -241,8 +290,21 @@ static nn_status dropout_forward(nn_layer *layer, nn_exec *exec, const nn_tensor
     nn_dropout_stream(layer, exec, &dropout->seed, dropout->own_calls, 0, &seed, &stream);
     if (dropout->seed.present && exec->on_its_own)
         dropout->own_calls++;
-    exec->backend->dropout_forward(nn_tensor_f32(output), dropout->mask->data,
-                                   nn_tensor_f32(input), g, seed, stream);
+    if (!is_alpha(layer)) {
+        exec->backend->dropout_forward(nn_tensor_f32(output), dropout->mask->data,
+                                       nn_tensor_f32(input), g, seed, stream);
+        dropout->mask_valid = true;
+        return NN_OK;
+    }
+    /* With m the mask, a·(m·x + (1 - m)·alpha_p) + b = a·m·(x - alpha_p) + a·alpha_p + b:
+     * dropout's kernel gives m·(x - alpha_p)/(1 - rate), and one scale and shift the
+     * rest, on every backend without a kernel of its own. */
+    alpha_map map = alpha_map_of(dropout->rate);
+    float *out = nn_tensor_f32(output);
+    exec->backend->scale_shift(out, nn_tensor_f32(input), 1.0f, (float)-map.alpha_p, n);
+    exec->backend->dropout_forward(out, dropout->mask->data, out, g, seed, stream);
+    exec->backend->scale_shift(out, out, (float)(map.a * (1.0 - dropout->rate)),
+                               (float)(map.a * map.alpha_p + map.b), n);
     dropout->mask_valid = true;
     return NN_OK;
 }
@@ -263,6 +325,11 @@ static nn_status dropout_backward(nn_layer *layer, nn_exec *exec, const nn_tenso
     }
     exec->backend->dropout_backward(nn_tensor_f32(dinput), nn_tensor_f32(doutput),
                                     dropout->mask->data, &dropout->geometry);
+    if (is_alpha(layer)) /* dinput = a·m·doutput */
+        exec->backend->scale_shift(nn_tensor_f32(dinput), nn_tensor_f32(dinput),
+                                   (float)(alpha_map_of(dropout->rate).a *
+                                           (1.0 - dropout->rate)),
+                                   0.0f, nn_tensor_count(dinput));
     return NN_OK;
 }
 
@@ -329,6 +396,32 @@ const nn_layer_class nn_spatial_dropout1d_class = {
     .size = sizeof(dropout_layer),
     .args = spatial_dropout1d_args,
     .arg_count = (int)(sizeof spatial_dropout1d_args / sizeof spatial_dropout1d_args[0]),
+    .positional_count = 1,
+    .set_defaults = dropout_set_defaults,
+    .validate = dropout_validate,
+    .build = dropout_build,
+    .reserve = dropout_reserve,
+    .forward = dropout_forward,
+    .backward = dropout_backward,
+    .destroy = dropout_destroy,
+};
+
+const nn_layer_class nn_alpha_dropout_class = {
+    .name = "AlphaDropout",
+    .base_name = "alpha_dropout",
+    .doc = "Dropout for self-normalizing networks (SELU activations, lecun_normal "
+           "initializer): in training each input is set with probability `rate` to SELU's "
+           "negative limit, -1.7581, and the result is scaled and shifted so that inputs of "
+           "mean 0 and variance 1 keep them. In inference the layer does nothing.",
+    .example = "local model = nn.Sequential{\n"
+               "  nn.layers.Dense{64, activation='selu', kernel_initializer='lecun_normal',\n"
+               "                  input_shape={20}},\n"
+               "  nn.layers.AlphaDropout{0.1},\n"
+               "  nn.layers.Dense{10, activation='softmax'},\n"
+               "}",
+    .size = sizeof(dropout_layer),
+    .args = alpha_dropout_args,
+    .arg_count = (int)(sizeof alpha_dropout_args / sizeof alpha_dropout_args[0]),
     .positional_count = 1,
     .set_defaults = dropout_set_defaults,
     .validate = dropout_validate,

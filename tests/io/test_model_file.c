@@ -247,7 +247,7 @@ static nn_model *model_around(const nn_layer_class *cls, nn_shape *input)
         add(model, first);
         if (cls == &nn_dense_class)
             set_int(layer, "units", 4);
-        if (cls == &nn_dropout_class)
+        if (cls == &nn_dropout_class || cls == &nn_alpha_dropout_class)
             set_float(layer, "rate", 0.5f);
         if (cls == &nn_gaussian_noise_class)
             set_float(layer, "stddev", 0.2f);
@@ -485,6 +485,7 @@ Test(model_file, spatial_dropout1d_round_trips) { layer_round_trip(&nn_spatial_d
 Test(model_file, embedding_round_trips) { layer_round_trip(&nn_embedding_class); }
 Test(model_file, gaussian_noise_round_trips) { layer_round_trip(&nn_gaussian_noise_class); }
 Test(model_file, gaussian_dropout_round_trips) { layer_round_trip(&nn_gaussian_dropout_class); }
+Test(model_file, alpha_dropout_round_trips) { layer_round_trip(&nn_alpha_dropout_class); }
 Test(model_file, activity_regularization_round_trips)
 {
     layer_round_trip(&nn_activity_regularization_class);
@@ -530,7 +531,8 @@ Test(model_file, every_layer_class_has_a_round_trip_test)
                                             &nn_spatial_dropout1d_class, &nn_permute_class,
                                             &nn_gaussian_noise_class,
                                             &nn_gaussian_dropout_class,
-                                            &nn_activity_regularization_class};
+                                            &nn_activity_regularization_class,
+                                            &nn_alpha_dropout_class};
     const nn_layer_class *const *classes = nn_layer_classes();
     for (int i = 0; classes[i]; i++) {
         bool found = false;

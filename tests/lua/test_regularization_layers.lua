@@ -1,4 +1,4 @@
--- GaussianNoise, GaussianDropout and ActivityRegularization from Lua: Keras' arguments,
+-- GaussianNoise, GaussianDropout, AlphaDropout and ActivityRegularization from Lua: Keras' arguments,
 -- noise only in training, its spread, seeds, the penalty and the gradient of a step worked
 -- by hand, training on cpu = emulated, model files and errors.
 local t = require 'harness'
@@ -25,6 +25,19 @@ t.test('GaussianDropout multiplies by noise of mean 1 and stddev sqrt(rate/(1-ra
   local factor = d(x, {training = true}) / 2
   t.truthy(math.abs(factor:mean() - 1) < 0.03, 'mean ' .. factor:mean())
   t.truthy(math.abs(factor:std() - 1) < 0.03, 'stddev ' .. factor:std() .. ', expected 1')
+end)
+
+t.test('AlphaDropout keeps the mean and variance of standard normal inputs', function()
+  nn.random.seed(8)
+  local d = L.AlphaDropout{0.3, seed = 4}
+  local x = nn.random.randn(200, 100)
+  t.eq(d(x), x, 'inference passes through')
+  local y = d(x, {training = true})
+  t.truthy(math.abs(y:mean()) < 0.03, 'mean ' .. y:mean())
+  t.truthy(math.abs(y:std() - 1) < 0.03, 'stddev ' .. y:std())
+  -- Dropped inputs all take one value, a·alpha_p + b = -1.05955 at rate 0.3.
+  local low = (y - (-1.059548)):abs():lt(1e-4):astype('float32'):mean()
+  t.truthy(math.abs(low - 0.3) < 0.02, 'fraction at the dropped value ' .. low)
 end)
 
 t.test('a seed pins the noise: two layers of one seed agree call by call', function()
@@ -86,7 +99,7 @@ t.test('trained the same on cpu and emulated, saved and loaded', function()
     nn.random.seed(17)
     local model = nn.Sequential{L.GaussianNoise{0.1, input_shape = {6}}, L.Dense{8, activation = 'tanh'},
                                 L.GaussianDropout{0.2}, L.ActivityRegularization{l2 = 1e-3},
-                                L.Dense{2}}
+                                L.AlphaDropout{0.1}, L.Dense{2}}
     model:to(device)
     model:compile{optimizer = nn.optimizers.Adam{learning_rate = 0.01}, loss = 'mse'}
     local history = model:fit(x, y, {epochs = 10, batch_size = 8, verbose = 0})
@@ -99,6 +112,7 @@ t.test('trained the same on cpu and emulated, saved and loaded', function()
       t.near(copy.layers[1].stddev, 0.1, 1e-7, 'stddev kept')
       t.near(copy.layers[3].rate, 0.2, 1e-7, 'rate kept')
       t.near(copy.layers[4].l2, 1e-3, 1e-9, 'l2 kept')
+      t.near(copy.layers[5].rate, 0.1, 1e-7, 'alpha dropout rate kept')
     end
   end
   for i = 1, #weights.cpu do t.eq(weights.emulated[i], weights.cpu[i], 'weight ' .. i) end
@@ -112,6 +126,10 @@ t.test('bad arguments raise errors that say what is allowed', function()
   t.raises(function() L.GaussianDropout{} end, 'missing required argument', 'rate')
   t.raises(function() L.GaussianDropout{1} end, 'rate must be in [0, 1)')
   t.raises(function() L.GaussianDropout{0.5, seed = -1} end, 'seed')
+  t.raises(function() L.AlphaDropout{} end, 'missing required argument', 'rate')
+  t.raises(function() L.AlphaDropout{1} end, 'rate must be in [0, 1)')
+  t.raises(function() L.AlphaDropout{0.5, noise_shape = {2}}(nn.ones(2, 3, 4)) end,
+           'noise_shape', '1 entries')
   t.raises(function() L.ActivityRegularization{l1 = -1} end, 'l1', '-1')
   t.raises(function() L.ActivityRegularization{l2 = 'big'} end, 'l2 must be a number')
   t.raises(function() L.ActivityRegularization{l3 = 1} end, "unknown argument 'l3'", 'l1, l2')

@@ -1,7 +1,9 @@
-/* GaussianNoise and GaussianDropout: the normals against Box-Muller worked in double from
- * the raw Philox words, their moments, identity in inference, repeatable noise,
- * backward (pass-through, and the same noise again for GaussianDropout, checked against
- * finite differences), and bad arguments. */
+/* The noise layers (Keras' old keras.layers.noise): GaussianNoise and GaussianDropout —
+ * the normals against Box-Muller worked in double from the raw Philox words, their
+ * moments, identity in inference, repeatable noise, backward (pass-through, and the same
+ * noise again for GaussianDropout), bad arguments — and AlphaDropout: every output one of
+ * Keras' two affine values, mean and variance kept, backward. Backward is checked against
+ * finite differences. */
 #include <criterion/criterion.h>
 #include <math.h>
 #include <stdlib.h>
@@ -14,7 +16,7 @@
 #include "test_support.h"
 
 static void seed_globally(void) { nn_random_seed(20261127); }
-TestSuite(gaussian_noise, .init = seed_globally);
+TestSuite(noise_layers, .init = seed_globally);
 
 static nn_layer *noise_layer(const nn_layer_class *cls, const char *name, float value)
 {
@@ -34,7 +36,7 @@ static nn_tensor *filled(nn_shape shape, float value)
     return t;
 }
 
-Test(gaussian_noise, normals_are_box_muller_on_the_philox_words)
+Test(noise_layers, normals_are_box_muller_on_the_philox_words)
 {
     /* Normal i of a stream: block i / 4, pair (i % 4) / 2 of its words; the first word of
      * the pair gives u1 in (0, 1], the second u2 in [0, 1). */
@@ -57,7 +59,7 @@ Test(gaussian_noise, normals_are_box_muller_on_the_philox_words)
     free(out);
 }
 
-Test(gaussian_noise, additive_noise_has_mean_0_and_the_stddev_asked)
+Test(noise_layers, additive_noise_has_mean_0_and_the_stddev_asked)
 {
     nn_layer *layer = noise_layer(&nn_gaussian_noise_class, "stddev", 0.25f);
     nn_tensor *x = filled(NN_SHAPE(500, 400), 3.0f);
@@ -89,7 +91,7 @@ Test(gaussian_noise, additive_noise_has_mean_0_and_the_stddev_asked)
     nn_layer_release(layer);
 }
 
-Test(gaussian_noise, multiplicative_noise_has_mean_1_and_dropouts_variance)
+Test(noise_layers, multiplicative_noise_has_mean_1_and_dropouts_variance)
 {
     nn_layer *layer = noise_layer(&nn_gaussian_dropout_class, "rate", 0.2f);
     nn_tensor *x = filled(NN_SHAPE(400, 500), 2.0f);
@@ -167,13 +169,59 @@ static void check_backward(const nn_layer_class *cls, const char *arg_name, floa
     nn_layer_release(layer);
 }
 
-Test(gaussian_noise, backward_matches_finite_differences)
+Test(noise_layers, backward_matches_finite_differences)
 {
     check_backward(&nn_gaussian_noise_class, "stddev", 0.5f);
     check_backward(&nn_gaussian_dropout_class, "rate", 0.3f);
+    check_backward(&nn_alpha_dropout_class, "rate", 0.4f);
 }
 
-Test(gaussian_noise, own_seed_repeats_and_steps_differ)
+Test(noise_layers, alpha_dropout_gives_keras_values_and_keeps_mean_and_variance)
+{
+    /* Keras: alpha_p = -1.6732632 · 1.0507010, a = ((1 - r)(1 + r·alpha_p²))^-1/2,
+     * b = -a·alpha_p·r; kept inputs become a·x + b, dropped ones a·alpha_p + b. */
+    const double rate = 0.2, alpha_p = -1.6732632423543772 * 1.0507009873554805;
+    const double a = 1.0 / sqrt((1 - rate) * (1 + rate * alpha_p * alpha_p));
+    const double b = -a * alpha_p * rate, dropped_value = a * alpha_p + b;
+    nn_layer *layer = noise_layer(&nn_alpha_dropout_class, "rate", (float)rate);
+    nn_shape shape = NN_SHAPE(400, 500);
+    nn_tensor *x = harness_tensor(&shape, NULL);
+    size_t n = nn_tensor_count(x);
+    /* Standard normal inputs, SELU's fixed point. */
+    float *zeros = calloc(n, sizeof(float));
+    nn_cpu_gaussian_noise(nn_tensor_f32(x), zeros, n, 1.0f, false, 3, 4);
+    harness_run run;
+    cr_assert_eq(harness_forward(&run, layer, x, true, NULL), NN_OK, "%s", nn_error_message());
+    const float *in = nn_tensor_f32(x), *out = nn_tensor_f32(run.output);
+    size_t dropped = 0;
+    double sum = 0, squares = 0, worst = 0;
+    for (size_t i = 0; i < n; i++) {
+        double kept_error = fabs(out[i] - (a * in[i] + b));
+        double dropped_error = fabs(out[i] - dropped_value);
+        dropped += dropped_error < kept_error;
+        worst = fmax(worst, fmin(kept_error, dropped_error));
+        sum += out[i];
+        squares += (double)out[i] * out[i];
+    }
+    cr_expect_lt(worst, 2e-6, "an output is neither a·x + b nor a·alpha_p + b: off by %g",
+                 worst);
+    double fraction = (double)dropped / (double)n;
+    double mean = sum / (double)n, variance = squares / (double)n - mean * mean;
+    /* 200,000 inputs: the dropped fraction's standard error is 0.0009. */
+    cr_expect_lt(fabs(fraction - rate), 0.005, "dropped fraction %g", fraction);
+    cr_expect_lt(fabs(mean), 0.01, "mean %g", mean);
+    cr_expect_lt(fabs(variance - 1.0), 0.015, "variance %g", variance);
+    harness_run_free(&run);
+    cr_assert_eq(harness_forward(&run, layer, x, false, NULL), NN_OK);
+    cr_expect_eq(memcmp(nn_tensor_f32(run.output), in, nn_tensor_bytes(x)), 0,
+                 "inference passes through");
+    harness_run_free(&run);
+    free(zeros);
+    nn_tensor_free(x);
+    nn_layer_release(layer);
+}
+
+Test(noise_layers, own_seed_repeats_and_steps_differ)
 {
     nn_layer *first, *second;
     cr_assert_eq(nn_layer_create(&first, &nn_gaussian_noise_class), NN_OK);
@@ -202,7 +250,7 @@ Test(gaussian_noise, own_seed_repeats_and_steps_differ)
     nn_layer_release(second);
 }
 
-Test(gaussian_noise, bad_arguments_say_what_is_allowed)
+Test(noise_layers, bad_arguments_say_what_is_allowed)
 {
     struct {
         const nn_layer_class *cls;
