@@ -1261,6 +1261,10 @@ static void optimizer_update(nn_model *model, float *weights, float *gradients,
                              const nn_batch_stats *guard)
 {
     nn_optimizer *optimizer = model->optimizer;
+    /* A schedule's rate for this update; kept in the config so that callbacks and
+     * model.learning_rate see the rate in use. */
+    optimizer->config.learning_rate = nn_optimizer_rate_at(&optimizer->config,
+                                                           optimizer->iterations);
     nn_optimizer_config config = optimizer->config;
     unsigned char *decay_mask = model->decay_mask->data;
     long long iteration = ++optimizer->iterations;

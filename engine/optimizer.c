@@ -108,11 +108,19 @@ static nn_status check_range(const char *optimizer, const char *setting, double 
                     low, high, high_inclusive ? "]" : ")", value);
 }
 
+double nn_optimizer_rate_at(const nn_optimizer_config *config, long long iterations)
+{
+    if (config->schedule.kind == NN_SCHEDULE_CONSTANT)
+        return config->learning_rate;
+    return nn_schedule_rate(&config->schedule, (double)iterations);
+}
+
 nn_status nn_optimizer_config_check(const nn_optimizer_config *config)
 {
     if (config->kind >= NN_OPTIMIZER_COUNT)
         return nn_error(NN_ERR_ARGUMENT, "optimizer kind %d does not exist", (int)config->kind);
     const char *name = nn_optimizer_name(config->kind);
+    NN_TRY(nn_schedule_check(&config->schedule));
     NN_TRY(check_range(name, "learning_rate", config->learning_rate, 0.0, INFINITY, false));
     NN_TRY(check_range(name, "epsilon", config->epsilon, 0.0, INFINITY, false));
     NN_TRY(check_range(name, "weight_decay", config->weight_decay, 0.0, INFINITY, false));
@@ -231,9 +239,11 @@ const char *nn_optimizer_slot_name(const nn_optimizer *optimizer, int slot)
 void nn_optimizer_step(nn_optimizer *optimizer, float *weights, const float *grads,
                        const unsigned char *decay_mask)
 {
-    optimizer->iterations++;
     /* The buffer is one weight tensor here, so clipnorm clips its norm; global_clipnorm
      * is the same bound over the same buffer. */
+    optimizer->config.learning_rate = nn_optimizer_rate_at(&optimizer->config,
+                                                           optimizer->iterations);
+    optimizer->iterations++;
     nn_optimizer_config config = optimizer->config;
     if (config.clipnorm <= 0.0) {
         config.clipnorm = config.global_clipnorm;

@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "schedule.h"
 #include "status.h"
 #include "tensor.h"
 
@@ -34,6 +35,9 @@ typedef struct nn_optimizer_config {
      * tensor's gradient to that norm (in one optimizer step, the whole buffer it is
      * given); global_clipnorm clips all the gradients together to that norm. */
     double clipnorm, clipvalue, global_clipnorm;
+    /* A learning-rate schedule (kind NN_SCHEDULE_CONSTANT: none). With one, learning_rate
+     * holds the rate of the latest update (the schedule's first before any). */
+    nn_schedule schedule;
 } nn_optimizer_config;
 
 nn_optimizer_config nn_optimizer_defaults(nn_optimizer_kind kind);
@@ -53,6 +57,9 @@ typedef struct nn_optimizer {
     nn_device device;
     nn_storage *slot_storage[3]; /* what owns slots[s] */
 } nn_optimizer;
+
+/* The rate of the update after `iterations` updates: the schedule's, or learning_rate. */
+double nn_optimizer_rate_at(const nn_optimizer_config *config, long long iterations);
 
 /* Every setting in its range (an error names the optimizer, the setting and the range). */
 nn_status nn_optimizer_config_check(const nn_optimizer_config *config);

@@ -405,7 +405,7 @@ doc('nn.Shape', {class = 'nn.Shape', call = 'nn.Shape',
   example = 'nn.zeros(2, 3).shape\nnn.zeros(2, 3).shape[2]   --> 3'})
 
 -- optimizers, losses, initializers, regularizers, constraints
-local lr = function(default) return {'learning_rate', 'the step size', default = default, option = true} end
+local lr = function(default) return {'learning_rate', 'the step size: a number, or a schedule from nn.optimizers.schedules', default = default, option = true} end
 local eps = {'epsilon', 'a small constant for numerical stability', default = '1e-07', option = true}
 local clip = {{'clipnorm', "clip each weight tensor's gradient to this norm", default = 'nil', option = true},
               {'clipvalue', 'clip each gradient element to [-v, v]', default = 'nil', option = true},
@@ -449,6 +449,68 @@ doc('nn.optimizers.Adagrad', {call = 'nn.optimizers.Adagrad{learning_rate=0.001,
   text = 'Adagrad: steps scaled by the sum of all squared gradients so far.',
   params = with_clip{lr('0.001'), {'initial_accumulator_value', 'where the sums start', default = '0.1', option = true}, eps},
   example = "model:compile{optimizer = nn.optimizers.Adagrad{}, loss = 'mse'}"})
+doc('nn.optimizers.schedules', {module = true, text =
+  'Learning-rate schedules, as Keras\'s keras.optimizers.schedules: give one as an ' ..
+  'optimizer\'s learning_rate and each update takes the rate of the updates before it; ' ..
+  'call one with a step for its rate. Positional settings follow Keras\'s order.'})
+local schedule_settings = {
+  initial = {'initial_learning_rate', 'the rate at step 0', option = true},
+  steps = {'decay_steps', 'the steps the decay is measured in (> 0)', option = true},
+  rate = {'decay_rate', 'the rate\'s factor per decay_steps', option = true},
+  staircase = {'staircase', 'decay in whole periods of decay_steps only', default = 'false', option = true},
+  alpha = {'alpha', 'the floor, as a fraction of the peak rate, in [0, 1]', default = '0', option = true},
+}
+doc('nn.optimizers.schedules.ExponentialDecay', {
+  call = 'nn.optimizers.schedules.ExponentialDecay{initial_learning_rate, decay_steps, decay_rate, staircase=false}',
+  text = 'initial_learning_rate * decay_rate ^ (step / decay_steps).',
+  params = {schedule_settings.initial, schedule_settings.steps, schedule_settings.rate,
+            schedule_settings.staircase},
+  example = "schedule = nn.optimizers.schedules.ExponentialDecay{1e-2, 1000, 0.9}\n" ..
+            "print(schedule(2000))   --> 0.0081\n" ..
+            "optimizer = nn.optimizers.Adam{learning_rate = schedule}"})
+doc('nn.optimizers.schedules.InverseTimeDecay', {
+  call = 'nn.optimizers.schedules.InverseTimeDecay{initial_learning_rate, decay_steps, decay_rate, staircase=false}',
+  text = 'initial_learning_rate / (1 + decay_rate * step / decay_steps).',
+  params = {schedule_settings.initial, schedule_settings.steps, schedule_settings.rate,
+            schedule_settings.staircase},
+  example = "print(nn.optimizers.schedules.InverseTimeDecay{0.1, 100, 1}(100))   --> 0.05"})
+doc('nn.optimizers.schedules.PolynomialDecay', {
+  call = 'nn.optimizers.schedules.PolynomialDecay{initial_learning_rate, decay_steps, end_learning_rate=0.0001, power=1, cycle=false}',
+  text = 'From initial_learning_rate to end_learning_rate over decay_steps along ' ..
+         '(1 - step / decay_steps) ^ power, then end_learning_rate (or, with cycle, again ' ..
+         'over a period stretched to the next multiple of decay_steps).',
+  params = {schedule_settings.initial, schedule_settings.steps,
+            {'end_learning_rate', 'the rate at the end', default = '0.0001', option = true},
+            {'power', 'the polynomial\'s power', default = '1', option = true},
+            {'cycle', 'start again after decay_steps', default = 'false', option = true}},
+  example = "print(nn.optimizers.schedules.PolynomialDecay{0.1, 100, 0}(50))   --> 0.05"})
+doc('nn.optimizers.schedules.PiecewiseConstantDecay', {
+  call = 'nn.optimizers.schedules.PiecewiseConstantDecay{boundaries, values}',
+  text = 'values[1] up to step boundaries[1], values[2] up to boundaries[2], ..., the last ' ..
+         'value after the last boundary.',
+  params = {{'boundaries', 'increasing steps', option = true},
+            {'values', 'the rates, one more than boundaries', option = true}},
+  example = "schedule = nn.optimizers.schedules.PiecewiseConstantDecay{{1000, 2000}, {0.1, 0.01, 0.001}}\n" ..
+            "print(schedule(1500))   --> 0.01"})
+doc('nn.optimizers.schedules.CosineDecay', {
+  call = 'nn.optimizers.schedules.CosineDecay{initial_learning_rate, decay_steps, alpha=0, warmup_target=nil, warmup_steps=0}',
+  text = 'Half a cosine from the rate down to alpha times it over decay_steps. With ' ..
+         'warmup_target, first a straight line from initial_learning_rate up to ' ..
+         'warmup_target over warmup_steps, then the cosine from warmup_target.',
+  params = {schedule_settings.initial, schedule_settings.steps, schedule_settings.alpha,
+            {'warmup_target', 'the rate the warmup ends at', default = 'nil', option = true},
+            {'warmup_steps', 'the warmup\'s length', default = '0', option = true}},
+  example = "print(nn.optimizers.schedules.CosineDecay{0.1, 100}(50))   --> 0.05"})
+doc('nn.optimizers.schedules.CosineDecayRestarts', {
+  call = 'nn.optimizers.schedules.CosineDecayRestarts{initial_learning_rate, first_decay_steps, t_mul=2, m_mul=1, alpha=0}',
+  text = 'Cosine decays that start again: the first over first_decay_steps, each next ' ..
+         't_mul times longer and starting m_mul times lower.',
+  params = {schedule_settings.initial,
+            {'first_decay_steps', 'the first period\'s length (> 0)', option = true},
+            {'t_mul', 'each period this much longer', default = '2', option = true},
+            {'m_mul', 'each restart this much lower', default = '1', option = true},
+            schedule_settings.alpha},
+  example = "print(nn.optimizers.schedules.CosineDecayRestarts{0.1, 100}(100))   --> 0.1"})
 local from_logits = {{'from_logits', 'the model outputs raw scores, not probabilities', default = 'false', option = true}}
 local function smoothing(toward)
   return {from_logits[1], {'label_smoothing', 'in [0, 1]: the loss aims at y*(1 - a) + ' .. toward ..

@@ -366,6 +366,120 @@ static const char *setting_name(lua_State *L, int index)
     return name;
 }
 
+/* A schedule from nn.optimizers.schedules: a table whose `schedule` names the class and
+ * whose other keys are that class's Keras settings (checked strictly: an unknown one, a
+ * missing required one, a value out of range is an error naming `function`). */
+static void parse_schedule(lua_State *L, int index, nn_schedule *out, const char *function)
+{
+    index = lua_absindex(L, index);
+    lua_getfield(L, index, "schedule");
+    const char *class_name = lua_tostring(L, -1);
+    nn_schedule_kind kind = NN_SCHEDULE_CONSTANT;
+    if (!class_name || nn_schedule_parse(class_name, &kind) != NN_OK)
+        nn_lua_error(L, "%s: expected a learning-rate schedule from nn.optimizers.schedules, "
+                        "got a table whose schedule is %s",
+                     function, class_name ? class_name : "missing");
+    lua_pop(L, 1);
+    *out = nn_schedule_defaults(kind);
+    /* Messages name the function and the class once: "nn.optimizers.schedules.CosineDecay:
+     * ..." from a constructor, "model:compile: CosineDecay: ..." from elsewhere. */
+    const char *class_name_text = nn_schedule_name(kind);
+    size_t function_length = strlen(function), class_length = strlen(class_name_text);
+    bool names_class = function_length >= class_length &&
+                       strcmp(function + function_length - class_length, class_name_text) == 0;
+    char where[160];
+    snprintf(where, sizeof where, "%s%s%s", function, names_class ? "" : ": ",
+             names_class ? "" : class_name_text);
+    int count, used = 0;
+    const nn_schedule_setting *all = nn_schedule_settings(&count);
+    const char *names[20];
+    names[used++] = "schedule";
+    for (int i = 0; i < count; i++) {
+        if (!(all[i].kinds & (1u << kind)))
+            continue;
+        names[used++] = all[i].name;
+        lua_getfield(L, index, all[i].name);
+        bool given = !lua_isnil(L, -1);
+        lua_pop(L, 1);
+        if (!given && all[i].required)
+            nn_lua_error(L, "%s: missing required argument '%s'", where, all[i].name);
+        char *at = (char *)out + all[i].offset;
+        if (all[i].flag)
+            *(bool *)at = nn_lua_opt_boolean(L, index, all[i].name, *(bool *)at, where);
+        else
+            *(double *)at = nn_lua_opt_number(L, index, all[i].name, *(double *)at, -1e300,
+                                              1e300, where);
+    }
+    if (kind == NN_SCHEDULE_COSINE_DECAY) {
+        names[used++] = "warmup_target";
+        lua_getfield(L, index, "warmup_target");
+        out->warmup = !lua_isnil(L, -1);
+        lua_pop(L, 1);
+        if (out->warmup)
+            out->warmup_target = nn_lua_opt_number(L, index, "warmup_target", 0, -1e300, 1e300,
+                                                   where);
+    }
+    if (kind == NN_SCHEDULE_PIECEWISE_CONSTANT_DECAY) {
+        names[used++] = "boundaries";
+        names[used++] = "values";
+        int lengths[2];
+        double *lists[2] = {out->boundaries, out->values};
+        const char *list_names[2] = {"boundaries", "values"};
+        for (int k = 0; k < 2; k++) {
+            lua_getfield(L, index, list_names[k]);
+            if (!lua_istable(L, -1))
+                nn_lua_error(L, "%s: %s must be a list of numbers, got %s", where,
+                             list_names[k], lua_isnil(L, -1) ? "nothing (it is required)"
+                                                             : nn_lua_typename(L, -1));
+            lengths[k] = (int)lua_rawlen(L, -1);
+            int capacity = NN_SCHEDULE_MAX_BOUNDARIES + k;
+            if (lengths[k] > capacity)
+                nn_lua_error(L, "%s: %s holds %d numbers, at most %d allowed", where,
+                             list_names[k], lengths[k], capacity);
+            for (int i = 0; i < lengths[k]; i++) {
+                lua_rawgeti(L, -1, i + 1);
+                if (!lua_isnumber(L, -1))
+                    nn_lua_error(L, "%s: %s[%d] must be a number, got %s", where, list_names[k],
+                                 i + 1, nn_lua_typename(L, -1));
+                lists[k][i] = lua_tonumber(L, -1);
+                lua_pop(L, 1);
+            }
+            lua_pop(L, 1);
+        }
+        if (lengths[1] != lengths[0] + 1)
+            nn_lua_error(L, "%s: values must hold one more number than boundaries (the rate "
+                            "before the first boundary, between each two, after the last), "
+                            "got %d boundaries and %d values",
+                         where, lengths[0], lengths[1]);
+        out->boundary_count = lengths[0];
+    }
+    names[used] = NULL;
+    nn_lua_check_option_names(L, index, where, names, 0);
+    if (nn_schedule_check(out) != NN_OK) {
+        /* The engine's message starts with the class name, which `where` holds. */
+        const char *message = nn_error_message();
+        if (strncmp(message, class_name_text, class_length) == 0 &&
+            strncmp(message + class_length, ": ", 2) == 0)
+            message += class_length + 2;
+        nn_lua_error(L, "%s: %s", where, message);
+    }
+}
+
+/* nn._schedule_rate(schedule, step[, function]): the schedule's rate after `step`
+ * updates; it checks the schedule, so the constructors call it with step 0. */
+static int l_schedule_rate(lua_State *L)
+{
+    const char *function = luaL_optstring(L, 3, "learning-rate schedule");
+    luaL_checktype(L, 1, LUA_TTABLE);
+    double step = luaL_checknumber(L, 2);
+    if (!(step >= 0) || !isfinite(step))
+        nn_lua_error(L, "%s: the step must be a finite number >= 0, got %g", function, step);
+    nn_schedule schedule;
+    parse_schedule(L, 1, &schedule, function);
+    lua_pushnumber(L, nn_schedule_rate(&schedule, step));
+    return 1;
+}
+
 static void parse_optimizer(lua_State *L, int index, nn_optimizer_config *config,
                             const char *function)
 {
@@ -387,9 +501,17 @@ static void parse_optimizer(lua_State *L, int index, nn_optimizer_config *config
                                         "initial_accumulator_value", "clipnorm", "clipvalue",
                                         "global_clipnorm", "exclude_from_weight_decay", NULL};
     nn_lua_check_option_names(L, index, function, names, 0);
+    lua_getfield(L, index, "learning_rate");
+    bool scheduled = lua_istable(L, -1);
+    if (scheduled) {
+        parse_schedule(L, -1, &config->schedule, function);
+        config->learning_rate = nn_schedule_rate(&config->schedule, 0.0);
+    }
+    lua_pop(L, 1);
     /* 0 is allowed, as in Keras: a run that computes losses but moves nothing. */
-    config->learning_rate = nn_lua_opt_number(L, index, "learning_rate", config->learning_rate,
-                                              0, 1e30, function);
+    if (!scheduled)
+        config->learning_rate = nn_lua_opt_number(L, index, "learning_rate",
+                                                  config->learning_rate, 0, 1e30, function);
     config->momentum = nn_lua_opt_number(L, index, "momentum", config->momentum, 0, 1, function);
     config->nesterov = nn_lua_opt_boolean(L, index, "nesterov", config->nesterov, function);
     config->beta_1 = nn_lua_opt_number(L, index, "beta_1", config->beta_1, 0, 1, function);
@@ -1040,10 +1162,15 @@ static int model_index(lua_State *L)
         lua_createtable(L, 0, 3);
         lua_pushstring(L, nn_optimizer_name(model->optimizer_config.kind));
         lua_setfield(L, -2, "name");
-        lua_pushnumber(L, model->optimizer_config.learning_rate);
+        long long iterations = model->optimizer ? model->optimizer->iterations : 0;
+        lua_pushnumber(L, nn_optimizer_rate_at(&model->optimizer_config, iterations));
         lua_setfield(L, -2, "learning_rate");
-        lua_pushinteger(L, model->optimizer ? model->optimizer->iterations : 0);
+        lua_pushinteger(L, iterations);
         lua_setfield(L, -2, "iterations");
+        if (model->optimizer_config.schedule.kind != NN_SCHEDULE_CONSTANT) {
+            lua_pushstring(L, nn_schedule_name(model->optimizer_config.schedule.kind));
+            lua_setfield(L, -2, "schedule");
+        }
     } else if (strcmp(key, "device") == 0) {
         nn_device device;
         char name[32];
@@ -1053,10 +1180,13 @@ static int model_index(lua_State *L)
         nn_lua_push_model_state(L, 1);
         lua_getfield(L, -1, key);
     } else if (strcmp(key, "learning_rate") == 0) {
-        /* Settable (model.learning_rate = x), so readable too; nil before compile. */
+        /* Settable (model.learning_rate = x), so readable too; nil before compile. With a
+         * schedule, the rate of the next update, as Keras' optimizer.learning_rate. */
         if (model->compiled)
-            lua_pushnumber(L, model->optimizer ? model->optimizer->config.learning_rate
-                                               : model->optimizer_config.learning_rate);
+            lua_pushnumber(L, model->optimizer
+                                  ? nn_optimizer_rate_at(&model->optimizer->config,
+                                                         model->optimizer->iterations)
+                                  : nn_optimizer_rate_at(&model->optimizer_config, 0));
         else
             lua_pushnil(L);
     } else {
@@ -1085,6 +1215,11 @@ static int model_newindex(lua_State *L)
         double rate = luaL_checknumber(L, 3);
         if (!(rate >= 0) || !isfinite(rate))
             nn_lua_error(L, "model.learning_rate must be a finite number >= 0, got %g", rate);
+        if (model->optimizer_config.schedule.kind != NN_SCHEDULE_CONSTANT)
+            nn_lua_error(L, "model \"%s\": its learning rate follows a %s schedule and cannot "
+                            "be set (compile again with a number, or leave the schedule to "
+                            "set it)",
+                         model->name, nn_schedule_name(model->optimizer_config.schedule.kind));
         model->optimizer_config.learning_rate = rate;
         if (model->optimizer)
             model->optimizer->config.learning_rate = rate;
@@ -1213,4 +1348,6 @@ void nn_lua_open_model(lua_State *L)
     lua_pop(L, 1);
     lua_pushcfunction(L, l_sequential);
     lua_setfield(L, -2, "Sequential");
+    lua_pushcfunction(L, l_schedule_rate);
+    lua_setfield(L, -2, "_schedule_rate");
 }

@@ -22,6 +22,61 @@ nn.optimizers = {
   Adagrad = options('nn.optimizers.Adagrad', {name = 'adagrad'}),
 }
 
+-- Learning-rate schedules: nn.optimizers.Adam{learning_rate =
+-- nn.optimizers.schedules.ExponentialDecay{1e-3, 1000, 0.9}}. Positional entries follow
+-- Keras' order; a schedule is called with a step for its rate, as in Keras.
+local schedule_positions = {
+  ExponentialDecay = {'initial_learning_rate', 'decay_steps', 'decay_rate', 'staircase'},
+  InverseTimeDecay = {'initial_learning_rate', 'decay_steps', 'decay_rate', 'staircase'},
+  PolynomialDecay = {'initial_learning_rate', 'decay_steps', 'end_learning_rate', 'power',
+                     'cycle'},
+  PiecewiseConstantDecay = {'boundaries', 'values'},
+  CosineDecay = {'initial_learning_rate', 'decay_steps', 'alpha'},
+  CosineDecayRestarts = {'initial_learning_rate', 'first_decay_steps', 't_mul', 'm_mul',
+                         'alpha'},
+}
+local schedule_class = {
+  __call = function(self, step)
+    return nn._schedule_rate(self, step, 'nn.optimizers.schedules.' .. tostring(self.schedule))
+  end,
+  __tostring = function(self)
+    local settings = {}
+    for _, key in ipairs(schedule_positions[self.schedule]) do
+      local value = self[key]
+      if type(value) == 'table' then value = '{' .. table.concat(value, ', ') .. '}' end
+      if value ~= nil then settings[#settings + 1] = key .. '=' .. tostring(value) end
+    end
+    return self.schedule .. '{' .. table.concat(settings, ', ') .. '}'
+  end,
+}
+nn.optimizers.schedules = {}
+for class, positions in pairs(schedule_positions) do
+  local function_name = 'nn.optimizers.schedules.' .. class
+  nn.optimizers.schedules[class] = function(t)
+    if type(t) ~= 'table' then
+      error(function_name .. ': expected a table of settings, got ' .. type(t), 2)
+    end
+    local object = {schedule = class}
+    for k, v in pairs(t) do
+      if math.type(k) == 'integer' then
+        local name = positions[k]
+        if not name then
+          error(string.format('%s: %d positional settings at most (%s), got one at %d',
+                              function_name, #positions, table.concat(positions, ', '), k), 2)
+        end
+        if t[name] ~= nil then
+          error(function_name .. ': ' .. name .. ' given both by position and by name', 2)
+        end
+        k = name
+      end
+      object[k] = v
+    end
+    local ok, message = pcall(nn._schedule_rate, object, 0, function_name)
+    if not ok then error(message, 2) end
+    return setmetatable(object, schedule_class)
+  end
+end
+
 nn.losses = {
   SparseCategoricalCrossentropy = options('nn.losses.SparseCategoricalCrossentropy',
     {name = 'sparse_categorical_crossentropy'}),

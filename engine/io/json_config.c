@@ -824,6 +824,112 @@ static void optimizer_slots(nn_optimizer_config *config, double *numbers[OPTIMIZ
     numbers[14] = &config->global_clipnorm;
 }
 
+/* A schedule as Keras writes one: {"class_name": "ExponentialDecay", "config": {...}}
+ * with the settings its kind takes. */
+static cJSON *schedule_write(const nn_schedule *schedule)
+{
+    cJSON *object = cJSON_CreateObject(), *settings = cJSON_CreateObject();
+    bool ok = put(object, "class_name", cJSON_CreateString(nn_schedule_name(schedule->kind))) &&
+              put(object, "config", settings);
+    if (!ok)
+        cJSON_Delete(settings);
+    int count;
+    const nn_schedule_setting *all = nn_schedule_settings(&count);
+    for (int i = 0; ok && i < count; i++) {
+        if (!(all[i].kinds & (1u << schedule->kind)))
+            continue;
+        const char *at = (const char *)schedule + all[i].offset;
+        ok = put(settings, all[i].name,
+                 all[i].flag ? cJSON_CreateBool(*(const bool *)at)
+                             : cJSON_CreateNumber(*(const double *)at));
+    }
+    if (ok && schedule->kind == NN_SCHEDULE_COSINE_DECAY)
+        ok = put(settings, "warmup_target", schedule->warmup
+                                                ? cJSON_CreateNumber(schedule->warmup_target)
+                                                : cJSON_CreateNull());
+    if (ok && schedule->kind == NN_SCHEDULE_PIECEWISE_CONSTANT_DECAY)
+        ok = put(settings, "boundaries",
+                 cJSON_CreateDoubleArray(schedule->boundaries, schedule->boundary_count)) &&
+             put(settings, "values",
+                 cJSON_CreateDoubleArray(schedule->values, schedule->boundary_count + 1));
+    if (!ok) {
+        cJSON_Delete(object);
+        return NULL;
+    }
+    return object;
+}
+
+/* A list of at most `capacity` numbers. */
+static nn_status read_numbers(const cJSON *item, double *out, int capacity, int *count,
+                              const char *where, const char *field)
+{
+    if (!cJSON_IsArray(item))
+        return nn_error(NN_ERR_FORMAT, "%s: %s must be a list of numbers, got %s", where, field,
+                        nn_json_type_name(item));
+    *count = 0;
+    for (const cJSON *entry = item->child; entry; entry = entry->next) {
+        if (*count == capacity)
+            return nn_error(NN_ERR_FORMAT, "%s: %s holds more than %d numbers", where, field,
+                            capacity);
+        NN_TRY(read_number(entry, &out[(*count)++], where, field));
+    }
+    return NN_OK;
+}
+
+static nn_status schedule_read(nn_schedule *out, const cJSON *json, const char *where)
+{
+    static const char *const names[] = {"class_name", "config"};
+    const cJSON *fields[2];
+    NN_TRY(nn_json_fields(json, names, 2, fields, where, "the learning-rate schedule"));
+    const char *class_name = NULL;
+    NN_TRY(read_string(fields[0], &class_name, where, "schedule class_name"));
+    nn_schedule_kind kind = NN_SCHEDULE_CONSTANT;
+    NN_TRY(engine_check(nn_schedule_parse(class_name, &kind), where));
+    *out = nn_schedule_defaults(kind);
+    if (!cJSON_IsObject(fields[1]))
+        return nn_error(NN_ERR_FORMAT, "%s: the schedule's config must be an object, got %s",
+                        where, nn_json_type_name(fields[1]));
+    int count, values = 0;
+    const nn_schedule_setting *all = nn_schedule_settings(&count);
+    for (const cJSON *member = fields[1]->child; member; member = member->next) {
+        const char *key = member->string;
+        if (strcmp(key, "warmup_target") == 0 && kind == NN_SCHEDULE_COSINE_DECAY) {
+            out->warmup = !cJSON_IsNull(member);
+            if (out->warmup)
+                NN_TRY(read_number(member, &out->warmup_target, where, key));
+            continue;
+        }
+        if (kind == NN_SCHEDULE_PIECEWISE_CONSTANT_DECAY && strcmp(key, "boundaries") == 0) {
+            NN_TRY(read_numbers(member, out->boundaries, NN_SCHEDULE_MAX_BOUNDARIES,
+                                &out->boundary_count, where, key));
+            continue;
+        }
+        if (kind == NN_SCHEDULE_PIECEWISE_CONSTANT_DECAY && strcmp(key, "values") == 0) {
+            NN_TRY(read_numbers(member, out->values, NN_SCHEDULE_MAX_BOUNDARIES + 1, &values,
+                                where, key));
+            continue;
+        }
+        int found = -1;
+        for (int i = 0; i < count && found < 0; i++)
+            if ((all[i].kinds & (1u << kind)) && strcmp(key, all[i].name) == 0)
+                found = i;
+        if (found < 0)
+            return nn_error(NN_ERR_FORMAT, "%s: %s has no setting '%.60s'", where, class_name,
+                            key);
+        char *at = (char *)out + all[found].offset;
+        if (all[found].flag)
+            NN_TRY(read_bool(member, (bool *)at, where, key));
+        else
+            NN_TRY(read_number(member, (double *)at, where, key));
+    }
+    if (kind == NN_SCHEDULE_PIECEWISE_CONSTANT_DECAY && values != out->boundary_count + 1)
+        return nn_error(NN_ERR_FORMAT,
+                        "%s: %s has %d values for %d boundaries (one more value than "
+                        "boundaries is needed)",
+                        where, class_name, values, out->boundary_count);
+    return engine_check(nn_schedule_check(out), where);
+}
+
 cJSON *nn_json_optimizer_write(const nn_optimizer_config *config)
 {
     nn_optimizer_config copy = *config;
@@ -832,9 +938,13 @@ cJSON *nn_json_optimizer_write(const nn_optimizer_config *config)
     optimizer_slots(&copy, numbers, flags);
     cJSON *object = cJSON_CreateObject();
     bool ok = put(object, "name", cJSON_CreateString(nn_optimizer_name(config->kind)));
-    for (int i = 1; ok && i < OPTIMIZER_FIELD_COUNT; i++)
-        ok = put(object, optimizer_fields[i], numbers[i] ? cJSON_CreateNumber(*numbers[i])
-                                                         : cJSON_CreateBool(*flags[i]));
+    for (int i = 1; ok && i < OPTIMIZER_FIELD_COUNT; i++) {
+        if (numbers[i] == &copy.learning_rate && config->schedule.kind != NN_SCHEDULE_CONSTANT)
+            ok = put(object, optimizer_fields[i], schedule_write(&config->schedule));
+        else
+            ok = put(object, optimizer_fields[i], numbers[i] ? cJSON_CreateNumber(*numbers[i])
+                                                             : cJSON_CreateBool(*flags[i]));
+    }
     if (!ok) {
         cJSON_Delete(object);
         nn_error(NN_ERR_MEMORY, "out of memory describing the optimizer");
@@ -861,6 +971,11 @@ nn_status nn_json_optimizer_read(nn_optimizer_config *out, const cJSON *json, co
             continue;
         if (flags[i]) {
             NN_TRY(read_bool(fields[i], flags[i], where, optimizer_fields[i]));
+            continue;
+        }
+        if (numbers[i] == &out->learning_rate && cJSON_IsObject(fields[i])) {
+            NN_TRY(schedule_read(&out->schedule, fields[i], where));
+            out->learning_rate = nn_schedule_rate(&out->schedule, 0.0);
             continue;
         }
         NN_TRY(read_number(fields[i], numbers[i], where, optimizer_fields[i]));

@@ -587,6 +587,26 @@ Test(model_file, centered_rmsprop_with_momentum_round_trips)
     optimizer_round_trip("rmsprop", config);
 }
 
+/* Every schedule kind, written as Keras writes one and read back: the second file is the
+ * first byte for byte, and both models go on with the same rates. */
+Test(model_file, learning_rate_schedules_round_trip)
+{
+    for (int kind = 1; kind < NN_SCHEDULE_COUNT; kind++) {
+        nn_optimizer_config config = nn_optimizer_defaults(NN_OPTIMIZER_ADAM);
+        nn_schedule *s = &config.schedule;
+        *s = nn_schedule_defaults((nn_schedule_kind)kind);
+        s->initial_learning_rate = 0.01, s->decay_steps = 3, s->decay_rate = 0.5;
+        s->staircase = kind == NN_SCHEDULE_INVERSE_TIME_DECAY;
+        s->cycle = true, s->power = 2, s->alpha = 0.1, s->m_mul = 0.5;
+        if (kind == NN_SCHEDULE_COSINE_DECAY)
+            s->warmup = true, s->warmup_target = 0.02, s->warmup_steps = 2;
+        s->boundary_count = 2;
+        s->boundaries[0] = 2, s->boundaries[1] = 4;
+        s->values[0] = 0.01, s->values[1] = 0.005, s->values[2] = 0.001;
+        optimizer_round_trip("adam", config);
+    }
+}
+
 Test(model_file, adagrad_round_trips)
 {
     optimizer_round_trip("adagrad", nn_optimizer_defaults(NN_OPTIMIZER_ADAGRAD));
