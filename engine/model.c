@@ -221,6 +221,13 @@ static nn_status build_after(nn_model *model, int index, const nn_shape *input)
     if (strcmp(layer->cls->name, "Dense") == 0 && input->ndim == 4 && !layer->built)
         status = nn_error(NN_ERR_SHAPE, "Dense expects flat features (None, n) here but "
                                         "received a feature map");
+    /* Values a layer checks (an Embedding's indices) are checked on the data, before the
+     * first layer: a later layer would get them unchecked from the one before. */
+    if (index > 0 && layer->cls->check_input)
+        status = nn_error(NN_ERR_SHAPE, "%s takes values that nnsh checks on the data before "
+                                        "any kernel sees them (an Embedding's indices), so it "
+                                        "must be the model's first layer",
+                          layer->cls->name);
     if (status == NN_OK)
         status = nn_layer_build(layer, input);
     if (status == NN_OK)

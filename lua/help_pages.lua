@@ -126,6 +126,10 @@ local function add_params(out, entry)
     if #left[i] <= 30 then widest = math.max(widest, #left[i]) end
   end
   for i, param in ipairs(entry.params) do
+    if param.section then
+      out[#out + 1] = ''
+      add_wrapped(out, param.section, 2)
+    end
     local lines = wrap(param[2] or '', 6 + widest, WIDTH)
     if #left[i] > widest then
       out[#out + 1] = '    ' .. left[i]

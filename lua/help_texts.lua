@@ -747,6 +747,29 @@ for _, class in ipairs(nn.layer_classes()) do
     call[i] = i <= class.positional and arg.name or arg.name .. '=' .. lua_default(arg.default)
   end
   if #call > 5 then call = {table.unpack(call, 1, math.max(class.positional, 3))}; call[#call + 1] = '...' end
+  if class.name == 'Bidirectional' then
+    -- A wrapper: the recurrent arguments belong to the layer it wraps, given there; they
+    -- are listed after the wrapper's own, under a heading that says so.
+    local own, wrapped = {}, {}
+    local wrapper_args = {layer = true, merge_mode = true, name = true, input_shape = true,
+                          activity_regularizer = true}
+    for _, param in ipairs(params) do
+      if wrapper_args[param[1]] then
+        own[#own + 1] = param
+      else
+        param.required, param.default = nil, nil
+        wrapped[#wrapped + 1] = param
+      end
+    end
+    if #wrapped > 0 then
+      wrapped[1].section = "The wrapped layer's arguments: a layer object brings its own " ..
+                           "(give them there); only with layer='LSTM', 'GRU' or " ..
+                           "'SimpleRNN' given by name are they given here."
+    end
+    params = own
+    for _, param in ipairs(wrapped) do params[#params + 1] = param end
+    call = {'layer', "merge_mode='concat'", '...'}
+  end
   local entry = {call = 'nn.layers.' .. class.name .. '{' .. table.concat(call, ', ') .. '}',
                  text = class.doc ~= '' and class.doc or 'A ' .. class.name .. ' layer.',
                  params = params, positional = class.positional, example = class.example,

@@ -151,6 +151,12 @@ static int64_t check_arg_integer(lua_State *L, int index, const nn_arg_spec *spe
 {
     int is_integer = 0;
     lua_Integer value = lua_tointegerx(L, index, &is_integer);
+    if (!is_integer && lua_type(L, index) == LUA_TNUMBER) {
+        double number = lua_tonumber(L, index);
+        if (isnan(number))
+            nn_lua_error(L, "%s: %s must be %s, got NaN", function, spec->name, what);
+        nn_lua_error(L, "%s: %s must be %s, got %.17g", function, spec->name, what, number);
+    }
     if (!is_integer)
         nn_lua_error(L, "%s: %s must be %s, got %s", function, spec->name, what,
                    nn_lua_typename(L, index));
@@ -162,8 +168,8 @@ static int64_t check_arg_integer(lua_State *L, int index, const nn_arg_spec *spe
                    spec->min, (long long)value);
     }
     if ((double)value > spec->max)
-        nn_lua_error(L, "%s: %s must be at most %g, got %lld", function, spec->name, spec->max,
-                   (long long)value);
+        nn_lua_error(L, "%s: %s must be at most %.0f, got %lld", function, spec->name,
+                     spec->max, (long long)value);
     return value;
 }
 

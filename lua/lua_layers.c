@@ -179,6 +179,10 @@ static int layer_construct(lua_State *L)
             lua_pop(L, 1);
             continue;
         }
+        if (lua_type(L, -2) == LUA_TNUMBER && !lua_isinteger(L, -2))
+            nn_lua_error(L, "%s: the argument table has the key %.17g, which is neither a "
+                            "position (1, 2, ...) nor an argument name",
+                         function, lua_tonumber(L, -2));
         if (lua_type(L, -2) == LUA_TNUMBER) {
             lua_Integer position = lua_tointeger(L, -2);
             if (position < 1 || position > cls->positional_count) {

@@ -344,11 +344,13 @@ nn_status nn_json_read_integer(const cJSON *item, int64_t low, int64_t high, int
                                const char *where, const char *field)
 {
     double value = cJSON_IsNumber(item) ? item->valuedouble : NAN;
-    if (!(value >= (double)low && value <= (double)high) || value != floor(value))
+    if (!cJSON_IsNumber(item))
         return nn_error(NN_ERR_FORMAT, "%s: %s must be an integer from %lld to %lld, got %s",
                         where, field, (long long)low, (long long)high,
-                        cJSON_IsNumber(item) ? "a number outside that range"
-                                             : nn_json_type_name(item));
+                        nn_json_type_name(item));
+    if (!(value >= (double)low && value <= (double)high) || value != floor(value))
+        return nn_error(NN_ERR_FORMAT, "%s: %s must be an integer from %lld to %lld, got %.17g",
+                        where, field, (long long)low, (long long)high, value);
     *out = (int64_t)value;
     return NN_OK;
 }
@@ -579,6 +581,8 @@ static nn_status read_pair(const cJSON *item, const nn_arg_spec *spec, int *out,
 static nn_status read_arg_shape(const cJSON *item, const nn_arg_spec *spec, nn_shape *out,
                                 const char *where)
 {
+    if (cJSON_IsNull(item) && spec->required)
+        return nn_error(NN_ERR_FORMAT, "%s: %s is required, got null", where, spec->name);
     if (cJSON_IsNull(item)) {
         memset(out, 0, sizeof *out);
         return NN_OK;

@@ -20,8 +20,10 @@ typedef struct embedding_layer {
 #define ARG(field) offsetof(embedding_layer, field)
 
 static const nn_arg_spec embedding_args[] = {
-    {"input_dim", NN_ARG_INT, ARG(input_dim), true, 1, 1 << 30, false, NULL, NULL,
-     "Size of the vocabulary: the indices run from 0 to input_dim - 1."},
+    {"input_dim", NN_ARG_INT, ARG(input_dim), true, 1, 1 << 24, false, NULL, NULL,
+     "Size of the vocabulary: the indices run from 0 to input_dim - 1. At most 16777216 "
+     "(2^24): indices travel through the model as float32, exact for whole numbers up to "
+     "there."},
     {"output_dim", NN_ARG_INT, ARG(output_dim), true, 1, 1 << 30, false, NULL, NULL,
      "Dimension of the dense embedding: the length of the vector each index becomes."},
     {"embeddings_initializer", NN_ARG_INITIALIZER, ARG(embeddings_initializer), false, 0, 0,

@@ -962,6 +962,8 @@ nn_status nn_bidirectional_wrap(nn_layer *bidirectional, const nn_layer *recurre
     memcpy((char *)to + start, (const char *)from + start, end - start);
     to->wrapped = (int)kind_of(recurrent);
     to->base.activity_regularizer = recurrent->activity_regularizer;
+    /* A frozen layer gives frozen directions, as Keras copies its config to both. */
+    to->base.trainable = recurrent->trainable;
     if (recurrent->declared_input.ndim > 0)
         to->base.declared_input = recurrent->declared_input;
     return NN_OK;

@@ -184,7 +184,11 @@ model_file('units-negative', meta(architecture([dense('dense', -4, [3])])), [],
 model_file('units-string', meta(architecture([dense('dense', '4', [3])])), [],
            'units must be an integer')
 model_file('units-fraction', meta(architecture([dense('dense', 4.5, [3])])), [],
-           'units must be an integer')
+           'units must be an integer from 1 to 1073741824, got 4.5')
+model_file('permute-dims-null',
+           meta(architecture([{'class_name': 'Permute',
+                               'config': {'dims': None, 'name': 'p', 'input_shape': [2, 3]}}])),
+           [], 'dims is required, got null')
 model_file('units-missing', meta(architecture([{'class_name': 'Dense', 'config': {'name': 'd'}}])),
            [], "required argument 'units' is missing")
 model_file('unknown-activation', meta(architecture([dense('dense', 4, [3], activation='evil')])),

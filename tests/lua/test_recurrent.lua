@@ -171,6 +171,11 @@ t.test('Bidirectional: Keras shapes, counts and merges', function()
   t.eq(tostring(b.forward_kernel.shape), '(3, 20)', 'forward kernel')
   t.eq(tostring(b.backward_recurrent_kernel.shape), '(5, 20)', 'backward recurrent kernel')
   t.eq(#b:get_weights(), 6, 'forward then backward weights')
+  t.eq(b.trainable, true, 'trainable by default')
+  t.eq(L.Bidirectional{L.GRU{4, trainable = false}}.trainable, false,
+       'a frozen layer gives frozen directions')
+  t.eq(L.Bidirectional{L.GRU{4, trainable = false}, trainable = true}.trainable, true,
+       "the wrapper's own trainable= decides")
   local model = nn.Sequential{L.Bidirectional{L.LSTM{8, return_sequences = true}, input_shape = {6, 3}},
                               L.Bidirectional{L.GRU{4}, merge_mode = 'sum'}, L.Dense{1}}
   t.eq(model:count_params(), 2 * 4 * ((3 + 8) * 8 + 8) + 2 * 3 * (16 * 4 + 4 * 4 + 2 * 4) + 5,
@@ -325,6 +330,9 @@ t.test('bad arguments and inputs raise errors that say what is wrong', function(
   t.raises(function() nn.Sequential{L.LSTM{4, input_shape = {10, 2}}, L.LSTM{2}} end,
            'expected ndim=3', '(None, 4)')
   t.raises(function() L.Bidirectional{L.Dense{3}} end, 'SimpleRNN, LSTM or GRU', 'Dense')
+  t.raises(function() L.LSTM{4, [2.5] = 1} end, 'the key 2.5', 'neither a position')
+  t.raises(function() L.LSTM{1e12} end, 'units must be at most 16777216')
+  t.raises(function() L.GRU{0 / 0} end, 'units must be an integer, got NaN')
   t.raises(function() L.Bidirectional{} end, 'missing required argument', 'layer')
   t.raises(function() L.Bidirectional{L.LSTM{3}, merge_mode = 'max'} end,
            'merge_mode must be one of concat, sum, mul, ave')
