@@ -81,6 +81,18 @@ doc('nn.utils.to_categorical', {call = 'nn.utils.to_categorical(labels [, num_cl
   params = {{'labels', 'a tensor or table of whole numbers from 0'},
             {'num_classes', 'the number of classes', default = 'the largest label + 1'}},
   example = "nn.utils.to_categorical({0, 2, 1})\nnn.utils.to_categorical(y_train, 10).shape"})
+doc('nn.utils.pad_sequences', {call = "nn.utils.pad_sequences(sequences [, {maxlen=nil, dtype='int32', padding='pre', truncating='pre', value=0}])",
+  text = 'One (N, maxlen) tensor from N sequences of different lengths, as Keras does: ' ..
+         'short ones are padded with value, long ones cut, at the start (\'pre\') or the end ' ..
+         '(\'post\'). For an Embedding, whose input is one row of indices per sample.',
+  params = {{'sequences', 'a list of lists of numbers, or of 1-D tensors'},
+            {'maxlen', 'the length of every row', default = 'the longest sequence', option = true},
+            {'dtype', "'int32', 'int64', 'uint8' or 'float32'", default = "'int32'", option = true},
+            {'padding', "where padding goes: 'pre' or 'post'", default = "'pre'", option = true},
+            {'truncating', "where a long sequence is cut: 'pre' keeps its end, 'post' its start", default = "'pre'", option = true},
+            {'value', 'the padding', default = '0', option = true}},
+  example = "nn.utils.pad_sequences({{1, 2, 3}, {4, 5}, {6}})\n" ..
+            "nn.utils.pad_sequences({{1, 2, 3}, {4}}, {maxlen = 2, padding = 'post'})"})
 doc('nn.random.seed', {call = 'nn.random.seed(n)',
   text = 'Restarts the generator: every random tensor, initial weight, dropout mask and ' ..
          'shuffle after it repeats exactly.',

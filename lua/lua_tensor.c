@@ -1013,6 +1013,154 @@ static int l_to_categorical(lua_State *L)
     return 1;
 }
 
+/* Whether `value` fits `dtype` exactly: any number for float32, whole numbers in range
+ * (*low to *high) for the integer dtypes (int64 up to 2^53, where doubles stay exact). */
+static bool holds(nn_dtype dtype, double value, double *low, double *high)
+{
+    *low = dtype == NN_DTYPE_U8 ? 0 : dtype == NN_DTYPE_I32 ? -2147483648.0 : -9007199254740992.0;
+    *high = dtype == NN_DTYPE_U8 ? 255 : dtype == NN_DTYPE_I32 ? 2147483647.0 : 9007199254740992.0;
+    return dtype == NN_DTYPE_F32 || (value >= *low && value <= *high && value == floor(value));
+}
+
+/* Element j (from 1) of sequence i of pad_sequences' list (the value at the top of the
+ * stack: a Lua list or a 1-D tensor), checked against the dtype. */
+static double sequence_element(lua_State *L, int sequence, lua_Integer i, lua_Integer j,
+                               nn_dtype dtype, const char *function)
+{
+    double value;
+    nn_tensor **tensor = luaL_testudata(L, sequence, NN_LUA_TENSOR);
+    if (tensor) {
+        value = nn_tensor_get(*tensor, (size_t)(j - 1));
+    } else {
+        lua_rawgeti(L, sequence, j);
+        if (!lua_isnumber(L, -1))
+            nn_lua_error(L, "%s: sequence %lld, element %lld must be a number, got %s", function,
+                         (long long)i, (long long)j, nn_lua_typename(L, -1));
+        value = lua_tonumber(L, -1);
+        lua_pop(L, 1);
+    }
+    double low, high;
+    if (!holds(dtype, value, &low, &high))
+        nn_lua_error(L, "%s: sequence %lld, element %lld is %g, which dtype '%s' cannot hold "
+                        "(whole numbers from %.0f to %.0f)",
+                     function, (long long)i, (long long)j, value, nn_dtype_name(dtype), low,
+                     high);
+    return value;
+}
+
+/* The length of sequence i of pad_sequences' list (at `sequence`): a list's, or a 1-D
+ * tensor's. */
+static lua_Integer sequence_length(lua_State *L, int sequence, lua_Integer i,
+                                   const char *function)
+{
+    nn_tensor **tensor = luaL_testudata(L, sequence, NN_LUA_TENSOR);
+    if (tensor) {
+        if (!*tensor || (*tensor)->shape.ndim != 1)
+            nn_lua_error(L, "%s: sequence %lld is a tensor of %d axes; a sequence is a list or "
+                            "a tensor of one axis",
+                         function, (long long)i, *tensor ? (*tensor)->shape.ndim : 0);
+        if (!nn_tensor_on_host(*tensor))
+            nn_lua_error(L, "%s: sequence %lld is on another device; bring it to the cpu first",
+                         function, (long long)i);
+        return (*tensor)->shape.dims[0];
+    }
+    if (!lua_istable(L, sequence))
+        nn_lua_error(L, "%s: sequence %lld must be a list of numbers or a 1-D tensor, got %s",
+                     function, (long long)i, nn_lua_typename(L, sequence));
+    return (lua_Integer)lua_rawlen(L, sequence);
+}
+
+/* 'pre' (0) or 'post' (1). */
+static int pre_or_post(lua_State *L, int options, const char *key, const char *function)
+{
+    lua_getfield(L, options, key);
+    const char *value = lua_isnil(L, -1) ? "pre" : lua_tostring(L, -1);
+    int result = value && strcmp(value, "pre") == 0 ? 0 : value && strcmp(value, "post") == 0 ? 1 : -1;
+    if (result < 0)
+        nn_lua_error(L, "%s: %s must be 'pre' or 'post', got %s", function, key,
+                     lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : nn_lua_typename(L, -1));
+    lua_pop(L, 1);
+    return result;
+}
+
+/* nn.utils.pad_sequences(sequences [, {maxlen=, dtype='int32', padding='pre',
+ * truncating='pre', value=0}]): a (N, maxlen) tensor of the sequences, padded or cut to one
+ * length, as Keras. */
+static int l_pad_sequences(lua_State *L)
+{
+    const char *function = "nn.utils.pad_sequences";
+    const char *usage = "nn.utils.pad_sequences(sequences [, {maxlen=, dtype=, padding=, "
+                        "truncating=, value=}])";
+    check_no_more_arguments(L, 2, function, usage);
+    if (!lua_istable(L, 1))
+        nn_lua_error(L, "%s: sequences must be a list of lists (or of 1-D tensors), got %s; "
+                        "usage: %s",
+                     function, nn_lua_typename(L, 1), usage);
+    if (!lua_isnoneornil(L, 2) && !lua_istable(L, 2))
+        nn_lua_error(L, "%s: the options must be a table, got %s; usage: %s", function,
+                     nn_lua_typename(L, 2), usage);
+    if (lua_isnone(L, 2))
+        lua_pushnil(L);
+    if (lua_isnil(L, 2)) {
+        lua_newtable(L);
+        lua_replace(L, 2);
+    }
+    static const char *const names[] = {"maxlen", "dtype", "padding", "truncating", "value", NULL};
+    nn_lua_check_option_names(L, 2, function, names, 0);
+    lua_Integer count = (lua_Integer)lua_rawlen(L, 1);
+    if (count == 0)
+        nn_lua_error(L, "%s: sequences is an empty list; give at least one sequence", function);
+    lua_Integer maxlen = nn_lua_opt_integer(L, 2, "maxlen", 0, 1, 1 << 24, function);
+    lua_getfield(L, 2, "dtype");
+    const char *dtype_name = lua_isnil(L, -1) ? "int32" : lua_tostring(L, -1);
+    nn_dtype dtype = NN_DTYPE_I32;
+    if (!dtype_name || nn_dtype_parse(dtype_name, &dtype) != NN_OK)
+        nn_lua_error(L, "%s: dtype must be 'int32', 'int64', 'uint8' or 'float32', got %s",
+                     function, dtype_name ? dtype_name : nn_lua_typename(L, -1));
+    lua_pop(L, 1);
+    int padding = pre_or_post(L, 2, "padding", function);
+    int truncating = pre_or_post(L, 2, "truncating", function);
+    double value = nn_lua_opt_number(L, 2, "value", 0.0, -1e300, 1e300, function);
+    double low, high;
+    if (!holds(dtype, value, &low, &high))
+        nn_lua_error(L, "%s: value %g cannot pad a tensor of dtype '%s' (whole numbers from "
+                        "%.0f to %.0f)",
+                     function, value, nn_dtype_name(dtype), low, high);
+
+    lua_Integer longest = 0;
+    for (lua_Integer i = 1; i <= count; i++) {
+        lua_rawgeti(L, 1, i);
+        lua_Integer length = sequence_length(L, lua_gettop(L), i, function);
+        longest = length > longest ? length : longest;
+        lua_pop(L, 1);
+    }
+    if (maxlen == 0)
+        maxlen = longest;
+    if (maxlen == 0)
+        nn_lua_error(L, "%s: every sequence is empty; give maxlen to make rows of padding",
+                     function);
+    nn_shape shape = NN_SHAPE(count, maxlen);
+    nn_tensor **slot = nn_lua_new_tensor_slot(L);
+    nn_lua_check(L, nn_tensor_create(slot, dtype, &shape), function);
+    nn_tensor *out = *slot;
+    nn_tensor_fill(out, value);
+    for (lua_Integer i = 1; i <= count; i++) {
+        lua_rawgeti(L, 1, i);
+        int sequence = lua_gettop(L);
+        lua_Integer length = sequence_length(L, sequence, i, function);
+        lua_Integer kept = length < maxlen ? length : maxlen;
+        /* 'pre' truncation keeps the end of a long sequence; 'pre' padding puts the
+         * padding before a short one. */
+        lua_Integer first = truncating == 0 ? length - kept + 1 : 1;
+        lua_Integer column = padding == 0 ? maxlen - kept : 0;
+        for (lua_Integer j = 0; j < kept; j++)
+            nn_tensor_set(out, (size_t)((i - 1) * maxlen + column + j),
+                          sequence_element(L, sequence, i, first + j, dtype, function));
+        lua_pop(L, 1);
+    }
+    return 1;
+}
+
 static const luaL_Reg tensor_functions[] = {
     {"tensor", l_tensor}, {"zeros", l_zeros}, {"ones", l_ones},
     {"full", l_full},     {"arange", l_arange}, {NULL, NULL},
@@ -1063,5 +1211,7 @@ void nn_lua_open_tensor(lua_State *L)
     lua_newtable(L);
     lua_pushcfunction(L, l_to_categorical);
     lua_setfield(L, -2, "to_categorical");
+    lua_pushcfunction(L, l_pad_sequences);
+    lua_setfield(L, -2, "pad_sequences");
     lua_setfield(L, -2, "utils");
 }

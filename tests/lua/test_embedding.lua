@@ -120,12 +120,44 @@ t.test('regularizer, constraint and freezing act on the embeddings', function()
   t.eq(frozen:count_params(), 5 * 2 + 6 + 1, 'all counted')
 end)
 
+t.test('pad_sequences makes rows of one length as Keras does', function()
+  local P = nn.utils.pad_sequences
+  local sequences = {{1, 2, 3}, {4, 5}, {6}}
+  t.eq(P(sequences), nn.tensor({{1, 2, 3}, {0, 4, 5}, {0, 0, 6}}, 'int32'), "'pre' padding")
+  t.eq(P(sequences, {padding = 'post'}), nn.tensor({{1, 2, 3}, {4, 5, 0}, {6, 0, 0}}, 'int32'),
+       "'post' padding")
+  t.eq(P({{1, 2, 3, 4}, {5}}, {maxlen = 2}), nn.tensor({{3, 4}, {0, 5}}, 'int32'),
+       "'pre' truncating keeps the end")
+  t.eq(P({{1, 2, 3, 4}, {5}}, {maxlen = 2, truncating = 'post', value = -1}),
+       nn.tensor({{1, 2}, {-1, 5}}, 'int32'), "'post' truncating keeps the start")
+  t.eq(P({nn.tensor{7, 8}, {}}, {maxlen = 3, dtype = 'float32', value = 0.5}),
+       nn.tensor{{0.5, 7, 8}, {0.5, 0.5, 0.5}}, 'tensors and empty sequences, float32')
+  -- Padded word ids through an Embedding and a GRU.
+  local model = nn.Sequential{L.Embedding{10, 4}, L.GRU{3}, L.Dense{1}}
+  t.eq(tostring(model(P(sequences)).shape), '(3, 1)', 'into a model')
+  t.raises(function() P{} end, 'sequences is an empty list')
+  t.raises(function() P{{1.5}} end, 'sequence 1, element 1 is 1.5', "dtype 'int32'")
+  t.raises(function() P({{1}, 'x'}) end, 'sequence 2 must be a list of numbers or a 1-D tensor')
+  t.raises(function() P({{'a'}}) end, 'element 1 must be a number, got string')
+  t.raises(function() P({{1}}, {padding = 'mid'}) end, "padding must be 'pre' or 'post', got mid")
+  t.raises(function() P({{1}}, {dtype = 'int8'}) end, 'dtype must be', 'int8')
+  t.raises(function() P({{}}) end, 'every sequence is empty; give maxlen')
+  t.raises(function() P({{1}}, {value = 0.5}) end, 'value 0.5 cannot pad', 'int32')
+  t.raises(function() P({{300}}, {dtype = 'uint8'}) end, 'is 300', "dtype 'uint8'")
+  t.raises(function() P({{1}}, {pad = 'post'}) end, "unknown option 'pad'")
+  t.raises(function() P({nn.ones(2, 2)}) end, 'a tensor of 2 axes')
+end)
+
 t.test('bad arguments raise errors that say what is wrong', function()
   t.raises(function() L.Embedding{} end, 'missing required argument', 'input_dim')
   t.raises(function() L.Embedding{10} end, 'missing required argument', 'output_dim')
   t.raises(function() L.Embedding{0, 4} end, 'input_dim must be a positive integer, got 0')
   t.raises(function() L.Embedding{10, -2} end, 'output_dim must be a positive integer, got -2')
-  t.raises(function() L.Embedding{2.5, 4} end, 'input_dim')
+  t.raises(function() L.Embedding{2.5, 4} end, 'input_dim must be an integer, got 2.5')
+  -- Indices travel as float32, exact up to 2^24: a larger table could not be indexed.
+  t.raises(function() L.Embedding{16777217, 2} end, 'input_dim must be at most 16777216')
+  t.raises(function() nn.Sequential{L.Input{shape = {3}}, L.Dense{3}, L.Embedding{4, 2}} end,
+           'cannot follow "dense"', "must be the model's first layer")
   t.raises(function() L.Embedding{10, 4, mask_zero = true} end, 'mask_zero=True',
            'masking is not available in nnsh')
   t.raises(function() L.Embedding{10, 4, embeddings_initializer = 'nope'} end, 'nope')
