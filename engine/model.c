@@ -1264,14 +1264,21 @@ static void batch_loss(nn_model *model, int64_t batch, float *dlogits, bool weig
 /* One optimizer step over the trainable weights. A backend step clips by the norm of
  * the buffer it is given, so Keras' clipnorm (each weight tensor by its own norm) takes
  * one step per tensor, and global_clipnorm one step over the whole buffer. */
-static void optimizer_update(nn_model *model, float *weights, float *gradients,
-                             const nn_batch_stats *guard)
+static nn_status optimizer_update(nn_model *model, float *weights, float *gradients,
+                                  const nn_batch_stats *guard)
 {
     nn_optimizer *optimizer = model->optimizer;
     /* A schedule's rate for this update; kept in the config so that callbacks and
-     * model.learning_rate see the rate in use. */
-    optimizer->config.learning_rate = nn_optimizer_rate_at(&optimizer->config,
-                                                           optimizer->iterations);
+     * model.learning_rate see the rate in use. A schedule that grows without bound
+     * (ExponentialDecay with decay_rate > 1) stops here, before a weight changes. */
+    double rate = nn_optimizer_rate_at(&optimizer->config, optimizer->iterations);
+    if (!isfinite(rate) || rate < 0.0)
+        return nn_error(NN_ERR_NUMERIC,
+                        "the learning-rate schedule %s gives %g at step %lld; training stopped "
+                        "(weights are those before this batch)",
+                        nn_schedule_name(optimizer->config.schedule.kind), rate,
+                        optimizer->iterations);
+    optimizer->config.learning_rate = rate;
     nn_optimizer_config config = optimizer->config;
     unsigned char *decay_mask = model->decay_mask->data;
     long long iteration = ++optimizer->iterations;
@@ -1280,7 +1287,7 @@ static void optimizer_update(nn_model *model, float *weights, float *gradients,
         config.global_clipnorm = 0.0;
         model->backend->optimizer_step(weights, optimizer->slots, gradients, decay_mask, &config,
                                        iteration, optimizer->count, guard);
-        return;
+        return NN_OK;
     }
     for (int i = 0; i < model->layer_count; i++) {
         nn_layer *layer = model->layers[i];
@@ -1298,6 +1305,7 @@ static void optimizer_update(nn_model *model, float *weights, float *gradients,
                                            nn_tensor_count(param->value), guard);
         }
     }
+    return NN_OK;
 }
 
 /* The weight regularizers' penalty into the batch statistics, in layer order, and with
@@ -1777,8 +1785,8 @@ static nn_status fit_loop(nn_model *model, const nn_tensor *x, const nn_tensor *
             if (status != NN_OK)
                 break;
             weight_penalty(model, true);
-            optimizer_update(model, weights, gradients, guard);
-            if ((status = apply_constraints(model, guard)) != NN_OK)
+            if ((status = optimizer_update(model, weights, gradients, guard)) != NN_OK ||
+                (status = apply_constraints(model, guard)) != NN_OK)
                 break;
             if (step + 1 < steps)
                 feed_stage(model, &feed, step + 1);

@@ -3,6 +3,7 @@
 
 #include <math.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "names.h"
@@ -84,10 +85,11 @@ static nn_status check_setting(const nn_schedule *schedule, const char *setting,
                   value <= high;
     if (inside)
         return NN_OK;
-    return nn_error(NN_ERR_ARGUMENT, "%s: %s must be a number %s %g%s, got %g",
+    char text[32];
+    snprintf(text, sizeof text, isnan(value) ? "NaN" : "%g", value); /* not "-nan" */
+    return nn_error(NN_ERR_ARGUMENT, "%s: %s must be a number %s %g%s, got %s",
                     nn_schedule_name(schedule->kind), setting, low_inclusive ? ">=" : ">", low,
-                    high == 1.0 ? " and <= 1" : "",
-                    value);
+                    high == 1.0 ? " and <= 1" : "", text);
 }
 
 nn_status nn_schedule_check(const nn_schedule *s)
@@ -104,11 +106,14 @@ nn_status nn_schedule_check(const nn_schedule *s)
                             "%s: boundaries must hold 1 to %d steps, got %d", name,
                             NN_SCHEDULE_MAX_BOUNDARIES, s->boundary_count);
         for (int i = 0; i < s->boundary_count; i++) {
-            if (!isfinite(s->boundaries[i]) || (i > 0 && s->boundaries[i] <= s->boundaries[i - 1]))
+            if (!isfinite(s->boundaries[i]))
+                return nn_error(NN_ERR_ARGUMENT, "%s: boundary %d is not a finite number", name,
+                                i + 1);
+            if (i > 0 && s->boundaries[i] <= s->boundaries[i - 1])
                 return nn_error(NN_ERR_ARGUMENT,
-                                "%s: boundaries must be finite and increasing, but boundary %d "
-                                "is %g after %g",
-                                name, i + 1, s->boundaries[i], i > 0 ? s->boundaries[i - 1] : 0.0);
+                                "%s: boundaries must be increasing, but boundary %d is %g after "
+                                "%g",
+                                name, i + 1, s->boundaries[i], s->boundaries[i - 1]);
         }
         for (int i = 0; i <= s->boundary_count; i++)
             NN_TRY(check_setting(s, "each of values", s->values[i], 0.0, true, INFINITY));
@@ -135,7 +140,9 @@ nn_status nn_schedule_check(const nn_schedule *s)
         return NN_OK;
     case NN_SCHEDULE_COSINE_DECAY_RESTARTS:
         NN_TRY(check_setting(s, "alpha", s->alpha, 0.0, true, 1.0));
-        NN_TRY(check_setting(s, "t_mul", s->t_mul, 0.0, false, INFINITY));
+        /* Periods that shrink (t_mul < 1) add up to first_decay_steps / (1 - t_mul) steps,
+         * after which Keras' formula has no restart to be in (its rate turns NaN). */
+        NN_TRY(check_setting(s, "t_mul", s->t_mul, 1.0, true, INFINITY));
         return check_setting(s, "m_mul", s->m_mul, 0.0, true, INFINITY);
     default:
         return NN_OK;
@@ -194,8 +201,9 @@ static double cosine_decay_restarts(const nn_schedule *s, double step)
         double before = (1.0 - pow(s->t_mul, restart)) / (1.0 - s->t_mul);
         fraction = (fraction - before) / pow(s->t_mul, restart);
     }
-    double peak = pow(s->m_mul, restart);
-    return cosine_decay(s->initial_learning_rate * peak, fraction, s->alpha);
+    /* Keras lowers the cosine by m_mul each restart, not the floor alpha. */
+    double cosine = 0.5 * pow(s->m_mul, restart) * (1.0 + cos(M_PI * fraction));
+    return s->initial_learning_rate * ((1.0 - s->alpha) * cosine + s->alpha);
 }
 
 double nn_schedule_rate(const nn_schedule *s, double step)

@@ -144,6 +144,17 @@ local function lr_of(model)
   return optimizer.learning_rate
 end
 
+-- A callback that sets the learning rate cannot work with a schedule, which sets it
+-- every step: said when training begins, naming the callback.
+local function refuse_schedule(model, callback)
+  local optimizer = model.optimizer
+  if optimizer and optimizer.schedule then
+    error(string.format('%s sets the learning rate, but this model\'s follows the %s ' ..
+                        'schedule; compile with a number as learning_rate to use %s',
+                        callback, optimizer.schedule, callback), 0)
+  end
+end
+
 local function available(logs)
   return table.concat(sorted_keys(logs), ',')
 end
@@ -456,6 +467,7 @@ function ReduceLROnPlateau:better(value)
 end
 
 function ReduceLROnPlateau:on_train_begin()
+  refuse_schedule(self.model, 'ReduceLROnPlateau')
   self:reset()
 end
 
@@ -591,6 +603,10 @@ function callbacks.LearningRateScheduler(args)
     {'verbose', 'integer', 0},
   })
   return setmetatable(o, LearningRateScheduler)
+end
+
+function LearningRateScheduler:on_train_begin()
+  refuse_schedule(self.model, 'LearningRateScheduler')
 end
 
 function LearningRateScheduler:on_epoch_begin(epoch)

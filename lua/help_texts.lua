@@ -470,7 +470,7 @@ local schedule_settings = {
   steps = {'decay_steps', 'the steps the decay is measured in (> 0)', option = true},
   rate = {'decay_rate', 'the rate\'s factor per decay_steps', option = true},
   staircase = {'staircase', 'decay in whole periods of decay_steps only', default = 'false', option = true},
-  alpha = {'alpha', 'the floor, as a fraction of the peak rate, in [0, 1]', default = '0', option = true},
+  alpha = {'alpha', 'the floor, as a fraction of the starting rate (initial_learning_rate, or warmup_target after a warmup), in [0, 1]', default = '0', option = true},
 }
 doc('nn.optimizers.schedules.ExponentialDecay', {
   call = 'nn.optimizers.schedules.ExponentialDecay{initial_learning_rate, decay_steps, decay_rate, staircase=false}',
@@ -483,7 +483,8 @@ doc('nn.optimizers.schedules.ExponentialDecay', {
 doc('nn.optimizers.schedules.InverseTimeDecay', {
   call = 'nn.optimizers.schedules.InverseTimeDecay{initial_learning_rate, decay_steps, decay_rate, staircase=false}',
   text = 'initial_learning_rate / (1 + decay_rate * step / decay_steps).',
-  params = {schedule_settings.initial, schedule_settings.steps, schedule_settings.rate,
+  params = {schedule_settings.initial, schedule_settings.steps,
+            {'decay_rate', 'how fast the divisor grows: by decay_rate every decay_steps', option = true},
             schedule_settings.staircase},
   example = "print(nn.optimizers.schedules.InverseTimeDecay{0.1, 100, 1}(100))   --> 0.05"})
 doc('nn.optimizers.schedules.PolynomialDecay', {
@@ -519,8 +520,8 @@ doc('nn.optimizers.schedules.CosineDecayRestarts', {
          't_mul times longer and starting m_mul times lower.',
   params = {schedule_settings.initial,
             {'first_decay_steps', 'the first period\'s length (> 0)', option = true},
-            {'t_mul', 'each period this much longer', default = '2', option = true},
-            {'m_mul', 'each restart this much lower', default = '1', option = true},
+            {'t_mul', 'each period this much longer (at least 1)', default = '2', option = true},
+            {'m_mul', 'each restart\'s cosine this much lower (the floor stays)', default = '1', option = true},
             schedule_settings.alpha},
   example = "print(nn.optimizers.schedules.CosineDecayRestarts{0.1, 100}(100))   --> 0.1"})
 local from_logits = {{'from_logits', 'the model outputs raw scores, not probabilities', default = 'false', option = true}}

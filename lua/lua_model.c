@@ -366,6 +366,18 @@ static const char *setting_name(lua_State *L, int index)
     return name;
 }
 
+/* A schedule's number setting: a Lua number (not a string that looks like one); its range
+ * is the engine's to check, so that NaN and the limits are named as they are for files. */
+static double schedule_number(lua_State *L, int index, const char *key, const char *where)
+{
+    lua_getfield(L, index, key);
+    if (lua_type(L, -1) != LUA_TNUMBER)
+        nn_lua_error(L, "%s: %s must be a number, got %s", where, key, nn_lua_typename(L, -1));
+    double value = lua_tonumber(L, -1);
+    lua_pop(L, 1);
+    return value;
+}
+
 /* A schedule from nn.optimizers.schedules: a table whose `schedule` names the class and
  * whose other keys are that class's Keras settings (checked strictly: an unknown one, a
  * missing required one, a value out of range is an error naming `function`). */
@@ -406,9 +418,8 @@ static void parse_schedule(lua_State *L, int index, nn_schedule *out, const char
         char *at = (char *)out + all[i].offset;
         if (all[i].flag)
             *(bool *)at = nn_lua_opt_boolean(L, index, all[i].name, *(bool *)at, where);
-        else
-            *(double *)at = nn_lua_opt_number(L, index, all[i].name, *(double *)at, -1e300,
-                                              1e300, where);
+        else if (given)
+            *(double *)at = schedule_number(L, index, all[i].name, where);
     }
     if (kind == NN_SCHEDULE_COSINE_DECAY) {
         names[used++] = "warmup_target";
@@ -416,8 +427,7 @@ static void parse_schedule(lua_State *L, int index, nn_schedule *out, const char
         out->warmup = !lua_isnil(L, -1);
         lua_pop(L, 1);
         if (out->warmup)
-            out->warmup_target = nn_lua_opt_number(L, index, "warmup_target", 0, -1e300, 1e300,
-                                                   where);
+            out->warmup_target = schedule_number(L, index, "warmup_target", where);
     }
     if (kind == NN_SCHEDULE_PIECEWISE_CONSTANT_DECAY) {
         names[used++] = "boundaries";
@@ -438,7 +448,7 @@ static void parse_schedule(lua_State *L, int index, nn_schedule *out, const char
                              list_names[k], lengths[k], capacity);
             for (int i = 0; i < lengths[k]; i++) {
                 lua_rawgeti(L, -1, i + 1);
-                if (!lua_isnumber(L, -1))
+                if (lua_type(L, -1) != LUA_TNUMBER)
                     nn_lua_error(L, "%s: %s[%d] must be a number, got %s", where, list_names[k],
                                  i + 1, nn_lua_typename(L, -1));
                 lists[k][i] = lua_tonumber(L, -1);
@@ -471,7 +481,11 @@ static int l_schedule_rate(lua_State *L)
 {
     const char *function = luaL_optstring(L, 3, "learning-rate schedule");
     luaL_checktype(L, 1, LUA_TTABLE);
-    double step = luaL_checknumber(L, 2);
+    if (lua_type(L, 2) != LUA_TNUMBER)
+        nn_lua_error(L, "%s: call a schedule with the step whose rate you want, schedule(step); "
+                        "got %s",
+                     function, nn_lua_typename(L, 2));
+    double step = lua_tonumber(L, 2);
     if (!(step >= 0) || !isfinite(step))
         nn_lua_error(L, "%s: the step must be a finite number >= 0, got %g", function, step);
     nn_schedule schedule;
@@ -1212,11 +1226,16 @@ static int model_newindex(lua_State *L)
         return 0;
     }
     if (strcmp(key, "learning_rate") == 0) {
-        double rate = luaL_checknumber(L, 3);
+        if (lua_type(L, 3) != LUA_TNUMBER)
+            nn_lua_error(L, "model.learning_rate must be a number, got %s (a schedule is given "
+                            "when compiling: optimizer=nn.optimizers.Adam{learning_rate="
+                            "schedule})",
+                         nn_lua_typename(L, 3));
+        double rate = lua_tonumber(L, 3);
         if (!(rate >= 0) || !isfinite(rate))
             nn_lua_error(L, "model.learning_rate must be a finite number >= 0, got %g", rate);
         if (model->optimizer_config.schedule.kind != NN_SCHEDULE_CONSTANT)
-            nn_lua_error(L, "model \"%s\": its learning rate follows a %s schedule and cannot "
+            nn_lua_error(L, "model \"%s\": its learning rate follows the %s schedule and cannot "
                             "be set (compile again with a number, or leave the schedule to "
                             "set it)",
                          model->name, nn_schedule_name(model->optimizer_config.schedule.kind));

@@ -40,13 +40,24 @@ local schedule_class = {
     return nn._schedule_rate(self, step, 'nn.optimizers.schedules.' .. tostring(self.schedule))
   end,
   __tostring = function(self)
+    -- The positional settings in Keras' order, then the others by name.
+    local keys, listed = {}, {schedule = true}
+    for _, key in ipairs(schedule_positions[self.schedule] or {}) do
+      keys[#keys + 1], listed[key] = key, true
+    end
+    local others = {}
+    for key in pairs(self) do
+      if type(key) == 'string' and not listed[key] then others[#others + 1] = key end
+    end
+    table.sort(others)
+    table.move(others, 1, #others, #keys + 1, keys)
     local settings = {}
-    for _, key in ipairs(schedule_positions[self.schedule]) do
+    for _, key in ipairs(keys) do
       local value = self[key]
       if type(value) == 'table' then value = '{' .. table.concat(value, ', ') .. '}' end
       if value ~= nil then settings[#settings + 1] = key .. '=' .. tostring(value) end
     end
-    return self.schedule .. '{' .. table.concat(settings, ', ') .. '}'
+    return tostring(self.schedule) .. '{' .. table.concat(settings, ', ') .. '}'
   end,
 }
 nn.optimizers.schedules = {}
@@ -55,6 +66,9 @@ for class, positions in pairs(schedule_positions) do
   nn.optimizers.schedules[class] = function(t)
     if type(t) ~= 'table' then
       error(function_name .. ': expected a table of settings, got ' .. type(t), 2)
+    end
+    if t.schedule ~= nil then
+      error(function_name .. ": 'schedule' is not a setting (the class is " .. class .. ')', 2)
     end
     local object = {schedule = class}
     for k, v in pairs(t) do

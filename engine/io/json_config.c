@@ -882,9 +882,10 @@ static nn_status read_numbers(const cJSON *item, double *out, int capacity, int 
 
 static nn_status schedule_read(nn_schedule *out, const cJSON *json, const char *where)
 {
-    static const char *const names[] = {"class_name", "config"};
-    const cJSON *fields[2];
-    NN_TRY(nn_json_fields(json, names, 2, fields, where, "the learning-rate schedule"));
+    /* Keras' serialized form adds module and registered_name, which say nothing here. */
+    static const char *const names[] = {"class_name", "config", "module", "registered_name"};
+    const cJSON *fields[4];
+    NN_TRY(nn_json_fields(json, names, 4, fields, where, "the learning-rate schedule"));
     const char *class_name = NULL;
     NN_TRY(read_string(fields[0], &class_name, where, "schedule class_name"));
     nn_schedule_kind kind = NN_SCHEDULE_CONSTANT;
@@ -895,8 +896,25 @@ static nn_status schedule_read(nn_schedule *out, const cJSON *json, const char *
                         where, nn_json_type_name(fields[1]));
     int count, values = 0;
     const nn_schedule_setting *all = nn_schedule_settings(&count);
+    /* Every key once: bits 0..count-1 the settings, then the lists and the rest. */
+    enum { SEEN_BOUNDARIES = 24, SEEN_VALUES, SEEN_WARMUP_TARGET, SEEN_NAME };
+    uint32_t seen = 0;
     for (const cJSON *member = fields[1]->child; member; member = member->next) {
         const char *key = member->string;
+        int bit = strcmp(key, "boundaries") == 0      ? SEEN_BOUNDARIES
+                  : strcmp(key, "values") == 0        ? SEEN_VALUES
+                  : strcmp(key, "warmup_target") == 0 ? SEEN_WARMUP_TARGET
+                  : strcmp(key, "name") == 0          ? SEEN_NAME
+                                                      : -1;
+        for (int i = 0; bit < 0 && i < count; i++)
+            if ((all[i].kinds & (1u << kind)) && strcmp(key, all[i].name) == 0)
+                bit = i;
+        if (bit >= 0 && (seen & (1u << bit)))
+            return nn_error(NN_ERR_FORMAT, "%s: %s has '%.60s' twice", where, class_name, key);
+        if (bit >= 0)
+            seen |= 1u << bit;
+        if (bit == SEEN_NAME) /* Keras writes the schedule's name; nnsh has none to keep */
+            continue;
         if (strcmp(key, "warmup_target") == 0 && kind == NN_SCHEDULE_COSINE_DECAY) {
             out->warmup = !cJSON_IsNull(member);
             if (out->warmup)
@@ -926,6 +944,15 @@ static nn_status schedule_read(nn_schedule *out, const cJSON *json, const char *
         else
             NN_TRY(read_number(member, (double *)at, where, key));
     }
+    for (int i = 0; i < count; i++)
+        if ((all[i].kinds & (1u << kind)) && all[i].required && !(seen & (1u << i)))
+            return nn_error(NN_ERR_FORMAT, "%s: %s lacks its setting '%s'", where, class_name,
+                            all[i].name);
+    if (kind == NN_SCHEDULE_PIECEWISE_CONSTANT_DECAY &&
+        (seen & (1u << SEEN_BOUNDARIES | 1u << SEEN_VALUES)) !=
+            (1u << SEEN_BOUNDARIES | 1u << SEEN_VALUES))
+        return nn_error(NN_ERR_FORMAT, "%s: %s needs both boundaries and values", where,
+                        class_name);
     if (kind == NN_SCHEDULE_PIECEWISE_CONSTANT_DECAY && values != out->boundary_count + 1)
         return nn_error(NN_ERR_FORMAT,
                         "%s: %s has %d values for %d boundaries (one more value than "

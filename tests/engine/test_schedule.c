@@ -114,6 +114,13 @@ Test(schedule, cosine_decay_restarts_in_longer_and_lower_periods)
     s.t_mul = 1.0; /* equal periods */
     expect_rate(&s, 25, 0.25 * 0.5 * (1 + cos(M_PI / 2)));
     expect_rate(&s, 30, 0.125);
+    /* The floor stays where it is: only the cosine above it is lowered, as Keras does
+     * (1 · ((1 - 0.2) · 0.5 + 0.2) = 0.6 at the first restart). */
+    s.t_mul = 2.0;
+    s.alpha = 0.2;
+    expect_rate(&s, 10, 0.6);
+    expect_rate(&s, 30, 0.4);
+    expect_rate(&s, 5, 0.8 * 0.5 + 0.2);
 }
 
 Test(schedule, settings_out_of_range_are_named)
@@ -121,7 +128,7 @@ Test(schedule, settings_out_of_range_are_named)
     struct {
         nn_schedule schedule;
         const char *words[2];
-    } cases[6];
+    } cases[7];
     int n = 0;
     cases[n].schedule = schedule_of(NN_SCHEDULE_EXPONENTIAL_DECAY, 0.1, 0);
     cases[n].words[0] = "ExponentialDecay", cases[n++].words[1] = "decay_steps";
@@ -134,6 +141,9 @@ Test(schedule, settings_out_of_range_are_named)
     cases[n].words[0] = "CosineDecay", cases[n++].words[1] = "alpha";
     cases[n].schedule = nn_schedule_defaults(NN_SCHEDULE_PIECEWISE_CONSTANT_DECAY);
     cases[n].words[0] = "PiecewiseConstantDecay", cases[n++].words[1] = "boundaries";
+    cases[n].schedule = schedule_of(NN_SCHEDULE_COSINE_DECAY_RESTARTS, 0.1, 10);
+    cases[n].schedule.t_mul = 0.5; /* periods that shrink run out after 20 steps */
+    cases[n].words[0] = "CosineDecayRestarts", cases[n++].words[1] = "t_mul must be a number >= 1";
     cases[n].schedule = nn_schedule_defaults(NN_SCHEDULE_PIECEWISE_CONSTANT_DECAY);
     cases[n].schedule.boundary_count = 2;
     cases[n].schedule.boundaries[0] = 5, cases[n].schedule.boundaries[1] = 5;

@@ -607,6 +607,62 @@ Test(model_file, learning_rate_schedules_round_trip)
     }
 }
 
+/* An optimizer whose learning_rate is `schedule` (JSON text): read, or the error. */
+static nn_status read_scheduled(const char *schedule, nn_optimizer_config *config)
+{
+    char text[1024];
+    snprintf(text, sizeof text, "{\"name\": \"sgd\", \"learning_rate\": %s}", schedule);
+    cJSON *json;
+    cr_assert_eq(nn_json_parse_text(&json, text, "test", "the optimizer"), NN_OK);
+    nn_status status = nn_json_optimizer_read(config, json, "test.nnsh");
+    cJSON_Delete(json);
+    return status;
+}
+
+Test(model_file, schedules_in_files_are_read_strictly_and_take_keras_extra_keys)
+{
+    nn_optimizer_config config;
+    /* Keras' own serialization: module, registered_name and the schedule's name. */
+    cr_expect_eq(read_scheduled("{\"module\": \"keras.optimizers.schedules\", "
+                                "\"class_name\": \"ExponentialDecay\", \"config\": "
+                                "{\"initial_learning_rate\": 0.1, \"decay_steps\": 10, "
+                                "\"decay_rate\": 0.5, \"staircase\": false, \"name\": "
+                                "\"ExponentialDecay\"}, \"registered_name\": null}",
+                                &config),
+                 NN_OK, "%s", nn_error_message());
+    cr_expect_eq(config.schedule.kind, NN_SCHEDULE_EXPONENTIAL_DECAY);
+    cr_expect_float_eq(config.learning_rate, 0.1, 1e-15, "the rate of step 0");
+    struct {
+        const char *schedule, *fragment;
+    } bad[] = {
+        {"{\"class_name\": \"ExponentialDecay\", \"config\": {\"decay_steps\": 10}}",
+         "ExponentialDecay lacks its setting 'initial_learning_rate'"},
+        {"{\"class_name\": \"CosineDecay\", \"config\": {\"initial_learning_rate\": 0.1, "
+         "\"decay_steps\": 10, \"alpha\": 0.1, \"alpha\": 0.9}}",
+         "CosineDecay has 'alpha' twice"},
+        {"{\"class_name\": \"PiecewiseConstantDecay\", \"config\": {\"values\": [1]}}",
+         "needs both boundaries and values"},
+        {"{\"class_name\": \"PiecewiseConstantDecay\", \"config\": {\"boundaries\": [1], "
+         "\"values\": [1, 2, 3]}}",
+         "3 values for 1 boundaries"},
+        {"{\"class_name\": \"CosineDecay\", \"config\": {\"initial_learning_rate\": 0.1, "
+         "\"decay_steps\": 10, \"decay_rate\": 0.5}}",
+         "CosineDecay has no setting 'decay_rate'"},
+        {"{\"class_name\": \"StepDecay\", \"config\": {}}", "unknown learning-rate schedule"},
+        {"{\"class_name\": \"CosineDecayRestarts\", \"config\": {\"initial_learning_rate\": "
+         "0.1, \"first_decay_steps\": 10, \"t_mul\": 0.5}}",
+         "t_mul must be a number >= 1"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        cr_expect_neq(read_scheduled(bad[i].schedule, &config), NN_OK, "accepted: %s",
+                      bad[i].schedule);
+        cr_expect(strstr(nn_error_message(), bad[i].fragment) != NULL,
+                  "expected \"%s\" in: %s", bad[i].fragment, nn_error_message());
+        cr_expect(strstr(nn_error_message(), "test.nnsh") != NULL, "names the file: %s",
+                  nn_error_message());
+    }
+}
+
 Test(model_file, adagrad_round_trips)
 {
     optimizer_round_trip("adagrad", nn_optimizer_defaults(NN_OPTIMIZER_ADAGRAD));

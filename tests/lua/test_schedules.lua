@@ -80,6 +80,34 @@ t.test('callbacks see the rate in use', function()
   t.near(rates[2], 0.025, 1e-9, 'after epoch 2')
 end)
 
+t.test('a schedule is printed with every setting', function()
+  t.eq(tostring(S.CosineDecay{0.1, 10, warmup_target = 1, warmup_steps = 5}),
+       'CosineDecay{initial_learning_rate=0.1, decay_steps=10, warmup_steps=5, warmup_target=1}',
+       'warmup included')
+  t.eq(tostring(S.PiecewiseConstantDecay{{10}, {1, 0.5}}),
+       'PiecewiseConstantDecay{boundaries={10}, values={1, 0.5}}', 'lists')
+end)
+
+t.test('what sets the rate by hand is refused under a schedule, and a rate that overflows stops training', function()
+  local model = nn.Sequential{L.Dense{1, kernel_initializer = 'zeros', input_shape = {1}}}
+  model:compile{optimizer = nn.optimizers.SGD{learning_rate = S.ExponentialDecay{1e-300, 1, 1e300}},
+                loss = 'mse'}
+  local x, y = nn.ones(4, 1), nn.ones(4, 1)
+  for _, callback in ipairs{nn.callbacks.ReduceLROnPlateau{}, nn.callbacks.LearningRateScheduler{
+                              function(_, rate) return rate end}} do
+    t.raises(function() model:fit(x, y, {epochs = 1, verbose = 0, callbacks = {callback}}) end,
+             'sets the learning rate', 'ExponentialDecay schedule')
+  end
+  t.eq(model.optimizer.iterations, 0, 'refused before any step')
+  t.raises(function() model.learning_rate = S.ExponentialDecay{0.1, 10, 0.5} end,
+           'model.learning_rate must be a number, got table')
+  -- 1e-300, then 1e-300 · 1e300 = 1, then infinity: two steps, and the third is refused.
+  t.raises(function() model:fit(x, y, {epochs = 5, batch_size = 4, verbose = 0}) end,
+           'the learning-rate schedule ExponentialDecay gives inf at step 2')
+  t.eq(model.optimizer.iterations, 2, 'two updates taken')
+  t.near(model.layers[1]:get_weights()[1], nn.tensor{{2}}, 1e-6, 'the weights of the last good step')
+end)
+
 t.test('bad settings raise errors naming the schedule and the setting', function()
   t.raises(function() S.ExponentialDecay{0.1, 100} end, 'ExponentialDecay',
            "missing required argument 'decay_rate'")
@@ -99,8 +127,18 @@ t.test('bad settings raise errors naming the schedule and the setting', function
   t.raises(function() S.PiecewiseConstantDecay{{1}, {1, 'x'}} end, 'values[2] must be a number')
   t.raises(function() S.PiecewiseConstantDecay{values = {1}} end, 'boundaries must be a list')
   t.raises(function() S.CosineDecay{0.1, 10, alpha = 2} end, 'alpha must be a number >= 0 and <= 1')
-  t.raises(function() S.CosineDecayRestarts{0.1, 10, t_mul = 0} end, 't_mul must be a number > 0')
+  t.raises(function() S.CosineDecayRestarts{0.1, 10, t_mul = 0.5} end,
+           't_mul must be a number >= 1, got 0.5')
+  t.raises(function() S.ExponentialDecay{0 / 0, 10, 0.5} end, 'initial_learning_rate',
+           'got NaN')
+  t.raises(function() S.ExponentialDecay{'0.1', 10, 0.5} end, 'must be a number, got string')
+  t.raises(function() S.PiecewiseConstantDecay{{'5'}, {1, 2}} end, 'boundaries[1] must be a number')
+  t.raises(function() S.PiecewiseConstantDecay{{0 / 0}, {1, 2}} end, 'boundary 1 is not a finite number')
+  t.raises(function() S.ExponentialDecay{0.1, 10, 0.5, schedule = 'CosineDecay'} end,
+           "'schedule' is not a setting")
   t.raises(function() S.CosineDecay{0.1, 10}(-1) end, 'the step must be a finite number >= 0')
+  t.raises(function() S.CosineDecay{0.1, 10}() end, 'call a schedule with the step', 'got nil')
+  t.raises(function() S.CosineDecay{0.1, 10}('3') end, 'call a schedule with the step', 'got string')
   t.raises(function()
     nn.Sequential{L.Dense{1, input_shape = {1}}}:compile{
       optimizer = nn.optimizers.Adam{learning_rate = {schedule = 'Sometimes'}}, loss = 'mse'}
