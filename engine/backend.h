@@ -79,6 +79,14 @@ typedef struct nn_dropout_geometry {
     float rate;                      /* in [0, 1) */
 } nn_dropout_geometry;
 
+/* A random flip call: `batch` images of height x width x channels, and the axes that
+ * may flip. */
+typedef struct nn_flip_geometry {
+    int64_t batch, height, width, channels;
+    bool channels_first;
+    bool horizontal, vertical; /* left-right, top-bottom */
+} nn_flip_geometry;
+
 /* A batch-normalisation call: the input seen as (outer, channels, inner), element
  * (o, c, k) at (o * channels + c) * inner + k, normalised over o and k per channel. */
 typedef struct nn_batchnorm_geometry {
@@ -261,6 +269,13 @@ typedef struct nn_backend {
      * is also that noise's backward. out may equal inp. */
     void (*gaussian_noise)(float *out, const float *inp, size_t n, float stddev,
                            bool multiplicative, uint64_t seed, uint64_t stream);
+
+    /* Random flips (RandomFlip): image b is mirrored left-right when horizontal and
+     * uniform number 0 of Philox block b of (seed, stream) is below 0.5, top-bottom when
+     * vertical and number 1 is (nn_body_flip_choice). out must not be in. Run on the
+     * output's gradient with the same seed and stream, it is its own backward. */
+    void (*random_flip)(float *out, const float *in, const nn_flip_geometry *geometry,
+                        uint64_t seed, uint64_t stream);
 
     /* Batch normalisation with the batch's statistics: mean (C) and inv_std (C) receive
      * the batch mean and 1/sqrt(biased variance + epsilon), moving_mean and

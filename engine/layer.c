@@ -28,7 +28,7 @@ static const nn_layer_class *const layer_classes[] = {
     &nn_simple_rnn_class, &nn_lstm_class, &nn_gru_class, &nn_embedding_class,
     &nn_bidirectional_class, &nn_repeat_vector_class, &nn_spatial_dropout1d_class,
     &nn_permute_class, &nn_gaussian_noise_class, &nn_gaussian_dropout_class,
-    &nn_activity_regularization_class, &nn_alpha_dropout_class,
+    &nn_activity_regularization_class, &nn_alpha_dropout_class, &nn_random_flip_class,
     NULL,
 };
 

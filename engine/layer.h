@@ -138,6 +138,9 @@ typedef struct nn_layer_class {
     /* Whether backward can apply the derivative of a ReLU that produced its input (see
      * nn_layer.applies_input_relu). May be NULL: never. */
     bool (*can_apply_input_relu)(const nn_layer *layer);
+    /* A random augmentation (RandomFlip): called on its own, as in Keras 3, it augments
+     * unless told training=false; in a model it augments in fit only. */
+    bool augments;
     /* Whether the output holds the input's values in the same order (Flatten, Reshape):
      * a model then makes the output (and its gradient) a view of the input's storage,
      * and forward and backward find nothing to copy. May be NULL: never. */

@@ -59,6 +59,7 @@ const nn_backend nn_cpu_backend_table = {
     .dropout_forward = nn_cpu_dropout_forward,
     .dropout_backward = nn_cpu_dropout_backward,
     .gaussian_noise = nn_cpu_gaussian_noise,
+    .random_flip = nn_cpu_random_flip,
     .batchnorm_scratch_floats = nn_cpu_batchnorm_scratch_floats,
     .batchnorm_forward_training = nn_cpu_batchnorm_forward_training,
     .batchnorm_forward_inference = nn_cpu_batchnorm_forward_inference,

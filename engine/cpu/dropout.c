@@ -1,6 +1,8 @@
 /* Inverted dropout on the CPU: a Philox mask over the noise shape, broadcast onto the
  * input; and Gaussian noise, drawn by the CUDA kernels' own body. Every mask element is a pure function of (seed, stream, index), so the result
  * does not depend on the thread count, and the CUDA kernels draw the same masks. */
+#include <string.h>
+
 #include "../cuda/bodies/dropout_body.h"
 #include "../random.h"
 #include "cpu_kernels.h"
@@ -98,4 +100,36 @@ void nn_cpu_gaussian_noise(float *out, const float *inp, size_t n, float stddev,
     for (long block = 0; block < blocks; block++)
         nn_body_gaussian_noise(out, inp, n, stddev, multiplicative, seed, stream,
                                (size_t)block);
+}
+
+/* One image at a time: its flips drawn once, then rows copied forwards or backwards. */
+void nn_cpu_random_flip(float *out, const float *in, const nn_flip_geometry *g, uint64_t seed,
+                        uint64_t stream)
+{
+    const long batch = (long)g->batch;
+    const size_t height = (size_t)g->height, width = (size_t)g->width;
+    const size_t channels = (size_t)g->channels, image = height * width * channels;
+#pragma omp parallel for schedule(static) if ((size_t)batch * image > PARALLEL_THRESHOLD)
+    for (long b = 0; b < batch; b++) {
+        bool flips[2];
+        nn_body_flip_choice(seed, stream, (uint64_t)b, flips);
+        bool left_right = g->horizontal && flips[0], top_bottom = g->vertical && flips[1];
+        const float *source = in + (size_t)b * image;
+        float *target = out + (size_t)b * image;
+        /* Channels first: planes of rows of pixels; last: rows of pixels of channels. */
+        size_t planes = g->channels_first ? channels : 1;
+        size_t pixel = g->channels_first ? 1 : channels;
+        for (size_t p = 0; p < planes; p++)
+            for (size_t y = 0; y < height; y++) {
+                size_t from_y = top_bottom ? height - 1 - y : y;
+                const float *row = source + (p * height + from_y) * width * pixel;
+                float *to = target + (p * height + y) * width * pixel;
+                if (!left_right) {
+                    memcpy(to, row, width * pixel * sizeof(float));
+                    continue;
+                }
+                for (size_t x = 0; x < width; x++)
+                    memcpy(to + x * pixel, row + (width - 1 - x) * pixel, pixel * sizeof(float));
+            }
+    }
 }

@@ -414,6 +414,7 @@ static const nn_backend cuda_backend = {
     .dropout_forward = nn_cuda_dropout_forward,
     .dropout_backward = nn_cuda_dropout_backward,
     .gaussian_noise = nn_cuda_gaussian_noise,
+    .random_flip = nn_cuda_random_flip,
     .batchnorm_scratch_floats = nn_cuda_batchnorm_scratch_floats,
     .batchnorm_forward_training = nn_cuda_batchnorm_forward_training,
     .batchnorm_forward_inference = nn_cuda_batchnorm_forward_inference,

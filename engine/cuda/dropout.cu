@@ -25,6 +25,12 @@ static __global__ void gaussian_noise_kernel(float *out, const float *inp, size_
     nn_body_gaussian_noise(out, inp, n, stddev, multiplicative, seed, stream, block);
 }
 
+static __global__ void random_flip_kernel(float *out, const float *in, nn_flip_geometry g,
+                                          uint64_t seed, uint64_t stream, size_t n)
+{
+    NN_FOR_EACH(i, n) nn_body_random_flip(out, in, &g, seed, stream, i);
+}
+
 static size_t count_of(const int64_t *dims, int ndim)
 {
     size_t count = 1;
@@ -67,4 +73,15 @@ extern "C" void nn_cuda_gaussian_noise(float *out, const float *inp, size_t n, f
     gaussian_noise_kernel<<<nn_blocks(blocks), NN_THREADS, 0, context->stream>>>(
         out, inp, n, stddev, multiplicative, seed, stream, blocks);
     NN_CUDA_LAUNCHED("gaussian_noise");
+}
+
+extern "C" void nn_cuda_random_flip(float *out, const float *in, const nn_flip_geometry *geometry,
+                                    uint64_t seed, uint64_t stream)
+{
+    size_t n = (size_t)(geometry->batch * geometry->height * geometry->width *
+                        geometry->channels);
+    NN_CUDA_STREAM_OR_RETURN(context, n);
+    random_flip_kernel<<<nn_blocks(n), NN_THREADS, 0, context->stream>>>(out, in, *geometry, seed,
+                                                                       stream, n);
+    NN_CUDA_LAUNCHED("random_flip");
 }

@@ -498,6 +498,12 @@ static void emulated_dropout_forward(float *out, uint8_t *mask, const float *inp
         out, mask, inp);
 }
 
+static void emulated_random_flip(float *out, const float *in, const nn_flip_geometry *geometry,
+                                 uint64_t seed, uint64_t stream)
+{
+    RUN("random_flip", CPU.random_flip(out, in, geometry, seed, stream), out, in);
+}
+
 static void emulated_gaussian_noise(float *out, const float *inp, size_t n, float stddev,
                                     bool multiplicative, uint64_t seed, uint64_t stream)
 {
@@ -666,6 +672,7 @@ static const nn_backend emulated_backend = {
     .dropout_forward = emulated_dropout_forward,
     .dropout_backward = emulated_dropout_backward,
     .gaussian_noise = emulated_gaussian_noise,
+    .random_flip = emulated_random_flip,
     .batchnorm_scratch_floats = emulated_batchnorm_scratch_floats,
     .batchnorm_forward_training = emulated_batchnorm_forward_training,
     .batchnorm_forward_inference = emulated_batchnorm_forward_inference,

@@ -46,6 +46,7 @@ extern const nn_layer_class nn_gaussian_noise_class;
 extern const nn_layer_class nn_gaussian_dropout_class;
 extern const nn_layer_class nn_activity_regularization_class;
 extern const nn_layer_class nn_alpha_dropout_class;
+extern const nn_layer_class nn_random_flip_class;
 extern const nn_layer_class nn_permute_class;
 
 /* The seed and stream of a dropout mask `layer` draws in this call: from its own seed

@@ -441,6 +441,26 @@ Test(cuda_bodies, dropout_matches_the_cpu_with_and_without_noise_shape)
     free(expected_mask), free(actual_mask);
 }
 
+Test(cuda_bodies, random_flip_element_by_element_is_the_cpus_row_by_row)
+{
+    /* Both layouts, each mode, an odd width and height: the CUDA body's indexing against
+     * the CPU kernel's row copies. */
+    const size_t n = 7 * 3 * 5 * 2;
+    float *inp = random_floats(n, 32, -2, 2), *expected = floats(n), *actual = floats(n);
+    for (int layout = 0; layout < 2; layout++) {
+        for (int mode = 0; mode < 3; mode++) {
+            nn_flip_geometry g = {.batch = 7, .height = 3, .width = 5, .channels = 2,
+                                  .channels_first = layout == 1, .horizontal = mode != 1,
+                                  .vertical = mode != 0};
+            nn_cpu_random_flip(expected, inp, &g, 41, 9 + (uint64_t)mode);
+            for (size_t i = 0; i < n; i++)
+                nn_body_random_flip(actual, inp, &g, 41, 9 + (uint64_t)mode, i);
+            expect_identical(actual, expected, n, "random flip");
+        }
+    }
+    free(inp), free(expected), free(actual);
+}
+
 /* ---- batch normalisation ---- */
 
 /* The CUDA launcher's sequence of bodies, on the host. */

@@ -558,6 +558,26 @@ static void gaussian_noise(void)
     free(x), free(cpu), free(dev);
 }
 
+/* Random flips draw the same choices on the device and move values exactly. */
+static void random_flip(void)
+{
+    size_t n = 9 * 6 * 5 * 3;
+    float *x = gh_random(n, 92, -1, 1), *cpu = calloc(n, 4), *dev = calloc(n, 4);
+    float *d_x = gh_upload(x, n * 4), *d_y = gh_zeros(n * 4);
+    for (int layout = 0; layout < 2; layout++) {
+        nn_flip_geometry g = {.batch = 9, .height = 6, .width = 5, .channels = 3,
+                              .channels_first = layout == 1, .horizontal = true,
+                              .vertical = true};
+        nn_cpu_random_flip(cpu, x, &g, 42, 10);
+        gh_device->random_flip(d_y, d_x, &g, 42, 10);
+        gh_download(dev, d_y, n * 4);
+        gh_expect_close(layout ? "random flip, channels first" : "random flip", dev, cpu, n,
+                        0.0);
+    }
+    gh_free(d_x), gh_free(d_y);
+    free(x), free(cpu), free(dev);
+}
+
 static void batch_normalization(void)
 {
     const nn_batchnorm_geometry geometries[] = {
@@ -839,6 +859,7 @@ int main(int argc, char **argv)
         {"activations", activations},
         {"dropout", dropout},
         {"gaussian noise", gaussian_noise},
+        {"random flip", random_flip},
         {"batch normalization", batch_normalization},
         {"losses and metrics", losses_and_metrics},
         {"penalties", penalties},

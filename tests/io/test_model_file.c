@@ -186,11 +186,14 @@ static nn_model *model_around(const nn_layer_class *cls, nn_shape *input)
         *input = NN_SHAPE(2, 6, 5);
         add(model, layer);
         add(model, new_layer(&nn_flatten_class));
-    } else if (cls == &nn_depthwise_conv2d_class || cls == &nn_spatial_dropout2d_class) {
+    } else if (cls == &nn_depthwise_conv2d_class || cls == &nn_spatial_dropout2d_class ||
+               cls == &nn_random_flip_class) {
         *input = NN_SHAPE(5, 5, 3);
         if (cls == &nn_depthwise_conv2d_class) {
             set_pair(layer, "kernel_size", 3, 3);
             set_int(layer, "depth_multiplier", 2);
+        } else if (cls == &nn_random_flip_class) {
+            set_choice(layer, "mode", "vertical");
         } else {
             set_float(layer, "rate", 0.5f);
         }
@@ -486,6 +489,7 @@ Test(model_file, embedding_round_trips) { layer_round_trip(&nn_embedding_class);
 Test(model_file, gaussian_noise_round_trips) { layer_round_trip(&nn_gaussian_noise_class); }
 Test(model_file, gaussian_dropout_round_trips) { layer_round_trip(&nn_gaussian_dropout_class); }
 Test(model_file, alpha_dropout_round_trips) { layer_round_trip(&nn_alpha_dropout_class); }
+Test(model_file, random_flip_round_trips) { layer_round_trip(&nn_random_flip_class); }
 Test(model_file, activity_regularization_round_trips)
 {
     layer_round_trip(&nn_activity_regularization_class);
@@ -532,7 +536,8 @@ Test(model_file, every_layer_class_has_a_round_trip_test)
                                             &nn_gaussian_noise_class,
                                             &nn_gaussian_dropout_class,
                                             &nn_activity_regularization_class,
-                                            &nn_alpha_dropout_class};
+                                            &nn_alpha_dropout_class,
+                                            &nn_random_flip_class};
     const nn_layer_class *const *classes = nn_layer_classes();
     for (int i = 0; classes[i]; i++) {
         bool found = false;

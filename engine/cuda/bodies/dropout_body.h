@@ -69,6 +69,42 @@ NN_BODY void nn_body_gaussian_noise(float *out, const float *inp, size_t n, floa
     }
 }
 
+/* Whether image `sample` of a random flip is mirrored: flips[0] left-right, flips[1]
+ * top-bottom (each with probability one half). */
+NN_BODY void nn_body_flip_choice(uint64_t seed, uint64_t stream, uint64_t sample, bool flips[2])
+{
+    uint32_t words[4];
+    nn_body_philox(seed, stream, sample, words);
+    flips[0] = nn_body_uniform_from_bits(words[0]) < 0.5f;
+    flips[1] = nn_body_uniform_from_bits(words[1]) < 0.5f;
+}
+
+/* Output element i of a random flip: the input element its image's flips put there. */
+NN_BODY void nn_body_random_flip(float *out, const float *in, const nn_flip_geometry *g,
+                                 uint64_t seed, uint64_t stream, size_t i)
+{
+    uint64_t rest = (uint64_t)i, x, y, c;
+    uint64_t width = (uint64_t)g->width, height = (uint64_t)g->height;
+    uint64_t channels = (uint64_t)g->channels;
+    if (g->channels_first) {
+        x = rest % width, rest /= width;
+        y = rest % height, rest /= height;
+        c = rest % channels, rest /= channels;
+    } else {
+        c = rest % channels, rest /= channels;
+        x = rest % width, rest /= width;
+        y = rest % height, rest /= height;
+    }
+    bool flips[2];
+    nn_body_flip_choice(seed, stream, rest, flips);
+    uint64_t from_x = g->horizontal && flips[0] ? width - 1 - x : x;
+    uint64_t from_y = g->vertical && flips[1] ? height - 1 - y : y;
+    uint64_t image = rest * height * width * channels;
+    uint64_t from = g->channels_first ? image + (c * height + from_y) * width + from_x
+                                      : image + (from_y * width + from_x) * channels + c;
+    out[i] = in[from];
+}
+
 /* Mask elements 4·block .. 4·block + 3 (those below count): one Philox block each. */
 NN_BODY void nn_body_dropout_mask(uint8_t *mask, size_t count, uint64_t seed, uint64_t stream,
                                   float rate, size_t block)
