@@ -87,6 +87,32 @@ typedef struct nn_flip_geometry {
     bool horizontal, vertical; /* left-right, top-bottom */
 } nn_flip_geometry;
 
+/* How RandomRotation, RandomTranslation and RandomZoom fill the points they read from
+ * outside the image (Keras' fill_mode). */
+typedef enum nn_fill_mode {
+    NN_FILL_REFLECT,  /* d c b a | a b c d | d c b a */
+    NN_FILL_WRAP,     /* a b c d | a b c d | a b c d */
+    NN_FILL_CONSTANT, /* k k k k | a b c d | k k k k, k = fill_value */
+    NN_FILL_NEAREST   /* a a a a | a b c d | d d d d */
+} nn_fill_mode;
+
+/* A random affine augmentation call: images as for flips, the ranges each image's
+ * transform is drawn from (a layer sets one kind, the others stay at the identity), and
+ * how it samples. The output point (x, y) reads the input at the point the image's
+ * translation, rotation about the centre and zoom about the centre take it to. */
+typedef struct nn_affine_geometry {
+    int64_t batch, height, width, channels;
+    bool channels_first;
+    float rotation[2];           /* radians; positive turns the image counter-clockwise */
+    float shift_y[2], shift_x[2];/* fractions of the height and width; positive moves it
+                                    down and right */
+    float zoom_y[2], zoom_x[2];  /* the factor is 1 + a draw; positive zooms out */
+    bool zoom_keeps_aspect;      /* the width zooms by the height's draw */
+    bool nearest;                /* nearest-neighbour sampling, else bilinear */
+    nn_fill_mode fill_mode;
+    float fill_value;
+} nn_affine_geometry;
+
 /* A batch-normalisation call: the input seen as (outer, channels, inner), element
  * (o, c, k) at (o * channels + c) * inner + k, normalised over o and k per channel. */
 typedef struct nn_batchnorm_geometry {
@@ -276,6 +302,18 @@ typedef struct nn_backend {
      * output's gradient with the same seed and stream, it is its own backward. */
     void (*random_flip)(float *out, const float *in, const nn_flip_geometry *geometry,
                         uint64_t seed, uint64_t stream);
+
+    /* Random affine augmentation: each image's transform drawn from Philox blocks 2b
+     * and 2b + 1 of (seed, stream) (nn_body_affine_of), every output point sampled from
+     * the input there. out must not be in. */
+    void (*random_affine)(float *out, const float *in, const nn_affine_geometry *geometry,
+                          uint64_t seed, uint64_t stream);
+    /* Its adjoint: din = each output gradient spread over the input points it was read
+     * from, with the same weights (din is overwritten; points read through the fill
+     * mode get theirs too). */
+    void (*random_affine_backward)(float *din, const float *dout,
+                                   const nn_affine_geometry *geometry, uint64_t seed,
+                                   uint64_t stream);
 
     /* Batch normalisation with the batch's statistics: mean (C) and inv_std (C) receive
      * the batch mean and 1/sqrt(biased variance + epsilon), moving_mean and

@@ -29,6 +29,7 @@ static const nn_layer_class *const layer_classes[] = {
     &nn_bidirectional_class, &nn_repeat_vector_class, &nn_spatial_dropout1d_class,
     &nn_permute_class, &nn_gaussian_noise_class, &nn_gaussian_dropout_class,
     &nn_activity_regularization_class, &nn_alpha_dropout_class, &nn_random_flip_class,
+    &nn_random_rotation_class, &nn_random_translation_class, &nn_random_zoom_class,
     NULL,
 };
 

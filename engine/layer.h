@@ -43,7 +43,10 @@ typedef enum nn_arg_kind {
     NN_ARG_INITIALIZER,  /* nn_initializer */
     NN_ARG_REGULARIZER,  /* nn_regularizer */
     NN_ARG_CONSTRAINT,   /* nn_constraint */
-    NN_ARG_STRING        /* char[NN_NAME_CAPACITY] */
+    NN_ARG_STRING,       /* char[NN_NAME_CAPACITY] */
+    NN_ARG_FACTOR        /* float[2] lower, upper: a number f means {-f, f}, as Keras'
+                            augmentation factors; where not required, None is {NaN, NaN}
+                            (nn_factor_is_none) */
 } nn_arg_kind;
 
 /* The value of an optional pair left at None ("same as pool_size", "inferred"): no
@@ -52,6 +55,9 @@ typedef enum nn_arg_kind {
 enum { NN_PAIR_NONE = -1 };
 
 static inline bool nn_pair_is_none(const int *pair) { return pair[0] == NN_PAIR_NONE; }
+
+/* An NN_ARG_FACTOR left at None (RandomZoom's width_factor: the height's draw). */
+static inline bool nn_factor_is_none(const float *factor) { return factor[0] != factor[0]; }
 
 typedef struct nn_optional_int {
     bool present;

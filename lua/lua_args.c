@@ -192,6 +192,35 @@ static void set_pair(lua_State *L, int *pair, const nn_arg_spec *spec, const cha
     }
 }
 
+/* An augmentation factor: a number f ({-f, f}) or {lower, upper}; nil is None where the
+ * argument is optional. Ranges are the engine's to check, after every argument is set. */
+static void set_factor(lua_State *L, float *factor, const nn_arg_spec *spec,
+                       const char *function)
+{
+    static const char expected[] = "a number f (the range -f to f) or {lower, upper}";
+    if (lua_isnil(L, -1) && !spec->required) {
+        factor[0] = factor[1] = NAN;
+        return;
+    }
+    if (lua_type(L, -1) == LUA_TNUMBER) {
+        double value = lua_tonumber(L, -1);
+        factor[0] = (float)-value;
+        factor[1] = (float)value;
+        return;
+    }
+    if (!lua_istable(L, -1) || luaL_len(L, -1) != 2)
+        nn_lua_error(L, "%s: %s must be %s, got %s", function, spec->name, expected,
+                     lua_istable(L, -1) ? "a table that is not a pair" : nn_lua_typename(L, -1));
+    for (int i = 0; i < 2; i++) {
+        lua_geti(L, -1, i + 1);
+        if (lua_type(L, -1) != LUA_TNUMBER)
+            nn_lua_error(L, "%s: %s must be %s, got %s in it", function, spec->name, expected,
+                         nn_lua_typename(L, -1));
+        factor[i] = (float)lua_tonumber(L, -1);
+        lua_pop(L, 1);
+    }
+}
+
 /* n (every side), {height, width} (both sides of each), or {{top, bottom}, {left, right}}. */
 static void set_sides(lua_State *L, int *sides, const nn_arg_spec *spec, const char *function)
 {
@@ -495,6 +524,9 @@ void nn_lua_set_layer_arg(lua_State *L, nn_layer *layer, const nn_arg_spec *spec
     case NN_ARG_SIDES:
         set_sides(L, target, spec, function);
         break;
+    case NN_ARG_FACTOR:
+        set_factor(L, target, spec, function);
+        break;
     case NN_ARG_ACTIVATION:
         if (lua_isnil(L, -1)) {
             *(nn_activation *)target = nn_activation_default(NN_ACTIVATION_LINEAR);
@@ -578,6 +610,19 @@ void nn_lua_push_layer_arg(lua_State *L, nn_layer *layer, const nn_arg_spec *spe
         else
             push_pair(L, value);
         break;
+    case NN_ARG_FACTOR: {
+        const float *factor = value;
+        if (nn_factor_is_none(factor)) {
+            lua_pushnil(L);
+            break;
+        }
+        lua_createtable(L, 2, 0);
+        lua_pushnumber(L, (double)factor[0]);
+        lua_rawseti(L, -2, 1);
+        lua_pushnumber(L, (double)factor[1]);
+        lua_rawseti(L, -2, 2);
+        break;
+    }
     case NN_ARG_SHAPE:
     case NN_ARG_TARGET_SHAPE: {
         const nn_shape *shape = value;

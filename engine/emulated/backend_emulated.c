@@ -498,6 +498,21 @@ static void emulated_dropout_forward(float *out, uint8_t *mask, const float *inp
         out, mask, inp);
 }
 
+static void emulated_random_affine(float *out, const float *in,
+                                   const nn_affine_geometry *geometry, uint64_t seed,
+                                   uint64_t stream)
+{
+    RUN("random_affine", CPU.random_affine(out, in, geometry, seed, stream), out, in);
+}
+
+static void emulated_random_affine_backward(float *din, const float *dout,
+                                            const nn_affine_geometry *geometry, uint64_t seed,
+                                            uint64_t stream)
+{
+    RUN("random_affine_backward",
+        CPU.random_affine_backward(din, dout, geometry, seed, stream), din, dout);
+}
+
 static void emulated_random_flip(float *out, const float *in, const nn_flip_geometry *geometry,
                                  uint64_t seed, uint64_t stream)
 {
@@ -673,6 +688,8 @@ static const nn_backend emulated_backend = {
     .dropout_backward = emulated_dropout_backward,
     .gaussian_noise = emulated_gaussian_noise,
     .random_flip = emulated_random_flip,
+    .random_affine = emulated_random_affine,
+    .random_affine_backward = emulated_random_affine_backward,
     .batchnorm_scratch_floats = emulated_batchnorm_scratch_floats,
     .batchnorm_forward_training = emulated_batchnorm_forward_training,
     .batchnorm_forward_inference = emulated_batchnorm_forward_inference,

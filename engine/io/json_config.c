@@ -218,6 +218,18 @@ static cJSON *arg_write(const nn_layer *layer, const nn_arg_spec *spec)
         const int *values = value;
         return nn_pair_is_none(values) ? cJSON_CreateNull() : pair(values);
     }
+    case NN_ARG_FACTOR: {
+        const float *factor = value;
+        if (nn_factor_is_none(factor))
+            return cJSON_CreateNull();
+        cJSON *list = cJSON_CreateArray();
+        if (!put(list, NULL, float_number(factor[0])) ||
+            !put(list, NULL, float_number(factor[1]))) {
+            cJSON_Delete(list);
+            return NULL;
+        }
+        return list;
+    }
     case NN_ARG_SHAPE:
     case NN_ARG_TARGET_SHAPE: {
         const nn_shape *shape = value;
@@ -667,6 +679,18 @@ static nn_status read_arg(nn_layer *layer, const nn_arg_spec *spec, const cJSON 
                             "%s", where, spec->name, nn_json_type_name(item));
         NN_TRY(read_pair(item->child, spec, target, where));
         return read_pair(item->child->next, spec, (int *)target + 2, where);
+    case NN_ARG_FACTOR: {
+        float *factor = target;
+        if (cJSON_IsNull(item) && !spec->required) {
+            factor[0] = factor[1] = NAN;
+            return NN_OK;
+        }
+        if (!cJSON_IsArray(item) || cJSON_GetArraySize(item) != 2)
+            return nn_error(NN_ERR_FORMAT, "%s: %s must be [lower, upper], got %s", where,
+                            spec->name, nn_json_type_name(item));
+        NN_TRY(read_float(item->child, &factor[0], where, spec->name));
+        return read_float(item->child->next, &factor[1], where, spec->name);
+    }
     case NN_ARG_OPTIONAL_PAIR:
         if (cJSON_IsNull(item)) {
             ((int *)target)[0] = ((int *)target)[1] = NN_PAIR_NONE;

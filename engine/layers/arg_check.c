@@ -9,7 +9,7 @@ static nn_status out_of_range(const nn_layer *layer, const nn_arg_spec *spec,
 {
     const char *subject =
         spec->kind == NN_ARG_PAIR || spec->kind == NN_ARG_OPTIONAL_PAIR ||
-                spec->kind == NN_ARG_SIDES
+                spec->kind == NN_ARG_SIDES || spec->kind == NN_ARG_FACTOR
             ? "each entry"
             : "it";
     /* Open-ended ranges read better as a bound than as an interval with a huge end. */
@@ -66,6 +66,19 @@ nn_status nn_layer_check_arg_ranges(const nn_layer *layer)
             snprintf(text, sizeof text, "(%d, %d)", pair[0], pair[1]);
             if (outside(spec, pair[0]) || outside(spec, pair[1]))
                 return out_of_range(layer, spec, text);
+            break;
+        }
+        case NN_ARG_FACTOR: {
+            const float *factor = field;
+            if (!spec->required && nn_factor_is_none(factor))
+                break;
+            snprintf(text, sizeof text, "(%g, %g)", (double)factor[0], (double)factor[1]);
+            if (outside(spec, factor[0]) || outside(spec, factor[1]))
+                return out_of_range(layer, spec, text);
+            if (factor[0] > factor[1])
+                return nn_error(NN_ERR_ARGUMENT,
+                                "%s \"%s\": %s=%s has its lower bound above its upper one",
+                                layer->cls->name, layer->name, spec->name, text);
             break;
         }
         case NN_ARG_SIDES: {

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "cpu/cpu_kernels.h"
+#include "cuda/bodies/affine_body.h"
 #include "cuda/bodies/batchnorm_body.h"
 #include "cuda/bodies/dropout_body.h"
 #include "cuda/bodies/elementwise_body.h"
@@ -459,6 +460,65 @@ Test(cuda_bodies, random_flip_element_by_element_is_the_cpus_row_by_row)
         }
     }
     free(inp), free(expected), free(actual);
+}
+
+/* A geometry for the affine tests: every kind of range at once, odd sizes. */
+static nn_affine_geometry affine_test_geometry(bool channels_first, bool nearest,
+                                               nn_fill_mode mode)
+{
+    nn_affine_geometry g = {.batch = 5, .height = 7, .width = 6, .channels = 2,
+                            .channels_first = channels_first, .nearest = nearest,
+                            .fill_mode = mode, .fill_value = 0.75f};
+    g.rotation[0] = -0.6f, g.rotation[1] = 0.9f;
+    g.shift_y[0] = -0.3f, g.shift_y[1] = 0.2f;
+    g.shift_x[0] = -0.1f, g.shift_x[1] = 0.4f;
+    g.zoom_y[0] = -0.3f, g.zoom_y[1] = 0.5f;
+    g.zoom_x[0] = -0.2f, g.zoom_x[1] = 0.1f;
+    return g;
+}
+
+Test(cuda_bodies, random_affine_point_by_point_is_the_cpus_image_by_image)
+{
+    const size_t n = 5 * 7 * 6 * 2;
+    float *inp = random_floats(n, 33, -2, 2), *expected = floats(n), *actual = floats(n);
+    for (int layout = 0; layout < 2; layout++)
+        for (int nearest = 0; nearest < 2; nearest++)
+            for (int mode = NN_FILL_REFLECT; mode <= NN_FILL_NEAREST; mode++) {
+                nn_affine_geometry g = affine_test_geometry(layout, nearest, (nn_fill_mode)mode);
+                nn_cpu_random_affine(expected, inp, &g, 43, 11);
+                for (size_t i = 0; i < n; i++)
+                    nn_body_random_affine(actual, inp, &g, 43, 11, i);
+                expect_identical(actual, expected, n, "random affine");
+            }
+    free(inp), free(expected), free(actual);
+}
+
+Test(cuda_bodies, random_affine_backward_is_the_adjoint_of_forward)
+{
+    /* <A x, y> = <x, A^T y> for every layout, sampling and fill mode: backward spreads
+     * each gradient over exactly the points forward read, with the same weights. The
+     * constant fill adds fill_value·weight to A x, which is not linear in x, so x's part
+     * alone is compared there (forward of x minus forward of 0). */
+    const size_t n = 5 * 7 * 6 * 2;
+    float *x = random_floats(n, 34, -1, 1), *y = random_floats(n, 35, -1, 1);
+    float *ax = floats(n), *a0 = floats(n), *aty = floats(n), *zeros = floats(n);
+    for (int layout = 0; layout < 2; layout++)
+        for (int nearest = 0; nearest < 2; nearest++)
+            for (int mode = NN_FILL_REFLECT; mode <= NN_FILL_NEAREST; mode++) {
+                nn_affine_geometry g = affine_test_geometry(layout, nearest, (nn_fill_mode)mode);
+                nn_cpu_random_affine(ax, x, &g, 44, 12);
+                nn_cpu_random_affine(a0, zeros, &g, 44, 12);
+                nn_cpu_random_affine_backward(aty, y, &g, 44, 12);
+                double left = 0, right = 0;
+                for (size_t i = 0; i < n; i++) {
+                    left += ((double)ax[i] - a0[i]) * y[i];
+                    right += (double)x[i] * aty[i];
+                }
+                cr_expect(fabs(left - right) <= 1e-4 * (1 + fabs(left)),
+                          "layout %d, nearest %d, fill %d: <Ax, y> = %.9g, <x, A^T y> = %.9g",
+                          layout, nearest, mode, left, right);
+            }
+    free(x), free(y), free(ax), free(a0), free(aty), free(zeros);
 }
 
 /* ---- batch normalisation ---- */

@@ -578,6 +578,34 @@ static void random_flip(void)
     free(x), free(cpu), free(dev);
 }
 
+/* Random rotation, shift and zoom at once: the same draws and reads on the device (the
+ * transform's sines and cosines may differ in the last bits), and the adjoint. */
+static void random_affine(void)
+{
+    size_t n = 6 * 9 * 7 * 3;
+    float *x = gh_random(n, 93, -1, 1), *cpu = calloc(n, 4), *dev = calloc(n, 4);
+    float *d_x = gh_upload(x, n * 4), *d_y = gh_zeros(n * 4);
+    for (int mode = NN_FILL_REFLECT; mode <= NN_FILL_NEAREST; mode++) {
+        nn_affine_geometry g = {.batch = 6, .height = 9, .width = 7, .channels = 3,
+                                .channels_first = mode % 2 == 1, .fill_mode = (nn_fill_mode)mode,
+                                .fill_value = 0.5f};
+        g.rotation[0] = -0.5f, g.rotation[1] = 0.5f;
+        g.shift_y[0] = -0.2f, g.shift_y[1] = 0.2f;
+        g.zoom_y[0] = -0.2f, g.zoom_y[1] = 0.3f;
+        g.zoom_keeps_aspect = true;
+        nn_cpu_random_affine(cpu, x, &g, 42, 11);
+        gh_device->random_affine(d_y, d_x, &g, 42, 11);
+        gh_download(dev, d_y, n * 4);
+        gh_expect_close("random affine", dev, cpu, n, 1e-4);
+        nn_cpu_random_affine_backward(cpu, x, &g, 42, 11);
+        gh_device->random_affine_backward(d_y, d_x, &g, 42, 11);
+        gh_download(dev, d_y, n * 4);
+        gh_expect_close("random affine backward", dev, cpu, n, 1e-4);
+    }
+    gh_free(d_x), gh_free(d_y);
+    free(x), free(cpu), free(dev);
+}
+
 static void batch_normalization(void)
 {
     const nn_batchnorm_geometry geometries[] = {
@@ -860,6 +888,7 @@ int main(int argc, char **argv)
         {"dropout", dropout},
         {"gaussian noise", gaussian_noise},
         {"random flip", random_flip},
+        {"random rotation, translation and zoom", random_affine},
         {"batch normalization", batch_normalization},
         {"losses and metrics", losses_and_metrics},
         {"penalties", penalties},

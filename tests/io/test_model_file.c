@@ -187,13 +187,24 @@ static nn_model *model_around(const nn_layer_class *cls, nn_shape *input)
         add(model, layer);
         add(model, new_layer(&nn_flatten_class));
     } else if (cls == &nn_depthwise_conv2d_class || cls == &nn_spatial_dropout2d_class ||
-               cls == &nn_random_flip_class) {
+               cls == &nn_random_flip_class || cls == &nn_random_rotation_class ||
+               cls == &nn_random_translation_class || cls == &nn_random_zoom_class) {
         *input = NN_SHAPE(5, 5, 3);
         if (cls == &nn_depthwise_conv2d_class) {
             set_pair(layer, "kernel_size", 3, 3);
             set_int(layer, "depth_multiplier", 2);
         } else if (cls == &nn_random_flip_class) {
             set_choice(layer, "mode", "vertical");
+        } else if (cls == &nn_random_rotation_class || cls == &nn_random_translation_class ||
+                   cls == &nn_random_zoom_class) {
+            const char *first = cls == &nn_random_rotation_class ? "factor" : "height_factor";
+            float *factor = nn_layer_arg_pointer(layer, arg(layer, first));
+            factor[0] = -0.125f, factor[1] = 0.25f;
+            if (cls == &nn_random_translation_class) {
+                float *across = nn_layer_arg_pointer(layer, arg(layer, "width_factor"));
+                across[0] = 0.0f, across[1] = 0.5f;
+            }
+            set_choice(layer, "fill_mode", "wrap");
         } else {
             set_float(layer, "rate", 0.5f);
         }
@@ -490,6 +501,12 @@ Test(model_file, gaussian_noise_round_trips) { layer_round_trip(&nn_gaussian_noi
 Test(model_file, gaussian_dropout_round_trips) { layer_round_trip(&nn_gaussian_dropout_class); }
 Test(model_file, alpha_dropout_round_trips) { layer_round_trip(&nn_alpha_dropout_class); }
 Test(model_file, random_flip_round_trips) { layer_round_trip(&nn_random_flip_class); }
+Test(model_file, random_rotation_round_trips) { layer_round_trip(&nn_random_rotation_class); }
+Test(model_file, random_translation_round_trips)
+{
+    layer_round_trip(&nn_random_translation_class);
+}
+Test(model_file, random_zoom_round_trips) { layer_round_trip(&nn_random_zoom_class); }
 Test(model_file, activity_regularization_round_trips)
 {
     layer_round_trip(&nn_activity_regularization_class);
@@ -537,7 +554,9 @@ Test(model_file, every_layer_class_has_a_round_trip_test)
                                             &nn_gaussian_dropout_class,
                                             &nn_activity_regularization_class,
                                             &nn_alpha_dropout_class,
-                                            &nn_random_flip_class};
+                                            &nn_random_flip_class, &nn_random_rotation_class,
+                                            &nn_random_translation_class,
+                                            &nn_random_zoom_class};
     const nn_layer_class *const *classes = nn_layer_classes();
     for (int i = 0; classes[i]; i++) {
         bool found = false;
@@ -718,6 +737,7 @@ static bool change_arg(nn_layer *layer, const nn_arg_spec *spec)
         sides[0] = 1, sides[1] = 2, sides[2] = 0, sides[3] = 3;
         break;
     }
+    case NN_ARG_FACTOR: ((float *)field)[0] = -0.125f, ((float *)field)[1] = 0.25f; break;
     case NN_ARG_TARGET_SHAPE:
     case NN_ARG_SHAPE:
         *(nn_shape *)field = spec->min < 0 ? NN_SHAPE(-1, 3) : NN_SHAPE(5, 6);

@@ -1,6 +1,8 @@
 -- RandomFlip: each image mirrored or left as it is, about half of them, by mode and data
 -- format; flips on its own call as Keras 3's does, in fit only inside a model; the gradient
--- mirrored back the same way (a step worked by hand); cpu = emulated; files; errors.
+-- mirrored back the same way (a step worked by hand). RandomRotation, RandomTranslation
+-- and RandomZoom: values by hand for fixed ranges, every fill mode and both samplings,
+-- each image its own draw. cpu = emulated; files; errors.
 local t = require 'harness'
 local L = nn.layers
 
@@ -97,6 +99,61 @@ t.test('in a model it flips in fit only, and the gradient is mirrored back', fun
   t.truthy(outcomes[true] and outcomes[false], 'both outcomes seen over 12 seeds')
 end)
 
+t.test('rotation, translation and zoom by hand, with every fill mode', function()
+  local img = nn.arange(25):reshape(1, 5, 5, 1)
+  local function grid(layer) return layer(img):reshape(5, 5) end
+  -- One row down; the row that enters is filled as each mode says.
+  local down = {0.2, 0.2}
+  local body = {{0, 1, 2, 3, 4}, {5, 6, 7, 8, 9}, {10, 11, 12, 13, 14}, {15, 16, 17, 18, 19}}
+  local function with_top(top)
+    local rows = {top}
+    for i = 1, 4 do rows[i + 1] = body[i] end
+    return nn.tensor(rows)
+  end
+  t.eq(grid(L.RandomTranslation{down, 0, fill_mode = 'constant', fill_value = -1}),
+       with_top{-1, -1, -1, -1, -1}, 'constant')
+  t.eq(grid(L.RandomTranslation{down, 0, fill_mode = 'reflect'}), with_top{0, 1, 2, 3, 4}, 'reflect')
+  t.eq(grid(L.RandomTranslation{down, 0, fill_mode = 'nearest'}), with_top{0, 1, 2, 3, 4}, 'nearest')
+  t.eq(grid(L.RandomTranslation{down, 0, fill_mode = 'wrap'}), with_top{20, 21, 22, 23, 24}, 'wrap')
+  -- A quarter turn counter-clockwise: the top row becomes the left column, read upwards.
+  t.eq(grid(L.RandomRotation{{0.25, 0.25}, interpolation = 'nearest'}),
+       nn.tensor{{4, 9, 14, 19, 24}, {3, 8, 13, 18, 23}, {2, 7, 12, 17, 22}, {1, 6, 11, 16, 21},
+                 {0, 5, 10, 15, 20}}, 'rotation')
+  -- Zoomed in twice about the centre (2, 2): output (x, y) reads (1 + x/2, 1 + y/2), so
+  -- bilinear reading gives 6 + 2.5 y + 0.5 x.
+  local zoomed = {}
+  for y = 0, 4 do
+    zoomed[y + 1] = {}
+    for x = 0, 4 do zoomed[y + 1][x + 1] = 6 + 2.5 * y + 0.5 * x end
+  end
+  t.near(grid(L.RandomZoom{{-0.5, -0.5}}), nn.tensor(zoomed), 1e-5, 'zoom in, bilinear')
+  -- Zoomed out twice: every other pixel, the rest filled.
+  t.eq(grid(L.RandomZoom{{1, 1}, fill_mode = 'constant', fill_value = -1, interpolation = 'nearest'}),
+       nn.tensor{{-1, -1, -1, -1, -1}, {-1, 0, 2, 4, -1}, {-1, 10, 12, 14, -1}, {-1, 20, 22, 24, -1},
+                 {-1, -1, -1, -1, -1}}, 'zoom out')
+  -- Zero ranges change nothing; training=false neither.
+  for _, layer in ipairs{L.RandomRotation{0}, L.RandomTranslation{0, 0}, L.RandomZoom{0}} do
+    t.near(layer(img), img, 1e-5, layer.name .. ' with a zero range')
+  end
+  t.eq(L.RandomRotation{0.2}(img, {training = false}), img, 'training=false passes through')
+end)
+
+t.test('each image draws its own transform from the range', function()
+  nn.random.seed(6)
+  local x = nn.ones(300, 5, 5, 1)
+  -- Shifts of up to half the width, constant 0 fill: the zeros that enter count the shift.
+  local y = L.RandomTranslation{0, 0.5, fill_mode = 'constant', interpolation = 'nearest'}(x)
+  local sums = {}
+  for b = 1, 300 do sums[y[b]:sum()] = true end
+  for _, columns_left in ipairs{5, 4, 3} do
+    t.truthy(sums[columns_left * 5], 'some image kept ' .. columns_left .. ' columns')
+  end
+  t.eq(y:min(), 0, 'filled')
+  t.eq(y:max(), 1, 'nothing made up')
+  t.eq(tostring(L.RandomZoom{0.2, {-0.1, 0.3}}.width_factor[2]), tostring(nn.tensor{0.3}:item()),
+       'width_factor kept')
+end)
+
 t.test('trained the same on cpu and emulated, saved and loaded', function()
   local directory = (os.getenv('NNSH_TEST_TMP') or '/tmp') .. '/lua-augmentation'
   nn.io.make_directory(directory)
@@ -105,7 +162,9 @@ t.test('trained the same on cpu and emulated, saved and loaded', function()
   for _, device in ipairs{'cpu', 'emulated'} do
     nn.random.seed(23)
     local model = nn.Sequential{L.Conv2D{2, 3, padding = 'same', input_shape = {6, 6, 1}},
-                                L.RandomFlip{}, L.Flatten(), L.Dense{3, activation = 'softmax'}}
+                                L.RandomFlip{}, L.RandomRotation{0.1}, L.RandomTranslation{0.2, 0.1},
+                                L.RandomZoom{0.2, fill_mode = 'constant'}, L.Flatten(),
+                                L.Dense{3, activation = 'softmax'}}
     model:to(device)
     model:compile{optimizer = 'adam', loss = 'sparse_categorical_crossentropy'}
     model:fit(x, y, {epochs = 2, batch_size = 8, verbose = 0})
@@ -115,6 +174,9 @@ t.test('trained the same on cpu and emulated, saved and loaded', function()
       local copy = nn.models.load_model(directory .. '/flip.nnsh')
       t.eq(copy:predict(x, {verbose = 0}), model:predict(x, {verbose = 0}), 'same predictions')
       t.eq(copy.layers[2].mode, 'horizontal_and_vertical', 'mode kept')
+      t.near(copy.layers[3].factor[2], 0.1, 1e-7, 'factor kept')
+      t.eq(copy.layers[5].fill_mode, 'constant', 'fill_mode kept')
+      t.eq(copy.layers[5].width_factor, nil, 'None kept')
     end
   end
   for i = 1, #weights.cpu do t.eq(weights.emulated[i], weights.cpu[i], 'weight ' .. i) end
@@ -126,6 +188,16 @@ t.test('bad arguments and inputs raise errors that say what is wrong', function(
   t.raises(function() L.RandomFlip{data_format = 'nhwc'} end, 'data_format')
   t.raises(function() L.RandomFlip{}(nn.ones(2, 3, 4)) end, 'expected ndim=4', 'found ndim=3')
   t.raises(function() L.RandomFlip{}(nn.ones(2, 3, 4, 1), {training = 1}) end, 'training')
+  t.raises(function() L.RandomRotation{} end, 'missing required argument', 'factor')
+  t.raises(function() L.RandomRotation{'a'} end, 'factor must be a number f', 'got string')
+  t.raises(function() L.RandomRotation{{0.1}} end, 'factor must be', 'not a pair')
+  t.raises(function() L.RandomRotation{2} end, 'factor', 'out of range')
+  t.raises(function() L.RandomRotation{{0.3, 0.1}} end, 'lower bound above its upper one')
+  t.raises(function() L.RandomRotation{0.1, fill_mode = 'mirror'} end, 'fill_mode', 'reflect')
+  t.raises(function() L.RandomRotation{0.1, interpolation = 'bicubic'} end, 'interpolation')
+  t.raises(function() L.RandomTranslation{0.1} end, 'missing required argument', 'width_factor')
+  t.raises(function() L.RandomZoom{{-1, 0}} end, 'would zoom by 1 + -1 <= 0')
+  t.raises(function() L.RandomZoom{0.2}(nn.ones(2, 5, 5)) end, 'expected ndim=4')
 end)
 
 t.finish()
