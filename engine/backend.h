@@ -296,10 +296,10 @@ typedef struct nn_backend {
     void (*gaussian_noise)(float *out, const float *inp, size_t n, float stddev,
                            bool multiplicative, uint64_t seed, uint64_t stream);
 
-    /* Random flips (RandomFlip): image b is mirrored left-right when horizontal and
-     * uniform number 0 of Philox block b of (seed, stream) is below 0.5, top-bottom when
-     * vertical and number 1 is (nn_body_flip_choice). out must not be in. Run on the
-     * output's gradient with the same seed and stream, it is its own backward. */
+    /* Random flips (RandomFlip): when uniform number 0 of Philox block b of (seed,
+     * stream) is below 0.5 (nn_body_flip_choice), image b is mirrored left-right if
+     * horizontal and top-bottom if vertical. out must not be in. Run on the output's
+     * gradient with the same seed and stream, it is its own backward. */
     void (*random_flip)(float *out, const float *in, const nn_flip_geometry *geometry,
                         uint64_t seed, uint64_t stream);
 

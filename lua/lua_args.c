@@ -202,23 +202,32 @@ static void set_factor(lua_State *L, float *factor, const nn_arg_spec *spec,
         factor[0] = factor[1] = NAN;
         return;
     }
+    double values[2];
     if (lua_type(L, -1) == LUA_TNUMBER) {
-        double value = lua_tonumber(L, -1);
-        factor[0] = (float)-value;
-        factor[1] = (float)value;
-        return;
+        /* As Keras: f means -|f| to |f|. */
+        values[1] = fabs(lua_tonumber(L, -1));
+        values[0] = -values[1];
+    } else {
+        if (!lua_istable(L, -1) || luaL_len(L, -1) != 2)
+            nn_lua_error(L, "%s: %s must be %s, got %s", function, spec->name, expected,
+                         lua_istable(L, -1) ? "a table that is not a pair"
+                                            : nn_lua_typename(L, -1));
+        for (int i = 0; i < 2; i++) {
+            lua_geti(L, -1, i + 1);
+            if (lua_type(L, -1) != LUA_TNUMBER)
+                nn_lua_error(L, "%s: %s must be %s, got %s in it", function, spec->name,
+                             expected, nn_lua_typename(L, -1));
+            values[i] = lua_tonumber(L, -1);
+            lua_pop(L, 1);
+        }
     }
-    if (!lua_istable(L, -1) || luaL_len(L, -1) != 2)
-        nn_lua_error(L, "%s: %s must be %s, got %s", function, spec->name, expected,
-                     lua_istable(L, -1) ? "a table that is not a pair" : nn_lua_typename(L, -1));
-    for (int i = 0; i < 2; i++) {
-        lua_geti(L, -1, i + 1);
-        if (lua_type(L, -1) != LUA_TNUMBER)
-            nn_lua_error(L, "%s: %s must be %s, got %s in it", function, spec->name, expected,
-                         nn_lua_typename(L, -1));
-        factor[i] = (float)lua_tonumber(L, -1);
-        lua_pop(L, 1);
-    }
+    for (int i = 0; i < 2; i++)
+        if (!isfinite(values[i]))
+            nn_lua_error(L, "%s: %s must hold finite numbers, got %s", function, spec->name,
+                         isnan(values[i]) ? "NaN" : values[i] > 0 ? "inf" : "-inf");
+    /* A range written upper bound first is the same range, as Keras reads it. */
+    factor[0] = (float)fmin(values[0], values[1]);
+    factor[1] = (float)fmax(values[0], values[1]);
 }
 
 /* n (every side), {height, width} (both sides of each), or {{top, bottom}, {left, right}}. */

@@ -363,7 +363,10 @@ static int layer_call(lua_State *L)
     char function[96];
     snprintf(function, sizeof function, "%s \"%s\"", layer->cls->name, layer->name);
     nn_tensor *input = nn_lua_to_tensor(L, 2, function, "the input");
-    bool training = layer->cls->augments || nn_lua_learning_phase();
+    /* Augmentation layers augment on their own calls (Keras 3's default), unless a
+     * learning phase was set or training=false is given. */
+    bool training = nn_lua_learning_phase_set() ? nn_lua_learning_phase()
+                                                 : layer->cls->augments || nn_lua_learning_phase();
     if (!lua_isnoneornil(L, 3)) {
         static const char *const names[] = {"training", NULL};
         nn_lua_check_option_names(L, 3, function, names, 0);

@@ -161,8 +161,11 @@ static int l_simd(lua_State *L)
 }
 
 static int learning_phase;
+static bool learning_phase_set; /* by nn.set_learning_phase: it then decides every call */
 
 bool nn_lua_learning_phase(void) { return learning_phase != 0; }
+
+bool nn_lua_learning_phase_set(void) { return learning_phase_set; }
 
 static int l_set_learning_phase(lua_State *L)
 {
@@ -174,6 +177,7 @@ static int l_set_learning_phase(lua_State *L)
         nn_lua_error(L, "nn.set_learning_phase: expected 0 (inference) or 1 (training), got %s",
                      nn_lua_typename(L, 1));
     learning_phase = (int)value;
+    learning_phase_set = true;
     return 0;
 }
 

@@ -51,6 +51,9 @@ bool nn_lua_output_is_terminal(void);
 /* The global learning phase (nn.set_learning_phase): the default of `training` when a
  * layer is called directly. */
 bool nn_lua_learning_phase(void);
+/* Whether nn.set_learning_phase was called: its phase then decides layer calls that
+ * name none, augmentation layers' too. */
+bool nn_lua_learning_phase_set(void);
 
 /* The flag that stops a loop at the next batch: NN_LUA_STOP_KEY when the user asked the
  * live view to stop (the script goes on with the model as trained so far),

@@ -111,9 +111,8 @@ void nn_cpu_random_flip(float *out, const float *in, const nn_flip_geometry *g, 
     const size_t channels = (size_t)g->channels, image = height * width * channels;
 #pragma omp parallel for schedule(static) if ((size_t)batch * image > PARALLEL_THRESHOLD)
     for (long b = 0; b < batch; b++) {
-        bool flips[2];
-        nn_body_flip_choice(seed, stream, (uint64_t)b, flips);
-        bool left_right = g->horizontal && flips[0], top_bottom = g->vertical && flips[1];
+        bool flipped = nn_body_flip_choice(seed, stream, (uint64_t)b);
+        bool left_right = g->horizontal && flipped, top_bottom = g->vertical && flipped;
         const float *source = in + (size_t)b * image;
         float *target = out + (size_t)b * image;
         /* Channels first: planes of rows of pixels; last: rows of pixels of channels. */

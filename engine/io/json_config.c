@@ -685,11 +685,27 @@ static nn_status read_arg(nn_layer *layer, const nn_arg_spec *spec, const cJSON 
             factor[0] = factor[1] = NAN;
             return NN_OK;
         }
-        if (!cJSON_IsArray(item) || cJSON_GetArraySize(item) != 2)
-            return nn_error(NN_ERR_FORMAT, "%s: %s must be [lower, upper], got %s", where,
-                            spec->name, nn_json_type_name(item));
-        NN_TRY(read_float(item->child, &factor[0], where, spec->name));
-        return read_float(item->child->next, &factor[1], where, spec->name);
+        float values[2] = {0.0f, 0.0f};
+        if (cJSON_IsNumber(item)) { /* Keras writes a factor as given: f means -|f| to |f| */
+            NN_TRY(read_float(item, &values[1], where, spec->name));
+            values[1] = fabsf(values[1]);
+            values[0] = -values[1];
+        } else if (cJSON_IsArray(item) && cJSON_GetArraySize(item) == 2) {
+            NN_TRY(read_float(item->child, &values[0], where, spec->name));
+            NN_TRY(read_float(item->child->next, &values[1], where, spec->name));
+        } else {
+            return nn_error(NN_ERR_FORMAT, "%s: %s must be a number or [lower, upper], got %s",
+                            where, spec->name, nn_json_type_name(item));
+        }
+        factor[0] = fminf(values[0], values[1]);
+        factor[1] = fmaxf(values[0], values[1]);
+        for (int i = 0; i < 2; i++)
+            if (!(factor[i] >= spec->min && factor[i] <= spec->max))
+                return nn_error(NN_ERR_FORMAT, "%s: %s=[%g, %g] is out of range; each entry "
+                                "must be in [%g, %g]",
+                                where, spec->name, (double)factor[0], (double)factor[1],
+                                spec->min, spec->max);
+        return NN_OK;
     }
     case NN_ARG_OPTIONAL_PAIR:
         if (cJSON_IsNull(item)) {

@@ -75,7 +75,7 @@ nn_status nn_layer_check_arg_ranges(const nn_layer *layer)
             snprintf(text, sizeof text, "(%g, %g)", (double)factor[0], (double)factor[1]);
             if (outside(spec, factor[0]) || outside(spec, factor[1]))
                 return out_of_range(layer, spec, text);
-            if (factor[0] > factor[1])
+            if (factor[0] > factor[1]) /* the binding and the file reader sort them */
                 return nn_error(NN_ERR_ARGUMENT,
                                 "%s \"%s\": %s=%s has its lower bound above its upper one",
                                 layer->cls->name, layer->name, spec->name, text);

@@ -76,10 +76,11 @@ static const nn_arg_spec translation_args[] = {
 };
 
 static const nn_arg_spec zoom_args[] = {
-    {"height_factor", NN_ARG_FACTOR, ARG(height_factor), true, -1, 10, false, NULL, NULL,
-     "The range of the vertical zoom: the image is seen 1 + a draw times as tall, so "
-     "positive zooms out and negative in (f means -f to f; each end above -1)."},
-    {"width_factor", NN_ARG_FACTOR, ARG(width_factor), false, -1, 10, false, NULL, "None",
+    {"height_factor", NN_ARG_FACTOR, ARG(height_factor), true, -1, 1, false, NULL, NULL,
+     "The range of the vertical zoom, each end in [-1, 1]: with a draw d the output shows "
+     "1 + d times the input's height, so positive zooms out and negative in (f means -f "
+     "to f)."},
+    {"width_factor", NN_ARG_FACTOR, ARG(width_factor), false, -1, 1, false, NULL, "None",
      "The same across; None zooms the width by the height's draw, keeping the aspect."},
     SAMPLING_ARGS("random_zoom"),
 };
@@ -89,24 +90,6 @@ static void affine_set_defaults(nn_layer *layer)
     affine_layer *affine = (affine_layer *)layer;
     if (layer->cls == &nn_random_zoom_class)
         affine->width_factor[0] = affine->width_factor[1] = NAN;
-}
-
-static nn_status affine_validate(nn_layer *layer)
-{
-    affine_layer *affine = (affine_layer *)layer;
-    if (layer->cls != &nn_random_zoom_class)
-        return NN_OK;
-    /* A zoom of 1 + draw must stay above 0. */
-    const float *factors[2] = {affine->height_factor, affine->width_factor};
-    const char *names[2] = {"height_factor", "width_factor"};
-    for (int k = 0; k < 2; k++)
-        if (!nn_factor_is_none(factors[k]) && !(factors[k][0] > -1.0f))
-            return nn_error(NN_ERR_ARGUMENT,
-                            "%s \"%s\": %s=(%g, %g) would zoom by 1 + %g <= 0; each end must "
-                            "be above -1",
-                            layer->cls->name, layer->name, names[k], (double)factors[k][0],
-                            (double)factors[k][1], (double)factors[k][0]);
-    return NN_OK;
 }
 
 static nn_status affine_build(nn_layer *layer, const nn_shape *input, nn_shape *output)
@@ -128,12 +111,18 @@ static nn_status affine_build(nn_layer *layer, const nn_shape *input, nn_shape *
                  "to %g of its width; in inference the input passes through",
                  (double)affine->height_factor[0], (double)affine->height_factor[1],
                  (double)affine->width_factor[0], (double)affine->width_factor[1]);
+    else if (nn_factor_is_none(affine->width_factor))
+        snprintf(text, size,
+                 "unchanged: in training each image is zoomed to show 1 + d times as much, d "
+                 "from %g to %g (positive zooms out); in inference the input passes through",
+                 (double)affine->height_factor[0], (double)affine->height_factor[1]);
     else
         snprintf(text, size,
-                 "unchanged: in training each image is zoomed, seen 1 + (%g to %g) times as "
-                 "large%s; in inference the input passes through",
+                 "unchanged: in training each image is zoomed to show 1 + d times its height, d "
+                 "from %g to %g, and 1 + e times its width, e from %g to %g (positive zooms "
+                 "out); in inference the input passes through",
                  (double)affine->height_factor[0], (double)affine->height_factor[1],
-                 nn_factor_is_none(affine->width_factor) ? " (the same across)" : " in height");
+                 (double)affine->width_factor[0], (double)affine->width_factor[1]);
     return NN_OK;
 }
 
@@ -215,7 +204,7 @@ static nn_status affine_backward(nn_layer *layer, nn_exec *exec, const nn_tensor
         .size = sizeof(affine_layer), .args = args_table,                                  \
         .arg_count = (int)(sizeof args_table / sizeof args_table[0]),                      \
         .positional_count = positional, .set_defaults = affine_set_defaults,               \
-        .validate = affine_validate, .build = affine_build, .forward = affine_forward,     \
+        .build = affine_build, .forward = affine_forward,                                  \
         .backward = affine_backward, .augments = true,                                     \
     }
 

@@ -1,6 +1,6 @@
-/* RandomFlip: image augmentation, as Keras 3's. In training each image is mirrored
- * left-right and/or top-bottom, each with probability one half, drawn per image; in
- * inference the layer is the identity. The flips are a pure function of (seed, stream,
+/* RandomFlip: image augmentation, as Keras 3's. In training each image is flipped with
+ * probability one half, drawn per image: left-right, top-bottom, or both together (a half
+ * turn) for 'horizontal_and_vertical'; in inference the layer is the identity. The flips are a pure function of (seed, stream,
  * image), so backward mirrors the gradient the same way without keeping them. */
 #include <stddef.h>
 #include <stdio.h>
@@ -31,7 +31,8 @@ static const nn_arg_spec random_flip_args[] = {
     {"mode", NN_ARG_CHOICE, ARG(mode), false, 0, 0, false, mode_choices,
      "'horizontal_and_vertical'",
      "Which flips: 'horizontal' (left-right), 'vertical' (top-bottom) or "
-     "'horizontal_and_vertical' (each, drawn independently)."},
+     "'horizontal_and_vertical' (both together, a half turn, as Keras 3 draws one number "
+     "an image)."},
     {"seed", NN_ARG_OPTIONAL_INT, ARG(seed), false, 0, 9007199254740991.0, false, NULL, "None",
      "Integer seed for the flips; None draws them from the global seed (nn.random.seed)."},
     {"data_format", NN_ARG_CHOICE, ARG(data_format), false, 0, 0, false, nn_data_format_choices,
@@ -56,7 +57,7 @@ static nn_status random_flip_build(nn_layer *layer, const nn_shape *input, nn_sh
     NN_TRY(nn_image_input(layer, input, flip->data_format, &height, &width, &channels));
     *output = *input;
     static const char *const what[] = {"left-right", "top-bottom",
-                                       "left-right and top-bottom (each drawn on its own)"};
+                                       "left-right and top-bottom together (a half turn)"};
     snprintf(layer->explanation, sizeof layer->explanation,
              "unchanged: in training each image is mirrored %s with probability 1/2; in "
              "inference the input passes through",
@@ -116,8 +117,8 @@ static nn_status random_flip_backward(nn_layer *layer, nn_exec *exec, const nn_t
 const nn_layer_class nn_random_flip_class = {
     .name = "RandomFlip",
     .base_name = "random_flip",
-    .doc = "Image augmentation: in training each image is mirrored left-right and/or "
-           "top-bottom at random (probability 1/2 each), so the model sees more varied "
+    .doc = "Image augmentation: in training each image is flipped at random (probability "
+           "1/2): left-right, top-bottom, or both together, so the model sees more varied "
            "data. Called on its own it flips, as Keras 3's does, unless training=false; in "
            "a model it flips in fit only, never in evaluate or predict.",
     .example = "local flip = nn.layers.RandomFlip{'horizontal'}\n"

@@ -687,6 +687,41 @@ Test(model_file, schedules_in_files_are_read_strictly_and_take_keras_extra_keys)
     }
 }
 
+/* A layer from its JSON config (as Keras writes one), or the error. */
+static nn_status read_layer(const char *text, nn_layer **layer)
+{
+    cJSON *json;
+    cr_assert_eq(nn_json_parse_text(&json, text, "test", "the layer"), NN_OK);
+    nn_status status = nn_json_layer_read(layer, json, "test.nnsh");
+    cJSON_Delete(json);
+    return status;
+}
+
+Test(model_file, augmentation_factors_read_as_keras_writes_them)
+{
+    /* Keras keeps a factor as given: one number f is -|f| to |f|, a range may come upper
+     * bound first. */
+    nn_layer *layer;
+    cr_assert_eq(read_layer("{\"class_name\": \"RandomZoom\", \"config\": {\"height_factor\": "
+                            "-0.2, \"width_factor\": [0.3, -0.1], \"name\": \"z\"}}",
+                            &layer),
+                 NN_OK, "%s", nn_error_message());
+    const float *height = nn_layer_arg_pointer(layer, arg(layer, "height_factor"));
+    const float *width = nn_layer_arg_pointer(layer, arg(layer, "width_factor"));
+    cr_expect(height[0] == -0.2f && height[1] == 0.2f, "height (%g, %g)", (double)height[0],
+              (double)height[1]);
+    cr_expect(width[0] == -0.1f && width[1] == 0.3f, "width (%g, %g)", (double)width[0],
+              (double)width[1]);
+    nn_layer_release(layer);
+    cr_expect_neq(read_layer("{\"class_name\": \"RandomRotation\", \"config\": {\"factor\": "
+                             "[-0.5, 2], \"name\": \"r\"}}",
+                             &layer),
+                  NN_OK);
+    cr_expect(strstr(nn_error_message(), "test.nnsh") != NULL &&
+                  strstr(nn_error_message(), "factor=[-0.5, 2] is out of range") != NULL,
+              "%s", nn_error_message());
+}
+
 Test(model_file, adagrad_round_trips)
 {
     optimizer_round_trip("adagrad", nn_optimizer_defaults(NN_OPTIMIZER_ADAGRAD));

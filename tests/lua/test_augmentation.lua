@@ -60,9 +60,11 @@ t.test('vertical flips reverse the rows; both modes draw each flip on its own', 
   for seed = 1, 60 do
     kinds[key(L.RandomFlip{seed = seed}(x))] = true
   end
-  for _, expected in ipairs{'0,1,2,3,4,5', '1,0,3,2,5,4', '4,5,2,3,0,1', '5,4,3,2,1,0'} do
+  -- As Keras 3: one draw an image, so both flips or neither (a half turn or nothing).
+  for _, expected in ipairs{'0,1,2,3,4,5', '5,4,3,2,1,0'} do
     t.truthy(kinds[expected], 'horizontal_and_vertical gives ' .. expected)
   end
+  t.eq(kinds['1,0,3,2,5,4'] or kinds['4,5,2,3,0,1'], nil, 'never one flip alone')
   local first = L.RandomFlip{'vertical', seed = 7, data_format = 'channels_first'}
   local y = first(nn.arange(12):reshape(2, 2, 3, 1)):reshape(2, 6):tolist()
   for b = 1, 2 do
@@ -154,6 +156,16 @@ t.test('each image draws its own transform from the range', function()
        'width_factor kept')
 end)
 
+t.test("factors as Keras reads them: f is -|f| to |f|, a range in either order", function()
+  local r = L.RandomRotation{-0.2}
+  t.near(r.factor[1], -0.2, 1e-7, 'lower')
+  t.near(r.factor[2], 0.2, 1e-7, 'upper')
+  local z = L.RandomZoom{{0.3, -0.1}}
+  t.near(z.height_factor[1], -0.1, 1e-7, 'sorted lower')
+  t.near(z.height_factor[2], 0.3, 1e-7, 'sorted upper')
+  t.eq(L.RandomZoom{{-1, 1}}.height_factor[1], -1, 'the whole range Keras allows')
+end)
+
 t.test('trained the same on cpu and emulated, saved and loaded', function()
   local directory = (os.getenv('NNSH_TEST_TMP') or '/tmp') .. '/lua-augmentation'
   nn.io.make_directory(directory)
@@ -192,12 +204,25 @@ t.test('bad arguments and inputs raise errors that say what is wrong', function(
   t.raises(function() L.RandomRotation{'a'} end, 'factor must be a number f', 'got string')
   t.raises(function() L.RandomRotation{{0.1}} end, 'factor must be', 'not a pair')
   t.raises(function() L.RandomRotation{2} end, 'factor', 'out of range')
-  t.raises(function() L.RandomRotation{{0.3, 0.1}} end, 'lower bound above its upper one')
+  t.raises(function() L.RandomRotation{0 / 0} end, 'factor must hold finite numbers, got NaN')
+  t.raises(function() L.RandomZoom{0.2, {0 / 0, 0.5}} end, 'width_factor must hold finite numbers')
   t.raises(function() L.RandomRotation{0.1, fill_mode = 'mirror'} end, 'fill_mode', 'reflect')
   t.raises(function() L.RandomRotation{0.1, interpolation = 'bicubic'} end, 'interpolation')
   t.raises(function() L.RandomTranslation{0.1} end, 'missing required argument', 'width_factor')
-  t.raises(function() L.RandomZoom{{-1, 0}} end, 'would zoom by 1 + -1 <= 0')
+  t.raises(function() L.RandomZoom{{-1.5, 0}} end, 'height_factor', 'out of range')
+  t.raises(function() L.RandomZoom{2} end, 'height_factor', 'out of range')
   t.raises(function() L.RandomZoom{0.2}(nn.ones(2, 5, 5)) end, 'expected ndim=4')
+end)
+
+-- Last, as it changes the session for good: a learning phase set by hand decides the
+-- augmentation layers' own calls too.
+t.test('nn.set_learning_phase(0) stops augmentation on direct calls', function()
+  local x = nn.arange(6):reshape(1, 2, 3, 1)
+  nn.set_learning_phase(0)
+  for seed = 1, 10 do
+    t.eq(L.RandomFlip{seed = seed}(x), x, 'seed ' .. seed .. ' leaves the image')
+  end
+  t.truthy(key(L.RandomFlip{'horizontal', seed = 2}(x, {training = true})) ~= nil, 'training=true still asks')
 end)
 
 t.finish()

@@ -69,14 +69,14 @@ NN_BODY void nn_body_gaussian_noise(float *out, const float *inp, size_t n, floa
     }
 }
 
-/* Whether image `sample` of a random flip is mirrored: flips[0] left-right, flips[1]
- * top-bottom (each with probability one half). */
-NN_BODY void nn_body_flip_choice(uint64_t seed, uint64_t stream, uint64_t sample, bool flips[2])
+/* Whether image `sample` of a random flip is flipped (probability one half): along each
+ * axis the flip has, both together for 'horizontal_and_vertical', as Keras 3 draws one
+ * number an image. */
+NN_BODY bool nn_body_flip_choice(uint64_t seed, uint64_t stream, uint64_t sample)
 {
     uint32_t words[4];
     nn_body_philox(seed, stream, sample, words);
-    flips[0] = nn_body_uniform_from_bits(words[0]) < 0.5f;
-    flips[1] = nn_body_uniform_from_bits(words[1]) < 0.5f;
+    return nn_body_uniform_from_bits(words[0]) < 0.5f;
 }
 
 /* Output element i of a random flip: the input element its image's flips put there. */
@@ -95,10 +95,9 @@ NN_BODY void nn_body_random_flip(float *out, const float *in, const nn_flip_geom
         x = rest % width, rest /= width;
         y = rest % height, rest /= height;
     }
-    bool flips[2];
-    nn_body_flip_choice(seed, stream, rest, flips);
-    uint64_t from_x = g->horizontal && flips[0] ? width - 1 - x : x;
-    uint64_t from_y = g->vertical && flips[1] ? height - 1 - y : y;
+    bool flipped = nn_body_flip_choice(seed, stream, rest);
+    uint64_t from_x = g->horizontal && flipped ? width - 1 - x : x;
+    uint64_t from_y = g->vertical && flipped ? height - 1 - y : y;
     uint64_t image = rest * height * width * channels;
     uint64_t from = g->channels_first ? image + (c * height + from_y) * width + from_x
                                       : image + (from_y * width + from_x) * channels + c;
