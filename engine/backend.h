@@ -278,6 +278,12 @@ typedef struct nn_backend {
     void (*activation_backward)(nn_activation activation, float *dx, const float *dy,
                                 const float *x, const float *y, size_t n, size_t axis_size);
 
+    /* Keras' ReLU layer over n elements (nn_body_clipped_relu; max_value infinity for
+     * None): out = f(x), or with dout given its backward, out = dout · f'(x). out may be
+     * x or dout. */
+    void (*clipped_relu)(float *out, const float *x, const float *dout, size_t n,
+                         float negative_slope, float max_value, float threshold);
+
     /* Inverted dropout. mask (the noise shape, one byte per element) = 1 where
      * uniform(seed, stream, j) >= rate, drawn with Philox exactly as nn_random_uniform_at
      * so every backend draws the same masks; out = mask ? inp / (1 - rate) : 0, with the

@@ -44,9 +44,10 @@ typedef enum nn_arg_kind {
     NN_ARG_REGULARIZER,  /* nn_regularizer */
     NN_ARG_CONSTRAINT,   /* nn_constraint */
     NN_ARG_STRING,       /* char[NN_NAME_CAPACITY] */
-    NN_ARG_FACTOR        /* float[2] lower, upper: a number f means {-f, f}, as Keras'
+    NN_ARG_FACTOR,       /* float[2] lower, upper: a number f means {-f, f}, as Keras'
                             augmentation factors; where not required, None is {NaN, NaN}
                             (nn_factor_is_none) */
+    NN_ARG_OPTIONAL_FLOAT/* nn_optional_float: nil or a number (ReLU's max_value) */
 } nn_arg_kind;
 
 /* The value of an optional pair left at None ("same as pool_size", "inferred"): no
@@ -63,6 +64,11 @@ typedef struct nn_optional_int {
     bool present;
     int64_t value;
 } nn_optional_int;
+
+typedef struct nn_optional_float {
+    bool present;
+    float value;
+} nn_optional_float;
 
 /* One Keras argument of a layer kind. `offset` is into the concrete layer struct. */
 typedef struct nn_arg_spec {

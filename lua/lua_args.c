@@ -469,6 +469,24 @@ void nn_lua_set_layer_arg(lua_State *L, nn_layer *layer, const nn_arg_spec *spec
         *(int *)target = (int)axis;
         break;
     }
+    case NN_ARG_OPTIONAL_FLOAT: {
+        nn_optional_float *optional = target;
+        optional->present = !lua_isnil(L, -1);
+        if (!optional->present)
+            break;
+        if (lua_type(L, -1) != LUA_TNUMBER)
+            nn_lua_error(L, "%s: %s must be a number or nil, got %s", function, spec->name,
+                         nn_lua_typename(L, -1));
+        double value = lua_tonumber(L, -1);
+        if (!(value >= spec->min && value <= spec->max)) {
+            char text[32];
+            snprintf(text, sizeof text, isnan(value) ? "nan" : "%g", value);
+            nn_lua_error(L, "%s: %s must be nil or a number >= %g, got %s", function, spec->name,
+                         spec->min, text);
+        }
+        optional->value = (float)value;
+        break;
+    }
     case NN_ARG_FLOAT: {
         if (lua_type(L, -1) != LUA_TNUMBER)
             nn_lua_error(L, "%s: %s must be a number, got %s", function, spec->name,
@@ -603,6 +621,14 @@ void nn_lua_push_layer_arg(lua_State *L, nn_layer *layer, const nn_arg_spec *spe
         break;
     }
     case NN_ARG_FLOAT: lua_pushnumber(L, (double)*(const float *)value); break;
+    case NN_ARG_OPTIONAL_FLOAT: {
+        const nn_optional_float *optional = value;
+        if (optional->present)
+            lua_pushnumber(L, (double)optional->value);
+        else
+            lua_pushnil(L);
+        break;
+    }
     case NN_ARG_BOOL: lua_pushboolean(L, *(const bool *)value); break;
     case NN_ARG_CHOICE: lua_pushstring(L, spec->choices[*(const int *)value]); break;
     case NN_ARG_PAIR: push_pair(L, value); break;

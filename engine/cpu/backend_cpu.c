@@ -24,6 +24,7 @@ const nn_backend nn_cpu_backend_table = {
     .scale_shift = nn_cpu_scale_shift,
     .add = nn_cpu_add,
     .multiply = nn_cpu_multiply,
+    .clipped_relu = nn_cpu_clipped_relu,
     .to_channels_last = nn_layout_to_channels_last,
     .to_channels_first = nn_layout_to_channels_first,
     .conv2d_scratch_floats = nn_cpu_conv2d_scratch_floats,

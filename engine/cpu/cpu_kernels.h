@@ -23,6 +23,8 @@ void nn_cpu_fill(float *target, float value, size_t n);
 void nn_cpu_scale_shift(float *y, const float *x, float scale, float offset, size_t n);
 void nn_cpu_add(float *y, const float *x, size_t n);
 void nn_cpu_multiply(float *y, const float *a, const float *b, size_t n);
+void nn_cpu_clipped_relu(float *out, const float *x, const float *dout, size_t n,
+                         float negative_slope, float max_value, float threshold);
 
 size_t nn_cpu_conv2d_scratch_floats(const nn_conv2d_geometry *geometry);
 void nn_cpu_conv2d_forward(float *out, const float *inp, const float *kernel,

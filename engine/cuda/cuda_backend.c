@@ -379,6 +379,7 @@ static const nn_backend cuda_backend = {
     .scale_shift = nn_cuda_scale_shift,
     .add = nn_cuda_add,
     .multiply = nn_cuda_multiply,
+    .clipped_relu = nn_cuda_clipped_relu,
     .to_channels_last = nn_cuda_to_channels_last,
     .to_channels_first = nn_cuda_to_channels_first,
     .conv2d_scratch_floats = nn_cuda_conv2d_scratch_floats,

@@ -16,6 +16,8 @@ void nn_cuda_fill(float *target, float value, size_t n);
 void nn_cuda_scale_shift(float *y, const float *x, float scale, float offset, size_t n);
 void nn_cuda_add(float *y, const float *x, size_t n);
 void nn_cuda_multiply(float *y, const float *a, const float *b, size_t n);
+void nn_cuda_clipped_relu(float *out, const float *x, const float *dout, size_t n,
+                          float negative_slope, float max_value, float threshold);
 void nn_cuda_to_channels_last(float *out, const float *inp, int64_t batch, int64_t channels,
                               int64_t spatial);
 void nn_cuda_to_channels_first(float *out, const float *inp, int64_t batch, int64_t channels,

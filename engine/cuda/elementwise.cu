@@ -45,6 +45,23 @@ extern "C" void nn_cuda_add(float *y, const float *x, size_t n)
     NN_CUDA_LAUNCHED("add");
 }
 
+static __global__ void clipped_relu_kernel(float *out, const float *x, const float *dout,
+                                          size_t n, float negative_slope, float max_value,
+                                          float threshold)
+{
+    NN_FOR_EACH(i, n)
+    nn_body_clipped_relu_apply(out, x, dout, negative_slope, max_value, threshold, i);
+}
+
+extern "C" void nn_cuda_clipped_relu(float *out, const float *x, const float *dout, size_t n,
+                                     float negative_slope, float max_value, float threshold)
+{
+    NN_CUDA_STREAM_OR_RETURN(context, n);
+    clipped_relu_kernel<<<nn_blocks(n), NN_THREADS, 0, context->stream>>>(
+        out, x, dout, n, negative_slope, max_value, threshold);
+    NN_CUDA_LAUNCHED("clipped_relu");
+}
+
 static __global__ void multiply_kernel(float *y, const float *a, const float *b, size_t n)
 {
     NN_FOR_EACH(i, n) y[i] = a[i] * b[i];

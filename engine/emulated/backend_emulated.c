@@ -243,6 +243,13 @@ static void emulated_add(float *y, const float *x, size_t n)
         y, x);
 }
 
+static void emulated_clipped_relu(float *out, const float *x, const float *dout, size_t n,
+                                  float negative_slope, float max_value, float threshold)
+{
+    RUN("clipped_relu",
+        CPU.clipped_relu(out, x, dout, n, negative_slope, max_value, threshold), out, x, dout);
+}
+
 static void emulated_multiply(float *y, const float *a, const float *b, size_t n)
 {
     RUN("multiply", CPU.multiply(y, a, b, n), y, a, b);
@@ -652,6 +659,7 @@ static const nn_backend emulated_backend = {
     .scale_shift = emulated_scale_shift,
     .add = emulated_add,
     .multiply = emulated_multiply,
+    .clipped_relu = emulated_clipped_relu,
     .to_channels_last = emulated_to_channels_last,
     .to_channels_first = emulated_to_channels_first,
     .conv2d_scratch_floats = emulated_conv2d_scratch_floats,

@@ -198,6 +198,10 @@ static cJSON *arg_write(const nn_layer *layer, const nn_arg_spec *spec)
         return optional->present ? cJSON_CreateNumber((double)optional->value) : cJSON_CreateNull();
     }
     case NN_ARG_FLOAT: return float_number(*(const float *)value);
+    case NN_ARG_OPTIONAL_FLOAT: {
+        const nn_optional_float *optional = value;
+        return optional->present ? float_number(optional->value) : cJSON_CreateNull();
+    }
     case NN_ARG_BOOL: return cJSON_CreateBool(*(const bool *)value);
     case NN_ARG_CHOICE: {
         int index = *(const int *)value;
@@ -646,6 +650,19 @@ static nn_status read_arg(nn_layer *layer, const nn_arg_spec *spec, const cJSON 
         optional->present = !cJSON_IsNull(item);
         if (optional->present)
             NN_TRY(read_ranged_integer(item, spec, &optional->value, where));
+        return NN_OK;
+    }
+    case NN_ARG_OPTIONAL_FLOAT: {
+        nn_optional_float *optional = target;
+        optional->present = !cJSON_IsNull(item);
+        if (!optional->present)
+            return NN_OK;
+        double value = 0.0;
+        NN_TRY(read_number(item, &value, where, spec->name));
+        if (!(value >= spec->min && value <= spec->max))
+            return nn_error(NN_ERR_FORMAT, "%s: %s must be null or in [%g, %g], got %g", where,
+                            spec->name, spec->min, spec->max, value);
+        optional->value = (float)value;
         return NN_OK;
     }
     case NN_ARG_FLOAT: {

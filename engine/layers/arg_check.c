@@ -51,6 +51,13 @@ nn_status nn_layer_check_arg_ranges(const nn_layer *layer)
                 return out_of_range(layer, spec, text);
             break;
         }
+        case NN_ARG_OPTIONAL_FLOAT: {
+            const nn_optional_float *value = field;
+            snprintf(text, sizeof text, "%g", (double)value->value);
+            if (value->present && outside(spec, value->value))
+                return out_of_range(layer, spec, text);
+            break;
+        }
         case NN_ARG_FLOAT: {
             float value = *(const float *)field;
             snprintf(text, sizeof text, "%g", (double)value);

@@ -340,94 +340,55 @@ static void dropout_destroy(nn_layer *layer)
     dropout->mask = NULL;
 }
 
-const nn_layer_class nn_dropout_class = {
-    .name = "Dropout",
-    .base_name = "dropout",
-    .doc = "Applies dropout to the input: in training, each unit is set to 0 with "
-           "probability `rate` and the others are scaled up by 1/(1 - rate), so the sum "
-           "over all inputs is unchanged on average. In inference the layer does nothing.",
-    .example = "local d = nn.layers.Dropout{0.5}\n"
-               "local y = d(nn.ones(2, 8), {training=true})  -- about half 0, the rest 2\n"
-               "print(d(nn.ones(2, 8)))                        -- unchanged: all 1",
-    .size = sizeof(dropout_layer),
-    .args = dropout_args,
-    .arg_count = (int)(sizeof dropout_args / sizeof dropout_args[0]),
-    .positional_count = 1,
-    .set_defaults = dropout_set_defaults,
-    .validate = dropout_validate,
-    .build = dropout_build,
-    .reserve = dropout_reserve,
-    .forward = dropout_forward,
-    .backward = dropout_backward,
-    .destroy = dropout_destroy,
-};
+/* Every kind here shares the struct and the operations; its class adds its name, its
+ * arguments and its texts. */
+#define DROPOUT_CLASS(class_name, base, args_table, doc_text, example_text)              \
+    {                                                                                    \
+        .name = class_name, .base_name = base, .doc = doc_text, .example = example_text, \
+        .size = sizeof(dropout_layer), .args = args_table,                               \
+        .arg_count = (int)(sizeof args_table / sizeof args_table[0]),                    \
+        .positional_count = 1, .set_defaults = dropout_set_defaults,                     \
+        .validate = dropout_validate, .build = dropout_build, .reserve = dropout_reserve, \
+        .forward = dropout_forward, .backward = dropout_backward,                        \
+        .destroy = dropout_destroy,                                                      \
+    }
 
-const nn_layer_class nn_spatial_dropout2d_class = {
-    .name = "SpatialDropout2D",
-    .base_name = "spatial_dropout2d",
-    .doc = "Dropout of whole feature maps: in training each channel of each image is zeroed "
-           "with probability `rate` (all its cells together) and the others are scaled by "
-           "1/(1 - rate). Neighbouring cells are strongly correlated, so dropping single "
-           "cells regularizes a convolution little; dropping maps does.",
-    .example = "local d = nn.layers.SpatialDropout2D{0.5}\n"
-               "local y = d(nn.ones(1, 2, 2, 4), {training=true})  -- each channel all 0 or all 2",
-    .size = sizeof(dropout_layer),
-    .args = spatial_dropout2d_args,
-    .arg_count = (int)(sizeof spatial_dropout2d_args / sizeof spatial_dropout2d_args[0]),
-    .positional_count = 1,
-    .set_defaults = dropout_set_defaults,
-    .validate = dropout_validate,
-    .build = dropout_build,
-    .reserve = dropout_reserve,
-    .forward = dropout_forward,
-    .backward = dropout_backward,
-    .destroy = dropout_destroy,
-};
+const nn_layer_class nn_dropout_class = DROPOUT_CLASS(
+    "Dropout", "dropout", dropout_args,
+    "Applies dropout to the input: in training, each unit is set to 0 with "
+    "probability `rate` and the others are scaled up by 1/(1 - rate), so the sum "
+    "over all inputs is unchanged on average. In inference the layer does nothing.",
+    "local d = nn.layers.Dropout{0.5}\n"
+    "local y = d(nn.ones(2, 8), {training=true})  -- about half 0, the rest 2\n"
+    "print(d(nn.ones(2, 8)))                        -- unchanged: all 1");
 
-const nn_layer_class nn_spatial_dropout1d_class = {
-    .name = "SpatialDropout1D",
-    .base_name = "spatial_dropout1d",
-    .doc = "Dropout of whole features of a sequence: in training each feature (channel) of "
-           "each sample is zeroed with probability `rate` at every step together, and the "
-           "others are scaled by 1/(1 - rate). Often put after an Embedding, where "
-           "neighbouring steps are strongly correlated.",
-    .example = "local d = nn.layers.SpatialDropout1D{0.5}\n"
-               "local y = d(nn.ones(1, 3, 4), {training=true})  -- each feature all 0 or all 2",
-    .size = sizeof(dropout_layer),
-    .args = spatial_dropout1d_args,
-    .arg_count = (int)(sizeof spatial_dropout1d_args / sizeof spatial_dropout1d_args[0]),
-    .positional_count = 1,
-    .set_defaults = dropout_set_defaults,
-    .validate = dropout_validate,
-    .build = dropout_build,
-    .reserve = dropout_reserve,
-    .forward = dropout_forward,
-    .backward = dropout_backward,
-    .destroy = dropout_destroy,
-};
+const nn_layer_class nn_spatial_dropout2d_class = DROPOUT_CLASS(
+    "SpatialDropout2D", "spatial_dropout2d", spatial_dropout2d_args,
+    "Dropout of whole feature maps: in training each channel of each image is zeroed "
+    "with probability `rate` (all its cells together) and the others are scaled by "
+    "1/(1 - rate). Neighbouring cells are strongly correlated, so dropping single "
+    "cells regularizes a convolution little; dropping maps does.",
+    "local d = nn.layers.SpatialDropout2D{0.5}\n"
+    "local y = d(nn.ones(1, 2, 2, 4), {training=true})  -- each channel all 0 or all 2");
 
-const nn_layer_class nn_alpha_dropout_class = {
-    .name = "AlphaDropout",
-    .base_name = "alpha_dropout",
-    .doc = "Dropout for self-normalizing networks (SELU activations, lecun_normal "
-           "initializer): in training each input is set with probability `rate` to SELU's "
-           "negative limit, -1.7581, and the result is scaled and shifted so that inputs of "
-           "mean 0 and variance 1 keep them. In inference the layer does nothing.",
-    .example = "local model = nn.Sequential{\n"
-               "  nn.layers.Dense{64, activation='selu', kernel_initializer='lecun_normal',\n"
-               "                  input_shape={20}},\n"
-               "  nn.layers.AlphaDropout{0.1},\n"
-               "  nn.layers.Dense{10, activation='softmax'},\n"
-               "}",
-    .size = sizeof(dropout_layer),
-    .args = alpha_dropout_args,
-    .arg_count = (int)(sizeof alpha_dropout_args / sizeof alpha_dropout_args[0]),
-    .positional_count = 1,
-    .set_defaults = dropout_set_defaults,
-    .validate = dropout_validate,
-    .build = dropout_build,
-    .reserve = dropout_reserve,
-    .forward = dropout_forward,
-    .backward = dropout_backward,
-    .destroy = dropout_destroy,
-};
+const nn_layer_class nn_spatial_dropout1d_class = DROPOUT_CLASS(
+    "SpatialDropout1D", "spatial_dropout1d", spatial_dropout1d_args,
+    "Dropout of whole features of a sequence: in training each feature (channel) of "
+    "each sample is zeroed with probability `rate` at every step together, and the "
+    "others are scaled by 1/(1 - rate). Often put after an Embedding, where "
+    "neighbouring steps are strongly correlated.",
+    "local d = nn.layers.SpatialDropout1D{0.5}\n"
+    "local y = d(nn.ones(1, 3, 4), {training=true})  -- each feature all 0 or all 2");
+
+const nn_layer_class nn_alpha_dropout_class = DROPOUT_CLASS(
+    "AlphaDropout", "alpha_dropout", alpha_dropout_args,
+    "Dropout for self-normalizing networks (SELU activations, lecun_normal "
+    "initializer): in training each input is set with probability `rate` to SELU's "
+    "negative limit, -1.7581, and the result is scaled and shifted so that inputs of "
+    "mean 0 and variance 1 keep them. In inference the layer does nothing.",
+    "local model = nn.Sequential{\n"
+    "  nn.layers.Dense{64, activation='selu', kernel_initializer='lecun_normal',\n"
+    "                  input_shape={20}},\n"
+    "  nn.layers.AlphaDropout{0.1},\n"
+    "  nn.layers.Dense{10, activation='softmax'},\n"
+    "}");

@@ -151,42 +151,30 @@ static nn_status noise_backward(nn_layer *layer, nn_exec *exec, const nn_tensor 
     return NN_OK;
 }
 
-const nn_layer_class nn_gaussian_noise_class = {
-    .name = "GaussianNoise",
-    .base_name = "gaussian_noise",
-    .doc = "Adds Gaussian noise of mean 0 and standard deviation `stddev` to every input in "
-           "training, a regularizer that works like random data augmentation for real-valued "
-           "inputs. In inference the layer does nothing.",
-    .example = "local g = nn.layers.GaussianNoise{0.1}\n"
-               "local y = g(nn.zeros(2, 4), {training=true})  -- values around 0, spread 0.1\n"
-               "print(g(nn.zeros(2, 4)))                      -- unchanged: all 0",
-    .size = sizeof(noise_layer),
-    .args = gaussian_noise_args,
-    .arg_count = (int)(sizeof gaussian_noise_args / sizeof gaussian_noise_args[0]),
-    .positional_count = 1,
-    .set_defaults = noise_set_defaults,
-    .validate = noise_validate,
-    .build = noise_build,
-    .forward = noise_forward,
-    .backward = noise_backward,
-};
+#define NOISE_CLASS(class_name, base, args_table, doc_text, example_text)                \
+    {                                                                                    \
+        .name = class_name, .base_name = base, .doc = doc_text, .example = example_text, \
+        .size = sizeof(noise_layer), .args = args_table,                                 \
+        .arg_count = (int)(sizeof args_table / sizeof args_table[0]),                    \
+        .positional_count = 1, .set_defaults = noise_set_defaults,                       \
+        .validate = noise_validate, .build = noise_build, .forward = noise_forward,      \
+        .backward = noise_backward,                                                      \
+    }
 
-const nn_layer_class nn_gaussian_dropout_class = {
-    .name = "GaussianDropout",
-    .base_name = "gaussian_dropout",
-    .doc = "Multiplies every input by Gaussian noise of mean 1 and standard deviation "
-           "sqrt(rate / (1 - rate)) in training: dropout's variance without its zeros. In "
-           "inference the layer does nothing.",
-    .example = "local g = nn.layers.GaussianDropout{0.2}\n"
-               "local y = g(nn.ones(2, 4), {training=true})  -- values around 1, spread 0.5\n"
-               "print(g(nn.ones(2, 4)))                      -- unchanged: all 1",
-    .size = sizeof(noise_layer),
-    .args = gaussian_dropout_args,
-    .arg_count = (int)(sizeof gaussian_dropout_args / sizeof gaussian_dropout_args[0]),
-    .positional_count = 1,
-    .set_defaults = noise_set_defaults,
-    .validate = noise_validate,
-    .build = noise_build,
-    .forward = noise_forward,
-    .backward = noise_backward,
-};
+const nn_layer_class nn_gaussian_noise_class = NOISE_CLASS(
+    "GaussianNoise", "gaussian_noise", gaussian_noise_args,
+    "Adds Gaussian noise of mean 0 and standard deviation `stddev` to every input in "
+    "training, a regularizer that works like random data augmentation for real-valued "
+    "inputs. In inference the layer does nothing.",
+    "local g = nn.layers.GaussianNoise{0.1}\n"
+    "local y = g(nn.zeros(2, 4), {training=true})  -- values around 0, spread 0.1\n"
+    "print(g(nn.zeros(2, 4)))                      -- unchanged: all 0");
+
+const nn_layer_class nn_gaussian_dropout_class = NOISE_CLASS(
+    "GaussianDropout", "gaussian_dropout", gaussian_dropout_args,
+    "Multiplies every input by Gaussian noise of mean 1 and standard deviation "
+    "sqrt(rate / (1 - rate)) in training: dropout's variance without its zeros. In "
+    "inference the layer does nothing.",
+    "local g = nn.layers.GaussianDropout{0.2}\n"
+    "local y = g(nn.ones(2, 4), {training=true})  -- values around 1, spread 0.5\n"
+    "print(g(nn.ones(2, 4)))                      -- unchanged: all 1");

@@ -50,6 +50,7 @@ extern const nn_layer_class nn_random_flip_class;
 extern const nn_layer_class nn_random_rotation_class;
 extern const nn_layer_class nn_random_translation_class;
 extern const nn_layer_class nn_random_zoom_class;
+extern const nn_layer_class nn_relu_class;
 extern const nn_layer_class nn_permute_class;
 
 /* The seed and stream of a dropout mask `layer` draws in this call: from its own seed

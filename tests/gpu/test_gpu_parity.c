@@ -606,6 +606,25 @@ static void random_affine(void)
     free(x), free(cpu), free(dev);
 }
 
+/* ReLU with all three settings, forward and backward: comparisons only, exact. */
+static void clipped_relu(void)
+{
+    size_t n = 5000;
+    float *x = gh_random(n, 94, -3, 6), *dy = gh_random(n, 95, -1, 1);
+    float *cpu = calloc(n, 4), *dev = calloc(n, 4);
+    float *d_x = gh_upload(x, n * 4), *d_dy = gh_upload(dy, n * 4), *d_y = gh_zeros(n * 4);
+    nn_cpu_clipped_relu(cpu, x, NULL, n, 0.3f, 4.0f, 0.5f);
+    gh_device->clipped_relu(d_y, d_x, NULL, n, 0.3f, 4.0f, 0.5f);
+    gh_download(dev, d_y, n * 4);
+    gh_expect_close("ReLU forward", dev, cpu, n, 0.0);
+    nn_cpu_clipped_relu(cpu, x, dy, n, 0.3f, 4.0f, 0.5f);
+    gh_device->clipped_relu(d_y, d_x, d_dy, n, 0.3f, 4.0f, 0.5f);
+    gh_download(dev, d_y, n * 4);
+    gh_expect_close("ReLU backward", dev, cpu, n, 0.0);
+    gh_free(d_x), gh_free(d_dy), gh_free(d_y);
+    free(x), free(dy), free(cpu), free(dev);
+}
+
 static void batch_normalization(void)
 {
     const nn_batchnorm_geometry geometries[] = {
@@ -885,6 +904,7 @@ int main(int argc, char **argv)
         {"embedding", embedding},
         {"dense", dense_layers},
         {"activations", activations},
+        {"ReLU layer", clipped_relu},
         {"dropout", dropout},
         {"gaussian noise", gaussian_noise},
         {"random flip", random_flip},

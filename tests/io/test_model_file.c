@@ -265,6 +265,11 @@ static nn_model *model_around(const nn_layer_class *cls, nn_shape *input)
             set_float(layer, "rate", 0.5f);
         if (cls == &nn_gaussian_noise_class)
             set_float(layer, "stddev", 0.2f);
+        if (cls == &nn_relu_class) {
+            *(nn_optional_float *)nn_layer_arg_pointer(layer, arg(layer, "max_value")) =
+                (nn_optional_float){true, 6.0f};
+            set_float(layer, "threshold", 0.25f);
+        }
         if (cls == &nn_activity_regularization_class) {
             set_float(layer, "l1", 0.01f);
             set_float(layer, "l2", 0.02f);
@@ -507,6 +512,7 @@ Test(model_file, random_translation_round_trips)
     layer_round_trip(&nn_random_translation_class);
 }
 Test(model_file, random_zoom_round_trips) { layer_round_trip(&nn_random_zoom_class); }
+Test(model_file, relu_round_trips) { layer_round_trip(&nn_relu_class); }
 Test(model_file, activity_regularization_round_trips)
 {
     layer_round_trip(&nn_activity_regularization_class);
@@ -556,7 +562,7 @@ Test(model_file, every_layer_class_has_a_round_trip_test)
                                             &nn_alpha_dropout_class,
                                             &nn_random_flip_class, &nn_random_rotation_class,
                                             &nn_random_translation_class,
-                                            &nn_random_zoom_class};
+                                            &nn_random_zoom_class, &nn_relu_class};
     const nn_layer_class *const *classes = nn_layer_classes();
     for (int i = 0; classes[i]; i++) {
         bool found = false;
@@ -753,6 +759,10 @@ static bool change_arg(nn_layer *layer, const nn_arg_spec *spec)
     case NN_ARG_OPTIONAL_INT:
         ((nn_optional_int *)field)->present = true;
         ((nn_optional_int *)field)->value = (int64_t)spec->min + 12345;
+        break;
+    case NN_ARG_OPTIONAL_FLOAT:
+        ((nn_optional_float *)field)->present = true;
+        ((nn_optional_float *)field)->value = (float)spec->min + 0.375f;
         break;
     case NN_ARG_FLOAT: {
         double high = spec->max > 1e6 ? spec->min + 10.0 : spec->max;

@@ -1,6 +1,7 @@
--- LeakyReLU, ELU and Softmax as layers (Keras' advanced activations): values by their
--- formulas, Keras' defaults and names, training that equals the same function given as
--- an activation argument, model files, and errors.
+-- ReLU, LeakyReLU, ELU and Softmax as layers (Keras' advanced activations): values by
+-- their formulas, Keras' defaults and names, training that equals the same function given
+-- as an activation argument, ReLU's gradient against finite differences, model files,
+-- and errors.
 local t = require 'harness'
 local L = nn.layers
 
@@ -22,6 +23,61 @@ t.test('values follow the formulas with Keras defaults', function()
   t.eq(L.LeakyReLU().name:match('^leaky_re_lu'), 'leaky_re_lu', "Keras' name")
   t.eq(L.ELU().name:match('^elu'), 'elu', 'name')
   t.eq(L.Softmax().name:match('^softmax'), 'softmax', 'name')
+end)
+
+t.test("ReLU's settings follow Keras' relu", function()
+  local v = nn.tensor{-3, -1, 0, 0.5, 1, 2, 5, 8}
+  t.eq(L.ReLU()(v), nn.tensor{0, 0, 0, 0.5, 1, 2, 5, 8}, 'plain relu')
+  t.eq(L.ReLU{max_value = 6}(v), nn.tensor{0, 0, 0, 0.5, 1, 2, 5, 6}, 'relu6')
+  t.near(L.ReLU{negative_slope = 0.1}(v), nn.tensor{-0.3, -0.1, 0, 0.5, 1, 2, 5, 8}, 1e-7, 'leaky')
+  t.eq(L.ReLU{threshold = 1}(v), nn.tensor{0, 0, 0, 0, 0, 2, 5, 8}, 'threshold: up to it is 0')
+  -- All three: 0.5 * (x - 1) below 1, x from 1 up, capped at 4.
+  t.eq(L.ReLU{4, 0.5, 1}(v), nn.tensor{-2, -1, -0.5, -0.25, 0, 2, 4, 4}, 'by position')
+  t.eq(L.ReLU().max_value, nil, 'max_value None')
+  t.eq(L.ReLU{6}.max_value, 6, 'max_value kept')
+  t.eq(L.ReLU().name:match('^re_lu'), 're_lu', "Keras' name")
+end)
+
+t.test("ReLU's gradient matches finite differences, and it trains as relu in Dense", function()
+  -- d/dx of sum(w * f(x)) at points away from the bends, for every setting at once.
+  local relu = L.ReLU{4, 0.5, 1}
+  local points = {-2.3, -0.7, 0.4, 1.6, 3.2, 5.5}
+  local weights = {0.3, -1.2, 0.8, 2.0, -0.6, 1.1}
+  local dense = L.Dense{6, use_bias = false, input_shape = {6}}
+  local model = nn.Sequential{dense, relu, L.Dense{1, use_bias = false}}
+  model.layers[3]:set_weights{nn.tensor(weights):reshape(6, 1)}
+  dense:set_weights{nn.tensor{{1, 0, 0, 0, 0, 0}, {0, 1, 0, 0, 0, 0}, {0, 0, 1, 0, 0, 0},
+                              {0, 0, 0, 1, 0, 0}, {0, 0, 0, 0, 1, 0}, {0, 0, 0, 0, 0, 1}}}
+  model:compile{optimizer = nn.optimizers.SGD{learning_rate = 1}, loss = 'mae'}
+  -- mae against a target far below: the loss is -y + const, so the first kernel's
+  -- diagonal moves by x_i · w_i · f'(x_i) (the gradient of y through the relu).
+  local x = nn.tensor{points}
+  model:train_on_batch(x, nn.tensor{{-1000}})
+  local moved = dense:get_weights()[1]
+  for i = 1, 6 do
+    local h = 1e-3
+    local slope = (L.ReLU{4, 0.5, 1}(nn.tensor{points[i] + h}):item() -
+                   L.ReLU{4, 0.5, 1}(nn.tensor{points[i] - h}):item()) / (2 * h)
+    t.near(moved[i][i], 1 - points[i] * weights[i] * slope, 1e-3, 'point ' .. i)
+  end
+  -- ReLU() after a linear Dense trains as Dense{activation='relu'}.
+  for _, device in ipairs{'cpu', 'emulated'} do
+    local inputs, targets = nn.random.randn(16, 5), nn.random.randn(16, 2)
+    local function train(layers, initial)
+      local m = nn.Sequential(layers)
+      m:to(device)
+      if initial then m:set_weights(initial) end
+      m:compile{optimizer = 'adam', loss = 'mse'}
+      m:fit(inputs, targets, {epochs = 3, batch_size = 4, shuffle = false, verbose = 0})
+      return m:get_weights()
+    end
+    local start = nn.Sequential{L.Dense{6, input_shape = {5}}, L.Dense{2}}:get_weights()
+    local fused = train({L.Dense{6, activation = 'relu', input_shape = {5}}, L.Dense{2}}, start)
+    local layered = train({L.Dense{6, input_shape = {5}}, L.ReLU(), L.Dense{2}}, start)
+    for i = 1, #fused do
+      t.truthy((fused[i] - layered[i]):abs():max() < 1e-6, device .. ': weight ' .. i)
+    end
+  end
 end)
 
 -- The same function fused into Dense or as its own layer trains to the same weights.
@@ -55,11 +111,14 @@ t.test('saved and loaded with their parameters', function()
   local directory = (os.getenv('NNSH_TEST_TMP') or '/tmp') .. '/lua-activation-layers'
   nn.io.make_directory(directory)
   local model = nn.Sequential{L.Dense{4, input_shape = {3}}, L.LeakyReLU{0.05}, L.Dense{3},
-                              L.ELU{alpha = 2}, L.Softmax()}
+                              L.ELU{alpha = 2}, L.ReLU{max_value = 6, threshold = 0.1},
+                              L.Softmax()}
   model:save(directory .. '/activations.nnsh')
   local copy = nn.models.load_model(directory .. '/activations.nnsh')
   t.near(copy.layers[2].negative_slope, 0.05, 1e-7, 'negative_slope kept')
   t.eq(copy.layers[4].alpha, 2, 'alpha kept')
+  t.eq(copy.layers[5].max_value, 6, 'max_value kept')
+  t.near(copy.layers[5].threshold, 0.1, 1e-7, 'threshold kept')
   local inputs = nn.random.randn(5, 3)
   t.eq(copy:predict(inputs, {verbose = 0}), model:predict(inputs, {verbose = 0}), 'same predictions')
 end)
@@ -72,6 +131,11 @@ t.test('bad arguments raise errors that say what is wrong', function()
   t.raises(function() L.Softmax{axis = 5}(x) end, 'axis 5 is out of range', '(None, 4)')
   t.raises(function() L.Softmax{axis = 'last'} end, 'axis must be an integer')
   t.raises(function() L.ELU{beta = 1} end, "unknown", 'beta')
+  t.raises(function() L.ReLU{max_value = -1} end, 'max_value must be nil or a number >= 0')
+  t.raises(function() L.ReLU{max_value = 0 / 0} end, 'max_value', 'got nan')
+  t.raises(function() L.ReLU{max_value = '6'} end, 'max_value must be a number or nil')
+  t.raises(function() L.ReLU{negative_slope = -0.1} end, 'negative_slope must be >= 0')
+  t.raises(function() L.ReLU{threshold = -1} end, 'threshold must be >= 0')
 end)
 
 t.finish()

@@ -22,6 +22,36 @@ NN_BODY float nn_body_sigmoid(float x)
     return e / (1.0f + e);
 }
 
+/* Keras' ReLU layer: above threshold x, capped at max_value (infinity for None); below
+ * it negative_slope · (x - threshold). */
+NN_BODY float nn_body_clipped_relu(float x, float negative_slope, float max_value,
+                                   float threshold)
+{
+    if (x > threshold)
+        return x < max_value ? x : max_value;
+    return negative_slope * (x - threshold) + 0.0f; /* + 0: a slope of 0 gives 0, not -0 */
+}
+
+/* Its derivative: 1 between threshold and max_value, 0 from max_value up, negative_slope
+ * from threshold down. */
+NN_BODY float nn_body_clipped_relu_derivative(float x, float negative_slope, float max_value,
+                                              float threshold)
+{
+    if (x > threshold)
+        return x < max_value ? 1.0f : 0.0f;
+    return negative_slope;
+}
+
+/* out[i] = f(x[i]), or dout[i] · f'(x[i]) when dout is given (the backward). */
+NN_BODY void nn_body_clipped_relu_apply(float *out, const float *x, const float *dout,
+                                        float negative_slope, float max_value, float threshold,
+                                        size_t i)
+{
+    out[i] = dout ? dout[i] * nn_body_clipped_relu_derivative(x[i], negative_slope, max_value,
+                                                               threshold)
+                  : nn_body_clipped_relu(x[i], negative_slope, max_value, threshold);
+}
+
 /* f(v) for every activation but softmax (done by rows); linear gives v. */
 NN_BODY float nn_body_activate(nn_activation_kind kind, float alpha, float v)
 {
