@@ -38,7 +38,7 @@ t.test("ReLU's settings follow Keras' relu", function()
   t.eq(L.ReLU().name:match('^re_lu'), 're_lu', "Keras' name")
 end)
 
-t.test("ReLU's gradient matches finite differences, and it trains as relu in Dense", function()
+t.test("ReLU's gradient matches finite differences", function()
   -- d/dx of sum(w * f(x)) at points away from the bends, for every setting at once.
   local relu = L.ReLU{4, 0.5, 1}
   local points = {-2.3, -0.7, 0.4, 1.6, 3.2, 5.5}
@@ -49,7 +49,7 @@ t.test("ReLU's gradient matches finite differences, and it trains as relu in Den
   dense:set_weights{nn.tensor{{1, 0, 0, 0, 0, 0}, {0, 1, 0, 0, 0, 0}, {0, 0, 1, 0, 0, 0},
                               {0, 0, 0, 1, 0, 0}, {0, 0, 0, 0, 1, 0}, {0, 0, 0, 0, 0, 1}}}
   model:compile{optimizer = nn.optimizers.SGD{learning_rate = 1}, loss = 'mae'}
-  -- mae against a target far below: the loss is -y + const, so the first kernel's
+  -- mae against a target far below: the loss is y + 1000, so the first kernel's
   -- diagonal moves by x_i · w_i · f'(x_i) (the gradient of y through the relu).
   local x = nn.tensor{points}
   model:train_on_batch(x, nn.tensor{{-1000}})
@@ -59,24 +59,6 @@ t.test("ReLU's gradient matches finite differences, and it trains as relu in Den
     local slope = (L.ReLU{4, 0.5, 1}(nn.tensor{points[i] + h}):item() -
                    L.ReLU{4, 0.5, 1}(nn.tensor{points[i] - h}):item()) / (2 * h)
     t.near(moved[i][i], 1 - points[i] * weights[i] * slope, 1e-3, 'point ' .. i)
-  end
-  -- ReLU() after a linear Dense trains as Dense{activation='relu'}.
-  for _, device in ipairs{'cpu', 'emulated'} do
-    local inputs, targets = nn.random.randn(16, 5), nn.random.randn(16, 2)
-    local function train(layers, initial)
-      local m = nn.Sequential(layers)
-      m:to(device)
-      if initial then m:set_weights(initial) end
-      m:compile{optimizer = 'adam', loss = 'mse'}
-      m:fit(inputs, targets, {epochs = 3, batch_size = 4, shuffle = false, verbose = 0})
-      return m:get_weights()
-    end
-    local start = nn.Sequential{L.Dense{6, input_shape = {5}}, L.Dense{2}}:get_weights()
-    local fused = train({L.Dense{6, activation = 'relu', input_shape = {5}}, L.Dense{2}}, start)
-    local layered = train({L.Dense{6, input_shape = {5}}, L.ReLU(), L.Dense{2}}, start)
-    for i = 1, #fused do
-      t.truthy((fused[i] - layered[i]):abs():max() < 1e-6, device .. ': weight ' .. i)
-    end
   end
 end)
 
@@ -94,12 +76,14 @@ t.test('as layers they train as the same activation given to Dense', function()
       return model:get_weights()
     end
     local fused_model = nn.Sequential{L.Dense{6, activation = 'leaky_relu', input_shape = {5}},
-                                      L.Dense{4, activation = 'elu'}, L.Dense{3, activation = 'softmax'}}
+                                      L.Dense{4, activation = 'elu'}, L.Dense{5, activation = 'relu'},
+                                      L.Dense{3, activation = 'softmax'}}
     local start = fused_model:get_weights()
     local fused = train({L.Dense{6, activation = 'leaky_relu', input_shape = {5}},
-                         L.Dense{4, activation = 'elu'}, L.Dense{3, activation = 'softmax'}}, start)
+                         L.Dense{4, activation = 'elu'}, L.Dense{5, activation = 'relu'},
+                         L.Dense{3, activation = 'softmax'}}, start)
     local layered = train({L.Dense{6, input_shape = {5}}, L.LeakyReLU{0.2}, L.Dense{4}, L.ELU(),
-                           L.Dense{3}, L.Softmax()}, start)
+                           L.Dense{5}, L.ReLU(), L.Dense{3}, L.Softmax()}, start)
     for i = 1, #fused do
       t.truthy((fused[i] - layered[i]):abs():max() < 1e-6, device .. ': weight ' .. i)
     end
