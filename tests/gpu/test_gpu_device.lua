@@ -237,6 +237,27 @@ t.test('SimpleRNN, Bidirectional LSTM and GRU train on the GPU as on the CPU', f
   end
 end)
 
+t.test('noise, augmentation, ReLU and a schedule train on the GPU as on the CPU', function()
+  -- Every random layer draws the same numbers on both devices (Philox by image or element);
+  -- the Gaussian noise and the turn's sine and cosine may differ in their last bits.
+  local function make(device)
+    nn.random.seed(17)
+    local model = nn.Sequential{L.Conv2D{3, 3, padding = 'same', input_shape = {8, 8, 1}},
+                                L.RandomFlip{}, L.RandomRotation{0.1}, L.RandomTranslation{0.1, 0.2},
+                                L.RandomZoom{0.2, fill_mode = 'constant'}, L.GaussianNoise{0.1},
+                                L.ReLU{max_value = 6, negative_slope = 0.1}, L.Flatten(),
+                                L.GaussianDropout{0.2}, L.AlphaDropout{0.1},
+                                L.ActivityRegularization{l2 = 1e-3}, L.Dense{2, activation = 'softmax'}}
+    model:to(device)
+    model:compile{optimizer = nn.optimizers.SGD{
+                    learning_rate = nn.optimizers.schedules.ExponentialDecay{0.5, 1, 0.5}},
+                  loss = 'sparse_categorical_crossentropy'}
+    return model
+  end
+  local x, y = nn.random.randn(8, 8, 8, 1), nn.tensor{0, 1, 0, 1, 1, 0, 0, 1}
+  expect_same_step(make, x, y, 'augmented: ')
+end)
+
 t.test('running out of GPU memory is an error and the session goes on', function()
   -- One batch of 1024 images of 256x256 through 1024 filters needs 256 GiB of
   -- activations, more than any GPU has; the same model then works on a small batch.
