@@ -260,6 +260,15 @@ void nn_dropout_stream(const nn_layer *layer, const nn_exec *exec,
     }
 }
 
+void nn_random_call_stream(const nn_layer *layer, const nn_exec *exec,
+                           const nn_optional_int *own_seed, uint64_t *own_calls,
+                           uint64_t *seed, uint64_t *stream)
+{
+    nn_dropout_stream(layer, exec, own_seed, *own_calls, 0, seed, stream);
+    if (own_seed->present && exec->on_its_own)
+        (*own_calls)++;
+}
+
 static nn_status dropout_forward(nn_layer *layer, nn_exec *exec, const nn_tensor *input,
                                  nn_tensor *output)
 {
@@ -287,9 +296,7 @@ static nn_status dropout_forward(nn_layer *layer, nn_exec *exec, const nn_tensor
     g->rate = dropout->rate;
 
     uint64_t seed, stream;
-    nn_dropout_stream(layer, exec, &dropout->seed, dropout->own_calls, 0, &seed, &stream);
-    if (dropout->seed.present && exec->on_its_own)
-        dropout->own_calls++;
+    nn_random_call_stream(layer, exec, &dropout->seed, &dropout->own_calls, &seed, &stream);
     if (!is_alpha(layer)) {
         exec->backend->dropout_forward(nn_tensor_f32(output), dropout->mask->data,
                                        nn_tensor_f32(input), g, seed, stream);

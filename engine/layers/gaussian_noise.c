@@ -120,10 +120,8 @@ static nn_status noise_forward(nn_layer *layer, nn_exec *exec, const nn_tensor *
         exec->backend->copy(nn_tensor_f32(output), nn_tensor_f32(input), n * sizeof(float));
         return NN_OK;
     }
-    nn_dropout_stream(layer, exec, &noise->seed, noise->own_calls, 0, &noise->noise_seed,
-                      &noise->noise_stream);
-    if (noise->seed.present && exec->on_its_own)
-        noise->own_calls++;
+    nn_random_call_stream(layer, exec, &noise->seed, &noise->own_calls, &noise->noise_seed,
+                          &noise->noise_stream);
     exec->backend->gaussian_noise(nn_tensor_f32(output), nn_tensor_f32(input), n, stddev,
                                   is_multiplicative(layer), noise->noise_seed,
                                   noise->noise_stream);

@@ -60,6 +60,12 @@ extern const nn_layer_class nn_permute_class;
 void nn_dropout_stream(const nn_layer *layer, const nn_exec *exec,
                        const nn_optional_int *own_seed, uint64_t own_calls, uint64_t mask,
                        uint64_t *seed, uint64_t *stream);
+/* The same for a layer that draws one stream a call (Dropout, the noise and augmentation
+ * layers), and the call counted: own_calls advances when the layer has its own seed and
+ * runs on its own. */
+void nn_random_call_stream(const nn_layer *layer, const nn_exec *exec,
+                           const nn_optional_int *own_seed, uint64_t *own_calls,
+                           uint64_t *seed, uint64_t *stream);
 
 /* Makes `bidirectional` (of nn_bidirectional_class, arguments not finished yet) wrap a
  * copy of the arguments of `recurrent`, a SimpleRNN, LSTM or GRU: all but its name. */

@@ -168,10 +168,8 @@ static nn_status affine_forward(nn_layer *layer, nn_exec *exec, const nn_tensor 
         return NN_OK;
     }
     affine->geometry = geometry_of(affine, input);
-    nn_dropout_stream(layer, exec, &affine->seed, affine->own_calls, 0, &affine->draw_seed,
-                      &affine->draw_stream);
-    if (affine->seed.present && exec->on_its_own)
-        affine->own_calls++;
+    nn_random_call_stream(layer, exec, &affine->seed, &affine->own_calls, &affine->draw_seed,
+                          &affine->draw_stream);
     exec->backend->random_affine(nn_tensor_f32(output), nn_tensor_f32(input), &affine->geometry,
                                  affine->draw_seed, affine->draw_stream);
     affine->transformed = true;

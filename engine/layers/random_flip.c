@@ -85,10 +85,8 @@ static nn_status random_flip_forward(nn_layer *layer, nn_exec *exec, const nn_te
         .horizontal = flip->mode != FLIP_VERTICAL,
         .vertical = flip->mode != FLIP_HORIZONTAL,
     };
-    nn_dropout_stream(layer, exec, &flip->seed, flip->own_calls, 0, &flip->flip_seed,
-                      &flip->flip_stream);
-    if (flip->seed.present && exec->on_its_own)
-        flip->own_calls++;
+    nn_random_call_stream(layer, exec, &flip->seed, &flip->own_calls, &flip->flip_seed,
+                          &flip->flip_stream);
     exec->backend->random_flip(nn_tensor_f32(output), nn_tensor_f32(input), &flip->geometry,
                                flip->flip_seed, flip->flip_stream);
     flip->flipped = true;
