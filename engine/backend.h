@@ -284,6 +284,23 @@ typedef struct nn_backend {
     void (*clipped_relu)(float *out, const float *x, const float *dout, size_t n,
                          float negative_slope, float max_value, float threshold);
 
+    /* Keras' masking of steps: a mask holds one float per row (step) of a sample, 1
+     * kept and 0 masked. mask[r] = 1 where row r of x (`width` floats) holds a value
+     * other than `value`: Masking's rule (any feature differs), and with width 1 and
+     * value 0 an Embedding's with mask_zero. */
+    void (*step_mask)(float *mask, const float *x, float value, size_t rows, size_t width);
+    /* out[r, j] = kept[r, j] where mask[r · mask_stride] is not 0, else masked[r, j]; a
+     * NULL source reads as zeros (nn_body_select_rows). out may be either source. The
+     * stride reads one step of a (batch, steps) mask for time-major rows. */
+    void (*select_rows)(float *out, const float *kept, const float *masked, const float *mask,
+                        size_t mask_stride, size_t rows, size_t width);
+    /* out (batch, channels) = the mean of x (batch, steps, channels) over the kept steps
+     * of each sample, 0 where none is kept; and its backward, dx overwritten. */
+    void (*masked_mean_steps)(float *out, const float *x, const float *mask, int64_t batch,
+                              int64_t steps, int64_t channels);
+    void (*masked_mean_steps_backward)(float *dx, const float *dout, const float *mask,
+                                       int64_t batch, int64_t steps, int64_t channels);
+
     /* Inverted dropout. mask (the noise shape, one byte per element) = 1 where
      * uniform(seed, stream, j) >= rate, drawn with Philox exactly as nn_random_uniform_at
      * so every backend draws the same masks; out = mask ? inp / (1 - rate) : 0, with the

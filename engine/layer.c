@@ -30,7 +30,7 @@ static const nn_layer_class *const layer_classes[] = {
     &nn_permute_class, &nn_gaussian_noise_class, &nn_gaussian_dropout_class,
     &nn_activity_regularization_class, &nn_alpha_dropout_class, &nn_random_flip_class,
     &nn_random_rotation_class, &nn_random_translation_class, &nn_random_zoom_class,
-    &nn_relu_class,
+    &nn_relu_class,      &nn_masking_class,
     NULL,
 };
 
@@ -588,6 +588,25 @@ nn_status nn_layer_call(nn_layer *layer, const nn_tensor *input, bool training,
     }
     *out = output;
     return NN_OK;
+}
+
+unsigned nn_layer_mask_use(const nn_layer *layer)
+{
+    return layer->cls->mask_use ? layer->cls->mask_use(layer) : 0;
+}
+
+int64_t nn_layer_mask_steps(const nn_shape *shape)
+{
+    int64_t steps = 1;
+    for (int axis = 1; axis < shape->ndim - 1; axis++)
+        steps *= shape->dims[axis];
+    return steps;
+}
+
+unsigned nn_mask_passes(const nn_layer *layer)
+{
+    (void)layer;
+    return NN_MASK_PASSES;
 }
 
 char *nn_layer_describe(const nn_layer *layer, char *buf, size_t size)

@@ -86,6 +86,16 @@ typedef struct nn_arg_spec {
 typedef struct nn_layer nn_layer;
 typedef struct nn_exec nn_exec;
 
+/* What a layer does with Keras' mask over the steps of its input (one float per step of
+ * a sample, 1 kept and 0 masked; see the backend's step_mask): flags of
+ * nn_layer_class.mask_use. A layer with none of them takes no mask: a model refuses to
+ * hand it one, as Keras documents. */
+enum {
+    NN_MASK_MAKES = 1,  /* makes a mask from its input (Embedding with mask_zero, Masking) */
+    NN_MASK_READS = 2,  /* forward and backward read nn_exec.mask (a recurrent layer) */
+    NN_MASK_PASSES = 4, /* its output has the input's steps: the mask goes on unchanged */
+};
+
 /* The class of a layer kind: its name, arguments and operations. */
 typedef struct nn_layer_class {
     const char *name;       /* Keras class name: "Conv2D", "MaxPooling2D" */
@@ -157,6 +167,11 @@ typedef struct nn_layer_class {
      * a model then makes the output (and its gradient) a view of the input's storage,
      * and forward and backward find nothing to copy. May be NULL: never. */
     bool (*output_views_input)(const nn_layer *layer);
+    /* Its masking: NN_MASK_* flags for the layer as built. May be NULL: none. */
+    unsigned (*mask_use)(const nn_layer *layer);
+    /* NN_MASK_MAKES: writes the mask of the output's steps (batch rows of
+     * nn_layer_mask_steps floats) from the input. */
+    void (*make_mask)(nn_layer *layer, nn_exec *exec, const nn_tensor *input, float *mask);
 } nn_layer_class;
 
 /* The header every layer starts with. Layers are shared (a Lua variable and a model
@@ -212,6 +227,9 @@ struct nn_exec {
     /* Set by nn_layer_call: the layer runs on its own, outside a model's loop, where
      * `step` is a session-wide counter rather than the training step. */
     bool on_its_own;
+    /* The mask over the input's steps (batch rows of nn_layer_mask_steps of the input)
+     * where a model's mask reaches a layer that reads it (NN_MASK_READS), else NULL. */
+    const float *mask;
 };
 
 /* ---- the registry of layer kinds ---- */
@@ -314,6 +332,14 @@ nn_status nn_layer_check_input(const nn_layer *layer, const nn_tensor *input);
  * copied there when needed. *out is a new tensor on that device. */
 nn_status nn_layer_call(nn_layer *layer, const nn_tensor *input, bool training,
                         nn_tensor **out);
+
+/* The layer's NN_MASK_* flags (0 for a class without masking). */
+unsigned nn_layer_mask_use(const nn_layer *layer);
+/* Steps of one sample that a mask over a tensor of this shape (batch axis first) has: every
+ * axis but the batch and the last (features), 1 for (batch, features). */
+int64_t nn_layer_mask_steps(const nn_shape *shape);
+/* For classes whose output keeps the input's steps (Dense, Dropout, activations). */
+unsigned nn_mask_passes(const nn_layer *layer);
 
 /* Formats the layer's arguments like a constructor call: "Conv2D(32, 3×3, relu)". */
 char *nn_layer_describe(const nn_layer *layer, char *buf, size_t size);

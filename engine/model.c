@@ -99,6 +99,8 @@ void nn_model_retain(nn_model *model)
 static void forget_buffers(nn_model *model)
 {
     model->outputs = model->doutputs = NULL;
+    model->masks = NULL;
+    model->mask_storage = NULL;
     model->output_count = 0;
     model->logits = model->labels = model->row_weights = model->scratch = model->stats = NULL;
     model->activity_gradient = NULL;
@@ -122,8 +124,12 @@ static void free_buffers(nn_model *model)
         nn_tensor_free(model->outputs[i]);
     for (int i = 0; model->doutputs && i < model->output_count; i++)
         nn_tensor_free(model->doutputs[i]);
+    for (int i = 0; model->mask_storage && i < model->output_count; i++)
+        nn_storage_release(model->mask_storage[i]);
     free(model->outputs);
     free(model->doutputs);
+    free(model->masks);
+    free(model->mask_storage);
     nn_storage_release(model->logits);
     nn_storage_release(model->labels);
     nn_storage_release(model->row_weights);
@@ -211,6 +217,35 @@ static const char *suggest_fix(const nn_layer *layer, const nn_shape *input)
 
 /* Builds `layer` on `input`; on failure rewrites the message to name the layer before
  * it (or the model input), both shapes, and the likely fix. */
+int nn_model_mask_source(const nn_model *model, int index)
+{
+    int source = -1;
+    for (int i = 0; i < index; i++) {
+        unsigned use = nn_layer_mask_use(model->layers[i]);
+        if (use & NN_MASK_MAKES)
+            source = i;
+        else if (!(use & NN_MASK_PASSES))
+            source = -1;
+    }
+    return source;
+}
+
+/* Keras documents that a layer which does not support masking raises when a mask reaches
+ * it; the error says where the mask comes from and what would take it. */
+static nn_status refuse_mask(const nn_model *model, int index, int source)
+{
+    const nn_layer *layer = model->layers[index], *maker = model->layers[source];
+    bool embedding = strcmp(maker->cls->name, "Embedding") == 0;
+    return nn_error(NN_ERR_ARGUMENT,
+                    "layer \"%s\" (%s) cannot take the mask over steps that \"%s\" (%s) "
+                    "makes%s: %s does not support masking. Put a layer that uses the mask "
+                    "before it (SimpleRNN, LSTM, GRU, Bidirectional, "
+                    "GlobalAveragePooling1D), or make no mask (%s)",
+                    layer->name, layer->cls->name, maker->name, maker->cls->name,
+                    embedding ? " with mask_zero=True" : "", layer->cls->name,
+                    embedding ? "mask_zero=False" : "leave the Masking layer out");
+}
+
 static nn_status build_after(nn_model *model, int index, const nn_shape *input)
 {
     nn_layer *layer = model->layers[index];
@@ -228,6 +263,9 @@ static nn_status build_after(nn_model *model, int index, const nn_shape *input)
                                         "any kernel sees them (an Embedding's indices), so it "
                                         "must be the model's first layer",
                           layer->cls->name);
+    int mask_source = nn_model_mask_source(model, index);
+    if (status == NN_OK && mask_source >= 0 && nn_layer_mask_use(layer) == 0)
+        return refuse_mask(model, index, mask_source);
     if (status == NN_OK)
         status = nn_layer_build(layer, input);
     if (status == NN_OK)
@@ -931,8 +969,10 @@ static nn_status reserve(nn_model *model, int64_t batch, bool training)
     nn_status status = NN_OK;
     model->outputs = calloc((size_t)count + 1, sizeof *model->outputs);
     model->doutputs = calloc((size_t)count + 1, sizeof *model->doutputs);
+    model->masks = calloc((size_t)count + 1, sizeof *model->masks);
+    model->mask_storage = calloc((size_t)count + 1, sizeof *model->mask_storage);
     model->output_count = count + 1;
-    if (!model->outputs || !model->doutputs) {
+    if (!model->outputs || !model->doutputs || !model->masks || !model->mask_storage) {
         free_buffers(model);
         return nn_error(NN_ERR_MEMORY, "out of memory reserving model \"%s\" for batches of "
                         "%lld", model->name, (long long)batch);
@@ -954,6 +994,19 @@ static nn_status reserve(nn_model *model, int64_t batch, bool training)
             status = nn_tensor_create_on(&model->outputs[i], NN_DTYPE_F32, &shape, device);
             if (status == NN_OK && training)
                 status = nn_tensor_create_on(&model->doutputs[i], NN_DTYPE_F32, &shape, device);
+        }
+        if (status == NN_OK && i > 0) {
+            /* The mask over this output's steps: made here, passed on, or none. */
+            unsigned use = nn_layer_mask_use(producer);
+            if (use & NN_MASK_MAKES) {
+                size_t steps = (size_t)nn_layer_mask_steps(&shape);
+                status = nn_storage_create_on(&model->mask_storage[i], device,
+                                              (size_t)batch * steps * sizeof(float));
+                if (status == NN_OK)
+                    model->masks[i] = model->mask_storage[i]->data;
+            } else if (use & NN_MASK_PASSES) {
+                model->masks[i] = model->masks[i - 1];
+            }
         }
         if (status == NN_OK && i < count) {
             nn_layer *layer = model->layers[i];
@@ -1177,6 +1230,7 @@ static nn_status forward(nn_model *model, nn_exec *exec)
     for (int i = 0; i < model->layer_count; i++) {
         nn_layer *layer = model->layers[i];
         exec->logits = i == model->layer_count - 1 ? model->logits->data : NULL;
+        exec->mask = model->masks[i];
         if (pools_next(model, i, exec)) {
             bool done;
             NN_TRY(forward_pooled(model, exec, i, &done));
@@ -1189,8 +1243,11 @@ static nn_status forward(nn_model *model, nn_exec *exec)
                                                model->outputs[i + 1]);
         if (status != NN_OK)
             return nn_error_prefix(status, "layer \"%s\"", layer->name);
+        if (nn_layer_mask_use(layer) & NN_MASK_MAKES)
+            layer->cls->make_mask(layer, exec, model->outputs[i], model->masks[i + 1]);
     }
     exec->logits = NULL;
+    exec->mask = NULL;
     return NN_OK;
 }
 
@@ -1371,6 +1428,7 @@ static nn_status backward(nn_model *model, nn_exec *exec)
                                       nn_tensor_count(model->outputs[i + 1]));
         if (i < first)
             continue;
+        exec->mask = model->masks[i];
         nn_status status = layer->cls->backward(layer, exec, model->outputs[i],
                                                 model->outputs[i + 1], model->doutputs[i + 1],
                                                 i > first ? model->doutputs[i] : NULL);
@@ -1378,6 +1436,7 @@ static nn_status backward(nn_model *model, nn_exec *exec)
             return nn_error_prefix(status, "layer \"%s\" (backward)", layer->name);
     }
     exec->doutput_is_preactivation = false;
+    exec->mask = NULL;
     return NN_OK;
 }
 
@@ -1435,6 +1494,25 @@ static nn_status check_inputs(nn_model *model, const char *what, const nn_tensor
         NN_TRY(nn_loss_check_labels(&model->loss, nn_model_output_shape(model), y));
     }
     return gather_weights(model);
+}
+
+/* A mask that reaches the output would weigh the loss and the metrics in Keras (masked
+ * steps count for nothing); nnsh does not weigh them yet, so it says so rather than
+ * train on a different loss. predict needs no loss and runs. */
+static nn_status refuse_output_mask(const nn_model *model, const char *what)
+{
+    int source = nn_model_mask_source(model, model->layer_count);
+    if (source < 0)
+        return NN_OK;
+    const nn_layer *maker = model->layers[source];
+    return nn_error(NN_ERR_ARGUMENT,
+                    "%s: the mask over steps that \"%s\" (%s) makes reaches the model's "
+                    "output, where Keras would leave masked steps out of the loss; nnsh "
+                    "does not mask losses yet. End the masked part with a layer that "
+                    "consumes the mask (a recurrent layer without return_sequences, "
+                    "GlobalAveragePooling1D), or give the padded steps sample weights of 0 "
+                    "instead of a mask",
+                    what, maker->name, maker->cls->name);
 }
 
 static nn_status ensure_order(nn_model *model, int64_t count)
@@ -1879,6 +1957,7 @@ nn_status nn_model_fit(nn_model *model, const nn_tensor *x, const nn_tensor *y,
                                          "integer, got %lld",
                         (long long)options->validation_batch_size);
     NN_TRY(check_inputs(model, "fit", x, y));
+    NN_TRY(refuse_output_mask(model, "fit"));
 
     if (options->validation_x)
         NN_TRY(check_inputs(model, "fit (validation_data)", options->validation_x,
@@ -1969,6 +2048,7 @@ nn_status nn_model_evaluate(nn_model *model, const nn_tensor *x, const nn_tensor
         return nn_error(NN_ERR_ARGUMENT, "evaluate: batch_size must be positive, got %lld",
                         (long long)batch_size);
     NN_TRY(check_inputs(model, "evaluate", x, y));
+    NN_TRY(refuse_output_mask(model, "evaluate"));
     int64_t count = x->shape.dims[0];
     if (batch_size > count)
         batch_size = count;

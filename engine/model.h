@@ -145,6 +145,11 @@ typedef struct nn_model {
     nn_storage *scratch;
     size_t scratch_floats;
     nn_storage *stats;        /* one nn_batch_stats, summed on the device */
+    /* Keras' masking: masks[i] is the mask over the steps of outputs[i] (see
+     * nn_model_mask_source), NULL where none; a layer that makes one writes it into
+     * mask_storage[i + 1], and the layers that pass it on share it. */
+    float **masks;
+    nn_storage **mask_storage;
     /* Feeding a device the host cannot write: each batch is gathered into page-locked
      * host memory and copied to a landing buffer while the batch before computes; two of
      * each, alternating. NULL on the CPU, where batches are gathered in place. */
@@ -181,6 +186,10 @@ nn_status nn_model_pop(nn_model *model, nn_layer **popped);
  * first entry of a Sequential): sample is one sample's shape, without the batch axis.
  * The first layer added is built on it at once. Refused once the model has layers. */
 nn_status nn_model_declare_input(nn_model *model, const nn_shape *sample);
+/* The index of the layer whose mask (Keras' masking: an Embedding with mask_zero, a
+ * Masking layer) reaches the input of layer `index` (layer_count: the model's output),
+ * or -1 when none does. Layers before `index` must be built. */
+int nn_model_mask_source(const nn_model *model, int index);
 /* Builds every layer for inputs of shape input (batch axis ignored). */
 nn_status nn_model_build(nn_model *model, const nn_shape *input);
 int64_t nn_model_count_params(const nn_model *model, bool trainable);

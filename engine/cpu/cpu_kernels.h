@@ -25,6 +25,13 @@ void nn_cpu_add(float *y, const float *x, size_t n);
 void nn_cpu_multiply(float *y, const float *a, const float *b, size_t n);
 void nn_cpu_clipped_relu(float *out, const float *x, const float *dout, size_t n,
                          float negative_slope, float max_value, float threshold);
+void nn_cpu_step_mask(float *mask, const float *x, float value, size_t rows, size_t width);
+void nn_cpu_select_rows(float *out, const float *kept, const float *masked, const float *mask,
+                    size_t mask_stride, size_t rows, size_t width);
+void nn_cpu_masked_mean_steps(float *out, const float *x, const float *mask, int64_t batch,
+                    int64_t steps, int64_t channels);
+void nn_cpu_masked_mean_steps_backward(float *dx, const float *dout, const float *mask,
+                    int64_t batch, int64_t steps, int64_t channels);
 
 size_t nn_cpu_conv2d_scratch_floats(const nn_conv2d_geometry *geometry);
 void nn_cpu_conv2d_forward(float *out, const float *inp, const float *kernel,

@@ -18,6 +18,13 @@ void nn_cuda_add(float *y, const float *x, size_t n);
 void nn_cuda_multiply(float *y, const float *a, const float *b, size_t n);
 void nn_cuda_clipped_relu(float *out, const float *x, const float *dout, size_t n,
                           float negative_slope, float max_value, float threshold);
+void nn_cuda_step_mask(float *mask, const float *x, float value, size_t rows, size_t width);
+void nn_cuda_select_rows(float *out, const float *kept, const float *masked, const float *mask,
+                     size_t mask_stride, size_t rows, size_t width);
+void nn_cuda_masked_mean_steps(float *out, const float *x, const float *mask, int64_t batch,
+                     int64_t steps, int64_t channels);
+void nn_cuda_masked_mean_steps_backward(float *dx, const float *dout, const float *mask,
+                     int64_t batch, int64_t steps, int64_t channels);
 void nn_cuda_to_channels_last(float *out, const float *inp, int64_t batch, int64_t channels,
                               int64_t spatial);
 void nn_cuda_to_channels_first(float *out, const float *inp, int64_t batch, int64_t channels,

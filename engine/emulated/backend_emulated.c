@@ -250,6 +250,35 @@ static void emulated_clipped_relu(float *out, const float *x, const float *dout,
         CPU.clipped_relu(out, x, dout, n, negative_slope, max_value, threshold), out, x, dout);
 }
 
+static void emulated_step_mask(float *mask, const float *x, float value, size_t rows,
+                               size_t width)
+{
+    RUN("step_mask", CPU.step_mask(mask, x, value, rows, width), mask, x);
+}
+
+static void emulated_select_rows(float *out, const float *kept, const float *masked,
+                                 const float *mask, size_t mask_stride, size_t rows,
+                                 size_t width)
+{
+    RUN("select_rows", CPU.select_rows(out, kept, masked, mask, mask_stride, rows, width),
+        out, kept, masked, mask);
+}
+
+static void emulated_masked_mean_steps(float *out, const float *x, const float *mask,
+                                       int64_t batch, int64_t steps, int64_t channels)
+{
+    RUN("masked_mean_steps", CPU.masked_mean_steps(out, x, mask, batch, steps, channels),
+        out, x, mask);
+}
+
+static void emulated_masked_mean_steps_backward(float *dx, const float *dout,
+                                                const float *mask, int64_t batch,
+                                                int64_t steps, int64_t channels)
+{
+    RUN("masked_mean_steps_backward",
+        CPU.masked_mean_steps_backward(dx, dout, mask, batch, steps, channels), dx, dout, mask);
+}
+
 static void emulated_multiply(float *y, const float *a, const float *b, size_t n)
 {
     RUN("multiply", CPU.multiply(y, a, b, n), y, a, b);
@@ -660,6 +689,10 @@ static const nn_backend emulated_backend = {
     .add = emulated_add,
     .multiply = emulated_multiply,
     .clipped_relu = emulated_clipped_relu,
+    .step_mask = emulated_step_mask,
+    .select_rows = emulated_select_rows,
+    .masked_mean_steps = emulated_masked_mean_steps,
+    .masked_mean_steps_backward = emulated_masked_mean_steps_backward,
     .to_channels_last = emulated_to_channels_last,
     .to_channels_first = emulated_to_channels_first,
     .conv2d_scratch_floats = emulated_conv2d_scratch_floats,

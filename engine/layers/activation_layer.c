@@ -95,6 +95,7 @@ const nn_layer_class nn_activation_class = {
     .build = activation_build,
     .forward = activation_forward,
     .backward = activation_backward,
+    .mask_use = nn_mask_passes,
 };
 
 /* ---- LeakyReLU, ELU, Softmax ---- */
@@ -153,6 +154,13 @@ static nn_status parametric_validate(nn_layer *layer)
     return NN_OK;
 }
 
+/* Keras' Softmax layer reads a mask as one over its own axis, not over steps; the others
+ * pass a mask on. */
+static unsigned parametric_mask_use(const nn_layer *layer)
+{
+    return layer->cls == &nn_softmax_class ? 0 : NN_MASK_PASSES;
+}
+
 #define PARAMETRIC_CLASS(class_name, base, args_table, defaults, doc_text, example_text) \
     {                                                                                    \
         .name = class_name, .base_name = base, .doc = doc_text, .example = example_text, \
@@ -161,6 +169,7 @@ static nn_status parametric_validate(nn_layer *layer)
         .positional_count = 1, .set_defaults = defaults,                                 \
         .validate = parametric_validate, .build = activation_build,                      \
         .forward = activation_forward, .backward = activation_backward,                  \
+        .mask_use = parametric_mask_use,                                                 \
     }
 
 const nn_layer_class nn_leaky_relu_class = PARAMETRIC_CLASS(

@@ -80,4 +80,5 @@ const nn_layer_class nn_activity_regularization_class = {
     .build = activity_regularization_build,
     .forward = activity_regularization_forward,
     .backward = activity_regularization_backward,
+    .mask_use = nn_mask_passes,
 };

@@ -144,4 +144,5 @@ const nn_layer_class nn_dense_class = {
     .scratch_floats = dense_scratch_floats,
     .forward = dense_forward,
     .backward = dense_backward,
+    .mask_use = nn_mask_passes,
 };

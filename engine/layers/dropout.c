@@ -357,7 +357,7 @@ static void dropout_destroy(nn_layer *layer)
         .positional_count = 1, .set_defaults = dropout_set_defaults,                     \
         .validate = dropout_validate, .build = dropout_build, .reserve = dropout_reserve, \
         .forward = dropout_forward, .backward = dropout_backward,                        \
-        .destroy = dropout_destroy,                                                      \
+        .destroy = dropout_destroy, .mask_use = nn_mask_passes,                          \
     }
 
 const nn_layer_class nn_dropout_class = DROPOUT_CLASS(

@@ -4,6 +4,7 @@
 #include <math.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "layers.h"
 
@@ -35,7 +36,8 @@ static const nn_arg_spec embedding_args[] = {
     {"embeddings_constraint", NN_ARG_CONSTRAINT, ARG(embeddings_constraint), false, 0, 0,
      false, NULL, "None", "Constraint function applied to the embeddings matrix."},
     {"mask_zero", NN_ARG_BOOL, ARG(mask_zero), false, 0, 1, false, NULL, "False",
-     "Whether index 0 is padding to be masked out; nnsh has no masking, so only False."},
+     "Whether index 0 is padding: its steps are masked, and the layers after that support "
+     "masking skip them (a recurrent layer carries its state over them)."},
     {"input_length", NN_ARG_OPTIONAL_INT, ARG(input_length), false, 1, 1 << 30, false, NULL,
      "None", "Length of the input sequences (Keras 2): declares the input shape "
      "(input_length,), as input_shape would."},
@@ -54,10 +56,6 @@ static void embedding_set_defaults(nn_layer *layer)
 static nn_status embedding_validate(nn_layer *layer)
 {
     embedding_layer *embedding = (embedding_layer *)layer;
-    if (embedding->mask_zero)
-        return nn_error(NN_ERR_ARGUMENT, "Embedding \"%s\": mask_zero=True is not available: "
-                        "masking is not available in nnsh (no layer takes a mask); leave "
-                        "mask_zero=False and index 0 is an ordinary row", layer->name);
     if (!embedding->input_length.present)
         return NN_OK;
     /* input_length is Keras 2's way of writing input_shape=(input_length,): the layer
@@ -109,6 +107,12 @@ static nn_status embedding_build(nn_layer *layer, const nn_shape *input, nn_shap
              "the embeddings table (input_dim %d x output_dim %d = %lld weights)",
              embedding->output_dim, embedding->input_dim, embedding->output_dim,
              (long long)embedding->input_dim * embedding->output_dim);
+    if (embedding->mask_zero) {
+        size_t used = strlen(layer->explanation);
+        snprintf(layer->explanation + used, sizeof layer->explanation - used,
+                 "; mask_zero=True: the steps whose index is 0 are masked for the layers "
+                 "after it");
+    }
     return NN_OK;
 }
 
@@ -185,6 +189,19 @@ static nn_status embedding_backward(nn_layer *layer, nn_exec *exec, const nn_ten
     return NN_OK;
 }
 
+/* mask_zero: the steps whose index is 0 are masked. */
+static unsigned embedding_mask_use(const nn_layer *layer)
+{
+    return ((const embedding_layer *)layer)->mask_zero ? NN_MASK_MAKES : 0;
+}
+
+static void embedding_make_mask(nn_layer *layer, nn_exec *exec, const nn_tensor *input,
+                                float *mask)
+{
+    (void)layer;
+    exec->backend->step_mask(mask, nn_tensor_f32(input), 0.0f, nn_tensor_count(input), 1);
+}
+
 const nn_layer_class nn_embedding_class = {
     .name = "Embedding",
     .base_name = "embedding",
@@ -208,4 +225,6 @@ const nn_layer_class nn_embedding_class = {
     .check_input = embedding_check_input,
     .forward = embedding_forward,
     .backward = embedding_backward,
+    .mask_use = embedding_mask_use,
+    .make_mask = embedding_make_mask,
 };

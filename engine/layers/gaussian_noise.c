@@ -156,7 +156,7 @@ static nn_status noise_backward(nn_layer *layer, nn_exec *exec, const nn_tensor 
         .arg_count = (int)(sizeof args_table / sizeof args_table[0]),                    \
         .positional_count = 1, .set_defaults = noise_set_defaults,                       \
         .validate = noise_validate, .build = noise_build, .forward = noise_forward,      \
-        .backward = noise_backward,                                                      \
+        .backward = noise_backward, .mask_use = nn_mask_passes,                          \
     }
 
 const nn_layer_class nn_gaussian_noise_class = NOISE_CLASS(

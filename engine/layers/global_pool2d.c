@@ -221,12 +221,31 @@ static void average_backward(global_pool2d_layer *pool, nn_exec *exec, const flo
         backend->to_channels_last(dinput, rows, batch, channels, area);
 }
 
+/* GlobalAveragePooling1D over (batch, steps, channels) takes Keras' mask over the steps:
+ * the mean of the kept steps. */
+static unsigned global_pool_mask_use(const nn_layer *layer)
+{
+    const global_pool2d_layer *pool = (const global_pool2d_layer *)layer;
+    return pool->sequence && pool->kind == GLOBAL_AVERAGE &&
+                   pool->data_format == NN_CHANNELS_LAST
+               ? NN_MASK_READS
+               : 0;
+}
+
+static bool reads_mask(const nn_layer *layer) { return global_pool_mask_use(layer) != 0; }
+
 static nn_status global_pool2d_forward(nn_layer *layer, nn_exec *exec, const nn_tensor *input,
                                        nn_tensor *output)
 {
     global_pool2d_layer *pool = (global_pool2d_layer *)layer;
     int64_t batch = input->shape.dims[0];
     NN_TRY(check_scratch(layer, exec, batch));
+    if (exec->mask && reads_mask(layer)) {
+        exec->backend->masked_mean_steps(nn_tensor_f32(output), nn_tensor_f32(input),
+                                         exec->mask, batch, pool->geometry.in_width,
+                                         pool->geometry.channels);
+        return NN_OK;
+    }
     if (pool->kind == GLOBAL_AVERAGE) {
         average_forward(pool, exec, nn_tensor_f32(input), nn_tensor_f32(output), batch);
         return NN_OK;
@@ -263,6 +282,12 @@ static nn_status global_pool2d_backward(nn_layer *layer, nn_exec *exec, const nn
         return NN_OK;
     int64_t batch = input->shape.dims[0];
     NN_TRY(check_scratch(layer, exec, batch));
+    if (exec->mask && reads_mask(layer)) {
+        exec->backend->masked_mean_steps_backward(nn_tensor_f32(dinput), nn_tensor_f32(doutput),
+                                                  exec->mask, batch, pool->geometry.in_width,
+                                                  pool->geometry.channels);
+        return NN_OK;
+    }
     if (pool->kind == GLOBAL_AVERAGE) {
         average_backward(pool, exec, nn_tensor_f32(doutput), nn_tensor_f32(dinput), batch);
         return NN_OK;
@@ -340,7 +365,9 @@ const nn_layer_class nn_global_average_pooling1d_class = {
     .alias = "GlobalAvgPool1D",
     .base_name = "global_average_pooling1d",
     .doc = "The mean of each channel over the whole sequence: (batch, steps, channels) "
-           "becomes (batch, channels); has no weights.",
+           "becomes (batch, channels); has no weights. Under a mask over the steps (an "
+           "Embedding with mask_zero=True, Masking) the mean of the kept steps only, 0 for a "
+           "sample with none.",
     .example = "print(nn.layers.GlobalAveragePooling1D()(nn.random.randn(2, 100, 16)).shape)"
                "  --> (2, 16)",
     .size = sizeof(global_pool2d_layer),
@@ -354,6 +381,7 @@ const nn_layer_class nn_global_average_pooling1d_class = {
     .forward = global_pool2d_forward,
     .backward = global_pool2d_backward,
     .destroy = global_pool2d_destroy,
+    .mask_use = global_pool_mask_use,
 };
 
 const nn_layer_class nn_global_max_pooling1d_class = {

@@ -204,4 +204,5 @@ const nn_layer_class nn_layernorm_class = {
     .forward = layernorm_forward,
     .backward = layernorm_backward,
     .destroy = layernorm_destroy,
+    .mask_use = nn_mask_passes,
 };

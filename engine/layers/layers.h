@@ -45,6 +45,7 @@ extern const nn_layer_class nn_spatial_dropout1d_class;
 extern const nn_layer_class nn_gaussian_noise_class;
 extern const nn_layer_class nn_gaussian_dropout_class;
 extern const nn_layer_class nn_activity_regularization_class;
+extern const nn_layer_class nn_masking_class;
 extern const nn_layer_class nn_alpha_dropout_class;
 extern const nn_layer_class nn_random_flip_class;
 extern const nn_layer_class nn_random_rotation_class;

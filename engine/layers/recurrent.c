@@ -400,7 +400,8 @@ static history_layout history_of(const call_sizes *s, bool recurrent_dropout)
 typedef struct scratch_layout {
     size_t inputs_by_time, inputs_by_step, products, state_product; /* forward */
     size_t dproducts, dstate_products, doutputs, doutputs_by_step, dinputs_by_step,
-        dinputs_by_time, dstate, dcell, dstate_direct;               /* backward */
+        dinputs_by_time, dstate, dcell, dstate_direct, dstate_passed,
+        dcell_passed;                                                 /* backward */
     size_t total;
 } scratch_layout;
 
@@ -444,6 +445,11 @@ static scratch_layout scratch_of(const call_sizes *s, bool go_backwards, bool re
     l.dcell = offset;
     offset += nn_aligned_floats(s->step_states);
     l.dstate_direct = offset;
+    offset += nn_aligned_floats(s->step_states);
+    /* Under a mask: the gradients that skip a masked step (its state is the one before). */
+    l.dstate_passed = offset;
+    offset += nn_aligned_floats(s->step_states);
+    l.dcell_passed = offset;
     offset += nn_aligned_floats(s->step_states);
     l.total = offset > forward_end ? offset : forward_end;
     return l;
@@ -572,6 +578,16 @@ static direction direction_of(recurrent_layer *rnn, int index)
     return d;
 }
 
+/* The mask of the direction's step t (in the order it runs them): one float per sample,
+ * `steps` apart in the (batch, steps) mask. NULL without a mask. */
+static const float *step_mask_of(const nn_exec *exec, const direction *d, const call_sizes *s,
+                                 int64_t t)
+{
+    if (!exec->mask)
+        return NULL;
+    return exec->mask + (d->go_backwards ? s->steps - 1 - t : t);
+}
+
 /* The input, time-major and in the order the direction runs its steps. */
 static float *inputs_in_step_order(const nn_exec *exec, const direction *d, const float *input,
                                    const call_sizes *s, const scratch_layout *l)
@@ -681,6 +697,18 @@ static void run_forward(recurrent_layer *rnn, nn_exec *exec, const direction *d,
                                              state_product, &cell);
             break;
         }
+        /* Keras' masking: a masked step leaves the state (and an LSTM's cell) as it was,
+         * so its output is the step before's. */
+        const float *step_mask = step_mask_of(exec, d, &s, t);
+        if (step_mask) {
+            backend->select_rows(next_state, next_state, state, step_mask, (size_t)s.steps,
+                                 (size_t)batch, (size_t)s.units);
+            if (s.kind == CELL_LSTM)
+                backend->select_rows(cells + (size_t)(t + 1) * s.step_states,
+                                     cells + (size_t)(t + 1) * s.step_states,
+                                     cells + (size_t)t * s.step_states, step_mask,
+                                     (size_t)s.steps, (size_t)batch, (size_t)s.units);
+        }
     }
     if (!rnn->return_sequences) {
         backend->copy(out, states + (size_t)s.steps * s.step_states,
@@ -718,6 +746,7 @@ static void run_backward(recurrent_layer *rnn, nn_exec *exec, const direction *d
     float *dstate_products = s.kind == CELL_GRU ? scratch + l.dstate_products : dproducts;
     float *doutputs = scratch + l.doutputs, *dstate = scratch + l.dstate;
     float *dcell = scratch + l.dcell, *dstate_direct = scratch + l.dstate_direct;
+    float *dstate_passed = scratch + l.dstate_passed, *dcell_passed = scratch + l.dcell_passed;
     const uint8_t *input_mask = d->masks->data;
     const uint8_t *state_mask = input_mask + (size_t)(batch * s.features);
     nn_dropout_geometry input_dropout = input_dropout_of(rnn, &s);
@@ -748,6 +777,21 @@ static void run_backward(recurrent_layer *rnn, nn_exec *exec, const direction *d
         const float *step_gates = gates + (size_t)t * step_kept;
         float *step_dproducts = dproducts + (size_t)t * s.step_columns;
         float *step_dstate_products = dstate_products + (size_t)t * s.step_columns;
+        /* A masked step copied its state: that part of the gradient passes to the state
+         * before untouched, and the cell, whose result was dropped, gets none. */
+        const float *step_mask = step_mask_of(exec, d, &s, t);
+        if (step_mask) {
+            backend->select_rows(dstate_passed, NULL, dstate, step_mask, (size_t)s.steps,
+                                 (size_t)batch, (size_t)s.units);
+            backend->select_rows(dstate, dstate, NULL, step_mask, (size_t)s.steps,
+                                 (size_t)batch, (size_t)s.units);
+            if (s.kind == CELL_LSTM) {
+                backend->select_rows(dcell_passed, NULL, dcell, step_mask, (size_t)s.steps,
+                                     (size_t)batch, (size_t)s.units);
+                backend->select_rows(dcell, dcell, NULL, step_mask, (size_t)s.steps,
+                                     (size_t)batch, (size_t)s.units);
+            }
+        }
         switch (s.kind) {
         case CELL_LSTM:
             backend->lstm_cell_backward(step_dproducts, dcell, dstate, step_preact, step_gates,
@@ -766,6 +810,8 @@ static void run_backward(recurrent_layer *rnn, nn_exec *exec, const direction *d
         }
         if (t == 0)
             break;
+        if (step_mask && s.kind == CELL_LSTM)
+            backend->add(dcell, dcell_passed, s.step_states);
         backend->dense_backward(dstate, NULL, NULL, step_dstate_products, state, d->recurrent,
                                 (int)batch, (int)s.units, (int)s.columns);
         if (rnn->dropped_states)
@@ -774,6 +820,8 @@ static void run_backward(recurrent_layer *rnn, nn_exec *exec, const direction *d
             backend->add(dstate, dstate_direct, s.step_states);
         if (rnn->return_sequences)
             backend->add(dstate, doutputs + (size_t)(t - 1) * s.step_states, s.step_states);
+        if (step_mask)
+            backend->add(dstate, dstate_passed, s.step_states);
     }
 
     int rows = (int)(s.steps * batch);
@@ -842,7 +890,26 @@ static nn_status recurrent_backward(nn_layer *layer, nn_exec *exec, const nn_ten
     return NN_OK;
 }
 
+/* Keras' masking: masked steps are skipped (the state carried over them); the output
+ * sequence keeps the mask, the last state does not need it. */
+static unsigned recurrent_mask_use(const nn_layer *layer)
+{
+    return NN_MASK_READS |
+           (((const recurrent_layer *)layer)->return_sequences ? NN_MASK_PASSES : 0);
+}
+
 /* ---- Bidirectional ---- */
+
+/* Keras' Bidirectional gives 0, not the carried state, at a masked step of its output
+ * sequence (in both directions, so after the merge too): values, or their gradients. */
+static void zero_masked_outputs(const recurrent_layer *rnn, const nn_exec *exec, float *values,
+                                const call_sizes *s, size_t width)
+{
+    if (!exec->mask || !rnn->return_sequences)
+        return;
+    exec->backend->select_rows(values, values, NULL, exec->mask, 1,
+                               (size_t)(s->batch * s->steps), width);
+}
 
 static nn_status bidirectional_forward(nn_layer *layer, nn_exec *exec, const nn_tensor *input,
                                        nn_tensor *output)
@@ -885,6 +952,7 @@ static nn_status bidirectional_forward(nn_layer *layer, nn_exec *exec, const nn_
         backend->multiply(out, outputs[0], outputs[1], n);
         break;
     }
+    zero_masked_outputs(rnn, exec, out, &s, (size_t)output->shape.dims[output->shape.ndim - 1]);
     nn_layer_activate_forward(layer, exec, out, nn_tensor_count(output),
                               (size_t)output->shape.dims[output->shape.ndim - 1]);
     return NN_OK;
@@ -926,6 +994,8 @@ static nn_status bidirectional_backward(nn_layer *layer, nn_exec *exec, const nn
         backend->multiply(douts[1], dout, outputs[0], n);
         break;
     }
+    for (int index = 0; index < 2; index++)
+        zero_masked_outputs(rnn, exec, douts[index], &s, (size_t)s.units);
     float *backward_dinput = dinput ? exec->scratch + m.dinput : NULL;
     for (int index = 0; index < 2; index++) {
         direction d = direction_of(rnn, index);
@@ -981,7 +1051,7 @@ static void bidirectional_set_defaults(nn_layer *layer)
     .build = recurrent_build, .initialized = recurrent_initialized,                           \
     .scratch_floats = recurrent_scratch_floats, .reserve = recurrent_reserve,                 \
     .forward = recurrent_forward, .backward = recurrent_backward,                             \
-    .destroy = recurrent_destroy
+    .destroy = recurrent_destroy, .mask_use = recurrent_mask_use
 
 const nn_layer_class nn_simple_rnn_class = {
     .name = "SimpleRNN",
@@ -1050,4 +1120,5 @@ const nn_layer_class nn_bidirectional_class = {
     .forward = bidirectional_forward,
     .backward = bidirectional_backward,
     .destroy = recurrent_destroy,
+    .mask_use = recurrent_mask_use,
 };

@@ -93,4 +93,5 @@ const nn_layer_class nn_relu_class = {
     .build = relu_build,
     .forward = relu_forward,
     .backward = relu_backward,
+    .mask_use = nn_mask_passes,
 };

@@ -1,5 +1,6 @@
 /* SimpleRNN, LSTM and GRU against a reference in double written from Keras' cell
- * definitions (batch-major, one sample and one step at a time), their gradients (input,
+ * definitions (batch-major, one sample and one step at a time), with and without Keras'
+ * mask over the steps (a masked step leaves the state as it was), their gradients (input,
  * kernel, recurrent kernel, bias) against central differences of that reference, and
  * their initial weights, shapes and errors. */
 #include <criterion/criterion.h>
@@ -21,6 +22,10 @@ typedef struct ref_case {
     const char *activation, *recurrent_activation;
 } ref_case;
 
+/* The mask of the masked cases: some steps of each sample masked, first and last among
+ * them, none for sample 0's first, and all of them for no sample. */
+static bool masked_step(int b, int t) { return (b + 2 * t) % 3 == 1; }
+
 static int gates(ref_kind kind) { return kind == REF_LSTM ? 4 : kind == REF_GRU ? 3 : 1; }
 
 static double sigmoid(double v) { return 1.0 / (1.0 + exp(-v)); }
@@ -41,6 +46,7 @@ typedef struct ref_values {
     const ref_case *c;
     double *x, *kernel, *recurrent, *bias; /* bias: columns, or 2 · columns for a GRU */
     const float *dy;                       /* the output gradient of the objective */
+    const float *mask;                     /* (batch, steps), or NULL */
     double *which;                         /* the array the central differences move */
 } ref_values;
 
@@ -63,6 +69,12 @@ static void reference(double *y, const ref_values *v)
         for (int s = 0; s < c->steps; s++) {
             int t = c->go_backwards ? c->steps - 1 - s : s;
             const double *x = v->x + ((size_t)b * c->steps + t) * c->features;
+            if (v->mask && v->mask[(size_t)b * c->steps + t] == 0.0f) {
+                /* Keras: the state and the cell stay; the output repeats the last one. */
+                if (c->return_sequences)
+                    memcpy(y + ((size_t)b * c->steps + s) * H, h, (size_t)H * sizeof *h);
+                continue;
+            }
             for (int g = 0; g < G; g++) {
                 xw[g] = c->use_bias ? v->bias[g] : 0.0;
                 hu[g] = c->use_bias && c->kind == REF_GRU ? v->bias[G + g] : 0.0;
@@ -159,7 +171,8 @@ static void expect_gradient(const char *what, size_t case_index, const float *ac
     free(numeric);
 }
 
-static void check_case(const ref_case *c, size_t k)
+/* With `masked`, under the mask of masked_step. */
+static void check_case(const ref_case *c, size_t k, bool masked)
 {
     nn_layer *layer = make_layer(c);
     nn_shape shape = NN_SHAPE(c->batch, c->steps, c->features);
@@ -181,6 +194,16 @@ static void check_case(const ref_case *c, size_t k)
     ts_fill_uniform(nn_tensor_f32(x), nn_tensor_count(x), 400 + k, -1.5f, 1.5f);
     harness_run run;
     cr_assert_eq(harness_forward(&run, layer, x, true, NULL), NN_OK, "%s", nn_error_message());
+    float *mask = NULL;
+    if (masked) { /* forward again, as a model under a mask would run it */
+        mask = malloc((size_t)(c->batch * c->steps) * sizeof *mask);
+        for (int b = 0; b < c->batch; b++)
+            for (int t = 0; t < c->steps; t++)
+                mask[b * c->steps + t] = masked_step(b, t) ? 0.0f : 1.0f;
+        run.exec.mask = mask;
+        cr_assert_eq(nn_layer_forward(layer, &run.exec, x, run.output), NN_OK, "%s",
+                     nn_error_message());
+    }
     size_t out_n = output_count(c);
     cr_assert_eq(nn_tensor_count(run.output), out_n);
     nn_tensor *dy = harness_tensor(&run.output->shape, NULL), *dx = harness_tensor(&shape, NULL);
@@ -194,7 +217,8 @@ static void check_case(const ref_case *c, size_t k)
                     .recurrent = to_double(nn_tensor_f32(layer->params[1].value), recurrent_n),
                     .bias = c->use_bias ? to_double(nn_tensor_f32(layer->params[2].value), bias_n)
                                         : NULL,
-                    .dy = nn_tensor_f32(dy)};
+                    .dy = nn_tensor_f32(dy),
+                    .mask = mask};
     double *y = malloc(out_n * sizeof *y);
     reference(y, &v);
     ts_comparison forward = ts_compare(nn_tensor_f32(run.output), y, out_n, 1e-5, 1e-5);
@@ -207,7 +231,7 @@ static void check_case(const ref_case *c, size_t k)
                     recurrent_n, &v);
     if (c->use_bias)
         expect_gradient("dbias", k, nn_tensor_f32(layer->params[2].grad), v.bias, bias_n, &v);
-    free(y), free(v.x), free(v.kernel), free(v.recurrent), free(v.bias);
+    free(y), free(v.x), free(v.kernel), free(v.recurrent), free(v.bias), free(mask);
     nn_tensor_free(x), nn_tensor_free(dy), nn_tensor_free(dx);
     harness_run_free(&run);
     nn_layer_release(layer);
@@ -227,25 +251,42 @@ static const ref_case cases[] = {
     {REF_GRU, 1, 6, 2, 2, false, false, true, "tanh", "sigmoid"},
 };
 
+/* Under a mask: each kind, with and without return_sequences and go_backwards. */
+static const ref_case masked_cases[] = {
+    {REF_SIMPLE, 3, 5, 2, 3, true, false, false, "tanh", "sigmoid"},
+    {REF_SIMPLE, 3, 5, 2, 3, true, true, true, "tanh", "sigmoid"},
+    {REF_LSTM, 3, 5, 3, 4, true, false, false, "tanh", "sigmoid"},
+    {REF_LSTM, 3, 5, 2, 3, true, true, false, "tanh", "sigmoid"},
+    {REF_LSTM, 3, 4, 2, 3, true, true, true, "swish", "softsign"},
+    {REF_GRU, 3, 5, 3, 4, true, false, true, "tanh", "sigmoid"},
+    {REF_GRU, 3, 5, 2, 3, true, true, false, "tanh", "sigmoid"},
+};
+
+Test(recurrent, masked_steps_match_the_reference_and_its_central_differences)
+{
+    for (size_t k = 0; k < sizeof masked_cases / sizeof masked_cases[0]; k++)
+        check_case(&masked_cases[k], k, true);
+}
+
 Test(recurrent, simple_rnn_matches_the_reference_and_its_central_differences)
 {
     for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++)
         if (cases[k].kind == REF_SIMPLE)
-            check_case(&cases[k], k);
+            check_case(&cases[k], k, false);
 }
 
 Test(recurrent, lstm_matches_the_reference_and_its_central_differences)
 {
     for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++)
         if (cases[k].kind == REF_LSTM)
-            check_case(&cases[k], k);
+            check_case(&cases[k], k, false);
 }
 
 Test(recurrent, gru_matches_the_reference_and_its_central_differences)
 {
     for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++)
         if (cases[k].kind == REF_GRU)
-            check_case(&cases[k], k);
+            check_case(&cases[k], k, false);
 }
 
 /* The first layer of a model gets no input gradient (dinput NULL): the weights' gradients

@@ -237,6 +237,31 @@ t.test('SimpleRNN, Bidirectional LSTM and GRU train on the GPU as on the CPU', f
   end
 end)
 
+t.test('masks (Embedding mask_zero, Masking) train on the GPU as on the CPU', function()
+  local ids = nn.tensor{{3, 1, 4, 0, 0}, {0, 0, 2, 7, 1}, {5, 0, 0, 0, 0}, {1, 2, 3, 4, 5}}
+  local function make(device)
+    nn.random.seed(14)
+    local model = nn.Sequential{L.Embedding{10, 4, mask_zero = true, input_shape = {5}},
+                                L.Bidirectional{L.LSTM{3, return_sequences = true}},
+                                L.GRU{4, return_sequences = true, go_backwards = true},
+                                L.GlobalAveragePooling1D(), L.Dense{2, activation = 'softmax'}}
+    model:to(device)
+    model:compile{optimizer = nn.optimizers.SGD{learning_rate = 0.5},
+                  loss = 'sparse_categorical_crossentropy'}
+    return model
+  end
+  expect_same_step(make, ids, nn.tensor{0, 1, 1, 0}, 'mask_zero: ')
+  local function masking(device)
+    nn.random.seed(15)
+    local model = nn.Sequential{L.Masking{input_shape = {6, 3}}, L.SimpleRNN{4}, L.Dense{1}}
+    model:to(device)
+    model:compile{optimizer = nn.optimizers.SGD{learning_rate = 0.1}, loss = 'mse'}
+    return model
+  end
+  local x = nn.random.randn(4, 6, 3)
+  expect_same_step(masking, x, nn.random.randn(4, 1), 'Masking: ')
+end)
+
 t.test('noise, augmentation, ReLU and a schedule train on the GPU as on the CPU', function()
   -- Every random layer draws the same numbers on both devices (Philox by image or element);
   -- the Gaussian noise and the turn's sine and cosine may differ in their last bits.

@@ -625,6 +625,43 @@ static void clipped_relu(void)
     free(x), free(dy), free(cpu), free(dev);
 }
 
+/* Keras' masking: the step mask, the row select with a stride and NULL sources, the
+ * masked mean over steps and its backward. */
+static void step_masks(void)
+{
+    enum { BATCH = 7, STEPS = 33, WIDTH = 5 };
+    size_t rows = BATCH * STEPS, n = rows * WIDTH;
+    float *x = gh_random(n, 96, -1, 1), *dy = gh_random(BATCH * WIDTH, 97, -1, 1);
+    for (size_t r = 0; r < rows; r += 3) /* every third step all 0.25: masked */
+        for (size_t j = 0; j < WIDTH; j++)
+            x[r * WIDTH + j] = 0.25f;
+    float *cpu = calloc(n, 4), *dev = calloc(n, 4), *mask = calloc(rows, 4);
+    float *d_x = gh_upload(x, n * 4), *d_dy = gh_upload(dy, BATCH * WIDTH * 4);
+    float *d_y = gh_zeros(n * 4), *d_mask = gh_zeros(rows * 4);
+    nn_cpu_step_mask(mask, x, 0.25f, rows, WIDTH);
+    gh_device->step_mask(d_mask, d_x, 0.25f, rows, WIDTH);
+    gh_download(dev, d_mask, rows * 4);
+    gh_expect_close("step mask", dev, mask, rows, 0.0);
+    nn_cpu_select_rows(cpu, x, NULL, mask + 4, STEPS, BATCH, WIDTH);
+    gh_device->select_rows(d_y, d_x, NULL, d_mask + 4, STEPS, BATCH, WIDTH);
+    gh_download(dev, d_y, BATCH * WIDTH * 4);
+    gh_expect_close("select rows, one step", dev, cpu, BATCH * WIDTH, 0.0);
+    nn_cpu_select_rows(cpu, NULL, x, mask, 1, rows, WIDTH);
+    gh_device->select_rows(d_y, NULL, d_x, d_mask, 1, rows, WIDTH);
+    gh_download(dev, d_y, n * 4);
+    gh_expect_close("select rows, masked ones", dev, cpu, n, 0.0);
+    nn_cpu_masked_mean_steps(cpu, x, mask, BATCH, STEPS, WIDTH);
+    gh_device->masked_mean_steps(d_y, d_x, d_mask, BATCH, STEPS, WIDTH);
+    gh_download(dev, d_y, BATCH * WIDTH * 4);
+    gh_expect_close("masked mean", dev, cpu, BATCH * WIDTH, 1e-6);
+    nn_cpu_masked_mean_steps_backward(cpu, dy, mask, BATCH, STEPS, WIDTH);
+    gh_device->masked_mean_steps_backward(d_y, d_dy, d_mask, BATCH, STEPS, WIDTH);
+    gh_download(dev, d_y, n * 4);
+    gh_expect_close("masked mean backward", dev, cpu, n, 1e-6);
+    gh_free(d_x), gh_free(d_dy), gh_free(d_y), gh_free(d_mask);
+    free(x), free(dy), free(cpu), free(dev), free(mask);
+}
+
 static void batch_normalization(void)
 {
     const nn_batchnorm_geometry geometries[] = {
@@ -905,6 +942,7 @@ int main(int argc, char **argv)
         {"dense", dense_layers},
         {"activations", activations},
         {"ReLU layer", clipped_relu},
+        {"step masks", step_masks},
         {"dropout", dropout},
         {"gaussian noise", gaussian_noise},
         {"random flip", random_flip},

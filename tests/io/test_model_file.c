@@ -242,14 +242,24 @@ static nn_model *model_around(const nn_layer_class *cls, nn_shape *input)
         add(model, layer);
         add(model, new_layer(&nn_flatten_class));
     } else if (cls == &nn_embedding_class) {
-        /* input_length (Keras 2) declares the input; the file keeps both it and the shape. */
+        /* input_length (Keras 2) declares the input; the file keeps both it and the shape.
+         * mask_zero: index 0 is masked for the mean after it. */
         *input = NN_SHAPE(5);
         set_int(layer, "input_dim", 6);
         set_int(layer, "output_dim", 4);
+        set_bool(layer, "mask_zero", true);
         *(nn_optional_int *)nn_layer_arg_pointer(layer, arg(layer, "input_length")) =
             (nn_optional_int){true, 5};
         add(model, layer);
-        add(model, new_layer(&nn_flatten_class));
+        add(model, new_layer(&nn_global_average_pooling1d_class));
+    } else if (cls == &nn_masking_class) {
+        *input = NN_SHAPE(5, 3);
+        set_float(layer, "mask_value", -0.5f);
+        set_input(layer, NN_SHAPE(5, 3));
+        add(model, layer);
+        nn_layer *rnn = new_layer(&nn_simple_rnn_class);
+        set_int(rnn, "units", 4);
+        add(model, rnn);
     } else if (cls == &nn_flatten_class) {
         *input = NN_SHAPE(4, 4, 2);
         set_input(layer, NN_SHAPE(4, 4, 2));
@@ -513,6 +523,7 @@ Test(model_file, random_translation_round_trips)
 }
 Test(model_file, random_zoom_round_trips) { layer_round_trip(&nn_random_zoom_class); }
 Test(model_file, relu_round_trips) { layer_round_trip(&nn_relu_class); }
+Test(model_file, masking_round_trips) { layer_round_trip(&nn_masking_class); }
 Test(model_file, activity_regularization_round_trips)
 {
     layer_round_trip(&nn_activity_regularization_class);
@@ -562,7 +573,8 @@ Test(model_file, every_layer_class_has_a_round_trip_test)
                                             &nn_alpha_dropout_class,
                                             &nn_random_flip_class, &nn_random_rotation_class,
                                             &nn_random_translation_class,
-                                            &nn_random_zoom_class, &nn_relu_class};
+                                            &nn_random_zoom_class, &nn_relu_class,
+                                            &nn_masking_class};
     const nn_layer_class *const *classes = nn_layer_classes();
     for (int i = 0; classes[i]; i++) {
         bool found = false;
