@@ -84,7 +84,9 @@ doc('nn.utils.to_categorical', {call = 'nn.utils.to_categorical(labels [, num_cl
 doc('nn.utils.pad_sequences', {call = "nn.utils.pad_sequences(sequences [, {maxlen=nil, dtype='int32', padding='pre', truncating='pre', value=0}])",
   text = 'One (N, maxlen) tensor from N sequences of different lengths, as Keras does: ' ..
          'short ones are padded with value, long ones cut, at the start (\'pre\') or the end ' ..
-         '(\'post\'). For an Embedding, whose input is one row of indices per sample.',
+         '(\'post\'). For an Embedding, whose input is one row of indices per sample; ' ..
+         'with Embedding{..., mask_zero=true} the recurrent layers after it skip the ' ..
+         'padding (value 0), so a padded sequence gives what the unpadded one would.',
   params = {{'sequences', 'a list of lists of numbers, or of 1-D tensors'},
             {'maxlen', 'the length of every row', default = 'the longest sequence', option = true},
             {'dtype', "'int32', 'int64', 'uint8' or 'float32'", default = "'int32'", option = true},
