@@ -294,6 +294,11 @@ typedef struct nn_backend {
      * stride reads one step of a (batch, steps) mask for time-major rows. */
     void (*select_rows)(float *out, const float *kept, const float *masked, const float *mask,
                         size_t mask_stride, size_t rows, size_t width);
+    /* Keras' loss under a mask over its rows: out[r] = (weights ? weights[r] : 1) ·
+     * mask[r] · rows / (kept rows + 1e-7), so that the loss's mean over all rows is the
+     * mean over the kept ones (nn_body_masked_loss_weight). out may be weights. */
+    void (*masked_loss_weights)(float *out, const float *weights, const float *mask,
+                                size_t rows);
     /* out (batch, channels) = the mean of x (batch, steps, channels) over the kept steps
      * of each sample, 0 where none is kept; and its backward, dx overwritten. */
     void (*masked_mean_steps)(float *out, const float *x, const float *mask, int64_t batch,

@@ -1293,7 +1293,9 @@ static void last_layer_activity(nn_model *model, nn_exec *exec, float *dlogits)
 
 /* The batch's loss (and its gradient into dlogits, NULL in inference) and metric sums,
  * into the batch statistics on the device; `weighted`: the batch's sample weights are in
- * row_weights. */
+ * row_weights. Under a mask that reaches the output the loss is the mean over the kept
+ * positions, as Keras 3's; its compiled metrics, which get no sample weights, count every
+ * position, and so do these. */
 static void batch_loss(nn_model *model, int64_t batch, float *dlogits, bool weighted)
 {
     const nn_tensor *prediction = model->outputs[model->layer_count];
@@ -1311,11 +1313,16 @@ static void batch_loss(nn_model *model, int64_t batch, float *dlogits, bool weig
     float scale, offset;
     if (nn_loss_label_map(&model->loss, width, &scale, &offset))
         model->backend->scale_shift(labels, labels, scale, offset, (size_t)(rows * width));
+    const float *weights = weighted ? model->row_weights->data : NULL;
+    const float *mask = model->masks[model->layer_count];
+    if (mask) { /* the sample weights (if any) are the batch's own: reweighed in place */
+        model->backend->masked_loss_weights(model->row_weights->data, weights, mask,
+                                            (size_t)rows);
+        weights = model->row_weights->data;
+    }
     model->backend->loss_forward_backward(&stats->loss, dlogits, &model->loss,
                                           last_activation(model), nn_tensor_f32(prediction),
-                                          model->logits->data, labels,
-                                          weighted ? model->row_weights->data : NULL, rows,
-                                          width);
+                                          model->logits->data, labels, weights, rows, width);
 }
 
 /* One optimizer step over the trainable weights. A backend step clips by the norm of
@@ -1494,25 +1501,6 @@ static nn_status check_inputs(nn_model *model, const char *what, const nn_tensor
         NN_TRY(nn_loss_check_labels(&model->loss, nn_model_output_shape(model), y));
     }
     return gather_weights(model);
-}
-
-/* A mask that reaches the output would weigh the loss and the metrics in Keras (masked
- * steps count for nothing); nnsh does not weigh them yet, so it says so rather than
- * train on a different loss. predict needs no loss and runs. */
-static nn_status refuse_output_mask(const nn_model *model, const char *what)
-{
-    int source = nn_model_mask_source(model, model->layer_count);
-    if (source < 0)
-        return NN_OK;
-    const nn_layer *maker = model->layers[source];
-    return nn_error(NN_ERR_ARGUMENT,
-                    "%s: the mask over steps that \"%s\" (%s) makes reaches the model's "
-                    "output, where Keras would leave masked steps out of the loss; nnsh "
-                    "does not mask losses yet. End the masked part with a layer that "
-                    "consumes the mask (a recurrent layer without return_sequences, "
-                    "GlobalAveragePooling1D), or give the padded steps sample weights of 0 "
-                    "instead of a mask",
-                    what, maker->name, maker->cls->name);
 }
 
 static nn_status ensure_order(nn_model *model, int64_t count)
@@ -1957,7 +1945,6 @@ nn_status nn_model_fit(nn_model *model, const nn_tensor *x, const nn_tensor *y,
                                          "integer, got %lld",
                         (long long)options->validation_batch_size);
     NN_TRY(check_inputs(model, "fit", x, y));
-    NN_TRY(refuse_output_mask(model, "fit"));
 
     if (options->validation_x)
         NN_TRY(check_inputs(model, "fit (validation_data)", options->validation_x,
@@ -2048,7 +2035,6 @@ nn_status nn_model_evaluate(nn_model *model, const nn_tensor *x, const nn_tensor
         return nn_error(NN_ERR_ARGUMENT, "evaluate: batch_size must be positive, got %lld",
                         (long long)batch_size);
     NN_TRY(check_inputs(model, "evaluate", x, y));
-    NN_TRY(refuse_output_mask(model, "evaluate"));
     int64_t count = x->shape.dims[0];
     if (batch_size > count)
         batch_size = count;

@@ -27,6 +27,7 @@ const nn_backend nn_cpu_backend_table = {
     .clipped_relu = nn_cpu_clipped_relu,
     .step_mask = nn_cpu_step_mask,
     .select_rows = nn_cpu_select_rows,
+    .masked_loss_weights = nn_cpu_masked_loss_weights,
     .masked_mean_steps = nn_cpu_masked_mean_steps,
     .masked_mean_steps_backward = nn_cpu_masked_mean_steps_backward,
     .to_channels_last = nn_layout_to_channels_last,

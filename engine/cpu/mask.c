@@ -22,6 +22,17 @@ void nn_cpu_select_rows(float *out, const float *kept, const float *masked, cons
         nn_body_select_rows(out, kept, masked, mask, mask_stride, width, (size_t)i);
 }
 
+void nn_cpu_masked_loss_weights(float *out, const float *weights, const float *mask,
+                                size_t rows)
+{
+    float partials[NN_REDUCE_SLICES];
+    for (size_t s = 0; s < NN_REDUCE_SLICES; s++)
+        partials[s] = nn_body_mask_partial(mask, rows, s, NN_REDUCE_SLICES);
+    float kept = nn_body_sum_in_order(partials, NN_REDUCE_SLICES);
+    for (size_t r = 0; r < rows; r++)
+        nn_body_masked_loss_weight(out, weights, mask, rows, kept, r);
+}
+
 void nn_cpu_masked_mean_steps(float *out, const float *x, const float *mask, int64_t batch,
                               int64_t steps, int64_t channels)
 {

@@ -382,6 +382,7 @@ static const nn_backend cuda_backend = {
     .clipped_relu = nn_cuda_clipped_relu,
     .step_mask = nn_cuda_step_mask,
     .select_rows = nn_cuda_select_rows,
+    .masked_loss_weights = nn_cuda_masked_loss_weights,
     .masked_mean_steps = nn_cuda_masked_mean_steps,
     .masked_mean_steps_backward = nn_cuda_masked_mean_steps_backward,
     .to_channels_last = nn_cuda_to_channels_last,

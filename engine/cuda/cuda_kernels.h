@@ -21,6 +21,8 @@ void nn_cuda_clipped_relu(float *out, const float *x, const float *dout, size_t 
 void nn_cuda_step_mask(float *mask, const float *x, float value, size_t rows, size_t width);
 void nn_cuda_select_rows(float *out, const float *kept, const float *masked, const float *mask,
                      size_t mask_stride, size_t rows, size_t width);
+void nn_cuda_masked_loss_weights(float *out, const float *weights, const float *mask,
+                            size_t rows);
 void nn_cuda_masked_mean_steps(float *out, const float *x, const float *mask, int64_t batch,
                      int64_t steps, int64_t channels);
 void nn_cuda_masked_mean_steps_backward(float *dx, const float *dout, const float *mask,

@@ -37,6 +37,31 @@ extern "C" void nn_cuda_select_rows(float *out, const float *kept, const float *
     NN_CUDA_LAUNCHED("select_rows");
 }
 
+// One block: its threads sum the mask in body.h's order, then weigh the rows.
+static __global__ void masked_loss_weights_kernel(float *out, const float *weights,
+                                                  const float *mask, size_t rows)
+{
+    __shared__ float partials[NN_REDUCE_SLICES];
+    __shared__ float kept;
+    size_t s = threadIdx.x;
+    partials[s] = nn_body_mask_partial(mask, rows, s, NN_REDUCE_SLICES);
+    __syncthreads();
+    if (s == 0)
+        kept = nn_body_sum_in_order(partials, NN_REDUCE_SLICES);
+    __syncthreads();
+    for (size_t r = s; r < rows; r += NN_REDUCE_SLICES)
+        nn_body_masked_loss_weight(out, weights, mask, rows, kept, r);
+}
+
+extern "C" void nn_cuda_masked_loss_weights(float *out, const float *weights, const float *mask,
+                                            size_t rows)
+{
+    NN_CUDA_STREAM_OR_RETURN(context, rows);
+    masked_loss_weights_kernel<<<1, NN_REDUCE_SLICES, 0, context->stream>>>(out, weights, mask,
+                                                                            rows);
+    NN_CUDA_LAUNCHED("masked_loss_weights");
+}
+
 static __global__ void masked_mean_kernel(float *out, const float *x, const float *mask,
                                           int64_t steps, int64_t channels, size_t n)
 {

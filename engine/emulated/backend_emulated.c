@@ -264,6 +264,13 @@ static void emulated_select_rows(float *out, const float *kept, const float *mas
         out, kept, masked, mask);
 }
 
+static void emulated_masked_loss_weights(float *out, const float *weights, const float *mask,
+                                         size_t rows)
+{
+    RUN("masked_loss_weights", CPU.masked_loss_weights(out, weights, mask, rows), out, weights,
+        mask);
+}
+
 static void emulated_masked_mean_steps(float *out, const float *x, const float *mask,
                                        int64_t batch, int64_t steps, int64_t channels)
 {
@@ -691,6 +698,7 @@ static const nn_backend emulated_backend = {
     .clipped_relu = emulated_clipped_relu,
     .step_mask = emulated_step_mask,
     .select_rows = emulated_select_rows,
+    .masked_loss_weights = emulated_masked_loss_weights,
     .masked_mean_steps = emulated_masked_mean_steps,
     .masked_mean_steps_backward = emulated_masked_mean_steps_backward,
     .to_channels_last = emulated_to_channels_last,

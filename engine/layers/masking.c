@@ -109,8 +109,8 @@ const nn_layer_class nn_masking_class = {
     .doc = "Masks the steps of a (batch, steps, features) input whose features all equal "
            "mask_value: the layers after it that support masking skip them (SimpleRNN, LSTM "
            "and GRU carry their state over a masked step; GlobalAveragePooling1D averages "
-           "the kept steps only), and the output holds 0 there. For sequences padded to one "
-           "length.",
+           "the kept steps only; a loss over steps leaves them out), and the output holds 0 "
+           "there. For sequences padded to one length.",
     .example = "local x = nn.tensor{{{1, 2}, {3, 4}, {0, 0}}}   -- the last step is padding\n"
                "print(nn.layers.Masking{mask_value=0}(x))",
     .size = sizeof(masking_layer),

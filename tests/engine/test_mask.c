@@ -1,5 +1,5 @@
-/* Keras' masking of steps: the CPU kernels (step mask, row select, masked mean over steps)
- * against naive references written here, the masked mean's gradient against central
+/* Keras' masking of steps: the CPU kernels (step mask, row select, masked mean over steps,
+ * the loss weights under a mask) against naive references written here, the masked mean's gradient against central
  * differences, and the Masking layer's forward and backward. */
 #include <criterion/criterion.h>
 #include <math.h>
@@ -119,6 +119,45 @@ Test(mask, masked_mean_matches_the_reference_and_its_central_differences)
     cr_expect(backward.ok, "backward: element %zu is %.9g, the central difference %.9g",
               backward.worst_index, (double)dx[backward.worst_index],
               numeric[backward.worst_index]);
+}
+
+Test(mask, loss_weights_make_the_mean_over_all_rows_the_mean_over_the_kept_ones)
+{
+    enum { ROWS = 700 }; /* more rows than reduction slices */
+    float mask[ROWS], weights[ROWS], out[ROWS], loss[ROWS];
+    double kept = 0.0, kept_sum = 0.0, weighted_sum = 0.0;
+    ts_fill_uniform(loss, ROWS, 14, 0, 3);
+    ts_fill_uniform(weights, ROWS, 15, 0, 2);
+    for (int r = 0; r < ROWS; r++) {
+        mask[r] = r % 7 == 3 || r % 5 == 0 ? 0.0f : 1.0f;
+        kept += mask[r];
+        kept_sum += mask[r] * loss[r];
+        weighted_sum += mask[r] * weights[r] * loss[r];
+    }
+    nn_cpu_masked_loss_weights(out, NULL, mask, ROWS);
+    double mean = 0.0;
+    for (int r = 0; r < ROWS; r++)
+        mean += (double)out[r] * loss[r];
+    mean /= ROWS;
+    cr_expect(fabs(mean - kept_sum / kept) < 1e-5 * kept_sum / kept,
+              "the mean over all rows %.9g, over the kept %.9g", mean, kept_sum / kept);
+    for (int r = 0; r < ROWS; r++)
+        if (mask[r] == 0.0f)
+            cr_expect_eq(out[r], 0.0f, "masked row %d weighs 0", r);
+    /* sample weights multiply it, in place */
+    memcpy(out, weights, sizeof out);
+    nn_cpu_masked_loss_weights(out, out, mask, ROWS);
+    mean = 0.0;
+    for (int r = 0; r < ROWS; r++)
+        mean += (double)out[r] * loss[r];
+    mean /= ROWS;
+    cr_expect(fabs(mean - weighted_sum / kept) < 1e-5 * weighted_sum / kept,
+              "weighted: %.9g, expected %.9g", mean, weighted_sum / kept);
+    /* nothing kept: every weight 0, no division by 0 */
+    memset(mask, 0, sizeof mask);
+    nn_cpu_masked_loss_weights(out, weights, mask, ROWS);
+    for (int r = 0; r < ROWS; r++)
+        cr_expect_eq(out[r], 0.0f, "row %d with nothing kept", r);
 }
 
 Test(mask, the_masking_layer_zeroes_masked_steps_and_their_gradient)

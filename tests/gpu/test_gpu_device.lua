@@ -260,6 +260,19 @@ t.test('masks (Embedding mask_zero, Masking) train on the GPU as on the CPU', fu
   end
   local x = nn.random.randn(4, 6, 3)
   expect_same_step(masking, x, nn.random.randn(4, 1), 'Masking: ')
+  -- a mask that reaches the loss: one label per step, the kept steps' mean
+  local function tagging(device)
+    nn.random.seed(16)
+    local model = nn.Sequential{L.Embedding{10, 4, mask_zero = true, input_shape = {5}},
+                                L.GRU{4, return_sequences = true},
+                                L.Dense{3, activation = 'softmax'}}
+    model:to(device)
+    model:compile{optimizer = nn.optimizers.SGD{learning_rate = 0.5},
+                  loss = 'sparse_categorical_crossentropy'}
+    return model
+  end
+  expect_same_step(tagging, ids, nn.tensor{{0, 1, 2, 0, 0}, {0, 0, 1, 1, 2}, {2, 0, 0, 0, 0},
+                                           {1, 2, 0, 1, 2}}, 'masked loss: ')
 end)
 
 t.test('noise, augmentation, ReLU and a schedule train on the GPU as on the CPU', function()

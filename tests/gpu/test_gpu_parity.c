@@ -625,8 +625,9 @@ static void clipped_relu(void)
     free(x), free(dy), free(cpu), free(dev);
 }
 
-/* Keras' masking: the step mask, the row select with a stride and NULL sources, the
- * masked mean over steps and its backward. */
+/* Keras' masking: the step mask, the row select with a stride and NULL sources, the loss
+ * weights under a mask (the same order of sums: exact), the masked mean over steps and its
+ * backward. */
 static void step_masks(void)
 {
     enum { BATCH = 7, STEPS = 33, WIDTH = 5 };
@@ -650,6 +651,10 @@ static void step_masks(void)
     gh_device->select_rows(d_y, NULL, d_x, d_mask, 1, rows, WIDTH);
     gh_download(dev, d_y, n * 4);
     gh_expect_close("select rows, masked ones", dev, cpu, n, 0.0);
+    nn_cpu_masked_loss_weights(cpu, x, mask, rows);
+    gh_device->masked_loss_weights(d_y, d_x, d_mask, rows);
+    gh_download(dev, d_y, rows * 4);
+    gh_expect_close("masked loss weights", dev, cpu, rows, 0.0);
     nn_cpu_masked_mean_steps(cpu, x, mask, BATCH, STEPS, WIDTH);
     gh_device->masked_mean_steps(d_y, d_x, d_mask, BATCH, STEPS, WIDTH);
     gh_download(dev, d_y, BATCH * WIDTH * 4);

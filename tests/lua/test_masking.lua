@@ -1,7 +1,8 @@
 -- Masking as Keras: Embedding{mask_zero=true} and Masking make a mask over the steps; the
 -- recurrent layers carry their state over masked steps, so a padded sequence gives what the
 -- unpadded one gives, in values and in training; GlobalAveragePooling1D averages the kept
--- steps; layers that cannot take a mask are refused when the model is built.
+-- steps; a mask that reaches the output leaves masked steps out of the loss (not the
+-- metrics), as Keras 3; layers that cannot take a mask are refused when the model is built.
 local t = require 'harness'
 local L = nn.layers
 
@@ -265,6 +266,79 @@ t.test('models and files keep the mask', function()
   t.truthy(summary:find('masking (Masking)', 1, true), summary)
 end)
 
+-- A tagging model, one label per step, on post-padded sequences: the kept steps' outputs do
+-- not depend on the padding after them, so the same model without a mask, its padded steps
+-- weighed 0 by sample weights, sees the same per-step losses.
+local function tagging_models(steps)
+  local function make(masked)
+    nn.random.seed(12)
+    local layers = {nn.Input{shape = {steps, 2}}}
+    if masked then layers[2] = L.Masking() end
+    layers[#layers + 1] = L.GRU{4, return_sequences = true}
+    layers[#layers + 1] = L.Dense{3, activation = 'softmax'}
+    local model = nn.Sequential(layers)
+    model:compile{optimizer = nn.optimizers.SGD{learning_rate = 0.5},
+                  loss = 'sparse_categorical_crossentropy', metrics = {'accuracy'}}
+    return model
+  end
+  return make(true), make(false)
+end
+
+t.test('a mask that reaches the loss: the mean over the kept steps, as Keras 3', function()
+  nn.random.seed(13)
+  local lengths = {2, 4, 1}
+  local x = nn.random.randn(3, 4, 2):tolist()
+  local kept, weights = 0, {}
+  for b, length in ipairs(lengths) do
+    weights[b] = {}
+    for s = 1, 4 do
+      if s > length then x[b][s] = {0, 0} end
+      weights[b][s] = s <= length and 1 or 0
+      kept = kept + weights[b][s]
+    end
+  end
+  x = nn.tensor(x)
+  local y = nn.tensor{{0, 1, 2, 0}, {2, 2, 1, 0}, {1, 0, 0, 0}}
+  local masked, plain = tagging_models(4)
+  plain:set_weights(masked:get_weights())
+  local masked_loss, masked_accuracy = masked:evaluate(x, y, {verbose = 0})
+  local plain_loss = plain:evaluate(x, y, {sample_weight = nn.tensor(weights), verbose = 0})
+  t.near(masked_loss, plain_loss * 12 / kept, 1e-5,
+         'the kept steps\' mean: the zero-weighted sum over 12 steps, over the 7 kept')
+  local predicted, labels, right = predict(masked, x):argmax(-1):tolist(), y:tolist(), 0
+  for b = 1, 3 do
+    for s = 1, 4 do right = right + (predicted[b][s] == labels[b][s] and 1 or 0) end
+  end
+  t.near(masked_accuracy, right / 12, 1e-7,
+         'the compiled accuracy counts every step, as Keras 3 (no sample weights)')
+  -- one training step: the same as weighing the kept steps 12/7 each without a mask
+  local scaled = {}
+  for b = 1, 3 do
+    scaled[b] = {}
+    for s = 1, 4 do scaled[b][s] = weights[b][s] * 12 / kept end
+  end
+  masked:fit(x, y, {epochs = 1, batch_size = 3, shuffle = false, verbose = 0})
+  plain:fit(x, y, {epochs = 1, batch_size = 3, shuffle = false, verbose = 0,
+                   sample_weight = nn.tensor(scaled)})
+  local a, b = masked:get_weights(), plain:get_weights()
+  for i = 1, #a do t.near(a[i], b[i], 1e-6, 'weight ' .. i .. ' after one step') end
+  -- sample weights multiply the mask's
+  local sw = nn.tensor{2, 1, 3}
+  local weighted_loss = masked:evaluate(x, y, {sample_weight = sw, verbose = 0})
+  local per_step = {}
+  for i = 1, 3 do
+    per_step[i] = {}
+    for s = 1, 4 do per_step[i][s] = weights[i][s] * sw:tolist()[i] end
+  end
+  plain:set_weights(masked:get_weights())
+  local plain_weighted = plain:evaluate(x, y, {sample_weight = nn.tensor(per_step), verbose = 0})
+  t.near(weighted_loss, plain_weighted * 12 / kept, 1e-5, 'with sample weights')
+  -- the same on the emulated device
+  local on_cpu = masked:evaluate(x, y, {verbose = 0})
+  masked:to('emulated')
+  t.eq(masked:evaluate(x:to('emulated'), y, {verbose = 0}), on_cpu, 'the same on emulated')
+end)
+
 t.test('layers that cannot take a mask are refused; the session goes on', function()
   t.raises(function()
     nn.Sequential{L.Embedding{10, 4, mask_zero = true, input_shape = {5}}, L.Flatten()}
@@ -281,17 +355,6 @@ t.test('layers that cannot take a mask are refused; the session goes on', functi
   local model = nn.Sequential{L.Masking{input_shape = {5, 3}}, L.LSTM{4}, L.Reshape{{2, 2}},
                               L.Flatten(), L.Dense{1}}
   t.eq(tostring(model.output_shape), '(None, 1)', 'after the LSTM the mask is gone')
-  -- a mask that reaches the output: predict runs, the loss is refused
-  local sequence = nn.Sequential{L.Masking{input_shape = {3, 2}},
-                                 L.LSTM{2, return_sequences = true}, L.Dense{1}}
-  local x = nn.tensor{{{1, 2}, {0, 0}, {3, 4}}}
-  t.eq(tostring(predict(sequence, x).shape), '(1, 3, 1)', 'predict')
-  sequence:compile{optimizer = 'sgd', loss = 'mse'}
-  t.raises(function() sequence:fit(x, nn.zeros(1, 3, 1), {verbose = 0}) end,
-           "fit: the mask over steps that \"masking", "reaches the model's output",
-           'does not mask losses yet')
-  t.raises(function() sequence:evaluate(x, nn.zeros(1, 3, 1), {verbose = 0}) end,
-           'evaluate: the mask')
   t.raises(function() L.Masking{mask_value = 'x'} end, 'mask_value')
   t.raises(function() L.Masking{}(nn.tensor{1, 2}) end, 'Masking', 'needs (batch, steps, features)')
   t.eq(tostring(predict(model, nn.zeros(2, 5, 3)).shape), '(2, 1)', 'the session goes on')

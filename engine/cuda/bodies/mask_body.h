@@ -60,4 +60,33 @@ NN_BODY void nn_body_masked_mean_backward(float *dx, const float *dout, const fl
         dx[(b * steps + t) * channels + c] = mask[b * steps + t] != 0.0f ? share : 0.0f;
 }
 
+/* Keras' loss under a mask: the kept rows' losses averaged over the kept rows, which the
+ * loss's usual sum over all `rows` divided by `rows` gives when row r weighs
+ * weight_r · mask_r · rows / (kept + 1e-7) (Keras' epsilon; no row is kept: every weight 0).
+ * The kept rows are summed in body.h's reduction order: slice s of `slices` ... */
+NN_BODY float nn_body_mask_partial(const float *mask, size_t rows, size_t s, size_t slices)
+{
+    float sum = 0.0f;
+    for (size_t r = s; r < rows; r += slices)
+        sum += mask[r];
+    return sum;
+}
+
+/* ... then the slices in order. */
+NN_BODY float nn_body_sum_in_order(const float *partials, size_t slices)
+{
+    float sum = 0.0f;
+    for (size_t s = 0; s < slices; s++)
+        sum += partials[s];
+    return sum;
+}
+
+/* Row r's weight; weights NULL reads as 1. out may be weights. */
+NN_BODY void nn_body_masked_loss_weight(float *out, const float *weights, const float *mask,
+                                        size_t rows, float kept, size_t r)
+{
+    float weight = weights ? weights[r] : 1.0f;
+    out[r] = weight * mask[r] * ((float)rows / (kept + 1e-7f));
+}
+
 #endif
