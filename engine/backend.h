@@ -79,6 +79,14 @@ typedef struct nn_dropout_geometry {
     float rate;                      /* in [0, 1) */
 } nn_dropout_geometry;
 
+/* A PReLU call: the input's shape and alpha's, broadcast over the batch axis and Keras'
+ * shared_axes (1 there, each other size the input's). */
+typedef struct nn_prelu_geometry {
+    int ndim;
+    int64_t dims[NN_MAX_DIMS];       /* the input, batch axis included */
+    int64_t alpha_dims[NN_MAX_DIMS]; /* 1 on the batch axis and the shared axes */
+} nn_prelu_geometry;
+
 /* A random flip call: `batch` images of height x width x channels, and the axes that
  * may flip. */
 typedef struct nn_flip_geometry {
@@ -283,6 +291,16 @@ typedef struct nn_backend {
      * x or dout. */
     void (*clipped_relu)(float *out, const float *x, const float *dout, size_t n,
                          float negative_slope, float max_value, float threshold);
+
+    /* Keras' PReLU over the input of geometry g (nn_body_prelu): out = x where x > 0, alpha·x
+     * below, alpha broadcast; with dout given its input gradient, out = dout where x > 0,
+     * alpha·dout where x < 0, 0 at 0. out may be x or dout. */
+    void (*prelu)(float *out, const float *x, const float *dout, const float *alpha,
+                  const nn_prelu_geometry *g);
+    /* dalpha (alpha's elements, overwritten) = the sum of dout · min(x, 0) over the input
+     * elements that share each alpha element, in a fixed order. */
+    void (*prelu_alpha_gradient)(float *dalpha, const float *x, const float *dout,
+                                 const nn_prelu_geometry *g);
 
     /* Keras' masking of steps: a mask holds one float per row (step) of a sample, 1
      * kept and 0 masked. mask[r] = 1 where row r of x (`width` floats) holds a value

@@ -101,15 +101,53 @@ nn.losses = {
   MeanAbsoluteError = options('nn.losses.MeanAbsoluteError', {name = 'mean_absolute_error'}),
 }
 
+-- Initializers take Keras' arguments by position, in Keras' order (Constant{0.5},
+-- RandomNormal{0, 0.1}), or by name; any other entry is an error, not a silent default.
+local function initializer(class, name, arguments)
+  local what = 'nn.initializers.' .. class
+  local valid = {}
+  for _, argument in ipairs(arguments) do valid[argument] = true end
+  local listed = #arguments > 0 and table.concat(arguments, ', ') or 'none'
+  return function(t)
+    t = t or {}
+    if type(t) ~= 'table' then
+      error(what .. ': expected a table of options, got ' .. type(t), 2)
+    end
+    local object = {name = name}
+    for key, value in pairs(t) do
+      local argument = key
+      if math.type(key) == 'integer' then
+        argument = arguments[key]
+        if not argument then
+          error(string.format('%s: takes %d positional argument%s (%s), got one at position %d',
+                              what, #arguments, #arguments == 1 and '' or 's', listed, key), 2)
+        end
+        if t[argument] ~= nil then
+          error(string.format('%s: %s is given twice, at position %d and by name', what,
+                              argument, key), 2)
+        end
+      elseif not valid[key] then
+        error(string.format("%s: unknown argument '%s' (valid arguments: %s)", what,
+                            tostring(key), listed), 2)
+      end
+      object[argument] = value
+    end
+    return object
+  end
+end
+
 nn.initializers = {}
-for class, name in pairs{
-  Zeros = 'zeros', Ones = 'ones', Constant = 'constant', RandomNormal = 'random_normal',
-  RandomUniform = 'random_uniform', TruncatedNormal = 'truncated_normal',
-  GlorotUniform = 'glorot_uniform', GlorotNormal = 'glorot_normal', HeUniform = 'he_uniform',
-  HeNormal = 'he_normal', LecunUniform = 'lecun_uniform', LecunNormal = 'lecun_normal',
-  Orthogonal = 'orthogonal',
+for class, spec in pairs{
+  Zeros = {'zeros', {}}, Ones = {'ones', {}}, Constant = {'constant', {'value'}},
+  RandomNormal = {'random_normal', {'mean', 'stddev', 'seed'}},
+  RandomUniform = {'random_uniform', {'minval', 'maxval', 'seed'}},
+  TruncatedNormal = {'truncated_normal', {'mean', 'stddev', 'seed'}},
+  GlorotUniform = {'glorot_uniform', {'seed'}}, GlorotNormal = {'glorot_normal', {'seed'}},
+  HeUniform = {'he_uniform', {'seed'}}, HeNormal = {'he_normal', {'seed'}},
+  LecunUniform = {'lecun_uniform', {'seed'}}, LecunNormal = {'lecun_normal', {'seed'}},
+  Orthogonal = {'orthogonal', {'gain', 'seed'}},
 } do
-  nn.initializers[class] = options('nn.initializers.' .. class, {name = name})
+  nn.initializers[class] = initializer(class, spec[1], spec[2])
 end
 
 -- Regularizers: nn.regularizers.l2(0.01) or nn.regularizers.l1_l2{l1=..., l2=...}.

@@ -250,6 +250,19 @@ static void emulated_clipped_relu(float *out, const float *x, const float *dout,
         CPU.clipped_relu(out, x, dout, n, negative_slope, max_value, threshold), out, x, dout);
 }
 
+static void emulated_prelu(float *out, const float *x, const float *dout, const float *alpha,
+                           const nn_prelu_geometry *g)
+{
+    RUN("prelu", CPU.prelu(out, x, dout, alpha, g), out, x, dout, alpha);
+}
+
+static void emulated_prelu_alpha_gradient(float *dalpha, const float *x, const float *dout,
+                                          const nn_prelu_geometry *g)
+{
+    RUN("prelu_alpha_gradient", CPU.prelu_alpha_gradient(dalpha, x, dout, g), dalpha, x,
+        dout);
+}
+
 static void emulated_step_mask(float *mask, const float *x, float value, size_t rows,
                                size_t width)
 {
@@ -696,6 +709,8 @@ static const nn_backend emulated_backend = {
     .add = emulated_add,
     .multiply = emulated_multiply,
     .clipped_relu = emulated_clipped_relu,
+    .prelu = emulated_prelu,
+    .prelu_alpha_gradient = emulated_prelu_alpha_gradient,
     .step_mask = emulated_step_mask,
     .select_rows = emulated_select_rows,
     .masked_loss_weights = emulated_masked_loss_weights,

@@ -46,6 +46,7 @@ extern const nn_layer_class nn_gaussian_noise_class;
 extern const nn_layer_class nn_gaussian_dropout_class;
 extern const nn_layer_class nn_activity_regularization_class;
 extern const nn_layer_class nn_masking_class;
+extern const nn_layer_class nn_prelu_class;
 extern const nn_layer_class nn_alpha_dropout_class;
 extern const nn_layer_class nn_random_flip_class;
 extern const nn_layer_class nn_random_rotation_class;

@@ -275,6 +275,22 @@ t.test('masks (Embedding mask_zero, Masking) train on the GPU as on the CPU', fu
                                            {1, 2, 0, 1, 2}}, 'masked loss: ')
 end)
 
+t.test('PReLU, per element and per channel, trains on the GPU as on the CPU', function()
+  local function make(device)
+    nn.random.seed(17)
+    local model = nn.Sequential{L.Conv2D{4, 3, input_shape = {6, 6, 2}},
+                                L.PReLU{shared_axes = {1, 2}, alpha_initializer = 'random_normal'},
+                                L.Flatten(), L.Dense{5},
+                                L.PReLU{alpha_initializer = nn.initializers.Constant{0.2}},
+                                L.Dense{2, activation = 'softmax'}}
+    model:to(device)
+    model:compile{optimizer = nn.optimizers.SGD{learning_rate = 0.1},
+                  loss = 'sparse_categorical_crossentropy'}
+    return model
+  end
+  expect_same_step(make, nn.random.randn(8, 6, 6, 2), nn.tensor{0, 1, 1, 0, 1, 0, 0, 1}, 'PReLU: ')
+end)
+
 t.test('noise, augmentation, ReLU and a schedule train on the GPU as on the CPU', function()
   -- Every random layer draws the same numbers on both devices (Philox by image or element);
   -- the Gaussian noise and the turn's sine and cosine may differ in their last bits.

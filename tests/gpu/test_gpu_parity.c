@@ -625,6 +625,43 @@ static void clipped_relu(void)
     free(x), free(dy), free(cpu), free(dev);
 }
 
+/* PReLU, alpha shared along the middle axes and per element: the output and input
+ * gradient exactly, alpha's gradient summed in the same order (exact too). */
+static void prelu(void)
+{
+    const nn_prelu_geometry geometries[] = {
+        {.ndim = 4, .dims = {6, 9, 7, 5}, .alpha_dims = {1, 1, 1, 5}},
+        {.ndim = 3, .dims = {4, 33, 3}, .alpha_dims = {1, 33, 3}},
+    };
+    for (size_t k = 0; k < sizeof geometries / sizeof geometries[0]; k++) {
+        const nn_prelu_geometry *g = &geometries[k];
+        size_t n = 1, alphas = 1;
+        for (int axis = 0; axis < g->ndim; axis++) {
+            n *= (size_t)g->dims[axis];
+            alphas *= (size_t)g->alpha_dims[axis];
+        }
+        float *x = gh_random(n, 98, -2, 2), *dy = gh_random(n, 99, -1, 1);
+        float *alpha = gh_random(alphas, 100, -0.5f, 1);
+        float *cpu = calloc(n, 4), *dev = calloc(n, 4);
+        float *d_x = gh_upload(x, n * 4), *d_dy = gh_upload(dy, n * 4);
+        float *d_alpha = gh_upload(alpha, alphas * 4), *d_y = gh_zeros(n * 4);
+        nn_cpu_prelu(cpu, x, NULL, alpha, g);
+        gh_device->prelu(d_y, d_x, NULL, d_alpha, g);
+        gh_download(dev, d_y, n * 4);
+        gh_expect_close("PReLU forward", dev, cpu, n, 0.0);
+        nn_cpu_prelu(cpu, x, dy, alpha, g);
+        gh_device->prelu(d_y, d_x, d_dy, d_alpha, g);
+        gh_download(dev, d_y, n * 4);
+        gh_expect_close("PReLU input gradient", dev, cpu, n, 0.0);
+        nn_cpu_prelu_alpha_gradient(cpu, x, dy, g);
+        gh_device->prelu_alpha_gradient(d_y, d_x, d_dy, g);
+        gh_download(dev, d_y, alphas * 4);
+        gh_expect_close("PReLU alpha gradient", dev, cpu, alphas, 0.0);
+        gh_free(d_x), gh_free(d_dy), gh_free(d_alpha), gh_free(d_y);
+        free(x), free(dy), free(alpha), free(cpu), free(dev);
+    }
+}
+
 /* Keras' masking: the step mask, the row select with a stride and NULL sources, the loss
  * weights under a mask (the same order of sums: exact), the masked mean over steps and its
  * backward. */
@@ -948,6 +985,7 @@ int main(int argc, char **argv)
         {"activations", activations},
         {"ReLU layer", clipped_relu},
         {"step masks", step_masks},
+        {"PReLU", prelu},
         {"dropout", dropout},
         {"gaussian noise", gaussian_noise},
         {"random flip", random_flip},

@@ -252,6 +252,19 @@ static nn_model *model_around(const nn_layer_class *cls, nn_shape *input)
             (nn_optional_int){true, 5};
         add(model, layer);
         add(model, new_layer(&nn_global_average_pooling1d_class));
+    } else if (cls == &nn_prelu_class) {
+        /* One alpha per channel of an image, an L2 penalty on it. */
+        *input = NN_SHAPE(4, 4, 2);
+        nn_layer *conv = new_layer(&nn_conv2d_class);
+        set_int(conv, "filters", 3);
+        set_pair(conv, "kernel_size", 3, 3);
+        set_input(conv, NN_SHAPE(4, 4, 2));
+        add(model, conv);
+        *(nn_shape *)nn_layer_arg_pointer(layer, arg(layer, "shared_axes")) = NN_SHAPE(1, 2);
+        ((nn_regularizer *)nn_layer_arg_pointer(layer, arg(layer, "alpha_regularizer")))->l2 =
+            0.01f;
+        add(model, layer);
+        add(model, new_layer(&nn_flatten_class));
     } else if (cls == &nn_masking_class) {
         *input = NN_SHAPE(5, 3);
         set_float(layer, "mask_value", -0.5f);
@@ -524,6 +537,7 @@ Test(model_file, random_translation_round_trips)
 Test(model_file, random_zoom_round_trips) { layer_round_trip(&nn_random_zoom_class); }
 Test(model_file, relu_round_trips) { layer_round_trip(&nn_relu_class); }
 Test(model_file, masking_round_trips) { layer_round_trip(&nn_masking_class); }
+Test(model_file, prelu_round_trips) { layer_round_trip(&nn_prelu_class); }
 Test(model_file, activity_regularization_round_trips)
 {
     layer_round_trip(&nn_activity_regularization_class);
@@ -574,7 +588,7 @@ Test(model_file, every_layer_class_has_a_round_trip_test)
                                             &nn_random_flip_class, &nn_random_rotation_class,
                                             &nn_random_translation_class,
                                             &nn_random_zoom_class, &nn_relu_class,
-                                            &nn_masking_class};
+                                            &nn_masking_class, &nn_prelu_class};
     const nn_layer_class *const *classes = nn_layer_classes();
     for (int i = 0; classes[i]; i++) {
         bool found = false;

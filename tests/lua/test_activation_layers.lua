@@ -122,4 +122,72 @@ t.test('bad arguments raise errors that say what is wrong', function()
   t.raises(function() L.ReLU{threshold = -1} end, 'threshold must be >= 0')
 end)
 
+-- PReLU: Keras' parametric rectifier, alpha learned per element or shared along axes.
+t.test('PReLU: alpha per element or shared, values, training, files', function()
+  local p = L.PReLU{alpha_initializer = nn.initializers.Constant{0.25}}
+  t.eq(p(nn.tensor{{-2, 3}, {4, -8}}), nn.tensor{{-0.5, 3}, {4, -2}}, 'x above 0, alpha * x below')
+  t.eq(tostring(p.alpha.shape), '(2,)', 'one alpha per element of a sample')
+  t.eq(L.PReLU()(nn.tensor{{-2, 3}}), nn.tensor{{0, 3}}, "alpha starts at 0: a relu")
+  local images = nn.Sequential{L.Conv2D{8, 3, input_shape = {6, 6, 1}}, L.PReLU{shared_axes = {1, 2}}}
+  t.eq(tostring(images.layers[2].alpha.shape), '(1, 1, 8)', 'shared_axes {1, 2}: one per channel')
+  t.eq(images.layers[2]:count_params(), 8, 'parameters')
+  local summary = t.capture(function() images:summary() end)
+  t.truthy(summary:find('p_re_lu (PReLU)', 1, true), summary)
+  local layer = images.layers[2]
+  layer:set_weights{nn.tensor{{{0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8}}}}
+  local x = nn.random.randn(2, 4, 4, 8)
+  local expected = x:tolist()
+  for b = 1, 2 do for h = 1, 4 do for w = 1, 4 do for c = 1, 8 do
+    local v = expected[b][h][w][c]
+    if v < 0 then expected[b][h][w][c] = v * c / 10 end
+  end end end end
+  t.near(layer(x), nn.tensor(expected), 1e-6, 'each channel its alpha')
+  t.near(layer(x:to('emulated')):to('cpu'), nn.tensor(expected), 1e-6, 'the same on emulated')
+  t.eq(layer:get_config().shared_axes[2], 2, 'config')
+
+  -- training moves alpha, the same on cpu and emulated
+  local weights = {}
+  for _, device in ipairs{'cpu', 'emulated'} do
+    nn.random.seed(21)
+    local model = nn.Sequential{L.Dense{6, input_shape = {4}}, L.PReLU(), L.Dense{1}}
+    model:to(device)
+    model:compile{optimizer = nn.optimizers.SGD{learning_rate = 0.1}, loss = 'mse'}
+    nn.random.seed(22)
+    model:fit(nn.random.randn(32, 4), nn.random.randn(32, 1), {epochs = 2, batch_size = 8, verbose = 0})
+    weights[device] = model:get_weights()
+  end
+  t.truthy(weights.cpu[3]:abs():max() > 1e-4, 'alpha learned')
+  for i = 1, #weights.cpu do t.eq(weights.emulated[i], weights.cpu[i], 'weight ' .. i) end
+
+  local directory = (os.getenv('NNSH_TEST_TMP') or '/tmp') .. '/lua-activation-layers'
+  nn.io.make_directory(directory)
+  images:save(directory .. '/prelu.nnsh')
+  local copy = nn.models.load_model(directory .. '/prelu.nnsh')
+  t.eq(copy.layers[2].alpha, images.layers[2].alpha, 'alpha kept')
+  t.eq(copy.layers[2]:get_config().shared_axes[1], 1, 'shared_axes kept')
+
+  t.raises(function() L.PReLU{shared_axes = {1, 1}} end, 'shared_axes names axis 1 twice')
+  t.raises(function() nn.Sequential{L.Dense{3, input_shape = {2}}, L.PReLU{shared_axes = {2}}} end,
+           'shared_axes names axis 2', 'axes 1 to 1')
+  t.raises(function() L.PReLU{shared_axes = {0}} end, 'shared_axes')
+  t.raises(function() L.PReLU{alpha_initializer = 'nope'} end, 'nope')
+end)
+
+t.test('initializers take Keras arguments by position or name, and no others', function()
+  t.eq(nn.initializers.Constant{0.5}.value, 0.5, 'Constant{value}')
+  local normal = nn.initializers.RandomNormal{1, 0.2, 7}
+  t.eq(normal.mean, 1, 'mean')
+  t.eq(normal.stddev, 0.2, 'stddev')
+  t.eq(normal.seed, 7, 'seed')
+  local d = L.Dense{2, kernel_initializer = nn.initializers.Constant{3}}
+  d(nn.zeros(1, 2))
+  t.eq(d.kernel, nn.ones(2, 2) * 3, 'a positional value is used')
+  t.raises(function() nn.initializers.Constant{valu = 3} end,
+           "nn.initializers.Constant: unknown argument 'valu'", 'valid arguments: value')
+  t.raises(function() nn.initializers.RandomUniform{-1, 1, 2, 3} end,
+           'takes 3 positional arguments (minval, maxval, seed), got one at position 4')
+  t.raises(function() nn.initializers.Constant{1, value = 2} end, 'value is given twice')
+  t.raises(function() nn.initializers.GlorotUniform{gain = 2} end, "unknown argument 'gain'")
+end)
+
 t.finish()
