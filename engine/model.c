@@ -215,8 +215,6 @@ static const char *suggest_fix(const nn_layer *layer, const nn_shape *input)
     return NULL;
 }
 
-/* Builds `layer` on `input`; on failure rewrites the message to name the layer before
- * it (or the model input), both shapes, and the likely fix. */
 int nn_model_mask_source(const nn_model *model, int index)
 {
     int source = -1;
@@ -238,14 +236,20 @@ static nn_status refuse_mask(const nn_model *model, int index, int source)
     bool embedding = strcmp(maker->cls->name, "Embedding") == 0;
     return nn_error(NN_ERR_ARGUMENT,
                     "layer \"%s\" (%s) cannot take the mask over steps that \"%s\" (%s) "
-                    "makes%s: %s does not support masking. Put a layer that uses the mask "
+                    "makes%s: %s does not support masking%s. Put a layer that uses the mask "
                     "before it (SimpleRNN, LSTM, GRU, Bidirectional, "
-                    "GlobalAveragePooling1D), or make no mask (%s)",
+                    "GlobalAveragePooling1D over (batch, steps, channels)), or make no mask "
+                    "(%s)",
                     layer->name, layer->cls->name, maker->name, maker->cls->name,
                     embedding ? " with mask_zero=True" : "", layer->cls->name,
+                    layer->cls == &nn_global_average_pooling1d_class
+                        ? " with data_format='channels_first'"
+                        : "",
                     embedding ? "mask_zero=False" : "leave the Masking layer out");
 }
 
+/* Builds `layer` on `input`; on failure rewrites the message to name the layer before
+ * it (or the model input), both shapes, and the likely fix. */
 static nn_status build_after(nn_model *model, int index, const nn_shape *input)
 {
     nn_layer *layer = model->layers[index];

@@ -34,7 +34,8 @@ static nn_status masking_build(nn_layer *layer, const nn_shape *input, nn_shape 
     const masking_layer *masking = (const masking_layer *)layer;
     char text[128];
     if (input->ndim < 2)
-        return nn_error(NN_ERR_SHAPE, "Masking \"%s\" needs (batch, steps, features), got %s",
+        return nn_error(NN_ERR_SHAPE, "Masking \"%s\" needs (batch, steps, features) or at "
+                        "least (batch, features), got %s",
                         layer->name, nn_shape_format(input, text, sizeof text));
     *output = *input;
     snprintf(layer->explanation, sizeof layer->explanation,
@@ -110,7 +111,8 @@ const nn_layer_class nn_masking_class = {
            "mask_value: the layers after it that support masking skip them (SimpleRNN, LSTM "
            "and GRU carry their state over a masked step; GlobalAveragePooling1D averages "
            "the kept steps only; a loss over steps leaves them out), and the output holds 0 "
-           "there. For sequences padded to one length.",
+           "there. For sequences padded to one length. The mask goes from layer to layer "
+           "within a model; a layer called on its own gets none.",
     .example = "local x = nn.tensor{{{1, 2}, {3, 4}, {0, 0}}}   -- the last step is padding\n"
                "print(nn.layers.Masking{mask_value=0}(x))",
     .size = sizeof(masking_layer),

@@ -488,10 +488,11 @@ static scratch_layout direction_scratch_of(const recurrent_layer *rnn, const cal
 }
 
 /* A Bidirectional's own scratch after its directions': the two outputs (then their
- * gradients) and the backward direction's input gradient. */
+ * gradients), the backward direction's input gradient, and the mask in the output's step
+ * order (two blocks: it is reversed through a time-major copy). */
 typedef struct merge_layout {
-    size_t outputs, dinput, total; /* offsets past the directions' scratch */
-    size_t output_floats;          /* one direction's output */
+    size_t outputs, dinput, mask, total; /* offsets past the directions' scratch */
+    size_t output_floats;                /* one direction's output */
 } merge_layout;
 
 static merge_layout merge_of(const recurrent_layer *rnn, const call_sizes *s)
@@ -503,6 +504,8 @@ static merge_layout merge_of(const recurrent_layer *rnn, const call_sizes *s)
     offset += 2 * nn_aligned_floats(m.output_floats);
     m.dinput = offset;
     offset += nn_aligned_floats(s->inputs);
+    m.mask = offset;
+    offset += 2 * nn_aligned_floats((size_t)(s->batch * s->steps));
     m.total = offset;
     return m;
 }
@@ -901,14 +904,34 @@ static unsigned recurrent_mask_use(const nn_layer *layer)
 /* ---- Bidirectional ---- */
 
 /* Keras' Bidirectional gives 0, not the carried state, at a masked step of its output
- * sequence (in both directions, so after the merge too): values, or their gradients. */
-static void zero_masked_outputs(const recurrent_layer *rnn, const nn_exec *exec, float *values,
-                                const call_sizes *s, size_t width)
+ * sequence: each direction zeroes the steps it skipped, in the order it ran them. Its
+ * output sequence is in time order, unless the wrapped layer has go_backwards: then both
+ * halves run (forward half) or are turned (backward half) the other way, position p
+ * holding step T-1-p, and the mask is reversed to match. NULL: nothing to zero. */
+static const float *output_mask(const recurrent_layer *rnn, const nn_exec *exec,
+                                const call_sizes *s, const merge_layout *m)
 {
     if (!exec->mask || !rnn->return_sequences)
-        return;
-    exec->backend->select_rows(values, values, NULL, exec->mask, 1,
-                               (size_t)(s->batch * s->steps), width);
+        return NULL;
+    if (!rnn->go_backwards)
+        return exec->mask;
+    const nn_backend *backend = exec->backend;
+    size_t block = (size_t)(s->batch * s->steps);
+    float *by_time = exec->scratch + m->mask, *reversed = by_time + nn_aligned_floats(block);
+    backend->swap_leading_axes(by_time, exec->mask, s->batch, s->steps, 1);
+    reverse_steps(backend, reversed, by_time, s->steps, (size_t)s->batch);
+    backend->swap_leading_axes(by_time, reversed, s->steps, s->batch, 1);
+    return by_time;
+}
+
+/* values (batch · steps rows of width) set to 0 at the masked positions: outputs after the
+ * merge, or their gradients before the split. */
+static void zero_masked_outputs(const nn_exec *exec, const float *mask, float *values,
+                                const call_sizes *s, size_t width)
+{
+    if (mask)
+        exec->backend->select_rows(values, values, NULL, mask, 1,
+                                   (size_t)(s->batch * s->steps), width);
 }
 
 static nn_status bidirectional_forward(nn_layer *layer, nn_exec *exec, const nn_tensor *input,
@@ -952,7 +975,8 @@ static nn_status bidirectional_forward(nn_layer *layer, nn_exec *exec, const nn_
         backend->multiply(out, outputs[0], outputs[1], n);
         break;
     }
-    zero_masked_outputs(rnn, exec, out, &s, (size_t)output->shape.dims[output->shape.ndim - 1]);
+    zero_masked_outputs(exec, output_mask(rnn, exec, &s, &m), out, &s,
+                        (size_t)output->shape.dims[output->shape.ndim - 1]);
     nn_layer_activate_forward(layer, exec, out, nn_tensor_count(output),
                               (size_t)output->shape.dims[output->shape.ndim - 1]);
     return NN_OK;
@@ -994,8 +1018,9 @@ static nn_status bidirectional_backward(nn_layer *layer, nn_exec *exec, const nn
         backend->multiply(douts[1], dout, outputs[0], n);
         break;
     }
+    const float *mask = output_mask(rnn, exec, &s, &m);
     for (int index = 0; index < 2; index++)
-        zero_masked_outputs(rnn, exec, douts[index], &s, (size_t)s.units);
+        zero_masked_outputs(exec, mask, douts[index], &s, (size_t)s.units);
     float *backward_dinput = dinput ? exec->scratch + m.dinput : NULL;
     for (int index = 0; index < 2; index++) {
         direction d = direction_of(rnn, index);

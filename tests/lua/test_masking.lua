@@ -38,6 +38,13 @@ local function pad(x, count, where, value)
   return nn.tensor(rows)
 end
 
+-- The weights after one step of plain SGD on (x, y), in one batch.
+local function one_step_weights(model, x, y)
+  model:compile{optimizer = nn.optimizers.SGD{learning_rate = 0.5}, loss = 'mse'}
+  model:fit(x, y, {epochs = 1, batch_size = #x:tolist(), shuffle = false, verbose = 0})
+  return model:get_weights()
+end
+
 -- Rows of a tensor stacked along the batch axis.
 local function stack(...)
   local rows = {}
@@ -134,6 +141,63 @@ t.test('Bidirectional: each direction skips the padding; masked outputs are 0', 
       t.near(nn.tensor(out[b][s]), nn.tensor(expected[b][s]), 1e-6, 'kept step ' .. s)
     end
     for s = 4, 5 do t.eq(nn.tensor(out[b][s]), nn.tensor{0, 0}, 'masked step ' .. s .. ' is 0') end
+  end
+end)
+
+t.test('Bidirectional around go_backwards: the output runs backwards, its padding first',
+       function()
+  -- Both halves come out last step first; the masked steps, last in time, are the first
+  -- positions, 0, and the kept ones follow as the unpadded sequence gives them.
+  nn.random.seed(17)
+  local x = nn.random.randn(2, 3, 2)
+  for _, mode in ipairs{'concat', 'mul'} do
+    local plain = nn.Sequential{L.Bidirectional{L.SimpleRNN{2, return_sequences = true,
+                                                            go_backwards = true},
+                                                merge_mode = mode, input_shape = {3, 2}}}
+    local masked = nn.Sequential{L.Masking{input_shape = {5, 2}},
+                                 L.Bidirectional{L.SimpleRNN{2, return_sequences = true,
+                                                             go_backwards = true},
+                                                 merge_mode = mode}}
+    masked.layers[2]:set_weights(plain:get_weights())
+    local out, expected = predict(masked, pad(x, 2, 'post')):tolist(), predict(plain, x):tolist()
+    local width = #expected[1][1]
+    for b = 1, 2 do
+      for p = 1, 2 do t.eq(nn.tensor(out[b][p]), nn.zeros(width), mode .. ': position ' .. p .. ' is 0') end
+      for p = 1, 3 do
+        t.near(nn.tensor(out[b][p + 2]), nn.tensor(expected[b][p]), 1e-6,
+               mode .. ': position ' .. p + 2 .. ' as the unpadded ' .. p)
+      end
+    end
+  end
+  -- Its gradients against central differences of the loss. (The mask it passes on stays in
+  -- time order, as Keras' compute_mask leaves it, though the positions run backwards; the
+  -- GlobalAveragePooling1D after it averages by that mask.)
+  local model = nn.Sequential{nn.Input{shape = {5, 2}}, L.Masking(),
+                              L.Bidirectional{L.GRU{2, return_sequences = true, go_backwards = true}},
+                              L.GlobalAveragePooling1D(), L.Dense{1}}
+  local xp, y = pad(x, 2, 'post'), nn.tensor{{0.5}, {-1}}
+  model:compile{optimizer = nn.optimizers.SGD{learning_rate = 1}, loss = 'mse'}
+  local start = model:get_weights()
+  local function loss_with(index, kernel)
+    local weights = model:get_weights()
+    weights[index] = nn.tensor(kernel)
+    model:set_weights(weights)
+    return model:evaluate(xp, y, {verbose = 0})
+  end
+  local after = one_step_weights(model, xp, y)
+  for _, index in ipairs{1, 4} do -- the forward and the backward half's kernels
+    local gradient = (start[index] - after[index]):tolist() -- a step of learning rate 0.5
+    for _, at in ipairs{{1, 1}, {2, 3}, {1, 5}} do
+      local kernel = start[index]:tolist()
+      local h = 1e-2
+      kernel[at[1]][at[2]] = kernel[at[1]][at[2]] + h
+      local up = loss_with(index, kernel)
+      kernel[at[1]][at[2]] = kernel[at[1]][at[2]] - 2 * h
+      local down = loss_with(index, kernel)
+      t.near(gradient[at[1]][at[2]] / 0.5, (up - down) / (2 * h), 2e-3,
+             'kernel ' .. index .. ' at ' .. at[1] .. ',' .. at[2])
+    end
+    model:set_weights(start)
   end
 end)
 
