@@ -127,6 +127,10 @@ typedef struct nn_batchnorm_geometry {
     int64_t outer, channels, inner;
     float momentum; /* moving = moving * momentum + batch * (1 - momentum) */
     float epsilon;
+    /* Keras' mask (NULL: none), one weight (1 kept, 0 masked) per row o · inner + k, on
+     * the device: the batch statistics are those of the kept rows, as Keras 3's masked
+     * moments (divided by the kept count + 1e-7); every row is still normalised. */
+    const float *mask;
 } nn_batchnorm_geometry;
 
 /* A recurrent cell step: `rows` samples of `units`, the candidate's activation and the

@@ -4,6 +4,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "../cuda/bodies/batchnorm_body.h"
 #include "cpu_kernels.h"
 
 /* Reductions split the rows into at most this many fixed blocks. */
@@ -45,11 +46,13 @@ static void channel_sums(double *sums, double *partials, reduction_kind kind, co
                 double a = 0.0, b = 0.0;
                 for (int64_t k = 0; k < inner; k++) {
                     double value = x[base + (size_t)k];
+                    /* Keras' masked moments weigh each row by its mask. */
+                    double weight = g->mask ? (double)g->mask[o * inner + k] : 1.0;
                     if (kind == SUM_X) {
-                        a += value;
+                        a += weight * value;
                     } else if (kind == SUM_SQUARED_DEVIATION) {
                         double deviation = value - center[c];
-                        a += deviation * deviation;
+                        a += weight * deviation * deviation;
                     } else {
                         double gradient = dy[base + (size_t)k];
                         double normalized = (value - (double)mean[c]) * (double)inv_std[c];
@@ -99,7 +102,7 @@ void nn_cpu_batchnorm_forward_training(float *y, float *mean, float *inv_std,
     double *batch_mean = (double *)(void *)scratch;
     double *sums = batch_mean + channels;
     double *partials = sums + 2 * channels;
-    double count = (double)(g->outer * g->inner);
+    double count = nn_body_bn_count(g);
     channel_sums(sums, partials, SUM_X, x, NULL, NULL, NULL, NULL, g);
     for (int64_t c = 0; c < channels; c++)
         batch_mean[c] = sums[c] / count;
@@ -147,7 +150,7 @@ void nn_cpu_batchnorm_backward(float *dx, float *dgamma, float *dbeta, const flo
             dbeta[c] = (float)dbeta_sum[c];
     if (!dx)
         return;
-    const double count = (double)(outer * inner);
+    const double count = nn_body_bn_count(g);
 #pragma omp parallel for schedule(static) if (outer * channels * inner > PARALLEL_THRESHOLD)
     for (int64_t o = 0; o < outer; o++) {
         for (int64_t c = 0; c < channels; c++) {
@@ -168,8 +171,10 @@ void nn_cpu_batchnorm_backward(float *dx, float *dgamma, float *dbeta, const flo
             for (int64_t k = 0; k < inner; k++) {
                 size_t i = base + (size_t)k;
                 double normalized = ((double)x[i] - center) * scale;
-                dx[i] = (float)(factor * (count * (double)dy[i] - sum_dy -
-                                          normalized * sum_dy_xhat));
+                /* Under a mask the statistics reach the kept rows only. */
+                double weight = g->mask ? (double)g->mask[o * inner + k] : 1.0;
+                dx[i] = (float)(factor * (count * (double)dy[i] - weight * sum_dy -
+                                          weight * normalized * sum_dy_xhat));
             }
         }
     }

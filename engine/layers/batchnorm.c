@@ -190,11 +190,32 @@ static float *param_data(nn_layer *layer, int index)
     return index >= 0 ? nn_tensor_f32(layer->params[index].value) : NULL;
 }
 
+/* Keras' masking: over the features of the last axis, a mask over the other axes (the
+ * steps) leaves the masked rows out of the batch statistics, as Keras 3's masked moments;
+ * the output keeps the mask. Another axis takes no mask. */
+static unsigned batchnorm_mask_use(const nn_layer *layer)
+{
+    const batchnorm_layer *bn = (const batchnorm_layer *)layer;
+    bool last = bn->axis == -1 ||
+                (layer->built && bn->resolved_axis == layer->input_shape.ndim - 1);
+    return last ? NN_MASK_READS | NN_MASK_PASSES : 0;
+}
+
+/* The geometry of a call, with the model's mask when the layer reads it. */
+static nn_batchnorm_geometry call_geometry(const batchnorm_layer *bn, const nn_exec *exec,
+                                           const nn_shape *shape)
+{
+    nn_batchnorm_geometry g = geometry_of(bn, shape);
+    if (exec->mask && g.inner == 1 && batchnorm_mask_use(&bn->base))
+        g.mask = exec->mask;
+    return g;
+}
+
 static nn_status batchnorm_forward(nn_layer *layer, nn_exec *exec, const nn_tensor *input,
                                    nn_tensor *output)
 {
     batchnorm_layer *bn = (batchnorm_layer *)layer;
-    nn_batchnorm_geometry g = geometry_of(bn, &input->shape);
+    nn_batchnorm_geometry g = call_geometry(bn, exec, &input->shape);
     if (!bn->statistics || bn->statistics->bytes < 2 * (size_t)g.channels * sizeof(float) ||
         !nn_device_equal(bn->statistics->device, exec->device))
         return nn_error(NN_ERR_STATE, "layer \"%s\": forward before nn_layer_reserve",
@@ -225,7 +246,7 @@ static nn_status batchnorm_backward(nn_layer *layer, nn_exec *exec, const nn_ten
 {
     (void)output;
     batchnorm_layer *bn = (batchnorm_layer *)layer;
-    nn_batchnorm_geometry g = geometry_of(bn, &input->shape);
+    nn_batchnorm_geometry g = call_geometry(bn, exec, &input->shape);
     const float *mean = bn->statistics->data, *inv_std = mean + g.channels;
     /* A frozen layer's weights have no gradients (NULL): only dx is wanted. */
     const nn_tensor *gamma_grad = bn->gamma_index >= 0 ? layer->params[bn->gamma_index].grad : NULL;
@@ -268,4 +289,5 @@ const nn_layer_class nn_batchnorm_class = {
     .forward = batchnorm_forward,
     .backward = batchnorm_backward,
     .destroy = batchnorm_destroy,
+    .mask_use = batchnorm_mask_use,
 };

@@ -532,11 +532,12 @@ static void body_batchnorm_training(float *y, float *mean, float *inv_std, float
     size_t n = (size_t)(g.outer * g.inner) * channels;
     double *partials = calloc(slices * 2 * channels, sizeof(double));
     double *sums = calloc(2 * channels, sizeof(double)), *batch_mean = calloc(channels, sizeof(double));
+    double count = nn_body_bn_count(&g);
     for (size_t t = 0; t < slices * channels; t++)
         nn_body_bn_partial(partials, NN_BODY_BN_SUM_X, x, NULL, NULL, NULL, NULL, g, slices, t);
     for (size_t c = 0; c < channels; c++) {
         nn_body_bn_combine(sums, partials, channels, slices, c);
-        batch_mean[c] = sums[c] / (double)(g.outer * g.inner);
+        batch_mean[c] = sums[c] / count;
     }
     for (size_t t = 0; t < slices * channels; t++)
         nn_body_bn_partial(partials, NN_BODY_BN_SUM_SQUARED_DEVIATION, x, NULL, batch_mean, NULL,
@@ -544,7 +545,8 @@ static void body_batchnorm_training(float *y, float *mean, float *inv_std, float
     for (size_t c = 0; c < channels; c++)
         nn_body_bn_combine(sums, partials, channels, slices, c);
     for (size_t c = 0; c < channels; c++)
-        nn_body_bn_statistics(mean, inv_std, moving_mean, moving_variance, batch_mean, sums, g, c);
+        nn_body_bn_statistics(mean, inv_std, moving_mean, moving_variance, batch_mean, sums, g,
+                              count, c);
     for (size_t i = 0; i < n; i++)
         nn_body_bn_normalize(y, x, gamma, beta, mean, inv_std, g, i);
     free(partials), free(sums), free(batch_mean);
@@ -568,18 +570,25 @@ static void body_batchnorm_backward(float *dx, float *dgamma, float *dbeta, cons
         dgamma[c] = (float)sums[channels + c];
     }
     for (size_t i = 0; i < n; i++)
-        nn_body_bn_dx(dx, dy, x, gamma, mean, inv_std, sums, batch_statistics, g, i);
+        nn_body_bn_dx(dx, dy, x, gamma, mean, inv_std, sums, batch_statistics, g,
+                      nn_body_bn_count(&g), i);
     free(partials), free(sums);
 }
 
 Test(cuda_bodies, batch_normalization_matches_the_cpu_in_both_layouts)
 {
-    /* channels last (outer B·H·W, inner 1) and channels first (outer B, inner H·W). */
+    /* channels last (outer B·H·W, inner 1) and channels first (outer B, inner H·W), and
+     * channels last under a mask over the rows. */
+    float mask[4 * 5 * 6];
+    for (size_t r = 0; r < sizeof mask / sizeof mask[0]; r++)
+        mask[r] = r % 4 == 1 || r % 7 == 0 ? 0.0f : 1.0f;
     const nn_batchnorm_geometry geometries[] = {
         {.outer = 4 * 5 * 6, .channels = 7, .inner = 1, .momentum = 0.99f, .epsilon = 1e-3f},
         {.outer = 4, .channels = 7, .inner = 30, .momentum = 0.9f, .epsilon = 1e-5f},
+        {.outer = 4 * 5 * 6, .channels = 7, .inner = 1, .momentum = 0.9f, .epsilon = 1e-3f,
+         .mask = mask},
     };
-    for (size_t k = 0; k < 2; k++) {
+    for (size_t k = 0; k < 3; k++) {
         nn_batchnorm_geometry g = geometries[k];
         size_t c = (size_t)g.channels, n = (size_t)(g.outer * g.inner) * c;
         float *x = random_floats(n, 41 + k, 2.0f, 5.0f), *dy = random_floats(n, 43 + k, -1, 1);

@@ -242,6 +242,7 @@ t.test('masks (Embedding mask_zero, Masking) train on the GPU as on the CPU', fu
   local function make(device)
     nn.random.seed(14)
     local model = nn.Sequential{L.Embedding{10, 4, mask_zero = true, input_shape = {5}},
+                                L.BatchNormalization(),
                                 L.Bidirectional{L.LSTM{3, return_sequences = true}},
                                 L.GRU{4, return_sequences = true, go_backwards = true},
                                 L.GlobalAveragePooling1D(), L.Dense{2, activation = 'softmax'}}

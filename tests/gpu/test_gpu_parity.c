@@ -706,11 +706,21 @@ static void step_masks(void)
 
 static void batch_normalization(void)
 {
+    /* The third is (batch 16, steps 20, 8 features) under a mask: Keras' masked moments. */
+    enum { MASKED_ROWS = 16 * 20 };
+    float *mask = calloc(MASKED_ROWS, 4);
+    for (size_t r = 0; r < MASKED_ROWS; r++)
+        mask[r] = r % 20 < 5 + r / 20 % 13 ? 1.0f : 0.0f; /* samples of 5 to 17 steps */
+    float *d_mask = gh_upload(mask, MASKED_ROWS * 4);
     const nn_batchnorm_geometry geometries[] = {
         {.outer = 64 * 14 * 14, .channels = 32, .inner = 1, .momentum = 0.99f, .epsilon = 1e-3f},
-        {.outer = 8, .channels = 6, .inner = 50, .momentum = 0.9f, .epsilon = 1e-5f}};
-    for (size_t k = 0; k < 2; k++) {
-        nn_batchnorm_geometry g = geometries[k];
+        {.outer = 8, .channels = 6, .inner = 50, .momentum = 0.9f, .epsilon = 1e-5f},
+        {.outer = MASKED_ROWS, .channels = 8, .inner = 1, .momentum = 0.9f, .epsilon = 1e-3f,
+         .mask = mask}};
+    for (size_t k = 0; k < 3; k++) {
+        nn_batchnorm_geometry g = geometries[k], device_g = g; /* the mask where each runs */
+        if (g.mask)
+            device_g.mask = d_mask;
         size_t c = (size_t)g.channels, n = (size_t)(g.outer * g.inner) * c;
         float *x = gh_random(n, 100 + k, 1, 3), *dy = gh_random(n, 102 + k, -1, 1);
         float *gamma = gh_random(c, 104, 0.5f, 1.5f), *beta = gh_random(c, 105, -1, 1);
@@ -727,11 +737,11 @@ static void batch_normalization(void)
         nn_cpu_batchnorm_forward_training(y_cpu, stats_cpu, stats_cpu + c, mm, mv, x, gamma, beta,
                                           &g, scratch_cpu);
         gh_device->batchnorm_forward_training(d_y, d_stats, d_stats + c, d_mm, d_mv, d_x, d_gamma,
-                                              d_beta, &g, d_scratch);
+                                              d_beta, &device_g, d_scratch);
         nn_cpu_batchnorm_backward(dx_cpu, stats_cpu + 2 * c, stats_cpu + 3 * c, dy, x, gamma,
                                   stats_cpu, stats_cpu + c, true, &g, scratch_cpu);
         gh_device->batchnorm_backward(d_dx, d_stats + 2 * c, d_stats + 3 * c, d_dy, d_x, d_gamma,
-                                      d_stats, d_stats + c, true, &g, d_scratch);
+                                      d_stats, d_stats + c, true, &device_g, d_scratch);
         gh_download(y_dev, d_y, n * 4);
         gh_download(dx_dev, d_dx, n * 4);
         gh_download(stats_dev, d_stats, 4 * c * 4);
@@ -747,7 +757,7 @@ static void batch_normalization(void)
         nn_cpu_batchnorm_forward_inference(y_cpu, stats_cpu, stats_cpu + c, x, gamma, beta, mm,
                                            mv, &g);
         gh_device->batchnorm_forward_inference(d_y, d_stats, d_stats + c, d_x, d_gamma, d_beta,
-                                               d_mm, d_mv, &g);
+                                               d_mm, d_mv, &device_g);
         gh_download(y_dev, d_y, n * 4);
         gh_expect_close("batchnorm inference output", y_dev, y_cpu, n, 1e-6);
         gh_free(d_x), gh_free(d_dy), gh_free(d_gamma), gh_free(d_beta), gh_free(d_mm);
@@ -755,6 +765,8 @@ static void batch_normalization(void)
         free(x), free(dy), free(gamma), free(beta), free(mm), free(mv), free(y_cpu);
         free(y_dev), free(dx_cpu), free(dx_dev), free(stats_cpu), free(stats_dev), free(scratch_cpu);
     }
+    gh_free(d_mask);
+    free(mask);
 }
 
 static void losses_and_metrics(void)

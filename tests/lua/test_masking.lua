@@ -201,6 +201,39 @@ t.test('Bidirectional around go_backwards: the output runs backwards, its paddin
   end
 end)
 
+t.test('BatchNormalization takes its statistics from the kept steps, as Keras 3', function()
+  nn.random.seed(18)
+  local x = nn.random.randn(2, 3, 2) * 2 + 1
+  local function model_for(steps, masked)
+    local layers = {nn.Input{shape = {steps, 2}}}
+    if masked then layers[2] = L.Masking() end
+    layers[#layers + 1] = L.Dense{4}
+    layers[#layers + 1] = L.BatchNormalization{momentum = 0}
+    layers[#layers + 1] = L.LSTM{3}
+    layers[#layers + 1] = L.Dense{1}
+    return nn.Sequential(layers)
+  end
+  local masked, plain = model_for(5, true), model_for(3, false)
+  local start = masked:get_weights()
+  plain:set_weights(start)
+  local y = nn.tensor{{0.5}, {-1}}
+  local a = one_step_weights(masked, pad(x, 2, 'post'), y)
+  local b = one_step_weights(plain, x, y)
+  t.eq(#a, 11, 'Dense (2), BatchNormalization (4), LSTM (3), Dense (2) weights')
+  for i = 1, #a do t.near(a[i], b[i], 2e-6, 'weight ' .. i .. ' as without the padding') end
+  -- momentum 0: the moving statistics are the kept rows' mean and biased variance
+  local features = nn.Sequential{nn.Input{shape = {3, 2}}, L.Dense{4}}
+  features:set_weights{start[1], start[2]}
+  local rows = predict(features, x):reshape(6, 4)
+  local mean = rows:mean(0)
+  t.near(a[5], mean, 1e-5, 'moving_mean: the mean of the 6 kept rows')
+  t.near(a[6], ((rows - mean) ^ 2):mean(0), 1e-5, 'moving_variance: their biased variance')
+  -- a mask over another axis than the features' is refused
+  t.raises(function()
+    nn.Sequential{L.Masking{input_shape = {4, 3}}, L.BatchNormalization{axis = 1}}
+  end, '(BatchNormalization) cannot take the mask')
+end)
+
 t.test('Embedding mask_zero: index 0 is padding the recurrent layer skips', function()
   nn.random.seed(8)
   local ids = nn.tensor{{3, 1, 4, 0, 0}, {0, 0, 2, 7, 1}}

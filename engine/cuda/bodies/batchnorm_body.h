@@ -21,6 +21,19 @@ NN_BODY size_t nn_body_bn_address(const nn_batchnorm_geometry *g, int64_t row, i
     return (size_t)((o * g->channels + c) * g->inner + k);
 }
 
+/* How many rows the statistics average: all of them, or under a mask the kept ones plus
+ * Keras' epsilon (summed in row order). */
+NN_BODY double nn_body_bn_count(const nn_batchnorm_geometry *g)
+{
+    int64_t rows = g->outer * g->inner;
+    if (!g->mask)
+        return (double)rows;
+    double kept = 0.0;
+    for (int64_t row = 0; row < rows; row++)
+        kept += (double)g->mask[row];
+    return kept + 1e-7;
+}
+
 /* Thread t = slice·C + c: partials (slices, 2, C) at [slice][0][c] and [slice][1][c]. */
 NN_BODY void nn_body_bn_partial(double *partials, nn_body_bn_sum kind, const float *x,
                                 const float *dy, const double *center, const float *mean,
@@ -33,12 +46,12 @@ NN_BODY void nn_body_bn_partial(double *partials, nn_body_bn_sum kind, const flo
     double a = 0.0, b = 0.0;
     for (int64_t row = (int64_t)slice; row < rows; row += (int64_t)slices) {
         size_t i = nn_body_bn_address(&g, row, c);
-        double value = x[i];
+        double value = x[i], weight = g.mask ? (double)g.mask[row] : 1.0;
         if (kind == NN_BODY_BN_SUM_X) {
-            a += value;
+            a += weight * value;
         } else if (kind == NN_BODY_BN_SUM_SQUARED_DEVIATION) {
             double deviation = value - center[c];
-            a += deviation * deviation;
+            a += weight * deviation * deviation;
         } else {
             double gradient = dy[i];
             a += gradient;
@@ -66,9 +79,9 @@ NN_BODY void nn_body_bn_combine(double *sums, const double *partials, size_t cha
  * the moving averages moved toward them. */
 NN_BODY void nn_body_bn_statistics(float *mean, float *inv_std, float *moving_mean,
                                    float *moving_variance, const double *batch_mean,
-                                   const double *sums, nn_batchnorm_geometry g, size_t c)
+                                   const double *sums, nn_batchnorm_geometry g, double count,
+                                   size_t c)
 {
-    double count = (double)(g.outer * g.inner);
     double variance = sums[c] / count;
     const float momentum = g.momentum, rest = 1.0f - g.momentum;
     mean[c] = (float)batch_mean[c];
@@ -97,10 +110,13 @@ NN_BODY void nn_body_bn_normalize(float *y, const float *x, const float *gamma,
     y[i] = x[i] * s + shift;
 }
 
-/* dx for element i from the sums (2, C) of dy and dy·x̂. */
+/* dx for element i from the sums (2, C) of dy and dy·x̂ (over every row: each is
+ * normalised with the statistics); the statistics reach only the rows they came from,
+ * so under a mask those terms weigh the row by its mask. count: nn_body_bn_count. */
 NN_BODY void nn_body_bn_dx(float *dx, const float *dy, const float *x, const float *gamma,
                            const float *mean, const float *inv_std, const double *sums,
-                           int batch_statistics, nn_batchnorm_geometry g, size_t i)
+                           int batch_statistics, nn_batchnorm_geometry g, double count,
+                           size_t i)
 {
     size_t c = (i / (size_t)g.inner) % (size_t)g.channels;
     double gain = gamma ? (double)gamma[c] : 1.0;
@@ -109,11 +125,15 @@ NN_BODY void nn_body_bn_dx(float *dx, const float *dy, const float *x, const flo
         dx[i] = dy[i] * (float)(gain * scale);
         return;
     }
-    double count = (double)(g.outer * g.inner);
     double factor = gain * scale / count;
     double normalized = ((double)x[i] - (double)mean[c]) * scale;
-    dx[i] = (float)(factor * (count * (double)dy[i] - sums[c] -
-                              normalized * sums[(size_t)g.channels + c]));
+    double weight = 1.0;
+    if (g.mask) {
+        size_t o = i / ((size_t)g.inner * (size_t)g.channels), k = i % (size_t)g.inner;
+        weight = (double)g.mask[o * (size_t)g.inner + k];
+    }
+    dx[i] = (float)(factor * (count * (double)dy[i] - weight * sums[c] -
+                              weight * normalized * sums[(size_t)g.channels + c]));
 }
 
 #endif
