@@ -85,7 +85,26 @@ typedef struct nn_prelu_geometry {
     int ndim;
     int64_t dims[NN_MAX_DIMS];       /* the input, batch axis included */
     int64_t alpha_dims[NN_MAX_DIMS]; /* 1 on the batch axis and the shared axes */
+    /* alpha's element count when its axes are the input's last ones (every shared axis
+     * before every other: none shared, {1, 2} on images, all), so that element i has alpha
+     * element i % trailing and alpha's gradient sums columns; 0 otherwise (see
+     * nn_prelu_trailing). */
+    int64_t trailing;
 } nn_prelu_geometry;
+
+/* nn_prelu_geometry.trailing for a geometry: alpha's count when every axis it shares
+ * (size 1 in alpha, more in the input) comes before every axis it does not, else 0. */
+static inline int64_t nn_prelu_trailing(const nn_prelu_geometry *g)
+{
+    int64_t count = 1;
+    int axis = g->ndim - 1;
+    for (; axis >= 0 && !(g->alpha_dims[axis] == 1 && g->dims[axis] != 1); axis--)
+        count *= g->dims[axis];
+    for (; axis >= 0; axis--)
+        if (g->alpha_dims[axis] != 1)
+            return 0;
+    return count;
+}
 
 /* A random flip call: `batch` images of height x width x channels, and the axes that
  * may flip. */

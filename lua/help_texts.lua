@@ -543,18 +543,36 @@ for _, loss in ipairs{
     text = loss[2], params = loss[3],
     example = 'model:compile{optimizer = \'adam\', loss = nn.losses.' .. loss[1] .. '{}}'})
 end
-for class, name in pairs{Zeros = 'zeros', Ones = 'ones', Constant = 'constant',
-    RandomNormal = 'random_normal', RandomUniform = 'random_uniform',
-    TruncatedNormal = 'truncated_normal', GlorotUniform = 'glorot_uniform',
-    GlorotNormal = 'glorot_normal', HeUniform = 'he_uniform', HeNormal = 'he_normal',
-    LecunUniform = 'lecun_uniform', LecunNormal = 'lecun_normal', Orthogonal = 'orthogonal'} do
-  doc('nn.initializers.' .. class, {call = 'nn.initializers.' .. class .. '{...}',
-    text = "The '" .. name .. "' initializer as an object, for arguments: value (Constant), " ..
-           'mean and stddev (normal ones), minval and maxval (uniform ones), gain (Orthogonal), seed.',
-    params = {{'value', 'Constant: the value', option = true}, {'mean', 'the mean', option = true},
-              {'stddev', 'the standard deviation', option = true}, {'minval', 'the lowest value', option = true},
-              {'maxval', 'the upper end', option = true}, {'gain', 'Orthogonal: the factor', option = true},
-              {'seed', 'a seed of its own', option = true}},
+-- Each initializer's arguments in Keras' order (they may be given by position).
+local initializer_arguments = {
+  value = {'value', 'the value of every weight', default = '0'},
+  mean = {'mean', 'the mean', default = '0'},
+  stddev = {'stddev', 'the standard deviation', default = '0.05'},
+  minval = {'minval', 'the lowest value', default = '-0.05'},
+  maxval = {'maxval', 'the upper end (excluded)', default = '0.05'},
+  gain = {'gain', 'the factor the orthogonal matrix is scaled by', default = '1'},
+  seed = {'seed', 'a seed of its own (an integer); by default the global one', default = 'nil'},
+}
+for class, spec in pairs{Zeros = {'zeros', {}}, Ones = {'ones', {}},
+    Constant = {'constant', {'value'}},
+    RandomNormal = {'random_normal', {'mean', 'stddev', 'seed'}},
+    RandomUniform = {'random_uniform', {'minval', 'maxval', 'seed'}},
+    TruncatedNormal = {'truncated_normal', {'mean', 'stddev', 'seed'}},
+    GlorotUniform = {'glorot_uniform', {'seed'}}, GlorotNormal = {'glorot_normal', {'seed'}},
+    HeUniform = {'he_uniform', {'seed'}}, HeNormal = {'he_normal', {'seed'}},
+    LecunUniform = {'lecun_uniform', {'seed'}}, LecunNormal = {'lecun_normal', {'seed'}},
+    Orthogonal = {'orthogonal', {'gain', 'seed'}}} do
+  local params, shown = {}, {}
+  for i, argument in ipairs(spec[2]) do
+    local entry = initializer_arguments[argument]
+    params[i] = {entry[1], entry[2], default = entry.default}
+    shown[i] = argument .. '=' .. entry.default
+  end
+  doc('nn.initializers.' .. class, {call = 'nn.initializers.' .. class .. '{' .. table.concat(shown, ', ') .. '}',
+    text = "The '" .. spec[1] .. "' initializer as an object. " ..
+           (#params > 0 and 'Its arguments may also be given by position, in this order.'
+                        or 'It takes no arguments.'),
+    params = #params > 0 and params or nil,
     example = "nn.layers.Dense{4, kernel_initializer = nn.initializers." .. class .. "{}}"})
 end
 doc('nn.regularizers.l1', {call = 'nn.regularizers.l1([factor])', text = 'Adds factor * sum(|w|) to the loss.',

@@ -101,17 +101,18 @@ nn.losses = {
   MeanAbsoluteError = options('nn.losses.MeanAbsoluteError', {name = 'mean_absolute_error'}),
 }
 
--- Initializers take Keras' arguments by position, in Keras' order (Constant{0.5},
--- RandomNormal{0, 0.1}), or by name; any other entry is an error, not a silent default.
-local function initializer(class, name, arguments)
-  local what = 'nn.initializers.' .. class
+-- Initializers and constraints take Keras' arguments by position, in Keras' order
+-- (Constant{0.5}, RandomNormal{0, 0.1}, MaxNorm(3)), or by name; any other entry is an
+-- error, not a silent default. A lone number is the first argument.
+local function keras_object(what, name, arguments)
   local valid = {}
   for _, argument in ipairs(arguments) do valid[argument] = true end
   local listed = #arguments > 0 and table.concat(arguments, ', ') or 'none'
   return function(t)
     t = t or {}
+    if type(t) == 'number' then t = {t} end
     if type(t) ~= 'table' then
-      error(what .. ': expected a table of options, got ' .. type(t), 2)
+      error(what .. ': expected a table of options (or a number), got ' .. type(t), 2)
     end
     local object = {name = name}
     for key, value in pairs(t) do
@@ -147,7 +148,7 @@ for class, spec in pairs{
   LecunUniform = {'lecun_uniform', {'seed'}}, LecunNormal = {'lecun_normal', {'seed'}},
   Orthogonal = {'orthogonal', {'gain', 'seed'}},
 } do
-  nn.initializers[class] = initializer(class, spec[1], spec[2])
+  nn.initializers[class] = keras_object('nn.initializers.' .. class, spec[1], spec[2])
 end
 
 -- Regularizers: nn.regularizers.l2(0.01) or nn.regularizers.l1_l2{l1=..., l2=...}.
@@ -176,14 +177,11 @@ nn.regularizers.L1, nn.regularizers.L2, nn.regularizers.L1L2 =
   nn.regularizers.l1, nn.regularizers.l2, nn.regularizers.l1_l2
 
 nn.constraints = {}
-for class, name in pairs{MaxNorm = 'max_norm', NonNeg = 'non_neg', UnitNorm = 'unit_norm',
-                         MinMaxNorm = 'min_max_norm'} do
-  local make = options('nn.constraints.' .. class, {name = name})
-  nn.constraints[class] = function(t)
-    if type(t) == 'number' then t = {max_value = t} end
-    return make(t)
-  end
-  nn.constraints[name] = nn.constraints[class]
+for class, spec in pairs{MaxNorm = {'max_norm', {'max_value', 'axis'}},
+                         NonNeg = {'non_neg', {}}, UnitNorm = {'unit_norm', {'axis'}},
+                         MinMaxNorm = {'min_max_norm', {'min_value', 'max_value', 'rate', 'axis'}}} do
+  nn.constraints[class] = keras_object('nn.constraints.' .. class, spec[1], spec[2])
+  nn.constraints[spec[1]] = nn.constraints[class]
 end
 
 nn.models = nn.models or {}

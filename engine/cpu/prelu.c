@@ -1,4 +1,7 @@
 /* Keras' PReLU on the CPU, on the CUDA kernels' own bodies. */
+#include <stdlib.h>
+#include <string.h>
+
 #include "../cuda/bodies/prelu_body.h"
 #include "cpu_kernels.h"
 
@@ -14,9 +17,42 @@ void nn_cpu_prelu(float *out, const float *x, const float *dout, const float *al
         nn_body_prelu(out, x, dout, alpha, g, (size_t)i);
 }
 
+/* The trailing case as the bodies sum it (nn_body_prelu_alpha_slice, then the slices in
+ * order), each slice streaming its rows whole. false when out of memory for the partial
+ * sums (the caller then takes the general path, which needs none). */
+static bool alpha_gradient_by_slices(float *dalpha, const float *x, const float *dout,
+                                     const nn_prelu_geometry *g)
+{
+    const size_t trailing = (size_t)g->trailing;
+    const size_t rows = nn_body_prelu_input_count(g) / trailing;
+    double *partials = calloc((size_t)NN_PRELU_SLICES * trailing, sizeof *partials);
+    if (!partials)
+        return false;
+#pragma omp parallel for schedule(static) if (rows * trailing > PARALLEL_THRESHOLD)
+    for (int slice = 0; slice < NN_PRELU_SLICES; slice++) {
+        double *sum = partials + (size_t)slice * trailing;
+        for (size_t r = (size_t)slice; r < rows; r += NN_PRELU_SLICES) {
+            const float *xr = x + r * trailing, *dr = dout + r * trailing;
+            for (size_t a = 0; a < trailing; a++)
+                if (xr[a] < 0.0f)
+                    sum[a] += (double)dr[a] * (double)xr[a];
+        }
+    }
+    for (size_t a = 0; a < trailing; a++) {
+        double total = 0.0;
+        for (size_t slice = 0; slice < NN_PRELU_SLICES; slice++)
+            total += partials[slice * trailing + a];
+        dalpha[a] = (float)total;
+    }
+    free(partials);
+    return true;
+}
+
 void nn_cpu_prelu_alpha_gradient(float *dalpha, const float *x, const float *dout,
                                  const nn_prelu_geometry *g)
 {
+    if (g->trailing && alpha_gradient_by_slices(dalpha, x, dout, g))
+        return;
     const long count = (long)nn_body_prelu_alpha_count(g);
     const long inputs = (long)nn_body_prelu_input_count(g);
 #pragma omp parallel for schedule(static) if (inputs > PARALLEL_THRESHOLD && count > 1)

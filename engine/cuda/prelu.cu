@@ -26,11 +26,37 @@ static __global__ void prelu_alpha_gradient_kernel(float *dalpha, const float *x
     NN_FOR_EACH(a, n) nn_body_prelu_alpha_gradient(dalpha, x, dout, &g, a);
 }
 
+// The trailing case: a block per alpha element, its NN_PRELU_SLICES threads summing the
+// slices, the first adding them in order (the CPU's sums exactly).
+static __global__ void prelu_alpha_slices_kernel(float *dalpha, const float *x,
+                                                 const float *dout, size_t trailing,
+                                                 size_t rows)
+{
+    __shared__ double partials[NN_PRELU_SLICES];
+    size_t a = blockIdx.x, slice = threadIdx.x;
+    partials[slice] = nn_body_prelu_alpha_slice(x, dout, trailing, rows, a, slice);
+    __syncthreads();
+    if (slice == 0) {
+        double total = 0.0;
+        for (int s = 0; s < NN_PRELU_SLICES; s++)
+            total += partials[s];
+        dalpha[a] = (float)total;
+    }
+}
+
 extern "C" void nn_cuda_prelu_alpha_gradient(float *dalpha, const float *x, const float *dout,
                                              const nn_prelu_geometry *g)
 {
     size_t n = nn_body_prelu_alpha_count(g);
     NN_CUDA_STREAM_OR_RETURN(context, n);
+    if (g->trailing) {
+        size_t trailing = (size_t)g->trailing;
+        size_t rows = nn_body_prelu_input_count(g) / trailing;
+        prelu_alpha_slices_kernel<<<(unsigned)trailing, NN_PRELU_SLICES, 0, context->stream>>>(
+            dalpha, x, dout, trailing, rows);
+        NN_CUDA_LAUNCHED("prelu_alpha_gradient");
+        return;
+    }
     prelu_alpha_gradient_kernel<<<nn_blocks(n), NN_THREADS, 0, context->stream>>>(dalpha, x,
                                                                                   dout, *g, n);
     NN_CUDA_LAUNCHED("prelu_alpha_gradient");

@@ -94,6 +94,7 @@ static nn_prelu_geometry geometry_of(const nn_layer *layer, const nn_tensor *inp
         g.dims[axis] = input->shape.dims[axis];
         g.alpha_dims[axis] = alpha->dims[axis - 1];
     }
+    g.trailing = nn_prelu_trailing(&g);
     return g;
 }
 

@@ -625,16 +625,20 @@ static void clipped_relu(void)
     free(x), free(dy), free(cpu), free(dev);
 }
 
-/* PReLU, alpha shared along the middle axes and per element: the output and input
+/* PReLU, alpha per channel, per element and shared along a middle axis, each through the
+ * general path and (where alpha's axes are the last) the sliced one: the output and input
  * gradient exactly, alpha's gradient summed in the same order (exact too). */
 static void prelu(void)
 {
     const nn_prelu_geometry geometries[] = {
         {.ndim = 4, .dims = {6, 9, 7, 5}, .alpha_dims = {1, 1, 1, 5}},
         {.ndim = 3, .dims = {4, 33, 3}, .alpha_dims = {1, 33, 3}},
+        {.ndim = 4, .dims = {5, 4, 6, 3}, .alpha_dims = {1, 4, 1, 3}},
     };
-    for (size_t k = 0; k < sizeof geometries / sizeof geometries[0]; k++) {
-        const nn_prelu_geometry *g = &geometries[k];
+    for (size_t k = 0; k < 2 * sizeof geometries / sizeof geometries[0]; k++) {
+        nn_prelu_geometry variant = geometries[k / 2];
+        variant.trailing = k % 2 ? nn_prelu_trailing(&variant) : 0;
+        const nn_prelu_geometry *g = &variant;
         size_t n = 1, alphas = 1;
         for (int axis = 0; axis < g->ndim; axis++) {
             n *= (size_t)g->dims[axis];

@@ -173,7 +173,7 @@ t.test('PReLU: alpha per element or shared, values, training, files', function()
   t.raises(function() L.PReLU{alpha_initializer = 'nope'} end, 'nope')
 end)
 
-t.test('initializers take Keras arguments by position or name, and no others', function()
+t.test('initializers and constraints take Keras arguments by position or name, and no others', function()
   t.eq(nn.initializers.Constant{0.5}.value, 0.5, 'Constant{value}')
   local normal = nn.initializers.RandomNormal{1, 0.2, 7}
   t.eq(normal.mean, 1, 'mean')
@@ -188,6 +188,22 @@ t.test('initializers take Keras arguments by position or name, and no others', f
            'takes 3 positional arguments (minval, maxval, seed), got one at position 4')
   t.raises(function() nn.initializers.Constant{1, value = 2} end, 'value is given twice')
   t.raises(function() nn.initializers.GlorotUniform{gain = 2} end, "unknown argument 'gain'")
+  t.eq(nn.initializers.Constant(2).value, 2, 'a lone number is the first argument')
+  t.eq(nn.constraints.MaxNorm(3).max_value, 3, 'MaxNorm(3)')
+  t.eq(nn.constraints.MaxNorm{1}.max_value, 1, 'MaxNorm{1}: max_value by position')
+  local min_max = nn.constraints.MinMaxNorm{0.5, 2, 0.1, 1}
+  t.eq(min_max.min_value + min_max.max_value + min_max.rate + min_max.axis, 3.6, 'MinMaxNorm order')
+  t.raises(function() nn.constraints.MaxNorm{max_valu = 1} end,
+           "nn.constraints.MaxNorm: unknown argument 'max_valu'", 'max_value, axis')
+  t.raises(function() nn.constraints.NonNeg(1) end, 'takes 0 positional arguments')
+  -- a positional max_value is applied: the kernel's column norms end at most 1
+  local capped = L.Dense{3, kernel_constraint = nn.constraints.MaxNorm{1},
+                         kernel_initializer = nn.initializers.Constant{3}}
+  local model = nn.Sequential{nn.Input{shape = {2}}, capped}
+  model:compile{optimizer = nn.optimizers.SGD{learning_rate = 0.01}, loss = 'mse'}
+  model:fit(nn.ones(4, 2), nn.zeros(4, 3), {epochs = 1, batch_size = 4, verbose = 0})
+  local norms = (capped.kernel ^ 2):sum(0):sqrt()
+  t.truthy(norms:max() <= 1 + 1e-5, 'column norms ' .. tostring(norms))
 end)
 
 t.finish()

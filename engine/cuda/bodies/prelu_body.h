@@ -6,10 +6,16 @@
 #include "../../backend.h"
 #include "body.h"
 
+/* How many reduction slices alpha's gradient uses in the trailing case: rows s, s + S,
+ * s + 2S, ... in slice s, the slices then added in order, on every backend. */
+enum { NN_PRELU_SLICES = 16 };
+
 /* The alpha element of input element i: its coordinates on the axes alpha does not share,
  * in alpha's row-major order. */
 NN_BODY size_t nn_body_prelu_alpha_index(const nn_prelu_geometry *g, size_t i)
 {
+    if (g->trailing)
+        return i % (size_t)g->trailing;
     uint64_t rest = (uint64_t)i, index = 0, stride = 1;
     for (int axis = g->ndim - 1; axis >= 0; axis--) {
         uint64_t size = (uint64_t)g->dims[axis], coordinate = rest % size;
@@ -50,7 +56,7 @@ NN_BODY void nn_body_prelu_alpha_gradient(float *dalpha, const float *x, const f
             shared *= (uint64_t)g->dims[axis];
         }
     }
-    float sum = 0.0f;
+    double sum = 0.0;
     for (uint64_t k = 0; k < shared; k++) {
         /* k's digits fill the shared axes; the element's flat index follows. */
         uint64_t digits = k, index = 0, stride = 1;
@@ -70,9 +76,23 @@ NN_BODY void nn_body_prelu_alpha_gradient(float *dalpha, const float *x, const f
         }
         float value = x[index];
         if (value < 0.0f)
-            sum += dout[index] * value;
+            sum += (double)dout[index] * (double)value;
     }
-    dalpha[a] = sum;
+    dalpha[a] = (float)sum;
+}
+
+/* The trailing case: slice `slice`'s part of alpha element a's gradient, over rows
+ * slice, slice + NN_PRELU_SLICES, ... of the input seen as (rows, trailing). */
+NN_BODY double nn_body_prelu_alpha_slice(const float *x, const float *dout, size_t trailing,
+                                         size_t rows, size_t a, size_t slice)
+{
+    double sum = 0.0;
+    for (size_t r = slice; r < rows; r += NN_PRELU_SLICES) {
+        size_t i = r * trailing + a;
+        if (x[i] < 0.0f)
+            sum += (double)dout[i] * (double)x[i];
+    }
+    return sum;
 }
 
 /* How many alpha elements a geometry has. */
