@@ -404,6 +404,21 @@ static int layer_tostring(lua_State *L)
     return 1;
 }
 
+/* Whether `key` names a weight of some layer kind, so that asking an unbuilt layer for it
+ * says when weights appear. */
+static bool is_weight_name(const char *key)
+{
+    static const char *const names[] = {
+        "kernel", "bias", "gamma", "beta", "moving_mean", "moving_variance", "alpha",
+        "embeddings", "depthwise_kernel", "pointwise_kernel", "recurrent_kernel",
+        "forward_kernel", "forward_recurrent_kernel", "forward_bias", "backward_kernel",
+        "backward_recurrent_kernel", "backward_bias"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (strcmp(key, names[i]) == 0)
+            return true;
+    return false;
+}
+
 static int layer_index(lua_State *L)
 {
     nn_layer *layer = nn_lua_check_layer(L, 1, "layer index");
@@ -450,9 +465,7 @@ static int layer_index(lua_State *L)
         lua_getfield(L, -1, "methods");
         if (lua_getfield(L, -1, key) != LUA_TNIL)
             return 1;
-        if (strcmp(key, "kernel") == 0 || strcmp(key, "bias") == 0 || strcmp(key, "gamma") == 0 ||
-            strcmp(key, "beta") == 0 || strcmp(key, "moving_mean") == 0 ||
-            strcmp(key, "moving_variance") == 0) {
+        if (is_weight_name(key)) {
             if (!layer->built)
                 nn_lua_error(L, "layer \"%s\" has no %s yet: a layer makes its weights when it "
                                 "is built, on its first input (call it on a tensor, or add it "

@@ -171,6 +171,8 @@ t.test('PReLU: alpha per element or shared, values, training, files', function()
            'shared_axes names axis 2', 'axes 1 to 1')
   t.raises(function() L.PReLU{shared_axes = {0}} end, 'shared_axes')
   t.raises(function() L.PReLU{alpha_initializer = 'nope'} end, 'nope')
+  t.raises(function() return L.PReLU().alpha end, 'has no alpha yet', 'when it is built')
+  t.raises(function() return L.LSTM{2}.recurrent_kernel end, 'has no recurrent_kernel yet')
 end)
 
 t.test('initializers and constraints take Keras arguments by position or name, and no others', function()
