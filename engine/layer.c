@@ -590,9 +590,14 @@ nn_status nn_layer_call(nn_layer *layer, const nn_tensor *input, bool training,
     return NN_OK;
 }
 
+unsigned nn_layer_mask_use_on(const nn_layer *layer, const nn_shape *input)
+{
+    return layer->cls->mask_use ? layer->cls->mask_use(layer, input) : 0;
+}
+
 unsigned nn_layer_mask_use(const nn_layer *layer)
 {
-    return layer->cls->mask_use ? layer->cls->mask_use(layer) : 0;
+    return nn_layer_mask_use_on(layer, &layer->input_shape);
 }
 
 int64_t nn_layer_mask_steps(const nn_shape *shape)
@@ -603,9 +608,10 @@ int64_t nn_layer_mask_steps(const nn_shape *shape)
     return steps;
 }
 
-unsigned nn_mask_passes(const nn_layer *layer)
+unsigned nn_mask_passes(const nn_layer *layer, const nn_shape *input)
 {
     (void)layer;
+    (void)input;
     return NN_MASK_PASSES;
 }
 

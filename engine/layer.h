@@ -167,8 +167,9 @@ typedef struct nn_layer_class {
      * a model then makes the output (and its gradient) a view of the input's storage,
      * and forward and backward find nothing to copy. May be NULL: never. */
     bool (*output_views_input)(const nn_layer *layer);
-    /* Its masking: NN_MASK_* flags for the layer as built. May be NULL: none. */
-    unsigned (*mask_use)(const nn_layer *layer);
+    /* Its masking: NN_MASK_* flags for the layer on an input of shape `input` (the one it
+     * is built on, or is about to be). May be NULL: none. */
+    unsigned (*mask_use)(const nn_layer *layer, const nn_shape *input);
     /* NN_MASK_MAKES: writes the mask of the output's steps (batch rows of
      * nn_layer_mask_steps floats) from the input. */
     void (*make_mask)(nn_layer *layer, nn_exec *exec, const nn_tensor *input, float *mask);
@@ -333,13 +334,15 @@ nn_status nn_layer_check_input(const nn_layer *layer, const nn_tensor *input);
 nn_status nn_layer_call(nn_layer *layer, const nn_tensor *input, bool training,
                         nn_tensor **out);
 
-/* The layer's NN_MASK_* flags (0 for a class without masking). */
+/* The layer's NN_MASK_* flags on the input it is built on (0 for a class without
+ * masking), and on an input of shape `input` before it is built. */
 unsigned nn_layer_mask_use(const nn_layer *layer);
+unsigned nn_layer_mask_use_on(const nn_layer *layer, const nn_shape *input);
 /* Steps of one sample that a mask over a tensor of this shape (batch axis first) has: every
  * axis but the batch and the last (features), 1 for (batch, features). */
 int64_t nn_layer_mask_steps(const nn_shape *shape);
 /* For classes whose output keeps the input's steps (Dense, Dropout, activations). */
-unsigned nn_mask_passes(const nn_layer *layer);
+unsigned nn_mask_passes(const nn_layer *layer, const nn_shape *input);
 
 /* Formats the layer's arguments like a constructor call: "Conv2D(32, 3×3, relu)". */
 char *nn_layer_describe(const nn_layer *layer, char *buf, size_t size);

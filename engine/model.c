@@ -234,6 +234,12 @@ static nn_status refuse_mask(const nn_model *model, int index, int source)
 {
     const nn_layer *layer = model->layers[index], *maker = model->layers[source];
     bool embedding = strcmp(maker->cls->name, "Embedding") == 0;
+    /* Layers that take a mask in one setting only say which. */
+    const char *setting = layer->cls == &nn_global_average_pooling1d_class
+                              ? " with data_format='channels_first'"
+                          : layer->cls == &nn_batchnorm_class
+                              ? " over another axis than the last (the features')"
+                              : "";
     return nn_error(NN_ERR_ARGUMENT,
                     "layer \"%s\" (%s) cannot take the mask over steps that \"%s\" (%s) "
                     "makes%s: %s does not support masking%s. Put a layer that uses the mask "
@@ -241,10 +247,7 @@ static nn_status refuse_mask(const nn_model *model, int index, int source)
                     "GlobalAveragePooling1D over (batch, steps, channels)), or make no mask "
                     "(%s)",
                     layer->name, layer->cls->name, maker->name, maker->cls->name,
-                    embedding ? " with mask_zero=True" : "", layer->cls->name,
-                    layer->cls == &nn_global_average_pooling1d_class
-                        ? " with data_format='channels_first'"
-                        : "",
+                    embedding ? " with mask_zero=True" : "", layer->cls->name, setting,
                     embedding ? "mask_zero=False" : "leave the Masking layer out");
 }
 
@@ -268,7 +271,7 @@ static nn_status build_after(nn_model *model, int index, const nn_shape *input)
                                         "must be the model's first layer",
                           layer->cls->name);
     int mask_source = nn_model_mask_source(model, index);
-    if (status == NN_OK && mask_source >= 0 && nn_layer_mask_use(layer) == 0)
+    if (status == NN_OK && mask_source >= 0 && nn_layer_mask_use_on(layer, input) == 0)
         return refuse_mask(model, index, mask_source);
     if (status == NN_OK)
         status = nn_layer_build(layer, input);

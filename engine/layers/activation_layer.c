@@ -156,8 +156,9 @@ static nn_status parametric_validate(nn_layer *layer)
 
 /* Keras' Softmax layer reads a mask as one over its own axis, not over steps; the others
  * pass a mask on. */
-static unsigned parametric_mask_use(const nn_layer *layer)
+static unsigned parametric_mask_use(const nn_layer *layer, const nn_shape *input)
 {
+    (void)input;
     return layer->cls == &nn_softmax_class ? 0 : NN_MASK_PASSES;
 }
 

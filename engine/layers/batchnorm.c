@@ -193,12 +193,11 @@ static float *param_data(nn_layer *layer, int index)
 /* Keras' masking: over the features of the last axis, a mask over the other axes (the
  * steps) leaves the masked rows out of the batch statistics, as Keras 3's masked moments;
  * the output keeps the mask. Another axis takes no mask. */
-static unsigned batchnorm_mask_use(const nn_layer *layer)
+static unsigned batchnorm_mask_use(const nn_layer *layer, const nn_shape *input)
 {
     const batchnorm_layer *bn = (const batchnorm_layer *)layer;
-    bool last = bn->axis == -1 ||
-                (layer->built && bn->resolved_axis == layer->input_shape.ndim - 1);
-    return last ? NN_MASK_READS | NN_MASK_PASSES : 0;
+    int axis = bn->axis < 0 ? bn->axis + input->ndim : bn->axis;
+    return axis == input->ndim - 1 ? NN_MASK_READS | NN_MASK_PASSES : 0;
 }
 
 /* The geometry of a call, with the model's mask when the layer reads it. */
@@ -206,7 +205,7 @@ static nn_batchnorm_geometry call_geometry(const batchnorm_layer *bn, const nn_e
                                            const nn_shape *shape)
 {
     nn_batchnorm_geometry g = geometry_of(bn, shape);
-    if (exec->mask && g.inner == 1 && batchnorm_mask_use(&bn->base))
+    if (exec->mask && g.inner == 1 && batchnorm_mask_use(&bn->base, shape))
         g.mask = exec->mask;
     return g;
 }

@@ -190,8 +190,9 @@ static nn_status embedding_backward(nn_layer *layer, nn_exec *exec, const nn_ten
 }
 
 /* mask_zero: the steps whose index is 0 are masked. */
-static unsigned embedding_mask_use(const nn_layer *layer)
+static unsigned embedding_mask_use(const nn_layer *layer, const nn_shape *input)
 {
+    (void)input;
     return ((const embedding_layer *)layer)->mask_zero ? NN_MASK_MAKES : 0;
 }
 

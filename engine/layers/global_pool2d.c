@@ -223,8 +223,9 @@ static void average_backward(global_pool2d_layer *pool, nn_exec *exec, const flo
 
 /* GlobalAveragePooling1D over (batch, steps, channels) takes Keras' mask over the steps:
  * the mean of the kept steps. */
-static unsigned global_pool_mask_use(const nn_layer *layer)
+static unsigned global_pool_mask_use(const nn_layer *layer, const nn_shape *input)
 {
+    (void)input;
     const global_pool2d_layer *pool = (const global_pool2d_layer *)layer;
     return pool->sequence && pool->kind == GLOBAL_AVERAGE &&
                    pool->data_format == NN_CHANNELS_LAST
@@ -232,7 +233,10 @@ static unsigned global_pool_mask_use(const nn_layer *layer)
                : 0;
 }
 
-static bool reads_mask(const nn_layer *layer) { return global_pool_mask_use(layer) != 0; }
+static bool reads_mask(const nn_layer *layer)
+{
+    return global_pool_mask_use(layer, &layer->input_shape) != 0;
+}
 
 static nn_status global_pool2d_forward(nn_layer *layer, nn_exec *exec, const nn_tensor *input,
                                        nn_tensor *output)

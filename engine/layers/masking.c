@@ -98,8 +98,9 @@ static nn_status masking_backward(nn_layer *layer, nn_exec *exec, const nn_tenso
     return keep_unmasked(layer, exec, input, nn_tensor_f32(dinput), nn_tensor_f32(doutput));
 }
 
-static unsigned masking_mask_use(const nn_layer *layer)
+static unsigned masking_mask_use(const nn_layer *layer, const nn_shape *input)
 {
+    (void)input;
     (void)layer;
     return NN_MASK_MAKES;
 }

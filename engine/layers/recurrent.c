@@ -895,8 +895,9 @@ static nn_status recurrent_backward(nn_layer *layer, nn_exec *exec, const nn_ten
 
 /* Keras' masking: masked steps are skipped (the state carried over them); the output
  * sequence keeps the mask, the last state does not need it. */
-static unsigned recurrent_mask_use(const nn_layer *layer)
+static unsigned recurrent_mask_use(const nn_layer *layer, const nn_shape *input)
 {
+    (void)input;
     return NN_MASK_READS |
            (((const recurrent_layer *)layer)->return_sequences ? NN_MASK_PASSES : 0);
 }

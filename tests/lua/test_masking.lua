@@ -231,7 +231,11 @@ t.test('BatchNormalization takes its statistics from the kept steps, as Keras 3'
   -- a mask over another axis than the features' is refused
   t.raises(function()
     nn.Sequential{L.Masking{input_shape = {4, 3}}, L.BatchNormalization{axis = 1}}
-  end, '(BatchNormalization) cannot take the mask')
+  end, '(BatchNormalization) cannot take the mask', 'over another axis than the last')
+  -- the last axis by its number is the features' axis too
+  local numbered = nn.Sequential{L.Masking{input_shape = {4, 3}}, L.BatchNormalization{axis = 2},
+                                 L.LSTM{2}}
+  t.eq(tostring(numbered.output_shape), '(None, 2)', 'axis=2 on (None, 4, 3) takes the mask')
 end)
 
 t.test('Embedding mask_zero: index 0 is padding the recurrent layer skips', function()
