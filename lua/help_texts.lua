@@ -553,15 +553,7 @@ local initializer_arguments = {
   gain = {'gain', 'the factor the orthogonal matrix is scaled by', default = '1'},
   seed = {'seed', 'a seed of its own (an integer); by default the global one', default = 'nil'},
 }
-for class, spec in pairs{Zeros = {'zeros', {}}, Ones = {'ones', {}},
-    Constant = {'constant', {'value'}},
-    RandomNormal = {'random_normal', {'mean', 'stddev', 'seed'}},
-    RandomUniform = {'random_uniform', {'minval', 'maxval', 'seed'}},
-    TruncatedNormal = {'truncated_normal', {'mean', 'stddev', 'seed'}},
-    GlorotUniform = {'glorot_uniform', {'seed'}}, GlorotNormal = {'glorot_normal', {'seed'}},
-    HeUniform = {'he_uniform', {'seed'}}, HeNormal = {'he_normal', {'seed'}},
-    LecunUniform = {'lecun_uniform', {'seed'}}, LecunNormal = {'lecun_normal', {'seed'}},
-    Orthogonal = {'orthogonal', {'gain', 'seed'}}} do
+for class, spec in pairs(nn._initializer_arguments) do
   local params, shown = {}, {}
   for i, argument in ipairs(spec[2]) do
     local entry = initializer_arguments[argument]

@@ -137,8 +137,8 @@ local function keras_object(what, name, arguments)
   end
 end
 
-nn.initializers = {}
-for class, spec in pairs{
+-- Each initializer's name and arguments in Keras' order (help() reads them too).
+nn._initializer_arguments = {
   Zeros = {'zeros', {}}, Ones = {'ones', {}}, Constant = {'constant', {'value'}},
   RandomNormal = {'random_normal', {'mean', 'stddev', 'seed'}},
   RandomUniform = {'random_uniform', {'minval', 'maxval', 'seed'}},
@@ -147,7 +147,9 @@ for class, spec in pairs{
   HeUniform = {'he_uniform', {'seed'}}, HeNormal = {'he_normal', {'seed'}},
   LecunUniform = {'lecun_uniform', {'seed'}}, LecunNormal = {'lecun_normal', {'seed'}},
   Orthogonal = {'orthogonal', {'gain', 'seed'}},
-} do
+}
+nn.initializers = {}
+for class, spec in pairs(nn._initializer_arguments) do
   nn.initializers[class] = keras_object('nn.initializers.' .. class, spec[1], spec[2])
 end
 
