@@ -92,6 +92,10 @@ typedef struct nn_prelu_geometry {
     int64_t trailing;
 } nn_prelu_geometry;
 
+/* How many reduction slices alpha's gradient uses in the trailing case: rows s, s + S,
+ * s + 2S, ... in slice s, the slices then added in order, on every backend. */
+enum { NN_PRELU_SLICES = 16 };
+
 /* nn_prelu_geometry.trailing for a geometry: alpha's count when every axis it shares
  * (size 1 in alpha, more in the input) comes before every axis it does not, else 0. */
 static inline int64_t nn_prelu_trailing(const nn_prelu_geometry *g)
@@ -104,6 +108,13 @@ static inline int64_t nn_prelu_trailing(const nn_prelu_geometry *g)
         if (g->alpha_dims[axis] != 1)
             return 0;
     return count;
+}
+
+/* Floats of scratch prelu_alpha_gradient takes: the CPU's partial sums (doubles) in the
+ * trailing case. */
+static inline size_t nn_prelu_scratch_floats(const nn_prelu_geometry *g)
+{
+    return g->trailing ? 2 * (size_t)NN_PRELU_SLICES * (size_t)g->trailing : 0;
 }
 
 /* A random flip call: `batch` images of height x width x channels, and the axes that
@@ -321,9 +332,10 @@ typedef struct nn_backend {
     void (*prelu)(float *out, const float *x, const float *dout, const float *alpha,
                   const nn_prelu_geometry *g);
     /* dalpha (alpha's elements, overwritten) = the sum of dout · min(x, 0) over the input
-     * elements that share each alpha element, in a fixed order. */
+     * elements that share each alpha element, in a fixed order; scratch holds
+     * nn_prelu_scratch_floats(g). */
     void (*prelu_alpha_gradient)(float *dalpha, const float *x, const float *dout,
-                                 const nn_prelu_geometry *g);
+                                 const nn_prelu_geometry *g, float *scratch);
 
     /* Keras' masking of steps: a mask holds one float per row (step) of a sample, 1
      * kept and 0 masked. mask[r] = 1 where row r of x (`width` floats) holds a value

@@ -28,7 +28,7 @@ void nn_cpu_clipped_relu(float *out, const float *x, const float *dout, size_t n
 void nn_cpu_prelu(float *out, const float *x, const float *dout, const float *alpha,
                   const nn_prelu_geometry *g);
 void nn_cpu_prelu_alpha_gradient(float *dalpha, const float *x, const float *dout,
-                                 const nn_prelu_geometry *g);
+                                 const nn_prelu_geometry *g, float *scratch);
 void nn_cpu_step_mask(float *mask, const float *x, float value, size_t rows, size_t width);
 void nn_cpu_select_rows(float *out, const float *kept, const float *masked, const float *mask,
                     size_t mask_stride, size_t rows, size_t width);

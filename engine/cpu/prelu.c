@@ -1,5 +1,4 @@
 /* Keras' PReLU on the CPU, on the CUDA kernels' own bodies. */
-#include <stdlib.h>
 #include <string.h>
 
 #include "../cuda/bodies/prelu_body.h"
@@ -18,19 +17,17 @@ void nn_cpu_prelu(float *out, const float *x, const float *dout, const float *al
 }
 
 /* The trailing case as the bodies sum it (nn_body_prelu_alpha_slice, then the slices in
- * order), each slice streaming its rows whole. false when out of memory for the partial
- * sums (the caller then takes the general path, which needs none). */
-static bool alpha_gradient_by_slices(float *dalpha, const float *x, const float *dout,
-                                     const nn_prelu_geometry *g)
+ * order), each slice streaming its rows whole; partials: NN_PRELU_SLICES · trailing
+ * doubles of the caller's scratch. */
+static void alpha_gradient_by_slices(float *dalpha, const float *x, const float *dout,
+                                     const nn_prelu_geometry *g, double *partials)
 {
     const size_t trailing = (size_t)g->trailing;
     const size_t rows = nn_body_prelu_input_count(g) / trailing;
-    double *partials = calloc((size_t)NN_PRELU_SLICES * trailing, sizeof *partials);
-    if (!partials)
-        return false;
 #pragma omp parallel for schedule(static) if (rows * trailing > PARALLEL_THRESHOLD)
     for (int slice = 0; slice < NN_PRELU_SLICES; slice++) {
         double *sum = partials + (size_t)slice * trailing;
+        memset(sum, 0, trailing * sizeof *sum);
         for (size_t r = (size_t)slice; r < rows; r += NN_PRELU_SLICES) {
             const float *xr = x + r * trailing, *dr = dout + r * trailing;
             for (size_t a = 0; a < trailing; a++)
@@ -44,15 +41,15 @@ static bool alpha_gradient_by_slices(float *dalpha, const float *x, const float 
             total += partials[slice * trailing + a];
         dalpha[a] = (float)total;
     }
-    free(partials);
-    return true;
 }
 
 void nn_cpu_prelu_alpha_gradient(float *dalpha, const float *x, const float *dout,
-                                 const nn_prelu_geometry *g)
+                                 const nn_prelu_geometry *g, float *scratch)
 {
-    if (g->trailing && alpha_gradient_by_slices(dalpha, x, dout, g))
+    if (g->trailing) {
+        alpha_gradient_by_slices(dalpha, x, dout, g, (double *)(void *)scratch);
         return;
+    }
     const long count = (long)nn_body_prelu_alpha_count(g);
     const long inputs = (long)nn_body_prelu_input_count(g);
 #pragma omp parallel for schedule(static) if (inputs > PARALLEL_THRESHOLD && count > 1)

@@ -44,9 +44,11 @@ static __global__ void prelu_alpha_slices_kernel(float *dalpha, const float *x,
     }
 }
 
+// The scratch is the CPU's: the slices' sums live in each block's shared memory here.
 extern "C" void nn_cuda_prelu_alpha_gradient(float *dalpha, const float *x, const float *dout,
-                                             const nn_prelu_geometry *g)
+                                             const nn_prelu_geometry *g, float *scratch)
 {
+    (void)scratch;
     size_t n = nn_body_prelu_alpha_count(g);
     NN_CUDA_STREAM_OR_RETURN(context, n);
     if (g->trailing) {

@@ -257,10 +257,10 @@ static void emulated_prelu(float *out, const float *x, const float *dout, const 
 }
 
 static void emulated_prelu_alpha_gradient(float *dalpha, const float *x, const float *dout,
-                                          const nn_prelu_geometry *g)
+                                          const nn_prelu_geometry *g, float *scratch)
 {
-    RUN("prelu_alpha_gradient", CPU.prelu_alpha_gradient(dalpha, x, dout, g), dalpha, x,
-        dout);
+    RUN("prelu_alpha_gradient", CPU.prelu_alpha_gradient(dalpha, x, dout, g, scratch), dalpha,
+        x, dout, scratch);
 }
 
 static void emulated_step_mask(float *mask, const float *x, float value, size_t rows,

@@ -84,24 +84,35 @@ static nn_status prelu_build(nn_layer *layer, const nn_shape *input, nn_shape *o
     return NN_OK;
 }
 
-static nn_prelu_geometry geometry_of(const nn_layer *layer, const nn_tensor *input)
+/* The kernels' view of an input of shape `input` (batch axis first). */
+static nn_prelu_geometry geometry_of(const nn_layer *layer, const nn_shape *input)
 {
-    nn_prelu_geometry g = {.ndim = input->shape.ndim};
+    nn_prelu_geometry g = {.ndim = input->ndim};
     const nn_shape *alpha = &layer->params[0].value->shape;
-    g.dims[0] = input->shape.dims[0];
+    g.dims[0] = input->dims[0];
     g.alpha_dims[0] = 1;
     for (int axis = 1; axis < g.ndim; axis++) {
-        g.dims[axis] = input->shape.dims[axis];
+        g.dims[axis] = input->dims[axis];
         g.alpha_dims[axis] = alpha->dims[axis - 1];
     }
     g.trailing = nn_prelu_trailing(&g);
     return g;
 }
 
+static size_t prelu_scratch_floats(const nn_layer *layer, const nn_backend *backend,
+                                   int64_t batch)
+{
+    (void)backend;
+    nn_shape shape = layer->input_shape;
+    shape.dims[0] = batch;
+    nn_prelu_geometry g = geometry_of(layer, &shape);
+    return nn_prelu_scratch_floats(&g);
+}
+
 static nn_status prelu_forward(nn_layer *layer, nn_exec *exec, const nn_tensor *input,
                                nn_tensor *output)
 {
-    nn_prelu_geometry g = geometry_of(layer, input);
+    nn_prelu_geometry g = geometry_of(layer, &input->shape);
     exec->backend->prelu(nn_tensor_f32(output), nn_tensor_f32(input), NULL,
                          nn_tensor_f32(layer->params[0].value), &g);
     return NN_OK;
@@ -112,11 +123,11 @@ static nn_status prelu_backward(nn_layer *layer, nn_exec *exec, const nn_tensor 
                                 nn_tensor *dinput)
 {
     (void)output;
-    nn_prelu_geometry g = geometry_of(layer, input);
+    nn_prelu_geometry g = geometry_of(layer, &input->shape);
     const nn_param *alpha = &layer->params[0];
     if (alpha->grad)
         exec->backend->prelu_alpha_gradient(nn_tensor_f32(alpha->grad), nn_tensor_f32(input),
-                                            nn_tensor_f32(doutput), &g);
+                                            nn_tensor_f32(doutput), &g, exec->scratch);
     if (dinput)
         exec->backend->prelu(nn_tensor_f32(dinput), nn_tensor_f32(input),
                              nn_tensor_f32(doutput), nn_tensor_f32(alpha->value), &g);
@@ -139,6 +150,7 @@ const nn_layer_class nn_prelu_class = {
     .set_defaults = prelu_set_defaults,
     .validate = prelu_validate,
     .build = prelu_build,
+    .scratch_floats = prelu_scratch_floats,
     .forward = prelu_forward,
     .backward = prelu_backward,
     .mask_use = nn_mask_passes,

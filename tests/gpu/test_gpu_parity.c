@@ -657,12 +657,14 @@ static void prelu(void)
         gh_device->prelu(d_y, d_x, d_dy, d_alpha, g);
         gh_download(dev, d_y, n * 4);
         gh_expect_close("PReLU input gradient", dev, cpu, n, 0.0);
-        nn_cpu_prelu_alpha_gradient(cpu, x, dy, g);
-        gh_device->prelu_alpha_gradient(d_y, d_x, d_dy, g);
+        size_t scratch_floats = nn_prelu_scratch_floats(g) + 1;
+        float *scratch = calloc(scratch_floats, 4), *d_scratch = gh_zeros(scratch_floats * 4);
+        nn_cpu_prelu_alpha_gradient(cpu, x, dy, g, scratch);
+        gh_device->prelu_alpha_gradient(d_y, d_x, d_dy, g, d_scratch);
         gh_download(dev, d_y, alphas * 4);
         gh_expect_close("PReLU alpha gradient", dev, cpu, alphas, 0.0);
-        gh_free(d_x), gh_free(d_dy), gh_free(d_alpha), gh_free(d_y);
-        free(x), free(dy), free(alpha), free(cpu), free(dev);
+        gh_free(d_x), gh_free(d_dy), gh_free(d_alpha), gh_free(d_y), gh_free(d_scratch);
+        free(x), free(dy), free(alpha), free(cpu), free(dev), free(scratch);
     }
 }
 

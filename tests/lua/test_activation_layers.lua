@@ -194,7 +194,10 @@ t.test('initializers and constraints take Keras arguments by position or name, a
   t.eq(nn.constraints.MaxNorm(3).max_value, 3, 'MaxNorm(3)')
   t.eq(nn.constraints.MaxNorm{1}.max_value, 1, 'MaxNorm{1}: max_value by position')
   local min_max = nn.constraints.MinMaxNorm{0.5, 2, 0.1, 1}
-  t.eq(min_max.min_value + min_max.max_value + min_max.rate + min_max.axis, 3.6, 'MinMaxNorm order')
+  t.eq(min_max.min_value, 0.5, 'MinMaxNorm: min_value first')
+  t.eq(min_max.max_value, 2, 'then max_value')
+  t.eq(min_max.rate, 0.1, 'then rate')
+  t.eq(min_max.axis, 1, 'then axis')
   t.raises(function() nn.constraints.MaxNorm{max_valu = 1} end,
            "nn.constraints.MaxNorm: unknown argument 'max_valu'", 'max_value, axis')
   t.raises(function() nn.constraints.NonNeg(1) end, 'takes 0 positional arguments')

@@ -9,16 +9,6 @@ local L = nn.layers
 -- Predictions without a progress bar.
 local function predict(model, x) return model:predict(x, {verbose = 0}) end
 
--- Steps first..last of x (batch, steps, features), as a new tensor.
-local function steps_of(x, first, last)
-  local rows = {}
-  for b, sample in ipairs(x:tolist()) do
-    rows[b] = {}
-    for s = first, last do rows[b][#rows[b] + 1] = sample[s] end
-  end
-  return nn.tensor(rows)
-end
-
 -- x with `count` steps of `value` added before ('pre') or after ('post') each sample's.
 local function pad(x, count, where, value)
   local rows = {}
@@ -269,11 +259,6 @@ end)
 
 -- One step of plain SGD on a batch of two samples, one padded, from the same weights: the
 -- masked model's step is the mean of the steps each sample takes alone unpadded.
-local function one_step(model, x, y)
-  model:compile{optimizer = nn.optimizers.SGD{learning_rate = 0.5}, loss = 'mse'}
-  model:fit(x, y, {epochs = 1, batch_size = #x:tolist(), shuffle = false, verbose = 0})
-  return model:get_weights()
-end
 
 for _, case in ipairs{
   {'LSTM', function() return L.LSTM{3} end},
@@ -300,9 +285,9 @@ for _, case in ipairs{
     local alone_short, alone_long = model_for(2, false), model_for(4, false)
     alone_short:set_weights(start)
     alone_long:set_weights(start)
-    local after = one_step(masked, stack(pad(short, 2, 'post'), long), stack(y_short, y_long))
-    local after_short = one_step(alone_short, short, y_short)
-    local after_long = one_step(alone_long, long, y_long)
+    local after = one_step_weights(masked, stack(pad(short, 2, 'post'), long), stack(y_short, y_long))
+    local after_short = one_step_weights(alone_short, short, y_short)
+    local after_long = one_step_weights(alone_long, long, y_long)
     t.eq(#after, #start, 'weights')
     for i = 1, #after do
       t.truthy((after[i] - start[i]):abs():max() > 1e-4, 'weight ' .. i .. ' moved')

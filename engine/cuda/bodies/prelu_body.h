@@ -6,10 +6,6 @@
 #include "../../backend.h"
 #include "body.h"
 
-/* How many reduction slices alpha's gradient uses in the trailing case: rows s, s + S,
- * s + 2S, ... in slice s, the slices then added in order, on every backend. */
-enum { NN_PRELU_SLICES = 16 };
-
 /* The alpha element of input element i: its coordinates on the axes alpha does not share,
  * in alpha's row-major order. */
 NN_BODY size_t nn_body_prelu_alpha_index(const nn_prelu_geometry *g, size_t i)
