@@ -30,7 +30,7 @@ static const nn_layer_class *const layer_classes[] = {
     &nn_permute_class, &nn_gaussian_noise_class, &nn_gaussian_dropout_class,
     &nn_activity_regularization_class, &nn_alpha_dropout_class, &nn_random_flip_class,
     &nn_random_rotation_class, &nn_random_translation_class, &nn_random_zoom_class,
-    &nn_relu_class,      &nn_masking_class, &nn_prelu_class,
+    &nn_relu_class,      &nn_masking_class, &nn_prelu_class, &nn_time_distributed_class,
     NULL,
 };
 
@@ -493,6 +493,14 @@ nn_status nn_layer_check_input(const nn_layer *layer, const nn_tensor *input)
     nn_status status = layer->cls->check_input(layer, host);
     nn_tensor_free(host);
     return status;
+}
+
+bool nn_layer_checks_input(const nn_layer *layer)
+{
+    const nn_layer *wrapped = nn_time_distributed_inner(layer);
+    if (wrapped)
+        return nn_layer_checks_input(wrapped);
+    return layer->cls->check_input != NULL;
 }
 
 nn_status nn_layer_forward(nn_layer *layer, nn_exec *exec, const nn_tensor *input,

@@ -326,6 +326,9 @@ nn_status nn_layer_backward(nn_layer *layer, nn_exec *exec, const nn_tensor *inp
  * on any device: one elsewhere than the host is copied there to be read. NN_OK when the
  * class has no check. */
 nn_status nn_layer_check_input(const nn_layer *layer, const nn_tensor *input);
+/* Whether the layer checks its input's values (an Embedding, or a wrapper around one), so
+ * that a model must give it the data itself, as its first layer. */
+bool nn_layer_checks_input(const nn_layer *layer);
 
 /* Runs the layer once on a whole tensor, outside any model: `layer(x)` in Lua. Builds
  * it on first use. It runs where its weights are (a layer built by this call puts them

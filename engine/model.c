@@ -233,11 +233,17 @@ int nn_model_mask_source(const nn_model *model, int index)
 static nn_status refuse_mask(const nn_model *model, int index, int source)
 {
     const nn_layer *layer = model->layers[index], *maker = model->layers[source];
-    bool embedding = strcmp(maker->cls->name, "Embedding") == 0;
+    /* Inside any TimeDistributed, the layers that make and refuse the mask. */
+    const nn_layer *making = maker, *refusing = layer;
+    while (nn_time_distributed_inner(making))
+        making = nn_time_distributed_inner(making);
+    while (nn_time_distributed_inner(refusing))
+        refusing = nn_time_distributed_inner(refusing);
+    bool embedding = strcmp(making->cls->name, "Embedding") == 0;
     /* Layers that take a mask in one setting only say which. */
-    const char *setting = layer->cls == &nn_global_average_pooling1d_class
+    const char *setting = refusing->cls == &nn_global_average_pooling1d_class
                               ? " with data_format='channels_first'"
-                          : layer->cls == &nn_batchnorm_class
+                          : refusing->cls == &nn_batchnorm_class
                               ? " over another axis than the last (the features')"
                               : "";
     return nn_error(NN_ERR_ARGUMENT,
@@ -247,7 +253,7 @@ static nn_status refuse_mask(const nn_model *model, int index, int source)
                     "GlobalAveragePooling1D over (batch, steps, channels)), or make no mask "
                     "(%s)",
                     layer->name, layer->cls->name, maker->name, maker->cls->name,
-                    embedding ? " with mask_zero=True" : "", layer->cls->name, setting,
+                    embedding ? " with mask_zero=True" : "", refusing->cls->name, setting,
                     embedding ? "mask_zero=False" : "leave the Masking layer out");
 }
 
@@ -265,7 +271,7 @@ static nn_status build_after(nn_model *model, int index, const nn_shape *input)
                                         "received a feature map");
     /* Values a layer checks (an Embedding's indices) are checked on the data, before the
      * first layer: a later layer would get them unchecked from the one before. */
-    if (index > 0 && layer->cls->check_input)
+    if (index > 0 && nn_layer_checks_input(layer))
         status = nn_error(NN_ERR_SHAPE, "%s takes values that nnsh checks on the data before "
                                         "any kernel sees them (an Embedding's indices), so it "
                                         "must be the model's first layer",

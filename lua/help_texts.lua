@@ -765,7 +765,7 @@ local function lua_default(text)
   return (text:gsub('^%((.*)%)$', '{%1}'))
 end
 for _, class in ipairs(nn.layer_classes()) do
-  local params, call = {}, {}
+  local params, call, positional = {}, {}, class.positional
   for i, arg in ipairs(class.args) do
     params[i] = {arg.name, arg.doc, default = not arg.required and lua_default(arg.default) or nil,
                  required = arg.required, option = true}
@@ -794,10 +794,16 @@ for _, class in ipairs(nn.layer_classes()) do
     params = own
     for _, param in ipairs(wrapped) do params[#params + 1] = param end
     call = {'layer', "merge_mode='concat'", '...'}
+  elseif class.name == 'TimeDistributed' then
+    -- A wrapper whose layer is an object, given first (or as layer=).
+    table.insert(params, 1, {'layer', 'The layer to apply to every step: a layer object, not ' ..
+                             'built yet (it is copied; its arguments are given there).',
+                             required = true, option = true})
+    call, positional = {'layer', '...'}, 1
   end
   local entry = {call = 'nn.layers.' .. class.name .. '{' .. table.concat(call, ', ') .. '}',
                  text = class.doc ~= '' and class.doc or 'A ' .. class.name .. ' layer.',
-                 params = params, positional = class.positional, example = class.example,
+                 params = params, positional = positional, example = class.example,
                  layer = true, from_engine = true}
   if class.alias then entry.text = entry.text .. ' Also called nn.layers.' .. class.alias .. '.' end
   doc('nn.layers.' .. class.name, entry)

@@ -127,6 +127,40 @@ static void wrap_layer_argument(lua_State *L, nn_layer *layer, int args, bool *g
     }
 }
 
+/* TimeDistributed{layer, ...} or {layer = ...}: the layer to wrap, a layer object, whose
+ * key is left on the stack for the loop to skip. */
+static void wrap_time_distributed(lua_State *L, nn_layer *layer, int args, const char *function)
+{
+    if (lua_rawgeti(L, args, 2) != LUA_TNIL)
+        nn_lua_error(L, "%s: takes one positional argument, the layer to wrap; got another at "
+                        "position 2 (valid names: layer, name, input_shape)", function);
+    lua_pop(L, 1);
+    lua_rawgeti(L, args, 1);
+    lua_pushinteger(L, 1);
+    if (lua_isnil(L, -2)) {
+        lua_pop(L, 2);
+        lua_getfield(L, args, "layer");
+        lua_pushstring(L, "layer");
+    } else if (lua_getfield(L, args, "layer") != LUA_TNIL) {
+        nn_lua_error(L, "%s: the layer to wrap is given twice (by position and as layer=)",
+                     function);
+    } else {
+        lua_pop(L, 1);
+    }
+    nn_layer **wrapped = luaL_testudata(L, -2, NN_LUA_LAYER);
+    if (!wrapped)
+        nn_lua_error(L, "%s: expected a layer to wrap (nn.layers.TimeDistributed{"
+                        "nn.layers.Conv2D{8, 3}}), got %s",
+                     function, nn_lua_typename(L, -2));
+    if (!*wrapped)
+        nn_lua_error(L, "%s: the layer to wrap has been released", function);
+    nn_lua_check(L, nn_time_distributed_wrap(layer, *wrapped), function);
+    /* The copy took the layer's random stream; the layer, which may still be used on its
+     * own, draws other numbers (a Dropout's masks) from a new one. */
+    (*wrapped)->stream = nn_random_next_stream();
+    lua_remove(L, -2); /* the key stays */
+}
+
 /* nn.layers.<Class>{positional..., name=value...} (or plain positional arguments with an
  * optional options table last: nn.layers.Dense(10, {activation='relu'})). */
 static int layer_construct(lua_State *L)
@@ -170,6 +204,9 @@ static int layer_construct(lua_State *L)
     int wrapped_key = 0; /* the key that held a wrapped layer: the loop skips it */
     if (cls == &nn_bidirectional_class) {
         wrap_layer_argument(L, layer, args, given, wrapped_args, function);
+        wrapped_key = lua_gettop(L);
+    } else if (cls == &nn_time_distributed_class) {
+        wrap_time_distributed(L, layer, args, function);
         wrapped_key = lua_gettop(L);
     }
     lua_pushnil(L);
@@ -274,15 +311,30 @@ static int layer_count_params(lua_State *L)
     return 1;
 }
 
-static int layer_get_config(lua_State *L)
+/* The layer's arguments by name; a wrapper's layer as {class_name=, config=}, as Keras
+ * serialises it. */
+static void push_config(lua_State *L, const nn_layer *layer)
 {
-    nn_layer *layer = nn_lua_check_layer(L, 1, "layer:get_config");
     const nn_layer_class *cls = layer->cls;
-    lua_createtable(L, 0, cls->arg_count);
+    lua_createtable(L, 0, cls->arg_count + 1);
     for (int i = 0; i < cls->arg_count; i++) {
-        nn_lua_push_layer_arg(L, layer, &cls->args[i]);
+        nn_lua_push_layer_arg(L, (nn_layer *)layer, &cls->args[i]);
         lua_setfield(L, -2, cls->args[i].name);
     }
+    const nn_layer *wrapped = nn_time_distributed_inner(layer);
+    if (wrapped) {
+        lua_createtable(L, 0, 2);
+        lua_pushstring(L, wrapped->cls->name);
+        lua_setfield(L, -2, "class_name");
+        push_config(L, wrapped);
+        lua_setfield(L, -2, "config");
+        lua_setfield(L, -2, "layer");
+    }
+}
+
+static int layer_get_config(lua_State *L)
+{
+    push_config(L, nn_lua_check_layer(L, 1, "layer:get_config"));
     return 1;
 }
 

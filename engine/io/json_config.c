@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../layers/layers.h"
 #include "../random.h"
 
 /* JSON numbers are doubles: integers up to 2^53 are exact. */
@@ -268,6 +269,10 @@ cJSON *nn_json_layer_write(const nn_layer *layer)
     for (int i = 0; ok && i < cls->arg_count; i++)
         ok = put(config, cls->args[i].name, arg_write(layer, &cls->args[i]));
     ok = ok && put(config, "trainable", cJSON_CreateBool(layer->trainable));
+    /* A wrapper's layer is an entry of its own in its config, as Keras writes it. */
+    const nn_layer *wrapped = nn_time_distributed_inner(layer);
+    if (ok && wrapped)
+        ok = put(config, "layer", nn_json_layer_write(wrapped));
     ok = put(entry, "config", config) && ok;
     ok = ok && put(random, "seed", nn_json_uint64(layer->seed)) &&
          put(random, "stream", nn_json_uint64(layer->stream));
@@ -787,6 +792,9 @@ static nn_status read_config(nn_layer *layer, const cJSON *config, const char *w
                 index = i;
         if (index < 0 && strcmp(member->string, "trainable") == 0)
             index = cls->arg_count;
+        if (index < 0 && cls == &nn_time_distributed_class &&
+            strcmp(member->string, "layer") == 0)
+            continue; /* read by nn_json_layer_read */
         if (index < 0) {
             char list[768];
             size_t used = 0;
@@ -813,7 +821,45 @@ static nn_status read_config(nn_layer *layer, const cJSON *config, const char *w
     return NN_OK;
 }
 
+/* How deep wrappers may nest in a file (TimeDistributed of TimeDistributed of ...):
+ * far more than any model needs, and a bound on the reader's recursion. */
+enum { MAX_WRAPPING_DEPTH = 8 };
+
+static nn_status read_layer_at_depth(nn_layer **out, const cJSON *entry, const char *where,
+                                     int depth);
+
+/* A TimeDistributed's config.layer: the entry of the layer it wraps, `depth` wrappers
+ * down. */
+static nn_status read_wrapped_layer(nn_layer *wrapper, const cJSON *config, const char *where,
+                                    int depth)
+{
+    const cJSON *item = cJSON_GetObjectItemCaseSensitive(config, "layer");
+    if (!item)
+        return nn_error(NN_ERR_FORMAT, "%s: the config has no 'layer', the entry of the layer "
+                        "it wraps", where);
+    if (depth >= MAX_WRAPPING_DEPTH)
+        return nn_error(NN_ERR_FORMAT, "%s: wrappers nest more than %d deep", where,
+                        MAX_WRAPPING_DEPTH);
+    char context[320];
+    snprintf(context, sizeof context, "%s, its layer", where);
+    nn_layer *inner = NULL;
+    nn_status status = read_layer_at_depth(&inner, item, context, depth + 1);
+    if (status == NN_OK) {
+        status = nn_time_distributed_wrap(wrapper, inner);
+        if (status != NN_OK)
+            status = nn_error_prefix(NN_ERR_FORMAT, "%s", context);
+    }
+    nn_layer_release(inner);
+    return status;
+}
+
 nn_status nn_json_layer_read(nn_layer **out, const cJSON *entry, const char *where)
+{
+    return read_layer_at_depth(out, entry, where, 0);
+}
+
+static nn_status read_layer_at_depth(nn_layer **out, const cJSON *entry, const char *where,
+                                     int depth)
 {
     *out = NULL;
     static const char *const names[] = {"class_name", "config", "random"};
@@ -828,6 +874,8 @@ nn_status nn_json_layer_read(nn_layer **out, const cJSON *entry, const char *whe
     nn_layer *layer;
     NN_TRY(nn_layer_create(&layer, cls));
     nn_status status = read_config(layer, fields[1], context);
+    if (status == NN_OK && cls == &nn_time_distributed_class)
+        status = read_wrapped_layer(layer, fields[1], context, depth);
     if (status == NN_OK && cls->validate && (status = cls->validate(layer)) != NN_OK)
         status = nn_error_prefix(NN_ERR_FORMAT, "%s", context);
     if (status == NN_OK && fields[2]) {

@@ -54,6 +54,7 @@ extern const nn_layer_class nn_random_translation_class;
 extern const nn_layer_class nn_random_zoom_class;
 extern const nn_layer_class nn_relu_class;
 extern const nn_layer_class nn_permute_class;
+extern const nn_layer_class nn_time_distributed_class;
 
 /* The seed and stream of a dropout mask `layer` draws in this call: from its own seed
  * (own_seed present; on its own the mask follows own_calls, the calls so far, which the
@@ -72,6 +73,14 @@ void nn_random_call_stream(const nn_layer *layer, const nn_exec *exec,
 /* Makes `bidirectional` (of nn_bidirectional_class, arguments not finished yet) wrap a
  * copy of the arguments of `recurrent`, a SimpleRNN, LSTM or GRU: all but its name. */
 nn_status nn_bidirectional_wrap(nn_layer *bidirectional, const nn_layer *recurrent);
+
+/* Makes `wrapper` (of nn_time_distributed_class, arguments not finished yet) wrap a copy
+ * of `layer`'s arguments, seed and stream; `layer` must not be built (the wrapper makes
+ * the weights) nor have an input_shape (the wrapper's is the whole input's). */
+nn_status nn_time_distributed_wrap(nn_layer *wrapper, const nn_layer *layer);
+/* The copy a TimeDistributed wraps (its weights are the wrapper's); NULL for another
+ * kind of layer. */
+const nn_layer *nn_time_distributed_inner(const nn_layer *layer);
 
 /* Shared choice lists. */
 extern const char *const nn_padding_choices[];     /* "valid", "same" */

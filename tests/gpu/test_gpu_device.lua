@@ -292,6 +292,23 @@ t.test('PReLU, per element and per channel, trains on the GPU as on the CPU', fu
   expect_same_step(make, nn.random.randn(8, 6, 6, 2), nn.tensor{0, 1, 1, 0, 1, 0, 0, 1}, 'PReLU: ')
 end)
 
+t.test('TimeDistributed layers train on the GPU as on the CPU', function()
+  local function make(device)
+    nn.random.seed(18)
+    local model = nn.Sequential{
+      L.TimeDistributed{L.Conv2D{3, 3, activation = 'relu'}, input_shape = {4, 6, 6, 2}},
+      L.TimeDistributed{L.BatchNormalization{}}, L.TimeDistributed{L.Flatten()},
+      L.GRU{3, return_sequences = true},
+      L.TimeDistributed{L.Dense{2, activation = 'softmax'}}}
+    model:to(device)
+    model:compile{optimizer = nn.optimizers.SGD{learning_rate = 0.1},
+                  loss = 'sparse_categorical_crossentropy'}
+    return model
+  end
+  expect_same_step(make, nn.random.randn(5, 4, 6, 6, 2), nn.random.randint(0, 2, 5, 4),
+                   'TimeDistributed: ')
+end)
+
 t.test('noise, augmentation, ReLU and a schedule train on the GPU as on the CPU', function()
   -- Every random layer draws the same numbers on both devices (Philox by image or element);
   -- the Gaussian noise and the turn's sine and cosine may differ in their last bits.

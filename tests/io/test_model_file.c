@@ -273,6 +273,31 @@ static nn_model *model_around(const nn_layer_class *cls, nn_shape *input)
         nn_layer *rnn = new_layer(&nn_simple_rnn_class);
         set_int(rnn, "units", 4);
         add(model, rnn);
+    } else if (cls == &nn_time_distributed_class) {
+        /* A convolution on each of 3 frames, its config an entry inside the wrapper's, and
+         * a Dropout in a wrapper in a wrapper (its seed and stream kept). */
+        *input = NN_SHAPE(3, 4, 4, 2);
+        nn_layer *conv = new_layer(&nn_conv2d_class);
+        set_int(conv, "filters", 3);
+        set_pair(conv, "kernel_size", 3, 3);
+        set_activation(conv, "relu");
+        cr_assert_eq(nn_layer_finish(conv), NN_OK);
+        cr_assert_eq(nn_time_distributed_wrap(layer, conv), NN_OK, "%s", nn_error_message());
+        nn_layer_release(conv);
+        set_input(layer, NN_SHAPE(3, 4, 4, 2));
+        add(model, layer);
+        nn_layer *dropout = new_layer(&nn_dropout_class);
+        set_float(dropout, "rate", 0.5f);
+        cr_assert_eq(nn_layer_finish(dropout), NN_OK);
+        nn_layer *inner = new_layer(&nn_time_distributed_class);
+        cr_assert_eq(nn_time_distributed_wrap(inner, dropout), NN_OK, "%s", nn_error_message());
+        nn_layer_release(dropout);
+        cr_assert_eq(nn_layer_finish(inner), NN_OK);
+        nn_layer *outer = new_layer(&nn_time_distributed_class);
+        cr_assert_eq(nn_time_distributed_wrap(outer, inner), NN_OK, "%s", nn_error_message());
+        nn_layer_release(inner);
+        add(model, outer);
+        add(model, new_layer(&nn_flatten_class));
     } else if (cls == &nn_flatten_class) {
         *input = NN_SHAPE(4, 4, 2);
         set_input(layer, NN_SHAPE(4, 4, 2));
@@ -538,6 +563,10 @@ Test(model_file, random_zoom_round_trips) { layer_round_trip(&nn_random_zoom_cla
 Test(model_file, relu_round_trips) { layer_round_trip(&nn_relu_class); }
 Test(model_file, masking_round_trips) { layer_round_trip(&nn_masking_class); }
 Test(model_file, prelu_round_trips) { layer_round_trip(&nn_prelu_class); }
+Test(model_file, time_distributed_round_trips)
+{
+    layer_round_trip(&nn_time_distributed_class);
+}
 Test(model_file, activity_regularization_round_trips)
 {
     layer_round_trip(&nn_activity_regularization_class);
@@ -588,7 +617,8 @@ Test(model_file, every_layer_class_has_a_round_trip_test)
                                             &nn_random_flip_class, &nn_random_rotation_class,
                                             &nn_random_translation_class,
                                             &nn_random_zoom_class, &nn_relu_class,
-                                            &nn_masking_class, &nn_prelu_class};
+                                            &nn_masking_class, &nn_prelu_class,
+                                            &nn_time_distributed_class};
     const nn_layer_class *const *classes = nn_layer_classes();
     for (int i = 0; classes[i]; i++) {
         bool found = false;
@@ -752,6 +782,59 @@ Test(model_file, augmentation_factors_read_as_keras_writes_them)
     cr_expect(strstr(nn_error_message(), "test.nnsh") != NULL &&
                   strstr(nn_error_message(), "factor=[-0.5, 2] is out of range") != NULL,
               "%s", nn_error_message());
+}
+
+Test(model_file, a_wrapped_layer_is_an_entry_in_the_wrappers_config)
+{
+    nn_layer *layer;
+    cr_assert_eq(read_layer("{\"class_name\": \"TimeDistributed\", \"config\": {\"name\": "
+                            "\"td\", \"layer\": {\"class_name\": \"Dense\", \"config\": "
+                            "{\"units\": 5, \"name\": \"d\"}}}}",
+                            &layer),
+                 NN_OK, "%s", nn_error_message());
+    const nn_layer *inner = nn_time_distributed_inner(layer);
+    cr_assert(inner && inner->cls == &nn_dense_class);
+    cr_expect_eq(*(const int *)nn_layer_arg_pointer((nn_layer *)inner,
+                                                    arg((nn_layer *)inner, "units")),
+                 5);
+    cr_expect_str_eq(inner->name, "d");
+    cr_expect_str_eq(layer->name, "td");
+    nn_layer_release(layer);
+
+    static const struct {
+        const char *text, *fragment;
+    } bad[] = {
+        {"{\"class_name\": \"TimeDistributed\", \"config\": {\"name\": \"td\"}}",
+         "the config has no 'layer'"},
+        {"{\"class_name\": \"TimeDistributed\", \"config\": {\"layer\": {\"class_name\": "
+         "\"Dense\", \"config\": {\"units\": -1}}}}",
+         "units"},
+        {"{\"class_name\": \"TimeDistributed\", \"config\": {\"layer\": 3}}",
+         "its layer"},
+        {"{\"class_name\": \"TimeDistributed\", \"config\": {\"layer\": {\"class_name\": "
+         "\"Dense\", \"config\": {\"units\": 2, \"input_shape\": [4]}}}}",
+         "takes no input_shape"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        layer = NULL;
+        cr_expect_neq(read_layer(bad[i].text, &layer), NN_OK, "%s", bad[i].text);
+        cr_expect(layer == NULL);
+        cr_expect(strstr(nn_error_message(), bad[i].fragment) != NULL &&
+                      strstr(nn_error_message(), "test.nnsh") != NULL,
+                  "expected \"%s\" in: %s", bad[i].fragment, nn_error_message());
+    }
+
+    /* Wrappers nest 8 deep at most: the reader's recursion has a bound. */
+    char deep[2048] = "", tail[256] = "";
+    for (int depth = 0; depth < 10; depth++) {
+        strcat(deep, "{\"class_name\": \"TimeDistributed\", \"config\": {\"layer\": ");
+        strcat(tail, "}}");
+    }
+    strcat(deep, "{\"class_name\": \"Flatten\", \"config\": {}}");
+    strcat(deep, tail);
+    cr_expect_neq(read_layer(deep, &layer), NN_OK);
+    cr_expect(strstr(nn_error_message(), "nest more than 8 deep") != NULL, "%s",
+              nn_error_message());
 }
 
 Test(model_file, adagrad_round_trips)
