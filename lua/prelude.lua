@@ -153,27 +153,32 @@ for class, spec in pairs(nn._initializer_arguments) do
   nn.initializers[class] = keras_object('nn.initializers.' .. class, spec[1], spec[2])
 end
 
--- Regularizers: nn.regularizers.l2(0.01) or nn.regularizers.l1_l2{l1=..., l2=...}.
-local function factor(name, value, default)
-  if value == nil then return default end
-  if type(value) ~= 'number' or value < 0 then
-    error(name .. ': the factor must be a number >= 0, got ' .. tostring(value), 3)
-  end
-  return value
-end
-nn.regularizers = {
-  l1 = function(l1) return {l1 = factor('nn.regularizers.l1', l1, 0.01), l2 = 0} end,
-  l2 = function(l2) return {l1 = 0, l2 = factor('nn.regularizers.l2', l2, 0.01)} end,
-  -- Keras 3's L1L2 class: a factor left out is 0 (only the string 'l1_l2' means 0.01
-  -- and 0.01), so l1_l2{l2=0.1} has no l1 penalty.
-  l1_l2 = function(t)
-    if t ~= nil and type(t) ~= 'table' then
-      error('nn.regularizers.l1_l2: expected a table {l1=..., l2=...}, got ' .. type(t), 2)
+-- Regularizers take Keras' arguments as the initializers do: nn.regularizers.l2(0.01),
+-- L2{0.01} or L2{l2=0.01}, l1_l2{l1=..., l2=...} or L1L2{0.01, 0.02}.
+local function regularizer(what, arguments, default)
+  local parse = keras_object(what, nil, arguments)
+  return function(t)
+    local ok, given = pcall(parse, t)
+    if not ok then error(given, 2) end
+    local penalty = {}
+    for _, which in ipairs{'l1', 'l2'} do
+      local value = given[which]
+      if value == nil then
+        value = arguments[1] == which and default or 0
+      elseif type(value) ~= 'number' or value < 0 then
+        error(what .. ': ' .. which .. ' must be a number >= 0, got ' .. tostring(value), 2)
+      end
+      penalty[which] = value
     end
-    t = t or {}
-    return {l1 = factor('nn.regularizers.l1_l2', t.l1, 0),
-            l2 = factor('nn.regularizers.l1_l2', t.l2, 0)}
-  end,
+    return penalty
+  end
+end
+-- Keras 3's L1L2 class leaves a factor out as 0 (only the string 'l1_l2' means 0.01 and
+-- 0.01), so l1_l2{l2=0.1} has no l1 penalty.
+nn.regularizers = {
+  l1 = regularizer('nn.regularizers.l1', {'l1'}, 0.01),
+  l2 = regularizer('nn.regularizers.l2', {'l2'}, 0.01),
+  l1_l2 = regularizer('nn.regularizers.l1_l2', {'l1', 'l2'}, 0),
 }
 nn.regularizers.L1, nn.regularizers.L2, nn.regularizers.L1L2 =
   nn.regularizers.l1, nn.regularizers.l2, nn.regularizers.l1_l2

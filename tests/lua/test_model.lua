@@ -247,7 +247,17 @@ t.test("nn.regularizers.l1_l2 leaves a factor out as 0, as Keras 3's L1L2", func
   model:set_weights{nn.tensor{{1, -2}, {3, 4}}}
   model:compile{optimizer = 'sgd', loss = 'mse'}
   t.near(model:evaluate(nn.zeros(1, 2), nn.zeros(1, 2), {verbose = 0}), 0.4, 1e-6, "'l1_l2' by name")
-  t.raises(function() nn.regularizers.l1_l2(0.1) end, 'nn.regularizers.l1_l2: expected a table')
+  -- Keras' arguments, by position or by name, as L1L2(0.1) and L2(l2=0.5); others refused.
+  t.eq(nn.regularizers.l1_l2(0.1).l1, 0.1, 'a lone number is l1')
+  t.eq(nn.regularizers.L1L2{0.1, 0.2}.l2, 0.2, 'l2 second')
+  t.eq(nn.regularizers.L2{0.5}.l2, 0.5, 'L2{0.5}')
+  t.eq(nn.regularizers.L2{l2 = 0.5}.l2, 0.5, 'L2{l2=0.5}')
+  t.eq(nn.regularizers.L1{}.l1, 0.01, 'L1{} has the default')
+  t.raises(function() nn.regularizers.L2{l1 = 0.1} end, "nn.regularizers.l2: unknown argument 'l1'",
+           'valid arguments: l2')
+  t.raises(function() nn.regularizers.l1_l2{1, 2, 3} end, 'takes 2 positional arguments')
+  t.raises(function() nn.regularizers.l2(-1) end, 'l2 must be a number >= 0, got -1')
+  t.raises(function() nn.regularizers.l1('a') end, 'expected a table of options (or a number)')
 end)
 
 t.test('learning_rate 0 is allowed, as in Keras: losses are computed, weights stay', function()
