@@ -238,9 +238,18 @@ nn_status nn_layer_buffer_reserve(nn_storage **buffer, nn_device device, size_t 
     return NN_OK;
 }
 
+/* Whether the layer keeps its pre-activation output for backward. A TimeDistributed
+ * shows its wrapped layer's activation (for the model), but the wrapped layer applies it
+ * and keeps the pre-activation. */
+static bool keeps_preactivation(const nn_layer *layer)
+{
+    return nn_activation_backward_needs_input(layer->activation.kind) &&
+           !nn_time_distributed_inner(layer);
+}
+
 nn_status nn_layer_reserve_on(nn_layer *layer, nn_device device, int64_t batch)
 {
-    if (nn_activation_backward_needs_input(layer->activation.kind)) {
+    if (keeps_preactivation(layer)) {
         size_t needed = (size_t)batch * (size_t)nn_shape_inner(&layer->output_shape, 1);
         NN_TRY(nn_layer_buffer_reserve(&layer->preactivation, device, needed * sizeof(float),
                                        layer));
@@ -471,7 +480,7 @@ static nn_status check_run(const nn_layer *layer, const nn_exec *exec, const nn_
         return nn_error(NN_ERR_ARGUMENT, "layer \"%s\": needs %zu floats of scratch for a batch "
                         "of %lld, got %zu", layer->name, needed, (long long)*batch,
                         exec->scratch_floats);
-    if (nn_activation_backward_needs_input(layer->activation.kind) &&
+    if (keeps_preactivation(layer) &&
         (!layer->preactivation ||
          layer->preactivation->bytes < (size_t)*batch *
                                            (size_t)nn_shape_inner(&layer->output_shape, 1) *
@@ -484,7 +493,7 @@ static nn_status check_run(const nn_layer *layer, const nn_exec *exec, const nn_
 
 nn_status nn_layer_check_input(const nn_layer *layer, const nn_tensor *input)
 {
-    if (!layer->cls->check_input)
+    if (!nn_layer_checks_input(layer))
         return NN_OK;
     if (nn_tensor_on_host(input))
         return layer->cls->check_input(layer, input);

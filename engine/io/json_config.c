@@ -802,8 +802,9 @@ static nn_status read_config(nn_layer *layer, const cJSON *config, const char *w
             for (int i = 0; i < cls->arg_count && used < sizeof list; i++)
                 used += (size_t)snprintf(list + used, sizeof list - used, "%s, ",
                                          cls->args[i].name);
-            return nn_error(NN_ERR_FORMAT, "%s: unknown argument '%.60s' (valid: %strainable)",
-                            where, member->string, list);
+            return nn_error(NN_ERR_FORMAT, "%s: unknown argument '%.60s' (valid: %strainable%s)",
+                            where, member->string, list,
+                            cls == &nn_time_distributed_class ? ", layer" : "");
         }
         if (given[index])
             return nn_error(NN_ERR_FORMAT, "%s: argument '%s' is given twice", where,
@@ -844,8 +845,10 @@ static nn_status read_wrapped_layer(nn_layer *wrapper, const cJSON *config, cons
     snprintf(context, sizeof context, "%s, its layer", where);
     nn_layer *inner = NULL;
     nn_status status = read_layer_at_depth(&inner, item, context, depth + 1);
+    bool trainable = wrapper->trainable; /* the wrapper's own, read from its config */
     if (status == NN_OK) {
         status = nn_time_distributed_wrap(wrapper, inner);
+        wrapper->trainable = trainable;
         if (status != NN_OK)
             status = nn_error_prefix(NN_ERR_FORMAT, "%s", context);
     }

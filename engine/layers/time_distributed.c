@@ -35,7 +35,9 @@ static nn_layer *inner_of(const nn_layer *layer)
 }
 
 /* The wrapped layer's weights are the wrapper's tensors, its trainable flag the
- * wrapper's (layer.trainable = false freezes both). */
+ * wrapper's (layer.trainable = false freezes both). Before every call that may read them
+ * (reserve, forward, backward, the first weights' adjustment); the wrapped layer's
+ * scratch size, value check and mask read none. */
 static void point_inner_at_weights(nn_layer *layer)
 {
     nn_layer *inner = inner_of(layer);
@@ -126,6 +128,9 @@ nn_status nn_time_distributed_wrap(nn_layer *wrapper, const nn_layer *layer)
      * derivative; the activity penalty, which it adds for each layer. */
     wrapper->activation = inner->activation;
     wrapper->activity_regularizer = inner->activity_regularizer;
+    /* A frozen layer stays frozen when wrapped (trainable= given to the wrapper, read
+     * after this, still decides). */
+    wrapper->trainable = inner->trainable;
     return NN_OK;
 }
 
@@ -164,6 +169,10 @@ static nn_status time_distributed_build(nn_layer *layer, const nn_shape *input,
                         "layer: TimeDistributed expects (batch, steps, ...) with at least one "
                         "axis per step, found shape %s; a (batch, features) input has no steps "
                         "(use the wrapped layer itself)",
+                        layer->name, nn_shape_format(input, text, sizeof text));
+    if (input->dims[1] < 1)
+        return nn_error(NN_ERR_SHAPE, "Input 0 of layer \"%s\" is incompatible with the "
+                        "layer: TimeDistributed needs a known number of steps, found shape %s",
                         layer->name, nn_shape_format(input, text, sizeof text));
     nn_shape step = step_shape(input), step_output = {0};
     /* The wrapped layer's shapes and weights, declared without allocating (so that
@@ -320,7 +329,10 @@ const nn_layer_class nn_time_distributed_class = {
            "step, and comes out as (batch, steps, ...the layer's output). The weights are "
            "TimeDistributed's (its kernel, bias, ... are the wrapped layer's); the layer given "
            "is copied, and stays as it was. A Dense needs no wrapper (it acts on the last "
-           "axis); TimeDistributed is for layers such as Conv2D on each frame of a video.",
+           "axis); TimeDistributed is for layers such as Conv2D on each frame of a video. The "
+           "steps go through the layer together, as (batch * steps) samples: a "
+           "BatchNormalization inside takes its statistics over every step of the batch at "
+           "once, as tf.keras 2 did (Keras 3 normalises each step by its own).",
     .example = "local frames = nn.layers.TimeDistributed{\n"
                "  nn.layers.Conv2D{8, {3, 3}, activation='relu'}, input_shape={10, 28, 28, 1}}\n"
                "-- (None, 10, 28, 28, 1) -> (None, 10, 26, 26, 8)",

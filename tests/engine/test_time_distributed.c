@@ -38,6 +38,28 @@ static void expect_equal(const nn_tensor *a, const nn_tensor *b, const char *wha
               "%s differs", what);
 }
 
+/* Gives both layers the same random weights; with `replace`, in new tensors for the
+ * wrapper, as a model gathers weights into one buffer of its own. */
+static void set_weights(nn_layer *wrapper, nn_layer *dense, bool replace, uint64_t seed)
+{
+    for (int p = 0; p < 2; p++) {
+        if (replace) {
+            nn_tensor *fresh = NULL;
+            cr_assert_eq(nn_tensor_clone(&fresh, wrapper->params[p].value), NN_OK);
+            nn_tensor_free(wrapper->params[p].value);
+            wrapper->params[p].value = fresh;
+            nn_tensor *fresh_grad = NULL;
+            cr_assert_eq(nn_tensor_clone(&fresh_grad, wrapper->params[p].grad), NN_OK);
+            nn_tensor_free(wrapper->params[p].grad);
+            wrapper->params[p].grad = fresh_grad;
+        }
+        ts_fill_uniform(nn_tensor_f32(wrapper->params[p].value),
+                        nn_tensor_count(wrapper->params[p].value), seed + (uint64_t)p, -0.5f,
+                        0.5f);
+        cr_assert_eq(nn_tensor_copy_into(dense->params[p].value, wrapper->params[p].value), NN_OK);
+    }
+}
+
 /* The wrapper on x, the plain Dense on x as (batch·steps, features), the same weights. */
 static void compare(bool replace_weights, bool doutput_is_preactivation)
 {
@@ -54,19 +76,7 @@ static void compare(bool replace_weights, bool doutput_is_preactivation)
     cr_assert_str_eq(nn_shape_format(&wrapper->output_shape, text, sizeof text),
                      "(None, 4, 6)");
     cr_assert_eq(wrapper->param_count, 2);
-    for (int p = 0; p < 2; p++) {
-        if (replace_weights) {
-            /* A model gathers weights into one buffer: the tensors change under the
-             * wrapped layer, which must follow. */
-            nn_tensor *fresh = NULL;
-            cr_assert_eq(nn_tensor_clone(&fresh, wrapper->params[p].value), NN_OK);
-            nn_tensor_free(wrapper->params[p].value);
-            wrapper->params[p].value = fresh;
-        }
-        ts_fill_uniform(nn_tensor_f32(wrapper->params[p].value),
-                        nn_tensor_count(wrapper->params[p].value), 10 + (uint64_t)p, -0.5f, 0.5f);
-        cr_assert_eq(nn_tensor_copy_into(dense->params[p].value, wrapper->params[p].value), NN_OK);
-    }
+    set_weights(wrapper, dense, false, 10);
 
     float logits_wrapped[BATCH * STEPS * UNITS], logits_plain[BATCH * STEPS * UNITS];
     harness_run wrapped, plain;
@@ -74,6 +84,12 @@ static void compare(bool replace_weights, bool doutput_is_preactivation)
                  nn_error_message());
     cr_assert_eq(harness_forward(&plain, dense, rows, true, logits_plain), NN_OK, "%s",
                  nn_error_message());
+    if (replace_weights) {
+        /* After the reserve: forward and backward themselves must follow the new tensors. */
+        set_weights(wrapper, dense, true, 20);
+        cr_assert_eq(nn_layer_forward(wrapper, &wrapped.exec, x, wrapped.output), NN_OK);
+        cr_assert_eq(nn_layer_forward(dense, &plain.exec, rows, plain.output), NN_OK);
+    }
     expect_equal(wrapped.output, plain.output, "the output");
     cr_expect(memcmp(logits_wrapped, logits_plain, sizeof logits_plain) == 0,
               "the logits differ");

@@ -115,6 +115,55 @@ t.test('trainable = false freezes the wrapped weights', function()
   t.eq(#td.non_trainable_weights, 2, 'two frozen weights')
 end)
 
+t.test('a frozen layer stays frozen when wrapped, unless the wrapper says otherwise', function()
+  local frozen = L.Dense{3, trainable = false}
+  local td = L.TimeDistributed{frozen}
+  td(nn.zeros(1, 2, 4))
+  t.eq(td.trainable, false, 'the wrapper is frozen')
+  t.eq(#td.trainable_weights, 0, 'no trainable weights')
+  local thawed = L.TimeDistributed{L.Dense{3, trainable = false}, trainable = true}
+  thawed(nn.zeros(1, 2, 4))
+  t.eq(#thawed.trainable_weights, 2, 'trainable=true given to the wrapper decides')
+end)
+
+t.test('a frozen BatchNormalization inside keeps its moving statistics', function()
+  nn.random.seed(13)
+  local td = L.TimeDistributed{L.BatchNormalization{}, input_shape = {3, 4}}
+  local model = nn.Sequential{td, L.Flatten(), L.Dense{1}}
+  model:compile{optimizer = 'sgd', loss = 'mse'}
+  local x, y = nn.random.randn(8, 3, 4) * 3 + 2, nn.random.randn(8, 1)
+  td.trainable = false
+  model:fit(x, y, {epochs = 1, verbose = 0})
+  t.near(td.moving_mean, nn.zeros(4), 0, 'moving mean unchanged')
+  t.near(td.moving_variance, nn.ones(4), 0, 'moving variance unchanged')
+  td.trainable = true
+  model:fit(x, y, {epochs = 1, verbose = 0})
+  t.truthy(td.moving_mean:abs():max() > 0.01, 'unfrozen, the moving mean moves')
+end)
+
+t.test('an activity penalty on the wrapped layer counts as on the layer alone', function()
+  nn.random.seed(14)
+  local td = L.TimeDistributed{L.Dense{3, activity_regularizer = nn.regularizers.L2{0.1}},
+                               input_shape = {5, 4}}
+  local dense = L.Dense{3, activity_regularizer = nn.regularizers.L2{0.1}, input_shape = {5, 4}}
+  local wrapped, plain = nn.Sequential{td, L.Flatten(), L.Dense{1}},
+                         nn.Sequential{dense, L.Flatten(), L.Dense{1}}
+  plain:set_weights(wrapped:get_weights())
+  for _, model in ipairs{wrapped, plain} do
+    model:compile{optimizer = nn.optimizers.SGD{learning_rate = 0.05}, loss = 'mse'}
+  end
+  local x, y = nn.random.randn(6, 5, 4), nn.random.randn(6, 1)
+  local a = wrapped:fit(x, y, {epochs = 2, batch_size = 6, verbose = 0})
+  local b = plain:fit(x, y, {epochs = 2, batch_size = 6, verbose = 0})
+  local bare = nn.Sequential{L.Dense{3, input_shape = {5, 4}}, L.Flatten(), L.Dense{1}}
+  bare:set_weights(wrapped:get_weights())
+  bare:compile{optimizer = 'sgd', loss = 'mse'}
+  t.near(a.history.loss[2], b.history.loss[2], 1e-6, 'loss with the penalty')
+  t.truthy(a.history.loss[2] > bare:evaluate(x, y, {verbose = 0}) + 1e-3,
+           'the penalty is in the loss')
+  t.near(td.kernel, dense.kernel, 1e-6, 'kernel')
+end)
+
 t.test('a mask passes through a Dense on each step and reaches the LSTM', function()
   nn.random.seed(7)
   local embedding = L.Embedding{10, 4, mask_zero = true, input_shape = {6}}
@@ -215,6 +264,8 @@ t.test('bad uses say what was expected, and the session goes on', function()
            "unknown argument 'units'", 'name, input_shape')
   t.raises(function() return L.TimeDistributed{L.Dense{4}}(nn.zeros(2, 3)) end,
            'expects (batch, steps, ...)', 'found shape (None, 3)')
+  t.raises(function() return L.TimeDistributed{L.Dense{4}}:build(-1, -1, 4) end,
+           'needs a known number of steps', '(None, None, 4)')
   t.raises(function()
     return nn.Sequential{L.TimeDistributed{L.Conv2D{4, 3}, input_shape = {3, 5}}}
   end, 'applies "conv2d', 'to each step (None, 5) of its input (None, 3, 5)', 'expected ndim=4')
