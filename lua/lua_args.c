@@ -444,6 +444,25 @@ void nn_lua_set_layer_arg(lua_State *L, nn_layer *layer, const nn_arg_spec *spec
                           const char *function)
 {
     void *target = nn_layer_arg_pointer(layer, spec);
+    /* nn.None is Keras' None where a table cannot hold nil: Normalization{axis=nn.None}.
+     * Kinds with a None of their own take it as nil; for the others None is the default. */
+    lua_getfield(L, LUA_REGISTRYINDEX, "nn.None");
+    bool none = lua_rawequal(L, -1, -2);
+    lua_pop(L, 1);
+    if (none) {
+        if (spec->required)
+            nn_lua_error(L, "%s: '%s' is required, and nn.None is not a value for it (%s)",
+                         function, spec->name, spec->doc);
+        switch (spec->kind) {
+        case NN_ARG_OPTIONAL_INT: case NN_ARG_OPTIONAL_FLOAT: case NN_ARG_OPTIONAL_PAIR:
+        case NN_ARG_FACTOR: case NN_ARG_ACTIVATION:
+            lua_pop(L, 1);
+            lua_pushnil(L);
+            break;
+        default:
+            return; /* the default, which nn_layer_create set (no regularizer, ...) */
+        }
+    }
     int top = lua_gettop(L);
     switch (spec->kind) {
     case NN_ARG_INT:
@@ -453,7 +472,7 @@ void nn_lua_set_layer_arg(lua_State *L, nn_layer *layer, const nn_arg_spec *spec
         nn_optional_int *value = target;
         value->present = !lua_isnil(L, -1);
         if (value->present)
-            value->value = check_arg_integer(L, -1, spec, function, "an integer or nil");
+            value->value = check_arg_integer(L, -1, spec, function, "an integer or nn.None");
         break;
     }
     case NN_ARG_AXIS: {
@@ -475,14 +494,14 @@ void nn_lua_set_layer_arg(lua_State *L, nn_layer *layer, const nn_arg_spec *spec
         if (!optional->present)
             break;
         if (lua_type(L, -1) != LUA_TNUMBER)
-            nn_lua_error(L, "%s: %s must be a number or nil, got %s", function, spec->name,
+            nn_lua_error(L, "%s: %s must be a number or nn.None, got %s", function, spec->name,
                          nn_lua_typename(L, -1));
         double value = lua_tonumber(L, -1);
         if (!(value >= spec->min && value <= spec->max)) {
             char text[32];
             snprintf(text, sizeof text, isnan(value) ? "nan" : "%g", value);
-            nn_lua_error(L, "%s: %s must be nil or a number >= %g, got %s", function, spec->name,
-                         spec->min, text);
+            nn_lua_error(L, "%s: %s must be nn.None or a number >= %g, got %s", function,
+                         spec->name, spec->min, text);
         }
         optional->value = (float)value;
         break;
