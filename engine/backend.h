@@ -92,6 +92,24 @@ typedef struct nn_prelu_geometry {
     int64_t trailing;
 } nn_prelu_geometry;
 
+/* A Normalization call (Keras' preprocessing layer): element i of `count` has the mean and
+ * variance of index (i / inner) % channels, the index along the layer's axis (channels 1:
+ * one for everything, axis=None). */
+typedef struct nn_normalize_geometry {
+    int64_t count;
+    int64_t channels;
+    int64_t inner; /* elements after the axis: 1 for the last axis */
+    bool invert;   /* de-normalize: mean + x · std */
+    /* With no mean and variance arrays (NULL): these two for every element (the layer was
+     * given numbers, as Normalization{mean=3, variance=2}). */
+    float mean, variance;
+} nn_normalize_geometry;
+
+/* Keras' floor under a Normalization's standard deviation: max(sqrt(variance), 1e-7), so a
+ * feature constant in the data gives 0, not a division by 0 (a negative or NaN variance
+ * gives NaN, as Keras'). */
+#define NN_NORMALIZE_EPSILON 1e-7f
+
 /* How many reduction slices alpha's gradient uses in the trailing case: rows s, s + S,
  * s + 2S, ... in slice s, the slices then added in order, on every backend. */
 enum { NN_PRELU_SLICES = 16 };
@@ -454,6 +472,12 @@ typedef struct nn_backend {
     void (*lstm_cell_backward)(float *dpreact, float *dc, const float *dh, const float *preact,
                                const float *gates, const float *c_prev, const float *c,
                                const nn_recurrent_cell *cell);
+    /* Keras' Normalization (see nn_normalize_geometry), std = max(sqrt(variance[c]), 1e-7):
+     * y = (x - mean[c]) / std, or mean[c] + x · std with invert; with `gradient`, x is the
+     * output's gradient and y the input's: x / std, or x · std (mean unread). mean and
+     * variance NULL: the geometry's two numbers. y may be x. */
+    void (*normalize)(float *y, const float *x, const float *mean, const float *variance,
+                      const nn_normalize_geometry *g, bool gradient);
     /* One GRU step, Keras' reset_after form (gate order z, r, h in each row of 3·units):
      * xw and hu (rows, 3·units) are the input's and the state's products, each with its
      * own bias; z = rec(xw_z + hu_z), r = rec(xw_r + hu_r), h̃ = act(xw_h + r·hu_h),

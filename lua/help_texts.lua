@@ -281,6 +281,13 @@ doc(L .. 'set_weights', {call = 'layer:set_weights(weights)',
   text = 'Replaces the weights; every shape must match, or nothing changes.',
   params = {{'weights', 'a list of tensors (or nested tables) like get_weights() returns'}},
   example = 'd = nn.layers.Dense{2}:build(-1, 3)\nd:set_weights{nn.ones(3, 2), nn.zeros(2)}'})
+doc(L .. 'adapt', {call = 'layer:adapt(x)',
+  text = 'A Normalization learns its mean and variance from the data x (a tensor or nested ' ..
+         'tables, all of it at once; any dtype), over every axis but its own, as Keras\'s ' ..
+         'adapt: call it on the training data before fit. Builds the layer on x\'s shape. ' ..
+         'Returns the layer.',
+  params = {{'x', 'the data, batch axis first'}},
+  example = 'n = nn.layers.Normalization{}\nn:adapt(nn.tensor{{0, 7}, {2, 9}})\nn.mean, n.variance'})
 doc(L .. 'build', {call = 'layer:build(batch, d1, d2, ...)',
   text = 'Builds the layer for inputs of this shape, as Keras\'s build((None, ...)): ' ..
          'output shape and fresh weights. Returns the layer.',

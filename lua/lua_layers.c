@@ -398,6 +398,20 @@ static int layer_set_weights(lua_State *L)
     return 0;
 }
 
+/* layer:adapt(x): a Normalization learns its mean and variance from x. */
+static int layer_adapt(lua_State *L)
+{
+    const char *function = "layer:adapt";
+    nn_layer *layer = nn_lua_check_layer(L, 1, function);
+    nn_tensor *data = nn_lua_to_tensor(L, 2, function, "the data");
+    if (!lua_isnoneornil(L, 3))
+        nn_lua_error(L, "%s: takes the data only (all of it at once), got a %s after it",
+                     function, nn_lua_typename(L, 3));
+    nn_lua_check(L, nn_normalization_adapt(layer, data), function);
+    lua_settop(L, 1);
+    return 1;
+}
+
 static int layer_build(lua_State *L)
 {
     const char *function = "layer:build";
@@ -534,7 +548,8 @@ static int layer_index(lua_State *L)
 static const luaL_Reg layer_methods[] = {
     {"count_params", layer_count_params}, {"get_config", layer_get_config},
     {"get_weights", layer_get_weights},   {"set_weights", layer_set_weights},
-    {"build", layer_build},               {NULL, NULL},
+    {"build", layer_build},               {"adapt", layer_adapt},
+    {NULL, NULL},
 };
 
 /* layer.trainable = false freezes the layer, as in Keras: fit leaves its weights alone

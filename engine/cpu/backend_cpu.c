@@ -25,6 +25,7 @@ const nn_backend nn_cpu_backend_table = {
     .add = nn_cpu_add,
     .multiply = nn_cpu_multiply,
     .clipped_relu = nn_cpu_clipped_relu,
+    .normalize = nn_cpu_normalize,
     .prelu = nn_cpu_prelu,
     .prelu_alpha_gradient = nn_cpu_prelu_alpha_gradient,
     .step_mask = nn_cpu_step_mask,

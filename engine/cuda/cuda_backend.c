@@ -380,6 +380,7 @@ static const nn_backend cuda_backend = {
     .add = nn_cuda_add,
     .multiply = nn_cuda_multiply,
     .clipped_relu = nn_cuda_clipped_relu,
+    .normalize = nn_cuda_normalize,
     .prelu = nn_cuda_prelu,
     .prelu_alpha_gradient = nn_cuda_prelu_alpha_gradient,
     .step_mask = nn_cuda_step_mask,

@@ -250,6 +250,15 @@ static void emulated_clipped_relu(float *out, const float *x, const float *dout,
         CPU.clipped_relu(out, x, dout, n, negative_slope, max_value, threshold), out, x, dout);
 }
 
+static void emulated_normalize(float *y, const float *x, const float *mean,
+                               const float *variance, const nn_normalize_geometry *g,
+                               bool gradient)
+{
+    /* mean is unread in the gradient; NULL arrays (given numbers) are no memory. */
+    RUN("normalize", CPU.normalize(y, x, mean, variance, g, gradient), y, x,
+        gradient ? NULL : mean, variance);
+}
+
 static void emulated_prelu(float *out, const float *x, const float *dout, const float *alpha,
                            const nn_prelu_geometry *g)
 {
@@ -709,6 +718,7 @@ static const nn_backend emulated_backend = {
     .add = emulated_add,
     .multiply = emulated_multiply,
     .clipped_relu = emulated_clipped_relu,
+    .normalize = emulated_normalize,
     .prelu = emulated_prelu,
     .prelu_alpha_gradient = emulated_prelu_alpha_gradient,
     .step_mask = emulated_step_mask,

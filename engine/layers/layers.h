@@ -55,6 +55,7 @@ extern const nn_layer_class nn_random_zoom_class;
 extern const nn_layer_class nn_relu_class;
 extern const nn_layer_class nn_permute_class;
 extern const nn_layer_class nn_time_distributed_class;
+extern const nn_layer_class nn_normalization_class;
 
 /* The seed and stream of a dropout mask `layer` draws in this call: from its own seed
  * (own_seed present; on its own the mask follows own_calls, the calls so far, which the
@@ -81,6 +82,12 @@ nn_status nn_time_distributed_wrap(nn_layer *wrapper, const nn_layer *layer);
 /* The copy a TimeDistributed wraps (its weights are the wrapper's); NULL for another
  * kind of layer. */
 const nn_layer *nn_time_distributed_inner(const nn_layer *layer);
+
+/* Sets a Normalization's mean and variance (and count) to those of `data`, on any device,
+ * of any dtype: over every axis but the layer's, as Keras' adapt; builds the layer on
+ * data's shape first when it is not built. Refused for a layer given its mean and
+ * variance, or in use by a running model. */
+nn_status nn_normalization_adapt(nn_layer *layer, const nn_tensor *data);
 
 /* Shared choice lists. */
 extern const char *const nn_padding_choices[];     /* "valid", "same" */

@@ -309,6 +309,22 @@ t.test('TimeDistributed layers train on the GPU as on the CPU', function()
                    'TimeDistributed: ')
 end)
 
+t.test('Normalization, adapted and given, trains on the GPU as on the CPU', function()
+  local x = nn.random.randn(8, 5, 3) * 10 + 4
+  local function make(device)
+    nn.random.seed(19)
+    local normalize = L.Normalization{axis = 1, input_shape = {5, 3}}
+    normalize:adapt(x)
+    local model = nn.Sequential{normalize, L.Normalization{mean = 0.5, variance = 2},
+                                L.Flatten(), L.Dense{2, activation = 'softmax'}}
+    model:to(device)
+    model:compile{optimizer = nn.optimizers.SGD{learning_rate = 0.1},
+                  loss = 'sparse_categorical_crossentropy'}
+    return model
+  end
+  expect_same_step(make, x, nn.tensor{0, 1, 1, 0, 1, 0, 0, 1}, 'Normalization: ')
+end)
+
 t.test('noise, augmentation, ReLU and a schedule train on the GPU as on the CPU', function()
   -- Every random layer draws the same numbers on both devices (Philox by image or element);
   -- the Gaussian noise and the turn's sine and cosine may differ in their last bits.

@@ -668,6 +668,36 @@ static void prelu(void)
     }
 }
 
+/* Normalization on a middle axis, forward (also inverted) and gradient, with a variance of
+ * 0 (the floor): one expression per element, exact. */
+static void normalization(void)
+{
+    const nn_normalize_geometry geometries[] = {
+        {.count = 3 * 7 * 5, .channels = 7, .inner = 5},
+        {.count = 3 * 7 * 5, .channels = 7, .inner = 5, .invert = true},
+        {.count = 100, .channels = 1, .inner = 1},
+    };
+    for (size_t k = 0; k < sizeof geometries / sizeof geometries[0]; k++) {
+        const nn_normalize_geometry *g = &geometries[k];
+        size_t n = (size_t)g->count, c = (size_t)g->channels;
+        float *x = gh_random(n, 101, -3, 3), *mean = gh_random(c, 102, -1, 1);
+        float *variance = gh_random(c, 103, 0.1f, 2);
+        variance[0] = 0;
+        float *cpu = calloc(n, 4), *dev = calloc(n, 4);
+        float *d_x = gh_upload(x, n * 4), *d_mean = gh_upload(mean, c * 4);
+        float *d_variance = gh_upload(variance, c * 4), *d_y = gh_zeros(n * 4);
+        for (int gradient = 0; gradient < 2; gradient++) {
+            nn_cpu_normalize(cpu, x, mean, variance, g, gradient);
+            gh_device->normalize(d_y, d_x, d_mean, d_variance, g, gradient);
+            gh_download(dev, d_y, n * 4);
+            gh_expect_close(gradient ? "normalization gradient" : "normalization", dev, cpu, n,
+                            0.0);
+        }
+        gh_free(d_x), gh_free(d_mean), gh_free(d_variance), gh_free(d_y);
+        free(x), free(mean), free(variance), free(cpu), free(dev);
+    }
+}
+
 /* Keras' masking: the step mask, the row select with a stride and NULL sources, the loss
  * weights under a mask (the same order of sums: exact), the masked mean over steps and its
  * backward. */
@@ -1004,6 +1034,7 @@ int main(int argc, char **argv)
         {"ReLU layer", clipped_relu},
         {"step masks", step_masks},
         {"PReLU", prelu},
+        {"normalization", normalization},
         {"dropout", dropout},
         {"gaussian noise", gaussian_noise},
         {"random flip", random_flip},

@@ -298,6 +298,30 @@ static nn_model *model_around(const nn_layer_class *cls, nn_shape *input)
         nn_layer_release(inner);
         add(model, outer);
         add(model, new_layer(&nn_flatten_class));
+    } else if (cls == &nn_normalization_class) {
+        /* Adapted per index of axis 1 (weights mean, variance, count), then one given its
+         * mean and variance (no weights) that puts them back on. */
+        *input = NN_SHAPE(4, 3);
+        *(nn_optional_int *)nn_layer_arg_pointer(layer, arg(layer, "axis")) =
+            (nn_optional_int){true, 1};
+        set_input(layer, NN_SHAPE(4, 3));
+        cr_assert_eq(nn_layer_finish(layer), NN_OK);
+        nn_shape data_shape = NN_SHAPE(5, 4, 3);
+        nn_tensor *data = NULL;
+        cr_assert_eq(nn_tensor_create(&data, NN_DTYPE_F32, &data_shape), NN_OK);
+        for (size_t i = 0; i < nn_tensor_count(data); i++)
+            nn_tensor_f32(data)[i] = (float)(i % 7) * 0.5f - (float)(i % 4);
+        cr_assert_eq(nn_normalization_adapt(layer, data), NN_OK, "%s", nn_error_message());
+        nn_tensor_free(data);
+        add(model, layer);
+        nn_layer *given = new_layer(&nn_normalization_class);
+        *(nn_optional_float *)nn_layer_arg_pointer(given, arg(given, "mean")) =
+            (nn_optional_float){true, 0.5f};
+        *(nn_optional_float *)nn_layer_arg_pointer(given, arg(given, "variance")) =
+            (nn_optional_float){true, 4.0f};
+        set_bool(given, "invert", true);
+        add(model, given);
+        add(model, new_layer(&nn_flatten_class));
     } else if (cls == &nn_flatten_class) {
         *input = NN_SHAPE(4, 4, 2);
         set_input(layer, NN_SHAPE(4, 4, 2));
@@ -563,6 +587,7 @@ Test(model_file, random_zoom_round_trips) { layer_round_trip(&nn_random_zoom_cla
 Test(model_file, relu_round_trips) { layer_round_trip(&nn_relu_class); }
 Test(model_file, masking_round_trips) { layer_round_trip(&nn_masking_class); }
 Test(model_file, prelu_round_trips) { layer_round_trip(&nn_prelu_class); }
+Test(model_file, normalization_round_trips) { layer_round_trip(&nn_normalization_class); }
 Test(model_file, time_distributed_round_trips)
 {
     layer_round_trip(&nn_time_distributed_class);
@@ -618,7 +643,8 @@ Test(model_file, every_layer_class_has_a_round_trip_test)
                                             &nn_random_translation_class,
                                             &nn_random_zoom_class, &nn_relu_class,
                                             &nn_masking_class, &nn_prelu_class,
-                                            &nn_time_distributed_class};
+                                            &nn_time_distributed_class,
+                                            &nn_normalization_class};
     const nn_layer_class *const *classes = nn_layer_classes();
     for (int i = 0; classes[i]; i++) {
         bool found = false;
@@ -867,7 +893,10 @@ static bool change_arg(nn_layer *layer, const nn_arg_spec *spec)
     }
     case NN_ARG_OPTIONAL_INT:
         ((nn_optional_int *)field)->present = true;
-        ((nn_optional_int *)field)->value = (int64_t)spec->min + 12345;
+        /* Far from the default where the range allows (a seed), else its top (an axis). */
+        ((nn_optional_int *)field)->value = spec->max >= spec->min + 12345
+                                                ? (int64_t)spec->min + 12345
+                                                : (int64_t)spec->max;
         break;
     case NN_ARG_OPTIONAL_FLOAT:
         ((nn_optional_float *)field)->present = true;
