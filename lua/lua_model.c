@@ -242,6 +242,8 @@ static void explain_params(nn_text *out, const nn_layer *layer)
         nn_text_printf(out, "%s%s ", p ? " + " : "", param->name);
         for (int d = 0; d < param->shape.ndim; d++)
             nn_text_printf(out, "%s%lld", d ? "*" : "", (long long)param->shape.dims[d]);
+        if (param->shape.ndim == 0)
+            nn_text_append(out, "1"); /* a scalar (Normalization's count) */
         if (param->shape.ndim > 1)
             nn_text_printf(out, " (%lld)", count);
         if (!nn_param_trains(layer, param))

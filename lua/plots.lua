@@ -363,14 +363,21 @@ local describers = {
 }
 describers.MaxPool2D = describers.MaxPooling2D
 
---- nn.describe_layer(layer) -> "Conv2D(32, 3×3, relu)"
-function nn.describe_layer(layer)
-  local class = layer.class_name
+-- A layer's description from its class and config; a wrapper's from its layer's.
+local function describe_config(class, config)
+  if class == 'TimeDistributed' and config and config.layer then
+    return class .. '(' .. describe_config(config.layer.class_name, config.layer.config) .. ')'
+  end
   local describe = describers[class]
-  local ok, config = pcall(layer.get_config, layer)
-  local parts = describe and ok and describe(config) or nil
+  local parts = describe and config and describe(config) or nil
   if parts == nil or #parts == 0 then return class end
   return class .. '(' .. table.concat(parts, ', ') .. ')'
+end
+
+--- nn.describe_layer(layer) -> "Conv2D(32, 3×3, relu)", "TimeDistributed(Dense(4))"
+function nn.describe_layer(layer)
+  local ok, config = pcall(layer.get_config, layer)
+  return describe_config(layer.class_name, ok and config or nil)
 end
 
 -- A shape without its batch axis, printed as nn prints shapes: (28, 28, 32), (10,).

@@ -61,6 +61,9 @@ t.test('in a model: 19 weights for 9 features that do not train, and fit learns'
   local model = nn.Sequential{normalize, L.Dense{1}}
   local summary = t.capture(function() model:summary() end)
   t.truthy(summary:find('Non-trainable params: 19', 1, true), summary)
+  local explained = t.capture(function() model:summary{explain = true} end)
+  t.truthy(explained:find('mean 9 [non-trainable] + variance 9 [non-trainable] + count 1', 1, true),
+           explained)
   nn.random.seed(1)
   -- Features of scales 1 to 10^4, the target a sum of them on a common scale.
   local x = nn.random.randn(256, 9) * nn.tensor{1, 10, 100, 1000, 10000, 1, 10, 100, 1000}

@@ -27,6 +27,8 @@ t.test('a convolution on each frame: shapes, parameters and the explanation', fu
   local summary = t.capture(function() model:summary() end)
   t.truthy(summary:find('(None, 5, 6, 6, 4)', 1, true), summary)
   t.truthy(summary:find('Total params: 40', 1, true), summary)
+  t.eq(nn.describe_layer(L.TimeDistributed{L.TimeDistributed{L.Dense{3, activation = 'relu'}}}),
+       'TimeDistributed(TimeDistributed(Dense(3, relu)))', 'the flow chart names the layer inside')
 end)
 
 t.test('its output is the wrapped layer\'s on the steps as samples, exactly', function()
