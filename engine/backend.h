@@ -92,6 +92,10 @@ typedef struct nn_prelu_geometry {
     int64_t trailing;
 } nn_prelu_geometry;
 
+/* The most mean and variance values a Normalization may be given (as its constructor's
+ * NN_FLOATS_CAPACITY). */
+enum { NN_NORMALIZE_GIVEN = 64 };
+
 /* A Normalization call (Keras' preprocessing layer): element i of `count` has the mean and
  * variance of index (i / inner) % channels, the index along the layer's axis (channels 1:
  * one for everything, axis=None). */
@@ -100,9 +104,11 @@ typedef struct nn_normalize_geometry {
     int64_t channels;
     int64_t inner; /* elements after the axis: 1 for the last axis */
     bool invert;   /* de-normalize: mean + x · std */
-    /* With no mean and variance arrays (NULL): these two for every element (the layer was
-     * given numbers, as Normalization{mean=3, variance=2}). */
-    float mean, variance;
+    /* With no mean and variance arrays (NULL): the values the layer was given, travelling
+     * with the call (Normalization{mean=3, variance=2}, or a list per index of the axis):
+     * `given` of each, 1 for one value for every index. */
+    int given;
+    float mean[NN_NORMALIZE_GIVEN], variance[NN_NORMALIZE_GIVEN];
 } nn_normalize_geometry;
 
 /* Keras' floor under a Normalization's standard deviation: max(sqrt(variance), 1e-7), so a

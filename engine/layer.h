@@ -47,7 +47,9 @@ typedef enum nn_arg_kind {
     NN_ARG_FACTOR,       /* float[2] lower, upper: a number f means {-f, f}, as Keras'
                             augmentation factors; where not required, None is {NaN, NaN}
                             (nn_factor_is_none) */
-    NN_ARG_OPTIONAL_FLOAT/* nn_optional_float: nil or a number (ReLU's max_value) */
+    NN_ARG_OPTIONAL_FLOAT,/* nn_optional_float: nil or a number (ReLU's max_value) */
+    NN_ARG_OPTIONAL_FLOATS/* nn_optional_floats: nil, a number, or a list of numbers
+                             (Normalization's mean) */
 } nn_arg_kind;
 
 /* The value of an optional pair left at None ("same as pool_size", "inferred"): no
@@ -69,6 +71,16 @@ typedef struct nn_optional_float {
     bool present;
     float value;
 } nn_optional_float;
+
+/* The most numbers an NN_ARG_OPTIONAL_FLOATS list holds. */
+enum { NN_FLOATS_CAPACITY = 64 };
+
+typedef struct nn_optional_floats {
+    bool present;
+    bool list;  /* given as a list (even of one), not a number: kept so for get_config */
+    int count;  /* 1 for a number */
+    float values[NN_FLOATS_CAPACITY];
+} nn_optional_floats;
 
 /* One Keras argument of a layer kind. `offset` is into the concrete layer struct. */
 typedef struct nn_arg_spec {

@@ -455,6 +455,7 @@ void nn_lua_set_layer_arg(lua_State *L, nn_layer *layer, const nn_arg_spec *spec
                          function, spec->name, spec->doc);
         switch (spec->kind) {
         case NN_ARG_OPTIONAL_INT: case NN_ARG_OPTIONAL_FLOAT: case NN_ARG_OPTIONAL_PAIR:
+        case NN_ARG_OPTIONAL_FLOATS:
         case NN_ARG_FACTOR: case NN_ARG_ACTIVATION:
             lua_pop(L, 1);
             lua_pushnil(L);
@@ -486,6 +487,40 @@ void nn_lua_set_layer_arg(lua_State *L, nn_layer *layer, const nn_arg_spec *spec
             nn_lua_error(L, "%s: %s must be an axis from %g to %g, got %lld", function,
                        spec->name, spec->min, spec->max, (long long)axis);
         *(int *)target = (int)axis;
+        break;
+    }
+    case NN_ARG_OPTIONAL_FLOATS: {
+        nn_optional_floats *optional = target;
+        memset(optional, 0, sizeof *optional);
+        if (lua_isnil(L, -1))
+            break;
+        optional->present = true;
+        optional->list = lua_type(L, -1) != LUA_TNUMBER;
+        lua_Integer count = 1;
+        if (optional->list) {
+            if (!lua_istable(L, -1) || luaL_testudata(L, -1, NN_LUA_TENSOR))
+                nn_lua_error(L, "%s: %s must be a number, a list of numbers or nn.None, got %s",
+                             function, spec->name, nn_lua_typename(L, -1));
+            count = luaL_len(L, -1);
+            if (count < 1 || count > NN_FLOATS_CAPACITY)
+                nn_lua_error(L, "%s: %s must list 1 to %d numbers, got %lld", function,
+                             spec->name, NN_FLOATS_CAPACITY, (long long)count);
+        }
+        for (lua_Integer i = 0; i < count; i++) {
+            if (optional->list)
+                lua_geti(L, -1, i + 1);
+            if (lua_type(L, -1) != LUA_TNUMBER)
+                nn_lua_error(L, "%s: %s entry %lld must be a number, got %s", function,
+                             spec->name, (long long)(i + 1), nn_lua_typename(L, -1));
+            double value = lua_tonumber(L, -1);
+            if (!(value >= spec->min && value <= spec->max))
+                nn_lua_error(L, "%s: %s entries must be numbers >= %g, got %g", function,
+                             spec->name, spec->min, value);
+            optional->values[i] = (float)value;
+            if (optional->list)
+                lua_pop(L, 1);
+        }
+        optional->count = (int)count;
         break;
     }
     case NN_ARG_OPTIONAL_FLOAT: {
@@ -646,6 +681,21 @@ void nn_lua_push_layer_arg(lua_State *L, nn_layer *layer, const nn_arg_spec *spe
             lua_pushnumber(L, (double)optional->value);
         else
             lua_pushnil(L);
+        break;
+    }
+    case NN_ARG_OPTIONAL_FLOATS: {
+        const nn_optional_floats *optional = value;
+        if (!optional->present) {
+            lua_pushnil(L);
+        } else if (!optional->list) {
+            lua_pushnumber(L, (double)optional->values[0]);
+        } else {
+            lua_createtable(L, optional->count, 0);
+            for (int i = 0; i < optional->count; i++) {
+                lua_pushnumber(L, (double)optional->values[i]);
+                lua_rawseti(L, -2, i + 1);
+            }
+        }
         break;
     }
     case NN_ARG_BOOL: lua_pushboolean(L, *(const bool *)value); break;

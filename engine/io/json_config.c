@@ -203,6 +203,20 @@ static cJSON *arg_write(const nn_layer *layer, const nn_arg_spec *spec)
         const nn_optional_float *optional = value;
         return optional->present ? float_number(optional->value) : cJSON_CreateNull();
     }
+    case NN_ARG_OPTIONAL_FLOATS: {
+        const nn_optional_floats *optional = value;
+        if (!optional->present)
+            return cJSON_CreateNull();
+        if (!optional->list)
+            return float_number(optional->values[0]);
+        cJSON *list = cJSON_CreateArray();
+        for (int i = 0; list && i < optional->count; i++)
+            if (!put(list, NULL, float_number(optional->values[i]))) {
+                cJSON_Delete(list);
+                return NULL;
+            }
+        return list;
+    }
     case NN_ARG_BOOL: return cJSON_CreateBool(*(const bool *)value);
     case NN_ARG_CHOICE: {
         int index = *(const int *)value;
@@ -655,6 +669,29 @@ static nn_status read_arg(nn_layer *layer, const nn_arg_spec *spec, const cJSON 
         optional->present = !cJSON_IsNull(item);
         if (optional->present)
             NN_TRY(read_ranged_integer(item, spec, &optional->value, where));
+        return NN_OK;
+    }
+    case NN_ARG_OPTIONAL_FLOATS: {
+        nn_optional_floats *optional = target;
+        memset(optional, 0, sizeof *optional);
+        if (cJSON_IsNull(item))
+            return NN_OK;
+        optional->present = true;
+        optional->list = cJSON_IsArray(item);
+        int count = optional->list ? cJSON_GetArraySize(item) : 1;
+        if (count < 1 || count > NN_FLOATS_CAPACITY)
+            return nn_error(NN_ERR_FORMAT, "%s: %s must be null, a number or a list of 1 to %d "
+                            "numbers, got %d", where, spec->name, NN_FLOATS_CAPACITY, count);
+        const cJSON *entry = optional->list ? item->child : item;
+        for (int i = 0; i < count; i++, entry = entry->next) {
+            double number = 0.0;
+            NN_TRY(read_number(entry, &number, where, spec->name));
+            if (!(number >= spec->min && number <= spec->max))
+                return nn_error(NN_ERR_FORMAT, "%s: %s entries must be in [%g, %g], got %g",
+                                where, spec->name, spec->min, spec->max, number);
+            optional->values[i] = (float)number;
+        }
+        optional->count = count;
         return NN_OK;
     }
     case NN_ARG_OPTIONAL_FLOAT: {

@@ -51,6 +51,15 @@ nn_status nn_layer_check_arg_ranges(const nn_layer *layer)
                 return out_of_range(layer, spec, text);
             break;
         }
+        case NN_ARG_OPTIONAL_FLOATS: {
+            const nn_optional_floats *value = field;
+            for (int k = 0; value->present && k < value->count; k++) {
+                snprintf(text, sizeof text, "%g", (double)value->values[k]);
+                if (outside(spec, value->values[k]))
+                    return out_of_range(layer, spec, text);
+            }
+            break;
+        }
         case NN_ARG_OPTIONAL_FLOAT: {
             const nn_optional_float *value = field;
             snprintf(text, sizeof text, "%g", (double)value->value);

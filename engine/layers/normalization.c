@@ -17,7 +17,7 @@
 typedef struct normalization_layer {
     nn_layer base;
     nn_optional_int axis;           /* None: one mean and variance for everything */
-    nn_optional_float mean, variance; /* given: no weights, these two for everything */
+    nn_optional_floats mean, variance; /* given: no weights; one value, or one per index */
     bool invert;
     nn_normalize_geometry geometry; /* from build; count per row of the batch */
 } normalization_layer;
@@ -29,11 +29,12 @@ static const nn_arg_spec normalization_args[] = {
      NULL, "-1",
      "The axis whose every index has its own mean and variance (-1: each feature of the last "
      "axis); nn.None: one mean and variance for the whole input."},
-    {"mean", NN_ARG_OPTIONAL_FLOAT, ARG(mean), false, -1e30, 1e30, false, NULL, "None",
-     "The mean to take off, one number for every index (then variance too, and no adapt; "
-     "for a value per index, adapt)."},
-    {"variance", NN_ARG_OPTIONAL_FLOAT, ARG(variance), false, 0, 1e30, false, NULL, "None",
-     "The variance to divide by the root of, for every index (with mean)."},
+    {"mean", NN_ARG_OPTIONAL_FLOATS, ARG(mean), false, -1e30, 1e30, false, NULL, "None",
+     "The mean to take off: a number for every index of axis, or a list of one per index "
+     "(up to 64; then variance too, and no adapt)."},
+    {"variance", NN_ARG_OPTIONAL_FLOATS, ARG(variance), false, 0, 1e30, false, NULL, "None",
+     "The variance to divide by the root of: a number, or a list of one per index (with "
+     "mean)."},
     {"invert", NN_ARG_BOOL, ARG(invert), false, 0, 1, false, NULL, "False",
      "Put the mean and standard deviation back on instead: mean + x * sqrt(variance)."},
     {"name", NN_ARG_STRING, ARG(base.name), false, 0, 0, false, NULL, "None",
@@ -54,6 +55,11 @@ static nn_status normalization_validate(nn_layer *layer)
         return nn_error(NN_ERR_ARGUMENT, "Normalization \"%s\": give mean and variance "
                         "together (or neither, and adapt the layer to data), got only %s",
                         layer->name, norm->mean.present ? "mean" : "variance");
+    if (norm->mean.present && norm->mean.count != norm->variance.count &&
+        norm->mean.count > 1 && norm->variance.count > 1)
+        return nn_error(NN_ERR_ARGUMENT, "Normalization \"%s\": mean has %d values and "
+                        "variance %d; give one per index of axis for both (or one number)",
+                        layer->name, norm->mean.count, norm->variance.count);
     return NN_OK;
 }
 
@@ -90,6 +96,14 @@ static nn_status normalization_build(nn_layer *layer, const nn_shape *input, nn_
         g.channels = input->dims[axis];
         g.inner = nn_shape_inner(input, axis + 1);
     }
+    int given_count = given(norm) ? (norm->mean.count > norm->variance.count
+                                         ? norm->mean.count : norm->variance.count)
+                                  : 0;
+    if (given_count > 1 && given_count != g.channels)
+        return nn_error(NN_ERR_SHAPE, "Normalization \"%s\": given %d means and variances, "
+                        "but %s of input %s has %lld indices; give one per index, or one number",
+                        layer->name, given_count, axis < 0 ? "axis=None" : "the axis",
+                        nn_shape_format(input, text, sizeof text), (long long)g.channels);
     norm->geometry = g;
     *output = *input;
     if (!given(norm)) {
@@ -127,8 +141,13 @@ static void statistics_of(const normalization_layer *norm, const float **mean,
 {
     *mean = *variance = NULL;
     if (given(norm)) {
-        g->mean = norm->mean.value;
-        g->variance = norm->variance.value;
+        /* A single number of either stands for every index. */
+        g->given = norm->mean.count > norm->variance.count ? norm->mean.count
+                                                           : norm->variance.count;
+        for (int c = 0; c < g->given; c++) {
+            g->mean[c] = norm->mean.values[norm->mean.count > 1 ? c : 0];
+            g->variance[c] = norm->variance.values[norm->variance.count > 1 ? c : 0];
+        }
     } else {
         *mean = nn_tensor_f32(norm->base.params[0].value);
         *variance = nn_tensor_f32(norm->base.params[1].value);

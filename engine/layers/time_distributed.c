@@ -66,6 +66,7 @@ static nn_status arg_size(nn_arg_kind kind, size_t *size)
     case NN_ARG_STRING: *size = NN_NAME_CAPACITY; break;
     case NN_ARG_FACTOR: *size = 2 * sizeof(float); break;
     case NN_ARG_OPTIONAL_FLOAT: *size = sizeof(nn_optional_float); break;
+    case NN_ARG_OPTIONAL_FLOATS: *size = sizeof(nn_optional_floats); break;
     default: return nn_error(NN_ERR_ARGUMENT, "argument kind %d has no known size", (int)kind);
     }
     return NN_OK;

@@ -16,8 +16,12 @@ static void reference(double *y, const double *x, const double *mean, const doub
 {
     for (int64_t i = 0; i < g->count; i++) {
         int64_t c = i / g->inner % g->channels;
-        double std = fmax(sqrt(variance[c]), 1e-7);
-        y[i] = g->invert ? mean[c] + x[i] * std : (x[i] - mean[c]) / std;
+        double center = mean[c], std = fmax(sqrt(variance[c]), 1e-7);
+        if (g->given) { /* the values in the geometry, one for all when there is one */
+            int64_t k = g->given > 1 ? c : 0;
+            center = g->mean[k], std = fmax(sqrt((double)g->variance[k]), 1e-7);
+        }
+        y[i] = g->invert ? center + x[i] * std : (x[i] - center) / std;
     }
 }
 
@@ -46,6 +50,10 @@ Test(normalization_kernel, matches_the_reference_and_finite_differences)
         {.count = 30, .channels = 1, .inner = 1},                     /* axis None */
         {.count = 4 * 6, .channels = 6, .inner = 1, .invert = true},
         {.count = 3 * 5 * 4 * 2, .channels = 5, .inner = 8, .invert = true},
+        {.count = 4 * 6, .channels = 6, .inner = 1, .given = 6,         /* given per index */
+         .mean = {1, -1, 0.5f, 2, 0, 3}, .variance = {4, 0.25f, 1, 9, 0, 2}},
+        {.count = 30, .channels = 1, .inner = 1, .invert = true, .given = 1, .mean = {2},
+         .variance = {9}},
     };
     for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
         const nn_normalize_geometry *g = &cases[k];
@@ -62,13 +70,15 @@ Test(normalization_kernel, matches_the_reference_and_finite_differences)
         ts_to_double(xd, x, n), ts_to_double(dyd, dy, n);
         ts_to_double(meand, mean, c), ts_to_double(varianced, variance, c);
 
-        nn_cpu_normalize(y, x, mean, variance, g, false);
+        /* Given values travel in the geometry: no arrays. */
+        const float *mean_in = g->given ? NULL : mean, *variance_in = g->given ? NULL : variance;
+        nn_cpu_normalize(y, x, mean_in, variance_in, g, false);
         reference(expected, xd, meand, varianced, g);
         ts_comparison forward = ts_compare(y, expected, n, 1e-4, 1e-5);
         ts_report("normalize forward", &forward);
         cr_expect(forward.ok, "case %zu: forward differs", k);
 
-        nn_cpu_normalize(y, dy, mean, variance, g, true);
+        nn_cpu_normalize(y, dy, mean_in, variance_in, g, true);
         objective o = {g, meand, varianced, dyd, expected};
         ts_numeric_gradient(objective_value, &o, xd, n, 1e-3, numeric);
         /* Where the floor makes the slope 1e7, the difference quotient is exact only in
@@ -79,7 +89,7 @@ Test(normalization_kernel, matches_the_reference_and_finite_differences)
 
         /* y may be x. */
         memcpy(y, x, n * 4);
-        nn_cpu_normalize(y, y, mean, variance, g, false);
+        nn_cpu_normalize(y, y, mean_in, variance_in, g, false);
         reference(expected, xd, meand, varianced, g);
         ts_comparison in_place = ts_compare(y, expected, n, 1e-4, 1e-5);
         cr_expect(in_place.ok, "case %zu: in place differs", k);

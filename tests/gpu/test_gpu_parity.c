@@ -676,6 +676,10 @@ static void normalization(void)
         {.count = 3 * 7 * 5, .channels = 7, .inner = 5},
         {.count = 3 * 7 * 5, .channels = 7, .inner = 5, .invert = true},
         {.count = 100, .channels = 1, .inner = 1},
+        {.count = 3 * 7 * 5, .channels = 7, .inner = 5, .given = 7,
+         .mean = {1, -2, 0.5f, 3, 0, -1, 2}, .variance = {4, 0, 0.25f, 9, 1, 2, 16}},
+        {.count = 40, .channels = 1, .inner = 1, .invert = true, .given = 1, .mean = {2},
+         .variance = {9}},
     };
     for (size_t k = 0; k < sizeof geometries / sizeof geometries[0]; k++) {
         const nn_normalize_geometry *g = &geometries[k];
@@ -686,9 +690,11 @@ static void normalization(void)
         float *cpu = calloc(n, 4), *dev = calloc(n, 4);
         float *d_x = gh_upload(x, n * 4), *d_mean = gh_upload(mean, c * 4);
         float *d_variance = gh_upload(variance, c * 4), *d_y = gh_zeros(n * 4);
+        bool given = g->given > 0; /* the values travel in the geometry */
         for (int gradient = 0; gradient < 2; gradient++) {
-            nn_cpu_normalize(cpu, x, mean, variance, g, gradient);
-            gh_device->normalize(d_y, d_x, d_mean, d_variance, g, gradient);
+            nn_cpu_normalize(cpu, x, given ? NULL : mean, given ? NULL : variance, g, gradient);
+            gh_device->normalize(d_y, d_x, given ? NULL : d_mean, given ? NULL : d_variance, g,
+                                 gradient);
             gh_download(dev, d_y, n * 4);
             gh_expect_close(gradient ? "normalization gradient" : "normalization", dev, cpu, n,
                             0.0);

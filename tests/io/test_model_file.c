@@ -315,10 +315,11 @@ static nn_model *model_around(const nn_layer_class *cls, nn_shape *input)
         nn_tensor_free(data);
         add(model, layer);
         nn_layer *given = new_layer(&nn_normalization_class);
-        *(nn_optional_float *)nn_layer_arg_pointer(given, arg(given, "mean")) =
-            (nn_optional_float){true, 0.5f};
-        *(nn_optional_float *)nn_layer_arg_pointer(given, arg(given, "variance")) =
-            (nn_optional_float){true, 4.0f};
+        nn_optional_floats *mean = nn_layer_arg_pointer(given, arg(given, "mean"));
+        *mean = (nn_optional_floats){.present = true, .list = true, .count = 3,
+                                     .values = {0.5f, -1.0f, 2.0f}};
+        nn_optional_floats *variance = nn_layer_arg_pointer(given, arg(given, "variance"));
+        *variance = (nn_optional_floats){.present = true, .count = 1, .values = {4.0f}};
         set_bool(given, "invert", true);
         add(model, given);
         add(model, new_layer(&nn_flatten_class));
@@ -898,6 +899,13 @@ static bool change_arg(nn_layer *layer, const nn_arg_spec *spec)
                                                 ? (int64_t)spec->min + 12345
                                                 : (int64_t)spec->max;
         break;
+    case NN_ARG_OPTIONAL_FLOATS: {
+        nn_optional_floats *floats = field;
+        *floats = (nn_optional_floats){.present = true, .list = true, .count = 2};
+        floats->values[0] = (float)spec->min + 0.375f;
+        floats->values[1] = (float)spec->min + 1.5f;
+        break;
+    }
     case NN_ARG_OPTIONAL_FLOAT:
         ((nn_optional_float *)field)->present = true;
         ((nn_optional_float *)field)->value = (float)spec->min + 0.375f;

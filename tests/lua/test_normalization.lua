@@ -80,10 +80,32 @@ t.test('in a model: 19 weights for 9 features that do not train, and fit learns'
   t.eq(given:count_params(), 0, 'given mean and variance are no weights')
 end)
 
+t.test('given one value per index: an image model\'s channel statistics', function()
+  local imagenet = L.Normalization{mean = {0.485, 0.456, 0.406},
+                                   variance = {0.229 ^ 2, 0.224 ^ 2, 0.225 ^ 2}}
+  local out = imagenet(nn.full({1, 2, 2, 3}, 0.5))
+  t.near(out:reshape(-1, 3):mean(0),
+         nn.tensor{(0.5 - 0.485) / 0.229, (0.5 - 0.456) / 0.224, (0.5 - 0.406) / 0.225}, 1e-5,
+         'each channel by its own mean and deviation')
+  t.eq(imagenet:count_params(), 0, 'given values are no weights')
+  t.eq(#imagenet:get_config().mean, 3, 'get_config gives the list back')
+  t.eq(L.Normalization{mean = 3, variance = 2}:get_config().mean, 3, 'and a number as a number')
+  local mixed = L.Normalization{mean = {1, 2, 3}, variance = 4, invert = true}
+  t.near(mixed(nn.zeros(1, 3)), nn.tensor{{1, 2, 3}}, 0, 'a list with one number, inverted')
+  t.raises(function() L.Normalization{mean = {1, 2}, variance = {1, 2, 3}} end,
+           'mean has 2 values and variance 3')
+  t.raises(function() L.Normalization{mean = {1, 2}, variance = 1}(nn.zeros(2, 3)) end,
+           'given 2 means and variances', 'has 3 indices')
+  t.raises(function() L.Normalization{mean = {1, 'a'}, variance = 1} end,
+           'mean entry 2 must be a number', 'got string')
+  t.raises(function() L.Normalization{mean = {}, variance = 1} end, 'must list 1 to 64 numbers')
+end)
+
 t.test('a model file keeps the adapted weights and the given numbers', function()
   local first = L.Normalization{axis = 1, input_shape = {3, 2}}
   first:adapt(nn.tensor{{{1, 2}, {3, 4}, {5, 6}}, {{2, 2}, {0, 4}, {9, 1}}})
   local model = nn.Sequential{first, L.Normalization{mean = 0.5, variance = 4, invert = true},
+                              L.Normalization{mean = {1, -1}, variance = {4, 0.25}},
                               L.Flatten(), L.Dense{2}}
   local path = os.getenv('NNSH_TEST_TMP') .. '/normalization.nnsh'
   model:save(path)
@@ -92,6 +114,7 @@ t.test('a model file keeps the adapted weights and the given numbers', function(
   t.near(predict(copy, x), predict(model, x), 0, 'predictions')
   t.near(copy.layers[1].variance, first.variance, 0, 'variance')
   t.eq(copy.layers[2]:get_config().invert, true, 'invert')
+  t.eq(copy.layers[3]:get_config().variance[2], 0.25, 'a given list')
   os.remove(path)
 end)
 

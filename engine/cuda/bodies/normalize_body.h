@@ -12,8 +12,9 @@ NN_BODY void nn_body_normalize(float *y, const float *x, const float *mean,
                                bool gradient, size_t i)
 {
     size_t c = (size_t)((int64_t)i / g->inner % g->channels);
-    float center = mean ? mean[c] : g->mean;
-    float std = sqrtf(variance ? variance[c] : g->variance);
+    size_t given = g->given > 1 ? c : 0;
+    float center = mean ? mean[c] : g->mean[given];
+    float std = sqrtf(variance ? variance[c] : g->variance[given]);
     /* Written so that NaN (from a negative variance) stays NaN, as Keras' maximum. */
     if (std < NN_NORMALIZE_EPSILON)
         std = NN_NORMALIZE_EPSILON;
