@@ -83,10 +83,11 @@ nn_status nn_time_distributed_wrap(nn_layer *wrapper, const nn_layer *layer);
  * kind of layer. */
 const nn_layer *nn_time_distributed_inner(const nn_layer *layer);
 
-/* Sets a Normalization's mean and variance (and count) to those of `data`, on any device,
- * of any dtype: over every axis but the layer's, as Keras' adapt; builds the layer on
- * data's shape first when it is not built. Refused for a layer given its mean and
- * variance, or in use by a running model. */
+/* Sets a Normalization's mean and variance to those of `data`, on any device, of any
+ * dtype: over every axis but the layer's, as Keras' adapt. Builds the layer on data's
+ * shape first when it is not built; a built one takes data whose kept axis matches (the
+ * other axes may differ, as images of another size). Refused for a layer given its mean
+ * and variance, or in use by a running model. */
 nn_status nn_normalization_adapt(nn_layer *layer, const nn_tensor *data);
 
 /* Shared choice lists. */

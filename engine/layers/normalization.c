@@ -202,12 +202,37 @@ nn_status nn_normalization_adapt(nn_layer *layer, const nn_tensor *data)
     if (data->shape.ndim < 1)
         return nn_error(NN_ERR_SHAPE, "Normalization \"%s\": adapt needs samples along a "
                         "batch axis, got a scalar", layer->name);
-    NN_TRY(nn_layer_build(layer, &data->shape));
+    /* As Keras: a built layer takes data whose kept axis matches (images of another size
+     * for a mean per channel), an unbuilt one is built on the data's shape. */
+    char built_text[128], data_text[128];
+    if (layer->built && data->shape.ndim != layer->input_shape.ndim)
+        return nn_error(NN_ERR_SHAPE, "Normalization \"%s\" was built for input %s; adapt got "
+                        "data of shape %s, with %d axes instead of %d", layer->name,
+                        nn_shape_format(&layer->input_shape, built_text, sizeof built_text),
+                        nn_shape_format(&data->shape, data_text, sizeof data_text),
+                        data->shape.ndim, layer->input_shape.ndim);
+    if (!layer->built)
+        NN_TRY(nn_layer_build(layer, &data->shape));
+    nn_normalize_geometry geometry = {.channels = 1, .inner = 1};
+    if (norm->axis.present) {
+        int axis = (int)(norm->axis.value < 0 ? norm->axis.value + data->shape.ndim
+                                              : norm->axis.value);
+        if (data->shape.dims[axis] != norm->geometry.channels)
+            return nn_error(NN_ERR_SHAPE, "Normalization \"%s\" was built for input %s, with "
+                            "%lld indices on axis %d; adapt got data of shape %s, with %lld",
+                            layer->name,
+                            nn_shape_format(&layer->input_shape, built_text, sizeof built_text),
+                            (long long)norm->geometry.channels, axis,
+                            nn_shape_format(&data->shape, data_text, sizeof data_text),
+                            (long long)data->shape.dims[axis]);
+        geometry.channels = data->shape.dims[axis];
+        geometry.inner = nn_shape_inner(&data->shape, axis + 1);
+    }
     nn_tensor *host = NULL;
     if (!nn_tensor_on_host(data))
         NN_TRY(nn_tensor_to(&host, data, nn_device_cpu()));
     const nn_tensor *values = host ? host : data;
-    const nn_normalize_geometry *g = &norm->geometry;
+    const nn_normalize_geometry *g = &geometry;
     size_t channels = (size_t)g->channels, count = nn_tensor_count(values);
     double *sums = calloc(2 * channels, sizeof *sums);
     float *result = malloc(2 * channels * sizeof *result);

@@ -48,6 +48,11 @@ t.test('its axis is any axis but the batch; images per channel, uint8 data too',
   local out = per_channel(as_float)
   t.near(out:reshape(-1, 3):mean(0), nn.zeros(3), 1e-5, 'each channel centred')
   t.near((out:reshape(-1, 3) ^ 2):mean(0), nn.ones(3), 1e-4, 'each channel of variance 1')
+  -- Built for 4 x 4 images, it adapts to 8 x 8 ones: only the kept axis must match, as Keras.
+  local built = L.Normalization{}
+  built:build(-1, 4, 4, 3)
+  built:adapt(nn.ones(2, 8, 8, 3) * nn.tensor{1, 2, 3})
+  t.near(built.mean, nn.tensor{1, 2, 3}, 0, 'adapted on images of another size')
   local middle = L.Normalization{axis = 1}
   middle:adapt(as_float)
   t.eq(tostring(middle.mean.shape), '(4,)', 'a mean per row of the image')
@@ -175,8 +180,9 @@ t.test('bad uses say what was expected, and the session goes on', function()
            'from 1 to 1')
   local layer = L.Normalization{}
   layer:adapt(nn.ones(2, 3))
-  t.raises(function() layer:adapt(nn.ones(2, 4)) end, 'built for input shape (None, 3)',
-           'received input with shape (2, 4)')
+  t.raises(function() layer:adapt(nn.ones(2, 4)) end, 'was built for input (None, 3)',
+           'with 3 indices on axis 1', 'data of shape (2, 4), with 4')
+  t.raises(function() layer:adapt(nn.ones(2, 2, 3)) end, 'with 3 axes instead of 2')
   t.near(layer.mean, nn.ones(3), 0, 'a refused adapt changes nothing')
   t.raises(function() layer:adapt(nn.ones(2, 3), {batch_size = 2}) end,
            'takes the data only')
