@@ -507,10 +507,7 @@ nn_status nn_layer_check_input(const nn_layer *layer, const nn_tensor *input)
 
 bool nn_layer_checks_input(const nn_layer *layer)
 {
-    const nn_layer *wrapped = nn_time_distributed_inner(layer);
-    if (wrapped)
-        return nn_layer_checks_input(wrapped);
-    return layer->cls->check_input != NULL;
+    return nn_time_distributed_innermost(layer)->cls->check_input != NULL;
 }
 
 nn_status nn_layer_forward(nn_layer *layer, nn_exec *exec, const nn_tensor *input,

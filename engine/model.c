@@ -234,11 +234,8 @@ static nn_status refuse_mask(const nn_model *model, int index, int source)
 {
     const nn_layer *layer = model->layers[index], *maker = model->layers[source];
     /* Inside any TimeDistributed, the layers that make and refuse the mask. */
-    const nn_layer *making = maker, *refusing = layer;
-    while (nn_time_distributed_inner(making))
-        making = nn_time_distributed_inner(making);
-    while (nn_time_distributed_inner(refusing))
-        refusing = nn_time_distributed_inner(refusing);
+    const nn_layer *making = nn_time_distributed_innermost(maker);
+    const nn_layer *refusing = nn_time_distributed_innermost(layer);
     bool embedding = strcmp(making->cls->name, "Embedding") == 0;
     /* Layers that take a mask in one setting only say which. */
     const char *setting = refusing->cls == &nn_global_average_pooling1d_class

@@ -82,6 +82,8 @@ nn_status nn_time_distributed_wrap(nn_layer *wrapper, const nn_layer *layer);
 /* The copy a TimeDistributed wraps (its weights are the wrapper's); NULL for another
  * kind of layer. */
 const nn_layer *nn_time_distributed_inner(const nn_layer *layer);
+/* The layer inside every TimeDistributed around it: the layer itself when it is none. */
+const nn_layer *nn_time_distributed_innermost(const nn_layer *layer);
 
 /* Sets a Normalization's mean and variance to those of `data`, on any device, of any
  * dtype: over every axis but the layer's, as Keras' adapt. Builds the layer on data's

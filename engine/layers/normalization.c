@@ -104,6 +104,13 @@ static nn_status normalization_build(nn_layer *layer, const nn_shape *input, nn_
                         "but %s of input %s has %lld indices; give one per index, or one number",
                         layer->name, given_count, axis < 0 ? "axis=None" : "the axis",
                         nn_shape_format(input, text, sizeof text), (long long)g.channels);
+    /* Given values travel in the geometry, so no device memory holds them; a single number
+     * of either stands for every index. */
+    g.given = given_count;
+    for (int c = 0; c < given_count; c++) {
+        g.mean[c] = norm->mean.values[norm->mean.count > 1 ? c : 0];
+        g.variance[c] = norm->variance.values[norm->variance.count > 1 ? c : 0];
+    }
     norm->geometry = g;
     *output = *input;
     if (!given(norm)) {
@@ -134,36 +141,26 @@ static nn_status normalization_build(nn_layer *layer, const nn_shape *input, nn_
     return NN_OK;
 }
 
-/* The mean and variance the kernels read: the weights, or (NULL) the numbers given, which
- * travel in the geometry and so need no memory on the device. */
-static void statistics_of(const normalization_layer *norm, const float **mean,
-                          const float **variance, nn_normalize_geometry *g)
+/* y from x (`batch` rows), or with `gradient` the input's gradient from the output's: the
+ * statistics are the weights, or the given values the geometry carries (NULL arrays). */
+static void run(const normalization_layer *norm, nn_exec *exec, float *y, const float *x,
+                int64_t batch, bool gradient)
 {
-    *mean = *variance = NULL;
-    if (given(norm)) {
-        /* A single number of either stands for every index. */
-        g->given = norm->mean.count > norm->variance.count ? norm->mean.count
-                                                           : norm->variance.count;
-        for (int c = 0; c < g->given; c++) {
-            g->mean[c] = norm->mean.values[norm->mean.count > 1 ? c : 0];
-            g->variance[c] = norm->variance.values[norm->variance.count > 1 ? c : 0];
-        }
-    } else {
-        *mean = nn_tensor_f32(norm->base.params[0].value);
-        *variance = nn_tensor_f32(norm->base.params[1].value);
+    nn_normalize_geometry g = norm->geometry;
+    g.count *= batch;
+    const float *mean = NULL, *variance = NULL;
+    if (!given(norm)) {
+        mean = nn_tensor_f32(norm->base.params[0].value);
+        variance = nn_tensor_f32(norm->base.params[1].value);
     }
+    exec->backend->normalize(y, x, mean, variance, &g, gradient);
 }
 
 static nn_status normalization_forward(nn_layer *layer, nn_exec *exec, const nn_tensor *input,
                                        nn_tensor *output)
 {
-    const normalization_layer *norm = (const normalization_layer *)layer;
-    nn_normalize_geometry g = norm->geometry;
-    g.count *= input->shape.dims[0];
-    const float *mean, *variance;
-    statistics_of(norm, &mean, &variance, &g);
-    exec->backend->normalize(nn_tensor_f32(output), nn_tensor_f32(input), mean, variance, &g,
-                             false);
+    run((const normalization_layer *)layer, exec, nn_tensor_f32(output), nn_tensor_f32(input),
+        input->shape.dims[0], false);
     return NN_OK;
 }
 
@@ -173,15 +170,9 @@ static nn_status normalization_backward(nn_layer *layer, nn_exec *exec, const nn
 {
     (void)input;
     (void)output;
-    if (!dinput)
-        return NN_OK;
-    const normalization_layer *norm = (const normalization_layer *)layer;
-    nn_normalize_geometry g = norm->geometry;
-    g.count *= doutput->shape.dims[0];
-    const float *mean, *variance;
-    statistics_of(norm, &mean, &variance, &g);
-    exec->backend->normalize(nn_tensor_f32(dinput), nn_tensor_f32(doutput), mean, variance, &g,
-                             true);
+    if (dinput)
+        run((const normalization_layer *)layer, exec, nn_tensor_f32(dinput),
+            nn_tensor_f32(doutput), doutput->shape.dims[0], true);
     return NN_OK;
 }
 

@@ -140,6 +140,13 @@ const nn_layer *nn_time_distributed_inner(const nn_layer *layer)
     return layer->cls == &nn_time_distributed_class ? inner_of(layer) : NULL;
 }
 
+const nn_layer *nn_time_distributed_innermost(const nn_layer *layer)
+{
+    while (layer->cls == &nn_time_distributed_class)
+        layer = inner_of(layer);
+    return layer;
+}
+
 static void time_distributed_set_defaults(nn_layer *layer) { (void)layer; }
 
 static nn_status time_distributed_validate(nn_layer *layer)

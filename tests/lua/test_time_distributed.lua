@@ -7,13 +7,6 @@ local L = nn.layers
 
 local function predict(model, x) return model:predict(x, {verbose = 0}) end
 
--- Weights as plain tables, to compare two layers' exactly.
-local function weights_of(layer)
-  local out = {}
-  for i, w in ipairs(layer:get_weights()) do out[i] = w end
-  return out
-end
-
 t.test('a convolution on each frame: shapes, parameters and the explanation', function()
   local td = L.TimeDistributed{L.Conv2D{4, {3, 3}, activation = 'relu'},
                                input_shape = {5, 8, 8, 1}}
@@ -58,7 +51,7 @@ t.test('one SGD step equals the wrapped layer\'s on the steps as samples', funct
   local loss_wrapped = wrapped:train_on_batch(x, y)
   local loss_plain = plain:train_on_batch(x:reshape(8, 6, 6, 2), y:reshape(8, 4, 4, 3))
   t.near(loss_wrapped, loss_plain, 1e-6, 'loss')
-  local a, b = weights_of(td), weights_of(conv)
+  local a, b = td:get_weights(), conv:get_weights()
   t.near(a[1], b[1], 1e-6, 'kernel after the step')
   t.near(a[2], b[2], 1e-6, 'bias after the step')
   t.truthy((a[1] - td:get_weights()[1]):abs():max() == 0, 'get_weights is stable')
