@@ -116,6 +116,17 @@ typedef struct nn_normalize_geometry {
  * gives NaN, as Keras'). */
 #define NN_NORMALIZE_EPSILON 1e-7f
 
+/* A group normalisation call: x is (samples, before, channels, after), the channels split
+ * into `groups` runs of channels / groups, and each sample's group normalised on its own
+ * over its positions before and after the channel axis and its channels. Keras'
+ * GroupNormalization on (batch, ..., channels, ...) is samples = batch; its
+ * LayerNormalization is one group of the last axis, a sample per row (before = after = 1). */
+typedef struct nn_group_norm_geometry {
+    int64_t samples, before, channels, after;
+    int64_t groups; /* divides channels */
+    float epsilon;
+} nn_group_norm_geometry;
+
 /* How many reduction slices alpha's gradient uses in the trailing case: rows s, s + S,
  * s + 2S, ... in slice s, the slices then added in order, on every backend. */
 enum { NN_PRELU_SLICES = 16 };
@@ -443,17 +454,17 @@ typedef struct nn_backend {
                                const float *inv_std, bool batch_statistics,
                                const nn_batchnorm_geometry *geometry, float *scratch);
 
-    /* Layer normalisation of each row of x (rows, width): mean and inv_std (rows) receive
-     * the row's mean and 1/sqrt(biased variance + epsilon), y = (x - mean) · inv_std ·
-     * gamma + beta (gamma, beta (width) may be NULL: 1 and 0). */
-    void (*layernorm_forward)(float *y, float *mean, float *inv_std, const float *x,
-                              const float *gamma, const float *beta, int64_t rows,
-                              int64_t width, float epsilon);
-    /* dx (rows, width), dgamma and dbeta (width), each may be NULL, from dy with the mean
-     * and inv_std forward gave. */
-    void (*layernorm_backward)(float *dx, float *dgamma, float *dbeta, const float *dy,
-                               const float *x, const float *gamma, const float *mean,
-                               const float *inv_std, int64_t rows, int64_t width);
+    /* Group normalisation (see nn_group_norm_geometry): mean and inv_std (samples · groups)
+     * receive each group's mean and 1/sqrt(biased variance + epsilon), y = (x - mean) ·
+     * inv_std · gamma + beta (gamma, beta (channels) may be NULL: 1 and 0). */
+    void (*group_norm_forward)(float *y, float *mean, float *inv_std, const float *x,
+                               const float *gamma, const float *beta,
+                               const nn_group_norm_geometry *geometry);
+    /* dx (the input's shape), dgamma and dbeta (channels), each may be NULL, from dy with
+     * the mean and inv_std forward gave. */
+    void (*group_norm_backward)(float *dx, float *dgamma, float *dbeta, const float *dy,
+                                const float *x, const float *gamma, const float *mean,
+                                const float *inv_std, const nn_group_norm_geometry *geometry);
 
     /* out (d1, d0, inner) = inp (d0, d1, inner): the two leading axes swapped, as a
      * recurrent layer turns a batch (B, T, F) into time steps (T, B, F) and back. */

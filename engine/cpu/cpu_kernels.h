@@ -104,13 +104,13 @@ void nn_cpu_gru_cell_backward(float *dxw, float *dhu, float *dh_prev, const floa
                         const float *preact, const float *gates, const float *hu_h,
                         const float *h_prev, const nn_recurrent_cell *cell);
 
-/* Layer normalisation (layernorm.c): see nn_backend. */
-void nn_cpu_layernorm_forward(float *y, float *mean, float *inv_std, const float *x,
-                              const float *gamma, const float *beta, int64_t rows,
-                              int64_t width, float epsilon);
-void nn_cpu_layernorm_backward(float *dx, float *dgamma, float *dbeta, const float *dy,
-                               const float *x, const float *gamma, const float *mean,
-                               const float *inv_std, int64_t rows, int64_t width);
+/* Group (and layer) normalisation (group_norm.c): see nn_backend. */
+void nn_cpu_group_norm_forward(float *y, float *mean, float *inv_std, const float *x,
+                               const float *gamma, const float *beta,
+                               const nn_group_norm_geometry *geometry);
+void nn_cpu_group_norm_backward(float *dx, float *dgamma, float *dbeta, const float *dy,
+                                const float *x, const float *gamma, const float *mean,
+                                const float *inv_std, const nn_group_norm_geometry *geometry);
 
 /* The embedding lookup (embedding.c): see nn_backend. */
 void nn_cpu_embedding_gather(float *out, const float *table, const float *indices,

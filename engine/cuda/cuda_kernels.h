@@ -80,13 +80,13 @@ void nn_cuda_gru_cell_backward(float *dxw, float *dhu, float *dh_prev, const flo
                         const float *preact, const float *gates, const float *hu_h,
                         const float *h_prev, const nn_recurrent_cell *cell);
 
-/* ---- layernorm.cu ---- */
-void nn_cuda_layernorm_forward(float *y, float *mean, float *inv_std, const float *x,
-                               const float *gamma, const float *beta, int64_t rows,
-                               int64_t width, float epsilon);
-void nn_cuda_layernorm_backward(float *dx, float *dgamma, float *dbeta, const float *dy,
-                                const float *x, const float *gamma, const float *mean,
-                                const float *inv_std, int64_t rows, int64_t width);
+/* ---- group_norm.cu ---- */
+void nn_cuda_group_norm_forward(float *y, float *mean, float *inv_std, const float *x,
+                                const float *gamma, const float *beta,
+                                const nn_group_norm_geometry *geometry);
+void nn_cuda_group_norm_backward(float *dx, float *dgamma, float *dbeta, const float *dy,
+                                 const float *x, const float *gamma, const float *mean,
+                                 const float *inv_std, const nn_group_norm_geometry *geometry);
 
 /* ---- embedding.cu ---- */
 void nn_cuda_embedding_gather(float *out, const float *table, const float *indices,

@@ -378,22 +378,22 @@ static void emulated_avgpool2d_backward(float *dinp, const float *dout,
         dinp, dout);
 }
 
-static void emulated_layernorm_forward(float *y, float *mean, float *inv_std, const float *x,
-                                      const float *gamma, const float *beta, int64_t rows,
-                                      int64_t width, float epsilon)
+static void emulated_group_norm_forward(float *y, float *mean, float *inv_std, const float *x,
+                                        const float *gamma, const float *beta,
+                                        const nn_group_norm_geometry *geometry)
 {
-    RUN("layernorm_forward",
-        CPU.layernorm_forward(y, mean, inv_std, x, gamma, beta, rows, width, epsilon), y, mean,
-        inv_std, x, gamma, beta);
+    RUN("group_norm_forward", CPU.group_norm_forward(y, mean, inv_std, x, gamma, beta, geometry),
+        y, mean, inv_std, x, gamma, beta);
 }
 
-static void emulated_layernorm_backward(float *dx, float *dgamma, float *dbeta, const float *dy,
-                                       const float *x, const float *gamma, const float *mean,
-                                       const float *inv_std, int64_t rows, int64_t width)
+static void emulated_group_norm_backward(float *dx, float *dgamma, float *dbeta, const float *dy,
+                                         const float *x, const float *gamma, const float *mean,
+                                         const float *inv_std,
+                                         const nn_group_norm_geometry *geometry)
 {
-    RUN("layernorm_backward",
-        CPU.layernorm_backward(dx, dgamma, dbeta, dy, x, gamma, mean, inv_std, rows, width),
-        dx, dgamma, dbeta, dy, x, gamma, mean, inv_std);
+    RUN("group_norm_backward",
+        CPU.group_norm_backward(dx, dgamma, dbeta, dy, x, gamma, mean, inv_std, geometry), dx,
+        dgamma, dbeta, dy, x, gamma, mean, inv_std);
 }
 
 static void emulated_swap_leading_axes(float *out, const float *inp, int64_t d0, int64_t d1,
@@ -745,8 +745,8 @@ static const nn_backend emulated_backend = {
     .lstm_cell_backward = emulated_lstm_cell_backward,
     .gru_cell_forward = emulated_gru_cell_forward,
     .gru_cell_backward = emulated_gru_cell_backward,
-    .layernorm_forward = emulated_layernorm_forward,
-    .layernorm_backward = emulated_layernorm_backward,
+    .group_norm_forward = emulated_group_norm_forward,
+    .group_norm_backward = emulated_group_norm_backward,
     .embedding_gather = emulated_embedding_gather,
     .embedding_gather_backward = emulated_embedding_gather_backward,
     .column_sums = emulated_column_sums,

@@ -1,7 +1,9 @@
-/* LayerNormalization: each sample normalised over its last axis to mean 0 and variance 1,
- * then scaled by gamma and shifted by beta (one of each per feature), as Keras. Unlike
- * BatchNormalization it uses no batch statistics, so training and inference compute the
- * same thing. */
+/* LayerNormalization and GroupNormalization, as Keras': each sample normalised on its own
+ * to mean 0 and variance 1, then scaled by gamma and shifted by beta (one of each per
+ * feature). LayerNormalization normalises every position's last axis; GroupNormalization
+ * splits the channels into groups and normalises each group over the whole sample (its
+ * positions and the group's channels). Neither uses batch statistics, so training and
+ * inference compute the same thing. Both run the backend's group normalisation. */
 #include <stddef.h>
 #include <stdio.h>
 
@@ -9,6 +11,7 @@
 
 typedef struct layernorm_layer {
     nn_layer base;
+    int groups; /* GroupNormalization: -1 is one per channel (instance normalisation) */
     int axis;
     float epsilon;
     bool center, scale, rms_scaling;
@@ -17,40 +20,65 @@ typedef struct layernorm_layer {
     nn_constraint beta_constraint, gamma_constraint;
 
     int gamma_index, beta_index; /* in base.params, -1 when absent */
-    /* Each row's mean and inv_std from the last forward, kept for backward (2 · rows
-     * floats), on the device the layer ran on; sized by reserve. */
+    int resolved_axis;           /* set by build: the channel axis counted from the front */
+    int64_t group_count;         /* set by build: groups, -1 resolved */
+    /* Each group's mean and inv_std from the last forward, kept for backward (2 · samples ·
+     * groups floats), on the device the layer ran on; sized by reserve. */
     nn_storage *statistics;
 } layernorm_layer;
 
 #define ARG(field) offsetof(layernorm_layer, field)
 
+/* The arguments both layers take, in Keras' order. */
+#define EPSILON_CENTER_SCALE_ARGS                                                              \
+    {"epsilon", NN_ARG_FLOAT, ARG(epsilon), false, 1e-30, 1e30, false, NULL, "0.001",          \
+     "Small float added to the variance to avoid dividing by zero."},                          \
+    {"center", NN_ARG_BOOL, ARG(center), false, 0, 1, false, NULL, "True",                     \
+     "If True, add the learned offset beta to the normalised tensor."},                        \
+    {"scale", NN_ARG_BOOL, ARG(scale), false, 0, 1, false, NULL, "True",                       \
+     "If True, multiply by the learned factor gamma."}
+#define GAMMA_BETA_ARGS                                                                        \
+    {"beta_initializer", NN_ARG_INITIALIZER, ARG(beta_initializer), false, 0, 0, false, NULL,  \
+     "'zeros'", "Initializer for the beta weight."},                                           \
+    {"gamma_initializer", NN_ARG_INITIALIZER, ARG(gamma_initializer), false, 0, 0, false,      \
+     NULL, "'ones'", "Initializer for the gamma weight."},                                     \
+    {"beta_regularizer", NN_ARG_REGULARIZER, ARG(beta_regularizer), false, 0, 0, false, NULL,  \
+     "None", "Regularizer for the beta weight."},                                              \
+    {"gamma_regularizer", NN_ARG_REGULARIZER, ARG(gamma_regularizer), false, 0, 0, false,      \
+     NULL, "None", "Regularizer for the gamma weight."},                                       \
+    {"beta_constraint", NN_ARG_CONSTRAINT, ARG(beta_constraint), false, 0, 0, false, NULL,     \
+     "None", "Constraint for the beta weight."},                                               \
+    {"gamma_constraint", NN_ARG_CONSTRAINT, ARG(gamma_constraint), false, 0, 0, false, NULL,   \
+     "None", "Constraint for the gamma weight."}
+#define INPUT_SHAPE_ARG                                                                        \
+    {"input_shape", NN_ARG_SHAPE, ARG(base.declared_input), false, 1, 1 << 30, false, NULL,    \
+     "None", "Shape of one input sample (without the batch axis), for the first layer."}
+
 static const nn_arg_spec layernorm_args[] = {
     {"axis", NN_ARG_AXIS, ARG(axis), false, -NN_MAX_DIMS, NN_MAX_DIMS - 1, false, NULL, "-1",
      "The axis normalised; nnsh normalises the last one (-1)."},
-    {"epsilon", NN_ARG_FLOAT, ARG(epsilon), false, 1e-30, 1e30, false, NULL, "0.001",
-     "Small float added to the variance to avoid dividing by zero."},
-    {"center", NN_ARG_BOOL, ARG(center), false, 0, 1, false, NULL, "True",
-     "If True, add the learned offset beta to the normalised tensor."},
-    {"scale", NN_ARG_BOOL, ARG(scale), false, 0, 1, false, NULL, "True",
-     "If True, multiply by the learned factor gamma."},
+    EPSILON_CENTER_SCALE_ARGS,
     {"rms_scaling", NN_ARG_BOOL, ARG(rms_scaling), false, 0, 1, false, NULL, "False",
      "Keras' root-mean-square variant (no centering); nnsh does not have it yet."},
-    {"beta_initializer", NN_ARG_INITIALIZER, ARG(beta_initializer), false, 0, 0, false, NULL,
-     "'zeros'", "Initializer for the beta weight."},
-    {"gamma_initializer", NN_ARG_INITIALIZER, ARG(gamma_initializer), false, 0, 0, false, NULL,
-     "'ones'", "Initializer for the gamma weight."},
-    {"beta_regularizer", NN_ARG_REGULARIZER, ARG(beta_regularizer), false, 0, 0, false, NULL,
-     "None", "Regularizer for the beta weight."},
-    {"gamma_regularizer", NN_ARG_REGULARIZER, ARG(gamma_regularizer), false, 0, 0, false, NULL,
-     "None", "Regularizer for the gamma weight."},
-    {"beta_constraint", NN_ARG_CONSTRAINT, ARG(beta_constraint), false, 0, 0, false, NULL,
-     "None", "Constraint for the beta weight."},
-    {"gamma_constraint", NN_ARG_CONSTRAINT, ARG(gamma_constraint), false, 0, 0, false, NULL,
-     "None", "Constraint for the gamma weight."},
+    GAMMA_BETA_ARGS,
     {"name", NN_ARG_STRING, ARG(base.name), false, 0, 0, false, NULL, "None",
      "Name of the layer; by default 'layer_normalization', 'layer_normalization_1', ..."},
-    {"input_shape", NN_ARG_SHAPE, ARG(base.declared_input), false, 1, 1 << 30, false, NULL,
-     "None", "Shape of one input sample (without the batch axis), for the first layer."},
+    INPUT_SHAPE_ARG,
+};
+
+static const nn_arg_spec group_norm_args[] = {
+    {"groups", NN_ARG_INT, ARG(groups), false, -1, 1 << 30, false, NULL, "32",
+     "Number of groups the channels are split into; it must divide the number of channels. "
+     "-1 makes each channel its own group (instance normalisation); 1 normalises the whole "
+     "sample at once."},
+    {"axis", NN_ARG_AXIS, ARG(axis), false, -NN_MAX_DIMS, NN_MAX_DIMS - 1, false, NULL, "-1",
+     "The channel axis, which is split into groups; -1 is the last. Use 1 for "
+     "channels_first images."},
+    EPSILON_CENTER_SCALE_ARGS,
+    GAMMA_BETA_ARGS,
+    {"name", NN_ARG_STRING, ARG(base.name), false, 0, 0, false, NULL, "None",
+     "Name of the layer; by default 'group_normalization', 'group_normalization_1', ..."},
+    INPUT_SHAPE_ARG,
 };
 
 static void layernorm_set_defaults(nn_layer *layer)
@@ -64,6 +92,12 @@ static void layernorm_set_defaults(nn_layer *layer)
     norm->gamma_index = norm->beta_index = -1;
 }
 
+static void group_norm_set_defaults(nn_layer *layer)
+{
+    layernorm_set_defaults(layer);
+    ((layernorm_layer *)layer)->groups = 32;
+}
+
 static nn_status layernorm_validate(nn_layer *layer)
 {
     if (((layernorm_layer *)layer)->rms_scaling)
@@ -72,28 +106,11 @@ static nn_status layernorm_validate(nn_layer *layer)
     return NN_OK;
 }
 
-static nn_status layernorm_build(nn_layer *layer, const nn_shape *input, nn_shape *output)
+/* gamma and beta, one per channel, as the flags ask. */
+static void declare_weights(layernorm_layer *norm, int64_t channels)
 {
-    layernorm_layer *norm = (layernorm_layer *)layer;
-    char text[128];
-    nn_shape_format(input, text, sizeof text);
-    if (input->ndim < 2)
-        return nn_error(NN_ERR_SHAPE, "Input 0 of layer \"%s\" is incompatible with the layer: "
-                        "expected min_ndim=2 (batch, features), found shape %s",
-                        layer->name, text);
-    int axis = norm->axis < 0 ? norm->axis + input->ndim : norm->axis;
-    if (axis < 0 || axis >= input->ndim)
-        return nn_error(NN_ERR_SHAPE, "axis %d is out of range for input %s (%d axes)",
-                        norm->axis, text, input->ndim);
-    if (axis != input->ndim - 1)
-        return nn_error(NN_ERR_SHAPE, "layer normalisation over axis %d of input %s: nnsh "
-                        "normalises the last axis only (axis=-1)", norm->axis, text);
-    for (int i = 1; i < input->ndim; i++)
-        if (input->dims[i] <= 0)
-            return nn_error(NN_ERR_SHAPE, "layer \"%s\" needs every size of its input but the "
-                            "batch, got %s", layer->name, text);
-    int64_t width = input->dims[input->ndim - 1];
-    nn_shape shape = NN_SHAPE(width);
+    nn_layer *layer = &norm->base;
+    nn_shape shape = NN_SHAPE(channels);
     norm->gamma_index = norm->beta_index = -1;
     if (norm->scale)
         norm->gamma_index = nn_layer_declare_param(layer, "gamma", &shape, true,
@@ -104,29 +121,152 @@ static nn_status layernorm_build(nn_layer *layer, const nn_shape *input, nn_shap
         norm->beta_index = nn_layer_declare_param(layer, "beta", &shape, true,
                                                   norm->beta_initializer,
                                                   norm->beta_regularizer, norm->beta_constraint);
-    *output = *input;
-    snprintf(layer->explanation, sizeof layer->explanation,
-             "unchanged: each sample's %lld values along the last axis are shifted to mean 0 "
-             "and scaled to variance 1, then multiplied by gamma and shifted by beta (%lld "
-             "each)",
-             (long long)width, (long long)width);
+}
+
+/* What gamma and beta add to an explanation: " then multiplied by gamma and shifted by
+ * beta (16 each)", or less. */
+static const char *weights_text(const layernorm_layer *norm, int64_t channels, char *text,
+                                size_t size)
+{
+    if (norm->scale && norm->center)
+        snprintf(text, size, ", then multiplied by gamma and shifted by beta (%lld each)",
+                 (long long)channels);
+    else if (norm->scale || norm->center)
+        snprintf(text, size, ", then %s (%lld)",
+                 norm->scale ? "multiplied by gamma" : "shifted by beta", (long long)channels);
+    else
+        snprintf(text, size, "%s", "");
+    return text;
+}
+
+/* The input's axis `norm->axis` counted from the front, for an input of at least
+ * (batch, features); `text` holds the input's shape for messages. */
+static nn_status resolve_axis(const layernorm_layer *norm, const nn_shape *input,
+                              const char *text, int *axis)
+{
+    if (input->ndim < 2)
+        return nn_error(NN_ERR_SHAPE, "Input 0 of layer \"%s\" is incompatible with the layer: "
+                        "expected min_ndim=2 (batch, features), found shape %s",
+                        norm->base.name, text);
+    *axis = norm->axis < 0 ? norm->axis + input->ndim : norm->axis;
+    if (*axis < 0 || *axis >= input->ndim)
+        return nn_error(NN_ERR_SHAPE, "layer \"%s\": axis %d is out of range for input %s "
+                        "(rank %d); axis must be in [%d, %d]", norm->base.name, norm->axis,
+                        text, input->ndim, -input->ndim, input->ndim - 1);
     return NN_OK;
 }
 
-/* Rows of the last axis in a batch of `batch`. */
-static int64_t rows_of(const nn_shape *shape, int64_t batch)
+static nn_status layernorm_build(nn_layer *layer, const nn_shape *input, nn_shape *output)
 {
-    int64_t rows = batch;
-    for (int i = 1; i < shape->ndim - 1; i++)
-        rows *= shape->dims[i];
-    return rows;
+    layernorm_layer *norm = (layernorm_layer *)layer;
+    char text[128], weights[96];
+    nn_shape_format(input, text, sizeof text);
+    int axis = 0;
+    NN_TRY(resolve_axis(norm, input, text, &axis));
+    if (axis != input->ndim - 1)
+        return nn_error(NN_ERR_SHAPE, "layer normalisation over axis %d of input %s: nnsh "
+                        "normalises the last axis only (axis=-1)", norm->axis, text);
+    for (int i = 1; i < input->ndim; i++)
+        if (input->dims[i] <= 0)
+            return nn_error(NN_ERR_SHAPE, "layer \"%s\" needs every size of its input but the "
+                            "batch, got %s", layer->name, text);
+    int64_t width = input->dims[input->ndim - 1];
+    declare_weights(norm, width);
+    norm->resolved_axis = axis;
+    norm->group_count = 1;
+    *output = *input;
+    snprintf(layer->explanation, sizeof layer->explanation,
+             "unchanged: each sample's %lld values along the last axis are shifted to mean 0 "
+             "and scaled to variance 1%s",
+             (long long)width, weights_text(norm, width, weights, sizeof weights));
+    return NN_OK;
+}
+
+static nn_status group_norm_validate(nn_layer *layer)
+{
+    int groups = ((layernorm_layer *)layer)->groups;
+    if (groups == 0)
+        return nn_error(NN_ERR_ARGUMENT, "GroupNormalization \"%s\": groups must be a number "
+                        "of groups >= 1, or -1 for one per channel; got 0", layer->name);
+    return NN_OK;
+}
+
+static nn_status group_norm_build(nn_layer *layer, const nn_shape *input, nn_shape *output)
+{
+    layernorm_layer *norm = (layernorm_layer *)layer;
+    char text[128], weights[96];
+    nn_shape_format(input, text, sizeof text);
+    int axis = 0;
+    NN_TRY(resolve_axis(norm, input, text, &axis));
+    if (axis == 0)
+        return nn_error(NN_ERR_SHAPE, "layer \"%s\": axis %d is the batch axis of input %s; "
+                        "GroupNormalization groups a channel axis (-1 for channels_last, 1 "
+                        "for channels_first)", layer->name, norm->axis, text);
+    int64_t channels = input->dims[axis];
+    if (channels <= 0)
+        return nn_error(NN_ERR_SHAPE, "Axis %d of input tensor should have a defined dimension "
+                        "but the layer received an input with shape %s.", norm->axis, text);
+    int64_t groups = norm->groups == -1 ? channels : norm->groups;
+    if (groups > channels)
+        return nn_error(NN_ERR_SHAPE, "layer \"%s\": Number of groups (%lld) cannot be more "
+                        "than the number of channels (%lld) of input %s.", layer->name,
+                        (long long)groups, (long long)channels, text);
+    if (channels % groups != 0)
+        return nn_error(NN_ERR_SHAPE, "layer \"%s\": the %lld channels of input %s do not "
+                        "split into %lld groups; groups must divide the number of channels "
+                        "(for example %lld)", layer->name, (long long)channels, text,
+                        (long long)groups, (long long)(channels % 2 == 0 ? 2 : 1));
+    declare_weights(norm, channels);
+    norm->resolved_axis = axis;
+    norm->group_count = groups;
+    *output = *input;
+    int64_t width = channels / groups;
+    if (input->ndim == 2)
+        snprintf(layer->explanation, sizeof layer->explanation,
+                 "unchanged: each sample's %lld features form %lld groups of %lld, each "
+                 "shifted to mean 0 and scaled to variance 1%s",
+                 (long long)channels, (long long)groups, (long long)width,
+                 weights_text(norm, channels, weights, sizeof weights));
+    else
+        snprintf(layer->explanation, sizeof layer->explanation,
+                 "unchanged: each sample's %lld channels form %lld groups of %lld, each "
+                 "shifted to mean 0 and scaled to variance 1 over all its positions%s",
+                 (long long)channels, (long long)groups, (long long)width,
+                 weights_text(norm, channels, weights, sizeof weights));
+    return NN_OK;
+}
+
+/* The backend's view of an input of `shape`: LayerNormalization's rows of the last axis
+ * (each its own sample), GroupNormalization's samples split around the channel axis. */
+static nn_group_norm_geometry geometry_of(const layernorm_layer *norm, const nn_shape *shape,
+                                          int64_t batch)
+{
+    nn_group_norm_geometry g = {.samples = batch, .before = 1, .after = 1,
+                                .channels = shape->dims[norm->resolved_axis],
+                                .groups = norm->group_count, .epsilon = norm->epsilon};
+    for (int i = 1; i < norm->resolved_axis; i++)
+        g.before *= shape->dims[i];
+    for (int i = norm->resolved_axis + 1; i < shape->ndim; i++)
+        g.after *= shape->dims[i];
+    if (norm->base.cls == &nn_layernorm_class) {
+        g.samples *= g.before; /* every position is a sample of its own */
+        g.before = 1;
+    }
+    return g;
+}
+
+/* Floats of mean and inv_std for a batch of `batch`. */
+static size_t statistics_count(const layernorm_layer *norm, const nn_shape *shape, int64_t batch)
+{
+    nn_group_norm_geometry g = geometry_of(norm, shape, batch);
+    return 2 * (size_t)(g.samples * g.groups);
 }
 
 static nn_status layernorm_reserve(nn_layer *layer, nn_device device, int64_t batch)
 {
     layernorm_layer *norm = (layernorm_layer *)layer;
-    size_t rows = (size_t)rows_of(&layer->input_shape, batch);
-    return nn_layer_buffer_reserve(&norm->statistics, device, 2 * rows * sizeof(float), layer);
+    size_t count = statistics_count(norm, &layer->input_shape, batch);
+    return nn_layer_buffer_reserve(&norm->statistics, device, count * sizeof(float), layer);
 }
 
 static float *param_data(nn_layer *layer, int index)
@@ -139,19 +279,19 @@ static nn_status layernorm_forward(nn_layer *layer, nn_exec *exec, const nn_tens
 {
     layernorm_layer *norm = (layernorm_layer *)layer;
     const nn_shape *shape = &input->shape;
-    int64_t rows = rows_of(shape, shape->dims[0]), width = shape->dims[shape->ndim - 1];
-    if (!norm->statistics || norm->statistics->bytes < 2 * (size_t)rows * sizeof(float) ||
+    nn_group_norm_geometry g = geometry_of(norm, shape, shape->dims[0]);
+    size_t count = statistics_count(norm, shape, shape->dims[0]);
+    if (!norm->statistics || norm->statistics->bytes < count * sizeof(float) ||
         !nn_device_equal(norm->statistics->device, exec->device))
         return nn_error(NN_ERR_STATE, "layer \"%s\": a batch of %lld arrived but the layer "
-                        "was reserved for fewer rows or another device (call nn_layer_reserve "
-                        "first)", layer->name, (long long)shape->dims[0]);
-    float *mean = norm->statistics->data, *inv_std = mean + rows;
-    exec->backend->layernorm_forward(nn_tensor_f32(output), mean, inv_std, nn_tensor_f32(input),
-                                     param_data(layer, norm->gamma_index),
-                                     param_data(layer, norm->beta_index), rows, width,
-                                     norm->epsilon);
+                        "was reserved for fewer samples or another device (call "
+                        "nn_layer_reserve first)", layer->name, (long long)shape->dims[0]);
+    float *mean = norm->statistics->data, *inv_std = mean + count / 2;
+    exec->backend->group_norm_forward(nn_tensor_f32(output), mean, inv_std, nn_tensor_f32(input),
+                                      param_data(layer, norm->gamma_index),
+                                      param_data(layer, norm->beta_index), &g);
     nn_layer_activate_forward(layer, exec, nn_tensor_f32(output), nn_tensor_count(output),
-                              (size_t)width);
+                              (size_t)shape->dims[shape->ndim - 1]);
     return NN_OK;
 }
 
@@ -162,18 +302,18 @@ static nn_status layernorm_backward(nn_layer *layer, nn_exec *exec, const nn_ten
     (void)output;
     layernorm_layer *norm = (layernorm_layer *)layer;
     const nn_shape *shape = &input->shape;
-    int64_t rows = rows_of(shape, shape->dims[0]), width = shape->dims[shape->ndim - 1];
-    const float *mean = norm->statistics->data, *inv_std = mean + rows;
+    nn_group_norm_geometry g = geometry_of(norm, shape, shape->dims[0]);
+    size_t count = statistics_count(norm, shape, shape->dims[0]);
+    const float *mean = norm->statistics->data, *inv_std = mean + count / 2;
     /* A frozen layer's weights have no gradients (NULL): only dx is wanted. */
     const nn_tensor *gamma_grad =
         norm->gamma_index >= 0 ? layer->params[norm->gamma_index].grad : NULL;
     const nn_tensor *beta_grad = norm->beta_index >= 0 ? layer->params[norm->beta_index].grad : NULL;
-    exec->backend->layernorm_backward(dinput ? nn_tensor_f32(dinput) : NULL,
-                                      gamma_grad ? nn_tensor_f32(gamma_grad) : NULL,
-                                      beta_grad ? nn_tensor_f32(beta_grad) : NULL,
-                                      nn_tensor_f32(doutput), nn_tensor_f32(input),
-                                      param_data(layer, norm->gamma_index), mean, inv_std, rows,
-                                      width);
+    exec->backend->group_norm_backward(dinput ? nn_tensor_f32(dinput) : NULL,
+                                       gamma_grad ? nn_tensor_f32(gamma_grad) : NULL,
+                                       beta_grad ? nn_tensor_f32(beta_grad) : NULL,
+                                       nn_tensor_f32(doutput), nn_tensor_f32(input),
+                                       param_data(layer, norm->gamma_index), mean, inv_std, &g);
     return NN_OK;
 }
 
@@ -200,6 +340,30 @@ const nn_layer_class nn_layernorm_class = {
     .set_defaults = layernorm_set_defaults,
     .validate = layernorm_validate,
     .build = layernorm_build,
+    .reserve = layernorm_reserve,
+    .forward = layernorm_forward,
+    .backward = layernorm_backward,
+    .destroy = layernorm_destroy,
+    .mask_use = nn_mask_passes,
+};
+
+const nn_layer_class nn_group_norm_class = {
+    .name = "GroupNormalization",
+    .base_name = "group_normalization",
+    .doc = "Splits the channels into groups and normalises each sample's group on its own "
+           "(mean 0, variance 1 over the group's channels at every position), then scales "
+           "by gamma and shifts by beta, one of each per channel. Like LayerNormalization it "
+           "uses no batch statistics, so it suits small batches; groups=-1 (one channel a "
+           "group) is instance normalisation.",
+    .example = "local n = nn.layers.GroupNormalization{2}\n"
+               "print(n(nn.tensor{{1, 3, 10, 20}}))   --> about [-1, 1, -1, 1]",
+    .size = sizeof(layernorm_layer),
+    .args = group_norm_args,
+    .arg_count = (int)(sizeof group_norm_args / sizeof group_norm_args[0]),
+    .positional_count = 1,
+    .set_defaults = group_norm_set_defaults,
+    .validate = group_norm_validate,
+    .build = group_norm_build,
     .reserve = layernorm_reserve,
     .forward = layernorm_forward,
     .backward = layernorm_backward,

@@ -185,6 +185,7 @@ t.test('padding, cropping, upsampling and transposed convolution train on the GP
         L.Cropping2D{{1, 2}, data_format = data_format},
         L.Conv2DTranspose{2, 3, strides = 2, padding = 'same', activation = 'tanh',
                           data_format = data_format},
+        L.GroupNormalization{2, axis = data_format == 'channels_last' and -1 or 1},
         L.DepthwiseConv2D{3, depth_multiplier = 2, padding = 'same', data_format = data_format},
         L.SeparableConv2D{3, 3, depth_multiplier = 2, padding = 'same', activation = 'relu',
                           data_format = data_format},

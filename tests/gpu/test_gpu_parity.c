@@ -279,18 +279,20 @@ static void layer_normalization(void)
     float *y_cpu = calloc(n, 4), *y_dev = calloc(n, 4), *dx_cpu = calloc(n, 4), *dx_dev = calloc(n, 4);
     float statistics_cpu[1000], statistics_dev[1000];
     float dgamma_cpu[96], dgamma_dev[96], dbeta_cpu[96], dbeta_dev[96];
-    nn_cpu_layernorm_forward(y_cpu, statistics_cpu, statistics_cpu + rows, x, gamma, beta, rows,
-                             width, 1e-3f);
-    nn_cpu_layernorm_backward(dx_cpu, dgamma_cpu, dbeta_cpu, dy, x, gamma, statistics_cpu,
-                              statistics_cpu + rows, rows, width);
+    nn_group_norm_geometry geometry = {.samples = rows, .before = 1, .channels = width,
+                                       .after = 1, .groups = 1, .epsilon = 1e-3f};
+    nn_cpu_group_norm_forward(y_cpu, statistics_cpu, statistics_cpu + rows, x, gamma, beta,
+                              &geometry);
+    nn_cpu_group_norm_backward(dx_cpu, dgamma_cpu, dbeta_cpu, dy, x, gamma, statistics_cpu,
+                               statistics_cpu + rows, &geometry);
     float *d_x = gh_upload(x, n * 4), *d_dy = gh_upload(dy, n * 4);
     float *d_gamma = gh_upload(gamma, (size_t)width * 4), *d_beta = gh_upload(beta, (size_t)width * 4);
     float *d_y = gh_zeros(n * 4), *d_dx = gh_zeros(n * 4), *d_statistics = gh_zeros(2 * (size_t)rows * 4);
     float *d_dgamma = gh_zeros((size_t)width * 4), *d_dbeta = gh_zeros((size_t)width * 4);
-    gh_device->layernorm_forward(d_y, d_statistics, d_statistics + rows, d_x, d_gamma, d_beta,
-                                 rows, width, 1e-3f);
-    gh_device->layernorm_backward(d_dx, d_dgamma, d_dbeta, d_dy, d_x, d_gamma, d_statistics,
-                                  d_statistics + rows, rows, width);
+    gh_device->group_norm_forward(d_y, d_statistics, d_statistics + rows, d_x, d_gamma, d_beta,
+                                  &geometry);
+    gh_device->group_norm_backward(d_dx, d_dgamma, d_dbeta, d_dy, d_x, d_gamma, d_statistics,
+                                   d_statistics + rows, &geometry);
     gh_download(y_dev, d_y, n * 4);
     gh_download(dx_dev, d_dx, n * 4);
     gh_download(statistics_dev, d_statistics, 2 * (size_t)rows * 4);
@@ -301,6 +303,45 @@ static void layer_normalization(void)
     gh_expect_close("layer normalization input gradient", dx_dev, dx_cpu, n, 1e-5);
     gh_expect_close("layer normalization gamma gradient", dgamma_dev, dgamma_cpu, (size_t)width, 1e-5);
     gh_expect_close("layer normalization beta gradient", dbeta_dev, dbeta_cpu, (size_t)width, 1e-6);
+    gh_free(d_x), gh_free(d_dy), gh_free(d_gamma), gh_free(d_beta), gh_free(d_y), gh_free(d_dx);
+    gh_free(d_statistics), gh_free(d_dgamma), gh_free(d_dbeta);
+    free(x), free(dy), free(gamma), free(beta), free(y_cpu), free(y_dev), free(dx_cpu), free(dx_dev);
+}
+
+/* Group normalisation with positions on both sides of the channel axis: the same bodies
+ * on both backends. */
+static void group_normalization(void)
+{
+    nn_group_norm_geometry geometry = {.samples = 6, .before = 5, .channels = 12, .after = 7,
+                                       .groups = 4, .epsilon = 1e-3f};
+    const size_t n = 6 * 5 * 12 * 7, channels = 12, statistics = 2 * 6 * 4;
+    float *x = gh_random(n, 91, -2, 2), *dy = gh_random(n, 92, -1, 1);
+    float *gamma = gh_random(channels, 93, 0.5f, 1.5f), *beta = gh_random(channels, 94, -1, 1);
+    float *y_cpu = calloc(n, 4), *y_dev = calloc(n, 4), *dx_cpu = calloc(n, 4), *dx_dev = calloc(n, 4);
+    float statistics_cpu[48], statistics_dev[48];
+    float dgamma_cpu[12], dgamma_dev[12], dbeta_cpu[12], dbeta_dev[12];
+    nn_cpu_group_norm_forward(y_cpu, statistics_cpu, statistics_cpu + 24, x, gamma, beta,
+                              &geometry);
+    nn_cpu_group_norm_backward(dx_cpu, dgamma_cpu, dbeta_cpu, dy, x, gamma, statistics_cpu,
+                               statistics_cpu + 24, &geometry);
+    float *d_x = gh_upload(x, n * 4), *d_dy = gh_upload(dy, n * 4);
+    float *d_gamma = gh_upload(gamma, channels * 4), *d_beta = gh_upload(beta, channels * 4);
+    float *d_y = gh_zeros(n * 4), *d_dx = gh_zeros(n * 4), *d_statistics = gh_zeros(statistics * 4);
+    float *d_dgamma = gh_zeros(channels * 4), *d_dbeta = gh_zeros(channels * 4);
+    gh_device->group_norm_forward(d_y, d_statistics, d_statistics + 24, d_x, d_gamma, d_beta,
+                                  &geometry);
+    gh_device->group_norm_backward(d_dx, d_dgamma, d_dbeta, d_dy, d_x, d_gamma, d_statistics,
+                                   d_statistics + 24, &geometry);
+    gh_download(y_dev, d_y, n * 4);
+    gh_download(dx_dev, d_dx, n * 4);
+    gh_download(statistics_dev, d_statistics, statistics * 4);
+    gh_download(dgamma_dev, d_dgamma, channels * 4);
+    gh_download(dbeta_dev, d_dbeta, channels * 4);
+    gh_expect_close("group normalization output", y_dev, y_cpu, n, 1e-6);
+    gh_expect_close("group normalization statistics", statistics_dev, statistics_cpu, statistics, 1e-6);
+    gh_expect_close("group normalization input gradient", dx_dev, dx_cpu, n, 1e-5);
+    gh_expect_close("group normalization gamma gradient", dgamma_dev, dgamma_cpu, channels, 1e-5);
+    gh_expect_close("group normalization beta gradient", dbeta_dev, dbeta_cpu, channels, 1e-6);
     gh_free(d_x), gh_free(d_dy), gh_free(d_gamma), gh_free(d_beta), gh_free(d_y), gh_free(d_dx);
     gh_free(d_statistics), gh_free(d_dgamma), gh_free(d_dbeta);
     free(x), free(dy), free(gamma), free(beta), free(y_cpu), free(y_dev), free(dx_cpu), free(dx_dev);
@@ -1033,6 +1074,7 @@ int main(int argc, char **argv)
         {"max pooling", max_pooling},
         {"padding, cropping and upsampling", resampling},
         {"layer normalization", layer_normalization},
+        {"group normalization", group_normalization},
         {"recurrent cells and the leading-axes swap", recurrent_cells},
         {"embedding", embedding},
         {"dense", dense_layers},

@@ -137,6 +137,15 @@ static nn_model *model_around(const nn_layer_class *cls, nn_shape *input)
         set_input(layer, NN_SHAPE(5, 3));
         add(model, layer);
         add(model, new_layer(&nn_flatten_class));
+    } else if (cls == &nn_group_norm_class) {
+        /* channels first: 6 channels on axis 1 in 3 groups */
+        *input = NN_SHAPE(6, 3, 3);
+        set_int(layer, "groups", 3);
+        set_int(layer, "axis", 1);
+        set_float(layer, "epsilon", 1e-4f);
+        set_input(layer, NN_SHAPE(6, 3, 3));
+        add(model, layer);
+        add(model, new_layer(&nn_flatten_class));
     } else if (cls == &nn_repeat_vector_class) {
         *input = NN_SHAPE(4);
         set_int(layer, "n", 3);
@@ -589,6 +598,7 @@ Test(model_file, relu_round_trips) { layer_round_trip(&nn_relu_class); }
 Test(model_file, masking_round_trips) { layer_round_trip(&nn_masking_class); }
 Test(model_file, prelu_round_trips) { layer_round_trip(&nn_prelu_class); }
 Test(model_file, normalization_round_trips) { layer_round_trip(&nn_normalization_class); }
+Test(model_file, group_normalization_round_trips) { layer_round_trip(&nn_group_norm_class); }
 Test(model_file, time_distributed_round_trips)
 {
     layer_round_trip(&nn_time_distributed_class);
@@ -645,7 +655,7 @@ Test(model_file, every_layer_class_has_a_round_trip_test)
                                             &nn_random_zoom_class, &nn_relu_class,
                                             &nn_masking_class, &nn_prelu_class,
                                             &nn_time_distributed_class,
-                                            &nn_normalization_class};
+                                            &nn_normalization_class, &nn_group_norm_class};
     const nn_layer_class *const *classes = nn_layer_classes();
     for (int i = 0; classes[i]; i++) {
         bool found = false;

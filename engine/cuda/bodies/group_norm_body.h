@@ -1,0 +1,114 @@
+/* Bodies of group normalisation, which layer normalisation is a case of (see
+ * nn_group_norm_geometry): one thread per (sample, group) forward and for the input
+ * gradient (each group normalised on its own), one per channel for the gradients of gamma
+ * and beta. The CPU (cpu/group_norm.c) runs the same bodies in the same order, so both
+ * give the same bits. */
+#ifndef NN_GROUP_NORM_BODY_H
+#define NN_GROUP_NORM_BODY_H
+
+#include "../../backend.h"
+#include "body.h"
+
+/* The element of x at (sample, position before the channel axis, channel, position
+ * after it). */
+NN_BODY size_t nn_body_group_norm_index(const nn_group_norm_geometry *g, size_t sample,
+                                        size_t before, size_t channel, size_t after)
+{
+    return ((sample * (size_t)g->before + before) * (size_t)g->channels + channel) *
+               (size_t)g->after + after;
+}
+
+/* How many elements one group normalises. */
+NN_BODY size_t nn_body_group_norm_group_size(const nn_group_norm_geometry *g)
+{
+    return (size_t)(g->before * (g->channels / g->groups) * g->after);
+}
+
+/* Visits every element of group k (= sample · groups + group) in memory order; `index`
+ * and `channel` name the element inside BODY. */
+#define NN_GROUP_NORM_EACH(g, k, index, channel, BODY)                                        \
+    do {                                                                                      \
+        size_t group_width_ = (size_t)((g)->channels / (g)->groups);                          \
+        size_t sample_ = (k) / (size_t)(g)->groups;                                           \
+        size_t first_ = (k) % (size_t)(g)->groups * group_width_;                             \
+        for (size_t before_ = 0; before_ < (size_t)(g)->before; before_++)                    \
+            for (size_t channel = first_; channel < first_ + group_width_; channel++)         \
+                for (size_t after_ = 0; after_ < (size_t)(g)->after; after_++) {              \
+                    size_t index =                                                            \
+                        nn_body_group_norm_index((g), sample_, before_, channel, after_);     \
+                    BODY;                                                                     \
+                }                                                                             \
+    } while (0)
+
+/* Group k: its mean and 1/sqrt(biased variance + epsilon), summed in double, then
+ * y = (x - mean) · inv_std · gamma + beta per channel (gamma, beta may be NULL). */
+NN_BODY void nn_body_group_norm_forward(float *y, float *mean, float *inv_std, const float *x,
+                                        const float *gamma, const float *beta,
+                                        const nn_group_norm_geometry *g, size_t k)
+{
+    double count = (double)nn_body_group_norm_group_size(g);
+    double sum = 0.0;
+    NN_GROUP_NORM_EACH(g, k, i, c, sum += (double)x[i]);
+    double center = sum / count;
+    double squares = 0.0;
+    NN_GROUP_NORM_EACH(g, k, i, c, {
+        double deviation = (double)x[i] - center;
+        squares += deviation * deviation;
+    });
+    float group_mean = (float)center;
+    float group_inv_std = (float)(1.0 / sqrt(squares / count + (double)g->epsilon));
+    mean[k] = group_mean;
+    inv_std[k] = group_inv_std;
+    NN_GROUP_NORM_EACH(g, k, i, c, {
+        float normalized = (x[i] - group_mean) * group_inv_std;
+        y[i] = normalized * (gamma ? gamma[c] : 1.0f) + (beta ? beta[c] : 0.0f);
+    });
+}
+
+/* Group k of dx: inv_std · (d - mean(d) - x̂ · mean(d · x̂)) with d = dy · gamma. */
+NN_BODY void nn_body_group_norm_dx(float *dx, const float *dy, const float *x,
+                                   const float *gamma, const float *mean, const float *inv_std,
+                                   const nn_group_norm_geometry *g, size_t k)
+{
+    double count = (double)nn_body_group_norm_group_size(g);
+    double sum_d = 0.0, sum_d_xhat = 0.0;
+    NN_GROUP_NORM_EACH(g, k, i, c, {
+        float d = dy[i] * (gamma ? gamma[c] : 1.0f);
+        float xhat = (x[i] - mean[k]) * inv_std[k];
+        sum_d += (double)d;
+        sum_d_xhat += (double)d * (double)xhat;
+    });
+    double mean_d = sum_d / count, mean_d_xhat = sum_d_xhat / count;
+    NN_GROUP_NORM_EACH(g, k, i, c, {
+        float d = dy[i] * (gamma ? gamma[c] : 1.0f);
+        float xhat = (x[i] - mean[k]) * inv_std[k];
+        dx[i] = (float)((double)inv_std[k] * ((double)d - mean_d - (double)xhat * mean_d_xhat));
+    });
+}
+
+/* Channel c of dgamma (Σ dy · x̂) and dbeta (Σ dy) over every sample and position, in
+ * memory order; either may be NULL. */
+NN_BODY void nn_body_group_norm_parameters(float *dgamma, float *dbeta, const float *dy,
+                                           const float *x, const float *mean,
+                                           const float *inv_std, const nn_group_norm_geometry *g,
+                                           size_t c)
+{
+    size_t group = c / (size_t)(g->channels / g->groups);
+    double sum_dy = 0.0, sum_dy_xhat = 0.0;
+    for (size_t sample = 0; sample < (size_t)g->samples; sample++) {
+        size_t k = sample * (size_t)g->groups + group;
+        for (size_t before = 0; before < (size_t)g->before; before++)
+            for (size_t after = 0; after < (size_t)g->after; after++) {
+                size_t i = nn_body_group_norm_index(g, sample, before, c, after);
+                float xhat = (x[i] - mean[k]) * inv_std[k];
+                sum_dy += (double)dy[i];
+                sum_dy_xhat += (double)dy[i] * (double)xhat;
+            }
+    }
+    if (dgamma)
+        dgamma[c] = (float)sum_dy_xhat;
+    if (dbeta)
+        dbeta[c] = (float)sum_dy;
+}
+
+#endif

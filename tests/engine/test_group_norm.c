@@ -1,0 +1,223 @@
+/* LayerNormalization and GroupNormalization against a reference in double written from
+ * the definition, their gradients (input, gamma, beta) against central differences of
+ * that reference, and the layers' shape rules and errors. */
+#include <criterion/criterion.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "layer_harness.h"
+
+/* x as (samples, before, channels, after), the channels in `groups` runs: each sample's
+ * group normalised over its elements, y = (x - mean) / sqrt(var + epsilon) · gamma + beta
+ * per channel. LayerNormalization is one group with before = after = 1. */
+typedef struct layout {
+    int samples, before, channels, after, groups;
+} layout;
+
+static size_t at(const layout *l, int n, int b, int c, int a)
+{
+    return (((size_t)n * l->before + b) * l->channels + c) * l->after + a;
+}
+
+static void reference(double *y, const double *x, const double *gamma, const double *beta,
+                      const layout *l, double epsilon)
+{
+    int width = l->channels / l->groups;
+    double count = (double)l->before * width * l->after;
+    for (int n = 0; n < l->samples; n++)
+        for (int g = 0; g < l->groups; g++) {
+            double mean = 0, variance = 0;
+            for (int b = 0; b < l->before; b++)
+                for (int c = g * width; c < (g + 1) * width; c++)
+                    for (int a = 0; a < l->after; a++)
+                        mean += x[at(l, n, b, c, a)] / count;
+            for (int b = 0; b < l->before; b++)
+                for (int c = g * width; c < (g + 1) * width; c++)
+                    for (int a = 0; a < l->after; a++) {
+                        double d = x[at(l, n, b, c, a)] - mean;
+                        variance += d * d / count;
+                    }
+            for (int b = 0; b < l->before; b++)
+                for (int c = g * width; c < (g + 1) * width; c++)
+                    for (int a = 0; a < l->after; a++) {
+                        size_t i = at(l, n, b, c, a);
+                        y[i] = (x[i] - mean) / sqrt(variance + epsilon) * gamma[c] + beta[c];
+                    }
+        }
+}
+
+static size_t count_of(const layout *l)
+{
+    return (size_t)l->samples * l->before * l->channels * l->after;
+}
+
+/* sum(dy · y(x, gamma, beta)) for the central differences. */
+static double objective(const double *x, const double *gamma, const double *beta,
+                        const float *dy, const layout *l, double epsilon)
+{
+    double *y = malloc(count_of(l) * sizeof *y), total = 0;
+    reference(y, x, gamma, beta, l, epsilon);
+    for (size_t i = 0; i < count_of(l); i++)
+        total += dy[i] * y[i];
+    free(y);
+    return total;
+}
+
+static double *to_double(const float *values, size_t n)
+{
+    double *out = malloc(n * sizeof *out);
+    for (size_t i = 0; i < n; i++)
+        out[i] = values[i];
+    return out;
+}
+
+/* d objective / d values[i] by a central difference. */
+static double central(double *values, size_t i, const double *x, const double *gamma,
+                      const double *beta, const float *dy, const layout *l, double epsilon)
+{
+    const double h = 1e-5;
+    double saved = values[i];
+    values[i] = saved + h;
+    double up = objective(x, gamma, beta, dy, l, epsilon);
+    values[i] = saved - h;
+    double down = objective(x, gamma, beta, dy, l, epsilon);
+    values[i] = saved;
+    return (up - down) / (2 * h);
+}
+
+/* Builds `layer` on `shape`, runs forward and backward on random values and compares
+ * both with the reference laid out as `l`. */
+static void check_against_reference(nn_layer *layer, nn_shape shape, const layout *l,
+                                    float epsilon, unsigned seed, const char *what)
+{
+    cr_assert_eq(nn_layer_build(layer, &shape), NN_OK, "%s: %s", what, nn_error_message());
+    int channels = l->channels;
+    /* gamma then beta, as Keras declares them */
+    float *gamma = nn_tensor_f32(layer->params[0].value);
+    float *beta = nn_tensor_f32(layer->params[1].value);
+    ts_fill_uniform(gamma, (size_t)channels, 10 + seed, 0.5f, 1.5f);
+    ts_fill_uniform(beta, (size_t)channels, 20 + seed, -0.5f, 0.5f);
+    nn_tensor *x = harness_tensor(&shape, NULL);
+    cr_assert_eq(nn_tensor_count(x), count_of(l), "%s: the layout covers the input", what);
+    ts_fill_uniform(nn_tensor_f32(x), nn_tensor_count(x), 30 + seed, -2, 2);
+    harness_run run;
+    cr_assert_eq(harness_forward(&run, layer, x, true, NULL), NN_OK, "%s", nn_error_message());
+    nn_tensor *dy = harness_tensor(&shape, NULL), *dx = harness_tensor(&shape, NULL);
+    ts_fill_uniform(nn_tensor_f32(dy), nn_tensor_count(dy), 40 + seed, -1, 1);
+    cr_assert_eq(harness_backward(&run, layer, x, dy, dx, false), NN_OK, "%s", nn_error_message());
+
+    size_t n = nn_tensor_count(x);
+    double *x64 = to_double(nn_tensor_f32(x), n), *gamma64 = to_double(gamma, (size_t)channels);
+    double *beta64 = to_double(beta, (size_t)channels), *y64 = malloc(n * sizeof *y64);
+    reference(y64, x64, gamma64, beta64, l, epsilon);
+    ts_comparison forward = ts_compare(nn_tensor_f32(run.output), y64, n, 1e-5, 1e-5);
+    cr_expect(forward.ok, "%s forward: element %zu is %.9g, expected %.9g", what,
+              forward.worst_index, (double)nn_tensor_f32(run.output)[forward.worst_index],
+              y64[forward.worst_index]);
+    const float *dy32 = nn_tensor_f32(dy);
+    for (size_t i = 0; i < n; i++) {
+        double numeric = central(x64, i, x64, gamma64, beta64, dy32, l, epsilon);
+        cr_expect(fabs(nn_tensor_f32(dx)[i] - numeric) <= 1e-3 * (1 + fabs(numeric)),
+                  "%s: dx[%zu] is %.7g, the central difference %.7g", what, i,
+                  (double)nn_tensor_f32(dx)[i], numeric);
+    }
+    for (int c = 0; c < channels; c++) {
+        double dgamma = central(gamma64, (size_t)c, x64, gamma64, beta64, dy32, l, epsilon);
+        double dbeta = central(beta64, (size_t)c, x64, gamma64, beta64, dy32, l, epsilon);
+        cr_expect(fabs(nn_tensor_f32(layer->params[0].grad)[c] - dgamma) <= 1e-3 * (1 + fabs(dgamma)),
+                  "%s: dgamma[%d] is %.7g, the central difference %.7g", what, c,
+                  (double)nn_tensor_f32(layer->params[0].grad)[c], dgamma);
+        cr_expect(fabs(nn_tensor_f32(layer->params[1].grad)[c] - dbeta) <= 1e-3 * (1 + fabs(dbeta)),
+                  "%s: dbeta[%d] is %.7g, the central difference %.7g", what, c,
+                  (double)nn_tensor_f32(layer->params[1].grad)[c], dbeta);
+    }
+    free(x64), free(gamma64), free(beta64), free(y64);
+    nn_tensor_free(x), nn_tensor_free(dy), nn_tensor_free(dx);
+    harness_run_free(&run);
+}
+
+Test(layer_normalization, forward_and_gradients_match_the_reference)
+{
+    const struct { int batch, middle, width; float epsilon; } cases[] = {
+        {4, 1, 8, 1e-3f}, {2, 3, 5, 1e-3f}, {3, 1, 1, 1e-3f}, {2, 2, 64, 1e-5f}};
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        nn_layer *layer = NULL;
+        cr_assert_eq(nn_layer_create(&layer, &nn_layernorm_class), NN_OK);
+        *(float *)harness_arg(layer, "epsilon") = cases[k].epsilon;
+        cr_assert_eq(nn_layer_finish(layer), NN_OK);
+        nn_shape shape = cases[k].middle == 1 ? NN_SHAPE(cases[k].batch, cases[k].width)
+                                              : NN_SHAPE(cases[k].batch, cases[k].middle, cases[k].width);
+        /* every row of the last axis is a sample of its own */
+        layout rows = {cases[k].batch * cases[k].middle, 1, cases[k].width, 1, 1};
+        char what[32];
+        snprintf(what, sizeof what, "case %zu", k);
+        check_against_reference(layer, shape, &rows, cases[k].epsilon, (unsigned)k, what);
+        nn_layer_release(layer);
+    }
+}
+
+Test(group_normalization, forward_and_gradients_match_the_reference)
+{
+    const struct { int groups, axis; nn_shape shape; layout layout; const char *what; } cases[] = {
+        {2, -1, NN_SHAPE(2, 3, 3, 4), {2, 9, 4, 1, 2}, "images, 2 groups of 2 channels"},
+        {-1, -1, NN_SHAPE(2, 2, 2, 3), {2, 4, 3, 1, 3}, "groups=-1: instance normalisation"},
+        {1, -1, NN_SHAPE(3, 5), {3, 1, 5, 1, 1}, "features, one group"},
+        {3, 1, NN_SHAPE(2, 6, 2, 2), {2, 1, 6, 4, 3}, "channels_first, axis=1"},
+        {2, 2, NN_SHAPE(2, 3, 4, 2), {2, 3, 4, 2, 2}, "axis=2, positions on both sides"},
+    };
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        nn_layer *layer = NULL;
+        cr_assert_eq(nn_layer_create(&layer, &nn_group_norm_class), NN_OK);
+        *(int *)harness_arg(layer, "groups") = cases[k].groups;
+        *(int *)harness_arg(layer, "axis") = cases[k].axis;
+        cr_assert_eq(nn_layer_finish(layer), NN_OK);
+        check_against_reference(layer, cases[k].shape, &cases[k].layout, 1e-3f,
+                                100 + (unsigned)k, cases[k].what);
+        nn_layer_release(layer);
+    }
+}
+
+Test(layer_normalization, only_the_last_axis_and_no_rms_scaling)
+{
+    nn_layer *layer = NULL;
+    cr_assert_eq(nn_layer_create(&layer, &nn_layernorm_class), NN_OK);
+    *(int *)harness_arg(layer, "axis") = 1;
+    cr_assert_eq(nn_layer_finish(layer), NN_OK);
+    nn_shape shape = NN_SHAPE(2, 3, 4);
+    cr_assert_eq(nn_layer_build(layer, &shape), NN_ERR_SHAPE);
+    ASSERT_MENTIONS(nn_error_message(), "axis 1", "(None, 3, 4)", "last axis only");
+    nn_layer_release(layer);
+    cr_assert_eq(nn_layer_create(&layer, &nn_layernorm_class), NN_OK);
+    harness_set_bool(layer, "rms_scaling", true);
+    cr_assert_eq(nn_layer_finish(layer), NN_ERR_ARGUMENT);
+    ASSERT_MENTIONS(nn_error_message(), "rms_scaling=True");
+    nn_layer_release(layer);
+}
+
+Test(group_normalization, groups_must_divide_the_channels)
+{
+    const struct { int groups, axis; nn_shape shape; nn_status status; const char *a, *b; } cases[] = {
+        {32, -1, NN_SHAPE(2, 4, 4, 16), NN_ERR_SHAPE, "Number of groups (32)", "channels (16)"},
+        {3, -1, NN_SHAPE(2, 4, 4, 16), NN_ERR_SHAPE, "16 channels", "do not split into 3 groups"},
+        {2, 0, NN_SHAPE(2, 4), NN_ERR_SHAPE, "axis 0 is the batch axis", "(None, 4)"},
+        {2, 3, NN_SHAPE(2, 4), NN_ERR_SHAPE, "axis 3 is out of range", "[-2, 1]"},
+        {2, -1, NN_SHAPE(4), NN_ERR_SHAPE, "expected min_ndim=2", "(None,)"},
+    };
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        nn_layer *layer = NULL;
+        cr_assert_eq(nn_layer_create(&layer, &nn_group_norm_class), NN_OK);
+        *(int *)harness_arg(layer, "groups") = cases[k].groups;
+        *(int *)harness_arg(layer, "axis") = cases[k].axis;
+        cr_assert_eq(nn_layer_finish(layer), NN_OK);
+        cr_expect_eq(nn_layer_build(layer, &cases[k].shape), cases[k].status, "case %zu", k);
+        ASSERT_MENTIONS(nn_error_message(), cases[k].a, cases[k].b);
+        nn_layer_release(layer);
+    }
+    nn_layer *layer = NULL;
+    cr_assert_eq(nn_layer_create(&layer, &nn_group_norm_class), NN_OK);
+    *(int *)harness_arg(layer, "groups") = 0;
+    cr_assert_eq(nn_layer_finish(layer), NN_ERR_ARGUMENT);
+    ASSERT_MENTIONS(nn_error_message(), "groups must be", "got 0");
+    nn_layer_release(layer);
+}
