@@ -186,6 +186,18 @@ typedef struct nn_affine_geometry {
     float fill_value;
 } nn_affine_geometry;
 
+/* A random colour augmentation call (RandomContrast, RandomBrightness): images as for
+ * flips, the range each image's draw comes from, and the range the output is clipped to.
+ * Contrast moves each plane (one channel of one image) away from its mean, (x - mean) ·
+ * draw + mean; brightness adds the draw to every value. */
+typedef struct nn_color_geometry {
+    int64_t batch, height, width, channels;
+    bool channels_first;
+    bool contrast;        /* else brightness */
+    float range[2];       /* the contrast factor's, or the shift's in the values' units */
+    float value_range[2]; /* low, high */
+} nn_color_geometry;
+
 /* A batch-normalisation call: the input seen as (outer, channels, inner), element
  * (o, c, k) at (o * channels + c) * inner + k, normalised over o and k per channel. */
 typedef struct nn_batchnorm_geometry {
@@ -430,6 +442,17 @@ typedef struct nn_backend {
     void (*random_affine_backward)(float *din, const float *dout,
                                    const nn_affine_geometry *geometry, uint64_t seed,
                                    uint64_t stream);
+
+    /* Random contrast or brightness: image b's draw from uniform number 0 of Philox block
+     * b of (seed, stream) (nn_body_color_draw), every plane adjusted and clipped to the
+     * value range. out must not be in. */
+    void (*random_color)(float *out, const float *in, const nn_color_geometry *geometry,
+                         uint64_t seed, uint64_t stream);
+    /* Its backward: din from dout and the forward's input, the gradient passing where the
+     * output was not clipped (and, for contrast, through each plane's mean). */
+    void (*random_color_backward)(float *din, const float *dout, const float *in,
+                                  const nn_color_geometry *geometry, uint64_t seed,
+                                  uint64_t stream);
 
     /* Batch normalisation with the batch's statistics: mean (C) and inv_std (C) receive
      * the batch mean and 1/sqrt(biased variance + epsilon), moving_mean and

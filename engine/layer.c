@@ -31,7 +31,8 @@ static const nn_layer_class *const layer_classes[] = {
     &nn_activity_regularization_class, &nn_alpha_dropout_class, &nn_random_flip_class,
     &nn_random_rotation_class, &nn_random_translation_class, &nn_random_zoom_class,
     &nn_relu_class,      &nn_masking_class, &nn_prelu_class, &nn_time_distributed_class,
-    &nn_normalization_class, &nn_group_norm_class,
+    &nn_normalization_class, &nn_group_norm_class, &nn_random_contrast_class,
+    &nn_random_brightness_class,
     NULL,
 };
 

@@ -135,6 +135,11 @@ void nn_cpu_random_affine(float *out, const float *in, const nn_affine_geometry 
 void nn_cpu_random_affine_backward(float *din, const float *dout,
                                    const nn_affine_geometry *geometry, uint64_t seed,
                                    uint64_t stream);
+void nn_cpu_random_color(float *out, const float *in, const nn_color_geometry *geometry,
+                         uint64_t seed, uint64_t stream);
+void nn_cpu_random_color_backward(float *din, const float *dout, const float *in,
+                                  const nn_color_geometry *geometry, uint64_t seed,
+                                  uint64_t stream);
 void nn_cpu_random_flip(float *out, const float *in, const nn_flip_geometry *geometry,
                         uint64_t seed, uint64_t stream);
 void nn_cpu_gaussian_noise(float *out, const float *inp, size_t n, float stddev,

@@ -134,6 +134,11 @@ void nn_cuda_random_affine(float *out, const float *in, const nn_affine_geometry
 void nn_cuda_random_affine_backward(float *din, const float *dout,
                                     const nn_affine_geometry *geometry, uint64_t seed,
                                     uint64_t stream);
+void nn_cuda_random_color(float *out, const float *in, const nn_color_geometry *geometry,
+                          uint64_t seed, uint64_t stream);
+void nn_cuda_random_color_backward(float *din, const float *dout, const float *in,
+                                   const nn_color_geometry *geometry, uint64_t seed,
+                                   uint64_t stream);
 void nn_cuda_random_flip(float *out, const float *in, const nn_flip_geometry *geometry,
                          uint64_t seed, uint64_t stream);
 void nn_cuda_gaussian_noise(float *out, const float *inp, size_t n, float stddev,

@@ -570,6 +570,21 @@ static void emulated_random_affine(float *out, const float *in,
     RUN("random_affine", CPU.random_affine(out, in, geometry, seed, stream), out, in);
 }
 
+static void emulated_random_color(float *out, const float *in,
+                                  const nn_color_geometry *geometry, uint64_t seed,
+                                  uint64_t stream)
+{
+    RUN("random_color", CPU.random_color(out, in, geometry, seed, stream), out, in);
+}
+
+static void emulated_random_color_backward(float *din, const float *dout, const float *in,
+                                           const nn_color_geometry *geometry, uint64_t seed,
+                                           uint64_t stream)
+{
+    RUN("random_color_backward",
+        CPU.random_color_backward(din, dout, in, geometry, seed, stream), din, dout, in);
+}
+
 static void emulated_random_affine_backward(float *din, const float *dout,
                                             const nn_affine_geometry *geometry, uint64_t seed,
                                             uint64_t stream)
@@ -764,6 +779,8 @@ static const nn_backend emulated_backend = {
     .random_flip = emulated_random_flip,
     .random_affine = emulated_random_affine,
     .random_affine_backward = emulated_random_affine_backward,
+    .random_color = emulated_random_color,
+    .random_color_backward = emulated_random_color_backward,
     .batchnorm_scratch_floats = emulated_batchnorm_scratch_floats,
     .batchnorm_forward_training = emulated_batchnorm_forward_training,
     .batchnorm_forward_inference = emulated_batchnorm_forward_inference,

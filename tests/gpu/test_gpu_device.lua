@@ -333,7 +333,9 @@ t.test('noise, augmentation, ReLU and a schedule train on the GPU as on the CPU'
     nn.random.seed(17)
     local model = nn.Sequential{L.Conv2D{3, 3, padding = 'same', input_shape = {8, 8, 1}},
                                 L.RandomFlip{}, L.RandomRotation{0.1}, L.RandomTranslation{0.1, 0.2},
-                                L.RandomZoom{0.2, fill_mode = 'constant'}, L.GaussianNoise{0.1},
+                                L.RandomZoom{0.2, fill_mode = 'constant'},
+                                L.RandomContrast{0.5, value_range = {-3, 3}},
+                                L.RandomBrightness{0.1, value_range = {-3, 3}}, L.GaussianNoise{0.1},
                                 L.ReLU{max_value = 6, negative_slope = 0.1}, L.Flatten(),
                                 L.GaussianDropout{0.2}, L.AlphaDropout{0.1},
                                 L.ActivityRegularization{l2 = 1e-3}, L.Dense{2, activation = 'softmax'}}

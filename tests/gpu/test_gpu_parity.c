@@ -647,6 +647,34 @@ static void random_affine(void)
     free(x), free(cpu), free(dev);
 }
 
+/* Random contrast and brightness, both layouts, forward and backward: the same draws and
+ * plane means on the device (fused multiply-adds may move the last bits). */
+static void random_color(void)
+{
+    size_t n = 5 * 8 * 6 * 3;
+    float *x = gh_random(n, 96, 0, 1), *dy = gh_random(n, 97, -1, 1);
+    float *cpu = calloc(n, 4), *dev = calloc(n, 4);
+    float *d_x = gh_upload(x, n * 4), *d_dy = gh_upload(dy, n * 4), *d_y = gh_zeros(n * 4);
+    for (int kind = 0; kind < 4; kind++) {
+        nn_color_geometry g = {.batch = 5, .height = 8, .width = 6, .channels = 3,
+                               .channels_first = kind % 2 == 1, .contrast = kind < 2,
+                               .value_range = {0.0f, 1.0f}};
+        g.range[0] = kind < 2 ? 0.3f : -0.4f;
+        g.range[1] = kind < 2 ? 1.9f : 0.4f;
+        nn_cpu_random_color(cpu, x, &g, 42, 12);
+        gh_device->random_color(d_y, d_x, &g, 42, 12);
+        gh_download(dev, d_y, n * 4);
+        gh_expect_close(kind < 2 ? "random contrast" : "random brightness", dev, cpu, n, 1e-5);
+        nn_cpu_random_color_backward(cpu, dy, x, &g, 42, 12);
+        gh_device->random_color_backward(d_y, d_dy, d_x, &g, 42, 12);
+        gh_download(dev, d_y, n * 4);
+        gh_expect_close(kind < 2 ? "random contrast backward" : "random brightness backward",
+                        dev, cpu, n, 1e-5);
+    }
+    gh_free(d_x), gh_free(d_dy), gh_free(d_y);
+    free(x), free(dy), free(cpu), free(dev);
+}
+
 /* ReLU with all three settings, forward and backward: comparisons only, exact. */
 static void clipped_relu(void)
 {
@@ -1087,6 +1115,7 @@ int main(int argc, char **argv)
         {"gaussian noise", gaussian_noise},
         {"random flip", random_flip},
         {"random rotation, translation and zoom", random_affine},
+        {"random contrast and brightness", random_color},
         {"batch normalization", batch_normalization},
         {"losses and metrics", losses_and_metrics},
         {"penalties", penalties},

@@ -146,6 +146,25 @@ static nn_model *model_around(const nn_layer_class *cls, nn_shape *input)
         set_input(layer, NN_SHAPE(6, 3, 3));
         add(model, layer);
         add(model, new_layer(&nn_flatten_class));
+    } else if (cls == &nn_random_contrast_class || cls == &nn_random_brightness_class) {
+        /* channels first, images in [0, 1] */
+        *input = NN_SHAPE(2, 4, 4);
+        if (cls == &nn_random_contrast_class) {
+            *(nn_optional_floats *)nn_layer_arg_pointer(layer, arg(layer, "factor")) =
+                (nn_optional_floats){.present = true, .list = true, .count = 2,
+                                     .values = {0.25f, 0.5f}};
+        } else {
+            float *factor = nn_layer_arg_pointer(layer, arg(layer, "factor"));
+            factor[0] = -0.25f, factor[1] = 0.125f;
+        }
+        *(nn_optional_floats *)nn_layer_arg_pointer(layer, arg(layer, "value_range")) =
+            (nn_optional_floats){.present = true, .list = true, .count = 2, .values = {0, 1}};
+        *(nn_optional_int *)nn_layer_arg_pointer(layer, arg(layer, "seed")) =
+            (nn_optional_int){true, 5};
+        set_choice(layer, "data_format", "channels_first");
+        set_input(layer, NN_SHAPE(2, 4, 4));
+        add(model, layer);
+        add(model, new_layer(&nn_flatten_class));
     } else if (cls == &nn_repeat_vector_class) {
         *input = NN_SHAPE(4);
         set_int(layer, "n", 3);
@@ -599,6 +618,8 @@ Test(model_file, masking_round_trips) { layer_round_trip(&nn_masking_class); }
 Test(model_file, prelu_round_trips) { layer_round_trip(&nn_prelu_class); }
 Test(model_file, normalization_round_trips) { layer_round_trip(&nn_normalization_class); }
 Test(model_file, group_normalization_round_trips) { layer_round_trip(&nn_group_norm_class); }
+Test(model_file, random_contrast_round_trips) { layer_round_trip(&nn_random_contrast_class); }
+Test(model_file, random_brightness_round_trips) { layer_round_trip(&nn_random_brightness_class); }
 Test(model_file, time_distributed_round_trips)
 {
     layer_round_trip(&nn_time_distributed_class);
@@ -655,7 +676,9 @@ Test(model_file, every_layer_class_has_a_round_trip_test)
                                             &nn_random_zoom_class, &nn_relu_class,
                                             &nn_masking_class, &nn_prelu_class,
                                             &nn_time_distributed_class,
-                                            &nn_normalization_class, &nn_group_norm_class};
+                                            &nn_normalization_class, &nn_group_norm_class,
+                                            &nn_random_contrast_class,
+                                            &nn_random_brightness_class};
     const nn_layer_class *const *classes = nn_layer_classes();
     for (int i = 0; classes[i]; i++) {
         bool found = false;
