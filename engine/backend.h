@@ -71,6 +71,19 @@ typedef struct nn_upsample2d_geometry {
     bool bilinear;
 } nn_upsample2d_geometry;
 
+/* A resize (Keras' Resizing), channels-last: (B,H,W,C) -> (B,out_height,out_width,C). A
+ * window of each image is resized: the whole image, a centred crop inside it, or a canvas
+ * around it (top and left negative) whose cells outside the image read fill_value. Output
+ * cell o reads the window at TensorFlow's half-pixel position (o + 0.5) · window / out -
+ * 0.5, bilinearly as upsampling does, or the nearest cell, floor((o + 0.5) · window / out). */
+typedef struct nn_resize_geometry {
+    int64_t batch, height, width, channels;
+    int64_t out_height, out_width;
+    int64_t top, left, window_height, window_width;
+    bool bilinear; /* else nearest */
+    float fill_value;
+} nn_resize_geometry;
+
 /* A dropout call: the input's shape and the mask's (1 along broadcast axes). */
 typedef struct nn_dropout_geometry {
     int ndim;
@@ -348,6 +361,12 @@ typedef struct nn_backend {
      * bilinear, over the output cells that read it, each times its weight. */
     void (*upsample2d_backward)(float *dinp, const float *dout,
                                 const nn_upsample2d_geometry *geometry);
+    /* Resizing (see nn_resize_geometry), and its adjoint: each input cell the sum of the
+     * output's gradient over the cells that read it, times their weights (dinp is
+     * overwritten; cells outside the window get 0). */
+    void (*resize_forward)(float *out, const float *inp, const nn_resize_geometry *geometry);
+    void (*resize_backward)(float *dinp, const float *dout,
+                            const nn_resize_geometry *geometry);
 
     /* out (B,N) = inp (B,K) @ kernel (K,N) + bias (N) or NULL, then the activation. */
     void (*dense_forward)(float *out, const float *inp, const float *kernel,

@@ -84,6 +84,9 @@ void nn_cpu_window2d_extract(float *inner, const float *outer, const nn_window2d
 void nn_cpu_upsample2d_forward(float *out, const float *inp, const nn_upsample2d_geometry *g);
 void nn_cpu_upsample2d_backward(float *dinp, const float *dout,
                                 const nn_upsample2d_geometry *g);
+/* Resizing (resize.c): see nn_backend. */
+void nn_cpu_resize_forward(float *out, const float *inp, const nn_resize_geometry *g);
+void nn_cpu_resize_backward(float *dinp, const float *dout, const nn_resize_geometry *g);
 
 void nn_cpu_bias_add(float *out, const float *bias, int64_t rows, int64_t width);
 void nn_cpu_column_sums(float *sums, const float *rows, int64_t row_count, int64_t width);

@@ -105,6 +105,10 @@ void nn_cuda_upsample2d_forward(float *out, const float *inp, const nn_upsample2
 void nn_cuda_upsample2d_backward(float *dinp, const float *dout,
                                  const nn_upsample2d_geometry *g);
 
+/* ---- resize.cu ---- */
+void nn_cuda_resize_forward(float *out, const float *inp, const nn_resize_geometry *g);
+void nn_cuda_resize_backward(float *dinp, const float *dout, const nn_resize_geometry *g);
+
 /* ---- pool.cu ---- */
 void nn_cuda_maxpool2d_forward(float *out, int32_t *argmax, const float *inp,
                                const nn_pool2d_geometry *geometry);

@@ -496,6 +496,18 @@ static void emulated_upsample2d_backward(float *dinp, const float *dout,
     RUN("upsample2d_backward", CPU.upsample2d_backward(dinp, dout, geometry), dinp, dout);
 }
 
+static void emulated_resize_forward(float *out, const float *inp,
+                                    const nn_resize_geometry *geometry)
+{
+    RUN("resize_forward", CPU.resize_forward(out, inp, geometry), out, inp);
+}
+
+static void emulated_resize_backward(float *dinp, const float *dout,
+                                     const nn_resize_geometry *geometry)
+{
+    RUN("resize_backward", CPU.resize_backward(dinp, dout, geometry), dinp, dout);
+}
+
 static bool emulated_conv2d_maxpool2d_applies(const nn_conv2d_geometry *conv,
                                               const nn_pool2d_geometry *pool)
 {
@@ -769,6 +781,8 @@ static const nn_backend emulated_backend = {
     .window2d_extract = emulated_window2d_extract,
     .upsample2d_forward = emulated_upsample2d_forward,
     .upsample2d_backward = emulated_upsample2d_backward,
+    .resize_forward = emulated_resize_forward,
+    .resize_backward = emulated_resize_backward,
     .dense_forward = emulated_dense_forward,
     .dense_backward = emulated_dense_backward,
     .activation_forward = emulated_activation_forward,

@@ -190,6 +190,7 @@ t.test('padding, cropping, upsampling and transposed convolution train on the GP
         L.SeparableConv2D{3, 3, depth_multiplier = 2, padding = 'same', activation = 'relu',
                           data_format = data_format},
         L.UpSampling2D{2, interpolation = 'bilinear', data_format = data_format},
+        L.Resizing{7, 9, data_format = data_format},
         L.LayerNormalization(),
         L.Flatten(), L.Dense{2, activation = 'softmax'}}
       model:to(device)

@@ -675,6 +675,39 @@ static void random_color(void)
     free(x), free(dy), free(cpu), free(dev);
 }
 
+/* Resizing up and down, bilinear and nearest, on a canvas and a crop: the same bodies on
+ * both backends (fused multiply-adds may move the last bits). */
+static void resizing(void)
+{
+    size_t n = 4 * 9 * 7 * 3;
+    float *x = gh_random(n, 98, -1, 1), *dy = gh_random(4 * 12 * 11 * 3, 99, -1, 1);
+    float *cpu = calloc(4 * 12 * 11 * 3, 4), *dev = calloc(4 * 12 * 11 * 3, 4);
+    float *d_x = gh_upload(x, n * 4), *d_dy = gh_upload(dy, 4 * 12 * 11 * 3 * 4);
+    float *d_out = gh_zeros(4 * 12 * 11 * 3 * 4);
+    const struct { int64_t out_height, out_width, top, left, window_height, window_width; bool bilinear; } cases[] = {
+        {12, 11, 0, 0, 9, 7, true}, {5, 3, 0, 0, 9, 7, false},
+        {12, 11, -2, 0, 13, 7, true}, {4, 6, 2, 0, 4, 7, false}};
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        nn_resize_geometry g = {.batch = 4, .height = 9, .width = 7, .channels = 3,
+                                .out_height = cases[k].out_height, .out_width = cases[k].out_width,
+                                .top = cases[k].top, .left = cases[k].left,
+                                .window_height = cases[k].window_height,
+                                .window_width = cases[k].window_width,
+                                .bilinear = cases[k].bilinear, .fill_value = 0.5f};
+        size_t out = (size_t)(4 * g.out_height * g.out_width * 3);
+        nn_cpu_resize_forward(cpu, x, &g);
+        gh_device->resize_forward(d_out, d_x, &g);
+        gh_download(dev, d_out, out * 4);
+        gh_expect_close("resize", dev, cpu, out, 1e-5);
+        nn_cpu_resize_backward(cpu, dy, &g);
+        gh_device->resize_backward(d_out, d_dy, &g);
+        gh_download(dev, d_out, n * 4);
+        gh_expect_close("resize backward", dev, cpu, n, 1e-5);
+    }
+    gh_free(d_x), gh_free(d_dy), gh_free(d_out);
+    free(x), free(dy), free(cpu), free(dev);
+}
+
 /* ReLU with all three settings, forward and backward: comparisons only, exact. */
 static void clipped_relu(void)
 {
@@ -1101,6 +1134,7 @@ int main(int argc, char **argv)
         {"other convolutions", other_convolutions},
         {"max pooling", max_pooling},
         {"padding, cropping and upsampling", resampling},
+        {"resizing", resizing},
         {"layer normalization", layer_normalization},
         {"group normalization", group_normalization},
         {"recurrent cells and the leading-axes swap", recurrent_cells},

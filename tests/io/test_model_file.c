@@ -165,6 +165,17 @@ static nn_model *model_around(const nn_layer_class *cls, nn_shape *input)
         set_input(layer, NN_SHAPE(2, 4, 4));
         add(model, layer);
         add(model, new_layer(&nn_flatten_class));
+    } else if (cls == &nn_resizing_class) {
+        /* channels first, the sides cut to 3 x 6's aspect ratio */
+        *input = NN_SHAPE(2, 5, 7);
+        set_int(layer, "height", 3);
+        set_int(layer, "width", 6);
+        set_choice(layer, "interpolation", "nearest");
+        set_bool(layer, "crop_to_aspect_ratio", true);
+        set_choice(layer, "data_format", "channels_first");
+        set_input(layer, NN_SHAPE(2, 5, 7));
+        add(model, layer);
+        add(model, new_layer(&nn_flatten_class));
     } else if (cls == &nn_repeat_vector_class) {
         *input = NN_SHAPE(4);
         set_int(layer, "n", 3);
@@ -620,6 +631,7 @@ Test(model_file, normalization_round_trips) { layer_round_trip(&nn_normalization
 Test(model_file, group_normalization_round_trips) { layer_round_trip(&nn_group_norm_class); }
 Test(model_file, random_contrast_round_trips) { layer_round_trip(&nn_random_contrast_class); }
 Test(model_file, random_brightness_round_trips) { layer_round_trip(&nn_random_brightness_class); }
+Test(model_file, resizing_round_trips) { layer_round_trip(&nn_resizing_class); }
 Test(model_file, time_distributed_round_trips)
 {
     layer_round_trip(&nn_time_distributed_class);
@@ -678,7 +690,7 @@ Test(model_file, every_layer_class_has_a_round_trip_test)
                                             &nn_time_distributed_class,
                                             &nn_normalization_class, &nn_group_norm_class,
                                             &nn_random_contrast_class,
-                                            &nn_random_brightness_class};
+                                            &nn_random_brightness_class, &nn_resizing_class};
     const nn_layer_class *const *classes = nn_layer_classes();
     for (int i = 0; classes[i]; i++) {
         bool found = false;
@@ -953,7 +965,7 @@ static bool change_arg(nn_layer *layer, const nn_arg_spec *spec)
         while (spec->choices[count])
             count++;
         *(int *)field = (*(int *)field + 1) % count;
-        break;
+        return count > 1; /* a choice of one (Resizing's fill_mode) cannot change */
     case NN_ARG_PAIR:
     case NN_ARG_OPTIONAL_PAIR: ((int *)field)[0] = 2, ((int *)field)[1] = 3; break;
     case NN_ARG_SIDES: {
