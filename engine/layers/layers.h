@@ -31,6 +31,8 @@ extern const nn_layer_class nn_group_norm_class;
 extern const nn_layer_class nn_random_contrast_class;
 extern const nn_layer_class nn_random_brightness_class;
 extern const nn_layer_class nn_resizing_class;
+extern const nn_layer_class nn_center_crop_class;
+extern const nn_layer_class nn_random_crop_class;
 extern const nn_layer_class nn_activation_class;
 extern const nn_layer_class nn_leaky_relu_class;
 extern const nn_layer_class nn_elu_class;

@@ -1,13 +1,20 @@
-/* Resizing: every image brought to height x width, as Keras' preprocessing layer: read at
- * TensorFlow's half-pixel positions, bilinearly or from the nearest pixel. With
- * crop_to_aspect_ratio the largest centred window of the target's aspect ratio is resized
- * (nothing stretched, the edges cut); with pad_to_aspect_ratio the image is centred on a
- * canvas of that ratio filled with fill_value (nothing stretched or cut). The same in
- * training and inference; its gradient flows back to the pixels each output read. */
+/* Resizing, CenterCrop and RandomCrop, as Keras' preprocessing layers: every image brought
+ * to height x width by resizing a window of it, read at TensorFlow's half-pixel positions,
+ * bilinearly or from the nearest pixel.
+ * - Resizing: the whole image; with crop_to_aspect_ratio the largest centred window of the
+ *   target's aspect ratio (nothing stretched, the edges cut); with pad_to_aspect_ratio a
+ *   canvas of that ratio around the image, filled with fill_value (nothing cut).
+ * - CenterCrop: the centred window of the target's size, copied as it is; an image
+ *   smaller than that is resized from its centred window of the target's aspect ratio.
+ * - RandomCrop: in training a window of the target's size at a random place, one place for
+ *   the whole batch as Keras'; in inference (or for an image too small) resized as
+ *   CenterCrop resizes a small one.
+ * The gradient flows back to the pixels each output read. */
 #include <stddef.h>
 #include <stdio.h>
 
 #include "layers.h"
+#include "random.h"
 
 enum { INTERPOLATION_BILINEAR, INTERPOLATION_NEAREST };
 
@@ -20,6 +27,9 @@ typedef struct resizing_layer {
     float fill_value;
     bool antialias;
     int data_format;
+    nn_optional_int seed; /* RandomCrop: pins the place to this seed, not the global one */
+    uint64_t own_calls;   /* RandomCrop's calls on its own so far, with a seed */
+    nn_resize_geometry last; /* the last forward's, which backward runs backward */
 } resizing_layer;
 
 #define ARG(field) offsetof(resizing_layer, field)
@@ -69,6 +79,36 @@ static void resizing_set_defaults(nn_layer *layer)
     resizing->fill_value = 0.0f;
 }
 
+#define CROP_ARGS(base_name)                                                                  \
+    {"height", NN_ARG_INT, ARG(height), true, 1, 1 << 30, false, NULL, NULL,                  \
+     "Height of the output images."},                                                         \
+        {"width", NN_ARG_INT, ARG(width), true, 1, 1 << 30, false, NULL, NULL,                \
+         "Width of the output images."}
+#define LAYOUT_ARGS(base_name)                                                                \
+    {"data_format", NN_ARG_CHOICE, ARG(data_format), false, 0, 0, false,                      \
+     nn_data_format_choices, "'channels_last'",                                               \
+     "'channels_last' (batch, height, width, channels) or 'channels_first' (batch, "          \
+     "channels, height, width)."},                                                            \
+        {"name", NN_ARG_STRING, ARG(base.name), false, 0, 0, false, NULL, "None",             \
+         "Name of the layer; by default '" base_name "', '" base_name "_1', ..."},            \
+    {                                                                                         \
+        "input_shape", NN_ARG_SHAPE, ARG(base.declared_input), false, 1, 1 << 30, false,      \
+            NULL, "None",                                                                     \
+            "Shape of one input sample (without the batch axis), for the first layer."        \
+    }
+
+static const nn_arg_spec center_crop_args[] = {
+    CROP_ARGS("center_crop"),
+    LAYOUT_ARGS("center_crop"),
+};
+
+static const nn_arg_spec random_crop_args[] = {
+    CROP_ARGS("random_crop"),
+    {"seed", NN_ARG_OPTIONAL_INT, ARG(seed), false, 0, 9007199254740991.0, false, NULL, "None",
+     "Integer seed for the crop's place; None draws it from the global seed."},
+    LAYOUT_ARGS("random_crop"),
+};
+
 static nn_status resizing_validate(nn_layer *layer)
 {
     resizing_layer *resizing = (resizing_layer *)layer;
@@ -85,18 +125,19 @@ static nn_status resizing_validate(nn_layer *layer)
     return NN_OK;
 }
 
-/* The window of an image of height x width that is resized, in the image's cells: Keras'
- * centred crop or canvas of the output's aspect ratio (sizes rounded down as Keras'), or
- * the whole image. */
-static void window_of(const resizing_layer *resizing, int64_t height, int64_t width,
-                      nn_resize_geometry *g)
+enum { WINDOW_WHOLE, WINDOW_CROP, WINDOW_PAD };
+
+/* A window of an image of height x width, in the image's cells: the whole image, or
+ * Keras' centred crop (inside the image) or canvas (around it) of the aspect ratio of
+ * target_height x target_width, its sizes rounded down as Keras'. */
+static void aspect_window(int kind, int64_t target_height, int64_t target_width,
+                          int64_t height, int64_t width, nn_resize_geometry *g)
 {
-    int64_t target_height = resizing->height, target_width = resizing->width;
     int64_t window_height = height, window_width = width;
-    if (resizing->crop_to_aspect_ratio || resizing->pad_to_aspect_ratio) {
+    if (kind != WINDOW_WHOLE) {
         window_height = (int64_t)((float)(width * target_height) / (float)target_width);
         window_width = (int64_t)((float)(height * target_width) / (float)target_height);
-        if (resizing->crop_to_aspect_ratio) {
+        if (kind == WINDOW_CROP) {
             window_height = window_height < height ? window_height : height;
             window_width = window_width < width ? window_width : width;
             window_height = window_height > 1 ? window_height : 1;
@@ -109,10 +150,38 @@ static void window_of(const resizing_layer *resizing, int64_t height, int64_t wi
     g->window_height = window_height;
     g->window_width = window_width;
     /* Keras' start of the crop inside the image, or of the image inside the canvas. */
-    g->top = (height - window_height) >= 0 ? (height - window_height) / 2
-                                           : -((window_height - height) / 2);
-    g->left = (width - window_width) >= 0 ? (width - window_width) / 2
-                                          : -((window_width - width) / 2);
+    g->top = height >= window_height ? (height - window_height) / 2
+                                     : -((window_height - height) / 2);
+    g->left = width >= window_width ? (width - window_width) / 2 : -((window_width - width) / 2);
+}
+
+/* Whether RandomCrop crops at a random place: in training, from an image larger than the
+ * output on both axes (Keras' rule; otherwise it resizes). */
+static bool crops_at_random(const resizing_layer *resizing, bool training, int64_t height,
+                            int64_t width)
+{
+    return resizing->base.cls == &nn_random_crop_class && training &&
+           height > resizing->height && width > resizing->width;
+}
+
+/* The window this layer resizes from an image of height x width. RandomCrop's random
+ * place is set by its forward. */
+static void window_of(const resizing_layer *resizing, int64_t height, int64_t width,
+                      nn_resize_geometry *g)
+{
+    const nn_layer_class *cls = resizing->base.cls;
+    int64_t target_height = resizing->height, target_width = resizing->width;
+    if (cls == &nn_resizing_class) {
+        int kind = resizing->crop_to_aspect_ratio ? WINDOW_CROP
+                   : resizing->pad_to_aspect_ratio ? WINDOW_PAD
+                                                   : WINDOW_WHOLE;
+        aspect_window(kind, target_height, target_width, height, width, g);
+    } else if (cls == &nn_center_crop_class && height >= target_height && width >= target_width) {
+        g->window_height = target_height, g->window_width = target_width;
+        g->top = (height - target_height) / 2, g->left = (width - target_width) / 2;
+    } else {
+        aspect_window(WINDOW_CROP, target_height, target_width, height, width, g);
+    }
 }
 
 static nn_status resizing_build(nn_layer *layer, const nn_shape *input, nn_shape *output)
@@ -125,41 +194,66 @@ static nn_status resizing_build(nn_layer *layer, const nn_shape *input, nn_shape
                    : NN_SHAPE(-1, channels, resizing->height, resizing->width);
     nn_resize_geometry g = {0};
     window_of(resizing, height, width, &g);
-    const char *how = resizing->interpolation == INTERPOLATION_NEAREST ? "nearest" : "bilinear";
-    char window[160] = "";
-    if (resizing->crop_to_aspect_ratio && (g.window_height != height || g.window_width != width))
-        snprintf(window, sizeof window, " from the centred %lld x %lld window (the %s cut)",
-                 (long long)g.window_height, (long long)g.window_width,
+    const char *how = resizing->interpolation == INTERPOLATION_NEAREST
+                          ? "read from the nearest pixels"
+                          : "read between pixels (bilinear)";
+    bool whole = g.window_height == height && g.window_width == width;
+    bool inside = g.window_height <= height && g.window_width <= width;
+    bool copied = g.window_height == resizing->height && g.window_width == resizing->width;
+    char window[192];
+    if (layer->cls == &nn_random_crop_class && height > resizing->height &&
+        width > resizing->width)
+        snprintf(window, sizeof window, "in training a %d x %d window at a random place, one "
+                 "for the whole batch; in inference resized (bilinear) from the centred %lld x "
+                 "%lld window", resizing->height, resizing->width, (long long)g.window_height,
+                 (long long)g.window_width);
+    else if (copied && !whole)
+        snprintf(window, sizeof window, "the centred window: rows %lld to %lld, columns %lld "
+                 "to %lld", (long long)g.top, (long long)(g.top + g.window_height - 1),
+                 (long long)g.left, (long long)(g.left + g.window_width - 1));
+    else if (whole)
+        snprintf(window, sizeof window, "%s", how);
+    else if (inside)
+        snprintf(window, sizeof window, "%s of the centred %lld x %lld window (the %s cut)",
+                 how, (long long)g.window_height, (long long)g.window_width,
                  g.window_height != height ? "top and bottom" : "sides");
-    else if (resizing->pad_to_aspect_ratio &&
-             (g.window_height != height || g.window_width != width))
-        snprintf(window, sizeof window, " from the image centred on a %lld x %lld canvas of %g",
-                 (long long)g.window_height, (long long)g.window_width,
+    else
+        snprintf(window, sizeof window, "%s of the image centred on a %lld x %lld canvas "
+                 "of %g", how, (long long)g.window_height, (long long)g.window_width,
                  (double)resizing->fill_value);
     snprintf(layer->explanation, sizeof layer->explanation,
-             "height: %lld -> %d; width: %lld -> %d (%s%s); channels: %lld (unchanged)",
-             (long long)height, resizing->height, (long long)width, resizing->width, how, window,
-             (long long)channels);
+             "height: %lld -> %d; width: %lld -> %d; channels: %lld (unchanged); %s",
+             (long long)height, resizing->height, (long long)width, resizing->width,
+             (long long)channels, window);
     return NN_OK;
-}
-
-static nn_resize_geometry geometry_of(const resizing_layer *resizing, const nn_shape *input)
-{
-    nn_resize_geometry g = {0};
-    nn_image_kernel_view(input, resizing->data_format, &g.batch, &g.height, &g.width,
-                         &g.channels);
-    g.out_height = resizing->height;
-    g.out_width = resizing->width;
-    g.bilinear = resizing->interpolation == INTERPOLATION_BILINEAR;
-    g.fill_value = resizing->fill_value;
-    window_of(resizing, g.height, g.width, &g);
-    return g;
 }
 
 static nn_status resizing_forward(nn_layer *layer, nn_exec *exec, const nn_tensor *input,
                                   nn_tensor *output)
 {
-    nn_resize_geometry g = geometry_of((resizing_layer *)layer, &input->shape);
+    resizing_layer *resizing = (resizing_layer *)layer;
+    nn_resize_geometry g = {0};
+    nn_image_kernel_view(&input->shape, resizing->data_format, &g.batch, &g.height, &g.width,
+                         &g.channels);
+    g.out_height = resizing->height;
+    g.out_width = resizing->width;
+    g.bilinear = resizing->interpolation == INTERPOLATION_BILINEAR;
+    g.fill_value = resizing->fill_value;
+    if (crops_at_random(resizing, exec->training, g.height, g.width)) {
+        uint64_t seed, stream;
+        nn_random_call_stream(layer, exec, &resizing->seed, &resizing->own_calls, &seed,
+                              &stream);
+        /* As Keras: a uniform draw over [0, room + 1) for each axis, rounded down. */
+        int64_t rows = g.height - resizing->height + 1, columns = g.width - resizing->width + 1;
+        int64_t top = (int64_t)(nn_random_uniform_at(seed, stream, 0) * (float)rows);
+        int64_t left = (int64_t)(nn_random_uniform_at(seed, stream, 1) * (float)columns);
+        g.top = top < rows - 1 ? top : rows - 1;
+        g.left = left < columns - 1 ? left : columns - 1;
+        g.window_height = resizing->height, g.window_width = resizing->width;
+    } else {
+        window_of(resizing, g.height, g.width, &g);
+    }
+    resizing->last = g;
     exec->backend->resize_forward(nn_tensor_f32(output), nn_tensor_f32(input), &g);
     return NN_OK;
 }
@@ -168,11 +262,12 @@ static nn_status resizing_backward(nn_layer *layer, nn_exec *exec, const nn_tens
                                    const nn_tensor *output, const nn_tensor *doutput,
                                    nn_tensor *dinput)
 {
+    (void)input;
     (void)output;
     if (!dinput)
         return NN_OK;
-    nn_resize_geometry g = geometry_of((resizing_layer *)layer, &input->shape);
-    exec->backend->resize_backward(nn_tensor_f32(dinput), nn_tensor_f32(doutput), &g);
+    exec->backend->resize_backward(nn_tensor_f32(dinput), nn_tensor_f32(doutput),
+                                   &((resizing_layer *)layer)->last);
     return NN_OK;
 }
 
@@ -194,4 +289,43 @@ const nn_layer_class nn_resizing_class = {
     .build = resizing_build,
     .forward = resizing_forward,
     .backward = resizing_backward,
+};
+
+const nn_layer_class nn_center_crop_class = {
+    .name = "CenterCrop",
+    .base_name = "center_crop",
+    .doc = "Keeps the centred height x width window of every image, as it is. An image "
+           "smaller than that is resized (bilinear) from its largest centred window of the "
+           "output's aspect ratio instead, as Keras does.",
+    .example = "print(nn.layers.CenterCrop{24, 24}(nn.ones(1, 28, 28, 1)).shape)  "
+               "--> (1, 24, 24, 1)",
+    .size = sizeof(resizing_layer),
+    .args = center_crop_args,
+    .arg_count = (int)(sizeof center_crop_args / sizeof center_crop_args[0]),
+    .positional_count = 2,
+    .set_defaults = resizing_set_defaults,
+    .build = resizing_build,
+    .forward = resizing_forward,
+    .backward = resizing_backward,
+};
+
+const nn_layer_class nn_random_crop_class = {
+    .name = "RandomCrop",
+    .base_name = "random_crop",
+    .doc = "Image augmentation: in training keeps a height x width window of the images at "
+           "a random place, one place for the whole batch as Keras'. In inference, or for "
+           "an image no larger than the window, it resizes (bilinear) from the centred "
+           "window of the output's aspect ratio. Called on its own it crops at random, as "
+           "Keras 3's does, unless training=false; in a model only in fit.",
+    .example = "local crop = nn.layers.RandomCrop{24, 24}\n"
+               "print(crop(nn.ones(1, 28, 28, 1)).shape)  --> (1, 24, 24, 1)",
+    .size = sizeof(resizing_layer),
+    .args = random_crop_args,
+    .arg_count = (int)(sizeof random_crop_args / sizeof random_crop_args[0]),
+    .positional_count = 2,
+    .set_defaults = resizing_set_defaults,
+    .build = resizing_build,
+    .forward = resizing_forward,
+    .backward = resizing_backward,
+    .augments = true,
 };

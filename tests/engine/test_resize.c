@@ -161,7 +161,7 @@ Test(resizing, shapes_and_errors)
     cr_expect_eq(output.dims[1], 32);
     cr_expect_eq(output.dims[2], 24);
     cr_expect_eq(output.dims[3], 3);
-    ASSERT_MENTIONS(layer->explanation, "height: 28 -> 32", "width: 28 -> 24", "bilinear");
+    ASSERT_MENTIONS(layer->explanation, "height: 28 -> 32", "width: 28 -> 24", "(bilinear)");
     nn_layer_release(layer);
 
     s.crop = true;
@@ -199,5 +199,50 @@ Test(resizing, shapes_and_errors)
     harness_set_bool(layer, "pad_to_aspect_ratio", true);
     cr_expect_eq(nn_layer_finish(layer), NN_ERR_ARGUMENT);
     ASSERT_MENTIONS(nn_error_message(), "only one of crop_to_aspect_ratio and pad_to_aspect_ratio");
+    nn_layer_release(layer);
+}
+
+Test(resizing, random_crop_cuts_one_window_for_the_batch_and_sends_its_gradient_back)
+{
+    nn_layer *layer;
+    cr_assert_eq(nn_layer_create(&layer, &nn_random_crop_class), NN_OK);
+    harness_set_int(layer, "height", 4);
+    harness_set_int(layer, "width", 5);
+    cr_assert_eq(nn_layer_finish(layer), NN_OK, "%s", nn_error_message());
+    nn_shape shape = NN_SHAPE(3, 7, 9, 2);
+    nn_tensor *x = harness_tensor(&shape, NULL);
+    float *in = nn_tensor_f32(x);
+    for (size_t i = 0; i < nn_tensor_count(x); i++)
+        in[i] = (float)i; /* every value tells its place */
+    harness_run run;
+    cr_assert_eq(harness_forward(&run, layer, x, true, NULL), NN_OK, "%s", nn_error_message());
+    const float *out = nn_tensor_f32(run.output);
+    /* The first output's value gives the place: element ((b·7 + y)·9 + x)·2 + c. */
+    int top = (int)out[0] / 18, left = (int)out[0] / 2 % 9;
+    cr_assert(top <= 3 && left <= 4, "the window (%d, %d) lies inside the image", top, left);
+    for (int b = 0; b < 3; b++)
+        for (int y = 0; y < 4; y++)
+            for (int x_ = 0; x_ < 5; x_++)
+                for (int c = 0; c < 2; c++)
+                    cr_expect_eq(out[((b * 4 + y) * 5 + x_) * 2 + c],
+                                 in[((b * 7 + y + top) * 9 + x_ + left) * 2 + c],
+                                 "image %d cell (%d, %d): the same window in every image", b, y, x_);
+    nn_tensor *dy = harness_tensor(&run.output->shape, NULL), *dx = harness_tensor(&shape, NULL);
+    for (size_t i = 0; i < nn_tensor_count(dy); i++)
+        nn_tensor_f32(dy)[i] = (float)(i + 1);
+    cr_assert_eq(harness_backward(&run, layer, x, dy, dx, false), NN_OK);
+    for (int b = 0; b < 3; b++)
+        for (int y = 0; y < 7; y++)
+            for (int x_ = 0; x_ < 9; x_++)
+                for (int c = 0; c < 2; c++) {
+                    bool inside = y >= top && y < top + 4 && x_ >= left && x_ < left + 5;
+                    float expected =
+                        inside ? nn_tensor_f32(dy)[((b * 4 + y - top) * 5 + x_ - left) * 2 + c]
+                               : 0.0f;
+                    cr_expect_eq(nn_tensor_f32(dx)[((b * 7 + y) * 9 + x_) * 2 + c], expected,
+                                 "gradient of image %d cell (%d, %d)", b, y, x_);
+                }
+    nn_tensor_free(x), nn_tensor_free(dy), nn_tensor_free(dx);
+    harness_run_free(&run);
     nn_layer_release(layer);
 }

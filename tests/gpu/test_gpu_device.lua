@@ -191,6 +191,7 @@ t.test('padding, cropping, upsampling and transposed convolution train on the GP
                           data_format = data_format},
         L.UpSampling2D{2, interpolation = 'bilinear', data_format = data_format},
         L.Resizing{7, 9, data_format = data_format},
+        L.RandomCrop{6, 8, data_format = data_format}, L.CenterCrop{5, 7, data_format = data_format},
         L.LayerNormalization(),
         L.Flatten(), L.Dense{2, activation = 'softmax'}}
       model:to(device)

@@ -176,6 +176,17 @@ static nn_model *model_around(const nn_layer_class *cls, nn_shape *input)
         set_input(layer, NN_SHAPE(2, 5, 7));
         add(model, layer);
         add(model, new_layer(&nn_flatten_class));
+    } else if (cls == &nn_center_crop_class || cls == &nn_random_crop_class) {
+        /* 7 x 6 images: CenterCrop keeps 4 x 5 of them, RandomCrop (seeded) too */
+        *input = NN_SHAPE(7, 6, 2);
+        set_int(layer, "height", 4);
+        set_int(layer, "width", 5);
+        if (cls == &nn_random_crop_class)
+            *(nn_optional_int *)nn_layer_arg_pointer(layer, arg(layer, "seed")) =
+                (nn_optional_int){true, 9};
+        set_input(layer, NN_SHAPE(7, 6, 2));
+        add(model, layer);
+        add(model, new_layer(&nn_flatten_class));
     } else if (cls == &nn_repeat_vector_class) {
         *input = NN_SHAPE(4);
         set_int(layer, "n", 3);
@@ -632,6 +643,8 @@ Test(model_file, group_normalization_round_trips) { layer_round_trip(&nn_group_n
 Test(model_file, random_contrast_round_trips) { layer_round_trip(&nn_random_contrast_class); }
 Test(model_file, random_brightness_round_trips) { layer_round_trip(&nn_random_brightness_class); }
 Test(model_file, resizing_round_trips) { layer_round_trip(&nn_resizing_class); }
+Test(model_file, center_crop_round_trips) { layer_round_trip(&nn_center_crop_class); }
+Test(model_file, random_crop_round_trips) { layer_round_trip(&nn_random_crop_class); }
 Test(model_file, time_distributed_round_trips)
 {
     layer_round_trip(&nn_time_distributed_class);
@@ -690,7 +703,8 @@ Test(model_file, every_layer_class_has_a_round_trip_test)
                                             &nn_time_distributed_class,
                                             &nn_normalization_class, &nn_group_norm_class,
                                             &nn_random_contrast_class,
-                                            &nn_random_brightness_class, &nn_resizing_class};
+                                            &nn_random_brightness_class, &nn_resizing_class,
+                                            &nn_center_crop_class, &nn_random_crop_class};
     const nn_layer_class *const *classes = nn_layer_classes();
     for (int i = 0; classes[i]; i++) {
         bool found = false;

@@ -1,7 +1,8 @@
--- Resizing from Lua: Keras' arguments and shapes, values by hand (a 4 x 4 image halved,
--- a centred crop, a padded canvas, nearest), in a model first with either layout, the
--- same training on cpu and emulated, model files, errors. (Every value and the gradient
--- are checked against a reference in tests/engine/test_resize.c.)
+-- Resizing, CenterCrop and RandomCrop from Lua: Keras' arguments and shapes, values by
+-- hand (a 4 x 4 image halved, a centred crop, a padded canvas, nearest; the crops' windows
+-- and RandomCrop's places), in a model with either layout, the same training on cpu and
+-- emulated, model files, errors. (Every value and the gradient are checked against a
+-- reference in tests/engine/test_resize.c.)
 local t = require 'harness'
 local L = nn.layers
 
@@ -42,6 +43,44 @@ t.test('values by hand', function()
   t.eq(plane(L.Resizing{2, 4}(image), 2, 4), nn.tensor{{2, 3, 4, 5}, {10, 11, 12, 13}}, 'squeezed')
 end)
 
+t.test('CenterCrop keeps the centred window as it is; a small image is resized', function()
+  local x = nn.arange(63):reshape(1, 7, 9, 1)   -- value 9·row + column
+  local expected = {}
+  for row = 1, 4 do for column = 2, 6 do expected[#expected + 1] = 9 * row + column end end
+  t.eq(L.CenterCrop{4, 5}(x):reshape(-1), nn.tensor(expected), 'rows 1 to 4, columns 2 to 6')
+  t.eq(L.CenterCrop{7, 9}(x), x, 'the same size keeps the image')
+  t.eq(L.CenterCrop{10, 12}(x), L.Resizing{10, 12, crop_to_aspect_ratio = true}(x),
+       'smaller than the window: resized from the centred window of its aspect ratio')
+  t.eq(tostring(L.CenterCrop{24, 24, data_format = 'channels_first'}(nn.ones(2, 3, 28, 30)).shape),
+       '(2, 3, 24, 24)', 'channels first')
+end)
+
+t.test('RandomCrop: a window at a random place in training, one for the batch; resized in inference', function()
+  local x = nn.arange(2 * 63):reshape(2, 7, 9, 1)   -- value 63·image + 9·row + column
+  local places, count = {}, 0
+  for seed = 1, 40 do
+    local y = L.RandomCrop{4, 5, seed = seed}(x)
+    local first = y[1][1][1][1]
+    local top, left = first // 9, first % 9
+    t.truthy(top >= 0 and top <= 3 and left >= 0 and left <= 4, 'place ' .. top .. ', ' .. left)
+    local expected = {}
+    for image = 0, 1 do
+      for row = top, top + 3 do
+        for column = left, left + 4 do expected[#expected + 1] = 63 * image + 9 * row + column end
+      end
+    end
+    t.eq(y:reshape(-1), nn.tensor(expected), 'seed ' .. seed .. ': both images cut at ' .. top .. ', ' .. left)
+    if not places[first] then places[first], count = true, count + 1 end
+  end
+  t.truthy(count >= 10, count .. ' of the 20 places seen over 40 seeds')
+  t.eq(L.RandomCrop{4, 5}(x, {training = false}), L.Resizing{4, 5, crop_to_aspect_ratio = true}(x),
+       'inference: resized from the centred window')
+  t.eq(L.RandomCrop{7, 9}(x), x, 'an image no larger than the window: resized, here to itself')
+  local model = nn.Sequential{nn.Input{shape = {7, 9, 1}}, L.RandomCrop{4, 5}, L.Flatten()}
+  t.eq(model:predict(x, {verbose = 0}), L.Resizing{4, 5, crop_to_aspect_ratio = true}(x):reshape(2, 20),
+       'predict does not crop at random')
+end)
+
 t.test('first in a model, trained the same on cpu and emulated, saved and loaded', function()
   local directory = (os.getenv('NNSH_TEST_TMP') or '/tmp') .. '/lua-resizing'
   nn.io.make_directory(directory)
@@ -53,6 +92,8 @@ t.test('first in a model, trained the same on cpu and emulated, saved and loaded
                                 L.Conv2D{3, 1, data_format = 'channels_first'},
                                 L.Resizing{6, 5, crop_to_aspect_ratio = true, data_format = 'channels_first'},
                                 L.Resizing{8, 8, interpolation = 'nearest', data_format = 'channels_first'},
+                                L.RandomCrop{6, 7, data_format = 'channels_first'},
+                                L.CenterCrop{5, 5, data_format = 'channels_first'},
                                 L.Flatten(), L.Dense{3, activation = 'softmax'}}
     model:to(device)
     model:compile{optimizer = 'adam', loss = 'sparse_categorical_crossentropy'}
@@ -82,6 +123,11 @@ t.test('bad arguments and inputs raise errors that say what is wrong', function(
            'only one of crop_to_aspect_ratio and pad_to_aspect_ratio')
   t.raises(function() L.Resizing{32, 32, fill_mode = 'reflect'} end, 'fill_mode', 'constant')
   t.raises(function() L.Resizing{8, 8}(nn.ones(2, 28, 28)) end, 'expected ndim=4', 'found ndim=3')
+  t.raises(function() L.CenterCrop{24} end, 'missing required argument', 'width')
+  t.raises(function() L.CenterCrop{24, -1} end, 'width must be a positive integer')
+  t.raises(function() L.RandomCrop{24, 24, seed = -1} end, 'seed')
+  t.raises(function() L.RandomCrop{24, 24, interpolation = 'nearest'} end, 'interpolation')
+  t.raises(function() L.RandomCrop{24, 24}(nn.ones(2, 28)) end, 'expected ndim=4')
 end)
 
 t.finish()
