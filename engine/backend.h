@@ -140,6 +140,15 @@ typedef struct nn_group_norm_geometry {
     float epsilon;
 } nn_group_norm_geometry;
 
+/* A UnitNormalization call: x seen as (outer, length, inner), every run of `length` values
+ * along the middle axis (inner apart) divided by its L2 norm, at least
+ * NN_UNIT_NORM_EPSILON as Keras 3's. */
+typedef struct nn_unit_norm_geometry {
+    int64_t outer, length, inner;
+} nn_unit_norm_geometry;
+
+#define NN_UNIT_NORM_EPSILON 1e-12f
+
 /* How many reduction slices alpha's gradient uses in the trailing case: rows s, s + S,
  * s + 2S, ... in slice s, the slices then added in order, on every backend. */
 enum { NN_PRELU_SLICES = 16 };
@@ -537,6 +546,11 @@ typedef struct nn_backend {
      * variance NULL: the geometry's two numbers. y may be x. */
     void (*normalize)(float *y, const float *x, const float *mean, const float *variance,
                       const nn_normalize_geometry *g, bool gradient);
+    /* UnitNormalization (see nn_unit_norm_geometry), and its gradient from the output's
+     * and the forward's input. */
+    void (*unit_norm_forward)(float *y, const float *x, const nn_unit_norm_geometry *g);
+    void (*unit_norm_backward)(float *dx, const float *dy, const float *x,
+                               const nn_unit_norm_geometry *g);
     /* One GRU step, Keras' reset_after form (gate order z, r, h in each row of 3·units):
      * xw and hu (rows, 3·units) are the input's and the state's products, each with its
      * own bias; z = rec(xw_z + hu_z), r = rec(xw_r + hu_r), h̃ = act(xw_h + r·hu_h),

@@ -33,7 +33,7 @@ static const nn_layer_class *const layer_classes[] = {
     &nn_relu_class,      &nn_masking_class, &nn_prelu_class, &nn_time_distributed_class,
     &nn_normalization_class, &nn_group_norm_class, &nn_random_contrast_class,
     &nn_random_brightness_class, &nn_resizing_class, &nn_center_crop_class,
-    &nn_random_crop_class,
+    &nn_random_crop_class, &nn_identity_class, &nn_unit_normalization_class,
     NULL,
 };
 

@@ -27,6 +27,9 @@ void nn_cpu_clipped_relu(float *out, const float *x, const float *dout, size_t n
                          float negative_slope, float max_value, float threshold);
 void nn_cpu_normalize(float *y, const float *x, const float *mean, const float *variance,
                       const nn_normalize_geometry *g, bool gradient);
+void nn_cpu_unit_norm_forward(float *y, const float *x, const nn_unit_norm_geometry *g);
+void nn_cpu_unit_norm_backward(float *dx, const float *dy, const float *x,
+                               const nn_unit_norm_geometry *g);
 void nn_cpu_prelu(float *out, const float *x, const float *dout, const float *alpha,
                   const nn_prelu_geometry *g);
 void nn_cpu_prelu_alpha_gradient(float *dalpha, const float *x, const float *dout,

@@ -1,5 +1,7 @@
-/* Keras' Normalization on the CPU: bodies from ../cuda/bodies/normalize_body.h. */
+/* Keras' Normalization and UnitNormalization on the CPU: bodies from
+ * ../cuda/bodies/normalize_body.h and unit_norm_body.h. */
 #include "../cuda/bodies/normalize_body.h"
+#include "../cuda/bodies/unit_norm_body.h"
 #include "cpu_kernels.h"
 
 /* Below this many elements a parallel loop costs more than it saves. */
@@ -12,4 +14,21 @@ void nn_cpu_normalize(float *y, const float *x, const float *mean, const float *
 #pragma omp parallel for schedule(static) if (count > PARALLEL_THRESHOLD)
     for (long i = 0; i < count; i++)
         nn_body_normalize(y, x, mean, variance, g, gradient, (size_t)i);
+}
+
+void nn_cpu_unit_norm_forward(float *y, const float *x, const nn_unit_norm_geometry *g)
+{
+    const long runs = (long)(g->outer * g->inner);
+#pragma omp parallel for schedule(static) if (runs * g->length > PARALLEL_THRESHOLD)
+    for (long run = 0; run < runs; run++)
+        nn_body_unit_norm_forward(y, x, g, (size_t)run);
+}
+
+void nn_cpu_unit_norm_backward(float *dx, const float *dy, const float *x,
+                               const nn_unit_norm_geometry *g)
+{
+    const long runs = (long)(g->outer * g->inner);
+#pragma omp parallel for schedule(static) if (runs * g->length > PARALLEL_THRESHOLD)
+    for (long run = 0; run < runs; run++)
+        nn_body_unit_norm_backward(dx, dy, x, g, (size_t)run);
 }

@@ -1,6 +1,8 @@
-// Keras' Normalization on the GPU, one thread an element. Body from bodies/normalize_body.h.
+// Keras' Normalization on the GPU, one thread an element, and UnitNormalization, one
+// thread a run. Bodies from bodies/normalize_body.h and unit_norm_body.h.
 #include "cuda_kernels.h"
 #include "bodies/normalize_body.h"
+#include "bodies/unit_norm_body.h"
 #include "launch.cuh"
 
 static __global__ void normalize_kernel(float *y, const float *x, const float *mean,
@@ -19,4 +21,34 @@ extern "C" void nn_cuda_normalize(float *y, const float *x, const float *mean,
     normalize_kernel<<<nn_blocks(n), NN_THREADS, 0, context->stream>>>(y, x, mean, variance, *g,
                                                                        gradient, n);
     NN_CUDA_LAUNCHED("normalize");
+}
+
+static __global__ void unit_norm_forward_kernel(float *y, const float *x, nn_unit_norm_geometry g,
+                                                size_t runs)
+{
+    NN_FOR_EACH(run, runs) nn_body_unit_norm_forward(y, x, &g, run);
+}
+
+static __global__ void unit_norm_backward_kernel(float *dx, const float *dy, const float *x,
+                                                 nn_unit_norm_geometry g, size_t runs)
+{
+    NN_FOR_EACH(run, runs) nn_body_unit_norm_backward(dx, dy, x, &g, run);
+}
+
+extern "C" void nn_cuda_unit_norm_forward(float *y, const float *x, const nn_unit_norm_geometry *g)
+{
+    size_t runs = (size_t)(g->outer * g->inner);
+    NN_CUDA_STREAM_OR_RETURN(context, runs);
+    unit_norm_forward_kernel<<<nn_blocks(runs), NN_THREADS, 0, context->stream>>>(y, x, *g, runs);
+    NN_CUDA_LAUNCHED("unit_norm_forward");
+}
+
+extern "C" void nn_cuda_unit_norm_backward(float *dx, const float *dy, const float *x,
+                                           const nn_unit_norm_geometry *g)
+{
+    size_t runs = (size_t)(g->outer * g->inner);
+    NN_CUDA_STREAM_OR_RETURN(context, runs);
+    unit_norm_backward_kernel<<<nn_blocks(runs), NN_THREADS, 0, context->stream>>>(dx, dy, x,
+                                                                                 *g, runs);
+    NN_CUDA_LAUNCHED("unit_norm_backward");
 }

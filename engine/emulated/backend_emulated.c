@@ -259,6 +259,17 @@ static void emulated_normalize(float *y, const float *x, const float *mean,
         gradient ? NULL : mean, variance);
 }
 
+static void emulated_unit_norm_forward(float *y, const float *x, const nn_unit_norm_geometry *g)
+{
+    RUN("unit_norm_forward", CPU.unit_norm_forward(y, x, g), y, x);
+}
+
+static void emulated_unit_norm_backward(float *dx, const float *dy, const float *x,
+                                        const nn_unit_norm_geometry *g)
+{
+    RUN("unit_norm_backward", CPU.unit_norm_backward(dx, dy, x, g), dx, dy, x);
+}
+
 static void emulated_prelu(float *out, const float *x, const float *dout, const float *alpha,
                            const nn_prelu_geometry *g)
 {
@@ -746,6 +757,8 @@ static const nn_backend emulated_backend = {
     .multiply = emulated_multiply,
     .clipped_relu = emulated_clipped_relu,
     .normalize = emulated_normalize,
+    .unit_norm_forward = emulated_unit_norm_forward,
+    .unit_norm_backward = emulated_unit_norm_backward,
     .prelu = emulated_prelu,
     .prelu_alpha_gradient = emulated_prelu_alpha_gradient,
     .step_mask = emulated_step_mask,

@@ -1,6 +1,7 @@
 /* Activation: applies an activation function to every element (softmax: the last axis).
  * LeakyReLU, ELU and Softmax are the same layer with the function fixed by the class and
- * its parameter given as an argument, as Keras' advanced activation layers. */
+ * its parameter given as an argument, as Keras' advanced activation layers; Identity is
+ * it with the linear function, Keras' placeholder that passes its input on. */
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
@@ -42,9 +43,15 @@ static nn_status activation_build(nn_layer *layer, const nn_shape *input, nn_sha
                             axis, nn_shape_format(input, text, sizeof text));
     }
     *output = *input;
-    snprintf(layer->explanation, sizeof layer->explanation,
-             "unchanged: %s works element by element%s", nn_activation_name(layer->activation.kind),
-             nn_activation_by_rows(layer->activation.kind) ? " (normalising the last axis)" : "");
+    if (layer->cls == &nn_identity_class)
+        snprintf(layer->explanation, sizeof layer->explanation,
+                 "unchanged: the input passes through as it is");
+    else
+        snprintf(layer->explanation, sizeof layer->explanation,
+                 "unchanged: %s works element by element%s",
+                 nn_activation_name(layer->activation.kind),
+                 nn_activation_by_rows(layer->activation.kind) ? " (normalising the last axis)"
+                                                               : "");
     return NN_OK;
 }
 
@@ -147,9 +154,10 @@ static nn_status parametric_validate(nn_layer *layer)
     activation_layer *activation = (activation_layer *)layer;
     nn_activation_kind kind = layer->cls == &nn_leaky_relu_class ? NN_ACTIVATION_LEAKY_RELU
                               : layer->cls == &nn_elu_class      ? NN_ACTIVATION_ELU
+                              : layer->cls == &nn_identity_class ? NN_ACTIVATION_LINEAR
                                                                  : NN_ACTIVATION_SOFTMAX;
     layer->activation = nn_activation_default(kind);
-    if (kind != NN_ACTIVATION_SOFTMAX)
+    if (kind == NN_ACTIVATION_LEAKY_RELU || kind == NN_ACTIVATION_ELU)
         layer->activation.alpha = activation->parameter;
     return NN_OK;
 }
@@ -187,3 +195,26 @@ const nn_layer_class nn_softmax_class = PARAMETRIC_CLASS(
     "Softmax", "softmax", softmax_args, softmax_set_defaults,
     "Softmax over the last axis: each run of values becomes probabilities that sum to 1.",
     "print(nn.layers.Softmax()(nn.tensor{{1, 2, 3}}))");
+
+static const nn_arg_spec identity_args[] = {
+    NAME_ARG("identity"),
+    INPUT_SHAPE_ARG,
+};
+
+const nn_layer_class nn_identity_class = {
+    .name = "Identity",
+    .base_name = "identity",
+    .doc = "Passes its input on unchanged, mask included: a placeholder where a model wants "
+           "a layer that does nothing (a switch in a script, a name in a summary).",
+    .example = "print(nn.layers.Identity()(nn.tensor{1, 2}))   --> [1, 2]",
+    .size = sizeof(activation_layer),
+    .args = identity_args,
+    .arg_count = (int)(sizeof identity_args / sizeof identity_args[0]),
+    .positional_count = 0,
+    .set_defaults = activation_set_defaults,
+    .validate = parametric_validate,
+    .build = activation_build,
+    .forward = activation_forward,
+    .backward = activation_backward,
+    .mask_use = nn_mask_passes,
+};

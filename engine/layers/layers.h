@@ -33,6 +33,8 @@ extern const nn_layer_class nn_random_brightness_class;
 extern const nn_layer_class nn_resizing_class;
 extern const nn_layer_class nn_center_crop_class;
 extern const nn_layer_class nn_random_crop_class;
+extern const nn_layer_class nn_identity_class;
+extern const nn_layer_class nn_unit_normalization_class;
 extern const nn_layer_class nn_activation_class;
 extern const nn_layer_class nn_leaky_relu_class;
 extern const nn_layer_class nn_elu_class;

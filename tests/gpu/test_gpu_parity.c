@@ -708,6 +708,28 @@ static void resizing(void)
     free(x), free(dy), free(cpu), free(dev);
 }
 
+/* UnitNormalization along a middle axis, with a run of zeros: the same bodies. */
+static void unit_normalization(void)
+{
+    nn_unit_norm_geometry g = {.outer = 30, .length = 17, .inner = 5};
+    size_t n = 30 * 17 * 5;
+    float *x = gh_random(n, 100, -2, 2), *dy = gh_random(n, 101, -1, 1);
+    for (int j = 0; j < 17; j++)
+        x[j * 5] = 0.0f;
+    float *cpu = calloc(n, 4), *dev = calloc(n, 4);
+    float *d_x = gh_upload(x, n * 4), *d_dy = gh_upload(dy, n * 4), *d_y = gh_zeros(n * 4);
+    nn_cpu_unit_norm_forward(cpu, x, &g);
+    gh_device->unit_norm_forward(d_y, d_x, &g);
+    gh_download(dev, d_y, n * 4);
+    gh_expect_close("unit normalization", dev, cpu, n, 1e-6);
+    nn_cpu_unit_norm_backward(cpu, dy, x, &g);
+    gh_device->unit_norm_backward(d_y, d_dy, d_x, &g);
+    gh_download(dev, d_y, n * 4);
+    gh_expect_close("unit normalization backward", dev, cpu, n, 1e-5);
+    gh_free(d_x), gh_free(d_dy), gh_free(d_y);
+    free(x), free(dy), free(cpu), free(dev);
+}
+
 /* ReLU with all three settings, forward and backward: comparisons only, exact. */
 static void clipped_relu(void)
 {
@@ -1145,6 +1167,7 @@ int main(int argc, char **argv)
         {"step masks", step_masks},
         {"PReLU", prelu},
         {"normalization", normalization},
+        {"unit normalization", unit_normalization},
         {"dropout", dropout},
         {"gaussian noise", gaussian_noise},
         {"random flip", random_flip},

@@ -187,6 +187,12 @@ static nn_model *model_around(const nn_layer_class *cls, nn_shape *input)
         set_input(layer, NN_SHAPE(7, 6, 2));
         add(model, layer);
         add(model, new_layer(&nn_flatten_class));
+    } else if (cls == &nn_unit_normalization_class) {
+        *input = NN_SHAPE(4, 3);
+        set_int(layer, "axis", 1);
+        set_input(layer, NN_SHAPE(4, 3));
+        add(model, layer);
+        add(model, new_layer(&nn_flatten_class));
     } else if (cls == &nn_repeat_vector_class) {
         *input = NN_SHAPE(4);
         set_int(layer, "n", 3);
@@ -645,6 +651,8 @@ Test(model_file, random_brightness_round_trips) { layer_round_trip(&nn_random_br
 Test(model_file, resizing_round_trips) { layer_round_trip(&nn_resizing_class); }
 Test(model_file, center_crop_round_trips) { layer_round_trip(&nn_center_crop_class); }
 Test(model_file, random_crop_round_trips) { layer_round_trip(&nn_random_crop_class); }
+Test(model_file, identity_round_trips) { layer_round_trip(&nn_identity_class); }
+Test(model_file, unit_normalization_round_trips) { layer_round_trip(&nn_unit_normalization_class); }
 Test(model_file, time_distributed_round_trips)
 {
     layer_round_trip(&nn_time_distributed_class);
@@ -704,7 +712,8 @@ Test(model_file, every_layer_class_has_a_round_trip_test)
                                             &nn_normalization_class, &nn_group_norm_class,
                                             &nn_random_contrast_class,
                                             &nn_random_brightness_class, &nn_resizing_class,
-                                            &nn_center_crop_class, &nn_random_crop_class};
+                                            &nn_center_crop_class, &nn_random_crop_class,
+                                            &nn_identity_class, &nn_unit_normalization_class};
     const nn_layer_class *const *classes = nn_layer_classes();
     for (int i = 0; classes[i]; i++) {
         bool found = false;
