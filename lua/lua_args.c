@@ -513,6 +513,9 @@ void nn_lua_set_layer_arg(lua_State *L, nn_layer *layer, const nn_arg_spec *spec
                 nn_lua_error(L, "%s: %s entry %lld must be a number, got %s", function,
                              spec->name, (long long)(i + 1), nn_lua_typename(L, -1));
             double value = lua_tonumber(L, -1);
+            if (!isfinite(value))
+                nn_lua_error(L, "%s: %s entries must be finite numbers, got %s", function,
+                             spec->name, isnan(value) ? "NaN" : value > 0 ? "inf" : "-inf");
             if (!(value >= spec->min && value <= spec->max))
                 nn_lua_error(L, "%s: %s entries must be numbers >= %g, got %g", function,
                              spec->name, spec->min, value);

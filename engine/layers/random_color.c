@@ -49,7 +49,8 @@ typedef struct color_layer {
 static const nn_arg_spec contrast_args[] = {
     {"factor", NN_ARG_OPTIONAL_FLOATS, ARG(contrast_factor), true, 0, 1e30, false, NULL, NULL,
      "How far the contrast may change: f means a factor from 1 - f to 1 + f, {lower, upper} "
-     "from 1 - lower to 1 + upper (lower at most 1)."},
+     "from 1 - lower to 1 + upper (lower at most 1), as Keras documents it (some Keras 3 "
+     "releases draw f from 1 to 1 + f only)."},
     COMMON_ARGS("random_contrast"),
 };
 
@@ -79,15 +80,21 @@ static void contrast_range(const color_layer *color, float range[2])
 static nn_status color_validate(nn_layer *layer)
 {
     color_layer *color = (color_layer *)layer;
-    const nn_optional_floats *range = &color->value_range;
+    nn_optional_floats *range = &color->value_range;
     if (!range->present || range->count != 2 || !range->list)
         return nn_error(NN_ERR_ARGUMENT, "%s \"%s\": value_range must be a list of two "
                         "numbers {low, high}, such as {0, 255} or {0, 1}", layer->cls->name,
                         layer->name);
+    /* As Keras: {high, low} is the same range. */
+    if (range->values[0] > range->values[1]) {
+        float low = range->values[1];
+        range->values[1] = range->values[0];
+        range->values[0] = low;
+    }
     if (!(range->values[0] < range->values[1]))
-        return nn_error(NN_ERR_ARGUMENT, "%s \"%s\": value_range must go from low to high, "
-                        "got {%g, %g}", layer->cls->name, layer->name,
-                        (double)range->values[0], (double)range->values[1]);
+        return nn_error(NN_ERR_ARGUMENT, "%s \"%s\": value_range must span a range, got {%g, "
+                        "%g}", layer->cls->name, layer->name, (double)range->values[0],
+                        (double)range->values[1]);
     if (layer->cls == &nn_random_contrast_class) {
         const nn_optional_floats *factor = &color->contrast_factor;
         if (!factor->present)

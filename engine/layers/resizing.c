@@ -211,6 +211,9 @@ static nn_status resizing_build(nn_layer *layer, const nn_shape *input, nn_shape
         snprintf(window, sizeof window, "the centred window: rows %lld to %lld, columns %lld "
                  "to %lld", (long long)g.top, (long long)(g.top + g.window_height - 1),
                  (long long)g.left, (long long)(g.left + g.window_width - 1));
+    else if (whole && height == resizing->height && width == resizing->width)
+        snprintf(window, sizeof window, "already that size: the images pass through as they "
+                 "are");
     else if (whole)
         snprintf(window, sizeof window, "%s", how);
     else if (inside)

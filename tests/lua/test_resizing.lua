@@ -53,6 +53,10 @@ t.test('CenterCrop keeps the centred window as it is; a small image is resized',
        'smaller than the window: resized from the centred window of its aspect ratio')
   t.eq(tostring(L.CenterCrop{24, 24, data_format = 'channels_first'}(nn.ones(2, 3, 28, 30)).shape),
        '(2, 3, 24, 24)', 'channels first')
+  local same = nn.Sequential{nn.Input{shape = {4, 4, 1}}, L.CenterCrop{4, 4}}
+  local summary = t.capture(function() same:summary{explain = true} end)
+  t.truthy(summary:find('already that size: the images pass through as they are', 1, true),
+           'the summary says a crop of the whole image changes nothing')
 end)
 
 t.test('RandomCrop: a window at a random place in training, one for the batch; resized in inference', function()
