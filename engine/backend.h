@@ -140,6 +140,21 @@ typedef struct nn_group_norm_geometry {
     float epsilon;
 } nn_group_norm_geometry;
 
+/* The most bin boundaries a Discretization holds (as NN_FLOATS_CAPACITY). */
+enum { NN_CATEGORY_BOUNDARIES = 64 };
+
+/* A CategoryEncoding or Discretization call: x seen as rows of `length` ids (for a
+ * Discretization, numbers whose buckets are the ids), out as rows of `tokens`: 1 where a
+ * row holds an id (count: how many times). A bucket is how many boundaries lie at or
+ * below the number. */
+typedef struct nn_category_geometry {
+    int64_t rows, length, tokens;
+    bool count;
+    bool bucketize;
+    int boundary_count;
+    float boundaries[NN_CATEGORY_BOUNDARIES];
+} nn_category_geometry;
+
 /* A UnitNormalization call: x seen as (outer, length, inner), every run of `length` values
  * along the middle axis (inner apart) divided by its L2 norm, at least
  * NN_UNIT_NORM_EPSILON as Keras 3's. */
@@ -546,6 +561,10 @@ typedef struct nn_backend {
      * variance NULL: the geometry's two numbers. y may be x. */
     void (*normalize)(float *y, const float *x, const float *mean, const float *variance,
                       const nn_normalize_geometry *g, bool gradient);
+    /* Discretization's buckets of n numbers (see nn_category_geometry), and
+     * CategoryEncoding's vectors of rows of ids (or of buckets). */
+    void (*bucketize)(float *out, const float *x, size_t n, const nn_category_geometry *g);
+    void (*category_encode)(float *out, const float *x, const nn_category_geometry *g);
     /* UnitNormalization (see nn_unit_norm_geometry), and its gradient from the output's
      * and the forward's input. */
     void (*unit_norm_forward)(float *y, const float *x, const nn_unit_norm_geometry *g);

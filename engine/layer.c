@@ -2,6 +2,7 @@
  * weight allocation, and running a layer on its own. */
 #include "layer.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +35,7 @@ static const nn_layer_class *const layer_classes[] = {
     &nn_normalization_class, &nn_group_norm_class, &nn_random_contrast_class,
     &nn_random_brightness_class, &nn_resizing_class, &nn_center_crop_class,
     &nn_random_crop_class, &nn_identity_class, &nn_unit_normalization_class,
+    &nn_category_encoding_class, &nn_discretization_class,
     NULL,
 };
 
@@ -510,6 +512,56 @@ nn_status nn_layer_check_input(const nn_layer *layer, const nn_tensor *input)
 bool nn_layer_checks_input(const nn_layer *layer)
 {
     return nn_time_distributed_innermost(layer)->cls->check_input != NULL;
+}
+
+/* "[3, 7]": the position of flat element `index` in a tensor of `shape`. */
+static void format_position(const nn_shape *shape, size_t index, char *text, size_t size)
+{
+    size_t coordinates[NN_MAX_DIMS];
+    for (int axis = shape->ndim - 1; axis >= 0; axis--) {
+        size_t extent = (size_t)shape->dims[axis];
+        coordinates[axis] = index % extent;
+        index /= extent;
+    }
+    size_t used = (size_t)snprintf(text, size, "[");
+    for (int axis = 0; axis < shape->ndim && used < size; axis++)
+        used += (size_t)snprintf(text + used, size - used, "%s%zu", axis ? ", " : "",
+                                 coordinates[axis]);
+    if (used < size)
+        snprintf(text + used, size - used, "]");
+}
+
+nn_status nn_check_ids(const nn_layer *layer, const nn_tensor *input, int64_t limit,
+                       const char *limit_name)
+{
+    size_t count = nn_tensor_count(input);
+    const float *values = input->dtype == NN_DTYPE_F32 ? nn_tensor_f32(input) : NULL;
+    for (size_t i = 0; i < count; i++) {
+        double value = values ? (double)values[i] : nn_tensor_get(input, i);
+        /* Written so that NaN fails too. */
+        if (value >= 0.0 && value < (double)limit && value == floor(value))
+            continue;
+        char position[128], number[32];
+        format_position(&input->shape, i, position, sizeof position);
+        if (isnan(value))
+            snprintf(number, sizeof number, "NaN");
+        else
+            snprintf(number, sizeof number, "%.9g", value);
+        return nn_error(NN_ERR_ARGUMENT, "%s \"%s\": input%s = %s is not a valid index; "
+                        "indices must be whole numbers in [0, %lld) (%s=%lld)",
+                        layer->cls->name, layer->name, position, number, (long long)limit,
+                        limit_name, (long long)limit);
+    }
+    return NN_OK;
+}
+
+nn_status nn_layer_adapt(nn_layer *layer, const nn_tensor *data)
+{
+    if (!layer->cls->adapt)
+        return nn_error(NN_ERR_ARGUMENT, "layer \"%s\" (%s) has no adapt: Normalization and "
+                        "Discretization learn from data that way", layer->name,
+                        layer->cls->name);
+    return layer->cls->adapt(layer, data);
 }
 
 nn_status nn_layer_forward(nn_layer *layer, nn_exec *exec, const nn_tensor *input,

@@ -154,6 +154,10 @@ typedef struct nn_layer_class {
      * is on the host, float32 or an integer dtype. The error names the layer, the value,
      * its position and what is allowed. May be NULL: every value is fine. */
     nn_status (*check_input)(const nn_layer *layer, const nn_tensor *input);
+    /* Learns the layer's statistics from data, before fit, as Keras' adapt (a
+     * Normalization's mean and variance). data may be on any device, of any dtype. May be
+     * NULL: the layer has nothing to learn that way. */
+    nn_status (*adapt)(nn_layer *layer, const nn_tensor *data);
     /* Frees what the concrete struct owns (not the struct, not the params). */
     void (*destroy)(nn_layer *layer);
     /* Forward followed by the next layer's max pooling (see prepare_pooling), writing
@@ -341,6 +345,16 @@ nn_status nn_layer_check_input(const nn_layer *layer, const nn_tensor *input);
 /* Whether the layer checks its input's values (an Embedding, or a wrapper around one), so
  * that a model must give it the data itself, as its first layer. */
 bool nn_layer_checks_input(const nn_layer *layer);
+
+/* Checks that every value of input (on the host) is a whole number in [0, limit): the ids
+ * an Embedding or CategoryEncoding looks up. The error names the layer, the value, its
+ * position and the limit, as `limit_name`=limit. */
+nn_status nn_check_ids(const nn_layer *layer, const nn_tensor *input, int64_t limit,
+                       const char *limit_name);
+
+/* Learns the layer's statistics from data (its class's adapt, as Keras'); an error for a
+ * layer that has none. */
+nn_status nn_layer_adapt(nn_layer *layer, const nn_tensor *data);
 
 /* Runs the layer once on a whole tensor, outside any model: `layer(x)` in Lua. Builds
  * it on first use. It runs where its weights are (a layer built by this call puts them

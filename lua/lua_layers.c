@@ -398,7 +398,8 @@ static int layer_set_weights(lua_State *L)
     return 0;
 }
 
-/* layer:adapt(x): a Normalization learns its mean and variance from x. */
+/* layer:adapt(x): a Normalization learns its mean and variance from x, a Discretization
+ * its bin boundaries. */
 static int layer_adapt(lua_State *L)
 {
     const char *function = "layer:adapt";
@@ -407,7 +408,7 @@ static int layer_adapt(lua_State *L)
     if (!lua_isnoneornil(L, 3))
         nn_lua_error(L, "%s: takes the data only (all of it at once), got a %s after it",
                      function, nn_lua_typename(L, 3));
-    nn_lua_check(L, nn_normalization_adapt(layer, data), function);
+    nn_lua_check(L, nn_layer_adapt(layer, data), function);
     lua_settop(L, 1);
     return 1;
 }

@@ -27,6 +27,8 @@ void nn_cpu_clipped_relu(float *out, const float *x, const float *dout, size_t n
                          float negative_slope, float max_value, float threshold);
 void nn_cpu_normalize(float *y, const float *x, const float *mean, const float *variance,
                       const nn_normalize_geometry *g, bool gradient);
+void nn_cpu_bucketize(float *out, const float *x, size_t n, const nn_category_geometry *g);
+void nn_cpu_category_encode(float *out, const float *x, const nn_category_geometry *g);
 void nn_cpu_unit_norm_forward(float *y, const float *x, const nn_unit_norm_geometry *g);
 void nn_cpu_unit_norm_backward(float *dx, const float *dy, const float *x,
                                const nn_unit_norm_geometry *g);

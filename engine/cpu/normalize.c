@@ -1,5 +1,6 @@
-/* Keras' Normalization and UnitNormalization on the CPU: bodies from
- * ../cuda/bodies/normalize_body.h and unit_norm_body.h. */
+/* Keras' Normalization, UnitNormalization, Discretization and CategoryEncoding on the
+ * CPU: bodies from ../cuda/bodies/normalize_body.h, unit_norm_body.h and category_body.h. */
+#include "../cuda/bodies/category_body.h"
 #include "../cuda/bodies/normalize_body.h"
 #include "../cuda/bodies/unit_norm_body.h"
 #include "cpu_kernels.h"
@@ -31,4 +32,20 @@ void nn_cpu_unit_norm_backward(float *dx, const float *dy, const float *x,
 #pragma omp parallel for schedule(static) if (runs * g->length > PARALLEL_THRESHOLD)
     for (long run = 0; run < runs; run++)
         nn_body_unit_norm_backward(dx, dy, x, g, (size_t)run);
+}
+
+void nn_cpu_bucketize(float *out, const float *x, size_t n, const nn_category_geometry *g)
+{
+    const long count = (long)n;
+#pragma omp parallel for schedule(static) if (count > PARALLEL_THRESHOLD)
+    for (long i = 0; i < count; i++)
+        nn_body_bucketize(out, x, g, (size_t)i);
+}
+
+void nn_cpu_category_encode(float *out, const float *x, const nn_category_geometry *g)
+{
+    const long rows = (long)g->rows;
+#pragma omp parallel for schedule(static) if (rows * (g->length + g->tokens) > PARALLEL_THRESHOLD)
+    for (long r = 0; r < rows; r++)
+        nn_body_category_encode(out, x, g, (size_t)r);
 }

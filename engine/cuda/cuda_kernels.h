@@ -20,6 +20,8 @@ void nn_cuda_clipped_relu(float *out, const float *x, const float *dout, size_t 
                           float negative_slope, float max_value, float threshold);
 void nn_cuda_normalize(float *y, const float *x, const float *mean, const float *variance,
                        const nn_normalize_geometry *g, bool gradient);
+void nn_cuda_bucketize(float *out, const float *x, size_t n, const nn_category_geometry *g);
+void nn_cuda_category_encode(float *out, const float *x, const nn_category_geometry *g);
 void nn_cuda_unit_norm_forward(float *y, const float *x, const nn_unit_norm_geometry *g);
 void nn_cuda_unit_norm_backward(float *dx, const float *dy, const float *x,
                                 const nn_unit_norm_geometry *g);

@@ -1,6 +1,8 @@
-// Keras' Normalization on the GPU, one thread an element, and UnitNormalization, one
-// thread a run. Bodies from bodies/normalize_body.h and unit_norm_body.h.
+// Keras' Normalization on the GPU, one thread an element, UnitNormalization, one thread a
+// run, Discretization's buckets, one an element, and CategoryEncoding, one a row. Bodies
+// from bodies/normalize_body.h, unit_norm_body.h and category_body.h.
 #include "cuda_kernels.h"
+#include "bodies/category_body.h"
 #include "bodies/normalize_body.h"
 #include "bodies/unit_norm_body.h"
 #include "launch.cuh"
@@ -51,4 +53,31 @@ extern "C" void nn_cuda_unit_norm_backward(float *dx, const float *dy, const flo
     unit_norm_backward_kernel<<<nn_blocks(runs), NN_THREADS, 0, context->stream>>>(dx, dy, x,
                                                                                  *g, runs);
     NN_CUDA_LAUNCHED("unit_norm_backward");
+}
+
+static __global__ void bucketize_kernel(float *out, const float *x, nn_category_geometry g,
+                                        size_t n)
+{
+    NN_FOR_EACH(i, n) nn_body_bucketize(out, x, &g, i);
+}
+
+static __global__ void category_encode_kernel(float *out, const float *x, nn_category_geometry g)
+{
+    NN_FOR_EACH(r, (size_t)g.rows) nn_body_category_encode(out, x, &g, r);
+}
+
+extern "C" void nn_cuda_bucketize(float *out, const float *x, size_t n,
+                                  const nn_category_geometry *g)
+{
+    NN_CUDA_STREAM_OR_RETURN(context, n);
+    bucketize_kernel<<<nn_blocks(n), NN_THREADS, 0, context->stream>>>(out, x, *g, n);
+    NN_CUDA_LAUNCHED("bucketize");
+}
+
+extern "C" void nn_cuda_category_encode(float *out, const float *x, const nn_category_geometry *g)
+{
+    NN_CUDA_STREAM_OR_RETURN(context, (size_t)g->rows);
+    category_encode_kernel<<<nn_blocks((size_t)g->rows), NN_THREADS, 0, context->stream>>>(
+        out, x, *g);
+    NN_CUDA_LAUNCHED("category_encode");
 }

@@ -259,6 +259,17 @@ static void emulated_normalize(float *y, const float *x, const float *mean,
         gradient ? NULL : mean, variance);
 }
 
+static void emulated_bucketize(float *out, const float *x, size_t n,
+                               const nn_category_geometry *g)
+{
+    RUN("bucketize", CPU.bucketize(out, x, n, g), out, x);
+}
+
+static void emulated_category_encode(float *out, const float *x, const nn_category_geometry *g)
+{
+    RUN("category_encode", CPU.category_encode(out, x, g), out, x);
+}
+
 static void emulated_unit_norm_forward(float *y, const float *x, const nn_unit_norm_geometry *g)
 {
     RUN("unit_norm_forward", CPU.unit_norm_forward(y, x, g), y, x);
@@ -757,6 +768,8 @@ static const nn_backend emulated_backend = {
     .multiply = emulated_multiply,
     .clipped_relu = emulated_clipped_relu,
     .normalize = emulated_normalize,
+    .bucketize = emulated_bucketize,
+    .category_encode = emulated_category_encode,
     .unit_norm_forward = emulated_unit_norm_forward,
     .unit_norm_backward = emulated_unit_norm_backward,
     .prelu = emulated_prelu,

@@ -116,45 +116,9 @@ static nn_status embedding_build(nn_layer *layer, const nn_shape *input, nn_shap
     return NN_OK;
 }
 
-/* "[3, 7]": the position of flat element `index` in a tensor of `shape`. */
-static void format_position(const nn_shape *shape, size_t index, char *text, size_t size)
-{
-    size_t coordinates[NN_MAX_DIMS];
-    for (int axis = shape->ndim - 1; axis >= 0; axis--) {
-        size_t extent = (size_t)shape->dims[axis];
-        coordinates[axis] = index % extent;
-        index /= extent;
-    }
-    size_t used = (size_t)snprintf(text, size, "[");
-    for (int axis = 0; axis < shape->ndim && used < size; axis++)
-        used += (size_t)snprintf(text + used, size - used, "%s%zu", axis ? ", " : "",
-                                 coordinates[axis]);
-    if (used < size)
-        snprintf(text + used, size - used, "]");
-}
-
 static nn_status embedding_check_input(const nn_layer *layer, const nn_tensor *input)
 {
-    const embedding_layer *embedding = (const embedding_layer *)layer;
-    size_t count = nn_tensor_count(input);
-    const float *values = input->dtype == NN_DTYPE_F32 ? nn_tensor_f32(input) : NULL;
-    for (size_t i = 0; i < count; i++) {
-        double value = values ? (double)values[i] : nn_tensor_get(input, i);
-        /* Written so that NaN fails too. */
-        if (value >= 0.0 && value < (double)embedding->input_dim && value == floor(value))
-            continue;
-        char position[128], number[32];
-        format_position(&input->shape, i, position, sizeof position);
-        if (isnan(value))
-            snprintf(number, sizeof number, "NaN");
-        else
-            snprintf(number, sizeof number, "%.9g", value);
-        return nn_error(NN_ERR_ARGUMENT, "Embedding \"%s\": input%s = %s is not a valid "
-                        "index; indices must be whole numbers in [0, %d) (input_dim=%d)",
-                        layer->name, position, number, embedding->input_dim,
-                        embedding->input_dim);
-    }
-    return NN_OK;
+    return nn_check_ids(layer, input, ((const embedding_layer *)layer)->input_dim, "input_dim");
 }
 
 static nn_status embedding_forward(nn_layer *layer, nn_exec *exec, const nn_tensor *input,

@@ -150,8 +150,8 @@ static nn_status resolve_axis(const layernorm_layer *norm, const nn_shape *input
                         norm->base.name, text);
     *axis = norm->axis < 0 ? norm->axis + input->ndim : norm->axis;
     if (*axis < 0 || *axis >= input->ndim)
-        return nn_error(NN_ERR_SHAPE, "layer \"%s\": axis %d is out of range for input %s "
-                        "(rank %d); axis must be in [%d, %d]", norm->base.name, norm->axis,
+        return nn_error(NN_ERR_SHAPE, "axis %d is out of range for input %s "
+                        "(rank %d); axis must be in [%d, %d]", norm->axis,
                         text, input->ndim, -input->ndim, input->ndim - 1);
     return NN_OK;
 }
@@ -199,22 +199,22 @@ static nn_status group_norm_build(nn_layer *layer, const nn_shape *input, nn_sha
     int axis = 0;
     NN_TRY(resolve_axis(norm, input, text, &axis));
     if (axis == 0)
-        return nn_error(NN_ERR_SHAPE, "layer \"%s\": axis %d is the batch axis of input %s; "
+        return nn_error(NN_ERR_SHAPE, "axis %d is the batch axis of input %s; "
                         "GroupNormalization groups a channel axis (-1 for channels_last, 1 "
-                        "for channels_first)", layer->name, norm->axis, text);
+                        "for channels_first)", norm->axis, text);
     int64_t channels = input->dims[axis];
     if (channels <= 0)
         return nn_error(NN_ERR_SHAPE, "Axis %d of input tensor should have a defined dimension "
                         "but the layer received an input with shape %s.", norm->axis, text);
     int64_t groups = norm->groups == -1 ? channels : norm->groups;
     if (groups > channels)
-        return nn_error(NN_ERR_SHAPE, "layer \"%s\": Number of groups (%lld) cannot be more "
-                        "than the number of channels (%lld) of input %s.", layer->name,
+        return nn_error(NN_ERR_SHAPE, "Number of groups (%lld) cannot be more "
+                        "than the number of channels (%lld) of input %s.",
                         (long long)groups, (long long)channels, text);
     if (channels % groups != 0)
-        return nn_error(NN_ERR_SHAPE, "layer \"%s\": the %lld channels of input %s do not "
+        return nn_error(NN_ERR_SHAPE, "the %lld channels of input %s do not "
                         "split into %lld groups; groups must divide the number of channels "
-                        "(for example %lld)", layer->name, (long long)channels, text,
+                        "(for example %lld)", (long long)channels, text,
                         (long long)groups, (long long)(channels % 2 == 0 ? 2 : 1));
     declare_weights(norm, channels);
     norm->resolved_axis = axis;

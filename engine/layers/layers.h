@@ -35,6 +35,8 @@ extern const nn_layer_class nn_center_crop_class;
 extern const nn_layer_class nn_random_crop_class;
 extern const nn_layer_class nn_identity_class;
 extern const nn_layer_class nn_unit_normalization_class;
+extern const nn_layer_class nn_category_encoding_class;
+extern const nn_layer_class nn_discretization_class;
 extern const nn_layer_class nn_activation_class;
 extern const nn_layer_class nn_leaky_relu_class;
 extern const nn_layer_class nn_elu_class;
@@ -93,12 +95,6 @@ const nn_layer *nn_time_distributed_inner(const nn_layer *layer);
 /* The layer inside every TimeDistributed around it: the layer itself when it is none. */
 const nn_layer *nn_time_distributed_innermost(const nn_layer *layer);
 
-/* Sets a Normalization's mean and variance to those of `data`, on any device, of any
- * dtype: over every axis but the layer's, as Keras' adapt. Builds the layer on data's
- * shape first when it is not built; a built one takes data whose kept axis matches (the
- * other axes may differ, as images of another size). Refused for a layer given its mean
- * and variance, or in use by a running model. */
-nn_status nn_normalization_adapt(nn_layer *layer, const nn_tensor *data);
 
 /* Shared choice lists. */
 extern const char *const nn_padding_choices[];     /* "valid", "same" */

@@ -1,7 +1,7 @@
 /* Normalization: Keras' preprocessing layer that takes a fixed mean off its input and
  * divides by a fixed standard deviation, one per index of `axis` (the features, by
  * default) or one for everything (axis=None). The mean and variance are given as numbers,
- * or learned from data before training by adapt (nn_normalization_adapt), which stores
+ * or learned from data before training by adapt (layer:adapt), which stores
  * them as the layer's non-trainable weights mean and variance (beside count, which Keras 3
  * keeps for older files and leaves at 0). With
  * invert=true it puts them back on instead. Nothing in it trains: the gradient passes
@@ -176,12 +176,13 @@ static nn_status normalization_backward(nn_layer *layer, nn_exec *exec, const nn
     return NN_OK;
 }
 
-nn_status nn_normalization_adapt(nn_layer *layer, const nn_tensor *data)
+/* Sets the mean and variance to those of `data`, on any device, of any dtype: over every
+ * axis but the layer's, as Keras' adapt. Builds the layer on data's shape first when it
+ * is not built; a built one takes data whose kept axis matches (the other axes may
+ * differ, as images of another size). Refused for a layer given its mean and variance, or
+ * in use by a running model. */
+static nn_status normalization_adapt(nn_layer *layer, const nn_tensor *data)
 {
-    if (layer->cls != &nn_normalization_class)
-        return nn_error(NN_ERR_ARGUMENT, "layer \"%s\" (%s) has no adapt: a Normalization "
-                        "layer learns its mean and variance from data", layer->name,
-                        layer->cls->name);
     normalization_layer *norm = (normalization_layer *)layer;
     if (given(norm))
         return nn_error(NN_ERR_ARGUMENT, "Normalization \"%s\" was given its mean and variance; "
@@ -282,4 +283,5 @@ const nn_layer_class nn_normalization_class = {
     .forward = normalization_forward,
     .backward = normalization_backward,
     .mask_use = nn_mask_passes,
+    .adapt = normalization_adapt,
 };

@@ -36,13 +36,13 @@ static nn_status unit_norm_build(nn_layer *layer, const nn_shape *input, nn_shap
                         layer->name, text);
     int axis = norm->axis < 0 ? norm->axis + input->ndim : norm->axis;
     if (axis < 0 || axis >= input->ndim)
-        return nn_error(NN_ERR_SHAPE, "layer \"%s\": axis %d is out of range for input %s "
-                        "(rank %d); axis must be in [%d, %d]", layer->name, norm->axis, text,
+        return nn_error(NN_ERR_SHAPE, "axis %d is out of range for input %s "
+                        "(rank %d); axis must be in [%d, %d]", norm->axis, text,
                         input->ndim, -input->ndim, input->ndim - 1);
     if (axis == 0)
-        return nn_error(NN_ERR_SHAPE, "layer \"%s\": axis %d is the batch axis of input %s; "
+        return nn_error(NN_ERR_SHAPE, "axis %d is the batch axis of input %s; "
                         "UnitNormalization normalises along a feature axis (-1 for the last)",
-                        layer->name, norm->axis, text);
+                        norm->axis, text);
     for (int i = 1; i < input->ndim; i++)
         if (input->dims[i] <= 0)
             return nn_error(NN_ERR_SHAPE, "layer \"%s\" needs every size of its input but the "

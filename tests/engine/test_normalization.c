@@ -117,7 +117,7 @@ Test(normalization_layer, adapt_takes_each_index_mean_and_population_variance)
     for (int i = 0; i < 24; i++)
         values[i] = (float)(i * i % 11);
     nn_layer *layer = make_normalization(1, false);
-    cr_assert_eq(nn_normalization_adapt(layer, data), NN_OK, "%s", nn_error_message());
+    cr_assert_eq(nn_layer_adapt(layer, data), NN_OK, "%s", nn_error_message());
     for (int c = 0; c < 2; c++) {
         double sum = 0, squares = 0;
         for (int row = 0; row < 4; row++)
@@ -155,7 +155,7 @@ Test(normalization_layer, adapt_takes_each_index_mean_and_population_variance)
     nn_shape other = NN_SHAPE(4, 3, 3);
     nn_tensor *wrong = harness_tensor(&other, NULL);
     float before = nn_tensor_f32(layer->params[0].value)[0];
-    cr_expect_neq(nn_normalization_adapt(layer, wrong), NN_OK);
+    cr_expect_neq(nn_layer_adapt(layer, wrong), NN_OK);
     ASSERT_MENTIONS(nn_error_message(), "normalization");
     cr_expect_eq(nn_tensor_f32(layer->params[0].value)[0], before);
     nn_tensor_free(wrong);
@@ -169,7 +169,7 @@ Test(normalization_layer, a_constant_feature_gives_zero_and_the_batch_axis_is_re
     const float values[] = {5, 1, 5, 2, 5, 3};
     nn_tensor *data = harness_tensor(&shape, values), *out = NULL;
     nn_layer *layer = make_normalization(-1, false);
-    cr_assert_eq(nn_normalization_adapt(layer, data), NN_OK, "%s", nn_error_message());
+    cr_assert_eq(nn_layer_adapt(layer, data), NN_OK, "%s", nn_error_message());
     cr_assert_eq(nn_layer_call(layer, data, false, &out), NN_OK);
     for (int row = 0; row < 3; row++)
         cr_expect_eq(nn_tensor_f32(out)[row * 2], 0.0f, "the constant feature is 0, not NaN");
@@ -177,7 +177,7 @@ Test(normalization_layer, a_constant_feature_gives_zero_and_the_batch_axis_is_re
     nn_layer_release(layer);
 
     layer = make_normalization(0, false);
-    cr_expect_eq(nn_normalization_adapt(layer, data), NN_ERR_SHAPE);
+    cr_expect_eq(nn_layer_adapt(layer, data), NN_ERR_SHAPE);
     ASSERT_MENTIONS(nn_error_message(), "axis=0 is the batch axis");
     nn_layer_release(layer);
     nn_tensor_free(data);

@@ -708,6 +708,34 @@ static void resizing(void)
     free(x), free(dy), free(cpu), free(dev);
 }
 
+/* Discretization's buckets and CategoryEncoding's vectors (of ids and of buckets): exact. */
+static void category_encoding(void)
+{
+    size_t n = 300 * 7;
+    float *x = gh_random(n, 102, -3, 3), *ids = calloc(n, 4);
+    for (size_t i = 0; i < n; i++)
+        ids[i] = (float)((i * 7919) % 11);
+    nn_category_geometry g = {.rows = 300, .length = 7, .tokens = 11, .count = true,
+                              .boundary_count = 4, .boundaries = {-2, -0.5f, 0.5f, 2}};
+    float *cpu = calloc(300 * 11, 4), *dev = calloc(300 * 11, 4);
+    float *d_x = gh_upload(x, n * 4), *d_ids = gh_upload(ids, n * 4), *d_out = gh_zeros(300 * 11 * 4);
+    nn_cpu_bucketize(cpu, x, n, &g);
+    gh_device->bucketize(d_out, d_x, n, &g);
+    gh_download(dev, d_out, n * 4);
+    gh_expect_close("bucketize", dev, cpu, n, 0);
+    for (int mode = 0; mode < 3; mode++) {
+        g.count = mode == 0, g.bucketize = mode == 2;
+        g.tokens = mode == 2 ? 5 : 11;
+        const float *input = mode == 2 ? x : ids;
+        nn_cpu_category_encode(cpu, input, &g);
+        gh_device->category_encode(d_out, mode == 2 ? d_x : d_ids, &g);
+        gh_download(dev, d_out, (size_t)(300 * g.tokens) * 4);
+        gh_expect_close("category encode", dev, cpu, (size_t)(300 * g.tokens), 0);
+    }
+    gh_free(d_x), gh_free(d_ids), gh_free(d_out);
+    free(x), free(ids), free(cpu), free(dev);
+}
+
 /* UnitNormalization along a middle axis, with a run of zeros: the same bodies. */
 static void unit_normalization(void)
 {
@@ -1168,6 +1196,7 @@ int main(int argc, char **argv)
         {"PReLU", prelu},
         {"normalization", normalization},
         {"unit normalization", unit_normalization},
+        {"category encoding and discretization", category_encoding},
         {"dropout", dropout},
         {"gaussian noise", gaussian_noise},
         {"random flip", random_flip},

@@ -193,6 +193,22 @@ static nn_model *model_around(const nn_layer_class *cls, nn_shape *input)
         set_input(layer, NN_SHAPE(4, 3));
         add(model, layer);
         add(model, new_layer(&nn_flatten_class));
+    } else if (cls == &nn_category_encoding_class) {
+        /* ids 0, 1, 2 (round_trip makes them), counted per sample among 6 */
+        *input = NN_SHAPE(3);
+        set_int(layer, "num_tokens", 6);
+        set_choice(layer, "output_mode", "count");
+        set_input(layer, NN_SHAPE(3));
+        add(model, layer);
+    } else if (cls == &nn_discretization_class) {
+        *input = NN_SHAPE(4);
+        nn_optional_floats *boundaries = nn_layer_arg_pointer(layer, arg(layer, "bin_boundaries"));
+        *boundaries = (nn_optional_floats){.present = true, .list = true, .count = 3,
+                                           .values = {-0.5f, 0.25f, 0.75f}};
+        set_choice(layer, "output_mode", "one_hot");
+        set_input(layer, NN_SHAPE(4));
+        add(model, layer);
+        add(model, new_layer(&nn_flatten_class));
     } else if (cls == &nn_repeat_vector_class) {
         *input = NN_SHAPE(4);
         set_int(layer, "n", 3);
@@ -367,7 +383,7 @@ static nn_model *model_around(const nn_layer_class *cls, nn_shape *input)
         cr_assert_eq(nn_tensor_create(&data, NN_DTYPE_F32, &data_shape), NN_OK);
         for (size_t i = 0; i < nn_tensor_count(data); i++)
             nn_tensor_f32(data)[i] = (float)(i % 7) * 0.5f - (float)(i % 4);
-        cr_assert_eq(nn_normalization_adapt(layer, data), NN_OK, "%s", nn_error_message());
+        cr_assert_eq(nn_layer_adapt(layer, data), NN_OK, "%s", nn_error_message());
         nn_tensor_free(data);
         add(model, layer);
         nn_layer *given = new_layer(&nn_normalization_class);
@@ -538,8 +554,9 @@ static void round_trip(nn_model *model, const nn_shape *input, nn_optimizer_conf
     nn_shape x_shape = batch_of(32, input);
     nn_tensor *x = random_tensor(x_shape, 1);
     nn_tensor *y = random_tensor(NN_SHAPE(32, 3), 2);
-    if (model->layers[0]->cls == &nn_embedding_class) {
-        /* An Embedding takes indices: x's values in [-1, 1) become 0, 1, 2. */
+    if (model->layers[0]->cls == &nn_embedding_class ||
+        model->layers[0]->cls == &nn_category_encoding_class) {
+        /* An Embedding or CategoryEncoding takes ids: x's values in [-1, 1) become 0, 1, 2. */
         float *data = nn_tensor_f32(x);
         for (size_t i = 0; i < nn_tensor_count(x); i++)
             data[i] = (float)(int)(data[i] * 1.5f + 1.5f);
@@ -653,6 +670,8 @@ Test(model_file, center_crop_round_trips) { layer_round_trip(&nn_center_crop_cla
 Test(model_file, random_crop_round_trips) { layer_round_trip(&nn_random_crop_class); }
 Test(model_file, identity_round_trips) { layer_round_trip(&nn_identity_class); }
 Test(model_file, unit_normalization_round_trips) { layer_round_trip(&nn_unit_normalization_class); }
+Test(model_file, category_encoding_round_trips) { layer_round_trip(&nn_category_encoding_class); }
+Test(model_file, discretization_round_trips) { layer_round_trip(&nn_discretization_class); }
 Test(model_file, time_distributed_round_trips)
 {
     layer_round_trip(&nn_time_distributed_class);
@@ -713,7 +732,9 @@ Test(model_file, every_layer_class_has_a_round_trip_test)
                                             &nn_random_contrast_class,
                                             &nn_random_brightness_class, &nn_resizing_class,
                                             &nn_center_crop_class, &nn_random_crop_class,
-                                            &nn_identity_class, &nn_unit_normalization_class};
+                                            &nn_identity_class, &nn_unit_normalization_class,
+                                            &nn_category_encoding_class,
+                                            &nn_discretization_class};
     const nn_layer_class *const *classes = nn_layer_classes();
     for (int i = 0; classes[i]; i++) {
         bool found = false;
