@@ -34,13 +34,7 @@ static const char *const discretization_choices[] = {"int", "one_hot", "multi_ho
 #define SPARSE_AND_NAME_ARGS(base_name)                                                       \
     {"sparse", NN_ARG_BOOL, ARG(sparse), false, 0, 1, false, NULL, "False",                   \
      "Keras' sparse output; nnsh's tensors are dense, so only False."},                       \
-        {"name", NN_ARG_STRING, ARG(base.name), false, 0, 0, false, NULL, "None",             \
-         "Name of the layer; by default '" base_name "', '" base_name "_1', ..."},            \
-    {                                                                                         \
-        "input_shape", NN_ARG_SHAPE, ARG(base.declared_input), false, 1, 1 << 30, false,      \
-            NULL, "None",                                                                     \
-            "Shape of one input sample (without the batch axis), for the first layer."        \
-    }
+        NN_NAME_AND_INPUT_SHAPE_ARGS(base_name)
 
 static const nn_arg_spec encoding_args[] = {
     {"num_tokens", NN_ARG_INT, ARG(num_tokens), true, 1, 1 << 24, false, NULL, NULL,

@@ -50,9 +50,6 @@ typedef struct layernorm_layer {
      "None", "Constraint for the beta weight."},                                               \
     {"gamma_constraint", NN_ARG_CONSTRAINT, ARG(gamma_constraint), false, 0, 0, false, NULL,   \
      "None", "Constraint for the gamma weight."}
-#define INPUT_SHAPE_ARG                                                                        \
-    {"input_shape", NN_ARG_SHAPE, ARG(base.declared_input), false, 1, 1 << 30, false, NULL,    \
-     "None", "Shape of one input sample (without the batch axis), for the first layer."}
 
 static const nn_arg_spec layernorm_args[] = {
     {"axis", NN_ARG_AXIS, ARG(axis), false, -NN_MAX_DIMS, NN_MAX_DIMS - 1, false, NULL, "-1",
@@ -61,9 +58,7 @@ static const nn_arg_spec layernorm_args[] = {
     {"rms_scaling", NN_ARG_BOOL, ARG(rms_scaling), false, 0, 1, false, NULL, "False",
      "Keras' root-mean-square variant (no centering); nnsh does not have it yet."},
     GAMMA_BETA_ARGS,
-    {"name", NN_ARG_STRING, ARG(base.name), false, 0, 0, false, NULL, "None",
-     "Name of the layer; by default 'layer_normalization', 'layer_normalization_1', ..."},
-    INPUT_SHAPE_ARG,
+    NN_NAME_AND_INPUT_SHAPE_ARGS("layer_normalization"),
 };
 
 static const nn_arg_spec group_norm_args[] = {
@@ -76,9 +71,7 @@ static const nn_arg_spec group_norm_args[] = {
      "channels_first images."},
     EPSILON_CENTER_SCALE_ARGS,
     GAMMA_BETA_ARGS,
-    {"name", NN_ARG_STRING, ARG(base.name), false, 0, 0, false, NULL, "None",
-     "Name of the layer; by default 'group_normalization', 'group_normalization_1', ..."},
-    INPUT_SHAPE_ARG,
+    NN_NAME_AND_INPUT_SHAPE_ARGS("group_normalization"),
 };
 
 static void layernorm_set_defaults(nn_layer *layer)

@@ -96,6 +96,21 @@ const nn_layer *nn_time_distributed_inner(const nn_layer *layer);
 const nn_layer *nn_time_distributed_innermost(const nn_layer *layer);
 
 
+/* The arguments most layers end with, in the arg table of a struct whose ARG(field) the
+ * including file defines: data_format (image layers), then name (by default base_name,
+ * base_name_1, ...) and input_shape. */
+#define NN_DATA_FORMAT_ARG                                                                    \
+    {"data_format", NN_ARG_CHOICE, ARG(data_format), false, 0, 0, false,                      \
+     nn_data_format_choices, "'channels_last'",                                               \
+     "'channels_last' (batch, height, width, channels) or 'channels_first' (batch, "          \
+     "channels, height, width)."}
+#define NN_NAME_AND_INPUT_SHAPE_ARGS(base_name)                                               \
+    {"name", NN_ARG_STRING, ARG(base.name), false, 0, 0, false, NULL, "None",                 \
+     "Name of the layer; by default '" base_name "', '" base_name "_1', ..."},                \
+        {"input_shape", NN_ARG_SHAPE, ARG(base.declared_input), false, 1, 1 << 30, false,     \
+         NULL, "None",                                                                        \
+         "Shape of one input sample (without the batch axis), for the first layer."}
+
 /* Shared choice lists. */
 extern const char *const nn_padding_choices[];     /* "valid", "same" */
 extern const char *const nn_data_format_choices[]; /* "channels_last", "channels_first" */

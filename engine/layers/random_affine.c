@@ -46,17 +46,7 @@ static const char *const interpolation_choices[] = {"bilinear", "nearest", NULL}
          "None", "Integer seed for the draws; None draws from the global seed."},             \
         {"fill_value", NN_ARG_FLOAT, ARG(fill_value), false, -1e30, 1e30, false, NULL, "0.0", \
          "The value of points outside the image when fill_mode is 'constant'."},              \
-        {"data_format", NN_ARG_CHOICE, ARG(data_format), false, 0, 0, false,                  \
-         nn_data_format_choices, "'channels_last'",                                           \
-         "'channels_last' (batch, height, width, channels) or 'channels_first' (batch, "      \
-         "channels, height, width)."},                                                        \
-        {"name", NN_ARG_STRING, ARG(base.name), false, 0, 0, false, NULL, "None",             \
-         "Name of the layer; by default '" base_name "', '" base_name "_1', ..."},            \
-    {                                                                                         \
-        "input_shape", NN_ARG_SHAPE, ARG(base.declared_input), false, 1, 1 << 30, false,      \
-            NULL, "None",                                                                     \
-            "Shape of one input sample (without the batch axis), for the first layer."        \
-    }
+        NN_DATA_FORMAT_ARG, NN_NAME_AND_INPUT_SHAPE_ARGS(base_name)
 
 static const nn_arg_spec rotation_args[] = {
     {"factor", NN_ARG_FACTOR, ARG(factor), true, -1, 1, false, NULL, NULL,

@@ -62,14 +62,8 @@ static const nn_arg_spec resizing_args[] = {
      "The value of the canvas around a padded image."},
     {"antialias", NN_ARG_BOOL, ARG(antialias), false, 0, 1, false, NULL, "False",
      "Keras' filter against aliasing when shrinking; nnsh does not have it yet."},
-    {"data_format", NN_ARG_CHOICE, ARG(data_format), false, 0, 0, false, nn_data_format_choices,
-     "'channels_last'",
-     "'channels_last' (batch, height, width, channels) or 'channels_first' (batch, channels, "
-     "height, width)."},
-    {"name", NN_ARG_STRING, ARG(base.name), false, 0, 0, false, NULL, "None",
-     "Name of the layer; by default 'resizing', 'resizing_1', ..."},
-    {"input_shape", NN_ARG_SHAPE, ARG(base.declared_input), false, 1, 1 << 30, false, NULL,
-     "None", "Shape of one input sample (without the batch axis), for the first layer."},
+    NN_DATA_FORMAT_ARG,
+    NN_NAME_AND_INPUT_SHAPE_ARGS("resizing"),
 };
 
 static void resizing_set_defaults(nn_layer *layer)
@@ -79,34 +73,23 @@ static void resizing_set_defaults(nn_layer *layer)
     resizing->fill_value = 0.0f;
 }
 
-#define CROP_ARGS(base_name)                                                                  \
+#define CROP_ARGS                                                                             \
     {"height", NN_ARG_INT, ARG(height), true, 1, 1 << 30, false, NULL, NULL,                  \
      "Height of the output images."},                                                         \
         {"width", NN_ARG_INT, ARG(width), true, 1, 1 << 30, false, NULL, NULL,                \
          "Width of the output images."}
-#define LAYOUT_ARGS(base_name)                                                                \
-    {"data_format", NN_ARG_CHOICE, ARG(data_format), false, 0, 0, false,                      \
-     nn_data_format_choices, "'channels_last'",                                               \
-     "'channels_last' (batch, height, width, channels) or 'channels_first' (batch, "          \
-     "channels, height, width)."},                                                            \
-        {"name", NN_ARG_STRING, ARG(base.name), false, 0, 0, false, NULL, "None",             \
-         "Name of the layer; by default '" base_name "', '" base_name "_1', ..."},            \
-    {                                                                                         \
-        "input_shape", NN_ARG_SHAPE, ARG(base.declared_input), false, 1, 1 << 30, false,      \
-            NULL, "None",                                                                     \
-            "Shape of one input sample (without the batch axis), for the first layer."        \
-    }
-
 static const nn_arg_spec center_crop_args[] = {
-    CROP_ARGS("center_crop"),
-    LAYOUT_ARGS("center_crop"),
+    CROP_ARGS,
+    NN_DATA_FORMAT_ARG,
+    NN_NAME_AND_INPUT_SHAPE_ARGS("center_crop"),
 };
 
 static const nn_arg_spec random_crop_args[] = {
-    CROP_ARGS("random_crop"),
+    CROP_ARGS,
     {"seed", NN_ARG_OPTIONAL_INT, ARG(seed), false, 0, 9007199254740991.0, false, NULL, "None",
      "Integer seed for the crop's place; None draws it from the global seed."},
-    LAYOUT_ARGS("random_crop"),
+    NN_DATA_FORMAT_ARG,
+    NN_NAME_AND_INPUT_SHAPE_ARGS("random_crop"),
 };
 
 static nn_status resizing_validate(nn_layer *layer)

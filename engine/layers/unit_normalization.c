@@ -17,10 +17,7 @@ typedef struct unit_norm_layer {
 static const nn_arg_spec unit_norm_args[] = {
     {"axis", NN_ARG_AXIS, ARG(axis), false, -NN_MAX_DIMS, NN_MAX_DIMS - 1, false, NULL, "-1",
      "The axis along which each run is normalised; -1 is the last (the features)."},
-    {"name", NN_ARG_STRING, ARG(base.name), false, 0, 0, false, NULL, "None",
-     "Name of the layer; by default 'unit_normalization', 'unit_normalization_1', ..."},
-    {"input_shape", NN_ARG_SHAPE, ARG(base.declared_input), false, 1, 1 << 30, false, NULL,
-     "None", "Shape of one input sample (without the batch axis), for the first layer."},
+    NN_NAME_AND_INPUT_SHAPE_ARGS("unit_normalization"),
 };
 
 static void unit_norm_set_defaults(nn_layer *layer) { ((unit_norm_layer *)layer)->axis = -1; }
