@@ -25,19 +25,30 @@ NN_BODY size_t nn_body_group_norm_group_size(const nn_group_norm_geometry *g)
 }
 
 /* Visits every element of group k (= sample · groups + group) in memory order; `index`
- * and `channel` name the element inside BODY. */
+ * and `channel` name the element inside BODY. The channels-last case (nothing after the
+ * channel axis: LayerNormalization's rows, images' groups) runs over contiguous channels,
+ * a loop the compiler can vectorise; the order is the same either way. */
 #define NN_GROUP_NORM_EACH(g, k, index, channel, BODY)                                        \
     do {                                                                                      \
         size_t group_width_ = (size_t)((g)->channels / (g)->groups);                          \
         size_t sample_ = (k) / (size_t)(g)->groups;                                           \
         size_t first_ = (k) % (size_t)(g)->groups * group_width_;                             \
-        for (size_t before_ = 0; before_ < (size_t)(g)->before; before_++)                    \
-            for (size_t channel = first_; channel < first_ + group_width_; channel++)         \
-                for (size_t after_ = 0; after_ < (size_t)(g)->after; after_++) {              \
-                    size_t index =                                                            \
-                        nn_body_group_norm_index((g), sample_, before_, channel, after_);     \
+        size_t after_count_ = (size_t)(g)->after;                                             \
+        for (size_t before_ = 0; before_ < (size_t)(g)->before; before_++) {                  \
+            size_t row_ = (sample_ * (size_t)(g)->before + before_) * (size_t)(g)->channels;  \
+            if (after_count_ == 1) {                                                          \
+                for (size_t channel = first_; channel < first_ + group_width_; channel++) {   \
+                    size_t index = row_ + channel;                                            \
                     BODY;                                                                     \
                 }                                                                             \
+            } else {                                                                          \
+                for (size_t channel = first_; channel < first_ + group_width_; channel++)     \
+                    for (size_t after_ = 0; after_ < after_count_; after_++) {                \
+                        size_t index = (row_ + channel) * after_count_ + after_;              \
+                        BODY;                                                                 \
+                    }                                                                         \
+            }                                                                                 \
+        }                                                                                     \
     } while (0)
 
 /* Group k: its mean and 1/sqrt(biased variance + epsilon), summed in double, then
@@ -93,17 +104,28 @@ NN_BODY void nn_body_group_norm_parameters(float *dgamma, float *dbeta, const fl
                                            const float *inv_std, const nn_group_norm_geometry *g,
                                            size_t c)
 {
-    size_t group = c / (size_t)(g->channels / g->groups);
+    size_t group = c / (size_t)(g->channels / g->groups), groups = (size_t)g->groups;
+    size_t channels = (size_t)g->channels, samples = (size_t)g->samples;
     double sum_dy = 0.0, sum_dy_xhat = 0.0;
-    for (size_t sample = 0; sample < (size_t)g->samples; sample++) {
-        size_t k = sample * (size_t)g->groups + group;
-        for (size_t before = 0; before < (size_t)g->before; before++)
-            for (size_t after = 0; after < (size_t)g->after; after++) {
-                size_t i = nn_body_group_norm_index(g, sample, before, c, after);
-                float xhat = (x[i] - mean[k]) * inv_std[k];
-                sum_dy += (double)dy[i];
-                sum_dy_xhat += (double)dy[i] * (double)xhat;
-            }
+    if (g->before == 1 && g->after == 1) {
+        /* LayerNormalization's rows (and features in groups): one element per sample */
+        for (size_t sample = 0; sample < samples; sample++) {
+            size_t k = sample * groups + group, i = sample * channels + c;
+            float xhat = (x[i] - mean[k]) * inv_std[k];
+            sum_dy += (double)dy[i];
+            sum_dy_xhat += (double)dy[i] * (double)xhat;
+        }
+    } else {
+        for (size_t sample = 0; sample < samples; sample++) {
+            size_t k = sample * groups + group;
+            for (size_t before = 0; before < (size_t)g->before; before++)
+                for (size_t after = 0; after < (size_t)g->after; after++) {
+                    size_t i = nn_body_group_norm_index(g, sample, before, c, after);
+                    float xhat = (x[i] - mean[k]) * inv_std[k];
+                    sum_dy += (double)dy[i];
+                    sum_dy_xhat += (double)dy[i] * (double)xhat;
+                }
+        }
     }
     if (dgamma)
         dgamma[c] = (float)sum_dy_xhat;
