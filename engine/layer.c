@@ -90,6 +90,26 @@ int64_t nn_window_output(int64_t input, int64_t window, int64_t stride, int64_t 
     return output;
 }
 
+nn_status nn_feature_axis(const nn_layer *layer, const nn_shape *input, int axis,
+                          const char *batch_axis_advice, int *resolved)
+{
+    char text[128];
+    nn_shape_format(input, text, sizeof text);
+    if (input->ndim < 2)
+        return nn_error(NN_ERR_SHAPE, "Input 0 of layer \"%s\" is incompatible with the layer: "
+                        "expected min_ndim=2 (batch, features), found shape %s",
+                        layer->name, text);
+    *resolved = axis < 0 ? axis + input->ndim : axis;
+    if (*resolved < 0 || *resolved >= input->ndim)
+        return nn_error(NN_ERR_SHAPE, "axis %d is out of range for input %s (rank %d); axis "
+                        "must be in [%d, %d]", axis, text, input->ndim, -input->ndim,
+                        input->ndim - 1);
+    if (batch_axis_advice && *resolved == 0)
+        return nn_error(NN_ERR_SHAPE, "axis %d is the batch axis of input %s; %s", axis, text,
+                        batch_axis_advice);
+    return NN_OK;
+}
+
 nn_status nn_image_input(const nn_layer *layer, const nn_shape *input, int data_format,
                          int64_t *height, int64_t *width, int64_t *channels)
 {

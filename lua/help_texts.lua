@@ -286,7 +286,8 @@ doc(L .. 'adapt', {call = 'layer:adapt(x)',
          'tables, all of it at once; any dtype), over every axis but its own, as Keras\'s ' ..
          'adapt: call it on the training data before fit. Builds the layer on x\'s shape; ' ..
          'a built layer takes data whose kept axis matches (images of another size, for a ' ..
-         'mean per channel). Returns the layer.',
+         'mean per channel). A Discretization made with num_bins places its bin_boundaries ' ..
+         'at the quantiles of x. Returns the layer.',
   params = {{'x', 'the data, batch axis first'}},
   example = 'n = nn.layers.Normalization{}\nn:adapt(nn.tensor{{0, 7}, {2, 9}})\nn.mean, n.variance'})
 doc(L .. 'build', {call = 'layer:build(batch, d1, d2, ...)',

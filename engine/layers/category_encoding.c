@@ -269,7 +269,6 @@ static nn_status discretization_adapt(nn_layer *layer, const nn_tensor *data)
     return NN_OK;
 }
 
-
 #define CATEGORY_CLASS(class_name, base, args_table, doc_text, example_text, adapt_hook)   \
     {                                                                                      \
         .name = class_name, .base_name = base, .doc = doc_text, .example = example_text,   \

@@ -132,30 +132,13 @@ static const char *weights_text(const layernorm_layer *norm, int64_t channels, c
     return text;
 }
 
-/* The input's axis `norm->axis` counted from the front, for an input of at least
- * (batch, features); `text` holds the input's shape for messages. */
-static nn_status resolve_axis(const layernorm_layer *norm, const nn_shape *input,
-                              const char *text, int *axis)
-{
-    if (input->ndim < 2)
-        return nn_error(NN_ERR_SHAPE, "Input 0 of layer \"%s\" is incompatible with the layer: "
-                        "expected min_ndim=2 (batch, features), found shape %s",
-                        norm->base.name, text);
-    *axis = norm->axis < 0 ? norm->axis + input->ndim : norm->axis;
-    if (*axis < 0 || *axis >= input->ndim)
-        return nn_error(NN_ERR_SHAPE, "axis %d is out of range for input %s "
-                        "(rank %d); axis must be in [%d, %d]", norm->axis,
-                        text, input->ndim, -input->ndim, input->ndim - 1);
-    return NN_OK;
-}
-
 static nn_status layernorm_build(nn_layer *layer, const nn_shape *input, nn_shape *output)
 {
     layernorm_layer *norm = (layernorm_layer *)layer;
     char text[128], weights[96];
     nn_shape_format(input, text, sizeof text);
     int axis = 0;
-    NN_TRY(resolve_axis(norm, input, text, &axis));
+    NN_TRY(nn_feature_axis(layer, input, norm->axis, NULL, &axis));
     if (axis != input->ndim - 1)
         return nn_error(NN_ERR_SHAPE, "layer normalisation over axis %d of input %s: nnsh "
                         "normalises the last axis only (axis=-1)", norm->axis, text);
@@ -190,11 +173,10 @@ static nn_status group_norm_build(nn_layer *layer, const nn_shape *input, nn_sha
     char text[128], weights[96];
     nn_shape_format(input, text, sizeof text);
     int axis = 0;
-    NN_TRY(resolve_axis(norm, input, text, &axis));
-    if (axis == 0)
-        return nn_error(NN_ERR_SHAPE, "axis %d is the batch axis of input %s; "
-                        "GroupNormalization groups a channel axis (-1 for channels_last, 1 "
-                        "for channels_first)", norm->axis, text);
+    NN_TRY(nn_feature_axis(layer, input, norm->axis,
+                           "GroupNormalization groups a channel axis (-1 for channels_last, 1 "
+                           "for channels_first)",
+                           &axis));
     int64_t channels = input->dims[axis];
     if (channels <= 0)
         return nn_error(NN_ERR_SHAPE, "Axis %d of input tensor should have a defined dimension "
@@ -248,18 +230,18 @@ static nn_group_norm_geometry geometry_of(const layernorm_layer *norm, const nn_
     return g;
 }
 
-/* Floats of mean and inv_std for a batch of `batch`. */
-static size_t statistics_count(const layernorm_layer *norm, const nn_shape *shape, int64_t batch)
+/* Floats of mean and inv_std a call of geometry g keeps: one of each per group. */
+static size_t statistics_floats(const nn_group_norm_geometry *g)
 {
-    nn_group_norm_geometry g = geometry_of(norm, shape, batch);
-    return 2 * (size_t)(g.samples * g.groups);
+    return 2 * (size_t)(g->samples * g->groups);
 }
 
 static nn_status layernorm_reserve(nn_layer *layer, nn_device device, int64_t batch)
 {
     layernorm_layer *norm = (layernorm_layer *)layer;
-    size_t count = statistics_count(norm, &layer->input_shape, batch);
-    return nn_layer_buffer_reserve(&norm->statistics, device, count * sizeof(float), layer);
+    nn_group_norm_geometry g = geometry_of(norm, &layer->input_shape, batch);
+    return nn_layer_buffer_reserve(&norm->statistics, device,
+                                   statistics_floats(&g) * sizeof(float), layer);
 }
 
 static float *param_data(nn_layer *layer, int index)
@@ -273,7 +255,7 @@ static nn_status layernorm_forward(nn_layer *layer, nn_exec *exec, const nn_tens
     layernorm_layer *norm = (layernorm_layer *)layer;
     const nn_shape *shape = &input->shape;
     nn_group_norm_geometry g = geometry_of(norm, shape, shape->dims[0]);
-    size_t count = statistics_count(norm, shape, shape->dims[0]);
+    size_t count = statistics_floats(&g);
     if (!norm->statistics || norm->statistics->bytes < count * sizeof(float) ||
         !nn_device_equal(norm->statistics->device, exec->device))
         return nn_error(NN_ERR_STATE, "layer \"%s\": a batch of %lld arrived but the layer "
@@ -296,8 +278,7 @@ static nn_status layernorm_backward(nn_layer *layer, nn_exec *exec, const nn_ten
     layernorm_layer *norm = (layernorm_layer *)layer;
     const nn_shape *shape = &input->shape;
     nn_group_norm_geometry g = geometry_of(norm, shape, shape->dims[0]);
-    size_t count = statistics_count(norm, shape, shape->dims[0]);
-    const float *mean = norm->statistics->data, *inv_std = mean + count / 2;
+    const float *mean = norm->statistics->data, *inv_std = mean + statistics_floats(&g) / 2;
     /* A frozen layer's weights have no gradients (NULL): only dx is wanted. */
     const nn_tensor *gamma_grad =
         norm->gamma_index >= 0 ? layer->params[norm->gamma_index].grad : NULL;

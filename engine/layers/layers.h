@@ -128,6 +128,13 @@ int64_t nn_window_output(int64_t input, int64_t window, int64_t stride, int64_t 
 /* Checks that input is a batch of images, (batch, height, width, channels) or with
  * channels first, with every size known, and reads the three sizes. The error is worded
  * like Keras' and names the layer and the shape received. */
+/* The axis `axis` (negative counts from the end) of an input of at least (batch,
+ * features), counted from the front, for layers that work along one axis. With
+ * batch_axis_advice, the batch axis is refused, the message ending with that advice. The
+ * errors name the layer and the shape received. */
+nn_status nn_feature_axis(const nn_layer *layer, const nn_shape *input, int axis,
+                          const char *batch_axis_advice, int *resolved);
+
 nn_status nn_image_input(const nn_layer *layer, const nn_shape *input, int data_format,
                          int64_t *height, int64_t *width, int64_t *channels);
 

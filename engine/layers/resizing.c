@@ -184,8 +184,7 @@ static nn_status resizing_build(nn_layer *layer, const nn_shape *input, nn_shape
     bool inside = g.window_height <= height && g.window_width <= width;
     bool copied = g.window_height == resizing->height && g.window_width == resizing->width;
     char window[192];
-    if (layer->cls == &nn_random_crop_class && height > resizing->height &&
-        width > resizing->width)
+    if (crops_at_random(resizing, true, height, width))
         snprintf(window, sizeof window, "in training a %d x %d window at a random place, one "
                  "for the whole batch; in inference resized (bilinear) from the centred %lld x "
                  "%lld window", resizing->height, resizing->width, (long long)g.window_height,

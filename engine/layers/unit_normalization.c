@@ -25,21 +25,12 @@ static void unit_norm_set_defaults(nn_layer *layer) { ((unit_norm_layer *)layer)
 static nn_status unit_norm_build(nn_layer *layer, const nn_shape *input, nn_shape *output)
 {
     unit_norm_layer *norm = (unit_norm_layer *)layer;
+    int axis = 0;
+    NN_TRY(nn_feature_axis(layer, input, norm->axis,
+                           "UnitNormalization normalises along a feature axis (-1 for the last)",
+                           &axis));
     char text[128];
     nn_shape_format(input, text, sizeof text);
-    if (input->ndim < 2)
-        return nn_error(NN_ERR_SHAPE, "Input 0 of layer \"%s\" is incompatible with the layer: "
-                        "expected min_ndim=2 (batch, features), found shape %s",
-                        layer->name, text);
-    int axis = norm->axis < 0 ? norm->axis + input->ndim : norm->axis;
-    if (axis < 0 || axis >= input->ndim)
-        return nn_error(NN_ERR_SHAPE, "axis %d is out of range for input %s "
-                        "(rank %d); axis must be in [%d, %d]", norm->axis, text,
-                        input->ndim, -input->ndim, input->ndim - 1);
-    if (axis == 0)
-        return nn_error(NN_ERR_SHAPE, "axis %d is the batch axis of input %s; "
-                        "UnitNormalization normalises along a feature axis (-1 for the last)",
-                        norm->axis, text);
     for (int i = 1; i < input->ndim; i++)
         if (input->dims[i] <= 0)
             return nn_error(NN_ERR_SHAPE, "layer \"%s\" needs every size of its input but the "

@@ -46,7 +46,7 @@ NN_BODY void nn_body_unit_norm_backward(float *dx, const float *dy, const float 
     float divisor = nn_body_unit_norm_divisor(x, g, run);
     bool clamped = divisor == NN_UNIT_NORM_EPSILON;
     double dot = 0.0;
-    for (size_t j = 0; clamped == false && j < (size_t)g->length; j++) {
+    for (size_t j = 0; !clamped && j < (size_t)g->length; j++) {
         size_t i = nn_body_unit_norm_index(g, run, j);
         dot += (double)dy[i] * (double)(x[i] / divisor);
     }
