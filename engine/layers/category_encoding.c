@@ -159,11 +159,10 @@ static nn_status category_build(nn_layer *layer, const nn_shape *input, nn_shape
     return NN_OK;
 }
 
-/* CategoryEncoding's ids must be whole numbers in [0, num_tokens). */
-static nn_status category_check_input(const nn_layer *layer, const nn_tensor *input)
+/* CategoryEncoding's ids must be whole numbers in [0, num_tokens). (A Discretization takes
+ * any number, so it has no check, and may follow other layers.) */
+static nn_status encoding_check_input(const nn_layer *layer, const nn_tensor *input)
 {
-    if (is_discretization(layer))
-        return NN_OK; /* any number has a bucket */
     return nn_check_ids(layer, input, ((const category_layer *)layer)->num_tokens, "num_tokens");
 }
 
@@ -269,7 +268,8 @@ static nn_status discretization_adapt(nn_layer *layer, const nn_tensor *data)
     return NN_OK;
 }
 
-#define CATEGORY_CLASS(class_name, base, args_table, doc_text, example_text, adapt_hook)   \
+#define CATEGORY_CLASS(class_name, base, args_table, doc_text, example_text, check_hook,   \
+                       adapt_hook)                                                         \
     {                                                                                      \
         .name = class_name, .base_name = base, .doc = doc_text, .example = example_text,   \
         .size = sizeof(category_layer), .args = args_table,                                \
@@ -277,7 +277,7 @@ static nn_status discretization_adapt(nn_layer *layer, const nn_tensor *data)
         .positional_count = 1, .set_defaults = category_set_defaults,                      \
         .validate = category_validate, .build = category_build,                            \
         .forward = category_forward, .backward = category_backward,                        \
-        .check_input = category_check_input, .adapt = adapt_hook,                          \
+        .check_input = check_hook, .adapt = adapt_hook,                                    \
     }
 
 const nn_layer_class nn_category_encoding_class = CATEGORY_CLASS(
@@ -287,7 +287,7 @@ const nn_layer_class nn_category_encoding_class = CATEGORY_CLASS(
     "occurs). No weights; ids outside the range are an error naming their place.",
     "local encode = nn.layers.CategoryEncoding{4, output_mode = 'one_hot'}\n"
     "print(encode(nn.tensor{3, 2, 0, 1}))   --> one row per id, its 1 at the id",
-    NULL);
+    encoding_check_input, NULL);
 
 const nn_layer_class nn_discretization_class = CATEGORY_CLASS(
     "Discretization", "discretization", discretization_args,
@@ -296,4 +296,4 @@ const nn_layer_class nn_discretization_class = CATEGORY_CLASS(
     "and call layer:adapt(data) to place them at the data's quantiles.",
     "local buckets = nn.layers.Discretization{bin_boundaries = {0, 1, 2}}\n"
     "print(buckets(nn.tensor{{-1.5, 1.0, 3.4, 0.5}}))   --> [[0, 2, 3, 1]]",
-    discretization_adapt);
+    NULL, discretization_adapt);

@@ -31,6 +31,11 @@ t.test('shapes of every mode', function()
        'Discretization one_hot: a vector of 3 buckets per value')
   local model = nn.Sequential{nn.Input{shape = {5}}, L.CategoryEncoding{7}, L.Dense{2}}
   t.eq(model:count_params(), 16, 'no weights of its own; the Dense sees 7 features')
+  -- numbers have buckets wherever they come from: a Discretization may follow a layer
+  local dense = L.Dense{2, use_bias = false, kernel_initializer = 'ones'}
+  local after = nn.Sequential{nn.Input{shape = {2}}, dense, L.Discretization{bin_boundaries = {0, 5}}}
+  t.eq(after:predict(nn.tensor{{-3, 1}, {1, 2}, {4, 4}}, {verbose = 0}),
+       nn.tensor{{0, 0}, {1, 1}, {2, 2}}, 'buckets of the Dense outputs -2, 3 and 8')
 end)
 
 t.test('adapt places the boundaries at the quantiles; kept in model files', function()
