@@ -108,16 +108,16 @@ static nn_status batchnorm_build(nn_layer *layer, const nn_shape *input, nn_shap
     int axis = bn->axis < 0 ? bn->axis + ndim : bn->axis;
     if (axis < 0 || axis >= ndim)
         return nn_error(NN_ERR_SHAPE,
-                        "layer \"%s\": invalid axis %d for an input of shape %s (rank %d); "
+                        "invalid axis %d for an input of shape %s (rank %d); "
                         "axis must be in [%d, %d]",
-                        layer->name, bn->axis, nn_shape_format(input, text, sizeof text), ndim,
+                        bn->axis, nn_shape_format(input, text, sizeof text), ndim,
                         -ndim, ndim - 1);
     if (axis == 0)
         return nn_error(NN_ERR_SHAPE,
-                        "layer \"%s\": axis %d is the batch axis of input %s; "
+                        "axis %d is the batch axis of input %s; "
                         "BatchNormalization normalises a feature axis (-1 for channels_last, "
                         "1 for channels_first)",
-                        layer->name, bn->axis, nn_shape_format(input, text, sizeof text));
+                        bn->axis, nn_shape_format(input, text, sizeof text));
     int64_t channels = input->dims[axis];
     nn_shape shape = NN_SHAPE(channels);
     nn_regularizer no_regularizer = {0};

@@ -124,8 +124,8 @@ static nn_status category_build(nn_layer *layer, const nn_shape *input, nn_shape
     nn_shape_format(input, text, sizeof text);
     for (int i = 1; i < input->ndim; i++)
         if (input->dims[i] <= 0)
-            return nn_error(NN_ERR_SHAPE, "layer \"%s\" needs every size of its input but the "
-                            "batch, got %s", layer->name, text);
+            return nn_error(NN_ERR_SHAPE, "this layer needs every size of its input but the "
+                            "batch, got %s", text);
     int mode = mode_of(category);
     int64_t tokens = token_count(category);
     *output = *input;

@@ -346,15 +346,15 @@ static nn_status conv2d_build(nn_layer *layer, const nn_shape *input, nn_shape *
     }
     if (!product_within_limit(kernel_factors, 4, &kernel_count))
         return nn_error(NN_ERR_MEMORY,
-                        "layer \"%s\": the kernel %s would hold more than %lld weights, the "
+                        "the kernel %s would hold more than %lld weights, the "
                         "most a layer supports",
-                        layer->name, kernel_text, (long long)SIZE_LIMIT);
+                        kernel_text, (long long)SIZE_LIMIT);
     if (!product_within_limit(input_factors, 3, &input_count) ||
         !product_within_limit(output_factors, 3, &output_count))
         return nn_error(NN_ERR_MEMORY,
-                        "layer \"%s\": one sample of input %s or of output %s has more than "
+                        "one sample of input %s or of output %s has more than "
                         "%lld elements, the most a layer supports",
-                        layer->name, received, output_text, (long long)SIZE_LIMIT);
+                        received, output_text, (long long)SIZE_LIMIT);
     if (conv->padding != NN_PADDING_VALID) {
         /* 'same' and 'causal' pad a sample by the dilated window's extent, and the kernels
          * index the padded sample with ints as well (a 3x3 kernel dilated 2^30 times

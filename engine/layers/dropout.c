@@ -160,17 +160,17 @@ static nn_status dropout_build(nn_layer *layer, const nn_shape *input, nn_shape 
         nn_shape_format(input, input_text, sizeof input_text);
         if (noise->ndim != input->ndim)
             return nn_error(NN_ERR_SHAPE,
-                            "layer \"%s\": noise_shape %s has %d entries but the input %s has "
+                            "noise_shape %s has %d entries but the input %s has "
                             "%d axes; give one entry per axis, the batch axis included",
-                            layer->name, noise_text, noise->ndim, input_text, input->ndim);
+                            noise_text, noise->ndim, input_text, input->ndim);
         /* The batch axis is checked per call, when its size is known. */
         for (int i = 1; i < input->ndim; i++)
             if (noise->dims[i] != -1 && noise->dims[i] != 1 &&
                 noise->dims[i] != input->dims[i])
                 return nn_error(NN_ERR_SHAPE,
-                                "layer \"%s\": noise_shape %s does not broadcast to the input "
+                                "noise_shape %s does not broadcast to the input "
                                 "%s: axis %d must be 1, None or %lld",
-                                layer->name, noise_text, input_text, i,
+                                noise_text, input_text, i,
                                 (long long)input->dims[i]);
     }
     *output = *input;

@@ -90,8 +90,8 @@ static nn_status global_pool2d_build(nn_layer *layer, const nn_shape *input, nn_
     NN_TRY((pool->sequence ? nn_sequence_input : nn_image_input)(
         layer, input, pool->data_format, &height, &width, &channels));
     if (height * width > INDEX_LIMIT / channels)
-        return nn_error(NN_ERR_MEMORY, "layer \"%s\": one sample of input %s has more than "
-                        "%lld elements, the most global pooling supports", layer->name,
+        return nn_error(NN_ERR_MEMORY, "one sample of input %s has more than "
+                        "%lld elements, the most global pooling supports",
                         nn_shape_format(input, received, sizeof received),
                         (long long)INDEX_LIMIT);
     if (!pool->keepdims)

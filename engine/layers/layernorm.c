@@ -144,8 +144,8 @@ static nn_status layernorm_build(nn_layer *layer, const nn_shape *input, nn_shap
                         "normalises the last axis only (axis=-1)", norm->axis, text);
     for (int i = 1; i < input->ndim; i++)
         if (input->dims[i] <= 0)
-            return nn_error(NN_ERR_SHAPE, "layer \"%s\" needs every size of its input but the "
-                            "batch, got %s", layer->name, text);
+            return nn_error(NN_ERR_SHAPE, "this layer needs every size of its input but the "
+                            "batch, got %s", text);
     int64_t width = input->dims[input->ndim - 1];
     declare_weights(norm, width);
     norm->resolved_axis = axis;

@@ -56,8 +56,8 @@ static nn_status permute_build(nn_layer *layer, const nn_shape *input, nn_shape 
                         order, dims->ndim, received, input->ndim - 1);
     for (int i = 1; i < input->ndim; i++)
         if (input->dims[i] <= 0)
-            return nn_error(NN_ERR_SHAPE, "layer \"%s\" needs every size of its input but the "
-                            "batch, got %s", layer->name, received);
+            return nn_error(NN_ERR_SHAPE, "this layer needs every size of its input but the "
+                            "batch, got %s", received);
     *output = *input;
     for (int i = 0; i < dims->ndim; i++)
         output->dims[i + 1] = input->dims[dims->dims[i]];

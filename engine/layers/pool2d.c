@@ -173,9 +173,9 @@ static nn_status maxpool2d_build(nn_layer *layer, const nn_shape *input, nn_shap
                         height_text, width_text);
     if (height * width > INDEX_LIMIT / channels)
         return nn_error(NN_ERR_MEMORY,
-                        "layer \"%s\": one sample of input %s has more than %lld elements, "
+                        "one sample of input %s has more than %lld elements, "
                         "the most pooling supports",
-                        layer->name, received, (long long)INDEX_LIMIT);
+                        received, (long long)INDEX_LIMIT);
 
     if (pool->sequence)
         *output = last ? NN_SHAPE(-1, out_width, channels) : NN_SHAPE(-1, channels, out_width);

@@ -257,8 +257,8 @@ static nn_status recurrent_build(nn_layer *layer, const nn_shape *input, nn_shap
                                            "indices need an Embedding first)"
                                          : "");
     if (input->dims[1] <= 0 || input->dims[2] <= 0)
-        return nn_error(NN_ERR_SHAPE, "layer \"%s\" needs a known number of steps and features, "
-                        "got %s", layer->name, text);
+        return nn_error(NN_ERR_SHAPE, "this layer needs a known number of steps and features, "
+                        "got %s", text);
     int64_t steps = input->dims[1], features = input->dims[2], units = rnn->units;
     int64_t columns = gates_of(kind) * units;
     nn_shape kernel = NN_SHAPE(features, columns), recurrent = NN_SHAPE(units, columns);

@@ -189,8 +189,8 @@ static nn_status time_distributed_build(nn_layer *layer, const nn_shape *input,
     inner->explanation[0] = '\0';
     nn_status status = inner->cls->build(inner, &step, &step_output);
     if (status != NN_OK)
-        return nn_error_prefix(status, "layer \"%s\" applies \"%s\" to each step %s of its "
-                               "input %s", layer->name, inner->name,
+        return nn_error_prefix(status, "applying \"%s\" to each step %s of its input "
+                               "%s", inner->name,
                                nn_shape_format(&step, text, sizeof text),
                                nn_shape_format(input, inner_text, sizeof inner_text));
     if (step_output.ndim + 1 > NN_MAX_DIMS)

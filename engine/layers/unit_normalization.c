@@ -33,8 +33,8 @@ static nn_status unit_norm_build(nn_layer *layer, const nn_shape *input, nn_shap
     nn_shape_format(input, text, sizeof text);
     for (int i = 1; i < input->ndim; i++)
         if (input->dims[i] <= 0)
-            return nn_error(NN_ERR_SHAPE, "layer \"%s\" needs every size of its input but the "
-                            "batch, got %s", layer->name, text);
+            return nn_error(NN_ERR_SHAPE, "this layer needs every size of its input but the "
+                            "batch, got %s", text);
     norm->resolved_axis = axis;
     *output = *input;
     snprintf(layer->explanation, sizeof layer->explanation,

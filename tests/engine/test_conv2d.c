@@ -1211,7 +1211,7 @@ Test(conv2d_errors, sizes_whose_product_overflows_fail_cleanly)
     cr_assert_eq(nn_layer_finish(layer), NN_OK, "%s", nn_error_message());
     nn_shape input = NN_SHAPE(-1, 4, 4, 3);
     cr_assert_eq(nn_layer_build(layer, &input), NN_ERR_MEMORY);
-    ASSERT_MENTIONS(nn_error_message(), "conv2d", "kernel (1048576, 1048576, 3, 1073741824)",
+    ASSERT_MENTIONS(nn_error_message(), "kernel (1048576, 1048576, 3, 1073741824)",
                     "more than");
     cr_assert_eq(layer->param_count, 0);
     nn_layer_release(layer);
@@ -1221,6 +1221,6 @@ Test(conv2d_errors, sizes_whose_product_overflows_fail_cleanly)
     cr_assert_eq(nn_layer_finish(layer), NN_OK);
     nn_shape huge = NN_SHAPE(-1, 65536, 65536, 1);
     cr_assert_eq(nn_layer_build(layer, &huge), NN_ERR_MEMORY);
-    ASSERT_MENTIONS(nn_error_message(), "conv2d", "more than");
+    ASSERT_MENTIONS(nn_error_message(), "one sample of input (None, 65536, 65536, 1)", "more than");
     nn_layer_release(layer);
 }

@@ -263,7 +263,7 @@ t.test('bad uses say what was expected, and the session goes on', function()
            'needs a known number of steps', '(None, None, 4)')
   t.raises(function()
     return nn.Sequential{L.TimeDistributed{L.Conv2D{4, 3}, input_shape = {3, 5}}}
-  end, 'applies "conv2d', 'to each step (None, 5) of its input (None, 3, 5)', 'expected ndim=4')
+  end, 'applying "conv2d', 'to each step (None, 5) of its input (None, 3, 5)', 'expected ndim=4')
   t.raises(function()
     return nn.Sequential{L.Dense{4, input_shape = {3, 5}}, L.TimeDistributed{L.Embedding{10, 3}}}
   end, 'must be the model\'s first layer')
