@@ -133,11 +133,14 @@ typedef struct nn_normalize_geometry {
  * into `groups` runs of channels / groups, and each sample's group normalised on its own
  * over its positions before and after the channel axis and its channels. Keras'
  * GroupNormalization on (batch, ..., channels, ...) is samples = batch; its
- * LayerNormalization is one group of the last axis, a sample per row (before = after = 1). */
+ * LayerNormalization is one group of the last axis, a sample per row (before = after = 1).
+ * With `root_mean_square` the group is not centred: its mean is taken as 0, so inv_std is
+ * 1/sqrt(mean(x²) + epsilon) (RMSNormalization). */
 typedef struct nn_group_norm_geometry {
     int64_t samples, before, channels, after;
     int64_t groups; /* divides channels */
     float epsilon;
+    bool root_mean_square;
 } nn_group_norm_geometry;
 
 /* The most bin boundaries a Discretization holds (as NN_FLOATS_CAPACITY). */
@@ -521,8 +524,9 @@ typedef struct nn_backend {
                                const nn_batchnorm_geometry *geometry, float *scratch);
 
     /* Group normalisation (see nn_group_norm_geometry): mean and inv_std (samples · groups)
-     * receive each group's mean and 1/sqrt(biased variance + epsilon), y = (x - mean) ·
-     * inv_std · gamma + beta (gamma, beta (channels) may be NULL: 1 and 0). */
+     * receive each group's mean and 1/sqrt(biased variance + epsilon) (root_mean_square:
+     * 0 and 1/sqrt(mean(x²) + epsilon)), y = (x - mean) · inv_std · gamma + beta (gamma,
+     * beta (channels) may be NULL: 1 and 0). */
     void (*group_norm_forward)(float *y, float *mean, float *inv_std, const float *x,
                                const float *gamma, const float *beta,
                                const nn_group_norm_geometry *geometry);

@@ -1,9 +1,11 @@
-/* LayerNormalization and GroupNormalization, as Keras': each sample normalised on its own
- * to mean 0 and variance 1, then scaled by gamma and shifted by beta (one of each per
- * feature). LayerNormalization normalises every position's last axis; GroupNormalization
- * splits the channels into groups and normalises each group over the whole sample (its
- * positions and the group's channels). Neither uses batch statistics, so training and
- * inference compute the same thing. Both run the backend's group normalisation. */
+/* LayerNormalization, GroupNormalization and RMSNormalization, as Keras': each sample
+ * normalised on its own to mean 0 and variance 1, then scaled by gamma and shifted by beta
+ * (one of each per feature). LayerNormalization normalises every position's last axis;
+ * GroupNormalization splits the channels into groups and normalises each group over the
+ * whole sample (its positions and the group's channels); RMSNormalization divides every
+ * position's last axis by its root mean square, without centring, and has a scale only.
+ * None uses batch statistics, so training and inference compute the same thing. All run
+ * the backend's group normalisation. */
 #include <stddef.h>
 #include <stdio.h>
 
@@ -14,7 +16,8 @@ typedef struct layernorm_layer {
     int groups; /* GroupNormalization: -1 is one per channel (instance normalisation) */
     int axis;
     float epsilon;
-    bool center, scale, rms_scaling;
+    bool center, scale;
+    bool rms_scaling; /* RMSNormalization: divided by the root mean square, not centred */
     nn_initializer beta_initializer, gamma_initializer;
     nn_regularizer beta_regularizer, gamma_regularizer;
     nn_constraint beta_constraint, gamma_constraint;
@@ -85,28 +88,49 @@ static void layernorm_set_defaults(nn_layer *layer)
     norm->gamma_index = norm->beta_index = -1;
 }
 
+static const nn_arg_spec rms_norm_args[] = {
+    {"axis", NN_ARG_AXIS, ARG(axis), false, -NN_MAX_DIMS, NN_MAX_DIMS - 1, false, NULL, "-1",
+     "The axis normalised; nnsh normalises the last one (-1)."},
+    {"epsilon", NN_ARG_FLOAT, ARG(epsilon), false, 1e-30, 1e30, false, NULL, "1e-06",
+     "Small float added to the mean square to avoid dividing by zero."},
+    NN_NAME_AND_INPUT_SHAPE_ARGS("rms_normalization"),
+};
+
 static void group_norm_set_defaults(nn_layer *layer)
 {
     layernorm_set_defaults(layer);
     ((layernorm_layer *)layer)->groups = 32;
 }
 
+static void rms_norm_set_defaults(nn_layer *layer)
+{
+    layernorm_set_defaults(layer);
+    layernorm_layer *norm = (layernorm_layer *)layer;
+    norm->epsilon = 1e-6f;
+    norm->center = false;
+    norm->rms_scaling = true;
+}
+
 static nn_status layernorm_validate(nn_layer *layer)
 {
     if (((layernorm_layer *)layer)->rms_scaling)
-        return nn_error(NN_ERR_ARGUMENT, "layer \"%s\": rms_scaling=True is not available in "
-                        "nnsh yet; the default (False) is", layer->name);
+        return nn_error(NN_ERR_ARGUMENT, "layer \"%s\": rms_scaling=True is not available "
+                        "in nnsh: Keras releases differ on whether it centres first. "
+                        "RMSNormalization divides by the root mean square without centring",
+                        layer->name);
     return NN_OK;
 }
 
-/* gamma and beta, one per channel, as the flags ask. */
+/* gamma and beta, one per channel, as the flags ask; RMSNormalization calls its gamma
+ * "scale", as Keras does. */
 static void declare_weights(layernorm_layer *norm, int64_t channels)
 {
     nn_layer *layer = &norm->base;
     nn_shape shape = NN_SHAPE(channels);
     norm->gamma_index = norm->beta_index = -1;
     if (norm->scale)
-        norm->gamma_index = nn_layer_declare_param(layer, "gamma", &shape, true,
+        norm->gamma_index = nn_layer_declare_param(layer, norm->rms_scaling ? "scale" : "gamma",
+                                                   &shape, true,
                                                    norm->gamma_initializer,
                                                    norm->gamma_regularizer,
                                                    norm->gamma_constraint);
@@ -126,7 +150,9 @@ static const char *weights_text(const layernorm_layer *norm, int64_t channels, c
                  (long long)channels);
     else if (norm->scale || norm->center)
         snprintf(text, size, ", then %s (%lld)",
-                 norm->scale ? "multiplied by gamma" : "shifted by beta", (long long)channels);
+                 norm->scale ? (norm->rms_scaling ? "multiplied by scale" : "multiplied by gamma")
+                             : "shifted by beta",
+                 (long long)channels);
     else
         snprintf(text, size, "%s", "");
     return text;
@@ -140,7 +166,7 @@ static nn_status layernorm_build(nn_layer *layer, const nn_shape *input, nn_shap
     int axis = 0;
     NN_TRY(nn_feature_axis(layer, input, norm->axis, NULL, &axis));
     if (axis != input->ndim - 1)
-        return nn_error(NN_ERR_SHAPE, "layer normalisation over axis %d of input %s: nnsh "
+        return nn_error(NN_ERR_SHAPE, "normalisation over axis %d of input %s: nnsh "
                         "normalises the last axis only (axis=-1)", norm->axis, text);
     for (int i = 1; i < input->ndim; i++)
         if (input->dims[i] <= 0)
@@ -152,9 +178,11 @@ static nn_status layernorm_build(nn_layer *layer, const nn_shape *input, nn_shap
     norm->group_count = 1;
     *output = *input;
     snprintf(layer->explanation, sizeof layer->explanation,
-             "unchanged: each sample's %lld values along the last axis are shifted to mean 0 "
-             "and scaled to variance 1%s",
-             (long long)width, weights_text(norm, width, weights, sizeof weights));
+             "unchanged: each sample's %lld values along the last axis are %s%s",
+             (long long)width,
+             norm->rms_scaling ? "divided by their root mean square"
+                               : "shifted to mean 0 and scaled to variance 1",
+             weights_text(norm, width, weights, sizeof weights));
     return NN_OK;
 }
 
@@ -218,12 +246,13 @@ static nn_group_norm_geometry geometry_of(const layernorm_layer *norm, const nn_
 {
     nn_group_norm_geometry g = {.samples = batch, .before = 1, .after = 1,
                                 .channels = shape->dims[norm->resolved_axis],
-                                .groups = norm->group_count, .epsilon = norm->epsilon};
+                                .groups = norm->group_count, .epsilon = norm->epsilon,
+                                .root_mean_square = norm->rms_scaling};
     for (int i = 1; i < norm->resolved_axis; i++)
         g.before *= shape->dims[i];
     for (int i = norm->resolved_axis + 1; i < shape->ndim; i++)
         g.after *= shape->dims[i];
-    if (norm->base.cls == &nn_layernorm_class) {
+    if (norm->base.cls != &nn_group_norm_class) {
         g.samples *= g.before; /* every position is a sample of its own */
         g.before = 1;
     }
@@ -338,6 +367,28 @@ const nn_layer_class nn_group_norm_class = {
     .set_defaults = group_norm_set_defaults,
     .validate = group_norm_validate,
     .build = group_norm_build,
+    .reserve = layernorm_reserve,
+    .forward = layernorm_forward,
+    .backward = layernorm_backward,
+    .destroy = layernorm_destroy,
+    .mask_use = nn_mask_passes,
+};
+
+const nn_layer_class nn_rms_norm_class = {
+    .name = "RMSNormalization",
+    .base_name = "rms_normalization",
+    .doc = "Divides each sample's values along the last axis by their root mean square, "
+           "sqrt(mean(x^2) + epsilon), then multiplies by a learned scale, one per feature. "
+           "Unlike LayerNormalization it does not subtract the mean and has no offset, as in "
+           "the normalisation of many transformers.",
+    .example = "local n = nn.layers.RMSNormalization()\n"
+               "print(n(nn.tensor{{3, 4}}))   --> about [0.849, 1.131]",
+    .size = sizeof(layernorm_layer),
+    .args = rms_norm_args,
+    .arg_count = (int)(sizeof rms_norm_args / sizeof rms_norm_args[0]),
+    .positional_count = 1,
+    .set_defaults = rms_norm_set_defaults,
+    .build = layernorm_build,
     .reserve = layernorm_reserve,
     .forward = layernorm_forward,
     .backward = layernorm_backward,

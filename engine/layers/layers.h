@@ -28,6 +28,7 @@ extern const nn_layer_class nn_spatial_dropout2d_class;
 extern const nn_layer_class nn_batchnorm_class;
 extern const nn_layer_class nn_layernorm_class;
 extern const nn_layer_class nn_group_norm_class;
+extern const nn_layer_class nn_rms_norm_class;
 extern const nn_layer_class nn_random_contrast_class;
 extern const nn_layer_class nn_random_brightness_class;
 extern const nn_layer_class nn_resizing_class;

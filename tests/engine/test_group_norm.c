@@ -1,6 +1,6 @@
-/* LayerNormalization and GroupNormalization against a reference in double written from
- * the definition, their gradients (input, gamma, beta) against central differences of
- * that reference, and the layers' shape rules and errors. */
+/* LayerNormalization, GroupNormalization and RMSNormalization against a reference in
+ * double written from the definition, their gradients (input, gamma, beta) against central
+ * differences of that reference, and the layers' shape rules and errors. */
 #include <criterion/criterion.h>
 #include <math.h>
 #include <stdio.h>
@@ -10,9 +10,11 @@
 
 /* x as (samples, before, channels, after), the channels in `groups` runs: each sample's
  * group normalised over its elements, y = (x - mean) / sqrt(var + epsilon) · gamma + beta
- * per channel. LayerNormalization is one group with before = after = 1. */
+ * per channel. LayerNormalization is one group with before = after = 1; RMSNormalization
+ * is that without centring (mean 0, so the variance is the mean square) and no beta. */
 typedef struct layout {
     int samples, before, channels, after, groups;
+    bool root_mean_square;
 } layout;
 
 static size_t at(const layout *l, int n, int b, int c, int a)
@@ -31,7 +33,7 @@ static void reference(double *y, const double *x, const double *gamma, const dou
             for (int b = 0; b < l->before; b++)
                 for (int c = g * width; c < (g + 1) * width; c++)
                     for (int a = 0; a < l->after; a++)
-                        mean += x[at(l, n, b, c, a)] / count;
+                        mean += l->root_mean_square ? 0 : x[at(l, n, b, c, a)] / count;
             for (int b = 0; b < l->before; b++)
                 for (int c = g * width; c < (g + 1) * width; c++)
                     for (int a = 0; a < l->after; a++) {
@@ -93,11 +95,15 @@ static void check_against_reference(nn_layer *layer, nn_shape shape, const layou
 {
     cr_assert_eq(nn_layer_build(layer, &shape), NN_OK, "%s: %s", what, nn_error_message());
     int channels = l->channels;
-    /* gamma then beta, as Keras declares them */
+    /* gamma then beta, as Keras declares them; RMSNormalization has no beta */
+    bool has_beta = !l->root_mean_square;
+    cr_assert_eq(layer->param_count, has_beta ? 2 : 1, "%s", what);
     float *gamma = nn_tensor_f32(layer->params[0].value);
-    float *beta = nn_tensor_f32(layer->params[1].value);
+    float *zeros = calloc((size_t)channels, sizeof *zeros);
+    float *beta = has_beta ? nn_tensor_f32(layer->params[1].value) : zeros;
     ts_fill_uniform(gamma, (size_t)channels, 10 + seed, 0.5f, 1.5f);
-    ts_fill_uniform(beta, (size_t)channels, 20 + seed, -0.5f, 0.5f);
+    if (has_beta)
+        ts_fill_uniform(beta, (size_t)channels, 20 + seed, -0.5f, 0.5f);
     nn_tensor *x = harness_tensor(&shape, NULL);
     cr_assert_eq(nn_tensor_count(x), count_of(l), "%s: the layout covers the input", what);
     ts_fill_uniform(nn_tensor_f32(x), nn_tensor_count(x), 30 + seed, -2, 2);
@@ -124,15 +130,17 @@ static void check_against_reference(nn_layer *layer, nn_shape shape, const layou
     }
     for (int c = 0; c < channels; c++) {
         double dgamma = central(gamma64, (size_t)c, x64, gamma64, beta64, dy32, l, epsilon);
-        double dbeta = central(beta64, (size_t)c, x64, gamma64, beta64, dy32, l, epsilon);
         cr_expect(fabs(nn_tensor_f32(layer->params[0].grad)[c] - dgamma) <= 1e-3 * (1 + fabs(dgamma)),
                   "%s: dgamma[%d] is %.7g, the central difference %.7g", what, c,
                   (double)nn_tensor_f32(layer->params[0].grad)[c], dgamma);
+        if (!has_beta)
+            continue;
+        double dbeta = central(beta64, (size_t)c, x64, gamma64, beta64, dy32, l, epsilon);
         cr_expect(fabs(nn_tensor_f32(layer->params[1].grad)[c] - dbeta) <= 1e-3 * (1 + fabs(dbeta)),
                   "%s: dbeta[%d] is %.7g, the central difference %.7g", what, c,
                   (double)nn_tensor_f32(layer->params[1].grad)[c], dbeta);
     }
-    free(x64), free(gamma64), free(beta64), free(y64);
+    free(x64), free(gamma64), free(beta64), free(y64), free(zeros);
     nn_tensor_free(x), nn_tensor_free(dy), nn_tensor_free(dx);
     harness_run_free(&run);
 }
@@ -149,7 +157,7 @@ Test(layer_normalization, forward_and_gradients_match_the_reference)
         nn_shape shape = cases[k].middle == 1 ? NN_SHAPE(cases[k].batch, cases[k].width)
                                               : NN_SHAPE(cases[k].batch, cases[k].middle, cases[k].width);
         /* every row of the last axis is a sample of its own */
-        layout rows = {cases[k].batch * cases[k].middle, 1, cases[k].width, 1, 1};
+        layout rows = {cases[k].batch * cases[k].middle, 1, cases[k].width, 1, 1, false};
         char what[32];
         snprintf(what, sizeof what, "case %zu", k);
         check_against_reference(layer, shape, &rows, cases[k].epsilon, (unsigned)k, what);
@@ -160,11 +168,11 @@ Test(layer_normalization, forward_and_gradients_match_the_reference)
 Test(group_normalization, forward_and_gradients_match_the_reference)
 {
     const struct { int groups, axis; nn_shape shape; layout layout; const char *what; } cases[] = {
-        {2, -1, NN_SHAPE(2, 3, 3, 4), {2, 9, 4, 1, 2}, "images, 2 groups of 2 channels"},
-        {-1, -1, NN_SHAPE(2, 2, 2, 3), {2, 4, 3, 1, 3}, "groups=-1: instance normalisation"},
-        {1, -1, NN_SHAPE(3, 5), {3, 1, 5, 1, 1}, "features, one group"},
-        {3, 1, NN_SHAPE(2, 6, 2, 2), {2, 1, 6, 4, 3}, "channels_first, axis=1"},
-        {2, 2, NN_SHAPE(2, 3, 4, 2), {2, 3, 4, 2, 2}, "axis=2, positions on both sides"},
+        {2, -1, NN_SHAPE(2, 3, 3, 4), {2, 9, 4, 1, 2, false}, "images, 2 groups of 2 channels"},
+        {-1, -1, NN_SHAPE(2, 2, 2, 3), {2, 4, 3, 1, 3, false}, "groups=-1: instance normalisation"},
+        {1, -1, NN_SHAPE(3, 5), {3, 1, 5, 1, 1, false}, "features, one group"},
+        {3, 1, NN_SHAPE(2, 6, 2, 2), {2, 1, 6, 4, 3, false}, "channels_first, axis=1"},
+        {2, 2, NN_SHAPE(2, 3, 4, 2), {2, 3, 4, 2, 2, false}, "axis=2, positions on both sides"},
     };
     for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
         nn_layer *layer = NULL;
@@ -176,6 +184,52 @@ Test(group_normalization, forward_and_gradients_match_the_reference)
                                 100 + (unsigned)k, cases[k].what);
         nn_layer_release(layer);
     }
+}
+
+Test(rms_normalization, forward_and_gradients_match_the_reference)
+{
+    const struct { int batch, middle, width; float epsilon; } cases[] = {
+        {4, 1, 8, 1e-6f}, {2, 3, 5, 1e-3f}, {3, 1, 1, 1e-6f}, {2, 2, 64, 1e-5f}};
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        nn_layer *layer = NULL;
+        cr_assert_eq(nn_layer_create(&layer, &nn_rms_norm_class), NN_OK);
+        *(float *)harness_arg(layer, "epsilon") = cases[k].epsilon;
+        cr_assert_eq(nn_layer_finish(layer), NN_OK);
+        nn_shape shape = cases[k].middle == 1 ? NN_SHAPE(cases[k].batch, cases[k].width)
+                                              : NN_SHAPE(cases[k].batch, cases[k].middle, cases[k].width);
+        layout rows = {cases[k].batch * cases[k].middle, 1, cases[k].width, 1, 1, true};
+        char what[32];
+        snprintf(what, sizeof what, "rms case %zu", k);
+        check_against_reference(layer, shape, &rows, cases[k].epsilon, 200 + (unsigned)k, what);
+        cr_expect_str_eq(layer->params[0].name, "scale", "Keras calls the weight scale");
+        nn_layer_release(layer);
+    }
+}
+
+Test(rms_normalization, known_values)
+{
+    /* (3, 4): mean square 12.5, so 3 / sqrt(12.5 + 1e-6) and 4 / sqrt(12.5 + 1e-6); a row of
+     * zeros stays zeros. */
+    nn_layer *layer = NULL;
+    cr_assert_eq(nn_layer_create(&layer, &nn_rms_norm_class), NN_OK);
+    cr_assert_eq(nn_layer_finish(layer), NN_OK);
+    nn_shape shape = NN_SHAPE(2, 2);
+    cr_assert_eq(nn_layer_build(layer, &shape), NN_OK, "%s", nn_error_message());
+    float values[] = {3, 4, 0, 0};
+    nn_tensor *x = harness_tensor(&shape, values);
+    harness_run run;
+    cr_assert_eq(harness_forward(&run, layer, x, false, NULL), NN_OK, "%s", nn_error_message());
+    const float *y = nn_tensor_f32(run.output);
+    double rms = sqrt(12.5 + 1e-6);
+    cr_expect_float_eq(y[0], 3 / rms, 1e-6);
+    cr_expect_float_eq(y[1], 4 / rms, 1e-6);
+    cr_expect_eq(y[2], 0.0f);
+    cr_expect_eq(y[3], 0.0f);
+    ASSERT_MENTIONS(layer->explanation, "divided by their root mean square",
+                    "multiplied by scale (2)");
+    nn_tensor_free(x);
+    harness_run_free(&run);
+    nn_layer_release(layer);
 }
 
 Test(layer_normalization, only_the_last_axis_and_no_rms_scaling)
@@ -191,7 +245,7 @@ Test(layer_normalization, only_the_last_axis_and_no_rms_scaling)
     cr_assert_eq(nn_layer_create(&layer, &nn_layernorm_class), NN_OK);
     harness_set_bool(layer, "rms_scaling", true);
     cr_assert_eq(nn_layer_finish(layer), NN_ERR_ARGUMENT);
-    ASSERT_MENTIONS(nn_error_message(), "rms_scaling=True");
+    ASSERT_MENTIONS(nn_error_message(), "rms_scaling=True", "RMSNormalization");
     nn_layer_release(layer);
 }
 

@@ -192,7 +192,7 @@ t.test('padding, cropping, upsampling and transposed convolution train on the GP
         L.UpSampling2D{2, interpolation = 'bilinear', data_format = data_format},
         L.Resizing{7, 9, data_format = data_format},
         L.RandomCrop{6, 8, data_format = data_format}, L.CenterCrop{5, 7, data_format = data_format},
-        L.LayerNormalization(), L.UnitNormalization{axis = 1}, L.Identity(),
+        L.LayerNormalization(), L.RMSNormalization(), L.UnitNormalization{axis = 1}, L.Identity(),
         L.Flatten(), L.Dense{2, activation = 'softmax'}}
       model:to(device)
       model:compile{optimizer = nn.optimizers.SGD{learning_rate = 0.5},

@@ -268,10 +268,20 @@ static void resampling(void)
     free(values), free(bias), free(cpu_rows), free(dev_rows);
 }
 
-/* Layer normalisation: both backends run the same bodies, so the results are equal up to
- * the GPU's fused multiply-adds. */
-static void layer_normalization(void)
+/* gh_expect_close for the part (e.g. "output") of what a case checks. */
+static void expect_close_part(const char *what, const char *part, const float *actual,
+                              const float *expected, size_t n, double tolerance)
 {
+    char label[96];
+    snprintf(label, sizeof label, "%s %s", what, part);
+    gh_expect_close(label, actual, expected, n, tolerance);
+}
+
+/* Layer normalisation, or RMS normalisation (no centring): both backends run the same
+ * bodies, so the results are equal up to the GPU's fused multiply-adds. */
+static void row_normalization(bool root_mean_square)
+{
+    const char *what = root_mean_square ? "rms normalization" : "layer normalization";
     const int64_t rows = 500, width = 96;
     size_t n = (size_t)(rows * width);
     float *x = gh_random(n, 71, -2, 2), *dy = gh_random(n, 72, -1, 1);
@@ -280,7 +290,8 @@ static void layer_normalization(void)
     float statistics_cpu[1000], statistics_dev[1000];
     float dgamma_cpu[96], dgamma_dev[96], dbeta_cpu[96], dbeta_dev[96];
     nn_group_norm_geometry geometry = {.samples = rows, .before = 1, .channels = width,
-                                       .after = 1, .groups = 1, .epsilon = 1e-3f};
+                                       .after = 1, .groups = 1, .epsilon = 1e-3f,
+                                       .root_mean_square = root_mean_square};
     nn_cpu_group_norm_forward(y_cpu, statistics_cpu, statistics_cpu + rows, x, gamma, beta,
                               &geometry);
     nn_cpu_group_norm_backward(dx_cpu, dgamma_cpu, dbeta_cpu, dy, x, gamma, statistics_cpu,
@@ -298,15 +309,19 @@ static void layer_normalization(void)
     gh_download(statistics_dev, d_statistics, 2 * (size_t)rows * 4);
     gh_download(dgamma_dev, d_dgamma, (size_t)width * 4);
     gh_download(dbeta_dev, d_dbeta, (size_t)width * 4);
-    gh_expect_close("layer normalization output", y_dev, y_cpu, n, 1e-6);
-    gh_expect_close("layer normalization statistics", statistics_dev, statistics_cpu, 2 * (size_t)rows, 1e-6);
-    gh_expect_close("layer normalization input gradient", dx_dev, dx_cpu, n, 1e-5);
-    gh_expect_close("layer normalization gamma gradient", dgamma_dev, dgamma_cpu, (size_t)width, 1e-5);
-    gh_expect_close("layer normalization beta gradient", dbeta_dev, dbeta_cpu, (size_t)width, 1e-6);
+    expect_close_part(what, "output", y_dev, y_cpu, n, 1e-6);
+    expect_close_part(what, "statistics", statistics_dev, statistics_cpu, 2 * (size_t)rows, 1e-6);
+    expect_close_part(what, "input gradient", dx_dev, dx_cpu, n, 1e-5);
+    expect_close_part(what, "gamma gradient", dgamma_dev, dgamma_cpu, (size_t)width, 1e-5);
+    expect_close_part(what, "beta gradient", dbeta_dev, dbeta_cpu, (size_t)width, 1e-6);
     gh_free(d_x), gh_free(d_dy), gh_free(d_gamma), gh_free(d_beta), gh_free(d_y), gh_free(d_dx);
     gh_free(d_statistics), gh_free(d_dgamma), gh_free(d_dbeta);
     free(x), free(dy), free(gamma), free(beta), free(y_cpu), free(y_dev), free(dx_cpu), free(dx_dev);
 }
+
+static void layer_normalization(void) { row_normalization(false); }
+
+static void rms_normalization(void) { row_normalization(true); }
 
 /* Group normalisation with positions on both sides of the channel axis: the same bodies
  * on both backends. */
@@ -1186,6 +1201,7 @@ int main(int argc, char **argv)
         {"padding, cropping and upsampling", resampling},
         {"resizing", resizing},
         {"layer normalization", layer_normalization},
+        {"rms normalization", rms_normalization},
         {"group normalization", group_normalization},
         {"recurrent cells and the leading-axes swap", recurrent_cells},
         {"embedding", embedding},

@@ -410,6 +410,8 @@ static nn_model *model_around(const nn_layer_class *cls, nn_shape *input)
             set_float(layer, "rate", 0.5f);
         if (cls == &nn_gaussian_noise_class)
             set_float(layer, "stddev", 0.2f);
+        if (cls == &nn_rms_norm_class)
+            set_float(layer, "epsilon", 1e-3f);
         if (cls == &nn_relu_class) {
             *(nn_optional_float *)nn_layer_arg_pointer(layer, arg(layer, "max_value")) =
                 (nn_optional_float){true, 6.0f};
@@ -672,6 +674,7 @@ Test(model_file, identity_round_trips) { layer_round_trip(&nn_identity_class); }
 Test(model_file, unit_normalization_round_trips) { layer_round_trip(&nn_unit_normalization_class); }
 Test(model_file, category_encoding_round_trips) { layer_round_trip(&nn_category_encoding_class); }
 Test(model_file, discretization_round_trips) { layer_round_trip(&nn_discretization_class); }
+Test(model_file, rms_normalization_round_trips) { layer_round_trip(&nn_rms_norm_class); }
 Test(model_file, time_distributed_round_trips)
 {
     layer_round_trip(&nn_time_distributed_class);
@@ -734,7 +737,7 @@ Test(model_file, every_layer_class_has_a_round_trip_test)
                                             &nn_center_crop_class, &nn_random_crop_class,
                                             &nn_identity_class, &nn_unit_normalization_class,
                                             &nn_category_encoding_class,
-                                            &nn_discretization_class};
+                                            &nn_discretization_class, &nn_rms_norm_class};
     const nn_layer_class *const *classes = nn_layer_classes();
     for (int i = 0; classes[i]; i++) {
         bool found = false;

@@ -52,15 +52,19 @@ NN_BODY size_t nn_body_group_norm_group_size(const nn_group_norm_geometry *g)
     } while (0)
 
 /* Group k: its mean and 1/sqrt(biased variance + epsilon), summed in double, then
- * y = (x - mean) · inv_std · gamma + beta per channel (gamma, beta may be NULL). */
+ * y = (x - mean) · inv_std · gamma + beta per channel (gamma, beta may be NULL). A
+ * root-mean-square group keeps mean 0, which makes the variance the mean square. */
 NN_BODY void nn_body_group_norm_forward(float *y, float *mean, float *inv_std, const float *x,
                                         const float *gamma, const float *beta,
                                         const nn_group_norm_geometry *g, size_t k)
 {
     double count = (double)nn_body_group_norm_group_size(g);
-    double sum = 0.0;
-    NN_GROUP_NORM_EACH(g, k, i, c, sum += (double)x[i]);
-    double center = sum / count;
+    double center = 0.0;
+    if (!g->root_mean_square) {
+        double sum = 0.0;
+        NN_GROUP_NORM_EACH(g, k, i, c, sum += (double)x[i]);
+        center = sum / count;
+    }
     double squares = 0.0;
     NN_GROUP_NORM_EACH(g, k, i, c, {
         double deviation = (double)x[i] - center;
@@ -76,7 +80,8 @@ NN_BODY void nn_body_group_norm_forward(float *y, float *mean, float *inv_std, c
     });
 }
 
-/* Group k of dx: inv_std · (d - mean(d) - x̂ · mean(d · x̂)) with d = dy · gamma. */
+/* Group k of dx: inv_std · (d - mean(d) - x̂ · mean(d · x̂)) with d = dy · gamma; a
+ * root-mean-square group, whose mean does not move with x, has no mean(d) term. */
 NN_BODY void nn_body_group_norm_dx(float *dx, const float *dy, const float *x,
                                    const float *gamma, const float *mean, const float *inv_std,
                                    const nn_group_norm_geometry *g, size_t k)
@@ -89,7 +94,8 @@ NN_BODY void nn_body_group_norm_dx(float *dx, const float *dy, const float *x,
         sum_d += (double)d;
         sum_d_xhat += (double)d * (double)xhat;
     });
-    double mean_d = sum_d / count, mean_d_xhat = sum_d_xhat / count;
+    double mean_d = g->root_mean_square ? 0.0 : sum_d / count;
+    double mean_d_xhat = sum_d_xhat / count;
     NN_GROUP_NORM_EACH(g, k, i, c, {
         float d = dy[i] * (gamma ? gamma[c] : 1.0f);
         float xhat = (x[i] - mean[k]) * inv_std[k];
