@@ -565,6 +565,8 @@ nn_status nn_check_ids(const nn_layer *layer, const nn_tensor *input, int64_t li
         format_position(&input->shape, i, position, sizeof position);
         if (isnan(value))
             snprintf(number, sizeof number, "NaN");
+        else if (value == floor(value) && fabs(value) < 1e15) /* ids read as ids */
+            snprintf(number, sizeof number, "%.0f", value);
         else
             snprintf(number, sizeof number, "%.9g", value);
         return nn_error(NN_ERR_ARGUMENT, "%s \"%s\": input%s = %s is not a valid index; "

@@ -121,12 +121,14 @@ nn_status nn_optimizer_config_check(const nn_optimizer_config *config)
         return nn_error(NN_ERR_ARGUMENT, "optimizer kind %d does not exist", (int)config->kind);
     const char *name = nn_optimizer_name(config->kind);
     NN_TRY(nn_schedule_check(&config->schedule));
-    NN_TRY(check_range(name, "learning_rate", config->learning_rate, 0.0, INFINITY, false));
-    NN_TRY(check_range(name, "epsilon", config->epsilon, 0.0, INFINITY, false));
-    NN_TRY(check_range(name, "weight_decay", config->weight_decay, 0.0, INFINITY, false));
-    NN_TRY(check_range(name, "clipnorm", config->clipnorm, 0.0, INFINITY, false));
-    NN_TRY(check_range(name, "clipvalue", config->clipvalue, 0.0, INFINITY, false));
-    NN_TRY(check_range(name, "global_clipnorm", config->global_clipnorm, 0.0, INFINITY, false));
+    NN_TRY(check_range(name, "learning_rate", config->learning_rate, 0.0, NN_OPTIMIZER_SETTING_MAX,
+                       true));
+    NN_TRY(check_range(name, "epsilon", config->epsilon, 0.0, 1.0, true));
+    NN_TRY(check_range(name, "weight_decay", config->weight_decay, 0.0, NN_WEIGHT_DECAY_MAX, true));
+    NN_TRY(check_range(name, "clipnorm", config->clipnorm, 0.0, NN_OPTIMIZER_SETTING_MAX, true));
+    NN_TRY(check_range(name, "clipvalue", config->clipvalue, 0.0, NN_OPTIMIZER_SETTING_MAX, true));
+    NN_TRY(check_range(name, "global_clipnorm", config->global_clipnorm, 0.0,
+                       NN_OPTIMIZER_SETTING_MAX, true));
     if ((config->clipnorm > 0.0) + (config->clipvalue > 0.0) + (config->global_clipnorm > 0.0) > 1)
         return nn_error(NN_ERR_ARGUMENT,
                         "%s: only one of clipnorm, clipvalue and global_clipnorm can be set "
@@ -144,7 +146,7 @@ nn_status nn_optimizer_config_check(const nn_optimizer_config *config)
         return check_range(name, "momentum", config->momentum, 0.0, 1.0, true);
     case NN_OPTIMIZER_ADAGRAD:
         return check_range(name, "initial_accumulator_value",
-                           config->initial_accumulator_value, 0.0, INFINITY, false);
+                           config->initial_accumulator_value, 0.0, NN_OPTIMIZER_SETTING_MAX, true);
     default:
         return NN_OK;
     }

@@ -61,6 +61,12 @@ typedef struct nn_optimizer {
 /* The rate of the update after `iterations` updates: the schedule's, or learning_rate. */
 double nn_optimizer_rate_at(const nn_optimizer_config *config, long long iterations);
 
+/* The largest learning_rate, clip or initial_accumulator_value taken, and the largest
+ * weight_decay: far beyond any useful value, and below where float32 arithmetic on them
+ * overflows at once. */
+#define NN_OPTIMIZER_SETTING_MAX 1e30
+#define NN_WEIGHT_DECAY_MAX 1e6
+
 /* Every setting in its range (an error names the optimizer, the setting and the range). */
 nn_status nn_optimizer_config_check(const nn_optimizer_config *config);
 /* On the CPU. */

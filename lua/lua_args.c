@@ -98,6 +98,12 @@ lua_Integer nn_lua_opt_integer(lua_State *L, int index, const char *key, lua_Int
     }
     int is_integer = 0;
     lua_Integer value = lua_tointegerx(L, -1, &is_integer);
+    if (!is_integer && lua_type(L, -1) == LUA_TNUMBER) {
+        double number = lua_tonumber(L, -1);
+        if (isnan(number))
+            nn_lua_error(L, "%s: %s must be an integer, got NaN", function, key);
+        nn_lua_error(L, "%s: %s must be an integer, got %.15g", function, key, number);
+    }
     if (!is_integer)
         nn_lua_error(L, "%s: %s must be an integer, got %s", function, key, nn_lua_typename(L, -1));
     if (value < low || value > high) {
@@ -177,17 +183,17 @@ static void set_pair(lua_State *L, int *pair, const nn_arg_spec *spec, const cha
 {
     if (lua_type(L, -1) == LUA_TNUMBER) {
         int value = (int)check_arg_integer(L, -1, spec, function,
-                                           "an integer or a pair {height, width}");
+                                           "an integer or a pair of integers");
         pair[0] = pair[1] = value;
         return;
     }
     if (!lua_istable(L, -1) || luaL_len(L, -1) != 2)
-        nn_lua_error(L, "%s: %s must be an integer or a pair {height, width}, got %s", function,
+        nn_lua_error(L, "%s: %s must be an integer or a pair of integers, got %s", function,
                    spec->name, lua_istable(L, -1) ? "a table that is not a pair" : nn_lua_typename(L, -1));
     for (int i = 0; i < 2; i++) {
         lua_geti(L, -1, i + 1);
         pair[i] = (int)check_arg_integer(L, -1, spec, function,
-                                         "an integer or a pair {height, width}");
+                                         "an integer or a pair of integers");
         lua_pop(L, 1);
     }
 }
@@ -397,6 +403,30 @@ static void set_regularizer(lua_State *L, nn_regularizer *regularizer, const nn_
         nn_lua_error(L, "%s: %s must be 'l1', 'l2', 'l1_l2' or a regularizer from "
                       "nn.regularizers, got %s",
                    function, spec->name, nn_lua_typename(L, -1));
+    /* A table is what nn.regularizers makes: l1 and/or l2 and nothing else. Anything else
+     * (L2=, a list, an empty table) would otherwise read as no penalty at all. */
+    bool any = false;
+    lua_pushnil(L);
+    while (lua_next(L, -2)) {
+        lua_pop(L, 1);
+        const char *key = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
+        if (!key || (strcmp(key, "l1") != 0 && strcmp(key, "l2") != 0)) {
+            if (key)
+                nn_lua_error(L, "%s: %s has unknown key '%s' (valid: l1, l2), as "
+                             "nn.regularizers.l2(0.01) makes", function, spec->name, key);
+            if (lua_isinteger(L, -1))
+                nn_lua_error(L, "%s: %s has entry [%lld]; a regularizer table has only the keys "
+                             "l1 and l2, as nn.regularizers.l2(0.01) makes", function,
+                             spec->name, (long long)lua_tointeger(L, -1));
+            nn_lua_error(L, "%s: %s has a key of type %s; a regularizer table has only the "
+                         "keys l1 and l2, as nn.regularizers.l2(0.01) makes", function,
+                         spec->name, nn_lua_typename(L, -1));
+        }
+        any = true;
+    }
+    if (!any)
+        nn_lua_error(L, "%s: %s is an empty table; give l1= and/or l2=, or use "
+                     "nn.regularizers.l2(0.01)", function, spec->name);
     double l1 = table_number(L, "l1", 0.0, function, spec->name);
     double l2 = table_number(L, "l2", 0.0, function, spec->name);
     if (l1 < 0 || l2 < 0 || !isfinite(l1) || !isfinite(l2))

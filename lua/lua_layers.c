@@ -362,6 +362,10 @@ static int layer_set_weights(lua_State *L)
         nn_lua_error(L, "%s: expected a list of weight tensors (as get_weights gives), got %s",
                      function, nn_lua_typename(L, 2));
     lua_Integer count = luaL_len(L, 2);
+    if (!layer->built && count > 0)
+        nn_lua_error(L, "%s: layer \"%s\" is not built yet, so it has no weights to set; call "
+                     "it on data or layer:build(...) with its input shape first", function,
+                     layer->name);
     if (count != layer->param_count)
         nn_lua_error(L, "%s: layer \"%s\" has %d weight tensors, got %lld", function, layer->name,
                      layer->param_count, (long long)count);

@@ -168,8 +168,15 @@ static int model_get_layer(lua_State *L)
 {
     const char *function = "model:get_layer";
     nn_model *model = nn_lua_check_model(L, 1, function);
+    if (lua_type(L, 2) != LUA_TNUMBER && lua_type(L, 2) != LUA_TSTRING)
+        nn_lua_error(L, "%s: expected a layer's name or its 1-based position, got %s", function,
+                     nn_lua_typename(L, 2));
     if (lua_type(L, 2) == LUA_TNUMBER) {
-        lua_Integer position = luaL_checkinteger(L, 2);
+        int is_integer = 0;
+        lua_Integer position = lua_tointegerx(L, 2, &is_integer);
+        if (!is_integer)
+            nn_lua_error(L, "%s: a position must be a whole number (layers count from 1), got "
+                         "%.15g", function, lua_tonumber(L, 2));
         if (position < 1 || position > model->layer_count)
             nn_lua_error(L, "%s: position %lld is out of range (the model has %d layer%s)",
                          function, (long long)position, model->layer_count,
@@ -177,7 +184,7 @@ static int model_get_layer(lua_State *L)
         nn_lua_push_layer(L, model->layers[position - 1]);
         return 1;
     }
-    const char *name = luaL_checkstring(L, 2);
+    const char *name = lua_tostring(L, 2);
     for (int i = 0; i < model->layer_count; i++) {
         if (strcmp(model->layers[i]->name, name) == 0) {
             nn_lua_push_layer(L, model->layers[i]);
@@ -527,7 +534,7 @@ static void parse_optimizer(lua_State *L, int index, nn_optimizer_config *config
     /* 0 is allowed, as in Keras: a run that computes losses but moves nothing. */
     if (!scheduled)
         config->learning_rate = nn_lua_opt_number(L, index, "learning_rate",
-                                                  config->learning_rate, 0, 1e30, function);
+                                                  config->learning_rate, 0, NN_OPTIMIZER_SETTING_MAX, function);
     config->momentum = nn_lua_opt_number(L, index, "momentum", config->momentum, 0, 1, function);
     config->nesterov = nn_lua_opt_boolean(L, index, "nesterov", config->nesterov, function);
     config->beta_1 = nn_lua_opt_number(L, index, "beta_1", config->beta_1, 0, 1, function);
@@ -535,16 +542,16 @@ static void parse_optimizer(lua_State *L, int index, nn_optimizer_config *config
     config->epsilon = nn_lua_opt_number(L, index, "epsilon", config->epsilon, 0, 1, function);
     config->amsgrad = nn_lua_opt_boolean(L, index, "amsgrad", config->amsgrad, function);
     config->weight_decay = nn_lua_opt_number(L, index, "weight_decay", config->weight_decay, 0,
-                                             1e6, function);
+                                             NN_WEIGHT_DECAY_MAX, function);
     config->rho = nn_lua_opt_number(L, index, "rho", config->rho, 0, 1, function);
     config->centered = nn_lua_opt_boolean(L, index, "centered", config->centered, function);
     config->initial_accumulator_value =
         nn_lua_opt_number(L, index, "initial_accumulator_value",
-                          config->initial_accumulator_value, 0, 1e30, function);
-    config->clipnorm = nn_lua_opt_number(L, index, "clipnorm", config->clipnorm, 0, 1e30, function);
-    config->clipvalue = nn_lua_opt_number(L, index, "clipvalue", config->clipvalue, 0, 1e30, function);
+                          config->initial_accumulator_value, 0, NN_OPTIMIZER_SETTING_MAX, function);
+    config->clipnorm = nn_lua_opt_number(L, index, "clipnorm", config->clipnorm, 0, NN_OPTIMIZER_SETTING_MAX, function);
+    config->clipvalue = nn_lua_opt_number(L, index, "clipvalue", config->clipvalue, 0, NN_OPTIMIZER_SETTING_MAX, function);
     config->global_clipnorm = nn_lua_opt_number(L, index, "global_clipnorm",
-                                                config->global_clipnorm, 0, 1e30, function);
+                                                config->global_clipnorm, 0, NN_OPTIMIZER_SETTING_MAX, function);
 }
 
 static void parse_loss(lua_State *L, int index, nn_loss *loss, const char *function)
@@ -1358,6 +1365,33 @@ static const luaL_Reg model_metamethods[] = {
     {"__call", model_call},     {"__tostring", model_tostring}, {NULL, NULL},
 };
 
+/* nn._check_optimizer(optimizer, function) and nn._check_loss(loss, function): what
+ * compile checks, when nn.optimizers.Adam{...} or nn.losses.X{...} is made, so a bad
+ * setting is reported where it was written. */
+static int l_check_optimizer(lua_State *L)
+{
+    const char *function = luaL_checkstring(L, 2);
+    lua_settop(L, 1);
+    nn_optimizer_config config;
+    parse_optimizer(L, 1, &config, function);
+    const char *exclusions[NN_MAX_DECAY_EXCLUSIONS];
+    parse_decay_exclusions(L, 1, exclusions, function);
+    if (nn_optimizer_config_check(&config) != NN_OK)
+        nn_lua_error(L, "%s: %s", function, nn_error_message());
+    return 0;
+}
+
+static int l_check_loss(lua_State *L)
+{
+    const char *function = luaL_checkstring(L, 2);
+    lua_settop(L, 1);
+    nn_loss loss;
+    parse_loss(L, 1, &loss, function);
+    if (nn_loss_check(&loss) != NN_OK)
+        nn_lua_error(L, "%s: %s", function, nn_error_message());
+    return 0;
+}
+
 void nn_lua_open_model(lua_State *L)
 {
     luaL_newmetatable(L, NN_LUA_MODEL);
@@ -1371,4 +1405,8 @@ void nn_lua_open_model(lua_State *L)
     lua_setfield(L, -2, "Sequential");
     lua_pushcfunction(L, l_schedule_rate);
     lua_setfield(L, -2, "_schedule_rate");
+    lua_pushcfunction(L, l_check_optimizer);
+    lua_setfield(L, -2, "_check_optimizer");
+    lua_pushcfunction(L, l_check_loss);
+    lua_setfield(L, -2, "_check_loss");
 }

@@ -2,7 +2,9 @@
 -- initializers, regularizers and constraints, and History helpers.
 local nn = ...
 
-local function options(name, defaults)
+-- An optimizer or loss constructor: a table of the given options and the name, checked
+-- as compile would check it (`check`), so a bad setting is an error where it is written.
+local function options(name, defaults, check)
   return function(t)
     t = t or {}
     if type(t) ~= 'table' then
@@ -10,16 +12,19 @@ local function options(name, defaults)
     end
     local object = {name = defaults.name}
     for k, v in pairs(t) do object[k] = v end
+    local ok, message = pcall(check, object, name)
+    if not ok then error(message, 2) end
     return object
   end
 end
 
+local function optimizer(name, defaults) return options(name, defaults, nn._check_optimizer) end
 nn.optimizers = {
-  SGD = options('nn.optimizers.SGD', {name = 'sgd'}),
-  Adam = options('nn.optimizers.Adam', {name = 'adam'}),
-  AdamW = options('nn.optimizers.AdamW', {name = 'adamw'}),
-  RMSprop = options('nn.optimizers.RMSprop', {name = 'rmsprop'}),
-  Adagrad = options('nn.optimizers.Adagrad', {name = 'adagrad'}),
+  SGD = optimizer('nn.optimizers.SGD', {name = 'sgd'}),
+  Adam = optimizer('nn.optimizers.Adam', {name = 'adam'}),
+  AdamW = optimizer('nn.optimizers.AdamW', {name = 'adamw'}),
+  RMSprop = optimizer('nn.optimizers.RMSprop', {name = 'rmsprop'}),
+  Adagrad = optimizer('nn.optimizers.Adagrad', {name = 'adagrad'}),
 }
 
 -- Learning-rate schedules: nn.optimizers.Adam{learning_rate =
@@ -91,14 +96,15 @@ for class, positions in pairs(schedule_positions) do
   end
 end
 
+local function loss(name, defaults) return options(name, defaults, nn._check_loss) end
 nn.losses = {
-  SparseCategoricalCrossentropy = options('nn.losses.SparseCategoricalCrossentropy',
+  SparseCategoricalCrossentropy = loss('nn.losses.SparseCategoricalCrossentropy',
     {name = 'sparse_categorical_crossentropy'}),
-  CategoricalCrossentropy = options('nn.losses.CategoricalCrossentropy',
+  CategoricalCrossentropy = loss('nn.losses.CategoricalCrossentropy',
     {name = 'categorical_crossentropy'}),
-  BinaryCrossentropy = options('nn.losses.BinaryCrossentropy', {name = 'binary_crossentropy'}),
-  MeanSquaredError = options('nn.losses.MeanSquaredError', {name = 'mean_squared_error'}),
-  MeanAbsoluteError = options('nn.losses.MeanAbsoluteError', {name = 'mean_absolute_error'}),
+  BinaryCrossentropy = loss('nn.losses.BinaryCrossentropy', {name = 'binary_crossentropy'}),
+  MeanSquaredError = loss('nn.losses.MeanSquaredError', {name = 'mean_squared_error'}),
+  MeanAbsoluteError = loss('nn.losses.MeanAbsoluteError', {name = 'mean_absolute_error'}),
 }
 
 -- Initializers and constraints take Keras' arguments by position, in Keras' order

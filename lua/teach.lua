@@ -27,7 +27,10 @@ function methods.trace(model, x, options)
   end
   local ok, input = pcall(nn.tensor, x)
   if not ok then error('model:trace: expected a batch of inputs (a tensor), got ' .. type(x), 2) end
-  if input.ndim < 1 or #input == 0 then error('model:trace: expected a batch with at least one sample', 2) end
+  if input.ndim < 1 then
+    error('model:trace: expected a batch of inputs, got a scalar (' .. tostring(x) .. ')', 2)
+  end
+  if #input == 0 then error('model:trace: expected a batch with at least one sample', 2) end
   if #input > TRACE_ROWS then input = input:slice(1, TRACE_ROWS) end
   input = input:astype('float32')
   if #model.layers == 0 then error('model:trace: the model has no layers yet', 2) end

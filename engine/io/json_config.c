@@ -1162,7 +1162,8 @@ nn_status nn_json_optimizer_read(nn_optimizer_config *out, const cJSON *json, co
     if (!(out->learning_rate >= 0) || !isfinite(out->learning_rate))
         return nn_error(NN_ERR_FORMAT, "%s: the learning rate must be a finite number >= 0, got %g", where,
                         out->learning_rate);
-    return NN_OK;
+    /* The ranges compile holds a setting to, so a file cannot bring in what compile refuses. */
+    return engine_check(nn_optimizer_config_check(out), where);
 }
 
 cJSON *nn_json_loss_write(const nn_loss *loss)

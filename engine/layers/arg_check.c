@@ -5,14 +5,19 @@
 #include <stdio.h>
 
 static nn_status out_of_range(const nn_layer *layer, const nn_arg_spec *spec,
-                              const char *value)
+                              const char *value, double number)
 {
     const char *subject =
         spec->kind == NN_ARG_PAIR || spec->kind == NN_ARG_OPTIONAL_PAIR ||
                 spec->kind == NN_ARG_SIDES || spec->kind == NN_ARG_FACTOR
             ? "each entry"
             : "it";
-    /* Open-ended ranges read better as a bound than as an interval with a huge end. */
+    /* Open-ended ranges read better as a bound than as an interval with a huge end. (A
+     * number past the huge end: 1e30 in Lua becomes a float a little above it.) */
+    if (spec->max >= 1e9 && number > spec->max)
+        return nn_error(NN_ERR_ARGUMENT, "%s \"%s\": %s=%s is out of range; %s must be at most "
+                        "%.15g", layer->cls->name, layer->name, spec->name, value, subject,
+                        spec->max);
     if (spec->max >= 1e9)
         return nn_error(NN_ERR_ARGUMENT, "%s \"%s\": %s=%s is out of range; %s must be >= %.15g",
                         layer->cls->name, layer->name, spec->name, value, subject, spec->min);
@@ -29,6 +34,16 @@ static bool outside(const nn_arg_spec *spec, double value)
     return spec->exclusive_max ? !(value < spec->max) : !(value <= spec->max);
 }
 
+/* The same for a float argument, against the bounds as floats: the binding takes a bound
+ * such as 1e30 itself, which as a float is a little beyond it. */
+static bool float_outside(const nn_arg_spec *spec, float value)
+{
+    nn_arg_spec rounded = *spec;
+    rounded.min = (double)(float)spec->min;
+    rounded.max = (double)(float)spec->max;
+    return outside(&rounded, value);
+}
+
 nn_status nn_layer_check_arg_ranges(const nn_layer *layer)
 {
     const nn_layer_class *cls = layer->cls;
@@ -41,37 +56,37 @@ nn_status nn_layer_check_arg_ranges(const nn_layer *layer)
             int value = *(const int *)field;
             snprintf(text, sizeof text, "%d", value);
             if (outside(spec, value))
-                return out_of_range(layer, spec, text);
+                return out_of_range(layer, spec, text, value);
             break;
         }
         case NN_ARG_OPTIONAL_INT: {
             const nn_optional_int *value = field;
             snprintf(text, sizeof text, "%lld", (long long)value->value);
             if (value->present && outside(spec, (double)value->value))
-                return out_of_range(layer, spec, text);
+                return out_of_range(layer, spec, text, (double)value->value);
             break;
         }
         case NN_ARG_OPTIONAL_FLOATS: {
             const nn_optional_floats *value = field;
             for (int k = 0; value->present && k < value->count; k++) {
                 snprintf(text, sizeof text, "%g", (double)value->values[k]);
-                if (outside(spec, value->values[k]))
-                    return out_of_range(layer, spec, text);
+                if (float_outside(spec, value->values[k]))
+                    return out_of_range(layer, spec, text, value->values[k]);
             }
             break;
         }
         case NN_ARG_OPTIONAL_FLOAT: {
             const nn_optional_float *value = field;
             snprintf(text, sizeof text, "%g", (double)value->value);
-            if (value->present && outside(spec, value->value))
-                return out_of_range(layer, spec, text);
+            if (value->present && float_outside(spec, value->value))
+                return out_of_range(layer, spec, text, value->value);
             break;
         }
         case NN_ARG_FLOAT: {
             float value = *(const float *)field;
             snprintf(text, sizeof text, "%g", (double)value);
-            if (outside(spec, value))
-                return out_of_range(layer, spec, text);
+            if (float_outside(spec, value))
+                return out_of_range(layer, spec, text, value);
             break;
         }
         case NN_ARG_PAIR:
@@ -81,7 +96,8 @@ nn_status nn_layer_check_arg_ranges(const nn_layer *layer)
                 break;
             snprintf(text, sizeof text, "(%d, %d)", pair[0], pair[1]);
             if (outside(spec, pair[0]) || outside(spec, pair[1]))
-                return out_of_range(layer, spec, text);
+                return out_of_range(layer, spec, text,
+                                    outside(spec, pair[0]) ? pair[0] : pair[1]);
             break;
         }
         case NN_ARG_FACTOR: {
@@ -89,8 +105,9 @@ nn_status nn_layer_check_arg_ranges(const nn_layer *layer)
             if (!spec->required && nn_factor_is_none(factor))
                 break;
             snprintf(text, sizeof text, "(%g, %g)", (double)factor[0], (double)factor[1]);
-            if (outside(spec, factor[0]) || outside(spec, factor[1]))
-                return out_of_range(layer, spec, text);
+            if (float_outside(spec, factor[0]) || float_outside(spec, factor[1]))
+                return out_of_range(layer, spec, text,
+                                    float_outside(spec, factor[0]) ? factor[0] : factor[1]);
             if (factor[0] > factor[1]) /* the binding and the file reader sort them */
                 return nn_error(NN_ERR_ARGUMENT,
                                 "%s \"%s\": %s=%s has its lower bound above its upper one",
@@ -103,7 +120,7 @@ nn_status nn_layer_check_arg_ranges(const nn_layer *layer)
                      sides[3]);
             for (int side = 0; side < 4; side++)
                 if (outside(spec, sides[side]))
-                    return out_of_range(layer, spec, text);
+                    return out_of_range(layer, spec, text, sides[side]);
             break;
         }
         default:

@@ -176,6 +176,31 @@ static nn_status normalization_backward(nn_layer *layer, nn_exec *exec, const nn
     return NN_OK;
 }
 
+/* Refuses data holding NaN or inf before adapt changes anything: Keras would store a NaN
+ * mean, which makes every output NaN later. */
+static nn_status check_finite_data(const nn_layer *layer, const nn_tensor *data)
+{
+    nn_tensor *host = NULL;
+    if (!nn_tensor_on_host(data))
+        NN_TRY(nn_tensor_to(&host, data, nn_device_cpu()));
+    const nn_tensor *values = host ? host : data;
+    size_t count = nn_tensor_count(values);
+    for (size_t i = 0; i < count; i++) {
+        double value = nn_tensor_get(values, i);
+        if (isfinite(value))
+            continue;
+        size_t row_size = count / (size_t)values->shape.dims[0];
+        nn_tensor_free(host);
+        return nn_error(NN_ERR_ARGUMENT, "Normalization \"%s\": adapt got %s in sample %zu "
+                        "(value %zu of it); the mean and variance would be NaN: remove or "
+                        "replace such values first", layer->name,
+                        isnan(value) ? "NaN" : value > 0 ? "inf" : "-inf", i / row_size + 1,
+                        i % row_size + 1);
+    }
+    nn_tensor_free(host);
+    return NN_OK;
+}
+
 /* Sets the mean and variance to those of `data`, on any device, of any dtype: over every
  * axis but the layer's, as Keras' adapt. Builds the layer on data's shape first when it
  * is not built; a built one takes data whose kept axis matches (the other axes may
@@ -203,6 +228,7 @@ static nn_status normalization_adapt(nn_layer *layer, const nn_tensor *data)
                         nn_shape_format(&layer->input_shape, built_text, sizeof built_text),
                         nn_shape_format(&data->shape, data_text, sizeof data_text),
                         data->shape.ndim, layer->input_shape.ndim);
+    NN_TRY(check_finite_data(layer, data));
     if (!layer->built)
         NN_TRY(nn_layer_build(layer, &data->shape));
     nn_normalize_geometry geometry = {.channels = 1, .inner = 1};

@@ -868,6 +868,33 @@ Test(model_file, schedules_in_files_are_read_strictly_and_take_keras_extra_keys)
     }
 }
 
+Test(model_file, optimizer_settings_in_files_keep_to_the_ranges_compile_takes)
+{
+    struct {
+        const char *settings, *fragment;
+    } cases[] = {
+        {"\"name\": \"adam\", \"learning_rate\": 1e300", "learning_rate must be in [0, 1e+30]"},
+        {"\"name\": \"adam\", \"epsilon\": 1e308", "epsilon must be in [0, 1]"},
+        {"\"name\": \"adamw\", \"weight_decay\": 1e308", "weight_decay must be in [0, 1e+06]"},
+        {"\"name\": \"sgd\", \"clipnorm\": 1e308", "clipnorm must be in [0, 1e+30]"},
+        {"\"name\": \"sgd\", \"momentum\": 5", "momentum must be in [0, 1]"},
+        {"\"name\": \"adam\", \"clipnorm\": 1, \"clipvalue\": 1", "only one of clipnorm"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char text[256];
+        snprintf(text, sizeof text, "{%s}", cases[i].settings);
+        cJSON *json;
+        cr_assert_eq(nn_json_parse_text(&json, text, "test", "the optimizer"), NN_OK);
+        nn_optimizer_config config;
+        cr_expect_eq(nn_json_optimizer_read(&config, json, "test.nnsh"), NN_ERR_FORMAT,
+                     "accepted: %s", text);
+        cr_expect(strstr(nn_error_message(), cases[i].fragment) != NULL &&
+                      strstr(nn_error_message(), "test.nnsh") != NULL,
+                  "expected \"%s\" and the file in: %s", cases[i].fragment, nn_error_message());
+        cJSON_Delete(json);
+    }
+}
+
 /* A layer from its JSON config (as Keras writes one), or the error. */
 static nn_status read_layer(const char *text, nn_layer **layer)
 {

@@ -211,4 +211,12 @@ t.test('initializers and constraints take Keras arguments by position or name, a
   t.truthy(norms:max() <= 1 + 1e-5, 'column norms ' .. tostring(norms))
 end)
 
+t.test('a documented bound is taken: 1e30 as a float lies a little beyond 1e30', function()
+  t.eq(L.ELU{1e30}:get_config().alpha > 9.9e29, true, 'ELU alpha = 1e30')
+  t.eq(L.ReLU{max_value = 1e30}:get_config().max_value > 9.9e29, true, 'ReLU max_value = 1e30')
+  t.eq(L.RandomRotation{0.1, fill_value = -1e30}:get_config().fill_value < -9.9e29, true,
+       'fill_value = -1e30')
+  t.raises(function() L.ELU{2e30} end, 'alpha must be a finite number below 1e+30, got 2e+30')
+end)
+
 t.finish()

@@ -178,6 +178,22 @@ local cases = {
   {'evaluate without labels', function() model:evaluate(xs) end, 'labels'},
   {'predict on a wrong shape', function() model:predict(nn.zeros(2, 7), {verbose = 0}) end, '(None, 3)'},
   {'get_layer with an unknown name', function() model:get_layer('nothing') end, 'nothing'},
+  {'get_layer with a fraction', function() model:get_layer(2.5) end,
+   'model:get_layer: a position must be a whole number (layers count from 1), got 2.5'},
+  {'get_layer with a table', function() model:get_layer({}) end,
+   "model:get_layer: expected a layer's name or its 1-based position, got table"},
+  {'fit with a fractional batch size', function() model:fit(xs, ys, {batch_size = 2.5}) end,
+   'model:fit: batch_size must be an integer, got 2.5'},
+  {'fit with NaN epochs', function() model:fit(xs, ys, {epochs = 0 / 0}) end,
+   'model:fit: epochs must be an integer, got NaN'},
+  {'set_weights on a layer not built yet', function()
+    L.Dense{2}:set_weights{nn.ones(3, 2), nn.zeros(2)}
+  end, 'layer:set_weights: layer "dense', 'is not built yet', 'layer:build'},
+  {'trace on a scalar', function() model:trace(5) end,
+   'model:trace: expected a batch of inputs, got a scalar (5)'},
+  {'a 1-D cropping of three numbers', function() L.Cropping1D{{1, 2, 3}} end,
+   'nn.layers.Cropping1D: cropping must be an integer or a pair of integers, got a table that ' ..
+   'is not a pair'},
   {'categorical crossentropy with integer labels', function()
     local m = nn.Sequential{L.Dense{4, activation = 'softmax', input_shape = {3}}}
     m:compile{optimizer = 'adam', loss = 'categorical_crossentropy'}

@@ -64,15 +64,21 @@ end)
 
 t.test('label_smoothing is checked: range, and only the losses that take it', function()
   local model = nn.Sequential{L.Dense{3, input_shape = {2}}}
+  -- where the loss is made, and in compile for a table written by hand
+  t.raises(function() nn.losses.CategoricalCrossentropy{label_smoothing = 1.5} end,
+           'nn.losses.CategoricalCrossentropy: label_smoothing must be between 0 and 1, got 1.5')
   t.raises(function()
-    model:compile{optimizer = 'sgd', loss = nn.losses.CategoricalCrossentropy{label_smoothing = 1.5}}
+    model:compile{optimizer = 'sgd',
+                  loss = {name = 'categorical_crossentropy', label_smoothing = 1.5}}
   end, 'model:compile: label_smoothing must be between 0 and 1, got 1.5')
+  t.raises(function() nn.losses.SparseCategoricalCrossentropy{label_smoothing = 0.1} end,
+           "nn.losses.SparseCategoricalCrossentropy: unknown option 'label_smoothing'")
   t.raises(function()
-    model:compile{optimizer = 'sgd', loss = nn.losses.SparseCategoricalCrossentropy{label_smoothing = 0.1}}
+    model:compile{optimizer = 'sgd',
+                  loss = {name = 'sparse_categorical_crossentropy', label_smoothing = 0.1}}
   end, "model:compile: unknown option 'label_smoothing'")
-  t.raises(function()
-    model:compile{optimizer = 'sgd', loss = nn.losses.MeanSquaredError{label_smoothing = 0.1}}
-  end, "unknown option 'label_smoothing'")
+  t.raises(function() nn.losses.MeanSquaredError{label_smoothing = 0.1} end,
+           "unknown option 'label_smoothing'")
 end)
 
 t.test('a saved model keeps label_smoothing', function()
@@ -156,7 +162,7 @@ t.test('validation_batch_size sets the validation batches, larger or smaller tha
   t.raises(function() model:fit(x, y, {verbose = 0, validation_batch_size = 0}) end,
            'model:fit: validation_batch_size must be between 1 and')
   t.raises(function() model:fit(x, y, {verbose = 0, validation_freq = 1.5}) end,
-           'model:fit: validation_freq must be an integer, got number')
+           'model:fit: validation_freq must be an integer, got 1.5')
 end)
 
 -- ---- exclude_from_weight_decay ----
@@ -207,8 +213,11 @@ t.test('exclude_from_weight_decay takes a list of names and says what arrived ot
   local model = nn.Sequential{L.Dense{1, input_shape = {1}}}
   t.raises(function()
     model:compile{optimizer = nn.optimizers.AdamW{exclude_from_weight_decay = 'bias'}, loss = 'mse'}
-  end, "model:compile: exclude_from_weight_decay must be a list of weight names such as {'bias'}, " ..
-       "got a string (write {'bias'})")
+  end, "nn.optimizers.AdamW: exclude_from_weight_decay must be a list of weight names such as " ..
+       "{'bias'}, got a string (write {'bias'})")
+  t.raises(function()
+    model:compile{optimizer = {name = 'adamw', exclude_from_weight_decay = 'bias'}, loss = 'mse'}
+  end, "model:compile: exclude_from_weight_decay must be a list of weight names")
   t.raises(function()
     model:compile{optimizer = nn.optimizers.AdamW{exclude_from_weight_decay = {'bias', 3}}, loss = 'mse'}
   end, 'exclude_from_weight_decay entry 2 must be a weight name (or part of one) of 1 to 63 ' ..

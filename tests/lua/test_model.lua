@@ -258,6 +258,14 @@ t.test("nn.regularizers.l1_l2 leaves a factor out as 0, as Keras 3's L1L2", func
   t.raises(function() nn.regularizers.l1_l2{1, 2, 3} end, 'takes 2 positional arguments')
   t.raises(function() nn.regularizers.l2(-1) end, 'l2 must be a number >= 0, got -1')
   t.raises(function() nn.regularizers.l1('a') end, 'expected a table of options (or a number)')
+  -- A hand-written table must say l1 and/or l2: anything else would be no penalty at all.
+  t.raises(function() L.Dense{2, kernel_regularizer = {L2 = 0.01}} end,
+           "kernel_regularizer has unknown key 'L2' (valid: l1, l2)")
+  t.raises(function() L.Dense{2, bias_regularizer = {}} end, 'bias_regularizer is an empty table')
+  t.raises(function() L.Dense{2, activity_regularizer = {0.01}} end,
+           'activity_regularizer has entry [1]', 'only the keys l1 and l2')
+  t.eq(L.Dense{2, kernel_regularizer = {l2 = 0.5}}:get_config().kernel_regularizer.l2, 0.5,
+       'a table with l2 is taken')
 end)
 
 t.test('learning_rate 0 is allowed, as in Keras: losses are computed, weights stay', function()
@@ -384,10 +392,19 @@ end)
 t.test('compile refuses optimizer settings that fit would refuse every time', function()
   local model = nn.Sequential{L.Dense{2, input_shape = {3}}}
   t.raises(function()
-    model:compile{optimizer = nn.optimizers.SGD{learning_rate = 0.1, clipnorm = 1, clipvalue = 0.5},
+    model:compile{optimizer = {name = 'sgd', learning_rate = 0.1, clipnorm = 1, clipvalue = 0.5},
                   loss = 'mse'}
   end, 'model:compile: sgd: only one of clipnorm, clipvalue and global_clipnorm can be set')
   t.eq(model.compiled, false, 'the refused compile left the model uncompiled')
+  -- nn.optimizers checks the same where the optimizer is made
+  t.raises(function() nn.optimizers.SGD{learning_rate = 0.1, clipnorm = 1, clipvalue = 0.5} end,
+           'nn.optimizers.SGD: sgd: only one of clipnorm, clipvalue and global_clipnorm')
+  t.raises(function() nn.optimizers.SGD{momentum = 5} end,
+           'nn.optimizers.SGD: momentum must be between 0 and 1, got 5')
+  t.raises(function() nn.optimizers.Adam{bogus = 1} end,
+           "nn.optimizers.Adam: unknown option 'bogus'")
+  t.raises(function() nn.optimizers.Adam{learning_rate = 'x'} end,
+           'nn.optimizers.Adam: learning_rate must be a number, got string')
 end)
 
 -- One step of Dense{1} (w = b = start) on x, y with the optimizer given; returns w, b.

@@ -104,6 +104,14 @@ t.test('given one value per index: an image model\'s channel statistics', functi
   t.raises(function() L.Normalization{mean = {1, 'a'}, variance = 1} end,
            'mean entry 2 must be a number', 'got string')
   t.raises(function() L.Normalization{mean = {}, variance = 1} end, 'must list 1 to 64 numbers')
+  -- adapt refuses NaN and inf (Keras would store a NaN mean) and changes nothing
+  local fresh = L.Normalization()
+  t.raises(function() fresh:adapt(nn.tensor{{1, 2}, {0 / 0, 3}}) end,
+           'adapt got NaN in sample 2 (value 1 of it)', 'remove or replace')
+  t.raises(function() fresh:adapt(nn.tensor{{1}, {-1 / 0}}) end, 'adapt got -inf in sample 2')
+  t.eq(fresh.built, false, 'not built by the refused data')
+  fresh:adapt(nn.tensor{{1}, {3}})
+  t.near(fresh(nn.tensor{{2}}), nn.tensor{{0}}, 1e-6, 'adapts to clean data afterwards')
 end)
 
 t.test('a model file keeps the adapted weights and the given numbers', function()

@@ -142,7 +142,7 @@ t.test('bad settings raise errors naming the schedule and the setting', function
   t.raises(function()
     nn.Sequential{L.Dense{1, input_shape = {1}}}:compile{
       optimizer = nn.optimizers.Adam{learning_rate = {schedule = 'Sometimes'}}, loss = 'mse'}
-  end, 'model:compile', 'expected a learning-rate schedule')
+  end, 'nn.optimizers.Adam', 'expected a learning-rate schedule')
 end)
 
 t.finish()
