@@ -1180,6 +1180,95 @@ static void feed_use(nn_model *model, const batch_feed *feed, int64_t step)
                              (size_t)(batch * output_positions(model)) * sizeof(float));
 }
 
+/* Where the first NaN or infinity of `count` floats at `data` (on `device`) is, read in
+ * chunks so a large model needs no host copy of the whole; false when all are finite. */
+static nn_status find_nonfinite(nn_device device, const float *data, size_t count,
+                                size_t *index, bool *found)
+{
+    enum { CHUNK = 1 << 16 };
+    *found = false;
+    float *chunk = NULL;
+    if (device.kind != NN_DEVICE_CPU && !(chunk = malloc(CHUNK * sizeof *chunk)))
+        return nn_error(NN_ERR_MEMORY, "out of memory checking the weights");
+    nn_status status = NN_OK;
+    for (size_t start = 0; start < count && !*found; start += CHUNK) {
+        size_t length = count - start < CHUNK ? count - start : CHUNK;
+        const float *values = data + start;
+        if (chunk) {
+            status = nn_memory_copy(nn_device_cpu(), chunk, device, values,
+                                    length * sizeof *chunk);
+            if (status != NN_OK)
+                break;
+            values = chunk;
+        }
+        for (size_t i = 0; i < length; i++)
+            if (!isfinite(values[i])) {
+                *index = start + i;
+                *found = true;
+                break;
+            }
+    }
+    free(chunk);
+    return status;
+}
+
+/* The weight holding the float at `index` of the model's weight block. */
+static const nn_param *weight_at(const nn_model *model, size_t index, const nn_layer **owner)
+{
+    for (int i = 0; i < model->layer_count; i++)
+        for (int p = 0; p < model->layers[i]->param_count; p++) {
+            const nn_param *param = &model->layers[i]->params[p];
+            size_t offset = nn_model_weight_offset(param);
+            if (index >= offset && index - offset < nn_tensor_count(param->value)) {
+                *owner = model->layers[i];
+                return param;
+            }
+        }
+    *owner = NULL;
+    return NULL;
+}
+
+/* After an epoch: a step can turn weights, or the optimizer's state, into NaN or infinity
+ * while its own batch's loss was finite (a learning rate far too large, or gradients past
+ * float32's range), and fit would end as if all were well with a model that predicts
+ * NaN. An error names the first such value and what to do. */
+static nn_status check_weights_finite(nn_model *model, int epoch)
+{
+    size_t index = 0;
+    bool found = false;
+    const char *slot = NULL;
+    /* The state first: gradients past float32 make it infinite, and the weights NaN next,
+     * which a smaller learning rate would not cure. */
+    const nn_optimizer *optimizer = model->optimizer;
+    for (int s = 0; !found && optimizer && s < optimizer->slot_count; s++) {
+        NN_TRY(find_nonfinite(optimizer->device, optimizer->slots[s], optimizer->count, &index,
+                              &found));
+        if (found)
+            slot = nn_optimizer_slot_name(optimizer, s);
+    }
+    if (!found)
+        NN_TRY(find_nonfinite(model->weights->device, model->weights->data, model->weight_count,
+                              &index, &found));
+    if (!found)
+        return NN_OK;
+    const nn_layer *layer = NULL;
+    const nn_param *param = weight_at(model, index, &layer);
+    const char *layer_name = layer ? layer->name : "?", *weight = param ? param->name : "?";
+    if (slot)
+        return nn_error(NN_ERR_NUMERIC, "the optimizer's state (%s of layer \"%s\" %s) became "
+                        "NaN or infinite during epoch %d, although every batch's loss was "
+                        "finite: the gradients outgrew float32 (is the data far from the scale "
+                        "of 1?). Training stopped; the weights are NaN or soon will be. Scale "
+                        "the data, then build the model again or load a saved copy",
+                        slot, layer_name, weight, epoch + 1);
+    return nn_error(NN_ERR_NUMERIC, "the weights became NaN or infinite during epoch %d (layer "
+                    "\"%s\" %s first), although every batch's loss was finite: an update was "
+                    "far too large. Training stopped; the model no longer predicts anything "
+                    "useful. Try a smaller learning_rate (it is %g) or clipnorm, then build "
+                    "the model again or load a saved copy",
+                    epoch + 1, layer_name, weight, model->optimizer->config.learning_rate);
+}
+
 /* The batch statistics, read back: the one wait per batch, which also reports any
  * failure of the work queued for the batch. */
 static nn_status read_stats(nn_model *model, nn_batch_stats *stats)
@@ -1901,6 +1990,8 @@ static nn_status fit_loop(nn_model *model, const nn_tensor *x, const nn_tensor *
                 break;
         }
         if (status != NN_OK)
+            break;
+        if (!options->allow_nonfinite_loss && (status = check_weights_finite(model, epoch)) != NN_OK)
             break;
         /* Keras 3 counts epochs from 1 here: validation_freq=2 validates after the
          * second, fourth, ... epoch, and the others have no val_ logs at all. */

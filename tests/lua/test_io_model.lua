@@ -255,4 +255,25 @@ t.test('a non-finite loss: an error naming epoch and batch, or a clean stop with
   end
 end)
 
+t.test('weights or optimizer state turned non-finite by an update with a finite loss: an error',
+       function()
+  -- One sample, one step: the loss (1e10 - 1)^2 is finite, the update with a learning rate
+  -- of 1e30 is not; without the check fit would return as if all were well.
+  local m = nn.Sequential{L.Dense{1, input_shape = {1}}}
+  m:compile{optimizer = nn.optimizers.SGD{learning_rate = 1e30}, loss = 'mse'}
+  t.raises(function() m:fit(nn.ones(1, 1) * 1e10, nn.ones(1, 1), {verbose = 0}) end,
+           'model:fit: the weights became NaN or infinite during epoch 1',
+           'layer "dense', 'kernel first', 'learning_rate (it is 1e+30)')
+  -- Gradients past float32 make Adam's state infinite: said as such, not as a learning rate.
+  local adam = nn.Sequential{L.Dense{3, input_shape = {2}}}
+  adam:compile{optimizer = 'adam', loss = 'mse'}
+  t.raises(function() adam:fit(nn.ones(4, 2) * 1e38, nn.ones(4, 3), {verbose = 0}) end,
+           "the optimizer's state (momentum of layer", 'outgrew float32', 'Scale the data')
+  -- A sound run is not stopped, and TerminateOnNaN's users keep their choice.
+  local sound = nn.Sequential{L.Dense{1, input_shape = {1}}}
+  sound:compile{optimizer = nn.optimizers.SGD{learning_rate = 0.1}, loss = 'mse'}
+  t.eq(#sound:fit(nn.ones(4, 1), nn.ones(4, 1), {epochs = 2, verbose = 0}).history.loss, 2,
+       'two epochs')
+end)
+
 t.finish()
