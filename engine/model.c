@@ -527,9 +527,8 @@ nn_status nn_model_build(nn_model *model, const nn_shape *input)
                         "more, got %s", nn_shape_format(input, received, sizeof received));
     for (int i = 1; i < input->ndim; i++)
         if (input->dims[i] <= 0)
-            return nn_error(NN_ERR_SHAPE, "input shape %s has size %lld at axis %d; every "
+            return nn_error(NN_ERR_SHAPE, "the input shape has size %lld at axis %d; every "
                             "size after the batch axis must be positive",
-                            nn_shape_format(input, received, sizeof received),
                             (long long)input->dims[i], i);
     nn_shape batched = *input;
     batched.dims[0] = -1;

@@ -326,6 +326,9 @@ static const char *object_name(lua_State *L, const nn_arg_spec *spec, const char
         lua_pop(L, 1); /* the string stays alive in the table */
         if (name)
             return name;
+        nn_lua_error(L, "%s: %s must be %s, got a table with no name (neither name= nor a "
+                     "first entry); the nn.* constructors make named ones", function,
+                     spec->name, expected);
     }
     nn_lua_error(L, "%s: %s must be %s, got %s", function, spec->name, expected,
                nn_lua_typename(L, -1));

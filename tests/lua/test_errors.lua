@@ -191,6 +191,8 @@ local cases = {
   end, 'layer:set_weights: layer "dense', 'is not built yet', 'layer:build'},
   {'trace on a scalar', function() model:trace(5) end,
    'model:trace: expected a batch of inputs, got a scalar (5)'},
+  {'an initializer table with no name', function() L.Dense{2, kernel_initializer = {l3 = 1}} end,
+   'kernel_initializer must be an initializer name', 'got a table with no name'},
   {'a 1-D cropping of three numbers', function() L.Cropping1D{{1, 2, 3}} end,
    'nn.layers.Cropping1D: cropping must be an integer or a pair of integers, got a table that ' ..
    'is not a pair'},

@@ -499,8 +499,12 @@ t.test('model construction and calls say exactly what is wrong', function()
   t.eq(model.built, true, 'a call in training mode builds the model as predict would')
   t.eq(tostring(model:predict(nn.ones(5, 3), {verbose = 0}).shape), '(5, 2)')
   local unbuilt = nn.Sequential{L.Dense{2}}
-  t.raises(function() unbuilt:build{-1, 0} end, 'model:build: input shape (None, 0) has size 0 ' ..
+  t.raises(function() unbuilt:build{-1, 0} end, 'model:build: the input shape has size 0 ' ..
            'at axis 1; every size after the batch axis must be positive')
+  t.raises(function() unbuilt:build(-1, -5) end, 'has size -5 at axis 1')
+  t.raises(function() L.Dense{2}:build(-1, -5) end, 'layer:build: the input shape has size -5 ' ..
+           'at axis 1; sizes must be positive, or nn.None (-1) where unknown')
+  t.raises(function() L.Conv2D{2, 2}:build(-1, 5, 0, 3) end, 'size 0 at axis 2')
   t.eq(unbuilt.built, false)
 end)
 
