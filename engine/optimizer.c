@@ -121,8 +121,10 @@ nn_status nn_optimizer_config_check(const nn_optimizer_config *config)
         return nn_error(NN_ERR_ARGUMENT, "optimizer kind %d does not exist", (int)config->kind);
     const char *name = nn_optimizer_name(config->kind);
     NN_TRY(nn_schedule_check(&config->schedule));
-    NN_TRY(check_range(name, "learning_rate", config->learning_rate, 0.0, NN_OPTIMIZER_SETTING_MAX,
-                       true));
+    /* A schedule's own check holds its rates; learning_rate is then its rate at step 0. */
+    if (config->schedule.kind == NN_SCHEDULE_CONSTANT)
+        NN_TRY(check_range(name, "learning_rate", config->learning_rate, 0.0,
+                           NN_OPTIMIZER_SETTING_MAX, true));
     NN_TRY(check_range(name, "epsilon", config->epsilon, 0.0, 1.0, true));
     NN_TRY(check_range(name, "weight_decay", config->weight_decay, 0.0, NN_WEIGHT_DECAY_MAX, true));
     NN_TRY(check_range(name, "clipnorm", config->clipnorm, 0.0, NN_OPTIMIZER_SETTING_MAX, true));

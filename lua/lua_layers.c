@@ -427,7 +427,10 @@ static int layer_build(lua_State *L)
             nn_lua_error(L, "%s: the input shape has size %lld at axis %d; sizes must be "
                          "positive, or nn.None (-1) where unknown", function,
                          (long long)shape.dims[i], i);
-    nn_lua_check(L, nn_layer_build(layer, &shape), function);
+    /* As a call does: the engine's build errors do not name the layer. */
+    if (nn_layer_build(layer, &shape) != NN_OK)
+        nn_lua_error(L, "%s: %s \"%s\": %s", function, layer->cls->name, layer->name,
+                     nn_error_message());
     lua_settop(L, 1);
     return 1;
 }
@@ -485,7 +488,7 @@ static int layer_tostring(lua_State *L)
 static bool is_weight_name(const char *key)
 {
     static const char *const names[] = {
-        "kernel", "bias", "gamma", "beta", "moving_mean", "moving_variance", "alpha",
+        "kernel", "bias", "gamma", "beta", "scale", "moving_mean", "moving_variance", "alpha",
         "embeddings", "depthwise_kernel", "pointwise_kernel", "recurrent_kernel",
         "forward_kernel", "forward_recurrent_kernel", "forward_bias", "backward_kernel",
         "backward_recurrent_kernel", "backward_bias"};

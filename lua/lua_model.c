@@ -174,6 +174,9 @@ static int model_get_layer(lua_State *L)
     if (lua_type(L, 2) == LUA_TNUMBER) {
         int is_integer = 0;
         lua_Integer position = lua_tointegerx(L, 2, &is_integer);
+        if (!is_integer && isnan(lua_tonumber(L, 2)))
+            nn_lua_error(L, "%s: a position must be a whole number (layers count from 1), got "
+                         "NaN", function);
         if (!is_integer)
             nn_lua_error(L, "%s: a position must be a whole number (layers count from 1), got "
                          "%.15g", function, lua_tonumber(L, 2));
@@ -534,7 +537,8 @@ static void parse_optimizer(lua_State *L, int index, nn_optimizer_config *config
     /* 0 is allowed, as in Keras: a run that computes losses but moves nothing. */
     if (!scheduled)
         config->learning_rate = nn_lua_opt_number(L, index, "learning_rate",
-                                                  config->learning_rate, 0, NN_OPTIMIZER_SETTING_MAX, function);
+                                                  config->learning_rate, 0,
+                                                  NN_OPTIMIZER_SETTING_MAX, function);
     config->momentum = nn_lua_opt_number(L, index, "momentum", config->momentum, 0, 1, function);
     config->nesterov = nn_lua_opt_boolean(L, index, "nesterov", config->nesterov, function);
     config->beta_1 = nn_lua_opt_number(L, index, "beta_1", config->beta_1, 0, 1, function);
@@ -547,11 +551,15 @@ static void parse_optimizer(lua_State *L, int index, nn_optimizer_config *config
     config->centered = nn_lua_opt_boolean(L, index, "centered", config->centered, function);
     config->initial_accumulator_value =
         nn_lua_opt_number(L, index, "initial_accumulator_value",
-                          config->initial_accumulator_value, 0, NN_OPTIMIZER_SETTING_MAX, function);
-    config->clipnorm = nn_lua_opt_number(L, index, "clipnorm", config->clipnorm, 0, NN_OPTIMIZER_SETTING_MAX, function);
-    config->clipvalue = nn_lua_opt_number(L, index, "clipvalue", config->clipvalue, 0, NN_OPTIMIZER_SETTING_MAX, function);
+                          config->initial_accumulator_value, 0, NN_OPTIMIZER_SETTING_MAX,
+                          function);
+    config->clipnorm = nn_lua_opt_number(L, index, "clipnorm", config->clipnorm, 0,
+                                         NN_OPTIMIZER_SETTING_MAX, function);
+    config->clipvalue = nn_lua_opt_number(L, index, "clipvalue", config->clipvalue, 0,
+                                          NN_OPTIMIZER_SETTING_MAX, function);
     config->global_clipnorm = nn_lua_opt_number(L, index, "global_clipnorm",
-                                                config->global_clipnorm, 0, NN_OPTIMIZER_SETTING_MAX, function);
+                                                config->global_clipnorm, 0,
+                                                NN_OPTIMIZER_SETTING_MAX, function);
 }
 
 static void parse_loss(lua_State *L, int index, nn_loss *loss, const char *function)
@@ -1371,7 +1379,7 @@ static const luaL_Reg model_metamethods[] = {
 static int l_check_optimizer(lua_State *L)
 {
     const char *function = luaL_checkstring(L, 2);
-    lua_settop(L, 1);
+    lua_settop(L, 2); /* keeps function's string alive */
     nn_optimizer_config config;
     parse_optimizer(L, 1, &config, function);
     const char *exclusions[NN_MAX_DECAY_EXCLUSIONS];
@@ -1384,7 +1392,7 @@ static int l_check_optimizer(lua_State *L)
 static int l_check_loss(lua_State *L)
 {
     const char *function = luaL_checkstring(L, 2);
-    lua_settop(L, 1);
+    lua_settop(L, 2); /* keeps function's string alive */
     nn_loss loss;
     parse_loss(L, 1, &loss, function);
     if (nn_loss_check(&loss) != NN_OK)

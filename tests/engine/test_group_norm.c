@@ -189,7 +189,8 @@ Test(group_normalization, forward_and_gradients_match_the_reference)
 Test(rms_normalization, forward_and_gradients_match_the_reference)
 {
     const struct { int batch, middle, width; float epsilon; } cases[] = {
-        {4, 1, 8, 1e-6f}, {2, 3, 5, 1e-3f}, {3, 1, 1, 1e-6f}, {2, 2, 64, 1e-5f}};
+        {4, 1, 8, 1e-6f}, {2, 3, 5, 1e-3f}, {3, 1, 1, 1e-6f}, {2, 2, 64, 1e-5f},
+        {3, 2, 4, 2.0f}};
     for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
         nn_layer *layer = NULL;
         cr_assert_eq(nn_layer_create(&layer, &nn_rms_norm_class), NN_OK);

@@ -234,6 +234,30 @@ for _, case in ipairs(cases) do
   end)
 end
 
+t.test('build errors name the layer once, whichever way the layer is built', function()
+  local function message(f)
+    local ok, err = pcall(f)
+    t.eq(ok, false, 'refused')
+    return tostring(err)
+  end
+  local function occurrences(text, name)
+    local count = 0
+    for _ in text:gmatch('"' .. name .. '"') do count = count + 1 end
+    return count
+  end
+  local built = message(function() L.BatchNormalization{axis = 5, name = 'bn'}:build{3, 4} end)
+  t.truthy(built:find('layer:build: BatchNormalization "bn": invalid axis 5', 1, true), built)
+  local called = message(function() L.BatchNormalization{axis = 5, name = 'bn2'}(nn.zeros(3, 4)) end)
+  t.eq(occurrences(called, 'bn2'), 1, called)
+  local added = message(function()
+    nn.Sequential{L.Dense{4, input_shape = {3}}, L.Dropout{0.5, noise_shape = {1, 5}, name = 'drop'}}
+  end)
+  t.eq(occurrences(added, 'drop'), 1, added)
+  local wrapped = message(function() L.TimeDistributed{L.Conv2D{4, 3}, name = 'td'}(nn.zeros(2, 3, 5)) end)
+  t.eq(occurrences(wrapped, 'td'), 1, wrapped)
+  t.truthy(wrapped:find('applying "conv2d', 1, true), wrapped)
+end)
+
 t.test('at least 40 distinct bad calls were checked', function()
   t.truthy(#cases >= 40, #cases .. ' cases')
 end)

@@ -84,6 +84,7 @@ t.test('bad arguments and inputs raise errors that say what is wrong', function(
   t.raises(function() L.LayerNormalization{rms_scaling = true} end, 'rms_scaling=True',
            'RMSNormalization')
   t.raises(function() L.RMSNormalization():set_weights{nn.ones(3)} end, 'weight')
+  t.raises(function() return L.RMSNormalization().scale end, 'has no scale yet', 'built')
   local n = L.RMSNormalization()
   n(nn.ones(2, 3))
   t.raises(function() n:set_weights{nn.ones(4)} end, 'shape (3,)', '(4,)')

@@ -106,6 +106,10 @@ t.test('what sets the rate by hand is refused under a schedule, and a rate that 
            'the learning-rate schedule ExponentialDecay gives inf at step 2')
   t.eq(model.optimizer.iterations, 2, 'two updates taken')
   t.near(model.layers[1]:get_weights()[1], nn.tensor{{2}}, 1e-6, 'the weights of the last good step')
+  -- A schedule's rates are its own to check: one starting above the 1e30 a constant
+  -- learning_rate may have is taken, as its schedule allows it.
+  t.eq(nn.optimizers.Adam{learning_rate = S.ExponentialDecay{1e31, 10, 0.5}}.name, 'adam',
+       'a schedule starting at 1e31')
 end)
 
 t.test('bad settings raise errors naming the schedule and the setting', function()
