@@ -10,7 +10,9 @@
  * Conv1D is the same layer on images one row high: a sequence (batch, steps, channels)
  * has the memory of (batch, 1, steps, channels), and its kernel (k, channels, filters)
  * that of (1, k, channels, filters). Its 'causal' padding puts all the padding before the
- * first step, so no output sees a later step. */
+ * first step, so no output sees a later step. DepthwiseConv1D is DepthwiseConv2D on such
+ * one-row images: its kernel (k, channels, depth_multiplier) has the memory of
+ * (1, k, channels, depth_multiplier). */
 #include <limits.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -137,6 +139,27 @@ static const nn_arg_spec conv1d_args[] = {
      "None", "Shape of one input sample (without the batch axis), e.g. {100, 8}."},
 };
 
+/* What DepthwiseConv2D and DepthwiseConv1D take after dilation_rate, in Keras' order. */
+#define DEPTHWISE_WEIGHT_ARGS                                                                  \
+    {"activation", NN_ARG_ACTIVATION, ARG(base.activation), false, 0, 0, false, NULL, "None",  \
+     "Activation function applied to the output; None means linear."},                         \
+    {"use_bias", NN_ARG_BOOL, ARG(use_bias), false, 0, 1, false, NULL, "True",                 \
+     "Whether the layer adds a bias vector (one value per output channel)."},                  \
+    {"depthwise_initializer", NN_ARG_INITIALIZER, ARG(kernel_initializer), false, 0, 0, false, \
+     NULL, "'glorot_uniform'", "Initializer for the depthwise kernel."},                       \
+    {"bias_initializer", NN_ARG_INITIALIZER, ARG(bias_initializer), false, 0, 0, false, NULL,  \
+     "'zeros'", "Initializer for the bias vector."},                                           \
+    {"depthwise_regularizer", NN_ARG_REGULARIZER, ARG(kernel_regularizer), false, 0, 0, false, \
+     NULL, "None", "Regularizer function applied to the depthwise kernel."},                   \
+    {"bias_regularizer", NN_ARG_REGULARIZER, ARG(bias_regularizer), false, 0, 0, false, NULL,  \
+     "None", "Regularizer function applied to the bias vector."},                              \
+    {"activity_regularizer", NN_ARG_REGULARIZER, ARG(base.activity_regularizer), false, 0, 0,  \
+     false, NULL, "None", "Regularizer function applied to the output of the layer."},         \
+    {"depthwise_constraint", NN_ARG_CONSTRAINT, ARG(kernel_constraint), false, 0, 0, false,    \
+     NULL, "None", "Constraint function applied to the depthwise kernel after each update."},  \
+    {"bias_constraint", NN_ARG_CONSTRAINT, ARG(bias_constraint), false, 0, 0, false, NULL,     \
+     "None", "Constraint function applied to the bias vector after each update."}
+
 /* In Keras' constructor order. */
 static const nn_arg_spec depthwise_conv2d_args[] = {
     {"kernel_size", NN_ARG_PAIR, ARG(kernel_size), true, 1, 1 << 30, false, NULL, NULL,
@@ -153,28 +176,33 @@ static const nn_arg_spec depthwise_conv2d_args[] = {
      "channels, height, width)."},
     {"dilation_rate", NN_ARG_PAIR, ARG(dilation_rate), false, 1, 1 << 30, false, NULL,
      "(1, 1)", "Spacing between the kernel's taps; cannot be combined with strides > 1."},
-    {"activation", NN_ARG_ACTIVATION, ARG(base.activation), false, 0, 0, false, NULL, "None",
-     "Activation function applied to the output; None means linear."},
-    {"use_bias", NN_ARG_BOOL, ARG(use_bias), false, 0, 1, false, NULL, "True",
-     "Whether the layer adds a bias vector (one value per output channel)."},
-    {"depthwise_initializer", NN_ARG_INITIALIZER, ARG(kernel_initializer), false, 0, 0, false,
-     NULL, "'glorot_uniform'", "Initializer for the depthwise kernel."},
-    {"bias_initializer", NN_ARG_INITIALIZER, ARG(bias_initializer), false, 0, 0, false, NULL,
-     "'zeros'", "Initializer for the bias vector."},
-    {"depthwise_regularizer", NN_ARG_REGULARIZER, ARG(kernel_regularizer), false, 0, 0, false,
-     NULL, "None", "Regularizer function applied to the depthwise kernel."},
-    {"bias_regularizer", NN_ARG_REGULARIZER, ARG(bias_regularizer), false, 0, 0, false, NULL,
-     "None", "Regularizer function applied to the bias vector."},
-    {"activity_regularizer", NN_ARG_REGULARIZER, ARG(base.activity_regularizer), false, 0, 0,
-     false, NULL, "None", "Regularizer function applied to the output of the layer."},
-    {"depthwise_constraint", NN_ARG_CONSTRAINT, ARG(kernel_constraint), false, 0, 0, false,
-     NULL, "None", "Constraint function applied to the depthwise kernel after each update."},
-    {"bias_constraint", NN_ARG_CONSTRAINT, ARG(bias_constraint), false, 0, 0, false, NULL,
-     "None", "Constraint function applied to the bias vector after each update."},
+    DEPTHWISE_WEIGHT_ARGS,
     {"name", NN_ARG_STRING, ARG(base.name), false, 0, 0, false, NULL, "None",
      "Name of the layer; by default 'depthwise_conv2d', 'depthwise_conv2d_1', ..."},
     {"input_shape", NN_ARG_SHAPE, ARG(base.declared_input), false, 1, 1 << 30, false, NULL,
      "None", "Shape of one input sample (without the batch axis), for the first layer."},
+};
+
+/* In Keras' constructor order; the sizes are the 2-D pairs' second entries, as Conv1D's. */
+static const nn_arg_spec depthwise_conv1d_args[] = {
+    {"kernel_size", NN_ARG_INT, ARG(kernel_size[1]), true, 1, 1 << 30, false, NULL, NULL,
+     "Length of each channel's window, in steps."},
+    {"strides", NN_ARG_INT, ARG(strides[1]), false, 1, 1 << 30, false, NULL, "1",
+     "Step of the window along the sequence."},
+    {"padding", NN_ARG_CHOICE, ARG(padding), false, 0, 0, false, nn_padding_choices,
+     "'valid'", "'valid': no padding; 'same': ceil(steps / strides) outputs."},
+    {"depth_multiplier", NN_ARG_INT, ARG(depth_multiplier), false, 1, 1 << 20, false, NULL,
+     "1", "Filters per input channel: the output has channels * depth_multiplier channels."},
+    {"data_format", NN_ARG_CHOICE, ARG(data_format), false, 0, 0, false,
+     nn_data_format_choices, "'channels_last'",
+     "'channels_last' (batch, steps, channels) or 'channels_first' (batch, channels, steps)."},
+    {"dilation_rate", NN_ARG_INT, ARG(dilation_rate[1]), false, 1, 1 << 30, false, NULL, "1",
+     "Spacing between the kernel's taps; cannot be combined with strides > 1."},
+    DEPTHWISE_WEIGHT_ARGS,
+    {"name", NN_ARG_STRING, ARG(base.name), false, 0, 0, false, NULL, "None",
+     "Name of the layer; by default 'depthwise_conv1d', 'depthwise_conv1d_1', ..."},
+    {"input_shape", NN_ARG_SHAPE, ARG(base.declared_input), false, 1, 1 << 30, false, NULL,
+     "None", "Shape of one input sample (without the batch axis), e.g. {100, 8}."},
 };
 
 /* Every count the kernels index with an int (BLAS sizes, leading dimensions) stays
@@ -206,11 +234,29 @@ static void depthwise_conv2d_set_defaults(nn_layer *layer)
     ((conv2d_layer *)layer)->depth_multiplier = 1;
 }
 
-/* A size argument as the user gave it: "3" for Conv1D (whose height is a hidden 1),
- * "(3, 3)" for the 2-D layers. */
+static void depthwise_conv1d_set_defaults(nn_layer *layer)
+{
+    depthwise_conv2d_set_defaults(layer);
+    ((conv2d_layer *)layer)->kernel_size[0] = 1;
+}
+
+/* Conv1D and DepthwiseConv1D: sequences, seen as images one row high. */
+static bool is_sequence(const nn_layer *layer)
+{
+    return layer->cls == &nn_conv1d_class || layer->cls == &nn_depthwise_conv1d_class;
+}
+
+/* DepthwiseConv2D and DepthwiseConv1D: one group per input channel. */
+static bool is_depthwise(const nn_layer *layer)
+{
+    return layer->cls == &nn_depthwise_conv2d_class || layer->cls == &nn_depthwise_conv1d_class;
+}
+
+/* A size argument as the user gave it: "3" for the 1-D layers (whose height is a hidden
+ * 1), "(3, 3)" for the 2-D layers. */
 static const char *size_text(const nn_layer *layer, const int *pair, char *text, size_t size)
 {
-    if (layer->cls == &nn_conv1d_class)
+    if (is_sequence(layer))
         snprintf(text, size, "%d", pair[1]);
     else
         snprintf(text, size, "(%d, %d)", pair[0], pair[1]);
@@ -264,10 +310,10 @@ static nn_status conv2d_build(nn_layer *layer, const nn_shape *input, nn_shape *
     nn_shape_format(input, received, sizeof received);
     int64_t height, width, channels;
     bool last = conv->data_format == NN_CHANNELS_LAST;
-    bool sequence = layer->cls == &nn_conv1d_class;
+    bool sequence = is_sequence(layer);
     NN_TRY((sequence ? nn_sequence_input : nn_image_input)(layer, input, conv->data_format,
                                                            &height, &width, &channels));
-    bool depthwise = layer->cls == &nn_depthwise_conv2d_class;
+    bool depthwise = is_depthwise(layer);
     if (depthwise) {
         if (channels * conv->depth_multiplier > (1 << 30))
             return nn_error(NN_ERR_SHAPE, "input %s with depth_multiplier %d gives %lld output "
@@ -332,18 +378,21 @@ static nn_status conv2d_build(nn_layer *layer, const nn_shape *input, nn_shape *
                                 conv->filters};
     int64_t input_factors[] = {height, width, channels};
     int64_t output_factors[] = {out_height, out_width, conv->filters};
+    /* Keras' shapes: (k, channels / groups, filters) for a sequence, with the height in
+     * front for images; a depthwise kernel ends in (channels, depth_multiplier). */
+    int64_t kernel_in = depthwise ? channels : group_channels;
+    int64_t kernel_out = depthwise ? conv->depth_multiplier : conv->filters;
+    nn_shape kernel_shape =
+        sequence ? NN_SHAPE(conv->kernel_size[1], kernel_in, kernel_out)
+                 : NN_SHAPE(conv->kernel_size[0], conv->kernel_size[1], kernel_in, kernel_out);
     char kernel_text[96], output_text[96], kernel_size[32], dilation[32];
-    if (sequence) {
-        snprintf(kernel_text, sizeof kernel_text, "(%d, %lld, %d)", conv->kernel_size[1],
-                 (long long)group_channels, conv->filters);
+    nn_shape_format(&kernel_shape, kernel_text, sizeof kernel_text);
+    if (sequence)
         snprintf(output_text, sizeof output_text, "(%lld, %d)", (long long)out_width,
                  conv->filters);
-    } else {
-        snprintf(kernel_text, sizeof kernel_text, "(%d, %d, %lld, %d)", conv->kernel_size[0],
-                 conv->kernel_size[1], (long long)group_channels, conv->filters);
+    else
         snprintf(output_text, sizeof output_text, "(%lld, %lld, %d)", (long long)out_height,
                  (long long)out_width, conv->filters);
-    }
     if (!product_within_limit(kernel_factors, 4, &kernel_count))
         return nn_error(NN_ERR_MEMORY,
                         "the kernel %s would hold more than %lld weights, the "
@@ -382,11 +431,6 @@ static nn_status conv2d_build(nn_layer *layer, const nn_shape *input, nn_shape *
                             received, padded_text, (long long)SIZE_LIMIT);
     }
 
-    nn_shape kernel_shape = depthwise ? NN_SHAPE(conv->kernel_size[0], conv->kernel_size[1],
-                                                 channels, conv->depth_multiplier)
-                            : sequence ? NN_SHAPE(conv->kernel_size[1], group_channels, conv->filters)
-                                       : NN_SHAPE(conv->kernel_size[0], conv->kernel_size[1],
-                                                  group_channels, conv->filters);
     nn_layer_declare_param(layer, depthwise ? "depthwise_kernel" : "kernel", &kernel_shape, true,
                            conv->kernel_initializer, conv->kernel_regularizer,
                            conv->kernel_constraint);
@@ -422,7 +466,12 @@ static nn_status conv2d_build(nn_layer *layer, const nn_shape *input, nn_shape *
     int written = snprintf(layer->explanation, sizeof layer->explanation,
                            "height: %s; width: %s; channels: filters = %d", height_text,
                            width_text, conv->filters);
-    if (sequence)
+    if (sequence && depthwise)
+        snprintf(layer->explanation, sizeof layer->explanation,
+                 "steps: %s; channels: %lld * depth_multiplier %d = %d (each channel convolved "
+                 "on its own)", width_text, (long long)channels, conv->depth_multiplier,
+                 conv->filters);
+    else if (sequence)
         snprintf(layer->explanation, sizeof layer->explanation,
                  "steps: %s; channels: filters = %d", width_text, conv->filters);
     else if (depthwise)
@@ -629,6 +678,29 @@ const nn_layer_class nn_conv1d_class = {
     .arg_count = (int)(sizeof conv1d_args / sizeof conv1d_args[0]),
     .positional_count = 8,
     .set_defaults = conv1d_set_defaults,
+    .validate = conv2d_validate,
+    .build = conv2d_build,
+    .scratch_floats = conv2d_scratch_floats,
+    .forward = conv2d_forward,
+    .backward = conv2d_backward,
+    .forward_pooled = conv2d_forward_pooled,
+};
+
+const nn_layer_class nn_depthwise_conv1d_class = {
+    .name = "DepthwiseConv1D",
+    .base_name = "depthwise_conv1d",
+    .doc = "Depthwise 1D convolution: each channel of a sequence (batch, steps, channels) is "
+           "convolved with its own depth_multiplier windows, with no sum over channels, "
+           "giving channels * depth_multiplier output channels. With a Conv1D of kernel "
+           "size 1 after it, it makes a separable convolution. The kernel has shape "
+           "(kernel_size, channels, depth_multiplier).",
+    .example = "local d = nn.layers.DepthwiseConv1D{5, depth_multiplier = 2, padding = 'same'}\n"
+               "print(d(nn.random.randn(2, 100, 8)).shape)   --> (2, 100, 16)",
+    .size = sizeof(conv2d_layer),
+    .args = depthwise_conv1d_args,
+    .arg_count = (int)(sizeof depthwise_conv1d_args / sizeof depthwise_conv1d_args[0]),
+    .positional_count = 4,
+    .set_defaults = depthwise_conv1d_set_defaults,
     .validate = conv2d_validate,
     .build = conv2d_build,
     .scratch_floats = conv2d_scratch_floats,

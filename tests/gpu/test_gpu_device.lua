@@ -205,11 +205,12 @@ t.test('padding, cropping, upsampling and transposed convolution train on the GP
   end
 end)
 
-t.test('Conv1D with causal padding trains on the GPU as on the CPU', function()
+t.test('Conv1D with causal padding and DepthwiseConv1D train on the GPU as on the CPU', function()
   local function make(device)
     nn.random.seed(11)
     local model = nn.Sequential{L.Conv1D{6, 3, padding = 'causal', dilation_rate = 2, activation = 'relu',
                                          input_shape = {20, 4}},
+                                L.DepthwiseConv1D{3, depth_multiplier = 2, padding = 'same'},
                                 L.LayerNormalization(), L.Flatten(), L.Dense{2, activation = 'softmax'}}
     model:to(device)
     model:compile{optimizer = nn.optimizers.SGD{learning_rate = 0.5}, loss = 'sparse_categorical_crossentropy'}

@@ -137,11 +137,55 @@ t.test('ZeroPadding1D, Cropping1D, UpSampling1D: values, and training as their 2
   t.raises(function() L.UpSampling1D{2}(nn.zeros(1, 2, 2, 2)) end, 'expected ndim=3')
 end)
 
+t.test('DepthwiseConv1D: each channel on its own, trained as DepthwiseConv2D on one row', function()
+  local x = nn.random.randn(2, 100, 8)
+  local d = L.DepthwiseConv1D{5, depth_multiplier = 2, padding = 'same'}
+  t.eq(tostring(d(x).shape), '(2, 100, 16)', 'same, channels * depth_multiplier')
+  t.eq(tostring(d.depthwise_kernel.shape), '(5, 8, 2)', 'kernel (k, channels, depth_multiplier)')
+  t.eq(tostring(L.DepthwiseConv1D{3, strides = 2}(x).shape), '(2, 49, 8)', 'valid, strides 2')
+  t.eq(tostring(L.DepthwiseConv1D{3, data_format = 'channels_first'}(nn.zeros(2, 8, 100)).shape),
+       '(2, 8, 98)', 'channels first')
+  t.eq(L.DepthwiseConv1D{3}.name:match('^depthwise_conv1d'), 'depthwise_conv1d', 'name')
+  t.eq(nn.Sequential{nn.Input{shape = {100, 8}}, L.DepthwiseConv1D{5, depth_multiplier = 2}}
+         :count_params(), 5 * 8 * 2 + 16, 'parameters')
+  t.truthy(d.explanation:find('8 * depth_multiplier 2 = 16', 1, true), d.explanation)
+  -- by hand: channel 1 sees taps 1 and 100, channel 2 taps 0.5 and 0
+  local hand = L.DepthwiseConv1D{2, use_bias = false}
+  local steps = nn.tensor{{{1, 10}, {2, 20}, {3, 30}}}
+  hand(steps)
+  hand:set_weights{nn.tensor{{{1}, {0.5}}, {{100}, {0}}}}
+  t.eq(hand(steps), nn.tensor{{{201, 5}, {302, 10}}}, 'values')
+  local data, y = nn.random.randn(6, 12, 3), nn.random.randn(6, 1)
+  local results = {}
+  for _, device in ipairs{'cpu', 'emulated'} do
+    nn.random.seed(23)
+    local sequence = nn.Sequential{L.DepthwiseConv1D{3, depth_multiplier = 2, padding = 'same',
+                                                     dilation_rate = 2, activation = 'tanh',
+                                                     input_shape = {12, 3}},
+                                   L.Flatten(), L.Dense{1}}
+    local image = nn.Sequential{L.DepthwiseConv2D{{1, 3}, depth_multiplier = 2, padding = 'same',
+                                                  dilation_rate = {1, 2}, activation = 'tanh',
+                                                  input_shape = {1, 12, 3}},
+                                L.Flatten(), L.Dense{1}}
+    results[device] = expect_trains_as_image(sequence, image, data, y, device)
+  end
+  for i = 1, #results.cpu do t.eq(results.cpu[i], results.emulated[i], 'cpu = emulated, weight ' .. i) end
+  t.raises(function() L.DepthwiseConv1D{3, padding = 'causal'} end,
+           'padding must be one of valid, same', "got 'causal'")
+  t.raises(function() L.DepthwiseConv1D{3, strides = 2, dilation_rate = 2} end,
+           'strides=2 and dilation_rate=2')
+  t.raises(function() L.DepthwiseConv1D{{3, 3}} end, 'kernel_size must be an integer')
+  t.raises(function() L.DepthwiseConv1D{3}(nn.zeros(2, 5, 5, 3)) end, 'expected ndim=3')
+  t.raises(function() L.DepthwiseConv1D{30}(nn.zeros(2, 5, 3)) end, 'output length is <= 0')
+end)
+
 t.test('saved and loaded', function()
   local directory = (os.getenv('NNSH_TEST_TMP') or '/tmp') .. '/lua-conv1d'
   nn.io.make_directory(directory)
   local model = nn.Sequential{L.Conv1D{4, 3, padding = 'causal', dilation_rate = 2, input_shape = {10, 2}},
-                              L.MaxPooling1D{3, strides = 2}, L.Flatten(), L.Dense{2}}
+                              L.MaxPooling1D{3, strides = 2},
+                              L.DepthwiseConv1D{2, depth_multiplier = 3, padding = 'same'},
+                              L.Flatten(), L.Dense{2}}
   model:save(directory .. '/conv1d.nnsh')
   local copy = nn.models.load_model(directory .. '/conv1d.nnsh')
   local x = nn.random.randn(3, 10, 2)
@@ -149,6 +193,7 @@ t.test('saved and loaded', function()
   t.eq(copy.layers[1].padding, 'causal', 'padding kept')
   t.eq(copy.layers[1].kernel_size, 3, 'kernel_size kept')
   t.eq(copy.layers[2].strides, 2, 'pooling strides kept')
+  t.eq(copy.layers[3].depth_multiplier, 3, 'depth_multiplier kept')
 end)
 
 t.test('bad arguments and inputs raise errors that say what is wrong', function()
