@@ -145,23 +145,35 @@ static void check_against_reference(nn_layer *layer, nn_shape shape, const layou
     harness_run_free(&run);
 }
 
+/* A layer normalising each row of the last axis (LayerNormalization, RMSNormalization) on
+ * 2-D and 3-D inputs: every row is a sample of its own. */
+typedef struct row_case {
+    int batch, middle, width;
+    float epsilon;
+} row_case;
+
+static nn_layer *check_rows(const nn_layer_class *cls, const row_case *c, unsigned seed,
+                            const char *what)
+{
+    nn_layer *layer = NULL;
+    cr_assert_eq(nn_layer_create(&layer, cls), NN_OK);
+    *(float *)harness_arg(layer, "epsilon") = c->epsilon;
+    cr_assert_eq(nn_layer_finish(layer), NN_OK);
+    nn_shape shape = c->middle == 1 ? NN_SHAPE(c->batch, c->width)
+                                    : NN_SHAPE(c->batch, c->middle, c->width);
+    layout rows = {c->batch * c->middle, 1, c->width, 1, 1, cls == &nn_rms_norm_class};
+    check_against_reference(layer, shape, &rows, c->epsilon, seed, what);
+    return layer;
+}
+
 Test(layer_normalization, forward_and_gradients_match_the_reference)
 {
-    const struct { int batch, middle, width; float epsilon; } cases[] = {
-        {4, 1, 8, 1e-3f}, {2, 3, 5, 1e-3f}, {3, 1, 1, 1e-3f}, {2, 2, 64, 1e-5f}};
+    const row_case cases[] = {{4, 1, 8, 1e-3f}, {2, 3, 5, 1e-3f}, {3, 1, 1, 1e-3f},
+                              {2, 2, 64, 1e-5f}};
     for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
-        nn_layer *layer = NULL;
-        cr_assert_eq(nn_layer_create(&layer, &nn_layernorm_class), NN_OK);
-        *(float *)harness_arg(layer, "epsilon") = cases[k].epsilon;
-        cr_assert_eq(nn_layer_finish(layer), NN_OK);
-        nn_shape shape = cases[k].middle == 1 ? NN_SHAPE(cases[k].batch, cases[k].width)
-                                              : NN_SHAPE(cases[k].batch, cases[k].middle, cases[k].width);
-        /* every row of the last axis is a sample of its own */
-        layout rows = {cases[k].batch * cases[k].middle, 1, cases[k].width, 1, 1, false};
         char what[32];
         snprintf(what, sizeof what, "case %zu", k);
-        check_against_reference(layer, shape, &rows, cases[k].epsilon, (unsigned)k, what);
-        nn_layer_release(layer);
+        nn_layer_release(check_rows(&nn_layernorm_class, &cases[k], (unsigned)k, what));
     }
 }
 
@@ -188,20 +200,12 @@ Test(group_normalization, forward_and_gradients_match_the_reference)
 
 Test(rms_normalization, forward_and_gradients_match_the_reference)
 {
-    const struct { int batch, middle, width; float epsilon; } cases[] = {
-        {4, 1, 8, 1e-6f}, {2, 3, 5, 1e-3f}, {3, 1, 1, 1e-6f}, {2, 2, 64, 1e-5f},
-        {3, 2, 4, 2.0f}};
+    const row_case cases[] = {{4, 1, 8, 1e-6f}, {2, 3, 5, 1e-3f}, {3, 1, 1, 1e-6f},
+                              {2, 2, 64, 1e-5f}, {3, 2, 4, 2.0f}};
     for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
-        nn_layer *layer = NULL;
-        cr_assert_eq(nn_layer_create(&layer, &nn_rms_norm_class), NN_OK);
-        *(float *)harness_arg(layer, "epsilon") = cases[k].epsilon;
-        cr_assert_eq(nn_layer_finish(layer), NN_OK);
-        nn_shape shape = cases[k].middle == 1 ? NN_SHAPE(cases[k].batch, cases[k].width)
-                                              : NN_SHAPE(cases[k].batch, cases[k].middle, cases[k].width);
-        layout rows = {cases[k].batch * cases[k].middle, 1, cases[k].width, 1, 1, true};
         char what[32];
         snprintf(what, sizeof what, "rms case %zu", k);
-        check_against_reference(layer, shape, &rows, cases[k].epsilon, 200 + (unsigned)k, what);
+        nn_layer *layer = check_rows(&nn_rms_norm_class, &cases[k], 200 + (unsigned)k, what);
         cr_expect_str_eq(layer->params[0].name, "scale", "Keras calls the weight scale");
         nn_layer_release(layer);
     }
