@@ -36,7 +36,7 @@ static const nn_layer_class *const layer_classes[] = {
     &nn_random_brightness_class, &nn_resizing_class, &nn_center_crop_class,
     &nn_random_crop_class, &nn_identity_class, &nn_unit_normalization_class,
     &nn_category_encoding_class, &nn_discretization_class, &nn_rms_norm_class,
-    &nn_depthwise_conv1d_class,
+    &nn_depthwise_conv1d_class, &nn_conv1d_transpose_class,
     NULL,
 };
 

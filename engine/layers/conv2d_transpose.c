@@ -9,7 +9,10 @@
  *   forward:   y  = conv2d_backward's input gradient for an output gradient x;
  *   backward:  dx = conv2d_forward(dy);  dkernel = conv2d_backward's kernel gradient for
  *              input dy and output gradient x;  dbias = the column sums of dy.
- * TensorFlow defines the layer the same way (the input gradient of a convolution). */
+ * TensorFlow defines the layer the same way (the input gradient of a convolution).
+ *
+ * Conv1DTranspose is the same layer on sequences seen as images one row high, as Conv1D
+ * is Conv2D: its kernel (k, filters, channels) has the memory of (1, k, filters, channels). */
 #include <limits.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -23,6 +26,9 @@ typedef struct conv2d_transpose_layer {
     int strides[2];
     int padding;           /* NN_PADDING_VALID or NN_PADDING_SAME */
     int output_padding[2]; /* NN_PAIR_NONE: None */
+    /* Conv1DTranspose's output_padding as given (None or one int); validate makes it the
+     * pair (0, it). */
+    nn_optional_int sequence_output_padding;
     int data_format;
     int dilation_rate[2];
     bool use_bias;
@@ -58,29 +64,43 @@ static const nn_arg_spec conv2d_transpose_args[] = {
      "channels, height, width)."},
     {"dilation_rate", NN_ARG_PAIR, ARG(dilation_rate), false, 1, 1 << 30, false, NULL,
      "(1, 1)", "Spacing between the kernel's taps; cannot be combined with strides > 1."},
-    {"activation", NN_ARG_ACTIVATION, ARG(base.activation), false, 0, 0, false, NULL, "None",
-     "Activation function applied to the output; None means linear."},
-    {"use_bias", NN_ARG_BOOL, ARG(use_bias), false, 0, 1, false, NULL, "True",
-     "Whether the layer adds a bias vector (one value per filter)."},
-    {"kernel_initializer", NN_ARG_INITIALIZER, ARG(kernel_initializer), false, 0, 0, false,
-     NULL, "'glorot_uniform'", "Initializer for the kernel, of shape (kernel height, kernel "
-     "width, filters, input channels)."},
-    {"bias_initializer", NN_ARG_INITIALIZER, ARG(bias_initializer), false, 0, 0, false, NULL,
-     "'zeros'", "Initializer for the bias vector."},
-    {"kernel_regularizer", NN_ARG_REGULARIZER, ARG(kernel_regularizer), false, 0, 0, false,
-     NULL, "None", "Regularizer function applied to the kernel."},
-    {"bias_regularizer", NN_ARG_REGULARIZER, ARG(bias_regularizer), false, 0, 0, false, NULL,
-     "None", "Regularizer function applied to the bias vector."},
-    {"activity_regularizer", NN_ARG_REGULARIZER, ARG(base.activity_regularizer), false, 0, 0,
-     false, NULL, "None", "Regularizer function applied to the output of the layer."},
-    {"kernel_constraint", NN_ARG_CONSTRAINT, ARG(kernel_constraint), false, 0, 0, false, NULL,
-     "None", "Constraint function applied to the kernel after each update."},
-    {"bias_constraint", NN_ARG_CONSTRAINT, ARG(bias_constraint), false, 0, 0, false, NULL,
-     "None", "Constraint function applied to the bias vector after each update."},
+    NN_CONV_WEIGHT_ARGS("Initializer for the kernel, of shape (kernel height, kernel "
+                        "width, filters, input channels)."),
     {"name", NN_ARG_STRING, ARG(base.name), false, 0, 0, false, NULL, "None",
      "Name of the layer; by default 'conv2d_transpose', 'conv2d_transpose_1', ..."},
     {"input_shape", NN_ARG_SHAPE, ARG(base.declared_input), false, 1, 1 << 30, false, NULL,
      "None", "Shape of one input sample (without the batch axis), for the first layer."},
+};
+
+/* In Keras' constructor order; the sizes are the 2-D pairs' second entries, whose first (the
+ * height of a one-row image) stays 1. */
+static const nn_arg_spec conv1d_transpose_args[] = {
+    {"filters", NN_ARG_INT, ARG(filters), true, 1, 1 << 30, false, NULL, NULL,
+     "Number of output channels."},
+    {"kernel_size", NN_ARG_INT, ARG(kernel_size[1]), true, 1, 1 << 30, false, NULL, NULL,
+     "Length of the kernel, in steps."},
+    {"strides", NN_ARG_INT, ARG(strides[1]), false, 1, 1 << 30, false, NULL, "1",
+     "Step between the places two neighbouring input steps write to: the output is about "
+     "strides times longer."},
+    {"padding", NN_ARG_CHOICE, ARG(padding), false, 0, 0, false, nn_padding_choices, "'valid'",
+     "'valid': the output holds every step the kernel reaches, steps * strides + "
+     "max(kernel - strides, 0); 'same': exactly steps * strides."},
+    {"output_padding", NN_ARG_OPTIONAL_INT, ARG(sequence_output_padding), false, 0, 1 << 30,
+     false, NULL, "None",
+     "Extra steps at the end, fewer than the stride; with it the length is (steps - 1) * "
+     "strides + kernel - 2 * (kernel // 2 for 'same', else 0) + output_padding. None picks "
+     "the lengths above."},
+    {"data_format", NN_ARG_CHOICE, ARG(data_format), false, 0, 0, false,
+     nn_data_format_choices, "'channels_last'",
+     "'channels_last' (batch, steps, channels) or 'channels_first' (batch, channels, steps)."},
+    {"dilation_rate", NN_ARG_INT, ARG(dilation_rate[1]), false, 1, 1 << 30, false, NULL, "1",
+     "Spacing between the kernel's taps; cannot be combined with strides > 1."},
+    NN_CONV_WEIGHT_ARGS("Initializer for the kernel, of shape (kernel_size, filters, "
+                        "input channels)."),
+    {"name", NN_ARG_STRING, ARG(base.name), false, 0, 0, false, NULL, "None",
+     "Name of the layer; by default 'conv1d_transpose', 'conv1d_transpose_1', ..."},
+    {"input_shape", NN_ARG_SHAPE, ARG(base.declared_input), false, 1, 1 << 30, false, NULL,
+     "None", "Shape of one input sample (without the batch axis), e.g. {25, 8}."},
 };
 
 /* The kernels index one sample, the kernel and im2col rows with int. */
@@ -97,26 +117,53 @@ static void conv2d_transpose_set_defaults(nn_layer *layer)
     conv->bias_initializer = nn_initializer_default(NN_INITIALIZER_ZEROS);
 }
 
+static void conv1d_transpose_set_defaults(nn_layer *layer)
+{
+    conv2d_transpose_set_defaults(layer);
+    ((conv2d_transpose_layer *)layer)->kernel_size[0] = 1;
+}
+
+static bool is_sequence(const nn_layer *layer)
+{
+    return layer->cls == &nn_conv1d_transpose_class;
+}
+
+/* A size argument as the user gave it: "3" for Conv1DTranspose, "(3, 3)" for the 2-D. */
+static const char *size_text(const nn_layer *layer, const int *pair, char *text, size_t size)
+{
+    if (is_sequence(layer))
+        snprintf(text, size, "%d", pair[1]);
+    else
+        snprintf(text, size, "(%d, %d)", pair[0], pair[1]);
+    return text;
+}
+
 static nn_status conv2d_transpose_validate(nn_layer *layer)
 {
     conv2d_transpose_layer *conv = (conv2d_transpose_layer *)layer;
+    if (is_sequence(layer)) {
+        const nn_optional_int *given = &conv->sequence_output_padding;
+        conv->output_padding[0] = given->present ? 0 : NN_PAIR_NONE;
+        conv->output_padding[1] = given->present ? (int)given->value : NN_PAIR_NONE;
+    }
+    char first[32], second[32];
     for (int axis = 0; axis < 2 && !nn_pair_is_none(conv->output_padding); axis++)
         if (conv->output_padding[axis] >= conv->strides[axis])
             return nn_error(NN_ERR_ARGUMENT,
-                            "Conv2DTranspose \"%s\": output_padding must be smaller than the "
-                            "strides along each axis. Received: output_padding=(%d, %d), "
-                            "strides=(%d, %d)",
-                            layer->name, conv->output_padding[0], conv->output_padding[1],
-                            conv->strides[0], conv->strides[1]);
+                            "%s \"%s\": output_padding must be smaller than the strides "
+                            "along each axis. Received: output_padding=%s, strides=%s",
+                            layer->cls->name, layer->name,
+                            size_text(layer, conv->output_padding, first, sizeof first),
+                            size_text(layer, conv->strides, second, sizeof second));
     bool strided = conv->strides[0] > 1 || conv->strides[1] > 1;
     bool dilated = conv->dilation_rate[0] > 1 || conv->dilation_rate[1] > 1;
     if (strided && dilated)
         return nn_error(NN_ERR_ARGUMENT,
-                        "Conv2DTranspose \"%s\": strides > 1 not supported in conjunction "
-                        "with dilation_rate > 1. Received: strides=(%d, %d) and "
-                        "dilation_rate=(%d, %d).",
-                        layer->name, conv->strides[0], conv->strides[1],
-                        conv->dilation_rate[0], conv->dilation_rate[1]);
+                        "%s \"%s\": strides > 1 not supported in conjunction with "
+                        "dilation_rate > 1. Received: strides=%s and dilation_rate=%s.",
+                        layer->cls->name, layer->name,
+                        size_text(layer, conv->strides, first, sizeof first),
+                        size_text(layer, conv->dilation_rate, second, sizeof second));
     return NN_OK;
 }
 
@@ -154,7 +201,9 @@ static nn_status conv2d_transpose_build(nn_layer *layer, const nn_shape *input, 
     char received[128], height_text[160], width_text[160], check[64];
     nn_shape_format(input, received, sizeof received);
     int64_t height, width, channels;
-    NN_TRY(nn_image_input(layer, input, conv->data_format, &height, &width, &channels));
+    bool sequence = is_sequence(layer);
+    NN_TRY((sequence ? nn_sequence_input : nn_image_input)(layer, input, conv->data_format,
+                                                           &height, &width, &channels));
     int64_t out_height = output_length(conv, 0, height, height_text, sizeof height_text);
     int64_t out_width = output_length(conv, 1, width, width_text, sizeof width_text);
     if (out_height <= 0 || out_width <= 0 || out_height > SIZE_LIMIT || out_width > SIZE_LIMIT ||
@@ -197,8 +246,9 @@ static nn_status conv2d_transpose_build(nn_layer *layer, const nn_shape *input, 
                         conv->kernel_size[0], conv->kernel_size[1], conv->dilation_rate[0],
                         conv->dilation_rate[1], (long long)padded_height,
                         (long long)padded_width, conv->filters, (long long)SIZE_LIMIT);
-    nn_shape kernel_shape = NN_SHAPE(conv->kernel_size[0], conv->kernel_size[1], conv->filters,
-                                     channels);
+    nn_shape kernel_shape =
+        sequence ? NN_SHAPE(conv->kernel_size[1], conv->filters, channels)
+                 : NN_SHAPE(conv->kernel_size[0], conv->kernel_size[1], conv->filters, channels);
     nn_layer_declare_param(layer, "kernel", &kernel_shape, true, conv->kernel_initializer,
                            conv->kernel_regularizer, conv->kernel_constraint);
     if (conv->use_bias) {
@@ -207,8 +257,12 @@ static nn_status conv2d_transpose_build(nn_layer *layer, const nn_shape *input, 
                                conv->bias_regularizer, conv->bias_constraint);
     }
     bool last = conv->data_format == NN_CHANNELS_LAST;
-    *output = last ? NN_SHAPE(-1, out_height, out_width, conv->filters)
-                   : NN_SHAPE(-1, conv->filters, out_height, out_width);
+    if (sequence)
+        *output = last ? NN_SHAPE(-1, out_width, conv->filters)
+                       : NN_SHAPE(-1, conv->filters, out_width);
+    else
+        *output = last ? NN_SHAPE(-1, out_height, out_width, conv->filters)
+                       : NN_SHAPE(-1, conv->filters, out_height, out_width);
     conv->geometry = (nn_conv2d_geometry){
         .in_height = (int)out_height,
         .in_width = (int)out_width,
@@ -226,9 +280,13 @@ static nn_status conv2d_transpose_build(nn_layer *layer, const nn_shape *input, 
         .pad_left = (int)pad_left,
         .groups = 1,
     };
-    snprintf(layer->explanation, sizeof layer->explanation,
-             "height: %s; width: %s; channels: filters = %d", height_text, width_text,
-             conv->filters);
+    if (sequence)
+        snprintf(layer->explanation, sizeof layer->explanation,
+                 "steps: %s; channels: filters = %d", width_text, conv->filters);
+    else
+        snprintf(layer->explanation, sizeof layer->explanation,
+                 "height: %s; width: %s; channels: filters = %d", height_text, width_text,
+                 conv->filters);
     return NN_OK;
 }
 
@@ -359,6 +417,28 @@ const nn_layer_class nn_conv2d_transpose_class = {
     .arg_count = (int)(sizeof conv2d_transpose_args / sizeof conv2d_transpose_args[0]),
     .positional_count = 8,
     .set_defaults = conv2d_transpose_set_defaults,
+    .validate = conv2d_transpose_validate,
+    .build = conv2d_transpose_build,
+    .scratch_floats = conv2d_transpose_scratch_floats,
+    .forward = conv2d_transpose_forward,
+    .backward = conv2d_transpose_backward,
+};
+
+const nn_layer_class nn_conv1d_transpose_class = {
+    .name = "Conv1DTranspose",
+    .alias = "Convolution1DTranspose",
+    .base_name = "conv1d_transpose",
+    .doc = "Transposed 1D convolution: the reverse of Conv1D's shape change. With strides 2 "
+           "it doubles the length of a sequence (batch, steps, channels); used in decoders "
+           "of sequences and audio. The kernel has shape (kernel_size, filters, input "
+           "channels).",
+    .example = "local up = nn.layers.Conv1DTranspose{8, 3, strides = 2, padding = 'same'}\n"
+               "print(up(nn.random.randn(2, 25, 16)).shape)   --> (2, 50, 8)",
+    .size = sizeof(conv2d_transpose_layer),
+    .args = conv1d_transpose_args,
+    .arg_count = (int)(sizeof conv1d_transpose_args / sizeof conv1d_transpose_args[0]),
+    .positional_count = 8,
+    .set_defaults = conv1d_transpose_set_defaults,
     .validate = conv2d_transpose_validate,
     .build = conv2d_transpose_build,
     .scratch_floats = conv2d_transpose_scratch_floats,

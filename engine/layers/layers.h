@@ -9,6 +9,7 @@ extern const nn_layer_class nn_conv1d_class;
 extern const nn_layer_class nn_conv2d_transpose_class;
 extern const nn_layer_class nn_depthwise_conv2d_class;
 extern const nn_layer_class nn_depthwise_conv1d_class;
+extern const nn_layer_class nn_conv1d_transpose_class;
 extern const nn_layer_class nn_separable_conv2d_class;
 extern const nn_layer_class nn_maxpool2d_class;
 extern const nn_layer_class nn_avgpool2d_class;
@@ -112,6 +113,29 @@ const nn_layer *nn_time_distributed_innermost(const nn_layer *layer);
         {"input_shape", NN_ARG_SHAPE, ARG(base.declared_input), false, 1, 1 << 30, false,     \
          NULL, "None",                                                                        \
          "Shape of one input sample (without the batch axis), for the first layer."}
+
+/* What the convolutions (Conv1D, Conv2D and their transposes) take after dilation_rate or
+ * groups, in Keras' order, for a struct with the fields kernel_initializer, use_bias, ...;
+ * kernel_doc describes the kernel's shape. */
+#define NN_CONV_WEIGHT_ARGS(kernel_doc)                                                        \
+    {"activation", NN_ARG_ACTIVATION, ARG(base.activation), false, 0, 0, false, NULL, "None",  \
+     "Activation function applied to the output, e.g. 'relu'; None means linear."},            \
+    {"use_bias", NN_ARG_BOOL, ARG(use_bias), false, 0, 1, false, NULL, "True",                 \
+     "Whether the layer adds a bias vector (one value per filter)."},                          \
+    {"kernel_initializer", NN_ARG_INITIALIZER, ARG(kernel_initializer), false, 0, 0, false,    \
+     NULL, "'glorot_uniform'", kernel_doc},                                                    \
+    {"bias_initializer", NN_ARG_INITIALIZER, ARG(bias_initializer), false, 0, 0, false, NULL,  \
+     "'zeros'", "Initializer for the bias vector."},                                           \
+    {"kernel_regularizer", NN_ARG_REGULARIZER, ARG(kernel_regularizer), false, 0, 0, false,    \
+     NULL, "None", "Regularizer function applied to the kernel."},                             \
+    {"bias_regularizer", NN_ARG_REGULARIZER, ARG(bias_regularizer), false, 0, 0, false, NULL,  \
+     "None", "Regularizer function applied to the bias vector."},                              \
+    {"activity_regularizer", NN_ARG_REGULARIZER, ARG(base.activity_regularizer), false, 0, 0,  \
+     false, NULL, "None", "Regularizer function applied to the output of the layer."},         \
+    {"kernel_constraint", NN_ARG_CONSTRAINT, ARG(kernel_constraint), false, 0, 0, false, NULL, \
+     "None", "Constraint function applied to the kernel after each update."},                  \
+    {"bias_constraint", NN_ARG_CONSTRAINT, ARG(bias_constraint), false, 0, 0, false, NULL,     \
+     "None", "Constraint function applied to the bias vector after each update."}
 
 /* Shared choice lists. */
 extern const char *const nn_padding_choices[];     /* "valid", "same" */

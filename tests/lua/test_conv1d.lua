@@ -179,12 +179,57 @@ t.test('DepthwiseConv1D: each channel on its own, trained as DepthwiseConv2D on 
   t.raises(function() L.DepthwiseConv1D{30}(nn.zeros(2, 5, 3)) end, 'output length is <= 0')
 end)
 
+t.test('Conv1DTranspose: the reverse of Conv1D, trained as Conv2DTranspose on one row', function()
+  local up = L.Conv1DTranspose{8, 3, strides = 2, padding = 'same'}
+  t.eq(tostring(up(nn.random.randn(2, 25, 16)).shape), '(2, 50, 8)', 'same: steps * strides')
+  t.eq(tostring(up.kernel.shape), '(3, 8, 16)', 'kernel (k, filters, channels)')
+  t.eq(tostring(L.Conv1DTranspose{4, 3}(nn.zeros(2, 10, 3)).shape), '(2, 12, 4)',
+       'valid: steps + kernel - 1')
+  t.eq(tostring(L.Conv1DTranspose{4, 3, strides = 2, output_padding = 1}(nn.zeros(2, 10, 3)).shape),
+       '(2, 22, 4)', '(10 - 1) * 2 + 3 + 1')
+  t.eq(tostring(L.Conv1DTranspose{4, 3, data_format = 'channels_first'}(nn.zeros(2, 3, 10)).shape),
+       '(2, 4, 12)', 'channels first')
+  t.eq(L.Conv1DTranspose{4, 3, output_padding = 0}.output_padding, 0, 'output_padding reads back')
+  t.eq(L.Conv1DTranspose{4, 3}.output_padding, nil, 'None by default')
+  t.eq(L.Convolution1DTranspose{4, 3}.name:match('^conv1d_transpose'), 'conv1d_transpose', 'alias')
+  -- by hand: each step scatters the kernel {1, 10}, scaled, strides apart; overlaps add
+  local x = nn.tensor{{{1}, {2}}}
+  for _, case in ipairs{{2, {1, 10, 2, 20}}, {1, {1, 12, 20}}} do
+    local layer = L.Conv1DTranspose{1, 2, strides = case[1], use_bias = false}
+    layer(x)
+    layer:set_weights{nn.tensor{{{1}}, {{10}}}}
+    t.eq(layer(x):reshape(#case[2]), nn.tensor(case[2]), 'strides ' .. case[1])
+  end
+  local data, y = nn.random.randn(6, 7, 3), nn.random.randn(6, 1)
+  local results = {}
+  for _, device in ipairs{'cpu', 'emulated'} do
+    nn.random.seed(29)
+    local sequence = nn.Sequential{L.Conv1DTranspose{4, 3, strides = 2, output_padding = 1,
+                                                     activation = 'tanh', input_shape = {7, 3}},
+                                   L.Flatten(), L.Dense{1}}
+    local image = nn.Sequential{L.Conv2DTranspose{4, {1, 3}, strides = {1, 2}, output_padding = {0, 1},
+                                                  activation = 'tanh', input_shape = {1, 7, 3}},
+                                L.Flatten(), L.Dense{1}}
+    results[device] = expect_trains_as_image(sequence, image, data, y, device)
+  end
+  for i = 1, #results.cpu do t.eq(results.cpu[i], results.emulated[i], 'cpu = emulated, weight ' .. i) end
+  t.raises(function() L.Conv1DTranspose{4, 3, strides = 2, output_padding = 2} end,
+           'Conv1DTranspose', 'output_padding must be smaller than the strides',
+           'output_padding=2, strides=2')
+  t.raises(function() L.Conv1DTranspose{4, 3, strides = 2, dilation_rate = 2} end,
+           'strides=2 and dilation_rate=2')
+  t.raises(function() L.Conv1DTranspose{4, {3, 3}} end, 'kernel_size must be an integer')
+  t.raises(function() L.Conv1DTranspose{4, 3}(nn.zeros(2, 5, 5, 3)) end, 'expected ndim=3')
+  t.raises(function() L.Conv1DTranspose{4, 3, padding = 'causal'} end, 'padding must be one of')
+end)
+
 t.test('saved and loaded', function()
   local directory = (os.getenv('NNSH_TEST_TMP') or '/tmp') .. '/lua-conv1d'
   nn.io.make_directory(directory)
   local model = nn.Sequential{L.Conv1D{4, 3, padding = 'causal', dilation_rate = 2, input_shape = {10, 2}},
                               L.MaxPooling1D{3, strides = 2},
                               L.DepthwiseConv1D{2, depth_multiplier = 3, padding = 'same'},
+                              L.Conv1DTranspose{2, 3, strides = 2, output_padding = 1},
                               L.Flatten(), L.Dense{2}}
   model:save(directory .. '/conv1d.nnsh')
   local copy = nn.models.load_model(directory .. '/conv1d.nnsh')
@@ -194,6 +239,7 @@ t.test('saved and loaded', function()
   t.eq(copy.layers[1].kernel_size, 3, 'kernel_size kept')
   t.eq(copy.layers[2].strides, 2, 'pooling strides kept')
   t.eq(copy.layers[3].depth_multiplier, 3, 'depth_multiplier kept')
+  t.eq(copy.layers[4].output_padding, 1, 'output_padding kept')
 end)
 
 t.test('bad arguments and inputs raise errors that say what is wrong', function()
