@@ -36,7 +36,7 @@ static const nn_layer_class *const layer_classes[] = {
     &nn_random_brightness_class, &nn_resizing_class, &nn_center_crop_class,
     &nn_random_crop_class, &nn_identity_class, &nn_unit_normalization_class,
     &nn_category_encoding_class, &nn_discretization_class, &nn_rms_norm_class,
-    &nn_depthwise_conv1d_class, &nn_conv1d_transpose_class,
+    &nn_depthwise_conv1d_class, &nn_conv1d_transpose_class, &nn_separable_conv1d_class,
     NULL,
 };
 
@@ -58,6 +58,15 @@ const nn_arg_spec *nn_layer_class_arg(const nn_layer_class *cls, const char *nam
         if (strcmp(cls->args[i].name, name) == 0)
             return &cls->args[i];
     return NULL;
+}
+
+const char *nn_pair_text(bool one_row, const int pair[2], char *text, size_t size)
+{
+    if (one_row)
+        snprintf(text, size, "%d", pair[1]);
+    else
+        snprintf(text, size, "(%d, %d)", pair[0], pair[1]);
+    return text;
 }
 
 int64_t nn_window_output(int64_t input, int64_t window, int64_t stride, int64_t dilation,

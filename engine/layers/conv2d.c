@@ -218,20 +218,10 @@ static bool is_depthwise(const nn_layer *layer)
     return layer->cls == &nn_depthwise_conv2d_class || layer->cls == &nn_depthwise_conv1d_class;
 }
 
-/* A size argument as the user gave it: "3" for the 1-D layers (whose height is a hidden
- * 1), "(3, 3)" for the 2-D layers. */
-static const char *size_text(const nn_layer *layer, const int *pair, char *text, size_t size)
-{
-    if (is_sequence(layer))
-        snprintf(text, size, "%d", pair[1]);
-    else
-        snprintf(text, size, "(%d, %d)", pair[0], pair[1]);
-    return text;
-}
-
 static nn_status conv2d_validate(nn_layer *layer)
 {
     conv2d_layer *conv = (conv2d_layer *)layer;
+    bool sequence = is_sequence(layer);
     char strides[32], dilation[32];
     if (conv->filters % conv->groups != 0)
         return nn_error(NN_ERR_ARGUMENT,
@@ -245,8 +235,8 @@ static nn_status conv2d_validate(nn_layer *layer)
                         "%s \"%s\": strides > 1 not supported in conjunction with "
                         "dilation_rate > 1. Received: strides=%s and dilation_rate=%s.",
                         layer->cls->name, layer->name,
-                        size_text(layer, conv->strides, strides, sizeof strides),
-                        size_text(layer, conv->dilation_rate, dilation, sizeof dilation));
+                        nn_pair_text(sequence, conv->strides, strides, sizeof strides),
+                        nn_pair_text(sequence, conv->dilation_rate, dilation, sizeof dilation));
     return NN_OK;
 }
 
@@ -392,8 +382,9 @@ static nn_status conv2d_build(nn_layer *layer, const nn_shape *input, nn_shape *
                             "sample of input %s would have %s elements, more than the %lld a "
                             "layer supports; use a smaller dilation_rate or padding='valid'",
                             padding_name,
-                            size_text(layer, conv->kernel_size, kernel_size, sizeof kernel_size),
-                            size_text(layer, conv->dilation_rate, dilation, sizeof dilation),
+                            nn_pair_text(sequence, conv->kernel_size, kernel_size,
+                                         sizeof kernel_size),
+                            nn_pair_text(sequence, conv->dilation_rate, dilation, sizeof dilation),
                             received, padded_text, (long long)SIZE_LIMIT);
     }
 

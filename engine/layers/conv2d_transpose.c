@@ -128,19 +128,10 @@ static bool is_sequence(const nn_layer *layer)
     return layer->cls == &nn_conv1d_transpose_class;
 }
 
-/* A size argument as the user gave it: "3" for Conv1DTranspose, "(3, 3)" for the 2-D. */
-static const char *size_text(const nn_layer *layer, const int *pair, char *text, size_t size)
-{
-    if (is_sequence(layer))
-        snprintf(text, size, "%d", pair[1]);
-    else
-        snprintf(text, size, "(%d, %d)", pair[0], pair[1]);
-    return text;
-}
-
 static nn_status conv2d_transpose_validate(nn_layer *layer)
 {
     conv2d_transpose_layer *conv = (conv2d_transpose_layer *)layer;
+    bool sequence = is_sequence(layer);
     if (is_sequence(layer)) {
         const nn_optional_int *given = &conv->sequence_output_padding;
         conv->output_padding[0] = given->present ? 0 : NN_PAIR_NONE;
@@ -153,8 +144,8 @@ static nn_status conv2d_transpose_validate(nn_layer *layer)
                             "%s \"%s\": output_padding must be smaller than the strides "
                             "along each axis. Received: output_padding=%s, strides=%s",
                             layer->cls->name, layer->name,
-                            size_text(layer, conv->output_padding, first, sizeof first),
-                            size_text(layer, conv->strides, second, sizeof second));
+                            nn_pair_text(sequence, conv->output_padding, first, sizeof first),
+                            nn_pair_text(sequence, conv->strides, second, sizeof second));
     bool strided = conv->strides[0] > 1 || conv->strides[1] > 1;
     bool dilated = conv->dilation_rate[0] > 1 || conv->dilation_rate[1] > 1;
     if (strided && dilated)
@@ -162,8 +153,8 @@ static nn_status conv2d_transpose_validate(nn_layer *layer)
                         "%s \"%s\": strides > 1 not supported in conjunction with "
                         "dilation_rate > 1. Received: strides=%s and dilation_rate=%s.",
                         layer->cls->name, layer->name,
-                        size_text(layer, conv->strides, first, sizeof first),
-                        size_text(layer, conv->dilation_rate, second, sizeof second));
+                        nn_pair_text(sequence, conv->strides, first, sizeof first),
+                        nn_pair_text(sequence, conv->dilation_rate, second, sizeof second));
     return NN_OK;
 }
 

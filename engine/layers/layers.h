@@ -10,6 +10,7 @@ extern const nn_layer_class nn_conv2d_transpose_class;
 extern const nn_layer_class nn_depthwise_conv2d_class;
 extern const nn_layer_class nn_depthwise_conv1d_class;
 extern const nn_layer_class nn_conv1d_transpose_class;
+extern const nn_layer_class nn_separable_conv1d_class;
 extern const nn_layer_class nn_separable_conv2d_class;
 extern const nn_layer_class nn_maxpool2d_class;
 extern const nn_layer_class nn_avgpool2d_class;
@@ -150,6 +151,10 @@ enum { NN_CHANNELS_LAST = 0, NN_CHANNELS_FIRST = 1 };
  * before the first element ('same' splits like Keras: the smaller half first). */
 int64_t nn_window_output(int64_t input, int64_t window, int64_t stride, int64_t dilation,
                          int padding, int64_t *pad_before, char *text, size_t text_size);
+
+/* A size pair as the user gave it: "3" for a 1-D layer (whose height, the pair's first
+ * entry, is a hidden 1), "(3, 3)" for a 2-D one. Returns text. */
+const char *nn_pair_text(bool one_row, const int pair[2], char *text, size_t size);
 
 /* Checks that input is a batch of images, (batch, height, width, channels) or with
  * channels first, with every size known, and reads the three sizes. The error is worded

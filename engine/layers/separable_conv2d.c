@@ -3,7 +3,11 @@
  * channels into `filters`, then the bias and the activation, as Keras. Both steps run on
  * the convolution kernels: the depthwise one as a convolution with one group per channel
  * (its kernel (kh, kw, channels, multiplier) has that kernel's memory layout), the
- * pointwise one as an ordinary 1x1 convolution. */
+ * pointwise one as an ordinary 1x1 convolution.
+ *
+ * SeparableConv1D is the same layer on sequences seen as images one row high, as Conv1D is
+ * Conv2D: its depthwise kernel (k, channels, multiplier) and pointwise kernel (1,
+ * channels · multiplier, filters) have the memory of the 2-D ones with a height of 1. */
 #include <limits.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -32,6 +36,33 @@ typedef struct separable_conv2d_layer {
 
 #define ARG(field) offsetof(separable_conv2d_layer, field)
 
+/* What SeparableConv2D and SeparableConv1D take after depth_multiplier, in Keras' order. */
+#define SEPARABLE_WEIGHT_ARGS                                                                  \
+    {"activation", NN_ARG_ACTIVATION, ARG(base.activation), false, 0, 0, false, NULL, "None",  \
+     "Activation function applied to the output; None means linear."},                         \
+    {"use_bias", NN_ARG_BOOL, ARG(use_bias), false, 0, 1, false, NULL, "True",                 \
+     "Whether the layer adds a bias vector (one value per filter)."},                          \
+    {"depthwise_initializer", NN_ARG_INITIALIZER, ARG(depthwise_initializer), false, 0, 0,     \
+     false, NULL, "'glorot_uniform'", "Initializer for the depthwise kernel."},                \
+    {"pointwise_initializer", NN_ARG_INITIALIZER, ARG(pointwise_initializer), false, 0, 0,     \
+     false, NULL, "'glorot_uniform'", "Initializer for the pointwise kernel."},                \
+    {"bias_initializer", NN_ARG_INITIALIZER, ARG(bias_initializer), false, 0, 0, false, NULL,  \
+     "'zeros'", "Initializer for the bias vector."},                                           \
+    {"depthwise_regularizer", NN_ARG_REGULARIZER, ARG(depthwise_regularizer), false, 0, 0,     \
+     false, NULL, "None", "Regularizer function applied to the depthwise kernel."},            \
+    {"pointwise_regularizer", NN_ARG_REGULARIZER, ARG(pointwise_regularizer), false, 0, 0,     \
+     false, NULL, "None", "Regularizer function applied to the pointwise kernel."},            \
+    {"bias_regularizer", NN_ARG_REGULARIZER, ARG(bias_regularizer), false, 0, 0, false, NULL,  \
+     "None", "Regularizer function applied to the bias vector."},                              \
+    {"activity_regularizer", NN_ARG_REGULARIZER, ARG(base.activity_regularizer), false, 0, 0,  \
+     false, NULL, "None", "Regularizer function applied to the output of the layer."},         \
+    {"depthwise_constraint", NN_ARG_CONSTRAINT, ARG(depthwise_constraint), false, 0, 0, false, \
+     NULL, "None", "Constraint function applied to the depthwise kernel after each update."},  \
+    {"pointwise_constraint", NN_ARG_CONSTRAINT, ARG(pointwise_constraint), false, 0, 0, false, \
+     NULL, "None", "Constraint function applied to the pointwise kernel after each update."},  \
+    {"bias_constraint", NN_ARG_CONSTRAINT, ARG(bias_constraint), false, 0, 0, false, NULL,     \
+     "None", "Constraint function applied to the bias vector after each update."}
+
 /* In Keras' constructor order. */
 static const nn_arg_spec separable_conv2d_args[] = {
     {"filters", NN_ARG_INT, ARG(filters), true, 1, 1 << 30, false, NULL, NULL,
@@ -51,34 +82,36 @@ static const nn_arg_spec separable_conv2d_args[] = {
      "strides > 1."},
     {"depth_multiplier", NN_ARG_INT, ARG(depth_multiplier), false, 1, 1 << 20, false, NULL,
      "1", "Depthwise windows per input channel."},
-    {"activation", NN_ARG_ACTIVATION, ARG(base.activation), false, 0, 0, false, NULL, "None",
-     "Activation function applied to the output; None means linear."},
-    {"use_bias", NN_ARG_BOOL, ARG(use_bias), false, 0, 1, false, NULL, "True",
-     "Whether the layer adds a bias vector (one value per filter)."},
-    {"depthwise_initializer", NN_ARG_INITIALIZER, ARG(depthwise_initializer), false, 0, 0,
-     false, NULL, "'glorot_uniform'", "Initializer for the depthwise kernel."},
-    {"pointwise_initializer", NN_ARG_INITIALIZER, ARG(pointwise_initializer), false, 0, 0,
-     false, NULL, "'glorot_uniform'", "Initializer for the pointwise kernel."},
-    {"bias_initializer", NN_ARG_INITIALIZER, ARG(bias_initializer), false, 0, 0, false, NULL,
-     "'zeros'", "Initializer for the bias vector."},
-    {"depthwise_regularizer", NN_ARG_REGULARIZER, ARG(depthwise_regularizer), false, 0, 0,
-     false, NULL, "None", "Regularizer function applied to the depthwise kernel."},
-    {"pointwise_regularizer", NN_ARG_REGULARIZER, ARG(pointwise_regularizer), false, 0, 0,
-     false, NULL, "None", "Regularizer function applied to the pointwise kernel."},
-    {"bias_regularizer", NN_ARG_REGULARIZER, ARG(bias_regularizer), false, 0, 0, false, NULL,
-     "None", "Regularizer function applied to the bias vector."},
-    {"activity_regularizer", NN_ARG_REGULARIZER, ARG(base.activity_regularizer), false, 0, 0,
-     false, NULL, "None", "Regularizer function applied to the output of the layer."},
-    {"depthwise_constraint", NN_ARG_CONSTRAINT, ARG(depthwise_constraint), false, 0, 0, false,
-     NULL, "None", "Constraint function applied to the depthwise kernel after each update."},
-    {"pointwise_constraint", NN_ARG_CONSTRAINT, ARG(pointwise_constraint), false, 0, 0, false,
-     NULL, "None", "Constraint function applied to the pointwise kernel after each update."},
-    {"bias_constraint", NN_ARG_CONSTRAINT, ARG(bias_constraint), false, 0, 0, false, NULL,
-     "None", "Constraint function applied to the bias vector after each update."},
+    SEPARABLE_WEIGHT_ARGS,
     {"name", NN_ARG_STRING, ARG(base.name), false, 0, 0, false, NULL, "None",
      "Name of the layer; by default 'separable_conv2d', 'separable_conv2d_1', ..."},
     {"input_shape", NN_ARG_SHAPE, ARG(base.declared_input), false, 1, 1 << 30, false, NULL,
      "None", "Shape of one input sample (without the batch axis), for the first layer."},
+};
+
+/* In Keras' constructor order; the sizes are the 2-D pairs' second entries, whose first (the
+ * height of a one-row image) stays 1. */
+static const nn_arg_spec separable_conv1d_args[] = {
+    {"filters", NN_ARG_INT, ARG(filters), true, 1, 1 << 30, false, NULL, NULL,
+     "Number of output channels of the pointwise step."},
+    {"kernel_size", NN_ARG_INT, ARG(kernel_size[1]), true, 1, 1 << 30, false, NULL, NULL,
+     "Length of the depthwise windows, in steps."},
+    {"strides", NN_ARG_INT, ARG(strides[1]), false, 1, 1 << 30, false, NULL, "1",
+     "Step of the depthwise windows along the sequence."},
+    {"padding", NN_ARG_CHOICE, ARG(padding), false, 0, 0, false, nn_padding_choices, "'valid'",
+     "'valid': no padding; 'same': ceil(steps / strides) outputs."},
+    {"data_format", NN_ARG_CHOICE, ARG(data_format), false, 0, 0, false,
+     nn_data_format_choices, "'channels_last'",
+     "'channels_last' (batch, steps, channels) or 'channels_first' (batch, channels, steps)."},
+    {"dilation_rate", NN_ARG_INT, ARG(dilation_rate[1]), false, 1, 1 << 30, false, NULL, "1",
+     "Spacing between the depthwise kernel's taps; cannot be combined with strides > 1."},
+    {"depth_multiplier", NN_ARG_INT, ARG(depth_multiplier), false, 1, 1 << 20, false, NULL,
+     "1", "Depthwise windows per input channel."},
+    SEPARABLE_WEIGHT_ARGS,
+    {"name", NN_ARG_STRING, ARG(base.name), false, 0, 0, false, NULL, "None",
+     "Name of the layer; by default 'separable_conv1d', 'separable_conv1d_1', ..."},
+    {"input_shape", NN_ARG_SHAPE, ARG(base.declared_input), false, 1, 1 << 30, false, NULL,
+     "None", "Shape of one input sample (without the batch axis), e.g. {100, 8}."},
 };
 
 /* The kernels index one sample, a kernel and an im2col row with int. */
@@ -96,18 +129,31 @@ static void separable_conv2d_set_defaults(nn_layer *layer)
     conv->bias_initializer = nn_initializer_default(NN_INITIALIZER_ZEROS);
 }
 
+static void separable_conv1d_set_defaults(nn_layer *layer)
+{
+    separable_conv2d_set_defaults(layer);
+    ((separable_conv2d_layer *)layer)->kernel_size[0] = 1;
+}
+
+static bool is_sequence(const nn_layer *layer)
+{
+    return layer->cls == &nn_separable_conv1d_class;
+}
+
 static nn_status separable_conv2d_validate(nn_layer *layer)
 {
     separable_conv2d_layer *conv = (separable_conv2d_layer *)layer;
+    bool sequence = is_sequence(layer);
     bool strided = conv->strides[0] > 1 || conv->strides[1] > 1;
     bool dilated = conv->dilation_rate[0] > 1 || conv->dilation_rate[1] > 1;
+    char strides[32], dilation[32];
     if (strided && dilated)
         return nn_error(NN_ERR_ARGUMENT,
-                        "SeparableConv2D \"%s\": strides > 1 not supported in conjunction "
-                        "with dilation_rate > 1. Received: strides=(%d, %d) and "
-                        "dilation_rate=(%d, %d).",
-                        layer->name, conv->strides[0], conv->strides[1],
-                        conv->dilation_rate[0], conv->dilation_rate[1]);
+                        "%s \"%s\": strides > 1 not supported in conjunction with "
+                        "dilation_rate > 1. Received: strides=%s and dilation_rate=%s.",
+                        layer->cls->name, layer->name,
+                        nn_pair_text(sequence, conv->strides, strides, sizeof strides),
+                        nn_pair_text(sequence, conv->dilation_rate, dilation, sizeof dilation));
     return NN_OK;
 }
 
@@ -115,10 +161,16 @@ static nn_status separable_conv2d_build(nn_layer *layer, const nn_shape *input,
                                         nn_shape *output)
 {
     separable_conv2d_layer *conv = (separable_conv2d_layer *)layer;
-    char received[128], height_text[160], width_text[160];
+    char received[128], height_text[160], width_text[160], kernel_size[32], strides[32];
+    char dilation[32];
     nn_shape_format(input, received, sizeof received);
     int64_t height, width, channels;
-    NN_TRY(nn_image_input(layer, input, conv->data_format, &height, &width, &channels));
+    bool sequence = is_sequence(layer);
+    NN_TRY((sequence ? nn_sequence_input : nn_image_input)(layer, input, conv->data_format,
+                                                           &height, &width, &channels));
+    nn_pair_text(sequence, conv->kernel_size, kernel_size, sizeof kernel_size);
+    nn_pair_text(sequence, conv->strides, strides, sizeof strides);
+    nn_pair_text(sequence, conv->dilation_rate, dilation, sizeof dilation);
     int64_t pad_top, pad_left;
     int64_t out_height = nn_window_output(height, conv->kernel_size[0], conv->strides[0],
                                           conv->dilation_rate[0], conv->padding, &pad_top,
@@ -126,6 +178,13 @@ static nn_status separable_conv2d_build(nn_layer *layer, const nn_shape *input,
     int64_t out_width = nn_window_output(width, conv->kernel_size[1], conv->strides[1],
                                          conv->dilation_rate[1], conv->padding, &pad_left,
                                          width_text, sizeof width_text);
+    if (sequence && out_width <= 0)
+        return nn_error(NN_ERR_SHAPE,
+                        "The output length is <= 0 in %s. Consider a longer input. Received "
+                        "input shape %s with kernel_size=%s, strides=%s, dilation_rate=%s, "
+                        "padding='%s': the window does not fit (steps: %s).",
+                        layer->name, received, kernel_size, strides, dilation,
+                        nn_padding_choices[conv->padding], width_text);
     if (out_height <= 0 || out_width <= 0)
         return nn_error(NN_ERR_SHAPE,
                         "One of the dimensions in the output is <= 0 due to downsampling in "
@@ -149,19 +208,21 @@ static nn_status separable_conv2d_build(nn_layer *layer, const nn_shape *input,
                 !__builtin_mul_overflow(out_height, out_width, &output_cells) &&
                 output_cells <= SIZE_LIMIT / (middle_channels + conv->filters);
     if (!fits)
-        return nn_error(NN_ERR_SHAPE, "input %s with kernel_size=(%d, %d), dilation_rate=(%d, "
-                        "%d), depth_multiplier %d and %d filters makes a (padded) sample or a "
+        return nn_error(NN_ERR_SHAPE, "input %s with kernel_size=%s, dilation_rate=%s, "
+                        "depth_multiplier %d and %d filters makes a (padded) sample or a "
                         "kernel of more than %lld values, the most a layer supports",
-                        received, conv->kernel_size[0], conv->kernel_size[1],
-                        conv->dilation_rate[0], conv->dilation_rate[1], conv->depth_multiplier,
+                        received, kernel_size, dilation, conv->depth_multiplier,
                         conv->filters, (long long)SIZE_LIMIT);
 
-    nn_shape depthwise_shape = NN_SHAPE(conv->kernel_size[0], conv->kernel_size[1], channels,
-                                        conv->depth_multiplier);
+    nn_shape depthwise_shape =
+        sequence ? NN_SHAPE(conv->kernel_size[1], channels, conv->depth_multiplier)
+                 : NN_SHAPE(conv->kernel_size[0], conv->kernel_size[1], channels,
+                            conv->depth_multiplier);
     nn_layer_declare_param(layer, "depthwise_kernel", &depthwise_shape, true,
                            conv->depthwise_initializer, conv->depthwise_regularizer,
                            conv->depthwise_constraint);
-    nn_shape pointwise_shape = NN_SHAPE(1, 1, middle_channels, conv->filters);
+    nn_shape pointwise_shape = sequence ? NN_SHAPE(1, middle_channels, conv->filters)
+                                        : NN_SHAPE(1, 1, middle_channels, conv->filters);
     nn_layer_declare_param(layer, "pointwise_kernel", &pointwise_shape, true,
                            conv->pointwise_initializer, conv->pointwise_regularizer,
                            conv->pointwise_constraint);
@@ -187,13 +248,25 @@ static nn_status separable_conv2d_build(nn_layer *layer, const nn_shape *input,
         .dilation_width = 1, .groups = 1,
     };
     bool last = conv->data_format == NN_CHANNELS_LAST;
-    *output = last ? NN_SHAPE(-1, out_height, out_width, conv->filters)
-                   : NN_SHAPE(-1, conv->filters, out_height, out_width);
-    snprintf(layer->explanation, sizeof layer->explanation,
-             "height: %s; width: %s; channels: %lld * depth_multiplier %d = %lld after the "
-             "depthwise step, then filters = %d after the pointwise step",
-             height_text, width_text, (long long)channels, conv->depth_multiplier,
-             (long long)middle_channels, conv->filters);
+    if (sequence)
+        *output = last ? NN_SHAPE(-1, out_width, conv->filters)
+                       : NN_SHAPE(-1, conv->filters, out_width);
+    else
+        *output = last ? NN_SHAPE(-1, out_height, out_width, conv->filters)
+                       : NN_SHAPE(-1, conv->filters, out_height, out_width);
+    int written = 0;
+    if (sequence)
+        written = snprintf(layer->explanation, sizeof layer->explanation, "steps: %s; ",
+                           width_text);
+    else
+        written = snprintf(layer->explanation, sizeof layer->explanation,
+                           "height: %s; width: %s; ", height_text, width_text);
+    if (written > 0 && (size_t)written < sizeof layer->explanation)
+        snprintf(layer->explanation + written, sizeof layer->explanation - (size_t)written,
+                 "channels: %lld * depth_multiplier %d = %lld after the depthwise step, then "
+                 "filters = %d after the pointwise step",
+                 (long long)channels, conv->depth_multiplier, (long long)middle_channels,
+                 conv->filters);
     return NN_OK;
 }
 
@@ -367,6 +440,32 @@ const nn_layer_class nn_separable_conv2d_class = {
     .arg_count = (int)(sizeof separable_conv2d_args / sizeof separable_conv2d_args[0]),
     .positional_count = 7,
     .set_defaults = separable_conv2d_set_defaults,
+    .validate = separable_conv2d_validate,
+    .build = separable_conv2d_build,
+    .scratch_floats = separable_conv2d_scratch_floats,
+    .reserve = separable_conv2d_reserve,
+    .forward = separable_conv2d_forward,
+    .backward = separable_conv2d_backward,
+    .destroy = separable_conv2d_destroy,
+};
+
+const nn_layer_class nn_separable_conv1d_class = {
+    .name = "SeparableConv1D",
+    .alias = "SeparableConvolution1D",
+    .base_name = "separable_conv1d",
+    .doc = "Depthwise separable 1D convolution: a depthwise step along a sequence (batch, "
+           "steps, channels), each channel convolved on its own with depth_multiplier "
+           "windows, then a pointwise convolution of kernel size 1 mixing the channels into "
+           "`filters`, the bias and the activation. Far fewer weights than Conv1D for the "
+           "same output.",
+    .example = "local s = nn.layers.SeparableConv1D{32, 5, padding = 'same'}\n"
+               "print(s(nn.random.randn(2, 100, 16)).shape)   --> (2, 100, 32)\n"
+               "print(s.depthwise_kernel.shape, s.pointwise_kernel.shape)",
+    .size = sizeof(separable_conv2d_layer),
+    .args = separable_conv1d_args,
+    .arg_count = (int)(sizeof separable_conv1d_args / sizeof separable_conv1d_args[0]),
+    .positional_count = 7,
+    .set_defaults = separable_conv1d_set_defaults,
     .validate = separable_conv2d_validate,
     .build = separable_conv2d_build,
     .scratch_floats = separable_conv2d_scratch_floats,

@@ -205,14 +205,14 @@ t.test('padding, cropping, upsampling and transposed convolution train on the GP
   end
 end)
 
-t.test('Conv1D (causal), DepthwiseConv1D and Conv1DTranspose train on the GPU as on the CPU',
-       function()
+t.test('Conv1D (causal) and the other 1-D convolutions train on the GPU as on the CPU', function()
   local function make(device)
     nn.random.seed(11)
     local model = nn.Sequential{L.Conv1D{6, 3, padding = 'causal', dilation_rate = 2, activation = 'relu',
                                          input_shape = {20, 4}},
                                 L.DepthwiseConv1D{3, depth_multiplier = 2, padding = 'same'},
                                 L.Conv1DTranspose{3, 3, strides = 2, output_padding = 1},
+                                L.SeparableConv1D{4, 3, depth_multiplier = 2, padding = 'same'},
                                 L.LayerNormalization(), L.Flatten(), L.Dense{2, activation = 'softmax'}}
     model:to(device)
     model:compile{optimizer = nn.optimizers.SGD{learning_rate = 0.5}, loss = 'sparse_categorical_crossentropy'}

@@ -257,6 +257,14 @@ static nn_model *model_around(const nn_layer_class *cls, nn_shape *input)
         set_input(layer, NN_SHAPE(9, 3));
         add(model, layer);
         add(model, new_layer(&nn_flatten_class));
+    } else if (cls == &nn_separable_conv1d_class) {
+        *input = NN_SHAPE(9, 3);
+        set_int(layer, "filters", 2);
+        set_int(layer, "kernel_size", 3);
+        set_int(layer, "depth_multiplier", 2);
+        set_input(layer, NN_SHAPE(9, 3));
+        add(model, layer);
+        add(model, new_layer(&nn_flatten_class));
     } else if (cls == &nn_conv1d_transpose_class) {
         *input = NN_SHAPE(5, 3);
         set_int(layer, "filters", 2);
@@ -695,6 +703,7 @@ Test(model_file, discretization_round_trips) { layer_round_trip(&nn_discretizati
 Test(model_file, rms_normalization_round_trips) { layer_round_trip(&nn_rms_norm_class); }
 Test(model_file, depthwise_conv1d_round_trips) { layer_round_trip(&nn_depthwise_conv1d_class); }
 Test(model_file, conv1d_transpose_round_trips) { layer_round_trip(&nn_conv1d_transpose_class); }
+Test(model_file, separable_conv1d_round_trips) { layer_round_trip(&nn_separable_conv1d_class); }
 Test(model_file, time_distributed_round_trips)
 {
     layer_round_trip(&nn_time_distributed_class);
@@ -759,7 +768,8 @@ Test(model_file, every_layer_class_has_a_round_trip_test)
                                             &nn_category_encoding_class,
                                             &nn_discretization_class, &nn_rms_norm_class,
                                             &nn_depthwise_conv1d_class,
-                                            &nn_conv1d_transpose_class};
+                                            &nn_conv1d_transpose_class,
+                                            &nn_separable_conv1d_class};
     const nn_layer_class *const *classes = nn_layer_classes();
     for (int i = 0; classes[i]; i++) {
         bool found = false;

@@ -5,12 +5,13 @@ local t = require 'harness'
 local L = nn.layers
 
 -- Trains a 1-D model and the same model in 2-D (a Conv2D with a (1, k) kernel first, given
--- the 1-D model's weights) on `device`, the 2-D one on x as one-row images, and expects
--- the same weights after. Returns the 1-D model's weights.
+-- the 1-D model's weights, each reshaped to its 2-D shape) on `device`, the 2-D one on x as
+-- one-row images, and expects the same weights after. Returns the 1-D model's weights.
 local function expect_trains_as_image(sequence, image, x, y, device)
-  local kernel_shape = image:get_weights()[1].shape
+  local shapes = {}
+  for i, w in ipairs(image:get_weights()) do shapes[i] = w.shape end
   local weights = sequence:get_weights()
-  weights[1] = weights[1]:reshape(kernel_shape)
+  for i = 1, #weights do weights[i] = weights[i]:reshape(shapes[i]) end
   image:set_weights(weights)
   for _, model in ipairs{sequence, image} do
     model:to(device)
@@ -21,8 +22,7 @@ local function expect_trains_as_image(sequence, image, x, y, device)
   image:fit(x:reshape(shape[1], 1, shape[2], shape[3]), y,
             {epochs = 2, batch_size = 3, shuffle = false, verbose = 0})
   local a, b = sequence:get_weights(), image:get_weights()
-  t.eq(a[1]:reshape(kernel_shape), b[1], device .. ': kernel')
-  for i = 2, #a do t.eq(a[i], b[i], device .. ': weight ' .. i) end
+  for i = 1, #a do t.eq(a[i]:reshape(shapes[i]), b[i], device .. ': weight ' .. i) end
   return a
 end
 
@@ -223,6 +223,48 @@ t.test('Conv1DTranspose: the reverse of Conv1D, trained as Conv2DTranspose on on
   t.raises(function() L.Conv1DTranspose{4, 3, padding = 'causal'} end, 'padding must be one of')
 end)
 
+t.test('SeparableConv1D: depthwise then pointwise, trained as SeparableConv2D on one row', function()
+  local s = L.SeparableConv1D{32, 5, padding = 'same', depth_multiplier = 2}
+  t.eq(tostring(s(nn.random.randn(2, 100, 16)).shape), '(2, 100, 32)', 'same')
+  t.eq(tostring(s.depthwise_kernel.shape), '(5, 16, 2)', 'depthwise (k, channels, multiplier)')
+  t.eq(tostring(s.pointwise_kernel.shape), '(1, 32, 32)', 'pointwise (1, channels * multiplier, filters)')
+  t.eq(tostring(L.SeparableConv1D{4, 3, strides = 2}(nn.zeros(2, 11, 3)).shape), '(2, 5, 4)',
+       'valid, strides 2')
+  t.eq(tostring(L.SeparableConv1D{4, 3, data_format = 'channels_first'}(nn.zeros(2, 3, 11)).shape),
+       '(2, 4, 9)', 'channels first')
+  t.eq(L.SeparableConvolution1D{4, 3}.name:match('^separable_conv1d'), 'separable_conv1d', 'alias')
+  t.eq(nn.Sequential{nn.Input{shape = {100, 16}}, L.SeparableConv1D{32, 5}}:count_params(),
+       5 * 16 + 16 * 32 + 32, 'parameters')
+  -- by hand: channel 1 through taps {1, 2}, channel 2 through {0, 1}, then 1 * a + 10 * b
+  local hand = L.SeparableConv1D{1, 2, use_bias = false}
+  local steps = nn.tensor{{{1, 10}, {2, 20}, {3, 30}}}
+  hand(steps)
+  hand:set_weights{nn.tensor{{{1}, {0}}, {{2}, {1}}}, nn.tensor{{{1}, {10}}}}
+  t.eq(hand(steps), nn.tensor{{{5 + 200}, {8 + 300}}}, 'values')
+  local data, y = nn.random.randn(6, 12, 3), nn.random.randn(6, 1)
+  local results = {}
+  for _, device in ipairs{'cpu', 'emulated'} do
+    nn.random.seed(31)
+    local sequence = nn.Sequential{L.SeparableConv1D{4, 3, depth_multiplier = 2, strides = 2,
+                                                     padding = 'same', activation = 'tanh',
+                                                     input_shape = {12, 3}},
+                                   L.Flatten(), L.Dense{1}}
+    local image = nn.Sequential{L.SeparableConv2D{4, {1, 3}, depth_multiplier = 2, strides = {1, 2},
+                                                  padding = 'same', activation = 'tanh',
+                                                  input_shape = {1, 12, 3}},
+                                L.Flatten(), L.Dense{1}}
+    results[device] = expect_trains_as_image(sequence, image, data, y, device)
+  end
+  for i = 1, #results.cpu do t.eq(results.cpu[i], results.emulated[i], 'cpu = emulated, weight ' .. i) end
+  t.raises(function() L.SeparableConv1D{4, 3, strides = 2, dilation_rate = 2} end,
+           'SeparableConv1D', 'strides=2 and dilation_rate=2')
+  t.raises(function() L.SeparableConv1D{4, 30}(nn.zeros(2, 5, 3)) end, 'output length is <= 0',
+           'kernel_size=30')
+  t.raises(function() L.SeparableConv1D{4, {3, 3}} end, 'kernel_size must be an integer')
+  t.raises(function() L.SeparableConv1D{4, 3}(nn.zeros(2, 5, 5, 3)) end, 'expected ndim=3')
+  t.raises(function() L.SeparableConv1D{4, 3, padding = 'causal'} end, 'padding must be one of')
+end)
+
 t.test('saved and loaded', function()
   local directory = (os.getenv('NNSH_TEST_TMP') or '/tmp') .. '/lua-conv1d'
   nn.io.make_directory(directory)
@@ -230,6 +272,7 @@ t.test('saved and loaded', function()
                               L.MaxPooling1D{3, strides = 2},
                               L.DepthwiseConv1D{2, depth_multiplier = 3, padding = 'same'},
                               L.Conv1DTranspose{2, 3, strides = 2, output_padding = 1},
+                              L.SeparableConv1D{3, 2, depth_multiplier = 2},
                               L.Flatten(), L.Dense{2}}
   model:save(directory .. '/conv1d.nnsh')
   local copy = nn.models.load_model(directory .. '/conv1d.nnsh')
@@ -240,6 +283,7 @@ t.test('saved and loaded', function()
   t.eq(copy.layers[2].strides, 2, 'pooling strides kept')
   t.eq(copy.layers[3].depth_multiplier, 3, 'depth_multiplier kept')
   t.eq(copy.layers[4].output_padding, 1, 'output_padding kept')
+  t.eq(copy.layers[5].depth_multiplier, 2, 'separable depth_multiplier kept')
 end)
 
 t.test('bad arguments and inputs raise errors that say what is wrong', function()
