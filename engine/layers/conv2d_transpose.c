@@ -141,9 +141,9 @@ static nn_status conv2d_transpose_validate(nn_layer *layer)
     for (int axis = 0; axis < 2 && !nn_pair_is_none(conv->output_padding); axis++)
         if (conv->output_padding[axis] >= conv->strides[axis])
             return nn_error(NN_ERR_ARGUMENT,
-                            "%s \"%s\": output_padding must be smaller than the strides "
-                            "along each axis. Received: output_padding=%s, strides=%s",
-                            layer->cls->name, layer->name,
+                            "%s \"%s\": output_padding must be smaller than the strides%s. "
+                            "Received: output_padding=%s, strides=%s",
+                            layer->cls->name, layer->name, sequence ? "" : " along each axis",
                             nn_pair_text(sequence, conv->output_padding, first, sizeof first),
                             nn_pair_text(sequence, conv->strides, second, sizeof second));
     bool strided = conv->strides[0] > 1 || conv->strides[1] > 1;
@@ -189,7 +189,8 @@ static int64_t output_length(const conv2d_transpose_layer *conv, int axis, int64
 static nn_status conv2d_transpose_build(nn_layer *layer, const nn_shape *input, nn_shape *output)
 {
     conv2d_transpose_layer *conv = (conv2d_transpose_layer *)layer;
-    char received[128], height_text[160], width_text[160], check[64];
+    char received[128], height_text[160], width_text[160], check[64], lengths[340];
+    char output_text[96], kernel_size[32], strides[32], dilation[32];
     nn_shape_format(input, received, sizeof received);
     int64_t height, width, channels;
     bool sequence = is_sequence(layer);
@@ -197,16 +198,28 @@ static nn_status conv2d_transpose_build(nn_layer *layer, const nn_shape *input, 
                                                            &height, &width, &channels));
     int64_t out_height = output_length(conv, 0, height, height_text, sizeof height_text);
     int64_t out_width = output_length(conv, 1, width, width_text, sizeof width_text);
+    /* The sizes as the user sees them: a sequence has no height. */
+    if (sequence) {
+        snprintf(lengths, sizeof lengths, "steps: %s", width_text);
+        snprintf(output_text, sizeof output_text, "(%lld, %d)", (long long)out_width,
+                 conv->filters);
+    } else {
+        snprintf(lengths, sizeof lengths, "height: %s; width: %s", height_text, width_text);
+        snprintf(output_text, sizeof output_text, "(%lld, %lld, %d)", (long long)out_height,
+                 (long long)out_width, conv->filters);
+    }
+    nn_pair_text(sequence, conv->kernel_size, kernel_size, sizeof kernel_size);
+    nn_pair_text(sequence, conv->strides, strides, sizeof strides);
+    nn_pair_text(sequence, conv->dilation_rate, dilation, sizeof dilation);
     if (out_height <= 0 || out_width <= 0 || out_height > SIZE_LIMIT || out_width > SIZE_LIMIT ||
         out_height * out_width > SIZE_LIMIT / conv->filters ||
         height * width > SIZE_LIMIT / channels ||
         (int64_t)conv->kernel_size[0] * conv->kernel_size[1] > SIZE_LIMIT / conv->filters / channels)
         return nn_error(NN_ERR_SHAPE,
-                        "input %s gives an output of %lld x %lld x %d (height: %s; width: "
-                        "%s) or a kernel outside what a layer supports: every size positive, "
-                        "each sample and the kernel below %lld values",
-                        received, (long long)out_height, (long long)out_width, conv->filters,
-                        height_text, width_text, (long long)SIZE_LIMIT);
+                        "input %s gives an output of %s (%s) or a kernel outside what a layer "
+                        "supports: every size positive, each sample and the kernel below %lld "
+                        "values",
+                        received, output_text, lengths, (long long)SIZE_LIMIT);
     /* The associated convolution maps the output back onto the input. */
     int64_t pad_top, pad_left;
     int64_t back_height = nn_window_output(out_height, conv->kernel_size[0], conv->strides[0],
@@ -215,15 +228,17 @@ static nn_status conv2d_transpose_build(nn_layer *layer, const nn_shape *input, 
     int64_t back_width = nn_window_output(out_width, conv->kernel_size[1], conv->strides[1],
                                           conv->dilation_rate[1], conv->padding, &pad_left,
                                           check, sizeof check);
+    /* TensorFlow refuses these too: with an even dilated kernel and padding='same', a given
+     * output_padding can make an output the convolution does not map back onto. */
+    bool strided = conv->strides[0] > 1 || conv->strides[1] > 1;
     if (back_height != height || back_width != width)
         return nn_error(NN_ERR_SHAPE,
-                        "input %s: an output of %lld x %lld does not map back onto %lld x "
-                        "%lld with kernel_size=(%d, %d), strides=(%d, %d), padding='%s'; "
-                        "change output_padding",
-                        received, (long long)out_height, (long long)out_width,
-                        (long long)height, (long long)width, conv->kernel_size[0],
-                        conv->kernel_size[1], conv->strides[0], conv->strides[1],
-                        nn_padding_choices[conv->padding]);
+                        "input %s: an output of %s (%s) does not map back onto the input "
+                        "with kernel_size=%s, strides=%s, padding='%s'; leave output_padding "
+                        "None (the default)%s",
+                        received, output_text, lengths, kernel_size, strides,
+                        nn_padding_choices[conv->padding],
+                        strided ? " or give another value below the strides" : "");
 
     /* The convolution kernels pad a sample of the output by the dilated window for 'same'
      * and index it with int. */
@@ -231,12 +246,18 @@ static nn_status conv2d_transpose_build(nn_layer *layer, const nn_shape *input, 
     int64_t padded_width = out_width + (int64_t)(conv->kernel_size[1] - 1) * conv->dilation_rate[1];
     if (padded_height > SIZE_LIMIT || padded_width > SIZE_LIMIT ||
         padded_height * padded_width > SIZE_LIMIT / conv->filters)
-        return nn_error(NN_ERR_SHAPE, "with kernel_size=(%d, %d) and dilation_rate=(%d, %d) one "
-                        "padded output sample would have (%lld, %lld, %d) elements, more than "
-                        "the %lld a layer supports",
-                        conv->kernel_size[0], conv->kernel_size[1], conv->dilation_rate[0],
-                        conv->dilation_rate[1], (long long)padded_height,
-                        (long long)padded_width, conv->filters, (long long)SIZE_LIMIT);
+    {
+        char padded[96];
+        if (sequence)
+            snprintf(padded, sizeof padded, "(%lld, %d)", (long long)padded_width,
+                     conv->filters);
+        else
+            snprintf(padded, sizeof padded, "(%lld, %lld, %d)", (long long)padded_height,
+                     (long long)padded_width, conv->filters);
+        return nn_error(NN_ERR_SHAPE, "with kernel_size=%s and dilation_rate=%s one padded "
+                        "output sample would have %s elements, more than the %lld a layer "
+                        "supports", kernel_size, dilation, padded, (long long)SIZE_LIMIT);
+    }
     nn_shape kernel_shape =
         sequence ? NN_SHAPE(conv->kernel_size[1], conv->filters, channels)
                  : NN_SHAPE(conv->kernel_size[0], conv->kernel_size[1], conv->filters, channels);

@@ -221,6 +221,12 @@ t.test('Conv1DTranspose: the reverse of Conv1D, trained as Conv2DTranspose on on
   t.raises(function() L.Conv1DTranspose{4, {3, 3}} end, 'kernel_size must be an integer')
   t.raises(function() L.Conv1DTranspose{4, 3}(nn.zeros(2, 5, 5, 3)) end, 'expected ndim=3')
   t.raises(function() L.Conv1DTranspose{4, 3, padding = 'causal'} end, 'padding must be one of')
+  -- as TensorFlow: an even kernel with 'same' and a given output_padding can miss the input
+  t.raises(function() L.Conv1DTranspose{2, 4, padding = 'same', output_padding = 0}(nn.zeros(1, 5, 2)) end,
+           'an output of (4, 2) (steps: (5 - 1) * 1 + 4 - 2 * 2 + 0 = 4) does not map back',
+           'kernel_size=4, strides=1', 'leave output_padding None (the default)')
+  t.raises(function() L.Conv1DTranspose{4, 3, strides = 2 ^ 30 | 0}(nn.zeros(1, 3, 2)) end,
+           'gives an output of (3221225472, 4) (steps: 3 * 1073741824')
 end)
 
 t.test('SeparableConv1D: depthwise then pointwise, trained as SeparableConv2D on one row', function()
