@@ -60,6 +60,16 @@ const nn_arg_spec *nn_layer_class_arg(const nn_layer_class *cls, const char *nam
     return NULL;
 }
 
+nn_status nn_known_sizes(const nn_shape *input)
+{
+    char text[128];
+    for (int i = 1; i < input->ndim; i++)
+        if (input->dims[i] <= 0)
+            return nn_error(NN_ERR_SHAPE, "this layer needs every size of its input but the "
+                            "batch, got %s", nn_shape_format(input, text, sizeof text));
+    return NN_OK;
+}
+
 const char *nn_pair_text(bool one_row, const int pair[2], char *text, size_t size)
 {
     if (one_row)

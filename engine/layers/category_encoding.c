@@ -122,10 +122,7 @@ static nn_status category_build(nn_layer *layer, const nn_shape *input, nn_shape
     category_layer *category = (category_layer *)layer;
     char text[128];
     nn_shape_format(input, text, sizeof text);
-    for (int i = 1; i < input->ndim; i++)
-        if (input->dims[i] <= 0)
-            return nn_error(NN_ERR_SHAPE, "this layer needs every size of its input but the "
-                            "batch, got %s", text);
+    NN_TRY(nn_known_sizes(input));
     int mode = mode_of(category);
     int64_t tokens = token_count(category);
     *output = *input;

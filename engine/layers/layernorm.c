@@ -168,10 +168,7 @@ static nn_status layernorm_build(nn_layer *layer, const nn_shape *input, nn_shap
     if (axis != input->ndim - 1)
         return nn_error(NN_ERR_SHAPE, "normalisation over axis %d of input %s: nnsh "
                         "normalises the last axis only (axis=-1)", norm->axis, text);
-    for (int i = 1; i < input->ndim; i++)
-        if (input->dims[i] <= 0)
-            return nn_error(NN_ERR_SHAPE, "this layer needs every size of its input but the "
-                            "batch, got %s", text);
+    NN_TRY(nn_known_sizes(input));
     int64_t width = input->dims[input->ndim - 1];
     declare_weights(norm, width);
     norm->resolved_axis = axis;

@@ -152,6 +152,9 @@ enum { NN_CHANNELS_LAST = 0, NN_CHANNELS_FIRST = 1 };
 int64_t nn_window_output(int64_t input, int64_t window, int64_t stride, int64_t dilation,
                          int padding, int64_t *pad_before, char *text, size_t text_size);
 
+/* NN_OK when every size of input but the batch is known; the error shows the shape. */
+nn_status nn_known_sizes(const nn_shape *input);
+
 /* A size pair as the user gave it: "3" for a 1-D layer (whose height, the pair's first
  * entry, is a hidden 1), "(3, 3)" for a 2-D one. Returns text. */
 const char *nn_pair_text(bool one_row, const int pair[2], char *text, size_t size);

@@ -176,29 +176,81 @@ static nn_status normalization_backward(nn_layer *layer, nn_exec *exec, const nn
     return NN_OK;
 }
 
-/* Refuses data holding NaN or inf before adapt changes anything: Keras would store a NaN
- * mean, which makes every output NaN later. */
-static nn_status check_finite_data(const nn_layer *layer, const nn_tensor *data)
+/* Refuses data (values in host memory) holding NaN or inf before adapt changes anything:
+ * Keras would store a NaN mean, which makes every output NaN later. */
+static nn_status check_finite_data(const nn_layer *layer, const nn_tensor *values)
 {
-    nn_tensor *host = NULL;
-    if (!nn_tensor_on_host(data))
-        NN_TRY(nn_tensor_to(&host, data, nn_device_cpu()));
-    const nn_tensor *values = host ? host : data;
     size_t count = nn_tensor_count(values);
     for (size_t i = 0; i < count; i++) {
         double value = nn_tensor_get(values, i);
         if (isfinite(value))
             continue;
         size_t row_size = count / (size_t)values->shape.dims[0];
-        nn_tensor_free(host);
         return nn_error(NN_ERR_ARGUMENT, "Normalization \"%s\": adapt got %s in sample %zu "
                         "(value %zu of it); the mean and variance would be NaN: remove or "
                         "replace such values first", layer->name,
                         isnan(value) ? "NaN" : value > 0 ? "inf" : "-inf", i / row_size + 1,
                         i % row_size + 1);
     }
-    nn_tensor_free(host);
     return NN_OK;
+}
+
+/* adapt's work, on its data's values in host memory. */
+static nn_status adapt_to(nn_layer *layer, const nn_tensor *values)
+{
+    normalization_layer *norm = (normalization_layer *)layer;
+    char built_text[128], data_text[128];
+    NN_TRY(check_finite_data(layer, values));
+    if (!layer->built)
+        NN_TRY(nn_layer_build(layer, &values->shape));
+    nn_normalize_geometry geometry = {.channels = 1, .inner = 1};
+    if (norm->axis.present) {
+        int axis = (int)(norm->axis.value < 0 ? norm->axis.value + values->shape.ndim
+                                              : norm->axis.value);
+        if (values->shape.dims[axis] != norm->geometry.channels)
+            return nn_error(NN_ERR_SHAPE, "Normalization \"%s\" was built for input %s, with "
+                            "%lld indices on axis %d; adapt got data of shape %s, with %lld",
+                            layer->name,
+                            nn_shape_format(&layer->input_shape, built_text, sizeof built_text),
+                            (long long)norm->geometry.channels, axis,
+                            nn_shape_format(&values->shape, data_text, sizeof data_text),
+                            (long long)values->shape.dims[axis]);
+        geometry.channels = values->shape.dims[axis];
+        geometry.inner = nn_shape_inner(&values->shape, axis + 1);
+    }
+    const nn_normalize_geometry *g = &geometry;
+    size_t channels = (size_t)g->channels, count = nn_tensor_count(values);
+    double *sums = calloc(2 * channels, sizeof *sums);
+    float *result = malloc(2 * channels * sizeof *result);
+    if (!sums || !result) {
+        free(sums);
+        free(result);
+        return nn_error(NN_ERR_MEMORY, "Normalization \"%s\": out of memory adapting",
+                        layer->name);
+    }
+    /* Two passes in double: the mean, then the mean square deviation from it (the
+     * population variance, as Keras'). */
+    double per_channel = (double)count / (double)channels;
+    for (size_t i = 0; i < count; i++)
+        sums[(i / (size_t)g->inner) % channels] += nn_tensor_get(values, i);
+    for (size_t c = 0; c < channels; c++)
+        sums[c] /= per_channel;
+    for (size_t i = 0; i < count; i++) {
+        size_t c = (i / (size_t)g->inner) % channels;
+        double deviation = nn_tensor_get(values, i) - sums[c];
+        sums[channels + c] += deviation * deviation;
+    }
+    for (size_t c = 0; c < channels; c++) {
+        result[c] = (float)sums[c];
+        result[channels + c] = (float)(sums[channels + c] / per_channel);
+    }
+    free(sums);
+    /* count stays as it is: Keras 3 keeps the weight for older files and never sets it. */
+    nn_status status = nn_tensor_write(layer->params[0].value, result);
+    if (status == NN_OK)
+        status = nn_tensor_write(layer->params[1].value, result + channels);
+    free(result);
+    return status;
 }
 
 /* Sets the mean and variance to those of `data`, on any device, of any dtype: over every
@@ -228,62 +280,12 @@ static nn_status normalization_adapt(nn_layer *layer, const nn_tensor *data)
                         nn_shape_format(&layer->input_shape, built_text, sizeof built_text),
                         nn_shape_format(&data->shape, data_text, sizeof data_text),
                         data->shape.ndim, layer->input_shape.ndim);
-    NN_TRY(check_finite_data(layer, data));
-    if (!layer->built)
-        NN_TRY(nn_layer_build(layer, &data->shape));
-    nn_normalize_geometry geometry = {.channels = 1, .inner = 1};
-    if (norm->axis.present) {
-        int axis = (int)(norm->axis.value < 0 ? norm->axis.value + data->shape.ndim
-                                              : norm->axis.value);
-        if (data->shape.dims[axis] != norm->geometry.channels)
-            return nn_error(NN_ERR_SHAPE, "Normalization \"%s\" was built for input %s, with "
-                            "%lld indices on axis %d; adapt got data of shape %s, with %lld",
-                            layer->name,
-                            nn_shape_format(&layer->input_shape, built_text, sizeof built_text),
-                            (long long)norm->geometry.channels, axis,
-                            nn_shape_format(&data->shape, data_text, sizeof data_text),
-                            (long long)data->shape.dims[axis]);
-        geometry.channels = data->shape.dims[axis];
-        geometry.inner = nn_shape_inner(&data->shape, axis + 1);
-    }
+    /* One host copy of device data serves the check and the statistics. */
     nn_tensor *host = NULL;
     if (!nn_tensor_on_host(data))
         NN_TRY(nn_tensor_to(&host, data, nn_device_cpu()));
-    const nn_tensor *values = host ? host : data;
-    const nn_normalize_geometry *g = &geometry;
-    size_t channels = (size_t)g->channels, count = nn_tensor_count(values);
-    double *sums = calloc(2 * channels, sizeof *sums);
-    float *result = malloc(2 * channels * sizeof *result);
-    if (!sums || !result) {
-        free(sums);
-        free(result);
-        nn_tensor_free(host);
-        return nn_error(NN_ERR_MEMORY, "Normalization \"%s\": out of memory adapting",
-                        layer->name);
-    }
-    /* Two passes in double: the mean, then the mean square deviation from it (the
-     * population variance, as Keras'). */
-    double per_channel = (double)count / (double)channels;
-    for (size_t i = 0; i < count; i++)
-        sums[(i / (size_t)g->inner) % channels] += nn_tensor_get(values, i);
-    for (size_t c = 0; c < channels; c++)
-        sums[c] /= per_channel;
-    for (size_t i = 0; i < count; i++) {
-        size_t c = (i / (size_t)g->inner) % channels;
-        double deviation = nn_tensor_get(values, i) - sums[c];
-        sums[channels + c] += deviation * deviation;
-    }
-    for (size_t c = 0; c < channels; c++) {
-        result[c] = (float)sums[c];
-        result[channels + c] = (float)(sums[channels + c] / per_channel);
-    }
+    nn_status status = adapt_to(layer, host ? host : data);
     nn_tensor_free(host);
-    free(sums);
-    /* count stays as it is: Keras 3 keeps the weight for older files and never sets it. */
-    nn_status status = nn_tensor_write(layer->params[0].value, result);
-    if (status == NN_OK)
-        status = nn_tensor_write(layer->params[1].value, result + channels);
-    free(result);
     return status;
 }
 

@@ -54,10 +54,7 @@ static nn_status permute_build(nn_layer *layer, const nn_shape *input, nn_shape 
         return nn_error(NN_ERR_SHAPE, "Input 0 of layer \"%s\" is incompatible with the layer: "
                         "dims %s orders %d axes, but each sample of %s has %d", layer->name,
                         order, dims->ndim, received, input->ndim - 1);
-    for (int i = 1; i < input->ndim; i++)
-        if (input->dims[i] <= 0)
-            return nn_error(NN_ERR_SHAPE, "this layer needs every size of its input but the "
-                            "batch, got %s", received);
+    NN_TRY(nn_known_sizes(input));
     *output = *input;
     for (int i = 0; i < dims->ndim; i++)
         output->dims[i + 1] = input->dims[dims->dims[i]];

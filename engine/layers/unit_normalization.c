@@ -29,12 +29,7 @@ static nn_status unit_norm_build(nn_layer *layer, const nn_shape *input, nn_shap
     NN_TRY(nn_feature_axis(layer, input, norm->axis,
                            "UnitNormalization normalises along a feature axis (-1 for the last)",
                            &axis));
-    char text[128];
-    nn_shape_format(input, text, sizeof text);
-    for (int i = 1; i < input->ndim; i++)
-        if (input->dims[i] <= 0)
-            return nn_error(NN_ERR_SHAPE, "this layer needs every size of its input but the "
-                            "batch, got %s", text);
+    NN_TRY(nn_known_sizes(input));
     norm->resolved_axis = axis;
     *output = *input;
     snprintf(layer->explanation, sizeof layer->explanation,
