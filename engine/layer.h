@@ -48,9 +48,39 @@ typedef enum nn_arg_kind {
                             augmentation factors; where not required, None is {NaN, NaN}
                             (nn_factor_is_none) */
     NN_ARG_OPTIONAL_FLOAT,/* nn_optional_float: nil or a number (ReLU's max_value) */
-    NN_ARG_OPTIONAL_FLOATS/* nn_optional_floats: nil, a number, or a list of numbers
+    NN_ARG_OPTIONAL_FLOATS,/* nn_optional_floats: nil, a number, or a list of numbers
                              (Normalization's mean) */
+    NN_ARG_TRIPLE,        /* int[3] (depth, height, width): an int n means {n, n, n} */
+    NN_ARG_OPTIONAL_TRIPLE,/* int[3]: nil (None) gives NN_PAIR_NONE in each */
+    NN_ARG_SIDES3         /* int[6] front, back, top, bottom, left, right: n means all six,
+                             {d, h, w} both sides of each axis, {{front, back}, {top,
+                             bottom}, {left, right}} each one */
 } nn_arg_kind;
+
+/* How many ints an argument of a size kind holds (a pair, a triple, sides): 0 for the
+ * other kinds. */
+static inline int nn_arg_int_count(nn_arg_kind kind)
+{
+    switch (kind) {
+    case NN_ARG_PAIR: case NN_ARG_OPTIONAL_PAIR: return 2;
+    case NN_ARG_TRIPLE: case NN_ARG_OPTIONAL_TRIPLE: return 3;
+    case NN_ARG_SIDES: return 4;
+    case NN_ARG_SIDES3: return 6;
+    default: return 0;
+    }
+}
+
+/* Whether a size kind takes nil (None): the optional pair and triple. */
+static inline bool nn_arg_is_optional_sizes(nn_arg_kind kind)
+{
+    return kind == NN_ARG_OPTIONAL_PAIR || kind == NN_ARG_OPTIONAL_TRIPLE;
+}
+
+/* Whether a size kind lists sides (two ints per axis) rather than one int per axis. */
+static inline bool nn_arg_is_sides(nn_arg_kind kind)
+{
+    return kind == NN_ARG_SIDES || kind == NN_ARG_SIDES3;
+}
 
 /* The value of an optional pair left at None ("same as pool_size", "inferred"): no
  * valid entry is negative, so 0 stays a value of its own (Conv2DTranspose's

@@ -179,21 +179,27 @@ static int64_t check_arg_integer(lua_State *L, int index, const nn_arg_spec *spe
     return value;
 }
 
-static void set_pair(lua_State *L, int *pair, const nn_arg_spec *spec, const char *function)
+/* One size per axis: an int n (n on every axis) or a list of `count` ints; a pair reads
+ * "a pair of integers", a triple "a list of 3 integers". */
+static void set_sizes(lua_State *L, int *sizes, int count, const nn_arg_spec *spec,
+                      const char *function)
 {
+    const char *expected = count == 2 ? "an integer or a pair of integers"
+                                      : "an integer or a list of 3 integers";
     if (lua_type(L, -1) == LUA_TNUMBER) {
-        int value = (int)check_arg_integer(L, -1, spec, function,
-                                           "an integer or a pair of integers");
-        pair[0] = pair[1] = value;
+        int value = (int)check_arg_integer(L, -1, spec, function, expected);
+        for (int i = 0; i < count; i++)
+            sizes[i] = value;
         return;
     }
-    if (!lua_istable(L, -1) || luaL_len(L, -1) != 2)
-        nn_lua_error(L, "%s: %s must be an integer or a pair of integers, got %s", function,
-                   spec->name, lua_istable(L, -1) ? "a table that is not a pair" : nn_lua_typename(L, -1));
-    for (int i = 0; i < 2; i++) {
+    if (!lua_istable(L, -1) || luaL_len(L, -1) != count)
+        nn_lua_error(L, "%s: %s must be %s, got %s", function, spec->name, expected,
+                     !lua_istable(L, -1) ? nn_lua_typename(L, -1)
+                     : count == 2        ? "a table that is not a pair"
+                                         : "a table that does not have 3 entries");
+    for (int i = 0; i < count; i++) {
         lua_geti(L, -1, i + 1);
-        pair[i] = (int)check_arg_integer(L, -1, spec, function,
-                                         "an integer or a pair of integers");
+        sizes[i] = (int)check_arg_integer(L, -1, spec, function, expected);
         lua_pop(L, 1);
     }
 }
@@ -236,20 +242,30 @@ static void set_factor(lua_State *L, float *factor, const nn_arg_spec *spec,
     factor[1] = (float)fmax(values[0], values[1]);
 }
 
-/* n (every side), {height, width} (both sides of each), or {{top, bottom}, {left, right}}. */
-static void set_sides(lua_State *L, int *sides, const nn_arg_spec *spec, const char *function)
+/* n (every side), {height, width} (both sides of each), or {{top, bottom}, {left,
+ * right}}; with three axes {depth, height, width} and {{front, back}, {top, bottom},
+ * {left, right}}. */
+static void set_sides(lua_State *L, int *sides, int axes, const nn_arg_spec *spec,
+                      const char *function)
 {
-    static const char expected[] =
-        "an integer, {height, width} or {{top, bottom}, {left, right}}";
+    static const char *const side_names[] = {"front, back", "top, bottom", "left, right"};
+    const char *const *names = axes == 2 ? side_names + 1 : side_names;
+    const char *expected =
+        axes == 2 ? "an integer, {height, width} or {{top, bottom}, {left, right}}"
+                  : "an integer, {depth, height, width} or {{front, back}, {top, bottom}, "
+                    "{left, right}}";
     if (lua_type(L, -1) == LUA_TNUMBER) {
         int value = (int)check_arg_integer(L, -1, spec, function, expected);
-        sides[0] = sides[1] = sides[2] = sides[3] = value;
+        for (int side = 0; side < 2 * axes; side++)
+            sides[side] = value;
         return;
     }
-    if (!lua_istable(L, -1) || luaL_len(L, -1) != 2)
+    if (!lua_istable(L, -1) || luaL_len(L, -1) != axes)
         nn_lua_error(L, "%s: %s must be %s, got %s", function, spec->name, expected,
-                     lua_istable(L, -1) ? "a table that is not a pair" : nn_lua_typename(L, -1));
-    for (int axis = 0; axis < 2; axis++) {
+                     !lua_istable(L, -1) ? nn_lua_typename(L, -1)
+                     : axes == 2         ? "a table that is not a pair"
+                                         : "a table that does not have 3 entries");
+    for (int axis = 0; axis < axes; axis++) {
         lua_geti(L, -1, axis + 1);
         if (lua_type(L, -1) == LUA_TNUMBER) {
             int value = (int)check_arg_integer(L, -1, spec, function, expected);
@@ -262,7 +278,7 @@ static void set_sides(lua_State *L, int *sides, const nn_arg_spec *spec, const c
             }
         } else {
             nn_lua_error(L, "%s: %s entry %d must be an integer or a pair {%s}, got %s", function,
-                         spec->name, axis + 1, axis == 0 ? "top, bottom" : "left, right",
+                         spec->name, axis + 1, names[axis],
                          lua_istable(L, -1) ? "a table that is not a pair"
                                             : nn_lua_typename(L, -1));
         }
@@ -488,7 +504,7 @@ void nn_lua_set_layer_arg(lua_State *L, nn_layer *layer, const nn_arg_spec *spec
                          function, spec->name, spec->doc);
         switch (spec->kind) {
         case NN_ARG_OPTIONAL_INT: case NN_ARG_OPTIONAL_FLOAT: case NN_ARG_OPTIONAL_PAIR:
-        case NN_ARG_OPTIONAL_FLOATS:
+        case NN_ARG_OPTIONAL_TRIPLE: case NN_ARG_OPTIONAL_FLOATS:
         case NN_ARG_FACTOR: case NN_ARG_ACTIVATION:
             lua_pop(L, 1);
             lua_pushnil(L);
@@ -626,20 +642,25 @@ void nn_lua_set_layer_arg(lua_State *L, nn_layer *layer, const nn_arg_spec *spec
         break;
     }
     case NN_ARG_PAIR:
-        set_pair(L, target, spec, function);
-        break;
+    case NN_ARG_TRIPLE:
     case NN_ARG_OPTIONAL_PAIR:
-        if (lua_isnil(L, -1))
-            ((int *)target)[0] = ((int *)target)[1] = NN_PAIR_NONE;
-        else
-            set_pair(L, target, spec, function);
+    case NN_ARG_OPTIONAL_TRIPLE: {
+        int count = nn_arg_int_count(spec->kind);
+        if (nn_arg_is_optional_sizes(spec->kind) && lua_isnil(L, -1)) {
+            for (int i = 0; i < count; i++)
+                ((int *)target)[i] = NN_PAIR_NONE;
+            break;
+        }
+        set_sizes(L, target, count, spec, function);
         break;
+    }
     case NN_ARG_SHAPE:
     case NN_ARG_TARGET_SHAPE:
         set_shape(L, target, spec, function);
         break;
     case NN_ARG_SIDES:
-        set_sides(L, target, spec, function);
+    case NN_ARG_SIDES3:
+        set_sides(L, target, nn_arg_int_count(spec->kind) / 2, spec, function);
         break;
     case NN_ARG_FACTOR:
         set_factor(L, target, spec, function);
@@ -687,13 +708,13 @@ void nn_lua_set_layer_arg(lua_State *L, nn_layer *layer, const nn_arg_spec *spec
     lua_settop(L, top);
 }
 
-static void push_pair(lua_State *L, const int *pair)
+static void push_sizes(lua_State *L, const int *sizes, int count)
 {
-    lua_createtable(L, 2, 0);
-    lua_pushinteger(L, pair[0]);
-    lua_rawseti(L, -2, 1);
-    lua_pushinteger(L, pair[1]);
-    lua_rawseti(L, -2, 2);
+    lua_createtable(L, count, 0);
+    for (int i = 0; i < count; i++) {
+        lua_pushinteger(L, sizes[i]);
+        lua_rawseti(L, -2, i + 1);
+    }
 }
 
 void nn_lua_push_layer_arg(lua_State *L, nn_layer *layer, const nn_arg_spec *spec)
@@ -736,20 +757,25 @@ void nn_lua_push_layer_arg(lua_State *L, nn_layer *layer, const nn_arg_spec *spe
     }
     case NN_ARG_BOOL: lua_pushboolean(L, *(const bool *)value); break;
     case NN_ARG_CHOICE: lua_pushstring(L, spec->choices[*(const int *)value]); break;
-    case NN_ARG_PAIR: push_pair(L, value); break;
-    case NN_ARG_SIDES:
-        lua_createtable(L, 2, 0);
-        push_pair(L, (const int *)value);
-        lua_rawseti(L, -2, 1);
-        push_pair(L, (const int *)value + 2);
-        lua_rawseti(L, -2, 2);
-        break;
+    case NN_ARG_PAIR:
+    case NN_ARG_TRIPLE:
     case NN_ARG_OPTIONAL_PAIR:
-        if (nn_pair_is_none(value))
+    case NN_ARG_OPTIONAL_TRIPLE:
+        if (nn_arg_is_optional_sizes(spec->kind) && nn_pair_is_none(value))
             lua_pushnil(L);
         else
-            push_pair(L, value);
+            push_sizes(L, value, nn_arg_int_count(spec->kind));
         break;
+    case NN_ARG_SIDES:
+    case NN_ARG_SIDES3: {
+        int axes = nn_arg_int_count(spec->kind) / 2;
+        lua_createtable(L, axes, 0);
+        for (int axis = 0; axis < axes; axis++) {
+            push_sizes(L, (const int *)value + 2 * axis, 2);
+            lua_rawseti(L, -2, axis + 1);
+        }
+        break;
+    }
     case NN_ARG_FACTOR: {
         const float *factor = value;
         if (nn_factor_is_none(factor)) {

@@ -73,14 +73,15 @@ cJSON *nn_json_shape(const nn_shape *shape)
     return list;
 }
 
-static cJSON *pair(const int *values)
+/* [a, b] or [a, b, c]: a pair or triple of sizes. */
+static cJSON *int_list(const int *values, int count)
 {
     cJSON *list = cJSON_CreateArray();
-    if (!put(list, NULL, cJSON_CreateNumber(values[0])) ||
-        !put(list, NULL, cJSON_CreateNumber(values[1]))) {
-        cJSON_Delete(list);
-        return NULL;
-    }
+    for (int i = 0; list && i < count; i++)
+        if (!put(list, NULL, cJSON_CreateNumber(values[i]))) {
+            cJSON_Delete(list);
+            return NULL;
+        }
     return list;
 }
 
@@ -224,18 +225,24 @@ static cJSON *arg_write(const nn_layer *layer, const nn_arg_spec *spec)
             return NULL;
         return cJSON_CreateString(spec->choices[index]);
     }
-    case NN_ARG_PAIR: return pair(value);
-    case NN_ARG_SIDES: {
-        cJSON *list = cJSON_CreateArray();
-        if (!put(list, NULL, pair(value)) || !put(list, NULL, pair((const int *)value + 2))) {
-            cJSON_Delete(list);
-            return NULL;
-        }
-        return list;
-    }
-    case NN_ARG_OPTIONAL_PAIR: {
+    case NN_ARG_PAIR:
+    case NN_ARG_TRIPLE:
+    case NN_ARG_OPTIONAL_PAIR:
+    case NN_ARG_OPTIONAL_TRIPLE: {
         const int *values = value;
-        return nn_pair_is_none(values) ? cJSON_CreateNull() : pair(values);
+        if (nn_arg_is_optional_sizes(spec->kind) && nn_pair_is_none(values))
+            return cJSON_CreateNull();
+        return int_list(values, nn_arg_int_count(spec->kind));
+    }
+    case NN_ARG_SIDES:
+    case NN_ARG_SIDES3: { /* [[top, bottom], [left, right]]: a pair per axis */
+        cJSON *list = cJSON_CreateArray();
+        for (int axis = 0; list && axis < nn_arg_int_count(spec->kind) / 2; axis++)
+            if (!put(list, NULL, int_list((const int *)value + 2 * axis, 2))) {
+                cJSON_Delete(list);
+                return NULL;
+            }
+        return list;
     }
     case NN_ARG_FACTOR: {
         const float *factor = value;
@@ -599,17 +606,20 @@ static nn_status read_ranged_integer(const cJSON *item, const nn_arg_spec *spec,
                                 where, spec->name);
 }
 
-static nn_status read_pair(const cJSON *item, const nn_arg_spec *spec, int *out,
-                           const char *where)
+/* [a, b] (count 2) or [a, b, c] (count 3), each entry in the argument's range. */
+static nn_status read_sizes(const cJSON *item, const nn_arg_spec *spec, int *out, int count,
+                            const char *where)
 {
-    if (!cJSON_IsArray(item) || cJSON_GetArraySize(item) != 2)
-        return nn_error(NN_ERR_FORMAT, "%s: %s must be a pair [a, b], got %s", where, spec->name,
+    if (!cJSON_IsArray(item) || cJSON_GetArraySize(item) != count)
+        return nn_error(NN_ERR_FORMAT, "%s: %s must be %s, got %s", where, spec->name,
+                        count == 2 ? "a pair [a, b]" : "a list [a, b, c]",
                         nn_json_type_name(item));
-    int64_t first = 0, second = 0;
-    NN_TRY(read_ranged_integer(item->child, spec, &first, where));
-    NN_TRY(read_ranged_integer(item->child->next, spec, &second, where));
-    out[0] = (int)first;
-    out[1] = (int)second;
+    const cJSON *entry = item->child;
+    for (int i = 0; i < count; i++, entry = entry->next) {
+        int64_t value = 0;
+        NN_TRY(read_ranged_integer(entry, spec, &value, where));
+        out[i] = (int)value;
+    }
     return NN_OK;
 }
 
@@ -731,13 +741,22 @@ static nn_status read_arg(nn_layer *layer, const nn_arg_spec *spec, const cJSON 
         return nn_error(NN_ERR_FORMAT, "%s: %s '%.40s' is not one of its choices", where,
                         spec->name, value);
     }
-    case NN_ARG_PAIR: return read_pair(item, spec, target, where);
+    case NN_ARG_PAIR:
+    case NN_ARG_TRIPLE:
+        return read_sizes(item, spec, target, nn_arg_int_count(spec->kind), where);
     case NN_ARG_SIDES:
-        if (!cJSON_IsArray(item) || cJSON_GetArraySize(item) != 2)
-            return nn_error(NN_ERR_FORMAT, "%s: %s must be [[top, bottom], [left, right]], got "
-                            "%s", where, spec->name, nn_json_type_name(item));
-        NN_TRY(read_pair(item->child, spec, target, where));
-        return read_pair(item->child->next, spec, (int *)target + 2, where);
+    case NN_ARG_SIDES3: {
+        int axes = nn_arg_int_count(spec->kind) / 2;
+        if (!cJSON_IsArray(item) || cJSON_GetArraySize(item) != axes)
+            return nn_error(NN_ERR_FORMAT, "%s: %s must be %s, got %s", where, spec->name,
+                            axes == 2 ? "[[top, bottom], [left, right]]"
+                                      : "[[front, back], [top, bottom], [left, right]]",
+                            nn_json_type_name(item));
+        const cJSON *entry = item->child;
+        for (int axis = 0; axis < axes; axis++, entry = entry->next)
+            NN_TRY(read_sizes(entry, spec, (int *)target + 2 * axis, 2, where));
+        return NN_OK;
+    }
     case NN_ARG_FACTOR: {
         float *factor = target;
         if (cJSON_IsNull(item) && !spec->required) {
@@ -767,11 +786,15 @@ static nn_status read_arg(nn_layer *layer, const nn_arg_spec *spec, const cJSON 
         return NN_OK;
     }
     case NN_ARG_OPTIONAL_PAIR:
+    case NN_ARG_OPTIONAL_TRIPLE: {
+        int count = nn_arg_int_count(spec->kind);
         if (cJSON_IsNull(item)) {
-            ((int *)target)[0] = ((int *)target)[1] = NN_PAIR_NONE;
+            for (int i = 0; i < count; i++)
+                ((int *)target)[i] = NN_PAIR_NONE;
             return NN_OK;
         }
-        return read_pair(item, spec, target, where);
+        return read_sizes(item, spec, target, count, where);
+    }
     case NN_ARG_SHAPE:
     case NN_ARG_TARGET_SHAPE: return read_arg_shape(item, spec, target, where);
     case NN_ARG_ACTIVATION: return read_activation(item, target, where, spec->name);

@@ -8,10 +8,7 @@ static nn_status out_of_range(const nn_layer *layer, const nn_arg_spec *spec,
                               const char *value, double number)
 {
     const char *subject =
-        spec->kind == NN_ARG_PAIR || spec->kind == NN_ARG_OPTIONAL_PAIR ||
-                spec->kind == NN_ARG_SIDES || spec->kind == NN_ARG_FACTOR
-            ? "each entry"
-            : "it";
+        nn_arg_int_count(spec->kind) > 0 || spec->kind == NN_ARG_FACTOR ? "each entry" : "it";
     /* Open-ended ranges read better as a bound than as an interval with a huge end. (A
      * number past the huge end: 1e30 in Lua becomes a float a little above it.) */
     if (spec->max >= 1e9 && number > spec->max)
@@ -44,10 +41,25 @@ static bool float_outside(const nn_arg_spec *spec, float value)
     return outside(&rounded, value);
 }
 
+/* "(2, 3)", "(1, 2, 3)", or for sides "((1, 2), (0, 3))": the value as Keras writes it. */
+static void sizes_text(nn_arg_kind kind, const int *values, char *text, size_t capacity)
+{
+    bool sides = nn_arg_is_sides(kind);
+    int count = nn_arg_int_count(kind);
+    size_t used = (size_t)snprintf(text, capacity, "(");
+    for (int k = 0; k < count && used < capacity; k++) {
+        const char *before = k == 0 ? "" : sides && k % 2 == 0 ? "), " : ", ";
+        used += (size_t)snprintf(text + used, capacity - used, "%s%s%d", before,
+                                 sides && k % 2 == 0 ? "(" : "", values[k]);
+    }
+    if (used < capacity)
+        snprintf(text + used, capacity - used, sides ? "))" : ")");
+}
+
 nn_status nn_layer_check_arg_ranges(const nn_layer *layer)
 {
     const nn_layer_class *cls = layer->cls;
-    char text[64];
+    char text[128];
     for (int i = 0; i < cls->arg_count; i++) {
         const nn_arg_spec *spec = &cls->args[i];
         const void *field = (const char *)layer + spec->offset;
@@ -90,14 +102,18 @@ nn_status nn_layer_check_arg_ranges(const nn_layer *layer)
             break;
         }
         case NN_ARG_PAIR:
-        case NN_ARG_OPTIONAL_PAIR: {
-            const int *pair = field;
-            if (spec->kind == NN_ARG_OPTIONAL_PAIR && nn_pair_is_none(pair))
+        case NN_ARG_OPTIONAL_PAIR:
+        case NN_ARG_TRIPLE:
+        case NN_ARG_OPTIONAL_TRIPLE:
+        case NN_ARG_SIDES:
+        case NN_ARG_SIDES3: {
+            const int *values = field;
+            if (nn_arg_is_optional_sizes(spec->kind) && nn_pair_is_none(values))
                 break;
-            snprintf(text, sizeof text, "(%d, %d)", pair[0], pair[1]);
-            if (outside(spec, pair[0]) || outside(spec, pair[1]))
-                return out_of_range(layer, spec, text,
-                                    outside(spec, pair[0]) ? pair[0] : pair[1]);
+            sizes_text(spec->kind, values, text, sizeof text);
+            for (int k = 0; k < nn_arg_int_count(spec->kind); k++)
+                if (outside(spec, values[k]))
+                    return out_of_range(layer, spec, text, values[k]);
             break;
         }
         case NN_ARG_FACTOR: {
@@ -112,15 +128,6 @@ nn_status nn_layer_check_arg_ranges(const nn_layer *layer)
                 return nn_error(NN_ERR_ARGUMENT,
                                 "%s \"%s\": %s=%s has its lower bound above its upper one",
                                 layer->cls->name, layer->name, spec->name, text);
-            break;
-        }
-        case NN_ARG_SIDES: {
-            const int *sides = field;
-            snprintf(text, sizeof text, "((%d, %d), (%d, %d))", sides[0], sides[1], sides[2],
-                     sides[3]);
-            for (int side = 0; side < 4; side++)
-                if (outside(spec, sides[side]))
-                    return out_of_range(layer, spec, text, sides[side]);
             break;
         }
         default:

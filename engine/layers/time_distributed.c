@@ -59,6 +59,8 @@ static nn_status arg_size(nn_arg_kind kind, size_t *size)
     case NN_ARG_PAIR: case NN_ARG_OPTIONAL_PAIR: *size = 2 * sizeof(int); break;
     case NN_ARG_SHAPE: case NN_ARG_TARGET_SHAPE: *size = sizeof(nn_shape); break;
     case NN_ARG_SIDES: *size = 4 * sizeof(int); break;
+    case NN_ARG_TRIPLE: case NN_ARG_OPTIONAL_TRIPLE: *size = 3 * sizeof(int); break;
+    case NN_ARG_SIDES3: *size = 6 * sizeof(int); break;
     case NN_ARG_ACTIVATION: *size = sizeof(nn_activation); break;
     case NN_ARG_INITIALIZER: *size = sizeof(nn_initializer); break;
     case NN_ARG_REGULARIZER: *size = sizeof(nn_regularizer); break;

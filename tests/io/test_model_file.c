@@ -1074,9 +1074,18 @@ static bool change_arg(nn_layer *layer, const nn_arg_spec *spec)
         return count > 1; /* a choice of one (Resizing's fill_mode) cannot change */
     case NN_ARG_PAIR:
     case NN_ARG_OPTIONAL_PAIR: ((int *)field)[0] = 2, ((int *)field)[1] = 3; break;
-    case NN_ARG_SIDES: {
+    case NN_ARG_TRIPLE:
+    case NN_ARG_OPTIONAL_TRIPLE: {
+        int *triple = field;
+        triple[0] = 2, triple[1] = 3, triple[2] = 1;
+        break;
+    }
+    case NN_ARG_SIDES:
+    case NN_ARG_SIDES3: {
         int *sides = field;
         sides[0] = 1, sides[1] = 2, sides[2] = 0, sides[3] = 3;
+        if (spec->kind == NN_ARG_SIDES3)
+            sides[4] = 2, sides[5] = 1;
         break;
     }
     case NN_ARG_FACTOR: ((float *)field)[0] = -0.125f, ((float *)field)[1] = 0.25f; break;
