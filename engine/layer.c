@@ -155,6 +155,32 @@ nn_status nn_image_input(const nn_layer *layer, const nn_shape *input, int data_
     return NN_OK;
 }
 
+nn_status nn_volume_input(const nn_layer *layer, const nn_shape *input, int data_format,
+                          int64_t sizes[3], int64_t *channels)
+{
+    char received[128];
+    nn_shape_format(input, received, sizeof received);
+    bool last = data_format == NN_CHANNELS_LAST;
+    if (input->ndim != 5)
+        return nn_error(NN_ERR_SHAPE,
+                        "Input 0 of layer \"%s\" is incompatible with the layer: expected "
+                        "ndim=5 (batch, %s), found ndim=%d. Full shape received: %s",
+                        layer->name,
+                        last ? "depth, height, width, channels" : "channels, depth, height, width",
+                        input->ndim, received);
+    for (int axis = 1; axis < 5; axis++)
+        if (input->dims[axis] <= 0)
+            return nn_error(NN_ERR_SHAPE,
+                            "Input 0 of layer \"%s\" is incompatible with the layer: every "
+                            "axis but the batch axis must have a known positive size. Full "
+                            "shape received: %s",
+                            layer->name, received);
+    for (int axis = 0; axis < 3; axis++)
+        sizes[axis] = input->dims[last ? 1 + axis : 2 + axis];
+    *channels = input->dims[last ? 4 : 1];
+    return NN_OK;
+}
+
 nn_status nn_sequence_input(const nn_layer *layer, const nn_shape *input, int data_format,
                             int64_t *height, int64_t *width, int64_t *channels)
 {

@@ -177,6 +177,11 @@ nn_status nn_image_input(const nn_layer *layer, const nn_shape *input, int data_
 nn_status nn_sequence_input(const nn_layer *layer, const nn_shape *input, int data_format,
                             int64_t *height, int64_t *width, int64_t *channels);
 
+/* The same for a volume, (batch, depth, height, width, channels) or channels first, as
+ * the 3-D layers take: sizes[0..2] receive depth, height and width. */
+nn_status nn_volume_input(const nn_layer *layer, const nn_shape *input, int data_format,
+                          int64_t sizes[3], int64_t *channels);
+
 /* A convolution's sizes for one call: its geometry with `batch` filled in, the floats of a
  * batch of its input and of its output (rounded up with nn_aligned_floats, so scratch
  * partitions stay aligned), and the scratch its kernels ask for. */
