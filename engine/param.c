@@ -449,6 +449,24 @@ const char *nn_constraint_name(nn_constraint_kind kind)
 
 const char *const *nn_constraint_names(void) { return constraint_names + 1; }
 
+nn_status nn_constraint_check_settings(const nn_constraint *constraint)
+{
+    if (constraint->kind == NN_CONSTRAINT_NONE || constraint->kind == NN_CONSTRAINT_NON_NEG)
+        return NN_OK;
+    if (!(constraint->max_value >= 0.0f) && constraint->kind != NN_CONSTRAINT_UNIT_NORM)
+        return nn_error(NN_ERR_ARGUMENT, "constraint '%s': max_value must be >= 0, got %g",
+                        nn_constraint_name(constraint->kind), (double)constraint->max_value);
+    if (constraint->kind == NN_CONSTRAINT_MIN_MAX_NORM &&
+        (!(constraint->min_value >= 0.0f) || !(constraint->min_value <= constraint->max_value) ||
+         !(constraint->rate >= 0.0f && constraint->rate <= 1.0f)))
+        return nn_error(NN_ERR_ARGUMENT,
+                        "constraint 'min_max_norm' needs 0 <= min_value <= max_value and rate "
+                        "in [0, 1], got min_value=%g max_value=%g rate=%g",
+                        (double)constraint->min_value, (double)constraint->max_value,
+                        (double)constraint->rate);
+    return NN_OK;
+}
+
 static nn_status check_constraint(const nn_constraint *constraint, const nn_tensor *weights)
 {
     const char *name = nn_constraint_name(constraint->kind);
@@ -464,18 +482,7 @@ static nn_status check_constraint(const nn_constraint *constraint, const nn_tens
                         "constraint '%s': axis mask 0x%x does not fit a weight of shape %s "
                         "(axes 0 to %d)", name, constraint->axes,
                         nn_shape_format(&weights->shape, text, sizeof text), ndim - 1);
-    if (!(constraint->max_value >= 0.0f) && constraint->kind != NN_CONSTRAINT_UNIT_NORM)
-        return nn_error(NN_ERR_ARGUMENT, "constraint '%s': max_value must be >= 0, got %g",
-                        name, (double)constraint->max_value);
-    if (constraint->kind == NN_CONSTRAINT_MIN_MAX_NORM &&
-        (!(constraint->min_value >= 0.0f) || !(constraint->min_value <= constraint->max_value) ||
-         !(constraint->rate >= 0.0f && constraint->rate <= 1.0f)))
-        return nn_error(NN_ERR_ARGUMENT,
-                        "constraint 'min_max_norm' needs 0 <= min_value <= max_value and rate "
-                        "in [0, 1], got min_value=%g max_value=%g rate=%g",
-                        (double)constraint->min_value, (double)constraint->max_value,
-                        (double)constraint->rate);
-    return NN_OK;
+    return nn_constraint_check_settings(constraint);
 }
 
 nn_status nn_constraint_check(const nn_constraint *constraint, const nn_tensor *weights)

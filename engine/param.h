@@ -84,6 +84,9 @@ const char *nn_constraint_name(nn_constraint_kind kind);
 const char *const *nn_constraint_names(void);
 /* Projects the weights (a CPU tensor) in place after an optimizer step. */
 nn_status nn_constraint_apply(const nn_constraint *constraint, nn_tensor *weights);
+/* Whether the constraint's own settings are in range (max_value >= 0; min_max_norm's
+ * 0 <= min_value <= max_value and rate in [0, 1]), whatever weights it will meet. */
+nn_status nn_constraint_check_settings(const nn_constraint *constraint);
 /* Whether the constraint's settings fit weights of that shape and dtype (what
  * nn_constraint_apply checks before projecting), so a backend kernel may then run. */
 nn_status nn_constraint_check(const nn_constraint *constraint, const nn_tensor *weights);

@@ -2,6 +2,7 @@
  * values through the engine's argument specs. */
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -19,6 +20,18 @@ const char *nn_lua_typename(lua_State *L, int index)
             return name;
     }
     return luaL_typename(L, index);
+}
+
+const char *nn_lua_number_text(double value, char *text, size_t size)
+{
+    if (isnan(value)) {
+        snprintf(text, size, "nan");
+        return text;
+    }
+    snprintf(text, size, "%g", value);
+    for (int digits = 7; digits <= 17 && strtod(text, NULL) != value; digits++)
+        snprintf(text, size, "%.*g", digits, value);
+    return text;
 }
 
 const char *nn_lua_colon_hint(int index, const char *function, char *buf, size_t size)
@@ -128,8 +141,10 @@ double nn_lua_opt_number(lua_State *L, int index, const char *key, double fallba
     if (lua_type(L, -1) != LUA_TNUMBER)
         nn_lua_error(L, "%s: %s must be a number, got %s", function, key, nn_lua_typename(L, -1));
     double value = lua_tonumber(L, -1);
+    char text[32];
     if (!(value >= low && value <= high))
-        nn_lua_error(L, "%s: %s must be between %g and %g, got %g", function, key, low, high, value);
+        nn_lua_error(L, "%s: %s must be between %g and %g, got %s", function, key, low, high,
+                     nn_lua_number_text(value, text, sizeof text));
     lua_pop(L, 1);
     return value;
 }
@@ -363,6 +378,11 @@ static double table_number(lua_State *L, const char *key, double fallback, const
             nn_lua_error(L, "%s: %s.%s must be a number, got %s", function, arg, key,
                        nn_lua_typename(L, -1));
         value = lua_tonumber(L, -1);
+        /* No initializer, regularizer or constraint setting means anything as NaN or
+         * infinity: refused here, where it was written, not as NaN weights later. */
+        if (!isfinite(value))
+            nn_lua_error(L, "%s: %s.%s must be a finite number, got %s", function, arg, key,
+                         isnan(value) ? "nan" : value > 0 ? "inf" : "-inf");
     }
     lua_pop(L, 1);
     return value;
@@ -467,6 +487,8 @@ static void set_constraint(lua_State *L, nn_constraint *constraint, const nn_arg
     constraint->max_value = (float)table_number(L, "max_value", constraint->max_value, function, spec->name);
     constraint->min_value = (float)table_number(L, "min_value", constraint->min_value, function, spec->name);
     constraint->rate = (float)table_number(L, "rate", constraint->rate, function, spec->name);
+    if (nn_constraint_check_settings(constraint) != NN_OK)
+        nn_lua_error(L, "%s: %s: %s", function, spec->name, nn_error_message());
     lua_getfield(L, -1, "axis");
     if (lua_type(L, -1) == LUA_TNUMBER) {
         lua_Integer axis = lua_tointeger(L, -1);
@@ -586,7 +608,7 @@ void nn_lua_set_layer_arg(lua_State *L, nn_layer *layer, const nn_arg_spec *spec
         double value = lua_tonumber(L, -1);
         if (!(value >= spec->min && value <= spec->max)) {
             char text[32];
-            snprintf(text, sizeof text, isnan(value) ? "nan" : "%g", value);
+            nn_lua_number_text(value, text, sizeof text);
             nn_lua_error(L, "%s: %s must be nn.None or a number >= %g, got %s", function,
                          spec->name, spec->min, text);
         }
@@ -601,7 +623,7 @@ void nn_lua_set_layer_arg(lua_State *L, nn_layer *layer, const nn_arg_spec *spec
         bool above_max = spec->exclusive_max ? !(value < spec->max) : !(value <= spec->max);
         if (!(value >= spec->min) || above_max) {
             char text[32]; /* "nan", never printf's "-nan" */
-            snprintf(text, sizeof text, isnan(value) ? "nan" : "%g", value);
+            nn_lua_number_text(value, text, sizeof text);
             /* Open-ended ranges read better as a bound than as an interval with a huge end. */
             if (spec->max >= 1e9 && spec->min <= -1e9)
                 nn_lua_error(L, "%s: %s must be a finite number of magnitude below %g, got %s",

@@ -1,7 +1,9 @@
 /* luaopen_nn: the `nn` module, its error and output plumbing, and the small
  * environment functions (version, devices, learning phase). */
 #include <cblas.h>
+#include <ctype.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -32,6 +34,16 @@ int nn_lua_error(lua_State *L, const char *format, ...)
     va_start(args, format);
     vsnprintf(message, sizeof message, format, args);
     va_end(args);
+    /* printf writes a NaN with its sign bit as "-nan" (0/0 has it on x86); a sign means
+     * nothing there, so every message says "nan", as the binding's own checks do. */
+    for (char *found = strstr(message, "-nan"); found; found = strstr(found, "-nan")) {
+        bool whole_word = (found == message || !isalnum((unsigned char)found[-1])) &&
+                          !isalnum((unsigned char)found[4]);
+        if (whole_word)
+            memmove(found, found + 1, strlen(found + 1) + 1);
+        else
+            found++;
+    }
     lua_pushstring(L, message);
     return lua_error(L);
 }

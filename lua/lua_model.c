@@ -1384,8 +1384,16 @@ static int l_check_optimizer(lua_State *L)
     parse_optimizer(L, 1, &config, function);
     const char *exclusions[NN_MAX_DECAY_EXCLUSIONS];
     parse_decay_exclusions(L, 1, exclusions, function);
-    if (nn_optimizer_config_check(&config) != NN_OK)
-        nn_lua_error(L, "%s: %s", function, nn_error_message());
+    if (nn_optimizer_config_check(&config) != NN_OK) {
+        /* The engine's message starts with the optimizer's own name ("adam: ..."), which
+         * the function's name already says. */
+        const char *message = nn_error_message();
+        const char *own = nn_optimizer_name(config.kind);
+        size_t length = strlen(own);
+        if (strncmp(message, own, length) == 0 && strncmp(message + length, ": ", 2) == 0)
+            message += length + 2;
+        nn_lua_error(L, "%s: %s", function, message);
+    }
     return 0;
 }
 

@@ -127,6 +127,10 @@ void nn_lua_set_layer_arg(lua_State *L, nn_layer *layer, const nn_arg_spec *spec
 void nn_lua_push_layer_arg(lua_State *L, nn_layer *layer, const nn_arg_spec *spec);
 /* The Lua type name of a value, naming nn classes ("nn.Tensor", "integer"). */
 const char *nn_lua_typename(lua_State *L, int index);
+/* A number as a message shows it: %g where that reads back as the same number, else the
+ * fewest digits that do (1.0000001e+30, not 1e+30, beside a bound of 1e+30); "nan" for
+ * NaN, never printf's "-nan". Returns text. */
+const char *nn_lua_number_text(double value, char *text, size_t size);
 /* For a method ("model:fit") whose object, argument 1, is missing or wrong: the reminder
  * that methods are called with a colon (model.fit(x) passes x as the model); "" else. */
 const char *nn_lua_colon_hint(int index, const char *function, char *buf, size_t size);

@@ -137,6 +137,11 @@ local function keras_object(what, name, arguments)
         error(string.format("%s: unknown argument '%s' (valid arguments: %s)", what,
                             tostring(key), listed), 2)
       end
+      -- No setting of these means anything as NaN or infinity.
+      if type(value) == 'number' and (value ~= value or math.abs(value) == math.huge) then
+        error(string.format('%s: %s must be a finite number, got %s', what, argument,
+                            value ~= value and 'nan' or value > 0 and 'inf' or '-inf'), 2)
+      end
       object[argument] = value
     end
     return object
@@ -171,7 +176,7 @@ local function regularizer(what, arguments, default)
       local value = given[which]
       if value == nil then
         value = arguments[1] == which and default or 0
-      elseif type(value) ~= 'number' or value < 0 then
+      elseif type(value) ~= 'number' or not (value >= 0) then
         error(what .. ': ' .. which .. ' must be a number >= 0, got ' .. tostring(value), 2)
       end
       penalty[which] = value

@@ -222,6 +222,32 @@ local cases = {
    'label nan at position 1 is not a class number'},
   {'to_categorical with zero classes', function() nn.utils.to_categorical({0}, 0) end,
    'num_classes must be a whole number from 1 to 1000000, got 0'},
+  -- settings that mean nothing as NaN or infinity, refused where they are written
+  {'an initializer table with a NaN stddev', function()
+    L.Dense{2, kernel_initializer = {'random_normal', stddev = 0 / 0}}
+  end, 'nn.layers.Dense: kernel_initializer.stddev must be a finite number, got nan'},
+  {'a constant initializer of infinity', function()
+    L.Dense{2, kernel_initializer = {'constant', value = 1 / 0}}
+  end, 'kernel_initializer.value must be a finite number, got inf'},
+  {'nn.initializers with a NaN stddev', function() nn.initializers.RandomNormal{stddev = 0 / 0} end,
+   'nn.initializers.RandomNormal: stddev must be a finite number, got nan'},
+  {'nn.regularizers.l2 of NaN', function() nn.regularizers.l2(0 / 0) end,
+   'nn.regularizers.l2: l2 must be a finite number, got nan'},
+  {'nn.constraints.MaxNorm of infinity', function() nn.constraints.MaxNorm{max_value = 1 / 0} end,
+   'nn.constraints.MaxNorm: max_value must be a finite number, got inf'},
+  {'a max_norm constraint below zero', function()
+    L.Dense{2, kernel_constraint = {'max_norm', max_value = -1}}
+  end, "nn.layers.Dense: kernel_constraint: constraint 'max_norm': max_value must be >= 0, got -1"},
+  {'a min_max_norm constraint with min above max', function()
+    L.Dense{2, kernel_constraint = nn.constraints.MinMaxNorm{2, 1}}
+  end, 'needs 0 <= min_value <= max_value'},
+  {'a float a hair above its bound shows its digits', function() L.ELU{alpha = 1.0000001e30} end,
+   'alpha must be a finite number below 1e+30, got 1.0000001e+30'},
+  {'an optimizer error names the optimizer once', function()
+    nn.optimizers.Adam{clipnorm = 1, clipvalue = 1}
+  end, 'nn.optimizers.Adam: only one of clipnorm, clipvalue and global_clipnorm can be set'},
+  {'a NaN in a message reads nan, not -nan', function() nn.random.uniform({2}, 0 / 0, 1) end,
+   'nn.random.uniform: unexpected argument 2 (nan) after the shape table'},
   -- data
   {'loading a missing IDX file', function() nn.datasets.load_idx('/nonexistent/file') end, '/nonexistent/file'},
   {'nn.random.seed with a string', function() nn.random.seed('abc') end, 'number'},

@@ -398,7 +398,7 @@ t.test('compile refuses optimizer settings that fit would refuse every time', fu
   t.eq(model.compiled, false, 'the refused compile left the model uncompiled')
   -- nn.optimizers checks the same where the optimizer is made
   t.raises(function() nn.optimizers.SGD{learning_rate = 0.1, clipnorm = 1, clipvalue = 0.5} end,
-           'nn.optimizers.SGD: sgd: only one of clipnorm, clipvalue and global_clipnorm')
+           'nn.optimizers.SGD: only one of clipnorm, clipvalue and global_clipnorm')
   t.raises(function() nn.optimizers.SGD{momentum = 5} end,
            'nn.optimizers.SGD: momentum must be between 0 and 1, got 5')
   t.raises(function() nn.optimizers.Adam{bogus = 1} end,
