@@ -489,8 +489,8 @@ nn_status nn_layer_build(nn_layer *layer, const nn_shape *input)
     layer->explanation[0] = '\0';
     nn_status status = layer->cls->build(layer, &batched, &output);
     if (status == NN_OK && !sample_countable(&output))
-        status = nn_error(NN_ERR_SHAPE, "layer \"%s\": one sample of its output %s would hold "
-                          "more values than can be counted (2^63)", layer->name,
+        status = nn_error(NN_ERR_SHAPE, "one sample of its output %s would hold more values "
+                          "than can be counted (2^63)",
                           nn_shape_format(&output, text, sizeof text));
     if (status != NN_OK) {
         layer->param_count = 0;
@@ -506,7 +506,7 @@ nn_status nn_layer_build(nn_layer *layer, const nn_shape *input)
             status = nn_tensor_create(&param->grad, NN_DTYPE_F32, &param->shape);
         if (status != NN_OK) {
             free_params(layer);
-            return nn_error_prefix(status, "building layer \"%s\"", layer->name);
+            return nn_error_prefix(status, "creating its weight \"%s\"", param->name);
         }
     }
     if (layer->cls->initialized)

@@ -402,6 +402,9 @@ static void set_initializer(lua_State *L, nn_initializer *initializer, const nn_
     case NN_INITIALIZER_RANDOM_UNIFORM:
         initializer->a = table_number(L, "minval", initializer->a, function, spec->name);
         initializer->b = table_number(L, "maxval", initializer->b, function, spec->name);
+        if (initializer->a > initializer->b)
+            nn_lua_error(L, "%s: %s needs minval <= maxval, got minval=%g maxval=%g", function,
+                         spec->name, initializer->a, initializer->b);
         break;
     case NN_INITIALIZER_RANDOM_NORMAL:
     case NN_INITIALIZER_TRUNCATED_NORMAL:

@@ -124,6 +124,25 @@ Test(layer_api, parameter_counts_that_overflow_are_errors)
     nn_layer_release(layer);
 }
 
+Test(layer_api, a_weight_that_cannot_be_initialized_is_named_and_the_layer_stays_unbuilt)
+{
+    nn_layer *layer;
+    cr_assert_eq(nn_layer_create(&layer, &nn_dense_class), NN_OK);
+    *(int *)nn_layer_arg_pointer(layer, nn_layer_class_arg(&nn_dense_class, "units")) = 2;
+    nn_initializer *initializer = nn_layer_arg_pointer(
+        layer, nn_layer_class_arg(&nn_dense_class, "kernel_initializer"));
+    cr_assert_eq(nn_initializer_parse("random_uniform", initializer), NN_OK);
+    initializer->a = 1.0, initializer->b = 0.0; /* minval above maxval */
+    cr_assert_eq(nn_layer_finish(layer), NN_OK);
+    nn_shape input = NN_SHAPE(-1, 3);
+    cr_assert_eq(nn_layer_build(layer, &input), NN_ERR_ARGUMENT);
+    const char *message = nn_error_message();
+    cr_assert(strstr(message, "creating its weight \"kernel\": initializer 'random_uniform' "
+                              "needs finite minval <= maxval") == message, "%s", message);
+    cr_assert(!layer->built);
+    nn_layer_release(layer);
+}
+
 Test(layer_api, a_model_refuses_an_input_shape_with_too_many_axes)
 {
     nn_layer *layer;

@@ -229,6 +229,9 @@ local cases = {
   {'a constant initializer of infinity', function()
     L.Dense{2, kernel_initializer = {'constant', value = 1 / 0}}
   end, 'kernel_initializer.value must be a finite number, got inf'},
+  {'a uniform initializer with minval above maxval', function()
+    L.Dense{2, kernel_initializer = {'random_uniform', minval = 1, maxval = 0}}
+  end, 'nn.layers.Dense: kernel_initializer needs minval <= maxval, got minval=1 maxval=0'},
   {'nn.initializers with a NaN stddev', function() nn.initializers.RandomNormal{stddev = 0 / 0} end,
    'nn.initializers.RandomNormal: stddev must be a finite number, got nan'},
   {'nn.regularizers.l2 of NaN', function() nn.regularizers.l2(0 / 0) end,
