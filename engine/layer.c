@@ -155,6 +155,22 @@ nn_status nn_image_input(const nn_layer *layer, const nn_shape *input, int data_
     return NN_OK;
 }
 
+bool nn_axes_resolve(const nn_axes *axes, int ndim, int sorted[NN_MAX_DIMS])
+{
+    for (int i = 0; i < axes->count; i++) {
+        int axis = axes->values[i] < 0 ? axes->values[i] + ndim : axes->values[i];
+        if (axis < 0 || axis >= ndim)
+            return false;
+        int at = i;
+        for (; at > 0 && sorted[at - 1] > axis; at--)
+            sorted[at] = sorted[at - 1];
+        if (at > 0 && sorted[at - 1] == axis)
+            return false;
+        sorted[at] = axis;
+    }
+    return true;
+}
+
 nn_status nn_volume_input(const nn_layer *layer, const nn_shape *input, int data_format,
                           int64_t sizes[3], int64_t *channels)
 {

@@ -52,9 +52,11 @@ typedef enum nn_arg_kind {
                              (Normalization's mean) */
     NN_ARG_TRIPLE,        /* int[3] (depth, height, width): an int n means {n, n, n} */
     NN_ARG_OPTIONAL_TRIPLE,/* int[3]: nil (None) gives NN_PAIR_NONE in each */
-    NN_ARG_SIDES3         /* int[6] front, back, top, bottom, left, right: n means all six,
+    NN_ARG_SIDES3,        /* int[6] front, back, top, bottom, left, right: n means all six,
                              {d, h, w} both sides of each axis, {{front, back}, {top,
                              bottom}, {left, right}} each one */
+    NN_ARG_AXES           /* nn_axes: an axis, or a list of distinct axes (Keras' int or
+                             tuple axis); negative counts from the end */
 } nn_arg_kind;
 
 /* How many ints an argument of a size kind holds (a pair, a triple, sides): 0 for the
@@ -111,6 +113,16 @@ typedef struct nn_optional_floats {
     int count;  /* 1 for a number */
     float values[NN_FLOATS_CAPACITY];
 } nn_optional_floats;
+
+typedef struct nn_axes {
+    bool list; /* given as a list (even of one), not a number: kept so for get_config */
+    int count; /* 1 to NN_MAX_DIMS */
+    int values[NN_MAX_DIMS];
+} nn_axes;
+
+/* Resolves axes (negative from the end) against rank `ndim` into ascending order:
+ * false when one is out of range or two name the same axis. */
+bool nn_axes_resolve(const nn_axes *axes, int ndim, int sorted[NN_MAX_DIMS]);
 
 /* One Keras argument of a layer kind. `offset` is into the concrete layer struct. */
 typedef struct nn_arg_spec {

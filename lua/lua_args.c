@@ -563,6 +563,42 @@ void nn_lua_set_layer_arg(lua_State *L, nn_layer *layer, const nn_arg_spec *spec
         *(int *)target = (int)axis;
         break;
     }
+    case NN_ARG_AXES: {
+        nn_axes *axes = target;
+        memset(axes, 0, sizeof *axes);
+        axes->list = lua_type(L, -1) != LUA_TNUMBER;
+        lua_Integer count = 1;
+        if (axes->list) {
+            if (!lua_istable(L, -1) || luaL_testudata(L, -1, NN_LUA_TENSOR))
+                nn_lua_error(L, "%s: %s must be an integer axis or a list of axes (0 = batch, "
+                             "-1 = last), got %s", function, spec->name, nn_lua_typename(L, -1));
+            count = luaL_len(L, -1);
+            if (count < 1 || count > NN_MAX_DIMS)
+                nn_lua_error(L, "%s: %s must list 1 to %d axes, got %lld", function, spec->name,
+                             NN_MAX_DIMS, (long long)count);
+        }
+        for (lua_Integer i = 0; i < count; i++) {
+            if (axes->list)
+                lua_geti(L, -1, i + 1);
+            int is_integer = 0;
+            lua_Integer axis = lua_tointegerx(L, -1, &is_integer);
+            if (!is_integer)
+                nn_lua_error(L, "%s: %s must hold integer axes (0 = batch, -1 = last), got %s",
+                             function, spec->name, nn_lua_typename(L, -1));
+            if ((double)axis < spec->min || (double)axis > spec->max)
+                nn_lua_error(L, "%s: %s must hold axes from %g to %g, got %lld", function,
+                             spec->name, spec->min, spec->max, (long long)axis);
+            for (lua_Integer j = 0; j < i; j++)
+                if (axes->values[j] == axis)
+                    nn_lua_error(L, "%s: %s lists axis %lld twice", function, spec->name,
+                                 (long long)axis);
+            axes->values[i] = (int)axis;
+            if (axes->list)
+                lua_pop(L, 1);
+        }
+        axes->count = (int)count;
+        break;
+    }
     case NN_ARG_OPTIONAL_FLOATS: {
         nn_optional_floats *optional = target;
         memset(optional, 0, sizeof *optional);
@@ -763,6 +799,19 @@ void nn_lua_push_layer_arg(lua_State *L, nn_layer *layer, const nn_arg_spec *spe
             lua_pushnumber(L, (double)optional->value);
         else
             lua_pushnil(L);
+        break;
+    }
+    case NN_ARG_AXES: {
+        const nn_axes *axes = value;
+        if (!axes->list) {
+            lua_pushinteger(L, axes->values[0]);
+            break;
+        }
+        lua_createtable(L, axes->count, 0);
+        for (int i = 0; i < axes->count; i++) {
+            lua_pushinteger(L, axes->values[i]);
+            lua_rawseti(L, -2, i + 1);
+        }
         break;
     }
     case NN_ARG_OPTIONAL_FLOATS: {

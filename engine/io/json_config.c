@@ -195,6 +195,11 @@ static cJSON *arg_write(const nn_layer *layer, const nn_arg_spec *spec)
     switch (spec->kind) {
     case NN_ARG_INT:
     case NN_ARG_AXIS: return cJSON_CreateNumber(*(const int *)value);
+    case NN_ARG_AXES: {
+        const nn_axes *axes = value;
+        return axes->list ? int_list(axes->values, axes->count)
+                          : cJSON_CreateNumber(axes->values[0]);
+    }
     case NN_ARG_OPTIONAL_INT: {
         const nn_optional_int *optional = value;
         return optional->present ? cJSON_CreateNumber((double)optional->value) : cJSON_CreateNull();
@@ -679,6 +684,22 @@ static nn_status read_arg(nn_layer *layer, const nn_arg_spec *spec, const cJSON 
         optional->present = !cJSON_IsNull(item);
         if (optional->present)
             NN_TRY(read_ranged_integer(item, spec, &optional->value, where));
+        return NN_OK;
+    }
+    case NN_ARG_AXES: { /* an axis or a list of them; the layer checks repeats */
+        nn_axes *axes = target;
+        memset(axes, 0, sizeof *axes);
+        axes->list = cJSON_IsArray(item);
+        int count = axes->list ? cJSON_GetArraySize(item) : 1;
+        if (count < 1 || count > NN_MAX_DIMS)
+            return nn_error(NN_ERR_FORMAT, "%s: %s must be an axis or a list of 1 to %d axes, "
+                            "got %d", where, spec->name, NN_MAX_DIMS, count);
+        const cJSON *entry = axes->list ? item->child : item;
+        for (int i = 0; i < count; i++, entry = entry->next) {
+            NN_TRY(read_ranged_integer(entry, spec, &integer, where));
+            axes->values[i] = (int)integer;
+        }
+        axes->count = count;
         return NN_OK;
     }
     case NN_ARG_OPTIONAL_FLOATS: {

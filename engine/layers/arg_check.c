@@ -116,6 +116,24 @@ nn_status nn_layer_check_arg_ranges(const nn_layer *layer)
                     return out_of_range(layer, spec, text, values[k]);
             break;
         }
+        case NN_ARG_AXES: {
+            const nn_axes *axes = field;
+            if (axes->count < 1 || axes->count > NN_MAX_DIMS)
+                return nn_error(NN_ERR_ARGUMENT, "%s \"%s\": %s must list 1 to %d axes, got %d",
+                                layer->cls->name, layer->name, spec->name, NN_MAX_DIMS,
+                                axes->count);
+            for (int k = 0; k < axes->count; k++) {
+                snprintf(text, sizeof text, "%d", axes->values[k]);
+                if (outside(spec, axes->values[k]))
+                    return out_of_range(layer, spec, text, axes->values[k]);
+                for (int j = 0; j < k; j++)
+                    if (axes->values[j] == axes->values[k])
+                        return nn_error(NN_ERR_ARGUMENT, "%s \"%s\": %s lists axis %d twice",
+                                        layer->cls->name, layer->name, spec->name,
+                                        axes->values[k]);
+            }
+            break;
+        }
         case NN_ARG_FACTOR: {
             const float *factor = field;
             if (!spec->required && nn_factor_is_none(factor))

@@ -1,6 +1,7 @@
 /* LayerNormalization, GroupNormalization and RMSNormalization, as Keras': each sample
  * normalised on its own to mean 0 and variance 1, then scaled by gamma and shifted by beta
- * (one of each per feature). LayerNormalization normalises every position's last axis;
+ * (one of each per feature). LayerNormalization normalises every position's last axis, or
+ * its last few axes as one row (gamma and beta then have those axes' sizes);
  * GroupNormalization splits the channels into groups and normalises each group over the
  * whole sample (its positions and the group's channels); RMSNormalization divides every
  * position's last axis by its root mean square, without centring, and has a scale only.
@@ -14,7 +15,8 @@
 typedef struct layernorm_layer {
     nn_layer base;
     int groups; /* GroupNormalization: -1 is one per channel (instance normalisation) */
-    int axis;
+    int axis;   /* GroupNormalization's channel axis; RMSNormalization's axis */
+    nn_axes axes; /* LayerNormalization's axis: one, or several normalised together */
     float epsilon;
     bool center, scale;
     bool rms_scaling; /* RMSNormalization: divided by the root mean square, not centred */
@@ -23,7 +25,9 @@ typedef struct layernorm_layer {
     nn_constraint beta_constraint, gamma_constraint;
 
     int gamma_index, beta_index; /* in base.params, -1 when absent */
-    int resolved_axis;           /* set by build: the channel axis counted from the front */
+    /* Set by build: the channel axis counted from the front (LayerNormalization's and
+     * RMSNormalization's first normalised axis; the rest follow it to the end). */
+    int resolved_axis;
     int64_t group_count;         /* set by build: groups, -1 resolved */
     /* Each group's mean and inv_std from the last forward, kept for backward (2 · samples ·
      * groups floats), on the device the layer ran on; sized by reserve. */
@@ -55,8 +59,10 @@ typedef struct layernorm_layer {
      "None", "Constraint for the gamma weight."}
 
 static const nn_arg_spec layernorm_args[] = {
-    {"axis", NN_ARG_AXIS, ARG(axis), false, -NN_MAX_DIMS, NN_MAX_DIMS - 1, false, NULL, "-1",
-     "The axis normalised; nnsh normalises the last one (-1)."},
+    {"axis", NN_ARG_AXES, ARG(axes), false, -NN_MAX_DIMS, NN_MAX_DIMS - 1, false, NULL, "-1",
+     "The axis normalised, or a list of axes normalised together (such as {1, 2, 3}: each "
+     "image as a whole); they must be the last axes of the input. gamma and beta have their "
+     "sizes."},
     EPSILON_CENTER_SCALE_ARGS,
     {"rms_scaling", NN_ARG_BOOL, ARG(rms_scaling), false, 0, 1, false, NULL, "False",
      "Keras' root-mean-square variant (no centering); nnsh does not have it yet."},
@@ -81,6 +87,7 @@ static void layernorm_set_defaults(nn_layer *layer)
 {
     layernorm_layer *norm = (layernorm_layer *)layer;
     norm->axis = -1;
+    norm->axes = (nn_axes){.count = 1, .values = {-1}};
     norm->epsilon = 0.001f;
     norm->center = norm->scale = true;
     norm->beta_initializer = nn_initializer_default(NN_INITIALIZER_ZEROS);
@@ -123,10 +130,9 @@ static nn_status layernorm_validate(nn_layer *layer)
 
 /* gamma and beta, one per channel, as the flags ask; RMSNormalization calls its gamma
  * "scale", as Keras does. */
-static void declare_weights(layernorm_layer *norm, int64_t channels)
+static void declare_weights(layernorm_layer *norm, nn_shape shape)
 {
     nn_layer *layer = &norm->base;
-    nn_shape shape = NN_SHAPE(channels);
     norm->gamma_index = norm->beta_index = -1;
     if (norm->scale)
         norm->gamma_index = nn_layer_declare_param(layer, norm->rms_scaling ? "scale" : "gamma",
@@ -158,25 +164,65 @@ static const char *weights_text(const layernorm_layer *norm, int64_t channels, c
     return text;
 }
 
+/* "-1" or "{1, 2, 3}": axes as given (in Lua). Returns text. */
+static const char *axes_text(const nn_axes *axes, char *text, size_t size)
+{
+    size_t used = (size_t)snprintf(text, size, "%s", axes->list ? "{" : "");
+    for (int i = 0; i < axes->count && used < size; i++)
+        used += (size_t)snprintf(text + used, size - used, "%s%d", i ? ", " : "", axes->values[i]);
+    if (axes->list && used < size)
+        snprintf(text + used, size - used, "}");
+    return text;
+}
+
 static nn_status layernorm_build(nn_layer *layer, const nn_shape *input, nn_shape *output)
 {
     layernorm_layer *norm = (layernorm_layer *)layer;
-    char text[128], weights[96];
+    char text[128], weights[96], given[64];
     nn_shape_format(input, text, sizeof text);
-    int axis = 0;
-    NN_TRY(nn_feature_axis(layer, input, norm->axis, NULL, &axis));
-    if (axis != input->ndim - 1)
-        return nn_error(NN_ERR_SHAPE, "normalisation over axis %d of input %s: nnsh "
-                        "normalises the last axis only (axis=-1)", norm->axis, text);
+    /* RMSNormalization takes one axis; LayerNormalization one or several. */
+    nn_axes one_axis = {.count = 1, .values = {norm->axis}};
+    const nn_axes *axes = layer->cls == &nn_layernorm_class ? &norm->axes : &one_axis;
+    int first = 0;
+    if (input->ndim < 2)
+        return nn_feature_axis(layer, input, -1, NULL, &first);
+    int sorted[NN_MAX_DIMS];
+    axes_text(axes, given, sizeof given);
+    if (!nn_axes_resolve(axes, input->ndim, sorted))
+        return nn_error(NN_ERR_SHAPE, "axis %s is out of range for input %s (rank %d); each "
+                        "axis must be in [%d, %d], once", given, text, input->ndim,
+                        -input->ndim, input->ndim - 1);
+    first = sorted[0];
+    bool last_ones = sorted[axes->count - 1] == input->ndim - 1 &&
+                     sorted[axes->count - 1] - first == axes->count - 1;
+    if (first == 0)
+        return nn_error(NN_ERR_SHAPE, "axis %s of input %s includes the batch axis (0); each "
+                        "sample is normalised on its own, over its last axes", given, text);
+    if (!last_ones)
+        return nn_error(NN_ERR_SHAPE, "normalisation over axis %s of input %s: nnsh "
+                        "normalises %s", given, text,
+                        layer->cls == &nn_layernorm_class
+                            ? "the last axis (axis=-1) or the last few together, such as "
+                              "{-2, -1}"
+                            : "the last axis only (axis=-1)");
     NN_TRY(nn_known_sizes(input));
-    int64_t width = input->dims[input->ndim - 1];
-    declare_weights(norm, width);
-    norm->resolved_axis = axis;
+    nn_shape weight_shape = {.ndim = axes->count};
+    int64_t width = 1;
+    for (int i = 0; i < axes->count; i++) {
+        weight_shape.dims[i] = input->dims[first + i];
+        width *= input->dims[first + i];
+    }
+    declare_weights(norm, weight_shape);
+    norm->resolved_axis = first;
     norm->group_count = 1;
     *output = *input;
+    char over[64];
+    if (axes->count == 1)
+        snprintf(over, sizeof over, "along the last axis");
+    else
+        snprintf(over, sizeof over, "over its last %d axes together", axes->count);
     snprintf(layer->explanation, sizeof layer->explanation,
-             "unchanged: each sample's %lld values along the last axis are %s%s",
-             (long long)width,
+             "unchanged: each sample's %lld values %s are %s%s", (long long)width, over,
              norm->rms_scaling ? "divided by their root mean square"
                                : "shifted to mean 0 and scaled to variance 1",
              weights_text(norm, width, weights, sizeof weights));
@@ -216,7 +262,7 @@ static nn_status group_norm_build(nn_layer *layer, const nn_shape *input, nn_sha
                         "split into %lld groups; groups must divide the number of channels "
                         "(for example %lld)", (long long)channels, text,
                         (long long)groups, (long long)(channels % 2 == 0 ? 2 : 1));
-    declare_weights(norm, channels);
+    declare_weights(norm, NN_SHAPE(channels));
     norm->resolved_axis = axis;
     norm->group_count = groups;
     *output = *input;
@@ -252,6 +298,8 @@ static nn_group_norm_geometry geometry_of(const layernorm_layer *norm, const nn_
     if (norm->base.cls != &nn_group_norm_class) {
         g.samples *= g.before; /* every position is a sample of its own */
         g.before = 1;
+        g.channels *= g.after; /* the normalised axes, one row of gamma's values */
+        g.after = 1;
     }
     return g;
 }
@@ -330,7 +378,8 @@ const nn_layer_class nn_layernorm_class = {
     .doc = "Normalises each sample on its own over its last axis (mean 0, variance 1), then "
            "scales by gamma and shifts by beta, one of each per feature. It uses no batch "
            "statistics, so it works the same in training and inference and for any batch "
-           "size.",
+           "size. axis={1, 2, 3} normalises the last three axes together (each image as a "
+           "whole), with gamma and beta of their sizes.",
     .example = "local n = nn.layers.LayerNormalization()\n"
                "print(n(nn.tensor{{1, 2, 3}}))   --> about [-1.22, 0, 1.22]",
     .size = sizeof(layernorm_layer),

@@ -61,6 +61,7 @@ static nn_status arg_size(nn_arg_kind kind, size_t *size)
     case NN_ARG_SIDES: *size = 4 * sizeof(int); break;
     case NN_ARG_TRIPLE: case NN_ARG_OPTIONAL_TRIPLE: *size = 3 * sizeof(int); break;
     case NN_ARG_SIDES3: *size = 6 * sizeof(int); break;
+    case NN_ARG_AXES: *size = sizeof(nn_axes); break;
     case NN_ARG_ACTIVATION: *size = sizeof(nn_activation); break;
     case NN_ARG_INITIALIZER: *size = sizeof(nn_initializer); break;
     case NN_ARG_REGULARIZER: *size = sizeof(nn_regularizer); break;

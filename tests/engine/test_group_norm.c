@@ -177,6 +177,30 @@ Test(layer_normalization, forward_and_gradients_match_the_reference)
     }
 }
 
+Test(layer_normalization, several_last_axes_are_one_row_with_gamma_per_value)
+{
+    /* axis {1, 2, 3} of (2, 3, 2, 4) and {-2, -1} of (3, 2, 5): every sample's (or
+     * position's) last axes form one row of the reference; gamma and beta have their sizes. */
+    const struct { nn_axes axes; nn_shape shape, weights; layout layout; const char *what; } cases[] = {
+        {{true, 3, {1, 2, 3}}, NN_SHAPE(2, 3, 2, 4), NN_SHAPE(3, 2, 4), {2, 1, 24, 1, 1, false},
+         "each image as a whole"},
+        {{true, 2, {-1, -2}}, NN_SHAPE(3, 2, 5), NN_SHAPE(2, 5), {3, 1, 10, 1, 1, false},
+         "the last two axes, listed from the end"},
+    };
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        nn_layer *layer = NULL;
+        cr_assert_eq(nn_layer_create(&layer, &nn_layernorm_class), NN_OK);
+        *(nn_axes *)harness_arg(layer, "axis") = cases[k].axes;
+        cr_assert_eq(nn_layer_finish(layer), NN_OK);
+        check_against_reference(layer, cases[k].shape, &cases[k].layout, 1e-3f,
+                                200 + (unsigned)k, cases[k].what);
+        for (int i = 0; i < layer->param_count; i++)
+            cr_expect(nn_shape_equal(&layer->params[i].shape, &cases[k].weights),
+                      "%s: weight %d has the normalised axes' sizes", cases[k].what, i);
+        nn_layer_release(layer);
+    }
+}
+
 Test(group_normalization, forward_and_gradients_match_the_reference)
 {
     const struct { int groups, axis; nn_shape shape; layout layout; const char *what; } cases[] = {
@@ -237,15 +261,15 @@ Test(rms_normalization, known_values)
     nn_layer_release(layer);
 }
 
-Test(layer_normalization, only_the_last_axis_and_no_rms_scaling)
+Test(layer_normalization, only_the_last_axes_and_no_rms_scaling)
 {
     nn_layer *layer = NULL;
     cr_assert_eq(nn_layer_create(&layer, &nn_layernorm_class), NN_OK);
-    *(int *)harness_arg(layer, "axis") = 1;
+    *(nn_axes *)harness_arg(layer, "axis") = (nn_axes){.count = 1, .values = {1}};
     cr_assert_eq(nn_layer_finish(layer), NN_OK);
     nn_shape shape = NN_SHAPE(2, 3, 4);
     cr_assert_eq(nn_layer_build(layer, &shape), NN_ERR_SHAPE);
-    ASSERT_MENTIONS(nn_error_message(), "axis 1", "(None, 3, 4)", "last axis only");
+    ASSERT_MENTIONS(nn_error_message(), "axis 1", "(None, 3, 4)", "the last few together");
     nn_layer_release(layer);
     cr_assert_eq(nn_layer_create(&layer, &nn_layernorm_class), NN_OK);
     harness_set_bool(layer, "rms_scaling", true);

@@ -1094,6 +1094,11 @@ static bool change_arg(nn_layer *layer, const nn_arg_spec *spec)
         *(nn_shape *)field = spec->min < 0 ? NN_SHAPE(-1, 3) : NN_SHAPE(5, 6);
         break;
     case NN_ARG_AXIS: *(int *)field = *(int *)field == 1 ? -1 : 1; break;
+    case NN_ARG_AXES: { /* the same last axis, written as a list */
+        nn_axes *axes = field;
+        axes->list = true, axes->count = 1, axes->values[0] = -1;
+        break;
+    }
     case NN_ARG_ACTIVATION: {
         nn_activation *activation = field;
         cr_assert_eq(nn_activation_parse("leaky_relu", activation), NN_OK);

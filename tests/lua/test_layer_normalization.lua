@@ -23,6 +23,51 @@ t.test('values and weights as Keras', function()
   t.eq(model:count_params(), 32, 'gamma and beta per feature')
 end)
 
+t.test('several last axes normalised together, as Keras axis={1, 2, 3}', function()
+  nn.random.seed(21)
+  local x = nn.random.randn(3, 4, 5, 2) * 2 + 1
+  local n = L.LayerNormalization{axis = {1, 2, 3}}
+  local y = n(x)
+  t.eq(tostring(n.gamma.shape), '(4, 5, 2)', 'gamma has the sizes of the axes')
+  t.eq(tostring(n.beta.shape), '(4, 5, 2)', 'beta too')
+  for b = 1, 3 do -- each sample's 40 values as one row
+    local row = x:slice(b, b):reshape(40)
+    local centred = row - row:mean()
+    local expected = centred / math.sqrt((centred * centred):mean() + 1e-3)
+    t.near((y:slice(b, b):reshape(40) - expected):abs():max(), 0, 1e-5, 'sample ' .. b)
+  end
+  -- the same axes written from the end, in another order, normalise the same
+  t.eq(L.LayerNormalization{axis = {-1, -3, -2}}(x), y, 'axes in any order and sign')
+  -- one listed axis is the single axis, kept as a list in the config
+  local listed = L.LayerNormalization{axis = {-1}}
+  t.eq(listed(x), L.LayerNormalization()(x), '{-1} is -1')
+  t.eq(type(listed:get_config().axis), 'table', 'a list stays a list')
+  t.eq(table.concat(listed:get_config().axis, ','), '-1', 'a list stays a list')
+  t.eq(L.LayerNormalization{axis = 2}:get_config().axis, 2, 'an axis stays an axis')
+  local model = nn.Sequential{nn.Input{shape = {6, 8}}, L.LayerNormalization{axis = {-2, -1}}}
+  t.eq(model:count_params(), 96, 'gamma and beta per value of the (6, 8) rows')
+  -- trains the same on cpu and emulated, and the file keeps the axes
+  local inputs, targets = nn.random.randn(8, 4, 3), nn.random.randn(8, 2)
+  local weights, models = {}, {}
+  for _, device in ipairs{'cpu', 'emulated'} do
+    nn.random.seed(22)
+    local m = nn.Sequential{L.Dense{5, input_shape = {4, 3}}, L.LayerNormalization{axis = {1, 2}},
+                            L.Flatten(), L.Dense{2}}
+    m:to(device)
+    m:compile{optimizer = 'adam', loss = 'mse'}
+    m:fit(inputs, targets, {epochs = 3, batch_size = 4, verbose = 0})
+    weights[device], models[device] = m:get_weights(), m
+  end
+  for i = 1, #weights.cpu do t.eq(weights.cpu[i], weights.emulated[i], 'weight ' .. i) end
+  t.truthy((weights.cpu[3] - nn.ones(4, 5)):abs():max() > 1e-3, 'gamma learned')
+  local directory = (os.getenv('NNSH_TEST_TMP') or '/tmp') .. '/lua-layer-normalization'
+  nn.io.make_directory(directory)
+  models.cpu:save(directory .. '/axes.nnsh')
+  local copy = nn.models.load_model(directory .. '/axes.nnsh')
+  t.eq(table.concat(copy.layers[2].axis, ','), '1,2', 'axes kept')
+  t.eq(copy:predict(inputs, {verbose = 0}), models.cpu:predict(inputs, {verbose = 0}), 'same predictions')
+end)
+
 t.test('trains the same on cpu and emulated; frozen it keeps its weights', function()
   local x, y = nn.random.randn(16, 5, 4), nn.tensor({0, 1, 2, 1, 0, 2, 2, 1, 0, 1, 2, 0, 1, 1, 0, 2}, 'int32')
   local weights = {}
@@ -63,9 +108,25 @@ end)
 t.test('bad arguments and inputs raise errors that say what is wrong', function()
   t.raises(function() L.LayerNormalization{epsilon = 0} end, 'epsilon must be >= 1e-30')
   t.raises(function() L.LayerNormalization{rms_scaling = true} end, 'rms_scaling=True is not available')
-  t.raises(function() L.LayerNormalization{axis = 1}(nn.zeros(2, 3, 4)) end, 'last axis only', 'axis 1')
+  t.raises(function() L.LayerNormalization{axis = 1}(nn.zeros(2, 3, 4)) end,
+           'normalisation over axis 1 of input (None, 3, 4): nnsh normalises the last axis '
+           .. '(axis=-1) or the last few together, such as {-2, -1}')
+  t.raises(function() L.LayerNormalization{axis = {1, 2}}(nn.zeros(2, 3, 4, 5)) end,
+           'normalisation over axis {1, 2} of input (None, 3, 4, 5)')
+  t.raises(function() L.LayerNormalization{axis = {1, 3}}(nn.zeros(2, 3, 4, 5)) end,
+           'normalisation over axis {1, 3}', 'the last few together')
+  t.raises(function() L.LayerNormalization{axis = {0, 1}}(nn.zeros(2, 3)) end,
+           'axis {0, 1} of input (None, 3) includes the batch axis (0)')
   t.raises(function() L.LayerNormalization{axis = 7}(nn.zeros(2, 3)) end, 'axis 7 is out of range', '(None, 3)')
-  t.raises(function() L.LayerNormalization{axis = 9} end, 'axis must be an axis from')
+  t.raises(function() L.LayerNormalization{axis = {-1, 4}}(nn.zeros(2, 3)) end,
+           'axis {-1, 4} is out of range for input (None, 3) (rank 2)')
+  t.raises(function() L.LayerNormalization{axis = 9} end, 'axis must hold axes from -8 to 7, got 9')
+  t.raises(function() L.LayerNormalization{axis = {2, -1, 2}} end, 'axis lists axis 2 twice')
+  t.raises(function() L.LayerNormalization{axis = {}} end, 'axis must list 1 to 8 axes, got 0')
+  t.raises(function() L.LayerNormalization{axis = {1.5}} end, 'axis must hold integer axes')
+  t.raises(function() L.LayerNormalization{axis = 'last'} end,
+           'axis must be an integer axis or a list of axes')
+  t.raises(function() L.RMSNormalization{axis = {1, 2}} end, 'axis must be an integer axis')
   t.raises(function() L.LayerNormalization()(nn.zeros(3)) end, 'expected min_ndim=2')
   t.raises(function() L.LayerNormalization{center = 'yes'} end, 'center must be true or false')
 end)
