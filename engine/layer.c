@@ -37,6 +37,8 @@ static const nn_layer_class *const layer_classes[] = {
     &nn_random_crop_class, &nn_identity_class, &nn_unit_normalization_class,
     &nn_category_encoding_class, &nn_discretization_class, &nn_rms_norm_class,
     &nn_depthwise_conv1d_class, &nn_conv1d_transpose_class, &nn_separable_conv1d_class,
+    &nn_maxpool3d_class, &nn_avgpool3d_class, &nn_global_average_pooling3d_class,
+    &nn_global_max_pooling3d_class,
     NULL,
 };
 

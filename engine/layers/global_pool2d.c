@@ -2,7 +2,9 @@
  * largest value of each channel over the whole image, as Keras; keepdims=true keeps
  * (B, 1, 1, C). Both run on kernels every backend already has: the maximum is a max
  * pooling whose window is the whole image, and the mean a matrix product of each
- * channel's H·W values with a column of ones (the channels first), then scaled. */
+ * channel's H·W values with a column of ones (the channels first), then scaled. The 1-D
+ * classes pool a sequence as a one-row image, the 3-D ones a volume (B, D, H, W, C) as
+ * the image (B, D·H, W, C), which has its memory. */
 #include <limits.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -17,6 +19,7 @@ typedef struct global_pool2d_layer {
     bool keepdims;
     int kind;        /* GLOBAL_AVERAGE or GLOBAL_MAX, from the class */
     bool sequence;   /* the 1-D classes: (batch, steps, channels), a one-row image */
+    bool volume;     /* the 3-D classes: (batch, depth, height, width, channels) */
     /* Sizes of one call, filled by build (a window over the whole image); batch is set
      * per call. */
     nn_pool2d_geometry geometry;
@@ -56,6 +59,20 @@ static const nn_arg_spec global_pool1d_args[] = {
      "None", "Shape of one input sample (without the batch axis), e.g. {100, 8}."},
 };
 
+static const nn_arg_spec global_pool3d_args[] = {
+    {"data_format", NN_ARG_CHOICE, ARG(data_format), false, 0, 0, false,
+     nn_data_format_choices, "'channels_last'",
+     "'channels_last' (batch, depth, height, width, channels) or 'channels_first' (batch, "
+     "channels, depth, height, width)."},
+    {"keepdims", NN_ARG_BOOL, ARG(keepdims), false, 0, 0, false, NULL, "False",
+     "Keep the depth, height and width as axes of size 1: (batch, 1, 1, 1, channels)."},
+    {"name", NN_ARG_STRING, ARG(base.name), false, 0, 0, false, NULL, "None",
+     "Name of the layer; by default the class's in snake case ('global_average_pooling3d', "
+     "'global_max_pooling3d'), numbered from the second on."},
+    {"input_shape", NN_ARG_SHAPE, ARG(base.declared_input), false, 1, 1 << 30, false, NULL,
+     "None", "Shape of one input sample (without the batch axis), e.g. {16, 32, 32, 3}."},
+};
+
 /* Dense products and argmax take int sizes and indices. */
 static const int64_t INDEX_LIMIT = INT32_MAX;
 
@@ -81,14 +98,45 @@ static void max1d_set_defaults(nn_layer *layer)
     ((global_pool2d_layer *)layer)->sequence = true;
 }
 
+static void average3d_set_defaults(nn_layer *layer)
+{
+    average_set_defaults(layer);
+    ((global_pool2d_layer *)layer)->volume = true;
+}
+
+static void max3d_set_defaults(nn_layer *layer)
+{
+    max_set_defaults(layer);
+    ((global_pool2d_layer *)layer)->volume = true;
+}
+
+/* Reads the input's sizes as an image's: a volume's depth and height make its height,
+ * and *depth receives the depth (1 for an image or a sequence). */
+static nn_status image_sizes(const global_pool2d_layer *pool, const nn_shape *input,
+                             int64_t *height, int64_t *width, int64_t *channels,
+                             int64_t *depth)
+{
+    const nn_layer *layer = &pool->base;
+    *depth = 1;
+    if (pool->sequence)
+        return nn_sequence_input(layer, input, pool->data_format, height, width, channels);
+    if (!pool->volume)
+        return nn_image_input(layer, input, pool->data_format, height, width, channels);
+    int64_t sizes[3];
+    NN_TRY(nn_volume_input(layer, input, pool->data_format, sizes, channels));
+    *depth = sizes[0];
+    *height = sizes[0] * sizes[1];
+    *width = sizes[2];
+    return NN_OK;
+}
+
 static nn_status global_pool2d_build(nn_layer *layer, const nn_shape *input, nn_shape *output)
 {
     global_pool2d_layer *pool = (global_pool2d_layer *)layer;
-    int64_t height, width, channels;
+    int64_t height, width, channels, depth;
     char received[128];
     bool last = pool->data_format == NN_CHANNELS_LAST;
-    NN_TRY((pool->sequence ? nn_sequence_input : nn_image_input)(
-        layer, input, pool->data_format, &height, &width, &channels));
+    NN_TRY(image_sizes(pool, input, &height, &width, &channels, &depth));
     if (height * width > INDEX_LIMIT / channels)
         return nn_error(NN_ERR_MEMORY, "one sample of input %s has more than "
                         "%lld elements, the most global pooling supports",
@@ -98,6 +146,8 @@ static nn_status global_pool2d_build(nn_layer *layer, const nn_shape *input, nn_
         *output = NN_SHAPE(-1, channels);
     else if (pool->sequence)
         *output = last ? NN_SHAPE(-1, 1, channels) : NN_SHAPE(-1, channels, 1);
+    else if (pool->volume)
+        *output = last ? NN_SHAPE(-1, 1, 1, 1, channels) : NN_SHAPE(-1, channels, 1, 1, 1);
     else
         *output = last ? NN_SHAPE(-1, 1, 1, channels) : NN_SHAPE(-1, channels, 1, 1);
     pool->geometry = (nn_pool2d_geometry){
@@ -116,6 +166,13 @@ static nn_status global_pool2d_build(nn_layer *layer, const nn_shape *input, nn_
                  "the %s of each channel over %lld steps; channels: unchanged = %lld%s",
                  pool->kind == GLOBAL_AVERAGE ? "mean" : "maximum", (long long)width,
                  (long long)channels, pool->keepdims ? " (steps kept as 1)" : "");
+    else if (pool->volume)
+        snprintf(layer->explanation, sizeof layer->explanation,
+                 "the %s of each channel over %lld x %lld x %lld cells; channels: unchanged = "
+                 "%lld%s",
+                 pool->kind == GLOBAL_AVERAGE ? "mean" : "maximum", (long long)depth,
+                 (long long)(height / depth), (long long)width, (long long)channels,
+                 pool->keepdims ? " (depth, height and width kept as 1)" : "");
     else
         snprintf(layer->explanation, sizeof layer->explanation,
                  "the %s of each channel over %lld x %lld cells; channels: unchanged = %lld%s",
@@ -401,6 +458,48 @@ const nn_layer_class nn_global_max_pooling1d_class = {
     .arg_count = (int)(sizeof global_pool1d_args / sizeof global_pool1d_args[0]),
     .positional_count = 2,
     .set_defaults = max1d_set_defaults,
+    .build = global_pool2d_build,
+    .scratch_floats = global_pool2d_scratch_floats,
+    .reserve = global_pool2d_reserve,
+    .forward = global_pool2d_forward,
+    .backward = global_pool2d_backward,
+    .destroy = global_pool2d_destroy,
+};
+
+const nn_layer_class nn_global_average_pooling3d_class = {
+    .name = "GlobalAveragePooling3D",
+    .alias = "GlobalAvgPool3D",
+    .base_name = "global_average_pooling3d",
+    .doc = "The mean of each channel over the whole volume: (batch, depth, height, width, "
+           "channels) becomes (batch, channels); has no weights.",
+    .example = "print(nn.layers.GlobalAveragePooling3D()(nn.random.randn(2, 4, 7, 7, 16)).shape)"
+               "  --> (2, 16)",
+    .size = sizeof(global_pool2d_layer),
+    .args = global_pool3d_args,
+    .arg_count = (int)(sizeof global_pool3d_args / sizeof global_pool3d_args[0]),
+    .positional_count = 2,
+    .set_defaults = average3d_set_defaults,
+    .build = global_pool2d_build,
+    .scratch_floats = global_pool2d_scratch_floats,
+    .reserve = global_pool2d_reserve,
+    .forward = global_pool2d_forward,
+    .backward = global_pool2d_backward,
+    .destroy = global_pool2d_destroy,
+};
+
+const nn_layer_class nn_global_max_pooling3d_class = {
+    .name = "GlobalMaxPooling3D",
+    .alias = "GlobalMaxPool3D",
+    .base_name = "global_max_pooling3d",
+    .doc = "The largest value of each channel over the whole volume: (batch, depth, height, "
+           "width, channels) becomes (batch, channels); has no weights.",
+    .example = "print(nn.layers.GlobalMaxPooling3D()(nn.random.randn(2, 4, 7, 7, 16)).shape)"
+               "  --> (2, 16)",
+    .size = sizeof(global_pool2d_layer),
+    .args = global_pool3d_args,
+    .arg_count = (int)(sizeof global_pool3d_args / sizeof global_pool3d_args[0]),
+    .positional_count = 2,
+    .set_defaults = max3d_set_defaults,
     .build = global_pool2d_build,
     .scratch_floats = global_pool2d_scratch_floats,
     .reserve = global_pool2d_reserve,

@@ -124,6 +124,25 @@ static nn_model *model_around(const nn_layer_class *cls, nn_shape *input)
         *input = NN_SHAPE(9, 3);
         set_input(layer, NN_SHAPE(9, 3));
         add(model, layer);
+    } else if (cls == &nn_maxpool3d_class || cls == &nn_avgpool3d_class) {
+        /* channels first: 2 channels of 4 x 5 x 3, a (2, 3, 2) box every (1, 2, 2), 'same' */
+        *input = NN_SHAPE(2, 4, 5, 3);
+        int *pool_size = nn_layer_arg_pointer(layer, arg(layer, "pool_size"));
+        int *strides = nn_layer_arg_pointer(layer, arg(layer, "strides"));
+        pool_size[0] = 2, pool_size[1] = 3, pool_size[2] = 2;
+        strides[0] = 1, strides[1] = 2, strides[2] = 2;
+        set_choice(layer, "padding", "same");
+        set_choice(layer, "data_format", "channels_first");
+        set_input(layer, NN_SHAPE(2, 4, 5, 3));
+        add(model, layer);
+        add(model, new_layer(&nn_flatten_class));
+    } else if (cls == &nn_global_average_pooling3d_class ||
+               cls == &nn_global_max_pooling3d_class) {
+        *input = NN_SHAPE(3, 4, 2, 2);
+        set_bool(layer, "keepdims", true);
+        set_input(layer, NN_SHAPE(3, 4, 2, 2));
+        add(model, layer);
+        add(model, new_layer(&nn_flatten_class));
     } else if (cls == &nn_maxpool1d_class || cls == &nn_avgpool1d_class ||
                cls == &nn_zero_padding1d_class || cls == &nn_cropping1d_class ||
                cls == &nn_upsampling1d_class) {
@@ -668,6 +687,16 @@ Test(model_file, global_max_pooling1d_round_trips)
 {
     layer_round_trip(&nn_global_max_pooling1d_class);
 }
+Test(model_file, max_pooling3d_round_trips) { layer_round_trip(&nn_maxpool3d_class); }
+Test(model_file, average_pooling3d_round_trips) { layer_round_trip(&nn_avgpool3d_class); }
+Test(model_file, global_average_pooling3d_round_trips)
+{
+    layer_round_trip(&nn_global_average_pooling3d_class);
+}
+Test(model_file, global_max_pooling3d_round_trips)
+{
+    layer_round_trip(&nn_global_max_pooling3d_class);
+}
 Test(model_file, simple_rnn_round_trips) { layer_round_trip(&nn_simple_rnn_class); }
 Test(model_file, lstm_round_trips) { layer_round_trip(&nn_lstm_class); }
 Test(model_file, gru_round_trips) { layer_round_trip(&nn_gru_class); }
@@ -769,7 +798,10 @@ Test(model_file, every_layer_class_has_a_round_trip_test)
                                             &nn_discretization_class, &nn_rms_norm_class,
                                             &nn_depthwise_conv1d_class,
                                             &nn_conv1d_transpose_class,
-                                            &nn_separable_conv1d_class};
+                                            &nn_separable_conv1d_class,
+                                            &nn_maxpool3d_class, &nn_avgpool3d_class,
+                                            &nn_global_average_pooling3d_class,
+                                            &nn_global_max_pooling3d_class};
     const nn_layer_class *const *classes = nn_layer_classes();
     for (int i = 0; classes[i]; i++) {
         bool found = false;
