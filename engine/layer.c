@@ -38,7 +38,8 @@ static const nn_layer_class *const layer_classes[] = {
     &nn_category_encoding_class, &nn_discretization_class, &nn_rms_norm_class,
     &nn_depthwise_conv1d_class, &nn_conv1d_transpose_class, &nn_separable_conv1d_class,
     &nn_maxpool3d_class, &nn_avgpool3d_class, &nn_global_average_pooling3d_class,
-    &nn_global_max_pooling3d_class,
+    &nn_global_max_pooling3d_class, &nn_zero_padding3d_class, &nn_cropping3d_class,
+    &nn_upsampling3d_class,
     NULL,
 };
 

@@ -26,6 +26,9 @@ extern const nn_layer_class nn_upsampling2d_class;
 extern const nn_layer_class nn_zero_padding1d_class;
 extern const nn_layer_class nn_cropping1d_class;
 extern const nn_layer_class nn_upsampling1d_class;
+extern const nn_layer_class nn_zero_padding3d_class;
+extern const nn_layer_class nn_cropping3d_class;
+extern const nn_layer_class nn_upsampling3d_class;
 extern const nn_layer_class nn_dense_class;
 extern const nn_layer_class nn_embedding_class;
 extern const nn_layer_class nn_dropout_class;
@@ -112,6 +115,12 @@ const nn_layer *nn_time_distributed_innermost(const nn_layer *layer);
      nn_data_format_choices, "'channels_last'",                                               \
      "'channels_last' (batch, height, width, channels) or 'channels_first' (batch, "          \
      "channels, height, width)."}
+/* The same for volumes (the 3-D layers). */
+#define NN_VOLUME_DATA_FORMAT_ARG                                                             \
+    {"data_format", NN_ARG_CHOICE, ARG(data_format), false, 0, 0, false,                      \
+     nn_data_format_choices, "'channels_last'",                                               \
+     "'channels_last' (batch, depth, height, width, channels) or 'channels_first' (batch, "   \
+     "channels, depth, height, width)."}
 #define NN_NAME_AND_INPUT_SHAPE_ARGS(base_name)                                               \
     {"name", NN_ARG_STRING, ARG(base.name), false, 0, 0, false, NULL, "None",                 \
      "Name of the layer; by default '" base_name "', '" base_name "_1', ..."},                \

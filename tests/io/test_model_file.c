@@ -352,6 +352,24 @@ static nn_model *model_around(const nn_layer_class *cls, nn_shape *input)
         set_input(layer, NN_SHAPE(6, 5, 2));
         add(model, layer);
         add(model, new_layer(&nn_flatten_class));
+    } else if (cls == &nn_zero_padding3d_class || cls == &nn_cropping3d_class ||
+               cls == &nn_upsampling3d_class) {
+        /* Volumes, channels first, with a different size on every side and axis. */
+        *input = NN_SHAPE(2, 5, 4, 6);
+        if (cls == &nn_upsampling3d_class) {
+            int *size = nn_layer_arg_pointer(layer, arg(layer, "size"));
+            size[0] = 1, size[1] = 2, size[2] = 3;
+        } else {
+            bool padding = cls == &nn_zero_padding3d_class;
+            int *sides = nn_layer_arg_pointer(layer, arg(layer, padding ? "padding" : "cropping"));
+            const int chosen[6] = {1, 2, 0, 1, 2, 1};
+            for (int side = 0; side < 6; side++)
+                sides[side] = chosen[side];
+        }
+        set_choice(layer, "data_format", "channels_first");
+        set_input(layer, NN_SHAPE(2, 5, 4, 6));
+        add(model, layer);
+        add(model, new_layer(&nn_flatten_class));
     } else if (cls == &nn_reshape_class) {
         *input = NN_SHAPE(12);
         *(nn_shape *)nn_layer_arg_pointer(layer, arg(layer, "target_shape")) = NN_SHAPE(2, -1, 3);
@@ -665,6 +683,9 @@ Test(model_file, reshape_round_trips) { layer_round_trip(&nn_reshape_class); }
 Test(model_file, zero_padding2d_round_trips) { layer_round_trip(&nn_zero_padding2d_class); }
 Test(model_file, cropping2d_round_trips) { layer_round_trip(&nn_cropping2d_class); }
 Test(model_file, upsampling2d_round_trips) { layer_round_trip(&nn_upsampling2d_class); }
+Test(model_file, zero_padding3d_round_trips) { layer_round_trip(&nn_zero_padding3d_class); }
+Test(model_file, cropping3d_round_trips) { layer_round_trip(&nn_cropping3d_class); }
+Test(model_file, upsampling3d_round_trips) { layer_round_trip(&nn_upsampling3d_class); }
 Test(model_file, leaky_relu_round_trips) { layer_round_trip(&nn_leaky_relu_class); }
 Test(model_file, elu_round_trips) { layer_round_trip(&nn_elu_class); }
 Test(model_file, softmax_round_trips) { layer_round_trip(&nn_softmax_class); }
@@ -801,7 +822,9 @@ Test(model_file, every_layer_class_has_a_round_trip_test)
                                             &nn_separable_conv1d_class,
                                             &nn_maxpool3d_class, &nn_avgpool3d_class,
                                             &nn_global_average_pooling3d_class,
-                                            &nn_global_max_pooling3d_class};
+                                            &nn_global_max_pooling3d_class,
+                                            &nn_zero_padding3d_class, &nn_cropping3d_class,
+                                            &nn_upsampling3d_class};
     const nn_layer_class *const *classes = nn_layer_classes();
     for (int i = 0; classes[i]; i++) {
         bool found = false;
