@@ -1,7 +1,8 @@
 /* Dropout: in training, zeroes each input with probability `rate` and scales the rest by
  * 1/(1 - rate) (inverted dropout, as Keras); in inference it is the identity.
  * SpatialDropout2D is the same layer dropping whole feature maps: its noise shape is
- * (batch, 1, 1, channels) (channels first: (batch, channels, 1, 1)).
+ * (batch, 1, 1, channels) (channels first: (batch, channels, 1, 1)); SpatialDropout3D's,
+ * for volumes, (batch, 1, 1, 1, channels).
  * AlphaDropout draws the same masks but sets dropped inputs to SELU's negative limit and
  * maps the result affinely so that mean and variance are kept, for self-normalizing
  * networks. */
@@ -20,7 +21,7 @@ typedef struct dropout_layer {
     float rate;
     nn_shape noise_shape; /* ndim 0: none given; entries -1 (None) take the input's size */
     nn_optional_int seed; /* pins the masks to this seed instead of the global one */
-    int data_format;      /* SpatialDropout2D: which axis holds the channels */
+    int data_format;      /* SpatialDropout2D/3D: which axis holds the channels */
     uint64_t own_calls;   /* calls on its own so far, with a seed: its masks' step */
 
     /* The mask of the last forward in training: one byte per element of the noise
@@ -63,6 +64,15 @@ static const nn_arg_spec spatial_dropout2d_args[] = {
      "Name of the layer; by default 'spatial_dropout2d', 'spatial_dropout2d_1', ..."},
     {"input_shape", NN_ARG_SHAPE, ARG(base.declared_input), false, 1, 1 << 30, false, NULL,
      "None", "Shape of one input sample (without the batch axis), for the first layer."},
+};
+
+static const nn_arg_spec spatial_dropout3d_args[] = {
+    {"rate", NN_ARG_FLOAT, ARG(rate), true, 0, 1, true, NULL, NULL,
+     "Fraction of the feature volumes (channels) to drop, in [0, 1). Only in training."},
+    NN_VOLUME_DATA_FORMAT_ARG,
+    {"seed", NN_ARG_OPTIONAL_INT, ARG(seed), false, 0, 9007199254740991.0, false, NULL,
+     "None", "Integer seed for the random masks; None draws them from the global seed."},
+    NN_NAME_AND_INPUT_SHAPE_ARGS("spatial_dropout3d"),
 };
 
 static const nn_arg_spec spatial_dropout1d_args[] = {
@@ -152,6 +162,12 @@ static nn_status dropout_build(nn_layer *layer, const nn_shape *input, nn_shape 
         NN_TRY(nn_image_input(layer, input, dropout->data_format, &height, &width, &channels));
         bool last = dropout->data_format == NN_CHANNELS_LAST;
         dropout->noise_shape = last ? NN_SHAPE(-1, 1, 1, -1) : NN_SHAPE(-1, -1, 1, 1);
+    }
+    if (layer->cls == &nn_spatial_dropout3d_class) {
+        int64_t sizes[3], channels;
+        NN_TRY(nn_volume_input(layer, input, dropout->data_format, sizes, &channels));
+        bool last = dropout->data_format == NN_CHANNELS_LAST;
+        dropout->noise_shape = last ? NN_SHAPE(-1, 1, 1, 1, -1) : NN_SHAPE(-1, -1, 1, 1, 1);
     }
     const nn_shape *noise = &dropout->noise_shape;
     char noise_text[128], input_text[128];
@@ -377,6 +393,15 @@ const nn_layer_class nn_spatial_dropout2d_class = DROPOUT_CLASS(
     "cells regularizes a convolution little; dropping maps does.",
     "local d = nn.layers.SpatialDropout2D{0.5}\n"
     "local y = d(nn.ones(1, 2, 2, 4), {training=true})  -- each channel all 0 or all 2");
+
+const nn_layer_class nn_spatial_dropout3d_class = DROPOUT_CLASS(
+    "SpatialDropout3D", "spatial_dropout3d", spatial_dropout3d_args,
+    "Dropout of whole feature volumes: in training each channel of each volume "
+    "(batch, depth, height, width, channels) is zeroed with probability `rate` (all its "
+    "cells together) and the others are scaled by 1/(1 - rate), as SpatialDropout2D "
+    "does for images.",
+    "local d = nn.layers.SpatialDropout3D{0.5}\n"
+    "local y = d(nn.ones(1, 2, 2, 2, 4), {training=true})  -- each channel all 0 or all 2");
 
 const nn_layer_class nn_spatial_dropout1d_class = DROPOUT_CLASS(
     "SpatialDropout1D", "spatial_dropout1d", spatial_dropout1d_args,

@@ -33,6 +33,7 @@ extern const nn_layer_class nn_dense_class;
 extern const nn_layer_class nn_embedding_class;
 extern const nn_layer_class nn_dropout_class;
 extern const nn_layer_class nn_spatial_dropout2d_class;
+extern const nn_layer_class nn_spatial_dropout3d_class;
 extern const nn_layer_class nn_batchnorm_class;
 extern const nn_layer_class nn_layernorm_class;
 extern const nn_layer_class nn_group_norm_class;

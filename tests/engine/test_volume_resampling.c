@@ -1,4 +1,4 @@
-/* ZeroPadding3D, Cropping3D and UpSampling3D: each forward against a
+/* ZeroPadding3D, Cropping3D, UpSampling3D and SpatialDropout3D: each forward against a
  * naive reference that indexes every cell of the volume from its definition (both
  * layouts, odd sizes, asymmetric sides), each backward as the exact adjoint of its
  * forward and by a finite difference, the shapes, explanations and errors. */
@@ -280,15 +280,72 @@ Test(volume_resampling, defaults_shapes_explanations_and_errors)
 
     /* Images are not volumes: every class says what it expected. */
     const nn_layer_class *classes[] = {&nn_zero_padding3d_class, &nn_cropping3d_class,
-                                       &nn_upsampling3d_class};
+                                       &nn_upsampling3d_class, &nn_spatial_dropout3d_class};
     for (size_t k = 0; k < sizeof classes / sizeof classes[0]; k++) {
         cr_assert_eq(nn_layer_create(&layer, classes[k]), NN_OK);
+        if (classes[k] == &nn_spatial_dropout3d_class)
+            *(float *)harness_arg(layer, "rate") = 0.5f;
         cr_assert_eq(nn_layer_finish(layer), NN_OK);
         nn_shape image = NN_SHAPE(-1, 8, 8, 3);
         cr_expect_eq(nn_layer_build(layer, &image), NN_ERR_SHAPE, "%s", classes[k]->name);
         ASSERT_MENTIONS(nn_error_message(), "expected ndim=5",
                         "(batch, depth, height, width, channels)", "found ndim=4",
                         "(None, 8, 8, 3)");
+        nn_layer_release(layer);
+    }
+}
+
+/* SpatialDropout3D: every channel of every volume kept whole (scaled by 1/(1 - rate)) or
+ * dropped whole; the gradient follows the same mask. */
+Test(volume_resampling, spatial_dropout3d_drops_whole_channels)
+{
+    const float rate = 0.5f;
+    for (int first = 0; first < 2; first++) {
+        nn_layer *layer;
+        cr_assert_eq(nn_layer_create(&layer, &nn_spatial_dropout3d_class), NN_OK);
+        *(float *)harness_arg(layer, "rate") = rate;
+        harness_set_choice(layer, "data_format", first ? "channels_first" : "channels_last");
+        cr_assert_eq(nn_layer_finish(layer), NN_OK, "%s", nn_error_message());
+        volume v = {4, {3, 2, 5}, 16, first};
+        nn_shape shape = shape_of(&v);
+        size_t n = count_of(&v);
+        nn_tensor *x = harness_tensor(&shape, NULL);
+        ts_fill_uniform(nn_tensor_f32(x), n, 7, 0.5f, 1.5f); /* never 0 */
+        harness_run run;
+        cr_assert_eq(harness_forward(&run, layer, x, true, NULL), NN_OK, "%s", nn_error_message());
+        nn_tensor *dy = harness_tensor(&shape, NULL), *dx = harness_tensor(&shape, NULL);
+        ts_fill_uniform(nn_tensor_f32(dy), n, 8, -1, 1);
+        cr_assert_eq(harness_backward(&run, layer, x, dy, dx, false), NN_OK);
+        const float *in = nn_tensor_f32(x), *out = nn_tensor_f32(run.output);
+        const float *grad_out = nn_tensor_f32(dy), *grad_in = nn_tensor_f32(dx);
+        int dropped = 0;
+        for (int64_t b = 0; b < v.batch; b++)
+            for (int64_t c = 0; c < v.channels; c++) {
+                int64_t origin[3] = {0, 0, 0}, p[3];
+                bool kept = out[at(&v, b, origin, c)] != 0.0f;
+                dropped += !kept;
+                for (p[0] = 0; p[0] < v.size[0]; p[0]++)
+                    for (p[1] = 0; p[1] < v.size[1]; p[1]++)
+                        for (p[2] = 0; p[2] < v.size[2]; p[2]++) {
+                            size_t i = at(&v, b, p, c);
+                            float scale = kept ? 1.0f / (1.0f - rate) : 0.0f;
+                            cr_expect_eq(out[i], in[i] * scale,
+                                         "%s: volume %lld channel %lld is %s at cell %zu",
+                                         first ? "channels_first" : "channels_last",
+                                         (long long)b, (long long)c, kept ? "kept" : "dropped", i);
+                            cr_expect_eq(grad_in[i], grad_out[i] * scale, "gradient at %zu", i);
+                        }
+            }
+        /* 64 channels at rate 0.5: all kept or all dropped would be a broken mask. */
+        cr_expect(dropped > 10 && dropped < 54, "dropped %d of 64 channels", dropped);
+
+        /* In inference the layer passes its input through. */
+        harness_run inference;
+        cr_assert_eq(harness_forward(&inference, layer, x, false, NULL), NN_OK);
+        for (size_t i = 0; i < n; i++)
+            cr_expect_eq(nn_tensor_f32(inference.output)[i], in[i]);
+        nn_tensor_free(x), nn_tensor_free(dy), nn_tensor_free(dx);
+        harness_run_free(&run), harness_run_free(&inference);
         nn_layer_release(layer);
     }
 }

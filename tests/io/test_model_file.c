@@ -353,12 +353,14 @@ static nn_model *model_around(const nn_layer_class *cls, nn_shape *input)
         add(model, layer);
         add(model, new_layer(&nn_flatten_class));
     } else if (cls == &nn_zero_padding3d_class || cls == &nn_cropping3d_class ||
-               cls == &nn_upsampling3d_class) {
+               cls == &nn_upsampling3d_class || cls == &nn_spatial_dropout3d_class) {
         /* Volumes, channels first, with a different size on every side and axis. */
         *input = NN_SHAPE(2, 5, 4, 6);
         if (cls == &nn_upsampling3d_class) {
             int *size = nn_layer_arg_pointer(layer, arg(layer, "size"));
             size[0] = 1, size[1] = 2, size[2] = 3;
+        } else if (cls == &nn_spatial_dropout3d_class) {
+            set_float(layer, "rate", 0.25f);
         } else {
             bool padding = cls == &nn_zero_padding3d_class;
             int *sides = nn_layer_arg_pointer(layer, arg(layer, padding ? "padding" : "cropping"));
@@ -686,6 +688,7 @@ Test(model_file, upsampling2d_round_trips) { layer_round_trip(&nn_upsampling2d_c
 Test(model_file, zero_padding3d_round_trips) { layer_round_trip(&nn_zero_padding3d_class); }
 Test(model_file, cropping3d_round_trips) { layer_round_trip(&nn_cropping3d_class); }
 Test(model_file, upsampling3d_round_trips) { layer_round_trip(&nn_upsampling3d_class); }
+Test(model_file, spatial_dropout3d_round_trips) { layer_round_trip(&nn_spatial_dropout3d_class); }
 Test(model_file, leaky_relu_round_trips) { layer_round_trip(&nn_leaky_relu_class); }
 Test(model_file, elu_round_trips) { layer_round_trip(&nn_elu_class); }
 Test(model_file, softmax_round_trips) { layer_round_trip(&nn_softmax_class); }
@@ -824,7 +827,8 @@ Test(model_file, every_layer_class_has_a_round_trip_test)
                                             &nn_global_average_pooling3d_class,
                                             &nn_global_max_pooling3d_class,
                                             &nn_zero_padding3d_class, &nn_cropping3d_class,
-                                            &nn_upsampling3d_class};
+                                            &nn_upsampling3d_class,
+                                            &nn_spatial_dropout3d_class};
     const nn_layer_class *const *classes = nn_layer_classes();
     for (int i = 0; classes[i]; i++) {
         bool found = false;

@@ -1,7 +1,7 @@
--- ZeroPadding3D, Cropping3D and UpSampling3D: Keras' shapes, argument forms and values;
--- training through them checked against models that compute the same function with the
--- 1-D and 2-D layers; the same results on cpu and emulated; errors that say what is
--- wrong. (Every cell is checked against a
+-- ZeroPadding3D, Cropping3D, UpSampling3D and SpatialDropout3D: Keras' shapes, argument
+-- forms and values; training through them checked against models that compute the same
+-- function with the 1-D and 2-D layers; the same results on cpu and emulated; whole
+-- channels dropped; errors that say what is wrong. (Every cell is checked against a
 -- reference in tests/engine/test_volume_resampling.c.)
 local t = require 'harness'
 local L = nn.layers
@@ -35,6 +35,8 @@ t.test('shapes and argument forms as Keras', function()
   t.eq(L.ZeroPadding3D().name:match('^zero_padding3d'), 'zero_padding3d', 'name')
   t.eq(L.Cropping3D().name:match('^cropping3d'), 'cropping3d', 'name')
   t.eq(L.UpSampling3D().name:match('^up_sampling3d'), 'up_sampling3d', 'name')
+  t.eq(L.SpatialDropout3D{0.5}.name:match('^spatial_dropout3d'), 'spatial_dropout3d', 'name')
+  t.eq(tostring(L.SpatialDropout3D{0.5}(x).shape), '(2, 4, 5, 6, 3)', 'dropout keeps the shape')
 end)
 
 t.test('values: zeros around, a window cut out, cells repeated', function()
@@ -137,20 +139,58 @@ t.test('training through them learns what the same function in 1-D and 2-D layer
   end
 end)
 
-t.test('a model with all three saves and loads', function()
+t.test('SpatialDropout3D drops whole channels and scales the rest', function()
+  local d = L.SpatialDropout3D{0.5}
+  local y = d(nn.ones(4, 2, 3, 2, 16), {training = true})
+  local kept, dropped = 0, 0
+  for b = 1, 4 do
+    for c = 1, 16 do
+      local first = y[b][1][1][1][c]
+      for i = 1, 2 do for h = 1, 3 do for w = 1, 2 do
+        t.eq(y[b][i][h][w][c], first, 'one value per channel')
+      end end end
+      if first == 0 then dropped = dropped + 1 else kept = kept + 1; t.eq(first, 2, 'scaled by 2') end
+    end
+  end
+  t.truthy(kept > 10 and dropped > 10, 'about half dropped: ' .. dropped .. ' of 64')
+  t.eq(d(nn.ones(4, 2, 3, 2, 16)), nn.ones(4, 2, 3, 2, 16), 'inference passes through')
+  local quarter = L.SpatialDropout3D{0.25}(nn.ones(2, 1, 1, 1, 8), {training = true})
+  for c = 1, 8 do
+    local v = quarter[1][1][1][1][c]
+    t.truthy(v == 0 or math.abs(v - 4 / 3) < 1e-6, 'kept channels scaled by 1/(1 - 0.25): ' .. v)
+  end
+  local first = L.SpatialDropout3D{0.5, data_format = 'channels_first'}(nn.ones(1, 8, 2, 2, 2), {training = true})
+  for c = 1, 8 do t.eq(first[1][c][2][2][2], first[1][c][1][1][1], 'channels first: one value per volume') end
+  local a = L.SpatialDropout3D{0.5, seed = 7}(nn.ones(2, 1, 2, 1, 8), {training = true})
+  local b = L.SpatialDropout3D{0.5, seed = 7}(nn.ones(2, 1, 2, 1, 8), {training = true})
+  t.eq(a, b, 'the same seed draws the same channels')
+  -- The gradient goes through the kept channels, scaled as their values.
+  nn.random.seed(4)
+  local model = nn.Sequential{L.Dense{8, use_bias = false, kernel_initializer = 'ones', input_shape = {1}},
+                              L.Reshape{{1, 1, 1, 8}}, L.SpatialDropout3D{0.5, seed = 3}, L.Flatten(),
+                              L.Dense{1, use_bias = false, kernel_initializer = 'ones'}}
+  model:compile{optimizer = nn.optimizers.SGD{learning_rate = 0.1}, loss = 'mse'}
+  model:train_on_batch(nn.ones(1, 1), nn.zeros(1, 1))
+  local moved = model:get_weights()[1]
+  local kept_count = 0
+  for c = 1, 8 do if moved[1][c] ~= 1 then kept_count = kept_count + 1 end end
+  t.truthy(kept_count > 0 and kept_count < 8, 'only kept channels learn: ' .. kept_count .. ' of 8')
+end)
+
+t.test('a model with all four saves and loads', function()
   local directory = (os.getenv('NNSH_TEST_TMP') or '/tmp') .. '/lua-volume-resampling'
   nn.io.make_directory(directory)
   local model = nn.Sequential{L.ZeroPadding3D{{{1, 2}, {0, 1}, 1}, input_shape = {2, 3, 3, 1}},
-                              L.UpSampling3D{{1, 2, 1}},
+                              L.UpSampling3D{{1, 2, 1}}, L.SpatialDropout3D{0.3},
                               L.Cropping3D{{1, 0, {1, 2}}, data_format = 'channels_last'},
                               L.Flatten(), L.Dense{2}}
-  t.eq(tostring(model.layers[3].output_shape), '(None, 3, 8, 2, 1)', 'shapes')
+  t.eq(tostring(model.layers[4].output_shape), '(None, 3, 8, 2, 1)', 'shapes')
   model:save(directory .. '/volumes.nnsh')
   local copy = nn.models.load_model(directory .. '/volumes.nnsh')
   local x = nn.random.randn(3, 2, 3, 3, 1)
   t.eq(copy:predict(x, {verbose = 0}), model:predict(x, {verbose = 0}), 'same predictions')
   t.eq(copy.layers[1].padding[1][2], 2, 'padding kept')
-  t.eq(copy.layers[3].cropping[3][2], 2, 'cropping kept')
+  t.eq(copy.layers[4].cropping[3][2], 2, 'cropping kept')
   t.eq(copy.layers[2].size[2], 2, 'size kept')
 end)
 
@@ -177,7 +217,7 @@ t.test('bad arguments and inputs raise errors that say what is wrong', function(
   t.raises(function() L.UpSampling3D{2 ^ 20 | 0}(nn.ones(1, 1, 1, 2048, 1)) end,
            'size (1048576, 1048576, 1048576) makes volumes', 'at most 1073741824')
   for _, make in ipairs{function() return L.ZeroPadding3D() end, function() return L.Cropping3D() end,
-                        function() return L.UpSampling3D() end} do
+                        function() return L.UpSampling3D() end, function() return L.SpatialDropout3D{0.5} end} do
     t.raises(function() make()(nn.zeros(2, 4, 4, 3)) end, 'expected ndim=5',
              '(batch, depth, height, width, channels)', '(None, 4, 4, 3)')
     t.raises(function() nn.Sequential{L.Dense{4, input_shape = {3}}, make()} end, 'dense', '(None, 4)')
@@ -185,6 +225,9 @@ t.test('bad arguments and inputs raise errors that say what is wrong', function(
   t.raises(function() L.ZeroPadding3D{1, data_format = 'channels_first'}(nn.zeros(2, 4, 4, 3)) end,
            '(batch, channels, depth, height, width)')
   t.raises(function() L.ZeroPadding3D{1, data_format = 'nchw'} end, 'data_format')
+  t.raises(function() L.SpatialDropout3D{1} end, 'rate must be in [0, 1)')
+  t.raises(function() L.SpatialDropout3D{} end, 'rate')
+  t.raises(function() L.SpatialDropout3D{0.5, noise_shape = {1, 1, 1, 1, 1}} end, 'noise_shape')
 end)
 
 t.finish()
