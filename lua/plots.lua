@@ -286,27 +286,36 @@ end
 
 -- ---- the network flow ----
 
--- "3×3" for {3, 3}, "3×5" for {3, 5}.
-local function pair(value)
-  if type(value) == 'table' then return tostring(value[1]) .. '×' .. tostring(value[2]) end
-  if value == nil then return nil end
-  return tostring(value) .. '×' .. tostring(value)
+-- "3×3" for {3, 3}, "3×5" for {3, 5}, "3×3×3" for a 3-D layer's; a 1-D layer's number as
+-- it is.
+local function sizes(value)
+  if type(value) ~= 'table' then return value ~= nil and tostring(value) or nil end
+  local texts = {}
+  for i, size in ipairs(value) do texts[i] = tostring(size) end
+  return table.concat(texts, '×')
 end
 
--- "2" for a square stride or dilation, "2×1" otherwise.
+local function all_equal(value)
+  for i = 2, #value do if value[i] ~= value[1] then return false end end
+  return true
+end
+
+-- "2" for a stride or dilation the same along every axis, "2×1" otherwise.
 local function step(value)
-  if type(value) == 'table' and value[1] ~= value[2] then return pair(value) end
+  if type(value) == 'table' and not all_equal(value) then return sizes(value) end
   return tostring(type(value) == 'table' and value[1] or value)
 end
 
 local function is_one(value)
-  if type(value) == 'table' then return value[1] == 1 and value[2] == 1 end
+  if type(value) == 'table' then return all_equal(value) and value[1] == 1 end
   return value == nil or value == 1
 end
 
-local function same_pair(a, b)
+local function same_sizes(a, b)
   if type(a) ~= 'table' or type(b) ~= 'table' then return a == b end
-  return a[1] == b[1] and a[2] == b[2]
+  if #a ~= #b then return false end
+  for i = 1, #a do if a[i] ~= b[i] then return false end end
+  return true
 end
 
 local function activation_part(parts, activation)
@@ -314,26 +323,41 @@ local function activation_part(parts, activation)
 end
 
 -- The arguments that change what a layer computes, as the seed writes them on the board.
+local function convolution(c)
+  if c.kernel_size == nil then return nil end
+  local parts = {c.filters and tostring(c.filters), sizes(c.kernel_size)}
+  if c.filters == nil then table.remove(parts, 1) end -- depthwise: the kernel only
+  if not is_one(c.strides) then parts[#parts + 1] = 'stride ' .. step(c.strides) end
+  if not is_one(c.dilation_rate) then parts[#parts + 1] = 'dilation ' .. step(c.dilation_rate) end
+  activation_part(parts, c.activation)
+  if c.padding == 'same' or c.padding == 'causal' then parts[#parts + 1] = c.padding end
+  return parts
+end
+
+local function pooling(c)
+  if c.pool_size == nil then return nil end
+  local parts = {sizes(c.pool_size)}
+  -- strides None (nil) is pool_size, as are strides equal to it
+  if c.strides ~= nil and not same_sizes(c.strides, c.pool_size) and
+     not (type(c.strides) == 'table' and (c.strides[1] or 1) <= 0) then
+    parts[#parts + 1] = 'stride ' .. step(c.strides)
+  end
+  if c.padding == 'same' then parts[#parts + 1] = 'same' end
+  return parts
+end
+
+local function upsampling(c)
+  if c.size == nil then return nil end
+  local factor = step(c.size) -- "×2" for the same factor on every axis, else "1×2×2"
+  local parts = {factor:find('×') and factor or '×' .. factor}
+  if c.interpolation ~= nil and c.interpolation ~= 'nearest' then
+    parts[#parts + 1] = c.interpolation
+  end
+  return parts
+end
+
+-- The arguments that change what a layer computes, as the seed writes them on the board.
 local describers = {
-  Conv2D = function(c)
-    if c.filters == nil then return nil end
-    local parts = {tostring(c.filters), pair(c.kernel_size)}
-    if not is_one(c.strides) then parts[#parts + 1] = 'stride ' .. step(c.strides) end
-    if not is_one(c.dilation_rate) then parts[#parts + 1] = 'dilation ' .. step(c.dilation_rate) end
-    activation_part(parts, c.activation)
-    if c.padding == 'same' then parts[#parts + 1] = 'same' end
-    return parts
-  end,
-  MaxPooling2D = function(c)
-    if c.pool_size == nil then return nil end
-    local parts = {pair(c.pool_size)}
-    if c.strides ~= nil and not same_pair(c.strides, c.pool_size) and
-       not (type(c.strides) == 'table' and c.strides[1] == 0) then
-      parts[#parts + 1] = 'stride ' .. step(c.strides)
-    end
-    if c.padding == 'same' then parts[#parts + 1] = 'same' end
-    return parts
-  end,
   Dense = function(c)
     if c.units == nil then return nil end
     local parts = {tostring(c.units)}
@@ -361,7 +385,15 @@ local describers = {
     return parts
   end,
 }
-describers.MaxPool2D = describers.MaxPooling2D
+for _, dimensions in ipairs{'1D', '2D', '3D'} do
+  for _, class in ipairs{'Conv', 'DepthwiseConv', 'SeparableConv', 'Conv%sTranspose'} do
+    local name = class:find('%%s') and class:format(dimensions) or class .. dimensions
+    describers[name] = convolution
+  end
+  describers['MaxPooling' .. dimensions] = pooling
+  describers['AveragePooling' .. dimensions] = pooling
+  describers['UpSampling' .. dimensions] = upsampling
+end
 
 -- A layer's description from its class and config; a wrapper's from its layer's.
 local function describe_config(class, config)

@@ -142,6 +142,20 @@ t.test('layers are labelled by the arguments that shape their output', function(
   t.eq(nn.describe_layer(L.MaxPool2D{3, strides = 1, padding = 'same'}),
        'MaxPooling2D(3×3, stride 1, same)')
   t.eq(nn.describe_layer(L.Dropout{0.5}), 'Dropout(0.5)')
+  -- every convolution, pooling and upsampling, of one, two or three dimensions
+  t.eq(nn.describe_layer(L.Conv1D{8, 3, activation = 'relu', padding = 'causal'}),
+       'Conv1D(8, 3, relu, causal)')
+  t.eq(nn.describe_layer(L.Conv2DTranspose{16, 3, strides = 2, padding = 'same'}),
+       'Conv2DTranspose(16, 3×3, stride 2, same)')
+  t.eq(nn.describe_layer(L.DepthwiseConv2D{3, activation = 'relu'}), 'DepthwiseConv2D(3×3, relu)')
+  t.eq(nn.describe_layer(L.SeparableConv1D{8, 5}), 'SeparableConv1D(8, 5)')
+  t.eq(nn.describe_layer(L.MaxPooling1D{3, strides = 1}), 'MaxPooling1D(3, stride 1)')
+  t.eq(nn.describe_layer(L.AveragePooling2D{2}), 'AveragePooling2D(2×2)')
+  t.eq(nn.describe_layer(L.MaxPooling3D{{1, 2, 2}, strides = {1, 1, 1}}), 'MaxPooling3D(1×2×2, stride 1)')
+  t.eq(nn.describe_layer(L.AvgPool3D{2}), 'AveragePooling3D(2×2×2)')
+  t.eq(nn.describe_layer(L.UpSampling2D{2, interpolation = 'bilinear'}), 'UpSampling2D(×2, bilinear)')
+  t.eq(nn.describe_layer(L.UpSampling3D{{1, 2, 2}}), 'UpSampling3D(1×2×2)')
+  t.eq(nn.describe_layer(L.UpSampling1D{3}), 'UpSampling1D(×3)')
   t.eq(nn.describe_layer(L.Rescaling{1 / 255}), 'Rescaling(×1/255)')
   t.eq(nn.describe_layer(L.Rescaling{1 / 127.5, offset = -1}), 'Rescaling(×1/127.5 -1)')
   t.eq(nn.describe_layer(L.Rescaling{0.3}), 'Rescaling(×0.3)')
