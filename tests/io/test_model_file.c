@@ -294,6 +294,20 @@ static nn_model *model_around(const nn_layer_class *cls, nn_shape *input)
         set_input(layer, NN_SHAPE(5, 3));
         add(model, layer);
         add(model, new_layer(&nn_flatten_class));
+    } else if (cls == &nn_conv3d_class) {
+        /* 4 x 5 x 3 volumes, channels first: a 2 x 3 x 2 window, depth stride 2, 'same' */
+        *input = NN_SHAPE(2, 4, 5, 3);
+        set_int(layer, "filters", 3);
+        int *kernel_size = nn_layer_arg_pointer(layer, arg(layer, "kernel_size"));
+        kernel_size[0] = 2, kernel_size[1] = 3, kernel_size[2] = 2;
+        int *strides = nn_layer_arg_pointer(layer, arg(layer, "strides"));
+        strides[0] = 2, strides[1] = 1, strides[2] = 1;
+        set_choice(layer, "padding", "same");
+        set_choice(layer, "data_format", "channels_first");
+        set_activation(layer, "tanh");
+        set_input(layer, NN_SHAPE(2, 4, 5, 3));
+        add(model, layer);
+        add(model, new_layer(&nn_flatten_class));
     } else if (cls == &nn_separable_conv2d_class) {
         set_int(layer, "filters", 3);
         set_pair(layer, "kernel_size", 3, 3);
@@ -757,6 +771,7 @@ Test(model_file, rms_normalization_round_trips) { layer_round_trip(&nn_rms_norm_
 Test(model_file, depthwise_conv1d_round_trips) { layer_round_trip(&nn_depthwise_conv1d_class); }
 Test(model_file, conv1d_transpose_round_trips) { layer_round_trip(&nn_conv1d_transpose_class); }
 Test(model_file, separable_conv1d_round_trips) { layer_round_trip(&nn_separable_conv1d_class); }
+Test(model_file, conv3d_round_trips) { layer_round_trip(&nn_conv3d_class); }
 Test(model_file, time_distributed_round_trips)
 {
     layer_round_trip(&nn_time_distributed_class);
@@ -828,7 +843,8 @@ Test(model_file, every_layer_class_has_a_round_trip_test)
                                             &nn_global_max_pooling3d_class,
                                             &nn_zero_padding3d_class, &nn_cropping3d_class,
                                             &nn_upsampling3d_class,
-                                            &nn_spatial_dropout3d_class};
+                                            &nn_spatial_dropout3d_class,
+                                            &nn_conv3d_class};
     const nn_layer_class *const *classes = nn_layer_classes();
     for (int i = 0; classes[i]; i++) {
         bool found = false;
