@@ -222,6 +222,29 @@ t.test('Conv1D (causal) and the other 1-D convolutions train on the GPU as on th
   expect_same_step(make, x, y, '')
 end)
 
+t.test('Conv3D trains on the GPU as on the CPU', function()
+  for _, data_format in ipairs{'channels_last', 'channels_first'} do
+    local function make(device)
+      nn.random.seed(12)
+      local shape = data_format == 'channels_last' and {7, 6, 5, 2} or {2, 7, 6, 5}
+      local model = nn.Sequential{
+        L.Conv3D{4, 3, strides = {2, 1, 1}, padding = 'same', activation = 'relu',
+                 data_format = data_format, input_shape = shape},
+        L.Conv3D{4, {2, 2, 3}, dilation_rate = {2, 1, 1}, groups = 2, activation = 'tanh',
+                 data_format = data_format},
+        L.Flatten(), L.Dense{2, activation = 'softmax'}}
+      model:to(device)
+      model:compile{optimizer = nn.optimizers.SGD{learning_rate = 0.5},
+                    loss = 'sparse_categorical_crossentropy'}
+      return model
+    end
+    local x = data_format == 'channels_last' and nn.random.randn(8, 7, 6, 5, 2)
+              or nn.random.randn(8, 2, 7, 6, 5)
+    local y = nn.tensor{0, 1, 0, 1, 1, 0, 0, 1}
+    expect_same_step(make, x, y, data_format .. ': ')
+  end
+end)
+
 t.test('SimpleRNN, Bidirectional LSTM and GRU train on the GPU as on the CPU', function()
   for _, options in ipairs{{}, {return_sequences = true, go_backwards = true}} do
     local function make(device)
