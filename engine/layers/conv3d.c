@@ -307,7 +307,8 @@ static size_t conv3d_scratch_floats(const nn_layer *layer, const nn_backend *bac
      * gradient + one tap's padded gradient + the 2-D kernel's scratch */
     size_t backward = s.planes.output_floats +
                       (first ? s.planes.output_floats + 2 * s.volume : 0) + padded + slice +
-                      s.planes.input_floats + 2 * s.padded + s.planes.kernel_scratch;
+                      s.planes.input_floats + padded +
+                      (conv->kernel_size[0] > 1 ? s.padded : 0) + s.planes.kernel_scratch;
     return forward > backward ? forward : backward;
 }
 
@@ -472,10 +473,14 @@ static nn_status conv3d_backward(nn_layer *layer, nn_exec *exec, const nn_tensor
     next += s.planes.input_floats;
     /* Each tap's input gradient, placed in the padded depth, is summed in dpadded: the
      * input gradient itself when nothing is padded. */
-    float *dpadded = s.pads ? next : dvolume;
-    next += s.padded;
+    float *dpadded = dvolume;
+    if (s.pads) {
+        dpadded = next;
+        next += s.padded;
+    }
     float *dtap = next;
-    next += s.padded;
+    if (conv->kernel_size[0] > 1)
+        next += s.padded;
     float *kernel_scratch = next;
 
     size_t padded_count = (size_t)(batch * conv->padded_depth * s.plane_floats);
