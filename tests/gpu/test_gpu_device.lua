@@ -222,16 +222,24 @@ t.test('Conv1D (causal) and the other 1-D convolutions train on the GPU as on th
   expect_same_step(make, x, y, '')
 end)
 
-t.test('Conv3D trains on the GPU as on the CPU', function()
+t.test('Conv3D and the other 3-D layers train on the GPU as on the CPU', function()
   for _, data_format in ipairs{'channels_last', 'channels_first'} do
     local function make(device)
       nn.random.seed(12)
       local shape = data_format == 'channels_last' and {7, 6, 5, 2} or {2, 7, 6, 5}
+      local f = data_format
       local model = nn.Sequential{
         L.Conv3D{4, 3, strides = {2, 1, 1}, padding = 'same', activation = 'relu',
-                 data_format = data_format, input_shape = shape},
+                 data_format = f, input_shape = shape},
+        L.ZeroPadding3D{{{1, 0}, 1, {0, 2}}, data_format = f},
+        L.MaxPooling3D{{1, 2, 2}, strides = {1, 1, 2}, padding = 'same', data_format = f},
+        L.UpSampling3D{{2, 1, 1}, data_format = f},
+        L.Cropping3D{{{1, 1}, 0, {1, 0}}, data_format = f},
+        L.SpatialDropout3D{0.25, data_format = f},
         L.Conv3D{4, {2, 2, 3}, dilation_rate = {2, 1, 1}, groups = 2, activation = 'tanh',
-                 data_format = data_format},
+                 data_format = f},
+        L.AveragePooling3D{2, padding = 'same', data_format = f},
+        L.GlobalMaxPooling3D{data_format = f, keepdims = true},
         L.Flatten(), L.Dense{2, activation = 'softmax'}}
       model:to(device)
       model:compile{optimizer = nn.optimizers.SGD{learning_rate = 0.5},
