@@ -502,9 +502,8 @@ nn_status nn_layer_build(nn_layer *layer, const nn_shape *input)
     char text[128];
     NN_TRY(validate_arguments(layer));
     if (!sample_countable(&batched))
-        return nn_error(NN_ERR_SHAPE, "layer \"%s\": one sample of input %s holds more values "
-                        "than can be counted (2^63)", layer->name,
-                        nn_shape_format(&batched, text, sizeof text));
+        return nn_error(NN_ERR_SHAPE, "one sample of input %s holds more values than can be "
+                        "counted (2^63)", nn_shape_format(&batched, text, sizeof text));
     layer->param_count = 0;
     layer->explanation[0] = '\0';
     nn_status status = layer->cls->build(layer, &batched, &output);

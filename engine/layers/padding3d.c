@@ -83,10 +83,10 @@ static nn_status padding3d_build(nn_layer *layer, const nn_shape *input, nn_shap
                             (long long)sizes[2]);
     /* The kernels index rows and columns with int on the GPU; along the depth a row is
      * a whole slice of the output's height, width and (channels last) channels. */
-    int64_t slice = new_sizes[1] * new_sizes[2] *
-                    (padding->data_format == NN_CHANNELS_LAST ? channels : 1);
+    double slice = (double)new_sizes[1] * (double)new_sizes[2] *
+                   (double)(padding->data_format == NN_CHANNELS_LAST ? channels : 1);
     if (new_sizes[0] > (1 << 30) || new_sizes[1] > (1 << 30) || new_sizes[2] > (1 << 30) ||
-        slice > INT_MAX)
+        slice > INT_MAX) /* in double: the product of sizes that large overflows int64 */
         return nn_error(NN_ERR_SHAPE,
                         "%s ((%d, %d), (%d, %d), (%d, %d)) makes volumes of %lld x %lld x "
                         "%lld cells with %lld channels; at most %d are supported on each "

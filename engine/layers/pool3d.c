@@ -104,7 +104,8 @@ static nn_status pool3d_build(nn_layer *layer, const nn_shape *input, nn_shape *
                         "increasing the input size or using padding='same'.",
                         layer->name, pool->pool_size[0], pool->pool_size[1],
                         pool->pool_size[2], received, texts[0], texts[1], texts[2]);
-    if (sizes[0] * sizes[1] * sizes[2] > INDEX_LIMIT / channels)
+    /* in double: the product of three large sizes overflows int64 */
+    if ((double)sizes[0] * (double)sizes[1] * (double)sizes[2] > (double)(INDEX_LIMIT / channels))
         return nn_error(NN_ERR_MEMORY,
                         "one sample of input %s has more than %lld elements, "
                         "the most pooling supports",
