@@ -36,6 +36,9 @@ typedef struct conv3d_layer {
      * input (Keras' 'same': the smaller half of the padding), padded depth Dp (a multiple
      * of the depth stride, at least D plus the padding on both sides). */
     int64_t depth, out_depth, pad_front, padded_depth;
+    /* The depth stride the taps' view uses: the layer's, or 1 when there is one output
+     * plane (its stride then moves nothing, and the padded depth need not reach it). */
+    int64_t depth_step;
     /* One depth tap's convolution over the (height, width) planes; its batch is set per
      * call to batch · OD. */
     nn_conv2d_geometry plane;
@@ -178,7 +181,7 @@ static nn_status conv3d_build(nn_layer *layer, const nn_shape *input, nn_shape *
     int64_t extents[3];
     for (int axis = 0; axis < 3; axis++)
         extents[axis] = (int64_t)(conv->kernel_size[axis] - 1) * conv->dilation_rate[axis];
-    int64_t depth_stride = conv->strides[0];
+    int64_t depth_stride = outputs[0] == 1 ? 1 : conv->strides[0];
     int64_t needed_depth = (outputs[0] - 1) * depth_stride + extents[0] + 1;
     if (needed_depth < sizes[0] + pads[0])
         needed_depth = sizes[0] + pads[0];
@@ -214,10 +217,14 @@ static nn_status conv3d_build(nn_layer *layer, const nn_shape *input, nn_shape *
                         received, output_text, (long long)SIZE_LIMIT);
     if (!product_within_limit(padded_factors, 4, &count))
         return nn_error(NN_ERR_MEMORY,
-                        "with padding='%s', kernel_size=%s and dilation_rate=%s one padded "
-                        "sample of input %s would have more than the %lld elements a layer "
-                        "supports; use a smaller dilation_rate or padding='valid'",
-                        padding_name, kernel_size, dilation, received, (long long)SIZE_LIMIT);
+                        "with padding='%s', kernel_size=%s, strides=%s and dilation_rate=%s "
+                        "one padded sample of input %s (%lld planes deep: the depth the taps "
+                        "read, rounded up to a multiple of the depth stride) would have more "
+                        "than the %lld elements a layer supports; use a smaller "
+                        "dilation_rate or depth stride%s",
+                        padding_name, kernel_size, strides, dilation, received,
+                        (long long)padded_depth, (long long)SIZE_LIMIT,
+                        conv->padding == NN_PADDING_SAME ? ", or padding='valid'" : "");
 
     nn_layer_declare_param(layer, "kernel", &kernel_shape, true, conv->kernel_initializer,
                            conv->kernel_regularizer, conv->kernel_constraint);
@@ -233,6 +240,7 @@ static nn_status conv3d_build(nn_layer *layer, const nn_shape *input, nn_shape *
     conv->out_depth = outputs[0];
     conv->pad_front = pads[0];
     conv->padded_depth = padded_depth;
+    conv->depth_step = depth_stride;
     conv->plane = (nn_conv2d_geometry){
         .batch = 0,
         .in_height = (int)sizes[1],
@@ -285,7 +293,7 @@ static conv3d_sizes conv3d_sizes_of(const conv3d_layer *conv, const nn_backend *
     s.volume = nn_aligned_floats((size_t)(batch * conv->depth * s.plane_floats));
     s.padded = nn_aligned_floats((size_t)(batch * conv->padded_depth * s.plane_floats));
     s.pads = conv->pad_front != 0 || conv->padded_depth != conv->depth;
-    s.whole = conv->strides[0] == 1 && conv->out_depth == conv->padded_depth;
+    s.whole = conv->depth_step == 1 && conv->out_depth == conv->padded_depth;
     return s;
 }
 
@@ -316,7 +324,7 @@ static size_t conv3d_scratch_floats(const nn_layer *layer, const nn_backend *bac
  * planes kernel depth tap `tap` reads. */
 static nn_window2d_geometry tap_window(const conv3d_layer *conv, const conv3d_sizes *s, int tap)
 {
-    int64_t stride = conv->strides[0];
+    int64_t stride = conv->depth_step;
     int64_t offset = (int64_t)tap * conv->dilation_rate[0];
     return (nn_window2d_geometry){
         .batch = s->batch,

@@ -91,6 +91,22 @@ local function expect_trains_as_image(volume, image, x, y, device, first)
   return a
 end
 
+t.test('a depth stride past the input gives one plane, as Keras, without padding to the stride', function()
+  nn.random.seed(31)
+  local x = nn.random.randn(2, 5, 4, 4, 2)
+  local strided = L.Conv3D{3, {2, 3, 3}, strides = {7, 1, 1}}
+  local y = strided(x)
+  t.eq(tostring(y.shape), '(2, 1, 2, 2, 3)', 'one output plane')
+  local dense = L.Conv3D{3, {2, 3, 3}}
+  dense:build(x.shape)
+  dense:set_weights(strided:get_weights())
+  -- the first plane of the unstrided convolution, the others cropped away
+  t.near(y, L.Cropping3D{{{0, 3}, 0, 0}}(dense(x)), 1e-6, 'the first plane of stride 1')
+  -- a stride of 1024 needs no padded copy 1024 planes deep (it was refused as too large)
+  t.eq(tostring(L.Conv3D{1, 1, strides = {1024, 1, 1}}(nn.zeros(1, 3, 512, 512, 16)).shape),
+       '(1, 1, 512, 512, 1)', 'a long depth stride on a large volume')
+end)
+
 t.test('trains as a Conv2D on volumes one row high, the same on cpu and emulated', function()
   local cases = {
     {name = 'depth strides, same', options = {4, {3, 1, 2}, strides = {2, 1, 1}, padding = 'same'},
