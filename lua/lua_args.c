@@ -514,6 +514,24 @@ static void set_constraint(lua_State *L, nn_constraint *constraint, const nn_arg
     lua_pop(L, 1);
 }
 
+int nn_lua_check_keras_object(lua_State *L)
+{
+    luaL_checktype(L, 1, LUA_TTABLE);
+    const char *kind = luaL_checkstring(L, 2);
+    const char *function = luaL_checkstring(L, 3);
+    lua_settop(L, 3); /* keeps the strings alive */
+    lua_pushvalue(L, 1);
+    nn_arg_spec spec = {.name = kind};
+    if (strcmp(kind, "initializer") == 0) {
+        nn_initializer initializer;
+        set_initializer(L, &initializer, &spec, function);
+    } else {
+        nn_constraint constraint;
+        set_constraint(L, &constraint, &spec, function);
+    }
+    return 0;
+}
+
 void nn_lua_set_layer_arg(lua_State *L, nn_layer *layer, const nn_arg_spec *spec,
                           const char *function)
 {
@@ -582,9 +600,14 @@ void nn_lua_set_layer_arg(lua_State *L, nn_layer *layer, const nn_arg_spec *spec
                 lua_geti(L, -1, i + 1);
             int is_integer = 0;
             lua_Integer axis = lua_tointegerx(L, -1, &is_integer);
-            if (!is_integer)
+            if (!is_integer) {
+                char text[32];
                 nn_lua_error(L, "%s: %s must hold integer axes (0 = batch, -1 = last), got %s",
-                             function, spec->name, nn_lua_typename(L, -1));
+                             function, spec->name,
+                             lua_type(L, -1) == LUA_TNUMBER
+                                 ? nn_lua_number_text(lua_tonumber(L, -1), text, sizeof text)
+                                 : nn_lua_typename(L, -1));
+            }
             if ((double)axis < spec->min || (double)axis > spec->max)
                 nn_lua_error(L, "%s: %s must hold axes from %g to %g, got %lld", function,
                              spec->name, spec->min, spec->max, (long long)axis);

@@ -1,7 +1,6 @@
 /* luaopen_nn: the `nn` module, its error and output plumbing, and the small
  * environment functions (version, devices, learning phase). */
 #include <cblas.h>
-#include <ctype.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -35,11 +34,13 @@ int nn_lua_error(lua_State *L, const char *format, ...)
     vsnprintf(message, sizeof message, format, args);
     va_end(args);
     /* printf writes a NaN with its sign bit as "-nan" (0/0 has it on x86); a sign means
-     * nothing there, so every message says "nan", as the binding's own checks do. */
+     * nothing there, so every message says "nan", as the binding's own checks do. Only a
+     * number's place is rewritten (after a space, '=', '(', '[' or ',', before one of those
+     * or an end), never a path or a name the user wrote ('/tmp/-nan.nnsh', "-nan"). */
     for (char *found = strstr(message, "-nan"); found; found = strstr(found, "-nan")) {
-        bool whole_word = (found == message || !isalnum((unsigned char)found[-1])) &&
-                          !isalnum((unsigned char)found[4]);
-        if (whole_word)
+        bool number = (found == message || strchr(" =([,", found[-1])) &&
+                      (found[4] == '\0' || strchr(" ,)];:", found[4]));
+        if (number)
             memmove(found, found + 1, strlen(found + 1) + 1);
         else
             found++;

@@ -1425,4 +1425,6 @@ void nn_lua_open_model(lua_State *L)
     lua_setfield(L, -2, "_check_optimizer");
     lua_pushcfunction(L, l_check_loss);
     lua_setfield(L, -2, "_check_loss");
+    lua_pushcfunction(L, nn_lua_check_keras_object);
+    lua_setfield(L, -2, "_check_keras_object");
 }

@@ -123,6 +123,10 @@ bool nn_lua_opt_boolean(lua_State *L, int index, const char *key, bool fallback,
 /* Sets one layer argument from the Lua value on top of the stack (does not pop). */
 void nn_lua_set_layer_arg(lua_State *L, nn_layer *layer, const nn_arg_spec *spec,
                           const char *function);
+/* nn._check_keras_object(object, 'initializer' | 'constraint', function): the checks a layer
+ * makes of such an argument, run where nn.initializers.X{...} or nn.constraints.X{...}
+ * is written. */
+int nn_lua_check_keras_object(lua_State *L);
 /* Pushes the current value of a layer argument as Lua would write it. */
 void nn_lua_push_layer_arg(lua_State *L, nn_layer *layer, const nn_arg_spec *spec);
 /* The Lua type name of a value, naming nn classes ("nn.Tensor", "integer"). */

@@ -325,8 +325,9 @@ end
 -- The arguments that change what a layer computes, as the seed writes them on the board.
 local function convolution(c)
   if c.kernel_size == nil then return nil end
-  local parts = {c.filters and tostring(c.filters), sizes(c.kernel_size)}
-  if c.filters == nil then table.remove(parts, 1) end -- depthwise: the kernel only
+  local parts = {}
+  if c.filters ~= nil then parts[1] = tostring(c.filters) end -- depthwise: the kernel only
+  parts[#parts + 1] = sizes(c.kernel_size)
   if not is_one(c.strides) then parts[#parts + 1] = 'stride ' .. step(c.strides) end
   if not is_one(c.dilation_rate) then parts[#parts + 1] = 'dilation ' .. step(c.dilation_rate) end
   activation_part(parts, c.activation)

@@ -110,7 +110,7 @@ nn.losses = {
 -- Initializers and constraints take Keras' arguments by position, in Keras' order
 -- (Constant{0.5}, RandomNormal{0, 0.1}, MaxNorm(3)), or by name; any other entry is an
 -- error, not a silent default. A lone number is the first argument.
-local function keras_object(what, name, arguments)
+local function keras_object(what, name, arguments, kind)
   local valid = {}
   for _, argument in ipairs(arguments) do valid[argument] = true end
   local listed = #arguments > 0 and table.concat(arguments, ', ') or 'none'
@@ -144,6 +144,21 @@ local function keras_object(what, name, arguments)
       end
       object[argument] = value
     end
+    -- checked as a layer would check it, so a bad value is an error where it is written
+    if kind then
+      local ok, message = pcall(nn._check_keras_object, object, kind, what)
+      if not ok then
+        -- the layer's wording names the argument ("initializer.stddev", "constraint:
+        -- constraint 'max_norm': "), which `what` already says
+        local prefix = what .. ': '
+        if message:sub(1, #prefix) == prefix then
+          local rest = message:sub(#prefix + 1):gsub('^' .. kind .. '[.:]%s*', '', 1)
+          rest = rest:gsub("^constraint '[%w_]+':? ?", '', 1):gsub('^' .. kind .. ' ', '', 1)
+          message = prefix .. rest
+        end
+        error(message, 2)
+      end
+    end
     return object
   end
 end
@@ -161,7 +176,7 @@ nn._initializer_arguments = {
 }
 nn.initializers = {}
 for class, spec in pairs(nn._initializer_arguments) do
-  nn.initializers[class] = keras_object('nn.initializers.' .. class, spec[1], spec[2])
+  nn.initializers[class] = keras_object('nn.initializers.' .. class, spec[1], spec[2], 'initializer')
 end
 
 -- Regularizers take Keras' arguments as the initializers do: nn.regularizers.l2(0.01),
@@ -198,7 +213,7 @@ nn.constraints = {}
 for class, spec in pairs{MaxNorm = {'max_norm', {'max_value', 'axis'}},
                          NonNeg = {'non_neg', {}}, UnitNorm = {'unit_norm', {'axis'}},
                          MinMaxNorm = {'min_max_norm', {'min_value', 'max_value', 'rate', 'axis'}}} do
-  nn.constraints[class] = keras_object('nn.constraints.' .. class, spec[1], spec[2])
+  nn.constraints[class] = keras_object('nn.constraints.' .. class, spec[1], spec[2], 'constraint')
   nn.constraints[spec[1]] = nn.constraints[class]
 end
 

@@ -188,10 +188,14 @@ static nn_status layernorm_build(nn_layer *layer, const nn_shape *input, nn_shap
         return nn_feature_axis(layer, input, -1, NULL, &first);
     int sorted[NN_MAX_DIMS];
     axes_text(axes, given, sizeof given);
-    if (!nn_axes_resolve(axes, input->ndim, sorted))
-        return nn_error(NN_ERR_SHAPE, "axis %s is out of range for input %s (rank %d); each "
-                        "axis must be in [%d, %d], once", given, text, input->ndim,
-                        -input->ndim, input->ndim - 1);
+    for (int i = 0; i < axes->count; i++)
+        if (axes->values[i] < -input->ndim || axes->values[i] >= input->ndim)
+            return nn_error(NN_ERR_SHAPE, "axis %s is out of range for input %s (rank %d); "
+                            "each axis must be in [%d, %d]", given, text, input->ndim,
+                            -input->ndim, input->ndim - 1);
+    if (!nn_axes_resolve(axes, input->ndim, sorted)) /* in range, so a repeat */
+        return nn_error(NN_ERR_SHAPE, "axis %s names one axis of input %s twice (a negative "
+                        "axis counts from the end: -1 is %d)", given, text, input->ndim - 1);
     first = sorted[0];
     bool last_ones = sorted[axes->count - 1] == input->ndim - 1 &&
                      sorted[axes->count - 1] - first == axes->count - 1;

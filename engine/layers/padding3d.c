@@ -89,11 +89,11 @@ static nn_status padding3d_build(nn_layer *layer, const nn_shape *input, nn_shap
         slice > INT_MAX) /* in double: the product of sizes that large overflows int64 */
         return nn_error(NN_ERR_SHAPE,
                         "%s ((%d, %d), (%d, %d), (%d, %d)) makes volumes of %lld x %lld x "
-                        "%lld cells with %lld channels; at most %d are supported on each "
+                        "%lld cells with %lld channel%s; at most %d are supported on each "
                         "axis and %d values in a depth slice",
                         what, s[0], s[1], s[2], s[3], s[4], s[5], (long long)new_sizes[0],
                         (long long)new_sizes[1], (long long)new_sizes[2], (long long)channels,
-                        1 << 30, INT_MAX);
+                        channels == 1 ? "" : "s", 1 << 30, INT_MAX);
     bool last = padding->data_format == NN_CHANNELS_LAST;
     *output = last ? NN_SHAPE(-1, new_sizes[0], new_sizes[1], new_sizes[2], channels)
                    : NN_SHAPE(-1, channels, new_sizes[0], new_sizes[1], new_sizes[2]);

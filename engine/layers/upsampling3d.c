@@ -38,17 +38,17 @@ static nn_status upsampling3d_build(nn_layer *layer, const nn_shape *input, nn_s
     const int *size = upsampling->size;
     int64_t sizes[3], channels, new_sizes[3];
     NN_TRY(nn_volume_input(layer, input, upsampling->data_format, sizes, &channels));
-    bool too_large = false;
+    static const char *const axis_names[3] = {"depth", "height", "width"};
     for (int axis = 0; axis < 3; axis++) {
         /* Checked before multiplying: a size near 2^62 times the factor overflows. */
-        too_large = too_large || sizes[axis] > (1 << 30) / size[axis];
-        new_sizes[axis] = too_large ? INT64_MAX : sizes[axis] * size[axis];
-    }
-    if (too_large) {
-        char received[128];
-        return nn_error(NN_ERR_SHAPE, "size (%d, %d, %d) on input %s makes an axis longer "
-                        "than the %d cells supported", size[0], size[1], size[2],
-                        nn_shape_format(input, received, sizeof received), 1 << 30);
+        if (sizes[axis] > (1 << 30) / size[axis]) {
+            char received[128];
+            return nn_error(NN_ERR_SHAPE, "size (%d, %d, %d) on input %s makes the %s %lld x "
+                            "%d, longer than the %d cells supported", size[0], size[1],
+                            size[2], nn_shape_format(input, received, sizeof received),
+                            axis_names[axis], (long long)sizes[axis], size[axis], 1 << 30);
+        }
+        new_sizes[axis] = sizes[axis] * size[axis];
     }
     bool last = upsampling->data_format == NN_CHANNELS_LAST;
     *output = last ? NN_SHAPE(-1, new_sizes[0], new_sizes[1], new_sizes[2], channels)

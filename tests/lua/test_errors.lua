@@ -249,6 +249,21 @@ local cases = {
   {'an optimizer error names the optimizer once', function()
     nn.optimizers.Adam{clipnorm = 1, clipvalue = 1}
   end, 'nn.optimizers.Adam: only one of clipnorm, clipvalue and global_clipnorm can be set'},
+  {'nn.constraints.MaxNorm below zero, where it is written', function()
+    nn.constraints.MaxNorm{max_value = -1}
+  end, 'nn.constraints.MaxNorm: max_value must be >= 0, got -1'},
+  {'nn.constraints.MinMaxNorm with min above max', function()
+    nn.constraints.MinMaxNorm{min_value = 2, max_value = 1}
+  end, 'nn.constraints.MinMaxNorm: needs 0 <= min_value <= max_value'},
+  {'nn.initializers.RandomUniform with minval above maxval', function()
+    nn.initializers.RandomUniform{minval = 2, maxval = 1}
+  end, 'nn.initializers.RandomUniform: needs minval <= maxval, got minval=2 maxval=1'},
+  {'nn.initializers.RandomNormal with a negative stddev', function()
+    nn.initializers.RandomNormal{stddev = -1}
+  end, 'nn.initializers.RandomNormal: stddev must be >= 0, got -1'},
+  {'a layer named -nan keeps its name in messages', function()
+    L.Dense{2, name = '-nan'}(nn.zeros(2))
+  end, 'Dense "-nan": Input 0 of layer "-nan"'},
   {'a NaN in a message reads nan, not -nan', function() nn.random.uniform({2}, 0 / 0, 1) end,
    'nn.random.uniform: unexpected argument 2 (nan) after the shape table'},
   -- data

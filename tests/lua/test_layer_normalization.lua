@@ -120,10 +120,13 @@ t.test('bad arguments and inputs raise errors that say what is wrong', function(
   t.raises(function() L.LayerNormalization{axis = 7}(nn.zeros(2, 3)) end, 'axis 7 is out of range', '(None, 3)')
   t.raises(function() L.LayerNormalization{axis = {-1, 4}}(nn.zeros(2, 3)) end,
            'axis {-1, 4} is out of range for input (None, 3) (rank 2)')
+  t.raises(function() L.LayerNormalization{axis = {-1, 3}}(nn.zeros(2, 3, 4, 5)) end,
+           'axis {-1, 3} names one axis of input (None, 3, 4, 5) twice (a negative axis counts '
+           .. 'from the end: -1 is 3)')
   t.raises(function() L.LayerNormalization{axis = 9} end, 'axis must hold axes from -8 to 7, got 9')
   t.raises(function() L.LayerNormalization{axis = {2, -1, 2}} end, 'axis lists axis 2 twice')
   t.raises(function() L.LayerNormalization{axis = {}} end, 'axis must list 1 to 8 axes, got 0')
-  t.raises(function() L.LayerNormalization{axis = {1.5}} end, 'axis must hold integer axes')
+  t.raises(function() L.LayerNormalization{axis = {1.5}} end, 'axis must hold integer axes (0 = batch, -1 = last), got 1.5')
   t.raises(function() L.LayerNormalization{axis = 'last'} end,
            'axis must be an integer axis or a list of axes')
   t.raises(function() L.RMSNormalization{axis = {1, 2}} end, 'axis must be an integer axis')

@@ -215,10 +215,10 @@ t.test('bad arguments and inputs raise errors that say what is wrong', function(
   t.raises(function() L.ZeroPadding3D{2 ^ 30 | 0}(x) end, 'makes volumes of 2147483651 x',
            'at most 1073741824')
   t.raises(function() L.UpSampling3D{2 ^ 20 | 0}(nn.ones(1, 1, 1, 2048, 1)) end,
-           'size (1048576, 1048576, 1048576) on input (None, 1, 1, 2048, 1) makes an axis '
-           .. 'longer than the 1073741824 cells supported')
+           'size (1048576, 1048576, 1048576) on input (None, 1, 1, 2048, 1) makes the width '
+           .. '2048 x 1048576, longer than the 1073741824 cells supported')
   t.raises(function() L.UpSampling3D{{1, 2, 1}}:build{1, 1, 2 ^ 40 | 0, 1, 1} end,
-           'on input (None, 1, 1099511627776, 1, 1) makes an axis longer')
+           'on input (None, 1, 1099511627776, 1, 1) makes the height 1099511627776 x 2, longer')
   for _, make in ipairs{function() return L.ZeroPadding3D() end, function() return L.Cropping3D() end,
                         function() return L.UpSampling3D() end, function() return L.SpatialDropout3D{0.5} end} do
     t.raises(function() make()(nn.zeros(2, 4, 4, 3)) end, 'expected ndim=5',
