@@ -615,10 +615,14 @@ static nn_status read_ranged_integer(const cJSON *item, const nn_arg_spec *spec,
 static nn_status read_sizes(const cJSON *item, const nn_arg_spec *spec, int *out, int count,
                             const char *where)
 {
-    if (!cJSON_IsArray(item) || cJSON_GetArraySize(item) != count)
+    if (!cJSON_IsArray(item))
         return nn_error(NN_ERR_FORMAT, "%s: %s must be %s, got %s", where, spec->name,
                         count == 2 ? "a pair [a, b]" : "a list [a, b, c]",
                         nn_json_type_name(item));
+    if (cJSON_GetArraySize(item) != count)
+        return nn_error(NN_ERR_FORMAT, "%s: %s must be %s, got a list of %d", where,
+                        spec->name, count == 2 ? "a pair [a, b]" : "a list [a, b, c]",
+                        cJSON_GetArraySize(item));
     const cJSON *entry = item->child;
     for (int i = 0; i < count; i++, entry = entry->next) {
         int64_t value = 0;
@@ -686,7 +690,7 @@ static nn_status read_arg(nn_layer *layer, const nn_arg_spec *spec, const cJSON 
             NN_TRY(read_ranged_integer(item, spec, &optional->value, where));
         return NN_OK;
     }
-    case NN_ARG_AXES: { /* an axis or a list of them; the layer checks repeats */
+    case NN_ARG_AXES: { /* an axis or a list of distinct ones */
         nn_axes *axes = target;
         memset(axes, 0, sizeof *axes);
         axes->list = cJSON_IsArray(item);
@@ -697,6 +701,10 @@ static nn_status read_arg(nn_layer *layer, const nn_arg_spec *spec, const cJSON 
         const cJSON *entry = axes->list ? item->child : item;
         for (int i = 0; i < count; i++, entry = entry->next) {
             NN_TRY(read_ranged_integer(entry, spec, &integer, where));
+            for (int j = 0; j < i; j++)
+                if (axes->values[j] == integer)
+                    return nn_error(NN_ERR_FORMAT, "%s: %s lists axis %lld twice", where,
+                                    spec->name, (long long)integer);
             axes->values[i] = (int)integer;
         }
         axes->count = count;

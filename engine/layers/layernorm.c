@@ -216,6 +216,11 @@ static nn_status layernorm_build(nn_layer *layer, const nn_shape *input, nn_shap
         weight_shape.dims[i] = input->dims[first + i];
         width *= input->dims[first + i];
     }
+    /* Every listed axis adds its size to gamma's: (2^20, 2^20, 2) would ask for 8 TiB. */
+    if (width > INT32_MAX)
+        return nn_error(NN_ERR_MEMORY, "normalising axis %s of input %s together would give "
+                        "gamma and beta %lld values each, more than the %d a layer supports",
+                        given, text, (long long)width, INT32_MAX);
     declare_weights(norm, weight_shape);
     norm->resolved_axis = first;
     norm->group_count = 1;

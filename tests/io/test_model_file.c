@@ -1012,6 +1012,35 @@ static nn_status read_layer(const char *text, nn_layer **layer)
     return status;
 }
 
+/* Sizes of the wrong count, sides of the wrong shape and repeated axes in a file are
+ * errors that say what came. */
+Test(model_file, sizes_sides_and_axes_of_the_wrong_length_are_refused_clearly)
+{
+    const struct { const char *text, *fragment; } bad[] = {
+        {"{\"class_name\": \"Conv3D\", \"config\": {\"filters\": 2, \"kernel_size\": [3, 3]}}",
+         "kernel_size must be a list [a, b, c], got a list of 2"},
+        {"{\"class_name\": \"MaxPooling3D\", \"config\": {\"strides\": [1, 1, 1, 1]}}",
+         "strides must be a list [a, b, c], got a list of 4"},
+        {"{\"class_name\": \"Conv2D\", \"config\": {\"filters\": 2, \"kernel_size\": 3}}",
+         "kernel_size must be a pair [a, b], got a number"},
+        {"{\"class_name\": \"ZeroPadding3D\", \"config\": {\"padding\": [[1, 1], [1, 1]]}}",
+         "padding must be [[front, back], [top, bottom], [left, right]], got a list"},
+        {"{\"class_name\": \"Cropping3D\", \"config\": {\"cropping\": [[1, 1], [1], [1, 1]]}}",
+         "cropping must be a pair [a, b], got a list of 1"},
+        {"{\"class_name\": \"LayerNormalization\", \"config\": {\"axis\": []}}",
+         "axis must be an axis or a list of 1 to 8 axes, got 0"},
+        {"{\"class_name\": \"LayerNormalization\", \"config\": {\"axis\": [2, 2]}}",
+         "axis lists axis 2 twice"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        nn_layer *layer = NULL;
+        cr_expect_neq(read_layer(bad[i].text, &layer), NN_OK, "accepted: %s", bad[i].text);
+        cr_expect(strstr(nn_error_message(), bad[i].fragment) != NULL,
+                  "expected \"%s\" in: %s", bad[i].fragment, nn_error_message());
+        nn_layer_release(layer);
+    }
+}
+
 Test(model_file, augmentation_factors_read_as_keras_writes_them)
 {
     /* Keras keeps a factor as given: one number f is -|f| to |f|, a range may come upper
