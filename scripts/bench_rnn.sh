@@ -21,17 +21,8 @@ while [ $# -gt 0 ]; do
   shift
 done
 
-as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
-python=/usr/bin/python3
-if ! $python -c 'import torch' 2>/dev/null; then
-  echo "bench_rnn: installing python3-torch for the comparison (apt)"
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y python3-torch >/dev/null
-fi
-if [ ! -f build/build.ninja ] && [ ! -f build/Makefile ]; then
-  cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
-fi
-cmake --build build >/dev/null
-nnsh=build/nnsh
+bench=bench_rnn
+source scripts/bench/torch_and_build.sh
 
 echo "bench_rnn: nnsh against PyTorch in double (largest differences)"
 dump=build/recurrent_dump.py
@@ -40,10 +31,6 @@ $python scripts/bench/recurrent_vs_torch.py "$dump" | sed 's/^RESULT /  /'
 
 results=build/bench-rnn-results.txt
 : > "$results"
-record() {
-  local tag=$1; shift
-  "$@" | awk -v tag="$tag" '$1 == "RESULT" { print tag, $2, $3 }' >> "$results"
-}
 for round in $(seq "$rounds"); do
   echo "bench_rnn: round $round of $rounds"
   for cell in SimpleRNN LSTM GRU; do
@@ -56,22 +43,4 @@ done
 
 echo
 echo "median ms over $rounds rounds ($(nproc) cores, OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-(unset)})"
-awk '
-  {
-    values[$1 " " $2] = values[$1 " " $2] " " $3
-    if (!($2 in seen)) { seen[$2] = 1; names[++count] = $2 }
-  }
-  function median(list,    n, a, i, j, t) {
-    n = split(list, a, " ")
-    for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }
-    return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
-  }
-  END {
-    printf "%-22s %10s %10s %14s %12s\n", "figure", "nnsh", "torch", "torch 1 thread", "nnsh/best"
-    for (k = 1; k <= count; k++) {
-      name = names[k]
-      a = median(values["nnsh " name]); b = median(values["torch " name]); c = median(values["torch1 " name])
-      best = b < c ? b : c
-      printf "%-22s %10.2f %10.2f %14.2f %12.2f\n", name, a, b, c, a / best
-    }
-  }' "$results"
+awk -f scripts/bench/median_table.awk "$results"
