@@ -59,10 +59,7 @@ static const nn_arg_spec conv3d_args[] = {
      "'valid'",
      "'valid': no padding, the window stays inside the input; 'same': zeros around the "
      "input so that the output has ceil(input / strides) cells along each axis."},
-    {"data_format", NN_ARG_CHOICE, ARG(data_format), false, 0, 0, false,
-     nn_data_format_choices, "'channels_last'",
-     "'channels_last' (batch, depth, height, width, channels) or 'channels_first' (batch, "
-     "channels, depth, height, width)."},
+    NN_VOLUME_DATA_FORMAT_ARG,
     {"dilation_rate", NN_ARG_TRIPLE, ARG(dilation_rate), false, 1, 1 << 30, false, NULL,
      "(1, 1, 1)",
      "Spacing between the kernel's taps (atrous convolution): a kernel of size k covers "

@@ -60,10 +60,7 @@ static const nn_arg_spec global_pool1d_args[] = {
 };
 
 static const nn_arg_spec global_pool3d_args[] = {
-    {"data_format", NN_ARG_CHOICE, ARG(data_format), false, 0, 0, false,
-     nn_data_format_choices, "'channels_last'",
-     "'channels_last' (batch, depth, height, width, channels) or 'channels_first' (batch, "
-     "channels, depth, height, width)."},
+    NN_VOLUME_DATA_FORMAT_ARG,
     {"keepdims", NN_ARG_BOOL, ARG(keepdims), false, 0, 0, false, NULL, "False",
      "Keep the depth, height and width as axes of size 1: (batch, 1, 1, 1, channels)."},
     {"name", NN_ARG_STRING, ARG(base.name), false, 0, 0, false, NULL, "None",

@@ -47,10 +47,7 @@ typedef struct pool3d_layer {
      "'valid'",                                                                              \
      "'valid': boxes stay inside the input; 'same': the input is padded so that the "      \
      "output has ceil(input / strides) cells along each axis (" padding_note ")."},          \
-    {"data_format", NN_ARG_CHOICE, ARG(data_format), false, 0, 0, false,                     \
-     nn_data_format_choices, "'channels_last'",                                              \
-     "'channels_last' (batch, depth, height, width, channels) or 'channels_first' "        \
-     "(batch, channels, depth, height, width)."},                                            \
+    NN_VOLUME_DATA_FORMAT_ARG,                                                               \
     NN_NAME_AND_INPUT_SHAPE_ARGS(base_name)
 
 static const nn_arg_spec maxpool3d_args[] = {
