@@ -329,6 +329,13 @@ nn_status nn_layer_buffer_reserve(nn_storage **buffer, nn_device device, size_t 
     return NN_OK;
 }
 
+void *nn_layer_buffer_reserved(const nn_storage *buffer, nn_device device, size_t bytes)
+{
+    if (!buffer || buffer->bytes < bytes || !nn_device_equal(buffer->device, device))
+        return NULL;
+    return buffer->data;
+}
+
 /* Whether the layer keeps its pre-activation output for backward. A TimeDistributed
  * shows its wrapped layer's activation (for the model), but the wrapped layer applies it
  * and keeps the pre-activation. */

@@ -351,6 +351,9 @@ size_t nn_layer_scratch_floats(const nn_layer *layer, const nn_backend *backend,
  * the layer. */
 nn_status nn_layer_buffer_reserve(nn_storage **buffer, nn_device device, size_t bytes,
                                   const nn_layer *layer);
+/* For forward and backward: the data of a buffer reserve made, when it holds at least
+ * `bytes` on `device`; NULL when it was not reserved for that (the caller's error). */
+void *nn_layer_buffer_reserved(const nn_storage *buffer, nn_device device, size_t bytes);
 /* The device a layer's weights live on (the CPU for a layer without weights). */
 nn_device nn_layer_device(const nn_layer *layer);
 

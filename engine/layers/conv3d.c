@@ -272,6 +272,7 @@ typedef struct conv3d_sizes {
     nn_conv2d_sizes planes; /* a batch of batch · OD planes: one tap's slice and output */
     int64_t batch;
     int64_t plane_floats;   /* H · W · C: one depth plane of one sample */
+    size_t kernel_slice;    /* one depth tap's 2-D kernel, (KH, KW, C / G, F), in floats */
     size_t volume;          /* the input batch */
     size_t padded;          /* the padded input batch, (B, Dp, H, W, C) */
     bool pads;              /* whether the padded input differs from the input */
@@ -287,6 +288,8 @@ static conv3d_sizes conv3d_sizes_of(const conv3d_layer *conv, const nn_backend *
     s.planes = nn_conv2d_sizes_of(g, backend, batch * conv->out_depth);
     s.batch = batch;
     s.plane_floats = (int64_t)g->in_height * g->in_width * g->in_channels;
+    s.kernel_slice = (size_t)g->kernel_height * (size_t)g->kernel_width *
+                     (size_t)(g->in_channels / g->groups) * (size_t)g->out_channels;
     s.volume = nn_aligned_floats((size_t)(batch * conv->depth * s.plane_floats));
     s.padded = nn_aligned_floats((size_t)(batch * conv->padded_depth * s.plane_floats));
     s.pads = conv->pad_front != 0 || conv->padded_depth != conv->depth;
@@ -362,8 +365,6 @@ static nn_status conv3d_forward(nn_layer *layer, nn_exec *exec, const nn_tensor 
     bool last = conv->data_format == NN_CHANNELS_LAST;
     const float *kernel = nn_tensor_f32(layer->params[0].value);
     const float *bias = conv->use_bias ? nn_tensor_f32(layer->params[1].value) : NULL;
-    size_t kernel_slice = (size_t)g->kernel_height * (size_t)g->kernel_width *
-                          (size_t)(g->in_channels / g->groups) * (size_t)g->out_channels;
     float *out = nn_tensor_f32(output);
     size_t n = nn_tensor_count(output);
     int64_t out_spatial = conv->out_depth * g->out_height * g->out_width;
@@ -404,7 +405,7 @@ static nn_status conv3d_forward(nn_layer *layer, nn_exec *exec, const nn_tensor 
         }
         /* The first tap writes the output with the bias; the others add to it. */
         backend->conv2d_forward(tap == 0 ? out_last : tap_output, planes,
-                                kernel + (size_t)tap * kernel_slice, tap == 0 ? bias : NULL,
+                                kernel + (size_t)tap * s.kernel_slice, tap == 0 ? bias : NULL,
                                 linear, g, kernel_scratch);
         if (tap > 0)
             backend->add(out_last, tap_output, n);
@@ -433,8 +434,6 @@ static nn_status conv3d_backward(nn_layer *layer, nn_exec *exec, const nn_tensor
     float *dkernel = layer->params[0].grad ? nn_tensor_f32(layer->params[0].grad) : NULL;
     float *dbias = conv->use_bias && layer->params[1].grad ? nn_tensor_f32(layer->params[1].grad)
                                                            : NULL;
-    size_t kernel_slice = (size_t)g->kernel_height * (size_t)g->kernel_width *
-                          (size_t)(g->in_channels / g->groups) * (size_t)g->out_channels;
     size_t n = nn_tensor_count(output);
     int64_t in_spatial = conv->depth * g->in_height * g->in_width;
     int64_t out_spatial = conv->out_depth * g->out_height * g->out_width;
@@ -490,7 +489,7 @@ static nn_status conv3d_backward(nn_layer *layer, nn_exec *exec, const nn_tensor
 
     size_t padded_count = (size_t)(batch * conv->padded_depth * s.plane_floats);
     for (int tap = 0; tap < conv->kernel_size[0]; tap++) {
-        float *tap_dkernel = dkernel ? dkernel + (size_t)tap * kernel_slice : NULL;
+        float *tap_dkernel = dkernel ? dkernel + (size_t)tap * s.kernel_slice : NULL;
         /* The bias gradient, the sum of the output gradient, is the same for every tap. */
         float *tap_dbias = tap == 0 ? dbias : NULL;
         if (!tap_dkernel && !tap_dbias && !dvolume)
@@ -504,11 +503,11 @@ static nn_status conv3d_backward(nn_layer *layer, nn_exec *exec, const nn_tensor
         if (dvolume && s.whole) {
             /* One tap, reading the whole padded input: its gradient is dpadded. */
             backend->conv2d_backward(dpadded, tap_dkernel, tap_dbias, gradient, planes,
-                                     kernel + (size_t)tap * kernel_slice, g, kernel_scratch);
+                                     kernel + (size_t)tap * s.kernel_slice, g, kernel_scratch);
             continue;
         }
         backend->conv2d_backward(dvolume ? dslice : NULL, tap_dkernel, tap_dbias, gradient,
-                                 planes, kernel + (size_t)tap * kernel_slice, g,
+                                 planes, kernel + (size_t)tap * s.kernel_slice, g,
                                  kernel_scratch);
         if (!dvolume)
             continue;

@@ -208,10 +208,7 @@ static size_t global_pool2d_scratch_floats(const nn_layer *layer, const nn_backe
 static int32_t *argmax_for(const global_pool2d_layer *pool, int64_t batch, nn_device device)
 {
     size_t outputs = (size_t)batch * (size_t)pool->geometry.channels;
-    if (!pool->argmax || pool->argmax->bytes < outputs * sizeof(int32_t) ||
-        !nn_device_equal(pool->argmax->device, device))
-        return NULL;
-    return pool->argmax->data;
+    return nn_layer_buffer_reserved(pool->argmax, device, outputs * sizeof(int32_t));
 }
 
 static nn_status global_pool2d_reserve(nn_layer *layer, nn_device device, int64_t batch)

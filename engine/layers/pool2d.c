@@ -222,10 +222,8 @@ static size_t output_floats(const maxpool2d_layer *pool, int64_t batch)
  * device (NULL otherwise: not reserved). */
 static int32_t *argmax_for(const maxpool2d_layer *pool, int64_t batch, nn_device device)
 {
-    if (!pool->argmax || pool->argmax->bytes < output_floats(pool, batch) * sizeof(int32_t) ||
-        !nn_device_equal(pool->argmax->device, device))
-        return NULL;
-    return pool->argmax->data;
+    return nn_layer_buffer_reserved(pool->argmax, device,
+                                    output_floats(pool, batch) * sizeof(int32_t));
 }
 
 static size_t maxpool2d_scratch_floats(const nn_layer *layer, const nn_backend *backend,

@@ -186,24 +186,18 @@ static size_t pool3d_scratch_floats(const nn_layer *layer, const nn_backend *bac
     return floats;
 }
 
-/* A stage's winners from the last forward in training, if its buffer holds `outputs` on
+/* A stage's winners from the last forward in training, if its buffer fits the batch on
  * the device (NULL otherwise: not reserved). */
-static int32_t *winners(const nn_storage *argmax, size_t outputs, nn_device device)
-{
-    if (!argmax || argmax->bytes < outputs * sizeof(int32_t) ||
-        !nn_device_equal(argmax->device, device))
-        return NULL;
-    return argmax->data;
-}
-
 static int32_t *plane_winners(const pool3d_layer *pool, int64_t batch, nn_device device)
 {
-    return winners(pool->plane_argmax, planes_floats(pool, batch), device);
+    return nn_layer_buffer_reserved(pool->plane_argmax, device,
+                                    planes_floats(pool, batch) * sizeof(int32_t));
 }
 
 static int32_t *depth_winners(const pool3d_layer *pool, int64_t batch, nn_device device)
 {
-    return winners(pool->depth_argmax, output_floats(pool, batch), device);
+    return nn_layer_buffer_reserved(pool->depth_argmax, device,
+                                    output_floats(pool, batch) * sizeof(int32_t));
 }
 
 static nn_status pool3d_reserve(nn_layer *layer, nn_device device, int64_t batch)
