@@ -577,12 +577,10 @@ static nn_status check_run(const nn_layer *layer, const nn_exec *exec, const nn_
         return nn_error(NN_ERR_ARGUMENT, "layer \"%s\": needs %zu floats of scratch for a batch "
                         "of %lld, got %zu", layer->name, needed, (long long)*batch,
                         exec->scratch_floats);
+    size_t preactivation_bytes =
+        (size_t)*batch * (size_t)nn_shape_inner(&layer->output_shape, 1) * sizeof(float);
     if (keeps_preactivation(layer) &&
-        (!layer->preactivation ||
-         layer->preactivation->bytes < (size_t)*batch *
-                                           (size_t)nn_shape_inner(&layer->output_shape, 1) *
-                                           sizeof(float) ||
-         !nn_device_equal(layer->preactivation->device, exec->device)))
+        !nn_layer_buffer_reserved(layer->preactivation, exec->device, preactivation_bytes))
         return nn_error(NN_ERR_STATE, "layer \"%s\": call nn_layer_reserve for a batch of %lld "
                         "first", layer->name, (long long)*batch);
     return NN_OK;

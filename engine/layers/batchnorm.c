@@ -215,8 +215,8 @@ static nn_status batchnorm_forward(nn_layer *layer, nn_exec *exec, const nn_tens
 {
     batchnorm_layer *bn = (batchnorm_layer *)layer;
     nn_batchnorm_geometry g = call_geometry(bn, exec, &input->shape);
-    if (!bn->statistics || bn->statistics->bytes < 2 * (size_t)g.channels * sizeof(float) ||
-        !nn_device_equal(bn->statistics->device, exec->device))
+    if (!nn_layer_buffer_reserved(bn->statistics, exec->device,
+                                  2 * (size_t)g.channels * sizeof(float)))
         return nn_error(NN_ERR_STATE, "layer \"%s\": forward before nn_layer_reserve",
                         layer->name);
     float *mean = bn->statistics->data, *inv_std = mean + g.channels;

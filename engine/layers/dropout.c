@@ -300,8 +300,7 @@ static nn_status dropout_forward(nn_layer *layer, nn_exec *exec, const nn_tensor
     nn_dropout_geometry *g = &dropout->geometry;
     size_t noise_count;
     NN_TRY(resolve_noise(dropout, shape, shape->dims[0], g->noise_dims, &noise_count));
-    if (!dropout->mask || noise_count > dropout->mask->bytes ||
-        !nn_device_equal(dropout->mask->device, exec->device))
+    if (!nn_layer_buffer_reserved(dropout->mask, exec->device, noise_count))
         return nn_error(NN_ERR_STATE,
                         "layer \"%s\": a batch of %lld arrived but the layer was reserved for "
                         "fewer rows or another device (call nn_layer_reserve first)",

@@ -339,8 +339,7 @@ static nn_status layernorm_forward(nn_layer *layer, nn_exec *exec, const nn_tens
     const nn_shape *shape = &input->shape;
     nn_group_norm_geometry g = geometry_of(norm, shape, shape->dims[0]);
     size_t count = statistics_floats(&g);
-    if (!norm->statistics || norm->statistics->bytes < count * sizeof(float) ||
-        !nn_device_equal(norm->statistics->device, exec->device))
+    if (!nn_layer_buffer_reserved(norm->statistics, exec->device, count * sizeof(float)))
         return nn_error(NN_ERR_STATE, "layer \"%s\": a batch of %lld arrived but the layer "
                         "was reserved for fewer samples or another device (call "
                         "nn_layer_reserve first)", layer->name, (long long)shape->dims[0]);

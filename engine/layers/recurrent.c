@@ -611,10 +611,8 @@ static nn_status check_reserved(const recurrent_layer *rnn, const nn_exec *exec,
 {
     size_t history_bytes = history_of(s, rnn->recurrent_dropout > 0.0f).total * sizeof(float);
     for (int d = 0; d < directions_of(&rnn->base); d++) {
-        const nn_storage *history = rnn->history[d], *masks = rnn->masks[d];
-        if (!history || history->bytes < history_bytes ||
-            !nn_device_equal(history->device, exec->device) || !masks ||
-            masks->bytes < masks_bytes(s) || !nn_device_equal(masks->device, exec->device))
+        if (!nn_layer_buffer_reserved(rnn->history[d], exec->device, history_bytes) ||
+            !nn_layer_buffer_reserved(rnn->masks[d], exec->device, masks_bytes(s)))
             return nn_error(NN_ERR_STATE, "layer \"%s\": a batch of %lld arrived but the layer "
                             "was reserved for fewer rows or another device (call "
                             "nn_layer_reserve first)", rnn->base.name, (long long)s->batch);
@@ -945,8 +943,8 @@ static nn_status bidirectional_forward(nn_layer *layer, nn_exec *exec, const nn_
     call_sizes s = sizes_of(layer, batch);
     NN_TRY(check_reserved(rnn, exec, &s));
     merge_layout m = merge_of(rnn, &s);
-    if (!rnn->merge_inputs || rnn->merge_inputs->bytes < 2 * m.output_floats * sizeof(float) ||
-        !nn_device_equal(rnn->merge_inputs->device, exec->device))
+    if (!nn_layer_buffer_reserved(rnn->merge_inputs, exec->device,
+                                  2 * m.output_floats * sizeof(float)))
         return nn_error(NN_ERR_STATE, "layer \"%s\": a batch of %lld arrived but the layer "
                         "was reserved for fewer rows (call nn_layer_reserve first)",
                         layer->name, (long long)batch);

@@ -324,8 +324,7 @@ static nn_status check_call(const nn_layer *layer, const nn_exec *exec, int64_t 
     const nn_conv2d_geometry *d = &conv->depthwise;
     size_t middle = (size_t)batch * (size_t)d->out_height * (size_t)d->out_width *
                     (size_t)d->out_channels * sizeof(float);
-    if (!conv->middle || conv->middle->bytes < middle ||
-        !nn_device_equal(conv->middle->device, exec->device))
+    if (!nn_layer_buffer_reserved(conv->middle, exec->device, middle))
         return nn_error(NN_ERR_STATE, "layer \"%s\": a batch of %lld arrived but the layer "
                         "was reserved for fewer rows or another device (call nn_layer_reserve "
                         "first)", layer->name, (long long)batch);
