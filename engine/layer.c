@@ -463,11 +463,14 @@ static nn_status check_built_input(const nn_layer *layer, const nn_shape *input)
 
 /* Whether one sample of shape (the sizes after the batch axis) has a count of values that
  * fits in 63 bits, so that the layers' products of sizes cannot overflow. */
-static bool sample_countable(const nn_shape *shape)
+/* Whether one sample (every axis but the batch; unknown sizes left out) holds at most
+ * NN_MAX_SAMPLE_VALUES values. */
+static bool sample_within_limit(const nn_shape *shape)
 {
     int64_t count = 1;
     for (int i = 1; i < shape->ndim; i++)
-        if (shape->dims[i] > 0 && __builtin_mul_overflow(count, shape->dims[i], &count))
+        if (shape->dims[i] > 0 && (__builtin_mul_overflow(count, shape->dims[i], &count) ||
+                                   count > NN_MAX_SAMPLE_VALUES))
             return false;
     return true;
 }
@@ -508,15 +511,15 @@ nn_status nn_layer_build(nn_layer *layer, const nn_shape *input)
     nn_shape output = {0};
     char text[128];
     NN_TRY(validate_arguments(layer));
-    if (!sample_countable(&batched))
-        return nn_error(NN_ERR_SHAPE, "one sample of input %s holds more values than can be "
-                        "counted (2^63)", nn_shape_format(&batched, text, sizeof text));
+    if (!sample_within_limit(&batched))
+        return nn_error(NN_ERR_SHAPE, "one sample of input %s holds more than 2^40 values, "
+                        "the most nnsh takes", nn_shape_format(&batched, text, sizeof text));
     layer->param_count = 0;
     layer->explanation[0] = '\0';
     nn_status status = layer->cls->build(layer, &batched, &output);
-    if (status == NN_OK && !sample_countable(&output))
-        status = nn_error(NN_ERR_SHAPE, "one sample of its output %s would hold more values "
-                          "than can be counted (2^63)",
+    if (status == NN_OK && !sample_within_limit(&output))
+        status = nn_error(NN_ERR_SHAPE, "one sample of its output %s would hold more than "
+                          "2^40 values, the most nnsh takes",
                           nn_shape_format(&output, text, sizeof text));
     if (status != NN_OK) {
         layer->param_count = 0;

@@ -18,6 +18,11 @@
 #include "status.h"
 #include "tensor.h"
 
+/* The most values one sample may hold at any layer's input or output (4 TiB of floats,
+ * far beyond any memory): building refuses more, and so does reading a model file, so
+ * that every model that builds can be saved and loaded again. */
+#define NN_MAX_SAMPLE_VALUES ((int64_t)1 << 40)
+
 enum {
     NN_LAYER_MAX_PARAMS = 6, /* a Bidirectional LSTM's two kernels, recurrent kernels, biases */
     NN_NAME_CAPACITY = 64,

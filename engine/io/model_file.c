@@ -21,10 +21,6 @@ enum { MAX_FILE_LAYERS = 4096 };
 /* Tensor names are "<layer>/<weight>" and "optimizer/<slot>/<layer>/<weight>". */
 enum { TENSOR_NAME_CAPACITY = 2 * NN_NAME_CAPACITY + 64 };
 
-/* Per-sample sizes above this are refused while checking a file's architecture, long
- * before any product of them could overflow. */
-#define MAX_SAMPLE_ELEMENTS ((int64_t)1 << 40)
-
 static const char KEY_FORMAT[] = "nnsh.format";
 static const char KEY_VERSION[] = "nnsh.format_version";
 static const char KEY_WRITER[] = "nnsh.writer";
@@ -694,7 +690,7 @@ static int64_t sample_elements(const nn_shape *shape)
     int64_t count = 1;
     for (int i = 1; i < shape->ndim; i++) {
         if (shape->dims[i] < 1 || __builtin_mul_overflow(count, shape->dims[i], &count) ||
-            count > MAX_SAMPLE_ELEMENTS)
+            count > NN_MAX_SAMPLE_VALUES)
             return -1;
     }
     return count;

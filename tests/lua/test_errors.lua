@@ -141,6 +141,12 @@ local cases = {
   {'Conv2D after Flatten', function()
     nn.Sequential{L.Flatten{input_shape = {8, 8, 1}}, L.Conv2D{4, 3}}
   end, 'conv2d', 'flatten', '(None, 64)'},
+  {'an input of more than 2^40 values per sample', function()
+    nn.Sequential{L.Flatten{input_shape = {32768, 32768, 1024, 2}}}
+  end, 'flatten', '(None, 32768, 32768, 1024, 2)', 'more than 2^40 values'},
+  {'an output of more than 2^40 values per sample', function()
+    nn.Sequential{L.UpSampling2D{{32768, 32768}, input_shape = {32, 32, 1024}}}
+  end, 'up_sampling2d', 'its output (None, 1048576, 1048576, 1024)', 'more than 2^40 values'},
   {'pooling too much', function()
     nn.Sequential{L.MaxPool2D{4, input_shape = {6, 6, 1}}, L.MaxPool2D{4}}
   end, 'max_pooling2d_1', '(None, 1, 1, 1)'},

@@ -199,6 +199,17 @@ t.test('bad saves and loads say what is wrong', function()
            'garbage.safetensors', 'runs past the end of the file')
 end)
 
+t.test('every model that builds loads again, up to 2^40 values per sample', function()
+  -- Building and the file reader share one limit: a model at it saves and loads; past it,
+  -- building already refuses, so no file is ever written that load_model would refuse.
+  local widest = nn.Sequential{L.Flatten{input_shape = {1024, 1024, 1024, 1024}}}
+  widest:save(path('widest.nnsh'))
+  t.eq(tostring(nn.models.load_model(path('widest.nnsh')).layers[1].output_shape),
+       '(None, 1099511627776)', 'Flatten of 2^40 values per sample, reloaded')
+  t.raises(function() nn.Sequential{L.Flatten{input_shape = {1024, 1024, 1024, 2048}}} end,
+           'more than 2^40 values')
+end)
+
 t.test("Keras' file names are refused for saving, and Keras' files named when loaded", function()
   local model = dense_model()
   t.raises(function() model:save(path('m.h5')) end, 'model:save', 'm.h5\' names a Keras HDF5 file',

@@ -124,9 +124,9 @@ t.test('bad arguments and inputs raise errors that say what is wrong', function(
            'axis {-1, 3} names one axis of input (None, 3, 4, 5) twice (a negative axis counts '
            .. 'from the end: -1 is 3)')
   t.raises(function()
-    nn.Sequential{nn.Input{shape = {2 ^ 20 | 0, 2 ^ 20 | 0, 2}}, L.LayerNormalization{axis = {1, 2, 3}}}
-  end, 'normalising axis {1, 2, 3} of input (None, 1048576, 1048576, 2) together would give gamma '
-       .. 'and beta 2199023255552 values each, more than the 2147483647 a layer supports')
+    nn.Sequential{nn.Input{shape = {2 ^ 20 | 0, 2 ^ 11 | 0, 2}}, L.LayerNormalization{axis = {1, 2, 3}}}
+  end, 'normalising axis {1, 2, 3} of input (None, 1048576, 2048, 2) together would give gamma '
+       .. 'and beta 4294967296 values each, more than the 2147483647 a layer supports')
   t.raises(function() L.LayerNormalization{axis = 9} end, 'axis must hold axes from -8 to 7, got 9')
   t.raises(function() L.LayerNormalization{axis = {2, -1, 2}} end, 'axis lists axis 2 twice')
   t.raises(function() L.LayerNormalization{axis = {}} end, 'axis must list 1 to 8 axes, got 0')
