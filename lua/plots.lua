@@ -373,6 +373,10 @@ local describers = {
     if c.activation == nil then return nil end
     return {tostring(c.activation)}
   end,
+  Softmax = function(c)
+    if c.axis == nil or c.axis == -1 then return nil end
+    return {'axis ' .. c.axis}
+  end,
   Rescaling = function(c)
     if c.scale == nil then return nil end
     -- 1/255 reads better as a fraction than as 0.00392157.

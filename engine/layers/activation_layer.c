@@ -1,7 +1,11 @@
 /* Activation: applies an activation function to every element (softmax: the last axis).
  * LeakyReLU, ELU and Softmax are the same layer with the function fixed by the class and
  * its parameter given as an argument, as Keras' advanced activation layers; Identity is
- * it with the linear function, Keras' placeholder that passes its input on. */
+ * it with the linear function, Keras' placeholder that passes its input on.
+ *
+ * A Softmax over another axis moves that axis last, normalises, and moves it back. To
+ * the model it is then a layer with no activation of its own: its output is what the
+ * loss starts from, so the loss never fuses a softmax over the wrong axis into itself. */
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
@@ -12,6 +16,9 @@ typedef struct activation_layer {
     nn_layer base;
     float parameter; /* LeakyReLU's negative_slope, ELU's alpha */
     int axis;        /* Softmax's axis */
+    /* A Softmax over an axis other than the last, seen as (before, size, after) with the
+     * batch in `before` per sample: before_per_sample is 0 when the axis is the last. */
+    int64_t before_per_sample, axis_size, after;
 } activation_layer;
 
 #define ARG(field) offsetof(activation_layer, field)
@@ -27,22 +34,43 @@ static const nn_arg_spec activation_args[] = {
 
 static void activation_set_defaults(nn_layer *layer) { (void)layer; }
 
+/* Softmax's axis on this input: the last one as every activation, or another one, which
+ * the layer moves last around the function (the model then sees no activation). */
+static nn_status softmax_build(activation_layer *softmax, const nn_shape *input)
+{
+    nn_layer *layer = &softmax->base;
+    int axis = softmax->axis;
+    int normalised = axis < 0 ? axis + input->ndim : axis;
+    char text[128];
+    nn_shape_format(input, text, sizeof text);
+    if (normalised < 0 || normalised >= input->ndim)
+        return nn_error(NN_ERR_SHAPE, "axis %d is out of range for input %s (%d axes)", axis,
+                        text, input->ndim);
+    if (normalised == 0)
+        return nn_error(NN_ERR_SHAPE, "axis %d of input %s is the batch axis; a softmax "
+                        "normalises within each sample", axis, text);
+    softmax->before_per_sample = 0;
+    layer->activation = nn_activation_default(NN_ACTIVATION_SOFTMAX);
+    if (normalised == input->ndim - 1) {
+        snprintf(layer->explanation, sizeof layer->explanation,
+                 "unchanged: softmax works element by element (normalising the last axis)");
+        return NN_OK;
+    }
+    softmax->before_per_sample = nn_shape_inner(input, 1) / nn_shape_inner(input, normalised);
+    softmax->axis_size = input->dims[normalised];
+    softmax->after = nn_shape_inner(input, normalised + 1);
+    layer->activation = nn_activation_default(NN_ACTIVATION_LINEAR);
+    snprintf(layer->explanation, sizeof layer->explanation,
+             "unchanged: softmax normalises axis %d, so the %lld values along it sum to 1 for "
+             "each position of the other axes", normalised, (long long)softmax->axis_size);
+    return NN_OK;
+}
+
 static nn_status activation_build(nn_layer *layer, const nn_shape *input, nn_shape *output)
 {
-    if (layer->cls == &nn_softmax_class) {
-        int axis = ((activation_layer *)layer)->axis;
-        int normalised = axis < 0 ? axis + input->ndim : axis;
-        char text[128];
-        if (normalised < 0 || normalised >= input->ndim)
-            return nn_error(NN_ERR_SHAPE, "axis %d is out of range for input %s (%d axes)", axis,
-                            nn_shape_format(input, text, sizeof text), input->ndim);
-        if (normalised != input->ndim - 1)
-            return nn_error(NN_ERR_SHAPE,
-                            "softmax over axis %d of input %s: nnsh normalises the last axis "
-                            "only (axis=-1); move that axis last first",
-                            axis, nn_shape_format(input, text, sizeof text));
-    }
     *output = *input;
+    if (layer->cls == &nn_softmax_class)
+        return softmax_build((activation_layer *)layer, input);
     if (layer->cls == &nn_identity_class)
         snprintf(layer->explanation, sizeof layer->explanation,
                  "unchanged: the input passes through as it is");
@@ -60,9 +88,79 @@ static size_t last_axis(const nn_tensor *tensor)
     return (size_t)tensor->shape.dims[tensor->shape.ndim - 1];
 }
 
+/* ---- Softmax over an axis other than the last ---- */
+
+static bool across_axis(const nn_layer *layer)
+{
+    return layer->cls == &nn_softmax_class &&
+           ((const activation_layer *)layer)->before_per_sample > 0;
+}
+
+/* Three copies of the input with the axis moved last (forward uses two). */
+static size_t activation_scratch_floats(const nn_layer *layer, const nn_backend *backend,
+                                        int64_t batch)
+{
+    (void)backend;
+    if (!across_axis(layer))
+        return 0;
+    return 3 * (size_t)batch * (size_t)nn_shape_inner(&layer->output_shape, 1);
+}
+
+static int64_t before_of(const activation_layer *softmax, const nn_tensor *input)
+{
+    return input->shape.dims[0] * softmax->before_per_sample;
+}
+
+static void softmax_across_forward(const activation_layer *softmax, nn_exec *exec,
+                                   const nn_tensor *input, nn_tensor *output)
+{
+    const nn_backend *backend = exec->backend;
+    size_t n = nn_tensor_count(input);
+    int64_t before = before_of(softmax, input);
+    float *moved = exec->scratch, *normalised = moved + n;
+    backend->to_channels_last(moved, nn_tensor_f32(input), before, softmax->axis_size,
+                              softmax->after);
+    backend->activation_forward(nn_activation_default(NN_ACTIVATION_SOFTMAX), normalised, moved,
+                                n, (size_t)softmax->axis_size);
+    backend->to_channels_first(nn_tensor_f32(output), normalised, before, softmax->axis_size,
+                               softmax->after);
+    /* The model sees no activation here: what its loss starts from is the output. */
+    if (exec->logits)
+        backend->copy(exec->logits, nn_tensor_f32(output), n * sizeof(float));
+}
+
+/* The softmax's gradient needs only its output, so the input is not read. The gradient
+ * arriving is always the output's: with no activation of its own, the layer's output is
+ * its pre-activation as the model counts it. */
+static void softmax_across_backward(const activation_layer *softmax, nn_exec *exec,
+                                    const nn_tensor *output, const nn_tensor *doutput,
+                                    nn_tensor *dinput)
+{
+    const nn_backend *backend = exec->backend;
+    size_t n = nn_tensor_count(output);
+    int64_t before = before_of(softmax, output);
+    float *moved_output = exec->scratch, *moved_gradient = moved_output + n;
+    float *moved_dinput = moved_gradient + n;
+    backend->to_channels_last(moved_output, nn_tensor_f32(output), before, softmax->axis_size,
+                              softmax->after);
+    backend->to_channels_last(moved_gradient, nn_tensor_f32(doutput), before,
+                              softmax->axis_size, softmax->after);
+    backend->activation_backward(nn_activation_default(NN_ACTIVATION_SOFTMAX), moved_dinput,
+                                 moved_gradient, moved_output, moved_output, n,
+                                 (size_t)softmax->axis_size);
+    backend->to_channels_first(nn_tensor_f32(dinput), moved_dinput, before, softmax->axis_size,
+                               softmax->after);
+}
+
+/* ---- every activation layer ---- */
+
 static nn_status activation_forward(nn_layer *layer, nn_exec *exec, const nn_tensor *input,
                                     nn_tensor *output)
 {
+    if (across_axis(layer)) {
+        softmax_across_forward((const activation_layer *)layer, exec, input, output);
+        return NN_OK;
+    }
     size_t n = nn_tensor_count(input);
     if (exec->logits)
         exec->backend->copy(exec->logits, nn_tensor_f32(input), n * sizeof(float));
@@ -77,6 +175,10 @@ static nn_status activation_backward(nn_layer *layer, nn_exec *exec, const nn_te
 {
     if (!dinput)
         return NN_OK;
+    if (across_axis(layer)) {
+        softmax_across_backward((const activation_layer *)layer, exec, output, doutput, dinput);
+        return NN_OK;
+    }
     size_t n = nn_tensor_count(input);
     if (exec->doutput_is_preactivation) {
         exec->backend->copy(nn_tensor_f32(dinput), nn_tensor_f32(doutput), n * sizeof(float));
@@ -133,7 +235,7 @@ static const nn_arg_spec elu_args[] = {
 
 static const nn_arg_spec softmax_args[] = {
     {"axis", NN_ARG_AXIS, ARG(axis), false, -NN_MAX_DIMS, NN_MAX_DIMS - 1, false, NULL, "-1",
-     "The axis normalised; nnsh supports the last one (-1)."},
+     "The axis normalised: the values along it sum to 1 (-1, the last, by default)."},
     NAME_ARG("softmax"),
     INPUT_SHAPE_ARG,
 };
@@ -178,7 +280,7 @@ static unsigned parametric_mask_use(const nn_layer *layer, const nn_shape *input
         .positional_count = 1, .set_defaults = defaults,                                 \
         .validate = parametric_validate, .build = activation_build,                      \
         .forward = activation_forward, .backward = activation_backward,                  \
-        .mask_use = parametric_mask_use,                                                 \
+        .scratch_floats = activation_scratch_floats, .mask_use = parametric_mask_use,    \
     }
 
 const nn_layer_class nn_leaky_relu_class = PARAMETRIC_CLASS(
@@ -193,7 +295,8 @@ const nn_layer_class nn_elu_class = PARAMETRIC_CLASS(
 
 const nn_layer_class nn_softmax_class = PARAMETRIC_CLASS(
     "Softmax", "softmax", softmax_args, softmax_set_defaults,
-    "Softmax over the last axis: each run of values becomes probabilities that sum to 1.",
+    "Softmax over an axis (the last by default): the values along it become probabilities "
+    "that sum to 1.",
     "print(nn.layers.Softmax()(nn.tensor{{1, 2, 3}}))");
 
 static const nn_arg_spec identity_args[] = {

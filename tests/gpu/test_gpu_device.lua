@@ -329,6 +329,20 @@ t.test('PReLU, per element and per channel, trains on the GPU as on the CPU', fu
   expect_same_step(make, nn.random.randn(8, 6, 6, 2), nn.tensor{0, 1, 1, 0, 1, 0, 0, 1}, 'PReLU: ')
 end)
 
+t.test('Softmax over a middle axis, inside the model and last, trains on the GPU as on the CPU',
+       function()
+  local function make(device)
+    nn.random.seed(19)
+    local model = nn.Sequential{L.Conv2D{3, 1, input_shape = {4, 5, 2}}, L.Softmax{axis = 1},
+                                L.Conv2D{3, 1}, L.Softmax{axis = 2}}
+    model:to(device)
+    model:compile{optimizer = nn.optimizers.SGD{learning_rate = 0.1},
+                  loss = 'categorical_crossentropy'}
+    return model
+  end
+  expect_same_step(make, nn.random.randn(6, 4, 5, 2), nn.random.uniform(6, 4, 5, 3), 'Softmax: ')
+end)
+
 t.test('TimeDistributed layers train on the GPU as on the CPU', function()
   local function make(device)
     nn.random.seed(18)

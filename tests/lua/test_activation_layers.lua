@@ -107,11 +107,62 @@ t.test('saved and loaded with their parameters', function()
   t.eq(copy:predict(inputs, {verbose = 0}), model:predict(inputs, {verbose = 0}), 'same predictions')
 end)
 
+t.test('Softmax over another axis: values, gradients, files, devices', function()
+  -- Along axis 1 of (1, 2, 3) each column's two values become 1 / (1 + e^-d) and its
+  -- complement, d their difference.
+  local p = L.Softmax{axis = 1}(nn.tensor{{{1, 2, 3}, {4, 6, 9}}})
+  for column, difference in ipairs{3, 4, 6} do
+    t.near(p[1][1][column], 1 / (1 + math.exp(difference)), 1e-7, 'column ' .. column .. ', row 1')
+    t.near(p[1][2][column], 1 / (1 + math.exp(-difference)), 1e-7, 'column ' .. column .. ', row 2')
+  end
+  local cube = nn.random.randn(2, 3, 4, 5)
+  t.eq(L.Softmax{axis = -3}(cube), L.Softmax{axis = 1}(cube), 'a negative axis counts from the end')
+  local moved = L.Permute{{1, 3, 2}}(L.Softmax()(L.Permute{{1, 3, 2}}(cube)))
+  t.near(L.Softmax{axis = 2}(cube), moved, 1e-7, 'axis 2 is the last axis of the permuted input')
+  local layer = L.Softmax{axis = 1}
+  local model = nn.Sequential{L.Dense{3, input_shape = {2, 4}}, layer}
+  t.eq(layer.explanation, 'unchanged: softmax normalises axis 1, so the 2 values along it sum '
+       .. 'to 1 for each position of the other axes', 'explained')
+
+  -- The same network with the axis moved last by Permute layers, from the same weights,
+  -- trains the same: the gradient through the moved softmax is the softmax's. As the last
+  -- layer, the loss is not fused with a softmax over the wrong axis.
+  local function train(layers, device)
+    nn.random.seed(11)
+    local m = nn.Sequential(layers)
+    m:compile{optimizer = nn.optimizers.SGD{learning_rate = 0.5}, loss = 'categorical_crossentropy'}
+    if device then m:to(device) end
+    m:set_weights(model:get_weights())
+    local xs, ys = nn.random.randn(8, 2, 4), nn.random.uniform(8, 2, 3)
+    local history = m:fit(xs, ys, {epochs = 3, batch_size = 4, verbose = 0})
+    return m, history.history.loss
+  end
+  local direct, direct_loss = train{L.Dense{3, input_shape = {2, 4}}, L.Softmax{axis = 1}}
+  local permuted, permuted_loss = train{L.Dense{3, input_shape = {2, 4}}, L.Permute{{2, 1}},
+                                        L.Softmax(), L.Permute{{2, 1}}}
+  t.near(direct_loss[3], permuted_loss[3], 1e-6, 'the same losses')
+  t.truthy(direct_loss[3] < direct_loss[1], 'the loss falls')
+  t.near(direct:get_weights()[1], permuted:get_weights()[1], 1e-6, 'the same kernel')
+  local emulated, emulated_loss = train({L.Dense{3, input_shape = {2, 4}}, L.Softmax{axis = 1}},
+                                        'emulated')
+  for epoch = 1, 3 do t.eq(emulated_loss[epoch], direct_loss[epoch], 'cpu and emulated, epoch ' .. epoch) end
+  t.eq(emulated:get_weights()[1], direct:get_weights()[1], 'the same kernel on both')
+
+  local directory = (os.getenv('NNSH_TEST_TMP') or '/tmp') .. '/lua-activation-layers'
+  nn.io.make_directory(directory)
+  direct:save(directory .. '/softmax_axis.nnsh')
+  local copy = nn.models.load_model(directory .. '/softmax_axis.nnsh')
+  t.eq(copy.layers[2].axis, 1, 'axis kept')
+  local inputs = nn.random.randn(3, 2, 4)
+  t.eq(copy:predict(inputs, {verbose = 0}), direct:predict(inputs, {verbose = 0}), 'same predictions')
+end)
+
 t.test('bad arguments raise errors that say what is wrong', function()
   t.raises(function() L.LeakyReLU{-0.1} end, 'negative_slope must be >= 0', '-0.1')
   t.raises(function() L.LeakyReLU{'steep'} end, 'negative_slope must be a number', 'string')
   t.raises(function() L.ELU{alpha = 1 / 0} end, 'alpha must be a finite number', 'inf')
-  t.raises(function() L.Softmax{axis = 0}(x) end, 'axis 0', 'last axis only')
+  t.raises(function() L.Softmax{axis = 0}(x) end, 'axis 0 of input (None, 4) is the batch axis')
+  t.raises(function() L.Softmax{axis = -2}(x) end, 'axis -2 of input (None, 4) is the batch axis')
   t.raises(function() L.Softmax{axis = 5}(x) end, 'axis 5 is out of range', '(None, 4)')
   t.raises(function() L.Softmax{axis = 'last'} end, 'axis must be an integer')
   t.raises(function() L.ELU{beta = 1} end, "unknown", 'beta')

@@ -133,6 +133,8 @@ t.test('layers are labelled by the arguments that shape their output', function(
   t.eq(nn.describe_layer(L.Dense{128, activation = 'relu'}), 'Dense(128, relu)')
   t.eq(nn.describe_layer(L.Dense{10}), 'Dense(10)')
   t.eq(nn.describe_layer(L.Flatten()), 'Flatten')
+  t.eq(nn.describe_layer(L.Softmax()), 'Softmax')
+  t.eq(nn.describe_layer(L.Softmax{axis = 1}), 'Softmax(axis 1)')
   t.eq(nn.describe_layer(L.Activation('tanh')), 'Activation(tanh)')
   t.eq(nn.describe_layer(L.Conv2D{32, {3, 3}, activation = 'relu', padding = 'same'}),
        'Conv2D(32, 3×3, relu, same)')
