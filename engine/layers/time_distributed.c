@@ -196,6 +196,9 @@ static nn_status time_distributed_build(nn_layer *layer, const nn_shape *input,
                                "%s", inner->name,
                                nn_shape_format(&step, text, sizeof text),
                                nn_shape_format(input, inner_text, sizeof inner_text));
+    /* Building may change what the model should see: a Softmax over another axis than
+     * the last applies no activation the loss could take over. */
+    layer->activation = inner->activation;
     if (step_output.ndim + 1 > NN_MAX_DIMS)
         return nn_error(NN_ERR_SHAPE, "TimeDistributed \"%s\": with the steps, the output would "
                         "have %d axes; nnsh allows at most %d", layer->name,

@@ -134,6 +134,7 @@ t.test('Softmax over another axis: values, gradients, files, devices', function(
     if device then m:to(device) end
     m:set_weights(model:get_weights())
     local xs, ys = nn.random.randn(8, 2, 4), nn.random.uniform(8, 2, 3)
+    ys = ys:reshape(8, table.unpack(m.layers[#m.layers].output_shape, 2))
     local history = m:fit(xs, ys, {epochs = 3, batch_size = 4, verbose = 0})
     return m, history.history.loss
   end
@@ -143,6 +144,17 @@ t.test('Softmax over another axis: values, gradients, files, devices', function(
   t.near(direct_loss[3], permuted_loss[3], 1e-6, 'the same losses')
   t.truthy(direct_loss[3] < direct_loss[1], 'the loss falls')
   t.near(direct:get_weights()[1], permuted:get_weights()[1], 1e-6, 'the same kernel')
+  -- Wrapped, the axis counts within each step, and the model still sees no activation.
+  local _, wrapped_loss = train{L.Dense{3, input_shape = {2, 4}}, L.Reshape{{2, 1, 3}},
+                                L.TimeDistributed{L.Softmax{axis = 1}}, L.Reshape{{2, 3}}}
+  local _, unwrapped_loss = train{L.Dense{3, input_shape = {2, 4}}, L.Reshape{{2, 1, 3}},
+                                  L.Softmax{axis = 2}, L.Reshape{{2, 3}}}
+  t.near(wrapped_loss[3], unwrapped_loss[3], 1e-6, 'TimeDistributed over a middle axis')
+  local _, wrapped_last = train{L.Dense{3, input_shape = {2, 4}}, L.Reshape{{1, 2, 3}},
+                                L.TimeDistributed{L.Softmax{axis = 1}}}
+  local _, unwrapped_last = train{L.Dense{3, input_shape = {2, 4}}, L.Reshape{{1, 2, 3}},
+                                  L.Softmax{axis = 2}}
+  t.near(wrapped_last[3], unwrapped_last[3], 1e-6, 'TimeDistributed over a middle axis, last')
   local emulated, emulated_loss = train({L.Dense{3, input_shape = {2, 4}}, L.Softmax{axis = 1}},
                                         'emulated')
   for epoch = 1, 3 do t.eq(emulated_loss[epoch], direct_loss[epoch], 'cpu and emulated, epoch ' .. epoch) end
