@@ -83,6 +83,24 @@ const char *nn_pair_text(bool one_row, const int pair[2], char *text, size_t siz
     return text;
 }
 
+const char *nn_triple_text(const int triple[3], char *text, size_t size)
+{
+    snprintf(text, size, "(%d, %d, %d)", triple[0], triple[1], triple[2]);
+    return text;
+}
+
+bool nn_product_within(const int64_t *factors, int count, int64_t limit, int64_t *product)
+{
+    int64_t total = 1;
+    for (int i = 0; i < count; i++) {
+        if (factors[i] != 0 && total > limit / factors[i])
+            return false;
+        total *= factors[i];
+    }
+    *product = total;
+    return true;
+}
+
 int64_t nn_window_output(int64_t input, int64_t window, int64_t stride, int64_t dilation,
                          int padding, int64_t *pad_before, char *text, size_t text_size)
 {
@@ -112,6 +130,31 @@ int64_t nn_window_output(int64_t input, int64_t window, int64_t stride, int64_t 
                      (long long)output);
     }
     return output;
+}
+
+int64_t nn_transposed_window_output(int64_t input, int64_t window, int64_t stride,
+                                    int64_t dilation, int padding, int output_padding,
+                                    char *text, size_t text_size)
+{
+    int64_t extent = window + (window - 1) * (dilation - 1);
+    if (output_padding != NN_PAIR_NONE) {
+        int64_t pad = padding == NN_PADDING_SAME ? extent / 2 : 0;
+        int64_t length = (input - 1) * stride + extent - 2 * pad + output_padding;
+        snprintf(text, text_size, "(%lld - 1) * %lld + %lld - 2 * %lld + %d = %lld",
+                 (long long)input, (long long)stride, (long long)extent, (long long)pad,
+                 output_padding, (long long)length);
+        return length;
+    }
+    if (padding == NN_PADDING_SAME) {
+        snprintf(text, text_size, "%lld * %lld = %lld", (long long)input, (long long)stride,
+                 (long long)(input * stride));
+        return input * stride;
+    }
+    int64_t extra = extent > stride ? extent - stride : 0;
+    snprintf(text, text_size, "%lld * %lld + max(%lld - %lld, 0) = %lld", (long long)input,
+             (long long)stride, (long long)extent, (long long)stride,
+             (long long)(input * stride + extra));
+    return input * stride + extra;
 }
 
 nn_status nn_feature_axis(const nn_layer *layer, const nn_shape *input, int axis,

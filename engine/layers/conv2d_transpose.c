@@ -162,28 +162,9 @@ static nn_status conv2d_transpose_validate(nn_layer *layer)
 static int64_t output_length(const conv2d_transpose_layer *conv, int axis, int64_t input,
                              char *text, size_t size)
 {
-    int64_t stride = conv->strides[axis];
-    int64_t extent = conv->kernel_size[axis] +
-                     (int64_t)(conv->kernel_size[axis] - 1) * (conv->dilation_rate[axis] - 1);
-    bool explicit_padding = !nn_pair_is_none(conv->output_padding);
-    if (explicit_padding) {
-        int64_t pad = conv->padding == NN_PADDING_SAME ? extent / 2 : 0;
-        int64_t length = (input - 1) * stride + extent - 2 * pad + conv->output_padding[axis];
-        snprintf(text, size, "(%lld - 1) * %lld + %lld - 2 * %lld + %d = %lld",
-                 (long long)input, (long long)stride, (long long)extent, (long long)pad,
-                 conv->output_padding[axis], (long long)length);
-        return length;
-    }
-    if (conv->padding == NN_PADDING_SAME) {
-        snprintf(text, size, "%lld * %lld = %lld", (long long)input, (long long)stride,
-                 (long long)(input * stride));
-        return input * stride;
-    }
-    int64_t extra = extent > stride ? extent - stride : 0;
-    snprintf(text, size, "%lld * %lld + max(%lld - %lld, 0) = %lld", (long long)input,
-             (long long)stride, (long long)extent, (long long)stride,
-             (long long)(input * stride + extra));
-    return input * stride + extra;
+    return nn_transposed_window_output(input, conv->kernel_size[axis], conv->strides[axis],
+                                       conv->dilation_rate[axis], conv->padding,
+                                       conv->output_padding[axis], text, size);
 }
 
 static nn_status conv2d_transpose_build(nn_layer *layer, const nn_shape *input, nn_shape *output)

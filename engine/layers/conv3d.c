@@ -89,12 +89,6 @@ static void conv3d_set_defaults(nn_layer *layer)
     conv->bias_initializer = nn_initializer_default(NN_INITIALIZER_ZEROS);
 }
 
-static const char *triple_text(const int triple[3], char *text, size_t size)
-{
-    snprintf(text, size, "(%d, %d, %d)", triple[0], triple[1], triple[2]);
-    return text;
-}
-
 static nn_status conv3d_validate(nn_layer *layer)
 {
     conv3d_layer *conv = (conv3d_layer *)layer;
@@ -114,23 +108,9 @@ static nn_status conv3d_validate(nn_layer *layer)
                         "%s \"%s\": strides > 1 not supported in conjunction with "
                         "dilation_rate > 1. Received: strides=%s and dilation_rate=%s.",
                         layer->cls->name, layer->name,
-                        triple_text(conv->strides, strides, sizeof strides),
-                        triple_text(conv->dilation_rate, dilation, sizeof dilation));
+                        nn_triple_text(conv->strides, strides, sizeof strides),
+                        nn_triple_text(conv->dilation_rate, dilation, sizeof dilation));
     return NN_OK;
-}
-
-/* *product = the product of factors (each non-negative); false when it passes
- * SIZE_LIMIT. */
-static bool product_within_limit(const int64_t *factors, int count, int64_t *product)
-{
-    int64_t total = 1;
-    for (int i = 0; i < count; i++) {
-        if (factors[i] != 0 && total > SIZE_LIMIT / factors[i])
-            return false;
-        total *= factors[i];
-    }
-    *product = total;
-    return true;
 }
 
 static nn_status conv3d_build(nn_layer *layer, const nn_shape *input, nn_shape *output)
@@ -159,9 +139,9 @@ static nn_status conv3d_build(nn_layer *layer, const nn_shape *input, nn_shape *
         fits &= outputs[axis] > 0;
     }
     char kernel_size[48], strides[48], dilation[48];
-    triple_text(conv->kernel_size, kernel_size, sizeof kernel_size);
-    triple_text(conv->strides, strides, sizeof strides);
-    triple_text(conv->dilation_rate, dilation, sizeof dilation);
+    nn_triple_text(conv->kernel_size, kernel_size, sizeof kernel_size);
+    nn_triple_text(conv->strides, strides, sizeof strides);
+    nn_triple_text(conv->dilation_rate, dilation, sizeof dilation);
     const char *padding_name = nn_padding_choices[conv->padding];
     if (!fits)
         return nn_error(NN_ERR_SHAPE,
@@ -201,18 +181,18 @@ static nn_status conv3d_build(nn_layer *layer, const nn_shape *input, nn_shape *
     int64_t padded_factors[] = {padded_depth, sizes[1] + extents[1], sizes[2] + extents[2],
                                 channels};
     int64_t count;
-    if (!product_within_limit(kernel_factors, 5, &count))
+    if (!nn_product_within(kernel_factors, 5, SIZE_LIMIT, &count))
         return nn_error(NN_ERR_MEMORY,
                         "the kernel %s would hold more than %lld weights, the most a layer "
                         "supports",
                         kernel_text, (long long)SIZE_LIMIT);
-    if (!product_within_limit(input_factors, 4, &count) ||
-        !product_within_limit(output_factors, 4, &count))
+    if (!nn_product_within(input_factors, 4, SIZE_LIMIT, &count) ||
+        !nn_product_within(output_factors, 4, SIZE_LIMIT, &count))
         return nn_error(NN_ERR_MEMORY,
                         "one sample of input %s or of output %s has more than %lld elements, "
                         "the most a layer supports",
                         received, output_text, (long long)SIZE_LIMIT);
-    if (!product_within_limit(padded_factors, 4, &count))
+    if (!nn_product_within(padded_factors, 4, SIZE_LIMIT, &count))
         return nn_error(NN_ERR_MEMORY,
                         "with padding='%s', kernel_size=%s, strides=%s and dilation_rate=%s "
                         "one padded sample of input %s (%lld planes deep: the depth the taps "

@@ -167,12 +167,28 @@ enum { NN_CHANNELS_LAST = 0, NN_CHANNELS_FIRST = 1 };
 int64_t nn_window_output(int64_t input, int64_t window, int64_t stride, int64_t dilation,
                          int padding, int64_t *pad_before, char *text, size_t text_size);
 
+/* Output length of one spatial axis of a transposed convolution (Conv1DTranspose,
+ * Conv2DTranspose, Conv3DTranspose) by Keras' rule, with the arithmetic written into text:
+ * with output_padding None (NN_PAIR_NONE) 'valid' gives input * stride + max(dilated window
+ * - stride, 0) and 'same' input * stride; with an output_padding p, (input - 1) * stride +
+ * dilated window - 2 * (dilated window // 2 for 'same', else 0) + p. */
+int64_t nn_transposed_window_output(int64_t input, int64_t window, int64_t stride,
+                                    int64_t dilation, int padding, int output_padding,
+                                    char *text, size_t text_size);
+
 /* NN_OK when every size of input but the batch is known; the error shows the shape. */
 nn_status nn_known_sizes(const nn_shape *input);
 
 /* A size pair as the user gave it: "3" for a 1-D layer (whose height, the pair's first
  * entry, is a hidden 1), "(3, 3)" for a 2-D one. Returns text. */
 const char *nn_pair_text(bool one_row, const int pair[2], char *text, size_t size);
+
+/* A size triple as the user gave it: "(3, 3, 3)". Returns text. */
+const char *nn_triple_text(const int triple[3], char *text, size_t size);
+
+/* *product = the product of factors (each non-negative); false, *product untouched, when
+ * it passes limit. */
+bool nn_product_within(const int64_t *factors, int count, int64_t limit, int64_t *product);
 
 /* Checks that input is a batch of images, (batch, height, width, channels) or with
  * channels first, with every size known, and reads the three sizes. The error is worded
