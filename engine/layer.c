@@ -40,7 +40,7 @@ static const nn_layer_class *const layer_classes[] = {
     &nn_maxpool3d_class, &nn_avgpool3d_class, &nn_global_average_pooling3d_class,
     &nn_global_max_pooling3d_class, &nn_zero_padding3d_class, &nn_cropping3d_class,
     &nn_upsampling3d_class, &nn_spatial_dropout3d_class,
-    &nn_conv3d_class,
+    &nn_conv3d_class, &nn_conv3d_transpose_class,
     NULL,
 };
 

@@ -13,6 +13,7 @@ extern const nn_layer_class nn_conv1d_transpose_class;
 extern const nn_layer_class nn_separable_conv1d_class;
 extern const nn_layer_class nn_separable_conv2d_class;
 extern const nn_layer_class nn_conv3d_class;
+extern const nn_layer_class nn_conv3d_transpose_class;
 extern const nn_layer_class nn_maxpool2d_class;
 extern const nn_layer_class nn_avgpool2d_class;
 extern const nn_layer_class nn_maxpool1d_class;

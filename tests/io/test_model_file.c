@@ -308,6 +308,23 @@ static nn_model *model_around(const nn_layer_class *cls, nn_shape *input)
         set_input(layer, NN_SHAPE(2, 4, 5, 3));
         add(model, layer);
         add(model, new_layer(&nn_flatten_class));
+    } else if (cls == &nn_conv3d_transpose_class) {
+        /* 3 x 2 x 3 volumes, channels first: a 3 x 3 x 2 kernel, strides (2, 1, 2), 'same',
+         * output_padding (1, 0, 1): (2, 6, 2, 5) out */
+        *input = NN_SHAPE(2, 3, 2, 3);
+        set_int(layer, "filters", 2);
+        int *kernel_size = nn_layer_arg_pointer(layer, arg(layer, "kernel_size"));
+        kernel_size[0] = 3, kernel_size[1] = 3, kernel_size[2] = 2;
+        int *strides = nn_layer_arg_pointer(layer, arg(layer, "strides"));
+        strides[0] = 2, strides[1] = 1, strides[2] = 2;
+        int *output_padding = nn_layer_arg_pointer(layer, arg(layer, "output_padding"));
+        output_padding[0] = 1, output_padding[1] = 0, output_padding[2] = 1;
+        set_choice(layer, "padding", "same");
+        set_choice(layer, "data_format", "channels_first");
+        set_activation(layer, "relu");
+        set_input(layer, NN_SHAPE(2, 3, 2, 3));
+        add(model, layer);
+        add(model, new_layer(&nn_flatten_class));
     } else if (cls == &nn_separable_conv2d_class) {
         set_int(layer, "filters", 3);
         set_pair(layer, "kernel_size", 3, 3);
@@ -772,6 +789,10 @@ Test(model_file, depthwise_conv1d_round_trips) { layer_round_trip(&nn_depthwise_
 Test(model_file, conv1d_transpose_round_trips) { layer_round_trip(&nn_conv1d_transpose_class); }
 Test(model_file, separable_conv1d_round_trips) { layer_round_trip(&nn_separable_conv1d_class); }
 Test(model_file, conv3d_round_trips) { layer_round_trip(&nn_conv3d_class); }
+Test(model_file, conv3d_transpose_round_trips)
+{
+    layer_round_trip(&nn_conv3d_transpose_class);
+}
 Test(model_file, time_distributed_round_trips)
 {
     layer_round_trip(&nn_time_distributed_class);
@@ -844,7 +865,8 @@ Test(model_file, every_layer_class_has_a_round_trip_test)
                                             &nn_zero_padding3d_class, &nn_cropping3d_class,
                                             &nn_upsampling3d_class,
                                             &nn_spatial_dropout3d_class,
-                                            &nn_conv3d_class};
+                                            &nn_conv3d_class,
+                                            &nn_conv3d_transpose_class};
     const nn_layer_class *const *classes = nn_layer_classes();
     for (int i = 0; classes[i]; i++) {
         bool found = false;
