@@ -239,6 +239,10 @@ t.test('Conv3D and the other 3-D layers train on the GPU as on the CPU', functio
         L.Conv3D{4, {2, 2, 3}, dilation_rate = {2, 1, 1}, groups = 2, activation = 'tanh',
                  data_format = f},
         L.AveragePooling3D{2, padding = 'same', data_format = f},
+        L.Conv3DTranspose{3, {3, 2, 2}, strides = {2, 1, 2}, padding = 'same', activation = 'relu',
+                          data_format = f},
+        L.Conv3DTranspose{4, {2, 3, 1}, strides = {1, 1, 3}, output_padding = {0, 0, 2},
+                          data_format = f},
         L.GlobalMaxPooling3D{data_format = f, keepdims = true},
         L.Flatten(), L.Dense{2, activation = 'softmax'}}
       model:to(device)

@@ -102,6 +102,17 @@ local cases = {
   {'Conv2D on a 2-D input', function() L.Conv2D{8, 3}(nn.zeros(4, 5)) end, 'conv2d'},
   {'Conv2D kernel larger than the input', function() L.Conv2D{8, 7}(nn.zeros(1, 4, 4, 1)) end, '<= 0'},
   {'Conv2D groups not dividing channels', function() L.Conv2D{8, 3, groups = 2}(x4) end, 'groups'},
+  {'Conv3DTranspose with output_padding at the strides', function()
+    L.Conv3DTranspose{4, 3, strides = {2, 2, 1}, output_padding = {1, 1, 1}}
+  end, 'Conv3DTranspose', 'output_padding must be smaller than the strides', 'output_padding=(1, 1, 1)'},
+  {'Conv3DTranspose with strides and dilation', function() L.Conv3DTranspose{4, 3, strides = 2, dilation_rate = 2} end,
+   'Conv3DTranspose', 'dilation_rate > 1'},
+  {'Conv3DTranspose with a two-entry kernel size', function() L.Conv3DTranspose{4, {3, 3}} end,
+   'kernel_size', 'list of 3 integers'},
+  {'Conv3DTranspose on images', function() L.Conv3DTranspose{4, 3}(x4) end, 'conv3d_transpose', 'expected ndim=5'},
+  {'Conv3DTranspose output that does not map back', function()
+    L.Conv3DTranspose{2, 2, padding = 'same', output_padding = 0}(nn.zeros(1, 3, 3, 3, 1))
+  end, 'does not map back onto the input', 'leave output_padding None'},
   {'BatchNormalization epsilon 0', function() L.BatchNormalization{epsilon = 0} end,
    'epsilon must be >= 1e-30, got 0'},
   {'Dropout rate NaN', function() L.Dropout{0 / 0} end, 'rate must be in [0, 1), got nan'},
