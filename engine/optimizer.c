@@ -1,5 +1,6 @@
 /* Optimizers with the update rules and defaults of Keras 3 (TF 2.11+): SGD, Adam, AdamW,
- * RMSprop, Adagrad; each is one loop over the model's flat weight buffer. */
+ * RMSprop, Adagrad, Nadam, Adamax, Adadelta, Lion; each is one loop over the model's flat
+ * weight buffer. */
 #include "optimizer.h"
 
 #include <math.h>
@@ -14,7 +15,9 @@
 static const char *const optimizer_names[] = {
     [NN_OPTIMIZER_SGD] = "sgd",         [NN_OPTIMIZER_ADAM] = "adam",
     [NN_OPTIMIZER_ADAMW] = "adamw",     [NN_OPTIMIZER_RMSPROP] = "rmsprop",
-    [NN_OPTIMIZER_ADAGRAD] = "adagrad", [NN_OPTIMIZER_COUNT] = NULL,
+    [NN_OPTIMIZER_ADAGRAD] = "adagrad", [NN_OPTIMIZER_NADAM] = "nadam",
+    [NN_OPTIMIZER_ADAMAX] = "adamax",   [NN_OPTIMIZER_ADADELTA] = "adadelta",
+    [NN_OPTIMIZER_LION] = "lion",       [NN_OPTIMIZER_COUNT] = NULL,
 };
 
 nn_optimizer_config nn_optimizer_defaults(nn_optimizer_kind kind)
@@ -25,11 +28,11 @@ nn_optimizer_config nn_optimizer_defaults(nn_optimizer_kind kind)
         .momentum = 0.0,
         .nesterov = false,
         .beta_1 = 0.9,
-        .beta_2 = 0.999,
+        .beta_2 = kind == NN_OPTIMIZER_LION ? 0.99 : 0.999,
         .epsilon = 1e-7,
         .amsgrad = false,
         .weight_decay = kind == NN_OPTIMIZER_ADAMW ? 0.004 : 0.0,
-        .rho = 0.9,
+        .rho = kind == NN_OPTIMIZER_ADADELTA ? 0.95 : 0.9,
         .centered = false,
         .initial_accumulator_value = 0.1,
         .clipnorm = 0.0,
@@ -91,6 +94,21 @@ static int slot_layout(const nn_optimizer_config *config, const char *names[3],
         initial[count] = (float)config->initial_accumulator_value;
         names[count++] = "accumulator";
         break;
+    case NN_OPTIMIZER_NADAM: /* Keras' u_product is a function of the step count */
+        names[count++] = "momentum";
+        names[count++] = "velocity";
+        break;
+    case NN_OPTIMIZER_ADAMAX:
+        names[count++] = "momentum";
+        names[count++] = "norm";
+        break;
+    case NN_OPTIMIZER_ADADELTA:
+        names[count++] = "accumulated_grad";
+        names[count++] = "accumulated_delta_var";
+        break;
+    case NN_OPTIMIZER_LION:
+        names[count++] = "momentum";
+        break;
     default:
         break;
     }
@@ -141,8 +159,19 @@ nn_status nn_optimizer_config_check(const nn_optimizer_config *config)
         return check_range(name, "momentum", config->momentum, 0.0, 1.0, true);
     case NN_OPTIMIZER_ADAM:
     case NN_OPTIMIZER_ADAMW:
+    case NN_OPTIMIZER_NADAM:
+    case NN_OPTIMIZER_ADAMAX:
         NN_TRY(check_range(name, "beta_1", config->beta_1, 0.0, 1.0, false));
         return check_range(name, "beta_2", config->beta_2, 0.0, 1.0, false);
+    case NN_OPTIMIZER_LION:
+        /* Keras refuses beta_1 = 0 (the update would be the sign of the gradient alone,
+         * signSGD); beta_1 = 1 or beta_2 = 1 only freezes the momentum. */
+        if (!(config->beta_1 > 0.0 && config->beta_1 <= 1.0))
+            return nn_error(NN_ERR_ARGUMENT, "%s: beta_1 must be in (0, 1], got %g", name,
+                            config->beta_1);
+        return check_range(name, "beta_2", config->beta_2, 0.0, 1.0, true);
+    case NN_OPTIMIZER_ADADELTA:
+        return check_range(name, "rho", config->rho, 0.0, 1.0, true);
     case NN_OPTIMIZER_RMSPROP:
         NN_TRY(check_range(name, "rho", config->rho, 0.0, 1.0, true));
         return check_range(name, "momentum", config->momentum, 0.0, 1.0, true);

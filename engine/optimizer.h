@@ -15,20 +15,24 @@ typedef enum nn_optimizer_kind {
     NN_OPTIMIZER_ADAMW,
     NN_OPTIMIZER_RMSPROP,
     NN_OPTIMIZER_ADAGRAD,
+    NN_OPTIMIZER_NADAM,
+    NN_OPTIMIZER_ADAMAX,
+    NN_OPTIMIZER_ADADELTA,
+    NN_OPTIMIZER_LION,
     NN_OPTIMIZER_COUNT
 } nn_optimizer_kind;
 
 /* Settings, with Keras' defaults from nn_optimizer_defaults. */
 typedef struct nn_optimizer_config {
     nn_optimizer_kind kind;
-    double learning_rate; /* sgd 0.01, adam/adamw/rmsprop 0.001, adagrad 0.001 */
+    double learning_rate; /* sgd 0.01, every other 0.001 */
     double momentum;      /* sgd 0, rmsprop 0 */
     bool nesterov;        /* sgd */
-    double beta_1, beta_2;/* adam(w) 0.9, 0.999 */
-    double epsilon;       /* adam(w) 1e-7, rmsprop 1e-7, adagrad 1e-7 */
+    double beta_1, beta_2;/* adam(w), nadam, adamax 0.9, 0.999; lion 0.9, 0.99 */
+    double epsilon;       /* 1e-7 for all but sgd and lion, which take none */
     bool amsgrad;         /* adam(w) */
     double weight_decay;  /* adamw 0.004; others 0 (none) */
-    double rho;           /* rmsprop 0.9 */
+    double rho;           /* rmsprop 0.9, adadelta 0.95 */
     bool centered;        /* rmsprop */
     double initial_accumulator_value; /* adagrad 0.1 */
     /* Gradient clipping, 0 = off; at most one is set (Keras). clipnorm clips each weight

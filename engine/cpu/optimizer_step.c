@@ -3,6 +3,7 @@
  * does not depend on the thread count. */
 #include <math.h>
 
+#include "../cuda/bodies/update_body.h"
 #include "cpu_kernels.h"
 
 /* Below this many weights a parallel loop costs more than it saves. */
@@ -145,6 +146,18 @@ void nn_cpu_optimizer_step(float *weights, float *const slots[3], const float *g
     const long n = (long)count;
     float scale = clipnorm_scale(grads, count, c->clipnorm);
     float clipvalue = (float)c->clipvalue;
+    bool shares_body = c->kind == NN_OPTIMIZER_NADAM || c->kind == NN_OPTIMIZER_ADAMAX ||
+                       c->kind == NN_OPTIMIZER_ADADELTA || c->kind == NN_OPTIMIZER_LION;
+    if (shares_body) {
+        /* The later optimizers run the CUDA kernel's body (decay, clipping and update in
+         * one pass), so the two backends share one copy of their formulas. */
+        const nn_body_step step = nn_body_step_make(c, iteration);
+#pragma omp parallel for schedule(static) if (n > PARALLEL_THRESHOLD)
+        for (long i = 0; i < n; i++)
+            nn_body_optimizer_update(weights, slots[0], slots[1], slots[2], grads, decay_mask,
+                                     &step, scale, (size_t)i);
+        return;
+    }
     if (c->weight_decay > 0.0)
         apply_weight_decay(c, weights, decay_mask, n);
     switch (c->kind) {

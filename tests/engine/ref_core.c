@@ -199,6 +199,10 @@ void ref_optimizer_init(ref_optimizer *optimizer, const nn_optimizer_config *con
     optimizer->velocity = zeros(count);
     optimizer->average = zeros(count);
     optimizer->accumulator = zeros(count);
+    optimizer->norm = zeros(count);
+    optimizer->accumulated_grad = zeros(count);
+    optimizer->accumulated_delta = zeros(count);
+    optimizer->u_product = 1.0;
     for (size_t i = 0; i < count; i++)
         optimizer->accumulator[i] = config->initial_accumulator_value;
 }
@@ -212,6 +216,9 @@ void ref_optimizer_free(ref_optimizer *optimizer)
     free(optimizer->velocity);
     free(optimizer->average);
     free(optimizer->accumulator);
+    free(optimizer->norm);
+    free(optimizer->accumulated_grad);
+    free(optimizer->accumulated_delta);
 }
 
 void ref_optimizer_step(ref_optimizer *optimizer, double *w, const double *grads,
@@ -221,6 +228,10 @@ void ref_optimizer_step(ref_optimizer *optimizer, double *w, const double *grads
     size_t n = optimizer->count;
     optimizer->t++;
     double t = optimizer->t, lr = c->learning_rate;
+    /* Nadam's momentum schedule: Keras multiplies u_product by this step's u first. */
+    double u_t = c->beta_1 * (1.0 - 0.5 * pow(0.96, t));
+    double u_next = c->beta_1 * (1.0 - 0.5 * pow(0.96, t + 1.0));
+    optimizer->u_product *= u_t;
     double norm = 0.0;
     for (size_t i = 0; i < n; i++)
         norm += grads[i] * grads[i];
@@ -279,6 +290,38 @@ void ref_optimizer_step(ref_optimizer *optimizer, double *w, const double *grads
             optimizer->accumulator[i] += g * g;
             w[i] -= lr * g / sqrt(optimizer->accumulator[i] + c->epsilon);
             break;
+        case NN_OPTIMIZER_NADAM: {
+            double *m = &optimizer->m[i], *v = &optimizer->v[i];
+            *m += (g - *m) * (1.0 - c->beta_1);
+            *v += (g * g - *v) * (1.0 - c->beta_2);
+            double m_hat = u_next * *m / (1.0 - optimizer->u_product * u_next) +
+                           (1.0 - u_t) * g / (1.0 - optimizer->u_product);
+            double v_hat = *v / (1.0 - pow(c->beta_2, t));
+            w[i] -= m_hat * lr / (sqrt(v_hat) + c->epsilon);
+            break;
+        }
+        case NN_OPTIMIZER_ADAMAX: {
+            double *m = &optimizer->m[i], *u = &optimizer->norm[i];
+            *m += (g - *m) * (1.0 - c->beta_1);
+            *u = fmax(c->beta_2 * *u, fabs(g));
+            w[i] -= lr * *m / ((1.0 - pow(c->beta_1, t)) * (*u + c->epsilon));
+            break;
+        }
+        case NN_OPTIMIZER_ADADELTA: {
+            double *a = &optimizer->accumulated_grad[i], *d = &optimizer->accumulated_delta[i];
+            *a = c->rho * *a + (1.0 - c->rho) * g * g;
+            double delta = -sqrt(*d + c->epsilon) * g / sqrt(*a + c->epsilon);
+            *d = c->rho * *d + (1.0 - c->rho) * delta * delta;
+            w[i] += lr * delta;
+            break;
+        }
+        case NN_OPTIMIZER_LION: {
+            double *m = &optimizer->m[i];
+            double direction = *m * c->beta_1 + g * (1.0 - c->beta_1);
+            w[i] -= lr * (direction > 0.0 ? 1.0 : direction < 0.0 ? -1.0 : 0.0);
+            *m = *m * c->beta_2 + g * (1.0 - c->beta_2);
+            break;
+        }
         default:
             break;
         }

@@ -35,10 +35,13 @@ typedef struct ref_optimizer {
     nn_optimizer_config config;
     size_t count;
     int t;                     /* steps taken */
-    double *m, *v, *v_hat;     /* adam(w) */
+    double *m, *v, *v_hat;     /* adam(w), nadam (m, v), adamax (m), lion (m) */
     double *momentum;          /* sgd, rmsprop */
     double *velocity, *average;/* rmsprop */
     double *accumulator;       /* adagrad */
+    double *norm;              /* adamax's u */
+    double *accumulated_grad, *accumulated_delta; /* adadelta */
+    double u_product;          /* nadam: u_1 · ... · u_t, updated each step as Keras does */
 } ref_optimizer;
 
 void ref_optimizer_init(ref_optimizer *optimizer, const nn_optimizer_config *config,

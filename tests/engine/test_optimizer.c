@@ -1,5 +1,6 @@
 /* Optimizers: every kind and option against a double reference of Keras' update rules
- * over several steps, Adam converging on a quadratic, names, defaults and bad settings. */
+ * over several steps, first steps by hand, Adam converging on a quadratic, names,
+ * defaults and bad settings. */
 #include <criterion/criterion.h>
 #include <math.h>
 #include <omp.h>
@@ -7,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cuda/bodies/update_body.h"
 #include "optimizer.h"
 #include "ref_core.h"
 #include "test_support.h"
@@ -183,6 +185,208 @@ Test(optimizer, adagrad)
     nn_optimizer_free(optimizer);
 }
 
+/* One optimizer's first step on w = {1, 1}, g = {0.5, -3}: the weights after it. */
+static void first_step(nn_optimizer_config config, float w[2])
+{
+    nn_optimizer *optimizer;
+    cr_assert_eq(nn_optimizer_create(&optimizer, &config, 2), NN_OK, "%s", nn_error_message());
+    float g[2] = {0.5f, -3.0f};
+    nn_optimizer_step(optimizer, w, g, NULL);
+    nn_optimizer_free(optimizer);
+}
+
+static void expect_slot_names(nn_optimizer_kind kind, const char *first, const char *second)
+{
+    nn_optimizer_config config = nn_optimizer_defaults(kind);
+    nn_optimizer *optimizer;
+    cr_assert_eq(nn_optimizer_create(&optimizer, &config, 1), NN_OK);
+    cr_assert_eq(optimizer->slot_count, second ? 2 : 1, "%s", nn_optimizer_name(kind));
+    cr_assert_str_eq(nn_optimizer_slot_name(optimizer, 0), first);
+    if (second)
+        cr_assert_str_eq(nn_optimizer_slot_name(optimizer, 1), second);
+    cr_assert_null(nn_optimizer_slot_name(optimizer, second ? 2 : 1));
+    nn_optimizer_free(optimizer);
+}
+
+Test(optimizer, nadam_against_the_reference)
+{
+    nn_optimizer_config config = nn_optimizer_defaults(NN_OPTIMIZER_NADAM);
+    cr_assert(config.learning_rate == 0.001 && config.beta_1 == 0.9 && config.beta_2 == 0.999 &&
+              config.epsilon == 1e-7 && config.weight_decay == 0.0);
+    for (int steps = 1; steps <= 5; steps++)
+        check_against_reference("nadam", config, 300, steps, NULL);
+    check_against_reference("nadam", config, 300, 40, NULL);
+    check_schedule("nadam, shrinking gradients", config, 300, 8, NULL, 0.3f);
+    config.learning_rate = 0.05;
+    config.beta_1 = 0.5;
+    config.beta_2 = 0.9;
+    check_against_reference("nadam lr 0.05 beta 0.5 0.9", config, 300, 6, NULL);
+    expect_slot_names(NN_OPTIMIZER_NADAM, "momentum", "velocity");
+}
+
+Test(optimizer, nadam_first_step_by_hand)
+{
+    /* u_1 = 0.9 (1 - 0.5 · 0.96) = 0.468, u_2 = 0.9 (1 - 0.5 · 0.9216) = 0.48528; m = 0.1 g,
+     * v = 0.001 g², so m_hat = g (0.048528 / (1 - 0.468 · 0.48528) + 1) and
+     * v_hat = g²: w -= lr · m_hat / (|g| + eps). */
+    float w[2] = {1.0f, 1.0f};
+    first_step(nn_optimizer_defaults(NN_OPTIMIZER_NADAM), w);
+    double factor = 0.048528 / (1.0 - 0.468 * 0.48528) + 1.0; /* 1.0627882... */
+    double expected0 = 1.0 - 0.001 * 0.5 * factor / (0.5 + 1e-7);
+    double expected1 = 1.0 + 0.001 * 3.0 * factor / (3.0 + 1e-7);
+    cr_assert(fabs(w[0] - expected0) < 1e-7 && fabs(w[1] - expected1) < 1e-7,
+              "w = %.9f %.9f, expected %.9f %.9f", (double)w[0], (double)w[1], expected0,
+              expected1);
+}
+
+Test(optimizer, nadam_momentum_product_is_the_running_product)
+{
+    /* Keras multiplies u_product by u_t at every step; nnsh computes it from t. */
+    double running = 1.0;
+    for (long long t = 1; t <= 5000; t++) {
+        running *= 0.9 * (1.0 - 0.5 * pow(0.96, (double)t));
+        if (t <= 3 || t == 999 || t == 1000 || t == 1001 || t == 5000) {
+            double closed = nn_body_nadam_product(0.9, t);
+            cr_assert(fabs(closed - running) <= 1e-12 * running,
+                      "t = %lld: product %.17g, running product %.17g", t, closed, running);
+        }
+    }
+    cr_assert(nn_body_nadam_product(0.9, 0) == 1.0);
+    cr_assert(nn_body_nadam_product(0.0, 3) == 0.0);
+}
+
+Test(optimizer, adamax_against_the_reference)
+{
+    nn_optimizer_config config = nn_optimizer_defaults(NN_OPTIMIZER_ADAMAX);
+    cr_assert(config.learning_rate == 0.001 && config.beta_1 == 0.9 && config.beta_2 == 0.999 &&
+              config.epsilon == 1e-7 && config.weight_decay == 0.0);
+    for (int steps = 1; steps <= 5; steps++)
+        check_against_reference("adamax", config, 300, steps, NULL);
+    /* Shrinking gradients: the decayed norm beta_2 · u wins over |g|. */
+    check_schedule("adamax, shrinking gradients", config, 300, 6, NULL, 0.2f);
+    config.learning_rate = 0.02;
+    config.beta_2 = 0.5;
+    check_schedule("adamax lr 0.02 beta_2 0.5, shrinking gradients", config, 300, 6, NULL, 0.7f);
+    expect_slot_names(NN_OPTIMIZER_ADAMAX, "momentum", "norm");
+}
+
+Test(optimizer, adamax_first_step_by_hand)
+{
+    /* t = 1: m = 0.1 g, u = |g|, step lr · m / ((1 - 0.9) (u + eps)) = lr · g / (|g| + eps). */
+    float w[2] = {1.0f, 1.0f};
+    first_step(nn_optimizer_defaults(NN_OPTIMIZER_ADAMAX), w);
+    double expected0 = 1.0 - 0.001 * 0.5 / (0.5 + 1e-7);
+    double expected1 = 1.0 + 0.001 * 3.0 / (3.0 + 1e-7);
+    cr_assert(fabs(w[0] - expected0) < 1e-7 && fabs(w[1] - expected1) < 1e-7, "w = %.9f %.9f",
+              (double)w[0], (double)w[1]);
+}
+
+Test(optimizer, adadelta_against_the_reference)
+{
+    nn_optimizer_config config = nn_optimizer_defaults(NN_OPTIMIZER_ADADELTA);
+    cr_assert(config.learning_rate == 0.001 && config.rho == 0.95 && config.epsilon == 1e-7 &&
+              config.weight_decay == 0.0);
+    for (int steps = 1; steps <= 5; steps++)
+        check_against_reference("adadelta", config, 300, steps, NULL);
+    config.learning_rate = 1.0; /* the paper's form */
+    check_against_reference("adadelta lr 1", config, 300, 8, NULL);
+    config.rho = 0.5;
+    config.epsilon = 1e-4;
+    check_schedule("adadelta lr 1 rho 0.5 eps 1e-4, shrinking gradients", config, 300, 6, NULL,
+                   0.5f);
+    expect_slot_names(NN_OPTIMIZER_ADADELTA, "accumulated_grad", "accumulated_delta_var");
+}
+
+Test(optimizer, adadelta_first_steps_by_hand)
+{
+    /* lr 1, rho 0.5, eps 0.01, w = 0, g = 1 twice:
+     * step 1: a = 0.5, delta = -sqrt(0.01) / sqrt(0.51) = -0.140028, d = 0.5 delta² = 0.0098039;
+     * step 2: a = 0.75, delta = -sqrt(0.0198039) / sqrt(0.76) = -0.161426. */
+    nn_optimizer_config config = nn_optimizer_defaults(NN_OPTIMIZER_ADADELTA);
+    config.learning_rate = 1.0;
+    config.rho = 0.5;
+    config.epsilon = 0.01;
+    nn_optimizer *optimizer;
+    cr_assert_eq(nn_optimizer_create(&optimizer, &config, 1), NN_OK);
+    float w = 0.0f, g = 1.0f;
+    nn_optimizer_step(optimizer, &w, &g, NULL);
+    double delta1 = -sqrt(0.01) / sqrt(0.51);
+    cr_assert(fabs(w - delta1) < 1e-6, "w = %.9f, expected %.9f", (double)w, delta1);
+    double d = 0.5 * delta1 * delta1;
+    cr_assert(fabs(optimizer->slots[1][0] - d) < 1e-7, "accumulated_delta_var = %.9f",
+              (double)optimizer->slots[1][0]);
+    nn_optimizer_step(optimizer, &w, &g, NULL);
+    double delta2 = -sqrt(d + 0.01) / sqrt(0.76);
+    cr_assert(fabs(w - (delta1 + delta2)) < 1e-6, "w = %.9f, expected %.9f", (double)w,
+              delta1 + delta2);
+    nn_optimizer_free(optimizer);
+}
+
+Test(optimizer, lion_against_the_reference)
+{
+    nn_optimizer_config config = nn_optimizer_defaults(NN_OPTIMIZER_LION);
+    cr_assert(config.learning_rate == 0.001 && config.beta_1 == 0.9 && config.beta_2 == 0.99 &&
+              config.weight_decay == 0.0);
+    for (int steps = 1; steps <= 5; steps++)
+        check_against_reference("lion", config, 300, steps, NULL);
+    check_schedule("lion, shrinking gradients", config, 300, 8, NULL, 0.5f);
+    config.beta_1 = 0.5;
+    config.beta_2 = 0.3;
+    check_against_reference("lion beta 0.5 0.3", config, 300, 6, NULL);
+    expect_slot_names(NN_OPTIMIZER_LION, "momentum", NULL);
+}
+
+Test(optimizer, lion_steps_by_the_sign_of_the_momentum)
+{
+    /* lr 0.1, g = 1 then -0.05: step 1 moves -lr (m = 0.01); step 2's direction
+     * 0.9 · 0.01 + 0.1 · (-0.05) = 0.004 is still positive, so the weight falls again
+     * though the gradient turned; a zero gradient with no momentum moves nothing. */
+    nn_optimizer_config config = nn_optimizer_defaults(NN_OPTIMIZER_LION);
+    config.learning_rate = 0.1;
+    nn_optimizer *optimizer;
+    cr_assert_eq(nn_optimizer_create(&optimizer, &config, 2), NN_OK);
+    float w[2] = {1.0f, 1.0f}, g[2] = {1.0f, 0.0f};
+    nn_optimizer_step(optimizer, w, g, NULL);
+    cr_assert(fabsf(w[0] - 0.9f) < 1e-7f && w[1] == 1.0f, "w = %.9f %.9f", (double)w[0],
+              (double)w[1]);
+    cr_assert(fabsf(optimizer->slots[0][0] - 0.01f) < 1e-9f, "m = %.9g",
+              (double)optimizer->slots[0][0]);
+    g[0] = -0.05f;
+    nn_optimizer_step(optimizer, w, g, NULL);
+    cr_assert(fabsf(w[0] - 0.8f) < 1e-6f, "w = %.9f", (double)w[0]);
+    double m = 0.99 * 0.01 + 0.01 * -0.05;
+    cr_assert(fabs(optimizer->slots[0][0] - m) < 1e-9, "m = %.9g, expected %.9g",
+              (double)optimizer->slots[0][0], m);
+    nn_optimizer_free(optimizer);
+}
+
+Test(optimizer, new_optimizers_with_weight_decay_and_clipping)
+{
+    enum { N = 200 };
+    unsigned char mask[N];
+    for (int i = 0; i < N; i++)
+        mask[i] = i % 3 != 0;
+    static const nn_optimizer_kind kinds[] = {NN_OPTIMIZER_NADAM, NN_OPTIMIZER_ADAMAX,
+                                              NN_OPTIMIZER_ADADELTA, NN_OPTIMIZER_LION};
+    for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++) {
+        char what[96];
+        const char *name = nn_optimizer_name(kinds[k]);
+        nn_optimizer_config config = nn_optimizer_defaults(kinds[k]);
+        config.learning_rate = kinds[k] == NN_OPTIMIZER_ADADELTA ? 1.0 : 0.01;
+        config.weight_decay = 0.5;
+        snprintf(what, sizeof what, "%s weight_decay 0.5, masked", name);
+        check_against_reference(what, config, N, 5, mask);
+        config.clipnorm = 1.0; /* the random gradients have norm ~16 */
+        snprintf(what, sizeof what, "%s weight_decay 0.5 clipnorm 1", name);
+        check_against_reference(what, config, N, 5, mask);
+        config.weight_decay = 0.0;
+        config.clipnorm = 0.0;
+        config.clipvalue = 0.3;
+        snprintf(what, sizeof what, "%s clipvalue 0.3", name);
+        check_against_reference(what, config, N, 5, NULL);
+    }
+}
+
 Test(optimizer, gradient_clipping)
 {
     nn_optimizer_config config = nn_optimizer_defaults(NN_OPTIMIZER_SGD);
@@ -261,6 +465,9 @@ Test(optimizer, names_are_case_insensitive)
         {"SGD", NN_OPTIMIZER_SGD},         {"sgd", NN_OPTIMIZER_SGD},
         {"AdamW", NN_OPTIMIZER_ADAMW},     {"RMSprop", NN_OPTIMIZER_RMSPROP},
         {"rmsprop", NN_OPTIMIZER_RMSPROP}, {"Adagrad", NN_OPTIMIZER_ADAGRAD},
+        {"Nadam", NN_OPTIMIZER_NADAM},     {"adamax", NN_OPTIMIZER_ADAMAX},
+        {"Adamax", NN_OPTIMIZER_ADAMAX},   {"Adadelta", NN_OPTIMIZER_ADADELTA},
+        {"LION", NN_OPTIMIZER_LION},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         nn_optimizer_kind kind;
@@ -268,9 +475,14 @@ Test(optimizer, names_are_case_insensitive)
         cr_assert_eq(kind, cases[i].kind, "%s", cases[i].name);
     }
     nn_optimizer_kind kind;
-    cr_assert_eq(nn_optimizer_parse("adamax", &kind), NN_ERR_ARGUMENT);
+    cr_assert_eq(nn_optimizer_parse("adamx", &kind), NN_ERR_ARGUMENT);
     cr_assert(strstr(nn_error_message(), "'rmsprop'"), "%s", nn_error_message());
+    cr_assert(strstr(nn_error_message(), "lion"), "%s", nn_error_message());
     cr_assert_str_eq(nn_optimizer_name(NN_OPTIMIZER_ADAGRAD), "adagrad");
+    cr_assert_str_eq(nn_optimizer_name(NN_OPTIMIZER_NADAM), "nadam");
+    cr_assert_str_eq(nn_optimizer_name(NN_OPTIMIZER_ADAMAX), "adamax");
+    cr_assert_str_eq(nn_optimizer_name(NN_OPTIMIZER_ADADELTA), "adadelta");
+    cr_assert_str_eq(nn_optimizer_name(NN_OPTIMIZER_LION), "lion");
 }
 
 Test(optimizer, bad_settings_are_rejected)
@@ -294,6 +506,39 @@ Test(optimizer, bad_settings_are_rejected)
     config = nn_optimizer_defaults(NN_OPTIMIZER_RMSPROP);
     config.rho = NAN;
     cr_assert_eq(nn_optimizer_create(&optimizer, &config, 4), NN_ERR_ARGUMENT);
+    static const struct {
+        nn_optimizer_kind kind;
+        const char *setting;
+        double value;
+        const char *message;
+    } bad[] = {
+        {NN_OPTIMIZER_NADAM, "beta_2", 1.0, "nadam: beta_2 must be in [0, 1), got 1"},
+        {NN_OPTIMIZER_NADAM, "beta_1", -0.1, "nadam: beta_1 must be in [0, 1), got -0.1"},
+        {NN_OPTIMIZER_ADAMAX, "beta_1", 1.0, "adamax: beta_1 must be in [0, 1), got 1"},
+        {NN_OPTIMIZER_ADAMAX, "epsilon", -1e-7, "adamax: epsilon must be in [0, 1], got -1e-07"},
+        {NN_OPTIMIZER_ADADELTA, "rho", 1.5, "adadelta: rho must be in [0, 1], got 1.5"},
+        {NN_OPTIMIZER_ADADELTA, "rho", NAN, "adadelta: rho must be in [0, 1], got nan"},
+        {NN_OPTIMIZER_LION, "beta_1", 0.0, "lion: beta_1 must be in (0, 1], got 0"},
+        {NN_OPTIMIZER_LION, "beta_1", 1.5, "lion: beta_1 must be in (0, 1], got 1.5"},
+        {NN_OPTIMIZER_LION, "beta_2", 2.0, "lion: beta_2 must be in [0, 1], got 2"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        config = nn_optimizer_defaults(bad[i].kind);
+        double *setting = strcmp(bad[i].setting, "beta_1") == 0   ? &config.beta_1
+                          : strcmp(bad[i].setting, "beta_2") == 0 ? &config.beta_2
+                          : strcmp(bad[i].setting, "rho") == 0    ? &config.rho
+                                                                  : &config.epsilon;
+        *setting = bad[i].value;
+        cr_assert_eq(nn_optimizer_create(&optimizer, &config, 4), NN_ERR_ARGUMENT, "%s",
+                     bad[i].message);
+        cr_assert_str_eq(nn_error_message(), bad[i].message);
+    }
+    /* Lion takes beta_1 = 1 and beta_2 = 1 (Keras' range), which only freeze its momentum. */
+    config = nn_optimizer_defaults(NN_OPTIMIZER_LION);
+    config.beta_1 = 1.0;
+    config.beta_2 = 1.0;
+    cr_assert_eq(nn_optimizer_create(&optimizer, &config, 4), NN_OK, "%s", nn_error_message());
+    nn_optimizer_free(optimizer);
     /* An empty model is fine. */
     config = nn_optimizer_defaults(NN_OPTIMIZER_ADAM);
     cr_assert_eq(nn_optimizer_create(&optimizer, &config, 0), NN_OK);

@@ -1084,7 +1084,7 @@ static void penalties(void)
 static void optimizers(void)
 {
     enum { N = 70001, STEPS = 4 };
-    nn_optimizer_config configs[12];
+    nn_optimizer_config configs[NN_OPTIMIZER_COUNT + 6];
     int count = 0;
     for (int kind = 0; kind < NN_OPTIMIZER_COUNT; kind++)
         configs[count++] = nn_optimizer_defaults((nn_optimizer_kind)kind);
@@ -1096,6 +1096,15 @@ static void optimizers(void)
     configs[count++] = c;
     c = nn_optimizer_defaults(NN_OPTIMIZER_RMSPROP);
     c.momentum = 0.5, c.centered = true, c.clipvalue = 0.01;
+    configs[count++] = c;
+    c = nn_optimizer_defaults(NN_OPTIMIZER_NADAM);
+    c.clipnorm = 1.0, c.weight_decay = 0.1;
+    configs[count++] = c;
+    c = nn_optimizer_defaults(NN_OPTIMIZER_ADADELTA);
+    c.learning_rate = 1.0, c.clipvalue = 0.01;
+    configs[count++] = c;
+    c = nn_optimizer_defaults(NN_OPTIMIZER_LION);
+    c.weight_decay = 0.5, c.beta_1 = 0.5;
     configs[count++] = c;
     unsigned char *mask = malloc(N);
     for (int i = 0; i < N; i++)

@@ -1146,6 +1146,35 @@ Test(model_file, adagrad_round_trips)
     optimizer_round_trip("adagrad", nn_optimizer_defaults(NN_OPTIMIZER_ADAGRAD));
 }
 
+/* Nadam's momentum product is not saved: it follows from the step count, which is. */
+Test(model_file, nadam_with_clipnorm_round_trips)
+{
+    nn_optimizer_config config = nn_optimizer_defaults(NN_OPTIMIZER_NADAM);
+    config.clipnorm = 0.5, config.learning_rate = 0.01;
+    optimizer_round_trip("nadam", config);
+}
+
+Test(model_file, adamax_with_weight_decay_round_trips)
+{
+    nn_optimizer_config config = nn_optimizer_defaults(NN_OPTIMIZER_ADAMAX);
+    config.weight_decay = 0.1, config.beta_2 = 0.9;
+    optimizer_round_trip("adamax", config);
+}
+
+Test(model_file, adadelta_round_trips)
+{
+    nn_optimizer_config config = nn_optimizer_defaults(NN_OPTIMIZER_ADADELTA);
+    config.learning_rate = 1.0, config.rho = 0.9;
+    optimizer_round_trip("adadelta", config);
+}
+
+Test(model_file, lion_with_global_clipnorm_round_trips)
+{
+    nn_optimizer_config config = nn_optimizer_defaults(NN_OPTIMIZER_LION);
+    config.global_clipnorm = 1.0, config.beta_1 = 0.8;
+    optimizer_round_trip("lion", config);
+}
+
 /* ---- every argument of every class, through the JSON config ---- */
 
 static char *config_text(const nn_layer *layer)

@@ -18,12 +18,35 @@ NN_BODY int nn_body_guard_allows(const nn_batch_stats *guard)
 typedef struct nn_body_step {
     nn_optimizer_kind kind;
     float learning_rate, momentum, epsilon, rho, one_minus_rho;
-    float one_minus_beta_1, one_minus_beta_2;
-    float alpha;      /* Adam's step size with both bias corrections folded in */
+    float beta_1, beta_2, one_minus_beta_1, one_minus_beta_2;
+    float alpha;      /* Adam's step size with both bias corrections folded in; Adamax's
+                         learning_rate / (1 - beta_1^t) */
+    float nadam_momentum, nadam_gradient; /* Nadam's weights of m and g in m_hat */
+    float bias_2;     /* Nadam's 1 - beta_2^t */
     float decay;      /* weight_decay · learning_rate, 0 for none */
     float clipvalue;  /* 0 for none */
     int nesterov, amsgrad, centered, has_momentum;
 } nn_body_step;
+
+/* Nadam's momentum schedule (Dozat's, as Keras 3): step i weighs the momentum by
+ * u_i = beta_1 (1 - 0.5 · 0.96^i). */
+NN_BODY double nn_body_nadam_u(double beta_1, double i)
+{
+    return beta_1 * (1.0 - 0.5 * pow(0.96, i));
+}
+
+/* u_1 · u_2 · ... · u_t, which Keras keeps as the variable u_product and updates once a
+ * step: a function of the step count alone, so it needs no slot and is exact again after
+ * a model file is loaded. Past i = 1000, 0.5 · 0.96^i < 1e-18 and 1 - that is 1 in
+ * double, so the product is beta_1^t times the first thousand factors of the rest. */
+NN_BODY double nn_body_nadam_product(double beta_1, long long t)
+{
+    double product = pow(beta_1, (double)t);
+    long long terms = t < 1000 ? t : 1000;
+    for (long long i = 1; i <= terms; i++)
+        product *= 1.0 - 0.5 * pow(0.96, (double)i);
+    return product;
+}
 
 NN_BODY nn_body_step nn_body_step_make(const nn_optimizer_config *c, long long iteration)
 {
@@ -35,10 +58,24 @@ NN_BODY nn_body_step nn_body_step_make(const nn_optimizer_config *c, long long i
     step.epsilon = (float)c->epsilon;
     step.rho = (float)c->rho;
     step.one_minus_rho = (float)(1.0 - c->rho);
+    step.beta_1 = (float)c->beta_1;
+    step.beta_2 = (float)c->beta_2;
     step.one_minus_beta_1 = (float)(1.0 - c->beta_1);
     step.one_minus_beta_2 = (float)(1.0 - c->beta_2);
-    step.alpha = (float)(c->learning_rate * sqrt(1.0 - pow(c->beta_2, t)) /
-                         (1.0 - pow(c->beta_1, t)));
+    if (c->kind == NN_OPTIMIZER_ADAMAX)
+        step.alpha = (float)(c->learning_rate / (1.0 - pow(c->beta_1, t)));
+    else
+        step.alpha = (float)(c->learning_rate * sqrt(1.0 - pow(c->beta_2, t)) /
+                             (1.0 - pow(c->beta_1, t)));
+    step.nadam_momentum = step.nadam_gradient = step.bias_2 = 0.0f;
+    if (c->kind == NN_OPTIMIZER_NADAM) {
+        /* m_hat = u_{t+1} m / (1 - u_1...u_{t+1}) + (1 - u_t) g / (1 - u_1...u_t). */
+        double product = nn_body_nadam_product(c->beta_1, iteration);
+        double u_next = nn_body_nadam_u(c->beta_1, t + 1.0);
+        step.nadam_momentum = (float)(u_next / (1.0 - product * u_next));
+        step.nadam_gradient = (float)((1.0 - nn_body_nadam_u(c->beta_1, t)) / (1.0 - product));
+        step.bias_2 = (float)(1.0 - pow(c->beta_2, t));
+    }
     step.decay = c->weight_decay > 0.0 ? (float)(c->weight_decay * c->learning_rate) : 0.0f;
     step.clipvalue = (float)c->clipvalue;
     step.nesterov = c->nesterov;
@@ -129,6 +166,43 @@ NN_BODY void nn_body_optimizer_update(float *w, float *slot0, float *slot1, floa
         float accumulator = slot0[i] + g * g;
         slot0[i] = accumulator;
         weight -= step->learning_rate * g / sqrtf(accumulator + step->epsilon);
+        break;
+    }
+    case NN_OPTIMIZER_NADAM: {
+        float m = slot0[i], v = slot1[i];
+        m += (g - m) * step->one_minus_beta_1;
+        v += (g * g - v) * step->one_minus_beta_2;
+        slot0[i] = m;
+        slot1[i] = v;
+        float m_hat = step->nadam_momentum * m + step->nadam_gradient * g;
+        weight -= m_hat * step->learning_rate / (sqrtf(v / step->bias_2) + step->epsilon);
+        break;
+    }
+    case NN_OPTIMIZER_ADAMAX: {
+        float m = slot0[i] + (g - slot0[i]) * step->one_minus_beta_1;
+        float decayed = step->beta_2 * slot1[i], size = fabsf(g);
+        float norm = decayed > size ? decayed : size; /* a NaN gradient stays NaN */
+        slot0[i] = m;
+        slot1[i] = norm;
+        weight -= step->alpha * m / (norm + step->epsilon);
+        break;
+    }
+    case NN_OPTIMIZER_ADADELTA: {
+        float accumulated_grad = step->rho * slot0[i] + step->one_minus_rho * g * g;
+        float delta =
+            -sqrtf(slot1[i] + step->epsilon) * g / sqrtf(accumulated_grad + step->epsilon);
+        slot0[i] = accumulated_grad;
+        slot1[i] = step->rho * slot1[i] + step->one_minus_rho * delta * delta;
+        weight += step->learning_rate * delta;
+        break;
+    }
+    case NN_OPTIMIZER_LION: {
+        float m = slot0[i];
+        float direction = step->beta_1 * m + step->one_minus_beta_1 * g;
+        /* sign(), with sign(0) = 0 and a NaN kept, as Keras' ops.sign */
+        float sign = direction > 0.0f ? 1.0f : direction < 0.0f ? -1.0f : direction;
+        weight -= step->learning_rate * sign;
+        slot0[i] = step->beta_2 * m + step->one_minus_beta_2 * g;
         break;
     }
     default:
