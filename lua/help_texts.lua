@@ -341,7 +341,7 @@ doc(S .. 'summary', {call = 'model:summary([{explain=false, print_fn=nil}])',
   example = "model = nn.Sequential{nn.layers.Dense{4, input_shape = {3}}}\nmodel:summary{explain = true}"})
 doc(S .. 'compile', {call = 'model:compile{optimizer=\'rmsprop\', loss=..., metrics={}}',
   text = 'Chooses how the model learns. Returns the model.',
-  params = {{'optimizer', "a name ('sgd', 'adam', 'adamw', 'rmsprop', 'adagrad') or one from nn.optimizers", default = "'rmsprop'", option = true},
+  params = {{'optimizer', "a name ('sgd', 'adam', 'adamw', 'rmsprop', 'adagrad', 'nadam', 'adamax', 'adadelta', 'lion') or one from nn.optimizers", default = "'rmsprop'", option = true},
             {'loss', "a name ('sparse_categorical_crossentropy', 'categorical_crossentropy', 'binary_crossentropy', 'mse', 'mae') or one from nn.losses", option = true},
             {'metrics', "names such as {'accuracy'}", default = '{}', option = true}},
   example = "model = nn.Sequential{nn.layers.Dense{3, activation = 'softmax', input_shape = {4}}}\nmodel:compile{optimizer = 'adam', loss = 'sparse_categorical_crossentropy', metrics = {'accuracy'}}"})
@@ -472,6 +472,25 @@ doc('nn.optimizers.Adagrad', {call = 'nn.optimizers.Adagrad{learning_rate=0.001,
   text = 'Adagrad: steps scaled by the sum of all squared gradients so far.',
   params = with_clip{lr('0.001'), {'initial_accumulator_value', 'where the sums start', default = '0.1', option = true}, eps},
   example = "model:compile{optimizer = nn.optimizers.Adagrad{}, loss = 'mse'}"})
+doc('nn.optimizers.Nadam', {call = 'nn.optimizers.Nadam{learning_rate=0.001, beta_1=0.9, beta_2=0.999, ...}',
+  text = 'Nadam: Adam with Nesterov momentum; the momentum weight grows over the first few hundred steps (Dozat\'s schedule, as Keras).',
+  params = with_clip{lr('0.001'), {'beta_1', 'decay of the gradient average', default = '0.9', option = true},
+                     {'beta_2', 'decay of the squared-gradient average', default = '0.999', option = true}, eps},
+  example = "model:compile{optimizer = nn.optimizers.Nadam{learning_rate = 2e-3}, loss = 'mse'}"})
+doc('nn.optimizers.Adamax', {call = 'nn.optimizers.Adamax{learning_rate=0.001, beta_1=0.9, beta_2=0.999, ...}',
+  text = 'Adamax: Adam with the largest recent gradient size (a decaying maximum) in place of the squared-gradient average.',
+  params = with_clip{lr('0.001'), {'beta_1', 'decay of the gradient average', default = '0.9', option = true},
+                     {'beta_2', 'decay of the gradient-size maximum', default = '0.999', option = true}, eps},
+  example = "model:compile{optimizer = nn.optimizers.Adamax{}, loss = 'mse'}"})
+doc('nn.optimizers.Adadelta', {call = 'nn.optimizers.Adadelta{learning_rate=0.001, rho=0.95, epsilon=1e-07, ...}',
+  text = 'Adadelta: steps scaled by the ratio of running averages of past steps and of squared gradients; learning_rate = 1 is the paper\'s form.',
+  params = with_clip{lr('0.001'), {'rho', 'decay of both running averages', default = '0.95', option = true}, eps},
+  example = "model:compile{optimizer = nn.optimizers.Adadelta{learning_rate = 1}, loss = 'mse'}"})
+doc('nn.optimizers.Lion', {call = 'nn.optimizers.Lion{learning_rate=0.001, beta_1=0.9, beta_2=0.99, ...}',
+  text = 'Lion: every weight moves by learning_rate along the sign of a mix of its momentum and gradient; use a rate 3-10 times smaller than Adam\'s.',
+  params = with_clip{lr('0.001'), {'beta_1', "the momentum's share of the step direction, in (0, 1]", default = '0.9', option = true},
+                     {'beta_2', 'decay of the momentum', default = '0.99', option = true}},
+  example = "model:compile{optimizer = nn.optimizers.Lion{learning_rate = 1e-4}, loss = 'mse'}"})
 doc('nn.optimizers.schedules', {module = true, text =
   'Learning-rate schedules, as Keras\'s keras.optimizers.schedules: give one as an ' ..
   'optimizer\'s learning_rate and each update takes the rate of the updates before it; ' ..

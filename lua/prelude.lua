@@ -25,6 +25,10 @@ nn.optimizers = {
   AdamW = optimizer('nn.optimizers.AdamW', {name = 'adamw'}),
   RMSprop = optimizer('nn.optimizers.RMSprop', {name = 'rmsprop'}),
   Adagrad = optimizer('nn.optimizers.Adagrad', {name = 'adagrad'}),
+  Nadam = optimizer('nn.optimizers.Nadam', {name = 'nadam'}),
+  Adamax = optimizer('nn.optimizers.Adamax', {name = 'adamax'}),
+  Adadelta = optimizer('nn.optimizers.Adadelta', {name = 'adadelta'}),
+  Lion = optimizer('nn.optimizers.Lion', {name = 'lion'}),
 }
 
 -- Learning-rate schedules: nn.optimizers.Adam{learning_rate =

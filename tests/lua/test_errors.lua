@@ -266,6 +266,26 @@ local cases = {
   {'an optimizer error names the optimizer once', function()
     nn.optimizers.Adam{clipnorm = 1, clipvalue = 1}
   end, 'nn.optimizers.Adam: only one of clipnorm, clipvalue and global_clipnorm can be set'},
+  {'nn.optimizers.Adadelta with rho above 1', function() nn.optimizers.Adadelta{rho = 1.5} end,
+   'nn.optimizers.Adadelta: rho must be between 0 and 1, got 1.5'},
+  {'nn.optimizers.Adadelta with rho NaN', function() nn.optimizers.Adadelta{rho = 0 / 0} end,
+   'nn.optimizers.Adadelta: rho must be between 0 and 1, got nan'},
+  {'nn.optimizers.Nadam with beta_2 = 1', function() nn.optimizers.Nadam{beta_2 = 1} end,
+   'nn.optimizers.Nadam: beta_2 must be in [0, 1), got 1'},
+  {'nn.optimizers.Adamax with a negative epsilon', function() nn.optimizers.Adamax{epsilon = -1e-7} end,
+   'nn.optimizers.Adamax: epsilon must be between 0 and 1, got -1e-07'},
+  {'nn.optimizers.Adamax with beta_1 = 1 in compile', function()
+    model:compile{optimizer = {name = 'adamax', beta_1 = 1}, loss = 'mse'}
+  end, 'adamax: beta_1 must be in [0, 1), got 1'},
+  {'nn.optimizers.Lion with beta_1 = 0 (signSGD)', function() nn.optimizers.Lion{beta_1 = 0} end,
+   'nn.optimizers.Lion: beta_1 must be in (0, 1], got 0'},
+  {'nn.optimizers.Lion with a string beta_2', function() nn.optimizers.Lion{beta_2 = '0.9'} end,
+   'nn.optimizers.Lion: beta_2 must be a number, got string'},
+  {'nn.optimizers.Nadam with an unknown option', function() nn.optimizers.Nadam{beta1 = 0.9} end,
+   'nn.optimizers.Nadam', "'beta1'"},
+  {'an unknown optimizer lists the new ones', function()
+    model:compile{optimizer = 'nadamw', loss = 'mse'}
+  end, "unknown optimizer 'nadamw'", 'nadam', 'adamax', 'adadelta', 'lion'},
   {'nn.constraints.MaxNorm below zero, where it is written', function()
     nn.constraints.MaxNorm{max_value = -1}
   end, 'nn.constraints.MaxNorm: max_value must be >= 0, got -1'},

@@ -121,6 +121,10 @@ t.test('every optimizer round-trips with its state', function()
     {name = 'adamw'},
     {name = 'rmsprop', centered = true, momentum = 0.3},
     {name = 'adagrad'},
+    {name = 'nadam', clipvalue = 0.5},
+    {name = 'adamax', weight_decay = 0.01},
+    {name = 'adadelta', learning_rate = 1, rho = 0.9},
+    {name = 'lion', beta_2 = 0.95},
   } do
     if optimizer_is_stub(optimizer.name) then
       skip(optimizer.name .. ' is a stub in this tree')

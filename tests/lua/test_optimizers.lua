@@ -1,0 +1,259 @@
+-- Nadam, Adamax, Adadelta and Lion from Lua: Keras 3's defaults, first steps worked out
+-- by hand, the shared options (weight decay, clipping, schedules, the non-finite-loss
+-- guard), the same training on cpu and on the emulated device, and training resumed
+-- after save and load_model equal to training that never stopped.
+local t = require 'harness'
+local L = nn.layers
+
+local tmp = os.getenv('NNSH_TEST_TMP') or '/tmp'
+local function path(name) return tmp .. '/nnsh-test-optimizers-' .. name end
+
+-- One weight w = 1 (or `start`) with loss (w - target)² (x = 1, mse): the gradient is
+-- 2 (w - target), target 0 unless given.
+local function one_weight(optimizer, device, start)
+  local model = nn.Sequential{L.Dense{1, use_bias = false, input_shape = {1}}}
+  model:to(device or 'cpu')
+  model:set_weights{nn.tensor{{start or 1}}}
+  model:compile{optimizer = optimizer, loss = 'mse'}
+  return model
+end
+
+local function steps(model, count, target)
+  local ws = {}
+  for i = 1, count do
+    model:train_on_batch(nn.tensor{{1}}, nn.tensor{{target or 0}})
+    ws[i] = model:get_weights()[1]:item()
+  end
+  return ws
+end
+
+t.test("Keras 3's defaults", function()
+  local cases = {
+    {'Nadam', 'nadam', {learning_rate = 0.001, beta_1 = 0.9, beta_2 = 0.999, epsilon = 1e-7}},
+    {'Adamax', 'adamax', {learning_rate = 0.001, beta_1 = 0.9, beta_2 = 0.999, epsilon = 1e-7}},
+    {'Adadelta', 'adadelta', {learning_rate = 0.001, rho = 0.95, epsilon = 1e-7}},
+    {'Lion', 'lion', {learning_rate = 0.001, beta_1 = 0.9, beta_2 = 0.99}},
+  }
+  for _, case in ipairs(cases) do
+    local object = nn.optimizers[case[1]]{}
+    t.eq(object.name, case[2], case[1] .. ' name')
+    local model = one_weight(object)
+    t.eq(model.optimizer.name, case[2], case[1] .. ': compiled optimizer')
+    t.near(model.optimizer.learning_rate, case[3].learning_rate, 1e-12, case[1] .. ' learning_rate')
+    -- The settings the model file keeps are Keras' defaults for that optimizer.
+    model:save(path(case[2] .. '.safetensors'))
+    local text = t.read_file(path(case[2] .. '.safetensors'))
+    for key, value in pairs(case[3]) do
+      -- The compile settings are JSON inside the header's JSON: quotes are escaped.
+      local written = text:match('"' .. key .. '\\?":%s*([%d.e+-]+)')
+      t.truthy(written, case[1] .. ': ' .. key .. ' written')
+      t.near(tonumber(written), value, 1e-12, case[1] .. ': ' .. key)
+    end
+    os.remove(path(case[2] .. '.safetensors'))
+    -- The name alone, as a string, is the same optimizer.
+    t.eq(one_weight(case[2]).optimizer.name, case[2], case[2] .. ' by name')
+  end
+end)
+
+t.test('first steps by hand, on cpu and emulated', function()
+  for _, device in ipairs{'cpu', 'emulated'} do
+    -- Nadam, lr 0.1: u_1 = 0.9 (1 - 0.5 · 0.96) = 0.468, u_2 = 0.9 (1 - 0.5 · 0.96²) =
+    -- 0.48528; with g = 2, m = 0.2, v = 0.004: m_hat = 0.48528 · 0.2 / (1 - 0.468 · 0.48528)
+    -- + 0.532 · 2 / 0.532 = 2.1255764, v_hat = 4, w = 1 - 0.1 · 2.1255764 / (2 + 1e-7).
+    -- Step 2 (g = 1.7874424) the same way with u_3 and u_1 u_2 u_3.
+    local w = steps(one_weight(nn.optimizers.Nadam{learning_rate = 0.1}, device), 2)
+    t.near(w[1], 0.89372122, 1e-6, device .. ': nadam step 1')
+    t.near(w[2], 0.82024504, 1e-6, device .. ': nadam step 2')
+    -- Adamax, lr 0.1: step 1 m = 0.2, u = 2, w = 1 - 0.1 · 0.2 / (0.1 · (2 + 1e-7)) = 0.9;
+    -- step 2 g = 1.8, m = 0.36, u = max(0.999 · 2, 1.8) = 1.998 (the decayed maximum wins),
+    -- w = 0.9 - 0.1 · 0.36 / (0.19 · 1.998) = 0.80516834.
+    w = steps(one_weight(nn.optimizers.Adamax{learning_rate = 0.1}, device), 2)
+    t.near(w[1], 0.9, 1e-6, device .. ': adamax step 1')
+    t.near(w[2], 0.80516834, 1e-6, device .. ': adamax step 2')
+    -- Adadelta, lr 1 (the paper's form): step 1 a = 0.05 · 4 = 0.2,
+    -- delta = -sqrt(0 + 1e-7) · 2 / sqrt(0.2 + 1e-7) = -0.00141421, d = 0.05 delta²;
+    -- step 2 with g = 2 (1 - 0.00141421).
+    w = steps(one_weight(nn.optimizers.Adadelta{learning_rate = 1}, device), 2)
+    t.near(w[1], 0.99858579, 1e-6, device .. ': adadelta step 1')
+    t.near(w[2], 0.99715455, 1e-6, device .. ': adadelta step 2')
+    -- Lion, lr 0.1: each step moves exactly lr along sign(0.9 m + 0.1 g).
+    w = steps(one_weight(nn.optimizers.Lion{learning_rate = 0.1}, device), 3)
+    t.near(w[1], 0.9, 1e-6, device .. ': lion step 1')
+    t.near(w[2], 0.8, 1e-6, device .. ': lion step 2')
+    t.near(w[3], 0.7, 1e-6, device .. ': lion step 3')
+  end
+end)
+
+t.test('weight decay, clipping and schedules act as in Keras', function()
+  for _, device in ipairs{'cpu', 'emulated'} do
+    -- Decay first, w (1 - lr · wd) = 0.95, then Lion's step of lr: 0.85.
+    local w = steps(one_weight(nn.optimizers.Lion{learning_rate = 0.1, weight_decay = 0.5},
+                               device), 1)
+    t.near(w[1], 0.85, 1e-6, device .. ': lion with weight_decay')
+    -- A schedule's rate at each step: 0.1 for steps 0 and 1, then 0.01.
+    local schedule = nn.optimizers.schedules.PiecewiseConstantDecay{{1}, {0.1, 0.01}}
+    w = steps(one_weight(nn.optimizers.Lion{learning_rate = schedule}, device), 3)
+    t.near(w[2], 0.8, 1e-6, device .. ': lion scheduled step 2')
+    t.near(w[3], 0.79, 1e-6, device .. ': lion scheduled step 3')
+    -- Adadelta's first step is lr · sqrt(eps) · g / sqrt((1 - rho) g² + eps): from w = 0
+    -- towards -1 the gradient is 2, which clipvalue 0.01 makes 0.01, so the weight moves by
+    -- -1e-3 · sqrt(1e-7) · 0.01 / sqrt(0.05 · 1e-4 + 1e-7) = -1.40028e-6, not -1.41421e-6.
+    local expected = -1e-3 * math.sqrt(1e-7) * 0.01 / math.sqrt(0.05 * 1e-4 + 1e-7)
+    for _, clip in ipairs{'clipvalue', 'clipnorm', 'global_clipnorm'} do
+      local model = one_weight(nn.optimizers.Adadelta{[clip] = 0.01}, device, 0)
+      t.near(steps(model, 1, -1)[1], expected, 1e-11, device .. ': adadelta ' .. clip)
+    end
+    local unclipped = one_weight(nn.optimizers.Adadelta{}, device, 0)
+    t.near(steps(unclipped, 1, -1)[1], -1e-3 * math.sqrt(1e-7) * 2 / math.sqrt(0.05 * 4 + 1e-7),
+           1e-11, device .. ': adadelta unclipped')
+  end
+end)
+
+local function classifier(device)
+  local model = nn.Sequential{
+    L.Dense{8, activation = 'relu', input_shape = {5}},
+    L.Dense{3, activation = 'softmax'},
+  }
+  model:to(device)
+  return model
+end
+
+local function data(rows)
+  local x = nn.random.randn(rows, 5)
+  local labels = {}
+  for i = 1, rows do labels[i] = (i * 7) % 3 end
+  return x, nn.tensor(labels, 'int32')
+end
+
+local function same_weights(a, b)
+  local wa, wb = a:get_weights(), b:get_weights()
+  for i = 1, #wa do
+    if not (wa[i] == wb[i]) then return false end
+  end
+  return #wa == #wb
+end
+
+local trained = {
+  {'Nadam', {learning_rate = 0.01}},
+  {'Nadam', {learning_rate = 0.01, clipnorm = 0.1, weight_decay = 0.01}},
+  {'Adamax', {learning_rate = 0.01, clipvalue = 0.05}},
+  {'Adamax', {learning_rate = 0.01, global_clipnorm = 0.2, weight_decay = 0.1}},
+  {'Adadelta', {learning_rate = 1, rho = 0.9}},
+  {'Adadelta', {learning_rate = 1, clipnorm = 0.5, weight_decay = 0.01}},
+  {'Lion', {learning_rate = 0.003}},
+  {'Lion', {learning_rate = 0.003, beta_1 = 0.5, weight_decay = 0.3, clipvalue = 0.01,
+            exclude_from_weight_decay = {'bias'}}},
+}
+
+local function describe(case)
+  local keys = {}
+  for k in pairs(case[2]) do keys[#keys + 1] = k end
+  table.sort(keys)
+  return case[1] .. '{' .. table.concat(keys, ', ') .. '}'
+end
+
+t.test('training is the same on cpu and on the emulated device, and moves the loss', function()
+  for _, case in ipairs(trained) do
+    local models, losses = {}, {}
+    for _, device in ipairs{'cpu', 'emulated'} do
+      nn.random.seed(21)
+      local x, y = data(48)
+      local model = classifier(device)
+      model:compile{optimizer = nn.optimizers[case[1]](case[2]),
+                    loss = 'sparse_categorical_crossentropy'}
+      local history = model:fit(x, y, {epochs = 4, batch_size = 8, verbose = 0})
+      models[device], losses[device] = model, history.history.loss
+    end
+    local what = describe(case)
+    t.truthy(same_weights(models.cpu, models.emulated), what .. ': cpu and emulated weights')
+    t.eq(models.emulated.optimizer.iterations, 24, what .. ': iterations')
+    t.truthy(losses.cpu[4] < losses.cpu[1], what .. ': the loss falls (' .. losses.cpu[1] ..
+             ' -> ' .. losses.cpu[4] .. ')')
+  end
+end)
+
+t.test('save, load_model and go on: the same as training that never stopped', function()
+  for _, case in ipairs(trained) do
+    for _, device in ipairs{'cpu', 'emulated'} do
+      local what = describe(case) .. ' on ' .. device
+      nn.random.seed(22)
+      local x, y = data(40)
+      local options = {epochs = 2, batch_size = 8, shuffle = false, verbose = 0}
+      local straight = classifier(device)
+      local resumed = classifier(device)
+      resumed:set_weights(straight:get_weights())
+      -- The model file does not keep exclude_from_weight_decay (Keras' optimizer config
+      -- has no such entry either): this round trip leaves it out.
+      local settings = {}
+      for k, v in pairs(case[2]) do
+        if k ~= 'exclude_from_weight_decay' then settings[k] = v end
+      end
+      for _, model in ipairs{straight, resumed} do
+        model:compile{optimizer = nn.optimizers[case[1]](settings),
+                      loss = 'sparse_categorical_crossentropy'}
+      end
+      straight:fit(x, y, {epochs = 5, batch_size = 8, shuffle = false, verbose = 0})
+      resumed:fit(x, y, options)
+      resumed:save(path('resume.safetensors'))
+      local loaded = nn.models.load_model(path('resume.safetensors'))
+      loaded:to(device)
+      t.eq(loaded.optimizer.iterations, 10, what .. ': iterations restored')
+      loaded:fit(x, y, {epochs = 3, batch_size = 8, shuffle = false, verbose = 0})
+      t.eq(loaded.optimizer.iterations, 25, what .. ': iterations after')
+      t.truthy(same_weights(straight, loaded), what .. ': resumed = uninterrupted')
+      os.remove(path('resume.safetensors'))
+    end
+  end
+end)
+
+t.test('a non-finite loss skips the step and stops, leaving weights and state as before', function()
+  local rows = {}
+  for i = 1, 16 do rows[i] = {i / 16, 1 - i / 16} end
+  rows[10] = {3e38, 3e38} -- the third batch of 4 overflows the prediction
+  local x, y = nn.tensor(rows), nn.zeros(16, 1)
+  for _, name in ipairs{'Nadam', 'Adamax', 'Adadelta', 'Lion'} do
+    for _, device in ipairs{'cpu', 'emulated'} do
+      local function model()
+        local m = nn.Sequential{L.Dense{1, input_shape = {2}}}
+        m:to(device)
+        m:compile{optimizer = nn.optimizers[name]{learning_rate = 0.01}, loss = 'mse'}
+        m:set_weights{nn.ones(2, 1), nn.zeros(1)}
+        return m
+      end
+      local stopped, clean = model(), model()
+      t.raises(function()
+        stopped:fit(x, y, {epochs = 1, batch_size = 4, shuffle = false, verbose = 0})
+      end, 'the loss became', 'epoch 1, batch 3')
+      clean:fit(x:slice(1, 8), y:slice(1, 8), {epochs = 1, batch_size = 4, shuffle = false,
+                                               verbose = 0})
+      local what = name .. ' on ' .. device
+      t.eq(stopped.optimizer.iterations, 2, what .. ': iterations')
+      t.truthy(same_weights(stopped, clean), what .. ': weights are those before batch 3')
+      -- Both go on alike: the optimizer state was not touched either.
+      local rest = {epochs = 1, batch_size = 4, shuffle = false, verbose = 0}
+      stopped:fit(x:slice(1, 8), y:slice(1, 8), rest)
+      clean:fit(x:slice(1, 8), y:slice(1, 8), rest)
+      t.truthy(same_weights(stopped, clean), what .. ': state untouched')
+    end
+  end
+end)
+
+t.test('help and completion know the new optimizers', function()
+  local arguments = {Nadam = {'beta_1', 'beta_2', 'epsilon'}, Adamax = {'beta_1', 'beta_2', 'epsilon'},
+                     Adadelta = {'rho', 'epsilon'}, Lion = {'beta_1', 'beta_2'}}
+  for name, expected in pairs(arguments) do
+    local text = t.capture(function() help(nn.optimizers[name]) end)
+    t.truthy(text:find('nn.optimizers.' .. name, 1, true), name .. ' help: ' .. text)
+    local names = {}
+    for _, param in ipairs(nn._doc(nn.optimizers[name]).params) do names[param.name] = true end
+    for _, argument in ipairs(expected) do
+      t.truthy(names[argument], name .. ' completes ' .. argument)
+    end
+    t.truthy(names.learning_rate and names.weight_decay and names.clipnorm, name .. ' shared options')
+  end
+  local compile = debug.getregistry()['nn.Sequential'].methods.compile
+  local text = t.capture(function() help(compile) end)
+  t.truthy(text:find("'lion'", 1, true), 'compile help lists lion: ' .. text)
+end)
+
+t.finish()
