@@ -1,6 +1,6 @@
 /* Optimizers with the update rules and defaults of Keras 3 (TF 2.11+): SGD, Adam, AdamW,
- * RMSprop, Adagrad, Nadam, Adamax, Adadelta, Lion; each is one loop over the model's flat
- * weight buffer. */
+ * RMSprop, Adagrad, Nadam, Adamax, Adadelta, Lion, Ftrl; each is one loop over the model's
+ * flat weight buffer. */
 #include "optimizer.h"
 
 #include <math.h>
@@ -17,7 +17,8 @@ static const char *const optimizer_names[] = {
     [NN_OPTIMIZER_ADAMW] = "adamw",     [NN_OPTIMIZER_RMSPROP] = "rmsprop",
     [NN_OPTIMIZER_ADAGRAD] = "adagrad", [NN_OPTIMIZER_NADAM] = "nadam",
     [NN_OPTIMIZER_ADAMAX] = "adamax",   [NN_OPTIMIZER_ADADELTA] = "adadelta",
-    [NN_OPTIMIZER_LION] = "lion",       [NN_OPTIMIZER_COUNT] = NULL,
+    [NN_OPTIMIZER_LION] = "lion",       [NN_OPTIMIZER_FTRL] = "ftrl",
+    [NN_OPTIMIZER_COUNT] = NULL,
 };
 
 nn_optimizer_config nn_optimizer_defaults(nn_optimizer_kind kind)
@@ -35,6 +36,11 @@ nn_optimizer_config nn_optimizer_defaults(nn_optimizer_kind kind)
         .rho = kind == NN_OPTIMIZER_ADADELTA ? 0.95 : 0.9,
         .centered = false,
         .initial_accumulator_value = 0.1,
+        .learning_rate_power = -0.5,
+        .l1_regularization_strength = 0.0,
+        .l2_regularization_strength = 0.0,
+        .l2_shrinkage_regularization_strength = 0.0,
+        .beta = 0.0,
         .clipnorm = 0.0,
         .clipvalue = 0.0,
         .global_clipnorm = 0.0,
@@ -109,6 +115,11 @@ static int slot_layout(const nn_optimizer_config *config, const char *names[3],
     case NN_OPTIMIZER_LION:
         names[count++] = "momentum";
         break;
+    case NN_OPTIMIZER_FTRL:
+        initial[count] = (float)config->initial_accumulator_value;
+        names[count++] = "accumulator";
+        names[count++] = "linear";
+        break;
     default:
         break;
     }
@@ -178,6 +189,26 @@ nn_status nn_optimizer_config_check(const nn_optimizer_config *config)
     case NN_OPTIMIZER_ADAGRAD:
         return check_range(name, "initial_accumulator_value",
                            config->initial_accumulator_value, 0.0, NN_OPTIMIZER_SETTING_MAX, true);
+    case NN_OPTIMIZER_FTRL:
+        /* Ftrl divides by the rate: 0 would make every weight NaN at the first step. */
+        if (config->schedule.kind == NN_SCHEDULE_CONSTANT && config->learning_rate == 0.0)
+            return nn_error(NN_ERR_ARGUMENT,
+                            "%s: learning_rate must be above 0 (Ftrl divides by it), got 0",
+                            name);
+        NN_TRY(check_range(name, "initial_accumulator_value",
+                           config->initial_accumulator_value, 0.0, NN_OPTIMIZER_SETTING_MAX, true));
+        NN_TRY(check_range(name, "learning_rate_power", config->learning_rate_power,
+                           -NN_OPTIMIZER_SETTING_MAX, 0.0, true));
+        NN_TRY(check_range(name, "l1_regularization_strength",
+                           config->l1_regularization_strength, 0.0, NN_OPTIMIZER_SETTING_MAX,
+                           true));
+        NN_TRY(check_range(name, "l2_regularization_strength",
+                           config->l2_regularization_strength, 0.0, NN_OPTIMIZER_SETTING_MAX,
+                           true));
+        NN_TRY(check_range(name, "l2_shrinkage_regularization_strength",
+                           config->l2_shrinkage_regularization_strength, 0.0,
+                           NN_OPTIMIZER_SETTING_MAX, true));
+        return check_range(name, "beta", config->beta, 0.0, NN_OPTIMIZER_SETTING_MAX, true);
     default:
         return NN_OK;
     }

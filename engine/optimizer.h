@@ -19,6 +19,7 @@ typedef enum nn_optimizer_kind {
     NN_OPTIMIZER_ADAMAX,
     NN_OPTIMIZER_ADADELTA,
     NN_OPTIMIZER_LION,
+    NN_OPTIMIZER_FTRL,
     NN_OPTIMIZER_COUNT
 } nn_optimizer_kind;
 
@@ -34,7 +35,15 @@ typedef struct nn_optimizer_config {
     double weight_decay;  /* adamw 0.004; others 0 (none) */
     double rho;           /* rmsprop 0.9, adadelta 0.95 */
     bool centered;        /* rmsprop */
-    double initial_accumulator_value; /* adagrad 0.1 */
+    double initial_accumulator_value; /* adagrad 0.1, ftrl 0.1 */
+    /* Ftrl (Keras' names): how the rate falls with the accumulated squared gradient
+     * (-0.5; <= 0, 0 keeps it fixed), the L1 and L2 strengths of the regularised leader,
+     * the L2 shrinkage added to the gradient (2 · strength · w), and the paper's beta;
+     * all 0 but learning_rate_power. */
+    double learning_rate_power;
+    double l1_regularization_strength, l2_regularization_strength;
+    double l2_shrinkage_regularization_strength;
+    double beta;
     /* Gradient clipping, 0 = off; at most one is set (Keras). clipnorm clips each weight
      * tensor's gradient to that norm (in one optimizer step, the whole buffer it is
      * given); global_clipnorm clips all the gradients together to that norm. */

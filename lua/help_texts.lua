@@ -341,7 +341,7 @@ doc(S .. 'summary', {call = 'model:summary([{explain=false, print_fn=nil}])',
   example = "model = nn.Sequential{nn.layers.Dense{4, input_shape = {3}}}\nmodel:summary{explain = true}"})
 doc(S .. 'compile', {call = 'model:compile{optimizer=\'rmsprop\', loss=..., metrics={}}',
   text = 'Chooses how the model learns. Returns the model.',
-  params = {{'optimizer', "a name ('sgd', 'adam', 'adamw', 'rmsprop', 'adagrad', 'nadam', 'adamax', 'adadelta', 'lion') or one from nn.optimizers", default = "'rmsprop'", option = true},
+  params = {{'optimizer', "a name ('sgd', 'adam', 'adamw', 'rmsprop', 'adagrad', 'nadam', 'adamax', 'adadelta', 'lion', 'ftrl') or one from nn.optimizers", default = "'rmsprop'", option = true},
             {'loss', "a name ('sparse_categorical_crossentropy', 'categorical_crossentropy', 'binary_crossentropy', 'mse', 'mae') or one from nn.losses", option = true},
             {'metrics', "names such as {'accuracy'}", default = '{}', option = true}},
   example = "model = nn.Sequential{nn.layers.Dense{3, activation = 'softmax', input_shape = {4}}}\nmodel:compile{optimizer = 'adam', loss = 'sparse_categorical_crossentropy', metrics = {'accuracy'}}"})
@@ -491,6 +491,16 @@ doc('nn.optimizers.Lion', {call = 'nn.optimizers.Lion{learning_rate=0.001, beta_
   params = with_clip{lr('0.001'), {'beta_1', "the momentum's share of the step direction, in (0, 1]", default = '0.9', option = true},
                      {'beta_2', 'decay of the momentum', default = '0.99', option = true}},
   example = "model:compile{optimizer = nn.optimizers.Lion{learning_rate = 1e-4}, loss = 'mse'}"})
+doc('nn.optimizers.Ftrl', {call = 'nn.optimizers.Ftrl{learning_rate=0.001, learning_rate_power=-0.5, initial_accumulator_value=0.1, ...}',
+  text = 'Ftrl ("follow the regularised leader"): per-weight rates as Adagrad\'s, and an L1 strength that holds weights at exactly 0; for wide, sparse linear models.',
+  params = with_clip{lr('0.001'),
+                     {'learning_rate_power', 'how the rate falls as squared gradients add up: <= 0, 0 for a fixed rate', default = '-0.5', option = true},
+                     {'initial_accumulator_value', 'where the sums of squared gradients start', default = '0.1', option = true},
+                     {'l1_regularization_strength', 'L1 strength: a weight stays 0 while its accumulated gradient is below it', default = '0', option = true},
+                     {'l2_regularization_strength', 'L2 strength of the leader', default = '0', option = true},
+                     {'l2_shrinkage_regularization_strength', 'L2 penalty added to the gradient (2 * strength * w)', default = '0', option = true},
+                     {'beta', "the paper's beta", default = '0', option = true}},
+  example = "model:compile{optimizer = nn.optimizers.Ftrl{learning_rate = 0.1, l1_regularization_strength = 0.01}, loss = 'mse'}"})
 doc('nn.optimizers.schedules', {module = true, text =
   'Learning-rate schedules, as Keras\'s keras.optimizers.schedules: give one as an ' ..
   'optimizer\'s learning_rate and each update takes the rate of the updates before it; ' ..

@@ -525,7 +525,10 @@ static void parse_optimizer(lua_State *L, int index, nn_optimizer_config *config
                                         "beta_1", "beta_2", "epsilon", "amsgrad",
                                         "weight_decay", "rho", "centered",
                                         "initial_accumulator_value", "clipnorm", "clipvalue",
-                                        "global_clipnorm", "exclude_from_weight_decay", NULL};
+                                        "global_clipnorm", "exclude_from_weight_decay",
+                                        "learning_rate_power", "l1_regularization_strength",
+                                        "l2_regularization_strength",
+                                        "l2_shrinkage_regularization_strength", "beta", NULL};
     nn_lua_check_option_names(L, index, function, names, 0);
     lua_getfield(L, index, "learning_rate");
     bool scheduled = lua_istable(L, -1);
@@ -560,6 +563,23 @@ static void parse_optimizer(lua_State *L, int index, nn_optimizer_config *config
     config->global_clipnorm = nn_lua_opt_number(L, index, "global_clipnorm",
                                                 config->global_clipnorm, 0,
                                                 NN_OPTIMIZER_SETTING_MAX, function);
+    config->learning_rate_power = nn_lua_opt_number(L, index, "learning_rate_power",
+                                                    config->learning_rate_power,
+                                                    -NN_OPTIMIZER_SETTING_MAX, 0, function);
+    config->l1_regularization_strength =
+        nn_lua_opt_number(L, index, "l1_regularization_strength",
+                          config->l1_regularization_strength, 0, NN_OPTIMIZER_SETTING_MAX,
+                          function);
+    config->l2_regularization_strength =
+        nn_lua_opt_number(L, index, "l2_regularization_strength",
+                          config->l2_regularization_strength, 0, NN_OPTIMIZER_SETTING_MAX,
+                          function);
+    config->l2_shrinkage_regularization_strength =
+        nn_lua_opt_number(L, index, "l2_shrinkage_regularization_strength",
+                          config->l2_shrinkage_regularization_strength, 0,
+                          NN_OPTIMIZER_SETTING_MAX, function);
+    config->beta = nn_lua_opt_number(L, index, "beta", config->beta, 0, NN_OPTIMIZER_SETTING_MAX,
+                                     function);
 }
 
 static void parse_loss(lua_State *L, int index, nn_loss *loss, const char *function)

@@ -29,6 +29,7 @@ nn.optimizers = {
   Adamax = optimizer('nn.optimizers.Adamax', {name = 'adamax'}),
   Adadelta = optimizer('nn.optimizers.Adadelta', {name = 'adadelta'}),
   Lion = optimizer('nn.optimizers.Lion', {name = 'lion'}),
+  Ftrl = optimizer('nn.optimizers.Ftrl', {name = 'ftrl'}),
 }
 
 -- Learning-rate schedules: nn.optimizers.Adam{learning_rate =

@@ -147,7 +147,8 @@ void nn_cpu_optimizer_step(float *weights, float *const slots[3], const float *g
     float scale = clipnorm_scale(grads, count, c->clipnorm);
     float clipvalue = (float)c->clipvalue;
     bool shares_body = c->kind == NN_OPTIMIZER_NADAM || c->kind == NN_OPTIMIZER_ADAMAX ||
-                       c->kind == NN_OPTIMIZER_ADADELTA || c->kind == NN_OPTIMIZER_LION;
+                       c->kind == NN_OPTIMIZER_ADADELTA || c->kind == NN_OPTIMIZER_LION ||
+                       c->kind == NN_OPTIMIZER_FTRL;
     if (shares_body) {
         /* The later optimizers run the CUDA kernel's body (decay, clipping and update in
          * one pass), so the two backends share one copy of their formulas. */

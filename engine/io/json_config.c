@@ -999,7 +999,8 @@ static const char *const optimizer_fields[] = {
     "name",         "learning_rate", "momentum", "nesterov", "beta_1",
     "beta_2",       "epsilon",       "amsgrad",  "weight_decay", "rho",
     "centered",     "initial_accumulator_value", "clipnorm", "clipvalue",
-    "global_clipnorm",
+    "global_clipnorm", "learning_rate_power", "l1_regularization_strength",
+    "l2_regularization_strength", "l2_shrinkage_regularization_strength", "beta",
 };
 enum { OPTIMIZER_FIELD_COUNT = (int)(sizeof optimizer_fields / sizeof optimizer_fields[0]) };
 
@@ -1023,6 +1024,11 @@ static void optimizer_slots(nn_optimizer_config *config, double *numbers[OPTIMIZ
     numbers[12] = &config->clipnorm;
     numbers[13] = &config->clipvalue;
     numbers[14] = &config->global_clipnorm;
+    numbers[15] = &config->learning_rate_power;
+    numbers[16] = &config->l1_regularization_strength;
+    numbers[17] = &config->l2_regularization_strength;
+    numbers[18] = &config->l2_shrinkage_regularization_strength;
+    numbers[19] = &config->beta;
 }
 
 /* A schedule as Keras writes one: {"class_name": "ExponentialDecay", "config": {...}}
@@ -1207,7 +1213,8 @@ nn_status nn_json_optimizer_read(nn_optimizer_config *out, const cJSON *json, co
             continue;
         }
         NN_TRY(read_number(fields[i], numbers[i], where, optimizer_fields[i]));
-        if (*numbers[i] < 0)
+        /* Ftrl's learning_rate_power is <= 0; its range is the config check's. */
+        if (*numbers[i] < 0 && numbers[i] != &out->learning_rate_power)
             return nn_error(NN_ERR_FORMAT, "%s: optimizer %s must be >= 0, got %g", where,
                             optimizer_fields[i], *numbers[i]);
     }

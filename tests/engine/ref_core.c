@@ -202,6 +202,7 @@ void ref_optimizer_init(ref_optimizer *optimizer, const nn_optimizer_config *con
     optimizer->norm = zeros(count);
     optimizer->accumulated_grad = zeros(count);
     optimizer->accumulated_delta = zeros(count);
+    optimizer->linear = zeros(count);
     optimizer->u_product = 1.0;
     for (size_t i = 0; i < count; i++)
         optimizer->accumulator[i] = config->initial_accumulator_value;
@@ -219,6 +220,7 @@ void ref_optimizer_free(ref_optimizer *optimizer)
     free(optimizer->norm);
     free(optimizer->accumulated_grad);
     free(optimizer->accumulated_delta);
+    free(optimizer->linear);
 }
 
 void ref_optimizer_step(ref_optimizer *optimizer, double *w, const double *grads,
@@ -313,6 +315,19 @@ void ref_optimizer_step(ref_optimizer *optimizer, double *w, const double *grads
             double delta = -sqrt(*d + c->epsilon) * g / sqrt(*a + c->epsilon);
             *d = c->rho * *d + (1.0 - c->rho) * delta * delta;
             w[i] += lr * delta;
+            break;
+        }
+        case NN_OPTIMIZER_FTRL: {
+            double *n_acc = &optimizer->accumulator[i], *z = &optimizer->linear[i];
+            double power = -c->learning_rate_power;
+            double l2 = c->l2_regularization_strength + c->beta / (2.0 * lr);
+            double shrunk = g + 2.0 * c->l2_shrinkage_regularization_strength * w[i];
+            double next = *n_acc + g * g;
+            *z += shrunk - (pow(next, power) - pow(*n_acc, power)) / lr * w[i];
+            double quadratic = pow(next, power) / lr + 2.0 * l2;
+            double l1 = c->l1_regularization_strength;
+            w[i] = (fmin(fmax(*z, -l1), l1) - *z) / quadratic;
+            *n_acc = next;
             break;
         }
         case NN_OPTIMIZER_LION: {

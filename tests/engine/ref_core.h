@@ -41,6 +41,7 @@ typedef struct ref_optimizer {
     double *accumulator;       /* adagrad */
     double *norm;              /* adamax's u */
     double *accumulated_grad, *accumulated_delta; /* adadelta */
+    double *linear;            /* ftrl (its accumulator is `accumulator`) */
     double u_product;          /* nadam: u_1 · ... · u_t, updated each step as Keras does */
 } ref_optimizer;
 

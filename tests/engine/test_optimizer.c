@@ -360,6 +360,71 @@ Test(optimizer, lion_steps_by_the_sign_of_the_momentum)
     nn_optimizer_free(optimizer);
 }
 
+Test(optimizer, ftrl_against_the_reference)
+{
+    nn_optimizer_config config = nn_optimizer_defaults(NN_OPTIMIZER_FTRL);
+    cr_assert(config.learning_rate == 0.001 && config.learning_rate_power == -0.5 &&
+              config.initial_accumulator_value == 0.1 &&
+              config.l1_regularization_strength == 0.0 &&
+              config.l2_regularization_strength == 0.0 &&
+              config.l2_shrinkage_regularization_strength == 0.0 && config.beta == 0.0);
+    for (int steps = 1; steps <= 5; steps++)
+        check_against_reference("ftrl", config, 300, steps, NULL);
+    config.learning_rate = 0.1;
+    check_against_reference("ftrl lr 0.1", config, 300, 8, NULL);
+    /* l1 holds the weights whose |linear| stays below it at exactly 0. */
+    config.l1_regularization_strength = 1.5;
+    check_against_reference("ftrl lr 0.1 l1 1.5", config, 300, 6, NULL);
+    config.l2_regularization_strength = 0.3;
+    config.l2_shrinkage_regularization_strength = 0.2;
+    config.beta = 0.5;
+    check_against_reference("ftrl lr 0.1 l1 l2 shrinkage beta", config, 300, 6, NULL);
+    /* Other powers run powf instead of the square root. */
+    config.learning_rate_power = -0.3;
+    check_against_reference("ftrl learning_rate_power -0.3", config, 300, 6, NULL);
+    config.learning_rate_power = 0.0;
+    config.initial_accumulator_value = 0.0;
+    check_against_reference("ftrl learning_rate_power 0, accumulator 0", config, 300, 6, NULL);
+    nn_optimizer *optimizer;
+    cr_assert_eq(nn_optimizer_create(&optimizer, &config, 3), NN_OK);
+    cr_assert_str_eq(nn_optimizer_slot_name(optimizer, 0), "accumulator");
+    cr_assert_str_eq(nn_optimizer_slot_name(optimizer, 1), "linear");
+    cr_assert_null(nn_optimizer_slot_name(optimizer, 2));
+    nn_optimizer_free(optimizer);
+}
+
+Test(optimizer, ftrl_first_step_by_hand)
+{
+    /* lr 0.5, accumulator 0.25, w = 1, g = 1.5: n = 2.5, linear = 1.5 - (sqrt(2.5) - 0.5)
+     * / 0.5 · 1 = -0.662278, quadratic = sqrt(2.5) / 0.5 = 3.162278; without l1 w =
+     * 0.662278 / 3.162278 = 0.209431; with l1 = 0.3 linear is clipped to -0.3 and
+     * w = (-0.3 + 0.662278) / 3.162278 = 0.114562; with l1 = 0.7 > |linear| w is exactly 0. */
+    nn_optimizer_config config = nn_optimizer_defaults(NN_OPTIMIZER_FTRL);
+    config.learning_rate = 0.5;
+    config.initial_accumulator_value = 0.25;
+    const double l1s[] = {0.0, 0.3, 0.7};
+    const double linear = 1.5 - (sqrt(2.5) - 0.5) / 0.5;
+    const double expected[] = {-linear / (sqrt(2.5) / 0.5), (-0.3 - linear) / (sqrt(2.5) / 0.5),
+                               0.0};
+    cr_assert(fabs(expected[0] - 0.209431) < 1e-6 && fabs(expected[1] - 0.114562) < 1e-6);
+    for (int k = 0; k < 3; k++) {
+        config.l1_regularization_strength = l1s[k];
+        nn_optimizer *optimizer;
+        cr_assert_eq(nn_optimizer_create(&optimizer, &config, 1), NN_OK);
+        float w = 1.0f, g = 1.5f;
+        nn_optimizer_step(optimizer, &w, &g, NULL);
+        cr_assert(fabs(w - expected[k]) < 1e-6, "l1 %g: w = %.9f, expected %.9f", l1s[k],
+                  (double)w, expected[k]);
+        if (k == 2)
+            cr_assert(w == 0.0f, "l1 above |linear|: w = %g", (double)w);
+        cr_assert(fabs(optimizer->slots[1][0] - linear) < 1e-6, "linear = %.9f",
+                  (double)optimizer->slots[1][0]);
+        cr_assert(optimizer->slots[0][0] == 2.5f, "accumulator = %g",
+                  (double)optimizer->slots[0][0]);
+        nn_optimizer_free(optimizer);
+    }
+}
+
 Test(optimizer, new_optimizers_with_weight_decay_and_clipping)
 {
     enum { N = 200 };
@@ -367,7 +432,8 @@ Test(optimizer, new_optimizers_with_weight_decay_and_clipping)
     for (int i = 0; i < N; i++)
         mask[i] = i % 3 != 0;
     static const nn_optimizer_kind kinds[] = {NN_OPTIMIZER_NADAM, NN_OPTIMIZER_ADAMAX,
-                                              NN_OPTIMIZER_ADADELTA, NN_OPTIMIZER_LION};
+                                              NN_OPTIMIZER_ADADELTA, NN_OPTIMIZER_LION,
+                                              NN_OPTIMIZER_FTRL};
     for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++) {
         char what[96];
         const char *name = nn_optimizer_name(kinds[k]);
@@ -467,7 +533,7 @@ Test(optimizer, names_are_case_insensitive)
         {"rmsprop", NN_OPTIMIZER_RMSPROP}, {"Adagrad", NN_OPTIMIZER_ADAGRAD},
         {"Nadam", NN_OPTIMIZER_NADAM},     {"adamax", NN_OPTIMIZER_ADAMAX},
         {"Adamax", NN_OPTIMIZER_ADAMAX},   {"Adadelta", NN_OPTIMIZER_ADADELTA},
-        {"LION", NN_OPTIMIZER_LION},
+        {"LION", NN_OPTIMIZER_LION},       {"Ftrl", NN_OPTIMIZER_FTRL},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         nn_optimizer_kind kind;
@@ -483,6 +549,7 @@ Test(optimizer, names_are_case_insensitive)
     cr_assert_str_eq(nn_optimizer_name(NN_OPTIMIZER_ADAMAX), "adamax");
     cr_assert_str_eq(nn_optimizer_name(NN_OPTIMIZER_ADADELTA), "adadelta");
     cr_assert_str_eq(nn_optimizer_name(NN_OPTIMIZER_LION), "lion");
+    cr_assert_str_eq(nn_optimizer_name(NN_OPTIMIZER_FTRL), "ftrl");
 }
 
 Test(optimizer, bad_settings_are_rejected)
@@ -521,13 +588,43 @@ Test(optimizer, bad_settings_are_rejected)
         {NN_OPTIMIZER_LION, "beta_1", 0.0, "lion: beta_1 must be in (0, 1], got 0"},
         {NN_OPTIMIZER_LION, "beta_1", 1.5, "lion: beta_1 must be in (0, 1], got 1.5"},
         {NN_OPTIMIZER_LION, "beta_2", 2.0, "lion: beta_2 must be in [0, 1], got 2"},
+        {NN_OPTIMIZER_FTRL, "learning_rate_power", 0.5,
+         "ftrl: learning_rate_power must be in [-1e+30, 0], got 0.5"},
+        {NN_OPTIMIZER_FTRL, "l1_regularization_strength", -1.0,
+         "ftrl: l1_regularization_strength must be in [0, 1e+30], got -1"},
+        {NN_OPTIMIZER_FTRL, "l2_regularization_strength", NAN,
+         "ftrl: l2_regularization_strength must be in [0, 1e+30], got nan"},
+        {NN_OPTIMIZER_FTRL, "l2_shrinkage_regularization_strength", -0.5,
+         "ftrl: l2_shrinkage_regularization_strength must be in [0, 1e+30], got -0.5"},
+        {NN_OPTIMIZER_FTRL, "beta", -2.0, "ftrl: beta must be in [0, 1e+30], got -2"},
+        {NN_OPTIMIZER_FTRL, "initial_accumulator_value", -0.1,
+         "ftrl: initial_accumulator_value must be in [0, 1e+30], got -0.1"},
+        {NN_OPTIMIZER_FTRL, "learning_rate", 0.0,
+         "ftrl: learning_rate must be above 0 (Ftrl divides by it), got 0"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         config = nn_optimizer_defaults(bad[i].kind);
-        double *setting = strcmp(bad[i].setting, "beta_1") == 0   ? &config.beta_1
-                          : strcmp(bad[i].setting, "beta_2") == 0 ? &config.beta_2
-                          : strcmp(bad[i].setting, "rho") == 0    ? &config.rho
-                                                                  : &config.epsilon;
+        const struct {
+            const char *name;
+            double *value;
+        } settings[] = {
+            {"beta_1", &config.beta_1},
+            {"beta_2", &config.beta_2},
+            {"rho", &config.rho},
+            {"epsilon", &config.epsilon},
+            {"learning_rate", &config.learning_rate},
+            {"learning_rate_power", &config.learning_rate_power},
+            {"l1_regularization_strength", &config.l1_regularization_strength},
+            {"l2_regularization_strength", &config.l2_regularization_strength},
+            {"l2_shrinkage_regularization_strength", &config.l2_shrinkage_regularization_strength},
+            {"beta", &config.beta},
+            {"initial_accumulator_value", &config.initial_accumulator_value},
+        };
+        double *setting = NULL;
+        for (size_t s = 0; s < sizeof settings / sizeof settings[0]; s++)
+            if (strcmp(settings[s].name, bad[i].setting) == 0)
+                setting = settings[s].value;
+        cr_assert_not_null(setting, "%s", bad[i].setting);
         *setting = bad[i].value;
         cr_assert_eq(nn_optimizer_create(&optimizer, &config, 4), NN_ERR_ARGUMENT, "%s",
                      bad[i].message);

@@ -1084,7 +1084,7 @@ static void penalties(void)
 static void optimizers(void)
 {
     enum { N = 70001, STEPS = 4 };
-    nn_optimizer_config configs[NN_OPTIMIZER_COUNT + 6];
+    nn_optimizer_config configs[NN_OPTIMIZER_COUNT + 8];
     int count = 0;
     for (int kind = 0; kind < NN_OPTIMIZER_COUNT; kind++)
         configs[count++] = nn_optimizer_defaults((nn_optimizer_kind)kind);
@@ -1105,6 +1105,10 @@ static void optimizers(void)
     configs[count++] = c;
     c = nn_optimizer_defaults(NN_OPTIMIZER_LION);
     c.weight_decay = 0.5, c.beta_1 = 0.5;
+    configs[count++] = c;
+    c = nn_optimizer_defaults(NN_OPTIMIZER_FTRL);
+    c.learning_rate = 0.1, c.l1_regularization_strength = 0.05, c.beta = 0.2;
+    c.l2_shrinkage_regularization_strength = 0.1;
     configs[count++] = c;
     unsigned char *mask = malloc(N);
     for (int i = 0; i < N; i++)

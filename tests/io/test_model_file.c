@@ -1168,6 +1168,15 @@ Test(model_file, adadelta_round_trips)
     optimizer_round_trip("adadelta", config);
 }
 
+Test(model_file, ftrl_round_trips)
+{
+    nn_optimizer_config config = nn_optimizer_defaults(NN_OPTIMIZER_FTRL);
+    config.learning_rate = 0.05, config.learning_rate_power = -0.4;
+    config.l1_regularization_strength = 0.01, config.l2_regularization_strength = 0.02;
+    config.l2_shrinkage_regularization_strength = 0.03, config.beta = 0.1;
+    optimizer_round_trip("ftrl", config);
+}
+
 Test(model_file, lion_with_global_clipnorm_round_trips)
 {
     nn_optimizer_config config = nn_optimizer_defaults(NN_OPTIMIZER_LION);

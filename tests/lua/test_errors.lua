@@ -285,7 +285,16 @@ local cases = {
    'nn.optimizers.Nadam', "'beta1'"},
   {'an unknown optimizer lists the new ones', function()
     model:compile{optimizer = 'nadamw', loss = 'mse'}
-  end, "unknown optimizer 'nadamw'", 'nadam', 'adamax', 'adadelta', 'lion'},
+  end, "unknown optimizer 'nadamw'", 'nadam', 'adamax', 'adadelta', 'lion', 'ftrl'},
+  {'nn.optimizers.Ftrl with a positive learning_rate_power', function()
+    nn.optimizers.Ftrl{learning_rate_power = 0.5}
+  end, 'nn.optimizers.Ftrl: learning_rate_power must be between -1e+30 and 0, got 0.5'},
+  {'nn.optimizers.Ftrl with a negative l1 strength', function()
+    nn.optimizers.Ftrl{l1_regularization_strength = -0.1}
+  end, 'nn.optimizers.Ftrl: l1_regularization_strength must be between 0 and 1e+30, got -0.1'},
+  {'nn.optimizers.Ftrl with a learning rate of 0', function()
+    nn.optimizers.Ftrl{learning_rate = 0}
+  end, 'nn.optimizers.Ftrl: learning_rate must be above 0 (Ftrl divides by it), got 0'},
   {'nn.constraints.MaxNorm below zero, where it is written', function()
     nn.constraints.MaxNorm{max_value = -1}
   end, 'nn.constraints.MaxNorm: max_value must be >= 0, got -1'},

@@ -125,6 +125,8 @@ t.test('every optimizer round-trips with its state', function()
     {name = 'adamax', weight_decay = 0.01},
     {name = 'adadelta', learning_rate = 1, rho = 0.9},
     {name = 'lion', beta_2 = 0.95},
+    {name = 'ftrl', learning_rate = 0.05, l1_regularization_strength = 0.01,
+     learning_rate_power = -0.6},
   } do
     if optimizer_is_stub(optimizer.name) then
       skip(optimizer.name .. ' is a stub in this tree')

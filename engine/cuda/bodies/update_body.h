@@ -23,6 +23,9 @@ typedef struct nn_body_step {
                          learning_rate / (1 - beta_1^t) */
     float nadam_momentum, nadam_gradient; /* Nadam's weights of m and g in m_hat */
     float bias_2;     /* Nadam's 1 - beta_2^t */
+    float ftrl_power; /* Ftrl's -learning_rate_power, the power of the accumulator */
+    float l1, two_l2; /* Ftrl: l1 strength; 2 (l2 strength + beta / (2 learning_rate)) */
+    float two_shrinkage; /* Ftrl: 2 · l2_shrinkage_regularization_strength */
     float decay;      /* weight_decay · learning_rate, 0 for none */
     float clipvalue;  /* 0 for none */
     int nesterov, amsgrad, centered, has_momentum;
@@ -76,6 +79,13 @@ NN_BODY nn_body_step nn_body_step_make(const nn_optimizer_config *c, long long i
         step.nadam_gradient = (float)((1.0 - nn_body_nadam_u(c->beta_1, t)) / (1.0 - product));
         step.bias_2 = (float)(1.0 - pow(c->beta_2, t));
     }
+    step.ftrl_power = (float)-c->learning_rate_power;
+    step.l1 = (float)c->l1_regularization_strength;
+    step.two_l2 = step.two_shrinkage = 0.0f;
+    if (c->kind == NN_OPTIMIZER_FTRL) {
+        step.two_l2 = (float)(2.0 * c->l2_regularization_strength + c->beta / c->learning_rate);
+        step.two_shrinkage = (float)(2.0 * c->l2_shrinkage_regularization_strength);
+    }
     step.decay = c->weight_decay > 0.0 ? (float)(c->weight_decay * c->learning_rate) : 0.0f;
     step.clipvalue = (float)c->clipvalue;
     step.nesterov = c->nesterov;
@@ -99,6 +109,15 @@ NN_BODY void nn_body_squares_partial(double *partials, const float *values, size
 NN_BODY float nn_body_clipnorm_scale(double squares, double clipnorm)
 {
     return (float)(clipnorm / fmax(sqrt(squares), clipnorm));
+}
+
+/* Ftrl's accumulator to its power: the default 0.5 as a square root, which is exact on
+ * every device (a GPU's powf is not correctly rounded). */
+NN_BODY float nn_body_ftrl_power(float accumulator, float power)
+{
+    if (power == 0.5f)
+        return sqrtf(accumulator);
+    return power == 0.0f ? 1.0f : powf(accumulator, power);
 }
 
 /* One weight's update. `scale` is the clipnorm factor (1 without clipnorm). */
@@ -203,6 +222,22 @@ NN_BODY void nn_body_optimizer_update(float *w, float *slot0, float *slot1, floa
         float sign = direction > 0.0f ? 1.0f : direction < 0.0f ? -1.0f : direction;
         weight -= step->learning_rate * sign;
         slot0[i] = step->beta_2 * m + step->one_minus_beta_2 * g;
+        break;
+    }
+    case NN_OPTIMIZER_FTRL: {
+        /* Keras' Ftrl: the linear term follows the gradient (with shrinkage) less the
+         * change of the per-weight rate times w; the weight is the regularised leader,
+         * 0 while |linear| <= l1. */
+        float accumulator = slot0[i], next = accumulator + g * g;
+        float root = nn_body_ftrl_power(next, step->ftrl_power);
+        float previous = nn_body_ftrl_power(accumulator, step->ftrl_power);
+        float linear = slot1[i] + (g + step->two_shrinkage * weight) -
+                       (root - previous) / step->learning_rate * weight;
+        float quadratic = root / step->learning_rate + step->two_l2;
+        float clipped = linear > step->l1 ? step->l1 : linear < -step->l1 ? -step->l1 : linear;
+        weight = (clipped - linear) / quadratic;
+        slot0[i] = next;
+        slot1[i] = linear;
         break;
     }
     default:
