@@ -941,6 +941,47 @@ Test(model_file, learning_rate_schedules_round_trip)
     }
 }
 
+/* An optimizer's settings from JSON text: read, or the error. */
+static nn_status read_optimizer_text(const char *text, nn_optimizer_config *config)
+{
+    cJSON *json;
+    cr_assert_eq(nn_json_parse_text(&json, text, "test", "the optimizer"), NN_OK);
+    nn_status status = nn_json_optimizer_read(config, json, "test.nnsh");
+    cJSON_Delete(json);
+    return status;
+}
+
+/* A file from before a setting existed reads that optimizer's own default for it. */
+Test(model_file, missing_optimizer_settings_read_the_kinds_defaults)
+{
+    nn_optimizer_config config;
+    cr_assert_eq(read_optimizer_text("{\"name\": \"adadelta\"}", &config), NN_OK, "%s",
+                 nn_error_message());
+    cr_expect(config.kind == NN_OPTIMIZER_ADADELTA && config.rho == 0.95 &&
+              config.learning_rate == 0.001 && config.epsilon == 1e-7, "adadelta rho %g",
+              config.rho);
+    cr_assert_eq(read_optimizer_text("{\"name\": \"lion\", \"rho\": 0.9}", &config), NN_OK);
+    cr_expect(config.beta_1 == 0.9 && config.beta_2 == 0.99, "lion beta_2 %g", config.beta_2);
+    cr_assert_eq(read_optimizer_text("{\"name\": \"ftrl\", \"global_clipnorm\": 0}", &config),
+                 NN_OK, "%s", nn_error_message());
+    cr_expect(config.learning_rate_power == -0.5 && config.initial_accumulator_value == 0.1 &&
+              config.l1_regularization_strength == 0.0 && config.beta == 0.0);
+    cr_assert_eq(read_optimizer_text("{\"name\": \"ftrl\", \"learning_rate_power\": -0.25, "
+                                     "\"beta\": 0.5}", &config), NN_OK, "%s", nn_error_message());
+    cr_expect(config.learning_rate_power == -0.25 && config.beta == 0.5);
+    cr_expect_neq(read_optimizer_text("{\"name\": \"ftrl\", \"learning_rate_power\": 0.5}",
+                                      &config), NN_OK);
+    cr_expect(strstr(nn_error_message(), "learning_rate_power must be in [-1e+30, 0], got 0.5"),
+              "%s", nn_error_message());
+    cr_expect_neq(read_optimizer_text("{\"name\": \"ftrl\", \"l1_regularization_strength\": -1}",
+                                      &config), NN_OK);
+    cr_expect(strstr(nn_error_message(), "l1_regularization_strength must be >= 0, got -1"), "%s",
+              nn_error_message());
+    cr_expect_neq(read_optimizer_text("{\"name\": \"nadam\", \"beta_2\": 1}", &config), NN_OK);
+    cr_expect(strstr(nn_error_message(), "nadam: beta_2 must be in [0, 1), got 1"), "%s",
+              nn_error_message());
+}
+
 /* An optimizer whose learning_rate is `schedule` (JSON text): read, or the error. */
 static nn_status read_scheduled(const char *schedule, nn_optimizer_config *config)
 {

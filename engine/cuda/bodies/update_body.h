@@ -41,13 +41,16 @@ NN_BODY double nn_body_nadam_u(double beta_1, double i)
 /* u_1 · u_2 · ... · u_t, which Keras keeps as the variable u_product and updates once a
  * step: a function of the step count alone, so it needs no slot and is exact again after
  * a model file is loaded. Past i = 1000, 0.5 · 0.96^i < 1e-18 and 1 - that is 1 in
- * double, so the product is beta_1^t times the first thousand factors of the rest. */
+ * double, so the product is beta_1^t times the first thousand factors of the rest (a
+ * thousand multiplications: this runs once per step and weight tensor). */
 NN_BODY double nn_body_nadam_product(double beta_1, long long t)
 {
-    double product = pow(beta_1, (double)t);
+    double product = pow(beta_1, (double)t), power = 1.0;
     long long terms = t < 1000 ? t : 1000;
-    for (long long i = 1; i <= terms; i++)
-        product *= 1.0 - 0.5 * pow(0.96, (double)i);
+    for (long long i = 1; i <= terms; i++) {
+        power *= 0.96;
+        product *= 1.0 - 0.5 * power;
+    }
     return product;
 }
 
