@@ -63,6 +63,36 @@ nn_status nn_optimizer_parse(const char *name, nn_optimizer_kind *kind)
                     nn_names_join(list, sizeof list, optimizer_names));
 }
 
+const char *const *nn_optimizer_own_settings(nn_optimizer_kind kind)
+{
+    static const char *const sgd[] = {"momentum", "nesterov", NULL};
+    static const char *const adam[] = {"beta_1", "beta_2", "epsilon", "amsgrad", NULL};
+    static const char *const rmsprop[] = {"rho", "momentum", "epsilon", "centered", NULL};
+    static const char *const adagrad[] = {"initial_accumulator_value", "epsilon", NULL};
+    static const char *const adam_like[] = {"beta_1", "beta_2", "epsilon", NULL};
+    static const char *const adadelta[] = {"rho", "epsilon", NULL};
+    static const char *const lion[] = {"beta_1", "beta_2", NULL};
+    static const char *const ftrl[] = {"learning_rate_power", "initial_accumulator_value",
+                                       "l1_regularization_strength",
+                                       "l2_regularization_strength",
+                                       "l2_shrinkage_regularization_strength", "beta", NULL};
+    static const char *const none[] = {NULL};
+    switch (kind) {
+    case NN_OPTIMIZER_SGD: return sgd;
+    case NN_OPTIMIZER_ADAM:
+    case NN_OPTIMIZER_ADAMW: return adam;
+    case NN_OPTIMIZER_RMSPROP: return rmsprop;
+    case NN_OPTIMIZER_ADAGRAD: return adagrad;
+    case NN_OPTIMIZER_NADAM:
+    case NN_OPTIMIZER_ADAMAX: return adam_like;
+    case NN_OPTIMIZER_ADADELTA: return adadelta;
+    case NN_OPTIMIZER_LION: return lion;
+    case NN_OPTIMIZER_FTRL: return ftrl;
+    case NN_OPTIMIZER_COUNT: break;
+    }
+    return none;
+}
+
 const char *nn_optimizer_name(nn_optimizer_kind kind)
 {
     return kind < NN_OPTIMIZER_COUNT ? optimizer_names[kind] : "unknown";

@@ -57,6 +57,9 @@ nn_optimizer_config nn_optimizer_defaults(nn_optimizer_kind kind);
 nn_status nn_optimizer_parse(const char *name, nn_optimizer_kind *kind);
 const char *nn_optimizer_name(nn_optimizer_kind kind);
 const char *const *nn_optimizer_names(void);
+/* The settings Keras gives this optimizer besides the ones every optimizer takes
+ * (learning_rate, weight_decay and the clips), NULL-terminated: what a user may write. */
+const char *const *nn_optimizer_own_settings(nn_optimizer_kind kind);
 
 /* The optimizer and its per-weight state (moments), sized for `count` weights, on the
  * device of the weights it updates. */

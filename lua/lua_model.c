@@ -521,14 +521,20 @@ static void parse_optimizer(lua_State *L, int index, nn_optimizer_config *config
     *config = nn_optimizer_defaults(kind);
     if (!lua_istable(L, index))
         return;
-    static const char *const names[] = {"name", "learning_rate", "momentum", "nesterov",
-                                        "beta_1", "beta_2", "epsilon", "amsgrad",
-                                        "weight_decay", "rho", "centered",
-                                        "initial_accumulator_value", "clipnorm", "clipvalue",
-                                        "global_clipnorm", "exclude_from_weight_decay",
-                                        "learning_rate_power", "l1_regularization_strength",
-                                        "l2_regularization_strength",
-                                        "l2_shrinkage_regularization_strength", "beta", NULL};
+    /* Each optimizer takes Keras' settings for it and no others: Lion{epsilon=...} is
+     * refused, as Keras refuses it, rather than silently ignored. */
+    static const char *const shared[] = {"name", "learning_rate", "weight_decay",
+                                         "exclude_from_weight_decay", "clipnorm", "clipvalue",
+                                         "global_clipnorm"};
+    enum { SHARED_COUNT = (int)(sizeof shared / sizeof shared[0]), MOST_OWN = 8 };
+    const char *names[SHARED_COUNT + MOST_OWN + 1];
+    int count = 0;
+    for (int i = 0; i < SHARED_COUNT; i++)
+        names[count++] = shared[i];
+    for (const char *const *own = nn_optimizer_own_settings(kind); *own; own++)
+        if (count < SHARED_COUNT + MOST_OWN)
+            names[count++] = *own;
+    names[count] = NULL;
     nn_lua_check_option_names(L, index, function, names, 0);
     lua_getfield(L, index, "learning_rate");
     bool scheduled = lua_istable(L, -1);

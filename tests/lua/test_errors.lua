@@ -283,6 +283,14 @@ local cases = {
    'nn.optimizers.Lion: beta_2 must be a number, got string'},
   {'nn.optimizers.Nadam with an unknown option', function() nn.optimizers.Nadam{beta1 = 0.9} end,
    'nn.optimizers.Nadam', "'beta1'"},
+  {"Lion given another optimizer's epsilon", function() nn.optimizers.Lion{epsilon = 1e-3} end,
+   "nn.optimizers.Lion: unknown option 'epsilon'", 'beta_1, beta_2'},
+  {"SGD given Adam's beta_1", function() nn.optimizers.SGD{beta_1 = 0.5} end,
+   "nn.optimizers.SGD: unknown option 'beta_1'", 'momentum, nesterov'},
+  {"compile with Adadelta given RMSprop's momentum", function()
+    nn.Sequential{L.Dense{1, input_shape = {2}}}:compile{optimizer = {name = 'adadelta', momentum = 0.9},
+                                                       loss = 'mse'}
+  end, "model:compile: unknown option 'momentum'", 'rho, epsilon'},
   {'an unknown optimizer lists the new ones', function()
     model:compile{optimizer = 'nadamw', loss = 'mse'}
   end, "unknown optimizer 'nadamw'", 'nadam', 'adamax', 'adadelta', 'lion', 'ftrl'},
