@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cuda/bodies/loss_body.h"
 #include "names.h"
 
 /* Keras' backend epsilon: probabilities are clipped to [EPSILON, 1 - EPSILON]. */
@@ -19,13 +20,26 @@ static const char *const loss_canonical_names[] = {
     [NN_LOSS_BINARY_CROSSENTROPY] = "binary_crossentropy",
     [NN_LOSS_MEAN_SQUARED_ERROR] = "mean_squared_error",
     [NN_LOSS_MEAN_ABSOLUTE_ERROR] = "mean_absolute_error",
+    [NN_LOSS_HUBER] = "huber",
+    [NN_LOSS_LOG_COSH] = "log_cosh",
+    [NN_LOSS_KL_DIVERGENCE] = "kl_divergence",
+    [NN_LOSS_POISSON] = "poisson",
+    [NN_LOSS_HINGE] = "hinge",
+    [NN_LOSS_SQUARED_HINGE] = "squared_hinge",
+    [NN_LOSS_CATEGORICAL_HINGE] = "categorical_hinge",
+    [NN_LOSS_COSINE_SIMILARITY] = "cosine_similarity",
+    [NN_LOSS_MEAN_ABSOLUTE_PERCENTAGE_ERROR] = "mean_absolute_percentage_error",
+    [NN_LOSS_MEAN_SQUARED_LOGARITHMIC_ERROR] = "mean_squared_logarithmic_error",
     [NN_LOSS_COUNT] = NULL,
 };
 
 /* What users may write: the canonical names first, then the short forms. */
 static const char *const loss_listed_names[] = {
     "sparse_categorical_crossentropy", "categorical_crossentropy", "binary_crossentropy",
-    "mean_squared_error", "mean_absolute_error", "mse", "mae", NULL,
+    "mean_squared_error", "mean_absolute_error", "huber", "log_cosh", "kl_divergence",
+    "poisson", "hinge", "squared_hinge", "categorical_hinge", "cosine_similarity",
+    "mean_absolute_percentage_error", "mean_squared_logarithmic_error", "mse", "mae", "kld",
+    "mape", "msle", NULL,
 };
 
 static const struct {
@@ -41,12 +55,31 @@ static const struct {
     {"BinaryCrossentropy", NN_LOSS_BINARY_CROSSENTROPY},
     {"MeanSquaredError", NN_LOSS_MEAN_SQUARED_ERROR},
     {"MeanAbsoluteError", NN_LOSS_MEAN_ABSOLUTE_ERROR},
+    {"kld", NN_LOSS_KL_DIVERGENCE},
+    {"KLD", NN_LOSS_KL_DIVERGENCE},
+    {"kullback_leibler_divergence", NN_LOSS_KL_DIVERGENCE},
+    {"logcosh", NN_LOSS_LOG_COSH},
+    {"mape", NN_LOSS_MEAN_ABSOLUTE_PERCENTAGE_ERROR},
+    {"MAPE", NN_LOSS_MEAN_ABSOLUTE_PERCENTAGE_ERROR},
+    {"msle", NN_LOSS_MEAN_SQUARED_LOGARITHMIC_ERROR},
+    {"MSLE", NN_LOSS_MEAN_SQUARED_LOGARITHMIC_ERROR},
+    {"Huber", NN_LOSS_HUBER},
+    {"LogCosh", NN_LOSS_LOG_COSH},
+    {"KLDivergence", NN_LOSS_KL_DIVERGENCE},
+    {"Poisson", NN_LOSS_POISSON},
+    {"Hinge", NN_LOSS_HINGE},
+    {"SquaredHinge", NN_LOSS_SQUARED_HINGE},
+    {"CategoricalHinge", NN_LOSS_CATEGORICAL_HINGE},
+    {"CosineSimilarity", NN_LOSS_COSINE_SIMILARITY},
+    {"MeanAbsolutePercentageError", NN_LOSS_MEAN_ABSOLUTE_PERCENTAGE_ERROR},
+    {"MeanSquaredLogarithmicError", NN_LOSS_MEAN_SQUARED_LOGARITHMIC_ERROR},
 };
 
 nn_status nn_loss_parse(const char *name, nn_loss *loss)
 {
     loss->from_logits = false;
     loss->label_smoothing = 0.0;
+    loss->delta = 1.0;
     for (int kind = 0; kind < NN_LOSS_COUNT; kind++) {
         if (strcmp(name, loss_canonical_names[kind]) == 0) {
             loss->kind = (nn_loss_kind)kind;
@@ -59,7 +92,7 @@ nn_status nn_loss_parse(const char *name, nn_loss *loss)
             return NN_OK;
         }
     }
-    char list[512];
+    char list[1024];
     return nn_error(NN_ERR_ARGUMENT, "unknown loss '%s'; expected one of %s", name,
                     nn_names_join(list, sizeof list, loss_listed_names));
 }
@@ -88,6 +121,9 @@ nn_status nn_loss_check(const nn_loss *loss)
         return nn_error(NN_ERR_ARGUMENT, "%s takes no label_smoothing (got %g); only "
                         "categorical_crossentropy and binary_crossentropy smooth their labels",
                         nn_loss_name(loss->kind), a);
+    if (loss->kind == NN_LOSS_HUBER && !(isfinite(loss->delta) && loss->delta > 0.0))
+        return nn_error(NN_ERR_ARGUMENT, "huber: delta must be a finite number > 0, got %g",
+                        loss->delta);
     return NN_OK;
 }
 
@@ -242,6 +278,16 @@ nn_status nn_loss_check_labels(const nn_loss *loss, const nn_shape *output,
     case NN_LOSS_BINARY_CROSSENTROPY:
     case NN_LOSS_MEAN_SQUARED_ERROR:
     case NN_LOSS_MEAN_ABSOLUTE_ERROR:
+    case NN_LOSS_HUBER:
+    case NN_LOSS_LOG_COSH:
+    case NN_LOSS_KL_DIVERGENCE:
+    case NN_LOSS_POISSON:
+    case NN_LOSS_HINGE:
+    case NN_LOSS_SQUARED_HINGE:
+    case NN_LOSS_CATEGORICAL_HINGE:
+    case NN_LOSS_COSINE_SIMILARITY:
+    case NN_LOSS_MEAN_ABSOLUTE_PERCENTAGE_ERROR:
+    case NN_LOSS_MEAN_SQUARED_LOGARITHMIC_ERROR:
         /* Keras expands (batch,) labels to (batch, 1) for a one-column output. */
         if (!same_shape(shape, output) && !(classes == 1 && holds_one_per_row(shape, output)))
             return nn_error(NN_ERR_SHAPE,
@@ -458,10 +504,12 @@ static double softmax_crossentropy(float *dz, const float *z, const float *label
 
 /* The loss of `rows` rows summed (the batch mean is the caller's), their gradients
  * written to dlogits already scaled for the batch (scale); *fused tells whether those
- * are with respect to the logits already, else they are dloss/dpred. */
+ * are with respect to the logits already, else they are dloss/dpred. nonbinary: the
+ * whole batch's count of labels neither 0 nor 1 (hinge losses only, else NULL). */
 static double rows_sum(const nn_loss *loss, nn_activation last, float *dlogits,
                        const float *pred, const float *logits, const float *labels,
-                       int64_t rows, int64_t width, double scale, bool *fused)
+                       int64_t rows, int64_t width, double scale, const double *nonbinary,
+                       bool *fused)
 {
     size_t n = (size_t)rows * (size_t)width;
     double total = 0.0;
@@ -503,9 +551,28 @@ static double rows_sum(const nn_loss *loss, nn_activation last, float *dlogits,
     case NN_LOSS_MEAN_ABSOLUTE_ERROR:
         return absolute_error(dlogits, pred, labels, n, scale);
     default:
+        break;
+    }
+    if (loss->kind >= NN_LOSS_COUNT) {
         *fused = true; /* nothing was written to go through the activation */
         return NAN;
     }
+    /* The losses added after these have one implementation, the backends' row bodies,
+     * run here row by row; the tests hold them to a naive reference. */
+    nn_body_loss_plan plan = nn_body_loss_plan_make(loss, last, pred, logits, rows, width);
+    plan.gradient_scale = scale;
+    plan.nonbinary_labels = nonbinary;
+    for (int64_t b = 0; b < rows; b++)
+        total += nn_body_loss_row(dlogits ? dlogits + b * width : NULL, &plan, labels, b, width);
+    return total;
+}
+
+/* Labels among n neither 0 nor 1: none means the hinge losses read them as -1/1. */
+static double count_nonbinary(const float *labels, size_t n)
+{
+    double count = 0.0;
+    nn_body_nonbinary_partial(&count, labels, n, 1, 0);
+    return count;
 }
 
 double nn_loss_forward_backward(const nn_loss *loss, nn_activation last, float *dlogits,
@@ -515,16 +582,18 @@ double nn_loss_forward_backward(const nn_loss *loss, nn_activation last, float *
     if (batch <= 0 || width <= 0)
         return 0.0;
     size_t n = (size_t)batch * (size_t)width;
-    /* Crossentropies sum over the classes and average over rows; the others average
-     * over every element. */
-    bool crossentropy = loss->kind == NN_LOSS_SPARSE_CATEGORICAL_CROSSENTROPY ||
-                        loss->kind == NN_LOSS_CATEGORICAL_CROSSENTROPY;
-    double scale = crossentropy ? 1.0 / (double)batch
-                                : 1.0 / ((double)batch * (double)width);
+    /* Crossentropies, kl_divergence, categorical_hinge and cosine_similarity sum over
+     * (or take one value of) each row and average over rows; the others average over
+     * every element. The backends' plan says which. */
+    double scale = nn_body_loss_plan_make(loss, last, pred, logits, batch, width).loss_scale;
+    double nonbinary = nn_body_loss_counts_nonbinary(loss->kind) ? count_nonbinary(labels, n)
+                                                                 : 0.0;
+    const double *hinge = nn_body_loss_counts_nonbinary(loss->kind) ? &nonbinary : NULL;
     double total = 0.0;
     bool fused = false;
     if (!row_weights) {
-        total = rows_sum(loss, last, dlogits, pred, logits, labels, batch, width, scale, &fused);
+        total = rows_sum(loss, last, dlogits, pred, logits, labels, batch, width, scale, hinge,
+                         &fused);
     } else {
         /* Keras' sample weights: each row's loss and gradient times its weight, still
          * divided by the whole batch ("sum over batch size"). */
@@ -533,7 +602,7 @@ double nn_loss_forward_backward(const nn_loss *loss, nn_activation last, float *
             float *row_gradient = dlogits ? dlogits + b * width : NULL;
             total += rows_sum(loss, last, row_gradient, pred + b * width,
                               logits ? logits + b * width : NULL, labels + b * label_width, 1,
-                              width, scale, &fused) *
+                              width, scale, hinge, &fused) *
                      (double)row_weights[b];
             for (int64_t j = 0; row_gradient && j < width; j++)
                 row_gradient[j] *= row_weights[b];
@@ -560,11 +629,34 @@ static const struct {
     {"mean_squared_error", NN_METRIC_MEAN_SQUARED_ERROR},
     {"mae", NN_METRIC_MEAN_ABSOLUTE_ERROR},
     {"mean_absolute_error", NN_METRIC_MEAN_ABSOLUTE_ERROR},
+    {"root_mean_squared_error", NN_METRIC_ROOT_MEAN_SQUARED_ERROR},
+    {"top_k_categorical_accuracy", NN_METRIC_TOP_K_CATEGORICAL_ACCURACY},
+    {"sparse_top_k_categorical_accuracy", NN_METRIC_SPARSE_TOP_K_CATEGORICAL_ACCURACY},
+    {"kl_divergence", NN_METRIC_KL_DIVERGENCE},
+    {"kld", NN_METRIC_KL_DIVERGENCE},
+    {"kullback_leibler_divergence", NN_METRIC_KL_DIVERGENCE},
+    {"poisson", NN_METRIC_POISSON},
+    {"cosine_similarity", NN_METRIC_COSINE_SIMILARITY},
+    {"logcosh", NN_METRIC_LOG_COSH},
+    {"log_cosh", NN_METRIC_LOG_COSH},
+    {"log_cosh_error", NN_METRIC_LOG_COSH},
+    {"mape", NN_METRIC_MEAN_ABSOLUTE_PERCENTAGE_ERROR},
+    {"mean_absolute_percentage_error", NN_METRIC_MEAN_ABSOLUTE_PERCENTAGE_ERROR},
+    {"msle", NN_METRIC_MEAN_SQUARED_LOGARITHMIC_ERROR},
+    {"mean_squared_logarithmic_error", NN_METRIC_MEAN_SQUARED_LOGARITHMIC_ERROR},
+    {"hinge", NN_METRIC_HINGE},
+    {"squared_hinge", NN_METRIC_SQUARED_HINGE},
+    {"categorical_hinge", NN_METRIC_CATEGORICAL_HINGE},
 };
 
 static const char *const metric_names[] = {
     "accuracy", "acc", "sparse_categorical_accuracy", "categorical_accuracy",
-    "binary_accuracy", "mse", "mean_squared_error", "mae", "mean_absolute_error", NULL,
+    "binary_accuracy", "top_k_categorical_accuracy", "sparse_top_k_categorical_accuracy",
+    "mse", "mean_squared_error", "root_mean_squared_error", "mae", "mean_absolute_error",
+    "mape", "mean_absolute_percentage_error", "msle", "mean_squared_logarithmic_error",
+    "logcosh", "log_cosh", "log_cosh_error", "kld", "kl_divergence",
+    "kullback_leibler_divergence", "poisson", "cosine_similarity", "hinge", "squared_hinge",
+    "categorical_hinge", NULL,
 };
 
 nn_status nn_metric_parse(const char *name, const nn_loss *loss, nn_metric *metric)
@@ -585,7 +677,7 @@ nn_status nn_metric_parse(const char *name, const nn_loss *loss, nn_metric *metr
         snprintf(metric->name, sizeof metric->name, "%s", name);
         return NN_OK;
     }
-    char list[512];
+    char list[1024];
     return nn_error(NN_ERR_ARGUMENT, "unknown metric '%s'; expected one of %s", name,
                     nn_names_join(list, sizeof list, metric_names));
 }
@@ -608,6 +700,10 @@ double nn_metric_sum(const nn_metric *metric, const float *pred, const float *la
     nn_metric_kind kind = metric->kind;
     if (kind == NN_METRIC_ACCURACY)
         kind = width == 1 ? NN_METRIC_BINARY_ACCURACY : NN_METRIC_CATEGORICAL_ACCURACY;
+    /* The hinge metrics read 0/1 labels as -1/1 when the whole batch is 0/1, as Keras. */
+    double nonbinary = nn_body_metric_counts_nonbinary(kind)
+                           ? count_nonbinary(labels, (size_t)batch * (size_t)width)
+                           : 0.0;
     double total = 0.0;
     for (int64_t b = 0; b < batch; b++) {
         const float *p = pred + b * width;
@@ -637,9 +733,19 @@ double nn_metric_sum(const nn_metric *metric, const float *pred, const float *la
             row /= (double)width;
             break;
         default:
-            return NAN;
+            /* The metrics added after these have one implementation, the backends'. */
+            if (kind >= NN_METRIC_COUNT)
+                return NAN;
+            row = nn_body_metric_row(kind, pred, labels, &nonbinary, b, width);
+            break;
         }
         total += row;
     }
     return total;
+}
+
+double nn_metric_finish(const nn_metric *metric, double sum, double rows)
+{
+    double mean = sum / rows;
+    return metric->kind == NN_METRIC_ROOT_MEAN_SQUARED_ERROR ? sqrt(mean) : mean;
 }

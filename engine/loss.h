@@ -16,6 +16,16 @@ typedef enum nn_loss_kind {
     NN_LOSS_BINARY_CROSSENTROPY,
     NN_LOSS_MEAN_SQUARED_ERROR,
     NN_LOSS_MEAN_ABSOLUTE_ERROR,
+    NN_LOSS_HUBER,
+    NN_LOSS_LOG_COSH,
+    NN_LOSS_KL_DIVERGENCE,
+    NN_LOSS_POISSON,
+    NN_LOSS_HINGE,                 /* 0/1 labels become -1/1, as Keras */
+    NN_LOSS_SQUARED_HINGE,         /* likewise */
+    NN_LOSS_CATEGORICAL_HINGE,
+    NN_LOSS_COSINE_SIMILARITY,     /* the negative cosine along the last axis */
+    NN_LOSS_MEAN_ABSOLUTE_PERCENTAGE_ERROR,
+    NN_LOSS_MEAN_SQUARED_LOGARITHMIC_ERROR,
     NN_LOSS_COUNT
 } nn_loss_kind;
 
@@ -26,16 +36,22 @@ typedef struct nn_loss {
      * targets the loss sees are t·(1 - a) + a/K, K the classes (2 for binary, so
      * 0.5·a), as Keras 3; metrics still see the labels as given. */
     double label_smoothing;
+    /* Huber only: where the loss turns from quadratic to linear, finite and > 0 (Keras'
+     * default 1.0, which nn_loss_parse sets); ignored by the others. */
+    double delta;
 } nn_loss;
 
-/* "sparse_categorical_crossentropy", "mse" = "mean_squared_error", ... */
+/* "sparse_categorical_crossentropy", "mse" = "mean_squared_error", "Huber", "kld", ...:
+ * Keras 3's names, its short forms and class names. Resets the settings to Keras'
+ * defaults (delta 1.0, no smoothing, not from logits). */
 nn_status nn_loss_parse(const char *name, nn_loss *loss);
 const char *nn_loss_name(nn_loss_kind kind);
 const char *const *nn_loss_names(void);
 
 /* Whether the loss takes label_smoothing (categorical and binary crossentropy). */
 bool nn_loss_takes_label_smoothing(nn_loss_kind kind);
-/* The settings in range: label_smoothing in [0, 1] and only where the loss takes it. */
+/* The settings in range: label_smoothing in [0, 1] and only where the loss takes it;
+ * huber's delta finite and > 0. */
 nn_status nn_loss_check(const nn_loss *loss);
 /* When the loss smooths its labels, the affine map that does it for an output of
  * `width` columns, target = label·scale + offset, and true; false (and the identity)
@@ -72,12 +88,26 @@ typedef enum nn_metric_kind {
     NN_METRIC_BINARY_ACCURACY,
     NN_METRIC_MEAN_SQUARED_ERROR,
     NN_METRIC_MEAN_ABSOLUTE_ERROR,
+    NN_METRIC_ROOT_MEAN_SQUARED_ERROR,  /* sums squared errors; nn_metric_finish roots */
+    NN_METRIC_TOP_K_CATEGORICAL_ACCURACY,        /* k = 5, one-hot labels */
+    NN_METRIC_SPARSE_TOP_K_CATEGORICAL_ACCURACY, /* k = 5, class ids */
+    NN_METRIC_KL_DIVERGENCE,             /* the next ones are the losses' row values */
+    NN_METRIC_POISSON,
+    NN_METRIC_COSINE_SIMILARITY,         /* the positive cosine */
+    NN_METRIC_LOG_COSH,
+    NN_METRIC_MEAN_ABSOLUTE_PERCENTAGE_ERROR,
+    NN_METRIC_MEAN_SQUARED_LOGARITHMIC_ERROR,
+    NN_METRIC_HINGE,
+    NN_METRIC_SQUARED_HINGE,
+    NN_METRIC_CATEGORICAL_HINGE,
     NN_METRIC_COUNT
 } nn_metric_kind;
 
 typedef struct nn_metric {
     nn_metric_kind kind;
-    char name[32]; /* what logs call it: "accuracy" keeps the name the user wrote */
+    /* What logs call it: "accuracy" keeps the name the user wrote. Room for the longest
+     * name, "sparse_top_k_categorical_accuracy", and "val_" before it in nn_logs. */
+    char name[36];
 } nn_metric;
 
 nn_status nn_metric_parse(const char *name, const nn_loss *loss, nn_metric *metric);
@@ -85,5 +115,10 @@ const char *const *nn_metric_names(void);
 /* Sum over the batch (not the mean: the caller keeps running totals). */
 double nn_metric_sum(const nn_metric *metric, const float *pred, const float *labels,
                      int64_t batch, int64_t width);
+/* The metric's value from its sum over `rows` rows: the mean, and for
+ * root_mean_squared_error the square root of the mean (Keras' root of the mean over all
+ * rows, not a mean of per-row roots). Every epoch, evaluate and validation value is
+ * finished here. */
+double nn_metric_finish(const nn_metric *metric, double sum, double rows);
 
 #endif

@@ -1623,7 +1623,7 @@ static void fill_logs(nn_logs *logs, const nn_model *model, const char *prefix, 
     double rows = (double)samples * (double)output_positions(model);
     for (int m = 0; m < model->metric_count; m++) {
         snprintf(name, sizeof name, "%s%s", prefix, model->metrics[m].name);
-        nn_logs_set(logs, name, metric_sums[m] / rows);
+        nn_logs_set(logs, name, nn_metric_finish(&model->metrics[m], metric_sums[m], rows));
     }
 }
 

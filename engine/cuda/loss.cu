@@ -27,6 +27,25 @@ static __global__ void finish_sum_kernel(double *target, const double *partials,
     }
 }
 
+static __global__ void nonbinary_partial_kernel(double *partials, const float *labels, size_t n)
+{
+    NN_FOR_EACH(s, SLICES) nn_body_nonbinary_partial(partials, labels, n, SLICES, s);
+}
+
+// The hinge losses and metrics look at the whole batch's labels before any row: the
+// count of labels neither 0 nor 1 goes to a scalar after the partial sums (the second
+// half of the workspace holds its own partials), which the rows then read.
+static const double *count_nonbinary(nn_cuda_context *context, const float *labels, size_t n)
+{
+    double *partials = context->reduce + SLICES, *count = context->reduce + 2 * SLICES + 1;
+    nonbinary_partial_kernel<<<nn_blocks(SLICES), NN_THREADS, 0, context->stream>>>(
+        partials, labels, n);
+    NN_CUDA_LAUNCHED("nonbinary_labels");
+    finish_sum_kernel<<<1, 1, 0, context->stream>>>(count, partials, 1.0, 0);
+    NN_CUDA_LAUNCHED("nonbinary_sum");
+    return count;
+}
+
 static __global__ void fill_nan_kernel(float *target, size_t n)
 {
     NN_FOR_EACH(i, n) target[i] = NAN;
@@ -49,6 +68,8 @@ extern "C" void nn_cuda_loss_forward_backward(double *loss, float *dlogits,
         return;
     }
     nn_body_loss_plan plan = nn_body_loss_plan_make(loss_kind, last, pred, logits, batch, width);
+    if (nn_body_loss_counts_nonbinary(loss_kind->kind))
+        plan.nonbinary_labels = count_nonbinary(context, labels, n);
     loss_partial_kernel<<<nn_blocks(SLICES), NN_THREADS, 0, context->stream>>>(
         context->reduce, dlogits, plan, labels, row_weights, batch, width);
     NN_CUDA_LAUNCHED("loss_rows");
@@ -68,9 +89,11 @@ extern "C" void nn_cuda_loss_forward_backward(double *loss, float *dlogits,
 
 static __global__ void metric_partial_kernel(double *partials, nn_metric_kind kind,
                                              const float *pred, const float *labels,
-                                             int64_t batch, int64_t width)
+                                             const double *nonbinary, int64_t batch,
+                                             int64_t width)
 {
-    NN_FOR_EACH(s, SLICES) nn_body_metric_partial(partials, kind, pred, labels, batch, width, SLICES, s);
+    NN_FOR_EACH(s, SLICES)
+        nn_body_metric_partial(partials, kind, pred, labels, nonbinary, batch, width, SLICES, s);
 }
 
 extern "C" void nn_cuda_metric_sum(double *sum, const nn_metric *metric, const float *pred,
@@ -78,8 +101,11 @@ extern "C" void nn_cuda_metric_sum(double *sum, const nn_metric *metric, const f
 {
     NN_CUDA_STREAM_OR_RETURN(context, (size_t)(batch > 0 ? batch : 0));
     nn_metric_kind kind = nn_body_metric_resolve(metric->kind, width);
+    const double *nonbinary = nn_body_metric_counts_nonbinary(kind)
+                                  ? count_nonbinary(context, labels, (size_t)(batch * width))
+                                  : NULL;
     metric_partial_kernel<<<nn_blocks(SLICES), NN_THREADS, 0, context->stream>>>(
-        context->reduce, kind, pred, labels, batch, width);
+        context->reduce, kind, pred, labels, nonbinary, batch, width);
     NN_CUDA_LAUNCHED("metric_rows");
     finish_sum_kernel<<<1, 1, 0, context->stream>>>(sum, context->reduce, 1.0, 1);
     NN_CUDA_LAUNCHED("metric_sum");

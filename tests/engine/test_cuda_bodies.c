@@ -646,7 +646,13 @@ static double body_loss(float *dlogits, const nn_loss *loss, nn_activation last,
 {
     nn_body_loss_plan plan = nn_body_loss_plan_make(loss, last, pred, logits, batch, width);
     enum { SLICES = 3 };
-    double partials[SLICES];
+    double partials[SLICES], nonbinary = 0.0;
+    if (nn_body_loss_counts_nonbinary(loss->kind)) {
+        for (size_t s = 0; s < SLICES; s++)
+            nn_body_nonbinary_partial(partials, labels, (size_t)(batch * width), SLICES, s);
+        nonbinary = nn_body_sum_partials(partials, SLICES);
+        plan.nonbinary_labels = &nonbinary;
+    }
     for (size_t s = 0; s < SLICES; s++)
         nn_body_loss_partial(partials, dlogits, plan, labels, weights, batch, width, SLICES, s);
     double value = nn_body_sum_partials(partials, SLICES) * plan.loss_scale;
@@ -661,34 +667,44 @@ Test(cuda_bodies, every_loss_matches_the_cpu_value_and_gradient)
     enum { B = 6, W = 4, N = B * W };
     float *logits = random_floats(N, 51, -3, 3), *pred = floats(N);
     float *onehot = floats(N), *ids = floats(B), *targets = random_floats(N, 52, 0, 1);
+    float *signs = floats(N); /* 0/1 labels, which the hinge losses read as -1/1 */
     for (int b = 0; b < B; b++) {
         ids[b] = (float)(b % W);
         onehot[b * W + b % W] = 1.0f;
     }
+    for (int i = 0; i < N; i++)
+        signs[i] = targets[i] > 0.5f ? 1.0f : 0.0f;
     const nn_activation_kind lasts[] = {NN_ACTIVATION_SOFTMAX, NN_ACTIVATION_SIGMOID,
                                         NN_ACTIVATION_LINEAR, NN_ACTIVATION_SWISH};
     float *expected = floats(N), *actual = floats(N);
     float weights[B] = {1.0f, 0.0f, 2.5f, 0.25f, 1.0f, 3.0f};
-    for (int run = 0; run < 2 * NN_LOSS_COUNT; run++) {
+    for (int run = 0; run < 3 * NN_LOSS_COUNT; run++) {
         int kind = run % NN_LOSS_COUNT;
-        bool weighted = run >= NN_LOSS_COUNT;
+        bool weighted = run >= NN_LOSS_COUNT, binary = run >= 2 * NN_LOSS_COUNT;
         for (int from_logits = 0; from_logits < 2; from_logits++) {
             for (size_t l = 0; l < sizeof lasts / sizeof lasts[0]; l++) {
-                nn_loss loss = {(nn_loss_kind)kind, from_logits, 0.0};
+                /* Poisson takes the log of the prediction: NaN below zero, on both. */
+                if (kind == NN_LOSS_POISSON && lasts[l] != NN_ACTIVATION_SOFTMAX &&
+                    lasts[l] != NN_ACTIVATION_SIGMOID)
+                    continue;
+                nn_loss loss = {(nn_loss_kind)kind, from_logits, 0.0, 0.5};
                 nn_activation last = nn_activation_default(lasts[l]);
                 nn_activation_forward(last, pred, logits, N, W);
                 const float *labels = kind == NN_LOSS_SPARSE_CATEGORICAL_CROSSENTROPY ? ids
-                                      : kind == NN_LOSS_CATEGORICAL_CROSSENTROPY      ? onehot
-                                                                                      : targets;
+                                      : kind == NN_LOSS_CATEGORICAL_CROSSENTROPY ||
+                                              kind == NN_LOSS_CATEGORICAL_HINGE
+                                          ? onehot
+                                      : binary ? signs
+                                               : targets;
                 const float *row_weights = weighted ? weights : NULL;
                 double want = nn_loss_forward_backward(&loss, last, expected, pred, logits,
                                                        labels, row_weights, B, W);
                 double got = body_loss(actual, &loss, last, pred, logits, labels, row_weights,
                                        B, W);
                 char what[160];
-                snprintf(what, sizeof what, "%s (from_logits=%d) after %s%s",
+                snprintf(what, sizeof what, "%s (from_logits=%d) after %s%s%s",
                          nn_loss_name(loss.kind), from_logits, nn_activation_name(last.kind),
-                         weighted ? " with sample weights" : "");
+                         weighted ? " with sample weights" : "", binary ? ", 0/1 labels" : "");
                 cr_assert(fabs(got - want) <= 1e-12 * fmax(1.0, fabs(want)),
                           "%s: loss expected %.17g, got %.17g", what, want, got);
                 expect_identical(actual, expected, N, what);
@@ -697,12 +713,13 @@ Test(cuda_bodies, every_loss_matches_the_cpu_value_and_gradient)
     }
     /* A class id out of range: NaN and no gradient, on both. */
     ids[2] = (float)W;
-    nn_loss sparse = {NN_LOSS_SPARSE_CATEGORICAL_CROSSENTROPY, false, 0.0};
+    nn_loss sparse = {NN_LOSS_SPARSE_CATEGORICAL_CROSSENTROPY, false, 0.0, 1.0};
     nn_activation softmax = nn_activation_default(NN_ACTIVATION_SOFTMAX);
     cr_assert(isnan(body_loss(actual, &sparse, softmax, pred, logits, ids, NULL, B, W)));
     for (int j = 0; j < W; j++)
         cr_assert_eq(actual[2 * W + j], 0.0f);
-    free(logits), free(pred), free(onehot), free(ids), free(targets), free(expected), free(actual);
+    free(logits), free(pred), free(onehot), free(ids), free(targets), free(signs);
+    free(expected), free(actual);
 }
 
 Test(cuda_bodies, every_metric_matches_the_cpu_sum)
@@ -714,30 +731,54 @@ Test(cuda_bodies, every_metric_matches_the_cpu_sum)
         ids[b] = (float)((b * 2) % W);
         onehot[b * W + (b * 2) % W] = 1.0f;
     }
-    for (int kind = 0; kind < NN_METRIC_COUNT; kind++) {
+    float *signs = floats(B * W);
+    for (int i = 0; i < B * W; i++)
+        signs[i] = targets[i] > 0.5f ? 1.0f : 0.0f;
+    for (int run = 0; run < 2 * NN_METRIC_COUNT; run++) {
+        int kind = run % NN_METRIC_COUNT;
+        bool binary = run >= NN_METRIC_COUNT; /* 0/1 labels, -1/1 to the hinge metrics */
         nn_metric metric = {.kind = (nn_metric_kind)kind};
-        const float *labels = kind == NN_METRIC_SPARSE_CATEGORICAL_ACCURACY ? ids
-                              : kind == NN_METRIC_CATEGORICAL_ACCURACY || kind == NN_METRIC_ACCURACY
+        bool by_class = kind == NN_METRIC_SPARSE_CATEGORICAL_ACCURACY ||
+                        kind == NN_METRIC_CATEGORICAL_ACCURACY ||
+                        kind == NN_METRIC_TOP_K_CATEGORICAL_ACCURACY ||
+                        kind == NN_METRIC_SPARSE_TOP_K_CATEGORICAL_ACCURACY;
+        const float *labels = kind == NN_METRIC_SPARSE_CATEGORICAL_ACCURACY ||
+                                      kind == NN_METRIC_SPARSE_TOP_K_CATEGORICAL_ACCURACY
+                                  ? ids
+                              : kind == NN_METRIC_CATEGORICAL_ACCURACY ||
+                                      kind == NN_METRIC_ACCURACY ||
+                                      kind == NN_METRIC_TOP_K_CATEGORICAL_ACCURACY ||
+                                      kind == NN_METRIC_CATEGORICAL_HINGE
                                   ? onehot
-                                  : targets;
+                              : binary ? signs
+                                       : targets;
         for (int64_t width = 1; width <= W; width += W - 1) {
             int64_t batch = B * W / width;
-            if (kind == NN_METRIC_SPARSE_CATEGORICAL_ACCURACY || kind == NN_METRIC_CATEGORICAL_ACCURACY)
+            if (by_class)
                 batch = B, width = W;
             double want = nn_metric_sum(&metric, pred, labels, batch, width);
-            double partials[4];
+            double partials[4], nonbinary = 0.0;
             nn_metric_kind resolved = nn_body_metric_resolve(metric.kind, width);
+            if (nn_body_metric_counts_nonbinary(resolved)) {
+                for (size_t s = 0; s < 4; s++)
+                    nn_body_nonbinary_partial(partials, labels, (size_t)(batch * width), 4, s);
+                nonbinary = nn_body_sum_partials(partials, 4);
+            }
             for (size_t s = 0; s < 4; s++)
-                nn_body_metric_partial(partials, resolved, pred, labels, batch, width, 4, s);
+                nn_body_metric_partial(partials, resolved, pred, labels,
+                                       nn_body_metric_counts_nonbinary(resolved) ? &nonbinary
+                                                                                 : NULL,
+                                       batch, width, 4, s);
             double got = nn_body_sum_partials(partials, 4);
+            cr_assert(isfinite(want), "metric %d, width %lld: %g", kind, (long long)width, want);
             cr_assert(fabs(got - want) <= 1e-12 * fmax(1.0, fabs(want)),
                       "metric %d, width %lld: expected %.17g, got %.17g", kind, (long long)width,
                       want, got);
-            if (kind == NN_METRIC_SPARSE_CATEGORICAL_ACCURACY || kind == NN_METRIC_CATEGORICAL_ACCURACY)
+            if (by_class)
                 break;
         }
     }
-    free(pred), free(onehot), free(ids), free(targets);
+    free(pred), free(onehot), free(ids), free(targets), free(signs);
 }
 
 /* ---- optimizers, penalties, constraints ---- */

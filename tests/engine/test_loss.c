@@ -125,7 +125,7 @@ static void check_loss(const loss_case *c, int64_t batch, int64_t width, uint64_
     make_labels(labels, c, batch, width, seed + 100);
     nn_activation last = nn_activation_default(c->last);
     nn_activation_forward(last, pred, logits, n, (size_t)width);
-    nn_loss loss = {c->kind, c->from_logits, 0.0};
+    nn_loss loss = {c->kind, c->from_logits, 0.0, 1.0};
 
     double value = nn_loss_forward_backward(&loss, last, dlogits, pred, logits, labels, NULL,
                                             batch, width);
@@ -240,7 +240,7 @@ Test(loss, extreme_logits_stay_finite_and_exact)
     float logits[3] = {50.0f, -50.0f, 0.0f}, pred[3], dlogits[3], label = 1.0f;
     nn_activation softmax = nn_activation_default(NN_ACTIVATION_SOFTMAX);
     nn_activation_forward(softmax, pred, logits, 3, 3);
-    nn_loss loss = {SCE, false, 0.0};
+    nn_loss loss = {SCE, false, 0.0, 1.0};
     double value = nn_loss_forward_backward(&loss, softmax, dlogits, pred, logits, &label, NULL, 1, 3);
     double expected = 100.0 + log1p(exp(-50.0) + exp(-100.0));
     cr_assert(fabs(value - expected) < 1e-9, "loss %.12g, expected %.12g", value, expected);
@@ -253,7 +253,7 @@ Test(loss, probabilities_are_clipped_like_keras)
     /* A linear output with an exact 0 for the true class: -log(1e-7), and no NaN. */
     float pred[3] = {1.0f, 0.0f, 0.0f}, onehot[3] = {0.0f, 1.0f, 0.0f}, dpred[3];
     nn_activation linear = nn_activation_default(NN_ACTIVATION_LINEAR);
-    nn_loss loss = {CCE, false, 0.0};
+    nn_loss loss = {CCE, false, 0.0, 1.0};
     double value = nn_loss_forward_backward(&loss, linear, dpred, pred, pred, onehot, NULL, 1, 3);
     cr_assert(fabs(value - -log(1e-7)) < 1e-9, "loss %.12g", value);
     for (int j = 0; j < 3; j++)
@@ -276,7 +276,7 @@ Test(loss, unchecked_bad_class_ids_give_nan_not_a_crash)
     float logits[6] = {1, 2, 3, 1, 2, 3}, pred[6], dlogits[6], labels[2] = {7.0f, NAN};
     nn_activation softmax = nn_activation_default(NN_ACTIVATION_SOFTMAX);
     nn_activation_forward(softmax, pred, logits, 6, 3);
-    nn_loss loss = {SCE, false, 0.0};
+    nn_loss loss = {SCE, false, 0.0, 1.0};
     cr_assert(isnan(nn_loss_forward_backward(&loss, softmax, dlogits, pred, logits, labels,
                                              NULL, 2, 3)));
     nn_activation linear = nn_activation_default(NN_ACTIVATION_LINEAR);
@@ -332,7 +332,7 @@ static nn_tensor *label_tensor(nn_shape shape, nn_dtype dtype, const double *val
 static nn_status check_labels(nn_loss_kind kind, nn_shape output, nn_shape shape,
                               nn_dtype dtype, const double *values)
 {
-    nn_loss loss = {kind, false, 0.0};
+    nn_loss loss = {kind, false, 0.0, 1.0};
     nn_tensor *labels = label_tensor(shape, dtype, values);
     nn_error_clear();
     nn_status status = nn_loss_check_labels(&loss, &output, labels);
@@ -442,8 +442,8 @@ Test(loss_labels, binary_and_regression_shapes_and_values)
 
 Test(metrics, accuracy_is_resolved_as_keras_does_and_keeps_its_name)
 {
-    nn_loss sparse = {SCE, false, 0.0}, categorical = {CCE, false, 0.0}, binary = {BCE, false, 0.0};
-    nn_loss mse = {NN_LOSS_MEAN_SQUARED_ERROR, false, 0.0};
+    nn_loss sparse = {SCE, false, 0.0, 1.0}, categorical = {CCE, false, 0.0, 1.0}, binary = {BCE, false, 0.0, 1.0};
+    nn_loss mse = {NN_LOSS_MEAN_SQUARED_ERROR, false, 0.0, 1.0};
     nn_metric metric;
     cr_assert_eq(nn_metric_parse("accuracy", &sparse, &metric), NN_OK);
     cr_assert_eq(metric.kind, NN_METRIC_SPARSE_CATEGORICAL_ACCURACY);

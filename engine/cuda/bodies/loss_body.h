@@ -18,7 +18,17 @@ typedef enum nn_body_loss_row {
     NN_BODY_LOSS_SIGMOID_CROSSENTROPY,    /* from logits */
     NN_BODY_LOSS_BINARY_PROBABILITY,
     NN_BODY_LOSS_SQUARED_ERROR,
-    NN_BODY_LOSS_ABSOLUTE_ERROR
+    NN_BODY_LOSS_ABSOLUTE_ERROR,
+    NN_BODY_LOSS_HUBER,
+    NN_BODY_LOSS_LOG_COSH,
+    NN_BODY_LOSS_KL_DIVERGENCE,
+    NN_BODY_LOSS_POISSON,
+    NN_BODY_LOSS_HINGE,
+    NN_BODY_LOSS_SQUARED_HINGE,
+    NN_BODY_LOSS_CATEGORICAL_HINGE,
+    NN_BODY_LOSS_COSINE_SIMILARITY, /* the negative cosine */
+    NN_BODY_LOSS_PERCENTAGE_ERROR,
+    NN_BODY_LOSS_SQUARED_LOG_ERROR
 } nn_body_loss_formula;
 
 /* What a loss call computes: the row formula, its input (the logits or the predictions),
@@ -31,7 +41,29 @@ typedef struct nn_body_loss_plan {
     double gradient_scale;
     double loss_scale;
     int through_activation;
+    double delta; /* huber's */
+    /* Hinge and squared hinge: how many labels of the whole call are neither 0 nor 1
+     * (device memory on a GPU, written by nn_body_nonbinary_partial's sum before the
+     * rows run); none turns every label t into 2t - 1, as Keras decides per batch. NULL
+     * for the other losses. */
+    const double *nonbinary_labels;
 } nn_body_loss_plan;
+
+/* Whether the loss reads its labels as -1/1 after a batch-wide look (above). */
+NN_BODY int nn_body_loss_counts_nonbinary(nn_loss_kind kind)
+{
+    return kind == NN_LOSS_HINGE || kind == NN_LOSS_SQUARED_HINGE;
+}
+
+/* Slice s of the count of labels (n) that are neither 0 nor 1. */
+NN_BODY void nn_body_nonbinary_partial(double *partials, const float *labels, size_t n,
+                                       size_t slices, size_t s)
+{
+    double count = 0.0;
+    for (size_t i = s; i < n; i += slices)
+        count += labels[i] != 0.0f && labels[i] != 1.0f;
+    partials[s] = count;
+}
 
 NN_BODY nn_body_loss_plan nn_body_loss_plan_make(const nn_loss *loss, nn_activation last,
                                                  const float *pred, const float *logits,
@@ -43,6 +75,11 @@ NN_BODY nn_body_loss_plan nn_body_loss_plan_make(const nn_loss *loss, nn_activat
     plan.sparse = loss->kind == NN_LOSS_SPARSE_CATEGORICAL_CROSSENTROPY;
     plan.input = pred;
     plan.through_activation = 1;
+    plan.delta = loss->delta;
+    plan.nonbinary_labels = NULL;
+    /* The losses that are a sum (or one value) per row are averaged over rows; the
+     * others are a mean over the row's elements first, so over every element. */
+    plan.gradient_scale = plan.loss_scale = per_element;
     switch (loss->kind) {
     case NN_LOSS_SPARSE_CATEGORICAL_CROSSENTROPY:
     case NN_LOSS_CATEGORICAL_CROSSENTROPY:
@@ -72,11 +109,42 @@ NN_BODY nn_body_loss_plan nn_body_loss_plan_make(const nn_loss *loss, nn_activat
         break;
     case NN_LOSS_MEAN_ABSOLUTE_ERROR:
         plan.row = NN_BODY_LOSS_ABSOLUTE_ERROR;
-        plan.gradient_scale = plan.loss_scale = per_element;
+        break;
+    case NN_LOSS_HUBER:
+        plan.row = NN_BODY_LOSS_HUBER;
+        break;
+    case NN_LOSS_LOG_COSH:
+        plan.row = NN_BODY_LOSS_LOG_COSH;
+        break;
+    case NN_LOSS_KL_DIVERGENCE:
+        plan.row = NN_BODY_LOSS_KL_DIVERGENCE;
+        plan.gradient_scale = plan.loss_scale = per_row;
+        break;
+    case NN_LOSS_POISSON:
+        plan.row = NN_BODY_LOSS_POISSON;
+        break;
+    case NN_LOSS_HINGE:
+        plan.row = NN_BODY_LOSS_HINGE;
+        break;
+    case NN_LOSS_SQUARED_HINGE:
+        plan.row = NN_BODY_LOSS_SQUARED_HINGE;
+        break;
+    case NN_LOSS_CATEGORICAL_HINGE:
+        plan.row = NN_BODY_LOSS_CATEGORICAL_HINGE;
+        plan.gradient_scale = plan.loss_scale = per_row;
+        break;
+    case NN_LOSS_COSINE_SIMILARITY:
+        plan.row = NN_BODY_LOSS_COSINE_SIMILARITY;
+        plan.gradient_scale = plan.loss_scale = per_row;
+        break;
+    case NN_LOSS_MEAN_ABSOLUTE_PERCENTAGE_ERROR:
+        plan.row = NN_BODY_LOSS_PERCENTAGE_ERROR;
+        break;
+    case NN_LOSS_MEAN_SQUARED_LOGARITHMIC_ERROR:
+        plan.row = NN_BODY_LOSS_SQUARED_LOG_ERROR;
         break;
     default: /* mean squared error */
         plan.row = NN_BODY_LOSS_SQUARED_ERROR;
-        plan.gradient_scale = plan.loss_scale = per_element;
         break;
     }
     if (last.kind == NN_ACTIVATION_LINEAR)
@@ -93,6 +161,135 @@ NN_BODY int nn_body_inside_clip(double x)
 NN_BODY double nn_body_clip(double x)
 {
     return fmin(fmax(x, NN_BODY_LOSS_EPSILON), 1.0 - NN_BODY_LOSS_EPSILON);
+}
+
+/* TensorFlow's gradient of max(x, y) goes to x where x >= y, of min(x, y) to x where
+ * x <= y; Keras 3 on TensorFlow trains so, and so do these. */
+
+/* One row of a loss that is not a crossentropy (the formulas Keras 3 gives, every
+ * clipping epsilon included): returns the row's sum of element losses (or its one value
+ * for the row-wise losses), and writes scale · dloss/dx to d when d is not NULL. x is the
+ * prediction row, t the label row (width each); hinge_labels: turn t into 2t - 1. */
+NN_BODY double nn_body_regression_row(float *d, nn_body_loss_formula row, const float *x,
+                                      const float *t, int64_t width, double scale,
+                                      double delta, int hinge_labels)
+{
+    const double epsilon = NN_BODY_LOSS_EPSILON;
+    double loss = 0.0;
+    switch (row) {
+    case NN_BODY_LOSS_CATEGORICAL_HINGE: {
+        /* max(neg - pos + 1, 0), pos = Σ t·x, neg = max (1 - t)·x; the max's gradient is
+         * shared by the elements that tie for it, as TensorFlow's reduce_max. */
+        double pos = 0.0, neg = -INFINITY, ties = 0.0;
+        for (int64_t j = 0; j < width; j++) {
+            pos += (double)t[j] * (double)x[j];
+            double other = (1.0 - (double)t[j]) * (double)x[j];
+            neg = other > neg ? other : neg;
+        }
+        for (int64_t j = 0; j < width; j++)
+            ties += (1.0 - (double)t[j]) * (double)x[j] == neg;
+        double margin = neg - pos + 1.0;
+        for (int64_t j = 0; d && j < width; j++) {
+            double g = 0.0;
+            if (margin >= 0.0) {
+                double other = (1.0 - (double)t[j]) * (double)x[j];
+                g = -(double)t[j] + (other == neg ? (1.0 - (double)t[j]) / ties : 0.0);
+            }
+            d[j] = (float)(scale * g);
+        }
+        return fmax(margin, 0.0);
+    }
+    case NN_BODY_LOSS_COSINE_SIMILARITY: {
+        /* -Σ t̂·x̂ with v̂ = v · min(1/‖v‖, 1/ε), Keras' l2 normalisation. */
+        double tt = 0.0, xx = 0.0, tx = 0.0;
+        for (int64_t j = 0; j < width; j++) {
+            tt += (double)t[j] * (double)t[j];
+            xx += (double)x[j] * (double)x[j];
+            tx += (double)t[j] * (double)x[j];
+        }
+        double t_inverse = fmin(1.0 / sqrt(tt), 1.0 / epsilon);
+        double x_inverse = fmin(1.0 / sqrt(xx), 1.0 / epsilon);
+        int x_normed = 1.0 / sqrt(xx) <= 1.0 / epsilon; /* the norm's gradient passes */
+        for (int64_t j = 0; d && j < width; j++) {
+            double g = x_inverse * (double)t[j];
+            if (x_normed)
+                g -= tx * (double)x[j] * x_inverse * x_inverse * x_inverse;
+            d[j] = (float)(-scale * t_inverse * g);
+        }
+        return -t_inverse * x_inverse * tx;
+    }
+    default:
+        break;
+    }
+    for (int64_t j = 0; j < width; j++) {
+        double p = x[j], target = t[j], g = 0.0;
+        switch (row) {
+        case NN_BODY_LOSS_HUBER: {
+            double error = p - target, size = fabs(error);
+            if (size <= delta) {
+                loss += 0.5 * error * error;
+                g = error;
+            } else {
+                loss += delta * size - 0.5 * delta * delta;
+                g = error > 0.0 ? delta : -delta;
+            }
+            break;
+        }
+        case NN_BODY_LOSS_LOG_COSH: {
+            /* log cosh e = |e| + log(1 + exp(-2|e|)) - log 2, stable for any e. */
+            double error = p - target, size = fabs(error);
+            loss += size + log1p(exp(-2.0 * size)) - log(2.0);
+            g = tanh(error);
+            break;
+        }
+        case NN_BODY_LOSS_KL_DIVERGENCE: {
+            /* t and x clipped to [ε, 1]; the gradient stops outside. */
+            double clipped_t = fmin(fmax(target, epsilon), 1.0);
+            double clipped_p = fmin(fmax(p, epsilon), 1.0);
+            loss += clipped_t * log(clipped_t / clipped_p);
+            g = p >= epsilon && p <= 1.0 ? -clipped_t / clipped_p : 0.0;
+            break;
+        }
+        case NN_BODY_LOSS_POISSON:
+            loss += p - target * log(p + epsilon);
+            g = 1.0 - target / (p + epsilon);
+            break;
+        case NN_BODY_LOSS_HINGE:
+        case NN_BODY_LOSS_SQUARED_HINGE: {
+            double sign = hinge_labels ? 2.0 * target - 1.0 : target;
+            double margin = 1.0 - sign * p;
+            if (row == NN_BODY_LOSS_HINGE) {
+                loss += fmax(margin, 0.0);
+                g = margin >= 0.0 ? -sign : 0.0;
+            } else {
+                double kept = fmax(margin, 0.0);
+                loss += kept * kept;
+                g = margin >= 0.0 ? -2.0 * sign * kept : 0.0;
+            }
+            break;
+        }
+        case NN_BODY_LOSS_PERCENTAGE_ERROR: {
+            /* 100 |t - x| / max(|t|, ε) */
+            double error = p - target, divisor = fmax(fabs(target), epsilon);
+            loss += 100.0 * fabs(error) / divisor;
+            g = 100.0 * (error > 0.0 ? 1.0 : error < 0.0 ? -1.0 : 0.0) / divisor;
+            break;
+        }
+        case NN_BODY_LOSS_SQUARED_LOG_ERROR: {
+            /* (log(max(x, ε) + 1) - log(max(t, ε) + 1))² */
+            double kept = fmax(p, epsilon);
+            double error = log(kept + 1.0) - log(fmax(target, epsilon) + 1.0);
+            loss += error * error;
+            g = p >= epsilon ? 2.0 * error / (kept + 1.0) : 0.0;
+            break;
+        }
+        default:
+            return NAN;
+        }
+        if (d)
+            d[j] = (float)(scale * g);
+    }
+    return loss;
 }
 
 /* The loss of row b, its gradient written to d (the row, or NULL). A class id that is
@@ -193,7 +390,7 @@ NN_BODY double nn_body_loss_row(float *d, const nn_body_loss_plan *plan, const f
                 d[j] = (float)(scale * (difference > 0.0 ? 1.0 : difference < 0.0 ? -1.0 : 0.0));
         }
         return loss;
-    default: /* squared error */
+    case NN_BODY_LOSS_SQUARED_ERROR:
         for (int64_t j = 0; j < width; j++) {
             double difference = (double)x[j] - (double)t[j];
             loss += difference * difference;
@@ -201,6 +398,9 @@ NN_BODY double nn_body_loss_row(float *d, const nn_body_loss_plan *plan, const f
                 d[j] = (float)(scale * 2.0 * difference);
         }
         return loss;
+    default:
+        return nn_body_regression_row(d, plan->row, x, t, width, scale, plan->delta,
+                                      plan->nonbinary_labels && *plan->nonbinary_labels == 0.0);
     }
 }
 
@@ -243,43 +443,109 @@ NN_BODY int64_t nn_body_argmax(const float *row, int64_t width)
     return best;
 }
 
-/* The metric's value for row b (its sum over rows is what nn_metric_sum returns). */
+/* Whether the metric reads its labels as -1/1 after a batch-wide look, as its loss. */
+NN_BODY int nn_body_metric_counts_nonbinary(nn_metric_kind kind)
+{
+    return kind == NN_METRIC_HINGE || kind == NN_METRIC_SQUARED_HINGE;
+}
+
+/* Keras' top-k metrics take k = 5. */
+enum { NN_BODY_METRIC_TOP_K = 5 };
+
+/* Whether class `label` is among the k largest of a row, as TensorFlow's in_top_k: fewer
+ * than k values are strictly larger, so ties at the boundary are all in; a class that is
+ * not one, or a non-finite value there, is not. */
+NN_BODY int nn_body_in_top_k(const float *row, double label, int64_t width, int64_t k)
+{
+    if (!(label >= 0.0 && label < (double)width))
+        return 0;
+    float value = row[(int64_t)label];
+    if (!isfinite(value))
+        return 0;
+    int64_t larger = 0;
+    for (int64_t j = 0; j < width; j++)
+        larger += row[j] > value;
+    return larger < k;
+}
+
+/* The metric's value for row b (its sum over rows is what nn_metric_sum returns).
+ * nonbinary: the batch's count of labels neither 0 nor 1, for the hinge metrics (NULL
+ * otherwise). */
 NN_BODY double nn_body_metric_row(nn_metric_kind kind, const float *pred, const float *labels,
-                                  int64_t b, int64_t width)
+                                  const double *nonbinary, int64_t b, int64_t width)
 {
     const float *p = pred + b * width;
+    const float *t = labels + b * width;
     double row = 0.0;
+    nn_body_loss_formula formula;
     switch (kind) {
     case NN_METRIC_SPARSE_CATEGORICAL_ACCURACY:
         return (double)nn_body_argmax(p, width) == (double)labels[b];
     case NN_METRIC_CATEGORICAL_ACCURACY:
-        return nn_body_argmax(p, width) == nn_body_argmax(labels + b * width, width);
+        return nn_body_argmax(p, width) == nn_body_argmax(t, width);
     case NN_METRIC_BINARY_ACCURACY:
         for (int64_t j = 0; j < width; j++)
-            row += (p[j] > 0.5f ? 1.0f : 0.0f) == labels[b * width + j];
+            row += (p[j] > 0.5f ? 1.0f : 0.0f) == t[j];
         return row / (double)width;
     case NN_METRIC_MEAN_SQUARED_ERROR:
+    case NN_METRIC_ROOT_MEAN_SQUARED_ERROR:
         for (int64_t j = 0; j < width; j++) {
-            double difference = (double)p[j] - (double)labels[b * width + j];
+            double difference = (double)p[j] - (double)t[j];
             row += difference * difference;
         }
         return row / (double)width;
     case NN_METRIC_MEAN_ABSOLUTE_ERROR:
         for (int64_t j = 0; j < width; j++)
-            row += fabs((double)p[j] - (double)labels[b * width + j]);
+            row += fabs((double)p[j] - (double)t[j]);
         return row / (double)width;
+    case NN_METRIC_TOP_K_CATEGORICAL_ACCURACY:
+        return nn_body_in_top_k(p, (double)nn_body_argmax(t, width), width,
+                                NN_BODY_METRIC_TOP_K);
+    case NN_METRIC_SPARSE_TOP_K_CATEGORICAL_ACCURACY:
+        return nn_body_in_top_k(p, (double)labels[b], width, NN_BODY_METRIC_TOP_K);
+    /* The rest are their loss's row value: a sum (or one value) per row... */
+    case NN_METRIC_KL_DIVERGENCE:
+        return nn_body_regression_row(NULL, NN_BODY_LOSS_KL_DIVERGENCE, p, t, width, 1.0, 1.0, 0);
+    case NN_METRIC_CATEGORICAL_HINGE:
+        return nn_body_regression_row(NULL, NN_BODY_LOSS_CATEGORICAL_HINGE, p, t, width, 1.0,
+                                      1.0, 0);
+    case NN_METRIC_COSINE_SIMILARITY:
+        return -nn_body_regression_row(NULL, NN_BODY_LOSS_COSINE_SIMILARITY, p, t, width, 1.0,
+                                       1.0, 0);
+    /* ... or a mean over the row. */
+    case NN_METRIC_POISSON:
+        formula = NN_BODY_LOSS_POISSON;
+        break;
+    case NN_METRIC_LOG_COSH:
+        formula = NN_BODY_LOSS_LOG_COSH;
+        break;
+    case NN_METRIC_MEAN_ABSOLUTE_PERCENTAGE_ERROR:
+        formula = NN_BODY_LOSS_PERCENTAGE_ERROR;
+        break;
+    case NN_METRIC_MEAN_SQUARED_LOGARITHMIC_ERROR:
+        formula = NN_BODY_LOSS_SQUARED_LOG_ERROR;
+        break;
+    case NN_METRIC_HINGE:
+        formula = NN_BODY_LOSS_HINGE;
+        break;
+    case NN_METRIC_SQUARED_HINGE:
+        formula = NN_BODY_LOSS_SQUARED_HINGE;
+        break;
     default:
         return NAN;
     }
+    int hinge_labels = nonbinary && *nonbinary == 0.0;
+    return nn_body_regression_row(NULL, formula, p, t, width, 1.0, 1.0, hinge_labels) /
+           (double)width;
 }
 
 NN_BODY void nn_body_metric_partial(double *partials, nn_metric_kind kind, const float *pred,
-                                    const float *labels, int64_t batch, int64_t width,
-                                    size_t slices, size_t s)
+                                    const float *labels, const double *nonbinary,
+                                    int64_t batch, int64_t width, size_t slices, size_t s)
 {
     double total = 0.0;
     for (int64_t b = (int64_t)s; b < batch; b += (int64_t)slices)
-        total += nn_body_metric_row(kind, pred, labels, b, width);
+        total += nn_body_metric_row(kind, pred, labels, nonbinary, b, width);
     partials[s] = total;
 }
 
