@@ -342,8 +342,8 @@ doc(S .. 'summary', {call = 'model:summary([{explain=false, print_fn=nil}])',
 doc(S .. 'compile', {call = 'model:compile{optimizer=\'rmsprop\', loss=..., metrics={}}',
   text = 'Chooses how the model learns. Returns the model.',
   params = {{'optimizer', "a name ('sgd', 'adam', 'adamw', 'rmsprop', 'adagrad', 'nadam', 'adamax', 'adadelta', 'lion', 'ftrl') or one from nn.optimizers", default = "'rmsprop'", option = true},
-            {'loss', "a name ('sparse_categorical_crossentropy', 'categorical_crossentropy', 'binary_crossentropy', 'mse', 'mae') or one from nn.losses", option = true},
-            {'metrics', "names such as {'accuracy'}", default = '{}', option = true}},
+            {'loss', "a name ('sparse_categorical_crossentropy', 'categorical_crossentropy', 'binary_crossentropy', 'mse', 'mae', 'huber', 'log_cosh', 'kl_divergence', 'poisson', 'hinge', 'squared_hinge', 'categorical_hinge', 'cosine_similarity', 'mape', 'msle') or one from nn.losses", option = true},
+            {'metrics', "names such as {'accuracy'}: also 'categorical_accuracy', 'sparse_categorical_accuracy', 'binary_accuracy', 'top_k_categorical_accuracy', 'sparse_top_k_categorical_accuracy' (k = 5), 'mse', 'root_mean_squared_error', 'mae', 'mape', 'msle', 'logcosh', 'kl_divergence', 'poisson', 'cosine_similarity', 'hinge', 'squared_hinge', 'categorical_hinge'", default = '{}', option = true}},
   example = "model = nn.Sequential{nn.layers.Dense{3, activation = 'softmax', input_shape = {4}}}\nmodel:compile{optimizer = 'adam', loss = 'sparse_categorical_crossentropy', metrics = {'accuracy'}}"})
 doc(S .. 'fit', {call = 'model:fit(x, y [, {epochs=1, batch_size=32, ...}])',
   text = 'Trains the model; returns its History. Ctrl-C stops after the current batch and ' ..
@@ -574,8 +574,20 @@ for _, loss in ipairs{
     {'CategoricalCrossentropy', 'Cross-entropy with one-hot labels against predicted probabilities.', smoothing('a/K (K classes)')},
     {'BinaryCrossentropy', 'Cross-entropy for yes/no labels (0 or 1) against one probability each.', smoothing('0.5*a')},
     {'MeanSquaredError', 'The mean of the squared differences.', {}},
-    {'MeanAbsoluteError', 'The mean of the absolute differences.', {}}} do
-  local call = #loss[3] == 2 and 'from_logits=false, label_smoothing=0' or
+    {'MeanAbsoluteError', 'The mean of the absolute differences.', {}},
+    {'Huber', 'Half the squared difference up to delta, then growing linearly: ' ..
+              'delta*|e| - delta^2/2 (mean over the last axis).',
+     {{'delta', 'where the square turns into a line (> 0)', default = '1', option = true}}, 'delta=1'},
+    {'LogCosh', 'The mean of log(cosh(prediction - label)): e^2/2 near zero, |e| - log 2 far away.', {}},
+    {'KLDivergence', 'sum(y * log(y / p)) over the last axis, y and p clipped to [1e-7, 1] (alias kld).', {}},
+    {'Poisson', 'The mean of p - y*log(p + 1e-7), for counts.', {}},
+    {'Hinge', 'The mean of max(1 - y*p, 0); labels -1/1 (0/1 labels are read as -1/1).', {}},
+    {'SquaredHinge', 'The mean of max(1 - y*p, 0)^2; labels -1/1 (0/1 labels are read as -1/1).', {}},
+    {'CategoricalHinge', 'max(max((1 - y)*p) - sum(y*p) + 1, 0) per row, for one-hot labels.', {}},
+    {'CosineSimilarity', 'Minus the cosine of the label and prediction rows (-1 is the best).', {}},
+    {'MeanAbsolutePercentageError', 'The mean of 100*|y - p| / max(|y|, 1e-7) (alias mape).', {}},
+    {'MeanSquaredLogarithmicError', 'The mean of (log(max(p, 1e-7) + 1) - log(max(y, 1e-7) + 1))^2 (alias msle).', {}}} do
+  local call = loss[4] or #loss[3] == 2 and 'from_logits=false, label_smoothing=0' or
                #loss[3] == 1 and 'from_logits=false' or ''
   doc('nn.losses.' .. loss[1], {call = 'nn.losses.' .. loss[1] .. '{' .. call .. '}',
     text = loss[2], params = loss[3],

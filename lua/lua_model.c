@@ -600,17 +600,35 @@ static void parse_loss(lua_State *L, int index, nn_loss *loss, const char *funct
         nn_lua_raise(L, function);
     if (lua_istable(L, index)) {
         /* Keras gives label_smoothing to the categorical and binary crossentropies only,
-         * so the others reject it as an unknown option. */
+         * from_logits to the crossentropies, delta to huber, and nothing to the losses
+         * added with huber; the others reject them as unknown options. (mean squared and
+         * absolute error kept from_logits, which they have always taken and ignored.) */
         static const char *const smoothing_names[] = {"name", "from_logits",
                                                       "label_smoothing", NULL};
         static const char *const plain_names[] = {"name", "from_logits", NULL};
+        static const char *const huber_names[] = {"name", "delta", NULL};
+        static const char *const name_only[] = {"name", NULL};
         bool smooths = nn_loss_takes_label_smoothing(loss->kind);
-        nn_lua_check_option_names(L, index, function, smooths ? smoothing_names : plain_names,
-                                  0);
-        loss->from_logits = nn_lua_opt_boolean(L, index, "from_logits", false, function);
+        const char *const *valid = smooths                          ? smoothing_names
+                                   : loss->kind == NN_LOSS_HUBER    ? huber_names
+                                   : loss->kind <= NN_LOSS_MEAN_ABSOLUTE_ERROR ? plain_names
+                                                                               : name_only;
+        nn_lua_check_option_names(L, index, function, valid, 0);
+        if (valid == smoothing_names || valid == plain_names)
+            loss->from_logits = nn_lua_opt_boolean(L, index, "from_logits", false, function);
         if (smooths)
             loss->label_smoothing = nn_lua_opt_number(L, index, "label_smoothing", 0.0, 0.0,
                                                       1.0, function);
+        if (loss->kind == NN_LOSS_HUBER) {
+            /* Any number here; nn_loss_check says which deltas make sense. */
+            int type = lua_getfield(L, index, "delta");
+            if (type != LUA_TNIL && type != LUA_TNUMBER)
+                nn_lua_error(L, "%s: delta must be a number, got %s", function,
+                             nn_lua_typename(L, -1));
+            if (type == LUA_TNUMBER)
+                loss->delta = lua_tonumber(L, -1);
+            lua_pop(L, 1);
+        }
     }
 }
 

@@ -110,6 +110,18 @@ nn.losses = {
   BinaryCrossentropy = loss('nn.losses.BinaryCrossentropy', {name = 'binary_crossentropy'}),
   MeanSquaredError = loss('nn.losses.MeanSquaredError', {name = 'mean_squared_error'}),
   MeanAbsoluteError = loss('nn.losses.MeanAbsoluteError', {name = 'mean_absolute_error'}),
+  Huber = loss('nn.losses.Huber', {name = 'huber'}),
+  LogCosh = loss('nn.losses.LogCosh', {name = 'log_cosh'}),
+  KLDivergence = loss('nn.losses.KLDivergence', {name = 'kl_divergence'}),
+  Poisson = loss('nn.losses.Poisson', {name = 'poisson'}),
+  Hinge = loss('nn.losses.Hinge', {name = 'hinge'}),
+  SquaredHinge = loss('nn.losses.SquaredHinge', {name = 'squared_hinge'}),
+  CategoricalHinge = loss('nn.losses.CategoricalHinge', {name = 'categorical_hinge'}),
+  CosineSimilarity = loss('nn.losses.CosineSimilarity', {name = 'cosine_similarity'}),
+  MeanAbsolutePercentageError = loss('nn.losses.MeanAbsolutePercentageError',
+    {name = 'mean_absolute_percentage_error'}),
+  MeanSquaredLogarithmicError = loss('nn.losses.MeanSquaredLogarithmicError',
+    {name = 'mean_squared_logarithmic_error'}),
 }
 
 -- Initializers and constraints take Keras' arguments by position, in Keras' order

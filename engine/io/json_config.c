@@ -1228,9 +1228,11 @@ nn_status nn_json_optimizer_read(nn_optimizer_config *out, const cJSON *json, co
 cJSON *nn_json_loss_write(const nn_loss *loss)
 {
     cJSON *object = cJSON_CreateObject();
+    /* delta is written for huber only, so other files read as before. */
     if (!put(object, "name", cJSON_CreateString(nn_loss_name(loss->kind))) ||
         !put(object, "from_logits", cJSON_CreateBool(loss->from_logits)) ||
-        !put(object, "label_smoothing", cJSON_CreateNumber(loss->label_smoothing))) {
+        !put(object, "label_smoothing", cJSON_CreateNumber(loss->label_smoothing)) ||
+        (loss->kind == NN_LOSS_HUBER && !put(object, "delta", cJSON_CreateNumber(loss->delta)))) {
         cJSON_Delete(object);
         nn_error(NN_ERR_MEMORY, "out of memory describing the loss");
         return NULL;
@@ -1240,9 +1242,9 @@ cJSON *nn_json_loss_write(const nn_loss *loss)
 
 nn_status nn_json_loss_read(nn_loss *out, const cJSON *json, const char *where)
 {
-    static const char *const names[] = {"name", "from_logits", "label_smoothing"};
-    const cJSON *fields[3];
-    NN_TRY(nn_json_fields(json, names, 3, fields, where, "the loss"));
+    static const char *const names[] = {"name", "from_logits", "label_smoothing", "delta"};
+    const cJSON *fields[4];
+    NN_TRY(nn_json_fields(json, names, 4, fields, where, "the loss"));
     const char *name = NULL;
     NN_TRY(read_string(fields[0], &name, where, "loss name"));
     NN_TRY(engine_check(nn_loss_parse(name, out), where));
@@ -1252,5 +1254,8 @@ nn_status nn_json_loss_read(nn_loss *out, const cJSON *json, const char *where)
     /* Files from before label_smoothing existed read it as 0, the default. */
     if (fields[2])
         NN_TRY(read_number(fields[2], &out->label_smoothing, where, "label_smoothing"));
+    /* Without it (files before huber), Keras' default that nn_loss_parse set. */
+    if (fields[3])
+        NN_TRY(read_number(fields[3], &out->delta, where, "delta"));
     return engine_check(nn_loss_check(out), where);
 }

@@ -31,8 +31,8 @@ nn_status nn_json_layer_read(nn_layer **out, const cJSON *entry, const char *whe
 cJSON *nn_json_optimizer_write(const nn_optimizer_config *config);
 nn_status nn_json_optimizer_read(nn_optimizer_config *out, const cJSON *json, const char *where);
 
-/* {"name": "mse", "from_logits": false, "label_smoothing": 0} (a file without
- * label_smoothing reads it as 0). */
+/* {"name": "mse", "from_logits": false, "label_smoothing": 0}, and "delta" for huber
+ * (a file without label_smoothing reads it as 0, a huber without delta as 1). */
 cJSON *nn_json_loss_write(const nn_loss *loss);
 nn_status nn_json_loss_read(nn_loss *out, const cJSON *json, const char *where);
 

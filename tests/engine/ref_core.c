@@ -69,7 +69,10 @@ static double log_softmax_crossentropy(const double *z, const double *t, int64_t
     return loss;
 }
 
-double ref_loss(nn_loss_kind kind, bool from_logits, nn_activation_kind last,
+/* max(x, lower) */
+static double at_least(double x, double lower) { return x > lower ? x : lower; }
+
+double ref_loss(nn_loss_kind kind, bool from_logits, double delta, nn_activation_kind last,
                 const double *logits, const double *labels, int64_t batch, int64_t width)
 {
     size_t n = (size_t)(batch * width);
@@ -82,9 +85,15 @@ double ref_loss(nn_loss_kind kind, bool from_logits, nn_activation_kind last,
         for (int64_t j = 0; j < width; j++)
             target[b * width + j] = sparse ? (j == (int64_t)labels[b] ? 1.0 : 0.0)
                                            : labels[b * width + j];
+    /* Keras' hinge losses: labels that are all 0 or 1 (in the whole batch) mean -1 and 1. */
+    bool all_binary = true;
+    for (size_t i = 0; i < n; i++)
+        all_binary = all_binary && (target[i] == 0.0 || target[i] == 1.0);
+    const double epsilon = 1e-7;
     double total = 0.0;
     for (int64_t b = 0; b < batch; b++) {
         const double *z = logits + b * width, *p = pred + b * width, *t = target + b * width;
+        double pos = 0.0, neg = -INFINITY, tt = 0.0, pp = 0.0, tp = 0.0;
         switch (kind) {
         case NN_LOSS_SPARSE_CATEGORICAL_CROSSENTROPY:
         case NN_LOSS_CATEGORICAL_CROSSENTROPY:
@@ -129,6 +138,62 @@ double ref_loss(nn_loss_kind kind, bool from_logits, nn_activation_kind last,
         case NN_LOSS_MEAN_ABSOLUTE_ERROR:
             for (int64_t j = 0; j < width; j++)
                 total += fabs(p[j] - t[j]) / (double)width;
+            break;
+        case NN_LOSS_HUBER:
+            for (int64_t j = 0; j < width; j++) {
+                double e = fabs(p[j] - t[j]);
+                total += (e <= delta ? 0.5 * e * e : delta * e - 0.5 * delta * delta) /
+                         (double)width;
+            }
+            break;
+        case NN_LOSS_LOG_COSH:
+            for (int64_t j = 0; j < width; j++)
+                total += log(cosh(p[j] - t[j])) / (double)width;
+            break;
+        case NN_LOSS_KL_DIVERGENCE:
+            for (int64_t j = 0; j < width; j++) {
+                double ct = fmin(at_least(t[j], epsilon), 1.0);
+                double cp = fmin(at_least(p[j], epsilon), 1.0);
+                total += ct * log(ct / cp);
+            }
+            break;
+        case NN_LOSS_POISSON:
+            for (int64_t j = 0; j < width; j++)
+                total += (p[j] - t[j] * log(p[j] + epsilon)) / (double)width;
+            break;
+        case NN_LOSS_HINGE:
+        case NN_LOSS_SQUARED_HINGE:
+            for (int64_t j = 0; j < width; j++) {
+                double sign = all_binary ? 2.0 * t[j] - 1.0 : t[j];
+                double margin = at_least(1.0 - sign * p[j], 0.0);
+                total += (kind == NN_LOSS_HINGE ? margin : margin * margin) / (double)width;
+            }
+            break;
+        case NN_LOSS_CATEGORICAL_HINGE:
+            for (int64_t j = 0; j < width; j++) {
+                pos += t[j] * p[j];
+                neg = fmax(neg, (1.0 - t[j]) * p[j]);
+            }
+            total += at_least(neg - pos + 1.0, 0.0);
+            break;
+        case NN_LOSS_COSINE_SIMILARITY:
+            for (int64_t j = 0; j < width; j++) {
+                tt += t[j] * t[j];
+                pp += p[j] * p[j];
+                tp += t[j] * p[j];
+            }
+            total -= tp / (at_least(sqrt(tt), epsilon) * at_least(sqrt(pp), epsilon));
+            break;
+        case NN_LOSS_MEAN_ABSOLUTE_PERCENTAGE_ERROR:
+            for (int64_t j = 0; j < width; j++)
+                total += 100.0 * fabs(t[j] - p[j]) / at_least(fabs(t[j]), epsilon) /
+                         (double)width;
+            break;
+        case NN_LOSS_MEAN_SQUARED_LOGARITHMIC_ERROR:
+            for (int64_t j = 0; j < width; j++) {
+                double e = log(at_least(p[j], epsilon) + 1.0) - log(at_least(t[j], epsilon) + 1.0);
+                total += e * e / (double)width;
+            }
             break;
         default:
             break;

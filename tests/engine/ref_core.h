@@ -22,8 +22,8 @@ void ref_activation(nn_activation_kind kind, double *y, const double *x, int64_t
 
 /* The mean loss Keras computes for a last layer with activation `last` whose
  * pre-activation is logits (batch, width); labels are (batch,) class ids for the sparse
- * loss and (batch, width) otherwise. */
-double ref_loss(nn_loss_kind kind, bool from_logits, nn_activation_kind last,
+ * loss and (batch, width) otherwise; delta is huber's. */
+double ref_loss(nn_loss_kind kind, bool from_logits, double delta, nn_activation_kind last,
                 const double *logits, const double *labels, int64_t batch, int64_t width);
 
 /* Applies a norm constraint (max_norm, unit_norm, min_max_norm) or non_neg in place,

@@ -18,7 +18,8 @@ typedef struct loss_case {
     bool from_logits;
     nn_activation_kind last;
     float low, high;
-    bool hard_labels; /* one-hot / 0-1 targets rather than soft ones */
+    bool hard_labels; /* one-hot / 0-1 targets rather than soft ones (hinge: else -1/1) */
+    double delta;     /* huber's (0: the default, 1) */
 } loss_case;
 
 typedef struct reference_context {
@@ -31,8 +32,8 @@ static double reference_of_logits(const double *logits, size_t n, void *context)
 {
     (void)n;
     const reference_context *r = context;
-    return ref_loss(r->c->kind, r->c->from_logits, r->c->last, logits, r->labels, r->batch,
-                    r->width);
+    return ref_loss(r->c->kind, r->c->from_logits, r->c->delta, r->c->last, logits, r->labels,
+                    r->batch, r->width);
 }
 
 /* Labels fitting the loss: class ids, one-hot or soft distributions, 0/1 or soft binary
@@ -49,6 +50,8 @@ static void make_labels(float *labels, const loss_case *c, int64_t batch, int64_
             labels[b] = (float)((int64_t)(u[b] * (float)width) % width);
         break;
     case NN_LOSS_CATEGORICAL_CROSSENTROPY:
+    case NN_LOSS_KL_DIVERGENCE:
+    case NN_LOSS_CATEGORICAL_HINGE:
         for (int64_t b = 0; b < batch; b++) {
             float sum = 0.0f;
             int64_t hot = (int64_t)(u[b * width] * (float)width) % width;
@@ -64,6 +67,20 @@ static void make_labels(float *labels, const loss_case *c, int64_t batch, int64_
     case NN_LOSS_BINARY_CROSSENTROPY:
         for (size_t i = 0; i < n; i++)
             labels[i] = c->hard_labels ? (u[i] > 0.5f ? 1.0f : 0.0f) : u[i];
+        break;
+    case NN_LOSS_HINGE:
+    case NN_LOSS_SQUARED_HINGE:
+        for (size_t i = 0; i < n; i++)
+            labels[i] = (u[i] > 0.5f ? 1.0f : 0.0f) * (c->hard_labels ? 1.0f : 2.0f) -
+                        (c->hard_labels ? 0.0f : 1.0f);
+        break;
+    case NN_LOSS_POISSON:
+        for (size_t i = 0; i < n; i++)
+            labels[i] = floorf(4.0f * u[i]); /* counts 0 to 3 */
+        break;
+    case NN_LOSS_MEAN_SQUARED_LOGARITHMIC_ERROR:
+        for (size_t i = 0; i < n; i++)
+            labels[i] = 2.0f * u[i];
         break;
     default:
         for (size_t i = 0; i < n; i++)
@@ -125,7 +142,7 @@ static void check_loss(const loss_case *c, int64_t batch, int64_t width, uint64_
     make_labels(labels, c, batch, width, seed + 100);
     nn_activation last = nn_activation_default(c->last);
     nn_activation_forward(last, pred, logits, n, (size_t)width);
-    nn_loss loss = {c->kind, c->from_logits, 0.0, 1.0};
+    nn_loss loss = {c->kind, c->from_logits, 0.0, c->delta > 0.0 ? c->delta : 1.0};
 
     double value = nn_loss_forward_backward(&loss, last, dlogits, pred, logits, labels, NULL,
                                             batch, width);
@@ -133,7 +150,9 @@ static void check_loss(const loss_case *c, int64_t batch, int64_t width, uint64_
                                                  batch, width);
     ts_to_double(logits_d, logits, n);
     ts_to_double(labels_d, labels, label_count);
-    reference_context context = {c, labels_d, batch, width};
+    loss_case with_delta = *c;
+    with_delta.delta = loss.delta;
+    reference_context context = {&with_delta, labels_d, batch, width};
     double expected = reference_of_logits(logits_d, n, &context);
     ts_numeric_gradient(reference_of_logits, &context, logits_d, n, 1e-6, numeric);
 
@@ -166,14 +185,14 @@ static void check_loss(const loss_case *c, int64_t batch, int64_t width, uint64_
 Test(loss, sparse_categorical_crossentropy_paths)
 {
     static const loss_case cases[] = {
-        {"sparse CE, softmax (fused)", SCE, false, NN_ACTIVATION_SOFTMAX, -3, 3, true},
-        {"sparse CE, from_logits", SCE, true, NN_ACTIVATION_LINEAR, -3, 3, true},
+        {"sparse CE, softmax (fused)", SCE, false, NN_ACTIVATION_SOFTMAX, -3, 3, true, 0},
+        {"sparse CE, from_logits", SCE, true, NN_ACTIVATION_LINEAR, -3, 3, true, 0},
         {"sparse CE, from_logits after softmax (fused)", SCE, true, NN_ACTIVATION_SOFTMAX, -3,
-         3, true},
+         3, true, 0},
         {"sparse CE, probabilities (linear)", SCE, false, NN_ACTIVATION_LINEAR, 0.05f, 0.95f,
-         true},
+         true, 0},
         {"sparse CE, probabilities through sigmoid", SCE, false, NN_ACTIVATION_SIGMOID, -3, 3,
-         true},
+         true, 0},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
         check_loss(&cases[i], 7, 5, 10 + i);
@@ -182,13 +201,13 @@ Test(loss, sparse_categorical_crossentropy_paths)
 Test(loss, categorical_crossentropy_paths)
 {
     static const loss_case cases[] = {
-        {"CE, softmax (fused), one-hot", CCE, false, NN_ACTIVATION_SOFTMAX, -3, 3, true},
-        {"CE, softmax (fused), soft labels", CCE, false, NN_ACTIVATION_SOFTMAX, -3, 3, false},
-        {"CE, from_logits", CCE, true, NN_ACTIVATION_LINEAR, -3, 3, false},
+        {"CE, softmax (fused), one-hot", CCE, false, NN_ACTIVATION_SOFTMAX, -3, 3, true, 0},
+        {"CE, softmax (fused), soft labels", CCE, false, NN_ACTIVATION_SOFTMAX, -3, 3, false, 0},
+        {"CE, from_logits", CCE, true, NN_ACTIVATION_LINEAR, -3, 3, false, 0},
         {"CE, probabilities (linear), normalised", CCE, false, NN_ACTIVATION_LINEAR, 0.05f,
-         0.95f, false},
-        {"CE, probabilities through sigmoid", CCE, false, NN_ACTIVATION_SIGMOID, -2, 2, true},
-        {"CE, probabilities through tanh", CCE, false, NN_ACTIVATION_TANH, 0.1f, 2, false},
+         0.95f, false, 0},
+        {"CE, probabilities through sigmoid", CCE, false, NN_ACTIVATION_SIGMOID, -2, 2, true, 0},
+        {"CE, probabilities through tanh", CCE, false, NN_ACTIVATION_TANH, 0.1f, 2, false, 0},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
         check_loss(&cases[i], 6, 4, 20 + i);
@@ -197,11 +216,11 @@ Test(loss, categorical_crossentropy_paths)
 Test(loss, binary_crossentropy_paths)
 {
     static const loss_case cases[] = {
-        {"BCE, sigmoid (fused), 0/1", BCE, false, NN_ACTIVATION_SIGMOID, -4, 4, true},
-        {"BCE, sigmoid (fused), soft", BCE, false, NN_ACTIVATION_SIGMOID, -4, 4, false},
-        {"BCE, from_logits", BCE, true, NN_ACTIVATION_LINEAR, -4, 4, false},
-        {"BCE, probabilities (linear)", BCE, false, NN_ACTIVATION_LINEAR, 0.05f, 0.95f, false},
-        {"BCE, probabilities through softmax", BCE, false, NN_ACTIVATION_SOFTMAX, -2, 2, true},
+        {"BCE, sigmoid (fused), 0/1", BCE, false, NN_ACTIVATION_SIGMOID, -4, 4, true, 0},
+        {"BCE, sigmoid (fused), soft", BCE, false, NN_ACTIVATION_SIGMOID, -4, 4, false, 0},
+        {"BCE, from_logits", BCE, true, NN_ACTIVATION_LINEAR, -4, 4, false, 0},
+        {"BCE, probabilities (linear)", BCE, false, NN_ACTIVATION_LINEAR, 0.05f, 0.95f, false, 0},
+        {"BCE, probabilities through softmax", BCE, false, NN_ACTIVATION_SOFTMAX, -2, 2, true, 0},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
         check_loss(&cases[i], 5, 3, 30 + i);
@@ -212,26 +231,91 @@ Test(loss, binary_crossentropy_paths)
 Test(loss, regression_losses)
 {
     static const loss_case cases[] = {
-        {"MSE, linear", NN_LOSS_MEAN_SQUARED_ERROR, false, NN_ACTIVATION_LINEAR, -2, 2, false},
+        {"MSE, linear", NN_LOSS_MEAN_SQUARED_ERROR, false, NN_ACTIVATION_LINEAR, -2, 2, false, 0},
         {"MSE, through tanh", NN_LOSS_MEAN_SQUARED_ERROR, false, NN_ACTIVATION_TANH, -2, 2,
-         false},
+         false, 0},
         {"MSE, through softmax", NN_LOSS_MEAN_SQUARED_ERROR, false, NN_ACTIVATION_SOFTMAX, -2,
-         2, false},
-        {"MAE, linear", NN_LOSS_MEAN_ABSOLUTE_ERROR, false, NN_ACTIVATION_LINEAR, -2, 2, false},
+         2, false, 0},
+        {"MAE, linear", NN_LOSS_MEAN_ABSOLUTE_ERROR, false, NN_ACTIVATION_LINEAR, -2, 2, false, 0},
         {"MAE, through sigmoid", NN_LOSS_MEAN_ABSOLUTE_ERROR, false, NN_ACTIVATION_SIGMOID, -2,
-         2, false},
+         2, false, 0},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
         check_loss(&cases[i], 6, 3, 40 + i);
 }
 
+#define LIN NN_ACTIVATION_LINEAR
+#define SOFTMAX NN_ACTIVATION_SOFTMAX
+#define SIGMOID NN_ACTIVATION_SIGMOID
+
+/* The losses added after Keras' first five, each after a linear, softmax and sigmoid
+ * last layer, against the naive double reference (ref_loss) and its central
+ * differences, with and without sample weights. */
+Test(loss, keras_regression_and_hinge_losses)
+{
+    static const loss_case cases[] = {
+        {"huber, linear", NN_LOSS_HUBER, false, LIN, -3, 3, false, 0},
+        {"huber delta 2, linear", NN_LOSS_HUBER, false, LIN, -4, 4, false, 2.0},
+        {"huber delta 0.1, softmax", NN_LOSS_HUBER, false, SOFTMAX, -3, 3, false, 0.1},
+        {"huber delta 0.3, sigmoid", NN_LOSS_HUBER, false, SIGMOID, -3, 3, false, 0.3},
+        {"log_cosh, linear", NN_LOSS_LOG_COSH, false, LIN, -4, 4, false, 0},
+        {"log_cosh, softmax", NN_LOSS_LOG_COSH, false, SOFTMAX, -3, 3, false, 0},
+        {"log_cosh, sigmoid", NN_LOSS_LOG_COSH, false, SIGMOID, -3, 3, false, 0},
+        {"kl_divergence, softmax, soft labels", NN_LOSS_KL_DIVERGENCE, false, SOFTMAX, -3, 3,
+         false, 0},
+        {"kl_divergence, softmax, one-hot (zeros clipped)", NN_LOSS_KL_DIVERGENCE, false,
+         SOFTMAX, -3, 3, true, 0},
+        {"kl_divergence, sigmoid", NN_LOSS_KL_DIVERGENCE, false, SIGMOID, -3, 3, false, 0},
+        {"kl_divergence, linear inside (0, 1)", NN_LOSS_KL_DIVERGENCE, false, LIN, 0.05f, 0.95f,
+         false, 0},
+        {"poisson, softmax", NN_LOSS_POISSON, false, SOFTMAX, -3, 3, false, 0},
+        {"poisson, sigmoid", NN_LOSS_POISSON, false, SIGMOID, -3, 3, false, 0},
+        {"poisson, linear > 0", NN_LOSS_POISSON, false, LIN, 0.1f, 3, false, 0},
+        {"hinge, linear, 0/1 labels", NN_LOSS_HINGE, false, LIN, -2, 2, true, 0},
+        {"hinge, linear, -1/1 labels", NN_LOSS_HINGE, false, LIN, -2, 2, false, 0},
+        {"hinge, sigmoid, 0/1 labels", NN_LOSS_HINGE, false, SIGMOID, -3, 3, true, 0},
+        {"hinge, softmax, -1/1 labels", NN_LOSS_HINGE, false, SOFTMAX, -3, 3, false, 0},
+        {"squared_hinge, linear, 0/1 labels", NN_LOSS_SQUARED_HINGE, false, LIN, -2, 2, true,
+         0},
+        {"squared_hinge, linear, -1/1 labels", NN_LOSS_SQUARED_HINGE, false, LIN, -2, 2, false,
+         0},
+        {"squared_hinge, sigmoid", NN_LOSS_SQUARED_HINGE, false, SIGMOID, -3, 3, true, 0},
+        {"squared_hinge, softmax", NN_LOSS_SQUARED_HINGE, false, SOFTMAX, -3, 3, false, 0},
+        {"categorical_hinge, linear", NN_LOSS_CATEGORICAL_HINGE, false, LIN, -2, 2, true, 0},
+        {"categorical_hinge, softmax", NN_LOSS_CATEGORICAL_HINGE, false, SOFTMAX, -3, 3, true,
+         0},
+        {"categorical_hinge, sigmoid", NN_LOSS_CATEGORICAL_HINGE, false, SIGMOID, -3, 3, true,
+         0},
+        {"cosine_similarity, linear", NN_LOSS_COSINE_SIMILARITY, false, LIN, -2, 2, false, 0},
+        {"cosine_similarity, softmax", NN_LOSS_COSINE_SIMILARITY, false, SOFTMAX, -3, 3, false,
+         0},
+        {"cosine_similarity, sigmoid", NN_LOSS_COSINE_SIMILARITY, false, SIGMOID, -3, 3, false,
+         0},
+        {"mape, linear", NN_LOSS_MEAN_ABSOLUTE_PERCENTAGE_ERROR, false, LIN, -2, 2, false, 0},
+        {"mape, softmax", NN_LOSS_MEAN_ABSOLUTE_PERCENTAGE_ERROR, false, SOFTMAX, -3, 3, false,
+         0},
+        {"mape, sigmoid", NN_LOSS_MEAN_ABSOLUTE_PERCENTAGE_ERROR, false, SIGMOID, -3, 3, false,
+         0},
+        {"msle, linear (some below 0, clipped)", NN_LOSS_MEAN_SQUARED_LOGARITHMIC_ERROR, false,
+         LIN, -0.5f, 2, false, 0},
+        {"msle, softmax", NN_LOSS_MEAN_SQUARED_LOGARITHMIC_ERROR, false, SOFTMAX, -3, 3, false,
+         0},
+        {"msle, sigmoid", NN_LOSS_MEAN_SQUARED_LOGARITHMIC_ERROR, false, SIGMOID, -3, 3, false,
+         0},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        check_loss(&cases[i], 6, 4, 70 + i);
+        check_loss(&cases[i], 5, 1, 170 + i); /* one output column */
+    }
+}
+
 Test(loss, extreme_logits_stay_finite_and_exact)
 {
     static const loss_case cases[] = {
-        {"sparse CE, softmax, logits +-50", SCE, false, NN_ACTIVATION_SOFTMAX, -50, 50, true},
-        {"CE, softmax, logits +-50", CCE, false, NN_ACTIVATION_SOFTMAX, -50, 50, true},
-        {"sparse CE, from_logits, logits +-50", SCE, true, NN_ACTIVATION_LINEAR, -50, 50, true},
-        {"BCE, sigmoid, logits +-50", BCE, false, NN_ACTIVATION_SIGMOID, -50, 50, true},
+        {"sparse CE, softmax, logits +-50", SCE, false, NN_ACTIVATION_SOFTMAX, -50, 50, true, 0},
+        {"CE, softmax, logits +-50", CCE, false, NN_ACTIVATION_SOFTMAX, -50, 50, true, 0},
+        {"sparse CE, from_logits, logits +-50", SCE, true, NN_ACTIVATION_LINEAR, -50, 50, true, 0},
+        {"BCE, sigmoid, logits +-50", BCE, false, NN_ACTIVATION_SIGMOID, -50, 50, true, 0},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
         check_loss(&cases[i], 8, 10, 50 + i);
@@ -492,4 +576,189 @@ Test(metrics, sums_over_the_batch)
     cr_assert(fabs(nn_metric_sum(&metric, p, t, 2, 2) - (0.5 + 2.0)) < 1e-12);
     metric.kind = NN_METRIC_MEAN_ABSOLUTE_ERROR;
     cr_assert(fabs(nn_metric_sum(&metric, p, t, 2, 2) - (0.5 + 1.0)) < 1e-12);
+}
+
+/* ---- the losses and metrics added with huber ---- */
+
+Test(loss, keras_names_aliases_and_huber_delta)
+{
+    static const struct {
+        const char *name;
+        nn_loss_kind kind;
+    } cases[] = {
+        {"huber", NN_LOSS_HUBER},
+        {"Huber", NN_LOSS_HUBER},
+        {"log_cosh", NN_LOSS_LOG_COSH},
+        {"logcosh", NN_LOSS_LOG_COSH},
+        {"kl_divergence", NN_LOSS_KL_DIVERGENCE},
+        {"kld", NN_LOSS_KL_DIVERGENCE},
+        {"KLD", NN_LOSS_KL_DIVERGENCE},
+        {"kullback_leibler_divergence", NN_LOSS_KL_DIVERGENCE},
+        {"KLDivergence", NN_LOSS_KL_DIVERGENCE},
+        {"poisson", NN_LOSS_POISSON},
+        {"hinge", NN_LOSS_HINGE},
+        {"SquaredHinge", NN_LOSS_SQUARED_HINGE},
+        {"categorical_hinge", NN_LOSS_CATEGORICAL_HINGE},
+        {"cosine_similarity", NN_LOSS_COSINE_SIMILARITY},
+        {"mape", NN_LOSS_MEAN_ABSOLUTE_PERCENTAGE_ERROR},
+        {"MAPE", NN_LOSS_MEAN_ABSOLUTE_PERCENTAGE_ERROR},
+        {"msle", NN_LOSS_MEAN_SQUARED_LOGARITHMIC_ERROR},
+        {"MeanSquaredLogarithmicError", NN_LOSS_MEAN_SQUARED_LOGARITHMIC_ERROR},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        nn_loss loss = {.delta = 7.0};
+        cr_assert_eq(nn_loss_parse(cases[i].name, &loss), NN_OK, "%s", cases[i].name);
+        cr_assert_eq(loss.kind, cases[i].kind, "%s", cases[i].name);
+        cr_assert_eq(loss.delta, 1.0, "%s: Keras' default delta", cases[i].name);
+        cr_assert_eq(nn_loss_check(&loss), NN_OK, "%s", cases[i].name);
+    }
+    nn_loss loss;
+    cr_assert_eq(nn_loss_parse("hubber", &loss), NN_ERR_ARGUMENT);
+    MESSAGE_HAS("'huber', 'log_cosh', 'kl_divergence'");
+    MESSAGE_HAS("'mean_squared_logarithmic_error', 'mse', 'mae', 'kld', 'mape', 'msle'");
+    cr_assert_str_eq(nn_loss_name(NN_LOSS_KL_DIVERGENCE), "kl_divergence");
+    nn_loss_parse("huber", &loss);
+    const double bad[] = {0.0, -1.0, INFINITY, NAN};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        loss.delta = bad[i];
+        cr_assert_eq(nn_loss_check(&loss), NN_ERR_ARGUMENT, "delta %g", bad[i]);
+        MESSAGE_HAS("huber: delta must be a finite number > 0");
+    }
+    /* Only huber reads delta. */
+    nn_loss_parse("mse", &loss);
+    loss.delta = -1.0;
+    cr_assert_eq(nn_loss_check(&loss), NN_OK);
+    /* The new losses take labels of the output's shape, (batch,) for one column. */
+    nn_shape output = {2, {-1, 3}}, column = {2, {-1, 1}};
+    nn_shape four = {1, {4}};
+    cr_assert_eq(check_labels(NN_LOSS_HUBER, output, four, NN_DTYPE_F32, NULL), NN_ERR_SHAPE);
+    MESSAGE_HAS("huber expects labels of the output's shape (None, 3), but received labels of "
+                "shape (4,)");
+    cr_assert_eq(check_labels(NN_LOSS_POISSON, column, four, NN_DTYPE_F32, NULL), NN_OK);
+    const double infinite[4] = {0, 1, INFINITY, 0};
+    cr_assert_eq(check_labels(NN_LOSS_KL_DIVERGENCE, column, four, NN_DTYPE_F32, infinite),
+                 NN_ERR_NUMERIC);
+    MESSAGE_HAS("kl_divergence: label at index 2 is inf; labels must be finite");
+}
+
+/* Keras' own examples, worked by hand. */
+Test(loss, keras_examples_by_hand)
+{
+    nn_activation linear = nn_activation_default(NN_ACTIVATION_LINEAR);
+    const float t[4] = {0, 1, 0, 0}, p[4] = {0.6f, 0.4f, 0.4f, 0.6f};
+    nn_loss loss;
+    /* huber: rows (0.18 + 0.18)/2 and (0.08 + 0.18)/2, mean 0.155 */
+    nn_loss_parse("huber", &loss);
+    double value = nn_loss_forward_backward(&loss, linear, NULL, p, p, t, NULL, 2, 2);
+    cr_assert(fabs(value - 0.155) < 1e-7, "huber %.9g", value);
+    /* delta 0.5: |0.6| is past it: 0.5·0.6 - 0.125 = 0.175 */
+    loss.delta = 0.5;
+    value = nn_loss_forward_backward(&loss, linear, NULL, p, p, t, NULL, 2, 2);
+    cr_assert(fabs(value - (0.175 + 0.175 + 0.08 + 0.175) / 4) < 1e-7, "huber 0.5 %.9g", value);
+    /* kl_divergence: 0 labels clip to 1e-7; about 0.458 */
+    nn_loss_parse("kld", &loss);
+    value = nn_loss_forward_backward(&loss, linear, NULL, p, p, t, NULL, 2, 2);
+    double e = 1e-7;
+    double kl = (e * log(e / 0.6) + log(1 / 0.4) + e * log(e / 0.4) + e * log(e / 0.6)) / 2;
+    cr_assert(fabs(value - kl) < 1e-7 && fabs(value - 0.458) < 1e-3, "kld %.9g", value);
+    /* log_cosh: log cosh 1 / 2 per row, over 2 rows: 0.108 */
+    const float t2[4] = {0, 1, 0, 0}, p2[4] = {1, 1, 0, 0};
+    nn_loss_parse("log_cosh", &loss);
+    value = nn_loss_forward_backward(&loss, linear, NULL, p2, p2, t2, NULL, 2, 2);
+    cr_assert(fabs(value - log(cosh(1.0)) / 4) < 1e-7, "log_cosh %.9g", value);
+    /* cosine_similarity: rows -0, -1, +1: mean 0; the first two only: -0.5 */
+    const float t3[6] = {0, 1, 1, 1, 1, 1}, p3[6] = {1, 0, 1, 1, -1, -1};
+    nn_loss_parse("cosine_similarity", &loss);
+    value = nn_loss_forward_backward(&loss, linear, NULL, p3, p3, t3, NULL, 3, 2);
+    cr_assert(fabs(value) < 1e-7, "cosine %.9g", value);
+    value = nn_loss_forward_backward(&loss, linear, NULL, p3, p3, t3, NULL, 2, 2);
+    cr_assert(fabs(value + 0.5) < 1e-7, "cosine %.9g", value);
+    /* hinge on 0/1 labels reads -1/1: margins (0.4, 0.6, 1.4, 0.4)... */
+    nn_loss_parse("hinge", &loss);
+    value = nn_loss_forward_backward(&loss, linear, NULL, p, p, t, NULL, 2, 2);
+    cr_assert(fabs(value - (1.6 + 0.6 + 1.4 + 1.6) / 4) < 1e-6, "hinge 0/1 %.9g", value);
+    /* ... but one label of 2 in the batch keeps every label as given (0 margins 1). */
+    const float t4[4] = {0, 1, 0, 2};
+    value = nn_loss_forward_backward(&loss, linear, NULL, p, p, t4, NULL, 2, 2);
+    cr_assert(fabs(value - (1.0 + 0.6 + 1.0 + 0.0) / 4) < 1e-6, "hinge as given %.9g", value);
+    /* categorical_hinge: pos 0.4, neg 0.6: 1.2; row two: pos 0, neg 0.6: 1.6 */
+    nn_loss_parse("categorical_hinge", &loss);
+    value = nn_loss_forward_backward(&loss, linear, NULL, p, p, t, NULL, 2, 2);
+    cr_assert(fabs(value - (1.2 + 1.6) / 2) < 1e-6, "categorical_hinge %.9g", value);
+    /* mape: |t - p| / max(|t|, 1e-7): zeros divide by 1e-7 */
+    const float t5[2] = {2, -4}, p5[2] = {1, -5};
+    nn_loss_parse("mape", &loss);
+    value = nn_loss_forward_backward(&loss, linear, NULL, p5, p5, t5, NULL, 1, 2);
+    cr_assert(fabs(value - 100 * (0.5 + 0.25) / 2) < 1e-5, "mape %.9g", value);
+    /* msle: (log 2 - log 3)^2 and the negative prediction clipped to 1e-7 */
+    const float t6[2] = {2, 1}, p6[2] = {1, -3};
+    nn_loss_parse("msle", &loss);
+    value = nn_loss_forward_backward(&loss, linear, NULL, p6, p6, t6, NULL, 1, 2);
+    double a = log(2.0) - log(3.0), b = log1p(1e-7) - log(2.0);
+    cr_assert(fabs(value - (a * a + b * b) / 2) < 1e-7, "msle %.9g", value);
+    /* poisson: p - t log(p + 1e-7) */
+    nn_loss_parse("poisson", &loss);
+    value = nn_loss_forward_backward(&loss, linear, NULL, p6, p6, t6, NULL, 1, 1);
+    cr_assert(fabs(value - (1 - 2 * log(1 + 1e-7))) < 1e-7, "poisson %.9g", value);
+}
+
+Test(metrics, keras_metrics_by_hand)
+{
+    nn_loss sparse = {SCE, false, 0.0, 1.0};
+    nn_metric metric;
+    cr_assert_eq(nn_metric_parse("sparse_top_k_categorical_accuracy", &sparse, &metric), NN_OK);
+    cr_assert_str_eq(metric.name, "sparse_top_k_categorical_accuracy");
+    cr_assert_eq(metric.kind, NN_METRIC_SPARSE_TOP_K_CATEGORICAL_ACCURACY);
+    cr_assert_eq(nn_metric_parse("logcosh", &sparse, &metric), NN_OK);
+    cr_assert_eq(metric.kind, NN_METRIC_LOG_COSH);
+    cr_assert_eq(nn_metric_parse("top_5", &sparse, &metric), NN_ERR_ARGUMENT);
+    MESSAGE_HAS("'top_k_categorical_accuracy', 'sparse_top_k_categorical_accuracy'");
+    MESSAGE_HAS("'categorical_hinge'");
+
+    /* Top 5 of 7: classes 0-3 are in, 4 and 5 tie for fifth (both in, as in_top_k), 6 is
+     * out. */
+    const float row[7] = {0.9f, 0.8f, 0.7f, 0.6f, 0.5f, 0.5f, 0.1f};
+    float pred[21], ids[3] = {5, 6, 0}, onehot[21] = {0};
+    for (int b = 0; b < 3; b++) {
+        memcpy(pred + 7 * b, row, sizeof row);
+        onehot[7 * b + (int)ids[b]] = 1.0f;
+    }
+    metric.kind = NN_METRIC_SPARSE_TOP_K_CATEGORICAL_ACCURACY;
+    cr_assert_eq(nn_metric_sum(&metric, pred, ids, 3, 7), 2.0);
+    metric.kind = NN_METRIC_TOP_K_CATEGORICAL_ACCURACY;
+    cr_assert_eq(nn_metric_sum(&metric, pred, onehot, 3, 7), 2.0);
+    /* Five classes or fewer: always in. */
+    cr_assert_eq(nn_metric_sum(&metric, pred, onehot, 3, 5), 3.0);
+
+    /* root_mean_squared_error: per-row squared errors 0.5 and 2 are summed; the root is of
+     * their mean, sqrt(1.25), not the mean of the roots (1.0607). */
+    const float p[4] = {1, 2, 3, 4}, t[4] = {0, 2, 5, 4};
+    metric.kind = NN_METRIC_ROOT_MEAN_SQUARED_ERROR;
+    double sum = nn_metric_sum(&metric, p, t, 2, 2);
+    cr_assert(fabs(sum - 2.5) < 1e-12, "rmse sum %.17g", sum);
+    cr_assert(fabs(nn_metric_finish(&metric, sum, 2) - sqrt(1.25)) < 1e-12);
+    metric.kind = NN_METRIC_MEAN_SQUARED_ERROR;
+    cr_assert(fabs(nn_metric_finish(&metric, sum, 2) - 1.25) < 1e-12);
+
+    /* cosine_similarity is the cosine itself: rows 0, 1, -1. */
+    const float t3[6] = {0, 1, 1, 1, 1, 1}, p3[6] = {1, 0, 1, 1, -1, -1};
+    metric.kind = NN_METRIC_COSINE_SIMILARITY;
+    cr_assert(fabs(nn_metric_sum(&metric, p3, t3, 2, 2) - 1.0) < 1e-7);
+    cr_assert(fabs(nn_metric_sum(&metric, p3, t3, 3, 2)) < 1e-7);
+    /* hinge: 0/1 labels as -1/1 (margins 0.5 and 0), unless a label in the batch is not
+     * 0 or 1. */
+    const float hp[4] = {0.5f, -2.0f, 0.5f, -2.0f}, binary[4] = {1, 0, 1, 0};
+    const float mixed[4] = {1, 0, -1, 1};
+    metric.kind = NN_METRIC_HINGE;
+    cr_assert(fabs(nn_metric_sum(&metric, hp, binary, 2, 2) - 0.5) < 1e-7);
+    cr_assert(fabs(nn_metric_sum(&metric, hp, mixed, 2, 2) - (0.75 + (1.5 + 3.0) / 2)) < 1e-7,
+              "mixed %.9g", nn_metric_sum(&metric, hp, mixed, 2, 2));
+    metric.kind = NN_METRIC_SQUARED_HINGE;
+    cr_assert(fabs(nn_metric_sum(&metric, hp, binary, 2, 2) - 0.25) < 1e-7);
+    /* The mean ones are the loss of the row: mape of (1 | 2) and (-5 | -4). */
+    const float mp[2] = {1, -5}, mt[2] = {2, -4};
+    metric.kind = NN_METRIC_MEAN_ABSOLUTE_PERCENTAGE_ERROR;
+    cr_assert(fabs(nn_metric_sum(&metric, mp, mt, 2, 1) - 75.0) < 1e-5);
+    metric.kind = NN_METRIC_LOG_COSH;
+    cr_assert(fabs(nn_metric_sum(&metric, mp, mt, 1, 2) - log(cosh(1.0))) < 1e-9);
 }
