@@ -173,6 +173,34 @@ local cases = {
   {'compile with an unknown metric', function()
     model:compile{optimizer = 'adam', loss = 'mse', metrics = {'f7'}}
   end, 'f7'},
+  {'unknown loss lists the Keras names', function()
+    model:compile{optimizer = 'adam', loss = 'hubber'}
+  end, "unknown loss 'hubber'", "'huber', 'log_cosh', 'kl_divergence', 'poisson', 'hinge'", "'msle'"},
+  {'unknown metric lists the new ones', function()
+    model:compile{optimizer = 'adam', loss = 'mse', metrics = {'rmse'}}
+  end, "unknown metric 'rmse'", "'root_mean_squared_error'", "'sparse_top_k_categorical_accuracy'"},
+  {'Huber delta 0', function() nn.losses.Huber{delta = 0} end,
+   'nn.losses.Huber', 'huber: delta must be a finite number > 0, got 0'},
+  {'Huber negative delta at compile', function()
+    model:compile{optimizer = 'adam', loss = {name = 'huber', delta = -2}}
+  end, 'model:compile', 'delta must be a finite number > 0, got -2'},
+  {'Huber infinite delta', function() nn.losses.Huber{delta = math.huge} end, 'got inf'},
+  {'Huber NaN delta', function() nn.losses.Huber{delta = 0 / 0} end, 'got nan'},
+  {'Huber delta not a number', function() nn.losses.Huber{delta = '2'} end,
+   'delta must be a number, got string'},
+  {'a setting Huber does not take', function() nn.losses.Huber{from_logits = true} end,
+   'from_logits', 'delta'},
+  {'delta on another loss', function() nn.losses.LogCosh{delta = 2} end, 'delta'},
+  {'hinge labels of the wrong shape', function()
+    local m = nn.Sequential{L.Dense{3, input_shape = {2}}}
+    m:compile{optimizer = 'sgd', loss = 'hinge'}
+    m:fit(nn.zeros(4, 2), nn.zeros(4), {verbose = 0})
+  end, "hinge expects labels of the output's shape (None, 3)", '(4,)'},
+  {'non-finite KL labels', function()
+    local m = nn.Sequential{L.Dense{1, input_shape = {2}}}
+    m:compile{optimizer = 'sgd', loss = 'kld'}
+    m:fit(nn.zeros(2, 2), nn.tensor{{0}, {math.huge}}, {verbose = 0})
+  end, 'kl_divergence: label at index 1 is inf'},
   {'compile with a negative learning rate', function()
     model:compile{optimizer = nn.optimizers.Adam{learning_rate = -1}, loss = 'mse'}
   end, 'learning_rate'},

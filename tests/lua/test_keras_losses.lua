@@ -1,0 +1,224 @@
+-- The losses and metrics added with huber, from Lua: values by hand on Keras' own
+-- examples (an identity Dense layer predicts x itself), RMSE's root of the mean across
+-- batches, top-k ties, training the same on cpu and emulated with sample weights and a
+-- mask, and a huber loss's delta kept in a model file.
+local t = require 'harness'
+local L = nn.layers
+local devices = {'cpu', 'emulated'}
+
+-- A Dense layer whose output is its input: kernel I, bias 0.
+local function identity_model(device, width, loss, metrics)
+  local model = nn.Sequential{L.Dense{width, input_shape = {width}}}
+  model:to(device)
+  local kernel = {}
+  for i = 1, width do
+    kernel[i] = {}
+    for j = 1, width do kernel[i][j] = i == j and 1 or 0 end
+  end
+  model:set_weights{nn.tensor(kernel), nn.zeros(width)}
+  model:compile{optimizer = nn.optimizers.SGD{learning_rate = 0}, loss = loss, metrics = metrics}
+  return model
+end
+
+local function log_cosh(x) return math.log((math.exp(x) + math.exp(-x)) / 2) end
+
+-- Keras' example for huber, kl_divergence, ...: y_true [[0, 1], [0, 0]],
+-- y_pred [[0.6, 0.4], [0.4, 0.6]].
+local x = nn.tensor{{0.6, 0.4}, {0.4, 0.6}}
+local y = nn.tensor{{0, 1}, {0, 0}}
+local e = 1e-7
+
+t.test('each new loss by hand on Keras\' example', function()
+  local cases = {
+    {'huber', 0.155},  -- rows (0.18 + 0.18)/2, (0.08 + 0.18)/2
+    {nn.losses.Huber{delta = 0.5}, (0.175 + 0.175 + 0.08 + 0.175) / 4}, -- 0.5·0.6 - 0.125
+    {'log_cosh', (log_cosh(0.6) * 3 + log_cosh(0.4)) / 4},
+    {'kld', (e * math.log(e / 0.6) + math.log(1 / 0.4) + e * math.log(e / 0.4) +
+             e * math.log(e / 0.6)) / 2},
+    {'poisson', ((0.6 + 0.4 - math.log(0.4 + e)) / 2 + (0.4 + 0.6) / 2) / 2},
+    {'hinge', (1.6 + 0.6 + 1.4 + 1.6) / 4},  -- 0/1 labels read as -1/1
+    {'squared_hinge', (1.6 ^ 2 + 0.6 ^ 2 + 1.4 ^ 2 + 1.6 ^ 2) / 4},
+    {'categorical_hinge', ((0.6 - 0.4 + 1) + (0.6 - 0 + 1)) / 2},
+    {'cosine_similarity', -(0.4 / math.sqrt(0.52)) / 2}, -- a zero label row: cosine 0
+    {'msle', ((math.log(1.6) - math.log(1 + e)) ^ 2 * 2 + (math.log(1.4) - math.log(2)) ^ 2 +
+              (math.log(1.4) - math.log(1 + e)) ^ 2) / 4},
+    {nn.losses.MeanAbsolutePercentageError{}, 100 * (0.6 / e + 0.6 + 0.4 / e + 0.6 / e) / 4},
+  }
+  for _, device in ipairs(devices) do
+    for _, case in ipairs(cases) do
+      local model = identity_model(device, 2, case[1])
+      local name = type(case[1]) == 'string' and case[1] or case[1].name
+      local value = model:evaluate(x, y, {verbose = 0})
+      t.near(value, case[2], 1e-6 * math.max(1, math.abs(case[2])), device .. ': ' .. name)
+    end
+  end
+end)
+
+t.test('sample weights weigh the new losses as the old ones', function()
+  for _, device in ipairs(devices) do
+    local model = identity_model(device, 2, 'huber')
+    t.near(model:evaluate(x, y, {verbose = 0, sample_weight = nn.tensor{2, 0}}),
+           2 * 0.18 / 2, 1e-7, device .. ': huber, weights (2, 0)')
+    model = identity_model(device, 2, 'categorical_hinge')
+    t.near(model:evaluate(x, y, {verbose = 0, sample_weight = {0.5, 1}}),
+           (0.5 * 1.2 + 1.6) / 2, 1e-6, device .. ': categorical_hinge, weights (0.5, 1)')
+  end
+end)
+
+t.test('the metric forms: the cosine positive, RMSE the root of the mean over all rows', function()
+  for _, device in ipairs(devices) do
+    local model = identity_model(device, 2, 'mse', {'cosine_similarity', 'kl_divergence',
+      'logcosh', 'hinge', 'squared_hinge', 'categorical_hinge', 'poisson', 'msle'})
+    local values = {model:evaluate(x, y, {verbose = 0})}
+    t.near(values[2], 0.4 / math.sqrt(0.52) / 2, 1e-6, device .. ': cosine_similarity')
+    t.near(values[3], 0.458, 1e-3, device .. ': kl_divergence')
+    t.near(values[4], (log_cosh(0.6) * 3 + log_cosh(0.4)) / 4, 1e-7, device .. ': logcosh')
+    t.near(values[5], 1.3, 1e-6, device .. ': hinge')
+    t.near(values[6], 1.86, 1e-6, device .. ': squared_hinge')
+    t.near(values[7], 1.4, 1e-6, device .. ': categorical_hinge')
+    t.near(values[8], ((0.6 + 0.4 - math.log(0.4 + e)) / 2 + 0.5) / 2, 1e-6, device .. ': poisson')
+    -- Squared errors (1, 0 | 4, 0): row means 0.5 and 2; RMSE sqrt(1.25), not the mean of
+    -- the rows' roots (1.0607), however the rows are batched, in evaluate and in fit.
+    model = identity_model(device, 2, 'mse', {'root_mean_squared_error', 'mse'})
+    local px, py = nn.tensor{{1, 2}, {3, 4}}, nn.tensor{{0, 2}, {5, 4}}
+    for _, batch_size in ipairs{1, 2} do
+      local loss, rmse, mse = model:evaluate(px, py, {verbose = 0, batch_size = batch_size})
+      t.near(rmse, math.sqrt(1.25), 1e-6, device .. ': rmse, batches of ' .. batch_size)
+      t.near(mse, 1.25, 1e-6, device .. ': mse')
+      t.near(loss, 1.25, 1e-6, device .. ': loss')
+    end
+    local history = model:fit(px, py, {epochs = 1, batch_size = 1, shuffle = false, verbose = 0,
+                                       validation_data = {px, py}})
+    t.near(history.history.root_mean_squared_error[1], math.sqrt(1.25), 1e-6, device .. ': fit rmse')
+    t.near(history.history.val_root_mean_squared_error[1], math.sqrt(1.25), 1e-6,
+           device .. ': validation rmse')
+  end
+end)
+
+t.test('top-k accuracy: k = 5, ties at the fifth place count as in', function()
+  local row = {0.9, 0.8, 0.7, 0.6, 0.5, 0.5, 0.1}
+  local px = nn.tensor{row, row, row, row}
+  local ids = nn.tensor{5, 6, 0, 4} -- in, out, in, in
+  local onehot = nn.utils.to_categorical(ids, 7)
+  for _, device in ipairs(devices) do
+    local sparse = identity_model(device, 7, 'sparse_categorical_crossentropy',
+                                  {'sparse_top_k_categorical_accuracy', 'accuracy'})
+    local _, top_k, accuracy = sparse:evaluate(px, ids, {verbose = 0})
+    t.near(top_k, 3 / 4, 1e-7, device .. ': sparse top 5')
+    t.near(accuracy, 1 / 4, 1e-7, device .. ': top 1')
+    local categorical = identity_model(device, 7, 'categorical_crossentropy',
+                                       {'top_k_categorical_accuracy'})
+    _, top_k = categorical:evaluate(px, onehot, {verbose = 0})
+    t.near(top_k, 3 / 4, 1e-7, device .. ': top 5 of one-hot labels')
+  end
+end)
+
+-- Small problems each loss can learn: the last activation and labels that suit it.
+local function training_cases()
+  nn.random.seed(5)
+  local u = nn.random.uniform(16, 3)
+  local rows = u:tolist()
+  local signs, counts, soft = {}, {}, {}
+  for i, row in ipairs(rows) do
+    signs[i], counts[i], soft[i] = {}, {}, {}
+    local sum = row[1] + row[2] + row[3]
+    for j, v in ipairs(row) do
+      signs[i][j] = v > 0.5 and 1 or 0
+      counts[i][j] = math.floor(4 * v)
+      soft[i][j] = v / sum
+    end
+  end
+  signs = nn.tensor(signs)
+  local onehot = nn.utils.to_categorical(nn.tensor{0, 1, 2, 1, 0, 2, 2, 1, 0, 0, 1, 2, 1, 0, 2, 1}, 3)
+  return {
+    {'huber', 'linear', u * 4 - 2},
+    {nn.losses.Huber{delta = 0.25}, 'tanh', u - 0.5},
+    {'log_cosh', 'linear', u * 3},
+    {'kl_divergence', 'softmax', nn.tensor(soft)},
+    {'poisson', 'softplus', nn.tensor(counts)},
+    {'hinge', 'tanh', signs},              -- 0/1, read as -1/1
+    {'squared_hinge', 'linear', signs * 2 - 1},
+    {'categorical_hinge', 'softmax', onehot},
+    {'cosine_similarity', 'linear', u - 0.5},
+    {'mape', 'linear', u + 0.5, 0.002}, -- gradients of 100/|y|: a smaller step
+    {'msle', 'sigmoid', u},
+  }
+end
+
+t.test('every new loss trains the same on cpu and emulated, with sample weights', function()
+  local x_train = nn.random.randn(16, 4)
+  local weights = nn.random.uniform(16)
+  for _, case in ipairs(training_cases()) do
+    local name = type(case[1]) == 'string' and case[1] or case[1].name
+    local results = {}
+    for _, device in ipairs(devices) do
+      nn.random.seed(11)
+      local model = nn.Sequential{L.Dense{3, activation = case[2], input_shape = {4}}}
+      model:to(device)
+      local before = model:get_weights()[1]
+      model:compile{optimizer = nn.optimizers.SGD{learning_rate = case[4] or 0.05}, loss = case[1]}
+      local history = model:fit(x_train, case[3], {epochs = 3, batch_size = 4, verbose = 0,
+                                                   shuffle = false, sample_weight = weights})
+      results[device] = {weights = model:get_weights(), loss = history.history.loss}
+      t.truthy((model:get_weights()[1] - before):abs():max() > 1e-6, name .. ': it learns')
+      t.truthy(history.history.loss[3] < history.history.loss[1], name .. ': the loss falls')
+    end
+    for i, w in ipairs(results.cpu.weights) do
+      t.eq(results.emulated.weights[i], w, name .. ': weight ' .. i .. ' the same on emulated')
+    end
+    t.eq(results.emulated.loss[3], results.cpu.loss[3], name .. ': the same loss')
+  end
+end)
+
+t.test('a mask that reaches a new loss: the mean over the kept steps', function()
+  nn.random.seed(3)
+  local steps = nn.random.randn(3, 4, 2):tolist()
+  local lengths, kept, step_weights = {2, 4, 1}, 0, {}
+  for b, length in ipairs(lengths) do
+    step_weights[b] = {}
+    for s = 1, 4 do
+      if s > length then steps[b][s] = {0, 0} end
+      step_weights[b][s] = s <= length and 1 or 0
+      kept = kept + step_weights[b][s]
+    end
+  end
+  local px, targets = nn.tensor(steps), nn.random.randn(3, 4, 2)
+  for _, device in ipairs(devices) do
+    for _, loss in ipairs{'huber', 'log_cosh', 'cosine_similarity'} do
+      nn.random.seed(4)
+      local masked = nn.Sequential{L.Masking{mask_value = 0, input_shape = {4, 2}}, L.Dense{2}}
+      local plain = nn.Sequential{L.Dense{2, input_shape = {4, 2}}}
+      masked:to(device)
+      plain:to(device)
+      plain:set_weights(masked:get_weights())
+      masked:compile{optimizer = 'sgd', loss = loss}
+      plain:compile{optimizer = 'sgd', loss = loss}
+      local masked_loss = masked:evaluate(px, targets, {verbose = 0})
+      local plain_loss = plain:evaluate(px, targets, {verbose = 0,
+                                                      sample_weight = nn.tensor(step_weights)})
+      t.near(masked_loss, plain_loss * 12 / kept, 1e-5, device .. ': ' .. loss .. ' under a mask')
+    end
+  end
+end)
+
+t.test('a huber loss keeps its delta in a model file', function()
+  local directory = (os.getenv('NNSH_TEST_TMP') or '/tmp') .. '/lua-keras-losses'
+  nn.io.make_directory(directory)
+  local model = identity_model('cpu', 2, nn.losses.Huber{delta = 0.5},
+                               {'root_mean_squared_error', 'sparse_top_k_categorical_accuracy'})
+  local expected = (0.175 + 0.175 + 0.08 + 0.175) / 4
+  t.near(model:evaluate(x, y, {verbose = 0}), expected, 1e-7, 'before saving')
+  model:save(directory .. '/huber.nnsh')
+  local copy = nn.models.load_model(directory .. '/huber.nnsh')
+  t.eq(copy.loss, 'huber', 'the loss')
+  t.eq(table.concat(copy.metrics_names, ','),
+       'loss,root_mean_squared_error,sparse_top_k_categorical_accuracy', 'the metrics')
+  t.near(copy:evaluate(x, y, {verbose = 0}), expected, 1e-7, 'delta 0.5 after loading, not 1')
+  -- and the default delta of a plain 'huber' stays 1
+  model = identity_model('cpu', 2, 'huber')
+  model:save(directory .. '/huber1.nnsh')
+  t.near(nn.models.load_model(directory .. '/huber1.nnsh'):evaluate(x, y, {verbose = 0}), 0.155,
+         1e-7, 'delta 1')
+end)
+
+t.finish()
