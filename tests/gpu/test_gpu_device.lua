@@ -104,6 +104,42 @@ t.test('sample and class weights weigh the loss and gradient on the GPU as on th
   end
 end)
 
+t.test('the losses and metrics added with huber train and measure on the GPU as on the CPU', function()
+  -- 0/1 labels: hinge and squared_hinge read them as -1/1 after the GPU counts the
+  -- batch's other labels (none); categorical_hinge and kl_divergence read them as given.
+  nn.random.seed(8)
+  local x = nn.random.randn(6, 4)
+  local y = nn.utils.to_categorical(nn.tensor{0, 1, 2, 1, 0, 2}, 3)
+  local metrics = {'root_mean_squared_error', 'top_k_categorical_accuracy', 'kl_divergence',
+                   'poisson', 'cosine_similarity', 'logcosh', 'mape', 'msle'}
+  for _, case in ipairs{{'huber', 'linear'}, {nn.losses.Huber{delta = 0.2}, 'tanh'},
+                        {'log_cosh', 'linear'}, {'kld', 'softmax'}, {'poisson', 'softmax'},
+                        {'hinge', 'tanh'}, {'squared_hinge', 'linear'},
+                        {'categorical_hinge', 'softmax'}, {'cosine_similarity', 'linear'},
+                        {'msle', 'sigmoid'}} do
+    -- (mape is left to the metrics: against these 0 labels its steps would be ~1e9.)
+    local name = type(case[1]) == 'string' and case[1] or case[1].name
+    local function make(device)
+      nn.random.seed(9)
+      local model = nn.Sequential{L.Dense{3, activation = case[2], input_shape = {4}}}
+      model:to(device)
+      model:compile{optimizer = nn.optimizers.SGD{learning_rate = 0.1}, loss = case[1],
+                    metrics = {'hinge', 'squared_hinge', 'categorical_hinge'}}
+      return model
+    end
+    expect_same_step(make, x, y, name .. ': ')
+    local cpu, gpu = make('cpu'), make('gpu')
+    for _, model in ipairs{cpu, gpu} do
+      model:compile{optimizer = 'sgd', loss = case[1], metrics = metrics}
+    end
+    local want, got = {cpu:evaluate(x, y, {verbose = 0})}, {gpu:evaluate(x, y, {verbose = 0})}
+    for i = 1, #want do
+      t.near(got[i], want[i], 1e-5 * math.max(1, math.abs(want[i])),
+             name .. ': evaluate value ' .. i)
+    end
+  end
+end)
+
 t.test('a loss over pixels (one label per pixel, sample weights per sample) on the GPU', function()
   -- Every pixel predicts softmax (1/8, 2/8, 5/8); see tests/lua/test_per_position_loss.lua.
   local model = nn.Sequential{L.Conv2D{3, 1, activation = 'softmax', input_shape = {2, 2, 1}}}
