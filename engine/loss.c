@@ -1,5 +1,6 @@
 /* Losses and metrics with Keras' semantics: crossentropies fused with softmax/sigmoid
- * (computed from the logits, as Keras does), clipped probabilities otherwise. */
+ * (computed from the logits, as Keras does), clipped probabilities otherwise. The losses
+ * and metrics from huber on are the CUDA bodies' (cuda/bodies/loss_body.h), run here. */
 #include "loss.h"
 
 #include <math.h>

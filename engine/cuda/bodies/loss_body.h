@@ -1,7 +1,9 @@
 /* Bodies of the losses and metrics as loss.c: each row's loss (and its gradient) is one
  * call, the rows are summed by slices, and the plan below makes the choices
  * nn_loss_forward_backward makes (fused softmax/sigmoid crossentropy from the logits,
- * clipped probabilities otherwise, which input, which scale). */
+ * clipped probabilities otherwise, which input, which scale). The losses and metrics
+ * from huber on exist only here (nn_body_regression_row): loss.c runs these bodies for
+ * the CPU, and tests/engine/test_loss.c holds them to a naive reference. */
 #ifndef NN_LOSS_BODY_H
 #define NN_LOSS_BODY_H
 
