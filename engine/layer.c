@@ -89,6 +89,30 @@ const char *nn_triple_text(const int triple[3], char *text, size_t size)
     return text;
 }
 
+nn_status nn_check_strides_or_dilation(const nn_layer *layer, const int *strides,
+                                       const int *dilation_rate, int axes, bool one_row)
+{
+    bool strided = false, dilated = false;
+    for (int axis = 0; axis < axes; axis++) {
+        strided |= strides[axis] > 1;
+        dilated |= dilation_rate[axis] > 1;
+    }
+    if (!strided || !dilated)
+        return NN_OK;
+    char strides_text[48], dilation_text[48];
+    if (axes == 3) {
+        nn_triple_text(strides, strides_text, sizeof strides_text);
+        nn_triple_text(dilation_rate, dilation_text, sizeof dilation_text);
+    } else {
+        nn_pair_text(one_row, strides, strides_text, sizeof strides_text);
+        nn_pair_text(one_row, dilation_rate, dilation_text, sizeof dilation_text);
+    }
+    return nn_error(NN_ERR_ARGUMENT,
+                    "%s \"%s\": strides > 1 not supported in conjunction with dilation_rate "
+                    "> 1. Received: strides=%s and dilation_rate=%s.",
+                    layer->cls->name, layer->name, strides_text, dilation_text);
+}
+
 bool nn_product_within(const int64_t *factors, int count, int64_t limit, int64_t *product)
 {
     int64_t total = 1;

@@ -222,22 +222,12 @@ static nn_status conv2d_validate(nn_layer *layer)
 {
     conv2d_layer *conv = (conv2d_layer *)layer;
     bool sequence = is_sequence(layer);
-    char strides[32], dilation[32];
     if (conv->filters % conv->groups != 0)
         return nn_error(NN_ERR_ARGUMENT,
                         "%s \"%s\": the number of filters must be evenly divisible by "
                         "the number of groups. Received: groups=%d, filters=%d.",
                         layer->cls->name, layer->name, conv->groups, conv->filters);
-    bool strided = conv->strides[0] > 1 || conv->strides[1] > 1;
-    bool dilated = conv->dilation_rate[0] > 1 || conv->dilation_rate[1] > 1;
-    if (strided && dilated)
-        return nn_error(NN_ERR_ARGUMENT,
-                        "%s \"%s\": strides > 1 not supported in conjunction with "
-                        "dilation_rate > 1. Received: strides=%s and dilation_rate=%s.",
-                        layer->cls->name, layer->name,
-                        nn_pair_text(sequence, conv->strides, strides, sizeof strides),
-                        nn_pair_text(sequence, conv->dilation_rate, dilation, sizeof dilation));
-    return NN_OK;
+    return nn_check_strides_or_dilation(layer, conv->strides, conv->dilation_rate, 2, sequence);
 }
 
 /* *product = a * b for non-negative a and b; false when it passes SIZE_LIMIT. */

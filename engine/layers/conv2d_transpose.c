@@ -146,16 +146,7 @@ static nn_status conv2d_transpose_validate(nn_layer *layer)
                             layer->cls->name, layer->name, sequence ? "" : " along each axis",
                             nn_pair_text(sequence, conv->output_padding, first, sizeof first),
                             nn_pair_text(sequence, conv->strides, second, sizeof second));
-    bool strided = conv->strides[0] > 1 || conv->strides[1] > 1;
-    bool dilated = conv->dilation_rate[0] > 1 || conv->dilation_rate[1] > 1;
-    if (strided && dilated)
-        return nn_error(NN_ERR_ARGUMENT,
-                        "%s \"%s\": strides > 1 not supported in conjunction with "
-                        "dilation_rate > 1. Received: strides=%s and dilation_rate=%s.",
-                        layer->cls->name, layer->name,
-                        nn_pair_text(sequence, conv->strides, first, sizeof first),
-                        nn_pair_text(sequence, conv->dilation_rate, second, sizeof second));
-    return NN_OK;
+    return nn_check_strides_or_dilation(layer, conv->strides, conv->dilation_rate, 2, sequence);
 }
 
 /* Keras' output length along one axis, with the arithmetic in text. */

@@ -92,25 +92,12 @@ static void conv3d_set_defaults(nn_layer *layer)
 static nn_status conv3d_validate(nn_layer *layer)
 {
     conv3d_layer *conv = (conv3d_layer *)layer;
-    char strides[48], dilation[48];
     if (conv->filters % conv->groups != 0)
         return nn_error(NN_ERR_ARGUMENT,
                         "%s \"%s\": the number of filters must be evenly divisible by "
                         "the number of groups. Received: groups=%d, filters=%d.",
                         layer->cls->name, layer->name, conv->groups, conv->filters);
-    bool strided = false, dilated = false;
-    for (int axis = 0; axis < 3; axis++) {
-        strided |= conv->strides[axis] > 1;
-        dilated |= conv->dilation_rate[axis] > 1;
-    }
-    if (strided && dilated)
-        return nn_error(NN_ERR_ARGUMENT,
-                        "%s \"%s\": strides > 1 not supported in conjunction with "
-                        "dilation_rate > 1. Received: strides=%s and dilation_rate=%s.",
-                        layer->cls->name, layer->name,
-                        nn_triple_text(conv->strides, strides, sizeof strides),
-                        nn_triple_text(conv->dilation_rate, dilation, sizeof dilation));
-    return NN_OK;
+    return nn_check_strides_or_dilation(layer, conv->strides, conv->dilation_rate, 3, false);
 }
 
 static nn_status conv3d_build(nn_layer *layer, const nn_shape *input, nn_shape *output)

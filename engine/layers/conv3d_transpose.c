@@ -105,19 +105,7 @@ static nn_status conv3d_transpose_validate(nn_layer *layer)
                             layer->cls->name, layer->name,
                             nn_triple_text(conv->output_padding, first, sizeof first),
                             nn_triple_text(conv->strides, second, sizeof second));
-    bool strided = false, dilated = false;
-    for (int axis = 0; axis < 3; axis++) {
-        strided |= conv->strides[axis] > 1;
-        dilated |= conv->dilation_rate[axis] > 1;
-    }
-    if (strided && dilated)
-        return nn_error(NN_ERR_ARGUMENT,
-                        "%s \"%s\": strides > 1 not supported in conjunction with "
-                        "dilation_rate > 1. Received: strides=%s and dilation_rate=%s.",
-                        layer->cls->name, layer->name,
-                        nn_triple_text(conv->strides, first, sizeof first),
-                        nn_triple_text(conv->dilation_rate, second, sizeof second));
-    return NN_OK;
+    return nn_check_strides_or_dilation(layer, conv->strides, conv->dilation_rate, 3, false);
 }
 
 static nn_status conv3d_transpose_build(nn_layer *layer, const nn_shape *input, nn_shape *output)

@@ -187,6 +187,11 @@ const char *nn_pair_text(bool one_row, const int pair[2], char *text, size_t siz
 /* A size triple as the user gave it: "(3, 3, 3)". Returns text. */
 const char *nn_triple_text(const int triple[3], char *text, size_t size);
 
+/* Keras' refusal of strides > 1 together with dilation_rate > 1 in a convolution, over
+ * `axes` (2: pairs, shown as nn_pair_text with one_row; 3: triples). */
+nn_status nn_check_strides_or_dilation(const nn_layer *layer, const int *strides,
+                                       const int *dilation_rate, int axes, bool one_row);
+
 /* *product = the product of factors (each non-negative); false, *product untouched, when
  * it passes limit. */
 bool nn_product_within(const int64_t *factors, int count, int64_t limit, int64_t *product);

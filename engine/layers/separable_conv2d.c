@@ -144,17 +144,7 @@ static nn_status separable_conv2d_validate(nn_layer *layer)
 {
     separable_conv2d_layer *conv = (separable_conv2d_layer *)layer;
     bool sequence = is_sequence(layer);
-    bool strided = conv->strides[0] > 1 || conv->strides[1] > 1;
-    bool dilated = conv->dilation_rate[0] > 1 || conv->dilation_rate[1] > 1;
-    char strides[32], dilation[32];
-    if (strided && dilated)
-        return nn_error(NN_ERR_ARGUMENT,
-                        "%s \"%s\": strides > 1 not supported in conjunction with "
-                        "dilation_rate > 1. Received: strides=%s and dilation_rate=%s.",
-                        layer->cls->name, layer->name,
-                        nn_pair_text(sequence, conv->strides, strides, sizeof strides),
-                        nn_pair_text(sequence, conv->dilation_rate, dilation, sizeof dilation));
-    return NN_OK;
+    return nn_check_strides_or_dilation(layer, conv->strides, conv->dilation_rate, 2, sequence);
 }
 
 static nn_status separable_conv2d_build(nn_layer *layer, const nn_shape *input,
