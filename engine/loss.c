@@ -660,6 +660,47 @@ static const char *const metric_names[] = {
     "categorical_hinge", NULL,
 };
 
+/* Metrics that read one class id per row, the labels of the sparse loss; 'accuracy' takes
+ * either kind, and every other metric reads labels of the output's shape. */
+static bool metric_reads_class_ids(nn_metric_kind kind)
+{
+    return kind == NN_METRIC_SPARSE_CATEGORICAL_ACCURACY ||
+           kind == NN_METRIC_SPARSE_TOP_K_CATEGORICAL_ACCURACY;
+}
+
+/* The loss decides how the labels are laid out; a metric reading the other layout would
+ * read the wrong values (or past a row's labels), so the pair is refused, with the metric
+ * or loss that fits. */
+static nn_status check_metric_labels(const char *name, nn_metric_kind kind,
+                                     const nn_loss *loss)
+{
+    bool reads_ids = metric_reads_class_ids(kind);
+    if (!loss || kind == NN_METRIC_ACCURACY || reads_ids == is_sparse(loss->kind))
+        return NN_OK;
+    static const char ids[] = "one class id per row", shaped[] = "labels of the output's shape";
+    const char *fix;
+    switch (kind) {
+    case NN_METRIC_SPARSE_CATEGORICAL_ACCURACY:
+        fix = "use 'categorical_accuracy' (or 'accuracy')";
+        break;
+    case NN_METRIC_SPARSE_TOP_K_CATEGORICAL_ACCURACY:
+        fix = "use 'top_k_categorical_accuracy'";
+        break;
+    case NN_METRIC_CATEGORICAL_ACCURACY:
+        fix = "use 'sparse_categorical_accuracy' (or 'accuracy')";
+        break;
+    case NN_METRIC_TOP_K_CATEGORICAL_ACCURACY:
+        fix = "use 'sparse_top_k_categorical_accuracy'";
+        break;
+    default:
+        fix = "to report it, train with 'categorical_crossentropy' on one-hot labels";
+        break;
+    }
+    return nn_error(NN_ERR_ARGUMENT, "metric '%s' reads %s, but loss '%s' takes %s; %s", name,
+                    reads_ids ? ids : shaped, loss_canonical_names[loss->kind],
+                    reads_ids ? shaped : ids, fix);
+}
+
 nn_status nn_metric_parse(const char *name, const nn_loss *loss, nn_metric *metric)
 {
     for (size_t i = 0; i < sizeof metric_table / sizeof metric_table[0]; i++) {
@@ -675,6 +716,7 @@ nn_status nn_metric_parse(const char *name, const nn_loss *loss, nn_metric *metr
         if (metric->kind == NN_METRIC_ACCURACY && loss &&
             loss->kind == NN_LOSS_SPARSE_CATEGORICAL_CROSSENTROPY)
             metric->kind = NN_METRIC_SPARSE_CATEGORICAL_ACCURACY;
+        NN_TRY(check_metric_labels(name, metric->kind, loss));
         snprintf(metric->name, sizeof metric->name, "%s", name);
         return NN_OK;
     }

@@ -540,12 +540,47 @@ Test(metrics, accuracy_is_resolved_as_keras_does_and_keeps_its_name)
     cr_assert_eq(metric.kind, NN_METRIC_ACCURACY);
     cr_assert_eq(nn_metric_parse("accuracy", &mse, &metric), NN_OK);
     cr_assert_eq(metric.kind, NN_METRIC_ACCURACY); /* decided by the output's width */
-    cr_assert_eq(nn_metric_parse("mse", &sparse, &metric), NN_OK);
+    cr_assert_eq(nn_metric_parse("mse", &mse, &metric), NN_OK);
     cr_assert_eq(metric.kind, NN_METRIC_MEAN_SQUARED_ERROR);
-    cr_assert_eq(nn_metric_parse("binary_accuracy", &sparse, &metric), NN_OK);
+    cr_assert_eq(nn_metric_parse("binary_accuracy", &binary, &metric), NN_OK);
     cr_assert_eq(metric.kind, NN_METRIC_BINARY_ACCURACY);
     cr_assert_eq(nn_metric_parse("accuracyy", &sparse, &metric), NN_ERR_ARGUMENT);
     MESSAGE_HAS("'sparse_categorical_accuracy'");
+}
+
+Test(metrics, refuses_labels_of_the_other_layout)
+{
+    /* The sparse loss takes one class id per row, the others labels of the output's shape;
+     * a metric reading the other layout would read the wrong values. */
+    nn_loss sparse = {SCE, false, 0.0, 1.0}, categorical = {CCE, false, 0.0, 1.0};
+    nn_loss huber = {NN_LOSS_HUBER, false, 0.0, 1.0};
+    nn_metric metric;
+    cr_assert_eq(nn_metric_parse("categorical_accuracy", &sparse, &metric), NN_ERR_ARGUMENT);
+    MESSAGE_HAS("metric 'categorical_accuracy' reads labels of the output's shape, but loss "
+                "'sparse_categorical_crossentropy' takes one class id per row; use "
+                "'sparse_categorical_accuracy' (or 'accuracy')");
+    cr_assert_eq(nn_metric_parse("top_k_categorical_accuracy", &sparse, &metric),
+                 NN_ERR_ARGUMENT);
+    MESSAGE_HAS("use 'sparse_top_k_categorical_accuracy'");
+    cr_assert_eq(nn_metric_parse("mae", &sparse, &metric), NN_ERR_ARGUMENT);
+    MESSAGE_HAS("train with 'categorical_crossentropy' on one-hot labels");
+    cr_assert_eq(nn_metric_parse("binary_accuracy", &sparse, &metric), NN_ERR_ARGUMENT);
+    cr_assert_eq(nn_metric_parse("kld", &sparse, &metric), NN_ERR_ARGUMENT);
+    MESSAGE_HAS("metric 'kld' reads labels of the output's shape");
+    cr_assert_eq(nn_metric_parse("sparse_categorical_accuracy", &categorical, &metric),
+                 NN_ERR_ARGUMENT);
+    MESSAGE_HAS("metric 'sparse_categorical_accuracy' reads one class id per row, but loss "
+                "'categorical_crossentropy' takes labels of the output's shape; use "
+                "'categorical_accuracy' (or 'accuracy')");
+    cr_assert_eq(nn_metric_parse("sparse_top_k_categorical_accuracy", &huber, &metric),
+                 NN_ERR_ARGUMENT);
+    MESSAGE_HAS("loss 'huber' takes labels of the output's shape; use "
+                "'top_k_categorical_accuracy'");
+    /* The matching pairs, and 'accuracy' with either. */
+    cr_assert_eq(nn_metric_parse("sparse_categorical_accuracy", &sparse, &metric), NN_OK);
+    cr_assert_eq(nn_metric_parse("categorical_accuracy", &categorical, &metric), NN_OK);
+    cr_assert_eq(nn_metric_parse("accuracy", &huber, &metric), NN_OK);
+    cr_assert_eq(nn_metric_parse("accuracy", &sparse, &metric), NN_OK);
 }
 
 Test(metrics, sums_over_the_batch)
@@ -709,7 +744,8 @@ Test(metrics, keras_metrics_by_hand)
     cr_assert_eq(nn_metric_parse("sparse_top_k_categorical_accuracy", &sparse, &metric), NN_OK);
     cr_assert_str_eq(metric.name, "sparse_top_k_categorical_accuracy");
     cr_assert_eq(metric.kind, NN_METRIC_SPARSE_TOP_K_CATEGORICAL_ACCURACY);
-    cr_assert_eq(nn_metric_parse("logcosh", &sparse, &metric), NN_OK);
+    nn_loss mse = {NN_LOSS_MEAN_SQUARED_ERROR, false, 0.0, 1.0};
+    cr_assert_eq(nn_metric_parse("logcosh", &mse, &metric), NN_OK);
     cr_assert_eq(metric.kind, NN_METRIC_LOG_COSH);
     cr_assert_eq(nn_metric_parse("top_5", &sparse, &metric), NN_ERR_ARGUMENT);
     MESSAGE_HAS("'top_k_categorical_accuracy', 'sparse_top_k_categorical_accuracy'");

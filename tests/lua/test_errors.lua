@@ -179,6 +179,17 @@ local cases = {
   {'unknown metric lists the new ones', function()
     model:compile{optimizer = 'adam', loss = 'mse', metrics = {'rmse'}}
   end, "unknown metric 'rmse'", "'root_mean_squared_error'", "'sparse_top_k_categorical_accuracy'"},
+  {'a one-hot metric under the sparse loss', function()
+    model:compile{optimizer = 'adam', loss = 'sparse_categorical_crossentropy',
+                  metrics = {'accuracy', 'top_k_categorical_accuracy'}}
+  end, 'model:compile', "metric 'top_k_categorical_accuracy' reads labels of the output's shape",
+   "loss 'sparse_categorical_crossentropy' takes one class id per row",
+   "use 'sparse_top_k_categorical_accuracy'"},
+  {'a class-id metric under a loss of one-hot labels', function()
+    model:compile{optimizer = 'adam', loss = 'categorical_crossentropy',
+                  metrics = {'sparse_categorical_accuracy'}}
+  end, "metric 'sparse_categorical_accuracy' reads one class id per row",
+   "use 'categorical_accuracy' (or 'accuracy')"},
   {'Huber delta 0', function() nn.losses.Huber{delta = 0} end,
    'nn.losses.Huber', 'huber: delta must be a finite number > 0, got 0'},
   {'Huber negative delta at compile', function()
