@@ -1,6 +1,7 @@
 /* Losses and metrics with Keras' semantics: crossentropies fused with softmax/sigmoid
- * (computed from the logits, as Keras does), clipped probabilities otherwise. The losses
- * and metrics from huber on are the CUDA bodies' (cuda/bodies/loss_body.h), run here. */
+ * (computed from the logits, as Keras does), clipped probabilities otherwise. Names,
+ * label checks and the batch's bookkeeping live here; every loss and metric formula is
+ * the backends' one body (cuda/bodies/loss_body.h), which the CPU runs row by row. */
 #include "loss.h"
 
 #include <math.h>
@@ -9,9 +10,6 @@
 
 #include "cuda/bodies/loss_body.h"
 #include "names.h"
-
-/* Keras' backend epsilon: probabilities are clipped to [EPSILON, 1 - EPSILON]. */
-static const double EPSILON = 1e-7;
 
 /* ---- names ---- */
 
@@ -317,144 +315,6 @@ nn_status nn_loss_check_labels(const nn_loss *loss, const nn_shape *output,
 
 /* ---- losses ---- */
 
-/* Crossentropy of one row of logits z (width) against a target distribution (target
- * row, or class id `label` when target is NULL): lse(z) - Σ t_j z_j. When dz is not
- * NULL it receives scale · (Σt · softmax(z) - t). */
-static double softmax_crossentropy_row(float *dz, const float *z, const float *target,
-                                       int64_t label, int64_t width, double scale)
-{
-    double peak = z[0];
-    for (int64_t j = 1; j < width; j++)
-        peak = z[j] > peak ? z[j] : peak;
-    double total = 0.0;
-    for (int64_t j = 0; j < width; j++)
-        total += exp((double)z[j] - peak);
-    double lse = peak + log(total);
-    double loss = 0.0, target_sum = 1.0;
-    if (target) {
-        target_sum = 0.0;
-        for (int64_t j = 0; j < width; j++) {
-            loss += (double)target[j] * (lse - (double)z[j]);
-            target_sum += target[j];
-        }
-    } else {
-        loss = lse - (double)z[label];
-    }
-    if (dz) {
-        for (int64_t j = 0; j < width; j++) {
-            double t = target ? (double)target[j] : (j == label ? 1.0 : 0.0);
-            dz[j] = (float)(scale * (target_sum * exp((double)z[j] - lse) - t));
-        }
-    }
-    return loss;
-}
-
-/* Gradient of clip(x, EPSILON, 1 - EPSILON): TensorFlow passes it where x lies inside the
- * bounds (bounds included) and stops it outside. */
-static inline bool inside_clip(double x) { return x >= EPSILON && x <= 1.0 - EPSILON; }
-static inline double clip(double x) { return fmin(fmax(x, EPSILON), 1.0 - EPSILON); }
-
-/* Keras' categorical crossentropy on probabilities p (width): normalise the row to sum
- * 1, clip, then -Σ t log. dp receives the gradient with respect to p. */
-static double categorical_probability_row(float *dp, const float *p, const float *target,
-                                          int64_t width, double scale)
-{
-    double sum = 0.0, loss = 0.0;
-    for (int64_t j = 0; j < width; j++)
-        sum += p[j];
-    for (int64_t j = 0; j < width; j++)
-        loss -= (double)target[j] * log(clip(p[j] / sum));
-    if (dp) {
-        /* g_j = dL/dq_j with q = p / sum; dL/dp_k = (g_k - Σ_j g_j q_j) / sum, where
-         * g_j q_j = -t_j inside the clip bounds and 0 outside. */
-        double weighted = 0.0;
-        for (int64_t j = 0; j < width; j++)
-            if (inside_clip(p[j] / sum))
-                weighted -= (double)target[j];
-        for (int64_t k = 0; k < width; k++) {
-            double q = p[k] / sum;
-            double g = inside_clip(q) ? -(double)target[k] / q : 0.0;
-            dp[k] = (float)(scale * (g - weighted) / sum);
-        }
-    }
-    return loss;
-}
-
-/* Keras' sparse categorical crossentropy on probabilities: clip, take the log, then a
- * softmax crossentropy on those logs: -log c_y + log Σ c_j. */
-static double sparse_probability_row(float *dp, const float *p, int64_t label, int64_t width,
-                                     double scale)
-{
-    double sum = 0.0;
-    for (int64_t j = 0; j < width; j++)
-        sum += clip(p[j]);
-    double clipped_label = clip(p[label]);
-    double loss = -log(clipped_label) + log(sum);
-    if (dp) {
-        for (int64_t j = 0; j < width; j++) {
-            double g = 1.0 / sum - (j == label ? 1.0 / clipped_label : 0.0);
-            dp[j] = inside_clip(p[j]) ? (float)(scale * g) : 0.0f;
-        }
-    }
-    return loss;
-}
-
-/* Σ over n elements of max(z, 0) - z t + log(1 + exp(-|z|)), the stable form of the
- * sigmoid crossentropy; dz = scale · (sigmoid(z) - t). */
-static double sigmoid_crossentropy(float *dz, const float *z, const float *t, size_t n,
-                                   double scale)
-{
-    double loss = 0.0;
-    for (size_t i = 0; i < n; i++) {
-        double x = z[i], target = t[i];
-        loss += fmax(x, 0.0) - x * target + log1p(exp(-fabs(x)));
-        if (dz) {
-            double sigmoid = x >= 0.0 ? 1.0 / (1.0 + exp(-x)) : exp(x) / (1.0 + exp(x));
-            dz[i] = (float)(scale * (sigmoid - target));
-        }
-    }
-    return loss;
-}
-
-/* Σ -(t log c + (1 - t) log(1 - c)) with c = clip(p) (Keras 3's form). */
-static double binary_probability(float *dp, const float *p, const float *t, size_t n,
-                                 double scale)
-{
-    double loss = 0.0;
-    for (size_t i = 0; i < n; i++) {
-        double c = clip(p[i]), target = t[i];
-        loss -= target * log(c) + (1.0 - target) * log(1.0 - c);
-        if (dp)
-            dp[i] = inside_clip(p[i]) ? (float)(scale * (-target / c + (1.0 - target) / (1.0 - c)))
-                                      : 0.0f;
-    }
-    return loss;
-}
-
-static double squared_error(float *dp, const float *p, const float *t, size_t n, double scale)
-{
-    double loss = 0.0;
-    for (size_t i = 0; i < n; i++) {
-        double difference = (double)p[i] - (double)t[i];
-        loss += difference * difference;
-        if (dp)
-            dp[i] = (float)(scale * 2.0 * difference);
-    }
-    return loss;
-}
-
-static double absolute_error(float *dp, const float *p, const float *t, size_t n, double scale)
-{
-    double loss = 0.0;
-    for (size_t i = 0; i < n; i++) {
-        double difference = (double)p[i] - (double)t[i];
-        loss += fabs(difference);
-        if (dp)
-            dp[i] = (float)(scale * (difference > 0.0 ? 1.0 : difference < 0.0 ? -1.0 : 0.0));
-    }
-    return loss;
-}
-
 /* d (n) holds dloss/dpred; turns it into dloss/dlogits through the last activation. */
 static void through_activation(nn_activation last, float *d, const float *pred,
                                const float *logits, size_t n, size_t width)
@@ -470,39 +330,6 @@ static void through_activation(nn_activation last, float *d, const float *pred,
     nn_activation_backward(last, d, d, logits, pred, n, width);
 }
 
-/* A class id that may index a row of `width`. Labels should have passed
- * nn_loss_check_labels; one that did not must still never be read out of bounds. */
-static bool valid_class(float label, int64_t width)
-{
-    return label >= 0.0f && label < (float)width;
-}
-
-/* Marks a row whose label is not a class id: NaN loss (the training loop stops on it)
- * and no gradient. */
-static double invalid_row(float *gradient, int64_t width)
-{
-    if (gradient)
-        memset(gradient, 0, (size_t)width * sizeof(float));
-    return NAN;
-}
-
-/* Crossentropy over rows of logits (softmax applied inside). */
-static double softmax_crossentropy(float *dz, const float *z, const float *labels, bool sparse,
-                                   int64_t batch, int64_t width, double scale)
-{
-    double total = 0.0;
-    for (int64_t b = 0; b < batch; b++) {
-        float *row_gradient = dz ? dz + b * width : NULL;
-        if (sparse && !valid_class(labels[b], width))
-            total += invalid_row(row_gradient, width);
-        else
-            total += softmax_crossentropy_row(row_gradient, z + b * width,
-                                              sparse ? NULL : labels + b * width,
-                                              sparse ? (int64_t)labels[b] : 0, width, scale);
-    }
-    return total;
-}
-
 /* The loss of `rows` rows summed (the batch mean is the caller's), their gradients
  * written to dlogits already scaled for the batch (scale); *fused tells whether those
  * are with respect to the logits already, else they are dloss/dpred. nonbinary: the
@@ -512,59 +339,19 @@ static double rows_sum(const nn_loss *loss, nn_activation last, float *dlogits,
                        int64_t rows, int64_t width, double scale, const double *nonbinary,
                        bool *fused)
 {
-    size_t n = (size_t)rows * (size_t)width;
-    double total = 0.0;
-    *fused = false;
-    switch (loss->kind) {
-    case NN_LOSS_SPARSE_CATEGORICAL_CROSSENTROPY:
-    case NN_LOSS_CATEGORICAL_CROSSENTROPY: {
-        bool sparse = is_sparse(loss->kind);
-        /* Keras takes a softmax output's own logits whatever from_logits says. */
-        if (last.kind == NN_ACTIVATION_SOFTMAX && logits) {
-            *fused = true;
-            return softmax_crossentropy(dlogits, logits, labels, sparse, rows, width, scale);
-        }
-        if (loss->from_logits)
-            return softmax_crossentropy(dlogits, pred, labels, sparse, rows, width, scale);
-        for (int64_t b = 0; b < rows; b++) {
-            float *row_gradient = dlogits ? dlogits + b * width : NULL;
-            if (sparse && !valid_class(labels[b], width))
-                total += invalid_row(row_gradient, width);
-            else if (sparse)
-                total += sparse_probability_row(row_gradient, pred + b * width,
-                                                (int64_t)labels[b], width, scale);
-            else
-                total += categorical_probability_row(row_gradient, pred + b * width,
-                                                     labels + b * width, width, scale);
-        }
-        return total;
-    }
-    case NN_LOSS_BINARY_CROSSENTROPY:
-        if (last.kind == NN_ACTIVATION_SIGMOID && logits) {
-            *fused = true;
-            return sigmoid_crossentropy(dlogits, logits, labels, n, scale);
-        }
-        if (loss->from_logits)
-            return sigmoid_crossentropy(dlogits, pred, labels, n, scale);
-        return binary_probability(dlogits, pred, labels, n, scale);
-    case NN_LOSS_MEAN_SQUARED_ERROR:
-        return squared_error(dlogits, pred, labels, n, scale);
-    case NN_LOSS_MEAN_ABSOLUTE_ERROR:
-        return absolute_error(dlogits, pred, labels, n, scale);
-    default:
-        break;
-    }
     if (loss->kind >= NN_LOSS_COUNT) {
         *fused = true; /* nothing was written to go through the activation */
         return NAN;
     }
-    /* The losses added after these have one implementation, the backends' row bodies,
-     * run here row by row; the tests hold them to a naive reference. */
+    /* One implementation of every loss, the backends' row bodies, run here row by row;
+     * tests/engine/test_loss.c holds them to naive references and finite differences. */
     nn_body_loss_plan plan = nn_body_loss_plan_make(loss, last, pred, logits, rows, width);
     plan.gradient_scale = scale;
     plan.nonbinary_labels = nonbinary;
+    double total = 0.0;
     for (int64_t b = 0; b < rows; b++)
         total += nn_body_loss_row(dlogits ? dlogits + b * width : NULL, &plan, labels, b, width);
+    *fused = !plan.through_activation;
     return total;
 }
 
@@ -727,63 +514,18 @@ nn_status nn_metric_parse(const char *name, const nn_loss *loss, nn_metric *metr
 
 const char *const *nn_metric_names(void) { return metric_names; }
 
-/* Index of the largest value of row (width); the first one on ties, as tf.argmax. */
-static int64_t argmax(const float *row, int64_t width)
-{
-    int64_t best = 0;
-    for (int64_t j = 1; j < width; j++)
-        if (row[j] > row[best])
-            best = j;
-    return best;
-}
-
 double nn_metric_sum(const nn_metric *metric, const float *pred, const float *labels,
                      int64_t batch, int64_t width)
 {
-    nn_metric_kind kind = metric->kind;
-    if (kind == NN_METRIC_ACCURACY)
-        kind = width == 1 ? NN_METRIC_BINARY_ACCURACY : NN_METRIC_CATEGORICAL_ACCURACY;
+    nn_metric_kind kind = nn_body_metric_resolve(metric->kind, width);
+    if (kind >= NN_METRIC_COUNT)
+        return NAN;
     /* The hinge metrics read 0/1 labels as -1/1 when the whole batch is 0/1, as Keras. */
     double nonbinary = nn_body_metric_counts_nonbinary(kind)
                            ? count_nonbinary(labels, (size_t)batch * (size_t)width)
                            : 0.0;
     double total = 0.0;
-    for (int64_t b = 0; b < batch; b++) {
-        const float *p = pred + b * width;
-        double row = 0.0;
-        switch (kind) {
-        case NN_METRIC_SPARSE_CATEGORICAL_ACCURACY:
-            row = (double)argmax(p, width) == (double)labels[b];
-            break;
-        case NN_METRIC_CATEGORICAL_ACCURACY:
-            row = argmax(p, width) == argmax(labels + b * width, width);
-            break;
-        case NN_METRIC_BINARY_ACCURACY:
-            for (int64_t j = 0; j < width; j++)
-                row += (p[j] > 0.5f ? 1.0f : 0.0f) == labels[b * width + j];
-            row /= (double)width;
-            break;
-        case NN_METRIC_MEAN_SQUARED_ERROR:
-            for (int64_t j = 0; j < width; j++) {
-                double difference = (double)p[j] - (double)labels[b * width + j];
-                row += difference * difference;
-            }
-            row /= (double)width;
-            break;
-        case NN_METRIC_MEAN_ABSOLUTE_ERROR:
-            for (int64_t j = 0; j < width; j++)
-                row += fabs((double)p[j] - (double)labels[b * width + j]);
-            row /= (double)width;
-            break;
-        default:
-            /* The metrics added after these have one implementation, the backends'. */
-            if (kind >= NN_METRIC_COUNT)
-                return NAN;
-            row = nn_body_metric_row(kind, pred, labels, &nonbinary, b, width);
-            break;
-        }
-        total += row;
-    }
+    nn_body_metric_partial(&total, kind, pred, labels, &nonbinary, batch, width, 1, 0);
     return total;
 }
 

@@ -638,6 +638,11 @@ Test(cuda_bodies, batch_normalization_matches_the_cpu_in_both_layouts)
 
 /* ---- losses and metrics ---- */
 
+/* loss.c runs the same row bodies one row at a time, so these comparisons check what the
+ * CUDA launchers add: slices summed in another order, sample weights, the batch-wide
+ * count of non-0/1 labels and the last activation's derivative. The formulas themselves
+ * are held to naive references in test_loss.c. */
+
 /* The CUDA launcher's sequence: plan, sliced rows, scaled sum, then (when the plan says so)
  * the last activation's derivative. */
 static double body_loss(float *dlogits, const nn_loss *loss, nn_activation last,

@@ -1,9 +1,9 @@
-/* Bodies of the losses and metrics as loss.c: each row's loss (and its gradient) is one
- * call, the rows are summed by slices, and the plan below makes the choices
- * nn_loss_forward_backward makes (fused softmax/sigmoid crossentropy from the logits,
- * clipped probabilities otherwise, which input, which scale). The losses and metrics
- * from huber on exist only here (nn_body_regression_row): loss.c runs these bodies for
- * the CPU, and tests/engine/test_loss.c holds them to a naive reference. */
+/* Bodies of the losses and metrics, the only place their formulas are written: each
+ * row's loss (and its gradient) is one call, the rows are summed by slices, and the plan
+ * below makes the choices (fused softmax/sigmoid crossentropy from the logits, clipped
+ * probabilities otherwise, which input, which scale). loss.c runs them row by row for the
+ * CPU, the CUDA backend by slices; tests/engine/test_loss.c holds them to naive
+ * references and finite differences. */
 #ifndef NN_LOSS_BODY_H
 #define NN_LOSS_BODY_H
 
@@ -295,7 +295,7 @@ NN_BODY double nn_body_regression_row(float *d, nn_body_loss_formula row, const 
 }
 
 /* The loss of row b, its gradient written to d (the row, or NULL). A class id that is
- * not one gives NaN and a zero gradient, as loss.c. */
+ * not one gives NaN and a zero gradient (the training loop stops on the NaN). */
 NN_BODY double nn_body_loss_row(float *d, const nn_body_loss_plan *plan, const float *labels,
                                 int64_t b, int64_t width)
 {
@@ -408,7 +408,7 @@ NN_BODY double nn_body_loss_row(float *d, const nn_body_loss_plan *plan, const f
 
 /* Slice s of a loss: the rows s, s + slices, ... summed, their gradients written; with
  * sample weights (weights not NULL) each row's loss and gradient times its weight, as
- * loss.c. */
+ * nn_loss_forward_backward. */
 NN_BODY void nn_body_loss_partial(double *partials, float *dlogits, nn_body_loss_plan plan,
                                   const float *labels, const float *weights, int64_t batch,
                                   int64_t width, size_t slices, size_t s)
