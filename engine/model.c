@@ -1440,6 +1440,14 @@ static nn_status optimizer_update(nn_model *model, float *weights, float *gradie
                         "(weights are those before this batch)",
                         nn_schedule_name(optimizer->config.schedule.kind), rate,
                         optimizer->iterations);
+    if (rate == 0.0 && nn_optimizer_divides_by_rate(optimizer->config.kind))
+        return nn_error(NN_ERR_NUMERIC,
+                        "%s divides by the learning rate, which is 0 at step %lld (%s); "
+                        "training stopped (weights are those before this batch)",
+                        nn_optimizer_name(optimizer->config.kind), optimizer->iterations,
+                        optimizer->config.schedule.kind == NN_SCHEDULE_CONSTANT
+                            ? "set with model.learning_rate"
+                            : nn_schedule_name(optimizer->config.schedule.kind));
     optimizer->config.learning_rate = rate;
     nn_optimizer_config config = optimizer->config;
     unsigned char *decay_mask = model->decay_mask->data;

@@ -174,6 +174,8 @@ double nn_optimizer_rate_at(const nn_optimizer_config *config, long long iterati
     return nn_schedule_rate(&config->schedule, (double)iterations);
 }
 
+bool nn_optimizer_divides_by_rate(nn_optimizer_kind kind) { return kind == NN_OPTIMIZER_FTRL; }
+
 nn_status nn_optimizer_config_check(const nn_optimizer_config *config)
 {
     if (config->kind >= NN_OPTIMIZER_COUNT)
@@ -220,7 +222,8 @@ nn_status nn_optimizer_config_check(const nn_optimizer_config *config)
         return check_range(name, "initial_accumulator_value",
                            config->initial_accumulator_value, 0.0, NN_OPTIMIZER_SETTING_MAX, true);
     case NN_OPTIMIZER_FTRL:
-        /* Ftrl divides by the rate: 0 would make every weight NaN at the first step. */
+        /* Ftrl divides by the rate: 0 would make every weight NaN at the first step. A
+         * schedule reaching 0 later stops training at that step (model.c). */
         if (config->schedule.kind == NN_SCHEDULE_CONSTANT && config->learning_rate == 0.0)
             return nn_error(NN_ERR_ARGUMENT,
                             "%s: learning_rate must be above 0 (Ftrl divides by it), got 0",

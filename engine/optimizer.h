@@ -76,6 +76,8 @@ typedef struct nn_optimizer {
 
 /* The rate of the update after `iterations` updates: the schedule's, or learning_rate. */
 double nn_optimizer_rate_at(const nn_optimizer_config *config, long long iterations);
+/* Whether the optimizer divides by the learning rate (Ftrl), so a rate of 0 cannot be used. */
+bool nn_optimizer_divides_by_rate(nn_optimizer_kind kind);
 
 /* The largest learning_rate, clip or initial_accumulator_value taken, and the largest
  * weight_decay: far beyond any useful value, and below where float32 arithmetic on them

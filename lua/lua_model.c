@@ -1295,6 +1295,10 @@ static int model_newindex(lua_State *L)
         double rate = lua_tonumber(L, 3);
         if (!(rate >= 0) || !isfinite(rate))
             nn_lua_error(L, "model.learning_rate must be a finite number >= 0, got %g", rate);
+        if (rate == 0.0 && nn_optimizer_divides_by_rate(model->optimizer_config.kind))
+            nn_lua_error(L, "model.learning_rate must be above 0 for %s, which divides by it, "
+                            "got 0",
+                         nn_optimizer_name(model->optimizer_config.kind));
         if (model->optimizer_config.schedule.kind != NN_SCHEDULE_CONSTANT)
             nn_lua_error(L, "model \"%s\": its learning rate follows the %s schedule and cannot "
                             "be set (compile again with a number, or leave the schedule to "

@@ -122,6 +122,29 @@ t.test('weight decay, clipping and schedules act as in Keras', function()
   end
 end)
 
+t.test('Ftrl never trains with a learning rate of 0', function()
+  -- Ftrl divides by the rate, so 0 would make the weight NaN. Set by hand it is refused
+  -- and the rate stays; reached by a schedule, training stops before that step.
+  local model = one_weight(nn.optimizers.Ftrl{learning_rate = 0.5})
+  t.raises(function() model.learning_rate = 0 end,
+           'model.learning_rate must be above 0 for ftrl, which divides by it, got 0')
+  t.eq(model.learning_rate, 0.5, 'the rate stays')
+  model.learning_rate = 0.25
+  t.eq(model.learning_rate, 0.25, 'a positive rate is taken')
+  -- The rate is 0.5 at step 0 and 0 from step 1 on.
+  local schedule = nn.optimizers.schedules.PiecewiseConstantDecay{{0}, {0.5, 0}}
+  for _, device in ipairs{'cpu', 'emulated'} do
+    model = one_weight(nn.optimizers.Ftrl{learning_rate = schedule,
+                                          initial_accumulator_value = 0.25}, device)
+    local first = steps(model, 1, 0.25)[1]
+    t.near(first, 0.20943058, 1e-6, device .. ': the first step, at rate 0.5')
+    t.raises(function() steps(model, 1, 0.25) end,
+             'ftrl divides by the learning rate, which is 0 at step 1 (PiecewiseConstantDecay); '
+             .. 'training stopped')
+    t.eq(model:get_weights()[1]:item(), first, device .. ': the weight is that of step 1')
+  end
+end)
+
 local function classifier(device)
   local model = nn.Sequential{
     L.Dense{8, activation = 'relu', input_shape = {5}},
