@@ -138,6 +138,37 @@ t.test('the losses and metrics added with huber train and measure on the GPU as 
              name .. ': evaluate value ' .. i)
     end
   end
+  -- Batches of 3: the first all 0/1 (read as -1/1), the second with -1 and 0.5 (read as
+  -- given), so the GPU's count decides per batch, in the loss and in the metrics.
+  local mixed = nn.tensor{{1, 0, 0}, {0, 1, 0}, {0, 0, 1}, {-1, 1, -1}, {1, -1, -1},
+                          {-1, -1, 0.5}}
+  for _, loss in ipairs{'hinge', 'squared_hinge'} do
+    local function make(device)
+      nn.random.seed(9)
+      local model = nn.Sequential{L.Dense{3, activation = 'tanh', input_shape = {4}}}
+      model:to(device)
+      model:compile{optimizer = nn.optimizers.SGD{learning_rate = 0.1}, loss = loss,
+                    metrics = {'hinge', 'squared_hinge'}}
+      return model
+    end
+    local cpu, gpu = make('cpu'), make('gpu')
+    local option = {batch_size = 3, verbose = 0}
+    local want, got = {cpu:evaluate(x, mixed, option)}, {gpu:evaluate(x, mixed, option)}
+    for i = 1, #want do
+      t.near(got[i], want[i], 1e-5 * math.max(1, math.abs(want[i])),
+             loss .. ' on mixed labels: evaluate value ' .. i)
+    end
+    option.epochs, option.shuffle = 1, false
+    local cpu_history, gpu_history = cpu:fit(x, mixed, option), gpu:fit(x, mixed, option)
+    t.near(gpu_history.history.loss[1], cpu_history.history.loss[1], 1e-5,
+           loss .. ' on mixed labels: fit loss')
+    local a, b = cpu:get_weights(), gpu:get_weights()
+    for i = 1, #a do
+      local difference = (a[i] - b[i]):abs():max()
+      t.truthy(difference < 1e-5, loss .. ' on mixed labels: weight ' .. i .. ' differs by '
+                                  .. difference)
+    end
+  end
 end)
 
 t.test('a loss over pixels (one label per pixel, sample weights per sample) on the GPU', function()
