@@ -265,6 +265,8 @@ typedef struct nn_batch_stats {
     double activity_penalty;    /* activity regularizers of this batch */
     double weight_penalty;      /* weight regularizers, summed in layer order */
     double metric_sums[NN_BATCH_STATS_METRICS]; /* each metric summed over the batch */
+    /* The sums of the metrics' denominators (nn_metric_denominator), where they have one. */
+    double metric_denominators[NN_BATCH_STATS_METRICS];
 } nn_batch_stats;
 
 /* The loss a batch reports: data loss plus both penalties, added as the CPU loop

@@ -108,6 +108,20 @@ bool nn_loss_takes_label_smoothing(nn_loss_kind kind)
     return kind == NN_LOSS_CATEGORICAL_CROSSENTROPY || kind == NN_LOSS_BINARY_CROSSENTROPY;
 }
 
+bool nn_loss_takes_from_logits(nn_loss_kind kind)
+{
+    switch (kind) {
+    case NN_LOSS_SPARSE_CATEGORICAL_CROSSENTROPY:
+    case NN_LOSS_CATEGORICAL_CROSSENTROPY:
+    case NN_LOSS_BINARY_CROSSENTROPY:
+    case NN_LOSS_MEAN_SQUARED_ERROR:
+    case NN_LOSS_MEAN_ABSOLUTE_ERROR:
+        return true;
+    default:
+        return false;
+    }
+}
+
 nn_status nn_loss_check(const nn_loss *loss)
 {
     if (loss->kind >= NN_LOSS_COUNT)
@@ -435,6 +449,8 @@ static const struct {
     {"hinge", NN_METRIC_HINGE},
     {"squared_hinge", NN_METRIC_SQUARED_HINGE},
     {"categorical_hinge", NN_METRIC_CATEGORICAL_HINGE},
+    {"precision", NN_METRIC_PRECISION},
+    {"recall", NN_METRIC_RECALL},
 };
 
 static const char *const metric_names[] = {
@@ -444,7 +460,7 @@ static const char *const metric_names[] = {
     "mape", "mean_absolute_percentage_error", "msle", "mean_squared_logarithmic_error",
     "logcosh", "log_cosh", "log_cosh_error", "kld", "kl_divergence",
     "kullback_leibler_divergence", "poisson", "cosine_similarity", "hinge", "squared_hinge",
-    "categorical_hinge", NULL,
+    "categorical_hinge", "precision", "recall", NULL,
 };
 
 /* Metrics that read one class id per row, the labels of the sparse loss; 'accuracy' takes
@@ -529,8 +545,22 @@ double nn_metric_sum(const nn_metric *metric, const float *pred, const float *la
     return total;
 }
 
-double nn_metric_finish(const nn_metric *metric, double sum, double rows)
+nn_metric_kind nn_metric_denominator(nn_metric_kind kind)
 {
-    double mean = sum / rows;
+    switch (kind) {
+    case NN_METRIC_PRECISION:
+        return NN_METRIC_PREDICTED_POSITIVES;
+    case NN_METRIC_RECALL:
+        return NN_METRIC_ACTUAL_POSITIVES;
+    default:
+        return NN_METRIC_COUNT;
+    }
+}
+
+double nn_metric_finish(const nn_metric *metric, double sum, double denominator)
+{
+    if (nn_metric_denominator(metric->kind) != NN_METRIC_COUNT)
+        return denominator > 0.0 ? sum / denominator : 0.0;
+    double mean = sum / denominator;
     return metric->kind == NN_METRIC_ROOT_MEAN_SQUARED_ERROR ? sqrt(mean) : mean;
 }

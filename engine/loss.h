@@ -50,6 +50,9 @@ const char *const *nn_loss_names(void);
 
 /* Whether the loss takes label_smoothing (categorical and binary crossentropy). */
 bool nn_loss_takes_label_smoothing(nn_loss_kind kind);
+/* Whether the loss takes from_logits: the crossentropies, and mean squared and absolute
+ * error, which have always taken it and ignore it. */
+bool nn_loss_takes_from_logits(nn_loss_kind kind);
 /* The settings in range: label_smoothing in [0, 1] and only where the loss takes it;
  * huber's delta finite and > 0. */
 nn_status nn_loss_check(const nn_loss *loss);
@@ -100,6 +103,13 @@ typedef enum nn_metric_kind {
     NN_METRIC_HINGE,
     NN_METRIC_SQUARED_HINGE,
     NN_METRIC_CATEGORICAL_HINGE,
+    /* Keras' Precision and Recall at threshold 0.5 over every output value (a label is
+     * positive when it is not 0): true positives over predicted (actual) positives,
+     * counted over the whole epoch or evaluation, not averaged over batches. */
+    NN_METRIC_PRECISION,
+    NN_METRIC_RECALL,
+    NN_METRIC_PREDICTED_POSITIVES, /* their denominators (nn_metric_denominator), */
+    NN_METRIC_ACTUAL_POSITIVES,    /* summed beside them; no name of their own */
     NN_METRIC_COUNT
 } nn_metric_kind;
 
@@ -115,10 +125,15 @@ const char *const *nn_metric_names(void);
 /* Sum over the batch (not the mean: the caller keeps running totals). */
 double nn_metric_sum(const nn_metric *metric, const float *pred, const float *labels,
                      int64_t batch, int64_t width);
-/* The metric's value from its sum over `rows` rows: the mean, and for
- * root_mean_squared_error the square root of the mean (Keras' root of the mean over all
- * rows, not a mean of per-row roots). Every epoch, evaluate and validation value is
- * finished here. */
-double nn_metric_finish(const nn_metric *metric, double sum, double rows);
+/* What a metric's sum is divided by: NN_METRIC_COUNT for the means (the number of rows),
+ * else the metric whose sum over the same rows is the denominator (precision: the
+ * predicted positives; recall: the actual positives). */
+nn_metric_kind nn_metric_denominator(nn_metric_kind kind);
+/* The metric's value from its sum and its denominator (the rows, or the denominator
+ * metric's sum): the mean, for root_mean_squared_error the square root of the mean
+ * (Keras' root of the mean over all rows, not a mean of per-row roots), for precision and
+ * recall the ratio, 0 when nothing was counted (Keras' divide_no_nan). Every epoch,
+ * evaluate and validation value is finished here. */
+double nn_metric_finish(const nn_metric *metric, double sum, double denominator);
 
 #endif

@@ -1402,9 +1402,14 @@ static void batch_loss(nn_model *model, int64_t batch, float *dlogits, bool weig
     int64_t width = nn_shape_inner(&prediction->shape, 1) / positions;
     nn_batch_stats *stats = model->stats->data;
     float *labels = model->labels->data;
-    for (int m = 0; m < model->metric_count; m++)
+    for (int m = 0; m < model->metric_count; m++) {
         model->backend->metric_sum(&stats->metric_sums[m], &model->metrics[m],
                                    nn_tensor_f32(prediction), labels, rows, width);
+        nn_metric denominator = {.kind = nn_metric_denominator(model->metrics[m].kind)};
+        if (denominator.kind != NN_METRIC_COUNT)
+            model->backend->metric_sum(&stats->metric_denominators[m], &denominator,
+                                       nn_tensor_f32(prediction), labels, rows, width);
+    }
     /* Label smoothing changes what the loss aims at, not what the metrics compare: the
      * metrics above read the labels as given, then they are smoothed in place (the
      * next batch writes its own labels over them), in queue order on every backend. */
@@ -1621,17 +1626,37 @@ static nn_status ensure_order(nn_model *model, int64_t count)
     return NN_OK;
 }
 
+/* The metrics' sums over the batches of a run so far, and their denominators' sums. */
+typedef struct metric_totals {
+    double sums[NN_MAX_METRICS];
+    double denominators[NN_MAX_METRICS];
+} metric_totals;
+
+static void add_batch_metrics(metric_totals *totals, const nn_model *model,
+                              const nn_batch_stats *stats)
+{
+    for (int m = 0; m < model->metric_count; m++) {
+        totals->sums[m] += stats->metric_sums[m];
+        totals->denominators[m] += stats->metric_denominators[m];
+    }
+}
+
 static void fill_logs(nn_logs *logs, const nn_model *model, const char *prefix, double loss,
-                      const double *metric_sums, int64_t samples)
+                      const metric_totals *totals, int64_t samples)
 {
     char name[48];
     snprintf(name, sizeof name, "%sloss", prefix);
     nn_logs_set(logs, name, loss);
-    /* The metric sums run over every position of every sample (output_positions). */
+    /* The metric sums run over every position of every sample (output_positions); the
+     * means divide by those rows, precision and recall by their own counts. */
     double rows = (double)samples * (double)output_positions(model);
     for (int m = 0; m < model->metric_count; m++) {
-        snprintf(name, sizeof name, "%s%s", prefix, model->metrics[m].name);
-        nn_logs_set(logs, name, nn_metric_finish(&model->metrics[m], metric_sums[m], rows));
+        const nn_metric *metric = &model->metrics[m];
+        double denominator = nn_metric_denominator(metric->kind) != NN_METRIC_COUNT
+                                 ? totals->denominators[m]
+                                 : rows;
+        snprintf(name, sizeof name, "%s%s", prefix, metric->name);
+        nn_logs_set(logs, name, nn_metric_finish(metric, totals->sums[m], denominator));
     }
 }
 
@@ -1640,10 +1665,10 @@ static void fill_logs(nn_logs *logs, const nn_model *model, const char *prefix, 
 static nn_status evaluate_rows(nn_model *model, const nn_tensor *x, const nn_tensor *y,
                                const float *weights, int64_t start, int64_t count,
                                int64_t batch_size, nn_progress *progress, double *loss_out,
-                               double *metric_sums)
+                               metric_totals *totals)
 {
     double loss_sum = 0.0;
-    memset(metric_sums, 0, sizeof(double) * NN_MAX_METRICS);
+    memset(totals, 0, sizeof *totals);
     int64_t steps = (count + batch_size - 1) / batch_size;
     nn_exec exec = make_exec(model, false);
     batch_feed feed = {x, y, NULL, start, count, batch_size, weights};
@@ -1661,11 +1686,10 @@ static nn_status evaluate_rows(nn_model *model, const nn_tensor *x, const nn_ten
             feed_stage(model, &feed, step + 1);
         NN_TRY(read_stats(model, &stats));
         loss_sum += (stats.loss + stats.activity_penalty) * (double)batch;
-        for (int m = 0; m < model->metric_count; m++)
-            metric_sums[m] += stats.metric_sums[m];
+        add_batch_metrics(totals, model, &stats);
         if (progress && progress->batch_end) {
             nn_logs logs = {0};
-            fill_logs(&logs, model, "", loss_sum / (double)seen, metric_sums, seen);
+            fill_logs(&logs, model, "", loss_sum / (double)seen, totals, seen);
             nn_status status = progress->batch_end(progress->user, 0, step + 1, steps, &logs);
             if (status != NN_OK)
                 return status;
@@ -1933,7 +1957,9 @@ static nn_status fit_loop(nn_model *model, const nn_tensor *x, const nn_tensor *
             nn_rng_init(&shuffle_rng, seed, UINT64_C(1) << 63 | fit_stream << 24 | (uint64_t)epoch);
             nn_rng_shuffle(&shuffle_rng, model->order, (size_t)train_count);
         }
-        double loss_sum = 0.0, metric_sums[NN_MAX_METRICS] = {0};
+        double loss_sum = 0.0;
+        metric_totals totals;
+        memset(&totals, 0, sizeof totals);
         int64_t seen = 0;
         memset(&logs, 0, sizeof logs);
         batch_feed feed = {x, y, model->order, 0, train_count, batch_size, train_weights};
@@ -1979,9 +2005,8 @@ static nn_status fit_loop(nn_model *model, const nn_tensor *x, const nn_tensor *
             model->step++;
             seen += batch;
             loss_sum += loss * (double)batch;
-            for (int m = 0; m < model->metric_count; m++)
-                metric_sums[m] += stats.metric_sums[m];
-            fill_logs(&logs, model, "", loss_sum / (double)seen, metric_sums, seen);
+            add_batch_metrics(&totals, model, &stats);
+            fill_logs(&logs, model, "", loss_sum / (double)seen, &totals, seen);
             if (progress && progress->batch_end &&
                 (status = progress->batch_end(progress->user, epoch, step + 1, steps, &logs)) != NN_OK)
                 break;
@@ -2003,12 +2028,13 @@ static nn_status fit_loop(nn_model *model, const nn_tensor *x, const nn_tensor *
         /* Keras 3 counts epochs from 1 here: validation_freq=2 validates after the
          * second, fourth, ... epoch, and the others have no val_ logs at all. */
         if (val_count > 0 && (epoch + 1) % options->validation_freq == 0) {
-            double val_loss, val_metrics[NN_MAX_METRICS];
+            double val_loss;
+            metric_totals val_metrics;
             status = evaluate_rows(model, val_x, val_y, val_weights, val_start, val_count,
-                                   val_batch_size, NULL, &val_loss, val_metrics);
+                                   val_batch_size, NULL, &val_loss, &val_metrics);
             if (status != NN_OK)
                 break;
-            fill_logs(&logs, model, "val_", val_loss, val_metrics, val_count);
+            fill_logs(&logs, model, "val_", val_loss, &val_metrics, val_count);
         }
         if (progress && progress->epoch_end)
             status = progress->epoch_end(progress->user, epoch, &logs);
@@ -2149,7 +2175,8 @@ nn_status nn_model_evaluate(nn_model *model, const nn_tensor *x, const nn_tensor
     NN_TRY(reserve(model, batch_size, false));
     const nn_tensor *hx, *hy;
     nn_tensor *cx = NULL, *cy = NULL;
-    double loss, metric_sums[NN_MAX_METRICS];
+    double loss;
+    metric_totals totals;
     float *weights = NULL;
     nn_status status = sample_weights_of(model, sample_weight, count, "evaluate: sample_weight",
                                          &weights);
@@ -2162,7 +2189,7 @@ nn_status nn_model_evaluate(nn_model *model, const nn_tensor *x, const nn_tensor
     if (status == NN_OK) {
         start_run(model);
         status = evaluate_rows(model, hx, hy, weights, 0, count, batch_size, progress, &loss,
-                               metric_sums);
+                               &totals);
         end_run(model);
     }
     free(weights);
@@ -2170,7 +2197,7 @@ nn_status nn_model_evaluate(nn_model *model, const nn_tensor *x, const nn_tensor
     nn_tensor_free(cy);
     NN_TRY(nn_backend_clear_failure(model->backend, status));
     memset(logs, 0, sizeof *logs);
-    fill_logs(logs, model, "", loss, metric_sums, count);
+    fill_logs(logs, model, "", loss, &totals, count);
     return NN_OK;
 }
 

@@ -58,8 +58,11 @@ nn_status nn_optimizer_parse(const char *name, nn_optimizer_kind *kind);
 const char *nn_optimizer_name(nn_optimizer_kind kind);
 const char *const *nn_optimizer_names(void);
 /* The settings Keras gives this optimizer besides the ones every optimizer takes
- * (learning_rate, weight_decay and the clips), NULL-terminated: what a user may write. */
+ * (learning_rate, weight_decay and the clips), NULL-terminated: what a user may write.
+ * At most NN_OPTIMIZER_MOST_OWN_SETTINGS of them (tests/engine/test_optimizer.c checks),
+ * so callers may list them in a fixed array. */
 const char *const *nn_optimizer_own_settings(nn_optimizer_kind kind);
+enum { NN_OPTIMIZER_MOST_OWN_SETTINGS = 6 };
 
 /* The optimizer and its per-weight state (moments), sized for `count` weights, on the
  * device of the weights it updates. */

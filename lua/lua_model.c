@@ -526,13 +526,13 @@ static void parse_optimizer(lua_State *L, int index, nn_optimizer_config *config
     static const char *const shared[] = {"name", "learning_rate", "weight_decay",
                                          "exclude_from_weight_decay", "clipnorm", "clipvalue",
                                          "global_clipnorm"};
-    enum { SHARED_COUNT = (int)(sizeof shared / sizeof shared[0]), MOST_OWN = 8 };
-    const char *names[SHARED_COUNT + MOST_OWN + 1];
+    enum { SHARED_COUNT = (int)(sizeof shared / sizeof shared[0]) };
+    const char *names[SHARED_COUNT + NN_OPTIMIZER_MOST_OWN_SETTINGS + 1];
     int count = 0;
     for (int i = 0; i < SHARED_COUNT; i++)
         names[count++] = shared[i];
     for (const char *const *own = nn_optimizer_own_settings(kind); *own; own++)
-        if (count < SHARED_COUNT + MOST_OWN)
+        if (count < SHARED_COUNT + NN_OPTIMIZER_MOST_OWN_SETTINGS) /* always, by the test */
             names[count++] = *own;
     names[count] = NULL;
     nn_lua_check_option_names(L, index, function, names, 0);
@@ -609,10 +609,10 @@ static void parse_loss(lua_State *L, int index, nn_loss *loss, const char *funct
         static const char *const huber_names[] = {"name", "delta", NULL};
         static const char *const name_only[] = {"name", NULL};
         bool smooths = nn_loss_takes_label_smoothing(loss->kind);
-        const char *const *valid = smooths                          ? smoothing_names
-                                   : loss->kind == NN_LOSS_HUBER    ? huber_names
-                                   : loss->kind <= NN_LOSS_MEAN_ABSOLUTE_ERROR ? plain_names
-                                                                               : name_only;
+        const char *const *valid = smooths                                 ? smoothing_names
+                                   : loss->kind == NN_LOSS_HUBER           ? huber_names
+                                   : nn_loss_takes_from_logits(loss->kind) ? plain_names
+                                                                           : name_only;
         nn_lua_check_option_names(L, index, function, valid, 0);
         if (valid == smoothing_names || valid == plain_names)
             loss->from_logits = nn_lua_opt_boolean(L, index, "from_logits", false, function);

@@ -583,6 +583,33 @@ Test(metrics, refuses_labels_of_the_other_layout)
     cr_assert_eq(nn_metric_parse("accuracy", &sparse, &metric), NN_OK);
 }
 
+Test(metrics, precision_and_recall_count_and_divide)
+{
+    /* Two rows of three: predicted positives (> 0.5) 0, 2 and 1, 2; labels other than 0
+     * are positive. */
+    const float pred[6] = {0.9f, 0.5f, 0.7f, 0.2f, 0.51f, 0.8f};
+    const float labels[6] = {1, 1, 0, 0.5f, 0, 0};
+    nn_metric precision = {.kind = NN_METRIC_PRECISION}, recall = {.kind = NN_METRIC_RECALL};
+    nn_metric predicted = {.kind = nn_metric_denominator(NN_METRIC_PRECISION)};
+    nn_metric actual = {.kind = nn_metric_denominator(NN_METRIC_RECALL)};
+    cr_assert_eq(predicted.kind, NN_METRIC_PREDICTED_POSITIVES);
+    cr_assert_eq(actual.kind, NN_METRIC_ACTUAL_POSITIVES);
+    cr_assert_eq(nn_metric_denominator(NN_METRIC_MEAN_SQUARED_ERROR), NN_METRIC_COUNT);
+    cr_assert_eq(nn_metric_sum(&precision, pred, labels, 2, 3), 1.0); /* only 0.9 vs 1 */
+    cr_assert_eq(nn_metric_sum(&recall, pred, labels, 2, 3), 1.0);
+    cr_assert_eq(nn_metric_sum(&predicted, pred, labels, 2, 3), 4.0);
+    cr_assert_eq(nn_metric_sum(&actual, pred, labels, 2, 3), 3.0);
+    cr_assert_eq(nn_metric_finish(&precision, 1.0, 4.0), 0.25);
+    cr_assert_eq(nn_metric_finish(&recall, 0.0, 0.0), 0.0); /* nothing counted: 0 */
+    nn_loss mse = {NN_LOSS_MEAN_SQUARED_ERROR, false, 0.0, 1.0};
+    nn_loss sparse = {SCE, false, 0.0, 1.0};
+    nn_metric parsed;
+    cr_assert_eq(nn_metric_parse("precision", &mse, &parsed), NN_OK);
+    cr_assert_eq(parsed.kind, NN_METRIC_PRECISION);
+    cr_assert_eq(nn_metric_parse("recall", &sparse, &parsed), NN_ERR_ARGUMENT);
+    MESSAGE_HAS("metric 'recall' reads labels of the output's shape");
+}
+
 Test(metrics, sums_over_the_batch)
 {
     /* Three rows of four classes; the middle one ties between classes 1 and 3. */

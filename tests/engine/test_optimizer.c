@@ -55,6 +55,22 @@ static void check_against_reference(const char *what, nn_optimizer_config config
     check_schedule(what, config, n, steps, decay_mask, 1.0f);
 }
 
+Test(optimizer, own_settings_fit_the_callers_arrays)
+{
+    /* The Lua binding lists them in an array of NN_OPTIMIZER_MOST_OWN_SETTINGS. */
+    int most = 0;
+    for (int kind = 0; kind < NN_OPTIMIZER_COUNT; kind++) {
+        int count = 0;
+        for (const char *const *own = nn_optimizer_own_settings((nn_optimizer_kind)kind); *own;
+             own++)
+            count++;
+        cr_assert(count <= NN_OPTIMIZER_MOST_OWN_SETTINGS, "%s has %d own settings",
+                  nn_optimizer_name((nn_optimizer_kind)kind), count);
+        most = count > most ? count : most;
+    }
+    cr_assert_eq(most, NN_OPTIMIZER_MOST_OWN_SETTINGS, "the bound is the longest list (ftrl)");
+}
+
 Test(optimizer, sgd_plain_momentum_and_nesterov)
 {
     nn_optimizer_config config = nn_optimizer_defaults(NN_OPTIMIZER_SGD);

@@ -169,6 +169,20 @@ t.test('the losses and metrics added with huber train and measure on the GPU as 
                                   .. difference)
     end
   end
+  -- Precision and recall: the GPU counts positives beside each metric, over batches of 4.
+  local function counted(device)
+    nn.random.seed(10)
+    local model = nn.Sequential{L.Dense{3, activation = 'sigmoid', input_shape = {4}}}
+    model:to(device)
+    model:compile{optimizer = 'sgd', loss = 'binary_crossentropy',
+                  metrics = {'precision', 'recall', 'binary_accuracy'}}
+    return {model:evaluate(x, y, {verbose = 0, batch_size = 4})}
+  end
+  local want, got = counted('cpu'), counted('gpu')
+  for i = 2, #want do
+    t.eq(got[i], want[i], 'precision and recall: value ' .. i .. ' (counts, exact)')
+  end
+  t.truthy(want[2] > 0 and want[3] > 0, 'something was counted')
 end)
 
 t.test('a loss over pixels (one label per pixel, sample weights per sample) on the GPU', function()

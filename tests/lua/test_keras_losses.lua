@@ -145,6 +145,39 @@ local function training_cases()
   }
 end
 
+t.test('precision and recall: counts over the whole run, not means of batches', function()
+  -- Predictions above 0.5 are positive (0.5 itself is not), labels other than 0 are.
+  -- Rows: TP 1 of 2 predicted, 1 actual; TP 1 of 1, 2 actual; nothing predicted, 1 actual
+  -- (label 0.25); 2 predicted, none actual. In all: TP 2, predicted 5, actual 4.
+  local xs = nn.tensor{{0.9, 0.2, 0.6}, {0.1, 0.7, 0.5}, {0.3, 0.4, 0.2}, {0.8, 0.9, 0.3}}
+  local ys = nn.tensor{{1, 0, 0}, {0, 1, 1}, {0.25, 0, 0}, {0, 0, 0}}
+  for _, device in ipairs(devices) do
+    local model = identity_model(device, 3, 'mse', {'precision', 'recall'})
+    t.eq(table.concat(model.metrics_names, ','), 'loss,precision,recall', device .. ': names')
+    for _, batch_size in ipairs{4, 2, 1} do
+      -- Batches of 2 would average to 1/3 and 1/3.
+      local _, precision, recall = model:evaluate(xs, ys, {verbose = 0, batch_size = batch_size})
+      t.near(precision, 2 / 5, 1e-12, device .. ': precision, batches of ' .. batch_size)
+      t.near(recall, 2 / 4, 1e-12, device .. ': recall, batches of ' .. batch_size)
+    end
+    -- Nothing predicted positive and nothing actual: 0, as Keras' divide_no_nan.
+    local _, precision, recall = model:evaluate(xs:slice(3, 3), nn.zeros(1, 3), {verbose = 0})
+    t.eq(precision, 0, device .. ': precision of nothing')
+    t.eq(recall, 0, device .. ': recall of nothing')
+    -- fit (learning rate 0) and validation report the same counts.
+    local history = model:fit(xs, ys, {epochs = 1, batch_size = 2, shuffle = false, verbose = 0,
+                                       validation_data = {xs, ys}})
+    t.near(history.history.precision[1], 2 / 5, 1e-12, device .. ': fit precision')
+    t.near(history.history.val_recall[1], 2 / 4, 1e-12, device .. ': validation recall')
+  end
+  local directory = (os.getenv('NNSH_TEST_TMP') or '/tmp') .. '/lua-keras-losses'
+  nn.io.make_directory(directory)
+  identity_model('cpu', 3, 'binary_crossentropy', {'recall'}):save(directory .. '/recall.nnsh')
+  local copy = nn.models.load_model(directory .. '/recall.nnsh')
+  t.eq(table.concat(copy.metrics_names, ','), 'loss,recall', 'recall kept in a model file')
+  t.near(select(2, copy:evaluate(xs, ys, {verbose = 0})), 2 / 4, 1e-12, 'and counted again')
+end)
+
 t.test('every new loss trains the same on cpu and emulated, with sample weights', function()
   local x_train = nn.random.randn(16, 4)
   local weights = nn.random.uniform(16)

@@ -453,6 +453,8 @@ NN_BODY int nn_body_metric_counts_nonbinary(nn_metric_kind kind)
 
 /* Keras' top-k metrics take k = 5. */
 enum { NN_BODY_METRIC_TOP_K = 5 };
+/* Keras' Precision and Recall count a prediction above 0.5 as positive. */
+#define NN_BODY_METRIC_THRESHOLD 0.5f
 
 /* Whether class `label` is among the k largest of a row, as TensorFlow's in_top_k: fewer
  * than k values are strictly larger, so ties at the boundary are all in; a class that is
@@ -505,6 +507,21 @@ NN_BODY double nn_body_metric_row(nn_metric_kind kind, const float *pred, const 
                                 NN_BODY_METRIC_TOP_K);
     case NN_METRIC_SPARSE_TOP_K_CATEGORICAL_ACCURACY:
         return nn_body_in_top_k(p, (double)labels[b], width, NN_BODY_METRIC_TOP_K);
+    /* The confusion counts of Keras' Precision and Recall: a value above the threshold
+     * is a predicted positive, a label other than 0 an actual one. */
+    case NN_METRIC_PRECISION:
+    case NN_METRIC_RECALL:
+        for (int64_t j = 0; j < width; j++)
+            row += p[j] > NN_BODY_METRIC_THRESHOLD && t[j] != 0.0f;
+        return row;
+    case NN_METRIC_PREDICTED_POSITIVES:
+        for (int64_t j = 0; j < width; j++)
+            row += p[j] > NN_BODY_METRIC_THRESHOLD;
+        return row;
+    case NN_METRIC_ACTUAL_POSITIVES:
+        for (int64_t j = 0; j < width; j++)
+            row += t[j] != 0.0f;
+        return row;
     /* The rest are their loss's row value: a sum (or one value) per row... */
     case NN_METRIC_KL_DIVERGENCE:
         return nn_body_regression_row(NULL, NN_BODY_LOSS_KL_DIVERGENCE, p, t, width, 1.0, 1.0, 0);
