@@ -4,7 +4,9 @@
  * the backends' one body (cuda/bodies/loss_body.h), which the CPU runs row by row. */
 #include "loss.h"
 
+#include <ctype.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -504,22 +506,33 @@ static nn_status check_metric_labels(const char *name, nn_metric_kind kind,
                     reads_ids ? shaped : ids, fix);
 }
 
-nn_status nn_metric_parse(const char *name, const nn_loss *loss, nn_metric *metric)
+/* The kind a metric name gives with this loss; false for an unknown name. */
+static bool metric_kind_of(const char *name, const nn_loss *loss, nn_metric_kind *kind)
 {
     for (size_t i = 0; i < sizeof metric_table / sizeof metric_table[0]; i++) {
         if (strcmp(name, metric_table[i].name) != 0)
             continue;
-        metric->kind = metric_table[i].kind;
+        *kind = metric_table[i].kind;
         /* Keras picks the accuracy by shapes, not by the loss: binary for a one-column
          * output, sparse for labels with one id per row, categorical otherwise. The
          * sparse loss is what allows one id per row, so it fixes the choice here; for
          * every other loss the labels have the output's shape and nn_metric_sum decides
          * by the width. So binary_crossentropy over several columns (multi-label) reports
          * categorical accuracy as Keras does; binary_accuracy is there by name. */
-        if (metric->kind == NN_METRIC_ACCURACY && loss &&
+        if (*kind == NN_METRIC_ACCURACY && loss &&
             loss->kind == NN_LOSS_SPARSE_CATEGORICAL_CROSSENTROPY)
-            metric->kind = NN_METRIC_SPARSE_CATEGORICAL_ACCURACY;
-        NN_TRY(check_metric_labels(name, metric->kind, loss));
+            *kind = NN_METRIC_SPARSE_CATEGORICAL_ACCURACY;
+        return true;
+    }
+    return false;
+}
+
+nn_status nn_metric_parse(const char *name, const nn_loss *loss, nn_metric *metric)
+{
+    nn_metric_kind kind;
+    if (metric_kind_of(name, loss, &kind)) {
+        NN_TRY(check_metric_labels(name, kind, loss));
+        *metric = (nn_metric){.kind = kind};
         snprintf(metric->name, sizeof metric->name, "%s", name);
         return NN_OK;
     }
@@ -530,10 +543,86 @@ nn_status nn_metric_parse(const char *name, const nn_loss *loss, nn_metric *metr
 
 const char *const *nn_metric_names(void) { return metric_names; }
 
+nn_status nn_metric_check(const nn_metric *metric, const nn_loss *loss)
+{
+    if (metric->kind >= NN_METRIC_COUNT || !nn_metric_kind_name(metric->kind))
+        return nn_error(NN_ERR_ARGUMENT, "metric kind %d does not exist", (int)metric->kind);
+    return check_metric_labels(metric->name, metric->kind, loss);
+}
+
+const char *nn_metric_kind_name(nn_metric_kind kind)
+{
+    for (size_t i = 0; i < sizeof metric_table / sizeof metric_table[0]; i++)
+        if (metric_table[i].kind == kind)
+            return metric_table[i].name;
+    return NULL;
+}
+
+nn_status nn_metric_set_name(nn_metric *metric, const char *name)
+{
+    size_t length = strlen(name);
+    if (length == 0 || length >= sizeof metric->name)
+        return nn_error(NN_ERR_ARGUMENT, "a metric's name must have 1 to %d characters, got %zu",
+                        (int)sizeof metric->name - 1, length);
+    for (size_t i = 0; i < length; i++)
+        if (!(isalnum((unsigned char)name[i]) || name[i] == '_'))
+            return nn_error(NN_ERR_ARGUMENT, "a metric's name takes letters, digits and '_' "
+                                             "(it names the logs, as 'val_' + name); got '%s'",
+                            name);
+    snprintf(metric->name, sizeof metric->name, "%s", name);
+    return NN_OK;
+}
+
+nn_status nn_metric_set_top_k(nn_metric *metric, int64_t k)
+{
+    if (metric->kind != NN_METRIC_TOP_K_CATEGORICAL_ACCURACY &&
+        metric->kind != NN_METRIC_SPARSE_TOP_K_CATEGORICAL_ACCURACY)
+        return nn_error(NN_ERR_ARGUMENT, "%s takes no k (only the top-k accuracies do)",
+                        nn_metric_kind_name(metric->kind));
+    if (k < 1 || k > INT32_MAX)
+        return nn_error(NN_ERR_ARGUMENT, "%s: k must be an integer >= 1, got %lld",
+                        nn_metric_kind_name(metric->kind), (long long)k);
+    metric->top_k = (int)k;
+    return NN_OK;
+}
+
+nn_status nn_metric_set_threshold(nn_metric *metric, double threshold)
+{
+    if (metric->kind != NN_METRIC_BINARY_ACCURACY && metric->kind != NN_METRIC_PRECISION &&
+        metric->kind != NN_METRIC_RECALL)
+        return nn_error(NN_ERR_ARGUMENT, "%s takes no threshold (binary_accuracy, precision "
+                                         "and recall do)",
+                        nn_metric_kind_name(metric->kind));
+    if (!(threshold >= 0.0 && threshold <= 1.0))
+        return nn_error(NN_ERR_ARGUMENT, "%s: the threshold must be in [0, 1], got %g",
+                        nn_metric_kind_name(metric->kind), threshold);
+    metric->has_threshold = true;
+    metric->threshold = (float)threshold;
+    return NN_OK;
+}
+
+int nn_metric_top_k(const nn_metric *metric)
+{
+    return (int)nn_body_metric_of(metric, 2).top_k;
+}
+
+float nn_metric_threshold(const nn_metric *metric)
+{
+    return nn_body_metric_of(metric, 2).threshold;
+}
+
+bool nn_metric_is_plain(const nn_metric *metric, const nn_loss *loss)
+{
+    nn_metric_kind kind;
+    return metric->top_k == 0 && !metric->has_threshold &&
+           metric_kind_of(metric->name, loss, &kind) && kind == metric->kind;
+}
+
 double nn_metric_sum(const nn_metric *metric, const float *pred, const float *labels,
                      int64_t batch, int64_t width)
 {
-    nn_metric_kind kind = nn_body_metric_resolve(metric->kind, width);
+    nn_body_metric body = nn_body_metric_of(metric, width);
+    nn_metric_kind kind = body.kind;
     if (kind >= NN_METRIC_COUNT)
         return NAN;
     /* The hinge metrics read 0/1 labels as -1/1 when the whole batch is 0/1, as Keras. */
@@ -541,7 +630,7 @@ double nn_metric_sum(const nn_metric *metric, const float *pred, const float *la
                            ? count_nonbinary(labels, (size_t)batch * (size_t)width)
                            : 0.0;
     double total = 0.0;
-    nn_body_metric_partial(&total, kind, pred, labels, &nonbinary, batch, width, 1, 0);
+    nn_body_metric_partial(&total, body, pred, labels, &nonbinary, batch, width, 1, 0);
     return total;
 }
 

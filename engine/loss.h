@@ -115,13 +115,34 @@ typedef enum nn_metric_kind {
 
 typedef struct nn_metric {
     nn_metric_kind kind;
-    /* What logs call it: "accuracy" keeps the name the user wrote. Room for the longest
-     * name, "sparse_top_k_categorical_accuracy", and "val_" before it in nn_logs. */
+    int top_k;          /* the top-k accuracies' k; 0: Keras' 5 */
+    bool has_threshold; /* precision and recall: threshold, else Keras' 0.5 */
+    float threshold;
+    /* What logs call it: "accuracy" keeps the name the user wrote, and a metric object
+     * may give its own. Room for the longest name, "sparse_top_k_categorical_accuracy",
+     * and "val_" before it in nn_logs. */
     char name[36];
 } nn_metric;
 
+/* The metric a name gives with the loss's labels (settings at Keras' defaults); refuses
+ * unknown names and a metric reading the other label layout than the loss. */
 nn_status nn_metric_parse(const char *name, const nn_loss *loss, nn_metric *metric);
 const char *const *nn_metric_names(void);
+/* A metric object's settings (nn.metrics.TopKCategoricalAccuracy{k = 3, name = 'top3'}):
+ * each refuses a value out of range and a setting the metric does not take. */
+nn_status nn_metric_set_name(nn_metric *metric, const char *name);
+nn_status nn_metric_set_top_k(nn_metric *metric, int64_t k);
+nn_status nn_metric_set_threshold(nn_metric *metric, double threshold);
+/* The metric's k and threshold with the defaults filled in. */
+int nn_metric_top_k(const nn_metric *metric);
+float nn_metric_threshold(const nn_metric *metric);
+/* Whether the metric is what its name alone gives with this loss (so a file may keep the
+ * name alone). */
+bool nn_metric_is_plain(const nn_metric *metric, const nn_loss *loss);
+/* The name a metric kind is listed under ("precision"); NULL for the internal ones. */
+const char *nn_metric_kind_name(nn_metric_kind kind);
+/* nn_metric_parse's check of the label layout, for metrics built otherwise. */
+nn_status nn_metric_check(const nn_metric *metric, const nn_loss *loss);
 /* Sum over the batch (not the mean: the caller keeps running totals). */
 double nn_metric_sum(const nn_metric *metric, const float *pred, const float *labels,
                      int64_t batch, int64_t width);

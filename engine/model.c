@@ -906,13 +906,34 @@ nn_status nn_model_compile(nn_model *model, const nn_optimizer_config *optimizer
                            const nn_loss *loss, const char *const *metrics,
                            int metric_count)
 {
-    NN_TRY(refuse_while_running(model, "be compiled again"));
     if (metric_count > NN_MAX_METRICS)
         return nn_error(NN_ERR_ARGUMENT, "compile: at most %d metrics, got %d", NN_MAX_METRICS,
                         metric_count);
     nn_metric parsed[NN_MAX_METRICS];
     for (int i = 0; i < metric_count; i++)
         NN_TRY(nn_metric_parse(metrics[i], loss, &parsed[i]));
+    return nn_model_compile_metrics(model, optimizer, loss, parsed, metric_count);
+}
+
+nn_status nn_model_compile_metrics(nn_model *model, const nn_optimizer_config *optimizer,
+                                   const nn_loss *loss, const nn_metric *parsed,
+                                   int metric_count)
+{
+    NN_TRY(refuse_while_running(model, "be compiled again"));
+    if (metric_count < 0 || metric_count > NN_MAX_METRICS)
+        return nn_error(NN_ERR_ARGUMENT, "compile: at most %d metrics, got %d", NN_MAX_METRICS,
+                        metric_count);
+    for (int i = 0; i < metric_count; i++) {
+        NN_TRY(nn_metric_check(&parsed[i], loss));
+        /* Each names its logs ("val_" + name too), so no two may share a name. */
+        for (int j = 0; j < i; j++)
+            if (strcmp(parsed[i].name, parsed[j].name) == 0)
+                return nn_error(NN_ERR_ARGUMENT, "compile: two metrics are named '%s'; give "
+                                                 "one another name (name = ... in nn.metrics)",
+                                parsed[i].name);
+        if (strcmp(parsed[i].name, "loss") == 0)
+            return nn_error(NN_ERR_ARGUMENT, "compile: a metric cannot be named 'loss'");
+    }
     if (!(optimizer->learning_rate >= 0) || !isfinite(optimizer->learning_rate))
         return nn_error(NN_ERR_ARGUMENT, "compile: learning_rate must be a finite number >= 0, "
                                          "got %g", optimizer->learning_rate);
@@ -1405,7 +1426,9 @@ static void batch_loss(nn_model *model, int64_t batch, float *dlogits, bool weig
     for (int m = 0; m < model->metric_count; m++) {
         model->backend->metric_sum(&stats->metric_sums[m], &model->metrics[m],
                                    nn_tensor_f32(prediction), labels, rows, width);
-        nn_metric denominator = {.kind = nn_metric_denominator(model->metrics[m].kind)};
+        /* The denominator counts with the metric's own threshold. */
+        nn_metric denominator = model->metrics[m];
+        denominator.kind = nn_metric_denominator(denominator.kind);
         if (denominator.kind != NN_METRIC_COUNT)
             model->backend->metric_sum(&stats->metric_denominators[m], &denominator,
                                        nn_tensor_f32(prediction), labels, rows, width);

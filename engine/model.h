@@ -218,6 +218,11 @@ nn_status nn_model_to(nn_model *model, nn_device device);
 nn_status nn_model_compile(nn_model *model, const nn_optimizer_config *optimizer,
                            const nn_loss *loss, const char *const *metrics,
                            int metric_count);
+/* nn_model_compile with metrics already made (nn_metric_parse and the nn_metric_set_*
+ * settings of metric objects); their label layout is checked against loss here. */
+nn_status nn_model_compile_metrics(nn_model *model, const nn_optimizer_config *optimizer,
+                                   const nn_loss *loss, const nn_metric *metrics,
+                                   int metric_count);
 /* Keras 3's optimizer.exclude_from_weight_decay(var_names=...): weight decay skips every
  * trainable weight whose name contains one of names[0..count) (a plain substring, where
  * Keras searches a regular expression; "bias" works the same in both). count 0 decays

@@ -202,7 +202,8 @@ local function topic_list()
   local out = {'nnsh help: help(x) documents any function, method, layer, model or tensor x;',
                "help 'name' finds a topic or function by name, e.g. help 'fit'.", ''}
   out[#out + 1] = '  Modules:  nn  nn.layers  nn.random  nn.datasets  nn.optimizers  nn.losses'
-  out[#out + 1] = '            nn.initializers  nn.regularizers  nn.constraints  nn.callbacks'
+  out[#out + 1] = '            nn.metrics  nn.initializers  nn.regularizers  nn.constraints'
+  out[#out + 1] = '            nn.callbacks'
   out[#out + 1] = '            nn.config  nn.io  nn.models'
   out[#out + 1] = '  Classes:  nn.Tensor  nn.Layer  nn.Sequential  nn.History  nn.Shape'
   local line = '  Layers:  '

@@ -29,6 +29,9 @@ doc('nn.optimizers', {module = true, text =
   "Optimizers for model:compile{optimizer=...}; a name such as 'adam' also works."})
 doc('nn.losses', {module = true, text =
   "Losses for model:compile{loss=...}; a name such as 'sparse_categorical_crossentropy' also works."})
+doc('nn.metrics', {module = true, text =
+  "Metrics for model:compile{metrics={...}} with Keras' settings and a name of their own; " ..
+  "a name such as 'accuracy' also works."})
 doc('nn.initializers', {module = true, text =
   "Weight initializers for kernel_initializer= and friends; a name such as 'he_normal' also works."})
 doc('nn.regularizers', {module = true, text =
@@ -343,7 +346,7 @@ doc(S .. 'compile', {call = 'model:compile{optimizer=\'rmsprop\', loss=..., metr
   text = 'Chooses how the model learns. Returns the model.',
   params = {{'optimizer', "a name ('sgd', 'adam', 'adamw', 'rmsprop', 'adagrad', 'nadam', 'adamax', 'adadelta', 'lion', 'ftrl') or one from nn.optimizers", default = "'rmsprop'", option = true},
             {'loss', "a name ('sparse_categorical_crossentropy', 'categorical_crossentropy', 'binary_crossentropy', 'mse', 'mae', 'huber', 'log_cosh', 'kl_divergence', 'poisson', 'hinge', 'squared_hinge', 'categorical_hinge', 'cosine_similarity', 'mape', 'msle') or one from nn.losses", option = true},
-            {'metrics', "names such as {'accuracy'}: also 'categorical_accuracy', 'sparse_categorical_accuracy', 'binary_accuracy', 'top_k_categorical_accuracy', 'sparse_top_k_categorical_accuracy' (k = 5), 'mse', 'root_mean_squared_error', 'mae', 'mape', 'msle', 'logcosh', 'kl_divergence', 'poisson', 'cosine_similarity', 'hinge', 'squared_hinge', 'categorical_hinge', 'precision', 'recall' (threshold 0.5, counted over the epoch)", default = '{}', option = true}},
+            {'metrics', "names such as {'accuracy'}: also 'categorical_accuracy', 'sparse_categorical_accuracy', 'binary_accuracy', 'top_k_categorical_accuracy', 'sparse_top_k_categorical_accuracy' (k = 5), 'mse', 'root_mean_squared_error', 'mae', 'mape', 'msle', 'logcosh', 'kl_divergence', 'poisson', 'cosine_similarity', 'hinge', 'squared_hinge', 'categorical_hinge', 'precision', 'recall' (threshold 0.5, counted over the epoch); or objects from nn.metrics: nn.metrics.TopKCategoricalAccuracy{k = 3, name = 'top3'}, nn.metrics.Precision{thresholds = 0.3}", default = '{}', option = true}},
   example = "model = nn.Sequential{nn.layers.Dense{3, activation = 'softmax', input_shape = {4}}}\nmodel:compile{optimizer = 'adam', loss = 'sparse_categorical_crossentropy', metrics = {'accuracy'}}"})
 doc(S .. 'fit', {call = 'model:fit(x, y [, {epochs=1, batch_size=32, ...}])',
   text = 'Trains the model; returns its History. Ctrl-C stops after the current batch and ' ..
@@ -592,6 +595,42 @@ for _, loss in ipairs{
   doc('nn.losses.' .. loss[1], {call = 'nn.losses.' .. loss[1] .. '{' .. call .. '}',
     text = loss[2], params = loss[3],
     example = 'model:compile{optimizer = \'adam\', loss = nn.losses.' .. loss[1] .. '{}}'})
+end
+local metric_name = {'name', 'what the logs call it (letters, digits, _)', option = true}
+for _, metric in ipairs{
+    {'BinaryAccuracy', 'binary_accuracy', 'The share of values on the right side of threshold.',
+     {{'threshold', 'a prediction above it counts as 1', default = '0.5', option = true}}},
+    {'CategoricalAccuracy', 'categorical_accuracy', 'The share of rows whose largest prediction is the one-hot label.'},
+    {'SparseCategoricalAccuracy', 'sparse_categorical_accuracy', 'The share of rows whose largest prediction is the class id.'},
+    {'TopKCategoricalAccuracy', 'top_k_categorical_accuracy', 'The share of rows whose one-hot label is among the k largest predictions.',
+     {{'k', 'how many of the largest count', default = '5', option = true}}},
+    {'SparseTopKCategoricalAccuracy', 'sparse_top_k_categorical_accuracy', 'The share of rows whose class id is among the k largest predictions.',
+     {{'k', 'how many of the largest count', default = '5', option = true}}},
+    {'MeanSquaredError', 'mean_squared_error', 'The mean of the squared differences.'},
+    {'RootMeanSquaredError', 'root_mean_squared_error', 'The root of the mean squared difference over all rows.'},
+    {'MeanAbsoluteError', 'mean_absolute_error', 'The mean of the absolute differences.'},
+    {'MeanAbsolutePercentageError', 'mean_absolute_percentage_error', 'The mean of 100*|y - p| / max(|y|, 1e-7).'},
+    {'MeanSquaredLogarithmicError', 'mean_squared_logarithmic_error', 'The mean squared difference of log(1 + max(., 1e-7)).'},
+    {'LogCoshError', 'logcosh', 'The mean of log(cosh(prediction - label)).'},
+    {'KLDivergence', 'kl_divergence', 'sum(y * log(y / p)) per row, clipped as the loss.'},
+    {'Poisson', 'poisson', 'The mean of p - y*log(p + 1e-7).'},
+    {'CosineSimilarity', 'cosine_similarity', 'The cosine of the label and prediction rows (1 is the best).'},
+    {'Hinge', 'hinge', 'The mean of max(1 - y*p, 0); 0/1 labels read as -1/1.'},
+    {'SquaredHinge', 'squared_hinge', 'The mean of max(1 - y*p, 0)^2; 0/1 labels read as -1/1.'},
+    {'CategoricalHinge', 'categorical_hinge', 'max(max((1 - y)*p) - sum(y*p) + 1, 0) per row.'},
+    {'Precision', 'precision', 'True positives over predicted positives (above thresholds), counted over the epoch.',
+     {{'thresholds', 'a prediction above it is positive', default = '0.5', option = true}}},
+    {'Recall', 'recall', 'True positives over actual positives (labels other than 0), counted over the epoch.',
+     {{'thresholds', 'a prediction above it is positive', default = '0.5', option = true}}}} do
+  local params = {}
+  for _, param in ipairs(metric[4] or {}) do params[#params + 1] = param end
+  params[#params + 1] = {metric_name[1], metric_name[2], default = "'" .. metric[2] .. "'",
+                         option = true}
+  doc('nn.metrics.' .. metric[1], {call = 'nn.metrics.' .. metric[1] .. '{...}',
+    text = metric[3], params = params,
+    example = "model:compile{optimizer = 'adam', loss = '" ..
+              (metric[2]:find('^sparse') and 'sparse_categorical_crossentropy' or 'mse') ..
+              "', metrics = {nn.metrics." .. metric[1] .. '{}}}'})
 end
 -- Each initializer's arguments in Keras' order (they may be given by position).
 local initializer_arguments = {

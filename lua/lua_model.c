@@ -632,6 +632,60 @@ static void parse_loss(lua_State *L, int index, nn_loss *loss, const char *funct
     }
 }
 
+/* One entry of compile's metrics: a name ('accuracy') or a metric object from nn.metrics
+ * ({class = 'top_k_categorical_accuracy', k = 3, name = 'top3'}), made for this loss (NULL:
+ * no loss yet, as when nn.metrics makes the object). */
+static void parse_metric(lua_State *L, int index, const nn_loss *loss, nn_metric *metric,
+                         const char *function)
+{
+    index = lua_absindex(L, index);
+    if (lua_type(L, index) == LUA_TSTRING) {
+        if (nn_metric_parse(lua_tostring(L, index), loss, metric) != NN_OK)
+            nn_lua_raise(L, function);
+        return;
+    }
+    if (!lua_istable(L, index))
+        nn_lua_error(L, "%s: a metric must be a name such as 'accuracy' or a metric from "
+                        "nn.metrics, got %s",
+                     function, nn_lua_typename(L, index));
+    static const char *const names[] = {"class", "name", "k", "threshold", "thresholds", NULL};
+    nn_lua_check_option_names(L, index, function, names, 0);
+    if (lua_getfield(L, index, "class") != LUA_TSTRING)
+        nn_lua_error(L, "%s: a metric object needs its class, a name such as 'precision' "
+                        "(nn.metrics.Precision{} makes one), got %s",
+                     function, nn_lua_typename(L, -1));
+    nn_status status = nn_metric_parse(lua_tostring(L, -1), loss, metric);
+    lua_pop(L, 1);
+    int type = lua_getfield(L, index, "name");
+    if (status == NN_OK && type != LUA_TNIL) {
+        if (type != LUA_TSTRING)
+            nn_lua_error(L, "%s: a metric's name must be a string, got %s", function,
+                         nn_lua_typename(L, -1));
+        status = nn_metric_set_name(metric, lua_tostring(L, -1));
+    }
+    lua_pop(L, 1);
+    if (status == NN_OK && lua_getfield(L, index, "k") != LUA_TNIL) {
+        if (!lua_isinteger(L, -1))
+            nn_lua_error(L, "%s: k must be an integer, got %s", function,
+                         nn_lua_typename(L, -1));
+        status = nn_metric_set_top_k(metric, (int64_t)lua_tointeger(L, -1));
+    }
+    lua_pop(L, 1);
+    /* Keras calls it thresholds in Precision and Recall, threshold in BinaryAccuracy. */
+    for (int i = 0; i < 2 && status == NN_OK; i++) {
+        const char *key = i == 0 ? "threshold" : "thresholds";
+        type = lua_getfield(L, index, key);
+        if (type != LUA_TNIL && type != LUA_TNUMBER)
+            nn_lua_error(L, "%s: %s must be a number, got %s", function, key,
+                         nn_lua_typename(L, -1));
+        if (type == LUA_TNUMBER)
+            status = nn_metric_set_threshold(metric, lua_tonumber(L, -1));
+        lua_pop(L, 1);
+    }
+    if (status != NN_OK)
+        nn_lua_raise(L, function);
+}
+
 /* The optimizer's exclude_from_weight_decay = {'bias', ...} into names (strings that
  * live in the optimizer table at `index`); returns how many. */
 static int parse_decay_exclusions(lua_State *L, int index, const char *names[],
@@ -698,11 +752,18 @@ static int model_compile(lua_State *L)
                      function);
     parse_loss(L, -1, &loss, function);
     lua_pop(L, 1);
-    const char *metrics[NN_MAX_METRICS];
+    nn_metric metrics[NN_MAX_METRICS];
     int metric_count = 0;
     lua_getfield(L, 2, "metrics");
-    if (lua_type(L, -1) == LUA_TSTRING) {
-        metrics[metric_count++] = lua_tostring(L, -1);
+    /* One metric (a name or an object with a class) or a list of them. */
+    bool single = lua_type(L, -1) == LUA_TSTRING;
+    if (!single && lua_istable(L, -1)) {
+        lua_getfield(L, -1, "class");
+        single = !lua_isnil(L, -1);
+        lua_pop(L, 1);
+    }
+    if (single) {
+        parse_metric(L, -1, &loss, &metrics[metric_count++], function);
     } else if (lua_istable(L, -1)) {
         lua_Integer count = luaL_len(L, -1);
         if (count > NN_MAX_METRICS)
@@ -710,17 +771,15 @@ static int model_compile(lua_State *L)
                          (long long)count);
         for (lua_Integer i = 1; i <= count; i++) {
             lua_geti(L, -1, i);
-            if (lua_type(L, -1) != LUA_TSTRING)
-                nn_lua_error(L, "%s: metrics must be names such as 'accuracy', got %s",
-                             function, nn_lua_typename(L, -1));
-            metrics[metric_count++] = lua_tostring(L, -1);
-            lua_pop(L, 1); /* the string stays alive in the table */
+            parse_metric(L, -1, &loss, &metrics[metric_count++], function);
+            lua_pop(L, 1);
         }
     } else if (!lua_isnil(L, -1)) {
-        nn_lua_error(L, "%s: metrics must be a list of names, got %s", function,
-                     nn_lua_typename(L, -1));
+        nn_lua_error(L, "%s: metrics must be a list of names or nn.metrics objects, got %s",
+                     function, nn_lua_typename(L, -1));
     }
-    nn_lua_check(L, nn_model_compile(model, &optimizer, &loss, metrics, metric_count), function);
+    nn_lua_check(L, nn_model_compile_metrics(model, &optimizer, &loss, metrics, metric_count),
+                 function);
     /* A new optimizer brings its own exclusions (none when it names none). */
     nn_lua_check(L, nn_model_exclude_from_weight_decay(model, exclusions, exclusion_count),
                  function);
@@ -1445,6 +1504,17 @@ static int l_check_optimizer(lua_State *L)
     return 0;
 }
 
+/* nn._check_metric(metric, function): nn.metrics.X{...} checks its settings where it is
+ * written (the labels it reads are checked against the loss at compile). */
+static int l_check_metric(lua_State *L)
+{
+    const char *function = luaL_checkstring(L, 2);
+    lua_settop(L, 2);
+    nn_metric metric;
+    parse_metric(L, 1, NULL, &metric, function);
+    return 0;
+}
+
 static int l_check_loss(lua_State *L)
 {
     const char *function = luaL_checkstring(L, 2);
@@ -1473,6 +1543,8 @@ void nn_lua_open_model(lua_State *L)
     lua_setfield(L, -2, "_check_optimizer");
     lua_pushcfunction(L, l_check_loss);
     lua_setfield(L, -2, "_check_loss");
+    lua_pushcfunction(L, l_check_metric);
+    lua_setfield(L, -2, "_check_metric");
     lua_pushcfunction(L, nn_lua_check_keras_object);
     lua_setfield(L, -2, "_check_keras_object");
 }

@@ -124,6 +124,68 @@ nn.losses = {
     {name = 'mean_squared_logarithmic_error'}),
 }
 
+-- Metric objects, as keras.metrics: the class decides what is measured, name (default the
+-- class's Keras name) what the logs call it; k for the top-k accuracies, thresholds for
+-- Precision and Recall, threshold for BinaryAccuracy.
+local metric_settings = {
+  top_k_categorical_accuracy = {'name', 'k'}, sparse_top_k_categorical_accuracy = {'name', 'k'},
+  binary_accuracy = {'name', 'threshold'}, precision = {'name', 'thresholds'},
+  recall = {'name', 'thresholds'},
+}
+local function metric(class_name, class)
+  local function_name = 'nn.metrics.' .. class_name
+  local settings = metric_settings[class] or {'name'}
+  local valid = {}
+  for _, key in ipairs(settings) do valid[key] = true end
+  local meta = {
+    __tostring = function(self)
+      local settings = {}
+      for _, key in ipairs{'name', 'k', 'threshold', 'thresholds'} do
+        local value = self[key]
+        if value ~= nil then
+          settings[#settings + 1] = key .. '=' .. (type(value) == 'string' and
+                                                   string.format('%q', value) or tostring(value))
+        end
+      end
+      return function_name .. '{' .. table.concat(settings, ', ') .. '}'
+    end,
+  }
+  return function(t)
+    t = t or {}
+    if type(t) ~= 'table' then
+      error(function_name .. ': expected a table of options, got ' .. type(t), 2)
+    end
+    for key in pairs(t) do
+      if not valid[key] then
+        error(string.format("%s: unknown option '%s'; valid options are: %s", function_name,
+                            tostring(key), table.concat(settings, ', ')), 2)
+      end
+    end
+    local object = {class = class}
+    for k, v in pairs(t) do object[k] = v end
+    local ok, message = pcall(nn._check_metric, object, function_name)
+    if not ok then error(message, 2) end
+    object.name = object.name or class
+    return setmetatable(object, meta)
+  end
+end
+nn.metrics = {}
+for class_name, class in pairs{
+  BinaryAccuracy = 'binary_accuracy', CategoricalAccuracy = 'categorical_accuracy',
+  SparseCategoricalAccuracy = 'sparse_categorical_accuracy',
+  TopKCategoricalAccuracy = 'top_k_categorical_accuracy',
+  SparseTopKCategoricalAccuracy = 'sparse_top_k_categorical_accuracy',
+  MeanSquaredError = 'mean_squared_error', RootMeanSquaredError = 'root_mean_squared_error',
+  MeanAbsoluteError = 'mean_absolute_error',
+  MeanAbsolutePercentageError = 'mean_absolute_percentage_error',
+  MeanSquaredLogarithmicError = 'mean_squared_logarithmic_error', LogCoshError = 'logcosh',
+  KLDivergence = 'kl_divergence', Poisson = 'poisson', CosineSimilarity = 'cosine_similarity',
+  Hinge = 'hinge', SquaredHinge = 'squared_hinge', CategoricalHinge = 'categorical_hinge',
+  Precision = 'precision', Recall = 'recall',
+} do
+  nn.metrics[class_name] = metric(class_name, class)
+end
+
 -- Initializers and constraints take Keras' arguments by position, in Keras' order
 -- (Constant{0.5}, RandomNormal{0, 0.1}, MaxNorm(3)), or by name; any other entry is an
 -- error, not a silent default. A lone number is the first argument.

@@ -87,25 +87,26 @@ extern "C" void nn_cuda_loss_forward_backward(double *loss, float *dlogits,
     nn_cuda_activation_backward(last, dlogits, dlogits, logits, pred, n, (size_t)width);
 }
 
-static __global__ void metric_partial_kernel(double *partials, nn_metric_kind kind,
+static __global__ void metric_partial_kernel(double *partials, nn_body_metric metric,
                                              const float *pred, const float *labels,
                                              const double *nonbinary, int64_t batch,
                                              int64_t width)
 {
     NN_FOR_EACH(s, SLICES)
-        nn_body_metric_partial(partials, kind, pred, labels, nonbinary, batch, width, SLICES, s);
+        nn_body_metric_partial(partials, metric, pred, labels, nonbinary, batch, width, SLICES,
+                               s);
 }
 
 extern "C" void nn_cuda_metric_sum(double *sum, const nn_metric *metric, const float *pred,
                                    const float *labels, int64_t batch, int64_t width)
 {
     NN_CUDA_STREAM_OR_RETURN(context, (size_t)(batch > 0 ? batch : 0));
-    nn_metric_kind kind = nn_body_metric_resolve(metric->kind, width);
-    const double *nonbinary = nn_body_metric_counts_nonbinary(kind)
+    nn_body_metric body = nn_body_metric_of(metric, width);
+    const double *nonbinary = nn_body_metric_counts_nonbinary(body.kind)
                                   ? count_nonbinary(context, labels, (size_t)(batch * width))
                                   : NULL;
     metric_partial_kernel<<<nn_blocks(SLICES), NN_THREADS, 0, context->stream>>>(
-        context->reduce, kind, pred, labels, nonbinary, batch, width);
+        context->reduce, body, pred, labels, nonbinary, batch, width);
     NN_CUDA_LAUNCHED("metric_rows");
     finish_sum_kernel<<<1, 1, 0, context->stream>>>(sum, context->reduce, 1.0, 1);
     NN_CUDA_LAUNCHED("metric_sum");

@@ -161,6 +161,70 @@ static cJSON *architecture_json(const nn_model *model)
     return root;
 }
 
+/* A metric as its name ("accuracy"), or, for a metric object with its own name or
+ * settings, {"class": "top_k_categorical_accuracy", "name": "top3", "k": 3}. */
+static cJSON *metric_json(const nn_metric *metric, const nn_loss *loss)
+{
+    if (nn_metric_is_plain(metric, loss))
+        return cJSON_CreateString(metric->name);
+    cJSON *object = cJSON_CreateObject();
+    bool ok = object && cJSON_AddStringToObject(object, "class",
+                                                nn_metric_kind_name(metric->kind)) &&
+              cJSON_AddStringToObject(object, "name", metric->name);
+    if (ok && metric->top_k > 0)
+        ok = cJSON_AddNumberToObject(object, "k", metric->top_k) != NULL;
+    if (ok && metric->has_threshold)
+        ok = cJSON_AddNumberToObject(object, "threshold", metric->threshold) != NULL;
+    if (!ok) {
+        cJSON_Delete(object);
+        return NULL;
+    }
+    return object;
+}
+
+/* The settings of a metric object from a file, checked as nn.metrics checks them. */
+static nn_status metric_settings_read(nn_metric *metric, const cJSON *const fields[4],
+                                      const nn_loss *loss)
+{
+    NN_TRY(nn_metric_parse(fields[0]->valuestring, loss, metric));
+    NN_TRY(nn_metric_set_name(metric, fields[1]->valuestring));
+    if (fields[2]) {
+        double k = cJSON_IsNumber(fields[2]) ? fields[2]->valuedouble : NAN;
+        if (!(k >= 1.0 && k <= INT32_MAX && k == floor(k)))
+            return nn_error(NN_ERR_FORMAT, "a metric's k must be an integer from 1 to %d",
+                            INT32_MAX);
+        NN_TRY(nn_metric_set_top_k(metric, (int64_t)k));
+    }
+    if (fields[3] && !cJSON_IsNumber(fields[3]))
+        return nn_error(NN_ERR_FORMAT, "a metric's threshold must be a number, got %s",
+                        nn_json_type_name(fields[3]));
+    if (fields[3])
+        NN_TRY(nn_metric_set_threshold(metric, fields[3]->valuedouble));
+    return NN_OK;
+}
+
+/* The metric a file keeps (metric_json), checked as compile checks it. */
+static nn_status metric_read(nn_metric *metric, const cJSON *item, const nn_loss *loss,
+                             const char *where)
+{
+    if (cJSON_IsString(item)) {
+        if (nn_metric_parse(item->valuestring, loss, metric) != NN_OK)
+            return nn_error_prefix(NN_ERR_FORMAT, "%s", where);
+        return NN_OK;
+    }
+    if (!cJSON_IsObject(item))
+        return nn_error(NN_ERR_FORMAT, "%s: a metric must be a name or an object, got %s",
+                        where, nn_json_type_name(item));
+    static const char *const names[] = {"class", "name", "k", "threshold"};
+    const cJSON *fields[4];
+    NN_TRY(nn_json_fields(item, names, 4, fields, where, "a metric"));
+    if (!cJSON_IsString(fields[0]) || !cJSON_IsString(fields[1]))
+        return nn_error(NN_ERR_FORMAT, "%s: a metric object needs a class and a name", where);
+    if (metric_settings_read(metric, fields, loss) != NN_OK)
+        return nn_error_prefix(NN_ERR_FORMAT, "%s", where);
+    return NN_OK;
+}
+
 static cJSON *compile_json(const nn_model *model)
 {
     cJSON *root = cJSON_CreateObject();
@@ -171,10 +235,10 @@ static cJSON *compile_json(const nn_model *model)
     cJSON *metrics = ok ? cJSON_AddArrayToObject(root, "metrics") : NULL;
     ok = metrics != NULL;
     for (int i = 0; ok && i < model->metric_count; i++) {
-        cJSON *name = cJSON_CreateString(model->metrics[i].name);
-        ok = name && cJSON_AddItemToArray(metrics, name);
+        cJSON *item = metric_json(&model->metrics[i], &model->loss);
+        ok = item && cJSON_AddItemToArray(metrics, item);
         if (!ok)
-            cJSON_Delete(name);
+            cJSON_Delete(item);
     }
     cJSON *optimizer = ok ? nn_json_optimizer_write(&model->optimizer_config) : NULL;
     ok = optimizer && cJSON_AddItemToObject(root, "optimizer", optimizer);
@@ -775,7 +839,7 @@ static nn_status read_compile(nn_model *model, const nn_safetensors *file)
     const cJSON *fields[3];
     nn_loss loss;
     nn_optimizer_config optimizer;
-    const char *metrics[NN_MAX_METRICS];
+    nn_metric metrics[NN_MAX_METRICS];
     int metric_count = 0;
     nn_status status = nn_json_fields(json, names, 3, fields, file->name, KEY_COMPILE);
     if (status == NN_OK && (!fields[0] || !fields[2] || !cJSON_IsArray(fields[1])))
@@ -789,10 +853,7 @@ static nn_status read_compile(nn_model *model, const nn_safetensors *file)
         status = nn_error(NN_ERR_FORMAT, "%s: more than %d metrics", file->name, NN_MAX_METRICS);
     for (const cJSON *metric = status == NN_OK ? fields[1]->child : NULL;
          metric && status == NN_OK; metric = metric->next) {
-        if (!cJSON_IsString(metric) || strlen(metric->valuestring) >= sizeof model->metrics[0].name)
-            status = nn_error(NN_ERR_FORMAT, "%s: metrics must be names", file->name);
-        else
-            metrics[metric_count++] = metric->valuestring;
+        status = metric_read(&metrics[metric_count++], metric, &loss, file->name);
     }
     /* The optimizer checks its own settings when it is created: check them now, not at
      * the first fit. */
@@ -800,8 +861,8 @@ static nn_status read_compile(nn_model *model, const nn_safetensors *file)
     if (status == NN_OK && (status = nn_optimizer_create(&probe, &optimizer, 0)) != NN_OK)
         status = nn_error_prefix(NN_ERR_FORMAT, "%s", file->name);
     nn_optimizer_free(probe);
-    if (status == NN_OK && (status = nn_model_compile(model, &optimizer, &loss, metrics,
-                                                      metric_count)) != NN_OK)
+    if (status == NN_OK && (status = nn_model_compile_metrics(model, &optimizer, &loss, metrics,
+                                                              metric_count)) != NN_OK)
         status = nn_error_prefix(NN_ERR_FORMAT, "%s", file->name);
     cJSON_Delete(json);
     return status;

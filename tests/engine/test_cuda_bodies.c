@@ -743,6 +743,11 @@ Test(cuda_bodies, every_metric_matches_the_cpu_sum)
         int kind = run % NN_METRIC_COUNT;
         bool binary = run >= NN_METRIC_COUNT; /* 0/1 labels, -1/1 to the hinge metrics */
         nn_metric metric = {.kind = (nn_metric_kind)kind};
+        if (binary) { /* settings of metric objects (ignored by the kinds without them) */
+            metric.top_k = 2;
+            metric.has_threshold = true;
+            metric.threshold = 0.3f;
+        }
         bool by_class = kind == NN_METRIC_SPARSE_CATEGORICAL_ACCURACY ||
                         kind == NN_METRIC_CATEGORICAL_ACCURACY ||
                         kind == NN_METRIC_TOP_K_CATEGORICAL_ACCURACY ||
@@ -763,16 +768,17 @@ Test(cuda_bodies, every_metric_matches_the_cpu_sum)
                 batch = B, width = W;
             double want = nn_metric_sum(&metric, pred, labels, batch, width);
             double partials[4], nonbinary = 0.0;
-            nn_metric_kind resolved = nn_body_metric_resolve(metric.kind, width);
-            if (nn_body_metric_counts_nonbinary(resolved)) {
+            nn_body_metric resolved = nn_body_metric_of(&metric, width);
+            if (nn_body_metric_counts_nonbinary(resolved.kind)) {
                 for (size_t s = 0; s < 4; s++)
                     nn_body_nonbinary_partial(partials, labels, (size_t)(batch * width), 4, s);
                 nonbinary = nn_body_sum_partials(partials, 4);
             }
             for (size_t s = 0; s < 4; s++)
                 nn_body_metric_partial(partials, resolved, pred, labels,
-                                       nn_body_metric_counts_nonbinary(resolved) ? &nonbinary
-                                                                                 : NULL,
+                                       nn_body_metric_counts_nonbinary(resolved.kind)
+                                           ? &nonbinary
+                                           : NULL,
                                        batch, width, 4, s);
             double got = nn_body_sum_partials(partials, 4);
             cr_assert(isfinite(want), "metric %d, width %lld: %g", kind, (long long)width, want);

@@ -610,6 +610,39 @@ Test(metrics, precision_and_recall_count_and_divide)
     MESSAGE_HAS("metric 'recall' reads labels of the output's shape");
 }
 
+Test(metrics, settings_of_metric_objects)
+{
+    nn_loss categorical = {CCE, false, 0.0, 1.0};
+    nn_metric metric;
+    cr_assert_eq(nn_metric_parse("top_k_categorical_accuracy", &categorical, &metric), NN_OK);
+    cr_assert(nn_metric_is_plain(&metric, &categorical));
+    cr_assert_eq(nn_metric_top_k(&metric), 5);
+    cr_assert_eq(nn_metric_set_top_k(&metric, 0), NN_ERR_ARGUMENT);
+    cr_assert_eq(nn_metric_set_threshold(&metric, 0.5), NN_ERR_ARGUMENT);
+    MESSAGE_HAS("top_k_categorical_accuracy takes no threshold");
+    cr_assert_eq(nn_metric_set_top_k(&metric, 1), NN_OK);
+    cr_assert_eq(nn_metric_top_k(&metric), 1);
+    cr_assert(!nn_metric_is_plain(&metric, &categorical));
+    /* Top 1 of rows whose labels are classes 1 and 2: only the first row's is its max. */
+    const float pred[6] = {0.1f, 0.7f, 0.2f, 0.5f, 0.3f, 0.2f};
+    const float onehot[6] = {0, 1, 0, 0, 0, 1};
+    cr_assert_eq(nn_metric_sum(&metric, pred, onehot, 2, 3), 1.0);
+    cr_assert_eq(nn_metric_parse("binary_accuracy", &categorical, &metric), NN_OK);
+    cr_assert_eq(nn_metric_threshold(&metric), 0.5f);
+    cr_assert_eq(nn_metric_set_threshold(&metric, 1.5), NN_ERR_ARGUMENT);
+    cr_assert_eq(nn_metric_set_threshold(&metric, 0.15), NN_OK);
+    /* Above 0.15: (0, 1, 1) against (0, 1, 0), 2 of 3; (1, 1, 1) against (0, 0, 1), 1. */
+    cr_assert(fabs(nn_metric_sum(&metric, pred, onehot, 2, 3) - 1.0) < 1e-12);
+    cr_assert_eq(nn_metric_set_name(&metric, "val"), NN_OK);
+    cr_assert_str_eq(metric.name, "val");
+    cr_assert_eq(nn_metric_set_name(&metric, ""), NN_ERR_ARGUMENT);
+    cr_assert_eq(nn_metric_set_name(&metric, "a-b"), NN_ERR_ARGUMENT);
+    cr_assert_eq(nn_metric_set_name(&metric, "a_name_far_too_long_for_the_logs_of_a_run"),
+                 NN_ERR_ARGUMENT);
+    cr_assert_str_eq(nn_metric_kind_name(NN_METRIC_PRECISION), "precision");
+    cr_assert_null(nn_metric_kind_name(NN_METRIC_PREDICTED_POSITIVES));
+}
+
 Test(metrics, sums_over_the_batch)
 {
     /* Three rows of four classes; the middle one ties between classes 1 and 3. */

@@ -175,7 +175,9 @@ t.test('the losses and metrics added with huber train and measure on the GPU as 
     local model = nn.Sequential{L.Dense{3, activation = 'sigmoid', input_shape = {4}}}
     model:to(device)
     model:compile{optimizer = 'sgd', loss = 'binary_crossentropy',
-                  metrics = {'precision', 'recall', 'binary_accuracy'}}
+                  metrics = {'precision', 'recall', 'binary_accuracy',
+                             nn.metrics.Precision{thresholds = 0.3, name = 'p30'},
+                             nn.metrics.TopKCategoricalAccuracy{k = 2}}}
     return {model:evaluate(x, y, {verbose = 0, batch_size = 4})}
   end
   local want, got = counted('cpu'), counted('gpu')

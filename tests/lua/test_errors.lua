@@ -190,6 +190,22 @@ local cases = {
                   metrics = {'sparse_categorical_accuracy'}}
   end, "metric 'sparse_categorical_accuracy' reads one class id per row",
    "use 'categorical_accuracy' (or 'accuracy')"},
+  {'a metric object with a setting of another class', function()
+    nn.metrics.Precision{k = 3}
+  end, 'nn.metrics.Precision', "unknown option 'k'; valid options are: name, thresholds"},
+  {'a top-k of 0', function() nn.metrics.TopKCategoricalAccuracy{k = 0} end,
+   'nn.metrics.TopKCategoricalAccuracy', 'k must be an integer >= 1, got 0'},
+  {'a threshold above 1', function() nn.metrics.Recall{thresholds = 1.5} end,
+   'nn.metrics.Recall', 'the threshold must be in [0, 1], got 1.5'},
+  {'a metric name that cannot name a log', function() nn.metrics.Hinge{name = 'a b'} end,
+   "a metric's name takes letters, digits and '_'"},
+  {'two metrics with one name', function()
+    model:compile{optimizer = 'adam', loss = 'mse',
+                  metrics = {'mse', nn.metrics.MeanAbsoluteError{name = 'mse'}}}
+  end, 'model:compile', "two metrics are named 'mse'"},
+  {'a metric that is neither name nor object', function()
+    model:compile{optimizer = 'adam', loss = 'mse', metrics = {'mse', 42}}
+  end, 'model:compile', "a metric must be a name such as 'accuracy' or a metric from nn.metrics, got integer"},
   {'Huber delta 0', function() nn.losses.Huber{delta = 0} end,
    'nn.losses.Huber', 'huber: delta must be a finite number > 0, got 0'},
   {'Huber negative delta at compile', function()

@@ -178,6 +178,62 @@ t.test('precision and recall: counts over the whole run, not means of batches', 
   t.near(select(2, copy:evaluate(xs, ys, {verbose = 0})), 2 / 4, 1e-12, 'and counted again')
 end)
 
+t.test('nn.metrics objects: k, thresholds, their own names, kept in model files', function()
+  -- The rows of the precision test above; the top 2 of row 1 are classes 0 and 2, of row
+  -- 2 classes 1 and 2, of row 3 classes 1 and 0, of row 4 classes 1 and 0. The one-hot
+  -- top 1 compares with the labels' argmax (the first on ties): 0, 1, 0, 0.
+  local xs = nn.tensor{{0.9, 0.2, 0.6}, {0.1, 0.7, 0.5}, {0.3, 0.4, 0.2}, {0.8, 0.9, 0.3}}
+  local ys = nn.tensor{{1, 0, 0}, {0, 1, 1}, {0.25, 0, 0}, {0, 0, 0}}
+  local M = nn.metrics
+  local metrics = {
+    M.TopKCategoricalAccuracy{k = 1, name = 'top1'},  -- rows 1 and 2 are right
+    M.Precision{thresholds = 0.35},    -- predicted 0.9 0.6 0.7 0.5 0.4 0.8 0.9: TP 3 of 7
+    M.Recall{thresholds = 0.75, name = 'sure_recall'},  -- only 0.9 (row 1) of 4 positives
+    M.BinaryAccuracy{threshold = 0.65},
+    M.MeanSquaredError{},
+  }
+  t.eq(tostring(metrics[1]), 'nn.metrics.TopKCategoricalAccuracy{name="top1", k=1}')
+  t.eq(tostring(metrics[2]), 'nn.metrics.Precision{name="precision", thresholds=0.35}')
+  -- BinaryAccuracy at 0.65: predictions 0.9, 0.7, 0.8, 0.9 are 1; 3 + 2 + 2 + 1 of the 12
+  -- values match their labels exactly (the 0.25 label never does).
+  local expected = {top1 = 2 / 4, precision = 3 / 7, sure_recall = 1 / 4, binary_accuracy = 8 / 12}
+  local mse = 0
+  for i = 1, 4 do
+    for j = 1, 3 do mse = mse + (xs[i][j] - ys[i][j]) ^ 2 / 12 end
+  end
+  expected.mean_squared_error = mse
+  local directory = (os.getenv('NNSH_TEST_TMP') or '/tmp') .. '/lua-keras-losses'
+  nn.io.make_directory(directory)
+  for _, device in ipairs(devices) do
+    local model = identity_model(device, 3, 'mse', metrics)
+    t.eq(table.concat(model.metrics_names, ','),
+         'loss,top1,precision,sure_recall,binary_accuracy,mean_squared_error', device .. ': names')
+    local function check(values, what)
+      for i, name in ipairs{'top1', 'precision', 'sure_recall', 'binary_accuracy',
+                            'mean_squared_error'} do
+        t.near(values[i + 1], expected[name], 1e-6, device .. ': ' .. what .. ' ' .. name)
+      end
+    end
+    check({model:evaluate(xs, ys, {verbose = 0, batch_size = 3})}, 'evaluate')
+    local history = model:fit(xs, ys, {epochs = 1, verbose = 0, validation_data = {xs, ys}})
+    t.near(history.history.val_top1[1], 2 / 4, 1e-12, device .. ': val_top1')
+    model:save(directory .. '/metric-objects.nnsh')
+    local copy = nn.models.load_model(directory .. '/metric-objects.nnsh')
+    t.eq(table.concat(copy.metrics_names, ','),
+         'loss,top1,precision,sure_recall,binary_accuracy,mean_squared_error',
+         device .. ': names after loading')
+    check({copy:evaluate(xs, ys, {verbose = 0})}, 'after loading')
+  end
+  -- One object alone, not in a list.
+  local model = identity_model('cpu', 3, 'mse', M.Recall{})
+  t.near(select(2, model:evaluate(xs, ys, {verbose = 0})), 2 / 4, 1e-12, 'a lone Recall')
+  -- A sparse top 2 (class ids 0, 1, 2, 1): rows 1, 2 and 4 have theirs in the top 2.
+  model = identity_model('cpu', 3, 'sparse_categorical_crossentropy',
+                         {M.SparseTopKCategoricalAccuracy{k = 2}})
+  t.near(select(2, model:evaluate(xs, nn.tensor{0, 1, 2, 1}, {verbose = 0})), 3 / 4, 1e-12,
+         'sparse top 2')
+end)
+
 t.test('every new loss trains the same on cpu and emulated, with sample weights', function()
   local x_train = nn.random.randn(16, 4)
   local weights = nn.random.uniform(16)

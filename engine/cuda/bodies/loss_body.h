@@ -427,12 +427,29 @@ NN_BODY void nn_body_loss_partial(double *partials, float *dlogits, nn_body_loss
     partials[s] = total;
 }
 
-/* The metric a kind resolves to for an output of `width` ("accuracy" after mse). */
-NN_BODY nn_metric_kind nn_body_metric_resolve(nn_metric_kind kind, int64_t width)
+/* Keras' top-k metrics take k = 5 unless told. */
+enum { NN_BODY_METRIC_TOP_K = 5 };
+/* Keras' binary accuracy, precision and recall count a prediction above 0.5 as positive
+ * unless told. */
+#define NN_BODY_METRIC_THRESHOLD 0.5f
+
+/* What a metric row computes: the kind, resolved for the output's width ("accuracy"
+ * after mse), with its k and threshold. */
+typedef struct nn_body_metric {
+    nn_metric_kind kind;
+    int64_t top_k;
+    float threshold;
+} nn_body_metric;
+
+NN_BODY nn_body_metric nn_body_metric_of(const nn_metric *metric, int64_t width)
 {
-    if (kind == NN_METRIC_ACCURACY)
-        return width == 1 ? NN_METRIC_BINARY_ACCURACY : NN_METRIC_CATEGORICAL_ACCURACY;
-    return kind;
+    nn_body_metric body;
+    body.kind = metric->kind;
+    if (body.kind == NN_METRIC_ACCURACY)
+        body.kind = width == 1 ? NN_METRIC_BINARY_ACCURACY : NN_METRIC_CATEGORICAL_ACCURACY;
+    body.top_k = metric->top_k > 0 ? metric->top_k : NN_BODY_METRIC_TOP_K;
+    body.threshold = metric->has_threshold ? metric->threshold : NN_BODY_METRIC_THRESHOLD;
+    return body;
 }
 
 /* Index of the largest value of a row; the first on ties, as tf.argmax. */
@@ -451,10 +468,6 @@ NN_BODY int nn_body_metric_counts_nonbinary(nn_metric_kind kind)
     return kind == NN_METRIC_HINGE || kind == NN_METRIC_SQUARED_HINGE;
 }
 
-/* Keras' top-k metrics take k = 5. */
-enum { NN_BODY_METRIC_TOP_K = 5 };
-/* Keras' Precision and Recall count a prediction above 0.5 as positive. */
-#define NN_BODY_METRIC_THRESHOLD 0.5f
 
 /* Whether class `label` is among the k largest of a row, as TensorFlow's in_top_k: fewer
  * than k values are strictly larger, so ties at the boundary are all in; a class that is
@@ -475,9 +488,10 @@ NN_BODY int nn_body_in_top_k(const float *row, double label, int64_t width, int6
 /* The metric's value for row b (its sum over rows is what nn_metric_sum returns).
  * nonbinary: the batch's count of labels neither 0 nor 1, for the hinge metrics (NULL
  * otherwise). */
-NN_BODY double nn_body_metric_row(nn_metric_kind kind, const float *pred, const float *labels,
+NN_BODY double nn_body_metric_row(nn_body_metric metric, const float *pred, const float *labels,
                                   const double *nonbinary, int64_t b, int64_t width)
 {
+    const nn_metric_kind kind = metric.kind;
     const float *p = pred + b * width;
     const float *t = labels + b * width;
     double row = 0.0;
@@ -489,7 +503,7 @@ NN_BODY double nn_body_metric_row(nn_metric_kind kind, const float *pred, const 
         return nn_body_argmax(p, width) == nn_body_argmax(t, width);
     case NN_METRIC_BINARY_ACCURACY:
         for (int64_t j = 0; j < width; j++)
-            row += (p[j] > 0.5f ? 1.0f : 0.0f) == t[j];
+            row += (p[j] > metric.threshold ? 1.0f : 0.0f) == t[j];
         return row / (double)width;
     case NN_METRIC_MEAN_SQUARED_ERROR:
     case NN_METRIC_ROOT_MEAN_SQUARED_ERROR:
@@ -503,20 +517,19 @@ NN_BODY double nn_body_metric_row(nn_metric_kind kind, const float *pred, const 
             row += fabs((double)p[j] - (double)t[j]);
         return row / (double)width;
     case NN_METRIC_TOP_K_CATEGORICAL_ACCURACY:
-        return nn_body_in_top_k(p, (double)nn_body_argmax(t, width), width,
-                                NN_BODY_METRIC_TOP_K);
+        return nn_body_in_top_k(p, (double)nn_body_argmax(t, width), width, metric.top_k);
     case NN_METRIC_SPARSE_TOP_K_CATEGORICAL_ACCURACY:
-        return nn_body_in_top_k(p, (double)labels[b], width, NN_BODY_METRIC_TOP_K);
+        return nn_body_in_top_k(p, (double)labels[b], width, metric.top_k);
     /* The confusion counts of Keras' Precision and Recall: a value above the threshold
      * is a predicted positive, a label other than 0 an actual one. */
     case NN_METRIC_PRECISION:
     case NN_METRIC_RECALL:
         for (int64_t j = 0; j < width; j++)
-            row += p[j] > NN_BODY_METRIC_THRESHOLD && t[j] != 0.0f;
+            row += p[j] > metric.threshold && t[j] != 0.0f;
         return row;
     case NN_METRIC_PREDICTED_POSITIVES:
         for (int64_t j = 0; j < width; j++)
-            row += p[j] > NN_BODY_METRIC_THRESHOLD;
+            row += p[j] > metric.threshold;
         return row;
     case NN_METRIC_ACTUAL_POSITIVES:
         for (int64_t j = 0; j < width; j++)
@@ -558,13 +571,13 @@ NN_BODY double nn_body_metric_row(nn_metric_kind kind, const float *pred, const 
            (double)width;
 }
 
-NN_BODY void nn_body_metric_partial(double *partials, nn_metric_kind kind, const float *pred,
+NN_BODY void nn_body_metric_partial(double *partials, nn_body_metric metric, const float *pred,
                                     const float *labels, const double *nonbinary,
                                     int64_t batch, int64_t width, size_t slices, size_t s)
 {
     double total = 0.0;
     for (int64_t b = (int64_t)s; b < batch; b += (int64_t)slices)
-        total += nn_body_metric_row(kind, pred, labels, nonbinary, b, width);
+        total += nn_body_metric_row(metric, pred, labels, nonbinary, b, width);
     partials[s] = total;
 }
 
