@@ -183,7 +183,7 @@ void nn_activation_forward(nn_activation activation, float *y, const float *x, s
     for (size_t i = 0; i < n; i++) {
         float v = x[i], r;
         switch (activation.kind) {
-        case NN_ACTIVATION_RELU: r = v > 0.0f ? v : 0.0f; break;
+        case NN_ACTIVATION_RELU: r = v <= 0.0f ? 0.0f : v; break; /* NaN stays, as TF */
         case NN_ACTIVATION_SIGMOID: r = sigmoid(v); break;
         case NN_ACTIVATION_TANH: r = tanhf(v); break;
         case NN_ACTIVATION_ELU: r = v > 0.0f ? v : alpha * expm1f(v); break;

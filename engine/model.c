@@ -1462,20 +1462,23 @@ static nn_status optimizer_update(nn_model *model, float *weights, float *gradie
      * model.learning_rate see the rate in use. A schedule that grows without bound
      * (ExponentialDecay with decay_rate > 1) stops here, before a weight changes. */
     double rate = nn_optimizer_rate_at(&optimizer->config, optimizer->iterations);
-    if (!isfinite(rate) || rate < 0.0)
+    if (!isfinite(rate) || rate < 0.0 || rate > NN_OPTIMIZER_SETTING_MAX)
         return nn_error(NN_ERR_NUMERIC,
-                        "the learning-rate schedule %s gives %g at step %lld; training stopped "
-                        "(weights are those before this batch)",
+                        "the learning-rate schedule %s gives %g at step %lld, outside [0, %g] "
+                        "where a rate given as a number must lie; training stopped (weights "
+                        "are those before this batch)",
                         nn_schedule_name(optimizer->config.schedule.kind), rate,
-                        optimizer->iterations);
-    if (rate == 0.0 && nn_optimizer_divides_by_rate(optimizer->config.kind))
+                        optimizer->iterations, NN_OPTIMIZER_SETTING_MAX);
+    if (nn_optimizer_refuses_rate(optimizer->config.kind, rate))
         return nn_error(NN_ERR_NUMERIC,
-                        "%s divides by the learning rate, which is 0 at step %lld (%s); "
-                        "training stopped (weights are those before this batch)",
-                        nn_optimizer_name(optimizer->config.kind), optimizer->iterations,
+                        "%s divides by the learning rate, which is %g at step %lld (%s), below "
+                        "%g (float32's smallest normal number); training stopped (weights are "
+                        "those before this batch)",
+                        nn_optimizer_name(optimizer->config.kind), rate, optimizer->iterations,
                         optimizer->config.schedule.kind == NN_SCHEDULE_CONSTANT
                             ? "set with model.learning_rate"
-                            : nn_schedule_name(optimizer->config.schedule.kind));
+                            : nn_schedule_name(optimizer->config.schedule.kind),
+                        NN_OPTIMIZER_SMALLEST_DIVISOR);
     optimizer->config.learning_rate = rate;
     nn_optimizer_config config = optimizer->config;
     unsigned char *decay_mask = model->decay_mask->data;

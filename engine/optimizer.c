@@ -174,7 +174,10 @@ double nn_optimizer_rate_at(const nn_optimizer_config *config, long long iterati
     return nn_schedule_rate(&config->schedule, (double)iterations);
 }
 
-bool nn_optimizer_divides_by_rate(nn_optimizer_kind kind) { return kind == NN_OPTIMIZER_FTRL; }
+bool nn_optimizer_refuses_rate(nn_optimizer_kind kind, double rate)
+{
+    return kind == NN_OPTIMIZER_FTRL && !(rate >= NN_OPTIMIZER_SMALLEST_DIVISOR);
+}
 
 nn_status nn_optimizer_config_check(const nn_optimizer_config *config)
 {
@@ -224,10 +227,12 @@ nn_status nn_optimizer_config_check(const nn_optimizer_config *config)
     case NN_OPTIMIZER_FTRL:
         /* Ftrl divides by the rate: 0 would make every weight NaN at the first step. A
          * schedule reaching 0 later stops training at that step (model.c). */
-        if (config->schedule.kind == NN_SCHEDULE_CONSTANT && config->learning_rate == 0.0)
+        if (config->schedule.kind == NN_SCHEDULE_CONSTANT &&
+            nn_optimizer_refuses_rate(config->kind, config->learning_rate))
             return nn_error(NN_ERR_ARGUMENT,
-                            "%s: learning_rate must be above 0 (Ftrl divides by it), got 0",
-                            name);
+                            "%s: learning_rate must be above 0 (Ftrl divides by it, at least "
+                            "%g in float32), got %g",
+                            name, NN_OPTIMIZER_SMALLEST_DIVISOR, config->learning_rate);
         NN_TRY(check_range(name, "initial_accumulator_value",
                            config->initial_accumulator_value, 0.0, NN_OPTIMIZER_SETTING_MAX, true));
         NN_TRY(check_range(name, "learning_rate_power", config->learning_rate_power,

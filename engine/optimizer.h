@@ -79,8 +79,11 @@ typedef struct nn_optimizer {
 
 /* The rate of the update after `iterations` updates: the schedule's, or learning_rate. */
 double nn_optimizer_rate_at(const nn_optimizer_config *config, long long iterations);
-/* Whether the optimizer divides by the learning rate (Ftrl), so a rate of 0 cannot be used. */
-bool nn_optimizer_divides_by_rate(nn_optimizer_kind kind);
+/* Whether the optimizer cannot step with this rate: Ftrl divides by it in float32, so it
+ * refuses a rate below float32's smallest normal number (NN_OPTIMIZER_SMALLEST_DIVISOR),
+ * 0 included, which would make every weight NaN. */
+bool nn_optimizer_refuses_rate(nn_optimizer_kind kind, double rate);
+#define NN_OPTIMIZER_SMALLEST_DIVISOR 1.1754944e-38
 
 /* The largest learning_rate, clip or initial_accumulator_value taken, and the largest
  * weight_decay: far beyond any useful value, and below where float32 arithmetic on them

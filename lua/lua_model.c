@@ -766,6 +766,16 @@ static int model_compile(lua_State *L)
         parse_metric(L, -1, &loss, &metrics[metric_count++], function);
     } else if (lua_istable(L, -1)) {
         lua_Integer count = luaL_len(L, -1);
+        /* A list and nothing else: {mae = true} would otherwise measure nothing. */
+        for (lua_pushnil(L); lua_next(L, -2); lua_pop(L, 1)) {
+            if (!lua_isinteger(L, -2) || lua_tointeger(L, -2) < 1 ||
+                lua_tointeger(L, -2) > count) {
+                lua_pop(L, 1);
+                nn_lua_error(L, "%s: metrics must be a list of names or nn.metrics objects, "
+                                "got a table with the key %s (write metrics = {'mae'})",
+                             function, luaL_tolstring(L, -1, NULL));
+            }
+        }
         if (count > NN_MAX_METRICS)
             nn_lua_error(L, "%s: at most %d metrics, got %lld", function, NN_MAX_METRICS,
                          (long long)count);
@@ -1354,10 +1364,15 @@ static int model_newindex(lua_State *L)
         double rate = lua_tonumber(L, 3);
         if (!(rate >= 0) || !isfinite(rate))
             nn_lua_error(L, "model.learning_rate must be a finite number >= 0, got %g", rate);
-        if (rate == 0.0 && nn_optimizer_divides_by_rate(model->optimizer_config.kind))
-            nn_lua_error(L, "model.learning_rate must be above 0 for %s, which divides by it, "
-                            "got 0",
-                         nn_optimizer_name(model->optimizer_config.kind));
+        if (!model->compiled)
+            nn_lua_error(L, "model \"%s\" is not compiled yet: compile{optimizer=...} sets "
+                            "its learning rate (nn.optimizers.Adam{learning_rate=%g})",
+                         model->name, rate);
+        if (nn_optimizer_refuses_rate(model->optimizer_config.kind, rate))
+            nn_lua_error(L, "model.learning_rate must be above 0 for %s, which divides by it "
+                            "(at least %g in float32), got %g",
+                         nn_optimizer_name(model->optimizer_config.kind),
+                         NN_OPTIMIZER_SMALLEST_DIVISOR, rate);
         if (model->optimizer_config.schedule.kind != NN_SCHEDULE_CONSTANT)
             nn_lua_error(L, "model \"%s\": its learning rate follows the %s schedule and cannot "
                             "be set (compile again with a number, or leave the schedule to "

@@ -616,7 +616,7 @@ Test(optimizer, bad_settings_are_rejected)
         {NN_OPTIMIZER_FTRL, "initial_accumulator_value", -0.1,
          "ftrl: initial_accumulator_value must be in [0, 1e+30], got -0.1"},
         {NN_OPTIMIZER_FTRL, "learning_rate", 0.0,
-         "ftrl: learning_rate must be above 0 (Ftrl divides by it), got 0"},
+         "ftrl: learning_rate must be above 0 (Ftrl divides by it, at least 1.17549e-38 in float32), got 0"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         config = nn_optimizer_defaults(bad[i].kind);

@@ -38,6 +38,26 @@ t.test("ReLU's settings follow Keras' relu", function()
   t.eq(L.ReLU().name:match('^re_lu'), 're_lu', "Keras' name")
 end)
 
+t.test('relu keeps NaN and takes -inf to 0, in every form, on cpu and emulated', function()
+  -- As TensorFlow and PyTorch: relu(NaN) is NaN (a NaN must not vanish into a 0) and
+  -- relu(-inf) is 0 (not 0 · inf).
+  local x = nn.tensor{{-1 / 0, 0 / 0, -2, 3, 1 / 0}}
+  for _, device in ipairs{'cpu', 'emulated'} do
+    -- (Activation{'relu'} runs the same function as Dense{activation = 'relu'}.)
+    for _, layer in ipairs{nn.layers.ReLU{}, nn.layers.Activation{'relu'},
+                           nn.layers.ReLU{max_value = 6}} do
+      local model = nn.Sequential{nn.Input{shape = {5}}, layer}
+      model:to(device)
+      local y = model:predict(x, {verbose = 0})[1]
+      local what = device .. ': ' .. layer.name
+      t.eq(y[1], 0, what .. ' at -inf')
+      t.truthy(y[2] ~= y[2], what .. ' keeps NaN')
+      t.eq(y[3], 0, what .. ' at -2')
+      t.eq(y[4], 3, what .. ' at 3')
+    end
+  end
+end)
+
 t.test("ReLU's gradient matches finite differences", function()
   -- d/dx of sum(w * f(x)) at points away from the bends, for every setting at once.
   local relu = L.ReLU{4, 0.5, 1}

@@ -203,6 +203,12 @@ local cases = {
     model:compile{optimizer = 'adam', loss = 'mse',
                   metrics = {'mse', nn.metrics.MeanAbsoluteError{name = 'mse'}}}
   end, 'model:compile', "two metrics are named 'mse'"},
+  {'metrics given as keys', function()
+    model:compile{optimizer = 'adam', loss = 'mse', metrics = {mae = true}}
+  end, 'model:compile', "metrics must be a list of names or nn.metrics objects, got a table with the key mae (write metrics = {'mae'})"},
+  {'learning_rate set before compile', function()
+    nn.Sequential{nn.layers.Dense{1, input_shape = {1}}}.learning_rate = 0.5
+  end, 'is not compiled yet: compile{optimizer=...} sets its learning rate'},
   {'a metric that is neither name nor object', function()
     model:compile{optimizer = 'adam', loss = 'mse', metrics = {'mse', 42}}
   end, 'model:compile', "a metric must be a name such as 'accuracy' or a metric from nn.metrics, got integer"},
@@ -357,7 +363,7 @@ local cases = {
   end, 'nn.optimizers.Ftrl: l1_regularization_strength must be between 0 and 1e+30, got -0.1'},
   {'nn.optimizers.Ftrl with a learning rate of 0', function()
     nn.optimizers.Ftrl{learning_rate = 0}
-  end, 'nn.optimizers.Ftrl: learning_rate must be above 0 (Ftrl divides by it), got 0'},
+  end, 'nn.optimizers.Ftrl: learning_rate must be above 0 (Ftrl divides by it, at least 1.17549e-38 in float32), got 0'},
   {'nn.constraints.MaxNorm below zero, where it is written', function()
     nn.constraints.MaxNorm{max_value = -1}
   end, 'nn.constraints.MaxNorm: max_value must be >= 0, got -1'},

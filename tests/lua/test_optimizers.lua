@@ -127,7 +127,24 @@ t.test('Ftrl never trains with a learning rate of 0', function()
   -- and the rate stays; reached by a schedule, training stops before that step.
   local model = one_weight(nn.optimizers.Ftrl{learning_rate = 0.5})
   t.raises(function() model.learning_rate = 0 end,
-           'model.learning_rate must be above 0 for ftrl, which divides by it, got 0')
+           'model.learning_rate must be above 0 for ftrl, which divides by it (at least '
+           .. '1.17549e-38 in float32), got 0')
+  -- 1e-300 is 0 in float32: refused too, here and in the constructor.
+  t.raises(function() model.learning_rate = 1e-300 end, 'got 1e-300')
+  t.raises(function() nn.optimizers.Ftrl{learning_rate = 1e-300} end,
+           'learning_rate must be above 0 (Ftrl divides by it, at least 1.17549e-38 in '
+           .. 'float32), got 1e-300')
+  -- Any optimizer's rate is set once the model is compiled, not before.
+  local fresh = nn.Sequential{L.Dense{1, input_shape = {1}}}
+  t.raises(function() fresh.learning_rate = 0.5 end, 'is not compiled yet')
+  -- A schedule may not go beyond the rates a number may be (1e30): training stops before
+  -- the step, and the weights stay.
+  local huge = one_weight(nn.optimizers.SGD{
+    learning_rate = nn.optimizers.schedules.ExponentialDecay{1e29, 1, 100}})
+  t.raises(function() steps(huge, 2) end, 'ExponentialDecay gives 1e+31 at step 1, outside '
+           .. '[0, 1e+30]')
+  -- The first step (rate 1e29, gradient 2) is taken; the second is not.
+  t.near(huge:get_weights()[1]:item(), 1 - 2e29, 1e23, 'the weight after one step at 1e29')
   t.eq(model.learning_rate, 0.5, 'the rate stays')
   model.learning_rate = 0.25
   t.eq(model.learning_rate, 0.25, 'a positive rate is taken')
@@ -139,8 +156,8 @@ t.test('Ftrl never trains with a learning rate of 0', function()
     local first = steps(model, 1, 0.25)[1]
     t.near(first, 0.20943058, 1e-6, device .. ': the first step, at rate 0.5')
     t.raises(function() steps(model, 1, 0.25) end,
-             'ftrl divides by the learning rate, which is 0 at step 1 (PiecewiseConstantDecay); '
-             .. 'training stopped')
+             'ftrl divides by the learning rate, which is 0 at step 1 (PiecewiseConstantDecay), '
+             .. "below 1.17549e-38 (float32's smallest normal number); training stopped")
     t.eq(model:get_weights()[1]:item(), first, device .. ': the weight is that of step 1')
   end
 end)

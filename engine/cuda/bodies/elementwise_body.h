@@ -29,7 +29,10 @@ NN_BODY float nn_body_clipped_relu(float x, float negative_slope, float max_valu
 {
     if (x > threshold)
         return x < max_value ? x : max_value;
-    return negative_slope * (x - threshold) + 0.0f; /* + 0: a slope of 0 gives 0, not -0 */
+    /* A slope of 0 gives 0 even at -inf (0 · inf would be NaN); NaN stays NaN. */
+    if (negative_slope == 0.0f && !isnan(x))
+        return 0.0f;
+    return negative_slope * (x - threshold) + 0.0f; /* + 0: never -0 */
 }
 
 /* Its derivative: 1 between threshold and max_value, 0 from max_value up, negative_slope
@@ -56,7 +59,7 @@ NN_BODY void nn_body_clipped_relu_apply(float *out, const float *x, const float 
 NN_BODY float nn_body_activate(nn_activation_kind kind, float alpha, float v)
 {
     switch (kind) {
-    case NN_ACTIVATION_RELU: return v > 0.0f ? v : 0.0f;
+    case NN_ACTIVATION_RELU: return v <= 0.0f ? 0.0f : v; /* NaN stays NaN, as TF */
     case NN_ACTIVATION_SIGMOID: return nn_body_sigmoid(v);
     case NN_ACTIVATION_TANH: return tanhf(v);
     case NN_ACTIVATION_ELU: return v > 0.0f ? v : alpha * expm1f(v);
