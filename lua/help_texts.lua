@@ -587,7 +587,8 @@ for _, loss in ipairs{
     {'Hinge', 'The mean of max(1 - y*p, 0); labels -1/1 (0/1 labels are read as -1/1).', {}},
     {'SquaredHinge', 'The mean of max(1 - y*p, 0)^2; labels -1/1 (0/1 labels are read as -1/1).', {}},
     {'CategoricalHinge', 'max(max((1 - y)*p) - sum(y*p) + 1, 0) per row, for one-hot labels.', {}},
-    {'CosineSimilarity', 'Minus the cosine of the label and prediction rows (-1 is the best).', {}},
+    {'CosineSimilarity', 'Minus the cosine of the label and prediction rows (-1 is the best).',
+     {{'axis', "the axis of the rows: the last (Keras' default) only", default = '-1', option = true}}, 'axis=-1'},
     {'MeanAbsolutePercentageError', 'The mean of 100*|y - p| / max(|y|, 1e-7) (alias mape).', {}},
     {'MeanSquaredLogarithmicError', 'The mean of (log(max(p, 1e-7) + 1) - log(max(y, 1e-7) + 1))^2 (alias msle).', {}}} do
   local call = loss[4] or #loss[3] == 2 and 'from_logits=false, label_smoothing=0' or
@@ -614,7 +615,8 @@ for _, metric in ipairs{
     {'LogCoshError', 'logcosh', 'The mean of log(cosh(prediction - label)).'},
     {'KLDivergence', 'kl_divergence', 'sum(y * log(y / p)) per row, clipped as the loss.'},
     {'Poisson', 'poisson', 'The mean of p - y*log(p + 1e-7).'},
-    {'CosineSimilarity', 'cosine_similarity', 'The cosine of the label and prediction rows (1 is the best).'},
+    {'CosineSimilarity', 'cosine_similarity', 'The cosine of the label and prediction rows (1 is the best).',
+     {{'axis', "the axis of the rows: the last (Keras' default) only", default = '-1', option = true}}},
     {'Hinge', 'hinge', 'The mean of max(1 - y*p, 0); 0/1 labels read as -1/1.'},
     {'SquaredHinge', 'squared_hinge', 'The mean of max(1 - y*p, 0)^2; 0/1 labels read as -1/1.'},
     {'CategoricalHinge', 'categorical_hinge', 'max(max((1 - y)*p) - sum(y*p) + 1, 0) per row.'},

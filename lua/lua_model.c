@@ -607,10 +607,12 @@ static void parse_loss(lua_State *L, int index, nn_loss *loss, const char *funct
                                                       "label_smoothing", NULL};
         static const char *const plain_names[] = {"name", "from_logits", NULL};
         static const char *const huber_names[] = {"name", "delta", NULL};
+        static const char *const cosine_names[] = {"name", "axis", NULL};
         static const char *const name_only[] = {"name", NULL};
         bool smooths = nn_loss_takes_label_smoothing(loss->kind);
         const char *const *valid = smooths                                 ? smoothing_names
                                    : loss->kind == NN_LOSS_HUBER           ? huber_names
+                                   : loss->kind == NN_LOSS_COSINE_SIMILARITY ? cosine_names
                                    : nn_loss_takes_from_logits(loss->kind) ? plain_names
                                                                            : name_only;
         nn_lua_check_option_names(L, index, function, valid, 0);
@@ -619,6 +621,15 @@ static void parse_loss(lua_State *L, int index, nn_loss *loss, const char *funct
         if (smooths)
             loss->label_smoothing = nn_lua_opt_number(L, index, "label_smoothing", 0.0, 0.0,
                                                       1.0, function);
+        if (loss->kind == NN_LOSS_COSINE_SIMILARITY) {
+            /* Keras' axis: only the last one here, which is its default. */
+            int type = lua_getfield(L, index, "axis");
+            if (type != LUA_TNIL && !(lua_isinteger(L, -1) && lua_tointeger(L, -1) == -1))
+                nn_lua_error(L, "%s: cosine_similarity takes axis = -1 (the last axis, Keras' "
+                                "default) only, got %s",
+                             function, luaL_tolstring(L, -1, NULL));
+            lua_pop(L, 1);
+        }
         if (loss->kind == NN_LOSS_HUBER) {
             /* Any number here; nn_loss_check says which deltas make sense. */
             int type = lua_getfield(L, index, "delta");

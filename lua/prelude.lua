@@ -130,7 +130,7 @@ nn.losses = {
 local metric_settings = {
   top_k_categorical_accuracy = {'name', 'k'}, sparse_top_k_categorical_accuracy = {'name', 'k'},
   binary_accuracy = {'name', 'threshold'}, precision = {'name', 'thresholds'},
-  recall = {'name', 'thresholds'},
+  recall = {'name', 'thresholds'}, cosine_similarity = {'name', 'axis'},
 }
 local function metric(class_name, class)
   local function_name = 'nn.metrics.' .. class_name
@@ -161,8 +161,12 @@ local function metric(class_name, class)
                             tostring(key), table.concat(settings, ', ')), 2)
       end
     end
+    if t.axis ~= nil and t.axis ~= -1 then
+      error(string.format("%s: axis must be -1 (the last axis, Keras' default), got %s",
+                          function_name, tostring(t.axis)), 2)
+    end
     local object = {class = class}
-    for k, v in pairs(t) do object[k] = v end
+    for k, v in pairs(t) do if k ~= 'axis' then object[k] = v end end
     local ok, message = pcall(nn._check_metric, object, function_name)
     if not ok then error(message, 2) end
     object.name = object.name or class

@@ -203,6 +203,12 @@ local cases = {
     model:compile{optimizer = 'adam', loss = 'mse',
                   metrics = {'mse', nn.metrics.MeanAbsoluteError{name = 'mse'}}}
   end, 'model:compile', "two metrics are named 'mse'"},
+  {'a cosine similarity over another axis', function()
+    nn.losses.CosineSimilarity{axis = 1}
+  end, 'nn.losses.CosineSimilarity', "cosine_similarity takes axis = -1 (the last axis, Keras' default) only, got 1"},
+  {'a cosine similarity metric over another axis', function()
+    nn.metrics.CosineSimilarity{axis = 0}
+  end, 'nn.metrics.CosineSimilarity', "axis must be -1 (the last axis, Keras' default), got 0"},
   {'metrics given as keys', function()
     model:compile{optimizer = 'adam', loss = 'mse', metrics = {mae = true}}
   end, 'model:compile', "metrics must be a list of names or nn.metrics objects, got a table with the key mae (write metrics = {'mae'})"},

@@ -224,8 +224,14 @@ t.test('nn.metrics objects: k, thresholds, their own names, kept in model files'
          device .. ': names after loading')
     check({copy:evaluate(xs, ys, {verbose = 0})}, 'after loading')
   end
+  -- Keras' axis = -1 (the default, the only axis here) is taken by the cosine classes.
+  local model = identity_model('cpu', 2, nn.losses.CosineSimilarity{axis = -1},
+                         {nn.metrics.CosineSimilarity{axis = -1}})
+  local loss, cosine = model:evaluate(x, y, {verbose = 0})
+  t.near(loss, -(0.4 / math.sqrt(0.52)) / 2, 1e-6, 'cosine loss with axis = -1')
+  t.near(cosine, -loss, 1e-6, 'cosine metric with axis = -1')
   -- One object alone, not in a list.
-  local model = identity_model('cpu', 3, 'mse', M.Recall{})
+  model = identity_model('cpu', 3, 'mse', M.Recall{})
   t.near(select(2, model:evaluate(xs, ys, {verbose = 0})), 2 / 4, 1e-12, 'a lone Recall')
   -- A sparse top 2 (class ids 0, 1, 2, 1): rows 1, 2 and 4 have theirs in the top 2.
   model = identity_model('cpu', 3, 'sparse_categorical_crossentropy',
