@@ -616,6 +616,10 @@ typedef struct nn_backend {
     /* *sum += the metric summed over the batch's rows (nn_metric_sum). */
     void (*metric_sum)(double *sum, const nn_metric *metric, const float *pred,
                        const float *labels, int64_t batch, int64_t width);
+    /* counts (2 * thresholds) += AUC's counts of the n values of pred by bucket and label
+     * (nn_metric_curve_counts). */
+    void (*curve_counts)(double *counts, const float *pred, const float *labels, int64_t n,
+                         int64_t thresholds);
     /* *penalty += l1·Σ|w| + l2·Σw² over weights (n); grad (n, or NULL) += its gradient.
      * Activity regularizers use it too, on a layer's output (Keras 3 adds their penalty
      * as it is, like a weight's). */

@@ -453,6 +453,8 @@ static const struct {
     {"categorical_hinge", NN_METRIC_CATEGORICAL_HINGE},
     {"precision", NN_METRIC_PRECISION},
     {"recall", NN_METRIC_RECALL},
+    {"auc", NN_METRIC_AUC},
+    {"AUC", NN_METRIC_AUC},
 };
 
 static const char *const metric_names[] = {
@@ -462,7 +464,7 @@ static const char *const metric_names[] = {
     "mape", "mean_absolute_percentage_error", "msle", "mean_squared_logarithmic_error",
     "logcosh", "log_cosh", "log_cosh_error", "kld", "kl_divergence",
     "kullback_leibler_divergence", "poisson", "cosine_similarity", "hinge", "squared_hinge",
-    "categorical_hinge", "precision", "recall", NULL,
+    "categorical_hinge", "precision", "recall", "auc", NULL,
 };
 
 /* Metrics that read one class id per row, the labels of the sparse loss; 'accuracy' takes
@@ -601,6 +603,64 @@ nn_status nn_metric_set_threshold(nn_metric *metric, double threshold)
     return NN_OK;
 }
 
+/* Keras' AUC default; the most one metric may take (both halves fit the shared counts). */
+enum { DEFAULT_THRESHOLDS = 200, MOST_THRESHOLDS = NN_METRIC_CURVE_FLOATS / 2 };
+
+nn_status nn_metric_set_thresholds(nn_metric *metric, int64_t count)
+{
+    if (metric->kind != NN_METRIC_AUC)
+        return nn_error(NN_ERR_ARGUMENT, "%s takes no num_thresholds (auc does)",
+                        nn_metric_kind_name(metric->kind));
+    if (count < 2 || count > MOST_THRESHOLDS)
+        return nn_error(NN_ERR_ARGUMENT, "auc: num_thresholds must be an integer from 2 to %d, "
+                                         "got %lld",
+                        MOST_THRESHOLDS, (long long)count);
+    metric->thresholds = (int)count;
+    return NN_OK;
+}
+
+int nn_metric_curve_thresholds(const nn_metric *metric)
+{
+    if (metric->kind != NN_METRIC_AUC)
+        return 0;
+    return metric->thresholds > 0 ? metric->thresholds : DEFAULT_THRESHOLDS;
+}
+
+void nn_metric_curve_counts(double *counts, const float *pred, const float *labels, int64_t n,
+                            int64_t thresholds)
+{
+    for (int64_t i = 0; i < n; i++) {
+        int64_t slot = nn_body_curve_slot(pred[i], labels[i], thresholds);
+        if (slot >= 0)
+            counts[slot] += 1.0;
+    }
+}
+
+double nn_metric_auc(const double *counts, int64_t thresholds)
+{
+    const double *positives = counts, *negatives = counts + thresholds;
+    double all_positive = 0.0, all_negative = 0.0;
+    for (int64_t b = 0; b < thresholds; b++) {
+        all_positive += positives[b];
+        all_negative += negatives[b];
+    }
+    /* From the highest threshold down: the labels above threshold i are those of buckets
+     * i and up. Each step adds the trapezoid between thresholds i + 1 and i. */
+    double true_positives = 0.0, false_positives = 0.0, area = 0.0;
+    double last_tpr = 0.0, last_fpr = 0.0;
+    for (int64_t i = thresholds - 1; i >= 0; i--) {
+        true_positives += positives[i];
+        false_positives += negatives[i];
+        double tpr = all_positive > 0.0 ? true_positives / all_positive : 0.0;
+        double fpr = all_negative > 0.0 ? false_positives / all_negative : 0.0;
+        if (i < thresholds - 1)
+            area += (fpr - last_fpr) * (tpr + last_tpr) / 2.0;
+        last_tpr = tpr;
+        last_fpr = fpr;
+    }
+    return area;
+}
+
 int nn_metric_top_k(const nn_metric *metric)
 {
     return (int)nn_body_metric_of(metric, 2).top_k;
@@ -614,7 +674,7 @@ float nn_metric_threshold(const nn_metric *metric)
 bool nn_metric_is_plain(const nn_metric *metric, const nn_loss *loss)
 {
     nn_metric_kind kind;
-    return metric->top_k == 0 && !metric->has_threshold &&
+    return metric->top_k == 0 && !metric->has_threshold && metric->thresholds == 0 &&
            metric_kind_of(metric->name, loss, &kind) && kind == metric->kind;
 }
 

@@ -108,6 +108,9 @@ typedef enum nn_metric_kind {
      * counted over the whole epoch or evaluation, not averaged over batches. */
     NN_METRIC_PRECISION,
     NN_METRIC_RECALL,
+    /* Keras' AUC (ROC curve, interpolation): from counts of positive and negative labels
+     * per threshold bucket over the whole run (nn_metric_curve_*), not from sums. */
+    NN_METRIC_AUC,
     NN_METRIC_PREDICTED_POSITIVES, /* their denominators (nn_metric_denominator), */
     NN_METRIC_ACTUAL_POSITIVES,    /* summed beside them; no name of their own */
     NN_METRIC_COUNT
@@ -116,6 +119,7 @@ typedef enum nn_metric_kind {
 typedef struct nn_metric {
     nn_metric_kind kind;
     int top_k;          /* the top-k accuracies' k; 0: Keras' 5 */
+    int thresholds;     /* AUC's num_thresholds; 0: Keras' 200 */
     bool has_threshold; /* precision and recall: threshold, else Keras' 0.5 */
     float threshold;
     /* What logs call it: "accuracy" keeps the name the user wrote, and a metric object
@@ -133,6 +137,20 @@ const char *const *nn_metric_names(void);
 nn_status nn_metric_set_name(nn_metric *metric, const char *name);
 nn_status nn_metric_set_top_k(nn_metric *metric, int64_t k);
 nn_status nn_metric_set_threshold(nn_metric *metric, double threshold);
+nn_status nn_metric_set_thresholds(nn_metric *metric, int64_t count);
+/* AUC's thresholds (buckets) with the default filled in; 0 for the other metrics, which
+ * count no curve. Its counts take 2 * that many doubles: the positive labels per bucket,
+ * then the negative ones. All curves of a model share NN_METRIC_CURVE_FLOATS. */
+int nn_metric_curve_thresholds(const nn_metric *metric);
+enum { NN_METRIC_CURVE_FLOATS = 4096 };
+/* counts (2 * thresholds) += the labels of pred (n values) by bucket: CPU reference of the
+ * backends' curve_counts. */
+void nn_metric_curve_counts(double *counts, const float *pred, const float *labels, int64_t n,
+                            int64_t thresholds);
+/* The area under the ROC curve of the counts, as Keras' AUC: the trapezoids between the
+ * thresholds' (false positive rate, true positive rate) points; 0 when one class is
+ * missing. */
+double nn_metric_auc(const double *counts, int64_t thresholds);
 /* The metric's k and threshold with the defaults filled in. */
 int nn_metric_top_k(const nn_metric *metric);
 float nn_metric_threshold(const nn_metric *metric);

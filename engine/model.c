@@ -103,6 +103,7 @@ static void forget_buffers(nn_model *model)
     model->mask_storage = NULL;
     model->output_count = 0;
     model->logits = model->labels = model->row_weights = model->scratch = model->stats = NULL;
+    model->curves = NULL;
     model->activity_gradient = NULL;
     for (int slot = 0; slot < 2; slot++) {
         model->pinned_inputs[slot] = model->pinned_labels[slot] = NULL;
@@ -136,6 +137,7 @@ static void free_buffers(nn_model *model)
     nn_storage_release(model->activity_gradient);
     nn_storage_release(model->scratch);
     nn_storage_release(model->stats);
+    nn_storage_release(model->curves);
     for (int slot = 0; slot < 2; slot++) {
         if (model->pinned_backend) {
             model->pinned_backend->host_free(model->pinned_inputs[slot]);
@@ -934,6 +936,15 @@ nn_status nn_model_compile_metrics(nn_model *model, const nn_optimizer_config *o
         if (strcmp(parsed[i].name, "loss") == 0)
             return nn_error(NN_ERR_ARGUMENT, "compile: a metric cannot be named 'loss'");
     }
+    int curve_offsets[NN_MAX_METRICS], curve_floats = 0;
+    for (int i = 0; i < metric_count; i++) {
+        curve_offsets[i] = curve_floats;
+        curve_floats += 2 * nn_metric_curve_thresholds(&parsed[i]);
+    }
+    if (curve_floats > NN_METRIC_CURVE_FLOATS)
+        return nn_error(NN_ERR_ARGUMENT, "compile: the AUC metrics take %d thresholds in all, "
+                                         "more than the %d they may share",
+                        curve_floats / 2, NN_METRIC_CURVE_FLOATS / 2);
     if (!(optimizer->learning_rate >= 0) || !isfinite(optimizer->learning_rate))
         return nn_error(NN_ERR_ARGUMENT, "compile: learning_rate must be a finite number >= 0, "
                                          "got %g", optimizer->learning_rate);
@@ -942,6 +953,8 @@ nn_status nn_model_compile_metrics(nn_model *model, const nn_optimizer_config *o
     NN_TRY(nn_loss_check(loss));
     memcpy(model->metrics, parsed, sizeof(nn_metric) * (size_t)metric_count);
     model->metric_count = metric_count;
+    memcpy(model->curve_offsets, curve_offsets, sizeof(int) * (size_t)metric_count);
+    model->curve_floats = curve_floats;
     model->loss = *loss;
     model->optimizer_config = *optimizer;
     nn_optimizer_free(model->optimizer);
@@ -1064,6 +1077,9 @@ static nn_status reserve(nn_model *model, int64_t batch, bool training)
                                       (scratch ? scratch : 1) * sizeof(float));
     if (status == NN_OK)
         status = nn_storage_create_on(&model->stats, device, sizeof(nn_batch_stats));
+    if (status == NN_OK)
+        status = nn_storage_create_on(&model->curves, device,
+                                      NN_METRIC_CURVE_FLOATS * sizeof(double));
     if (!backend->host_visible) {
         /* Two of each, so the host fills one while the device reads the other. */
         size_t input_bytes = nn_tensor_bytes(model->outputs[0]);
@@ -1423,7 +1439,15 @@ static void batch_loss(nn_model *model, int64_t batch, float *dlogits, bool weig
     int64_t width = nn_shape_inner(&prediction->shape, 1) / positions;
     nn_batch_stats *stats = model->stats->data;
     float *labels = model->labels->data;
+    double *curves = model->curves->data;
+    if (model->curve_floats > 0)
+        model->backend->memory_zero(curves, (size_t)model->curve_floats * sizeof(double));
     for (int m = 0; m < model->metric_count; m++) {
+        int thresholds = nn_metric_curve_thresholds(&model->metrics[m]);
+        if (thresholds > 0)
+            model->backend->curve_counts(curves + model->curve_offsets[m],
+                                         nn_tensor_f32(prediction), labels, rows * width,
+                                         thresholds);
         model->backend->metric_sum(&stats->metric_sums[m], &model->metrics[m],
                                    nn_tensor_f32(prediction), labels, rows, width);
         /* The denominator counts with the metric's own threshold. */
@@ -1652,19 +1676,31 @@ static nn_status ensure_order(nn_model *model, int64_t count)
     return NN_OK;
 }
 
-/* The metrics' sums over the batches of a run so far, and their denominators' sums. */
+/* The metrics' sums over the batches of a run so far, their denominators' sums, and the
+ * AUC metrics' counts. */
 typedef struct metric_totals {
     double sums[NN_MAX_METRICS];
     double denominators[NN_MAX_METRICS];
+    double curves[NN_METRIC_CURVE_FLOATS];
 } metric_totals;
 
-static void add_batch_metrics(metric_totals *totals, const nn_model *model,
-                              const nn_batch_stats *stats)
+/* Adds a batch's metrics (stats, and the curve counts still on the device). */
+static nn_status add_batch_metrics(metric_totals *totals, const nn_model *model,
+                                   const nn_batch_stats *stats)
 {
     for (int m = 0; m < model->metric_count; m++) {
         totals->sums[m] += stats->metric_sums[m];
         totals->denominators[m] += stats->metric_denominators[m];
     }
+    if (model->curve_floats == 0)
+        return NN_OK;
+    double batch[NN_METRIC_CURVE_FLOATS];
+    NN_TRY(model->backend->copy_to_host(batch, model->curves->data,
+                                        (size_t)model->curve_floats * sizeof(double)));
+    NN_TRY(model->backend->check());
+    for (int i = 0; i < model->curve_floats; i++)
+        totals->curves[i] += batch[i];
+    return NN_OK;
 }
 
 static void fill_logs(nn_logs *logs, const nn_model *model, const char *prefix, double loss,
@@ -1681,8 +1717,12 @@ static void fill_logs(nn_logs *logs, const nn_model *model, const char *prefix, 
         double denominator = nn_metric_denominator(metric->kind) != NN_METRIC_COUNT
                                  ? totals->denominators[m]
                                  : rows;
+        int thresholds = nn_metric_curve_thresholds(metric);
+        double value = thresholds > 0
+                           ? nn_metric_auc(totals->curves + model->curve_offsets[m], thresholds)
+                           : nn_metric_finish(metric, totals->sums[m], denominator);
         snprintf(name, sizeof name, "%s%s", prefix, metric->name);
-        nn_logs_set(logs, name, nn_metric_finish(metric, totals->sums[m], denominator));
+        nn_logs_set(logs, name, value);
     }
 }
 
@@ -1712,7 +1752,7 @@ static nn_status evaluate_rows(nn_model *model, const nn_tensor *x, const nn_ten
             feed_stage(model, &feed, step + 1);
         NN_TRY(read_stats(model, &stats));
         loss_sum += (stats.loss + stats.activity_penalty) * (double)batch;
-        add_batch_metrics(totals, model, &stats);
+        NN_TRY(add_batch_metrics(totals, model, &stats));
         if (progress && progress->batch_end) {
             nn_logs logs = {0};
             fill_logs(&logs, model, "", loss_sum / (double)seen, totals, seen);
@@ -2031,7 +2071,8 @@ static nn_status fit_loop(nn_model *model, const nn_tensor *x, const nn_tensor *
             model->step++;
             seen += batch;
             loss_sum += loss * (double)batch;
-            add_batch_metrics(&totals, model, &stats);
+            if ((status = add_batch_metrics(&totals, model, &stats)) != NN_OK)
+                break;
             fill_logs(&logs, model, "", loss_sum / (double)seen, &totals, seen);
             if (progress && progress->batch_end &&
                 (status = progress->batch_end(progress->user, epoch, step + 1, steps, &logs)) != NN_OK)

@@ -128,6 +128,10 @@ typedef struct nn_model {
     nn_loss loss;
     nn_metric metrics[NN_MAX_METRICS];
     int metric_count;
+    /* The AUC metrics' counts: metric m's start in the curve counts (when it has a curve),
+     * and the doubles of all of them (<= NN_METRIC_CURVE_FLOATS). */
+    int curve_offsets[NN_MAX_METRICS];
+    int curve_floats;
     nn_optimizer *optimizer;
     nn_optimizer_config optimizer_config;
 
@@ -145,6 +149,7 @@ typedef struct nn_model {
     nn_storage *scratch;
     size_t scratch_floats;
     nn_storage *stats;        /* one nn_batch_stats, summed on the device */
+    nn_storage *curves;       /* NN_METRIC_CURVE_FLOATS doubles: the batch's curve counts */
     /* Keras' masking: masks[i] is the mask over the steps of outputs[i] (see
      * nn_model_mask_source), NULL where none; a layer that makes one writes it into
      * mask_storage[i + 1], and the layers that pass it on share it. */

@@ -346,7 +346,7 @@ doc(S .. 'compile', {call = 'model:compile{optimizer=\'rmsprop\', loss=..., metr
   text = 'Chooses how the model learns. Returns the model.',
   params = {{'optimizer', "a name ('sgd', 'adam', 'adamw', 'rmsprop', 'adagrad', 'nadam', 'adamax', 'adadelta', 'lion', 'ftrl') or one from nn.optimizers", default = "'rmsprop'", option = true},
             {'loss', "a name ('sparse_categorical_crossentropy', 'categorical_crossentropy', 'binary_crossentropy', 'mse', 'mae', 'huber', 'log_cosh', 'kl_divergence', 'poisson', 'hinge', 'squared_hinge', 'categorical_hinge', 'cosine_similarity', 'mape', 'msle') or one from nn.losses", option = true},
-            {'metrics', "names such as {'accuracy'}: also 'categorical_accuracy', 'sparse_categorical_accuracy', 'binary_accuracy', 'top_k_categorical_accuracy', 'sparse_top_k_categorical_accuracy' (k = 5), 'mse', 'root_mean_squared_error', 'mae', 'mape', 'msle', 'logcosh', 'kl_divergence', 'poisson', 'cosine_similarity', 'hinge', 'squared_hinge', 'categorical_hinge', 'precision', 'recall' (threshold 0.5, counted over the epoch); or objects from nn.metrics: nn.metrics.TopKCategoricalAccuracy{k = 3, name = 'top3'}, nn.metrics.Precision{thresholds = 0.3}", default = '{}', option = true}},
+            {'metrics', "names such as {'accuracy'}: also 'categorical_accuracy', 'sparse_categorical_accuracy', 'binary_accuracy', 'top_k_categorical_accuracy', 'sparse_top_k_categorical_accuracy' (k = 5), 'mse', 'root_mean_squared_error', 'mae', 'mape', 'msle', 'logcosh', 'kl_divergence', 'poisson', 'cosine_similarity', 'hinge', 'squared_hinge', 'categorical_hinge', 'precision', 'recall' (threshold 0.5, counted over the epoch), 'auc' (ROC, 200 thresholds); or objects from nn.metrics: nn.metrics.TopKCategoricalAccuracy{k = 3, name = 'top3'}, nn.metrics.Precision{thresholds = 0.3}", default = '{}', option = true}},
   example = "model = nn.Sequential{nn.layers.Dense{3, activation = 'softmax', input_shape = {4}}}\nmodel:compile{optimizer = 'adam', loss = 'sparse_categorical_crossentropy', metrics = {'accuracy'}}"})
 doc(S .. 'fit', {call = 'model:fit(x, y [, {epochs=1, batch_size=32, ...}])',
   text = 'Trains the model; returns its History. Ctrl-C stops after the current batch and ' ..
@@ -623,7 +623,13 @@ for _, metric in ipairs{
     {'Precision', 'precision', 'True positives over predicted positives (above thresholds), counted over the epoch.',
      {{'thresholds', 'a prediction above it is positive', default = '0.5', option = true}}},
     {'Recall', 'recall', 'True positives over actual positives (labels other than 0), counted over the epoch.',
-     {{'thresholds', 'a prediction above it is positive', default = '0.5', option = true}}}} do
+     {{'thresholds', 'a prediction above it is positive', default = '0.5', option = true}}},
+    {'AUC', 'auc', "The area under the ROC curve over the epoch, as Keras': counts of the labels " ..
+            'at num_thresholds evenly spaced thresholds, summed by trapezoids.',
+     {{'num_thresholds', 'how many thresholds (2 to 2048)', default = '200', option = true},
+      {'curve', "'ROC' (the only curve here)", default = "'ROC'", option = true},
+      {'summation_method', "'interpolation' (the only one here)", default = "'interpolation'",
+       option = true}}}} do
   local params = {}
   for _, param in ipairs(metric[4] or {}) do params[#params + 1] = param end
   params[#params + 1] = {metric_name[1], metric_name[2], default = "'" .. metric[2] .. "'",

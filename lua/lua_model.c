@@ -659,7 +659,8 @@ static void parse_metric(lua_State *L, int index, const nn_loss *loss, nn_metric
         nn_lua_error(L, "%s: a metric must be a name such as 'accuracy' or a metric from "
                         "nn.metrics, got %s",
                      function, nn_lua_typename(L, index));
-    static const char *const names[] = {"class", "name", "k", "threshold", "thresholds", NULL};
+    static const char *const names[] = {"class", "name", "k", "threshold", "thresholds",
+                                        "num_thresholds", NULL};
     nn_lua_check_option_names(L, index, function, names, 0);
     if (lua_getfield(L, index, "class") != LUA_TSTRING)
         nn_lua_error(L, "%s: a metric object needs its class, a name such as 'precision' "
@@ -680,6 +681,13 @@ static void parse_metric(lua_State *L, int index, const nn_loss *loss, nn_metric
             nn_lua_error(L, "%s: k must be an integer, got %s", function,
                          nn_lua_typename(L, -1));
         status = nn_metric_set_top_k(metric, (int64_t)lua_tointeger(L, -1));
+    }
+    lua_pop(L, 1);
+    if (status == NN_OK && lua_getfield(L, index, "num_thresholds") != LUA_TNIL) {
+        if (!lua_isinteger(L, -1))
+            nn_lua_error(L, "%s: num_thresholds must be an integer, got %s", function,
+                         nn_lua_typename(L, -1));
+        status = nn_metric_set_thresholds(metric, (int64_t)lua_tointeger(L, -1));
     }
     lua_pop(L, 1);
     /* Keras calls it thresholds in Precision and Recall, threshold in BinaryAccuracy. */

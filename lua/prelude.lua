@@ -131,6 +131,7 @@ local metric_settings = {
   top_k_categorical_accuracy = {'name', 'k'}, sparse_top_k_categorical_accuracy = {'name', 'k'},
   binary_accuracy = {'name', 'threshold'}, precision = {'name', 'thresholds'},
   recall = {'name', 'thresholds'}, cosine_similarity = {'name', 'axis'},
+  auc = {'name', 'num_thresholds', 'curve', 'summation_method'},
 }
 local function metric(class_name, class)
   local function_name = 'nn.metrics.' .. class_name
@@ -140,7 +141,7 @@ local function metric(class_name, class)
   local meta = {
     __tostring = function(self)
       local settings = {}
-      for _, key in ipairs{'name', 'k', 'threshold', 'thresholds'} do
+      for _, key in ipairs{'name', 'k', 'threshold', 'thresholds', 'num_thresholds'} do
         local value = self[key]
         if value ~= nil then
           settings[#settings + 1] = key .. '=' .. (type(value) == 'string' and
@@ -165,8 +166,19 @@ local function metric(class_name, class)
       error(string.format("%s: axis must be -1 (the last axis, Keras' default), got %s",
                           function_name, tostring(t.axis)), 2)
     end
+    -- Keras' AUC: the ROC curve by trapezoids is the one here.
+    if t.curve ~= nil and t.curve ~= 'ROC' then
+      error(string.format("%s: curve must be 'ROC' (the one here), got %s", function_name,
+                          tostring(t.curve)), 2)
+    end
+    if t.summation_method ~= nil and t.summation_method ~= 'interpolation' then
+      error(string.format("%s: summation_method must be 'interpolation' (the one here), got %s",
+                          function_name, tostring(t.summation_method)), 2)
+    end
     local object = {class = class}
-    for k, v in pairs(t) do if k ~= 'axis' then object[k] = v end end
+    for k, v in pairs(t) do
+      if k ~= 'axis' and k ~= 'curve' and k ~= 'summation_method' then object[k] = v end
+    end
     local ok, message = pcall(nn._check_metric, object, function_name)
     if not ok then error(message, 2) end
     object.name = object.name or class
@@ -185,7 +197,7 @@ for class_name, class in pairs{
   MeanSquaredLogarithmicError = 'mean_squared_logarithmic_error', LogCoshError = 'logcosh',
   KLDivergence = 'kl_divergence', Poisson = 'poisson', CosineSimilarity = 'cosine_similarity',
   Hinge = 'hinge', SquaredHinge = 'squared_hinge', CategoricalHinge = 'categorical_hinge',
-  Precision = 'precision', Recall = 'recall',
+  Precision = 'precision', Recall = 'recall', AUC = 'auc',
 } do
   nn.metrics[class_name] = metric(class_name, class)
 end

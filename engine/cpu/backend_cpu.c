@@ -86,6 +86,7 @@ const nn_backend nn_cpu_backend_table = {
 
     .loss_forward_backward = nn_cpu_loss_forward_backward,
     .metric_sum = nn_cpu_metric_sum,
+    .curve_counts = nn_cpu_curve_counts,
     .weight_penalty = nn_cpu_weight_penalty,
     .optimizer_step = nn_cpu_optimizer_step,
     .constraint_scratch_floats = nn_cpu_constraint_scratch_floats,

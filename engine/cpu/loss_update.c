@@ -23,6 +23,12 @@ void nn_cpu_metric_sum(double *sum, const nn_metric *metric, const float *pred,
     *sum += nn_metric_sum(metric, pred, labels, batch, width);
 }
 
+void nn_cpu_curve_counts(double *counts, const float *pred, const float *labels, int64_t n,
+                         int64_t thresholds)
+{
+    nn_metric_curve_counts(counts, pred, labels, n, thresholds);
+}
+
 void nn_cpu_weight_penalty(double *penalty, float *grad, const float *weights, size_t n,
                            nn_regularizer regularizer)
 {

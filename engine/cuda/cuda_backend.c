@@ -441,6 +441,7 @@ static const nn_backend cuda_backend = {
 
     .loss_forward_backward = nn_cuda_loss_forward_backward,
     .metric_sum = nn_cuda_metric_sum,
+    .curve_counts = nn_cuda_curve_counts,
     .weight_penalty = nn_cuda_weight_penalty,
     .optimizer_step = nn_cuda_optimizer_step,
     .constraint_scratch_floats = nn_cuda_constraint_scratch_floats,

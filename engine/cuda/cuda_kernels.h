@@ -175,6 +175,8 @@ void nn_cuda_loss_forward_backward(double *loss, float *dlogits, const nn_loss *
                                    int64_t batch, int64_t width);
 void nn_cuda_metric_sum(double *sum, const nn_metric *metric, const float *pred,
                         const float *labels, int64_t batch, int64_t width);
+void nn_cuda_curve_counts(double *counts, const float *pred, const float *labels, int64_t n,
+                          int64_t thresholds);
 void nn_cuda_weight_penalty(double *penalty, float *grad, const float *weights, size_t n,
                             nn_regularizer regularizer);
 

@@ -112,6 +112,28 @@ extern "C" void nn_cuda_metric_sum(double *sum, const nn_metric *metric, const f
     NN_CUDA_LAUNCHED("metric_sum");
 }
 
+// One thread per slot (bucket and label sign) reads every value: no atomics, so the
+// counts are the same on every run.
+static __global__ void curve_counts_kernel(double *counts, const float *pred,
+                                           const float *labels, int64_t n, int64_t thresholds)
+{
+    NN_FOR_EACH(slot, (size_t)(2 * thresholds)) {
+        double count = 0.0;
+        for (int64_t i = 0; i < n; i++)
+            count += nn_body_curve_slot(pred[i], labels[i], thresholds) == (int64_t)slot;
+        counts[slot] += count;
+    }
+}
+
+extern "C" void nn_cuda_curve_counts(double *counts, const float *pred, const float *labels,
+                                     int64_t n, int64_t thresholds)
+{
+    NN_CUDA_STREAM_OR_RETURN(context, (size_t)(n > 0 ? n : 0));
+    curve_counts_kernel<<<nn_blocks((size_t)(2 * thresholds)), NN_THREADS, 0,
+                          context->stream>>>(counts, pred, labels, n, thresholds);
+    NN_CUDA_LAUNCHED("curve_counts");
+}
+
 static __global__ void penalty_partial_kernel(double *partials, const float *w, size_t n)
 {
     NN_FOR_EACH(s, SLICES) nn_body_penalty_partial(partials, w, n, SLICES, s);

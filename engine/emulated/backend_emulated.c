@@ -711,6 +711,13 @@ static void emulated_metric_sum(double *sum, const nn_metric *metric, const floa
         sum, pred, labels);
 }
 
+static void emulated_curve_counts(double *counts, const float *pred, const float *labels,
+                                  int64_t n, int64_t thresholds)
+{
+    RUN("curve_counts", CPU.curve_counts(counts, pred, labels, n, thresholds),
+        counts, pred, labels);
+}
+
 static void emulated_weight_penalty(double *penalty, float *grad, const float *weights,
                                     size_t n, nn_regularizer regularizer)
 {
@@ -828,6 +835,7 @@ static const nn_backend emulated_backend = {
 
     .loss_forward_backward = emulated_loss_forward_backward,
     .metric_sum = emulated_metric_sum,
+    .curve_counts = emulated_curve_counts,
     .weight_penalty = emulated_weight_penalty,
     .optimizer_step = emulated_optimizer_step,
     .constraint_scratch_floats = emulated_constraint_scratch_floats,

@@ -162,7 +162,8 @@ static cJSON *architecture_json(const nn_model *model)
 }
 
 /* A metric as its name ("accuracy"), or, for a metric object with its own name or
- * settings, {"class": "top_k_categorical_accuracy", "name": "top3", "k": 3}. */
+ * settings, {"class": "top_k_categorical_accuracy", "name": "top3", "k": 3} (also
+ * "threshold", "num_thresholds"). */
 static cJSON *metric_json(const nn_metric *metric, const nn_loss *loss)
 {
     if (nn_metric_is_plain(metric, loss))
@@ -175,6 +176,8 @@ static cJSON *metric_json(const nn_metric *metric, const nn_loss *loss)
         ok = cJSON_AddNumberToObject(object, "k", metric->top_k) != NULL;
     if (ok && metric->has_threshold)
         ok = cJSON_AddNumberToObject(object, "threshold", metric->threshold) != NULL;
+    if (ok && metric->thresholds > 0)
+        ok = cJSON_AddNumberToObject(object, "num_thresholds", metric->thresholds) != NULL;
     if (!ok) {
         cJSON_Delete(object);
         return NULL;
@@ -183,7 +186,7 @@ static cJSON *metric_json(const nn_metric *metric, const nn_loss *loss)
 }
 
 /* The settings of a metric object from a file, checked as nn.metrics checks them. */
-static nn_status metric_settings_read(nn_metric *metric, const cJSON *const fields[4],
+static nn_status metric_settings_read(nn_metric *metric, const cJSON *const fields[5],
                                       const nn_loss *loss)
 {
     NN_TRY(nn_metric_parse(fields[0]->valuestring, loss, metric));
@@ -200,6 +203,14 @@ static nn_status metric_settings_read(nn_metric *metric, const cJSON *const fiel
                         nn_json_type_name(fields[3]));
     if (fields[3])
         NN_TRY(nn_metric_set_threshold(metric, fields[3]->valuedouble));
+    if (fields[4]) {
+        double count = cJSON_IsNumber(fields[4]) ? fields[4]->valuedouble : NAN;
+        if (!(count >= 2.0 && count <= NN_METRIC_CURVE_FLOATS && count == floor(count)))
+            return nn_error(NN_ERR_FORMAT, "a metric's num_thresholds must be an integer from "
+                                           "2 to %d",
+                            NN_METRIC_CURVE_FLOATS);
+        NN_TRY(nn_metric_set_thresholds(metric, (int64_t)count));
+    }
     return NN_OK;
 }
 
@@ -215,9 +226,9 @@ static nn_status metric_read(nn_metric *metric, const cJSON *item, const nn_loss
     if (!cJSON_IsObject(item))
         return nn_error(NN_ERR_FORMAT, "%s: a metric must be a name or an object, got %s",
                         where, nn_json_type_name(item));
-    static const char *const names[] = {"class", "name", "k", "threshold"};
-    const cJSON *fields[4];
-    NN_TRY(nn_json_fields(item, names, 4, fields, where, "a metric"));
+    static const char *const names[] = {"class", "name", "k", "threshold", "num_thresholds"};
+    const cJSON *fields[5];
+    NN_TRY(nn_json_fields(item, names, 5, fields, where, "a metric"));
     if (!cJSON_IsString(fields[0]) || !cJSON_IsString(fields[1]))
         return nn_error(NN_ERR_FORMAT, "%s: a metric object needs a class and a name", where);
     if (metric_settings_read(metric, fields, loss) != NN_OK)

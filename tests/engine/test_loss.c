@@ -643,6 +643,35 @@ Test(metrics, settings_of_metric_objects)
     cr_assert_null(nn_metric_kind_name(NN_METRIC_PREDICTED_POSITIVES));
 }
 
+Test(metrics, auc_counts_buckets_and_adds_trapezoids)
+{
+    /* Three thresholds (-eps, 0.5, 1 + eps): a prediction above 0.5 falls in bucket 1, the
+     * others in bucket 0; bucket 2 (above 1 + eps) stays empty. */
+    const float pred[5] = {0.9f, 0.4f, 0.6f, 0.1f, NAN};
+    const float labels[5] = {1, 1, 0, 0, 1};
+    double counts[6] = {0};
+    nn_metric_curve_counts(counts, pred, labels, 5, 3);
+    const double expected[6] = {1, 1, 0, 1, 1, 0}; /* NaN counts nowhere */
+    for (int i = 0; i < 6; i++)
+        cr_assert_eq(counts[i], expected[i], "slot %d", i);
+    /* Rates (1, 1), (0.5, 0.5), (0, 0): two trapezoids, 0.375 + 0.125. */
+    cr_assert(fabs(nn_metric_auc(counts, 3) - 0.5) < 1e-15);
+    const double separated[6] = {0, 2, 0, 2, 0, 0}; /* every positive above every negative */
+    cr_assert(fabs(nn_metric_auc(separated, 3) - 1.0) < 1e-15);
+    const double one_class[6] = {1, 1, 0, 0, 0, 0};
+    cr_assert_eq(nn_metric_auc(one_class, 3), 0.0);
+    nn_loss bce = {BCE, false, 0.0, 1.0};
+    nn_metric metric;
+    cr_assert_eq(nn_metric_parse("AUC", &bce, &metric), NN_OK);
+    cr_assert_eq(nn_metric_curve_thresholds(&metric), 200);
+    cr_assert_eq(nn_metric_set_thresholds(&metric, 1), NN_ERR_ARGUMENT);
+    cr_assert_eq(nn_metric_set_thresholds(&metric, 7), NN_OK);
+    cr_assert_eq(nn_metric_curve_thresholds(&metric), 7);
+    cr_assert_eq(nn_metric_parse("precision", &bce, &metric), NN_OK);
+    cr_assert_eq(nn_metric_curve_thresholds(&metric), 0);
+    cr_assert_eq(nn_metric_set_thresholds(&metric, 7), NN_ERR_ARGUMENT);
+}
+
 Test(metrics, sums_over_the_batch)
 {
     /* Three rows of four classes; the middle one ties between classes 1 and 3. */

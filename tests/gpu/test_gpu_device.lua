@@ -177,7 +177,8 @@ t.test('the losses and metrics added with huber train and measure on the GPU as 
     model:compile{optimizer = 'sgd', loss = 'binary_crossentropy',
                   metrics = {'precision', 'recall', 'binary_accuracy',
                              nn.metrics.Precision{thresholds = 0.3, name = 'p30'},
-                             nn.metrics.TopKCategoricalAccuracy{k = 2}}}
+                             nn.metrics.TopKCategoricalAccuracy{k = 2}, 'auc',
+                             nn.metrics.AUC{num_thresholds = 7, name = 'auc7'}}}
     return {model:evaluate(x, y, {verbose = 0, batch_size = 4})}
   end
   local want, got = counted('cpu'), counted('gpu')

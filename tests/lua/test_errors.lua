@@ -209,6 +209,14 @@ local cases = {
   {'a cosine similarity metric over another axis', function()
     nn.metrics.CosineSimilarity{axis = 0}
   end, 'nn.metrics.CosineSimilarity', "axis must be -1 (the last axis, Keras' default), got 0"},
+  {'an AUC of one threshold', function() nn.metrics.AUC{num_thresholds = 1} end,
+   'nn.metrics.AUC', 'auc: num_thresholds must be an integer from 2 to 2048, got 1'},
+  {'an AUC of the precision-recall curve', function() nn.metrics.AUC{curve = 'PR'} end,
+   'nn.metrics.AUC', "curve must be 'ROC' (the one here), got PR"},
+  {'AUC metrics beyond the counts they share', function()
+    model:compile{optimizer = 'adam', loss = 'mse', metrics = {nn.metrics.AUC{num_thresholds = 2000},
+                  nn.metrics.AUC{num_thresholds = 2000, name = 'auc2'}}}
+  end, 'model:compile', 'the AUC metrics take 4000 thresholds in all, more than the 2048 they may share'},
   {'metrics given as keys', function()
     model:compile{optimizer = 'adam', loss = 'mse', metrics = {mae = true}}
   end, 'model:compile', "metrics must be a list of names or nn.metrics objects, got a table with the key mae (write metrics = {'mae'})"},

@@ -240,6 +240,75 @@ t.test('nn.metrics objects: k, thresholds, their own names, kept in model files'
          'sparse top 2')
 end)
 
+t.test("AUC: Keras' thresholds and trapezoids, over the whole run, in files", function()
+  -- Keras' AUC written out: thresholds -1e-7, 1/(T-1), ..., (T-2)/(T-1), 1 + 1e-7; at each
+  -- the true and false positive rates of the predictions above it; the trapezoids between.
+  local function keras_auc(p, labels, count)
+    local thresholds = {-1e-7}
+    for i = 1, count - 2 do thresholds[#thresholds + 1] = i / (count - 1) end
+    thresholds[#thresholds + 1] = 1 + 1e-7
+    local positives, negatives = 0, 0
+    for i = 1, #p do
+      if labels[i] ~= 0 then positives = positives + 1 else negatives = negatives + 1 end
+    end
+    local tpr, fpr = {}, {}
+    for k, threshold in ipairs(thresholds) do
+      local tp, fp = 0, 0
+      for i = 1, #p do
+        if p[i] > threshold then
+          if labels[i] ~= 0 then tp = tp + 1 else fp = fp + 1 end
+        end
+      end
+      tpr[k] = positives > 0 and tp / positives or 0
+      fpr[k] = negatives > 0 and fp / negatives or 0
+    end
+    local area = 0
+    for k = 1, count - 1 do area = area + (fpr[k] - fpr[k + 1]) * (tpr[k] + tpr[k + 1]) / 2 end
+    return area
+  end
+  -- 60 predictions on a grid away from every threshold's edge, labels from a rule that
+  -- makes the classes overlap; as one column (width 1) and as three (width 3, flattened).
+  local p, labels = {}, {}
+  for i = 1, 60 do
+    p[i] = ((i * 37) % 100 + 0.25) / 100
+    labels[i] = ((i * 13) % 7 < 3 or p[i] > 0.8) and 1 or 0
+  end
+  local column, column_labels = {}, {}
+  for i = 1, 60 do column[i], column_labels[i] = {p[i]}, {labels[i]} end
+  local xs, ys = nn.tensor(column), nn.tensor(column_labels)
+  for _, device in ipairs(devices) do
+    for _, count in ipairs{200, 3, 10} do
+      local metric = count == 200 and 'AUC' or nn.metrics.AUC{num_thresholds = count, name = 'auc_n'}
+      local model = identity_model(device, 1, 'binary_crossentropy', {metric, 'auc'})
+      local want = keras_auc(p, labels, count)
+      for _, batch_size in ipairs{60, 7} do
+        local _, auc, default = model:evaluate(xs, ys, {verbose = 0, batch_size = batch_size})
+        t.near(auc, want, 1e-12, device .. ': ' .. count .. ' thresholds, batches of '
+                                 .. batch_size)
+        t.near(default, keras_auc(p, labels, 200), 1e-12, device .. ": 'auc', 200 thresholds")
+      end
+    end
+    local wide = identity_model(device, 3, 'binary_crossentropy', {nn.metrics.AUC{name = 'roc'}})
+    local _, auc = wide:evaluate(xs:reshape(20, 3), ys:reshape(20, 3), {verbose = 0})
+    t.near(auc, keras_auc(p, labels, 200), 1e-12, device .. ': three columns, flattened')
+    local history = wide:fit(xs:reshape(20, 3), ys:reshape(20, 3),
+                             {epochs = 1, batch_size = 6, verbose = 0, shuffle = false,
+                              validation_data = {xs:reshape(20, 3), ys:reshape(20, 3)}})
+    t.near(history.history.roc[1], auc, 1e-12, device .. ': fit roc')
+    t.near(history.history.val_roc[1], auc, 1e-12, device .. ': val_roc')
+  end
+  -- One class only: 0, as Keras' divide_no_nan.
+  local model = identity_model('cpu', 1, 'binary_crossentropy', {'auc'})
+  t.eq(select(2, model:evaluate(xs, nn.ones(60, 1), {verbose = 0})), 0, 'no negatives')
+  local directory = (os.getenv('NNSH_TEST_TMP') or '/tmp') .. '/lua-keras-losses'
+  nn.io.make_directory(directory)
+  model = identity_model('cpu', 1, 'binary_crossentropy', {nn.metrics.AUC{num_thresholds = 10}})
+  model:save(directory .. '/auc.nnsh')
+  local copy = nn.models.load_model(directory .. '/auc.nnsh')
+  t.near(select(2, copy:evaluate(xs, ys, {verbose = 0})), keras_auc(p, labels, 10), 1e-12,
+         'num_thresholds kept in a model file')
+end)
+
 t.test('every new loss trains the same on cpu and emulated, with sample weights', function()
   local x_train = nn.random.randn(16, 4)
   local weights = nn.random.uniform(16)

@@ -535,6 +535,8 @@ NN_BODY double nn_body_metric_row(nn_body_metric metric, const float *pred, cons
         for (int64_t j = 0; j < width; j++)
             row += t[j] != 0.0f;
         return row;
+    case NN_METRIC_AUC: /* counted by buckets (nn_body_curve_slot), not summed */
+        return 0.0;
     /* The rest are their loss's row value: a sum (or one value) per row... */
     case NN_METRIC_KL_DIVERGENCE:
         return nn_body_regression_row(NULL, NN_BODY_LOSS_KL_DIVERGENCE, p, t, width, 1.0, 1.0, 0);
@@ -579,6 +581,28 @@ NN_BODY void nn_body_metric_partial(double *partials, nn_body_metric metric, con
     for (int64_t b = (int64_t)s; b < batch; b += (int64_t)slices)
         total += nn_body_metric_row(metric, pred, labels, nonbinary, b, width);
     partials[s] = total;
+}
+
+/* AUC's bucket of a prediction, as Keras' evenly spaced thresholds (-eps, 1/(T-1), ...,
+ * (T-2)/(T-1), 1+eps): the last threshold the prediction (clipped to [0, 1]) lies above,
+ * computed as Keras in float32; -1 for NaN, which no bucket counts. */
+NN_BODY int64_t nn_body_curve_bucket(float p, int64_t thresholds)
+{
+    if (isnan(p))
+        return -1;
+    float clipped = p < 0.0f ? 0.0f : p > 1.0f ? 1.0f : p;
+    int64_t bucket = (int64_t)ceilf(clipped * (float)(thresholds - 1)) - 1;
+    return bucket < 0 ? 0 : bucket;
+}
+
+/* The slot a value counts in: its bucket among the positive labels (not 0) or, after
+ * them, the negative ones; -1 for none. */
+NN_BODY int64_t nn_body_curve_slot(float p, float label, int64_t thresholds)
+{
+    int64_t bucket = nn_body_curve_bucket(p, thresholds);
+    if (bucket < 0)
+        return -1;
+    return label != 0.0f ? bucket : thresholds + bucket;
 }
 
 /* The slices of a reduction added in order. */
