@@ -165,7 +165,7 @@ static void add_bias_and_activate(float *out, const float *bias, nn_activation a
                     row[c] += bias[c];
             if (relu)
                 for (int c = 0; c < channels; c++)
-                    row[c] = row[c] > 0.0f ? row[c] : 0.0f;
+                    row[c] = row[c] <= 0.0f ? 0.0f : row[c]; /* NaN stays, as relu */
         }
     }
     if (!relu && activation.kind != NN_ACTIVATION_LINEAR)

@@ -175,11 +175,11 @@ CLONES static void transform_input(float *v, const float *const *corners,
         y01 = a1 - a2 - a3 + (add);                                                         \
         y10 = b0 + b1 + b2 + (add);                                                         \
         y11 = b1 - b2 - b3 + (add);                                                         \
-        if (relu) {                                                                         \
-            y00 = y00 > 0.0f ? y00 : 0.0f;                                                  \
-            y01 = y01 > 0.0f ? y01 : 0.0f;                                                  \
-            y10 = y10 > 0.0f ? y10 : 0.0f;                                                  \
-            y11 = y11 > 0.0f ? y11 : 0.0f;                                                  \
+        if (relu) { /* NaN is never <= 0: it stays NaN, as in relu */                       \
+            y00 = y00 <= 0.0f ? 0.0f : y00;                                                 \
+            y01 = y01 <= 0.0f ? 0.0f : y01;                                                 \
+            y10 = y10 <= 0.0f ? 0.0f : y10;                                                 \
+            y11 = y11 <= 0.0f ? 0.0f : y11;                                                 \
         }                                                                                   \
     }
 

@@ -57,6 +57,8 @@ BODY void forward_body(const int vectors, float *out, ptrdiff_t out_stride,
             }
         }
     }
+    /* relu as max(zero, x): MAXPS gives its second operand where either is NaN, so a NaN
+     * stays NaN, as the unfused relu. */
     const __m256 zero = _mm256_setzero_ps();
 #pragma GCC unroll 6
     for (int r = 0; r < R; r++) {
@@ -65,7 +67,7 @@ BODY void forward_body(const int vectors, float *out, ptrdiff_t out_stride,
 #pragma GCC unroll 2
         for (int v = 0; v < vectors; v++) {
             /* max(acc, 0) gives 0 for NaN, as the scalar `acc > 0 ? acc : 0` does. */
-            __m256 value = relu ? _mm256_max_ps(acc[r][v], zero) : acc[r][v];
+            __m256 value = relu ? _mm256_max_ps(zero, acc[r][v]) : acc[r][v];
             _mm256_maskstore_ps(out + r * out_stride + VECTOR * v, lanes(cols, v), value);
         }
     }
@@ -142,7 +144,7 @@ BODY void pooled_body(const int vectors, float *pooled, int32_t *argmax,
         __m256i winner = _mm256_add_epi32(_mm256_set1_epi32(first[0] + VECTOR * v), lane);
 #pragma GCC unroll 3
         for (int r = 1; r < 4; r++) {
-            __m256 value = relu ? _mm256_max_ps(acc[r][v], zero) : acc[r][v];
+            __m256 value = relu ? _mm256_max_ps(zero, acc[r][v]) : acc[r][v];
             /* Strictly greater (false for NaN), so the first of equals keeps the win. */
             __m256 greater = _mm256_cmp_ps(value, best, _CMP_GT_OQ);
             best = _mm256_blendv_ps(best, value, greater);

@@ -64,6 +64,8 @@ BODY void forward_body(const int vectors, float *out, ptrdiff_t out_stride,
             }
         }
     }
+    /* relu as max(zero, x): MAXPS gives its second operand where either is NaN, so a NaN
+     * stays NaN, as the unfused relu. */
     const __m512 zero = _mm512_setzero_ps();
 #pragma GCC unroll 6
     for (int r = 0; r < R; r++) {
@@ -72,7 +74,7 @@ BODY void forward_body(const int vectors, float *out, ptrdiff_t out_stride,
 #pragma GCC unroll 4
         for (int v = 0; v < vectors; v++) {
             /* max(acc, 0) gives 0 for NaN, as the scalar `acc > 0 ? acc : 0` does. */
-            __m512 value = relu ? _mm512_max_ps(acc[r][v], zero) : acc[r][v];
+            __m512 value = relu ? _mm512_max_ps(zero, acc[r][v]) : acc[r][v];
             _mm512_mask_storeu_ps(out + r * out_stride + VECTOR * v, mask[v], value);
         }
     }
@@ -147,11 +149,11 @@ BODY void pooled_body(const int vectors, float *pooled, int32_t *argmax,
     const __m512i lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
 #pragma GCC unroll 4
     for (int v = 0; v < vectors; v++) {
-        __m512 best = relu ? _mm512_max_ps(acc[0][v], zero) : acc[0][v];
+        __m512 best = relu ? _mm512_max_ps(zero, acc[0][v]) : acc[0][v];
         __m512i winner = _mm512_add_epi32(_mm512_set1_epi32(first[0] + VECTOR * v), lane);
 #pragma GCC unroll 3
         for (int r = 1; r < 4; r++) {
-            __m512 value = relu ? _mm512_max_ps(acc[r][v], zero) : acc[r][v];
+            __m512 value = relu ? _mm512_max_ps(zero, acc[r][v]) : acc[r][v];
             /* Strictly greater (false for NaN), so the first of equals keeps the win. */
             __mmask16 greater = _mm512_cmp_ps_mask(value, best, _CMP_GT_OQ);
             best = _mm512_mask_blend_ps(greater, best, value);

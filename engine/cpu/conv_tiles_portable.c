@@ -30,7 +30,7 @@ static void forward(float *out, ptrdiff_t out_stride, const float *const x[NN_CO
     for (int r = 0; r < rows; r++) {
         float *row = out + r * out_stride;
         for (int n = 0; n < cols; n++)
-            row[n] = relu ? (acc[r][n] > 0.0f ? acc[r][n] : 0.0f) : acc[r][n];
+            row[n] = relu ? (acc[r][n] <= 0.0f ? 0.0f : acc[r][n]) : acc[r][n];
     }
 }
 
@@ -61,7 +61,7 @@ static void forward_pooled(float *pooled, int32_t *argmax, const float *const x[
         float best = 0.0f;
         int winner = 0;
         for (int r = 0; r < 4; r++) {
-            float value = relu ? (acc[r][n] > 0.0f ? acc[r][n] : 0.0f) : acc[r][n];
+            float value = relu ? (acc[r][n] <= 0.0f ? 0.0f : acc[r][n]) : acc[r][n];
             if (r == 0 || value > best) {
                 best = value;
                 winner = r;

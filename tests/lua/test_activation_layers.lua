@@ -58,6 +58,53 @@ t.test('relu keeps NaN and takes -inf to 0, in every form, on cpu and emulated',
   end
 end)
 
+t.test("Conv2D's fused relu keeps NaN as the relu after it would", function()
+  -- The convolution kernels apply relu in their own loops; each must agree with a linear
+  -- convolution followed by Activation('relu'), NaN for NaN, on every kernel size.
+  nn.random.seed(5)
+  for _, channels in ipairs{1, 8, 64} do
+    local values, k = {}, 0
+    for n = 1, 2 do
+      values[n] = {}
+      for i = 1, 6 do
+        values[n][i] = {}
+        for j = 1, 6 do
+          values[n][i][j] = {}
+          for c = 1, channels do
+            k = k + 1
+            values[n][i][j][c] = math.sin(k * 12.9898) * 2
+          end
+        end
+      end
+    end
+    values[1][2][3][1] = 0 / 0
+    values[2][4][4][channels] = -1 / 0
+    local x = nn.tensor(values)
+    for _, size in ipairs{1, 3} do
+      local fused = nn.layers.Conv2D{channels, size, padding = 'same', activation = 'relu'}
+      local linear = nn.layers.Conv2D{channels, size, padding = 'same'}
+      -- (Not the last layer, whose logits the model keeps, so the relu is fused.)
+      local a = nn.Sequential{nn.Input{shape = {6, 6, channels}}, fused, nn.layers.Flatten()}
+      local b = nn.Sequential{nn.Input{shape = {6, 6, channels}}, linear,
+                              nn.layers.Activation{'relu'}, nn.layers.Flatten()}
+      b:set_weights(a:get_weights())
+      local got = a:predict(x, {verbose = 0}):flatten()
+      local want = b:predict(x, {verbose = 0}):flatten()
+      local nans = 0
+      for i = 1, #want do
+        if want[i] ~= want[i] then
+          nans = nans + 1
+          t.truthy(got[i] ~= got[i], channels .. ' channels, ' .. size .. 'x' .. size
+                                      .. ': NaN at ' .. i)
+        else
+          t.near(got[i], want[i], 1e-4, channels .. ' channels, ' .. size .. 'x' .. size)
+        end
+      end
+      t.truthy(nans > 0, 'the NaN reached the output')
+    end
+  end
+end)
+
 t.test("ReLU's gradient matches finite differences", function()
   -- d/dx of sum(w * f(x)) at points away from the bends, for every setting at once.
   local relu = L.ReLU{4, 0.5, 1}
