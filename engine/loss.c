@@ -552,6 +552,25 @@ nn_status nn_metric_check(const nn_metric *metric, const nn_loss *loss)
     return check_metric_labels(metric->name, metric->kind, loss);
 }
 
+int nn_metric_direction(nn_metric_kind kind)
+{
+    switch (kind) {
+    case NN_METRIC_ACCURACY:
+    case NN_METRIC_SPARSE_CATEGORICAL_ACCURACY:
+    case NN_METRIC_CATEGORICAL_ACCURACY:
+    case NN_METRIC_BINARY_ACCURACY:
+    case NN_METRIC_TOP_K_CATEGORICAL_ACCURACY:
+    case NN_METRIC_SPARSE_TOP_K_CATEGORICAL_ACCURACY:
+    case NN_METRIC_COSINE_SIMILARITY:
+    case NN_METRIC_PRECISION:
+    case NN_METRIC_RECALL:
+    case NN_METRIC_AUC:
+        return 1;
+    default:
+        return -1;
+    }
+}
+
 const char *nn_metric_kind_name(nn_metric_kind kind)
 {
     for (size_t i = 0; i < sizeof metric_table / sizeof metric_table[0]; i++)
@@ -578,8 +597,10 @@ nn_status nn_metric_set_name(nn_metric *metric, const char *name)
 nn_status nn_metric_set_top_k(nn_metric *metric, int64_t k)
 {
     if (metric->kind != NN_METRIC_TOP_K_CATEGORICAL_ACCURACY &&
-        metric->kind != NN_METRIC_SPARSE_TOP_K_CATEGORICAL_ACCURACY)
-        return nn_error(NN_ERR_ARGUMENT, "%s takes no k (only the top-k accuracies do)",
+        metric->kind != NN_METRIC_SPARSE_TOP_K_CATEGORICAL_ACCURACY &&
+        metric->kind != NN_METRIC_PRECISION && metric->kind != NN_METRIC_RECALL)
+        return nn_error(NN_ERR_ARGUMENT, "%s takes no k (the top-k accuracies, precision and "
+                                         "recall do)",
                         nn_metric_kind_name(metric->kind));
     if (k < 1 || k > INT32_MAX)
         return nn_error(NN_ERR_ARGUMENT, "%s: k must be an integer >= 1, got %lld",
@@ -616,6 +637,19 @@ nn_status nn_metric_set_thresholds(nn_metric *metric, int64_t count)
                                          "got %lld",
                         MOST_THRESHOLDS, (long long)count);
     metric->thresholds = (int)count;
+    return NN_OK;
+}
+
+nn_status nn_metric_set_class_id(nn_metric *metric, int64_t class_id)
+{
+    if (metric->kind != NN_METRIC_PRECISION && metric->kind != NN_METRIC_RECALL)
+        return nn_error(NN_ERR_ARGUMENT, "%s takes no class_id (precision and recall do)",
+                        nn_metric_kind_name(metric->kind));
+    if (class_id < 0 || class_id > INT32_MAX)
+        return nn_error(NN_ERR_ARGUMENT, "%s: class_id must be an integer >= 0, got %lld",
+                        nn_metric_kind_name(metric->kind), (long long)class_id);
+    metric->has_class_id = true;
+    metric->class_id = (int)class_id;
     return NN_OK;
 }
 
@@ -675,6 +709,7 @@ bool nn_metric_is_plain(const nn_metric *metric, const nn_loss *loss)
 {
     nn_metric_kind kind;
     return metric->top_k == 0 && !metric->has_threshold && metric->thresholds == 0 &&
+           !metric->has_class_id &&
            metric_kind_of(metric->name, loss, &kind) && kind == metric->kind;
 }
 

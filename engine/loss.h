@@ -120,6 +120,11 @@ typedef struct nn_metric {
     nn_metric_kind kind;
     int top_k;          /* the top-k accuracies' k; 0: Keras' 5 */
     int thresholds;     /* AUC's num_thresholds; 0: Keras' 200 */
+    /* Precision and recall: only this class (column) when has_class_id, and only the
+     * top_k predictions of a row as positive when top_k > 0 (then the threshold, unless
+     * given, is -inf, as Keras). */
+    bool has_class_id;
+    int class_id;
     bool has_threshold; /* precision and recall: threshold, else Keras' 0.5 */
     float threshold;
     /* What logs call it: "accuracy" keeps the name the user wrote, and a metric object
@@ -138,6 +143,7 @@ nn_status nn_metric_set_name(nn_metric *metric, const char *name);
 nn_status nn_metric_set_top_k(nn_metric *metric, int64_t k);
 nn_status nn_metric_set_threshold(nn_metric *metric, double threshold);
 nn_status nn_metric_set_thresholds(nn_metric *metric, int64_t count);
+nn_status nn_metric_set_class_id(nn_metric *metric, int64_t class_id);
 /* AUC's thresholds (buckets) with the default filled in; 0 for the other metrics, which
  * count no curve. Its counts take 2 * that many doubles: the positive labels per bucket,
  * then the negative ones. All curves of a model share NN_METRIC_CURVE_FLOATS. */
@@ -157,6 +163,9 @@ float nn_metric_threshold(const nn_metric *metric);
 /* Whether the metric is what its name alone gives with this loss (so a file may keep the
  * name alone). */
 bool nn_metric_is_plain(const nn_metric *metric, const nn_loss *loss);
+/* Which way a metric improves, as Keras' metric directions: +1 for the accuracies,
+ * precision, recall, auc and the cosine similarity, -1 for the errors and losses. */
+int nn_metric_direction(nn_metric_kind kind);
 /* The name a metric kind is listed under ("precision"); NULL for the internal ones. */
 const char *nn_metric_kind_name(nn_metric_kind kind);
 /* nn_metric_parse's check of the label layout, for metrics built otherwise. */

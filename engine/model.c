@@ -925,6 +925,7 @@ nn_status nn_model_compile_metrics(nn_model *model, const nn_optimizer_config *o
     if (metric_count < 0 || metric_count > NN_MAX_METRICS)
         return nn_error(NN_ERR_ARGUMENT, "compile: at most %d metrics, got %d", NN_MAX_METRICS,
                         metric_count);
+    NN_TRY(nn_loss_check(loss)); /* first: the metric checks read its kind */
     for (int i = 0; i < metric_count; i++) {
         NN_TRY(nn_metric_check(&parsed[i], loss));
         /* Each names its logs ("val_" + name too), so no two may share a name. */
@@ -933,8 +934,11 @@ nn_status nn_model_compile_metrics(nn_model *model, const nn_optimizer_config *o
                 return nn_error(NN_ERR_ARGUMENT, "compile: two metrics are named '%s'; give "
                                                  "one another name (name = ... in nn.metrics)",
                                 parsed[i].name);
-        if (strcmp(parsed[i].name, "loss") == 0)
-            return nn_error(NN_ERR_ARGUMENT, "compile: a metric cannot be named 'loss'");
+        if (strcmp(parsed[i].name, "loss") == 0 || strncmp(parsed[i].name, "val_", 4) == 0)
+            return nn_error(NN_ERR_ARGUMENT, "compile: a metric cannot be named '%s' (the logs "
+                                             "call the loss 'loss' and validation values "
+                                             "'val_...')",
+                            parsed[i].name);
     }
     int curve_offsets[NN_MAX_METRICS], curve_floats = 0;
     for (int i = 0; i < metric_count; i++) {
@@ -1660,6 +1664,16 @@ static nn_status check_inputs(nn_model *model, const char *what, const nn_tensor
                             what, (long long)x->shape.dims[0],
                             nn_shape_format(&y->shape, text, sizeof text));
         NN_TRY(nn_loss_check_labels(&model->loss, nn_model_output_shape(model), y));
+        const nn_shape *output = nn_model_output_shape(model);
+        int64_t classes = output->dims[output->ndim - 1];
+        for (int m = 0; m < model->metric_count; m++) {
+            const nn_metric *metric = &model->metrics[m];
+            if (metric->has_class_id && metric->class_id >= classes)
+                return nn_error(NN_ERR_ARGUMENT, "%s: metric '%s' counts class_id %d, but the "
+                                                 "output has %lld classes (0 to %lld)",
+                                what, metric->name, metric->class_id, (long long)classes,
+                                (long long)classes - 1);
+        }
     }
     return gather_weights(model);
 }

@@ -132,6 +132,9 @@ typedef struct nn_model {
      * and the doubles of all of them (<= NN_METRIC_CURVE_FLOATS). */
     int curve_offsets[NN_MAX_METRICS];
     int curve_floats;
+    /* Metrics a model file named that its loss's labels cannot feed (files written before
+     * compile refused such pairs), left out when it was loaded: "'mse', 'kld'" or "". */
+    char dropped_metrics[96];
     nn_optimizer *optimizer;
     nn_optimizer_config optimizer_config;
 

@@ -155,6 +155,15 @@ local function refuse_schedule(model, callback)
   end
 end
 
+-- mode = 'auto' as Keras 3: the direction of the model's metric of that name (accuracies,
+-- precision, recall, auc and the cosine go up; losses and errors down), decided when
+-- training begins; a name the model does not log keeps the guess from its name.
+local function auto_maximize(model, monitor, guess)
+  local mode = model and nn._monitor_mode(model, monitor)
+  if mode == nil then return guess end
+  return mode == 'max'
+end
+
 local function available(logs)
   return table.concat(sorted_keys(logs), ',')
 end
@@ -294,6 +303,7 @@ function callbacks.ModelCheckpoint(args)
   self.better = maximize and function(a, b) return a > b end
                           or function(a, b) return a < b end
   self.best = o.initial_value_threshold or (maximize and -math.huge or math.huge)
+  self.maximize = maximize
   self.epoch = 0
   self.batches = 0
   if type(o.save_freq) == 'number' then
@@ -301,6 +311,18 @@ function callbacks.ModelCheckpoint(args)
     self.on_train_batch_end = ModelCheckpoint.on_batch
   end
   return self
+end
+
+function ModelCheckpoint:on_train_begin()
+  -- Once, with the model known (best carries over from one fit to the next, as Keras).
+  if self.mode ~= 'auto' or self.auto_decided then return end
+  self.auto_decided = true
+  local maximize = auto_maximize(self.model, self.monitor, self.maximize)
+  if maximize == self.maximize then return end
+  self.maximize = maximize
+  self.better = maximize and function(a, b) return a > b end
+                          or function(a, b) return a < b end
+  self.best = self.initial_value_threshold or (maximize and -math.huge or math.huge)
 end
 
 function ModelCheckpoint:on_epoch_begin(epoch)
@@ -369,7 +391,7 @@ function callbacks.EarlyStopping(args)
                                           o.monitor:sub(-8) == 'accuracy' or
                                           o.monitor:sub(-3) == 'auc'))
   local self = setmetatable(o, EarlyStopping)
-  self.maximize = maximize
+  self.maximize, self.name_maximize = maximize, maximize
   self.min_delta = maximize and math.abs(o.min_delta) or -math.abs(o.min_delta)
   return self
 end
@@ -380,6 +402,10 @@ function EarlyStopping:improves(value, reference)
 end
 
 function EarlyStopping:on_train_begin()
+  if self.mode == 'auto' then
+    self.maximize = auto_maximize(self.model, self.monitor, self.name_maximize)
+    self.min_delta = self.maximize and math.abs(self.min_delta) or -math.abs(self.min_delta)
+  end
   self.wait = 0
   self.stopped_epoch = 0
   self.best = self.maximize and -math.huge or math.huge
@@ -451,6 +477,7 @@ function callbacks.ReduceLROnPlateau(args)
   end
   local self = setmetatable(o, ReduceLROnPlateau)
   self.maximize = o.mode == 'max' or (o.mode == 'auto' and o.monitor:find('acc', 1, true) ~= nil)
+  self.name_maximize = self.maximize
   self:reset()
   return self
 end
@@ -468,6 +495,9 @@ end
 
 function ReduceLROnPlateau:on_train_begin()
   refuse_schedule(self.model, 'ReduceLROnPlateau')
+  if self.mode == 'auto' then
+    self.maximize = auto_maximize(self.model, self.monitor, self.name_maximize)
+  end
   self:reset()
 end
 

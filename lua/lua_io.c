@@ -2,6 +2,7 @@
  * nn.models.load_model), weights as tensors (model:get_weights, model:set_weights), and
  * nn.io: the output helper and file hooks that nn.callbacks (callbacks.lua) is built on. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -184,6 +185,16 @@ static int l_load_model(lua_State *L)
     bool compile = nn_lua_opt_boolean(L, 2, "compile", true, function);
     nn_model *model = NULL;
     nn_lua_check(L, nn_model_load(&model, path, compile), function);
+    if (model->dropped_metrics[0]) {
+        /* Said through nn's output, so notebooks and tests see it too. */
+        char note[320];
+        int length = snprintf(note, sizeof note,
+                              "%s: %s: left out metric %s, which read the other kind of labels "
+                              "than loss '%s' (compile refuses such pairs now)\n",
+                              function, path, model->dropped_metrics,
+                              nn_loss_name(model->loss.kind));
+        nn_lua_write(L, note, length < (int)sizeof note ? (size_t)length : sizeof note - 1);
+    }
     nn_lua_push_model(L, model);
     return 1;
 }

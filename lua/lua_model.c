@@ -659,8 +659,8 @@ static void parse_metric(lua_State *L, int index, const nn_loss *loss, nn_metric
         nn_lua_error(L, "%s: a metric must be a name such as 'accuracy' or a metric from "
                         "nn.metrics, got %s",
                      function, nn_lua_typename(L, index));
-    static const char *const names[] = {"class", "name", "k", "threshold", "thresholds",
-                                        "num_thresholds", NULL};
+    static const char *const names[] = {"class", "name", "k", "top_k", "threshold",
+                                        "thresholds", "num_thresholds", "class_id", NULL};
     nn_lua_check_option_names(L, index, function, names, 0);
     if (lua_getfield(L, index, "class") != LUA_TSTRING)
         nn_lua_error(L, "%s: a metric object needs its class, a name such as 'precision' "
@@ -676,20 +676,20 @@ static void parse_metric(lua_State *L, int index, const nn_loss *loss, nn_metric
         status = nn_metric_set_name(metric, lua_tostring(L, -1));
     }
     lua_pop(L, 1);
-    if (status == NN_OK && lua_getfield(L, index, "k") != LUA_TNIL) {
-        if (!lua_isinteger(L, -1))
-            nn_lua_error(L, "%s: k must be an integer, got %s", function,
-                         nn_lua_typename(L, -1));
-        status = nn_metric_set_top_k(metric, (int64_t)lua_tointeger(L, -1));
+    /* k in the top-k accuracies, top_k in Precision and Recall (Keras' names); class_id. */
+    static const char *const integers[] = {"k", "top_k", "num_thresholds", "class_id"};
+    for (int i = 0; i < 4 && status == NN_OK; i++) {
+        if (lua_getfield(L, index, integers[i]) != LUA_TNIL) {
+            if (!lua_isinteger(L, -1))
+                nn_lua_error(L, "%s: %s must be an integer, got %s", function, integers[i],
+                             nn_lua_typename(L, -1));
+            int64_t value = (int64_t)lua_tointeger(L, -1);
+            status = i < 2   ? nn_metric_set_top_k(metric, value)
+                     : i == 2 ? nn_metric_set_thresholds(metric, value)
+                              : nn_metric_set_class_id(metric, value);
+        }
+        lua_pop(L, 1);
     }
-    lua_pop(L, 1);
-    if (status == NN_OK && lua_getfield(L, index, "num_thresholds") != LUA_TNIL) {
-        if (!lua_isinteger(L, -1))
-            nn_lua_error(L, "%s: num_thresholds must be an integer, got %s", function,
-                         nn_lua_typename(L, -1));
-        status = nn_metric_set_thresholds(metric, (int64_t)lua_tointeger(L, -1));
-    }
-    lua_pop(L, 1);
     /* Keras calls it thresholds in Precision and Recall, threshold in BinaryAccuracy. */
     for (int i = 0; i < 2 && status == NN_OK; i++) {
         const char *key = i == 0 ? "threshold" : "thresholds";
@@ -1549,6 +1549,29 @@ static int l_check_metric(lua_State *L)
     return 0;
 }
 
+/* nn._monitor_mode(model, monitor) -> 'max', 'min' or nil: which way the log a callback
+ * watches improves ("loss" and "val_loss" go down; a metric as its kind does), for the
+ * callbacks' mode = 'auto'; nil for a name the model does not log. */
+static int l_monitor_mode(lua_State *L)
+{
+    nn_model *model = nn_lua_check_model(L, 1, "nn._monitor_mode");
+    const char *monitor = luaL_checkstring(L, 2);
+    if (strncmp(monitor, "val_", 4) == 0)
+        monitor += 4;
+    if (strcmp(monitor, "loss") == 0) {
+        lua_pushstring(L, "min");
+        return 1;
+    }
+    for (int m = 0; model->compiled && m < model->metric_count; m++) {
+        if (strcmp(model->metrics[m].name, monitor) == 0) {
+            lua_pushstring(L, nn_metric_direction(model->metrics[m].kind) > 0 ? "max" : "min");
+            return 1;
+        }
+    }
+    lua_pushnil(L);
+    return 1;
+}
+
 static int l_check_loss(lua_State *L)
 {
     const char *function = luaL_checkstring(L, 2);
@@ -1577,6 +1600,8 @@ void nn_lua_open_model(lua_State *L)
     lua_setfield(L, -2, "_check_optimizer");
     lua_pushcfunction(L, l_check_loss);
     lua_setfield(L, -2, "_check_loss");
+    lua_pushcfunction(L, l_monitor_mode);
+    lua_setfield(L, -2, "_monitor_mode");
     lua_pushcfunction(L, l_check_metric);
     lua_setfield(L, -2, "_check_metric");
     lua_pushcfunction(L, nn_lua_check_keras_object);

@@ -129,8 +129,9 @@ nn.losses = {
 -- Precision and Recall, threshold for BinaryAccuracy.
 local metric_settings = {
   top_k_categorical_accuracy = {'name', 'k'}, sparse_top_k_categorical_accuracy = {'name', 'k'},
-  binary_accuracy = {'name', 'threshold'}, precision = {'name', 'thresholds'},
-  recall = {'name', 'thresholds'}, cosine_similarity = {'name', 'axis'},
+  binary_accuracy = {'name', 'threshold'},
+  precision = {'name', 'thresholds', 'top_k', 'class_id'},
+  recall = {'name', 'thresholds', 'top_k', 'class_id'}, cosine_similarity = {'name', 'axis'},
   auc = {'name', 'num_thresholds', 'curve', 'summation_method'},
 }
 local function metric(class_name, class)
@@ -141,7 +142,8 @@ local function metric(class_name, class)
   local meta = {
     __tostring = function(self)
       local settings = {}
-      for _, key in ipairs{'name', 'k', 'threshold', 'thresholds', 'num_thresholds'} do
+      for _, key in ipairs{'name', 'k', 'top_k', 'threshold', 'thresholds', 'num_thresholds',
+                           'class_id'} do
         local value = self[key]
         if value ~= nil then
           settings[#settings + 1] = key .. '=' .. (type(value) == 'string' and

@@ -163,7 +163,7 @@ static cJSON *architecture_json(const nn_model *model)
 
 /* A metric as its name ("accuracy"), or, for a metric object with its own name or
  * settings, {"class": "top_k_categorical_accuracy", "name": "top3", "k": 3} (also
- * "threshold", "num_thresholds"). */
+ * "threshold", "num_thresholds", "class_id"). */
 static cJSON *metric_json(const nn_metric *metric, const nn_loss *loss)
 {
     if (nn_metric_is_plain(metric, loss))
@@ -178,6 +178,8 @@ static cJSON *metric_json(const nn_metric *metric, const nn_loss *loss)
         ok = cJSON_AddNumberToObject(object, "threshold", metric->threshold) != NULL;
     if (ok && metric->thresholds > 0)
         ok = cJSON_AddNumberToObject(object, "num_thresholds", metric->thresholds) != NULL;
+    if (ok && metric->has_class_id)
+        ok = cJSON_AddNumberToObject(object, "class_id", metric->class_id) != NULL;
     if (!ok) {
         cJSON_Delete(object);
         return NULL;
@@ -186,7 +188,7 @@ static cJSON *metric_json(const nn_metric *metric, const nn_loss *loss)
 }
 
 /* The settings of a metric object from a file, checked as nn.metrics checks them. */
-static nn_status metric_settings_read(nn_metric *metric, const cJSON *const fields[5],
+static nn_status metric_settings_read(nn_metric *metric, const cJSON *const fields[6],
                                       const nn_loss *loss)
 {
     NN_TRY(nn_metric_parse(fields[0]->valuestring, loss, metric));
@@ -205,11 +207,18 @@ static nn_status metric_settings_read(nn_metric *metric, const cJSON *const fiel
         NN_TRY(nn_metric_set_threshold(metric, fields[3]->valuedouble));
     if (fields[4]) {
         double count = cJSON_IsNumber(fields[4]) ? fields[4]->valuedouble : NAN;
-        if (!(count >= 2.0 && count <= NN_METRIC_CURVE_FLOATS && count == floor(count)))
+        if (!(count >= 2.0 && count <= NN_METRIC_CURVE_FLOATS / 2 && count == floor(count)))
             return nn_error(NN_ERR_FORMAT, "a metric's num_thresholds must be an integer from "
                                            "2 to %d",
-                            NN_METRIC_CURVE_FLOATS);
+                            NN_METRIC_CURVE_FLOATS / 2);
         NN_TRY(nn_metric_set_thresholds(metric, (int64_t)count));
+    }
+    if (fields[5]) {
+        double id = cJSON_IsNumber(fields[5]) ? fields[5]->valuedouble : NAN;
+        if (!(id >= 0.0 && id <= INT32_MAX && id == floor(id)))
+            return nn_error(NN_ERR_FORMAT, "a metric's class_id must be an integer from 0 to %d",
+                            INT32_MAX);
+        NN_TRY(nn_metric_set_class_id(metric, (int64_t)id));
     }
     return NN_OK;
 }
@@ -226,9 +235,10 @@ static nn_status metric_read(nn_metric *metric, const cJSON *item, const nn_loss
     if (!cJSON_IsObject(item))
         return nn_error(NN_ERR_FORMAT, "%s: a metric must be a name or an object, got %s",
                         where, nn_json_type_name(item));
-    static const char *const names[] = {"class", "name", "k", "threshold", "num_thresholds"};
-    const cJSON *fields[5];
-    NN_TRY(nn_json_fields(item, names, 5, fields, where, "a metric"));
+    static const char *const names[] = {"class",          "name",    "k", "threshold",
+                                        "num_thresholds", "class_id"};
+    const cJSON *fields[6];
+    NN_TRY(nn_json_fields(item, names, 6, fields, where, "a metric"));
     if (!cJSON_IsString(fields[0]) || !cJSON_IsString(fields[1]))
         return nn_error(NN_ERR_FORMAT, "%s: a metric object needs a class and a name", where);
     if (metric_settings_read(metric, fields, loss) != NN_OK)
@@ -862,8 +872,19 @@ static nn_status read_compile(nn_model *model, const nn_safetensors *file)
         status = nn_json_optimizer_read(&optimizer, fields[2], file->name);
     if (status == NN_OK && cJSON_GetArraySize(fields[1]) > NN_MAX_METRICS)
         status = nn_error(NN_ERR_FORMAT, "%s: more than %d metrics", file->name, NN_MAX_METRICS);
+    char dropped[sizeof model->dropped_metrics] = "";
     for (const cJSON *metric = status == NN_OK ? fields[1]->child : NULL;
          metric && status == NN_OK; metric = metric->next) {
+        /* A name compile accepted before it checked the labels' layout: left out (it
+         * measured nothing meaningful), so the model and its weights still load. */
+        nn_metric plain;
+        if (cJSON_IsString(metric) && nn_metric_parse(metric->valuestring, NULL, &plain) == NN_OK &&
+            nn_metric_check(&plain, &loss) != NN_OK) {
+            size_t used = strlen(dropped);
+            snprintf(dropped + used, sizeof dropped - used, "%s'%s'", used ? ", " : "",
+                     metric->valuestring);
+            continue;
+        }
         status = metric_read(&metrics[metric_count++], metric, &loss, file->name);
     }
     /* The optimizer checks its own settings when it is created: check them now, not at
@@ -875,6 +896,8 @@ static nn_status read_compile(nn_model *model, const nn_safetensors *file)
     if (status == NN_OK && (status = nn_model_compile_metrics(model, &optimizer, &loss, metrics,
                                                               metric_count)) != NN_OK)
         status = nn_error_prefix(NN_ERR_FORMAT, "%s", file->name);
+    if (status == NN_OK)
+        snprintf(model->dropped_metrics, sizeof model->dropped_metrics, "%s", dropped);
     cJSON_Delete(json);
     return status;
 }

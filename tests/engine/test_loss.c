@@ -639,6 +639,19 @@ Test(metrics, settings_of_metric_objects)
     cr_assert_eq(nn_metric_set_name(&metric, "a-b"), NN_ERR_ARGUMENT);
     cr_assert_eq(nn_metric_set_name(&metric, "a_name_far_too_long_for_the_logs_of_a_run"),
                  NN_ERR_ARGUMENT);
+    /* Precision's top_k picks the lower index among equals, as top_k's selection: of
+     * (0.5, 0.5, 0.1) only column 0 is predicted, so the label in column 1 is missed. */
+    const float tied[3] = {0.5f, 0.5f, 0.1f}, second[3] = {0, 1, 0};
+    cr_assert_eq(nn_metric_parse("recall", &categorical, &metric), NN_OK);
+    cr_assert_eq(nn_metric_set_top_k(&metric, 1), NN_OK);
+    cr_assert_eq(nn_metric_sum(&metric, tied, second, 1, 3), 0.0);
+    cr_assert_eq(nn_metric_set_top_k(&metric, 2), NN_OK);
+    cr_assert_eq(nn_metric_sum(&metric, tied, second, 1, 3), 1.0);
+    cr_assert_eq(nn_metric_set_class_id(&metric, 2), NN_OK);
+    nn_metric actual = metric;
+    actual.kind = nn_metric_denominator(metric.kind);
+    cr_assert_eq(nn_metric_sum(&actual, tied, second, 1, 3), 0.0); /* column 2 only */
+    cr_assert_eq(nn_metric_set_class_id(&metric, -1), NN_ERR_ARGUMENT);
     cr_assert_str_eq(nn_metric_kind_name(NN_METRIC_PRECISION), "precision");
     cr_assert_null(nn_metric_kind_name(NN_METRIC_PREDICTED_POSITIVES));
 }

@@ -210,6 +210,37 @@ end)
 
 -- ---- ReduceLROnPlateau ----
 
+t.test("mode = 'auto' takes the direction of the model's metric, as Keras 3", function()
+  -- Names that say nothing of their direction: auc, precision, a metric object named top2,
+  -- and the error mae; loss always goes down.
+  local model = nn.Sequential{L.Dense{3, activation = 'sigmoid', input_shape = {4}}}
+  model:compile{optimizer = 'sgd', loss = 'binary_crossentropy',
+                metrics = {'auc', 'precision', nn.metrics.TopKCategoricalAccuracy{k = 2, name = 'top2'},
+                           'mae'}}
+  local x = nn.random.randn(8, 4)
+  local y = nn.tensor{{1, 0, 0}, {0, 1, 0}, {0, 0, 1}, {1, 0, 0}, {0, 1, 0}, {0, 0, 1},
+                      {1, 0, 0}, {0, 1, 0}}
+  for monitor, maximize in pairs{val_auc = true, precision = true, val_top2 = true,
+                                 val_mae = false, val_loss = false, loss = false} do
+    local stopping = C.EarlyStopping{monitor = monitor}
+    local plateau = C.ReduceLROnPlateau{monitor = monitor}
+    local checkpoint = C.ModelCheckpoint{filepath = path('auto-mode.nnsh'), monitor = monitor,
+                                         save_best_only = true}
+    model:fit(x, y, {epochs = 1, verbose = 0, validation_data = {x, y},
+                     callbacks = {stopping, plateau, checkpoint}})
+    t.eq(stopping.maximize, maximize, 'EarlyStopping on ' .. monitor)
+    t.eq(plateau.maximize, maximize, 'ReduceLROnPlateau on ' .. monitor)
+    t.eq(checkpoint.maximize, maximize, 'ModelCheckpoint on ' .. monitor)
+  end
+  -- An explicit mode stays, and a name the model does not log keeps the guess by name.
+  local explicit = C.EarlyStopping{monitor = 'val_auc', mode = 'min'}
+  local unknown = C.EarlyStopping{monitor = 'val_custom_accuracy'}
+  model:fit(x, y, {epochs = 1, verbose = 0, validation_data = {x, y},
+                   callbacks = {explicit, unknown}})
+  t.eq(explicit.maximize, false, 'mode min kept')
+  t.eq(unknown.maximize, true, 'by its name')
+end)
+
 t.test('ReduceLROnPlateau: reduces after patience, logs learning_rate, Keras message', function()
   local model, x, y = setup()
   local history, out = fit(model, x, y, 6, {

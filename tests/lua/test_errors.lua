@@ -199,6 +199,10 @@ local cases = {
    'nn.metrics.Recall', 'the threshold must be in [0, 1], got 1.5'},
   {'a metric name that cannot name a log', function() nn.metrics.Hinge{name = 'a b'} end,
    "a metric's name takes letters, digits and '_'"},
+  {'a metric named as a validation log', function()
+    model:compile{optimizer = 'adam', loss = 'mse',
+                  metrics = {nn.metrics.MeanAbsoluteError{name = 'val_loss'}}}
+  end, 'model:compile', "a metric cannot be named 'val_loss' (the logs call the loss 'loss' and validation values 'val_...')"},
   {'two metrics with one name', function()
     model:compile{optimizer = 'adam', loss = 'mse',
                   metrics = {'mse', nn.metrics.MeanAbsoluteError{name = 'mse'}}}
@@ -209,6 +213,10 @@ local cases = {
   {'a cosine similarity metric over another axis', function()
     nn.metrics.CosineSimilarity{axis = 0}
   end, 'nn.metrics.CosineSimilarity', "axis must be -1 (the last axis, Keras' default), got 0"},
+  {'a class_id for a metric without classes', function() nn.metrics.Hinge{class_id = 1} end,
+   'nn.metrics.Hinge', "unknown option 'class_id'; valid options are: name"},
+  {'a negative class_id', function() nn.metrics.Precision{class_id = -1} end,
+   'nn.metrics.Precision', 'precision: class_id must be an integer >= 0, got -1'},
   {'an AUC of one threshold', function() nn.metrics.AUC{num_thresholds = 1} end,
    'nn.metrics.AUC', 'auc: num_thresholds must be an integer from 2 to 2048, got 1'},
   {'an AUC of the precision-recall curve', function() nn.metrics.AUC{curve = 'PR'} end,

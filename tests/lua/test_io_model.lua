@@ -293,4 +293,26 @@ t.test('weights or optimizer state turned non-finite by an update with a finite 
        'two epochs')
 end)
 
+t.test('a file from before compile checked the labels of metrics still loads', function()
+  -- Such a file named 'mae' beside sparse_categorical_crossentropy; its header is written
+  -- here by hand from a plain save (safetensors: an 8-byte length, then the JSON).
+  local model = nn.Sequential{L.Dense{3, input_shape = {2}}}
+  model:compile{optimizer = 'sgd', loss = 'mse', metrics = {'mae', 'accuracy'}}
+  model:save(path('old-metrics.nnsh'))
+  local bytes = t.read_file(path('old-metrics.nnsh'))
+  local length = string.unpack('<I8', bytes)
+  local header = bytes:sub(9, 8 + length)
+  local patched, count = header:gsub('mean_squared_error', 'sparse_categorical_crossentropy')
+  t.eq(count, 1, 'the loss named once')
+  t.write_file(path('old-metrics.nnsh'),
+               string.pack('<I8', #patched) .. patched .. bytes:sub(9 + length))
+  local said = t.capture(function() model = nn.models.load_model(path('old-metrics.nnsh')) end)
+  t.truthy(said:find("left out metric 'mae', which read the other kind of labels than loss "
+                     .. "'sparse_categorical_crossentropy'", 1, true), 'says so: ' .. said)
+  t.eq(table.concat(model.metrics_names, ','), 'loss,accuracy', 'accuracy kept')
+  t.eq(#model:get_weights(), 2, 'the weights loaded')
+  local _, accuracy = model:evaluate(nn.ones(2, 2), nn.tensor{0, 1}, {verbose = 0})
+  t.truthy(accuracy >= 0 and accuracy <= 1, 'and it evaluates')
+end)
+
 t.finish()

@@ -230,6 +230,26 @@ t.test('nn.metrics objects: k, thresholds, their own names, kept in model files'
   local loss, cosine = model:evaluate(x, y, {verbose = 0})
   t.near(loss, -(0.4 / math.sqrt(0.52)) / 2, 1e-6, 'cosine loss with axis = -1')
   t.near(cosine, -loss, 1e-6, 'cosine metric with axis = -1')
+  -- Precision and Recall with top_k (the row's k largest are the predicted positives,
+  -- whatever their value) and class_id (one column).
+  model = identity_model('cpu', 3, 'mse', {
+    M.Precision{top_k = 1, name = 'p_top1'},       -- argmax 0, 1, 1, 1: TP 2 of 4
+    M.Recall{top_k = 2, name = 'r_top2'},          -- top 2 hold all 4 positive labels
+    M.Precision{class_id = 1, name = 'p_class1'},  -- 0.7 (label 1) and 0.9 (label 0)
+    M.Recall{class_id = 0, thresholds = 0.35, name = 'r_class0'}, -- 0.9 of labels 1, 0.25
+    M.Precision{top_k = 1, class_id = 0, name = 'p_top1_class0'}, -- only row 1's 0.9
+  })
+  local values = {model:evaluate(xs, ys, {verbose = 0, batch_size = 3})}
+  for i, want in ipairs{0.5, 1.0, 0.5, 0.5, 1.0} do
+    t.near(values[i + 1], want, 1e-12, model.metrics_names[i + 1])
+  end
+  model:save(directory .. '/top-k-class-id.nnsh')
+  local reloaded = {nn.models.load_model(directory .. '/top-k-class-id.nnsh'):evaluate(xs, ys,
+                                                                                   {verbose = 0})}
+  for i = 2, #values do t.near(reloaded[i], values[i], 1e-12, 'reloaded ' .. i) end
+  t.raises(function()
+    identity_model('cpu', 3, 'mse', {M.Recall{class_id = 3}}):evaluate(xs, ys, {verbose = 0})
+  end, "model:evaluate: metric 'recall' counts class_id 3, but the output has 3 classes (0 to 2)")
   -- One object alone, not in a list.
   model = identity_model('cpu', 3, 'mse', M.Recall{})
   t.near(select(2, model:evaluate(xs, ys, {verbose = 0})), 2 / 4, 1e-12, 'a lone Recall')

@@ -437,9 +437,17 @@ enum { NN_BODY_METRIC_TOP_K = 5 };
  * after mse), with its k and threshold. */
 typedef struct nn_body_metric {
     nn_metric_kind kind;
-    int64_t top_k;
+    int64_t top_k;      /* the top-k accuracies' k; precision and recall's top_k, 0 none */
     float threshold;
+    int64_t class_id;   /* precision and recall: the one column counted, -1 every column */
 } nn_body_metric;
+
+/* Whether a metric counts positives (precision, recall and their denominators). */
+NN_BODY int nn_body_metric_counts_positives(nn_metric_kind kind)
+{
+    return kind == NN_METRIC_PRECISION || kind == NN_METRIC_RECALL ||
+           kind == NN_METRIC_PREDICTED_POSITIVES || kind == NN_METRIC_ACTUAL_POSITIVES;
+}
 
 NN_BODY nn_body_metric nn_body_metric_of(const nn_metric *metric, int64_t width)
 {
@@ -449,6 +457,13 @@ NN_BODY nn_body_metric nn_body_metric_of(const nn_metric *metric, int64_t width)
         body.kind = width == 1 ? NN_METRIC_BINARY_ACCURACY : NN_METRIC_CATEGORICAL_ACCURACY;
     body.top_k = metric->top_k > 0 ? metric->top_k : NN_BODY_METRIC_TOP_K;
     body.threshold = metric->has_threshold ? metric->threshold : NN_BODY_METRIC_THRESHOLD;
+    body.class_id = -1;
+    if (nn_body_metric_counts_positives(body.kind)) {
+        body.top_k = metric->top_k;
+        if (metric->top_k > 0 && !metric->has_threshold)
+            body.threshold = -INFINITY;
+        body.class_id = metric->has_class_id ? metric->class_id : -1;
+    }
     return body;
 }
 
@@ -483,6 +498,33 @@ NN_BODY int nn_body_in_top_k(const float *row, double label, int64_t width, int6
     for (int64_t j = 0; j < width; j++)
         larger += row[j] > value;
     return larger < k;
+}
+
+/* Whether row[j] is among the k largest of its row, ties going to the lower index (as
+ * top_k's selection, which Keras' Precision and Recall take). */
+NN_BODY int nn_body_selected_top_k(const float *row, int64_t j, int64_t width, int64_t k)
+{
+    int64_t before = 0;
+    for (int64_t i = 0; i < width; i++)
+        before += row[i] > row[j] || (row[i] == row[j] && i < j);
+    return before < k;
+}
+
+/* The positives of a row for precision and recall: predicted (above the threshold, and
+ * among the top_k when set), actual (label not 0), or both, over every column or the one
+ * class_id. */
+NN_BODY double nn_body_positives(nn_body_metric metric, const float *p, const float *t,
+                                 int64_t width, int predicted, int actual)
+{
+    int64_t first = metric.class_id >= 0 ? metric.class_id : 0;
+    int64_t end = metric.class_id >= 0 ? metric.class_id + 1 : width;
+    double count = 0.0;
+    for (int64_t j = first; j < end && j < width; j++) {
+        int is_predicted = p[j] > metric.threshold &&
+                           (metric.top_k <= 0 || nn_body_selected_top_k(p, j, width, metric.top_k));
+        count += (!predicted || is_predicted) && (!actual || t[j] != 0.0f);
+    }
+    return count;
 }
 
 /* The metric's value for row b (its sum over rows is what nn_metric_sum returns).
@@ -524,17 +566,11 @@ NN_BODY double nn_body_metric_row(nn_body_metric metric, const float *pred, cons
      * is a predicted positive, a label other than 0 an actual one. */
     case NN_METRIC_PRECISION:
     case NN_METRIC_RECALL:
-        for (int64_t j = 0; j < width; j++)
-            row += p[j] > metric.threshold && t[j] != 0.0f;
-        return row;
+        return nn_body_positives(metric, p, t, width, 1, 1);
     case NN_METRIC_PREDICTED_POSITIVES:
-        for (int64_t j = 0; j < width; j++)
-            row += p[j] > metric.threshold;
-        return row;
+        return nn_body_positives(metric, p, t, width, 1, 0);
     case NN_METRIC_ACTUAL_POSITIVES:
-        for (int64_t j = 0; j < width; j++)
-            row += t[j] != 0.0f;
-        return row;
+        return nn_body_positives(metric, p, t, width, 0, 1);
     case NN_METRIC_AUC: /* counted by buckets (nn_body_curve_slot), not summed */
         return 0.0;
     /* The rest are their loss's row value: a sum (or one value) per row... */
