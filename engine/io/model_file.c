@@ -187,18 +187,28 @@ static cJSON *metric_json(const nn_metric *metric, const nn_loss *loss)
     return object;
 }
 
+/* A whole number in [low, high] for a metric's setting in a file. */
+static nn_status metric_integer_read(const cJSON *item, const char *setting, int64_t low,
+                                     int64_t high, int64_t *out)
+{
+    double value = cJSON_IsNumber(item) ? item->valuedouble : NAN;
+    if (!(value >= (double)low && value <= (double)high && value == floor(value)))
+        return nn_error(NN_ERR_FORMAT, "a metric's %s must be an integer from %lld to %lld",
+                        setting, (long long)low, (long long)high);
+    *out = (int64_t)value;
+    return NN_OK;
+}
+
 /* The settings of a metric object from a file, checked as nn.metrics checks them. */
 static nn_status metric_settings_read(nn_metric *metric, const cJSON *const fields[6],
                                       const nn_loss *loss)
 {
     NN_TRY(nn_metric_parse(fields[0]->valuestring, loss, metric));
     NN_TRY(nn_metric_set_name(metric, fields[1]->valuestring));
+    int64_t value = 0;
     if (fields[2]) {
-        double k = cJSON_IsNumber(fields[2]) ? fields[2]->valuedouble : NAN;
-        if (!(k >= 1.0 && k <= INT32_MAX && k == floor(k)))
-            return nn_error(NN_ERR_FORMAT, "a metric's k must be an integer from 1 to %d",
-                            INT32_MAX);
-        NN_TRY(nn_metric_set_top_k(metric, (int64_t)k));
+        NN_TRY(metric_integer_read(fields[2], "k", 1, INT32_MAX, &value));
+        NN_TRY(nn_metric_set_top_k(metric, value));
     }
     if (fields[3] && !cJSON_IsNumber(fields[3]))
         return nn_error(NN_ERR_FORMAT, "a metric's threshold must be a number, got %s",
@@ -206,19 +216,13 @@ static nn_status metric_settings_read(nn_metric *metric, const cJSON *const fiel
     if (fields[3])
         NN_TRY(nn_metric_set_threshold(metric, fields[3]->valuedouble));
     if (fields[4]) {
-        double count = cJSON_IsNumber(fields[4]) ? fields[4]->valuedouble : NAN;
-        if (!(count >= 2.0 && count <= NN_METRIC_CURVE_FLOATS / 2 && count == floor(count)))
-            return nn_error(NN_ERR_FORMAT, "a metric's num_thresholds must be an integer from "
-                                           "2 to %d",
-                            NN_METRIC_CURVE_FLOATS / 2);
-        NN_TRY(nn_metric_set_thresholds(metric, (int64_t)count));
+        NN_TRY(metric_integer_read(fields[4], "num_thresholds", 2, NN_METRIC_CURVE_FLOATS / 2,
+                                   &value));
+        NN_TRY(nn_metric_set_thresholds(metric, value));
     }
     if (fields[5]) {
-        double id = cJSON_IsNumber(fields[5]) ? fields[5]->valuedouble : NAN;
-        if (!(id >= 0.0 && id <= INT32_MAX && id == floor(id)))
-            return nn_error(NN_ERR_FORMAT, "a metric's class_id must be an integer from 0 to %d",
-                            INT32_MAX);
-        NN_TRY(nn_metric_set_class_id(metric, (int64_t)id));
+        NN_TRY(metric_integer_read(fields[5], "class_id", 0, INT32_MAX, &value));
+        NN_TRY(nn_metric_set_class_id(metric, value));
     }
     return NN_OK;
 }
