@@ -140,13 +140,17 @@ BODY void pooled_body(const int vectors, float *pooled, int32_t *argmax,
     const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
 #pragma GCC unroll 2
     for (int v = 0; v < vectors; v++) {
-        __m256 best = relu ? _mm256_max_ps(acc[0][v], zero) : acc[0][v];
+        __m256 best = relu ? _mm256_max_ps(zero, acc[0][v]) : acc[0][v];
         __m256i winner = _mm256_add_epi32(_mm256_set1_epi32(first[0] + VECTOR * v), lane);
 #pragma GCC unroll 3
         for (int r = 1; r < 4; r++) {
             __m256 value = relu ? _mm256_max_ps(zero, acc[r][v]) : acc[r][v];
-            /* Strictly greater (false for NaN), so the first of equals keeps the win. */
-            __m256 greater = _mm256_cmp_ps(value, best, _CMP_GT_OQ);
+            /* Strictly greater, so the first of equals keeps the win; or NaN over a
+             * number, so the first NaN wins and stays (nn_body_pool_takes_over). */
+            __m256 greater = _mm256_or_ps(
+                _mm256_cmp_ps(value, best, _CMP_GT_OQ),
+                _mm256_andnot_ps(_mm256_cmp_ps(best, best, _CMP_UNORD_Q),
+                                 _mm256_cmp_ps(value, value, _CMP_UNORD_Q)));
             best = _mm256_blendv_ps(best, value, greater);
             __m256i candidate = _mm256_add_epi32(_mm256_set1_epi32(first[r] + VECTOR * v), lane);
             winner = _mm256_castps_si256(_mm256_blendv_ps(_mm256_castsi256_ps(winner),

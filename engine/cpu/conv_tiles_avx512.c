@@ -154,8 +154,12 @@ BODY void pooled_body(const int vectors, float *pooled, int32_t *argmax,
 #pragma GCC unroll 3
         for (int r = 1; r < 4; r++) {
             __m512 value = relu ? _mm512_max_ps(zero, acc[r][v]) : acc[r][v];
-            /* Strictly greater (false for NaN), so the first of equals keeps the win. */
-            __mmask16 greater = _mm512_cmp_ps_mask(value, best, _CMP_GT_OQ);
+            /* Strictly greater, so the first of equals keeps the win; or NaN over a
+             * number, so the first NaN wins and stays (nn_body_pool_takes_over). */
+            __mmask16 greater =
+                _mm512_cmp_ps_mask(value, best, _CMP_GT_OQ) |
+                (_mm512_cmp_ps_mask(value, value, _CMP_UNORD_Q) &
+                 (__mmask16)~_mm512_cmp_ps_mask(best, best, _CMP_UNORD_Q));
             best = _mm512_mask_blend_ps(greater, best, value);
             winner = _mm512_mask_blend_epi32(
                 greater, winner, _mm512_add_epi32(_mm512_set1_epi32(first[r] + VECTOR * v), lane));

@@ -2,6 +2,7 @@
  * and the simplest statement of what the vector versions compute. "Vectors" here are
  * 8 floats, so that blocks and panels look as they do for AVX2. */
 #include "conv_tiles.h"
+#include "../cuda/bodies/pool_body.h"
 
 enum { VECTOR = 8, BLOCK_VECTORS = 2, WIDTH = VECTOR * BLOCK_VECTORS, MAX_GRADIENT_ROWS = 12 };
 
@@ -62,7 +63,7 @@ static void forward_pooled(float *pooled, int32_t *argmax, const float *const x[
         int winner = 0;
         for (int r = 0; r < 4; r++) {
             float value = relu ? (acc[r][n] <= 0.0f ? 0.0f : acc[r][n]) : acc[r][n];
-            if (r == 0 || value > best) {
+            if (r == 0 || nn_body_pool_takes_over(value, best)) {
                 best = value;
                 winner = r;
             }

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cpu_kernels.h"
+#include "../cuda/bodies/pool_body.h"
 
 /* Below this many floats of work a parallel region costs more than it saves. */
 enum { PARALLEL_THRESHOLD = 1 << 14 };
@@ -30,7 +31,8 @@ void nn_cpu_maxpool2d_forward(float *out, int32_t *argmax, const float *inp,
                 float *best = out + at;
                 int32_t *winner = argmax ? argmax + at : NULL;
                 /* The first cell inside the input starts the window; later ones must be
-                 * strictly greater. */
+                 * strictly greater, or NaN over a number: the first NaN wins and stays, as
+                 * TF and PyTorch propagate it. */
                 bool started = false;
                 for (int ph = 0; ph < g->pool_height; ph++) {
                     int h = oh * g->stride_height - g->pad_top + ph;
@@ -52,13 +54,15 @@ void nn_cpu_maxpool2d_forward(float *out, int32_t *argmax, const float *inp,
                         } else if (winner) {
                             /* Selects rather than branches, so the loop vectorizes. */
                             for (int c = 0; c < channels; c++) {
-                                bool greater = candidate[c] > best[c];
+                                bool greater = nn_body_pool_takes_over(candidate[c], best[c]);
                                 best[c] = greater ? candidate[c] : best[c];
                                 winner[c] = greater ? (int32_t)(pixel + (size_t)c) : winner[c];
                             }
                         } else {
                             for (int c = 0; c < channels; c++)
-                                best[c] = candidate[c] > best[c] ? candidate[c] : best[c];
+                                best[c] = nn_body_pool_takes_over(candidate[c], best[c])
+                                              ? candidate[c]
+                                              : best[c];
                         }
                     }
                 }

@@ -105,6 +105,64 @@ t.test("Conv2D's fused relu keeps NaN as the relu after it would", function()
   end
 end)
 
+t.test('max pooling keeps a NaN wherever it lies in the window, fused or not', function()
+  -- As TF and PyTorch: a NaN in a window is the window's maximum, first cell or last.
+  for position = 1, 4 do
+    local window = {{1, 2}, {3, 4}}
+    window[(position - 1) // 2 + 1][(position - 1) % 2 + 1] = 0 / 0
+    local x = nn.tensor{{{{window[1][1]}, {window[1][2]}}, {{window[2][1]}, {window[2][2]}}}}
+    for _, device in ipairs{'cpu', 'emulated'} do
+      local pooled = nn.Sequential{nn.Input{shape = {2, 2, 1}}, nn.layers.MaxPooling2D{2}}
+      pooled:to(device)
+      local y = pooled:predict(x, {verbose = 0}):flatten()[1]
+      t.truthy(y ~= y, device .. ': NaN at cell ' .. position .. ' of the window')
+      local global = nn.Sequential{nn.Input{shape = {2, 2, 1}}, nn.layers.GlobalMaxPooling2D()}
+      global:to(device)
+      y = global:predict(x, {verbose = 0}):flatten()[1]
+      t.truthy(y ~= y, device .. ': global, NaN at cell ' .. position)
+    end
+  end
+  for _, row in ipairs{{0 / 0, 1}, {1, 0 / 0}} do
+    local y = nn.layers.MaxPooling1D{2}(nn.tensor{{{row[1]}, {row[2]}}}):flatten()[1]
+    t.truthy(y ~= y, 'MaxPooling1D keeps the NaN')
+  end
+  -- Conv2D + relu + MaxPooling2D run as one kernel: the NaNs match the unfused chain.
+  for _, channels in ipairs{1, 8, 64} do
+    local values, k = {}, 0
+    for i = 1, 6 do
+      values[i] = {}
+      for j = 1, 6 do
+        values[i][j] = {}
+        for c = 1, channels do
+          k = k + 1
+          values[i][j][c] = math.sin(k * 78.233) * 2
+        end
+      end
+    end
+    values[3][4][1] = 0 / 0
+    local x = nn.tensor{values}
+    local conv = nn.layers.Conv2D{channels, 1, activation = 'relu'}
+    local fused = nn.Sequential{nn.Input{shape = {6, 6, channels}}, conv,
+                                nn.layers.MaxPooling2D{2}, nn.layers.Flatten()}
+    local plain = nn.Sequential{nn.Input{shape = {6, 6, channels}},
+                                nn.layers.Conv2D{channels, 1}, nn.layers.Activation{'relu'},
+                                nn.layers.MaxPooling2D{2}, nn.layers.Flatten()}
+    plain:set_weights(fused:get_weights())
+    local got = fused:predict(x, {verbose = 0}):flatten()
+    local want = plain:predict(x, {verbose = 0}):flatten()
+    local nans = 0
+    for i = 1, #want do
+      if want[i] ~= want[i] then
+        nans = nans + 1
+        t.truthy(got[i] ~= got[i], channels .. ' channels: NaN at ' .. i)
+      else
+        t.near(got[i], want[i], 1e-5, channels .. ' channels at ' .. i)
+      end
+    end
+    t.truthy(nans > 0, channels .. ' channels: the NaN reached the output')
+  end
+end)
+
 t.test("ReLU's gradient matches finite differences", function()
   -- d/dx of sum(w * f(x)) at points away from the bends, for every setting at once.
   local relu = L.ReLU{4, 0.5, 1}

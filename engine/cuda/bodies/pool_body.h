@@ -1,5 +1,5 @@
 /* Bodies of max and average pooling, channels-last, as cpu/pool.c. Max pooling: forward scans each window row by
- * row and keeps the first maximum (a NaN in the first cell stays); backward gathers, for
+ * row and keeps the first maximum, or the first NaN (nn_body_pool_takes_over); backward gathers, for
  * each input cell, the gradients of the windows it won, in the order the CPU scatter
  * adds them, so no atomics are needed and the sums round identically. */
 #ifndef NN_POOL_BODY_H
@@ -7,6 +7,14 @@
 
 #include "../../backend.h"
 #include "body.h"
+
+/* Whether a window's next value replaces the best so far: strictly greater (the first of
+ * equals keeps the win), or a NaN over a number, so a NaN anywhere in the window is the
+ * result, as TF and PyTorch give. */
+NN_BODY bool nn_body_pool_takes_over(float candidate, float best)
+{
+    return candidate > best || (isnan(candidate) && !isnan(best));
+}
 
 /* The windows that cover input cell (h, w): rows [*first_oh, *last_oh] and columns
  * [*first_ow, *last_ow] of the output (window oh covers rows oh·s - pad_top ..
@@ -48,7 +56,7 @@ NN_BODY void nn_body_maxpool_forward(float *out, int32_t *argmax, const float *i
             size_t at = ((b * (size_t)g.in_height + (size_t)h) * (size_t)g.in_width + (size_t)w) *
                             channels + c;
             float candidate = inp[at];
-            if (!started || candidate > best) {
+            if (!started || nn_body_pool_takes_over(candidate, best)) {
                 best = candidate;
                 winner = (int32_t)at;
                 started = true;
