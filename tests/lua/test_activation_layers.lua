@@ -58,25 +58,45 @@ t.test('relu keeps NaN and takes -inf to 0, in every form, on cpu and emulated',
   end
 end)
 
+-- Images (count, 6, 6, channels) as nested tables of values in [-2, 2], to set cells in.
+local function wavy_images(count, channels, phase)
+  local values, k = {}, 0
+  for n = 1, count do
+    values[n] = {}
+    for i = 1, 6 do
+      values[n][i] = {}
+      for j = 1, 6 do
+        values[n][i][j] = {}
+        for c = 1, channels do
+          k = k + 1
+          values[n][i][j][c] = math.sin(k * phase) * 2
+        end
+      end
+    end
+  end
+  return values
+end
+
+-- got and want (flat) hold NaN in the same places and agree elsewhere; some NaN is there.
+local function expect_same_nans(got, want, what)
+  local nans = 0
+  for i = 1, #want do
+    if want[i] ~= want[i] then
+      nans = nans + 1
+      t.truthy(got[i] ~= got[i], what .. ': NaN at ' .. i)
+    else
+      t.near(got[i], want[i], 1e-4, what .. ' at ' .. i)
+    end
+  end
+  t.truthy(nans > 0, what .. ': the NaN reached the output')
+end
+
 t.test("Conv2D's fused relu keeps NaN as the relu after it would", function()
   -- The convolution kernels apply relu in their own loops; each must agree with a linear
   -- convolution followed by Activation('relu'), NaN for NaN, on every kernel size.
   nn.random.seed(5)
   for _, channels in ipairs{1, 8, 64} do
-    local values, k = {}, 0
-    for n = 1, 2 do
-      values[n] = {}
-      for i = 1, 6 do
-        values[n][i] = {}
-        for j = 1, 6 do
-          values[n][i][j] = {}
-          for c = 1, channels do
-            k = k + 1
-            values[n][i][j][c] = math.sin(k * 12.9898) * 2
-          end
-        end
-      end
-    end
+    local values = wavy_images(2, channels, 12.9898)
     values[1][2][3][1] = 0 / 0
     values[2][4][4][channels] = -1 / 0
     local x = nn.tensor(values)
@@ -88,19 +108,9 @@ t.test("Conv2D's fused relu keeps NaN as the relu after it would", function()
       local b = nn.Sequential{nn.Input{shape = {6, 6, channels}}, linear,
                               nn.layers.Activation{'relu'}, nn.layers.Flatten()}
       b:set_weights(a:get_weights())
-      local got = a:predict(x, {verbose = 0}):flatten()
-      local want = b:predict(x, {verbose = 0}):flatten()
-      local nans = 0
-      for i = 1, #want do
-        if want[i] ~= want[i] then
-          nans = nans + 1
-          t.truthy(got[i] ~= got[i], channels .. ' channels, ' .. size .. 'x' .. size
-                                      .. ': NaN at ' .. i)
-        else
-          t.near(got[i], want[i], 1e-4, channels .. ' channels, ' .. size .. 'x' .. size)
-        end
-      end
-      t.truthy(nans > 0, 'the NaN reached the output')
+      expect_same_nans(a:predict(x, {verbose = 0}):flatten(),
+                       b:predict(x, {verbose = 0}):flatten(),
+                       channels .. ' channels, ' .. size .. 'x' .. size)
     end
   end
 end)
@@ -128,19 +138,9 @@ t.test('max pooling keeps a NaN wherever it lies in the window, fused or not', f
   end
   -- Conv2D + relu + MaxPooling2D run as one kernel: the NaNs match the unfused chain.
   for _, channels in ipairs{1, 8, 64} do
-    local values, k = {}, 0
-    for i = 1, 6 do
-      values[i] = {}
-      for j = 1, 6 do
-        values[i][j] = {}
-        for c = 1, channels do
-          k = k + 1
-          values[i][j][c] = math.sin(k * 78.233) * 2
-        end
-      end
-    end
-    values[3][4][1] = 0 / 0
-    local x = nn.tensor{values}
+    local values = wavy_images(1, channels, 78.233)
+    values[1][3][4][1] = 0 / 0
+    local x = nn.tensor(values)
     local conv = nn.layers.Conv2D{channels, 1, activation = 'relu'}
     local fused = nn.Sequential{nn.Input{shape = {6, 6, channels}}, conv,
                                 nn.layers.MaxPooling2D{2}, nn.layers.Flatten()}
@@ -148,18 +148,9 @@ t.test('max pooling keeps a NaN wherever it lies in the window, fused or not', f
                                 nn.layers.Conv2D{channels, 1}, nn.layers.Activation{'relu'},
                                 nn.layers.MaxPooling2D{2}, nn.layers.Flatten()}
     plain:set_weights(fused:get_weights())
-    local got = fused:predict(x, {verbose = 0}):flatten()
-    local want = plain:predict(x, {verbose = 0}):flatten()
-    local nans = 0
-    for i = 1, #want do
-      if want[i] ~= want[i] then
-        nans = nans + 1
-        t.truthy(got[i] ~= got[i], channels .. ' channels: NaN at ' .. i)
-      else
-        t.near(got[i], want[i], 1e-5, channels .. ' channels at ' .. i)
-      end
-    end
-    t.truthy(nans > 0, channels .. ' channels: the NaN reached the output')
+    expect_same_nans(fused:predict(x, {verbose = 0}):flatten(),
+                     plain:predict(x, {verbose = 0}):flatten(),
+                     channels .. ' channels, pooled')
   end
 end)
 
