@@ -482,7 +482,9 @@ static nn_status check_metric_labels(const char *name, nn_metric_kind kind,
                                      const nn_loss *loss)
 {
     bool reads_ids = metric_reads_class_ids(kind);
-    if (!loss || kind == NN_METRIC_ACCURACY || reads_ids == is_sparse(loss->kind))
+    /* A loss kind that does not exist is nn_loss_check's to report. */
+    if (!loss || loss->kind >= NN_LOSS_COUNT || kind == NN_METRIC_ACCURACY ||
+        reads_ids == is_sparse(loss->kind))
         return NN_OK;
     static const char ids[] = "one class id per row", shaped[] = "labels of the output's shape";
     const char *fix;

@@ -954,7 +954,6 @@ nn_status nn_model_compile_metrics(nn_model *model, const nn_optimizer_config *o
                                          "got %g", optimizer->learning_rate);
     /* Checked here, not at the first fit, which would refuse every time. */
     NN_TRY(nn_optimizer_config_check(optimizer));
-    NN_TRY(nn_loss_check(loss));
     memcpy(model->metrics, parsed, sizeof(nn_metric) * (size_t)metric_count);
     model->metric_count = metric_count;
     memcpy(model->curve_offsets, curve_offsets, sizeof(int) * (size_t)metric_count);
@@ -1447,11 +1446,14 @@ static void batch_loss(nn_model *model, int64_t batch, float *dlogits, bool weig
     if (model->curve_floats > 0)
         model->backend->memory_zero(curves, (size_t)model->curve_floats * sizeof(double));
     for (int m = 0; m < model->metric_count; m++) {
+        /* AUC is counted by buckets; it has no sum. */
         int thresholds = nn_metric_curve_thresholds(&model->metrics[m]);
-        if (thresholds > 0)
+        if (thresholds > 0) {
             model->backend->curve_counts(curves + model->curve_offsets[m],
                                          nn_tensor_f32(prediction), labels, rows * width,
                                          thresholds);
+            continue;
+        }
         model->backend->metric_sum(&stats->metric_sums[m], &model->metrics[m],
                                    nn_tensor_f32(prediction), labels, rows, width);
         /* The denominator counts with the metric's own threshold. */
@@ -1663,8 +1665,8 @@ static nn_status check_inputs(nn_model *model, const char *what, const nn_tensor
                                           "must have the same number of rows",
                             what, (long long)x->shape.dims[0],
                             nn_shape_format(&y->shape, text, sizeof text));
-        NN_TRY(nn_loss_check_labels(&model->loss, nn_model_output_shape(model), y));
         const nn_shape *output = nn_model_output_shape(model);
+        NN_TRY(nn_loss_check_labels(&model->loss, output, y));
         int64_t classes = output->dims[output->ndim - 1];
         for (int m = 0; m < model->metric_count; m++) {
             const nn_metric *metric = &model->metrics[m];
@@ -1728,13 +1730,13 @@ static void fill_logs(nn_logs *logs, const nn_model *model, const char *prefix, 
     double rows = (double)samples * (double)output_positions(model);
     for (int m = 0; m < model->metric_count; m++) {
         const nn_metric *metric = &model->metrics[m];
-        double denominator = nn_metric_denominator(metric->kind) != NN_METRIC_COUNT
-                                 ? totals->denominators[m]
-                                 : rows;
         int thresholds = nn_metric_curve_thresholds(metric);
-        double value = thresholds > 0
-                           ? nn_metric_auc(totals->curves + model->curve_offsets[m], thresholds)
-                           : nn_metric_finish(metric, totals->sums[m], denominator);
+        bool ratio = nn_metric_denominator(metric->kind) != NN_METRIC_COUNT;
+        double value =
+            thresholds > 0
+                ? nn_metric_auc(totals->curves + model->curve_offsets[m], thresholds)
+                : nn_metric_finish(metric, totals->sums[m],
+                                   ratio ? totals->denominators[m] : rows);
         snprintf(name, sizeof name, "%s%s", prefix, metric->name);
         nn_logs_set(logs, name, value);
     }
