@@ -2,6 +2,7 @@
  * never uses it), but with every shape checked. */
 #include "tensor_ops.h"
 
+#include <cblas.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -68,6 +69,19 @@ static bool is_integer_op(nn_binary_op op)
     return op != NN_BINARY_DIVIDE && op != NN_BINARY_POWER;
 }
 
+/* A whole number computed modulo 2^64, cut to the width of an integer dtype. */
+static int64_t wrap_to(nn_dtype dtype, uint64_t r)
+{
+    switch (dtype) {
+    case NN_DTYPE_U8: return (uint8_t)r;
+    case NN_DTYPE_I32: {
+        uint32_t low = (uint32_t)r;
+        return low > INT32_MAX ? (int64_t)low - 0x100000000LL : (int64_t)low;
+    }
+    default: return r > INT64_MAX ? -(int64_t)~r - 1 : (int64_t)r;
+    }
+}
+
 static int64_t apply_integer(nn_dtype dtype, nn_binary_op op, int64_t x, int64_t y)
 {
     if (is_comparison(op))
@@ -77,15 +91,7 @@ static int64_t apply_integer(nn_dtype dtype, nn_binary_op op, int64_t x, int64_t
     if (op == NN_BINARY_MAXIMUM)
         return x > y ? x : y;
     uint64_t a = (uint64_t)x, b = (uint64_t)y;
-    uint64_t r = op == NN_BINARY_ADD ? a + b : op == NN_BINARY_SUBTRACT ? a - b : a * b;
-    switch (dtype) {
-    case NN_DTYPE_U8: return (uint8_t)r;
-    case NN_DTYPE_I32: {
-        uint32_t low = (uint32_t)r;
-        return low > INT32_MAX ? (int64_t)low - 0x100000000LL : (int64_t)low;
-    }
-    default: return r > INT64_MAX ? -(int64_t)~r - 1 : (int64_t)r;
-    }
+    return wrap_to(dtype, op == NN_BINARY_ADD ? a + b : op == NN_BINARY_SUBTRACT ? a - b : a * b);
 }
 
 static nn_dtype result_dtype(nn_binary_op op, nn_dtype a, nn_dtype b)
@@ -187,11 +193,6 @@ static nn_status host_scalar(nn_tensor **out, nn_binary_op op, const nn_tensor *
         nn_tensor_set(result, i, scalar_first ? apply(op, s, x) : apply(op, x, s));
     }
     return NN_OK;
-}
-
-static nn_status host_negate(nn_tensor **out, const nn_tensor *a)
-{
-    return host_scalar(out, NN_BINARY_SUBTRACT, a, 0.0, true);
 }
 
 static double reduce_range(nn_reduce_op op, const nn_tensor *a, size_t start, size_t count,
@@ -305,10 +306,12 @@ typedef struct unary_function {
 static double square(double x) { return x * x; }
 static double relu(double x) { return x > 0 ? x : 0; }
 static double sigmoid(double x) { return 1.0 / (1.0 + exp(-x)); }
+/* Halves go to the even neighbour, as NumPy's round (C's round takes them away from 0). */
+static double round_half_even(double x) { return nearbyint(x); }
 
 static const unary_function unary_functions[] = {
     {"exp", exp},     {"log", log},   {"sqrt", sqrt}, {"abs", fabs},   {"tanh", tanh},
-    {"sin", sin},     {"cos", cos},   {"floor", floor}, {"ceil", ceil}, {"round", round},
+    {"sin", sin},     {"cos", cos},   {"floor", floor}, {"ceil", ceil}, {"round", round_half_even},
     {"square", square}, {"relu", relu}, {"sigmoid", sigmoid},
 };
 
@@ -355,6 +358,324 @@ static nn_status host_take_rows(nn_tensor **out, const nn_tensor *a, const int64
     return NN_OK;
 }
 
+/* Reads `given` as an axis of a tensor with `ndim` axes (negative counts from the end)
+ * into *axis, or an error naming the axis as written and the shape it was meant for. */
+static nn_status resolve_axis(int given, int ndim, const nn_shape *shape, int *axis)
+{
+    char text[128];
+    *axis = given < 0 ? given + ndim : given;
+    if (*axis >= 0 && *axis < ndim)
+        return NN_OK;
+    return nn_error(NN_ERR_ARGUMENT, "axis %d is out of range for a tensor of shape %s "
+                                     "(axes are 0 to %d, or -1 for the last)",
+                    given, nn_shape_format(shape, text, sizeof text), ndim - 1);
+}
+
+/* The operand as float32: itself, or a converted copy in *copy. */
+static nn_status as_float(const nn_tensor *tensor, const nn_tensor **result, nn_tensor **copy)
+{
+    *copy = NULL;
+    *result = tensor;
+    if (tensor->dtype == NN_DTYPE_F32)
+        return NN_OK;
+    NN_TRY(nn_tensor_astype(copy, tensor, NN_DTYPE_F32));
+    *result = *copy;
+    return NN_OK;
+}
+
+/* One product of two matrices, rows x inner times inner x columns, in whole numbers
+ * computed modulo 2^64 and cut to the result's width, as NumPy's integer matmul wraps. */
+static void integer_matrix_product(nn_tensor *result, size_t result_at, const nn_tensor *a,
+                                   size_t a_at, const nn_tensor *b, size_t b_at, int64_t rows,
+                                   int64_t inner, int64_t columns)
+{
+    for (int64_t i = 0; i < rows; i++)
+        for (int64_t j = 0; j < columns; j++) {
+            uint64_t sum = 0;
+            for (int64_t k = 0; k < inner; k++)
+                sum += (uint64_t)nn_tensor_get_int64(a, a_at + (size_t)(i * inner + k)) *
+                       (uint64_t)nn_tensor_get_int64(b, b_at + (size_t)(k * columns + j));
+            nn_tensor_set_int64(result, result_at + (size_t)(i * columns + j),
+                                wrap_to(result->dtype, sum));
+        }
+}
+
+static nn_status host_matmul(nn_tensor **out, const nn_tensor *a, const nn_tensor *b)
+{
+    char ta[128], tb[128];
+    *out = NULL;
+    if (a->shape.ndim == 0 || b->shape.ndim == 0)
+        return nn_error(NN_ERR_SHAPE, "expected tensors of one axis or more, got shapes %s and "
+                                      "%s; multiply by a number with *",
+                        nn_shape_format(&a->shape, ta, sizeof ta),
+                        nn_shape_format(&b->shape, tb, sizeof tb));
+    /* NumPy's rules: a vector on the left is one row, a vector on the right one column,
+     * and the axis so added is left out of the result; axes before the last two are a
+     * batch of matrices and broadcast. */
+    nn_shape left = a->shape, right = b->shape;
+    if (left.ndim == 1)
+        left = NN_SHAPE(1, a->shape.dims[0]);
+    if (right.ndim == 1)
+        right = NN_SHAPE(b->shape.dims[0], 1);
+    int64_t rows = left.dims[left.ndim - 2], inner = left.dims[left.ndim - 1];
+    int64_t columns = right.dims[right.ndim - 1];
+    if (right.dims[right.ndim - 2] != inner)
+        return nn_error(NN_ERR_SHAPE, "shapes %s and %s do not fit: the first has %lld values "
+                                      "along its last axis, the second %lld along its %s",
+                        nn_shape_format(&a->shape, ta, sizeof ta),
+                        nn_shape_format(&b->shape, tb, sizeof tb), (long long)inner,
+                        (long long)right.dims[right.ndim - 2],
+                        b->shape.ndim == 1 ? "only axis" : "second-to-last axis");
+    nn_shape batch_left = {.ndim = left.ndim - 2}, batch_right = {.ndim = right.ndim - 2}, batch;
+    memcpy(batch_left.dims, left.dims, sizeof(int64_t) * (size_t)batch_left.ndim);
+    memcpy(batch_right.dims, right.dims, sizeof(int64_t) * (size_t)batch_right.ndim);
+    if (nn_shape_broadcast(&batch_left, &batch_right, &batch) != NN_OK)
+        return nn_error(NN_ERR_SHAPE, "shapes %s and %s do not fit: the axes before the last "
+                                      "two are batches of matrices and must broadcast",
+                        nn_shape_format(&a->shape, ta, sizeof ta),
+                        nn_shape_format(&b->shape, tb, sizeof tb));
+    nn_shape shape = batch;
+    if (a->shape.ndim > 1)
+        shape.dims[shape.ndim++] = rows;
+    if (b->shape.ndim > 1)
+        shape.dims[shape.ndim++] = columns;
+    nn_dtype dtype = result_dtype(NN_BINARY_MULTIPLY, a->dtype, b->dtype);
+    const nn_tensor *fa = a, *fb = b;
+    nn_tensor *copy_a = NULL, *copy_b = NULL;
+    nn_status status = NN_OK;
+    if (dtype == NN_DTYPE_F32) {
+        status = as_float(a, &fa, &copy_a);
+        if (status == NN_OK)
+            status = as_float(b, &fb, &copy_b);
+    }
+    if (status == NN_OK)
+        status = nn_tensor_create(out, dtype, &shape);
+    if (status != NN_OK) {
+        nn_tensor_free(copy_a);
+        nn_tensor_free(copy_b);
+        return status;
+    }
+    /* Which matrix of a and of b each matrix of the batch takes (broadcast axes repeat). */
+    size_t stride_a[NN_MAX_DIMS], stride_b[NN_MAX_DIMS], matrices = 1;
+    size_t sa = 1, sb = 1;
+    for (int i = batch.ndim - 1; i >= 0; i--) {
+        int ia = batch_left.ndim - batch.ndim + i, ib = batch_right.ndim - batch.ndim + i;
+        int64_t da = ia >= 0 ? batch_left.dims[ia] : 1, db = ib >= 0 ? batch_right.dims[ib] : 1;
+        stride_a[i] = da == 1 ? 0 : sa;
+        stride_b[i] = db == 1 ? 0 : sb;
+        sa *= (size_t)da;
+        sb *= (size_t)db;
+        matrices *= (size_t)batch.dims[i];
+    }
+    size_t size_a = (size_t)(rows * inner), size_b = (size_t)(inner * columns);
+    size_t size_out = (size_t)(rows * columns);
+    for (size_t m = 0; m < matrices; m++) {
+        size_t matrix_a = 0, matrix_b = 0, rest = m;
+        for (int i = batch.ndim - 1; i >= 0; i--) {
+            size_t index = rest % (size_t)batch.dims[i];
+            rest /= (size_t)batch.dims[i];
+            matrix_a += index * stride_a[i];
+            matrix_b += index * stride_b[i];
+        }
+        if (dtype == NN_DTYPE_F32)
+            /* float32 products summed in float32 by the BLAS, as NumPy's float32 matmul. */
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)rows, (int)columns,
+                        (int)inner, 1.0f, nn_tensor_f32(fa) + matrix_a * size_a, (int)inner,
+                        nn_tensor_f32(fb) + matrix_b * size_b, (int)columns, 0.0f,
+                        nn_tensor_f32(*out) + m * size_out, (int)columns);
+        else
+            integer_matrix_product(*out, m * size_out, a, matrix_a * size_a, b,
+                                   matrix_b * size_b, rows, inner, columns);
+    }
+    nn_tensor_free(copy_a);
+    nn_tensor_free(copy_b);
+    return NN_OK;
+}
+
+nn_status nn_shape_permutation(const nn_shape *shape, const int *axes, int count,
+                               int permutation[NN_MAX_DIMS])
+{
+    char text[128];
+    int ndim = shape->ndim;
+    if (axes == NULL) {
+        for (int i = 0; i < ndim; i++)
+            permutation[i] = ndim - 1 - i;
+        return NN_OK;
+    }
+    if (count != ndim)
+        return nn_error(NN_ERR_ARGUMENT, "a tensor of shape %s needs %d axes in its new "
+                                         "order, got %d",
+                        nn_shape_format(shape, text, sizeof text), ndim, count);
+    bool seen[NN_MAX_DIMS] = {false};
+    for (int i = 0; i < ndim; i++) {
+        NN_TRY(resolve_axis(axes[i], ndim, shape, &permutation[i]));
+        if (seen[permutation[i]])
+            return nn_error(NN_ERR_ARGUMENT, "axis %d appears twice in the new order; each of "
+                                             "0 to %d must appear once",
+                            axes[i], ndim - 1);
+        seen[permutation[i]] = true;
+    }
+    return NN_OK;
+}
+
+static nn_status host_transpose(nn_tensor **out, const nn_tensor *a, const int *axes, int count)
+{
+    *out = NULL;
+    int ndim = a->shape.ndim, permutation[NN_MAX_DIMS];
+    NN_TRY(nn_shape_permutation(&a->shape, axes, count, permutation));
+    nn_shape shape = {.ndim = ndim};
+    size_t source_strides[NN_MAX_DIMS], stride = 1;
+    for (int i = ndim - 1; i >= 0; i--) {
+        source_strides[i] = stride;
+        stride *= (size_t)a->shape.dims[i];
+    }
+    size_t strides[NN_MAX_DIMS]; /* in the source, for each axis of the result */
+    for (int i = 0; i < ndim; i++) {
+        shape.dims[i] = a->shape.dims[permutation[i]];
+        strides[i] = source_strides[permutation[i]];
+    }
+    NN_TRY(nn_tensor_create(out, a->dtype, &shape));
+    size_t element = nn_dtype_size(a->dtype), count_out = nn_tensor_count(*out);
+    const char *source = nn_tensor_data(a);
+    char *target = nn_tensor_data(*out);
+    int64_t index[NN_MAX_DIMS] = {0};
+    size_t offset = 0;
+    for (size_t i = 0; i < count_out; i++) {
+        memcpy(target + i * element, source + offset * element, element);
+        for (int d = ndim - 1; d >= 0; d--) {
+            offset += strides[d];
+            if (++index[d] < shape.dims[d])
+                break;
+            offset -= strides[d] * (size_t)shape.dims[d];
+            index[d] = 0;
+        }
+    }
+    return NN_OK;
+}
+
+static nn_status host_concatenate(nn_tensor **out, const nn_tensor *const *parts, int count,
+                                  int given_axis)
+{
+    char first_text[128], text[128];
+    *out = NULL;
+    if (count < 1)
+        return nn_error(NN_ERR_ARGUMENT, "nothing to join: expected one tensor or more");
+    const nn_shape *first = &parts[0]->shape;
+    if (first->ndim == 0)
+        return nn_error(NN_ERR_SHAPE, "scalars have no axis to join along; stack them instead");
+    int axis;
+    NN_TRY(resolve_axis(given_axis, first->ndim, first, &axis));
+    nn_shape shape = *first;
+    nn_dtype dtype = parts[0]->dtype;
+    for (int p = 1; p < count; p++) {
+        const nn_shape *part = &parts[p]->shape;
+        bool fits = part->ndim == first->ndim;
+        for (int d = 0; fits && d < first->ndim; d++)
+            fits = d == axis || part->dims[d] == first->dims[d];
+        if (!fits)
+            return nn_error(NN_ERR_SHAPE, "tensor %d has shape %s and tensor 1 %s; they may "
+                                          "differ only along axis %d",
+                            p + 1, nn_shape_format(part, text, sizeof text),
+                            nn_shape_format(first, first_text, sizeof first_text), given_axis);
+        shape.dims[axis] += part->dims[axis];
+        dtype = result_dtype(NN_BINARY_ADD, dtype, parts[p]->dtype);
+    }
+    NN_TRY(nn_tensor_create(out, dtype, &shape));
+    size_t element = nn_dtype_size(dtype);
+    size_t outer = (size_t)nn_shape_inner(first, 0) / (size_t)nn_shape_inner(first, axis);
+    size_t inner = (size_t)nn_shape_inner(first, axis + 1);
+    size_t row = (size_t)shape.dims[axis] * inner; /* elements of the result per outer step */
+    size_t start = 0;                              /* where this part begins in a row */
+    for (int p = 0; p < count; p++) {
+        const nn_tensor *part = parts[p];
+        nn_tensor *converted = NULL;
+        if (part->dtype != dtype) {
+            nn_status status = nn_tensor_astype(&converted, part, dtype);
+            if (status != NN_OK) {
+                nn_tensor_free(*out);
+                *out = NULL;
+                return status;
+            }
+            part = converted;
+        }
+        size_t chunk = (size_t)part->shape.dims[axis] * inner;
+        for (size_t o = 0; o < outer; o++)
+            memcpy((char *)nn_tensor_data(*out) + (o * row + start) * element,
+                   (const char *)nn_tensor_data(part) + o * chunk * element, chunk * element);
+        start += chunk;
+        nn_tensor_free(converted);
+    }
+    return NN_OK;
+}
+
+static nn_status host_softmax(nn_tensor **out, const nn_tensor *a, int given_axis)
+{
+    *out = NULL;
+    if (a->shape.ndim == 0)
+        return nn_error(NN_ERR_SHAPE, "a scalar has no axis to take the softmax along");
+    int axis;
+    NN_TRY(resolve_axis(given_axis, a->shape.ndim, &a->shape, &axis));
+    NN_TRY(nn_tensor_create(out, NN_DTYPE_F32, &a->shape));
+    size_t outer = (size_t)nn_shape_inner(&a->shape, 0) / (size_t)nn_shape_inner(&a->shape, axis);
+    size_t length = (size_t)a->shape.dims[axis];
+    size_t inner = (size_t)nn_shape_inner(&a->shape, axis + 1);
+    float *y = nn_tensor_f32(*out);
+    for (size_t o = 0; o < outer; o++)
+        for (size_t i = 0; i < inner; i++) {
+            size_t first = o * length * inner + i;
+            /* exp(x - max) keeps every term at most 1, so large inputs do not overflow. */
+            double largest = -INFINITY, sum = 0.0;
+            for (size_t k = 0; k < length; k++)
+                largest = fmax(largest, nn_tensor_get(a, first + k * inner));
+            for (size_t k = 0; k < length; k++)
+                sum += exp(nn_tensor_get(a, first + k * inner) - largest);
+            for (size_t k = 0; k < length; k++)
+                y[first + k * inner] = (float)(exp(nn_tensor_get(a, first + k * inner) - largest) / sum);
+        }
+    return NN_OK;
+}
+
+nn_status nn_shape_expand_dims(const nn_shape *shape, int given_axis, nn_shape *out)
+{
+    char text[128];
+    if (shape->ndim >= NN_MAX_DIMS)
+        return nn_error(NN_ERR_SHAPE, "a tensor of shape %s has the most axes a tensor can "
+                                      "have (%d)",
+                        nn_shape_format(shape, text, sizeof text), NN_MAX_DIMS);
+    /* The new axis may go anywhere from before the first to after the last. */
+    int axis = given_axis < 0 ? given_axis + shape->ndim + 1 : given_axis;
+    if (axis < 0 || axis > shape->ndim)
+        return nn_error(NN_ERR_ARGUMENT, "axis %d is out of range for a new axis of a tensor "
+                                         "of shape %s (0 to %d, or -1 for after the last)",
+                        given_axis, nn_shape_format(shape, text, sizeof text), shape->ndim);
+    out->ndim = shape->ndim + 1;
+    for (int i = 0, j = 0; i < out->ndim; i++)
+        out->dims[i] = i == axis ? 1 : shape->dims[j++];
+    return NN_OK;
+}
+
+nn_status nn_shape_squeeze(const nn_shape *shape, const int *given_axis, nn_shape *out)
+{
+    char text[128];
+    int axis = -1;
+    if (given_axis) {
+        if (shape->ndim == 0)
+            return nn_error(NN_ERR_ARGUMENT, "axis %d is out of range for a tensor of shape (): "
+                                             "a scalar has no axes", *given_axis);
+        NN_TRY(resolve_axis(*given_axis, shape->ndim, shape, &axis));
+        if (shape->dims[axis] != 1)
+            return nn_error(NN_ERR_SHAPE, "axis %d of a tensor of shape %s has size %lld; only "
+                                          "an axis of size 1 can be removed",
+                            *given_axis, nn_shape_format(shape, text, sizeof text),
+                            (long long)shape->dims[axis]);
+    }
+    out->ndim = 0;
+    for (int i = 0; i < shape->ndim; i++)
+        if (given_axis ? i != axis : shape->dims[i] != 1)
+            out->dims[out->ndim++] = shape->dims[i];
+    return NN_OK;
+}
+
 /* ---- tensors on a device ----
  * The operations above run on the host. For a tensor on a device they work on host
  * copies and put the result on that device: correct everywhere, fast on the CPU; the
@@ -390,11 +711,28 @@ static const nn_tensor *device_operand(const nn_tensor *a, const nn_tensor *b)
     return !nn_tensor_on_host(a) || !b ? a : b;
 }
 
-nn_status nn_tensor_binary(nn_tensor **out, nn_binary_op op, const nn_tensor *a,
-                           const nn_tensor *b)
+/* The settings of one host operation, for run_on_host. */
+typedef struct host_call {
+    nn_binary_op binary;
+    nn_reduce_op reduce;
+    double scalar;
+    bool scalar_first;
+    int axis;
+    const int *axes; /* transpose: count axes, or NULL */
+    int count;       /* transpose: axes given */
+    const int64_t *indices; /* take_rows: `rows` positions */
+    int64_t rows;
+    const char *function;
+} host_call;
+
+typedef nn_status (*host_op)(nn_tensor **out, const nn_tensor *a, const nn_tensor *b,
+                             const host_call *call);
+
+/* Runs op on host copies of a and b (b may be NULL) and puts the result on the device
+ * they came from. */
+static nn_status run_on_host(nn_tensor **out, host_op op, const nn_tensor *a,
+                             const nn_tensor *b, const host_call *call)
 {
-    if (nn_tensor_on_host(a) && nn_tensor_on_host(b))
-        return host_binary(out, op, a, b);
     const nn_tensor *ha, *hb;
     nn_tensor *ca, *cb = NULL;
     *out = NULL;
@@ -402,7 +740,7 @@ nn_status nn_tensor_binary(nn_tensor **out, nn_binary_op op, const nn_tensor *a,
     if (status == NN_OK)
         status = on_host(b, &hb, &cb);
     if (status == NN_OK)
-        status = host_binary(out, op, ha, hb);
+        status = op(out, ha, hb, call);
     if (status == NN_OK)
         status = back_to(out, device_operand(a, b));
     nn_tensor_free(ca);
@@ -410,31 +748,78 @@ nn_status nn_tensor_binary(nn_tensor **out, nn_binary_op op, const nn_tensor *a,
     return status;
 }
 
+static nn_status binary_op(nn_tensor **out, const nn_tensor *a, const nn_tensor *b,
+                           const host_call *call)
+{
+    return host_binary(out, call->binary, a, b);
+}
+
+static nn_status scalar_op(nn_tensor **out, const nn_tensor *a, const nn_tensor *b,
+                           const host_call *call)
+{
+    (void)b;
+    return host_scalar(out, call->binary, a, call->scalar, call->scalar_first);
+}
+
+static nn_status reduce_axis_op(nn_tensor **out, const nn_tensor *a, const nn_tensor *b,
+                                const host_call *call)
+{
+    (void)b;
+    return host_reduce_axis(out, call->reduce, a, call->axis);
+}
+
+static nn_status unary_op(nn_tensor **out, const nn_tensor *a, const nn_tensor *b,
+                          const host_call *call)
+{
+    (void)b;
+    return host_unary(out, call->function, a);
+}
+
+static nn_status take_rows_op(nn_tensor **out, const nn_tensor *a, const nn_tensor *b,
+                              const host_call *call)
+{
+    (void)b;
+    return host_take_rows(out, a, call->indices, call->rows);
+}
+
+static nn_status matmul_op(nn_tensor **out, const nn_tensor *a, const nn_tensor *b,
+                           const host_call *call)
+{
+    (void)call;
+    return host_matmul(out, a, b);
+}
+
+static nn_status transpose_op(nn_tensor **out, const nn_tensor *a, const nn_tensor *b,
+                              const host_call *call)
+{
+    (void)b;
+    return host_transpose(out, a, call->axes, call->count);
+}
+
+static nn_status softmax_op(nn_tensor **out, const nn_tensor *a, const nn_tensor *b,
+                            const host_call *call)
+{
+    (void)b;
+    return host_softmax(out, a, call->axis);
+}
+
+nn_status nn_tensor_binary(nn_tensor **out, nn_binary_op op, const nn_tensor *a,
+                           const nn_tensor *b)
+{
+    return run_on_host(out, binary_op, a, b, &(host_call){.binary = op});
+}
+
 nn_status nn_tensor_scalar(nn_tensor **out, nn_binary_op op, const nn_tensor *a, double s,
                            bool scalar_first)
 {
-    const nn_tensor *ha;
-    nn_tensor *ca;
-    *out = NULL;
-    NN_TRY(on_host(a, &ha, &ca));
-    nn_status status = host_scalar(out, op, ha, s, scalar_first);
-    if (status == NN_OK)
-        status = back_to(out, a);
-    nn_tensor_free(ca);
-    return status;
+    return run_on_host(out, scalar_op, a, NULL,
+                       &(host_call){.binary = op, .scalar = s, .scalar_first = scalar_first});
 }
 
 nn_status nn_tensor_negate(nn_tensor **out, const nn_tensor *a)
 {
-    const nn_tensor *ha;
-    nn_tensor *ca;
-    *out = NULL;
-    NN_TRY(on_host(a, &ha, &ca));
-    nn_status status = host_negate(out, ha);
-    if (status == NN_OK)
-        status = back_to(out, a);
-    nn_tensor_free(ca);
-    return status;
+    /* 0 - a */
+    return nn_tensor_scalar(out, NN_BINARY_SUBTRACT, a, 0.0, true);
 }
 
 double nn_tensor_reduce_all(nn_reduce_op op, const nn_tensor *a)
@@ -471,40 +856,80 @@ nn_status nn_tensor_reduce_all_int64(nn_reduce_op op, const nn_tensor *a, int64_
 
 nn_status nn_tensor_reduce_axis(nn_tensor **out, nn_reduce_op op, const nn_tensor *a, int axis)
 {
-    const nn_tensor *ha;
-    nn_tensor *ca;
-    *out = NULL;
-    NN_TRY(on_host(a, &ha, &ca));
-    nn_status status = host_reduce_axis(out, op, ha, axis);
-    if (status == NN_OK)
-        status = back_to(out, a);
-    nn_tensor_free(ca);
-    return status;
+    return run_on_host(out, reduce_axis_op, a, NULL, &(host_call){.reduce = op, .axis = axis});
 }
 
 nn_status nn_tensor_unary(nn_tensor **out, const char *function, const nn_tensor *a)
 {
-    const nn_tensor *ha;
-    nn_tensor *ca;
-    *out = NULL;
-    NN_TRY(on_host(a, &ha, &ca));
-    nn_status status = host_unary(out, function, ha);
-    if (status == NN_OK)
-        status = back_to(out, a);
-    nn_tensor_free(ca);
-    return status;
+    return run_on_host(out, unary_op, a, NULL, &(host_call){.function = function});
 }
 
 nn_status nn_tensor_take_rows(nn_tensor **out, const nn_tensor *a, const int64_t *indices,
                               int64_t count)
 {
-    const nn_tensor *ha;
-    nn_tensor *ca;
+    return run_on_host(out, take_rows_op, a, NULL, &(host_call){.indices = indices, .rows = count});
+}
+
+nn_status nn_tensor_matmul(nn_tensor **out, const nn_tensor *a, const nn_tensor *b)
+{
+    return run_on_host(out, matmul_op, a, b, &(host_call){0});
+}
+
+nn_status nn_tensor_transpose(nn_tensor **out, const nn_tensor *a, const int *axes, int count)
+{
+    return run_on_host(out, transpose_op, a, NULL, &(host_call){.axes = axes, .count = count});
+}
+
+nn_status nn_tensor_concatenate(nn_tensor **out, const nn_tensor *const *parts, int count,
+                                int axis)
+{
     *out = NULL;
-    NN_TRY(on_host(a, &ha, &ca));
-    nn_status status = host_take_rows(out, ha, indices, count);
+    if (count < 1 || count > NN_MAX_JOINED)
+        return nn_error(NN_ERR_ARGUMENT, "expected 1 to %d tensors to join, got %d",
+                        NN_MAX_JOINED, count);
+    const nn_tensor *host[NN_MAX_JOINED];
+    nn_tensor *copies[NN_MAX_JOINED] = {NULL};
+    nn_status status = NN_OK;
+    for (int p = 0; p < count && status == NN_OK; p++)
+        status = on_host(parts[p], &host[p], &copies[p]);
     if (status == NN_OK)
-        status = back_to(out, a);
-    nn_tensor_free(ca);
+        status = host_concatenate(out, host, count, axis);
+    if (status == NN_OK)
+        status = back_to(out, parts[0]);
+    for (int p = 0; p < count; p++)
+        nn_tensor_free(copies[p]);
     return status;
+}
+
+nn_status nn_tensor_stack(nn_tensor **out, const nn_tensor *const *parts, int count, int axis)
+{
+    char first_text[128], text[128];
+    *out = NULL;
+    if (count < 1 || count > NN_MAX_JOINED)
+        return nn_error(NN_ERR_ARGUMENT, "expected 1 to %d tensors to stack, got %d",
+                        NN_MAX_JOINED, count);
+    for (int p = 1; p < count; p++)
+        if (!nn_shape_equal(&parts[p]->shape, &parts[0]->shape))
+            return nn_error(NN_ERR_SHAPE, "tensor %d has shape %s and tensor 1 %s; stacked "
+                                          "tensors must have one shape",
+                            p + 1, nn_shape_format(&parts[p]->shape, text, sizeof text),
+                            nn_shape_format(&parts[0]->shape, first_text, sizeof first_text));
+    nn_shape shape;
+    NN_TRY(nn_shape_expand_dims(&parts[0]->shape, axis, &shape));
+    /* Each part gains an axis of size 1 (a view), and the views are joined along it. */
+    nn_tensor *views[NN_MAX_JOINED] = {NULL};
+    nn_status status = NN_OK;
+    for (int p = 0; p < count && status == NN_OK; p++)
+        status = nn_tensor_reshape(&views[p], parts[p], &shape);
+    if (status == NN_OK)
+        status = nn_tensor_concatenate(out, (const nn_tensor *const *)views, count,
+                                       axis < 0 ? axis + shape.ndim : axis);
+    for (int p = 0; p < count; p++)
+        nn_tensor_free(views[p]);
+    return status;
+}
+
+nn_status nn_tensor_softmax(nn_tensor **out, const nn_tensor *a, int axis)
+{
+    return run_on_host(out, softmax_op, a, NULL, &(host_call){.axis = axis});
 }

@@ -64,6 +64,37 @@ nn_status nn_tensor_unary(nn_tensor **out, const char *function, const nn_tensor
 nn_status nn_tensor_take_rows(nn_tensor **out, const nn_tensor *a, const int64_t *indices,
                               int64_t count);
 
+/* NumPy's matmul: matrix products over the last two axes, earlier axes a broadcast batch;
+ * a 1-D operand is a row on the left or a column on the right, and that axis is left out
+ * of the result. float32 when either side is (summed in float32 by the BLAS), else the
+ * integers' dtype, wrapping as NumPy's. */
+nn_status nn_tensor_matmul(nn_tensor **out, const nn_tensor *a, const nn_tensor *b);
+/* The axes of shape in a new order: `count` axes (negative from the end), each once, or
+ * the reverse order when axes is NULL. */
+nn_status nn_shape_permutation(const nn_shape *shape, const int *axes, int count,
+                               int permutation[NN_MAX_DIMS]);
+/* A copy with its axes reordered: result axis i is a's axis axes[i]; NULL reverses them
+ * (NumPy's transpose and .T). */
+nn_status nn_tensor_transpose(nn_tensor **out, const nn_tensor *a, const int *axes, int count);
+
+/* The most tensors one concatenate or stack joins. */
+#define NN_MAX_JOINED 256
+/* The parts joined along an existing axis; their shapes agree on every other axis. The
+ * dtype is what their arithmetic would give (float32 over integers, the wider integer). */
+nn_status nn_tensor_concatenate(nn_tensor **out, const nn_tensor *const *parts, int count,
+                                int axis);
+/* The parts, all of one shape, joined along a new axis at `axis` (0 to ndim, negative
+ * from after the last). */
+nn_status nn_tensor_stack(nn_tensor **out, const nn_tensor *const *parts, int count, int axis);
+/* exp(x) / sum(exp(x)) along `axis`, in float32. */
+nn_status nn_tensor_softmax(nn_tensor **out, const nn_tensor *a, int axis);
+
+/* The shape with a new axis of size 1 at `axis` (0 to ndim; -1 puts it last). */
+nn_status nn_shape_expand_dims(const nn_shape *shape, int axis, nn_shape *out);
+/* The shape without the axis of size 1 at *axis, or without every axis of size 1 when
+ * axis is NULL. */
+nn_status nn_shape_squeeze(const nn_shape *shape, const int *axis, nn_shape *out);
+
 /* The broadcast shape of a and b, or an error naming both shapes. */
 nn_status nn_shape_broadcast(const nn_shape *a, const nn_shape *b, nn_shape *out);
 

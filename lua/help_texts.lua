@@ -77,6 +77,25 @@ doc('nn.arange', {call = 'nn.arange(stop [, dtype]) or nn.arange(start, stop [, 
             {'step', 'the distance between values (may be negative)', default = '1'},
             {'dtype', "'float32', 'int32', 'int64' or 'uint8'", default = "'float32'"}},
   example = "nn.arange(5)\nnn.arange(0, 10, 3, 'int64')\nnn.arange(64):reshape(1, 8, 8, 1).shape   --> (1, 8, 8, 1)"})
+doc('nn.matmul', {call = 'nn.matmul(a, b)',
+  text = "The matrix product a @ b with NumPy's rules: the last two axes are the matrices, " ..
+         'earlier axes a batch that broadcasts; a vector on the left is a row and on the ' ..
+         'right a column, and that axis is left out of the result. float32 unless both are ' ..
+         'integers. A Dense layer computes nn.matmul(x, kernel) + bias.',
+  params = {{'a', 'a tensor or a table of numbers'}, {'b', 'a tensor or a table of numbers'}},
+  example = 'd = nn.layers.Dense{3}\nx = nn.random.randn(2, 4)\n' ..
+            '(d(x) - (nn.matmul(x, d.kernel) + d.bias)):abs():max()   --> 0 (or nearly)'})
+doc('nn.concatenate', {call = 'nn.concatenate(tensors [, axis])',
+  text = 'The tensors joined along an existing axis; their shapes agree on every other axis.',
+  params = {{'tensors', 'a list {a, b, ...} of tensors or tables of numbers'},
+            {'axis', 'the axis to join along', default = '0'}},
+  example = 'a = nn.ones(2, 3)\nnn.concatenate({a, a}).shape      --> (4, 3)\n' ..
+            'nn.concatenate({a, a}, -1).shape  --> (2, 6)'})
+doc('nn.stack', {call = 'nn.stack(tensors [, axis])',
+  text = 'Tensors of one shape joined along a new axis: images into a batch.',
+  params = {{'tensors', 'a list {a, b, ...} of tensors or tables of numbers'},
+            {'axis', 'where the new axis goes', default = '0'}},
+  example = 'nn.stack({nn.zeros(28, 28), nn.ones(28, 28)}).shape   --> (2, 28, 28)'})
 doc('nn.utils.to_categorical', {call = 'nn.utils.to_categorical(labels [, num_classes])',
   text = 'One-hot rows for integer class labels, as float32, as Keras does: labels of shape ' ..
          '(N,) or (N, 1) give (N, num_classes). For categorical_crossentropy; ' ..
@@ -197,7 +216,7 @@ local T = 'nn.Tensor:'
 local axis = {'axis', 'the axis to reduce (0 = first, -1 = last); nil reduces everything to a number', default = 'nil'}
 doc('nn.Tensor', {class = 'nn.Tensor', call = 'nn.Tensor',
   text = 'An n-dimensional array (float32, int32, int64 or uint8), on the CPU or a GPU. ' ..
-         'Fields: shape, dtype, device, ndim, size. Operators: + - * / ^ and unary minus ' ..
+         'Fields: shape, dtype, device, ndim, size, T (the transpose). Operators: + - * / ^ and unary minus ' ..
          'with numbers or tensors (broadcasting as NumPy); a == b compares whole tensors; ' ..
          '#t is the number of rows; t[i] is row i (1-based, negative from the end); ' ..
          't[i] = v sets an element of a 1-D tensor.',
@@ -238,6 +257,43 @@ for _, name in ipairs{'exp', 'log', 'sqrt', 'abs'} do
   doc(T .. name, {call = 't:' .. name .. '()', text = 'The ' .. name .. ' of each element.',
     example = 'nn.tensor{1, 4, 9}:' .. name .. '()'})
 end
+for _, math in ipairs{{'square', 'The square'}, {'tanh', 'The hyperbolic tangent'},
+                      {'sigmoid', 'The logistic sigmoid, 1 / (1 + exp(-x)),'},
+                      {'relu', 'max(x, 0)'}, {'sin', 'The sine'}, {'cos', 'The cosine'},
+                      {'floor', 'The largest whole number not above'},
+                      {'ceil', 'The smallest whole number not below'},
+                      {'round', 'The nearest whole number (halves to the even one, as NumPy)'}} do
+  doc(T .. math[1], {call = 't:' .. math[1] .. '()', text = math[2] .. ' of each element, in float32.',
+    example = 'nn.tensor{-1.5, 0, 2.5}:' .. math[1] .. '()'})
+end
+doc(T .. 'softmax', {call = 't:softmax([axis])',
+  text = 'exp(x) / sum(exp(x)) along an axis: each row of the result is positive and sums ' ..
+         "to 1, what Dense{..., activation='softmax'} gives.",
+  params = {{'axis', 'the axis', default = '-1'}},
+  example = 'nn.tensor{{1, 2, 3}}:softmax()\nnn.tensor{{1, 2, 3}}:softmax():sum()   --> 1'})
+doc(T .. 'clip', {call = 't:clip(low, high)',
+  text = 'Every element held within [low, high] (NaN stays NaN); nil leaves a side open.',
+  params = {{'low', 'the lower bound, or nil'}, {'high', 'the upper bound, or nil'}},
+  example = 'nn.tensor{-2, 0.5, 3}:clip(0, 1)\nnn.tensor{-2, 0.5, 3}:clip(nil, 1)'})
+doc(T .. 'matmul', {call = 't:matmul(other)', text = 'The matrix product t @ other: see nn.matmul.',
+  params = {{'other', 'a tensor or a table of numbers'}},
+  example = 'nn.arange(6):reshape(2, 3):matmul(nn.ones(3, 1))'})
+doc(T .. 'transpose', {call = 't:transpose([axes...])',
+  text = 'A copy with the axes in a new order: result axis i is axis axes[i] of t ' ..
+         '(0-based, as NumPy). Without axes the order is reversed; t.T is the same.',
+  params = {{'axes', 'every axis once, as integers or one table', default = 'reversed'}},
+  example = 'x = nn.zeros(2, 3, 4)\nx:transpose().shape          --> (4, 3, 2)\n' ..
+            'x:transpose(0, 2, 1).shape   --> (2, 4, 3)\nnn.arange(6):reshape(2, 3).T'})
+doc(T .. 'expand_dims', {call = 't:expand_dims(axis)',
+  text = 'A view with a new axis of size 1 at axis (0 = before the first, -1 = after the ' ..
+         'last): one image (28, 28, 1) becomes a batch of one (1, 28, 28, 1).',
+  params = {{'axis', 'where the new axis goes'}},
+  example = 'nn.zeros(28, 28, 1):expand_dims(0).shape   --> (1, 28, 28, 1)'})
+doc(T .. 'squeeze', {call = 't:squeeze([axis])',
+  text = 'A view without the axes of size 1 (or only the one at axis, which must have size 1).',
+  params = {{'axis', 'the axis to remove', default = 'every axis of size 1'}},
+  example = 'nn.zeros(1, 28, 28, 1):squeeze().shape    --> (28, 28)\n' ..
+            'nn.zeros(1, 28, 28, 1):squeeze(0).shape   --> (28, 28, 1)'})
 for _, comparison in ipairs{{'eq', '=='}, {'ne', '~='}, {'lt', '<'}, {'le', '<='}, {'gt', '>'},
                             {'ge', '>='}} do
   doc(T .. comparison[1], {call = 't:' .. comparison[1] .. '(other)',

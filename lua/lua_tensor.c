@@ -795,6 +795,201 @@ static int tensor_exp(lua_State *L) { return unary_method(L, "exp"); }
 static int tensor_log(lua_State *L) { return unary_method(L, "log"); }
 static int tensor_sqrt(lua_State *L) { return unary_method(L, "sqrt"); }
 static int tensor_abs(lua_State *L) { return unary_method(L, "abs"); }
+static int tensor_square(lua_State *L) { return unary_method(L, "square"); }
+static int tensor_tanh(lua_State *L) { return unary_method(L, "tanh"); }
+static int tensor_sigmoid(lua_State *L) { return unary_method(L, "sigmoid"); }
+static int tensor_relu(lua_State *L) { return unary_method(L, "relu"); }
+static int tensor_sin(lua_State *L) { return unary_method(L, "sin"); }
+static int tensor_cos(lua_State *L) { return unary_method(L, "cos"); }
+static int tensor_floor(lua_State *L) { return unary_method(L, "floor"); }
+static int tensor_ceil(lua_State *L) { return unary_method(L, "ceil"); }
+static int tensor_round(lua_State *L) { return unary_method(L, "round"); }
+
+/* The axis at index as an int (negative counts from the end), or `absent` when there is
+ * none; the engine reports an axis out of range, so a Lua integer beyond an int is
+ * refused here as out of range for every tensor. */
+static int check_axis(lua_State *L, int index, int absent, const char *function)
+{
+    if (lua_isnoneornil(L, index))
+        return absent;
+    int is_integer = 0;
+    lua_Integer axis = lua_tointegerx(L, index, &is_integer);
+    if (!is_integer && lua_type(L, index) == LUA_TNUMBER)
+        nn_lua_error(L, "%s: axis must be an integer (0 = first axis, -1 = last), got %g",
+                     function, lua_tonumber(L, index));
+    if (!is_integer)
+        nn_lua_error(L, "%s: axis must be an integer (0 = first axis, -1 = last), got %s",
+                     function, nn_lua_typename(L, index));
+    if (axis < -NN_MAX_DIMS - 1 || axis > NN_MAX_DIMS)
+        nn_lua_error(L, "%s: axis %lld is out of range for every tensor (at most %d axes)",
+                     function, (long long)axis, NN_MAX_DIMS);
+    return (int)axis;
+}
+
+/* NumPy's matrix product of the values at 1 and 2. */
+static int matmul(lua_State *L, const char *function)
+{
+    nn_tensor *a = nn_lua_to_tensor(L, 1, function, "the first operand");
+    nn_tensor *b = nn_lua_to_tensor(L, 2, function, "the second operand");
+    nn_tensor **slot = nn_lua_new_tensor_slot(L);
+    nn_lua_check(L, nn_tensor_matmul(slot, a, b), function);
+    return 1;
+}
+
+/* Two functions, so that help tells nn.matmul and the method apart. */
+static int l_matmul(lua_State *L) { return matmul(L, "nn.matmul"); }
+static int tensor_matmul(lua_State *L) { return matmul(L, "tensor:matmul"); }
+
+/* t:transpose() reverses the axes; t:transpose(1, 0, 2) or t:transpose{1, 0, 2} puts
+ * them in that order (0-based, as NumPy). */
+static int tensor_transpose(lua_State *L)
+{
+    const char *function = "tensor:transpose";
+    nn_tensor *tensor = nn_lua_check_tensor(L, 1, function);
+    int axes[NN_MAX_DIMS], count = 0;
+    bool listed = lua_istable(L, 2);
+    int last = listed ? (int)luaL_len(L, 2) : lua_gettop(L) - 1;
+    if (listed && lua_gettop(L) > 2)
+        nn_lua_error(L, "%s: give the axes as one table or as separate integers, not both",
+                     function);
+    if (last > NN_MAX_DIMS)
+        nn_lua_error(L, "%s: %d axes given; a tensor has at most %d", function, last, NN_MAX_DIMS);
+    for (int i = 1; i <= last; i++) {
+        int index = i + 1;
+        if (listed) {
+            lua_geti(L, 2, i);
+            index = lua_gettop(L);
+        }
+        if (lua_isnil(L, index))
+            nn_lua_error(L, "%s: axis %d is nil; expected integers", function, i);
+        axes[count++] = check_axis(L, index, 0, function);
+        if (listed)
+            lua_pop(L, 1);
+    }
+    nn_tensor **slot = nn_lua_new_tensor_slot(L);
+    nn_lua_check(L, nn_tensor_transpose(slot, tensor, count ? axes : NULL, count), function);
+    return 1;
+}
+
+/* The tensors of the list at index 1 (tensors or tables of numbers), for concatenate and
+ * stack; anchored in a table pushed on the stack. */
+static int check_parts(lua_State *L, const nn_tensor **parts, const char *function)
+{
+    if (!lua_istable(L, 1) || nn_lua_test_tensor(L, 1))
+        nn_lua_error(L, "%s: expected a list of tensors such as {a, b}, got %s", function,
+                     nn_lua_typename(L, 1));
+    lua_Integer count = luaL_len(L, 1);
+    if (count < 1 || count > NN_MAX_JOINED)
+        nn_lua_error(L, "%s: expected 1 to %d tensors in the list, got %lld", function,
+                     NN_MAX_JOINED, (long long)count);
+    for (int i = 1; i <= (int)count; i++) {
+        char what[32];
+        snprintf(what, sizeof what, "entry %d", i);
+        lua_geti(L, 1, i);
+        parts[i - 1] = nn_lua_to_tensor(L, lua_gettop(L), function, what);
+    }
+    return (int)count;
+}
+
+/* nn.concatenate({a, b, ...} [, axis]): joined along an existing axis (default 0). */
+static int l_concatenate(lua_State *L)
+{
+    const char *function = "nn.concatenate";
+    int axis = check_axis(L, 2, 0, function);
+    lua_settop(L, 1);
+    const nn_tensor *parts[NN_MAX_JOINED];
+    int count = check_parts(L, parts, function);
+    nn_tensor **slot = nn_lua_new_tensor_slot(L);
+    nn_lua_check(L, nn_tensor_concatenate(slot, parts, count, axis), function);
+    return 1;
+}
+
+/* nn.stack({a, b, ...} [, axis]): joined along a new axis (default 0). */
+static int l_stack(lua_State *L)
+{
+    const char *function = "nn.stack";
+    int axis = check_axis(L, 2, 0, function);
+    lua_settop(L, 1);
+    const nn_tensor *parts[NN_MAX_JOINED];
+    int count = check_parts(L, parts, function);
+    nn_tensor **slot = nn_lua_new_tensor_slot(L);
+    nn_lua_check(L, nn_tensor_stack(slot, parts, count, axis), function);
+    return 1;
+}
+
+/* A view of the tensor at index 1 in `shape`. */
+static int push_view(lua_State *L, const nn_shape *shape, const char *function)
+{
+    nn_tensor **slot = nn_lua_new_tensor_slot(L);
+    nn_lua_check(L, nn_tensor_reshape(slot, nn_lua_test_tensor(L, 1), shape), function);
+    return 1;
+}
+
+static int tensor_expand_dims(lua_State *L)
+{
+    const char *function = "tensor:expand_dims";
+    nn_tensor *tensor = nn_lua_check_tensor(L, 1, function);
+    if (lua_isnoneornil(L, 2))
+        nn_lua_error(L, "%s: expected the position of the new axis (0 = first, -1 = last)",
+                     function);
+    nn_shape shape;
+    nn_lua_check(L, nn_shape_expand_dims(&tensor->shape, check_axis(L, 2, 0, function), &shape),
+                 function);
+    return push_view(L, &shape, function);
+}
+
+static int tensor_squeeze(lua_State *L)
+{
+    const char *function = "tensor:squeeze";
+    nn_tensor *tensor = nn_lua_check_tensor(L, 1, function);
+    int axis = check_axis(L, 2, 0, function);
+    nn_shape shape;
+    nn_lua_check(L, nn_shape_squeeze(&tensor->shape, lua_isnoneornil(L, 2) ? NULL : &axis, &shape),
+                 function);
+    return push_view(L, &shape, function);
+}
+
+/* t:clip(low, high): every element held within [low, high]; nil leaves that side open,
+ * as NumPy's None. NaN stays NaN. */
+static int tensor_clip(lua_State *L)
+{
+    const char *function = "tensor:clip";
+    nn_tensor *tensor = nn_lua_check_tensor(L, 1, function);
+    for (int index = 2; index <= 3; index++)
+        if (!lua_isnoneornil(L, index) && lua_type(L, index) != LUA_TNUMBER)
+            nn_lua_error(L, "%s: the %s bound must be a number or nil, got %s", function,
+                         index == 2 ? "lower" : "upper", nn_lua_typename(L, index));
+    if (lua_isnoneornil(L, 2) && lua_isnoneornil(L, 3))
+        nn_lua_error(L, "%s: expected a lower bound, an upper bound or both", function);
+    if (!lua_isnoneornil(L, 2) && !lua_isnoneornil(L, 3) && lua_tonumber(L, 2) > lua_tonumber(L, 3))
+        nn_lua_error(L, "%s: the lower bound %g is above the upper bound %g", function,
+                     lua_tonumber(L, 2), lua_tonumber(L, 3));
+    nn_tensor *result = NULL, *step = NULL;
+    nn_status status = NN_OK;
+    if (!lua_isnoneornil(L, 2))
+        status = nn_tensor_scalar(&step, NN_BINARY_MAXIMUM, tensor, lua_tonumber(L, 2), false);
+    if (status == NN_OK && !lua_isnoneornil(L, 3))
+        status = nn_tensor_scalar(&result, NN_BINARY_MINIMUM, step ? step : tensor,
+                                  lua_tonumber(L, 3), false);
+    if (status == NN_OK && !result) {
+        result = step;
+        step = NULL;
+    }
+    nn_tensor_free(step);
+    nn_lua_check(L, status, function);
+    nn_lua_push_tensor(L, result);
+    return 1;
+}
+
+static int tensor_softmax(lua_State *L)
+{
+    const char *function = "tensor:softmax";
+    nn_tensor *tensor = nn_lua_check_tensor(L, 1, function);
+    int axis = check_axis(L, 2, -1, function);
+    nn_tensor **slot = nn_lua_new_tensor_slot(L);
+    nn_lua_check(L, nn_tensor_softmax(slot, tensor, axis), function);
+    return 1;
+}
 
 static void push_element(lua_State *L, const nn_tensor *tensor, size_t index)
 {
@@ -886,13 +1081,16 @@ static int tensor_index(lua_State *L)
         lua_pushinteger(L, tensor->shape.ndim);
     } else if (strcmp(key, "size") == 0) {
         lua_pushinteger(L, (lua_Integer)nn_tensor_count(tensor));
+    } else if (strcmp(key, "T") == 0) {
+        nn_tensor **slot = nn_lua_new_tensor_slot(L);
+        nn_lua_check(L, nn_tensor_transpose(slot, tensor, NULL, 0), "tensor.T");
     } else {
         luaL_getmetatable(L, NN_LUA_TENSOR);
         lua_getfield(L, -1, "methods");
         lua_getfield(L, -1, key);
         if (lua_isnil(L, -1))
             nn_lua_error(L, "tensor has no field or method '%s' (fields: shape, dtype, device, "
-                            "ndim, size; see help(nn.Tensor))", key);
+                            "ndim, size, T; see help(nn.Tensor))", key);
     }
     return 1;
 }
@@ -944,7 +1142,13 @@ static const luaL_Reg tensor_methods[] = {
     {"item", tensor_item},       {"eq", tensor_eq_elementwise}, {"ne", tensor_ne},
     {"lt", tensor_lt},           {"le", tensor_le},           {"gt", tensor_gt},
     {"ge", tensor_ge},           {"maximum", tensor_maximum}, {"minimum", tensor_minimum},
-    {"fill", tensor_fill},       {"to", tensor_to},       {NULL, NULL},
+    {"fill", tensor_fill},       {"to", tensor_to},           {"square", tensor_square},
+    {"tanh", tensor_tanh},       {"sigmoid", tensor_sigmoid}, {"relu", tensor_relu},
+    {"sin", tensor_sin},         {"cos", tensor_cos},         {"floor", tensor_floor},
+    {"ceil", tensor_ceil},       {"round", tensor_round},     {"matmul", tensor_matmul},
+    {"transpose", tensor_transpose}, {"expand_dims", tensor_expand_dims},
+    {"squeeze", tensor_squeeze}, {"clip", tensor_clip},       {"softmax", tensor_softmax},
+    {NULL, NULL},
 };
 
 static const luaL_Reg tensor_metamethods[] = {
@@ -1163,7 +1367,8 @@ static int l_pad_sequences(lua_State *L)
 
 static const luaL_Reg tensor_functions[] = {
     {"tensor", l_tensor}, {"zeros", l_zeros}, {"ones", l_ones},
-    {"full", l_full},     {"arange", l_arange}, {NULL, NULL},
+    {"full", l_full},     {"arange", l_arange}, {"matmul", l_matmul},
+    {"concatenate", l_concatenate}, {"stack", l_stack}, {NULL, NULL},
 };
 
 static const luaL_Reg random_functions[] = {

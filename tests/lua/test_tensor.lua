@@ -252,4 +252,111 @@ t.test('long rows wrap at 75 columns under their first value, as NumPy prints th
   t.truthy(rows:find('\n         1.1429', 1, true), 'a wrapped row continues under its first value')
 end)
 
+-- Nested tables of numbers as text, to compare tolist() with what is expected.
+local function listed(value)
+  if type(value) ~= 'table' then return string.format('%.9g', value) end
+  local parts = {}
+  for k = 1, #value do parts[k] = listed(value[k]) end
+  return '{' .. table.concat(parts, ', ') .. '}'
+end
+local function same_list(tensor, expected) t.eq(listed(tensor:tolist()), listed(expected)) end
+
+t.test('a Dense layer worked out by hand with matmul gives what the layer gives', function()
+  nn.random.seed(7)
+  local x = nn.random.randn(5, 4)
+  local relu = nn.layers.Dense{3, activation = 'relu'}
+  local out = relu(x) -- builds the layer: its kernel is (4, 3)
+  t.eq(tostring(relu.kernel.shape), '(4, 3)')
+  local by_hand = (nn.matmul(x, relu.kernel) + relu.bias):relu()
+  t.truthy((out - by_hand):abs():max() < 1e-6, 'relu layer')
+  local softmax = nn.layers.Dense{3, activation = 'softmax'}
+  out = softmax(x)
+  local rows = (x:matmul(softmax.kernel) + softmax.bias):softmax()
+  t.truthy((out - rows):abs():max() < 1e-6, 'softmax layer')
+  t.near(rows:sum(), 5, 1e-5)
+  t.eq(tostring(rows:sum(-1).shape), '(5,)')
+end)
+
+t.test('matmul follows NumPy: vectors, batches that broadcast, integers', function()
+  local a = nn.arange(6):reshape(2, 3)
+  same_list(nn.matmul(a, a.T), {{5, 14}, {14, 50}})
+  same_list(a:matmul({1, 1, 1}), {3, 12})
+  t.eq(nn.matmul({1, 2, 3}, {4, 5, 6}):item(), 32.0)
+  t.eq(tostring(nn.matmul(nn.zeros(2, 1, 3, 4), nn.zeros(5, 4, 6)).shape), '(2, 5, 3, 6)')
+  local i = nn.matmul(nn.arange(6, 'int32'):reshape(2, 3), nn.arange(6, 'int32'):reshape(3, 2))
+  t.eq(i.dtype, 'int32')
+  same_list(i, {{10, 13}, {28, 40}})
+end)
+
+t.test('transpose, T, expand_dims and squeeze', function()
+  local x = nn.arange(24):reshape(2, 3, 4)
+  t.eq(tostring(x:transpose().shape), '(4, 3, 2)')
+  t.eq(tostring(x.T.shape), '(4, 3, 2)')
+  local y = x:transpose(0, 2, 1)
+  t.eq(tostring(y.shape), '(2, 4, 3)')
+  t.eq(y[2][4][3], x[2][3][4])
+  t.eq(y[1][2][3], 9.0) -- x[1][3][2]: 0-based (0, 2, 1) = 2*4 + 1
+  t.truthy(x:transpose{0, 2, 1} == y, 'axes as a table')
+  t.truthy(x:transpose(-3, -1, -2) == y, 'negative axes')
+  t.eq(tostring(nn.zeros(28, 28, 1):expand_dims(0).shape), '(1, 28, 28, 1)')
+  t.eq(tostring(nn.zeros(28, 28):expand_dims(-1).shape), '(28, 28, 1)')
+  t.eq(tostring(nn.zeros(1, 28, 28, 1):squeeze().shape), '(28, 28)')
+  t.eq(tostring(nn.zeros(1, 28, 28, 1):squeeze(0).shape), '(28, 28, 1)')
+  same_list(nn.ones(1, 3):squeeze(), {1, 1, 1})
+end)
+
+t.test('concatenate and stack join tensors and tables', function()
+  local a, b = nn.tensor{{1, 2}, {3, 4}}, nn.tensor{{5, 6}}
+  same_list(nn.concatenate{a, b}, {{1, 2}, {3, 4}, {5, 6}})
+  same_list(nn.concatenate({a, a}, 1), {{1, 2, 1, 2}, {3, 4, 3, 4}})
+  same_list(nn.concatenate({a, {{7, 8}}}, -2), {{1, 2}, {3, 4}, {7, 8}})
+  local joined = nn.concatenate{nn.tensor({1}, 'uint8'), nn.tensor({300}, 'int32')}
+  t.eq(joined.dtype, 'int32')
+  same_list(joined, {1, 300})
+  same_list(nn.stack{nn.tensor{1, 2}, nn.tensor{3, 4}}, {{1, 2}, {3, 4}})
+  same_list(nn.stack({nn.tensor{1, 2}, nn.tensor{3, 4}}, -1), {{1, 3}, {2, 4}})
+  t.eq(tostring(nn.stack{nn.zeros(28, 28), nn.ones(28, 28)}.shape), '(2, 28, 28)')
+end)
+
+t.test('element math: round halves to even, clip keeps NaN, softmax along an axis', function()
+  same_list(nn.tensor{-2.5, -1.5, 0.5, 1.5, 2.5}:round(), {-2, -2, 0, 2, 2})
+  same_list(nn.tensor{-1.5, 1.5}:floor(), {-2, 1})
+  same_list(nn.tensor{-1.5, 1.5}:ceil(), {-1, 2})
+  same_list(nn.tensor{-1, 0, 2}:relu(), {0, 0, 2})
+  same_list(nn.tensor{-3, 3}:square(), {9, 9})
+  t.near(nn.tensor{1}:tanh():item(), 0.7615941559557649, 1e-6)
+  t.near(nn.tensor{0, 2}:sigmoid()[2], 1 / (1 + math.exp(-2)), 1e-6)
+  local clipped = nn.tensor{-2, 0.5, 3, 0 / 0}:clip(0, 1):tolist()
+  t.eq(listed{clipped[1], clipped[2], clipped[3]}, listed{0, 0.5, 1})
+  t.truthy(clipped[4] ~= clipped[4], 'NaN stays NaN')
+  same_list(nn.tensor{-2, 3}:clip(nil, 1), {-2, 1})
+  t.eq(nn.tensor({-2, 3}, 'int32'):clip(0, 2).dtype, 'int32')
+  local columns = nn.tensor{{1, 1000}, {1, 1000}}:softmax(0)
+  same_list(columns, {{0.5, 0.5}, {0.5, 0.5}})
+end)
+
+t.test('bad calls of the tensor ops name the function and what was expected', function()
+  t.raises(function() nn.matmul(nn.zeros(2, 3), nn.zeros(2, 3)) end,
+           'nn.matmul', '(2, 3) and (2, 3)', 'last axis')
+  t.raises(function() nn.zeros(3):matmul('x') end, 'tensor:matmul', 'second operand', 'string')
+  t.raises(function() nn.matmul(nn.tensor(2), nn.zeros(2)) end, 'one axis or more')
+  t.raises(function() nn.zeros(2, 3):transpose(0) end, 'tensor:transpose', 'needs 2 axes')
+  t.raises(function() nn.zeros(2, 3):transpose(1, 1) end, 'appears twice')
+  t.raises(function() nn.zeros(2, 3):transpose(0, 2) end, 'axis 2 is out of range', '(2, 3)')
+  t.raises(function() nn.zeros(2, 3):transpose(0.5, 1) end, 'must be an integer', '0.5')
+  t.raises(function() nn.concatenate(nn.zeros(2)) end, 'nn.concatenate', 'list of tensors')
+  t.raises(function() nn.concatenate{} end, 'nn.concatenate', '1 to 256')
+  t.raises(function() nn.concatenate{nn.zeros(2, 3), nn.zeros(3, 2)} end,
+           'tensor 2 has shape (3, 2)', 'only along axis 0')
+  t.raises(function() nn.concatenate{nn.zeros(2), true} end, 'entry 2', 'boolean')
+  t.raises(function() nn.stack{nn.zeros(2), nn.zeros(3)} end, 'nn.stack', 'one shape')
+  t.raises(function() nn.zeros(2):expand_dims() end, 'tensor:expand_dims', 'position')
+  t.raises(function() nn.zeros(2):expand_dims(2) end, 'axis 2 is out of range')
+  t.raises(function() nn.zeros(2, 3):squeeze(1) end, 'tensor:squeeze', 'size 3')
+  t.raises(function() nn.zeros(2):clip() end, 'tensor:clip', 'lower bound')
+  t.raises(function() nn.zeros(2):clip(1, 0) end, 'above the upper bound')
+  t.raises(function() nn.tensor(2):softmax() end, 'tensor:softmax', 'scalar')
+  t.raises(function() return nn.zeros(2).transposed end, "no field or method 'transposed'", 'T')
+end)
+
 t.finish()
