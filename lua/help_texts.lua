@@ -1000,7 +1000,9 @@ Notebooks: lessons that become handouts
   cell's output below it: printed text, values, summaries, errors.
   Markdown: each ```lua block is a cell; its output follows as an ```output block.
   Lua: -- %% lines start cells; the output follows as --> comment lines, so the
-  handout still runs as a script. Output from an earlier run is replaced.
+  handout still runs as a script: nnsh FILE.lua (and %run FILE.lua) runs a file with
+  -- %% cells cell by cell, as the shell does, printing each cell's value.
+  Output from an earlier run is replaced.
   A failing cell's error goes into the handout and stops the run (exit status 1);
   --keep-going runs the rest. A cell marked `lua expect-error` (Markdown) or
   `-- %% expect-error` (Lua) is meant to fail: its error is shown, the run goes on.

@@ -10,7 +10,9 @@
 
 #include "nn_lua.h"
 #include "notebook.h"
+#include "notebook_document.h"
 #include "repl.h"
+#include "session.h"
 
 static void print_usage(FILE *out)
 {
@@ -83,8 +85,43 @@ static void create_arg_table(lua_State *L, char **argv, int argc, int script_ind
     lua_setglobal(L, "arg");
 }
 
+/* Whether the file at path is a Lua notebook (-- %% cells). One that cannot be read is
+ * left to luaL_loadfile to report. */
+static bool is_lua_notebook(const char *path)
+{
+    FILE *file = fopen(path, "rb");
+    if (!file)
+        return false;
+    nn_text text;
+    nn_text_init(&text);
+    char chunk[65536];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof chunk, file)) > 0)
+        nn_text_append_n(&text, chunk, n);
+    fclose(file);
+    bool cells = !text.failed && text.data && nnsh_notebook_has_lua_cells(text.data, text.length);
+    nn_text_free(&text);
+    return cells;
+}
+
+/* A Lua notebook (a handout, a %save) runs cell by cell as the shell runs it: a cell
+ * that ends in an expression prints its value, where a plain chunk would not compile. */
+static int run_notebook_script(lua_State *L, const char *path)
+{
+    nnsh_session *session = nnsh_session_create(L, NNSH_SESSION_SCRIPT);
+    if (!session) {
+        fputs("nnsh: out of memory\n", stderr);
+        return LUA_ERRMEM;
+    }
+    nnsh_cell_status status = nnsh_session_run_file(session, path);
+    nnsh_session_free(session);
+    return status == NNSH_CELL_FAILED ? LUA_ERRRUN : LUA_OK;
+}
+
 static int run_script(lua_State *L, const char *path, char **argv, int argc, int script_index)
 {
+    if (strcmp(path, "-") != 0 && is_lua_notebook(path))
+        return run_notebook_script(L, path);
     if (luaL_loadfile(L, strcmp(path, "-") == 0 ? NULL : path) != LUA_OK) {
         fprintf(stderr, "nnsh: %s\n", lua_tostring(L, -1));
         lua_pop(L, 1);
@@ -96,14 +133,25 @@ static int run_script(lua_State *L, const char *path, char **argv, int argc, int
     return nnsh_run_chunk(L, count);
 }
 
+/* -e CODE: a chunk, or, when CODE is an expression (which is no statement), the
+ * expression, whose values are printed as print prints them, so that
+ * nnsh -e 'nn.zeros(2, 3).shape' shows (2, 3) as the shell would. */
 static int run_string(lua_State *L, const char *code)
 {
-    if (luaL_loadbuffer(L, code, strlen(code), "=(command line)") != LUA_OK) {
-        fprintf(stderr, "nnsh: %s\n", lua_tostring(L, -1));
-        lua_pop(L, 1);
-        return LUA_ERRSYNTAX;
+    if (luaL_loadbuffer(L, code, strlen(code), "=(command line)") == LUA_OK)
+        return nnsh_run_chunk(L, 0);
+    const char *expression = lua_pushfstring(
+        L, "local function show(...) if select('#', ...) > 0 then print(...) end end show(%s\n)",
+        code);
+    if (luaL_loadbuffer(L, expression, strlen(expression), "=(command line)") == LUA_OK) {
+        lua_remove(L, -2); /* the text */
+        lua_remove(L, -2); /* the chunk's message */
+        return nnsh_run_chunk(L, 0);
     }
-    return nnsh_run_chunk(L, 0);
+    lua_pop(L, 2); /* the expression's message and text: the chunk's tells what is wrong */
+    fprintf(stderr, "nnsh: %s\n", lua_tostring(L, -1));
+    lua_pop(L, 1);
+    return LUA_ERRSYNTAX;
 }
 
 int main(int argc, char **argv)

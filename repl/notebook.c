@@ -96,7 +96,7 @@ int nnsh_notebook_run(lua_State *L, const nnsh_notebook_options *options)
     const char **outputs = NULL;
     int exit_status = 1;
     if (!nnsh_notebook_parse(&document, text, length, nnsh_notebook_format_of(options->input)) ||
-        !(session = nnsh_session_create(L, false)) ||
+        !(session = nnsh_session_create(L, NNSH_SESSION_NOTEBOOK)) ||
         !(outputs = calloc((size_t)document.part_count + 1, sizeof *outputs))) {
         fputs("nnsh: out of memory\n", stderr);
         goto done;

@@ -208,6 +208,17 @@ static bool is_marker(const char *text, line_span line)
     return i + 2 <= line.end && text[i] == '%' && text[i + 1] == '%';
 }
 
+bool nnsh_notebook_has_lua_cells(const char *text, size_t length)
+{
+    for (size_t at = 0; at < length;) {
+        line_span line = line_at(text, length, at);
+        if (is_marker(text, line))
+            return true;
+        at = line.next;
+    }
+    return false;
+}
+
 /* One cell of a Lua notebook: from `start` (its marker, if any) to `end`. */
 static bool add_lua_cell(nnsh_notebook_document *document, const char *text, size_t start,
                          size_t end, bool has_marker, int *capacity)

@@ -44,6 +44,9 @@ typedef struct nnsh_notebook_document {
 /* The format a file name suggests: .lua is Lua, anything else Markdown. */
 nnsh_notebook_format nnsh_notebook_format_of(const char *path);
 
+/* Whether text is a Lua notebook: a line of it starts a cell with `-- %%`. */
+bool nnsh_notebook_has_lua_cells(const char *text, size_t length);
+
 /* Splits text into parts. Returns false when out of memory; a fence never closed is
  * noted in unclosed_line for the caller to report. */
 bool nnsh_notebook_parse(nnsh_notebook_document *document, const char *text, size_t length,

@@ -163,7 +163,7 @@ static void run_start(nnsh_session *session, const nnsh_repl_start *start)
 
 int nnsh_repl(lua_State *L, const nnsh_repl_start *start)
 {
-    nnsh_session *session = nnsh_session_create(L, true);
+    nnsh_session *session = nnsh_session_create(L, NNSH_SESSION_SHELL);
     if (!session) {
         fputs("nnsh: cannot start the shell\n", stderr);
         return LUA_ERRMEM;

@@ -12,6 +12,7 @@
 #include "cell_source.h"
 #include "commands.h"
 #include "interrupt.h"
+#include "notebook_document.h"
 #include "session.h"
 #include "traceback.h"
 
@@ -28,7 +29,8 @@ enum {
 
 struct nnsh_session {
     lua_State *L;
-    bool interactive;
+    nnsh_session_mode mode;
+    bool interactive; /* output and errors are written as they come (shell, script) */
     bool on_terminal; /* interactive, and standard output was a terminal at the start */
     nnsh_cell *cells; /* every cell so far, in order */
     int cell_count, cell_capacity;
@@ -68,7 +70,8 @@ void nnsh_session_fail(nnsh_session *session, const char *message)
 {
     if (session->interactive) {
         fflush(stdout);
-        fprintf(stderr, "error: %s\n", message);
+        fprintf(stderr, "%s%s\n", session->mode == NNSH_SESSION_SCRIPT ? "nnsh: " : "error: ",
+                message);
         fflush(stderr);
     }
     nnsh_cell *cell = session->current;
@@ -247,6 +250,32 @@ nnsh_cell_status nnsh_session_run_code(nnsh_session *session, const char *source
     return NNSH_CELL_OK;
 }
 
+/* A Lua notebook (-- %% cells, as a handout or %save writes it) run cell by cell, each
+ * showing its value as in the shell, so a cell that ends in an expression, which is no
+ * statement in a plain chunk, runs too. Stops at the first failing cell, unless it is
+ * marked expect-error. */
+static nnsh_cell_status run_cells(nnsh_session *session, const char *text, size_t length,
+                                  const char *chunk_name)
+{
+    nnsh_notebook_document document;
+    if (!nnsh_notebook_parse(&document, text, length, NNSH_NOTEBOOK_LUA)) {
+        nnsh_session_fail(session, "out of memory");
+        return NNSH_CELL_FAILED;
+    }
+    nnsh_cell_status status = NNSH_CELL_OK;
+    for (int i = 0; i < document.part_count && status == NNSH_CELL_OK; i++) {
+        const nnsh_notebook_part *part = &document.parts[i];
+        if (!part->is_cell)
+            continue;
+        status = nnsh_session_run_code(session, text + part->code_start, part->code_length,
+                                       chunk_name, part->code_line, true);
+        if (part->expect_error)
+            status = NNSH_CELL_OK;
+    }
+    nnsh_notebook_document_free(&document);
+    return status;
+}
+
 nnsh_cell_status nnsh_session_run_file(nnsh_session *session, const char *path)
 {
     lua_State *L = session->L;
@@ -278,8 +307,12 @@ nnsh_cell_status nnsh_session_run_file(nnsh_session *session, const char *path)
             skip = strcspn(source.data, "\n");
         char chunk_name[LUA_IDSIZE + 16];
         snprintf(chunk_name, sizeof chunk_name, "@%s", path);
-        status = nnsh_session_run_code(session, source.data ? source.data + skip : "",
-                                       source.length - skip, chunk_name, 1, false);
+        const char *code = source.data ? source.data + skip : "";
+        if (nnsh_notebook_has_lua_cells(code, source.length - skip))
+            status = run_cells(session, code, source.length - skip, chunk_name);
+        else
+            status = nnsh_session_run_code(session, code, source.length - skip, chunk_name, 1,
+                                           false);
     }
     nn_text_free(&source);
     return status;
@@ -376,7 +409,10 @@ nnsh_cell *nnsh_session_cell(nnsh_session *session, int position)
     return position >= 0 && position < session->cell_count ? &session->cells[position] : NULL;
 }
 lua_State *nnsh_session_lua(nnsh_session *session) { return session->L; }
-bool nnsh_session_is_interactive(const nnsh_session *session) { return session->interactive; }
+bool nnsh_session_is_interactive(const nnsh_session *session)
+{
+    return session->mode == NNSH_SESSION_SHELL;
+}
 
 /* ---- the session itself ---- */
 
@@ -410,19 +446,22 @@ static bool open_environment(lua_State *L)
     return true;
 }
 
-nnsh_session *nnsh_session_create(lua_State *L, bool interactive)
+nnsh_session *nnsh_session_create(lua_State *L, nnsh_session_mode mode)
 {
     nnsh_session *session = calloc(1, sizeof *session);
     if (!session)
         return NULL;
     session->L = L;
-    session->interactive = interactive;
-    session->on_terminal = interactive && isatty(STDOUT_FILENO);
+    session->mode = mode;
+    session->interactive = mode != NNSH_SESSION_NOTEBOOK;
+    session->on_terminal = session->interactive && isatty(STDOUT_FILENO);
     if (!open_environment(L)) {
         free(session);
         return NULL;
     }
-    nnsh_capture_install(session);
+    /* A script's output needs no recording: print and nn write it themselves. */
+    if (mode != NNSH_SESSION_SCRIPT)
+        nnsh_capture_install(session);
     return session;
 }
 
@@ -430,7 +469,8 @@ void nnsh_session_free(nnsh_session *session)
 {
     if (!session)
         return;
-    nnsh_capture_remove(session);
+    if (session->mode != NNSH_SESSION_SCRIPT)
+        nnsh_capture_remove(session);
     for (int i = 0; i < session->cell_count; i++) {
         free(session->cells[i].input);
         free(session->cells[i].error);

@@ -32,14 +32,25 @@ typedef enum nnsh_cell_status {
 
 typedef struct nnsh_session nnsh_session;
 
-/* Starts a session in L (which must hold the nn module). interactive: output also goes
- * to stdout as it comes and errors to stderr, values print after "Out[n]: "; otherwise
- * everything is only recorded (notebooks). Returns NULL when out of memory. */
-nnsh_session *nnsh_session_create(lua_State *L, bool interactive);
+typedef enum nnsh_session_mode {
+    /* The shell: output goes to stdout as it comes and is recorded, errors go to stderr,
+     * values print after "Out[n]: ". */
+    NNSH_SESSION_SHELL,
+    /* A notebook run: everything is only recorded. */
+    NNSH_SESSION_NOTEBOOK,
+    /* `nnsh cells.lua`: print and nn write to stdout themselves, values print as they
+     * are, errors go to stderr after "nnsh: "; nothing is recorded. */
+    NNSH_SESSION_SCRIPT,
+} nnsh_session_mode;
+
+/* Starts a session in L (which must hold the nn module). Returns NULL when out of
+ * memory. */
+nnsh_session *nnsh_session_create(lua_State *L, nnsh_session_mode mode);
 /* Ends the session and restores print, io.write and nn's output. L stays usable. */
 void nnsh_session_free(nnsh_session *session);
 
 lua_State *nnsh_session_lua(nnsh_session *session);
+/* Whether the session is the shell's. */
 bool nnsh_session_is_interactive(const nnsh_session *session);
 
 /* Whether source is an unfinished chunk that another line could complete (an open

@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# Scripts from the command line. A Lua notebook runs as a script: `nnsh FILE.lua` and %run
+# take a file with -- %% cells cell by cell, as the shell does, so handouts and %save files
+# whose cells end in an expression run, printing those values; plain scripts still run as
+# one chunk. `nnsh -e EXPRESSION` prints the expression's values.
+# Usage: test_scripts.sh NNSH
+set -euo pipefail
+nnsh=$1
+work=$(mktemp -d "${TMPDIR:-/tmp}/nnsh-scripts.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+cd "$work"
+export HOME="$work"
+
+fail() { echo "FAIL: $1" >&2; shift; for file in "$@"; do echo "--- $file:" >&2; cat "$file" >&2; done; exit 1; }
+
+# A lesson whose cells end in expressions, its handout, and the handout run as a script:
+# the script prints what the handout's --> lines hold.
+printf -- '-- %%%%\nx = nn.zeros(2, 3)\n-- %%%%\nx.shape\n-- %%%%\nlocal y = x + 1\nprint(y:sum())\n-- %%%%\ny.shape, #x\n' > lesson.lua
+"$nnsh" --notebook lesson.lua -o handout.lua 2>/dev/null
+grep -q -- '--> (2, 3), 2' handout.lua || fail "the handout lacks the last value" handout.lua
+status=0
+"$nnsh" handout.lua arg1 >out 2>err || status=$?
+[ "$status" -eq 0 ] || fail "the handout as a script exited $status" err
+printf '(2, 3)\n6.0\n(2, 3), 2\n' > expected
+cmp -s out expected || fail "the handout as a script printed other values" out expected
+
+# The script's arguments are in arg; a cell that ends in a call returning nothing shows nothing.
+printf -- '-- %%%%\nprint(arg[1], arg[2])\n-- %%%%\narg[0]\n' > args.lua
+"$nnsh" args.lua one two > out
+printf 'one\ttwo\n"args.lua"\n' > expected
+cmp -s out expected || fail "arguments of a notebook script" out expected
+
+# A failing cell stops the script with exit status 1 and its file and line; the next cell
+# does not run. A cell marked expect-error is meant to fail, and the script goes on.
+printf -- '-- %%%%\nx = 1\n-- %%%% expect-error\nerror("meant")\n-- %%%%\nx + 1\n-- %%%%\nerror("boom")\n-- %%%%\nprint("not here")\n' > failing.lua
+status=0
+"$nnsh" failing.lua >out 2>err || status=$?
+[ "$status" -eq 1 ] || fail "a failing cell gave exit status $status" err
+grep -q 'failing.lua:8: boom' err || fail "the error does not name failing.lua:8" err
+grep -q '^2$' out || fail "the cell after the expected error did not run" out
+! grep -q 'not here' out || fail "a cell after the failure ran" out
+
+# A session saved with %save as Lua runs as a script.
+"$nnsh" -e '' -i > /dev/null 2>&1 <<'INPUT'
+t = nn.arange(6):reshape(2, 3)
+t.shape
+t:sum()
+%save saved.lua
+INPUT
+[ -s saved.lua ] || fail "%save wrote no saved.lua"
+"$nnsh" saved.lua > out 2>err || fail "the saved session as a script failed" saved.lua err
+printf '(2, 3)\n15.0\n' > expected
+cmp -s out expected || fail "the saved session printed other values" out expected saved.lua
+
+# %run of a notebook in the shell shows each value.
+"$nnsh" -e '' -i > shell.out 2>&1 <<<'%run lesson.lua'
+grep -q '(2, 3), 2' shell.out || fail "%run of a notebook did not show the last value" shell.out
+
+# A plain script (no -- %% line) is one chunk: its arguments are ..., a bare expression
+# is a syntax error as in lua.
+printf 'local first = ...\nprint(first)\n' > plain.lua
+[ "$("$nnsh" plain.lua hello)" = hello ] || fail "a plain script lost its arguments"
+printf 'x = 1\nx\n' > bare.lua
+status=0
+"$nnsh" bare.lua 2>err || status=$?
+[ "$status" -eq 1 ] && grep -q 'syntax error' err || fail "a bare expression in a plain script" err
+# -e: a statement runs as in lua; an expression prints its values, as print does; code
+# that is neither is the statement's syntax error.
+[ "$("$nnsh" -e "nn.layers.Conv2D{16, 3, strides=2, padding='same'}(nn.zeros{1,28,28,3}).shape")" = \
+  '(1, 14, 14, 16)' ] || fail "-e with an expression did not print its value"
+[ "$("$nnsh" -e 'x = 3' -e 'x * 2, "six"')" = "$(printf '6\tsix')" ] ||
+  fail "-e with two values after a statement"
+[ -z "$("$nnsh" -e 'local y = 1')" ] || fail "-e with a statement printed something"
+[ -z "$("$nnsh" -e '(function() end)()')" ] || fail "-e with a call returning nothing printed"
+status=0
+"$nnsh" -e 'x =' 2>err || status=$?
+[ "$status" -eq 1 ] && grep -q "unexpected symbol near <eof>" err || fail "-e with bad code" err
+echo "scripts: ok"
