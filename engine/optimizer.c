@@ -6,6 +6,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <strings.h>
 
 #include "device.h"
@@ -91,6 +92,38 @@ const char *const *nn_optimizer_own_settings(nn_optimizer_kind kind)
     case NN_OPTIMIZER_COUNT: break;
     }
     return none;
+}
+
+#define AT(field) offsetof(nn_optimizer_config, field)
+static const nn_optimizer_setting settings[] = {
+    {"learning_rate", false, AT(learning_rate)},
+    {"momentum", false, AT(momentum)},
+    {"nesterov", true, AT(nesterov)},
+    {"beta_1", false, AT(beta_1)},
+    {"beta_2", false, AT(beta_2)},
+    {"epsilon", false, AT(epsilon)},
+    {"amsgrad", true, AT(amsgrad)},
+    {"weight_decay", false, AT(weight_decay)},
+    {"rho", false, AT(rho)},
+    {"centered", true, AT(centered)},
+    {"initial_accumulator_value", false, AT(initial_accumulator_value)},
+    {"learning_rate_power", false, AT(learning_rate_power)},
+    {"l1_regularization_strength", false, AT(l1_regularization_strength)},
+    {"l2_regularization_strength", false, AT(l2_regularization_strength)},
+    {"l2_shrinkage_regularization_strength", false, AT(l2_shrinkage_regularization_strength)},
+    {"beta", false, AT(beta)},
+    {"clipnorm", false, AT(clipnorm)},
+    {"clipvalue", false, AT(clipvalue)},
+    {"global_clipnorm", false, AT(global_clipnorm)},
+};
+#undef AT
+
+const nn_optimizer_setting *nn_optimizer_setting_find(const char *name)
+{
+    for (size_t i = 0; i < sizeof settings / sizeof settings[0]; i++)
+        if (strcmp(name, settings[i].name) == 0)
+            return &settings[i];
+    return NULL;
 }
 
 const char *nn_optimizer_name(nn_optimizer_kind kind)

@@ -64,6 +64,19 @@ const char *const *nn_optimizer_names(void);
 const char *const *nn_optimizer_own_settings(nn_optimizer_kind kind);
 enum { NN_OPTIMIZER_MOST_OWN_SETTINGS = 6 };
 
+/* Where a setting lives in nn_optimizer_config, for describing a config by name (the Lua
+ * binding's model.optimizer): a bool or a double at `offset`. */
+typedef struct nn_optimizer_setting {
+    const char *name; /* Keras' name, as in nn_optimizer_own_settings */
+    bool flag;        /* a bool; else a double */
+    size_t offset;    /* into nn_optimizer_config */
+} nn_optimizer_setting;
+
+/* The setting of that name: any own setting of any optimizer, learning_rate, weight_decay
+ * or a clip (tests/engine/test_optimizer.c checks every own setting is found); NULL for
+ * another name. */
+const nn_optimizer_setting *nn_optimizer_setting_find(const char *name);
+
 /* The optimizer and its per-weight state (moments), sized for `count` weights, on the
  * device of the weights it updates. */
 typedef struct nn_optimizer {

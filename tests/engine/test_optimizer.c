@@ -71,6 +71,32 @@ Test(optimizer, own_settings_fit_the_callers_arrays)
     cr_assert_eq(most, NN_OPTIMIZER_MOST_OWN_SETTINGS, "the bound is the longest list (ftrl)");
 }
 
+Test(optimizer, every_setting_is_found_by_name_where_it_lives)
+{
+    /* model.optimizer describes a config through this table: a setting missing from it
+     * would be left out of the description, and a second model built from it would differ. */
+    for (int kind = 0; kind < NN_OPTIMIZER_COUNT; kind++)
+        for (const char *const *own = nn_optimizer_own_settings((nn_optimizer_kind)kind); *own;
+             own++)
+            cr_assert(nn_optimizer_setting_find(*own), "%s's %s is not in the table",
+                      nn_optimizer_name((nn_optimizer_kind)kind), *own);
+    static const char *const shared[] = {"learning_rate", "weight_decay", "clipnorm",
+                                         "clipvalue", "global_clipnorm"};
+    for (int i = 0; i < 5; i++)
+        cr_assert(nn_optimizer_setting_find(shared[i]), "%s is not in the table", shared[i]);
+    cr_assert_null(nn_optimizer_setting_find("iterations"));
+    cr_assert_null(nn_optimizer_setting_find("name"));
+    /* The offsets reach the fields of those names. */
+    nn_optimizer_config config = nn_optimizer_defaults(NN_OPTIMIZER_FTRL);
+    const nn_optimizer_setting *beta = nn_optimizer_setting_find("beta");
+    const nn_optimizer_setting *nesterov = nn_optimizer_setting_find("nesterov");
+    cr_assert(!beta->flag && nesterov->flag);
+    *(double *)((char *)&config + beta->offset) = 0.25;
+    *(bool *)((char *)&config + nesterov->offset) = true;
+    cr_assert(config.beta == 0.25 && config.nesterov, "beta %g, nesterov %d", config.beta,
+              config.nesterov);
+}
+
 Test(optimizer, sgd_plain_momentum_and_nesterov)
 {
     nn_optimizer_config config = nn_optimizer_defaults(NN_OPTIMIZER_SGD);
