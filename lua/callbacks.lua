@@ -138,20 +138,23 @@ local function warn(text)
   write('WARNING: ', text, '\n')
 end
 
+-- The rate of the next update (model.optimizer.learning_rate is the schedule, if any).
 local function lr_of(model)
-  local optimizer = model.optimizer
-  if not optimizer then error('the model is not compiled, so it has no learning rate', 2) end
-  return optimizer.learning_rate
+  local rate = model.learning_rate
+  if not rate then error('the model is not compiled, so it has no learning rate', 2) end
+  return rate
 end
 
 -- A callback that sets the learning rate cannot work with a schedule, which sets it
 -- every step: said when training begins, naming the callback.
 local function refuse_schedule(model, callback)
   local optimizer = model.optimizer
-  if optimizer and optimizer.schedule then
+  local schedule = optimizer and type(optimizer.learning_rate) == 'table' and
+                   optimizer.learning_rate.schedule
+  if schedule then
     error(string.format('%s sets the learning rate, but this model\'s follows the %s ' ..
                         'schedule; compile with a number as learning_rate to use %s',
-                        callback, optimizer.schedule, callback), 0)
+                        callback, schedule, callback), 0)
   end
 end
 

@@ -372,7 +372,10 @@ doc('nn.Sequential', {class = 'nn.Sequential', call = 'nn.Sequential{layer, laye
          'as the first layer has an input_shape (or after model:build). model(x) runs it ' ..
          'on a tensor; model.layers lists the layers. Fields: name, layers, built, ' ..
          'compiled, input_shape, output_shape, loss, metrics_names, optimizer, history, ' ..
-         'stop_training; model.learning_rate = r changes the learning rate.',
+         'stop_training; model.learning_rate = r changes the learning rate. ' ..
+         'model.optimizer is the optimizer\'s config, as Keras\' get_config(): every ' ..
+         'setting (learning_rate a number or the schedule), plus iterations, the updates ' ..
+         'taken; compile{optimizer = other.optimizer} builds the same optimizer afresh.',
   params = {{'layer', 'layers from nn.layers, in order'},
             {'name', "the model's name", default = "'sequential'", option = true}},
   example = "L = nn.layers\nmodel = nn.Sequential{\n  L.Dense{16, activation = 'relu', input_shape = {4}},\n  L.Dense{3, activation = 'softmax'},\n}\nmodel"})
@@ -400,7 +403,7 @@ doc(S .. 'summary', {call = 'model:summary([{explain=false, print_fn=nil}])',
   example = "model = nn.Sequential{nn.layers.Dense{4, input_shape = {3}}}\nmodel:summary{explain = true}"})
 doc(S .. 'compile', {call = 'model:compile{optimizer=\'rmsprop\', loss=..., metrics={}}',
   text = 'Chooses how the model learns. Returns the model.',
-  params = {{'optimizer', "a name ('sgd', 'adam', 'adamw', 'rmsprop', 'adagrad', 'nadam', 'adamax', 'adadelta', 'lion', 'ftrl') or one from nn.optimizers", default = "'rmsprop'", option = true},
+  params = {{'optimizer', "a name ('sgd', 'adam', 'adamw', 'rmsprop', 'adagrad', 'nadam', 'adamax', 'adadelta', 'lion', 'ftrl'), one from nn.optimizers, or another model's model.optimizer (its iterations ignored: the optimizer starts afresh)", default = "'rmsprop'", option = true},
             {'loss', "a name ('sparse_categorical_crossentropy', 'categorical_crossentropy', 'binary_crossentropy', 'mse', 'mae', 'huber', 'log_cosh', 'kl_divergence', 'poisson', 'hinge', 'squared_hinge', 'categorical_hinge', 'cosine_similarity', 'mape', 'msle') or one from nn.losses", option = true},
             {'metrics', "names such as {'accuracy'}: also 'categorical_accuracy', 'sparse_categorical_accuracy', 'binary_accuracy', 'top_k_categorical_accuracy', 'sparse_top_k_categorical_accuracy' (k = 5), 'mse', 'root_mean_squared_error', 'mae', 'mape', 'msle', 'logcosh', 'kl_divergence', 'poisson', 'cosine_similarity', 'hinge', 'squared_hinge', 'categorical_hinge', 'precision', 'recall' (threshold 0.5, counted over the epoch), 'auc' (ROC, 200 thresholds); or objects from nn.metrics: nn.metrics.TopKCategoricalAccuracy{k = 3, name = 'top3'}, nn.metrics.Precision{thresholds = 0.3}", default = '{}', option = true}},
   example = "model = nn.Sequential{nn.layers.Dense{3, activation = 'softmax', input_shape = {4}}}\nmodel:compile{optimizer = 'adam', loss = 'sparse_categorical_crossentropy', metrics = {'accuracy'}}"})

@@ -525,7 +525,7 @@ static void parse_optimizer(lua_State *L, int index, nn_optimizer_config *config
      * refused, as Keras refuses it, rather than silently ignored. */
     static const char *const shared[] = {"name", "learning_rate", "weight_decay",
                                          "exclude_from_weight_decay", "clipnorm", "clipvalue",
-                                         "global_clipnorm"};
+                                         "global_clipnorm", "iterations"};
     enum { SHARED_COUNT = (int)(sizeof shared / sizeof shared[0]) };
     const char *names[SHARED_COUNT + NN_OPTIMIZER_MOST_OWN_SETTINGS + 1];
     int count = 0;
@@ -536,6 +536,17 @@ static void parse_optimizer(lua_State *L, int index, nn_optimizer_config *config
             names[count++] = *own;
     names[count] = NULL;
     nn_lua_check_option_names(L, index, function, names, 0);
+    /* iterations comes with model.optimizer, so that it can be passed back, and is then
+     * ignored, as Keras' from_config ignores it: a new optimizer has no moments, and
+     * starting its count (and schedule) mid-way without them would be neither a fresh
+     * start nor the old run resumed (model files keep both, for that). */
+    lua_getfield(L, index, "iterations");
+    if (!lua_isnil(L, -1) && !(lua_isinteger(L, -1) && lua_tointeger(L, -1) >= 0))
+        nn_lua_error(L, "%s: iterations must be an integer >= 0 (the updates taken, as "
+                        "model.optimizer gives it; a new optimizer starts from 0), got %s",
+                     function, lua_type(L, -1) == LUA_TNUMBER ? luaL_tolstring(L, -1, NULL)
+                                                              : nn_lua_typename(L, -1));
+    lua_pop(L, 1);
     lua_getfield(L, index, "learning_rate");
     bool scheduled = lua_istable(L, -1);
     if (scheduled) {
@@ -586,6 +597,97 @@ static void parse_optimizer(lua_State *L, int index, nn_optimizer_config *config
                           NN_OPTIMIZER_SETTING_MAX, function);
     config->beta = nn_lua_opt_number(L, index, "beta", config->beta, 0, NN_OPTIMIZER_SETTING_MAX,
                                      function);
+}
+
+/* A schedule as nn.optimizers.schedules makes it (callable, printable, and what compile
+ * takes back): its class and every setting its kind reads. */
+static void push_schedule(lua_State *L, const nn_schedule *schedule)
+{
+    lua_newtable(L);
+    lua_pushstring(L, nn_schedule_name(schedule->kind));
+    lua_setfield(L, -2, "schedule");
+    int count;
+    const nn_schedule_setting *all = nn_schedule_settings(&count);
+    for (int i = 0; i < count; i++) {
+        if (!(all[i].kinds & (1u << schedule->kind)))
+            continue;
+        const char *at = (const char *)schedule + all[i].offset;
+        if (all[i].flag)
+            lua_pushboolean(L, *(const bool *)at);
+        else
+            lua_pushnumber(L, *(const double *)at);
+        lua_setfield(L, -2, all[i].name);
+    }
+    if (schedule->kind == NN_SCHEDULE_COSINE_DECAY && schedule->warmup) {
+        lua_pushnumber(L, schedule->warmup_target);
+        lua_setfield(L, -2, "warmup_target");
+    }
+    if (schedule->kind == NN_SCHEDULE_PIECEWISE_CONSTANT_DECAY) {
+        lua_createtable(L, schedule->boundary_count, 0);
+        for (int i = 0; i < schedule->boundary_count; i++) {
+            lua_pushnumber(L, schedule->boundaries[i]);
+            lua_rawseti(L, -2, i + 1);
+        }
+        lua_setfield(L, -2, "boundaries");
+        lua_createtable(L, schedule->boundary_count + 1, 0);
+        for (int i = 0; i <= schedule->boundary_count; i++) {
+            lua_pushnumber(L, schedule->values[i]);
+            lua_rawseti(L, -2, i + 1);
+        }
+        lua_setfield(L, -2, "values");
+    }
+    luaL_setmetatable(L, NN_LUA_SCHEDULE);
+}
+
+/* One setting of `config` by its name, into the table on top. */
+static void set_optimizer_setting(lua_State *L, const nn_optimizer_config *config,
+                                  const char *name)
+{
+    const nn_optimizer_setting *setting = nn_optimizer_setting_find(name);
+    if (!setting) /* never, by tests/engine/test_optimizer.c */
+        return;
+    const char *at = (const char *)config + setting->offset;
+    if (setting->flag)
+        lua_pushboolean(L, *(const bool *)at);
+    else
+        lua_pushnumber(L, *(const double *)at);
+    lua_setfield(L, -2, name);
+}
+
+/* model.optimizer: the compiled model's optimizer as compile takes it back, as Keras'
+ * optimizer.get_config(): the name; learning_rate, a number (the one set last) or the
+ * schedule; weight_decay (0: none); the optimizer's own settings; each clip, and
+ * exclude_from_weight_decay, only when set (a clip of 0 would read as clipping everything
+ * to 0); and iterations, the updates taken, which compile ignores. */
+static void push_optimizer_description(lua_State *L, const nn_model *model)
+{
+    const nn_optimizer_config *config = &model->optimizer_config;
+    lua_newtable(L);
+    lua_pushstring(L, nn_optimizer_name(config->kind));
+    lua_setfield(L, -2, "name");
+    if (config->schedule.kind != NN_SCHEDULE_CONSTANT)
+        push_schedule(L, &config->schedule);
+    else
+        lua_pushnumber(L, config->learning_rate);
+    lua_setfield(L, -2, "learning_rate");
+    set_optimizer_setting(L, config, "weight_decay");
+    const double clips[] = {config->clipnorm, config->clipvalue, config->global_clipnorm};
+    const char *const clip_names[] = {"clipnorm", "clipvalue", "global_clipnorm"};
+    for (int i = 0; i < 3; i++)
+        if (clips[i] != 0.0)
+            set_optimizer_setting(L, config, clip_names[i]);
+    for (const char *const *own = nn_optimizer_own_settings(config->kind); *own; own++)
+        set_optimizer_setting(L, config, *own);
+    if (model->decay_exclusion_count > 0) {
+        lua_createtable(L, model->decay_exclusion_count, 0);
+        for (int i = 0; i < model->decay_exclusion_count; i++) {
+            lua_pushstring(L, model->decay_exclusions[i]);
+            lua_rawseti(L, -2, i + 1);
+        }
+        lua_setfield(L, -2, "exclude_from_weight_decay");
+    }
+    lua_pushinteger(L, model->optimizer ? model->optimizer->iterations : 0);
+    lua_setfield(L, -2, "iterations");
 }
 
 static void parse_loss(lua_State *L, int index, nn_loss *loss, const char *function)
@@ -1318,22 +1420,10 @@ static int model_index(lua_State *L)
             lua_rawseti(L, -2, i + 2);
         }
     } else if (strcmp(key, "optimizer") == 0) {
-        if (!model->compiled) {
+        if (model->compiled)
+            push_optimizer_description(L, model);
+        else
             lua_pushnil(L);
-            return 1;
-        }
-        lua_createtable(L, 0, 3);
-        lua_pushstring(L, nn_optimizer_name(model->optimizer_config.kind));
-        lua_setfield(L, -2, "name");
-        long long iterations = model->optimizer ? model->optimizer->iterations : 0;
-        lua_pushnumber(L, nn_optimizer_rate_at(&model->optimizer_config, iterations));
-        lua_setfield(L, -2, "learning_rate");
-        lua_pushinteger(L, iterations);
-        lua_setfield(L, -2, "iterations");
-        if (model->optimizer_config.schedule.kind != NN_SCHEDULE_CONSTANT) {
-            lua_pushstring(L, nn_schedule_name(model->optimizer_config.schedule.kind));
-            lua_setfield(L, -2, "schedule");
-        }
     } else if (strcmp(key, "device") == 0) {
         nn_device device;
         char name[32];
@@ -1592,6 +1682,10 @@ void nn_lua_open_model(lua_State *L)
     lua_pop(L, 1);
     luaL_newmetatable(L, NN_LUA_HISTORY);
     lua_pop(L, 1);
+    /* The schedules' class: the prelude gives it __call and __tostring, and
+     * model.optimizer gives it to the schedule it describes. */
+    luaL_newmetatable(L, NN_LUA_SCHEDULE);
+    lua_setfield(L, -2, "_schedule_class");
     lua_pushcfunction(L, l_sequential);
     lua_setfield(L, -2, "Sequential");
     lua_pushcfunction(L, l_schedule_rate);

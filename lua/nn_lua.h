@@ -21,6 +21,7 @@
 #define NN_LUA_MODEL "nn.Sequential"
 #define NN_LUA_SHAPE "nn.Shape"
 #define NN_LUA_HISTORY "nn.History"
+#define NN_LUA_SCHEDULE "nn.Schedule"
 
 int luaopen_nn(lua_State *L);
 

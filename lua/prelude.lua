@@ -45,31 +45,32 @@ local schedule_positions = {
   CosineDecayRestarts = {'initial_learning_rate', 'first_decay_steps', 't_mul', 'm_mul',
                          'alpha'},
 }
-local schedule_class = {
-  __call = function(self, step)
-    return nn._schedule_rate(self, step, 'nn.optimizers.schedules.' .. tostring(self.schedule))
-  end,
-  __tostring = function(self)
-    -- The positional settings in Keras' order, then the others by name.
-    local keys, listed = {}, {schedule = true}
-    for _, key in ipairs(schedule_positions[self.schedule] or {}) do
-      keys[#keys + 1], listed[key] = key, true
-    end
-    local others = {}
-    for key in pairs(self) do
-      if type(key) == 'string' and not listed[key] then others[#others + 1] = key end
-    end
-    table.sort(others)
-    table.move(others, 1, #others, #keys + 1, keys)
-    local settings = {}
-    for _, key in ipairs(keys) do
-      local value = self[key]
-      if type(value) == 'table' then value = '{' .. table.concat(value, ', ') .. '}' end
-      if value ~= nil then settings[#settings + 1] = key .. '=' .. tostring(value) end
-    end
-    return tostring(self.schedule) .. '{' .. table.concat(settings, ', ') .. '}'
-  end,
-}
+-- The class is C's metatable, so that the schedule model.optimizer describes is one too.
+local schedule_class = nn._schedule_class
+nn._schedule_class = nil
+schedule_class.__call = function(self, step)
+  return nn._schedule_rate(self, step, 'nn.optimizers.schedules.' .. tostring(self.schedule))
+end
+schedule_class.__tostring = function(self)
+  -- The positional settings in Keras' order, then the others by name.
+  local keys, listed = {}, {schedule = true}
+  for _, key in ipairs(schedule_positions[self.schedule] or {}) do
+    keys[#keys + 1], listed[key] = key, true
+  end
+  local others = {}
+  for key in pairs(self) do
+    if type(key) == 'string' and not listed[key] then others[#others + 1] = key end
+  end
+  table.sort(others)
+  table.move(others, 1, #others, #keys + 1, keys)
+  local settings = {}
+  for _, key in ipairs(keys) do
+    local value = self[key]
+    if type(value) == 'table' then value = '{' .. table.concat(value, ', ') .. '}' end
+    if value ~= nil then settings[#settings + 1] = key .. '=' .. tostring(value) end
+  end
+  return tostring(self.schedule) .. '{' .. table.concat(settings, ', ') .. '}'
+end
 nn.optimizers.schedules = {}
 for class, positions in pairs(schedule_positions) do
   local function_name = 'nn.optimizers.schedules.' .. class

@@ -300,6 +300,216 @@ t.test('a non-finite loss skips the step and stops, leaving weights and state as
   end
 end)
 
+-- ---- model.optimizer: the optimizer's config, which compile takes back ----
+
+-- Every key of a and b the same, lists and schedules entry by entry.
+local function same_config(a, b, what)
+  for key, value in pairs(a) do
+    if type(value) == 'table' then
+      t.eq(type(b[key]), 'table', what .. ': ' .. key)
+      same_config(value, b[key], what .. ': ' .. key)
+    else
+      t.eq(b[key], value, what .. ': ' .. key)
+    end
+  end
+  for key in pairs(b) do t.truthy(a[key] ~= nil, what .. ': ' .. key .. ' only in the second') end
+end
+
+local function key_list(config)
+  local keys = {}
+  for key in pairs(config) do keys[#keys + 1] = key end
+  table.sort(keys)
+  return table.concat(keys, ', ')
+end
+
+-- Each optimizer with settings other than its defaults, and the settings Keras' get_config
+-- gives it besides name, learning_rate and weight_decay.
+local configured = {
+  {'SGD', {learning_rate = 0.05, momentum = 0.8, nesterov = true, clipvalue = 0.5},
+   {'momentum', 'nesterov'}},
+  {'Adam', {learning_rate = 0.02, beta_1 = 0.8, beta_2 = 0.99, epsilon = 1e-6, amsgrad = true,
+            clipnorm = 1.5}, {'beta_1', 'beta_2', 'epsilon', 'amsgrad'}},
+  {'AdamW', {weight_decay = 0.01, exclude_from_weight_decay = {'bias'}, global_clipnorm = 2},
+   {'beta_1', 'beta_2', 'epsilon', 'amsgrad'}},
+  {'RMSprop', {rho = 0.8, momentum = 0.5, centered = true, epsilon = 1e-6},
+   {'rho', 'momentum', 'epsilon', 'centered'}},
+  {'Adagrad', {initial_accumulator_value = 0.2, epsilon = 1e-6, weight_decay = 0.001},
+   {'initial_accumulator_value', 'epsilon'}},
+  {'Nadam', {beta_1 = 0.85}, {'beta_1', 'beta_2', 'epsilon'}},
+  {'Adamax', {beta_2 = 0.99, clipvalue = 0.1}, {'beta_1', 'beta_2', 'epsilon'}},
+  {'Adadelta', {learning_rate = 1, rho = 0.9}, {'rho', 'epsilon'}},
+  {'Lion', {beta_1 = 0.95, beta_2 = 0.98}, {'beta_1', 'beta_2'}},
+  {'Ftrl', {learning_rate = 0.1, learning_rate_power = -0.7, initial_accumulator_value = 0.3,
+            l1_regularization_strength = 0.001, l2_regularization_strength = 0.002,
+            l2_shrinkage_regularization_strength = 0.01, beta = 0.1},
+   {'learning_rate_power', 'initial_accumulator_value', 'l1_regularization_strength',
+    'l2_regularization_strength', 'l2_shrinkage_regularization_strength', 'beta'}},
+}
+
+t.test('model.optimizer lists every setting of its optimizer, and compile takes it back',
+       function()
+  for _, case in ipairs(configured) do
+    local class, settings, own = case[1], case[2], case[3]
+    local model = classifier('cpu')
+    model:compile{optimizer = nn.optimizers[class](settings), loss = 'mse'}
+    local config = model.optimizer
+    -- Exactly Keras' keys, the clips and exclusions given, and iterations.
+    local expected = {name = true, learning_rate = true, weight_decay = true, iterations = true}
+    for _, key in ipairs(own) do expected[key] = true end
+    for key in pairs(settings) do expected[key] = true end
+    t.eq(key_list(config), key_list(expected), class .. ': keys')
+    t.eq(config.name, nn.optimizers[class]{}.name, class .. ': name')
+    t.eq(config.iterations, 0, class .. ': iterations')
+    for key, value in pairs(settings) do
+      if type(value) == 'table' then
+        same_config(value, config[key], class .. ': ' .. key)
+      else
+        t.eq(config[key], value, class .. ': ' .. key)
+      end
+    end
+    -- A second model compiled from it describes the same optimizer.
+    local second = classifier('cpu')
+    second:compile{optimizer = config, loss = 'mse'}
+    same_config(config, second.optimizer, class .. ' compiled from model.optimizer')
+    -- The constructor takes it too, as Keras' from_config.
+    same_config(nn.optimizers[class](config), config, class .. ' through nn.optimizers')
+  end
+  -- A name alone brings Keras' defaults, all listed.
+  local model = classifier('cpu')
+  model:compile{optimizer = 'rmsprop', loss = 'mse'}
+  same_config(model.optimizer, {name = 'rmsprop', learning_rate = 0.001, weight_decay = 0,
+                                rho = 0.9, momentum = 0, epsilon = 1e-7, centered = false,
+                                iterations = 0}, 'rmsprop by name')
+  -- The table is a copy: changing it changes nothing in the model.
+  local config = model.optimizer
+  config.learning_rate, config.iterations = 5, 7
+  t.eq(model.optimizer.learning_rate, 0.001, 'the model keeps its rate')
+  t.eq(model.optimizer.iterations, 0, 'the model keeps its count')
+  -- The rate set last is the one listed (as ReduceLROnPlateau sets it).
+  model.learning_rate = 0.0005
+  t.eq(model.optimizer.learning_rate, 0.0005, 'a rate set on the model')
+  t.eq(classifier('cpu'):compile{optimizer = 'sgd', loss = 'mse'}.optimizer.clipnorm, nil,
+       'a clip that is not set is not listed')
+end)
+
+t.test('model.optimizer describes a schedule as nn.optimizers.schedules makes it', function()
+  local S = nn.optimizers.schedules
+  local schedules = {
+    S.ExponentialDecay{0.1, 100, 0.5, staircase = true},
+    S.InverseTimeDecay{0.1, 10, 0.5},
+    S.PolynomialDecay{0.1, 50, 0.001, power = 2, cycle = true},
+    S.PiecewiseConstantDecay{{10, 20}, {0.1, 0.05, 0.01}},
+    S.CosineDecay{0.1, 100, alpha = 0.1},
+    S.CosineDecay{0.01, 100, warmup_target = 0.1, warmup_steps = 10},
+    S.CosineDecayRestarts{0.1, 20, t_mul = 1.5, m_mul = 0.9, alpha = 0.01},
+  }
+  for _, schedule in ipairs(schedules) do
+    local what = tostring(schedule)
+    local model = classifier('cpu')
+    model:compile{optimizer = nn.optimizers.SGD{learning_rate = schedule, momentum = 0.9},
+                  loss = 'mse'}
+    local described = model.optimizer.learning_rate
+    t.eq(getmetatable(described), getmetatable(schedule), what .. ': a schedule object')
+    -- Every setting, its defaults included (warmup_target only when given, as it is
+    -- written).
+    for key, value in pairs(schedule) do
+      if type(value) == 'table' then
+        same_config(value, described[key], what .. ': ' .. key)
+      else
+        t.eq(described[key], value, what .. ': ' .. key)
+      end
+    end
+    t.eq(described.warmup_target, schedule.warmup_target, what .. ': warmup_target')
+    for _, step in ipairs{0, 5, 15, 60, 250} do
+      t.eq(described(step), schedule(step), what .. ': rate at step ' .. step)
+    end
+    t.eq(model.learning_rate, schedule(0), what .. ': model.learning_rate is the next rate')
+    local second = classifier('cpu')
+    second:compile{optimizer = model.optimizer, loss = 'mse'}
+    same_config(model.optimizer, second.optimizer, what .. ': compiled from model.optimizer')
+    t.eq(tostring(second.optimizer.learning_rate), tostring(described), what .. ': printed')
+  end
+end)
+
+t.test('a model compiled from model.optimizer trains the same, from step 0', function()
+  local S = nn.optimizers.schedules
+  local cases = {
+    {'Adam', {learning_rate = 0.01, amsgrad = true, beta_1 = 0.8, clipnorm = 0.5}},
+    {'AdamW', {learning_rate = 0.01, weight_decay = 0.5, exclude_from_weight_decay = {'bias'}}},
+    {'SGD', {learning_rate = S.PiecewiseConstantDecay{{2}, {0.1, 0.02}}, momentum = 0.9,
+             nesterov = true}},
+    {'RMSprop', {learning_rate = S.CosineDecay{0.001, 6, warmup_target = 0.01,
+                                               warmup_steps = 2}, centered = true,
+                 momentum = 0.5, global_clipnorm = 1}},
+    {'Ftrl', {learning_rate = 0.1, l1_regularization_strength = 0.001, beta = 0.1,
+              clipvalue = 0.05}},
+    {'Lion', {learning_rate = 0.003, beta_2 = 0.95, weight_decay = 0.1}},
+  }
+  nn.random.seed(23)
+  local x, y = data(24)
+  local options = {epochs = 2, batch_size = 8, shuffle = false, verbose = 0}
+  for _, case in ipairs(cases) do
+    local what = describe(case)
+    local first = classifier('cpu')
+    local start = first:get_weights()
+    first:compile{optimizer = nn.optimizers[case[1]](case[2]),
+                  loss = 'sparse_categorical_crossentropy'}
+    first:fit(x, y, options)
+    -- Compiled from the description after 6 steps: iterations is ignored, so the second
+    -- model starts at step 0 (its schedule too) with fresh state, as Keras' from_config.
+    local config = first.optimizer
+    t.eq(config.iterations, 6, what .. ': iterations listed')
+    local second = classifier('cpu')
+    second:set_weights(start)
+    second:compile{optimizer = config, loss = 'sparse_categorical_crossentropy'}
+    t.eq(second.optimizer.iterations, 0, what .. ': the second starts at step 0')
+    second:fit(x, y, options)
+    t.truthy(same_weights(first, second), what .. ': the same weights after the same steps')
+    t.truthy(not same_weights(second, classifier('cpu')), what .. ': the weights moved')
+  end
+  -- The exclusions are part of the description: without them AdamW trains otherwise.
+  local with = classifier('cpu')
+  local start = with:get_weights()
+  with:compile{optimizer = nn.optimizers.AdamW{weight_decay = 0.5,
+                                               exclude_from_weight_decay = {'bias'}},
+               loss = 'sparse_categorical_crossentropy'}
+  local config = with.optimizer
+  config.exclude_from_weight_decay = nil
+  local without = classifier('cpu')
+  without:set_weights(start)
+  without:compile{optimizer = config, loss = 'sparse_categorical_crossentropy'}
+  with:fit(x, y, options)
+  without:fit(x, y, options)
+  t.truthy(not same_weights(with, without), 'exclude_from_weight_decay changes the training')
+end)
+
+t.test('compile refuses what model.optimizer would not list', function()
+  local model = classifier('cpu')
+  model:compile{optimizer = nn.optimizers.Lion{}, loss = 'mse'}
+  local function compile_with(key, value)
+    local config = model.optimizer
+    config[key] = value
+    return function() classifier('cpu'):compile{optimizer = config, loss = 'mse'} end
+  end
+  t.raises(compile_with('iterationz', 1), "model:compile: unknown option 'iterationz'",
+           'iterations')
+  t.raises(compile_with('epsilon', 1e-7), "unknown option 'epsilon'")
+  t.raises(compile_with('schedule', 'CosineDecay'), "unknown option 'schedule'")
+  for _, bad in ipairs{{-1, '-1'}, {1.5, '1.5'}, {'3', 'string'}} do
+    t.raises(compile_with('iterations', bad[1]),
+             'model:compile: iterations must be an integer >= 0', 'got ' .. bad[2])
+  end
+  t.raises(function() nn.optimizers.Adam{iterations = -2} end,
+           'nn.optimizers.Adam: iterations must be an integer >= 0')
+  -- Any count is taken, and ignored.
+  local config = model.optimizer
+  config.iterations = 1000000
+  t.eq(classifier('cpu'):compile{optimizer = config, loss = 'mse'}.optimizer.iterations, 0,
+       'a new optimizer starts from 0')
+  -- The settings' ranges hold as for nn.optimizers.Lion{...}.
+  t.raises(compile_with('beta_1', 2), 'model:compile: beta_1 must be between 0 and 1, got 2')
+end)
+
 t.test('help and completion know the new optimizers', function()
   local arguments = {Nadam = {'beta_1', 'beta_2', 'epsilon'}, Adamax = {'beta_1', 'beta_2', 'epsilon'},
                      Adadelta = {'rho', 'epsilon'}, Lion = {'beta_1', 'beta_2'},
