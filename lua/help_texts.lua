@@ -372,7 +372,10 @@ doc('nn.Sequential', {class = 'nn.Sequential', call = 'nn.Sequential{layer, laye
          'as the first layer has an input_shape (or after model:build). model(x) runs it ' ..
          'on a tensor; model.layers lists the layers. Fields: name, layers, built, ' ..
          'compiled, input_shape, output_shape, loss, metrics_names, optimizer, history, ' ..
-         'stop_training; model.learning_rate = r changes the learning rate. ' ..
+         'stop_training, weights, trainable_weights, non_trainable_weights (views, ' ..
+         'layer by layer); model.learning_rate = r changes the learning rate; ' ..
+         'model.trainable = false freezes every layer (true thaws them all), and reads ' ..
+         'true while any layer trains. ' ..
          'model.optimizer is the optimizer\'s config, as Keras\' get_config(): every ' ..
          'setting (learning_rate a number or the schedule), plus iterations, the updates ' ..
          'taken; compile{optimizer = other.optimizer} builds the same optimizer afresh.',

@@ -1424,6 +1424,29 @@ static int model_index(lua_State *L)
             push_optimizer_description(L, model);
         else
             lua_pushnil(L);
+    } else if (strcmp(key, "weights") == 0 || strcmp(key, "trainable_weights") == 0 ||
+               strcmp(key, "non_trainable_weights") == 0) {
+        /* Views of the weights (as layer.weights gives them), layer by layer, the order of
+         * get_weights: trainable ones train now, in a layer that is not frozen. */
+        lua_newtable(L);
+        int count = 0;
+        for (int i = 0; i < model->layer_count; i++) {
+            nn_layer *layer = model->layers[i];
+            for (int p = 0; p < layer->param_count; p++) {
+                bool trains = nn_param_trains(layer, &layer->params[p]);
+                if ((key[0] == 't' && !trains) || (key[0] == 'n' && trains))
+                    continue;
+                nn_tensor **slot = nn_lua_new_tensor_slot(L);
+                nn_lua_check(L, nn_tensor_share(slot, layer->params[p].value), "model.weights");
+                lua_rawseti(L, -2, ++count);
+            }
+        }
+    } else if (strcmp(key, "trainable") == 0) {
+        /* Whether any layer trains: false once model.trainable = false froze them all. */
+        bool trainable = false;
+        for (int i = 0; i < model->layer_count && !trainable; i++)
+            trainable = model->layers[i]->trainable;
+        lua_pushboolean(L, trainable);
     } else if (strcmp(key, "device") == 0) {
         nn_device device;
         char name[32];
@@ -1464,6 +1487,20 @@ static int model_newindex(lua_State *L)
         model->stop_training = lua_toboolean(L, 3);
         return 0;
     }
+    if (strcmp(key, "trainable") == 0) {
+        /* Keras' model.trainable = false: every layer frozen (true thaws them all); the
+         * model gathers its weights again on its next run, as for one layer. */
+        if (!lua_isboolean(L, 3))
+            nn_lua_error(L, "model.trainable must be true or false, got %s", nn_lua_typename(L, 3));
+        for (int i = 0; i < model->layer_count; i++)
+            if (model->layers[i]->running_in)
+                nn_lua_error(L, "model \"%s\": trainable cannot change while model \"%s\" runs; "
+                                "set it before fit",
+                             model->name, model->layers[i]->running_in->name);
+        for (int i = 0; i < model->layer_count; i++)
+            model->layers[i]->trainable = lua_toboolean(L, 3);
+        return 0;
+    }
     if (strcmp(key, "learning_rate") == 0) {
         if (lua_type(L, 3) != LUA_TNUMBER)
             nn_lua_error(L, "model.learning_rate must be a number, got %s (a schedule is given "
@@ -1493,7 +1530,7 @@ static int model_newindex(lua_State *L)
         return 0;
     }
     nn_lua_error(L, "model \"%s\": field '%s' cannot be set (settable: stop_training, "
-                    "learning_rate)", model->name, key);
+                    "learning_rate, trainable)", model->name, key);
     return 0;
 }
 

@@ -166,4 +166,40 @@ t.test('trainable takes only booleans, and not while the model runs', function()
   t.truthy(model:fit(x, y, {epochs = 1, verbose = 0}).history.loss[1] > 0, 'the model still trains')
 end)
 
+t.test('model.trainable freezes and thaws every layer; the model lists its weights as Keras', function()
+  local model = nn.Sequential{L.Dense{4, input_shape = {3}}, L.BatchNormalization{}, L.Dense{2}}
+  -- kernel, bias; gamma, beta (moving mean and variance never train); kernel, bias
+  t.eq(#model.weights, 8)
+  t.eq(#model.trainable_weights, 6)
+  t.eq(#model.non_trainable_weights, 2)
+  t.eq(tostring(model.weights[3].shape), '(4,)')
+  t.eq(tostring(model.trainable_weights[5].shape), '(4, 2)')
+  t.eq(model.trainable, true)
+  -- the lists hold views: a layer's weight and the model's are one tensor
+  model.weights[6]:fill(0.5)
+  t.eq(model.layers[2].moving_variance:mean(), 0.5, 'a view of the moving variance')
+  model.trainable = false
+  t.eq(model.trainable, false)
+  t.eq(#model.trainable_weights, 0)
+  t.eq(#model.non_trainable_weights, 8)
+  for i = 1, 3 do t.eq(model.layers[i].trainable, false, 'layer ' .. i) end
+  model:compile{optimizer = 'sgd', loss = 'mse'}
+  local first = model.weights[1]:clone()
+  model:fit(x, y, {epochs = 1, verbose = 0})
+  same(model.weights[1], first, 'a frozen model does not train')
+  model.layers[3].trainable = true
+  t.eq(model.trainable, true, 'true while any layer trains')
+  t.eq(#model.trainable_weights, 2)
+  model.trainable = true
+  t.eq(#model.trainable_weights, 6)
+  model:fit(x, y, {epochs = 1, verbose = 0})
+  moved(model.weights[1], first, 'thawed, it trains')
+  t.eq(#nn.Sequential{L.Dense{2}}.weights, 0, 'a model not built has no weights yet')
+  t.raises(function() model.trainable = 'no' end, 'model.trainable must be true or false, got string')
+  t.raises(function() model.units = 3 end, "cannot be set", 'trainable')
+  local callback = {on_epoch_end = function() model.trainable = false end}
+  t.raises(function() model:fit(x, y, {epochs = 1, verbose = 0, callbacks = {callback}}) end,
+           'trainable cannot change while model')
+end)
+
 t.finish()
