@@ -379,7 +379,9 @@ doc('nn.Sequential', {class = 'nn.Sequential', call = 'nn.Sequential{layer, laye
          'model.optimizer is the optimizer\'s config, as Keras\' get_config(): every ' ..
          'setting (learning_rate a number or the schedule), plus iterations, the updates ' ..
          'taken; compile{optimizer = other.optimizer} builds the same optimizer afresh.',
-  params = {{'layer', 'layers from nn.layers, in order'},
+  params = {{'layer', 'layers from nn.layers, in order; a model among them brings its ' ..
+                      'layers, shared, so training either model trains both (Keras\' ' ..
+                      'Sequential([model, Softmax()]))'},
             {'name', "the model's name", default = "'sequential'", option = true}},
   example = "L = nn.layers\nmodel = nn.Sequential{\n  L.Dense{16, activation = 'relu', input_shape = {4}},\n  L.Dense{3, activation = 'softmax'},\n}\nmodel"})
 doc(S .. 'add', {call = 'model:add(layer)', text = 'Appends a layer; shapes are checked at once. Returns the model.',

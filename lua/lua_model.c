@@ -55,6 +55,38 @@ void nn_lua_push_model(lua_State *L, nn_model *model)
     luaL_setmetatable(L, NN_LUA_MODEL);
 }
 
+/* A model among the layers, as in Keras' Sequential([model, Softmax()]): its layers
+ * join, shared, so that training either model trains both, as a nested Keras model
+ * shares its weights; model.layers and summary list them one by one. */
+static void add_model_layers(lua_State *L, nn_model *model, nn_model *inner,
+                             const char *function)
+{
+    if (inner == model)
+        nn_lua_error(L, "%s: a model cannot be one of its own layers", function);
+    if (inner->layer_count == 0)
+        nn_lua_error(L, "%s: model \"%s\" has no layers to add", function, inner->name);
+    if (model->layer_count == 0 && inner->input_shape.ndim > 0) {
+        nn_shape sample = {.ndim = inner->input_shape.ndim - 1};
+        memcpy(sample.dims, &inner->input_shape.dims[1], (size_t)sample.ndim * sizeof sample.dims[0]);
+        if (!model->input_declared)
+            nn_lua_check(L, nn_model_declare_input(model, &sample), function);
+    }
+    for (int i = 0; i < inner->layer_count; i++) {
+        nn_layer *layer = inner->layers[i];
+        for (int j = 0; j < model->layer_count; j++)
+            if (model->layers[j] == layer)
+                nn_lua_error(L, "%s: layer \"%s\" of model \"%s\" is in this model already; "
+                                "a model's layers can be added once",
+                             function, layer->name, inner->name);
+            else if (strcmp(model->layers[j]->name, layer->name) == 0)
+                nn_lua_error(L, "%s: model \"%s\" brings a layer named \"%s\", and model "
+                                "\"%s\" has one of that name already; give the layers "
+                                "name='...' of their own",
+                             function, inner->name, layer->name, model->name);
+        nn_lua_check(L, nn_model_add(model, layer), function);
+    }
+}
+
 static void add_layer(lua_State *L, nn_model *model, int index, const char *function)
 {
     const nn_shape *input = nn_lua_test_input(L, index);
@@ -64,9 +96,14 @@ static void add_layer(lua_State *L, nn_model *model, int index, const char *func
         nn_lua_check(L, nn_model_declare_input(model, &sample), function);
         return;
     }
+    nn_model **inner = luaL_testudata(L, index, NN_LUA_MODEL);
+    if (inner && *inner) {
+        add_model_layers(L, model, *inner, function);
+        return;
+    }
     if (!luaL_testudata(L, index, NN_LUA_LAYER))
-        nn_lua_error(L, "%s: expected a layer (from nn.layers) or an nn.Input, got %s", function,
-                     nn_lua_typename(L, index));
+        nn_lua_error(L, "%s: expected a layer (from nn.layers), a model or an nn.Input, got %s",
+                     function, nn_lua_typename(L, index));
     nn_layer *layer = nn_lua_check_layer(L, index, function);
     nn_lua_check(L, nn_model_add(model, layer), function);
 }

@@ -483,7 +483,7 @@ end)
 
 t.test('model construction and calls say exactly what is wrong', function()
   t.raises(function() nn.Sequential{1} end, 'nn.Sequential (layer 1): expected a layer ' ..
-           '(from nn.layers) or an nn.Input, got integer')
+           '(from nn.layers), a model or an nn.Input, got integer')
   t.raises(function() nn.Sequential{name = string.rep('a', 300)} end,
            'nn.Sequential: name is 300 characters long; at most 63 are allowed')
   t.raises(function() nn.Sequential{name = ''} end, 'name must be a non-empty string, got an empty one')
@@ -538,6 +538,41 @@ t.test('set_weights reads each entry once and converts integer tensors, model an
   reads = 0
   model.layers[1]:set_weights(proxy)
   t.eq(reads, 2, 'layer:set_weights reads each entry once too')
+end)
+
+t.test('a model among the layers brings its layers, shared, as a nested Keras model', function()
+  local L = nn.layers
+  nn.random.seed(3)
+  local model = nn.Sequential{L.Flatten{input_shape = {4, 4}}, L.Dense{6, activation = 'relu'},
+                              L.Dense{3}}
+  local probability = nn.Sequential{model, L.Softmax()}
+  t.eq(#probability.layers, 4)
+  t.eq(tostring(probability.input_shape), '(None, 4, 4)')
+  t.eq(probability.layers[2].name, 'dense')
+  t.eq(probability.layers[4].name, 'softmax')
+  t.eq(probability:count_params(), model:count_params())
+  local x = nn.random.uniform(5, 4, 4)
+  local expected = model:predict(x, {verbose = 0}):softmax()
+  t.truthy((probability:predict(x, {verbose = 0}) - expected):abs():max() < 1e-6, 'softmax on top')
+  -- shared weights: training the outer model moves the inner one's
+  probability:compile{optimizer = 'sgd', loss = 'sparse_categorical_crossentropy'}
+  local before = model.layers[2].kernel:clone()
+  probability:fit(x, nn.tensor{0, 1, 2, 0, 1}, {epochs = 1, verbose = 0})
+  t.truthy((model.layers[2].kernel - before):abs():max() > 0, 'the inner model trained too')
+  -- a frozen base under a new head, the Keras transfer-learning step
+  local base = nn.Sequential{nn.Input{shape = {5}}, L.Dense{8}}
+  base.trainable = false
+  local head = nn.Sequential{base, L.Dense{1}}
+  t.eq(tostring(head.input_shape), '(None, 5)')
+  t.eq(#head.trainable_weights, 2)
+  t.raises(function() nn.Sequential{model, model} end, 'is in this model already')
+  t.raises(function() nn.Sequential{nn.Sequential{}, L.Dense{3}} end, 'has no layers to add')
+  t.raises(function() nn.Sequential{L.Dense{3, input_shape = {16}}, model} end,
+           'cannot follow "dense"', '(None, 3)')
+  local other = nn.Sequential{L.Dense{2, input_shape = {3}}}
+  t.raises(function() nn.Sequential{L.Dense{3, input_shape = {3}}, other} end,
+           'brings a layer named "dense"', "name='...'")
+  t.raises(function() probability:add(probability) end, 'cannot be one of its own layers')
 end)
 
 t.finish()
