@@ -18,7 +18,10 @@ doc('nn', {module = true, text =
 doc('nn.layers', {module = true, text =
   'Layer constructors, Keras names and defaults: positional arguments first, named ' ..
   'ones after, in one table: nn.layers.Conv2D{32, {3, 3}, padding=\'same\'}. A layer ' ..
-  'called on a tensor builds itself from that tensor\'s shape.'})
+  'called on a tensor builds itself from that tensor\'s shape. A default name is ' ..
+  'provisional until a model takes the layer: the model numbers it among its own layers ' ..
+  '(conv2d, conv2d_1, ...), so a summary reads as in a fresh Keras session whatever was ' ..
+  'made before, and the layer keeps that name; name=\'...\' fixes a name.'})
 doc('nn.random', {module = true, text =
   'Random tensors from one seedable generator: the same seed gives the same numbers ' ..
   'on every run and every thread count.'})

@@ -66,7 +66,7 @@ static const nn_arg_spec conv2d_args[] = {
      "filters / groups filters; input channels and filters must both be divisible by it."},
     NN_CONV_WEIGHT_ARGS("Initializer for the convolution kernel."),
     {"name", NN_ARG_STRING, ARG(base.name), false, 0, 0, false, NULL, "None",
-     "Name of the layer; by default 'conv2d', 'conv2d_1', ... in order of creation."},
+     "Name of the layer; by default 'conv2d', 'conv2d_1', ..."},
     {"input_shape", NN_ARG_SHAPE, ARG(base.declared_input), false, 1, 1 << 30, false, NULL,
      "None", "Shape of one input sample (without the batch axis), for the first layer, "
              "e.g. {28, 28, 1}."},

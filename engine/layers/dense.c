@@ -38,7 +38,7 @@ static const nn_arg_spec dense_args[] = {
     {"bias_constraint", NN_ARG_CONSTRAINT, ARG(bias_constraint), false, 0, 0, false, NULL,
      "None", "Constraint function applied to the bias vector."},
     {"name", NN_ARG_STRING, ARG(base.name), false, 0, 0, false, NULL, "None",
-     "Name of the layer; by default 'dense', 'dense_1', ... in order of creation."},
+     "Name of the layer; by default 'dense', 'dense_1', ..."},
     {"input_shape", NN_ARG_SHAPE, ARG(base.declared_input), false, 1, 1 << 30, false, NULL,
      "None", "Shape of one input sample (without the batch axis), for the first layer."},
 };

@@ -42,7 +42,7 @@ static const nn_arg_spec embedding_args[] = {
      "None", "Length of the input sequences (Keras 2): declares the input shape "
      "(input_length,), as input_shape would."},
     {"name", NN_ARG_STRING, ARG(base.name), false, 0, 0, false, NULL, "None",
-     "Name of the layer; by default 'embedding', 'embedding_1', ... in order of creation."},
+     "Name of the layer; by default 'embedding', 'embedding_1', ..."},
     {"input_shape", NN_ARG_SHAPE, ARG(base.declared_input), false, 1, 1 << 30, false, NULL,
      "None", "Shape of one input sample (without the batch axis), for the first layer."},
 };
