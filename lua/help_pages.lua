@@ -217,15 +217,44 @@ local function topic_list()
   return table.concat(out, '\n')
 end
 
--- Finds entries by a name: exact path, last component ('Dense', 'fit', 'reshape').
+-- The receivers the signatures are written with (model:fit, t:reshape): the class of each.
+local RECEIVERS = {model = 'nn.Sequential', layer = 'nn.Layer', t = 'nn.Tensor',
+                   history = 'nn.History'}
+
+-- The entry a name spells other than by its path: a signature as help prints it
+-- ('model:summary', or Keras' 'model.summary'), a path to a value with an entry under
+-- another path ('nn.layers.MaxPool2D', 'nn.models.Sequential'), or nil.
+local function entry_by_spelling(name)
+  local receiver, method = name:match('^(%a+)[:.]([%w_]+)$')
+  if receiver and RECEIVERS[receiver] then
+    local entry = entries[RECEIVERS[receiver] .. ':' .. method]
+    if entry then return entry end
+  end
+  if name:match('^nn[.:]') then
+    local value = resolve_path(name)
+    if type(value) == 'function' or type(value) == 'table' or type(value) == 'userdata' then
+      return entry_of(value)
+    end
+  end
+end
+
+-- Finds entries by a name: exact path, a spelling of one (above), last component
+-- ('Dense', 'fit', 'reshape'), or a layer's other name ('MaxPool2D', 'Convolution3D').
 local function search(name)
   ensure_entries()
   if TOPICS[name] then return nil, TOPICS[name] end
   if entries[name] then return {entries[name]} end
-  local found = {}
+  local spelled = entry_by_spelling(name)
+  if spelled then return {spelled} end
+  local found, lower = {}, name:lower()
   for path, entry in pairs(entries) do
     local last = path:match('[.:]([%w_]+)$')
-    if last == name or last and last:lower() == name:lower() then found[#found + 1] = entry end
+    if last and last:lower() == lower then found[#found + 1] = entry end
+  end
+  for _, class in ipairs(nn.layer_classes()) do
+    if class.alias and class.alias:lower() == lower then
+      found[#found + 1] = entries['nn.layers.' .. class.name]
+    end
   end
   table.sort(found, function(a, b) return a.path < b.path end)
   return found
@@ -246,6 +275,11 @@ function pages.help(...)
                                    value, found[1].path)}
       for _, entry in ipairs(found) do lines[#lines + 1] = '  ' .. entry.path end
       return write(table.concat(lines, '\n'))
+    end
+    local receiver = value:match('^(%a+)[:.][%w_]+$')
+    if receiver and RECEIVERS[receiver] then
+      return write(string.format("no help for '%s': %s has no such method; help(%s) lists its methods",
+                                 value, RECEIVERS[receiver], RECEIVERS[receiver]))
     end
     return write(string.format("no help for '%s'; help() lists the topics", value))
   end

@@ -47,9 +47,11 @@ doc('nn.callbacks', {module = true, text =
 doc('nn.help', {call = 'help([x])  or  nn.help([x])',
   text = 'Prints what x is and how to use it: the signature, each parameter with its ' ..
          "default and meaning, and an example. help() lists the topics; help 'name' " ..
-         'looks a function or topic up by name.',
+         "looks a function, layer or topic up by name: its last part ('fit', 'Dense'), " ..
+         "a layer's other name ('MaxPool2D'), a path ('nn.layers.MaxPool2D') or a " ..
+         "method as the signatures write it ('model:summary', 't:reshape').",
   params = {{'x', "a function, method, module, layer, model, tensor, or a name such as 'fit'"}},
-  example = "help(nn.layers.Dense)\nhelp 'fit'\nhelp 'shell'"})
+  example = "help(nn.layers.Dense)\nhelp 'fit'\nhelp 'MaxPool2D'\nhelp 'model:summary'\nhelp 'shell'"})
 doc('nn.None', {call = 'nn.None', text = 'The unknown size of the batch axis in shapes; prints as None.',
   example = 'nn.layers.Dense{4}:build(-1, 3).output_shape[1] == nn.None   --> true'})
 doc('nn.config', {module = true, text = 'What this machine offers: devices, the BLAS library.'})

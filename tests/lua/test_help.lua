@@ -76,6 +76,36 @@ t.test('help of a method, an object and a name', function()
   t.truthy(help_text(42):match('^no help'), 'a number')
 end)
 
+t.test("help by name finds a layer's other name, a full path and the model:method spellings", function()
+  for _, class in ipairs(nn.layer_classes()) do
+    if class.alias then
+      local expected = help_text(nn.layers[class.name])
+      t.eq(help_text(class.alias), expected, "help '" .. class.alias .. "'")
+      t.eq(help_text('nn.layers.' .. class.alias), expected, "help 'nn.layers." .. class.alias .. "'")
+      t.eq(help_text(class.alias:lower()), expected, "help '" .. class.alias:lower() .. "'")
+    end
+  end
+  t.truthy(help_text('MaxPool2D'):match('^nn%.layers%.MaxPooling2D{'), "help 'MaxPool2D'")
+  t.truthy(help_text('Convolution3D'):match('^nn%.layers%.Conv3D{'), "help 'Convolution3D'")
+  t.eq(help_text('nn.models.Sequential'), help_text(nn.Sequential), "help 'nn.models.Sequential'")
+  -- Every method, asked for as help prints its signature (model:fit) and as Keras writes it (model.fit).
+  local registry = debug.getregistry()
+  for receiver, class in pairs{model = 'nn.Sequential', layer = 'nn.Layer', t = 'nn.Tensor'} do
+    for name, method in pairs(registry[class].methods) do
+      if not name:match('^_') then
+        local expected = help_text(method)
+        t.eq(help_text(receiver .. ':' .. name), expected, "help '" .. receiver .. ':' .. name .. "'")
+        t.eq(help_text(receiver .. '.' .. name), expected, "help '" .. receiver .. '.' .. name .. "'")
+      end
+    end
+  end
+  t.truthy(help_text('model:summary'):match('^model:summary%('), "help 'model:summary'")
+  t.truthy(help_text('history:plot'):match('^history:plot{'), "help 'history:plot'")
+  t.truthy(help_text('model:fitt'):match("^no help for 'model:fitt': nn.Sequential has no such method"),
+           'an unknown method names the class')
+  t.truthy(help_text('nn.layers.NoSuchLayer'):match("^no help for 'nn.layers.NoSuchLayer'"), 'an unknown path')
+end)
+
 -- Runs an example as the shell would: line by line, a line that does not complete a
 -- statement waits for the next, an expression is evaluated.
 local function run_example(example, env)
