@@ -793,12 +793,25 @@ doc(S .. 'set_weights', {call = 'model:set_weights(weights)',
   text = 'The inverse of get_weights; every shape is checked before anything changes.',
   params = {{'weights', 'a list of tensors like get_weights() returns'}},
   example = 'model:set_weights(model:get_weights())'})
-doc(S .. 'plot', {call = 'model:plot{file=nil, charset=nil, show=false}',
+-- nn.plot_model's options, model:plot's too: nnsh's own, then Keras' plot_model arguments.
+local flow_params = {
+  {'file', 'write an .svg, .png or .txt file instead of drawing inline', default = 'nil', option = true},
+  {'to_file', "Keras' name for file (give one of them)", default = 'nil', option = true},
+  {'charset', "'unicode' or 'ascii'; by default what the terminal can show", default = 'nil', option = true},
+  {'show', 'with file=, draw inline too', default = 'false', option = true},
+  {'show_shapes', 'the shape each layer produces, on its arrow (Keras: false by default)', default = 'true', option = true},
+  {'show_dtype', 'the element type after each shape: float32, which every model computes in', default = 'false', option = true},
+  {'show_layer_names', "each layer's name: by default in .svg and .png files, not in text", default = 'nil', option = true},
+  {'show_layer_activations', "the activation in a layer's label: Dense(128, relu)", default = 'true', option = true},
+  {'show_trainable', 'mark each layer [trainable] or [frozen]', default = 'false', option = true},
+  {'expand_nested', 'accepted, changes nothing: a Sequential here holds no nested model, and a ' ..
+                    "wrapper's layer is always drawn: TimeDistributed(Dense(4))", default = 'false', option = true},
+  {'rankdir', "'TB' only: the flow is drawn top to bottom", default = "'TB'", option = true},
+  {'dpi', 'the resolution of a .png file (an error for other output)', default = '192', option = true}}
+doc(S .. 'plot', {call = 'model:plot{file=nil, charset=nil, show=false, show_shapes=true, ...}',
   text = 'The same as nn.plot_model(model, {...}): the network as a vertical flow.',
-  params = {{'file', 'write an .svg, .png or .txt file instead of drawing inline', default = 'nil', option = true},
-            {'charset', "'unicode' or 'ascii'; by default what the terminal can show", default = 'nil', option = true},
-            {'show', 'with file=, draw inline too', default = 'false', option = true}},
-  example = 'model:plot()'})
+  params = flow_params,
+  example = "model:plot()\nmodel:plot{show_layer_names = true, show_layer_activations = false}"})
 doc('nn.models.load_model', {touches_files = true, call = 'nn.models.load_model(path [, {compile=true}])',
   text = 'A model read from a file written by model:save, predicting bit-identically.',
   params = {{'path', 'the file'}, {'compile', 'restore the compile settings and optimizer state', default = 'true', option = true}},
@@ -847,17 +860,20 @@ doc('nn.plot', {call = 'nn.plot(data [, {title=, xlabel=, ylabel=, x=, ...}])',
                      {'label', 'the name of a single series', default = "'y'", option = true},
                      {'keys', 'the order of named series', default = 'sorted', option = true}},
   example = 'nn.plot({1, 4, 9, 16, 25}, {title = "squares"})'})
-doc('nn.plot_model', {call = 'nn.plot_model(model [, {file=nil, charset=nil, show=false}])',
+local plot_model_params = {{'model', 'a built Sequential model'}}
+for _, param in ipairs(flow_params) do plot_model_params[#plot_model_params + 1] = param end
+doc('nn.plot_model', {call = 'nn.plot_model(model [, {file=nil, charset=nil, show=false, show_shapes=true, ...}])',
   text = 'The network as the tutorial draws it on the board: the input shape, then each ' ..
-         'layer with its arguments and an arrow with the shape it produces.',
-  params = {{'model', 'a built Sequential model'},
-            {'file', 'write an .svg, .png or .txt file instead of drawing inline', default = 'nil', option = true},
-            {'charset', "'unicode' or 'ascii'", default = 'nil', option = true},
-            {'show', 'with file=, draw inline too', default = 'false', option = true}},
-  example = 'nn.plot_model(model)'})
-doc('nn.describe_layer', {call = 'nn.describe_layer(layer)',
+         "layer with its arguments and an arrow with the shape it produces. Keras' " ..
+         "plot_model arguments work where they mean something here; unlike Keras, it " ..
+         'draws inline unless a file is given, and shows shapes by default.',
+  params = plot_model_params,
+  example = "nn.plot_model(model)\nnn.plot_model(model, {show_shapes = false, show_trainable = true})"})
+doc('nn.describe_layer', {call = 'nn.describe_layer(layer [, without_activations])',
   text = 'A layer as the network flow writes it: "Conv2D(32, 3×3, relu)".',
-  params = {{'layer', 'a layer'}}, example = "nn.describe_layer(nn.layers.Dense{10, activation = 'relu'})"})
+  params = {{'layer', 'a layer'},
+            {'without_activations', 'leave the activation argument out', default = 'false'}},
+  example = "nn.describe_layer(nn.layers.Dense{10, activation = 'relu'})"})
 
 -- callbacks
 local monitor = {'monitor', 'the quantity to watch', default = "'val_loss'", option = true}

@@ -212,7 +212,7 @@ static int l_curves(lua_State *L)
     return 1;
 }
 
-/* flow{title=, input=, steps={{label=, shape=, name=}}, format='text'|'svg', charset=} */
+/* flow{title=, input=, dtype=, steps={{label=, shape=, name=}}, format='text'|'svg', charset=} */
 static int l_flow(lua_State *L)
 {
     const char *function = "nn.plot_model";
@@ -234,7 +234,7 @@ static int l_flow(lua_State *L)
         lua_pop(L, 1);
     }
     nn_flow flow = {.title = opt_string(L, 1, "title"), .input_shape = opt_string(L, 1, "input"),
-                    .steps = steps, .count = (int)count};
+                    .dtype = opt_string(L, 1, "dtype"), .steps = steps, .count = (int)count};
     nn_text out;
     nn_text_init(&out);
     const char *format = opt_string(L, 1, "format");

@@ -77,9 +77,10 @@ local function write_file(function_name, path, content)
   end
 end
 
--- Saves a figure by the file's extension: .svg, .png (when librsvg is installed) or .txt
--- (the text figure, in Unicode). render(format, charset) returns the content.
-local function save(function_name, path, render)
+-- Saves a figure by the file's extension: .svg, .png (when librsvg is installed; png_scale
+-- PNG pixels to an SVG pixel, 2 by default) or .txt (the text figure, in Unicode).
+-- render(format, charset) returns the content.
+local function save(function_name, path, render, png_scale)
   if type(path) ~= 'string' or path == '' then
     error(function_name .. ': file must be a file name, got ' .. tostring(path), 3)
   end
@@ -88,7 +89,7 @@ local function save(function_name, path, render)
   if extension == 'svg' then
     write_file(function_name, path, render('svg'))
   elseif extension == 'png' then
-    local ok, message = P.png(render('svg'), path)
+    local ok, message = P.png(render('svg'), path, png_scale)
     if not ok then error(function_name .. ': ' .. message, 3) end
   elseif extension == 'txt' then
     write_file(function_name, path, render('text', 'unicode'))
@@ -400,10 +401,18 @@ for _, dimensions in ipairs{'1D', '2D', '3D'} do
   describers['UpSampling' .. dimensions] = upsampling
 end
 
--- A layer's description from its class and config; a wrapper's from its layer's.
-local function describe_config(class, config)
+-- A layer's description from its class and config; a wrapper's from its layer's. Without
+-- activations, a layer's activation argument is left out (an Activation layer keeps
+-- its own: it is what the layer does).
+local function describe_config(class, config, without_activations)
   if class == 'TimeDistributed' and config and config.layer then
-    return class .. '(' .. describe_config(config.layer.class_name, config.layer.config) .. ')'
+    return class .. '(' .. describe_config(config.layer.class_name, config.layer.config,
+                                           without_activations) .. ')'
+  end
+  if without_activations and config and config.activation ~= nil and class ~= 'Activation' then
+    local copy = {}
+    for key, value in pairs(config) do copy[key] = value end
+    copy.activation, config = nil, copy
   end
   local describe = describers[class]
   local parts = describe and config and describe(config) or nil
@@ -412,9 +421,10 @@ local function describe_config(class, config)
 end
 
 --- nn.describe_layer(layer) -> "Conv2D(32, 3×3, relu)", "TimeDistributed(Dense(4))"
-function nn.describe_layer(layer)
+-- (without_activations: "Conv2D(32, 3×3)", for plot_model's show_layer_activations=false)
+function nn.describe_layer(layer, without_activations)
   local ok, config = pcall(layer.get_config, layer)
-  return describe_config(layer.class_name, ok and config or nil)
+  return describe_config(layer.class_name, ok and config or nil, without_activations)
 end
 
 -- A shape without its batch axis, printed as nn prints shapes: (28, 28, 32), (10,).
@@ -425,35 +435,91 @@ local function sample_shape(shape)
   return tostring(setmetatable(dims, getmetatable(shape)))
 end
 
-local flow_options = {'file', 'charset', 'show'}
+-- Keras' plot_model arguments are taken where they mean something in this picture;
+-- rankdir and dpi only where they describe what is drawn (top to bottom; a PNG).
+local flow_options = {'file', 'to_file', 'charset', 'show', 'show_shapes', 'show_dtype',
+                      'show_layer_names', 'show_layer_activations', 'show_trainable',
+                      'expand_nested', 'rankdir', 'dpi'}
 
---- nn.plot_model(model, {file=nil, charset=nil, show=false})
+local function check_flag(function_name, options, key)
+  local value = options[key]
+  if value ~= nil and type(value) ~= 'boolean' then
+    error(string.format('%s: %s must be true or false, got %s', function_name, key,
+                        type(value) == 'string' and "'" .. value .. "'" or tostring(value)), 4)
+  end
+  return value
+end
+
+-- The checked options of nn.plot_model: file (to_file's too) and the PNG scale.
+local function flow_settings(name, options)
+  for _, key in ipairs{'show', 'show_shapes', 'show_dtype', 'show_layer_names',
+                       'show_layer_activations', 'show_trainable', 'expand_nested'} do
+    check_flag(name, options, key)
+  end
+  if options.file ~= nil and options.to_file ~= nil then
+    error(name .. ': file and to_file are the same option; give one', 3)
+  end
+  local file = options.file
+  if file == nil then file = options.to_file end
+  if options.rankdir ~= nil and options.rankdir ~= 'TB' then
+    error(string.format("%s: rankdir must be 'TB', got %s: the flow is drawn top to bottom only",
+                        name, type(options.rankdir) == 'string' and "'" .. options.rankdir .. "'"
+                        or tostring(options.rankdir)), 3)
+  end
+  local scale
+  if options.dpi ~= nil then
+    local dpi = options.dpi
+    if type(dpi) ~= 'number' or dpi ~= dpi or dpi < 24 or dpi > 1200 then
+      error(string.format('%s: dpi must be a number from 24 to 1200, got %s', name, tostring(dpi)), 3)
+    end
+    if type(file) ~= 'string' or not file:lower():match('%.png$') then
+      error(string.format('%s: dpi sets the resolution of a .png file, but this draws %s', name,
+                          file == nil and 'inline text' or "'" .. tostring(file) .. "'"), 3)
+    end
+    scale = dpi / 96 -- an SVG pixel is 1/96 inch
+  end
+  return file, scale
+end
+
+--- nn.plot_model(model, {file=nil, charset=nil, show=false, show_shapes=true, ...})
 -- The vertical flow of a Sequential model: the input shape, each layer with its
 -- arguments and an arrow with the shape it produces. Inline text by default (ASCII
--- arrows outside UTF-8 terminals); with file= an .svg, .png or .txt file.
+-- arrows outside UTF-8 terminals); with file= (or Keras' to_file=) an .svg, .png or
+-- .txt file.
 function nn.plot_model(model, options)
   local name = 'nn.plot_model'
   if getmetatable(model) ~= debug.getregistry()['nn.Sequential'] then
     error(name .. ': expected a model (nn.Sequential), got ' .. type(model), 2)
   end
   options = check_options(name, options, flow_options)
+  local file, png_scale = flow_settings(name, options)
   if not model.built then
     error(string.format('%s: model "%s" is not built yet: give the first layer an ' ..
                         'input_shape, or call model:build(...)', name, model.name), 2)
   end
+  local shapes = options.show_shapes ~= false
   local steps = {}
   for i, layer in ipairs(model.layers) do
-    steps[i] = {label = nn.describe_layer(layer), shape = sample_shape(layer.output_shape),
-                name = layer.name}
+    local label = nn.describe_layer(layer, options.show_layer_activations == false)
+    if options.show_trainable then label = label .. (layer.trainable and ' [trainable]' or ' [frozen]') end
+    steps[i] = {label = label, shape = shapes and sample_shape(layer.output_shape) or nil,
+                layer_name = layer.name}
   end
-  local spec = {title = model.name, input = sample_shape(model.input_shape), steps = steps}
+  -- Models compute in float32 (nn.Input takes no other dtype).
+  local spec = {title = model.name, input = shapes and sample_shape(model.input_shape) or nil,
+                dtype = options.show_dtype and 'float32' or nil, steps = steps}
   local function render(format, charset)
+    -- Layer names: in pictures unless turned off, in text only when asked for.
+    local names
+    if format == 'svg' then names = options.show_layer_names ~= false
+    else names = options.show_layer_names == true end
+    for _, each in ipairs(steps) do each.name = names and each.layer_name or nil end
     spec.format, spec.charset = format, charset
     return P.flow(spec)
   end
   local path
-  if options.file ~= nil then
-    path = save(name, options.file, render)
+  if file ~= nil then
+    path = save(name, file, render, png_scale)
     if not options.show then return path end
   end
   local style = look(name, {charset = options.charset, width = 80})

@@ -31,18 +31,45 @@ static void append(nn_text *out, const char *text, nn_charset charset)
         nn_text_append_ascii(out, text);
 }
 
+/* What the flow shows of a tensor: "(8,), float32", "(8,)", "float32" or nothing, the
+ * shape after shape_prefix. */
+static void append_tensor(nn_text *out, const char *shape_prefix, const char *shape,
+                          const char *dtype)
+{
+    if (shape)
+        nn_text_printf(out, "%s%s", shape_prefix, shape);
+    if (dtype)
+        nn_text_printf(out, "%s%s", shape ? ", " : "", dtype);
+}
+
+/* "Input: (28, 28, 1)", "Input: float32" or "Input": an end box of the picture. */
+static void append_end(nn_text *out, const char *end, const char *shape, const char *dtype)
+{
+    nn_text_append(out, end);
+    if (shape || dtype)
+        nn_text_append(out, ": ");
+    append_tensor(out, "", shape, dtype);
+}
+
 void nn_flow_render_text(nn_text *out, const nn_flow *flow, nn_charset charset)
 {
     const char *arrow = charset == NN_CHARSET_UNICODE ? "↓" : "v";
-    nn_text_append(out, "Input: ");
-    append(out, flow->input_shape ? flow->input_shape : "?", charset);
-    nn_text_printf(out, "\n%s\n", arrow);
+    nn_text line;
+    nn_text_init(&line);
+    append_end(&line, "Input", flow->input_shape, flow->dtype);
+    nn_text_printf(&line, "\n%s\n", arrow);
     for (int i = 0; i < flow->count; i++) {
-        append(out, flow->steps[i].label, charset);
-        nn_text_printf(out, "\n%s shape: ", arrow);
-        append(out, flow->steps[i].shape ? flow->steps[i].shape : "?", charset);
-        nn_text_append(out, "\n");
+        const nn_flow_step *step = &flow->steps[i];
+        if (step->name)
+            nn_text_printf(&line, "%s: ", step->name);
+        nn_text_printf(&line, "%s\n%s", step->label, arrow);
+        if (step->shape || flow->dtype)
+            nn_text_append(&line, " ");
+        append_tensor(&line, "shape: ", step->shape, flow->dtype);
+        nn_text_append(&line, "\n");
     }
+    append(out, line.data ? line.data : "", charset);
+    nn_text_free(&line);
 }
 
 /* ---- SVG ---- */
@@ -62,36 +89,44 @@ static void box(nn_text *out, double center, double top, double width, double he
         nn_svg_text(out, center, top + 39, "middle", "font-size=\"11\" fill=\"#666666\"", name);
 }
 
-static void arrow(nn_text *out, double center, double top, const char *shape)
+static void arrow(nn_text *out, double center, double top, const char *label)
 {
     nn_text_printf(out, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#333333\" "
                         "stroke-width=\"1.5\" marker-end=\"url(#arrow)\"/>\n",
                    center, top + 2, center, top + ARROW - 4);
-    if (shape && *shape) {
-        nn_text label;
-        nn_text_init(&label);
-        nn_text_printf(&label, "shape: %s", shape);
+    if (label && *label)
         nn_svg_text(out, center + 12, top + ARROW / 2 + 5, "start",
-                    "font-family=\"DejaVu Sans Mono, monospace\" fill=\"#444444\"",
-                    label.data ? label.data : "");
-        nn_text_free(&label);
-    }
+                    "font-family=\"DejaVu Sans Mono, monospace\" fill=\"#444444\"", label);
+}
+
+/* The width in cells of the label of step i's arrow. */
+static int arrow_label_width(const nn_flow *flow, int i)
+{
+    nn_text label;
+    nn_text_init(&label);
+    append_tensor(&label, "shape: ", flow->steps[i].shape, flow->dtype);
+    int width = label.data ? nn_utf8_width(label.data) : 0;
+    nn_text_free(&label);
+    return width;
 }
 
 void nn_flow_render_svg(nn_text *out, const nn_flow *flow)
 {
-    char input[160], output[160];
-    snprintf(input, sizeof input, "Input: %s", flow->input_shape ? flow->input_shape : "?");
-    snprintf(output, sizeof output, "Output: %s",
-             flow->count > 0 && flow->steps[flow->count - 1].shape
-                 ? flow->steps[flow->count - 1].shape : "?");
-    int longest = nn_utf8_width(input), longest_shape = 0;
+    nn_text input, output;
+    nn_text_init(&input);
+    nn_text_init(&output);
+    append_end(&input, "Input", flow->input_shape, flow->dtype);
+    append_end(&output, "Output", flow->count > 0 ? flow->steps[flow->count - 1].shape : NULL,
+               flow->dtype);
+    const char *input_text = input.data ? input.data : "";
+    const char *output_text = output.data ? output.data : "";
+    int longest = nn_utf8_width(input_text), longest_shape = 0;
     bool named = false;
     for (int i = 0; i < flow->count; i++) {
         int length = nn_utf8_width(flow->steps[i].label);
         if (length > longest)
             longest = length;
-        length = flow->steps[i].shape ? nn_utf8_width(flow->steps[i].shape) + 7 : 0;
+        length = arrow_label_width(flow, i);
         if (length > longest_shape)
             longest_shape = length;
         named |= flow->steps[i].name && flow->steps[i].name[0];
@@ -116,7 +151,7 @@ void nn_flow_render_svg(nn_text *out, const nn_flow *flow)
         nn_svg_text(out, center, 24, "middle", "font-size=\"15\" font-weight=\"bold\"",
                     flow->title);
     double top = title_height;
-    box(out, center, top, box_width, BOX_HEIGHT, "#eef2f7", input, NULL);
+    box(out, center, top, box_width, BOX_HEIGHT, "#eef2f7", input_text, NULL);
     top += BOX_HEIGHT;
     arrow(out, center, top, NULL);
     top += ARROW;
@@ -124,9 +159,15 @@ void nn_flow_render_svg(nn_text *out, const nn_flow *flow)
         box(out, center, top, box_width, layer_height, "#dde8f6", flow->steps[i].label,
             flow->steps[i].name);
         top += layer_height;
-        arrow(out, center, top, flow->steps[i].shape);
+        nn_text label;
+        nn_text_init(&label);
+        append_tensor(&label, "shape: ", flow->steps[i].shape, flow->dtype);
+        arrow(out, center, top, label.data);
+        nn_text_free(&label);
         top += ARROW;
     }
-    box(out, center, top, box_width, BOX_HEIGHT, "#eef2f7", output, NULL);
+    box(out, center, top, box_width, BOX_HEIGHT, "#eef2f7", output_text, NULL);
     nn_svg_end(out);
+    nn_text_free(&input);
+    nn_text_free(&output);
 }

@@ -129,6 +129,69 @@ t.test('model:plot draws the network flow as the seed does', function()
   os.remove(svg)
 end)
 
+t.test("plot_model takes Keras' plot_model arguments where they mean something here", function()
+  local frozen = nn.Sequential{L.Dense{8, activation = 'relu', input_shape = {4}, trainable = false},
+                               L.Dense{2, activation = 'softmax'}}
+  local function drawn(options) return t.capture(function() nn.plot_model(frozen, options) end) end
+  t.eq(drawn{show_shapes = true, show_layer_names = false, show_layer_activations = true,
+             show_dtype = false, show_trainable = false, expand_nested = false, rankdir = 'TB'},
+       drawn(), "Keras' arguments at what nnsh draws by default change nothing")
+  t.eq(drawn{show_shapes = false}, 'Input\nv\nDense(8, relu)\nv\nDense(2, softmax)\nv\n', 'show_shapes=false')
+  t.eq(drawn{show_dtype = true},
+       'Input: (4,), float32\nv\nDense(8, relu)\nv shape: (8,), float32\nDense(2, softmax)\nv shape: (2,), float32\n',
+       'show_dtype')
+  t.eq(drawn{show_layer_names = true, show_layer_activations = false, show_trainable = true},
+       'Input: (4,)\nv\ndense: Dense(8) [frozen]\nv shape: (8,)\ndense_1: Dense(2) [trainable]\nv shape: (2,)\n',
+       'names, no activations, trainable')
+  t.eq(nn.describe_layer(L.Activation('tanh'), true), 'Activation(tanh)', 'an Activation layer keeps its own')
+  t.eq(nn.describe_layer(L.TimeDistributed{L.Dense{4, activation = 'relu'}}, true),
+       'TimeDistributed(Dense(4))', 'a wrapped layer without its activation')
+
+  -- to_file is file; SVG shows names unless show_layer_names=false
+  local svg = tmp .. '/test_plots_to_file.svg'
+  t.eq(nn.plot_model(frozen, {to_file = svg, show_shapes = true}), svg, 'to_file returns the path')
+  local content = t.read_file(svg)
+  t.truthy(content:find('>dense_1</text>', 1, true), 'names in a picture by default')
+  t.truthy(content:find('>shape: (8,)</text>', 1, true), 'shapes in a picture')
+  frozen:plot{to_file = svg, show_layer_names = false, show_shapes = false}
+  content = t.read_file(svg)
+  t.truthy(not content:find('>dense_1</text>', 1, true), 'show_layer_names=false')
+  t.truthy(not content:find('shape:', 1, true) and content:find('>Output</text>', 1, true), 'show_shapes=false')
+  os.remove(svg)
+  if nn._plots.terminal().png then
+    local png = tmp .. '/test_plots_dpi.png'
+    local function png_width()
+      local file = assert(io.open(png, 'rb'))
+      local header = file:read(24)
+      file:close()
+      return string.unpack('>I4', header, 17)
+    end
+    nn.plot_model(frozen, {to_file = png, dpi = 96})
+    local at_96 = png_width()
+    nn.plot_model(frozen, {to_file = png, dpi = 192})
+    t.eq(png_width(), 2 * at_96, 'dpi=192 doubles the pixels of dpi=96')
+    nn.plot_model(frozen, {to_file = png})
+    t.eq(png_width(), 2 * at_96, 'the default is 192 dpi')
+    os.remove(png)
+  end
+
+  t.raises(function() nn.plot_model(frozen, {file = svg, to_file = svg}) end,
+           'nn.plot_model: file and to_file are the same option; give one')
+  t.raises(function() nn.plot_model(frozen, {rankdir = 'LR'}) end,
+           "nn.plot_model: rankdir must be 'TB', got 'LR': the flow is drawn top to bottom only")
+  t.raises(function() nn.plot_model(frozen, {dpi = 96}) end,
+           'nn.plot_model: dpi sets the resolution of a .png file, but this draws inline text')
+  t.raises(function() nn.plot_model(frozen, {to_file = svg, dpi = 96}) end,
+           "dpi sets the resolution of a .png file, but this draws '" .. svg .. "'")
+  t.raises(function() nn.plot_model(frozen, {to_file = tmp .. '/m.png', dpi = 0}) end,
+           'nn.plot_model: dpi must be a number from 24 to 1200, got 0')
+  t.raises(function() nn.plot_model(frozen, {show_shapes = 1}) end,
+           'nn.plot_model: show_shapes must be true or false, got 1')
+  t.raises(function() frozen:plot{show_dtype = 'yes'} end, "show_dtype must be true or false, got 'yes'")
+  t.raises(function() nn.plot_model(frozen, {layer_range = {1, 2}}) end,
+           "nn.plot_model: unknown option 'layer_range' (valid options: charset, dpi, expand_nested, file,")
+end)
+
 t.test('layers are labelled by the arguments that shape their output', function()
   t.eq(nn.describe_layer(L.Dense{128, activation = 'relu'}), 'Dense(128, relu)')
   t.eq(nn.describe_layer(L.Dense{10}), 'Dense(10)')
