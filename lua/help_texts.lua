@@ -52,7 +52,10 @@ doc('nn.help', {call = 'help([x])  or  nn.help([x])',
          "method as the signatures write it ('model:summary', 't:reshape').",
   params = {{'x', "a function, method, module, layer, model, tensor, or a name such as 'fit'"}},
   example = "help(nn.layers.Dense)\nhelp 'fit'\nhelp 'MaxPool2D'\nhelp 'model:summary'\nhelp 'shell'"})
-doc('nn.None', {call = 'nn.None', text = 'The unknown size of the batch axis in shapes; prints as None.',
+doc('nn.None', {call = 'nn.None',
+  text = 'The unknown size of the batch axis in shapes; prints as None. model:build and ' ..
+         "layer:build take it, as Keras' build((None, 7)); a tensor's sizes must be known, " ..
+         'so nn.zeros and the like refuse it.',
   example = 'nn.layers.Dense{4}:build(-1, 3).output_shape[1] == nn.None   --> true'})
 doc('nn.config', {module = true, text = 'What this machine offers: devices, the BLAS library.'})
 doc('nn.test', {module = true, text = 'Checks of the installation.'})
@@ -357,8 +360,9 @@ doc(L .. 'adapt', {call = 'layer:adapt(x)',
 doc(L .. 'build', {call = 'layer:build(batch, d1, d2, ...)',
   text = 'Builds the layer for inputs of this shape, as Keras\'s build((None, ...)): ' ..
          'output shape and fresh weights. Returns the layer.',
-  params = {{'batch, d1, d2, ...', 'the input shape with its batch axis first (-1: any batch), or one table'}},
-  example = 'nn.layers.Dense{4}:build(-1, 3)'})
+  params = {{'batch, d1, d2, ...', 'the input shape with its batch axis first, or one table; ' ..
+                                   'nn.None (or -1) where a size is unknown, as the batch'}},
+  example = 'nn.layers.Dense{4}:build(nn.None, 3)'})
 
 -- models
 doc('nn.Input', {call = 'nn.Input{shape, name=nil, dtype=nil}',
@@ -399,10 +403,12 @@ doc(S .. 'pop', {call = 'model:pop()',
   example = "model = nn.Sequential{nn.layers.Dense{8, input_shape = {4}}, nn.layers.Dense{2}}\n" ..
             "model:pop()\nmodel"})
 doc(S .. 'build', {call = 'model:build(batch, d1, d2, ...)',
-  text = 'Builds every layer for inputs of this shape, batch axis first (-1: any batch), ' ..
-         'for a model whose first layer has no input_shape. Returns the model.',
-  params = {{'batch, d1, d2, ...', 'the input shape with its batch axis first, or one table'}},
-  example = 'model = nn.Sequential{nn.layers.Dense{2}}\nmodel:build(-1, 3)'})
+  text = "Builds every layer for inputs of this shape, batch axis first (nn.None or -1: " ..
+         "any batch, as Keras' build((None, 3))), for a model whose first layer has no " ..
+         'input_shape. Returns the model.',
+  params = {{'batch, d1, d2, ...', 'the input shape with its batch axis first, or one table; ' ..
+                                   'only the batch axis may be nn.None'}},
+  example = 'model = nn.Sequential{nn.layers.Dense{2}}\nmodel:build{nn.None, 3}'})
 doc(S .. 'summary', {call = 'model:summary([{explain=false, print_fn=nil}])',
   text = "The Keras table of layers, output shapes and parameter counts. With explain=true " ..
          'each layer also shows the formula and numbers behind its output shape and its ' ..

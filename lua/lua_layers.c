@@ -421,7 +421,7 @@ static int layer_build(lua_State *L)
 {
     const char *function = "layer:build";
     nn_layer *layer = nn_lua_check_layer(L, 1, function);
-    nn_shape shape = nn_lua_check_shape_args(L, 2, function);
+    nn_shape shape = nn_lua_check_batch_shape_args(L, 2, function);
     for (int i = 0; i < shape.ndim; i++)
         if (shape.dims[i] < -1 || shape.dims[i] == 0)
             nn_lua_error(L, "%s: the input shape has size %lld at axis %d; sizes must be "

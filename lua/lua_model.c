@@ -188,7 +188,12 @@ static int model_build(lua_State *L)
 {
     const char *function = "model:build";
     nn_model *model = nn_lua_check_model(L, 1, function);
-    nn_shape shape = nn_lua_check_shape_args(L, 2, function);
+    nn_shape shape = nn_lua_check_batch_shape_args(L, 2, function);
+    for (int i = 1; i < shape.ndim; i++)
+        if (shape.dims[i] == -1)
+            nn_lua_error(L, "%s: axis %d of the input shape is unknown (nn.None); only the batch axis "
+                         "(the first) may be unknown, the others must be known to build the "
+                         "model", function, i);
     nn_lua_check(L, nn_model_build(model, &shape), function);
     lua_settop(L, 1);
     return 1;

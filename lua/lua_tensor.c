@@ -135,12 +135,44 @@ static void check_no_more_arguments(lua_State *L, int last, const char *function
                      argument_text(L, last + 1, text, sizeof text), usage);
 }
 
-nn_shape nn_lua_check_shape_args(lua_State *L, int first, const char *function)
+/* Whether the value at index is nn.None. */
+static bool is_none(lua_State *L, int index)
+{
+    index = lua_absindex(L, index);
+    lua_getfield(L, LUA_REGISTRYINDEX, "nn.None");
+    bool none = lua_rawequal(L, index, -1);
+    lua_pop(L, 1);
+    return none;
+}
+
+/* Size i (0-based) of a shape from the value at index: an integer, or nn.None (-1) where
+ * a batch shape is read; a tensor's sizes must be known, so elsewhere nn.None is refused
+ * by name. */
+static int64_t check_shape_size(lua_State *L, int index, int i, bool none_allowed,
+                                const char *function)
+{
+    char text[64];
+    int ok = 0;
+    int64_t size = lua_tointegerx(L, index, &ok);
+    if (ok)
+        return size;
+    bool none = is_none(L, index);
+    if (none && none_allowed)
+        return -1;
+    if (none)
+        nn_lua_error(L, "%s: size %d of the shape is nn.None, but a tensor's sizes must be "
+                     "known integers", function, i + 1);
+    nn_lua_error(L, "%s: size %d of the shape must be an integer%s, got %s", function, i + 1,
+                 none_allowed ? " or nn.None" : "", argument_text(L, index, text, sizeof text));
+    return 0;
+}
+
+static nn_shape check_shape(lua_State *L, int first, bool none_allowed, const char *function)
 {
     char text[64];
     nn_shape shape = {0};
     int top = lua_gettop(L);
-    if (lua_istable(L, first)) {
+    if (lua_istable(L, first) && !is_none(L, first)) {
         lua_Integer n = luaL_len(L, first);
         if (n < 1 || n > NN_MAX_DIMS)
             nn_lua_error(L, "%s: a shape needs 1 to %d sizes, got %lld", function, NN_MAX_DIMS,
@@ -148,11 +180,7 @@ nn_shape nn_lua_check_shape_args(lua_State *L, int first, const char *function)
         shape.ndim = (int)n;
         for (int i = 0; i < shape.ndim; i++) {
             lua_geti(L, first, i + 1);
-            int ok = 0;
-            shape.dims[i] = lua_tointegerx(L, -1, &ok);
-            if (!ok)
-                nn_lua_error(L, "%s: size %d of the shape must be an integer, got %s", function,
-                             i + 1, argument_text(L, -1, text, sizeof text));
+            shape.dims[i] = check_shape_size(L, -1, i, none_allowed, function);
             lua_pop(L, 1);
         }
         if (top > first)
@@ -166,14 +194,19 @@ nn_shape nn_lua_check_shape_args(lua_State *L, int first, const char *function)
         nn_lua_error(L, "%s: a shape has at most %d sizes, got %d", function, NN_MAX_DIMS,
                      top - first + 1);
     shape.ndim = top - first + 1;
-    for (int i = 0; i < shape.ndim; i++) {
-        int ok = 0;
-        shape.dims[i] = lua_tointegerx(L, first + i, &ok);
-        if (!ok)
-            nn_lua_error(L, "%s: size %d of the shape must be an integer, got %s", function,
-                         i + 1, argument_text(L, first + i, text, sizeof text));
-    }
+    for (int i = 0; i < shape.ndim; i++)
+        shape.dims[i] = check_shape_size(L, first + i, i, none_allowed, function);
     return shape;
+}
+
+nn_shape nn_lua_check_shape_args(lua_State *L, int first, const char *function)
+{
+    return check_shape(L, first, false, function);
+}
+
+nn_shape nn_lua_check_batch_shape_args(lua_State *L, int first, const char *function)
+{
+    return check_shape(L, first, true, function);
 }
 
 /* ---- construction from Lua tables ---- */
@@ -311,7 +344,7 @@ static int push_filled(lua_State *L, const char *function, const char *usage, do
 {
     /* The dtype follows the sizes: nn.zeros(2, 3, 'int32') or nn.zeros({2, 3}, 'int32'). */
     nn_dtype dtype = NN_DTYPE_F32;
-    if (lua_istable(L, 1)) {
+    if (lua_istable(L, 1) && !is_none(L, 1)) {
         dtype = check_dtype(L, 2, NN_DTYPE_F32, function);
         check_no_more_arguments(L, 2, function, usage);
         lua_settop(L, 1);
@@ -450,7 +483,7 @@ static int random_fill(lua_State *L, const char *function, bool normal)
 {
     double low = 0.0, high = 1.0, mean = 0.0, stddev = 1.0;
     int top = lua_gettop(L);
-    if (top >= 2 && lua_istable(L, top) && luaL_len(L, top) == 0) {
+    if (top >= 2 && lua_istable(L, top) && luaL_len(L, top) == 0 && !is_none(L, top)) {
         static const char *const names[] = {"low", "high", "mean", "stddev", NULL};
         nn_lua_check_option_names(L, top, function, names, 0);
         low = nn_lua_opt_number(L, top, "low", 0.0, -HUGE_VAL, HUGE_VAL, function);

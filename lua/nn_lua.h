@@ -81,6 +81,9 @@ nn_tensor *nn_lua_to_tensor(lua_State *L, int index, const char *function, const
 void nn_lua_push_shape(lua_State *L, const nn_shape *shape);
 /* Reads a shape given as integers at [first, top] or as one table at first. */
 nn_shape nn_lua_check_shape_args(lua_State *L, int first, const char *function);
+/* The same for a batch shape (model:build, layer:build): nn.None, an unknown size, is
+ * read as -1. */
+nn_shape nn_lua_check_batch_shape_args(lua_State *L, int first, const char *function);
 void nn_lua_open_tensor(lua_State *L);
 /* The numpy-like text of a tensor: tensor([...], shape=(2, 3), dtype=float32). */
 void nn_lua_push_tensor_string(lua_State *L, const nn_tensor *tensor);

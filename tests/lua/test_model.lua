@@ -508,6 +508,42 @@ t.test('model construction and calls say exactly what is wrong', function()
   t.eq(unbuilt.built, false)
 end)
 
+t.test("build takes nn.None for the batch axis, as Keras' build((None, 7)); a tensor's sizes stay known", function()
+  local model = nn.Sequential{L.Dense{3}}
+  model:build{nn.None, 7}
+  t.eq(tostring(model.input_shape), '(None, 7)', 'model:build{nn.None, 7}')
+  t.eq(tostring(model.layers[1].output_shape), '(None, 3)')
+  local again = nn.Sequential{L.Dense{3}}
+  again:build(nn.None, 7)
+  t.eq(tostring(again.input_shape), '(None, 7)', 'model:build(nn.None, 7)')
+  local from_shape = nn.Sequential{L.Dense{3}}
+  from_shape:build(model.input_shape)
+  t.eq(tostring(from_shape.input_shape), '(None, 7)', 'model:build(other.input_shape)')
+  t.eq(tostring(L.Dense{4}:build(nn.None, 3).output_shape), '(None, 4)', 'layer:build(nn.None, 3)')
+  t.eq(tostring(L.Dense{4}:build{nn.None, 3}.output_shape), '(None, 4)', 'layer:build{nn.None, 3}')
+  t.eq(tostring(L.Dense{4}:build{nn.None, nn.None, 3}.output_shape), '(None, None, 4)',
+       'a layer takes nn.None where its input may have any size')
+
+  local unbuilt = nn.Sequential{L.Dense{3}}
+  t.raises(function() unbuilt:build(nn.None, nn.None) end,
+           'model:build: axis 1 of the input shape is unknown (nn.None); only the batch axis ' ..
+           '(the first) may be unknown, the others must be known to build the model')
+  t.raises(function() unbuilt:build{nn.None, 'a'} end,
+           "model:build: size 2 of the shape must be an integer or nn.None, got 'a'")
+  t.eq(unbuilt.built, false)
+  local unknown = "size 1 of the shape is nn.None, but a tensor's sizes must be known integers"
+  t.raises(function() nn.zeros(nn.None, 3) end, 'nn.zeros: ' .. unknown)
+  t.raises(function() nn.zeros({nn.None, 3}, 'int32') end, 'nn.zeros: ' .. unknown)
+  t.raises(function() nn.ones(nn.None, 3, 'int32') end, 'nn.ones: ' .. unknown)
+  t.raises(function() nn.full({nn.None, 2}, 1) end, 'nn.full: ' .. unknown)
+  t.raises(function() nn.random.randn(nn.None, 2) end, 'nn.random.randn: ' .. unknown)
+  t.raises(function() nn.random.uniform(2, nn.None) end,
+           "nn.random.uniform: size 2 of the shape is nn.None, but a tensor's sizes must be known")
+  t.raises(function() nn.random.randint(0, 3, nn.None) end, 'nn.random.randint: ' .. unknown)
+  t.raises(function() nn.zeros(6):reshape(nn.None, 3) end, 'tensor:reshape: ' .. unknown)
+  t.raises(function() nn.zeros(2, 'x', 3) end, "nn.zeros: size 2 of the shape must be an integer, got 'x'")
+end)
+
 t.test('learning_rate reads as it is set; set_weights names itself when given no list', function()
   local model = nn.Sequential{L.Dense{2, input_shape = {3}}}
   t.eq(model.learning_rate, nil, 'no rate before compile')
