@@ -454,7 +454,35 @@ static const struct {
     {"precision", NN_METRIC_PRECISION},
     {"recall", NN_METRIC_RECALL},
     {"auc", NN_METRIC_AUC},
-    {"AUC", NN_METRIC_AUC},
+};
+
+/* Keras' metric classes named by a string ('Precision'): the class with its default
+ * settings, logged under the name Keras gives it by default, which is its metric's name
+ * here ('precision'), as nn.metrics.Precision{} is. */
+static const struct {
+    const char *class_name;
+    const char *name;
+} metric_classes[] = {
+    {"BinaryAccuracy", "binary_accuracy"},
+    {"CategoricalAccuracy", "categorical_accuracy"},
+    {"SparseCategoricalAccuracy", "sparse_categorical_accuracy"},
+    {"TopKCategoricalAccuracy", "top_k_categorical_accuracy"},
+    {"SparseTopKCategoricalAccuracy", "sparse_top_k_categorical_accuracy"},
+    {"MeanSquaredError", "mean_squared_error"},
+    {"RootMeanSquaredError", "root_mean_squared_error"},
+    {"MeanAbsoluteError", "mean_absolute_error"},
+    {"MeanAbsolutePercentageError", "mean_absolute_percentage_error"},
+    {"MeanSquaredLogarithmicError", "mean_squared_logarithmic_error"},
+    {"LogCoshError", "logcosh"},
+    {"KLDivergence", "kl_divergence"},
+    {"Poisson", "poisson"},
+    {"CosineSimilarity", "cosine_similarity"},
+    {"Hinge", "hinge"},
+    {"SquaredHinge", "squared_hinge"},
+    {"CategoricalHinge", "categorical_hinge"},
+    {"Precision", "precision"},
+    {"Recall", "recall"},
+    {"AUC", "auc"},
 };
 
 static const char *const metric_names[] = {
@@ -533,16 +561,21 @@ static bool metric_kind_of(const char *name, const nn_loss *loss, nn_metric_kind
 
 nn_status nn_metric_parse(const char *name, const nn_loss *loss, nn_metric *metric)
 {
+    const char *metric_name = name;
+    for (size_t i = 0; i < sizeof metric_classes / sizeof metric_classes[0]; i++)
+        if (strcmp(name, metric_classes[i].class_name) == 0)
+            metric_name = metric_classes[i].name;
     nn_metric_kind kind;
-    if (metric_kind_of(name, loss, &kind)) {
+    if (metric_kind_of(metric_name, loss, &kind)) {
         NN_TRY(check_metric_labels(name, kind, loss));
         *metric = (nn_metric){.kind = kind};
-        snprintf(metric->name, sizeof metric->name, "%s", name);
+        snprintf(metric->name, sizeof metric->name, "%s", metric_name);
         return NN_OK;
     }
     char list[1024];
-    return nn_error(NN_ERR_ARGUMENT, "unknown metric '%s'; expected one of %s", name,
-                    nn_names_join(list, sizeof list, metric_names));
+    return nn_error(NN_ERR_ARGUMENT, "unknown metric '%s'; expected one of %s, or a metric "
+                                     "class such as 'Precision' or 'AUC'",
+                    name, nn_names_join(list, sizeof list, metric_names));
 }
 
 const char *const *nn_metric_names(void) { return metric_names; }

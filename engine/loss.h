@@ -134,7 +134,9 @@ typedef struct nn_metric {
 } nn_metric;
 
 /* The metric a name gives with the loss's labels (settings at Keras' defaults); refuses
- * unknown names and a metric reading the other label layout than the loss. */
+ * unknown names and a metric reading the other label layout than the loss. A Keras class
+ * name ("Precision", "AUC") is that class at its defaults, named as Keras names it
+ * ("precision", "auc"). */
 nn_status nn_metric_parse(const char *name, const nn_loss *loss, nn_metric *metric);
 const char *const *nn_metric_names(void);
 /* A metric object's settings (nn.metrics.TopKCategoricalAccuracy{k = 3, name = 'top3'}):

@@ -34,7 +34,8 @@ doc('nn.losses', {module = true, text =
   "Losses for model:compile{loss=...}; a name such as 'sparse_categorical_crossentropy' also works."})
 doc('nn.metrics', {module = true, text =
   "Metrics for model:compile{metrics={...}} with Keras' settings and a name of their own; " ..
-  "a name such as 'accuracy' also works."})
+  "a name such as 'accuracy' also works, and so does a class's name ('Precision': the " ..
+  "class at its defaults, logged as precision, as Keras does)."})
 doc('nn.initializers', {module = true, text =
   "Weight initializers for kernel_initializer= and friends; a name such as 'he_normal' also works."})
 doc('nn.regularizers', {module = true, text =
@@ -421,7 +422,7 @@ doc(S .. 'compile', {call = 'model:compile{optimizer=\'rmsprop\', loss=..., metr
   text = 'Chooses how the model learns. Returns the model.',
   params = {{'optimizer', "a name ('sgd', 'adam', 'adamw', 'rmsprop', 'adagrad', 'nadam', 'adamax', 'adadelta', 'lion', 'ftrl'), one from nn.optimizers, or another model's model.optimizer (its iterations ignored: the optimizer starts afresh)", default = "'rmsprop'", option = true},
             {'loss', "a name ('sparse_categorical_crossentropy', 'categorical_crossentropy', 'binary_crossentropy', 'mse', 'mae', 'huber', 'log_cosh', 'kl_divergence', 'poisson', 'hinge', 'squared_hinge', 'categorical_hinge', 'cosine_similarity', 'mape', 'msle') or one from nn.losses", option = true},
-            {'metrics', "names such as {'accuracy'}: also 'categorical_accuracy', 'sparse_categorical_accuracy', 'binary_accuracy', 'top_k_categorical_accuracy', 'sparse_top_k_categorical_accuracy' (k = 5), 'mse', 'root_mean_squared_error', 'mae', 'mape', 'msle', 'logcosh', 'kl_divergence', 'poisson', 'cosine_similarity', 'hinge', 'squared_hinge', 'categorical_hinge', 'precision', 'recall' (threshold 0.5, counted over the epoch), 'auc' (ROC, 200 thresholds); or objects from nn.metrics: nn.metrics.TopKCategoricalAccuracy{k = 3, name = 'top3'}, nn.metrics.Precision{thresholds = 0.3}", default = '{}', option = true}},
+            {'metrics', "names such as {'accuracy'}: also 'categorical_accuracy', 'sparse_categorical_accuracy', 'binary_accuracy', 'top_k_categorical_accuracy', 'sparse_top_k_categorical_accuracy' (k = 5), 'mse', 'root_mean_squared_error', 'mae', 'mape', 'msle', 'logcosh', 'kl_divergence', 'poisson', 'cosine_similarity', 'hinge', 'squared_hinge', 'categorical_hinge', 'precision', 'recall' (threshold 0.5, counted over the epoch), 'auc' (ROC, 200 thresholds); a class of nn.metrics by name, as Keras takes it, is that class at its defaults, logged under its default name ('AUC' as auc, 'Precision' as precision); or objects from nn.metrics: nn.metrics.TopKCategoricalAccuracy{k = 3, name = 'top3'}, nn.metrics.Precision{thresholds = 0.3}", default = '{}', option = true}},
   example = "model = nn.Sequential{nn.layers.Dense{3, activation = 'softmax', input_shape = {4}}}\nmodel:compile{optimizer = 'adam', loss = 'sparse_categorical_crossentropy', metrics = {'accuracy'}}"})
 doc(S .. 'fit', {call = 'model:fit(x, y [, {epochs=1, batch_size=32, ...}])',
   text = 'Trains the model; returns its History. Ctrl-C stops after the current batch and ' ..

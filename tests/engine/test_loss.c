@@ -548,6 +548,40 @@ Test(metrics, accuracy_is_resolved_as_keras_does_and_keeps_its_name)
     MESSAGE_HAS("'sparse_categorical_accuracy'");
 }
 
+Test(metrics, keras_class_names_are_the_class_at_its_defaults_named_as_keras_names_it)
+{
+    nn_loss binary = {BCE, false, 0.0, 1.0}, sparse = {SCE, false, 0.0, 1.0};
+    static const struct {
+        const char *given, *logged;
+        nn_metric_kind kind;
+    } cases[] = {
+        {"Precision", "precision", NN_METRIC_PRECISION},
+        {"Recall", "recall", NN_METRIC_RECALL},
+        {"AUC", "auc", NN_METRIC_AUC},
+        {"RootMeanSquaredError", "root_mean_squared_error", NN_METRIC_ROOT_MEAN_SQUARED_ERROR},
+        {"LogCoshError", "logcosh", NN_METRIC_LOG_COSH},
+        {"KLDivergence", "kl_divergence", NN_METRIC_KL_DIVERGENCE},
+        {"BinaryAccuracy", "binary_accuracy", NN_METRIC_BINARY_ACCURACY},
+    };
+    nn_metric metric;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        cr_assert_eq(nn_metric_parse(cases[i].given, &binary, &metric), NN_OK, "%s: %s",
+                     cases[i].given, nn_error_message());
+        cr_expect_str_eq(metric.name, cases[i].logged, "%s logs as %s, got %s", cases[i].given,
+                         cases[i].logged, metric.name);
+        cr_expect_eq(metric.kind, cases[i].kind, "%s", cases[i].given);
+        cr_expect(nn_metric_is_plain(&metric, &binary), "%s is saved by its name", cases[i].given);
+    }
+    cr_assert_eq(nn_metric_parse("SparseCategoricalAccuracy", &sparse, &metric), NN_OK);
+    cr_expect_str_eq(metric.name, "sparse_categorical_accuracy");
+    /* The label check names the metric as it was given. */
+    cr_assert_eq(nn_metric_parse("CategoricalAccuracy", &sparse, &metric), NN_ERR_ARGUMENT);
+    MESSAGE_HAS("metric 'CategoricalAccuracy' reads labels of the output's shape");
+    cr_assert_eq(nn_metric_parse("Precisionn", &binary, &metric), NN_ERR_ARGUMENT);
+    MESSAGE_HAS("unknown metric 'Precisionn'; expected one of 'accuracy', ");
+    MESSAGE_HAS("or a metric class such as 'Precision' or 'AUC'");
+}
+
 Test(metrics, refuses_labels_of_the_other_layout)
 {
     /* The sparse loss takes one class id per row, the others labels of the output's shape;
@@ -676,6 +710,7 @@ Test(metrics, auc_counts_buckets_and_adds_trapezoids)
     nn_loss bce = {BCE, false, 0.0, 1.0};
     nn_metric metric;
     cr_assert_eq(nn_metric_parse("AUC", &bce, &metric), NN_OK);
+    cr_assert_str_eq(metric.name, "auc", "Keras' 'AUC' is the class, logged as auc");
     cr_assert_eq(nn_metric_curve_thresholds(&metric), 200);
     cr_assert_eq(nn_metric_set_thresholds(&metric, 1), NN_ERR_ARGUMENT);
     cr_assert_eq(nn_metric_set_thresholds(&metric, 7), NN_OK);

@@ -299,7 +299,9 @@ t.test("AUC: Keras' thresholds and trapezoids, over the whole run, in files", fu
   for _, device in ipairs(devices) do
     for _, count in ipairs{200, 3, 10} do
       local metric = count == 200 and 'AUC' or nn.metrics.AUC{num_thresholds = count, name = 'auc_n'}
-      local model = identity_model(device, 1, 'binary_crossentropy', {metric, 'auc'})
+      -- 'AUC' is the class, logged as auc: the default beside it takes another name.
+      local default = count == 200 and nn.metrics.AUC{name = 'default_auc'} or 'auc'
+      local model = identity_model(device, 1, 'binary_crossentropy', {metric, default})
       local want = keras_auc(p, labels, count)
       for _, batch_size in ipairs{60, 7} do
         local _, auc, default = model:evaluate(xs, ys, {verbose = 0, batch_size = batch_size})
@@ -383,6 +385,36 @@ t.test('a mask that reaches a new loss: the mean over the kept steps', function(
       t.near(masked_loss, plain_loss * 12 / kept, 1e-5, device .. ': ' .. loss .. ' under a mask')
     end
   end
+end)
+
+t.test("a metric class name given as a string is the class at its defaults, named as Keras logs it", function()
+  -- Keras: metrics=['AUC', 'Precision'] log auc and precision, the names nn.metrics.X{} has.
+  local sparse_classes = {SparseCategoricalAccuracy = true, SparseTopKCategoricalAccuracy = true}
+  local names = {}
+  for class_name in pairs(nn.metrics) do names[#names + 1] = class_name end
+  table.sort(names)
+  for _, class_name in ipairs(names) do
+    local loss = sparse_classes[class_name] and 'sparse_categorical_crossentropy' or 'mse'
+    local by_string = identity_model('cpu', 2, loss, {class_name})
+    local by_object = identity_model('cpu', 2, loss, {nn.metrics[class_name]{}})
+    t.eq(by_string.metrics_names[2], nn.metrics[class_name]{}.name, "'" .. class_name .. "' logs as the class does")
+    t.eq(by_string.metrics_names[2], by_object.metrics_names[2], class_name)
+  end
+  local model = identity_model('cpu', 2, 'binary_crossentropy',
+                               {'AUC', 'Precision', 'Recall', 'RootMeanSquaredError'})
+  t.eq(table.concat(model.metrics_names, ','), 'loss,auc,precision,recall,root_mean_squared_error',
+       'the names Keras logs')
+  local values = {model:evaluate(x, y, {verbose = 0})}
+  local objects = identity_model('cpu', 2, 'binary_crossentropy',
+                                 {nn.metrics.AUC{}, nn.metrics.Precision{}, nn.metrics.Recall{},
+                                  nn.metrics.RootMeanSquaredError{}})
+  local expected = {objects:evaluate(x, y, {verbose = 0})}
+  for i = 1, 5 do t.eq(values[i], expected[i], model.metrics_names[i] .. ' measures as the class') end
+  t.raises(function() identity_model('cpu', 2, 'mse', {'Precisionn'}) end,
+           "model:compile: unknown metric 'Precisionn'; expected one of 'accuracy'",
+           "or a metric class such as 'Precision' or 'AUC'")
+  t.raises(function() identity_model('cpu', 2, 'sparse_categorical_crossentropy', {'CategoricalAccuracy'}) end,
+           "model:compile: metric 'CategoricalAccuracy' reads labels of the output's shape")
 end)
 
 t.test('a huber loss keeps its delta in a model file', function()
