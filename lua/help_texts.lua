@@ -811,8 +811,9 @@ local flow_params = {
   {'show_layer_names', "each layer's name: by default in .svg and .png files, not in text", default = 'nil', option = true},
   {'show_layer_activations', "the activation in a layer's label: Dense(128, relu)", default = 'true', option = true},
   {'show_trainable', 'mark each layer [trainable] or [frozen]', default = 'false', option = true},
-  {'expand_nested', 'accepted, changes nothing: a Sequential here holds no nested model, and a ' ..
-                    "wrapper's layer is always drawn: TimeDistributed(Dense(4))", default = 'false', option = true},
+  {'expand_nested', "accepted, changes nothing: a model given among a Sequential's layers " ..
+                    "joins with its layers, which are drawn one by one, and a wrapper's " ..
+                    'layer is always drawn: TimeDistributed(Dense(4))', default = 'false', option = true},
   {'rankdir', "'TB' only: the flow is drawn top to bottom", default = "'TB'", option = true},
   {'dpi', 'the resolution of a .png file (an error for other output)', default = '192', option = true}}
 doc(S .. 'plot', {call = 'model:plot{file=nil, charset=nil, show=false, show_shapes=true, ...}',
