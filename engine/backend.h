@@ -621,8 +621,8 @@ typedef struct nn_backend {
     void (*curve_counts)(double *counts, const float *pred, const float *labels, int64_t n,
                          int64_t thresholds);
     /* *penalty += l1·Σ|w| + l2·Σw² over weights (n); grad (n, or NULL) += its gradient.
-     * Activity regularizers use it too, on a layer's output (Keras 3 adds their penalty
-     * as it is, like a weight's). */
+     * Activity regularizers use it too, on a layer's output, with l1 and l2 divided by
+     * the batch's rows (nn_layer_activity_penalty). */
     void (*weight_penalty)(double *penalty, float *grad, const float *weights, size_t n,
                            nn_regularizer regularizer);
 

@@ -466,15 +466,20 @@ void nn_layer_activate_backward(nn_layer *layer, nn_exec *exec, float *dz, const
     exec->backend->activation_backward(layer->activation, dz, dy, x, y, n, axis_size);
 }
 
-void nn_layer_activity_penalty(nn_layer *layer, nn_exec *exec, const float *out,
-                               float *dout, size_t n)
+void nn_layer_activity_penalty(nn_layer *layer, nn_exec *exec, const nn_tensor *out,
+                               float *dout)
 {
     if (!nn_regularizer_active(&layer->activity_regularizer) || !exec->stats)
         return;
-    /* Keras 3 adds activity_regularizer(output) of the whole batch as it is, not divided
-     * by the batch size (Keras 2 divided): the weight penalty's formula, on the output. */
-    exec->backend->weight_penalty(&exec->stats->activity_penalty, dout, out, n,
-                                  layer->activity_regularizer);
+    /* Keras divides the penalty of a batch by its rows (tf.keras 2, and Keras 3 since
+     * keras-team/keras#22021), so neither the loss nor the gradient's strength depends on
+     * batch_size: the weight penalty's formula with both factors divided, which every
+     * backend runs as it is, gradient included. */
+    float rows = (float)out->shape.dims[0];
+    nn_regularizer per_row = {layer->activity_regularizer.l1 / rows,
+                              layer->activity_regularizer.l2 / rows};
+    exec->backend->weight_penalty(&exec->stats->activity_penalty, dout, nn_tensor_f32(out),
+                                  nn_tensor_count(out), per_row);
 }
 
 int nn_layer_declare_param(nn_layer *layer, const char *name, const nn_shape *shape,

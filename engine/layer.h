@@ -370,11 +370,11 @@ void nn_layer_activate_forward(nn_layer *layer, nn_exec *exec, float *out, size_
  * it, see nn_exec.doutput_is_preactivation). y is the forward output. dz may equal dy. */
 void nn_layer_activate_backward(nn_layer *layer, nn_exec *exec, float *dz, const float *dy,
                                 const float *y, size_t n, size_t axis_size);
-/* Adds the activity regularizer's penalty for out (n elements: the whole batch's output)
- * to exec->stats and, when dout is not NULL, its gradient to dout, as Keras 3 adds it (not
- * divided by the batch size). */
-void nn_layer_activity_penalty(nn_layer *layer, nn_exec *exec, const float *out,
-                               float *dout, size_t n);
+/* Adds the activity regularizer's penalty for out (the whole batch's output, rows along
+ * its first axis), divided by the batch's rows as Keras does, to exec->stats and, when
+ * dout (out's size) is not NULL, its gradient to dout. */
+void nn_layer_activity_penalty(nn_layer *layer, nn_exec *exec, const nn_tensor *out,
+                               float *dout);
 
 /* forward and backward with every shape checked: the public entry points for C callers
  * that drive layers themselves. input must match the shape the layer was built for (any

@@ -1403,8 +1403,7 @@ static void inference_activity_penalties(nn_model *model, nn_exec *exec)
         nn_layer *layer = model->layers[i];
         if (!nn_regularizer_active(&layer->activity_regularizer))
             continue;
-        const nn_tensor *out = model->outputs[i + 1];
-        nn_layer_activity_penalty(layer, exec, nn_tensor_f32(out), NULL, nn_tensor_count(out));
+        nn_layer_activity_penalty(layer, exec, model->outputs[i + 1], NULL);
     }
 }
 
@@ -1421,7 +1420,7 @@ static void last_layer_activity(nn_model *model, nn_exec *exec, float *dlogits)
     size_t n = nn_tensor_count(out);
     float *gradient = model->activity_gradient->data;
     backend->memory_zero(gradient, n * sizeof(float));
-    nn_layer_activity_penalty(layer, exec, nn_tensor_f32(out), gradient, n);
+    nn_layer_activity_penalty(layer, exec, out, gradient);
     if (layer->activation.kind != NN_ACTIVATION_LINEAR)
         backend->activation_backward(layer->activation, gradient, gradient, model->logits->data,
                                      nn_tensor_f32(out), n,
@@ -1597,9 +1596,8 @@ static nn_status backward(nn_model *model, nn_exec *exec)
         exec->doutput_is_preactivation = i == model->layer_count - 1 ||
                                          model->layers[i + 1]->applies_input_relu;
         if (i < model->layer_count - 1 && nn_regularizer_active(&layer->activity_regularizer))
-            nn_layer_activity_penalty(layer, exec, nn_tensor_f32(model->outputs[i + 1]),
-                                      nn_tensor_f32(model->doutputs[i + 1]),
-                                      nn_tensor_count(model->outputs[i + 1]));
+            nn_layer_activity_penalty(layer, exec, model->outputs[i + 1],
+                                      nn_tensor_f32(model->doutputs[i + 1]));
         if (i < first)
             continue;
         exec->mask = model->masks[i];

@@ -745,15 +745,18 @@ for class, spec in pairs(nn._initializer_arguments) do
     example = "nn.layers.Dense{4, kernel_initializer = nn.initializers." .. class .. "{}}"})
 end
 doc('nn.regularizers.l1', {call = 'nn.regularizers.l1([l1])',
-  text = 'Adds l1 * sum(|w|) to the loss. Also nn.regularizers.L1{0.01} or L1{l1=0.01}, as Keras.',
+  text = 'Adds l1 * sum(|w|) to the loss; as an activity_regularizer, l1 * sum(|output|) over the ' ..
+         "batch divided by the batch's rows, as Keras. Also nn.regularizers.L1{0.01} or L1{l1=0.01}.",
   params = {{'l1', 'the weight of the penalty', default = '0.01'}},
   example = 'nn.layers.Dense{4, kernel_regularizer = nn.regularizers.l1(0.001)}'})
 doc('nn.regularizers.l2', {call = 'nn.regularizers.l2([l2])',
-  text = 'Adds l2 * sum(w^2) to the loss. Also nn.regularizers.L2{0.01} or L2{l2=0.01}, as Keras.',
+  text = 'Adds l2 * sum(w^2) to the loss; as an activity_regularizer, l2 * sum(output^2) over the ' ..
+         "batch divided by the batch's rows, as Keras. Also nn.regularizers.L2{0.01} or L2{l2=0.01}.",
   params = {{'l2', 'the weight of the penalty', default = '0.01'}},
   example = 'nn.layers.Dense{4, kernel_regularizer = nn.regularizers.l2(0.01)}'})
 doc('nn.regularizers.l1_l2', {call = 'nn.regularizers.l1_l2{l1=0, l2=0}',
-  text = "Both penalties. A factor left out is 0, as Keras 3's L1L2; the name 'l1_l2' " ..
+  text = "Both penalties (an activity_regularizer's divided by the batch's rows, as Keras). " ..
+         "A factor left out is 0, as Keras 3's L1L2; the name 'l1_l2' " ..
          '(kernel_regularizer = \'l1_l2\') means 0.01 for both. By position too: L1L2{l1, l2}.',
   params = {{'l1', 'the weight of the l1 penalty', default = '0', option = true},
             {'l2', 'the weight of the l2 penalty', default = '0', option = true}},

@@ -1,5 +1,5 @@
-/* ActivityRegularization: passes its input through and adds l1·sum|x| + l2·sum(x²) of it
- * to the loss in training and evaluation, as Keras. The penalty is the activity
+/* ActivityRegularization: passes its input through and adds (l1·sum|x| + l2·sum(x²)) / rows
+ * of each batch to the loss in training and evaluation, as Keras. The penalty is the activity
  * regularizer every layer has (the model adds it and its gradient); this layer only sets
  * it from its own two arguments. */
 #include <stddef.h>
@@ -11,9 +11,9 @@
 
 static const nn_arg_spec activity_regularization_args[] = {
     {"l1", NN_ARG_FLOAT, ARG(activity_regularizer.l1), false, 0, 1e30, false, NULL, "0.0",
-     "Factor of the L1 penalty: l1 * sum(|x|) over the batch's inputs."},
+     "Factor of the L1 penalty: l1 * sum(|x|) over the batch's inputs, divided by its rows."},
     {"l2", NN_ARG_FLOAT, ARG(activity_regularizer.l2), false, 0, 1e30, false, NULL, "0.0",
-     "Factor of the L2 penalty: l2 * sum(x^2) over the batch's inputs."},
+     "Factor of the L2 penalty: l2 * sum(x^2) over the batch's inputs, divided by its rows."},
     {"name", NN_ARG_STRING, ARG(name), false, 0, 0, false, NULL, "None",
      "Name of the layer; by default 'activity_regularization', "
      "'activity_regularization_1', ..."},
@@ -31,8 +31,8 @@ static nn_status activity_regularization_build(nn_layer *layer, const nn_shape *
 {
     *output = *input;
     snprintf(layer->explanation, sizeof layer->explanation,
-             "unchanged: the input passes through, and %g * sum(|x|) + %g * sum(x^2) of it "
-             "joins the loss",
+             "unchanged: the input passes through, and (%g * sum(|x|) + %g * sum(x^2)) of it, "
+             "divided by the batch's rows, joins the loss",
              (double)layer->activity_regularizer.l1, (double)layer->activity_regularizer.l2);
     return NN_OK;
 }
@@ -63,9 +63,10 @@ static nn_status activity_regularization_backward(nn_layer *layer, nn_exec *exec
 const nn_layer_class nn_activity_regularization_class = {
     .name = "ActivityRegularization",
     .base_name = "activity_regularization",
-    .doc = "Leaves its input unchanged and adds a penalty on it to the loss: l1 * sum(|x|) + "
-           "l2 * sum(x^2), summed over the batch, in training and evaluation. Pushes the "
-           "activations of the layer before toward small or sparse values.",
+    .doc = "Leaves its input unchanged and adds a penalty on it to the loss: (l1 * sum(|x|) + "
+           "l2 * sum(x^2)) over the batch, divided by the batch's rows as Keras does, in "
+           "training and evaluation. Pushes the activations of the layer before toward small "
+           "or sparse values.",
     .example = "local model = nn.Sequential{\n"
                "  nn.layers.Dense{64, activation='relu', input_shape={20}},\n"
                "  nn.layers.ActivityRegularization{l1=1e-4},\n"

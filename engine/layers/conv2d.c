@@ -120,7 +120,7 @@ static const nn_arg_spec conv1d_args[] = {
     {"bias_regularizer", NN_ARG_REGULARIZER, ARG(bias_regularizer), false, 0, 0, false, NULL,  \
      "None", "Regularizer function applied to the bias vector."},                              \
     {"activity_regularizer", NN_ARG_REGULARIZER, ARG(base.activity_regularizer), false, 0, 0,  \
-     false, NULL, "None", "Regularizer function applied to the output of the layer."},         \
+     false, NULL, "None", NN_ACTIVITY_REGULARIZER_DOC},                                        \
     {"depthwise_constraint", NN_ARG_CONSTRAINT, ARG(kernel_constraint), false, 0, 0, false,    \
      NULL, "None", "Constraint function applied to the depthwise kernel after each update."},  \
     {"bias_constraint", NN_ARG_CONSTRAINT, ARG(bias_constraint), false, 0, 0, false, NULL,     \

@@ -32,7 +32,7 @@ static const nn_arg_spec embedding_args[] = {
     {"embeddings_regularizer", NN_ARG_REGULARIZER, ARG(embeddings_regularizer), false, 0, 0,
      false, NULL, "None", "Regularizer function applied to the embeddings matrix."},
     {"activity_regularizer", NN_ARG_REGULARIZER, ARG(base.activity_regularizer), false, 0, 0,
-     false, NULL, "None", "Regularizer function applied to the output of the layer."},
+     false, NULL, "None", NN_ACTIVITY_REGULARIZER_DOC},
     {"embeddings_constraint", NN_ARG_CONSTRAINT, ARG(embeddings_constraint), false, 0, 0,
      false, NULL, "None", "Constraint function applied to the embeddings matrix."},
     {"mask_zero", NN_ARG_BOOL, ARG(mask_zero), false, 0, 1, false, NULL, "False",

@@ -131,6 +131,11 @@ const nn_layer *nn_time_distributed_innermost(const nn_layer *layer);
          NULL, "None",                                                                        \
          "Shape of one input sample (without the batch axis), for the first layer."}
 
+/* The activity_regularizer argument's help, one text for every layer that takes it. */
+#define NN_ACTIVITY_REGULARIZER_DOC                                                            \
+    "Regularizer function applied to the output of the layer; its penalty joins the loss "     \
+    "divided by the batch's rows, as Keras."
+
 /* What the convolutions (Conv1D, Conv2D and their transposes) take after dilation_rate or
  * groups, in Keras' order, for a struct with the fields kernel_initializer, use_bias, ...;
  * kernel_doc describes the kernel's shape. */
@@ -148,7 +153,7 @@ const nn_layer *nn_time_distributed_innermost(const nn_layer *layer);
     {"bias_regularizer", NN_ARG_REGULARIZER, ARG(bias_regularizer), false, 0, 0, false, NULL,  \
      "None", "Regularizer function applied to the bias vector."},                              \
     {"activity_regularizer", NN_ARG_REGULARIZER, ARG(base.activity_regularizer), false, 0, 0,  \
-     false, NULL, "None", "Regularizer function applied to the output of the layer."},         \
+     false, NULL, "None", NN_ACTIVITY_REGULARIZER_DOC},                                        \
     {"kernel_constraint", NN_ARG_CONSTRAINT, ARG(kernel_constraint), false, 0, 0, false, NULL, \
      "None", "Constraint function applied to the kernel after each update."},                  \
     {"bias_constraint", NN_ARG_CONSTRAINT, ARG(bias_constraint), false, 0, 0, false, NULL,     \

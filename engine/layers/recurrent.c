@@ -72,7 +72,7 @@ typedef struct recurrent_layer {
     {"bias_regularizer", NN_ARG_REGULARIZER, ARG(bias_regularizer), false, 0, 0, false, NULL,  \
      "None", "Regularizer function applied to the bias vector."},                              \
     {"activity_regularizer", NN_ARG_REGULARIZER, ARG(base.activity_regularizer), false, 0, 0,  \
-     false, NULL, "None", "Regularizer function applied to the output of the layer."},         \
+     false, NULL, "None", NN_ACTIVITY_REGULARIZER_DOC},                                        \
     {"kernel_constraint", NN_ARG_CONSTRAINT, ARG(kernel_constraint), false, 0, 0, false, NULL, \
      "None", "Constraint function applied to the kernel."},                                    \
     {"recurrent_constraint", NN_ARG_CONSTRAINT, ARG(recurrent_constraint), false, 0, 0, false, \

@@ -55,7 +55,7 @@ typedef struct separable_conv2d_layer {
     {"bias_regularizer", NN_ARG_REGULARIZER, ARG(bias_regularizer), false, 0, 0, false, NULL,  \
      "None", "Regularizer function applied to the bias vector."},                              \
     {"activity_regularizer", NN_ARG_REGULARIZER, ARG(base.activity_regularizer), false, 0, 0,  \
-     false, NULL, "None", "Regularizer function applied to the output of the layer."},         \
+     false, NULL, "None", NN_ACTIVITY_REGULARIZER_DOC},                                        \
     {"depthwise_constraint", NN_ARG_CONSTRAINT, ARG(depthwise_constraint), false, 0, 0, false, \
      NULL, "None", "Constraint function applied to the depthwise kernel after each update."},  \
     {"pointwise_constraint", NN_ARG_CONSTRAINT, ARG(pointwise_constraint), false, 0, 0, false, \

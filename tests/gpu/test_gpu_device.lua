@@ -235,6 +235,36 @@ t.test("the last layer's activity penalty trains on the GPU as on the CPU", func
   end
 end)
 
+-- tests/lua/test_model.lua works these out on the CPU: Keras' documented 5.25 (the activity
+-- penalty 25 over 5 rows plus the kernel's 0.25), and a loss that does not depend on
+-- batch_size; one step with an activity penalty on a batch of 8 moves the weights as the CPU.
+t.test('the activity penalty is divided by the batch rows on the GPU as on the CPU', function()
+  local documented = nn.Sequential{L.Dense{5, kernel_initializer = 'ones', input_shape = {5},
+                                           kernel_regularizer = nn.regularizers.L1(0.01),
+                                           activity_regularizer = nn.regularizers.L2(0.01)}}
+  documented:to('gpu')
+  documented:compile{optimizer = nn.optimizers.SGD{learning_rate = 0}, loss = 'mse'}
+  t.near(documented:evaluate(nn.ones(5, 5) * 2, nn.ones(5, 5) * 10, {verbose = 0}), 5.25, 1e-6,
+         "Keras' documented example")
+  local x, y = nn.random.randn(8, 3), nn.random.randn(8, 2)
+  local function make(device)
+    nn.random.seed(11)
+    local model = nn.Sequential{
+      L.Dense{4, activation = 'tanh', activity_regularizer = nn.regularizers.l1(0.05),
+              input_shape = {3}},
+      L.ActivityRegularization{l2 = 0.2},
+      L.Dense{2, activity_regularizer = nn.regularizers.l1_l2(0.03, 0.3)}}
+    model:to(device)
+    model:compile{optimizer = nn.optimizers.SGD{learning_rate = 0.1}, loss = 'mse'}
+    return model
+  end
+  local model = make('gpu')
+  local whole = model:evaluate(x, y, {batch_size = 8, verbose = 0})
+  t.near(model:evaluate(x, y, {batch_size = 3, verbose = 0}), whole, 1e-6 * whole,
+         'batch_size 3 against 8')
+  expect_same_step(make, x, y, 'one step: ')
+end)
+
 t.test('global pooling layers train on the GPU as on the CPU', function()
   for _, data_format in ipairs{'channels_last', 'channels_first'} do
     local function make(device)

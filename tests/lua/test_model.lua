@@ -183,10 +183,10 @@ t.test('an error inside a callback reaches the caller and the model stays usable
 end)
 
 -- An activity regularizer's penalty joins the loss once, in fit and in evaluate alike (Keras
--- 3 adds the layers' losses to test steps too): with a learning rate too small to move a
--- weight, both are the data loss plus l2 · sum(out²) over the whole batch (Keras 3 does not
--- divide it by the batch size; Keras 2 did).
-t.test('fit and evaluate count an activity penalty once in the loss', function()
+-- 3 adds the layers' losses to test steps too), divided by the batch's rows as Keras does
+-- (tf.keras 2, and Keras 3 since keras-team/keras#22021): with a learning rate too small to
+-- move a weight, each is the data loss plus l2 · sum(out²) / rows, whatever batch_size is.
+t.test('fit and evaluate count an activity penalty once, divided by the batch rows', function()
   nn.random.seed(5)
   local first = L.Dense{4, activity_regularizer = nn.regularizers.l2(1), input_shape = {3}}
   local model = nn.Sequential{first, L.Dense{2}}
@@ -195,11 +195,109 @@ t.test('fit and evaluate count an activity penalty once in the loss', function()
   local difference = model:predict(x, {verbose = 0}) - y
   local data = (difference * difference):mean()
   local out = first(x)
-  local penalty = (out * out):sum()
-  t.near(model:evaluate(x, y, {verbose = 0}), data + penalty, 1e-5 * (data + penalty), 'evaluate loss')
-  t.near(model:test_on_batch(x, y), data + penalty, 1e-5 * (data + penalty), 'test_on_batch loss')
+  local expected = data + (out * out):sum() / 8
+  local tolerance = 1e-5 * expected
+  t.near(model:evaluate(x, y, {verbose = 0}), expected, tolerance, 'evaluate loss')
+  t.near(model:test_on_batch(x, y), expected, tolerance, 'test_on_batch loss')
   local loss = model:fit(x, y, {epochs = 1, batch_size = 8, verbose = 0}).history.loss[1]
-  t.near(loss, data + penalty, 1e-5 * (data + penalty), 'training loss')
+  t.near(loss, expected, tolerance, 'training loss')
+  -- Halves of 4 rows: each batch's penalty over 4, so the mean over rows is unchanged.
+  t.near(model:fit(x, y, {epochs = 1, batch_size = 4, shuffle = false, verbose = 0}).history.loss[1],
+         expected, tolerance, 'training loss, batch_size 4')
+  local top, top_out = x:slice(1, 4), out:slice(1, 4)
+  local top_difference = difference:slice(1, 4)
+  t.near(model:test_on_batch(top, y:slice(1, 4)),
+         (top_difference * top_difference):mean() + (top_out * top_out):sum() / 4, tolerance,
+         'test_on_batch of 4 rows')
+end)
+
+-- The reported loss must not depend on batch_size: the same 8 rows evaluated 8, 4, 3 (a
+-- last batch of 2) and 1 at a time, with every kind of activity penalty (a layer's l1 and
+-- l1_l2, the ActivityRegularization layer's l2, the last layer's), on the CPU and the
+-- emulated device.
+t.test('evaluate gives the same loss with an activity penalty for any batch_size', function()
+  local x, y = nn.random.randn(8, 3), nn.random.randn(8, 2)
+  for _, device in ipairs{'cpu', 'emulated'} do
+    nn.random.seed(11)
+    local model = nn.Sequential{
+      L.Dense{4, activation = 'tanh', activity_regularizer = nn.regularizers.l1(0.05),
+              input_shape = {3}},
+      L.ActivityRegularization{l2 = 0.2},
+      L.Dense{3, activity_regularizer = nn.regularizers.l1_l2(0.03, 0.1)},
+      L.Dense{2, activity_regularizer = nn.regularizers.l2(0.3)}}
+    model:to(device)
+    model:compile{optimizer = nn.optimizers.SGD{learning_rate = 0}, loss = 'mse'}
+    local whole = model:evaluate(x, y, {batch_size = 8, verbose = 0})
+    for _, batch_size in ipairs{4, 3, 1} do
+      t.near(model:evaluate(x, y, {batch_size = batch_size, verbose = 0}), whole, 1e-6 * whole,
+             device .. ': batch_size ' .. batch_size .. ' against 8')
+    end
+    t.near(model:fit(x, y, {epochs = 1, batch_size = 4, shuffle = false, verbose = 0})
+             .history.loss[1], whole, 1e-6 * whole, device .. ': fit at batch_size 4')
+  end
+end)
+
+-- Keras' documented example (keras-team/keras#22018): Dense(5, kernel_initializer='ones',
+-- kernel_regularizer=L1(0.01), activity_regularizer=L2(0.01)) on ones(5, 5) * 2 has
+-- layer losses 5.25: each output is 10, so the activity penalty is 0.01 · 25 · 100 / 5 = 5
+-- and the kernel's 0.01 · 25 = 0.25. With labels equal to the output the mse is 0 and the
+-- loss evaluate reports is those penalties alone.
+t.test("Keras' documented activity penalty: 5.25 for Dense(5) on ones(5, 5) * 2", function()
+  for _, device in ipairs{'cpu', 'emulated'} do
+    local model = nn.Sequential{L.Dense{5, kernel_initializer = 'ones', input_shape = {5},
+                                        kernel_regularizer = nn.regularizers.L1(0.01),
+                                        activity_regularizer = nn.regularizers.L2(0.01)}}
+    model:to(device)
+    model:compile{optimizer = nn.optimizers.SGD{learning_rate = 0}, loss = 'mse'}
+    local x, y = nn.ones(5, 5) * 2, nn.ones(5, 5) * 10
+    t.near(model:evaluate(x, y, {verbose = 0}), 5.25, 1e-6, device .. ': evaluate')
+    t.near(model:evaluate(x, y, {batch_size = 2, verbose = 0}), 5.25, 1e-6,
+           device .. ': evaluate, batch_size 2')
+    t.near(model:test_on_batch(x, y), 5.25, 1e-6, device .. ': test_on_batch')
+  end
+end)
+
+-- The gradient training follows is the derivative of the loss evaluate reports: one SGD(1)
+-- step moves each weight by minus its gradient, which central differences of evaluate
+-- check, with activity penalties on a hidden layer, an ActivityRegularization and the last
+-- layer. A gradient left summed over the 6 rows beside a loss divided by them (or the
+-- reverse) would be 6 times too strong or too weak.
+t.test('the activity penalty gradient matches finite differences of the loss', function()
+  local x, y = nn.random.randn(6, 2), nn.random.randn(6, 2)
+  for _, device in ipairs{'cpu', 'emulated'} do
+    nn.random.seed(21)
+    local model = nn.Sequential{
+      L.Dense{3, activation = 'tanh', input_shape = {2},
+              activity_regularizer = nn.regularizers.l1_l2(0.05, 0.3)},
+      L.ActivityRegularization{l2 = 0.4},
+      L.Dense{2, activity_regularizer = nn.regularizers.l2(0.5)}}
+    model:to(device)
+    local weights = model:get_weights()
+    local function loss_at(w)
+      model:set_weights(w)
+      return model:evaluate(x, y, {verbose = 0})
+    end
+    model:compile{optimizer = nn.optimizers.SGD{learning_rate = 1}, loss = 'mse'}
+    model:set_weights(weights)
+    model:train_on_batch(x, y)
+    local stepped = model:get_weights()
+    local h, worst = 1e-2, 0
+    for i, w in ipairs(weights) do
+      local before, after = w:flatten(), stepped[i]:flatten()
+      for k = 1, w.size do
+        local probe = {}
+        for j, other in ipairs(weights) do probe[j] = other:clone() end
+        local flat = probe[i]:reshape(w.size)
+        flat[k] = before[k] + h
+        local up = loss_at(probe)
+        flat[k] = before[k] - h
+        local down = loss_at(probe)
+        local numeric, trained = (up - down) / (2 * h), before[k] - after[k]
+        worst = math.max(worst, math.abs(numeric - trained) / (1e-2 + math.abs(numeric)))
+      end
+    end
+    t.truthy(worst < 3e-3, device .. ': worst relative gradient error ' .. worst)
+  end
 end)
 
 -- The last layer's activity penalty moves the weights too: its gradient goes through the
