@@ -5,6 +5,7 @@
 #include <cblas.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 nn_status nn_shape_broadcast(const nn_shape *a, const nn_shape *b, nn_shape *out)
@@ -155,6 +156,16 @@ static nn_status host_binary(nn_tensor **out, nn_binary_op op, const nn_tensor *
     return NN_OK;
 }
 
+/* Whether the whole number s is a value of the integer dtype. */
+static bool holds(nn_dtype dtype, double s)
+{
+    switch (dtype) {
+    case NN_DTYPE_U8: return s >= 0 && s <= UINT8_MAX;
+    case NN_DTYPE_I32: return s >= INT32_MIN && s <= INT32_MAX;
+    default: return true; /* int64: every whole number below NN_SCALAR_WHOLE_LIMIT */
+    }
+}
+
 static nn_status host_scalar(nn_tensor **out, nn_binary_op op, const nn_tensor *a, double s,
                            bool scalar_first)
 {
@@ -166,7 +177,10 @@ static nn_status host_scalar(nn_tensor **out, nn_binary_op op, const nn_tensor *
     else if (a->dtype != NN_DTYPE_F32 && integral &&
              (op == NN_BINARY_ADD || op == NN_BINARY_SUBTRACT || op == NN_BINARY_MULTIPLY ||
               op == NN_BINARY_MINIMUM || op == NN_BINARY_MAXIMUM))
-        dtype = a->dtype;
+        /* A number the dtype cannot hold widens the result, so that max(uint8, 300) is
+         * 300, not 255 (NumPy 1 widens too; NumPy 2 refuses). */
+        dtype = holds(a->dtype, s) ? a->dtype : holds(NN_DTYPE_I32, s) ? NN_DTYPE_I32
+                                                                       : NN_DTYPE_I64;
     else
         dtype = NN_DTYPE_F32;
     NN_TRY(nn_tensor_create(out, dtype, &a->shape));
@@ -304,7 +318,8 @@ typedef struct unary_function {
 } unary_function;
 
 static double square(double x) { return x * x; }
-static double relu(double x) { return x > 0 ? x : 0; }
+/* NaN stays NaN, as the ReLU layer keeps it (x < 0 is false for NaN). */
+static double relu(double x) { return x < 0 ? 0 : x; }
 static double sigmoid(double x) { return 1.0 / (1.0 + exp(-x)); }
 /* Halves go to the even neighbour, as NumPy's round (C's round takes them away from 0). */
 static double round_half_even(double x) { return nearbyint(x); }
@@ -884,20 +899,23 @@ nn_status nn_tensor_concatenate(nn_tensor **out, const nn_tensor *const *parts, 
                                 int axis)
 {
     *out = NULL;
-    if (count < 1 || count > NN_MAX_JOINED)
-        return nn_error(NN_ERR_ARGUMENT, "expected 1 to %d tensors to join, got %d",
-                        NN_MAX_JOINED, count);
-    const nn_tensor *host[NN_MAX_JOINED];
-    nn_tensor *copies[NN_MAX_JOINED] = {NULL};
-    nn_status status = NN_OK;
+    if (count < 1)
+        return nn_error(NN_ERR_ARGUMENT, "nothing to join: expected one tensor or more");
+    const nn_tensor **host = calloc((size_t)count, sizeof *host);
+    nn_tensor **copies = calloc((size_t)count, sizeof *copies);
+    nn_status status = host && copies ? NN_OK
+                                      : nn_error(NN_ERR_MEMORY, "out of memory joining %d tensors",
+                                                 count);
     for (int p = 0; p < count && status == NN_OK; p++)
         status = on_host(parts[p], &host[p], &copies[p]);
     if (status == NN_OK)
         status = host_concatenate(out, host, count, axis);
     if (status == NN_OK)
         status = back_to(out, parts[0]);
-    for (int p = 0; p < count; p++)
+    for (int p = 0; copies && p < count; p++)
         nn_tensor_free(copies[p]);
+    free(copies);
+    free(host);
     return status;
 }
 
@@ -905,9 +923,8 @@ nn_status nn_tensor_stack(nn_tensor **out, const nn_tensor *const *parts, int co
 {
     char first_text[128], text[128];
     *out = NULL;
-    if (count < 1 || count > NN_MAX_JOINED)
-        return nn_error(NN_ERR_ARGUMENT, "expected 1 to %d tensors to stack, got %d",
-                        NN_MAX_JOINED, count);
+    if (count < 1)
+        return nn_error(NN_ERR_ARGUMENT, "nothing to stack: expected one tensor or more");
     for (int p = 1; p < count; p++)
         if (!nn_shape_equal(&parts[p]->shape, &parts[0]->shape))
             return nn_error(NN_ERR_SHAPE, "tensor %d has shape %s and tensor 1 %s; stacked "
@@ -917,7 +934,9 @@ nn_status nn_tensor_stack(nn_tensor **out, const nn_tensor *const *parts, int co
     nn_shape shape;
     NN_TRY(nn_shape_expand_dims(&parts[0]->shape, axis, &shape));
     /* Each part gains an axis of size 1 (a view), and the views are joined along it. */
-    nn_tensor *views[NN_MAX_JOINED] = {NULL};
+    nn_tensor **views = calloc((size_t)count, sizeof *views);
+    if (!views)
+        return nn_error(NN_ERR_MEMORY, "out of memory stacking %d tensors", count);
     nn_status status = NN_OK;
     for (int p = 0; p < count && status == NN_OK; p++)
         status = nn_tensor_reshape(&views[p], parts[p], &shape);
@@ -926,6 +945,7 @@ nn_status nn_tensor_stack(nn_tensor **out, const nn_tensor *const *parts, int co
                                        axis < 0 ? axis + shape.ndim : axis);
     for (int p = 0; p < count; p++)
         nn_tensor_free(views[p]);
+    free(views);
     return status;
 }
 

@@ -39,8 +39,9 @@ typedef enum nn_reduce_op {
 nn_status nn_tensor_binary(nn_tensor **out, nn_binary_op op, const nn_tensor *a,
                            const nn_tensor *b);
 /* out = a op s (or s op a when scalar_first). An integer-valued s within
- * ±NN_SCALAR_WHOLE_LIMIT keeps an integer tensor's dtype for +, -, *, max and min, and is
- * applied in whole numbers; otherwise the result is float32. */
+ * ±NN_SCALAR_WHOLE_LIMIT keeps an integer tensor's dtype for +, -, *, max and min when the
+ * dtype holds s (else the result widens to int32 or int64), and is applied in whole
+ * numbers; otherwise the result is float32. */
 #define NN_SCALAR_WHOLE_LIMIT 9e15 /* below 2^53, so every integer within is a double */
 nn_status nn_tensor_scalar(nn_tensor **out, nn_binary_op op, const nn_tensor *a, double s,
                            bool scalar_first);
@@ -77,8 +78,6 @@ nn_status nn_shape_permutation(const nn_shape *shape, const int *axes, int count
  * (NumPy's transpose and .T). */
 nn_status nn_tensor_transpose(nn_tensor **out, const nn_tensor *a, const int *axes, int count);
 
-/* The most tensors one concatenate or stack joins. */
-#define NN_MAX_JOINED 256
 /* The parts joined along an existing axis; their shapes agree on every other axis. The
  * dtype is what their arithmetic would give (float32 over integers, the wider integer). */
 nn_status nn_tensor_concatenate(nn_tensor **out, const nn_tensor *const *parts, int count,

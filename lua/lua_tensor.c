@@ -905,33 +905,38 @@ static int tensor_transpose(lua_State *L)
 }
 
 /* The tensors of the list at index 1 (tensors or tables of numbers), for concatenate and
- * stack; anchored in a table pushed on the stack. */
-static int check_parts(lua_State *L, const nn_tensor **parts, const char *function)
+ * stack: an array in a userdata pushed on the stack, the entries anchored in a table
+ * pushed below it (a list of any length takes two stack slots). */
+static const nn_tensor **check_parts(lua_State *L, int *count, const char *function)
 {
     if (!lua_istable(L, 1) || nn_lua_test_tensor(L, 1))
         nn_lua_error(L, "%s: expected a list of tensors such as {a, b}, got %s", function,
                      nn_lua_typename(L, 1));
-    lua_Integer count = luaL_len(L, 1);
-    if (count < 1 || count > NN_MAX_JOINED)
-        nn_lua_error(L, "%s: expected 1 to %d tensors in the list, got %lld", function,
-                     NN_MAX_JOINED, (long long)count);
-    for (int i = 1; i <= (int)count; i++) {
+    lua_Integer length = luaL_len(L, 1);
+    if (length < 1 || length > INT_MAX)
+        nn_lua_error(L, "%s: expected a list of one tensor or more, got %lld entries", function,
+                     (long long)length);
+    *count = (int)length;
+    lua_createtable(L, *count, 0);
+    int anchors = lua_gettop(L);
+    const nn_tensor **parts = lua_newuserdatauv(L, (size_t)*count * sizeof *parts, 0);
+    for (int i = 1; i <= *count; i++) {
         char what[32];
         snprintf(what, sizeof what, "entry %d", i);
         lua_geti(L, 1, i);
         parts[i - 1] = nn_lua_to_tensor(L, lua_gettop(L), function, what);
+        lua_rawseti(L, anchors, i); /* keeps a converted table's tensor alive */
     }
-    return (int)count;
+    return parts;
 }
 
 /* nn.concatenate({a, b, ...} [, axis]): joined along an existing axis (default 0). */
 static int l_concatenate(lua_State *L)
 {
     const char *function = "nn.concatenate";
-    int axis = check_axis(L, 2, 0, function);
+    int axis = check_axis(L, 2, 0, function), count;
     lua_settop(L, 1);
-    const nn_tensor *parts[NN_MAX_JOINED];
-    int count = check_parts(L, parts, function);
+    const nn_tensor **parts = check_parts(L, &count, function);
     nn_tensor **slot = nn_lua_new_tensor_slot(L);
     nn_lua_check(L, nn_tensor_concatenate(slot, parts, count, axis), function);
     return 1;
@@ -941,10 +946,9 @@ static int l_concatenate(lua_State *L)
 static int l_stack(lua_State *L)
 {
     const char *function = "nn.stack";
-    int axis = check_axis(L, 2, 0, function);
+    int axis = check_axis(L, 2, 0, function), count;
     lua_settop(L, 1);
-    const nn_tensor *parts[NN_MAX_JOINED];
-    int count = check_parts(L, parts, function);
+    const nn_tensor **parts = check_parts(L, &count, function);
     nn_tensor **slot = nn_lua_new_tensor_slot(L);
     nn_lua_check(L, nn_tensor_stack(slot, parts, count, axis), function);
     return 1;
@@ -982,6 +986,21 @@ static int tensor_squeeze(lua_State *L)
     return push_view(L, &shape, function);
 }
 
+/* max(t, bound) or min(t, bound) for the number at `bound`, pushed: exact for an int64
+ * tensor and any Lua integer, as the operators are. */
+static nn_tensor *clip_side(lua_State *L, const nn_tensor *tensor, int bound, nn_binary_op op,
+                            const char *function)
+{
+    nn_tensor *whole = push_whole_operand(L, tensor, bound, function);
+    nn_tensor **slot = nn_lua_new_tensor_slot(L);
+    if (whole)
+        nn_lua_check(L, nn_tensor_binary(slot, op, tensor, whole), function);
+    else
+        nn_lua_check(L, nn_tensor_scalar(slot, op, tensor, lua_tonumber(L, bound), false),
+                     function);
+    return *slot;
+}
+
 /* t:clip(low, high): every element held within [low, high]; nil leaves that side open,
  * as NumPy's None. NaN stays NaN. */
 static int tensor_clip(lua_State *L)
@@ -997,20 +1016,12 @@ static int tensor_clip(lua_State *L)
     if (!lua_isnoneornil(L, 2) && !lua_isnoneornil(L, 3) && lua_tonumber(L, 2) > lua_tonumber(L, 3))
         nn_lua_error(L, "%s: the lower bound %g is above the upper bound %g", function,
                      lua_tonumber(L, 2), lua_tonumber(L, 3));
-    nn_tensor *result = NULL, *step = NULL;
-    nn_status status = NN_OK;
+    lua_settop(L, 3); /* the results go above the bounds, which keep their places */
+    nn_tensor *result = tensor;
     if (!lua_isnoneornil(L, 2))
-        status = nn_tensor_scalar(&step, NN_BINARY_MAXIMUM, tensor, lua_tonumber(L, 2), false);
-    if (status == NN_OK && !lua_isnoneornil(L, 3))
-        status = nn_tensor_scalar(&result, NN_BINARY_MINIMUM, step ? step : tensor,
-                                  lua_tonumber(L, 3), false);
-    if (status == NN_OK && !result) {
-        result = step;
-        step = NULL;
-    }
-    nn_tensor_free(step);
-    nn_lua_check(L, status, function);
-    nn_lua_push_tensor(L, result);
+        result = clip_side(L, result, 2, NN_BINARY_MAXIMUM, function);
+    if (!lua_isnoneornil(L, 3))
+        result = clip_side(L, result, 3, NN_BINARY_MINIMUM, function);
     return 1;
 }
 

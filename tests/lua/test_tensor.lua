@@ -335,6 +335,29 @@ t.test('element math: round halves to even, clip keeps NaN, softmax along an axi
   same_list(columns, {{0.5, 0.5}, {0.5, 0.5}})
 end)
 
+t.test('long lists join, and clip and relu keep what NumPy keeps', function()
+  -- more entries than a C function's 20 guaranteed stack slots (300 overran them once)
+  local ones, rows = {}, {}
+  for i = 1, 300 do ones[i] = nn.ones(1); rows[i] = {i} end
+  t.eq(tostring(nn.concatenate(ones).shape), '(300,)')
+  t.eq(nn.concatenate(ones):sum(), 300.0)
+  t.eq(tostring(nn.stack(ones).shape), '(300, 1)')
+  local joined = nn.concatenate(rows)
+  t.eq(joined[300], 300.0, 'tables converted and kept alive')
+  -- a bound beyond the dtype widens the result rather than saturating
+  local bytes = nn.tensor({200, 5}, 'uint8'):clip(300)
+  t.eq(bytes.dtype, 'int32')
+  same_list(bytes, {300, 300})
+  t.eq(nn.tensor({200, 5}, 'uint8'):clip(0, 100).dtype, 'uint8')
+  -- int64 bounds beyond 2^53 are exact, as the operators are
+  local big = nn.tensor({10000000000000001, 3}, 'int64'):clip(0, 10000000000000000)
+  t.eq(big.dtype, 'int64')
+  t.eq(big:tolist()[1], 10000000000000000)
+  local relu = nn.tensor{0 / 0, -1, 2}:relu():tolist()
+  t.truthy(relu[1] ~= relu[1], 'relu keeps NaN, as the ReLU layer')
+  t.eq(relu[2], 0.0)
+end)
+
 t.test('bad calls of the tensor ops name the function and what was expected', function()
   t.raises(function() nn.matmul(nn.zeros(2, 3), nn.zeros(2, 3)) end,
            'nn.matmul', '(2, 3) and (2, 3)', 'last axis')
@@ -345,7 +368,7 @@ t.test('bad calls of the tensor ops name the function and what was expected', fu
   t.raises(function() nn.zeros(2, 3):transpose(0, 2) end, 'axis 2 is out of range', '(2, 3)')
   t.raises(function() nn.zeros(2, 3):transpose(0.5, 1) end, 'must be an integer', '0.5')
   t.raises(function() nn.concatenate(nn.zeros(2)) end, 'nn.concatenate', 'list of tensors')
-  t.raises(function() nn.concatenate{} end, 'nn.concatenate', '1 to 256')
+  t.raises(function() nn.concatenate{} end, 'nn.concatenate', 'one tensor or more')
   t.raises(function() nn.concatenate{nn.zeros(2, 3), nn.zeros(3, 2)} end,
            'tensor 2 has shape (3, 2)', 'only along axis 0')
   t.raises(function() nn.concatenate{nn.zeros(2), true} end, 'entry 2', 'boolean')
