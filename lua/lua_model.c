@@ -71,6 +71,7 @@ static void add_model_layers(lua_State *L, nn_model *model, nn_model *inner,
         if (!model->input_declared)
             nn_lua_check(L, nn_model_declare_input(model, &sample), function);
     }
+    /* Every layer is checked before any joins, so that a refused model changes nothing. */
     for (int i = 0; i < inner->layer_count; i++) {
         nn_layer *layer = inner->layers[i];
         for (int j = 0; j < model->layer_count; j++)
@@ -83,7 +84,23 @@ static void add_model_layers(lua_State *L, nn_model *model, nn_model *inner,
                                 "\"%s\" has one of that name already; give the layers "
                                 "name='...' of their own",
                              function, inner->name, layer->name, model->name);
-        nn_lua_check(L, nn_model_add(model, layer), function);
+    }
+    int first = model->layer_count, popped_before = model->popped_count;
+    for (int i = 0; i < inner->layer_count; i++) {
+        if (nn_model_add(model, inner->layers[i]) == NN_OK)
+            continue;
+        /* A shape that does not fit: the layers that joined go again (nn_model_pop gives
+         * each back), and the message is the one nn_model_add left. */
+        char message[1024];
+        snprintf(message, sizeof message, "%s", nn_error_message());
+        while (model->layer_count > first) {
+            nn_layer *joined = NULL;
+            if (nn_model_pop(model, &joined) != NN_OK)
+                break;
+            nn_layer_release(joined);
+        }
+        model->popped_count = popped_before; /* their names were never the model's own */
+        nn_lua_error(L, "%s: %s", function, message);
     }
 }
 

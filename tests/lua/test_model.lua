@@ -701,8 +701,18 @@ t.test('a model among the layers brings its layers, shared, as a nested Keras mo
   t.eq(#head.trainable_weights, 2)
   t.raises(function() nn.Sequential{model, model} end, 'is in this model already')
   t.raises(function() nn.Sequential{nn.Sequential{}, L.Dense{3}} end, 'has no layers to add')
-  t.raises(function() nn.Sequential{L.Dense{3, input_shape = {16}}, model} end,
-           'cannot follow "dense"', '(None, 3)')
+  t.raises(function() nn.Sequential{L.Dense{3, input_shape = {16}, name = 'first'}, model} end,
+           'cannot follow "first"', '(None, 3)')
+  -- a refused model changes nothing: checked before any layer joins, or taken out again
+  local outer = nn.Sequential{L.Dense{4, input_shape = {3}, name = 'b'}}
+  local named = nn.Sequential{L.Dense{4, input_shape = {4}, name = 'a'}, L.Dense{3, name = 'b'}}
+  t.raises(function() outer:add(named) end, 'brings a layer named "b"')
+  t.eq(#outer.layers, 1)
+  local unbuilt = nn.Sequential{L.Dense{4, name = 'c'}, L.Conv2D{2, 3}}
+  t.raises(function() outer:add(unbuilt) end, 'cannot follow "c"')
+  t.eq(#outer.layers, 1)
+  outer:add(L.Dense{2})
+  t.eq(outer.layers[2].name, 'dense', 'names of layers taken out again are free')
   local other = nn.Sequential{L.Dense{2, input_shape = {3}}}
   t.raises(function() nn.Sequential{L.Dense{3, input_shape = {3}}, other} end,
            'brings a layer named "dense"', "name='...'")
