@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cell_source.h"
 #include "nn_lua.h"
 #include "notebook.h"
 #include "notebook_document.h"
@@ -85,44 +86,46 @@ static void create_arg_table(lua_State *L, char **argv, int argc, int script_ind
     lua_setglobal(L, "arg");
 }
 
-/* Whether the file at path is a Lua notebook (-- %% cells). One that cannot be read is
- * left to luaL_loadfile to report. */
-static bool is_lua_notebook(const char *path)
-{
-    FILE *file = fopen(path, "rb");
-    if (!file)
-        return false;
-    nn_text text;
-    nn_text_init(&text);
-    char chunk[65536];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, file)) > 0)
-        nn_text_append_n(&text, chunk, n);
-    fclose(file);
-    bool cells = !text.failed && text.data && nnsh_notebook_has_lua_cells(text.data, text.length);
-    nn_text_free(&text);
-    return cells;
-}
-
 /* A Lua notebook (a handout, a %save) runs cell by cell as the shell runs it: a cell
  * that ends in an expression prints its value, where a plain chunk would not compile. */
-static int run_notebook_script(lua_State *L, const char *path)
+static int run_notebook_script(lua_State *L, const char *text, size_t length, const char *name)
 {
     nnsh_session *session = nnsh_session_create(L, NNSH_SESSION_SCRIPT);
     if (!session) {
         fputs("nnsh: out of memory\n", stderr);
         return LUA_ERRMEM;
     }
-    nnsh_cell_status status = nnsh_session_run_file(session, path);
+    nnsh_cell_status status = nnsh_session_run_text(session, text, length, name);
     nnsh_session_free(session);
     return status == NNSH_CELL_FAILED ? LUA_ERRRUN : LUA_OK;
 }
 
 static int run_script(lua_State *L, const char *path, char **argv, int argc, int script_index)
 {
-    if (strcmp(path, "-") != 0 && is_lua_notebook(path))
-        return run_notebook_script(L, path);
-    if (luaL_loadfile(L, strcmp(path, "-") == 0 ? NULL : path) != LUA_OK) {
+    bool standard_input = strcmp(path, "-") == 0;
+    size_t length;
+    int cause;
+    /* Read whole first, so that a notebook is told from a plain script (standard input
+     * too); a file that cannot be read is left to luaL_loadfile to report. */
+    char *text = nnsh_read_source(path, &length, &cause);
+    int status;
+    if (text && nnsh_session_reads_as_cells(L, text, length)) {
+        status = run_notebook_script(L, text, length, standard_input ? "stdin" : path);
+        free(text);
+        return status;
+    }
+    if (standard_input && text) {
+        /* As lua reads a script from standard input: past a byte order mark, with a #!
+         * first line blanked (its newline kept, so line numbers stay). */
+        size_t start = length >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0 ? 3 : 0;
+        for (size_t i = start; i < length && text[start] == '#' && text[i] != '\n'; i++)
+            text[i] = ' ';
+        status = luaL_loadbufferx(L, text + start, length - start, "=stdin", NULL);
+    }
+    else
+        status = luaL_loadfile(L, standard_input ? NULL : path);
+    free(text);
+    if (status != LUA_OK) {
         fprintf(stderr, "nnsh: %s\n", lua_tostring(L, -1));
         lua_pop(L, 1);
         return LUA_ERRFILE;
@@ -133,25 +136,46 @@ static int run_script(lua_State *L, const char *path, char **argv, int argc, int
     return nnsh_run_chunk(L, count);
 }
 
-/* -e CODE: a chunk, or, when CODE is an expression (which is no statement), the
- * expression, whose values are printed as print prints them, so that
- * nnsh -e 'nn.zeros(2, 3).shape' shows (2, 3) as the shell would. */
+/* Calls the chunk at 1 and prints what it returns, as the shell shows a value: nothing
+ * for no value, nor for a lone nil that a call returned (upvalue 1: the code ends in a
+ * call). */
+static int call_and_print(lua_State *L)
+{
+    lua_call(L, 0, LUA_MULTRET);
+    int count = lua_gettop(L);
+    if (count == 0 || (count == 1 && lua_isnil(L, 1) && lua_toboolean(L, lua_upvalueindex(1))))
+        return 0;
+    lua_getglobal(L, "print");
+    lua_insert(L, 1);
+    lua_call(L, count, 0);
+    return 0;
+}
+
+/* -e CODE: an expression's values are printed, as the shell shows a cell's (nnsh -e
+ * 'nn.zeros(2, 3).shape' prints (2, 3)); a trailing ';' keeps them quiet; anything else
+ * runs as a chunk. An expression is code that compiles after `return`, with no wrapper
+ * its text could close. */
 static int run_string(lua_State *L, const char *code)
 {
-    if (luaL_loadbuffer(L, code, strlen(code), "=(command line)") == LUA_OK)
-        return nnsh_run_chunk(L, 0);
-    const char *expression = lua_pushfstring(
-        L, "local function show(...) if select('#', ...) > 0 then print(...) end end show(%s\n)",
-        code);
-    if (luaL_loadbuffer(L, expression, strlen(expression), "=(command line)") == LUA_OK) {
+    size_t length = strlen(code);
+    if (!nnsh_cell_ends_with_semicolon(code, length)) {
+        const char *expression = lua_pushfstring(L, "return %s\n", code);
+        int status = luaL_loadbuffer(L, expression, strlen(expression), "=(command line)");
         lua_remove(L, -2); /* the text */
-        lua_remove(L, -2); /* the chunk's message */
-        return nnsh_run_chunk(L, 0);
+        if (status == LUA_OK) {
+            lua_pushboolean(L, nnsh_cell_ends_with_call(code, length));
+            lua_pushcclosure(L, call_and_print, 1);
+            lua_insert(L, -2);
+            return nnsh_run_chunk(L, 1);
+        }
+        lua_pop(L, 1);
     }
-    lua_pop(L, 2); /* the expression's message and text: the chunk's tells what is wrong */
-    fprintf(stderr, "nnsh: %s\n", lua_tostring(L, -1));
-    lua_pop(L, 1);
-    return LUA_ERRSYNTAX;
+    if (luaL_loadbuffer(L, code, length, "=(command line)") != LUA_OK) {
+        fprintf(stderr, "nnsh: %s\n", lua_tostring(L, -1));
+        lua_pop(L, 1);
+        return LUA_ERRSYNTAX;
+    }
+    return nnsh_run_chunk(L, 0);
 }
 
 int main(int argc, char **argv)
@@ -163,9 +187,13 @@ int main(int argc, char **argv)
     int code_count = 0;
     for (int i = 1; i < argc && !script_index; i++) {
         if (strcmp(argv[i], "-e") == 0) {
-            if (i + 1 >= argc || code_count == 64) {
+            if (i + 1 >= argc) {
                 fputs("nnsh: -e needs an argument\n", stderr);
                 print_usage(stderr);
+                return 1;
+            }
+            if (code_count == 64) {
+                fputs("nnsh: at most 64 -e options; put the code in a script instead\n", stderr);
                 return 1;
             }
             code[code_count++] = argv[++i];

@@ -31,6 +31,7 @@ struct nnsh_session {
     lua_State *L;
     nnsh_session_mode mode;
     bool interactive; /* output and errors are written as they come (shell, script) */
+    int file_depth;   /* files running now, one inside another by %run */
     bool on_terminal; /* interactive, and standard output was a terminal at the start */
     nnsh_cell *cells; /* every cell so far, in order */
     int cell_count, cell_capacity;
@@ -250,12 +251,50 @@ nnsh_cell_status nnsh_session_run_code(nnsh_session *session, const char *source
     return NNSH_CELL_OK;
 }
 
+/* Where a file's code starts: after a byte order mark and a #! line (blanked up to its
+ * newline, so line numbers stay the file's), as lua skips them. */
+static size_t code_start(const char *text, size_t length)
+{
+    size_t at = length >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0 ? 3 : 0;
+    if (at < length && text[at] == '#')
+        while (at < length && text[at] != '\n')
+            at++;
+    return at;
+}
+
+bool nnsh_session_reads_as_cells(lua_State *L, const char *text, size_t length)
+{
+    size_t start = code_start(text, length);
+    text += start;
+    length -= start;
+    if (!nnsh_notebook_has_lua_cells(text, length))
+        return false;
+    nnsh_notebook_document document;
+    if (!nnsh_notebook_parse(&document, text, length, NNSH_NOTEBOOK_LUA))
+        return false;
+    /* A `-- %%` line inside a long string or a function is no cell boundary: then some
+     * cell is no chunk of its own, and the file is a plain script. */
+    bool cells = true;
+    for (int i = 0; i < document.part_count && cells; i++) {
+        const nnsh_notebook_part *part = &document.parts[i];
+        const char *code = text + part->code_start;
+        if (!part->is_cell || nnsh_command_is(code, part->code_length))
+            continue;
+        bool returns_value;
+        cells = compile(L, code, part->code_length, "=cell", part->code_line, true,
+                        &returns_value) == LUA_OK;
+        lua_pop(L, 1);
+    }
+    nnsh_notebook_document_free(&document);
+    return cells;
+}
+
 /* A Lua notebook (-- %% cells, as a handout or %save writes it) run cell by cell, each
  * showing its value as in the shell, so a cell that ends in an expression, which is no
- * statement in a plain chunk, runs too. Stops at the first failing cell, unless it is
- * marked expect-error. */
+ * statement in a plain chunk, runs too; % commands run as in the shell. Stops at the first
+ * failing cell, unless it is marked expect-error. */
 static nnsh_cell_status run_cells(nnsh_session *session, const char *text, size_t length,
-                                  const char *chunk_name)
+                                  const char *name, const char *chunk_name)
 {
     nnsh_notebook_document document;
     if (!nnsh_notebook_parse(&document, text, length, NNSH_NOTEBOOK_LUA)) {
@@ -267,24 +306,57 @@ static nnsh_cell_status run_cells(nnsh_session *session, const char *text, size_
         const nnsh_notebook_part *part = &document.parts[i];
         if (!part->is_cell)
             continue;
-        status = nnsh_session_run_code(session, text + part->code_start, part->code_length,
-                                       chunk_name, part->code_line, true);
-        if (part->expect_error)
+        const char *code = text + part->code_start;
+        if (nnsh_command_is(code, part->code_length))
+            status = nnsh_command_run(session, code, part->code_length, name, part->code_line);
+        else
+            status = nnsh_session_run_code(session, code, part->code_length, chunk_name,
+                                           part->code_line, true);
+        if (part->expect_error && status == NNSH_CELL_FAILED)
             status = NNSH_CELL_OK;
     }
     nnsh_notebook_document_free(&document);
     return status;
 }
 
-nnsh_cell_status nnsh_session_run_file(nnsh_session *session, const char *path)
+enum { MOST_NESTED_FILES = 32 };
+
+nnsh_cell_status nnsh_session_run_text(nnsh_session *session, const char *text, size_t length,
+                                       const char *name)
 {
-    lua_State *L = session->L;
-    FILE *file = fopen(path, "rb");
-    if (!file) {
-        lua_pushfstring(L, "cannot open %s: %s", path, strerror(errno));
-        nnsh_session_fail(session, lua_tostring(L, -1));
-        lua_pop(L, 1);
+    if (session->file_depth >= MOST_NESTED_FILES) {
+        char message[160];
+        snprintf(message, sizeof message, "%s: files run %d deep (does a file %%run itself?)",
+                 name, MOST_NESTED_FILES);
+        nnsh_session_fail(session, message);
         return NNSH_CELL_FAILED;
+    }
+    char chunk_name[LUA_IDSIZE + 16];
+    if (strcmp(name, "stdin") == 0)
+        snprintf(chunk_name, sizeof chunk_name, "=stdin");
+    else
+        snprintf(chunk_name, sizeof chunk_name, "@%s", name);
+    session->file_depth++;
+    nnsh_cell_status status;
+    bool cells = nnsh_session_reads_as_cells(session->L, text, length);
+    size_t start = code_start(text, length);
+    if (cells)
+        status = run_cells(session, text + start, length - start, name, chunk_name);
+    else
+        status = nnsh_session_run_code(session, text + start, length - start, chunk_name, 1,
+                                       false);
+    session->file_depth--;
+    return status;
+}
+
+char *nnsh_read_source(const char *path, size_t *length, int *cause)
+{
+    bool standard_input = strcmp(path, "-") == 0;
+    FILE *file = standard_input ? stdin : fopen(path, "rb");
+    *length = 0;
+    if (!file) {
+        *cause = errno;
+        return NULL;
     }
     nn_text source;
     nn_text_init(&source);
@@ -293,28 +365,37 @@ nnsh_cell_status nnsh_session_run_file(nnsh_session *session, const char *path)
     while ((n = fread(chunk, 1, sizeof chunk, file)) > 0)
         nn_text_append_n(&source, chunk, n);
     /* The cause is fread's errno (EISDIR for a directory); fclose could change it. */
-    int cause = ferror(file) ? errno : source.failed ? ENOMEM : 0;
-    fclose(file);
-    nnsh_cell_status status = NNSH_CELL_FAILED;
-    if (cause) {
-        lua_pushfstring(L, "cannot read %s: %s", path, strerror(cause));
+    *cause = ferror(file) ? errno : source.failed ? ENOMEM : 0;
+    if (!standard_input)
+        fclose(file);
+    if (*cause || !source.data) {
+        if (!*cause) { /* an empty file */
+            nn_text_free(&source);
+            *length = 0;
+            return strdup("");
+        }
+        nn_text_free(&source);
+        return NULL;
+    }
+    *length = source.length;
+    return source.data; /* the caller frees it */
+}
+
+nnsh_cell_status nnsh_session_run_file(nnsh_session *session, const char *path)
+{
+    lua_State *L = session->L;
+    size_t length;
+    int cause;
+    char *text = nnsh_read_source(path, &length, &cause);
+    if (!text) {
+        lua_pushfstring(L, "cannot %s %s: %s", cause == ENOENT || cause == EACCES ? "open" : "read",
+                        path, strerror(cause));
         nnsh_session_fail(session, lua_tostring(L, -1));
         lua_pop(L, 1);
-    } else {
-        /* A #! first line is not Lua: blank it, keeping the line count. */
-        size_t skip = 0;
-        if (source.length > 0 && source.data[0] == '#')
-            skip = strcspn(source.data, "\n");
-        char chunk_name[LUA_IDSIZE + 16];
-        snprintf(chunk_name, sizeof chunk_name, "@%s", path);
-        const char *code = source.data ? source.data + skip : "";
-        if (nnsh_notebook_has_lua_cells(code, source.length - skip))
-            status = run_cells(session, code, source.length - skip, chunk_name);
-        else
-            status = nnsh_session_run_code(session, code, source.length - skip, chunk_name, 1,
-                                           false);
+        return NNSH_CELL_FAILED;
     }
-    nn_text_free(&source);
+    nnsh_cell_status status = nnsh_session_run_text(session, text, length, path);
+    free(text);
     return status;
 }
 
@@ -417,13 +498,19 @@ bool nnsh_session_is_interactive(const nnsh_session *session)
 /* ---- the session itself ---- */
 
 /* Creates the session environment (variables, In, Out) and loads shell.lua into it. */
-static bool open_environment(lua_State *L)
+static bool open_environment(lua_State *L, nnsh_session_mode mode)
 {
-    lua_newtable(L);
-    lua_newtable(L);
-    lua_pushglobaltable(L);
-    lua_setfield(L, -2, "__index");
-    lua_setmetatable(L, -2);
+    if (mode == NNSH_SESSION_SCRIPT) {
+        /* A script's cells share the globals, as a plain script's chunk does: _G.x,
+         * load and required modules see what a cell set. */
+        lua_pushglobaltable(L);
+    } else {
+        lua_newtable(L);
+        lua_newtable(L);
+        lua_pushglobaltable(L);
+        lua_setfield(L, -2, "__index");
+        lua_setmetatable(L, -2);
+    }
     lua_newtable(L);
     lua_setfield(L, -2, "In");
     lua_newtable(L);
@@ -455,7 +542,7 @@ nnsh_session *nnsh_session_create(lua_State *L, nnsh_session_mode mode)
     session->mode = mode;
     session->interactive = mode != NNSH_SESSION_NOTEBOOK;
     session->on_terminal = session->interactive && isatty(STDOUT_FILENO);
-    if (!open_environment(L)) {
+    if (!open_environment(L, mode)) {
         free(session);
         return NULL;
     }

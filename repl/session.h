@@ -76,9 +76,20 @@ nnsh_cell *nnsh_session_cell(nnsh_session *session, int position);
  * expression's value is shown and stored in Out and _. */
 nnsh_cell_status nnsh_session_run_code(nnsh_session *session, const char *source, size_t length,
                                        const char *chunk_name, int first_line, bool show_value);
-/* Runs a Lua file in the session environment (a #! first line is skipped); its
- * top-level locals become session variables. Used by %run and nnsh -i. */
+/* Runs a Lua file in the session environment (a byte order mark and a #! first line are
+ * skipped); its top-level locals become session variables. A Lua notebook (-- %% cells,
+ * each a chunk of its own) runs cell by cell, showing each cell's value. Used by %run,
+ * nnsh -i and nnsh FILE.lua for notebooks. path "-" reads standard input. */
 nnsh_cell_status nnsh_session_run_file(nnsh_session *session, const char *path);
+/* The same for a file's text, which `name` (a path, or "stdin") names in messages. */
+nnsh_cell_status nnsh_session_run_text(nnsh_session *session, const char *text, size_t length,
+                                       const char *name);
+/* Whether text is a Lua notebook whose cells each read as a chunk (or a % command): a
+ * `-- %%` line inside a long string or a function leaves the file a plain script. */
+bool nnsh_session_reads_as_cells(lua_State *L, const char *text, size_t length);
+/* The whole text of a file, or of standard input for "-" (malloc'd, NUL-terminated), or
+ * NULL with the errno in *cause. */
+char *nnsh_read_source(const char *path, size_t *length, int *cause);
 /* Text for the current cell's output (and stdout when interactive). */
 void nnsh_session_write(nnsh_session *session, const char *text, size_t length);
 void nnsh_session_printf(nnsh_session *session, const char *format, ...)

@@ -56,6 +56,30 @@ cmp -s out expected || fail "the saved session printed other values" out expecte
 "$nnsh" -e '' -i > shell.out 2>&1 <<<'%run lesson.lua'
 grep -q '(2, 3), 2' shell.out || fail "%run of a notebook did not show the last value" shell.out
 
+# A `-- %%` line inside a long string or a function is no cell boundary: such a file is a
+# plain script, as in lua.
+printf 'local s = [[\n-- %%%% inside a string\n]]\nprint(#s)\n' > in_string.lua
+[ "$("$nnsh" in_string.lua)" = 22 ] || fail "a marker inside a long string made a notebook"
+printf 'local function f()\n--%%%% a commented line\n  return 7\nend\nprint(f())\n' > in_function.lua
+[ "$("$nnsh" in_function.lua)" = 7 ] || fail "a marker inside a function made a notebook"
+
+# Cells share the real globals (as a plain script's chunk does), run % commands as the
+# shell does (as %save writes them), and come from standard input too; a byte order mark
+# and a #! line go before the first cell.
+printf -- '-- %%%%\nx = 5\n-- %%%%\n%%time y = x + 1\n-- %%%%\nprint(_G.x, load("return y")())\n' > globals.lua
+"$nnsh" globals.lua > out 2>err || fail "globals and a %% command in a notebook script" globals.lua err
+grep -q "^5	6$" out || fail "cells did not share the globals" out
+"$nnsh" - < lesson.lua > out 2>err || fail "a notebook on standard input" err
+grep -q '^(2, 3), 2$' out || fail "a notebook on standard input printed other values" out
+printf '\xEF\xBB\xBF#!/usr/bin/env nnsh\n-- %%%%\nx = 2\n-- %%%%\nx * 21\n' > bom.lua
+[ "$("$nnsh" bom.lua)" = 42 ] || fail "a notebook after a byte order mark and a #! line"
+
+# A notebook that runs itself stops at a depth, with a message, instead of overflowing.
+printf -- '-- %%%%\n%%run self.lua\n' > self.lua
+status=0
+"$nnsh" self.lua > out 2>err || status=$?
+[ "$status" -eq 1 ] && grep -q 'files run 32 deep' err || fail "a notebook running itself" err
+
 # A plain script (no -- %% line) is one chunk: its arguments are ..., a bare expression
 # is a syntax error as in lua.
 printf 'local first = ...\nprint(first)\n' > plain.lua
@@ -72,6 +96,16 @@ status=0
   fail "-e with two values after a statement"
 [ -z "$("$nnsh" -e 'local y = 1')" ] || fail "-e with a statement printed something"
 [ -z "$("$nnsh" -e '(function() end)()')" ] || fail "-e with a call returning nothing printed"
+[ "$("$nnsh" -e 'nn.ones(2):sum()')" = 2.0 ] || fail "-e with a call did not print its value"
+[ -z "$("$nnsh" -e 'nn.ones(2):sum();')" ] || fail "-e with a trailing ; printed a value"
+# code that would close a wrapper around it is no expression
+status=0
+"$nnsh" -e '1)  print(2' > out 2>err || status=$?
+[ "$status" -eq 1 ] && [ ! -s out ] || fail "-e '1)  print(2' ran" out err
+args=(); for i in $(seq 1 65); do args+=(-e "x = $i"); done
+status=0
+"$nnsh" "${args[@]}" 2>err || status=$?
+[ "$status" -eq 1 ] && grep -q 'at most 64 -e' err || fail "65 -e options" err
 status=0
 "$nnsh" -e 'x =' 2>err || status=$?
 [ "$status" -eq 1 ] && grep -q "unexpected symbol near <eof>" err || fail "-e with bad code" err
