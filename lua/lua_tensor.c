@@ -768,6 +768,34 @@ static int tensor_take(lua_State *L)
     return 1;
 }
 
+/* The axis at index as an int (negative counts from the end), or `absent` when there is
+ * none. The engine reports an axis out of range for the tensor; a Lua integer beyond any
+ * tensor's axes is refused here, as given rather than cut to an int, naming the shape it
+ * was meant for (NULL: not known yet). */
+static int check_axis(lua_State *L, int index, int absent, const nn_shape *shape,
+                      const char *function)
+{
+    if (lua_isnoneornil(L, index))
+        return absent;
+    int is_integer = 0;
+    lua_Integer axis = lua_tointegerx(L, index, &is_integer);
+    if (!is_integer && lua_type(L, index) == LUA_TNUMBER)
+        nn_lua_error(L, "%s: axis must be an integer (0 = first axis, -1 = last), got %g",
+                     function, lua_tonumber(L, index));
+    if (!is_integer)
+        nn_lua_error(L, "%s: axis must be an integer (0 = first axis, -1 = last), got %s",
+                     function, nn_lua_typename(L, index));
+    if (axis < -NN_MAX_DIMS - 1 || axis > NN_MAX_DIMS) {
+        char text[128];
+        if (shape)
+            nn_lua_error(L, "%s: axis %lld is out of range for a tensor of shape %s", function,
+                         (long long)axis, nn_shape_format(shape, text, sizeof text));
+        nn_lua_error(L, "%s: axis %lld is out of range for every tensor (at most %d axes)",
+                     function, (long long)axis, NN_MAX_DIMS);
+    }
+    return (int)axis;
+}
+
 static int reduce(lua_State *L, nn_reduce_op op, const char *function)
 {
     nn_tensor *tensor = nn_lua_check_tensor(L, 1, function);
@@ -785,26 +813,15 @@ static int reduce(lua_State *L, nn_reduce_op op, const char *function)
         return 1;
     }
     /* argmax/argmin default to the last axis: the class of each row of predictions. */
-    int is_integer = 0;
-    lua_Integer axis = lua_isnoneornil(L, 2) ? -1 : lua_tointegerx(L, 2, &is_integer);
-    if (!lua_isnoneornil(L, 2) && !is_integer)
-        nn_lua_error(L, "%s: axis must be an integer (0 = first axis, -1 = last), got %s",
-                     function, nn_lua_typename(L, 2));
+    int axis = check_axis(L, 2, -1, &tensor->shape, function);
     /* The one element of a scalar is at position 0, as NumPy's argmax of a 0-d array;
      * an axis the user names goes to the engine, which has none to offer. */
     if (tensor->shape.ndim == 0 && lua_isnoneornil(L, 2)) {
         lua_pushinteger(L, 0);
         return 1;
     }
-    /* The engine takes an int: a Lua integer beyond it is out of range for every tensor,
-     * and is reported as given rather than cut to 32 bits. */
-    if (axis < INT_MIN || axis > INT_MAX) {
-        char text[128];
-        nn_lua_error(L, "%s: axis %lld is out of range for a tensor of shape %s", function,
-                     (long long)axis, nn_shape_format(&tensor->shape, text, sizeof text));
-    }
     nn_tensor **slot = nn_lua_new_tensor_slot(L);
-    nn_lua_check(L, nn_tensor_reduce_axis(slot, op, tensor, (int)axis), function);
+    nn_lua_check(L, nn_tensor_reduce_axis(slot, op, tensor, axis), function);
     return 1;
 }
 
@@ -837,27 +854,6 @@ static int tensor_cos(lua_State *L) { return unary_method(L, "cos"); }
 static int tensor_floor(lua_State *L) { return unary_method(L, "floor"); }
 static int tensor_ceil(lua_State *L) { return unary_method(L, "ceil"); }
 static int tensor_round(lua_State *L) { return unary_method(L, "round"); }
-
-/* The axis at index as an int (negative counts from the end), or `absent` when there is
- * none; the engine reports an axis out of range, so a Lua integer beyond an int is
- * refused here as out of range for every tensor. */
-static int check_axis(lua_State *L, int index, int absent, const char *function)
-{
-    if (lua_isnoneornil(L, index))
-        return absent;
-    int is_integer = 0;
-    lua_Integer axis = lua_tointegerx(L, index, &is_integer);
-    if (!is_integer && lua_type(L, index) == LUA_TNUMBER)
-        nn_lua_error(L, "%s: axis must be an integer (0 = first axis, -1 = last), got %g",
-                     function, lua_tonumber(L, index));
-    if (!is_integer)
-        nn_lua_error(L, "%s: axis must be an integer (0 = first axis, -1 = last), got %s",
-                     function, nn_lua_typename(L, index));
-    if (axis < -NN_MAX_DIMS - 1 || axis > NN_MAX_DIMS)
-        nn_lua_error(L, "%s: axis %lld is out of range for every tensor (at most %d axes)",
-                     function, (long long)axis, NN_MAX_DIMS);
-    return (int)axis;
-}
 
 /* NumPy's matrix product of the values at 1 and 2. */
 static int matmul(lua_State *L, const char *function)
@@ -895,7 +891,7 @@ static int tensor_transpose(lua_State *L)
         }
         if (lua_isnil(L, index))
             nn_lua_error(L, "%s: axis %d is nil; expected integers", function, i);
-        axes[count++] = check_axis(L, index, 0, function);
+        axes[count++] = check_axis(L, index, 0, &tensor->shape, function);
         if (listed)
             lua_pop(L, 1);
     }
@@ -934,7 +930,7 @@ static const nn_tensor **check_parts(lua_State *L, int *count, const char *funct
 static int l_concatenate(lua_State *L)
 {
     const char *function = "nn.concatenate";
-    int axis = check_axis(L, 2, 0, function), count;
+    int axis = check_axis(L, 2, 0, NULL, function), count;
     lua_settop(L, 1);
     const nn_tensor **parts = check_parts(L, &count, function);
     nn_tensor **slot = nn_lua_new_tensor_slot(L);
@@ -946,7 +942,7 @@ static int l_concatenate(lua_State *L)
 static int l_stack(lua_State *L)
 {
     const char *function = "nn.stack";
-    int axis = check_axis(L, 2, 0, function), count;
+    int axis = check_axis(L, 2, 0, NULL, function), count;
     lua_settop(L, 1);
     const nn_tensor **parts = check_parts(L, &count, function);
     nn_tensor **slot = nn_lua_new_tensor_slot(L);
@@ -969,9 +965,9 @@ static int tensor_expand_dims(lua_State *L)
     if (lua_isnoneornil(L, 2))
         nn_lua_error(L, "%s: expected the position of the new axis (0 = first, -1 = last)",
                      function);
+    int axis = check_axis(L, 2, 0, &tensor->shape, function);
     nn_shape shape;
-    nn_lua_check(L, nn_shape_expand_dims(&tensor->shape, check_axis(L, 2, 0, function), &shape),
-                 function);
+    nn_lua_check(L, nn_shape_expand_dims(&tensor->shape, axis, &shape), function);
     return push_view(L, &shape, function);
 }
 
@@ -979,7 +975,7 @@ static int tensor_squeeze(lua_State *L)
 {
     const char *function = "tensor:squeeze";
     nn_tensor *tensor = nn_lua_check_tensor(L, 1, function);
-    int axis = check_axis(L, 2, 0, function);
+    int axis = check_axis(L, 2, 0, &tensor->shape, function);
     nn_shape shape;
     nn_lua_check(L, nn_shape_squeeze(&tensor->shape, lua_isnoneornil(L, 2) ? NULL : &axis, &shape),
                  function);
@@ -1029,7 +1025,7 @@ static int tensor_softmax(lua_State *L)
 {
     const char *function = "tensor:softmax";
     nn_tensor *tensor = nn_lua_check_tensor(L, 1, function);
-    int axis = check_axis(L, 2, -1, function);
+    int axis = check_axis(L, 2, -1, &tensor->shape, function);
     nn_tensor **slot = nn_lua_new_tensor_slot(L);
     nn_lua_check(L, nn_tensor_softmax(slot, tensor, axis), function);
     return 1;

@@ -43,6 +43,14 @@ static int message_handler(lua_State *L)
         message = lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
     }
     luaL_traceback(L, L, message, 1);
+    /* The last line names the C function that ran the chunk (-e's printer), which says
+     * nothing to the user. */
+    size_t length;
+    const char *traceback = lua_tolstring(L, -1, &length);
+    static const char host_frame[] = "\n\t[C]: in ?";
+    size_t frame = sizeof host_frame - 1;
+    if (length > frame && strcmp(traceback + length - frame, host_frame) == 0)
+        lua_pushlstring(L, traceback, length - frame);
     return 1;
 }
 

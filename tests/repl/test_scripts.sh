@@ -102,6 +102,10 @@ status=0
 status=0
 "$nnsh" -e '1)  print(2' > out 2>err || status=$?
 [ "$status" -eq 1 ] && [ ! -s out ] || fail "-e '1)  print(2' ran" out err
+# an error in an expression's traceback ends at the user's chunk, not at the printer
+"$nnsh" -e 'nn.zeros(3):sum(0.5)' 2>err || true
+grep -q 'got 0.5' err && tail -n 1 err | grep -q 'in main chunk' ||
+  fail "the traceback of an -e expression" err
 args=(); for i in $(seq 1 65); do args+=(-e "x = $i"); done
 status=0
 "$nnsh" "${args[@]}" 2>err || status=$?
