@@ -19,7 +19,7 @@ static void print_usage(FILE *out)
 {
     fputs("usage: nnsh [options] [script.lua [args...]]\n"
           "  (no script)      start the interactive shell\n"
-          "  -e CODE          run CODE\n"
+          "  -e CODE          run CODE; an expression prints its values\n"
           "  -i               run the script and -e code in the shell's session, then stay\n"
           "                   there (their top-level locals stay too)\n"
           "  --notebook FILE  run a notebook (Markdown with ```lua blocks, or Lua with -- %%\n"
