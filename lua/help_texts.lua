@@ -877,9 +877,11 @@ doc('nn.plot_model', {call = 'nn.plot_model(model [, {file=nil, charset=nil, sho
   text = 'The network as the tutorial draws it on the board: the input shape, then each ' ..
          "layer with its arguments and an arrow with the shape it produces. Keras' " ..
          "plot_model arguments work where they mean something here; unlike Keras, it " ..
-         'draws inline unless a file is given, and shows shapes by default.',
+         'draws inline unless a file is given, and shows shapes by default. As in Keras, ' ..
+         "the file may come second: nn.plot_model(model, 'model.png' [, {...}]).",
   params = plot_model_params,
-  example = "nn.plot_model(model)\nnn.plot_model(model, {show_shapes = false, show_trainable = true})"})
+  example = "nn.plot_model(model)\nnn.plot_model(model, {show_shapes = false, show_trainable = true})\n" ..
+            "nn.plot_model(model, 'model.svg')"})
 doc('nn.describe_layer', {call = 'nn.describe_layer(layer [, without_activations])',
   text = 'A layer as the network flow writes it: "Conv2D(32, 3×3, relu)".',
   params = {{'layer', 'a layer'},

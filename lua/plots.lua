@@ -486,10 +486,22 @@ end
 -- arguments and an arrow with the shape it produces. Inline text by default (ASCII
 -- arrows outside UTF-8 terminals); with file= (or Keras' to_file=) an .svg, .png or
 -- .txt file.
-function nn.plot_model(model, options)
+function nn.plot_model(model, options, more)
   local name = 'nn.plot_model'
   if getmetatable(model) ~= debug.getregistry()['nn.Sequential'] then
     error(name .. ': expected a model (nn.Sequential), got ' .. type(model), 2)
+  end
+  -- Keras' plot_model(model, 'model.png', ...): the file may come second, options after.
+  if type(options) == 'string' then
+    if more ~= nil and type(more) ~= 'table' then
+      error(name .. ': expected a table of options after the file name, got ' .. type(more), 2)
+    end
+    if more and (more.file ~= nil or more.to_file ~= nil) then
+      error(name .. ': the file is given twice (the second argument, and file= or to_file=)', 2)
+    end
+    local with_file = {to_file = options}
+    for key, value in pairs(more or {}) do with_file[key] = value end
+    options = with_file
   end
   options = check_options(name, options, flow_options)
   local file, png_scale = flow_settings(name, options)
@@ -530,7 +542,7 @@ end
 do
   local methods = debug.getregistry()['nn.Sequential'].methods
   --- model:plot{...}: the same as nn.plot_model(model, {...})
-  methods.plot = function(model, options) return nn.plot_model(model, options) end
+  methods.plot = function(model, options, more) return nn.plot_model(model, options, more) end
 end
 
 return plots

@@ -175,6 +175,16 @@ t.test("plot_model takes Keras' plot_model arguments where they mean something h
     os.remove(png)
   end
 
+  -- Keras' plot_model(model, 'model.png'): the file second, options after it
+  t.eq(nn.plot_model(frozen, svg), svg, 'a file as the second argument')
+  t.truthy(t.read_file(svg):find('>dense_1</text>', 1, true), 'drawn there')
+  frozen:plot(svg, {show_layer_names = false})
+  t.truthy(not t.read_file(svg):find('>dense_1</text>', 1, true), 'options after the file')
+  os.remove(svg)
+  t.raises(function() nn.plot_model(frozen, svg, {to_file = svg}) end,
+           'nn.plot_model: the file is given twice')
+  t.raises(function() nn.plot_model(frozen, svg, 3) end,
+           'nn.plot_model: expected a table of options after the file name, got number')
   t.raises(function() nn.plot_model(frozen, {file = svg, to_file = svg}) end,
            'nn.plot_model: file and to_file are the same option; give one')
   t.raises(function() nn.plot_model(frozen, {rankdir = 'LR'}) end,
