@@ -1569,6 +1569,10 @@ static int model_newindex(lua_State *L)
         double rate = lua_tonumber(L, 3);
         if (!(rate >= 0) || !isfinite(rate))
             nn_lua_error(L, "model.learning_rate must be a finite number >= 0, got %g", rate);
+        /* compile's range, so that model.optimizer stays a config compile takes back */
+        if (rate > NN_OPTIMIZER_SETTING_MAX)
+            nn_lua_error(L, "model.learning_rate must be between 0 and %g, got %g",
+                         NN_OPTIMIZER_SETTING_MAX, rate);
         if (!model->compiled)
             nn_lua_error(L, "model \"%s\" is not compiled yet: compile{optimizer=...} sets "
                             "its learning rate (nn.optimizers.Adam{learning_rate=%g})",

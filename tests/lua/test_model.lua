@@ -377,6 +377,10 @@ t.test('learning_rate 0 is allowed, as in Keras: losses are computed, weights st
   for i = 1, #before do t.eq(after[i], before[i], 'weight ' .. i .. ' unchanged') end
   model.learning_rate = 0
   t.raises(function() model.learning_rate = -1 end, 'model.learning_rate must be a finite number >= 0, got -1')
+  -- compile's range, so that model.optimizer stays a config compile takes back
+  t.raises(function() model.learning_rate = 1e40 end,
+           'model.learning_rate must be between 0 and 1e+30, got 1e+40')
+  t.eq(model.learning_rate, 0, 'unchanged by the refused rate')
   t.raises(function() model:compile{optimizer = nn.optimizers.SGD{learning_rate = -0.1}, loss = 'mse'} end,
            'learning_rate')
 end)
