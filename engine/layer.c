@@ -475,7 +475,14 @@ void nn_layer_activity_penalty(nn_layer *layer, nn_exec *exec, const nn_tensor *
      * keras-team/keras#22021), so neither the loss nor the gradient's strength depends on
      * batch_size: the weight penalty's formula with both factors divided, which every
      * backend runs as it is, gradient included. */
-    float rows = (float)out->shape.dims[0];
+    /* TimeDistributed runs its layer on (batch * steps) samples, as tf.keras 2 did, whose
+     * penalty is divided by the rows that layer saw: each wrapper adds an axis. */
+    int axes = 1;
+    for (const nn_layer *inner = layer; (inner = nn_time_distributed_inner(inner)) != NULL;)
+        axes++;
+    float rows = 1.0f;
+    for (int axis = 0; axis < axes && axis < out->shape.ndim; axis++)
+        rows *= (float)out->shape.dims[axis];
     nn_regularizer per_row = {layer->activity_regularizer.l1 / rows,
                               layer->activity_regularizer.l2 / rows};
     exec->backend->weight_penalty(&exec->stats->activity_penalty, dout, nn_tensor_f32(out),

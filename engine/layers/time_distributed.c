@@ -346,7 +346,9 @@ const nn_layer_class nn_time_distributed_class = {
            "axis); TimeDistributed is for layers such as Conv2D on each frame of a video. The "
            "steps go through the layer together, as (batch * steps) samples: a "
            "BatchNormalization inside takes its statistics over every step of the batch at "
-           "once, as tf.keras 2 did (Keras 3 normalises each step by its own).",
+           "once, and the layer's activity penalty is divided by (batch * steps) rows, as "
+           "tf.keras 2 did (Keras 3 normalises each step by its own and adds no such "
+           "penalty).",
     .example = "local frames = nn.layers.TimeDistributed{\n"
                "  nn.layers.Conv2D{8, {3, 3}, activation='relu'}, input_shape={10, 28, 28, 1}}\n"
                "-- (None, 10, 28, 28, 1) -> (None, 10, 26, 26, 8)",

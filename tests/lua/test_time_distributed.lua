@@ -136,27 +136,44 @@ t.test('a frozen BatchNormalization inside keeps its moving statistics', functio
   t.truthy(td.moving_mean:abs():max() > 0.01, 'unfrozen, the moving mean moves')
 end)
 
-t.test('an activity penalty on the wrapped layer counts as on the layer alone', function()
+-- The wrapped layer sees (batch * steps) samples, as in tf.keras 2, which divided an
+-- activity penalty by the rows the layer saw: the wrapped Dense's penalty is the plain
+-- Dense's (on the same 3-D input, divided by the batch alone) over the 5 steps.
+t.test('an activity penalty on the wrapped layer is divided by batch * steps', function()
   nn.random.seed(14)
   local td = L.TimeDistributed{L.Dense{3, activity_regularizer = nn.regularizers.L2{0.1}},
                                input_shape = {5, 4}}
   local dense = L.Dense{3, activity_regularizer = nn.regularizers.L2{0.1}, input_shape = {5, 4}}
   local wrapped, plain = nn.Sequential{td, L.Flatten(), L.Dense{1}},
                          nn.Sequential{dense, L.Flatten(), L.Dense{1}}
+  local bare = nn.Sequential{L.Dense{3, input_shape = {5, 4}}, L.Flatten(), L.Dense{1}}
   plain:set_weights(wrapped:get_weights())
-  for _, model in ipairs{wrapped, plain} do
-    model:compile{optimizer = nn.optimizers.SGD{learning_rate = 0.05}, loss = 'mse'}
+  bare:set_weights(wrapped:get_weights())
+  for _, model in ipairs{wrapped, plain, bare} do
+    model:compile{optimizer = nn.optimizers.SGD{learning_rate = 0}, loss = 'mse'}
   end
   local x, y = nn.random.randn(6, 5, 4), nn.random.randn(6, 1)
-  local a = wrapped:fit(x, y, {epochs = 2, batch_size = 6, verbose = 0})
-  local b = plain:fit(x, y, {epochs = 2, batch_size = 6, verbose = 0})
-  local bare = nn.Sequential{L.Dense{3, input_shape = {5, 4}}, L.Flatten(), L.Dense{1}}
-  bare:set_weights(wrapped:get_weights())
-  bare:compile{optimizer = 'sgd', loss = 'mse'}
-  t.near(a.history.loss[2], b.history.loss[2], 1e-6, 'loss with the penalty')
-  t.truthy(a.history.loss[2] > bare:evaluate(x, y, {verbose = 0}) + 1e-3,
-           'the penalty is in the loss')
-  t.near(td.kernel, dense.kernel, 1e-6, 'kernel')
+  local data = bare:evaluate(x, y, {verbose = 0})
+  local plain_penalty = plain:evaluate(x, y, {verbose = 0}) - data
+  t.truthy(plain_penalty > 1e-3, 'the plain Dense has a penalty')
+  for _, batch_size in ipairs{6, 4, 1} do
+    t.near(wrapped:evaluate(x, y, {batch_size = batch_size, verbose = 0}) - data,
+           plain_penalty / 5, 1e-5, 'wrapped penalty, batch_size ' .. batch_size)
+  end
+  -- nested wrappers divide by every wrapped axis: (batch * 2 * 5) rows, as one wrapper
+  -- over the same values as (batch, 10, 4)
+  nn.random.seed(15)
+  local twice = nn.Sequential{
+    L.TimeDistributed{L.TimeDistributed{L.Dense{3, activity_regularizer = nn.regularizers.L2{0.1}}},
+                      input_shape = {2, 5, 4}}, L.Flatten(), L.Dense{1}}
+  local once = nn.Sequential{
+    L.TimeDistributed{L.Dense{3, activity_regularizer = nn.regularizers.L2{0.1}}, input_shape = {10, 4}},
+    L.Flatten(), L.Dense{1}}
+  once:set_weights(twice:get_weights())
+  local x2, y2 = nn.random.randn(3, 2, 5, 4), nn.random.randn(3, 1)
+  for _, model in ipairs{twice, once} do model:compile{optimizer = 'sgd', loss = 'mse'} end
+  t.near(twice:evaluate(x2, y2, {verbose = 0}), once:evaluate(x2:reshape(3, 10, 4), y2, {verbose = 0}),
+         1e-5, 'two wrappers')
 end)
 
 t.test('a mask passes through a Dense on each step and reaches the LSTM', function()
