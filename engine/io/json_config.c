@@ -1001,6 +1001,8 @@ static const char *const optimizer_fields[] = {
     "centered",     "initial_accumulator_value", "clipnorm", "clipvalue",
     "global_clipnorm", "learning_rate_power", "l1_regularization_strength",
     "l2_regularization_strength", "l2_shrinkage_regularization_strength", "beta",
+    /* the model's, not the config's: written and read by model_file.c */
+    "exclude_from_weight_decay",
 };
 enum { OPTIMIZER_FIELD_COUNT = (int)(sizeof optimizer_fields / sizeof optimizer_fields[0]) };
 
@@ -1173,6 +1175,8 @@ cJSON *nn_json_optimizer_write(const nn_optimizer_config *config)
     cJSON *object = cJSON_CreateObject();
     bool ok = put(object, "name", cJSON_CreateString(nn_optimizer_name(config->kind)));
     for (int i = 1; ok && i < OPTIMIZER_FIELD_COUNT; i++) {
+        if (!numbers[i] && !flags[i])
+            continue; /* not a setting of the config */
         if (numbers[i] == &copy.learning_rate && config->schedule.kind != NN_SCHEDULE_CONSTANT)
             ok = put(object, optimizer_fields[i], schedule_write(&config->schedule));
         else
@@ -1201,7 +1205,7 @@ nn_status nn_json_optimizer_read(nn_optimizer_config *out, const cJSON *json, co
     bool *flags[OPTIMIZER_FIELD_COUNT];
     optimizer_slots(out, numbers, flags);
     for (int i = 1; i < OPTIMIZER_FIELD_COUNT; i++) {
-        if (!fields[i])
+        if (!fields[i] || (!numbers[i] && !flags[i]))
             continue;
         if (flags[i]) {
             NN_TRY(read_bool(fields[i], flags[i], where, optimizer_fields[i]));

@@ -266,7 +266,18 @@ static cJSON *compile_json(const nn_model *model)
             cJSON_Delete(item);
     }
     cJSON *optimizer = ok ? nn_json_optimizer_write(&model->optimizer_config) : NULL;
-    ok = optimizer && cJSON_AddItemToObject(root, "optimizer", optimizer);
+    ok = optimizer != NULL;
+    if (ok && model->decay_exclusion_count > 0) {
+        /* The weights weight decay spares, by a part of their names (model->decay_exclusions). */
+        const char *names[NN_MAX_DECAY_EXCLUSIONS];
+        for (int i = 0; i < model->decay_exclusion_count; i++)
+            names[i] = model->decay_exclusions[i];
+        cJSON *list = cJSON_CreateStringArray(names, model->decay_exclusion_count);
+        ok = list && cJSON_AddItemToObject(optimizer, "exclude_from_weight_decay", list);
+        if (!ok)
+            cJSON_Delete(list);
+    }
+    ok = ok && cJSON_AddItemToObject(root, "optimizer", optimizer);
     if (!ok) {
         cJSON_Delete(optimizer);
         cJSON_Delete(root);
@@ -854,6 +865,29 @@ static nn_status read_input_shape(const nn_safetensors *file, const cJSON *item,
     return NN_OK;
 }
 
+/* The optimizer's exclude_from_weight_decay, a list of names (absent: none, as in files
+ * written before it was kept), given to the model. */
+static nn_status read_decay_exclusions(nn_model *model, const cJSON *list, const char *where)
+{
+    const char *names[NN_MAX_DECAY_EXCLUSIONS];
+    int count = 0;
+    if (list && !cJSON_IsArray(list))
+        return nn_error(NN_ERR_FORMAT, "%s: exclude_from_weight_decay must be a list of names, "
+                        "got %s", where, nn_json_type_name(list));
+    for (const cJSON *entry = list ? list->child : NULL; entry; entry = entry->next) {
+        if (!cJSON_IsString(entry))
+            return nn_error(NN_ERR_FORMAT, "%s: exclude_from_weight_decay must hold names, got "
+                            "%s", where, nn_json_type_name(entry));
+        if (count == NN_MAX_DECAY_EXCLUSIONS)
+            return nn_error(NN_ERR_FORMAT, "%s: exclude_from_weight_decay holds more than %d "
+                            "names", where, NN_MAX_DECAY_EXCLUSIONS);
+        names[count++] = entry->valuestring;
+    }
+    if (nn_model_exclude_from_weight_decay(model, names, count) != NN_OK)
+        return nn_error_prefix(NN_ERR_FORMAT, "%s", where);
+    return NN_OK;
+}
+
 static nn_status read_compile(nn_model *model, const nn_safetensors *file)
 {
     cJSON *json;
@@ -900,6 +934,10 @@ static nn_status read_compile(nn_model *model, const nn_safetensors *file)
     if (status == NN_OK && (status = nn_model_compile_metrics(model, &optimizer, &loss, metrics,
                                                               metric_count)) != NN_OK)
         status = nn_error_prefix(NN_ERR_FORMAT, "%s", file->name);
+    if (status == NN_OK)
+        status = read_decay_exclusions(model, cJSON_GetObjectItemCaseSensitive(fields[2],
+                                                                              "exclude_from_weight_decay"),
+                                       file->name);
     if (status == NN_OK)
         snprintf(model->dropped_metrics, sizeof model->dropped_metrics, "%s", dropped);
     cJSON_Delete(json);

@@ -209,6 +209,29 @@ t.test('compiling again replaces the exclusions of a model that has trained', fu
   t.near(b, 0.95, 1e-6, 'bias')
 end)
 
+t.test('a model file keeps exclude_from_weight_decay, so the loaded model trains the same', function()
+  local path = os.getenv('NNSH_TEST_TMP') .. '/test_keras_options_exclusions.safetensors'
+  local model = nn.Sequential{L.Dense{1, input_shape = {1}}}
+  model:set_weights{nn.tensor{{1}}, nn.tensor{1}}
+  model:compile{optimizer = nn.optimizers.SGD{learning_rate = 0.1, weight_decay = 0.5,
+                                              exclude_from_weight_decay = {'bias', 'gamma'}},
+                loss = 'mse'}
+  model:save(path)
+  local loaded = nn.models.load_model(path)
+  os.remove(path)
+  t.eq(table.concat(loaded.optimizer.exclude_from_weight_decay, ' '), 'bias gamma')
+  loaded:fit(nn.tensor{{0}}, nn.tensor{{1}}, {epochs = 1, batch_size = 1, verbose = 0})
+  local weights = loaded:get_weights()
+  t.near(weights[1]:item(), 0.95, 1e-6, 'the kernel decays')
+  t.near(weights[2]:item(), 1, 0, 'the bias is still spared after loading (it decayed before)')
+  -- none given, none written: the key stays out of the file
+  model:compile{optimizer = nn.optimizers.SGD{weight_decay = 0.5}, loss = 'mse'}
+  model:save(path)
+  t.eq(nn.models.load_model(path).optimizer.exclude_from_weight_decay, nil)
+  t.truthy(not t.read_file(path):find('exclude_from_weight_decay', 1, true), 'no key written')
+  os.remove(path)
+end)
+
 t.test('exclude_from_weight_decay takes a list of names and says what arrived otherwise', function()
   local model = nn.Sequential{L.Dense{1, input_shape = {1}}}
   t.raises(function()
