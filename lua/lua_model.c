@@ -206,11 +206,15 @@ static int model_build(lua_State *L)
     const char *function = "model:build";
     nn_model *model = nn_lua_check_model(L, 1, function);
     nn_shape shape = nn_lua_check_batch_shape_args(L, 2, function);
+    /* A known batch size builds as any other (the model takes every batch size). */
+    if (shape.dims[0] != -1 && shape.dims[0] < 1)
+        nn_lua_error(L, "%s: the batch size (axis 0) must be nn.None, -1 or positive, got %lld",
+                     function, (long long)shape.dims[0]);
     for (int i = 1; i < shape.ndim; i++)
         if (shape.dims[i] == -1)
-            nn_lua_error(L, "%s: axis %d of the input shape is unknown (nn.None); only the batch axis "
-                         "(the first) may be unknown, the others must be known to build the "
-                         "model", function, i);
+            nn_lua_error(L, "%s: axis %d of the input shape is unknown (nn.None or -1); only the "
+                         "batch axis (the first) may be unknown, the others must be known to "
+                         "build the model", function, i);
     nn_lua_check(L, nn_model_build(model, &shape), function);
     lua_settop(L, 1);
     return 1;

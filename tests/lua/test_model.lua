@@ -628,8 +628,11 @@ t.test("build takes nn.None for the batch axis, as Keras' build((None, 7)); a te
 
   local unbuilt = nn.Sequential{L.Dense{3}}
   t.raises(function() unbuilt:build(nn.None, nn.None) end,
-           'model:build: axis 1 of the input shape is unknown (nn.None); only the batch axis ' ..
-           '(the first) may be unknown, the others must be known to build the model')
+           'model:build: axis 1 of the input shape is unknown (nn.None or -1); only the ' ..
+           'batch axis (the first) may be unknown, the others must be known to build the model')
+  t.raises(function() unbuilt:build{-5, 7} end,
+           'model:build: the batch size (axis 0) must be nn.None, -1 or positive, got -5')
+  t.raises(function() unbuilt:build{0, 7} end, 'must be nn.None, -1 or positive, got 0')
   t.raises(function() unbuilt:build{nn.None, 'a'} end,
            "model:build: size 2 of the shape must be an integer or nn.None, got 'a'")
   t.eq(unbuilt.built, false)
