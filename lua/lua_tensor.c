@@ -926,29 +926,22 @@ static const nn_tensor **check_parts(lua_State *L, int *count, const char *funct
     return parts;
 }
 
-/* nn.concatenate({a, b, ...} [, axis]): joined along an existing axis (default 0). */
-static int l_concatenate(lua_State *L)
+/* nn.concatenate({a, b, ...} [, axis]) joins along an existing axis, nn.stack along a
+ * new one (axis 0 by default). */
+static int join(lua_State *L, bool new_axis, const char *function)
 {
-    const char *function = "nn.concatenate";
     int axis = check_axis(L, 2, 0, NULL, function), count;
     lua_settop(L, 1);
     const nn_tensor **parts = check_parts(L, &count, function);
     nn_tensor **slot = nn_lua_new_tensor_slot(L);
-    nn_lua_check(L, nn_tensor_concatenate(slot, parts, count, axis), function);
+    nn_lua_check(L, new_axis ? nn_tensor_stack(slot, parts, count, axis)
+                             : nn_tensor_concatenate(slot, parts, count, axis),
+                 function);
     return 1;
 }
 
-/* nn.stack({a, b, ...} [, axis]): joined along a new axis (default 0). */
-static int l_stack(lua_State *L)
-{
-    const char *function = "nn.stack";
-    int axis = check_axis(L, 2, 0, NULL, function), count;
-    lua_settop(L, 1);
-    const nn_tensor **parts = check_parts(L, &count, function);
-    nn_tensor **slot = nn_lua_new_tensor_slot(L);
-    nn_lua_check(L, nn_tensor_stack(slot, parts, count, axis), function);
-    return 1;
-}
+static int l_concatenate(lua_State *L) { return join(L, false, "nn.concatenate"); }
+static int l_stack(lua_State *L) { return join(L, true, "nn.stack"); }
 
 /* A view of the tensor at index 1 in `shape`. */
 static int push_view(lua_State *L, const nn_shape *shape, const char *function)

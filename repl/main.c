@@ -113,8 +113,9 @@ static int run_script(lua_State *L, const char *path, char **argv, int argc, int
     bool standard_input = strcmp(path, "-") == 0;
     size_t length;
     int cause;
-    /* Read whole first, so that a notebook is told from a plain script (standard input
-     * too); a file that cannot be read is left to luaL_loadfile to report. */
+    /* Read whole once, so that a notebook is told from a plain script (standard input
+     * too), and a plain script runs from the same text; a file that cannot be read is
+     * left to luaL_loadfile to report. */
     char *text = nnsh_read_source(path, &length, &cause);
     int status;
     if (text && nnsh_session_reads_as_cells(L, text, length)) {
@@ -122,16 +123,15 @@ static int run_script(lua_State *L, const char *path, char **argv, int argc, int
         free(text);
         return status;
     }
-    if (standard_input && text) {
-        /* As lua reads a script from standard input: past a byte order mark, with a #!
-         * first line blanked (its newline kept, so line numbers stay). */
-        size_t start = length >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0 ? 3 : 0;
-        for (size_t i = start; i < length && text[start] == '#' && text[i] != '\n'; i++)
-            text[i] = ' ';
-        status = luaL_loadbufferx(L, text + start, length - start, "=stdin", NULL);
-    }
-    else
+    if (text) {
+        size_t start = nnsh_source_code_start(text, length);
+        const char *chunk_name = standard_input ? "=stdin" : lua_pushfstring(L, "@%s", path);
+        status = luaL_loadbufferx(L, text + start, length - start, chunk_name, NULL);
+        if (!standard_input)
+            lua_remove(L, -2); /* the chunk name */
+    } else {
         status = luaL_loadfile(L, standard_input ? NULL : path);
+    }
     free(text);
     if (status != LUA_OK) {
         fprintf(stderr, "nnsh: %s\n", lua_tostring(L, -1));

@@ -253,7 +253,7 @@ nnsh_cell_status nnsh_session_run_code(nnsh_session *session, const char *source
 
 /* Where a file's code starts: after a byte order mark and a #! line (blanked up to its
  * newline, so line numbers stay the file's), as lua skips them. */
-static size_t code_start(const char *text, size_t length)
+size_t nnsh_source_code_start(const char *text, size_t length)
 {
     size_t at = length >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0 ? 3 : 0;
     if (at < length && text[at] == '#')
@@ -264,7 +264,7 @@ static size_t code_start(const char *text, size_t length)
 
 bool nnsh_session_reads_as_cells(lua_State *L, const char *text, size_t length)
 {
-    size_t start = code_start(text, length);
+    size_t start = nnsh_source_code_start(text, length);
     text += start;
     length -= start;
     if (!nnsh_notebook_has_lua_cells(text, length))
@@ -339,7 +339,7 @@ nnsh_cell_status nnsh_session_run_text(nnsh_session *session, const char *text, 
     session->file_depth++;
     nnsh_cell_status status;
     bool cells = nnsh_session_reads_as_cells(session->L, text, length);
-    size_t start = code_start(text, length);
+    size_t start = nnsh_source_code_start(text, length);
     if (cells)
         status = run_cells(session, text + start, length - start, name, chunk_name);
     else

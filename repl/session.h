@@ -87,6 +87,9 @@ nnsh_cell_status nnsh_session_run_text(nnsh_session *session, const char *text, 
 /* Whether text is a Lua notebook whose cells each read as a chunk (or a % command): a
  * `-- %%` line inside a long string or a function leaves the file a plain script. */
 bool nnsh_session_reads_as_cells(lua_State *L, const char *text, size_t length);
+/* Where a file's code starts: after a byte order mark and a #! line (up to its newline, so
+ * line numbers stay the file's), as lua skips them. */
+size_t nnsh_source_code_start(const char *text, size_t length);
 /* The whole text of a file, or of standard input for "-" (malloc'd, NUL-terminated), or
  * NULL with the errno in *cause. */
 char *nnsh_read_source(const char *path, size_t *length, int *cause);
