@@ -172,6 +172,39 @@ local function add_members(out, title, members, prefix, separator)
   end
 end
 
+-- The receivers the signatures are written with (model:fit, t:reshape): the class of each.
+local RECEIVERS = {model = 'nn.Sequential', layer = 'nn.Layer', t = 'nn.Tensor',
+                   history = 'nn.History'}
+local RECEIVER_OF = {}
+for receiver, class in pairs(RECEIVERS) do RECEIVER_OF[class] = receiver end
+
+-- A class's fields, one line each, as its receiver spells them (model.optimizer).
+local function add_fields(out, entry)
+  if not entry.fields then return end
+  local receiver = RECEIVER_OF[entry.class] or 'x'
+  out[#out + 1] = ''
+  local example = entry.fields[#entry.fields > 1 and 2 or 1][1]
+  out[#out + 1] = string.format("  Fields (help '%s.%s' shows one):", receiver, example)
+  local widest = 0
+  for _, field in ipairs(entry.fields) do widest = math.max(widest, #field[1]) end
+  for _, field in ipairs(entry.fields) do
+    local lines = wrap(field[2], 6 + widest, WIDTH)
+    lines[1] = string.format('    %-' .. widest .. 's  %s', field[1], lines[1]:sub(7 + widest))
+    for _, line in ipairs(lines) do out[#out + 1] = line end
+  end
+end
+
+-- The entry of one field of a class, as help 'model.optimizer' prints it.
+local function field_entry(class_entry, receiver, name)
+  for _, field in ipairs(class_entry.fields or {}) do
+    if field[1] == name then
+      return {path = class_entry.path .. '.' .. name, call = receiver .. '.' .. name,
+              text = field[2]:sub(1, 1):upper() .. field[2]:sub(2) .. '. A field of ' ..
+                     class_entry.path .. '; help(' .. class_entry.path .. ') lists the others.'}
+    end
+  end
+end
+
 local function render(entry, value)
   local out = {}
   if entry.module then
@@ -184,6 +217,7 @@ local function render(entry, value)
     add_wrapped(out, entry.text, 2)
     if entry.returns then out[#out + 1] = '  Returns: ' .. entry.returns end
     add_params(out, entry)
+    add_fields(out, entry)
     local methods = entry.class and class_methods(debug.getregistry()[entry.class])
     if methods then
       add_members(out, 'Methods (help(x.name) for each)', methods, entry.class, ':')
@@ -217,10 +251,6 @@ local function topic_list()
   return table.concat(out, '\n')
 end
 
--- The receivers the signatures are written with (model:fit, t:reshape): the class of each.
-local RECEIVERS = {model = 'nn.Sequential', layer = 'nn.Layer', t = 'nn.Tensor',
-                   history = 'nn.History'}
-
 -- The entry a name spells other than by its path: a signature as help prints it
 -- ('model:summary', or Keras' 'model.summary'), a path to a value with an entry under
 -- another path ('nn.layers.MaxPool2D', 'nn.models.Sequential'), or nil.
@@ -228,6 +258,8 @@ local function entry_by_spelling(name)
   local receiver, method = name:match('^(%a+)[:.]([%w_]+)$')
   if receiver and RECEIVERS[receiver] then
     local entry = entries[RECEIVERS[receiver] .. ':' .. method]
+    if entry then return entry end
+    entry = field_entry(entries[RECEIVERS[receiver]], receiver, method)
     if entry then return entry end
   end
   if name:match('^nn[.:]') then
@@ -278,7 +310,7 @@ function pages.help(...)
     end
     local receiver = value:match('^(%a+)[:.][%w_]+$')
     if receiver and RECEIVERS[receiver] then
-      return write(string.format("no help for '%s': %s has no such method; help(%s) lists its methods",
+      return write(string.format("no help for '%s': %s has no such method or field; help(%s) lists them",
                                  value, RECEIVERS[receiver], RECEIVERS[receiver]))
     end
     return write(string.format("no help for '%s'; help() lists the topics", value))

@@ -5,7 +5,8 @@
 local nn = ...
 
 -- Each entry: call (the signature), text (what it does), params ({name, meaning,
--- default=..., option=true when it goes in the options table}), returns, example.
+-- default=..., option=true when it goes in the options table}), returns, example; a
+-- class's fields ({name, meaning}), which help 'model.optimizer' finds one by one.
 local E = {}
 local function doc(path, entry) entry.path = path; E[path] = entry end
 
@@ -225,10 +226,16 @@ local T = 'nn.Tensor:'
 local axis = {'axis', 'the axis to reduce (0 = first, -1 = last); nil reduces everything to a number', default = 'nil'}
 doc('nn.Tensor', {class = 'nn.Tensor', call = 'nn.Tensor',
   text = 'An n-dimensional array (float32, int32, int64 or uint8), on the CPU or a GPU. ' ..
-         'Fields: shape, dtype, device, ndim, size, T (the transpose). Operators: + - * / ^ and unary minus ' ..
+         'Operators: + - * / ^ and unary minus ' ..
          'with numbers or tensors (broadcasting as NumPy); a == b compares whole tensors; ' ..
          '#t is the number of rows; t[i] is row i (1-based, negative from the end); ' ..
          't[i] = v sets an element of a 1-D tensor.',
+  fields = {{'shape', 'its sizes, an nn.Shape: (2, 3)'},
+            {'dtype', "its element type: 'float32', 'int32', 'int64' or 'uint8'"},
+            {'device', "where it lives: 'cpu' or 'gpu:N'"},
+            {'ndim', 'its number of axes'},
+            {'size', 'its number of elements'},
+            {'T', 'the transpose (the axes reversed), as t:transpose()'}},
   example = 'x = nn.arange(6):reshape(2, 3)\nx.shape, x.dtype, #x\nx[2]\nx * 2 + 1'})
 doc(T .. 'reshape', {call = 't:reshape(d1, d2, ...)', text = 'The same elements in a new shape; ' ..
     'one size may be -1 (worked out from the others). Shares the storage.',
@@ -331,12 +338,24 @@ doc(T .. 'to', {call = 't:to(device)',
 -- layers
 doc('nn.Layer', {class = 'nn.Layer', call = 'nn.Layer',
   text = 'A layer from nn.layers. Call it on a tensor: layer(x) or layer(x, {training=true}) ' ..
-         '(Dropout and BatchNormalization act differently in training). Fields: name, ' ..
-         'class_name, built, trainable, input_shape, output_shape, explanation (how the ' ..
-         'output shape was worked out), weights, its weights by name (kernel, bias, ...) ' ..
-         'and its arguments (units, activation, ...). layer.trainable = false (or the ' ..
-         'argument trainable=false) freezes it: fit leaves its weights alone, and a frozen ' ..
-         'BatchNormalization normalises with its moving statistics.',
+         '(Dropout and BatchNormalization act differently in training). Besides the ' ..
+         'fields below, a layer shows its weights by name (layer.kernel, layer.bias, ...) ' ..
+         'and its arguments (layer.units, layer.activation, ...). layer.trainable = false ' ..
+         '(or the argument trainable=false) freezes it: fit leaves its weights alone, and ' ..
+         'a frozen BatchNormalization normalises with its moving statistics.',
+  fields = {{'name', 'its name, unique within a model (conv2d, conv2d_1, ...)'},
+            {'class_name', "its class, as Keras names it: 'Conv2D'"},
+            {'built', 'whether its weights exist (it has seen an input shape)'},
+            {'trainable', 'whether fit updates its weights; set it to freeze or thaw the layer'},
+            {'input_shape', 'the shape it was built for, batch axis None: (None, 28, 28, 1)'},
+            {'output_shape', 'the shape it gives: (None, 26, 26, 32)'},
+            {'explanation', 'how the output shape was worked out from the input shape'},
+            {'weights', 'its weight tensors, in order'},
+            {'trainable_weights', 'those fit updates'},
+            {'non_trainable_weights', 'the others (moving statistics, frozen weights)'},
+            {'kernel', 'the main weight of Dense, the convolutions and the recurrent layers ' ..
+                       '(asking before it is built is an error); each weight is a field by its name'},
+            {'bias', 'the bias, where the layer has one (with use_bias=false, asking for it is an error)'}},
   example = "d = nn.layers.Dense{10, activation = 'relu'}\nd(nn.random.randn(3, 5)).shape\nd.kernel.shape, d.bias.shape\nd.trainable = false"})
 local L = 'nn.Layer:'
 doc(L .. 'count_params', {call = 'layer:count_params()', text = 'The number of weights (once built).',
@@ -380,15 +399,30 @@ local S = 'nn.Sequential:'
 doc('nn.Sequential', {class = 'nn.Sequential', call = 'nn.Sequential{layer, layer, ..., name=nil}',
   text = 'A model that runs its layers one after another. Its shapes are known as soon ' ..
          'as the first layer has an input_shape (or after model:build). model(x) runs it ' ..
-         'on a tensor; model.layers lists the layers. Fields: name, layers, built, ' ..
-         'compiled, input_shape, output_shape, loss, metrics_names, optimizer, history, ' ..
-         'stop_training, weights, trainable_weights, non_trainable_weights (views, ' ..
-         'layer by layer); model.learning_rate = r changes the learning rate; ' ..
-         'model.trainable = false freezes every layer (true thaws them all), and reads ' ..
-         'true while any layer trains. ' ..
-         'model.optimizer is the optimizer\'s config, as Keras\' get_config(): every ' ..
-         'setting (learning_rate a number or the schedule), plus iterations, the updates ' ..
-         'taken; compile{optimizer = other.optimizer} builds the same optimizer afresh.',
+         'on a tensor; model.layers lists the layers.',
+  fields = {{'name', "its name ('sequential' unless given)"},
+            {'layers', 'its layers, in order'},
+            {'built', 'whether its shapes and weights exist'},
+            {'compiled', 'whether model:compile has been called'},
+            {'input_shape', 'the shape it takes, batch axis None: (None, 28, 28, 1)'},
+            {'output_shape', 'the shape it gives: (None, 10)'},
+            {'loss', 'the loss compile was given, by name'},
+            {'metrics_names', "the names its logs use: {'loss', 'accuracy'}"},
+            {'optimizer', "the optimizer's config, as Keras' get_config(): every setting " ..
+                          '(learning_rate a number or the schedule), plus iterations, the ' ..
+                          'updates taken; compile{optimizer = other.optimizer} builds the ' ..
+                          'same optimizer afresh'},
+            {'learning_rate', 'the learning rate of the next update; model.learning_rate = r ' ..
+                              'sets it (as a callback might between epochs)'},
+            {'history', 'the History of the last fit'},
+            {'stop_training', 'set to true in a callback to end fit after this batch'},
+            {'device', "where its weights live: 'cpu' or 'gpu:N'"},
+            {'weights', 'every weight tensor, layer by layer (views: changing them changes ' ..
+                        'the model)'},
+            {'trainable_weights', 'those fit updates'},
+            {'non_trainable_weights', 'the others (moving statistics, frozen layers)'},
+            {'trainable', 'true while any layer trains; model.trainable = false freezes every ' ..
+                          'layer, true thaws them all'}},
   params = {{'layer', 'layers from nn.layers, in order; a model among them brings its ' ..
                       'layers, shared, so training either model trains both (Keras\' ' ..
                       'Sequential([model, Softmax()]))'},
@@ -497,9 +531,10 @@ doc(S .. 'trace', {call = 'model:trace(x)',
             {'training', 'run Dropout and BatchNormalization as in training', default = 'false', option = true}},
   example = "model = nn.Sequential{nn.layers.Dense{8, activation = 'relu', input_shape = {4}}, nn.layers.Dense{2}}\nmodel:trace(nn.random.randn(16, 4))"})
 doc('nn.History', {class = 'nn.History', call = 'nn.History',
-  text = 'What model:fit returns: history.history maps loss, each metric and val_* to ' ..
-         'their value per epoch; history.epoch lists the epochs; history.params the ' ..
-         'settings (verbose, epochs, steps).',
+  text = 'What model:fit returns.',
+  fields = {{'history', 'loss, each metric and val_* mapped to their value per epoch'},
+            {'epoch', 'the epochs, counted from 0 as Keras does'},
+            {'params', 'the settings fit ran with (verbose, epochs, steps)'}},
   example = 'history.history.loss\nhistory.history.val_accuracy[#history.epoch]'})
 doc('nn.Shape', {class = 'nn.Shape', call = 'nn.Shape',
   text = 'A shape: a list of sizes that prints as Keras does, (None, 28, 28, 32); None ' ..

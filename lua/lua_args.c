@@ -54,6 +54,16 @@ static void push_name_list(lua_State *L, const char *const *names)
     luaL_pushresult(&buffer);
 }
 
+int nn_lua_unknown_size_error(lua_State *L, const char *function, const char *key, int entry,
+                              bool none)
+{
+    return nn_lua_error(L, "%s: %s entry %d is %s, a size known only when data arrives; nnsh "
+                           "builds every layer for known sizes, so give it (for sequences "
+                           "of different lengths, the longest, with nn.utils.pad_sequences "
+                           "padding the others)",
+                        function, key, entry, none ? "nn.None" : "-1");
+}
+
 void nn_lua_check_option_names(lua_State *L, int index, const char *function,
                                const char *const *names, int positional)
 {
@@ -320,14 +330,11 @@ static void set_shape(lua_State *L, nn_shape *shape, const nn_arg_spec *spec, co
         lua_geti(L, -1, i + 1);
         int is_integer = 0;
         lua_Integer number = lua_tointegerx(L, -1, &is_integer);
-        bool none = false;
-        if (lua_istable(L, -1)) {
-            lua_getfield(L, LUA_REGISTRYINDEX, "nn.None");
-            none = lua_rawequal(L, -1, -2);
-            lua_pop(L, 1);
-        }
+        bool none = nn_lua_is_none(L, -1);
         if (spec->min < 0 && (none || (is_integer && number == -1))) {
             shape->dims[i] = -1; /* nn.None or -1: the size comes from the input */
+        } else if (none || (is_integer && number == -1)) {
+            nn_lua_unknown_size_error(L, function, spec->name, i + 1, none);
         } else {
             lua_Integer value = number;
             if (!is_integer || value < 1)
@@ -538,9 +545,7 @@ void nn_lua_set_layer_arg(lua_State *L, nn_layer *layer, const nn_arg_spec *spec
     void *target = nn_layer_arg_pointer(layer, spec);
     /* nn.None is Keras' None where a table cannot hold nil: Normalization{axis=nn.None}.
      * Kinds with a None of their own take it as nil; for the others None is the default. */
-    lua_getfield(L, LUA_REGISTRYINDEX, "nn.None");
-    bool none = lua_rawequal(L, -1, -2);
-    lua_pop(L, 1);
+    bool none = nn_lua_is_none(L, -1);
     if (none) {
         if (spec->required)
             nn_lua_error(L, "%s: '%s' is required, and nn.None is not a value for it (%s)",

@@ -40,6 +40,9 @@ static nn_shape pop_sample_shape(lua_State *L, const char *key, const char *func
         lua_geti(L, -1, i + 1);
         int is_integer = 0;
         lua_Integer size = lua_tointegerx(L, -1, &is_integer);
+        bool none = nn_lua_is_none(L, -1);
+        if (none || (is_integer && size == -1))
+            nn_lua_unknown_size_error(L, function, key, i + 1, none);
         if (!is_integer || size < 1 || size > (1 << 30))
             nn_lua_error(L, "%s: %s entry %d must be an integer from 1 to %d, got %s", function,
                          key, i + 1, 1 << 30,

@@ -451,10 +451,8 @@ static int layer_call(lua_State *L)
         nn_lua_check_option_names(L, 3, function, names, 0);
         training = nn_lua_opt_boolean(L, 3, "training", training, function);
     }
-    char text[128];
     if (input->shape.ndim < 1)
         nn_lua_error(L, "%s: expected a batch of inputs, got a scalar", function);
-    (void)text;
     if (input->dtype != NN_DTYPE_F32) {
         /* Keras casts inputs to the layer's float dtype. */
         nn_tensor **converted = nn_lua_new_tensor_slot(L);

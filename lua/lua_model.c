@@ -1515,9 +1515,13 @@ static int model_index(lua_State *L)
         char name[32];
         nn_lua_check(L, nn_model_device(model, &device), "model.device");
         lua_pushstring(L, nn_device_format(device, name, sizeof name));
-    } else if (strcmp(key, "history") == 0 || strcmp(key, "stop_training") == 0) {
+    } else if (strcmp(key, "history") == 0) {
         nn_lua_push_model_state(L, 1);
         lua_getfield(L, -1, key);
+    } else if (strcmp(key, "stop_training") == 0) {
+        /* false until a callback sets it, as Keras' */
+        nn_lua_push_model_state(L, 1);
+        lua_pushboolean(L, lua_getfield(L, -1, key) == LUA_TBOOLEAN && lua_toboolean(L, -1));
     } else if (strcmp(key, "learning_rate") == 0) {
         /* Settable (model.learning_rate = x), so readable too; nil before compile. With a
          * schedule, the rate of the next update, as Keras' optimizer.learning_rate. */

@@ -135,8 +135,7 @@ static void check_no_more_arguments(lua_State *L, int last, const char *function
                      argument_text(L, last + 1, text, sizeof text), usage);
 }
 
-/* Whether the value at index is nn.None. */
-static bool is_none(lua_State *L, int index)
+bool nn_lua_is_none(lua_State *L, int index)
 {
     index = lua_absindex(L, index);
     lua_getfield(L, LUA_REGISTRYINDEX, "nn.None");
@@ -156,7 +155,7 @@ static int64_t check_shape_size(lua_State *L, int index, int i, bool none_allowe
     int64_t size = lua_tointegerx(L, index, &ok);
     if (ok)
         return size;
-    bool none = is_none(L, index);
+    bool none = nn_lua_is_none(L, index);
     if (none && none_allowed)
         return -1;
     if (none)
@@ -172,7 +171,7 @@ static nn_shape check_shape(lua_State *L, int first, bool none_allowed, const ch
     char text[64];
     nn_shape shape = {0};
     int top = lua_gettop(L);
-    if (lua_istable(L, first) && !is_none(L, first)) {
+    if (lua_istable(L, first) && !nn_lua_is_none(L, first)) {
         lua_Integer n = luaL_len(L, first);
         if (n < 1 || n > NN_MAX_DIMS)
             nn_lua_error(L, "%s: a shape needs 1 to %d sizes, got %lld", function, NN_MAX_DIMS,
@@ -344,7 +343,7 @@ static int push_filled(lua_State *L, const char *function, const char *usage, do
 {
     /* The dtype follows the sizes: nn.zeros(2, 3, 'int32') or nn.zeros({2, 3}, 'int32'). */
     nn_dtype dtype = NN_DTYPE_F32;
-    if (lua_istable(L, 1) && !is_none(L, 1)) {
+    if (lua_istable(L, 1) && !nn_lua_is_none(L, 1)) {
         dtype = check_dtype(L, 2, NN_DTYPE_F32, function);
         check_no_more_arguments(L, 2, function, usage);
         lua_settop(L, 1);
@@ -483,7 +482,7 @@ static int random_fill(lua_State *L, const char *function, bool normal)
 {
     double low = 0.0, high = 1.0, mean = 0.0, stddev = 1.0;
     int top = lua_gettop(L);
-    if (top >= 2 && lua_istable(L, top) && luaL_len(L, top) == 0 && !is_none(L, top)) {
+    if (top >= 2 && lua_istable(L, top) && luaL_len(L, top) == 0 && !nn_lua_is_none(L, top)) {
         static const char *const names[] = {"low", "high", "mean", "stddev", NULL};
         nn_lua_check_option_names(L, top, function, names, 0);
         low = nn_lua_opt_number(L, top, "low", 0.0, -HUGE_VAL, HUGE_VAL, function);

@@ -79,6 +79,8 @@ nn_tensor *nn_lua_test_tensor(lua_State *L, int index);
  * the value in messages as the user sees it: "x", "y", "entry 2". */
 nn_tensor *nn_lua_to_tensor(lua_State *L, int index, const char *function, const char *what);
 void nn_lua_push_shape(lua_State *L, const nn_shape *shape);
+/* Whether the value at index is nn.None, Keras' None where a Lua table cannot hold nil. */
+bool nn_lua_is_none(lua_State *L, int index);
 /* Reads a shape given as integers at [first, top] or as one table at first. */
 nn_shape nn_lua_check_shape_args(lua_State *L, int first, const char *function);
 /* The same for a batch shape (model:build, layer:build): nn.None, an unknown size, is
@@ -115,6 +117,10 @@ void nn_lua_push_model(lua_State *L, nn_model *model);
 
 /* Checks that every key of the table at `index` is an integer position up to
  * `positional` or one of names[]; otherwise raises an error listing the valid names. */
+/* Raises the error for nn.None (none) or -1 at entry `entry` (from 1) of a sample shape
+ * given as `key`: every size after the batch axis must be known. */
+int nn_lua_unknown_size_error(lua_State *L, const char *function, const char *key, int entry,
+                              bool none);
 void nn_lua_check_option_names(lua_State *L, int index, const char *function,
                                const char *const *names, int positional);
 /* Options table at index (or none/nil): typed getters with defaults and range checks. */

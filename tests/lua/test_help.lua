@@ -101,9 +101,39 @@ t.test("help by name finds a layer's other name, a full path and the model:metho
   end
   t.truthy(help_text('model:summary'):match('^model:summary%('), "help 'model:summary'")
   t.truthy(help_text('history:plot'):match('^history:plot{'), "help 'history:plot'")
-  t.truthy(help_text('model:fitt'):match("^no help for 'model:fitt': nn.Sequential has no such method"),
+  t.truthy(help_text('model:fitt'):match("^no help for 'model:fitt': nn.Sequential has no such method or field"),
            'an unknown method names the class')
   t.truthy(help_text('nn.layers.NoSuchLayer'):match("^no help for 'nn.layers.NoSuchLayer'"), 'an unknown path')
+end)
+
+t.test('help finds the fields of models, layers, tensors and histories, and each is real', function()
+  t.eq(help_text('model.optimizer'):match('^[^\n]*'), 'model.optimizer', "help 'model.optimizer'")
+  t.truthy(help_text('model.optimizer'):find("get_config", 1, true), 'the field is described')
+  t.truthy(help_text('model.optimizer'):find('A%s+field%s+of%s+nn%.Sequential'), 'and its class named')
+  t.eq(help_text('model:learning_rate'), help_text('model.learning_rate'), 'either separator')
+  t.truthy(help_text('nn.Sequential'):find('\n    optimizer%s+the optimizer'), 'the class page lists it')
+  t.truthy(help_text('t.T'):find('transpose', 1, true), "help 't.T'")
+  t.truthy(help_text('history.epoch'):find('counted from 0', 1, true), "help 'history.epoch'")
+  t.truthy(help_text('layer.kernel'):find('main weight', 1, true), "help 'layer.kernel'")
+  t.truthy(help_text('model.nothing'):match("^no help for 'model.nothing': nn.Sequential has no such method or field"),
+           'an unknown field names the class')
+  -- Every documented field exists on a built, compiled, trained object.
+  local model = nn.Sequential{nn.layers.Dense{2, input_shape = {3}}}
+  model:compile{optimizer = 'adam', loss = 'mse'}
+  local history = model:fit(nn.ones(4, 3), nn.ones(4, 2), {epochs = 2, verbose = 0})
+  local objects = {['nn.Sequential'] = model, ['nn.Layer'] = model.layers[1],
+                   ['nn.Tensor'] = nn.ones(2, 3), ['nn.History'] = history}
+  local counted = 0
+  for class, object in pairs(objects) do
+    local page = help_text(class)
+    local fields = page:match('Fields %b():\n(.-)\n\n')
+    t.truthy(fields, class .. ' lists its fields')
+    for name in fields:gmatch('\n?    ([%w_]+)  ') do
+      counted = counted + 1
+      t.truthy(object[name] ~= nil, class .. ' has the documented field ' .. name)
+    end
+  end
+  t.truthy(counted >= 38, 'the fields were read from the pages (' .. counted .. ')')
 end)
 
 -- Runs an example as the shell would: line by line, a line that does not complete a

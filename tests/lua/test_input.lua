@@ -60,6 +60,13 @@ t.test('misused Inputs raise errors that say what was expected', function()
   t.raises(function() nn.Input(3) end, 'nn.Input', 'expected a table')
   t.raises(function() nn.Input{shape = {0, 3}} end, 'shape entry 1 must be an integer from 1 to 1073741824, got 0')
   t.raises(function() nn.Input{shape = {2.5}} end, 'shape entry 1', '2.5')
+  -- Keras' variable-length sequences, Input(shape=(None, 3)): every size must be known.
+  t.raises(function() nn.Input{shape = {nn.None, 3}} end,
+           'nn.Input: shape entry 1 is nn.None, a size known only when data arrives',
+           'nn.utils.pad_sequences')
+  t.raises(function() nn.Input{shape = {5, -1}} end, 'shape entry 2 is -1, a size known only')
+  t.raises(function() L.LSTM{4, input_shape = {nn.None, 3}} end,
+           'nn.layers.LSTM: input_shape entry 1 is nn.None, a size known only')
   t.raises(function() nn.Input{shape = 'big'} end, 'shape must be the shape of one sample')
   t.raises(function() nn.Input{shape = {1, 2, 3, 4, 5, 6, 7, 8}} end, 'must list 1 to')
   t.raises(function() nn.Input{{3}, shape = {3}} end, 'give the shape of one sample once')
