@@ -47,6 +47,45 @@ const nn_schedule_setting *nn_schedule_settings(int *count)
     return settings;
 }
 
+int nn_schedule_values(const nn_schedule *schedule,
+                       nn_schedule_value values[NN_SCHEDULE_MAX_VALUES])
+{
+    int used = 0;
+    for (size_t i = 0; i < sizeof settings / sizeof settings[0]; i++) {
+        if (!(settings[i].kinds & KIND(schedule->kind)))
+            continue;
+        const char *at = (const char *)schedule + settings[i].offset;
+        nn_schedule_value *value = &values[used++];
+        *value = (nn_schedule_value){.name = settings[i].name};
+        if (settings[i].flag) {
+            value->type = NN_SCHEDULE_VALUE_FLAG;
+            value->flag = *(const bool *)at;
+        } else {
+            value->type = NN_SCHEDULE_VALUE_NUMBER;
+            value->number = *(const double *)at;
+        }
+    }
+    if (schedule->kind == NN_SCHEDULE_COSINE_DECAY)
+        values[used++] = (nn_schedule_value){
+            .name = "warmup_target",
+            .type = schedule->warmup ? NN_SCHEDULE_VALUE_NUMBER : NN_SCHEDULE_VALUE_NONE,
+            .number = schedule->warmup_target};
+    if (schedule->kind == NN_SCHEDULE_PIECEWISE_CONSTANT_DECAY) {
+        values[used++] = (nn_schedule_value){.name = "boundaries",
+                                             .type = NN_SCHEDULE_VALUE_LIST,
+                                             .list = schedule->boundaries,
+                                             .length = schedule->boundary_count};
+        values[used++] = (nn_schedule_value){.name = "values",
+                                             .type = NN_SCHEDULE_VALUE_LIST,
+                                             .list = schedule->values,
+                                             .length = schedule->boundary_count + 1};
+    }
+    if (schedule->name[0] != '\0')
+        values[used++] = (nn_schedule_value){
+            .name = "name", .type = NN_SCHEDULE_VALUE_STRING, .text = schedule->name};
+    return used;
+}
+
 const char *nn_schedule_name(nn_schedule_kind kind)
 {
     return kind < NN_SCHEDULE_COUNT ? schedule_names[kind] : "unknown";

@@ -19,11 +19,12 @@ typedef enum nn_schedule_kind {
     NN_SCHEDULE_COUNT
 } nn_schedule_kind;
 
-enum { NN_SCHEDULE_MAX_BOUNDARIES = 32 };
+enum { NN_SCHEDULE_MAX_BOUNDARIES = 32, NN_SCHEDULE_NAME_SIZE = 64 };
 
 /* Every schedule's settings, with Keras' names; each kind reads its own. */
 typedef struct nn_schedule {
     nn_schedule_kind kind;
+    char name[NN_SCHEDULE_NAME_SIZE]; /* Keras' name= where given, else "" */
     double initial_learning_rate;
     double decay_steps;        /* CosineDecayRestarts' first_decay_steps */
     double decay_rate;         /* ExponentialDecay, InverseTimeDecay */
@@ -55,6 +56,34 @@ typedef struct nn_schedule_setting {
 
 /* The settings, `*count` of them. */
 const nn_schedule_setting *nn_schedule_settings(int *count);
+
+/* One entry of a schedule's config as Keras' get_config lists it, for whoever writes a
+ * schedule out (the Lua binding's table, the model file's JSON). */
+typedef enum nn_schedule_value_type {
+    NN_SCHEDULE_VALUE_NUMBER,
+    NN_SCHEDULE_VALUE_FLAG,
+    NN_SCHEDULE_VALUE_LIST,   /* `length` numbers at `list` */
+    NN_SCHEDULE_VALUE_STRING, /* `text` */
+    NN_SCHEDULE_VALUE_NONE,   /* Keras' None: CosineDecay's warmup_target when not given */
+} nn_schedule_value_type;
+
+typedef struct nn_schedule_value {
+    const char *name;
+    nn_schedule_value_type type;
+    double number;
+    bool flag;
+    const double *list; /* into the schedule */
+    int length;
+    const char *text;   /* into the schedule */
+} nn_schedule_value;
+
+enum { NN_SCHEDULE_MAX_VALUES = 16 };
+
+/* The config of `schedule`: every setting its kind reads, then warmup_target (CosineDecay),
+ * boundaries and values (PiecewiseConstantDecay) and name (where given). Returns the
+ * number of entries written to `values`. */
+int nn_schedule_values(const nn_schedule *schedule,
+                       nn_schedule_value values[NN_SCHEDULE_MAX_VALUES]);
 
 /* Keras' class name ("ExponentialDecay"); "Constant" for none. */
 const char *nn_schedule_name(nn_schedule_kind kind);

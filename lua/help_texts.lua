@@ -618,7 +618,8 @@ doc('nn.optimizers.Ftrl', {call = 'nn.optimizers.Ftrl{learning_rate=0.001, learn
 doc('nn.optimizers.schedules', {module = true, text =
   'Learning-rate schedules, as Keras\'s keras.optimizers.schedules: give one as an ' ..
   'optimizer\'s learning_rate and each update takes the rate of the updates before it; ' ..
-  'call one with a step for its rate. Positional settings follow Keras\'s order.'})
+  'call one with a step for its rate. Positional settings follow Keras\'s order. ' ..
+  'Each also takes name= (a label, kept in model.optimizer and the model file).'})
 local schedule_settings = {
   initial = {'initial_learning_rate', 'the rate at step 0', option = true},
   steps = {'decay_steps', 'the steps the decay is measured in (> 0)', option = true},

@@ -480,7 +480,6 @@ static void parse_schedule(lua_State *L, int index, nn_schedule *out, const char
     int count, used = 0;
     const nn_schedule_setting *all = nn_schedule_settings(&count);
     const char *names[20];
-    names[used++] = "schedule";
     for (int i = 0; i < count; i++) {
         if (!(all[i].kinds & (1u << kind)))
             continue;
@@ -538,8 +537,34 @@ static void parse_schedule(lua_State *L, int index, nn_schedule *out, const char
                          where, lengths[0], lengths[1]);
         out->boundary_count = lengths[0];
     }
+    names[used++] = "name";
     names[used] = NULL;
-    nn_lua_check_option_names(L, index, where, names, 0);
+    lua_getfield(L, index, "name");
+    if (!lua_isnil(L, -1)) {
+        size_t length = 0;
+        const char *name = lua_type(L, -1) == LUA_TSTRING ? lua_tolstring(L, -1, &length) : NULL;
+        if (!name || length == 0 || length >= sizeof out->name || strlen(name) != length)
+            nn_lua_error(L, "%s: name must be a string of 1 to %d bytes, got %s", where,
+                         (int)sizeof out->name - 1,
+                         name ? "one that is empty, too long or holds a zero byte"
+                              : nn_lua_typename(L, -1));
+        memcpy(out->name, name, length + 1);
+    }
+    lua_pop(L, 1);
+    /* The settings are checked without the class key, which the user does not write. */
+    lua_newtable(L);
+    lua_pushnil(L);
+    while (lua_next(L, index)) {
+        if (lua_type(L, -2) == LUA_TSTRING && strcmp(lua_tostring(L, -2), "schedule") == 0) {
+            lua_pop(L, 1);
+            continue;
+        }
+        lua_pushvalue(L, -2);
+        lua_insert(L, -2);
+        lua_rawset(L, -4);
+    }
+    nn_lua_check_option_names(L, -1, where, names, 0);
+    lua_pop(L, 1);
     if (nn_schedule_check(out) != NN_OK) {
         /* The engine's message starts with the class name, which `where` holds. */
         const char *message = nn_error_message();
@@ -663,41 +688,30 @@ static void parse_optimizer(lua_State *L, int index, nn_optimizer_config *config
 }
 
 /* A schedule as nn.optimizers.schedules makes it (callable, printable, and what compile
- * takes back): its class and every setting its kind reads. */
+ * takes back): its class and its config (nn_schedule_values; Keras' None left out). */
 static void push_schedule(lua_State *L, const nn_schedule *schedule)
 {
     lua_newtable(L);
     lua_pushstring(L, nn_schedule_name(schedule->kind));
     lua_setfield(L, -2, "schedule");
-    int count;
-    const nn_schedule_setting *all = nn_schedule_settings(&count);
+    nn_schedule_value values[NN_SCHEDULE_MAX_VALUES];
+    int count = nn_schedule_values(schedule, values);
     for (int i = 0; i < count; i++) {
-        if (!(all[i].kinds & (1u << schedule->kind)))
-            continue;
-        const char *at = (const char *)schedule + all[i].offset;
-        if (all[i].flag)
-            lua_pushboolean(L, *(const bool *)at);
-        else
-            lua_pushnumber(L, *(const double *)at);
-        lua_setfield(L, -2, all[i].name);
-    }
-    if (schedule->kind == NN_SCHEDULE_COSINE_DECAY && schedule->warmup) {
-        lua_pushnumber(L, schedule->warmup_target);
-        lua_setfield(L, -2, "warmup_target");
-    }
-    if (schedule->kind == NN_SCHEDULE_PIECEWISE_CONSTANT_DECAY) {
-        lua_createtable(L, schedule->boundary_count, 0);
-        for (int i = 0; i < schedule->boundary_count; i++) {
-            lua_pushnumber(L, schedule->boundaries[i]);
-            lua_rawseti(L, -2, i + 1);
+        const nn_schedule_value *value = &values[i];
+        switch (value->type) {
+        case NN_SCHEDULE_VALUE_NUMBER: lua_pushnumber(L, value->number); break;
+        case NN_SCHEDULE_VALUE_FLAG: lua_pushboolean(L, value->flag); break;
+        case NN_SCHEDULE_VALUE_STRING: lua_pushstring(L, value->text); break;
+        case NN_SCHEDULE_VALUE_LIST:
+            lua_createtable(L, value->length, 0);
+            for (int k = 0; k < value->length; k++) {
+                lua_pushnumber(L, value->list[k]);
+                lua_rawseti(L, -2, k + 1);
+            }
+            break;
+        case NN_SCHEDULE_VALUE_NONE: continue;
         }
-        lua_setfield(L, -2, "boundaries");
-        lua_createtable(L, schedule->boundary_count + 1, 0);
-        for (int i = 0; i <= schedule->boundary_count; i++) {
-            lua_pushnumber(L, schedule->values[i]);
-            lua_rawseti(L, -2, i + 1);
-        }
-        lua_setfield(L, -2, "values");
+        lua_setfield(L, -2, value->name);
     }
     luaL_setmetatable(L, NN_LUA_SCHEDULE);
 }

@@ -66,6 +66,7 @@ schedule_class.__tostring = function(self)
   local settings = {}
   for _, key in ipairs(keys) do
     local value = self[key]
+    if type(value) == 'string' then value = string.format('%q', value) end
     if type(value) == 'table' then value = '{' .. table.concat(value, ', ') .. '}' end
     if value ~= nil then settings[#settings + 1] = key .. '=' .. tostring(value) end
   end

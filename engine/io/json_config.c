@@ -1042,25 +1042,18 @@ static cJSON *schedule_write(const nn_schedule *schedule)
               put(object, "config", settings);
     if (!ok)
         cJSON_Delete(settings);
-    int count;
-    const nn_schedule_setting *all = nn_schedule_settings(&count);
+    nn_schedule_value values[NN_SCHEDULE_MAX_VALUES];
+    int count = nn_schedule_values(schedule, values);
     for (int i = 0; ok && i < count; i++) {
-        if (!(all[i].kinds & (1u << schedule->kind)))
-            continue;
-        const char *at = (const char *)schedule + all[i].offset;
-        ok = put(settings, all[i].name,
-                 all[i].flag ? cJSON_CreateBool(*(const bool *)at)
-                             : cJSON_CreateNumber(*(const double *)at));
+        const nn_schedule_value *value = &values[i];
+        cJSON *item = value->type == NN_SCHEDULE_VALUE_NUMBER ? cJSON_CreateNumber(value->number)
+                      : value->type == NN_SCHEDULE_VALUE_FLAG ? cJSON_CreateBool(value->flag)
+                      : value->type == NN_SCHEDULE_VALUE_LIST
+                          ? cJSON_CreateDoubleArray(value->list, value->length)
+                      : value->type == NN_SCHEDULE_VALUE_STRING ? cJSON_CreateString(value->text)
+                                                                : cJSON_CreateNull();
+        ok = put(settings, value->name, item);
     }
-    if (ok && schedule->kind == NN_SCHEDULE_COSINE_DECAY)
-        ok = put(settings, "warmup_target", schedule->warmup
-                                                ? cJSON_CreateNumber(schedule->warmup_target)
-                                                : cJSON_CreateNull());
-    if (ok && schedule->kind == NN_SCHEDULE_PIECEWISE_CONSTANT_DECAY)
-        ok = put(settings, "boundaries",
-                 cJSON_CreateDoubleArray(schedule->boundaries, schedule->boundary_count)) &&
-             put(settings, "values",
-                 cJSON_CreateDoubleArray(schedule->values, schedule->boundary_count + 1));
     if (!ok) {
         cJSON_Delete(object);
         return NULL;
@@ -1082,6 +1075,20 @@ static nn_status read_numbers(const cJSON *item, double *out, int capacity, int 
                             capacity);
         NN_TRY(read_number(entry, &out[(*count)++], where, field));
     }
+    return NN_OK;
+}
+
+/* A schedule's name: a string that fits nn_schedule's name. */
+static nn_status read_schedule_name(const cJSON *item, char name[NN_SCHEDULE_NAME_SIZE],
+                                    const char *where)
+{
+    const char *text = NULL;
+    NN_TRY(read_string(item, &text, where, "schedule name"));
+    size_t length = strlen(text);
+    if (length >= NN_SCHEDULE_NAME_SIZE)
+        return nn_error(NN_ERR_FORMAT, "%s: the schedule's name holds %zu bytes, at most %d",
+                        where, length, NN_SCHEDULE_NAME_SIZE - 1);
+    memcpy(name, text, length + 1);
     return NN_OK;
 }
 
@@ -1118,8 +1125,11 @@ static nn_status schedule_read(nn_schedule *out, const cJSON *json, const char *
             return nn_error(NN_ERR_FORMAT, "%s: %s has '%.60s' twice", where, class_name, key);
         if (bit >= 0)
             seen |= 1u << bit;
-        if (bit == SEEN_NAME) /* Keras writes the schedule's name; nnsh has none to keep */
+        if (bit == SEEN_NAME) { /* Keras writes the schedule's name, null when none */
+            if (!cJSON_IsNull(member))
+                NN_TRY(read_schedule_name(member, out->name, where));
             continue;
+        }
         if (strcmp(key, "warmup_target") == 0 && kind == NN_SCHEDULE_COSINE_DECAY) {
             out->warmup = !cJSON_IsNull(member);
             if (out->warmup)

@@ -87,6 +87,32 @@ t.test('a schedule is printed with every setting', function()
        'warmup included')
   t.eq(tostring(S.PiecewiseConstantDecay{{10}, {1, 0.5}}),
        'PiecewiseConstantDecay{boundaries={10}, values={1, 0.5}}', 'lists')
+  t.eq(tostring(S.ExponentialDecay{0.1, 10, 0.5, name = 'slow'}),
+       'ExponentialDecay{initial_learning_rate=0.1, decay_steps=10, decay_rate=0.5, name="slow"}',
+       'a name, quoted')
+end)
+
+t.test("a schedule's name, as Keras' name=, is kept by compile and by the model file", function()
+  local directory = (os.getenv('NNSH_TEST_TMP') or '/tmp') .. '/lua-schedules'
+  nn.io.make_directory(directory)
+  local steps = S.PiecewiseConstantDecay{{10, 20}, {0.1, 0.01, 0.001}, name = 'steps'}
+  t.eq(steps.name, 'steps', 'on the schedule')
+  t.eq(steps(15), 0.01, 'the name changes no rate')
+  local model = nn.Sequential{L.Dense{1, input_shape = {2}}}
+  model:compile{optimizer = nn.optimizers.SGD{learning_rate = steps}, loss = 'mse'}
+  t.eq(model.optimizer.learning_rate.name, 'steps', 'in model.optimizer')
+  model:save(directory .. '/named.nnsh')
+  local copy = nn.models.load_model(directory .. '/named.nnsh')
+  t.eq(copy.optimizer.learning_rate.name, 'steps', 'read back from the file')
+  t.eq(tostring(copy.optimizer.learning_rate), tostring(model.optimizer.learning_rate),
+       'the same schedule')
+  model:compile{optimizer = nn.optimizers.SGD{learning_rate = S.CosineDecay{0.1, 10}}, loss = 'mse'}
+  t.eq(model.optimizer.learning_rate.name, nil, 'none unless given')
+  model:save(directory .. '/unnamed.nnsh')
+  t.eq(nn.models.load_model(directory .. '/unnamed.nnsh').optimizer.learning_rate.name, nil,
+       'and none from the file')
+  t.truthy(not t.read_file(directory .. '/unnamed.nnsh'):find('"name": *"CosineDecay"'),
+           'no name written')
 end)
 
 t.test('what sets the rate by hand is refused under a schedule, and a rate that overflows stops training', function()
@@ -121,7 +147,12 @@ t.test('bad settings raise errors naming the schedule and the setting', function
   t.raises(function() S.ExponentialDecay{'fast', 10, 0.5} end, 'initial_learning_rate',
            'must be a number')
   t.raises(function() S.ExponentialDecay{0.1, 10, 0.5, decay = 1} end, "unknown option 'decay'",
-           'staircase')
+           'valid options are: initial_learning_rate, decay_steps, decay_rate, staircase, name')
+  t.raises(function() S.ExponentialDecay{0.1, 10, 0.5, name = 7} end,
+           'ExponentialDecay: name must be a string of 1 to 63 bytes, got integer')
+  t.raises(function() S.ExponentialDecay{0.1, 10, 0.5, name = ''} end, 'name must be a string')
+  t.raises(function() S.ExponentialDecay{0.1, 10, 0.5, name = string.rep('n', 64)} end,
+           'name must be a string of 1 to 63 bytes')
   t.raises(function() S.ExponentialDecay{0.1, 10, 0.5, true, 5} end, '4 positional settings')
   t.raises(function() S.ExponentialDecay{0.1, 10, 0.5, decay_rate = 0.2} end,
            'decay_rate given both by position and by name')
