@@ -61,7 +61,7 @@ doc('nn.None', {call = 'nn.None',
   example = 'nn.layers.Dense{4}:build(-1, 3).output_shape[1] == nn.None   --> true'})
 doc('nn.config', {module = true, text = 'What this machine offers: devices, the BLAS library.'})
 doc('nn.test', {module = true, text = 'Checks of the installation.'})
-doc('nn.models', {module = true, text = 'Models: nn.models.Sequential is nn.Sequential.'})
+doc('nn.models', {module = true, text = 'Models: nn.models.Sequential is nn.Sequential; reading, writing and copying models.'})
 
 -- tensors
 local shape_param = {'d1, d2, ...', 'the size of each axis, or one table {d1, d2, ...}'}
@@ -869,6 +869,24 @@ doc('nn.models.save_model', {touches_files = true, call = 'nn.models.save_model(
             {'overwrite', 'replace an existing file', default = 'true', option = true},
             {'include_optimizer', "keep the optimizer's state", default = 'true', option = true}},
   example = "nn.models.save_model(model, '/tmp/m.safetensors')"})
+doc(S .. 'to_json', {call = 'model:to_json()',
+  text = "The architecture as JSON text, as Keras' model.to_json(): the model's name, each " ..
+         "layer's class and settings, and the input shape; no weights, compile settings or " ..
+         "random streams. nn.models.model_from_json makes a model from it.",
+  returns = 'a string',
+  example = "model = nn.Sequential{nn.layers.Dense{2, input_shape = {3}}}\ntext = model:to_json()\ntext:sub(1, 60)"})
+doc('nn.models.model_from_json', {call = 'nn.models.model_from_json(text)',
+  text = "A new model from model:to_json()'s text (or a model file's architecture): the same " ..
+         'layers, names and shapes, its weights drawn afresh from their initializers, not ' ..
+         'compiled.',
+  params = {{'text', 'the JSON text'}}, returns = 'a model',
+  example = "model = nn.Sequential{nn.layers.Dense{2, input_shape = {3}}}\ncopy = nn.models.model_from_json(model:to_json())\ncopy.output_shape"})
+doc('nn.models.clone_model', {call = 'nn.models.clone_model(model)',
+  text = "A new model of the same architecture, as Keras' clone_model: the same layers, " ..
+         'names and settings, fresh weights (copy them with ' ..
+         'copy:set_weights(model:get_weights())), not compiled.',
+  params = {{'model', 'the model to copy'}}, returns = 'a model',
+  example = "model = nn.Sequential{nn.layers.Dense{2, input_shape = {3}}}\ncopy = nn.models.clone_model(model)\ncopy:set_weights(model:get_weights())"})
 doc('nn.io', {module = true, text = "Small helpers for callbacks and scripts that write through nn's output."})
 doc('nn.io.write', {call = 'nn.io.write(...)',
   text = "Like io.write, but through nn's output, so the shell and notebooks capture it.",

@@ -806,6 +806,19 @@ static void push_sizes(lua_State *L, const int *sizes, int count)
     }
 }
 
+/* A float32 setting as the shortest decimal that reads back as it: 0.9 as the user wrote
+ * it, not 0.89999997615814. */
+static void push_float(lua_State *L, float value)
+{
+    char text[32];
+    for (int digits = 1; digits <= 9; digits++) {
+        snprintf(text, sizeof text, "%.*g", digits, (double)value);
+        if ((float)strtod(text, NULL) == value)
+            break;
+    }
+    lua_pushnumber(L, strtod(text, NULL));
+}
+
 void nn_lua_push_layer_arg(lua_State *L, nn_layer *layer, const nn_arg_spec *spec)
 {
     const void *value = nn_layer_arg_pointer(layer, spec);
@@ -820,11 +833,11 @@ void nn_lua_push_layer_arg(lua_State *L, nn_layer *layer, const nn_arg_spec *spe
             lua_pushnil(L);
         break;
     }
-    case NN_ARG_FLOAT: lua_pushnumber(L, (double)*(const float *)value); break;
+    case NN_ARG_FLOAT: push_float(L, *(const float *)value); break;
     case NN_ARG_OPTIONAL_FLOAT: {
         const nn_optional_float *optional = value;
         if (optional->present)
-            lua_pushnumber(L, (double)optional->value);
+            push_float(L, optional->value);
         else
             lua_pushnil(L);
         break;
@@ -847,11 +860,11 @@ void nn_lua_push_layer_arg(lua_State *L, nn_layer *layer, const nn_arg_spec *spe
         if (!optional->present) {
             lua_pushnil(L);
         } else if (!optional->list) {
-            lua_pushnumber(L, (double)optional->values[0]);
+            push_float(L, optional->values[0]);
         } else {
             lua_createtable(L, optional->count, 0);
             for (int i = 0; i < optional->count; i++) {
-                lua_pushnumber(L, (double)optional->values[i]);
+                push_float(L, optional->values[i]);
                 lua_rawseti(L, -2, i + 1);
             }
         }
@@ -948,9 +961,9 @@ void nn_lua_push_layer_arg(lua_State *L, nn_layer *layer, const nn_arg_spec *spe
             break;
         }
         lua_createtable(L, 0, 2);
-        lua_pushnumber(L, regularizer->l1);
+        push_float(L, regularizer->l1);
         lua_setfield(L, -2, "l1");
-        lua_pushnumber(L, regularizer->l2);
+        push_float(L, regularizer->l2);
         lua_setfield(L, -2, "l2");
         break;
     }

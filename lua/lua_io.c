@@ -320,18 +320,80 @@ bool nn_lua_callbacks_terminate_on_nan(lua_State *L, int index)
     return found;
 }
 
+/* model:to_json() -> the architecture as JSON text (Keras' model.to_json()) */
+static int model_to_json(lua_State *L)
+{
+    const char *function = "model:to_json";
+    nn_model *model = nn_lua_check_model(L, 1, function);
+    if (lua_gettop(L) > 1)
+        nn_lua_error(L, "%s: takes no arguments, got %d", function, lua_gettop(L) - 1);
+    char *text = NULL;
+    nn_lua_check(L, nn_model_to_json(model, &text), function);
+    lua_pushstring(L, text);
+    free(text);
+    return 1;
+}
+
+/* A new model from architecture JSON at the top of the stack, pushed; `function` names
+ * the caller in errors. */
+static void push_model_from_json(lua_State *L, const char *text, const char *function)
+{
+    nn_model *model = NULL;
+    nn_lua_check(L, nn_model_from_json(&model, text), function);
+    nn_lua_push_model(L, model);
+}
+
+/* nn.models.model_from_json(text) -> a new model, weights freshly initialized */
+static int l_model_from_json(lua_State *L)
+{
+    const char *function = "nn.models.model_from_json";
+    if (lua_type(L, 1) != LUA_TSTRING)
+        nn_lua_error(L, "%s: expected the JSON text of a model (from model:to_json()), got %s",
+                     function, nn_lua_typename(L, 1));
+    if (lua_gettop(L) > 1)
+        nn_lua_error(L, "%s: takes one argument, the JSON text, got %d", function,
+                     lua_gettop(L));
+    size_t length = 0;
+    const char *text = lua_tolstring(L, 1, &length);
+    if (strlen(text) != length)
+        nn_lua_error(L, "%s: the JSON text holds a zero byte", function);
+    push_model_from_json(L, text, function);
+    return 1;
+}
+
+/* nn.models.clone_model(model) -> a new model of the same architecture (layer names and
+ * settings), with fresh weights and not compiled, as Keras' clone_model. */
+static int l_clone_model(lua_State *L)
+{
+    const char *function = "nn.models.clone_model";
+    nn_model *model = nn_lua_check_model(L, 1, function);
+    if (lua_gettop(L) > 1)
+        nn_lua_error(L, "%s: takes one argument, the model, got %d", function, lua_gettop(L));
+    char *text = NULL;
+    nn_lua_check(L, nn_model_to_json(model, &text), function);
+    nn_model *copy = NULL;
+    nn_status status = nn_model_from_json(&copy, text);
+    free(text);
+    nn_lua_check(L, status, function);
+    nn_lua_push_model(L, copy);
+    return 1;
+}
+
 static const luaL_Reg model_methods[] = {
     {"save", model_save},
     {"save_weights", model_save_weights},
     {"load_weights", model_load_weights},
     {"get_weights", model_get_weights},
     {"set_weights", model_set_weights},
+    {"to_json", model_to_json},
     {NULL, NULL},
 };
 
 static const luaL_Reg models_functions[] = {
     {"load_model", l_load_model},
     {"save_model", l_save_model},
+    {"model_from_json", l_model_from_json},
+    {"clone_model", l_clone_model},
     {NULL, NULL},
 };
 

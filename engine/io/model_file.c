@@ -751,22 +751,22 @@ static void layer_list_free(layer_list *list)
     memset(list, 0, sizeof *list);
 }
 
-static nn_status read_layers(const nn_safetensors *file, const cJSON *array, layer_list *list)
+static nn_status read_layers(const char *source, const cJSON *array, layer_list *list)
 {
     memset(list, 0, sizeof *list);
     if (!cJSON_IsArray(array))
         return nn_error(NN_ERR_FORMAT, "%s: the architecture's layers must be a list",
-                        file->name);
+                        source);
     int count = cJSON_GetArraySize(array);
     if (count > MAX_FILE_LAYERS)
         return nn_error(NN_ERR_FORMAT, "%s: the architecture has %d layers; nnsh reads at most "
-                        "%d", file->name, count, MAX_FILE_LAYERS);
+                        "%d", source, count, MAX_FILE_LAYERS);
     list->layers = calloc(count ? (size_t)count : 1, sizeof *list->layers);
     if (!list->layers)
-        return nn_error(NN_ERR_MEMORY, "%s: out of memory", file->name);
+        return nn_error(NN_ERR_MEMORY, "%s: out of memory", source);
     for (const cJSON *entry = array->child; entry; entry = entry->next) {
         char where[600];
-        snprintf(where, sizeof where, "%s: layer %d", file->name, list->count + 1);
+        snprintf(where, sizeof where, "%s: layer %d", source, list->count + 1);
         nn_layer *layer;
         NN_TRY(nn_json_layer_read(&layer, entry, where));
         list->layers[list->count++] = layer;
@@ -779,7 +779,7 @@ static nn_status read_layers(const nn_safetensors *file, const cJSON *array, lay
         for (int j = 0; j + 1 < list->count; j++)
             if (strcmp(list->layers[j]->name, layer->name) == 0)
                 return nn_error(NN_ERR_FORMAT, "%s: layers %d and %d are both named \"%s\"",
-                                file->name, j + 1, list->count, layer->name);
+                                source, j + 1, list->count, layer->name);
     }
     return NN_OK;
 }
@@ -837,21 +837,21 @@ static nn_status check_weights_present(const nn_safetensors *file, layer_list *l
 }
 
 /* The model's input shape: build_input_shape, or the first layer's input_shape. */
-static nn_status read_input_shape(const nn_safetensors *file, const cJSON *item,
+static nn_status read_input_shape(const char *source, const cJSON *item,
                                   const layer_list *list, nn_shape *out)
 {
     memset(out, 0, sizeof *out);
     if (item && !cJSON_IsNull(item)) {
-        NN_TRY(nn_json_read_shape(item, out, file->name, "build_input_shape"));
+        NN_TRY(nn_json_read_shape(item, out, source, "build_input_shape"));
         if (out->ndim < 2 || out->dims[0] != -1)
             return nn_error(NN_ERR_FORMAT, "%s: build_input_shape must start with null (the "
-                            "batch axis) and have at least one more axis", file->name);
+                            "batch axis) and have at least one more axis", source);
     }
     if (list->count > 0 && list->layers[0]->declared_input.ndim > 0) {
         const nn_shape *declared = &list->layers[0]->declared_input;
         if (declared->ndim >= NN_MAX_DIMS)
             return nn_error(NN_ERR_FORMAT, "%s: the first layer's input_shape has %d sizes; "
-                            "with the batch axis at most %d fit", file->name, declared->ndim,
+                            "with the batch axis at most %d fit", source, declared->ndim,
                             NN_MAX_DIMS);
         nn_shape from_layer = {.ndim = declared->ndim + 1};
         from_layer.dims[0] = -1;
@@ -859,7 +859,7 @@ static nn_status read_input_shape(const nn_safetensors *file, const cJSON *item,
             from_layer.dims[i + 1] = declared->dims[i];
         if (out->ndim > 0 && !nn_shape_equal(out, &from_layer))
             return nn_error(NN_ERR_FORMAT, "%s: build_input_shape disagrees with the first "
-                            "layer's input_shape", file->name);
+                            "layer's input_shape", source);
         *out = from_layer;
     }
     return NN_OK;
@@ -967,38 +967,40 @@ static nn_status read_training(const nn_safetensors *file, uint64_t *step, int *
     return status;
 }
 
-static nn_status build_model(nn_model **out, const nn_safetensors *file, const cJSON *root,
-                             tensor_usage *usage)
+/* The model an architecture describes, named `source` in errors. With a file (and its
+ * usage), every weight the layers declare must be in it; without, they are initialized. */
+static nn_status build_model(nn_model **out, const char *source, const nn_safetensors *file,
+                             const cJSON *root, tensor_usage *usage)
 {
     static const char *const names[] = {"class_name", "config", "build_input_shape"};
     const cJSON *fields[3];
-    NN_TRY(nn_json_fields(root, names, 3, fields, file->name, "the architecture"));
+    NN_TRY(nn_json_fields(root, names, 3, fields, source, "the architecture"));
     if (!cJSON_IsString(fields[0]) || strcmp(fields[0]->valuestring, "Sequential") != 0)
         return nn_error(NN_ERR_FORMAT, "%s: the architecture must be a Sequential model",
-                        file->name);
+                        source);
     static const char *const config_names[] = {"name", "layers"};
     const cJSON *config[2];
-    NN_TRY(nn_json_fields(fields[1], config_names, 2, config, file->name, "the model config"));
+    NN_TRY(nn_json_fields(fields[1], config_names, 2, config, source, "the model config"));
     if (!cJSON_IsString(config[0]) || config[0]->valuestring[0] == '\0' ||
         strlen(config[0]->valuestring) >= NN_NAME_CAPACITY)
         return nn_error(NN_ERR_FORMAT, "%s: the model's name must be 1 to %d characters",
-                        file->name, NN_NAME_CAPACITY - 1);
+                        source, NN_NAME_CAPACITY - 1);
     layer_list list;
-    nn_status status = read_layers(file, config[1], &list);
+    nn_status status = read_layers(source, config[1], &list);
     nn_shape input;
     if (status == NN_OK)
-        status = read_input_shape(file, fields[2], &list, &input);
-    if (status == NN_OK && input.ndim > 0)
+        status = read_input_shape(source, fields[2], &list, &input);
+    if (status == NN_OK && file && input.ndim > 0)
         status = check_weights_present(file, &list, &input, usage);
     nn_model *model = NULL;
     if (status == NN_OK)
         status = nn_model_create(&model, config[0]->valuestring);
     for (int i = 0; status == NN_OK && i < list.count; i++)
         if ((status = nn_model_add(model, list.layers[i])) != NN_OK)
-            status = nn_error_prefix(NN_ERR_FORMAT, "%s", file->name);
+            status = nn_error_prefix(NN_ERR_FORMAT, "%s", source);
     if (status == NN_OK && input.ndim > 0 && !model->built &&
         (status = nn_model_build(model, &input)) != NN_OK)
-        status = nn_error_prefix(NN_ERR_FORMAT, "%s", file->name);
+        status = nn_error_prefix(NN_ERR_FORMAT, "%s", source);
     layer_list_free(&list);
     if (status != NN_OK) {
         nn_model_release(model);
@@ -1006,6 +1008,46 @@ static nn_status build_model(nn_model **out, const nn_safetensors *file, const c
     }
     *out = model;
     return NN_OK;
+}
+
+/* Drops the layer entries' random streams (the wrapped layer's too), so that a model
+ * made from the text draws fresh ones, as a new layer does. */
+static void forget_random_streams(cJSON *layer_entry)
+{
+    cJSON_DeleteItemFromObjectCaseSensitive(layer_entry, "random");
+    cJSON *config = cJSON_GetObjectItemCaseSensitive(layer_entry, "config");
+    cJSON *wrapped = config ? cJSON_GetObjectItemCaseSensitive(config, "layer") : NULL;
+    if (cJSON_IsObject(wrapped))
+        forget_random_streams(wrapped);
+}
+
+nn_status nn_model_to_json(const nn_model *model, char **out)
+{
+    *out = NULL;
+    cJSON *root = architecture_json(model);
+    if (!root)
+        return nn_error(NN_ERR_MEMORY, "out of memory describing model \"%s\"", model->name);
+    cJSON *config = cJSON_GetObjectItemCaseSensitive(root, "config");
+    cJSON *layers = config ? cJSON_GetObjectItemCaseSensitive(config, "layers") : NULL;
+    cJSON *entry;
+    cJSON_ArrayForEach(entry, layers)
+        forget_random_streams(entry);
+    *out = cJSON_PrintUnformatted(root);
+    cJSON_Delete(root);
+    if (!*out)
+        return nn_error(NN_ERR_MEMORY, "out of memory describing model \"%s\"", model->name);
+    return NN_OK;
+}
+
+nn_status nn_model_from_json(nn_model **out, const char *text)
+{
+    *out = NULL;
+    const char *source = "the model's JSON";
+    cJSON *root;
+    NN_TRY(nn_json_parse_text(&root, text, source, "the architecture"));
+    nn_status status = build_model(out, source, NULL, root, NULL);
+    cJSON_Delete(root);
+    return status;
 }
 
 nn_status nn_model_load_from(nn_model **out, const nn_safetensors *file, bool compile)
@@ -1020,7 +1062,7 @@ nn_status nn_model_load_from(nn_model **out, const nn_safetensors *file, bool co
     nn_status status = usage_init(&usage, file);
     nn_model *model = NULL;
     if (status == NN_OK)
-        status = build_model(&model, file, architecture, &usage);
+        status = build_model(&model, file->name, file, architecture, &usage);
     cJSON_Delete(architecture);
     float *weights = NULL;
     if (status == NN_OK && model->built)

@@ -30,6 +30,15 @@ nn_status nn_model_save(nn_model *model, const char *path, bool include_optimize
 nn_status nn_model_load(nn_model **out, const char *path, bool compile);
 nn_status nn_model_load_from(nn_model **out, const nn_safetensors *file, bool compile);
 
+/* The architecture as Keras' model.to_json() gives it, in the model file's form
+ * ({"class_name": "Sequential", "config": {"name": ..., "layers": [...]},
+ * "build_input_shape": ...}): no weights, compile settings or random streams. *out is
+ * malloc'd text for the caller to free. */
+nn_status nn_model_to_json(const nn_model *model, char **out);
+/* A new, uncompiled model from such text (or a model file's nnsh.architecture), its
+ * weights drawn afresh from the layers' initializers. */
+nn_status nn_model_from_json(nn_model **out, const char *text);
+
 /* Only the weights (built models). */
 nn_status nn_model_save_weights(nn_model *model, const char *path);
 /* Replaces the weights of a built model with those of a file (a weights file, a model

@@ -114,6 +114,75 @@ t.test('every layer kind round-trips (a small CNN with all of them)', function()
   check_round_trip(model, x, y, 'adam', 'cnn')
 end)
 
+t.test("to_json, model_from_json and clone_model copy the architecture, not the weights", function()
+  nn.random.seed(4)
+  local model = nn.Sequential{
+    L.Conv2D{4, 3, padding = 'same', activation = 'relu', kernel_regularizer = 'l2',
+             input_shape = {8, 8, 1}},
+    L.BatchNormalization{momentum = 0.9},
+    L.MaxPooling2D{2},
+    L.Flatten(),
+    L.Dropout{0.25},
+    L.Dense{3, activation = 'softmax', name = 'classes'},
+    name = 'small_cnn'}
+  model:compile{optimizer = 'adam', loss = 'sparse_categorical_crossentropy', metrics = {'accuracy'}}
+  local text = model:to_json()
+  t.eq(type(text), 'string', 'text')
+  t.eq(text:sub(1, 60), '{"class_name":"Sequential","config":{"name":"small_cnn","lay', 'Keras\' form')
+  t.truthy(text:find('"build_input_shape":[null,8,8,1]', 1, true), 'the input shape')
+  t.truthy(text:find('"name":"classes"', 1, true), 'layer names')
+  t.truthy(not text:find('"random"', 1, true), 'no random streams')
+  t.truthy(not text:find('optimizer', 1, true), 'no compile settings')
+  local function check_copy(copy, what)
+    t.eq(copy.name, 'small_cnn', what .. ': name')
+    t.eq(copy.compiled, false, what .. ': not compiled')
+    t.eq(#copy.layers, #model.layers, what .. ': layers')
+    for i, layer in ipairs(model.layers) do
+      t.eq(copy.layers[i].name, layer.name, what .. ': layer ' .. i .. ' name')
+      t.eq(tostring(copy.layers[i].output_shape), tostring(layer.output_shape),
+           what .. ': layer ' .. i .. ' shape')
+    end
+    t.eq(copy:count_params(), model:count_params(), what .. ': parameters')
+    t.eq(copy.layers[1].kernel_regularizer.l2, 0.01, what .. ': settings')
+    t.eq(copy.layers[2].momentum, 0.9, what .. ': settings')
+    t.eq(copy.layers[6].activation, 'softmax', what .. ': settings')
+    t.truthy(not (copy.layers[1].kernel == model.layers[1].kernel), what .. ': fresh kernel')
+    t.eq(copy.layers[2].moving_variance, nn.ones(4), what .. ': fresh statistics')
+    t.eq(copy:to_json(), text, what .. ': the same JSON')
+    copy:set_weights(model:get_weights())
+    local x = nn.random.uniform(5, 8, 8, 1)
+    t.eq(copy:predict(x, {verbose = 0}), model:predict(x, {verbose = 0}),
+         what .. ': with the weights copied, the same predictions')
+  end
+  check_copy(nn.models.model_from_json(text), 'model_from_json')
+  check_copy(nn.models.clone_model(model), 'clone_model')
+  -- The fresh weights come from nn.random, so a seed repeats them.
+  nn.random.seed(9)
+  local first = nn.models.model_from_json(text)
+  nn.random.seed(9)
+  t.eq(nn.models.model_from_json(text).layers[1].kernel, first.layers[1].kernel, 'seeded')
+  -- An unbuilt model's JSON gives an unbuilt model.
+  local unbuilt = nn.Sequential{L.Dense{3}}
+  t.eq(nn.models.clone_model(unbuilt).built, false, 'unbuilt stays unbuilt')
+  t.truthy(unbuilt:to_json():find('"build_input_shape":null', 1, true), 'no input shape')
+  local wrapped = nn.Sequential{L.TimeDistributed{L.Dense{2}, input_shape = {3, 4}}}
+  t.eq(nn.models.clone_model(wrapped):to_json(), wrapped:to_json(), 'a wrapper and its layer')
+  -- Bad calls.
+  t.raises(function() nn.models.model_from_json(3) end,
+           'nn.models.model_from_json: expected the JSON text of a model', 'got integer')
+  t.raises(function() nn.models.model_from_json('{"class_name": "Sequential"') end,
+           'nn.models.model_from_json', 'not valid JSON')
+  t.raises(function() nn.models.model_from_json('{"class_name": "Functional", "config": {}}') end,
+           'the architecture must be a Sequential model')
+  t.raises(function()
+             nn.models.model_from_json((text:gsub('"filters":4', '"filters":-4')))
+           end, 'nn.models.model_from_json', 'filters')
+  t.raises(function() nn.models.model_from_json(text, {}) end, 'takes one argument')
+  t.raises(function() nn.models.clone_model('model') end,
+           'nn.models.clone_model: expected a model', 'got string')
+  t.raises(function() model:to_json(true) end, 'model:to_json: takes no arguments')
+end)
+
 t.test('every optimizer round-trips with its state', function()
   for _, optimizer in ipairs{
     {name = 'sgd', momentum = 0.5, nesterov = true},
