@@ -259,13 +259,14 @@ typedef struct nn_recurrent_cell {
 
 /* What one training or evaluation batch reports, summed on the device and read back
  * once per batch (a few dozen bytes). Lives in the backend's memory. */
-enum { NN_BATCH_STATS_METRICS = 8 };
+enum { NN_BATCH_STATS_METRICS = 16 }; /* NN_MAX_COMPILED_METRICS */
 typedef struct nn_batch_stats {
     double loss;                /* mean data loss of the batch */
     double activity_penalty;    /* activity regularizers of this batch */
     double weight_penalty;      /* weight regularizers, summed in layer order */
     double metric_sums[NN_BATCH_STATS_METRICS]; /* each metric summed over the batch */
-    /* The sums of the metrics' denominators (nn_metric_denominator), where they have one. */
+    /* The sums of the metrics' denominators (nn_metric_denominator), where they have one,
+     * and of a weighted mean's weights (NN_METRIC_ROW_WEIGHT). */
     double metric_denominators[NN_BATCH_STATS_METRICS];
 } nn_batch_stats;
 
@@ -613,12 +614,16 @@ typedef struct nn_backend {
                                   nn_activation last, const float *pred, const float *logits,
                                   const float *labels, const float *row_weights,
                                   int64_t batch, int64_t width);
-    /* *sum += the metric summed over the batch's rows (nn_metric_sum). */
+    /* *sum += the metric summed over the batch's rows, each row's value times
+     * row_weights[b] (B; NULL: none) (nn_metric_weighted_sum). */
     void (*metric_sum)(double *sum, const nn_metric *metric, const float *pred,
-                       const float *labels, int64_t batch, int64_t width);
-    /* counts (2 * thresholds) += AUC's counts of the n values of pred by bucket and label
+                       const float *labels, const float *row_weights, int64_t batch,
+                       int64_t width);
+    /* counts (2 * thresholds) += AUC's counts of the n values of pred (rows of width) by
+     * bucket and label, each counting its row's weight (row_weights NULL: 1)
      * (nn_metric_curve_counts). */
-    void (*curve_counts)(double *counts, const float *pred, const float *labels, int64_t n,
+    void (*curve_counts)(double *counts, const float *pred, const float *labels,
+                         const float *row_weights, int64_t n, int64_t width,
                          int64_t thresholds);
     /* *penalty += l1·Σ|w| + l2·Σw² over weights (n); grad (n, or NULL) += its gradient.
      * Activity regularizers use it too, on a layer's output, with l1 and l2 divided by

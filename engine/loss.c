@@ -695,13 +695,14 @@ int nn_metric_curve_thresholds(const nn_metric *metric)
     return metric->thresholds > 0 ? metric->thresholds : DEFAULT_THRESHOLDS;
 }
 
-void nn_metric_curve_counts(double *counts, const float *pred, const float *labels, int64_t n,
+void nn_metric_curve_counts(double *counts, const float *pred, const float *labels,
+                            const float *row_weights, int64_t n, int64_t width,
                             int64_t thresholds)
 {
     for (int64_t i = 0; i < n; i++) {
         int64_t slot = nn_body_curve_slot(pred[i], labels[i], thresholds);
         if (slot >= 0)
-            counts[slot] += 1.0;
+            counts[slot] += nn_body_row_weight(row_weights, i / width);
     }
 }
 
@@ -751,6 +752,12 @@ bool nn_metric_is_plain(const nn_metric *metric, const nn_loss *loss)
 double nn_metric_sum(const nn_metric *metric, const float *pred, const float *labels,
                      int64_t batch, int64_t width)
 {
+    return nn_metric_weighted_sum(metric, pred, labels, NULL, batch, width);
+}
+
+double nn_metric_weighted_sum(const nn_metric *metric, const float *pred, const float *labels,
+                              const float *row_weights, int64_t batch, int64_t width)
+{
     nn_body_metric body = nn_body_metric_of(metric, width);
     nn_metric_kind kind = body.kind;
     if (kind >= NN_METRIC_COUNT)
@@ -760,7 +767,8 @@ double nn_metric_sum(const nn_metric *metric, const float *pred, const float *la
                            ? count_nonbinary(labels, (size_t)batch * (size_t)width)
                            : 0.0;
     double total = 0.0;
-    nn_body_metric_partial(&total, body, pred, labels, &nonbinary, batch, width, 1, 0);
+    nn_body_metric_partial(&total, body, pred, labels, row_weights, &nonbinary, batch, width,
+                           1, 0);
     return total;
 }
 
@@ -780,6 +788,7 @@ double nn_metric_finish(const nn_metric *metric, double sum, double denominator)
 {
     if (nn_metric_denominator(metric->kind) != NN_METRIC_COUNT)
         return denominator > 0.0 ? sum / denominator : 0.0;
-    double mean = sum / denominator;
+    /* Keras' Mean divides with divide_no_nan: weights that sum to 0 give 0. */
+    double mean = denominator != 0.0 ? sum / denominator : 0.0;
     return metric->kind == NN_METRIC_ROOT_MEAN_SQUARED_ERROR ? sqrt(mean) : mean;
 }

@@ -113,6 +113,9 @@ typedef enum nn_metric_kind {
     NN_METRIC_AUC,
     NN_METRIC_PREDICTED_POSITIVES, /* their denominators (nn_metric_denominator), */
     NN_METRIC_ACTUAL_POSITIVES,    /* summed beside them; no name of their own */
+    /* 1 per row: with sample weights its sum is the rows' total weight, the denominator of
+     * a weighted mean (Keras' Mean count with sample_weight); no name of its own. */
+    NN_METRIC_ROW_WEIGHT,
     NN_METRIC_COUNT
 } nn_metric_kind;
 
@@ -151,9 +154,11 @@ nn_status nn_metric_set_class_id(nn_metric *metric, int64_t class_id);
  * then the negative ones. All curves of a model share NN_METRIC_CURVE_FLOATS. */
 int nn_metric_curve_thresholds(const nn_metric *metric);
 enum { NN_METRIC_CURVE_FLOATS = 4096 };
-/* counts (2 * thresholds) += the labels of pred (n values) by bucket: CPU reference of the
- * backends' curve_counts. */
-void nn_metric_curve_counts(double *counts, const float *pred, const float *labels, int64_t n,
+/* counts (2 * thresholds) += the labels of pred (n values, rows of `width`) by bucket, each
+ * value counting its row's weight, row_weights[i / width] (NULL: 1 each; Keras' AUC with
+ * sample_weight adds the weights): CPU reference of the backends' curve_counts. */
+void nn_metric_curve_counts(double *counts, const float *pred, const float *labels,
+                            const float *row_weights, int64_t n, int64_t width,
                             int64_t thresholds);
 /* The area under the ROC curve of the counts, as Keras' AUC: the trapezoids between the
  * thresholds' (false positive rate, true positive rate) points; 0 when one class is
@@ -175,6 +180,11 @@ nn_status nn_metric_check(const nn_metric *metric, const nn_loss *loss);
 /* Sum over the batch (not the mean: the caller keeps running totals). */
 double nn_metric_sum(const nn_metric *metric, const float *pred, const float *labels,
                      int64_t batch, int64_t width);
+/* The same with each row's value multiplied by row_weights[b] (NULL: nn_metric_sum), as
+ * Keras' weighted metrics: a weighted mean is this over the NN_METRIC_ROW_WEIGHT sum, and
+ * precision and recall count weighted positives over weighted denominators. */
+double nn_metric_weighted_sum(const nn_metric *metric, const float *pred, const float *labels,
+                              const float *row_weights, int64_t batch, int64_t width);
 /* What a metric's sum is divided by: NN_METRIC_COUNT for the means (the number of rows),
  * else the metric whose sum over the same rows is the denominator (precision: the
  * predicted positives; recall: the actual positives). */
@@ -182,7 +192,8 @@ nn_metric_kind nn_metric_denominator(nn_metric_kind kind);
 /* The metric's value from its sum and its denominator (the rows, or the denominator
  * metric's sum): the mean, for root_mean_squared_error the square root of the mean
  * (Keras' root of the mean over all rows, not a mean of per-row roots), for precision and
- * recall the ratio, 0 when nothing was counted (Keras' divide_no_nan). Every epoch,
+ * recall the ratio, 0 when nothing was counted or the weights sum to 0 (Keras'
+ * divide_no_nan). Every epoch,
  * evaluate and validation value is finished here. */
 double nn_metric_finish(const nn_metric *metric, double sum, double denominator);
 

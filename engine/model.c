@@ -103,6 +103,7 @@ static void forget_buffers(nn_model *model)
     model->mask_storage = NULL;
     model->output_count = 0;
     model->logits = model->labels = model->row_weights = model->scratch = model->stats = NULL;
+    model->metric_weights = NULL;
     model->curves = NULL;
     model->activity_gradient = NULL;
     for (int slot = 0; slot < 2; slot++) {
@@ -134,6 +135,7 @@ static void free_buffers(nn_model *model)
     nn_storage_release(model->logits);
     nn_storage_release(model->labels);
     nn_storage_release(model->row_weights);
+    nn_storage_release(model->metric_weights);
     nn_storage_release(model->activity_gradient);
     nn_storage_release(model->scratch);
     nn_storage_release(model->stats);
@@ -921,27 +923,71 @@ nn_status nn_model_compile_metrics(nn_model *model, const nn_optimizer_config *o
                                    const nn_loss *loss, const nn_metric *parsed,
                                    int metric_count)
 {
-    NN_TRY(refuse_while_running(model, "be compiled again"));
-    if (metric_count < 0 || metric_count > NN_MAX_METRICS)
-        return nn_error(NN_ERR_ARGUMENT, "compile: at most %d metrics, got %d", NN_MAX_METRICS,
-                        metric_count);
-    NN_TRY(nn_loss_check(loss)); /* first: the metric checks read its kind */
-    for (int i = 0; i < metric_count; i++) {
-        NN_TRY(nn_metric_check(&parsed[i], loss));
-        /* Each names its logs ("val_" + name too), so no two may share a name. */
+    return nn_model_compile_weighted_metrics(model, optimizer, loss, parsed, metric_count, NULL,
+                                             0);
+}
+
+/* Checks one of compile's metric lists (`list` names it in messages): each metric fits
+ * the loss, and no two share a name, which names their logs ("val_" + name too). */
+static nn_status check_metric_list(const nn_metric *metrics, int count, const nn_loss *loss,
+                                   const char *list)
+{
+    if (count < 0 || count > NN_MAX_METRICS)
+        return nn_error(NN_ERR_ARGUMENT, "compile: at most %d %s, got %d", NN_MAX_METRICS, list,
+                        count);
+    for (int i = 0; i < count; i++) {
+        nn_status status = nn_metric_check(&metrics[i], loss);
+        if (status != NN_OK && strcmp(list, "metrics") != 0) /* metrics' messages as before */
+            return nn_error_prefix(status, "compile: %s entry %d", list, i + 1);
+        NN_TRY(status);
         for (int j = 0; j < i; j++)
-            if (strcmp(parsed[i].name, parsed[j].name) == 0)
-                return nn_error(NN_ERR_ARGUMENT, "compile: two metrics are named '%s'; give "
-                                                 "one another name (name = ... in nn.metrics)",
-                                parsed[i].name);
-        if (strcmp(parsed[i].name, "loss") == 0 || strncmp(parsed[i].name, "val_", 4) == 0)
+            if (strcmp(metrics[i].name, metrics[j].name) == 0)
+                return nn_error(NN_ERR_ARGUMENT, "compile: two %s are named '%s'; give one "
+                                                 "another name (name = ... in nn.metrics)",
+                                list, metrics[i].name);
+        if (strcmp(metrics[i].name, "loss") == 0 || strncmp(metrics[i].name, "val_", 4) == 0)
             return nn_error(NN_ERR_ARGUMENT, "compile: a metric cannot be named '%s' (the logs "
                                              "call the loss 'loss' and validation values "
                                              "'val_...')",
-                            parsed[i].name);
+                            metrics[i].name);
     }
-    int curve_offsets[NN_MAX_METRICS], curve_floats = 0;
-    for (int i = 0; i < metric_count; i++) {
+    return NN_OK;
+}
+
+nn_status nn_model_compile_weighted_metrics(nn_model *model,
+                                            const nn_optimizer_config *optimizer,
+                                            const nn_loss *loss, const nn_metric *metrics,
+                                            int metric_count, const nn_metric *weighted,
+                                            int weighted_count)
+{
+    NN_TRY(refuse_while_running(model, "be compiled again"));
+    NN_TRY(nn_loss_check(loss)); /* first: the metric checks read its kind */
+    NN_TRY(check_metric_list(metrics, metric_count, loss, "metrics"));
+    NN_TRY(check_metric_list(weighted, weighted_count, loss, "weighted_metrics"));
+    nn_metric parsed[NN_MAX_COMPILED_METRICS];
+    char log_names[NN_MAX_COMPILED_METRICS][NN_METRIC_LOG_NAME_CAPACITY];
+    int count = metric_count + weighted_count;
+    if (metric_count > 0)
+        memcpy(parsed, metrics, sizeof(nn_metric) * (size_t)metric_count);
+    if (weighted_count > 0)
+        memcpy(parsed + metric_count, weighted, sizeof(nn_metric) * (size_t)weighted_count);
+    /* Keras 3 logs a weighted metric under its own name unless an unweighted one has it,
+     * then as "weighted_" + name. nnsh refuses the rarer clash Keras numbers ("_1"). */
+    for (int i = 0; i < count; i++) {
+        bool renamed = false;
+        for (int j = 0; i >= metric_count && j < metric_count; j++)
+            renamed = renamed || strcmp(parsed[i].name, parsed[j].name) == 0;
+        snprintf(log_names[i], sizeof log_names[i], "%s%s", renamed ? "weighted_" : "",
+                 parsed[i].name);
+        for (int j = 0; j < i; j++)
+            if (strcmp(log_names[i], log_names[j]) == 0)
+                return nn_error(NN_ERR_ARGUMENT, "compile: weighted_metrics entry '%s' would "
+                                                 "log as '%s', which metrics already has; give "
+                                                 "one another name (name = ... in nn.metrics)",
+                                parsed[i].name, log_names[i]);
+    }
+    int curve_offsets[NN_MAX_COMPILED_METRICS], curve_floats = 0;
+    for (int i = 0; i < count; i++) {
         curve_offsets[i] = curve_floats;
         curve_floats += 2 * nn_metric_curve_thresholds(&parsed[i]);
     }
@@ -954,9 +1000,13 @@ nn_status nn_model_compile_metrics(nn_model *model, const nn_optimizer_config *o
                                          "got %g", optimizer->learning_rate);
     /* Checked here, not at the first fit, which would refuse every time. */
     NN_TRY(nn_optimizer_config_check(optimizer));
-    memcpy(model->metrics, parsed, sizeof(nn_metric) * (size_t)metric_count);
-    model->metric_count = metric_count;
-    memcpy(model->curve_offsets, curve_offsets, sizeof(int) * (size_t)metric_count);
+    if (count > 0) {
+        memcpy(model->metrics, parsed, sizeof(nn_metric) * (size_t)count);
+        memcpy(model->metric_log_names, log_names, sizeof log_names[0] * (size_t)count);
+        memcpy(model->curve_offsets, curve_offsets, sizeof(int) * (size_t)count);
+    }
+    model->metric_count = count;
+    model->weighted_metric_count = weighted_count;
     model->curve_floats = curve_floats;
     model->loss = *loss;
     model->optimizer_config = *optimizer;
@@ -1071,6 +1121,8 @@ static nn_status reserve(nn_model *model, int64_t batch, bool training)
     size_t weight_bytes = (size_t)batch * (size_t)output_positions(model) * sizeof(float);
     if (status == NN_OK)
         status = nn_storage_create_on(&model->row_weights, device, weight_bytes);
+    if (status == NN_OK && model->masks[count])
+        status = nn_storage_create_on(&model->metric_weights, device, weight_bytes);
     if (status == NN_OK && training &&
         nn_regularizer_active(&model->layers[count - 1]->activity_regularizer))
         status = nn_storage_create_on(&model->activity_gradient, device,
@@ -1431,8 +1483,11 @@ static void last_layer_activity(nn_model *model, nn_exec *exec, float *dlogits)
 /* The batch's loss (and its gradient into dlogits, NULL in inference) and metric sums,
  * into the batch statistics on the device; `weighted`: the batch's sample weights are in
  * row_weights. Under a mask that reaches the output the loss is the mean over the kept
- * positions, as Keras 3's; its compiled metrics, which get no sample weights, count every
- * position, and so do these. */
+ * positions, as Keras 3's. Its compiled metrics get no sample weights and count every
+ * position, and so do these. Its weighted metrics get them: a mean metric's
+ * (MeanMetricWrapper) become sample weight · mask, when there are sample weights, and
+ * without them it counts every position as the unweighted one; precision, recall and
+ * AUC, which do not read the mask in Keras, take the sample weights alone. */
 static void batch_loss(nn_model *model, int64_t batch, float *dlogits, bool weighted)
 {
     const nn_tensor *prediction = model->outputs[model->layer_count];
@@ -1442,25 +1497,41 @@ static void batch_loss(nn_model *model, int64_t batch, float *dlogits, bool weig
     nn_batch_stats *stats = model->stats->data;
     float *labels = model->labels->data;
     double *curves = model->curves->data;
+    const float *mask = model->masks[model->layer_count];
+    const float *sample_weights = weighted ? model->row_weights->data : NULL;
+    const float *mean_weights = sample_weights;
+    if (sample_weights && mask && model->weighted_metric_count > 0) {
+        model->backend->multiply(model->metric_weights->data, sample_weights, mask,
+                                 (size_t)rows);
+        mean_weights = model->metric_weights->data;
+    }
+    int first_weighted = model->metric_count - model->weighted_metric_count;
     if (model->curve_floats > 0)
         model->backend->memory_zero(curves, (size_t)model->curve_floats * sizeof(double));
     for (int m = 0; m < model->metric_count; m++) {
+        const nn_metric *metric = &model->metrics[m];
+        bool ratio = nn_metric_denominator(metric->kind) != NN_METRIC_COUNT;
         /* AUC is counted by buckets; it has no sum. */
-        int thresholds = nn_metric_curve_thresholds(&model->metrics[m]);
+        int thresholds = nn_metric_curve_thresholds(metric);
+        const float *weights = m < first_weighted        ? NULL
+                               : ratio || thresholds > 0 ? sample_weights
+                                                         : mean_weights;
         if (thresholds > 0) {
             model->backend->curve_counts(curves + model->curve_offsets[m],
-                                         nn_tensor_f32(prediction), labels, rows * width,
-                                         thresholds);
+                                         nn_tensor_f32(prediction), labels, weights,
+                                         rows * width, width, thresholds);
             continue;
         }
-        model->backend->metric_sum(&stats->metric_sums[m], &model->metrics[m],
-                                   nn_tensor_f32(prediction), labels, rows, width);
-        /* The denominator counts with the metric's own threshold. */
-        nn_metric denominator = model->metrics[m];
-        denominator.kind = nn_metric_denominator(denominator.kind);
-        if (denominator.kind != NN_METRIC_COUNT)
+        model->backend->metric_sum(&stats->metric_sums[m], metric, nn_tensor_f32(prediction),
+                                   labels, weights, rows, width);
+        /* The denominator counts with the metric's own threshold; a weighted mean's is the
+         * weights' sum (the rows, without weights). */
+        nn_metric denominator = *metric;
+        denominator.kind = ratio ? nn_metric_denominator(metric->kind) : NN_METRIC_ROW_WEIGHT;
+        if (ratio || m >= first_weighted)
             model->backend->metric_sum(&stats->metric_denominators[m], &denominator,
-                                       nn_tensor_f32(prediction), labels, rows, width);
+                                       nn_tensor_f32(prediction), labels, weights, rows,
+                                       width);
     }
     /* Label smoothing changes what the loss aims at, not what the metrics compare: the
      * metrics above read the labels as given, then they are smoothed in place (the
@@ -1468,8 +1539,7 @@ static void batch_loss(nn_model *model, int64_t batch, float *dlogits, bool weig
     float scale, offset;
     if (nn_loss_label_map(&model->loss, width, &scale, &offset))
         model->backend->scale_shift(labels, labels, scale, offset, (size_t)(rows * width));
-    const float *weights = weighted ? model->row_weights->data : NULL;
-    const float *mask = model->masks[model->layer_count];
+    const float *weights = sample_weights;
     if (mask) { /* the sample weights (if any) are the batch's own: reweighed in place */
         model->backend->masked_loss_weights(model->row_weights->data, weights, mask,
                                             (size_t)rows);
@@ -1693,8 +1763,8 @@ static nn_status ensure_order(nn_model *model, int64_t count)
 /* The metrics' sums over the batches of a run so far, their denominators' sums, and the
  * AUC metrics' counts. */
 typedef struct metric_totals {
-    double sums[NN_MAX_METRICS];
-    double denominators[NN_MAX_METRICS];
+    double sums[NN_MAX_COMPILED_METRICS];
+    double denominators[NN_MAX_COMPILED_METRICS];
     double curves[NN_METRIC_CURVE_FLOATS];
 } metric_totals;
 
@@ -1720,22 +1790,25 @@ static nn_status add_batch_metrics(metric_totals *totals, const nn_model *model,
 static void fill_logs(nn_logs *logs, const nn_model *model, const char *prefix, double loss,
                       const metric_totals *totals, int64_t samples)
 {
-    char name[48];
+    char name[NN_LOG_NAME_CAPACITY];
     snprintf(name, sizeof name, "%sloss", prefix);
     nn_logs_set(logs, name, loss);
     /* The metric sums run over every position of every sample (output_positions); the
      * means divide by those rows, precision and recall by their own counts. */
     double rows = (double)samples * (double)output_positions(model);
+    int first_weighted = model->metric_count - model->weighted_metric_count;
     for (int m = 0; m < model->metric_count; m++) {
         const nn_metric *metric = &model->metrics[m];
         int thresholds = nn_metric_curve_thresholds(metric);
+        /* The weighted means divide by the weights' sum, kept with the denominators. */
         bool ratio = nn_metric_denominator(metric->kind) != NN_METRIC_COUNT;
         double value =
             thresholds > 0
                 ? nn_metric_auc(totals->curves + model->curve_offsets[m], thresholds)
                 : nn_metric_finish(metric, totals->sums[m],
-                                   ratio ? totals->denominators[m] : rows);
-        snprintf(name, sizeof name, "%s%s", prefix, metric->name);
+                                   ratio || m >= first_weighted ? totals->denominators[m]
+                                                                : rows);
+        snprintf(name, sizeof name, "%s%s", prefix, model->metric_log_names[m]);
         nn_logs_set(logs, name, value);
     }
 }

@@ -21,13 +21,21 @@
 #include "optimizer.h"
 #include "tensor.h"
 
-enum { NN_MAX_METRICS = 8, NN_MAX_LOGS = 2 * (NN_MAX_METRICS + 1) };
+/* compile takes NN_MAX_METRICS metrics and as many weighted_metrics; a log name has room
+ * for "val_weighted_" before the longest metric name. */
+enum {
+    NN_MAX_METRICS = 8,
+    NN_MAX_COMPILED_METRICS = 2 * NN_MAX_METRICS,
+    NN_MAX_LOGS = 2 * (NN_MAX_COMPILED_METRICS + 1),
+    NN_METRIC_LOG_NAME_CAPACITY = 48, /* "weighted_" + a metric name */
+    NN_LOG_NAME_CAPACITY = 56
+};
 enum { NN_MAX_DECAY_EXCLUSIONS = 16 }; /* names in exclude_from_weight_decay */
 
 /* Named numbers reported by the loops: loss, metrics, then val_ versions. */
 typedef struct nn_logs {
     int count;
-    char names[NN_MAX_LOGS][40];
+    char names[NN_MAX_LOGS][NN_LOG_NAME_CAPACITY];
     double values[NN_MAX_LOGS];
 } nn_logs;
 
@@ -126,11 +134,19 @@ typedef struct nn_model {
 
     bool compiled;
     nn_loss loss;
-    nn_metric metrics[NN_MAX_METRICS];
-    int metric_count;
+    /* compile's metrics then its weighted_metrics (the last weighted_metric_count), which
+     * Keras weighs by the batch's sample weights (class_weight's included): each row's
+     * value times its weight, the sum divided by the weights' sum (precision, recall and
+     * AUC count weighted positives), as the unweighted ones without sample weights. */
+    nn_metric metrics[NN_MAX_COMPILED_METRICS];
+    int metric_count;          /* both kinds */
+    int weighted_metric_count;
+    /* What the logs call metric m: its name, or for a weighted metric named as an
+     * unweighted one "weighted_" + its name, as Keras 3's CompileMetrics.result. */
+    char metric_log_names[NN_MAX_COMPILED_METRICS][NN_METRIC_LOG_NAME_CAPACITY];
     /* The AUC metrics' counts: metric m's start in the curve counts (when it has a curve),
      * and the doubles of all of them (<= NN_METRIC_CURVE_FLOATS). */
-    int curve_offsets[NN_MAX_METRICS];
+    int curve_offsets[NN_MAX_COMPILED_METRICS];
     int curve_floats;
     /* Metrics a model file named that its loss's labels cannot feed (files written before
      * compile refused such pairs), left out when it was loaded: "'mse', 'kld'" or "". */
@@ -147,6 +163,7 @@ typedef struct nn_model {
     nn_storage *logits;       /* last layer before its activation (reserved_batch rows) */
     nn_storage *labels;       /* the batch's labels as floats */
     nn_storage *row_weights;  /* the batch's sample weights, when the loop has them */
+    nn_storage *metric_weights; /* under a mask: row_weights times it, for weighted means */
     nn_storage *activity_gradient; /* the last layer's activity penalty gradient, when it
                                       has an activity regularizer (else NULL) */
     nn_storage *scratch;
@@ -231,6 +248,16 @@ nn_status nn_model_compile(nn_model *model, const nn_optimizer_config *optimizer
 nn_status nn_model_compile_metrics(nn_model *model, const nn_optimizer_config *optimizer,
                                    const nn_loss *loss, const nn_metric *metrics,
                                    int metric_count);
+/* The same with Keras' weighted_metrics too (weighted_count of them, at most
+ * NN_MAX_METRICS): metrics weighed by the sample weights of fit, evaluate and their
+ * validation data, and by class_weight. No two metrics of one list may share a name; a
+ * weighted one named as an unweighted one logs as "weighted_" + its name. On error the
+ * model is unchanged. */
+nn_status nn_model_compile_weighted_metrics(nn_model *model,
+                                            const nn_optimizer_config *optimizer,
+                                            const nn_loss *loss, const nn_metric *metrics,
+                                            int metric_count, const nn_metric *weighted,
+                                            int weighted_count);
 /* Keras 3's optimizer.exclude_from_weight_decay(var_names=...): weight decay skips every
  * trainable weight whose name contains one of names[0..count) (a plain substring, where
  * Keras searches a regular expression; "bias" works the same in both). count 0 decays
@@ -244,7 +271,8 @@ nn_status nn_model_fit(nn_model *model, const nn_tensor *x, const nn_tensor *y,
                        const nn_fit_options *options, nn_progress *progress,
                        nn_history *history);
 /* Loss and metrics over (x, y) in inference mode; sample_weight (NULL: none) weighs each
- * sample's loss as in fit (the metrics are not weighed, as Keras' compiled metrics). */
+ * sample's loss as in fit, and the weighted metrics (compile's metrics are not weighed, as
+ * Keras'). */
 nn_status nn_model_evaluate(nn_model *model, const nn_tensor *x, const nn_tensor *y,
                             const nn_tensor *sample_weight, int64_t batch_size,
                             nn_progress *progress, nn_logs *logs);

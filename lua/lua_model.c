@@ -923,7 +923,54 @@ static int parse_decay_exclusions(lua_State *L, int index, const char *names[],
     return (int)count;
 }
 
-/* model:compile{optimizer=..., loss=..., metrics={...}} */
+/* compile's metrics or weighted_metrics (`list` names it), the value at `index`: one
+ * metric (a name or an object with a class) or a list of them, nil for none, into
+ * metrics (NN_MAX_METRICS); returns how many. */
+static int parse_metric_list(lua_State *L, int index, const nn_loss *loss, nn_metric *metrics,
+                             const char *list, const char *function)
+{
+    index = lua_absindex(L, index);
+    /* An entry's own errors say which list it is in, past metrics' (as they always were). */
+    char entry_function[64];
+    snprintf(entry_function, sizeof entry_function, "%s%s%s", function,
+             strcmp(list, "metrics") == 0 ? "" : ": ", strcmp(list, "metrics") == 0 ? "" : list);
+    int metric_count = 0;
+    bool single = lua_type(L, index) == LUA_TSTRING;
+    if (!single && lua_istable(L, index)) {
+        lua_getfield(L, index, "class");
+        single = !lua_isnil(L, -1);
+        lua_pop(L, 1);
+    }
+    if (single) {
+        parse_metric(L, index, loss, &metrics[metric_count++], entry_function);
+    } else if (lua_istable(L, index)) {
+        lua_Integer count = luaL_len(L, index);
+        /* A list and nothing else: {mae = true} would otherwise measure nothing. */
+        for (lua_pushnil(L); lua_next(L, index); lua_pop(L, 1)) {
+            if (!lua_isinteger(L, -2) || lua_tointeger(L, -2) < 1 ||
+                lua_tointeger(L, -2) > count) {
+                lua_pop(L, 1);
+                nn_lua_error(L, "%s: %s must be a list of names or nn.metrics objects, got a "
+                                "table with the key %s (write %s = {'mae'})",
+                             function, list, luaL_tolstring(L, -1, NULL), list);
+            }
+        }
+        if (count > NN_MAX_METRICS)
+            nn_lua_error(L, "%s: at most %d %s, got %lld", function, NN_MAX_METRICS, list,
+                         (long long)count);
+        for (lua_Integer i = 1; i <= count; i++) {
+            lua_geti(L, index, i);
+            parse_metric(L, -1, loss, &metrics[metric_count++], entry_function);
+            lua_pop(L, 1);
+        }
+    } else if (!lua_isnil(L, index)) {
+        nn_lua_error(L, "%s: %s must be a list of names or nn.metrics objects, got %s",
+                     function, list, nn_lua_typename(L, index));
+    }
+    return metric_count;
+}
+
+/* model:compile{optimizer=..., loss=..., metrics={...}, weighted_metrics={...}} */
 static int model_compile(lua_State *L)
 {
     const char *function = "model:compile";
@@ -931,7 +978,8 @@ static int model_compile(lua_State *L)
     if (!lua_istable(L, 2))
         nn_lua_error(L, "%s: expected a table {optimizer=..., loss=..., metrics={...}}, got %s",
                      function, nn_lua_typename(L, 2));
-    static const char *const names[] = {"optimizer", "loss", "metrics", NULL};
+    static const char *const names[] = {"optimizer", "loss", "metrics", "weighted_metrics",
+                                        NULL};
     nn_lua_check_option_names(L, 2, function, names, 0);
     nn_optimizer_config optimizer;
     lua_settop(L, 2);
@@ -950,43 +998,13 @@ static int model_compile(lua_State *L)
                      function);
     parse_loss(L, -1, &loss, function);
     lua_pop(L, 1);
-    nn_metric metrics[NN_MAX_METRICS];
-    int metric_count = 0;
+    nn_metric metrics[NN_MAX_METRICS], weighted[NN_MAX_METRICS];
     lua_getfield(L, 2, "metrics");
-    /* One metric (a name or an object with a class) or a list of them. */
-    bool single = lua_type(L, -1) == LUA_TSTRING;
-    if (!single && lua_istable(L, -1)) {
-        lua_getfield(L, -1, "class");
-        single = !lua_isnil(L, -1);
-        lua_pop(L, 1);
-    }
-    if (single) {
-        parse_metric(L, -1, &loss, &metrics[metric_count++], function);
-    } else if (lua_istable(L, -1)) {
-        lua_Integer count = luaL_len(L, -1);
-        /* A list and nothing else: {mae = true} would otherwise measure nothing. */
-        for (lua_pushnil(L); lua_next(L, -2); lua_pop(L, 1)) {
-            if (!lua_isinteger(L, -2) || lua_tointeger(L, -2) < 1 ||
-                lua_tointeger(L, -2) > count) {
-                lua_pop(L, 1);
-                nn_lua_error(L, "%s: metrics must be a list of names or nn.metrics objects, "
-                                "got a table with the key %s (write metrics = {'mae'})",
-                             function, luaL_tolstring(L, -1, NULL));
-            }
-        }
-        if (count > NN_MAX_METRICS)
-            nn_lua_error(L, "%s: at most %d metrics, got %lld", function, NN_MAX_METRICS,
-                         (long long)count);
-        for (lua_Integer i = 1; i <= count; i++) {
-            lua_geti(L, -1, i);
-            parse_metric(L, -1, &loss, &metrics[metric_count++], function);
-            lua_pop(L, 1);
-        }
-    } else if (!lua_isnil(L, -1)) {
-        nn_lua_error(L, "%s: metrics must be a list of names or nn.metrics objects, got %s",
-                     function, nn_lua_typename(L, -1));
-    }
-    nn_lua_check(L, nn_model_compile_metrics(model, &optimizer, &loss, metrics, metric_count),
+    int metric_count = parse_metric_list(L, -1, &loss, metrics, "metrics", function);
+    lua_getfield(L, 2, "weighted_metrics");
+    int weighted_count = parse_metric_list(L, -1, &loss, weighted, "weighted_metrics", function);
+    nn_lua_check(L, nn_model_compile_weighted_metrics(model, &optimizer, &loss, metrics,
+                                                      metric_count, weighted, weighted_count),
                  function);
     /* A new optimizer brings its own exclusions (none when it names none). */
     nn_lua_check(L, nn_model_exclude_from_weight_decay(model, exclusions, exclusion_count),
@@ -1493,7 +1511,7 @@ static int model_index(lua_State *L)
         lua_pushliteral(L, "loss");
         lua_rawseti(L, -2, 1);
         for (int i = 0; i < model->metric_count; i++) {
-            lua_pushstring(L, model->metrics[i].name);
+            lua_pushstring(L, model->metric_log_names[i]);
             lua_rawseti(L, -2, i + 2);
         }
     } else if (strcmp(key, "optimizer") == 0) {
@@ -1775,7 +1793,7 @@ static int l_monitor_mode(lua_State *L)
         return 1;
     }
     for (int m = 0; model->compiled && m < model->metric_count; m++) {
-        if (strcmp(model->metrics[m].name, monitor) == 0) {
+        if (strcmp(model->metric_log_names[m], monitor) == 0) {
             lua_pushstring(L, nn_metric_direction(model->metrics[m].kind) > 0 ? "max" : "min");
             return 1;
         }

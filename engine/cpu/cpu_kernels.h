@@ -171,10 +171,12 @@ void nn_cpu_loss_forward_backward(double *loss, float *dlogits, const nn_loss *l
                                   nn_activation last, const float *pred, const float *logits,
                                   const float *labels, const float *row_weights,
                                   int64_t batch, int64_t width);
-void nn_cpu_curve_counts(double *counts, const float *pred, const float *labels, int64_t n,
+void nn_cpu_curve_counts(double *counts, const float *pred, const float *labels,
+                         const float *row_weights, int64_t n, int64_t width,
                          int64_t thresholds);
 void nn_cpu_metric_sum(double *sum, const nn_metric *metric, const float *pred,
-                       const float *labels, int64_t batch, int64_t width);
+                       const float *labels, const float *row_weights, int64_t batch,
+                       int64_t width);
 void nn_cpu_weight_penalty(double *penalty, float *grad, const float *weights, size_t n,
                            nn_regularizer regularizer);
 

@@ -18,15 +18,17 @@ void nn_cpu_loss_forward_backward(double *loss, float *dlogits, const nn_loss *l
 }
 
 void nn_cpu_metric_sum(double *sum, const nn_metric *metric, const float *pred,
-                       const float *labels, int64_t batch, int64_t width)
+                       const float *labels, const float *row_weights, int64_t batch,
+                       int64_t width)
 {
-    *sum += nn_metric_sum(metric, pred, labels, batch, width);
+    *sum += nn_metric_weighted_sum(metric, pred, labels, row_weights, batch, width);
 }
 
-void nn_cpu_curve_counts(double *counts, const float *pred, const float *labels, int64_t n,
+void nn_cpu_curve_counts(double *counts, const float *pred, const float *labels,
+                         const float *row_weights, int64_t n, int64_t width,
                          int64_t thresholds)
 {
-    nn_metric_curve_counts(counts, pred, labels, n, thresholds);
+    nn_metric_curve_counts(counts, pred, labels, row_weights, n, width, thresholds);
 }
 
 void nn_cpu_weight_penalty(double *penalty, float *grad, const float *weights, size_t n,

@@ -89,16 +89,17 @@ extern "C" void nn_cuda_loss_forward_backward(double *loss, float *dlogits,
 
 static __global__ void metric_partial_kernel(double *partials, nn_body_metric metric,
                                              const float *pred, const float *labels,
-                                             const double *nonbinary, int64_t batch,
-                                             int64_t width)
+                                             const float *row_weights, const double *nonbinary,
+                                             int64_t batch, int64_t width)
 {
     NN_FOR_EACH(s, SLICES)
-        nn_body_metric_partial(partials, metric, pred, labels, nonbinary, batch, width, SLICES,
-                               s);
+        nn_body_metric_partial(partials, metric, pred, labels, row_weights, nonbinary, batch,
+                               width, SLICES, s);
 }
 
 extern "C" void nn_cuda_metric_sum(double *sum, const nn_metric *metric, const float *pred,
-                                   const float *labels, int64_t batch, int64_t width)
+                                   const float *labels, const float *row_weights,
+                                   int64_t batch, int64_t width)
 {
     NN_CUDA_STREAM_OR_RETURN(context, (size_t)(batch > 0 ? batch : 0));
     nn_body_metric body = nn_body_metric_of(metric, width);
@@ -106,31 +107,35 @@ extern "C" void nn_cuda_metric_sum(double *sum, const nn_metric *metric, const f
                                   ? count_nonbinary(context, labels, (size_t)(batch * width))
                                   : NULL;
     metric_partial_kernel<<<nn_blocks(SLICES), NN_THREADS, 0, context->stream>>>(
-        context->reduce, body, pred, labels, nonbinary, batch, width);
+        context->reduce, body, pred, labels, row_weights, nonbinary, batch, width);
     NN_CUDA_LAUNCHED("metric_rows");
     finish_sum_kernel<<<1, 1, 0, context->stream>>>(sum, context->reduce, 1.0, 1);
     NN_CUDA_LAUNCHED("metric_sum");
 }
 
 // One thread per slot (bucket and label sign) reads every value: no atomics, so the
-// counts are the same on every run.
+// counts are the same on every run. A value counts its row's weight (1 without weights).
 static __global__ void curve_counts_kernel(double *counts, const float *pred,
-                                           const float *labels, int64_t n, int64_t thresholds)
+                                           const float *labels, const float *row_weights,
+                                           int64_t n, int64_t width, int64_t thresholds)
 {
     NN_FOR_EACH(slot, (size_t)(2 * thresholds)) {
         double count = 0.0;
         for (int64_t i = 0; i < n; i++)
-            count += nn_body_curve_slot(pred[i], labels[i], thresholds) == (int64_t)slot;
+            if (nn_body_curve_slot(pred[i], labels[i], thresholds) == (int64_t)slot)
+                count += nn_body_row_weight(row_weights, i / width);
         counts[slot] += count;
     }
 }
 
 extern "C" void nn_cuda_curve_counts(double *counts, const float *pred, const float *labels,
-                                     int64_t n, int64_t thresholds)
+                                     const float *row_weights, int64_t n, int64_t width,
+                                     int64_t thresholds)
 {
     NN_CUDA_STREAM_OR_RETURN(context, (size_t)(n > 0 ? n : 0));
     curve_counts_kernel<<<nn_blocks((size_t)(2 * thresholds)), NN_THREADS, 0,
-                          context->stream>>>(counts, pred, labels, n, thresholds);
+                          context->stream>>>(counts, pred, labels, row_weights, n, width,
+                                             thresholds);
     NN_CUDA_LAUNCHED("curve_counts");
 }
 

@@ -705,17 +705,20 @@ static void emulated_loss_forward_backward(double *loss, float *dlogits,
 }
 
 static void emulated_metric_sum(double *sum, const nn_metric *metric, const float *pred,
-                                const float *labels, int64_t batch, int64_t width)
+                                const float *labels, const float *row_weights, int64_t batch,
+                                int64_t width)
 {
-    RUN("metric_sum", CPU.metric_sum(sum, metric, pred, labels, batch, width),
-        sum, pred, labels);
+    RUN("metric_sum", CPU.metric_sum(sum, metric, pred, labels, row_weights, batch, width),
+        sum, pred, labels, row_weights);
 }
 
 static void emulated_curve_counts(double *counts, const float *pred, const float *labels,
-                                  int64_t n, int64_t thresholds)
+                                  const float *row_weights, int64_t n, int64_t width,
+                                  int64_t thresholds)
 {
-    RUN("curve_counts", CPU.curve_counts(counts, pred, labels, n, thresholds),
-        counts, pred, labels);
+    RUN("curve_counts",
+        CPU.curve_counts(counts, pred, labels, row_weights, n, width, thresholds), counts,
+        pred, labels, row_weights);
 }
 
 static void emulated_weight_penalty(double *penalty, float *grad, const float *weights,

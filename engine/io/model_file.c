@@ -259,9 +259,21 @@ static cJSON *compile_json(const nn_model *model)
         cJSON_Delete(loss);
     cJSON *metrics = ok ? cJSON_AddArrayToObject(root, "metrics") : NULL;
     ok = metrics != NULL;
-    for (int i = 0; ok && i < model->metric_count; i++) {
+    int first_weighted = model->metric_count - model->weighted_metric_count;
+    for (int i = 0; ok && i < first_weighted; i++) {
         cJSON *item = metric_json(&model->metrics[i], &model->loss);
         ok = item && cJSON_AddItemToArray(metrics, item);
+        if (!ok)
+            cJSON_Delete(item);
+    }
+    /* Written only when there are some, so files stay as they were without them. */
+    cJSON *weighted = ok && model->weighted_metric_count > 0
+                          ? cJSON_AddArrayToObject(root, "weighted_metrics")
+                          : NULL;
+    ok = ok && (model->weighted_metric_count == 0 || weighted != NULL);
+    for (int i = first_weighted; ok && i < model->metric_count; i++) {
+        cJSON *item = metric_json(&model->metrics[i], &model->loss);
+        ok = item && cJSON_AddItemToArray(weighted, item);
         if (!ok)
             cJSON_Delete(item);
     }
@@ -894,16 +906,23 @@ static nn_status read_compile(nn_model *model, const nn_safetensors *file)
     NN_TRY(parse_metadata_json(file, KEY_COMPILE, &json));
     if (!json)
         return NN_OK;
-    static const char *const names[] = {"loss", "metrics", "optimizer"};
-    const cJSON *fields[3];
+    static const char *const names[] = {"loss", "metrics", "optimizer", "weighted_metrics"};
+    const cJSON *fields[4];
     nn_loss loss;
     nn_optimizer_config optimizer;
-    nn_metric metrics[NN_MAX_METRICS];
-    int metric_count = 0;
-    nn_status status = nn_json_fields(json, names, 3, fields, file->name, KEY_COMPILE);
+    nn_metric metrics[NN_MAX_METRICS], weighted[NN_MAX_METRICS];
+    int metric_count = 0, weighted_count = 0;
+    nn_status status = nn_json_fields(json, names, 4, fields, file->name, KEY_COMPILE);
     if (status == NN_OK && (!fields[0] || !fields[2] || !cJSON_IsArray(fields[1])))
         status = nn_error(NN_ERR_FORMAT, "%s: %s needs loss, metrics and optimizer", file->name,
                           KEY_COMPILE);
+    /* weighted_metrics: absent in files without them (and in those from before). */
+    if (status == NN_OK && fields[3] && !cJSON_IsArray(fields[3]))
+        status = nn_error(NN_ERR_FORMAT, "%s: %s: weighted_metrics must be a list, got %s",
+                          file->name, KEY_COMPILE, nn_json_type_name(fields[3]));
+    if (status == NN_OK && fields[3] && cJSON_GetArraySize(fields[3]) > NN_MAX_METRICS)
+        status = nn_error(NN_ERR_FORMAT, "%s: more than %d weighted_metrics", file->name,
+                          NN_MAX_METRICS);
     if (status == NN_OK)
         status = nn_json_loss_read(&loss, fields[0], file->name);
     if (status == NN_OK)
@@ -925,14 +944,19 @@ static nn_status read_compile(nn_model *model, const nn_safetensors *file)
         }
         status = metric_read(&metrics[metric_count++], metric, &loss, file->name);
     }
+    for (const cJSON *metric = status == NN_OK && fields[3] ? fields[3]->child : NULL;
+         metric && status == NN_OK; metric = metric->next)
+        status = metric_read(&weighted[weighted_count++], metric, &loss, file->name);
     /* The optimizer checks its own settings when it is created: check them now, not at
      * the first fit. */
     nn_optimizer *probe = NULL;
     if (status == NN_OK && (status = nn_optimizer_create(&probe, &optimizer, 0)) != NN_OK)
         status = nn_error_prefix(NN_ERR_FORMAT, "%s", file->name);
     nn_optimizer_free(probe);
-    if (status == NN_OK && (status = nn_model_compile_metrics(model, &optimizer, &loss, metrics,
-                                                              metric_count)) != NN_OK)
+    if (status == NN_OK &&
+        (status = nn_model_compile_weighted_metrics(model, &optimizer, &loss, metrics,
+                                                    metric_count, weighted, weighted_count)) !=
+            NN_OK)
         status = nn_error_prefix(NN_ERR_FORMAT, "%s", file->name);
     if (status == NN_OK)
         status = read_decay_exclusions(model, cJSON_GetObjectItemCaseSensitive(fields[2],

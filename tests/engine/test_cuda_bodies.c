@@ -739,6 +739,10 @@ Test(cuda_bodies, every_metric_matches_the_cpu_sum)
     float *signs = floats(B * W);
     for (int i = 0; i < B * W; i++)
         signs[i] = targets[i] > 0.5f ? 1.0f : 0.0f;
+    /* Sample weights for every row of either layout (B * W rows of one column), a zero
+     * among them: each metric is summed without and with them. */
+    float *weights = random_floats(B * W, 63, 0, 3);
+    weights[4] = 0.0f;
     for (int run = 0; run < 2 * NN_METRIC_COUNT; run++) {
         int kind = run % NN_METRIC_COUNT;
         bool binary = run >= NN_METRIC_COUNT; /* 0/1 labels, -1/1 to the hinge metrics */
@@ -766,7 +770,6 @@ Test(cuda_bodies, every_metric_matches_the_cpu_sum)
             int64_t batch = B * W / width;
             if (by_class)
                 batch = B, width = W;
-            double want = nn_metric_sum(&metric, pred, labels, batch, width);
             double partials[4], nonbinary = 0.0;
             nn_body_metric resolved = nn_body_metric_of(&metric, width);
             if (nn_body_metric_counts_nonbinary(resolved.kind)) {
@@ -774,22 +777,42 @@ Test(cuda_bodies, every_metric_matches_the_cpu_sum)
                     nn_body_nonbinary_partial(partials, labels, (size_t)(batch * width), 4, s);
                 nonbinary = nn_body_sum_partials(partials, 4);
             }
-            for (size_t s = 0; s < 4; s++)
-                nn_body_metric_partial(partials, resolved, pred, labels,
-                                       nn_body_metric_counts_nonbinary(resolved.kind)
-                                           ? &nonbinary
-                                           : NULL,
-                                       batch, width, 4, s);
-            double got = nn_body_sum_partials(partials, 4);
-            cr_assert(isfinite(want), "metric %d, width %lld: %g", kind, (long long)width, want);
-            cr_assert(fabs(got - want) <= 1e-12 * fmax(1.0, fabs(want)),
-                      "metric %d, width %lld: expected %.17g, got %.17g", kind, (long long)width,
-                      want, got);
+            for (int weighted = 0; weighted < 2; weighted++) {
+                const float *row_weights = weighted ? weights : NULL;
+                double want =
+                    nn_metric_weighted_sum(&metric, pred, labels, row_weights, batch, width);
+                /* The weighted sum is each row's own sum (the batch-wide hinge look
+                 * aside) times its weight. */
+                double naive = 0.0;
+                for (int64_t b = 0; weighted && b < batch; b++)
+                    naive += (double)weights[b] *
+                             nn_metric_weighted_sum(&metric, pred + b * width,
+                                                    labels + b * (by_class && labels == ids
+                                                                      ? 1
+                                                                      : width),
+                                                    NULL, 1, width);
+                for (size_t s = 0; s < 4; s++)
+                    nn_body_metric_partial(partials, resolved, pred, labels, row_weights,
+                                           nn_body_metric_counts_nonbinary(resolved.kind)
+                                               ? &nonbinary
+                                               : NULL,
+                                           batch, width, 4, s);
+                double got = nn_body_sum_partials(partials, 4);
+                cr_assert(isfinite(want), "metric %d, width %lld: %g", kind, (long long)width,
+                          want);
+                cr_assert(fabs(got - want) <= 1e-12 * fmax(1.0, fabs(want)),
+                          "metric %d, width %lld, weighted %d: expected %.17g, got %.17g", kind,
+                          (long long)width, weighted, want, got);
+                if (weighted && !nn_body_metric_counts_nonbinary(resolved.kind))
+                    cr_assert(fabs(naive - want) <= 1e-12 * fmax(1.0, fabs(want)),
+                              "metric %d, width %lld: weighted sum %.17g, rows by hand %.17g",
+                              kind, (long long)width, want, naive);
+            }
             if (by_class)
                 break;
         }
     }
-    free(pred), free(onehot), free(ids), free(targets), free(signs);
+    free(pred), free(onehot), free(ids), free(targets), free(signs), free(weights);
 }
 
 /* ---- optimizers, penalties, constraints ---- */

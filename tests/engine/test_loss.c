@@ -697,7 +697,7 @@ Test(metrics, auc_counts_buckets_and_adds_trapezoids)
     const float pred[5] = {0.9f, 0.4f, 0.6f, 0.1f, NAN};
     const float labels[5] = {1, 1, 0, 0, 1};
     double counts[6] = {0};
-    nn_metric_curve_counts(counts, pred, labels, 5, 3);
+    nn_metric_curve_counts(counts, pred, labels, NULL, 5, 1, 3);
     const double expected[6] = {1, 1, 0, 1, 1, 0}; /* NaN counts nowhere */
     for (int i = 0; i < 6; i++)
         cr_assert_eq(counts[i], expected[i], "slot %d", i);
@@ -718,6 +718,40 @@ Test(metrics, auc_counts_buckets_and_adds_trapezoids)
     cr_assert_eq(nn_metric_parse("precision", &bce, &metric), NN_OK);
     cr_assert_eq(nn_metric_curve_thresholds(&metric), 0);
     cr_assert_eq(nn_metric_set_thresholds(&metric, 7), NN_ERR_ARGUMENT);
+}
+
+Test(metrics, weighted_sums_weigh_each_row)
+{
+    /* Keras' weighted metrics: a row's value (and each of its counts) times the row's
+     * sample weight; the weighted mean divides by the weights' sum (NN_METRIC_ROW_WEIGHT). */
+    const float pred[6] = {0.9f, 0.5f, 0.7f, 0.2f, 0.51f, 0.8f};
+    const float labels[6] = {1, 1, 0, 0.5f, 0, 0};
+    const float weights[2] = {0.5f, 3.0f};
+    nn_metric mae = {.kind = NN_METRIC_MEAN_ABSOLUTE_ERROR};
+    nn_metric rows = {.kind = NN_METRIC_ROW_WEIGHT};
+    nn_metric precision = {.kind = NN_METRIC_PRECISION};
+    nn_metric predicted = {.kind = NN_METRIC_PREDICTED_POSITIVES};
+    double row0 = (0.1 + 0.5 + 0.7) / 3, row1 = (0.3 + 0.51 + 0.8) / 3;
+    cr_assert(fabs(nn_metric_weighted_sum(&mae, pred, labels, weights, 2, 3) -
+                   (0.5 * row0 + 3.0 * row1)) < 1e-7);
+    cr_assert(fabs(nn_metric_weighted_sum(&mae, pred, labels, NULL, 2, 3) - (row0 + row1)) <
+              1e-7);
+    cr_assert_eq(nn_metric_weighted_sum(&rows, pred, labels, weights, 2, 3), 3.5);
+    cr_assert_eq(nn_metric_weighted_sum(&rows, pred, labels, NULL, 2, 3), 2.0);
+    cr_assert_null(nn_metric_kind_name(NN_METRIC_ROW_WEIGHT), "no name a user can give");
+    /* Predicted positives 0.9, 0.7 (row 0) and 0.51, 0.8 (row 1); the one true positive is
+     * in row 0: precision 0.5 / (2 · 0.5 + 2 · 3) = 1/14, where unweighted it is 1/4. */
+    cr_assert_eq(nn_metric_weighted_sum(&precision, pred, labels, weights, 2, 3), 0.5);
+    cr_assert_eq(nn_metric_weighted_sum(&predicted, pred, labels, weights, 2, 3), 7.0);
+    /* AUC's buckets gain each value's row weight: values 0-2 weigh 0.5, 3-5 weigh 3. */
+    double counts[6] = {0};
+    nn_metric_curve_counts(counts, pred, labels, weights, 6, 3, 3);
+    /* positives 0.9 (bucket 1), 0.5 (bucket 0), 0.2 (label 0.5, bucket 0); negatives 0.7
+     * (bucket 1), 0.51 and 0.8 (bucket 1). */
+    const double expected[6] = {0.5 + 3.0, 0.5, 0, 0, 0.5 + 3.0 + 3.0, 0};
+    for (int i = 0; i < 6; i++)
+        cr_assert_eq(counts[i], expected[i], "slot %d: expected %g, got %g", i, expected[i],
+                     counts[i]);
 }
 
 Test(metrics, sums_over_the_batch)

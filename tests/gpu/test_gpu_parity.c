@@ -1047,14 +1047,19 @@ static void losses_and_metrics(void)
         NN_METRIC_MEAN_ABSOLUTE_ERROR,         NN_METRIC_BINARY_ACCURACY,
         NN_METRIC_HINGE,                       NN_METRIC_COSINE_SIMILARITY};
     enum { METRICS = sizeof metrics / sizeof metrics[0] };
-    double want[METRICS];
+    /* The weighted sums (weighted metrics) land in the denominators' slots. */
+    double want[METRICS], want_weighted[METRICS];
     for (int m = 0; m < METRICS; m++) {
         nn_metric metric = {.kind = metrics[m]};
         bool sparse = m < 2;
         want[m] = 2 * nn_metric_sum(&metric, pred, sparse ? ids : onehot, B, W);
+        want_weighted[m] =
+            nn_metric_weighted_sum(&metric, pred, sparse ? ids : onehot, weights, B, W);
         for (int twice = 0; twice < 2; twice++)
             gh_device->metric_sum(&d_stats->metric_sums[m], &metric, d_pred,
-                                  sparse ? d_ids : d_onehot, B, W);
+                                  sparse ? d_ids : d_onehot, NULL, B, W);
+        gh_device->metric_sum(&d_stats->metric_denominators[m], &metric, d_pred,
+                              sparse ? d_ids : d_onehot, d_weights, B, W);
     }
     nn_batch_stats stats;
     gh_download(&stats, d_stats, sizeof stats);
@@ -1062,7 +1067,19 @@ static void losses_and_metrics(void)
         char what[48];
         snprintf(what, sizeof what, "metric %d summed twice", (int)metrics[m]);
         gh_expect_double(what, stats.metric_sums[m], want[m], 1e-12);
+        snprintf(what, sizeof what, "metric %d weighted", (int)metrics[m]);
+        gh_expect_double(what, stats.metric_denominators[m], want_weighted[m], 1e-12);
     }
+    /* AUC's weighted bucket counts: each value counts its row's weight. */
+    enum { THRESHOLDS = 11 };
+    double curve_want[2 * THRESHOLDS] = {0}, curve_got[2 * THRESHOLDS];
+    nn_metric_curve_counts(curve_want, pred, onehot, weights, B * W, W, THRESHOLDS);
+    double *d_curve = gh_zeros(sizeof curve_got);
+    gh_device->curve_counts(d_curve, d_pred, d_onehot, d_weights, B * W, W, THRESHOLDS);
+    gh_download(curve_got, d_curve, sizeof curve_got);
+    for (int i = 0; i < 2 * THRESHOLDS; i++)
+        gh_expect_double("weighted curve count", curve_got[i], curve_want[i], 1e-12);
+    gh_free(d_curve);
     gh_free(d_logits), gh_free(d_pred), gh_free(d_ids), gh_free(d_onehot), gh_free(d_targets);
     gh_free(d_grad), gh_free(d_stats), gh_free(d_weights);
     free(logits), free(targets), free(weights);

@@ -573,6 +573,8 @@ NN_BODY double nn_body_metric_row(nn_body_metric metric, const float *pred, cons
         return nn_body_positives(metric, p, t, width, 0, 1);
     case NN_METRIC_AUC: /* counted by buckets (nn_body_curve_slot), not summed */
         return 0.0;
+    case NN_METRIC_ROW_WEIGHT:
+        return 1.0;
     /* The rest are their loss's row value: a sum (or one value) per row... */
     case NN_METRIC_KL_DIVERGENCE:
         return nn_body_regression_row(NULL, NN_BODY_LOSS_KL_DIVERGENCE, p, t, width, 1.0, 1.0, 0);
@@ -609,13 +611,23 @@ NN_BODY double nn_body_metric_row(nn_body_metric metric, const float *pred, cons
            (double)width;
 }
 
+/* Row b's weight: row_weights[b], or 1 without weights. */
+NN_BODY double nn_body_row_weight(const float *row_weights, int64_t b)
+{
+    return row_weights ? (double)row_weights[b] : 1.0;
+}
+
+/* Slice s of the metric's sum over the rows, each row's value times its weight
+ * (row_weights NULL: 1). */
 NN_BODY void nn_body_metric_partial(double *partials, nn_body_metric metric, const float *pred,
-                                    const float *labels, const double *nonbinary,
-                                    int64_t batch, int64_t width, size_t slices, size_t s)
+                                    const float *labels, const float *row_weights,
+                                    const double *nonbinary, int64_t batch, int64_t width,
+                                    size_t slices, size_t s)
 {
     double total = 0.0;
     for (int64_t b = (int64_t)s; b < batch; b += (int64_t)slices)
-        total += nn_body_metric_row(metric, pred, labels, nonbinary, b, width);
+        total += nn_body_row_weight(row_weights, b) *
+                 nn_body_metric_row(metric, pred, labels, nonbinary, b, width);
     partials[s] = total;
 }
 
