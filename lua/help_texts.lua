@@ -452,12 +452,13 @@ doc(S .. 'summary', {call = 'model:summary([{explain=false, print_fn=nil}])',
             {'print_fn', 'a function that receives each line instead of printing it', default = 'nil', option = true},
             {'line_length', 'accepted for Keras compatibility', default = 'nil', option = true}},
   example = "model = nn.Sequential{nn.layers.Dense{4, input_shape = {3}}}\nmodel:summary{explain = true}"})
-doc(S .. 'compile', {call = 'model:compile{optimizer=\'rmsprop\', loss=..., metrics={}}',
+doc(S .. 'compile', {call = 'model:compile{optimizer=\'rmsprop\', loss=..., metrics={}, weighted_metrics={}}',
   text = 'Chooses how the model learns. Returns the model.',
   params = {{'optimizer', "a name ('sgd', 'adam', 'adamw', 'rmsprop', 'adagrad', 'nadam', 'adamax', 'adadelta', 'lion', 'ftrl'), one from nn.optimizers, or another model's model.optimizer (its iterations ignored: the optimizer starts afresh)", default = "'rmsprop'", option = true},
             {'loss', "a name ('sparse_categorical_crossentropy', 'categorical_crossentropy', 'binary_crossentropy', 'mse', 'mae', 'huber', 'log_cosh', 'kl_divergence', 'poisson', 'hinge', 'squared_hinge', 'categorical_hinge', 'cosine_similarity', 'mape', 'msle') or one from nn.losses", option = true},
-            {'metrics', "names such as {'accuracy'}: also 'categorical_accuracy', 'sparse_categorical_accuracy', 'binary_accuracy', 'top_k_categorical_accuracy', 'sparse_top_k_categorical_accuracy' (k = 5), 'mse', 'root_mean_squared_error', 'mae', 'mape', 'msle', 'logcosh', 'kl_divergence', 'poisson', 'cosine_similarity', 'hinge', 'squared_hinge', 'categorical_hinge', 'precision', 'recall' (threshold 0.5, counted over the epoch), 'auc' (ROC, 200 thresholds); a class of nn.metrics by name, as Keras takes it, is that class at its defaults, logged under its default name ('AUC' as auc, 'Precision' as precision); or objects from nn.metrics: nn.metrics.TopKCategoricalAccuracy{k = 3, name = 'top3'}, nn.metrics.Precision{thresholds = 0.3}", default = '{}', option = true}},
-  example = "model = nn.Sequential{nn.layers.Dense{3, activation = 'softmax', input_shape = {4}}}\nmodel:compile{optimizer = 'adam', loss = 'sparse_categorical_crossentropy', metrics = {'accuracy'}}"})
+            {'metrics', "names such as {'accuracy'}: also 'categorical_accuracy', 'sparse_categorical_accuracy', 'binary_accuracy', 'top_k_categorical_accuracy', 'sparse_top_k_categorical_accuracy' (k = 5), 'mse', 'root_mean_squared_error', 'mae', 'mape', 'msle', 'logcosh', 'kl_divergence', 'poisson', 'cosine_similarity', 'hinge', 'squared_hinge', 'categorical_hinge', 'precision', 'recall' (threshold 0.5, counted over the epoch), 'auc' (ROC, 200 thresholds); a class of nn.metrics by name, as Keras takes it, is that class at its defaults, logged under its default name ('AUC' as auc, 'Precision' as precision); or objects from nn.metrics: nn.metrics.TopKCategoricalAccuracy{k = 3, name = 'top3'}, nn.metrics.Precision{thresholds = 0.3}", default = '{}', option = true},
+            {'weighted_metrics', "metrics as for metrics (the same names and nn.metrics objects), weighed by the sample weights of fit, evaluate, train_on_batch and test_on_batch (sample_weight, or class_weight's weight for each sample's class) and by validation_data's weights for the val_ values: sum(weight * value) / sum(weight); precision and recall count weighted positives, auc weighted buckets. Without sample weights they equal the unweighted metric. One also in metrics is logged as weighted_<name> (weighted_accuracy), as Keras 3. Under a mask reaching the output (Embedding mask_zero, Masking) a mean metric's weight is sample weight * mask when sample weights are given, while without them, as the unweighted metrics, it counts every position; precision, recall and auc take the sample weights alone (Keras 3)", default = '{}', option = true}},
+  example = "model = nn.Sequential{nn.layers.Dense{3, activation = 'softmax', input_shape = {4}}}\nmodel:compile{optimizer = 'adam', loss = 'sparse_categorical_crossentropy', metrics = {'accuracy'}}\nmodel:compile{loss = 'sparse_categorical_crossentropy', metrics = {'accuracy'}, weighted_metrics = {'accuracy'}}   -- logs accuracy and weighted_accuracy"})
 doc(S .. 'fit', {call = 'model:fit(x, y [, {epochs=1, batch_size=32, ...}])',
   text = 'Trains the model; returns its History. Ctrl-C stops after the current batch and ' ..
          'keeps the weights and the history so far.',
@@ -473,18 +474,19 @@ doc(S .. 'fit', {call = 'model:fit(x, y [, {epochs=1, batch_size=32, ...}])',
             {'steps_per_epoch', 'stop each epoch after this many steps', default = 'nil', option = true},
             {'validation_freq', 'validate after every N-th epoch only (N, 2N, ...); the val_ lists of the History then hold one value per validation', default = '1', option = true},
             {'validation_batch_size', 'samples per validation step', default = 'batch_size', option = true},
-            {'sample_weight', "one weight per sample (a list or an (N,) tensor): each sample's loss counts that many times; for an output such as (N, T, C) also one per position, (N, T), a mask; with validation_split the last ones weigh the validation samples", default = 'nil', option = true},
+            {'sample_weight', "one weight per sample (a list or an (N,) tensor): each sample's loss (and weighted_metrics value) counts that many times; for an output such as (N, T, C) also one per position, (N, T), a mask; with validation_split the last ones weigh the validation samples", default = 'nil', option = true},
             {'class_weight', "a weight per class id, {[0]=1, [1]=5}: the samples of a class weigh that much in training (1 for a class left out); not with sample_weight", default = 'nil', option = true}},
   example = "history = model:fit(x_train, y_train, {epochs = 5, batch_size = 64, validation_split = 0.2})\nmodel:fit(x_train, y_train, {class_weight = {[0] = 1, [1] = 10}})   -- class 1 is rare"})
 doc(S .. 'evaluate', {call = 'model:evaluate(x, y [, {batch_size=32, verbose=1, return_dict=false, sample_weight=nil}])',
   text = 'The loss and metrics on the given data, in inference mode. With sample_weight ' ..
-         "the loss weighs each sample as fit does; the metrics count every sample once.",
+         "the loss weighs each sample as fit does, and so do compile's weighted_metrics; the " ..
+         "metrics count every sample once.",
   returns = 'loss, metric, ... (or a table by name with return_dict=true)',
   params = {{'x', 'the inputs'}, {'y', 'the labels or targets'},
             {'batch_size', 'samples per step', default = '32', option = true},
             {'verbose', '0 silent, 1 progress bar, 2 one line', default = '1', option = true},
             {'return_dict', 'return {loss=..., accuracy=...} instead of values', default = 'false', option = true},
-            {'sample_weight', 'one weight per sample for the loss', default = 'nil', option = true}},
+            {'sample_weight', 'one weight per sample for the loss and the weighted_metrics', default = 'nil', option = true}},
   example = 'test_loss, test_acc = model:evaluate(x_test, y_test, {verbose = 0})'})
 doc(S .. 'predict', {call = 'model:predict(x [, {batch_size=32, verbose=1}])',
   text = "The model's outputs for x, in inference mode, batch by batch.",
@@ -496,7 +498,7 @@ doc(S .. 'train_on_batch', {call = 'model:train_on_batch(x, y [, {sample_weight=
          "the batch's loss and metrics from before the step, as fit logs them.",
   returns = 'loss, metric, ... (or a table by name with return_dict=true)',
   params = {{'x', 'the inputs of one batch'}, {'y', 'their labels or targets'},
-            {'sample_weight', 'one weight per sample for the loss', default = 'nil', option = true},
+            {'sample_weight', 'one weight per sample for the loss and the weighted_metrics', default = 'nil', option = true},
             {'class_weight', 'a weight per class id, {[0]=1, [1]=5}', default = 'nil', option = true},
             {'return_dict', 'return {loss=..., accuracy=...} instead of values', default = 'false', option = true}},
   example = 'for step = 1, 3 do print(model:train_on_batch(x_train:slice(1, 16), y_train:slice(1, 16))) end'})
@@ -504,7 +506,7 @@ doc(S .. 'test_on_batch', {call = 'model:test_on_batch(x, y [, {sample_weight=ni
   text = 'The loss and metrics of one batch in inference mode: evaluate with all of x as one batch.',
   returns = 'loss, metric, ... (or a table by name with return_dict=true)',
   params = {{'x', 'the inputs of one batch'}, {'y', 'their labels or targets'},
-            {'sample_weight', 'one weight per sample for the loss', default = 'nil', option = true},
+            {'sample_weight', 'one weight per sample for the loss and the weighted_metrics', default = 'nil', option = true},
             {'return_dict', 'return {loss=..., accuracy=...} instead of values', default = 'false', option = true}},
   example = 'model:test_on_batch(x_test, y_test)'})
 doc(S .. 'predict_on_batch', {call = 'model:predict_on_batch(x)',

@@ -112,3 +112,66 @@ Test(model_fit, the_same_seed_gives_the_same_weights)
     free(first);
     free(second);
 }
+
+/* Keras' weighted_metrics through the engine's API: a zero Dense predicts 0, so each
+ * metric is worked out by hand; a weighted metric named as an unweighted one logs as
+ * weighted_<name>, and a clash with that name is refused without touching the model. */
+Test(model_fit, weighted_metrics_weigh_by_the_sample_weights)
+{
+    nn_model *model = NULL;
+    cr_assert_eq(nn_model_create(&model, "weighted"), NN_OK);
+    nn_layer *dense = make_dense(1, NN_ACTIVATION_LINEAR);
+    cr_assert_eq(nn_layer_finish(dense), NN_OK, "%s", nn_error_message());
+    cr_assert_eq(nn_model_add(model, dense), NN_OK, "%s", nn_error_message());
+    nn_layer_release(dense);
+    nn_shape input = NN_SHAPE(-1, 2);
+    cr_assert_eq(nn_model_build(model, &input), NN_OK, "%s", nn_error_message());
+    cr_assert_eq(nn_model_gather_weights(model), NN_OK, "%s", nn_error_message());
+    float zeros[3] = {0};
+    cr_assert_eq(model->weight_count, 3);
+    cr_assert_eq(nn_model_write_weights(model, zeros), NN_OK, "%s", nn_error_message());
+    nn_loss loss;
+    cr_assert_eq(nn_loss_parse("mse", &loss), NN_OK);
+    nn_metric mae, mse, named;
+    cr_assert_eq(nn_metric_parse("mae", &loss, &mae), NN_OK);
+    cr_assert_eq(nn_metric_parse("mse", &loss, &mse), NN_OK);
+    nn_optimizer_config sgd = nn_optimizer_defaults(NN_OPTIMIZER_SGD);
+    /* An unweighted metric called weighted_mae takes the name the weighted mae needs. */
+    named = mse;
+    cr_assert_eq(nn_metric_set_name(&named, "weighted_mae"), NN_OK);
+    const nn_metric clash[] = {mae, named};
+    cr_assert_eq(nn_model_compile_weighted_metrics(model, &sgd, &loss, clash, 2, &mae, 1),
+                 NN_ERR_ARGUMENT);
+    cr_assert(strstr(nn_error_message(), "would log as 'weighted_mae'"), "%s",
+              nn_error_message());
+    cr_assert(!model->compiled, "a refused compile changes nothing");
+    const nn_metric weighted[] = {mae, mse};
+    cr_assert_eq(nn_model_compile_weighted_metrics(model, &sgd, &loss, &mae, 1, weighted, 2),
+                 NN_OK, "%s", nn_error_message());
+    cr_assert_eq(model->metric_count, 3);
+    cr_assert_eq(model->weighted_metric_count, 2);
+    cr_assert_str_eq(model->metric_log_names[0], "mae");
+    cr_assert_str_eq(model->metric_log_names[1], "weighted_mae");
+    cr_assert_str_eq(model->metric_log_names[2], "mse");
+
+    nn_shape x_shape = NN_SHAPE(3, 2), y_shape = NN_SHAPE(3, 1), w_shape = NN_SHAPE(3);
+    nn_tensor *x = harness_tensor(&x_shape, NULL), *y = harness_tensor(&y_shape, NULL);
+    nn_tensor *w = harness_tensor(&w_shape, NULL);
+    const float targets[3] = {1, -2, 3}, weights[3] = {1, 2, 0.5f};
+    memcpy(nn_tensor_f32(y), targets, sizeof targets);
+    memcpy(nn_tensor_f32(w), weights, sizeof weights);
+    memset(nn_tensor_f32(x), 0, nn_tensor_bytes(x));
+    nn_logs logs = {0};
+    cr_assert_eq(nn_model_evaluate(model, x, y, w, 2, NULL, &logs), NN_OK, "%s",
+                 nn_error_message());
+    cr_assert_float_eq(nn_logs_get(&logs, "mae"), 2.0, 1e-6);
+    cr_assert_float_eq(nn_logs_get(&logs, "weighted_mae"), (1 + 4 + 1.5) / 3.5, 1e-6);
+    cr_assert_float_eq(nn_logs_get(&logs, "mse"), (1 + 8 + 4.5) / 3.5, 1e-6);
+    /* Without sample weights the weighted ones are the plain means. */
+    cr_assert_eq(nn_model_evaluate(model, x, y, NULL, 2, NULL, &logs), NN_OK, "%s",
+                 nn_error_message());
+    cr_assert_float_eq(nn_logs_get(&logs, "weighted_mae"), 2.0, 1e-6);
+    cr_assert_float_eq(nn_logs_get(&logs, "mse"), 14.0 / 3.0, 1e-6);
+    nn_tensor_free(x), nn_tensor_free(y), nn_tensor_free(w);
+    nn_model_release(model);
+}
