@@ -183,6 +183,32 @@ t.test('under a mask, sample weights times the mask weigh the metric; no weights
   end
 end)
 
+-- Precision and recall do not read the mask (Keras' confusion metrics take the sample
+-- weights alone). Embedding{mask_zero} values (3, 2, -2) for ids (0, 1, 2), then Dense{1,
+-- sigmoid} with kernel 1: ids (1, 0) predict (0.88, 0.95), the padding predicted positive;
+-- ids (2, 2) predict (0.12, 0.12). Labels (1, 0) and (1, 0), sample weights (1, 3):
+--   precision: positives predicted at (1, 1) right and (1, 2) the padding: 1 / (1 + 1) = 1/2
+--              (1 if the mask were applied)
+--   recall: actual positives (1, 1) weight 1, found, and (2, 1) weight 3, missed: 1/4
+--   binary accuracy, a mean, takes weights times the mask: (1 + 3) / (1 + 3 + 3) = 4/7
+t.test('under a mask, weighted precision and recall take the sample weights alone', function()
+  local ids = nn.tensor{{1, 0}, {2, 2}}
+  local labels = nn.tensor{{{1}, {0}}, {{1}, {0}}}
+  for _, device in ipairs(devices) do
+    local model = nn.Sequential{L.Embedding{3, 1, mask_zero = true, input_shape = {2}},
+                                L.Dense{1, activation = 'sigmoid'}}
+    model:to(device)
+    model:set_weights{nn.tensor{{3}, {2}, {-2}}, nn.tensor{{1}}, nn.zeros(1)}
+    model:compile{loss = 'binary_crossentropy',
+                  weighted_metrics = {'precision', 'recall', 'binary_accuracy'}}
+    local logs = model:evaluate(ids, labels, {verbose = 0, sample_weight = {1, 3},
+                                              return_dict = true})
+    t.near(logs.precision, 1 / 2, 1e-7, device .. ': precision counts the padding')
+    t.near(logs.recall, 1 / 4, 1e-7, device .. ': recall weighted')
+    t.near(logs.binary_accuracy, 4 / 7, 1e-7, device .. ': binary accuracy masked')
+  end
+end)
+
 t.test('model files keep weighted_metrics; a loaded model evaluates the same', function()
   local path = directory .. '/weighted.safetensors'
   local model = class_two_model('cpu', {metrics = {'accuracy'},
