@@ -982,7 +982,7 @@ nn_status nn_model_compile_weighted_metrics(nn_model *model,
         for (int j = 0; j < i; j++)
             if (strcmp(log_names[i], log_names[j]) == 0)
                 return nn_error(NN_ERR_ARGUMENT, "compile: weighted_metrics entry '%s' would "
-                                                 "log as '%s', which metrics already has; give "
+                                                 "log as '%s', as another metric does; give "
                                                  "one another name (name = ... in nn.metrics)",
                                 parsed[i].name, log_names[i]);
     }
