@@ -220,6 +220,20 @@ static int64_t first_bad_label(const nn_tensor *labels, double low, double high,
     return -1;
 }
 
+/* Where flat element `index` of labels of `shape` is, as a Lua user counts (from 1):
+ * "of sample 3", or "of sample 3 (entry 2 of 4)" when a sample holds several labels. */
+static const char *label_place(const nn_shape *shape, int64_t index, char *text, size_t size)
+{
+    int64_t per_sample = shape->dims[0] > 0 ? nn_shape_inner(shape, 1) : 1;
+    if (per_sample <= 1)
+        snprintf(text, size, "of sample %lld", (long long)index + 1);
+    else
+        snprintf(text, size, "of sample %lld (entry %lld of %lld)",
+                 (long long)(index / per_sample) + 1, (long long)(index % per_sample) + 1,
+                 (long long)per_sample);
+    return text;
+}
+
 nn_status nn_loss_check_labels(const nn_loss *loss, const nn_shape *output,
                                const nn_tensor *labels)
 {
@@ -244,7 +258,7 @@ nn_status nn_loss_check_labels(const nn_loss *loss, const nn_shape *output,
     int64_t classes = output->dims[output->ndim - 1];
     double value = 0.0;
     int64_t bad;
-    char ids[160];
+    char ids[160], place[96];
 
     switch (loss->kind) {
     case NN_LOSS_SPARSE_CATEGORICAL_CROSSENTROPY:
@@ -264,13 +278,14 @@ nn_status nn_loss_check_labels(const nn_loss *loss, const nn_shape *output,
         if (bad >= 0) {
             if (isfinite(value) && value == floor(value))
                 return nn_error(NN_ERR_ARGUMENT,
-                                "%s: label %.17g at index %lld is out of range; the output "
-                                "has %lld classes, so labels must lie in [0, %lld)", name,
-                                value, (long long)bad, (long long)classes,
-                                (long long)classes);
+                                "%s: label %.17g %s is out of range; the output has %lld "
+                                "classes, so labels must lie in [0, %lld)", name, value,
+                                label_place(shape, bad, place, sizeof place),
+                                (long long)classes, (long long)classes);
             return nn_error(NN_ERR_ARGUMENT,
-                            "%s: label %.17g at index %lld is not an integer class id in "
-                            "[0, %lld)", name, value, (long long)bad, (long long)classes);
+                            "%s: label %.17g %s is not an integer class id in [0, %lld)",
+                            name, value, label_place(shape, bad, place, sizeof place),
+                            (long long)classes);
         }
         return NN_OK;
 
@@ -312,9 +327,9 @@ nn_status nn_loss_check_labels(const nn_loss *loss, const nn_shape *output,
             bad = first_bad_label(labels, 0.0, 1.0, true, false, &value);
             if (bad >= 0)
                 return nn_error(NN_ERR_ARGUMENT,
-                                "%s: label %.17g at index %lld is not in [0, 1]; binary "
-                                "crossentropy takes targets between 0 and 1", name, value,
-                                (long long)bad);
+                                "%s: label %.17g %s is not in [0, 1]; binary crossentropy "
+                                "takes targets between 0 and 1", name, value,
+                                label_place(shape, bad, place, sizeof place));
             return NN_OK;
         }
         bad = first_bad_label(labels, -INFINITY, INFINITY, true, false, &value);
@@ -324,8 +339,8 @@ nn_status nn_loss_check_labels(const nn_loss *loss, const nn_shape *output,
         return nn_error(NN_ERR_ARGUMENT, "loss kind %d does not exist", (int)loss->kind);
     }
     if (bad >= 0)
-        return nn_error(NN_ERR_NUMERIC, "%s: label at index %lld is %g; labels must be finite",
-                        name, (long long)bad, value);
+        return nn_error(NN_ERR_NUMERIC, "%s: the label %s is %g; labels must be finite",
+                        name, label_place(shape, bad, place, sizeof place), value);
     return NN_OK;
 }
 

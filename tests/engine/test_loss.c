@@ -442,12 +442,12 @@ Test(loss_labels, sparse_label_out_of_range_names_value_and_index)
     double ids[5] = {0, 1, 10, 3, 11};
     cr_assert_eq(check_labels(SCE, NN_SHAPE(5, 10), NN_SHAPE(5), NN_DTYPE_F32, ids),
                  NN_ERR_ARGUMENT);
-    MESSAGE_HAS("label 10 at index 2");
+    MESSAGE_HAS("label 10 of sample 3 is out of range");
     MESSAGE_HAS("[0, 10)");
     double negative[2] = {1, -1};
     cr_assert_eq(check_labels(SCE, NN_SHAPE(2, 10), NN_SHAPE(2), NN_DTYPE_I32, negative),
                  NN_ERR_ARGUMENT);
-    MESSAGE_HAS("label -1 at index 1");
+    MESSAGE_HAS("label -1 of sample 2 is out of range");
 }
 
 Test(loss_labels, sparse_label_not_integer)
@@ -455,12 +455,12 @@ Test(loss_labels, sparse_label_not_integer)
     double ids[3] = {1, 2.5, 3};
     cr_assert_eq(check_labels(SCE, NN_SHAPE(3, 10), NN_SHAPE(3), NN_DTYPE_F32, ids),
                  NN_ERR_ARGUMENT);
-    MESSAGE_HAS("2.5 at index 1");
+    MESSAGE_HAS("label 2.5 of sample 2 is not an integer class id");
     MESSAGE_HAS("not an integer");
     double nan_ids[2] = {NAN, 1};
     cr_assert_eq(check_labels(SCE, NN_SHAPE(2, 10), NN_SHAPE(2), NN_DTYPE_F32, nan_ids),
                  NN_ERR_ARGUMENT);
-    MESSAGE_HAS("index 0");
+    MESSAGE_HAS("label nan of sample 1 is not an integer");
 }
 
 Test(loss_labels, sparse_labels_of_the_wrong_shape)
@@ -508,7 +508,7 @@ Test(loss_labels, binary_and_regression_shapes_and_values)
     double targets[4] = {0, 1, 1.5, 0};
     cr_assert_eq(check_labels(BCE, NN_SHAPE(4, 1), NN_SHAPE(4), NN_DTYPE_F32, targets),
                  NN_ERR_ARGUMENT);
-    MESSAGE_HAS("1.5 at index 2");
+    MESSAGE_HAS("label 1.5 of sample 3 is not in [0, 1]");
     cr_assert_eq(check_labels(NN_LOSS_MEAN_SQUARED_ERROR, NN_SHAPE(4, 3), NN_SHAPE(4, 3),
                               NN_DTYPE_F32, NULL),
                  NN_OK);
@@ -519,7 +519,12 @@ Test(loss_labels, binary_and_regression_shapes_and_values)
     cr_assert_eq(check_labels(NN_LOSS_MEAN_SQUARED_ERROR, NN_SHAPE(3, 1), NN_SHAPE(3, 1),
                               NN_DTYPE_F32, infinite),
                  NN_ERR_NUMERIC);
-    MESSAGE_HAS("index 1");
+    MESSAGE_HAS("the label of sample 2 is inf");
+    double wide[6] = {0, 1, 2, 3, NAN, 5};
+    cr_assert_eq(check_labels(NN_LOSS_MEAN_SQUARED_ERROR, NN_SHAPE(2, 3), NN_SHAPE(2, 3),
+                              NN_DTYPE_F32, wide),
+                 NN_ERR_NUMERIC);
+    MESSAGE_HAS("the label of sample 2 (entry 2 of 3) is nan");
 }
 
 /* ---- metrics ---- */
@@ -844,7 +849,7 @@ Test(loss, keras_names_aliases_and_huber_delta)
     const double infinite[4] = {0, 1, INFINITY, 0};
     cr_assert_eq(check_labels(NN_LOSS_KL_DIVERGENCE, column, four, NN_DTYPE_F32, infinite),
                  NN_ERR_NUMERIC);
-    MESSAGE_HAS("kl_divergence: label at index 2 is inf; labels must be finite");
+    MESSAGE_HAS("kl_divergence: the label of sample 3 is inf; labels must be finite");
 }
 
 /* Keras' own examples, worked by hand. */

@@ -255,7 +255,7 @@ local cases = {
     local m = nn.Sequential{L.Dense{1, input_shape = {2}}}
     m:compile{optimizer = 'sgd', loss = 'kld'}
     m:fit(nn.zeros(2, 2), nn.tensor{{0}, {math.huge}}, {verbose = 0})
-  end, 'kl_divergence: label at index 1 is inf'},
+  end, 'kl_divergence: the label of sample 2 is inf'},
   {'compile with a negative learning rate', function()
     model:compile{optimizer = nn.optimizers.Adam{learning_rate = -1}, loss = 'mse'}
   end, 'learning_rate'},

@@ -140,7 +140,7 @@ t.test('a Dense over a sequence (B, T, F) labels every step', function()
            'expects integer class ids of shape (batch, 4) or (batch, 4, 1)',
            'output of shape (None, 4, 3)', 'labels of shape (2, 3)')
   t.raises(function() model:evaluate(nn.zeros(2, 4, 2), nn.tensor{{0, 1, 2, 3}, {0, 0, 0, 0}}, {verbose = 0}) end,
-           'label 3 at index 3 is out of range', 'the output has 3 classes')
+           'label 3 of sample 1 (entry 4 of 4) is out of range', 'the output has 3 classes')
 end)
 
 t.finish()
