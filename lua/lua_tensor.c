@@ -239,26 +239,52 @@ static void set_element(lua_State *L, nn_tensor *tensor, size_t position, int in
         nn_tensor_set(tensor, position, lua_tonumber(L, index));
 }
 
-static void fill_from_table(lua_State *L, nn_tensor *tensor, int depth, size_t *position,
-                            const char *function)
+/* "t[2][1]": where an entry of a nested table is, from its positions at each depth. */
+static const char *entry_path(const lua_Integer *path, int depth, char *text, size_t size)
+{
+    size_t used = (size_t)snprintf(text, size, "t");
+    for (int i = 0; i < depth && used < size; i++)
+        used += (size_t)snprintf(text + used, size - used, "[%lld]", (long long)path[i]);
+    return text;
+}
+
+/* Fills tensor from the nested table on top, whose entry positions so far are path[0..
+ * depth); every table at a depth must hold as many entries as the first one did. */
+static void fill_from_table(lua_State *L, nn_tensor *tensor, int depth, lua_Integer *path,
+                            size_t *position, const char *function)
 {
     const nn_shape *shape = &tensor->shape;
-    if (!lua_istable(L, -1) || luaL_len(L, -1) != shape->dims[depth])
-        nn_lua_error(L, "%s: the table is not rectangular: expected %lld entries at depth %d, "
-                        "got %s",
-                     function, (long long)shape->dims[depth], depth + 1,
-                     lua_istable(L, -1) ? "a different count" : nn_lua_typename(L, -1));
+    char where[160], first[160];
+    if (!lua_istable(L, -1) || luaL_len(L, -1) != shape->dims[depth]) {
+        lua_Integer first_path[NN_MAX_DIMS] = {0};
+        for (int i = 0; i < depth; i++)
+            first_path[i] = 1;
+        entry_path(path, depth, where, sizeof where);
+        entry_path(first_path, depth, first, sizeof first);
+        if (!lua_istable(L, -1))
+            nn_lua_error(L, "%s: the table is not rectangular: %s is not a table (got %s), but "
+                            "%s is a table of %lld",
+                         function, where, nn_lua_typename(L, -1), first,
+                         (long long)shape->dims[depth]);
+        lua_Integer length = luaL_len(L, -1);
+        nn_lua_error(L, "%s: the table is not rectangular: %s holds %lld entr%s, but %s "
+                        "holds %lld",
+                     function, where, (long long)length, length == 1 ? "y" : "ies", first,
+                     (long long)shape->dims[depth]);
+    }
     for (lua_Integer i = 1; i <= shape->dims[depth]; i++) {
+        path[depth] = i;
         lua_geti(L, -1, i);
         if (depth + 1 < shape->ndim) {
-            fill_from_table(L, tensor, depth + 1, position, function);
+            fill_from_table(L, tensor, depth + 1, path, position, function);
         } else {
             if (lua_type(L, -1) == LUA_TBOOLEAN)
                 nn_tensor_set(tensor, (*position)++, lua_toboolean(L, -1));
             else if (lua_type(L, -1) == LUA_TNUMBER)
                 set_element(L, tensor, (*position)++, -1);
             else
-                nn_lua_error(L, "%s: every element must be a number, got %s", function,
+                nn_lua_error(L, "%s: every element must be a number, but %s is not (got %s)",
+                             function, entry_path(path, depth + 1, where, sizeof where),
                              nn_lua_typename(L, -1));
         }
         lua_pop(L, 1);
@@ -273,8 +299,9 @@ static void tensor_from_table(lua_State *L, int index, nn_dtype dtype, const cha
     nn_tensor **slot = nn_lua_new_tensor_slot(L);
     nn_lua_check(L, nn_tensor_create(slot, dtype, &shape), function);
     size_t position = 0;
+    lua_Integer path[NN_MAX_DIMS] = {0};
     lua_pushvalue(L, index);
-    fill_from_table(L, *slot, 0, &position, function);
+    fill_from_table(L, *slot, 0, path, &position, function);
     lua_pop(L, 1);
 }
 

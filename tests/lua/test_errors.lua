@@ -12,7 +12,14 @@ local ys = nn.tensor({0, 1, 2, 3, 0, 1, 2, 3}, 'int32')
 local cases = {
   -- tensors
   {'nn.tensor of a string', function() nn.tensor('abc') end, 'nn.tensor', 'table'},
-  {'nn.tensor of a ragged table', function() nn.tensor{{1, 2}, {3}} end, 'rectangular'},
+  {'nn.tensor of a ragged table', function() nn.tensor{{1, 2}, {3}} end,
+   'nn.tensor: the table is not rectangular: t[2] holds 1 entry, but t[1] holds 2'},
+  {'nn.tensor ragged deeper down', function() nn.tensor{{{1, 2}, {3, 4}}, {{1, 2}, {3}}} end,
+   'not rectangular: t[2][2] holds 1 entry, but t[1][1] holds 2'},
+  {'nn.tensor with a number where a row was', function() nn.tensor{{1, 2}, 3} end,
+   'not rectangular: t[2] is not a table (got integer), but t[1] is a table of 2'},
+  {'nn.tensor with a string element', function() nn.tensor{{1, 2}, {3, 'x'}} end,
+   'nn.tensor: every element must be a number, but t[2][2] is not (got string)'},
   {'nn.tensor of an empty table', function() nn.tensor{} end, 'empty'},
   {'nn.tensor with a non-number', function() nn.tensor{1, 'x'} end, 'number'},
   {'nn.tensor with an unknown dtype', function() nn.tensor({1}, 'complex64') end, 'complex64', 'float32'},
