@@ -703,6 +703,54 @@ nn_status nn_metric_set_class_id(nn_metric *metric, int64_t class_id)
     return NN_OK;
 }
 
+static const char *const auc_curves[] = {"ROC", "PR", NULL};
+static const char *const auc_summations[] = {"interpolation", "minoring", "majoring", NULL};
+
+const char *nn_auc_curve_name(nn_auc_curve curve)
+{
+    return curve <= NN_AUC_PR ? auc_curves[curve] : "unknown";
+}
+
+const char *nn_auc_summation_name(nn_auc_summation summation)
+{
+    return summation <= NN_AUC_MAJORING ? auc_summations[summation] : "unknown";
+}
+
+/* The position of name in names (NULL-terminated), or -1. */
+static int name_position(const char *const *names, const char *name)
+{
+    for (int i = 0; names[i]; i++)
+        if (strcmp(names[i], name) == 0)
+            return i;
+    return -1;
+}
+
+nn_status nn_metric_set_curve(nn_metric *metric, const char *curve)
+{
+    if (metric->kind != NN_METRIC_AUC)
+        return nn_error(NN_ERR_ARGUMENT, "%s takes no curve (auc does)",
+                        nn_metric_kind_name(metric->kind));
+    int position = name_position(auc_curves, curve);
+    if (position < 0)
+        return nn_error(NN_ERR_ARGUMENT, "auc: curve must be 'ROC' or 'PR', got '%.40s'", curve);
+    metric->curve = (nn_auc_curve)position;
+    return NN_OK;
+}
+
+nn_status nn_metric_set_summation(nn_metric *metric, const char *method)
+{
+    if (metric->kind != NN_METRIC_AUC)
+        return nn_error(NN_ERR_ARGUMENT, "%s takes no summation_method (auc does)",
+                        nn_metric_kind_name(metric->kind));
+    int position = name_position(auc_summations, method);
+    if (position < 0)
+        return nn_error(NN_ERR_ARGUMENT, "auc: summation_method must be 'interpolation', "
+                                         "'minoring' or 'majoring', got '%.40s'",
+                        method);
+    metric->summation = (nn_auc_summation)position;
+    return NN_OK;
+}
+
 int nn_metric_curve_thresholds(const nn_metric *metric)
 {
     if (metric->kind != NN_METRIC_AUC)
@@ -723,25 +771,60 @@ void nn_metric_curve_counts(double *counts, const float *pred, const float *labe
 
 double nn_metric_auc(const double *counts, int64_t thresholds)
 {
+    nn_metric roc = {.kind = NN_METRIC_AUC};
+    return nn_metric_curve_area(&roc, counts, thresholds);
+}
+
+/* a / b, or 0 where b is 0 (Keras' divide_no_nan). */
+static double divide_no_nan(double a, double b) { return b != 0.0 ? a / b : 0.0; }
+
+/* One term of Keras' interpolated precision-recall area, between a threshold whose labels
+ * above it hold tp true and fp false positives and the next higher one (next_tp,
+ * next_fp): precision taken as varying linearly in the true positives along the step. */
+static double interpolated_pr_step(double tp, double fp, double next_tp, double next_fp,
+                                   double all_positive)
+{
+    double step_tp = tp - next_tp;
+    double predicted = tp + fp, next_predicted = next_tp + next_fp;
+    double slope = divide_no_nan(step_tp, fmax(predicted - next_predicted, 0.0));
+    double intercept = next_tp - slope * next_predicted;
+    double ratio = predicted > 0.0 && next_predicted > 0.0
+                       ? divide_no_nan(predicted, fmax(next_predicted, 0.0))
+                       : 1.0;
+    return divide_no_nan(slope * (step_tp + intercept * log(ratio)), fmax(all_positive, 0.0));
+}
+
+double nn_metric_curve_area(const nn_metric *metric, const double *counts,
+                            int64_t thresholds)
+{
     const double *positives = counts, *negatives = counts + thresholds;
     double all_positive = 0.0, all_negative = 0.0;
     for (int64_t b = 0; b < thresholds; b++) {
         all_positive += positives[b];
         all_negative += negatives[b];
     }
+    bool roc = metric->curve == NN_AUC_ROC;
     /* From the highest threshold down: the labels above threshold i are those of buckets
-     * i and up. Each step adds the trapezoid between thresholds i + 1 and i. */
-    double true_positives = 0.0, false_positives = 0.0, area = 0.0;
-    double last_tpr = 0.0, last_fpr = 0.0;
+     * i and up. Each step adds the area between thresholds i + 1 and i, with x the false
+     * positive rate (ROC) or the recall (PR) and y the recall or the precision. */
+    double tp = 0.0, fp = 0.0, area = 0.0, last_x = 0.0, last_y = 0.0;
     for (int64_t i = thresholds - 1; i >= 0; i--) {
-        true_positives += positives[i];
-        false_positives += negatives[i];
-        double tpr = all_positive > 0.0 ? true_positives / all_positive : 0.0;
-        double fpr = all_negative > 0.0 ? false_positives / all_negative : 0.0;
-        if (i < thresholds - 1)
-            area += (fpr - last_fpr) * (tpr + last_tpr) / 2.0;
-        last_tpr = tpr;
-        last_fpr = fpr;
+        double next_tp = tp, next_fp = fp;
+        tp += positives[i];
+        fp += negatives[i];
+        double recall = divide_no_nan(tp, all_positive);
+        double x = roc ? divide_no_nan(fp, all_negative) : recall;
+        double y = roc ? recall : divide_no_nan(tp, tp + fp);
+        if (i < thresholds - 1) {
+            if (!roc && metric->summation == NN_AUC_INTERPOLATION)
+                area += interpolated_pr_step(tp, fp, next_tp, next_fp, all_positive);
+            else
+                area += (x - last_x) * (metric->summation == NN_AUC_MINORING   ? fmin(y, last_y)
+                                        : metric->summation == NN_AUC_MAJORING ? fmax(y, last_y)
+                                                                 : (y + last_y) / 2.0);
+        }
+        last_x = x;
+        last_y = y;
     }
     return area;
 }
@@ -760,7 +843,8 @@ bool nn_metric_is_plain(const nn_metric *metric, const nn_loss *loss)
 {
     nn_metric_kind kind;
     return metric->top_k == 0 && !metric->has_threshold && metric->thresholds == 0 &&
-           !metric->has_class_id &&
+           !metric->has_class_id && metric->curve == NN_AUC_ROC &&
+           metric->summation == NN_AUC_INTERPOLATION &&
            metric_kind_of(metric->name, loss, &kind) && kind == metric->kind;
 }
 

@@ -119,10 +119,20 @@ typedef enum nn_metric_kind {
     NN_METRIC_COUNT
 } nn_metric_kind;
 
+/* AUC's curve and how its area is summed (Keras' curve= and summation_method=). */
+typedef enum nn_auc_curve { NN_AUC_ROC, NN_AUC_PR } nn_auc_curve;
+typedef enum nn_auc_summation {
+    NN_AUC_INTERPOLATION, /* ROC: trapezoids; PR: Davis and Goadrich's interpolation */
+    NN_AUC_MINORING,      /* each step's lower end */
+    NN_AUC_MAJORING       /* each step's higher end */
+} nn_auc_summation;
+
 typedef struct nn_metric {
     nn_metric_kind kind;
     int top_k;          /* the top-k accuracies' k; 0: Keras' 5 */
     int thresholds;     /* AUC's num_thresholds; 0: Keras' 200 */
+    nn_auc_curve curve;         /* AUC's curve (Keras' default, ROC, is 0) */
+    nn_auc_summation summation; /* AUC's summation_method (interpolation is 0) */
     /* Precision and recall: only this class (column) when has_class_id, and only the
      * top_k predictions of a row as positive when top_k > 0 (then the threshold, unless
      * given, is -inf, as Keras). */
@@ -149,6 +159,12 @@ nn_status nn_metric_set_top_k(nn_metric *metric, int64_t k);
 nn_status nn_metric_set_threshold(nn_metric *metric, double threshold);
 nn_status nn_metric_set_thresholds(nn_metric *metric, int64_t count);
 nn_status nn_metric_set_class_id(nn_metric *metric, int64_t class_id);
+/* AUC's curve ("ROC" or "PR") and summation_method ("interpolation", "minoring",
+ * "majoring"), by Keras' names. */
+nn_status nn_metric_set_curve(nn_metric *metric, const char *curve);
+nn_status nn_metric_set_summation(nn_metric *metric, const char *method);
+const char *nn_auc_curve_name(nn_auc_curve curve);
+const char *nn_auc_summation_name(nn_auc_summation summation);
 /* AUC's thresholds (buckets) with the default filled in; 0 for the other metrics, which
  * count no curve. Its counts take 2 * that many doubles: the positive labels per bucket,
  * then the negative ones. All curves of a model share NN_METRIC_CURVE_FLOATS. */
@@ -164,6 +180,11 @@ void nn_metric_curve_counts(double *counts, const float *pred, const float *labe
  * thresholds' (false positive rate, true positive rate) points; 0 when one class is
  * missing. */
 double nn_metric_auc(const double *counts, int64_t thresholds);
+/* The area under the metric's curve (ROC or precision-recall) of the counts, summed by
+ * its summation_method, as Keras' AUC.result(): ratios with a zero denominator are 0
+ * (divide_no_nan). */
+double nn_metric_curve_area(const nn_metric *metric, const double *counts,
+                            int64_t thresholds);
 /* The metric's k and threshold with the defaults filled in. */
 int nn_metric_top_k(const nn_metric *metric);
 float nn_metric_threshold(const nn_metric *metric);

@@ -1804,7 +1804,8 @@ static void fill_logs(nn_logs *logs, const nn_model *model, const char *prefix, 
         bool ratio = nn_metric_denominator(metric->kind) != NN_METRIC_COUNT;
         double value =
             thresholds > 0
-                ? nn_metric_auc(totals->curves + model->curve_offsets[m], thresholds)
+                ? nn_metric_curve_area(metric, totals->curves + model->curve_offsets[m],
+                                       thresholds)
                 : nn_metric_finish(metric, totals->sums[m],
                                    ratio || m >= first_weighted ? totals->denominators[m]
                                                                 : rows);

@@ -742,12 +742,16 @@ for _, metric in ipairs{
      {{'thresholds', 'a prediction above it is positive', default = '0.5 (-inf with top_k)', option = true},
       {'top_k', "only a row's k largest predictions are positive (ties: the lower index)", default = 'nil', option = true},
       {'class_id', 'count one class (column) only', default = 'nil', option = true}}},
-    {'AUC', 'auc', "The area under the ROC curve over the epoch, as Keras': counts of the labels " ..
-            'at num_thresholds evenly spaced thresholds, summed by trapezoids.',
+    {'AUC', 'auc', "The area under the ROC or precision-recall curve over the epoch, as Keras': " ..
+            'counts of the labels at num_thresholds evenly spaced thresholds, the area summed ' ..
+            'between each two.',
      {{'num_thresholds', 'how many thresholds (2 to 2048)', default = '200', option = true},
-      {'curve', "'ROC' (the only curve here)", default = "'ROC'", option = true},
-      {'summation_method', "'interpolation' (the only one here)", default = "'interpolation'",
-       option = true}}}} do
+      {'curve', "'ROC' (true positive rate against false positive rate) or 'PR' (precision " ..
+                'against recall)', default = "'ROC'", option = true},
+      {'summation_method', "'interpolation' (trapezoids for ROC; for PR, precision " ..
+                           "interpolated along the true positives, as Keras), 'minoring' " ..
+                           "(each step's lower end) or 'majoring' (its higher end)",
+       default = "'interpolation'", option = true}}}} do
   local params = {}
   for _, param in ipairs(metric[4] or {}) do params[#params + 1] = param end
   params[#params + 1] = {metric_name[1], metric_name[2], default = "'" .. metric[2] .. "'",

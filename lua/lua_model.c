@@ -838,8 +838,10 @@ static void parse_metric(lua_State *L, int index, const nn_loss *loss, nn_metric
         nn_lua_error(L, "%s: a metric must be a name such as 'accuracy' or a metric from "
                         "nn.metrics, got %s",
                      function, nn_lua_typename(L, index));
-    static const char *const names[] = {"class", "name", "k", "top_k", "threshold",
-                                        "thresholds", "num_thresholds", "class_id", NULL};
+    static const char *const names[] = {"class",          "name",     "k",
+                                        "top_k",          "threshold", "thresholds",
+                                        "num_thresholds", "class_id", "curve",
+                                        "summation_method", NULL};
     nn_lua_check_option_names(L, index, function, names, 0);
     if (lua_getfield(L, index, "class") != LUA_TSTRING)
         nn_lua_error(L, "%s: a metric object needs its class, a name such as 'precision' "
@@ -878,6 +880,18 @@ static void parse_metric(lua_State *L, int index, const nn_loss *loss, nn_metric
                          nn_lua_typename(L, -1));
         if (type == LUA_TNUMBER)
             status = nn_metric_set_threshold(metric, lua_tonumber(L, -1));
+        lua_pop(L, 1);
+    }
+    /* AUC's curve and summation_method, by Keras' names. */
+    for (int i = 0; i < 2 && status == NN_OK; i++) {
+        const char *key = i == 0 ? "curve" : "summation_method";
+        type = lua_getfield(L, index, key);
+        if (type != LUA_TNIL && type != LUA_TSTRING)
+            nn_lua_error(L, "%s: %s must be a string, got %s", function, key,
+                         nn_lua_typename(L, -1));
+        if (type == LUA_TSTRING)
+            status = i == 0 ? nn_metric_set_curve(metric, lua_tostring(L, -1))
+                            : nn_metric_set_summation(metric, lua_tostring(L, -1));
         lua_pop(L, 1);
     }
     if (status != NN_OK)

@@ -145,7 +145,7 @@ local function metric(class_name, class)
     __tostring = function(self)
       local settings = {}
       for _, key in ipairs{'name', 'k', 'top_k', 'threshold', 'thresholds', 'num_thresholds',
-                           'class_id'} do
+                           'curve', 'summation_method', 'class_id'} do
         local value = self[key]
         if value ~= nil then
           settings[#settings + 1] = key .. '=' .. (type(value) == 'string' and
@@ -170,18 +170,9 @@ local function metric(class_name, class)
       error(string.format("%s: axis must be -1 (the last axis, Keras' default), got %s",
                           function_name, tostring(t.axis)), 2)
     end
-    -- Keras' AUC: the ROC curve by trapezoids is the one here.
-    if t.curve ~= nil and t.curve ~= 'ROC' then
-      error(string.format("%s: curve must be 'ROC' (the one here), got %s", function_name,
-                          tostring(t.curve)), 2)
-    end
-    if t.summation_method ~= nil and t.summation_method ~= 'interpolation' then
-      error(string.format("%s: summation_method must be 'interpolation' (the one here), got %s",
-                          function_name, tostring(t.summation_method)), 2)
-    end
     local object = {class = class}
     for k, v in pairs(t) do
-      if k ~= 'axis' and k ~= 'curve' and k ~= 'summation_method' then object[k] = v end
+      if k ~= 'axis' then object[k] = v end
     end
     local ok, message = pcall(nn._check_metric, object, function_name)
     if not ok then error(message, 2) end

@@ -163,7 +163,8 @@ static cJSON *architecture_json(const nn_model *model)
 
 /* A metric as its name ("accuracy"), or, for a metric object with its own name or
  * settings, {"class": "top_k_categorical_accuracy", "name": "top3", "k": 3} (also
- * "threshold", "num_thresholds", "class_id"). */
+ * "threshold", "num_thresholds", "class_id", and AUC's "curve" and "summation_method"
+ * where they are not Keras' defaults). */
 static cJSON *metric_json(const nn_metric *metric, const nn_loss *loss)
 {
     if (nn_metric_is_plain(metric, loss))
@@ -180,6 +181,11 @@ static cJSON *metric_json(const nn_metric *metric, const nn_loss *loss)
         ok = cJSON_AddNumberToObject(object, "num_thresholds", metric->thresholds) != NULL;
     if (ok && metric->has_class_id)
         ok = cJSON_AddNumberToObject(object, "class_id", metric->class_id) != NULL;
+    if (ok && metric->curve != NN_AUC_ROC)
+        ok = cJSON_AddStringToObject(object, "curve", nn_auc_curve_name(metric->curve));
+    if (ok && metric->summation != NN_AUC_INTERPOLATION)
+        ok = cJSON_AddStringToObject(object, "summation_method",
+                                     nn_auc_summation_name(metric->summation));
     if (!ok) {
         cJSON_Delete(object);
         return NULL;
@@ -200,7 +206,7 @@ static nn_status metric_integer_read(const cJSON *item, const char *setting, int
 }
 
 /* The settings of a metric object from a file, checked as nn.metrics checks them. */
-static nn_status metric_settings_read(nn_metric *metric, const cJSON *const fields[6],
+static nn_status metric_settings_read(nn_metric *metric, const cJSON *const fields[8],
                                       const nn_loss *loss)
 {
     NN_TRY(nn_metric_parse(fields[0]->valuestring, loss, metric));
@@ -224,6 +230,15 @@ static nn_status metric_settings_read(nn_metric *metric, const cJSON *const fiel
         NN_TRY(metric_integer_read(fields[5], "class_id", 0, INT32_MAX, &value));
         NN_TRY(nn_metric_set_class_id(metric, value));
     }
+    for (int i = 6; i < 8; i++)
+        if (fields[i] && !cJSON_IsString(fields[i]))
+            return nn_error(NN_ERR_FORMAT, "a metric's %s must be a string, got %s",
+                            i == 6 ? "curve" : "summation_method",
+                            nn_json_type_name(fields[i]));
+    if (fields[6])
+        NN_TRY(nn_metric_set_curve(metric, fields[6]->valuestring));
+    if (fields[7])
+        NN_TRY(nn_metric_set_summation(metric, fields[7]->valuestring));
     return NN_OK;
 }
 
@@ -239,10 +254,10 @@ static nn_status metric_read(nn_metric *metric, const cJSON *item, const nn_loss
     if (!cJSON_IsObject(item))
         return nn_error(NN_ERR_FORMAT, "%s: a metric must be a name or an object, got %s",
                         where, nn_json_type_name(item));
-    static const char *const names[] = {"class",          "name",    "k", "threshold",
-                                        "num_thresholds", "class_id"};
-    const cJSON *fields[6];
-    NN_TRY(nn_json_fields(item, names, 6, fields, where, "a metric"));
+    static const char *const names[] = {"class",          "name",     "k",     "threshold",
+                                        "num_thresholds", "class_id", "curve", "summation_method"};
+    const cJSON *fields[8];
+    NN_TRY(nn_json_fields(item, names, 8, fields, where, "a metric"));
     if (!cJSON_IsString(fields[0]) || !cJSON_IsString(fields[1]))
         return nn_error(NN_ERR_FORMAT, "%s: a metric object needs a class and a name", where);
     if (metric_settings_read(metric, fields, loss) != NN_OK)

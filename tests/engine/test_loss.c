@@ -712,6 +712,19 @@ Test(metrics, auc_counts_buckets_and_adds_trapezoids)
     cr_assert(fabs(nn_metric_auc(separated, 3) - 1.0) < 1e-15);
     const double one_class[6] = {1, 1, 0, 0, 0, 0};
     cr_assert_eq(nn_metric_auc(one_class, 3), 0.0);
+    /* The same counts on the precision-recall curve: points (recall, precision) (1, 0.5),
+     * (0.5, 0.5), (0, 0) from the lowest threshold up. Minoring 0.25 + 0, majoring
+     * 0.25 + 0.25; interpolated, each step has slope 1/2 and intercept 0, so it adds
+     * 1/2 · (1 + 0 · log(ratio)) / 2. */
+    nn_metric pr = {.kind = NN_METRIC_AUC};
+    cr_assert_eq(nn_metric_set_curve(&pr, "PR"), NN_OK);
+    cr_assert(fabs(nn_metric_curve_area(&pr, counts, 3) - 0.5) < 1e-15);
+    cr_assert_eq(nn_metric_set_summation(&pr, "minoring"), NN_OK);
+    cr_assert(fabs(nn_metric_curve_area(&pr, counts, 3) - 0.25) < 1e-15);
+    cr_assert_eq(nn_metric_set_summation(&pr, "majoring"), NN_OK);
+    cr_assert(fabs(nn_metric_curve_area(&pr, counts, 3) - 0.5) < 1e-15);
+    cr_assert_eq(nn_metric_set_curve(&pr, "pr"), NN_ERR_ARGUMENT);
+    cr_assert_eq(nn_metric_set_summation(&pr, "riemann"), NN_ERR_ARGUMENT);
     nn_loss bce = {BCE, false, 0.0, 1.0};
     nn_metric metric;
     cr_assert_eq(nn_metric_parse("AUC", &bce, &metric), NN_OK);

@@ -226,8 +226,8 @@ local cases = {
    'nn.metrics.Precision', 'precision: class_id must be an integer >= 0, got -1'},
   {'an AUC of one threshold', function() nn.metrics.AUC{num_thresholds = 1} end,
    'nn.metrics.AUC', 'auc: num_thresholds must be an integer from 2 to 2048, got 1'},
-  {'an AUC of the precision-recall curve', function() nn.metrics.AUC{curve = 'PR'} end,
-   'nn.metrics.AUC', "curve must be 'ROC' (the one here), got PR"},
+  {'an AUC of an unknown curve', function() nn.metrics.AUC{curve = 'DET'} end,
+   'nn.metrics.AUC', "curve must be 'ROC' or 'PR', got 'DET'"},
   {'AUC metrics beyond the counts they share', function()
     model:compile{optimizer = 'adam', loss = 'mse', metrics = {nn.metrics.AUC{num_thresholds = 2000},
                   nn.metrics.AUC{num_thresholds = 2000, name = 'auc2'}}}

@@ -331,6 +331,110 @@ t.test("AUC: Keras' thresholds and trapezoids, over the whole run, in files", fu
          'num_thresholds kept in a model file')
 end)
 
+t.test("AUC's precision-recall curve and summation methods, as Keras' result()", function()
+  -- Keras' AUC.result() written out from its counts at each threshold (-1e-7, 1/(T-1), ...,
+  -- 1 + 1e-7): x the false positive rate (ROC) or the recall (PR), y the recall or the
+  -- precision, each step's height by summation_method; PR with 'interpolation' sums Davis
+  -- and Goadrich's interpolated steps. Every ratio over 0 is 0 (divide_no_nan).
+  local function div(a, b) return b ~= 0 and a / b or 0 end
+  local function keras_area(p, labels, count, curve, summation)
+    local thresholds = {-1e-7}
+    for i = 1, count - 2 do thresholds[#thresholds + 1] = i / (count - 1) end
+    thresholds[#thresholds + 1] = 1 + 1e-7
+    local tp, fp, fn, tn = {}, {}, {}, {}
+    for k, threshold in ipairs(thresholds) do
+      tp[k], fp[k], fn[k], tn[k] = 0, 0, 0, 0
+      for i = 1, #p do
+        local above, positive = p[i] > threshold, labels[i] ~= 0
+        if above and positive then tp[k] = tp[k] + 1
+        elseif above then fp[k] = fp[k] + 1
+        elseif positive then fn[k] = fn[k] + 1
+        else tn[k] = tn[k] + 1 end
+      end
+    end
+    local area = 0
+    if curve == 'PR' and summation == 'interpolation' then
+      for k = 1, count - 1 do
+        local dtp = tp[k] - tp[k + 1]
+        local p0, p1 = tp[k] + fp[k], tp[k + 1] + fp[k + 1]
+        local slope = div(dtp, math.max(p0 - p1, 0))
+        local intercept = tp[k + 1] - slope * p1
+        local ratio = (p0 > 0 and p1 > 0) and div(p0, math.max(p1, 0)) or 1
+        area = area + div(slope * (dtp + intercept * math.log(ratio)),
+                          math.max(tp[k + 1] + fn[k + 1], 0))
+      end
+      return area
+    end
+    local x, y = {}, {}
+    for k = 1, count do
+      local recall = div(tp[k], tp[k] + fn[k])
+      if curve == 'ROC' then x[k], y[k] = div(fp[k], fp[k] + tn[k]), recall
+      else x[k], y[k] = recall, div(tp[k], tp[k] + fp[k]) end
+    end
+    for k = 1, count - 1 do
+      local height = summation == 'minoring' and math.min(y[k], y[k + 1])
+                     or summation == 'majoring' and math.max(y[k], y[k + 1])
+                     or (y[k] + y[k + 1]) / 2
+      area = area + (x[k] - x[k + 1]) * height
+    end
+    return area
+  end
+  -- Keras' docstring data: labels [0, 0, 1, 1], predictions [0, 0.5, 0.3, 0.9], 3 thresholds
+  -- (tp [2, 1, 0], fp [2, 0, 0]); worked by hand: ROC 0.75 / 0.5 / 1; PR minoring 0.25,
+  -- majoring 1, interpolated (1 + 2/3 ln 4) / 6 + 1/2.
+  local small_x, small_y = nn.tensor{{0}, {0.5}, {0.3}, {0.9}}, nn.tensor{{0}, {0}, {1}, {1}}
+  local by_hand = {
+    {'ROC', 'interpolation', 0.75}, {'ROC', 'minoring', 0.5}, {'ROC', 'majoring', 1},
+    {'PR', 'minoring', 0.25}, {'PR', 'majoring', 1},
+    {'PR', 'interpolation', (1 + 2 / 3 * math.log(4)) / 6 + 0.5}}
+  for _, case in ipairs(by_hand) do
+    t.near(keras_area({0, 0.5, 0.3, 0.9}, {0, 0, 1, 1}, 3, case[1], case[2]), case[3], 1e-15,
+           'the reference: ' .. case[1] .. ' ' .. case[2])
+  end
+  local p, labels = {}, {}
+  for i = 1, 60 do
+    p[i] = ((i * 37) % 100 + 0.25) / 100
+    labels[i] = ((i * 13) % 7 < 3 or p[i] > 0.8) and 1 or 0
+  end
+  local column, column_labels = {}, {}
+  for i = 1, 60 do column[i], column_labels[i] = {p[i]}, {labels[i]} end
+  local xs, ys = nn.tensor(column), nn.tensor(column_labels)
+  for _, device in ipairs(devices) do
+    for _, case in ipairs(by_hand) do
+      local auc = nn.metrics.AUC{num_thresholds = 3, curve = case[1], summation_method = case[2]}
+      local model = identity_model(device, 1, 'binary_crossentropy', {auc})
+      t.near(select(2, model:evaluate(small_x, small_y, {verbose = 0})), case[3], 1e-12,
+             device .. ': ' .. case[1] .. ' ' .. case[2] .. ' by hand')
+      for _, count in ipairs{200, 7} do
+        auc = nn.metrics.AUC{num_thresholds = count, curve = case[1], summation_method = case[2]}
+        model = identity_model(device, 1, 'binary_crossentropy', {auc})
+        local _, value = model:evaluate(xs, ys, {verbose = 0, batch_size = 9})
+        t.near(value, keras_area(p, labels, count, case[1], case[2]), 1e-12,
+               device .. ': ' .. case[1] .. ' ' .. case[2] .. ', ' .. count .. ' thresholds')
+      end
+    end
+  end
+  local pr = nn.metrics.AUC{curve = 'PR', name = 'pr_auc'}
+  t.eq(tostring(pr), 'nn.metrics.AUC{name="pr_auc", curve="PR"}', 'printed')
+  local directory = (os.getenv('NNSH_TEST_TMP') or '/tmp') .. '/lua-keras-losses'
+  nn.io.make_directory(directory)
+  local model = identity_model('cpu', 1, 'binary_crossentropy',
+                               {pr, nn.metrics.AUC{summation_method = 'majoring'}})
+  model:save(directory .. '/pr_auc.nnsh')
+  local _, want_pr, want_majoring = model:evaluate(xs, ys, {verbose = 0})
+  local _, got_pr, got_majoring = nn.models.load_model(directory .. '/pr_auc.nnsh')
+                                    :evaluate(xs, ys, {verbose = 0})
+  t.eq(got_pr, want_pr, 'curve kept in a model file')
+  t.eq(got_majoring, want_majoring, 'summation_method kept in a model file')
+  t.near(want_pr, keras_area(p, labels, 200, 'PR', 'interpolation'), 1e-12, 'PR after loading')
+  t.raises(function() nn.metrics.AUC{curve = 'roc'} end, 'nn.metrics.AUC',
+           "auc: curve must be 'ROC' or 'PR', got 'roc'")
+  t.raises(function() nn.metrics.AUC{summation_method = 'trapezoid'} end,
+           "summation_method must be 'interpolation', 'minoring' or 'majoring', got 'trapezoid'")
+  t.raises(function() nn.metrics.AUC{curve = 1} end, 'curve must be a string, got integer')
+  t.raises(function() nn.metrics.Precision{curve = 'PR'} end, "unknown option 'curve'")
+end)
+
 t.test('every new loss trains the same on cpu and emulated, with sample weights', function()
   local x_train = nn.random.randn(16, 4)
   local weights = nn.random.uniform(16)
