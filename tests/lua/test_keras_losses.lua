@@ -260,6 +260,19 @@ t.test('nn.metrics objects: k, thresholds, their own names, kept in model files'
          'sparse top 2')
 end)
 
+-- 60 predictions on a grid away from every threshold's edge, and labels from a rule that
+-- makes the classes overlap: as Lua lists, and as (60, 1) tensors.
+local function auc_data()
+  local p, labels = {}, {}
+  for i = 1, 60 do
+    p[i] = ((i * 37) % 100 + 0.25) / 100
+    labels[i] = ((i * 13) % 7 < 3 or p[i] > 0.8) and 1 or 0
+  end
+  local column, column_labels = {}, {}
+  for i = 1, 60 do column[i], column_labels[i] = {p[i]}, {labels[i]} end
+  return p, labels, nn.tensor(column), nn.tensor(column_labels)
+end
+
 t.test("AUC: Keras' thresholds and trapezoids, over the whole run, in files", function()
   -- Keras' AUC written out: thresholds -1e-7, 1/(T-1), ..., (T-2)/(T-1), 1 + 1e-7; at each
   -- the true and false positive rates of the predictions above it; the trapezoids between.
@@ -286,16 +299,8 @@ t.test("AUC: Keras' thresholds and trapezoids, over the whole run, in files", fu
     for k = 1, count - 1 do area = area + (fpr[k] - fpr[k + 1]) * (tpr[k] + tpr[k + 1]) / 2 end
     return area
   end
-  -- 60 predictions on a grid away from every threshold's edge, labels from a rule that
-  -- makes the classes overlap; as one column (width 1) and as three (width 3, flattened).
-  local p, labels = {}, {}
-  for i = 1, 60 do
-    p[i] = ((i * 37) % 100 + 0.25) / 100
-    labels[i] = ((i * 13) % 7 < 3 or p[i] > 0.8) and 1 or 0
-  end
-  local column, column_labels = {}, {}
-  for i = 1, 60 do column[i], column_labels[i] = {p[i]}, {labels[i]} end
-  local xs, ys = nn.tensor(column), nn.tensor(column_labels)
+  -- As one column (width 1) and as three (width 3, flattened).
+  local p, labels, xs, ys = auc_data()
   for _, device in ipairs(devices) do
     for _, count in ipairs{200, 3, 10} do
       local metric = count == 200 and 'AUC' or nn.metrics.AUC{num_thresholds = count, name = 'auc_n'}
@@ -391,14 +396,7 @@ t.test("AUC's precision-recall curve and summation methods, as Keras' result()",
     t.near(keras_area({0, 0.5, 0.3, 0.9}, {0, 0, 1, 1}, 3, case[1], case[2]), case[3], 1e-15,
            'the reference: ' .. case[1] .. ' ' .. case[2])
   end
-  local p, labels = {}, {}
-  for i = 1, 60 do
-    p[i] = ((i * 37) % 100 + 0.25) / 100
-    labels[i] = ((i * 13) % 7 < 3 or p[i] > 0.8) and 1 or 0
-  end
-  local column, column_labels = {}, {}
-  for i = 1, 60 do column[i], column_labels[i] = {p[i]}, {labels[i]} end
-  local xs, ys = nn.tensor(column), nn.tensor(column_labels)
+  local p, labels, xs, ys = auc_data()
   for _, device in ipairs(devices) do
     for _, case in ipairs(by_hand) do
       local auc = nn.metrics.AUC{num_thresholds = 3, curve = case[1], summation_method = case[2]}
