@@ -148,6 +148,13 @@ doc('nn.random.randint', {call = 'nn.random.randint(low, high, d1, d2, ...)',
   text = 'An int32 tensor of integers drawn uniformly from [low, high).',
   params = {{'low', 'the smallest value'}, {'high', 'the upper end (not included)'}, shape_param},
   example = 'nn.random.randint(0, 10, 5)'})
+doc('nn.random.permutation', {call = 'nn.random.permutation(n) or nn.random.permutation(t)',
+  text = 'The positions 1 to n in a random order (int64), for t:take; given a tensor, a copy ' ..
+         'of it with its rows in a random order, as NumPy\'s permutation. nn.random.seed ' ..
+         'repeats them.',
+  params = {{'n', 'how many positions (or a tensor whose rows to reorder)'}},
+  returns = 'a tensor',
+  example = 'order = nn.random.permutation(5)\nx = nn.arange(10):reshape(5, 2)\nx:take(order)'})
 doc('nn.set_learning_phase', {call = 'nn.set_learning_phase(phase)',
   text = 'The default of `training` when a layer is called directly: 1 makes Dropout ' ..
          'drop and BatchNormalization use batch statistics, 0 (the start) is inference.',

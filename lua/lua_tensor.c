@@ -569,6 +569,49 @@ static int l_random_randint(lua_State *L)
     return 1;
 }
 
+/* nn.random.permutation(n): the positions 1 to n in a random order (int64), as t:take
+ * takes them; nn.random.permutation(t): a copy of t with its rows in a random order (as
+ * NumPy's permutation). Drawn from nn.random's seed, so nn.random.seed repeats them. */
+static int l_random_permutation(lua_State *L)
+{
+    const char *function = "nn.random.permutation";
+    if (lua_gettop(L) != 1)
+        nn_lua_error(L, "%s: takes one argument, a count or a tensor, got %d", function,
+                     lua_gettop(L));
+    nn_tensor *tensor = nn_lua_test_tensor(L, 1);
+    lua_Integer count = 0;
+    if (tensor) {
+        if (tensor->shape.ndim < 1)
+            nn_lua_error(L, "%s: a scalar tensor has no rows to reorder", function);
+        count = tensor->shape.dims[0];
+    } else if (lua_isinteger(L, 1)) {
+        count = lua_tointeger(L, 1);
+        if (count < 1 || count > (lua_Integer)1 << 40)
+            nn_lua_error(L, "%s: the count must be from 1 to 2^40, got %lld", function,
+                         (long long)count);
+    } else {
+        nn_lua_error(L, "%s: expected a count (an integer) or a tensor, got %s", function,
+                     lua_type(L, 1) == LUA_TNUMBER ? "a number with a fraction"
+                                                   : nn_lua_typename(L, 1));
+    }
+    int64_t *rows = lua_newuserdatauv(L, (size_t)count * sizeof(int64_t), 0);
+    for (lua_Integer i = 0; i < count; i++)
+        rows[i] = i;
+    nn_rng rng;
+    nn_rng_init(&rng, nn_random_global_seed(), nn_random_next_stream());
+    nn_rng_shuffle(&rng, rows, (size_t)count);
+    nn_tensor **slot = nn_lua_new_tensor_slot(L);
+    if (tensor) {
+        nn_lua_check(L, nn_tensor_take_rows(slot, tensor, rows, count), function);
+        return 1;
+    }
+    nn_shape shape = {.ndim = 1, .dims = {count}};
+    nn_lua_check(L, nn_tensor_create(slot, NN_DTYPE_I64, &shape), function);
+    for (lua_Integer i = 0; i < count; i++)
+        nn_tensor_set_int64(*slot, (size_t)i, rows[i] + 1); /* positions count from 1 */
+    return 1;
+}
+
 /* ---- metamethods ---- */
 
 static int tensor_gc(lua_State *L)
@@ -1433,6 +1476,7 @@ static const luaL_Reg tensor_functions[] = {
 static const luaL_Reg random_functions[] = {
     {"seed", l_random_seed},       {"randn", l_random_randn},
     {"uniform", l_random_uniform}, {"randint", l_random_randint},
+    {"permutation", l_random_permutation},
     {NULL, NULL},
 };
 

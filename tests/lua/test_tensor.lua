@@ -240,6 +240,36 @@ t.test('random numbers are repeatable with a seed', function()
   t.truthy(wide:min() < -1e9 and wide:max() > 1e9, 'randint spans the whole int32 range')
 end)
 
+t.test('nn.random.permutation: every position once, repeatable, and rows reordered', function()
+  nn.random.seed(7)
+  local order = nn.random.permutation(50)
+  t.eq(order.dtype, 'int64', 'positions are int64')
+  t.eq(tostring(order.shape), '(50,)', 'one per position')
+  local seen, moved = {}, 0
+  for i = 1, 50 do
+    local position = order[i]
+    t.truthy(position >= 1 and position <= 50 and not seen[position], 'position ' .. position)
+    seen[position] = true
+    if position ~= i then moved = moved + 1 end
+  end
+  t.truthy(moved > 40, 'shuffled (' .. moved .. ' of 50 moved)')
+  nn.random.seed(7)
+  t.truthy(nn.random.permutation(50) == order, 'the seed repeats it')
+  local x = nn.arange(12):reshape(6, 2)
+  nn.random.seed(3)
+  local shuffled = nn.random.permutation(x)
+  nn.random.seed(3)
+  t.truthy(shuffled == x:take(nn.random.permutation(6)), 'a tensor: its rows in that order')
+  t.eq(shuffled:sum(0), x:sum(0), 'the same rows')
+  t.eq(nn.random.permutation(1), nn.tensor({1}, 'int64'), 'one position')
+  t.raises(function() nn.random.permutation(0) end,
+           'nn.random.permutation: the count must be from 1 to 2^40, got 0')
+  t.raises(function() nn.random.permutation(2.5) end, 'expected a count (an integer) or a tensor')
+  t.raises(function() nn.random.permutation('6') end, 'got string')
+  t.raises(function() nn.random.permutation(nn.tensor(3)) end, 'a scalar tensor has no rows')
+  t.raises(function() nn.random.permutation(3, 4) end, 'takes one argument')
+end)
+
 t.test('long rows wrap at 75 columns under their first value, as NumPy prints them', function()
   t.eq(tostring(nn.arange(30)),
        'tensor([ 0.,  1.,  2.,  3.,  4.,  5.,  6.,  7.,  8.,  9., 10., 11., 12.,\n' ..
