@@ -84,55 +84,64 @@ static const box_glyphs ascii_box = {
     {"+", "+", "+"}, {"+", "+", "+"}, "=",
 };
 
-/* A horizontal rule over columns of the given widths (each cell has a space either side). */
-static void rule(nn_text *out, const int widths[3], const char *const ends[3], const char *h,
-                 bool junctions)
+/* The columns: "Layer (type)", "Output Shape", "Param #", and "Trainable" when shown. */
+enum { MAX_COLUMNS = 4 };
+
+typedef enum cell_align { ALIGN_LEFT, ALIGN_RIGHT, ALIGN_CENTER } cell_align;
+
+/* Keras 3's alignment: names and shapes left, counts right, the Y / N mark centred. */
+static const cell_align column_align[MAX_COLUMNS] = {ALIGN_LEFT, ALIGN_LEFT, ALIGN_RIGHT,
+                                                     ALIGN_CENTER};
+
+/* A horizontal rule over `columns` columns of the given widths (each cell has a space
+ * either side). */
+static void rule(nn_text *out, const int *widths, int columns, const char *const ends[3],
+                 const char *h, bool junctions)
 {
     nn_text_append(out, ends[0]);
-    for (int c = 0; c < 3; c++) {
+    for (int c = 0; c < columns; c++) {
         nn_text_repeat(out, h, widths[c] + 2);
-        if (c < 2)
+        if (c < columns - 1)
             nn_text_append(out, junctions ? ends[1] : h);
     }
     nn_text_append(out, ends[2]);
     nn_text_append(out, "\n");
 }
 
-static void pad_cell(nn_text *out, const char *text, size_t length, int width, bool right)
+static void pad_cell(nn_text *out, const char *text, size_t length, int width, cell_align align)
 {
     char piece[512];
     if (length >= sizeof piece)
         length = sizeof piece - 1;
     memcpy(piece, text, length);
     piece[length] = '\0';
-    int used = nn_utf8_width(piece);
-    if (right)
-        nn_text_repeat(out, " ", width - used);
+    int room = width - nn_utf8_width(piece);
+    int before = align == ALIGN_RIGHT ? room : align == ALIGN_CENTER ? room / 2 : 0;
+    nn_text_repeat(out, " ", before);
     nn_text_append(out, piece);
-    if (!right)
-        nn_text_repeat(out, " ", width - used);
+    nn_text_repeat(out, " ", room - before);
 }
 
 enum { MAX_LINES = 16 };
 
-/* One table row: three cells wrapped to their widths, side by side. */
-static void row(nn_text *out, const box_glyphs *g, const int widths[3],
-                const char *const cells[3])
+/* One table row: its cells wrapped to their widths, side by side. */
+static void row(nn_text *out, const box_glyphs *g, const int *widths, int columns,
+                const char *const *cells)
 {
-    span spans[3][MAX_LINES];
-    int counts[3], lines = 1;
-    for (int c = 0; c < 3; c++) {
+    span spans[MAX_COLUMNS][MAX_LINES];
+    int counts[MAX_COLUMNS], lines = 1;
+    for (int c = 0; c < columns; c++) {
         counts[c] = wrap(cells[c], widths[c], spans[c], MAX_LINES);
         if (counts[c] > lines)
             lines = counts[c];
     }
     for (int line = 0; line < lines; line++) {
         nn_text_append(out, g->v);
-        for (int c = 0; c < 3; c++) {
+        for (int c = 0; c < columns; c++) {
             nn_text_append(out, " ");
             if (line < counts[c])
                 pad_cell(out, cells[c] + spans[c][line].start, spans[c][line].length,
-                         widths[c], c == 2);
+                         widths[c], column_align[c]);
             else
                 nn_text_repeat(out, " ", widths[c]);
             nn_text_append(out, " ");
@@ -164,7 +173,7 @@ static void spanning_lines(nn_text *out, const box_glyphs *g, int inner, const c
             nn_text_append(out, g->v);
             nn_text_append(out, i == 0 ? "   " : "     ");
             pad_cell(out, line + spans[i].start, spans[i].length, inner - (i == 0 ? 2 : 4),
-                     false);
+                     ALIGN_LEFT);
             nn_text_append(out, " ");
             nn_text_append(out, g->v);
             nn_text_append(out, "\n");
@@ -209,7 +218,14 @@ static void wrapped(nn_text *out, const char *text, int width, int indent)
     }
 }
 
-/* One entry per layer: "name (Type): N params", then its output shape. */
+/* Keras 3's Trainable cell: Y or N for a layer with weights, - for one without. */
+static const char *trainable_mark(const nn_summary_row *r)
+{
+    return !r->has_weights ? "-" : r->trainable ? "Y" : "N";
+}
+
+/* One entry per layer: "name (Type): N params", then its output shape; with
+ * show_trainable the shape is followed by ", trainable: Y" (N, or - without weights). */
 static void render_list(nn_text *out, const nn_summary *summary, char (*firsts)[160],
                         char (*params)[32], nn_charset charset, int width)
 {
@@ -218,7 +234,9 @@ static void render_list(nn_text *out, const nn_summary *summary, char (*firsts)[
     for (int i = 0; i < summary->row_count; i++) {
         snprintf(line, sizeof line, " %s: %s params", firsts[i], params[i]);
         wrapped(out, line, width, 3);
-        snprintf(line, sizeof line, "   %s %s", arrow, summary->rows[i].output);
+        snprintf(line, sizeof line, "   %s %s%s%s", arrow, summary->rows[i].output,
+                 summary->show_trainable ? ", trainable: " : "",
+                 summary->show_trainable ? trainable_mark(&summary->rows[i]) : "");
         wrapped(out, line, width, 5);
     }
     char number[32], bytes[32];
@@ -249,16 +267,18 @@ void nn_summary_render_box(nn_text *out, const nn_summary *summary, int width,
         out->failed = true;
         return;
     }
-    const char *const header[3] = {"Layer (type)", "Output Shape", "Param #"};
-    int natural[3];
-    for (int c = 0; c < 3; c++)
+    int columns = summary->show_trainable ? 4 : 3;
+    const char *const header[MAX_COLUMNS] = {"Layer (type)", "Output Shape", "Param #",
+                                             "Trainable"};
+    int natural[MAX_COLUMNS] = {0};
+    for (int c = 0; c < columns; c++)
         natural[c] = nn_utf8_width(header[c]);
     for (int i = 0; i < count; i++) {
         const nn_summary_row *r = &summary->rows[i];
         snprintf(firsts[i], sizeof firsts[i], "%s (%s)", r->name, r->type);
         nn_format_thousands(r->params, params[i], sizeof params[i]);
-        const char *cells[3] = {firsts[i], r->output, params[i]};
-        for (int c = 0; c < 3; c++) {
+        const char *cells[MAX_COLUMNS] = {firsts[i], r->output, params[i], trainable_mark(r)};
+        for (int c = 0; c < columns; c++) {
             int length = nn_utf8_width(cells[c]);
             if (length > natural[c])
                 natural[c] = length;
@@ -266,9 +286,10 @@ void nn_summary_render_box(nn_text *out, const nn_summary *summary, int width,
     }
     nn_text_printf(out, "Model: \"%s\"\n", summary->model_name);
 
-    /* Borders and padding take 10 cells; the names and shapes share the rest. */
-    int widths[3] = {natural[0], natural[1], natural[2]};
-    int available = width - 10 - widths[2];
+    /* Borders and padding take 3 cells a column and one more; the names and shapes share
+     * what the counts and marks leave. */
+    int widths[MAX_COLUMNS] = {natural[0], natural[1], natural[2], natural[3]};
+    int available = width - (3 * columns + 1) - widths[2] - (columns > 3 ? widths[3] : 0);
     if (natural[0] + natural[1] > available) {
         if (width < NN_SUMMARY_BOX_MIN_WIDTH || available < 24) {
             render_list(out, summary, firsts, params, charset, width);
@@ -285,8 +306,12 @@ void nn_summary_render_box(nn_text *out, const nn_summary *summary, int width,
             widths[1] = natural[1];
         }
     }
+    /* Inside the outer borders and their spaces: every cell and separator but those. */
+    int separators = 3 * columns - 3;
+    int inner_width = separators;
+    for (int c = 0; c < columns; c++)
+        inner_width += widths[c];
     /* Explanations get room up to the terminal's width, in the shape column. */
-    int inner_width = widths[0] + widths[1] + widths[2] + 6;
     for (int i = 0; explain && i < count; i++) {
         const char *part = summary->rows[i].explanation;
         while (part && *part) {
@@ -306,33 +331,34 @@ void nn_summary_render_box(nn_text *out, const nn_summary *summary, int width,
     for (int i = 0; i < count && !separated; i++)
         separated = rows_needed(firsts[i], widths[0]) > 1 ||
                     rows_needed(summary->rows[i].output, widths[1]) > 1;
-    int inner = widths[0] + widths[1] + widths[2] + 6;
+    int inner = inner_width;
 
-    rule(out, widths, g->top, g->h, true);
-    row(out, g, widths, header);
-    rule(out, widths, g->middle, g->header_h, true);
+    rule(out, widths, columns, g->top, g->h, true);
+    row(out, g, widths, columns, header);
+    rule(out, widths, columns, g->middle, g->header_h, true);
     for (int i = 0; i < count; i++) {
         const nn_summary_row *r = &summary->rows[i];
-        row(out, g, widths, (const char *const[3]){firsts[i], r->output, params[i]});
+        const char *cells[MAX_COLUMNS] = {firsts[i], r->output, params[i], trainable_mark(r)};
+        row(out, g, widths, columns, cells);
         bool explained = explain && r->explanation && r->explanation[0];
         bool last = i == count - 1;
         if (explained) {
-            rule(out, widths, g->merge, g->h, true);
+            rule(out, widths, columns, g->merge, g->h, true);
             spanning_lines(out, g, inner, r->explanation);
             if (last) {
                 const char *const closing[3] = {g->bottom[0], g->h, g->bottom[2]};
-                rule(out, widths, closing, g->h, false);
+                rule(out, widths, columns, closing, g->h, false);
             } else {
-                rule(out, widths, g->split, g->h, true);
+                rule(out, widths, columns, g->split, g->h, true);
             }
         } else if (last) {
-            rule(out, widths, g->bottom, g->h, true);
+            rule(out, widths, columns, g->bottom, g->h, true);
         } else if (separated) {
-            rule(out, widths, g->middle, g->h, true);
+            rule(out, widths, columns, g->middle, g->h, true);
         }
     }
     if (count == 0)
-        rule(out, widths, g->bottom, g->h, true);
+        rule(out, widths, columns, g->bottom, g->h, true);
     totals(out, summary);
     free(firsts);
     free(params);

@@ -202,32 +202,33 @@ size_t nn_utf8_offset(const char *text, int cells)
 
 /* ---- summary ---- */
 
-enum { SUMMARY_WIDTH = 65 };
-static const int summary_positions[3] = {29, 55, 65};
+enum { SUMMARY_WIDTH = 65, SUMMARY_MAX_COLUMNS = 4, TRAINABLE_WIDTH = 11 };
+/* Keras' default column ends as fractions of the line: 29, 55 and 65 of 65. */
+static const double summary_positions[3] = {0.45, 0.85, 1.0};
 
 /* Prints one logical row as Keras does: each cell is cut to its column width minus the
- * two spaces that separate columns, the rest carried to the next physical line, and a
- * cut is moved back to just after "),", "},", "]," or "'," when one falls inside.
- * Widths are terminal cells, so a name in CJK characters is cut between characters and
- * its columns still line up. */
-static void render_row(nn_text *out, const char *const fields[3])
+ * two spaces that separate columns (none after the last), the rest carried to the next
+ * physical line, and a cut is moved back to just after "),", "},", "]," or "'," when one
+ * falls inside. positions[c] is where column c ends. Widths are terminal cells, so a
+ * name in CJK characters is cut between characters and its columns still line up. */
+static void render_row(nn_text *out, const char *const *fields, int count, const int *positions)
 {
-    size_t offsets[3] = {0, 0, 0};
-    size_t lengths[3];
-    for (int c = 0; c < 3; c++)
+    size_t offsets[SUMMARY_MAX_COLUMNS] = {0};
+    size_t lengths[SUMMARY_MAX_COLUMNS];
+    for (int c = 0; c < count; c++)
         lengths[c] = strlen(fields[c]);
     static const char *const breaks[] = {"),", "},", "],", "',"};
     for (;;) {
         bool remaining = false;
-        for (int c = 0; c < 3; c++)
+        for (int c = 0; c < count; c++)
             remaining |= offsets[c] < lengths[c];
         if (!remaining)
             return;
         int column = 0;
-        for (int c = 0; c < 3; c++) {
-            int start = c > 0 ? summary_positions[c - 1] : 0;
-            int space = c != 2 ? 2 : 0;
-            int cutoff = summary_positions[c] - start - space;
+        for (int c = 0; c < count; c++) {
+            int start = c > 0 ? positions[c - 1] : 0;
+            int space = c != count - 1 ? 2 : 0;
+            int cutoff = positions[c] - start - space;
             const char *rest = fields[c] + offsets[c];
             size_t take = nn_utf8_offset(rest, cutoff);
             if (take == 0 && *rest) /* never stall on a character wider than the column */
@@ -254,7 +255,7 @@ static void render_row(nn_text *out, const char *const fields[3])
             nn_text_append(out, piece);
             column += nn_utf8_width(piece);
             offsets[c] += take;
-            int end = summary_positions[c] > column + space ? summary_positions[c] : column + space;
+            int end = positions[c] > column + space ? positions[c] : column + space;
             nn_text_repeat(out, " ", end - column);
             column = end;
         }
@@ -265,18 +266,34 @@ static void render_row(nn_text *out, const char *const fields[3])
 void nn_summary_render_keras(nn_text *out, const nn_summary *summary, bool explain)
 {
     char number[32], total[32];
+    /* Keras' column ends: the three given (or its defaults), then "Trainable" 11 wider. */
+    int width = summary->line_length > 0 ? summary->line_length : SUMMARY_WIDTH;
+    int positions[SUMMARY_MAX_COLUMNS];
+    for (int c = 0; c < 3; c++)
+        positions[c] = summary->positions[2] > 0 ? summary->positions[c]
+                                                 : (int)(width * summary_positions[c]);
+    int columns = 3;
+    if (summary->show_trainable) {
+        width += TRAINABLE_WIDTH;
+        positions[columns++] = width;
+    }
+    const char *header[SUMMARY_MAX_COLUMNS] = {"Layer (type)", "Output Shape", "Param #",
+                                               "Trainable"};
     nn_text_printf(out, "Model: \"%s\"\n", summary->model_name);
-    nn_text_repeat(out, "_", SUMMARY_WIDTH);
+    nn_text_repeat(out, "_", width);
     nn_text_append(out, "\n");
-    render_row(out, (const char *const[3]){"Layer (type)", "Output Shape", "Param #"});
-    nn_text_repeat(out, "=", SUMMARY_WIDTH);
+    render_row(out, header, columns, positions);
+    nn_text_repeat(out, "=", width);
     nn_text_append(out, "\n");
     for (int i = 0; i < summary->row_count; i++) {
         const nn_summary_row *row = &summary->rows[i];
         char first[160];
         snprintf(first, sizeof first, "%s (%s)", row->name, row->type);
         snprintf(number, sizeof number, "%lld", row->params);
-        render_row(out, (const char *const[3]){first, row->output, number});
+        /* Keras 2 marks every layer by its trainable flag, weights or none. */
+        const char *fields[SUMMARY_MAX_COLUMNS] = {first, row->output, number,
+                                                   row->trainable ? "Y" : "N"};
+        render_row(out, fields, columns, positions);
         if (explain && row->explanation && row->explanation[0]) {
             /* Explanations are indented under the row, one line per "; " part. */
             const char *part = row->explanation;
@@ -292,18 +309,18 @@ void nn_summary_render_keras(nn_text *out, const nn_summary *summary, bool expla
             }
         }
         if (i < summary->row_count - 1) {
-            nn_text_repeat(out, " ", SUMMARY_WIDTH);
+            nn_text_repeat(out, " ", width);
             nn_text_append(out, "\n");
         }
     }
-    nn_text_repeat(out, "=", SUMMARY_WIDTH);
+    nn_text_repeat(out, "=", width);
     nn_text_append(out, "\n");
     nn_text_printf(out, "Total params: %s\n", nn_format_thousands(summary->total, total, sizeof total));
     nn_text_printf(out, "Trainable params: %s\n",
                    nn_format_thousands(summary->trainable, number, sizeof number));
     nn_text_printf(out, "Non-trainable params: %s\n",
                    nn_format_thousands(summary->non_trainable, number, sizeof number));
-    nn_text_repeat(out, "_", SUMMARY_WIDTH);
+    nn_text_repeat(out, "_", width);
     nn_text_append(out, "\n");
 }
 

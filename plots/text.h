@@ -44,13 +44,23 @@ typedef struct nn_summary_row {
     const char *output;      /* "(None, 28, 28, 32)" */
     long long params;
     const char *explanation; /* optional: how the shape and count were computed */
+    bool trainable;          /* the layer is not frozen: "Y" in the Trainable column */
+    bool has_weights;        /* the box layout shows "-" for a layer without weights */
 } nn_summary_row;
 
+/* What a summary shows. rows may be a slice of the model's layers (layer_range); the
+ * totals are always the whole model's, as in Keras. */
 typedef struct nn_summary {
     const char *model_name;
     const nn_summary_row *rows;
     int row_count;
     long long total, trainable, non_trainable;
+    bool show_trainable; /* add Keras' "Trainable" column after "Param #" */
+    /* Keras' layout only; 0 keeps Keras' defaults (65 and {29, 55, 65}). positions are
+     * the absolute ends of the three columns; the Trainable column, when shown, takes
+     * 11 more characters, as Keras' line_length += 11. */
+    int line_length;
+    int positions[3];
 } nn_summary;
 
 /* Keras' layout: 65 columns, cells cut at the column width minus 2 and continued on the

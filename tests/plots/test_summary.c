@@ -36,12 +36,13 @@ Test(summary, keras_layout_is_exact)
     nn_text_free(&out);
 }
 
-static void expect_box(const char *name, int width, nn_charset charset, bool explain)
+/* The box at this width matches its golden file and no line is wider than the width. */
+static void expect_box_of(const char *name, const nn_summary *summary, int width,
+                          nn_charset charset, bool explain)
 {
-    nn_summary summary = seed_summary();
     nn_text out;
     nn_text_init(&out);
-    nn_summary_render_box(&out, &summary, width, charset, explain);
+    nn_summary_render_box(&out, summary, width, charset, explain);
     /* No line may be wider than the terminal. */
     const char *line = out.data;
     while (*line) {
@@ -54,6 +55,12 @@ static void expect_box(const char *name, int width, nn_charset charset, bool exp
     }
     expect_golden(name, out.data);
     nn_text_free(&out);
+}
+
+static void expect_box(const char *name, int width, nn_charset charset, bool explain)
+{
+    nn_summary summary = seed_summary();
+    expect_box_of(name, &summary, width, charset, explain);
 }
 
 Test(summary, box_table_on_a_wide_utf8_terminal)
@@ -79,6 +86,67 @@ Test(summary, a_list_when_even_a_narrow_table_does_not_fit)
 Test(summary, explanations_span_the_table)
 {
     expect_box("summary_box_explain", 80, NN_CHARSET_UNICODE, true);
+}
+
+/* The seed's layers with the first convolution and the first dense layer frozen, as
+ * model:summary hands them over with show_trainable. */
+static nn_summary_row frozen_rows[8];
+
+static nn_summary frozen_summary(void)
+{
+    for (int i = 0; i < 8; i++) {
+        frozen_rows[i] = seed_rows[i];
+        frozen_rows[i].explanation = NULL;
+        frozen_rows[i].has_weights = seed_rows[i].params > 0;
+        frozen_rows[i].trainable = i != 0 && i != 5;
+    }
+    return (nn_summary){.model_name = "sequential", .rows = frozen_rows, .row_count = 8,
+                        .total = 421642, .trainable = 19786, .non_trainable = 401856,
+                        .show_trainable = true};
+}
+
+Test(summary, keras_layout_with_a_trainable_column_marks_frozen_layers_n)
+{
+    nn_summary summary = frozen_summary();
+    nn_text out;
+    nn_text_init(&out);
+    nn_summary_render_keras(&out, &summary, false);
+    expect_golden("summary_keras_trainable", out.data);
+    nn_text_free(&out);
+}
+
+Test(summary, keras_layout_at_given_column_ends)
+{
+    nn_summary summary = seed_summary();
+    summary.rows += 2, summary.row_count = 3; /* a layer_range: totals stay the model's */
+    summary.line_length = 80;
+    summary.positions[0] = 24, summary.positions[1] = 60, summary.positions[2] = 80;
+    nn_text out;
+    nn_text_init(&out);
+    nn_summary_render_keras(&out, &summary, false);
+    expect_golden("summary_keras_positions", out.data);
+    nn_text_free(&out);
+}
+
+static void expect_box_trainable(const char *name, int width)
+{
+    nn_summary summary = frozen_summary();
+    expect_box_of(name, &summary, width, NN_CHARSET_UNICODE, false);
+}
+
+Test(summary, box_trainable_column_shows_y_n_and_dash_for_layers_without_weights)
+{
+    expect_box_trainable("summary_box_trainable", 100);
+}
+
+Test(summary, box_trainable_column_when_names_must_wrap)
+{
+    expect_box_trainable("summary_box_trainable_narrow", 60);
+}
+
+Test(summary, list_says_trainable_when_no_table_fits)
+{
+    expect_box_trainable("summary_list_trainable", 36);
 }
 
 Test(summary, parameter_sizes_in_binary_units)
