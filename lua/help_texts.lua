@@ -451,14 +451,34 @@ doc(S .. 'build', {call = 'model:build(batch, d1, d2, ...)',
   params = {{'batch, d1, d2, ...', 'the input shape with its batch axis first, or one table; ' ..
                                    'only the batch axis may be nn.None'}},
   example = 'model = nn.Sequential{nn.layers.Dense{2}}\nmodel:build{nn.None, 3}'})
-doc(S .. 'summary', {call = 'model:summary([{explain=false, print_fn=nil}])',
-  text = "The Keras table of layers, output shapes and parameter counts. With explain=true " ..
-         'each layer also shows the formula and numbers behind its output shape and its ' ..
-         'parameter count.',
+doc(S .. 'summary', {call = 'model:summary([{explain=false, show_trainable=false, layer_range=nil, print_fn=nil}])',
+  text = "The Keras table of layers, output shapes and parameter counts. On a terminal it is " ..
+         "drawn as a box fitted to the terminal's width; pipes, files, notebooks and print_fn " ..
+         "get Keras' exact 65-column text. With explain=true each layer also shows the " ..
+         'formula and numbers behind its output shape and its parameter count.',
   params = {{'explain', 'add how each shape and count comes about', default = 'false', option = true},
+            {'show_trainable', "add Keras' Trainable column: Y, or N for a frozen layer " ..
+                               "(layer.trainable = false); the box shows - for a layer without " ..
+                               'weights, as Keras 3', default = 'false', option = true},
+            {'layer_range', "{'first', 'last'}: show only the rows from the first layer whose name " ..
+                            "begins with 'first' to the last whose name begins with 'last', both " ..
+                            "included (Keras matches names at their start, so 'dense' also matches " ..
+                            "dense_1; end a name with $ to match it whole: 'dense$'); the totals " ..
+                            'stay those of the whole model, as in Keras', default = 'nil', option = true},
             {'print_fn', 'a function that receives each line instead of printing it', default = 'nil', option = true},
-            {'line_length', 'accepted for Keras compatibility', default = 'nil', option = true}},
-  example = "model = nn.Sequential{nn.layers.Dense{4, input_shape = {3}}}\nmodel:summary{explain = true}"})
+            {'line_length', "the width of Keras' text table (the Trainable column adds 11); " ..
+                            "chooses layout='keras'", default = '65', option = true},
+            {'positions', "{a, b, c}: where Keras' three columns end, as fractions of line_length " ..
+                          "(last at most 1) or in characters; chooses layout='keras'",
+             default = '{0.45, 0.85, 1}', option = true},
+            {'layout', "'keras' for Keras' text table, 'box' for the terminal's box",
+             default = 'the terminal decides', option = true},
+            {'expand_nested', "accepted, changes nothing: a Sequential given among a model's " ..
+                              'layers is already shown layer by layer', default = 'false', option = true}},
+  example = "model = nn.Sequential{nn.layers.Dense{4, input_shape = {3}}, nn.layers.Dense{2}}\n" ..
+            "model:summary{explain = true}\n" ..
+            "model.layers[1].trainable = false\n" ..
+            "model:summary{show_trainable = true, layer_range = {'dense', 'dense_1'}}"})
 doc(S .. 'compile', {call = 'model:compile{optimizer=\'rmsprop\', loss=..., metrics={}, weighted_metrics={}}',
   text = 'Chooses how the model learns. Returns the model.',
   params = {{'optimizer', "a name ('sgd', 'adam', 'adamw', 'rmsprop', 'adagrad', 'nadam', 'adamax', 'adadelta', 'lion', 'ftrl'), one from nn.optimizers, or another model's model.optimizer (its iterations ignored: the optimizer starts afresh)", default = "'rmsprop'", option = true},

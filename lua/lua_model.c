@@ -329,13 +329,187 @@ static void explain_params(nn_text *out, const nn_layer *layer)
         nn_text_printf(out, " = %lld", total);
 }
 
+/* Whether a layer name matches one end of layer_range as Keras' re.match(given, name)
+ * does for a plain name: at its start, so 'dense' also matches dense_1; a final '$' asks
+ * for the whole name. */
+static bool layer_name_matches(const char *name, const char *given)
+{
+    size_t length = strlen(given);
+    if (length > 0 && given[length - 1] == '$')
+        return strlen(name) == length - 1 && strncmp(name, given, length - 1) == 0;
+    return strncmp(name, given, length) == 0;
+}
+
+/* Raises model:summary's error for a layer_range end that matches no layer, listing the
+ * first layer names. */
+static int layer_range_unknown(lua_State *L, const nn_model *model, const char *which,
+                               const char *given)
+{
+    enum { LISTED = 8 };
+    char names[LISTED * (NN_NAME_CAPACITY + 2) + 8] = "";
+    size_t used = 0;
+    for (int i = 0; i < model->layer_count && i < LISTED; i++)
+        used += (size_t)snprintf(names + used, sizeof names - used, "%s%s", i ? ", " : "",
+                                 model->layers[i]->name);
+    if (model->layer_count > LISTED)
+        snprintf(names + used, sizeof names - used, ", ...");
+    return nn_lua_error(L, "model:summary: layer_range's %s name '%s' matches no layer of model "
+                           "\"%s\" (a name matches the layers whose names begin with it, as "
+                           "Keras; the layers: %s)",
+                        which, given, model->name, names);
+}
+
+/* layer_range={'first', 'last'}: *first and *last receive the 0-based rows to show, both
+ * inclusive, from the first layer matching 'first' to the last matching 'last'; all rows
+ * without the option. Raises for anything but two names, a name that matches nothing, a
+ * pattern, or a first layer after the last. */
+static void summary_layer_range(lua_State *L, int options, const nn_model *model, int *first,
+                                int *last)
+{
+    *first = 0, *last = model->layer_count - 1;
+    if (!lua_istable(L, options) || lua_getfield(L, options, "layer_range") == LUA_TNIL) {
+        if (lua_istable(L, options))
+            lua_pop(L, 1);
+        return;
+    }
+    int range = lua_gettop(L);
+    if (!lua_istable(L, range))
+        nn_lua_error(L, "model:summary: layer_range must be a pair of layer names {first, last}, "
+                        "got %s",
+                     nn_lua_typename(L, range));
+    lua_Unsigned count = lua_rawlen(L, range);
+    if (count != 2)
+        nn_lua_error(L, "model:summary: layer_range must be a pair of layer names {first, last}, "
+                        "got a table of %llu values",
+                     (unsigned long long)count);
+    const char *given[2];
+    static const char *const which[2] = {"first", "last"};
+    for (int end = 0; end < 2; end++) {
+        lua_rawgeti(L, range, end + 1);
+        if (lua_type(L, -1) != LUA_TSTRING)
+            nn_lua_error(L, "model:summary: layer_range's %s entry must be a layer name (a string), "
+                            "got %s",
+                         which[end], nn_lua_typename(L, -1));
+        given[end] = lua_tostring(L, -1);
+        size_t length = strlen(given[end]);
+        size_t plain = length > 0 && given[end][length - 1] == '$' ? length - 1 : length;
+        if (strcspn(given[end], ".^$*+?{}[]\\|()") < plain)
+            nn_lua_error(L, "model:summary: layer_range's %s entry must be a layer name (Keras' "
+                            "regular expressions are not supported; a final '$' matches the whole "
+                            "name), got '%s'",
+                         which[end], given[end]);
+        lua_pop(L, 1); /* the string stays alive in the table */
+    }
+    int lower = -1, upper = -1;
+    for (int i = 0; i < model->layer_count; i++) {
+        if (lower < 0 && layer_name_matches(model->layers[i]->name, given[0]))
+            lower = i;
+        if (layer_name_matches(model->layers[i]->name, given[1]))
+            upper = i;
+    }
+    if (lower < 0)
+        layer_range_unknown(L, model, "first", given[0]);
+    if (upper < 0)
+        layer_range_unknown(L, model, "last", given[1]);
+    if (lower > upper)
+        nn_lua_error(L, "model:summary: layer_range's first layer %s (layer %d) comes after its "
+                        "last layer %s (layer %d); give them in the model's order",
+                     model->layers[lower]->name, lower + 1, model->layers[upper]->name, upper + 1);
+    lua_pop(L, 1);
+    *first = lower, *last = upper;
+}
+
+/* Reads positions={a, b, c} at index into given[3]: three numbers over 0, whole ones when
+ * the last is over 1 (they count characters then). */
+static void check_positions(lua_State *L, int table, double given[3])
+{
+    if (!lua_istable(L, table) || lua_rawlen(L, table) != 3) {
+        if (lua_istable(L, table))
+            nn_lua_error(L, "model:summary: positions must be the ends of the 3 columns {a, b, c} "
+                            "(fractions of line_length, or characters), got a table of %llu values",
+                         (unsigned long long)lua_rawlen(L, table));
+        nn_lua_error(L, "model:summary: positions must be the ends of the 3 columns {a, b, c} "
+                        "(fractions of line_length, or characters), got %s",
+                     nn_lua_typename(L, table));
+    }
+    for (int c = 0; c < 3; c++) {
+        lua_rawgeti(L, table, c + 1);
+        if (lua_type(L, -1) != LUA_TNUMBER || !(lua_tonumber(L, -1) > 0))
+            nn_lua_error(L, "model:summary: positions[%d] must be a number > 0, got %s", c + 1,
+                         lua_type(L, -1) == LUA_TNUMBER
+                             ? nn_lua_number_text(lua_tonumber(L, -1), (char[32]){0}, 32)
+                             : nn_lua_typename(L, -1));
+        given[c] = lua_tonumber(L, -1);
+        lua_pop(L, 1);
+    }
+    for (int c = 0; given[2] > 1 && c < 3; c++)
+        if (given[c] != (double)(int)given[c] || given[c] > 100000)
+            nn_lua_error(L, "model:summary: positions[%d] must be a whole number of characters "
+                            "(the last position is over 1, so they count characters), got %s",
+                         c + 1, nn_lua_number_text(given[c], (char[32]){0}, 32));
+}
+
+/* positions={a, b, c}: the ends of Keras' three columns, as fractions of line_length when
+ * the last is at most 1 (truncated, as Keras' int(line_length * p)), else as character
+ * counts; without it Keras' {0.45, 0.85, 1}. Fills positions[3], all 0 (Keras' 29, 55,
+ * 65) when neither option is given. Every column, the Trainable one included when shown,
+ * must be 4 characters wide at least (Keras 3's own limit; Keras 2 would loop forever). */
+static void summary_positions(lua_State *L, int options, int line_length, bool show_trainable,
+                              int positions[3])
+{
+    positions[0] = positions[1] = positions[2] = 0;
+    double given[3] = {0.45, 0.85, 1.0};
+    bool has_positions = lua_istable(L, options) &&
+                         lua_getfield(L, options, "positions") != LUA_TNIL;
+    if (lua_istable(L, options) && !has_positions)
+        lua_pop(L, 1);
+    if (!has_positions && line_length == 0)
+        return;
+    if (line_length == 0)
+        line_length = 65;
+    if (has_positions)
+        check_positions(L, lua_gettop(L), given);
+    bool relative = given[2] <= 1;
+    for (int c = 0; c < 3; c++)
+        positions[c] = relative ? (int)(line_length * given[c]) : (int)given[c];
+    int ends[4] = {positions[0], positions[1], positions[2], line_length + 11};
+    int columns = show_trainable ? 4 : 3;
+    for (int c = 0; c < columns; c++) {
+        int start = c > 0 ? ends[c - 1] : 0;
+        if (ends[c] - start >= 4)
+            continue;
+        char trainable[64] = "";
+        if (show_trainable)
+            snprintf(trainable, sizeof trainable, ", and Trainable at line_length + 11 = %d",
+                     ends[3]);
+        nn_lua_error(L, "model:summary: line_length and positions leave column %d %d characters "
+                        "wide; each needs 4 at least (columns end at %d, %d, %d%s)",
+                     c + 1, ends[c] - start, ends[0], ends[1], ends[2], trainable);
+    }
+    if (has_positions)
+        lua_pop(L, 1);
+}
+
 static int model_summary(lua_State *L)
 {
     const char *function = "model:summary";
     nn_model *model = nn_lua_check_model(L, 1, function);
-    static const char *const names[] = {"explain", "print_fn", "line_length", "layout", NULL};
+    static const char *const names[] = {"explain",        "print_fn",      "line_length",
+                                        "layout",         "positions",     "show_trainable",
+                                        "expand_nested",  "layer_range",   NULL};
     nn_lua_check_option_names(L, 2, function, names, 0);
     bool explain = nn_lua_opt_boolean(L, 2, "explain", false, function);
+    bool show_trainable = nn_lua_opt_boolean(L, 2, "show_trainable", false, function);
+    /* Nested Sequential models are already flattened into this model's layers, so every
+     * layer has its own row: expand_nested has nothing to expand, but is checked. */
+    (void)nn_lua_opt_boolean(L, 2, "expand_nested", false, function);
+    int line_length = (int)nn_lua_opt_integer(L, 2, "line_length", 0, 1, 100000, function);
+    if (lua_istable(L, 2) && lua_getfield(L, 2, "print_fn") != LUA_TNIL &&
+        lua_type(L, -1) != LUA_TFUNCTION)
+        nn_lua_error(L, "%s: print_fn must be a function, got %s", function,
+                     nn_lua_typename(L, -1));
+    if (lua_istable(L, 2))
+        lua_pop(L, 1);
     /* A terminal gets a box-drawn table fitted to its width (Unicode lines when the
      * locale is UTF-8, and also when it is too narrow for Keras' 65 columns); pipes,
      * files, notebooks and print_fn get Keras' exact layout. layout= overrides. */
@@ -343,17 +517,29 @@ static int model_summary(lua_State *L)
     bool has_print_fn = lua_istable(L, 2) && lua_getfield(L, 2, "print_fn") != LUA_TNIL;
     if (lua_istable(L, 2))
         lua_pop(L, 1);
-    bool box = !has_print_fn && nn_lua_output_is_terminal() &&
+    /* line_length and positions place Keras' columns, so they also choose its layout. */
+    bool has_columns = line_length > 0;
+    if (lua_istable(L, 2)) {
+        has_columns |= lua_getfield(L, 2, "positions") != LUA_TNIL;
+        lua_pop(L, 1);
+    }
+    bool box = !has_print_fn && !has_columns && nn_lua_output_is_terminal() &&
                (terminal.utf8 || terminal.columns < 65);
     if (lua_istable(L, 2) && lua_getfield(L, 2, "layout") != LUA_TNIL) {
-        const char *layout = lua_tostring(L, -1);
+        const char *layout = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
         if (!layout || (strcmp(layout, "box") != 0 && strcmp(layout, "keras") != 0))
             nn_lua_error(L, "%s: layout must be 'box' or 'keras', got %s", function,
                          layout ? layout : nn_lua_typename(L, -1));
         box = strcmp(layout, "box") == 0;
+        if (box && has_columns)
+            nn_lua_error(L, "%s: line_length and positions place the columns of layout='keras'; "
+                            "layout='box' sizes its columns to the terminal",
+                         function);
     }
     if (lua_istable(L, 2))
         lua_pop(L, 1);
+    int positions[3];
+    summary_positions(L, 2, line_length, show_trainable, positions);
     nn_charset charset = nn_lua_output_is_terminal() && terminal.utf8 ? NN_CHARSET_UNICODE
                                                                       : NN_CHARSET_ASCII;
     int width = nn_lua_output_is_terminal() ? terminal.columns : 80;
@@ -362,6 +548,8 @@ static int model_summary(lua_State *L)
                         "calling build() or by calling the model on a batch of data, or give "
                         "the first layer an input_shape",
                      function);
+    int first, last;
+    summary_layer_range(L, 2, model, &first, &last);
     nn_summary_row *rows = lua_newuserdatauv(L, sizeof *rows * (size_t)(model->layer_count + 1), 0);
     nn_text *texts = lua_newuserdatauv(L, sizeof *texts * (size_t)(model->layer_count + 1), 0);
     char (*types)[NN_NAME_CAPACITY] = lua_newuserdatauv(L, NN_NAME_CAPACITY * (size_t)(model->layer_count + 1), 0);
@@ -384,14 +572,20 @@ static int model_summary(lua_State *L)
             .output = nn_shape_format(&layer->output_shape, shapes[i], sizeof shapes[i]),
             .params = nn_layer_count_params(layer, true) + nn_layer_count_params(layer, false),
             .explanation = explain ? texts[i].data : NULL,
+            .trainable = layer->trainable,
+            .has_weights = layer->param_count > 0,
         };
     }
+    /* layer_range limits the rows; the totals stay the whole model's, as in Keras. */
     nn_summary summary = {
         .model_name = model->name,
-        .rows = rows,
-        .row_count = model->layer_count,
+        .rows = rows + first,
+        .row_count = last - first + 1,
         .trainable = nn_model_count_params(model, true),
         .non_trainable = nn_model_count_params(model, false),
+        .show_trainable = show_trainable,
+        .line_length = line_length,
+        .positions = {positions[0], positions[1], positions[2]},
     };
     summary.total = summary.trainable + summary.non_trainable;
     nn_text out;
