@@ -8,16 +8,17 @@
 #include "summary_box.h"
 #include "text.h"
 
-/* The seed CNN with padding='same' (SPEC §3), as model_summary() hands it over. */
+/* The seed CNN with padding='same' (SPEC §3), as model_summary() hands it over; the
+ * last two fields say every layer trains and which have weights. */
 static const nn_summary_row seed_rows[] = {
-    {"conv2d", "Conv2D", "(None, 28, 28, 32)", 320, "shape: ceil(28 / 1) = 28\nparams: 3*3*1*32 + 32 = 320"},
-    {"max_pooling2d", "MaxPooling2D", "(None, 14, 14, 32)", 0, "shape: floor((28 - 2) / 2) + 1 = 14"},
-    {"conv2d_1", "Conv2D", "(None, 14, 14, 64)", 18496, NULL},
-    {"max_pooling2d_1", "MaxPooling2D", "(None, 7, 7, 64)", 0, NULL},
-    {"flatten", "Flatten", "(None, 3136)", 0, NULL},
-    {"dense", "Dense", "(None, 128)", 401536, NULL},
-    {"dropout", "Dropout", "(None, 128)", 0, NULL},
-    {"dense_1", "Dense", "(None, 10)", 1290, NULL},
+    {"conv2d", "Conv2D", "(None, 28, 28, 32)", 320, "shape: ceil(28 / 1) = 28\nparams: 3*3*1*32 + 32 = 320", true, true},
+    {"max_pooling2d", "MaxPooling2D", "(None, 14, 14, 32)", 0, "shape: floor((28 - 2) / 2) + 1 = 14", true, false},
+    {"conv2d_1", "Conv2D", "(None, 14, 14, 64)", 18496, NULL, true, true},
+    {"max_pooling2d_1", "MaxPooling2D", "(None, 7, 7, 64)", 0, NULL, true, false},
+    {"flatten", "Flatten", "(None, 3136)", 0, NULL, true, false},
+    {"dense", "Dense", "(None, 128)", 401536, NULL, true, true},
+    {"dropout", "Dropout", "(None, 128)", 0, NULL, true, false},
+    {"dense_1", "Dense", "(None, 10)", 1290, NULL, true, true},
 };
 
 static nn_summary seed_summary(void)
@@ -97,7 +98,6 @@ static nn_summary frozen_summary(void)
     for (int i = 0; i < 8; i++) {
         frozen_rows[i] = seed_rows[i];
         frozen_rows[i].explanation = NULL;
-        frozen_rows[i].has_weights = seed_rows[i].params > 0;
         frozen_rows[i].trainable = i != 0 && i != 5;
     }
     return (nn_summary){.model_name = "sequential", .rows = frozen_rows, .row_count = 8,

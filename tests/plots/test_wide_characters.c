@@ -111,9 +111,9 @@ Test(grid, a_blit_that_cuts_a_wide_character_leaves_a_blank)
 }
 
 static const nn_summary_row chinese_rows[] = {
-    {"第一卷积层_特征提取", "Conv2D", "(None, 26, 26, 32)", 320, NULL},
-    {"展平", "Flatten", "(None, 21632)", 0, NULL},
-    {"全连接输出层_分类器_十类别", "Dense", "(None, 10)", 216330, NULL},
+    {"第一卷积层_特征提取", "Conv2D", "(None, 26, 26, 32)", 320, NULL, true, true},
+    {"展平", "Flatten", "(None, 21632)", 0, NULL, true, false},
+    {"全连接输出层_分类器_十类别", "Dense", "(None, 10)", 216330, NULL, true, true},
 };
 
 static nn_summary chinese_summary(void)
