@@ -362,7 +362,7 @@ doc('nn.Layer', {class = 'nn.Layer', call = 'nn.Layer',
             {'non_trainable_weights', 'the others (moving statistics, frozen weights)'},
             {'kernel', 'the main weight of Dense, the convolutions and the recurrent layers ' ..
                        '(asking before it is built is an error); each weight is a field by its name'},
-            {'bias', 'the bias, where the layer has one (with use_bias=false, asking for it is an error)'}},
+            {'bias', 'the bias (nil with use_bias=false, as Keras\' None)'}},
   example = "d = nn.layers.Dense{10, activation = 'relu'}\nd(nn.random.randn(3, 5)).shape\nd.kernel.shape, d.bias.shape\nd.trainable = false"})
 local L = 'nn.Layer:'
 doc(L .. 'count_params', {call = 'layer:count_params()', text = 'The number of weights (once built).',

@@ -483,6 +483,20 @@ static int layer_tostring(lua_State *L)
 
 /* Whether `key` names a weight of some layer kind, so that asking an unbuilt layer for it
  * says when weights appear. */
+/* Whether the layer was told not to make the weight `key`: bias (and a bidirectional
+ * layer's forward_bias, backward_bias) with use_bias=false, beta with center=false, gamma
+ * with scale=false. Keras reads such a weight as None. */
+static bool weight_switched_off(nn_layer *layer, const char *key)
+{
+    size_t length = strlen(key);
+    const char *setting = length >= 4 && strcmp(key + length - 4, "bias") == 0 ? "use_bias"
+                          : strcmp(key, "beta") == 0                          ? "center"
+                          : strcmp(key, "gamma") == 0                         ? "scale"
+                                                                              : NULL;
+    const nn_arg_spec *spec = setting ? nn_layer_class_arg(layer->cls, setting) : NULL;
+    return spec && spec->kind == NN_ARG_BOOL && !*(const bool *)nn_layer_arg_pointer(layer, spec);
+}
+
 static bool is_weight_name(const char *key)
 {
     static const char *const names[] = {
@@ -543,6 +557,10 @@ static int layer_index(lua_State *L)
         if (lua_getfield(L, -1, key) != LUA_TNIL)
             return 1;
         if (is_weight_name(key)) {
+            if (layer->built && weight_switched_off(layer, key)) {
+                lua_pushnil(L); /* Keras' None: layer.bias with use_bias=False */
+                return 1;
+            }
             if (!layer->built)
                 nn_lua_error(L, "layer \"%s\" has no %s yet: a layer makes its weights when it "
                                 "is built, on its first input (call it on a tensor, or add it "

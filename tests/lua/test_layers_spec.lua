@@ -69,6 +69,23 @@ t.test("Dense{10, activation='relu'} on (3,5): (3,10), kernel (5,10), bias (10,)
   t.eq(d.activation, 'relu')
 end)
 
+t.test('a weight switched off reads nil, as Keras reads None; one the class lacks is an error', function()
+  local d = L.Dense{4, use_bias = false}
+  d(nn.ones(2, 3))
+  t.eq(d.bias, nil, 'Dense{use_bias=false}.bias')
+  t.eq(tostring(d.kernel.shape), '(3, 4)', 'the kernel is there')
+  local b = L.BatchNormalization{center = false, scale = false}
+  b(nn.ones(2, 3))
+  t.eq(b.beta, nil, 'center=false: no beta')
+  t.eq(b.gamma, nil, 'scale=false: no gamma')
+  t.eq(tostring(b.moving_mean.shape), '(3,)', 'the statistics are there')
+  local c = L.Conv2D{2, 3, use_bias = false}
+  c(nn.ones(1, 5, 5, 1))
+  t.eq(c.bias, nil, 'Conv2D{use_bias=false}.bias')
+  t.raises(function() return c.gamma end, "(Conv2D) has no weight called 'gamma'")
+  t.raises(function() return L.Dense{2, use_bias = false}.bias end, 'has no bias yet')
+end)
+
 t.test('Dropout{0.5} in training zeroes about half and doubles the rest; inference is identity', function()
   nn.random.seed(11)
   local x = nn.ones(100, 100)
