@@ -22,11 +22,14 @@
 #include "tensor.h"
 
 /* compile takes NN_MAX_METRICS metrics and as many weighted_metrics; a log name has room
- * for "val_weighted_" before the longest metric name. */
+ * for "val_weighted_" before the longest metric name. The logs hold the loss and every
+ * metric, their val_ versions, and NN_MAX_CALLBACK_LOGS more numbers that callbacks add
+ * (ReduceLROnPlateau's learning_rate), which the history keeps too. */
 enum {
     NN_MAX_METRICS = 8,
     NN_MAX_COMPILED_METRICS = 2 * NN_MAX_METRICS,
-    NN_MAX_LOGS = 2 * (NN_MAX_COMPILED_METRICS + 1),
+    NN_MAX_CALLBACK_LOGS = 8,
+    NN_MAX_LOGS = 2 * (NN_MAX_COMPILED_METRICS + 1) + NN_MAX_CALLBACK_LOGS,
     NN_METRIC_LOG_NAME_CAPACITY = 48, /* "weighted_" + a metric name */
     NN_LOG_NAME_CAPACITY = 56
 };

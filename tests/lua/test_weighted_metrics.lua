@@ -253,4 +253,22 @@ t.test('bad weighted_metrics are refused, naming compile and what was expected',
   t.eq(names(model), 'loss, accuracy', 'one metric alone, as for metrics')
 end)
 
+-- 8 metrics and 8 weighted metrics with validation fill 34 logs; a callback's own
+-- number (ReduceLROnPlateau's learning_rate) must still reach the history.
+t.test('with every metric slot used, a callback number (learning_rate) still reaches the history', function()
+  local model = nn.Sequential{L.Dense{1, activation = 'sigmoid', input_shape = {1}}}
+  local metrics, weighted = {}, {}
+  for i = 1, 8 do
+    metrics[i] = nn.metrics.BinaryAccuracy{name = 'm' .. i}
+    weighted[i] = nn.metrics.BinaryAccuracy{name = 'w' .. i}
+  end
+  model:compile{loss = 'binary_crossentropy', metrics = metrics, weighted_metrics = weighted}
+  local x, y = nn.tensor{{2}, {-2}, {3}}, nn.tensor{{1}, {1}, {0}}
+  local history = model:fit(x, y, {epochs = 1, verbose = 0, sample_weight = {1, 2, 3},
+                                   validation_data = {x, y},
+                                   callbacks = {nn.callbacks.ReduceLROnPlateau{monitor = 'val_w8'}}})
+  t.truthy(history.history.val_w8, 'val_w8 logged')
+  t.truthy(history.history.learning_rate, 'learning_rate logged beside 34 metric logs')
+end)
+
 t.finish()
