@@ -200,7 +200,7 @@ local function field_entry(class_entry, receiver, name)
     if field[1] == name then
       return {path = class_entry.path .. '.' .. name, call = receiver .. '.' .. name,
               text = field[2]:sub(1, 1):upper() .. field[2]:sub(2) .. '. A field of ' ..
-                     class_entry.path .. '; help(' .. class_entry.path .. ') lists the others.'}
+                     class_entry.path .. "; help '" .. class_entry.path .. "' lists the others."}
     end
   end
 end
@@ -310,7 +310,7 @@ function pages.help(...)
     end
     local receiver = value:match('^(%a+)[:.][%w_]+$')
     if receiver and RECEIVERS[receiver] then
-      return write(string.format("no help for '%s': %s has no such method or field; help(%s) lists them",
+      return write(string.format("no help for '%s': %s has no such method or field; help '%s' lists them",
                                  value, RECEIVERS[receiver], RECEIVERS[receiver]))
     end
     return write(string.format("no help for '%s'; help() lists the topics", value))

@@ -1192,7 +1192,7 @@ static int tensor_index(lua_State *L)
         lua_getfield(L, -1, key);
         if (lua_isnil(L, -1))
             nn_lua_error(L, "tensor has no field or method '%s' (fields: shape, dtype, device, "
-                            "ndim, size, T; see help(nn.Tensor))", key);
+                            "ndim, size, T; see help 'nn.Tensor')", key);
     }
     return 1;
 }

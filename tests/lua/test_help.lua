@@ -117,6 +117,15 @@ t.test('help finds the fields of models, layers, tensors and histories, and each
   t.truthy(help_text('layer.kernel'):find('main weight', 1, true), "help 'layer.kernel'")
   t.truthy(help_text('model.nothing'):match("^no help for 'model.nothing': nn.Sequential has no such method or field"),
            'an unknown field names the class')
+  -- The page and message send the reader to the class's page; what they say to type
+  -- must show it (nn.Layer, nn.Tensor and nn.History are names of pages, not values).
+  for _, topic in ipairs{'model.optimizer', 'layer.kernel', 't.T', 'history.epoch', 'layer.nothing'} do
+    local text = help_text(topic):gsub('%s+', ' ')
+    local advice = text:match("(help '[^']+') lists") or text:match('(help%([^)]+%)) lists')
+    t.truthy(advice, topic .. ' names a page to read')
+    local page = help_text(load('return ' .. advice:match('^help *(.*)$'))())
+    t.truthy(page:match('^nn%.%a+'), topic .. ': ' .. advice .. ' shows the class page, got ' .. page:sub(1, 60))
+  end
   -- Every documented field exists on a built, compiled, trained object.
   local model = nn.Sequential{nn.layers.Dense{2, input_shape = {3}}}
   model:compile{optimizer = 'adam', loss = 'mse'}
