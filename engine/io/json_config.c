@@ -451,9 +451,14 @@ nn_status nn_json_read_shape(const cJSON *item, nn_shape *out, const char *where
 static nn_status read_number(const cJSON *item, double *out, const char *where,
                              const char *field)
 {
-    if (!cJSON_IsNumber(item) || !isfinite(item->valuedouble))
+    if (!cJSON_IsNumber(item))
         return nn_error(NN_ERR_FORMAT, "%s: %s must be a number, got %s", where, field,
                         nn_json_type_name(item));
+    /* JSON has no infinity: 1e400 reads as one. */
+    if (!isfinite(item->valuedouble))
+        return nn_error(NN_ERR_FORMAT, "%s: %s must be a finite number, got one too large "
+                                       "for a double",
+                        where, field);
     *out = item->valuedouble;
     return NN_OK;
 }

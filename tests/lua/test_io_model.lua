@@ -177,6 +177,10 @@ t.test("to_json, model_from_json and clone_model copy the architecture, not the 
   t.raises(function()
              nn.models.model_from_json((text:gsub('"filters":4', '"filters":-4')))
            end, 'nn.models.model_from_json', 'filters')
+  -- A number JSON reads as infinite is named as too large, not as 'a number'.
+  t.raises(function()
+             nn.models.model_from_json((text:gsub('"rate":0.25', '"rate":1e400')))
+           end, 'nn.models.model_from_json', 'rate must be a finite number, got one too large')
   t.raises(function() nn.models.model_from_json(text, {}) end, 'takes one argument')
   t.raises(function() nn.models.clone_model('model') end,
            'nn.models.clone_model: expected a model', 'got string')
