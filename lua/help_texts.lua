@@ -422,7 +422,8 @@ doc('nn.Sequential', {class = 'nn.Sequential', call = 'nn.Sequential{layer, laye
             {'learning_rate', 'the learning rate of the next update; model.learning_rate = r ' ..
                               'sets it (as a callback might between epochs)'},
             {'history', 'the History of the last fit'},
-            {'stop_training', 'set to true in a callback to end fit after this batch'},
+            {'stop_training', 'set to true in a callback to end fit after this batch; it reads ' ..
+                              'true after that, until the next fit'},
             {'device', "where its weights live: 'cpu' or 'gpu:N'"},
             {'weights', 'every weight tensor, layer by layer (views: changing them changes ' ..
                         'the model)'},

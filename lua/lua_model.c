@@ -1759,9 +1759,11 @@ static int model_index(lua_State *L)
         nn_lua_push_model_state(L, 1);
         lua_getfield(L, -1, key);
     } else if (strcmp(key, "stop_training") == 0) {
-        /* false until a callback sets it, as Keras' */
+        /* false until a callback sets it; after it stopped fit, true until the next fit
+         * starts, as Keras' */
         nn_lua_push_model_state(L, 1);
-        lua_pushboolean(L, lua_getfield(L, -1, key) == LUA_TBOOLEAN && lua_toboolean(L, -1));
+        bool set = lua_getfield(L, -1, key) == LUA_TBOOLEAN && lua_toboolean(L, -1);
+        lua_pushboolean(L, set || model->stop_training);
     } else if (strcmp(key, "learning_rate") == 0) {
         /* Settable (model.learning_rate = x), so readable too; nil before compile. With a
          * schedule, the rate of the next update, as Keras' optimizer.learning_rate. */

@@ -340,8 +340,13 @@ t.test('LambdaCallback: every hook with Keras arguments; on_batch_end is the bat
   t.eq(type(calls[#calls - 1][3].loss), 'number', 'epoch_end gets the logs')
   t.raises(function() C.LambdaCallback{on_epoch_end = 5} end, 'on_epoch_end must be function')
   local stops = C.Callback{on_epoch_end = function(self) self.model.stop_training = true end}
+  t.eq(model.stop_training, false, 'false before it is set')
   local history = fit(model, x, y, 5, {stops})
   t.eq(#history.epoch, 1, 'a Callback can stop training')
+  t.eq(model.stop_training, true, 'true after it stopped fit, as Keras')
+  history = fit(model, x, y, 2, {})
+  t.eq(#history.epoch, 2, 'the next fit runs every epoch')
+  t.eq(model.stop_training, false, 'and clears it')
 end)
 
 -- Keras' usual patterns from inside fit: evaluate or predict with the same model. They
