@@ -920,6 +920,11 @@ static nn_status read_config(nn_layer *layer, const cJSON *config, const char *w
  * far more than any model needs, and a bound on the reader's recursion. */
 enum { MAX_WRAPPING_DEPTH = 8 };
 
+/* Room for a place in a model file: the file's own place (up to 600 characters, see
+ * model_file.c) and, for a wrapped layer, ", its layer (Class)" for each wrapper down to
+ * MAX_WRAPPING_DEPTH, so that an error deep inside names the whole way there. */
+enum { LAYER_CONTEXT_CAPACITY = 1024 };
+
 static nn_status read_layer_at_depth(nn_layer **out, const cJSON *entry, const char *where,
                                      int depth);
 
@@ -935,7 +940,7 @@ static nn_status read_wrapped_layer(nn_layer *wrapper, const cJSON *config, cons
     if (depth >= MAX_WRAPPING_DEPTH)
         return nn_error(NN_ERR_FORMAT, "%s: wrappers nest more than %d deep", where,
                         MAX_WRAPPING_DEPTH);
-    char context[320];
+    char context[LAYER_CONTEXT_CAPACITY];
     snprintf(context, sizeof context, "%s, its layer", where);
     nn_layer *inner = NULL;
     nn_status status = read_layer_at_depth(&inner, item, context, depth + 1);
@@ -964,7 +969,7 @@ static nn_status read_layer_at_depth(nn_layer **out, const cJSON *entry, const c
     NN_TRY(nn_json_fields(entry, names, 3, fields, where, "a layer entry"));
     const nn_layer_class *cls = NULL;
     NN_TRY(class_from_name(fields[0], &cls, where));
-    char context[256];
+    char context[LAYER_CONTEXT_CAPACITY];
     snprintf(context, sizeof context, "%s (%s)", where, cls->name);
     if (!fields[1])
         return nn_error(NN_ERR_FORMAT, "%s: the layer has no config", context);

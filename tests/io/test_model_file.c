@@ -1180,6 +1180,28 @@ Test(model_file, a_wrapped_layer_is_an_entry_in_the_wrappers_config)
     cr_expect_neq(read_layer(deep, &layer), NN_OK);
     cr_expect(strstr(nn_error_message(), "nest more than 8 deep") != NULL, "%s",
               nn_error_message());
+
+    /* A fault 8 wrappers down names every step of the way, none cut off. */
+    strcpy(deep, ""), strcpy(tail, "");
+    for (int depth = 0; depth < 8; depth++) {
+        strcat(deep, "{\"class_name\": \"TimeDistributed\", \"config\": {\"layer\": ");
+        strcat(tail, "}}");
+    }
+    strcat(deep, "{\"class_name\": \"Dense\", \"config\": {\"units\": -1}}");
+    strcat(deep, tail);
+    cJSON *json;
+    cr_assert_eq(nn_json_parse_text(&json, deep, "test", "the layer"), NN_OK);
+    const char *where = "/home/someone/experiments/2026/november/checkpoints/model.nnsh: layer 3";
+    cr_expect_neq(nn_json_layer_read(&layer, json, where), NN_OK);
+    cJSON_Delete(json);
+    const char *message = nn_error_message();
+    int steps = 0;
+    for (const char *at = message; (at = strstr(at, "(TimeDistributed), its layer")); at++)
+        steps++;
+    cr_expect_eq(steps, 8, "%s", message);
+    cr_expect(strstr(message, "its layer (Dense): ") != NULL &&
+                  strstr(message, "units") != NULL,
+              "%s", message);
 }
 
 Test(model_file, adagrad_round_trips)
