@@ -7,8 +7,12 @@ engine/layers/dropout.c. The update is Keras' Adam (epsilon outside the bias cor
 Prints, per weight, the largest difference from nnsh's result and how far PyTorch moved
 it, then `RESULT parity <largest ratio>`.
 """
-import os, re, struct, sys, numpy as np, torch
+import json, os, struct, sys
+import numpy as np
+import torch
 from torch import nn
+
+from torch_cnn import mnist
 torch.set_num_threads(2)
 steps = int(sys.argv[1]); prefix = sys.argv[2]
 dt = torch.float64 if 'double' in sys.argv else torch.float32
@@ -36,15 +40,17 @@ def keep_mask(seed, layer_stream, step, count, rate=0.5):
     words = philox(seed, stream, np.arange(blocks, dtype=np.uint64)).reshape(-1)[:count]
     u = (words >> np.uint64(8)).astype(np.float64) / 16777216.0
     return u >= rate
-text = open(prefix + '.nnsh', 'rb').read().decode('latin1')
-streams = [int(s) for s in re.findall(r'random\\":\{\\"seed\\":\d+,\\"stream\\":(\d+)', text)]
-dropout_stream = streams[6]
-d = os.path.expanduser('~/.local/share/nnsh/datasets/mnist')
-def idx(name):
-    data = np.fromfile(os.path.join(d, name), dtype=np.uint8); nd = int(data[3])
-    dims = struct.unpack('>' + 'I' * nd, data[4:4 + 4 * nd].tobytes()); return data[4 + 4 * nd:].reshape(dims)
-x = torch.from_numpy(idx('train-images-idx3-ubyte').reshape(-1, 1, 28, 28).astype(np.float32) / 255)
-y = torch.from_numpy(idx('train-labels-idx1-ubyte').astype(np.int64))
+def dropout_random(path):
+    """The (seed, stream) of the model's Dropout layer, from the model file's header (an
+    8-byte little-endian length, then JSON whose metadata holds the architecture)."""
+    with open(path, 'rb') as model_file:
+        length = struct.unpack('<Q', model_file.read(8))[0]
+        header = json.loads(model_file.read(length))
+    layers = json.loads(header['__metadata__']['nnsh.architecture'])['config']['layers']
+    random = next(layer['random'] for layer in layers if layer['class_name'] == 'Dropout')
+    return random['seed'], random['stream']
+dropout_seed, dropout_stream = dropout_random(prefix + '.nnsh')
+x, y, _, _ = mnist(os.path.expanduser('~/.local/share/nnsh/datasets/mnist'), keep_bytes=False)
 def load(path):
     lines = open(path).read().split('\n'); ws = []
     for i in range(0, len(lines) - 1, 2):
@@ -66,7 +72,7 @@ ms = [torch.zeros_like(p) for p in params]; vs = [torch.zeros_like(p) for p in p
 lf = nn.CrossEntropyLoss()
 for t in range(1, steps + 1):
     xb = x[(t - 1) * 64:t * 64].to(dt); yb = y[(t - 1) * 64:t * 64]
-    mask = torch.from_numpy(keep_mask(1, dropout_stream, t - 1, 64 * 128).reshape(64, 128)).to(dt)
+    mask = torch.from_numpy(keep_mask(dropout_seed, dropout_stream, t - 1, 64 * 128).reshape(64, 128)).to(dt)
     for p in params: p.grad = None
     h = body(xb) * mask / 0.5
     lf(head(h), yb).backward()
