@@ -80,6 +80,25 @@ doc('nn.full', {call = 'nn.full(shape, value)', text = 'A float32 tensor filled 
   params = {{'shape', 'a table {d1, d2, ...} (or one integer for a vector)'},
             {'value', 'the number every element gets'}},
   example = 'nn.full({2, 3}, 0.5)'})
+doc('nn.linspace', {call = 'nn.linspace(start, stop, num)',
+  text = 'num evenly spaced float32 values from start to stop, both included, as NumPy ' ..
+         'does; the last one is stop exactly.',
+  params = {{'start', 'the first value'}, {'stop', 'the last value'},
+            {'num', 'how many values (1 gives start alone)'}},
+  example = 'nn.linspace(0, 1, 5)   --> 0, 0.25, 0.5, 0.75, 1'})
+doc('nn.eye', {call = 'nn.eye(n [, m] [, dtype])',
+  text = 'The identity matrix: n rows, m columns, ones on the diagonal and zeros elsewhere.',
+  params = {{'n', 'the rows'}, {'m', 'the columns', default = 'n'},
+            {'dtype', "'float32', 'int32', 'int64' or 'uint8'", default = "'float32'"}},
+  example = "nn.eye(3)\nnn.eye(2, 3, 'int32')"})
+doc('nn.zeros_like', {call = 'nn.zeros_like(x [, dtype])',
+  text = "Zeros in x's shape and dtype (or the dtype given), on the CPU.",
+  params = {{'x', 'a tensor'}, {'dtype', "'float32', 'int32', 'int64' or 'uint8'", default = "x's"}},
+  example = 'nn.zeros_like(nn.ones(2, 3))'})
+doc('nn.ones_like', {call = 'nn.ones_like(x [, dtype])',
+  text = "Ones in x's shape and dtype (or the dtype given), on the CPU.",
+  params = {{'x', 'a tensor'}, {'dtype', "'float32', 'int32', 'int64' or 'uint8'", default = "x's"}},
+  example = "nn.ones_like(nn.arange(3), 'int32')"})
 doc('nn.arange', {call = 'nn.arange(stop [, dtype]) or nn.arange(start, stop [, step] [, dtype])',
   text = 'Evenly spaced numbers from start up to stop (not included), as a vector, as NumPy ' ..
          'does. An integer dtype counts in whole numbers, exact over the whole int64 range.',

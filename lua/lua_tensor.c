@@ -496,6 +496,90 @@ static int l_arange(lua_State *L)
     return 1;
 }
 
+/* nn.linspace(start, stop, num): num evenly spaced float32 values from start to stop, both
+ * included, as NumPy's linspace; the last value is stop exactly, not start + (num-1)*step. */
+static int l_linspace(lua_State *L)
+{
+    const char *function = "nn.linspace";
+    check_no_more_arguments(L, 3, function, "nn.linspace(start, stop, num)");
+    double start = luaL_checknumber(L, 1), stop = luaL_checknumber(L, 2);
+    if (!isfinite(start))
+        nn_lua_error(L, "%s: start must be a finite number, got %g", function, start);
+    if (!isfinite(stop))
+        nn_lua_error(L, "%s: stop must be a finite number, got %g", function, stop);
+    if (!lua_isinteger(L, 3))
+        nn_lua_error(L, "%s: num must be a whole number of values, got %s", function,
+                     lua_type(L, 3) == LUA_TNUMBER ? "a fraction" : nn_lua_typename(L, 3));
+    lua_Integer count = lua_tointeger(L, 3);
+    if (count < 1 || count > 10000000000)
+        nn_lua_error(L, "%s: num must be from 1 to 10000000000, got %lld", function,
+                     (long long)count);
+    nn_shape shape = NN_SHAPE((int64_t)count);
+    nn_tensor **slot = nn_lua_new_tensor_slot(L);
+    nn_lua_check(L, nn_tensor_create(slot, NN_DTYPE_F32, &shape), function);
+    float *values = nn_tensor_f32(*slot);
+    double step = count > 1 ? (stop - start) / (double)(count - 1) : 0.0;
+    for (lua_Integer i = 0; i < count; i++)
+        values[i] = (float)(start + (double)i * step);
+    if (count > 1)
+        values[count - 1] = (float)stop;
+    return 1;
+}
+
+/* nn.eye(n [, m] [, dtype]): the n x m identity (ones on the diagonal). */
+static int l_eye(lua_State *L)
+{
+    const char *function = "nn.eye";
+    const char *usage = "nn.eye(n [, m] [, dtype])";
+    check_no_more_arguments(L, 3, function, usage);
+    int top = lua_gettop(L);
+    nn_dtype dtype = NN_DTYPE_F32;
+    if (top > 1 && lua_type(L, top) == LUA_TSTRING)
+        dtype = check_dtype(L, top--, NN_DTYPE_F32, function);
+    if (top < 1)
+        nn_lua_error(L, "%s: expected %s, got no arguments", function, usage);
+    if (top > 2) {
+        char text[64];
+        nn_lua_error(L, "%s: unexpected argument 3 (%s); the call is %s", function,
+                     argument_text(L, 3, text, sizeof text), usage);
+    }
+    int64_t sizes[2];
+    static const char *const names[2] = {"n, the rows,", "m, the columns,"};
+    for (int i = 0; i < 2; i++) {
+        int index = i < top ? i + 1 : 1;
+        if (!lua_isinteger(L, index) || lua_tointeger(L, index) < 1)
+            nn_lua_error(L, "%s: %s must be a whole number over 0, got %s", function, names[i],
+                         lua_type(L, index) == LUA_TNUMBER ? lua_tostring(L, index)
+                                                           : nn_lua_typename(L, index));
+        sizes[i] = (int64_t)lua_tointeger(L, index);
+    }
+    nn_shape shape = NN_SHAPE(sizes[0], sizes[1]);
+    nn_tensor **slot = nn_lua_new_tensor_slot(L);
+    nn_lua_check(L, nn_tensor_create(slot, dtype, &shape), function);
+    for (int64_t i = 0; i < sizes[0] && i < sizes[1]; i++)
+        nn_tensor_set(*slot, (size_t)(i * sizes[1] + i), 1.0);
+    return 1;
+}
+
+/* nn.zeros_like(x [, dtype]) and nn.ones_like: x's shape and dtype (or the one given), on
+ * the CPU. */
+static int push_filled_like(lua_State *L, const char *function, double value)
+{
+    nn_tensor *like = nn_lua_check_tensor(L, 1, function);
+    nn_dtype dtype = check_dtype(L, 2, like->dtype, function);
+    check_no_more_arguments(L, 2, function, value == 0.0 ? "nn.zeros_like(x [, dtype])"
+                                                          : "nn.ones_like(x [, dtype])");
+    nn_shape shape = like->shape;
+    nn_tensor **slot = nn_lua_new_tensor_slot(L);
+    nn_lua_check(L, nn_tensor_create(slot, dtype, &shape), function);
+    if (value != 0.0)
+        nn_tensor_fill(*slot, value);
+    return 1;
+}
+
+static int l_zeros_like(lua_State *L) { return push_filled_like(L, "nn.zeros_like", 0.0); }
+static int l_ones_like(lua_State *L) { return push_filled_like(L, "nn.ones_like", 1.0); }
+
 /* ---- random ---- */
 
 static int l_random_seed(lua_State *L)
@@ -1470,7 +1554,9 @@ static int l_pad_sequences(lua_State *L)
 static const luaL_Reg tensor_functions[] = {
     {"tensor", l_tensor}, {"zeros", l_zeros}, {"ones", l_ones},
     {"full", l_full},     {"arange", l_arange}, {"matmul", l_matmul},
-    {"concatenate", l_concatenate}, {"stack", l_stack}, {NULL, NULL},
+    {"concatenate", l_concatenate}, {"stack", l_stack}, {"linspace", l_linspace},
+    {"eye", l_eye},       {"zeros_like", l_zeros_like}, {"ones_like", l_ones_like},
+    {NULL, NULL},
 };
 
 static const luaL_Reg random_functions[] = {

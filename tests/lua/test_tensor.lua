@@ -24,6 +24,52 @@ t.test('zeros, ones, full, arange', function()
   t.eq(nn.zeros(2, 3, 'int32').dtype, 'int32')
 end)
 
+-- The elements of x in order, as text: '0.0 0.25 0.5'.
+local function values(x)
+  local text = {}
+  for i, v in ipairs(x:flatten():tolist()) do text[i] = tostring(v) end
+  return table.concat(text, ' ')
+end
+
+t.test('linspace, eye, zeros_like and ones_like as NumPy makes them', function()
+  t.eq(values(nn.linspace(0, 1, 5)), '0.0 0.25 0.5 0.75 1.0')
+  t.eq(values(nn.linspace(2, 3, 1)), '2.0', 'one value is start')
+  t.eq(values(nn.linspace(1, -1, 3)), '1.0 0.0 -1.0', 'downwards')
+  -- 0.1 * 3 rounds above 0.3 in doubles; the last value is stop itself, as NumPy sets it
+  t.eq(nn.linspace(0, 0.3, 4)[4], nn.tensor(0.3):item())
+  local square = nn.eye(3)
+  t.eq(tostring(square.shape), '(3, 3)')
+  t.eq(values(square), '1.0 0.0 0.0 0.0 1.0 0.0 0.0 0.0 1.0')
+  local wide = nn.eye(2, 3, 'int32')
+  t.eq(wide.dtype, 'int32')
+  t.eq(tostring(wide.shape), '(2, 3)')
+  t.eq(values(wide), '1 0 0 0 1 0')
+  t.eq(values(nn.eye(3, 2)), '1.0 0.0 0.0 1.0 0.0 0.0', 'tall')
+  local zeros = nn.zeros_like(nn.arange(6, 'int64'):reshape(2, 3))
+  t.eq(tostring(zeros.shape), '(2, 3)')
+  t.eq(zeros.dtype, 'int64')
+  t.eq(values(zeros), '0 0 0 0 0 0')
+  local ones = nn.ones_like(nn.zeros(4), 'uint8')
+  t.eq(ones.dtype, 'uint8')
+  t.eq(values(ones), '1 1 1 1')
+end)
+
+t.test('linspace, eye and the _like functions refuse bad arguments by name', function()
+  t.raises(function() nn.linspace(0, 1) end, 'nn.linspace: num must be a whole number of values, got no value')
+  t.raises(function() nn.linspace(0, 1, 2.5) end, 'nn.linspace: num must be a whole number of values, got a fraction')
+  t.raises(function() nn.linspace(0, 1, 0) end, 'nn.linspace: num must be from 1 to 10000000000, got 0')
+  t.raises(function() nn.linspace(0, 1 / 0, 3) end, 'nn.linspace: stop must be a finite number, got inf')
+  t.raises(function() nn.linspace(0, 1, 3, 4) end, 'nn.linspace: unexpected argument 4 (4)')
+  t.raises(function() nn.eye() end, 'nn.eye: expected nn.eye(n [, m] [, dtype]), got no arguments')
+  t.raises(function() nn.eye(0) end, 'nn.eye: n, the rows, must be a whole number over 0, got 0')
+  t.raises(function() nn.eye(2, 1.5) end, 'nn.eye: m, the columns, must be a whole number over 0, got 1.5')
+  t.raises(function() nn.eye(2, 3, 4) end, 'nn.eye: unexpected argument 3 (4)')
+  t.raises(function() nn.eye(2, 'float64') end, "nn.eye: unknown dtype 'float64'")
+  t.raises(function() nn.zeros_like{1, 2} end, 'nn.zeros_like: expected a tensor as argument 1, got table')
+  t.raises(function() nn.ones_like(nn.zeros(2), 'int32', 1) end,
+           'nn.ones_like: unexpected argument 3 (1); the call is nn.ones_like(x [, dtype])')
+end)
+
 t.test('reshape with -1 shares data', function()
   local a = nn.arange(64)
   local b = a:reshape(1, 8, 8, 1)
