@@ -961,6 +961,199 @@ static void push_optimizer_description(lua_State *L, const nn_model *model)
     lua_setfield(L, -2, "iterations");
 }
 
+/* model.learning_rate = value (field names the assignment for the messages): a number
+ * within compile's range, for a compiled model whose rate follows no schedule. */
+static void set_learning_rate(lua_State *L, nn_model *model, int value, const char *field)
+{
+    if (lua_type(L, value) != LUA_TNUMBER)
+        nn_lua_error(L, "%s must be a number, got %s (a schedule is given when compiling: "
+                        "optimizer=nn.optimizers.Adam{learning_rate=schedule})",
+                     field, nn_lua_typename(L, value));
+    double rate = lua_tonumber(L, value);
+    if (!(rate >= 0) || !isfinite(rate))
+        nn_lua_error(L, "%s must be a finite number >= 0, got %g", field, rate);
+    /* compile's range, so that model.optimizer stays a config compile takes back */
+    if (rate > NN_OPTIMIZER_SETTING_MAX)
+        nn_lua_error(L, "%s must be between 0 and %g, got %g", field, NN_OPTIMIZER_SETTING_MAX,
+                     rate);
+    if (!model->compiled)
+        nn_lua_error(L, "model \"%s\" is not compiled yet: compile{optimizer=...} sets its "
+                        "learning rate (nn.optimizers.Adam{learning_rate=%g})",
+                     model->name, rate);
+    if (nn_optimizer_refuses_rate(model->optimizer_config.kind, rate))
+        nn_lua_error(L, "%s must be above 0 for %s, which divides by it (at least %g in "
+                        "float32), got %g",
+                     field, nn_optimizer_name(model->optimizer_config.kind),
+                     NN_OPTIMIZER_SMALLEST_DIVISOR, rate);
+    if (model->optimizer_config.schedule.kind != NN_SCHEDULE_CONSTANT)
+        nn_lua_error(L, "model \"%s\": its learning rate follows the %s schedule and cannot be "
+                        "set (compile again with a number, or leave the schedule to set it)",
+                     model->name, nn_schedule_name(model->optimizer_config.schedule.kind));
+    model->optimizer_config.learning_rate = rate;
+    if (model->optimizer)
+        model->optimizer->config.learning_rate = rate;
+}
+
+/* The nn.optimizers constructor of an optimizer kind: 'adam' -> Adam. */
+static const char *optimizer_class(nn_optimizer_kind kind)
+{
+    static const char *const classes[][2] = {
+        {"sgd", "SGD"},         {"adam", "Adam"},       {"adamw", "AdamW"},
+        {"rmsprop", "RMSprop"}, {"adagrad", "Adagrad"}, {"nadam", "Nadam"},
+        {"adamax", "Adamax"},   {"adadelta", "Adadelta"}, {"lion", "Lion"},
+        {"ftrl", "Ftrl"}};
+    const char *name = nn_optimizer_name(kind);
+    for (size_t i = 0; i < sizeof classes / sizeof classes[0]; i++)
+        if (strcmp(classes[i][0], name) == 0)
+            return classes[i][1];
+    return name;
+}
+
+/* ---- model.optimizer: a live view of the compiled model's optimizer ----
+ * Reading a key gives the model's setting now (iterations counts on as it trains);
+ * model.optimizer.learning_rate = x sets the rate, as in Keras; other settings are fixed
+ * by compile, and get_config() gives a plain copy to change. The view's own table stays
+ * empty, so that every read and write reaches the model; pairs() walks the settings, and
+ * compile and nn.optimizers take the view back. */
+/* model.optimizer:get_config(): the settings as a plain table, a copy to change and give
+ * to compile (as Keras' optimizer.get_config()). */
+static int optimizer_view_get_config(lua_State *L)
+{
+    nn_model *model = nn_lua_check_model(L, lua_upvalueindex(1), "model.optimizer:get_config");
+    push_optimizer_description(L, model);
+    return 1;
+}
+
+static int optimizer_view_index(lua_State *L)
+{
+    nn_model *model = nn_lua_check_model(L, lua_upvalueindex(1), "model.optimizer");
+    if (lua_type(L, 2) == LUA_TSTRING && strcmp(lua_tostring(L, 2), "get_config") == 0) {
+        lua_pushvalue(L, lua_upvalueindex(1));
+        lua_pushcclosure(L, optimizer_view_get_config, 1);
+        return 1;
+    }
+    push_optimizer_description(L, model);
+    lua_pushvalue(L, 2);
+    lua_gettable(L, -2);
+    return 1;
+}
+
+static int optimizer_view_newindex(lua_State *L)
+{
+    nn_model *model = nn_lua_check_model(L, lua_upvalueindex(1), "model.optimizer");
+    const char *key = lua_tostring(L, 2);
+    if (lua_type(L, 2) == LUA_TSTRING && strcmp(key, "learning_rate") == 0) {
+        set_learning_rate(L, model, 3, "model.optimizer.learning_rate");
+        return 0;
+    }
+    push_optimizer_description(L, model);
+    bool setting = lua_type(L, 2) == LUA_TSTRING && lua_getfield(L, -1, key) != LUA_TNIL;
+    if (setting)
+        nn_lua_error(L, "model.optimizer.%s cannot be set: compile fixes it (only learning_rate "
+                        "changes in place); compile again with the optimizer it should be, "
+                        "nn.optimizers.%s{%s=...}, or with a changed copy from "
+                        "model.optimizer:get_config()",
+                     key, optimizer_class(model->optimizer_config.kind), key);
+    nn_lua_error(L, "model.optimizer has no setting %s (its settings: pairs(model.optimizer))",
+                 lua_type(L, 2) == LUA_TSTRING ? key : nn_lua_typename(L, 2));
+    return 0;
+}
+
+/* next(), for the pairs of a view: the description's own keys in turn. */
+static int description_next(lua_State *L)
+{
+    luaL_checktype(L, 1, LUA_TTABLE);
+    lua_settop(L, 2);
+    if (lua_next(L, 1))
+        return 2;
+    lua_pushnil(L);
+    return 1;
+}
+
+static int optimizer_view_pairs(lua_State *L)
+{
+    nn_model *model = nn_lua_check_model(L, lua_upvalueindex(1), "model.optimizer");
+    lua_pushcfunction(L, description_next);
+    push_optimizer_description(L, model);
+    lua_pushnil(L);
+    return 3;
+}
+
+/* Adam{learning_rate=0.001, weight_decay=0.0, beta_1=0.9, ..., iterations=12}: the
+ * settings in Keras' get_config order. */
+static int optimizer_view_tostring(lua_State *L)
+{
+    nn_model *model = nn_lua_check_model(L, lua_upvalueindex(1), "model.optimizer");
+    push_optimizer_description(L, model);
+    int description = lua_gettop(L);
+    const char *keys[16 + NN_OPTIMIZER_MOST_OWN_SETTINGS];
+    int count = 0;
+    static const char *const leading[] = {"learning_rate", "weight_decay", "clipnorm",
+                                          "clipvalue", "global_clipnorm"};
+    for (size_t i = 0; i < sizeof leading / sizeof leading[0]; i++)
+        keys[count++] = leading[i];
+    for (const char *const *own = nn_optimizer_own_settings(model->optimizer_config.kind);
+         *own && count < 13 + NN_OPTIMIZER_MOST_OWN_SETTINGS; own++)
+        keys[count++] = *own;
+    keys[count++] = "exclude_from_weight_decay";
+    keys[count++] = "iterations";
+    luaL_Buffer buffer;
+    luaL_buffinit(L, &buffer);
+    luaL_addstring(&buffer, optimizer_class(model->optimizer_config.kind));
+    luaL_addchar(&buffer, '{');
+    bool first = true;
+    for (int i = 0; i < count; i++) {
+        int type = lua_getfield(L, description, keys[i]);
+        if (type == LUA_TNIL) {
+            lua_pop(L, 1);
+            continue;
+        }
+        lua_pushfstring(L, "%s%s=", first ? "" : ", ", keys[i]);
+        if (type == LUA_TTABLE && !luaL_getmetafield(L, -2, "__tostring")) {
+            /* the exclusion list: {'bias', 'gamma'} */
+            lua_pushliteral(L, "{");
+            lua_Integer n = (lua_Integer)lua_rawlen(L, -3);
+            for (lua_Integer k = 1; k <= n; k++) {
+                lua_rawgeti(L, -3, k);
+                lua_pushfstring(L, "%s'%s'", k > 1 ? ", " : "", lua_tostring(L, -1));
+                lua_remove(L, -2);
+                lua_concat(L, 2);
+            }
+            lua_pushliteral(L, "}");
+            lua_concat(L, 2);
+        } else {
+            if (type == LUA_TTABLE)
+                lua_pop(L, 1); /* the __tostring luaL_getmetafield pushed */
+            luaL_tolstring(L, -2, NULL);
+        }
+        lua_concat(L, 2);
+        lua_remove(L, -2);
+        luaL_addvalue(&buffer);
+        first = false;
+    }
+    luaL_addchar(&buffer, '}');
+    luaL_pushresult(&buffer);
+    return 1;
+}
+
+static void push_optimizer_view(lua_State *L, int model_index)
+{
+    model_index = lua_absindex(L, model_index);
+    lua_newtable(L);
+    lua_createtable(L, 0, 4);
+    static const lua_CFunction functions[] = {optimizer_view_index, optimizer_view_newindex,
+                                              optimizer_view_pairs, optimizer_view_tostring};
+    static const char *const names[] = {"__index", "__newindex", "__pairs", "__tostring"};
+    for (int i = 0; i < 4; i++) {
+        lua_pushvalue(L, model_index);
+        lua_pushcclosure(L, functions[i], 1);
+        lua_setfield(L, -2, names[i]);
+    }
+    lua_pushliteral(L, "nn.optimizer");
+    lua_setfield(L, -2, "__name");
+    lua_setmetatable(L, -2);
+}
+
 static void parse_loss(lua_State *L, int index, nn_loss *loss, const char *function)
 {
     index = lua_absindex(L, index);
@@ -1724,7 +1917,7 @@ static int model_index(lua_State *L)
         }
     } else if (strcmp(key, "optimizer") == 0) {
         if (model->compiled)
-            push_optimizer_description(L, model);
+            push_optimizer_view(L, 1);
         else
             lua_pushnil(L);
     } else if (strcmp(key, "weights") == 0 || strcmp(key, "trainable_weights") == 0 ||
@@ -1811,35 +2004,7 @@ static int model_newindex(lua_State *L)
         return 0;
     }
     if (strcmp(key, "learning_rate") == 0) {
-        if (lua_type(L, 3) != LUA_TNUMBER)
-            nn_lua_error(L, "model.learning_rate must be a number, got %s (a schedule is given "
-                            "when compiling: optimizer=nn.optimizers.Adam{learning_rate="
-                            "schedule})",
-                         nn_lua_typename(L, 3));
-        double rate = lua_tonumber(L, 3);
-        if (!(rate >= 0) || !isfinite(rate))
-            nn_lua_error(L, "model.learning_rate must be a finite number >= 0, got %g", rate);
-        /* compile's range, so that model.optimizer stays a config compile takes back */
-        if (rate > NN_OPTIMIZER_SETTING_MAX)
-            nn_lua_error(L, "model.learning_rate must be between 0 and %g, got %g",
-                         NN_OPTIMIZER_SETTING_MAX, rate);
-        if (!model->compiled)
-            nn_lua_error(L, "model \"%s\" is not compiled yet: compile{optimizer=...} sets "
-                            "its learning rate (nn.optimizers.Adam{learning_rate=%g})",
-                         model->name, rate);
-        if (nn_optimizer_refuses_rate(model->optimizer_config.kind, rate))
-            nn_lua_error(L, "model.learning_rate must be above 0 for %s, which divides by it "
-                            "(at least %g in float32), got %g",
-                         nn_optimizer_name(model->optimizer_config.kind),
-                         NN_OPTIMIZER_SMALLEST_DIVISOR, rate);
-        if (model->optimizer_config.schedule.kind != NN_SCHEDULE_CONSTANT)
-            nn_lua_error(L, "model \"%s\": its learning rate follows the %s schedule and cannot "
-                            "be set (compile again with a number, or leave the schedule to "
-                            "set it)",
-                         model->name, nn_schedule_name(model->optimizer_config.schedule.kind));
-        model->optimizer_config.learning_rate = rate;
-        if (model->optimizer)
-            model->optimizer->config.learning_rate = rate;
+        set_learning_rate(L, model, 3, "model.learning_rate");
         return 0;
     }
     nn_lua_error(L, "model \"%s\": field '%s' cannot be set (settable: stop_training, "

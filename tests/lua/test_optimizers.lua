@@ -380,8 +380,10 @@ t.test('model.optimizer lists every setting of its optimizer, and compile takes 
   same_config(model.optimizer, {name = 'rmsprop', learning_rate = 0.001, weight_decay = 0,
                                 rho = 0.9, momentum = 0, epsilon = 1e-7, centered = false,
                                 iterations = 0}, 'rmsprop by name')
-  -- The table is a copy: changing it changes nothing in the model.
-  local config = model.optimizer
+  -- get_config() gives a plain copy: changing it changes nothing in the model.
+  local config = model.optimizer:get_config()
+  t.eq(getmetatable(config), nil, 'a plain table')
+  same_config(config, model.optimizer, 'get_config')
   config.learning_rate, config.iterations = 5, 7
   t.eq(model.optimizer.learning_rate, 0.001, 'the model keeps its rate')
   t.eq(model.optimizer.iterations, 0, 'the model keeps its count')
@@ -390,6 +392,47 @@ t.test('model.optimizer lists every setting of its optimizer, and compile takes 
   t.eq(model.optimizer.learning_rate, 0.0005, 'a rate set on the model')
   t.eq(classifier('cpu'):compile{optimizer = 'sgd', loss = 'mse'}.optimizer.clipnorm, nil,
        'a clip that is not set is not listed')
+end)
+
+t.test('model.optimizer is the model\'s optimizer: live, and its learning_rate settable as Keras\'',
+       function()
+  nn.random.seed(5)
+  local x, y = data(16)
+  local options = {epochs = 1, batch_size = 8, shuffle = false, verbose = 0}
+  local function trained(set_rate)
+    nn.random.seed(9)
+    local model = classifier('cpu')
+    model:compile{optimizer = nn.optimizers.SGD{learning_rate = 0.1},
+                  loss = 'sparse_categorical_crossentropy'}
+    set_rate(model)
+    model:fit(x, y, options)
+    return model
+  end
+  local view = trained(function(model) model.optimizer.learning_rate = 0.02 end)
+  local direct = trained(function(model) model.learning_rate = 0.02 end)
+  local unchanged = trained(function() end)
+  t.truthy(same_weights(view, direct), 'model.optimizer.learning_rate = 0.02 trains at 0.02')
+  t.truthy(not same_weights(view, unchanged), 'and not at 0.1')
+  t.eq(view.optimizer.learning_rate, 0.02)
+  t.eq(view.learning_rate, 0.02)
+  -- A view taken before training reads the count as it is now.
+  local optimizer = unchanged.optimizer
+  t.eq(optimizer.iterations, 2, 'two batches taken')
+  unchanged:fit(x, y, options)
+  t.eq(optimizer.iterations, 4, 'the same view, after two more')
+  t.eq(tostring(optimizer), 'SGD{learning_rate=0.1, weight_decay=0.0, momentum=0.0, ' ..
+                            'nesterov=false, iterations=4}')
+  t.raises(function() optimizer.momentum = 0.9 end,
+           'model.optimizer.momentum cannot be set: compile fixes it (only learning_rate changes ' ..
+           'in place); compile again with the optimizer it should be, nn.optimizers.SGD{momentum=...}')
+  t.raises(function() optimizer.iterations = 0 end, 'model.optimizer.iterations cannot be set')
+  t.raises(function() optimizer.speed = 1 end,
+           'model.optimizer has no setting speed (its settings: pairs(model.optimizer))')
+  t.raises(function() optimizer.learning_rate = -1 end,
+           'model.optimizer.learning_rate must be a finite number >= 0, got -1')
+  t.raises(function() optimizer.learning_rate = '0.1' end,
+           'model.optimizer.learning_rate must be a number, got string')
+  t.eq(optimizer.learning_rate, 0.1, 'a refused rate changes nothing')
 end)
 
 t.test('model.optimizer describes a schedule as nn.optimizers.schedules makes it', function()
@@ -473,7 +516,7 @@ t.test('a model compiled from model.optimizer trains the same, from step 0', fun
   with:compile{optimizer = nn.optimizers.AdamW{weight_decay = 0.5,
                                                exclude_from_weight_decay = {'bias'}},
                loss = 'sparse_categorical_crossentropy'}
-  local config = with.optimizer
+  local config = with.optimizer:get_config()
   config.exclude_from_weight_decay = nil
   local without = classifier('cpu')
   without:set_weights(start)
@@ -487,7 +530,7 @@ t.test('compile refuses what model.optimizer would not list', function()
   local model = classifier('cpu')
   model:compile{optimizer = nn.optimizers.Lion{}, loss = 'mse'}
   local function compile_with(key, value)
-    local config = model.optimizer
+    local config = model.optimizer:get_config()
     config[key] = value
     return function() classifier('cpu'):compile{optimizer = config, loss = 'mse'} end
   end
@@ -502,7 +545,7 @@ t.test('compile refuses what model.optimizer would not list', function()
   t.raises(function() nn.optimizers.Adam{iterations = -2} end,
            'nn.optimizers.Adam: iterations must be an integer >= 0')
   -- Any count is taken, and ignored.
-  local config = model.optimizer
+  local config = model.optimizer:get_config()
   config.iterations = 1000000
   t.eq(classifier('cpu'):compile{optimizer = config, loss = 'mse'}.optimizer.iterations, 0,
        'a new optimizer starts from 0')
