@@ -255,7 +255,8 @@ doc('nn.Tensor', {class = 'nn.Tensor', call = 'nn.Tensor',
          'Operators: + - * / ^ and unary minus ' ..
          'with numbers or tensors (broadcasting as NumPy); a == b compares whole tensors; ' ..
          '#t is the number of rows; t[i] is row i (1-based, negative from the end); ' ..
-         't[i] = v sets an element of a 1-D tensor.',
+         't[i] = v sets an element of a 1-D tensor, or row i of a larger one (v a number for ' ..
+         "every element, or a tensor or table of the row's shape).',
   fields = {{'shape', 'its sizes, an nn.Shape: (2, 3)'},
             {'dtype', "its element type: 'float32', 'int32', 'int64' or 'uint8'"},
             {'device', "where it lives: 'cpu' or 'gpu:N'"},
@@ -434,10 +435,11 @@ doc('nn.Sequential', {class = 'nn.Sequential', call = 'nn.Sequential{layer, laye
             {'output_shape', 'the shape it gives: (None, 10)'},
             {'loss', 'the loss compile was given, by name'},
             {'metrics_names', "the names its logs use: {'loss', 'accuracy'}"},
-            {'optimizer', "the optimizer's config, as Keras' get_config(): every setting " ..
-                          '(learning_rate a number or the schedule), plus iterations, the ' ..
-                          'updates taken; compile{optimizer = other.optimizer} builds the ' ..
-                          'same optimizer afresh'},
+            {'optimizer', "the optimizer, live as Keras' model.optimizer: every setting " ..
+                          '(learning_rate a number or the schedule) and iterations, the ' ..
+                          'updates taken so far; model.optimizer.learning_rate = r sets the ' ..
+                          "rate; :get_config() gives a plain copy, as Keras' get_config(); " ..
+                          'compile{optimizer = other.optimizer} builds the same optimizer afresh'},
             {'learning_rate', 'the learning rate of the next update; model.learning_rate = r ' ..
                               'sets it (as a callback might between epochs)'},
             {'history', 'the History of the last fit'},

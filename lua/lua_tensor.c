@@ -1281,14 +1281,58 @@ static int tensor_index(lua_State *L)
     return 1;
 }
 
+/* x[i] = v: an element of a vector; for more axes, row i, from a number (every element)
+ * or a tensor or table of the row's shape, as NumPy's x[i] = v. */
 static int tensor_newindex(lua_State *L)
 {
-    nn_tensor *tensor = nn_lua_check_tensor(L, 1, "tensor[i] = v");
-    if (lua_type(L, 2) != LUA_TNUMBER || tensor->shape.ndim != 1 || lua_type(L, 3) != LUA_TNUMBER)
-        nn_lua_error(L, "tensor[i] = v: only elements of a 1-D tensor can be assigned, with a "
-                        "number; use :fill or arithmetic for the rest");
-    int64_t row = row_index(L, luaL_checkinteger(L, 2), tensor->shape.dims[0], "tensor[i] = v");
-    set_element(L, tensor, (size_t)row, 3);
+    const char *function = "tensor[i] = v";
+    nn_tensor *tensor = nn_lua_check_tensor(L, 1, function);
+    if (lua_type(L, 2) == LUA_TSTRING)
+        nn_lua_error(L, "tensor field '%s' cannot be set; a tensor changes through its elements "
+                        "(x[i] = v, x:fill(v)), and reshape, astype and arithmetic make new ones",
+                     lua_tostring(L, 2));
+    if (!lua_isinteger(L, 2))
+        nn_lua_error(L, "%s: i must be a whole number (1-based, negative from the end), got %s",
+                     function, lua_type(L, 2) == LUA_TNUMBER ? lua_tostring(L, 2)
+                                                             : nn_lua_typename(L, 2));
+    if (tensor->shape.ndim == 0)
+        nn_lua_error(L, "%s: a scalar tensor has no rows; use :fill(v)", function);
+    int64_t row = row_index(L, lua_tointeger(L, 2), tensor->shape.dims[0], function);
+    if (tensor->shape.ndim == 1) {
+        if (lua_type(L, 3) != LUA_TNUMBER)
+            nn_lua_error(L, "%s: an element of a vector takes a number, got %s", function,
+                         nn_lua_typename(L, 3));
+        set_element(L, tensor, (size_t)row, 3);
+        return 0;
+    }
+    if (!nn_tensor_on_host(tensor)) {
+        char device[32];
+        nn_lua_error(L, "%s: rows are set on the CPU; this tensor is on %s (x:to('cpu'))",
+                     function, nn_device_format(nn_tensor_device(tensor), device, sizeof device));
+    }
+    nn_tensor *view;
+    nn_lua_check(L, nn_tensor_slice(&view, tensor, row, 1), function);
+    nn_tensor **anchor = nn_lua_new_tensor_slot(L); /* frees the view on an error */
+    *anchor = view;
+    nn_shape row_shape = {.ndim = tensor->shape.ndim - 1};
+    memcpy(row_shape.dims, &tensor->shape.dims[1], (size_t)row_shape.ndim * sizeof row_shape.dims[0]);
+    if (lua_type(L, 3) == LUA_TNUMBER) {
+        nn_tensor_fill(view, lua_tonumber(L, 3));
+        return 0;
+    }
+    nn_tensor *value = nn_lua_to_tensor(L, 3, function, "the row");
+    if (!nn_shape_equal(&value->shape, &row_shape)) {
+        char want[96], got[96];
+        nn_lua_error(L, "%s: row %lld has shape %s, the value has shape %s", function,
+                     (long long)lua_tointeger(L, 2), nn_shape_format(&row_shape, want, sizeof want),
+                     nn_shape_format(&value->shape, got, sizeof got));
+    }
+    if (value->dtype != tensor->dtype) {
+        nn_tensor **converted = nn_lua_new_tensor_slot(L);
+        nn_lua_check(L, nn_tensor_astype(converted, value, tensor->dtype), function);
+        value = *converted;
+    }
+    nn_lua_check(L, nn_tensor_copy_into(view, value), function);
     return 0;
 }
 

@@ -70,6 +70,32 @@ t.test('linspace, eye and the _like functions refuse bad arguments by name', fun
            'nn.ones_like: unexpected argument 3 (1); the call is nn.ones_like(x [, dtype])')
 end)
 
+t.test('x[i] = v sets an element of a vector or a whole row, as NumPy', function()
+  local x = nn.zeros(3, 2)
+  x[2] = 5
+  x[-1] = {1, 2}
+  t.eq(values(x), '0.0 0.0 5.0 5.0 1.0 2.0')
+  local cube = nn.zeros(2, 2, 2, 'int32')
+  cube[1] = nn.ones(2, 2) -- float32 into int32: converted
+  t.eq(values(cube), '1 1 1 1 0 0 0 0')
+  local rows = nn.zeros(4, 3)
+  local view = rows:slice(2, 3)
+  view[1] = 7 -- a view writes through to the tensor it views
+  t.eq(values(rows[2]), '7.0 7.0 7.0')
+  local v = nn.zeros(3)
+  v[-1] = 4
+  t.eq(values(v), '0.0 0.0 4.0')
+  t.raises(function() x[1] = {1, 2, 3} end, 'tensor[i] = v: row 1 has shape (2,), the value has shape (3,)')
+  t.raises(function() x[1] = {{1, 2}} end, 'row 1 has shape (2,), the value has shape (1, 2)')
+  t.raises(function() x[4] = 1 end, 'tensor[i] = v: position 4 is out of range')
+  t.raises(function() x[1.5] = 1 end, 'tensor[i] = v: i must be a whole number (1-based, negative from the end), got 1.5')
+  t.raises(function() x[1] = 'a' end, 'tensor[i] = v: expected a tensor or a table of numbers for the row, got string')
+  t.raises(function() v[1] = {1} end, 'tensor[i] = v: an element of a vector takes a number, got table')
+  t.raises(function() nn.tensor(3)[1] = 2 end, 'tensor[i] = v: a scalar tensor has no rows; use :fill(v)')
+  t.raises(function() x.shape = {2, 3} end, "tensor field 'shape' cannot be set")
+  t.eq(values(x), '0.0 0.0 5.0 5.0 1.0 2.0', 'the refused assignments changed nothing')
+end)
+
 t.test('reshape with -1 shares data', function()
   local a = nn.arange(64)
   local b = a:reshape(1, 8, 8, 1)
