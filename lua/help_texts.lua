@@ -256,7 +256,7 @@ doc('nn.Tensor', {class = 'nn.Tensor', call = 'nn.Tensor',
          'with numbers or tensors (broadcasting as NumPy); a == b compares whole tensors; ' ..
          '#t is the number of rows; t[i] is row i (1-based, negative from the end); ' ..
          't[i] = v sets an element of a 1-D tensor, or row i of a larger one (v a number for ' ..
-         "every element, or a tensor or table of the row's shape).',
+         "every element, or a tensor or table of the row's shape).",
   fields = {{'shape', 'its sizes, an nn.Shape: (2, 3)'},
             {'dtype', "its element type: 'float32', 'int32', 'int64' or 'uint8'"},
             {'device', "where it lives: 'cpu' or 'gpu:N'"},
