@@ -2,9 +2,36 @@
 -- initializers, regularizers and constraints, and History helpers.
 local nn = ...
 
+-- The text of an object made by a constructor: nn.optimizers.Adam{learning_rate=0.01},
+-- the settings given, by name (the class's own name left out: the constructor says it).
+local function object_text(function_name, object)
+  local keys = {}
+  for key in pairs(object) do
+    if key ~= 'name' then keys[#keys + 1] = tostring(key) end
+  end
+  table.sort(keys)
+  local settings = {}
+  for i, key in ipairs(keys) do
+    local value = object[key]
+    if value == nil then value = object[math.tointeger(tonumber(key))] end
+    if type(value) == 'string' then
+      value = string.format('%q', value)
+    elseif type(value) == 'table' and getmetatable(value) == nil then
+      local items = {}
+      for k, item in ipairs(value) do
+        items[k] = type(item) == 'string' and string.format('%q', item) or tostring(item)
+      end
+      value = '{' .. table.concat(items, ', ') .. '}'
+    end
+    settings[i] = key .. '=' .. tostring(value)
+  end
+  return function_name .. '{' .. table.concat(settings, ', ') .. '}'
+end
+
 -- An optimizer or loss constructor: a table of the given options and the name, checked
 -- as compile would check it (`check`), so a bad setting is an error where it is written.
 local function options(name, defaults, check)
+  local meta = {__tostring = function(self) return object_text(name, self) end}
   return function(t)
     t = t or {}
     if type(t) ~= 'table' then
@@ -14,7 +41,7 @@ local function options(name, defaults, check)
     for k, v in pairs(t) do object[k] = v end
     local ok, message = pcall(check, object, name)
     if not ok then error(message, 2) end
-    return object
+    return setmetatable(object, meta)
   end
 end
 
@@ -201,6 +228,7 @@ end
 -- (Constant{0.5}, RandomNormal{0, 0.1}, MaxNorm(3)), or by name; any other entry is an
 -- error, not a silent default. A lone number is the first argument.
 local function keras_object(what, name, arguments, kind)
+  local meta = {__tostring = function(self) return object_text(what, self) end}
   local valid = {}
   for _, argument in ipairs(arguments) do valid[argument] = true end
   local listed = #arguments > 0 and table.concat(arguments, ', ') or 'none'
@@ -249,7 +277,7 @@ local function keras_object(what, name, arguments, kind)
         error(message, 2)
       end
     end
-    return object
+    return setmetatable(object, meta)
   end
 end
 
@@ -271,6 +299,9 @@ end
 
 -- Regularizers take Keras' arguments as the initializers do: nn.regularizers.l2(0.01),
 -- L2{0.01} or L2{l2=0.01}, l1_l2{l1=..., l2=...} or L1L2{0.01, 0.02}.
+local regularizer_meta = {__tostring = function(self)
+  return object_text('nn.regularizers.L1L2', self)
+end}
 local function regularizer(what, arguments, default)
   local parse = keras_object(what, nil, arguments)
   return function(t)
@@ -286,7 +317,7 @@ local function regularizer(what, arguments, default)
       end
       penalty[which] = value
     end
-    return penalty
+    return setmetatable(penalty, regularizer_meta)
   end
 end
 -- Keras 3's L1L2 class leaves a factor out as 0 (only the string 'l1_l2' means 0.01 and

@@ -435,6 +435,23 @@ t.test('model.optimizer is the model\'s optimizer: live, and its learning_rate s
   t.eq(optimizer.learning_rate, 0.1, 'a refused rate changes nothing')
 end)
 
+t.test('objects from nn.optimizers, nn.losses, initializers, regularizers print their settings',
+       function()
+  t.eq(tostring(nn.optimizers.Adam{learning_rate = 0.01, amsgrad = true}),
+       'nn.optimizers.Adam{amsgrad=true, learning_rate=0.01}')
+  t.eq(tostring(nn.optimizers.SGD()), 'nn.optimizers.SGD{}')
+  t.eq(tostring(nn.optimizers.AdamW{exclude_from_weight_decay = {'bias', 'gamma'}}),
+       'nn.optimizers.AdamW{exclude_from_weight_decay={"bias", "gamma"}}')
+  t.eq(tostring(nn.optimizers.SGD{learning_rate = nn.optimizers.schedules.ExponentialDecay{0.1, 10, 0.5}}),
+       'nn.optimizers.SGD{learning_rate=ExponentialDecay{initial_learning_rate=0.1, ' ..
+       'decay_steps=10, decay_rate=0.5}}')
+  t.eq(tostring(nn.losses.SparseCategoricalCrossentropy{from_logits = true}),
+       'nn.losses.SparseCategoricalCrossentropy{from_logits=true}')
+  t.eq(tostring(nn.initializers.Constant{0.5}), 'nn.initializers.Constant{value=0.5}')
+  t.eq(tostring(nn.regularizers.l2(0.02)), 'nn.regularizers.L1L2{l1=0, l2=0.02}')
+  t.eq(tostring(nn.constraints.MaxNorm(3)), 'nn.constraints.MaxNorm{max_value=3}')
+end)
+
 t.test('model.optimizer describes a schedule as nn.optimizers.schedules makes it', function()
   local S = nn.optimizers.schedules
   local schedules = {
