@@ -64,6 +64,8 @@ end
 -- Unknown names are errors that list the valid ones.
 local function parse_options(class, given, spec)
   if given == nil then given = {} end
+  -- A lone first argument needs no table, as in Keras: CSVLogger('log.csv').
+  if type(given) ~= 'table' and (spec.positional or 0) >= 1 then given = {given} end
   if type(given) ~= 'table' then
     error(string.format('nn.callbacks.%s: expected a table of options, got %s', class,
                         type(given)), 3)

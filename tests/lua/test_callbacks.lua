@@ -289,6 +289,12 @@ t.test('CSVLogger: sorted columns after epoch, one row per epoch, append', funct
   t.eq(lines(t.read_file(file))[1], 'epoch;accuracy;loss', 'separator, and overwritten')
   t.raises(function() fit(model, x, y, 1, {C.CSVLogger{path('no/dir/log.csv')}}) end,
            'CSVLogger: cannot open')
+  -- A lone first argument needs no table, as Keras' CSVLogger('log.csv').
+  fit(model, x, y, 1, {C.CSVLogger(file)})
+  t.eq(#lines(t.read_file(file)), 2, 'CSVLogger(file): header and one row')
+  t.raises(function() C.CSVLogger(3) end, 'nn.callbacks.CSVLogger: filename must be string, got integer')
+  t.raises(function() C.EarlyStopping('loss') end,
+           'nn.callbacks.EarlyStopping: expected a table of options, got string')
 end)
 
 -- ---- LearningRateScheduler ----
