@@ -317,6 +317,11 @@ function pages.help(...)
   end
   local entry = entry_of(value)
   if entry then return write(render(entry, value)) end
+  -- A value that is a field of a class (model.optimizer) names the field in its __name.
+  local mt = getmetatable(value)
+  local name = type(mt) == 'table' and rawget(mt, '__name')
+  local receiver = type(name) == 'string' and name:match('^(%a+)%.[%w_]+$')
+  if receiver and RECEIVERS[receiver] then return pages.help(name) end
   if type(value) == 'table' and getmetatable(value) == nil then
     return write('a table; help(x) knows nn\'s functions, modules, layers, models and tensors')
   end

@@ -1149,7 +1149,7 @@ static void push_optimizer_view(lua_State *L, int model_index)
         lua_pushcclosure(L, functions[i], 1);
         lua_setfield(L, -2, names[i]);
     }
-    lua_pushliteral(L, "nn.optimizer");
+    lua_pushliteral(L, "model.optimizer"); /* help(model.optimizer) finds the field's page */
     lua_setfield(L, -2, "__name");
     lua_setmetatable(L, -2);
 }

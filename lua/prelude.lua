@@ -31,7 +31,8 @@ end
 -- An optimizer or loss constructor: a table of the given options and the name, checked
 -- as compile would check it (`check`), so a bad setting is an error where it is written.
 local function options(name, defaults, check)
-  local meta = {__tostring = function(self) return object_text(name, self) end}
+  -- __name: help(object) finds the constructor's page
+  local meta = {__tostring = function(self) return object_text(name, self) end, __name = name}
   return function(t)
     t = t or {}
     if type(t) ~= 'table' then
@@ -228,7 +229,7 @@ end
 -- (Constant{0.5}, RandomNormal{0, 0.1}, MaxNorm(3)), or by name; any other entry is an
 -- error, not a silent default. A lone number is the first argument.
 local function keras_object(what, name, arguments, kind)
-  local meta = {__tostring = function(self) return object_text(what, self) end}
+  local meta = {__tostring = function(self) return object_text(what, self) end, __name = what}
   local valid = {}
   for _, argument in ipairs(arguments) do valid[argument] = true end
   local listed = #arguments > 0 and table.concat(arguments, ', ') or 'none'

@@ -111,6 +111,15 @@ t.test('help finds the fields of models, layers, tensors and histories, and each
   t.truthy(help_text('model.optimizer'):find("get_config", 1, true), 'the field is described')
   t.truthy(help_text('model.optimizer'):find('A%s+field%s+of%s+nn%.Sequential'), 'and its class named')
   t.eq(help_text('model:learning_rate'), help_text('model.learning_rate'), 'either separator')
+  -- The values themselves find the same pages.
+  local model = nn.Sequential{nn.layers.Dense{2, input_shape = {3}}}
+  model:compile{optimizer = 'adam', loss = 'mse'}
+  t.eq(help_text(model.optimizer), help_text('model.optimizer'), 'help(model.optimizer)')
+  t.eq(help_text(nn.optimizers.Adam{learning_rate = 0.1}), help_text(nn.optimizers.Adam),
+       'an optimizer object finds its constructor')
+  t.eq(help_text(nn.losses.Huber{}), help_text(nn.losses.Huber), 'a loss object')
+  t.eq(help_text(nn.initializers.Constant{0.5}), help_text(nn.initializers.Constant),
+       'an initializer object')
   t.truthy(help_text('nn.Sequential'):find('\n    optimizer%s+the optimizer'), 'the class page lists it')
   t.truthy(help_text('t.T'):find('transpose', 1, true), "help 't.T'")
   t.truthy(help_text('history.epoch'):find('counted from 0', 1, true), "help 'history.epoch'")
