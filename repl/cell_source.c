@@ -161,12 +161,14 @@ size_t nnsh_cell_expression_starts(const char *source, size_t length, size_t *st
             brackets++;
         else if (closes_bracket(&lexer, &token) && brackets > 0)
             brackets--;
+        /* After a top-level ';' a new statement starts, on the same line or not. */
+        bool after_semicolon = depth == 0 && brackets == 0 && nnsh_token_is(&lexer, &token, ";");
         previous_end_line = lexer.line;
         token = nnsh_lexer_next(&lexer);
         if (token.kind == NNSH_TOKEN_END)
             break;
-        if (ring_size && token.line > previous_end_line && depth == 0 && brackets == 0 &&
-            starts_fresh_expression(&lexer, &token))
+        bool new_line = token.line > previous_end_line && starts_fresh_expression(&lexer, &token);
+        if (ring_size && depth == 0 && brackets == 0 && (after_semicolon || new_line))
             starts[1 + seen++ % ring_size] = token.start;
     }
     /* Order the ring from the newest candidate to the oldest. */

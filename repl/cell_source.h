@@ -21,8 +21,9 @@
 void nnsh_cell_rewrite_locals(const char *source, size_t length, nn_text *out);
 
 /* Fills starts[] with the offsets where a trailing expression may begin: the first
- * token, then every later top-level statement that begins a line and whose first token
- * cannot continue the line before (so "(x)" or "-y" never count), from the last line up.
+ * token, then every later top-level statement that follows a ';' or begins a line with a
+ * token that cannot continue the line before (so "(x)" or "-y" on a line of their own
+ * never count), from the last up.
  * Returns how many were found (at most capacity). */
 size_t nnsh_cell_expression_starts(const char *source, size_t length, size_t *starts,
                                    size_t capacity);

@@ -159,6 +159,39 @@ static int call_and_print(lua_State *L)
     return 0;
 }
 
+/* For -e code that does not compile as it is: the code with `return` before one of its
+ * last statements, newest first, wrapped to print the values. On success, replaces the
+ * error on top of the stack with the function (and the chunk under it) and returns
+ * true; otherwise leaves the error. */
+static bool print_trailing_expression(lua_State *L, const char *code)
+{
+    enum { TRIES = 64 };
+    size_t length = strlen(code), starts[TRIES];
+    size_t count = nnsh_cell_expression_starts(code, length, starts, TRIES);
+    for (size_t i = 1; i < count; i++) { /* 0, the whole code, was tried already */
+        luaL_Buffer buffer;
+        luaL_buffinit(L, &buffer);
+        luaL_addlstring(&buffer, code, starts[i]);
+        luaL_addstring(&buffer, "return ");
+        luaL_addlstring(&buffer, code + starts[i], length - starts[i]);
+        luaL_addchar(&buffer, '\n');
+        luaL_pushresult(&buffer);
+        size_t attempt_length;
+        const char *attempt = lua_tolstring(L, -1, &attempt_length);
+        int status = luaL_loadbuffer(L, attempt, attempt_length, "=(command line)");
+        lua_remove(L, -2); /* the text */
+        if (status == LUA_OK) {
+            lua_remove(L, -2); /* the first error */
+            lua_pushboolean(L, nnsh_cell_ends_with_call(code, length));
+            lua_pushcclosure(L, call_and_print, 1);
+            lua_insert(L, -2);
+            return true;
+        }
+        lua_pop(L, 1);
+    }
+    return false;
+}
+
 /* -e CODE: an expression's values are printed, as the shell shows a cell's (nnsh -e
  * 'nn.zeros(2, 3).shape' prints (2, 3)); a trailing ';' keeps them quiet; anything else
  * runs as a chunk. An expression is code that compiles after `return`, with no wrapper
@@ -179,6 +212,10 @@ static int run_string(lua_State *L, const char *code)
         lua_pop(L, 1);
     }
     if (luaL_loadbuffer(L, code, length, "=(command line)") != LUA_OK) {
+        /* Statements, then an expression ('x = f(); x'): the last one's values are
+         * printed, as in a cell; code that compiles as it is stays quiet, as before. */
+        if (!nnsh_cell_ends_with_semicolon(code, length) && print_trailing_expression(L, code))
+            return nnsh_run_chunk(L, 1);
         fprintf(stderr, "nnsh: %s\n", lua_tostring(L, -1));
         lua_pop(L, 1);
         return LUA_ERRSYNTAX;

@@ -82,6 +82,20 @@ Test(cell_source, expression_starts_skip_lines_that_continue_the_one_before)
     cr_assert_eq(starts[1], strlen("f(1,\n  2)\n"));
 }
 
+Test(cell_source, a_statement_after_a_top_level_semicolon_is_a_candidate)
+{
+    size_t starts[8];
+    const char *source = "x = nn.zeros(3); x[2] = 5; x";
+    cr_assert_eq(starts_of(source, starts), 3);
+    cr_assert_eq(starts[1], strlen("x = nn.zeros(3); x[2] = 5; "), "the last statement first");
+    cr_assert_eq(starts[2], strlen("x = nn.zeros(3); "));
+    /* A ';' inside a table or a block ends no statement of the cell. */
+    cr_assert_eq(starts_of("t = {1; 2}", starts), 1);
+    cr_assert_eq(starts_of("do a = 1; b = 2 end", starts), 1);
+    cr_assert_eq(starts_of("do a = 1; b = 2 end; b", starts), 2);
+    cr_assert_eq(starts[1], strlen("do a = 1; b = 2 end; "));
+}
+
 Test(cell_source, only_the_newest_candidates_are_kept)
 {
     size_t starts[3];

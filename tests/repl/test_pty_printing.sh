@@ -21,5 +21,11 @@ pty_line 'model.output_shape'
 pty_wait_for 'Out[6]: (None, 2)'
 pty_line '{name = "run", sizes = {1, 2, 3}, [10] = true}'
 pty_wait_for 'Out[7]: {[10] = true, name = "run", sizes = {1, 2, 3}}'
+# Statements, then an expression after ';' on the same line: its value is shown, as IPython.
+pty_line 'x = nn.zeros(2, 2); x[2] = 5; x:sum()'
+pty_wait_for 'Out[8]: 10.0'
+# model.optimizer shows its settings; setting its learning rate shows in it.
+pty_line "model:compile{optimizer = 'sgd', loss = 'mse'}; model.optimizer.learning_rate = 0.5; model.optimizer"
+pty_wait_for 'Out[9]: SGD{learning_rate=0.5, weight_decay=0.0, momentum=0.0, nesterov=false, iterations=0}'
 pty_finish
 echo "PASS printing of tensors, models, layers, shapes and tables"

@@ -98,6 +98,12 @@ status=0
 [ -z "$("$nnsh" -e '(function() end)()')" ] || fail "-e with a call returning nothing printed"
 [ "$("$nnsh" -e 'nn.ones(2):sum()')" = 2.0 ] || fail "-e with a call did not print its value"
 [ -z "$("$nnsh" -e 'nn.ones(2):sum();')" ] || fail "-e with a trailing ; printed a value"
+# Statements then an expression, as a cell: the last expression's values are printed.
+[ "$("$nnsh" -e 'x = nn.zeros(2); x[2] = 5; x:sum(), #x')" = "$(printf '5.0\t2')" ] ||
+  fail "-e with statements, then an expression after ';'"
+[ "$("$nnsh" -e 'x = 2
+x * 3')" = 6 ] || fail "-e with statements, then an expression on its own line"
+[ -z "$("$nnsh" -e 'x = 2; y = x')" ] || fail "-e with statements only printed something"
 # code that would close a wrapper around it is no expression
 status=0
 "$nnsh" -e '1)  print(2' > out 2>err || status=$?
