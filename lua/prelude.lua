@@ -353,7 +353,8 @@ function History:__tostring()
     for i, v in ipairs(self.history[key]) do values[i] = string.format('%.4f', v) end
     parts[#parts + 1] = key .. ': {' .. table.concat(values, ', ') .. '}'
   end
-  return 'History(' .. #self.epoch .. (#self.epoch == 1 and ' epoch; ' or ' epochs; ') ..
-         table.concat(parts, '; ') .. ')'
+  local count = #self.epoch .. (#self.epoch == 1 and ' epoch' or ' epochs')
+  if #parts == 0 then return 'History(' .. count .. ')' end
+  return 'History(' .. count .. '; ' .. table.concat(parts, '; ') .. ')'
 end
 

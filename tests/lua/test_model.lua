@@ -121,6 +121,12 @@ t.test('fit returns a History with per-epoch loss and metrics', function()
   t.truthy(lines[2]:match('^10/10 %- %d+s %- loss: %d%.%d%d%d%d %- accuracy: %d%.%d%d%d%d %- val_loss: %d%.%d%d%d%d %- val_accuracy: %d%.%d%d%d%d %- %d+[mu]?s/epoch %- %d+[mu]?s/step$'),
            lines[2])
   t.truthy(not out:find('\r', 1, true), 'no carriage returns in captured output')
+  -- Printed: the epochs, then each key's values to 4 places.
+  local printed = tostring(history)
+  t.truthy(printed:match('^History%(3 epochs; loss: {%d%.%d%d%d%d, %d%.%d%d%d%d, %d%.%d%d%d%d}; ' ..
+                         'accuracy: {.-}; val_loss: {.-}; val_accuracy: {.-}%)$'), printed)
+  local none = model:fit(x, y, {epochs = 0, verbose = 0})
+  t.eq(tostring(none), 'History(0 epochs)', 'no epochs, no keys')
 end)
 
 t.test('evaluate returns loss and metrics; predict returns probabilities', function()
