@@ -1,6 +1,7 @@
 /* nn.layers: one constructor per engine layer class, built from its argument specs,
  * and the nn.Layer userdata (fields, weights, config, calling a layer on a tensor). */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "layers/layers.h"
@@ -435,6 +436,55 @@ static int layer_build(lua_State *L)
     return 1;
 }
 
+/* A shape error from calling a layer on a tensor. The engine builds on the shape with
+ * the batch axis unknown, so its message shows "(None, 28, 1)" for a tensor of shape
+ * (28, 28, 1): this shows the tensor's own shape there, as Keras does for a call, and
+ * when the tensor has one axis fewer than the layer takes (one sample without its batch
+ * axis, most likely, where the engine suggests nothing else) says how to add the axis. */
+static int raise_call_shape_error(lua_State *L, const nn_tensor *input, const char *function)
+{
+    const char *message = nn_error_message();
+    nn_shape batched = input->shape;
+    batched.dims[0] = -1;
+    char batched_text[128], given[128], received[160];
+    nn_shape_format(&batched, batched_text, sizeof batched_text);
+    nn_shape_format(&input->shape, given, sizeof given);
+    snprintf(received, sizeof received, "Full shape received: %s", batched_text);
+    luaL_Buffer buffer;
+    luaL_buffinit(L, &buffer);
+    const char *at = strstr(message, received);
+    if (at) {
+        luaL_addlstring(&buffer, message, (size_t)(at - message));
+        luaL_addstring(&buffer, "Full shape received: ");
+        luaL_addstring(&buffer, given);
+        luaL_addstring(&buffer, at + strlen(received));
+    } else {
+        luaL_addstring(&buffer, message);
+    }
+    const char *expected = strstr(message, "expected ndim=");
+    const char *at_least = strstr(message, "expected min_ndim=");
+    const char *found = strstr(message, "found ndim=");
+    int wanted = expected    ? atoi(expected + strlen("expected ndim="))
+                 : at_least ? atoi(at_least + strlen("expected min_ndim="))
+                            : 0;
+    int got = found ? atoi(found + strlen("found ndim=")) : 0;
+    /* Only where the engine has no advice of its own: after a recurrent layer's, the
+     * axis missing is more likely the features' than the batch's. */
+    bool advised = !at || at[strlen(received)] != '\0';
+    if (!advised && wanted > 0 && got == input->shape.ndim && wanted == got + 1) {
+        luaL_addstring(&buffer, ". Its first axis is the batch: one sample needs a batch axis "
+                                "of 1, x:reshape(1");
+        for (int i = 0; i < input->shape.ndim; i++) {
+            char size[32];
+            snprintf(size, sizeof size, ", %lld", (long long)input->shape.dims[i]);
+            luaL_addstring(&buffer, size);
+        }
+        luaL_addstring(&buffer, ")");
+    }
+    luaL_pushresult(&buffer);
+    return nn_lua_error(L, "%s: %s", function, lua_tostring(L, -1));
+}
+
 /* layer(x [, {training=bool}]) */
 static int layer_call(lua_State *L)
 {
@@ -460,7 +510,10 @@ static int layer_call(lua_State *L)
         input = *converted;
     }
     nn_tensor **slot = nn_lua_new_tensor_slot(L);
-    nn_lua_check(L, nn_layer_call(layer, input, training, slot), function);
+    nn_status status = nn_layer_call(layer, input, training, slot);
+    if (status == NN_ERR_SHAPE)
+        raise_call_shape_error(L, input, function);
+    nn_lua_check(L, status, function);
     return 1;
 }
 

@@ -110,7 +110,7 @@ t.test('1-D global pooling: the mean or maximum of each channel, trained as 2-D'
       expect_trains_as_image(sequence, image, data, y, device)
     end
   end
-  t.raises(function() L.GlobalMaxPooling1D()(nn.zeros(2, 3)) end, 'expected ndim=3', '(None, 3)')
+  t.raises(function() L.GlobalMaxPooling1D()(nn.zeros(2, 3)) end, 'expected ndim=3', 'Full shape received: (2, 3)')
 end)
 
 t.test('ZeroPadding1D, Cropping1D, UpSampling1D: values, and training as their 2-D layers', function()
@@ -296,7 +296,7 @@ t.test('bad arguments and inputs raise errors that say what is wrong', function(
   t.raises(function() L.Conv1D{4} end, 'missing required argument', 'kernel_size')
   t.raises(function() L.Conv1D{4, {3, 3}} end, 'kernel_size must be an integer')
   t.raises(function() L.Conv1D{4, 3, padding = 'full'} end, 'padding must be one of valid, same, causal')
-  t.raises(function() L.Conv1D{4, 3}(nn.zeros(2, 3, 4, 5)) end, 'expected ndim=3', '(None, 3, 4, 5)')
+  t.raises(function() L.Conv1D{4, 3}(nn.zeros(2, 3, 4, 5)) end, 'expected ndim=3', 'Full shape received: (2, 3, 4, 5)')
   t.raises(function() L.Conv1D{4, 30}(nn.zeros(2, 3, 4)) end, 'output length is <= 0', 'kernel_size=30')
   t.raises(function() L.Conv1D{6, 3, groups = 4} end, 'Conv1D', 'filters must be evenly divisible')
   t.raises(function() L.Conv1D{4, 3, groups = 4}(nn.zeros(2, 5, 6)) end,

@@ -75,7 +75,7 @@ t.test('bad arguments raise errors that say what is wrong', function()
   t.raises(function() L.Conv2DTranspose{4, 3, strides = 2, output_padding = 2} end,
            'output_padding must be smaller than the strides')
   t.raises(function() L.Conv2DTranspose{4, 3, strides = 2, dilation_rate = 2} end, 'dilation_rate > 1')
-  t.raises(function() L.Conv2DTranspose{4, 3}(nn.zeros(2, 5)) end, 'expected ndim=4', '(None, 5)')
+  t.raises(function() L.Conv2DTranspose{4, 3}(nn.zeros(2, 5)) end, 'expected ndim=4', 'Full shape received: (2, 5)')
   t.raises(function() L.Conv2DTranspose{4, 3, padding = 'full'} end, 'padding')
 end)
 

@@ -143,7 +143,8 @@ end)
 
 t.test('bad arguments and inputs are refused with clear errors', function()
   t.raises(function() L.Conv3D{4, 3}(nn.zeros(2, 8, 8, 3)) end,
-           'expected ndim=5 (batch, depth, height, width, channels), found ndim=4', '(None, 8, 8, 3)')
+           'expected ndim=5 (batch, depth, height, width, channels), found ndim=4',
+           'Full shape received: (2, 8, 8, 3). Its first axis is the batch: one sample needs a batch axis of 1, x:reshape(1, 2, 8, 8, 3)')
   t.raises(function() L.Conv3D{4, 3}(nn.zeros(1, 2, 8, 8, 1)) end,
            'One of the dimensions in the output is <= 0', 'kernel_size=(3, 3, 3)', 'depth: floor((2 - 3) / 1) + 1')
   t.raises(function() L.Conv3D{4, 3, groups = 2}(nn.zeros(1, 4, 4, 4, 3)) end,

@@ -254,7 +254,7 @@ t.test('bad arguments and inputs are refused with clear errors', function()
            'strides=(2, 2, 2) and dilation_rate=(1, 2, 1)')
   t.raises(function() L.Conv3DTranspose{4, 3, padding = 'full'} end, 'padding must be one of valid, same')
   t.raises(function() L.Conv3DTranspose{4, 3}(nn.zeros(2, 8, 8, 3)) end,
-           'expected ndim=5 (batch, depth, height, width, channels), found ndim=4', '(None, 8, 8, 3)')
+           'expected ndim=5 (batch, depth, height, width, channels), found ndim=4', 'Full shape received: (2, 8, 8, 3)')
   t.raises(function() L.Conv3DTranspose{4, 3, data_format = 'channels_first'}(nn.zeros(1, 3, 8, 8)) end,
            'expected ndim=5 (batch, channels, depth, height, width)')
   t.raises(function()

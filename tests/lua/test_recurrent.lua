@@ -325,7 +325,7 @@ t.test('bad arguments and inputs raise errors that say what is wrong', function(
   t.raises(function() L.GRU{4, reset_after = false} end, 'reset_after=False')
   t.raises(function() L.LSTM{4, recurrent_activation = 'softmax'} end, "recurrent_activation='softmax'")
   t.raises(function() L.SimpleRNN{4, recurrent_activation = 'tanh'} end, 'recurrent_activation')
-  t.raises(function() L.LSTM{4}(nn.zeros(2, 10)) end, 'expected ndim=3', '(None, 10)', 'Reshape')
+  t.raises(function() L.LSTM{4}(nn.zeros(2, 10)) end, 'expected ndim=3', 'Full shape received: (2, 10)', 'Reshape')
   t.raises(function() nn.Sequential{L.Dense{4, input_shape = {10}}, L.LSTM{2}} end, 'expected ndim=3')
   t.raises(function() nn.Sequential{L.LSTM{4, input_shape = {10, 2}}, L.LSTM{2}} end,
            'expected ndim=3', '(None, 4)')

@@ -183,7 +183,7 @@ t.test('bad arguments and inputs raise errors that say what is wrong', function(
   t.raises(function() L.ZeroPadding2D{2 ^ 30 | 0}(x) end, 'makes images of 2147483652 x 2147483652',
            'at most 1073741824')
   t.raises(function() L.UpSampling2D{interpolation = 'cubic'} end, 'interpolation must be one of nearest, bilinear', 'cubic')
-  t.raises(function() L.ZeroPadding2D()(nn.zeros(2, 3)) end, 'expected ndim=4', '(None, 3)')
+  t.raises(function() L.ZeroPadding2D()(nn.zeros(2, 3)) end, 'expected ndim=4', 'Full shape received: (2, 3)')
   t.raises(function() nn.Sequential{L.Dense{4, input_shape = {3}}, L.UpSampling2D()} end,
            'up_sampling2d', 'dense', '(None, 4)')
   t.raises(function() L.ZeroPadding2D{1, data_format = 'nchw'} end, 'data_format')

@@ -222,7 +222,7 @@ t.test('bad arguments and inputs raise errors that say what is wrong', function(
   for _, make in ipairs{function() return L.ZeroPadding3D() end, function() return L.Cropping3D() end,
                         function() return L.UpSampling3D() end, function() return L.SpatialDropout3D{0.5} end} do
     t.raises(function() make()(nn.zeros(2, 4, 4, 3)) end, 'expected ndim=5',
-             '(batch, depth, height, width, channels)', '(None, 4, 4, 3)')
+             '(batch, depth, height, width, channels)', 'Full shape received: (2, 4, 4, 3)')
     t.raises(function() nn.Sequential{L.Dense{4, input_shape = {3}}, make()} end, 'dense', '(None, 4)')
   end
   t.raises(function() L.ZeroPadding3D{1, data_format = 'channels_first'}(nn.zeros(2, 4, 4, 3)) end,
