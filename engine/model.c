@@ -1721,12 +1721,27 @@ static nn_status check_inputs(nn_model *model, const char *what, const nn_tensor
     bool same = x->shape.ndim == model->input_shape.ndim;
     for (int i = 1; same && i < x->shape.ndim; i++)
         same = x->shape.dims[i] == model->input_shape.dims[i];
-    if (!same)
+    if (!same) {
+        /* One sample without its batch axis: its shape is the model's input after None. */
+        bool one_sample = x->shape.ndim == model->input_shape.ndim - 1;
+        for (int i = 0; one_sample && i < x->shape.ndim; i++)
+            one_sample = x->shape.dims[i] == model->input_shape.dims[i + 1];
+        char advice[160] = "";
+        if (one_sample) {
+            size_t used = (size_t)snprintf(advice, sizeof advice,
+                                           "; one sample needs a batch axis of 1: x:reshape(1");
+            for (int i = 0; i < x->shape.ndim && used < sizeof advice; i++)
+                used += (size_t)snprintf(advice + used, sizeof advice - used, ", %lld",
+                                         (long long)x->shape.dims[i]);
+            if (used < sizeof advice)
+                snprintf(advice + used, sizeof advice - used, ")");
+        }
         return nn_error(NN_ERR_SHAPE, "%s: model \"%s\" expects input of shape %s, but x has "
-                                      "shape %s",
+                                      "shape %s%s",
                         what, model->name,
                         nn_shape_format(&model->input_shape, expected, sizeof expected),
-                        nn_shape_format(&x->shape, text, sizeof text));
+                        nn_shape_format(&x->shape, text, sizeof text), advice);
+    }
     if (y) {
         if (y->shape.ndim < 1 || y->shape.dims[0] != x->shape.dims[0])
             return nn_error(NN_ERR_SHAPE, "%s: x has %lld samples but y has shape %s; they "
