@@ -1151,6 +1151,9 @@ static void push_optimizer_view(lua_State *L, int model_index)
     }
     lua_pushliteral(L, "model.optimizer"); /* help(model.optimizer) finds the field's page */
     lua_setfield(L, -2, "__name");
+    /* Reading it changes nothing, so the shell's Tab may list and read its keys. */
+    lua_pushboolean(L, 1);
+    lua_setfield(L, -2, "__nn_readable");
     lua_setmetatable(L, -2);
 }
 

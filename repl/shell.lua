@@ -305,10 +305,20 @@ end
 
 -- value[key] without running code that could change anything: tables are read raw
 -- (following __index tables), nn's own userdata through their __index.
+-- A view whose metatable says reading it changes nothing (model.optimizer).
+local function readable_view(value)
+  local mt = getmetatable(value)
+  return type(value) == 'table' and type(mt) == 'table' and rawget(mt, '__nn_readable') == true
+end
+
 local function field(value, key, depth)
   depth = depth or 0
   if depth > 8 then return nil end
   local kind = type(value)
+  if readable_view(value) then
+    local ok, found = pcall(function() return value[key] end)
+    return ok and found or nil
+  end
   if kind == 'table' then
     local found = rawget(value, key)
     if found ~= nil then return found end
@@ -329,6 +339,13 @@ end
 local function collect_fields(value, names, depth)
   depth = depth or 0
   if depth > 8 then return end
+  if readable_view(value) then
+    for key, found in pairs(value) do
+      if is_identifier(key) and names[key] == nil then names[key] = found end
+    end
+    if field(value, 'get_config') then names.get_config = field(value, 'get_config') end
+    return
+  end
   if type(value) == 'table' then
     for key, found in next, value do
       if is_identifier(key) and names[key] == nil then names[key] = found end

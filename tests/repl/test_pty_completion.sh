@@ -62,5 +62,18 @@ pty_type 'nn._pl'
 pty_keys Tab
 pty_wait_for 'In [6]: nn._plots'
 pty_keys C-u
+
+# model.optimizer is a live view with no keys of its own: Tab still offers its settings.
+pty_line "model:compile{optimizer = 'sgd', loss = 'mse'}"
+pty_wait_for 'In [7]: '
+pty_wait_ready
+pty_type 'model.optimizer.mom'
+pty_keys Tab
+pty_wait_for 'In [7]: model.optimizer.momentum'
+pty_keys C-u
+pty_type 'model.optimizer:get_c'
+pty_keys Tab
+pty_wait_for 'In [7]: model.optimizer:get_config'
+pty_keys C-u
 pty_finish
 echo "PASS completion of a method, a field path and constructor arguments"
