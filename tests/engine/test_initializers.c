@@ -270,7 +270,7 @@ Test(initializers, names_and_aliases)
         nn_initializer back;
         cr_assert_eq(nn_initializer_parse(nn_initializer_name((nn_initializer_kind)kind), &back),
                      NN_OK);
-        cr_assert_eq(back.kind, kind);
+        cr_assert_eq((int)back.kind, kind);
     }
     int count = 0;
     for (const char *const *name = nn_initializer_names(); *name; name++)
