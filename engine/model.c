@@ -1726,13 +1726,31 @@ static nn_status check_inputs(nn_model *model, const char *what, const nn_tensor
         bool one_sample = x->shape.ndim == model->input_shape.ndim - 1;
         for (int i = 0; one_sample && i < x->shape.ndim; i++)
             one_sample = x->shape.dims[i] == model->input_shape.dims[i + 1];
-        char advice[160] = "";
-        if (one_sample) {
-            size_t used = (size_t)snprintf(advice, sizeof advice,
-                                           "; one sample needs a batch axis of 1: x:reshape(1");
-            for (int i = 0; i < x->shape.ndim && used < sizeof advice; i++)
-                used += (size_t)snprintf(advice + used, sizeof advice - used, ", %lld",
-                                         (long long)x->shape.dims[i]);
+        /* Or a batch without an axis of size 1 the model takes, most often the channels
+         * of gray images: (60000, 28, 28) for (None, 28, 28, 1). */
+        int unit_axis = -1;
+        for (int at = 1; !one_sample && unit_axis < 0 && at <= x->shape.ndim &&
+                         x->shape.ndim == model->input_shape.ndim - 1; at++) {
+            bool fits = model->input_shape.dims[at] == 1;
+            for (int i = 1; fits && i < model->input_shape.ndim; i++)
+                if (i != at)
+                    fits = model->input_shape.dims[i] == x->shape.dims[i < at ? i : i - 1];
+            if (fits)
+                unit_axis = at;
+        }
+        char advice[192] = "";
+        if (one_sample || unit_axis > 0) {
+            size_t used = (size_t)snprintf(advice, sizeof advice, "%s",
+                                           one_sample ? "; one sample needs a batch axis of "
+                                                        "1: x:reshape(1, "
+                                                      : "; add the axis of size 1: x:reshape(");
+            for (int i = 0; i <= x->shape.ndim && used < sizeof advice; i++) {
+                if (i == unit_axis)
+                    used += (size_t)snprintf(advice + used, sizeof advice - used, ", 1");
+                if (i < x->shape.ndim && used < sizeof advice)
+                    used += (size_t)snprintf(advice + used, sizeof advice - used, "%s%lld",
+                                             i ? ", " : "", (long long)x->shape.dims[i]);
+            }
             if (used < sizeof advice)
                 snprintf(advice + used, sizeof advice - used, ")");
         }

@@ -175,7 +175,8 @@ doc('nn.random.permutation', {call = 'nn.random.permutation(n) or nn.random.perm
   returns = 'a tensor',
   example = 'order = nn.random.permutation(5)\nx = nn.arange(10):reshape(5, 2)\nx:take(order)'})
 doc('nn.set_learning_phase', {call = 'nn.set_learning_phase(phase)',
-  text = 'The default of `training` when a layer is called directly: 1 makes Dropout ' ..
+  text = 'The default of `training` when a layer or a model is called directly (layer(x), ' ..
+         'model(x)): 1 makes Dropout ' ..
          'drop and BatchNormalization use batch statistics, 0 (the start) is inference.',
   params = {{'phase', '0 or 1 (or false/true)'}}, example = 'nn.set_learning_phase(1)'})
 doc('nn.learning_phase', {call = 'nn.learning_phase()', text = 'The global learning phase, 0 or 1.',
@@ -518,7 +519,7 @@ doc(S .. 'fit', {call = 'model:fit(x, y [, {epochs=1, batch_size=32, ...}])',
             {'validation_data', 'a pair {x_val, y_val} to validate on instead, or {x_val, y_val, sample_weight_val}', default = 'nil', option = true},
             {'shuffle', 'shuffle the training samples every epoch', default = 'true', option = true},
             {'verbose', '0 silent, 1 a progress bar, 2 one line per epoch', default = '1', option = true},
-            {'callbacks', 'a list of callbacks (tables of functions such as on_epoch_end)', default = '{}', option = true},
+            {'callbacks', 'a list of callbacks (tables of functions such as on_epoch_end), or one callback', default = '{}', option = true},
             {'initial_epoch', 'the epoch to start counting from (to resume)', default = '0', option = true},
             {'steps_per_epoch', 'stop each epoch after this many steps', default = 'nil', option = true},
             {'validation_freq', 'validate after every N-th epoch only (N, 2N, ...); the val_ lists of the History then hold one value per validation', default = '1', option = true},

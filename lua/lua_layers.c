@@ -441,7 +441,26 @@ static int layer_build(lua_State *L)
  * (28, 28, 1): this shows the tensor's own shape there, as Keras does for a call, and
  * when the tensor has one axis fewer than the layer takes (one sample without its batch
  * axis, most likely, where the engine suggests nothing else) says how to add the axis. */
-static int raise_call_shape_error(lua_State *L, const nn_tensor *input, const char *function)
+/* Where a tensor with one axis too few for a layer with a channels axis (a convolution, a
+ * pooling) most likely lacks its channels rather than its batch: the position to add a 1
+ * at, or -1. A lone sample's channels are few (1 gray, 3 RGB, 4 RGBA) while a batch of
+ * gray images ends (or, channels_first, starts after the batch) in a spatial size:
+ * (60000, 28, 28) wants (60000, 28, 28, 1), (28, 28, 1) wants (1, 28, 28, 1). */
+static int missing_channels_axis(nn_layer *layer, const nn_shape *shape)
+{
+    const nn_arg_spec *spec = nn_layer_class_arg(layer->cls, "data_format");
+    if (!spec || spec->kind != NN_ARG_CHOICE || shape->ndim < 2)
+        return -1;
+    const int *choice = nn_layer_arg_pointer(layer, spec);
+    bool first = strcmp(spec->choices[*choice], "channels_first") == 0;
+    int64_t candidate = first ? shape->dims[0] : shape->dims[shape->ndim - 1];
+    if (candidate <= 4)
+        return -1;
+    return first ? 1 : shape->ndim;
+}
+
+static int raise_call_shape_error(lua_State *L, nn_layer *layer, const nn_tensor *input,
+                                  const char *function)
 {
     const char *message = nn_error_message();
     nn_shape batched = input->shape;
@@ -472,11 +491,22 @@ static int raise_call_shape_error(lua_State *L, const nn_tensor *input, const ch
      * axis missing is more likely the features' than the batch's. */
     bool advised = !at || at[strlen(received)] != '\0';
     if (!advised && wanted > 0 && got == input->shape.ndim && wanted == got + 1) {
-        luaL_addstring(&buffer, ". Its first axis is the batch: one sample needs a batch axis "
-                                "of 1, x:reshape(1");
-        for (int i = 0; i < input->shape.ndim; i++) {
+        int channels_at = missing_channels_axis(layer, &input->shape);
+        if (channels_at >= 0)
+            luaL_addstring(&buffer, ". Its first axis is the batch: a batch of one-channel "
+                                    "inputs needs its channels axis, x:reshape(");
+        else
+            luaL_addstring(&buffer, ". Its first axis is the batch: one sample needs a batch "
+                                    "axis of 1, x:reshape(1");
+        for (int i = 0; i <= input->shape.ndim; i++) {
             char size[32];
-            snprintf(size, sizeof size, ", %lld", (long long)input->shape.dims[i]);
+            const char *separator = i == 0 && channels_at >= 0 ? "" : ", ";
+            if (i == channels_at)
+                luaL_addstring(&buffer, i == 0 ? "1" : ", 1");
+            if (i == input->shape.ndim)
+                break;
+            snprintf(size, sizeof size, "%s%lld", i == channels_at ? ", " : separator,
+                     (long long)input->shape.dims[i]);
             luaL_addstring(&buffer, size);
         }
         luaL_addstring(&buffer, ")");
@@ -512,7 +542,7 @@ static int layer_call(lua_State *L)
     nn_tensor **slot = nn_lua_new_tensor_slot(L);
     nn_status status = nn_layer_call(layer, input, training, slot);
     if (status == NN_ERR_SHAPE)
-        raise_call_shape_error(L, input, function);
+        raise_call_shape_error(L, layer, input, function);
     nn_lua_check(L, status, function);
     return 1;
 }

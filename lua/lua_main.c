@@ -159,6 +159,10 @@ static int l_blas_info(lua_State *L)
  * counts the CPU time of every thread, os.time has whole seconds). */
 static int l_time(lua_State *L)
 {
+    if (lua_gettop(L) > 0)
+        nn_lua_error(L, "nn.time: takes no arguments, got %d; to time code: local start = "
+                        "nn.time(); f(); print(nn.time() - start)",
+                     lua_gettop(L));
     struct timespec now;
     clock_gettime(CLOCK_MONOTONIC, &now);
     lua_pushnumber(L, (lua_Number)now.tv_sec + (lua_Number)now.tv_nsec * 1e-9);
@@ -186,9 +190,13 @@ static int l_set_learning_phase(lua_State *L)
     lua_Integer value = lua_tointegerx(L, 1, &is_integer);
     if (lua_isboolean(L, 1))
         value = lua_toboolean(L, 1), is_integer = 1;
-    if (!is_integer || (value != 0 && value != 1))
+    if (is_integer && value != 0 && value != 1)
+        nn_lua_error(L, "nn.set_learning_phase: expected 0 (inference) or 1 (training), got %lld",
+                     (long long)value);
+    if (!is_integer)
         nn_lua_error(L, "nn.set_learning_phase: expected 0 (inference) or 1 (training), got %s",
-                     nn_lua_typename(L, 1));
+                     lua_type(L, 1) == LUA_TNUMBER ? "a number with a fraction"
+                                                   : nn_lua_typename(L, 1));
     learning_phase = (int)value;
     learning_phase_set = true;
     return 0;

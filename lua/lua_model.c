@@ -1667,7 +1667,19 @@ static int model_fit(lua_State *L)
         options.class_weight = opt_class_weight(L, 4, 10, function, &options.class_weight_count);
         if (lua_getfield(L, 4, "callbacks") != LUA_TNIL) {
             if (!lua_istable(L, -1))
-                nn_lua_error(L, "%s: callbacks must be a list of callback tables", function);
+                nn_lua_error(L, "%s: callbacks must be a list of callback tables, got %s",
+                             function, nn_lua_typename(L, -1));
+            /* One callback on its own (a table with fields but no list part) is taken as
+             * a list of one, as Keras takes callbacks=EarlyStopping(...). */
+            if (lua_rawlen(L, -1) == 0) {
+                lua_pushnil(L);
+                if (lua_next(L, -2)) {
+                    lua_pop(L, 2);
+                    lua_createtable(L, 1, 0);
+                    lua_insert(L, -2);
+                    lua_rawseti(L, -2, 1);
+                }
+            }
             lua_replace(L, 7);
         } else {
             lua_pop(L, 1);
@@ -1837,7 +1849,8 @@ static int model_call(lua_State *L)
     nn_tensor *x = float_input(L, 2, function, "x");
     if (x->shape.ndim < 1)
         nn_lua_error(L, "%s: expected a batch of inputs, got a scalar", function);
-    if (nn_lua_opt_boolean(L, 3, "training", false, function)) {
+    /* The global learning phase is the default here as for a layer's own call (Keras). */
+    if (nn_lua_opt_boolean(L, 3, "training", nn_lua_learning_phase(), function)) {
         if (model->layer_count == 0)
             nn_lua_error(L, "%s: model \"%s\" has no layers", function, model->name);
         /* Built as predict would build it, so the model knows its input shape after. */

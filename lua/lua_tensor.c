@@ -121,6 +121,8 @@ static const char *argument_text(lua_State *L, int index, char *text, size_t siz
         snprintf(text, size, "%.14g", lua_tonumber(L, index));
     else if (lua_type(L, index) == LUA_TSTRING)
         snprintf(text, size, "'%s'", lua_tostring(L, index));
+    else if (lua_type(L, index) == LUA_TBOOLEAN)
+        snprintf(text, size, "%s", lua_toboolean(L, index) ? "true" : "false");
     else
         snprintf(text, size, "%s", nn_lua_typename(L, index));
     return text;
@@ -130,8 +132,10 @@ static void check_no_more_arguments(lua_State *L, int last, const char *function
                                     const char *usage)
 {
     char text[64];
+    /* A method's self is no argument to its caller: x:std(0, 1) has 1 as its second. */
+    int shown = last + 1 - (strchr(function, ':') != NULL);
     if (lua_gettop(L) > last)
-        nn_lua_error(L, "%s: unexpected argument %d (%s); the call is %s", function, last + 1,
+        nn_lua_error(L, "%s: unexpected argument %d (%s); the call is %s", function, shown,
                      argument_text(L, last + 1, text, sizeof text), usage);
 }
 
@@ -507,10 +511,15 @@ static int l_linspace(lua_State *L)
         nn_lua_error(L, "%s: start must be a finite number, got %g", function, start);
     if (!isfinite(stop))
         nn_lua_error(L, "%s: stop must be a finite number, got %g", function, stop);
-    if (!lua_isinteger(L, 3))
+    /* 5.0 and 10/2 count as whole, as in every shape. */
+    int is_whole = 0;
+    lua_Integer count = lua_tointegerx(L, 3, &is_whole);
+    if (!is_whole && lua_type(L, 3) == LUA_TNUMBER)
         nn_lua_error(L, "%s: num must be a whole number of values, got %s", function,
-                     lua_type(L, 3) == LUA_TNUMBER ? "a fraction" : nn_lua_typename(L, 3));
-    lua_Integer count = lua_tointeger(L, 3);
+                     lua_tostring(L, 3));
+    if (!is_whole)
+        nn_lua_error(L, "%s: num must be a whole number of values, got %s", function,
+                     nn_lua_typename(L, 3));
     if (count < 1 || count > 10000000000)
         nn_lua_error(L, "%s: num must be from 1 to 10000000000, got %lld", function,
                      (long long)count);
@@ -547,11 +556,13 @@ static int l_eye(lua_State *L)
     static const char *const names[2] = {"n, the rows,", "m, the columns,"};
     for (int i = 0; i < 2; i++) {
         int index = i < top ? i + 1 : 1;
-        if (!lua_isinteger(L, index) || lua_tointeger(L, index) < 1)
+        int is_whole = 0;
+        lua_Integer size = lua_tointegerx(L, index, &is_whole);
+        if (!is_whole || size < 1)
             nn_lua_error(L, "%s: %s must be a whole number over 0, got %s", function, names[i],
                          lua_type(L, index) == LUA_TNUMBER ? lua_tostring(L, index)
                                                            : nn_lua_typename(L, index));
-        sizes[i] = (int64_t)lua_tointeger(L, index);
+        sizes[i] = (int64_t)size;
     }
     nn_shape shape = NN_SHAPE(sizes[0], sizes[1]);
     nn_tensor **slot = nn_lua_new_tensor_slot(L);
@@ -594,8 +605,9 @@ static int random_fill(lua_State *L, const char *function, bool normal)
     double low = 0.0, high = 1.0, mean = 0.0, stddev = 1.0;
     int top = lua_gettop(L);
     if (top >= 2 && lua_istable(L, top) && luaL_len(L, top) == 0 && !nn_lua_is_none(L, top)) {
-        static const char *const names[] = {"low", "high", "mean", "stddev", NULL};
-        nn_lua_check_option_names(L, top, function, names, 0);
+        static const char *const normal_names[] = {"mean", "stddev", NULL};
+        static const char *const uniform_names[] = {"low", "high", NULL};
+        nn_lua_check_option_names(L, top, function, normal ? normal_names : uniform_names, 0);
         low = nn_lua_opt_number(L, top, "low", 0.0, -HUGE_VAL, HUGE_VAL, function);
         high = nn_lua_opt_number(L, top, "high", 1.0, -HUGE_VAL, HUGE_VAL, function);
         mean = nn_lua_opt_number(L, top, "mean", 0.0, -HUGE_VAL, HUGE_VAL, function);
@@ -767,6 +779,14 @@ static nn_tensor *push_whole_operand(lua_State *L, const nn_tensor *tensor, int 
 
 static int binary(lua_State *L, nn_binary_op op, const char *function)
 {
+    /* Operators pass two operands, and so do the methods (a:eq(b), a:maximum(b)). */
+    if (lua_gettop(L) > 2) {
+        const char *method = strchr(function, ':');
+        char usage[64];
+        snprintf(usage, sizeof usage, "a:%s(b), with one tensor or number b",
+                 method ? method + 1 : function);
+        check_no_more_arguments(L, 2, function, usage);
+    }
     nn_tensor *a = nn_lua_test_tensor(L, 1), *b = nn_lua_test_tensor(L, 2);
     nn_tensor **slot;
     if (a && !b && lua_type(L, 2) == LUA_TNUMBER)
@@ -837,6 +857,7 @@ static int tensor_reshape(lua_State *L)
 static int tensor_flatten(lua_State *L)
 {
     nn_tensor *tensor = nn_lua_check_tensor(L, 1, "tensor:flatten");
+    check_no_more_arguments(L, 1, "tensor:flatten", "t:flatten(), with no arguments");
     nn_shape shape = NN_SHAPE(-1);
     nn_tensor **slot = nn_lua_new_tensor_slot(L);
     nn_lua_check(L, nn_tensor_reshape(slot, tensor, &shape), "tensor:flatten");
@@ -859,6 +880,7 @@ static int tensor_astype(lua_State *L)
 static int tensor_clone(lua_State *L)
 {
     nn_tensor *tensor = nn_lua_check_tensor(L, 1, "tensor:clone");
+    check_no_more_arguments(L, 1, "tensor:clone", "t:clone(), with no arguments");
     nn_tensor **slot = nn_lua_new_tensor_slot(L);
     nn_lua_check(L, nn_tensor_clone(slot, tensor), "tensor:clone");
     return 1;
@@ -872,6 +894,9 @@ static int tensor_slice(lua_State *L)
     nn_tensor *tensor = nn_lua_check_tensor(L, 1, function);
     if (tensor->shape.ndim < 1)
         nn_lua_error(L, "%s: cannot slice a scalar tensor", function);
+    check_no_more_arguments(L, 3, function,
+                            "t:slice(first [, last]), every row between; for a step, "
+                            "t:take(nn.arange(first, last + 1, step))");
     int64_t rows = tensor->shape.dims[0];
     int64_t first = row_index(L, luaL_checkinteger(L, 2), rows, function);
     int64_t last = lua_isnoneornil(L, 3) ? rows - 1 : row_index(L, luaL_checkinteger(L, 3), rows, function);
@@ -888,6 +913,7 @@ static int tensor_take(lua_State *L)
 {
     const char *function = "tensor:take";
     nn_tensor *tensor = nn_lua_check_tensor(L, 1, function);
+    check_no_more_arguments(L, 2, function, "t:take(positions), a table or tensor of rows");
     if (tensor->shape.ndim < 1)
         nn_lua_error(L, "%s: cannot take rows of a scalar tensor", function);
     int64_t rows = tensor->shape.dims[0];
@@ -949,9 +975,12 @@ static int check_axis(lua_State *L, int index, int absent, const nn_shape *shape
     return (int)axis;
 }
 
-static int reduce(lua_State *L, nn_reduce_op op, const char *function)
+static int reduce(lua_State *L, nn_reduce_op op, const char *function, const char *usage)
 {
     nn_tensor *tensor = nn_lua_check_tensor(L, 1, function);
+    /* A second argument would be NumPy's keepdims or ddof: refused, not dropped, as the
+     * result would look right and be wrong. */
+    check_no_more_arguments(L, 2, function, usage);
     bool arg = op == NN_REDUCE_ARGMAX || op == NN_REDUCE_ARGMIN;
     if (lua_isnoneornil(L, 2) && !arg) {
         bool whole = op == NN_REDUCE_SUM || op == NN_REDUCE_MAX || op == NN_REDUCE_MIN;
@@ -978,17 +1007,47 @@ static int reduce(lua_State *L, nn_reduce_op op, const char *function)
     return 1;
 }
 
-static int tensor_sum(lua_State *L) { return reduce(L, NN_REDUCE_SUM, "tensor:sum"); }
-static int tensor_mean(lua_State *L) { return reduce(L, NN_REDUCE_MEAN, "tensor:mean"); }
-static int tensor_max(lua_State *L) { return reduce(L, NN_REDUCE_MAX, "tensor:max"); }
-static int tensor_min(lua_State *L) { return reduce(L, NN_REDUCE_MIN, "tensor:min"); }
-static int tensor_std(lua_State *L) { return reduce(L, NN_REDUCE_STD, "tensor:std"); }
-static int tensor_argmax(lua_State *L) { return reduce(L, NN_REDUCE_ARGMAX, "tensor:argmax"); }
-static int tensor_argmin(lua_State *L) { return reduce(L, NN_REDUCE_ARGMIN, "tensor:argmin"); }
+#define REDUCE_USAGE(name) "t:" name "([axis]): over every element, or along one axis " \
+                                "(0 = first, -1 = last)"
+#define ARG_USAGE(name) "t:" name "([axis]): along the last axis, or the one given"
+
+static int tensor_sum(lua_State *L)
+{
+    return reduce(L, NN_REDUCE_SUM, "tensor:sum", REDUCE_USAGE("sum"));
+}
+static int tensor_mean(lua_State *L)
+{
+    return reduce(L, NN_REDUCE_MEAN, "tensor:mean", REDUCE_USAGE("mean"));
+}
+static int tensor_max(lua_State *L)
+{
+    return reduce(L, NN_REDUCE_MAX, "tensor:max", REDUCE_USAGE("max"));
+}
+static int tensor_min(lua_State *L)
+{
+    return reduce(L, NN_REDUCE_MIN, "tensor:min", REDUCE_USAGE("min"));
+}
+static int tensor_std(lua_State *L)
+{
+    return reduce(L, NN_REDUCE_STD, "tensor:std",
+                  REDUCE_USAGE("std") "; the population deviation (NumPy's ddof=0)");
+}
+static int tensor_argmax(lua_State *L)
+{
+    return reduce(L, NN_REDUCE_ARGMAX, "tensor:argmax", ARG_USAGE("argmax"));
+}
+static int tensor_argmin(lua_State *L)
+{
+    return reduce(L, NN_REDUCE_ARGMIN, "tensor:argmin", ARG_USAGE("argmin"));
+}
 
 static int unary_method(lua_State *L, const char *name)
 {
     nn_tensor *tensor = nn_lua_check_tensor(L, 1, name);
+    char function[32], usage[64];
+    snprintf(function, sizeof function, "tensor:%s", name);
+    snprintf(usage, sizeof usage, "t:%s(), with no arguments", name);
+    check_no_more_arguments(L, 1, function, usage);
     nn_tensor **slot = nn_lua_new_tensor_slot(L);
     nn_lua_check(L, nn_tensor_unary(slot, name, tensor), name);
     return 1;
@@ -1013,6 +1072,7 @@ static int matmul(lua_State *L, const char *function)
 {
     nn_tensor *a = nn_lua_to_tensor(L, 1, function, "the first operand");
     nn_tensor *b = nn_lua_to_tensor(L, 2, function, "the second operand");
+    check_no_more_arguments(L, 2, function, "nn.matmul(a, b) or a:matmul(b), two operands");
     nn_tensor **slot = nn_lua_new_tensor_slot(L);
     nn_lua_check(L, nn_tensor_matmul(slot, a, b), function);
     return 1;
@@ -1171,6 +1231,7 @@ static int tensor_softmax(lua_State *L)
 {
     const char *function = "tensor:softmax";
     nn_tensor *tensor = nn_lua_check_tensor(L, 1, function);
+    check_no_more_arguments(L, 2, function, "t:softmax([axis]), along the last axis by default");
     int axis = check_axis(L, 2, -1, &tensor->shape, function);
     nn_tensor **slot = nn_lua_new_tensor_slot(L);
     nn_lua_check(L, nn_tensor_softmax(slot, tensor, axis), function);
@@ -1201,6 +1262,7 @@ static void push_list(lua_State *L, const nn_tensor *tensor, int depth, size_t *
 static int tensor_tolist(lua_State *L)
 {
     nn_tensor *tensor = nn_lua_check_tensor(L, 1, "tensor:tolist");
+    check_no_more_arguments(L, 1, "tensor:tolist", "t:tolist(), with no arguments");
     if (tensor->shape.ndim == 0) {
         push_element(L, tensor, 0);
         return 1;
@@ -1216,6 +1278,7 @@ static int tensor_tolist(lua_State *L)
 static int tensor_item(lua_State *L)
 {
     nn_tensor *tensor = nn_lua_check_tensor(L, 1, "tensor:item");
+    check_no_more_arguments(L, 1, "tensor:item", "t:item(), with no arguments");
     if (nn_tensor_count(tensor) != 1) {
         char text[128];
         nn_lua_error(L, "tensor:item: only a tensor with one element converts to a number; "

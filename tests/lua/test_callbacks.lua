@@ -439,6 +439,29 @@ t.test('a callback list changed into nonsense during fit is an error, not a stuc
   t.eq(#fit(model, x, y, 1).history.loss, 1, 'the model trains again')
 end)
 
+t.test('one callback on its own is a list of one, as Keras takes callbacks=ModelCheckpoint(...)', function()
+  local model, x, y = setup()
+  local epochs = {}
+  local function fit_with(callbacks, epoch_count)
+    return model:fit(x, y, {epochs = epoch_count or 2, batch_size = 8, verbose = 0,
+                            callbacks = callbacks})
+  end
+  fit_with(C.LambdaCallback{on_epoch_end = function(epoch) epochs[#epochs + 1] = epoch end})
+  t.eq(table.concat(epochs, ' '), '0 1', 'a LambdaCallback object')
+  fit_with({on_epoch_end = function(self, epoch) epochs[#epochs + 1] = epoch end})
+  t.eq(table.concat(epochs, ' '), '0 1 0 1', 'a plain table of functions')
+  local history = fit_with(C.Callback{on_epoch_end = function(self)
+    self.model.stop_training = true
+  end}, 5)
+  t.eq(#history.epoch, 1, 'a Callback given alone can stop the training')
+  local saved = path('alone.nnsh')
+  os.remove(saved)
+  fit_with(C.ModelCheckpoint{saved, monitor = 'loss'}, 1)
+  t.truthy(exists(saved), 'a ModelCheckpoint given alone saves')
+  t.eq(#fit_with({}).epoch, 2, 'an empty list is no callbacks')
+  t.raises(function() fit_with(5) end, 'model:fit: callbacks must be a list of callback tables, got integer')
+end)
+
 t.test('stop_training set after a batch ends training after that batch, as Keras', function()
   local model, x, y = setup()
   local batches = 0

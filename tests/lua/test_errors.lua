@@ -288,6 +288,16 @@ local cases = {
    'expects input of shape (None, 3), but x has shape (3,); one sample needs a batch axis of 1: x:reshape(1, 3)'},
   {'a layer called on one image without its batch axis', function() L.Conv2D{2, 3}(nn.zeros(28, 28, 1)) end,
    'Full shape received: (28, 28, 1). Its first axis is the batch: one sample needs a batch axis of 1, x:reshape(1, 28, 28, 1)'},
+  {'a layer called on gray images without their channels axis', function() L.Conv2D{2, 3}(nn.zeros(4, 28, 28)) end,
+   'Full shape received: (4, 28, 28). Its first axis is the batch: a batch of one-channel inputs needs its channels axis, x:reshape(4, 28, 28, 1)'},
+  {'a channels_first layer called on gray images without their channels axis',
+   function() L.MaxPooling2D{data_format = 'channels_first'}(nn.zeros(60, 28, 28)) end,
+   'a batch of one-channel inputs needs its channels axis, x:reshape(60, 1, 28, 28)'},
+  {'predict on gray images without their channels axis', function()
+     local gray = nn.Sequential{L.Conv2D{2, 3, input_shape = {28, 28, 1}}}
+     gray:predict(nn.zeros(4, 28, 28), {verbose = 0})
+   end,
+   'expects input of shape (None, 28, 28, 1), but x has shape (4, 28, 28); add the axis of size 1: x:reshape(4, 28, 28, 1)'},
   {'get_layer with an unknown name', function() model:get_layer('nothing') end, 'nothing'},
   {'get_layer with a fraction', function() model:get_layer(2.5) end,
    'model:get_layer: a position must be a whole number (layers count from 1), got 2.5'},
@@ -417,7 +427,8 @@ local cases = {
   -- data
   {'loading a missing IDX file', function() nn.datasets.load_idx('/nonexistent/file') end, '/nonexistent/file'},
   {'nn.random.seed with a string', function() nn.random.seed('abc') end, 'number'},
-  {'set_learning_phase with 2', function() nn.set_learning_phase(2) end, 'set_learning_phase'},
+  {'set_learning_phase with 2', function() nn.set_learning_phase(2) end,
+   'nn.set_learning_phase: expected 0 (inference) or 1 (training), got 2'},
 }
 
 for _, case in ipairs(cases) do

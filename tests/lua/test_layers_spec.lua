@@ -106,6 +106,14 @@ t.test('the global learning phase switch turns training on for direct calls', fu
   nn.set_learning_phase(0)
   t.truthy(y:eq(0):sum() > 0, 'training mode dropped values')
   t.truthy(drop(nn.ones(50, 50)):eq(0):sum() == 0, 'back to inference')
+  local model = nn.Sequential{L.Dropout{0.5, input_shape = {50}}}
+  nn.set_learning_phase(1)
+  y = model(nn.ones(50, 50))
+  local kept = model(nn.ones(50, 50), {training = false})
+  nn.set_learning_phase(0)
+  t.truthy(y:eq(0):sum() > 0, 'a model called directly follows the phase too')
+  t.truthy(kept:eq(0):sum() == 0, 'training=false still wins')
+  t.truthy(model(nn.ones(50, 50)):eq(0):sum() == 0, 'and inference after')
 end)
 
 t.test('two Dropout layers of one seed give the same masks, call by call, as in Keras', function()

@@ -54,9 +54,47 @@ t.test('linspace, eye, zeros_like and ones_like as NumPy makes them', function()
   t.eq(values(ones), '1 1 1 1')
 end)
 
+t.test('linspace and eye take whole numbers held as floats, as shapes do', function()
+  t.eq(values(nn.linspace(0, 1, 6 / 2)), '0.0 0.5 1.0')
+  t.eq(tostring(nn.eye(4 / 2).shape), '(2, 2)')
+  t.eq(tostring(nn.eye(2.0, 3.0).shape), '(2, 3)')
+end)
+
+t.test('methods refuse arguments they would drop (ddof, keepdims, a step, a third operand)', function()
+  local x = nn.tensor{{1, 2}, {3, 5}}
+  t.raises(function() return x:std(0, 1) end,
+           "tensor:std: unexpected argument 2 (1); the call is t:std([axis]): over every element, or along one axis (0 = first, -1 = last); the population deviation (NumPy's ddof=0)")
+  t.raises(function() return x:sum(1, true) end, 'tensor:sum: unexpected argument 2 (true)')
+  t.raises(function() return x:argmax(0, {keepdims = true}) end, 'tensor:argmax: unexpected argument 2 (table)')
+  t.raises(function() return nn.arange(10):slice(1, 10, 2) end,
+           'tensor:slice: unexpected argument 3 (2); the call is t:slice(first [, last]), every row between; for a step, t:take(nn.arange(first, last + 1, step))')
+  t.raises(function() return nn.matmul(x, x, x) end, 'nn.matmul: unexpected argument 3 (nn.Tensor)')
+  t.raises(function() return x:matmul(x, x) end, 'tensor:matmul: unexpected argument 2 (nn.Tensor)')
+  t.raises(function() return x:exp(5) end, 'tensor:exp: unexpected argument 1 (5); the call is t:exp(), with no arguments')
+  t.raises(function() return x:eq(1, 2) end, 'tensor:eq: unexpected argument 2 (2); the call is a:eq(b), with one tensor or number b')
+  for _, method in ipairs{'clone', 'flatten', 'tolist'} do
+    t.raises(function() return x[method](x, 1) end, 'tensor:' .. method .. ': unexpected argument 1 (1)')
+  end
+  t.raises(function() return x:softmax(0, 1) end, 'tensor:softmax: unexpected argument 2 (1)')
+  t.raises(function() return x:take({1}, 2) end, 'tensor:take: unexpected argument 2 (2)')
+  t.raises(function() return nn.time(print) end, 'nn.time: takes no arguments, got 1')
+  -- what stays: the operators and one-argument forms
+  t.eq(values(x:sum(0)), '4.0 7.0')
+  t.eq(values(x + 1), '2.0 3.0 4.0 6.0')
+  t.eq(values(-x), '-1.0 -2.0 -3.0 -5.0')
+end)
+
+t.test('uniform and randn each take only their own options', function()
+  t.raises(function() return nn.random.uniform(2, {mean = 5}) end,
+           "nn.random.uniform: unknown option 'mean'; valid options are: low, high")
+  t.raises(function() return nn.random.randn(2, {low = 5}) end,
+           "nn.random.randn: unknown option 'low'; valid options are: mean, stddev")
+  t.eq(nn.random.uniform(100, {low = 5, high = 6}):min() >= 5, true)
+end)
+
 t.test('linspace, eye and the _like functions refuse bad arguments by name', function()
   t.raises(function() nn.linspace(0, 1) end, 'nn.linspace: num must be a whole number of values, got no value')
-  t.raises(function() nn.linspace(0, 1, 2.5) end, 'nn.linspace: num must be a whole number of values, got a fraction')
+  t.raises(function() nn.linspace(0, 1, 2.5) end, 'nn.linspace: num must be a whole number of values, got 2.5')
   t.raises(function() nn.linspace(0, 1, 0) end, 'nn.linspace: num must be from 1 to 10000000000, got 0')
   t.raises(function() nn.linspace(0, 1 / 0, 3) end, 'nn.linspace: stop must be a finite number, got inf')
   t.raises(function() nn.linspace(0, 1, 3, 4) end, 'nn.linspace: unexpected argument 4 (4)')
