@@ -337,6 +337,18 @@ void nn_lua_progress_finish(lua_State *L, nn_lua_progress *progress, nn_status s
 {
     /* The screen closes (leaving its record) before any error is raised. */
     nn_lua_live_close(progress);
+    /* A bar drawn with \r, or the ^C the terminal echoed, ends its line first, so the
+     * message that follows starts a line of its own. */
+    bool failing = progress->error_ref != LUA_NOREF || (status != NN_OK && status != NN_ERR_STOPPED);
+    if (progress->terminal && (progress->last_width > 0 ||
+                               (failing && *nn_lua_stop_flag() == NN_LUA_STOP_INTERRUPT))) {
+        nn_text newline;
+        nn_text_init(&newline);
+        nn_text_append(&newline, "\n");
+        nn_lua_progress_write(progress, &newline);
+        nn_text_free(&newline);
+        progress->last_width = 0;
+    }
     if (progress->error_ref != LUA_NOREF) {
         lua_rawgeti(L, LUA_REGISTRYINDEX, progress->error_ref);
         luaL_unref(L, LUA_REGISTRYINDEX, progress->error_ref);

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -35,7 +36,7 @@ static const double min_draw_interval = 0.25;
 static const double draw_budget = 0.005;
 static const double key_poll_interval = 0.05;
 
-static const int handled_signals[] = {SIGINT, SIGTERM, SIGTSTP, SIGWINCH};
+static const int handled_signals[] = {SIGINT, SIGTERM, SIGHUP, SIGTSTP, SIGWINCH};
 enum { SIGNAL_COUNT = sizeof handled_signals / sizeof handled_signals[0] };
 
 struct nn_live_view {
@@ -521,6 +522,60 @@ static void rebuild_curves(nn_live_view *view)
                     view->epoch_numbers, false);
 }
 
+/* ---- a signal that ends the program while the screen is open ---- */
+
+/* What gives the terminal back from a signal handler, where curses cannot be called:
+ * the bytes that leave the alternate screen and show the cursor, and the modes before
+ * the screen opened. */
+static char restore_bytes[256];
+static size_t restore_length;
+static int restore_fd = -1;
+static struct termios restore_modes;
+static bool restore_modes_saved;
+
+/* From <term.h>, whose macros (lines, columns) would take over names used here. */
+char *tigetstr(const char *name);
+
+static void add_restore_capability(const char *name)
+{
+    const char *bytes = tigetstr(name);
+    size_t length = bytes && bytes != (const char *)-1 ? strlen(bytes) : 0;
+    if (length && restore_length + length < sizeof restore_bytes) {
+        memcpy(restore_bytes + restore_length, bytes, length);
+        restore_length += length;
+    }
+}
+
+/* SIGTERM or SIGHUP (kill, a closed terminal, a job scheduler): the terminal back as it
+ * was, then the signal's own end. What the record held is lost with the process. */
+static void on_ending_signal(int signal_number)
+{
+    if (restore_fd >= 0) {
+        (void)!write(restore_fd, restore_bytes, restore_length);
+        if (restore_modes_saved)
+            tcsetattr(restore_fd, TCSANOW, &restore_modes);
+    }
+    signal(signal_number, SIG_DFL);
+    raise(signal_number);
+}
+
+static void guard_ending_signals(nn_live_view *view)
+{
+    restore_length = 0;
+    add_restore_capability("sgr0");
+    add_restore_capability("cnorm");
+    add_restore_capability("rmcup");
+    restore_fd = fileno(view->out);
+    struct sigaction ending = {.sa_handler = on_ending_signal};
+    sigemptyset(&ending.sa_mask);
+    for (int i = 0; i < SIGNAL_COUNT; i++) {
+        int signal_number = handled_signals[i];
+        if ((signal_number == SIGTERM || signal_number == SIGHUP) &&
+            view->saved_signals[i].sa_handler != SIG_IGN)
+            sigaction(signal_number, &ending, NULL);
+    }
+}
+
 /* ---- the public functions ---- */
 
 static void emergency_close(void)
@@ -609,6 +664,12 @@ nn_live_view *nn_live_view_open(const nn_live_setup *setup, char *why, size_t wh
 
     for (int i = 0; i < SIGNAL_COUNT; i++)
         sigaction(handled_signals[i], NULL, &view->saved_signals[i]);
+    /* ncurses handles Ctrl-Z (the screen put away, redrawn on fg) only where the action
+     * is the default; the shell's own handler is back after the view. */
+    for (int i = 0; i < SIGNAL_COUNT; i++)
+        if (handled_signals[i] == SIGTSTP && view->saved_signals[i].sa_handler != SIG_IGN)
+            signal(SIGTSTP, SIG_DFL);
+    restore_modes_saved = tcgetattr(fileno(view->out), &restore_modes) == 0;
     fflush(stdout);
     view->screen = newterm(NULL, view->out, view->in);
     if (!view->screen) {
@@ -632,6 +693,7 @@ nn_live_view *nn_live_view_open(const nn_live_setup *setup, char *why, size_t wh
     typeahead(-1); /* never postpone a redraw because a key is waiting */
     curs_set(0);
     set_styles(view);
+    guard_ending_signals(view);
 
     view->bucket = 1;
     view->batch_series = (nn_series){.name = "loss", .x = view->batch_x, .y = view->batch_y};
@@ -730,6 +792,7 @@ void nn_live_view_close(nn_live_view *view, nn_text *record)
     capture_end(view);
     endwin();
     delscreen(view->screen);
+    restore_fd = -1;
     fclose(view->out);
     fclose(view->in);
     for (int i = 0; i < SIGNAL_COUNT; i++)

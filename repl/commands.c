@@ -49,8 +49,10 @@ bool nnsh_command_is(const char *source, size_t length)
     return parse(source, length, &line);
 }
 
-/* The words after the command name (split at spaces), as a NULL-terminated array in one
- * allocation; NULL when out of memory. */
+/* The words after the command name, as a NULL-terminated array in one allocation; NULL
+ * when out of memory. Words are split at blanks, as a POSIX shell splits them: 'single
+ * quotes' keep everything, "double quotes" all but \" and \\, and a backslash outside
+ * quotes keeps the next character (%save 'my notes.md'). An open quote runs to the end. */
 static char **split_words(const command_line *line, int *count)
 {
     size_t rest = line->length - line->rest_offset;
@@ -61,9 +63,35 @@ static char **split_words(const command_line *line, int *count)
     memcpy(text, line->source + line->rest_offset, rest);
     text[rest] = '\0';
     int n = 0;
-    for (char *save = NULL, *word = strtok_r(text, " \t\r\n", &save); word;
-         word = strtok_r(NULL, " \t\r\n", &save))
-        words[n++] = word;
+    char *in = text, *out = text; /* a word is never longer than its source */
+    for (;;) {
+        while (*in && strchr(" \t\r\n", *in))
+            in++;
+        if (!*in)
+            break;
+        words[n++] = out;
+        char quote = 0;
+        for (; *in && (quote || !strchr(" \t\r\n", *in)); in++) {
+            if (quote == '\'' && *in != '\'')
+                *out++ = *in;
+            else if (quote == '"' && *in == '\\' && (in[1] == '"' || in[1] == '\\'))
+                *out++ = *++in;
+            else if (quote == '"' && *in != '"')
+                *out++ = *in;
+            else if (quote)
+                quote = 0;
+            else if (*in == '\'' || *in == '"')
+                quote = *in;
+            else if (*in == '\\' && in[1])
+                *out++ = *++in;
+            else
+                *out++ = *in;
+        }
+        /* The blank after the word (if any) is passed before the end is written. */
+        if (*in)
+            in++;
+        *out++ = '\0';
+    }
     words[n] = NULL;
     *count = n;
     return words;
@@ -170,7 +198,8 @@ static nnsh_cell_status run_file(nnsh_session *session, const command_line *line
     lua_setglobal(L, "arg");
     nnsh_cell_status status = nnsh_session_run_file(session, words[0]);
     free(words);
-    return status;
+    /* A %quit in the file ends the file, not the shell that runs it. */
+    return status == NNSH_CELL_QUIT ? NNSH_CELL_OK : status;
 }
 
 /* ---- %save ---- */

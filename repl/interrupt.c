@@ -1,41 +1,156 @@
-/* Ctrl-C while a cell runs (see interrupt.h). Cells do not nest, so one set of state. */
+/* Ctrl-C while a cell runs (see interrupt.h). Cells do not nest, so one set of state.
+ *
+ * The signal handler can only set hooks, and a hook belongs to one Lua thread: the one a
+ * cell runs in, and the coroutines it resumes. Those are kept on a stack (resume and wrap
+ * are wrapped to push and pop), so the handler reaches the thread that is running. Once
+ * set, the hook stays until the cell ends and stops every Lua step it sees, so a pcall in
+ * a loop cannot swallow the stop: the loop's next step raises it again. */
 #include <lauxlib.h>
 #include <signal.h>
 #include <stdbool.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "interrupt.h"
 
-static lua_State *running_state;            /* where the hook goes */
-static volatile sig_atomic_t interrupt_pending; /* Ctrl-C seen, hook not yet run */
-static bool stopped_by_interrupt;           /* the hook stopped the code */
-static struct sigaction previous_action;    /* the prompt's handler, put back after */
+enum { MAX_THREADS = 64 }; /* coroutines resumed inside each other; deeper ones are missed */
+
+static lua_State *threads[MAX_THREADS];      /* the cell's thread, then resumed coroutines */
+static volatile sig_atomic_t thread_count;
+static volatile sig_atomic_t interrupt_pending; /* Ctrl-C seen during this cell */
+static volatile sig_atomic_t warned;           /* the note on a second Ctrl-C was written */
+static bool keep_process;                      /* the shell: a repeated Ctrl-C never ends it */
+static bool stopped_by_interrupt;              /* the hook stopped the code */
+static struct sigaction previous_action;       /* the prompt's handler, put back after */
+
+#define STOP_EVENTS (LUA_MASKCALL | LUA_MASKRET | LUA_MASKCOUNT)
 
 static void stop_hook(lua_State *L, lua_Debug *debug_info)
 {
-    (void)debug_info;
-    lua_sethook(L, NULL, 0, 0);
-    interrupt_pending = 0;
+    /* A coroutine hooked in an earlier cell and resumed later: nothing to stop. */
+    if (!interrupt_pending) {
+        lua_sethook(L, NULL, 0, 0);
+        return;
+    }
+    /* C functions run on, so that the message handler can report the stop. */
+    if (debug_info->event != LUA_HOOKCOUNT && lua_getinfo(L, "S", debug_info) &&
+        debug_info->what[0] == 'C')
+        return;
     stopped_by_interrupt = true;
     luaL_error(L, "interrupted (Ctrl-C)");
 }
 
 static void on_interrupt(int signal_number)
 {
-    if (interrupt_pending) {
+    if (interrupt_pending && !keep_process) {
+        /* A script stuck in C: a second Ctrl-C ends it, as lua does. */
         signal(signal_number, SIG_DFL);
         raise(signal_number);
         return;
     }
+    if (interrupt_pending && !warned) {
+        static const char note[] = "\n(the cell is inside a C function and stops when it "
+                                   "returns; Ctrl-\\ ends nnsh)\n";
+        warned = 1;
+        ssize_t written = write(STDERR_FILENO, note, sizeof note - 1);
+        (void)written;
+    }
     interrupt_pending = 1;
-    lua_sethook(running_state, stop_hook, LUA_MASKCALL | LUA_MASKRET | LUA_MASKCOUNT, 1);
+    for (int i = 0; i < thread_count; i++)
+        lua_sethook(threads[i], stop_hook, STOP_EVENTS, 1);
 }
 
-void nnsh_interrupt_begin(lua_State *L)
+/* Puts co on the stack of running threads (hooked at once if Ctrl-C came already);
+ * false when it is not put there (no cell runs, or too deep). */
+static bool enter_thread(lua_State *co)
+{
+    if (!co || thread_count < 1 || thread_count >= MAX_THREADS)
+        return false;
+    if (interrupt_pending)
+        lua_sethook(co, stop_hook, STOP_EVENTS, 1);
+    threads[thread_count] = co;
+    thread_count = thread_count + 1; /* after the slot is written: the handler reads it */
+    return true;
+}
+
+/* Calls upvalue 1 with the arguments, with co among the running threads. Returns the
+ * status, the results or the error on the stack. */
+static int call_in_thread(lua_State *L, lua_State *co)
+{
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_insert(L, 1);
+    bool entered = enter_thread(co);
+    int status = lua_pcall(L, lua_gettop(L) - 1, LUA_MULTRET, 0);
+    if (entered)
+        thread_count = thread_count - 1;
+    return status;
+}
+
+/* coroutine.resume(co, ...), watched. */
+static int watched_resume(lua_State *L)
+{
+    if (call_in_thread(L, lua_tothread(L, 1)) != LUA_OK)
+        return lua_error(L);
+    return lua_gettop(L);
+}
+
+/* What coroutine.wrap(f) returns, watched: upvalue 1 the original function, 2 its
+ * coroutine. */
+static int watched_wrapped_call(lua_State *L)
+{
+    int status = call_in_thread(L, lua_tothread(L, lua_upvalueindex(2)));
+    if (status == LUA_OK)
+        return lua_gettop(L);
+    /* Lua's wrap prefixes its caller's position, which here is this C function's (none):
+     * the Lua caller's goes in its place. */
+    if (lua_type(L, -1) == LUA_TSTRING && status != LUA_ERRMEM) {
+        luaL_where(L, 1);
+        lua_insert(L, -2);
+        lua_concat(L, 2);
+    }
+    return lua_error(L);
+}
+
+/* coroutine.wrap(f), watched: the original's function, with its coroutine beside it. */
+static int watched_wrap(lua_State *L)
+{
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_insert(L, 1);
+    lua_call(L, lua_gettop(L) - 1, 1);
+    if (!lua_getupvalue(L, -1, 1))
+        return 1;
+    if (!lua_isthread(L, -1)) { /* not the usual wrap: its function as it is */
+        lua_pop(L, 1);
+        return 1;
+    }
+    lua_pushcclosure(L, watched_wrapped_call, 2);
+    return 1;
+}
+
+void nnsh_interrupt_watch_coroutines(lua_State *L)
+{
+    if (lua_getglobal(L, "coroutine") != LUA_TTABLE) {
+        lua_pop(L, 1);
+        return;
+    }
+    lua_getfield(L, -1, "resume");
+    lua_pushcclosure(L, watched_resume, 1);
+    lua_setfield(L, -2, "resume");
+    lua_getfield(L, -1, "wrap");
+    lua_pushcclosure(L, watched_wrap, 1);
+    lua_setfield(L, -2, "wrap");
+    lua_pop(L, 1);
+}
+
+void nnsh_interrupt_begin(lua_State *L, bool keep_running_process)
 {
     struct sigaction action = {.sa_handler = on_interrupt};
     sigemptyset(&action.sa_mask);
-    running_state = L;
+    threads[0] = L;
+    thread_count = 1;
     interrupt_pending = 0;
+    warned = 0;
+    keep_process = keep_running_process;
     stopped_by_interrupt = false;
     sigaction(SIGINT, &action, &previous_action);
 }
@@ -43,8 +158,9 @@ void nnsh_interrupt_begin(lua_State *L)
 bool nnsh_interrupt_end(lua_State *L)
 {
     sigaction(SIGINT, &previous_action, NULL);
+    thread_count = 0;
+    interrupt_pending = 0;
     lua_sethook(L, NULL, 0, 0);
-    running_state = NULL;
     bool stopped = stopped_by_interrupt;
     stopped_by_interrupt = false;
     return stopped;

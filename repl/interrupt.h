@@ -1,16 +1,24 @@
 /* Ctrl-C while a cell runs: as lua.c does, the SIGINT handler sets a hook that stops the
- * Lua code at its next step with the error "interrupted (Ctrl-C)". A second Ctrl-C
- * before that happens (code stuck in C) ends the program. nn's training loops put their
- * own handler in place while they run and stop at the next batch instead. */
+ * Lua code at its next step with the error "interrupted (Ctrl-C)"; here the hook reaches
+ * the coroutine that runs, and stays until the cell ends, so code that catches the error
+ * (a pcall in a loop) is stopped at its next step again. A second Ctrl-C before the code
+ * reaches a Lua step (stuck in C) ends a script, as lua does, and in the shell only says
+ * so: the session is never lost. nn's training loops put their own handler in place
+ * while they run and stop at the next batch instead. */
 #ifndef NNSH_INTERRUPT_H
 #define NNSH_INTERRUPT_H
 
 #include <lua.h>
 #include <stdbool.h>
 
-/* Installs the handler for code about to run in L; the previous handler is kept. */
-void nnsh_interrupt_begin(lua_State *L);
+/* Installs the handler for code about to run in L; the previous handler is kept.
+ * keep_process: the shell's, where a repeated Ctrl-C does not end the program. */
+void nnsh_interrupt_begin(lua_State *L, bool keep_process);
 /* Restores the previous handler; returns whether Ctrl-C stopped the code. */
 bool nnsh_interrupt_end(lua_State *L);
+
+/* Wraps coroutine.resume and coroutine.wrap of L's globals so that Ctrl-C reaches the
+ * coroutines they run. */
+void nnsh_interrupt_watch_coroutines(lua_State *L);
 
 #endif

@@ -298,7 +298,9 @@ int main(int argc, char **argv)
     int status = LUA_OK;
     if (interactive) {
         /* -i: the code and script run in the shell's session, so their locals stay. */
-        nnsh_repl_start start = {code, code_count, script_index ? argv[script_index] : NULL};
+        nnsh_repl_start start = {code, code_count, script_index ? argv[script_index] : NULL,
+                                 script_index ? argv + script_index + 1 : NULL,
+                                 script_index ? argc - script_index - 1 : 0};
         status = nnsh_repl(L, &start);
         lua_close(L);
         return status == LUA_OK ? 0 : 1;

@@ -169,15 +169,23 @@ done:
 
 /* ---- saving a session ---- */
 
+/* Whether %save writes the cell: not %save or %quit, and not a failed cell that changed
+ * nothing (a syntax error) or could not be replayed (one stopped by Ctrl-C, maybe an
+ * endless loop). A failed cell that ran may have defined what later cells use, so it is
+ * written, marked expect-error, as a notebook run expects it to fail. */
+static bool is_saved(const nnsh_cell *cell)
+{
+    return cell->keep && (!cell->failed || (cell->ran && !cell->interrupted));
+}
+
 int nnsh_notebook_save_session(nnsh_session *session, const char *path, char *error,
                                size_t error_size)
 {
     nnsh_notebook_format format = nnsh_notebook_format_of(path);
     for (int i = 0; format == NNSH_NOTEBOOK_LUA && i < nnsh_session_cell_count(session); i++) {
         nnsh_cell *cell = nnsh_session_cell(session, i);
-        const char *problem = cell->keep && !cell->failed
-                                  ? nnsh_notebook_lua_cell_problem(cell->input)
-                                  : NULL;
+        const char *problem = is_saved(cell) ? nnsh_notebook_lua_cell_problem(cell->input)
+                                             : NULL;
         if (problem) {
             snprintf(error, error_size,
                      "cannot save In[%d] in a Lua notebook: %s (a .md notebook keeps it whole)",
@@ -190,11 +198,15 @@ int nnsh_notebook_save_session(nnsh_session *session, const char *path, char *er
     nn_text_append(&document, format == NNSH_NOTEBOOK_LUA ? "-- nnsh session\n\n"
                                                           : "# nnsh session\n\n");
     int saved = 0;
+    const nnsh_cell *start = nnsh_session_start_cell(session);
+    if (start)
+        nnsh_notebook_append_cell(&document, format, start->failed, start->input, NULL);
     for (int i = 0; i < nnsh_session_cell_count(session); i++) {
         nnsh_cell *cell = nnsh_session_cell(session, i);
-        if (!cell->keep || cell->failed)
+        if (!is_saved(cell))
             continue;
-        nnsh_notebook_append_cell(&document, format, cell->input, cell_output(cell));
+        nnsh_notebook_append_cell(&document, format, cell->failed, cell->input,
+                                  cell_output(cell));
         saved++;
     }
     bool ok = !document.failed &&

@@ -406,20 +406,20 @@ void nnsh_notebook_render(const nnsh_notebook_document *document, const char *co
     }
 }
 
-void nnsh_notebook_append_cell(nn_text *out, nnsh_notebook_format format, const char *code,
-                               const char *output)
+void nnsh_notebook_append_cell(nn_text *out, nnsh_notebook_format format, bool expect_error,
+                               const char *code, const char *output)
 {
     size_t length = strlen(code);
     while (length > 0 && (code[length - 1] == '\n' || code[length - 1] == ' '))
         length--;
     if (format == NNSH_NOTEBOOK_MARKDOWN) {
         size_t count = fence_length(code);
-        append_fence(out, count, "lua", "\n");
+        append_fence(out, count, expect_error ? "lua expect-error" : "lua", "\n");
         nn_text_append_n(out, code, length);
         nn_text_append(out, "\n");
         append_fence(out, count, "", "\n");
     } else {
-        nn_text_append(out, "-- %%\n");
+        nn_text_append(out, expect_error ? "-- %% expect-error\n" : "-- %%\n");
         nn_text_append_n(out, code, length);
         nn_text_append(out, "\n");
     }

@@ -62,7 +62,7 @@ void nnsh_notebook_render(const nnsh_notebook_document *document, const char *co
 const char *nnsh_notebook_lua_cell_problem(const char *code);
 
 /* Appends one cell in the format, code and output, as a new document would hold it. */
-void nnsh_notebook_append_cell(nn_text *out, nnsh_notebook_format format, const char *code,
-                               const char *output);
+void nnsh_notebook_append_cell(nn_text *out, nnsh_notebook_format format, bool expect_error,
+                               const char *code, const char *output);
 
 #endif

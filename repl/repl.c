@@ -21,7 +21,8 @@
 #include "repl.h"
 #include "session.h"
 
-static volatile sig_atomic_t interrupted, resized;
+static volatile sig_atomic_t interrupted, resized, suspended, ending_signal;
+static volatile sig_atomic_t at_prompt; /* Readline has the terminal (raw) */
 
 /* The handlers also write a byte here, which the prompt loop's select() watches beside
  * the terminal. A process-directed signal may run its handler on any thread (OpenBLAS
@@ -50,6 +51,38 @@ static void on_resize(int signal_number)
     (void)signal_number;
     resized = 1;
     wake_prompt();
+}
+
+/* Ctrl-Z: at the prompt, the loop gives the terminal back before it stops and takes it
+ * again after (rl_catch_signals is off, so Readline does not); while a cell runs, the
+ * terminal is the cell's and the process just stops. */
+static void on_suspend(int signal_number)
+{
+    if (at_prompt) {
+        suspended = 1;
+        wake_prompt();
+        return;
+    }
+    int saved_errno = errno;
+    struct sigaction stop = {.sa_handler = SIG_DFL}, ours;
+    sigemptyset(&stop.sa_mask);
+    sigaction(signal_number, &stop, &ours);
+    raise(signal_number); /* stops here until fg */
+    sigaction(signal_number, &ours, NULL);
+    errno = saved_errno;
+}
+
+/* SIGTERM and SIGHUP: at the prompt the loop restores the terminal's modes first (a
+ * killed shell would leave it without echo); otherwise they end the program at once. */
+static void on_ending_signal(int signal_number)
+{
+    if (at_prompt) {
+        ending_signal = signal_number;
+        wake_prompt();
+        return;
+    }
+    signal(signal_number, SIG_DFL);
+    raise(signal_number);
 }
 
 static void drain_wake_pipe(void)
@@ -108,7 +141,11 @@ static char *read_line(const char *prompt, nn_text *pending, bool *cleared)
     line_ready = false;
     entered_line = NULL;
     *cleared = false;
+    /* A Ctrl-C that came while no cell code ran (a % command) is not for this prompt. */
+    interrupted = 0;
+    drain_wake_pipe();
     rl_callback_handler_install(prompt, take_line);
+    at_prompt = 1;
     while (!line_ready) {
         int input = fileno(rl_instream);
         fd_set readable;
@@ -117,10 +154,35 @@ static char *read_line(const char *prompt, nn_text *pending, bool *cleared)
         FD_SET(wake_pipe[0], &readable);
         int ready = select((input > wake_pipe[0] ? input : wake_pipe[0]) + 1, &readable, NULL,
                            NULL, NULL);
+        int select_error = ready < 0 ? errno : 0; /* before the handling below changes it */
         if (ready > 0 && FD_ISSET(wake_pipe[0], &readable))
             drain_wake_pipe();
+        if (ending_signal) {
+            int signal_number = ending_signal;
+            rl_callback_handler_remove(); /* the terminal's own modes back */
+            fputs("\n", rl_outstream);
+            fflush(rl_outstream);
+            nnsh_history_close();
+            signal(signal_number, SIG_DFL);
+            raise(signal_number);
+        }
+        if (suspended) {
+            suspended = 0;
+            /* Only the terminal's modes change hands: the line typed so far stays. */
+            rl_deprep_term_function();
+            fputs("\n", rl_outstream);
+            fflush(rl_outstream);
+            struct sigaction stop = {.sa_handler = SIG_DFL}, ours;
+            sigemptyset(&stop.sa_mask);
+            sigaction(SIGTSTP, &stop, &ours);
+            raise(SIGTSTP); /* stops here until fg */
+            sigaction(SIGTSTP, &ours, NULL);
+            rl_prep_term_function(1);
+            rl_forced_update_display();
+        }
         if (interrupted) {
             interrupted = 0;
+            at_prompt = 0;
             clear_input(pending);
             *cleared = true;
             return NULL;
@@ -129,13 +191,15 @@ static char *read_line(const char *prompt, nn_text *pending, bool *cleared)
             resized = 0;
             rl_resize_terminal();
         }
-        if (ready < 0 && errno != EINTR) {
+        if (ready < 0 && select_error != EINTR) {
+            at_prompt = 0;
             rl_callback_handler_remove();
             return NULL;
         }
         if (ready > 0 && FD_ISSET(input, &readable))
             rl_callback_read_char();
     }
+    at_prompt = 0;
     return entered_line;
 }
 
@@ -157,8 +221,24 @@ static void run_start(nnsh_session *session, const nnsh_repl_start *start)
         if (nnsh_session_run_code(session, start->code[i], strlen(start->code[i]),
                                   "=(command line)", 1, false) != NNSH_CELL_OK)
             return;
-    if (start->script)
-        nnsh_session_run_file(session, start->script);
+    if (!start->script)
+        return;
+    /* %save writes the script as "%run 'lesson.lua' 'first'", quoted as %run reads it. */
+    nn_text command;
+    nn_text_init(&command);
+    nn_text_append(&command, "%run");
+    for (int i = -1; i < start->script_arg_count; i++) {
+        const char *word = i < 0 ? start->script : start->script_args[i];
+        nn_text_append(&command, " '");
+        for (const char *quote; (quote = strchr(word, '\'')) != NULL; word = quote + 1) {
+            nn_text_append_n(&command, word, (size_t)(quote - word));
+            nn_text_append(&command, "'\\''");
+        }
+        nn_text_append(&command, word);
+        nn_text_append(&command, "'");
+    }
+    nnsh_session_run_start_file(session, start->script, command.failed ? "" : command.data);
+    nn_text_free(&command);
 }
 
 int nnsh_repl(lua_State *L, const nnsh_repl_start *start)
@@ -171,6 +251,10 @@ int nnsh_repl(lua_State *L, const nnsh_repl_start *start)
     nn_text pending;
     nn_text_init(&pending);
     rl_readline_name = "nnsh";
+    /* nnsh > file: the prompt and the echo of what is typed go to the terminal on
+     * standard error, and the file gets the output only (no escape codes). */
+    if (!isatty(STDOUT_FILENO) && isatty(STDERR_FILENO))
+        rl_outstream = stderr;
     rl_catch_signals = 0;
     rl_catch_sigwinch = 0;
     nnsh_history_open();
@@ -190,15 +274,27 @@ int nnsh_repl(lua_State *L, const nnsh_repl_start *start)
     }
     struct sigaction interrupt = {.sa_handler = on_prompt_interrupt};
     struct sigaction resize = {.sa_handler = on_resize};
-    struct sigaction previous_interrupt, previous_resize;
+    struct sigaction suspend = {.sa_handler = on_suspend, .sa_flags = SA_RESTART};
+    struct sigaction ending = {.sa_handler = on_ending_signal};
+    struct sigaction previous_interrupt, previous_resize, previous_suspend;
+    struct sigaction previous_ending[2];
+    static const int ending_signals[2] = {SIGTERM, SIGHUP};
     sigemptyset(&interrupt.sa_mask);
     sigemptyset(&resize.sa_mask);
+    sigemptyset(&suspend.sa_mask);
+    sigemptyset(&ending.sa_mask);
     /* A resize must not fail the write or read a cell is blocked in (a long record into
      * a slow terminal): one write failing with EINTR leaves glibc's stdout writing
      * nothing ever again. The wake pipe ends the prompt's select() all the same. */
     resize.sa_flags = SA_RESTART;
     sigaction(SIGINT, &interrupt, &previous_interrupt);
     sigaction(SIGWINCH, &resize, &previous_resize);
+    sigaction(SIGTSTP, &suspend, &previous_suspend);
+    for (int i = 0; i < 2; i++) {
+        sigaction(ending_signals[i], NULL, &previous_ending[i]);
+        if (previous_ending[i].sa_handler != SIG_IGN) /* nohup's SIGHUP stays ignored */
+            sigaction(ending_signals[i], &ending, NULL);
+    }
 
     print_banner();
     run_start(session, start);
@@ -247,6 +343,9 @@ int nnsh_repl(lua_State *L, const nnsh_repl_start *start)
     }
     sigaction(SIGINT, &previous_interrupt, NULL);
     sigaction(SIGWINCH, &previous_resize, NULL);
+    sigaction(SIGTSTP, &previous_suspend, NULL);
+    for (int i = 0; i < 2; i++)
+        sigaction(ending_signals[i], &previous_ending[i], NULL);
     nnsh_history_close();
     close(wake_pipe[0]);
     close(wake_pipe[1]);

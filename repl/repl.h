@@ -16,6 +16,8 @@ typedef struct nnsh_repl_start {
     const char *const *code;
     int code_count;
     const char *script; /* NULL: none */
+    char *const *script_args; /* its arguments, arg[1] on */
+    int script_arg_count;
 } nnsh_repl_start;
 
 /* The interactive shell (start may be NULL); returns when the user quits. */

@@ -36,6 +36,8 @@ struct nnsh_session {
     nnsh_cell *cells; /* every cell so far, in order */
     int cell_count, cell_capacity;
     nnsh_cell *current; /* the running cell, which receives output; NULL between cells */
+    nnsh_cell start;    /* nnsh -i's script, as the %run cell that %save writes first */
+    bool has_start;
 };
 
 /* ---- output ---- */
@@ -152,6 +154,14 @@ bool nnsh_session_needs_more(nnsh_session *session, const char *source, size_t l
     bool returns_value;
     int status = compile(L, source, length, "=In", 1, true, &returns_value);
     bool more = status != LUA_OK && is_incomplete(L, status);
+    /* A quoted string cannot go on to the next line (unless its line ends in a
+     * backslash): one left open is an error now, not a reason to take the next line. */
+    size_t end = length;
+    while (end > 0 && (source[end - 1] == '\n' || source[end - 1] == '\r'))
+        end--;
+    if (more && strstr(lua_tostring(L, -1), ": unfinished string near <eof>") &&
+        (end == 0 || source[end - 1] != '\\'))
+        more = false;
     lua_pop(L, 1);
     return more;
 }
@@ -185,6 +195,18 @@ static void store_values(nnsh_session *session, int base, int count)
     lua_settop(L, env - 1);
 }
 
+/* lua_pcall for the shell's own Lua (showing a value, %who), which runs the user's
+ * metamethods: a __tostring that never ends stops on Ctrl-C as a cell does. */
+static int interruptible_pcall(nnsh_session *session, int arguments, int results)
+{
+    lua_State *L = session->L;
+    nnsh_interrupt_begin(L, session->mode == NNSH_SESSION_SHELL);
+    int status = lua_pcall(L, arguments, results, 0);
+    if (nnsh_interrupt_end(L) && session->interactive)
+        fputs("\n", stdout); /* after the ^C the terminal echoed */
+    return status;
+}
+
 /* Writes the values above base the way the shell shows them. */
 static void show_values(nnsh_session *session, int base, int count)
 {
@@ -194,7 +216,7 @@ static void show_values(nnsh_session *session, int base, int count)
     for (int i = 1; i <= count; i++)
         lua_pushvalue(L, base + i);
     const char *text;
-    if (lua_pcall(L, count, 1, 0) == LUA_OK && lua_type(L, -1) == LUA_TSTRING)
+    if (interruptible_pcall(session, count, 1) == LUA_OK && lua_type(L, -1) == LUA_TSTRING)
         text = lua_tostring(L, -1);
     else
         text = lua_pushfstring(L, "(cannot show the value: %s)", lua_tostring(L, -1));
@@ -227,9 +249,13 @@ nnsh_cell_status nnsh_session_run_code(nnsh_session *session, const char *source
     lua_setupvalue(L, -2, 1); /* a main chunk's first upvalue is its _ENV */
     lua_pushcfunction(L, nnsh_traceback_handler);
     lua_insert(L, base + 1);
-    nnsh_interrupt_begin(L);
+    if (session->current)
+        session->current->ran = true;
+    nnsh_interrupt_begin(L, session->mode == NNSH_SESSION_SHELL);
     int status = lua_pcall(L, 0, LUA_MULTRET, base + 1);
     bool interrupted = nnsh_interrupt_end(L);
+    if (interrupted && session->current)
+        session->current->interrupted = true;
     if (status != LUA_OK) {
         if (interrupted && session->interactive)
             fputs("\n", stdout); /* the terminal echoed ^C where the cursor was */
@@ -238,7 +264,8 @@ nnsh_cell_status nnsh_session_run_code(nnsh_session *session, const char *source
         return NNSH_CELL_FAILED;
     }
     int results = lua_gettop(L) - (base + 1);
-    if (returns_value && results > 0) {
+    /* A trailing expression's value, or what the cell returned itself (return 5). */
+    if ((returns_value || show_value) && results > 0) {
         /* A lone nil is never kept (as IPython keeps no None, _ stays the last real
          * value), and shown only when it is not what a call returned. */
         bool lone_nil = results == 1 && lua_isnil(L, base + 2);
@@ -399,6 +426,23 @@ nnsh_cell_status nnsh_session_run_file(nnsh_session *session, const char *path)
     return status;
 }
 
+nnsh_cell_status nnsh_session_run_start_file(nnsh_session *session, const char *path,
+                                             const char *command)
+{
+    session->start = (nnsh_cell){.input = strdup(command), .keep = true};
+    session->has_start = session->start.input != NULL;
+    if (session->has_start)
+        session->current = &session->start;
+    nnsh_cell_status status = nnsh_session_run_file(session, path);
+    session->current = NULL;
+    return status;
+}
+
+const nnsh_cell *nnsh_session_start_cell(const nnsh_session *session)
+{
+    return session->has_start ? &session->start : NULL;
+}
+
 /* ---- cells ---- */
 
 static nnsh_cell *add_cell(nnsh_session *session, const char *source, size_t length)
@@ -471,7 +515,8 @@ bool nnsh_session_write_from_shell(nnsh_session *session, const char *name,
     luaL_checkstack(L, count, "too many words");
     for (int i = 0; i < count; i++)
         lua_pushstring(L, words[i]);
-    bool written = lua_pcall(L, count, 1, 0) == LUA_OK && lua_type(L, -1) == LUA_TSTRING;
+    bool written = interruptible_pcall(session, count, 1) == LUA_OK &&
+                   lua_type(L, -1) == LUA_TSTRING;
     if (written) {
         size_t length;
         const char *text = lua_tolstring(L, -1, &length);
@@ -546,6 +591,7 @@ nnsh_session *nnsh_session_create(lua_State *L, nnsh_session_mode mode)
         free(session);
         return NULL;
     }
+    nnsh_interrupt_watch_coroutines(L);
     /* A script's output needs no recording: print and nn write it themselves. */
     if (mode != NNSH_SESSION_SCRIPT)
         nnsh_capture_install(session);
@@ -564,5 +610,10 @@ void nnsh_session_free(nnsh_session *session)
         nnsh_transcript_free(&session->cells[i].output);
     }
     free(session->cells);
+    if (session->has_start) {
+        free(session->start.input);
+        free(session->start.error);
+        nnsh_transcript_free(&session->start.output);
+    }
     free(session);
 }

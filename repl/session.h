@@ -21,6 +21,8 @@ typedef struct nnsh_cell {
     nnsh_transcript output;    /* what it printed, its value, its error */
     char *error;               /* the error message when it failed (owned), else NULL */
     bool failed;
+    bool ran;                  /* its Lua code started (a failed cell may have changed state) */
+    bool interrupted;          /* Ctrl-C stopped it */
     bool keep;                 /* whether %save writes it (%save and %quit are not kept) */
 } nnsh_cell;
 
@@ -81,6 +83,12 @@ nnsh_cell_status nnsh_session_run_code(nnsh_session *session, const char *source
  * each a chunk of its own) runs cell by cell, showing each cell's value. Used by %run,
  * nnsh -i and nnsh FILE.lua for notebooks. path "-" reads standard input. */
 nnsh_cell_status nnsh_session_run_file(nnsh_session *session, const char *path);
+/* The same for nnsh -i's script, before the first cell: command is the %run line that
+ * %save writes first in its place, so that a saved session replays whole. */
+nnsh_cell_status nnsh_session_run_start_file(nnsh_session *session, const char *path,
+                                             const char *command);
+/* That %run cell, or NULL when the shell started without a script. */
+const nnsh_cell *nnsh_session_start_cell(const nnsh_session *session);
 /* The same for a file's text, which `name` (a path, or "stdin") names in messages. */
 nnsh_cell_status nnsh_session_run_text(nnsh_session *session, const char *text, size_t length,
                                        const char *name);

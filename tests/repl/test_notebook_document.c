@@ -94,13 +94,20 @@ Test(notebook_document, new_cells_for_a_saved_session)
 {
     nn_text out;
     nn_text_init(&out);
-    nnsh_notebook_append_cell(&out, NNSH_NOTEBOOK_MARKDOWN, "x = 1\n", "");
-    nnsh_notebook_append_cell(&out, NNSH_NOTEBOOK_MARKDOWN, "x", "1\n");
+    nnsh_notebook_append_cell(&out, NNSH_NOTEBOOK_MARKDOWN, false, "x = 1\n", "");
+    nnsh_notebook_append_cell(&out, NNSH_NOTEBOOK_MARKDOWN, false, "x", "1\n");
     cr_assert_str_eq(out.data, "```lua\nx = 1\n```\n\n```lua\nx\n```\n\n```output\n1\n```\n\n");
     nn_text_free(&out);
     nn_text_init(&out);
-    nnsh_notebook_append_cell(&out, NNSH_NOTEBOOK_LUA, "x", "1\n");
+    nnsh_notebook_append_cell(&out, NNSH_NOTEBOOK_LUA, false, "x", "1\n");
     cr_assert_str_eq(out.data, "-- %%\nx\n--> 1\n\n");
+    nn_text_free(&out);
+    /* a cell that failed after it ran is written marked, so a replay expects the error */
+    nn_text_init(&out);
+    nnsh_notebook_append_cell(&out, NNSH_NOTEBOOK_LUA, true, "f = 1; error('x')", "error: x\n");
+    nnsh_notebook_append_cell(&out, NNSH_NOTEBOOK_MARKDOWN, true, "error('x')", NULL);
+    cr_assert_str_eq(out.data, "-- %% expect-error\nf = 1; error('x')\n--> error: x\n\n"
+                               "```lua expect-error\nerror('x')\n```\n\n");
     nn_text_free(&out);
 }
 

@@ -27,5 +27,34 @@ pty_wait_for 'In [4]: '
 pty_line '"still here"'
 pty_wait_for 'Out[4]: "still here"'
 
+# A loop that catches every error (pcall) is stopped all the same: the stop is raised
+# again at the loop's next step.
+pty_line 'print("catch" .. "ing") for i = 1, 1e12 do pcall(function() for j = 1, 1e6 do end end) end'
+pty_wait_for 'catching'
+pty_keys C-c
+pty_wait_count 'interrupted (Ctrl-C)' 2
+pty_wait_for 'In [6]: '
+
+# A coroutine made in an earlier cell is stopped where it runs.
+pty_line 'spin = coroutine.wrap(function() while true do end end)'
+pty_wait_for 'In [7]: '
+pty_line 'print("spin" .. "ning") spin()'
+pty_wait_for 'spinning'
+pty_keys C-c
+pty_wait_count 'interrupted (Ctrl-C)' 3
+pty_wait_for 'In [8]: '
+
+# Ctrl-C twice while a C function runs (a big product) ends neither the cell's stop nor
+# the shell: the second only says where the cell is.
+pty_line 'a = nn.ones(2500, 2500); print("multi" .. "plying") for i = 1, 1000 do b = nn.matmul(a, a) end'
+pty_wait_for 'multiplying'
+pty_keys C-c
+pty_keys C-c
+pty_wait_for 'inside a C function'
+pty_wait_count 'interrupted (Ctrl-C)' 4
+pty_wait_for 'In [9]: '
+pty_line '"still here"'
+pty_wait_for 'Out[9]: "still here"'
+
 pty_finish
-echo "PASS Ctrl-C at the prompt and in a cell, Ctrl-D to leave"
+echo "PASS Ctrl-C at the prompt and in a cell (a pcall loop, a coroutine, twice in C), Ctrl-D to leave"
