@@ -210,6 +210,13 @@ local function parse_template(class, template)
                             "{name} or {name:format}, e.g. {epoch:02d} or {val_loss:.2f})",
                             class, field, template), 4)
       end
+      -- Lua's string.format takes widths and precisions up to 99: found now, not after
+      -- the first epoch has trained.
+      if (tonumber(width) or 0) > 99 or (tonumber(precision) or 0) > 99 then
+        error(string.format("nn.callbacks.%s: '{%s}' in file name '%s' asks for more than " ..
+                            "99 characters (width and precision go up to 99)", class, field,
+                            template), 4)
+      end
       flush()
       parts[#parts + 1] = {name = name, zero = zero or '', width = width or '',
                            precision = precision or '', kind = kind}
@@ -227,7 +234,7 @@ end
 local function format_field(class, template, field, value)
   if value == nil then
     error(string.format("nn.callbacks.%s: cannot format the file name '%s': no value " ..
-                        "named '%s'", class, template, field.name), 3)
+                        "named '%s'", class, template, field.name), 0)
   end
   local kind = field.kind
   if kind == '' and field.width == '' and field.precision == '' then
@@ -238,7 +245,7 @@ local function format_field(class, template, field, value)
     local integer = math.tointeger(value)
     if not integer then
       error(string.format("nn.callbacks.%s: '{%s:d}' needs a whole number, %s is %s", class,
-                          field.name, field.name, tostring(value)), 3)
+                          field.name, field.name, tostring(value)), 0)
     end
     value = integer
   end
@@ -302,6 +309,14 @@ function callbacks.ModelCheckpoint(args)
   end
   local self = setmetatable(o, ModelCheckpoint)
   self.parts = parse_template('ModelCheckpoint', o.filepath)
+  -- {batch} has a value only when saving every few batches.
+  for _, part in ipairs(self.parts) do
+    if type(part) == 'table' and part.name == 'batch' and o.save_freq == 'epoch' then
+      error(string.format("nn.callbacks.ModelCheckpoint: the file name '%s' uses {batch}, " ..
+                          "which has a value only with save_freq = a number of batches",
+                          o.filepath), 2)
+    end
+  end
   local maximize = o.mode == 'max' or
                    (o.mode == 'auto' and (o.monitor:find('acc', 1, true) ~= nil or
                                           o.monitor:sub(1, 8) == 'fmeasure'))
@@ -552,6 +567,12 @@ function callbacks.CSVLogger(args)
     {'separator', 'string', ','},
     {'append', 'boolean', false},
   })
+  if o.filename == '' then error('nn.callbacks.CSVLogger: the file name is empty', 2) end
+  -- One character, as Python's csv takes, and none that quoting uses or ends a row.
+  if #o.separator ~= 1 or o.separator:find('[\r\n"]') then
+    error(string.format("nn.callbacks.CSVLogger: separator must be one character other " ..
+                        "than a quote or a line end, got %q", o.separator), 2)
+  end
   return setmetatable(o, CSVLogger)
 end
 
@@ -573,7 +594,10 @@ function CSVLogger:on_train_begin()
     end
   end
   local file, message = io.open(self.filename, self.append and 'a' or 'w')
-  if not file then error('CSVLogger: cannot open ' .. tostring(message), 0) end
+  if not file then
+    -- io.open's message starts with the file name already
+    error('nn.callbacks.CSVLogger: cannot open for writing: ' .. tostring(message), 0)
+  end
   self.file = file
   self.keys = nil
 end

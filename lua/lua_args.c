@@ -987,3 +987,30 @@ void nn_lua_push_layer_arg(lua_State *L, nn_layer *layer, const nn_arg_spec *spe
     case NN_ARG_STRING: lua_pushstring(L, (const char *)value); break;
     }
 }
+
+/* An argument as a message shows it: a number or string as written, else its type. */
+const char *nn_lua_argument_text(lua_State *L, int index, char *text, size_t size)
+{
+    if (lua_type(L, index) == LUA_TNUMBER && lua_isinteger(L, index))
+        snprintf(text, size, "%lld", (long long)lua_tointeger(L, index));
+    else if (lua_type(L, index) == LUA_TNUMBER)
+        snprintf(text, size, "%.14g", lua_tonumber(L, index));
+    else if (lua_type(L, index) == LUA_TSTRING)
+        snprintf(text, size, "'%s'", lua_tostring(L, index));
+    else if (lua_type(L, index) == LUA_TBOOLEAN)
+        snprintf(text, size, "%s", lua_toboolean(L, index) ? "true" : "false");
+    else
+        snprintf(text, size, "%s", nn_lua_typename(L, index));
+    return text;
+}
+
+void nn_lua_check_no_more_arguments(lua_State *L, int last, const char *function,
+                                    const char *usage)
+{
+    char text[64];
+    /* A method's self is no argument to its caller: x:std(0, 1) has 1 as its second. */
+    int shown = last + 1 - (strchr(function, ':') != NULL);
+    if (lua_gettop(L) > last)
+        nn_lua_error(L, "%s: unexpected argument %d (%s); the call is %s", function, shown,
+                     nn_lua_argument_text(L, last + 1, text, sizeof text), usage);
+}

@@ -11,6 +11,11 @@ static int load_data(lua_State *L)
     const nn_dataset *dataset = lua_touserdata(L, lua_upvalueindex(1));
     char function[96];
     snprintf(function, sizeof function, "nn.datasets.%s.load_data", dataset->name);
+    /* Keras' load_data(path) names a cache file; here the files are looked for along
+     * search_path(), which NNSH_DATA leads. */
+    nn_lua_check_no_more_arguments(L, 0, function,
+                                   "load_data(), which looks along search_path(); set "
+                                   "NNSH_DATA=dir to use the IDX files in dir");
     nn_tensor **slots[4];
     for (int i = 0; i < 4; i++)
         slots[i] = nn_lua_new_tensor_slot(L);
@@ -38,7 +43,9 @@ static int search_path(lua_State *L)
 
 static int l_load_idx(lua_State *L)
 {
-    const char *path = luaL_checkstring(L, 1);
+    const char *function = "nn.datasets.load_idx";
+    const char *path = nn_lua_check_path(L, 1, 1, function);
+    nn_lua_check_no_more_arguments(L, 1, function, "nn.datasets.load_idx(path)");
     nn_tensor **slot = nn_lua_new_tensor_slot(L);
     nn_lua_check(L, nn_idx_load(slot, path), "nn.datasets.load_idx");
     return 1;
@@ -46,8 +53,12 @@ static int l_load_idx(lua_State *L)
 
 static int l_save_idx(lua_State *L)
 {
-    nn_tensor *tensor = nn_lua_check_tensor(L, 1, "nn.datasets.save_idx");
-    const char *path = luaL_checkstring(L, 2);
+    const char *function = "nn.datasets.save_idx";
+    nn_tensor *tensor = nn_lua_check_tensor(L, 1, function);
+    const char *path = nn_lua_check_path(L, 2, 2, function);
+    nn_lua_check_no_more_arguments(L, 2, function,
+                                   "nn.datasets.save_idx(tensor, path), which replaces a file "
+                                   "of that name");
     nn_lua_check(L, nn_idx_save(tensor, path), "nn.datasets.save_idx");
     return 0;
 }

@@ -8,11 +8,11 @@
 #include <strings.h>
 #include <sys/stat.h>
 
+#include "io/atomic_file.h"
 #include "io/model_file.h"
 #include "lua_io.h"
 
-/* The file name at stack index `index`; `position` is where the user wrote it. */
-static const char *check_path(lua_State *L, int index, int position, const char *function)
+const char *nn_lua_check_path(lua_State *L, int index, int position, const char *function)
 {
     if (lua_type(L, index) != LUA_TSTRING)
         nn_lua_error(L, "%s: expected a file name as argument %d, got %s", function, position,
@@ -61,7 +61,7 @@ static void check_overwrite(lua_State *L, int options, const char *path, const c
 static int save_model_as(lua_State *L, const char *function)
 {
     nn_model *model = nn_lua_check_model(L, 1, function);
-    const char *path = check_path(L, 2, 1, function);
+    const char *path = nn_lua_check_path(L, 2, 1, function);
     check_save_name(L, path, function);
     static const char *const names[] = {"overwrite", "include_optimizer", NULL};
     nn_lua_check_option_names(L, 3, function, names, 0);
@@ -78,7 +78,7 @@ static int model_save_weights(lua_State *L)
 {
     const char *function = "model:save_weights";
     nn_model *model = nn_lua_check_model(L, 1, function);
-    const char *path = check_path(L, 2, 1, function);
+    const char *path = nn_lua_check_path(L, 2, 1, function);
     check_save_name(L, path, function);
     static const char *const names[] = {"overwrite", NULL};
     nn_lua_check_option_names(L, 3, function, names, 0);
@@ -92,8 +92,10 @@ static int model_load_weights(lua_State *L)
 {
     const char *function = "model:load_weights";
     nn_model *model = nn_lua_check_model(L, 1, function);
-    const char *path = check_path(L, 2, 1, function);
-    lua_settop(L, 2);
+    const char *path = nn_lua_check_path(L, 2, 1, function);
+    nn_lua_check_no_more_arguments(L, 2, function,
+                                   "model:load_weights(path); the layers are matched by "
+                                   "their names, as Keras' by_name");
     nn_lua_check(L, nn_model_load_weights(model, path), function);
     lua_settop(L, 1);
     return 1;
@@ -179,7 +181,8 @@ static int model_set_weights(lua_State *L)
 static int l_load_model(lua_State *L)
 {
     const char *function = "nn.models.load_model";
-    const char *path = check_path(L, 1, 1, function);
+    const char *path = nn_lua_check_path(L, 1, 1, function);
+    nn_lua_check_no_more_arguments(L, 2, function, "nn.models.load_model(path [, {compile=true}])");
     static const char *const names[] = {"compile", NULL};
     nn_lua_check_option_names(L, 2, function, names, 0);
     bool compile = nn_lua_opt_boolean(L, 2, "compile", true, function);
@@ -228,7 +231,19 @@ static int l_write(lua_State *L)
 static int l_check_save_name(lua_State *L)
 {
     const char *function = luaL_checkstring(L, 2);
-    check_save_name(L, check_path(L, 1, 1, function), function);
+    check_save_name(L, nn_lua_check_path(L, 1, 1, function), function);
+    return 0;
+}
+
+/* nn.io._write_file(function, path, text): replaces the file as model:save does (a
+ * temporary file renamed over it once on disk), for the figures written from Lua. */
+static int l_write_file(lua_State *L)
+{
+    const char *function = luaL_checkstring(L, 1);
+    const char *path = nn_lua_check_path(L, 2, 1, function);
+    size_t length;
+    const char *text = luaL_checklstring(L, 3, &length);
+    nn_lua_check(L, nn_atomic_file_replace(path, text, length), function);
     return 0;
 }
 
@@ -236,7 +251,7 @@ static int l_check_save_name(lua_State *L)
 static int l_make_directory(lua_State *L)
 {
     const char *function = "nn.io.make_directory";
-    const char *path = check_path(L, 1, 1, function);
+    const char *path = nn_lua_check_path(L, 1, 1, function);
     size_t length = strlen(path);
     char *copy = lua_newuserdatauv(L, length + 1, 0);
     memcpy(copy, path, length + 1);
@@ -260,7 +275,7 @@ static int l_save_backup(lua_State *L)
 {
     const char *function = "BackupAndRestore";
     nn_model *model = nn_lua_check_model(L, 1, function);
-    const char *path = check_path(L, 2, 1, function);
+    const char *path = nn_lua_check_path(L, 2, 1, function);
     lua_Integer epochs = luaL_checkinteger(L, 3);
     if (epochs < 0 || epochs > 100000000)
         nn_lua_error(L, "%s: epoch %lld out of range", function, (long long)epochs);
@@ -273,7 +288,7 @@ static int l_restore_backup(lua_State *L)
 {
     const char *function = "BackupAndRestore";
     nn_model *model = nn_lua_check_model(L, 1, function);
-    const char *path = check_path(L, 2, 1, function);
+    const char *path = nn_lua_check_path(L, 2, 1, function);
     if (!path_exists(path)) {
         lua_pushnil(L);
         return 1;
@@ -400,6 +415,7 @@ static const luaL_Reg models_functions[] = {
 static const luaL_Reg io_functions[] = {
     {"write", l_write},
     {"make_directory", l_make_directory},
+    {"_write_file", l_write_file},
     {"_check_save_name", l_check_save_name},
     {"_save_backup", l_save_backup},
     {"_restore_backup", l_restore_backup},

@@ -112,33 +112,6 @@ void nn_lua_push_shape(lua_State *L, const nn_shape *shape)
     luaL_setmetatable(L, NN_LUA_SHAPE);
 }
 
-/* An argument as a message shows it: a number or string as written, else its type. */
-static const char *argument_text(lua_State *L, int index, char *text, size_t size)
-{
-    if (lua_type(L, index) == LUA_TNUMBER && lua_isinteger(L, index))
-        snprintf(text, size, "%lld", (long long)lua_tointeger(L, index));
-    else if (lua_type(L, index) == LUA_TNUMBER)
-        snprintf(text, size, "%.14g", lua_tonumber(L, index));
-    else if (lua_type(L, index) == LUA_TSTRING)
-        snprintf(text, size, "'%s'", lua_tostring(L, index));
-    else if (lua_type(L, index) == LUA_TBOOLEAN)
-        snprintf(text, size, "%s", lua_toboolean(L, index) ? "true" : "false");
-    else
-        snprintf(text, size, "%s", nn_lua_typename(L, index));
-    return text;
-}
-
-static void check_no_more_arguments(lua_State *L, int last, const char *function,
-                                    const char *usage)
-{
-    char text[64];
-    /* A method's self is no argument to its caller: x:std(0, 1) has 1 as its second. */
-    int shown = last + 1 - (strchr(function, ':') != NULL);
-    if (lua_gettop(L) > last)
-        nn_lua_error(L, "%s: unexpected argument %d (%s); the call is %s", function, shown,
-                     argument_text(L, last + 1, text, sizeof text), usage);
-}
-
 bool nn_lua_is_none(lua_State *L, int index)
 {
     index = lua_absindex(L, index);
@@ -166,7 +139,7 @@ static int64_t check_shape_size(lua_State *L, int index, int i, bool none_allowe
         nn_lua_error(L, "%s: size %d of the shape is nn.None, but a tensor's sizes must be "
                      "known integers", function, i + 1);
     nn_lua_error(L, "%s: size %d of the shape must be an integer%s, got %s", function, i + 1,
-                 none_allowed ? " or nn.None" : "", argument_text(L, index, text, sizeof text));
+                 none_allowed ? " or nn.None" : "", nn_lua_argument_text(L, index, text, sizeof text));
     return 0;
 }
 
@@ -188,7 +161,7 @@ static nn_shape check_shape(lua_State *L, int first, bool none_allowed, const ch
         }
         if (top > first)
             nn_lua_error(L, "%s: unexpected argument %d (%s) after the shape table", function,
-                         first + 1, argument_text(L, first + 1, text, sizeof text));
+                         first + 1, nn_lua_argument_text(L, first + 1, text, sizeof text));
         return shape;
     }
     if (top < first)
@@ -376,7 +349,7 @@ static int push_filled(lua_State *L, const char *function, const char *usage, do
     nn_dtype dtype = NN_DTYPE_F32;
     if (lua_istable(L, 1) && !nn_lua_is_none(L, 1)) {
         dtype = check_dtype(L, 2, NN_DTYPE_F32, function);
-        check_no_more_arguments(L, 2, function, usage);
+        nn_lua_check_no_more_arguments(L, 2, function, usage);
         lua_settop(L, 1);
     } else if (lua_gettop(L) > 1 && lua_type(L, lua_gettop(L)) == LUA_TSTRING) {
         dtype = check_dtype(L, lua_gettop(L), NN_DTYPE_F32, function);
@@ -407,7 +380,7 @@ static int l_full(lua_State *L)
 {
     const char *function = "nn.full";
     double value = luaL_checknumber(L, 2);
-    check_no_more_arguments(L, 2, function, "nn.full(shape, value), a float32 tensor");
+    nn_lua_check_no_more_arguments(L, 2, function, "nn.full(shape, value), a float32 tensor");
     lua_settop(L, 1);
     nn_shape shape = nn_lua_check_shape_args(L, 1, function);
     nn_tensor **slot = nn_lua_new_tensor_slot(L);
@@ -505,7 +478,7 @@ static int l_arange(lua_State *L)
 static int l_linspace(lua_State *L)
 {
     const char *function = "nn.linspace";
-    check_no_more_arguments(L, 3, function, "nn.linspace(start, stop, num)");
+    nn_lua_check_no_more_arguments(L, 3, function, "nn.linspace(start, stop, num)");
     double start = luaL_checknumber(L, 1), stop = luaL_checknumber(L, 2);
     if (!isfinite(start))
         nn_lua_error(L, "%s: start must be a finite number, got %g", function, start);
@@ -540,7 +513,7 @@ static int l_eye(lua_State *L)
 {
     const char *function = "nn.eye";
     const char *usage = "nn.eye(n [, m] [, dtype])";
-    check_no_more_arguments(L, 3, function, usage);
+    nn_lua_check_no_more_arguments(L, 3, function, usage);
     int top = lua_gettop(L);
     nn_dtype dtype = NN_DTYPE_F32;
     if (top > 1 && lua_type(L, top) == LUA_TSTRING)
@@ -550,7 +523,7 @@ static int l_eye(lua_State *L)
     if (top > 2) {
         char text[64];
         nn_lua_error(L, "%s: unexpected argument 3 (%s); the call is %s", function,
-                     argument_text(L, 3, text, sizeof text), usage);
+                     nn_lua_argument_text(L, 3, text, sizeof text), usage);
     }
     int64_t sizes[2];
     static const char *const names[2] = {"n, the rows,", "m, the columns,"};
@@ -578,7 +551,7 @@ static int push_filled_like(lua_State *L, const char *function, double value)
 {
     nn_tensor *like = nn_lua_check_tensor(L, 1, function);
     nn_dtype dtype = check_dtype(L, 2, like->dtype, function);
-    check_no_more_arguments(L, 2, function, value == 0.0 ? "nn.zeros_like(x [, dtype])"
+    nn_lua_check_no_more_arguments(L, 2, function, value == 0.0 ? "nn.zeros_like(x [, dtype])"
                                                           : "nn.ones_like(x [, dtype])");
     nn_shape shape = like->shape;
     nn_tensor **slot = nn_lua_new_tensor_slot(L);
@@ -785,7 +758,7 @@ static int binary(lua_State *L, nn_binary_op op, const char *function)
         char usage[64];
         snprintf(usage, sizeof usage, "a:%s(b), with one tensor or number b",
                  method ? method + 1 : function);
-        check_no_more_arguments(L, 2, function, usage);
+        nn_lua_check_no_more_arguments(L, 2, function, usage);
     }
     nn_tensor *a = nn_lua_test_tensor(L, 1), *b = nn_lua_test_tensor(L, 2);
     nn_tensor **slot;
@@ -857,7 +830,7 @@ static int tensor_reshape(lua_State *L)
 static int tensor_flatten(lua_State *L)
 {
     nn_tensor *tensor = nn_lua_check_tensor(L, 1, "tensor:flatten");
-    check_no_more_arguments(L, 1, "tensor:flatten", "t:flatten(), with no arguments");
+    nn_lua_check_no_more_arguments(L, 1, "tensor:flatten", "t:flatten(), with no arguments");
     nn_shape shape = NN_SHAPE(-1);
     nn_tensor **slot = nn_lua_new_tensor_slot(L);
     nn_lua_check(L, nn_tensor_reshape(slot, tensor, &shape), "tensor:flatten");
@@ -880,7 +853,7 @@ static int tensor_astype(lua_State *L)
 static int tensor_clone(lua_State *L)
 {
     nn_tensor *tensor = nn_lua_check_tensor(L, 1, "tensor:clone");
-    check_no_more_arguments(L, 1, "tensor:clone", "t:clone(), with no arguments");
+    nn_lua_check_no_more_arguments(L, 1, "tensor:clone", "t:clone(), with no arguments");
     nn_tensor **slot = nn_lua_new_tensor_slot(L);
     nn_lua_check(L, nn_tensor_clone(slot, tensor), "tensor:clone");
     return 1;
@@ -894,7 +867,7 @@ static int tensor_slice(lua_State *L)
     nn_tensor *tensor = nn_lua_check_tensor(L, 1, function);
     if (tensor->shape.ndim < 1)
         nn_lua_error(L, "%s: cannot slice a scalar tensor", function);
-    check_no_more_arguments(L, 3, function,
+    nn_lua_check_no_more_arguments(L, 3, function,
                             "t:slice(first [, last]), every row between; for a step, "
                             "t:take(nn.arange(first, last + 1, step))");
     int64_t rows = tensor->shape.dims[0];
@@ -913,7 +886,7 @@ static int tensor_take(lua_State *L)
 {
     const char *function = "tensor:take";
     nn_tensor *tensor = nn_lua_check_tensor(L, 1, function);
-    check_no_more_arguments(L, 2, function, "t:take(positions), a table or tensor of rows");
+    nn_lua_check_no_more_arguments(L, 2, function, "t:take(positions), a table or tensor of rows");
     if (tensor->shape.ndim < 1)
         nn_lua_error(L, "%s: cannot take rows of a scalar tensor", function);
     int64_t rows = tensor->shape.dims[0];
@@ -980,7 +953,7 @@ static int reduce(lua_State *L, nn_reduce_op op, const char *function, const cha
     nn_tensor *tensor = nn_lua_check_tensor(L, 1, function);
     /* A second argument would be NumPy's keepdims or ddof: refused, not dropped, as the
      * result would look right and be wrong. */
-    check_no_more_arguments(L, 2, function, usage);
+    nn_lua_check_no_more_arguments(L, 2, function, usage);
     bool arg = op == NN_REDUCE_ARGMAX || op == NN_REDUCE_ARGMIN;
     if (lua_isnoneornil(L, 2) && !arg) {
         bool whole = op == NN_REDUCE_SUM || op == NN_REDUCE_MAX || op == NN_REDUCE_MIN;
@@ -1047,7 +1020,7 @@ static int unary_method(lua_State *L, const char *name)
     char function[32], usage[64];
     snprintf(function, sizeof function, "tensor:%s", name);
     snprintf(usage, sizeof usage, "t:%s(), with no arguments", name);
-    check_no_more_arguments(L, 1, function, usage);
+    nn_lua_check_no_more_arguments(L, 1, function, usage);
     nn_tensor **slot = nn_lua_new_tensor_slot(L);
     nn_lua_check(L, nn_tensor_unary(slot, name, tensor), name);
     return 1;
@@ -1072,7 +1045,7 @@ static int matmul(lua_State *L, const char *function)
 {
     nn_tensor *a = nn_lua_to_tensor(L, 1, function, "the first operand");
     nn_tensor *b = nn_lua_to_tensor(L, 2, function, "the second operand");
-    check_no_more_arguments(L, 2, function, "nn.matmul(a, b) or a:matmul(b), two operands");
+    nn_lua_check_no_more_arguments(L, 2, function, "nn.matmul(a, b) or a:matmul(b), two operands");
     nn_tensor **slot = nn_lua_new_tensor_slot(L);
     nn_lua_check(L, nn_tensor_matmul(slot, a, b), function);
     return 1;
@@ -1231,7 +1204,7 @@ static int tensor_softmax(lua_State *L)
 {
     const char *function = "tensor:softmax";
     nn_tensor *tensor = nn_lua_check_tensor(L, 1, function);
-    check_no_more_arguments(L, 2, function, "t:softmax([axis]), along the last axis by default");
+    nn_lua_check_no_more_arguments(L, 2, function, "t:softmax([axis]), along the last axis by default");
     int axis = check_axis(L, 2, -1, &tensor->shape, function);
     nn_tensor **slot = nn_lua_new_tensor_slot(L);
     nn_lua_check(L, nn_tensor_softmax(slot, tensor, axis), function);
@@ -1262,7 +1235,7 @@ static void push_list(lua_State *L, const nn_tensor *tensor, int depth, size_t *
 static int tensor_tolist(lua_State *L)
 {
     nn_tensor *tensor = nn_lua_check_tensor(L, 1, "tensor:tolist");
-    check_no_more_arguments(L, 1, "tensor:tolist", "t:tolist(), with no arguments");
+    nn_lua_check_no_more_arguments(L, 1, "tensor:tolist", "t:tolist(), with no arguments");
     if (tensor->shape.ndim == 0) {
         push_element(L, tensor, 0);
         return 1;
@@ -1278,7 +1251,7 @@ static int tensor_tolist(lua_State *L)
 static int tensor_item(lua_State *L)
 {
     nn_tensor *tensor = nn_lua_check_tensor(L, 1, "tensor:item");
-    check_no_more_arguments(L, 1, "tensor:item", "t:item(), with no arguments");
+    nn_lua_check_no_more_arguments(L, 1, "tensor:item", "t:item(), with no arguments");
     if (nn_tensor_count(tensor) != 1) {
         char text[128];
         nn_lua_error(L, "tensor:item: only a tensor with one element converts to a number; "
@@ -1457,7 +1430,7 @@ static int l_to_categorical(lua_State *L)
 {
     const char *function = "nn.utils.to_categorical";
     const char *usage = "nn.utils.to_categorical(labels [, num_classes])";
-    check_no_more_arguments(L, 2, function, usage);
+    nn_lua_check_no_more_arguments(L, 2, function, usage);
     nn_tensor *labels = nn_lua_to_tensor(L, 1, function, "the labels");
     lua_Integer classes = 0;
     if (!lua_isnoneornil(L, 2)) {
@@ -1588,7 +1561,7 @@ static int l_pad_sequences(lua_State *L)
     const char *function = "nn.utils.pad_sequences";
     const char *usage = "nn.utils.pad_sequences(sequences [, {maxlen=, dtype=, padding=, "
                         "truncating=, value=}])";
-    check_no_more_arguments(L, 2, function, usage);
+    nn_lua_check_no_more_arguments(L, 2, function, usage);
     if (!lua_istable(L, 1))
         nn_lua_error(L, "%s: sequences must be a list of lists (or of 1-D tensors), got %s; "
                         "usage: %s",

@@ -115,14 +115,25 @@ void nn_lua_push_model(lua_State *L, nn_model *model);
 
 /* ---- argument tables ---- */
 
-/* Checks that every key of the table at `index` is an integer position up to
- * `positional` or one of names[]; otherwise raises an error listing the valid names. */
 /* Raises the error for nn.None (none) or -1 at entry `entry` (from 1) of a sample shape
  * given as `key`: every size after the batch axis must be known. */
 int nn_lua_unknown_size_error(lua_State *L, const char *function, const char *key, int entry,
                               bool none);
+/* Checks that every key of the table at `index` is an integer position up to
+ * `positional` or one of names[]; otherwise raises an error listing the valid names. */
 void nn_lua_check_option_names(lua_State *L, int index, const char *function,
                                const char *const *names, int positional);
+/* An argument as a message shows it: a number, string or boolean as written, else its
+ * type; written into text. */
+const char *nn_lua_argument_text(lua_State *L, int index, char *text, size_t size);
+/* Raises "function: unexpected argument N (value); the call is usage" when the stack
+ * holds more than `last` values (a method's self, before a ':' in function, is not
+ * counted in N), so that an argument is never dropped in silence. */
+void nn_lua_check_no_more_arguments(lua_State *L, int last, const char *function,
+                                    const char *usage);
+/* The file name at stack index `index` (argument `position` as the user wrote it): a
+ * string without zero bytes, not empty. */
+const char *nn_lua_check_path(lua_State *L, int index, int position, const char *function);
 /* Options table at index (or none/nil): typed getters with defaults and range checks. */
 lua_Integer nn_lua_opt_integer(lua_State *L, int index, const char *key, lua_Integer fallback,
                                lua_Integer low, lua_Integer high, const char *function);

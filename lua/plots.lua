@@ -60,21 +60,11 @@ local function look(function_name, options)
 end
 
 -- Writes content to path through a temporary file renamed into place.
+-- Written as model:save writes: a full disk or a kill leaves the old figure as it was,
+-- and a symbolic link keeps pointing at the new one.
 local function write_file(function_name, path, content)
-  local temporary = path .. '.tmp'
-  local file, message = io.open(temporary, 'wb')
-  if not file then error(function_name .. ': cannot write ' .. path .. ': ' .. message, 4) end
-  local ok, write_error = file:write(content)
-  file:close()
-  if not ok then
-    os.remove(temporary)
-    error(function_name .. ': cannot write ' .. path .. ': ' .. tostring(write_error), 4)
-  end
-  local renamed, rename_error = os.rename(temporary, path)
-  if not renamed then
-    os.remove(temporary)
-    error(function_name .. ': cannot write ' .. path .. ': ' .. tostring(rename_error), 4)
-  end
+  local ok, message = pcall(nn.io._write_file, function_name, path, content)
+  if not ok then error(message, 4) end
 end
 
 -- Saves a figure by the file's extension: .svg, .png (when librsvg is installed; png_scale

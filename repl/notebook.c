@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "io/atomic_file.h"
 #include "notebook.h"
 #include "notebook_document.h"
 
@@ -42,23 +43,12 @@ static bool write_file(const char *path, const char *data, size_t length, char *
         fwrite(data, 1, length, stdout);
         return fflush(stdout) == 0;
     }
-    size_t size = strlen(path) + 32;
-    char *temporary = malloc(size);
-    if (!temporary) {
-        snprintf(error, error_size, "out of memory");
-        return false;
-    }
-    snprintf(temporary, size, "%s.tmp-%ld", path, (long)getpid());
-    FILE *file = fopen(temporary, "wb");
-    bool ok = file && fwrite(data, 1, length, file) == length;
-    ok = file && fclose(file) == 0 && ok;
-    ok = ok && rename(temporary, path) == 0;
-    if (!ok) {
-        snprintf(error, error_size, "cannot write %s: %s", path, strerror(errno));
-        remove(temporary);
-    }
-    free(temporary);
-    return ok;
+    /* As a model file is written: beside the target, renamed over it once on disk, the
+     * old file's permissions kept and a symbolic link kept pointing at the new file. */
+    if (nn_atomic_file_replace(path, data, length) == NN_OK)
+        return true;
+    snprintf(error, error_size, "%s", nn_error_message());
+    return false;
 }
 
 /* INPUT.md -> INPUT.out.md, lesson.lua -> lesson.out.lua. */

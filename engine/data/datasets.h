@@ -11,6 +11,9 @@ typedef struct nn_dataset {
     const char *folder;      /* folder name inside a data directory */
     const char *system_dir;  /* where a Debian package puts it, or NULL */
     const char *how_to_get;  /* one sentence for the error message */
+    /* Its first ten training labels: both data sets use the same file names, so a
+     * directory that holds the other one is told apart by these. */
+    unsigned char first_labels[10];
 } nn_dataset;
 
 /* Finds a data set by name; NULL if unknown. */
@@ -26,7 +29,10 @@ const nn_dataset *const *nn_datasets(void);
 void nn_dataset_search_path(const nn_dataset *dataset, char *buf, size_t size);
 
 /* Loads train images, train labels, test images and test labels (uint8) into out[0..3].
- * On success `where` (if not NULL) receives the directory used. A missing data set is an
+ * A directory whose training labels begin as another built-in data set's is passed over
+ * (NNSH_DATA pointing at Fashion-MNIST's files never gives them as MNIST); files that
+ * are neither's (a user's own) are taken. On success `where` (if not NULL) receives the
+ * directory used. A missing data set is an
  * NN_ERR_IO error listing every place looked in and how to get it. */
 nn_status nn_dataset_load(const nn_dataset *dataset, nn_tensor *out[4], char *where,
                           size_t where_size);

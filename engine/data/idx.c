@@ -11,6 +11,8 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "../io/atomic_file.h"
+
 enum {
     IDX_TYPE_U8 = 0x08,
     IDX_TYPE_I8 = 0x09,
@@ -152,6 +154,19 @@ nn_status nn_idx_parse(nn_tensor **out, const uint8_t *data, size_t size, const 
  * allocated for it. */
 enum { GZIP_MAX_RATIO = 1032, GZIP_SLACK_BYTES = 1 << 16 };
 
+/* zlib's message for the stream, without the "<fd:3>: " it puts first for a stream
+ * opened on a descriptor (the path is in nnsh's own message already); a read that
+ * failed in the system (Z_ERRNO) reads as the system's reason. */
+static const char *stream_error(gzFile file, int *code)
+{
+    const char *message = gzerror(file, code);
+    if (*code == Z_ERRNO)
+        return strerror(errno);
+    if (strncmp(message, "<fd:", 4) == 0 && strstr(message, ": "))
+        message = strstr(message, ": ") + 2;
+    return message;
+}
+
 /* Reads exactly `size` bytes from a (possibly compressed) stream; *got receives how
  * many arrived before the end. */
 static nn_status read_stream(gzFile file, const char *path, uint8_t *out, size_t size,
@@ -163,7 +178,9 @@ static nn_status read_stream(gzFile file, const char *path, uint8_t *out, size_t
         int chunk = gzread(file, out + *got, (unsigned)want);
         if (chunk < 0) {
             int code;
-            const char *message = gzerror(file, &code);
+            const char *message = stream_error(file, &code);
+            if (code == Z_ERRNO)
+                return nn_error(NN_ERR_IO, "%s: reading failed: %s", path, message);
             return nn_error(NN_ERR_FORMAT, "%s: corrupt compressed data: %s", path, message);
         }
         if (chunk == 0)
@@ -173,7 +190,7 @@ static nn_status read_stream(gzFile file, const char *path, uint8_t *out, size_t
     /* gzread reports a gzip stream cut short as a plain end of file; only gzerror tells
      * (Z_BUF_ERROR) that the data ended inside the stream. */
     int code = Z_OK;
-    const char *message = gzerror(file, &code);
+    const char *message = stream_error(file, &code);
     if (*got < size && code == Z_BUF_ERROR)
         return nn_error(NN_ERR_FORMAT, "%s: the gzip stream is truncated or corrupt (%s)", path,
                         message);
@@ -248,7 +265,9 @@ static nn_status load_stream(gzFile file, const char *path, uint64_t file_size,
 nn_status nn_idx_load(nn_tensor **out, const char *path)
 {
     *out = NULL;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    /* O_NONBLOCK: opening a named pipe would otherwise wait for a writer forever before
+     * the check below could refuse it; reads of a regular file ignore the flag. */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0)
         return nn_error(NN_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
     struct stat info;
@@ -286,6 +305,73 @@ static bool has_gzip_suffix(const char *path)
     return length >= 3 && strcmp(path + length - 3, ".gz") == 0;
 }
 
+/* The whole file in memory: the header and the elements big-endian. */
+static nn_status encode(const nn_tensor *tensor, int type, uint8_t **out, size_t *size)
+{
+    size_t count = nn_tensor_count(tensor), element = nn_dtype_size(tensor->dtype);
+    size_t header_bytes = 4 + 4 * (size_t)tensor->shape.ndim;
+    *size = header_bytes + count * element;
+    uint8_t *bytes = malloc(*size);
+    if (!bytes)
+        return nn_error(NN_ERR_MEMORY, "out of memory for a %zu-byte IDX file", *size);
+    bytes[0] = bytes[1] = 0;
+    bytes[2] = (uint8_t)type;
+    bytes[3] = (uint8_t)tensor->shape.ndim;
+    for (int i = 0; i < tensor->shape.ndim; i++) {
+        uint32_t dim = (uint32_t)tensor->shape.dims[i];
+        uint8_t *p = bytes + 4 + 4 * i;
+        p[0] = (uint8_t)(dim >> 24), p[1] = (uint8_t)(dim >> 16), p[2] = (uint8_t)(dim >> 8),
+        p[3] = (uint8_t)dim;
+    }
+    const uint8_t *data = nn_tensor_data(tensor);
+    uint8_t *payload = bytes + header_bytes;
+    for (size_t i = 0; i < count; i++)
+        for (size_t k = 0; k < element; k++) /* little-endian host to big */
+            payload[i * element + k] = data[i * element + element - 1 - k];
+    *out = bytes;
+    return NN_OK;
+}
+
+/* bytes as one gzip member, in place of bytes. */
+static nn_status compress_gzip(uint8_t **bytes, size_t *size)
+{
+    z_stream stream = {0};
+    if (deflateInit2(&stream, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8,
+                     Z_DEFAULT_STRATEGY) != Z_OK)
+        return nn_error(NN_ERR_MEMORY, "out of memory starting gzip");
+    size_t bound = deflateBound(&stream, (uLong)*size);
+    uint8_t *packed = malloc(bound);
+    if (!packed) {
+        deflateEnd(&stream);
+        return nn_error(NN_ERR_MEMORY, "out of memory for %zu compressed bytes", bound);
+    }
+    stream.next_in = *bytes;
+    stream.next_out = packed;
+    /* Fed in pieces that fit zlib's unsigned counts; the output has room for all. */
+    size_t left = *size;
+    int result = Z_OK;
+    while (result == Z_OK) {
+        unsigned piece = left < (1u << 30) ? (unsigned)left : (1u << 30);
+        stream.avail_in = piece;
+        stream.avail_out = (uInt)(bound - stream.total_out < (1u << 30)
+                                      ? bound - stream.total_out
+                                      : (1u << 30));
+        left -= piece;
+        result = deflate(&stream, left ? Z_NO_FLUSH : Z_FINISH);
+        left += stream.avail_in;
+    }
+    size_t packed_size = stream.total_out;
+    deflateEnd(&stream);
+    if (result != Z_STREAM_END) {
+        free(packed);
+        return nn_error(NN_ERR_MEMORY, "gzip could not compress the data");
+    }
+    free(*bytes);
+    *bytes = packed;
+    *size = packed_size;
+    return NN_OK;
+}
+
 static nn_status save_host(const nn_tensor *tensor, const char *path)
 {
     int type;
@@ -299,45 +385,14 @@ static nn_status save_host(const nn_tensor *tensor, const char *path)
     }
     if (tensor->shape.ndim < 1)
         return nn_error(NN_ERR_ARGUMENT, "IDX files need at least one dimension");
-    /* One writer for both: zlib's "T" mode writes the bytes through uncompressed. */
-    errno = 0; /* gzopen sets it only when open fails, not when it runs out of memory */
-    gzFile file = gzopen(path, has_gzip_suffix(path) ? "wb" : "wbT");
-    if (!file)
-        return nn_error(NN_ERR_IO, "%s: cannot create: %s", path,
-                        errno ? strerror(errno) : "out of memory");
-    uint8_t header[4 + 4 * NN_MAX_DIMS] = {0, 0, (uint8_t)type, (uint8_t)tensor->shape.ndim};
-    for (int i = 0; i < tensor->shape.ndim && i < NN_MAX_DIMS; i++) {
-        uint32_t dim = (uint32_t)tensor->shape.dims[i];
-        uint8_t *p = header + 4 + 4 * i;
-        p[0] = (uint8_t)(dim >> 24), p[1] = (uint8_t)(dim >> 16), p[2] = (uint8_t)(dim >> 8),
-        p[3] = (uint8_t)dim;
-    }
-    unsigned header_bytes = 4 + 4 * (unsigned)tensor->shape.ndim;
-    bool ok = gzwrite(file, header, header_bytes) == (int)header_bytes;
-    size_t count = nn_tensor_count(tensor);
-    const uint8_t *bytes = nn_tensor_data(tensor);
-    size_t element = nn_dtype_size(tensor->dtype);
-    /* Converted to big-endian a block at a time. */
-    uint8_t block[1 << 14];
-    size_t per_block = sizeof block / element;
-    for (size_t first = 0; ok && first < count; first += per_block) {
-        size_t n = count - first < per_block ? count - first : per_block;
-        for (size_t i = 0; i < n; i++)
-            for (size_t k = 0; k < element; k++) /* little-endian host to big */
-                block[i * element + k] = bytes[(first + i) * element + element - 1 - k];
-        ok = gzwrite(file, block, (unsigned)(n * element)) == (int)(n * element);
-    }
-    int code = Z_OK;
-    const char *message = ok ? "" : gzerror(file, &code);
-    char reason[256];
-    snprintf(reason, sizeof reason, "%s", code == Z_ERRNO ? strerror(errno) : message);
-    int closed = gzclose(file);
-    if (ok && closed != Z_OK) {
-        ok = false;
-        snprintf(reason, sizeof reason, "%s", closed == Z_ERRNO ? strerror(errno)
-                                                                  : "gzip could not finish");
-    }
-    if (!ok)
-        return nn_error(NN_ERR_IO, "%s: write failed: %s", path, reason);
-    return NN_OK;
+    uint8_t *bytes = NULL;
+    size_t size = 0;
+    NN_TRY(encode(tensor, type, &bytes, &size));
+    nn_status status = has_gzip_suffix(path) ? compress_gzip(&bytes, &size) : NN_OK;
+    /* Written beside the target and renamed over it once complete, as model files are:
+     * a full disk or a kill half-way leaves the old file as it was. */
+    if (status == NN_OK)
+        status = nn_atomic_file_replace(path, bytes, size);
+    free(bytes);
+    return status;
 }

@@ -483,7 +483,9 @@ nn_status nn_safetensors_open(nn_safetensors *file, const char *path)
 {
     memset(file, 0, sizeof *file);
     file->fd = -1;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    /* O_NONBLOCK: opening a named pipe would otherwise wait for a writer forever before
+     * the check below could refuse it; reads of a regular file ignore the flag. */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0)
         return nn_error(NN_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
     struct stat info;

@@ -97,3 +97,42 @@ Test(datasets, different_counts_name_both)
     write_file("t10k-labels-idx1-ubyte", NN_SHAPE(7));
     expect_error("2 images in t10k-images-idx3-ubyte", "7 labels in t10k-labels-idx1-ubyte");
 }
+
+/* Training labels that begin as Fashion-MNIST's, in a flat folder that both data sets
+ * would take: found as fashion_mnist, passed over (and named) as mnist. */
+Test(datasets, the_other_data_sets_files_are_passed_over)
+{
+    write_file("train-images-idx3-ubyte", NN_SHAPE(10, 4, 5));
+    write_file("t10k-images-idx3-ubyte", NN_SHAPE(2, 4, 5));
+    write_file("t10k-labels-idx1-ubyte", NN_SHAPE(2));
+    static const unsigned char fashion[10] = {9, 0, 0, 3, 0, 2, 7, 2, 5, 5};
+    nn_tensor *labels;
+    nn_shape ten = NN_SHAPE(10);
+    cr_assert_eq(nn_tensor_create(&labels, NN_DTYPE_U8, &ten), NN_OK);
+    memcpy(nn_tensor_data(labels), fashion, sizeof fashion);
+    char path[128];
+    snprintf(path, sizeof path, "%s/train-labels-idx1-ubyte", folder);
+    cr_assert_eq(nn_idx_save(labels, path), NN_OK, "%s", nn_error_message());
+    nn_tensor_free(labels);
+    cr_assert_eq(setenv("HOME", folder, 1), 0); /* no data directory of the machine's */
+    cr_assert_eq(setenv("XDG_DATA_HOME", folder, 1), 0);
+
+    nn_tensor *out[4];
+    char where[256];
+    cr_assert_eq(nn_dataset_load(nn_dataset_find("fashion_mnist"), out, where, sizeof where),
+                 NN_OK, "%s", nn_error_message());
+    cr_assert_str_eq(where, folder);
+    for (int i = 0; i < 4; i++)
+        nn_tensor_free(out[i]);
+    nn_status status = nn_dataset_load(nn_dataset_find("mnist"), out, NULL, 0);
+    if (status == NN_OK) { /* the machine's own MNIST, found further along the path */
+        cr_assert_neq(memcmp(nn_tensor_data(out[1]), fashion, sizeof fashion), 0);
+        for (int i = 0; i < 4; i++)
+            nn_tensor_free(out[i]);
+        return;
+    }
+    cr_assert_eq(status, NN_ERR_IO);
+    char passed[160];
+    snprintf(passed, sizeof passed, "%s (holds fashion_mnist, passed over)", folder);
+    cr_assert_not_null(strstr(nn_error_message(), passed), "%s", nn_error_message());
+}

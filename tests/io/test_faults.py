@@ -209,6 +209,30 @@ class Faults(unittest.TestCase):
             if not mount.ok:
                 print('(no tmpfs: the disk-full hook stood in)')
 
+    def test_an_idx_save_into_a_full_file_system_keeps_the_old_file(self):
+        with Mount(os.path.join(TMP, 'full-idx'), 'size=256k') as mount:
+            for name in ('data.idx', 'data.idx.gz'):
+                path = os.path.join(mount.path, name)
+                small = write_script('idx_small.lua',
+                                     "nn.datasets.save_idx(nn.arange(10):astype('int32'), arg[1])")
+                # random floats, which gzip cannot shrink below the 256 KiB of the disk
+                large = write_script('idx_large.lua',
+                                     "nn.datasets.save_idx(nn.random.uniform(400000), arg[1])")
+                run = nnsh(small, path)
+                self.assertEqual(run.returncode, 0, run.stderr)
+                env = None if mount.ok else {'NNSH_TEST_WRITE_FAIL': 'ENOSPC'}
+                run = nnsh(large, path, env=env)
+                self.assertEqual(run.returncode, 1, 'the save must fail: ' + run.stdout)
+                for fragment in ('nn.datasets.save_idx', 'No space left on device',
+                                 'the previous file is unchanged'):
+                    self.assertIn(fragment, run.stderr)
+                check = write_script('idx_check.lua',
+                                     "local t = nn.datasets.load_idx(arg[1]); "
+                                     "io.write(tostring(t.shape), ' ', t:sum(), '\\n')")
+                run = nnsh(check, path)
+                self.assertEqual(run.stdout, '(10,) 45\n', run.stderr)
+                self.assertEqual(temporaries(mount.path, name), [])
+
     def test_a_new_file_on_a_full_file_system_names_the_full_disk(self):
         # The reason must survive the check for an existing file (stat sets errno too).
         with Mount(os.path.join(TMP, 'full-new'), 'size=256k') as mount:

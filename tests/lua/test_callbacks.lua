@@ -117,8 +117,19 @@ t.test('ModelCheckpoint: bad templates and options are errors that explain', fun
   t.raises(function() C.ModelCheckpoint{'a', save_best = true} end,
            "unknown option 'save_best'", 'save_best_only')
   t.raises(function() C.ModelCheckpoint{'a', save_freq = 0} end, 'save_freq must be')
-  t.raises(function() fit(model, x, y, 1, {C.ModelCheckpoint{path('x-{nope}.safetensors')}}) end,
-           "no value named 'nope'")
+  local ok, message = pcall(fit, model, x, y, 1, {C.ModelCheckpoint{path('x-{nope}.safetensors')}})
+  t.eq(ok, false)
+  t.truthy(message:find("nn.callbacks.ModelCheckpoint: cannot format the file name '" ..
+                        path('x-{nope}.safetensors') .. "': no value named 'nope'", 1, true), message)
+  t.eq(message:find('nn/callbacks.lua', 1, true), nil, 'no place inside nn: ' .. message)
+  -- found when the callback is made, not after an epoch has trained
+  t.raises(function() C.ModelCheckpoint{'x-{epoch:100d}.safetensors'} end,
+           "nn.callbacks.ModelCheckpoint: '{epoch:100d}' in file name 'x-{epoch:100d}.safetensors' " ..
+           "asks for more than 99 characters")
+  t.raises(function() C.ModelCheckpoint{'x-{val_loss:.120f}.safetensors'} end, 'more than 99 characters')
+  t.raises(function() C.ModelCheckpoint{'x-{epoch}-{batch}.safetensors'} end,
+           "uses {batch}, which has a value only with save_freq = a number of batches")
+  C.ModelCheckpoint{'x-{epoch}-{batch}.safetensors', save_freq = 2}
   local _, out = fit(model, x, y, 1, {C.ModelCheckpoint{path('never.safetensors'),
                                                         save_best_only = true}})
   t.eq(out[1], 'WARNING: Can save best model only with val_loss available, skipping.')
@@ -288,11 +299,16 @@ t.test('CSVLogger: sorted columns after epoch, one row per epoch, append', funct
   fit(model, x, y, 1, {C.CSVLogger{file, separator = ';'}})
   t.eq(lines(t.read_file(file))[1], 'epoch;accuracy;loss', 'separator, and overwritten')
   t.raises(function() fit(model, x, y, 1, {C.CSVLogger{path('no/dir/log.csv')}}) end,
-           'CSVLogger: cannot open')
+           'nn.callbacks.CSVLogger: cannot open for writing: ' .. path('no/dir/log.csv'))
   -- A lone first argument needs no table, as Keras' CSVLogger('log.csv').
   fit(model, x, y, 1, {C.CSVLogger(file)})
   t.eq(#lines(t.read_file(file)), 2, 'CSVLogger(file): header and one row')
   t.raises(function() C.CSVLogger(3) end, 'nn.callbacks.CSVLogger: filename must be string, got integer')
+  t.raises(function() C.CSVLogger('') end, 'nn.callbacks.CSVLogger: the file name is empty')
+  for _, bad in ipairs{'', ';;', '\n', '"'} do
+    t.raises(function() C.CSVLogger{file, separator = bad} end,
+             'nn.callbacks.CSVLogger: separator must be one character other than a quote or a line end')
+  end
   t.raises(function() C.EarlyStopping('loss') end,
            'nn.callbacks.EarlyStopping: expected a table of options, got string')
 end)

@@ -37,7 +37,7 @@ grep -F -q 'error: cannot read lesson.md: Is a directory' run.out ||
   { echo "FAIL: %run of a directory; it said:" >&2; cat run.out >&2; exit 1; }
 # %save names the cause of a file it cannot create.
 HOME="$work" "$nnsh" -e 'x = 1' -i <<<'%save no_such_directory/x.md' >save.out 2>&1 || true
-grep -F -q 'cannot write no_such_directory/x.md: No such file or directory' save.out ||
+grep -F -q "cannot save 'no_such_directory/x.md': the directory 'no_such_directory' does not exist; no file was written" save.out ||
   { echo "FAIL: %save into a missing directory; it said:" >&2; cat save.out >&2; exit 1; }
 # %time with no code says how to use it, and the cell fails.
 printf '# t\n\n```lua\n%%time\n```\n' > time.md

@@ -44,9 +44,10 @@ pty_keys C-c
 pty_wait_count 'interrupted (Ctrl-C)' 3
 pty_wait_for 'In [8]: '
 
-# Ctrl-C twice while a C function runs (a big product) ends neither the cell's stop nor
-# the shell: the second only says where the cell is.
-pty_line 'a = nn.ones(2500, 2500); print("multi" .. "plying") for i = 1, 1000 do b = nn.matmul(a, a) end'
+# Ctrl-C twice while a C function runs (one product of about a second, so that both
+# land inside it) ends neither the cell's stop nor the shell: the second only says where
+# the cell is.
+pty_line 'a = nn.ones(4000, 4000); print("multi" .. "plying") b = nn.matmul(a, a)'
 pty_wait_for 'multiplying'
 pty_keys C-c
 pty_keys C-c
