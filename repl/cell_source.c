@@ -286,3 +286,31 @@ done:
     free(open);
     return found;
 }
+
+bool nnsh_cell_is_open(const char *source, size_t length)
+{
+    nnsh_lexer lexer;
+    nnsh_lexer_init(&lexer, source, length);
+    /* In valid Lua each block has one opener and one closer: while and for open with
+     * their `do`, an if with `if` (not with each `then`), and repeat closes with until. */
+    static const char *const openers[] = {"function", "do", "if", "repeat"};
+    static const char *const closers[] = {"end", "until"};
+    long blocks = 0, brackets = 0;
+    for (nnsh_token token = nnsh_lexer_next(&lexer); token.kind != NNSH_TOKEN_END;
+         token = nnsh_lexer_next(&lexer)) {
+        if (token.unterminated)
+            return token.kind == NNSH_TOKEN_STRING && source[token.start] == '[';
+        if (token.kind == NNSH_TOKEN_KEYWORD) {
+            for (size_t i = 0; i < sizeof openers / sizeof openers[0]; i++)
+                blocks += nnsh_token_is(&lexer, &token, openers[i]);
+            for (size_t i = 0; i < sizeof closers / sizeof closers[0]; i++)
+                blocks -= nnsh_token_is(&lexer, &token, closers[i]);
+        } else if (token.kind == NNSH_TOKEN_SYMBOL) {
+            char c = source[token.start];
+            brackets += token.length == 1 && (c == '(' || c == '{' || c == '[');
+            brackets -= token.length == 1 && (c == ')' || c == '}' || c == ']');
+        }
+    }
+    return lexer.comment_unterminated || (blocks > 0 && brackets >= 0) ||
+           (brackets > 0 && blocks >= 0);
+}

@@ -31,6 +31,12 @@ size_t nnsh_cell_expression_starts(const char *source, size_t length, size_t *st
 /* Whether the last token is ';' (the IPython way to keep a value from printing). */
 bool nnsh_cell_ends_with_semicolon(const char *source, size_t length);
 
+/* Whether a block (function, if, do, repeat), a bracket or a long string or comment is
+ * still open at the end: then the cell cannot be complete, and no compiling is needed
+ * to know that more lines are wanted (a long paste would compile its whole text again
+ * at every line). false says nothing: the cell may still be unfinished. */
+bool nnsh_cell_is_open(const char *source, size_t length);
+
 /* Whether the source ends the way a call does: with ')', '}' or a string. A lone nil
  * from a call (history:plot(), print-like functions) is not worth showing; from a name
  * it is (it tells of a misspelling). */

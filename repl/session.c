@@ -150,8 +150,11 @@ bool nnsh_session_needs_more(nnsh_session *session, const char *source, size_t l
 {
     if (nnsh_command_is(source, length))
         return nnsh_command_needs_more(session, source, length);
+    if (nnsh_cell_is_open(source, length))
+        return true;
     lua_State *L = session->L;
     bool returns_value;
+    /* With the expression forms: `t.shape` alone is unfinished as a statement. */
     int status = compile(L, source, length, "=In", 1, true, &returns_value);
     bool more = status != LUA_OK && is_incomplete(L, status);
     /* A quoted string cannot go on to the next line (unless its line ends in a

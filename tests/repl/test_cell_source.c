@@ -179,3 +179,22 @@ Test(lexer, unterminated_strings_and_comments_are_marked)
     nnsh_lexer_next(&lexer);
     cr_assert(nnsh_lexer_next(&lexer).unterminated);
 }
+
+Test(cell_source, open_blocks_brackets_and_long_strings_want_more_lines)
+{
+    const char *open[] = {
+        "function f()", "for i = 1, 3 do", "while x do\n  y()", "if a then b() elseif c then",
+        "repeat", "t = {1,", "print(", "x = [[long", "--[[ a comment", "do local f = function()",
+        "local t = {f = function() return 1 end,",
+    };
+    for (size_t i = 0; i < sizeof open / sizeof open[0]; i++)
+        cr_assert(nnsh_cell_is_open(open[i], strlen(open[i])), "[%s] is open", open[i]);
+    const char *closed[] = {
+        "x = 1", "function f() end", "if a then b() elseif c then d() else e() end",
+        "repeat x() until y", "print('(')", "t[1] = {2}", "x = \"unfinished",
+        "-- a comment with function in it", "end", "print())",
+    };
+    for (size_t i = 0; i < sizeof closed / sizeof closed[0]; i++)
+        cr_assert(!nnsh_cell_is_open(closed[i], strlen(closed[i])), "[%s] is not open",
+                  closed[i]);
+}
