@@ -346,11 +346,29 @@ nn.models.Sequential = nn.Sequential
 local History = debug.getregistry()['nn.History']
 History.__index = History
 History.__name = 'nn.History'
+-- A logged value: four decimals, as Keras prints them, unless that would be a 60-digit
+-- number or a 0.0000 hiding a small one.
+local function logged_value(v)
+  local size = math.abs(v)
+  if v ~= v then return 'nan' end
+  if size == math.huge then return v > 0 and 'inf' or '-inf' end
+  if size >= 1e6 or (size > 0 and size < 1e-4) then return string.format('%.4g', v) end
+  return string.format('%.4f', v)
+end
+
+-- Each metric's values, the first three and last three of a long run with '...' between
+-- (as NumPy elides), so that printing a history of 1000 epochs stays one short line.
 function History:__tostring()
   local parts = {}
   for _, key in ipairs(self.keys or {}) do
-    local values = {}
-    for i, v in ipairs(self.history[key]) do values[i] = string.format('%.4f', v) end
+    local series, values = self.history[key], {}
+    for i, v in ipairs(series) do
+      if #series <= 8 or i <= 3 or i > #series - 3 then
+        values[#values + 1] = logged_value(v)
+      elseif i == 4 then
+        values[#values + 1] = '...'
+      end
+    end
     parts[#parts + 1] = key .. ': {' .. table.concat(values, ', ') .. '}'
   end
   local count = #self.epoch .. (#self.epoch == 1 and ' epoch' or ' epochs')
@@ -358,3 +376,20 @@ function History:__tostring()
   return 'History(' .. count .. '; ' .. table.concat(parts, '; ') .. ')'
 end
 
+-- nn.layers.Conv2d{...} would call nil; the unknown name is said, with the layer it most
+-- likely meant (the same letters in another case, or names that start the same way).
+setmetatable(nn.layers, {__index = function(_, name)
+  if type(name) ~= 'string' then return nil end
+  local names, close = {}, {}
+  for key in pairs(nn.layers) do names[#names + 1] = key end
+  table.sort(names)
+  for _, key in ipairs(names) do
+    if key:lower() == name:lower() then close = {key}; break end
+    if #name >= 4 and key:lower():sub(1, 4) == name:lower():sub(1, 4) then
+      close[#close + 1] = key
+    end
+  end
+  local hint = #close > 0 and '; did you mean ' .. table.concat(close, ', ') .. '?'
+               or '; nn.layer_classes() lists them'
+  error(string.format("nn.layers has no layer '%s'%s", name, hint), 2)
+end})

@@ -562,6 +562,7 @@ static nn_status conv2d_backward(nn_layer *layer, nn_exec *exec, const nn_tensor
 
 const nn_layer_class nn_conv2d_class = {
     .name = "Conv2D",
+    .alias = "Convolution2D",
     .base_name = "conv2d",
     .doc = "2D convolution layer: slides `filters` learned windows of size kernel_size over "
            "the height and width of the input and sums over its channels, giving one "
