@@ -298,6 +298,10 @@ local cases = {
      gray:predict(nn.zeros(4, 28, 28), {verbose = 0})
    end,
    'expects input of shape (None, 28, 28, 1), but x has shape (4, 28, 28); add the axis of size 1: x:reshape(4, 28, 28, 1)'},
+  {'a layer name in the wrong case', function() return L.Conv2d{2, 3} end,
+   "nn.layers has no layer 'Conv2d'; did you mean Conv2D?"},
+  {'a layer nn does not have', function() return L.Foo{2} end,
+   "nn.layers has no layer 'Foo'; nn.layer_classes() lists them"},
   {'get_layer with an unknown name', function() model:get_layer('nothing') end, 'nothing'},
   {'get_layer with a fraction', function() model:get_layer(2.5) end,
    'model:get_layer: a position must be a whole number (layers count from 1), got 2.5'},

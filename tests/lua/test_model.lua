@@ -127,6 +127,13 @@ t.test('fit returns a History with per-epoch loss and metrics', function()
                          'accuracy: {.-}; val_loss: {.-}; val_accuracy: {.-}%)$'), printed)
   local none = model:fit(x, y, {epochs = 0, verbose = 0})
   t.eq(tostring(none), 'History(0 epochs)', 'no epochs, no keys')
+  -- A long run prints its first and last three epochs; extreme values stay short.
+  local long = model:fit(x, y, {epochs = 12, verbose = 0})
+  local losses = long.history.loss
+  losses[1], losses[2], losses[3], losses[10] = 1e60, 1e-7, 0 / 0, 1 / 0
+  local text = tostring(long)
+  t.truthy(text:match('^History%(12 epochs; loss: {1e%+60, 1e%-07, nan, %.%.%., inf, ' ..
+                      '%d%.%d%d%d%d, %d%.%d%d%d%d}; accuracy: {[^}]*%.%.%.[^}]*}%)$'), text)
 end)
 
 t.test('evaluate returns loss and metrics; predict returns probabilities', function()
