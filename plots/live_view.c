@@ -56,6 +56,7 @@ struct nn_live_view {
 
     /* Standard output goes to a temporary file while the screen is open. */
     int saved_stdout;      /* -1 when not redirected */
+    int saved_stderr;      /* the same for standard error, taken when it is a terminal */
     FILE *capture;
     long captured;         /* bytes of the capture already in the transcript */
     nn_text transcript;
@@ -128,6 +129,19 @@ static void capture_begin(nn_live_view *view)
         view->saved_stdout = -1;
         fclose(view->capture);
         view->capture = NULL;
+        return;
+    }
+    /* Warnings written to a terminal's standard error would land in the middle of the
+     * screen and be gone with it: they join the record, in the order written (both
+     * descriptors share the capture's offset). Redirected elsewhere, they stay there. */
+    view->saved_stderr = -1;
+    if (isatty(STDERR_FILENO)) {
+        fflush(stderr);
+        view->saved_stderr = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3);
+        if (view->saved_stderr >= 0 && dup2(fileno(view->capture), STDERR_FILENO) < 0) {
+            close(view->saved_stderr);
+            view->saved_stderr = -1;
+        }
     }
 }
 
@@ -188,12 +202,18 @@ static void capture_drain(nn_live_view *view)
 
 static void capture_end(nn_live_view *view)
 {
+    fflush(stderr);
     capture_drain(view);
     if (view->saved_stdout >= 0) {
         fflush(stdout);
         dup2(view->saved_stdout, STDOUT_FILENO);
         close(view->saved_stdout);
         view->saved_stdout = -1;
+    }
+    if (view->saved_stderr >= 0) {
+        dup2(view->saved_stderr, STDERR_FILENO);
+        close(view->saved_stderr);
+        view->saved_stderr = -1;
     }
     if (view->capture) {
         fclose(view->capture);
@@ -290,11 +310,17 @@ static void fill_screen(nn_live_view *view, nn_live_screen *s)
     s->line_count = view->recent_count;
 }
 
+/* Whether the terminal is no longer the size curses draws for; *size gets its size. */
+static bool size_changed(nn_live_view *view, struct winsize *size)
+{
+    return ioctl(fileno(view->out), TIOCGWINSZ, size) == 0 && size->ws_col > 0 &&
+           size->ws_row > 0 && (size->ws_col != COLS || size->ws_row != LINES);
+}
+
 static void follow_terminal_size(nn_live_view *view)
 {
     struct winsize size;
-    if (ioctl(fileno(view->out), TIOCGWINSZ, &size) == 0 && size.ws_col > 0 && size.ws_row > 0 &&
-        (size.ws_col != COLS || size.ws_row != LINES)) {
+    if (size_changed(view, &size)) {
         resizeterm(size.ws_row, size.ws_col);
         clearok(curscr, TRUE);
     }
@@ -390,6 +416,7 @@ static void pause_until_resumed(nn_live_view *view, nn_live_result *result)
     view->paused = true;
     draw(view, false);
     wtimeout(stdscr, 200);
+    struct winsize size;
     while (view->paused) {
         int key = wgetch(stdscr);
         if (view->setup.stop_flag && *view->setup.stop_flag) {
@@ -401,7 +428,9 @@ static void pause_until_resumed(nn_live_view *view, nn_live_result *result)
             view->paused = false;
             view->stopping = true;
             result->stop = true;
-        } else if (key == KEY_RESIZE) {
+        } else if (key == KEY_RESIZE || (key == ERR && size_changed(view, &size))) {
+            /* In the shell SIGWINCH is the shell's, and curses sends no KEY_RESIZE: the
+             * size is looked at on every wait instead. */
             draw(view, true);
         }
     }
@@ -630,7 +659,7 @@ nn_live_view *nn_live_view_open(const nn_live_setup *setup, char *why, size_t wh
     snprintf(view->model_name, sizeof view->model_name, "%s",
              setup->model_name ? setup->model_name : "model");
     view->setup.model_name = view->model_name;
-    view->saved_stdout = -1;
+    view->saved_stdout = view->saved_stderr = -1;
     nn_text_init(&view->transcript);
     int out_fd = fcntl(setup->fd, F_DUPFD_CLOEXEC, 3);
     int in_fd = open_keyboard(setup->fd);

@@ -6,7 +6,11 @@ local x, y = data.problem()
 local model = data.model()
 local gate = os.getenv('GATE')
 local waiter = {}
-function waiter:on_epoch_begin(epoch) self.epoch = epoch end
+function waiter:on_epoch_begin(epoch)
+  self.epoch = epoch
+  -- standard error, written while the screen is open, belongs in the record
+  if epoch == 1 then io.stderr:write('a warning on standard error\n') end
+end
 function waiter:on_train_batch_end(batch)
   if gate and self.epoch == 1 and batch == 2 then os.execute('sleep 2.5') end
   if gate and self.epoch == 1 and batch == 4 then

@@ -34,7 +34,7 @@ view_wait 'RESULT epochs=3 history=3 usable=true' 5 scrollback || fail 'no RESUL
 record=$(view_scrollback)
 for text in 'Epoch 1/3' 'Epoch 2/3' 'Epoch 3/3' '24/24 [==============================]' \
             'val_accuracy:' 'Training and Validation Loss' 'Train Accuracy' \
-            'view problem: nil'; do
+            'view problem: nil' 'a warning on standard error'; do
   grep -qF -- "$text" <<<"$record" || fail "scrollback lacks '$text'"
 done
 [ "$(grep -c '^24/24 \[==============================\] - ' <<<"$record")" = 3 ] ||
