@@ -35,13 +35,11 @@ nn_status nn_shape_count(const nn_shape *shape, size_t *count)
                             "shape %s has a zero dimension at axis %d; every dimension must be "
                             "a positive size",
                             nn_shape_format(shape, text, sizeof text), i);
-        /* Formatted, a negative size is None; the message shows the size itself too. */
         if (dim < 0)
             return nn_error(NN_ERR_SHAPE,
-                            "shape %s has %s size %lld at axis %d; every dimension must be a "
-                            "positive size",
-                            nn_shape_format(shape, text, sizeof text),
-                            dim == -1 ? "the unknown (None)" : "negative", (long long)dim, i);
+                            "shape %s has the negative size %lld at axis %d; every dimension "
+                            "must be a positive size",
+                            nn_sizes_format(shape, text, sizeof text), (long long)dim, i);
         if ((uint64_t)dim > SIZE_MAX / total)
             return nn_error(NN_ERR_MEMORY, "shape %s has more elements than memory can hold",
                             nn_shape_format(shape, text, sizeof text));
@@ -61,7 +59,7 @@ bool nn_shape_equal(const nn_shape *a, const nn_shape *b)
     return true;
 }
 
-char *nn_shape_format(const nn_shape *shape, char *buf, size_t size)
+static char *format_shape(const nn_shape *shape, char *buf, size_t size, bool none)
 {
     size_t used = 0;
     if (size == 0)
@@ -79,7 +77,7 @@ char *nn_shape_format(const nn_shape *shape, char *buf, size_t size)
     for (int i = 0; i < shape->ndim; i++) {
         if (i > 0)
             APPEND(", ");
-        if (shape->dims[i] < 0)
+        if (shape->dims[i] < 0 && none)
             APPEND("None");
         else
             APPEND("%lld", (long long)shape->dims[i]);
@@ -87,6 +85,16 @@ char *nn_shape_format(const nn_shape *shape, char *buf, size_t size)
     APPEND(shape->ndim == 1 ? ",)" : ")");
 #undef APPEND
     return buf;
+}
+
+char *nn_shape_format(const nn_shape *shape, char *buf, size_t size)
+{
+    return format_shape(shape, buf, size, true);
+}
+
+char *nn_sizes_format(const nn_shape *shape, char *buf, size_t size)
+{
+    return format_shape(shape, buf, size, false);
 }
 
 int64_t nn_shape_inner(const nn_shape *shape, int from)
@@ -416,17 +424,17 @@ nn_status nn_tensor_reshape(nn_tensor **out, const nn_tensor *tensor, const nn_s
         if (dim == -1) {
             if (unknown_axis >= 0)
                 return nn_error(NN_ERR_SHAPE, "reshape: only one dimension can be -1, got %s",
-                                nn_shape_format(shape, to, sizeof to));
+                                nn_sizes_format(shape, to, sizeof to));
             unknown_axis = i;
         } else if (dim <= 0) {
             return nn_error(NN_ERR_SHAPE,
                             "reshape: dimension %d of %s is %lld; sizes must be positive "
                             "(or -1 for one inferred dimension)",
-                            i, nn_shape_format(shape, to, sizeof to), (long long)dim);
+                            i, nn_sizes_format(shape, to, sizeof to), (long long)dim);
         } else {
             if ((uint64_t)dim > SIZE_MAX / known)
                 return nn_error(NN_ERR_SHAPE, "reshape: %s overflows",
-                                nn_shape_format(shape, to, sizeof to));
+                                nn_sizes_format(shape, to, sizeof to));
             known *= (size_t)dim;
         }
     }
@@ -436,7 +444,7 @@ nn_status nn_tensor_reshape(nn_tensor **out, const nn_tensor *tensor, const nn_s
                             "cannot reshape a tensor of shape %s (%zu elements) into %s: %zu "
                             "is not a multiple of %zu",
                             nn_shape_format(&tensor->shape, from, sizeof from), count,
-                            nn_shape_format(shape, to, sizeof to), count, known);
+                            nn_sizes_format(shape, to, sizeof to), count, known);
         resolved.dims[unknown_axis] = (int64_t)(count / known);
     } else if (known != count) {
         return nn_error(NN_ERR_SHAPE,

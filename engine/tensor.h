@@ -79,6 +79,9 @@ nn_status nn_shape_count(const nn_shape *shape, size_t *count);
 bool nn_shape_equal(const nn_shape *a, const nn_shape *b);
 /* Writes "(None, 28, 28, 32)", "(10,)" or "()" into buf; returns buf. */
 char *nn_shape_format(const nn_shape *shape, char *buf, size_t size);
+/* The same with every size as a number, -1 too: for a tensor's shape as the user wrote
+ * it (reshape(5, -1)), where None would read as a batch axis. */
+char *nn_sizes_format(const nn_shape *shape, char *buf, size_t size);
 /* Product of dims[from..ndim), used for "everything but the batch axis". */
 int64_t nn_shape_inner(const nn_shape *shape, int from);
 

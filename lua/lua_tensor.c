@@ -762,6 +762,21 @@ static int binary(lua_State *L, nn_binary_op op, const char *function)
     }
     nn_tensor *a = nn_lua_test_tensor(L, 1), *b = nn_lua_test_tensor(L, 2);
     nn_tensor **slot;
+    /* An integer tensor with a Lua float (1.0, 2^3, 10/2) is float arithmetic, as NumPy's
+     * with a Python float: the tensor is converted first. Comparisons stay exact. */
+    bool arithmetic = op == NN_BINARY_ADD || op == NN_BINARY_SUBTRACT ||
+                      op == NN_BINARY_MULTIPLY || op == NN_BINARY_POWER ||
+                      op == NN_BINARY_MAXIMUM || op == NN_BINARY_MINIMUM;
+    for (int side = 0; side < 2 && arithmetic; side++) {
+        nn_tensor **tensor = side == 0 ? &a : &b;
+        int other = side == 0 ? 2 : 1;
+        if (*tensor && (*tensor)->dtype != NN_DTYPE_F32 &&
+            lua_type(L, other) == LUA_TNUMBER && !lua_isinteger(L, other)) {
+            nn_tensor **converted = nn_lua_new_tensor_slot(L);
+            nn_lua_check(L, nn_tensor_astype(converted, *tensor, NN_DTYPE_F32), function);
+            *tensor = *converted;
+        }
+    }
     if (a && !b && lua_type(L, 2) == LUA_TNUMBER)
         b = push_whole_operand(L, a, 2, function);
     else if (b && !a && lua_type(L, 1) == LUA_TNUMBER)

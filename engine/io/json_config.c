@@ -941,7 +941,10 @@ static nn_status read_wrapped_layer(nn_layer *wrapper, const cJSON *config, cons
         return nn_error(NN_ERR_FORMAT, "%s: wrappers nest more than %d deep", where,
                         MAX_WRAPPING_DEPTH);
     char context[LAYER_CONTEXT_CAPACITY];
-    snprintf(context, sizeof context, "%s, its layer", where);
+    /* The way there cut to leave room for the step down, as a message needs its end. */
+    static const char step[] = ", its layer";
+    snprintf(context, sizeof context, "%.*s%s", (int)(sizeof context - sizeof step), where,
+             step);
     nn_layer *inner = NULL;
     nn_status status = read_layer_at_depth(&inner, item, context, depth + 1);
     bool trainable = wrapper->trainable; /* the wrapper's own, read from its config */

@@ -84,6 +84,17 @@ t.test('methods refuse arguments they would drop (ddof, keepdims, a step, a thir
   t.eq(values(-x), '-1.0 -2.0 -3.0 -5.0')
 end)
 
+t.test('an integer tensor with a Lua float is float arithmetic, as NumPy with a Python float', function()
+  local a = nn.arange(0, 3, 1, 'int64')
+  t.eq((a + 1.0).dtype, 'float32')
+  t.eq((2.0 * a).dtype, 'float32')
+  t.eq(values(a * 2.0), '0.0 2.0 4.0')
+  t.eq((a + 1).dtype, 'int64', 'an integer keeps it integer')
+  t.eq(values(a:maximum(1.5)), '1.5 1.5 2.0')
+  t.eq(a:eq(1.0).dtype, 'uint8', 'comparisons stay exact')
+  t.eq(values(a:eq(1.0)), '0 1 0')
+end)
+
 t.test('uniform and randn each take only their own options', function()
   t.raises(function() return nn.random.uniform(2, {mean = 5}) end,
            "nn.random.uniform: unknown option 'mean'; valid options are: low, high")

@@ -44,7 +44,11 @@ PTY_TMUX=(tmux -L "nnsh-test-$$-$RANDOM-$PTY_RUNS" -f /dev/null)
 pty_wait_for 'In [1]: '
 pty_type 'half a line'
 pty_wait_for 'In [1]: half a line'
-pkill -TERM -f "^$NNSH\$"
+# the nnsh of this test's own pane only: other tests' shells run beside it
+shell_pid=$("${PTY_TMUX[@]}" display-message -p '#{pane_pid}')
+nnsh_pid=$(pgrep -P "$shell_pid" -x "$(basename "$NNSH")")
+[ -n "$nnsh_pid" ] || pty_fail "no nnsh under the pane's sh ($shell_pid)"
+kill -TERM "$nnsh_pid"
 pty_wait_for 'stty done'
 for mode in icanon echo icrnl; do
   tr ' ' '\n' <"$PTY_HOME/stty.txt" | grep -q -x -- "$mode" ||
