@@ -95,6 +95,15 @@ t.test('an integer tensor with a Lua float is float arithmetic, as NumPy with a 
   t.eq(values(a:eq(1.0)), '0 1 0')
 end)
 
+t.test('a tensor shape in an error shows -1 as written, not as a batch axis', function()
+  t.raises(function() return nn.zeros(-1) end,
+           'nn.zeros: shape (-1,) has the negative size -1 at axis 0; every dimension must be a positive size')
+  t.raises(function() return nn.arange(12):reshape(5, -1) end,
+           'cannot reshape a tensor of shape (12,) (12 elements) into (5, -1): 12 is not a multiple of 5')
+  t.raises(function() return nn.arange(12):reshape(-1, -1) end,
+           'tensor:reshape: only one dimension can be -1, got (-1, -1)')
+end)
+
 t.test('uniform and randn each take only their own options', function()
   t.raises(function() return nn.random.uniform(2, {mean = 5}) end,
            "nn.random.uniform: unknown option 'mean'; valid options are: low, high")
