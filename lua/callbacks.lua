@@ -364,7 +364,13 @@ function ModelCheckpoint:save(epoch, batch, logs)
   for key, value in pairs(logs) do values[key] = value end
   local path = format_path('ModelCheckpoint', self.filepath, self.parts, values)
   local directory = parent_directory(path)
-  if directory and directory ~= '' then nn.io.make_directory(directory) end
+  if directory and directory ~= '' then
+    local made, problem = pcall(nn.io.make_directory, directory)
+    if not made then
+      error(string.format('nn.callbacks.ModelCheckpoint (epoch %d): %s', epoch + 1,
+                          (tostring(problem):gsub('^nn%.io%.make_directory: ', ''))), 0)
+    end
+  end
   if self.save_best_only then
     local current = logs[self.monitor]
     if current == nil then
@@ -386,7 +392,15 @@ function ModelCheckpoint:save(epoch, batch, logs)
   elseif self.verbose > 0 then
     write(string.format('Epoch %d: saving model to %s\n', epoch + 1, path))
   end
-  if self.save_weights_only then self.model:save_weights(path) else self.model:save(path) end
+  -- The user never called model:save: the failure is the callback's, at this epoch.
+  local ok, message = pcall(function()
+    if self.save_weights_only then self.model:save_weights(path) else self.model:save(path) end
+  end)
+  if not ok then
+    error(string.format('nn.callbacks.ModelCheckpoint (epoch %d): %s', epoch + 1,
+                        (tostring(message):gsub('^model:save_weights: ', '')
+                                          :gsub('^model:save: ', ''))), 0)
+  end
   self.last_saved = path
 end
 

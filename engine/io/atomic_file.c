@@ -8,6 +8,7 @@
 #include <limits.h>
 #include <signal.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -74,9 +75,28 @@ static nn_status split_path(const char *path, char **directory, size_t *prefix_l
     return NN_OK;
 }
 
-/* Whether a temporary file name of ours, for the file called base, is stale. */
-static bool temp_is_stale(int directory_fd, const char *entry, const char *base)
+/* A name's part in its temporary files' names: the name itself, or, where the marker and
+ * numbers would take the temporary name past the 255 bytes a file name may have, its
+ * start and a hash of the whole. */
+enum { TEMP_BASE_MAX = 200, TEMP_BASE_KEPT = 180 };
+
+static const char *temp_base(const char *base, char out[TEMP_BASE_MAX + 1])
 {
+    size_t length = strlen(base);
+    if (length <= TEMP_BASE_MAX)
+        return base;
+    uint32_t hash = 2166136261u; /* FNV-1a */
+    for (size_t i = 0; i < length; i++)
+        hash = (hash ^ (unsigned char)base[i]) * 16777619u;
+    snprintf(out, TEMP_BASE_MAX + 1, "%.*s~%08x", TEMP_BASE_KEPT, base, (unsigned)hash);
+    return out;
+}
+
+/* Whether a temporary file name of ours, for the file called base, is stale. */
+static bool temp_is_stale(int directory_fd, const char *entry, const char *full_base)
+{
+    char shortened[TEMP_BASE_MAX + 1];
+    const char *base = temp_base(full_base, shortened);
     size_t base_length = strlen(base);
     if (entry[0] != '.' || strncmp(entry + 1, base, base_length) != 0 ||
         strncmp(entry + 1 + base_length, TEMP_MARKER, sizeof TEMP_MARKER - 1) != 0)
@@ -182,14 +202,22 @@ nn_status nn_atomic_file_begin(nn_atomic_file *file, const char *path)
                           : !S_ISDIR(directory_info.st_mode) ? ENOTDIR : 0;
     if (directory_error) {
         int error_number = directory_error;
-        status = nn_error(NN_ERR_IO, "cannot save '%s': the directory '%s' %s; no file was "
-                          "written", file->path, file->directory,
-                          error_number == ENOENT ? "does not exist" : strerror(error_number));
+        if (error_number == ENOENT || error_number == ENOTDIR)
+            status = nn_error(NN_ERR_IO, "cannot save '%s': %s '%s' %s; no file was written",
+                              file->path, error_number == ENOENT ? "the directory" : "the path",
+                              file->directory,
+                              error_number == ENOENT ? "does not exist" : "is not a directory");
+        else
+            status = nn_error(NN_ERR_IO, "cannot save '%s': the directory '%s': %s; no file "
+                              "was written", file->path, file->directory,
+                              strerror(error_number));
         free_names(file);
         return status;
     }
     nn_atomic_file_clean_stale(file->path);
 
+    char shortened[TEMP_BASE_MAX + 1];
+    base = temp_base(base, shortened);
     size_t temp_size = prefix_length + strlen(base) + sizeof TEMP_MARKER + 48;
     file->temp_path = malloc(temp_size);
     if (!file->temp_path) {

@@ -145,6 +145,30 @@ Test(atomic_file, a_missing_directory_or_a_directory_target_is_named_in_the_erro
     cr_expect(strstr(nn_error_message(), "not a regular file"), "%s", nn_error_message());
 }
 
+/* A name near the 255 bytes a file name may have: its temporary file must still fit. */
+Test(atomic_file, a_long_name_saves_and_a_file_in_place_of_a_directory_is_named)
+{
+    char name[256], path[800];
+    memset(name, 'b', 240);
+    strcpy(name + 240, ".safetensors"); /* 252 bytes */
+    path_in(path, sizeof path, name);
+    cr_assert_eq(nn_atomic_file_replace(path, "long", 4), NN_OK, "%s", nn_error_message());
+    cr_expect_str_eq(read_text(path), "long");
+    cr_assert_eq(nn_atomic_file_replace(path, "again", 5), NN_OK, "%s", nn_error_message());
+    cr_expect_str_eq(read_text(path), "again");
+    cr_expect_eq(temporaries(directory), 0);
+
+    char file[600], inside[700];
+    path_in(file, sizeof file, "plain.txt");
+    write_plain(file, "x");
+    snprintf(inside, sizeof inside, "%s/model.safetensors", file);
+    cr_expect_eq(nn_atomic_file_replace(inside, "x", 1), NN_ERR_IO);
+    char expected[800];
+    snprintf(expected, sizeof expected, "the path '%s' is not a directory; no file was written",
+             file);
+    cr_expect(strstr(nn_error_message(), expected), "%s", nn_error_message());
+}
+
 /* A pid that belonged to a process that has exited (and been reaped). */
 static pid_t dead_pid(void)
 {

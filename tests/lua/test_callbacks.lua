@@ -130,6 +130,13 @@ t.test('ModelCheckpoint: bad templates and options are errors that explain', fun
   t.raises(function() C.ModelCheckpoint{'x-{epoch}-{batch}.safetensors'} end,
            "uses {batch}, which has a value only with save_freq = a number of batches")
   C.ModelCheckpoint{'x-{epoch}-{batch}.safetensors', save_freq = 2}
+  -- a save that fails is the callback's failure, at its epoch
+  local plain = path('plain.txt')
+  local handle = io.open(plain, 'w'); handle:write('x'); handle:close()
+  t.raises(function() fit(model, x, y, 1, {C.ModelCheckpoint{'/proc/m.safetensors', monitor = 'loss'}}) end,
+           "nn.callbacks.ModelCheckpoint (epoch 1): cannot save '/proc/m.safetensors'")
+  t.raises(function() fit(model, x, y, 1, {C.ModelCheckpoint{plain .. '/d/m.safetensors', monitor = 'loss'}}) end,
+           "nn.callbacks.ModelCheckpoint (epoch 1): '" .. plain .. "' exists and is not a directory")
   local _, out = fit(model, x, y, 1, {C.ModelCheckpoint{path('never.safetensors'),
                                                         save_best_only = true}})
   t.eq(out[1], 'WARNING: Can save best model only with val_loss available, skipping.')
