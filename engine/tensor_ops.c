@@ -291,15 +291,19 @@ static nn_status host_reduce_axis(nn_tensor **out, nn_reduce_op op, const nn_ten
     for (int i = 0, j = 0; i < ndim; i++)
         if (i != axis)
             shape.dims[j++] = a->shape.dims[i];
+    /* A sum of integers is an int64, exact, as NumPy's; a mean or deviation a float. */
     nn_dtype dtype = (op == NN_REDUCE_ARGMAX || op == NN_REDUCE_ARGMIN) ? NN_DTYPE_I64
                      : (op == NN_REDUCE_MAX || op == NN_REDUCE_MIN) ? a->dtype
+                     : (op == NN_REDUCE_SUM && a->dtype != NN_DTYPE_F32) ? NN_DTYPE_I64
                                                                     : NN_DTYPE_F32;
     NN_TRY(nn_tensor_create(out, dtype, &shape));
     size_t outer = (size_t)nn_shape_inner(&a->shape, 0) / (size_t)nn_shape_inner(&a->shape, axis);
     size_t length = (size_t)a->shape.dims[axis];
     size_t inner = (size_t)nn_shape_inner(&a->shape, axis + 1);
-    /* An int64 max or min keeps its dtype, so it is found in whole numbers. */
-    bool whole = dtype == NN_DTYPE_I64 && a->dtype == NN_DTYPE_I64;
+    /* An int64 max or min keeps its dtype, and an integer sum is an int64: both are found
+     * in whole numbers. */
+    bool whole = dtype == NN_DTYPE_I64 &&
+                 (a->dtype == NN_DTYPE_I64 || (op == NN_REDUCE_SUM && a->dtype != NN_DTYPE_F32));
     for (size_t o = 0; o < outer; o++)
         for (size_t i = 0; i < inner; i++) {
             size_t first = o * length * inner + i;
@@ -330,9 +334,46 @@ static const unary_function unary_functions[] = {
     {"square", square}, {"relu", relu}, {"sigmoid", sigmoid},
 };
 
+/* The functions that map whole numbers to whole numbers keep an integer tensor's dtype,
+ * as NumPy's do, computed exactly; a result beyond the dtype (the square of a big int32)
+ * is held at its limit, as every conversion into it is. */
+static bool host_unary_integer(nn_tensor **out, const char *function, const nn_tensor *a,
+                               nn_status *status)
+{
+    enum { ABS, SQUARE, SAME, RELU } kind;
+    if (strcmp(function, "abs") == 0)
+        kind = ABS;
+    else if (strcmp(function, "square") == 0)
+        kind = SQUARE;
+    else if (strcmp(function, "floor") == 0 || strcmp(function, "ceil") == 0 ||
+             strcmp(function, "round") == 0)
+        kind = SAME;
+    else if (strcmp(function, "relu") == 0)
+        kind = RELU;
+    else
+        return false;
+    *status = nn_tensor_create(out, a->dtype, &a->shape);
+    if (*status != NN_OK)
+        return true;
+    size_t count = nn_tensor_count(a);
+    for (size_t i = 0; i < count; i++) {
+        int64_t v = nn_tensor_get_int64(a, i);
+        uint64_t magnitude = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+        int64_t result = kind == ABS      ? (int64_t)magnitude
+                         : kind == SQUARE ? (int64_t)(magnitude * magnitude)
+                         : kind == RELU   ? (v < 0 ? 0 : v)
+                                          : v;
+        nn_tensor_set_int64(*out, i, result);
+    }
+    return true;
+}
+
 static nn_status host_unary(nn_tensor **out, const char *function, const nn_tensor *a)
 {
     *out = NULL;
+    nn_status status;
+    if (a->dtype != NN_DTYPE_F32 && host_unary_integer(out, function, a, &status))
+        return status;
     const size_t count_functions = sizeof unary_functions / sizeof unary_functions[0];
     for (size_t f = 0; f < count_functions; f++) {
         if (strcmp(unary_functions[f].name, function) != 0)

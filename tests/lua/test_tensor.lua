@@ -95,6 +95,24 @@ t.test('an integer tensor with a Lua float is float arithmetic, as NumPy with a 
   t.eq(values(a:eq(1.0)), '0 1 0')
 end)
 
+t.test('integer sums along an axis are exact int64, and abs keeps the dtype, as NumPy', function()
+  local a = nn.arange(0, 2, 1, 'int64') + 16777217
+  local sum = a:sum(0)
+  t.eq(sum.dtype, 'int64')
+  t.eq(sum:item(), 33554435, 'a float32 would give 33554436')
+  local big = nn.tensor({{2147483647, 2147483647}}, 'int32')
+  t.eq(big:sum(1):item(), 4294967294, 'no int32 overflow')
+  local bytes = nn.tensor({250, 10}, 'uint8')
+  t.eq(bytes:sum(0):item(), 260)
+  t.eq(a:mean(0).dtype, 'float32', 'a mean is a float')
+  local signed = nn.tensor({-3, 2}, 'int32')
+  t.eq(signed:abs().dtype, 'int32')
+  t.eq(values(signed:abs()), '3 2')
+  t.eq(values(signed:relu()), '0 2')
+  t.eq(values(signed:square()), '9 4')
+  t.eq(signed:exp().dtype, 'float32', 'exp is a float')
+end)
+
 t.test('a tensor shape in an error shows -1 as written, not as a batch axis', function()
   t.raises(function() return nn.zeros(-1) end,
            'nn.zeros: shape (-1,) has the negative size -1 at axis 0; every dimension must be a positive size')
