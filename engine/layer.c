@@ -721,8 +721,10 @@ nn_status nn_check_ids(const nn_layer *layer, const nn_tensor *input, int64_t li
             snprintf(number, sizeof number, "%.0f", value);
         else
             snprintf(number, sizeof number, "%.9g", value);
+        /* The position is NumPy's, every axis from 0, unlike x[i]'s rows from 1: said so. */
         return nn_error(NN_ERR_ARGUMENT, "%s \"%s\": input%s = %s is not a valid index; "
-                        "indices must be whole numbers in [0, %lld) (%s=%lld)",
+                        "indices must be whole numbers in [0, %lld) (%s=%lld); the position "
+                        "counts each axis from 0",
                         layer->cls->name, layer->name, position, number, (long long)limit,
                         limit_name, (long long)limit);
     }

@@ -1350,6 +1350,15 @@ static int tensor_newindex(lua_State *L)
         nn_lua_error(L, "%s: a scalar tensor has no rows; use :fill(v)", function);
     int64_t row = row_index(L, lua_tointeger(L, 2), tensor->shape.dims[0], function);
     if (tensor->shape.ndim == 1) {
+        /* A tensor of one element is its number, as NumPy takes x[i] = np.array(5). */
+        nn_tensor *single = nn_lua_test_tensor(L, 3);
+        if (single && nn_tensor_count(single) == 1) {
+            if (single->dtype == NN_DTYPE_F32)
+                lua_pushnumber(L, nn_tensor_get(single, 0));
+            else
+                lua_pushinteger(L, nn_tensor_get_int64(single, 0));
+            lua_replace(L, 3);
+        }
         if (lua_type(L, 3) != LUA_TNUMBER)
             nn_lua_error(L, "%s: an element of a vector takes a number, got %s", function,
                          nn_lua_typename(L, 3));
@@ -1372,6 +1381,18 @@ static int tensor_newindex(lua_State *L)
         return 0;
     }
     nn_tensor *value = nn_lua_to_tensor(L, 3, function, "the row");
+    if (!nn_shape_equal(&value->shape, &row_shape)) {
+        /* Broadcast over the row as NumPy would (one element, or a row of a matrix row):
+         * the value added to zeros of the row's shape, if that keeps the row's shape. */
+        nn_tensor **zeros = nn_lua_new_tensor_slot(L);
+        nn_tensor **spread = nn_lua_new_tensor_slot(L);
+        if (nn_tensor_create(zeros, value->dtype, &row_shape) == NN_OK) {
+            nn_tensor_fill(*zeros, 0.0);
+            if (nn_tensor_binary(spread, NN_BINARY_ADD, *zeros, value) == NN_OK &&
+                nn_shape_equal(&(*spread)->shape, &row_shape))
+                value = *spread;
+        }
+    }
     if (!nn_shape_equal(&value->shape, &row_shape)) {
         char want[96], got[96];
         nn_lua_error(L, "%s: row %lld has shape %s, the value has shape %s", function,

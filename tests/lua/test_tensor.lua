@@ -170,6 +170,13 @@ t.test('x[i] = v sets an element of a vector or a whole row, as NumPy', function
   t.raises(function() nn.tensor(3)[1] = 2 end, 'tensor[i] = v: a scalar tensor has no rows; use :fill(v)')
   t.raises(function() x.shape = {2, 3} end, "tensor field 'shape' cannot be set")
   t.eq(values(x), '0.0 0.0 5.0 5.0 1.0 2.0', 'the refused assignments changed nothing')
+  -- a value that broadcasts over the row, as NumPy's does
+  local grid = nn.zeros(2, 2, 3)
+  grid[1] = nn.tensor{1, 2, 3}
+  grid[2] = nn.tensor{9}
+  t.eq(values(grid), '1.0 2.0 3.0 1.0 2.0 3.0 9.0 9.0 9.0 9.0 9.0 9.0')
+  v[1] = nn.tensor(8)
+  t.eq(values(v), '8.0 0.0 4.0', 'a one-element tensor sets an element')
 end)
 
 t.test('reshape with -1 shares data', function()
