@@ -1669,12 +1669,19 @@ static int model_fit(lua_State *L)
             if (!lua_istable(L, -1))
                 nn_lua_error(L, "%s: callbacks must be a list of callback tables, got %s",
                              function, nn_lua_typename(L, -1));
-            /* One callback on its own (a table with fields but no list part) is taken as
-             * a list of one, as Keras takes callbacks=EarlyStopping(...). */
+            /* One callback on its own (a table with fields or a class's metatable, but no
+             * list part) is taken as a list of one, as Keras takes
+             * callbacks=EarlyStopping(...); {} is no callbacks. */
             if (lua_rawlen(L, -1) == 0) {
+                bool alone = lua_getmetatable(L, -1);
+                if (alone)
+                    lua_pop(L, 1);
                 lua_pushnil(L);
                 if (lua_next(L, -2)) {
                     lua_pop(L, 2);
+                    alone = true;
+                }
+                if (alone) {
                     lua_createtable(L, 1, 0);
                     lua_insert(L, -2);
                     lua_rawseti(L, -2, 1);

@@ -703,6 +703,8 @@ nn_live_view *nn_live_view_open(const nn_live_setup *setup, char *why, size_t wh
     view->screen = newterm(NULL, view->out, view->in);
     if (!view->screen) {
         snprintf(why, why_size, "ncurses cannot drive TERM=%s", getenv("TERM"));
+        for (int i = 0; i < SIGNAL_COUNT; i++)
+            sigaction(handled_signals[i], &view->saved_signals[i], NULL);
         if (view->saved_locale)
             setlocale(LC_CTYPE, view->saved_locale);
         free(view->saved_locale);

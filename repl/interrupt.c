@@ -6,6 +6,7 @@
  * set, the hook stays until the cell ends and stops every Lua step it sees, so a pcall in
  * a loop cannot swallow the stop: the loop's next step raises it again. */
 #include <lauxlib.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <string.h>
@@ -13,9 +14,11 @@
 
 #include "interrupt.h"
 
-enum { MAX_THREADS = 64 }; /* coroutines resumed inside each other; deeper ones are missed */
+/* Coroutines resumed inside each other: Lua's own limit on nested calls (200) keeps
+ * them fewer. */
+enum { MAX_THREADS = 256 };
 
-static lua_State *threads[MAX_THREADS];      /* the cell's thread, then resumed coroutines */
+static lua_State *volatile threads[MAX_THREADS]; /* the cell's thread, then coroutines */
 static volatile sig_atomic_t thread_count;
 static volatile sig_atomic_t interrupt_pending; /* Ctrl-C seen during this cell */
 static volatile sig_atomic_t warned;           /* the note on a second Ctrl-C was written */
@@ -40,8 +43,16 @@ static void stop_hook(lua_State *L, lua_Debug *debug_info)
     luaL_error(L, "interrupted (Ctrl-C)");
 }
 
+static pthread_t cell_thread; /* the thread that runs the cell's Lua */
+
 static void on_interrupt(int signal_number)
 {
+    /* A process-directed signal may run its handler on an OpenBLAS or OpenMP worker;
+     * the hooks are set from the thread that runs the Lua code, as lua does. */
+    if (!pthread_equal(pthread_self(), cell_thread)) {
+        pthread_kill(cell_thread, signal_number);
+        return;
+    }
     if (interrupt_pending && !keep_process) {
         /* A script stuck in C: a second Ctrl-C ends it, as lua does. */
         signal(signal_number, SIG_DFL);
@@ -146,6 +157,7 @@ void nnsh_interrupt_begin(lua_State *L, bool keep_running_process)
 {
     struct sigaction action = {.sa_handler = on_interrupt};
     sigemptyset(&action.sa_mask);
+    cell_thread = pthread_self();
     threads[0] = L;
     thread_count = 1;
     interrupt_pending = 0;

@@ -189,8 +189,10 @@ int nnsh_notebook_save_session(nnsh_session *session, const char *path, char *er
                                                           : "# nnsh session\n\n");
     int saved = 0;
     const nnsh_cell *start = nnsh_session_start_cell(session);
-    if (start)
+    if (start && is_saved(start)) {
         nnsh_notebook_append_cell(&document, format, start->failed, start->input, NULL);
+        saved++;
+    }
     for (int i = 0; i < nnsh_session_cell_count(session); i++) {
         nnsh_cell *cell = nnsh_session_cell(session, i);
         if (!is_saved(cell))

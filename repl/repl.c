@@ -146,6 +146,10 @@ static char *read_line(const char *prompt, nn_text *pending, bool *cleared)
     drain_wake_pipe();
     rl_callback_handler_install(prompt, take_line);
     at_prompt = 1;
+    if (resized) { /* the terminal changed size while the cell ran */
+        resized = 0;
+        rl_resize_terminal();
+    }
     while (!line_ready) {
         int input = fileno(rl_instream);
         fd_set readable;
@@ -274,7 +278,9 @@ int nnsh_repl(lua_State *L, const nnsh_repl_start *start)
     }
     struct sigaction interrupt = {.sa_handler = on_prompt_interrupt};
     struct sigaction resize = {.sa_handler = on_resize};
-    struct sigaction suspend = {.sa_handler = on_suspend, .sa_flags = SA_RESTART};
+    /* SA_NODEFER: the handler stops the process with the signal it runs for, which must
+     * not be blocked then (it would stay pending and call the handler again forever). */
+    struct sigaction suspend = {.sa_handler = on_suspend, .sa_flags = SA_RESTART | SA_NODEFER};
     struct sigaction ending = {.sa_handler = on_ending_signal};
     struct sigaction previous_interrupt, previous_resize, previous_suspend;
     struct sigaction previous_ending[2];

@@ -150,7 +150,13 @@ bool nnsh_session_needs_more(nnsh_session *session, const char *source, size_t l
 {
     if (nnsh_command_is(source, length))
         return nnsh_command_needs_more(session, source, length);
-    if (nnsh_cell_is_open(source, length))
+    /* Long cells (a paste) with a block still open are not compiled again at every line;
+     * short ones are, so that a syntax error in a block's first line shows at once. */
+    enum { COMPILED_LINES = 32 };
+    size_t lines = 0;
+    for (size_t i = 0; i < length && lines < COMPILED_LINES; i++)
+        lines += source[i] == '\n';
+    if (lines >= COMPILED_LINES && nnsh_cell_is_open(source, length))
         return true;
     lua_State *L = session->L;
     bool returns_value;
@@ -158,12 +164,18 @@ bool nnsh_session_needs_more(nnsh_session *session, const char *source, size_t l
     int status = compile(L, source, length, "=In", 1, true, &returns_value);
     bool more = status != LUA_OK && is_incomplete(L, status);
     /* A quoted string cannot go on to the next line (unless its line ends in a
-     * backslash): one left open is an error now, not a reason to take the next line. */
+     * backslash, or in \z and blanks): one left open is an error now, not a reason to
+     * take the next line. */
     size_t end = length;
     while (end > 0 && (source[end - 1] == '\n' || source[end - 1] == '\r'))
         end--;
-    if (more && strstr(lua_tostring(L, -1), ": unfinished string near <eof>") &&
-        (end == 0 || source[end - 1] != '\\'))
+    bool continued = end > 0 && source[end - 1] == '\\';
+    size_t text_end = end;
+    while (text_end > 0 && (source[text_end - 1] == ' ' || source[text_end - 1] == '\t'))
+        text_end--;
+    continued = continued || (text_end >= 2 && source[text_end - 1] == 'z' &&
+                              source[text_end - 2] == '\\');
+    if (more && strstr(lua_tostring(L, -1), ": unfinished string near <eof>") && !continued)
         more = false;
     lua_pop(L, 1);
     return more;

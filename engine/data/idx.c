@@ -305,70 +305,56 @@ static bool has_gzip_suffix(const char *path)
     return length >= 3 && strcmp(path + length - 3, ".gz") == 0;
 }
 
-/* The whole file in memory: the header and the elements big-endian. */
-static nn_status encode(const nn_tensor *tensor, int type, uint8_t **out, size_t *size)
+/* Where the bytes of an IDX file go: straight into the file, or through gzip. */
+typedef struct idx_writer {
+    nn_atomic_file *file;
+    z_stream *gzip; /* NULL: raw */
+    uint8_t packed[1 << 16];
+} idx_writer;
+
+static nn_status writer_put(idx_writer *writer, const uint8_t *bytes, size_t size, bool last)
 {
-    size_t count = nn_tensor_count(tensor), element = nn_dtype_size(tensor->dtype);
-    size_t header_bytes = 4 + 4 * (size_t)tensor->shape.ndim;
-    *size = header_bytes + count * element;
-    uint8_t *bytes = malloc(*size);
-    if (!bytes)
-        return nn_error(NN_ERR_MEMORY, "out of memory for a %zu-byte IDX file", *size);
-    bytes[0] = bytes[1] = 0;
-    bytes[2] = (uint8_t)type;
-    bytes[3] = (uint8_t)tensor->shape.ndim;
-    for (int i = 0; i < tensor->shape.ndim; i++) {
-        uint32_t dim = (uint32_t)tensor->shape.dims[i];
-        uint8_t *p = bytes + 4 + 4 * i;
-        p[0] = (uint8_t)(dim >> 24), p[1] = (uint8_t)(dim >> 16), p[2] = (uint8_t)(dim >> 8),
-        p[3] = (uint8_t)dim;
-    }
-    const uint8_t *data = nn_tensor_data(tensor);
-    uint8_t *payload = bytes + header_bytes;
-    for (size_t i = 0; i < count; i++)
-        for (size_t k = 0; k < element; k++) /* little-endian host to big */
-            payload[i * element + k] = data[i * element + element - 1 - k];
-    *out = bytes;
+    if (!writer->gzip)
+        return nn_atomic_file_write(writer->file, bytes, size);
+    z_stream *stream = writer->gzip;
+    stream->next_in = (Bytef *)bytes;
+    stream->avail_in = (uInt)size; /* blocks are small */
+    int result;
+    do {
+        stream->next_out = writer->packed;
+        stream->avail_out = sizeof writer->packed;
+        result = deflate(stream, last ? Z_FINISH : Z_NO_FLUSH);
+        if (result == Z_STREAM_ERROR)
+            return nn_error(NN_ERR_MEMORY, "gzip could not compress the data");
+        size_t produced = sizeof writer->packed - stream->avail_out;
+        if (produced)
+            NN_TRY(nn_atomic_file_write(writer->file, writer->packed, produced));
+    } while (stream->avail_out == 0 || (last && result != Z_STREAM_END));
     return NN_OK;
 }
 
-/* bytes as one gzip member, in place of bytes. */
-static nn_status compress_gzip(uint8_t **bytes, size_t *size)
+/* The header, then the elements big-endian a block at a time. */
+static nn_status write_idx(idx_writer *writer, const nn_tensor *tensor, int type)
 {
-    z_stream stream = {0};
-    if (deflateInit2(&stream, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8,
-                     Z_DEFAULT_STRATEGY) != Z_OK)
-        return nn_error(NN_ERR_MEMORY, "out of memory starting gzip");
-    size_t bound = deflateBound(&stream, (uLong)*size);
-    uint8_t *packed = malloc(bound);
-    if (!packed) {
-        deflateEnd(&stream);
-        return nn_error(NN_ERR_MEMORY, "out of memory for %zu compressed bytes", bound);
+    uint8_t header[4 + 4 * NN_MAX_DIMS] = {0, 0, (uint8_t)type, (uint8_t)tensor->shape.ndim};
+    for (int i = 0; i < tensor->shape.ndim && i < NN_MAX_DIMS; i++) {
+        uint32_t dim = (uint32_t)tensor->shape.dims[i];
+        uint8_t *p = header + 4 + 4 * i;
+        p[0] = (uint8_t)(dim >> 24), p[1] = (uint8_t)(dim >> 16), p[2] = (uint8_t)(dim >> 8),
+        p[3] = (uint8_t)dim;
     }
-    stream.next_in = *bytes;
-    stream.next_out = packed;
-    /* Fed in pieces that fit zlib's unsigned counts; the output has room for all. */
-    size_t left = *size;
-    int result = Z_OK;
-    while (result == Z_OK) {
-        unsigned piece = left < (1u << 30) ? (unsigned)left : (1u << 30);
-        stream.avail_in = piece;
-        stream.avail_out = (uInt)(bound - stream.total_out < (1u << 30)
-                                      ? bound - stream.total_out
-                                      : (1u << 30));
-        left -= piece;
-        result = deflate(&stream, left ? Z_NO_FLUSH : Z_FINISH);
-        left += stream.avail_in;
+    size_t count = nn_tensor_count(tensor), element = nn_dtype_size(tensor->dtype);
+    NN_TRY(writer_put(writer, header, 4 + 4 * (size_t)tensor->shape.ndim, count == 0));
+    const uint8_t *data = nn_tensor_data(tensor);
+    uint8_t block[1 << 14];
+    size_t per_block = sizeof block / element;
+    for (size_t first = 0; first < count; first += per_block) {
+        size_t n = count - first < per_block ? count - first : per_block;
+        for (size_t i = 0; i < n; i++)
+            for (size_t k = 0; k < element; k++) /* little-endian host to big */
+                block[i * element + k] = data[(first + i) * element + element - 1 - k];
+        NN_TRY(writer_put(writer, block, n * element, first + n == count));
     }
-    size_t packed_size = stream.total_out;
-    deflateEnd(&stream);
-    if (result != Z_STREAM_END) {
-        free(packed);
-        return nn_error(NN_ERR_MEMORY, "gzip could not compress the data");
-    }
-    free(*bytes);
-    *bytes = packed;
-    *size = packed_size;
     return NN_OK;
 }
 
@@ -385,14 +371,37 @@ static nn_status save_host(const nn_tensor *tensor, const char *path)
     }
     if (tensor->shape.ndim < 1)
         return nn_error(NN_ERR_ARGUMENT, "IDX files need at least one dimension");
-    uint8_t *bytes = NULL;
-    size_t size = 0;
-    NN_TRY(encode(tensor, type, &bytes, &size));
-    nn_status status = has_gzip_suffix(path) ? compress_gzip(&bytes, &size) : NN_OK;
+    for (int i = 0; i < tensor->shape.ndim; i++)
+        if (tensor->shape.dims[i] > (int64_t)UINT32_MAX)
+            return nn_error(NN_ERR_ARGUMENT, "IDX files hold sizes below 2^32; axis %d has "
+                            "%lld", i, (long long)tensor->shape.dims[i]);
+    idx_writer *writer = malloc(sizeof *writer);
+    if (!writer)
+        return nn_error(NN_ERR_MEMORY, "out of memory saving '%s'", path);
+    z_stream stream = {0};
+    writer->gzip = NULL;
+    if (has_gzip_suffix(path)) {
+        if (deflateInit2(&stream, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8,
+                         Z_DEFAULT_STRATEGY) != Z_OK) {
+            free(writer);
+            return nn_error(NN_ERR_MEMORY, "out of memory starting gzip");
+        }
+        writer->gzip = &stream;
+    }
     /* Written beside the target and renamed over it once complete, as model files are:
      * a full disk or a kill half-way leaves the old file as it was. */
-    if (status == NN_OK)
-        status = nn_atomic_file_replace(path, bytes, size);
-    free(bytes);
+    nn_atomic_file file;
+    nn_status status = nn_atomic_file_begin(&file, path);
+    if (status == NN_OK) {
+        writer->file = &file;
+        status = write_idx(writer, tensor, type);
+        if (status == NN_OK)
+            status = nn_atomic_file_commit(&file);
+        else
+            nn_atomic_file_abort(&file);
+    }
+    if (writer->gzip)
+        deflateEnd(&stream);
+    free(writer);
     return status;
 }

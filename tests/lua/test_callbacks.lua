@@ -482,6 +482,12 @@ t.test('one callback on its own is a list of one, as Keras takes callbacks=Model
   fit_with(C.ModelCheckpoint{saved, monitor = 'loss'}, 1)
   t.truthy(exists(saved), 'a ModelCheckpoint given alone saves')
   t.eq(#fit_with({}).epoch, 2, 'an empty list is no callbacks')
+  -- an object whose methods all come from its class (a metatable), with no fields yet
+  local Counter, counted = {}, 0
+  Counter.__index = Counter
+  function Counter:on_epoch_end() counted = counted + 1 end
+  fit_with(setmetatable({}, Counter))
+  t.eq(counted, 2, 'a class instance given alone runs')
   t.raises(function() fit_with(5) end, 'model:fit: callbacks must be a list of callback tables, got integer')
 end)
 

@@ -17,7 +17,7 @@ pty_line "%run $PTY_HOME/lesson.lua second"
 pty_wait_for 'script ran with second'
 # %save puts the script first, as the %run cell that replays it.
 pty_line "%save $PTY_HOME/session.lua"
-pty_wait_for "saved 2 cells to $PTY_HOME/session.lua"
+pty_wait_for "saved 3 cells to $PTY_HOME/session.lua"
 pty_finish
 head -4 "$PTY_HOME/session.lua" >"$PTY_HOME/head.txt"
 printf -- "-- nnsh session\n\n-- %%%%\n%%run '%s' 'first'\n" "$PTY_HOME/lesson.lua" >"$PTY_HOME/want.txt"

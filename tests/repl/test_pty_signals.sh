@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Signals at the prompt, where Readline holds the terminal in its raw mode: Ctrl-Z stops
 # the shell with the terminal given back and, after fg, the line typed so far is there
-# to finish; SIGTERM ends it with the terminal's modes restored (echo, line editing).
+# to finish; Ctrl-Z in a running cell stops it until fg; SIGTERM ends the shell with the
+# terminal's modes restored (echo, line editing).
 source "$(dirname "$0")/pty.sh"
 
 # nnsh under an interactive bash, for its job control and for stty after nnsh ends.
@@ -29,6 +30,14 @@ pty_type '4x1'
 pty_keys Left BSpace Enter
 pty_line 'x'
 pty_wait_for 'Out[2]: 42'
+# Ctrl-Z while a cell runs stops it there; fg lets it finish.
+pty_line 'print("count" .. "ing") s = 0 for i = 1, 3e8 do s = s + 1 end print("counted " .. s)'
+pty_wait_for 'counting'
+pty_keys C-z
+pty_wait_count 'Stopped' 2
+pty_line 'fg'
+pty_wait_for 'counted 300000000'
+pty_wait_for 'In [4]: '
 pty_keys C-d
 pty_wait_count 'bash$ ' 3
 
