@@ -112,6 +112,20 @@ void nn_lua_push_shape(lua_State *L, const nn_shape *shape)
     luaL_setmetatable(L, NN_LUA_SHAPE);
 }
 
+/* The whole number at index, or an error naming the function and what it is for. */
+static lua_Integer check_whole(lua_State *L, int index, const char *function, const char *what)
+{
+    int is_whole = 0;
+    lua_Integer value = lua_tointegerx(L, index, &is_whole);
+    if (!is_whole) {
+        char text[64];
+        nn_lua_error(L, "%s: %s must be a whole number, got %s", function, what,
+                     lua_isnoneornil(L, index) ? "no value"
+                                               : nn_lua_argument_text(L, index, text, sizeof text));
+    }
+    return value;
+}
+
 bool nn_lua_is_none(lua_State *L, int index)
 {
     index = lua_absindex(L, index);
@@ -568,7 +582,8 @@ static int l_ones_like(lua_State *L) { return push_filled_like(L, "nn.ones_like"
 
 static int l_random_seed(lua_State *L)
 {
-    lua_Integer seed = luaL_checkinteger(L, 1);
+    lua_Integer seed = check_whole(L, 1, "nn.random.seed", "the seed");
+    nn_lua_check_no_more_arguments(L, 1, "nn.random.seed", "nn.random.seed(n)");
     nn_random_seed((uint64_t)seed);
     return 0;
 }
@@ -616,7 +631,12 @@ static int l_random_uniform(lua_State *L) { return random_fill(L, "nn.random.uni
 static int l_random_randint(lua_State *L)
 {
     const char *function = "nn.random.randint";
-    lua_Integer low = luaL_checkinteger(L, 1), high = luaL_checkinteger(L, 2);
+    if (lua_gettop(L) < 2)
+        nn_lua_error(L, "%s: expected nn.random.randint(low, high, shape...), integers in "
+                        "[low, high); got %d argument%s",
+                     function, lua_gettop(L), lua_gettop(L) == 1 ? "" : "s");
+    lua_Integer low = check_whole(L, 1, function, "low");
+    lua_Integer high = check_whole(L, 2, function, "high");
     if (high <= low)
         nn_lua_error(L, "%s: high (%lld) must be greater than low (%lld)", function,
                      (long long)high, (long long)low);
@@ -886,8 +906,10 @@ static int tensor_slice(lua_State *L)
                             "t:slice(first [, last]), every row between; for a step, "
                             "t:take(nn.arange(first, last + 1, step))");
     int64_t rows = tensor->shape.dims[0];
-    int64_t first = row_index(L, luaL_checkinteger(L, 2), rows, function);
-    int64_t last = lua_isnoneornil(L, 3) ? rows - 1 : row_index(L, luaL_checkinteger(L, 3), rows, function);
+    int64_t first = row_index(L, check_whole(L, 2, function, "first"), rows, function);
+    int64_t last = lua_isnoneornil(L, 3)
+                       ? rows - 1
+                       : row_index(L, check_whole(L, 3, function, "last"), rows, function);
     if (last < first)
         nn_lua_error(L, "%s: the last row (%lld) comes before the first (%lld)", function,
                      (long long)last + 1, (long long)first + 1);

@@ -214,6 +214,17 @@ static nnsh_cell_status run_save(nnsh_session *session, const command_line *line
         nnsh_session_fail(session, "%save: usage: %save FILE.md or %save FILE.lua");
         return NNSH_CELL_FAILED;
     }
+    /* A notebook under another name (notes.txt, a figure's .svg) would replace a file
+     * that is something else; "-" writes to standard output. */
+    size_t length = strlen(words[0]);
+    bool markdown = length > 3 && strcmp(words[0] + length - 3, ".md") == 0;
+    bool lua = length > 4 && strcmp(words[0] + length - 4, ".lua") == 0;
+    if (!markdown && !lua && strcmp(words[0], "-") != 0) {
+        nnsh_session_fail(session, "%save: the file name must end in .md (a Markdown notebook) "
+                                   "or .lua (a Lua one)");
+        free(words);
+        return NNSH_CELL_FAILED;
+    }
     char error[512];
     int saved = nnsh_notebook_save_session(session, words[0], error, sizeof error);
     if (saved < 0) {

@@ -100,6 +100,8 @@ static int call_in_thread(lua_State *L, lua_State *co)
 /* coroutine.resume(co, ...), watched. */
 static int watched_resume(lua_State *L)
 {
+    /* Checked here, where the message can name coroutine.resume. */
+    luaL_checktype(L, 1, LUA_TTHREAD);
     if (call_in_thread(L, lua_tothread(L, 1)) != LUA_OK)
         return lua_error(L);
     return lua_gettop(L);
@@ -125,6 +127,7 @@ static int watched_wrapped_call(lua_State *L)
 /* coroutine.wrap(f), watched: the original's function, with its coroutine beside it. */
 static int watched_wrap(lua_State *L)
 {
+    luaL_checktype(L, 1, LUA_TFUNCTION);
     lua_pushvalue(L, lua_upvalueindex(1));
     lua_insert(L, 1);
     lua_call(L, lua_gettop(L) - 1, 1);

@@ -39,6 +39,11 @@ grep -F -q 'error: cannot read lesson.md: Is a directory' run.out ||
 HOME="$work" "$nnsh" -e 'x = 1' -i <<<'%save no_such_directory/x.md' >save.out 2>&1 || true
 grep -F -q "cannot save 'no_such_directory/x.md': the directory 'no_such_directory' does not exist; no file was written" save.out ||
   { echo "FAIL: %save into a missing directory; it said:" >&2; cat save.out >&2; exit 1; }
+# %save writes only .md or .lua notebooks: notes.txt is no notebook's name.
+HOME="$work" "$nnsh" -e 'x = 1' -i <<<'%save notes.txt' >save.out 2>&1 || true
+grep -F -q '%save: the file name must end in .md (a Markdown notebook) or .lua (a Lua one)' save.out ||
+  { echo "FAIL: %save to a .txt; it said:" >&2; cat save.out >&2; exit 1; }
+[ ! -e notes.txt ] || { echo "FAIL: %save wrote notes.txt" >&2; exit 1; }
 # %time with no code says how to use it, and the cell fails.
 printf '# t\n\n```lua\n%%time\n```\n' > time.md
 expect_failure time_without_code '%time: which code? usage: %time CODE' --notebook time.md
