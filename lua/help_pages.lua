@@ -237,13 +237,17 @@ local function topic_list()
                "help 'name' finds a topic or function by name, e.g. help 'fit'.", ''}
   out[#out + 1] = '  Modules:  nn  nn.layers  nn.random  nn.datasets  nn.optimizers  nn.losses'
   out[#out + 1] = '            nn.metrics  nn.initializers  nn.regularizers  nn.constraints'
-  out[#out + 1] = '            nn.callbacks'
-  out[#out + 1] = '            nn.config  nn.io  nn.models'
+  out[#out + 1] = '            nn.callbacks  nn.config  nn.io  nn.models'
   out[#out + 1] = '  Classes:  nn.Tensor  nn.Layer  nn.Sequential  nn.History  nn.Shape'
-  local line = '  Layers:  '
+  -- the names start in the column of the lines above, two spaces apart
+  local line, first = '  Layers:   ', true
   for _, name in ipairs(layers) do
-    if #line + #name + 2 > WIDTH then out[#out + 1] = line; line = '          ' end
-    line = line .. '  ' .. name
+    if not first and #line + #name + 2 > WIDTH then
+      out[#out + 1] = line
+      line, first = '            ', true
+    end
+    line = line .. (first and '' or '  ') .. name
+    first = false
   end
   out[#out + 1] = line
   out[#out + 1] = "  Topics:   'shell' (cells, completion, %time %who %run %save %quit)"

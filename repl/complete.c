@@ -182,8 +182,24 @@ static void display_matches(char **matches, int count, int longest)
     free(shown);
 }
 
+/* Tab with nothing but blanks before the cursor indents, as in IPython; elsewhere it
+ * completes. */
+static int tab_or_complete(int count, int key)
+{
+    for (int i = 0; i < rl_point; i++)
+        if (rl_line_buffer[i] != ' ' && rl_line_buffer[i] != '\t') {
+            /* A second Tab lists the candidates when Readline sees its own completion
+             * as the last command. */
+            if (rl_last_func == tab_or_complete)
+                rl_last_func = rl_complete;
+            return rl_complete(count, key);
+        }
+    return rl_insert_text("    ") >= 0 ? 0 : 1;
+}
+
 void nnsh_complete_install(nnsh_session *session, const nn_text *pending)
 {
+    rl_bind_key('\t', tab_or_complete);
     completing_session = session;
     pending_lines = pending;
     rl_attempted_completion_function = attempt_completion;

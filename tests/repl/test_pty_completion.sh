@@ -75,5 +75,14 @@ pty_type 'model.optimizer:get_c'
 pty_keys Tab
 pty_wait_for 'In [7]: model.optimizer:get_config'
 pty_keys C-u
+# Tab with only blanks before the cursor indents (IPython's way) instead of listing names.
+pty_line 'for i = 1, 2 do'
+pty_wait_for '   ...: '
+pty_keys Tab
+pty_type 'print("in" .. "dented " .. i)'
+pty_wait_for '   ...:     print("in" .. "dented " .. i)'
+pty_keys Enter
+pty_line 'end'
+pty_wait_for 'indented 2'
 pty_finish
-echo "PASS completion of a method, a field path and constructor arguments"
+echo "PASS completion of a method, a field path and constructor arguments; Tab indents"
