@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -1898,6 +1899,32 @@ static int model_tostring(lua_State *L)
     return 1;
 }
 
+/* "model has no field or method 'layer'", with the members whose names begin the same
+ * way. methods: the index of the methods table. */
+static void raise_no_member(lua_State *L, const nn_model *model, const char *key, int methods)
+{
+    static const char *const fields[] = {
+        "built", "compiled", "device", "history", "input_shape", "layers", "learning_rate",
+        "loss", "metrics_names", "name", "non_trainable_weights", "optimizer", "output_shape",
+        "stop_training", "trainable", "trainable_weights", "weights", NULL};
+    char close[512] = "";
+    size_t used = 0, prefix = strlen(key) < 3 ? strlen(key) : 3;
+    for (const char *const *field = fields; *field && used < sizeof close; field++)
+        if (strncasecmp(*field, key, prefix) == 0)
+            used += (size_t)snprintf(close + used, sizeof close - used, "%s%s",
+                                     used ? ", " : "", *field);
+    lua_pushnil(L);
+    while (lua_next(L, methods)) {
+        lua_pop(L, 1);
+        if (used < sizeof close && lua_type(L, -1) == LUA_TSTRING &&
+            strncasecmp(lua_tostring(L, -1), key, prefix) == 0)
+            used += (size_t)snprintf(close + used, sizeof close - used, "%s:%s",
+                                     used ? ", " : "", lua_tostring(L, -1));
+    }
+    nn_lua_error(L, "model \"%s\" has no field or method '%s'%s%s%s", model->name, key,
+                 used ? "; did you mean " : "", close, used ? "?" : "; help(model) lists them");
+}
+
 static int model_index(lua_State *L)
 {
     nn_model *model = nn_lua_check_model(L, 1, "model index");
@@ -1994,7 +2021,7 @@ static int model_index(lua_State *L)
         luaL_getmetatable(L, NN_LUA_MODEL);
         lua_getfield(L, -1, "methods");
         if (lua_getfield(L, -1, key) == LUA_TNIL)
-            nn_lua_error(L, "model \"%s\" has no field or method '%s'", model->name, key);
+            raise_no_member(L, model, key, lua_gettop(L) - 1);
     }
     return 1;
 }
