@@ -6,6 +6,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "io/safetensors.h"
 #include "nn_lua.h"
 
 const char *nn_lua_typename(lua_State *L, int index)
@@ -788,6 +789,13 @@ void nn_lua_set_layer_arg(lua_State *L, nn_layer *layer, const nn_arg_spec *spec
                 nn_lua_error(L, "%s: %s must not hold control characters (found byte %d at "
                                 "position %zu)", function, spec->name, (unsigned char)value[i],
                              i + 1);
+        /* A layer's name is saved in a JSON header and names its weights "name/kernel":
+         * refused here rather than when the model is saved. */
+        if (!nn_utf8_valid(value, length))
+            nn_lua_error(L, "%s: %s must be valid UTF-8 text", function, spec->name);
+        if (strcmp(spec->name, "name") == 0 && strchr(value, '/'))
+            nn_lua_error(L, "%s: name must not hold '/', which separates a layer's name from "
+                            "its weights' in a saved model, got \"%s\"", function, value);
         memcpy(target, value, length + 1);
         if (strcmp(spec->name, "name") == 0)
             layer->named_by_user = true;

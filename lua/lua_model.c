@@ -10,6 +10,7 @@
 
 #include "device.h"
 #include "nn_lua.h"
+#include "io/safetensors.h"
 #include "lua_io.h"
 #include "lua_progress.h"
 #include "summary_box.h"
@@ -147,6 +148,8 @@ static int l_sequential(lua_State *L)
                 if ((unsigned char)*c < 0x20 || *c == 0x7f)
                     nn_lua_error(L, "%s: name must not hold control characters (found byte %d)",
                                  function, (unsigned char)*c);
+            if (!nn_utf8_valid(lua_tostring(L, -1), lua_rawlen(L, -1)))
+                nn_lua_error(L, "%s: name must be valid UTF-8 text", function);
             name = lua_tostring(L, -1);
         }
         lua_pop(L, 1);
