@@ -1130,7 +1130,9 @@ The shell (nnsh with no script)
   can be pasted cell by cell unchanged. An unfinished chunk continues on a ...: line.
   Tab completes variables, fields, methods after `:`, and argument names inside a
   call's table: nn.layers.Conv2D{32, 3, pad<Tab> gives padding=.
+  Tab with only blanks before the cursor indents.
   Ctrl-C clears the line (or stops a running cell, or fit after the current batch);
+  no number of Ctrl-C ends the shell. Ctrl-Z suspends it (fg brings it back).
   Ctrl-D leaves (on a ...: line it ends the cell, which says what it lacks). History
   is kept in ~/.nnsh_history ($NNSH_HISTORY, at most $NNSH_HISTORY_SIZE entries, 1000
   by default).
@@ -1140,8 +1142,9 @@ Commands (a cell that starts with %)
   %who [TYPE...]    lists your variables with their types and values (only those
                     of the types named: %who Tensor string)
   %run FILE [ARGS]  runs a Lua file in the session; its top-level locals stay
-  %save FILE        saves the session's cells and outputs as a notebook
-                    (FILE.md: Markdown; FILE.lua: Lua with -- %% cells)
+  %save FILE        saves the session's cells and outputs as a notebook that
+                    replays it (FILE.md: Markdown; FILE.lua: Lua with -- %% cells);
+                    a cell that failed after it ran is kept, marked expect-error
   %quit, %exit      leave (so does Ctrl-D)
 See also help 'notebooks'.]],
   notebooks = [[
