@@ -840,8 +840,14 @@ static nn_status read_arg(nn_layer *layer, const nn_arg_spec *spec, const cJSON 
         NN_TRY(read_string(item, &value, where, spec->name));
         size_t length = strlen(value);
         if (length == 0 || length >= NN_NAME_CAPACITY)
-            return nn_error(NN_ERR_FORMAT, "%s: %s must be 1 to %d characters long", where,
-                            spec->name, NN_NAME_CAPACITY - 1);
+            return nn_error(NN_ERR_FORMAT, "%s: %s must be 1 to %d characters long (a \\u0000 "
+                            "ends it)", where, spec->name, NN_NAME_CAPACITY - 1);
+        /* As the constructors check it: a newline or tab would break tables and charts. */
+        for (size_t i = 0; i < length; i++)
+            if ((unsigned char)value[i] < 0x20 || value[i] == 0x7f)
+                return nn_error(NN_ERR_FORMAT, "%s: %s must not hold control characters (found "
+                                "byte %d at position %zu)", where, spec->name,
+                                (unsigned char)value[i], i + 1);
         memcpy(target, value, length + 1);
         if (strcmp(spec->name, "name") == 0)
             layer->named_by_user = true; /* a saved name stays what it was */

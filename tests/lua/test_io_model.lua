@@ -182,6 +182,14 @@ t.test("to_json, model_from_json and clone_model copy the architecture, not the 
              nn.models.model_from_json((text:gsub('"rate":0.25', '"rate":1e400')))
            end, 'nn.models.model_from_json', 'rate must be a finite number, got one too large')
   t.raises(function() nn.models.model_from_json(text, {}) end, 'takes one argument')
+  -- names are checked as the constructors check them
+  local first_name = text:match('"name":"(conv2d[^"]*)"')
+  t.raises(function()
+             nn.models.model_from_json((text:gsub('"name":"' .. first_name .. '"', '"name":"a\\tb"', 1)))
+           end, 'name must not hold control characters (found byte 9 at position 2)')
+  t.raises(function()
+             nn.models.model_from_json((text:gsub('"name":"' .. first_name .. '"', '"name":"\\u0000x"', 1)))
+           end, 'name must be 1 to 63 characters long (a \\u0000 ends it)')
   t.raises(function() nn.models.clone_model('model') end,
            'nn.models.clone_model: expected a model', 'got string')
   t.raises(function() model:to_json(true) end, 'model:to_json: takes no arguments')
