@@ -147,12 +147,48 @@ static int run_script(lua_State *L, const char *path, char **argv, int argc, int
 /* Calls the chunk at 1 and prints what it returns, as the shell shows a value: nothing
  * for no value, nor for a lone nil that a call returned (upvalue 1: the code ends in a
  * call). */
+extern const unsigned char nnsh_shell_lua[];
+extern const size_t nnsh_shell_lua_size;
+
+/* A plain table (no __tostring) at index, replaced by its text as the shell shows it,
+ * {1, 2, a = {b = 1}}, rather than print's address. */
+static void show_plain_table(lua_State *L, int index)
+{
+    if (!lua_istable(L, index) || luaL_getmetafield(L, index, "__tostring") != LUA_TNIL) {
+        if (lua_istable(L, index))
+            lua_pop(L, 1);
+        return;
+    }
+    if (luaL_loadbufferx(L, (const char *)nnsh_shell_lua, nnsh_shell_lua_size,
+                         "=nnsh/shell.lua", "b") != LUA_OK) {
+        lua_pop(L, 1);
+        return;
+    }
+    lua_pushglobaltable(L);
+    if (lua_pcall(L, 1, 1, 0) != LUA_OK || !lua_istable(L, -1)) {
+        lua_pop(L, 1);
+        return;
+    }
+    if (lua_getfield(L, -1, "show") != LUA_TFUNCTION) {
+        lua_pop(L, 2);
+        return;
+    }
+    lua_pushvalue(L, index);
+    if (lua_pcall(L, 1, 1, 0) == LUA_OK && lua_type(L, -1) == LUA_TSTRING)
+        lua_replace(L, index);
+    else
+        lua_pop(L, 1);
+    lua_pop(L, 1); /* the shell module */
+}
+
 static int call_and_print(lua_State *L)
 {
     lua_call(L, 0, LUA_MULTRET);
     int count = lua_gettop(L);
     if (count == 0 || (count == 1 && lua_isnil(L, 1) && lua_toboolean(L, lua_upvalueindex(1))))
         return 0;
+    for (int i = 1; i <= count; i++)
+        show_plain_table(L, i);
     lua_getglobal(L, "print");
     lua_insert(L, 1);
     lua_call(L, count, 0);

@@ -95,6 +95,9 @@ status=0
 [ "$("$nnsh" -e 'x = 3' -e 'x * 2, "six"')" = "$(printf '6\tsix')" ] ||
   fail "-e with two values after a statement"
 [ -z "$("$nnsh" -e 'local y = 1')" ] || fail "-e with a statement printed something"
+# a plain table prints as the shell shows it, not as its address
+[ "$("$nnsh" -e '{1, 2, a = {b = 1}}, "s"')" = "$(printf '{1, 2, a = {b = 1}}\ts')" ] ||
+  fail "-e with a table did not show its contents"
 [ -z "$("$nnsh" -e '(function() end)()')" ] || fail "-e with a call returning nothing printed"
 [ "$("$nnsh" -e 'nn.ones(2):sum()')" = 2.0 ] || fail "-e with a call did not print its value"
 [ -z "$("$nnsh" -e 'nn.ones(2):sum();')" ] || fail "-e with a trailing ; printed a value"
