@@ -12,6 +12,7 @@
 #include "device.h"
 #include "layers/layers.h"
 #include "random.h"
+#include "tensor_ops.h"
 
 /* ---- logs and history ---- */
 
@@ -1722,37 +1723,24 @@ static nn_status check_inputs(nn_model *model, const char *what, const nn_tensor
     for (int i = 1; same && i < x->shape.ndim; i++)
         same = x->shape.dims[i] == model->input_shape.dims[i];
     if (!same) {
-        /* One sample without its batch axis: its shape is the model's input after None. */
-        bool one_sample = x->shape.ndim == model->input_shape.ndim - 1;
-        for (int i = 0; one_sample && i < x->shape.ndim; i++)
-            one_sample = x->shape.dims[i] == model->input_shape.dims[i + 1];
-        /* Or a batch without an axis of size 1 the model takes, most often the channels
-         * of gray images: (60000, 28, 28) for (None, 28, 28, 1). */
-        int unit_axis = -1;
-        for (int at = 1; !one_sample && unit_axis < 0 && at <= x->shape.ndim &&
-                         x->shape.ndim == model->input_shape.ndim - 1; at++) {
-            bool fits = model->input_shape.dims[at] == 1;
-            for (int i = 1; fits && i < model->input_shape.ndim; i++)
-                if (i != at)
-                    fits = model->input_shape.dims[i] == x->shape.dims[i < at ? i : i - 1];
-            if (fits)
-                unit_axis = at;
-        }
+        /* Where an axis of size 1 added to x gives the model's input: 0, one sample
+         * without its batch axis; further on, a batch without an axis the model takes,
+         * most often the channels of gray images ((60000, 28, 28) for (None, 28, 28, 1)). */
         char advice[192] = "";
-        if (one_sample || unit_axis > 0) {
-            size_t used = (size_t)snprintf(advice, sizeof advice, "%s",
-                                           one_sample ? "; one sample needs a batch axis of "
-                                                        "1: x:reshape(1, "
-                                                      : "; add the axis of size 1: x:reshape(");
-            for (int i = 0; i <= x->shape.ndim && used < sizeof advice; i++) {
-                if (i == unit_axis)
-                    used += (size_t)snprintf(advice + used, sizeof advice - used, ", 1");
-                if (i < x->shape.ndim && used < sizeof advice)
-                    used += (size_t)snprintf(advice + used, sizeof advice - used, "%s%lld",
-                                             i ? ", " : "", (long long)x->shape.dims[i]);
-            }
-            if (used < sizeof advice)
-                snprintf(advice + used, sizeof advice - used, ")");
+        nn_shape target;
+        for (int at = 0; at <= x->shape.ndim && !advice[0]; at++) {
+            if (nn_shape_expand_dims(&x->shape, at, &target) != NN_OK ||
+                target.ndim != model->input_shape.ndim)
+                break;
+            bool fits = true;
+            for (int i = 1; fits && i < target.ndim; i++)
+                fits = target.dims[i] == model->input_shape.dims[i];
+            char sizes[128];
+            if (fits)
+                snprintf(advice, sizeof advice, "%s%s",
+                         at == 0 ? "; one sample needs a batch axis of 1: x:reshape"
+                                 : "; add the axis of size 1: x:reshape",
+                         nn_sizes_format(&target, sizes, sizeof sizes));
         }
         return nn_error(NN_ERR_SHAPE, "%s: model \"%s\" expects input of shape %s, but x has "
                                       "shape %s%s",

@@ -6,6 +6,7 @@
 
 #include "layers/layers.h"
 #include "nn_lua.h"
+#include "tensor_ops.h"
 
 #define LAYER_OBJECTS "nn.layer_objects"
 #define LAYER_COUNTERS "nn.layer_counters"
@@ -492,24 +493,17 @@ static int raise_call_shape_error(lua_State *L, nn_layer *layer, const nn_tensor
     bool advised = !at || at[strlen(received)] != '\0';
     if (!advised && wanted > 0 && got == input->shape.ndim && wanted == got + 1) {
         int channels_at = missing_channels_axis(layer, &input->shape);
-        if (channels_at >= 0)
-            luaL_addstring(&buffer, ". Its first axis is the batch: a batch of one-channel "
-                                    "inputs needs its channels axis, x:reshape(");
-        else
-            luaL_addstring(&buffer, ". Its first axis is the batch: one sample needs a batch "
-                                    "axis of 1, x:reshape(1");
-        for (int i = 0; i <= input->shape.ndim; i++) {
-            char size[32];
-            const char *separator = i == 0 && channels_at >= 0 ? "" : ", ";
-            if (i == channels_at)
-                luaL_addstring(&buffer, i == 0 ? "1" : ", 1");
-            if (i == input->shape.ndim)
-                break;
-            snprintf(size, sizeof size, "%s%lld", i == channels_at ? ", " : separator,
-                     (long long)input->shape.dims[i]);
-            luaL_addstring(&buffer, size);
+        nn_shape target;
+        char sizes[128];
+        if (nn_shape_expand_dims(&input->shape, channels_at >= 0 ? channels_at : 0, &target) ==
+            NN_OK) {
+            luaL_addstring(&buffer, channels_at >= 0
+                                        ? ". Its first axis is the batch: a batch of one-channel "
+                                          "inputs needs its channels axis, x:reshape"
+                                        : ". Its first axis is the batch: one sample needs a "
+                                          "batch axis of 1, x:reshape");
+            luaL_addstring(&buffer, nn_sizes_format(&target, sizes, sizeof sizes));
         }
-        luaL_addstring(&buffer, ")");
     }
     luaL_pushresult(&buffer);
     return nn_lua_error(L, "%s: %s", function, lua_tostring(L, -1));
