@@ -5,11 +5,206 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <lualib.h>
+
 #include "live_view.h"
 #include "lua_progress.h"
 
 static char view_problem[160];
 
+/* ---- callbacks that read the keyboard ----
+ * While the screen is up the terminal reads single keys without echo, so io.read in a
+ * callback ("go on? [y/n]") would wait for a line that never ends. For the length of the
+ * view, io.read, io.lines and the read and lines methods of files are wrapped: reading a
+ * terminal lends it back (the shell's modes, the question shown), and the screen returns
+ * once the answer is read. */
+
+static nn_live_view *lending_view; /* the open view, while the wrappers are in place */
+static const char *const wrapped_reads_key = "nnsh.wrapped_reads";
+
+static bool is_terminal_file(lua_State *L, int index)
+{
+    luaL_Stream *stream = luaL_testudata(L, index, LUA_FILEHANDLE);
+    return stream && stream->closef && stream->f && isatty(fileno(stream->f));
+}
+
+/* The file a wrapped function reads: its first argument, or the default input for
+ * io.read and for io.lines without a file name. */
+static bool reads_terminal(lua_State *L, bool default_input)
+{
+    if (!default_input)
+        return is_terminal_file(L, 1);
+    if (lua_gettop(L) >= 1 && !lua_isnil(L, 1))
+        return false; /* io.lines(file name): a file, not the keyboard */
+    lua_getfield(L, LUA_REGISTRYINDEX, "_IO_input"); /* liolib's default input */
+    bool terminal = is_terminal_file(L, -1);
+    lua_pop(L, 1);
+    return terminal;
+}
+
+/* The screen comes back, and the record gets the first value read as the terminal
+ * showed it (a line, a number). */
+static void reclaim_with_answer(lua_State *L, nn_live_view *view, int first_result)
+{
+    size_t length = 0;
+    const char *answer = NULL;
+    if (first_result <= lua_gettop(L) && (lua_type(L, first_result) == LUA_TSTRING ||
+                                          lua_type(L, first_result) == LUA_TNUMBER)) {
+        lua_pushvalue(L, first_result); /* a copy: tolstring would convert a number */
+        answer = lua_tolstring(L, -1, &length);
+    }
+    nn_live_view_reclaim_terminal(view, answer, length);
+    if (answer)
+        lua_pop(L, 1);
+}
+
+/* A wrapped lines iterator: upvalue 1 is the original iterator. */
+static int lend_while_iterating(lua_State *L)
+{
+    nn_live_view *view = lending_view;
+    nn_live_view_lend_terminal(view);
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_insert(L, 1);
+    lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
+    reclaim_with_answer(L, view, 1);
+    return lua_gettop(L);
+}
+
+/* Upvalue 1: the original C function (without upvalues, so it runs in this call);
+ * upvalue 2: true when it reads the default input; upvalue 3: true for lines. An error
+ * in the original leaves the terminal lent: the view takes it back at its next batch. */
+static int lend_while_reading(lua_State *L)
+{
+    lua_CFunction original = lua_tocfunction(L, lua_upvalueindex(1));
+    bool default_input = lua_toboolean(L, lua_upvalueindex(2));
+    bool lines = lua_toboolean(L, lua_upvalueindex(3));
+    bool terminal = lending_view && reads_terminal(L, default_input);
+    if (!terminal)
+        return original(L);
+    if (lines) {
+        int results = original(L);
+        int iterator = lua_gettop(L) - results + 1;
+        lua_pushvalue(L, iterator);
+        lua_pushcclosure(L, lend_while_iterating, 1);
+        lua_replace(L, iterator);
+        return results;
+    }
+    nn_live_view *view = lending_view;
+    nn_live_view_lend_terminal(view);
+    int results = original(L);
+    reclaim_with_answer(L, view, lua_gettop(L) - results + 1);
+    return results;
+}
+
+/* Swaps table[name] for a wrapper; saved[slot] keeps the original and saved[slot.."+"]
+ * the wrapper, so that only a wrapper still in place is swapped back. */
+static void wrap_read(lua_State *L, int table, int saved, const char *name, const char *slot,
+                      bool default_input, bool lines)
+{
+    lua_getfield(L, table, name);
+    bool plain_c = lua_iscfunction(L, -1);
+    if (plain_c && lua_getupvalue(L, -1, 1)) {
+        lua_pop(L, 1);
+        plain_c = false;
+    }
+    if (!plain_c) {
+        lua_pop(L, 1); /* replaced by the program: left alone */
+        return;
+    }
+    lua_pushvalue(L, -1);
+    lua_setfield(L, saved, slot);
+    lua_pushboolean(L, default_input);
+    lua_pushboolean(L, lines);
+    lua_pushcclosure(L, lend_while_reading, 3);
+    lua_pushvalue(L, -1);
+    lua_setfield(L, table, name);
+    char wrapper_slot[32];
+    snprintf(wrapper_slot, sizeof wrapper_slot, "%s+", slot);
+    lua_setfield(L, saved, wrapper_slot);
+}
+
+static void unwrap_read(lua_State *L, int table, int saved, const char *name, const char *slot)
+{
+    char wrapper_slot[32];
+    snprintf(wrapper_slot, sizeof wrapper_slot, "%s+", slot);
+    lua_getfield(L, table, name);
+    lua_getfield(L, saved, wrapper_slot);
+    bool still_wrapped = !lua_isnil(L, -1) && lua_rawequal(L, -1, -2);
+    lua_pop(L, 2);
+    if (still_wrapped) {
+        lua_getfield(L, saved, slot);
+        lua_setfield(L, table, name);
+    }
+}
+
+/* Pushes io and the methods table of files (nil where missing: no io library). */
+static void push_read_tables(lua_State *L)
+{
+    lua_getfield(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
+    lua_getfield(L, -1, LUA_IOLIBNAME);
+    lua_remove(L, -2);
+    if (!lua_istable(L, -1)) {
+        lua_pop(L, 1);
+        lua_pushnil(L);
+    }
+    luaL_getmetatable(L, LUA_FILEHANDLE);
+    if (lua_istable(L, -1))
+        lua_getfield(L, -1, "__index");
+    else
+        lua_pushnil(L);
+    lua_remove(L, -2);
+    if (!lua_istable(L, -1)) {
+        lua_pop(L, 1);
+        lua_pushnil(L);
+    }
+}
+
+static void wrap_reads(lua_State *L, nn_live_view *view)
+{
+    if (lending_view || !lua_checkstack(L, 8))
+        return;
+    push_read_tables(L);
+    int io = lua_gettop(L) - 1, methods = lua_gettop(L);
+    lua_newtable(L);
+    int saved = lua_gettop(L);
+    if (lua_istable(L, io)) {
+        wrap_read(L, io, saved, "read", "io.read", true, false);
+        wrap_read(L, io, saved, "lines", "io.lines", true, true);
+    }
+    if (lua_istable(L, methods)) {
+        wrap_read(L, methods, saved, "read", "file.read", false, false);
+        wrap_read(L, methods, saved, "lines", "file.lines", false, true);
+    }
+    lua_setfield(L, LUA_REGISTRYINDEX, wrapped_reads_key);
+    lua_pop(L, 2);
+    lending_view = view;
+}
+
+static void unwrap_reads(lua_State *L)
+{
+    if (!lending_view)
+        return;
+    lending_view = NULL;
+    if (!lua_checkstack(L, 8))
+        return;
+    push_read_tables(L);
+    int io = lua_gettop(L) - 1, methods = lua_gettop(L);
+    lua_getfield(L, LUA_REGISTRYINDEX, wrapped_reads_key);
+    int saved = lua_gettop(L);
+    if (lua_istable(L, saved)) {
+        if (lua_istable(L, io)) {
+            unwrap_read(L, io, saved, "read", "io.read");
+            unwrap_read(L, io, saved, "lines", "io.lines");
+        }
+        if (lua_istable(L, methods)) {
+            unwrap_read(L, methods, saved, "read", "file.read");
+            unwrap_read(L, methods, saved, "lines", "file.lines");
+        }
+    }
+    lua_pop(L, 3);
+    lua_pushnil(L);
+    lua_setfield(L, LUA_REGISTRYINDEX, wrapped_reads_key);
+}
 const char *nn_lua_live_view_problem(void) { return view_problem; }
 
 /* The view needs the batch size for samples/s and for the loss of each batch. */
@@ -51,8 +246,12 @@ void nn_lua_live_open(nn_lua_progress *progress, int epochs, int64_t steps, int6
     progress->view = nn_live_view_open(&setup, view_problem, sizeof view_problem);
     /* While the screen is up, progress is written as whole lines: they go into the
      * screen's record and come out in the scrollback as a pipe would have them. */
-    if (progress->view)
+    if (progress->view) {
         progress->terminal = false;
+        /* Only Lua callbacks can read the keyboard during a fit. */
+        if (progress->callbacks_index)
+            wrap_reads(progress->L, progress->view);
+    }
 }
 
 void nn_lua_live_epoch_begin(nn_lua_progress *progress, int epoch)
@@ -112,6 +311,8 @@ void nn_lua_live_close(nn_lua_progress *progress)
     nn_live_stats stats = nn_live_view_stats(view);
     nn_text record;
     nn_text_init(&record);
+    if (lending_view == view)
+        unwrap_reads(progress->L);
     nn_live_view_close(view, &record);
     progress->view = NULL;
     progress->terminal = true;

@@ -72,6 +72,7 @@ struct nn_live_view {
     long frames;
     double draw_seconds;
     bool paused, stopping;
+    bool lent;             /* the terminal is lent to a callback reading the keyboard */
     double pause_started, paused_total;
     /* Throughput: batches per second of unpaused time, smoothed between redraws (it
      * spans epoch boundaries, so short epochs still get a speed). */
@@ -747,6 +748,7 @@ nn_live_view *nn_live_view_open(const nn_live_setup *setup, char *why, size_t wh
 
 void nn_live_view_epoch_begin(nn_live_view *view, int epoch)
 {
+    nn_live_view_reclaim_terminal(view, NULL, 0);
     view->epoch = epoch;
     view->step = 0;
     view->log_count = 0;
@@ -775,6 +777,7 @@ nn_live_result nn_live_view_batch(nn_live_view *view, int64_t step, int log_coun
                                   const char *const *names, const double *values)
 {
     nn_live_result result = {0};
+    nn_live_view_reclaim_terminal(view, NULL, 0);
     view->step = step;
     view->total_steps++;
     copy_logs(view, log_count, names, values);
@@ -794,6 +797,7 @@ nn_live_result nn_live_view_batch(nn_live_view *view, int64_t step, int log_coun
 void nn_live_view_epoch_end(nn_live_view *view, int epoch, int log_count,
                             const char *const *names, const double *values)
 {
+    nn_live_view_reclaim_terminal(view, NULL, 0);
     if (!grow_epochs(view))
         return;
     int e = view->epoch_count;
@@ -814,6 +818,51 @@ nn_live_stats nn_live_view_stats(const nn_live_view *view)
 {
     return (nn_live_stats){.frames = view->frames, .draw_seconds = view->draw_seconds,
                            .open_seconds = now() - view->opened_at};
+}
+
+void nn_live_view_lend_terminal(nn_live_view *view)
+{
+    if (!view || view->lent)
+        return;
+    fflush(stderr);
+    capture_drain(view);
+    endwin();
+    if (view->saved_stdout >= 0)
+        dup2(view->saved_stdout, STDOUT_FILENO);
+    if (view->saved_stderr >= 0)
+        dup2(view->saved_stderr, STDERR_FILENO);
+    view->lent = true;
+    /* The question the callback just wrote went into the record; the reader must see it
+     * where they type: the unfinished last line (io.write), else the last line (print). */
+    const char *data = view->transcript.data;
+    size_t end = view->transcript.length, start = end;
+    if (start > 0 && data[start - 1] == '\n')
+        start--;
+    while (start > 0 && data[start - 1] != '\n')
+        start--;
+    if (end > start)
+        (void)!write(STDOUT_FILENO, data + start, end - start);
+}
+
+void nn_live_view_reclaim_terminal(nn_live_view *view, const char *answer, size_t length)
+{
+    if (!view || !view->lent)
+        return;
+    fflush(stdout);
+    fflush(stderr);
+    if (view->capture) {
+        dup2(fileno(view->capture), STDOUT_FILENO);
+        if (view->saved_stderr >= 0)
+            dup2(fileno(view->capture), STDERR_FILENO);
+    }
+    view->lent = false;
+    if (answer)
+        nn_text_append_n(&view->transcript, answer, length);
+    /* The answer ended its line on the terminal: the record's next output starts a new
+     * line there too. */
+    if (view->transcript.length > 0 && view->transcript.data[view->transcript.length - 1] != '\n')
+        nn_text_append(&view->transcript, "\n");
+    draw(view, true);
 }
 
 void nn_live_view_close(nn_live_view *view, nn_text *record)
