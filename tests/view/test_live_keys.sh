@@ -17,6 +17,27 @@ after=$(view_screen | grep -F 'Epoch ')
 [ -n "$before" ] && [ "$before" = "$after" ] || fail "progress moved while paused: '$before' then '$after'"
 pass 'p pauses'
 
+# Resized while paused, in the shell (where SIGWINCH is the shell's own): the paused frame
+# is drawn again at the new size, still paused: the status ends in column 89, as it ended
+# in column 99 at 100 columns.
+view_tmux resize-window -x 90 -y 30
+for _ in $(seq 1 300); do
+  [[ $(view_screen | head -n 1) =~ PAUSED\ -\ p\ resumes$ ]] &&
+    (($(LC_ALL=C.UTF-8 bash -c 'echo ${#1}' _ "$(view_screen | head -n 1)") == 89)) && break
+  sleep 0.1
+done
+top=$(view_screen | head -n 1)
+[[ $top =~ PAUSED\ -\ p\ resumes$ ]] && (($(LC_ALL=C.UTF-8 bash -c 'echo ${#1}' _ "$top") == 89)) ||
+  fail "the paused frame was not redrawn at 90 columns: '$top'"
+# the progress line's epoch and batch (its bar is narrower now)
+position() { view_screen | grep -E '^ Epoch [0-9]+/100000 ' | grep -oE '(Epoch [0-9]+|[0-9]+/192)' | tr '\n' ' '; }
+[ "$(position)" = "$(grep -E '^ Epoch [0-9]+/100000 ' <<<"$after" | grep -oE '(Epoch [0-9]+|[0-9]+/192)' | tr '\n' ' ')" ] ||
+  fail "progress moved while paused and resized: now $(position)"
+[ -n "$(position)" ] || fail 'no progress line after the resize'
+view_tmux resize-window -x 100 -y 32
+view_wait_regex 'PAUSED - p resumes$' 30 || fail 'the paused frame did not come back at 100 columns'
+pass 'a resize while paused redraws the paused frame'
+
 view_tmux send-keys p
 view_wait 'running' 30 || fail 'p did not resume'
 moved=
