@@ -29,15 +29,15 @@ static int load_data(lua_State *L)
 static int search_path(lua_State *L)
 {
     const nn_dataset *dataset = lua_touserdata(L, lua_upvalueindex(1));
-    char path[4096];
-    nn_dataset_search_path(dataset, path, sizeof path);
-    lua_newtable(L);
-    int n = 0;
-    char *saveptr = NULL;
-    for (char *entry = strtok_r(path, "\n", &saveptr); entry; entry = strtok_r(NULL, "\n", &saveptr)) {
-        lua_pushstring(L, entry);
-        lua_rawseti(L, -2, ++n);
+    char **dirs = nn_dataset_search_path(dataset);
+    if (!dirs)
+        return nn_lua_error(L, "nn.datasets.%s.search_path: out of memory", dataset->name);
+    lua_createtable(L, 8, 0);
+    for (int n = 0; dirs[n]; n++) {
+        lua_pushstring(L, dirs[n]);
+        lua_rawseti(L, -2, n + 1);
     }
+    nn_dataset_search_path_free(dirs);
     return 1;
 }
 

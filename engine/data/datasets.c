@@ -37,47 +37,80 @@ const nn_dataset *nn_dataset_find(const char *name)
 
 const nn_dataset *const *nn_datasets(void) { return all_datasets; }
 
-static void append_line(char *buf, size_t size, const char *line)
+/* A growing list of directory names, NULL-terminated whenever an add succeeds. */
+typedef struct dir_list {
+    char **dirs;
+    size_t count, capacity;
+    bool failed;
+} dir_list;
+
+static void add_dir(dir_list *list, const char *start, size_t length, const char *suffix)
 {
-    size_t used = strlen(buf);
-    if (used < size)
-        snprintf(buf + used, size - used, "%s%s", used ? "\n" : "", line);
+    if (list->failed || length == 0)
+        return;
+    if (list->count + 2 > list->capacity) {
+        size_t capacity = list->capacity ? 2 * list->capacity : 8;
+        char **grown = realloc(list->dirs, capacity * sizeof *grown);
+        if (!grown) {
+            list->failed = true;
+            return;
+        }
+        list->dirs = grown;
+        list->capacity = capacity;
+    }
+    size_t suffix_length = suffix ? strlen(suffix) : 0;
+    char *dir = malloc(length + suffix_length + 1);
+    if (!dir) {
+        list->failed = true;
+        return;
+    }
+    memcpy(dir, start, length);
+    if (suffix_length)
+        memcpy(dir + length, suffix, suffix_length);
+    dir[length + suffix_length] = '\0';
+    list->dirs[list->count++] = dir;
+    list->dirs[list->count] = NULL;
 }
 
-void nn_dataset_search_path(const nn_dataset *dataset, char *buf, size_t size)
+void nn_dataset_search_path_free(char **dirs)
 {
-    char line[1024];
-    if (size == 0)
+    if (!dirs)
         return;
-    buf[0] = '\0';
+    for (size_t i = 0; dirs[i]; i++)
+        free(dirs[i]);
+    free(dirs);
+}
+
+char **nn_dataset_search_path(const nn_dataset *dataset)
+{
+    dir_list list = {0};
     const char *configured = getenv("NNSH_DATA");
-    if (configured && *configured) {
-        const char *start = configured;
-        while (*start) {
-            const char *end = strchr(start, ':');
-            size_t length = end ? (size_t)(end - start) : strlen(start);
-            if (length > 0 && length < sizeof line) {
-                memcpy(line, start, length);
-                line[length] = '\0';
-                append_line(buf, size, line);
-            }
-            if (!end)
-                break;
-            start = end + 1;
-        }
+    for (const char *start = configured; start && *start;) {
+        const char *end = strchr(start, ':');
+        size_t length = end ? (size_t)(end - start) : strlen(start);
+        add_dir(&list, start, length, NULL);
+        if (!end)
+            break;
+        start = end + 1;
     }
     const char *xdg = getenv("XDG_DATA_HOME"), *home = getenv("HOME");
-    if (xdg && *xdg) {
-        snprintf(line, sizeof line, "%s/nnsh/datasets", xdg);
-        append_line(buf, size, line);
-    } else if (home && *home) {
-        snprintf(line, sizeof line, "%s/.local/share/nnsh/datasets", home);
-        append_line(buf, size, line);
-    }
-    append_line(buf, size, "/usr/local/share/nnsh/datasets");
-    append_line(buf, size, "/usr/share/nnsh/datasets");
+    if (xdg && *xdg)
+        add_dir(&list, xdg, strlen(xdg), "/nnsh/datasets");
+    else if (home && *home)
+        add_dir(&list, home, strlen(home), "/.local/share/nnsh/datasets");
+    static const char *const shared[] = {"/usr/local/share/nnsh/datasets",
+                                         "/usr/share/nnsh/datasets"};
+    for (int i = 0; i < 2; i++)
+        add_dir(&list, shared[i], strlen(shared[i]), NULL);
     if (dataset->system_dir)
-        append_line(buf, size, dataset->system_dir);
+        add_dir(&list, dataset->system_dir, strlen(dataset->system_dir), NULL);
+    if (list.failed) {
+        if (list.dirs)
+            list.dirs[list.count] = NULL;
+        nn_dataset_search_path_free(list.dirs);
+        return NULL;
+    }
+    return list.dirs;
 }
 
 static bool is_file(const char *path)
@@ -86,14 +119,26 @@ static bool is_file(const char *path)
     return stat(path, &info) == 0 && S_ISREG(info.st_mode);
 }
 
-/* Finds stem or stem.gz in dir; writes the path. */
-static bool find_file(const char *dir, const char *stem, char *path, size_t size)
+static char *join_path(const char *dir, const char *name, const char *extension)
 {
-    snprintf(path, size, "%s/%s", dir, stem);
-    if (is_file(path))
-        return true;
-    snprintf(path, size, "%s/%s.gz", dir, stem);
-    return is_file(path);
+    size_t length = strlen(dir) + 1 + strlen(name) + strlen(extension) + 1;
+    char *path = malloc(length);
+    if (path)
+        snprintf(path, length, "%s/%s%s", dir, name, extension);
+    return path;
+}
+
+/* Finds stem or stem.gz in dir: the path (to free), or NULL. */
+static char *find_file(const char *dir, const char *stem)
+{
+    static const char *const extensions[] = {"", ".gz"};
+    for (int i = 0; i < 2; i++) {
+        char *path = join_path(dir, stem, extensions[i]);
+        if (path && is_file(path))
+            return path;
+        free(path);
+    }
+    return NULL;
 }
 
 /* Images (even i) are uint8 (N, rows, cols); labels (odd i) are uint8 (N,). */
@@ -125,80 +170,130 @@ static const nn_dataset *other_dataset_of(const nn_dataset *dataset, const nn_te
     return NULL;
 }
 
-/* A directory holds the data set when all four files are there. */
-static bool holds_dataset(const char *dir, char paths[4][1100])
+static void free_paths(char *paths[4])
 {
-    for (int i = 0; i < 4; i++)
-        if (!find_file(dir, file_stems[i], paths[i], sizeof paths[i]))
+    for (int i = 0; i < 4; i++) {
+        free(paths[i]);
+        paths[i] = NULL;
+    }
+}
+
+/* A directory holds the data set when all four files are there. */
+static bool holds_dataset(const char *dir, char *paths[4])
+{
+    for (int i = 0; i < 4; i++) {
+        paths[i] = find_file(dir, file_stems[i]);
+        if (!paths[i]) {
+            free_paths(paths);
             return false;
+        }
+    }
     return true;
+}
+
+/* The places looked in, for the message: one per line, a very long one shortened in
+ * its middle, and a count of those that no longer fit. */
+typedef struct listing {
+    char text[600];
+    int left_out;
+} listing;
+
+static void list_place(listing *list, const char *dir, const char *remark)
+{
+    char shown[160];
+    size_t length = strlen(dir);
+    if (length < sizeof shown)
+        snprintf(shown, sizeof shown, "%s", dir);
+    else
+        snprintf(shown, sizeof shown, "%.80s...%s", dir, dir + length - 60);
+    size_t used = strlen(list->text);
+    int needed = snprintf(NULL, 0, "\n  %s%s", shown, remark);
+    /* Room is kept for the count of the places left out. */
+    if (list->left_out > 0 || used + (size_t)needed + 24 >= sizeof list->text) {
+        list->left_out++;
+        return;
+    }
+    snprintf(list->text + used, sizeof list->text - used, "\n  %s%s", shown, remark);
+}
+
+/* Loads the four files of one directory into out, or the error of a file. When the
+ * training labels are the other data set's, *other names it and out stays empty. */
+static nn_status load_files(const nn_dataset *dataset, const char *dir, char *paths[4],
+                            nn_tensor *out[4], const nn_dataset **other)
+{
+    *other = NULL;
+    for (int i = 0; i < 4; i++) {
+        nn_status status = nn_idx_load(&out[i], paths[i]);
+        if (status == NN_OK)
+            status = check_file(out[i], paths[i], i);
+        /* Images come before their labels, so both counts are known here. */
+        if (status == NN_OK && i % 2 == 1 && out[i - 1]->shape.dims[0] != out[i]->shape.dims[0])
+            status = nn_error(NN_ERR_FORMAT, "%s: the image and label files hold "
+                                             "different numbers of samples: %lld "
+                                             "images in %s, %lld labels in %s",
+                              dir, (long long)out[i - 1]->shape.dims[0], file_stems[i - 1],
+                              (long long)out[i]->shape.dims[0], file_stems[i]);
+        if (status == NN_OK && i == 1)
+            *other = other_dataset_of(dataset, out[1]);
+        if (status != NN_OK || *other) {
+            for (int k = 0; k <= i; k++) {
+                nn_tensor_free(out[k]);
+                out[k] = NULL;
+            }
+            return status;
+        }
+    }
+    return NN_OK;
 }
 
 nn_status nn_dataset_load(const nn_dataset *dataset, nn_tensor *out[4], char *where,
                           size_t where_size)
 {
-    char search[4096], paths[4][1100], dir[1060];
     for (int i = 0; i < 4; i++)
         out[i] = NULL;
-    nn_dataset_search_path(dataset, search, sizeof search);
-    char *saveptr = NULL;
-    char listing[4096] = "";
-    for (char *entry = strtok_r(search, "\n", &saveptr); entry;
-         entry = strtok_r(NULL, "\n", &saveptr)) {
-        const char *candidates[2] = {NULL, entry};
-        char nested[1060];
-        snprintf(nested, sizeof nested, "%s/%s", entry, dataset->folder);
-        candidates[0] = nested;
-        for (int c = 0; c < 2; c++) {
-            snprintf(dir, sizeof dir, "%s", candidates[c]);
-            size_t used = strlen(listing);
-            if (used < sizeof listing)
-                snprintf(listing + used, sizeof listing - used, "\n  %s", dir);
-            if (!holds_dataset(dir, paths))
-                continue;
-            const nn_dataset *other = NULL;
-            for (int i = 0; i < 4 && !other; i++) {
-                nn_status status = nn_idx_load(&out[i], paths[i]);
-                if (status == NN_OK)
-                    status = check_file(out[i], paths[i], i);
-                /* Images come before their labels, so both counts are known here. */
-                if (status == NN_OK && i % 2 == 1 &&
-                    out[i - 1]->shape.dims[0] != out[i]->shape.dims[0])
-                    status = nn_error(NN_ERR_FORMAT, "%s: the image and label files hold "
-                                                     "different numbers of samples: %lld "
-                                                     "images in %s, %lld labels in %s",
-                                      dir, (long long)out[i - 1]->shape.dims[0],
-                                      file_stems[i - 1], (long long)out[i]->shape.dims[0],
-                                      file_stems[i]);
-                if (status != NN_OK) {
-                    for (int k = 0; k <= i; k++) {
-                        nn_tensor_free(out[k]);
-                        out[k] = NULL;
-                    }
-                    return status;
-                }
-                if (i == 1)
-                    other = other_dataset_of(dataset, out[1]);
-            }
-            if (other) {
-                for (int k = 0; k < 4; k++) {
-                    nn_tensor_free(out[k]);
-                    out[k] = NULL;
-                }
-                used = strlen(listing);
-                if (used < sizeof listing)
-                    snprintf(listing + used, sizeof listing - used, " (holds %s, passed over)",
-                             other->name);
-                continue;
-            }
-            if (where)
-                snprintf(where, where_size, "%s", dir);
-            return NN_OK;
+    char **search = nn_dataset_search_path(dataset);
+    if (!search)
+        return nn_error(NN_ERR_MEMORY, "out of memory listing the data directories");
+    listing list = {.text = ""};
+    for (size_t d = 0; search[d]; d++) {
+        char *nested = join_path(search[d], dataset->folder, "");
+        if (!nested) {
+            nn_dataset_search_path_free(search);
+            return nn_error(NN_ERR_MEMORY, "out of memory listing the data directories");
         }
+        const char *candidates[2] = {nested, search[d]};
+        for (int c = 0; c < 2; c++) {
+            const char *dir = candidates[c];
+            char *paths[4] = {NULL};
+            if (!holds_dataset(dir, paths)) {
+                list_place(&list, dir, "");
+                continue;
+            }
+            const nn_dataset *other;
+            nn_status status = load_files(dataset, dir, paths, out, &other);
+            free_paths(paths);
+            if (status == NN_OK && other) {
+                char remark[64];
+                snprintf(remark, sizeof remark, " (holds %s, passed over)", other->name);
+                list_place(&list, dir, remark);
+                continue;
+            }
+            if (status == NN_OK && where)
+                snprintf(where, where_size, "%s", dir);
+            free(nested);
+            nn_dataset_search_path_free(search);
+            return status;
+        }
+        free(nested);
+    }
+    nn_dataset_search_path_free(search);
+    if (list.left_out > 0) {
+        size_t used = strlen(list.text);
+        snprintf(list.text + used, sizeof list.text - used, "\n  and %d more", list.left_out);
     }
     return nn_error(NN_ERR_IO, "the %s data set was not found. Looked for "
                                "train-images-idx3-ubyte[.gz], train-labels-idx1-ubyte[.gz], "
                                "t10k-images-idx3-ubyte[.gz] and t10k-labels-idx1-ubyte[.gz] "
                                "in:%s\n%s Set NNSH_DATA to use another directory.",
-                    dataset->name, listing, dataset->how_to_get);
+                    dataset->name, list.text, dataset->how_to_get);
 }

@@ -21,12 +21,14 @@ const nn_dataset *nn_dataset_find(const char *name);
 /* NULL-terminated list of every data set. */
 const nn_dataset *const *nn_datasets(void);
 
-/* The directories searched, in order, joined with newlines into buf:
- * each entry of $NNSH_DATA (colon-separated), then $XDG_DATA_HOME/nnsh/datasets (or
- * ~/.local/share/nnsh/datasets), /usr/local/share/nnsh/datasets,
- * /usr/share/nnsh/datasets, and the data set's system folder. In each directory the
- * files may sit in the data set's folder or directly inside. */
-void nn_dataset_search_path(const nn_dataset *dataset, char *buf, size_t size);
+/* The directories searched, in order: each entry of $NNSH_DATA (colon-separated), then
+ * $XDG_DATA_HOME/nnsh/datasets (or ~/.local/share/nnsh/datasets),
+ * /usr/local/share/nnsh/datasets, /usr/share/nnsh/datasets, and the data set's system
+ * folder. In each directory the files may sit in the data set's folder or directly
+ * inside. A NULL-terminated list of any length, to free with
+ * nn_dataset_search_path_free; NULL when out of memory. */
+char **nn_dataset_search_path(const nn_dataset *dataset);
+void nn_dataset_search_path_free(char **dirs);
 
 /* Loads train images, train labels, test images and test labels (uint8) into out[0..3].
  * A directory whose training labels begin as another built-in data set's is passed over

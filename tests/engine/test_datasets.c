@@ -136,3 +136,67 @@ Test(datasets, the_other_data_sets_files_are_passed_over)
     snprintf(passed, sizeof passed, "%s (holds fashion_mnist, passed over)", folder);
     cr_assert_not_null(strstr(nn_error_message(), passed), "%s", nn_error_message());
 }
+
+/* $NNSH_DATA of any length: a 6,000-byte list whose last entry is the folder still finds
+ * it, and search_path keeps every entry whole. */
+Test(datasets, a_long_search_path_is_followed_to_its_end)
+{
+    write_file("train-images-idx3-ubyte", NN_SHAPE(3, 4, 5));
+    write_file("train-labels-idx1-ubyte", NN_SHAPE(3));
+    write_file("t10k-images-idx3-ubyte", NN_SHAPE(2, 4, 5));
+    write_file("t10k-labels-idx1-ubyte", NN_SHAPE(2));
+    char setting[7000] = "";
+    for (int i = 0; i < 120; i++) {
+        size_t used = strlen(setting);
+        snprintf(setting + used, sizeof setting - used,
+                 "/nowhere/of/nnsh/tests/entry-%03d/xxxxxxxxxxxxxxxxxxxxxxx:", i);
+    }
+    size_t used = strlen(setting);
+    snprintf(setting + used, sizeof setting - used, "%s", folder);
+    cr_assert_gt(strlen(setting), 6000);
+    cr_assert_eq(setenv("NNSH_DATA", setting, 1), 0);
+
+    char **dirs = nn_dataset_search_path(nn_dataset_find("mnist"));
+    cr_assert_not_null(dirs);
+    cr_assert_str_eq(dirs[0], "/nowhere/of/nnsh/tests/entry-000/xxxxxxxxxxxxxxxxxxxxxxx");
+    cr_assert_str_eq(dirs[120], folder);
+    nn_dataset_search_path_free(dirs);
+
+    nn_tensor *out[4];
+    char where[256];
+    cr_assert_eq(nn_dataset_load(nn_dataset_find("mnist"), out, where, sizeof where), NN_OK, "%s",
+                 nn_error_message());
+    cr_assert_str_eq(where, folder);
+    for (int i = 0; i < 4; i++)
+        nn_tensor_free(out[i]);
+}
+
+/* Not found along a long path: the message lists what fits, a very long directory name
+ * shortened in its middle, counts the rest, and still ends with how to get the data. */
+Test(datasets, a_long_search_path_is_summed_up_when_nothing_is_found)
+{
+    char setting[7000] = "/nowhere/";
+    for (int i = 0; i < 300; i++)
+        strcat(setting, "d");
+    strcat(setting, "/end-of-the-long-one");
+    for (int i = 0; i < 60; i++) {
+        size_t used = strlen(setting);
+        snprintf(setting + used, sizeof setting - used, ":/nowhere/entry-%02d", i);
+    }
+    cr_assert_eq(setenv("NNSH_DATA", setting, 1), 0);
+    cr_assert_eq(setenv("HOME", folder, 1), 0); /* no data directory of the machine's */
+    cr_assert_eq(setenv("XDG_DATA_HOME", folder, 1), 0);
+    nn_tensor *out[4];
+    /* MNIST: Fashion-MNIST may be in its Debian folder, which no setting hides */
+    cr_assert_eq(nn_dataset_load(nn_dataset_find("mnist"), out, NULL, 0), NN_ERR_IO, "%s",
+                 nn_error_message());
+    const char *message = nn_error_message();
+    cr_assert_not_null(strstr(message, "\n  /nowhere/ddd"), "%s", message);
+    cr_assert_not_null(strstr(message, "d...ddd"), "%s", message);
+    cr_assert_not_null(strstr(message, "d/end-of-the-long-one/mnist\n"), "%s", message);
+    cr_assert_not_null(strstr(message, "\n  /nowhere/entry-00/mnist\n"), "%s", message);
+    cr_assert_null(strstr(message, "entry-59"), "%s", message);
+    cr_assert_not_null(strstr(message, " more\n"), "%s", message);
+    cr_assert_not_null(strstr(message, "scripts/fetch_mnist.sh"), "%s", message);
+    cr_assert_not_null(strstr(message, "Set NNSH_DATA to use another directory."), "%s", message);
+}
