@@ -247,20 +247,36 @@ static int l_flow(lua_State *L)
     return 1;
 }
 
-/* png(svg_text, path [, scale]) -> true, or nil and a message */
+/* The PNG's bytes live in a userdata while they are made, so an error (memory) on the
+ * way never leaks them. */
+static int free_text_box(lua_State *L)
+{
+    nn_text *text = lua_touserdata(L, 1);
+    nn_text_free(text);
+    return 0;
+}
+
+/* png(svg_text [, scale]) -> the bytes of a PNG file, or nil and a message */
 static int l_png(lua_State *L)
 {
     size_t length;
     const char *svg = luaL_checklstring(L, 1, &length);
-    const char *path = luaL_checkstring(L, 2);
-    double scale = luaL_optnumber(L, 3, 2.0);
+    double scale = luaL_optnumber(L, 2, 2.0);
+    nn_text *png = lua_newuserdatauv(L, sizeof *png, 0);
+    nn_text_init(png);
+    if (luaL_newmetatable(L, "nn.PngBytes")) {
+        lua_pushcfunction(L, free_text_box);
+        lua_setfield(L, -2, "__gc");
+    }
+    lua_setmetatable(L, -2);
     char why[256];
-    if (!nn_png_write_svg(svg, length, scale, path, why, sizeof why)) {
+    if (!nn_png_render_svg(svg, length, scale, png, why, sizeof why)) {
         lua_pushnil(L);
         lua_pushstring(L, why);
         return 2;
     }
-    lua_pushboolean(L, 1);
+    lua_pushlstring(L, png->data ? png->data : "", png->length);
+    nn_text_free(png);
     return 1;
 }
 

@@ -79,8 +79,9 @@ local function save(function_name, path, render, png_scale)
   if extension == 'svg' then
     write_file(function_name, path, render('svg'))
   elseif extension == 'png' then
-    local ok, message = P.png(render('svg'), path, png_scale)
-    if not ok then error(function_name .. ': ' .. message, 3) end
+    local png, message = P.png(render('svg'), png_scale)
+    if not png then error(function_name .. ': ' .. message, 3) end
+    write_file(function_name, path, png)
   elseif extension == 'txt' then
     write_file(function_name, path, render('text', 'unicode'))
   else

@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 /* GError and RsvgRectangle as the libraries lay them out. */
 typedef struct rsvg_error {
@@ -22,7 +21,7 @@ typedef struct rsvg_rectangle {
     double x, y, width, height;
 } rsvg_rectangle;
 
-enum { CAIRO_FORMAT_ARGB32 = 0, CAIRO_STATUS_SUCCESS = 0 };
+enum { CAIRO_FORMAT_ARGB32 = 0, CAIRO_STATUS_SUCCESS = 0, CAIRO_STATUS_NO_MEMORY = 1 };
 
 typedef struct png_library {
     bool tried, ready;
@@ -38,7 +37,10 @@ typedef struct png_library {
     void *(*create)(void *surface);
     void (*scale)(void *cairo, double x, double y);
     void (*destroy)(void *cairo);
-    int (*write_to_png)(void *surface, const char *path);
+    int (*write_to_png_stream)(void *surface,
+                               int (*write)(void *closure, const unsigned char *data,
+                                            unsigned int length),
+                               void *closure);
     void (*surface_destroy)(void *surface);
     const char *(*status_to_string)(int status);
 } png_library;
@@ -81,7 +83,7 @@ static bool load(void)
                     FIND(image_surface_create, "cairo_image_surface_create") &&
                     FIND(create, "cairo_create") && FIND(scale, "cairo_scale") &&
                     FIND(destroy, "cairo_destroy") &&
-                    FIND(write_to_png, "cairo_surface_write_to_png") &&
+                    FIND(write_to_png_stream, "cairo_surface_write_to_png_stream") &&
                     FIND(surface_destroy, "cairo_surface_destroy") &&
                     FIND(status_to_string, "cairo_status_to_string");
     return library.ready;
@@ -97,8 +99,17 @@ static void take_error(rsvg_error **error, const char *what, char *why, size_t w
     *error = NULL;
 }
 
-bool nn_png_write_svg(const char *svg, size_t length, double scale, const char *path, char *why,
-                      size_t why_size)
+/* cairo's write callback: the PNG's bytes into an nn_text. */
+static int append_bytes(void *closure, const unsigned char *data, unsigned int length)
+{
+    nn_text *png = closure;
+    size_t before = png->length;
+    nn_text_append_n(png, (const char *)data, length);
+    return png->length == before + length ? CAIRO_STATUS_SUCCESS : CAIRO_STATUS_NO_MEMORY;
+}
+
+bool nn_png_render_svg(const char *svg, size_t length, double scale, nn_text *png, char *why,
+                       size_t why_size)
 {
     if (!load()) {
         snprintf(why, why_size, "%s", library.problem);
@@ -124,26 +135,11 @@ bool nn_png_write_svg(const char *svg, size_t length, double scale, const char *
     library.destroy(cairo);
     library.object_unref(handle);
     if (ok) {
-        /* Written beside the target and renamed, so a reader never sees half a file. */
-        size_t size = strlen(path) + 32;
-        char *temporary = malloc(size);
-        if (!temporary) {
-            snprintf(why, why_size, "out of memory");
+        int status = library.write_to_png_stream(surface, append_bytes, png);
+        if (status != CAIRO_STATUS_SUCCESS) {
+            snprintf(why, why_size, "the PNG could not be encoded: %s",
+                     library.status_to_string(status));
             ok = false;
-        } else {
-            snprintf(temporary, size, "%s.tmp%ld", path, (long)getpid());
-            int status = library.write_to_png(surface, temporary);
-            if (status != CAIRO_STATUS_SUCCESS) {
-                snprintf(why, why_size, "cannot write %s: %s", path,
-                         library.status_to_string(status));
-                remove(temporary);
-                ok = false;
-            } else if (rename(temporary, path) != 0) {
-                snprintf(why, why_size, "cannot rename the PNG into %s", path);
-                remove(temporary);
-                ok = false;
-            }
-            free(temporary);
         }
     }
     library.surface_destroy(surface);

@@ -7,11 +7,14 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "text.h"
+
 /* Whether PNG can be written here (loads librsvg on first use). */
 bool nn_png_available(void);
-/* Renders the SVG document (length bytes) at `scale` times its size into path, through
- * a temporary file renamed into place. On failure returns false with why filled in. */
-bool nn_png_write_svg(const char *svg, size_t length, double scale, const char *path, char *why,
-                      size_t why_size);
+/* Renders the SVG document (length bytes) at `scale` times its size, appending the PNG
+ * file's bytes to png (the caller writes them, as it writes any file). On failure
+ * returns false with why filled in. */
+bool nn_png_render_svg(const char *svg, size_t length, double scale, nn_text *png, char *why,
+                       size_t why_size);
 
 #endif

@@ -172,6 +172,21 @@ t.test("plot_model takes Keras' plot_model arguments where they mean something h
     t.eq(png_width(), 2 * at_96, 'dpi=192 doubles the pixels of dpi=96')
     nn.plot_model(frozen, {to_file = png})
     t.eq(png_width(), 2 * at_96, 'the default is 192 dpi')
+    -- A PNG is written as every file is: through a symbolic link to its target (the
+    -- link stays a link), with the old file's permissions, and no temporary file left.
+    local target, link = tmp .. '/test_plots_target.png', tmp .. '/test_plots_link.png'
+    os.remove(target); os.remove(link)
+    t.truthy(os.execute(string.format("printf old > '%s' && chmod 640 '%s' && ln -s '%s' '%s'",
+                                      target, target, target, link)), 'made the link')
+    nn.plot_model(frozen, {to_file = link, dpi = 96})
+    local written = assert(io.open(target, 'rb'))
+    t.eq(written:read(8), '\137PNG\r\n\26\n', 'the PNG went into the link target')
+    written:close()
+    local kind = io.popen(string.format("stat -c '%%F %%a' '%s' '%s'", link, target)):read('a')
+    t.eq(kind, 'symbolic link 777\nregular file 640\n', 'the link stays, the permissions too')
+    local leftovers = io.popen(string.format("ls -a '%s' | grep -c nnsh-tmp", tmp)):read('a')
+    t.eq(leftovers, '0\n', 'no temporary file left')
+    os.remove(link); os.remove(target)
     os.remove(png)
   end
 
