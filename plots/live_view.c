@@ -622,6 +622,9 @@ static void emergency_close(void)
         (void)!write(STDOUT_FILENO, view->transcript.data, view->transcript.length);
 }
 
+/* Present only in sanitizer builds (weak: NULL elsewhere). */
+void __sanitizer_set_death_callback(void (*callback)(void)) __attribute__((weak));
+
 static int open_keyboard(int fd)
 {
     const char *name = ttyname(fd);
@@ -740,8 +743,13 @@ nn_live_view *nn_live_view_open(const nn_live_setup *setup, char *why, size_t wh
     capture_begin(view);
     open_view = view;
     static bool registered;
-    if (!registered)
+    if (!registered) {
         registered = atexit(emergency_close) == 0;
+        /* A sanitizer's report ends the process without atexit, and its text went into
+         * the record: the terminal and the report come back on the way out. */
+        if (__sanitizer_set_death_callback)
+            __sanitizer_set_death_callback(emergency_close);
+    }
     draw(view, true);
     return view;
 }
