@@ -83,39 +83,66 @@ static bool enter_thread(lua_State *co)
     return true;
 }
 
-/* Calls upvalue 1 with the arguments, with co among the running threads. Returns the
- * status, the results or the error on the stack. */
-static int call_in_thread(lua_State *L, lua_State *co)
+/* What coroutine.resume does, with co on the stack of running threads meanwhile: moves
+ * the arguments over, resumes, moves the results back. Returns how many results are on
+ * L, or -1 with the error message on L. Nothing between entering and leaving can raise,
+ * so co always leaves the stack; and no C call is added to Lua's count of nested ones
+ * (a pcall around the library's resume halved how deep coroutines could nest). */
+static int resume_watched(lua_State *L, lua_State *co, int argument_count)
 {
-    lua_pushvalue(L, lua_upvalueindex(1));
-    lua_insert(L, 1);
+    if (!lua_checkstack(co, argument_count)) {
+        lua_pushliteral(L, "too many arguments to resume");
+        return -1;
+    }
+    lua_xmove(L, co, argument_count);
     bool entered = enter_thread(co);
-    int status = lua_pcall(L, lua_gettop(L) - 1, LUA_MULTRET, 0);
+    int result_count = 0;
+    int status = lua_resume(co, L, argument_count, &result_count);
     if (entered)
         thread_count = thread_count - 1;
-    return status;
+    if (status != LUA_OK && status != LUA_YIELD) {
+        lua_xmove(co, L, 1); /* the error */
+        return -1;
+    }
+    if (!lua_checkstack(L, result_count + 1)) {
+        lua_pop(co, result_count);
+        lua_pushliteral(L, "too many results to resume");
+        return -1;
+    }
+    lua_xmove(co, L, result_count);
+    return result_count;
 }
 
-/* coroutine.resume(co, ...), watched. */
+/* coroutine.resume(co, ...), watched: true and the results, or false and the error. */
 static int watched_resume(lua_State *L)
 {
-    /* Checked here, where the message can name coroutine.resume. */
-    luaL_checktype(L, 1, LUA_TTHREAD);
-    if (call_in_thread(L, lua_tothread(L, 1)) != LUA_OK)
-        return lua_error(L);
-    return lua_gettop(L);
+    lua_State *co = lua_tothread(L, 1);
+    luaL_argexpected(L, co, 1, "coroutine");
+    int result_count = resume_watched(L, co, lua_gettop(L) - 1);
+    lua_pushboolean(L, result_count >= 0);
+    if (result_count < 0) {
+        lua_insert(L, -2);
+        return 2;
+    }
+    lua_insert(L, -(result_count + 1));
+    return result_count + 1;
 }
 
-/* What coroutine.wrap(f) returns, watched: upvalue 1 the original function, 2 its
- * coroutine. */
+/* The function coroutine.wrap returns, watched (upvalue 1: its coroutine): an error in
+ * the coroutine ends it (its to-be-closed variables closed) and is raised again here,
+ * a message with the caller's position in front. */
 static int watched_wrapped_call(lua_State *L)
 {
-    int status = call_in_thread(L, lua_tothread(L, lua_upvalueindex(2)));
-    if (status == LUA_OK)
-        return lua_gettop(L);
-    /* Lua's wrap prefixes its caller's position, which here is this C function's (none):
-     * the Lua caller's goes in its place. */
-    if (lua_type(L, -1) == LUA_TSTRING && status != LUA_ERRMEM) {
+    lua_State *co = lua_tothread(L, lua_upvalueindex(1));
+    int result_count = resume_watched(L, co, lua_gettop(L));
+    if (result_count >= 0)
+        return result_count;
+    int status = lua_status(co);
+    if (status != LUA_OK && status != LUA_YIELD) {
+        status = lua_resetthread(co);
+        lua_xmove(co, L, 1);
+    }
+    if (status != LUA_ERRMEM && lua_type(L, -1) == LUA_TSTRING) {
         luaL_where(L, 1);
         lua_insert(L, -2);
         lua_concat(L, 2);
@@ -123,20 +150,14 @@ static int watched_wrapped_call(lua_State *L)
     return lua_error(L);
 }
 
-/* coroutine.wrap(f), watched: the original's function, with its coroutine beside it. */
+/* coroutine.wrap(f), watched. */
 static int watched_wrap(lua_State *L)
 {
     luaL_checktype(L, 1, LUA_TFUNCTION);
-    lua_pushvalue(L, lua_upvalueindex(1));
-    lua_insert(L, 1);
-    lua_call(L, lua_gettop(L) - 1, 1);
-    if (!lua_getupvalue(L, -1, 1))
-        return 1;
-    if (!lua_isthread(L, -1)) { /* not the usual wrap: its function as it is */
-        lua_pop(L, 1);
-        return 1;
-    }
-    lua_pushcclosure(L, watched_wrapped_call, 2);
+    lua_State *co = lua_newthread(L);
+    lua_pushvalue(L, 1);
+    lua_xmove(L, co, 1);
+    lua_pushcclosure(L, watched_wrapped_call, 1);
     return 1;
 }
 
@@ -146,11 +167,9 @@ void nnsh_interrupt_watch_coroutines(lua_State *L)
         lua_pop(L, 1);
         return;
     }
-    lua_getfield(L, -1, "resume");
-    lua_pushcclosure(L, watched_resume, 1);
+    lua_pushcfunction(L, watched_resume);
     lua_setfield(L, -2, "resume");
-    lua_getfield(L, -1, "wrap");
-    lua_pushcclosure(L, watched_wrap, 1);
+    lua_pushcfunction(L, watched_wrap);
     lua_setfield(L, -2, "wrap");
     lua_pop(L, 1);
 }
