@@ -28,13 +28,13 @@ static bool is_terminal_file(lua_State *L, int index)
     return stream && stream->closef && stream->f && isatty(fileno(stream->f));
 }
 
-/* The file a wrapped function reads: its first argument, or the default input for
- * io.read and for io.lines without a file name. */
-static bool reads_terminal(lua_State *L, bool default_input)
+/* The file a wrapped function reads: its first argument (file:read, file:lines), or the
+ * default input (io.read, and io.lines without a file name). */
+static bool reads_terminal(lua_State *L, bool default_input, bool lines)
 {
     if (!default_input)
         return is_terminal_file(L, 1);
-    if (lua_gettop(L) >= 1 && !lua_isnil(L, 1))
+    if (lines && !lua_isnoneornil(L, 1))
         return false; /* io.lines(file name): a file, not the keyboard */
     lua_getfield(L, LUA_REGISTRYINDEX, "_IO_input"); /* liolib's default input */
     bool terminal = is_terminal_file(L, -1);
@@ -78,7 +78,7 @@ static int lend_while_reading(lua_State *L)
     lua_CFunction original = lua_tocfunction(L, lua_upvalueindex(1));
     bool default_input = lua_toboolean(L, lua_upvalueindex(2));
     bool lines = lua_toboolean(L, lua_upvalueindex(3));
-    bool terminal = lending_view && reads_terminal(L, default_input);
+    bool terminal = lending_view && reads_terminal(L, default_input, lines);
     if (!terminal)
         return original(L);
     if (lines) {
@@ -101,7 +101,8 @@ static int lend_while_reading(lua_State *L)
 static void wrap_read(lua_State *L, int table, int saved, const char *name, const char *slot,
                       bool default_input, bool lines)
 {
-    lua_getfield(L, table, name);
+    lua_pushstring(L, name);
+    lua_rawget(L, table);
     bool plain_c = lua_iscfunction(L, -1);
     if (plain_c && lua_getupvalue(L, -1, 1)) {
         lua_pop(L, 1);
@@ -116,8 +117,9 @@ static void wrap_read(lua_State *L, int table, int saved, const char *name, cons
     lua_pushboolean(L, default_input);
     lua_pushboolean(L, lines);
     lua_pushcclosure(L, lend_while_reading, 3);
-    lua_pushvalue(L, -1);
-    lua_setfield(L, table, name);
+    lua_pushstring(L, name);
+    lua_pushvalue(L, -2);
+    lua_rawset(L, table);
     char wrapper_slot[32];
     snprintf(wrapper_slot, sizeof wrapper_slot, "%s+", slot);
     lua_setfield(L, saved, wrapper_slot);
@@ -127,13 +129,15 @@ static void unwrap_read(lua_State *L, int table, int saved, const char *name, co
 {
     char wrapper_slot[32];
     snprintf(wrapper_slot, sizeof wrapper_slot, "%s+", slot);
-    lua_getfield(L, table, name);
+    lua_pushstring(L, name);
+    lua_rawget(L, table);
     lua_getfield(L, saved, wrapper_slot);
     bool still_wrapped = !lua_isnil(L, -1) && lua_rawequal(L, -1, -2);
     lua_pop(L, 2);
     if (still_wrapped) {
+        lua_pushstring(L, name);
         lua_getfield(L, saved, slot);
-        lua_setfield(L, table, name);
+        lua_rawset(L, table);
     }
 }
 

@@ -73,6 +73,7 @@ struct nn_live_view {
     double draw_seconds;
     bool paused, stopping;
     bool lent;             /* the terminal is lent to a callback reading the keyboard */
+    struct sigaction lent_stop_action, lent_resize_action; /* ncurses', while lent */
     double pause_started, paused_total;
     /* Throughput: batches per second of unpaused time, smoothed between redraws (it
      * spans epoch boundaries, so short epochs still get a speed). */
@@ -828,48 +829,70 @@ nn_live_stats nn_live_view_stats(const nn_live_view *view)
                            .open_seconds = now() - view->opened_at};
 }
 
+static void write_capability(nn_live_view *view, const char *name)
+{
+    const char *bytes = tigetstr(name);
+    if (bytes && bytes != (const char *)-1)
+        fputs(bytes, view->out);
+}
+
 void nn_live_view_lend_terminal(nn_live_view *view)
 {
     if (!view || view->lent)
         return;
+    fflush(stdout);
     fflush(stderr);
     capture_drain(view);
-    endwin();
-    if (view->saved_stdout >= 0)
-        dup2(view->saved_stdout, STDOUT_FILENO);
-    if (view->saved_stderr >= 0)
-        dup2(view->saved_stderr, STDERR_FILENO);
     view->lent = true;
-    /* The question the callback just wrote went into the record; the reader must see it
-     * where they type: the unfinished last line (io.write), else the last line (print). */
+    /* While lent, Ctrl-Z and resizes are the terminal's: ncurses' handlers would bring
+     * the screen's modes back in the middle of the read (after fg), or end the read
+     * (a resize interrupts it). The screen follows the size when it comes back. */
+    struct sigaction plain = {.sa_handler = SIG_DFL};
+    sigemptyset(&plain.sa_mask);
+    sigaction(SIGTSTP, NULL, &view->lent_stop_action);
+    if (view->lent_stop_action.sa_handler != SIG_IGN)
+        sigaction(SIGTSTP, &plain, NULL);
+    sigaction(SIGWINCH, &plain, &view->lent_resize_action);
+    /* The read happens on the alternate screen, cleared, in the shell's modes (echo,
+     * whole lines), below the question: the normal screen keeps only the record, where
+     * question and answer are written once, in their place among the epochs. Standard
+     * output stays captured, so what the callback writes next still joins the record. */
+    reset_shell_mode();
+    write_capability(view, "clear");
     const char *data = view->transcript.data;
     size_t end = view->transcript.length, start = end;
     if (start > 0 && data[start - 1] == '\n')
-        start--;
+        start--; /* a question written with print: its whole line */
     while (start > 0 && data[start - 1] != '\n')
         start--;
+    fputs(" Training waits for an answer to a callback's question:\n\n", view->out);
     if (end > start)
-        (void)!write(STDOUT_FILENO, data + start, end - start);
+        fwrite(data + start, 1, end - start, view->out);
+    write_capability(view, "cnorm");
+    fflush(view->out);
 }
 
 void nn_live_view_reclaim_terminal(nn_live_view *view, const char *answer, size_t length)
 {
     if (!view || !view->lent)
         return;
+    view->lent = false;
+    sigaction(SIGWINCH, &view->lent_resize_action, NULL);
+    if (view->lent_stop_action.sa_handler != SIG_IGN)
+        sigaction(SIGTSTP, &view->lent_stop_action, NULL);
+    write_capability(view, "civis");
+    fflush(view->out);
+    reset_prog_mode();
     fflush(stdout);
     fflush(stderr);
-    if (view->capture) {
-        dup2(fileno(view->capture), STDOUT_FILENO);
-        if (view->saved_stderr >= 0)
-            dup2(fileno(view->capture), STDERR_FILENO);
-    }
-    view->lent = false;
+    capture_drain(view);
     if (answer)
         nn_text_append_n(&view->transcript, answer, length);
     /* The answer ended its line on the terminal: the record's next output starts a new
      * line there too. */
     if (view->transcript.length > 0 && view->transcript.data[view->transcript.length - 1] != '\n')
         nn_text_append(&view->transcript, "\n");
+    update_recent(view);
     draw(view, true);
 }
 
@@ -877,6 +900,10 @@ void nn_live_view_close(nn_live_view *view, nn_text *record)
 {
     if (!view)
         return;
+    /* Lent to a read that failed: the terminal's modes and the handlers come back first,
+     * and an unanswered question ends its line. */
+    if (view->lent)
+        nn_live_view_reclaim_terminal(view, NULL, 0);
     capture_end(view);
     endwin();
     delscreen(view->screen);

@@ -63,12 +63,13 @@ nn_live_result nn_live_view_batch(nn_live_view *view, int64_t step, int log_coun
 void nn_live_view_epoch_end(nn_live_view *view, int epoch, int log_count,
                             const char *const *names, const double *values);
 nn_live_stats nn_live_view_stats(const nn_live_view *view);
-/* A callback is about to read the keyboard (io.read): the screen is put away, the modes
- * are the shell's (echo, whole lines), standard output and error go to the terminal
- * again, and the output's last line (the question) is shown. The screen comes back with
- * nn_live_view_reclaim_terminal, which adds what was read (`answer`, may be NULL) to
- * the record as the terminal showed it; or, without the answer, at the next batch, epoch
- * or close (a read that raised an error never reclaims the terminal itself). */
+/* A callback is about to read the keyboard (io.read): the screen is cleared and shows
+ * the output's last line (the question), in the shell's modes (echo, whole lines), with
+ * Ctrl-Z and resizes left to the terminal. The screen comes back with
+ * nn_live_view_reclaim_terminal, which adds what was read (`answer`, may be NULL) to the
+ * record after the question, as a terminal would show it; or, without an answer, at the
+ * next batch, epoch or close (a read that raised an error never reclaims it itself).
+ * Standard output stays captured throughout. */
 void nn_live_view_lend_terminal(nn_live_view *view);
 void nn_live_view_reclaim_terminal(nn_live_view *view, const char *answer, size_t length);
 /* Gives the terminal back (modes, signal handlers, standard output, locale) and

@@ -1,6 +1,6 @@
 -- A fit whose callback asks the keyboard questions while the live screen is up: after
--- epoch 1 with io.write + io.read, after epoch 2 with print + io.stdin:read and
--- io.lines(); an answer that starts with n stops training. Between the two, at batch 3
+-- epoch 1 with io.write + io.read('l'), after epoch 2 with print + io.stdin:read,
+-- io.lines() and io.read('n'); an answer that starts with n stops training. Between the two, at batch 3
 -- of epoch 2, it waits for the file GATE: the test looks at the screen that came back.
 local data = require 'fit_data'
 local x, y = data.problem()
@@ -22,12 +22,14 @@ end
 function asker:on_epoch_end(epoch)
   if epoch == 0 then
     io.write('go on after epoch 1? [y/n] ')
-    answered(io.read())
+    answered(io.read('l'))
   elseif epoch == 1 then
     print('go on after epoch 2? [y/n]')
     answered(io.stdin:read('l'))
     io.write('and a last word: ')
     for line in io.lines() do answered(line) break end
+    io.write('and a number: ')
+    answered(tostring(io.read('n')))
   end
 end
 local history = model:fit(x, y, {epochs = 50, batch_size = 32, callbacks = {asker}})
