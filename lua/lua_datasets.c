@@ -26,10 +26,27 @@ static int load_data(lua_State *L)
     return 4;
 }
 
+/* The list of directories lives in a userdata while it is copied into Lua, so an error
+ * (memory) on the way never leaks it. */
+static int free_search_path(lua_State *L)
+{
+    char ***dirs = lua_touserdata(L, 1);
+    nn_dataset_search_path_free(*dirs);
+    *dirs = NULL;
+    return 0;
+}
+
 static int search_path(lua_State *L)
 {
     const nn_dataset *dataset = lua_touserdata(L, lua_upvalueindex(1));
-    char **dirs = nn_dataset_search_path(dataset);
+    char ***box = lua_newuserdatauv(L, sizeof *box, 0);
+    *box = NULL;
+    if (luaL_newmetatable(L, "nn.SearchPath")) {
+        lua_pushcfunction(L, free_search_path);
+        lua_setfield(L, -2, "__gc");
+    }
+    lua_setmetatable(L, -2);
+    char **dirs = *box = nn_dataset_search_path(dataset);
     if (!dirs)
         return nn_lua_error(L, "nn.datasets.%s.search_path: out of memory", dataset->name);
     lua_createtable(L, 8, 0);
@@ -37,7 +54,6 @@ static int search_path(lua_State *L)
         lua_pushstring(L, dirs[n]);
         lua_rawseti(L, -2, n + 1);
     }
-    nn_dataset_search_path_free(dirs);
     return 1;
 }
 

@@ -202,10 +202,18 @@ static void list_place(listing *list, const char *dir, const char *remark)
 {
     char shown[160];
     size_t length = strlen(dir);
-    if (length < sizeof shown)
+    if (length < sizeof shown) {
         snprintf(shown, sizeof shown, "%s", dir);
-    else
-        snprintf(shown, sizeof shown, "%.80s...%s", dir, dir + length - 60);
+    } else {
+        /* Both cuts fall between UTF-8 characters (never before a continuation byte). */
+        int head = 80;
+        while (head > 0 && ((unsigned char)dir[head] & 0xC0) == 0x80)
+            head--;
+        size_t tail = length - 60;
+        while (tail < length && ((unsigned char)dir[tail] & 0xC0) == 0x80)
+            tail++;
+        snprintf(shown, sizeof shown, "%.*s...%s", head, dir, dir + tail);
+    }
     size_t used = strlen(list->text);
     int needed = snprintf(NULL, 0, "\n  %s%s", shown, remark);
     /* Room is kept for the count of the places left out. */
