@@ -50,9 +50,19 @@ pty_wait_for 'In [8]: '
 pty_line 'a = nn.ones(4000, 4000); print("multi" .. "plying") b = nn.matmul(a, a)'
 pty_wait_for 'multiplying'
 pty_keys C-c
-# Apart, so that the kernel delivers two signals: two sent at once to a process that is
-# not running (a loaded machine) reach it as one.
-sleep 0.5
+# The second only once the first has been delivered: two sent at once to a process that
+# is not running (a loaded machine) reach it as one. The pane's process is nnsh (env
+# execs it); SIGINT is bit 2 of the pending masks.
+nnsh_pid=$("${PTY_TMUX[@]}" display-message -p '#{pane_pid}')
+sigint_pending() {
+  local mask
+  for mask in $(awk '/^(SigPnd|ShdPnd):/ {print $2}' "/proc/$nnsh_pid/status"); do
+    (((16#$mask & 2) != 0)) && return 0
+  done
+  return 1
+}
+for _ in $(seq 1 100); do sigint_pending || break; sleep 0.05; done
+sigint_pending && pty_fail 'the first Ctrl-C was not delivered within 5 s'
 pty_keys C-c
 pty_wait_for 'inside a C function'
 pty_wait_count 'interrupted (Ctrl-C)' 4
