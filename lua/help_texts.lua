@@ -1142,9 +1142,10 @@ Commands (a cell that starts with %)
   %who [TYPE...]    lists your variables with their types and values (only those
                     of the types named: %who Tensor string)
   %run FILE [ARGS]  runs a Lua file in the session; its top-level locals stay
-  %save FILE        saves the session's cells and outputs as a notebook that
+  %save [-f] FILE   saves the session's cells and outputs as a notebook that
                     replays it (FILE.md: Markdown; FILE.lua: Lua with -- %% cells);
-                    a cell that failed after it ran is kept, marked expect-error
+                    a cell that failed after it ran is kept, marked expect-error;
+                    an existing FILE is replaced only after a yes (-f: without asking)
   %quit, %exit      leave (so does Ctrl-D)
 See also help 'notebooks'.]],
   notebooks = [[

@@ -4,7 +4,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "commands.h"
 #include "notebook.h"
@@ -204,36 +206,93 @@ static nnsh_cell_status run_file(nnsh_session *session, const command_line *line
 
 /* ---- %save ---- */
 
+typedef enum { REPLACE, KEEP_DECLINED, KEEP_REFUSED } replace_answer;
+
+/* One line from the keyboard, read a byte at a time: nothing typed after it is taken
+ * from Readline. Returns whether it starts with y. */
+static bool read_yes(void)
+{
+    char first = '\0', byte;
+    bool any = false;
+    while (read(STDIN_FILENO, &byte, 1) == 1 && byte != '\n') {
+        if (!any)
+            first = byte;
+        any = true;
+    }
+    return first == 'y' || first == 'Y';
+}
+
+/* An existing file is replaced only when asked: with -f, or with a yes at the prompt of
+ * an interactive shell (a script or notebook that runs %save refuses). */
+static replace_answer may_replace(nnsh_session *session, const char *path, bool force)
+{
+    struct stat info;
+    if (force || strcmp(path, "-") == 0 || stat(path, &info) != 0)
+        return REPLACE;
+    char message[600];
+    if (!S_ISREG(info.st_mode)) {
+        snprintf(message, sizeof message, "%%save: %s exists and is not a regular file", path);
+        nnsh_session_fail(session, message);
+        return KEEP_REFUSED;
+    }
+    if (!nnsh_session_is_interactive(session) || !isatty(STDIN_FILENO) ||
+        !isatty(STDOUT_FILENO)) {
+        snprintf(message, sizeof message,
+                 "%%save: %s exists; %%save -f %s replaces it", path, path);
+        nnsh_session_fail(session, message);
+        return KEEP_REFUSED;
+    }
+    char modified[32] = "";
+    struct tm local;
+    if (localtime_r(&info.st_mtime, &local))
+        strftime(modified, sizeof modified, "%Y-%m-%d %H:%M", &local);
+    printf("%s exists (%lld bytes, modified %s); replace it? [y/N] ", path,
+           (long long)info.st_size, modified);
+    fflush(stdout);
+    if (read_yes())
+        return REPLACE;
+    nnsh_session_printf(session, "not saved: %s is as it was\n", path);
+    return KEEP_DECLINED;
+}
+
 static nnsh_cell_status run_save(nnsh_session *session, const command_line *line)
 {
+    static const char usage[] = "%save: usage: %save [-f] FILE.md or %save [-f] FILE.lua "
+                                "(-f replaces an existing file without asking)";
     nnsh_session_keep_cell(session, false);
     int count;
     char **words = split_words(line, &count);
-    if (!words || count != 1) {
+    bool force = words && count >= 1 && strcmp(words[0], "-f") == 0;
+    if (!words || count != (force ? 2 : 1)) {
         free(words);
-        nnsh_session_fail(session, "%save: usage: %save FILE.md or %save FILE.lua");
+        nnsh_session_fail(session, usage);
         return NNSH_CELL_FAILED;
     }
+    const char *path = words[force ? 1 : 0];
     /* A notebook under another name (notes.txt, a figure's .svg) would replace a file
      * that is something else; "-" writes to standard output. */
-    size_t length = strlen(words[0]);
-    bool markdown = length > 3 && strcmp(words[0] + length - 3, ".md") == 0;
-    bool lua = length > 4 && strcmp(words[0] + length - 4, ".lua") == 0;
-    if (!markdown && !lua && strcmp(words[0], "-") != 0) {
+    size_t length = strlen(path);
+    bool markdown = length > 3 && strcmp(path + length - 3, ".md") == 0;
+    bool lua = length > 4 && strcmp(path + length - 4, ".lua") == 0;
+    if (!markdown && !lua && strcmp(path, "-") != 0) {
         nnsh_session_fail(session, "%save: the file name must end in .md (a Markdown notebook) "
                                    "or .lua (a Lua one)");
         free(words);
         return NNSH_CELL_FAILED;
     }
+    replace_answer answer = may_replace(session, path, force);
+    if (answer != REPLACE) {
+        free(words);
+        return answer == KEEP_DECLINED ? NNSH_CELL_OK : NNSH_CELL_FAILED;
+    }
     char error[512];
-    int saved = nnsh_notebook_save_session(session, words[0], error, sizeof error);
+    int saved = nnsh_notebook_save_session(session, path, error, sizeof error);
     if (saved < 0) {
         nnsh_session_fail(session, error);
         free(words);
         return NNSH_CELL_FAILED;
     }
-    nnsh_session_printf(session, "saved %d cell%s to %s\n", saved, saved == 1 ? "" : "s",
-                        words[0]);
+    nnsh_session_printf(session, "saved %d cell%s to %s\n", saved, saved == 1 ? "" : "s", path);
     free(words);
     return NNSH_CELL_OK;
 }
