@@ -107,9 +107,10 @@ local function add_params(out, entry)
   if not entry.params or #entry.params == 0 then return end
   out[#out + 1] = ''
   if entry.layer then
-    out[#out + 1] = string.format(
-      '  Arguments (the first %d may be given by position, all by name):',
-                                  entry.positional)
+    out[#out + 1] = entry.positional == 1
+      and '  Arguments (the first may be given by position, all by name):'
+      or string.format('  Arguments (the first %d may be given by position, all by name):',
+                       entry.positional)
   else
     out[#out + 1] = '  Parameters:'
   end

@@ -1075,10 +1075,18 @@ local function lua_default(text)
   if text == 'False' then return 'false' end
   return (text:gsub('^%((.*)%)$', '{%1}'))
 end
+-- The engine's argument texts speak Keras (None means linear); in Lua an argument left
+-- out is nil. Shapes keep their None: (None, 10) is how they print.
+local function lua_words(text)
+  return (text:gsub('(%f[%w_.]None)(%f[^%w_])(.?)', function(word, _, after)
+    if after == ',' or after == ')' then return word .. after end
+    return 'nil' .. after
+  end))
+end
 for _, class in ipairs(nn.layer_classes()) do
   local params, call, positional = {}, {}, class.positional
   for i, arg in ipairs(class.args) do
-    params[i] = {arg.name, arg.doc, default = not arg.required and lua_default(arg.default) or nil,
+    params[i] = {arg.name, lua_words(arg.doc), default = not arg.required and lua_default(arg.default) or nil,
                  required = arg.required, option = true}
     call[i] = i <= class.positional and arg.name or arg.name .. '=' .. lua_default(arg.default)
   end

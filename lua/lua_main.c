@@ -204,6 +204,9 @@ static int l_set_learning_phase(lua_State *L)
 
 static int l_learning_phase(lua_State *L)
 {
+    nn_lua_check_no_more_arguments(L, 0, "nn.learning_phase",
+                                   "nn.learning_phase(), which reads the phase; "
+                                   "nn.set_learning_phase(1) sets it");
     lua_pushinteger(L, learning_phase);
     return 1;
 }

@@ -1624,6 +1624,9 @@ static int model_fit(lua_State *L)
                                         "validation_freq", "validation_batch_size",
                                         "sample_weight", "class_weight", NULL};
     nn_lua_check_option_names(L, 4, function, names, 0);
+    if (lua_isnoneornil(L, 2) && lua_isnoneornil(L, 3))
+        nn_lua_error(L, "%s: expected inputs x and labels y (model:fit(x, y, {options}))",
+                     function);
     if (lua_isnoneornil(L, 3))
         nn_lua_error(L, "%s: expected labels y as argument 2 (model:fit(x, y, {options}))",
                      function);
@@ -1775,6 +1778,8 @@ static int model_evaluate(lua_State *L)
     static const char *const names[] = {"batch_size", "verbose", "return_dict",
                                         "sample_weight", NULL};
     nn_lua_check_option_names(L, 4, function, names, 0);
+    if (lua_isnil(L, 2) && lua_isnil(L, 3))
+        nn_lua_error(L, "%s: expected inputs x and labels y (model:evaluate(x, y))", function);
     if (lua_isnil(L, 3))
         nn_lua_error(L, "%s: expected labels y as argument 2 (model:evaluate(x, y))", function);
     nn_tensor *x = batch_input(L, 2, function, "x");

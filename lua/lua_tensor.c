@@ -99,6 +99,20 @@ static int shape_equal(lua_State *L)
     return 1;
 }
 
+/* shape[0] and shape[-1] are Python's habits: here shapes count from 1, and the message
+ * says so. Past the end is nil, as in any list, so that ipairs ends there. */
+static int shape_index(lua_State *L)
+{
+    if (!lua_isinteger(L, 2) || lua_tointeger(L, 2) > 0)
+        return 0;
+    long long size = (long long)lua_rawlen(L, 1);
+    return nn_lua_error(L, "shape[%lld]: shapes count from 1 in Lua: shape[1] is the first size%s",
+                        (long long)lua_tointeger(L, 2),
+                        size > 1 ? lua_pushfstring(L, ", shape[%d] (or shape[#shape]) the last",
+                                                   (int)size)
+                                 : "");
+}
+
 void nn_lua_push_shape(lua_State *L, const nn_shape *shape)
 {
     lua_createtable(L, shape->ndim, 0);
@@ -1729,6 +1743,8 @@ void nn_lua_open_tensor(lua_State *L)
     lua_setfield(L, -2, "__tostring");
     lua_pushcfunction(L, shape_equal);
     lua_setfield(L, -2, "__eq");
+    lua_pushcfunction(L, shape_index);
+    lua_setfield(L, -2, "__index");
     lua_pop(L, 1);
 
     luaL_newmetatable(L, NN_LUA_TENSOR);

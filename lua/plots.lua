@@ -123,8 +123,23 @@ end
 -- Draws the seed's figure: one chart per quantity (loss, accuracy, ...), train and
 -- validation together, epochs along x. Inline by default; with file= it writes an
 -- .svg, .png or .txt file instead (show=true draws it inline too) and returns the path.
-function History:plot(options)
+-- As model:plot, the file may also come first: history:plot('h.png', {options}).
+function History:plot(options, more)
   local name = 'history:plot'
+  if type(options) == 'string' then
+    if more ~= nil and type(more) ~= 'table' then
+      error(name .. ': expected a table of options after the file name, got ' .. type(more), 2)
+    end
+    if more and more.file ~= nil then
+      error(name .. ': the file is given twice (the first argument, and file=)', 2)
+    end
+    local with_file = {file = options}
+    for key, value in pairs(more or {}) do with_file[key] = value end
+    options = with_file
+  elseif more ~= nil then
+    error(name .. ': unexpected argument 2 (' .. type(more) .. '); the call is ' ..
+          "history:plot{options} or history:plot('file.svg', {options})", 2)
+  end
   options = check_options(name, options, history_options)
   check_size(name, options, 'height')
   check_size(name, options, 'columns')
@@ -182,7 +197,7 @@ function History:plot(options)
   for i, epoch in ipairs(self.epoch) do epochs[i] = epoch + 1 end
   local function render(format, charset, color, width)
     return P.curves(keys, self.history, {format = format, charset = charset, color = color,
-                                         width = width or 100, height = options.height,
+                                         width = width or options.width or 100, height = options.height,
                                          columns = options.columns, log = options.log,
                                          epochs = epochs, key_epochs = key_epochs})
   end

@@ -71,7 +71,7 @@ t.test('help of a method, an object and a name', function()
   local layer = nn.layers.Dense{3}
   t.truthy(help_text(layer):find('nn.layers.Dense{', 1, true), 'a layer shows its constructor')
   t.truthy(help_text('fit'):find('model:fit(x, y', 1, true), "help 'fit'")
-  t.truthy(help_text('%save'):find('%save FILE', 1, true), "help '%save' shows the shell topic")
+  t.truthy(help_text('%save'):find('%save [-f] FILE', 1, true), "help '%save' shows the shell topic")
   t.truthy(help_text('no_such_thing'):match("^no help for 'no_such_thing'"), 'unknown name')
   t.truthy(help_text(42):match('^no help'), 'a number')
 end)

@@ -72,6 +72,19 @@ t.test('history:plot{file=} writes SVG or text and returns the path', function()
   t.truthy(t.read_file(txt):find('Training and Validation Loss', 1, true), 'text figure')
   local both = t.capture(function() history:plot{file = txt, show = true} end)
   t.truthy(both:find('Training and Validation Loss', 1, true), 'show=true also draws inline')
+  -- The file may come first, as in model:plot('net.svg')
+  os.remove(svg)
+  t.eq(history:plot(svg), svg, 'history:plot(file)')
+  t.truthy(t.read_file(svg):find('</svg>\n$'), 'written')
+  local ascii = tmp .. '/test_plots_ascii.txt'
+  t.eq(history:plot(ascii, {width = 50}), ascii, 'history:plot(file, options)')
+  local widest = 0
+  for line in t.read_file(ascii):gmatch('[^\n]+') do widest = math.max(widest, utf8.len(line)) end
+  t.truthy(widest <= 50 and widest > 30, 'the options are used: width 50, widest line ' .. widest)
+  os.remove(ascii)
+  t.raises(function() history:plot(svg, {file = txt}) end,
+           'history:plot: the file is given twice (the first argument, and file=)')
+  t.raises(function() history:plot({}, 'x') end, 'history:plot: unexpected argument 2 (string)')
   os.remove(svg)
   os.remove(txt)
 end)
