@@ -1154,6 +1154,7 @@ Commands (a cell that starts with %)
                     replays it (FILE.md: Markdown; FILE.lua: Lua with -- %% cells);
                     a cell that failed after it ran is kept, marked expect-error;
                     an existing FILE is replaced only after a yes (-f: without asking)
+  %history [N]      lists this session's inputs, numbered (the last N); also %hist
   %quit, %exit      leave (so does Ctrl-D)
 See also help 'notebooks'.]],
   notebooks = [[

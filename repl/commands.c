@@ -297,6 +297,45 @@ static nnsh_cell_status run_save(nnsh_session *session, const command_line *line
     return NNSH_CELL_OK;
 }
 
+/* ---- %history ---- */
+
+/* %history [N]: the inputs of this session's cells (the last N), numbered as they ran,
+ * as IPython's %history -n. The %history cell itself, the last, is left out. */
+static nnsh_cell_status run_history(nnsh_session *session, const command_line *line)
+{
+    nnsh_session_keep_cell(session, false);
+    int count;
+    char **words = split_words(line, &count);
+    char *end = NULL;
+    long wanted = count == 1 ? strtol(words[0], &end, 10) : -1;
+    if (!words || count > 1 || (count == 1 && (end == words[0] || *end || wanted < 1))) {
+        free(words);
+        nnsh_session_fail(session, "%history: usage: %history, or %history N for the last N "
+                                   "cells (N a whole number from 1)");
+        return NNSH_CELL_FAILED;
+    }
+    free(words);
+    int cells = nnsh_session_cell_count(session) - 1;
+    int first = count == 1 && wanted < cells ? cells - (int)wanted : 0;
+    for (int position = first; position < cells; position++) {
+        const nnsh_cell *cell = nnsh_session_cell(session, position);
+        char prompt[32];
+        int width = snprintf(prompt, sizeof prompt, "In [%d]: ", cell->number);
+        const char *text = cell->input;
+        /* Later lines of a cell under the first, as the shell's continuation prompt. */
+        for (bool first_line = true; *text; first_line = false) {
+            const char *newline = strchr(text, '\n');
+            int length = newline ? (int)(newline - text) : (int)strlen(text);
+            if (first_line)
+                nnsh_session_printf(session, "%s%.*s\n", prompt, length, text);
+            else
+                nnsh_session_printf(session, "%*s: %.*s\n", width - 2, "...", length, text);
+            text += length + (newline ? 1 : 0);
+        }
+    }
+    return NNSH_CELL_OK;
+}
+
 /* ---- %quit ---- */
 
 static nnsh_cell_status run_quit(nnsh_session *session, const command_line *line)
@@ -311,10 +350,11 @@ static nnsh_cell_status run_quit(nnsh_session *session, const command_line *line
 static const command commands[] = {
     {"time", run_time}, {"who", run_who},   {"run", run_file},
     {"save", run_save}, {"quit", run_quit}, {"exit", run_quit},
+    {"history", run_history}, {"hist", run_history},
 };
 
-static const char *const command_names[] = {"%time", "%who", "%run", "%save", "%quit", "%exit",
-                                            NULL};
+static const char *const command_names[] = {"%time", "%who",  "%run",    "%save", "%history",
+                                            "%hist", "%quit", "%exit", NULL};
 
 const char *const *nnsh_command_names(void) { return command_names; }
 
@@ -346,8 +386,8 @@ nnsh_cell_status nnsh_command_run(nnsh_session *session, const char *source, siz
     if (!found) {
         char message[256];
         snprintf(message, sizeof message,
-                 "unknown command %%%.*s; the commands are %%time, %%who, %%run, %%save and "
-                 "%%quit (help 'shell' tells more)",
+                 "unknown command %%%.*s; the commands are %%time, %%who, %%run, %%save, "
+                 "%%history and %%quit (help 'shell' tells more)",
                  (int)line.name_length < 64 ? (int)line.name_length : 64, line.name);
         nnsh_session_fail(session, message);
         return NNSH_CELL_FAILED;
