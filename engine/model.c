@@ -2116,6 +2116,7 @@ static nn_status fit_loop(nn_model *model, const nn_tensor *x, const nn_tensor *
     const nn_batch_stats *guard = options->allow_nonfinite_loss ? NULL : device_stats;
     nn_status status = NN_OK;
     nn_logs logs = {0};
+    bool trained_whole_epoch = false;
     model->stop_training = false;
     model->initial_epoch = options->initial_epoch;
     share_relu_derivatives(model, true);
@@ -2190,6 +2191,7 @@ static nn_status fit_loop(nn_model *model, const nn_tensor *x, const nn_tensor *
                 status = nn_error(NN_ERR_STOPPED, "training stopped by the user at epoch %d, "
                                                   "batch %lld of %lld",
                                   epoch + 1, (long long)(step + 1), (long long)steps);
+                trained_whole_epoch = step + 1 == steps;
                 break;
             }
             /* A callback set model.stop_training: Keras ends the epoch after this batch
@@ -2197,8 +2199,16 @@ static nn_status fit_loop(nn_model *model, const nn_tensor *x, const nn_tensor *
             if (model->stop_training)
                 break;
         }
-        if (status != NN_OK)
+        if (status != NN_OK) {
+            /* Stopped after the epoch's last batch, the epoch trained whole: the history
+             * keeps it (without validation, which the stop skips), as Keras keeps an
+             * epoch that a callback stops after. */
+            if (status == NN_ERR_STOPPED && trained_whole_epoch &&
+                history_append(history, epoch, &logs) != NN_OK)
+                status = nn_error(NN_ERR_STOPPED, "training stopped by the user after epoch "
+                                                  "%d (out of memory recording it)", epoch + 1);
             break;
+        }
         if (!options->allow_nonfinite_loss && (status = check_weights_finite(model, epoch)) != NN_OK)
             break;
         /* Keras 3 counts epochs from 1 here: validation_freq=2 validates after the

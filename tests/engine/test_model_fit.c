@@ -2,6 +2,7 @@
  * computing the next layer's pooling, a pooling applying the ReLU derivative of the
  * convolution before it) changes no result, and training is repeatable bit for bit. */
 #include <criterion/criterion.h>
+#include <math.h>
 #include <string.h>
 
 #include "layer_harness.h"
@@ -174,4 +175,70 @@ Test(model_fit, weighted_metrics_weigh_by_the_sample_weights)
     cr_assert_float_eq(nn_logs_get(&logs, "mse"), 14.0 / 3.0, 1e-6);
     nn_tensor_free(x), nn_tensor_free(y), nn_tensor_free(w);
     nn_model_release(model);
+}
+
+/* A stop asked for (q, Ctrl-C) during a batch: stopped after the epoch's last batch, the
+ * epoch trained whole and the history keeps it; stopped earlier, it keeps only the
+ * epochs before. */
+typedef struct stop_at {
+    int epoch;
+    int64_t step;
+    volatile sig_atomic_t flag;
+} stop_at;
+
+static nn_status request_stop(void *user, int epoch, int64_t step, int64_t steps,
+                              const nn_logs *logs)
+{
+    (void)steps, (void)logs;
+    stop_at *stop = user;
+    if (epoch == stop->epoch && step == stop->step)
+        stop->flag = 1;
+    return NN_OK;
+}
+
+static int epochs_kept_after_stop(int epoch, int64_t step)
+{
+    nn_random_seed(3);
+    nn_model *model = NULL;
+    cr_assert_eq(nn_model_create(&model, "stopped"), NN_OK);
+    nn_layer *dense = make_dense(1, NN_ACTIVATION_LINEAR);
+    cr_assert_eq(nn_layer_finish(dense), NN_OK, "%s", nn_error_message());
+    cr_assert_eq(nn_model_add(model, dense), NN_OK, "%s", nn_error_message());
+    nn_layer_release(dense);
+    nn_loss loss;
+    cr_assert_eq(nn_loss_parse("mse", &loss), NN_OK);
+    nn_optimizer_config sgd = nn_optimizer_defaults(NN_OPTIMIZER_SGD);
+    cr_assert_eq(nn_model_compile(model, &sgd, &loss, NULL, 0), NN_OK);
+    nn_shape x_shape = NN_SHAPE(8, 2), y_shape = NN_SHAPE(8, 1);
+    nn_tensor *x = harness_tensor(&x_shape, NULL), *y = harness_tensor(&y_shape, NULL);
+    stop_at stop = {.epoch = epoch, .step = step};
+    nn_progress progress = {.user = &stop, .batch_end = request_stop,
+                            .stop_requested = &stop.flag};
+    nn_fit_options options = nn_fit_defaults();
+    options.epochs = 5;
+    options.batch_size = 2; /* 6 training rows: 3 batches an epoch */
+    options.validation_split = 0.25;
+    nn_history history = {0};
+    cr_assert_eq(nn_model_fit(model, x, y, &options, &progress, &history), NN_ERR_STOPPED);
+    cr_assert_not_null(strstr(nn_error_message(), "stopped by the user"), "%s",
+                       nn_error_message());
+    int kept = history.epochs;
+    if (kept > 0) {
+        const nn_logs *last = &history.rows[kept - 1];
+        cr_assert_eq(history.epoch_numbers[kept - 1], kept - 1);
+        cr_assert(isfinite(nn_logs_get(last, "loss")));
+        /* The stop skips the stopped epoch's validation; earlier epochs have theirs. */
+        cr_assert(isnan(nn_logs_get(last, "val_loss")) == (history.epochs > epoch));
+    }
+    nn_history_free(&history);
+    nn_tensor_free(x), nn_tensor_free(y);
+    nn_model_release(model);
+    return kept;
+}
+
+Test(model_fit, a_stop_after_an_epochs_last_batch_keeps_that_epoch)
+{
+    cr_assert_eq(epochs_kept_after_stop(1, 3), 2, "epoch 2 trained whole (3 of 3 batches)");
+    cr_assert_eq(epochs_kept_after_stop(1, 2), 1, "epoch 2 stopped at batch 2 of 3");
+    cr_assert_eq(epochs_kept_after_stop(0, 1), 0, "epoch 1 stopped at its first batch");
 }

@@ -29,11 +29,14 @@ done
 top=$(view_screen | head -n 1)
 [[ $top =~ PAUSED\ -\ p\ resumes$ ]] && (($(LC_ALL=C.UTF-8 bash -c 'echo ${#1}' _ "$top") == 89)) ||
   fail "the paused frame was not redrawn at 90 columns: '$top'"
-# the progress line's epoch and batch (its bar is narrower now)
-position() { view_screen | grep -E '^ Epoch [0-9]+/100000 ' | grep -oE '(Epoch [0-9]+|[0-9]+/192)' | tr '\n' ' '; }
-[ "$(position)" = "$(grep -E '^ Epoch [0-9]+/100000 ' <<<"$after" | grep -oE '(Epoch [0-9]+|[0-9]+/192)' | tr '\n' ' ')" ] ||
-  fail "progress moved while paused and resized: now $(position)"
-[ -n "$(position)" ] || fail 'no progress line after the resize'
+# the progress line's epoch and batch (its bar is narrower now); tmux may show the new
+# frame's top before the rest, so the line is waited for, and must show the same place
+position() { grep -E '^ Epoch [0-9]+/100000 ' | grep -oE '(Epoch [0-9]+|[0-9]+/192)' | tr '\n' ' '; }
+paused_at=$(position <<<"$after")
+for _ in $(seq 1 100); do [ "$(view_screen | position)" = "$paused_at" ] && break; sleep 0.1; done
+[ "$(view_screen | position)" = "$paused_at" ] ||
+  fail "progress moved while paused and resized: now '$(view_screen | position)', paused at '$paused_at'"
+[ -n "$paused_at" ] || fail 'no progress line in the paused frame'
 view_tmux resize-window -x 100 -y 32
 view_wait_regex 'PAUSED - p resumes$' 30 || fail 'the paused frame did not come back at 100 columns'
 pass 'a resize while paused redraws the paused frame'
