@@ -183,6 +183,27 @@ size_t nnsh_cell_expression_starts(const char *source, size_t length, size_t *st
     return 1 + kept;
 }
 
+bool nnsh_cell_return_expression(const char *source, size_t length, size_t start, nn_text *out)
+{
+    nnsh_lexer lexer;
+    nnsh_lexer_init(&lexer, source + start, length - start);
+    size_t end = start;
+    long brackets = 0;
+    for (nnsh_token token; (token = nnsh_lexer_next(&lexer)).kind != NNSH_TOKEN_END;) {
+        if (opens_bracket(&lexer, &token))
+            brackets++;
+        else if (closes_bracket(&lexer, &token) && --brackets < 0)
+            return false;
+        end = start + token.start + token.length;
+    }
+    nn_text_append_n(out, source, start);
+    nn_text_append(out, "return (function(...) return ... end)(");
+    nn_text_append_n(out, source + start, end - start);
+    nn_text_append(out, ")");
+    nn_text_append_n(out, source + end, length - end);
+    return true;
+}
+
 static nnsh_token last_token(nnsh_lexer *lexer, const char *source, size_t length)
 {
     nnsh_lexer_init(lexer, source, length);

@@ -28,6 +28,18 @@ void nnsh_cell_rewrite_locals(const char *source, size_t length, nn_text *out);
 size_t nnsh_cell_expression_starts(const char *source, size_t length, size_t *starts,
                                    size_t capacity);
 
+/* Appends to out the source with the trailing expression that begins at `start` (one of
+ * nnsh_cell_expression_starts) made the chunk's return value:
+ *   x = 1; x + 1  ->  x = 1; return (function(...) return ... end)(x + 1)
+ * The values pass through a function rather than `return f()`, which as a tail call
+ * would drop the cell's own frame from tracebacks. The closing parenthesis goes right
+ * after the last token, before any comment that ends the source: Lua gives the
+ * expression's last operation (`t.field`, `x[0]`) the line where the argument list
+ * closes, so on a line of its own it would put errors a line too far. Returns false
+ * (appending nothing) when the expression closes a bracket it did not open, as in
+ * `1) + (2`, which would close the wrapper and compile as something else. */
+bool nnsh_cell_return_expression(const char *source, size_t length, size_t start, nn_text *out);
+
 /* Whether the last token is ';' (the IPython way to keep a value from printing). */
 bool nnsh_cell_ends_with_semicolon(const char *source, size_t length);
 

@@ -19,7 +19,7 @@ static void print_usage(FILE *out)
 {
     fputs("usage: nnsh [options] [script.lua [args...]]\n"
           "  (no script)      start the interactive shell\n"
-          "  -e CODE          run CODE; an expression prints its values\n"
+          "  -e CODE          run CODE as a cell: a last expression prints its values\n"
           "  -i               run the script and -e code in the shell's session, then stay\n"
           "                   there (their top-level locals stay too)\n"
           "  --notebook FILE  run a notebook (Markdown with ```lua blocks, or Lua with -- %%\n"
@@ -144,9 +144,6 @@ static int run_script(lua_State *L, const char *path, char **argv, int argc, int
     return nnsh_run_chunk(L, count);
 }
 
-/* Calls the chunk at 1 and prints what it returns, as the shell shows a value: nothing
- * for no value, nor for a lone nil that a call returned (upvalue 1: the code ends in a
- * call). */
 extern const unsigned char nnsh_shell_lua[];
 extern const size_t nnsh_shell_lua_size;
 
@@ -181,6 +178,9 @@ static void show_plain_table(lua_State *L, int index)
     lua_pop(L, 1); /* the shell module */
 }
 
+/* Calls the chunk at 1 and prints what it returns, as the shell shows a value: nothing
+ * for no value, nor for a lone nil that a call returned (upvalue 1: the code ends in a
+ * call). */
 static int call_and_print(lua_State *L)
 {
     lua_call(L, 0, LUA_MULTRET);
@@ -195,68 +195,24 @@ static int call_and_print(lua_State *L)
     return 0;
 }
 
-/* For -e code that does not compile as it is: the code with `return` before one of its
- * last statements, newest first, wrapped to print the values. On success, replaces the
- * error on top of the stack with the function (and the chunk under it) and returns
- * true; otherwise leaves the error. */
-static bool print_trailing_expression(lua_State *L, const char *code)
-{
-    enum { TRIES = 64 };
-    size_t length = strlen(code), starts[TRIES];
-    size_t count = nnsh_cell_expression_starts(code, length, starts, TRIES);
-    for (size_t i = 1; i < count; i++) { /* 0, the whole code, was tried already */
-        luaL_Buffer buffer;
-        luaL_buffinit(L, &buffer);
-        luaL_addlstring(&buffer, code, starts[i]);
-        luaL_addstring(&buffer, "return ");
-        luaL_addlstring(&buffer, code + starts[i], length - starts[i]);
-        luaL_addchar(&buffer, '\n');
-        luaL_pushresult(&buffer);
-        size_t attempt_length;
-        const char *attempt = lua_tolstring(L, -1, &attempt_length);
-        int status = luaL_loadbuffer(L, attempt, attempt_length, "=(command line)");
-        lua_remove(L, -2); /* the text */
-        if (status == LUA_OK) {
-            lua_remove(L, -2); /* the first error */
-            lua_pushboolean(L, nnsh_cell_ends_with_call(code, length));
-            lua_pushcclosure(L, call_and_print, 1);
-            lua_insert(L, -2);
-            return true;
-        }
-        lua_pop(L, 1);
-    }
-    return false;
-}
-
-/* -e CODE: an expression's values are printed, as the shell shows a cell's (nnsh -e
- * 'nn.zeros(2, 3).shape' prints (2, 3)); a trailing ';' keeps them quiet; anything else
- * runs as a chunk. An expression is code that compiles after `return`, with no wrapper
- * its text could close. */
+/* -e CODE runs as a cell does: when its last statement is an expression (nnsh -e
+ * 'nn.zeros(2, 3).shape', or 'x = nn.ones(3); x:sum()'), its values are printed; a
+ * trailing ';' keeps them quiet; anything else runs as a chunk. */
 static int run_string(lua_State *L, const char *code)
 {
     size_t length = strlen(code);
-    if (!nnsh_cell_ends_with_semicolon(code, length)) {
-        const char *expression = lua_pushfstring(L, "return %s\n", code);
-        int status = luaL_loadbuffer(L, expression, strlen(expression), "=(command line)");
-        lua_remove(L, -2); /* the text */
-        if (status == LUA_OK) {
-            lua_pushboolean(L, nnsh_cell_ends_with_call(code, length));
-            lua_pushcclosure(L, call_and_print, 1);
-            lua_insert(L, -2);
-            return nnsh_run_chunk(L, 1);
-        }
-        lua_pop(L, 1);
-    }
-    if (luaL_loadbuffer(L, code, length, "=(command line)") != LUA_OK) {
-        /* Statements, then an expression ('x = f(); x'): the last one's values are
-         * printed, as in a cell; code that compiles as it is stays quiet, as before. */
-        if (!nnsh_cell_ends_with_semicolon(code, length) && print_trailing_expression(L, code))
-            return nnsh_run_chunk(L, 1);
+    bool returns_value;
+    if (nnsh_load_cell_code(L, code, length, "=(command line)", &returns_value) != LUA_OK) {
         fprintf(stderr, "nnsh: %s\n", lua_tostring(L, -1));
         lua_pop(L, 1);
         return LUA_ERRSYNTAX;
     }
-    return nnsh_run_chunk(L, 0);
+    if (!returns_value)
+        return nnsh_run_chunk(L, 0);
+    lua_pushboolean(L, nnsh_cell_ends_with_call(code, length));
+    lua_pushcclosure(L, call_and_print, 1);
+    lua_insert(L, -2);
+    return nnsh_run_chunk(L, 1);
 }
 
 int main(int argc, char **argv)

@@ -2,6 +2,7 @@
  * shown), running them in the session environment, keeping their values and outputs. */
 #include <lauxlib.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -90,6 +91,39 @@ void nnsh_session_fail(nnsh_session *session, const char *message)
 
 /* ---- running code ---- */
 
+int nnsh_load_cell_code(lua_State *L, const char *code, size_t length, const char *chunk_name,
+                        bool *returns_value)
+{
+    *returns_value = false;
+    if (!code)
+        code = ""; /* an empty nn_text */
+    if (!nnsh_cell_ends_with_semicolon(code, length)) {
+        size_t starts[MAX_EXPRESSION_TRIES];
+        size_t count = nnsh_cell_expression_starts(code, length, starts, MAX_EXPRESSION_TRIES);
+        for (size_t i = 0; i < count; i++) {
+            nn_text attempt;
+            nn_text_init(&attempt);
+            if (!nnsh_cell_return_expression(code, length, starts[i], &attempt)) {
+                nn_text_free(&attempt);
+                continue;
+            }
+            if (attempt.failed) {
+                nn_text_free(&attempt);
+                lua_pushliteral(L, "out of memory");
+                return LUA_ERRMEM;
+            }
+            int status = luaL_loadbufferx(L, attempt.data, attempt.length, chunk_name, "t");
+            nn_text_free(&attempt);
+            if (status == LUA_OK) {
+                *returns_value = true;
+                return LUA_OK;
+            }
+            lua_pop(L, 1);
+        }
+    }
+    return luaL_loadbufferx(L, code, length, chunk_name, "t");
+}
+
 /* Compiles a cell into a function on the stack, or pushes the error message. The
  * source's top-level locals become session variables; with show_value, a trailing
  * expression becomes the chunk's return value (*returns_value tells). */
@@ -107,32 +141,10 @@ static int compile(lua_State *L, const char *source, size_t length, const char *
         lua_pushliteral(L, "out of memory");
         return LUA_ERRMEM;
     }
-    if (show_value && !nnsh_cell_ends_with_semicolon(code.data, code.length)) {
-        size_t starts[MAX_EXPRESSION_TRIES];
-        size_t count = nnsh_cell_expression_starts(code.data, code.length, starts,
-                                                   MAX_EXPRESSION_TRIES);
-        for (size_t i = 0; i < count; i++) {
-            nn_text attempt;
-            nn_text_init(&attempt);
-            /* The values pass through a function rather than `return f()`, which as a
-             * tail call would drop the cell's own frame from tracebacks. */
-            nn_text_append_n(&attempt, code.data, starts[i]);
-            nn_text_append(&attempt, "return (function(...) return ... end)(");
-            nn_text_append_n(&attempt, code.data + starts[i], code.length - starts[i]);
-            nn_text_append(&attempt, "\n)");
-            int status = attempt.failed ? LUA_ERRMEM
-                                        : luaL_loadbufferx(L, attempt.data, attempt.length,
-                                                           chunk_name, "t");
-            nn_text_free(&attempt);
-            if (status == LUA_OK) {
-                *returns_value = true;
-                nn_text_free(&code);
-                return LUA_OK;
-            }
-            lua_pop(L, 1);
-        }
-    }
-    int status = luaL_loadbufferx(L, code.data ? code.data : "", code.length, chunk_name, "t");
+    int status = show_value
+                     ? nnsh_load_cell_code(L, code.data, code.length, chunk_name, returns_value)
+                     : luaL_loadbufferx(L, code.data ? code.data : "", code.length, chunk_name,
+                                        "t");
     nn_text_free(&code);
     return status;
 }
@@ -249,8 +261,16 @@ static void show_values(nnsh_session *session, int base, int count)
     lua_pop(L, 2);
 }
 
-nnsh_cell_status nnsh_session_run_code(nnsh_session *session, const char *source, size_t length,
-                                       const char *chunk_name, int first_line, bool show_value)
+/* The arguments a file's chunks get as `...`: stack slots first .. first + count - 1
+ * (count 0: none). */
+typedef struct chunk_arguments {
+    int first, count;
+} chunk_arguments;
+
+/* nnsh_session_run_code, with a copy of the arguments passed to the chunk. */
+static nnsh_cell_status run_code(nnsh_session *session, const char *source, size_t length,
+                                 const char *chunk_name, int first_line, bool show_value,
+                                 chunk_arguments arguments)
 {
     lua_State *L = session->L;
     int base = lua_gettop(L);
@@ -264,10 +284,17 @@ nnsh_cell_status nnsh_session_run_code(nnsh_session *session, const char *source
     lua_setupvalue(L, -2, 1); /* a main chunk's first upvalue is its _ENV */
     lua_pushcfunction(L, nnsh_traceback_handler);
     lua_insert(L, base + 1);
+    if (!lua_checkstack(L, arguments.count)) {
+        nnsh_session_fail(session, "too many arguments for the Lua stack");
+        lua_settop(L, base);
+        return NNSH_CELL_FAILED;
+    }
+    for (int i = 0; i < arguments.count; i++)
+        lua_pushvalue(L, arguments.first + i);
     if (session->current)
         session->current->ran = true;
     nnsh_interrupt_begin(L, session->mode == NNSH_SESSION_SHELL);
-    int status = lua_pcall(L, 0, LUA_MULTRET, base + 1);
+    int status = lua_pcall(L, arguments.count, LUA_MULTRET, base + 1);
     bool interrupted = nnsh_interrupt_end(L);
     if (interrupted && session->current)
         session->current->interrupted = true;
@@ -291,6 +318,13 @@ nnsh_cell_status nnsh_session_run_code(nnsh_session *session, const char *source
     }
     lua_settop(L, base);
     return NNSH_CELL_OK;
+}
+
+nnsh_cell_status nnsh_session_run_code(nnsh_session *session, const char *source, size_t length,
+                                       const char *chunk_name, int first_line, bool show_value)
+{
+    return run_code(session, source, length, chunk_name, first_line, show_value,
+                    (chunk_arguments){0, 0});
 }
 
 /* Where a file's code starts: after a byte order mark and a #! line (blanked up to its
@@ -336,7 +370,8 @@ bool nnsh_session_reads_as_cells(lua_State *L, const char *text, size_t length)
  * statement in a plain chunk, runs too; % commands run as in the shell. Stops at the first
  * failing cell, unless it is marked expect-error. */
 static nnsh_cell_status run_cells(nnsh_session *session, const char *text, size_t length,
-                                  const char *name, const char *chunk_name)
+                                  const char *name, const char *chunk_name,
+                                  chunk_arguments arguments)
 {
     nnsh_notebook_document document;
     if (!nnsh_notebook_parse(&document, text, length, NNSH_NOTEBOOK_LUA)) {
@@ -352,8 +387,8 @@ static nnsh_cell_status run_cells(nnsh_session *session, const char *text, size_
         if (nnsh_command_is(code, part->code_length))
             status = nnsh_command_run(session, code, part->code_length, name, part->code_line);
         else
-            status = nnsh_session_run_code(session, code, part->code_length, chunk_name,
-                                           part->code_line, true);
+            status = run_code(session, code, part->code_length, chunk_name, part->code_line,
+                              true, arguments);
         if (part->expect_error && status == NNSH_CELL_FAILED)
             status = NNSH_CELL_OK;
     }
@@ -362,6 +397,28 @@ static nnsh_cell_status run_cells(nnsh_session *session, const char *text, size_
 }
 
 enum { MOST_NESTED_FILES = 32 };
+
+/* Pushes arg[1] .. arg[#arg] of the global `arg` table, a file's arguments, as lua.c does
+ * for its script: `nnsh FILE ARGS`, `nnsh -i FILE ARGS` and `%run FILE ARGS` set arg just
+ * before the file runs. Returns how many (none when arg is no table), or -1 when the
+ * stack cannot hold them (nothing pushed). */
+static int push_script_arguments(lua_State *L)
+{
+    if (lua_getglobal(L, "arg") != LUA_TTABLE) {
+        lua_pop(L, 1);
+        return 0;
+    }
+    lua_Unsigned length = lua_rawlen(L, -1);
+    if (length > INT_MAX / 2 || !lua_checkstack(L, (int)length + 1)) {
+        lua_pop(L, 1);
+        return -1;
+    }
+    int count = (int)length;
+    for (int i = 1; i <= count; i++)
+        lua_rawgeti(L, -i, i);
+    lua_remove(L, -count - 1);
+    return count;
+}
 
 nnsh_cell_status nnsh_session_run_text(nnsh_session *session, const char *text, size_t length,
                                        const char *name)
@@ -378,16 +435,24 @@ nnsh_cell_status nnsh_session_run_text(nnsh_session *session, const char *text, 
         snprintf(chunk_name, sizeof chunk_name, "=stdin");
     else
         snprintf(chunk_name, sizeof chunk_name, "@%s", name);
+    lua_State *L = session->L;
+    int base = lua_gettop(L);
+    chunk_arguments arguments = {base + 1, push_script_arguments(L)};
+    if (arguments.count < 0) {
+        nnsh_session_fail(session, "too many arguments for the Lua stack");
+        return NNSH_CELL_FAILED;
+    }
     session->file_depth++;
     nnsh_cell_status status;
-    bool cells = nnsh_session_reads_as_cells(session->L, text, length);
+    bool cells = nnsh_session_reads_as_cells(L, text, length);
     size_t start = nnsh_source_code_start(text, length);
     if (cells)
-        status = run_cells(session, text + start, length - start, name, chunk_name);
+        status = run_cells(session, text + start, length - start, name, chunk_name, arguments);
     else
-        status = nnsh_session_run_code(session, text + start, length - start, chunk_name, 1,
-                                       false);
+        status = run_code(session, text + start, length - start, chunk_name, 1, false,
+                          arguments);
     session->file_depth--;
+    lua_settop(L, base);
     return status;
 }
 

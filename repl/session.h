@@ -55,6 +55,14 @@ lua_State *nnsh_session_lua(nnsh_session *session);
 /* Whether the session is the shell's. */
 bool nnsh_session_is_interactive(const nnsh_session *session);
 
+/* Loads code as a chunk that shows its value, by the rule every cell follows (the shell,
+ * notebooks, Lua notebook scripts, -e): unless the code ends in ';', a last statement that
+ * is an expression becomes the chunk's return value (*returns_value is true then);
+ * otherwise the code loads as it is. Pushes the function, or the error message of the
+ * code as it is; returns lua_load's status. Line numbers stay the code's. */
+int nnsh_load_cell_code(lua_State *L, const char *code, size_t length, const char *chunk_name,
+                        bool *returns_value);
+
 /* Whether source is an unfinished chunk that another line could complete (an open
  * block, bracket or long string), so the REPL should read on. */
 bool nnsh_session_needs_more(nnsh_session *session, const char *source, size_t length);
@@ -80,8 +88,10 @@ nnsh_cell_status nnsh_session_run_code(nnsh_session *session, const char *source
                                        const char *chunk_name, int first_line, bool show_value);
 /* Runs a Lua file in the session environment (a byte order mark and a #! first line are
  * skipped); its top-level locals become session variables. A Lua notebook (-- %% cells,
- * each a chunk of its own) runs cell by cell, showing each cell's value. Used by %run,
- * nnsh -i and nnsh FILE.lua for notebooks. path "-" reads standard input. */
+ * each a chunk of its own) runs cell by cell, showing each cell's value. The file's `...`
+ * (each cell's) is arg[1] .. arg[#arg] of the global `arg`, which the caller sets to the
+ * file's arguments first, as lua.c does. Used by %run, nnsh -i and nnsh FILE.lua for
+ * notebooks. path "-" reads standard input. */
 nnsh_cell_status nnsh_session_run_file(nnsh_session *session, const char *path);
 /* The same for nnsh -i's script, before the first cell: command is the %run line that
  * %save writes first in its place, so that a saved session replays whole. */

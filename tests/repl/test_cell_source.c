@@ -106,6 +106,37 @@ Test(cell_source, only_the_newest_candidates_are_kept)
     cr_assert_eq(starts[2], 6, "d");
 }
 
+static void expect_returned(const char *source, size_t start, const char *expected)
+{
+    nn_text out;
+    nn_text_init(&out);
+    cr_assert(nnsh_cell_return_expression(source, strlen(source), start, &out),
+              "returning [%s] from %zu", source, start);
+    cr_assert_str_eq(out.data ? out.data : "", expected, "returning [%s] from %zu", source,
+                     start);
+    nn_text_free(&out);
+}
+
+Test(cell_source, a_returned_expression_closes_on_its_last_line)
+{
+    expect_returned("x = 1; x + 1", 7, "x = 1; return (function(...) return ... end)(x + 1)");
+    expect_returned("t.a -- note\n", 0, "return (function(...) return ... end)(t.a) -- note\n");
+    expect_returned("y = 2\nt\n  .a\n\n", 6,
+                    "y = 2\nreturn (function(...) return ... end)(t\n  .a)\n\n");
+    expect_returned("s --[[ a\nlong comment ]]", 0,
+                    "return (function(...) return ... end)(s) --[[ a\nlong comment ]]");
+}
+
+Test(cell_source, an_expression_that_would_close_the_wrapper_is_refused)
+{
+    nn_text out;
+    nn_text_init(&out);
+    cr_assert(!nnsh_cell_return_expression("1) + (2", 7, 0, &out));
+    cr_assert(!nnsh_cell_return_expression("x = 1; f()) (g()", 16, 7, &out));
+    cr_assert_eq(out.length, 0, "nothing is appended, got %zu bytes", out.length);
+    nn_text_free(&out);
+}
+
 Test(cell_source, a_trailing_semicolon_is_seen_past_comments)
 {
     cr_assert(nnsh_cell_ends_with_semicolon("x; -- quiet", 11));

@@ -80,6 +80,30 @@ status=0
 "$nnsh" self.lua > out 2>err || status=$?
 [ "$status" -eq 1 ] && grep -q 'files run 32 deep' err || fail "a notebook running itself" err
 
+# An error in a cell's last expression names that line of the file, not one past the cell.
+printf -- '-- %%%%\nx = nn.ones(2)\nx[0]\n' > index_error.lua
+status=0
+"$nnsh" index_error.lua 2>err || status=$?
+[ "$status" -eq 1 ] && grep -q '^nnsh: index_error.lua:3: tensor\[i\]' err ||
+  fail "the line of an error in a cell's last expression" err
+
+# %run gives a file its arguments as ... and in arg, as `nnsh FILE ARGS` does; so does
+# nnsh -i FILE ARGS, and a Lua notebook's cells get them too.
+printf 'print(...)\nprint(arg[0], arg[1], #arg)\n' > show_args.lua
+"$nnsh" -e '' -i > out 2>&1 <<<'%run show_args.lua one two'
+printf 'In [1]: %%run show_args.lua one two\none\ttwo\nshow_args.lua\tone\t2\nIn [2]: \n' > expected
+cmp -s out expected || fail "%run's arguments" out expected
+"$nnsh" -i show_args.lua one two < /dev/null > out 2>&1
+printf 'one\ttwo\nshow_args.lua\tone\t2\nIn [1]: \n' > expected
+cmp -s out expected || fail "nnsh -i FILE's arguments" out expected
+printf -- '-- %%%%\nprint(...)\n-- %%%%\nselect("#", ...)\n' > cell_args.lua
+printf 'one\ttwo\n2\n' > expected
+"$nnsh" cell_args.lua one two > out 2>&1
+cmp -s out expected || fail "the arguments of a Lua notebook's cells" out expected
+"$nnsh" -e '' -i <<<'%run cell_args.lua one two' 2>&1 | grep -v '^In \[' > out
+printf 'one\ttwo\nOut[1]: 2\n' > expected
+cmp -s out expected || fail "the arguments of a Lua notebook's cells under %run" out expected
+
 # A plain script (no -- %% line) is one chunk: its arguments are ..., a bare expression
 # is a syntax error as in lua.
 printf 'local first = ...\nprint(first)\n' > plain.lua
@@ -115,6 +139,24 @@ status=0
 "$nnsh" -e 'nn.zeros(3):sum(0.5)' 2>err || true
 grep -q 'got 0.5' err && tail -n 1 err | grep -q 'in main chunk' ||
   fail "the traceback of an -e expression" err
+# -e runs as a cell does: the last statement, an expression, shows its values after any
+# statements (a call too); a call that returns nothing shows nothing.
+[ "$("$nnsh" -e 'x = nn.ones(3); x:sum()')" = 3.0 ] ||
+  fail "-e with a statement, then a method call after ';'"
+[ "$("$nnsh" -e 'x = -3; math.abs(x)')" = 3 ] || fail "-e with a statement, then a call after ';'"
+[ "$("$nnsh" -e 'x = -3
+math.abs(x)')" = 3 ] || fail "-e with a statement, then a call on its own line"
+[ "$("$nnsh" -e 'x = 4; x -- a comment')" = 4 ] || fail "-e with an expression before a comment"
+[ "$("$nnsh" -e 'print(1)')" = 1 ] || fail "-e 'print(1)' printed more than 1"
+[ -z "$("$nnsh" -e 'x = 1 -- a comment')" ] || fail "-e with a statement and a comment printed"
+# an error in that last expression names its line
+"$nnsh" -e 'qq = {}; qq.history.x' 2>err || true
+grep -q '^nnsh: (command line):1: attempt to index a nil value' err ||
+  fail "the line of an error in -e's last expression" err
+"$nnsh" -e 'x = nn.ones(2)
+x[0]' 2>err || true
+grep -q 'position 0 is out of range' err && grep -q '(command line):2: in main chunk' err ||
+  fail "the line of an index error in -e's last expression" err
 args=(); for i in $(seq 1 65); do args+=(-e "x = $i"); done
 status=0
 "$nnsh" "${args[@]}" 2>err || status=$?
