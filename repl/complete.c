@@ -1,6 +1,7 @@
 /* Readline completion glue (see complete.h): the terminal side. Which candidates fit is
  * decided by shell.complete in shell.lua; the context (which call's argument table the
  * cursor is in) by cell_source.c. */
+#include <ctype.h>
 #include <lauxlib.h>
 #include <readline/readline.h>
 #include <stdio.h>
@@ -112,12 +113,41 @@ static bool in_string(void)
 /* Whether the completion in progress is of a file name (its matches are paths). */
 static bool completing_files;
 
-/* In a file name, only blanks and quotes end the word: `/`, `.` and `-` are part of it. */
+/* Whether the word before the cursor is a path that indexes with a whole number on the
+ * way (model.layers[1].na): then its brackets belong to the word. */
+static bool in_indexed_path(void)
+{
+    bool indexed = false;
+    int i = rl_point;
+    while (i > 0) {
+        unsigned char c = (unsigned char)rl_line_buffer[i - 1];
+        if (isalnum(c) || c == '_' || c == '.' || c == ':') {
+            i--;
+        } else if (c == ']') {
+            int digits = i - 1;
+            while (digits > 0 && isdigit((unsigned char)rl_line_buffer[digits - 1]))
+                digits--;
+            if (digits == i - 1 || digits == 0 || rl_line_buffer[digits - 1] != '[')
+                return false;
+            indexed = true;
+            i = digits - 1;
+        } else {
+            break;
+        }
+    }
+    return indexed;
+}
+
+/* In a file name, only blanks and quotes end the word: `/`, `.` and `-` are part of it.
+ * In an indexed path, [ and ] are part of it. */
 static char *word_break_characters(void)
 {
     static char file_name_breaks[] = " \t\n\"'";
+    static char indexed_path_breaks[] = " \t\n\"\\'`@$><=;|&{(,+-*/%^~#";
     completing_files = at_command_file() || in_string();
-    return completing_files ? file_name_breaks : NULL;
+    if (completing_files)
+        return file_name_breaks;
+    return in_indexed_path() ? indexed_path_breaks : NULL;
 }
 
 static char **attempt_completion(const char *text, int start, int end)

@@ -371,16 +371,21 @@ local function collect_fields(value, names, depth)
   end
 end
 
--- Resolves "a.b.c" (or "a.b:c") in the session; nil when any step is missing.
+-- Resolves "a.b.c", "a.b:c" or "a.list[2].c" (whole-number indices only: nothing is
+-- evaluated) in the session; nil when any step is missing or the path is something else.
 local function resolve(path)
-  local value
-  for separator, name in ('.' .. path):gmatch('([.:])%s*([%a_][%w_]*)%s*') do
-    if value == nil then
-      value = env[name]
-    else
-      value = field(value, name)
+  local name, position = path:match('^%s*([%a_][%w_]*)%s*()')
+  if not name then return nil end
+  local value = env[name]
+  while value ~= nil and position <= #path do
+    local key, after = path:match('^[.:]%s*([%a_][%w_]*)%s*()', position)
+    if not key then
+      local number
+      number, after = path:match('^%[%s*(%d+)%s*%]%s*()', position)
+      key = number and math.tointeger(tonumber(number))
     end
-    if value == nil then return nil end
+    if not key then return nil end
+    value, position = field(value, key), after
   end
   return value
 end

@@ -75,6 +75,15 @@ pty_type 'model.optimizer:get_c'
 pty_keys Tab
 pty_wait_for 'In [7]: model.optimizer:get_config'
 pty_keys C-u
+# Through a whole-number index: model.layers[1].name, a tensor's row's method.
+pty_type 'model.layers[1].na'
+pty_keys Tab
+pty_wait_for 'In [7]: model.layers[1].name'
+pty_keys C-u
+pty_type 'print(x[2]:resh'
+pty_keys Tab
+pty_wait_for 'In [7]: print(x[2]:reshape'
+pty_keys C-u
 # Tab with only blanks before the cursor indents (IPython's way) instead of listing names.
 pty_line 'for i = 1, 2 do'
 pty_wait_for '   ...: '
@@ -85,4 +94,4 @@ pty_keys Enter
 pty_line 'end'
 pty_wait_for 'indented 2'
 pty_finish
-echo "PASS completion of a method, a field path and constructor arguments; Tab indents"
+echo "PASS completion of a method, a field path (through [n] too) and constructor arguments; Tab indents"
