@@ -29,9 +29,10 @@ done
 top=$(view_screen | head -n 1)
 [[ $top =~ PAUSED\ -\ p\ resumes$ ]] && (($(LC_ALL=C.UTF-8 bash -c 'echo ${#1}' _ "$top") == 89)) ||
   fail "the paused frame was not redrawn at 90 columns: '$top'"
-# the progress line's epoch and batch (its bar is narrower now); tmux may show the new
-# frame's top before the rest, so the line is waited for, and must show the same place
-position() { grep -E '^ Epoch [0-9]+/100000 ' | grep -oE '(Epoch [0-9]+|[0-9]+/192)' | tr '\n' ' '; }
+# the progress line's epoch and batch (its bar is narrower now; the first such line: the
+# output's last lines below may start alike); tmux may show the new frame's top before the
+# rest, so the line is waited for, and must show the same place
+position() { grep -m 1 -E '^ Epoch [0-9]+/100000 ' | grep -oE '(Epoch [0-9]+|[0-9]+/192)' | tr '\n' ' '; }
 paused_at=$(position <<<"$after")
 for _ in $(seq 1 100); do [ "$(view_screen | position)" = "$paused_at" ] && break; sleep 0.1; done
 [ "$(view_screen | position)" = "$paused_at" ] ||
