@@ -244,6 +244,7 @@ void nn_lua_live_open(nn_lua_progress *progress, int epochs, int64_t steps, int6
         .steps = steps,
         .batch_size = fit_batch_size(progress, samples),
         .samples = samples,
+        .validation_freq = progress->validation_freq,
         .fd = STDOUT_FILENO,
         .stop_flag = nn_lua_stop_flag(),
     };
@@ -270,6 +271,18 @@ static void log_names(const nn_logs *logs, const char *names[NN_MAX_LOGS])
 {
     for (int i = 0; i < logs->count && i < NN_MAX_LOGS; i++)
         names[i] = logs->names[i];
+}
+
+void nn_lua_live_batch_begin(nn_lua_progress *progress)
+{
+    if (progress->view)
+        nn_live_view_batch_begin(progress->view);
+}
+
+void nn_lua_live_batches_done(nn_lua_progress *progress)
+{
+    if (progress->view)
+        nn_live_view_batches_done(progress->view);
 }
 
 void nn_lua_live_batch(nn_lua_progress *progress, int64_t step, const nn_logs *logs)

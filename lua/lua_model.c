@@ -1702,6 +1702,8 @@ static int model_fit(lua_State *L)
     nn_lua_progress progress;
     nn_lua_progress_init(&progress, L, model, "fit", verbose);
     progress.batch_size = options.batch_size;
+    bool validates = options.validation_x != NULL || options.validation_split > 0;
+    progress.validation_freq = validates ? options.validation_freq : 0;
     if (!lua_isnil(L, 7)) {
         progress.callbacks_index = 7;
         lua_Integer count = luaL_len(L, 7);

@@ -186,6 +186,7 @@ static nn_status on_batch_begin(void *user, int epoch, int64_t step, int64_t ste
     nn_lua_progress *progress = user;
     (void)epoch;
     (void)steps;
+    nn_lua_live_batch_begin(progress);
     if (!progress->want_batch_begins)
         return NN_OK;
     return call_batch_callbacks(progress, "on_train_batch_begin", "on_batch_begin", step, NULL);
@@ -211,11 +212,19 @@ static nn_status on_batch_end(void *user, int epoch, int64_t step, int64_t steps
             nn_text_free(&line);
         }
     }
-    if (!progress->want_batches)
-        return NN_OK;
-    if (strcmp(progress->kind, "fit") == 0)
-        return call_batch_callbacks(progress, "on_train_batch_end", "on_batch_end", step, logs);
-    return call_batch_callbacks(progress, "on_test_batch_end", NULL, step, logs);
+    nn_status status = NN_OK;
+    if (progress->want_batches)
+        status = strcmp(progress->kind, "fit") == 0
+                     ? call_batch_callbacks(progress, "on_train_batch_end", "on_batch_end", step,
+                                            logs)
+                     : call_batch_callbacks(progress, "on_test_batch_end", NULL, step, logs);
+    /* The epoch goes on to its validation after its last batch, or after the batch a
+     * callback set stop_training at; not when training stops here. */
+    bool epoch_batches_done = step == steps || progress->model->stop_training;
+    if (progress->view && status == NN_OK && epoch_batches_done &&
+        *nn_lua_stop_flag() == NN_LUA_STOP_NONE)
+        nn_lua_live_batches_done(progress);
+    return status;
 }
 
 static nn_status on_epoch_end(void *user, int epoch, nn_logs *logs)
@@ -337,11 +346,15 @@ void nn_lua_progress_finish(lua_State *L, nn_lua_progress *progress, nn_status s
 {
     /* The screen closes (leaving its record) before any error is raised. */
     nn_lua_live_close(progress);
-    /* A bar drawn with \r, or the ^C the terminal echoed, ends its line first, so the
-     * message that follows starts a line of its own. */
+    /* When a message follows (an error, a stop), a bar drawn with \r, or the ^C the
+     * terminal echoed, ends its line first, so the message starts a line of its own. A
+     * pass that ended well leaves its bar to the caller's final line, which redraws it
+     * with \r: ending the line here would leave the bar above the final line, the same
+     * numbers twice. */
     bool failing = progress->error_ref != LUA_NOREF || (status != NN_OK && status != NN_ERR_STOPPED);
-    if (progress->terminal && (progress->last_width > 0 ||
-                               (failing && *nn_lua_stop_flag() == NN_LUA_STOP_INTERRUPT))) {
+    bool message_follows = progress->error_ref != LUA_NOREF || status != NN_OK;
+    if (progress->terminal && message_follows &&
+        (progress->last_width > 0 || (failing && *nn_lua_stop_flag() == NN_LUA_STOP_INTERRUPT))) {
         nn_text newline;
         nn_text_init(&newline);
         nn_text_append(&newline, "\n");

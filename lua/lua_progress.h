@@ -23,6 +23,7 @@ typedef struct nn_lua_progress {
     int epochs;
     int64_t steps;
     int64_t batch_size;    /* of fit, as the user asked for it */
+    int validation_freq;   /* fit: validates every this many epochs; 0: no validation */
     double pass_start, last_draw;
     size_t last_width;     /* of the previous \r line, to blank leftovers */
     int columns;           /* of the terminal: a \r line longer than this would wrap */
@@ -56,7 +57,9 @@ void nn_lua_progress_init(nn_lua_progress *progress, lua_State *L, nn_model *mod
                    int verbose);
 /* The engine-side callback table that feeds `progress`. */
 nn_progress nn_lua_progress_hooks(nn_lua_progress *progress);
-/* Re-raises a callback's own error object, or the engine's message for a failure. */
+/* Re-raises a callback's own error object, or the engine's message for a failure. After
+ * a pass that ended well the caller writes the final line (nn_lua_progress_draw with
+ * final): on a terminal it redraws the running bar, which is left open for it. */
 void nn_lua_progress_finish(lua_State *L, nn_lua_progress *progress, nn_status status, const char *function);
 /* ---- the live view (lua_live.c) ---- */
 
@@ -64,7 +67,11 @@ void nn_lua_progress_finish(lua_State *L, nn_lua_progress *progress, nn_status s
  * NNSH_LIVE is not 0; otherwise the plain progress bar stays. */
 void nn_lua_live_open(nn_lua_progress *progress, int epochs, int64_t steps, int64_t samples);
 void nn_lua_live_epoch_begin(nn_lua_progress *progress, int epoch);
+void nn_lua_live_batch_begin(nn_lua_progress *progress);
 void nn_lua_live_batch(nn_lua_progress *progress, int64_t step, const nn_logs *logs);
+/* After a batch's callbacks, when the epoch's batches are done and the engine goes on to
+ * validate (if it does) and to end the epoch. */
+void nn_lua_live_batches_done(nn_lua_progress *progress);
 void nn_lua_live_epoch_end(nn_lua_progress *progress, int epoch, const nn_logs *logs);
 /* Closes the screen (if open) and writes its record: the epoch lines and the charts. */
 void nn_lua_live_close(nn_lua_progress *progress);

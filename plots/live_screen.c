@@ -57,9 +57,10 @@ static void header(nn_grid *grid, const nn_live_screen *s, const char *dot)
                    s->layer_count == 1 ? "" : "s", dot,
                    nn_format_thousands(s->params, params, sizeof params),
                    nn_format_param_bytes(s->params, bytes, sizeof bytes));
-    const char *status = s->stopping ? "stopping after this batch"
-                         : s->paused ? "PAUSED - p resumes"
-                                     : "running";
+    const char *status = s->stopping     ? "stopping after this batch"
+                         : s->paused     ? "PAUSED - p resumes"
+                         : s->validating ? "validating"
+                                         : "running";
     int length = nn_utf8_width(status);
     /* The status always shows; the title gives way. */
     if (line.data)
@@ -67,7 +68,9 @@ static void header(nn_grid *grid, const nn_live_screen *s, const char *dot)
                         NN_STYLE_TITLE);
     nn_text_free(&line);
     nn_grid_write(grid, grid->width - SIDE - length, 0, status,
-                  s->stopping || s->paused ? NN_STYLE_WARNING : NN_STYLE_DIM);
+                  s->stopping || s->paused ? NN_STYLE_WARNING
+                  : s->validating          ? NN_STYLE_TITLE
+                                           : NN_STYLE_DIM);
 }
 
 /* A bar of `width` cells: eighth blocks in Unicode, "=>." in ASCII. */
@@ -102,7 +105,10 @@ static void progress(nn_grid *grid, int y, const nn_live_screen *s, nn_charset c
 {
     char prefix[64], suffix[96], eta[32];
     snprintf(prefix, sizeof prefix, "Epoch %d/%d", s->epoch, s->epochs);
-    if (s->steps_per_second > 0 && s->step < s->steps)
+    if (s->validating)
+        snprintf(suffix, sizeof suffix, "%lld/%lld  validating", (long long)s->step,
+                 (long long)s->steps);
+    else if (s->steps_per_second > 0 && s->step < s->steps)
         snprintf(suffix, sizeof suffix, "%lld/%lld  ETA %s", (long long)s->step,
                  (long long)s->steps,
                  format_duration((double)(s->steps - s->step) / s->steps_per_second, eta,

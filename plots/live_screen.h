@@ -31,7 +31,8 @@ typedef struct nn_live_screen {
     int epoch, epochs;         /* epoch counts from 1 */
     int64_t step, steps;       /* batches done in this epoch, and per epoch */
     double epoch_seconds;      /* time in this epoch, pauses left out */
-    double steps_per_second, samples_per_second; /* 0: not known yet */
+    /* Of training time: validation and pauses left out. 0: not known yet. */
+    double steps_per_second, samples_per_second;
     double run_eta_seconds;    /* to the end of the last epoch; < 0: not known */
     /* Running means of this epoch. */
     int log_count;
@@ -50,6 +51,7 @@ typedef struct nn_live_screen {
     const char *const *lines;
     int line_count;
     bool paused, stopping;
+    bool validating; /* the epoch's batches are done and its validation runs */
     bool keys; /* the keyboard can be read */
 } nn_live_screen;
 

@@ -75,10 +75,22 @@ struct nn_live_view {
     bool lent;             /* the terminal is lent to a callback reading the keyboard */
     struct sigaction lent_stop_action, lent_resize_action; /* ncurses', while lent */
     double pause_started, paused_total;
-    /* Throughput: batches per second of unpaused time, smoothed between redraws (it
-     * spans epoch boundaries, so short epochs still get a speed). */
+    /* Training time leaves out, besides pauses, the time outside the batches: before the
+     * first batch, and from the end of an epoch's batches to the next batch (validation,
+     * epoch callbacks). Otherwise a long validation reads as slow training. */
+    bool outside_batches;
+    double outside_started, outside_total;
+    /* The epoch's batches are done and it validates; the validations measured so far
+     * (each up to the epoch's end, so with its epoch-end callbacks), for the run ETA. */
+    bool validating;
+    double validation_seconds;
+    int validations;
+    /* Throughput: batches per second of training time, smoothed between redraws (it
+     * spans epoch boundaries, so short epochs still get a speed). rate_time is the
+     * training time of the last sample. */
     int64_t total_steps, rate_steps;
     double rate, rate_time;
+    bool rate_sampled;
     int log_count;
     char log_names[MAX_KEYS][KEY_SIZE];
     const char *log_name_pointers[MAX_KEYS];
@@ -248,6 +260,40 @@ static void set_styles(nn_live_view *view)
     a[NN_STYLE_WARNING] = A_BOLD | COLOR_PAIR(2);
 }
 
+/* Seconds of training up to t: the clock stops during pauses and outside the batches. */
+static double training_seconds(const nn_live_view *view, double t)
+{
+    double end = view->paused ? view->pause_started
+                 : view->outside_batches ? view->outside_started
+                                         : t;
+    return end - view->opened_at - view->paused_total - view->outside_total;
+}
+
+static bool epoch_validates(const nn_live_view *view, int epoch)
+{
+    int every = view->setup.validation_freq;
+    return every > 0 && (epoch + 1) % every == 0;
+}
+
+/* The validation still to come, from the mean of those measured: the run ETA adds it, so
+ * that it counts down to the real end. 0 until one is measured (the run ETA is then
+ * training only). */
+static double validation_to_come(const nn_live_view *view, double t)
+{
+    if (view->validations == 0)
+        return 0;
+    double mean = view->validation_seconds / view->validations;
+    int count = 0;
+    for (int e = view->epoch + 1; e < view->setup.epochs; e++)
+        count += epoch_validates(view, e);
+    double seconds = mean * count;
+    if (view->validating)
+        seconds += fmax(0, mean - (t - view->outside_started));
+    else if (epoch_validates(view, view->epoch) && view->step < view->setup.steps)
+        seconds += mean;
+    return seconds;
+}
+
 static void fill_screen(nn_live_view *view, nn_live_screen *s)
 {
     double t = now();
@@ -272,30 +318,33 @@ static void fill_screen(nn_live_view *view, nn_live_screen *s)
         .curves = view->curves.count > 0 ? &view->curves : NULL,
         .paused = view->paused,
         .stopping = view->stopping,
+        .validating = view->validating,
         .keys = view->keys,
     };
-    if (!view->paused) {
-        double active = t - view->opened_at - view->paused_total;
-        if (view->rate_time > 0 && active - view->rate_time >= 0.2) {
-            double instant = (double)(view->total_steps - view->rate_steps) /
-                             (active - view->rate_time);
-            view->rate = view->rate > 0 ? 0.6 * view->rate + 0.4 * instant : instant;
-        }
-        if (view->rate_time == 0 || active - view->rate_time >= 0.2) {
-            view->rate_time = active;
-            view->rate_steps = view->total_steps;
-        }
+    /* Samples are taken on the training clock, which stands while paused and outside
+     * the batches: a sample that spans a validation counts only the batches' time. */
+    double training = training_seconds(view, t);
+    if (view->rate_sampled && training - view->rate_time >= 0.2) {
+        double instant = (double)(view->total_steps - view->rate_steps) /
+                         (training - view->rate_time);
+        view->rate = view->rate > 0 ? 0.6 * view->rate + 0.4 * instant : instant;
+    }
+    if (!view->rate_sampled || training - view->rate_time >= 0.2) {
+        view->rate_sampled = true;
+        view->rate_time = training;
+        view->rate_steps = view->total_steps;
     }
     double rate = view->rate;
-    if (rate <= 0 && view->step > 0 && elapsed > 0.05)
-        rate = (double)view->step / elapsed;
+    if (rate <= 0 && view->total_steps > 0 && training > 0.05)
+        rate = (double)view->total_steps / training;
     if (rate > 0) {
         s->steps_per_second = rate;
         s->samples_per_second =
             rate * (double)setup->samples / (double)(setup->steps > 0 ? setup->steps : 1);
         s->run_eta_seconds = ((double)(setup->steps - view->step) +
                               (double)setup->steps * (double)(setup->epochs - view->epoch - 1)) /
-                             rate;
+                                 rate +
+                             validation_to_come(view, t);
     }
     if (view->epoch_count > 0) {
         int last = view->epoch_count - 1;
@@ -740,6 +789,8 @@ nn_live_view *nn_live_view_open(const nn_live_setup *setup, char *why, size_t wh
         window = 50;
     view->ema_decay = 1.0 - 1.0 / (double)window;
     view->opened_at = view->epoch_start = now();
+    view->outside_batches = true; /* until the first batch begins */
+    view->outside_started = view->opened_at;
     view->draw_interval = min_draw_interval;
     capture_begin(view);
     open_view = view;
@@ -768,6 +819,27 @@ void nn_live_view_epoch_begin(nn_live_view *view, int epoch)
     draw_if_due(view);
 }
 
+void nn_live_view_batch_begin(nn_live_view *view)
+{
+    if (!view->outside_batches)
+        return;
+    view->outside_batches = false;
+    view->outside_total += now() - view->outside_started;
+}
+
+void nn_live_view_batches_done(nn_live_view *view)
+{
+    nn_live_view_reclaim_terminal(view, NULL, 0);
+    view->outside_batches = true;
+    view->outside_started = now();
+    view->validating = epoch_validates(view, view->epoch);
+    /* Drawn now unless earlier validations were too short for the frame to be seen; then
+     * the epoch's end draws as it did, when a frame is due. */
+    if (view->validating && (view->validations == 0 ||
+                             view->validation_seconds / view->validations >= min_draw_interval))
+        draw(view, false);
+}
+
 static void copy_logs(nn_live_view *view, int count, const char *const *names,
                       const double *values)
 {
@@ -787,6 +859,9 @@ nn_live_result nn_live_view_batch(nn_live_view *view, int64_t step, int log_coun
 {
     nn_live_result result = {0};
     nn_live_view_reclaim_terminal(view, NULL, 0);
+    /* A pause below must find the training clock running (a caller that skipped
+     * nn_live_view_batch_begin gets its batch left out of training time instead). */
+    nn_live_view_batch_begin(view);
     view->step = step;
     view->total_steps++;
     copy_logs(view, log_count, names, values);
@@ -807,6 +882,11 @@ void nn_live_view_epoch_end(nn_live_view *view, int epoch, int log_count,
                             const char *const *names, const double *values)
 {
     nn_live_view_reclaim_terminal(view, NULL, 0);
+    if (view->validating) {
+        view->validating = false;
+        view->validation_seconds += now() - view->outside_started;
+        view->validations++;
+    }
     if (!grow_epochs(view))
         return;
     int e = view->epoch_count;

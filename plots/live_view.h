@@ -8,7 +8,9 @@
  *     nn_live_view *view = nn_live_view_open(&setup, why, sizeof why);
  *     if (!view) ... plain lines instead; why says what was missing
  *     for each epoch: nn_live_view_epoch_begin(view, epoch);
- *         for each batch: nn_live_result r = nn_live_view_batch(view, step, n, names, values);
+ *         for each batch: nn_live_view_batch_begin(view);
+ *                         nn_live_result r = nn_live_view_batch(view, step, n, names, values);
+ *         nn_live_view_batches_done(view);   // then the epoch's validation, if any
  *         nn_live_view_epoch_end(view, epoch, n, names, values);
  *     nn_text record; nn_text_init(&record);
  *     nn_live_view_close(view, &record);  // then write record to standard output
@@ -35,6 +37,9 @@ typedef struct nn_live_setup {
     int64_t steps;       /* batches per epoch */
     int64_t batch_size;
     int64_t samples;     /* training samples per epoch */
+    /* Epochs validate when (epoch + 1) % validation_freq == 0 (epoch from 0, as the
+     * engine counts); 0: the fit has no validation data. */
+    int validation_freq;
     int fd;              /* the terminal to draw on: standard output */
     volatile sig_atomic_t *stop_flag; /* Ctrl-C sets it; a pause ends when it is set */
 } nn_live_setup;
@@ -59,6 +64,15 @@ void nn_live_view_epoch_begin(nn_live_view *view, int epoch);
 /* After each batch: step counts from 1 within the epoch; logs are the running means. */
 nn_live_result nn_live_view_batch(nn_live_view *view, int64_t step, int log_count,
                                   const char *const *names, const double *values);
+/* Before each batch. Speeds and ETAs count training time only: the time since the
+ * previous epoch's batches were done (validation, epoch callbacks), or since the screen
+ * opened, ends here and is left out, as pauses are. */
+void nn_live_view_batch_begin(nn_live_view *view);
+/* After the callbacks of an epoch's last batch (or of the batch a callback ended the
+ * epoch at): time stops counting as training time until the next batch begins. When the
+ * epoch validates the status says so, drawn at once: no call comes while the engine
+ * validates, so this frame stays up until the epoch ends. */
+void nn_live_view_batches_done(nn_live_view *view);
 /* The epoch's final logs (with val_ values): they extend the epoch curves. */
 void nn_live_view_epoch_end(nn_live_view *view, int epoch, int log_count,
                             const char *const *names, const double *values);
