@@ -114,17 +114,24 @@ Test(model_fit, the_same_seed_gives_the_same_weights)
     free(second);
 }
 
+/* A model of one linear Dense unit, not built yet. */
+static nn_model *make_linear_model(const char *name)
+{
+    nn_model *model = NULL;
+    cr_assert_eq(nn_model_create(&model, name), NN_OK);
+    nn_layer *dense = make_dense(1, NN_ACTIVATION_LINEAR);
+    cr_assert_eq(nn_layer_finish(dense), NN_OK, "%s", nn_error_message());
+    cr_assert_eq(nn_model_add(model, dense), NN_OK, "%s", nn_error_message());
+    nn_layer_release(dense);
+    return model;
+}
+
 /* Keras' weighted_metrics through the engine's API: a zero Dense predicts 0, so each
  * metric is worked out by hand; a weighted metric named as an unweighted one logs as
  * weighted_<name>, and a clash with that name is refused without touching the model. */
 Test(model_fit, weighted_metrics_weigh_by_the_sample_weights)
 {
-    nn_model *model = NULL;
-    cr_assert_eq(nn_model_create(&model, "weighted"), NN_OK);
-    nn_layer *dense = make_dense(1, NN_ACTIVATION_LINEAR);
-    cr_assert_eq(nn_layer_finish(dense), NN_OK, "%s", nn_error_message());
-    cr_assert_eq(nn_model_add(model, dense), NN_OK, "%s", nn_error_message());
-    nn_layer_release(dense);
+    nn_model *model = make_linear_model("weighted");
     nn_shape input = NN_SHAPE(-1, 2);
     cr_assert_eq(nn_model_build(model, &input), NN_OK, "%s", nn_error_message());
     cr_assert_eq(nn_model_gather_weights(model), NN_OK, "%s", nn_error_message());
@@ -199,12 +206,7 @@ static nn_status request_stop(void *user, int epoch, int64_t step, int64_t steps
 static int epochs_kept_after_stop(int epoch, int64_t step)
 {
     nn_random_seed(3);
-    nn_model *model = NULL;
-    cr_assert_eq(nn_model_create(&model, "stopped"), NN_OK);
-    nn_layer *dense = make_dense(1, NN_ACTIVATION_LINEAR);
-    cr_assert_eq(nn_layer_finish(dense), NN_OK, "%s", nn_error_message());
-    cr_assert_eq(nn_model_add(model, dense), NN_OK, "%s", nn_error_message());
-    nn_layer_release(dense);
+    nn_model *model = make_linear_model("stopped");
     nn_loss loss;
     cr_assert_eq(nn_loss_parse("mse", &loss), NN_OK);
     nn_optimizer_config sgd = nn_optimizer_defaults(NN_OPTIMIZER_SGD);
