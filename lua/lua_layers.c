@@ -716,6 +716,18 @@ static int l_layer_classes(lua_State *L)
             lua_setfield(L, -2, "required");
             lua_pushstring(L, spec->doc ? spec->doc : "");
             lua_setfield(L, -2, "doc");
+            /* The names a string argument takes, for completion ('same', 'relu'). */
+            const char *const *choices = spec->kind == NN_ARG_CHOICE       ? spec->choices
+                                         : spec->kind == NN_ARG_ACTIVATION ? nn_activation_names()
+                                                                           : NULL;
+            if (choices) {
+                lua_newtable(L);
+                for (int k = 0; choices[k]; k++) {
+                    lua_pushstring(L, choices[k]);
+                    lua_rawseti(L, -2, k + 1);
+                }
+                lua_setfield(L, -2, "choices");
+            }
             lua_rawseti(L, -2, i + 1);
         }
         lua_setfield(L, -2, "args");

@@ -75,6 +75,28 @@ static void ask_shell(const char *word, const char *callee, size_t callee_length
     lua_settop(L, top);
 }
 
+/* Asks shell.complete_value(word, callee, option) for the names an argument takes. */
+static void ask_shell_value(const char *word, const char *callee, size_t callee_length,
+                            const char *option, size_t option_length)
+{
+    lua_State *L = nnsh_session_lua(completing_session);
+    int top = lua_gettop(L);
+    lua_getfield(L, LUA_REGISTRYINDEX, "nnsh.shell");
+    lua_getfield(L, -1, "complete_value");
+    lua_pushstring(L, word);
+    lua_pushlstring(L, callee, callee_length);
+    lua_pushlstring(L, option, option_length);
+    if (lua_pcall(L, 3, 1, 0) == LUA_OK && lua_istable(L, -1)) {
+        lua_Integer count = luaL_len(L, -1);
+        for (lua_Integer i = 1; i <= count; i++) {
+            if (lua_geti(L, -1, i) == LUA_TSTRING)
+                add_candidate(lua_tostring(L, -1));
+            lua_pop(L, 1);
+        }
+    }
+    lua_settop(L, top);
+}
+
 /* Whether the line holds nothing before `start` but blanks and a %. */
 static bool at_command_name(int start)
 {
@@ -108,6 +130,34 @@ static bool in_string(void)
             quote = c;
     }
     return quote != '\0';
+}
+
+/* The string being typed is the value of an argument given by name, `name = '...`:
+ * where the name is in the line. */
+typedef struct option_value {
+    int name_start, name_length;
+} option_value;
+
+/* Whether the word at `start` (just after a quote) is such a value. */
+static bool at_option_value(int start, option_value *value)
+{
+    if (start < 1 || (rl_line_buffer[start - 1] != '\'' && rl_line_buffer[start - 1] != '"'))
+        return false;
+    int i = start - 1;
+    while (i > 0 && (rl_line_buffer[i - 1] == ' ' || rl_line_buffer[i - 1] == '\t'))
+        i--;
+    if (i < 1 || rl_line_buffer[i - 1] != '=' || (i >= 2 && strchr("=~<>", rl_line_buffer[i - 2])))
+        return false;
+    i--;
+    while (i > 0 && (rl_line_buffer[i - 1] == ' ' || rl_line_buffer[i - 1] == '\t'))
+        i--;
+    int end = i;
+    while (i > 0 && (isalnum((unsigned char)rl_line_buffer[i - 1]) || rl_line_buffer[i - 1] == '_'))
+        i--;
+    if (i == end || isdigit((unsigned char)rl_line_buffer[i]))
+        return false;
+    *value = (option_value){.name_start = i, .name_length = end - i};
+    return true;
 }
 
 /* Whether the completion in progress is of a file name (its matches are paths). */
@@ -155,6 +205,29 @@ static char **attempt_completion(const char *text, int start, int end)
     (void)end;
     rl_completion_append_character = '\0';
     rl_completion_suppress_append = 1;
+    /* The value of a layer argument given by name (padding='s): the names it takes. */
+    option_value value;
+    if (completing_files && !at_command_file() && at_option_value(start, &value)) {
+        nn_text before;
+        nn_text_init(&before);
+        if (pending_lines->length) {
+            nn_text_append_n(&before, pending_lines->data, pending_lines->length);
+            nn_text_append(&before, "\n");
+        }
+        nn_text_append_n(&before, rl_line_buffer, (size_t)value.name_start);
+        nnsh_argument_context context;
+        clear_candidates();
+        if (!before.failed && before.length > 0 &&
+            nnsh_cell_argument_context(before.data, before.length, &context))
+            ask_shell_value(text, before.data + context.callee_start, context.callee_length,
+                            rl_line_buffer + value.name_start, (size_t)value.name_length);
+        nn_text_free(&before);
+        /* An argument without such names (a file path, a layer's name): file names. */
+        if (candidate_count > 0) {
+            rl_attempted_completion_over = 1;
+            return rl_completion_matches(text, next_candidate);
+        }
+    }
     /* Inside a string, or after %run/%save: Readline's own file name completion. */
     if (completing_files)
         return NULL;

@@ -450,4 +450,25 @@ function shell.complete(word, callee)
   return candidates
 end
 
+-- Candidates for a string value of an argument given by name in a layer constructor's
+-- table (padding='s, activation='re): the names that argument takes.
+function shell.complete_value(word, callee, option)
+  local f = resolve(callee)
+  if f == nil or not nn.layer_classes then return {} end
+  local candidates = {}
+  for _, class in ipairs(nn.layer_classes()) do
+    if nn.layers[class.name] == f then
+      for _, arg in ipairs(class.args) do
+        if arg.name == option then
+          for _, choice in ipairs(arg.choices or {}) do
+            if choice:sub(1, #word) == word then candidates[#candidates + 1] = choice end
+          end
+        end
+      end
+      break
+    end
+  end
+  return candidates
+end
+
 return shell

@@ -75,6 +75,16 @@ pty_type 'model.optimizer:get_c'
 pty_keys Tab
 pty_wait_for 'In [7]: model.optimizer:get_config'
 pty_keys C-u
+# The value of a layer argument given by name: the names it takes (a choice, an
+# activation); other strings still complete file names.
+pty_type "nn.layers.Conv2D{32, 3, padding='s"
+pty_keys Tab
+pty_wait_for "In [7]: nn.layers.Conv2D{32, 3, padding='same'"
+pty_keys C-u
+pty_type 'nn.layers.Dense{4, activation = "softm'
+pty_keys Tab
+pty_wait_for 'In [7]: nn.layers.Dense{4, activation = "softmax"'
+pty_keys C-u
 # Through a whole-number index: model.layers[1].name, a tensor's row's method.
 pty_type 'model.layers[1].na'
 pty_keys Tab
@@ -94,4 +104,4 @@ pty_keys Enter
 pty_line 'end'
 pty_wait_for 'indented 2'
 pty_finish
-echo "PASS completion of a method, a field path (through [n] too) and constructor arguments; Tab indents"
+echo "PASS completion of a method, a field path (through [n] too), constructor arguments and their named values; Tab indents"
