@@ -52,21 +52,24 @@ static void add_candidate(const char *candidate)
         candidate_count++;
 }
 
-/* Asks shell.complete(word, callee) for candidates. */
-static void ask_shell(const char *word, const char *callee, size_t callee_length)
+/* Calls shell[function] with the strings given (a NULL one is nil) and adds the strings
+ * of the list it returns to the candidates. */
+static void ask_shell(const char *function, int count, const char *const *texts,
+                      const size_t *lengths)
 {
     lua_State *L = nnsh_session_lua(completing_session);
     int top = lua_gettop(L);
     lua_getfield(L, LUA_REGISTRYINDEX, "nnsh.shell");
-    lua_getfield(L, -1, "complete");
-    lua_pushstring(L, word);
-    if (callee)
-        lua_pushlstring(L, callee, callee_length);
-    else
-        lua_pushnil(L);
-    if (lua_pcall(L, 2, 1, 0) == LUA_OK && lua_istable(L, -1)) {
-        lua_Integer count = luaL_len(L, -1);
-        for (lua_Integer i = 1; i <= count; i++) {
+    lua_getfield(L, -1, function);
+    for (int i = 0; i < count; i++) {
+        if (texts[i])
+            lua_pushlstring(L, texts[i], lengths[i]);
+        else
+            lua_pushnil(L);
+    }
+    if (lua_pcall(L, count, 1, 0) == LUA_OK && lua_istable(L, -1)) {
+        lua_Integer length = luaL_len(L, -1);
+        for (lua_Integer i = 1; i <= length; i++) {
             if (lua_geti(L, -1, i) == LUA_TSTRING)
                 add_candidate(lua_tostring(L, -1));
             lua_pop(L, 1);
@@ -75,26 +78,21 @@ static void ask_shell(const char *word, const char *callee, size_t callee_length
     lua_settop(L, top);
 }
 
-/* Asks shell.complete_value(word, callee, option) for the names an argument takes. */
+/* shell.complete(word, callee): names, fields, methods, argument names. */
+static void ask_shell_names(const char *word, const char *callee, size_t callee_length)
+{
+    const char *texts[2] = {word, callee};
+    size_t lengths[2] = {strlen(word), callee_length};
+    ask_shell("complete", 2, texts, lengths);
+}
+
+/* shell.complete_value(word, callee, option): the names an argument takes. */
 static void ask_shell_value(const char *word, const char *callee, size_t callee_length,
                             const char *option, size_t option_length)
 {
-    lua_State *L = nnsh_session_lua(completing_session);
-    int top = lua_gettop(L);
-    lua_getfield(L, LUA_REGISTRYINDEX, "nnsh.shell");
-    lua_getfield(L, -1, "complete_value");
-    lua_pushstring(L, word);
-    lua_pushlstring(L, callee, callee_length);
-    lua_pushlstring(L, option, option_length);
-    if (lua_pcall(L, 3, 1, 0) == LUA_OK && lua_istable(L, -1)) {
-        lua_Integer count = luaL_len(L, -1);
-        for (lua_Integer i = 1; i <= count; i++) {
-            if (lua_geti(L, -1, i) == LUA_TSTRING)
-                add_candidate(lua_tostring(L, -1));
-            lua_pop(L, 1);
-        }
-    }
-    lua_settop(L, top);
+    const char *texts[3] = {word, callee, option};
+    size_t lengths[3] = {strlen(word), callee_length, option_length};
+    ask_shell("complete_value", 3, texts, lengths);
 }
 
 /* Whether the line holds nothing before `start` but blanks and a %. */
@@ -250,8 +248,8 @@ static char **attempt_completion(const char *text, int start, int end)
     nnsh_argument_context context;
     bool in_arguments = !before.failed && before.length > 0 &&
                         nnsh_cell_argument_context(before.data, before.length, &context);
-    ask_shell(text, in_arguments ? before.data + context.callee_start : NULL,
-              in_arguments ? context.callee_length : 0);
+    ask_shell_names(text, in_arguments ? before.data + context.callee_start : NULL,
+                    in_arguments ? context.callee_length : 0);
     nn_text_free(&before);
     return rl_completion_matches(text, next_candidate);
 }
