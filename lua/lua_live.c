@@ -96,50 +96,19 @@ static int lend_while_reading(lua_State *L)
     return results;
 }
 
-/* Swaps table[name] for a wrapper; saved[slot] keeps the original and saved[slot.."+"]
- * the wrapper, so that only a wrapper still in place is swapped back. */
-static void wrap_read(lua_State *L, int table, int saved, const char *name, const char *slot,
-                      bool default_input, bool lines)
-{
-    lua_pushstring(L, name);
-    lua_rawget(L, table);
-    bool plain_c = lua_iscfunction(L, -1);
-    if (plain_c && lua_getupvalue(L, -1, 1)) {
-        lua_pop(L, 1);
-        plain_c = false;
-    }
-    if (!plain_c) {
-        lua_pop(L, 1); /* replaced by the program: left alone */
-        return;
-    }
-    lua_pushvalue(L, -1);
-    lua_setfield(L, saved, slot);
-    lua_pushboolean(L, default_input);
-    lua_pushboolean(L, lines);
-    lua_pushcclosure(L, lend_while_reading, 3);
-    lua_pushstring(L, name);
-    lua_pushvalue(L, -2);
-    lua_rawset(L, table);
-    char wrapper_slot[32];
-    snprintf(wrapper_slot, sizeof wrapper_slot, "%s+", slot);
-    lua_setfield(L, saved, wrapper_slot);
-}
-
-static void unwrap_read(lua_State *L, int table, int saved, const char *name, const char *slot)
-{
-    char wrapper_slot[32];
-    snprintf(wrapper_slot, sizeof wrapper_slot, "%s+", slot);
-    lua_pushstring(L, name);
-    lua_rawget(L, table);
-    lua_getfield(L, saved, wrapper_slot);
-    bool still_wrapped = !lua_isnil(L, -1) && lua_rawequal(L, -1, -2);
-    lua_pop(L, 2);
-    if (still_wrapped) {
-        lua_pushstring(L, name);
-        lua_getfield(L, saved, slot);
-        lua_rawset(L, table);
-    }
-}
+/* What is wrapped: io.read and io.lines read the default input (io.lines without a file
+ * name), the methods of files their file. */
+enum { IO_TABLE, FILE_METHODS };
+static const struct {
+    int table;
+    const char *name;
+    bool lines;
+} wrapped_reads[] = {
+    {IO_TABLE, "read", false},
+    {IO_TABLE, "lines", true},
+    {FILE_METHODS, "read", false},
+    {FILE_METHODS, "lines", true},
+};
 
 /* Pushes io and the methods table of files (nil where missing: no io library). */
 static void push_read_tables(lua_State *L)
@@ -163,21 +132,41 @@ static void push_read_tables(lua_State *L)
     }
 }
 
+/* Swaps each read function for a wrapper, keeping wrapper -> original in a registry
+ * table: only a wrapper still in place is swapped back. A function the program replaced
+ * already (not a plain C function) is left alone. */
 static void wrap_reads(lua_State *L, nn_live_view *view)
 {
     if (lending_view || !lua_checkstack(L, 8))
         return;
     push_read_tables(L);
-    int io = lua_gettop(L) - 1, methods = lua_gettop(L);
+    int tables = lua_gettop(L) - 1; /* io, then the methods */
     lua_newtable(L);
-    int saved = lua_gettop(L);
-    if (lua_istable(L, io)) {
-        wrap_read(L, io, saved, "read", "io.read", true, false);
-        wrap_read(L, io, saved, "lines", "io.lines", true, true);
-    }
-    if (lua_istable(L, methods)) {
-        wrap_read(L, methods, saved, "read", "file.read", false, false);
-        wrap_read(L, methods, saved, "lines", "file.lines", false, true);
+    int originals = lua_gettop(L);
+    for (size_t i = 0; i < sizeof wrapped_reads / sizeof wrapped_reads[0]; i++) {
+        int table = tables + wrapped_reads[i].table;
+        if (!lua_istable(L, table))
+            continue;
+        lua_pushstring(L, wrapped_reads[i].name);
+        lua_rawget(L, table);
+        bool plain_c = lua_iscfunction(L, -1);
+        if (plain_c && lua_getupvalue(L, -1, 1)) {
+            lua_pop(L, 1);
+            plain_c = false;
+        }
+        if (!plain_c) {
+            lua_pop(L, 1);
+            continue;
+        }
+        lua_pushvalue(L, -1);
+        lua_pushboolean(L, wrapped_reads[i].table == IO_TABLE);
+        lua_pushboolean(L, wrapped_reads[i].lines);
+        lua_pushcclosure(L, lend_while_reading, 3); /* original, wrapper */
+        lua_pushstring(L, wrapped_reads[i].name);
+        lua_pushvalue(L, -2);
+        lua_rawset(L, table);
+        lua_insert(L, -2);
+        lua_rawset(L, originals);
     }
     lua_setfield(L, LUA_REGISTRYINDEX, wrapped_reads_key);
     lua_pop(L, 2);
@@ -192,23 +181,27 @@ static void unwrap_reads(lua_State *L)
     if (!lua_checkstack(L, 8))
         return;
     push_read_tables(L);
-    int io = lua_gettop(L) - 1, methods = lua_gettop(L);
+    int tables = lua_gettop(L) - 1;
     lua_getfield(L, LUA_REGISTRYINDEX, wrapped_reads_key);
-    int saved = lua_gettop(L);
-    if (lua_istable(L, saved)) {
-        if (lua_istable(L, io)) {
-            unwrap_read(L, io, saved, "read", "io.read");
-            unwrap_read(L, io, saved, "lines", "io.lines");
-        }
-        if (lua_istable(L, methods)) {
-            unwrap_read(L, methods, saved, "read", "file.read");
-            unwrap_read(L, methods, saved, "lines", "file.lines");
-        }
+    int originals = lua_gettop(L);
+    size_t count = lua_istable(L, originals) ? sizeof wrapped_reads / sizeof wrapped_reads[0] : 0;
+    for (size_t i = 0; i < count; i++) {
+        int table = tables + wrapped_reads[i].table;
+        if (!lua_istable(L, table))
+            continue;
+        lua_pushstring(L, wrapped_reads[i].name);
+        lua_pushvalue(L, -1);
+        lua_rawget(L, table);
+        if (lua_rawget(L, originals) == LUA_TNIL)
+            lua_pop(L, 2); /* not our wrapper any more */
+        else
+            lua_rawset(L, table);
     }
     lua_pop(L, 3);
     lua_pushnil(L);
     lua_setfield(L, LUA_REGISTRYINDEX, wrapped_reads_key);
 }
+
 const char *nn_lua_live_view_problem(void) { return view_problem; }
 
 /* The view needs the batch size for samples/s and for the loss of each batch. */

@@ -90,6 +90,24 @@ local function save(function_name, path, render, png_scale)
   return path
 end
 
+-- A file name given before the options, as Keras' plot_model(model, 'model.png', ...):
+-- the options with it under key. position names the file's argument, for the messages,
+-- and keys the options that name a file too.
+local function options_after_file(name, file, more, position, key, keys)
+  if more ~= nil and type(more) ~= 'table' then
+    error(name .. ': expected a table of options after the file name, got ' .. type(more), 3)
+  end
+  for _, key in ipairs(keys) do
+    if more and more[key] ~= nil then
+      error(string.format('%s: the file is given twice (the %s argument, and %s=)', name,
+                          position, table.concat(keys, '= or ')), 3)
+    end
+  end
+  local with_file = {[key] = file}
+  for key, value in pairs(more or {}) do with_file[key] = value end
+  return with_file
+end
+
 -- ---- training curves ----
 
 local History = debug.getregistry()['nn.History']
@@ -127,15 +145,7 @@ end
 function History:plot(options, more)
   local name = 'history:plot'
   if type(options) == 'string' then
-    if more ~= nil and type(more) ~= 'table' then
-      error(name .. ': expected a table of options after the file name, got ' .. type(more), 2)
-    end
-    if more and more.file ~= nil then
-      error(name .. ': the file is given twice (the first argument, and file=)', 2)
-    end
-    local with_file = {file = options}
-    for key, value in pairs(more or {}) do with_file[key] = value end
-    options = with_file
+    options = options_after_file(name, options, more, 'first', 'file', {'file'})
   elseif more ~= nil then
     error(name .. ': unexpected argument 2 (' .. type(more) .. '); the call is ' ..
           "history:plot{options} or history:plot('file.svg', {options})", 2)
@@ -499,15 +509,7 @@ function nn.plot_model(model, options, more)
   end
   -- Keras' plot_model(model, 'model.png', ...): the file may come second, options after.
   if type(options) == 'string' then
-    if more ~= nil and type(more) ~= 'table' then
-      error(name .. ': expected a table of options after the file name, got ' .. type(more), 2)
-    end
-    if more and (more.file ~= nil or more.to_file ~= nil) then
-      error(name .. ': the file is given twice (the second argument, and file= or to_file=)', 2)
-    end
-    local with_file = {to_file = options}
-    for key, value in pairs(more or {}) do with_file[key] = value end
-    options = with_file
+    options = options_after_file(name, options, more, 'second', 'to_file', {'file', 'to_file'})
   end
   options = check_options(name, options, flow_options)
   local file, png_scale = flow_settings(name, options)

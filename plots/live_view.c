@@ -616,10 +616,17 @@ static bool restore_modes_saved;
 /* From <term.h>, whose macros (lines, columns) would take over names used here. */
 char *tigetstr(const char *name);
 
-static void add_restore_capability(const char *name)
+/* A terminal capability's bytes, or "" where the terminal has none. */
+static const char *capability(const char *name)
 {
     const char *bytes = tigetstr(name);
-    size_t length = bytes && bytes != (const char *)-1 ? strlen(bytes) : 0;
+    return bytes && bytes != (const char *)-1 ? bytes : "";
+}
+
+static void add_restore_capability(const char *name)
+{
+    const char *bytes = capability(name);
+    size_t length = strlen(bytes);
     if (length && restore_length + length < sizeof restore_bytes) {
         memcpy(restore_bytes + restore_length, bytes, length);
         restore_length += length;
@@ -909,18 +916,10 @@ nn_live_stats nn_live_view_stats(const nn_live_view *view)
                            .open_seconds = now() - view->opened_at};
 }
 
-static void write_capability(nn_live_view *view, const char *name)
-{
-    const char *bytes = tigetstr(name);
-    if (bytes && bytes != (const char *)-1)
-        fputs(bytes, view->out);
-}
-
 void nn_live_view_lend_terminal(nn_live_view *view)
 {
     if (!view || view->lent)
         return;
-    fflush(stdout);
     fflush(stderr);
     capture_drain(view);
     view->lent = true;
@@ -938,17 +937,16 @@ void nn_live_view_lend_terminal(nn_live_view *view)
      * question and answer are written once, in their place among the epochs. Standard
      * output stays captured, so what the callback writes next still joins the record. */
     reset_shell_mode();
-    write_capability(view, "clear");
-    const char *data = view->transcript.data;
-    size_t end = view->transcript.length, start = end;
-    if (start > 0 && data[start - 1] == '\n')
-        start--; /* a question written with print: its whole line */
-    while (start > 0 && data[start - 1] != '\n')
-        start--;
+    fputs(capability("clear"), view->out);
     fputs(" Training waits for an answer to a callback's question:\n\n", view->out);
-    if (end > start)
-        fwrite(data + start, 1, end - start, view->out);
-    write_capability(view, "cnorm");
+    /* The question is the output's last line; one written with print ended its line. */
+    if (view->recent_count > 0) {
+        const nn_text *transcript = &view->transcript;
+        fputs(view->recent[view->recent_count - 1], view->out);
+        if (transcript->data[transcript->length - 1] == '\n')
+            fputs("\n", view->out);
+    }
+    fputs(capability("cnorm"), view->out);
     fflush(view->out);
 }
 
@@ -960,10 +958,9 @@ void nn_live_view_reclaim_terminal(nn_live_view *view, const char *answer, size_
     sigaction(SIGWINCH, &view->lent_resize_action, NULL);
     if (view->lent_stop_action.sa_handler != SIG_IGN)
         sigaction(SIGTSTP, &view->lent_stop_action, NULL);
-    write_capability(view, "civis");
+    fputs(capability("civis"), view->out);
     fflush(view->out);
     reset_prog_mode();
-    fflush(stdout);
     fflush(stderr);
     capture_drain(view);
     if (answer)

@@ -304,10 +304,10 @@ static nnsh_cell_status run_save(nnsh_session *session, const command_line *line
 static nnsh_cell_status run_history(nnsh_session *session, const command_line *line)
 {
     nnsh_session_keep_cell(session, false);
-    int count;
+    int count = 0;
     char **words = split_words(line, &count);
     char *end = NULL;
-    long wanted = count == 1 ? strtol(words[0], &end, 10) : -1;
+    long wanted = words && count == 1 ? strtol(words[0], &end, 10) : -1;
     if (!words || count > 1 || (count == 1 && (end == words[0] || *end || wanted < 1))) {
         free(words);
         nnsh_session_fail(session, "%history: usage: %history, or %history N for the last N "
@@ -319,17 +319,14 @@ static nnsh_cell_status run_history(nnsh_session *session, const command_line *l
     int first = count == 1 && wanted < cells ? cells - (int)wanted : 0;
     for (int position = first; position < cells; position++) {
         const nnsh_cell *cell = nnsh_session_cell(session, position);
-        char prompt[32];
-        int width = snprintf(prompt, sizeof prompt, "In [%d]: ", cell->number);
         const char *text = cell->input;
         /* Later lines of a cell under the first, as the shell's continuation prompt. */
         for (bool first_line = true; *text; first_line = false) {
+            char prompt[32];
+            nnsh_cell_prompt(prompt, sizeof prompt, cell->number, !first_line);
             const char *newline = strchr(text, '\n');
             int length = newline ? (int)(newline - text) : (int)strlen(text);
-            if (first_line)
-                nnsh_session_printf(session, "%s%.*s\n", prompt, length, text);
-            else
-                nnsh_session_printf(session, "%*s: %.*s\n", width - 2, "...", length, text);
+            nnsh_session_printf(session, "%s%.*s\n", prompt, length, text);
             text += length + (newline ? 1 : 0);
         }
     }

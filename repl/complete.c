@@ -198,6 +198,20 @@ static char *word_break_characters(void)
     return in_indexed_path() ? indexed_path_breaks : NULL;
 }
 
+/* The call whose argument table holds the cell's text up to `end` of this line (earlier
+ * lines too): its text in `before`, which the caller frees. */
+static bool argument_context(int end, nn_text *before, nnsh_argument_context *context)
+{
+    nn_text_init(before);
+    if (pending_lines->length) {
+        nn_text_append_n(before, pending_lines->data, pending_lines->length);
+        nn_text_append(before, "\n");
+    }
+    nn_text_append_n(before, rl_line_buffer, (size_t)end);
+    return !before->failed && before->length > 0 &&
+           nnsh_cell_argument_context(before->data, before->length, context);
+}
+
 static char **attempt_completion(const char *text, int start, int end)
 {
     (void)end;
@@ -207,16 +221,9 @@ static char **attempt_completion(const char *text, int start, int end)
     option_value value;
     if (completing_files && !at_command_file() && at_option_value(start, &value)) {
         nn_text before;
-        nn_text_init(&before);
-        if (pending_lines->length) {
-            nn_text_append_n(&before, pending_lines->data, pending_lines->length);
-            nn_text_append(&before, "\n");
-        }
-        nn_text_append_n(&before, rl_line_buffer, (size_t)value.name_start);
         nnsh_argument_context context;
         clear_candidates();
-        if (!before.failed && before.length > 0 &&
-            nnsh_cell_argument_context(before.data, before.length, &context))
+        if (argument_context(value.name_start, &before, &context))
             ask_shell_value(text, before.data + context.callee_start, context.callee_length,
                             rl_line_buffer + value.name_start, (size_t)value.name_length);
         nn_text_free(&before);
@@ -239,15 +246,8 @@ static char **attempt_completion(const char *text, int start, int end)
     }
     /* The context is the whole cell so far: earlier lines and this one up to the word. */
     nn_text before;
-    nn_text_init(&before);
-    if (pending_lines->length) {
-        nn_text_append_n(&before, pending_lines->data, pending_lines->length);
-        nn_text_append(&before, "\n");
-    }
-    nn_text_append_n(&before, rl_line_buffer, (size_t)start);
     nnsh_argument_context context;
-    bool in_arguments = !before.failed && before.length > 0 &&
-                        nnsh_cell_argument_context(before.data, before.length, &context);
+    bool in_arguments = argument_context(start, &before, &context);
     ask_shell_names(text, in_arguments ? before.data + context.callee_start : NULL,
                     in_arguments ? context.callee_length : 0);
     nn_text_free(&before);

@@ -156,15 +156,21 @@ static void show_plain_table(lua_State *L, int index)
             lua_pop(L, 1);
         return;
     }
-    if (luaL_loadbufferx(L, (const char *)nnsh_shell_lua, nnsh_shell_lua_size,
-                         "=nnsh/shell.lua", "b") != LUA_OK) {
+    /* The shell's module, made once (a session's, where one made it already). */
+    if (lua_getfield(L, LUA_REGISTRYINDEX, "nnsh.shell") != LUA_TTABLE) {
         lua_pop(L, 1);
-        return;
-    }
-    lua_pushglobaltable(L);
-    if (lua_pcall(L, 1, 1, 0) != LUA_OK || !lua_istable(L, -1)) {
-        lua_pop(L, 1);
-        return;
+        if (luaL_loadbufferx(L, (const char *)nnsh_shell_lua, nnsh_shell_lua_size,
+                             "=nnsh/shell.lua", "b") != LUA_OK) {
+            lua_pop(L, 1);
+            return;
+        }
+        lua_pushglobaltable(L);
+        if (lua_pcall(L, 1, 1, 0) != LUA_OK || !lua_istable(L, -1)) {
+            lua_pop(L, 1);
+            return;
+        }
+        lua_pushvalue(L, -1);
+        lua_setfield(L, LUA_REGISTRYINDEX, "nnsh.shell");
     }
     if (lua_getfield(L, -1, "show") != LUA_TFUNCTION) {
         lua_pop(L, 2);

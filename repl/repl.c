@@ -109,14 +109,6 @@ static void take_line(char *line)
 #endif
 }
 
-/* "In [12]: " for a new cell, "    ...: " (as wide) for its next lines. */
-static void make_prompt(char *prompt, size_t size, int number, bool continuation)
-{
-    int width = snprintf(prompt, size, "In [%d]: ", number);
-    if (continuation)
-        snprintf(prompt, size, "%*s", width, "...: ");
-}
-
 /* Forgets the line being typed and any unfinished cell, as Ctrl-C does. */
 static void clear_input(nn_text *pending)
 {
@@ -306,7 +298,8 @@ int nnsh_repl(lua_State *L, const nnsh_repl_start *start)
     run_start(session, start);
     for (;;) {
         char prompt[64];
-        make_prompt(prompt, sizeof prompt, nnsh_session_next_number(session), pending.length > 0);
+        nnsh_cell_prompt(prompt, sizeof prompt, nnsh_session_next_number(session),
+                         pending.length > 0);
         bool cleared;
         char *line = read_line(prompt, &pending, &cleared);
         if (cleared)

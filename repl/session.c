@@ -609,6 +609,13 @@ bool nnsh_session_write_from_shell(nnsh_session *session, const char *name,
 }
 
 int nnsh_session_next_number(const nnsh_session *session) { return session->cell_count + 1; }
+
+void nnsh_cell_prompt(char *prompt, size_t size, int number, bool continuation)
+{
+    int width = snprintf(prompt, size, "In [%d]: ", number);
+    if (continuation)
+        snprintf(prompt, size, "%*s", width, "...: ");
+}
 int nnsh_session_cell_count(const nnsh_session *session) { return session->cell_count; }
 nnsh_cell *nnsh_session_cell(nnsh_session *session, int position)
 {

@@ -75,6 +75,8 @@ nnsh_cell_status nnsh_session_run_cell(nnsh_session *session, const char *source
 
 /* The number the next cell will get. */
 int nnsh_session_next_number(const nnsh_session *session);
+/* "In [12]: " for cell 12, "    ...: " (as wide) for its next lines. */
+void nnsh_cell_prompt(char *prompt, size_t size, int number, bool continuation);
 int nnsh_session_cell_count(const nnsh_session *session);
 /* Cell by position, 0 .. count-1. */
 nnsh_cell *nnsh_session_cell(nnsh_session *session, int position);
