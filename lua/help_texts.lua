@@ -1177,7 +1177,8 @@ Indexing in nn
   Positions count from 1, as everywhere in Lua: t[1] is the first row, t:slice(2, 4)
   rows 2 to 4, negative positions count from the end (t[-1] is the last row).
   Axes count as in Keras and NumPy: 0 is the first (batch) axis, -1 the last; so
-  t:sum(0) adds up the rows and t:argmax() looks along the last axis.
+  t:sum(0) adds up the rows and t:argmax() looks along the last axis; t:sum{axis = 0}
+  says the same in the options style of layers.
   Class ids are the data's own values: MNIST labels are 0-9 and argmax returns 0-9,
   so model:predict(x):argmax() compares directly with the labels.]],
   shapes = [[

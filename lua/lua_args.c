@@ -23,6 +23,23 @@ const char *nn_lua_typename(lua_State *L, int index)
     return luaL_typename(L, index);
 }
 
+lua_Integer nn_lua_tointeger(lua_State *L, int index, int *is_integer)
+{
+    if (lua_type(L, index) != LUA_TNUMBER) {
+        *is_integer = 0;
+        return 0;
+    }
+    return lua_tointegerx(L, index, is_integer);
+}
+
+double nn_lua_check_number(lua_State *L, int index, const char *function, const char *what)
+{
+    if (lua_type(L, index) != LUA_TNUMBER)
+        nn_lua_error(L, "%s: %s must be a number, got %s", function, what,
+                     nn_lua_typename(L, index));
+    return lua_tonumber(L, index);
+}
+
 const char *nn_lua_number_text(double value, char *text, size_t size)
 {
     if (isnan(value)) {
@@ -121,7 +138,7 @@ lua_Integer nn_lua_opt_integer(lua_State *L, int index, const char *key, lua_Int
         return fallback;
     }
     int is_integer = 0;
-    lua_Integer value = lua_tointegerx(L, -1, &is_integer);
+    lua_Integer value = nn_lua_tointeger(L, -1, &is_integer);
     if (!is_integer && lua_type(L, -1) == LUA_TNUMBER) {
         double number = lua_tonumber(L, -1);
         if (isnan(number))
@@ -182,7 +199,7 @@ static int64_t check_arg_integer(lua_State *L, int index, const nn_arg_spec *spe
                                  const char *function, const char *what)
 {
     int is_integer = 0;
-    lua_Integer value = lua_tointegerx(L, index, &is_integer);
+    lua_Integer value = nn_lua_tointeger(L, index, &is_integer);
     if (!is_integer && lua_type(L, index) == LUA_TNUMBER) {
         double number = lua_tonumber(L, index);
         if (isnan(number))
@@ -330,7 +347,7 @@ static void set_shape(lua_State *L, nn_shape *shape, const nn_arg_spec *spec, co
     for (int i = 0; i < length; i++) {
         lua_geti(L, -1, i + 1);
         int is_integer = 0;
-        lua_Integer number = lua_tointegerx(L, -1, &is_integer);
+        lua_Integer number = nn_lua_tointeger(L, -1, &is_integer);
         bool none = nn_lua_is_none(L, -1);
         if (spec->min < 0 && (none || (is_integer && number == -1))) {
             shape->dims[i] = -1; /* nn.None or -1: the size comes from the input */
@@ -432,7 +449,7 @@ static void set_initializer(lua_State *L, nn_initializer *initializer, const nn_
         lua_getfield(L, -1, "seed");
         if (!lua_isnil(L, -1)) {
             int is_integer = 0;
-            lua_Integer seed = lua_tointegerx(L, -1, &is_integer);
+            lua_Integer seed = nn_lua_tointeger(L, -1, &is_integer);
             if (!is_integer)
                 nn_lua_error(L, "%s: %s.seed must be an integer", function, spec->name);
             initializer->has_seed = true;
@@ -576,7 +593,7 @@ void nn_lua_set_layer_arg(lua_State *L, nn_layer *layer, const nn_arg_spec *spec
     }
     case NN_ARG_AXIS: {
         int is_integer = 0;
-        lua_Integer axis = lua_tointegerx(L, -1, &is_integer);
+        lua_Integer axis = nn_lua_tointeger(L, -1, &is_integer);
         if (!is_integer)
             nn_lua_error(L, "%s: %s must be an integer axis (0 = batch, -1 = last), got %s",
                        function, spec->name, nn_lua_typename(L, -1));
@@ -605,7 +622,7 @@ void nn_lua_set_layer_arg(lua_State *L, nn_layer *layer, const nn_arg_spec *spec
             if (axes->list)
                 lua_geti(L, -1, i + 1);
             int is_integer = 0;
-            lua_Integer axis = lua_tointegerx(L, -1, &is_integer);
+            lua_Integer axis = nn_lua_tointeger(L, -1, &is_integer);
             if (!is_integer) {
                 char text[32];
                 nn_lua_error(L, "%s: %s must hold integer axes (0 = batch, -1 = last), got %s",

@@ -39,7 +39,7 @@ static nn_shape pop_sample_shape(lua_State *L, const char *key, const char *func
     for (int i = 0; i < sample.ndim; i++) {
         lua_geti(L, -1, i + 1);
         int is_integer = 0;
-        lua_Integer size = lua_tointegerx(L, -1, &is_integer);
+        lua_Integer size = nn_lua_tointeger(L, -1, &is_integer);
         bool none = nn_lua_is_none(L, -1);
         if (none || (is_integer && size == -1))
             nn_lua_unknown_size_error(L, function, key, i + 1, none);

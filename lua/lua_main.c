@@ -187,7 +187,7 @@ bool nn_lua_learning_phase_set(void) { return learning_phase_set; }
 static int l_set_learning_phase(lua_State *L)
 {
     int is_integer = 0;
-    lua_Integer value = lua_tointegerx(L, 1, &is_integer);
+    lua_Integer value = nn_lua_tointeger(L, 1, &is_integer);
     if (lua_isboolean(L, 1))
         value = lua_toboolean(L, 1), is_integer = 1;
     if (is_integer && value != 0 && value != 1)

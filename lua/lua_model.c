@@ -240,7 +240,7 @@ static int model_get_layer(lua_State *L)
                      nn_lua_typename(L, 2));
     if (lua_type(L, 2) == LUA_TNUMBER) {
         int is_integer = 0;
-        lua_Integer position = lua_tointegerx(L, 2, &is_integer);
+        lua_Integer position = nn_lua_tointeger(L, 2, &is_integer);
         if (!is_integer && isnan(lua_tonumber(L, 2)))
             nn_lua_error(L, "%s: a position must be a whole number (layers count from 1), got "
                          "NaN", function);
@@ -1431,7 +1431,7 @@ static int parse_verbose(lua_State *L, int options, int fallback, const char *fu
         verbose = 1;
     else if (!lua_isnil(L, -1)) {
         int is_integer = 0;
-        lua_Integer value = lua_tointegerx(L, -1, &is_integer);
+        lua_Integer value = nn_lua_tointeger(L, -1, &is_integer);
         if (!is_integer || value < 0 || value > 2)
             nn_lua_error(L, "%s: verbose must be 0, 1, 2 or 'auto', got %s", function,
                          lua_tostring(L, -1) ? lua_tostring(L, -1) : nn_lua_typename(L, -1));

@@ -130,7 +130,7 @@ void nn_lua_push_shape(lua_State *L, const nn_shape *shape)
 static lua_Integer check_whole(lua_State *L, int index, const char *function, const char *what)
 {
     int is_whole = 0;
-    lua_Integer value = lua_tointegerx(L, index, &is_whole);
+    lua_Integer value = nn_lua_tointeger(L, index, &is_whole);
     if (!is_whole) {
         char text[64];
         nn_lua_error(L, "%s: %s must be a whole number, got %s", function, what,
@@ -157,7 +157,7 @@ static int64_t check_shape_size(lua_State *L, int index, int i, bool none_allowe
 {
     char text[64];
     int ok = 0;
-    int64_t size = lua_tointegerx(L, index, &ok);
+    int64_t size = nn_lua_tointeger(L, index, &ok);
     if (ok)
         return size;
     bool none = nn_lua_is_none(L, index);
@@ -407,7 +407,7 @@ static int l_ones(lua_State *L)
 static int l_full(lua_State *L)
 {
     const char *function = "nn.full";
-    double value = luaL_checknumber(L, 2);
+    double value = nn_lua_check_number(L, 2, function, "value");
     nn_lua_check_no_more_arguments(L, 2, function, "nn.full(shape, value), a float32 tensor");
     lua_settop(L, 1);
     nn_shape shape = nn_lua_check_shape_args(L, 1, function);
@@ -470,8 +470,10 @@ static int l_arange(lua_State *L)
         nn_lua_error(L, "%s: expected arange(stop), arange(start, stop) or arange(start, stop, "
                         "step), each optionally followed by a dtype; got %d arguments",
                      function, lua_gettop(L));
+    static const char *const names[3][3] = {
+        {"stop"}, {"start", "stop"}, {"start", "stop", "step"}};
     for (int i = 1; i <= numbers; i++)
-        luaL_checknumber(L, i);
+        nn_lua_check_number(L, i, function, names[numbers - 1][i - 1]);
     double start = 0, stop, step = 1;
     if (numbers == 1) {
         stop = lua_tonumber(L, 1);
@@ -507,14 +509,15 @@ static int l_linspace(lua_State *L)
 {
     const char *function = "nn.linspace";
     nn_lua_check_no_more_arguments(L, 3, function, "nn.linspace(start, stop, num)");
-    double start = luaL_checknumber(L, 1), stop = luaL_checknumber(L, 2);
+    double start = nn_lua_check_number(L, 1, function, "start");
+    double stop = nn_lua_check_number(L, 2, function, "stop");
     if (!isfinite(start))
         nn_lua_error(L, "%s: start must be a finite number, got %g", function, start);
     if (!isfinite(stop))
         nn_lua_error(L, "%s: stop must be a finite number, got %g", function, stop);
     /* 5.0 and 10/2 count as whole, as in every shape. */
     int is_whole = 0;
-    lua_Integer count = lua_tointegerx(L, 3, &is_whole);
+    lua_Integer count = nn_lua_tointeger(L, 3, &is_whole);
     if (!is_whole && lua_type(L, 3) == LUA_TNUMBER)
         nn_lua_error(L, "%s: num must be a whole number of values, got %s", function,
                      lua_tostring(L, 3));
@@ -558,7 +561,7 @@ static int l_eye(lua_State *L)
     for (int i = 0; i < 2; i++) {
         int index = i < top ? i + 1 : 1;
         int is_whole = 0;
-        lua_Integer size = lua_tointegerx(L, index, &is_whole);
+        lua_Integer size = nn_lua_tointeger(L, index, &is_whole);
         if (!is_whole || size < 1)
             nn_lua_error(L, "%s: %s must be a whole number over 0, got %s", function, names[i],
                          lua_type(L, index) == LUA_TNUMBER ? lua_tostring(L, index)
@@ -981,7 +984,7 @@ static int check_axis(lua_State *L, int index, int absent, const nn_shape *shape
     if (lua_isnoneornil(L, index))
         return absent;
     int is_integer = 0;
-    lua_Integer axis = lua_tointegerx(L, index, &is_integer);
+    lua_Integer axis = nn_lua_tointeger(L, index, &is_integer);
     if (!is_integer && lua_type(L, index) == LUA_TNUMBER)
         nn_lua_error(L, "%s: axis must be an integer (0 = first axis, -1 = last), got %g",
                      function, lua_tonumber(L, index));
@@ -999,12 +1002,25 @@ static int check_axis(lua_State *L, int index, int absent, const nn_shape *shape
     return (int)axis;
 }
 
+/* Keras users write t:sum{axis = 1} as they write every layer's options: argument 2
+ * given as {axis = n} (or {}) is taken as the axis n (or none). */
+static void unwrap_axis_option(lua_State *L, const char *function)
+{
+    if (lua_type(L, 2) != LUA_TTABLE)
+        return;
+    static const char *const names[] = {"axis", NULL};
+    nn_lua_check_option_names(L, 2, function, names, 0);
+    lua_getfield(L, 2, "axis");
+    lua_replace(L, 2);
+}
+
 static int reduce(lua_State *L, nn_reduce_op op, const char *function, const char *usage)
 {
     nn_tensor *tensor = nn_lua_check_tensor(L, 1, function);
     /* A second argument would be NumPy's keepdims or ddof: refused, not dropped, as the
      * result would look right and be wrong. */
     nn_lua_check_no_more_arguments(L, 2, function, usage);
+    unwrap_axis_option(L, function);
     bool arg = op == NN_REDUCE_ARGMAX || op == NN_REDUCE_ARGMIN;
     if (lua_isnoneornil(L, 2) && !arg) {
         bool whole = op == NN_REDUCE_SUM || op == NN_REDUCE_MAX || op == NN_REDUCE_MIN;
@@ -1167,6 +1183,7 @@ static const nn_tensor **check_parts(lua_State *L, int *count, const char *funct
  * new one (axis 0 by default). */
 static int join(lua_State *L, bool new_axis, const char *function)
 {
+    unwrap_axis_option(L, function);
     int axis = check_axis(L, 2, 0, NULL, function), count;
     lua_settop(L, 1);
     const nn_tensor **parts = check_parts(L, &count, function);
@@ -1192,6 +1209,7 @@ static int tensor_expand_dims(lua_State *L)
 {
     const char *function = "tensor:expand_dims";
     nn_tensor *tensor = nn_lua_check_tensor(L, 1, function);
+    unwrap_axis_option(L, function);
     if (lua_isnoneornil(L, 2))
         nn_lua_error(L, "%s: expected the position of the new axis (0 = first, -1 = last)",
                      function);
@@ -1205,6 +1223,7 @@ static int tensor_squeeze(lua_State *L)
 {
     const char *function = "tensor:squeeze";
     nn_tensor *tensor = nn_lua_check_tensor(L, 1, function);
+    unwrap_axis_option(L, function);
     int axis = check_axis(L, 2, 0, &tensor->shape, function);
     nn_shape shape;
     nn_lua_check(L, nn_shape_squeeze(&tensor->shape, lua_isnoneornil(L, 2) ? NULL : &axis, &shape),
@@ -1256,6 +1275,7 @@ static int tensor_softmax(lua_State *L)
     const char *function = "tensor:softmax";
     nn_tensor *tensor = nn_lua_check_tensor(L, 1, function);
     nn_lua_check_no_more_arguments(L, 2, function, "t:softmax([axis]), along the last axis by default");
+    unwrap_axis_option(L, function);
     int axis = check_axis(L, 2, -1, &tensor->shape, function);
     nn_tensor **slot = nn_lua_new_tensor_slot(L);
     nn_lua_check(L, nn_tensor_softmax(slot, tensor, axis), function);
@@ -1319,7 +1339,7 @@ static int tensor_index(lua_State *L)
     if (lua_type(L, 2) == LUA_TNUMBER) {
         const char *function = "tensor[i]";
         int is_integer = 0;
-        lua_Integer position = lua_tointegerx(L, 2, &is_integer);
+        lua_Integer position = nn_lua_tointeger(L, 2, &is_integer);
         if (!is_integer)
             nn_lua_error(L, "%s: positions must be integers, got %g", function, lua_tonumber(L, 2));
         if (tensor->shape.ndim == 0)
@@ -1465,7 +1485,7 @@ static int tensor_to(lua_State *L)
 static int tensor_fill(lua_State *L)
 {
     nn_tensor *tensor = nn_lua_check_tensor(L, 1, "tensor:fill");
-    nn_tensor_fill(tensor, luaL_checknumber(L, 2));
+    nn_tensor_fill(tensor, nn_lua_check_number(L, 2, "tensor:fill", "the value"));
     lua_settop(L, 1);
     return 1;
 }
@@ -1507,10 +1527,11 @@ static int l_to_categorical(lua_State *L)
     lua_Integer classes = 0;
     if (!lua_isnoneornil(L, 2)) {
         int is_integer = 0;
-        classes = lua_tointegerx(L, 2, &is_integer);
+        classes = nn_lua_tointeger(L, 2, &is_integer);
+        char text[64];
         if (!is_integer || classes < 1 || classes > 1000000)
             nn_lua_error(L, "%s: num_classes must be a whole number from 1 to 1000000, got %s",
-                         function, lua_tostring(L, 2) ? lua_tostring(L, 2) : nn_lua_typename(L, 2));
+                         function, nn_lua_argument_text(L, 2, text, sizeof text));
     }
     nn_tensor *host = labels;
     if (!nn_tensor_on_host(labels)) {
@@ -1575,7 +1596,7 @@ static double sequence_element(lua_State *L, int sequence, lua_Integer i, lua_In
         value = nn_tensor_get(*tensor, (size_t)(j - 1));
     } else {
         lua_rawgeti(L, sequence, j);
-        if (!lua_isnumber(L, -1))
+        if (lua_type(L, -1) != LUA_TNUMBER)
             nn_lua_error(L, "%s: sequence %lld, element %lld must be a number, got %s", function,
                          (long long)i, (long long)j, nn_lua_typename(L, -1));
         value = lua_tonumber(L, -1);

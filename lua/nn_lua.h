@@ -159,5 +159,12 @@ const char *nn_lua_number_text(double value, char *text, size_t size);
 /* For a method ("model:fit") whose object, argument 1, is missing or wrong: the reminder
  * that methods are called with a colon (model.fit(x) passes x as the model); "" else. */
 const char *nn_lua_colon_hint(int index, const char *function, char *buf, size_t size);
+/* lua_tointegerx for arguments: only a Lua number can be an integer here. The string "3"
+ * is refused rather than converted (Python refuses it too), so that epochs = '3' read
+ * from a file or a typo is reported instead of silently working. */
+lua_Integer nn_lua_tointeger(lua_State *L, int index, int *is_integer);
+/* luaL_checknumber for arguments, strict in the same way: "what must be a number, got
+ * string". */
+double nn_lua_check_number(lua_State *L, int index, const char *function, const char *what);
 
 #endif

@@ -246,6 +246,19 @@ t.test('reductions and argmax', function()
   t.eq(x:eq(x):sum(), 6)
 end)
 
+t.test('the axis may be given as {axis = n}, as Keras options are', function()
+  local m = nn.tensor{{1, 5}, {7, 2}}
+  local function list(x) return table.concat(x:tolist(), ' ') end
+  t.eq(list(m:sum{axis = 1}), '6.0 9.0')
+  t.eq(list(m:argmax{axis = 0}), '1 0')
+  t.eq(m:max{}, 7.0, 'no axis: the whole tensor')
+  t.eq(list(m:mean{axis = -1}), '3.0 4.5')
+  t.eq(tostring(nn.concatenate({m, m}, {axis = 1}).shape), '(2, 4)')
+  t.eq(tostring(m:expand_dims{axis = 0}.shape), '(1, 2, 2)')
+  t.eq(tostring(nn.zeros(2, 1):squeeze{axis = 1}.shape), '(2,)')
+  t.near(m:softmax{axis = 0}:tolist()[1][1], 1 / (1 + math.exp(6)), 1e-6)
+end)
+
 t.test('a scalar reduces to its value without an axis', function()
   local s = nn.tensor(5)
   t.eq(s:sum(), 5.0)
