@@ -1417,8 +1417,8 @@ static int model_compile(lua_State *L)
     /* A new optimizer brings its own exclusions (none when it names none). */
     nn_lua_check(L, nn_model_exclude_from_weight_decay(model, exclusions, exclusion_count),
                  function);
-    lua_settop(L, 1);
-    return 1;
+    /* Nothing, as Keras' compile: the shell then shows no Out[n] repeating the model. */
+    return 0;
 }
 
 static int parse_verbose(lua_State *L, int options, int fallback, const char *function)
