@@ -23,6 +23,18 @@ const char *nn_lua_typename(lua_State *L, int index)
     return luaL_typename(L, index);
 }
 
+void *nn_lua_new_box(lua_State *L, size_t size, const char *type_name, lua_CFunction release)
+{
+    void *box = lua_newuserdatauv(L, size, 0);
+    memset(box, 0, size);
+    if (luaL_newmetatable(L, type_name)) {
+        lua_pushcfunction(L, release);
+        lua_setfield(L, -2, "__gc");
+    }
+    lua_setmetatable(L, -2);
+    return box;
+}
+
 lua_Integer nn_lua_tointeger(lua_State *L, int index, int *is_integer)
 {
     if (lua_type(L, index) != LUA_TNUMBER) {

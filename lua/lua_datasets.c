@@ -26,8 +26,7 @@ static int load_data(lua_State *L)
     return 4;
 }
 
-/* The list of directories lives in a userdata while it is copied into Lua, so an error
- * (memory) on the way never leaks it. */
+/* The list of directories lives in a box while it is copied into Lua. */
 static int free_search_path(lua_State *L)
 {
     char ***dirs = lua_touserdata(L, 1);
@@ -39,13 +38,7 @@ static int free_search_path(lua_State *L)
 static int search_path(lua_State *L)
 {
     const nn_dataset *dataset = lua_touserdata(L, lua_upvalueindex(1));
-    char ***box = lua_newuserdatauv(L, sizeof *box, 0);
-    *box = NULL;
-    if (luaL_newmetatable(L, "nn.SearchPath")) {
-        lua_pushcfunction(L, free_search_path);
-        lua_setfield(L, -2, "__gc");
-    }
-    lua_setmetatable(L, -2);
+    char ***box = nn_lua_new_box(L, sizeof *box, "nn.SearchPath", free_search_path);
     char **dirs = *box = nn_dataset_search_path(dataset);
     if (!dirs)
         return nn_lua_error(L, "nn.datasets.%s.search_path: out of memory", dataset->name);

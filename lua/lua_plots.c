@@ -247,8 +247,7 @@ static int l_flow(lua_State *L)
     return 1;
 }
 
-/* The PNG's bytes live in a userdata while they are made, so an error (memory) on the
- * way never leaks them. */
+/* The PNG's bytes live in a box while they are made. */
 static int free_text_box(lua_State *L)
 {
     nn_text *text = lua_touserdata(L, 1);
@@ -262,13 +261,8 @@ static int l_png(lua_State *L)
     size_t length;
     const char *svg = luaL_checklstring(L, 1, &length);
     double scale = luaL_optnumber(L, 2, 2.0);
-    nn_text *png = lua_newuserdatauv(L, sizeof *png, 0);
+    nn_text *png = nn_lua_new_box(L, sizeof *png, "nn.PngBytes", free_text_box);
     nn_text_init(png);
-    if (luaL_newmetatable(L, "nn.PngBytes")) {
-        lua_pushcfunction(L, free_text_box);
-        lua_setfield(L, -2, "__gc");
-    }
-    lua_setmetatable(L, -2);
     char why[256];
     if (!nn_png_render_svg(svg, length, scale, png, why, sizeof why)) {
         lua_pushnil(L);

@@ -159,6 +159,10 @@ const char *nn_lua_number_text(double value, char *text, size_t size);
 /* For a method ("model:fit") whose object, argument 1, is missing or wrong: the reminder
  * that methods are called with a colon (model.fit(x) passes x as the model); "" else. */
 const char *nn_lua_colon_hint(int index, const char *function, char *buf, size_t size);
+/* Pushes a zeroed userdata of `size` bytes whose __gc calls release(box): C memory made
+ * while an error may still be raised is kept in one, so the error never leaks it.
+ * type_name names the metatable (one per release function). */
+void *nn_lua_new_box(lua_State *L, size_t size, const char *type_name, lua_CFunction release);
 /* lua_tointegerx for arguments: only a Lua number can be an integer here. The string "3"
  * is refused rather than converted (Python refuses it too), so that epochs = '3' read
  * from a file or a typo is reported instead of silently working. */
