@@ -2,7 +2,9 @@
 #include <cblas.h>
 #include <lua.h>
 #include <stdio.h>
+#include <stdlib.h>
 
+#include "blas_advice.h"
 #include "data/datasets.h"
 #include "device.h"
 #include "gpu.h"
@@ -68,7 +70,16 @@ int nnsh_doctor(void)
     printf("nnsh %s\n", NNSH_VERSION_STRING);
     printf("Lua:      %s\n", LUA_RELEASE);
     printf("BLAS:     %s\n", openblas_get_config());
-    printf("          core %s, %d threads\n", openblas_get_corename(), openblas_get_num_threads());
+    const char *chosen = getenv("OPENBLAS_CORETYPE");
+    const char *core = openblas_get_corename();
+    printf("          core %s%s, %d threads\n", core,
+           chosen && *chosen ? " (set by OPENBLAS_CORETYPE)" : "", openblas_get_num_threads());
+    const char *better = nnsh_blas_better_core(core, nnsh_cpu_features_probe());
+    if (better)
+        printf("          this CPU can run OpenBLAS' %s kernels, several times faster for "
+               "Dense layers and matmul,\n          but OpenBLAS did not recognise the CPU "
+               "model and chose %s's; to use them: export OPENBLAS_CORETYPE=%s\n",
+               better, core, better);
     report_gpus();
     report_device();
     const nn_dataset *const *datasets = nn_datasets();
