@@ -427,7 +427,8 @@ local S = 'nn.Sequential:'
 doc('nn.Sequential', {class = 'nn.Sequential', call = 'nn.Sequential{layer, layer, ..., name=nil}',
   text = 'A model that runs its layers one after another. Its shapes are known as soon ' ..
          'as the first layer has an input_shape (or after model:build). model(x) runs it ' ..
-         'on a tensor; model.layers lists the layers.',
+         'on a tensor; model.layers lists the layers. nn.Sequential({layers}, name) gives ' ..
+         'the name by position, as Keras.',
   fields = {{'name', "its name ('sequential' unless given)"},
             {'layers', 'its layers, in order'},
             {'built', 'whether its shapes and weights exist'},

@@ -131,11 +131,25 @@ static void add_layer(lua_State *L, nn_model *model, int index, const char *func
 static int l_sequential(lua_State *L)
 {
     const char *function = "nn.Sequential";
+    nn_lua_check_no_more_arguments(L, 2, function, "nn.Sequential{layer, ..., name='...'} or "
+                                                   "nn.Sequential({layer, ...}, name)");
     if (!lua_isnoneornil(L, 1) && !lua_istable(L, 1))
         nn_lua_error(L, "%s: expected a table of layers, got %s", function, nn_lua_typename(L, 1));
+    if (!lua_isnoneornil(L, 2) && lua_type(L, 2) != LUA_TSTRING)
+        nn_lua_error(L, "%s: argument 2 is the model's name, a string; got %s", function,
+                     nn_lua_typename(L, 2));
     const char *name = "sequential";
-    if (lua_istable(L, 1)) {
-        lua_getfield(L, 1, "name");
+    if (lua_istable(L, 1) || lua_type(L, 2) == LUA_TSTRING) {
+        /* The name by position, as Keras' Sequential(layers, name), or as name=. */
+        if (lua_type(L, 2) == LUA_TSTRING) {
+            bool named_twice = lua_istable(L, 1) && lua_getfield(L, 1, "name") != LUA_TNIL;
+            if (named_twice)
+                nn_lua_error(L, "%s: the name is given twice (name= and argument 2)", function);
+            lua_settop(L, 2);
+            lua_pushvalue(L, 2);
+        } else {
+            lua_getfield(L, 1, "name");
+        }
         if (!lua_isnil(L, -1)) {
             if (lua_type(L, -1) != LUA_TSTRING || lua_rawlen(L, -1) == 0)
                 nn_lua_error(L, "%s: name must be a non-empty string, got %s", function,
@@ -154,7 +168,7 @@ static int l_sequential(lua_State *L)
         }
         lua_pop(L, 1);
         lua_pushnil(L);
-        while (lua_next(L, 1)) {
+        while (lua_istable(L, 1) && lua_next(L, 1)) {
             lua_pop(L, 1);
             bool position = lua_type(L, -1) == LUA_TNUMBER && lua_isinteger(L, -1);
             bool named = lua_type(L, -1) == LUA_TSTRING && strcmp(lua_tostring(L, -1), "name") == 0;
@@ -186,6 +200,8 @@ static int l_sequential(lua_State *L)
 static int model_add(lua_State *L)
 {
     nn_model *model = nn_lua_check_model(L, 1, "model:add");
+    nn_lua_check_no_more_arguments(L, 2, "model:add",
+                                   "model:add(layer), one layer at a time as in Keras");
     add_layer(L, model, 2, "model:add");
     lua_settop(L, 1);
     return 1;
@@ -235,6 +251,7 @@ static int model_get_layer(lua_State *L)
 {
     const char *function = "model:get_layer";
     nn_model *model = nn_lua_check_model(L, 1, function);
+    nn_lua_check_no_more_arguments(L, 2, function, "model:get_layer(name or position)");
     if (lua_type(L, 2) != LUA_TNUMBER && lua_type(L, 2) != LUA_TSTRING)
         nn_lua_error(L, "%s: expected a layer's name or its 1-based position, got %s", function,
                      nn_lua_typename(L, 2));
@@ -498,6 +515,7 @@ static int model_summary(lua_State *L)
 {
     const char *function = "model:summary";
     nn_model *model = nn_lua_check_model(L, 1, function);
+    nn_lua_check_no_more_arguments(L, 2, function, "model:summary([{explain=false, ...}])");
     static const char *const names[] = {"explain",        "print_fn",      "line_length",
                                         "layout",         "positions",     "show_trainable",
                                         "expand_nested",  "layer_range",   NULL};
@@ -1383,6 +1401,8 @@ static int model_compile(lua_State *L)
 {
     const char *function = "model:compile";
     nn_model *model = nn_lua_check_model(L, 1, function);
+    nn_lua_check_no_more_arguments(L, 2, function,
+                                   "model:compile{optimizer=..., loss=..., metrics={...}}");
     if (!lua_istable(L, 2))
         nn_lua_error(L, "%s: expected a table {optimizer=..., loss=..., metrics={...}}, got %s",
                      function, nn_lua_typename(L, 2));
@@ -1617,6 +1637,7 @@ static int model_fit(lua_State *L)
 {
     const char *function = "model:fit";
     nn_model *model = nn_lua_check_model(L, 1, function);
+    nn_lua_check_no_more_arguments(L, 4, function, "model:fit(x, y, {epochs=1, ...})");
     lua_settop(L, 4);
     static const char *const names[] = {"epochs", "batch_size", "validation_split",
                                         "validation_data", "shuffle", "verbose", "callbacks",
@@ -1776,6 +1797,7 @@ static int model_evaluate(lua_State *L)
 {
     const char *function = "model:evaluate";
     nn_model *model = nn_lua_check_model(L, 1, function);
+    nn_lua_check_no_more_arguments(L, 4, function, "model:evaluate(x, y, {batch_size=32, ...})");
     lua_settop(L, 4);
     static const char *const names[] = {"batch_size", "verbose", "return_dict",
                                         "sample_weight", NULL};
@@ -1824,6 +1846,7 @@ static int model_predict(lua_State *L)
 {
     const char *function = "model:predict";
     nn_model *model = nn_lua_check_model(L, 1, function);
+    nn_lua_check_no_more_arguments(L, 3, function, "model:predict(x, {batch_size=32, verbose=1})");
     lua_settop(L, 3);
     static const char *const names[] = {"batch_size", "verbose", NULL};
     nn_lua_check_option_names(L, 3, function, names, 0);
@@ -1861,6 +1884,11 @@ static int model_call(lua_State *L)
 {
     const char *function = "model(x)";
     nn_model *model = nn_lua_check_model(L, 1, function);
+    if (lua_gettop(L) > 3) { /* the model itself is no argument to its caller */
+        char text[64];
+        nn_lua_error(L, "%s: unexpected argument 3 (%s); the call is model(x [, {training=false}])",
+                     function, nn_lua_argument_text(L, 4, text, sizeof text));
+    }
     lua_settop(L, 3);
     static const char *const names[] = {"training", NULL};
     nn_lua_check_option_names(L, 3, function, names, 0);
@@ -2078,6 +2106,7 @@ static int model_to(lua_State *L)
 {
     const char *function = "model:to";
     nn_model *model = nn_lua_check_model(L, 1, function);
+    nn_lua_check_no_more_arguments(L, 2, function, "model:to('cpu' | 'gpu' | 'gpu:N')");
     nn_device device;
     nn_lua_check(L, nn_device_parse(luaL_checkstring(L, 2), &device), function);
     nn_lua_check(L, nn_model_to(model, device), function);
@@ -2092,6 +2121,7 @@ static int model_train_on_batch(lua_State *L)
 {
     const char *function = "model:train_on_batch";
     nn_model *model = nn_lua_check_model(L, 1, function);
+    nn_lua_check_no_more_arguments(L, 4, function, "model:train_on_batch(x, y [, {options}])");
     lua_settop(L, 4);
     static const char *const names[] = {"sample_weight", "class_weight", "return_dict", NULL};
     nn_lua_check_option_names(L, 4, function, names, 0);
@@ -2124,6 +2154,7 @@ static int model_test_on_batch(lua_State *L)
 {
     const char *function = "model:test_on_batch";
     nn_model *model = nn_lua_check_model(L, 1, function);
+    nn_lua_check_no_more_arguments(L, 4, function, "model:test_on_batch(x, y [, {options}])");
     lua_settop(L, 4);
     static const char *const names[] = {"sample_weight", "return_dict", NULL};
     nn_lua_check_option_names(L, 4, function, names, 0);

@@ -38,6 +38,22 @@ local cases = {
   {'nn.arange to infinity', function() nn.arange(0, math.huge) end, 'nn.arange', 'stop must be a finite number, got inf'},
   {'nn.arange from minus infinity', function() nn.arange(-math.huge, 0) end, 'nn.arange', 'start must be a finite number, got -inf'},
   {'nn.arange to NaN', function() nn.arange(0 / 0) end, 'nn.arange', 'stop must be a finite number'},
+  -- extra arguments are refused, not dropped
+  {'add with two layers', function()
+     nn.Sequential{L.Dense{4, input_shape = {3}}}:add(L.Dense{2}, L.Dense{7}) end,
+   'model:add: unexpected argument 2 (nn.Layer); the call is model:add(layer)'},
+  {'fit with an extra argument', function() model:fit(xs, ys, {verbose = 0}, 5) end,
+   'model:fit: unexpected argument 4 (5)'},
+  {'predict with an extra argument', function() model:predict(xs, {verbose = 0}, 5) end,
+   'model:predict: unexpected argument 3 (5)'},
+  {'compile with an extra argument', function() model:compile({loss = 'mse'}, 'extra') end,
+   "model:compile: unexpected argument 2 ('extra')"},
+  {'calling a model with an extra argument', function() model(xs, {}, 1) end,
+   'model(x): unexpected argument 3 (1)'},
+  {'Sequential with a name that is not a string', function() nn.Sequential({}, 5) end,
+   "nn.Sequential: argument 2 is the model's name, a string; got integer"},
+  {'Sequential named twice', function() nn.Sequential({name = 'a'}, 'b') end,
+   'nn.Sequential: the name is given twice'},
   -- numbers written as strings are refused, not converted as Lua's arithmetic would
   {'fit with epochs as a string', function() model:fit(xs, ys, {epochs = '3', verbose = 0}) end,
    'model:fit: epochs must be an integer, got string'},

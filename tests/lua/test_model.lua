@@ -596,6 +596,14 @@ t.test('fit refuses NaN or infinite data and leaves the weights alone', function
   t.eq(#model:fit(x, y, {verbose = 0}).history.loss, 1, 'clean data trains')
 end)
 
+t.test("the name may follow the layers, as Keras' Sequential(layers, name)", function()
+  local named = nn.Sequential({L.Dense{4, input_shape = {3}}}, 'net')
+  t.eq(named.name, 'net')
+  t.eq(#named.layers, 1)
+  t.eq(nn.Sequential(nil, 'empty').name, 'empty')
+  t.raises(function() nn.Sequential({}, '') end, 'name must be a non-empty string, got an empty one')
+end)
+
 t.test('model construction and calls say exactly what is wrong', function()
   t.raises(function() nn.Sequential{1} end, 'nn.Sequential (layer 1): expected a layer ' ..
            '(from nn.layers), a model or an nn.Input, got integer')
