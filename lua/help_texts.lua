@@ -591,7 +591,8 @@ doc('nn.History', {class = 'nn.History', call = 'nn.History',
   example = 'history.history.loss\nhistory.history.val_accuracy[#history.epoch]'})
 doc('nn.Shape', {class = 'nn.Shape', call = 'nn.Shape',
   text = 'A shape: a list of sizes that prints as Keras does, (None, 28, 28, 32); None ' ..
-         '(nn.None) is the batch axis of a layer\'s shapes. shape[1] is the first size.',
+         '(nn.None) is the batch axis of a layer\'s shapes. shape[1] is the first size, ' ..
+         'shape[-1] the last (model.layers and model.weights count the same way).',
   example = 'nn.zeros(2, 3).shape\nnn.zeros(2, 3).shape[2]   --> 3'})
 
 -- optimizers, losses, initializers, regularizers, constraints
@@ -1176,7 +1177,8 @@ Notebooks: lessons that become handouts
   indexing = [[
 Indexing in nn
   Positions count from 1, as everywhere in Lua: t[1] is the first row, t:slice(2, 4)
-  rows 2 to 4, negative positions count from the end (t[-1] is the last row).
+  rows 2 to 4, negative positions count from the end (t[-1] is the last row; so do
+  shape[-1], model.layers[-1] and model.weights[-1]).
   Axes count as in Keras and NumPy: 0 is the first (batch) axis, -1 the last; so
   t:sum(0) adds up the rows and t:argmax() looks along the last axis; t:sum{axis = 0}
   says the same in the options style of layers.

@@ -1975,6 +1975,7 @@ static int model_index(lua_State *L)
             nn_lua_push_layer(L, model->layers[i]);
             lua_rawseti(L, -2, i + 1);
         }
+        nn_lua_set_list_metatable(L, "model.layers", "layer");
     } else if (strcmp(key, "built") == 0) {
         lua_pushboolean(L, model->built);
     } else if (strcmp(key, "compiled") == 0) {
@@ -2025,6 +2026,10 @@ static int model_index(lua_State *L)
                 lua_rawseti(L, -2, ++count);
             }
         }
+        nn_lua_set_list_metatable(L, key[0] == 'w' ? "model.weights"
+                                     : key[0] == 't' ? "model.trainable_weights"
+                                                     : "model.non_trainable_weights",
+                                  "weight");
     } else if (strcmp(key, "trainable") == 0) {
         /* Whether any layer trains: false once model.trainable = false froze them all. */
         bool trainable = false;

@@ -99,18 +99,44 @@ static int shape_equal(lua_State *L)
     return 1;
 }
 
-/* shape[0] and shape[-1] are Python's habits: here shapes count from 1, and the message
- * says so. Past the end is nil, as in any list, so that ipairs ends there. */
-static int shape_index(lua_State *L)
+/* Lists nn gives (a shape, model.layers, model.weights) take Python's habits as far as
+ * Lua allows: list[-1] is the last entry, as t[-1] is a tensor's last row; list[0] is an
+ * error saying lists count from 1. Past the end is nil, as in any list, so that ipairs
+ * ends there. The upvalues name the list and its entries ("shape", "size"). */
+static int list_index(lua_State *L)
 {
     if (!lua_isinteger(L, 2) || lua_tointeger(L, 2) > 0)
         return 0;
-    long long size = (long long)lua_rawlen(L, 1);
-    return nn_lua_error(L, "shape[%lld]: shapes count from 1 in Lua: shape[1] is the first size%s",
-                        (long long)lua_tointeger(L, 2),
-                        size > 1 ? lua_pushfstring(L, ", shape[%d] (or shape[#shape]) the last",
-                                                   (int)size)
+    const char *list = lua_tostring(L, lua_upvalueindex(1));
+    const char *entry = lua_tostring(L, lua_upvalueindex(2));
+    lua_Integer position = lua_tointeger(L, 2);
+    lua_Integer size = (lua_Integer)lua_rawlen(L, 1);
+    if (position < 0 && -position <= size) {
+        lua_rawgeti(L, 1, size + 1 + position);
+        return 1;
+    }
+    if (position < 0)
+        return nn_lua_error(L, "%s[%lld]: there %s only %lld %s%s; %s[-1] is the last", list,
+                            (long long)position, size == 1 ? "is" : "are", (long long)size,
+                            entry, size == 1 ? "" : "s", list);
+    return nn_lua_error(L, "%s[0]: lists count from 1 in Lua: %s[1] is the first %s%s", list,
+                        list, entry,
+                        size > 1 ? lua_pushfstring(L, ", %s[%d] or %s[-1] the last", list,
+                                                   (int)size, list)
                                  : "");
+}
+
+void nn_lua_set_list_metatable(lua_State *L, const char *list, const char *entry)
+{
+    char key[96];
+    snprintf(key, sizeof key, "nn.List %s", list);
+    if (luaL_newmetatable(L, key)) {
+        lua_pushstring(L, list);
+        lua_pushstring(L, entry);
+        lua_pushcclosure(L, list_index, 2);
+        lua_setfield(L, -2, "__index");
+    }
+    lua_setmetatable(L, -2);
 }
 
 void nn_lua_push_shape(lua_State *L, const nn_shape *shape)
@@ -1764,7 +1790,9 @@ void nn_lua_open_tensor(lua_State *L)
     lua_setfield(L, -2, "__tostring");
     lua_pushcfunction(L, shape_equal);
     lua_setfield(L, -2, "__eq");
-    lua_pushcfunction(L, shape_index);
+    lua_pushliteral(L, "shape");
+    lua_pushliteral(L, "size");
+    lua_pushcclosure(L, list_index, 2);
     lua_setfield(L, -2, "__index");
     lua_pop(L, 1);
 

@@ -79,6 +79,10 @@ nn_tensor *nn_lua_test_tensor(lua_State *L, int index);
  * the value in messages as the user sees it: "x", "y", "entry 2". */
 nn_tensor *nn_lua_to_tensor(lua_State *L, int index, const char *function, const char *what);
 void nn_lua_push_shape(lua_State *L, const nn_shape *shape);
+/* Gives the list at the top of the stack Python's habits: list[-1] is its last entry,
+ * list[0] an error saying lists count from 1. list and entry name them in messages
+ * ("model.layers", "layer"). */
+void nn_lua_set_list_metatable(lua_State *L, const char *list, const char *entry);
 /* Whether the value at index is nn.None, Keras' None where a Lua table cannot hold nil. */
 bool nn_lua_is_none(lua_State *L, int index);
 /* Reads a shape given as integers at [first, top] or as one table at first. */

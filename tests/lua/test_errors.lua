@@ -497,9 +497,15 @@ local cases = {
   {'load_model with a third argument', function() nn.models.load_model('m.safetensors', {}, 3) end,
    'nn.models.load_model: unexpected argument 3 (3)'},
   {'shape[0], as Python counts', function() return nn.ones(2, 3).shape[0] end,
-   'shape[0]: shapes count from 1 in Lua: shape[1] is the first size, shape[2] (or shape[#shape]) the last'},
-  {'shape[-1] of a 1-D shape', function() return nn.ones(4).shape[-1] end,
-   'shape[-1]: shapes count from 1 in Lua: shape[1] is the first size'},
+   'shape[0]: lists count from 1 in Lua: shape[1] is the first size, shape[2] or shape[-1] the last'},
+  {'shape[-2] of a 1-D shape', function() return nn.ones(4).shape[-2] end,
+   'shape[-2]: there is only 1 size; shape[-1] is the last'},
+  {'model.layers[0], as Python counts', function()
+     return nn.Sequential{L.Dense{2, input_shape = {3}}, L.Dense{1}}.layers[0] end,
+   'model.layers[0]: lists count from 1 in Lua: model.layers[1] is the first layer, model.layers[2] or model.layers[-1] the last'},
+  {'model.weights[-5] of four weights', function()
+     return nn.Sequential{L.Dense{2, input_shape = {3}}, L.Dense{1}}.weights[-5] end,
+   'model.weights[-5]: there are only 4 weights; model.weights[-1] is the last'},
   {'nn.learning_phase given the phase to set', function() nn.learning_phase(1) end,
    'nn.learning_phase: unexpected argument 1 (1); the call is nn.learning_phase(), which reads the phase; nn.set_learning_phase(1) sets it'},
   {'fit with no data at all', function() model:fit() end,

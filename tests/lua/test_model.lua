@@ -596,6 +596,20 @@ t.test('fit refuses NaN or infinite data and leaves the weights alone', function
   t.eq(#model:fit(x, y, {verbose = 0}).history.loss, 1, 'clean data trains')
 end)
 
+t.test('model.layers and model.weights count back from the end with -1, as Keras code does', function()
+  local m = nn.Sequential{L.Dense{2, input_shape = {3}, name = 'first'}, L.Dense{5, name = 'last'}}
+  t.eq(m.layers[-1].name, 'last')
+  t.eq(m.layers[-2].name, 'first')
+  t.eq(tostring(m.weights[-1].shape), '(5,)', 'the last bias')
+  t.eq(tostring(m.trainable_weights[-2].shape), '(2, 5)', 'the last kernel')
+  t.eq(m.layers[3], nil, 'past the end is nil, so ipairs ends')
+  local names = {}
+  for _, layer in ipairs(m.layers) do names[#names + 1] = layer.name end
+  t.eq(table.concat(names, ' '), 'first last')
+  t.eq(nn.zeros(2, 3, 4).shape[-1], 4)
+  t.eq(nn.zeros(2, 3, 4).shape[-3], 2)
+end)
+
 t.test("the name may follow the layers, as Keras' Sequential(layers, name)", function()
   local named = nn.Sequential({L.Dense{4, input_shape = {3}}}, 'net')
   t.eq(named.name, 'net')
