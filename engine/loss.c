@@ -234,6 +234,26 @@ static const char *label_place(const nn_shape *shape, int64_t index, char *text,
     return text;
 }
 
+/* Labels with one entry per sample for an output that still has axes between the batch
+ * and the classes: Dense acts on the last axis only, so a model without a Flatten keeps
+ * them (Dense{128, input_shape = {28, 28}} gives (None, 28, 128)). The likely fix. */
+static const char *per_sample_hint(const nn_shape *labels, const nn_shape *output,
+                                   bool class_ids)
+{
+    if (output->ndim < 3)
+        return "";
+    int64_t classes = output->dims[output->ndim - 1];
+    bool one_per_sample =
+        class_ids ? labels->ndim == 1 || (labels->ndim == 2 && labels->dims[1] == 1)
+                  : (labels->ndim == 2 && labels->dims[1] == classes) ||
+                        (labels->ndim == 1 && classes == 1);
+    return one_per_sample ? "; the labels have one entry per sample, but the output still has "
+                            "axes between the batch and the classes, as Dense acts on the "
+                            "last axis only: add a Flatten (or a global pooling layer) before "
+                            "the Dense layers"
+                          : "";
+}
+
 nn_status nn_loss_check_labels(const nn_loss *loss, const nn_shape *output,
                                const nn_tensor *labels)
 {
@@ -271,8 +291,9 @@ nn_status nn_loss_check_labels(const nn_loss *loss, const nn_shape *output,
                                 class_id_shapes(output, ids, sizeof ids), label_text, out_text);
             return nn_error(NN_ERR_SHAPE,
                             "%s expects integer class ids of shape %s for an output of shape "
-                            "%s, but received labels of shape %s", name,
-                            class_id_shapes(output, ids, sizeof ids), out_text, label_text);
+                            "%s, but received labels of shape %s%s", name,
+                            class_id_shapes(output, ids, sizeof ids), out_text, label_text,
+                            per_sample_hint(shape, output, true));
         }
         bad = first_bad_label(labels, 0.0, (double)classes, false, true, &value);
         if (bad >= 0) {
@@ -300,7 +321,8 @@ nn_status nn_loss_check_labels(const nn_loss *loss, const nn_shape *output,
                                 "(or one-hot encode them)", name, out_text, label_text);
             return nn_error(NN_ERR_SHAPE,
                             "%s expects labels of the output's shape %s, but received "
-                            "labels of shape %s", name, out_text, label_text);
+                            "labels of shape %s%s", name, out_text, label_text,
+                            per_sample_hint(shape, output, false));
         }
         bad = first_bad_label(labels, -INFINITY, INFINITY, true, false, &value);
         break;
@@ -322,7 +344,8 @@ nn_status nn_loss_check_labels(const nn_loss *loss, const nn_shape *output,
         if (!same_shape(shape, output) && !(classes == 1 && holds_one_per_row(shape, output)))
             return nn_error(NN_ERR_SHAPE,
                             "%s expects labels of the output's shape %s, but received labels "
-                            "of shape %s", name, out_text, label_text);
+                            "of shape %s%s", name, out_text, label_text,
+                            per_sample_hint(shape, output, false));
         if (loss->kind == NN_LOSS_BINARY_CROSSENTROPY) {
             bad = first_bad_label(labels, 0.0, 1.0, true, false, &value);
             if (bad >= 0)

@@ -489,6 +489,29 @@ Test(loss_labels, integer_labels_with_categorical_crossentropy_suggest_sparse)
                  NN_OK);
 }
 
+Test(loss_labels, per_sample_labels_for_a_per_position_output_suggest_flatten)
+{
+    /* Dense{128, input_shape = {28, 28}} without a Flatten: (None, 28, 10). */
+    cr_assert_eq(check_labels(SCE, NN_SHAPE(-1, 28, 10), NN_SHAPE(4), NN_DTYPE_I64, NULL),
+                 NN_ERR_SHAPE);
+    MESSAGE_HAS("received labels of shape (4,); the labels have one entry per sample");
+    MESSAGE_HAS("add a Flatten (or a global pooling layer) before the Dense layers");
+    cr_assert_eq(check_labels(CCE, NN_SHAPE(-1, 28, 10), NN_SHAPE(4, 10), NN_DTYPE_F32, NULL),
+                 NN_ERR_SHAPE);
+    MESSAGE_HAS("add a Flatten");
+    cr_assert_eq(check_labels(NN_LOSS_MEAN_SQUARED_ERROR, NN_SHAPE(-1, 5, 1), NN_SHAPE(4),
+                              NN_DTYPE_F32, NULL),
+                 NN_ERR_SHAPE);
+    MESSAGE_HAS("add a Flatten");
+    /* Labels per position that merely disagree get no such advice. */
+    cr_assert_eq(check_labels(CCE, NN_SHAPE(-1, 28, 10), NN_SHAPE(4, 28, 3), NN_DTYPE_F32, NULL),
+                 NN_ERR_SHAPE);
+    cr_assert(strstr(nn_error_message(), "Flatten") == NULL, "%s", nn_error_message());
+    cr_assert_eq(check_labels(SCE, NN_SHAPE(-1, 10), NN_SHAPE(4, 3), NN_DTYPE_I64, NULL),
+                 NN_ERR_SHAPE);
+    cr_assert(strstr(nn_error_message(), "Flatten") == NULL, "%s", nn_error_message());
+}
+
 Test(loss_labels, batch_sizes_must_match)
 {
     cr_assert_eq(check_labels(SCE, NN_SHAPE(4, 10), NN_SHAPE(5), NN_DTYPE_F32, NULL),
