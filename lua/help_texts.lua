@@ -1157,6 +1157,7 @@ Commands (a cell that starts with %)
                     a cell that failed after it ran is kept, marked expect-error;
                     an existing FILE is replaced only after a yes (-f: without asking)
   %history [N]      lists this session's inputs, numbered (the last N); also %hist
+  %help [TOPIC]     help() or help 'TOPIC'
   %quit, %exit      leave (so does Ctrl-D)
 See also help 'notebooks'.]],
   notebooks = [[

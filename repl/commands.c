@@ -179,6 +179,35 @@ static nnsh_cell_status run_who(nnsh_session *session, const command_line *line)
     return written ? NNSH_CELL_OK : NNSH_CELL_FAILED;
 }
 
+/* ---- %help ---- */
+
+/* %help [TOPIC] is help() or help('TOPIC'), for hands used to IPython's magics. */
+static nnsh_cell_status run_help(nnsh_session *session, const command_line *line)
+{
+    size_t start = line->rest_offset, end = line->length;
+    while (start < end && isspace((unsigned char)line->source[start]))
+        start++;
+    while (end > start && isspace((unsigned char)line->source[end - 1]))
+        end--;
+    /* The topic as a Lua string of decimal escapes: any bytes are taken as written. */
+    nn_text code;
+    nn_text_init(&code);
+    nn_text_append(&code, start == end ? "help()" : "help(\"");
+    for (size_t i = start; i < end; i++)
+        nn_text_printf(&code, "\\%u", (unsigned char)line->source[i]);
+    if (start < end)
+        nn_text_append(&code, "\")");
+    if (code.failed) {
+        nn_text_free(&code);
+        nnsh_session_fail(session, "%help: out of memory");
+        return NNSH_CELL_FAILED;
+    }
+    nnsh_cell_status status = nnsh_session_run_code(session, code.data, code.length, "=%help",
+                                                    1, false);
+    nn_text_free(&code);
+    return status;
+}
+
 /* ---- %run ---- */
 
 static nnsh_cell_status run_file(nnsh_session *session, const command_line *line)
@@ -347,11 +376,11 @@ static nnsh_cell_status run_quit(nnsh_session *session, const command_line *line
 static const command commands[] = {
     {"time", run_time}, {"who", run_who},   {"run", run_file},
     {"save", run_save}, {"quit", run_quit}, {"exit", run_quit},
-    {"history", run_history}, {"hist", run_history},
+    {"history", run_history}, {"hist", run_history}, {"help", run_help},
 };
 
-static const char *const command_names[] = {"%time", "%who",  "%run",    "%save", "%history",
-                                            "%hist", "%quit", "%exit", NULL};
+static const char *const command_names[] = {"%time", "%who",  "%run",  "%save", "%history",
+                                            "%hist", "%help", "%quit", "%exit", NULL};
 
 const char *const *nnsh_command_names(void) { return command_names; }
 
@@ -384,7 +413,7 @@ nnsh_cell_status nnsh_command_run(nnsh_session *session, const char *source, siz
         char message[256];
         snprintf(message, sizeof message,
                  "unknown command %%%.*s; the commands are %%time, %%who, %%run, %%save, "
-                 "%%history and %%quit (help 'shell' tells more)",
+                 "%%history, %%help and %%quit (help 'shell' tells more)",
                  (int)line.name_length < 64 ? (int)line.name_length : 64, line.name);
         nnsh_session_fail(session, message);
         return NNSH_CELL_FAILED;
