@@ -235,6 +235,14 @@ nn_status nn_atomic_file_begin(nn_atomic_file *file, const char *path)
         if (file->fd < 0 && error_number != EEXIST)
             break;
     }
+    if (file->fd < 0 && error_number == ENOENT) {
+        /* The directory exists (checked above), so it takes no new files: /proc, /sys. */
+        status = nn_error(NN_ERR_IO, "cannot save '%s': the directory '%s' does not take "
+                          "new files (creating one there failed: %s); no file was written",
+                          file->path, file->directory, strerror(error_number));
+        free_names(file);
+        return status;
+    }
     if (file->fd < 0) {
         status = write_failure(file->path, "creating a temporary file in its directory",
                                error_number, existed);

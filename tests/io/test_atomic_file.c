@@ -143,6 +143,13 @@ Test(atomic_file, a_missing_directory_or_a_directory_target_is_named_in_the_erro
     cr_expect_eq(nn_atomic_file_replace("", "x", 1), NN_ERR_ARGUMENT);
     cr_expect_eq(nn_atomic_file_replace("/dev/null", "x", 1), NN_ERR_IO);
     cr_expect(strstr(nn_error_message(), "not a regular file"), "%s", nn_error_message());
+    /* /proc exists but takes no new files: not reported as a missing directory. */
+    struct stat proc;
+    if (stat("/proc/self", &proc) == 0) {
+        cr_expect_eq(nn_atomic_file_replace("/proc/nnsh-test.txt", "x", 1), NN_ERR_IO);
+        cr_expect(strstr(nn_error_message(), "the directory '/proc' does not take new files"),
+                  "%s", nn_error_message());
+    }
 }
 
 /* A name near the 255 bytes a file name may have: its temporary file must still fit. */
