@@ -299,6 +299,37 @@ end
 
 local function write(text) print(text) end
 
+-- For a name that is no entry: where it is used. First the entries it names in another
+-- spelling (compile's 'sparse_categorical_crossentropy' is
+-- nn.losses.SparseCategoricalCrossentropy), then paths that hold it ('mnist', 'conv'),
+-- then the entries and topics whose text uses it. Returns the help names, best first.
+local function mentions(name)
+  local word = name:lower()
+  local squashed = word:gsub('_', '')
+  local ranks, found = {}, {}
+  local function add(help_name, rank)
+    if not ranks[help_name] then found[#found + 1] = help_name end
+    ranks[help_name] = math.min(ranks[help_name] or rank, rank)
+  end
+  for path, entry in pairs(entries) do
+    local last = (path:match('[.:]([%w_]+)$') or path):lower()
+    local text = ((entry.call or '') .. ' ' .. (entry.text or '')):lower()
+    if last:gsub('_', '') == squashed then add(path, 1)
+    elseif path:lower():find(word, 1, true) then add(path, 2)
+    elseif text:find(word, 1, true) then add(path, 3) end
+  end
+  for topic, text in pairs(TOPICS) do
+    if text:lower():find(word, 1, true) then add(topic, 3) end
+  end
+  table.sort(found, function(a, b)
+    if ranks[a] ~= ranks[b] then return ranks[a] < ranks[b] end
+    return a < b
+  end)
+  return found
+end
+
+local MOST_MENTIONS = 12
+
 -- help(x): prints the documentation of x; help() lists the topics.
 function pages.help(...)
   if select('#', ...) == 0 then return write(topic_list()) end
@@ -317,6 +348,17 @@ function pages.help(...)
     if receiver and RECEIVERS[receiver] then
       return write(string.format("no help for '%s': %s has no such method or field; help '%s' lists them",
                                  value, RECEIVERS[receiver], RECEIVERS[receiver]))
+    end
+    local related = #value >= 3 and mentions(value) or {}
+    if #related > 0 then
+      local lines = {string.format("no entry named '%s'; these mention it:", value)}
+      for i = 1, math.min(#related, MOST_MENTIONS) do
+        lines[#lines + 1] = string.format("  help '%s'", related[i])
+      end
+      if #related > MOST_MENTIONS then
+        lines[#lines + 1] = string.format('  ... and %d more', #related - MOST_MENTIONS)
+      end
+      return write(table.concat(lines, '\n'))
     end
     return write(string.format("no help for '%s'; help() lists the topics", value))
   end

@@ -76,6 +76,18 @@ t.test('help of a method, an object and a name', function()
   t.truthy(help_text(42):match('^no help'), 'a number')
 end)
 
+t.test('a name that is no entry lists where it is used, the entry it spells first', function()
+  local text = help_text('sparse_categorical_crossentropy')
+  t.truthy(text:match("^no entry named 'sparse_categorical_crossentropy'; these mention it:\n" ..
+                      "  help 'nn.losses.SparseCategoricalCrossentropy'\n"), text)
+  text = help_text('mnist')
+  t.truthy(text:find("  help 'nn.datasets.mnist.load_data'\n", 1, true), text)
+  text = help_text('conv')
+  t.truthy(text:find("  help 'nn.layers.Conv2D'\n", 1, true), text)
+  t.truthy(text:match('  %.%.%. and %d+ more\n?$'), 'at most a dozen are listed: ' .. text)
+  t.truthy(help_text('no_such_thing'):match("^no help for 'no_such_thing'"), 'nothing uses it')
+end)
+
 t.test("help by name finds a layer's other name, a full path and the model:method spellings", function()
   for _, class in ipairs(nn.layer_classes()) do
     if class.alias then
