@@ -34,7 +34,10 @@ void nn_lua_progress_draw(nn_lua_progress *progress, const nn_text *line, bool f
     nn_text out;
     nn_text_init(&out);
     if (progress->terminal) {
-        /* A running line must fit the terminal: \r cannot go back over a wrapped one. */
+        /* A running line must fit the terminal: \r cannot go back over a wrapped one.
+         * The width is read at each line, so a terminal made wider shows more. */
+        if (!final)
+            progress->columns = nn_terminal_probe(STDOUT_FILENO).columns;
         size_t length = line->length;
         if (!final && progress->columns > 1 && length > (size_t)progress->columns - 1)
             length = (size_t)progress->columns - 1;
