@@ -205,7 +205,11 @@ static const char *suggest_fix(const nn_layer *layer, const nn_shape *input)
     const char *kind = layer->cls->name;
     bool image_layer = strcmp(kind, "Conv2D") == 0 || strcmp(kind, "MaxPooling2D") == 0;
     if (strcmp(kind, "Dense") == 0 && input->ndim > 2)
-        return "Dense works on flat feature vectors: add nn.layers.Flatten() before it.";
+        return input->ndim == 4
+                   ? "Dense works on flat feature vectors: add nn.layers.Flatten() before it "
+                     "(or, to apply it to every pixel as Keras would, use "
+                     "nn.layers.Conv2D{units, 1})."
+                   : "Dense works on flat feature vectors: add nn.layers.Flatten() before it.";
     if (image_layer && input->ndim == 2)
         return "this layer needs (batch, height, width, channels) input; move it before "
                "the Flatten layer, or give the first layer input_shape={height, width, "
