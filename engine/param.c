@@ -338,6 +338,8 @@ static const struct {
 
 static const char *const regularizer_names[] = {"l1", "l2", "l1_l2", NULL};
 
+const char *const *nn_regularizer_names(void) { return regularizer_names; }
+
 nn_status nn_regularizer_parse(const char *name, nn_regularizer *regularizer)
 {
     for (size_t i = 0; i < sizeof regularizer_table / sizeof regularizer_table[0]; i++) {

@@ -56,6 +56,8 @@ typedef struct nn_regularizer {
 
 /* "l1", "l2", "l1_l2" with Keras' default factor 0.01. */
 nn_status nn_regularizer_parse(const char *name, nn_regularizer *regularizer);
+/* The names nn_regularizer_parse takes, NULL-terminated (for completion and messages). */
+const char *const *nn_regularizer_names(void);
 bool nn_regularizer_active(const nn_regularizer *regularizer);
 /* Penalty of w[0..n) and, when grad is not NULL, its gradient added to grad. */
 double nn_regularizer_apply(const nn_regularizer *regularizer, const float *w, float *grad,

@@ -515,6 +515,11 @@ static int layer_call(lua_State *L)
     nn_layer *layer = nn_lua_check_layer(L, 1, "layer(x)");
     char function[96];
     snprintf(function, sizeof function, "%s \"%s\"", layer->cls->name, layer->name);
+    if (lua_gettop(L) > 3) { /* the layer itself is no argument to its caller */
+        char text[64];
+        nn_lua_error(L, "%s: unexpected argument 3 (%s); the call is layer(x [, {training=false}])",
+                     function, nn_lua_argument_text(L, 4, text, sizeof text));
+    }
     nn_tensor *input = nn_lua_to_tensor(L, 2, function, "the input");
     /* Augmentation layers augment on their own calls (Keras 3's default), unless a
      * learning phase was set or training=false is given. */
@@ -684,6 +689,54 @@ static const luaL_Reg layer_metamethods[] = {
     {"__index", layer_index}, {"__newindex", layer_newindex}, {NULL, NULL},
 };
 
+/* ---- the names string arguments take, for completion ---- */
+
+static void push_names(lua_State *L, const char *const *names)
+{
+    lua_newtable(L);
+    for (int i = 0; names[i]; i++) {
+        lua_pushstring(L, names[i]);
+        lua_rawseti(L, -2, i + 1);
+    }
+}
+
+/* Pushes the names an argument of this kind takes ('same', 'relu', 'glorot_uniform', 'l2')
+ * and returns true; false (pushing nothing) for a kind that takes no names. */
+static bool push_arg_choices(lua_State *L, const nn_arg_spec *spec)
+{
+    switch (spec->kind) {
+    case NN_ARG_CHOICE: push_names(L, spec->choices); return true;
+    case NN_ARG_ACTIVATION: push_names(L, nn_activation_names()); return true;
+    case NN_ARG_INITIALIZER: push_names(L, nn_initializer_names()); return true;
+    case NN_ARG_CONSTRAINT: push_names(L, nn_constraint_names()); return true;
+    case NN_ARG_REGULARIZER: push_names(L, nn_regularizer_names()); return true;
+    default: return false;
+    }
+}
+
+/* nn._accepted_names(): the engine's lists of the names string arguments take, a fresh
+ * copy each call: {optimizer = {'sgd', ...}, loss = {...}, metric = {...},
+ * activation = {...}, initializer = {...}, regularizer = {...}, constraint = {...}}. */
+static int l_accepted_names(lua_State *L)
+{
+    lua_createtable(L, 0, 7);
+    push_names(L, nn_optimizer_names());
+    lua_setfield(L, -2, "optimizer");
+    push_names(L, nn_loss_names());
+    lua_setfield(L, -2, "loss");
+    push_names(L, nn_metric_names());
+    lua_setfield(L, -2, "metric");
+    push_names(L, nn_activation_names());
+    lua_setfield(L, -2, "activation");
+    push_names(L, nn_initializer_names());
+    lua_setfield(L, -2, "initializer");
+    push_names(L, nn_regularizer_names());
+    lua_setfield(L, -2, "regularizer");
+    push_names(L, nn_constraint_names());
+    lua_setfield(L, -2, "constraint");
+    return 1;
+}
+
 /* nn.layer_classes(): the classes with their argument specs, for help and completion. */
 static int l_layer_classes(lua_State *L)
 {
@@ -717,17 +770,8 @@ static int l_layer_classes(lua_State *L)
             lua_pushstring(L, spec->doc ? spec->doc : "");
             lua_setfield(L, -2, "doc");
             /* The names a string argument takes, for completion ('same', 'relu'). */
-            const char *const *choices = spec->kind == NN_ARG_CHOICE       ? spec->choices
-                                         : spec->kind == NN_ARG_ACTIVATION ? nn_activation_names()
-                                                                           : NULL;
-            if (choices) {
-                lua_newtable(L);
-                for (int k = 0; choices[k]; k++) {
-                    lua_pushstring(L, choices[k]);
-                    lua_rawseti(L, -2, k + 1);
-                }
+            if (push_arg_choices(L, spec))
                 lua_setfield(L, -2, "choices");
-            }
             lua_rawseti(L, -2, i + 1);
         }
         lua_setfield(L, -2, "args");
@@ -767,4 +811,6 @@ void nn_lua_open_layers(lua_State *L)
     lua_setfield(L, -2, "layers");
     lua_pushcfunction(L, l_layer_classes);
     lua_setfield(L, -2, "layer_classes");
+    lua_pushcfunction(L, l_accepted_names);
+    lua_setfield(L, -2, "_accepted_names");
 }

@@ -53,8 +53,9 @@ static void add_candidate(const char *candidate)
 }
 
 /* Calls shell[function] with the strings given (a NULL one is nil) and adds the strings
- * of the list it returns to the candidates. */
-static void ask_shell(const char *function, int count, const char *const *texts,
+ * of the list it returns to the candidates. Returns whether it returned a list (perhaps
+ * empty), not nil. */
+static bool ask_shell(const char *function, int count, const char *const *texts,
                       const size_t *lengths)
 {
     lua_State *L = nnsh_session_lua(completing_session);
@@ -67,7 +68,8 @@ static void ask_shell(const char *function, int count, const char *const *texts,
         else
             lua_pushnil(L);
     }
-    if (lua_pcall(L, count, 1, 0) == LUA_OK && lua_istable(L, -1)) {
+    bool listed = lua_pcall(L, count, 1, 0) == LUA_OK && lua_istable(L, -1);
+    if (listed) {
         lua_Integer length = luaL_len(L, -1);
         for (lua_Integer i = 1; i <= length; i++) {
             if (lua_geti(L, -1, i) == LUA_TSTRING)
@@ -76,6 +78,7 @@ static void ask_shell(const char *function, int count, const char *const *texts,
         }
     }
     lua_settop(L, top);
+    return listed;
 }
 
 /* shell.complete(word, callee): names, fields, methods, argument names. */
@@ -86,13 +89,14 @@ static void ask_shell_names(const char *word, const char *callee, size_t callee_
     ask_shell("complete", 2, texts, lengths);
 }
 
-/* shell.complete_value(word, callee, option): the names an argument takes. */
-static void ask_shell_value(const char *word, const char *callee, size_t callee_length,
+/* shell.complete_value(word, callee, option): the names an argument takes. Returns
+ * whether they are known (then no file name belongs there). */
+static bool ask_shell_value(const char *word, const char *callee, size_t callee_length,
                             const char *option, size_t option_length)
 {
     const char *texts[3] = {word, callee, option};
     size_t lengths[3] = {strlen(word), callee_length, option_length};
-    ask_shell("complete_value", 3, texts, lengths);
+    return ask_shell("complete_value", 3, texts, lengths);
 }
 
 /* Whether the line holds nothing before `start` but blanks and a %. */
@@ -130,32 +134,74 @@ static bool in_string(void)
     return quote != '\0';
 }
 
-/* The string being typed is the value of an argument given by name, `name = '...`:
- * where the name is in the line. */
+/* The string being typed is the value of an argument given by name, `name = '...`, or
+ * an entry of a list given so, `metrics = {'accuracy', '...`: where the name is in the
+ * line. */
 typedef struct option_value {
     int name_start, name_length;
 } option_value;
+
+static int skip_blanks_back(int i)
+{
+    while (i > 0 && (rl_line_buffer[i - 1] == ' ' || rl_line_buffer[i - 1] == '\t'))
+        i--;
+    return i;
+}
+
+/* Whether the line before `end` ends with `name =` (blanks allowed; not `==`, `<=`). */
+static bool name_before_equals(int end, option_value *value)
+{
+    int i = skip_blanks_back(end);
+    if (i < 1 || rl_line_buffer[i - 1] != '=' || (i >= 2 && strchr("=~<>", rl_line_buffer[i - 2])))
+        return false;
+    i = skip_blanks_back(i - 1);
+    int name_end = i;
+    while (i > 0 && (isalnum((unsigned char)rl_line_buffer[i - 1]) || rl_line_buffer[i - 1] == '_'))
+        i--;
+    if (i == name_end || isdigit((unsigned char)rl_line_buffer[i]))
+        return false;
+    *value = (option_value){.name_start = i, .name_length = name_end - i};
+    return true;
+}
+
+/* Where the innermost bracket still open before `end` of the line opened, strings
+ * skipped; -1 when none is (or they nest too deep to follow). */
+static int innermost_open_bracket(int end)
+{
+    int open[64], depth = 0;
+    char quote = '\0';
+    for (int i = 0; i < end && rl_line_buffer[i]; i++) {
+        char c = rl_line_buffer[i];
+        if (quote) {
+            if (c == '\\')
+                i++;
+            else if (c == quote)
+                quote = '\0';
+        } else if (c == '"' || c == '\'') {
+            quote = c;
+        } else if (c == '(' || c == '[' || c == '{') {
+            if (depth == (int)(sizeof open / sizeof open[0]))
+                return -1;
+            open[depth++] = i;
+        } else if ((c == ')' || c == ']' || c == '}') && depth > 0) {
+            depth--;
+        }
+    }
+    return depth > 0 ? open[depth - 1] : -1;
+}
 
 /* Whether the word at `start` (just after a quote) is such a value. */
 static bool at_option_value(int start, option_value *value)
 {
     if (start < 1 || (rl_line_buffer[start - 1] != '\'' && rl_line_buffer[start - 1] != '"'))
         return false;
-    int i = start - 1;
-    while (i > 0 && (rl_line_buffer[i - 1] == ' ' || rl_line_buffer[i - 1] == '\t'))
-        i--;
-    if (i < 1 || rl_line_buffer[i - 1] != '=' || (i >= 2 && strchr("=~<>", rl_line_buffer[i - 2])))
+    if (name_before_equals(start - 1, value))
+        return true;
+    int i = skip_blanks_back(start - 1);
+    if (i < 1 || (rl_line_buffer[i - 1] != '{' && rl_line_buffer[i - 1] != ','))
         return false;
-    i--;
-    while (i > 0 && (rl_line_buffer[i - 1] == ' ' || rl_line_buffer[i - 1] == '\t'))
-        i--;
-    int end = i;
-    while (i > 0 && (isalnum((unsigned char)rl_line_buffer[i - 1]) || rl_line_buffer[i - 1] == '_'))
-        i--;
-    if (i == end || isdigit((unsigned char)rl_line_buffer[i]))
-        return false;
-    *value = (option_value){.name_start = i, .name_length = end - i};
-    return true;
+    int list = innermost_open_bracket(start - 1);
+    return list >= 0 && rl_line_buffer[list] == '{' && name_before_equals(list, value);
 }
 
 /* Whether the completion in progress is of a file name (its matches are paths). */
@@ -217,18 +263,19 @@ static char **attempt_completion(const char *text, int start, int end)
     (void)end;
     rl_completion_append_character = '\0';
     rl_completion_suppress_append = 1;
-    /* The value of a layer argument given by name (padding='s): the names it takes. */
+    /* The value of an argument given by name whose names are known (padding='s,
+     * loss='sparse_c, metrics={'acc): those names, and never file names. */
     option_value value;
     if (completing_files && !at_command_file() && at_option_value(start, &value)) {
         nn_text before;
         nnsh_argument_context context;
         clear_candidates();
-        if (argument_context(value.name_start, &before, &context))
-            ask_shell_value(text, before.data + context.callee_start, context.callee_length,
-                            rl_line_buffer + value.name_start, (size_t)value.name_length);
+        bool known = argument_context(value.name_start, &before, &context) &&
+                     ask_shell_value(text, before.data + context.callee_start,
+                                     context.callee_length, rl_line_buffer + value.name_start,
+                                     (size_t)value.name_length);
         nn_text_free(&before);
-        /* An argument without such names (a file path, a layer's name): file names. */
-        if (candidate_count > 0) {
+        if (known) {
             rl_attempted_completion_over = 1;
             return rl_completion_matches(text, next_candidate);
         }

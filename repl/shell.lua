@@ -450,23 +450,41 @@ function shell.complete(word, callee)
   return candidates
 end
 
--- Candidates for a string value of an argument given by name in a layer constructor's
--- table (padding='s, activation='re): the names that argument takes.
-function shell.complete_value(word, callee, option)
-  local f = resolve(callee)
-  if f == nil or not nn.layer_classes then return {} end
-  local candidates = {}
+-- Options outside the layer constructors that take a name from one of the engine's lists
+-- (nn._accepted_names): compile's, metrics and weighted_metrics entry by entry.
+local OPTION_NAME_LISTS = {
+  optimizer = 'optimizer', loss = 'loss', metrics = 'metric', weighted_metrics = 'metric',
+}
+
+-- The names a function's option takes: a layer argument's choices (none for one that
+-- takes no name, such as name=), or the engine's list for an option the function's help
+-- documents; nil when they are not known (a file path may go there).
+local function option_value_names(f, option)
   for _, class in ipairs(nn.layer_classes()) do
     if nn.layers[class.name] == f then
       for _, arg in ipairs(class.args) do
-        if arg.name == option then
-          for _, choice in ipairs(arg.choices or {}) do
-            if choice:sub(1, #word) == word then candidates[#candidates + 1] = choice end
-          end
-        end
+        if arg.name == option then return arg.choices or {} end
       end
-      break
+      return nil
     end
+  end
+  local list = OPTION_NAME_LISTS[option]
+  if not list then return nil end
+  for _, name in ipairs(option_names(f)) do
+    if name == option then return nn._accepted_names()[list] end
+  end
+end
+
+-- Candidates for a string value of an argument given by name (padding='s, loss='sparse_c,
+-- metrics={'acc): the names that argument takes, or nil when they are not known.
+function shell.complete_value(word, callee, option)
+  local f = resolve(callee)
+  if f == nil then return nil end
+  local names = option_value_names(f, option)
+  if not names then return nil end
+  local candidates = {}
+  for _, name in ipairs(names) do
+    if name:sub(1, #word) == word then candidates[#candidates + 1] = name end
   end
   return candidates
 end

@@ -50,6 +50,8 @@ local cases = {
    "model:compile: unexpected argument 2 ('extra')"},
   {'calling a model with an extra argument', function() model(xs, {}, 1) end,
    'model(x): unexpected argument 3 (1)'},
+  {'calling a layer with an extra argument', function() L.Dense{2}(xs, {}, 1) end,
+   'Dense "dense', 'unexpected argument 3 (1); the call is layer(x [, {training=false}])'},
   {'Sequential with a name that is not a string', function() nn.Sequential({}, 5) end,
    "nn.Sequential: argument 2 is the model's name, a string; got integer"},
   {'Sequential named twice', function() nn.Sequential({name = 'a'}, 'b') end,

@@ -1,7 +1,13 @@
 #!/usr/bin/env bash
 # Tab completion: a method after ':' (found through the tensor's methods table), a
-# field path, and an argument name inside a layer constructor's table.
+# field path, an argument name inside a layer constructor's table, and the names a string
+# argument takes (compile's and a layer's) instead of file names.
 source "$(dirname "$0")/pty.sh"
+# A file in the current directory, which Readline's own completion would offer in a string.
+files=$(mktemp -d "${TMPDIR:-/tmp}/nnsh-completion.XXXXXX")
+trap 'pty_cleanup; rm -rf "$files"' EXIT
+touch "$files/here_in_the_current_directory.txt"
+cd "$files"
 pty_start
 
 pty_line 'x = nn.zeros(2, 3)'
@@ -85,6 +91,74 @@ pty_type 'nn.layers.Dense{4, activation = "softm'
 pty_keys Tab
 pty_wait_for 'In [7]: nn.layers.Dense{4, activation = "softmax"'
 pty_keys C-u
+# compile's options take the engine's names (its lists of optimizers, losses, metrics),
+# metrics and weighted_metrics entry by entry; never the files of the directory.
+pty_type "model:compile{optimizer='"
+pty_keys Tab Tab
+pty_wait_for 'rmsprop'
+pty_wait_count "In [7]: model:compile{optimizer='" 2
+pty_refute 'here_in_the_current_directory'
+pty_keys C-u
+pty_type "model:compile{loss='"
+pty_keys Tab Tab
+pty_wait_for 'sparse_categorical_crossentropy'
+pty_wait_count "In [7]: model:compile{loss='" 2
+pty_refute 'here_in_the_current_directory'
+pty_keys C-u
+pty_type "model:compile{optimizer = 'adam', loss = 'sparse_c"
+pty_keys Tab
+pty_wait_for "In [7]: model:compile{optimizer = 'adam', loss = 'sparse_categorical_crossentropy'"
+pty_keys C-u
+pty_type "model:compile{loss = 'mse', metrics = {'root"
+pty_keys Tab
+pty_wait_for "In [7]: model:compile{loss = 'mse', metrics = {'root_mean_squared_error'"
+pty_keys C-u
+pty_type "model:compile{loss = 'mse', metrics = {'mae', \"kl_d"
+pty_keys Tab
+pty_wait_for "In [7]: model:compile{loss = 'mse', metrics = {'mae', \"kl_divergence\""
+pty_keys C-u
+pty_type "model:compile{loss = 'binary_crossentropy', weighted_metrics = {'binary_a"
+pty_keys Tab
+pty_wait_for "weighted_metrics = {'binary_accuracy'"
+pty_keys C-u
+# A layer's initializer, regularizer and constraint arguments: the engine's names.
+pty_type "nn.layers.Dense{4, kernel_initializer='"
+pty_keys Tab Tab
+pty_wait_for 'glorot_uniform'
+pty_wait_for 'lecun_normal'
+pty_wait_count "In [7]: nn.layers.Dense{4, kernel_initializer='" 2
+pty_refute 'here_in_the_current_directory'
+pty_keys C-u
+pty_type "nn.layers.Dense(4, {bias_initializer = 'he_n"
+pty_keys Tab
+pty_wait_for "In [7]: nn.layers.Dense(4, {bias_initializer = 'he_normal'"
+pty_keys C-u
+pty_type "nn.layers.Conv2D{8, 3, kernel_regularizer='l1_"
+pty_keys Tab
+pty_wait_for "In [7]: nn.layers.Conv2D{8, 3, kernel_regularizer='l1_l2'"
+pty_keys C-u
+pty_type "nn.layers.Dense{4, kernel_constraint='max"
+pty_keys Tab
+pty_wait_for "In [7]: nn.layers.Dense{4, kernel_constraint='max_norm'"
+pty_keys C-u
+# No name fits, or the argument takes no name (a layer's name=): nothing, not the file
+# whose name fits. The letter typed after Tab shows that Tab has been handled.
+pty_type "model:compile{loss='here_"
+pty_keys Tab
+pty_type 'Q'
+pty_wait_for "In [7]: model:compile{loss='here_Q"
+pty_keys C-u
+pty_type "nn.layers.Dense{4, name='here_"
+pty_keys Tab
+pty_type 'Q'
+pty_wait_for "In [7]: nn.layers.Dense{4, name='here_Q"
+pty_refute 'here_in_the_current_directory'
+pty_keys C-u
+# Where a path goes (model:save's file), the file names are still there.
+pty_type "model:save('here_"
+pty_keys Tab
+pty_wait_for "In [7]: model:save('here_in_the_current_directory.txt"
+pty_keys C-u
 # Through a whole-number index: model.layers[1].name, a tensor's row's method.
 pty_type 'model.layers[1].na'
 pty_keys Tab
@@ -104,4 +178,4 @@ pty_keys Enter
 pty_line 'end'
 pty_wait_for 'indented 2'
 pty_finish
-echo "PASS completion of a method, a field path (through [n] too), constructor arguments and their named values; Tab indents"
+echo "PASS completion of a method, a field path (through [n] too), constructor arguments, the names a layer's or compile's argument takes (not files); Tab indents"
