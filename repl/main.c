@@ -54,7 +54,11 @@ static int message_handler(lua_State *L)
     return 1;
 }
 
-int nnsh_run_chunk(lua_State *L, int argument_count)
+/* Runs the function below its arguments and reports an error. source (NULL: not known)
+ * is the text, from its first line, of the chunk named chunk in messages (short_src),
+ * for a hint when a Python habit in it failed. */
+static int run_chunk_of(lua_State *L, int argument_count, const char *chunk,
+                        const char *source, size_t length)
 {
     int base = lua_gettop(L) - argument_count;
     lua_pushcfunction(L, message_handler);
@@ -62,10 +66,17 @@ int nnsh_run_chunk(lua_State *L, int argument_count)
     int status = lua_pcall(L, argument_count, 0, base);
     lua_remove(L, base);
     if (status != LUA_OK) {
+        if (source)
+            nnsh_add_python_hint(L, chunk, source, length, 1);
         fprintf(stderr, "nnsh: %s\n", lua_tostring(L, -1));
         lua_pop(L, 1);
     }
     return status;
+}
+
+int nnsh_run_chunk(lua_State *L, int argument_count)
+{
+    return run_chunk_of(L, argument_count, NULL, NULL, 0);
 }
 
 /* Creates the Lua state with the standard libraries and `nn` as a global. */
@@ -80,6 +91,7 @@ lua_State *nnsh_new_state(void)
     lua_getfield(L, -1, "help");
     lua_setglobal(L, "help");
     lua_pop(L, 1);
+    nnsh_watch_python_names(L);
     return L;
 }
 
@@ -123,25 +135,33 @@ static int run_script(lua_State *L, const char *path, char **argv, int argc, int
         free(text);
         return status;
     }
+    size_t start = text ? nnsh_source_code_start(text, length) : 0;
     if (text) {
-        size_t start = nnsh_source_code_start(text, length);
         const char *chunk_name = standard_input ? "=stdin" : lua_pushfstring(L, "@%s", path);
         status = luaL_loadbufferx(L, text + start, length - start, chunk_name, NULL);
         if (!standard_input)
             lua_remove(L, -2); /* the chunk name */
+        if (status == LUA_ERRSYNTAX)
+            nnsh_add_python_hint(L, NULL, text + start, length - start, 1);
     } else {
         status = luaL_loadfile(L, standard_input ? NULL : path);
     }
-    free(text);
     if (status != LUA_OK) {
+        free(text);
         fprintf(stderr, "nnsh: %s\n", lua_tostring(L, -1));
         lua_pop(L, 1);
         return LUA_ERRFILE;
     }
+    lua_Debug chunk;
+    lua_pushvalue(L, -1);
+    lua_getinfo(L, ">S", &chunk);
     int count = 0;
     for (int i = script_index + 1; i < argc; i++, count++)
         lua_pushstring(L, argv[i]);
-    return nnsh_run_chunk(L, count);
+    status = run_chunk_of(L, count, chunk.short_src, text ? text + start : NULL,
+                          text ? length - start : 0);
+    free(text);
+    return status;
 }
 
 extern const unsigned char nnsh_shell_lua[];
@@ -214,11 +234,11 @@ static int run_string(lua_State *L, const char *code)
         return LUA_ERRSYNTAX;
     }
     if (!returns_value)
-        return nnsh_run_chunk(L, 0);
+        return run_chunk_of(L, 0, "(command line)", code, length);
     lua_pushboolean(L, nnsh_cell_ends_with_call(code, length));
     lua_pushcclosure(L, call_and_print, 1);
     lua_insert(L, -2);
-    return nnsh_run_chunk(L, 1);
+    return run_chunk_of(L, 1, "(command line)", code, length);
 }
 
 int main(int argc, char **argv)

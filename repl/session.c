@@ -9,11 +9,17 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "activation.h"
 #include "capture.h"
 #include "cell_source.h"
 #include "commands.h"
 #include "interrupt.h"
+#include "layer.h"
+#include "loss.h"
 #include "notebook_document.h"
+#include "optimizer.h"
+#include "param.h"
+#include "python_hints.h"
 #include "session.h"
 #include "traceback.h"
 
@@ -91,8 +97,35 @@ void nnsh_session_fail(nnsh_session *session, const char *message)
 
 /* ---- running code ---- */
 
-int nnsh_load_cell_code(lua_State *L, const char *code, size_t length, const char *chunk_name,
-                        bool *returns_value)
+/* Adds a line to the error message on top of the stack when a Python habit in source
+ * (whose first line is first_line) caused it: `fit(x, y, epochs=3)` gets "hint: Lua passes
+ * options in a table: ..." (python_hints.h). chunk is the chunk the message must name,
+ * as Lua shows it, or NULL for a syntax error of source itself. */
+void nnsh_add_python_hint(lua_State *L, const char *chunk, const char *source, size_t length,
+                          int first_line)
+{
+    const char *message = lua_tostring(L, -1);
+    nn_text hint;
+    nn_text_init(&hint);
+    if (message && nnsh_python_hint(&hint, message, chunk, source, length, first_line) &&
+        !hint.failed) {
+        luaL_Buffer text;
+        luaL_buffinit(L, &text);
+        luaL_addstring(&text, message);
+        luaL_addchar(&text, '\n');
+        luaL_addlstring(&text, hint.data, hint.length);
+        nn_text_free(&hint);
+        luaL_pushresult(&text);
+        lua_remove(L, -2);
+        return;
+    }
+    nn_text_free(&hint);
+}
+
+/* nnsh_load_cell_code, without hints: the shell reads the bare message to tell an
+ * unfinished cell ("... near <eof>"). */
+static int load_cell_code(lua_State *L, const char *code, size_t length, const char *chunk_name,
+                          bool *returns_value)
 {
     *returns_value = false;
     if (!code)
@@ -124,6 +157,15 @@ int nnsh_load_cell_code(lua_State *L, const char *code, size_t length, const cha
     return luaL_loadbufferx(L, code, length, chunk_name, "t");
 }
 
+int nnsh_load_cell_code(lua_State *L, const char *code, size_t length, const char *chunk_name,
+                        bool *returns_value)
+{
+    int status = load_cell_code(L, code, length, chunk_name, returns_value);
+    if (status == LUA_ERRSYNTAX)
+        nnsh_add_python_hint(L, NULL, code ? code : "", length, 1);
+    return status;
+}
+
 /* Compiles a cell into a function on the stack, or pushes the error message. The
  * source's top-level locals become session variables; with show_value, a trailing
  * expression becomes the chunk's return value (*returns_value tells). */
@@ -142,7 +184,7 @@ static int compile(lua_State *L, const char *source, size_t length, const char *
         return LUA_ERRMEM;
     }
     int status = show_value
-                     ? nnsh_load_cell_code(L, code.data, code.length, chunk_name, returns_value)
+                     ? load_cell_code(L, code.data, code.length, chunk_name, returns_value)
                      : luaL_loadbufferx(L, code.data ? code.data : "", code.length, chunk_name,
                                         "t");
     nn_text_free(&code);
@@ -188,6 +230,13 @@ bool nnsh_session_needs_more(nnsh_session *session, const char *source, size_t l
     continued = continued || (text_end >= 2 && source[text_end - 1] == 'z' &&
                               source[text_end - 2] == '\\');
     if (more && strstr(lua_tostring(L, -1), ": unfinished string near <eof>") && !continued)
+        more = false;
+    /* `if x:` reads as unfinished Lua (x: starts a method call), but it is Python: the
+     * error and its hint now, not a continuation prompt. */
+    size_t last_line = end;
+    while (last_line > 0 && source[last_line - 1] != '\n')
+        last_line--;
+    if (more && nnsh_python_block_header(source + last_line, end - last_line))
         more = false;
     lua_pop(L, 1);
     return more;
@@ -276,10 +325,15 @@ static nnsh_cell_status run_code(nnsh_session *session, const char *source, size
     int base = lua_gettop(L);
     bool returns_value;
     if (compile(L, source, length, chunk_name, first_line, show_value, &returns_value) != LUA_OK) {
+        nnsh_add_python_hint(L, NULL, source, length, first_line);
         nnsh_session_fail(session, lua_tostring(L, -1));
         lua_settop(L, base);
         return NNSH_CELL_FAILED;
     }
+    /* The chunk as error messages name it, so a hint reads only this chunk's lines. */
+    lua_Debug chunk;
+    lua_pushvalue(L, -1);
+    lua_getinfo(L, ">S", &chunk);
     lua_getfield(L, LUA_REGISTRYINDEX, SESSION_ENV);
     lua_setupvalue(L, -2, 1); /* a main chunk's first upvalue is its _ENV */
     lua_pushcfunction(L, nnsh_traceback_handler);
@@ -301,6 +355,8 @@ static nnsh_cell_status run_code(nnsh_session *session, const char *source, size
     if (status != LUA_OK) {
         if (interrupted && session->interactive)
             fputs("\n", stdout); /* the terminal echoed ^C where the cursor was */
+        if (!interrupted)
+            nnsh_add_python_hint(L, chunk.short_src, source, length, first_line);
         nnsh_session_fail(session, lua_tostring(L, -1));
         lua_settop(L, base);
         return NNSH_CELL_FAILED;
@@ -625,6 +681,92 @@ lua_State *nnsh_session_lua(nnsh_session *session) { return session->L; }
 bool nnsh_session_is_interactive(const nnsh_session *session)
 {
     return session->mode == NNSH_SESSION_SHELL;
+}
+
+/* ---- Python names ---- */
+
+/* _G's __index: reading a global that is not defined. Python's None, True and False, and
+ * the string values nn's options take written as names (padding=same, activation=relu),
+ * are nil in Lua, which nn would take quietly for "not given"; they are errors here, that
+ * say what Lua writes. Any other name is nil, as always. Upvalue 1: the option each value
+ * name goes to ({same = 'padding', relu = 'activation', ...}). */
+static int read_undefined_global(lua_State *L)
+{
+    if (lua_type(L, 2) != LUA_TSTRING)
+        return 0;
+    const char *name = lua_tostring(L, 2);
+    const char *constant = nnsh_python_constant_message(name);
+    if (constant)
+        return luaL_error(L, "%s", constant);
+    lua_pushvalue(L, 2);
+    if (lua_rawget(L, lua_upvalueindex(1)) != LUA_TSTRING)
+        return 0;
+    nn_text message;
+    nn_text_init(&message);
+    nnsh_python_option_message(&message, name, lua_tostring(L, -1));
+    luaL_where(L, 1);
+    if (message.data)
+        lua_pushlstring(L, message.data, message.length);
+    else
+        lua_pushstring(L, name); /* out of memory: the name at least */
+    nn_text_free(&message);
+    lua_concat(L, 2);
+    return lua_error(L);
+}
+
+/* Adds names[i] -> option to the table at index, keeping a name already there. */
+static void add_option_values(lua_State *L, int table, const char *const *names,
+                              const char *option)
+{
+    /* Words that are also everyday names (zeros(3) from numpy, a count of one's own) are
+     * left nil: an error that speaks of options would mislead there. */
+    static const char *const everyday[] = {"zeros", "ones", "constant", NULL};
+    for (int i = 0; names[i]; i++) {
+        bool everyday_word = false;
+        for (int k = 0; everyday[k]; k++)
+            everyday_word = everyday_word || strcmp(names[i], everyday[k]) == 0;
+        if (everyday_word)
+            continue;
+        bool taken = lua_getfield(L, table, names[i]) != LUA_TNIL;
+        lua_pop(L, 1);
+        if (!taken) {
+            lua_pushstring(L, option);
+            lua_setfield(L, table, names[i]);
+        }
+    }
+}
+
+/* Gives _G a metatable whose __index is read_undefined_global, unless _G has one. The names come from the engine's own lists, as nn's argument checks read
+ * them: activations, the layers' padding and data_format choices, optimizers, losses,
+ * initializers. Only _G changes: nn loaded into a stock lua5.4 leaves it alone. */
+void nnsh_watch_python_names(lua_State *L)
+{
+    lua_pushglobaltable(L);
+    if (lua_getmetatable(L, -1)) {
+        lua_pop(L, 2);
+        return;
+    }
+    lua_newtable(L);
+    int names = lua_gettop(L);
+    add_option_values(L, names, nn_activation_names(), "activation");
+    const nn_layer_class *const *classes = nn_layer_classes();
+    for (int c = 0; classes[c]; c++) {
+        for (int i = 0; i < classes[c]->arg_count; i++) {
+            const nn_arg_spec *spec = &classes[c]->args[i];
+            if (spec->kind == NN_ARG_CHOICE &&
+                (strcmp(spec->name, "padding") == 0 || strcmp(spec->name, "data_format") == 0))
+                add_option_values(L, names, spec->choices, spec->name);
+        }
+    }
+    add_option_values(L, names, nn_optimizer_names(), "optimizer");
+    add_option_values(L, names, nn_loss_names(), "loss");
+    add_option_values(L, names, nn_initializer_names(), "kernel_initializer");
+    lua_createtable(L, 0, 1);
+    lua_insert(L, names);
+    lua_pushcclosure(L, read_undefined_global, 1);
+    lua_setfield(L, -2, "__index");
+    lua_setmetatable(L, -2);
+    lua_pop(L, 1);
 }
 
 /* ---- the session itself ---- */

@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# Python habits get Lua's error and one hint line, in the shell, in notebooks, in scripts
+# and with -e; Python's None, True, False and option values written as names (padding=same) are
+# errors that say what Lua writes, not a quiet nil; names the user defined work as ever.
+NNSH=${NNSH:?set NNSH to the nnsh program}
+set -euo pipefail
+work=$(mktemp -d "${TMPDIR:-/tmp}/nnsh-python-hints.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+
+fail() {
+  echo "FAIL: $1" >&2
+  cat "$2" >&2
+  exit 1
+}
+# expect_in FILE TEXT WHAT: TEXT is a line of FILE (fixed string).
+expect_in() { grep -F -x -q -- "$2" "$1" || fail "$3: expected the line '$2'; got:" "$1"; }
+
+# -e: the syntax error, then the hint, and exit status 1.
+status=0
+"$NNSH" -e 'model:fit(x, y, epochs=3)' >"$work/out" 2>&1 || status=$?
+[ "$status" = 1 ] || fail "-e exited with $status, expected 1" "$work/out"
+expect_in "$work/out" "nnsh: (command line):1: ')' expected near '='" '-e'
+expect_in "$work/out" 'hint: Lua passes options in a table: model:fit(x, y, {epochs = 3})' '-e'
+[ "$(wc -l <"$work/out")" = 2 ] || fail "-e: one error and one hint expected" "$work/out"
+
+# A Lua notebook run as a script: a layer option written as a name stops it.
+printf -- '-- %%%%\nl = nn.layers.Conv2D{32, 3, padding=same, activation=relu}\n' >"$work/cells.lua"
+printf -- '-- %%%%\nprint("not reached")\n' >>"$work/cells.lua"
+status=0
+(cd "$work" && "$NNSH" cells.lua) >"$work/out" 2>&1 || status=$?
+[ "$status" = 1 ] || fail "the cells script exited with $status, expected 1" "$work/out"
+expect_in "$work/out" \
+  "nnsh: cells.lua:2: 'same' is not defined: option values are strings in Lua, padding = 'same' (rawget(_G, 'same') reads a global that may be unset)" \
+  'script'
+if grep -q 'not reached' "$work/out"; then fail 'the script went on after the error' "$work/out"; fi
+
+# A plain script: a syntax error and a run-time error get their hints, and a Python name
+# is an error there too, as with -e.
+printf 'local x = 3\nif x != 2 then print(x) end\n' >"$work/plain.lua"
+status=0
+"$NNSH" "$work/plain.lua" >"$work/out" 2>&1 || status=$?
+[ "$status" = 1 ] || fail "the plain script exited with $status, expected 1" "$work/out"
+expect_in "$work/out" "nnsh: $work/plain.lua:2: 'then' expected near '!'" 'plain script'
+expect_in "$work/out" 'hint: Lua writes ~= for not equal' 'plain script'
+printf 'local t = {1, 2}\nprint(len(t))\n' >"$work/plain.lua"
+"$NNSH" "$work/plain.lua" >"$work/out" 2>&1 || true
+expect_in "$work/out" "nnsh: $work/plain.lua:2: attempt to call a nil value (global 'len')" 'plain script'
+expect_in "$work/out" 'hint: Lua writes #t for len(t)' 'plain script'
+"$NNSH" -e 'nn.Input{shape = {None, 3}}' >"$work/out" 2>&1 || true
+expect_in "$work/out" \
+  "nnsh: (command line):1: 'None' is Python: Lua's nothing is nil; a size left open is nn.None" '-e'
+
+# A notebook's handout shows the same error and hint.
+printf '# t\n\n```lua\n# build the model\n```\n\n```lua\nm = nn.Input{shape = {None, 3}}\n```\n' \
+  >"$work/nb.md"
+(cd "$work" && "$NNSH" --notebook nb.md --keep-going >/dev/null 2>&1) || true
+expect_in "$work/nb.out.md" "error: nb.md:4: unexpected symbol near '#'" 'notebook'
+expect_in "$work/nb.out.md" 'hint: comments start with -- in Lua' 'notebook'
+expect_in "$work/nb.out.md" \
+  "error: nb.md:8: 'None' is Python: Lua's nothing is nil; a size left open is nn.None" 'notebook'
+
+source "$(dirname "$0")/pty.sh"
+pty_start
+
+pty_line 'model:fit(x, y, epochs=3)'
+pty_wait_for "error: In[1]:1: ')' expected near '='"
+pty_wait_for 'hint: Lua passes options in a table: model:fit(x, y, {epochs = 3})'
+# A Python block header fails at once: no continuation prompt waiting for more.
+pty_line 'for i in range(3):'
+pty_wait_for 'error: In[2]:1: <name> expected near <eof>'
+pty_wait_for 'hint: Lua counts with for i = 0, 2 do ... end'
+pty_line 'l = nn.layers.Conv2D{32, 3, padding=same, activation=relu}'
+pty_wait_for \
+  "error: In[3]:1: 'same' is not defined: option values are strings in Lua, padding = 'same' (rawget(_G, 'same') reads a global that may be unset)"
+pty_line 'use_bias = False'
+pty_wait_for "error: In[4]:1: 'False' is Python: Lua writes false"
+pty_line 'print(f"loss {x}")'
+pty_wait_for "error: In[5]:1: attempt to call a nil value (global 'f')"
+pty_wait_for "hint: Lua has no f-strings: 'x = ' .. x, or string.format('x = %g', x)"
+# Names the user defines are theirs; rawget and other undefined names are as in Lua.
+pty_line "same = 'valid'"
+pty_line 'local relu = 5'
+pty_line 'same, relu + 1, rawget(_G, "None"), undefined_name'
+pty_wait_for 'Out[8]: "valid", 6, nil, nil'
+pty_line '%who'
+pty_wait_for 'relu  number  5'
+pty_line 'nn.layers.Conv2D{32, 3, padding=same}.padding'
+pty_wait_for 'Out[10]: "valid"'
+pty_finish
+echo "PASS Python habits get hints and Python names are errors, in the shell, notebooks and scripts"

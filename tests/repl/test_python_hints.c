@@ -1,0 +1,205 @@
+/* Hints for Python habits: each habit's Lua error, with the line it names, gets the one
+ * hint line that says how Lua writes it; ordinary Lua mistakes get none. */
+#include <criterion/criterion.h>
+#include <string.h>
+
+#include "python_hints.h"
+
+/* The hint for `message` on the one-line cell `source` ("" for none). */
+static void expect_hint(const char *message, const char *source, const char *expected)
+{
+    nn_text hint;
+    nn_text_init(&hint);
+    bool found = nnsh_python_hint(&hint, message, NULL, source, strlen(source), 1);
+    cr_assert_eq(found, expected[0] != '\0', "for [%s] on [%s]: expected %s, got [%s]", message,
+                 source, expected[0] ? expected : "no hint", hint.data ? hint.data : "");
+    cr_assert_str_eq(hint.data ? hint.data : "", expected, "for [%s] on [%s]", message, source);
+    nn_text_free(&hint);
+}
+
+Test(python_hints, keyword_arguments_become_an_options_table)
+{
+    expect_hint("In[1]:1: ')' expected near '='", "model:fit(x, y, epochs=3)",
+                "hint: Lua passes options in a table: model:fit(x, y, {epochs = 3})");
+    expect_hint("In[1]:1: ')' expected near '='", "model:compile(optimizer='adam')",
+                "hint: Lua passes options in a table: model:compile{optimizer = 'adam'}");
+    expect_hint("In[2]:1: ')' expected near '='",
+                "model:compile(optimizer='adam', loss='mse', metrics=['accuracy'])",
+                "hint: Lua passes options in a table: model:compile{optimizer = 'adam', "
+                "loss = 'mse', metrics = {'accuracy'}}");
+    /* a layer takes all in one table, as nn writes it; Python's constants become Lua's */
+    expect_hint("In[1]:1: ')' expected near '='",
+                "d = nn.layers.Dense(64, activation='relu', use_bias=False)",
+                "hint: Lua passes options in a table: nn.layers.Dense{64, activation = 'relu', "
+                "use_bias = false}");
+    expect_hint("In[1]:1: ')' expected near '='", "nn.layers.Dense(units=3, input_shape=(None, 4))",
+                "hint: Lua passes options in a table: nn.layers.Dense{units = 3, "
+                "input_shape = {nn.None, 4}}");
+    /* a call that goes on past the line: the general form */
+    expect_hint("In[1]:1: ')' expected near '='", "model:fit(x, y, epochs=3,",
+                "hint: Lua passes options in a table: model:fit(x, y, {epochs = 3})");
+}
+
+Test(python_hints, tuples_and_lists_become_tables)
+{
+    expect_hint("In[1]:1: ')' expected near ','", "nn.layers.Conv2D{32, (3, 3)}",
+                "hint: lists and tuples are tables in Lua: {3, 3}");
+    expect_hint("In[1]:1: ')' expected near ','", "nn.layers.Dense{3, input_shape=(4,)}",
+                "hint: lists and tuples are tables in Lua: {4}");
+    expect_hint("In[1]:1: unexpected symbol near '['", "[1, 2, 3]",
+                "hint: lists and tuples are tables in Lua: {1, 2, 3}");
+    expect_hint("In[1]:1: unexpected symbol near '['", "m = nn.Sequential([nn.layers.Dense(3)])",
+                "hint: lists and tuples are tables in Lua: {nn.layers.Dense(3)}");
+    expect_hint("In[1]:1: unexpected symbol near '['", "squares = [x * x for x in t]",
+                "hint: Lua has no list comprehensions: fill a table in a loop, t[#t + 1] = x");
+}
+
+Test(python_hints, comments_and_operators)
+{
+    expect_hint("In[1]:1: unexpected symbol near '#'", "# build the model",
+                "hint: comments start with -- in Lua");
+    expect_hint("In[1]:1: unexpected symbol near '#'", "x = 1  # one",
+                "hint: comments start with -- in Lua");
+    /* a cell's last line read as an expression: the length of a nil global */
+    expect_hint("In[1]:1: attempt to get length of a nil value (global 'comment')",
+                "x = 3;  # comment", "hint: comments start with -- in Lua");
+    expect_hint("In[1]:1: unexpected symbol near '*'", "y = x ** 2", "hint: Lua writes x^2");
+    expect_hint("In[1]:1: ')' expected near '!'", "print(a != b)",
+                "hint: Lua writes ~= for not equal");
+    expect_hint("In[1]:1: syntax error near '+'", "x += 1", "hint: Lua has no +=; write x = x + 1");
+    expect_hint("In[1]:1: syntax error near '-'", "t.count -= a + b",
+                "hint: Lua has no -=; write t.count = t.count - (a + b)");
+    expect_hint("In[1]:1: syntax error near '*'", "x **= 2", "hint: Lua has no **=; write x = x^2");
+    expect_hint("In[1]:1: ')' expected near 'is'", "print(x is None)",
+                "hint: Lua writes x == nil for x is None, and ~= for is not");
+    expect_hint("In[1]:1: 'then' expected near 'else'", "x = 1 if y else 2",
+                "hint: Lua writes c and a or b for a if c else b");
+    expect_hint("In[1]:1: '}' expected near ':'", "d = {'a': 1}",
+                "hint: dictionaries are tables in Lua: {lr = 0.01, ['a key'] = 2}");
+    expect_hint("In[1]:1: unexpected symbol near '\"doc\"'", "s = \"\"\"doc\"\"\"",
+                "hint: Lua writes long strings as [[...]] and long comments as --[[...]]");
+}
+
+Test(python_hints, blocks_and_definitions)
+{
+    expect_hint("In[1]:1: <name> expected near <eof>", "if x:",
+                "hint: Lua writes if x then ... end");
+    expect_hint("In[1]:1: 'then' expected near <eof>", "if x: print(1)",
+                "hint: Lua writes if x then ... end");
+    expect_hint("In[1]:1: syntax error near 'x'", "elif x then",
+                "hint: Lua writes elseif x then ... end");
+    expect_hint("In[1]:1: 'do' expected near ':'", "while n > 0:",
+                "hint: Lua writes while n > 0 do ... end");
+    expect_hint("In[1]:1: <name> expected near <eof>", "for i in range(3):",
+                "hint: Lua counts with for i = 0, 2 do ... end");
+    expect_hint("In[1]:1: <name> expected near <eof>", "for i in range(1, n):",
+                "hint: Lua counts with for i = 1, n - 1 do ... end");
+    expect_hint("In[1]:1: <name> expected near <eof>", "for x in xs:",
+                "hint: Lua walks a list with for _, x in ipairs(xs) do ... end");
+    expect_hint("In[1]:1: <name> expected near <eof>", "for k, v in d.items():",
+                "hint: Lua writes for k, v in pairs(d) do ... end");
+    expect_hint("In[1]:1: syntax error near 'f'", "def f(x):",
+                "hint: Lua writes function f(x) ... end");
+    expect_hint("In[1]:1: syntax error near 'f'", "def f(x, y=2, *rest):",
+                "hint: Lua writes function f(x, y, ...) ... end");
+    expect_hint("In[1]:1: <eof> expected near 'else'", "else:",
+                "hint: Lua writes if x then ... else ... end, with no colons");
+    expect_hint("In[1]:1: <name> expected near <eof>", "try:",
+                "hint: Lua catches errors with pcall: local ok, err = pcall(f, x)");
+    expect_hint("In[1]:1: syntax error near 'numpy'", "import numpy as np",
+                "hint: Lua has no import: nn is loaded already, and require 'name' loads a Lua "
+                "module");
+    expect_hint("In[1]:1: function arguments expected near <eof>", "f = lambda x: x",
+                "hint: Lua writes function(x) return x * 2 end for lambda x: x * 2");
+}
+
+Test(python_hints, a_header_a_few_lines_up_is_found)
+{
+    /* `if x:` takes the next line's first name as a method: the error is a line later */
+    const char *source = "if x:\n    print(x)\nelse:\n    print(y)\n";
+    nn_text hint;
+    nn_text_init(&hint);
+    cr_assert(nnsh_python_hint(&hint, "f.lua:3: 'then' expected near 'else'", "f.lua", source,
+                               strlen(source), 1));
+    cr_assert_str_eq(hint.data, "hint: Lua writes if x then ... else ... end, with no colons");
+    nn_text_free(&hint);
+    /* a cell that starts at line 10 of its file: the message counts the file's lines */
+    const char *cell = "x = 1\nfor i in range(4):\n    print(i)\n";
+    nn_text_init(&hint);
+    cr_assert(nnsh_python_hint(&hint, "nb.lua:12: 'do' expected near <eof>", NULL, cell,
+                               strlen(cell), 10));
+    cr_assert_str_eq(hint.data, "hint: Lua counts with for i = 0, 3 do ... end");
+    nn_text_free(&hint);
+}
+
+Test(python_hints, python_builtins_at_run_time)
+{
+    expect_hint("In[1]:1: attempt to call a nil value (global 'f')", "print(f\"hi {x}\")",
+                "hint: Lua has no f-strings: 'x = ' .. x, or string.format('x = %g', x)");
+    expect_hint("In[1]:1: attempt to call a nil value (global 'len')", "print(len(t))",
+                "hint: Lua writes #t for len(t)");
+    expect_hint("In[1]:1: attempt to call a nil value (field 'append')", "t.append(3)",
+                "hint: Lua appends with t[#t + 1] = x");
+    /* with a traceback after the message */
+    expect_hint("In[1]:1: attempt to call a nil value (global 'range')\ntraceback:\n  In[1]:1: in "
+                "main chunk",
+                "for i in range(3) do end", "hint: Lua counts with for i = 0, n - 1 do ... end");
+}
+
+Test(python_hints, ordinary_lua_mistakes_get_no_hint)
+{
+    expect_hint("In[1]:1: unexpected symbol near '='", "x = = 1", "");
+    expect_hint("In[1]:1: 'then' expected near 'print'", "if x == 1 print(x) end", "");
+    expect_hint("In[1]:1: ')' expected near 'c'", "f(a, b c)", "");
+    expect_hint("In[1]:1: '}' expected near <eof>", "t = {1, 2", "");
+    expect_hint("In[1]:1: 'then' expected near <eof>", "if a:b() == 1", "");
+    expect_hint("In[1]:1: ')' expected near '='", "function f(a=1) end", "");
+    expect_hint("In[1]:1: attempt to call a nil value (global 'f')", "f(x)", "");
+    expect_hint("In[1]:1: attempt to call a nil value (global 'len')", "y = length(t)", "");
+    expect_hint("In[1]:1: attempt to get length of a nil value (global 't')", "n = #t", "");
+    expect_hint("In[1]:1: attempt to perform arithmetic on a nil value (global 'x')", "y = x + 1",
+                "");
+    expect_hint("not a located message", "x += 1", "");
+}
+
+Test(python_hints, a_message_about_another_chunk_gets_no_hint)
+{
+    /* a function from an earlier cell failed: its line is not this cell's */
+    const char *source = "print(len(t))";
+    nn_text hint;
+    nn_text_init(&hint);
+    cr_assert_not(nnsh_python_hint(&hint, "In[2]:1: attempt to call a nil value (global 'len')",
+                                   "In[5]", source, strlen(source), 1));
+    cr_assert(nnsh_python_hint(&hint, "In[5]:1: attempt to call a nil value (global 'len')",
+                               "In[5]", source, strlen(source), 1));
+    nn_text_free(&hint);
+}
+
+Test(python_hints, block_headers)
+{
+    const char *headers[] = {"if x:",     "  elif a == b:",        "else:",
+                             "while True:", "for i in range(3):", "for x in xs: print(x)",
+                             "def f(x):", "try:",               "except ValueError:",
+                             "finally:"};
+    for (size_t i = 0; i < sizeof headers / sizeof headers[0]; i++)
+        cr_assert(nnsh_python_block_header(headers[i], strlen(headers[i])), "[%s]", headers[i]);
+    const char *lua[] = {"if x then", "if a:b() then", "for i = 1, 3 do", "else", "x = t:",
+                         "local s = 'if x:'", "def = 3", "elseif x then"};
+    for (size_t i = 0; i < sizeof lua / sizeof lua[0]; i++)
+        cr_assert_not(nnsh_python_block_header(lua[i], strlen(lua[i])), "[%s]", lua[i]);
+}
+
+Test(python_hints, python_names_read_as_globals)
+{
+    cr_assert_str_eq(nnsh_python_constant_message("None"),
+                     "'None' is Python: Lua's nothing is nil; a size left open is nn.None");
+    cr_assert_str_eq(nnsh_python_constant_message("True"), "'True' is Python: Lua writes true");
+    cr_assert_str_eq(nnsh_python_constant_message("False"), "'False' is Python: Lua writes false");
+    cr_assert_null(nnsh_python_constant_message("none"));
+    nn_text message;
+    nn_text_init(&message);
+    nnsh_python_option_message(&message, "same", "padding");
+    cr_assert_str_eq(message.data,
+                     "'same' is not defined: option values are strings in Lua, padding = 'same' (rawget(_G, 'same') reads a global that may be unset)");
+    nn_text_free(&message);
+}
