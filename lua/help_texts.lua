@@ -1151,7 +1151,8 @@ Commands (a cell that starts with %)
   %time CODE        runs CODE and says how long it took (wall and CPU time)
   %who [TYPE...]    lists your variables with their types and values (only those
                     of the types named: %who Tensor string)
-  %run FILE [ARGS]  runs a Lua file in the session; its top-level locals stay
+  %run FILE [ARGS]  runs a Lua file (or a notebook's cells, FILE.md) in the session;
+                    its top-level locals stay
   %save [-f] FILE   saves the session's cells and outputs as a notebook that
                     replays it (FILE.md: Markdown; FILE.lua: Lua with -- %% cells);
                     a cell that failed after it ran is kept, marked expect-error;
@@ -1169,7 +1170,8 @@ Notebooks: lessons that become handouts
   Markdown: each ```lua block is a cell; its output follows as an ```output block.
   Lua: -- %% lines start cells; the output follows as --> comment lines, so the
   handout still runs as a script: nnsh FILE.lua (and %run FILE.lua) runs a file with
-  -- %% cells cell by cell, as the shell does, printing each cell's value.
+  -- %% cells cell by cell, as the shell does, printing each cell's value; nnsh FILE.md
+  and %run FILE.md run a Markdown notebook's ```lua blocks so (outputs not written).
   Output from an earlier run is replaced.
   A failing cell's error goes into the handout and stops the run (exit status 1);
   --keep-going runs the rest. A cell marked `lua expect-error` (Markdown) or

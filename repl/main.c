@@ -130,7 +130,7 @@ static int run_script(lua_State *L, const char *path, char **argv, int argc, int
      * left to luaL_loadfile to report. */
     char *text = nnsh_read_source(path, &length, &cause);
     int status;
-    if (text && nnsh_session_reads_as_cells(L, text, length)) {
+    if (text && (nnsh_names_markdown(path) || nnsh_session_reads_as_cells(L, text, length))) {
         status = run_notebook_script(L, text, length, standard_input ? "stdin" : path);
         free(text);
         return status;

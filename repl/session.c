@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "activation.h"
@@ -394,6 +395,13 @@ size_t nnsh_source_code_start(const char *text, size_t length)
     return at;
 }
 
+bool nnsh_names_markdown(const char *path)
+{
+    size_t n = strlen(path);
+    return (n > 3 && strcasecmp(path + n - 3, ".md") == 0) ||
+           (n > 9 && strcasecmp(path + n - 9, ".markdown") == 0);
+}
+
 bool nnsh_session_reads_as_cells(lua_State *L, const char *text, size_t length)
 {
     size_t start = nnsh_source_code_start(text, length);
@@ -427,11 +435,19 @@ bool nnsh_session_reads_as_cells(lua_State *L, const char *text, size_t length)
  * failing cell, unless it is marked expect-error. */
 static nnsh_cell_status run_cells(nnsh_session *session, const char *text, size_t length,
                                   const char *name, const char *chunk_name,
-                                  chunk_arguments arguments)
+                                  chunk_arguments arguments, nnsh_notebook_format format)
 {
     nnsh_notebook_document document;
-    if (!nnsh_notebook_parse(&document, text, length, NNSH_NOTEBOOK_LUA)) {
+    if (!nnsh_notebook_parse(&document, text, length, format)) {
         nnsh_session_fail(session, "out of memory");
+        return NNSH_CELL_FAILED;
+    }
+    if (document.unclosed_line) {
+        char message[512];
+        snprintf(message, sizeof message, "%s:%d: the code block opened here is never closed "
+                 "(add its closing fence)", name, document.unclosed_line);
+        nnsh_notebook_document_free(&document);
+        nnsh_session_fail(session, message);
         return NNSH_CELL_FAILED;
     }
     nnsh_cell_status status = NNSH_CELL_OK;
@@ -500,10 +516,12 @@ nnsh_cell_status nnsh_session_run_text(nnsh_session *session, const char *text, 
     }
     session->file_depth++;
     nnsh_cell_status status;
-    bool cells = nnsh_session_reads_as_cells(L, text, length);
-    size_t start = nnsh_source_code_start(text, length);
+    bool markdown = nnsh_names_markdown(name);
+    bool cells = markdown || nnsh_session_reads_as_cells(L, text, length);
+    size_t start = markdown ? 0 : nnsh_source_code_start(text, length);
     if (cells)
-        status = run_cells(session, text + start, length - start, name, chunk_name, arguments);
+        status = run_cells(session, text + start, length - start, name, chunk_name, arguments,
+                           markdown ? NNSH_NOTEBOOK_MARKDOWN : NNSH_NOTEBOOK_LUA);
     else
         status = run_code(session, text + start, length - start, chunk_name, 1, false,
                           arguments);

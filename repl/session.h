@@ -101,7 +101,8 @@ nnsh_cell_status nnsh_session_run_code(nnsh_session *session, const char *source
                                        const char *chunk_name, int first_line, bool show_value);
 /* Runs a Lua file in the session environment (a byte order mark and a #! first line are
  * skipped); its top-level locals become session variables. A Lua notebook (-- %% cells,
- * each a chunk of its own) runs cell by cell, showing each cell's value. The file's `...`
+ * each a chunk of its own) or a Markdown notebook (FILE.md: its ```lua blocks) runs cell
+ * by cell, showing each cell's value. The file's `...`
  * (each cell's) is arg[1] .. arg[#arg] of the global `arg`, which the caller sets to the
  * file's arguments first, as lua.c does. Used by %run, nnsh -i and nnsh FILE.lua for
  * notebooks. path "-" reads standard input. */
@@ -118,6 +119,9 @@ nnsh_cell_status nnsh_session_run_text(nnsh_session *session, const char *text, 
 /* Whether text is a Lua notebook whose cells each read as a chunk (or a % command): a
  * `-- %%` line inside a long string or a function leaves the file a plain script. */
 bool nnsh_session_reads_as_cells(lua_State *L, const char *text, size_t length);
+/* Whether a file name ends in .md or .markdown: a Markdown notebook, whose ```lua blocks
+ * `nnsh FILE` and %run FILE run as cells (--notebook also writes their outputs back). */
+bool nnsh_names_markdown(const char *path);
 /* Where a file's code starts: after a byte order mark and a #! line (up to its newline, so
  * line numbers stay the file's), as lua skips them. */
 size_t nnsh_source_code_start(const char *text, size_t length);

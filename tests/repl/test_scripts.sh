@@ -164,4 +164,19 @@ status=0
 status=0
 "$nnsh" -e 'x =' 2>err || status=$?
 [ "$status" -eq 1 ] && grep -q "unexpected symbol near <eof>" err || fail "-e with bad code" err
+
+# A Markdown notebook (.md, as %save writes it) runs its ```lua blocks as cells, with
+# `nnsh FILE.md` and with %run; the text around them is not code. A block never closed
+# is refused, naming its line.
+printf 'A lesson.\n\n```lua\nx = nn.ones(2, 3)\nx:sum()\n```\n\nText `code`.\n\n```output\nold\n```\n\n```lua\nprint(x.shape)\n```\n' > lesson.md
+"$nnsh" lesson.md > out 2>err || fail "a Markdown notebook as a script failed" err
+printf '6.0\n(2, 3)\n' > expected
+cmp -s out expected || fail "a Markdown notebook as a script printed other values" out expected
+printf '%%run lesson.md\nx:mean()\n' | "$nnsh" -i > out 2>err || fail "%run of a Markdown notebook failed" err
+grep -q '^Out\[2\]: 1.0$' out || fail "%run of a Markdown notebook left no x" out err
+printf 'Text.\n\n```lua\nx = 1\n' > open.md
+status=0
+"$nnsh" open.md >out 2>err || status=$?
+[ "$status" -eq 1 ] && grep -q 'open.md:3: the code block opened here is never closed' err ||
+  fail "an unclosed block in a Markdown script (status $status)" err
 echo "scripts: ok"
