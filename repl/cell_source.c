@@ -308,6 +308,36 @@ done:
     return found;
 }
 
+char nnsh_cell_unclosed_bracket(const char *source, size_t length, int *line)
+{
+    enum { DEEPEST = 256 };
+    char closers[DEEPEST];
+    int lines[DEEPEST], depth = 0;
+    nnsh_lexer lexer;
+    nnsh_lexer_init(&lexer, source, length);
+    for (nnsh_token token = nnsh_lexer_next(&lexer); token.kind != NNSH_TOKEN_END;
+         token = nnsh_lexer_next(&lexer)) {
+        if (token.kind != NNSH_TOKEN_SYMBOL || token.length != 1)
+            continue;
+        char c = source[token.start];
+        const char *opener = strchr("({[", c);
+        if (opener && c != '\0') {
+            if (depth == DEEPEST)
+                return '\0';
+            closers[depth] = ")}]"[opener - "({["];
+            lines[depth++] = token.line;
+        } else if (c == ')' || c == '}' || c == ']') {
+            if (depth == 0 || closers[depth - 1] != c)
+                return '\0';
+            depth--;
+        }
+    }
+    if (depth == 0)
+        return '\0';
+    *line = lines[depth - 1];
+    return closers[depth - 1];
+}
+
 bool nnsh_cell_is_open(const char *source, size_t length)
 {
     nnsh_lexer lexer;

@@ -49,6 +49,12 @@ bool nnsh_cell_ends_with_semicolon(const char *source, size_t length);
  * at every line). false says nothing: the cell may still be unfinished. */
 bool nnsh_cell_is_open(const char *source, size_t length);
 
+/* The bracket still open at the end of source, innermost first: the character that
+ * would close it ('}', ')' or ']'), with the 1-based line it opened on in *line; '\0'
+ * when every bracket closes (or one closes a bracket never opened). Strings and comments
+ * are skipped. */
+char nnsh_cell_unclosed_bracket(const char *source, size_t length, int *line);
+
 /* Whether the source ends the way a call does: with ')', '}' or a string. A lone nil
  * from a call (history:plot(), print-like functions) is not worth showing; from a name
  * it is (it tells of a misspelling). */

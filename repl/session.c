@@ -108,8 +108,19 @@ void nnsh_add_python_hint(lua_State *L, const char *chunk, const char *source, s
     const char *message = lua_tostring(L, -1);
     nn_text hint;
     nn_text_init(&hint);
-    if (message && nnsh_python_hint(&hint, message, chunk, source, length, first_line) &&
-        !hint.failed) {
+    bool hinted = message && nnsh_python_hint(&hint, message, chunk, source, length, first_line);
+    /* Code that ends inside a bracket (a cell ended with Ctrl-D, a file cut short): Lua
+     * says only "unexpected symbol near <eof>"; which bracket is open, and where. */
+    int opened = 0;
+    char closer;
+    if (!hinted && !chunk && message && strstr(message, "near <eof>") &&
+        (closer = nnsh_cell_unclosed_bracket(source, length, &opened)) != '\0') {
+        nn_text_printf(&hint, "hint: the %c opened on line %d is never closed: a %c is missing",
+                       closer == '}' ? '{' : closer == ')' ? '(' : '[', opened + first_line - 1,
+                       closer);
+        hinted = true;
+    }
+    if (hinted && !hint.failed) {
         luaL_Buffer text;
         luaL_buffinit(L, &text);
         luaL_addstring(&text, message);

@@ -229,3 +229,18 @@ Test(cell_source, open_blocks_brackets_and_long_strings_want_more_lines)
         cr_assert(!nnsh_cell_is_open(closed[i], strlen(closed[i])), "[%s] is not open",
                   closed[i]);
 }
+
+Test(cell_source, the_innermost_unclosed_bracket_and_its_line)
+{
+    int line = 0;
+    cr_assert_eq(nnsh_cell_unclosed_bracket("m = nn.Sequential{\n  L.Dense{4},\n", 31, &line), '}');
+    cr_assert_eq(line, 1);
+    const char *nested = "f(a, {\n  b = g(1,\n";
+    cr_assert_eq(nnsh_cell_unclosed_bracket(nested, strlen(nested), &line), ')');
+    cr_assert_eq(line, 2);
+    const char *in_string = "x = '(' .. \"[\" -- {\n";
+    cr_assert_eq(nnsh_cell_unclosed_bracket(in_string, strlen(in_string), &line), '\0',
+                 "brackets in strings and comments do not count");
+    cr_assert_eq(nnsh_cell_unclosed_bracket("t = {1, 2}", 10, &line), '\0');
+    cr_assert_eq(nnsh_cell_unclosed_bracket("a = (1]", 7, &line), '\0', "a mismatch is no hint");
+}
