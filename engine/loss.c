@@ -236,7 +236,8 @@ static const char *label_place(const nn_shape *shape, int64_t index, char *text,
 
 /* Labels with one entry per sample for an output that still has axes between the batch
  * and the classes: Dense acts on the last axis only, so a model without a Flatten keeps
- * them (Dense{128, input_shape = {28, 28}} gives (None, 28, 128)). The likely fix. */
+ * them (Dense{128, input_shape = {28, 28}} gives (None, 28, 128)), as does a recurrent
+ * layer that returns sequences. The likely fixes. */
 static const char *per_sample_hint(const nn_shape *labels, const nn_shape *output,
                                    bool class_ids)
 {
@@ -248,9 +249,10 @@ static const char *per_sample_hint(const nn_shape *labels, const nn_shape *outpu
                   : (labels->ndim == 2 && labels->dims[1] == classes) ||
                         (labels->ndim == 1 && classes == 1);
     return one_per_sample ? "; the labels have one entry per sample, but the output still has "
-                            "axes between the batch and the classes, as Dense acts on the "
-                            "last axis only: add a Flatten (or a global pooling layer) before "
-                            "the Dense layers"
+                            "axes between the batch and the classes (Dense acts on the last "
+                            "axis only; a recurrent layer with return_sequences=true keeps its "
+                            "steps): add a Flatten or a global pooling layer before the last "
+                            "layers, or set return_sequences=false"
                           : "";
 }
 

@@ -35,6 +35,15 @@ void *nn_lua_new_box(lua_State *L, size_t size, const char *type_name, lua_CFunc
     return box;
 }
 
+const char *nn_lua_not_a_number_text(lua_State *L, int index, char *text, size_t size)
+{
+    if (lua_type(L, index) == LUA_TSTRING && lua_isnumber(L, index)) {
+        snprintf(text, size, "the string '%.24s' (tonumber converts it)", lua_tostring(L, index));
+        return text;
+    }
+    return nn_lua_typename(L, index);
+}
+
 lua_Integer nn_lua_tointeger(lua_State *L, int index, int *is_integer)
 {
     if (lua_type(L, index) != LUA_TNUMBER) {
@@ -46,9 +55,10 @@ lua_Integer nn_lua_tointeger(lua_State *L, int index, int *is_integer)
 
 double nn_lua_check_number(lua_State *L, int index, const char *function, const char *what)
 {
+    char text[64];
     if (lua_type(L, index) != LUA_TNUMBER)
         nn_lua_error(L, "%s: %s must be a number, got %s", function, what,
-                     nn_lua_typename(L, index));
+                     nn_lua_not_a_number_text(L, index, text, sizeof text));
     return lua_tonumber(L, index);
 }
 
@@ -157,8 +167,10 @@ lua_Integer nn_lua_opt_integer(lua_State *L, int index, const char *key, lua_Int
             nn_lua_error(L, "%s: %s must be an integer, got NaN", function, key);
         nn_lua_error(L, "%s: %s must be an integer, got %.15g", function, key, number);
     }
+    char text[64];
     if (!is_integer)
-        nn_lua_error(L, "%s: %s must be an integer, got %s", function, key, nn_lua_typename(L, -1));
+        nn_lua_error(L, "%s: %s must be an integer, got %s", function, key,
+                     nn_lua_not_a_number_text(L, -1, text, sizeof text));
     if (value < low || value > high) {
         if (high == LUA_MAXINTEGER)
             nn_lua_error(L, "%s: %s must be >= %lld, got %lld", function, key, (long long)low,
@@ -178,10 +190,11 @@ double nn_lua_opt_number(lua_State *L, int index, const char *key, double fallba
         lua_pop(L, 1);
         return fallback;
     }
+    char text[64];
     if (lua_type(L, -1) != LUA_TNUMBER)
-        nn_lua_error(L, "%s: %s must be a number, got %s", function, key, nn_lua_typename(L, -1));
+        nn_lua_error(L, "%s: %s must be a number, got %s", function, key,
+                     nn_lua_not_a_number_text(L, -1, text, sizeof text));
     double value = lua_tonumber(L, -1);
-    char text[32];
     if (!(value >= low && value <= high))
         nn_lua_error(L, "%s: %s must be between %g and %g, got %s", function, key, low, high,
                      nn_lua_number_text(value, text, sizeof text));
@@ -218,9 +231,10 @@ static int64_t check_arg_integer(lua_State *L, int index, const nn_arg_spec *spe
             nn_lua_error(L, "%s: %s must be %s, got NaN", function, spec->name, what);
         nn_lua_error(L, "%s: %s must be %s, got %.17g", function, spec->name, what, number);
     }
+    char text[64];
     if (!is_integer)
         nn_lua_error(L, "%s: %s must be %s, got %s", function, spec->name, what,
-                   nn_lua_typename(L, index));
+                     nn_lua_not_a_number_text(L, index, text, sizeof text));
     if ((double)value < spec->min) {
         if (spec->min == 1)
             nn_lua_error(L, "%s: %s must be a positive integer, got %lld", function, spec->name,

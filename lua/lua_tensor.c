@@ -111,7 +111,7 @@ static int list_index(lua_State *L)
     const char *entry = lua_tostring(L, lua_upvalueindex(2));
     lua_Integer position = lua_tointeger(L, 2);
     lua_Integer size = (lua_Integer)lua_rawlen(L, 1);
-    if (position < 0 && -position <= size) {
+    if (position < 0 && position >= -size) {
         lua_rawgeti(L, 1, size + 1 + position);
         return 1;
     }
@@ -1014,11 +1014,11 @@ static int check_axis(lua_State *L, int index, int absent, const nn_shape *shape
     if (!is_integer && lua_type(L, index) == LUA_TNUMBER)
         nn_lua_error(L, "%s: axis must be an integer (0 = first axis, -1 = last), got %g",
                      function, lua_tonumber(L, index));
+    char text[128];
     if (!is_integer)
         nn_lua_error(L, "%s: axis must be an integer (0 = first axis, -1 = last), got %s",
-                     function, nn_lua_typename(L, index));
+                     function, nn_lua_not_a_number_text(L, index, text, sizeof text));
     if (axis < -NN_MAX_DIMS - 1 || axis > NN_MAX_DIMS) {
-        char text[128];
         if (shape)
             nn_lua_error(L, "%s: axis %lld is out of range for a tensor of shape %s", function,
                          (long long)axis, nn_shape_format(shape, text, sizeof text));

@@ -171,6 +171,10 @@ void *nn_lua_new_box(lua_State *L, size_t size, const char *type_name, lua_CFunc
  * is refused rather than converted (Python refuses it too), so that epochs = '3' read
  * from a file or a typo is reported instead of silently working. */
 lua_Integer nn_lua_tointeger(lua_State *L, int index, int *is_integer);
+/* What a message says arrived where a number was wanted: "the string '3' (tonumber
+ * converts it)" for a numeric string (script arguments and os.getenv give strings), else
+ * the value's type. Written into text when it is the former. */
+const char *nn_lua_not_a_number_text(lua_State *L, int index, char *text, size_t size);
 /* luaL_checknumber for arguments, strict in the same way: "what must be a number, got
  * string". */
 double nn_lua_check_number(lua_State *L, int index, const char *function, const char *what);

@@ -3,6 +3,7 @@
 #include <lua.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <strings.h>
 
 #include "blas_advice.h"
 #include "data/datasets.h"
@@ -72,14 +73,21 @@ int nnsh_doctor(void)
     printf("BLAS:     %s\n", openblas_get_config());
     const char *chosen = getenv("OPENBLAS_CORETYPE");
     const char *core = openblas_get_corename();
+    bool set = chosen && *chosen;
+    bool taken = set && strcasecmp(chosen, core) == 0;
     printf("          core %s%s, %d threads\n", core,
-           chosen && *chosen ? " (set by OPENBLAS_CORETYPE)" : "", openblas_get_num_threads());
+           taken ? " (chosen by OPENBLAS_CORETYPE)" : "", openblas_get_num_threads());
+    if (set && !taken)
+        printf("          OPENBLAS_CORETYPE=%s was not taken (not a core this OpenBLAS knows, "
+               "or one this CPU cannot run)\n", chosen);
     const char *better = nnsh_blas_better_core(core, nnsh_cpu_features_probe());
-    if (better)
-        printf("          this CPU can run OpenBLAS' %s kernels, several times faster for "
-               "Dense layers and matmul,\n          but OpenBLAS did not recognise the CPU "
-               "model and chose %s's; to use them: export OPENBLAS_CORETYPE=%s\n",
-               better, core, better);
+    if (better && taken)
+        printf("          this CPU can run OpenBLAS' %s kernels, faster for Dense layers and "
+               "matmul: export OPENBLAS_CORETYPE=%s\n", better, better);
+    else if (better)
+        printf("          this CPU can run OpenBLAS' %s kernels, faster for Dense layers and "
+               "matmul,\n          but OpenBLAS did not recognise the CPU model and chose %s's; "
+               "to use them: export OPENBLAS_CORETYPE=%s\n", better, core, better);
     report_gpus();
     report_device();
     const nn_dataset *const *datasets = nn_datasets();

@@ -940,9 +940,8 @@ const char *nnsh_python_constant_message(const char *name)
     return NULL;
 }
 
-void nnsh_python_option_message(nn_text *out, const char *name, const char *option)
+void nnsh_python_option_message(nn_text *out, const char *name)
 {
-    nn_text_printf(out, "'%s' is not defined: option values are strings in Lua, %s = '%s' "
-                   "(rawget(_G, '%s') reads a global that may be unset)",
-                   name, option, name, name);
+    nn_text_printf(out, "'%s' is not defined: nn's option values are strings in Lua, so write "
+                   "'%s'", name, name);
 }

@@ -37,9 +37,9 @@ bool nnsh_python_block_header(const char *line, size_t length);
  * or NULL for any other name. */
 const char *nnsh_python_constant_message(const char *name);
 
-/* Appends the message for reading `name`, which is a string value the nn option `option`
- * takes ('same' for padding), as a Lua global:
- * "'same' is not defined: option values are strings in Lua, padding = 'same'". */
-void nnsh_python_option_message(nn_text *out, const char *name, const char *option);
+/* Appends the message for reading `name`, a string value some nn option takes ('same'
+ * for padding), as a Lua global:
+ * "'same' is not defined: nn's option values are strings in Lua, so write 'same'". */
+void nnsh_python_option_message(nn_text *out, const char *name);
 
 #endif

@@ -26,6 +26,7 @@
 
 #define SESSION_ENV "nnsh.session_env"
 #define SHELL_MODULE "nnsh.shell"
+#define CELL_CHUNKS "nnsh.cell_chunks" /* {[chunk name] = true} of the cells run */
 
 extern const unsigned char nnsh_shell_lua[];
 extern const size_t nnsh_shell_lua_size;
@@ -248,7 +249,8 @@ bool nnsh_session_needs_more(nnsh_session *session, const char *source, size_t l
     size_t last_line = end;
     while (last_line > 0 && source[last_line - 1] != '\n')
         last_line--;
-    if (more && nnsh_python_block_header(source + last_line, end - last_line))
+    if (more && !strstr(lua_tostring(L, -1), "unfinished long") &&
+        nnsh_python_block_header(source + last_line, end - last_line))
         more = false;
     lua_pop(L, 1);
     return more;
@@ -658,6 +660,11 @@ nnsh_cell_status nnsh_session_run_cell(nnsh_session *session, const char *source
             snprintf(chunk_name, sizeof chunk_name, "@%s", file);
         else
             snprintf(chunk_name, sizeof chunk_name, "=In[%d]", number);
+        /* Known as a cell's chunk, where an option value written as a name is an error. */
+        lua_getfield(L, LUA_REGISTRYINDEX, CELL_CHUNKS);
+        lua_pushboolean(L, 1);
+        lua_setfield(L, -2, chunk_name);
+        lua_pop(L, 1);
         status = nnsh_session_run_code(session, source, length, chunk_name, file ? first_line : 1,
                                        true);
     }
@@ -717,8 +724,8 @@ bool nnsh_session_is_interactive(const nnsh_session *session)
 /* _G's __index: reading a global that is not defined. Python's None, True and False, and
  * the string values nn's options take written as names (padding=same, activation=relu),
  * are nil in Lua, which nn would take quietly for "not given"; they are errors here, that
- * say what Lua writes. Any other name is nil, as always. Upvalue 1: the option each value
- * name goes to ({same = 'padding', relu = 'activation', ...}). */
+ * say what Lua writes (option values only in cells). Any other name is nil, as always.
+ * Upvalue 1: the set of option value names ({same = true, relu = true, ...}). */
 static int read_undefined_global(lua_State *L)
 {
     if (lua_type(L, 2) != LUA_TSTRING)
@@ -728,11 +735,20 @@ static int read_undefined_global(lua_State *L)
     if (constant)
         return luaL_error(L, "%s", constant);
     lua_pushvalue(L, 2);
-    if (lua_rawget(L, lua_upvalueindex(1)) != LUA_TSTRING)
+    if (lua_rawget(L, lua_upvalueindex(1)) != LUA_TBOOLEAN)
+        return 0;
+    /* Option values only in the cells one types (the shell, notebooks): a script or a
+     * module may read such a global on purpose (`relu = relu or f`, `if not linear`). */
+    lua_Debug caller;
+    if (!lua_getstack(L, 1, &caller) || !lua_getinfo(L, "S", &caller))
+        return 0;
+    lua_getfield(L, LUA_REGISTRYINDEX, CELL_CHUNKS);
+    bool in_cell = lua_istable(L, -1) && lua_getfield(L, -1, caller.source) == LUA_TBOOLEAN;
+    if (!in_cell)
         return 0;
     nn_text message;
     nn_text_init(&message);
-    nnsh_python_option_message(&message, name, lua_tostring(L, -1));
+    nnsh_python_option_message(&message, name);
     luaL_where(L, 1);
     if (message.data)
         lua_pushlstring(L, message.data, message.length);
@@ -743,9 +759,8 @@ static int read_undefined_global(lua_State *L)
     return lua_error(L);
 }
 
-/* Adds names[i] -> option to the table at index, keeping a name already there. */
-static void add_option_values(lua_State *L, int table, const char *const *names,
-                              const char *option)
+/* Adds names[i] -> true to the table at index. */
+static void add_option_values(lua_State *L, int table, const char *const *names)
 {
     /* Words that are also everyday names (zeros(3) from numpy, a count of one's own) are
      * left nil: an error that speaks of options would mislead there. */
@@ -756,12 +771,8 @@ static void add_option_values(lua_State *L, int table, const char *const *names,
             everyday_word = everyday_word || strcmp(names[i], everyday[k]) == 0;
         if (everyday_word)
             continue;
-        bool taken = lua_getfield(L, table, names[i]) != LUA_TNIL;
-        lua_pop(L, 1);
-        if (!taken) {
-            lua_pushstring(L, option);
-            lua_setfield(L, table, names[i]);
-        }
+        lua_pushboolean(L, 1);
+        lua_setfield(L, table, names[i]);
     }
 }
 
@@ -777,19 +788,19 @@ void nnsh_watch_python_names(lua_State *L)
     }
     lua_newtable(L);
     int names = lua_gettop(L);
-    add_option_values(L, names, nn_activation_names(), "activation");
+    add_option_values(L, names, nn_activation_names());
     const nn_layer_class *const *classes = nn_layer_classes();
     for (int c = 0; classes[c]; c++) {
         for (int i = 0; i < classes[c]->arg_count; i++) {
             const nn_arg_spec *spec = &classes[c]->args[i];
             if (spec->kind == NN_ARG_CHOICE &&
                 (strcmp(spec->name, "padding") == 0 || strcmp(spec->name, "data_format") == 0))
-                add_option_values(L, names, spec->choices, spec->name);
+                add_option_values(L, names, spec->choices);
         }
     }
-    add_option_values(L, names, nn_optimizer_names(), "optimizer");
-    add_option_values(L, names, nn_loss_names(), "loss");
-    add_option_values(L, names, nn_initializer_names(), "kernel_initializer");
+    add_option_values(L, names, nn_optimizer_names());
+    add_option_values(L, names, nn_loss_names());
+    add_option_values(L, names, nn_initializer_names());
     lua_createtable(L, 0, 1);
     lua_insert(L, names);
     lua_pushcclosure(L, read_undefined_global, 1);
@@ -803,6 +814,11 @@ void nnsh_watch_python_names(lua_State *L)
 /* Creates the session environment (variables, In, Out) and loads shell.lua into it. */
 static bool open_environment(lua_State *L, nnsh_session_mode mode)
 {
+    if (lua_getfield(L, LUA_REGISTRYINDEX, CELL_CHUNKS) != LUA_TTABLE) {
+        lua_newtable(L);
+        lua_setfield(L, LUA_REGISTRYINDEX, CELL_CHUNKS);
+    }
+    lua_pop(L, 1);
     if (mode == NNSH_SESSION_SCRIPT) {
         /* A script's cells share the globals, as a plain script's chunk does: _G.x,
          * load and required modules see what a cell set. */

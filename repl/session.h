@@ -55,22 +55,27 @@ lua_State *nnsh_session_lua(nnsh_session *session);
 /* Whether the session is the shell's. */
 bool nnsh_session_is_interactive(const nnsh_session *session);
 
+/* Adds a "hint:" line to the error message on top of the stack when a Python habit in
+ * source (its first line is first_line) caused it (python_hints.h), or, for a syntax
+ * error at the end of the code, names the bracket still open. chunk names the chunk as
+ * the message does (lua_Debug.short_src) for a run-time error, NULL for a syntax error
+ * of source itself. */
+void nnsh_add_python_hint(lua_State *L, const char *chunk, const char *source, size_t length,
+                          int first_line);
+
+/* Makes reading Python's None, True and False an error that says what Lua writes,
+ * instead of a quiet nil, and so an nn option value written as a name (padding=same) in
+ * a typed cell (the shell, notebooks): gives _G a metatable whose __index raises for those
+ * names only (none when _G has one). For the nnsh program's own state; nn loaded into a
+ * stock lua5.4 leaves _G alone. */
+void nnsh_watch_python_names(lua_State *L);
+
 /* Loads code as a chunk that shows its value, by the rule every cell follows (the shell,
  * notebooks, Lua notebook scripts, -e): unless the code ends in ';', a last statement that
  * is an expression becomes the chunk's return value (*returns_value is true then);
  * otherwise the code loads as it is. Pushes the function, or the error message of the
- * code as it is; returns lua_load's status. Line numbers stay the code's. */
-/* Adds a "hint:" line to the error message on top of the stack when a Python habit in
- * source (its first line is first_line) caused it (python_hints.h). chunk names the chunk
- * as the message does (lua_Debug.short_src) for a run-time error, NULL for a syntax error
- * of source itself. */
-void nnsh_add_python_hint(lua_State *L, const char *chunk, const char *source, size_t length,
-                          int first_line);
-/* Makes reading Python's None, True, False, or an nn option value written as a name
- * (padding=same), an error that says what Lua writes, instead of a quiet nil: gives _G a
- * metatable whose __index raises for those names only (none when _G has one). For the
- * nnsh program's own state; nn loaded into a stock lua5.4 leaves _G alone. */
-void nnsh_watch_python_names(lua_State *L);
+ * code as it is with any hint (nnsh_add_python_hint); returns lua_load's status. Line
+ * numbers stay the code's. */
 int nnsh_load_cell_code(lua_State *L, const char *code, size_t length, const char *chunk_name,
                         bool *returns_value);
 

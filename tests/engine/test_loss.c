@@ -495,7 +495,8 @@ Test(loss_labels, per_sample_labels_for_a_per_position_output_suggest_flatten)
     cr_assert_eq(check_labels(SCE, NN_SHAPE(-1, 28, 10), NN_SHAPE(4), NN_DTYPE_I64, NULL),
                  NN_ERR_SHAPE);
     MESSAGE_HAS("received labels of shape (4,); the labels have one entry per sample");
-    MESSAGE_HAS("add a Flatten (or a global pooling layer) before the Dense layers");
+    MESSAGE_HAS("add a Flatten or a global pooling layer before the last layers, or set "
+                "return_sequences=false");
     cr_assert_eq(check_labels(CCE, NN_SHAPE(-1, 28, 10), NN_SHAPE(4, 10), NN_DTYPE_F32, NULL),
                  NN_ERR_SHAPE);
     MESSAGE_HAS("add a Flatten");

@@ -233,7 +233,8 @@ Test(cell_source, open_blocks_brackets_and_long_strings_want_more_lines)
 Test(cell_source, the_innermost_unclosed_bracket_and_its_line)
 {
     int line = 0;
-    cr_assert_eq(nnsh_cell_unclosed_bracket("m = nn.Sequential{\n  L.Dense{4},\n", 31, &line), '}');
+    const char *table = "m = nn.Sequential{\n  L.Dense{4},\n";
+    cr_assert_eq(nnsh_cell_unclosed_bracket(table, strlen(table), &line), '}');
     cr_assert_eq(line, 1);
     const char *nested = "f(a, {\n  b = g(1,\n";
     cr_assert_eq(nnsh_cell_unclosed_bracket(nested, strlen(nested), &line), ')');

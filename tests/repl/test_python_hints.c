@@ -198,8 +198,8 @@ Test(python_hints, python_names_read_as_globals)
     cr_assert_null(nnsh_python_constant_message("none"));
     nn_text message;
     nn_text_init(&message);
-    nnsh_python_option_message(&message, "same", "padding");
+    nnsh_python_option_message(&message, "same");
     cr_assert_str_eq(message.data,
-                     "'same' is not defined: option values are strings in Lua, padding = 'same' (rawget(_G, 'same') reads a global that may be unset)");
+                     "'same' is not defined: nn's option values are strings in Lua, so write 'same'");
     nn_text_free(&message);
 }
