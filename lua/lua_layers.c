@@ -719,21 +719,21 @@ static bool push_arg_choices(lua_State *L, const nn_arg_spec *spec)
  * activation = {...}, initializer = {...}, regularizer = {...}, constraint = {...}}. */
 static int l_accepted_names(lua_State *L)
 {
-    lua_createtable(L, 0, 7);
-    push_names(L, nn_optimizer_names());
-    lua_setfield(L, -2, "optimizer");
-    push_names(L, nn_loss_names());
-    lua_setfield(L, -2, "loss");
-    push_names(L, nn_metric_names());
-    lua_setfield(L, -2, "metric");
-    push_names(L, nn_activation_names());
-    lua_setfield(L, -2, "activation");
-    push_names(L, nn_initializer_names());
-    lua_setfield(L, -2, "initializer");
-    push_names(L, nn_regularizer_names());
-    lua_setfield(L, -2, "regularizer");
-    push_names(L, nn_constraint_names());
-    lua_setfield(L, -2, "constraint");
+    static const struct {
+        const char *key;
+        const char *const *(*names)(void);
+    } lists[] = {
+        {"optimizer", nn_optimizer_names},       {"loss", nn_loss_names},
+        {"metric", nn_metric_names},             {"activation", nn_activation_names},
+        {"initializer", nn_initializer_names},   {"regularizer", nn_regularizer_names},
+        {"constraint", nn_constraint_names},
+    };
+    int count = (int)(sizeof lists / sizeof lists[0]);
+    lua_createtable(L, 0, count);
+    for (int i = 0; i < count; i++) {
+        push_names(L, lists[i].names());
+        lua_setfield(L, -2, lists[i].key);
+    }
     return 1;
 }
 
