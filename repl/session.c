@@ -122,11 +122,15 @@ void nnsh_add_python_hint(lua_State *L, const char *chunk, const char *source, s
         hinted = true;
     }
     if (hinted && !hint.failed) {
+        /* Right below the error, above a traceback that follows it. */
+        const char *traceback = strstr(message, "\nstack traceback:");
+        size_t head = traceback ? (size_t)(traceback - message) : strlen(message);
         luaL_Buffer text;
         luaL_buffinit(L, &text);
-        luaL_addstring(&text, message);
+        luaL_addlstring(&text, message, head);
         luaL_addchar(&text, '\n');
         luaL_addlstring(&text, hint.data, hint.length);
+        luaL_addstring(&text, message + head);
         nn_text_free(&hint);
         luaL_pushresult(&text);
         lua_remove(L, -2);
