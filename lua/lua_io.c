@@ -107,6 +107,7 @@ static int model_get_weights(lua_State *L)
 {
     const char *function = "model:get_weights";
     nn_model *model = nn_lua_check_model(L, 1, function);
+    nn_lua_check_no_more_arguments(L, 1, function, "model:get_weights()");
     lua_newtable(L);
     int count = 0;
     for (int i = 0; i < model->layer_count; i++) {
@@ -126,6 +127,7 @@ static int model_set_weights(lua_State *L)
 {
     const char *function = "model:set_weights";
     nn_model *model = nn_lua_check_model(L, 1, function);
+    nn_lua_check_no_more_arguments(L, 2, function, "model:set_weights({tensor, ...})");
     if (!lua_istable(L, 2))
         nn_lua_error(L, "%s: expected a list of weight tensors (as get_weights gives), got %s",
                      function, nn_lua_typename(L, 2));

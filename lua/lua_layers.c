@@ -343,6 +343,7 @@ static int layer_get_config(lua_State *L)
 static int layer_get_weights(lua_State *L)
 {
     nn_layer *layer = nn_lua_check_layer(L, 1, "layer:get_weights");
+    nn_lua_check_no_more_arguments(L, 1, "layer:get_weights", "layer:get_weights()");
     lua_createtable(L, layer->param_count, 0);
     for (int i = 0; i < layer->param_count; i++) {
         /* Copies on the host, as Keras returns NumPy arrays, wherever the layer runs. */
@@ -360,6 +361,7 @@ static int layer_set_weights(lua_State *L)
 {
     const char *function = "layer:set_weights";
     nn_layer *layer = nn_lua_check_layer(L, 1, function);
+    nn_lua_check_no_more_arguments(L, 2, function, "layer:set_weights({tensor, ...})");
     if (!lua_istable(L, 2))
         nn_lua_error(L, "%s: expected a list of weight tensors (as get_weights gives), got %s",
                      function, nn_lua_typename(L, 2));
@@ -622,6 +624,10 @@ static int layer_index(lua_State *L)
             push_param(L, layer, &layer->params[i]);
             lua_rawseti(L, -2, ++n);
         }
+        nn_lua_set_list_metatable(L, key[0] == 'w' ? "layer.weights"
+                                     : key[0] == 't' ? "layer.trainable_weights"
+                                                     : "layer.non_trainable_weights",
+                                  "weight");
     } else {
         for (int i = 0; i < layer->param_count; i++) {
             if (strcmp(layer->params[i].name, key) == 0) {

@@ -243,6 +243,7 @@ static int model_build(lua_State *L)
 static int model_count_params(lua_State *L)
 {
     nn_model *model = nn_lua_check_model(L, 1, "model:count_params");
+    nn_lua_check_no_more_arguments(L, 1, "model:count_params", "model:count_params()");
     lua_pushinteger(L, nn_model_count_params(model, true) + nn_model_count_params(model, false));
     return 1;
 }
@@ -264,6 +265,8 @@ static int model_get_layer(lua_State *L)
         if (!is_integer)
             nn_lua_error(L, "%s: a position must be a whole number (layers count from 1), got "
                          "%.15g", function, lua_tonumber(L, 2));
+        if (position < 0 && -(position + 1) < model->layer_count)
+            position += model->layer_count + 1; /* -1 is the last, as model.layers[-1] */
         if (position < 1 || position > model->layer_count)
             nn_lua_error(L, "%s: position %lld is out of range (the model has %d layer%s)",
                          function, (long long)position, model->layer_count,
@@ -1452,9 +1455,10 @@ static int parse_verbose(lua_State *L, int options, int fallback, const char *fu
     else if (!lua_isnil(L, -1)) {
         int is_integer = 0;
         lua_Integer value = nn_lua_tointeger(L, -1, &is_integer);
+        char text[64];
         if (!is_integer || value < 0 || value > 2)
             nn_lua_error(L, "%s: verbose must be 0, 1, 2 or 'auto', got %s", function,
-                         lua_tostring(L, -1) ? lua_tostring(L, -1) : nn_lua_typename(L, -1));
+                         nn_lua_argument_text(L, -1, text, sizeof text));
         verbose = (int)value;
     }
     lua_pop(L, 1);

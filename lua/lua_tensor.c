@@ -105,11 +105,16 @@ static int shape_equal(lua_State *L)
  * ends there. The upvalues name the list and its entries ("shape", "size"). */
 static int list_index(lua_State *L)
 {
-    if (!lua_isinteger(L, 2) || lua_tointeger(L, 2) > 0)
+    int whole = 0;
+    lua_Integer position = nn_lua_tointeger(L, 2, &whole); /* -1.0 is -1, as t[-1.0] */
+    if (!whole)
         return 0;
+    if (position > 0) { /* 2.0: the entry a table keeps at 2 */
+        lua_rawgeti(L, 1, position);
+        return 1;
+    }
     const char *list = lua_tostring(L, lua_upvalueindex(1));
     const char *entry = lua_tostring(L, lua_upvalueindex(2));
-    lua_Integer position = lua_tointeger(L, 2);
     lua_Integer size = (lua_Integer)lua_rawlen(L, 1);
     if (position < 0 && position >= -size) {
         lua_rawgeti(L, 1, size + 1 + position);
@@ -376,6 +381,7 @@ static nn_dtype check_dtype(lua_State *L, int index, nn_dtype fallback, const ch
 static int l_tensor(lua_State *L)
 {
     const char *function = "nn.tensor";
+    nn_lua_check_no_more_arguments(L, 2, function, "nn.tensor(values [, dtype])");
     nn_dtype dtype = check_dtype(L, 2, NN_DTYPE_F32, function);
     if (lua_type(L, 1) == LUA_TNUMBER) {
         nn_tensor **slot = nn_lua_new_tensor_slot(L);
@@ -1029,7 +1035,7 @@ static int check_axis(lua_State *L, int index, int absent, const nn_shape *shape
 }
 
 /* Keras users write t:sum{axis = 1} as they write every layer's options: argument 2
- * given as {axis = n} (or {}) is taken as the axis n (or none). */
+ * given as {axis = n} (or {} or {axis = nn.None}) is taken as the axis n (or none). */
 static void unwrap_axis_option(lua_State *L, const char *function)
 {
     if (lua_type(L, 2) != LUA_TTABLE)
@@ -1037,6 +1043,10 @@ static void unwrap_axis_option(lua_State *L, const char *function)
     static const char *const names[] = {"axis", NULL};
     nn_lua_check_option_names(L, 2, function, names, 0);
     lua_getfield(L, 2, "axis");
+    if (nn_lua_is_none(L, -1)) { /* Keras' axis=None: every axis */
+        lua_pop(L, 1);
+        lua_pushnil(L);
+    }
     lua_replace(L, 2);
 }
 
@@ -1209,6 +1219,8 @@ static const nn_tensor **check_parts(lua_State *L, int *count, const char *funct
  * new one (axis 0 by default). */
 static int join(lua_State *L, bool new_axis, const char *function)
 {
+    nn_lua_check_no_more_arguments(L, 2, function, new_axis ? "nn.stack({a, b, ...} [, axis])"
+                                                            : "nn.concatenate({a, b, ...} [, axis])");
     unwrap_axis_option(L, function);
     int axis = check_axis(L, 2, 0, NULL, function), count;
     lua_settop(L, 1);

@@ -189,6 +189,12 @@ static nnsh_cell_status run_help(nnsh_session *session, const command_line *line
         start++;
     while (end > start && isspace((unsigned char)line->source[end - 1]))
         end--;
+    /* %help 'fit' means %help fit, as help 'fit' does. */
+    char first = end - start >= 2 ? line->source[start] : '\0';
+    if ((first == '\'' || first == '"') && line->source[end - 1] == first) {
+        start++;
+        end--;
+    }
     /* The topic as a Lua string of decimal escapes: any bytes are taken as written. */
     nn_text code;
     nn_text_init(&code);

@@ -75,11 +75,12 @@ int nnsh_doctor(void)
     const char *core = openblas_get_corename();
     bool set = chosen && *chosen;
     bool taken = set && strcasecmp(chosen, core) == 0;
-    printf("          core %s%s, %d threads\n", core,
-           taken ? " (chosen by OPENBLAS_CORETYPE)" : "", openblas_get_num_threads());
+    int threads = openblas_get_num_threads();
+    printf("          core %s%s, %d thread%s\n", core,
+           taken ? " (chosen by OPENBLAS_CORETYPE)" : "", threads, threads == 1 ? "" : "s");
     if (set && !taken)
         printf("          OPENBLAS_CORETYPE=%s was not taken (not a core this OpenBLAS knows, "
-               "or one this CPU cannot run)\n", chosen);
+               "or one this CPU cannot run); OpenBLAS chose %s itself\n", chosen, core);
     const char *better = nnsh_blas_better_core(core, nnsh_cpu_features_probe());
     if (better && taken)
         printf("          this CPU can run OpenBLAS' %s kernels, faster for Dense layers and "

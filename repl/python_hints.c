@@ -378,6 +378,70 @@ static void sequence_hint(nn_text *hint, const char *s, size_t n, size_t open)
     nn_text_free(&rewrite);
 }
 
+/* (x_train, y_train), (x_test, y_test) = load_data(): Python unpacks nested tuples; Lua
+ * assigns a flat list of names from the values a call returns. */
+static bool unpacking_hint(nn_text *hint, const hint_context *context)
+{
+    if (!context->syntax)
+        return false;
+    span line = trim(context->lines[0]);
+    const char *s = line.text;
+    size_t n = line.length;
+    if (n == 0 || s[0] != '(')
+        return false;
+    size_t depth = 0, equals = n;
+    for (size_t i = 0; i < n && equals == n; i++) {
+        char c = s[i];
+        if (c == '"' || c == '\'') {
+            i = skip_string(s, n, i) - 1;
+        } else if (c == '(' || c == '[' || c == '{') {
+            depth++;
+        } else if (c == ')' || c == ']' || c == '}') {
+            depth -= depth > 0;
+        } else if (c == '=' && depth == 0 && (i + 1 == n || s[i + 1] != '=') &&
+                   (i == 0 || !strchr("=~<>", s[i - 1]))) {
+            equals = i;
+        }
+    }
+    if (equals == n)
+        return false;
+    /* The names on the left, brackets dropped; anything else there is no unpacking. */
+    nn_text rewrite;
+    nn_text_init(&rewrite);
+    size_t names = 0;
+    for (size_t i = 0; i < equals;) {
+        while (i < equals && (is_blank(s[i]) || s[i] == '(' || s[i] == ')' || s[i] == ','))
+            i++;
+        size_t start = i;
+        while (i < equals && (is_name_char(s[i]) || s[i] == '.'))
+            i++;
+        if (i == start) {
+            if (i < equals) {
+                nn_text_free(&rewrite);
+                return false;
+            }
+            break;
+        }
+        if (!is_name_start(s[start])) {
+            nn_text_free(&rewrite);
+            return false;
+        }
+        nn_text_append(&rewrite, names++ ? ", " : "");
+        nn_text_append_n(&rewrite, s + start, i - start);
+    }
+    if (names < 2) {
+        nn_text_free(&rewrite);
+        return false;
+    }
+    span value = trim(span_of(s, equals + 1, n));
+    nn_text_append(&rewrite, " = ");
+    nn_text_append_n(&rewrite, value.text, value.length);
+    append_hint(hint, "Lua assigns several values without brackets: ", &rewrite,
+                "a, b, c, d = f()");
+    nn_text_free(&rewrite);
+    return true;
+}
+
 /* Conv2D{32, (3, 3)}: a tuple. */
 static bool tuple_hint(nn_text *hint, const hint_context *context)
 {
@@ -847,7 +911,7 @@ static bool builtin_hint(nn_text *hint, const hint_context *context)
 /* In order: a block header explains the most, so it goes first. */
 static bool (*const rules[])(nn_text *, const hint_context *) = {
     block_hint,        import_hint,         keyword_arguments_hint,
-    tuple_hint,        list_hint,           comment_hint,
+    unpacking_hint,    tuple_hint,        list_hint,           comment_hint,
     power_hint,        not_equal_hint,      augmented_assignment_hint,
     dictionary_hint,   triple_quote_hint,   conditional_expression_hint,
     is_hint,           lambda_hint,         f_string_hint,

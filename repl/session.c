@@ -115,6 +115,7 @@ void nnsh_add_python_hint(lua_State *L, const char *chunk, const char *source, s
     int opened = 0;
     char closer;
     if (!hinted && !chunk && message && strstr(message, "near <eof>") &&
+        !strstr(message, "unfinished string") &&
         (closer = nnsh_cell_unclosed_bracket(source, length, &opened)) != '\0') {
         nn_text_printf(&hint, "hint: the %c opened on line %d is never closed: a %c is missing",
                        closer == '}' ? '{' : closer == ')' ? '(' : '[', opened + first_line - 1,

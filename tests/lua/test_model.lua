@@ -608,6 +608,13 @@ t.test('model.layers and model.weights count back from the end with -1, as Keras
   t.eq(table.concat(names, ' '), 'first last')
   t.eq(nn.zeros(2, 3, 4).shape[-1], 4)
   t.eq(nn.zeros(2, 3, 4).shape[-3], 2)
+  t.eq(nn.zeros(2, 3, 4).shape[-1.0], 4, 'a whole float counts as t[-1.0] does')
+  t.eq(m.layers[-1.0].name, 'last')
+  t.eq(tostring(m.layers[-1].weights[-1].shape), '(5,)', "a layer's weights too")
+  t.eq(m:get_layer(-1).name, 'last', 'get_layer counts back as well')
+  t.eq(m:get_layer(-2).name, 'first')
+  t.raises(function() m:get_layer(-3) end, 'position -3 is out of range (the model has 2 layers)')
+  t.eq(nn.tensor{{1, 2}, {3, 4}}:sum{axis = nn.None}, 10.0, "axis = nn.None is Keras' axis=None")
 end)
 
 t.test("the name may follow the layers, as Keras' Sequential(layers, name)", function()

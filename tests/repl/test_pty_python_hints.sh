@@ -70,6 +70,14 @@ expect_in "$work/nb.out.md" \
 printf 'notes = [[\nfor example:\nstep one]]\n#notes\n' | "$NNSH" -i >"$work/out" 2>&1
 expect_in "$work/out" 'Out[2]: 21' 'a long string holding "for example:"'
 
+# An unfinished string is what Lua says it is: no bracket hint for the call around it.
+printf "print('abc\n" | "$NNSH" -i >"$work/out" 2>&1
+expect_in "$work/out" 'error: In[1]:1: unfinished string near <eof>' 'an unfinished string'
+if grep -q 'hint:' "$work/out"; then fail 'a hint for an unfinished string' "$work/out"; fi
+# %help takes the topic quoted too, as help 'fit' does.
+printf "%%help 'fit'\n" | "$NNSH" -i >"$work/out" 2>&1
+grep -qF 'model:fit(x, y [, {epochs=1' "$work/out" || fail "%help 'fit'" "$work/out"
+
 source "$(dirname "$0")/pty.sh"
 pty_start
 

@@ -203,3 +203,16 @@ Test(python_hints, python_names_read_as_globals)
                      "'same' is not defined: nn's option values are strings in Lua, so write 'same'");
     nn_text_free(&message);
 }
+
+Test(python_hints, nested_tuple_unpacking_becomes_a_flat_list_of_names)
+{
+    expect_hint("In[1]:1: ')' expected near ','",
+                "(x_train, y_train), (x_test, y_test) = nn.datasets.mnist.load_data()",
+                "hint: Lua assigns several values without brackets: x_train, y_train, x_test, "
+                "y_test = nn.datasets.mnist.load_data()");
+    expect_hint("In[1]:1: ')' expected near ','", "(a, b) = f()",
+                "hint: Lua assigns several values without brackets: a, b = f()");
+    /* a tuple that is a value, not names, stays the tuple hint */
+    expect_hint("In[1]:1: ')' expected near ','", "c = nn.layers.Conv2D{32, (3, 3)}",
+                "hint: lists and tuples are tables in Lua: {3, 3}");
+}
