@@ -112,8 +112,11 @@ local function parse_options(class, given, spec)
         else ok = ok or type(value) == kind end
       end
       if not ok then
+        local got = type(value) == 'string' and tonumber(value)
+                    and string.format("the string '%s' (tonumber converts it)", value)
+                    or math.type(value) or type(value)
         error(string.format('nn.callbacks.%s: %s must be %s, got %s', class, name,
-                            kinds:gsub('|', ' or '), math.type(value) or type(value)), 3)
+                            (kinds:gsub('|', ' or ')), got), 3)
       end
     end
     options[name] = value

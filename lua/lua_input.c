@@ -46,8 +46,9 @@ static nn_shape pop_sample_shape(lua_State *L, const char *key, const char *func
         if (!is_integer || size < 1 || size > (1 << 30))
             nn_lua_error(L, "%s: %s entry %d must be an integer from 1 to %d, got %s", function,
                          key, i + 1, 1 << 30,
-                         lua_type(L, -1) == LUA_TNUMBER ? lua_tostring(L, -1)
-                                                        : nn_lua_typename(L, -1));
+                         lua_type(L, -1) == LUA_TNUMBER
+                             ? lua_tostring(L, -1)
+                             : nn_lua_not_a_number_text(L, -1, (char[64]){0}, 64));
         sample.dims[i] = size;
         lua_pop(L, 1);
     }

@@ -596,8 +596,9 @@ static int l_eye(lua_State *L)
         lua_Integer size = nn_lua_tointeger(L, index, &is_whole);
         if (!is_whole || size < 1)
             nn_lua_error(L, "%s: %s must be a whole number over 0, got %s", function, names[i],
-                         lua_type(L, index) == LUA_TNUMBER ? lua_tostring(L, index)
-                                                           : nn_lua_typename(L, index));
+                         lua_type(L, index) == LUA_TNUMBER
+                             ? lua_tostring(L, index)
+                             : nn_lua_not_a_number_text(L, index, (char[64]){0}, 64));
         sizes[i] = (int64_t)size;
     }
     nn_shape shape = NN_SHAPE(sizes[0], sizes[1]);

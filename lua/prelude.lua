@@ -314,7 +314,9 @@ local function regularizer(what, arguments, default)
       if value == nil then
         value = arguments[1] == which and default or 0
       elseif type(value) ~= 'number' or not (value >= 0) then
-        error(what .. ': ' .. which .. ' must be a number >= 0, got ' .. tostring(value), 2)
+        local got = type(value) == 'string' and string.format("the string '%s'", value)
+                    or tostring(value)
+        error(what .. ': ' .. which .. ' must be a number >= 0, got ' .. got, 2)
       end
       penalty[which] = value
     end
