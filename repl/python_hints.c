@@ -533,7 +533,8 @@ static span operand_after(const char *s, size_t n, size_t i)
 /* x ** 2: a power. */
 static bool power_hint(nn_text *hint, const hint_context *context)
 {
-    if (!span_has(context->error, "unexpected symbol near '*'"))
+    /* "unexpected symbol" where an expression goes on, "syntax error" at a statement */
+    if (!span_has(context->error, "near '*'"))
         return false;
     const char *s = context->lines[0].text;
     size_t n = context->lines[0].length;
@@ -575,6 +576,10 @@ static bool augmented_assignment_hint(nn_text *hint, const hint_context *context
     span line = trim(context->lines[0]);
     if (line.length > 0 && line.text[line.length - 1] == ';')
         line = trim(span_of(line.text, 0, line.length - 1));
+    /* The last statement of the line: `x = 1; x += 1`. */
+    for (size_t at = find_outside_strings(line.text, line.length, 0, ";"); at < line.length;
+         at = find_outside_strings(line.text, line.length, 0, ";"))
+        line = trim(span_of(line.text, at + 1, line.length));
     const char *s = line.text;
     size_t n = line.length, i = name_length(line);
     if (i == 0)
@@ -911,9 +916,10 @@ static bool builtin_hint(nn_text *hint, const hint_context *context)
 /* In order: a block header explains the most, so it goes first. */
 static bool (*const rules[])(nn_text *, const hint_context *) = {
     block_hint,        import_hint,         keyword_arguments_hint,
-    unpacking_hint,    tuple_hint,        list_hint,           comment_hint,
-    power_hint,        not_equal_hint,      augmented_assignment_hint,
-    dictionary_hint,   triple_quote_hint,   conditional_expression_hint,
+    unpacking_hint,    tuple_hint,          list_hint,
+    comment_hint,      augmented_assignment_hint, /* x **= 2 before x ** 2 */
+    power_hint,        not_equal_hint,      dictionary_hint,
+    triple_quote_hint, conditional_expression_hint,
     is_hint,           lambda_hint,         f_string_hint,
     builtin_hint,
 };

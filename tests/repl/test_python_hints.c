@@ -216,3 +216,12 @@ Test(python_hints, nested_tuple_unpacking_becomes_a_flat_list_of_names)
     expect_hint("In[1]:1: ')' expected near ','", "c = nn.layers.Conv2D{32, (3, 3)}",
                 "hint: lists and tuples are tables in Lua: {3, 3}");
 }
+
+Test(python_hints, a_power_or_an_augmented_assignment_anywhere_on_the_line)
+{
+    expect_hint("In[1]:1: syntax error near '*'", "x ** 2", "hint: Lua writes x^2");
+    expect_hint("In[1]:1: syntax error near '+'", "x = 1; x += 1",
+                "hint: Lua has no +=; write x = x + 1");
+    expect_hint("In[1]:1: syntax error near '+'", "s = 'a;b'; n += 2",
+                "hint: Lua has no +=; write n = n + 2");
+}
