@@ -1,6 +1,7 @@
 /* Reading and writing notebook documents (see notebook_document.h). */
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "notebook_document.h"
 
@@ -113,11 +114,12 @@ static bool closes(const char *text, line_span line, const fence *open)
            is_blank(text, (line_span){candidate.info, line.end, 0});
 }
 
-/* Whether the info string's first word is `word`. */
+/* Whether the info string's first word is `word`, in any case (```Lua, as editors and
+ * GitHub take it). */
 static bool info_is(const char *text, line_span line, const fence *f, const char *word)
 {
     size_t n = strlen(word);
-    return line.end - f->info >= n && memcmp(text + f->info, word, n) == 0 &&
+    return line.end - f->info >= n && strncasecmp(text + f->info, word, n) == 0 &&
            (f->info + n == line.end || text[f->info + n] == ' ' || text[f->info + n] == '\t' ||
             text[f->info + n] == '\r' || text[f->info + n] == '{');
 }

@@ -196,3 +196,19 @@ Test(notebook_document, outputs_keep_the_documents_crlf_line_endings)
     const char *markdown = "```lua\r\nx\r\n```\r\n\r\n```output\r\n1\r\n2\r\n```\r\n";
     cr_assert_str_eq(render(markdown, NNSH_NOTEBOOK_MARKDOWN, outputs, &cells), markdown);
 }
+
+Test(notebook_document, a_fence_names_lua_in_any_case)
+{
+    const char *text = "```Lua\nx = 1\n```\n\n```LUA expect-error\nerror('x')\n```\n";
+    nnsh_notebook_document document;
+    cr_assert(nnsh_notebook_parse(&document, text, strlen(text), NNSH_NOTEBOOK_MARKDOWN));
+    int cells = 0;
+    bool expected_error = false;
+    for (int i = 0; i < document.part_count; i++) {
+        cells += document.parts[i].is_cell;
+        expected_error = expected_error || document.parts[i].expect_error;
+    }
+    cr_assert_eq(cells, 2);
+    cr_assert(expected_error);
+    nnsh_notebook_document_free(&document);
+}
