@@ -371,8 +371,15 @@ static nn_dtype check_dtype(lua_State *L, int index, nn_dtype fallback, const ch
     if (lua_isnoneornil(L, index))
         return fallback;
     nn_dtype dtype;
-    const char *name = luaL_checkstring(L, index);
-    if (nn_dtype_parse(name, &dtype) != NN_OK)
+    char text[64];
+    if (lua_type(L, index) != LUA_TSTRING || lua_isnumber(L, index))
+        nn_lua_error(L, "%s: the dtype must be a name such as 'float32' or 'int64', got %s%s",
+                     function, nn_lua_argument_text(L, index, text, sizeof text),
+                     lua_type(L, index) == LUA_TNUMBER ? " (sizes belong in the shape)"
+                     : lua_isnumber(L, index)          ? " (a number as a string: tonumber "
+                                                         "converts it)"
+                                                       : "");
+    if (nn_dtype_parse(lua_tostring(L, index), &dtype) != NN_OK)
         nn_lua_error(L, "%s: %s", function, nn_error_message());
     return dtype;
 }
