@@ -483,6 +483,25 @@ static bool list_hint(nn_text *hint, const hint_context *context)
     return false;
 }
 
+/* x[1:3], x[:, 0]: Python's slices. */
+static bool slice_hint(nn_text *hint, const hint_context *context)
+{
+    if (!span_has(context->error, "near ':'"))
+        return false;
+    const char *s = context->lines[0].text;
+    size_t n = context->lines[0].length;
+    for (size_t i = find_outside_strings(s, n, 0, "["); i < n;
+         i = find_outside_strings(s, n, i + 1, "[")) {
+        size_t close = matching_close(s, n, i);
+        if (follows_value(s, i) && close < n && find_outside_strings(s, close, i, ":") < close) {
+            nn_text_append(hint, "hint: Lua has no slices: t:slice(first, last) takes rows "
+                                 "(counting from 1, last included); t[i] is row i");
+            return true;
+        }
+    }
+    return false;
+}
+
 /* # a comment. A statement cannot start with Lua's length operator; in a cell's last
  * line it can be read as an expression, and then `# comment` is the length of a nil
  * global. */
@@ -916,7 +935,7 @@ static bool builtin_hint(nn_text *hint, const hint_context *context)
 /* In order: a block header explains the most, so it goes first. */
 static bool (*const rules[])(nn_text *, const hint_context *) = {
     block_hint,        import_hint,         keyword_arguments_hint,
-    unpacking_hint,    tuple_hint,          list_hint,
+    unpacking_hint,    tuple_hint,          list_hint,         slice_hint,
     comment_hint,      augmented_assignment_hint, /* x **= 2 before x ** 2 */
     power_hint,        not_equal_hint,      dictionary_hint,
     triple_quote_hint, conditional_expression_hint,

@@ -225,3 +225,14 @@ Test(python_hints, a_power_or_an_augmented_assignment_anywhere_on_the_line)
     expect_hint("In[1]:1: syntax error near '+'", "s = 'a;b'; n += 2",
                 "hint: Lua has no +=; write n = n + 2");
 }
+
+Test(python_hints, slices_point_to_slice)
+{
+    const char *slice = "hint: Lua has no slices: t:slice(first, last) takes rows (counting from 1, "
+                        "last included); t[i] is row i";
+    expect_hint("In[1]:1: ']' expected near ':'", "y = x[1:2]", slice);
+    expect_hint("In[1]:1: unexpected symbol near ':'", "y = x[:, 1]", slice);
+    /* a method call inside brackets is Lua */
+    expect_hint("In[1]:1: unexpected symbol near ':'", "y = t[a:b]", slice);
+    expect_hint("In[1]:1: function arguments expected near ']'", "y = t[a:b]", "");
+}
