@@ -306,6 +306,9 @@ local function write(text) print(text) end
 local function mentions(name)
   local word = name:lower()
   local squashed = word:gsub('_', '')
+  -- In running text only the whole word counts: 'conv' is not in "converts".
+  local whole_word = '%f[%w_]' .. word:gsub('%W', '%%%0') .. '%f[^%w_]'
+
   local ranks, found = {}, {}
   local function add(help_name, rank)
     if not ranks[help_name] then found[#found + 1] = help_name end
@@ -316,10 +319,10 @@ local function mentions(name)
     local text = ((entry.call or '') .. ' ' .. (entry.text or '')):lower()
     if last:gsub('_', '') == squashed then add(path, 1)
     elseif path:lower():find(word, 1, true) then add(path, 2)
-    elseif text:find(word, 1, true) then add(path, 3) end
+    elseif text:find(whole_word) then add(path, 3) end
   end
   for topic, text in pairs(TOPICS) do
-    if text:lower():find(word, 1, true) then add(topic, 3) end
+    if text:lower():find(whole_word) then add(topic, 3) end
   end
   table.sort(found, function(a, b)
     if ranks[a] ~= ranks[b] then return ranks[a] < ranks[b] end

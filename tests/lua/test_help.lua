@@ -84,6 +84,8 @@ t.test('a name that is no entry lists where it is used, the entry it spells firs
   t.truthy(text:find("  help 'nn.datasets.mnist.load_data'\n", 1, true), text)
   text = help_text('conv')
   t.truthy(text:find("  help 'nn.layers.Conv2D'\n", 1, true), text)
+  t.truthy(not text:find('astype', 1, true), "text counts whole words only: not 'converts'")
+  text = help_text('axis')
   t.truthy(text:match('  %.%.%. and %d+ more\n?$'), 'at most a dozen are listed: ' .. text)
   t.truthy(help_text('no_such_thing'):match("^no help for 'no_such_thing'"), 'nothing uses it')
 end)
