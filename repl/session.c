@@ -1,6 +1,7 @@
 /* The shell session (see session.h): compiling cells (locals kept, trailing expressions
  * shown), running them in the session environment, keeping their values and outputs. */
 #include <lauxlib.h>
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -303,7 +304,31 @@ static int interruptible_pcall(nnsh_session *session, int arguments, int results
 }
 
 /* Writes the values above base the way the shell shows them. */
-static void show_values(nnsh_session *session, int base, int count)
+/* Whether the cell is one name that nothing defines, as a typo is (`modle`): its nil is
+ * then shown with a note, where IPython would say the name is not defined. */
+static bool names_nothing(lua_State *L, const char *source, size_t length)
+{
+    while (length > 0 && (isspace((unsigned char)source[length - 1]) || source[length - 1] == ';'))
+        length--;
+    while (length > 0 && isspace((unsigned char)*source))
+        source++, length--;
+    if (length == 0 || isdigit((unsigned char)*source) || (length == 3 && !memcmp(source, "nil", 3)))
+        return false;
+    for (size_t i = 0; i < length; i++)
+        if (!isalnum((unsigned char)source[i]) && source[i] != '_')
+            return false;
+    lua_getfield(L, LUA_REGISTRYINDEX, SESSION_ENV);
+    lua_pushlstring(L, source, length);
+    bool defined = lua_rawget(L, -2) != LUA_TNIL;
+    lua_pushglobaltable(L);
+    lua_pushlstring(L, source, length);
+    defined = defined || lua_rawget(L, -2) != LUA_TNIL;
+    lua_pop(L, 4);
+    return !defined;
+}
+
+static void show_values(nnsh_session *session, int base, int count, const char *undefined_name,
+                        size_t name_length)
 {
     lua_State *L = session->L;
     lua_getfield(L, LUA_REGISTRYINDEX, SHELL_MODULE);
@@ -315,6 +340,13 @@ static void show_values(nnsh_session *session, int base, int count)
         text = lua_tostring(L, -1);
     else
         text = lua_pushfstring(L, "(cannot show the value: %s)", lua_tostring(L, -1));
+    if (undefined_name) {
+        lua_pushlstring(L, undefined_name, name_length);
+        lua_pushfstring(L, "%s   -- '%s' is not defined (a typo?)", text, lua_tostring(L, -1));
+        lua_replace(L, -3); /* in place of the shown text */
+        lua_pop(L, 1);
+        text = lua_tostring(L, -1);
+    }
     nnsh_cell *cell = session->current;
     if (session->interactive) {
         if (cell)
@@ -388,8 +420,16 @@ static nnsh_cell_status run_code(nnsh_session *session, const char *source, size
         bool lone_nil = results == 1 && lua_isnil(L, base + 2);
         if (!lone_nil)
             store_values(session, base + 1, results);
-        if (!lone_nil || !nnsh_cell_ends_with_call(source, length))
-            show_values(session, base + 1, results);
+        if (!lone_nil || !nnsh_cell_ends_with_call(source, length)) {
+            size_t start = 0, end = length;
+            while (start < end && isspace((unsigned char)source[start]))
+                start++;
+            while (end > start &&
+                   (isspace((unsigned char)source[end - 1]) || source[end - 1] == ';'))
+                end--;
+            bool typo = lone_nil && names_nothing(L, source, length);
+            show_values(session, base + 1, results, typo ? source + start : NULL, end - start);
+        }
     }
     lua_settop(L, base);
     return NNSH_CELL_OK;
