@@ -144,6 +144,22 @@ static size_t skip_block(const char *text, size_t length, line_span open_line, c
     return length;
 }
 
+/* Where the text after `line` goes on: past the line, or, when an HTML comment starts the
+ * line (<!-- ..., as Markdown reads it, up to three spaces in), past the line where the
+ * comment ends, so that a ```lua block commented out is not run. */
+static size_t html_comment_end(const char *text, size_t length, line_span line)
+{
+    size_t i = line.start;
+    while (i < line.end && i - line.start < 3 && text[i] == ' ')
+        i++;
+    if (line.end - i < 4 || memcmp(text + i, "<!--", 4) != 0)
+        return line.next;
+    for (size_t at = i + 4; at + 3 <= length; at++)
+        if (memcmp(text + at, "-->", 3) == 0)
+            return line_at(text, length, at).next; /* the rest of that line is text too */
+    return length;
+}
+
 static bool parse_markdown(nnsh_notebook_document *document, const char *text, size_t length,
                            size_t from)
 {
@@ -153,7 +169,7 @@ static bool parse_markdown(nnsh_notebook_document *document, const char *text, s
         line_span line = line_at(text, length, at);
         fence f;
         if (!read_fence(text, line, &f)) {
-            at = line.next;
+            at = html_comment_end(text, length, line);
             continue;
         }
         size_t content_end;

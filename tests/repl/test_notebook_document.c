@@ -212,3 +212,22 @@ Test(notebook_document, a_fence_names_lua_in_any_case)
     cr_assert(expected_error);
     nnsh_notebook_document_free(&document);
 }
+
+Test(notebook_document, a_block_in_an_html_comment_is_not_a_cell)
+{
+    const char *text = "<!-- a cell left out:\n```lua\nerror('no')\n```\n-->\n\n```lua\nx = 1\n```\n"
+                       "<!-- one line --> text\n```lua\ny = 2\n```\n";
+    nnsh_notebook_document document;
+    cr_assert(nnsh_notebook_parse(&document, text, strlen(text), NNSH_NOTEBOOK_MARKDOWN));
+    int cells = 0;
+    for (int i = 0; i < document.part_count; i++) {
+        if (!document.parts[i].is_cell)
+            continue;
+        cells++;
+        const char *code = text + document.parts[i].code_start;
+        cr_assert(strncmp(code, "error", 5) != 0, "the commented-out block became a cell");
+    }
+    cr_assert_eq(cells, 2);
+    cr_assert_eq(document.unclosed_line, 0);
+    nnsh_notebook_document_free(&document);
+}
