@@ -183,7 +183,10 @@ size_t nnsh_cell_expression_starts(const char *source, size_t length, size_t *st
     return 1 + kept;
 }
 
-bool nnsh_cell_return_expression(const char *source, size_t length, size_t start, nn_text *out)
+/* The source with the expression that begins at `start` passed through `wrapper` (a
+ * function's text and its opening parenthesis). */
+static bool wrap_expression(const char *source, size_t length, size_t start, nn_text *out,
+                            const char *wrapper)
 {
     nnsh_lexer lexer;
     nnsh_lexer_init(&lexer, source + start, length - start);
@@ -197,11 +200,21 @@ bool nnsh_cell_return_expression(const char *source, size_t length, size_t start
         end = start + token.start + token.length;
     }
     nn_text_append_n(out, source, start);
-    nn_text_append(out, "return (function(...) return ... end)(");
+    nn_text_append(out, wrapper);
     nn_text_append_n(out, source + start, end - start);
     nn_text_append(out, ")");
     nn_text_append_n(out, source + end, length - end);
     return true;
+}
+
+bool nnsh_cell_return_expression(const char *source, size_t length, size_t start, nn_text *out)
+{
+    return wrap_expression(source, length, start, out, "return (function(...) return ... end)(");
+}
+
+bool nnsh_cell_discard_expression(const char *source, size_t length, size_t start, nn_text *out)
+{
+    return wrap_expression(source, length, start, out, "return (function() end)(");
 }
 
 static nnsh_token last_token(nnsh_lexer *lexer, const char *source, size_t length)

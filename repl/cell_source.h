@@ -40,6 +40,10 @@ size_t nnsh_cell_expression_starts(const char *source, size_t length, size_t *st
  * `1) + (2`, which would close the wrapper and compile as something else. */
 bool nnsh_cell_return_expression(const char *source, size_t length, size_t start, nn_text *out);
 
+/* The same with the expression's values dropped: `x;`, a lone expression that the cell
+ * keeps quiet with ';' (IPython's way), still runs, where Lua takes no bare expression. */
+bool nnsh_cell_discard_expression(const char *source, size_t length, size_t start, nn_text *out);
+
 /* Whether the last token is ';' (the IPython way to keep a value from printing). */
 bool nnsh_cell_ends_with_semicolon(const char *source, size_t length);
 

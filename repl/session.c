@@ -149,13 +149,28 @@ static int load_cell_code(lua_State *L, const char *code, size_t length, const c
     *returns_value = false;
     if (!code)
         code = ""; /* an empty nn_text */
-    if (!nnsh_cell_ends_with_semicolon(code, length)) {
+    bool quiet = nnsh_cell_ends_with_semicolon(code, length);
+    size_t quiet_length = length;
+    if (quiet) {
+        /* As it is first; a lone expression before the ';' runs with its values dropped. */
+        if (luaL_loadbufferx(L, code, length, chunk_name, "t") == LUA_OK)
+            return LUA_OK;
+        lua_pop(L, 1);
+        while (quiet_length > 0 && code[quiet_length - 1] != ';')
+            quiet_length--;
+        if (quiet_length > 0)
+            quiet_length--;
+    }
+    {
+        size_t span = quiet ? quiet_length : length;
         size_t starts[MAX_EXPRESSION_TRIES];
-        size_t count = nnsh_cell_expression_starts(code, length, starts, MAX_EXPRESSION_TRIES);
+        size_t count = nnsh_cell_expression_starts(code, span, starts, MAX_EXPRESSION_TRIES);
         for (size_t i = 0; i < count; i++) {
             nn_text attempt;
             nn_text_init(&attempt);
-            if (!nnsh_cell_return_expression(code, length, starts[i], &attempt)) {
+            bool wrapped = quiet ? nnsh_cell_discard_expression(code, span, starts[i], &attempt)
+                                 : nnsh_cell_return_expression(code, span, starts[i], &attempt);
+            if (!wrapped) {
                 nn_text_free(&attempt);
                 continue;
             }
@@ -167,7 +182,7 @@ static int load_cell_code(lua_State *L, const char *code, size_t length, const c
             int status = luaL_loadbufferx(L, attempt.data, attempt.length, chunk_name, "t");
             nn_text_free(&attempt);
             if (status == LUA_OK) {
-                *returns_value = true;
+                *returns_value = !quiet;
                 return LUA_OK;
             }
             lua_pop(L, 1);

@@ -245,3 +245,12 @@ Test(cell_source, the_innermost_unclosed_bracket_and_its_line)
     cr_assert_eq(nnsh_cell_unclosed_bracket("t = {1, 2}", 10, &line), '\0');
     cr_assert_eq(nnsh_cell_unclosed_bracket("a = (1]", 7, &line), '\0', "a mismatch is no hint");
 }
+
+Test(cell_source, a_quiet_expression_runs_with_its_values_dropped)
+{
+    nn_text out;
+    nn_text_init(&out);
+    cr_assert(nnsh_cell_discard_expression("x = 1; x + 1", 12, 7, &out));
+    cr_assert_str_eq(out.data, "x = 1; return (function() end)(x + 1)");
+    nn_text_free(&out);
+}
