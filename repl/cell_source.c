@@ -116,6 +116,47 @@ void nnsh_cell_rewrite_locals(const char *source, size_t length, nn_text *out)
     nn_text_append_n(out, source + copied, length - copied);
 }
 
+bool nnsh_cell_declares_local(const char *source, size_t length, const char *name)
+{
+    nnsh_lexer lexer;
+    nnsh_lexer_init(&lexer, source, length);
+    size_t name_length = strlen(name);
+    int depth = 0;
+    for (nnsh_token token = nnsh_lexer_next(&lexer); token.kind != NNSH_TOKEN_END;
+         token = nnsh_lexer_next(&lexer)) {
+        if (depth == 0 && nnsh_token_is(&lexer, &token, "local")) {
+            /* local function f, or local a, b <const>, c: the names up to '=' or another
+             * statement. */
+            nnsh_lexer peek = lexer;
+            nnsh_token next = nnsh_lexer_next(&peek);
+            bool function = nnsh_token_is(&lexer, &next, "function");
+            if (function)
+                next = nnsh_lexer_next(&peek);
+            while (next.kind == NNSH_TOKEN_NAME) {
+                if (next.length == name_length && memcmp(source + next.start, name, name_length) == 0)
+                    return true;
+                if (function)
+                    break;
+                next = nnsh_lexer_next(&peek);
+                if (next.kind == NNSH_TOKEN_SYMBOL && source[next.start] == '<') {
+                    nnsh_lexer_next(&peek); /* the attribute's name */
+                    nnsh_lexer_next(&peek); /* '>' */
+                    next = nnsh_lexer_next(&peek);
+                }
+                if (next.kind != NNSH_TOKEN_SYMBOL || source[next.start] != ',')
+                    break;
+                next = nnsh_lexer_next(&peek);
+            }
+            continue;
+        }
+        if (opens_block(&lexer, &token))
+            depth++;
+        else if (closes_block(&lexer, &token) && depth > 0)
+            depth--;
+    }
+    return false;
+}
+
 /* ---- trailing expressions ---- */
 
 /* Whether a token that begins a line can only begin a new statement there: a bracket, a

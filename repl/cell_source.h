@@ -20,6 +20,11 @@
  * <close> variable (closing needs a real local). Line numbers do not change. */
 void nnsh_cell_rewrite_locals(const char *source, size_t length, nn_text *out);
 
+/* Whether a top-level `local` statement of source declares `name` (one that
+ * nnsh_cell_rewrite_locals makes a session variable, which Lua's messages then call a
+ * global). */
+bool nnsh_cell_declares_local(const char *source, size_t length, const char *name);
+
 /* Fills starts[] with the offsets where a trailing expression may begin: the first
  * token, then every later top-level statement that follows a ';' or begins a line with a
  * token that cannot continue the line before (so "(x)" or "-y" on a line of their own

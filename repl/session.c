@@ -141,6 +141,32 @@ void nnsh_add_python_hint(lua_State *L, const char *chunk, const char *source, s
     nn_text_free(&hint);
 }
 
+/* A top-level `local b` of a cell or %run file is a session variable, so Lua's message
+ * about it says "(global 'b')"; for an error in this chunk (named chunk) that is about
+ * such a name, the message says "(local 'b')" as the code reads. */
+static void name_session_locals(lua_State *L, const char *chunk, const char *source,
+                                size_t length)
+{
+    const char *message = lua_tostring(L, -1);
+    size_t chunk_length = strlen(chunk);
+    if (!message || strncmp(message, chunk, chunk_length) != 0 || message[chunk_length] != ':')
+        return;
+    const char *global = strstr(message, "(global '");
+    const char *first = global ? global + strlen("(global '") : NULL;
+    const char *last = first ? strstr(first, "')") : NULL;
+    if (!last || last - first >= 64 || memchr(first, '\n', (size_t)(last - first)))
+        return;
+    char name[64];
+    memcpy(name, first, (size_t)(last - first));
+    name[last - first] = '\0';
+    if (!nnsh_cell_declares_local(source, length, name))
+        return;
+    lua_pushlstring(L, message, (size_t)(global - message));
+    lua_pushfstring(L, "(local '%s')%s", name, last + 2);
+    lua_concat(L, 2);
+    lua_remove(L, -2);
+}
+
 /* nnsh_load_cell_code, without hints: the shell reads the bare message to tell an
  * unfinished cell ("... near <eof>"). */
 static int load_cell_code(lua_State *L, const char *code, size_t length, const char *chunk_name,
@@ -421,8 +447,10 @@ static nnsh_cell_status run_code(nnsh_session *session, const char *source, size
     if (status != LUA_OK) {
         if (interrupted && session->interactive)
             fputs("\n", stdout); /* the terminal echoed ^C where the cursor was */
-        if (!interrupted)
+        if (!interrupted) {
+            name_session_locals(L, chunk.short_src, source, length);
             nnsh_add_python_hint(L, chunk.short_src, source, length, first_line);
+        }
         nnsh_session_fail(session, lua_tostring(L, -1));
         lua_settop(L, base);
         return NNSH_CELL_FAILED;

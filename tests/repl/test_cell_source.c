@@ -254,3 +254,17 @@ Test(cell_source, a_quiet_expression_runs_with_its_values_dropped)
     cr_assert_str_eq(out.data, "x = 1; return (function() end)(x + 1)");
     nn_text_free(&out);
 }
+
+Test(cell_source, top_level_locals_are_found_by_name)
+{
+    const char *source = "local a, b <const>, c = 1, 2, 3\nlocal function f() local inner = 1 end\n"
+                         "do local hidden = 2 end\nx = 1";
+    size_t length = strlen(source);
+    cr_assert(nnsh_cell_declares_local(source, length, "a"));
+    cr_assert(nnsh_cell_declares_local(source, length, "b"));
+    cr_assert(nnsh_cell_declares_local(source, length, "c"));
+    cr_assert(nnsh_cell_declares_local(source, length, "f"));
+    cr_assert_not(nnsh_cell_declares_local(source, length, "inner"), "inside a function");
+    cr_assert_not(nnsh_cell_declares_local(source, length, "hidden"), "inside a block");
+    cr_assert_not(nnsh_cell_declares_local(source, length, "x"), "a global");
+}

@@ -179,4 +179,11 @@ status=0
 "$nnsh" open.md >out 2>err || status=$?
 [ "$status" -eq 1 ] && grep -q 'open.md:3: the code block opened here is never closed' err ||
   fail "an unclosed block in a Markdown script (status $status)" err
+# A top-level local of a %run file or a cell is a session variable, and its error says
+# local, as the code reads, not global.
+printf 'local b = nil\nprint(b.x)\n' > locals.lua
+printf '%%run locals.lua\nlocal q = nil; q.x = 1\nw = nil; w.x = 1\n' | "$nnsh" -i > out 2>&1 || true
+grep -qF "locals.lua:2: attempt to index a nil value (local 'b')" out || fail "a %run file's local" out
+grep -qF "In[2]:1: attempt to index a nil value (local 'q')" out || fail "a cell's local" out
+grep -qF "In[3]:1: attempt to index a nil value (global 'w')" out || fail "a cell's global" out
 echo "scripts: ok"
