@@ -44,9 +44,6 @@ const char *nn_lua_not_a_number_text(lua_State *L, int index, char *text, size_t
     return nn_lua_typename(L, index);
 }
 
-/* nn_lua_not_a_number_text with a buffer that lives as long as the message is made. */
-#define NOT_A_NUMBER(L, index) nn_lua_not_a_number_text((L), (index), (char[64]){0}, 64)
-
 lua_Integer nn_lua_tointeger(lua_State *L, int index, int *is_integer)
 {
     if (lua_type(L, index) != LUA_TNUMBER) {
@@ -266,7 +263,7 @@ static void set_sizes(lua_State *L, int *sizes, int count, const nn_arg_spec *sp
     }
     if (!lua_istable(L, -1) || luaL_len(L, -1) != count)
         nn_lua_error(L, "%s: %s must be %s, got %s", function, spec->name, expected,
-                     !lua_istable(L, -1) ? NOT_A_NUMBER(L, -1)
+                     !lua_istable(L, -1) ? NN_LUA_NOT_A_NUMBER(L, -1)
                      : count == 2        ? "a table that is not a pair"
                                          : "a table that does not have 3 entries");
     for (int i = 0; i < count; i++) {
@@ -295,7 +292,7 @@ static void set_factor(lua_State *L, float *factor, const nn_arg_spec *spec,
         if (!lua_istable(L, -1) || luaL_len(L, -1) != 2)
             nn_lua_error(L, "%s: %s must be %s, got %s", function, spec->name, expected,
                          lua_istable(L, -1) ? "a table that is not a pair"
-                                            : NOT_A_NUMBER(L, -1));
+                                            : NN_LUA_NOT_A_NUMBER(L, -1));
         for (int i = 0; i < 2; i++) {
             lua_geti(L, -1, i + 1);
             if (lua_type(L, -1) != LUA_TNUMBER)
@@ -334,7 +331,7 @@ static void set_sides(lua_State *L, int *sides, int axes, const nn_arg_spec *spe
     }
     if (!lua_istable(L, -1) || luaL_len(L, -1) != axes)
         nn_lua_error(L, "%s: %s must be %s, got %s", function, spec->name, expected,
-                     !lua_istable(L, -1) ? NOT_A_NUMBER(L, -1)
+                     !lua_istable(L, -1) ? NN_LUA_NOT_A_NUMBER(L, -1)
                      : axes == 2         ? "a table that is not a pair"
                                          : "a table that does not have 3 entries");
     for (int axis = 0; axis < axes; axis++) {
@@ -352,7 +349,7 @@ static void set_sides(lua_State *L, int *sides, int axes, const nn_arg_spec *spe
             nn_lua_error(L, "%s: %s entry %d must be an integer or a pair {%s}, got %s", function,
                          spec->name, axis + 1, names[axis],
                          lua_istable(L, -1) ? "a table that is not a pair"
-                                            : NOT_A_NUMBER(L, -1));
+                                            : NN_LUA_NOT_A_NUMBER(L, -1));
         }
         lua_pop(L, 1);
     }
@@ -367,7 +364,7 @@ static void set_shape(lua_State *L, nn_shape *shape, const nn_arg_spec *spec, co
     }
     if (!lua_istable(L, -1))
         nn_lua_error(L, "%s: %s must be a list of sizes such as {28, 28, 1}, got %s", function,
-                   spec->name, NOT_A_NUMBER(L, -1));
+                   spec->name, NN_LUA_NOT_A_NUMBER(L, -1));
     lua_Integer length = luaL_len(L, -1);
     if (length < 1 || length > NN_MAX_DIMS - 1)
         nn_lua_error(L, "%s: %s must list 1 to %d sizes, got %lld", function, spec->name,
@@ -388,7 +385,7 @@ static void set_shape(lua_State *L, nn_shape *shape, const nn_arg_spec *spec, co
                 nn_lua_error(L, "%s: %s entry %d must be a positive integer%s, got %s", function,
                            spec->name, i + 1, spec->min < 0 ? ", -1 or nn.None" : "",
                            lua_type(L, -1) == LUA_TNUMBER ? lua_tostring(L, -1)
-                                                          : NOT_A_NUMBER(L, -1));
+                                                          : NN_LUA_NOT_A_NUMBER(L, -1));
             shape->dims[i] = value;
         }
         lua_pop(L, 1);
@@ -430,7 +427,7 @@ static double table_number(lua_State *L, const char *key, double fallback, const
     if (!lua_isnil(L, -1)) {
         if (lua_type(L, -1) != LUA_TNUMBER)
             nn_lua_error(L, "%s: %s.%s must be a number, got %s", function, arg, key,
-                       NOT_A_NUMBER(L, -1));
+                       NN_LUA_NOT_A_NUMBER(L, -1));
         value = lua_tonumber(L, -1);
         /* No initializer, regularizer or constraint setting means anything as NaN or
          * infinity: refused here, where it was written, not as NaN weights later. */
@@ -625,7 +622,7 @@ void nn_lua_set_layer_arg(lua_State *L, nn_layer *layer, const nn_arg_spec *spec
         lua_Integer axis = nn_lua_tointeger(L, -1, &is_integer);
         if (!is_integer)
             nn_lua_error(L, "%s: %s must be an integer axis (0 = batch, -1 = last), got %s",
-                       function, spec->name, NOT_A_NUMBER(L, -1));
+                       function, spec->name, NN_LUA_NOT_A_NUMBER(L, -1));
         /* Checked before the cast to int, which would turn 2^32 into axis 0. */
         if ((double)axis < spec->min || (double)axis > spec->max)
             nn_lua_error(L, "%s: %s must be an axis from %g to %g, got %lld", function,
@@ -641,7 +638,7 @@ void nn_lua_set_layer_arg(lua_State *L, nn_layer *layer, const nn_arg_spec *spec
         if (axes->list) {
             if (!lua_istable(L, -1) || luaL_testudata(L, -1, NN_LUA_TENSOR))
                 nn_lua_error(L, "%s: %s must be an integer axis or a list of axes (0 = batch, "
-                             "-1 = last), got %s", function, spec->name, NOT_A_NUMBER(L, -1));
+                             "-1 = last), got %s", function, spec->name, NN_LUA_NOT_A_NUMBER(L, -1));
             count = luaL_len(L, -1);
             if (count < 1 || count > NN_MAX_DIMS)
                 nn_lua_error(L, "%s: %s must list 1 to %d axes, got %lld", function, spec->name,
@@ -658,7 +655,7 @@ void nn_lua_set_layer_arg(lua_State *L, nn_layer *layer, const nn_arg_spec *spec
                              function, spec->name,
                              lua_type(L, -1) == LUA_TNUMBER
                                  ? nn_lua_number_text(lua_tonumber(L, -1), text, sizeof text)
-                                 : NOT_A_NUMBER(L, -1));
+                                 : NN_LUA_NOT_A_NUMBER(L, -1));
             }
             if ((double)axis < spec->min || (double)axis > spec->max)
                 nn_lua_error(L, "%s: %s must hold axes from %g to %g, got %lld", function,
@@ -685,7 +682,7 @@ void nn_lua_set_layer_arg(lua_State *L, nn_layer *layer, const nn_arg_spec *spec
         if (optional->list) {
             if (!lua_istable(L, -1) || luaL_testudata(L, -1, NN_LUA_TENSOR))
                 nn_lua_error(L, "%s: %s must be a number, a list of numbers or nn.None, got %s",
-                             function, spec->name, NOT_A_NUMBER(L, -1));
+                             function, spec->name, NN_LUA_NOT_A_NUMBER(L, -1));
             count = luaL_len(L, -1);
             if (count < 1 || count > NN_FLOATS_CAPACITY)
                 nn_lua_error(L, "%s: %s must list 1 to %d numbers, got %lld", function,
@@ -696,7 +693,7 @@ void nn_lua_set_layer_arg(lua_State *L, nn_layer *layer, const nn_arg_spec *spec
                 lua_geti(L, -1, i + 1);
             if (lua_type(L, -1) != LUA_TNUMBER)
                 nn_lua_error(L, "%s: %s entry %lld must be a number, got %s", function,
-                             spec->name, (long long)(i + 1), NOT_A_NUMBER(L, -1));
+                             spec->name, (long long)(i + 1), NN_LUA_NOT_A_NUMBER(L, -1));
             double value = lua_tonumber(L, -1);
             if (!isfinite(value))
                 nn_lua_error(L, "%s: %s entries must be finite numbers, got %s", function,
@@ -718,7 +715,7 @@ void nn_lua_set_layer_arg(lua_State *L, nn_layer *layer, const nn_arg_spec *spec
             break;
         if (lua_type(L, -1) != LUA_TNUMBER)
             nn_lua_error(L, "%s: %s must be a number or nn.None, got %s", function, spec->name,
-                         NOT_A_NUMBER(L, -1));
+                         NN_LUA_NOT_A_NUMBER(L, -1));
         double value = lua_tonumber(L, -1);
         if (!(value >= spec->min && value <= spec->max)) {
             char text[32];
@@ -732,7 +729,7 @@ void nn_lua_set_layer_arg(lua_State *L, nn_layer *layer, const nn_arg_spec *spec
     case NN_ARG_FLOAT: {
         if (lua_type(L, -1) != LUA_TNUMBER)
             nn_lua_error(L, "%s: %s must be a number, got %s", function, spec->name,
-                       NOT_A_NUMBER(L, -1));
+                       NN_LUA_NOT_A_NUMBER(L, -1));
         double value = lua_tonumber(L, -1);
         bool above_max = spec->exclusive_max ? !(value < spec->max) : !(value <= spec->max);
         if (!(value >= spec->min) || above_max) {
@@ -1058,13 +1055,25 @@ const char *nn_lua_argument_text(lua_State *L, int index, char *text, size_t siz
     return text;
 }
 
-void nn_lua_check_no_more_arguments(lua_State *L, int last, const char *function,
-                                    const char *usage)
+static void check_no_more(lua_State *L, int last, const char *function, const char *usage,
+                          bool self_first)
 {
     char text[64];
-    /* A method's self is no argument to its caller: x:std(0, 1) has 1 as its second. */
-    int shown = last + 1 - (strchr(function, ':') != NULL);
+    int shown = last + 1 - self_first;
     if (lua_gettop(L) > last)
         nn_lua_error(L, "%s: unexpected argument %d (%s); the call is %s", function, shown,
                      nn_lua_argument_text(L, last + 1, text, sizeof text), usage);
+}
+
+void nn_lua_check_no_more_arguments(lua_State *L, int last, const char *function,
+                                    const char *usage)
+{
+    /* A method's self is no argument to its caller: x:std(0, 1) has 1 as its second. */
+    check_no_more(L, last, function, usage, strchr(function, ':') != NULL);
+}
+
+void nn_lua_check_no_more_call_arguments(lua_State *L, int last, const char *function,
+                                         const char *usage)
+{
+    check_no_more(L, last, function, usage, true);
 }

@@ -48,7 +48,7 @@ static nn_shape pop_sample_shape(lua_State *L, const char *key, const char *func
                          key, i + 1, 1 << 30,
                          lua_type(L, -1) == LUA_TNUMBER
                              ? lua_tostring(L, -1)
-                             : nn_lua_not_a_number_text(L, -1, (char[64]){0}, 64));
+                             : NN_LUA_NOT_A_NUMBER(L, -1));
         sample.dims[i] = size;
         lua_pop(L, 1);
     }

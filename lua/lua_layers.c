@@ -517,11 +517,7 @@ static int layer_call(lua_State *L)
     nn_layer *layer = nn_lua_check_layer(L, 1, "layer(x)");
     char function[96];
     snprintf(function, sizeof function, "%s \"%s\"", layer->cls->name, layer->name);
-    if (lua_gettop(L) > 3) { /* the layer itself is no argument to its caller */
-        char text[64];
-        nn_lua_error(L, "%s: unexpected argument 3 (%s); the call is layer(x [, {training=false}])",
-                     function, nn_lua_argument_text(L, 4, text, sizeof text));
-    }
+    nn_lua_check_no_more_call_arguments(L, 3, function, "layer(x [, {training=false}])");
     nn_tensor *input = nn_lua_to_tensor(L, 2, function, "the input");
     /* Augmentation layers augment on their own calls (Keras 3's default), unless a
      * learning phase was set or training=false is given. */

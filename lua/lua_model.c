@@ -1888,11 +1888,7 @@ static int model_call(lua_State *L)
 {
     const char *function = "model(x)";
     nn_model *model = nn_lua_check_model(L, 1, function);
-    if (lua_gettop(L) > 3) { /* the model itself is no argument to its caller */
-        char text[64];
-        nn_lua_error(L, "%s: unexpected argument 3 (%s); the call is model(x [, {training=false}])",
-                     function, nn_lua_argument_text(L, 4, text, sizeof text));
-    }
+    nn_lua_check_no_more_call_arguments(L, 3, function, "model(x [, {training=false}])");
     lua_settop(L, 3);
     static const char *const names[] = {"training", NULL};
     nn_lua_check_option_names(L, 3, function, names, 0);

@@ -605,7 +605,7 @@ static int l_eye(lua_State *L)
             nn_lua_error(L, "%s: %s must be a whole number over 0, got %s", function, names[i],
                          lua_type(L, index) == LUA_TNUMBER
                              ? lua_tostring(L, index)
-                             : nn_lua_not_a_number_text(L, index, (char[64]){0}, 64));
+                             : NN_LUA_NOT_A_NUMBER(L, index));
         sizes[i] = (int64_t)size;
     }
     nn_shape shape = NN_SHAPE(sizes[0], sizes[1]);

@@ -135,6 +135,10 @@ const char *nn_lua_argument_text(lua_State *L, int index, char *text, size_t siz
  * counted in N), so that an argument is never dropped in silence. */
 void nn_lua_check_no_more_arguments(lua_State *L, int last, const char *function,
                                     const char *usage);
+/* The same for a __call metamethod (model(x), layer(x)): the object called is argument 1
+ * and no argument to its caller. */
+void nn_lua_check_no_more_call_arguments(lua_State *L, int last, const char *function,
+                                         const char *usage);
 /* The file name at stack index `index` (argument `position` as the user wrote it): a
  * string without zero bytes, not empty. */
 const char *nn_lua_check_path(lua_State *L, int index, int position, const char *function);
@@ -175,6 +179,8 @@ lua_Integer nn_lua_tointeger(lua_State *L, int index, int *is_integer);
  * converts it)" for a numeric string (script arguments and os.getenv give strings), else
  * the value's type. Written into text when it is the former. */
 const char *nn_lua_not_a_number_text(lua_State *L, int index, char *text, size_t size);
+/* nn_lua_not_a_number_text with a buffer that lives as long as the message is made. */
+#define NN_LUA_NOT_A_NUMBER(L, index) nn_lua_not_a_number_text((L), (index), (char[64]){0}, 64)
 /* luaL_checknumber for arguments, strict in the same way: "what must be a number, got
  * string". */
 double nn_lua_check_number(lua_State *L, int index, const char *function, const char *what);

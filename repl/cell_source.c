@@ -362,11 +362,12 @@ done:
     return found;
 }
 
-char nnsh_cell_unclosed_bracket(const char *source, size_t length, int *line)
+char nnsh_cell_unclosed_bracket(const char *source, size_t length, int *line, size_t *offset)
 {
     enum { DEEPEST = 256 };
     char closers[DEEPEST];
     int lines[DEEPEST], depth = 0;
+    size_t starts[DEEPEST];
     nnsh_lexer lexer;
     nnsh_lexer_init(&lexer, source, length);
     for (nnsh_token token = nnsh_lexer_next(&lexer); token.kind != NNSH_TOKEN_END;
@@ -379,6 +380,7 @@ char nnsh_cell_unclosed_bracket(const char *source, size_t length, int *line)
             if (depth == DEEPEST)
                 return '\0';
             closers[depth] = ")}]"[opener - "({["];
+            starts[depth] = token.start;
             lines[depth++] = token.line;
         } else if (c == ')' || c == '}' || c == ']') {
             if (depth == 0 || closers[depth - 1] != c)
@@ -388,7 +390,10 @@ char nnsh_cell_unclosed_bracket(const char *source, size_t length, int *line)
     }
     if (depth == 0)
         return '\0';
-    *line = lines[depth - 1];
+    if (line)
+        *line = lines[depth - 1];
+    if (offset)
+        *offset = starts[depth - 1];
     return closers[depth - 1];
 }
 

@@ -59,10 +59,10 @@ bool nnsh_cell_ends_with_semicolon(const char *source, size_t length);
 bool nnsh_cell_is_open(const char *source, size_t length);
 
 /* The bracket still open at the end of source, innermost first: the character that
- * would close it ('}', ')' or ']'), with the 1-based line it opened on in *line; '\0'
- * when every bracket closes (or one closes a bracket never opened). Strings and comments
- * are skipped. */
-char nnsh_cell_unclosed_bracket(const char *source, size_t length, int *line);
+ * would close it ('}', ')' or ']'), with the 1-based line it opened on in *line and its
+ * byte offset in *offset (either may be NULL); '\0' when every bracket closes (or one
+ * closes a bracket never opened). Strings and comments are skipped. */
+char nnsh_cell_unclosed_bracket(const char *source, size_t length, int *line, size_t *offset);
 
 /* Whether the source ends the way a call does: with ')', '}' or a string. A lone nil
  * from a call (history:plot(), print-like functions) is not worth showing; from a name

@@ -164,32 +164,6 @@ static bool name_before_equals(int end, option_value *value)
     return true;
 }
 
-/* Where the innermost bracket still open before `end` of the line opened, strings
- * skipped; -1 when none is (or they nest too deep to follow). */
-static int innermost_open_bracket(int end)
-{
-    int open[64], depth = 0;
-    char quote = '\0';
-    for (int i = 0; i < end && rl_line_buffer[i]; i++) {
-        char c = rl_line_buffer[i];
-        if (quote) {
-            if (c == '\\')
-                i++;
-            else if (c == quote)
-                quote = '\0';
-        } else if (c == '"' || c == '\'') {
-            quote = c;
-        } else if (c == '(' || c == '[' || c == '{') {
-            if (depth == (int)(sizeof open / sizeof open[0]))
-                return -1;
-            open[depth++] = i;
-        } else if ((c == ')' || c == ']' || c == '}') && depth > 0) {
-            depth--;
-        }
-    }
-    return depth > 0 ? open[depth - 1] : -1;
-}
-
 /* Whether the word at `start` (just after a quote) is such a value. */
 static bool at_option_value(int start, option_value *value)
 {
@@ -200,8 +174,9 @@ static bool at_option_value(int start, option_value *value)
     int i = skip_blanks_back(start - 1);
     if (i < 1 || (rl_line_buffer[i - 1] != '{' && rl_line_buffer[i - 1] != ','))
         return false;
-    int list = innermost_open_bracket(start - 1);
-    return list >= 0 && rl_line_buffer[list] == '{' && name_before_equals(list, value);
+    size_t list;
+    return nnsh_cell_unclosed_bracket(rl_line_buffer, (size_t)(start - 1), NULL, &list) == '}' &&
+           name_before_equals((int)list, value);
 }
 
 /* Whether the completion in progress is of a file name (its matches are paths). */

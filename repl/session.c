@@ -117,7 +117,7 @@ void nnsh_add_python_hint(lua_State *L, const char *chunk, const char *source, s
     char closer;
     if (!hinted && !chunk && message && strstr(message, "near <eof>") &&
         !strstr(message, "unfinished string") &&
-        (closer = nnsh_cell_unclosed_bracket(source, length, &opened)) != '\0') {
+        (closer = nnsh_cell_unclosed_bracket(source, length, &opened, NULL)) != '\0') {
         nn_text_printf(&hint, "hint: the %c opened on line %d is never closed: a %c is missing",
                        closer == '}' ? '{' : closer == ')' ? '(' : '[', opened + first_line - 1,
                        closer);
@@ -346,25 +346,32 @@ static int interruptible_pcall(nnsh_session *session, int arguments, int results
 
 /* Writes the values above base the way the shell shows them. */
 /* Whether the cell is one name that nothing defines, as a typo is (`modle`): its nil is
- * then shown with a note, where IPython would say the name is not defined. */
-static bool names_nothing(lua_State *L, const char *source, size_t length)
+ * then shown with a note, where IPython would say the name is not defined. The name is
+ * source[*start .. *start + *name_length). */
+static bool names_nothing(lua_State *L, const char *source, size_t length, size_t *start,
+                          size_t *name_length)
 {
     while (length > 0 && (isspace((unsigned char)source[length - 1]) || source[length - 1] == ';'))
         length--;
-    while (length > 0 && isspace((unsigned char)*source))
-        source++, length--;
-    if (length == 0 || isdigit((unsigned char)*source) || (length == 3 && !memcmp(source, "nil", 3)))
+    size_t first = 0;
+    while (first < length && isspace((unsigned char)source[first]))
+        first++;
+    const char *name = source + first;
+    size_t n = length - first;
+    if (n == 0 || isdigit((unsigned char)*name) || (n == 3 && !memcmp(name, "nil", 3)))
         return false;
-    for (size_t i = 0; i < length; i++)
-        if (!isalnum((unsigned char)source[i]) && source[i] != '_')
+    for (size_t i = 0; i < n; i++)
+        if (!isalnum((unsigned char)name[i]) && name[i] != '_')
             return false;
     lua_getfield(L, LUA_REGISTRYINDEX, SESSION_ENV);
-    lua_pushlstring(L, source, length);
+    lua_pushlstring(L, name, n);
     bool defined = lua_rawget(L, -2) != LUA_TNIL;
     lua_pushglobaltable(L);
-    lua_pushlstring(L, source, length);
+    lua_pushlstring(L, name, n);
     defined = defined || lua_rawget(L, -2) != LUA_TNIL;
     lua_pop(L, 4);
+    *start = first;
+    *name_length = n;
     return !defined;
 }
 
@@ -464,14 +471,9 @@ static nnsh_cell_status run_code(nnsh_session *session, const char *source, size
         if (!lone_nil)
             store_values(session, base + 1, results);
         if (!lone_nil || !nnsh_cell_ends_with_call(source, length)) {
-            size_t start = 0, end = length;
-            while (start < end && isspace((unsigned char)source[start]))
-                start++;
-            while (end > start &&
-                   (isspace((unsigned char)source[end - 1]) || source[end - 1] == ';'))
-                end--;
-            bool typo = lone_nil && names_nothing(L, source, length);
-            show_values(session, base + 1, results, typo ? source + start : NULL, end - start);
+            size_t start = 0, name_length = 0;
+            bool typo = lone_nil && names_nothing(L, source, length, &start, &name_length);
+            show_values(session, base + 1, results, typo ? source + start : NULL, name_length);
         }
     }
     lua_settop(L, base);

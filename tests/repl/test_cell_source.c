@@ -234,16 +234,16 @@ Test(cell_source, the_innermost_unclosed_bracket_and_its_line)
 {
     int line = 0;
     const char *table = "m = nn.Sequential{\n  L.Dense{4},\n";
-    cr_assert_eq(nnsh_cell_unclosed_bracket(table, strlen(table), &line), '}');
+    cr_assert_eq(nnsh_cell_unclosed_bracket(table, strlen(table), &line, NULL), '}');
     cr_assert_eq(line, 1);
     const char *nested = "f(a, {\n  b = g(1,\n";
-    cr_assert_eq(nnsh_cell_unclosed_bracket(nested, strlen(nested), &line), ')');
+    cr_assert_eq(nnsh_cell_unclosed_bracket(nested, strlen(nested), &line, NULL), ')');
     cr_assert_eq(line, 2);
     const char *in_string = "x = '(' .. \"[\" -- {\n";
-    cr_assert_eq(nnsh_cell_unclosed_bracket(in_string, strlen(in_string), &line), '\0',
+    cr_assert_eq(nnsh_cell_unclosed_bracket(in_string, strlen(in_string), &line, NULL), '\0',
                  "brackets in strings and comments do not count");
-    cr_assert_eq(nnsh_cell_unclosed_bracket("t = {1, 2}", 10, &line), '\0');
-    cr_assert_eq(nnsh_cell_unclosed_bracket("a = (1]", 7, &line), '\0', "a mismatch is no hint");
+    cr_assert_eq(nnsh_cell_unclosed_bracket("t = {1, 2}", 10, &line, NULL), '\0');
+    cr_assert_eq(nnsh_cell_unclosed_bracket("a = (1]", 7, &line, NULL), '\0', "a mismatch is no hint");
 }
 
 Test(cell_source, a_quiet_expression_runs_with_its_values_dropped)

@@ -232,7 +232,8 @@ Test(python_hints, slices_point_to_slice)
                         "last included); t[i] is row i";
     expect_hint("In[1]:1: ']' expected near ':'", "y = x[1:2]", slice);
     expect_hint("In[1]:1: unexpected symbol near ':'", "y = x[:, 1]", slice);
-    /* a method call inside brackets is Lua */
+    /* for t[a:b] Lua says "function arguments expected" (a method call begun): no hint
+     * then; the slice hint answers only the messages a slice gets */
     expect_hint("In[1]:1: unexpected symbol near ':'", "y = t[a:b]", slice);
     expect_hint("In[1]:1: function arguments expected near ']'", "y = t[a:b]", "");
 }
