@@ -552,9 +552,11 @@ static int model_summary(lua_State *L)
                (terminal.utf8 || terminal.columns < 65);
     if (lua_istable(L, 2) && lua_getfield(L, 2, "layout") != LUA_TNIL) {
         const char *layout = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
-        if (!layout || (strcmp(layout, "box") != 0 && strcmp(layout, "keras") != 0))
-            nn_lua_error(L, "%s: layout must be 'box' or 'keras', got %s", function,
-                         layout ? layout : nn_lua_typename(L, -1));
+        if (!layout)
+            return nn_lua_error(L, "%s: layout must be 'box' or 'keras', got %s", function,
+                         nn_lua_typename(L, -1));
+        if (strcmp(layout, "box") != 0 && strcmp(layout, "keras") != 0)
+            nn_lua_error(L, "%s: layout must be 'box' or 'keras', got '%s'", function, layout);
         box = strcmp(layout, "box") == 0;
         if (box && has_columns)
             nn_lua_error(L, "%s: line_length and positions place the columns of layout='keras'; "

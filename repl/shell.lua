@@ -456,6 +456,12 @@ local OPTION_NAME_LISTS = {
   optimizer = 'optimizer', loss = 'loss', metrics = 'metric', weighted_metrics = 'metric',
 }
 
+-- Options whose few names are fixed by the functions that check them: the callbacks'
+-- mode= (nn/callbacks.lua check_mode) and summary's layout= (lua_model.c).
+local OPTION_FIXED_NAMES = {
+  mode = {'auto', 'min', 'max'}, layout = {'box', 'keras'},
+}
+
 -- The names a function's option takes: a layer argument's choices (none for one that
 -- takes no name, such as name=), or the engine's list for an option the function's help
 -- documents; nil when they are not known (a file path may go there).
@@ -468,10 +474,10 @@ local function option_value_names(f, option)
       return nil
     end
   end
-  local list = OPTION_NAME_LISTS[option]
-  if not list then return nil end
+  local list, fixed = OPTION_NAME_LISTS[option], OPTION_FIXED_NAMES[option]
+  if not list and not fixed then return nil end
   for _, name in ipairs(option_names(f)) do
-    if name == option then return nn._accepted_names()[list] end
+    if name == option then return fixed or nn._accepted_names()[list] end
   end
 end
 

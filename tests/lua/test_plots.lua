@@ -275,7 +275,7 @@ t.test('model:summary{layout=} picks the box table or the Keras layout', functio
   t.truthy(box:find('Total params: 58 (232 B)', 1, true), box)
   local keras = t.capture(function() model:summary{layout = 'keras'} end)
   t.eq(keras, t.capture(function() model:summary() end), 'off a terminal the default is Keras')
-  t.raises(function() model:summary{layout = 'fancy'} end, "layout must be 'box' or 'keras'")
+  t.raises(function() model:summary{layout = 'fancy'} end, "layout must be 'box' or 'keras', got 'fancy'")
 end)
 
 t.test('fit off a terminal leaves the live view closed and says why', function()

@@ -121,6 +121,20 @@ pty_type "model:compile{loss = 'binary_crossentropy', weighted_metrics = {'binar
 pty_keys Tab
 pty_wait_for "weighted_metrics = {'binary_accuracy'"
 pty_keys C-u
+# The callbacks' mode= and summary's layout= take their few fixed names.
+pty_type "nn.callbacks.EarlyStopping{monitor = 'val_loss', mode = 'm"
+pty_keys Tab Tab
+pty_wait_for 'max'
+pty_wait_count "In [7]: nn.callbacks.EarlyStopping{monitor = 'val_loss', mode = 'm" 2
+pty_keys C-u
+pty_type "nn.callbacks.ReduceLROnPlateau{mode = 'a"
+pty_keys Tab
+pty_wait_for "In [7]: nn.callbacks.ReduceLROnPlateau{mode = 'auto'"
+pty_keys C-u
+pty_type "model:summary{layout = 'b"
+pty_keys Tab
+pty_wait_for "In [7]: model:summary{layout = 'box'"
+pty_keys C-u
 # A layer's initializer, regularizer and constraint arguments: the engine's names.
 pty_type "nn.layers.Dense{4, kernel_initializer='"
 pty_keys Tab Tab
