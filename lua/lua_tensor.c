@@ -1683,11 +1683,13 @@ static lua_Integer sequence_length(lua_State *L, int sequence, lua_Integer i,
 static int pre_or_post(lua_State *L, int options, const char *key, const char *function)
 {
     lua_getfield(L, options, key);
-    const char *value = lua_isnil(L, -1) ? "pre" : lua_tostring(L, -1);
-    int result = value && strcmp(value, "pre") == 0 ? 0 : value && strcmp(value, "post") == 0 ? 1 : -1;
-    if (result < 0)
+    if (!lua_isnil(L, -1) && lua_type(L, -1) != LUA_TSTRING)
         nn_lua_error(L, "%s: %s must be 'pre' or 'post', got %s", function, key,
-                     lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : nn_lua_typename(L, -1));
+                     nn_lua_typename(L, -1));
+    const char *value = lua_isnil(L, -1) ? "pre" : lua_tostring(L, -1);
+    int result = strcmp(value, "pre") == 0 ? 0 : strcmp(value, "post") == 0 ? 1 : -1;
+    if (result < 0)
+        nn_lua_error(L, "%s: %s must be 'pre' or 'post', got '%s'", function, key, value);
     lua_pop(L, 1);
     return result;
 }
