@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "names.h"
+
 /* Below this many elements a parallel loop costs more than it saves. */
 enum { PARALLEL_THRESHOLD = 1 << 15 };
 /* The same for activations that call the math library (exp, tanh, erf, log): at some
@@ -82,12 +84,10 @@ nn_status nn_activation_parse(const char *name, nn_activation *activation)
             return NN_OK;
         }
     }
-    char list[512] = "";
-    size_t used = 0;
-    for (int kind = 0; kind < NN_ACTIVATION_COUNT && used < sizeof list; kind++)
-        used += (size_t)snprintf(list + used, sizeof list - used, "%s'%s'", kind ? ", " : "",
-                                 activation_names[kind]);
-    return nn_error(NN_ERR_ARGUMENT, "unknown activation '%s'; expected one of %s", name, list);
+    char list[512], guess[128];
+    return nn_error(NN_ERR_ARGUMENT, "unknown activation '%s'%s; expected one of %s", name,
+                    nn_names_did_you_mean(guess, sizeof guess, name, activation_names),
+                    nn_names_join(list, sizeof list, activation_names));
 }
 
 bool nn_activation_backward_needs_input(nn_activation_kind kind)

@@ -93,8 +93,9 @@ nn_status nn_loss_parse(const char *name, nn_loss *loss)
             return NN_OK;
         }
     }
-    char list[1024];
-    return nn_error(NN_ERR_ARGUMENT, "unknown loss '%s'; expected one of %s", name,
+    char list[1024], guess[256];
+    return nn_error(NN_ERR_ARGUMENT, "unknown loss '%s'%s; expected one of %s", name,
+                    nn_names_did_you_mean(guess, sizeof guess, name, loss_listed_names),
                     nn_names_join(list, sizeof list, loss_listed_names));
 }
 
@@ -612,10 +613,17 @@ nn_status nn_metric_parse(const char *name, const nn_loss *loss, nn_metric *metr
         snprintf(metric->name, sizeof metric->name, "%s", metric_name);
         return NN_OK;
     }
-    char list[1024];
-    return nn_error(NN_ERR_ARGUMENT, "unknown metric '%s'; expected one of %s, or a metric "
+    nn_name_guess guess;
+    nn_name_guess_start(&guess, name);
+    for (int i = 0; metric_names[i]; i++)
+        nn_name_guess_offer(&guess, metric_names[i]);
+    for (size_t i = 0; i < sizeof metric_classes / sizeof metric_classes[0]; i++)
+        nn_name_guess_offer(&guess, metric_classes[i].class_name);
+    char list[1024], guess_text[256];
+    return nn_error(NN_ERR_ARGUMENT, "unknown metric '%s'%s; expected one of %s, or a metric "
                                      "class such as 'Precision' or 'AUC'",
-                    name, nn_names_join(list, sizeof list, metric_names));
+                    name, nn_name_guess_text(&guess, guess_text, sizeof guess_text),
+                    nn_names_join(list, sizeof list, metric_names));
 }
 
 const char *const *nn_metric_names(void) { return metric_names; }

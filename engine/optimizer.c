@@ -59,8 +59,9 @@ nn_status nn_optimizer_parse(const char *name, nn_optimizer_kind *kind)
             return NN_OK;
         }
     }
-    char list[128];
-    return nn_error(NN_ERR_ARGUMENT, "unknown optimizer '%s'; expected one of %s", name,
+    char list[128], guess[128];
+    return nn_error(NN_ERR_ARGUMENT, "unknown optimizer '%s'%s; expected one of %s", name,
+                    nn_names_did_you_mean(guess, sizeof guess, name, optimizer_names),
                     nn_names_join(list, sizeof list, optimizer_names));
 }
 

@@ -115,8 +115,9 @@ nn_status nn_initializer_parse(const char *name, nn_initializer *initializer)
             return NN_OK;
         }
     }
-    char list[512];
-    return nn_error(NN_ERR_ARGUMENT, "unknown initializer '%s'; expected one of %s", name,
+    char list[512], guess[256];
+    return nn_error(NN_ERR_ARGUMENT, "unknown initializer '%s'%s; expected one of %s", name,
+                    nn_names_did_you_mean(guess, sizeof guess, name, initializer_names),
                     nn_names_join(list, sizeof list, initializer_names));
 }
 
@@ -349,8 +350,9 @@ nn_status nn_regularizer_parse(const char *name, nn_regularizer *regularizer)
             return NN_OK;
         }
     }
-    char list[128];
-    return nn_error(NN_ERR_ARGUMENT, "unknown regularizer '%s'; expected one of %s", name,
+    char list[128], guess[128];
+    return nn_error(NN_ERR_ARGUMENT, "unknown regularizer '%s'%s; expected one of %s", name,
+                    nn_names_did_you_mean(guess, sizeof guess, name, regularizer_names),
                     nn_names_join(list, sizeof list, regularizer_names));
 }
 
@@ -439,8 +441,9 @@ nn_status nn_constraint_parse(const char *name, nn_constraint *constraint)
             return NN_OK;
         }
     }
-    char list[128];
-    return nn_error(NN_ERR_ARGUMENT, "unknown constraint '%s'; expected one of %s", name,
+    char list[128], guess[128];
+    return nn_error(NN_ERR_ARGUMENT, "unknown constraint '%s'%s; expected one of %s", name,
+                    nn_names_did_you_mean(guess, sizeof guess, name, nn_constraint_names()),
                     nn_names_join(list, sizeof list, nn_constraint_names()));
 }
 

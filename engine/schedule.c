@@ -99,9 +99,10 @@ nn_status nn_schedule_parse(const char *name, nn_schedule_kind *kind)
             return NN_OK;
         }
     }
-    char list[256];
-    return nn_error(NN_ERR_ARGUMENT, "unknown learning-rate schedule '%s'; expected one of %s",
-                    name, nn_names_join(list, sizeof list, schedule_names + 1));
+    char list[256], guess[256];
+    return nn_error(NN_ERR_ARGUMENT, "unknown learning-rate schedule '%s'%s; expected one of %s",
+                    name, nn_names_did_you_mean(guess, sizeof guess, name, schedule_names + 1),
+                    nn_names_join(list, sizeof list, schedule_names + 1));
 }
 
 nn_schedule nn_schedule_defaults(nn_schedule_kind kind)

@@ -84,8 +84,9 @@ local function parse_options(class, given, spec)
                             positional == 1 and '' or 's', key, table.concat(names, ', ')), 3)
       end
     elseif not by_name[key] then
-      error(string.format("nn.callbacks.%s: unknown option '%s'; valid options are: %s",
-                          class, tostring(key), table.concat(names, ', ')), 3)
+      local guess = type(key) == 'string' and nn._did_you_mean(key, names) or ''
+      error(string.format("nn.callbacks.%s: unknown option '%s'%s; valid options are: %s",
+                          class, tostring(key), guess, table.concat(names, ', ')), 3)
     end
   end
   local options = {}
@@ -134,8 +135,8 @@ end
 
 local function check_mode(class, mode)
   if mode ~= 'auto' and mode ~= 'min' and mode ~= 'max' then
-    error(string.format("nn.callbacks.%s: mode must be 'auto', 'min' or 'max', got '%s'",
-                        class, mode), 3)
+    error(string.format("nn.callbacks.%s: mode must be 'auto', 'min' or 'max', got '%s'%s",
+                        class, mode, nn._did_you_mean(mode, {'auto', 'min', 'max'})), 3)
   end
 end
 

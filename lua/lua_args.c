@@ -7,6 +7,7 @@
 #include <strings.h>
 
 #include "io/safetensors.h"
+#include "names.h"
 #include "nn_lua.h"
 
 const char *nn_lua_typename(lua_State *L, int index)
@@ -134,9 +135,11 @@ void nn_lua_check_option_names(lua_State *L, int index, const char *function,
         for (int i = 0; names[i] && !known; i++)
             known = strcmp(names[i], key) == 0;
         if (!known) {
+            char guess[256];
+            nn_names_did_you_mean(guess, sizeof guess, key, names);
             push_name_list(L, names);
-            nn_lua_error(L, "%s: unknown option '%s'; valid options are: %s", function, key,
-                       lua_tostring(L, -1));
+            nn_lua_error(L, "%s: unknown option '%s'%s; valid options are: %s", function, key,
+                       guess, lua_tostring(L, -1));
         }
     }
 }
@@ -766,10 +769,14 @@ void nn_lua_set_layer_arg(lua_State *L, nn_layer *layer, const nn_arg_spec *spec
             if (strcasecmp(spec->choices[i], value) == 0)
                 found = i;
         if (found < 0) {
+            char guess[256] = "";
+            if (value)
+                nn_names_did_you_mean(guess, sizeof guess, value,
+                                      (const char *const *)spec->choices);
             push_name_list(L, (const char *const *)spec->choices);
-            nn_lua_error(L, "%s: %s must be one of %s, got %s%s%s", function, spec->name,
+            nn_lua_error(L, "%s: %s must be one of %s, got %s%s%s%s", function, spec->name,
                        lua_tostring(L, -1), value ? "'" : "", value ? value : nn_lua_typename(L, -2),
-                       value ? "'" : "");
+                       value ? "'" : "", guess);
         }
         *(int *)target = found;
         break;

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "layers/layers.h"
+#include "names.h"
 #include "nn_lua.h"
 #include "tensor_ops.h"
 
@@ -247,9 +248,16 @@ static int layer_construct(lua_State *L)
         } else if (lua_type(L, -2) == LUA_TSTRING) {
             spec = nn_layer_class_arg(cls, lua_tostring(L, -2));
             if (!spec) {
+                nn_name_guess guess;
+                nn_name_guess_start(&guess, lua_tostring(L, -2));
+                for (int i = 0; i < cls->arg_count; i++)
+                    if (!wrapped_args[i])
+                        nn_name_guess_offer(&guess, cls->args[i].name);
+                char guess_text[256];
+                nn_name_guess_text(&guess, guess_text, sizeof guess_text);
                 push_arg_names(L, cls, cls->arg_count, wrapped_args);
-                nn_lua_error(L, "%s: unknown argument '%s'; valid arguments are: %s", function,
-                             lua_tostring(L, -3), lua_tostring(L, -1));
+                nn_lua_error(L, "%s: unknown argument '%s'%s; valid arguments are: %s",
+                             function, lua_tostring(L, -3), guess_text, lua_tostring(L, -1));
             }
         } else {
             nn_lua_error(L, "%s: argument keys must be names or positions, got a %s key",
@@ -739,6 +747,27 @@ static int l_accepted_names(lua_State *L)
     return 1;
 }
 
+/* nn._did_you_mean(typed, names): " (did you mean 'relu'?)" naming the entries of the list
+ * `names` that `typed` most likely misspells, or "" when none is close; for the error
+ * messages of the Lua parts (callbacks, nn.layers). */
+static int l_did_you_mean(lua_State *L)
+{
+    const char *typed = luaL_checkstring(L, 1);
+    luaL_checktype(L, 2, LUA_TTABLE);
+    nn_name_guess guess;
+    nn_name_guess_start(&guess, typed);
+    /* The names stay alive as the list's values while the list is on the stack. */
+    lua_Integer count = luaL_len(L, 2);
+    for (lua_Integer i = 1; i <= count; i++) {
+        if (lua_rawgeti(L, 2, i) == LUA_TSTRING)
+            nn_name_guess_offer(&guess, lua_tostring(L, -1));
+        lua_pop(L, 1);
+    }
+    char text[256];
+    lua_pushstring(L, nn_name_guess_text(&guess, text, sizeof text));
+    return 1;
+}
+
 /* nn.layer_classes(): the classes with their argument specs, for help and completion. */
 static int l_layer_classes(lua_State *L)
 {
@@ -815,4 +844,6 @@ void nn_lua_open_layers(lua_State *L)
     lua_setfield(L, -2, "layer_classes");
     lua_pushcfunction(L, l_accepted_names);
     lua_setfield(L, -2, "_accepted_names");
+    lua_pushcfunction(L, l_did_you_mean);
+    lua_setfield(L, -2, "_did_you_mean");
 }

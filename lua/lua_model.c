@@ -12,6 +12,7 @@
 #include "nn_lua.h"
 #include "io/safetensors.h"
 #include "lua_io.h"
+#include "names.h"
 #include "lua_progress.h"
 #include "summary_box.h"
 #include "terminal.h"
@@ -1939,14 +1940,29 @@ static int model_tostring(lua_State *L)
     return 1;
 }
 
-/* "model has no field or method 'layer'", with the members whose names begin the same
- * way. methods: the index of the methods table. */
+/* "model has no field or method 'fti' (did you mean 'fit'?)" for a slip, else with the
+ * members whose names begin the same way. methods: the index of the methods table. */
 static void raise_no_member(lua_State *L, const nn_model *model, const char *key, int methods)
 {
     static const char *const fields[] = {
         "built", "compiled", "device", "history", "input_shape", "layers", "learning_rate",
         "loss", "metrics_names", "name", "non_trainable_weights", "optimizer", "output_shape",
         "stop_training", "trainable", "trainable_weights", "weights", NULL};
+    nn_name_guess guess;
+    nn_name_guess_start(&guess, key);
+    for (const char *const *field = fields; *field; field++)
+        nn_name_guess_offer(&guess, *field);
+    lua_pushnil(L);
+    while (lua_next(L, methods)) {
+        lua_pop(L, 1);
+        if (lua_type(L, -1) == LUA_TSTRING)
+            nn_name_guess_offer(&guess, lua_tostring(L, -1));
+    }
+    if (guess.found_count > 0) {
+        char guess_text[256];
+        nn_lua_error(L, "model \"%s\" has no field or method '%s'%s", model->name, key,
+                     nn_name_guess_text(&guess, guess_text, sizeof guess_text));
+    }
     char close[512] = "";
     size_t used = 0, prefix = strlen(key) < 3 ? strlen(key) : 3;
     for (const char *const *field = fields; *field && used < sizeof close; field++)

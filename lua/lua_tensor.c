@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "device.h"
+#include "names.h"
 #include "nn_lua.h"
 #include "random.h"
 #include "tensor_ops.h"
@@ -1427,9 +1428,27 @@ static int tensor_index(lua_State *L)
         luaL_getmetatable(L, NN_LUA_TENSOR);
         lua_getfield(L, -1, "methods");
         lua_getfield(L, -1, key);
-        if (lua_isnil(L, -1))
+        if (lua_isnil(L, -1)) {
+            static const char *const fields[] = {"shape", "dtype", "device", "ndim", "size",
+                                                 "T", NULL};
+            nn_name_guess guess;
+            nn_name_guess_start(&guess, key);
+            for (int i = 0; fields[i]; i++)
+                nn_name_guess_offer(&guess, fields[i]);
+            /* The method names stay alive as the keys of the methods table. */
+            lua_pushnil(L);
+            while (lua_next(L, -3)) {
+                lua_pop(L, 1);
+                if (lua_type(L, -1) == LUA_TSTRING)
+                    nn_name_guess_offer(&guess, lua_tostring(L, -1));
+            }
+            char guess_text[256];
+            if (guess.found_count > 0)
+                nn_lua_error(L, "tensor has no field or method '%s'%s; see help 'nn.Tensor'",
+                             key, nn_name_guess_text(&guess, guess_text, sizeof guess_text));
             nn_lua_error(L, "tensor has no field or method '%s' (fields: shape, dtype, device, "
                             "ndim, size, T; see help 'nn.Tensor')", key);
+        }
     }
     return 1;
 }

@@ -190,8 +190,9 @@ local function metric(class_name, class)
     end
     for key in pairs(t) do
       if not valid[key] then
-        error(string.format("%s: unknown option '%s'; valid options are: %s", function_name,
-                            tostring(key), table.concat(settings, ', ')), 2)
+        local guess = type(key) == 'string' and nn._did_you_mean(key, settings) or ''
+        error(string.format("%s: unknown option '%s'%s; valid options are: %s", function_name,
+                            tostring(key), guess, table.concat(settings, ', ')), 2)
       end
     end
     if t.axis ~= nil and t.axis ~= -1 then
@@ -379,12 +380,15 @@ function History:__tostring()
 end
 
 -- nn.layers.Conv2d{...} would call nil; the unknown name is said, with the layer it most
--- likely meant (the same letters in another case, or names that start the same way).
+-- likely meant (a slip of a letter or two, the same letters in another case, or names that
+-- start the same way).
 setmetatable(nn.layers, {__index = function(_, name)
   if type(name) ~= 'string' then return nil end
   local names, close = {}, {}
   for key in pairs(nn.layers) do names[#names + 1] = key end
   table.sort(names)
+  local guess = nn._did_you_mean(name, names)
+  if guess ~= '' then error(string.format("nn.layers has no layer '%s'%s", name, guess), 2) end
   for _, key in ipairs(names) do
     if key:lower() == name:lower() then close = {key}; break end
     if #name >= 4 and key:lower():sub(1, 4) == name:lower():sub(1, 4) then

@@ -607,7 +607,7 @@ Test(metrics, keras_class_names_are_the_class_at_its_defaults_named_as_keras_nam
     cr_assert_eq(nn_metric_parse("CategoricalAccuracy", &sparse, &metric), NN_ERR_ARGUMENT);
     MESSAGE_HAS("metric 'CategoricalAccuracy' reads labels of the output's shape");
     cr_assert_eq(nn_metric_parse("Precisionn", &binary, &metric), NN_ERR_ARGUMENT);
-    MESSAGE_HAS("unknown metric 'Precisionn'; expected one of 'accuracy', ");
+    MESSAGE_HAS("unknown metric 'Precisionn' (did you mean 'Precision'?); expected one of 'accuracy', ");
     MESSAGE_HAS("or a metric class such as 'Precision' or 'AUC'");
 }
 

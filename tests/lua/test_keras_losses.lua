@@ -513,7 +513,7 @@ t.test("a metric class name given as a string is the class at its defaults, name
   local expected = {objects:evaluate(x, y, {verbose = 0})}
   for i = 1, 5 do t.eq(values[i], expected[i], model.metrics_names[i] .. ' measures as the class') end
   t.raises(function() identity_model('cpu', 2, 'mse', {'Precisionn'}) end,
-           "model:compile: unknown metric 'Precisionn'; expected one of 'accuracy'",
+           "model:compile: unknown metric 'Precisionn' (did you mean 'Precision'?); expected one of 'accuracy'",
            "or a metric class such as 'Precision' or 'AUC'")
   t.raises(function() identity_model('cpu', 2, 'sparse_categorical_crossentropy', {'CategoricalAccuracy'}) end,
            "model:compile: metric 'CategoricalAccuracy' reads labels of the output's shape")
