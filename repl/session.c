@@ -18,6 +18,7 @@
 #include "interrupt.h"
 #include "layer.h"
 #include "loss.h"
+#include "name_hints.h"
 #include "notebook_document.h"
 #include "optimizer.h"
 #include "param.h"
@@ -102,8 +103,9 @@ void nnsh_session_fail(nnsh_session *session, const char *message)
 
 /* Adds a line to the error message on top of the stack when a Python habit in source
  * (whose first line is first_line) caused it: `fit(x, y, epochs=3)` gets "hint: Lua passes
- * options in a table: ..." (python_hints.h). chunk is the chunk the message must name,
- * as Lua shows it, or NULL for a syntax error of source itself. */
+ * options in a table: ..." (python_hints.h); or when a name was misspelt, `nn.Sequental`
+ * gets "hint: did you mean nn.Sequential?" (name_hints.h). chunk is the chunk the message
+ * must name, as Lua shows it, or NULL for a syntax error of source itself. */
 void nnsh_add_python_hint(lua_State *L, const char *chunk, const char *source, size_t length,
                           int first_line)
 {
@@ -122,6 +124,13 @@ void nnsh_add_python_hint(lua_State *L, const char *chunk, const char *source, s
                        closer == '}' ? '{' : closer == ')' ? '(' : '[', opened + first_line - 1,
                        closer);
         hinted = true;
+    }
+    /* A misspelt name: Lua says only that `nn.Sequental` or `pirnt` is nil. */
+    if (!hinted && message) {
+        lua_getfield(L, LUA_REGISTRYINDEX, SESSION_ENV);
+        int env = lua_istable(L, -1) ? lua_gettop(L) : 0;
+        hinted = nnsh_name_hint(L, &hint, message, source, length, env);
+        lua_pop(L, 1);
     }
     if (hinted && !hint.failed) {
         /* Right below the error, above a traceback that follows it. */
@@ -390,7 +399,18 @@ static void show_values(nnsh_session *session, int base, int count, const char *
         text = lua_pushfstring(L, "(cannot show the value: %s)", lua_tostring(L, -1));
     if (undefined_name) {
         lua_pushlstring(L, undefined_name, name_length);
-        lua_pushfstring(L, "%s   -- '%s' is not defined (a typo?)", text, lua_tostring(L, -1));
+        nn_text guess;
+        nn_text_init(&guess);
+        lua_getfield(L, LUA_REGISTRYINDEX, SESSION_ENV);
+        bool guessed = nnsh_name_hint_global(L, &guess, lua_tostring(L, -2), lua_gettop(L));
+        lua_pop(L, 1);
+        if (guessed && !guess.failed)
+            lua_pushfstring(L, "%s   -- '%s' is not defined; %s", text, lua_tostring(L, -1),
+                            guess.data);
+        else
+            lua_pushfstring(L, "%s   -- '%s' is not defined (a typo?)", text,
+                            lua_tostring(L, -1));
+        nn_text_free(&guess);
         lua_replace(L, -3); /* in place of the shown text */
         lua_pop(L, 1);
         text = lua_tostring(L, -1);

@@ -1,0 +1,158 @@
+/* Guessing the name a nil global or field misspelt (see name_hints.h). */
+#include "name_hints.h"
+
+#include <lauxlib.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "names.h"
+
+/* How deep below a global the tables are searched: nn.optimizers.schedules.X is three. */
+enum { SEARCH_DEPTH = 3, PATH_MAX_LENGTH = 128 };
+
+/* The name and its kind ("global" or "field") out of "attempt to call a nil value (field
+ * 'Sequental')"; false when the message says no such thing. */
+static bool nil_name(const char *message, char *kind, size_t kind_size, char *name,
+                     size_t name_size)
+{
+    const char *at = strstr(message, "a nil value (");
+    if (!at)
+        return false;
+    at += strlen("a nil value (");
+    const char *quote = strchr(at, '\'');
+    const char *end = quote ? strchr(quote + 1, '\'') : NULL;
+    if (!end || quote == at || (size_t)(quote - at) > kind_size ||
+        (size_t)(end - quote - 1) >= name_size || end[1] != ')')
+        return false;
+    snprintf(kind, kind_size, "%.*s", (int)(quote - at - 1), at);
+    snprintf(name, name_size, "%.*s", (int)(end - quote - 1), quote + 1);
+    return strcmp(kind, "global") == 0 || strcmp(kind, "field") == 0;
+}
+
+/* Whether source holds `table_name.field` with the table's name whole (a name character
+ * does not come before it). */
+static bool source_writes(const char *source, size_t length, const char *table_name,
+                          const char *field)
+{
+    char written[PATH_MAX_LENGTH * 2];
+    int n = snprintf(written, sizeof written, "%s.%s", table_name, field);
+    if (n <= 0 || (size_t)n >= sizeof written)
+        return false;
+    for (const char *at = source; at + n <= source + length; at++) {
+        at = memchr(at, written[0], (size_t)(source + length - at));
+        if (!at || at + n > source + length)
+            return false;
+        if (memcmp(at, written, (size_t)n) != 0)
+            continue;
+        bool whole_before = at == source || !(at[-1] == '_' || (at[-1] >= '0' && at[-1] <= '9') ||
+                                              ((at[-1] | 32) >= 'a' && (at[-1] | 32) <= 'z'));
+        char after = at + n < source + length ? at[n] : ' ';
+        bool whole_after = !(after == '_' || (after >= '0' && after <= '9') ||
+                             ((after | 32) >= 'a' && (after | 32) <= 'z'));
+        if (whole_before && whole_after)
+            return true;
+    }
+    return false;
+}
+
+/* The string keys of the table on top of the stack, offered to guess. They stay alive as
+ * long as the table does. */
+static void offer_keys(lua_State *L, nn_name_guess *guess)
+{
+    lua_pushnil(L);
+    while (lua_next(L, -2)) {
+        lua_pop(L, 1);
+        if (lua_type(L, -1) == LUA_TSTRING && lua_tostring(L, -1)[0] != '_')
+            nn_name_guess_offer(guess, lua_tostring(L, -1));
+    }
+}
+
+typedef struct {
+    const char *field;
+    const char *source;
+    size_t length;
+    nn_text *hint;
+    int hints; /* tables whose guess was written */
+} field_search;
+
+/* Searches the table on top of the stack (named path, whose last part is name) and the
+ * tables below it, depth levels down. */
+static void search_table(lua_State *L, field_search *search, const char *path,
+                         const char *name, int depth)
+{
+    if (*name && source_writes(search->source, search->length, name, search->field)) {
+        nn_name_guess guess;
+        nn_name_guess_start(&guess, search->field);
+        offer_keys(L, &guess);
+        for (int i = 0; i < guess.found_count; i++) {
+            const char *separator = search->hints + i == 0 ? "hint: did you mean "
+                                    : i == guess.found_count - 1 ? " or "
+                                                                 : ", ";
+            nn_text_printf(search->hint, "%s%s.%s", separator, path, guess.found[i]);
+        }
+        search->hints += guess.found_count > 0;
+    }
+    if (depth == 0 || !lua_checkstack(L, 4))
+        return;
+    lua_pushnil(L);
+    while (lua_next(L, -2)) {
+        /* Library tables hold each other (package.loaded, _G._G): walk only names. */
+        if (lua_type(L, -1) == LUA_TTABLE && lua_type(L, -2) == LUA_TSTRING &&
+            lua_tostring(L, -2)[0] != '_' && strcmp(lua_tostring(L, -2), "package") != 0 &&
+            strcmp(lua_tostring(L, -2), "loaded") != 0) {
+            char child[PATH_MAX_LENGTH];
+            int n = snprintf(child, sizeof child, "%s%s%s", path, *path ? "." : "",
+                             lua_tostring(L, -2));
+            if (n > 0 && (size_t)n < sizeof child)
+                search_table(L, search, child, lua_tostring(L, -2), depth - 1);
+        }
+        lua_pop(L, 1);
+    }
+}
+
+bool nnsh_name_hint_global(lua_State *L, nn_text *out, const char *name, int env)
+{
+    nn_name_guess guess;
+    nn_name_guess_start(&guess, name);
+    if (env) {
+        lua_pushvalue(L, env);
+        offer_keys(L, &guess);
+        /* The keys must outlive the guess: the table stays on the stack until the end. */
+    }
+    lua_pushglobaltable(L);
+    offer_keys(L, &guess);
+    bool found = guess.found_count > 0;
+    for (int i = 0; i < guess.found_count; i++)
+        nn_text_printf(out, "%s%s", i == 0 ? "did you mean " : i == guess.found_count - 1 ? " or " : ", ",
+                       guess.found[i]);
+    if (found)
+        nn_text_printf(out, "?");
+    lua_pop(L, env ? 2 : 1);
+    return found;
+}
+
+bool nnsh_name_hint(lua_State *L, nn_text *hint, const char *message, const char *source,
+                    size_t length, int env)
+{
+    char kind[16], name[PATH_MAX_LENGTH];
+    if (!message || !source || !nil_name(message, kind, sizeof kind, name, sizeof name))
+        return false;
+    size_t before = hint->length;
+    if (strcmp(kind, "global") == 0) {
+        nn_text_printf(hint, "hint: ");
+        if (!nnsh_name_hint_global(L, hint, name, env)) {
+            hint->length = before;
+            if (hint->data)
+                hint->data[before] = '\0';
+            return false;
+        }
+        return true;
+    }
+    field_search search = {name, source, length, hint, 0};
+    lua_pushglobaltable(L);
+    search_table(L, &search, "", "", SEARCH_DEPTH);
+    lua_pop(L, 1);
+    if (search.hints > 0)
+        nn_text_printf(hint, "?");
+    return search.hints > 0;
+}

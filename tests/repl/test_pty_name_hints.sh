@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# A misspelt name gets Lua's error and one hint naming what was most likely meant: a field
+# of nn's tables as written after its table's name (nn.Sequental, optimizers.Adma), a
+# global (pirnt); in scripts, -e, the shell and notebooks. A field of the user's own
+# table, or a name nothing is close to, gets no guess. A cell that is only an undefined
+# name says which defined name is close.
+NNSH=${NNSH:?set NNSH to the nnsh program}
+set -euo pipefail
+work=$(mktemp -d "${TMPDIR:-/tmp}/nnsh-name-hints.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+
+fail() {
+  echo "FAIL: $1" >&2
+  cat "$2" >&2
+  exit 1
+}
+# expect_in FILE TEXT WHAT: TEXT is a line of FILE (fixed string).
+expect_in() { grep -F -x -q -- "$2" "$1" || fail "$3: expected the line '$2'; got:" "$1"; }
+no_hint() { if grep -q 'hint:' "$1"; then fail "$2: no hint expected" "$1"; fi; }
+
+# -e: the error, the hint right below it, exit status 1.
+status=0
+"$NNSH" -e 'model = nn.Sequental{nn.layers.Dense{2}}' >"$work/out" 2>&1 || status=$?
+[ "$status" = 1 ] || fail "-e exited with $status, expected 1" "$work/out"
+expect_in "$work/out" "nnsh: (command line):1: attempt to call a nil value (field 'Sequental')" '-e'
+expect_in "$work/out" 'hint: did you mean nn.Sequential?' '-e'
+[ "$(head -2 "$work/out" | tail -1)" = 'hint: did you mean nn.Sequential?' ] ||
+  fail '-e: the hint goes right below the error' "$work/out"
+"$NNSH" -e 'opt = nn.optimizers.Adma{learning_rate = 0.01}' >"$work/out" 2>&1 || true
+expect_in "$work/out" 'hint: did you mean nn.optimizers.Adam?' 'an optimizer class'
+"$NNSH" -e 'x = nn.datasets.fashoin_mnist.load_data()' >"$work/out" 2>&1 || true
+expect_in "$work/out" "nnsh: (command line):1: attempt to index a nil value (field 'fashoin_mnist')" \
+  'a data set'
+expect_in "$work/out" 'hint: did you mean nn.datasets.fashion_mnist?' 'a data set'
+"$NNSH" -e 'pirnt(1)' >"$work/out" 2>&1 || true
+expect_in "$work/out" 'hint: did you mean print?' 'a global'
+"$NNSH" -e 's = string.fromat("%d", 1)' >"$work/out" 2>&1 || true
+expect_in "$work/out" 'hint: did you mean string.format?' "a library's function"
+
+# No guess: the user's own table (it has no such field, and nn's Sequential is not it), a
+# name nothing is close to, a one-letter global.
+"$NNSH" -e 'local t = {}; t.Sequental()' >"$work/out" 2>&1 || true
+expect_in "$work/out" "nnsh: (command line):1: attempt to call a nil value (field 'Sequental')" \
+  "the user's table"
+no_hint "$work/out" "the user's table"
+"$NNSH" -e 'nn.Zzyzx()' >"$work/out" 2>&1 || true
+no_hint "$work/out" 'a name nothing is close to'
+"$NNSH" -e 'x = 1; g(x)' >"$work/out" 2>&1 || true
+no_hint "$work/out" 'a one-letter global'
+
+# A script: the hint is above the traceback.
+printf 'local L = nn.layers\nlocal cb = nn.callbacks.EarlyStoping{patience = 2}\n' >"$work/s.lua"
+"$NNSH" "$work/s.lua" >"$work/out" 2>&1 || true
+expect_in "$work/out" "nnsh: $work/s.lua:2: attempt to call a nil value (field 'EarlyStoping')" 'script'
+[ "$(sed -n 2p "$work/out")" = 'hint: did you mean nn.callbacks.EarlyStopping?' ] ||
+  fail 'script: the hint goes right below the error' "$work/out"
+
+# The shell: a session variable is a global the guess knows, and a lone undefined name
+# shows nil with the defined name close to it.
+printf 'model = 42\nmodle\nprint(modle + 1)\nzzzq\n' | "$NNSH" -i >"$work/out" 2>&1
+expect_in "$work/out" "Out[2]: nil   -- 'modle' is not defined; did you mean model?" 'a lone name'
+expect_in "$work/out" \
+  "error: In[3]:1: attempt to perform arithmetic on a nil value (global 'modle')" 'the shell'
+expect_in "$work/out" 'hint: did you mean model?' 'the shell'
+expect_in "$work/out" "Out[4]: nil   -- 'zzzq' is not defined (a typo?)" 'a name nothing is close to'
+
+# A notebook's handout shows the error and its hint.
+printf '# t\n\n```lua\nm = nn.Sequental{}\n```\n' >"$work/nb.md"
+(cd "$work" && "$NNSH" --notebook nb.md --keep-going >/dev/null 2>&1) || true
+expect_in "$work/nb.out.md" "error: nb.md:4: attempt to call a nil value (field 'Sequental')" \
+  'notebook'
+expect_in "$work/nb.out.md" 'hint: did you mean nn.Sequential?' 'notebook'
+echo "PASS misspelt names get a hint naming the likely one, in scripts, -e, the shell and notebooks"
