@@ -1759,7 +1759,10 @@ static nn_status check_inputs(nn_model *model, const char *what, const nn_tensor
                             what, (long long)x->shape.dims[0],
                             nn_shape_format(&y->shape, text, sizeof text));
         const nn_shape *output = nn_model_output_shape(model);
-        NN_TRY(nn_loss_check_labels(&model->loss, output, y));
+        /* Prefixed, so that a bad label of validation_data is not sought in y. */
+        nn_status status = nn_loss_check_labels(&model->loss, output, y);
+        if (status != NN_OK)
+            return nn_error_prefix(status, "%s", what);
         int64_t classes = output->dims[output->ndim - 1];
         for (int m = 0; m < model->metric_count; m++) {
             const nn_metric *metric = &model->metrics[m];
@@ -1911,8 +1914,13 @@ static nn_status check_input_values(const nn_model *model, const nn_tensor *x, c
 
 /* Refuses NaN and infinity in what a fit learns from: a ReLU hides a NaN input from the
  * loss while its gradient turns the first layer's weights into NaN, so the model would
- * be ruined without a word. Integer and byte data cannot hold them. */
-static nn_status check_finite(const nn_tensor *data, const char *what)
+ * be ruined without a word. In validation data they would make every validation loss
+ * NaN, and so every callback watching it blind. Integer and byte data cannot hold them. */
+static const char TRAINING_HARM[] = "training on it would turn the weights into NaN";
+static const char VALIDATION_HARM[] =
+    "every validation loss would be NaN, and callbacks watching it blind";
+
+static nn_status check_finite(const nn_tensor *data, const char *what, const char *harm)
 {
     if (!data || data->dtype != NN_DTYPE_F32 || data->shape.ndim == 0)
         return NN_OK;
@@ -1931,9 +1939,9 @@ static nn_status check_finite(const nn_tensor *data, const char *what)
                 continue;
             size_t row_size = count / (size_t)data->shape.dims[0];
             return nn_error(NN_ERR_ARGUMENT, "%s holds %s in sample %zu (value %zu of it); "
-                            "training on it would turn the weights into NaN: remove or "
-                            "replace such values first", what, isnan(value) ? "NaN" :
-                            value > 0 ? "inf" : "-inf", i / row_size + 1, i % row_size + 1);
+                            "%s: remove or replace such values first", what,
+                            isnan(value) ? "NaN" : value > 0 ? "inf" : "-inf",
+                            i / row_size + 1, i % row_size + 1, harm);
         }
     }
     return NN_OK;
@@ -2271,7 +2279,7 @@ nn_status nn_model_fit(nn_model *model, const nn_tensor *x, const nn_tensor *y,
     NN_TRY(check_inputs(model, "fit", x, y));
 
     if (options->validation_x)
-        NN_TRY(check_inputs(model, "fit (validation_data)", options->validation_x,
+        NN_TRY(check_inputs(model, "fit: validation_data", options->validation_x,
                             options->validation_y));
     const nn_tensor *hx, *hy, *hvx, *hvy;
     nn_tensor *cx = NULL, *cy = NULL, *cvx = NULL, *cvy = NULL;
@@ -2285,15 +2293,15 @@ nn_status nn_model_fit(nn_model *model, const nn_tensor *x, const nn_tensor *y,
     if (status == NN_OK)
         status = check_input_values(model, hx, "fit");
     if (status == NN_OK)
-        status = check_input_values(model, hvx, "fit (validation_data)");
+        status = check_input_values(model, hvx, "fit: validation_data");
     if (status == NN_OK)
-        status = check_finite(hx, "fit: x");
+        status = check_finite(hx, "fit: x", TRAINING_HARM);
     if (status == NN_OK)
-        status = check_finite(hy, "fit: y");
+        status = check_finite(hy, "fit: y", TRAINING_HARM);
     if (status == NN_OK)
-        status = check_finite(hvx, "fit: validation x");
+        status = check_finite(hvx, "fit: validation x", VALIDATION_HARM);
     if (status == NN_OK)
-        status = check_finite(hvy, "fit: validation y");
+        status = check_finite(hvy, "fit: validation y", VALIDATION_HARM);
     float *weights = NULL, *validation_weights = NULL;
     if (status == NN_OK && options->class_weight)
         status = options->sample_weight

@@ -591,7 +591,16 @@ t.test('fit refuses NaN or infinite data and leaves the weights alone', function
   x:flatten()[6] = 0
   t.raises(function()
     model:fit(x, y, {verbose = 0, validation_data = {x * (0 / 0), y}})
-  end, 'validation x holds NaN in sample 1')
+  end, 'model:fit: validation x holds NaN in sample 1 (value 1 of it); every validation loss ' ..
+       'would be NaN, and callbacks watching it blind: remove or replace such values first')
+  -- A bad label of validation_data is said to be there, not in y.
+  t.raises(function()
+    model:fit(x, y, {verbose = 0, validation_data = {x, nn.tensor{0, 1, 7, 0}}})
+  end, 'model:fit: validation_data: sparse_categorical_crossentropy: label 7 of sample 3 is ' ..
+       'out of range; the output has 3 classes, so labels must lie in [0, 3)')
+  t.raises(function()
+    model:fit(x, y, {verbose = 0, validation_data = {x, nn.tensor{0, 1}}})
+  end, 'model:fit: validation_data: x has 4 samples but y has shape (2,)')
   t.eq(model:get_weights()[1]:sum(), before, 'weights untouched')
   t.eq(#model:fit(x, y, {verbose = 0}).history.loss, 1, 'clean data trains')
 end)
