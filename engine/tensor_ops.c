@@ -43,6 +43,16 @@ static int compare(nn_binary_op op, bool less, bool equal, bool greater)
     }
 }
 
+/* x modulo y with the sign of y, as NumPy's and Lua's % (a zero too: -5 % 2.5 is 0, not
+ * -0); NaN for y = 0, as NumPy's. */
+static double floor_modulo(double x, double y)
+{
+    double r = fmod(x, y);
+    if (r == 0)
+        return copysign(0.0, y);
+    return (r < 0) != (y < 0) ? r + y : r;
+}
+
 static double apply(nn_binary_op op, double x, double y)
 {
     if (is_comparison(op))
@@ -53,6 +63,8 @@ static double apply(nn_binary_op op, double x, double y)
     case NN_BINARY_MULTIPLY: return x * y;
     case NN_BINARY_DIVIDE: return x / y;
     case NN_BINARY_POWER: return pow(x, y);
+    case NN_BINARY_MODULO: return floor_modulo(x, y);
+    case NN_BINARY_FLOOR_DIVIDE: return floor(x / y);
     /* NaN wins from either side, as in NumPy's minimum and maximum. */
     case NN_BINARY_MINIMUM: return x < y || isnan(x) ? x : y;
     case NN_BINARY_MAXIMUM: return x > y || isnan(x) ? x : y;
@@ -83,10 +95,34 @@ static int64_t wrap_to(nn_dtype dtype, uint64_t r)
     }
 }
 
+/* Whole-number % and // rounded down, as NumPy's: 0 for a divisor of 0 (NumPy warns and
+ * gives 0), and the smallest int64 // -1 wrapping to itself. */
+static int64_t integer_modulo(int64_t x, int64_t y)
+{
+    if (y == 0 || y == -1)
+        return 0;
+    int64_t r = x % y;
+    return r != 0 && (r < 0) != (y < 0) ? r + y : r;
+}
+
+static int64_t integer_floor_divide(nn_dtype dtype, int64_t x, int64_t y)
+{
+    if (y == 0)
+        return 0;
+    if (y == -1)
+        return wrap_to(dtype, 0 - (uint64_t)x);
+    int64_t q = x / y;
+    return q * y != x && (x < 0) != (y < 0) ? q - 1 : q;
+}
+
 static int64_t apply_integer(nn_dtype dtype, nn_binary_op op, int64_t x, int64_t y)
 {
     if (is_comparison(op))
         return compare(op, x < y, x == y, x > y);
+    if (op == NN_BINARY_MODULO)
+        return integer_modulo(x, y);
+    if (op == NN_BINARY_FLOOR_DIVIDE)
+        return integer_floor_divide(dtype, x, y);
     if (op == NN_BINARY_MINIMUM)
         return x < y ? x : y;
     if (op == NN_BINARY_MAXIMUM)
@@ -176,9 +212,11 @@ static nn_status host_scalar(nn_tensor **out, nn_binary_op op, const nn_tensor *
         dtype = NN_DTYPE_U8;
     else if (a->dtype != NN_DTYPE_F32 && integral &&
              (op == NN_BINARY_ADD || op == NN_BINARY_SUBTRACT || op == NN_BINARY_MULTIPLY ||
-              op == NN_BINARY_MINIMUM || op == NN_BINARY_MAXIMUM))
+              op == NN_BINARY_MINIMUM || op == NN_BINARY_MAXIMUM || op == NN_BINARY_MODULO ||
+              op == NN_BINARY_FLOOR_DIVIDE))
         /* A number the dtype cannot hold widens the result, so that max(uint8, 300) is
-         * 300, not 255 (NumPy 1 widens too; NumPy 2 refuses). */
+         * 300, not 255, and uint8 // -1 is negative (NumPy 1 widens too; NumPy 2
+         * refuses). */
         dtype = holds(a->dtype, s) ? a->dtype : holds(NN_DTYPE_I32, s) ? NN_DTYPE_I32
                                                                        : NN_DTYPE_I64;
     else

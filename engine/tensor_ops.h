@@ -13,6 +13,8 @@ typedef enum nn_binary_op {
     NN_BINARY_MULTIPLY,
     NN_BINARY_DIVIDE,   /* always float32, like NumPy's true division */
     NN_BINARY_POWER,
+    NN_BINARY_MODULO,         /* NumPy's and Lua's %: the sign of the divisor */
+    NN_BINARY_FLOOR_DIVIDE,   /* NumPy's and Lua's //: rounded down */
     NN_BINARY_MINIMUM,
     NN_BINARY_MAXIMUM,
     NN_BINARY_EQUAL,    /* uint8 0/1 */

@@ -844,7 +844,8 @@ static int binary(lua_State *L, nn_binary_op op, const char *function)
      * with a Python float: the tensor is converted first. Comparisons stay exact. */
     bool arithmetic = op == NN_BINARY_ADD || op == NN_BINARY_SUBTRACT ||
                       op == NN_BINARY_MULTIPLY || op == NN_BINARY_POWER ||
-                      op == NN_BINARY_MAXIMUM || op == NN_BINARY_MINIMUM;
+                      op == NN_BINARY_MAXIMUM || op == NN_BINARY_MINIMUM ||
+                      op == NN_BINARY_MODULO || op == NN_BINARY_FLOOR_DIVIDE;
     for (int side = 0; side < 2 && arithmetic; side++) {
         nn_tensor **tensor = side == 0 ? &a : &b;
         int other = side == 0 ? 2 : 1;
@@ -880,6 +881,8 @@ static int tensor_sub(lua_State *L) { return binary(L, NN_BINARY_SUBTRACT, "tens
 static int tensor_mul(lua_State *L) { return binary(L, NN_BINARY_MULTIPLY, "tensor *"); }
 static int tensor_div(lua_State *L) { return binary(L, NN_BINARY_DIVIDE, "tensor /"); }
 static int tensor_pow(lua_State *L) { return binary(L, NN_BINARY_POWER, "tensor ^"); }
+static int tensor_mod(lua_State *L) { return binary(L, NN_BINARY_MODULO, "tensor %"); }
+static int tensor_idiv(lua_State *L) { return binary(L, NN_BINARY_FLOOR_DIVIDE, "tensor //"); }
 static int tensor_eq_elementwise(lua_State *L) { return binary(L, NN_BINARY_EQUAL, "tensor:eq"); }
 static int tensor_ne(lua_State *L) { return binary(L, NN_BINARY_NOT_EQUAL, "tensor:ne"); }
 static int tensor_lt(lua_State *L) { return binary(L, NN_BINARY_LESS, "tensor:lt"); }
@@ -1579,6 +1582,7 @@ static const luaL_Reg tensor_metamethods[] = {
     {"__index", tensor_index}, {"__newindex", tensor_newindex}, {"__add", tensor_add},
     {"__sub", tensor_sub},   {"__mul", tensor_mul},           {"__div", tensor_div},
     {"__pow", tensor_pow},   {"__unm", tensor_unm},           {"__eq", tensor_equal},
+    {"__mod", tensor_mod},   {"__idiv", tensor_idiv},
     {NULL, NULL},
 };
 

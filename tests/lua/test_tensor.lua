@@ -354,6 +354,44 @@ t.test('integer arithmetic wraps like NumPy', function()
   t.eq((nn.tensor({2147483647}, 'int32') + 1).dtype, 'int32')
 end)
 
+t.test('% and // round down as NumPy and Lua do, for every sign, dtype and zero divisor', function()
+  local function list(x) return table.concat(x:tolist(), ' ') end
+  local b = nn.arange(-5, 6, 2, 'int64') -- -5 -3 -1 1 3 5
+  -- Each against Lua's own % and // on the same whole numbers.
+  for _, divisor in ipairs{3, -3, 1, -1, 7} do
+    local mod, div = {}, {}
+    for _, v in ipairs(b:tolist()) do mod[#mod + 1] = v % divisor; div[#div + 1] = v // divisor end
+    t.eq(list(b % divisor), table.concat(mod, ' '), 'int64 % ' .. divisor)
+    t.eq(list(b // divisor), table.concat(div, ' '), 'int64 // ' .. divisor)
+  end
+  t.eq((b % 3).dtype, 'int64')
+  t.eq(list(7 % b), '-3 -2 0 0 1 2', 'a number first')
+  t.eq(list(7 // b), '-2 -3 -7 7 2 1', 'a number first')
+  t.eq(list(b % 0), '0 0 0 0 0 0', 'an integer divisor of 0 gives 0, as NumPy')
+  t.eq(list(b // 0), '0 0 0 0 0 0', 'an integer divisor of 0 gives 0, as NumPy')
+  t.eq(list(nn.tensor({-2^63}, 'int64') // -1), tostring(math.mininteger), 'wraps as NumPy')
+  t.eq(list(b % nn.tensor({3}, 'int32')), '1 0 2 1 0 2', 'tensor % tensor, broadcast')
+  -- Floats: the sign of the divisor, a zero too; NaN for 0; a float divisor makes floats.
+  local f = nn.tensor{-5.5, 2.5, 7, -5}
+  t.eq(list(f % 2), '0.5 0.5 1.0 1.0')
+  t.eq(list(f // 2), '-3.0 1.0 3.0 -3.0')
+  t.eq(list(f % nn.tensor{2, -2, 3, 2.5}), '0.5 -1.5 1.0 0.0')
+  t.eq(1 / (nn.tensor{-5} % 2.5)[1], math.huge, '-5 % 2.5 is +0, as NumPy')
+  t.eq(1 / (nn.tensor{5} % -2.5)[1], -math.huge, '5 % -2.5 is -0, as NumPy')
+  local nan = (f % 0)[1]
+  t.eq(nan ~= nan, true, 'NaN for 0')
+  t.eq((b % 2.5).dtype, 'float32')
+  t.eq(list(b % 2.5), '0.0 2.0 1.5 1.0 0.5 0.0')
+  -- uint8 with a negative number widens, as NumPy 1.
+  local u = nn.tensor({250, 7}, 'uint8')
+  t.eq(list(u % 4), '2 3')
+  t.eq((u % 4).dtype, 'uint8')
+  t.eq(list(u // -1), '-250 -7')
+  t.eq((u // -1).dtype, 'int32')
+  t.raises(function() return b % 'x' end, "tensor %: expected tensors or numbers, got nn.Tensor and string")
+  t.raises(function() return {} // b end, "tensor //: expected tensors or numbers, got table and nn.Tensor")
+end)
+
 t.test('comparisons with NaN are false except ne, as NumPy', function()
   local a, b = nn.tensor{0 / 0, 1, 2}, nn.tensor{0 / 0, 2, 2}
   local function bits(t) return table.concat(t:tolist(), ' ') end
