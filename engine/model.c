@@ -2102,7 +2102,15 @@ static nn_status fit_loop(nn_model *model, const nn_tensor *x, const nn_tensor *
     }
     int64_t batch_size = options->batch_size < train_count ? options->batch_size : train_count;
     int64_t steps = (train_count + batch_size - 1) / batch_size;
-    if (options->steps_per_epoch > 0 && options->steps_per_epoch < steps)
+    /* More steps than the data makes would go round it again within an epoch; Keras
+     * warns that the data ran out and stops. Said before any training instead. */
+    if (options->steps_per_epoch > steps)
+        return nn_error(NN_ERR_ARGUMENT, "fit: steps_per_epoch is %lld, but %lld training "
+                                         "samples in batches of %lld make only %lld; give "
+                                         "at most %lld, or leave it out for all of them",
+                        (long long)options->steps_per_epoch, (long long)train_count,
+                        (long long)batch_size, (long long)steps, (long long)steps);
+    if (options->steps_per_epoch > 0)
         steps = options->steps_per_epoch;
     int64_t val_batch_size = options->validation_batch_size > 0 ? options->validation_batch_size
                                                                 : batch_size;

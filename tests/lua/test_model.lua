@@ -92,6 +92,24 @@ t.test('summary{explain=true} shows the arithmetic of each shape and count', fun
   t.truthy(same:find('ceil(28 / 1) = 28', 1, true), same)
 end)
 
+t.test('steps_per_epoch stops each epoch early, and more steps than the data makes is an error', function()
+  nn.random.seed(7)
+  local x, y = nn.random.randn(100, 4), nn.random.randint(0, 3, 100)
+  local model = nn.Sequential{L.Dense{3, activation = 'softmax', input_shape = {4}}}
+  model:compile{optimizer = 'sgd', loss = 'sparse_categorical_crossentropy'}
+  local out = t.capture(function()
+    t.eq(model:fit(x, y, {epochs = 2, batch_size = 10, steps_per_epoch = 3, verbose = 2})
+           .params.steps, 3)
+  end)
+  t.truthy(out:find('3/3 - ', 1, true), out)
+  local before = model:get_weights()[1]:sum()
+  t.raises(function()
+    model:fit(x, y, {epochs = 2, batch_size = 10, steps_per_epoch = 9, validation_split = 0.2})
+  end, 'model:fit: steps_per_epoch is 9, but 80 training samples in batches of 10 make only 8; ' ..
+       'give at most 8, or leave it out for all of them')
+  t.eq(model:get_weights()[1]:sum(), before, 'nothing trained')
+end)
+
 t.test('fit returns a History with per-epoch loss and metrics', function()
   nn.random.seed(7)
   local x = nn.random.randn(200, 4)
