@@ -250,7 +250,7 @@ doc('nn.datasets.save_idx', {call = 'nn.datasets.save_idx(tensor, path)',
 
 -- tensor methods
 local T = 'nn.Tensor:'
-local axis = {'axis', 'the axis to reduce (0 = first, -1 = last); nil reduces everything to a number', default = 'nil'}
+local axis = {'axis', 'the axis to reduce (0 = first, -1 = last), or for sum, mean, max and min a list of them ({0, 1}); nil reduces everything to a number', default = 'nil'}
 doc('nn.Tensor', {class = 'nn.Tensor', call = 'nn.Tensor',
   text = 'An n-dimensional array (float32, int32, int64 or uint8), on the CPU or a GPU. ' ..
          'Operators: + - * / ^, % and // (rounded down, as NumPy and Lua) and unary minus ' ..

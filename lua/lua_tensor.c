@@ -1050,7 +1050,8 @@ static int check_axis(lua_State *L, int index, int absent, const nn_shape *shape
  * given as {axis = n} (or {} or {axis = nn.None}) is taken as the axis n (or none). */
 static void unwrap_axis_option(lua_State *L, const char *function)
 {
-    if (lua_type(L, 2) != LUA_TTABLE)
+    /* A list ({0, 1}) is a list of axes, not options. */
+    if (lua_type(L, 2) != LUA_TTABLE || lua_rawlen(L, 2) > 0)
         return;
     static const char *const names[] = {"axis", NULL};
     nn_lua_check_option_names(L, 2, function, names, 0);
@@ -1062,6 +1063,47 @@ static void unwrap_axis_option(lua_State *L, const char *function)
     lua_replace(L, 2);
 }
 
+/* Sum, mean, max or min over several axes at once (NumPy's axis=(0, 1)): one axis after
+ * another, the last first so the others keep their numbers. Each of these composes: the
+ * mean of equal groups' means is the mean of all. */
+static int reduce_axes(lua_State *L, nn_reduce_op op, nn_tensor *tensor, const char *function)
+{
+    char text[128];
+    if (op != NN_REDUCE_SUM && op != NN_REDUCE_MEAN && op != NN_REDUCE_MAX &&
+        op != NN_REDUCE_MIN)
+        nn_lua_error(L, "%s: axis must be one integer (0 = first axis, -1 = last), got a "
+                        "table; a list of axes is taken by sum, mean, max and min",
+                     function);
+    int count = (int)lua_rawlen(L, 2), ndim = tensor->shape.ndim;
+    if (count == 0)
+        nn_lua_error(L, "%s: the list of axes is empty; give one or more, or none at all "
+                        "for every element", function);
+    bool chosen[NN_MAX_DIMS] = {false};
+    for (int i = 1; i <= count; i++) {
+        lua_rawgeti(L, 2, i);
+        if (lua_isnil(L, -1))
+            nn_lua_error(L, "%s: the list of axes has a hole at entry %d", function, i);
+        int axis = check_axis(L, lua_gettop(L), 0, &tensor->shape, function);
+        lua_pop(L, 1);
+        int normal = axis < 0 ? axis + ndim : axis;
+        if (normal < 0 || normal >= ndim)
+            nn_lua_error(L, "%s: axis %d is out of range for a tensor of shape %s", function,
+                         axis, nn_shape_format(&tensor->shape, text, sizeof text));
+        if (chosen[normal])
+            nn_lua_error(L, "%s: axis %d is in the list of axes twice", function, normal);
+        chosen[normal] = true;
+    }
+    const nn_tensor *current = tensor;
+    for (int axis = ndim - 1; axis >= 0; axis--) {
+        if (!chosen[axis])
+            continue;
+        nn_tensor **slot = nn_lua_new_tensor_slot(L);
+        nn_lua_check(L, nn_tensor_reduce_axis(slot, op, current, axis), function);
+        current = *slot;
+    }
+    return 1;
+}
+
 static int reduce(lua_State *L, nn_reduce_op op, const char *function, const char *usage)
 {
     nn_tensor *tensor = nn_lua_check_tensor(L, 1, function);
@@ -1069,6 +1111,8 @@ static int reduce(lua_State *L, nn_reduce_op op, const char *function, const cha
      * result would look right and be wrong. */
     nn_lua_check_no_more_arguments(L, 2, function, usage);
     unwrap_axis_option(L, function);
+    if (lua_type(L, 2) == LUA_TTABLE)
+        return reduce_axes(L, op, tensor, function);
     bool arg = op == NN_REDUCE_ARGMAX || op == NN_REDUCE_ARGMIN;
     if (lua_isnoneornil(L, 2) && !arg) {
         bool whole = op == NN_REDUCE_SUM || op == NN_REDUCE_MAX || op == NN_REDUCE_MIN;

@@ -354,6 +354,31 @@ t.test('integer arithmetic wraps like NumPy', function()
   t.eq((nn.tensor({2147483647}, 'int32') + 1).dtype, 'int32')
 end)
 
+t.test('sum, mean, max and min take a list of axes, as NumPy takes a tuple', function()
+  local x = nn.arange(24):reshape(2, 3, 4)
+  local function list(v) return table.concat(v:tolist(), ' ') end
+  t.eq(list(x:sum({0, 1})), '60.0 66.0 72.0 78.0')
+  t.eq(list(x:sum{axis = {0, -1}}), '60.0 92.0 124.0', 'in options, with a negative axis')
+  t.eq(list(x:mean({2, 0})), '7.5 11.5 15.5', 'in any order')
+  t.eq(x:max{0, 1, 2}.ndim, 0, 'every axis: a 0-d tensor')
+  t.eq(x:max{0, 1, 2}:item(), 23)
+  t.eq(tostring(x:min({1})), tostring(x:min(1)), 'a list of one is that axis')
+  local n = nn.arange(0, 24, 1, 'int64'):reshape(2, 3, 4)
+  t.eq(list(n:sum({0, 2})), '60 92 124', 'integers stay whole')
+  t.raises(function() return x:sum({0, 0}) end, 'tensor:sum: axis 0 is in the list of axes twice')
+  t.raises(function() return x:sum({1, -2}) end, 'tensor:sum: axis 1 is in the list of axes twice')
+  t.raises(function() return x:mean({0, 3}) end,
+           'tensor:mean: axis 3 is out of range for a tensor of shape (2, 3, 4)')
+  t.raises(function() return x:sum({0, 'a'}) end,
+           'tensor:sum: axis must be an integer (0 = first axis, -1 = last), got string')
+  t.raises(function() return x:sum{axis = {}} end,
+           'tensor:sum: the list of axes is empty; give one or more, or none at all')
+  t.raises(function() return x:std({0, 1}) end,
+           'tensor:std: axis must be one integer (0 = first axis, -1 = last), got a table; ' ..
+           'a list of axes is taken by sum, mean, max and min')
+  t.raises(function() return x:argmax{axis = {0, 1}} end, 'tensor:argmax: axis must be one integer')
+end)
+
 t.test('% and // round down as NumPy and Lua do, for every sign, dtype and zero divisor', function()
   local function list(x) return table.concat(x:tolist(), ' ') end
   local b = nn.arange(-5, 6, 2, 'int64') -- -5 -3 -1 1 3 5
