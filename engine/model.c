@@ -2061,7 +2061,9 @@ static nn_status class_sample_weights(const nn_model *model, const nn_tensor *y,
                 if (nn_tensor_get(y, first + (size_t)j) > nn_tensor_get(y, first + (size_t)best))
                     best = j;
         } else {
-            best = (int64_t)llround(nn_tensor_get(y, first));
+            /* Rounded half to even, as Keras' np.round: a soft label of 0.5 is class 0. */
+            double rounded = nearbyint(nn_tensor_get(y, first));
+            best = rounded >= 0 && rounded < (double)count ? (int64_t)rounded : -1;
         }
         values[i] = best >= 0 && best < count ? (float)class_weight[best] : 1.0f;
     }

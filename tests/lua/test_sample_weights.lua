@@ -207,4 +207,20 @@ t.test('bad sample and class weights are refused with what was expected', functi
          'the model still evaluates')
 end)
 
+t.test('class_weight rounds a soft label half to even, as Keras np.round does', function()
+  local function model()
+    nn.random.seed(3)
+    local m = nn.Sequential{L.Dense{1, activation = 'sigmoid', input_shape = {2}}}
+    m:compile{optimizer = 'sgd', loss = 'binary_crossentropy'}
+    return m
+  end
+  local x, y = nn.random.randn(4, 2), nn.tensor{0.5, 0.4, 0.6, 1}
+  -- 0.5 and 0.4 are class 0, 0.6 and 1 class 1.
+  local by_class = model():train_on_batch(x, y, {class_weight = {[0] = 1, [1] = 10}})
+  local by_sample = model():train_on_batch(x, y, {sample_weight = nn.tensor{1, 1, 10, 10}})
+  t.near(by_class, by_sample, 1e-6, 'the weights of the classes rounded half to even')
+  local half_up = model():train_on_batch(x, y, {sample_weight = nn.tensor{10, 1, 10, 10}})
+  t.truthy(math.abs(by_class - half_up) > 1e-3, 'differs from rounding 0.5 up')
+end)
+
 t.finish()
