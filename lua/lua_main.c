@@ -141,6 +141,19 @@ void nn_lua_set_interactive(bool interactive) { interactive_host = interactive; 
 
 bool nn_lua_interactive(void) { return interactive_host; }
 
+static void (*interrupted_fit_handler)(void);
+
+void nn_lua_set_interrupted_fit_handler(void (*handler)(void))
+{
+    interrupted_fit_handler = handler;
+}
+
+void nn_lua_interrupted_fit(void)
+{
+    if (interrupted_fit_handler)
+        interrupted_fit_handler();
+}
+
 /* ---- environment ---- */
 
 static int l_blas_info(lua_State *L)

@@ -1788,6 +1788,8 @@ static int model_fit(lua_State *L)
                        progress.terminal ? "\n" : "", nn_error_message());
         nn_lua_progress_write(&progress, &line);
         nn_text_free(&line);
+        if (*nn_lua_stop_flag() == NN_LUA_STOP_INTERRUPT)
+            nn_lua_interrupted_fit();
     }
     push_history(L, &history, verbose, options.epochs, progress.steps);
     nn_history_free(&history);

@@ -65,6 +65,12 @@ volatile sig_atomic_t *nn_lua_stop_flag(void);
  * then returns the history so far instead of ending the script. */
 void nn_lua_set_interactive(bool interactive);
 bool nn_lua_interactive(void);
+/* What an interactive host does after fit returned early because of Ctrl-C (NULL:
+ * nothing): the shell stops the rest of the cell at its next line, so that Ctrl-C ends
+ * a loop of fits, while `h = model:fit(...)` still keeps its history. */
+void nn_lua_set_interrupted_fit_handler(void (*handler)(void));
+/* Runs that handler, if any. */
+void nn_lua_interrupted_fit(void);
 
 /* ---- tensors ---- */
 

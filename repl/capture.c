@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "capture.h"
+#include "interrupt.h"
 #include "nn_lua.h"
 
 static void write_from_nn(void *user, const char *text, size_t length)
@@ -94,6 +95,9 @@ void nnsh_capture_install(nnsh_session *session)
     nn_lua_set_writer(write_from_nn, session);
     /* Ctrl-C in fit then returns the history so far, back to the prompt. */
     nn_lua_set_interactive(nnsh_session_is_interactive(session));
+    nn_lua_set_interrupted_fit_handler(nnsh_session_is_interactive(session)
+                                           ? nnsh_interrupt_stop_at_next_line
+                                           : NULL);
     /* Progress bars redraw in place only where the text really reaches a terminal. */
     nn_lua_set_writer_terminal(nnsh_session_is_interactive(session) && isatty(STDOUT_FILENO));
 }
@@ -103,6 +107,7 @@ void nnsh_capture_remove(nnsh_session *session)
     lua_State *L = nnsh_session_lua(session);
     nn_lua_set_writer(NULL, NULL);
     nn_lua_set_interactive(false);
+    nn_lua_set_interrupted_fit_handler(NULL);
     lua_getglobal(L, "io");
     if (lua_istable(L, -1) &&
         lua_getfield(L, LUA_REGISTRYINDEX, "nnsh.io_write") == LUA_TFUNCTION)

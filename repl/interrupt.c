@@ -70,6 +70,16 @@ static void on_interrupt(int signal_number)
         lua_sethook(threads[i], stop_hook, STOP_EVENTS, 1);
 }
 
+void nnsh_interrupt_stop_at_next_line(void)
+{
+    if (thread_count < 1)
+        return;
+    interrupt_pending = 1;
+    /* Line events only: the rest of the statement runs, the next line stops. */
+    for (int i = 0; i < thread_count; i++)
+        lua_sethook(threads[i], stop_hook, LUA_MASKLINE, 0);
+}
+
 /* Puts co on the stack of running threads (hooked at once if Ctrl-C came already);
  * false when it is not put there (no cell runs, or too deep). */
 static bool enter_thread(lua_State *co)

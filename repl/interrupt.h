@@ -17,6 +17,12 @@ void nnsh_interrupt_begin(lua_State *L, bool keep_process);
 /* Restores the previous handler; returns whether Ctrl-C stopped the code. */
 bool nnsh_interrupt_end(lua_State *L);
 
+/* After a training loop stopped by Ctrl-C returned to the cell (see
+ * nn_lua_set_interrupted_fit_handler): the cell stops at its next line, or the next turn
+ * of its loop, as though Ctrl-C had come there; the statement that trained finishes, so
+ * `h = model:fit(...)` keeps its history. Nothing when no cell runs. */
+void nnsh_interrupt_stop_at_next_line(void);
+
 /* Wraps coroutine.resume and coroutine.wrap of L's globals so that Ctrl-C reaches the
  * coroutines they run. */
 void nnsh_interrupt_watch_coroutines(lua_State *L);

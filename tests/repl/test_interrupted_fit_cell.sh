@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Ctrl-C during fit in the shell stops the training at the next batch and then the cell:
+# a loop of fits ends at once instead of going on to its next fit, and the rest of a
+# multi-line cell does not run; the statement that trained finishes, so h = m:fit(...)
+# keeps the history so far, and the model stays usable. (SIGINT is sent from a callback,
+# through io.popen: os.execute's system() ignores SIGINT while its child runs.)
+NNSH=${1:?usage: test_interrupted_fit_cell.sh NNSH}
+set -euo pipefail
+work=$(mktemp -d "${TMPDIR:-/tmp}/nnsh-interrupted-fit.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+fail() {
+  echo "FAIL: $1" >&2
+  cat "$2" >&2
+  exit 1
+}
+expect_in() { grep -F -x -q -- "$2" "$1" || fail "expected the line '$2'; got:" "$1"; }
+
+cat >"$work/in" <<'CELLS'
+nn.random.seed(1); x = nn.random.randn(512, 4); y = nn.random.randint(0, 2, 512)
+m = nn.Sequential{nn.layers.Dense{2, activation = 'softmax', input_shape = {4}}}
+m:compile{optimizer = 'sgd', loss = 'sparse_categorical_crossentropy'}
+pid = io.open('/proc/self/stat'):read('n')
+stopper = nn.callbacks.LambdaCallback{on_train_batch_end = function(batch) if run == 2 and batch == 3 then io.popen('kill -INT ' .. pid):close() end end}
+for r = 1, 3 do run = r; print('run', r); m:fit(x, y, {epochs = 1, batch_size = 16, verbose = 0, callbacks = {stopper}}) end
+run
+do
+  run = 2; h = m:fit(x, y, {epochs = 2, batch_size = 16, verbose = 0, callbacks = {stopper}})
+  print('not reached')
+end
+h
+run = 2; h2 = m:fit(x, y, {epochs = 1, batch_size = 16, verbose = 0, callbacks = {stopper}})
+h2
+run = 0; #m:fit(x, y, {epochs = 2, batch_size = 16, verbose = 0}).history.loss
+CELLS
+"$NNSH" -i <"$work/in" >"$work/out" 2>&1
+stop='training stopped by the user at epoch 1, batch 4 of 32; the model keeps its weights and the history so far.'
+expect_in "$work/out" 'error: In[6]:1: interrupted (Ctrl-C)'
+if grep -qx 'run.3' "$work/out"; then fail 'the loop went on after Ctrl-C' "$work/out"; fi
+expect_in "$work/out" 'Out[7]: 2'
+expect_in "$work/out" 'error: In[8]:3: interrupted (Ctrl-C)'
+if grep -qx 'not reached' "$work/out"; then fail 'the cell went on after Ctrl-C' "$work/out"; fi
+# The statement that trained finished: its history holds what was trained.
+expect_in "$work/out" 'Out[9]: History(0 epochs)'
+expect_in "$work/out" 'Out[11]: History(0 epochs)'
+[ "$(grep -c -F -x "$stop" "$work/out")" = 3 ] || fail 'three stops expected' "$work/out"
+# A single statement is no error, and the model trains on afterwards.
+if grep -q 'error: In\[10\]' "$work/out"; then fail 'a one-line fit cell failed' "$work/out"; fi
+expect_in "$work/out" 'Out[12]: 2'
+echo "PASS Ctrl-C during fit stops the cell at its next line; the statement keeps its history"
