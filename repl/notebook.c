@@ -193,14 +193,38 @@ int nnsh_notebook_save_session(nnsh_session *session, const char *path, char *er
         nnsh_notebook_append_cell(&document, format, start->failed, start->input, NULL);
         saved++;
     }
+    /* The numbers the saved cells get when the notebook runs (from 1, without the cells
+     * left out), for the In[n] and Out[n] in their code. */
+    int count = 1;
+    for (int i = 0; i < nnsh_session_cell_count(session); i++)
+        if (nnsh_session_cell(session, i)->number >= count)
+            count = nnsh_session_cell(session, i)->number + 1;
+    int *numbers = calloc((size_t)count, sizeof *numbers);
+    for (int i = 0, next = saved + 1; numbers && i < nnsh_session_cell_count(session); i++) {
+        nnsh_cell *cell = nnsh_session_cell(session, i);
+        if (is_saved(cell) && cell->number > 0)
+            numbers[cell->number] = next++;
+    }
+    nn_text code;
+    nn_text_init(&code);
     for (int i = 0; i < nnsh_session_cell_count(session); i++) {
         nnsh_cell *cell = nnsh_session_cell(session, i);
         if (!is_saved(cell))
             continue;
-        nnsh_notebook_append_cell(&document, format, cell->failed, cell->input,
+        code.length = 0;
+        if (code.data)
+            code.data[0] = '\0';
+        if (numbers)
+            nnsh_notebook_renumber_references(&code, cell->input, numbers, count);
+        nnsh_notebook_append_cell(&document, format, cell->failed,
+                                  numbers && !code.failed && code.data ? code.data : cell->input,
                                   cell_output(cell));
         saved++;
     }
+    nn_text_free(&code);
+    free(numbers);
+    if (!numbers)
+        document.failed = true;
     bool ok = !document.failed &&
               write_file(path, document.data ? document.data : "", document.length, error,
                          error_size);

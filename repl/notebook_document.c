@@ -3,6 +3,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "lexer.h"
 #include "notebook_document.h"
 
 /* ---- lines ---- */
@@ -443,4 +444,43 @@ void nnsh_notebook_append_cell(nn_text *out, nnsh_notebook_format format, bool e
     }
     append_output(out, format, output, "\n");
     nn_text_append(out, "\n");
+}
+
+void nnsh_notebook_renumber_references(nn_text *out, const char *code, const int *numbers,
+                                       int count)
+{
+    size_t length = strlen(code), copied = 0;
+    nnsh_lexer lexer;
+    nnsh_lexer_init(&lexer, code, length);
+    /* The last five tokens: In [ 3 ] and the one before, which must not make In a field
+     * (t.In[3]) or a method. */
+    nnsh_token window[5] = {{0}};
+    for (;;) {
+        nnsh_token token = nnsh_lexer_next(&lexer);
+        if (token.kind == NNSH_TOKEN_END)
+            break;
+        memmove(window, window + 1, 4 * sizeof *window);
+        window[4] = token;
+        const nnsh_token *name = &window[1], *number = &window[3];
+        if (name->kind != NNSH_TOKEN_NAME || number->kind != NNSH_TOKEN_NUMBER ||
+            !nnsh_token_is(&lexer, &window[2], "[") || !nnsh_token_is(&lexer, &window[4], "]") ||
+            nnsh_token_is(&lexer, &window[0], ".") || nnsh_token_is(&lexer, &window[0], ":") ||
+            !((name->length == 2 && strncmp(code + name->start, "In", 2) == 0) ||
+              (name->length == 3 && strncmp(code + name->start, "Out", 3) == 0)))
+            continue;
+        int old_number = 0;
+        bool whole = number->length <= 6;
+        for (size_t i = 0; whole && i < number->length; i++) {
+            char digit = code[number->start + i];
+            whole = digit >= '0' && digit <= '9';
+            old_number = old_number * 10 + (digit - '0');
+        }
+        if (!whole || old_number <= 0 || old_number >= count || numbers[old_number] <= 0 ||
+            numbers[old_number] == old_number)
+            continue;
+        nn_text_append_n(out, code + copied, number->start - copied);
+        nn_text_printf(out, "%d", numbers[old_number]);
+        copied = number->start + number->length;
+    }
+    nn_text_append_n(out, code + copied, length - copied);
 }

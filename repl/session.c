@@ -755,7 +755,11 @@ nnsh_cell_status nnsh_session_run_cell(nnsh_session *session, const char *source
     int number = cell->number;
     lua_getfield(L, LUA_REGISTRYINDEX, SESSION_ENV);
     if (lua_getfield(L, -1, "In") == LUA_TTABLE) {
-        lua_pushlstring(L, source, length);
+        /* As typed: a notebook's cell ends in the newline before its closing line. */
+        size_t typed = length;
+        while (typed > 0 && (source[typed - 1] == '\n' || source[typed - 1] == '\r'))
+            typed--;
+        lua_pushlstring(L, source, typed);
         lua_rawseti(L, -2, number);
     }
     lua_pop(L, 2);

@@ -231,3 +231,27 @@ Test(notebook_document, a_block_in_an_html_comment_is_not_a_cell)
     cr_assert_eq(document.unclosed_line, 0);
     nnsh_notebook_document_free(&document);
 }
+
+static void expect_renumbered(const char *code, const char *expected)
+{
+    /* Cells 1 and 2 kept as 1 and 2, cell 3 left out, 4 and 5 become 3 and 4. */
+    static const int numbers[] = {0, 1, 2, 0, 3, 4};
+    nn_text out;
+    nn_text_init(&out);
+    nnsh_notebook_renumber_references(&out, code, numbers, 6);
+    cr_expect_str_eq(out.data ? out.data : "", expected);
+    nn_text_free(&out);
+}
+
+Test(notebook_document, a_saved_sessions_references_follow_its_new_cell_numbers)
+{
+    expect_renumbered("Out[4] + In[5]", "Out[3] + In[4]");
+    expect_renumbered("x = Out [ 4 ]\nprint(In[4]:upper())", "x = Out [ 3 ]\nprint(In[3]:upper())");
+    /* Kept cells before the gap, a cell left out, numbers past the end or not whole,
+     * other tables, strings and comments: as written. */
+    expect_renumbered("Out[1], Out[2], Out[3], Out[9], Out[4.0], Out[0x4]",
+                      "Out[1], Out[2], Out[3], Out[9], Out[4.0], Out[0x4]");
+    expect_renumbered("t.Out[4], MyOut[4], 'Out[4]', [[In[5]]] -- Out[4]",
+                      "t.Out[4], MyOut[4], 'Out[4]', [[In[5]]] -- Out[4]");
+    expect_renumbered("", "");
+}
