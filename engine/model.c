@@ -199,29 +199,91 @@ static void assign_name(nn_model *model, nn_layer *layer)
     }
 }
 
-/* The likely fix when `layer` cannot take the output of `previous`. */
-static const char *suggest_fix(const nn_layer *layer, const nn_shape *input)
+/* The side of a square picture of n pixels with `channels` channels, or 0. */
+static int64_t square_side(int64_t n, int64_t channels)
 {
+    if (n <= 0 || n % channels != 0)
+        return 0;
+    int64_t side = (int64_t)llround(sqrt((double)(n / channels)));
+    return side > 1 && side * side * channels == n ? side : 0;
+}
+
+/* The likely fix when layer `index` of the model cannot take `input`, written into fix
+ * (empty when there is none to offer). */
+static void suggest_fix(const nn_model *model, int index, const nn_shape *input, char *fix,
+                        size_t size)
+{
+    const nn_layer *layer = model->layers[index];
     const char *kind = layer->cls->name;
     bool image_layer = strcmp(kind, "Conv2D") == 0 || strcmp(kind, "MaxPooling2D") == 0;
-    if (strcmp(kind, "Dense") == 0 && input->ndim > 2)
-        return input->ndim == 4
-                   ? "Dense works on flat feature vectors: add nn.layers.Flatten() before it "
-                     "(or, to apply it to every pixel as Keras would, use "
-                     "nn.layers.Conv2D{units, 1})."
-                   : "Dense works on flat feature vectors: add nn.layers.Flatten() before it.";
-    if (image_layer && input->ndim == 2)
-        return "this layer needs (batch, height, width, channels) input; move it before "
-               "the Flatten layer, or give the first layer input_shape={height, width, "
-               "channels}.";
-    if (image_layer && input->ndim != 4)
-        return "this layer needs (batch, height, width, channels) input; reshape the data "
-               "or fix input_shape.";
-    if (image_layer)
-        return "the feature map is too small for this window: use padding='same', a "
-               "smaller kernel or pool size, smaller strides, or fewer pooling layers "
-               "before it.";
-    return NULL;
+    fix[0] = '\0';
+    if (strcmp(kind, "Dense") == 0 && input->ndim > 2) {
+        snprintf(fix, size, "%s",
+                 input->ndim == 4 ? "add nn.layers.Flatten() before it (or, to apply it to "
+                                    "every pixel on purpose, use nn.layers.Conv2D{units, 1})."
+                                  : "Dense works on flat feature vectors: add "
+                                    "nn.layers.Flatten() before it.");
+        return;
+    }
+    if (image_layer && input->ndim == 2) {
+        /* Where the input went flat: a Flatten (or global pooling) before this layer, the
+         * model's input itself, or a Dense. */
+        const nn_layer *flattening = NULL;
+        for (int i = index - 1; i >= 0 && !flattening; i--) {
+            const nn_shape *before = i == 0 ? &model->input_shape
+                                            : &model->layers[i - 1]->output_shape;
+            if (model->layers[i]->output_shape.ndim == 2 && before->ndim > 2)
+                flattening = model->layers[i];
+        }
+        /* The pictures' shape, when the flat input holds square ones (784 is 28 by 28). */
+        int64_t features = !flattening && model->input_shape.ndim == 2
+                               ? model->input_shape.dims[1]
+                               : input->dims[1];
+        int64_t gray = square_side(features, 1), color = square_side(features, 3);
+        char picture[96] = "{height, width, channels}";
+        if (gray || color)
+            snprintf(picture, sizeof picture, "{%lld, %lld, %d}", (long long)(gray ? gray : color),
+                     (long long)(gray ? gray : color), gray ? 1 : 3);
+        bool flattens = flattening && (strcmp(flattening->cls->name, "Flatten") == 0 ||
+                                       strncmp(flattening->cls->name, "Global", 6) == 0);
+        if (flattens)
+            snprintf(fix, size, "this layer needs (batch, height, width, channels) input, and "
+                                "\"%s\" (%s) made it flat: move this layer before it.",
+                     flattening->name, flattening->cls->name);
+        else if (!flattening)
+            snprintf(fix, size, "this layer needs (batch, height, width, channels) input, and "
+                                "the model's input is flat: give it the pictures' shape, "
+                                "input_shape=%s, or put nn.layers.Reshape{%s} first.",
+                     picture, picture);
+        else
+            snprintf(fix, size, "this layer needs (batch, height, width, channels) input; "
+                                "put it before \"%s\" (%s), which outputs flat features, or "
+                                "reshape them with nn.layers.Reshape{{height, width, "
+                                "channels}}.",
+                     flattening->name, flattening->cls->name);
+        return;
+    }
+    if (image_layer && input->ndim != 4) {
+        snprintf(fix, size, "this layer needs (batch, height, width, channels) input; reshape "
+                            "the data or fix input_shape.");
+        return;
+    }
+    /* (None, 1, 28, 28): the channels written first, as PyTorch and Keras' channels_first. */
+    const nn_arg_spec *format = nn_layer_class_arg(layer->cls, "data_format");
+    bool channels_last = format && *(const int *)nn_layer_arg_pointer((nn_layer *)layer, format) ==
+                                       NN_CHANNELS_LAST;
+    bool channels_first = image_layer && input->ndim == 4 && channels_last &&
+                          (input->dims[1] == 1 || input->dims[1] == 3) && input->dims[3] > 4;
+    if (channels_first)
+        snprintf(fix, size, "the input looks channels-first, (channels, height, width): give "
+                            "input_shape={%lld, %lld, %lld} (channels last, Keras' default), "
+                            "or data_format='channels_first'.",
+                 (long long)input->dims[2], (long long)input->dims[3],
+                 (long long)input->dims[1]);
+    else if (image_layer)
+        snprintf(fix, size, "the feature map is too small for this window: use "
+                            "padding='same', a smaller kernel or pool size, smaller strides, or "
+                            "fewer pooling layers before it.");
 }
 
 int nn_model_mask_source(const nn_model *model, int index)
@@ -273,8 +335,9 @@ static nn_status build_after(nn_model *model, int index, const nn_shape *input)
     /* Sequential Dense layers after image-shaped output are almost always a missing
      * Flatten: Keras would silently apply them per pixel. */
     if (strcmp(layer->cls->name, "Dense") == 0 && input->ndim == 4 && !layer->built)
-        status = nn_error(NN_ERR_SHAPE, "Dense expects flat features (None, n) here but "
-                                        "received a feature map");
+        status = nn_error(NN_ERR_SHAPE, "a Dense layer right after a feature map is refused: "
+                                        "Keras would apply it to every pixel, which here is "
+                                        "almost always a missing Flatten");
     /* Values a layer checks (an Embedding's indices) are checked on the data, before the
      * first layer: a later layer would get them unchecked from the one before. */
     if (index > 0 && nn_layer_checks_input(layer))
@@ -294,13 +357,10 @@ static nn_status build_after(nn_model *model, int index, const nn_shape *input)
     if (length > 0 && message[length - 1] == '.')
         message[length - 1] = '\0'; /* the fix, when there is one, follows after ". " */
     nn_shape_format(input, input_text, sizeof input_text);
-    const char *suggestion = suggest_fix(layer, input);
-    char fix[512] = "";
-    if (suggestion) {
-        /* A sentence of its own after the message. */
-        snprintf(fix, sizeof fix, "%s", suggestion);
-        fix[0] = (char)toupper((unsigned char)fix[0]);
-    }
+    char fix[512];
+    suggest_fix(model, index, input, fix, sizeof fix);
+    /* A sentence of its own after the message. */
+    fix[0] = (char)toupper((unsigned char)fix[0]);
     if (index == 0)
         return nn_error(status, "layer \"%s\" (%s) cannot take the model input of shape %s: "
                                 "%s%s%s",

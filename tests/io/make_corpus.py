@@ -238,7 +238,7 @@ model_file('build-shape-without-batch', meta(architecture([dense('dense', 4)], [
 model_file('build-shape-disagrees', meta(architecture([dense('dense', 4, [3])], [None, 5])), [],
            'disagrees')
 model_file('dense-on-feature-map', meta(architecture([dense('dense', 4, [4, 4, 3])])),
-           ONE_DENSE_TENSORS, 'Dense expects flat features')
+           ONE_DENSE_TENSORS, 'a Dense layer right after a feature map is refused')
 model_file('choice-unknown',
            meta(architecture([{'class_name': 'Flatten',
                                'config': {'name': 'f', 'data_format': 'channels_middle'}}])),

@@ -246,7 +246,23 @@ local cases = {
   end, 'dense', 'conv2d', '(None, 6, 6, 4)', 'Flatten'},
   {'Conv2D after Flatten', function()
     nn.Sequential{L.Flatten{input_shape = {8, 8, 1}}, L.Conv2D{4, 3}}
-  end, 'conv2d', 'flatten', '(None, 64)'},
+  end, 'conv2d', 'flatten', '(None, 64)',
+   'This layer needs (batch, height, width, channels) input, and "flatten" (Flatten) made it flat: move this layer before it.'},
+  {'Conv2D on a flat input of square pictures', function()
+    nn.Sequential{nn.Input{shape = {784}}, L.Conv2D{4, 3}}
+  end, 'cannot take the model input of shape (None, 784)',
+   "the model's input is flat: give it the pictures' shape, input_shape={28, 28, 1}, or put " ..
+   'nn.layers.Reshape{{28, 28, 1}} first.'},
+  {'Conv2D on a flat input of colour pictures, after a Dense', function()
+    nn.Sequential{L.Dense{8, input_shape = {3072}}, L.Conv2D{4, 3}}
+  end, "input_shape={32, 32, 3}, or put nn.layers.Reshape{{32, 32, 3}} first."},
+  {'Conv2D after a Dense on pictures flattened in the model', function()
+    nn.Sequential{L.Conv2D{4, 3, input_shape = {8, 8, 1}}, L.GlobalMaxPooling2D(), L.Dense{8}, L.Conv2D{4, 3}}
+  end, '"global_max_pooling2d" (GlobalMaxPooling2D) made it flat: move this layer before it.'},
+  {'Conv2D on channels-first pictures', function()
+    nn.Sequential{L.Conv2D{4, 3, input_shape = {1, 28, 28}}}
+  end, "The input looks channels-first, (channels, height, width): give input_shape={28, 28, 1} " ..
+       "(channels last, Keras' default), or data_format='channels_first'."},
   {'an input of more than 2^40 values per sample', function()
     nn.Sequential{L.Flatten{input_shape = {32768, 32768, 1024, 2}}}
   end, 'flatten', '(None, 32768, 32768, 1024, 2)', 'more than 2^40 values'},
