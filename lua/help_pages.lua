@@ -363,7 +363,15 @@ function pages.help(...)
       end
       return write(table.concat(lines, '\n'))
     end
-    return write(string.format("no help for '%s'; help() lists the topics", value))
+    -- A slip of a letter or two: the entry or topic it most likely meant.
+    local names, seen = {}, {}
+    local function offer(name)
+      if not seen[name] then seen[name] = true; names[#names + 1] = name end
+    end
+    for path in pairs(entries) do offer(path:match('[.:]([%w_]+)$') or path) end
+    for topic in pairs(TOPICS) do offer(topic) end
+    return write(string.format("no help for '%s'%s; help() lists the topics", value,
+                               nn._did_you_mean(value, names)))
   end
   local entry = entry_of(value)
   if entry then return write(render(entry, value)) end

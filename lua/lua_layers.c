@@ -661,7 +661,29 @@ static int layer_index(lua_State *L)
             nn_lua_error(L, "layer \"%s\" (%s) has no weight called '%s'", layer->name,
                          layer->cls->name, key);
         }
-        nn_lua_error(L, "layer \"%s\" (%s) has no field '%s'", layer->name, layer->cls->name, key);
+        /* The fields above, the weights, the arguments and the methods, for a guess. */
+        static const char *const fields[] = {"name", "class_name", "built", "trainable",
+                                             "input_shape", "output_shape", "explanation",
+                                             "weights", "trainable_weights",
+                                             "non_trainable_weights", NULL};
+        nn_name_guess guess;
+        nn_name_guess_start(&guess, key);
+        for (int i = 0; fields[i]; i++)
+            nn_name_guess_offer(&guess, fields[i]);
+        for (int i = 0; i < layer->param_count; i++)
+            nn_name_guess_offer(&guess, layer->params[i].name);
+        for (int i = 0; i < layer->cls->arg_count; i++)
+            nn_name_guess_offer(&guess, layer->cls->args[i].name);
+        lua_pop(L, 1); /* the nil */
+        lua_pushnil(L);
+        while (lua_next(L, -2)) {
+            lua_pop(L, 1);
+            if (lua_type(L, -1) == LUA_TSTRING)
+                nn_name_guess_offer(&guess, lua_tostring(L, -1));
+        }
+        char guess_text[256];
+        nn_lua_error(L, "layer \"%s\" (%s) has no field '%s'%s", layer->name, layer->cls->name,
+                     key, nn_name_guess_text(&guess, guess_text, sizeof guess_text));
     }
     return 1;
 }

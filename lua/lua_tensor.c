@@ -881,6 +881,16 @@ static int tensor_sub(lua_State *L) { return binary(L, NN_BINARY_SUBTRACT, "tens
 static int tensor_mul(lua_State *L) { return binary(L, NN_BINARY_MULTIPLY, "tensor *"); }
 static int tensor_div(lua_State *L) { return binary(L, NN_BINARY_DIVIDE, "tensor /"); }
 static int tensor_pow(lua_State *L) { return binary(L, NN_BINARY_POWER, "tensor ^"); }
+/* a < b, a <= b (and so a > b, a >= b): Lua turns what __lt and __le return into one
+ * boolean, so an element-wise comparison cannot be had from them; they say where it is. */
+static int tensor_order(lua_State *L)
+{
+    /* Lua swaps the operands of > and >=, so the message names no order. */
+    return nn_lua_error(L, "tensor comparison: Lua's <, <=, > and >= give one true or false, "
+                           "not a tensor; compare element by element with a:lt(b), a:le(b), "
+                           "a:gt(b) or a:ge(b), or reduce first, as in a:max() < 1");
+}
+
 static int tensor_mod(lua_State *L) { return binary(L, NN_BINARY_MODULO, "tensor %"); }
 static int tensor_idiv(lua_State *L) { return binary(L, NN_BINARY_FLOOR_DIVIDE, "tensor //"); }
 static int tensor_eq_elementwise(lua_State *L) { return binary(L, NN_BINARY_EQUAL, "tensor:eq"); }
@@ -1627,6 +1637,7 @@ static const luaL_Reg tensor_metamethods[] = {
     {"__sub", tensor_sub},   {"__mul", tensor_mul},           {"__div", tensor_div},
     {"__pow", tensor_pow},   {"__unm", tensor_unm},           {"__eq", tensor_equal},
     {"__mod", tensor_mod},   {"__idiv", tensor_idiv},
+    {"__lt", tensor_order},  {"__le", tensor_order},
     {NULL, NULL},
 };
 

@@ -119,6 +119,8 @@ local cases = {
    "nn.callbacks.EarlyStopping: mode must be 'auto', 'min' or 'max', got 'mni' (did you mean 'min'?)"},
   {'a tensor method misspelt', function() nn.zeros(2):reshap(2, 1) end,
    "tensor has no field or method 'reshap' (did you mean 'reshape'?); see help 'nn.Tensor'"},
+  {'a layer field misspelt', function() return L.Dense{2, name = 'd'}.untis end,
+   "layer \"d\" (Dense) has no field 'untis' (did you mean 'units'?)"},
   {'a tensor field nothing like any', function() return nn.zeros(2).xyz end,
    "tensor has no field or method 'xyz' (fields: shape, dtype, device, ndim, size, T; see help 'nn.Tensor')"},
   {'to_categorical with num_classes as a string', function()

@@ -88,6 +88,9 @@ t.test('a name that is no entry lists where it is used, the entry it spells firs
   text = help_text('axis')
   t.truthy(text:match('  %.%.%. and %d+ more\n?$'), 'at most a dozen are listed: ' .. text)
   t.truthy(help_text('no_such_thing'):match("^no help for 'no_such_thing'"), 'nothing uses it')
+  t.eq(help_text('Dropuot'), "no help for 'Dropuot' (did you mean 'Dropout'?); help() lists the topics\n",
+       'a slip of two letters')
+  t.eq(help_text('Sequentail'), "no help for 'Sequentail' (did you mean 'Sequential'?); help() lists the topics\n")
 end)
 
 t.test("help by name finds a layer's other name, a full path and the model:method spellings", function()

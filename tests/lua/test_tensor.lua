@@ -417,6 +417,18 @@ t.test('% and // round down as NumPy and Lua do, for every sign, dtype and zero 
   t.raises(function() return {} // b end, "tensor //: expected tensors or numbers, got table and nn.Tensor")
 end)
 
+t.test('<, <=, > and >= on tensors say where element-wise comparisons are', function()
+  local a = nn.zeros(3)
+  local said = "tensor comparison: Lua's <, <=, > and >= give one true or false, not a " ..
+               'tensor; compare element by element with a:lt(b), a:le(b), a:gt(b) or ' ..
+               'a:ge(b), or reduce first, as in a:max() < 1'
+  t.raises(function() return a < nn.ones(3) end, said)
+  t.raises(function() return a <= 1 end, said)
+  t.raises(function() return 1 > a end, said)
+  t.raises(function() return a >= a end, said)
+  t.eq(a:max() < 1, true, 'a number from a reduction compares as Lua does')
+end)
+
 t.test('comparisons with NaN are false except ne, as NumPy', function()
   local a, b = nn.tensor{0 / 0, 1, 2}, nn.tensor{0 / 0, 2, 2}
   local function bits(t) return table.concat(t:tolist(), ' ') end
