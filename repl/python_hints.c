@@ -681,6 +681,29 @@ static bool is_hint(nn_text *hint, const hint_context *context)
     return true;
 }
 
+/* L.Dense? or ?L.Dense, IPython's help: Lua reads the ? as a stray symbol. */
+static bool question_hint(nn_text *hint, const hint_context *context)
+{
+    span line = trim(context->lines[0]);
+    if (!context->syntax || !span_has(context->error, "near '?'") || line.length < 2 ||
+        (line.text[0] != '?' && line.text[line.length - 1] != '?'))
+        return false;
+    while (line.length > 0 && line.text[0] == '?')
+        line.text++, line.length--;
+    while (line.length > 0 && line.text[line.length - 1] == '?')
+        line.length--;
+    line = trim(line);
+    if (line.length == 0 || line.length > 80 || span_has(line, "?"))
+        return false;
+    if (starts_with_word(line, "help"))
+        nn_text_printf(hint, "hint: Lua has no ? for help: %.*s shows it", (int)line.length,
+                       line.text);
+    else
+        nn_text_printf(hint, "hint: Lua has no ? for help: help(%.*s) shows it",
+                       (int)line.length, line.text);
+    return true;
+}
+
 /* import numpy, from keras import layers */
 static bool import_hint(nn_text *hint, const hint_context *context)
 {
@@ -919,6 +942,8 @@ static bool builtin_hint(nn_text *hint, const hint_context *context)
         {"(global 'max')", "max(", "Lua writes math.max(a, b)"},
         {"(field 'append')", ".append(", "Lua appends with t[#t + 1] = x"},
         {"(method 'append')", ":append(", "Lua appends with t[#t + 1] = x"},
+        {"(global 'exit')", "exit(", "Ctrl-D or %quit leaves the shell; os.exit() ends a script"},
+        {"(global 'quit')", "quit(", "Ctrl-D or %quit leaves the shell; os.exit() ends a script"},
     };
     if (!span_has(context->error, "attempt to call a nil value "))
         return false;
@@ -940,7 +965,7 @@ static bool (*const rules[])(nn_text *, const hint_context *) = {
     power_hint,        not_equal_hint,      dictionary_hint,
     triple_quote_hint, conditional_expression_hint,
     is_hint,           lambda_hint,         f_string_hint,
-    builtin_hint,
+    builtin_hint,      question_hint,
 };
 
 /* ---- reading the message ---- */

@@ -404,7 +404,12 @@ static void show_values(nnsh_session *session, int base, int count, const char *
         lua_getfield(L, LUA_REGISTRYINDEX, SESSION_ENV);
         bool guessed = nnsh_name_hint_global(L, &guess, lua_tostring(L, -2), lua_gettop(L));
         lua_pop(L, 1);
-        if (guessed && !guess.failed)
+        const char *name = lua_tostring(L, -1);
+        if (strcmp(name, "exit") == 0 || strcmp(name, "quit") == 0)
+            /* IPython's way out. */
+            lua_pushfstring(L, "%s   -- '%s' is not defined: Ctrl-D or %%quit leaves the shell",
+                            text, name);
+        else if (guessed && !guess.failed)
             lua_pushfstring(L, "%s   -- '%s' is not defined; %s", text, lua_tostring(L, -1),
                             guess.data);
         else

@@ -140,6 +140,19 @@ Test(python_hints, python_builtins_at_run_time)
                 "hint: Lua writes #t for len(t)");
     expect_hint("In[1]:1: attempt to call a nil value (field 'append')", "t.append(3)",
                 "hint: Lua appends with t[#t + 1] = x");
+    expect_hint("In[1]:1: attempt to call a nil value (global 'quit')", "quit()",
+                "hint: Ctrl-D or %quit leaves the shell; os.exit() ends a script");
+    expect_hint("In[1]:1: attempt to call a nil value (global 'exit')", "exit()",
+                "hint: Ctrl-D or %quit leaves the shell; os.exit() ends a script");
+    /* IPython's ? for help, before or after, once or twice. */
+    expect_hint("In[1]:1: syntax error near '?'", "L.Dense?",
+                "hint: Lua has no ? for help: help(L.Dense) shows it");
+    expect_hint("In[1]:1: unexpected symbol near '?'", "?nn.layers.Conv2D",
+                "hint: Lua has no ? for help: help(nn.layers.Conv2D) shows it");
+    expect_hint("In[1]:1: unexpected symbol near '?'", "help(model)??",
+                "hint: Lua has no ? for help: help(model) shows it");
+    /* C's conditional is no help request. */
+    expect_hint("In[1]:1: unexpected symbol near '?'", "x = a ? b : c", "");
     /* with a traceback after the message */
     expect_hint("In[1]:1: attempt to call a nil value (global 'range')\ntraceback:\n  In[1]:1: in "
                 "main chunk",
