@@ -261,6 +261,9 @@ static char **attempt_completion(const char *text, int start, int end)
     rl_attempted_completion_over = 1;
     clear_candidates();
     if (at_command_name(start)) {
+        /* A whole command name is followed by a space: its argument comes next. */
+        rl_completion_append_character = ' ';
+        rl_completion_suppress_append = 0;
         for (const char *const *name = nnsh_command_names(); *name; name++)
             if (strncmp(*name + 1, text, strlen(text)) == 0)
                 add_candidate(*name + 1);

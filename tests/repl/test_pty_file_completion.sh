@@ -10,6 +10,15 @@ touch "$files/nb/odd.lua" "$files/nb/even.lua" "$files/data/v1.2.txt" "$files/da
 cd "$files"
 pty_start
 
+# A command's name completes with the space before its argument, so the file name can
+# follow at once.
+pty_type '%ru'
+pty_keys Tab
+pty_type 'nb/od'
+pty_keys Tab
+pty_wait_for 'In [1]: %run nb/odd.lua'
+pty_keys C-u
+
 # A unique file under a directory completes in full.
 pty_type '%run nb/od'
 pty_keys Tab
