@@ -183,7 +183,8 @@ static bool at_option_value(int start, option_value *value)
 static bool completing_files;
 
 /* Whether the word before the cursor is a path that indexes with a whole number on the
- * way (model.layers[1].na): then its brackets belong to the word. */
+ * way (model.layers[1].na, model.layers[-1].na): then its brackets, and the minus in them,
+ * belong to the word. */
 static bool in_indexed_path(void)
 {
     bool indexed = false;
@@ -196,7 +197,11 @@ static bool in_indexed_path(void)
             int digits = i - 1;
             while (digits > 0 && isdigit((unsigned char)rl_line_buffer[digits - 1]))
                 digits--;
-            if (digits == i - 1 || digits == 0 || rl_line_buffer[digits - 1] != '[')
+            if (digits == i - 1 || digits == 0)
+                return false;
+            if (rl_line_buffer[digits - 1] == '-' && digits > 1)
+                digits--;
+            if (rl_line_buffer[digits - 1] != '[')
                 return false;
             indexed = true;
             i = digits - 1;
@@ -212,7 +217,7 @@ static bool in_indexed_path(void)
 static char *word_break_characters(void)
 {
     static char file_name_breaks[] = " \t\n\"'";
-    static char indexed_path_breaks[] = " \t\n\"\\'`@$><=;|&{(,+-*/%^~#";
+    static char indexed_path_breaks[] = " \t\n\"\\'`@$><=;|&{(,+*/%^~#";
     completing_files = at_command_file() || in_string();
     if (completing_files)
         return file_name_breaks;

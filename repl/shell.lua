@@ -381,7 +381,7 @@ local function resolve(path)
     local key, after = path:match('^[.:]%s*([%a_][%w_]*)%s*()', position)
     if not key then
       local number
-      number, after = path:match('^%[%s*(%d+)%s*%]%s*()', position)
+      number, after = path:match('^%[%s*(%-?%d+)%s*%]%s*()', position)
       key = number and math.tointeger(tonumber(number))
     end
     if not key then return nil end
