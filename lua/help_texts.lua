@@ -263,7 +263,10 @@ doc('nn.Tensor', {class = 'nn.Tensor', call = 'nn.Tensor',
             {'device', "where it lives: 'cpu' or 'gpu:N'"},
             {'ndim', 'its number of axes'},
             {'size', 'its number of elements'},
-            {'T', 'the transpose (the axes reversed), as t:transpose()'}},
+            {'T', 'the transpose (the axes reversed), as t:transpose()'},
+            {'name', "a weight's name, 'kernel' (only on weights: layer.weights, model.weights, layer.kernel)"},
+            {'path', "a weight's layer and name, 'dense/kernel' (only on weights)"},
+            {'trainable', 'whether a weight trains (only on weights)'}},
   example = 'x = nn.arange(6):reshape(2, 3)\nx.shape, x.dtype, #x\nx[2]\nx * 2 + 1'})
 doc(T .. 'reshape', {call = 't:reshape(d1, d2, ...)', text = 'The same elements in a new shape; ' ..
     'one size may be -1 (worked out from the others). Shares the storage.',

@@ -306,9 +306,7 @@ static int layer_construct(lua_State *L)
 
 static void push_param(lua_State *L, nn_layer *layer, nn_param *param)
 {
-    (void)layer;
-    nn_tensor **slot = nn_lua_new_tensor_slot(L);
-    nn_lua_check(L, nn_tensor_share(slot, param->value), "layer weight");
+    nn_lua_push_weight(L, layer, param, "layer weight");
 }
 
 static int layer_count_params(lua_State *L)

@@ -2041,8 +2041,7 @@ static int model_index(lua_State *L)
                 bool trains = nn_param_trains(layer, &layer->params[p]);
                 if ((key[0] == 't' && !trains) || (key[0] == 'n' && trains))
                     continue;
-                nn_tensor **slot = nn_lua_new_tensor_slot(L);
-                nn_lua_check(L, nn_tensor_share(slot, layer->params[p].value), "model.weights");
+                nn_lua_push_weight(L, layer, &layer->params[p], "model.weights");
                 lua_rawseti(L, -2, ++count);
             }
         }

@@ -38,6 +38,56 @@ nn_tensor **nn_lua_new_tensor_slot(lua_State *L)
     return slot;
 }
 
+/* {[weight tensor] = {name=, path=, trainable=}}, weak-keyed: what a weight's view knows
+ * of the layer it came from. */
+#define WEIGHT_INFO "nn.weight_info"
+
+void nn_lua_push_weight(lua_State *L, nn_layer *layer, const nn_param *param,
+                        const char *function)
+{
+    nn_tensor **slot = nn_lua_new_tensor_slot(L);
+    nn_lua_check(L, nn_tensor_share(slot, param->value), function);
+    if (lua_getfield(L, LUA_REGISTRYINDEX, WEIGHT_INFO) != LUA_TTABLE) {
+        lua_pop(L, 1);
+        lua_newtable(L);
+        lua_createtable(L, 0, 1);
+        lua_pushliteral(L, "k");
+        lua_setfield(L, -2, "__mode");
+        lua_setmetatable(L, -2);
+        lua_pushvalue(L, -1);
+        lua_setfield(L, LUA_REGISTRYINDEX, WEIGHT_INFO);
+    }
+    lua_pushvalue(L, -2);
+    lua_createtable(L, 0, 3);
+    lua_pushstring(L, param->name);
+    lua_setfield(L, -2, "name");
+    lua_pushfstring(L, "%s/%s", layer->name, param->name);
+    lua_setfield(L, -2, "path");
+    lua_pushboolean(L, nn_param_trains(layer, param));
+    lua_setfield(L, -2, "trainable");
+    lua_rawset(L, -3);
+    lua_pop(L, 1);
+}
+
+/* Pushes what a weight's view knows under key (name, path, trainable); false, pushing
+ * nothing, for a tensor that is no weight's view. */
+static bool push_weight_info(lua_State *L, int tensor, const char *key)
+{
+    if (lua_getfield(L, LUA_REGISTRYINDEX, WEIGHT_INFO) != LUA_TTABLE) {
+        lua_pop(L, 1);
+        return false;
+    }
+    lua_pushvalue(L, tensor);
+    if (lua_rawget(L, -2) != LUA_TTABLE) {
+        lua_pop(L, 2);
+        return false;
+    }
+    lua_getfield(L, -1, key);
+    lua_replace(L, -3);
+    lua_pop(L, 1);
+    return true;
+}
+
 void nn_lua_push_tensor(lua_State *L, nn_tensor *tensor)
 {
     pace_collector(L);
@@ -1481,6 +1531,10 @@ static int tensor_index(lua_State *L)
     } else if (strcmp(key, "T") == 0) {
         nn_tensor **slot = nn_lua_new_tensor_slot(L);
         nn_lua_check(L, nn_tensor_transpose(slot, tensor, NULL, 0), "tensor.T");
+    } else if ((strcmp(key, "name") == 0 || strcmp(key, "path") == 0 ||
+                strcmp(key, "trainable") == 0) &&
+               push_weight_info(L, 1, key)) {
+        return 1;
     } else {
         luaL_getmetatable(L, NN_LUA_TENSOR);
         lua_getfield(L, -1, "methods");

@@ -76,6 +76,10 @@ void nn_lua_interrupted_fit(void);
 
 /* Pushes an empty tensor userdata and returns its slot; store the tensor there. */
 nn_tensor **nn_lua_new_tensor_slot(lua_State *L);
+/* Pushes a view of a layer's weight (its storage shared), which also knows, as a Keras
+ * variable does, its name ('kernel'), path ('dense/kernel') and whether it trains. */
+void nn_lua_push_weight(lua_State *L, nn_layer *layer, const nn_param *param,
+                        const char *function);
 /* Takes ownership of tensor and pushes it. Raises (freeing it) on memory errors. */
 void nn_lua_push_tensor(lua_State *L, nn_tensor *tensor);
 nn_tensor *nn_lua_check_tensor(lua_State *L, int index, const char *function);

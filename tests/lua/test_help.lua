@@ -157,7 +157,8 @@ t.test('help finds the fields of models, layers, tensors and histories, and each
   model:compile{optimizer = 'adam', loss = 'mse'}
   local history = model:fit(nn.ones(4, 3), nn.ones(4, 2), {epochs = 2, verbose = 0})
   local objects = {['nn.Sequential'] = model, ['nn.Layer'] = model.layers[1],
-                   ['nn.Tensor'] = nn.ones(2, 3), ['nn.History'] = history}
+                   -- a weight: it has the fields every tensor has, and those of weights
+                   ['nn.Tensor'] = model.weights[1], ['nn.History'] = history}
   local counted = 0
   for class, object in pairs(objects) do
     local page = help_text(class)

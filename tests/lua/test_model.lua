@@ -623,6 +623,26 @@ t.test('fit refuses NaN or infinite data and leaves the weights alone', function
   t.eq(#model:fit(x, y, {verbose = 0}).history.loss, 1, 'clean data trains')
 end)
 
+t.test('weights know their name, path and whether they train, as Keras variables do', function()
+  local m = nn.Sequential{L.Dense{4, input_shape = {3}}, L.BatchNormalization()}
+  local seen = {}
+  for _, w in ipairs(m.weights) do
+    seen[#seen + 1] = string.format('%s %s %s %s', w.name, w.path, tostring(w.trainable), w.shape)
+  end
+  t.eq(table.concat(seen, '; '), 'kernel dense/kernel true (3, 4); bias dense/bias true (4,); ' ..
+       'gamma batch_normalization/gamma true (4,); beta batch_normalization/beta true (4,); ' ..
+       'moving_mean batch_normalization/moving_mean false (4,); ' ..
+       'moving_variance batch_normalization/moving_variance false (4,)')
+  t.eq(m.layers[1].kernel.path, 'dense/kernel')
+  t.eq(m.layers[2].weights[3].name, 'moving_mean')
+  m.layers[1].trainable = false
+  t.eq(m.weights[1].trainable, false, 'a frozen layer: asked again, its weights do not train')
+  t.eq(m.trainable_weights[1].path, 'batch_normalization/gamma')
+  -- Other tensors have no name: what is computed from a weight is no weight.
+  t.raises(function() return (m.weights[1] * 2).name end, "tensor has no field or method 'name'")
+  t.raises(function() return nn.zeros(2).path end, "tensor has no field or method 'path'")
+end)
+
 t.test('model.layers and model.weights count back from the end with -1, as Keras code does', function()
   local m = nn.Sequential{L.Dense{2, input_shape = {3}, name = 'first'}, L.Dense{5, name = 'last'}}
   t.eq(m.layers[-1].name, 'last')
