@@ -1788,8 +1788,6 @@ static int model_fit(lua_State *L)
                        progress.terminal ? "\n" : "", nn_error_message());
         nn_lua_progress_write(&progress, &line);
         nn_text_free(&line);
-        if (*nn_lua_stop_flag() == NN_LUA_STOP_INTERRUPT)
-            nn_lua_interrupted_fit();
     }
     push_history(L, &history, verbose, options.epochs, progress.steps);
     nn_history_free(&history);
@@ -1797,6 +1795,10 @@ static int model_fit(lua_State *L)
     lua_pushvalue(L, -2);
     lua_setfield(L, -2, "history");
     lua_pop(L, 1);
+    /* Last: the shell's handler stops the cell at its next call, and nothing of this
+     * function may be one. */
+    if (user_stop && *nn_lua_stop_flag() == NN_LUA_STOP_INTERRUPT)
+        nn_lua_interrupted_fit();
     return 1;
 }
 

@@ -70,14 +70,49 @@ static void on_interrupt(int signal_number)
         lua_sethook(threads[i], stop_hook, STOP_EVENTS, 1);
 }
 
+/* The line of the Lua code that was running when the training stopped; a line event at
+ * or before it is a jump back (a loop's next turn), one after it the statement going on. */
+static int stopped_line;
+
+/* After a training stopped by Ctrl-C: stops the cell at its next call (the next fit, a
+ * print) or jump back (a loop's next turn), not at a new line, so that a statement that
+ * spans lines (`h = m:fit(x, y, {\n...})`) still finishes its assignment. */
+static void stop_after_training_hook(lua_State *L, lua_Debug *debug_info)
+{
+    if (!interrupt_pending) {
+        lua_sethook(L, NULL, 0, 0);
+        return;
+    }
+    if (debug_info->event == LUA_HOOKLINE) {
+        bool jumped_back = debug_info->currentline <= stopped_line;
+        stopped_line = debug_info->currentline;
+        if (!jumped_back)
+            return;
+    }
+    /* Once: the message handler that reports the stop is a call too. */
+    for (int i = 0; i < thread_count; i++)
+        lua_sethook(threads[i], NULL, 0, 0);
+    stopped_by_interrupt = true;
+    luaL_error(L, "interrupted (Ctrl-C)");
+}
+
 void nnsh_interrupt_stop_at_next_line(void)
 {
     if (thread_count < 1)
         return;
     interrupt_pending = 1;
-    /* Line events only: the rest of the statement runs, the next line stops. */
+    /* The line of the innermost Lua function running (the one that called fit). */
+    lua_State *running = threads[thread_count - 1];
+    lua_Debug frame;
+    stopped_line = 0;
+    for (int level = 0; lua_getstack(running, level, &frame); level++) {
+        if (lua_getinfo(running, "Sl", &frame) && frame.what[0] != 'C') {
+            stopped_line = frame.currentline;
+            break;
+        }
+    }
     for (int i = 0; i < thread_count; i++)
-        lua_sethook(threads[i], stop_hook, LUA_MASKLINE, 0);
+        lua_sethook(threads[i], stop_after_training_hook, LUA_MASKLINE | LUA_MASKCALL, 0);
 }
 
 /* Puts co on the stack of running threads (hooked at once if Ctrl-C came already);

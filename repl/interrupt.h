@@ -18,9 +18,10 @@ void nnsh_interrupt_begin(lua_State *L, bool keep_process);
 bool nnsh_interrupt_end(lua_State *L);
 
 /* After a training loop stopped by Ctrl-C returned to the cell (see
- * nn_lua_set_interrupted_fit_handler): the cell stops at its next line, or the next turn
- * of its loop, as though Ctrl-C had come there; the statement that trained finishes, so
- * `h = model:fit(...)` keeps its history. Nothing when no cell runs. */
+ * nn_lua_set_interrupted_fit_handler): the cell stops at its next call or the next turn
+ * of its loop, as though Ctrl-C had come there; the statement that trained finishes its
+ * assignment, so `h = model:fit(...)` keeps its history, over several lines too. Nothing
+ * when no cell runs. */
 void nnsh_interrupt_stop_at_next_line(void);
 
 /* Wraps coroutine.resume and coroutine.wrap of L's globals so that Ctrl-C reaches the

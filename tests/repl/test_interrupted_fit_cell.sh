@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Ctrl-C during fit in the shell stops the training at the next batch and then the cell:
-# a loop of fits ends at once instead of going on to its next fit, and the rest of a
-# multi-line cell does not run; the statement that trained finishes, so h = m:fit(...)
-# keeps the history so far, and the model stays usable. (SIGINT is sent from a callback,
-# through io.popen: os.execute's system() ignores SIGINT while its child runs.)
+# Ctrl-C during fit in the shell stops the training at the next batch and then the cell,
+# at its next call or loop turn: a loop of fits ends at once instead of going on to its
+# next fit, and the rest of the cell does not run; the statement that trained finishes its
+# assignment (over several lines too), so h = m:fit(...) keeps the history so far, and the
+# model stays usable. (SIGINT is sent from a callback, through io.popen: os.execute's
+# system() ignores SIGINT while its child runs.)
 NNSH=${1:?usage: test_interrupted_fit_cell.sh NNSH}
 set -euo pipefail
 work=$(mktemp -d "${TMPDIR:-/tmp}/nnsh-interrupted-fit.XXXXXX")
@@ -31,6 +32,10 @@ h
 run = 2; h2 = m:fit(x, y, {epochs = 1, batch_size = 16, verbose = 0, callbacks = {stopper}})
 h2
 run = 0; #m:fit(x, y, {epochs = 2, batch_size = 16, verbose = 0}).history.loss
+run = 2; h3 = m:fit(x, y, {epochs = 1, batch_size = 16, verbose = 0,
+                           callbacks = {stopper}})
+h3
+run = 2; m:fit(x, y, {epochs = 1, batch_size = 16, verbose = 0, callbacks = {stopper}}); run = 0; print('same line', #m:fit(x, y, {epochs = 3, verbose = 0}).history.loss)
 CELLS
 "$NNSH" -i <"$work/in" >"$work/out" 2>&1
 stop='training stopped by the user at epoch 1, batch 4 of 32; the model keeps its weights and the history so far.'
@@ -42,8 +47,14 @@ if grep -qx 'not reached' "$work/out"; then fail 'the cell went on after Ctrl-C'
 # The statement that trained finished: its history holds what was trained.
 expect_in "$work/out" 'Out[9]: History(0 epochs)'
 expect_in "$work/out" 'Out[11]: History(0 epochs)'
-[ "$(grep -c -F -x "$stop" "$work/out")" = 3 ] || fail 'three stops expected' "$work/out"
+[ "$(grep -c -F -x "$stop" "$work/out")" = 5 ] || fail 'five stops expected' "$work/out"
 # A single statement is no error, and the model trains on afterwards.
 if grep -q 'error: In\[10\]' "$work/out"; then fail 'a one-line fit cell failed' "$work/out"; fi
 expect_in "$work/out" 'Out[12]: 2'
-echo "PASS Ctrl-C during fit stops the cell at its next line; the statement keeps its history"
+# A statement over two lines finishes too: its assignment is on the second.
+if grep -q 'error: In\[13\]' "$work/out"; then fail 'a two-line fit statement failed' "$work/out"; fi
+expect_in "$work/out" 'Out[14]: History(0 epochs)'
+# The rest of the line is the rest of the cell: the next call on it does not run.
+expect_in "$work/out" 'error: In[15]:1: interrupted (Ctrl-C)'
+if grep -q '^same line' "$work/out"; then fail 'the rest of the line ran' "$work/out"; fi
+echo "PASS Ctrl-C during fit stops the cell at its next call or loop turn; the statement keeps its history"
