@@ -182,13 +182,13 @@ static bool at_option_value(int start, option_value *value)
 /* Whether the completion in progress is of a file name (its matches are paths). */
 static bool completing_files;
 
-/* Whether the word before the cursor is a path that indexes with a whole number on the
- * way (model.layers[1].na, model.layers[-1].na): then its brackets, and the minus in them,
- * belong to the word. */
-static bool in_indexed_path(void)
+/* Where the path ending at `point` starts when it indexes with a whole number on the way
+ * (model.layers[1].na, model.layers[-1].na), or -1: then its brackets belong to the word,
+ * and the minus of a negative index too. */
+static int indexed_path_start(int point)
 {
     bool indexed = false;
-    int i = rl_point;
+    int i = point;
     while (i > 0) {
         unsigned char c = (unsigned char)rl_line_buffer[i - 1];
         if (isalnum(c) || c == '_' || c == '.' || c == ':') {
@@ -198,18 +198,18 @@ static bool in_indexed_path(void)
             while (digits > 0 && isdigit((unsigned char)rl_line_buffer[digits - 1]))
                 digits--;
             if (digits == i - 1 || digits == 0)
-                return false;
+                return -1;
             if (rl_line_buffer[digits - 1] == '-' && digits > 1)
                 digits--;
             if (rl_line_buffer[digits - 1] != '[')
-                return false;
+                return -1;
             indexed = true;
             i = digits - 1;
         } else {
             break;
         }
     }
-    return indexed;
+    return indexed ? i : -1;
 }
 
 /* In a file name, only blanks and quotes end the word: `/`, `.` and `-` are part of it.
@@ -217,11 +217,11 @@ static bool in_indexed_path(void)
 static char *word_break_characters(void)
 {
     static char file_name_breaks[] = " \t\n\"'";
-    static char indexed_path_breaks[] = " \t\n\"\\'`@$><=;|&{(,+*/%^~#";
+    static char indexed_path_breaks[] = " \t\n\"\\'`@$><=;|&{(,+-*/%^~#";
     completing_files = at_command_file() || in_string();
     if (completing_files)
         return file_name_breaks;
-    return in_indexed_path() ? indexed_path_breaks : NULL;
+    return indexed_path_start(rl_point) >= 0 ? indexed_path_breaks : NULL;
 }
 
 /* The call whose argument table holds the cell's text up to `end` of this line (earlier
@@ -274,13 +274,28 @@ static char **attempt_completion(const char *text, int start, int end)
                 add_candidate(*name + 1);
         return rl_completion_matches(text, next_candidate);
     }
+    /* A negative index: Readline's word starts after its minus (a break, as in k-x), so
+     * the whole path is asked for and the candidates cut to the word. */
+    int path_start = start >= 2 && rl_line_buffer[start - 1] == '-' &&
+                             rl_line_buffer[start - 2] == '['
+                         ? indexed_path_start(end)
+                         : -1;
+    char *path = path_start >= 0 ? strndup(rl_line_buffer + path_start, (size_t)(end - path_start))
+                                 : NULL;
     /* The context is the whole cell so far: earlier lines and this one up to the word. */
     nn_text before;
     nnsh_argument_context context;
-    bool in_arguments = argument_context(start, &before, &context);
-    ask_shell_names(text, in_arguments ? before.data + context.callee_start : NULL,
+    bool in_arguments = argument_context(path ? path_start : start, &before, &context);
+    ask_shell_names(path ? path : text, in_arguments ? before.data + context.callee_start : NULL,
                     in_arguments ? context.callee_length : 0);
     nn_text_free(&before);
+    if (path) {
+        size_t cut = (size_t)(start - path_start);
+        for (int i = 0; i < candidate_count; i++)
+            if (strlen(candidates[i]) >= cut)
+                memmove(candidates[i], candidates[i] + cut, strlen(candidates[i] + cut) + 1);
+        free(path);
+    }
     return rl_completion_matches(text, next_candidate);
 }
 

@@ -182,6 +182,11 @@ pty_type 'model.layers[-1].na'
 pty_keys Tab
 pty_wait_for 'In [7]: model.layers[-1].name'
 pty_keys C-u
+# A minus before a path is still a break: the path after it completes.
+pty_type 'y = k-model.layers[1].na'
+pty_keys Tab
+pty_wait_for 'In [7]: y = k-model.layers[1].name'
+pty_keys C-u
 pty_type 'print(x[2]:resh'
 pty_keys Tab
 pty_wait_for 'In [7]: print(x[2]:reshape'
