@@ -163,6 +163,10 @@ doc('nn.random.uniform', {call = 'nn.random.uniform(d1, d2, ... [, {low=0, high=
   text = 'A float32 tensor of numbers drawn uniformly from [low, high).',
   params = {shape_param, random_options[1], random_options[2]},
   example = 'nn.random.uniform(2, 2, {low = -1, high = 1})'})
+doc('nn.random.rand', {call = 'nn.random.rand(d1, d2, ... [, {low=0, high=1}])',
+  text = "NumPy's name for nn.random.uniform: a float32 tensor drawn uniformly from [0, 1).",
+  params = {shape_param, random_options[1], random_options[2]},
+  example = 'nn.random.rand(2, 3)'})
 doc('nn.random.randint', {call = 'nn.random.randint(low, high, d1, d2, ...)',
   text = 'An int32 tensor of integers drawn uniformly from [low, high).',
   params = {{'low', 'the smallest value'}, {'high', 'the upper end (not included)'}, shape_param},

@@ -734,6 +734,8 @@ static int random_fill(lua_State *L, const char *function, bool normal)
 
 static int l_random_randn(lua_State *L) { return random_fill(L, "nn.random.randn", true); }
 static int l_random_uniform(lua_State *L) { return random_fill(L, "nn.random.uniform", false); }
+/* NumPy's name for the same draws from [0, 1). */
+static int l_random_rand(lua_State *L) { return random_fill(L, "nn.random.rand", false); }
 
 /* nn.random.randint(low, high, shape...): integers in [low, high), int32. */
 static int l_random_randint(lua_State *L)
@@ -1914,7 +1916,8 @@ static const luaL_Reg tensor_functions[] = {
 
 static const luaL_Reg random_functions[] = {
     {"seed", l_random_seed},       {"randn", l_random_randn},
-    {"uniform", l_random_uniform}, {"randint", l_random_randint},
+    {"uniform", l_random_uniform}, {"rand", l_random_rand},
+    {"randint", l_random_randint},
     {"permutation", l_random_permutation},
     {NULL, NULL},
 };

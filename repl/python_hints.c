@@ -279,6 +279,53 @@ static void append_hint(nn_text *hint, const char *prefix, const nn_text *rewrit
         nn_text_append(hint, example);
 }
 
+/* np, tf, plt, keras: Python's libraries, whose work nn and the tensors' methods do; the
+ * hint for a name, or NULL for any other. */
+static const char *library_hint(span name)
+{
+    static const struct {
+        const char *name, *hint;
+    } libraries[] = {
+        {"np", "Lua has no NumPy: tensors have its operations as methods (x:argmax(-1), "
+               "x:mean(0), x:reshape(2, 3)) and nn the rest (nn.zeros, nn.matmul); help "
+               "'nn.Tensor' lists them"},
+        {"numpy", NULL}, /* as np */
+        {"tf", "nnsh's Keras is nn (nn.layers.Dense, nn.Sequential, nn.datasets.mnist), and a "
+               "tensor's methods do tf's math (x:argmax(-1), x:mean())"},
+        {"tensorflow", NULL}, {"keras", NULL}, /* as tf */
+        {"plt", "nnsh draws charts in the terminal: history:plot(), or nn.plot(values)"},
+        {"matplotlib", NULL}, /* as plt */
+    };
+    const char *found = NULL;
+    for (size_t k = 0; k < sizeof libraries / sizeof libraries[0]; k++) {
+        if (libraries[k].hint)
+            found = libraries[k].hint;
+        if (span_is(name, libraries[k].name))
+            return found;
+    }
+    return NULL;
+}
+
+/* The receiver of a method written with a dot, as Python writes one (model.compile,
+ * x.mean): a lone lowercase name that is no module. Modules and classes keep their dot
+ * (nn.zeros, L.Dense, layers.Dense, math.max). */
+static bool is_method_receiver(span receiver)
+{
+    static const char *const modules[] = {"nn", "math", "string", "table", "os", "io",
+                                          "coroutine", "utf8", "debug", "layers", "models",
+                                          "callbacks", "optimizers", "losses", "metrics",
+                                          "initializers", "datasets", "utils", NULL};
+    if (receiver.length == 0 || !(receiver.text[0] >= 'a' && receiver.text[0] <= 'z'))
+        return false;
+    for (size_t i = 0; i < receiver.length; i++)
+        if (!is_name_char(receiver.text[i]))
+            return false;
+    for (int k = 0; modules[k]; k++)
+        if (span_is(receiver, modules[k]))
+            return false;
+    return library_hint(receiver) == NULL;
+}
+
 /* ---- the rules: each appends its hint and returns true when its habit matches ---- */
 
 /* fit(x, y, epochs=3): keyword arguments. */
@@ -324,27 +371,66 @@ static bool keyword_arguments_hint(nn_text *hint, const hint_context *context)
     if (callee.length == 0 || !is_name_start(callee.text[0]) ||
         (before.length >= 8 && memcmp(before.text + before.length - 8, "function", 8) == 0))
         return false; /* a definition's defaults (function f(a=1)) are another matter */
+    /* np.argmax(p, axis=1): no table makes that work; say what does. */
+    span first = span_of(callee.text, 0, name_length(callee));
+    if (library_hint(first)) {
+        nn_text_printf(hint, "hint: %s", library_hint(first));
+        return true;
+    }
+    /* model.compile(...): Lua calls a method with a colon; the last dot becomes one when
+     * what comes before it is an object, not a module. */
+    size_t last_dot = callee.length;
+    while (last_dot > 0 && callee.text[last_dot - 1] != '.' && callee.text[last_dot - 1] != ':')
+        last_dot--;
+    bool method = last_dot > 0 && callee.text[last_dot - 1] == '.' &&
+                  is_method_receiver(span_of(callee.text, 0, last_dot - 1));
+    /* A class (Dense, EarlyStopping, Adam) takes everything in one table, as nn's examples
+     * write it: nn.layers.Dense{64, activation = 'relu'}. */
+    bool class_name = last_dot < callee.length && callee.text[last_dot] >= 'A' &&
+                      callee.text[last_dot] <= 'Z';
 
     nn_text rewrite;
     nn_text_init(&rewrite);
     size_t close = matching_close(s, n, call);
     span arguments[16];
     int count = close < n ? split_commas(span_of(s, call + 1, close), arguments, 16) : -1;
+    /* dtype='int32' is positional in nn (nn.zeros({2, 3}, 'int32'), x:astype('int32')). */
     int keywords = 0;
     for (int i = 0; i < count; i++) {
         span name, value;
-        keywords += is_keyword_argument(arguments[i], &name, &value);
+        keywords += is_keyword_argument(arguments[i], &name, &value) && !span_is(name, "dtype");
+    }
+    if (count > 0 && keywords == 0) {
+        /* Only dtype: the same call with it in its place. */
+        nn_text_append_n(&rewrite, callee.text, callee.length);
+        nn_text_append(&rewrite, "(");
+        for (int i = 0; i < count; i++) {
+            span name, value;
+            if (i > 0)
+                nn_text_append(&rewrite, ", ");
+            append_lua_value(&rewrite, is_keyword_argument(arguments[i], &name, &value)
+                                           ? value : arguments[i], false);
+        }
+        nn_text_append(&rewrite, ")");
+        append_hint(hint, "nn takes the dtype as a plain argument: ", &rewrite,
+                    "nn.zeros({2, 3}, 'int32')");
+        nn_text_free(&rewrite);
+        return true;
     }
     if (count > 0 && keywords > 0) {
-        /* A layer takes everything in one table, as nn's examples write it:
-         * nn.layers.Dense{64, activation = 'relu'}. */
-        bool one_table = callee.length > 10 && memcmp(callee.text, "nn.layers.", 10) == 0;
+        bool one_table = class_name;
         int positional = 0;
         span name, value;
         while (!one_table && positional < count &&
                !is_keyword_argument(arguments[positional], &name, &value))
             positional++;
-        nn_text_append_n(&rewrite, callee.text, callee.length);
+        if (method) {
+            nn_text_append_n(&rewrite, callee.text, last_dot - 1);
+            nn_text_append(&rewrite, ":");
+            nn_text_append_n(&rewrite, callee.text + last_dot, callee.length - last_dot);
+        } else {
+            nn_text_append_n(&rewrite, callee.text, callee.length);
+        }
         nn_text_append(&rewrite, positional > 0 ? "(" : "{");
         for (int i = 0; i < count; i++) {
             if (i > 0)
@@ -957,6 +1043,25 @@ static bool builtin_hint(nn_text *hint, const hint_context *context)
     return false;
 }
 
+/* np.zeros(3) after an import that Lua refused: "attempt to index a nil value (global
+ * 'np')"; what nnsh has instead. */
+static bool library_global_hint(nn_text *hint, const hint_context *context)
+{
+    static const char marker[] = "a nil value (global '";
+    for (size_t i = 0; i + sizeof marker - 1 <= context->error.length; i++) {
+        if (memcmp(context->error.text + i, marker, sizeof marker - 1) != 0)
+            continue;
+        span name = span_of(context->error.text, i + sizeof marker - 1, context->error.length);
+        name.length = name_length(name);
+        const char *text = library_hint(name);
+        if (!text)
+            return false;
+        nn_text_printf(hint, "hint: %s", text);
+        return true;
+    }
+    return false;
+}
+
 /* In order: a block header explains the most, so it goes first. */
 static bool (*const rules[])(nn_text *, const hint_context *) = {
     block_hint,        import_hint,         keyword_arguments_hint,
@@ -965,7 +1070,7 @@ static bool (*const rules[])(nn_text *, const hint_context *) = {
     power_hint,        not_equal_hint,      dictionary_hint,
     triple_quote_hint, conditional_expression_hint,
     is_hint,           lambda_hint,         f_string_hint,
-    builtin_hint,      question_hint,
+    builtin_hint,      question_hint,       library_global_hint,
 };
 
 /* ---- reading the message ---- */

@@ -128,6 +128,13 @@ t.test('uniform and randn each take only their own options', function()
   t.raises(function() return nn.random.randn(2, {low = 5}) end,
            "nn.random.randn: unknown option 'low'; valid options are: mean, stddev")
   t.eq(nn.random.uniform(100, {low = 5, high = 6}):min() >= 5, true)
+  -- NumPy's rand is uniform's other name: the same draws for the same seed.
+  nn.random.seed(4)
+  local a = nn.random.uniform(2, 3)
+  nn.random.seed(4)
+  local b = nn.random.rand(2, 3)
+  t.eq(tostring(a), tostring(b), 'rand draws as uniform')
+  t.raises(function() return nn.random.rand(2, {mean = 5}) end, "nn.random.rand: unknown option 'mean'")
 end)
 
 t.test('linspace, eye and the _like functions refuse bad arguments by name', function()

@@ -140,6 +140,33 @@ Test(python_hints, python_builtins_at_run_time)
                 "hint: Lua writes #t for len(t)");
     expect_hint("In[1]:1: attempt to call a nil value (field 'append')", "t.append(3)",
                 "hint: Lua appends with t[#t + 1] = x");
+    /* A method written with Python's dot gets Lua's colon; modules and classes keep it. */
+    expect_hint("In[1]:1: ')' expected near '='",
+                "model.compile(optimizer='adam', loss='mse', metrics=['accuracy'])",
+                "hint: Lua passes options in a table: model:compile{optimizer = 'adam', "
+                "loss = 'mse', metrics = {'accuracy'}}");
+    expect_hint("In[1]:1: ')' expected near '='", "model.fit(x, y, epochs=1)",
+                "hint: Lua passes options in a table: model:fit(x, y, {epochs = 1})");
+    expect_hint("In[1]:1: ')' expected near '='", "L.Dense(64, activation='relu')",
+                "hint: Lua passes options in a table: L.Dense{64, activation = 'relu'}");
+    expect_hint("In[1]:1: ')' expected near '='",
+                "cb = nn.callbacks.EarlyStopping(monitor='val_loss', patience=2)",
+                "hint: Lua passes options in a table: nn.callbacks.EarlyStopping{monitor = "
+                "'val_loss', patience = 2}");
+    /* dtype is a plain argument in nn. */
+    expect_hint("In[1]:1: ')' expected near '='", "z = nn.zeros({2, 3}, dtype='int32')",
+                "hint: nn takes the dtype as a plain argument: nn.zeros({2, 3}, 'int32')");
+    /* Python's libraries: what nnsh has instead, not a table no call takes. */
+    expect_hint("In[1]:1: ')' expected near '='", "c = np.argmax(p, axis=1)",
+                "hint: Lua has no NumPy: tensors have its operations as methods (x:argmax(-1), "
+                "x:mean(0), x:reshape(2, 3)) and nn the rest (nn.zeros, nn.matmul); help "
+                "'nn.Tensor' lists them");
+    expect_hint("In[1]:1: ')' expected near '='", "plt.plot(h, label='loss')",
+                "hint: nnsh draws charts in the terminal: history:plot(), or nn.plot(values)");
+    expect_hint("In[1]:1: attempt to index a nil value (global 'tf')", "p = tf.argmax(x, 1)",
+                "hint: nnsh's Keras is nn (nn.layers.Dense, nn.Sequential, nn.datasets.mnist), "
+                "and a tensor's methods do tf's math (x:argmax(-1), x:mean())");
+    expect_hint("In[1]:1: attempt to index a nil value (global 'npx')", "p = npx.argmax(x)", "");
     expect_hint("In[1]:1: attempt to call a nil value (global 'quit')", "quit()",
                 "hint: Ctrl-D or %quit leaves the shell; os.exit() ends a script");
     expect_hint("In[1]:1: attempt to call a nil value (global 'exit')", "exit()",
