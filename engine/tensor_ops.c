@@ -43,14 +43,51 @@ static int compare(nn_binary_op op, bool less, bool equal, bool greater)
     }
 }
 
-/* x modulo y with the sign of y, as NumPy's and Lua's % (a zero too: -5 % 2.5 is 0, not
- * -0); NaN for y = 0, as NumPy's. */
+/* x // y and x % y in float32, as NumPy's divmod computes them: the quotient from
+ * fmod's exact remainder, not from x / y rounded (1 // 0.1 is 9, as 0.1 in float32 is a
+ * little over a tenth), the remainder with y's sign (a zero too: -5 % 2.5 is 0, not -0),
+ * so that (x // y) * y + x % y gives x back. For y = 0: x / y and NaN, as NumPy's. */
+static void float_divmod(float x, float y, float *quotient, float *remainder)
+{
+    float r = fmodf(x, y);
+    if (y == 0) {
+        *quotient = x / y;
+        *remainder = r;
+        return;
+    }
+    float whole = (x - r) / y;
+    if (r != 0) {
+        if ((y < 0) != (r < 0)) {
+            r += y;
+            whole -= 1.0f;
+        }
+    } else {
+        r = copysignf(0.0f, y);
+    }
+    float q;
+    if (whole != 0) {
+        q = floorf(whole);
+        if (whole - q > 0.5f)
+            q += 1.0f;
+    } else {
+        q = copysignf(0.0f, x / y);
+    }
+    *quotient = q;
+    *remainder = r;
+}
+
+static double floor_divide_float(double x, double y)
+{
+    float quotient, remainder;
+    float_divmod((float)x, (float)y, &quotient, &remainder);
+    return quotient;
+}
+
 static double floor_modulo(double x, double y)
 {
-    double r = fmod(x, y);
-    if (r == 0)
-        return copysign(0.0, y);
-    return (r < 0) != (y < 0) ? r + y : r;
+    float quotient, remainder;
+    float_divmod((float)x, (float)y, &quotient, &remainder);
+    return remainder;
 }
 
 static double apply(nn_binary_op op, double x, double y)
@@ -64,7 +101,7 @@ static double apply(nn_binary_op op, double x, double y)
     case NN_BINARY_DIVIDE: return x / y;
     case NN_BINARY_POWER: return pow(x, y);
     case NN_BINARY_MODULO: return floor_modulo(x, y);
-    case NN_BINARY_FLOOR_DIVIDE: return floor(x / y);
+    case NN_BINARY_FLOOR_DIVIDE: return floor_divide_float(x, y);
     /* NaN wins from either side, as in NumPy's minimum and maximum. */
     case NN_BINARY_MINIMUM: return x < y || isnan(x) ? x : y;
     case NN_BINARY_MAXIMUM: return x > y || isnan(x) ? x : y;

@@ -257,7 +257,7 @@ local T = 'nn.Tensor:'
 local axis = {'axis', 'the axis to reduce (0 = first, -1 = last), or for sum, mean, max and min a list of them ({0, 1}); nil reduces everything to a number', default = 'nil'}
 doc('nn.Tensor', {class = 'nn.Tensor', call = 'nn.Tensor',
   text = 'An n-dimensional array (float32, int32, int64 or uint8), on the CPU or a GPU. ' ..
-         'Operators: + - * / ^, % and // (rounded down, as NumPy and Lua) and unary minus ' ..
+         'Operators: + - * / ^, % and // (rounded down, as NumPy) and unary minus ' ..
          'with numbers or tensors (broadcasting as NumPy); a == b compares whole tensors; ' ..
          '#t is the number of rows; t[i] is row i (1-based, negative from the end); ' ..
          't[i] = v sets an element of a 1-D tensor, or row i of a larger one (v a number for ' ..

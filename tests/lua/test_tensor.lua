@@ -412,6 +412,15 @@ t.test('% and // round down as NumPy and Lua do, for every sign, dtype and zero 
   t.eq(1 / (nn.tensor{5} % -2.5)[1], -math.huge, '5 % -2.5 is -0, as NumPy')
   local nan = (f % 0)[1]
   t.eq(nan ~= nan, true, 'NaN for 0')
+  -- Float32 throughout, from fmod's exact remainder, as NumPy's divmod: 0.1 in float32 is
+  -- a little over a tenth, so 1 // 0.1 is 9, whichever side is the tensor, and
+  -- (x // y) * y + x % y gives x back.
+  local one = nn.tensor{1}
+  t.eq((one // 0.1)[1], 9)
+  t.eq((1 // nn.tensor{0.1})[1], 9)
+  t.near(((one // 0.1) * 0.1 + one % 0.1)[1], 1, 1e-6)
+  t.eq((nn.tensor{-5} // math.huge)[1], -1, 'rounded down, as NumPy')
+  t.eq(list(nn.tensor{1, -1} // 0), tostring(math.huge) .. ' ' .. tostring(-math.huge), 'x / 0')
   t.eq((b % 2.5).dtype, 'float32')
   t.eq(list(b % 2.5), '0.0 2.0 1.5 1.0 0.5 0.0')
   -- uint8 with a negative number widens, as NumPy 1.
