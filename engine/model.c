@@ -235,10 +235,8 @@ static void suggest_fix(const nn_model *model, int index, const nn_shape *input,
             if (model->layers[i]->output_shape.ndim == 2 && before->ndim > 2)
                 flattening = model->layers[i];
         }
-        /* The pictures' shape, when the flat input holds square ones (784 is 28 by 28). */
-        int64_t features = !flattening && model->input_shape.ndim == 2
-                               ? model->input_shape.dims[1]
-                               : input->dims[1];
+        /* The pictures' shape, when the flat features are square ones (784 is 28 by 28). */
+        int64_t features = input->dims[1];
         int64_t gray = square_side(features, 1), color = square_side(features, 3);
         char picture[96] = "{height, width, channels}";
         if (gray || color)
@@ -250,11 +248,17 @@ static void suggest_fix(const nn_model *model, int index, const nn_shape *input,
             snprintf(fix, size, "this layer needs (batch, height, width, channels) input, and "
                                 "\"%s\" (%s) made it flat: move this layer before it.",
                      flattening->name, flattening->cls->name);
-        else if (!flattening)
+        else if (index == 0)
             snprintf(fix, size, "this layer needs (batch, height, width, channels) input, and "
                                 "the model's input is flat: give it the pictures' shape, "
                                 "input_shape=%s, or put nn.layers.Reshape{%s} first.",
                      picture, picture);
+        else if (!flattening)
+            snprintf(fix, size, "this layer needs (batch, height, width, channels) input, and "
+                                "the features reaching it from \"%s\" (%s) are flat: put "
+                                "nn.layers.Reshape{%s} before this layer.",
+                     model->layers[index - 1]->name, model->layers[index - 1]->cls->name,
+                     picture);
         else
             snprintf(fix, size, "this layer needs (batch, height, width, channels) input; "
                                 "put it before \"%s\" (%s), which outputs flat features, or "
@@ -268,11 +272,13 @@ static void suggest_fix(const nn_model *model, int index, const nn_shape *input,
                             "the data or fix input_shape.");
         return;
     }
-    /* (None, 1, 28, 28): the channels written first, as PyTorch and Keras' channels_first. */
+    /* (None, 1, 28, 28) given as the model's input: the channels written first, as PyTorch
+     * and Keras' channels_first write them. A feature map of that shape further in is the
+     * model's own. */
     const nn_arg_spec *format = nn_layer_class_arg(layer->cls, "data_format");
     bool channels_last = format && *(const int *)nn_layer_arg_pointer((nn_layer *)layer, format) ==
                                        NN_CHANNELS_LAST;
-    bool channels_first = image_layer && input->ndim == 4 && channels_last &&
+    bool channels_first = image_layer && index == 0 && input->ndim == 4 && channels_last &&
                           (input->dims[1] == 1 || input->dims[1] == 3) && input->dims[3] > 4;
     if (channels_first)
         snprintf(fix, size, "the input looks channels-first, (channels, height, width): give "

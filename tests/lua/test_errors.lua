@@ -255,9 +255,16 @@ local cases = {
   end, 'cannot take the model input of shape (None, 784)',
    "the model's input is flat: give it the pictures' shape, input_shape={28, 28, 1}, or put " ..
    'nn.layers.Reshape{{28, 28, 1}} first.'},
-  {'Conv2D on a flat input of colour pictures, after a Dense', function()
-    nn.Sequential{L.Dense{8, input_shape = {3072}}, L.Conv2D{4, 3}}
+  {'Conv2D on a flat input of colour pictures', function()
+    nn.Sequential{nn.Input{shape = {3072}}, L.Conv2D{4, 3}}
   end, "input_shape={32, 32, 3}, or put nn.layers.Reshape{{32, 32, 3}} first."},
+  {'Conv2D after a Dense that made square pictures worth of features', function()
+    nn.Sequential{L.Dense{784, input_shape = {10}}, L.Conv2D{4, 3}}
+  end, 'the features reaching it from "dense" (Dense) are flat: put ' ..
+       'nn.layers.Reshape{{28, 28, 1}} before this layer.'},
+  {'a feature map the model made is not taken for channels-first pictures', function()
+    nn.Sequential{L.Conv2D{8, 3, input_shape = {4, 20, 1}}, L.MaxPooling2D{2}, L.MaxPooling2D{2}}
+  end, 'The feature map is too small for this window'},
   {'Conv2D after a Dense on pictures flattened in the model', function()
     nn.Sequential{L.Conv2D{4, 3, input_shape = {8, 8, 1}}, L.GlobalMaxPooling2D(), L.Dense{8}, L.Conv2D{4, 3}}
   end, '"global_max_pooling2d" (GlobalMaxPooling2D) made it flat: move this layer before it.'},
