@@ -292,7 +292,8 @@ doc(T .. 'take', {call = 't:take(positions)', text = 'A new tensor of the rows a
 for _, reduction in ipairs{{'sum', 'The sum'}, {'mean', 'The mean'}, {'max', 'The largest value'},
                            {'min', 'The smallest value'}, {'std', 'The standard deviation'}} do
   doc(T .. reduction[1], {call = 't:' .. reduction[1] .. '([axis])',
-    text = reduction[2] .. ' of all elements (a number), or along one axis (a tensor).',
+    text = reduction[2] .. ' of all elements (a number), or along one axis (a tensor)' ..
+      (reduction[1] ~= 'std' and ', or several ({0, 1}).' or '.'),
     params = {axis}, example = 'x = nn.arange(6):reshape(2, 3)\nx:' .. reduction[1] ..
       '()\nx:' .. reduction[1] .. '(0)'})
 end

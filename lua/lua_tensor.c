@@ -38,8 +38,9 @@ nn_tensor **nn_lua_new_tensor_slot(lua_State *L)
     return slot;
 }
 
-/* {[weight tensor] = {name=, path=, trainable=}}, weak-keyed: what a weight's view knows
- * of the layer it came from. */
+/* {[weight tensor] = {layer=, name=}}, weak-keyed: the layer a weight's view came from
+ * (kept alive by the view) and the weight's name there; its path and whether it trains
+ * are read from the layer when asked, so freezing the layer later shows. */
 #define WEIGHT_INFO "nn.weight_info"
 
 void nn_lua_push_weight(lua_State *L, nn_layer *layer, const nn_param *param,
@@ -58,13 +59,11 @@ void nn_lua_push_weight(lua_State *L, nn_layer *layer, const nn_param *param,
         lua_setfield(L, LUA_REGISTRYINDEX, WEIGHT_INFO);
     }
     lua_pushvalue(L, -2);
-    lua_createtable(L, 0, 3);
+    lua_createtable(L, 0, 2);
     lua_pushstring(L, param->name);
     lua_setfield(L, -2, "name");
-    lua_pushfstring(L, "%s/%s", layer->name, param->name);
-    lua_setfield(L, -2, "path");
-    lua_pushboolean(L, nn_param_trains(layer, param));
-    lua_setfield(L, -2, "trainable");
+    nn_lua_push_layer(L, layer);
+    lua_setfield(L, -2, "layer");
     lua_rawset(L, -3);
     lua_pop(L, 1);
 }
@@ -82,9 +81,23 @@ static bool push_weight_info(lua_State *L, int tensor, const char *key)
         lua_pop(L, 2);
         return false;
     }
-    lua_getfield(L, -1, key);
-    lua_replace(L, -3);
-    lua_pop(L, 1);
+    lua_getfield(L, -1, "name");
+    lua_getfield(L, -2, "layer");
+    const char *name = lua_tostring(L, -2);
+    const nn_layer *layer = nn_lua_check_layer(L, -1, "weight");
+    if (strcmp(key, "name") == 0) {
+        lua_pushstring(L, name);
+    } else if (strcmp(key, "path") == 0) {
+        lua_pushfstring(L, "%s/%s", layer->name, name);
+    } else {
+        const nn_param *param = NULL;
+        for (int i = 0; i < layer->param_count && !param; i++)
+            if (strcmp(layer->params[i].name, name) == 0)
+                param = &layer->params[i];
+        lua_pushboolean(L, param && nn_param_trains(layer, param));
+    }
+    lua_replace(L, -5);
+    lua_pop(L, 3);
     return true;
 }
 
@@ -1140,6 +1153,18 @@ static int reduce_axes(lua_State *L, nn_reduce_op op, nn_tensor *tensor, const c
     if (count == 0)
         nn_lua_error(L, "%s: the list of axes is empty; give one or more, or none at all "
                         "for every element", function);
+    /* {0, axis = 1} would leave one of its meanings unread. */
+    lua_pushnil(L);
+    while (lua_next(L, 2)) {
+        lua_pop(L, 1);
+        lua_Integer key = lua_isinteger(L, -1) ? lua_tointeger(L, -1) : 0;
+        if (key < 1 || key > count)
+            nn_lua_error(L, "%s: a list of axes holds only axes ({0, 1}), got the key %s "
+                            "in it; give the axes as a list or as axis = {...}",
+                         function, lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1)
+                                                                  : nn_lua_typename(L, -1));
+    }
+    int typed[NN_MAX_DIMS];
     bool chosen[NN_MAX_DIMS] = {false};
     for (int i = 1; i <= count; i++) {
         lua_rawgeti(L, 2, i);
@@ -1151,9 +1176,13 @@ static int reduce_axes(lua_State *L, nn_reduce_op op, nn_tensor *tensor, const c
         if (normal < 0 || normal >= ndim)
             nn_lua_error(L, "%s: axis %d is out of range for a tensor of shape %s", function,
                          axis, nn_shape_format(&tensor->shape, text, sizeof text));
+        if (chosen[normal] && typed[normal] == axis)
+            nn_lua_error(L, "%s: axis %d is in the list of axes twice", function, axis);
         if (chosen[normal])
-            nn_lua_error(L, "%s: axis %d is in the list of axes twice", function, normal);
+            nn_lua_error(L, "%s: axes %d and %d are the same axis of a tensor of %d", function,
+                         typed[normal], axis, ndim);
         chosen[normal] = true;
+        typed[normal] = axis;
     }
     const nn_tensor *current = tensor;
     for (int axis = ndim - 1; axis >= 0; axis--) {

@@ -149,6 +149,12 @@ bool nnsh_name_hint(lua_State *L, nn_text *hint, const char *message, const char
         return true;
     }
     field_search search = {name, source, length, hint, 0};
+    /* The session's variables (cfg = {...} typed in the shell), then the globals. */
+    if (env) {
+        lua_pushvalue(L, env);
+        search_table(L, &search, "", "", SEARCH_DEPTH);
+        lua_pop(L, 1);
+    }
     lua_pushglobaltable(L);
     search_table(L, &search, "", "", SEARCH_DEPTH);
     lua_pop(L, 1);

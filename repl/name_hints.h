@@ -6,7 +6,7 @@
  *
  *   nn_text hint;
  *   nn_text_init(&hint);
- *   if (nnsh_name_hint(L, &hint, message, source, length))
+ *   if (nnsh_name_hint(L, &hint, message, source, length, 0))
  *       puts(hint.data); // hint: did you mean nn.Sequential?
  *   nn_text_free(&hint);
  */
@@ -29,8 +29,8 @@
 bool nnsh_name_hint(lua_State *L, nn_text *hint, const char *message, const char *source,
                     size_t length, int env);
 
-/* Appends "; did you mean model?" when a global close to `name` is defined in the table
- * at index env (or the global table for 0). Returns whether it did. */
+/* Appends "did you mean model?" when a global close to `name` is defined in the table at
+ * index env or in the global table (env 0: that one only). Returns whether it did. */
 bool nnsh_name_hint_global(lua_State *L, nn_text *out, const char *name, int env);
 
 #endif

@@ -222,9 +222,9 @@ int nnsh_notebook_save_session(nnsh_session *session, const char *path, char *er
         saved++;
     }
     nn_text_free(&code);
-    free(numbers);
     if (!numbers)
         document.failed = true;
+    free(numbers);
     bool ok = !document.failed &&
               write_file(path, document.data ? document.data : "", document.length, error,
                          error_size);

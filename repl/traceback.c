@@ -105,7 +105,7 @@ int nnsh_traceback_handler(lua_State *L)
             user_frames++;
             level += skipped;
         }
-        user_frames += add_frame(L, level, &frames, location, sizeof location, user_frames == 0);
+        user_frames += add_frame(L, level, &frames, location, sizeof location, !location[0]);
     }
     luaL_pushresult(&frames);
     lua_pushfstring(L, "%s%s%s%s", has_location(message) ? "" : location, message,

@@ -635,8 +635,13 @@ t.test('weights know their name, path and whether they train, as Keras variables
        'moving_variance batch_normalization/moving_variance false (4,)')
   t.eq(m.layers[1].kernel.path, 'dense/kernel')
   t.eq(m.layers[2].weights[3].name, 'moving_mean')
+  local kernel = m.layers[1].kernel
   m.layers[1].trainable = false
   t.eq(m.weights[1].trainable, false, 'a frozen layer: asked again, its weights do not train')
+  t.eq(kernel.trainable, false, 'and a view taken before the freeze says so too')
+  m.layers[1].trainable = true
+  t.eq(kernel.trainable, true)
+  m.layers[1].trainable = false
   t.eq(m.trainable_weights[1].path, 'batch_normalization/gamma')
   -- Other tensors have no name: what is computed from a weight is no weight.
   t.raises(function() return (m.weights[1] * 2).name end, "tensor has no field or method 'name'")

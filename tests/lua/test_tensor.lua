@@ -373,7 +373,9 @@ t.test('sum, mean, max and min take a list of axes, as NumPy takes a tuple', fun
   local n = nn.arange(0, 24, 1, 'int64'):reshape(2, 3, 4)
   t.eq(list(n:sum({0, 2})), '60 92 124', 'integers stay whole')
   t.raises(function() return x:sum({0, 0}) end, 'tensor:sum: axis 0 is in the list of axes twice')
-  t.raises(function() return x:sum({1, -2}) end, 'tensor:sum: axis 1 is in the list of axes twice')
+  t.raises(function() return x:sum({1, -2}) end, 'tensor:sum: axes 1 and -2 are the same axis of a tensor of 3')
+  t.raises(function() return x:sum({0, axis = 1}) end,
+           'tensor:sum: a list of axes holds only axes ({0, 1}), got the key axis in it')
   t.raises(function() return x:mean({0, 3}) end,
            'tensor:mean: axis 3 is out of range for a tensor of shape (2, 3, 4)')
   t.raises(function() return x:sum({0, 'a'}) end,

@@ -57,7 +57,8 @@ expect_in "$work/out" "nnsh: $work/s.lua:2: attempt to call a nil value (field '
 
 # The shell: a session variable is a global the guess knows, and a lone undefined name
 # shows nil with the defined name close to it.
-printf 'model = 42\nmodle\nprint(modle + 1)\nzzzq\nexit\n' | "$NNSH" -i >"$work/out" 2>&1
+printf 'model = 42\nmodle\nprint(modle + 1)\nzzzq\nexit\ncfg = {printer = print}\ncfg.printr(1)\n' |
+  "$NNSH" -i >"$work/out" 2>&1
 expect_in "$work/out" "Out[2]: nil   -- 'modle' is not defined; did you mean model?" 'a lone name'
 expect_in "$work/out" \
   "error: In[3]:1: attempt to perform arithmetic on a nil value (global 'modle')" 'the shell'
@@ -65,6 +66,7 @@ expect_in "$work/out" 'hint: did you mean model?' 'the shell'
 expect_in "$work/out" "Out[4]: nil   -- 'zzzq' is not defined (a typo?)" 'a name nothing is close to'
 expect_in "$work/out" "Out[5]: nil   -- 'exit' is not defined: Ctrl-D or %quit leaves the shell" \
   "IPython's exit"
+expect_in "$work/out" 'hint: did you mean cfg.printer?' "a field of a session variable"
 
 # A notebook's handout shows the error and its hint.
 printf '# t\n\n```lua\nm = nn.Sequental{}\n```\n' >"$work/nb.md"
