@@ -946,6 +946,16 @@ static int tensor_sub(lua_State *L) { return binary(L, NN_BINARY_SUBTRACT, "tens
 static int tensor_mul(lua_State *L) { return binary(L, NN_BINARY_MULTIPLY, "tensor *"); }
 static int tensor_div(lua_State *L) { return binary(L, NN_BINARY_DIVIDE, "tensor /"); }
 static int tensor_pow(lua_State *L) { return binary(L, NN_BINARY_POWER, "tensor ^"); }
+/* 'shape: ' .. x.shape, 'x = ' .. x: the text each shows, as print does, so that Python's
+ * f-string habits have a Lua form that works ('..' alone refuses userdata). */
+static int concat_as_text(lua_State *L)
+{
+    luaL_tolstring(L, 1, NULL);
+    luaL_tolstring(L, 2, NULL);
+    lua_concat(L, 2);
+    return 1;
+}
+
 /* a < b, a <= b (and so a > b, a >= b): Lua turns what __lt and __le return into one
  * boolean, so an element-wise comparison cannot be had from them; they say where it is. */
 static int tensor_order(lua_State *L)
@@ -1722,7 +1732,7 @@ static const luaL_Reg tensor_metamethods[] = {
     {"__sub", tensor_sub},   {"__mul", tensor_mul},           {"__div", tensor_div},
     {"__pow", tensor_pow},   {"__unm", tensor_unm},           {"__eq", tensor_equal},
     {"__mod", tensor_mod},   {"__idiv", tensor_idiv},
-    {"__lt", tensor_order},  {"__le", tensor_order},
+    {"__lt", tensor_order},  {"__le", tensor_order},  {"__concat", concat_as_text},
     {NULL, NULL},
 };
 
@@ -1976,6 +1986,8 @@ void nn_lua_open_tensor(lua_State *L)
     lua_setfield(L, -2, "__tostring");
     lua_pushcfunction(L, shape_equal);
     lua_setfield(L, -2, "__eq");
+    lua_pushcfunction(L, concat_as_text);
+    lua_setfield(L, -2, "__concat");
     lua_pushliteral(L, "shape");
     lua_pushliteral(L, "size");
     lua_pushcclosure(L, list_index, 2);

@@ -435,6 +435,15 @@ t.test('% and // round down as NumPy and Lua do, for every sign, dtype and zero 
   t.raises(function() return {} // b end, "tensor //: expected tensors or numbers, got table and nn.Tensor")
 end)
 
+t.test('.. joins the text of a tensor or a shape, as print shows them', function()
+  local x = nn.arange(3)
+  t.eq('train shape: ' .. x.shape, 'train shape: (3,)')
+  t.eq(x.shape .. ' rows', '(3,) rows')
+  t.eq('x = ' .. x, 'x = ' .. tostring(x))
+  t.eq(x .. '', tostring(x))
+  t.eq(1 .. x.shape, '1(3,)')
+end)
+
 t.test('<, <=, > and >= on tensors say where element-wise comparisons are', function()
   local a = nn.zeros(3)
   local said = "tensor comparison: Lua's <, <=, > and >= give one true or false, not a " ..
