@@ -638,8 +638,12 @@ static span operand_after(const char *s, size_t n, size_t i)
 /* x ** 2: a power. */
 static bool power_hint(nn_text *hint, const hint_context *context)
 {
-    /* "unexpected symbol" where an expression goes on, "syntax error" at a statement */
-    if (!span_has(context->error, "near '*'"))
+    /* "unexpected symbol" where an expression goes on, "syntax error" at a statement;
+     * a cell that is only 2 ** 10 fails at its first number */
+    if (!span_has(context->error, "near '*'") &&
+        !(context->syntax && span_has(context->error, "unexpected symbol near '") &&
+          context->error.length > 0 && context->error.text[context->error.length - 2] >= '0' &&
+          context->error.text[context->error.length - 2] <= '9'))
         return false;
     const char *s = context->lines[0].text;
     size_t n = context->lines[0].length;
@@ -1023,9 +1027,12 @@ static bool builtin_hint(nn_text *hint, const hint_context *context)
         {"(global 'float')", "float(", "Lua writes tonumber(s) for float(s)"},
         {"(global 'range')", "range(", "Lua counts with for i = 0, n - 1 do ... end"},
         {"(global 'enumerate')", "enumerate(", "Lua writes for i, x in ipairs(t) do ... end"},
-        {"(global 'abs')", "abs(", "Lua writes math.abs(x)"},
-        {"(global 'min')", "min(", "Lua writes math.min(a, b)"},
-        {"(global 'max')", "max(", "Lua writes math.max(a, b)"},
+        {"(global 'abs')", "abs(", "Lua writes math.abs(x) for a number, t:abs() for a tensor"},
+        {"(global 'min')", "min(", "Lua writes math.min(a, b) for numbers, t:min() for a tensor"},
+        {"(global 'max')", "max(", "Lua writes math.max(a, b) for numbers, t:max() for a tensor"},
+        {"(global 'sum')", "sum(", "a tensor sums with t:sum() (t:sum(0) along an axis)"},
+        {"(global 'round')", "round(", "a tensor rounds with t:round(), a number with "
+                                       "math.floor(x + 0.5)"},
         {"(field 'append')", ".append(", "Lua appends with t[#t + 1] = x"},
         {"(method 'append')", ":append(", "Lua appends with t[#t + 1] = x"},
         {"(global 'exit')", "exit(", "Ctrl-D or %quit leaves the shell; os.exit() ends a script"},
@@ -1041,6 +1048,100 @@ static bool builtin_hint(nn_text *hint, const hint_context *context)
         }
     }
     return false;
+}
+
+/* x[::2], x[0, :, 0], p @ q, elif, && and ||, !x: Python's operators and indexing. */
+static bool python_syntax_hint(nn_text *hint, const hint_context *context)
+{
+    span line = context->lines[0];
+    const char *s = line.text;
+    size_t n = line.length;
+    if (context->syntax && span_has(context->error, "near '::'") && span_has(line, "[::")) {
+        nn_text_append(hint, "hint: Lua has no slices: t:slice(first, last) takes rows "
+                             "(counting from 1, last included), t:take{1, 3, 5} the rows "
+                             "given");
+        return true;
+    }
+    if (context->syntax && span_has(context->error, "']' expected near ','")) {
+        for (size_t i = find_outside_strings(s, n, 0, "["); i < n;
+             i = find_outside_strings(s, n, i + 1, "[")) {
+            size_t close = matching_close(s, n, i);
+            if (follows_value(s, i) && close < n && has_top_level_comma(s, i, close)) {
+                nn_text_append(hint, "hint: Lua's [] takes one position: t[1][2] goes one "
+                                     "axis at a time, counting from 1");
+                return true;
+            }
+        }
+    }
+    if (context->syntax && span_has(context->error, "near '@'") && span_has(line, "@")) {
+        nn_text_append(hint, "hint: Lua has no @: nn.matmul(a, b) multiplies matrices");
+        return true;
+    }
+    if (context->syntax && (span_has(line, " elif ") || starts_with_word(line, "elif"))) {
+        nn_text_append(hint, "hint: Lua writes elseif for elif, and ends the if with end");
+        return true;
+    }
+    if (context->syntax && (span_has(context->error, "near '&'") ||
+                            span_has(context->error, "near '|'")) &&
+        (span_has(line, "&&") || span_has(line, "||"))) {
+        nn_text_append(hint, "hint: Lua writes and for &&, or for ||");
+        return true;
+    }
+    if (context->syntax && span_has(context->error, "near '!'") && !span_has(line, "!=")) {
+        nn_text_append(hint, "hint: Lua writes not x for !x");
+        return true;
+    }
+    return false;
+}
+
+/* (p == q):mean(): == gives one boolean, not a tensor of them. */
+static bool equality_hint(nn_text *hint, const hint_context *context)
+{
+    if (!span_has(context->error, "attempt to index a boolean value") ||
+        !span_has(context->lines[0], "=="))
+        return false;
+    nn_text_append(hint, "hint: == compares whole tensors to one true or false; a:eq(b) "
+                         "compares them element by element");
+    return true;
+}
+
+/* x[None], NumPy's new axis. */
+static bool new_axis_hint(nn_text *hint, const hint_context *context)
+{
+    if (!span_has(context->error, "'None' is Python") || !span_has(context->lines[0], "[None"))
+        return false;
+    nn_text_append(hint, "hint: NumPy's x[None] adds an axis: x:expand_dims(0)");
+    return true;
+}
+
+/* for layer in model.layers do: Python walks a list itself; Lua through ipairs. */
+static bool for_in_hint(nn_text *hint, const hint_context *context)
+{
+    if (!span_has(context->error, "(for iterator 'for iterator')"))
+        return false;
+    span line = trim(context->lines[0]);
+    const char *in = NULL;
+    for (size_t i = 0; i + 4 <= line.length && !in; i++)
+        if (memcmp(line.text + i, " in ", 4) == 0)
+            in = line.text + i;
+    const char *end = in ? strstr(in, " do") : NULL;
+    if (starts_with_word(line, "for") && in && end && end < line.text + line.length &&
+        end - (in + 4) < 60 && in - line.text < 40) {
+        span names = trim(span_of(line.text, 3, (size_t)(in - line.text)));
+        span list = trim(span_of(in, 4, (size_t)(end - in)));
+        bool one_name = true;
+        for (size_t i = 0; i < names.length; i++)
+            one_name = one_name && is_name_char(names.text[i]);
+        if (one_name && names.length > 0 && list.length > 0) {
+            nn_text_printf(hint, "hint: Lua walks a list with ipairs: for _, %.*s in ipairs(%.*s) "
+                                 "do", (int)names.length, names.text, (int)list.length,
+                           list.text);
+            return true;
+        }
+    }
+    nn_text_append(hint, "hint: Lua walks a list with ipairs: for i, x in ipairs(t) do, and a "
+                         "table's keys with pairs");
+    return true;
 }
 
 /* np.zeros(3) after an import that Lua refused: "attempt to index a nil value (global
@@ -1071,6 +1172,7 @@ static bool (*const rules[])(nn_text *, const hint_context *) = {
     triple_quote_hint, conditional_expression_hint,
     is_hint,           lambda_hint,         f_string_hint,
     builtin_hint,      question_hint,       library_global_hint,
+    python_syntax_hint, equality_hint,      new_axis_hint,     for_in_hint,
 };
 
 /* ---- reading the message ---- */

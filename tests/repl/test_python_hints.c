@@ -167,6 +167,34 @@ Test(python_hints, python_builtins_at_run_time)
                 "hint: nnsh's Keras is nn (nn.layers.Dense, nn.Sequential, nn.datasets.mnist), "
                 "and a tensor's methods do tf's math (x:argmax(-1), x:mean())");
     expect_hint("In[1]:1: attempt to index a nil value (global 'npx')", "p = npx.argmax(x)", "");
+    /* Python's operators and indexing. */
+    expect_hint("In[1]:1: unexpected symbol near '::'", "y = x[::2]",
+                "hint: Lua has no slices: t:slice(first, last) takes rows (counting from 1, "
+                "last included), t:take{1, 3, 5} the rows given");
+    expect_hint("In[1]:1: ']' expected near ','", "y = x[0, :, :, 0]",
+                "hint: Lua's [] takes one position: t[1][2] goes one axis at a time, counting "
+                "from 1");
+    expect_hint("In[1]:1: unexpected symbol near '2'", "2 ** 10", "hint: Lua writes 2^10");
+    expect_hint("In[1]:1: syntax error near '@'", "p @ q",
+                "hint: Lua has no @: nn.matmul(a, b) multiplies matrices");
+    expect_hint("In[1]:1: syntax error near 'y'", "if x then a() elif y then b() end",
+                "hint: Lua writes elseif for elif, and ends the if with end");
+    expect_hint("In[1]:1: unexpected symbol near '&'", "ok = a && b",
+                "hint: Lua writes and for &&, or for ||");
+    expect_hint("In[1]:1: unexpected symbol near '!'", "ok = !a", "hint: Lua writes not x for !x");
+    expect_hint("In[1]:1: attempt to index a boolean value", "acc = (p == y):mean()",
+                "hint: == compares whole tensors to one true or false; a:eq(b) compares them "
+                "element by element");
+    expect_hint("In[1]:1: 'None' is Python: Lua's nothing is nil; a size left open is nn.None",
+                "y = x[None]", "hint: NumPy's x[None] adds an axis: x:expand_dims(0)");
+    expect_hint("In[1]:1: attempt to call a table value (for iterator 'for iterator')",
+                "for layer in model.layers do print(layer.name) end",
+                "hint: Lua walks a list with ipairs: for _, layer in ipairs(model.layers) do");
+    expect_hint("In[1]:1: attempt to call a nil value (global 'max')", "print(max(p))",
+                "hint: Lua writes math.max(a, b) for numbers, t:max() for a tensor");
+    /* Lua's own labels and a plain index are no Python. */
+    expect_hint("In[1]:1: unexpected symbol near '::'", "goto ::x", "");
+    expect_hint("In[1]:1: attempt to index a boolean value", "y = flag.x", "");
     expect_hint("In[1]:1: attempt to call a nil value (global 'quit')", "quit()",
                 "hint: Ctrl-D or %quit leaves the shell; os.exit() ends a script");
     expect_hint("In[1]:1: attempt to call a nil value (global 'exit')", "exit()",
