@@ -239,7 +239,9 @@ local function topic_list()
   out[#out + 1] = '  Modules:  nn  nn.layers  nn.random  nn.datasets  nn.optimizers  nn.losses'
   out[#out + 1] = '            nn.metrics  nn.initializers  nn.regularizers  nn.constraints'
   out[#out + 1] = '            nn.callbacks  nn.config  nn.io  nn.models'
-  out[#out + 1] = '  Classes:  nn.Tensor  nn.Layer  nn.Sequential  nn.History  nn.Shape'
+  -- Only nn.Sequential is a value; the other classes are pages, asked for by name.
+  out[#out + 1] = "  Classes:  nn.Sequential  'nn.Tensor'  'nn.Layer'  'nn.History'  'nn.Shape'" ..
+                  "  (help 'nn.Tensor')"
   -- the names start in the column of the lines above, two spaces apart
   local line, first = '  Layers:   ', true
   for _, name in ipairs(layers) do
@@ -382,6 +384,10 @@ function pages.help(...)
   if receiver and RECEIVERS[receiver] then return pages.help(name) end
   if type(value) == 'table' and getmetatable(value) == nil then
     return write('a table; help(x) knows nn\'s functions, modules, layers, models and tensors')
+  end
+  if value == nil then
+    return write("no help for nil: what was given is nil (a name nothing defines?); a class's " ..
+                 "page is asked for by name, as help 'nn.Tensor'; help() lists the topics")
   end
   write(string.format('no help for this %s; help() lists the topics', type(value)))
 end

@@ -88,6 +88,10 @@ t.test('a name that is no entry lists where it is used, the entry it spells firs
   text = help_text('axis')
   t.truthy(text:match('  %.%.%. and %d+ more\n?$'), 'at most a dozen are listed: ' .. text)
   t.truthy(help_text('no_such_thing'):match("^no help for 'no_such_thing'"), 'nothing uses it')
+  -- help(nn.Tensor) gets nil: the class's page is asked for by name.
+  t.eq(help_text(nil), "no help for nil: what was given is nil (a name nothing defines?); a " ..
+       "class's page is asked for by name, as help 'nn.Tensor'; help() lists the topics\n")
+  t.truthy(help_text():find("Classes:  nn.Sequential  'nn.Tensor'", 1, true), 'the topics quote the class pages')
   t.eq(help_text('Dropuot'), "no help for 'Dropuot' (did you mean 'Dropout'?); help() lists the topics\n",
        'a slip of two letters')
   t.eq(help_text('Sequentail'), "no help for 'Sequentail' (did you mean 'Sequential'?); help() lists the topics\n")
