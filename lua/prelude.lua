@@ -347,8 +347,24 @@ nn.models.Sequential = nn.Sequential
 
 -- History: history.history.loss etc., printing and plotting.
 local History = debug.getregistry()['nn.History']
-History.__index = History
 History.__name = 'nn.History'
+-- An unknown field is an error naming the likely one, as Keras' AttributeError, not a
+-- silent nil: h.histroy, h:plt().
+local HISTORY_FIELDS = {'history', 'epoch', 'params', 'keys'}
+History.__index = function(_, key)
+  local method = rawget(History, key)
+  if method ~= nil or type(key) ~= 'string' or key:sub(1, 1) == '_' then return method end
+  for _, field in ipairs(HISTORY_FIELDS) do
+    if key == field then return nil end -- keys: none before an epoch ends
+  end
+  local names = {table.unpack(HISTORY_FIELDS)}
+  for name in pairs(History) do
+    if type(name) == 'string' and name:sub(1, 2) ~= '__' then names[#names + 1] = name end
+  end
+  table.sort(names)
+  error(string.format("history has no field or method '%s'%s; it has %s", key,
+                      nn._did_you_mean(key, names), table.concat(names, ', ')), 2)
+end
 -- A logged value: four decimals, as Keras prints them, unless that would be a 60-digit
 -- number or a 0.0000 hiding a small one.
 local function logged_value(v)

@@ -132,6 +132,11 @@ t.test('fit returns a History with per-epoch loss and metrics', function()
   t.eq(history.params.steps, 10, '150 training samples at batch 16')
   t.truthy(history.history.loss[3] < history.history.loss[1], 'loss decreases')
   t.truthy(model.history == history, 'model.history is the last history')
+  -- A misspelt field or method is an error naming the likely one, not a silent nil.
+  t.raises(function() return history.histroy end,
+           "history has no field or method 'histroy' (did you mean 'history'?); it has epoch, " ..
+           'history, keys, params, plot')
+  t.raises(function() return history:plt() end, "(did you mean 'plot'?)")
   -- verbose=2: exactly one line per epoch after the header
   local lines = {}
   for line in out:gmatch('[^\n]+') do lines[#lines + 1] = line end
