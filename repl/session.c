@@ -308,6 +308,13 @@ bool nnsh_session_needs_more(nnsh_session *session, const char *source, size_t l
     if (more && !strstr(lua_tostring(L, -1), "unfinished long") &&
         nnsh_python_block_header(source + last_line, end - last_line))
         more = false;
+    /* A Python list or call spread over lines, `nn.Sequential([` then its layers: Lua
+     * fails at the [, but the cell goes on until its brackets close, as IPython's does,
+     * so that it fails once, with its hint, not at every line. */
+    if (!more && status != LUA_OK && text_end > 0 &&
+        strchr("([{,", source[text_end - 1]) &&
+        nnsh_cell_unclosed_bracket(source, length, NULL, NULL) != '\0')
+        more = true;
     lua_pop(L, 1);
     return more;
 }

@@ -70,6 +70,14 @@ expect_in "$work/nb.out.md" \
 printf 'notes = [[\nfor example:\nstep one]]\n#notes\n' | "$NNSH" -i >"$work/out" 2>&1
 expect_in "$work/out" 'Out[2]: 21' 'a long string holding "for example:"'
 
+# A Python list spread over lines is one cell until its brackets close: one error and its
+# hint, not one at every line; the next cell is a cell again.
+printf 'model = nn.Sequential([\n  nn.layers.Dense{10},\n])\n1 + 1\n' | "$NNSH" -i >"$work/out" 2>&1
+expect_in "$work/out" "error: In[1]:1: unexpected symbol near '['" 'a list over lines'
+expect_in "$work/out" 'hint: lists and tuples are tables in Lua: {1, 2, 3}' 'a list over lines'
+[ "$(grep -c '^error' "$work/out")" = 1 ] || fail 'one error expected for the list' "$work/out"
+expect_in "$work/out" 'Out[2]: 2' 'the cell after the list'
+
 # An unfinished string is what Lua says it is: no bracket hint for the call around it.
 printf "print('abc\n" | "$NNSH" -i >"$work/out" 2>&1
 expect_in "$work/out" 'error: In[1]:1: unfinished string near <eof>' 'an unfinished string'
