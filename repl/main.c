@@ -33,7 +33,38 @@ static void print_usage(FILE *out)
           out);
 }
 
-/* Adds a traceback to error messages, trimmed of the C frames below the user's code. */
+/* Whether a message already starts with "chunk:line:". */
+static bool has_location(const char *message)
+{
+    const char *colon = strchr(message, ':');
+    if (!colon || colon == message || memchr(message, '\n', (size_t)(colon - message)))
+        return false;
+    const char *digits = colon + 1;
+    while (*digits >= '0' && *digits <= '9')
+        digits++;
+    return digits > colon + 1 && *digits == ':';
+}
+
+/* "file.lua:3: " of the innermost frame of the user's code (a file, -e's code), not of
+ * C or nn's embedded Lua; "" when there is none. */
+static const char *user_location(lua_State *L, char *buf, size_t size)
+{
+    lua_Debug frame;
+    buf[0] = '\0';
+    for (int level = 1; lua_getstack(L, level, &frame); level++) {
+        if (!lua_getinfo(L, "Sl", &frame) || frame.currentline <= 0)
+            continue;
+        if (frame.source[0] == '@' || strcmp(frame.source, "=(command line)") == 0) {
+            snprintf(buf, size, "%s:%d: ", frame.short_src, frame.currentline);
+            break;
+        }
+    }
+    return buf;
+}
+
+/* Adds a traceback to error messages, trimmed of the C frames below the user's code. An
+ * error of nn's (which names its function, not a line) gets the place in the user's code
+ * in front, as in the shell. */
 static int message_handler(lua_State *L)
 {
     const char *message = lua_tostring(L, 1);
@@ -42,6 +73,10 @@ static int message_handler(lua_State *L)
             return 1;
         message = lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
     }
+    char location[LUA_IDSIZE + 32];
+    if (!has_location(message))
+        message = lua_pushfstring(L, "%s%s", user_location(L, location, sizeof location),
+                                  message);
     luaL_traceback(L, L, message, 1);
     /* The last line names the C function that ran the chunk (-e's printer), which says
      * nothing to the user. */

@@ -186,4 +186,16 @@ printf '%%run locals.lua\nlocal q = nil; q.x = 1\nw = nil; w.x = 1\n' | "$nnsh" 
 grep -qF "locals.lua:2: attempt to index a nil value (local 'b')" out || fail "a %run file's local" out
 grep -qF "In[2]:1: attempt to index a nil value (local 'q')" out || fail "a cell's local" out
 grep -qF "In[3]:1: attempt to index a nil value (global 'w')" out || fail "a cell's global" out
+# An error of nn's (which names its function, not a line) says where in the user's code it
+# came from, in a script and with -e, as in the shell; Lua's own messages keep theirs.
+printf 'local x = 1\nlocal c = nn.layers.Conv2D{2, 3, padding = "vaild"}\n' > where.lua
+"$nnsh" where.lua > out 2>&1 || true
+grep -qxF "nnsh: where.lua:2: nn.layers.Conv2D: padding must be one of valid, same, got 'vaild' (did you mean 'valid'?)" out ||
+  fail "the place of nn's error in a script" out
+"$nnsh" -e 'x = 1' -e 'y = nn.zeros(2):reshap(1, 2)' > out 2>&1 || true
+grep -qxF "nnsh: (command line):1: tensor has no field or method 'reshap' (did you mean 'reshape'?); see help 'nn.Tensor'" out ||
+  fail "the place of nn's error with -e" out
+printf 'local t = nil\nprint(t.x)\n' > own.lua
+"$nnsh" own.lua > out 2>&1 || true
+grep -qxF "nnsh: own.lua:2: attempt to index a nil value (local 't')" out || fail "Lua's own message" out
 echo "scripts: ok"
