@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "commands.h"
+#include "names.h"
 #include "notebook.h"
 
 /* A cell that holds a command: its source, the name after %, and what follows it. */
@@ -416,11 +417,23 @@ nnsh_cell_status nnsh_command_run(nnsh_session *session, const char *source, siz
     line.first_line = first_line;
     const command *found = find(&line);
     if (!found) {
-        char message[256];
-        snprintf(message, sizeof message,
-                 "unknown command %%%.*s; the commands are %%time, %%who, %%run, %%save, "
-                 "%%history, %%help and %%quit (help 'shell' tells more)",
+        /* IPython's names for the same commands, then a slip of a letter. */
+        static const struct {
+            const char *ipython, *nnsh;
+        } aliases[] = {{"%timeit", "'%time'"}, {"%whos", "'%who'"}, {"%load", "'%run'"}};
+        char typed[72], guess[128] = "";
+        snprintf(typed, sizeof typed, "%%%.*s",
                  (int)line.name_length < 64 ? (int)line.name_length : 64, line.name);
+        for (size_t i = 0; i < sizeof aliases / sizeof aliases[0] && !guess[0]; i++)
+            if (strcmp(typed, aliases[i].ipython) == 0)
+                snprintf(guess, sizeof guess, " (did you mean %s?)", aliases[i].nnsh);
+        if (!guess[0])
+            nn_names_did_you_mean(guess, sizeof guess, typed, command_names);
+        char message[320];
+        snprintf(message, sizeof message,
+                 "unknown command %s%s; the commands are %%time, %%who, %%run, %%save, "
+                 "%%history, %%help and %%quit (help 'shell' tells more)",
+                 typed, guess);
         nnsh_session_fail(session, message);
         return NNSH_CELL_FAILED;
     }

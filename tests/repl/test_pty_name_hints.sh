@@ -68,6 +68,14 @@ expect_in "$work/out" "Out[5]: nil   -- 'exit' is not defined: Ctrl-D or %quit l
   "IPython's exit"
 expect_in "$work/out" 'hint: did you mean cfg.printer?' "a field of a session variable"
 
+# A % command misspelt, or written as IPython names it, gets the command nnsh has.
+printf '%%whos\n%%timeit 1 + 1\n%%sav x.md\n%%zzz\n' | "$NNSH" -i >"$work/out" 2>&1
+for pair in "whos:%who" "timeit:%time" "sav:%save"; do
+  grep -qF "error: unknown command %${pair%%:*} (did you mean '${pair#*:}'?); the commands are" "$work/out" ||
+    fail "%${pair%%:*}" "$work/out"
+done
+grep -qF "error: unknown command %zzz; the commands are" "$work/out" || fail '%zzz' "$work/out"
+
 # A notebook's handout shows the error and its hint.
 printf '# t\n\n```lua\nm = nn.Sequental{}\n```\n' >"$work/nb.md"
 (cd "$work" && "$NNSH" --notebook nb.md --keep-going >/dev/null 2>&1) || true
