@@ -659,6 +659,9 @@ static int layer_index(lua_State *L)
             nn_lua_error(L, "layer \"%s\" (%s) has no weight called '%s'", layer->name,
                          layer->cls->name, key);
         }
+        if (strcmp(key, "__class__") == 0) /* Python's layer.__class__.__name__ */
+            nn_lua_error(L, "layer \"%s\" has no field '__class__': its class's name is "
+                            "layer.class_name ('%s')", layer->name, layer->cls->name);
         /* The fields above, the weights, the arguments and the methods, for a guess. */
         static const char *const fields[] = {"name", "class_name", "built", "trainable",
                                              "input_shape", "output_shape", "explanation",

@@ -119,6 +119,8 @@ local cases = {
    "nn.callbacks.EarlyStopping: mode must be 'auto', 'min' or 'max', got 'mni' (did you mean 'min'?)"},
   {'a tensor method misspelt', function() nn.zeros(2):reshap(2, 1) end,
    "tensor has no field or method 'reshap' (did you mean 'reshape'?); see help 'nn.Tensor'"},
+  {"Python's layer.__class__", function() return L.Dense{2, name = 'd'}.__class__ end,
+   "layer \"d\" has no field '__class__': its class's name is layer.class_name ('Dense')"},
   {'a layer field misspelt', function() return L.Dense{2, name = 'd'}.untis end,
    "layer \"d\" (Dense) has no field 'untis' (did you mean 'units'?)"},
   {'a tensor field nothing like any', function() return nn.zeros(2).xyz end,
