@@ -321,7 +321,7 @@ static nnsh_cell_status run_save(nnsh_session *session, const command_line *line
         free(words);
         return answer == KEEP_DECLINED ? NNSH_CELL_OK : NNSH_CELL_FAILED;
     }
-    char error[512];
+    char error[512] = "";
     int saved = nnsh_notebook_save_session(session, path, error, sizeof error);
     if (saved < 0) {
         nnsh_session_fail(session, error);
@@ -329,6 +329,8 @@ static nnsh_cell_status run_save(nnsh_session *session, const command_line *line
         return NNSH_CELL_FAILED;
     }
     nnsh_session_printf(session, "saved %d cell%s to %s\n", saved, saved == 1 ? "" : "s", path);
+    if (error[0])
+        nnsh_session_printf(session, "%s\n", error);
     free(words);
     return NNSH_CELL_OK;
 }

@@ -207,6 +207,7 @@ int nnsh_notebook_save_session(nnsh_session *session, const char *path, char *er
     }
     nn_text code;
     nn_text_init(&code);
+    int left_out = 0; /* references to cells not saved */
     for (int i = 0; i < nnsh_session_cell_count(session); i++) {
         nnsh_cell *cell = nnsh_session_cell(session, i);
         if (!is_saved(cell))
@@ -215,7 +216,7 @@ int nnsh_notebook_save_session(nnsh_session *session, const char *path, char *er
         if (code.data)
             code.data[0] = '\0';
         if (numbers)
-            nnsh_notebook_renumber_references(&code, cell->input, numbers, count);
+            left_out += nnsh_notebook_renumber_references(&code, cell->input, numbers, count);
         nnsh_notebook_append_cell(&document, format, cell->failed,
                                   numbers && !code.failed && code.data ? code.data : cell->input,
                                   cell_output(cell));
@@ -231,5 +232,11 @@ int nnsh_notebook_save_session(nnsh_session *session, const char *path, char *er
     if (document.failed)
         snprintf(error, error_size, "out of memory");
     nn_text_free(&document);
+    if (ok && left_out > 0)
+        snprintf(error, error_size, "note: %d In[n] or Out[n] in the saved cells name%s a cell "
+                                    "left out (it failed to compile, or was %%save or "
+                                    "stopped by Ctrl-C); running the notebook, %s another "
+                                    "cell", left_out, left_out == 1 ? "s" : "",
+                 left_out == 1 ? "it reads" : "they read");
     return ok ? saved : -1;
 }

@@ -23,8 +23,8 @@ typedef struct nnsh_notebook_options {
 int nnsh_notebook_run(lua_State *L, const nnsh_notebook_options *options);
 
 /* %save: writes the session's kept cells that ran without error, with their outputs,
- * in the format the path's extension names. Returns the number of cells written, or -1
- * with a message in error. */
+ * in the format the path's extension names. Returns the number of cells written, with a
+ * note in error or "" there, or -1 with a message in error. */
 int nnsh_notebook_save_session(nnsh_session *session, const char *path, char *error,
                                size_t error_size);
 

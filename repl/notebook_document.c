@@ -446,10 +446,11 @@ void nnsh_notebook_append_cell(nn_text *out, nnsh_notebook_format format, bool e
     nn_text_append(out, "\n");
 }
 
-void nnsh_notebook_renumber_references(nn_text *out, const char *code, const int *numbers,
-                                       int count)
+int nnsh_notebook_renumber_references(nn_text *out, const char *code, const int *numbers,
+                                      int count)
 {
     size_t length = strlen(code), copied = 0;
+    int left_out = 0;
     nnsh_lexer lexer;
     nnsh_lexer_init(&lexer, code, length);
     /* The last five tokens: In [ 3 ] and the one before, which must not make In a field
@@ -475,6 +476,8 @@ void nnsh_notebook_renumber_references(nn_text *out, const char *code, const int
             whole = digit >= '0' && digit <= '9';
             old_number = old_number * 10 + (digit - '0');
         }
+        if (whole && old_number > 0 && old_number < count && numbers[old_number] <= 0)
+            left_out++;
         if (!whole || old_number <= 0 || old_number >= count || numbers[old_number] <= 0 ||
             numbers[old_number] == old_number)
             continue;
@@ -483,4 +486,5 @@ void nnsh_notebook_renumber_references(nn_text *out, const char *code, const int
         copied = number->start + number->length;
     }
     nn_text_append_n(out, code + copied, length - copied);
+    return left_out;
 }

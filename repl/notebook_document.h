@@ -64,9 +64,10 @@ const char *nnsh_notebook_lua_cell_problem(const char *code);
 /* Appends code to out with each In[n] and Out[n] of it (n written as a whole number, in
  * the code, not in a string or comment) renumbered to numbers[n], where 0 < n < count and
  * numbers[n] > 0; others stay as written. A saved session runs as a notebook whose cells
- * count from 1 without the cells %save left out, so its references must follow. */
-void nnsh_notebook_renumber_references(nn_text *out, const char *code, const int *numbers,
-                                       int count);
+ * count from 1 without the cells %save left out, so its references must follow. Returns
+ * how many references name a cell left out (0 < n < count, numbers[n] == 0). */
+int nnsh_notebook_renumber_references(nn_text *out, const char *code, const int *numbers,
+                                      int count);
 
 /* Appends one cell in the format, code and output, as a new document would hold it. */
 void nnsh_notebook_append_cell(nn_text *out, nnsh_notebook_format format, bool expect_error,

@@ -34,4 +34,9 @@ for notebook in session.md session.lua; do
 done
 grep -qF "t.Out[4], Out[3]" session.lua || fail 'a field named Out was renumbered' session.lua
 grep -qF -- '--> "own", 11' session.lua || fail 'the output of the last cell' session.lua
+# A reference to a cell left out cannot follow it: %save says so.
+printf 'x = = 1\nIn[1]\n%%save -f dangling.md\n' | HOME="$work" "$NNSH" -i >out 2>&1
+grep -qxF 'note: 1 In[n] or Out[n] in the saved cells names a cell left out (it failed to compile, or was %save or stopped by Ctrl-C); running the notebook, it reads another cell' out ||
+  fail 'no note of the reference to a cell left out' out
+if grep -q '^note:' <(HOME="$work" "$NNSH" -i <in 2>&1); then fail 'a note where every reference follows' out; fi
 echo "PASS a saved session replays to its outputs, its In and Out references renumbered"
