@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "interrupt.h"
+#include "traceback.h"
 
 /* Coroutines resumed inside each other: Lua's own limit on nested calls (200) keeps
  * them fewer. */
@@ -70,9 +71,10 @@ static void on_interrupt(int signal_number)
         lua_sethook(threads[i], stop_hook, STOP_EVENTS, 1);
 }
 
-/* The line of the Lua code that was running when the training stopped; a line event at
- * or before it is a jump back (a loop's next turn), one after it the statement going on. */
-static int stopped_line;
+/* The line of the Lua code that was running when the training stopped, and how deep its
+ * frame was: a line event of that frame at or before it is a jump back (a loop's next
+ * turn), one after it the statement going on; a shallower frame's first is a return. */
+static int stopped_line, stopped_depth;
 
 /* After a training stopped by Ctrl-C: stops the cell at its next call (the next fit, a
  * print) or jump back (a loop's next turn), not at a new line, so that a statement that
@@ -84,14 +86,18 @@ static void stop_after_training_hook(lua_State *L, lua_Debug *debug_info)
         return;
     }
     if (debug_info->event == LUA_HOOKLINE) {
-        bool jumped_back = debug_info->currentline <= stopped_line;
+        int depth = nnsh_stack_depth(L);
+        bool jumped_back = depth == stopped_depth && debug_info->currentline <= stopped_line;
+        if (depth < stopped_depth)
+            stopped_depth = depth;
         stopped_line = debug_info->currentline;
         if (!jumped_back)
             return;
     }
-    /* Once: the message handler that reports the stop is a call too. */
+    /* From here on as a Ctrl-C in Lua code: stop_hook lets the message handler (C) run
+     * and stops every Lua step after, so a pcall around the loop cannot swallow it. */
     for (int i = 0; i < thread_count; i++)
-        lua_sethook(threads[i], NULL, 0, 0);
+        lua_sethook(threads[i], stop_hook, STOP_EVENTS, 1);
     stopped_by_interrupt = true;
     luaL_error(L, "interrupted (Ctrl-C)");
 }
@@ -105,9 +111,12 @@ void nnsh_interrupt_stop_at_next_line(void)
     lua_State *running = threads[thread_count - 1];
     lua_Debug frame;
     stopped_line = 0;
+    stopped_depth = 0;
+    int depth = nnsh_stack_depth(running);
     for (int level = 0; lua_getstack(running, level, &frame); level++) {
         if (lua_getinfo(running, "Sl", &frame) && frame.what[0] != 'C') {
             stopped_line = frame.currentline;
+            stopped_depth = depth - level; /* as nnsh_stack_depth counts from inside it */
             break;
         }
     }

@@ -32,7 +32,7 @@ enum { FRAMES_NEAR = 10, FRAMES_OUTER = 11 };
 
 /* The number of the deepest frame that exists: an exponential then a binary search, a
  * few dozen lua_getstack calls however deep the stack. */
-static int deepest_level(lua_State *L)
+int nnsh_stack_depth(lua_State *L)
 {
     lua_Debug info;
     int low = 0, high = 1;
@@ -94,7 +94,7 @@ int nnsh_traceback_handler(lua_State *L)
     }
     luaL_Buffer frames;
     luaL_buffinit(L, &frames);
-    int user_frames = 0, deepest = deepest_level(L);
+    int user_frames = 0, deepest = nnsh_stack_depth(L);
     char location[LUA_IDSIZE + 32] = "";
     int skipped = deepest - FRAMES_NEAR - FRAMES_OUTER;
     for (int level = 1; level <= deepest; level++) {

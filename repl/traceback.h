@@ -10,4 +10,8 @@
 /* For lua_pcall: turns the error on top of the stack into the message to show. */
 int nnsh_traceback_handler(lua_State *L);
 
+/* The number of the deepest frame of L's stack that exists (0: only the running one), in
+ * a few dozen lua_getstack calls however deep it is. */
+int nnsh_stack_depth(lua_State *L);
+
 #endif

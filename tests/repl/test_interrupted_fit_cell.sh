@@ -36,6 +36,16 @@ run = 2; h3 = m:fit(x, y, {epochs = 1, batch_size = 16, verbose = 0,
                            callbacks = {stopper}})
 h3
 run = 2; m:fit(x, y, {epochs = 1, batch_size = 16, verbose = 0, callbacks = {stopper}}); run = 0; print('same line', #m:fit(x, y, {epochs = 3, verbose = 0}).history.loss)
+for r = 1, 4 do run = r; local ok = pcall(function() m:fit(x, y, {epochs = 1, batch_size = 16, verbose = 0, callbacks = {stopper}}); print('after fit', r) end); print('pcall', r, ok) end
+function train(options)
+  -- two lines of comment, so that fit's line is below the caller's
+  --
+  local history = m:fit(x, y, options)
+  return history
+end
+run = 2; h4 = train({epochs = 1, batch_size = 16, verbose = 0,
+                     callbacks = {stopper}})
+h4
 CELLS
 "$NNSH" -i <"$work/in" >"$work/out" 2>&1
 stop='training stopped by the user at epoch 1, batch 4 of 32; the model keeps its weights and the history so far.'
@@ -47,13 +57,18 @@ if grep -qx 'not reached' "$work/out"; then fail 'the cell went on after Ctrl-C'
 # The statement that trained finished: its history holds what was trained.
 expect_in "$work/out" 'Out[9]: History(0 epochs)'
 expect_in "$work/out" 'Out[11]: History(0 epochs)'
-[ "$(grep -c -F -x "$stop" "$work/out")" = 5 ] || fail 'five stops expected' "$work/out"
+[ "$(grep -c -F -x "$stop" "$work/out")" = 7 ] || fail 'seven stops expected' "$work/out"
 # A single statement is no error, and the model trains on afterwards.
 if grep -q 'error: In\[10\]' "$work/out"; then fail 'a one-line fit cell failed' "$work/out"; fi
 expect_in "$work/out" 'Out[12]: 2'
 # A statement over two lines finishes too: its assignment is on the second.
 if grep -q 'error: In\[13\]' "$work/out"; then fail 'a two-line fit statement failed' "$work/out"; fi
 expect_in "$work/out" 'Out[14]: History(0 epochs)'
+# A pcall around the loop's body catches the first stop, not the cell's: the next turn stops.
+expect_in "$work/out" 'error: In[16]:1: interrupted (Ctrl-C)'
+if grep -q '^after fit.[23]' "$work/out"; then fail 'a pcall swallowed the stop' "$work/out"; fi
+# fit called in a function, its line below the caller's: the caller's assignment finishes.
+expect_in "$work/out" 'Out[19]: History(0 epochs)'
 # The rest of the line is the rest of the cell: the next call on it does not run.
 expect_in "$work/out" 'error: In[15]:1: interrupted (Ctrl-C)'
 if grep -q '^same line' "$work/out"; then fail 'the rest of the line ran' "$work/out"; fi
