@@ -16,6 +16,7 @@
 #include "cell_source.h"
 #include "commands.h"
 #include "interrupt.h"
+#include "lexer.h"
 #include "layer.h"
 #include "loss.h"
 #include "name_hints.h"
@@ -269,6 +270,23 @@ static bool is_incomplete(lua_State *L, int status)
            strcmp(message + length - (sizeof eof_mark - 1), eof_mark) == 0;
 }
 
+/* Whether the code's last token, read as Lua reads it (not in a string or comment), opens
+ * a bracket or is a comma: a list going on to the next line. */
+static bool ends_with_open_list(const char *source, size_t length)
+{
+    nnsh_lexer lexer;
+    nnsh_lexer_init(&lexer, source, length);
+    nnsh_token last = {.kind = NNSH_TOKEN_END};
+    for (nnsh_token token = nnsh_lexer_next(&lexer); token.kind != NNSH_TOKEN_END;
+         token = nnsh_lexer_next(&lexer))
+        last = token;
+    if (lexer.comment_unterminated || last.unterminated || last.kind != NNSH_TOKEN_SYMBOL ||
+        last.length != 1)
+        return false;
+    char c = source[last.start];
+    return c == '(' || c == '[' || c == '{' || c == ',';
+}
+
 bool nnsh_session_needs_more(nnsh_session *session, const char *source, size_t length)
 {
     if (nnsh_command_is(source, length))
@@ -311,8 +329,11 @@ bool nnsh_session_needs_more(nnsh_session *session, const char *source, size_t l
     /* A Python list or call spread over lines, `nn.Sequential([` then its layers: Lua
      * fails at the [, but the cell goes on until its brackets close, as IPython's does,
      * so that it fails once, with its hint, not at every line. */
-    if (!more && status != LUA_OK && text_end > 0 &&
-        strchr("([{,", source[text_end - 1]) &&
+    const char *error = status != LUA_OK ? lua_tostring(L, -1) : NULL;
+    bool python_sequence = error && (strstr(error, "unexpected symbol near '['") || /* a list */
+                                     strstr(error, "')' expected near ','") ||      /* a tuple */
+                                     strstr(error, "'}' expected near ':'"));       /* a dict */
+    if (!more && python_sequence && ends_with_open_list(source, length) &&
         nnsh_cell_unclosed_bracket(source, length, NULL, NULL) != '\0')
         more = true;
     lua_pop(L, 1);

@@ -77,6 +77,16 @@ expect_in "$work/out" "error: In[1]:1: unexpected symbol near '['" 'a list over 
 expect_in "$work/out" 'hint: lists and tuples are tables in Lua: {1, 2, 3}' 'a list over lines'
 [ "$(grep -c '^error' "$work/out")" = 1 ] || fail 'one error expected for the list' "$work/out"
 expect_in "$work/out" 'Out[2]: 2' 'the cell after the list'
+# Only Python's lists, tuples and dicts go on so: a bracket in an unfinished string or a
+# comment, or another error on a line ending in a comma, fails at once.
+printf "print('hello (\n1 + 1\nprint('a', 'b' 'c', -- note (\n2 + 2\nf(a b,\n3 + 3\nd = {'a': 1,\n 'b': 2}\n4 + 4\n" |
+  "$NNSH" -i >"$work/out" 2>&1
+expect_in "$work/out" 'error: In[1]:1: unfinished string near <eof>' 'a ( in a string'
+expect_in "$work/out" 'Out[2]: 2' 'the cell after a ( in a string'
+expect_in "$work/out" 'Out[4]: 4' 'the cell after a ( in a comment'
+expect_in "$work/out" 'Out[6]: 6' 'the cell after another error'
+expect_in "$work/out" "error: In[7]:1: '}' expected near ':'" 'a dict over lines'
+expect_in "$work/out" 'Out[8]: 8' 'the cell after a dict over lines'
 
 # An unfinished string is what Lua says it is: no bracket hint for the call around it.
 printf "print('abc\n" | "$NNSH" -i >"$work/out" 2>&1
