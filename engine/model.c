@@ -216,6 +216,11 @@ static void suggest_fix(const nn_model *model, int index, const nn_shape *input,
     const nn_layer *layer = model->layers[index];
     const char *kind = layer->cls->name;
     bool image_layer = strcmp(kind, "Conv2D") == 0 || strcmp(kind, "MaxPooling2D") == 0;
+    /* Whether what reaches the layer is still the model's input as given: only layers
+     * that keep the shape (Rescaling, Dropout) come before it. */
+    bool model_input = true;
+    for (int i = 0; i < index && model_input; i++)
+        model_input = nn_shape_equal(&model->layers[i]->output_shape, &model->input_shape);
     fix[0] = '\0';
     if (strcmp(kind, "Dense") == 0 && input->ndim > 2) {
         snprintf(fix, size, "%s",
@@ -244,16 +249,18 @@ static void suggest_fix(const nn_model *model, int index, const nn_shape *input,
                      (long long)(gray ? gray : color), gray ? 1 : 3);
         bool flattens = flattening && (strcmp(flattening->cls->name, "Flatten") == 0 ||
                                        strncmp(flattening->cls->name, "Global", 6) == 0);
-        if (flattens)
+        /* Right after the Flatten: move before it; with layers between (a decoder's
+         * Dense), the flat features are reshaped instead. */
+        if (flattens && flattening == model->layers[index - 1])
             snprintf(fix, size, "this layer needs (batch, height, width, channels) input, and "
                                 "\"%s\" (%s) made it flat: move this layer before it.",
                      flattening->name, flattening->cls->name);
-        else if (index == 0)
+        else if (model_input)
             snprintf(fix, size, "this layer needs (batch, height, width, channels) input, and "
                                 "the model's input is flat: give it the pictures' shape, "
                                 "input_shape=%s, or put nn.layers.Reshape{%s} first.",
                      picture, picture);
-        else if (!flattening)
+        else if (!flattening || flattens)
             snprintf(fix, size, "this layer needs (batch, height, width, channels) input, and "
                                 "the features reaching it from \"%s\" (%s) are flat: put "
                                 "nn.layers.Reshape{%s} before this layer.",
@@ -278,7 +285,7 @@ static void suggest_fix(const nn_model *model, int index, const nn_shape *input,
     const nn_arg_spec *format = nn_layer_class_arg(layer->cls, "data_format");
     bool channels_last = format && *(const int *)nn_layer_arg_pointer((nn_layer *)layer, format) ==
                                        NN_CHANNELS_LAST;
-    bool channels_first = image_layer && index == 0 && input->ndim == 4 && channels_last &&
+    bool channels_first = image_layer && model_input && input->ndim == 4 && channels_last &&
                           (input->dims[1] == 1 || input->dims[1] == 3) && input->dims[3] > 4;
     if (channels_first)
         snprintf(fix, size, "the input looks channels-first, (channels, height, width): give "

@@ -264,11 +264,20 @@ local cases = {
     nn.Sequential{L.Dense{784, input_shape = {10}}, L.Conv2D{4, 3}}
   end, 'the features reaching it from "dense" (Dense) are flat: put ' ..
        'nn.layers.Reshape{{28, 28, 1}} before this layer.'},
+  {'channels-first pictures behind a layer that keeps their shape', function()
+    nn.Sequential{L.Rescaling{1 / 255, input_shape = {1, 28, 28}}, L.Conv2D{8, 3}}
+  end, 'The input looks channels-first, (channels, height, width): give input_shape={28, 28, 1}'},
+  {'a flat input behind a layer that keeps its shape', function()
+    nn.Sequential{L.Dropout{0.2, input_shape = {784}}, L.Conv2D{8, 3}}
+  end, "the model's input is flat: give it the pictures' shape, input_shape={28, 28, 1}"},
+  {'a decoder: Flatten, then a Dense, then a Conv2D', function()
+    nn.Sequential{L.Conv2D{4, 3, input_shape = {28, 28, 1}}, L.Flatten(), L.Dense{784}, L.Conv2D{4, 3}}
+  end, 'the features reaching it from "dense" (Dense) are flat: put nn.layers.Reshape{{28, 28, 1}} before this layer.'},
   {'a feature map the model made is not taken for channels-first pictures', function()
     nn.Sequential{L.Conv2D{8, 3, input_shape = {4, 20, 1}}, L.MaxPooling2D{2}, L.MaxPooling2D{2}}
   end, 'The feature map is too small for this window'},
-  {'Conv2D after a Dense on pictures flattened in the model', function()
-    nn.Sequential{L.Conv2D{4, 3, input_shape = {8, 8, 1}}, L.GlobalMaxPooling2D(), L.Dense{8}, L.Conv2D{4, 3}}
+  {'Conv2D right after a global pooling', function()
+    nn.Sequential{L.Conv2D{4, 3, input_shape = {8, 8, 1}}, L.GlobalMaxPooling2D(), L.Conv2D{4, 3}}
   end, '"global_max_pooling2d" (GlobalMaxPooling2D) made it flat: move this layer before it.'},
   {'Conv2D on channels-first pictures', function()
     nn.Sequential{L.Conv2D{4, 3, input_shape = {1, 28, 28}}}
