@@ -54,12 +54,31 @@ static const char *user_location(lua_State *L, char *buf, size_t size)
     for (int level = 1; lua_getstack(L, level, &frame); level++) {
         if (!lua_getinfo(L, "Sl", &frame) || frame.currentline <= 0)
             continue;
-        if (frame.source[0] == '@' || strcmp(frame.source, "=(command line)") == 0) {
+        if (frame.source[0] == '@' || strcmp(frame.source, "=(command line)") == 0 ||
+            strcmp(frame.source, "=stdin") == 0) {
             snprintf(buf, size, "%s:%d: ", frame.short_src, frame.currentline);
             break;
         }
     }
     return buf;
+}
+
+/* Whether the error comes from Lua's own error or assert, whose message is as the code
+ * chose it: error(message, 0) leaves the place out on purpose. */
+static bool raised_by_lua_itself(lua_State *L)
+{
+    lua_Debug frame;
+    if (!lua_getstack(L, 1, &frame) || !lua_getinfo(L, "f", &frame))
+        return false;
+    bool own = false;
+    lua_pushglobaltable(L);
+    for (const char *const *name = (const char *const[]){"error", "assert", NULL}; *name; name++) {
+        lua_getfield(L, -1, *name);
+        own = own || lua_rawequal(L, -1, -3);
+        lua_pop(L, 1);
+    }
+    lua_pop(L, 2);
+    return own;
 }
 
 /* Adds a traceback to error messages, trimmed of the C frames below the user's code. An
@@ -74,7 +93,7 @@ static int message_handler(lua_State *L)
         message = lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
     }
     char location[LUA_IDSIZE + 32];
-    if (!has_location(message))
+    if (!has_location(message) && !raised_by_lua_itself(L))
         message = lua_pushfstring(L, "%s%s", user_location(L, location, sizeof location),
                                   message);
     luaL_traceback(L, L, message, 1);

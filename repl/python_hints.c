@@ -402,7 +402,13 @@ static bool keyword_arguments_hint(nn_text *hint, const hint_context *context)
     }
     if (count > 0 && keywords == 0) {
         /* Only dtype: the same call with it in its place. */
-        nn_text_append_n(&rewrite, callee.text, callee.length);
+        if (method) {
+            nn_text_append_n(&rewrite, callee.text, last_dot - 1);
+            nn_text_append(&rewrite, ":");
+            nn_text_append_n(&rewrite, callee.text + last_dot, callee.length - last_dot);
+        } else {
+            nn_text_append_n(&rewrite, callee.text, callee.length);
+        }
         nn_text_append(&rewrite, "(");
         for (int i = 0; i < count; i++) {
             span name, value;
@@ -1077,7 +1083,8 @@ static bool python_syntax_hint(nn_text *hint, const hint_context *context)
         nn_text_append(hint, "hint: Lua has no @: nn.matmul(a, b) multiplies matrices");
         return true;
     }
-    if (context->syntax && (span_has(line, " elif ") || starts_with_word(line, "elif"))) {
+    if (context->syntax && (find_outside_strings(s, n, 0, " elif ") < n ||
+                            starts_with_word(line, "elif"))) {
         nn_text_append(hint, "hint: Lua writes elseif for elif, and ends the if with end");
         return true;
     }
@@ -1088,7 +1095,13 @@ static bool python_syntax_hint(nn_text *hint, const hint_context *context)
         return true;
     }
     if (context->syntax && span_has(context->error, "near '!'") && !span_has(line, "!=")) {
-        nn_text_append(hint, "hint: Lua writes not x for !x");
+        span command = trim(line);
+        if (command.length > 1 && command.text[0] == '!') /* IPython's !ls */
+            nn_text_printf(hint, "hint: Lua runs a shell command with os.execute('%.*s')",
+                           (int)(command.length - 1 < 60 ? command.length - 1 : 60),
+                           command.text + 1);
+        else
+            nn_text_append(hint, "hint: Lua writes not x for !x");
         return true;
     }
     return false;

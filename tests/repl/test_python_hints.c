@@ -182,6 +182,11 @@ Test(python_hints, python_builtins_at_run_time)
     expect_hint("In[1]:1: unexpected symbol near '&'", "ok = a && b",
                 "hint: Lua writes and for &&, or for ||");
     expect_hint("In[1]:1: unexpected symbol near '!'", "ok = !a", "hint: Lua writes not x for !x");
+    expect_hint("In[1]:1: unexpected symbol near '!'", "!ls -l",
+                "hint: Lua runs a shell command with os.execute('ls -l')");
+    expect_hint("In[1]:1: ')' expected near '3'", "print(\"a elif b\" 3)", "");
+    expect_hint("In[1]:1: ')' expected near '='", "y = x.astype(dtype='int32')",
+                "hint: nn takes the dtype as a plain argument: x:astype('int32')");
     expect_hint("In[1]:1: attempt to index a boolean value", "acc = (p == y):mean()",
                 "hint: == compares whole tensors to one true or false; a:eq(b) compares them "
                 "element by element");

@@ -198,4 +198,10 @@ grep -qxF "nnsh: (command line):1: tensor has no field or method 'reshap' (did y
 printf 'local t = nil\nprint(t.x)\n' > own.lua
 "$nnsh" own.lua > out 2>&1 || true
 grep -qxF "nnsh: own.lua:2: attempt to index a nil value (local 't')" out || fail "Lua's own message" out
+printf 'x = 1\nx = nn.layers.Conv2D{-1, 3}\n' | "$nnsh" > out 2>&1 || true
+grep -qxF "nnsh: stdin:2: nn.layers.Conv2D: filters must be a positive integer, got -1" out ||
+  fail "the place of nn's error in a script from standard input" out
+printf 'error("usage: tool FILE", 0)\n' > level0.lua
+"$nnsh" level0.lua > out 2>&1 || true
+grep -qxF "nnsh: usage: tool FILE" out || fail "error(message, 0) keeps its message as chosen" out
 echo "scripts: ok"
