@@ -950,6 +950,10 @@ static int tensor_pow(lua_State *L) { return binary(L, NN_BINARY_POWER, "tensor 
  * f-string habits have a Lua form that works ('..' alone refuses userdata). */
 static int concat_as_text(lua_State *L)
 {
+    /* Two tensors: NumPy users mean joining them, which is no text. */
+    if (nn_lua_test_tensor(L, 1) && nn_lua_test_tensor(L, 2))
+        return nn_lua_error(L, "tensor ..: .. joins text; tensors join with nn.concatenate{a, b} "
+                               "(or nn.stack{a, b} along a new axis)");
     luaL_tolstring(L, 1, NULL);
     luaL_tolstring(L, 2, NULL);
     lua_concat(L, 2);
@@ -1189,8 +1193,8 @@ static int reduce_axes(lua_State *L, nn_reduce_op op, nn_tensor *tensor, const c
         if (chosen[normal] && typed[normal] == axis)
             nn_lua_error(L, "%s: axis %d is in the list of axes twice", function, axis);
         if (chosen[normal])
-            nn_lua_error(L, "%s: axes %d and %d are the same axis of a tensor of %d", function,
-                         typed[normal], axis, ndim);
+            nn_lua_error(L, "%s: axes %d and %d are the same axis of a tensor of %d axes",
+                         function, typed[normal], axis, ndim);
         chosen[normal] = true;
         typed[normal] = axis;
     }

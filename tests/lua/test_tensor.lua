@@ -373,7 +373,7 @@ t.test('sum, mean, max and min take a list of axes, as NumPy takes a tuple', fun
   local n = nn.arange(0, 24, 1, 'int64'):reshape(2, 3, 4)
   t.eq(list(n:sum({0, 2})), '60 92 124', 'integers stay whole')
   t.raises(function() return x:sum({0, 0}) end, 'tensor:sum: axis 0 is in the list of axes twice')
-  t.raises(function() return x:sum({1, -2}) end, 'tensor:sum: axes 1 and -2 are the same axis of a tensor of 3')
+  t.raises(function() return x:sum({1, -2}) end, 'tensor:sum: axes 1 and -2 are the same axis of a tensor of 3 axes')
   t.raises(function() return x:sum({0, axis = 1}) end,
            'tensor:sum: a list of axes holds only axes ({0, 1}), got the key axis in it')
   t.raises(function() return x:mean({0, 3}) end,
@@ -442,6 +442,8 @@ t.test('.. joins the text of a tensor or a shape, as print shows them', function
   t.eq('x = ' .. x, 'x = ' .. tostring(x))
   t.eq(x .. '', tostring(x))
   t.eq(1 .. x.shape, '1(3,)')
+  t.raises(function() return x .. x end,
+           'tensor ..: .. joins text; tensors join with nn.concatenate{a, b} (or nn.stack{a, b} along a new axis)')
 end)
 
 t.test('<, <=, > and >= on tensors say where element-wise comparisons are', function()
