@@ -83,6 +83,17 @@ const char *nn_lua_colon_hint(int index, const char *function, char *buf, size_t
     return buf;
 }
 
+void nn_lua_offer_keys(lua_State *L, int index, nn_name_guess *guess)
+{
+    index = lua_absindex(L, index);
+    lua_pushnil(L);
+    while (lua_next(L, index)) {
+        lua_pop(L, 1);
+        if (lua_type(L, -1) == LUA_TSTRING)
+            nn_name_guess_offer(guess, lua_tostring(L, -1));
+    }
+}
+
 static void push_name_list(lua_State *L, const char *const *names)
 {
     luaL_Buffer buffer;

@@ -676,12 +676,7 @@ static int layer_index(lua_State *L)
         for (int i = 0; i < layer->cls->arg_count; i++)
             nn_name_guess_offer(&guess, layer->cls->args[i].name);
         lua_pop(L, 1); /* the nil */
-        lua_pushnil(L);
-        while (lua_next(L, -2)) {
-            lua_pop(L, 1);
-            if (lua_type(L, -1) == LUA_TSTRING)
-                nn_name_guess_offer(&guess, lua_tostring(L, -1));
-        }
+        nn_lua_offer_keys(L, -1, &guess); /* the methods */
         char guess_text[256];
         nn_lua_error(L, "layer \"%s\" (%s) has no field '%s'%s", layer->name, layer->cls->name,
                      key, nn_name_guess_text(&guess, guess_text, sizeof guess_text));

@@ -1956,12 +1956,7 @@ static void raise_no_member(lua_State *L, const nn_model *model, const char *key
     nn_name_guess_start(&guess, key);
     for (const char *const *field = fields; *field; field++)
         nn_name_guess_offer(&guess, *field);
-    lua_pushnil(L);
-    while (lua_next(L, methods)) {
-        lua_pop(L, 1);
-        if (lua_type(L, -1) == LUA_TSTRING)
-            nn_name_guess_offer(&guess, lua_tostring(L, -1));
-    }
+    nn_lua_offer_keys(L, methods, &guess);
     if (guess.found_count > 0) {
         char guess_text[256];
         nn_lua_error(L, "model \"%s\" has no field or method '%s'%s", model->name, key,

@@ -1591,13 +1591,7 @@ static int tensor_index(lua_State *L)
             nn_name_guess_start(&guess, key);
             for (int i = 0; fields[i]; i++)
                 nn_name_guess_offer(&guess, fields[i]);
-            /* The method names stay alive as the keys of the methods table. */
-            lua_pushnil(L);
-            while (lua_next(L, -3)) {
-                lua_pop(L, 1);
-                if (lua_type(L, -1) == LUA_TSTRING)
-                    nn_name_guess_offer(&guess, lua_tostring(L, -1));
-            }
+            nn_lua_offer_keys(L, -2, &guess); /* the methods */
             char guess_text[256];
             if (guess.found_count > 0)
                 nn_lua_error(L, "tensor has no field or method '%s'%s; see help 'nn.Tensor'",

@@ -14,6 +14,7 @@
 
 #include "layer.h"
 #include "model.h"
+#include "names.h"
 #include "tensor.h"
 
 #define NN_LUA_TENSOR "nn.Tensor"
@@ -76,6 +77,10 @@ void nn_lua_interrupted_fit(void);
 
 /* Pushes an empty tensor userdata and returns its slot; store the tensor there. */
 nn_tensor **nn_lua_new_tensor_slot(lua_State *L);
+/* Offers the string keys of the table at index to guess (names.h): the methods of a
+ * class, say. The table must stay alive as long as the guess is read. */
+void nn_lua_offer_keys(lua_State *L, int index, nn_name_guess *guess);
+
 /* Pushes a view of a layer's weight (its storage shared), which also knows, as a Keras
  * variable does, its name ('kernel'), path ('dense/kernel') and whether it trains. */
 void nn_lua_push_weight(lua_State *L, nn_layer *layer, const nn_param *param,

@@ -14,6 +14,7 @@
 #include "notebook_document.h"
 #include "repl.h"
 #include "session.h"
+#include "traceback.h"
 
 static void print_usage(FILE *out)
 {
@@ -31,18 +32,6 @@ static void print_usage(FILE *out)
           "  --doctor         report the BLAS library, Lua, GPU support and data sets\n"
           "  -h, --help       this text\n",
           out);
-}
-
-/* Whether a message already starts with "chunk:line:". */
-static bool has_location(const char *message)
-{
-    const char *colon = strchr(message, ':');
-    if (!colon || colon == message || memchr(message, '\n', (size_t)(colon - message)))
-        return false;
-    const char *digits = colon + 1;
-    while (*digits >= '0' && *digits <= '9')
-        digits++;
-    return digits > colon + 1 && *digits == ':';
 }
 
 /* "file.lua:3: " of the innermost frame of the user's code (a file, -e's code), not of
@@ -93,7 +82,7 @@ static int message_handler(lua_State *L)
         message = lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
     }
     char location[LUA_IDSIZE + 32];
-    if (!has_location(message) && !raised_by_lua_itself(L))
+    if (!nnsh_message_has_location(message) && !raised_by_lua_itself(L))
         message = lua_pushfstring(L, "%s%s", user_location(L, location, sizeof location),
                                   message);
     luaL_traceback(L, L, message, 1);

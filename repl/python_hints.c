@@ -1107,24 +1107,27 @@ static bool python_syntax_hint(nn_text *hint, const hint_context *context)
     return false;
 }
 
-/* (p == q):mean(): == gives one boolean, not a tensor of them. */
-static bool equality_hint(nn_text *hint, const hint_context *context)
+/* Habits that an error and a text on its line tell apart at once. */
+static bool error_and_line_hint(nn_text *hint, const hint_context *context)
 {
-    if (!span_has(context->error, "attempt to index a boolean value") ||
-        !span_has(context->lines[0], "=="))
-        return false;
-    nn_text_append(hint, "hint: == compares whole tensors to one true or false; a:eq(b) "
-                         "compares them element by element");
-    return true;
-}
-
-/* x[None], NumPy's new axis. */
-static bool new_axis_hint(nn_text *hint, const hint_context *context)
-{
-    if (!span_has(context->error, "'None' is Python") || !span_has(context->lines[0], "[None"))
-        return false;
-    nn_text_append(hint, "hint: NumPy's x[None] adds an axis: x:expand_dims(0)");
-    return true;
+    static const struct {
+        const char *error, *line, *hint;
+    } habits[] = {
+        /* (p == q):mean(): == gives one boolean, not a tensor of them. */
+        {"attempt to index a boolean value", "==",
+         "== compares whole tensors to one true or false; a:eq(b) compares them element by "
+         "element"},
+        /* x[None], NumPy's new axis. */
+        {"'None' is Python", "[None", "NumPy's x[None] adds an axis: x:expand_dims(0)"},
+    };
+    for (size_t k = 0; k < sizeof habits / sizeof habits[0]; k++) {
+        if (span_has(context->error, habits[k].error) &&
+            span_has(context->lines[0], habits[k].line)) {
+            nn_text_printf(hint, "hint: %s", habits[k].hint);
+            return true;
+        }
+    }
+    return false;
 }
 
 /* for layer in model.layers do: Python walks a list itself; Lua through ipairs. */
@@ -1185,7 +1188,7 @@ static bool (*const rules[])(nn_text *, const hint_context *) = {
     triple_quote_hint, conditional_expression_hint,
     is_hint,           lambda_hint,         f_string_hint,
     builtin_hint,      question_hint,       library_global_hint,
-    python_syntax_hint, equality_hint,      new_axis_hint,     for_in_hint,
+    python_syntax_hint, error_and_line_hint, for_in_hint,
 };
 
 /* ---- reading the message ---- */

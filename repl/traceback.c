@@ -13,8 +13,7 @@ static bool is_user_source(const char *source)
     return source[0] != '=' || strncmp(source, "=In[", 4) == 0;
 }
 
-/* Whether a message already starts with "chunk:line:". */
-static bool has_location(const char *message)
+bool nnsh_message_has_location(const char *message)
 {
     const char *colon = strchr(message, ':');
     if (!colon || colon == message || memchr(message, '\n', (size_t)(colon - message)))
@@ -108,7 +107,7 @@ int nnsh_traceback_handler(lua_State *L)
         user_frames += add_frame(L, level, &frames, location, sizeof location, !location[0]);
     }
     luaL_pushresult(&frames);
-    lua_pushfstring(L, "%s%s%s%s", has_location(message) ? "" : location, message,
+    lua_pushfstring(L, "%s%s%s%s", nnsh_message_has_location(message) ? "" : location, message,
                     user_frames > 1 ? "\ntraceback:" : "",
                     user_frames > 1 ? lua_tostring(L, -1) : "");
     return 1;

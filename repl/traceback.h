@@ -6,9 +6,13 @@
 #define NNSH_TRACEBACK_H
 
 #include <lua.h>
+#include <stdbool.h>
 
 /* For lua_pcall: turns the error on top of the stack into the message to show. */
 int nnsh_traceback_handler(lua_State *L);
+
+/* Whether a message already starts with "chunk:line:". */
+bool nnsh_message_has_location(const char *message);
 
 /* The number of the deepest frame of L's stack that exists (0: only the running one), in
  * a few dozen lua_getstack calls however deep it is. */
