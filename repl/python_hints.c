@@ -380,7 +380,8 @@ static bool keyword_arguments_hint(nn_text *hint, const hint_context *context)
     /* model.compile(...): Lua calls a method with a colon; the last dot becomes one when
      * what comes before it is an object, not a module. */
     size_t last_dot = callee.length;
-    while (last_dot > 0 && callee.text[last_dot - 1] != '.' && callee.text[last_dot - 1] != ':')
+    while (last_dot > 0 && callee.text[last_dot - 1] != '.' &&
+           callee.text[last_dot - 1] != ':')
         last_dot--;
     bool method = last_dot > 0 && callee.text[last_dot - 1] == '.' &&
                   is_method_receiver(span_of(callee.text, 0, last_dot - 1));
@@ -398,7 +399,8 @@ static bool keyword_arguments_hint(nn_text *hint, const hint_context *context)
     int keywords = 0;
     for (int i = 0; i < count; i++) {
         span name, value;
-        keywords += is_keyword_argument(arguments[i], &name, &value) && !span_is(name, "dtype");
+        keywords += is_keyword_argument(arguments[i], &name, &value) &&
+                    !span_is(name, "dtype");
     }
     if (count > 0 && keywords == 0) {
         /* Only dtype: the same call with it in its place. */
@@ -1020,42 +1022,6 @@ static bool f_string_hint(nn_text *hint, const hint_context *context)
     return false;
 }
 
-/* len(t), str(x), range(n), t.append(x): Python's built-in functions and list methods,
- * nil in Lua. */
-static bool builtin_hint(nn_text *hint, const hint_context *context)
-{
-    static const struct {
-        const char *nil, *call, *hint; /* the error's name, the call on the line, the hint */
-    } builtins[] = {
-        {"(global 'len')", "len(", "Lua writes #t for len(t)"},
-        {"(global 'str')", "str(", "Lua writes tostring(x) for str(x)"},
-        {"(global 'int')", "int(", "Lua writes math.floor(x) for int(x), tonumber(s) for a string"},
-        {"(global 'float')", "float(", "Lua writes tonumber(s) for float(s)"},
-        {"(global 'range')", "range(", "Lua counts with for i = 0, n - 1 do ... end"},
-        {"(global 'enumerate')", "enumerate(", "Lua writes for i, x in ipairs(t) do ... end"},
-        {"(global 'abs')", "abs(", "Lua writes math.abs(x) for a number, t:abs() for a tensor"},
-        {"(global 'min')", "min(", "Lua writes math.min(a, b) for numbers, t:min() for a tensor"},
-        {"(global 'max')", "max(", "Lua writes math.max(a, b) for numbers, t:max() for a tensor"},
-        {"(global 'sum')", "sum(", "a tensor sums with t:sum() (t:sum(0) along an axis)"},
-        {"(global 'round')", "round(", "a tensor rounds with t:round(), a number with "
-                                       "math.floor(x + 0.5)"},
-        {"(field 'append')", ".append(", "Lua appends with t[#t + 1] = x"},
-        {"(method 'append')", ":append(", "Lua appends with t[#t + 1] = x"},
-        {"(global 'exit')", "exit(", "Ctrl-D or %quit leaves the shell; os.exit() ends a script"},
-        {"(global 'quit')", "quit(", "Ctrl-D or %quit leaves the shell; os.exit() ends a script"},
-    };
-    if (!span_has(context->error, "attempt to call a nil value "))
-        return false;
-    for (size_t k = 0; k < sizeof builtins / sizeof builtins[0]; k++) {
-        if (span_has(context->error, builtins[k].nil) &&
-            span_has(context->lines[0], builtins[k].call)) {
-            nn_text_printf(hint, "hint: %s", builtins[k].hint);
-            return true;
-        }
-    }
-    return false;
-}
-
 /* x[::2], x[0, :, 0], p @ q, elif, && and ||, !x: Python's operators and indexing. */
 static bool python_syntax_hint(nn_text *hint, const hint_context *context)
 {
@@ -1107,12 +1073,43 @@ static bool python_syntax_hint(nn_text *hint, const hint_context *context)
     return false;
 }
 
-/* Habits that an error and a text on its line tell apart at once. */
+/* Habits that an error and a text on its line tell apart at once: Python's built-in
+ * functions and list methods, nil in Lua (len(t), str(x), range(n), t.append(x)), and a
+ * few ways of NumPy. */
 static bool error_and_line_hint(nn_text *hint, const hint_context *context)
 {
     static const struct {
-        const char *error, *line, *hint;
+        const char *error, *line, *hint; /* a part of the error, the text on the line */
     } habits[] = {
+        {"attempt to call a nil value (global 'len')", "len(", "Lua writes #t for len(t)"},
+        {"attempt to call a nil value (global 'str')", "str(",
+         "Lua writes tostring(x) for str(x)"},
+        {"attempt to call a nil value (global 'int')", "int(",
+         "Lua writes math.floor(x) for int(x), tonumber(s) for a string"},
+        {"attempt to call a nil value (global 'float')", "float(",
+         "Lua writes tonumber(s) for float(s)"},
+        {"attempt to call a nil value (global 'range')", "range(",
+         "Lua counts with for i = 0, n - 1 do ... end"},
+        {"attempt to call a nil value (global 'enumerate')", "enumerate(",
+         "Lua writes for i, x in ipairs(t) do ... end"},
+        {"attempt to call a nil value (global 'abs')", "abs(",
+         "Lua writes math.abs(x) for a number, t:abs() for a tensor"},
+        {"attempt to call a nil value (global 'min')", "min(",
+         "Lua writes math.min(a, b) for numbers, t:min() for a tensor"},
+        {"attempt to call a nil value (global 'max')", "max(",
+         "Lua writes math.max(a, b) for numbers, t:max() for a tensor"},
+        {"attempt to call a nil value (global 'sum')", "sum(",
+         "a tensor sums with t:sum() (t:sum(0) along an axis)"},
+        {"attempt to call a nil value (global 'round')", "round(",
+         "a tensor rounds with t:round(), a number with math.floor(x + 0.5)"},
+        {"attempt to call a nil value (field 'append')", ".append(",
+         "Lua appends with t[#t + 1] = x"},
+        {"attempt to call a nil value (method 'append')", ":append(",
+         "Lua appends with t[#t + 1] = x"},
+        {"attempt to call a nil value (global 'exit')", "exit(",
+         "Ctrl-D or %quit leaves the shell; os.exit() ends a script"},
+        {"attempt to call a nil value (global 'quit')", "quit(",
+         "Ctrl-D or %quit leaves the shell; os.exit() ends a script"},
         /* (p == q):mean(): == gives one boolean, not a tensor of them. */
         {"attempt to index a boolean value", "==",
          "== compares whole tensors to one true or false; a:eq(b) compares them element by "
@@ -1149,9 +1146,9 @@ static bool for_in_hint(nn_text *hint, const hint_context *context)
         for (size_t i = 0; i < names.length; i++)
             one_name = one_name && is_name_char(names.text[i]);
         if (one_name && names.length > 0 && list.length > 0) {
-            nn_text_printf(hint, "hint: Lua walks a list with ipairs: for _, %.*s in ipairs(%.*s) "
-                                 "do", (int)names.length, names.text, (int)list.length,
-                           list.text);
+            nn_text_printf(hint, "hint: Lua walks a list with ipairs: for _, %.*s in "
+                                 "ipairs(%.*s) do",
+                           (int)names.length, names.text, (int)list.length, list.text);
             return true;
         }
     }
@@ -1187,7 +1184,7 @@ static bool (*const rules[])(nn_text *, const hint_context *) = {
     power_hint,        not_equal_hint,      dictionary_hint,
     triple_quote_hint, conditional_expression_hint,
     is_hint,           lambda_hint,         f_string_hint,
-    builtin_hint,      question_hint,       library_global_hint,
+    question_hint,     library_global_hint,
     python_syntax_hint, error_and_line_hint, for_in_hint,
 };
 
