@@ -326,6 +326,18 @@ static bool is_method_receiver(span receiver)
     return library_hint(receiver) == NULL;
 }
 
+/* Appends the called name, its dot at method_dot (0: none) written as Lua's colon. */
+static void append_callee(nn_text *out, span callee, size_t method_dot)
+{
+    if (method_dot == 0) {
+        nn_text_append_n(out, callee.text, callee.length);
+        return;
+    }
+    nn_text_append_n(out, callee.text, method_dot - 1);
+    nn_text_append(out, ":");
+    nn_text_append_n(out, callee.text + method_dot, callee.length - method_dot);
+}
+
 /* ---- the rules: each appends its hint and returns true when its habit matches ---- */
 
 /* fit(x, y, epochs=3): keyword arguments. */
@@ -404,13 +416,7 @@ static bool keyword_arguments_hint(nn_text *hint, const hint_context *context)
     }
     if (count > 0 && keywords == 0) {
         /* Only dtype: the same call with it in its place. */
-        if (method) {
-            nn_text_append_n(&rewrite, callee.text, last_dot - 1);
-            nn_text_append(&rewrite, ":");
-            nn_text_append_n(&rewrite, callee.text + last_dot, callee.length - last_dot);
-        } else {
-            nn_text_append_n(&rewrite, callee.text, callee.length);
-        }
+        append_callee(&rewrite, callee, method ? last_dot : 0);
         nn_text_append(&rewrite, "(");
         for (int i = 0; i < count; i++) {
             span name, value;
@@ -432,13 +438,7 @@ static bool keyword_arguments_hint(nn_text *hint, const hint_context *context)
         while (!one_table && positional < count &&
                !is_keyword_argument(arguments[positional], &name, &value))
             positional++;
-        if (method) {
-            nn_text_append_n(&rewrite, callee.text, last_dot - 1);
-            nn_text_append(&rewrite, ":");
-            nn_text_append_n(&rewrite, callee.text + last_dot, callee.length - last_dot);
-        } else {
-            nn_text_append_n(&rewrite, callee.text, callee.length);
-        }
+        append_callee(&rewrite, callee, method ? last_dot : 0);
         nn_text_append(&rewrite, positional > 0 ? "(" : "{");
         for (int i = 0; i < count; i++) {
             if (i > 0)
