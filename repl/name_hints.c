@@ -7,8 +7,10 @@
 
 #include "names.h"
 
-/* How deep below a global the tables are searched: nn.optimizers.schedules.X is three. */
-enum { SEARCH_DEPTH = 3, PATH_MAX_LENGTH = 128 };
+/* How deep below a global the tables are searched: nn.optimizers.schedules.X is three.
+ * At most so many tables are looked at, so that a session holding a table of a million
+ * tables answers an error at once (a hint may then be missed). */
+enum { SEARCH_DEPTH = 3, PATH_MAX_LENGTH = 128, SEARCH_TABLES_MAX = 20000 };
 
 /* The name and its kind ("global" or "field") out of "attempt to call a nil value (field
  * 'Sequental')"; false when the message says no such thing. */
@@ -72,7 +74,8 @@ typedef struct {
     const char *source;
     size_t length;
     nn_text *hint;
-    int hints; /* tables whose guess was written */
+    int hints;  /* tables whose guess was written */
+    int tables; /* tables looked at */
 } field_search;
 
 /* Searches the table on top of the stack (named path, whose last part is name) and the
@@ -92,14 +95,19 @@ static void search_table(lua_State *L, field_search *search, const char *path,
         }
         search->hints += guess.found_count > 0;
     }
-    if (depth == 0 || !lua_checkstack(L, 4))
+    if (depth == 0 || ++search->tables > SEARCH_TABLES_MAX || !lua_checkstack(L, 4))
         return;
     lua_pushnil(L);
     while (lua_next(L, -2)) {
+        if (search->tables > SEARCH_TABLES_MAX) {
+            lua_pop(L, 2);
+            break;
+        }
         /* Library tables hold each other (package.loaded, _G._G): walk only names. */
         if (lua_type(L, -1) == LUA_TTABLE && lua_type(L, -2) == LUA_TSTRING &&
             lua_tostring(L, -2)[0] != '_' && strcmp(lua_tostring(L, -2), "package") != 0 &&
-            strcmp(lua_tostring(L, -2), "loaded") != 0) {
+            strcmp(lua_tostring(L, -2), "loaded") != 0 &&
+            !(*path == '\0' && strcmp(lua_tostring(L, -2), "nn") == 0)) {
             char child[PATH_MAX_LENGTH];
             int n = snprintf(child, sizeof child, "%s%s%s", path, *path ? "." : "",
                              lua_tostring(L, -2));
@@ -148,8 +156,13 @@ bool nnsh_name_hint(lua_State *L, nn_text *hint, const char *message, const char
         }
         return true;
     }
-    field_search search = {name, source, length, hint, 0};
-    /* The session's variables (cfg = {...} typed in the shell), then the globals. */
+    field_search search = {name, source, length, hint, 0, 0};
+    /* nn first, whose names most slips are of, before the budget goes on the user's
+     * tables; then the session's variables (cfg = {...} typed in the shell) and the
+     * other globals. */
+    if (lua_getglobal(L, "nn") == LUA_TTABLE)
+        search_table(L, &search, "nn", "nn", SEARCH_DEPTH - 1);
+    lua_pop(L, 1);
     if (env) {
         lua_pushvalue(L, env);
         search_table(L, &search, "", "", SEARCH_DEPTH);

@@ -48,6 +48,10 @@ no_hint "$work/out" 'a name nothing is close to'
 "$NNSH" -e 'x = 1; g(x)' >"$work/out" 2>&1 || true
 no_hint "$work/out" 'a one-letter global'
 
+# Many tables in the session: nn is searched first, and the search is bounded.
+printf 'for i = 1, 100000 do _G["t" .. i] = {x = {}} end\nnn.Sequental{}\n' | "$NNSH" -i >"$work/out" 2>&1
+expect_in "$work/out" 'hint: did you mean nn.Sequential?' 'many tables'
+
 # A script: the hint is above the traceback.
 printf 'local L = nn.layers\nlocal cb = nn.callbacks.EarlyStoping{patience = 2}\n' >"$work/s.lua"
 "$NNSH" "$work/s.lua" >"$work/out" 2>&1 || true
