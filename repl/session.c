@@ -450,7 +450,11 @@ static void show_values(nnsh_session *session, int base, int count, const char *
     }
     nnsh_cell *cell = session->current;
     if (session->interactive) {
-        if (cell)
+        /* A cell of a notebook that %run runs is none of the shell's: its values are
+         * marked as a Lua notebook marks its outputs, not all as the %run cell's Out. */
+        if (cell && session->file_depth > 0)
+            printf("-->%s", strchr(text, '\n') ? "\n" : " ");
+        else if (cell)
             printf("Out[%d]:%s", cell->number, strchr(text, '\n') ? "\n" : " ");
         printf("%s\n", text);
         fflush(stdout);

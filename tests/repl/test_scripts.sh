@@ -101,7 +101,7 @@ printf 'one\ttwo\n2\n' > expected
 "$nnsh" cell_args.lua one two > out 2>&1
 cmp -s out expected || fail "the arguments of a Lua notebook's cells" out expected
 "$nnsh" -e '' -i <<<'%run cell_args.lua one two' 2>&1 | grep -v '^In \[' > out
-printf 'one\ttwo\nOut[1]: 2\n' > expected
+printf 'one\ttwo\n--> 2\n' > expected
 cmp -s out expected || fail "the arguments of a Lua notebook's cells under %run" out expected
 
 # A plain script (no -- %% line) is one chunk: its arguments are ..., a bare expression
