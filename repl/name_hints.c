@@ -78,12 +78,13 @@ typedef struct {
     int tables; /* tables looked at */
 } field_search;
 
-/* Searches the table on top of the stack (named path, whose last part is name) and the
- * tables below it, depth levels down. */
-static void search_table(lua_State *L, field_search *search, const char *path,
-                         const char *name, int depth)
+/* Searches the table on top of the stack (named path) and the tables below it, depth
+ * levels down. */
+static void search_table(lua_State *L, field_search *search, const char *path, int depth)
 {
-    if (*name && source_writes(search->source, search->length, name, search->field)) {
+    /* The whole path as written (nn.layers.Dens), or a global's own name (cfg.printr):
+     * a user's local named like one of nn's tables (local layers = {}) is not nn's. */
+    if (*path && source_writes(search->source, search->length, path, search->field)) {
         nn_name_guess guess;
         nn_name_guess_start(&guess, search->field);
         offer_keys(L, &guess);
@@ -112,7 +113,7 @@ static void search_table(lua_State *L, field_search *search, const char *path,
             int n = snprintf(child, sizeof child, "%s%s%s", path, *path ? "." : "",
                              lua_tostring(L, -2));
             if (n > 0 && (size_t)n < sizeof child)
-                search_table(L, search, child, lua_tostring(L, -2), depth - 1);
+                search_table(L, search, child, depth - 1);
         }
         lua_pop(L, 1);
     }
@@ -161,15 +162,15 @@ bool nnsh_name_hint(lua_State *L, nn_text *hint, const char *message, const char
      * tables; then the session's variables (cfg = {...} typed in the shell) and the
      * other globals. */
     if (lua_getglobal(L, "nn") == LUA_TTABLE)
-        search_table(L, &search, "nn", "nn", SEARCH_DEPTH - 1);
+        search_table(L, &search, "nn", SEARCH_DEPTH - 1);
     lua_pop(L, 1);
     if (env) {
         lua_pushvalue(L, env);
-        search_table(L, &search, "", "", SEARCH_DEPTH);
+        search_table(L, &search, "", SEARCH_DEPTH);
         lua_pop(L, 1);
     }
     lua_pushglobaltable(L);
-    search_table(L, &search, "", "", SEARCH_DEPTH);
+    search_table(L, &search, "", SEARCH_DEPTH);
     lua_pop(L, 1);
     if (search.hints > 0)
         nn_text_printf(hint, "?");

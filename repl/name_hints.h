@@ -22,10 +22,11 @@
 /* Appends one line, "hint: did you mean nn.Sequential?" without a newline, when message
  * (Lua's error, perhaps followed by a traceback) says a global or a field was nil and a
  * name close to it exists. A field counts only when source (the code that ran, length
- * bytes) writes it after its table's name, as in `nn.Sequental` or `optimizers.Adma`, so
- * a field of the user's own tables gets no guess from nn's. env is the index of the table
- * the code ran in (its globals), or 0 for the global table. Returns false, appending
- * nothing, when no name is close. Leaves the stack as it was. */
+ * bytes) writes it after its table's whole path, as in `nn.Sequental` or
+ * `nn.optimizers.Adma`, so a field of the user's own tables gets no guess from nn's.
+ * env is the index of the table the code ran in (its globals), or 0 for the global
+ * table. Returns false, appending nothing, when no name is close. Leaves the stack as it
+ * was. */
 bool nnsh_name_hint(lua_State *L, nn_text *hint, const char *message, const char *source,
                     size_t length, int env);
 

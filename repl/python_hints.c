@@ -380,6 +380,12 @@ static bool keyword_arguments_hint(nn_text *hint, const hint_context *context)
         callee_start--;
     span callee = span_of(s, callee_start, call);
     span before = trim(span_of(s, 0, callee_start));
+    /* if(x = 1), while(...), function(a = 1): Lua's keywords, no call to give a table */
+    static const char *const lua_keywords[] = {"if", "elseif", "while", "until", "function",
+                                               "return", "and", "or", "not", NULL};
+    for (int k = 0; lua_keywords[k]; k++)
+        if (span_is(callee, lua_keywords[k]))
+            return false;
     if (callee.length == 0 || !is_name_start(callee.text[0]) ||
         (before.length >= 8 && memcmp(before.text + before.length - 8, "function", 8) == 0))
         return false; /* a definition's defaults (function f(a=1)) are another matter */
@@ -793,6 +799,10 @@ static bool question_hint(nn_text *hint, const hint_context *context)
     line = trim(line);
     if (line.length == 0 || line.length > 80 || span_has(line, "?"))
         return false;
+    /* What IPython's ? takes: a name or path (help(model.fit)), not a statement. */
+    for (size_t i = 0; i < line.length; i++)
+        if (!is_name_char(line.text[i]) && !strchr(".:()[]'\"", line.text[i]))
+            return false;
     if (starts_with_word(line, "help"))
         nn_text_printf(hint, "hint: Lua has no ? for help: %.*s shows it", (int)line.length,
                        line.text);
@@ -832,7 +842,9 @@ static bool lambda_hint(nn_text *hint, const hint_context *context)
 static size_t header_colon(const char *s, size_t n)
 {
     for (size_t i = 0; i < n;) {
-        if (s[i] == '"' || s[i] == '\'') {
+        if (s[i] == '-' && i + 1 < n && s[i + 1] == '-') {
+            return n; /* a Lua comment: `for i = 1, 3 do -- i: the index` is no header */
+        } else if (s[i] == '"' || s[i] == '\'') {
             i = skip_string(s, n, i);
         } else if (s[i] == '(' || s[i] == '[' || s[i] == '{') {
             i = matching_close(s, n, i) + 1;
@@ -1111,15 +1123,24 @@ static bool error_and_line_hint(nn_text *hint, const hint_context *context)
         {"attempt to call a nil value (global 'quit')", "quit(",
          "Ctrl-D or %quit leaves the shell; os.exit() ends a script"},
         /* (p == q):mean(): == gives one boolean, not a tensor of them. */
-        {"attempt to index a boolean value", "==",
+        {"attempt to index a boolean value$", "==",
          "== compares whole tensors to one true or false; a:eq(b) compares them element by "
          "element"},
         /* x[None], NumPy's new axis. */
         {"'None' is Python", "[None", "NumPy's x[None] adds an axis: x:expand_dims(0)"},
     };
     for (size_t k = 0; k < sizeof habits / sizeof habits[0]; k++) {
-        if (span_has(context->error, habits[k].error) &&
-            span_has(context->lines[0], habits[k].line)) {
+        /* An error ending in $ must end there: a boolean that no name holds (Lua names
+         * a variable's: "(field 'verbose')"), as == makes one. */
+        size_t error_length = strlen(habits[k].error);
+        bool at_end = habits[k].error[error_length - 1] == '$';
+        span wanted = {habits[k].error, error_length - at_end};
+        bool matches = at_end ? context->error.length >= wanted.length &&
+                                    memcmp(context->error.text + context->error.length -
+                                               wanted.length,
+                                           wanted.text, wanted.length) == 0
+                              : span_has(context->error, habits[k].error);
+        if (matches && span_has(context->lines[0], habits[k].line)) {
             nn_text_printf(hint, "hint: %s", habits[k].hint);
             return true;
         }

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # A misspelt name gets Lua's error and one hint naming what was most likely meant: a field
-# of nn's tables as written after its table's name (nn.Sequental, optimizers.Adma), a
+# of nn's tables as written after its table's whole path (nn.Sequental, nn.optimizers.Adma), a
 # global (pirnt); in scripts, -e, the shell and notebooks. A field of the user's own
 # table, or a name nothing is close to, gets no guess. A cell that is only an undefined
 # name says which defined name is close.
@@ -43,6 +43,8 @@ expect_in "$work/out" 'hint: did you mean string.format?' "a library's function"
 expect_in "$work/out" "nnsh: (command line):1: attempt to call a nil value (field 'Sequental')" \
   "the user's table"
 no_hint "$work/out" "the user's table"
+"$NNSH" -e 'local layers = {}; layers.Dens()' >"$work/out" 2>&1 || true
+no_hint "$work/out" "the user's table named as one of nn's"
 "$NNSH" -e 'nn.Zzyzx()' >"$work/out" 2>&1 || true
 no_hint "$work/out" 'a name nothing is close to'
 "$NNSH" -e 'x = 1; g(x)' >"$work/out" 2>&1 || true

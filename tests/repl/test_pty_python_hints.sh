@@ -88,6 +88,12 @@ expect_in "$work/out" 'Out[6]: 6' 'the cell after another error'
 expect_in "$work/out" "error: In[7]:1: '}' expected near ':'" 'a dict over lines'
 expect_in "$work/out" 'Out[8]: 8' 'the cell after a dict over lines'
 
+# A block whose first line ends in a comment with a colon is Lua, not a Python header:
+# the shell waits for the block's end.
+printf 'for i = 1, 2 do -- i: the index\n  print("turn " .. i)\nend\n' | "$NNSH" -i >"$work/out" 2>&1
+expect_in "$work/out" 'turn 2' 'a block with a colon in its comment'
+if grep -q 'error' "$work/out"; then fail 'a block with a colon in its comment failed' "$work/out"; fi
+
 # An unfinished string is what Lua says it is: no bracket hint for the call around it.
 printf "print('abc\n" | "$NNSH" -i >"$work/out" 2>&1
 expect_in "$work/out" 'error: In[1]:1: unfinished string near <eof>' 'an unfinished string'

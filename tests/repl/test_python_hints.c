@@ -197,6 +197,16 @@ Test(python_hints, python_builtins_at_run_time)
                 "hint: Lua walks a list with ipairs: for _, layer in ipairs(model.layers) do");
     expect_hint("In[1]:1: attempt to call a nil value (global 'max')", "print(max(p))",
                 "hint: Lua writes math.max(a, b) for numbers, t:max() for a tensor");
+    /* Correct Lua and other mistakes get none: a colon in a comment, keywords before a
+     * parenthesis, a boolean a name holds, a ? after a statement. */
+    cr_expect_not(nnsh_python_block_header("for i = 1, 3 do -- i: the index", 31));
+    cr_expect_not(nnsh_python_block_header("if a then -- note: sort first", 29));
+    cr_expect(nnsh_python_block_header("if a: -- note", 13));
+    expect_hint("In[1]:1: ')' expected near '='", "local x = 1 if(x = 1) then print(x) end", "");
+    expect_hint("In[1]:1: ')' expected near '='", "local f = function(a = 1) end", "");
+    expect_hint("In[1]:1: attempt to index a boolean value (field 'verbose')",
+                "if cfg.verbose.level == 2 then print(1) end", "");
+    expect_hint("In[1]:1: unexpected symbol near '?'", "local v = 3 print(v) ?", "");
     /* Lua's own labels and a plain index are no Python. */
     expect_hint("In[1]:1: unexpected symbol near '::'", "goto ::x", "");
     expect_hint("In[1]:1: attempt to index a boolean value", "y = flag.x", "");
