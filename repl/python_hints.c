@@ -1231,6 +1231,14 @@ static bool source_line(const char *source, size_t length, int first_line, long 
     return true;
 }
 
+/* The line up to a Lua comment (--, outside strings): the rules read code, so that
+ * `x = = 1 -- python elif here` is no elif. */
+static span without_lua_comment(span line)
+{
+    size_t comment = find_outside_strings(line.text, line.length, 0, "--");
+    return span_of(line.text, 0, comment < line.length ? comment : line.length);
+}
+
 bool nnsh_python_hint(nn_text *hint, const char *message, const char *chunk, const char *source,
                       size_t length, int first_line)
 {
@@ -1264,13 +1272,15 @@ bool nnsh_python_hint(nn_text *hint, const char *message, const char *chunk, con
     context.syntax = span_has(context.error, " near ");
     if (!source_line(source, length, first_line, number, &context.lines[0]))
         return false;
+    context.lines[0] = without_lua_comment(context.lines[0]);
     context.line_count = 1;
     /* A few lines back at most: blank lines between a header and its error are few. */
     for (long previous = number - 1;
          previous >= first_line && previous >= number - 8 && context.line_count < 4; previous--) {
         span line;
-        if (source_line(source, length, first_line, previous, &line) && trim(line).length > 0)
-            context.lines[context.line_count++] = line;
+        if (source_line(source, length, first_line, previous, &line) &&
+            trim(without_lua_comment(line)).length > 0)
+            context.lines[context.line_count++] = without_lua_comment(line);
     }
     for (size_t k = 0; k < sizeof rules / sizeof rules[0]; k++)
         if (rules[k](hint, &context))

@@ -207,6 +207,8 @@ Test(python_hints, python_builtins_at_run_time)
     expect_hint("In[1]:1: attempt to index a boolean value (field 'verbose')",
                 "if cfg.verbose.level == 2 then print(1) end", "");
     expect_hint("In[1]:1: unexpected symbol near '?'", "local v = 3 print(v) ?", "");
+    expect_hint("In[1]:1: unexpected symbol near '='", "x = = 1 -- python elif here", "");
+    expect_hint("In[1]:1: syntax error near '2'", "x = 1 2 -- 2**3", "");
     /* Lua's own labels and a plain index are no Python. */
     expect_hint("In[1]:1: unexpected symbol near '::'", "goto ::x", "");
     expect_hint("In[1]:1: attempt to index a boolean value", "y = flag.x", "");
