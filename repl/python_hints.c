@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lexer.h"
 #include "python_hints.h"
 
 /* A piece of a longer text (not terminated). */
@@ -618,9 +619,15 @@ static bool comment_hint(nn_text *hint, const hint_context *context)
             after++;
         span word = span_of(line.text, after, line.length);
         word.length = name_length(word);
-        /* `# comment` with a blank after the #, where Lua code writes #t */
+        /* `# comment` with a blank after the #, where Lua code writes #t; a # where a value
+         * goes (print(# items), x = # t) is Lua's length */
+        size_t before = hash < line.length ? hash : 0;
+        while (before > 0 && is_blank(line.text[before - 1]))
+            before--;
+        bool where_value_goes = before > 0 && strchr("(,=+-*/%^<>{[~", line.text[before - 1]);
         matches = after > hash + 1 && hash < line.length && word.length > 0 &&
-                  strncmp(name, word.text, word.length) == 0 && name[word.length] == '\'';
+                  !where_value_goes && strncmp(name, word.text, word.length) == 0 &&
+                  name[word.length] == '\'';
     }
     if (matches)
         nn_text_append(hint, "hint: comments start with -- in Lua");
@@ -1231,6 +1238,26 @@ static bool source_line(const char *source, size_t length, int first_line, long 
     return true;
 }
 
+/* Whether the line of source starting at `line` begins with code, not inside a long
+ * string or comment opened above it ([[ ... if x: ... ]]): a token starts at its first
+ * non-blank byte. */
+static bool line_starts_code(const char *source, size_t length, const char *line)
+{
+    size_t offset = (size_t)(line - source);
+    while (offset < length && is_blank(source[offset]) && source[offset] != '\n')
+        offset++;
+    nnsh_lexer lexer;
+    nnsh_lexer_init(&lexer, source, length);
+    for (nnsh_token token = nnsh_lexer_next(&lexer); token.kind != NNSH_TOKEN_END;
+         token = nnsh_lexer_next(&lexer)) {
+        if (token.start >= offset)
+            return token.start == offset;
+        if (token.start + token.length > offset)
+            return false; /* inside a string that spans lines */
+    }
+    return false;
+}
+
 /* The line up to a Lua comment (--, outside strings): the rules read code, so that
  * `x = = 1 -- python elif here` is no elif. */
 static span without_lua_comment(span line)
@@ -1279,7 +1306,8 @@ bool nnsh_python_hint(nn_text *hint, const char *message, const char *chunk, con
          previous >= first_line && previous >= number - 8 && context.line_count < 4; previous--) {
         span line;
         if (source_line(source, length, first_line, previous, &line) &&
-            trim(without_lua_comment(line)).length > 0)
+            trim(without_lua_comment(line)).length > 0 &&
+            line_starts_code(source, length, line.text))
             context.lines[context.line_count++] = without_lua_comment(line);
     }
     for (size_t k = 0; k < sizeof rules / sizeof rules[0]; k++)

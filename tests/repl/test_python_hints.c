@@ -208,6 +208,15 @@ Test(python_hints, python_builtins_at_run_time)
                 "if cfg.verbose.level == 2 then print(1) end", "");
     expect_hint("In[1]:1: unexpected symbol near '?'", "local v = 3 print(v) ?", "");
     expect_hint("In[1]:1: unexpected symbol near '='", "x = = 1 -- python elif here", "");
+    expect_hint("In[1]:1: attempt to get length of a nil value (global 'items')",
+                "print(# items)", "");
+    /* A Python-looking line inside a long string or comment above the error is text. */
+    expect_hint("In[1]:4: unexpected symbol near '='",
+                "local s = [[\nif x: the text of a page\n]]\nlocal y = = 1", "");
+    expect_hint("In[1]:4: unexpected symbol near '='",
+                "--[[\nfor x in items:\n]]\nlocal y = = 1", "");
+    expect_hint("In[1]:2: function arguments expected near '='", "if x:\n  y = 1",
+                "hint: Lua writes if x then ... end");
     expect_hint("In[1]:1: syntax error near '2'", "x = 1 2 -- 2**3", "");
     /* Lua's own labels and a plain index are no Python. */
     expect_hint("In[1]:1: unexpected symbol near '::'", "goto ::x", "");
