@@ -414,15 +414,15 @@ static bool keyword_arguments_hint(nn_text *hint, const hint_context *context)
     size_t close = matching_close(s, n, call);
     span arguments[16];
     int count = close < n ? split_commas(span_of(s, call + 1, close), arguments, 16) : -1;
-    /* dtype='int32' is positional in nn (nn.zeros({2, 3}, 'int32'), x:astype('int32')). */
+    /* shape= and dtype= are positional in nn (nn.zeros({2, 3}, 'int32'), x:astype('int32')). */
     int keywords = 0;
     for (int i = 0; i < count; i++) {
         span name, value;
         keywords += is_keyword_argument(arguments[i], &name, &value) &&
-                    !span_is(name, "dtype");
+                    !span_is(name, "dtype") && !span_is(name, "shape");
     }
     if (count > 0 && keywords == 0) {
-        /* Only dtype: the same call with it in its place. */
+        /* Only shape and dtype: the same call with them in their places. */
         append_callee(&rewrite, callee, method ? last_dot : 0);
         nn_text_append(&rewrite, "(");
         for (int i = 0; i < count; i++) {
@@ -433,7 +433,7 @@ static bool keyword_arguments_hint(nn_text *hint, const hint_context *context)
                                            ? value : arguments[i], false);
         }
         nn_text_append(&rewrite, ")");
-        append_hint(hint, "nn takes the dtype as a plain argument: ", &rewrite,
+        append_hint(hint, "nn takes shape and dtype as plain arguments: ", &rewrite,
                     "nn.zeros({2, 3}, 'int32')");
         nn_text_free(&rewrite);
         return true;
@@ -764,10 +764,26 @@ static bool dictionary_hint(nn_text *hint, const hint_context *context)
 }
 
 /* """text""": Python's long strings. */
+/* Whether a quote that starts a string in the line is three of a kind (Python's """),
+ * not one inside a string ('"""' is Lua's string of three quotes). */
+static bool opens_triple_quote(span line)
+{
+    for (size_t i = 0; i < line.length;) {
+        char c = line.text[i];
+        if (c != '"' && c != '\'') {
+            i++;
+            continue;
+        }
+        if (i + 2 < line.length && line.text[i + 1] == c && line.text[i + 2] == c)
+            return true;
+        i = skip_string(line.text, line.length, i);
+    }
+    return false;
+}
+
 static bool triple_quote_hint(nn_text *hint, const hint_context *context)
 {
-    if (!context->syntax || (!span_has(context->lines[0], "\"\"\"") &&
-                             !span_has(context->lines[0], "'''")))
+    if (!context->syntax || !opens_triple_quote(context->lines[0]))
         return false;
     nn_text_append(hint, "hint: Lua writes long strings as [[...]] and long comments as --[[...]]");
     return true;
@@ -833,11 +849,17 @@ static bool import_hint(nn_text *hint, const hint_context *context)
 }
 
 /* lambda x: x * 2 */
+static size_t header_colon(const char *s, size_t n);
+
 static bool lambda_hint(nn_text *hint, const hint_context *context)
 {
     span line = context->lines[0];
     size_t at = find_outside_strings(line.text, line.length, 0, "lambda ");
     if (!context->syntax || at == line.length || (at > 0 && is_name_char(line.text[at - 1])))
+        return false;
+    /* Python's lambda has a colon after its parameters; a variable named lambda (a
+     * regularisation's weight) has none. */
+    if (header_colon(line.text + at, line.length - at) == line.length - at)
         return false;
     nn_text_append(hint, "hint: Lua writes function(x) return x * 2 end for lambda x: x * 2");
     return true;

@@ -155,7 +155,9 @@ Test(python_hints, python_builtins_at_run_time)
                 "'val_loss', patience = 2}");
     /* dtype is a plain argument in nn. */
     expect_hint("In[1]:1: ')' expected near '='", "z = nn.zeros({2, 3}, dtype='int32')",
-                "hint: nn takes the dtype as a plain argument: nn.zeros({2, 3}, 'int32')");
+                "hint: nn takes shape and dtype as plain arguments: nn.zeros({2, 3}, 'int32')");
+    expect_hint("In[1]:1: ')' expected near '='", "z = nn.zeros(shape=(2, 3), dtype='int32')",
+                "hint: nn takes shape and dtype as plain arguments: nn.zeros({2, 3}, 'int32')");
     /* Python's libraries: what nnsh has instead, not a table no call takes. */
     expect_hint("In[1]:1: ')' expected near '='", "c = np.argmax(p, axis=1)",
                 "hint: Lua has no NumPy: tensors have its operations as methods (x:argmax(-1), "
@@ -186,7 +188,7 @@ Test(python_hints, python_builtins_at_run_time)
                 "hint: Lua runs a shell command with os.execute('ls -l')");
     expect_hint("In[1]:1: ')' expected near '3'", "print(\"a elif b\" 3)", "");
     expect_hint("In[1]:1: ')' expected near '='", "y = x.astype(dtype='int32')",
-                "hint: nn takes the dtype as a plain argument: x:astype('int32')");
+                "hint: nn takes shape and dtype as plain arguments: x:astype('int32')");
     expect_hint("In[1]:1: attempt to index a boolean value", "acc = (p == y):mean()",
                 "hint: == compares whole tensors to one true or false; a:eq(b) compares them "
                 "element by element");
@@ -210,6 +212,11 @@ Test(python_hints, python_builtins_at_run_time)
     expect_hint("In[1]:1: unexpected symbol near '='", "x = = 1 -- python elif here", "");
     expect_hint("In[1]:1: attempt to get length of a nil value (global 'items')",
                 "print(# items)", "");
+    /* A variable named lambda, and three quotes inside a Lua string, are no Python. */
+    expect_hint("In[1]:2: unexpected symbol near ')'", "local lambda = 0.01\nprint(lambda * 2))", "");
+    expect_hint("In[1]:1: unexpected symbol near '='", "local q = '\"\"\"' local y = = 2", "");
+    expect_hint("In[1]:1: unexpected symbol near '\"doc\"'", "s = \"\"\"doc\"\"\"",
+                "hint: Lua writes long strings as [[...]] and long comments as --[[...]]");
     /* A Python-looking line inside a long string or comment above the error is text. */
     expect_hint("In[1]:4: unexpected symbol near '='",
                 "local s = [[\nif x: the text of a page\n]]\nlocal y = = 1", "");
