@@ -795,6 +795,20 @@ static bool conditional_expression_hint(nn_text *hint, const hint_context *conte
     if (!span_has(context->error, "'then' expected near 'else'") ||
         starts_with_word(context->lines[0], "if") || starts_with_word(context->lines[0], "elif"))
         return false;
+    /* `if n > 0 else n = 1 end` is a Lua if that lacks its then: what follows its else is
+     * a statement (an assignment, an end), where Python's b is a value. */
+    span line = context->lines[0];
+    size_t at = find_outside_strings(line.text, line.length, 0, " else ");
+    for (size_t i = at + 6; at < line.length && i < line.length; i++) {
+        char c = line.text[i];
+        bool assignment = c == '=' && line.text[i - 1] != '=' && line.text[i - 1] != '~' &&
+                          line.text[i - 1] != '<' && line.text[i - 1] != '>' &&
+                          (i + 1 == line.length || line.text[i + 1] != '=');
+        if (assignment)
+            return false;
+    }
+    if (at < line.length && find_outside_strings(line.text, line.length, at, " end") < line.length)
+        return false;
     nn_text_append(hint, "hint: Lua writes c and a or b for a if c else b");
     return true;
 }

@@ -217,6 +217,8 @@ Test(python_hints, python_builtins_at_run_time)
     expect_hint("In[1]:1: unexpected symbol near '='", "local q = '\"\"\"' local y = = 2", "");
     expect_hint("In[1]:1: unexpected symbol near '\"doc\"'", "s = \"\"\"doc\"\"\"",
                 "hint: Lua writes long strings as [[...]] and long comments as --[[...]]");
+    /* A Lua if that lacks its then is no conditional expression. */
+    expect_hint("In[1]:1: 'then' expected near 'else'", "local n = 0 if n > 0 else n = 1 end", "");
     /* A Python-looking line inside a long string or comment above the error is text. */
     expect_hint("In[1]:4: unexpected symbol near '='",
                 "local s = [[\nif x: the text of a page\n]]\nlocal y = = 1", "");
