@@ -89,7 +89,7 @@ void nn_lua_offer_keys(lua_State *L, int index, nn_name_guess *guess)
     lua_pushnil(L);
     while (lua_next(L, index)) {
         lua_pop(L, 1);
-        if (lua_type(L, -1) == LUA_TSTRING)
+        if (lua_type(L, -1) == LUA_TSTRING && lua_tostring(L, -1)[0] != '_')
             nn_name_guess_offer(guess, lua_tostring(L, -1));
     }
 }

@@ -78,7 +78,8 @@ void nn_lua_interrupted_fit(void);
 /* Pushes an empty tensor userdata and returns its slot; store the tensor there. */
 nn_tensor **nn_lua_new_tensor_slot(lua_State *L);
 /* Offers the string keys of the table at index to guess (names.h): the methods of a
- * class, say. The table must stay alive as long as the guess is read. */
+ * class, say. Keys that begin with '_' (metamethods, private fields, _G) are left out.
+ * The table must stay alive as long as the guess is read. */
 void nn_lua_offer_keys(lua_State *L, int index, nn_name_guess *guess);
 
 /* Pushes a view of a layer's weight (its storage shared), which also knows, as a Keras

@@ -34,24 +34,6 @@ static void print_usage(FILE *out)
           out);
 }
 
-/* "file.lua:3: " of the innermost frame of the user's code (a file, -e's code), not of
- * C or nn's embedded Lua; "" when there is none. */
-static const char *user_location(lua_State *L, char *buf, size_t size)
-{
-    lua_Debug frame;
-    buf[0] = '\0';
-    for (int level = 1; lua_getstack(L, level, &frame); level++) {
-        if (!lua_getinfo(L, "Sl", &frame) || frame.currentline <= 0)
-            continue;
-        if (frame.source[0] == '@' || strcmp(frame.source, "=(command line)") == 0 ||
-            strcmp(frame.source, "=stdin") == 0) {
-            snprintf(buf, size, "%s:%d: ", frame.short_src, frame.currentline);
-            break;
-        }
-    }
-    return buf;
-}
-
 /* Whether the error comes from Lua's own error or assert, whose message is as the code
  * chose it: error(message, 0) leaves the place out on purpose. */
 static bool raised_by_lua_itself(lua_State *L)
@@ -83,7 +65,7 @@ static int message_handler(lua_State *L)
     }
     char location[LUA_IDSIZE + 32];
     if (!nnsh_message_has_location(message) && !raised_by_lua_itself(L))
-        message = lua_pushfstring(L, "%s%s", user_location(L, location, sizeof location),
+        message = lua_pushfstring(L, "%s%s", nnsh_user_location(L, location, sizeof location),
                                   message);
     luaL_traceback(L, L, message, 1);
     /* The last line names the C function that ran the chunk (-e's printer), which says

@@ -6,11 +6,26 @@
 
 #include "traceback.h"
 
-/* Whether a chunk is the user's: a cell, a file, a string they loaded; not C, nn's
- * embedded modules or the shell's own Lua. */
+/* Whether a chunk is the user's: a cell, a file, -e's code, standard input, a string they
+ * loaded; not C, nn's embedded modules or the shell's own Lua. */
 static bool is_user_source(const char *source)
 {
-    return source[0] != '=' || strncmp(source, "=In[", 4) == 0;
+    return source[0] != '=' || strncmp(source, "=In[", 4) == 0 ||
+           strcmp(source, "=(command line)") == 0 || strcmp(source, "=stdin") == 0;
+}
+
+const char *nnsh_user_location(lua_State *L, char *buf, size_t size)
+{
+    lua_Debug frame;
+    buf[0] = '\0';
+    for (int level = 1; lua_getstack(L, level, &frame); level++) {
+        if (lua_getinfo(L, "Sl", &frame) && frame.currentline > 0 &&
+            is_user_source(frame.source)) {
+            snprintf(buf, size, "%s:%d: ", frame.short_src, frame.currentline);
+            break;
+        }
+    }
+    return buf;
 }
 
 bool nnsh_message_has_location(const char *message)

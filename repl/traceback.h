@@ -11,6 +11,10 @@
 /* For lua_pcall: turns the error on top of the stack into the message to show. */
 int nnsh_traceback_handler(lua_State *L);
 
+/* "file.lua:3: " of the innermost frame of the user's code (a cell, a file, -e's code),
+ * not of C or nn's embedded Lua; "" when there is none. Returns buf. */
+const char *nnsh_user_location(lua_State *L, char *buf, size_t size);
+
 /* Whether a message already starts with "chunk:line:". */
 bool nnsh_message_has_location(const char *message);
 
