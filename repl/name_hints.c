@@ -3,9 +3,11 @@
 
 #include <lauxlib.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "names.h"
+#include "nn_lua.h"
 
 /* How deep below a global the tables are searched: nn.optimizers.schedules.X is three.
  * At most so many tables are looked at, so that a session holding a table of a million
@@ -46,7 +48,9 @@ static bool source_writes(const char *source, size_t length, const char *table_n
             return false;
         if (memcmp(at, written, (size_t)n) != 0)
             continue;
-        bool whole_before = at == source || !(at[-1] == '_' || (at[-1] >= '0' && at[-1] <= '9') ||
+        /* nor a dot: in `nn.layers.Dens`, a global `layers` is not written */
+        bool whole_before = at == source || !(at[-1] == '_' || at[-1] == '.' ||
+                                              (at[-1] >= '0' && at[-1] <= '9') ||
                                               ((at[-1] | 32) >= 'a' && (at[-1] | 32) <= 'z'));
         char after = at + n < source + length ? at[n] : ' ';
         bool whole_after = !(after == '_' || (after >= '0' && after <= '9') ||
@@ -57,44 +61,47 @@ static bool source_writes(const char *source, size_t length, const char *table_n
     return false;
 }
 
-/* The string keys of the table on top of the stack, offered to guess. They stay alive as
- * long as the table does. */
-static void offer_keys(lua_State *L, nn_name_guess *guess)
-{
-    lua_pushnil(L);
-    while (lua_next(L, -2)) {
-        lua_pop(L, 1);
-        if (lua_type(L, -1) == LUA_TSTRING && lua_tostring(L, -1)[0] != '_')
-            nn_name_guess_offer(guess, lua_tostring(L, -1));
-    }
-}
+enum { HINTS_MAX = 8 };
 
 typedef struct {
     const char *field;
     const char *source;
     size_t length;
-    nn_text *hint;
-    int hints;  /* tables whose guess was written */
+    char hints[HINTS_MAX][PATH_MAX_LENGTH * 2]; /* the names found, path and all */
+    int hint_count;
     int tables; /* tables looked at */
+    /* Which tables count: those whose path the source writes before the field; or
+     * every table searched, for the field's exact name, or for a guess. */
+    enum { WRITTEN_PATHS, EXACT_ANYWHERE, GUESS_ANYWHERE } where;
 } field_search;
+
+static void add_hint(field_search *search, const char *path, const char *name)
+{
+    if (search->hint_count < HINTS_MAX)
+        snprintf(search->hints[search->hint_count++], sizeof search->hints[0], "%s.%s", path,
+                 name);
+}
 
 /* Searches the table on top of the stack (named path) and the tables below it, depth
  * levels down. */
 static void search_table(lua_State *L, field_search *search, const char *path, int depth)
 {
+    if (!*path) {
+        /* the global table: its fields are globals, not fields */
+    } else if (search->where == EXACT_ANYWHERE) {
+        lua_pushstring(L, search->field);
+        if (lua_rawget(L, -2) != LUA_TNIL)
+            add_hint(search, path, search->field);
+        lua_pop(L, 1);
     /* The whole path as written (nn.layers.Dens), or a global's own name (cfg.printr):
      * a user's local named like one of nn's tables (local layers = {}) is not nn's. */
-    if (*path && source_writes(search->source, search->length, path, search->field)) {
+    } else if (search->where == GUESS_ANYWHERE ||
+               source_writes(search->source, search->length, path, search->field)) {
         nn_name_guess guess;
         nn_name_guess_start(&guess, search->field);
-        offer_keys(L, &guess);
-        for (int i = 0; i < guess.found_count; i++) {
-            const char *separator = search->hints + i == 0 ? "hint: did you mean "
-                                    : i == guess.found_count - 1 ? " or "
-                                                                 : ", ";
-            nn_text_printf(search->hint, "%s%s.%s", separator, path, guess.found[i]);
-        }
-        search->hints += guess.found_count > 0;
+        nn_lua_offer_keys(L, -1, &guess);
+        for (int i = 0; i < guess.found_count; i++)
+            add_hint(search, path, guess.found[i]);
     }
     if (depth == 0 || ++search->tables > SEARCH_TABLES_MAX || !lua_checkstack(L, 4))
         return;
@@ -125,11 +132,11 @@ bool nnsh_name_hint_global(lua_State *L, nn_text *out, const char *name, int env
     nn_name_guess_start(&guess, name);
     if (env) {
         lua_pushvalue(L, env);
-        offer_keys(L, &guess);
+        nn_lua_offer_keys(L, -1, &guess);
         /* The keys must outlive the guess: the table stays on the stack until the end. */
     }
     lua_pushglobaltable(L);
-    offer_keys(L, &guess);
+    nn_lua_offer_keys(L, -1, &guess);
     bool found = guess.found_count > 0;
     for (int i = 0; i < guess.found_count; i++)
         nn_text_printf(out, "%s%s", i == 0 ? "did you mean " : i == guess.found_count - 1 ? " or " : ", ",
@@ -138,6 +145,11 @@ bool nnsh_name_hint_global(lua_State *L, nn_text *out, const char *name, int env
         nn_text_printf(out, "?");
     lua_pop(L, env ? 2 : 1);
     return found;
+}
+
+static int compare_names(const void *a, const void *b)
+{
+    return strcmp(a, b);
 }
 
 bool nnsh_name_hint(lua_State *L, nn_text *hint, const char *message, const char *source,
@@ -157,7 +169,8 @@ bool nnsh_name_hint(lua_State *L, nn_text *hint, const char *message, const char
         }
         return true;
     }
-    field_search search = {name, source, length, hint, 0, 0};
+    field_search search = {.field = name, .source = source, .length = length,
+                           .where = WRITTEN_PATHS};
     /* nn first, whose names most slips are of, before the budget goes on the user's
      * tables; then the session's variables (cfg = {...} typed in the shell) and the
      * other globals. */
@@ -172,7 +185,26 @@ bool nnsh_name_hint(lua_State *L, nn_text *hint, const char *message, const char
     lua_pushglobaltable(L);
     search_table(L, &search, "", SEARCH_DEPTH);
     lua_pop(L, 1);
-    if (search.hints > 0)
+    /* Keras's names live in modules (keras.layers.Dense); nn.Dense, nn.Adam or
+     * nn.EarlyStopping is one of nn's tables away from the name. */
+    if (search.hint_count == 0 && source_writes(source, length, "nn", name)) {
+        if (lua_getglobal(L, "nn") == LUA_TTABLE) {
+            for (search.where = EXACT_ANYWHERE;
+                 search.where <= GUESS_ANYWHERE && search.hint_count == 0; search.where++) {
+                search.tables = 0;
+                search_table(L, &search, "nn", SEARCH_DEPTH - 1);
+            }
+        }
+        lua_pop(L, 1);
+    }
+    qsort(search.hints, (size_t)search.hint_count, sizeof search.hints[0], compare_names);
+    for (int i = 0; i < search.hint_count; i++)
+        nn_text_printf(hint, "%s%s",
+                       i == 0                       ? "hint: did you mean "
+                       : i == search.hint_count - 1 ? " or "
+                                                    : ", ",
+                       search.hints[i]);
+    if (search.hint_count > 0)
         nn_text_printf(hint, "?");
-    return search.hints > 0;
+    return search.hint_count > 0;
 }

@@ -37,6 +37,21 @@ expect_in "$work/out" 'hint: did you mean print?' 'a global'
 "$NNSH" -e 's = string.fromat("%d", 1)' >"$work/out" 2>&1 || true
 expect_in "$work/out" 'hint: did you mean string.format?' "a library's function"
 
+# Keras's names one module away: nn.Dense is nn.layers.Dense, nn.Adam nn.optimizers.Adam; a
+# name that two tables hold names both, in order; a slip is guessed across nn's tables.
+for pair in 'nn.Dense{units = 3}:nn.layers.Dense' 'nn.Adam():nn.optimizers.Adam' \
+  'nn.EarlyStopping{}:nn.callbacks.EarlyStopping' 'nn.mnist.load_data():nn.datasets.mnist' \
+  'nn.Conv2d{}:nn.layers.Conv2D' \
+  'nn.load_data():nn.datasets.fashion_mnist.load_data or nn.datasets.mnist.load_data'; do
+  "$NNSH" -e "${pair%%:*}" >"$work/out" 2>&1 || true
+  [ "$(sed -n 2p "$work/out")" = "hint: did you mean ${pair#*:}?" ] || fail "${pair%%:*}" "$work/out"
+done
+# A global holding another's table is not written in cfg.opts.verbos: one hint, not two.
+printf 'cfg = {opts = {verbose = 1}}\nopts = cfg.opts\ncfg.opts.verbos()\n' >"$work/s.lua"
+"$NNSH" "$work/s.lua" >"$work/out" 2>&1 || true
+[ "$(sed -n 2p "$work/out")" = 'hint: did you mean cfg.opts.verbose?' ] ||
+  fail 'a table reached twice' "$work/out"
+
 # No guess: the user's own table (it has no such field, and nn's Sequential is not it), a
 # name nothing is close to, a one-letter global.
 "$NNSH" -e 'local t = {}; t.Sequental()' >"$work/out" 2>&1 || true
