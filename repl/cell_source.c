@@ -157,6 +157,46 @@ bool nnsh_cell_declares_local(const char *source, size_t length, const char *nam
     return false;
 }
 
+bool nnsh_cell_assigns(const char *source, size_t length, const char *name)
+{
+    if (nnsh_cell_declares_local(source, length, name))
+        return true;
+    nnsh_lexer lexer;
+    nnsh_lexer_init(&lexer, source, length);
+    size_t name_length = strlen(name);
+    /* A run of names, `a, b, c`, that an '=' makes assigned: whether one is the name, and
+     * whether a comma was just read. Inside braces, `key = value` is a table's field. */
+    bool in_run = false, named = false, after_comma = false, field_follows = false;
+    bool after_function = false;
+    int braces = 0;
+    for (nnsh_token token = nnsh_lexer_next(&lexer); token.kind != NNSH_TOKEN_END;
+         token = nnsh_lexer_next(&lexer)) {
+        bool same = token.kind == NNSH_TOKEN_NAME && token.length == name_length &&
+                    memcmp(source + token.start, name, name_length) == 0;
+        if (same && after_function)
+            return true; /* function name() ... end */
+        if (token.kind == NNSH_TOKEN_NAME && in_run && after_comma) {
+            named = named || same;
+            after_comma = false;
+        } else if (token.kind == NNSH_TOKEN_NAME) {
+            in_run = braces == 0 && !field_follows;
+            named = in_run && same;
+            after_comma = false;
+        } else if (in_run && !after_comma && nnsh_token_is(&lexer, &token, ",")) {
+            after_comma = true;
+        } else if (in_run && !after_comma && named && nnsh_token_is(&lexer, &token, "=")) {
+            return true;
+        } else {
+            in_run = false;
+            braces += nnsh_token_is(&lexer, &token, "{") - nnsh_token_is(&lexer, &token, "}");
+        }
+        /* t.name and t:name are fields, not variables */
+        field_follows = nnsh_token_is(&lexer, &token, ".") || nnsh_token_is(&lexer, &token, ":");
+        after_function = nnsh_token_is(&lexer, &token, "function");
+    }
+    return false;
+}
+
 /* ---- trailing expressions ---- */
 
 /* Whether a token that begins a line can only begin a new statement there: a bracket, a

@@ -25,6 +25,11 @@ void nnsh_cell_rewrite_locals(const char *source, size_t length, nn_text *out);
  * global). */
 bool nnsh_cell_declares_local(const char *source, size_t length, const char *name);
 
+/* Whether source gives `name` a value as a variable: a top-level `local` statement
+ * declares it, an assignment (`name = ...`, `a, name = ...`) or `function name()` sets
+ * it. A name set to nil is then known as set, where a typo is not. */
+bool nnsh_cell_assigns(const char *source, size_t length, const char *name);
+
 /* Fills starts[] with the offsets where a trailing expression may begin: the first
  * token, then every later top-level statement that follows a ';' or begins a line with a
  * token that cannot continue the line before (so "(x)" or "-y" on a line of their own

@@ -381,13 +381,28 @@ static int interruptible_pcall(nnsh_session *session, int arguments, int results
     return status;
 }
 
-/* Writes the values above base the way the shell shows them. */
-/* Whether the cell is one name that nothing defines, as a typo is (`modle`): its nil is
- * then shown with a note, where IPython would say the name is not defined. The name is
- * source[*start .. *start + *name_length). */
-static bool names_nothing(lua_State *L, const char *source, size_t length, size_t *start,
-                          size_t *name_length)
+/* Whether an earlier cell that ran set the name (to nil, as like as not, since it is
+ * nil now). */
+static bool set_before(const nnsh_session *session, const char *name)
 {
+    for (int i = 0; i < session->cell_count; i++) {
+        const nnsh_cell *cell = &session->cells[i];
+        if (cell != session->current && cell->ran && cell->input &&
+            nnsh_cell_assigns(cell->input, strlen(cell->input), name))
+            return true;
+    }
+    return session->has_start && session->start.input &&
+           nnsh_cell_assigns(session->start.input, strlen(session->start.input), name);
+}
+
+/* Whether the cell is one name that nothing defines, as a typo is (`modle`): its nil is
+ * then shown with a note, where IPython would say the name is not defined. A name an
+ * earlier cell set to nil is defined. The name is source[*start .. *start +
+ * *name_length). */
+static bool names_nothing(const nnsh_session *session, const char *source, size_t length,
+                          size_t *start, size_t *name_length)
+{
+    lua_State *L = session->L;
     while (length > 0 && (isspace((unsigned char)source[length - 1]) || source[length - 1] == ';'))
         length--;
     size_t first = 0;
@@ -409,8 +424,14 @@ static bool names_nothing(lua_State *L, const char *source, size_t length, size_
     lua_pop(L, 4);
     *start = first;
     *name_length = n;
-    return !defined;
+    char written[256];
+    if (defined || n >= sizeof written)
+        return !defined;
+    snprintf(written, sizeof written, "%.*s", (int)n, name);
+    return !set_before(session, written);
 }
+
+/* Writes the values above base the way the shell shows them. */
 
 static void show_values(nnsh_session *session, int base, int count, const char *undefined_name,
                         size_t name_length)
@@ -529,7 +550,7 @@ static nnsh_cell_status run_code(nnsh_session *session, const char *source, size
             store_values(session, base + 1, results);
         if (!lone_nil || !nnsh_cell_ends_with_call(source, length)) {
             size_t start = 0, name_length = 0;
-            bool typo = lone_nil && names_nothing(L, source, length, &start, &name_length);
+            bool typo = lone_nil && names_nothing(session, source, length, &start, &name_length);
             show_values(session, base + 1, results, typo ? source + start : NULL, name_length);
         }
     }

@@ -89,6 +89,13 @@ expect_in "$work/out" "Out[5]: nil   -- 'exit' is not defined: Ctrl-D or %quit l
   "IPython's exit"
 expect_in "$work/out" 'hint: did you mean cfg.printer?' "a field of a session variable"
 
+# A name an earlier cell set to nil is defined: its nil has no note. A field of that name
+# in a table constructor sets no variable.
+printf 'local a = nil\na\nb = nil\nb\nt = {d = nil}\nd\n' | "$NNSH" -i >"$work/out" 2>&1
+grep -qx 'Out\[2\]: nil' "$work/out" || fail 'a local set to nil' "$work/out"
+grep -qx 'Out\[4\]: nil' "$work/out" || fail 'a global set to nil' "$work/out"
+expect_in "$work/out" "Out[6]: nil   -- 'd' is not defined (a typo?)" 'a table field'
+
 # A % command misspelt, or written as IPython names it, gets the command nnsh has.
 printf '%%whos\n%%timeit 1 + 1\n%%sav x.md\n%%zzz\n' | "$NNSH" -i >"$work/out" 2>&1
 for pair in "whos:%who" "timeit:%time" "sav:%save"; do
