@@ -254,7 +254,7 @@ local function topic_list()
   end
   out[#out + 1] = line
   out[#out + 1] = "  Topics:   'shell' (cells, completion, %time %who %run %save %quit)"
-  out[#out + 1] = "            'notebooks'  'indexing'  'shapes'"
+  out[#out + 1] = "            'notebooks'  'indexing'  'shapes'  'activations'"
   return table.concat(out, '\n')
 end
 

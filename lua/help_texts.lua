@@ -1203,6 +1203,26 @@ Shapes
   Conv2D's kernel is (kh, kw, in_channels/groups, filters); Dense's is (in, units).
   model:summary{explain=true} shows these numbers for every layer; layer.explanation
   holds them for one layer, and model:trace(x) follows one batch through the model.]],
+  activations = [[
+Activations
+  The names activation= takes (Dense, Conv2D, Activation, ...), each element by itself
+  except softmax and log_softmax, which work along the last axis:
+    linear (or none)   x                  relu         max(x, 0)
+    sigmoid            1 / (1 + exp(-x))  tanh         tanh(x)
+    softmax            exp(x) / sum(exp(x))            log_softmax  log(softmax(x))
+    elu                x if x > 0, else exp(x) - 1
+    selu               1.0507 * (x if x > 0, else 1.67326 * (exp(x) - 1))
+    gelu               x * P(X <= x) for a standard normal X (the exact, erf form)
+    leaky_relu         x if x > 0, else 0.2 * x
+    relu6              min(max(x, 0), 6)  softplus     log(1 + exp(x))
+    softsign           x / (1 + |x|)      exponential  exp(x)
+    swish (or silu)    x * sigmoid(x)     mish         x * tanh(softplus(x))
+    hard_sigmoid       clip(x / 6 + 0.5, 0, 1), as Keras 3 (Keras 2 had
+                       clip(0.2 * x + 0.5, 0, 1))
+    hard_silu (or hard_swish)  x * hard_sigmoid(x)
+  Layers with a parameter of their own: nn.layers.LeakyReLU{negative_slope},
+  nn.layers.ELU{alpha}, nn.layers.ReLU{max_value, negative_slope, threshold},
+  nn.layers.PReLU (learnt slopes), nn.layers.Softmax{axis}.]],
 }
 
 return {entries = E, topics = TOPICS}

@@ -130,9 +130,9 @@ static size_t dense_scratch_floats(const nn_layer *layer, const nn_backend *back
 const nn_layer_class nn_dense_class = {
     .name = "Dense",
     .base_name = "dense",
-    .doc = "Just your regular densely-connected layer: output = activation(dot(input, "
-           "kernel) + bias). The kernel has shape (input features, units). It acts on the "
-           "last axis, so a sequence (batch, steps, features) stays a sequence. In a model, "
+    .doc = "Every input feature connected to every output unit: output = "
+           "activation(dot(input, kernel) + bias). The kernel has shape (input features, "
+           "units). It acts on the last axis, so a sequence (batch, steps, features) stays a sequence. In a model, "
            "a Dense right after a 4-D feature map is refused as a missing Flatten, where "
            "Keras would apply it to every pixel; Conv2D{units, 1} does that on purpose.",
     .example = "local d = nn.layers.Dense{10, activation='relu'}\n"

@@ -170,7 +170,7 @@ static void embedding_make_mask(nn_layer *layer, nn_exec *exec, const nn_tensor 
 const nn_layer_class nn_embedding_class = {
     .name = "Embedding",
     .base_name = "embedding",
-    .doc = "Turns positive integers (indices) into dense vectors of fixed size: each index i "
+    .doc = "A lookup table of learned vectors, one per whole-number index: each index i "
            "of the input becomes row i of the embeddings table (input_dim, output_dim), so "
            "an input (batch, ...) gives (batch, ..., output_dim). The indices must be whole "
            "numbers in [0, input_dim) (in a float or integer tensor); any other value is an "

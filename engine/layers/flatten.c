@@ -99,8 +99,9 @@ static bool flatten_output_views_input(const nn_layer *layer)
 const nn_layer_class nn_flatten_class = {
     .name = "Flatten",
     .base_name = "flatten",
-    .doc = "Flattens the input: every axis but the batch axis becomes one feature axis. "
-           "Does not affect the batch size. Used between convolution and dense layers.",
+    .doc = "Lays each sample out in one row: every axis but the batch axis becomes one "
+           "feature axis, (2, 4, 4, 3) giving (2, 48). Goes between convolution layers and "
+           "Dense.",
     .example = "print(nn.layers.Flatten()(nn.random.randn(2, 4, 4, 3)).shape)  --> (2, 48)",
     .size = sizeof(flatten_layer),
     .args = flatten_args,
