@@ -585,7 +585,10 @@ function callbacks.CSVLogger(args)
     {'separator', 'string', ','},
     {'append', 'boolean', false},
   })
-  if o.filename == '' then error('nn.callbacks.CSVLogger: the file name is empty', 2) end
+  if o.filename == '' or o.filename:find('\0', 1, true) then
+    -- io.open would stop at the zero byte and write to another file
+    error('nn.callbacks.CSVLogger: the file name is empty or holds a zero byte', 2)
+  end
   -- One character, as Python's csv takes, and none that quoting uses or ends a row.
   if #o.separator ~= 1 or o.separator:find('[\r\n"]') then
     error(string.format("nn.callbacks.CSVLogger: separator must be one character other " ..
@@ -632,7 +635,7 @@ function CSVLogger:on_epoch_end(epoch, logs)
     self.write_header = false
     fields = {}
   end
-  fields[1] = tostring(epoch)
+  fields[1] = csv_field(epoch, self.separator)
   for _, key in ipairs(self.keys) do
     local value = logs[key]
     fields[#fields + 1] = value == nil and 'NA' or csv_field(value, self.separator)
@@ -751,14 +754,20 @@ function callbacks.BackupAndRestore(args)
     error("nn.callbacks.BackupAndRestore: only save_freq='epoch' is supported (nnsh resumes " ..
           'at epoch boundaries)', 2)
   end
-  if o.backup_dir == '' then error('nn.callbacks.BackupAndRestore: backup_dir is empty', 2) end
+  if o.backup_dir == '' or o.backup_dir:find('\0', 1, true) then
+    error('nn.callbacks.BackupAndRestore: backup_dir is empty or holds a zero byte', 2)
+  end
   local self = setmetatable(o, BackupAndRestore)
   self.path = o.backup_dir .. '/backup.safetensors'
   return self
 end
 
 function BackupAndRestore:on_train_begin()
-  nn.io.make_directory(self.backup_dir)
+  local made, problem = pcall(nn.io.make_directory, self.backup_dir)
+  if not made then
+    error('nn.callbacks.BackupAndRestore: ' ..
+          (tostring(problem):gsub('^nn%.io%.make_directory: ', '')), 0)
+  end
   local epochs_done = nn.io._restore_backup(self.model, self.path)
   if epochs_done then
     nn.io._set_initial_epoch(self.model, epochs_done)

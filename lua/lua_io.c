@@ -61,7 +61,9 @@ static void check_overwrite(lua_State *L, int options, const char *path, const c
 static int save_model_as(lua_State *L, const char *function)
 {
     nn_model *model = nn_lua_check_model(L, 1, function);
-    const char *path = nn_lua_check_path(L, 2, 1, function);
+    /* model:save counts its arguments after the model; save_model(model, path) does not */
+    bool method = strchr(function, ':') != NULL;
+    const char *path = nn_lua_check_path(L, 2, method ? 1 : 2, function);
     check_save_name(L, path, function);
     static const char *const names[] = {"overwrite", "include_optimizer", NULL};
     nn_lua_check_option_names(L, 3, function, names, 0);

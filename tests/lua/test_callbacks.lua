@@ -312,6 +312,12 @@ t.test('CSVLogger: sorted columns after epoch, one row per epoch, append', funct
   t.eq(#lines(t.read_file(file)), 2, 'CSVLogger(file): header and one row')
   t.raises(function() C.CSVLogger(3) end, 'nn.callbacks.CSVLogger: filename must be string, got integer')
   t.raises(function() C.CSVLogger('') end, 'nn.callbacks.CSVLogger: the file name is empty')
+  -- io.open would stop at the zero byte: 'keep\0.csv' would overwrite 'keep'.
+  t.raises(function() C.CSVLogger(path('keep') .. '\0.csv') end,
+           'nn.callbacks.CSVLogger: the file name is empty or holds a zero byte')
+  -- A separator that the epoch number holds quotes it, as every other field.
+  fit(model, x, y, 2, {C.CSVLogger{file, separator = '1'}})
+  t.truthy(lines(t.read_file(file))[3]:find('^"1"1'), lines(t.read_file(file))[3])
   for _, bad in ipairs{'', ';;', '\n', '"'} do
     t.raises(function() C.CSVLogger{file, separator = bad} end,
              'nn.callbacks.CSVLogger: separator must be one character other than a quote or a line end')
@@ -504,6 +510,16 @@ t.test('stop_training set after a batch ends training after that batch, as Keras
 end)
 
 -- ---- BackupAndRestore ----
+
+t.test('BackupAndRestore: a bad backup_dir is named as its own', function()
+  local model, x, y = setup()
+  t.raises(function() C.BackupAndRestore{path('bk') .. '\0x'} end,
+           'nn.callbacks.BackupAndRestore: backup_dir is empty or holds a zero byte')
+  local file = path('not_a_dir')
+  assert(io.open(file, 'w')):close()
+  t.raises(function() fit(model, x, y, 1, {C.BackupAndRestore{file}}) end,
+           "nn.callbacks.BackupAndRestore: '" .. file .. "' exists and is not a directory")
+end)
 
 -- The "script": seeded, builds the same model and data every time.
 local function backup_run(backup_dir, crash_after_epoch)

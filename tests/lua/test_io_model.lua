@@ -230,6 +230,10 @@ t.test('load_model{compile=false} gives an uncompiled model with the same weight
   nn.models.save_model(model, path('plain2.safetensors'))
   t.truthy(t.read_file(path('plain.safetensors')) == t.read_file(path('plain2.safetensors')),
            'save_model is model:save')
+  -- The path is save_model's second argument, model:save's first.
+  t.raises(function() nn.models.save_model(model, 42) end,
+           'nn.models.save_model: expected a file name as argument 2, got integer')
+  t.raises(function() model:save(42) end, 'model:save: expected a file name as argument 1, got integer')
 end)
 
 t.test('save_weights / load_weights move weights between models of one architecture', function()
