@@ -209,9 +209,9 @@ static int64_t square_side(int64_t n, int64_t channels)
 }
 
 /* The likely fix when layer `index` of the model cannot take `input`, written into fix
- * (empty when there is none to offer). */
-static void suggest_fix(const nn_model *model, int index, const nn_shape *input, char *fix,
-                        size_t size)
+ * (empty when there is none to offer). problem is the layer's own message. */
+static void suggest_fix(const nn_model *model, int index, const nn_shape *input,
+                        const char *problem, char *fix, size_t size)
 {
     const nn_layer *layer = model->layers[index];
     const char *kind = layer->cls->name;
@@ -293,7 +293,9 @@ static void suggest_fix(const nn_model *model, int index, const nn_shape *input,
                             "or data_format='channels_first'.",
                  (long long)input->dims[2], (long long)input->dims[3],
                  (long long)input->dims[1]);
-    else if (image_layer)
+    /* Only when the window is what does not fit (the layers' shape rules say "<= 0"), not
+     * when the input is too large or an initializer's settings are wrong. */
+    else if (image_layer && strstr(problem, "<= 0"))
         snprintf(fix, size, "the feature map is too small for this window: use "
                             "padding='same', a smaller kernel or pool size, smaller strides, or "
                             "fewer pooling layers before it.");
@@ -371,7 +373,7 @@ static nn_status build_after(nn_model *model, int index, const nn_shape *input)
         message[length - 1] = '\0'; /* the fix, when there is one, follows after ". " */
     nn_shape_format(input, input_text, sizeof input_text);
     char fix[512];
-    suggest_fix(model, index, input, fix, sizeof fix);
+    suggest_fix(model, index, input, message, fix, sizeof fix);
     /* A sentence of its own after the message. */
     fix[0] = (char)toupper((unsigned char)fix[0]);
     if (index == 0)

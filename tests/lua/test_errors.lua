@@ -648,6 +648,17 @@ t.test('build errors name the layer once, whichever way the layer is built', fun
   t.truthy(wrapped:find('applying "conv2d', 1, true), wrapped)
 end)
 
+t.test('the advice for a window too large comes only when the window is the problem', function()
+  local _, too_big = pcall(function()
+    nn.Sequential{L.Conv2D{2, 3, input_shape = {60000, 60000, 1000}}}
+  end)
+  t.truthy(tostring(too_big):find('more than 2^40 values', 1, true), too_big)
+  t.truthy(not tostring(too_big):find('too small', 1, true), too_big)
+  local _, too_small = pcall(function() nn.Sequential{L.Conv2D{2, 5, input_shape = {3, 3, 1}}} end)
+  t.truthy(tostring(too_small):find('The feature map is too small for this window', 1, true),
+           too_small)
+end)
+
 t.test('at least 40 distinct bad calls were checked', function()
   t.truthy(#cases >= 40, #cases .. ' cases')
 end)
