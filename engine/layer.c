@@ -616,6 +616,13 @@ nn_status nn_layer_build(nn_layer *layer, const nn_shape *input)
             free_params(layer);
             return nn_error_prefix(status, "creating its weight \"%s\"", param->name);
         }
+        /* A constraint that cannot apply to this weight is refused now, not after the
+         * first optimizer step of fit has already moved it. */
+        status = nn_constraint_check(&param->constraint, param->value);
+        if (status != NN_OK) {
+            free_params(layer);
+            return nn_error_prefix(status, "its weight \"%s\"", param->name);
+        }
     }
     if (layer->cls->initialized)
         layer->cls->initialized(layer);

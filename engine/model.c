@@ -376,6 +376,11 @@ static nn_status build_after(nn_model *model, int index, const nn_shape *input)
     suggest_fix(model, index, input, message, fix, sizeof fix);
     /* A sentence of its own after the message. */
     fix[0] = (char)toupper((unsigned char)fix[0]);
+    /* A setting the layer's weights cannot take (a constraint's axis, an initializer's
+     * range) is the layer's own fault, whatever the shape before it. */
+    if (status != NN_ERR_SHAPE)
+        return nn_error(status, "layer \"%s\" (%s): %s%s%s", layer->name, layer->cls->name,
+                        message, fix[0] ? ". " : "", fix);
     if (index == 0)
         return nn_error(status, "layer \"%s\" (%s) cannot take the model input of shape %s: "
                                 "%s%s%s",

@@ -482,11 +482,20 @@ static nn_status check_constraint(const nn_constraint *constraint, const nn_tens
     if (constraint->kind == NN_CONSTRAINT_NON_NEG)
         return NN_OK;
     int ndim = weights->shape.ndim;
-    if (ndim > 0 && (constraint->axes == 0 || (ndim < 32 && (constraint->axes >> ndim) != 0)))
+    if (ndim > 0 && (constraint->axes == 0 || (ndim < 32 && (constraint->axes >> ndim) != 0))) {
+        /* The axes as Keras' axis= list gave them: {0}, {0, 1, 2}. */
+        char axes[128] = "{";
+        for (int axis = 0; axis < 32; axis++)
+            if (constraint->axes & (1u << axis))
+                snprintf(axes + strlen(axes), sizeof axes - strlen(axes), "%s%d",
+                         axes[1] ? ", " : "", axis);
+        snprintf(axes + strlen(axes), sizeof axes - strlen(axes), "}");
         return nn_error(NN_ERR_ARGUMENT,
-                        "constraint '%s': axis mask 0x%x does not fit a weight of shape %s "
-                        "(axes 0 to %d)", name, constraint->axes,
+                        "constraint '%s': axis=%s %s a weight of shape %s, whose axes are 0 "
+                        "to %d",
+                        name, axes, constraint->axes ? "does not fit" : "names no axis of",
                         nn_shape_format(&weights->shape, text, sizeof text), ndim - 1);
+    }
     return nn_constraint_check_settings(constraint);
 }
 

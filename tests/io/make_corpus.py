@@ -204,6 +204,18 @@ model_file('regularizer-negative',
 model_file('constraint-axis-out-of-range',
            meta(architecture([dense('dense', 4, [3], kernel_constraint={'name': 'max_norm', 'axis': [9]})])),
            [], 'constraint axis must be an integer')
+model_file('constraint-axis-beyond-kernel',
+           meta(architecture([dense('dense', 4, [3], kernel_constraint={'name': 'max_norm', 'axis': [5]})])),
+           ONE_DENSE_TENSORS, "axis={5} does not fit a weight of shape (3, 4)")
+model_file('constraint-max-value-negative',
+           meta(architecture([dense('dense', 4, [3],
+                                    kernel_constraint={'name': 'max_norm', 'max_value': -2, 'axis': [0]})])),
+           ONE_DENSE_TENSORS, 'max_value must be >= 0, got -2')
+model_file('constraint-min-above-max',
+           meta(architecture([dense('dense', 4, [3],
+                                    kernel_constraint={'name': 'min_max_norm', 'min_value': 2,
+                                                       'max_value': 1, 'rate': 1, 'axis': [0]})])),
+           ONE_DENSE_TENSORS, 'needs 0 <= min_value <= max_value')
 model_file('input-shape-zero', meta(architecture([dense('dense', 4, [0])])), [],
            'entry 1 must be a size from 1')
 model_file('input-shape-nine-dims', meta(architecture([dense('dense', 4, [1] * 9)])), [],

@@ -289,6 +289,14 @@ local cases = {
   {'an output of more than 2^40 values per sample', function()
     nn.Sequential{L.UpSampling2D{{32768, 32768}, input_shape = {32, 32, 1024}}}
   end, 'up_sampling2d', 'its output (None, 1048576, 1048576, 1024)', 'more than 2^40 values'},
+  {'a constraint axis the kernel does not have', function()
+    nn.Sequential{L.Dense{2, kernel_constraint = nn.constraints.MaxNorm{2, axis = {5}},
+                          input_shape = {4}}}
+  end, 'layer "dense', '(Dense): its weight "kernel": constraint \'max_norm\': axis={5} does ' ..
+       'not fit a weight of shape (4, 2), whose axes are 0 to 1'},
+  {'a constraint over no axis, on a layer called directly', function()
+    L.Dense{2, kernel_constraint = nn.constraints.MaxNorm{2, axis = {}}}(nn.ones(2, 4))
+  end, "constraint 'max_norm': axis={} names no axis of a weight of shape (4, 2)"},
   {'pooling too much', function()
     nn.Sequential{L.MaxPool2D{4, input_shape = {6, 6, 1}}, L.MaxPool2D{4}}
   end, 'max_pooling2d_1', '(None, 1, 1, 1)'},
@@ -646,6 +654,12 @@ t.test('build errors name the layer once, whichever way the layer is built', fun
   local wrapped = message(function() L.TimeDistributed{L.Conv2D{4, 3}, name = 'td'}(nn.zeros(2, 3, 5)) end)
   t.eq(occurrences(wrapped, 'td'), 1, wrapped)
   t.truthy(wrapped:find('applying "conv2d', 1, true), wrapped)
+end)
+
+t.test('a constraint that cannot apply is refused before fit moves any weight', function()
+  local dense = L.Dense{2, kernel_constraint = nn.constraints.UnitNorm{axis = 3}}
+  t.raises(function() nn.Sequential{nn.Input{shape = {4}}, dense} end, "axis={3} does not fit")
+  t.eq(dense.built, false, 'the layer stays unbuilt')
 end)
 
 t.test('the advice for a window too large comes only when the window is the problem', function()
