@@ -647,7 +647,9 @@ static nn_status read_optimizer_state(nn_model *model, const nn_safetensors *fil
     if (status == NN_OK)
         status = nn_json_read_uint64(fields[0], &iterations, file->name, "optimizer iterations");
     if (status == NN_OK && iterations > (uint64_t)INT64_MAX)
-        status = nn_error(NN_ERR_FORMAT, "%s: optimizer iterations out of range", file->name);
+        status = nn_error(NN_ERR_FORMAT, "%s: optimizer iterations must be at most %lld, got "
+                          "%llu", file->name, (long long)INT64_MAX,
+                          (unsigned long long)iterations);
     /* The slots this optimizer keeps, from a throwaway instance over no weights. */
     nn_optimizer *probe = NULL;
     if (status == NN_OK)

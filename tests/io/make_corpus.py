@@ -269,6 +269,12 @@ model_file('optimizer-state-stray-slot',
                {'loss': {'name': 'mse'}, 'metrics': [], 'optimizer': {'name': 'sgd'}}),
                'nnsh.optimizer_state': json.dumps({'iterations': 3, 'slots': ['evil']})}),
            ONE_DENSE_TENSORS, 'optimizer state buffers but sgd')
+model_file('optimizer-iterations-huge',
+           meta(ONE_DENSE, **{'nnsh.compile': json.dumps(
+               {'loss': {'name': 'mse'}, 'metrics': [], 'optimizer': {'name': 'sgd'}}),
+               'nnsh.optimizer_state': json.dumps({'iterations': '18446744073709551615',
+                                                   'slots': []})}),
+           ONE_DENSE_TENSORS, 'iterations must be at most 9223372036854775807, got 18446744073709551615')
 model_file('optimizer-tensor-without-state', meta(ONE_DENSE, **{'nnsh.compile': json.dumps(
                {'loss': {'name': 'mse'}, 'metrics': [], 'optimizer': {'name': 'sgd'}})}),
            ONE_DENSE_TENSORS + [('optimizer/momentum/dense/kernel', 'F32', [3, 4], 4)],
