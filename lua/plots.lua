@@ -241,6 +241,12 @@ local function numbers(function_name, value, what)
     error(string.format('%s: %s must be a list of numbers or a 1-D tensor, got %s',
                         function_name, what, type(value)), 3)
   end
+  for i = 1, #value do
+    if type(value[i]) ~= 'number' then
+      error(string.format('%s: %s must be a list of numbers, got a %s at position %d',
+                          function_name, what, type(value[i]), i), 3)
+    end
+  end
   return value
 end
 

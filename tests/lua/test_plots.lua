@@ -112,6 +112,11 @@ t.test('nn.plot checks its data', function()
   t.raises(function() nn.plot(nn.zeros(2, 2)) end, 'must be a 1-D tensor')
   t.raises(function() nn.plot({a = {1}}, {keys = {'b'}}) end, "no series named 'b'")
   t.raises(function() nn.plot({1, 2}, {width = 5}) end, 'width must be an integer from 20 to 1000')
+  -- Words and flags are no data: an empty chart would hide the mistake.
+  t.raises(function() nn.plot({'a', 'b'}) end,
+           'nn.plot: data must be a list of numbers, got a string at position 1')
+  t.raises(function() nn.plot({a = {1, 'q'}}) end, 'a must be a list of numbers, got a string at position 2')
+  t.raises(function() nn.plot({1, 2}, {x = {1, true}}) end, 'x must be a list of numbers, got a boolean')
 end)
 
 t.test("the seed CNN's flow is the seed's board picture", function()
