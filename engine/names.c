@@ -75,6 +75,26 @@ void nn_name_guess_start(nn_name_guess *guess, const char *typed)
     *guess = (nn_name_guess){.typed = typed, .best_distance = distance_limit(typed)};
 }
 
+/* Names older Keras versions used for what is now `current`: tutorials still write them,
+ * and no spelling slip leads from lr to learning_rate. */
+static bool is_old_name_of(const char *typed, const char *current)
+{
+    static const char *const renamed[][2] = {
+        {"lr", "learning_rate"},          {"nb_epoch", "epochs"},
+        {"output_dim", "units"},          {"nb_filter", "filters"},
+        {"border_mode", "padding"},       {"subsample", "strides"},
+        {"init", "kernel_initializer"},   {"W_regularizer", "kernel_regularizer"},
+        {"b_regularizer", "bias_regularizer"}, {"W_constraint", "kernel_constraint"},
+        {"b_constraint", "bias_constraint"},   {"dim_ordering", "data_format"},
+        {"filter_length", "kernel_size"}, {"pool_length", "pool_size"},
+        {"bias", "use_bias"},             {"nb_val_samples", "validation_steps"},
+    };
+    for (size_t i = 0; i < sizeof renamed / sizeof renamed[0]; i++)
+        if (strcmp(typed, renamed[i][0]) == 0 && strcmp(current, renamed[i][1]) == 0)
+            return true;
+    return false;
+}
+
 void nn_name_guess_offer(nn_name_guess *guess, const char *candidate)
 {
     size_t typed_length = strlen(guess->typed), candidate_length = strlen(candidate);
@@ -87,7 +107,10 @@ void nn_name_guess_offer(nn_name_guess *guess, const char *candidate)
         guess->found_count = 0;
         return;
     }
-    int distance = edit_distance(guess->typed, typed_length, candidate, candidate_length, true);
+    int distance = is_old_name_of(guess->typed, candidate)
+                       ? 0
+                       : edit_distance(guess->typed, typed_length, candidate, candidate_length,
+                                       true);
     /* Of two names that differ only in case ('Precision' and 'precision'), the one
      * nearer the case typed. */
     for (int i = 0; i < guess->found_count; i++) {

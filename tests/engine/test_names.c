@@ -82,3 +82,15 @@ Test(names, offered_names_are_kept_once_and_the_text_fits_its_buffer)
     nn_name_guess_text(&guess, none, sizeof none);
     cr_expect_eq(none[0], '\0');
 }
+
+Test(names, the_names_older_keras_used_lead_to_the_current_ones)
+{
+    static const char *const options[] = {"name", "learning_rate", "epochs", "padding", "lr_x",
+                                          NULL};
+    expect_guess("lr", options, " (did you mean 'learning_rate'?)"); /* no slip reaches it */
+    expect_guess("nb_epoch", options, " (did you mean 'epochs'?)");
+    expect_guess("border_mode", options, " (did you mean 'padding'?)");
+    /* only where the current name is on the list */
+    static const char *const others[] = {"units", "activation", NULL};
+    expect_guess("lr", others, "");
+}
