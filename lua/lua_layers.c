@@ -524,6 +524,13 @@ static int layer_call(lua_State *L)
     char function[96];
     snprintf(function, sizeof function, "%s \"%s\"", layer->cls->name, layer->name);
     nn_lua_check_no_more_call_arguments(L, 3, function, "layer(x [, {training=false}])");
+    /* Keras' functional API chains layers on an Input; nnsh's models are Sequential. */
+    if (nn_lua_test_input(L, 2))
+        nn_lua_error(L, "%s: got an nn.Input, which is no data: nnsh has no functional API "
+                        "(layer(Input) chains); give the Input to a model instead, "
+                        "nn.Sequential{nn.Input{shape = {...}}, layer, ...}, or call the layer "
+                        "on a tensor",
+                     function);
     nn_tensor *input = nn_lua_to_tensor(L, 2, function, "the input");
     /* Augmentation layers augment on their own calls (Keras 3's default), unless a
      * learning phase was set or training=false is given. */

@@ -56,6 +56,10 @@ t.test('a model from an Input trains, saves and loads', function()
 end)
 
 t.test('misused Inputs raise errors that say what was expected', function()
+  -- Keras' functional style, layer(Input): there is no such API; the error says what is.
+  t.raises(function() nn.layers.Dense{4}(nn.Input{shape = {8}}) end,
+           'got an nn.Input, which is no data: nnsh has no functional API',
+           'nn.Sequential{nn.Input{shape = {...}}, layer, ...}')
   t.raises(function() nn.Input{} end, 'nn.Input', 'missing the shape')
   t.raises(function() nn.Input(3) end, 'nn.Input', 'expected a table')
   t.raises(function() nn.Input{shape = {0, 3}} end, 'shape entry 1 must be an integer from 1 to 1073741824, got 0')
