@@ -142,10 +142,17 @@ int nnsh_notebook_run(lua_State *L, const nnsh_notebook_options *options)
                            sizeof error)) {
         fprintf(stderr, "nnsh: %s\n", error);
     } else {
+        int exit_code;
+        bool exited = nnsh_session_exit_requested(session, &exit_code);
+        char ending[64] = "";
+        if (failed)
+            snprintf(ending, sizeof ending, ", stopped by an error");
+        else if (exited)
+            snprintf(ending, sizeof ending, ", ended by os.exit(%d)", exit_code);
         if (strcmp(output_path, "-") != 0)
-            fprintf(stderr, "nnsh: wrote %s (%d cells%s)\n", output_path, cell_index,
-                    failed ? ", stopped by an error" : "");
-        exit_status = failed ? 1 : 0;
+            fprintf(stderr, "nnsh: wrote %s (%d cell%s%s)\n", output_path, cell_index,
+                    cell_index == 1 ? "" : "s", ending);
+        exit_status = failed ? 1 : exited ? exit_code : 0;
     }
     nn_text_free(&handout);
     free(output_path);

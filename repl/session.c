@@ -50,6 +50,8 @@ struct nnsh_session {
     nnsh_cell *current; /* the running cell, which receives output; NULL between cells */
     nnsh_cell start;    /* nnsh -i's script, as the %run cell that %save writes first */
     bool has_start;
+    bool exit_requested; /* a notebook's cell called os.exit */
+    int exit_code;
 };
 
 /* ---- output ---- */
@@ -529,6 +531,15 @@ static nnsh_cell_status run_code(nnsh_session *session, const char *source, size
     bool interrupted = nnsh_interrupt_end(L);
     if (interrupted && session->current)
         session->current->interrupted = true;
+    if (session->exit_requested) {
+        char note[96];
+        int n = snprintf(note, sizeof note, "(os.exit(%d): the notebook ends here)\n",
+                         session->exit_code);
+        if (session->current)
+            nnsh_transcript_write(&session->current->output, note, (size_t)n);
+        lua_settop(L, base);
+        return NNSH_CELL_QUIT;
+    }
     if (status != LUA_OK) {
         if (interrupted && session->interactive)
             fputs("\n", stdout); /* the terminal echoed ^C where the cursor was */
@@ -1024,6 +1035,55 @@ static bool open_environment(lua_State *L, nnsh_session_mode mode)
     return true;
 }
 
+/* os.exit in a notebook: ending the process there would leave no handout at all. The
+ * cell stops (unless a pcall in it swallows the error; it then stops at its end) and the
+ * runner writes the handout up to it and exits with the code given. */
+static int notebook_exit(lua_State *L)
+{
+    nnsh_session *session = lua_touserdata(L, lua_upvalueindex(1));
+    int code = EXIT_SUCCESS;
+    if (lua_isboolean(L, 1))
+        code = lua_toboolean(L, 1) ? EXIT_SUCCESS : EXIT_FAILURE;
+    else if (!lua_isnoneornil(L, 1))
+        code = (int)luaL_checkinteger(L, 1);
+    session->exit_requested = true;
+    session->exit_code = code;
+    return luaL_error(L, "os.exit(%d) ends the notebook here", code);
+}
+
+static const char ORIGINAL_EXIT[] = "nnsh.original_os_exit";
+
+/* Puts notebook_exit in os.exit, keeping Lua's own to put back. */
+static void replace_exit(nnsh_session *session)
+{
+    lua_State *L = session->L;
+    if (lua_getglobal(L, "os") == LUA_TTABLE) {
+        lua_getfield(L, -1, "exit");
+        lua_setfield(L, LUA_REGISTRYINDEX, ORIGINAL_EXIT);
+        lua_pushlightuserdata(L, session);
+        lua_pushcclosure(L, notebook_exit, 1);
+        lua_setfield(L, -2, "exit");
+    }
+    lua_pop(L, 1);
+}
+
+static void restore_exit(lua_State *L)
+{
+    int top = lua_gettop(L);
+    if (lua_getglobal(L, "os") == LUA_TTABLE &&
+        lua_getfield(L, LUA_REGISTRYINDEX, ORIGINAL_EXIT) != LUA_TNIL)
+        lua_setfield(L, -2, "exit");
+    lua_settop(L, top);
+    lua_pushnil(L);
+    lua_setfield(L, LUA_REGISTRYINDEX, ORIGINAL_EXIT);
+}
+
+bool nnsh_session_exit_requested(const nnsh_session *session, int *code)
+{
+    *code = session->exit_code;
+    return session->exit_requested;
+}
+
 nnsh_session *nnsh_session_create(lua_State *L, nnsh_session_mode mode)
 {
     nnsh_session *session = calloc(1, sizeof *session);
@@ -1041,6 +1101,8 @@ nnsh_session *nnsh_session_create(lua_State *L, nnsh_session_mode mode)
     /* A script's output needs no recording: print and nn write it themselves. */
     if (mode != NNSH_SESSION_SCRIPT)
         nnsh_capture_install(session);
+    if (mode == NNSH_SESSION_NOTEBOOK)
+        replace_exit(session);
     return session;
 }
 
@@ -1050,6 +1112,8 @@ void nnsh_session_free(nnsh_session *session)
         return;
     if (session->mode != NNSH_SESSION_SCRIPT)
         nnsh_capture_remove(session);
+    if (session->mode == NNSH_SESSION_NOTEBOOK)
+        restore_exit(session->L);
     for (int i = 0; i < session->cell_count; i++) {
         free(session->cells[i].input);
         free(session->cells[i].error);

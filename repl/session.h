@@ -94,6 +94,9 @@ int nnsh_session_next_number(const nnsh_session *session);
 /* "In [12]: " for cell 12, "    ...: " (as wide) for its next lines. */
 void nnsh_cell_prompt(char *prompt, size_t size, int number, bool continuation);
 int nnsh_session_cell_count(const nnsh_session *session);
+/* Whether a notebook's cell called os.exit (which there stops the cell with
+ * NNSH_CELL_QUIT rather than the process), and with which exit status. */
+bool nnsh_session_exit_requested(const nnsh_session *session, int *code);
 /* Cell by position, 0 .. count-1. */
 nnsh_cell *nnsh_session_cell(nnsh_session *session, int position);
 

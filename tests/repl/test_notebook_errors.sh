@@ -48,4 +48,21 @@ grep -F -q '%save: the file name must end in .md (a Markdown notebook) or .lua (
 printf '# t\n\n```lua\n%%time\n```\n' > time.md
 expect_failure time_without_code '%time: which code? usage: %time CODE' --notebook time.md
 
+# os.exit in a cell ends the run there, not the process before the handout is written:
+# the handout holds the cells up to it, the exit status is the code given. A pcall that
+# catches it still ends the run at the cell's end.
+printf '# t\n\n```lua\nprint("bye")\nos.exit(3)\nprint("not here")\n```\n\n```lua\nprint("later")\n```\n' > exit.md
+status=0
+HOME="$work" "$nnsh" --notebook exit.md >stdout 2>stderr || status=$?
+[ "$status" -eq 3 ] || { echo "FAIL: os.exit(3): exit status $status" >&2; cat stderr >&2; exit 1; }
+grep -qF '(os.exit(3): the notebook ends here)' exit.out.md || { echo "FAIL: os.exit note" >&2; cat exit.out.md >&2; exit 1; }
+grep -qF 'ended by os.exit(3)' stderr || { echo "FAIL: os.exit on stderr" >&2; cat stderr >&2; exit 1; }
+if grep -qx 'not here\|later' exit.out.md; then echo "FAIL: ran past os.exit" >&2; cat exit.out.md >&2; exit 1; fi
+printf -- '-- %%%%\nprint(pcall(os.exit, false))\nprint("after")\n-- %%%%\nprint("next")\n' > caught.lua
+status=0
+HOME="$work" "$nnsh" --notebook caught.lua >stdout 2>stderr || status=$?
+[ "$status" -eq 1 ] || { echo "FAIL: os.exit(false) in a pcall: exit status $status" >&2; exit 1; }
+grep -qF -- '--> after' caught.out.lua || { echo "FAIL: the cell ends" >&2; cat caught.out.lua >&2; exit 1; }
+if grep -qF -- '--> next' caught.out.lua; then echo "FAIL: the next cell ran" >&2; exit 1; fi
+
 echo "PASS notebooks that cannot run say why"
