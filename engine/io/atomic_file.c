@@ -140,17 +140,50 @@ int nn_atomic_file_clean_stale(const char *path)
     return removed;
 }
 
-/* The file a save really replaces: a symbolic link is followed, so the link stays and
- * the file it points to is replaced in its own directory. */
-static char *resolve_target(const char *path)
+/* The file a save really replaces: symbolic links are followed, so a link stays and the
+ * file it points to is replaced in its own directory, created there when the link
+ * dangles (realpath would fail on it, and the link would be replaced instead). */
+enum { LINKS_MAX = 40 }; /* as the kernel's own limit on following links */
+
+static nn_status resolve_target(const char *path, char **out)
 {
-    struct stat info;
-    if (lstat(path, &info) == 0 && S_ISLNK(info.st_mode)) {
-        char *resolved = realpath(path, NULL);
-        if (resolved)
-            return resolved;
+    char *current = strdup(path);
+    for (int hops = 0; current; hops++) {
+        struct stat info;
+        if (lstat(current, &info) != 0 || !S_ISLNK(info.st_mode)) {
+            *out = current;
+            return NN_OK;
+        }
+        if (hops == LINKS_MAX) {
+            free(current);
+            return nn_error(NN_ERR_IO, "cannot save '%s': %s", path, strerror(ELOOP));
+        }
+        char target[PATH_MAX];
+        ssize_t length = readlink(current, target, sizeof target - 1);
+        if (length < 0) {
+            nn_status status = nn_error(NN_ERR_IO, "cannot save '%s': cannot read the link "
+                                        "'%s': %s", path, current, strerror(errno));
+            free(current);
+            return status;
+        }
+        target[length] = '\0';
+        /* A relative target is relative to the link's own directory. */
+        const char *slash = strrchr(current, '/');
+        char *next;
+        if (target[0] == '/' || !slash) {
+            next = strdup(target);
+        } else {
+            size_t directory = (size_t)(slash - current) + 1;
+            next = malloc(directory + (size_t)length + 1);
+            if (next) {
+                memcpy(next, current, directory);
+                memcpy(next + directory, target, (size_t)length + 1);
+            }
+        }
+        free(current);
+        current = next;
     }
-    return strdup(path);
+    return nn_error(NN_ERR_MEMORY, "out of memory saving '%s'", path);
 }
 
 static int hook_errno(const char *name)
@@ -173,20 +206,22 @@ nn_status nn_atomic_file_begin(nn_atomic_file *file, const char *path)
     file->fd = -1;
     if (!path || !*path)
         return nn_error(NN_ERR_ARGUMENT, "cannot save: the file name is empty");
-    file->path = resolve_target(path);
-    if (!file->path)
-        return nn_error(NN_ERR_MEMORY, "out of memory saving '%s'", path);
+    NN_TRY(resolve_target(path, &file->path));
     struct stat info;
     bool existed = stat(file->path, &info) == 0;
+    /* The name as given, and where a link led when it did. */
+    char named[PATH_MAX + 64];
+    snprintf(named, sizeof named, strcmp(path, file->path) ? "'%s' (a link to '%s')" : "'%s'",
+             path, file->path);
     if (existed && S_ISDIR(info.st_mode)) {
-        nn_status status = nn_error(NN_ERR_IO, "cannot save '%s': it is a directory; give a "
-                                    "file name inside it", file->path);
+        nn_status status = nn_error(NN_ERR_IO, "cannot save %s: it is a directory; give a "
+                                    "file name inside it", named);
         free_names(file);
         return status;
     }
     if (existed && !S_ISREG(info.st_mode)) {
-        nn_status status = nn_error(NN_ERR_IO, "cannot save '%s': it exists and is not a "
-                                    "regular file", file->path);
+        nn_status status = nn_error(NN_ERR_IO, "cannot save %s: it exists and is not a "
+                                    "regular file", named);
         free_names(file);
         return status;
     }

@@ -106,6 +106,37 @@ Test(atomic_file, a_symbolic_link_stays_and_its_target_is_replaced)
     cr_expect_str_eq(read_text(target), "new");
 }
 
+Test(atomic_file, a_dangling_relative_link_creates_its_target_and_stays_a_link)
+{
+    char runs[600], link[600], target[600];
+    path_in(runs, sizeof runs, "runs");
+    cr_assert_eq(mkdir(runs, 0777), 0);
+    path_in(link, sizeof link, "latest.txt");
+    path_in(target, sizeof target, "runs/first.txt");
+    cr_assert_eq(symlink("runs/first.txt", link), 0); /* relative to the link's directory */
+    cr_assert_eq(nn_atomic_file_replace(link, "new", 3), NN_OK, "%s", nn_error_message());
+    struct stat info;
+    lstat(link, &info);
+    cr_expect(S_ISLNK(info.st_mode), "the dangling link was replaced by a file");
+    cr_expect_str_eq(read_text(target), "new");
+}
+
+Test(atomic_file, a_link_loop_is_refused_and_left_as_it_was)
+{
+    char one[600], two[600];
+    path_in(one, sizeof one, "loop1");
+    path_in(two, sizeof two, "loop2");
+    cr_assert_eq(symlink(two, one), 0);
+    cr_assert_eq(symlink(one, two), 0);
+    cr_assert_neq(nn_atomic_file_replace(one, "new", 3), NN_OK);
+    cr_expect(strstr(nn_error_message(), "Too many levels of symbolic links"), "%s",
+              nn_error_message());
+    struct stat info;
+    lstat(one, &info);
+    cr_expect(S_ISLNK(info.st_mode), "the link was replaced by a file");
+    cr_expect_eq(temporaries(directory), 0);
+}
+
 Test(atomic_file, a_full_disk_fails_cleanly_with_the_old_file_intact)
 {
     char path[600];
