@@ -1026,6 +1026,13 @@ static nn_status build_model(nn_model **out, const char *source, const nn_safete
         strlen(config[0]->valuestring) >= NN_NAME_CAPACITY)
         return nn_error(NN_ERR_FORMAT, "%s: the model's name must be 1 to %d characters",
                         source, NN_NAME_CAPACITY - 1);
+    /* What nn.Sequential{name=...} refuses, a file may not bring in. */
+    for (const char *c = config[0]->valuestring; *c; c++)
+        if ((unsigned char)*c < 0x20 || *c == 0x7f)
+            return nn_error(NN_ERR_FORMAT, "%s: the model's name must not hold control "
+                            "characters (found byte %d)", source, (unsigned char)*c);
+    if (!nn_utf8_valid(config[0]->valuestring, strlen(config[0]->valuestring)))
+        return nn_error(NN_ERR_FORMAT, "%s: the model's name must be valid UTF-8 text", source);
     layer_list list;
     nn_status status = read_layers(source, config[1], &list);
     nn_shape input;

@@ -204,6 +204,9 @@ model_file('regularizer-negative',
 model_file('constraint-axis-out-of-range',
            meta(architecture([dense('dense', 4, [3], kernel_constraint={'name': 'max_norm', 'axis': [9]})])),
            [], 'constraint axis must be an integer')
+model_file('name-control-byte',
+           meta(architecture([dense('dense', 4, [3])]).replace('"name":"sequential"', '"name":"a\\u0001b"')),
+           ONE_DENSE_TENSORS, "the model's name must not hold control characters (found byte 1)")
 model_file('constraint-axis-beyond-kernel',
            meta(architecture([dense('dense', 4, [3], kernel_constraint={'name': 'max_norm', 'axis': [5]})])),
            ONE_DENSE_TENSORS, "axis={5} does not fit a weight of shape (3, 4)")
