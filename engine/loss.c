@@ -459,6 +459,29 @@ double nn_loss_forward_backward(const nn_loss *loss, nn_activation last, float *
     return total;
 }
 
+void nn_loss_rows(const nn_loss *loss, double *row_losses, const float *pred,
+                  const float *labels, int64_t batch, int64_t width)
+{
+    if (batch <= 0 || width <= 0)
+        return;
+    nn_activation linear = {.kind = NN_ACTIVATION_LINEAR};
+    nn_body_loss_plan plan = nn_body_loss_plan_make(loss, linear, pred, NULL, batch, width);
+    /* The plan's scale turns the rows' sum into the batch's mean: 1/batch for the losses
+     * summed per row, 1/(batch·width) for the element means; times batch, what one row
+     * is divided by. */
+    double row_scale = plan.loss_scale * (double)batch;
+    /* Hinge labels are read as -1/1 when all of them are 0/1, decided over the whole
+     * call as the mean's is. */
+    double nonbinary = nn_body_loss_counts_nonbinary(loss->kind)
+                           ? count_nonbinary(labels, (size_t)batch * (size_t)width)
+                           : 0.0;
+    plan.nonbinary_labels = nn_body_loss_counts_nonbinary(loss->kind) ? &nonbinary : NULL;
+    for (int64_t b = 0; b < batch; b++)
+        row_losses[b] = loss->kind < NN_LOSS_COUNT
+                            ? nn_body_loss_row(NULL, &plan, labels, b, width) * row_scale
+                            : NAN;
+}
+
 /* ---- metrics ---- */
 
 static const struct {

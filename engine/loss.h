@@ -84,6 +84,15 @@ double nn_loss_forward_backward(const nn_loss *loss, nn_activation last, float *
                                 const float *pred, const float *logits, const float *labels,
                                 const float *row_weights, int64_t batch, int64_t width);
 
+/* Each row's loss, as Keras' loss functions give it before any reduction: the row's sum
+ * for the losses that sum over a row (crossentropies, kl_divergence, categorical_hinge,
+ * cosine_similarity), the mean of its elements for the others. pred is what the model
+ * produced, taken as probabilities unless the loss is from_logits (no last activation is
+ * fused); labels as nn_loss_forward_backward's, already smoothed. The unweighted mean of
+ * row_losses (batch) is nn_loss_forward_backward's value for the same rows. */
+void nn_loss_rows(const nn_loss *loss, double *row_losses, const float *pred,
+                  const float *labels, int64_t batch, int64_t width);
+
 typedef enum nn_metric_kind {
     NN_METRIC_ACCURACY,                  /* resolved to one of the next three */
     NN_METRIC_SPARSE_CATEGORICAL_ACCURACY,

@@ -1011,3 +1011,34 @@ Test(metrics, keras_metrics_by_hand)
     metric.kind = NN_METRIC_LOG_COSH;
     cr_assert(fabs(nn_metric_sum(&metric, mp, mt, 1, 2) - log(cosh(1.0))) < 1e-9);
 }
+
+/* nn_loss_rows: each row as Keras' loss functions give it (a row's sum for the per-row
+ * losses, its mean for the element means), whose mean is nn_loss_forward_backward's. */
+Test(loss, rows_are_the_per_sample_values_whose_mean_is_the_loss)
+{
+    nn_activation linear = nn_activation_default(NN_ACTIVATION_LINEAR);
+    const float t[6] = {0, 1, 0, 0, 0, 1}, p[6] = {0.05f, 0.95f, 0.0f, 0.1f, 0.8f, 0.1f};
+    double rows[2];
+    nn_loss loss;
+    /* categorical_crossentropy: -ln 0.95 and -ln 0.1 */
+    nn_loss_parse("categorical_crossentropy", &loss);
+    nn_loss_rows(&loss, rows, p, t, 2, 3);
+    cr_assert(fabs(rows[0] + log(0.95)) < 1e-6 && fabs(rows[1] + log(0.1)) < 1e-6,
+              "crossentropy rows %.9g %.9g", rows[0], rows[1]);
+    /* mean_squared_error: (0.05² + 0.05²)/3 and (0.1² + 0.8² + 0.9²)/3 */
+    nn_loss_parse("mse", &loss);
+    nn_loss_rows(&loss, rows, p, t, 2, 3);
+    cr_assert(fabs(rows[0] - 0.005 / 3) < 1e-7 && fabs(rows[1] - 1.46 / 3) < 1e-6,
+              "mse rows %.9g %.9g", rows[0], rows[1]);
+    /* Every loss: the rows' mean is the batch's loss (hinge decided over the batch). */
+    for (int kind = 0; kind < NN_LOSS_COUNT; kind++) {
+        loss = (nn_loss){.kind = (nn_loss_kind)kind, .delta = 1.0};
+        const float ids[2] = {1, 2};
+        const float *labels = kind == NN_LOSS_SPARSE_CATEGORICAL_CROSSENTROPY ? ids : t;
+        nn_loss_rows(&loss, rows, p, labels, 2, 3);
+        double mean = nn_loss_forward_backward(&loss, linear, NULL, p, p, labels, NULL, 2, 3);
+        cr_assert(fabs((rows[0] + rows[1]) / 2 - mean) < 1e-9 * (1 + fabs(mean)),
+                  "%s: rows %.9g %.9g, loss %.9g", nn_loss_name(loss.kind), rows[0], rows[1],
+                  mean);
+    }
+}
