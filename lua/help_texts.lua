@@ -32,11 +32,52 @@ doc('nn.datasets', {module = true, text =
 doc('nn.optimizers', {module = true, text =
   "Optimizers for model:compile{optimizer=...}; a name such as 'adam' also works."})
 doc('nn.losses', {module = true, text =
-  "Losses for model:compile{loss=...}; a name such as 'sparse_categorical_crossentropy' also works."})
+  "Losses for model:compile{loss=...}; a name such as 'sparse_categorical_crossentropy' " ..
+  'also works. A loss object also computes itself, as training does: ' ..
+  'loss(y_true, y_pred [, sample_weight]) is the mean over the samples of each ' ..
+  "sample's loss times its weight (Keras' sum over batch size), a number. Each class's " ..
+  'Keras name is its function of one loss per sample: ' ..
+  'nn.losses.categorical_crossentropy(y_true, y_pred [, {from_logits=true, ...}]) gives a ' ..
+  "tensor of y_pred's shape less its last axis. y_true and y_pred are tensors or nested " ..
+  "tables; y_pred's last axis holds a sample's outputs (a flat list is one sample); the " ..
+  'sparse loss takes one class id per sample.',
+  example = "loss = nn.losses.CategoricalCrossentropy{}\n" ..
+            "print(loss({{0, 1, 0}, {0, 0, 1}}, {{0.05, 0.95, 0}, {0.1, 0.8, 0.1}}))   --> 1.1769 = -(ln 0.95 + ln 0.1) / 2\n" ..
+            "print(loss({{0, 1, 0}, {0, 0, 1}}, {{0.05, 0.95, 0}, {0.1, 0.8, 0.1}}, {1, 0}))   --> 0.0256: the second sample weighs 0\n" ..
+            "print(nn.losses.SparseCategoricalCrossentropy{}({1, 2}, {{0.05, 0.95, 0}, {0.1, 0.8, 0.1}}))   --> 1.1769, class ids\n" ..
+            "print(nn.losses.categorical_crossentropy({{0, 1, 0}}, {{1, 2, 3}}, {from_logits = true}))   --> tensor([1.4076], ...)"})
 doc('nn.metrics', {module = true, text =
   "Metrics for model:compile{metrics={...}} with Keras' settings and a name of their own; " ..
   "a name such as 'accuracy' also works, and so does a class's name ('Precision': the " ..
-  "class at its defaults, logged as precision, as Keras does)."})
+  "class at its defaults, logged as precision, as Keras does). A metric object also " ..
+  'counts on its own, as fit counts over an epoch: metric:update_state(y_true, y_pred ' ..
+  '[, sample_weight]) adds a batch, metric:result() is the value over every batch so far, ' ..
+  'metric:reset_state() starts again.',
+  example = "m = nn.metrics.CategoricalAccuracy{}\n" ..
+            "m:update_state({{0, 1, 0}, {0, 0, 1}}, {{0.05, 0.95, 0}, {0.1, 0.8, 0.1}})\n" ..
+            "print(m:result())   --> 0.5\n" ..
+            "m:update_state({{0, 0, 1}, {1, 0, 0}}, {{0.1, 0.1, 0.8}, {0.6, 0.3, 0.1}})\n" ..
+            "print(m:result())   --> 0.75: 3 of 4 samples\n" ..
+            "m:reset_state()"})
+local metric_arguments = {
+  {'y_true', "the labels: y_pred's shape, or one class id per sample for the sparse metrics"},
+  {'y_pred', "the predictions; the last axis holds a sample's outputs"},
+  {'sample_weight', 'one weight per sample (a number: all of them): the value becomes ' ..
+                    'sum(weight * value) / sum(weight); precision, recall and auc count ' ..
+                    'weighted positives', default = 'nil'}}
+doc('nn.Metric:update_state', {call = 'metric:update_state(y_true, y_pred [, sample_weight])',
+  text = "Adds a batch to what the metric has counted, as fit adds each batch to an epoch's " ..
+         'totals: the means sum values and samples, precision and recall their positives, ' ..
+         'auc its threshold buckets.',
+  params = metric_arguments,
+  example = "m = nn.metrics.Precision{}\nm:update_state({{1, 0}, {0, 1}}, {{0.9, 0.6}, {0.2, 0.7}})\nprint(m:result())   --> 0.6667: 2 of 3 predicted positives"})
+doc('nn.Metric:result', {call = 'metric:result()',
+  text = 'The metric over every batch given to update_state since it was made or reset; ' ..
+         '0 before any.', returns = 'a number',
+  example = "m = nn.metrics.MeanAbsoluteError{}\nm:update_state({{1}, {2}}, {{1.5}, {2}})\nprint(m:result())   --> 0.25"})
+doc('nn.Metric:reset_state', {call = 'metric:reset_state()',
+  text = 'Forgets what update_state counted, as fit does at the start of each epoch.',
+  example = "m = nn.metrics.AUC{}\nm:update_state({1, 0}, {0.8, 0.3})\nm:reset_state()\nprint(m:result())   --> 0"})
 doc('nn.initializers', {module = true, text =
   "Weight initializers for kernel_initializer= and friends; a name such as 'he_normal' also works."})
 doc('nn.regularizers', {module = true, text =
@@ -746,6 +787,17 @@ local function smoothing(toward)
   return {from_logits[1], {'label_smoothing', 'in [0, 1]: the loss aims at y*(1 - a) + ' .. toward ..
           ' rather than y; metrics still see y', default = '0', option = true}}
 end
+-- Each class's Keras name, which names its per-sample function too.
+local loss_functions = {
+  SparseCategoricalCrossentropy = 'sparse_categorical_crossentropy',
+  CategoricalCrossentropy = 'categorical_crossentropy', BinaryCrossentropy = 'binary_crossentropy',
+  MeanSquaredError = 'mean_squared_error', MeanAbsoluteError = 'mean_absolute_error',
+  Huber = 'huber', LogCosh = 'log_cosh', KLDivergence = 'kl_divergence', Poisson = 'poisson',
+  Hinge = 'hinge', SquaredHinge = 'squared_hinge', CategoricalHinge = 'categorical_hinge',
+  CosineSimilarity = 'cosine_similarity',
+  MeanAbsolutePercentageError = 'mean_absolute_percentage_error',
+  MeanSquaredLogarithmicError = 'mean_squared_logarithmic_error',
+}
 for _, loss in ipairs{
     {'SparseCategoricalCrossentropy', 'Cross-entropy with integer class labels (0, 1, 2, ...) against predicted probabilities.', from_logits},
     {'CategoricalCrossentropy', 'Cross-entropy with one-hot labels against predicted probabilities.', smoothing('a/K (K classes)')},
@@ -767,9 +819,33 @@ for _, loss in ipairs{
     {'MeanSquaredLogarithmicError', 'The mean of (log(max(p, 1e-7) + 1) - log(max(y, 1e-7) + 1))^2 (alias msle).', {}}} do
   local call = loss[4] or #loss[3] == 2 and 'from_logits=false, label_smoothing=0' or
                #loss[3] == 1 and 'from_logits=false' or ''
+  local function_name = loss_functions[loss[1]]
+  local sparse = function_name == 'sparse_categorical_crossentropy'
+  local y_true = sparse and '{1, 2}' or '{{0, 1, 0}, {0, 0, 1}}'
+  local y_pred = '{{0.05, 0.95, 0}, {0.1, 0.8, 0.1}}'
   doc('nn.losses.' .. loss[1], {call = 'nn.losses.' .. loss[1] .. '{' .. call .. '}',
-    text = loss[2], params = loss[3],
-    example = 'model:compile{optimizer = \'adam\', loss = nn.losses.' .. loss[1] .. '{}}'})
+    text = loss[2] .. ' Called as loss(y_true, y_pred [, sample_weight]), the mean loss ' ..
+           'over the samples, as training computes it; nn.losses.' .. function_name ..
+           ' gives each sample\'s.',
+    params = loss[3],
+    example = 'model:compile{optimizer = \'adam\', loss = nn.losses.' .. loss[1] .. '{}}\n' ..
+              'print(nn.losses.' .. loss[1] .. '{}(' .. y_true .. ', ' .. y_pred .. '))'})
+  local options = {}
+  for _, param in ipairs(loss[3]) do
+    if param[1] ~= 'axis' then options[#options + 1] = param[1] .. '=' .. param.default end
+  end
+  local function_params = {
+    {'y_true', sparse and 'one class id per sample' or "the labels, of y_pred's shape"},
+    {'y_pred', "the predictions; the last axis holds a sample's outputs"}}
+  for _, param in ipairs(loss[3]) do function_params[#function_params + 1] = param end
+  doc('nn.losses.' .. function_name, {
+    call = 'nn.losses.' .. function_name .. '(y_true, y_pred' ..
+           (#options > 0 and ' [, {' .. table.concat(options, ', ') .. '}]' or '') .. ')',
+    text = "Each sample's " .. loss[1] .. " loss (Keras' " .. function_name .. '). ' ..
+           loss[2] .. ' Their mean is nn.losses.' .. loss[1] .. '{...}(y_true, y_pred).',
+    params = function_params,
+    returns = "a tensor of y_pred's shape less its last axis",
+    example = 'print(nn.losses.' .. function_name .. '(' .. y_true .. ', ' .. y_pred .. '))'})
 end
 local metric_name = {'name', 'what the logs call it (letters, digits, _)', option = true}
 for _, metric in ipairs{

@@ -286,6 +286,7 @@ int luaopen_nn(lua_State *L)
     nn_lua_open_datasets(L);
     nn_lua_open_io(L);
     nn_lua_open_plots(L);
+    nn_lua_open_losses(L);
 
     /* The Lua half of the module: each embedded file gets the table and adds to it. */
     for (const nn_embedded_module *module = nn_embedded_modules; module->name; module++) {

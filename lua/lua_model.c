@@ -1185,7 +1185,26 @@ static void push_optimizer_view(lua_State *L, int model_index)
     lua_setmetatable(L, -2);
 }
 
-static void parse_loss(lua_State *L, int index, nn_loss *loss, const char *function)
+const char *const *nn_lua_loss_options(nn_loss_kind kind)
+{
+    /* Keras gives label_smoothing to the categorical and binary crossentropies only,
+     * from_logits to the crossentropies, delta to huber, and nothing to the losses added
+     * with huber; the others reject them as unknown options. (mean squared and absolute
+     * error kept from_logits, which they have always taken and ignored.) */
+    static const char *const smoothing_names[] = {"name", "from_logits", "label_smoothing",
+                                                  NULL};
+    static const char *const plain_names[] = {"name", "from_logits", NULL};
+    static const char *const huber_names[] = {"name", "delta", NULL};
+    static const char *const cosine_names[] = {"name", "axis", NULL};
+    static const char *const name_only[] = {"name", NULL};
+    return nn_loss_takes_label_smoothing(kind) ? smoothing_names
+           : kind == NN_LOSS_HUBER             ? huber_names
+           : kind == NN_LOSS_COSINE_SIMILARITY ? cosine_names
+           : nn_loss_takes_from_logits(kind)   ? plain_names
+                                               : name_only;
+}
+
+void nn_lua_parse_loss(lua_State *L, int index, nn_loss *loss, const char *function)
 {
     index = lua_absindex(L, index);
     const char *name = setting_name(L, index);
@@ -1196,24 +1215,9 @@ static void parse_loss(lua_State *L, int index, nn_loss *loss, const char *funct
     if (nn_loss_parse(name, loss) != NN_OK)
         nn_lua_raise(L, function);
     if (lua_istable(L, index)) {
-        /* Keras gives label_smoothing to the categorical and binary crossentropies only,
-         * from_logits to the crossentropies, delta to huber, and nothing to the losses
-         * added with huber; the others reject them as unknown options. (mean squared and
-         * absolute error kept from_logits, which they have always taken and ignored.) */
-        static const char *const smoothing_names[] = {"name", "from_logits",
-                                                      "label_smoothing", NULL};
-        static const char *const plain_names[] = {"name", "from_logits", NULL};
-        static const char *const huber_names[] = {"name", "delta", NULL};
-        static const char *const cosine_names[] = {"name", "axis", NULL};
-        static const char *const name_only[] = {"name", NULL};
         bool smooths = nn_loss_takes_label_smoothing(loss->kind);
-        const char *const *valid = smooths                                 ? smoothing_names
-                                   : loss->kind == NN_LOSS_HUBER           ? huber_names
-                                   : loss->kind == NN_LOSS_COSINE_SIMILARITY ? cosine_names
-                                   : nn_loss_takes_from_logits(loss->kind) ? plain_names
-                                                                           : name_only;
-        nn_lua_check_option_names(L, index, function, valid, 0);
-        if (valid == smoothing_names || valid == plain_names)
+        nn_lua_check_option_names(L, index, function, nn_lua_loss_options(loss->kind), 0);
+        if (nn_loss_takes_from_logits(loss->kind))
             loss->from_logits = nn_lua_opt_boolean(L, index, "from_logits", false, function);
         if (smooths)
             loss->label_smoothing = nn_lua_opt_number(L, index, "label_smoothing", 0.0, 0.0,
@@ -1243,7 +1247,7 @@ static void parse_loss(lua_State *L, int index, nn_loss *loss, const char *funct
 /* One entry of compile's metrics: a name ('accuracy') or a metric object from nn.metrics
  * ({class = 'top_k_categorical_accuracy', k = 3, name = 'top3'}), made for this loss (NULL:
  * no loss yet, as when nn.metrics makes the object). */
-static void parse_metric(lua_State *L, int index, const nn_loss *loss, nn_metric *metric,
+void nn_lua_parse_metric(lua_State *L, int index, const nn_loss *loss, nn_metric *metric,
                          const char *function)
 {
     index = lua_absindex(L, index);
@@ -1374,7 +1378,7 @@ static int parse_metric_list(lua_State *L, int index, const nn_loss *loss, nn_me
         lua_pop(L, 1);
     }
     if (single) {
-        parse_metric(L, index, loss, &metrics[metric_count++], entry_function);
+        nn_lua_parse_metric(L, index, loss, &metrics[metric_count++], entry_function);
     } else if (lua_istable(L, index)) {
         lua_Integer count = luaL_len(L, index);
         /* A list and nothing else: {mae = true} would otherwise measure nothing. */
@@ -1392,7 +1396,7 @@ static int parse_metric_list(lua_State *L, int index, const nn_loss *loss, nn_me
                          (long long)count);
         for (lua_Integer i = 1; i <= count; i++) {
             lua_geti(L, index, i);
-            parse_metric(L, -1, loss, &metrics[metric_count++], entry_function);
+            nn_lua_parse_metric(L, -1, loss, &metrics[metric_count++], entry_function);
             lua_pop(L, 1);
         }
     } else if (!lua_isnil(L, index)) {
@@ -1430,7 +1434,7 @@ static int model_compile(lua_State *L)
     if (lua_isnil(L, -1))
         nn_lua_error(L, "%s: a loss is required, e.g. loss='sparse_categorical_crossentropy'",
                      function);
-    parse_loss(L, -1, &loss, function);
+    nn_lua_parse_loss(L, -1, &loss, function);
     lua_pop(L, 1);
     nn_metric metrics[NN_MAX_METRICS], weighted[NN_MAX_METRICS];
     lua_getfield(L, 2, "metrics");
@@ -2262,7 +2266,7 @@ static int l_check_metric(lua_State *L)
     const char *function = luaL_checkstring(L, 2);
     lua_settop(L, 2);
     nn_metric metric;
-    parse_metric(L, 1, NULL, &metric, function);
+    nn_lua_parse_metric(L, 1, NULL, &metric, function);
     return 0;
 }
 
@@ -2294,7 +2298,7 @@ static int l_check_loss(lua_State *L)
     const char *function = luaL_checkstring(L, 2);
     lua_settop(L, 2); /* keeps function's string alive */
     nn_loss loss;
-    parse_loss(L, 1, &loss, function);
+    nn_lua_parse_loss(L, 1, &loss, function);
     if (nn_loss_check(&loss) != NN_OK)
         nn_lua_error(L, "%s: %s", function, nn_error_message());
     return 0;

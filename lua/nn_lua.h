@@ -133,6 +133,21 @@ nn_model *nn_lua_check_model(lua_State *L, int index, const char *function);
 /* Pushes a new model userdata that takes over the caller's reference to model. */
 void nn_lua_push_model(lua_State *L, nn_model *model);
 
+/* ---- losses and metrics ---- */
+
+/* A loss as compile takes it (a name, or a table from nn.losses with its settings) at
+ * index into loss; raises an error naming function on an unknown name or setting. */
+void nn_lua_parse_loss(lua_State *L, int index, nn_loss *loss, const char *function);
+/* The settings a loss object of this kind takes, "name" first, NULL-terminated. */
+const char *const *nn_lua_loss_options(nn_loss_kind kind);
+/* A metric as compile takes it (a name, or a table from nn.metrics) for the loss's labels
+ * (NULL: no loss to check against) into metric; raises on a bad name or setting. */
+void nn_lua_parse_metric(lua_State *L, int index, const nn_loss *loss, nn_metric *metric,
+                         const char *function);
+/* nn._loss_call, nn._loss_function and the metric objects' methods (lua_losses.c), which
+ * the prelude gives to nn.losses and nn.metrics. */
+void nn_lua_open_losses(lua_State *L);
+
 /* ---- argument tables ---- */
 
 /* Raises the error for nn.None (none) or -1 at entry `entry` (from 1) of a sample shape

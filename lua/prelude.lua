@@ -30,9 +30,11 @@ end
 
 -- An optimizer or loss constructor: a table of the given options and the name, checked
 -- as compile would check it (`check`), so a bad setting is an error where it is written.
-local function options(name, defaults, check)
-  -- __name: help(object) finds the constructor's page
-  local meta = {__tostring = function(self) return object_text(name, self) end, __name = name}
+-- `call`: what calling the object does (a loss computes itself), nil for none.
+local function options(name, defaults, check, call)
+  -- __name: help(object) finds the constructor's page, and errors name the class
+  local meta = {__tostring = function(self) return object_text(name, self) end, __name = name,
+                __call = call}
   return function(t)
     t = t or {}
     if type(t) ~= 'table' then
@@ -131,28 +133,28 @@ for class, positions in pairs(schedule_positions) do
   end
 end
 
-local function loss(name, defaults) return options(name, defaults, nn._check_loss) end
-nn.losses = {
-  SparseCategoricalCrossentropy = loss('nn.losses.SparseCategoricalCrossentropy',
-    {name = 'sparse_categorical_crossentropy'}),
-  CategoricalCrossentropy = loss('nn.losses.CategoricalCrossentropy',
-    {name = 'categorical_crossentropy'}),
-  BinaryCrossentropy = loss('nn.losses.BinaryCrossentropy', {name = 'binary_crossentropy'}),
-  MeanSquaredError = loss('nn.losses.MeanSquaredError', {name = 'mean_squared_error'}),
-  MeanAbsoluteError = loss('nn.losses.MeanAbsoluteError', {name = 'mean_absolute_error'}),
-  Huber = loss('nn.losses.Huber', {name = 'huber'}),
-  LogCosh = loss('nn.losses.LogCosh', {name = 'log_cosh'}),
-  KLDivergence = loss('nn.losses.KLDivergence', {name = 'kl_divergence'}),
-  Poisson = loss('nn.losses.Poisson', {name = 'poisson'}),
-  Hinge = loss('nn.losses.Hinge', {name = 'hinge'}),
-  SquaredHinge = loss('nn.losses.SquaredHinge', {name = 'squared_hinge'}),
-  CategoricalHinge = loss('nn.losses.CategoricalHinge', {name = 'categorical_hinge'}),
-  CosineSimilarity = loss('nn.losses.CosineSimilarity', {name = 'cosine_similarity'}),
-  MeanAbsolutePercentageError = loss('nn.losses.MeanAbsolutePercentageError',
-    {name = 'mean_absolute_percentage_error'}),
-  MeanSquaredLogarithmicError = loss('nn.losses.MeanSquaredLogarithmicError',
-    {name = 'mean_squared_logarithmic_error'}),
-}
+-- Loss objects compile takes, which also compute themselves as Keras' do:
+-- nn.losses.CategoricalCrossentropy{}(y_true, y_pred [, sample_weight]) is the mean loss
+-- as training computes it. Each class's Keras name is also its per-sample function,
+-- nn.losses.categorical_crossentropy(y_true, y_pred [, {from_logits = true}]).
+local loss_call, loss_function = nn._loss_call, nn._loss_function
+nn._loss_call, nn._loss_function = nil, nil
+nn.losses = {}
+for _, spec in ipairs{
+  {'SparseCategoricalCrossentropy', 'sparse_categorical_crossentropy'},
+  {'CategoricalCrossentropy', 'categorical_crossentropy'},
+  {'BinaryCrossentropy', 'binary_crossentropy'},
+  {'MeanSquaredError', 'mean_squared_error'}, {'MeanAbsoluteError', 'mean_absolute_error'},
+  {'Huber', 'huber'}, {'LogCosh', 'log_cosh'}, {'KLDivergence', 'kl_divergence'},
+  {'Poisson', 'poisson'}, {'Hinge', 'hinge'}, {'SquaredHinge', 'squared_hinge'},
+  {'CategoricalHinge', 'categorical_hinge'}, {'CosineSimilarity', 'cosine_similarity'},
+  {'MeanAbsolutePercentageError', 'mean_absolute_percentage_error'},
+  {'MeanSquaredLogarithmicError', 'mean_squared_logarithmic_error'},
+} do
+  local class, name = spec[1], spec[2]
+  nn.losses[class] = options('nn.losses.' .. class, {name = name}, nn._check_loss, loss_call)
+  nn.losses[name] = loss_function(name)
+end
 
 -- Metric objects, as keras.metrics: the class decides what is measured, name (default the
 -- class's Keras name) what the logs call it; k for the top-k accuracies, thresholds for
@@ -164,12 +166,17 @@ local metric_settings = {
   recall = {'name', 'thresholds', 'top_k', 'class_id'}, cosine_similarity = {'name', 'axis'},
   auc = {'name', 'num_thresholds', 'curve', 'summation_method'},
 }
+-- update_state, result and reset_state, in C; each object's counts are kept beside it.
+local metric_methods = nn._metric_methods
+nn._metric_methods = nil
 local function metric(class_name, class)
   local function_name = 'nn.metrics.' .. class_name
   local settings = metric_settings[class] or {'name'}
   local valid = {}
   for _, key in ipairs(settings) do valid[key] = true end
+  -- __name: help(object) finds the class's page, and the methods' errors name the class
   local meta = {
+    __name = function_name, __index = metric_methods,
     __tostring = function(self)
       local settings = {}
       for _, key in ipairs{'name', 'k', 'top_k', 'threshold', 'thresholds', 'num_thresholds',
