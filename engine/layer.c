@@ -524,14 +524,20 @@ int64_t nn_layer_count_params(const nn_layer *layer, bool trainable)
     return total;
 }
 
+/* Whether input (batch axis ignored) is the shape the layer was built for. */
+static bool is_built_shape(const nn_layer *layer, const nn_shape *input)
+{
+    bool same = input->ndim == layer->input_shape.ndim;
+    for (int i = 1; same && i < input->ndim; i++)
+        same = input->dims[i] == layer->input_shape.dims[i];
+    return same;
+}
+
 /* Compares the non-batch axes of a new input with those the layer was built for. */
 static nn_status check_built_input(const nn_layer *layer, const nn_shape *input)
 {
     char expected[128], received[128];
-    bool same = input->ndim == layer->input_shape.ndim;
-    for (int i = 1; same && i < input->ndim; i++)
-        same = input->dims[i] == layer->input_shape.dims[i];
-    if (same)
+    if (is_built_shape(layer, input))
         return NN_OK;
     return nn_error(NN_ERR_SHAPE,
                     "Input 0 of layer \"%s\" is incompatible with the layer: it was built "
@@ -775,17 +781,156 @@ nn_status nn_layer_backward(nn_layer *layer, nn_exec *exec, const nn_tensor *inp
     return layer->cls->backward(layer, exec, input, output, doutput, dinput);
 }
 
-nn_status nn_layer_call(nn_layer *layer, const nn_tensor *input, bool training,
-                        nn_tensor **out)
+/* ---- a built layer called on another input shape ----
+ *
+ * Keras lets a layer built on one shape run on any other its weights fit: pooling on
+ * another image size, Dense on more leading axes, an LSTM on more steps. The weights'
+ * shapes are what the class's build declares, so running that build again on the new
+ * shape (the weights left alone) tells whether they fit, and leaves the layer's
+ * shape-dependent state (geometry, step counts, what reserve and scratch_floats size)
+ * right for this call. The layer keeps the shape of its first build as its input_shape
+ * and output_shape, as Keras records them: after the call the same build runs on that
+ * shape again, which puts everything back, since a build depends only on the arguments
+ * and the shape. */
+
+/* Runs the class's build on `input` (batch axis -1) for the shapes alone: the layer's
+ * weights stay exactly as they are. *misfit is the index of the first weight the build
+ * declares with another shape than the layer's own, or the first one only one side
+ * has (a class whose count of weights depends on the shape), -1 when they all fit;
+ * *wanted is the shape it declared there (ndim 0 where it declared none). */
+static nn_status build_shapes_only(nn_layer *layer, const nn_shape *input, nn_shape *output,
+                                   int *misfit, nn_shape *wanted)
 {
-    *out = NULL;
-    if (input->dtype != NN_DTYPE_F32)
-        return nn_error(NN_ERR_ARGUMENT,
-                        "layer \"%s\" expects float32 input, got %s (convert with "
-                        ":astype('float32'))",
-                        layer->name, nn_dtype_name(input->dtype));
-    bool new_build = !layer->built;
-    NN_TRY(nn_layer_build(layer, &input->shape));
+    nn_param kept[NN_LAYER_MAX_PARAMS];
+    int kept_count = layer->param_count;
+    memcpy(kept, layer->params, sizeof kept);
+    layer->param_count = 0;
+    layer->explanation[0] = '\0';
+    nn_status status = layer->cls->build(layer, input, output);
+    *misfit = -1;
+    if (status == NN_OK) {
+        int count = layer->param_count > kept_count ? layer->param_count : kept_count;
+        for (int i = 0; i < count && *misfit < 0; i++)
+            if (i >= layer->param_count || i >= kept_count ||
+                !nn_shape_equal(&layer->params[i].shape, &kept[i].shape)) {
+                *misfit = i;
+                *wanted = i < layer->param_count ? layer->params[i].shape : (nn_shape){0};
+            }
+    }
+    memcpy(layer->params, kept, sizeof kept);
+    layer->param_count = kept_count;
+    return status;
+}
+
+/* Puts back what build_shapes_only changed: the state of the shape the layer was built
+ * for. */
+static nn_status restore_built_shapes(nn_layer *layer, const nn_shape *input,
+                                      const nn_shape *output)
+{
+    nn_shape rebuilt = {0}, wanted;
+    int misfit = -1;
+    nn_status status = build_shapes_only(layer, input, &rebuilt, &misfit, &wanted);
+    layer->input_shape = *input;
+    layer->output_shape = *output;
+    if (status == NN_OK && (misfit >= 0 || !nn_shape_equal(&rebuilt, output)))
+        status = nn_error(NN_ERR_STATE, "layer \"%s\" did not come back to the shapes it "
+                          "was built for after a call on another shape", layer->name);
+    return status;
+}
+
+/* Which axis of the built input the weights fix, found by changing one axis at a time
+ * from the built shape to the received one (axes matched from the last, so that a Dense
+ * built on (None, 5) and given (2, 4, 6) names the features). Returns the axis of the
+ * built shape, or -1 when no single axis explains the misfit. */
+static int axis_the_weights_fix(nn_layer *layer, const nn_shape *built,
+                                const nn_shape *received)
+{
+    for (int from_end = 1; from_end < built->ndim && from_end < received->ndim; from_end++) {
+        int axis = built->ndim - from_end;
+        int64_t size = received->dims[received->ndim - from_end];
+        if (built->dims[axis] == size)
+            continue;
+        nn_shape probe = *built, output, wanted;
+        probe.dims[axis] = size;
+        int misfit = -1;
+        if (build_shapes_only(layer, &probe, &output, &misfit, &wanted) == NN_OK && misfit >= 0)
+            return axis;
+    }
+    return -1;
+}
+
+/* The error for an input whose shape the weights cannot take, in Keras' words where one
+ * axis is to blame. Leaves the layer's state that of `built`: call restore after. */
+static nn_status weights_misfit_error(nn_layer *layer, const nn_shape *built,
+                                      const nn_shape *received, int misfit,
+                                      const nn_shape *wanted)
+{
+    char built_text[128], received_text[128], weight_text[128], wanted_text[128];
+    nn_shape_format(built, built_text, sizeof built_text);
+    nn_shape_format(received, received_text, sizeof received_text);
+    if (misfit >= layer->param_count)
+        return nn_error(NN_ERR_SHAPE, "Input 0 of layer \"%s\" is incompatible with the layer: "
+                        "it was built for input shape %s, with %d weights, but input with "
+                        "shape %s would need more", layer->name, built_text,
+                        layer->param_count, received_text);
+    const nn_param *param = &layer->params[misfit];
+    nn_shape_format(&param->shape, weight_text, sizeof weight_text);
+    int axis = axis_the_weights_fix(layer, built, received);
+    if (axis >= 0) {
+        /* As Keras numbers it: the last axis -1 (Dense's features, channels_last
+         * channels), the others from the front. */
+        int shown = axis == built->ndim - 1 || built->ndim != received->ndim
+                        ? axis - built->ndim
+                        : axis;
+        return nn_error(NN_ERR_SHAPE, "Input 0 of layer \"%s\" is incompatible with the layer: "
+                        "expected axis %d of input shape to have value %lld, but received "
+                        "input with shape %s (it was built for input shape %s, and its weight "
+                        "\"%s\" of shape %s fixes that axis)",
+                        layer->name, shown, (long long)built->dims[axis], received_text,
+                        built_text, param->name, weight_text);
+    }
+    if (wanted->ndim > 0)
+        nn_shape_format(wanted, wanted_text, sizeof wanted_text);
+    return nn_error(NN_ERR_SHAPE, "Input 0 of layer \"%s\" is incompatible with the layer: it "
+                    "was built for input shape %s, but received input with shape %s, for "
+                    "which its weight \"%s\" of shape %s would need %s",
+                    layer->name, built_text, received_text, param->name, weight_text,
+                    wanted->ndim > 0 ? wanted_text : "to be left out");
+}
+
+/* Makes a built layer's shapes those of input for one call; on an error the layer is as
+ * it was. */
+static nn_status enter_call_shape(nn_layer *layer, const nn_shape *input)
+{
+    nn_shape built_input = layer->input_shape, built_output = layer->output_shape;
+    nn_shape batched = *input, output = {0}, wanted = {0};
+    batched.dims[0] = -1;
+    char text[128];
+    int misfit = -1;
+    nn_status status = NN_OK;
+    if (!sample_within_limit(&batched))
+        return nn_error(NN_ERR_SHAPE, "one sample of input %s holds more than 2^40 values, "
+                        "the most nnsh takes", nn_shape_format(&batched, text, sizeof text));
+    status = build_shapes_only(layer, &batched, &output, &misfit, &wanted);
+    if (status == NN_OK && !sample_within_limit(&output))
+        status = nn_error(NN_ERR_SHAPE, "one sample of its output %s would hold more than "
+                          "2^40 values, the most nnsh takes",
+                          nn_shape_format(&output, text, sizeof text));
+    if (status == NN_OK && misfit >= 0)
+        status = weights_misfit_error(layer, &built_input, input, misfit, &wanted);
+    if (status != NN_OK) {
+        nn_status restored = restore_built_shapes(layer, &built_input, &built_output);
+        return restored == NN_OK ? status : restored;
+    }
+    layer->input_shape = batched;
+    layer->output_shape = output;
+    return NN_OK;
+}
+
+/* nn_layer_call once the layer is built for the input's shape. */
+static nn_status call_built(nn_layer *layer, const nn_tensor *input, bool training,
+                            bool new_build, nn_tensor **out)
+{
     NN_TRY(nn_layer_check_input(layer, input));
     /* A layer runs where its weights are; one built just now follows its input. */
     nn_device device = nn_layer_device(layer);
@@ -840,6 +985,34 @@ nn_status nn_layer_call(nn_layer *layer, const nn_tensor *input, bool training,
     }
     *out = output;
     return NN_OK;
+}
+
+nn_status nn_layer_call(nn_layer *layer, const nn_tensor *input, bool training,
+                        nn_tensor **out)
+{
+    *out = NULL;
+    if (input->dtype != NN_DTYPE_F32)
+        return nn_error(NN_ERR_ARGUMENT,
+                        "layer \"%s\" expects float32 input, got %s (convert with "
+                        ":astype('float32'))",
+                        layer->name, nn_dtype_name(input->dtype));
+    if (input->shape.ndim < 1)
+        return nn_error(NN_ERR_SHAPE, "layer \"%s\": the input has no batch axis", layer->name);
+    if (!layer->built || is_built_shape(layer, &input->shape)) {
+        bool new_build = !layer->built;
+        NN_TRY(nn_layer_build(layer, &input->shape));
+        return call_built(layer, input, training, new_build, out);
+    }
+    nn_shape built_input = layer->input_shape, built_output = layer->output_shape;
+    NN_TRY(enter_call_shape(layer, &input->shape));
+    nn_status status = call_built(layer, input, training, false, out);
+    nn_status restored = restore_built_shapes(layer, &built_input, &built_output);
+    if (status == NN_OK && restored != NN_OK) {
+        nn_tensor_free(*out);
+        *out = NULL;
+        status = restored;
+    }
+    return status;
 }
 
 unsigned nn_layer_mask_use_on(const nn_layer *layer, const nn_shape *input)

@@ -329,7 +329,8 @@ nn_status nn_layer_check_call(const nn_layer *layer, const nn_exec *exec, int64_
 
 /* Builds on input (whose batch axis is ignored): output shape, explanation, and
  * freshly initialised weights. A built layer accepts only inputs whose non-batch axes
- * match; anything else is an error that names the layer and both shapes. */
+ * match (a model's layers keep their shapes; nn_layer_call is what takes others);
+ * anything else is an error that names the layer and both shapes. */
 nn_status nn_layer_build(nn_layer *layer, const nn_shape *input);
 /* Used by build functions: adds a weight. Returns its index. */
 int nn_layer_declare_param(nn_layer *layer, const char *name, const nn_shape *shape,
@@ -407,9 +408,16 @@ nn_status nn_check_ids(const nn_layer *layer, const nn_tensor *input, int64_t li
 nn_status nn_layer_adapt(nn_layer *layer, const nn_tensor *data);
 
 /* Runs the layer once on a whole tensor, outside any model: `layer(x)` in Lua. Builds
- * it on first use. It runs where its weights are (a layer built by this call puts them
- * on the input's device; one without weights runs on the input's device), the input
- * copied there when needed. *out is a new tensor on that device. */
+ * it on first use. A built layer takes any other shape its weights fit, as Keras does
+ * (another image size for a convolution or a pooling, more steps for an LSTM, more
+ * leading axes for Dense): its class's build runs on that shape for the call, the
+ * weights left as they are, and runs again on the built shape after, so that
+ * input_shape, output_shape and everything sized from them stay those of the first
+ * build. A shape the weights cannot take is an NN_ERR_SHAPE error naming the axis they
+ * fix, the shape built for and the one received. It runs where its weights are (a layer
+ * built by this call puts them on the input's device; one without weights runs on the
+ * input's device), the input copied there when needed. *out is a new tensor on that
+ * device. */
 nn_status nn_layer_call(nn_layer *layer, const nn_tensor *input, bool training,
                         nn_tensor **out);
 

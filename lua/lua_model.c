@@ -1913,6 +1913,18 @@ static int model_call(lua_State *L)
         /* Built as predict would build it, so the model knows its input shape after. */
         if (!model->built)
             nn_lua_check(L, nn_model_build(model, &x->shape), function);
+        /* Its layers, called one by one, would each take any shape their weights fit;
+         * a model keeps the one it was built for, as predict does. */
+        bool same = x->shape.ndim == model->input_shape.ndim;
+        for (int i = 1; same && i < x->shape.ndim; i++)
+            same = x->shape.dims[i] == model->input_shape.dims[i];
+        if (!same) {
+            char expected[128], received[128];
+            nn_lua_error(L, "%s: model \"%s\" expects input of shape %s, but x has shape %s",
+                         function, model->name,
+                         nn_shape_format(&model->input_shape, expected, sizeof expected),
+                         nn_shape_format(&x->shape, received, sizeof received));
+        }
         /* Training mode runs the layers one by one, so dropout and batch statistics act. */
         lua_pushvalue(L, 2);
         for (int i = 0; i < model->layer_count; i++) {

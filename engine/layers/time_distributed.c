@@ -187,10 +187,20 @@ static nn_status time_distributed_build(nn_layer *layer, const nn_shape *input,
                         layer->name, nn_shape_format(input, text, sizeof text));
     nn_shape step = step_shape(input), step_output = {0};
     /* The wrapped layer's shapes and weights, declared without allocating (so that
-     * reading a model file may check them too); the weights become the wrapper's. */
+     * reading a model file may check them too); the weights become the wrapper's. Its
+     * weight list is put back after: a built wrapper runs this again for a call on
+     * another shape, and the wrapped layer's list must keep pointing at the weights. */
+    nn_param kept[NN_LAYER_MAX_PARAMS];
+    int kept_count = inner->param_count;
+    memcpy(kept, inner->params, sizeof kept);
     inner->param_count = 0;
     inner->explanation[0] = '\0';
     nn_status status = inner->cls->build(inner, &step, &step_output);
+    nn_param declared[NN_LAYER_MAX_PARAMS];
+    int declared_count = inner->param_count;
+    memcpy(declared, inner->params, sizeof declared);
+    memcpy(inner->params, kept, sizeof kept);
+    inner->param_count = kept_count;
     if (status != NN_OK)
         return nn_error_prefix(status, "applying \"%s\" to each step %s of its input "
                                "%s", inner->name,
@@ -203,12 +213,11 @@ static nn_status time_distributed_build(nn_layer *layer, const nn_shape *input,
         return nn_error(NN_ERR_SHAPE, "TimeDistributed \"%s\": with the steps, the output would "
                         "have %d axes; nnsh allows at most %d", layer->name,
                         step_output.ndim + 1, NN_MAX_DIMS);
-    for (int i = 0; i < inner->param_count; i++) {
-        const nn_param *param = &inner->params[i];
+    for (int i = 0; i < declared_count; i++) {
+        const nn_param *param = &declared[i];
         nn_layer_declare_param(layer, param->name, &param->shape, param->trainable,
                                param->initializer, param->regularizer, param->constraint);
     }
-    inner->param_count = 0;
     *output = (nn_shape){.ndim = step_output.ndim + 1};
     output->dims[0] = -1;
     output->dims[1] = input->dims[1];
