@@ -415,7 +415,11 @@ doc(T .. 'to', {call = 't:to(device)',
 -- layers
 doc('nn.Layer', {class = 'nn.Layer', call = 'nn.Layer',
   text = 'A layer from nn.layers. Call it on a tensor: layer(x) or layer(x, {training=true}) ' ..
-         '(Dropout and BatchNormalization act differently in training). Besides the ' ..
+         '(Dropout and BatchNormalization act differently in training). The first call ' ..
+         'builds it; later calls may give any shape its weights take (pooling on another ' ..
+         'image size, Dense on more leading axes, an LSTM on more steps), and a shape ' ..
+         'they cannot take is an error naming the axis. Inside a model a layer keeps ' ..
+         'the shape it was built for. Besides the ' ..
          'fields below, a layer shows its weights by name (layer.kernel, layer.bias, ...) ' ..
          'and its arguments (layer.units, layer.activation, ...). layer.trainable = false ' ..
          '(or the argument trainable=false) freezes it: fit leaves its weights alone, and ' ..
@@ -424,9 +428,10 @@ doc('nn.Layer', {class = 'nn.Layer', call = 'nn.Layer',
             {'class_name', "its class, as Keras names it: 'Conv2D'"},
             {'built', 'whether its weights exist (it has seen an input shape)'},
             {'trainable', 'whether fit updates its weights; set it to freeze or thaw the layer'},
-            {'input_shape', 'the shape it was built for, batch axis None: (None, 28, 28, 1)'},
-            {'output_shape', 'the shape it gives: (None, 26, 26, 32)'},
-            {'explanation', 'how the output shape was worked out from the input shape'},
+            {'input_shape', 'the shape it was built for (its first call\'s, as Keras ' ..
+                            'keeps it), batch axis None: (None, 28, 28, 1)'},
+            {'output_shape', 'the shape it gives for input_shape: (None, 26, 26, 32)'},
+            {'explanation', 'how output_shape was worked out from input_shape'},
             {'weights', 'its weight tensors, in order'},
             {'trainable_weights', 'those fit updates'},
             {'non_trainable_weights', 'the others (moving statistics, frozen weights)'},

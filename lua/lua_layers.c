@@ -503,8 +503,13 @@ static int raise_call_shape_error(lua_State *L, nn_layer *layer, const nn_tensor
         int channels_at = missing_channels_axis(layer, &input->shape);
         nn_shape target;
         char sizes[128];
-        if (nn_shape_expand_dims(&input->shape, channels_at >= 0 ? channels_at : 0, &target) ==
-            NN_OK) {
+        /* A built layer's channels are known: the axis of 1 helps only where it has one. */
+        bool fits_built = !layer->built || channels_at < 0 ||
+                          (layer->input_shape.ndim == input->shape.ndim + 1 &&
+                           layer->input_shape.dims[channels_at] == 1);
+        if (fits_built &&
+            nn_shape_expand_dims(&input->shape, channels_at >= 0 ? channels_at : 0, &target) ==
+                NN_OK) {
             luaL_addstring(&buffer, channels_at >= 0
                                         ? ". Its first axis is the batch: a batch of one-channel "
                                           "inputs needs its channels axis, x:reshape"

@@ -254,6 +254,12 @@ t.test('shapes the weights cannot take are errors naming the axis and both shape
   t.raises(function() pool(nn.ones(1, 6, 6)) end, 'expected ndim=4',
            'found ndim=3', 'Full shape received: (1, 6, 6)')
   t.raises(function() conv(nn.ones(2, 8, 8, 3, 1)) end, 'expected ndim=4', 'found ndim=5')
+  -- An axis of 1 for the channels is advice only where the built layer has one channel.
+  local message = t.raises(function() conv(nn.ones(2, 8, 8)) end, 'found ndim=3')
+  t.eq(message:find('reshape', 1, true), nil, 'no channels advice for 3 channels')
+  local gray = L.Conv2D{2, 3}
+  gray(nn.ones(1, 8, 8, 1))
+  t.raises(function() gray(nn.ones(2, 8, 8)) end, 'found ndim=3', 'x:reshape(2, 8, 8, 1)')
   local lstm = L.LSTM{2}
   lstm(nn.ones(1, 3, 2))
   t.raises(function() lstm(nn.ones(1, 6)) end, 'expected ndim=3', 'found ndim=2')
