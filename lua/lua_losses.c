@@ -335,6 +335,15 @@ static int l_loss_rows(lua_State *L)
     return 1;
 }
 
+const char *nn_lua_loss_function_name(lua_State *L, int index)
+{
+    if (lua_tocfunction(L, index) != l_loss_rows || !lua_getupvalue(L, index, 1))
+        return NULL;
+    const char *name = lua_tostring(L, -1); /* the closure keeps the string alive */
+    lua_pop(L, 1);
+    return name;
+}
+
 /* nn._loss_function(name) -> the per-sample function of the loss called name. */
 static int l_loss_function(lua_State *L)
 {

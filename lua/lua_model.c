@@ -649,12 +649,16 @@ static int model_summary(lua_State *L)
 
 /* ---- compile ---- */
 
-/* The name of a setting given as a string ('adam') or as a table from nn.optimizers or
- * nn.losses ({name='adam', ...}); NULL when neither. The string lives in the table. */
+/* The name of a setting given as a string ('adam'), as a table from nn.optimizers or
+ * nn.losses ({name='adam', ...}), or as a loss function of nn.losses, as Keras' compile
+ * takes keras.losses.categorical_crossentropy; NULL when none. The string lives in the
+ * table or the function. */
 static const char *setting_name(lua_State *L, int index)
 {
     if (lua_type(L, index) == LUA_TSTRING)
         return lua_tostring(L, index);
+    if (lua_type(L, index) == LUA_TFUNCTION)
+        return nn_lua_loss_function_name(L, index);
     if (!lua_istable(L, index))
         return NULL;
     lua_getfield(L, index, "name");
@@ -1211,7 +1215,11 @@ void nn_lua_parse_loss(lua_State *L, int index, nn_loss *loss, const char *funct
     if (!name)
         nn_lua_error(L, "%s: loss must be a name such as 'sparse_categorical_crossentropy' or "
                         "a loss from nn.losses, got %s",
-                     function, nn_lua_typename(L, index));
+                     function, lua_type(L, index) == LUA_TFUNCTION
+                                   ? "a function of its own (the training loop computes "
+                                     "its losses in C; custom loss functions are not "
+                                     "supported)"
+                                   : nn_lua_typename(L, index));
     if (nn_loss_parse(name, loss) != NN_OK)
         nn_lua_raise(L, function);
     if (lua_istable(L, index)) {

@@ -135,9 +135,13 @@ void nn_lua_push_model(lua_State *L, nn_model *model);
 
 /* ---- losses and metrics ---- */
 
-/* A loss as compile takes it (a name, or a table from nn.losses with its settings) at
- * index into loss; raises an error naming function on an unknown name or setting. */
+/* A loss as compile takes it (a name, a table from nn.losses with its settings, or one
+ * of nn.losses' per-sample functions) at index into loss; raises an error naming
+ * function on an unknown name or setting. */
 void nn_lua_parse_loss(lua_State *L, int index, nn_loss *loss, const char *function);
+/* The loss name of nn.losses.<name>, the per-sample function, at index; NULL for any
+ * other value. */
+const char *nn_lua_loss_function_name(lua_State *L, int index);
 /* The settings a loss object of this kind takes, "name" first, NULL-terminated. */
 const char *const *nn_lua_loss_options(nn_loss_kind kind);
 /* A metric as compile takes it (a name, or a table from nn.metrics) for the loss's labels

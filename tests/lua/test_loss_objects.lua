@@ -246,6 +246,18 @@ t.test('metric objects match fit and evaluate, and still configure compile', fun
   t.near(auc:result(), area, 1e-9, 'auc')
 end)
 
+t.test("compile takes a loss function, as Keras' compile takes keras.losses.mse", function()
+  local m = nn.Sequential{nn.layers.Dense{1, input_shape = {2}}}
+  m:compile{optimizer = 'sgd', loss = nn.losses.mean_squared_error}
+  t.eq(m.loss, 'mean_squared_error')
+  local x, y = nn.tensor{{1, 2}, {3, 4}}, nn.tensor{{1}, {2}}
+  -- the compiled loss is the function's: evaluate gives what the function gives
+  t.near(m:evaluate(x, y, {verbose = 0}), nn.losses.mean_squared_error(y, m:predict(x, {verbose = 0})):mean(),
+         1e-6, 'evaluate')
+  t.raises(function() m:compile{loss = function() return 0 end} end,
+           'model:compile: loss must be a name', 'custom loss functions are not supported')
+end)
+
 t.test('tensors on another device are read back', function()
   local loss = nn.losses.CategoricalCrossentropy()
   t.near(loss(nn.tensor(ONE_HOT):to('emulated'), nn.tensor(PRED):to('emulated')), 1.1769392,
