@@ -101,7 +101,9 @@ int nnsh_notebook_run(lua_State *L, const nnsh_notebook_options *options)
         goto done;
     }
     bool failed = false;
-    int cell_index = 0;
+    int cell_index = 0, cells_run = 0, cells_failed = 0, cell_total = 0;
+    for (int i = 0; i < document.part_count; i++)
+        cell_total += document.parts[i].is_cell;
     for (int i = 0; i < document.part_count; i++) {
         const nnsh_notebook_part *part = &document.parts[i];
         if (!part->is_cell)
@@ -111,6 +113,7 @@ int nnsh_notebook_run(lua_State *L, const nnsh_notebook_options *options)
             continue;
         nnsh_cell_status status = nnsh_session_run_cell(
             session, text + part->code_start, part->code_length, options->input, part->code_line);
+        cells_run++;
         nnsh_cell *cell = nnsh_session_cell(session, nnsh_session_cell_count(session) - 1);
         if (part->expect_error && status == NNSH_CELL_OK) {
             nnsh_transcript_write(&cell->output, "error: this cell was expected to fail\n", 38);
@@ -126,6 +129,7 @@ int nnsh_notebook_run(lua_State *L, const nnsh_notebook_options *options)
             fprintf(stderr, "nnsh: %s:%d: cell %d failed: %.*s\n", options->input,
                     part->code_line, cell->number, (int)strcspn(error, "\n"), error);
             failed = true;
+            cells_failed++;
         } else if (status == NNSH_CELL_QUIT) {
             break;
         }
@@ -144,14 +148,19 @@ int nnsh_notebook_run(lua_State *L, const nnsh_notebook_options *options)
     } else {
         int exit_code;
         bool exited = nnsh_session_exit_requested(session, &exit_code);
-        char ending[64] = "";
-        if (failed)
-            snprintf(ending, sizeof ending, ", stopped by an error");
-        else if (exited)
-            snprintf(ending, sizeof ending, ", ended by os.exit(%d)", exit_code);
+        /* How the run went: the cells that ran of those there are, the failures (one
+         * stops the run unless --keep-going), and an os.exit that ended it. */
+        char ending[128];
+        int n = snprintf(ending, sizeof ending, "%d of %d cell%s run", cells_run, cell_total,
+                         cell_total == 1 ? "" : "s");
+        if (cells_failed > 0 && options->keep_going)
+            n += snprintf(ending + n, sizeof ending - (size_t)n, ", %d failed", cells_failed);
+        else if (cells_failed > 0)
+            n += snprintf(ending + n, sizeof ending - (size_t)n, ", stopped by an error");
+        if (exited)
+            snprintf(ending + n, sizeof ending - (size_t)n, ", ended by os.exit(%d)", exit_code);
         if (strcmp(output_path, "-") != 0)
-            fprintf(stderr, "nnsh: wrote %s (%d cell%s%s)\n", output_path, cell_index,
-                    cell_index == 1 ? "" : "s", ending);
+            fprintf(stderr, "nnsh: wrote %s (%s)\n", output_path, ending);
         exit_status = failed ? 1 : exited ? exit_code : 0;
     }
     nn_text_free(&handout);

@@ -1037,7 +1037,9 @@ static bool open_environment(lua_State *L, nnsh_session_mode mode)
 
 /* os.exit in a notebook: ending the process there would leave no handout at all. The
  * cell stops (unless a pcall in it swallows the error; it then stops at its end) and the
- * runner writes the handout up to it and exits with the code given. */
+ * runner writes the handout up to it and exits with the code given. Once the session is
+ * gone (a copy of the function kept by a finalizer that runs at lua_close), it is Lua's
+ * os.exit again: it ends the process. */
 static int notebook_exit(lua_State *L)
 {
     nnsh_session *session = lua_touserdata(L, lua_upvalueindex(1));
@@ -1046,12 +1048,15 @@ static int notebook_exit(lua_State *L)
         code = lua_toboolean(L, 1) ? EXIT_SUCCESS : EXIT_FAILURE;
     else if (!lua_isnoneornil(L, 1))
         code = (int)luaL_checkinteger(L, 1);
+    if (!session)
+        exit(code);
     session->exit_requested = true;
     session->exit_code = code;
     return luaL_error(L, "os.exit(%d) ends the notebook here", code);
 }
 
 static const char ORIGINAL_EXIT[] = "nnsh.original_os_exit";
+static const char NOTEBOOK_EXIT[] = "nnsh.notebook_os_exit";
 
 /* Puts notebook_exit in os.exit, keeping Lua's own to put back. */
 static void replace_exit(nnsh_session *session)
@@ -1062,20 +1067,30 @@ static void replace_exit(nnsh_session *session)
         lua_setfield(L, LUA_REGISTRYINDEX, ORIGINAL_EXIT);
         lua_pushlightuserdata(L, session);
         lua_pushcclosure(L, notebook_exit, 1);
+        lua_pushvalue(L, -1);
+        lua_setfield(L, LUA_REGISTRYINDEX, NOTEBOOK_EXIT);
         lua_setfield(L, -2, "exit");
     }
     lua_pop(L, 1);
 }
 
+/* Puts Lua's os.exit back, and cuts every copy of notebook_exit loose from the session
+ * that is about to be freed. */
 static void restore_exit(lua_State *L)
 {
     int top = lua_gettop(L);
+    if (lua_getfield(L, LUA_REGISTRYINDEX, NOTEBOOK_EXIT) == LUA_TFUNCTION) {
+        lua_pushnil(L);
+        lua_setupvalue(L, -2, 1);
+    }
     if (lua_getglobal(L, "os") == LUA_TTABLE &&
         lua_getfield(L, LUA_REGISTRYINDEX, ORIGINAL_EXIT) != LUA_TNIL)
         lua_setfield(L, -2, "exit");
     lua_settop(L, top);
     lua_pushnil(L);
     lua_setfield(L, LUA_REGISTRYINDEX, ORIGINAL_EXIT);
+    lua_pushnil(L);
+    lua_setfield(L, LUA_REGISTRYINDEX, NOTEBOOK_EXIT);
 }
 
 bool nnsh_session_exit_requested(const nnsh_session *session, int *code)

@@ -56,7 +56,7 @@ status=0
 HOME="$work" "$nnsh" --notebook exit.md >stdout 2>stderr || status=$?
 [ "$status" -eq 3 ] || { echo "FAIL: os.exit(3): exit status $status" >&2; cat stderr >&2; exit 1; }
 grep -qF '(os.exit(3): the notebook ends here)' exit.out.md || { echo "FAIL: os.exit note" >&2; cat exit.out.md >&2; exit 1; }
-grep -qF 'ended by os.exit(3)' stderr || { echo "FAIL: os.exit on stderr" >&2; cat stderr >&2; exit 1; }
+grep -qF 'wrote exit.out.md (1 of 2 cells run, ended by os.exit(3))' stderr || { echo "FAIL: os.exit on stderr" >&2; cat stderr >&2; exit 1; }
 if grep -qx 'not here\|later' exit.out.md; then echo "FAIL: ran past os.exit" >&2; cat exit.out.md >&2; exit 1; fi
 printf -- '-- %%%%\nprint(pcall(os.exit, false))\nprint("after")\n-- %%%%\nprint("next")\n' > caught.lua
 status=0
@@ -64,5 +64,21 @@ HOME="$work" "$nnsh" --notebook caught.lua >stdout 2>stderr || status=$?
 [ "$status" -eq 1 ] || { echo "FAIL: os.exit(false) in a pcall: exit status $status" >&2; exit 1; }
 grep -qF -- '--> after' caught.out.lua || { echo "FAIL: the cell ends" >&2; cat caught.out.lua >&2; exit 1; }
 if grep -qF -- '--> next' caught.out.lua; then echo "FAIL: the next cell ran" >&2; exit 1; fi
+
+# With --keep-going the last line counts the failures and says what ended the run.
+printf '# t\n\n```lua\nerror("boom")\n```\n\n```lua\nos.exit(0)\n```\n\n```lua\nprint(1)\n```\n' > kg.md
+status=0
+HOME="$work" "$nnsh" --notebook kg.md --keep-going >stdout 2>stderr || status=$?
+[ "$status" -eq 1 ] || { echo "FAIL: a failed cell, then os.exit(0): exit status $status" >&2; exit 1; }
+grep -qF 'wrote kg.out.md (2 of 3 cells run, 1 failed, ended by os.exit(0))' stderr ||
+  { echo "FAIL: --keep-going summary" >&2; cat stderr >&2; exit 1; }
+
+# A copy of os.exit that a finalizer calls after the run is Lua's own again, with no
+# session behind it (under ASan, a use after free if it were not).
+printf '# t\n\n```lua\nlocal e = os.exit\nkeep = setmetatable({}, {__gc = function() e(5) end})\nprint("ok")\n```\n' > gc.md
+status=0
+HOME="$work" "$nnsh" --notebook gc.md >stdout 2>stderr || status=$?
+[ "$status" -eq 5 ] || { echo "FAIL: os.exit in a finalizer: exit status $status" >&2; cat stderr >&2; exit 1; }
+grep -qx 'ok' gc.out.md || { echo "FAIL: the handout before the finalizer" >&2; exit 1; }
 
 echo "PASS notebooks that cannot run say why"
