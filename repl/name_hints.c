@@ -147,6 +147,15 @@ bool nnsh_name_hint_global(lua_State *L, nn_text *out, const char *name, int env
     return found;
 }
 
+/* Searches nn and its tables, with the budget of tables fresh. */
+static void search_nn(lua_State *L, field_search *search)
+{
+    search->tables = 0;
+    if (lua_getglobal(L, "nn") == LUA_TTABLE)
+        search_table(L, search, "nn", SEARCH_DEPTH - 1);
+    lua_pop(L, 1);
+}
+
 static int compare_names(const void *a, const void *b)
 {
     return strcmp(a, b);
@@ -170,32 +179,32 @@ bool nnsh_name_hint(lua_State *L, nn_text *hint, const char *message, const char
         return true;
     }
     field_search search = {.field = name, .source = source, .length = length,
-                           .where = WRITTEN_PATHS};
+                           .where = EXACT_ANYWHERE};
+    /* Keras's names live in modules (keras.layers.Dense): nn.Dense, nn.Adam or
+     * nn.load_model is that very name one of nn's tables away, a likelier meaning than
+     * a slip at nn's own level (nn.plot_model). */
+    bool writes_nn = source_writes(source, length, "nn", name);
+    if (writes_nn)
+        search_nn(L, &search);
     /* nn first, whose names most slips are of, before the budget goes on the user's
      * tables; then the session's variables (cfg = {...} typed in the shell) and the
      * other globals. */
-    if (lua_getglobal(L, "nn") == LUA_TTABLE)
-        search_table(L, &search, "nn", SEARCH_DEPTH - 1);
-    lua_pop(L, 1);
-    if (env) {
-        lua_pushvalue(L, env);
+    if (search.hint_count == 0) {
+        search.where = WRITTEN_PATHS;
+        search_nn(L, &search);
+        if (env) {
+            lua_pushvalue(L, env);
+            search_table(L, &search, "", SEARCH_DEPTH);
+            lua_pop(L, 1);
+        }
+        lua_pushglobaltable(L);
         search_table(L, &search, "", SEARCH_DEPTH);
         lua_pop(L, 1);
     }
-    lua_pushglobaltable(L);
-    search_table(L, &search, "", SEARCH_DEPTH);
-    lua_pop(L, 1);
-    /* Keras's names live in modules (keras.layers.Dense); nn.Dense, nn.Adam or
-     * nn.EarlyStopping is one of nn's tables away from the name. */
-    if (search.hint_count == 0 && source_writes(source, length, "nn", name)) {
-        if (lua_getglobal(L, "nn") == LUA_TTABLE) {
-            for (search.where = EXACT_ANYWHERE;
-                 search.where <= GUESS_ANYWHERE && search.hint_count == 0; search.where++) {
-                search.tables = 0;
-                search_table(L, &search, "nn", SEARCH_DEPTH - 1);
-            }
-        }
-        lua_pop(L, 1);
+    /* Last, a slip one of nn's tables away (nn.Conv2d for nn.layers.Conv2D). */
+    if (search.hint_count == 0 && writes_nn) {
+        search.where = GUESS_ANYWHERE;
+        search_nn(L, &search);
     }
     qsort(search.hints, (size_t)search.hint_count, sizeof search.hints[0], compare_names);
     for (int i = 0; i < search.hint_count; i++)
