@@ -157,6 +157,38 @@ bool nnsh_cell_declares_local(const char *source, size_t length, const char *nam
     return false;
 }
 
+/* Whether the token is the name. */
+static bool token_names(const char *source, const nnsh_token *token, const char *name,
+                        size_t name_length)
+{
+    return token->kind == NNSH_TOKEN_NAME && token->length == name_length &&
+           memcmp(source + token->start, name, name_length) == 0;
+}
+
+/* Reads the suffixes of an assignment target after its first name, `.field` and `[key]`,
+ * from token on; returns the token after them and whether there were any. */
+static nnsh_token skip_target_suffixes(nnsh_lexer *lexer, nnsh_token token, bool *suffixed)
+{
+    *suffixed = false;
+    for (;;) {
+        if (nnsh_token_is(lexer, &token, ".")) {
+            nnsh_lexer_next(lexer); /* the field's name */
+        } else if (nnsh_token_is(lexer, &token, "[")) {
+            int depth = 1;
+            while (depth > 0) {
+                token = nnsh_lexer_next(lexer);
+                if (token.kind == NNSH_TOKEN_END)
+                    return token;
+                depth += nnsh_token_is(lexer, &token, "[") - nnsh_token_is(lexer, &token, "]");
+            }
+        } else {
+            return token;
+        }
+        *suffixed = true;
+        token = nnsh_lexer_next(lexer);
+    }
+}
+
 bool nnsh_cell_assigns(const char *source, size_t length, const char *name)
 {
     if (nnsh_cell_declares_local(source, length, name))
@@ -164,35 +196,54 @@ bool nnsh_cell_assigns(const char *source, size_t length, const char *name)
     nnsh_lexer lexer;
     nnsh_lexer_init(&lexer, source, length);
     size_t name_length = strlen(name);
-    /* A run of names, `a, b, c`, that an '=' makes assigned: whether one is the name, and
-     * whether a comma was just read. Inside braces, `key = value` is a table's field. */
-    bool in_run = false, named = false, after_comma = false, field_follows = false;
-    bool after_function = false;
-    int braces = 0;
-    for (nnsh_token token = nnsh_lexer_next(&lexer); token.kind != NNSH_TOKEN_END;
-         token = nnsh_lexer_next(&lexer)) {
-        bool same = token.kind == NNSH_TOKEN_NAME && token.length == name_length &&
-                    memcmp(source + token.start, name, name_length) == 0;
-        if (same && after_function)
-            return true; /* function name() ... end */
-        if (token.kind == NNSH_TOKEN_NAME && in_run && after_comma) {
-            named = named || same;
-            after_comma = false;
-        } else if (token.kind == NNSH_TOKEN_NAME) {
-            in_run = braces == 0 && !field_follows;
-            named = in_run && same;
-            after_comma = false;
-        } else if (in_run && !after_comma && nnsh_token_is(&lexer, &token, ",")) {
-            after_comma = true;
-        } else if (in_run && !after_comma && named && nnsh_token_is(&lexer, &token, "=")) {
-            return true;
-        } else {
-            in_run = false;
-            braces += nnsh_token_is(&lexer, &token, "{") - nnsh_token_is(&lexer, &token, "}");
+    int braces = 0;          /* inside a table constructor, `key = value` is a field */
+    bool after_dot = false;  /* t.name and t:name are fields and methods */
+    nnsh_token token = nnsh_lexer_next(&lexer);
+    while (token.kind != NNSH_TOKEN_END) {
+        if (nnsh_token_is(&lexer, &token, "local") || nnsh_token_is(&lexer, &token, "for")) {
+            /* The names a local statement or a for loop declares are locals of their
+             * block (a top-level local was counted above). */
+            do
+                token = nnsh_lexer_next(&lexer);
+            while (token.kind == NNSH_TOKEN_NAME || nnsh_token_is(&lexer, &token, ",") ||
+                   nnsh_token_is(&lexer, &token, "function") ||
+                   nnsh_token_is(&lexer, &token, "<") || nnsh_token_is(&lexer, &token, ">"));
+            after_dot = false;
+            continue;
         }
-        /* t.name and t:name are fields, not variables */
-        field_follows = nnsh_token_is(&lexer, &token, ".") || nnsh_token_is(&lexer, &token, ":");
-        after_function = nnsh_token_is(&lexer, &token, "function");
+        if (nnsh_token_is(&lexer, &token, "function")) {
+            nnsh_lexer peek = lexer;
+            nnsh_token function_name = nnsh_lexer_next(&peek);
+            nnsh_token after = nnsh_lexer_next(&peek);
+            if (token_names(source, &function_name, name, name_length) &&
+                nnsh_token_is(&lexer, &after, "("))
+                return true; /* function name() ... end */
+        }
+        if (token.kind == NNSH_TOKEN_NAME && braces == 0 && !after_dot) {
+            /* A list of assignment targets, `a, t.f, b[1]`, is one only if '=' follows;
+             * its plain names are the variables it sets. */
+            bool named = false;
+            for (;;) {
+                bool same = token_names(source, &token, name, name_length), suffixed;
+                token = skip_target_suffixes(&lexer, nnsh_lexer_next(&lexer), &suffixed);
+                named = named || (same && !suffixed);
+                if (!nnsh_token_is(&lexer, &token, ","))
+                    break;
+                nnsh_token next = nnsh_lexer_next(&lexer);
+                if (next.kind != NNSH_TOKEN_NAME) {
+                    token = next;
+                    break;
+                }
+                token = next;
+            }
+            if (named && nnsh_token_is(&lexer, &token, "="))
+                return true;
+            after_dot = false;
+            continue; /* the token that ended the list is read as any other */
+        }
+        braces += nnsh_token_is(&lexer, &token, "{") - nnsh_token_is(&lexer, &token, "}");
+        after_dot = nnsh_token_is(&lexer, &token, ".") || nnsh_token_is(&lexer, &token, ":");
+        token = nnsh_lexer_next(&lexer);
     }
     return false;
 }

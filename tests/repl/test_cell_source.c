@@ -273,13 +273,17 @@ Test(cell_source, assignments_are_told_from_uses)
 {
     const char *assigning[] = {"b = nil", "local b", "local a, b", "a, b = 1", "b=nil; c = 1",
                                "function b() end", "if x then b = 1 end", "local function b() end",
-                               "x = 1\nb = nil"};
+                               "x = 1\nb = nil", "b, t.f = nil, 1", "t.f, b = 1, nil",
+                               "a[1], b = 1, 2"};
     for (size_t i = 0; i < sizeof assigning / sizeof *assigning; i++)
         cr_assert(nnsh_cell_assigns(assigning[i], strlen(assigning[i]), "b"), "[%s]",
                   assigning[i]);
     const char *not_assigning[] = {"print(b)", "t = {b = nil}", "t.b = 1", "t:b()", "x = b",
                                    "b == 1", "-- b = 1", "s = 'b = 1'", "a = 1 b.c = 2",
-                                   "x = a, b", "f(a, b)", "bb = 1", "function t.b() end"};
+                                   "x = a, b", "f(a, b)", "bb = 1", "function t.b() end",
+                                   "function g() local b = 1 end", "for b = 1, 2 do end",
+                                   "for k, b in pairs(t) do end", "b[1] = nil", "b.x = 1",
+                                   "if x then local b = 2 end"};
     for (size_t i = 0; i < sizeof not_assigning / sizeof *not_assigning; i++)
         cr_assert(!nnsh_cell_assigns(not_assigning[i], strlen(not_assigning[i]), "b"), "[%s]",
                   not_assigning[i]);
