@@ -1252,15 +1252,19 @@ void nn_lua_parse_loss(lua_State *L, int index, nn_loss *loss, const char *funct
     }
 }
 
-/* One entry of compile's metrics: a name ('accuracy') or a metric object from nn.metrics
- * ({class = 'top_k_categorical_accuracy', k = 3, name = 'top3'}), made for this loss (NULL:
+/* One entry of compile's metrics: a name ('accuracy'), a loss function of nn.losses
+ * (nn.losses.mean_absolute_error) or a metric object from nn.metrics ({class = 'top_k_categorical_accuracy', k = 3, name = 'top3'}), made for this loss (NULL:
  * no loss yet, as when nn.metrics makes the object). */
 void nn_lua_parse_metric(lua_State *L, int index, const nn_loss *loss, nn_metric *metric,
                          const char *function)
 {
     index = lua_absindex(L, index);
-    if (lua_type(L, index) == LUA_TSTRING) {
-        if (nn_metric_parse(lua_tostring(L, index), loss, metric) != NN_OK)
+    /* A loss function of nn.losses counts as its name, as Keras' compile takes
+     * metrics=[keras.losses.mean_absolute_error]. */
+    const char *name = lua_type(L, index) == LUA_TSTRING ? lua_tostring(L, index)
+                                                         : nn_lua_loss_function_name(L, index);
+    if (name) {
+        if (nn_metric_parse(name, loss, metric) != NN_OK)
             nn_lua_raise(L, function);
         return;
     }
