@@ -238,13 +238,13 @@ nn_status nn_atomic_file_begin(nn_atomic_file *file, const char *path)
     if (directory_error) {
         int error_number = directory_error;
         if (error_number == ENOENT || error_number == ENOTDIR)
-            status = nn_error(NN_ERR_IO, "cannot save '%s': %s '%s' %s; no file was written",
-                              file->path, error_number == ENOENT ? "the directory" : "the path",
+            status = nn_error(NN_ERR_IO, "cannot save %s: %s '%s' %s; no file was written",
+                              named, error_number == ENOENT ? "the directory" : "the path",
                               file->directory,
                               error_number == ENOENT ? "does not exist" : "is not a directory");
         else
-            status = nn_error(NN_ERR_IO, "cannot save '%s': the directory '%s': %s; no file "
-                              "was written", file->path, file->directory,
+            status = nn_error(NN_ERR_IO, "cannot save %s: the directory '%s': %s; no file "
+                              "was written", named, file->directory,
                               strerror(error_number));
         free_names(file);
         return status;
@@ -272,9 +272,9 @@ nn_status nn_atomic_file_begin(nn_atomic_file *file, const char *path)
     }
     if (file->fd < 0 && error_number == ENOENT) {
         /* The directory exists (checked above), so it takes no new files: /proc, /sys. */
-        status = nn_error(NN_ERR_IO, "cannot save '%s': the directory '%s' does not take "
+        status = nn_error(NN_ERR_IO, "cannot save %s: the directory '%s' does not take "
                           "new files (creating one there failed: %s); no file was written",
-                          file->path, file->directory, strerror(error_number));
+                          named, file->directory, strerror(error_number));
         free_names(file);
         return status;
     }

@@ -121,6 +121,16 @@ Test(atomic_file, a_dangling_relative_link_creates_its_target_and_stays_a_link)
     cr_expect_str_eq(read_text(target), "new");
 }
 
+Test(atomic_file, a_link_into_a_missing_directory_is_named_as_typed)
+{
+    char link[600];
+    path_in(link, sizeof link, "dangling");
+    cr_assert_eq(symlink("nowhere/x.txt", link), 0);
+    cr_assert_neq(nn_atomic_file_replace(link, "new", 3), NN_OK);
+    cr_expect(strstr(nn_error_message(), "dangling' (a link to '"), "%s", nn_error_message());
+    cr_expect(strstr(nn_error_message(), "nowhere' does not exist"), "%s", nn_error_message());
+}
+
 Test(atomic_file, a_link_loop_is_refused_and_left_as_it_was)
 {
     char one[600], two[600];
