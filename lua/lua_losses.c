@@ -376,8 +376,8 @@ static const char *method_name(lua_State *L, const char *method, char *text, siz
     return text;
 }
 
-/* The state of the metric object at index 1, made (from its settings) on first use. */
-static metric_state *state_of(lua_State *L, const char *function)
+/* The metric the object at index 1 stands for, from its settings as they are now. */
+static void read_metric_object(lua_State *L, nn_metric *metric, const char *function)
 {
     if (!lua_istable(L, 1) || luaL_getmetafield(L, 1, "__index") == LUA_TNIL) {
         char hint[160];
@@ -385,17 +385,31 @@ static metric_state *state_of(lua_State *L, const char *function)
                      nn_lua_typename(L, 1), nn_lua_colon_hint(1, function, hint, sizeof hint));
     }
     lua_pop(L, 1);
+    nn_lua_parse_metric(L, 1, NULL, metric, function);
+}
+
+/* The state of the metric object at index 1, made on first use. Its settings are read
+ * afresh each time, as Keras reads them at each update: m.thresholds = 0.9 counts the
+ * next batches at 0.9. Only AUC's number of buckets cannot change under counts already
+ * made. */
+static metric_state *state_of(lua_State *L, const char *function)
+{
+    nn_metric metric;
+    read_metric_object(L, &metric, function);
+    int thresholds = nn_metric_curve_thresholds(&metric);
     lua_getfield(L, LUA_REGISTRYINDEX, METRIC_STATES);
     lua_pushvalue(L, 1);
     if (lua_rawget(L, -2) == LUA_TUSERDATA) {
         metric_state *state = lua_touserdata(L, -1);
         lua_pop(L, 2);
+        if (state->thresholds != thresholds)
+            nn_lua_error(L, "%s: num_thresholds changed from %d to %d while counts are kept; "
+                            "call reset_state() first",
+                         function, state->thresholds, thresholds);
+        state->metric = metric;
         return state;
     }
     lua_pop(L, 1);
-    nn_metric metric;
-    nn_lua_parse_metric(L, 1, NULL, &metric, function);
-    int thresholds = nn_metric_curve_thresholds(&metric);
     metric_state *state = lua_newuserdatauv(
         L, sizeof *state + 2 * (size_t)thresholds * sizeof state->counts[0], 0);
     memset(state, 0, sizeof *state + 2 * (size_t)thresholds * sizeof state->counts[0]);
@@ -406,6 +420,17 @@ static metric_state *state_of(lua_State *L, const char *function)
     lua_rawset(L, -4); /* states[object] = state */
     lua_pop(L, 2);
     return state;
+}
+
+/* Forgets the counts of the metric object at index 1: the next use starts afresh, with
+ * the settings it then has. */
+static void drop_state(lua_State *L)
+{
+    lua_getfield(L, LUA_REGISTRYINDEX, METRIC_STATES);
+    lua_pushvalue(L, 1);
+    lua_pushnil(L);
+    lua_rawset(L, -3);
+    lua_pop(L, 1);
 }
 
 /* Whether the metric reads one class id per sample. */
@@ -495,9 +520,9 @@ static int metric_reset_state(lua_State *L)
     char function[96];
     method_name(L, "reset_state", function, sizeof function);
     nn_lua_check_no_more_arguments(L, 1, function, "metric:reset_state()");
-    metric_state *state = state_of(L, function);
-    state->sum = state->denominator = 0.0;
-    memset(state->counts, 0, 2 * (size_t)state->thresholds * sizeof state->counts[0]);
+    nn_metric metric;
+    read_metric_object(L, &metric, function); /* the object and its settings are sound */
+    drop_state(L);
     return 0;
 }
 

@@ -272,6 +272,25 @@ end)
 
 -- ---- strict arguments ----
 
+t.test('a metric reads its settings at each update, as Keras reads them', function()
+  local m = nn.metrics.Precision{thresholds = 0.5}
+  m:update_state({{1, 0}}, {{0.6, 0.7}})
+  t.eq(m:result(), 0.5, 'at 0.5: one of two predicted positives is right')
+  m.thresholds = 0.9
+  m:reset_state()
+  m:update_state({{1, 0}}, {{0.6, 0.7}})
+  t.eq(m:result(), 0.0, 'at 0.9 nothing is predicted positive')
+  -- AUC's buckets cannot change under counts kept; after reset_state they can
+  local auc = nn.metrics.AUC{}
+  auc:update_state({{1}, {0}}, {{0.8}, {0.3}})
+  auc.num_thresholds = 50
+  t.raises(function() auc:update_state({{1}}, {{0.5}}) end,
+           'nn.metrics.AUC:update_state: num_thresholds changed from 200 to 50 while counts are kept')
+  auc:reset_state()
+  auc:update_state({{1}, {0}}, {{0.8}, {0.3}})
+  t.eq(auc:result(), 1.0, 'counted again with 50 buckets')
+end)
+
 t.test('bad calls are errors that name the function and the fault', function()
   local cce = nn.losses.CategoricalCrossentropy()
   local sparse = nn.losses.SparseCategoricalCrossentropy()
