@@ -777,6 +777,16 @@ nn_live_view *nn_live_view_open(const nn_live_setup *setup, char *why, size_t wh
     set_term(view->screen);
     cbreak(); /* keeps ISIG: Ctrl-C still stops training through SIGINT */
     noecho();
+    /* No Ctrl-S/Ctrl-Q flow control while the view is open: Ctrl-S (Readline's forward
+     * search, pressed by habit) would stop the terminal's output, and with it training,
+     * which blocks writing the screen, and every key but Ctrl-Q. endwin puts the
+     * shell's modes back; def_prog_mode keeps this one across Ctrl-Z. */
+    struct termios modes;
+    if (tcgetattr(fileno(view->out), &modes) == 0) {
+        modes.c_iflag &= ~(tcflag_t)IXON;
+        tcsetattr(fileno(view->out), TCSANOW, &modes);
+        def_prog_mode();
+    }
     nonl();
     intrflush(stdscr, FALSE);
     keypad(stdscr, TRUE);

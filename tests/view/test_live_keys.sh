@@ -52,6 +52,19 @@ done
 [ -n "$moved" ] || fail 'progress did not move after resuming'
 pass 'p resumes'
 
+# Ctrl-S (Readline's forward search, pressed by habit) is no flow control while the view is
+# open: it would stop the terminal's output, training with it, and every key but Ctrl-Q.
+view_tmux send-keys C-s
+sleep 0.5
+stopped_at=$(view_screen | grep -F 'Epoch ')
+moved=
+for _ in $(seq 1 600); do
+  sleep 0.1
+  if [ "$(view_screen | grep -F 'Epoch ')" != "$stopped_at" ]; then moved=yes; break; fi
+done
+[ -n "$moved" ] || fail 'progress stopped after Ctrl-S'
+pass 'Ctrl-S does not stop the output'
+
 view_tmux send-keys q
 view_wait 'RESULT' 60 scrollback || fail 'q did not stop training'
 # The prompt comes after the whole RESULT line (tmux may have read only part of it when
