@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <readline/history.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,13 +33,20 @@ static void unlock_history(int fd)
     }
 }
 
+/* What starts the line before each entry in the history file, followed by the entry's
+ * time: Readline reads such a line as a timestamp wherever it is, so a cell's own line
+ * that started with it would be cut out of its entry. '#' (Readline's custom) starts Lua
+ * comments and notes ("#2 try lr=1e-3" in a long string); the ASCII record separator
+ * starts no line anyone types. */
+enum { TIMESTAMP_MARK = '\036' };
+
 void nnsh_history_open(void)
 {
     using_history();
-    /* With timestamps, each entry starts with a "#<time>" line, which is what lets
+    /* With timestamps, each entry starts with a "<mark><time>" line, which is what lets
      * Readline read a multi-line cell back as one entry. */
     history_write_timestamps = 1;
-    history_comment_char = '#';
+    history_comment_char = TIMESTAMP_MARK;
     const char *size = getenv("NNSH_HISTORY_SIZE");
     if (size && *size) {
         char *end;
@@ -73,8 +81,22 @@ void nnsh_history_open(void)
         stifle_history(history_limit);
         return;
     }
+    /* A file of nnsh before the mark was \036 has "#<time>" lines: it is read as such,
+     * and written anew with the mark. */
+    FILE *file = fopen(history_path, "r");
+    bool hash_marks = file && fgetc(file) == '#';
+    if (file)
+        fclose(file);
+    if (hash_marks)
+        history_comment_char = '#';
     read_history(history_path);
-    if (history_length > history_limit) {
+    history_comment_char = TIMESTAMP_MARK;
+    /* Readline keeps each entry's time line as read, and writes it back so. */
+    HIST_ENTRY **entries = hash_marks ? history_list() : NULL;
+    for (int i = 0; entries && entries[i]; i++)
+        if (entries[i]->timestamp && entries[i]->timestamp[0] == '#')
+            entries[i]->timestamp[0] = TIMESTAMP_MARK;
+    if (history_length > history_limit || hash_marks) {
         /* Cut the file back to the newest entries, replacing it in one step. */
         stifle_history(history_limit);
         size_t length = strlen(history_path) + 32;

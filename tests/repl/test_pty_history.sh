@@ -29,9 +29,41 @@ pty_stop
 pty_start NNSH_HISTORY_SIZE=2
 pty_finish
 pty_stop
-entries=$(grep -c '^#[0-9]' "$PTY_HOME/.nnsh_history")
+entries=$(grep -c $'^\036[0-9]' "$PTY_HOME/.nnsh_history")
 [ "$entries" -eq 2 ] || { echo "FAIL: expected 2 entries, found $entries" >&2; cat "$PTY_HOME/.nnsh_history" >&2; exit 1; }
 grep -q 'remembered + 1' "$PTY_HOME/.nnsh_history" || { echo "FAIL: the newest entry is gone" >&2; exit 1; }
+
+# A line of a cell that starts with '#' and a digit (a note in a long string) stays in its
+# entry: Readline would read a "#<digits>" line as the next entry's time.
+pty_start
+pty_line 'notes = [['
+pty_line '#2 try lr=1e-3'
+pty_line 'done]]'
+pty_wait_for 'In [2]: '
+pty_finish
+pty_stop
+pty_start
+pty_keys Up
+pty_wait_for '#2 try lr=1e-3'
+pty_wait_for 'In [1]: notes = [['
+pty_keys C-u
+pty_finish
+pty_stop
+
+# A file written before the mark was \036, with "#<time>" lines, is read as it was meant
+# and written anew.
+printf '#1700000000\nold_one = 1\n#1700000001\nfor i = 1, 2 do\n  print(i)\nend\n' >"$PTY_HOME/.nnsh_history"
+pty_start
+pty_keys Up
+pty_wait_for '  print(i)'
+pty_keys Up
+pty_wait_for 'In [1]: old_one = 1'
+pty_keys C-u
+pty_finish
+pty_stop
+if grep -q '^#1700000000' "$PTY_HOME/.nnsh_history"; then
+  echo "FAIL: the old marks stayed" >&2; exit 1
+fi
 
 # A history file that cannot be opened (here a directory) is said once, and the session
 # works with history in memory; a size that is not a number is named too.
