@@ -55,24 +55,37 @@ bool nnsh_command_is(const char *source, size_t length)
 /* The words after the command name, as a NULL-terminated array in one allocation; NULL
  * when out of memory. Words are split at blanks, as a POSIX shell splits them: 'single
  * quotes' keep everything, "double quotes" all but \" and \\, and a backslash outside
- * quotes keeps the next character (%save 'my notes.md'). An open quote runs to the end. */
+ * quotes keeps the next character (%save 'my notes.md'). An open quote runs to the end.
+ * A word that begins with an unquoted ~ followed by / (or alone) begins in $HOME. */
 static char **split_words(const command_line *line, int *count)
 {
     size_t rest = line->length - line->rest_offset;
-    char **words = malloc(sizeof *words * (rest / 2 + 2) + rest + 1);
+    const char *home = getenv("HOME");
+    size_t home_length = home ? strlen(home) : 0;
+    /* The words are copied after the source, each ~ perhaps grown into $HOME. */
+    size_t tildes = 0;
+    for (size_t i = line->rest_offset; i < line->length; i++)
+        tildes += line->source[i] == '~';
+    size_t room = rest + 1 + tildes * home_length + 1;
+    char **words = malloc(sizeof *words * (rest / 2 + 2) + rest + 1 + room);
     if (!words)
         return NULL;
     char *text = (char *)(words + rest / 2 + 2);
     memcpy(text, line->source + line->rest_offset, rest);
     text[rest] = '\0';
     int n = 0;
-    char *in = text, *out = text; /* a word is never longer than its source */
+    char *in = text, *out = text + rest + 1;
     for (;;) {
         while (*in && strchr(" \t\r\n", *in))
             in++;
         if (!*in)
             break;
         words[n++] = out;
+        if (home && in[0] == '~' && (in[1] == '/' || !in[1] || strchr(" \t\r\n", in[1]))) {
+            memcpy(out, home, home_length);
+            out += home_length;
+            in++;
+        }
         char quote = 0;
         for (; *in && (quote || !strchr(" \t\r\n", *in)); in++) {
             if (quote == '\'' && *in != '\'')

@@ -212,6 +212,52 @@ static int indexed_path_start(int point)
     return indexed ? i : -1;
 }
 
+/* The characters a file name given to %run or %save has a backslash before, as the
+ * commands read their words the way a POSIX shell does (my\ notes.md). */
+static const char command_file_specials[] = " \t\n\"'\\";
+
+/* A file name completed after %run or %save, its specials escaped: "my dir" becomes
+ * my\ dir, which keeps a leading ~ unquoted, for the commands to expand. */
+static char *quote_command_file(char *name, int match_type, char *quote_pointer)
+{
+    (void)match_type;
+    (void)quote_pointer;
+    char *quoted = malloc(2 * strlen(name) + 1), *out = quoted;
+    if (!quoted)
+        return NULL;
+    for (const char *in = name; *in; in++) {
+        if (strchr(command_file_specials, *in))
+            *out++ = '\\';
+        *out++ = *in;
+    }
+    *out = '\0';
+    return quoted;
+}
+
+static char *dequote_command_file(char *text, int quote_char)
+{
+    (void)quote_char;
+    if (!at_command_file())
+        return strdup(text); /* a Lua string's backslashes are its own escapes */
+    char *plain = malloc(strlen(text) + 1), *out = plain;
+    if (!plain)
+        return NULL;
+    for (const char *in = text; *in; in++) {
+        if (*in == '\\' && in[1])
+            in++;
+        *out++ = *in;
+    }
+    *out = '\0';
+    return plain;
+}
+
+/* Whether the break character at index is escaped with a backslash, in a %run or %save
+ * line: then it is part of the file name. */
+static int escaped_in_command_file(char *text, int index)
+{
+    return at_command_file() && index > 0 && text[index - 1] == '\\';
+}
+
 /* In a file name, only blanks and quotes end the word: `/`, `.` and `-` are part of it.
  * In an indexed path, [ and ] are part of it. */
 static char *word_break_characters(void)
@@ -219,6 +265,8 @@ static char *word_break_characters(void)
     static char file_name_breaks[] = " \t\n\"'";
     static char indexed_path_breaks[] = " \t\n\"\\'`@$><=;|&{(,+-*/%^~#";
     completing_files = at_command_file() || in_string();
+    /* Inside a Lua string the name is the string's text as it is. */
+    rl_filename_quote_characters = at_command_file() ? command_file_specials : NULL;
     if (completing_files)
         return file_name_breaks;
     return indexed_path_start(rl_point) >= 0 ? indexed_path_breaks : NULL;
@@ -355,4 +403,7 @@ void nnsh_complete_install(nnsh_session *session, const nn_text *pending)
     rl_basic_word_break_characters = " \t\n\"\\'`@$><=;|&{(,[+-*/%^~#";
     rl_completer_word_break_characters = rl_basic_word_break_characters;
     rl_completer_quote_characters = "\"'";
+    rl_filename_quoting_function = quote_command_file;
+    rl_filename_dequoting_function = dequote_command_file;
+    rl_char_is_quoted_p = escaped_in_command_file;
 }

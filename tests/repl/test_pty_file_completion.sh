@@ -4,7 +4,8 @@
 source "$(dirname "$0")/pty.sh"
 files=$(mktemp -d "${TMPDIR:-/tmp}/nnsh-files.XXXXXX")
 trap 'pty_cleanup; rm -rf "$files"' EXIT
-mkdir "$files/nb" "$files/data"
+mkdir "$files/nb" "$files/data" "$files/my dir"
+echo 'print("ran the spaced file")' >"$files/my dir/data file.lua"
 touch "$files/nb/odd.lua" "$files/nb/even.lua" "$files/data/v1.2.txt" "$files/data/v1.3.txt" \
   "$files/here_in_the_current_directory.txt"
 cd "$files"
@@ -51,5 +52,21 @@ pty_keys Tab Tab
 pty_wait_for 'v1.2.txt'
 pty_wait_for 'v1.3.txt'
 pty_keys C-u
+
+# After %run, a name with a space completes escaped, as %run reads it, through its
+# directory, and runs.
+pty_type '%run my'
+pty_keys Tab
+pty_wait_for 'In [1]: %run my\ dir/'
+pty_type 'da'
+pty_keys Tab
+pty_wait_for 'In [1]: %run my\ dir/data\ file.lua'
+pty_keys Enter
+pty_wait_for 'ran the spaced file'
+# In a Lua string the name is the string's text: no backslashes.
+pty_type 'x = "my'
+pty_keys Tab
+pty_wait_for 'In [2]: x = "my dir/'
+pty_keys C-u
 pty_finish
-echo "PASS file names complete through directories and are listed whole"
+echo "PASS file names complete through directories, are listed whole, and are escaped after %run"

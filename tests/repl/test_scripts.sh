@@ -204,4 +204,9 @@ grep -qxF "nnsh: stdin:2: nn.layers.Conv2D: filters must be a positive integer, 
 printf 'error("usage: tool FILE", 0)\n' > level0.lua
 "$nnsh" level0.lua > out 2>&1 || true
 grep -qxF "nnsh: usage: tool FILE" out || fail "error(message, 0) keeps its message as chosen" out
+# %run and %save read ~ as $HOME, as a shell does, where the word begins unquoted.
+printf 'print("from home", ...)\n' > "$HOME/home_script.lua"
+"$nnsh" -e '' -i > out 2>&1 <<<$'%run ~/home_script.lua ~ "~"\n%save ~/saved_home.md'
+grep -qxF "from home	$HOME	~" out || fail "%run ~/file" out
+[ -s "$HOME/saved_home.md" ] || fail "%save ~/file wrote nothing" out
 echo "scripts: ok"
