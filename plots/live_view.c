@@ -36,7 +36,7 @@ static const double min_draw_interval = 0.25;
 static const double draw_budget = 0.005;
 static const double key_poll_interval = 0.05;
 
-static const int handled_signals[] = {SIGINT, SIGTERM, SIGHUP, SIGTSTP, SIGWINCH};
+static const int handled_signals[] = {SIGINT, SIGTERM, SIGHUP, SIGTSTP, SIGWINCH, SIGCONT};
 enum { SIGNAL_COUNT = sizeof handled_signals / sizeof handled_signals[0] };
 
 struct nn_live_view {
@@ -75,6 +75,10 @@ struct nn_live_view {
     bool lent;             /* the terminal is lent to a callback reading the keyboard */
     struct sigaction lent_stop_action, lent_resize_action; /* ncurses', while lent */
     double pause_started, paused_total;
+    /* Ctrl-Z and fg: the time stopped is left out of the timings as a pause is. The stop
+     * itself is not seen (ncurses' handler stops the process); it began after the last
+     * batch the view saw, at last_alive. */
+    double last_alive;
     /* Training time leaves out, besides pauses, the time outside the batches: before the
      * first batch, and from the end of an epoch's batches to the next batch (validation,
      * epoch callbacks). Otherwise a long validation reads as slow training. */
@@ -125,6 +129,27 @@ static double now(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* When the process was last continued after a stop (SIGCONT), for the view to read. */
+static volatile sig_atomic_t continued;
+static struct timespec continued_at;
+
+static void on_continue(int signal_number)
+{
+    (void)signal_number;
+    clock_gettime(CLOCK_MONOTONIC, &continued_at); /* async-signal-safe */
+    continued = 1;
+}
+
+/* Seconds the process was stopped since the view last looked, or 0. */
+static double take_stopped_time(nn_live_view *view)
+{
+    if (!continued)
+        return 0.0;
+    continued = 0;
+    double at = (double)continued_at.tv_sec + (double)continued_at.tv_nsec * 1e-9;
+    return at > view->last_alive ? at - view->last_alive : 0.0;
 }
 
 /* ---- standard output capture ---- */
@@ -486,6 +511,7 @@ static void pause_until_resumed(nn_live_view *view, nn_live_result *result)
         }
     }
     nodelay(stdscr, TRUE);
+    take_stopped_time(view); /* a Ctrl-Z while paused is inside the pause */
     double paused = now() - started;
     result->paused_seconds += paused;
     view->epoch_paused += paused;
@@ -796,6 +822,10 @@ nn_live_view *nn_live_view_open(const nn_live_setup *setup, char *why, size_t wh
     curs_set(0);
     set_styles(view);
     guard_ending_signals(view);
+    struct sigaction continuing = {.sa_handler = on_continue, .sa_flags = SA_RESTART};
+    sigemptyset(&continuing.sa_mask);
+    continued = 0;
+    sigaction(SIGCONT, &continuing, NULL);
 
     view->bucket = 1;
     view->batch_series = (nn_series){.name = "loss", .x = view->batch_x, .y = view->batch_y};
@@ -805,7 +835,7 @@ nn_live_view *nn_live_view_open(const nn_live_setup *setup, char *why, size_t wh
     if (window > 50)
         window = 50;
     view->ema_decay = 1.0 - 1.0 / (double)window;
-    view->opened_at = view->epoch_start = now();
+    view->opened_at = view->epoch_start = view->last_alive = now();
     view->outside_batches = true; /* until the first batch begins */
     view->outside_started = view->opened_at;
     view->draw_interval = min_draw_interval;
@@ -841,7 +871,8 @@ void nn_live_view_batch_begin(nn_live_view *view)
     if (!view->outside_batches)
         return;
     view->outside_batches = false;
-    view->outside_total += now() - view->outside_started;
+    view->last_alive = now();
+    view->outside_total += view->last_alive - view->outside_started;
 }
 
 void nn_live_view_batches_done(nn_live_view *view)
@@ -876,6 +907,14 @@ nn_live_result nn_live_view_batch(nn_live_view *view, int64_t step, int log_coun
 {
     nn_live_result result = {0};
     nn_live_view_reclaim_terminal(view, NULL, 0);
+    /* A stop counts as a pause: left out of the epoch's time, and of training time
+     * unless it came outside the batches (validation, a callback), which training time
+     * leaves out already. */
+    double stopped = take_stopped_time(view);
+    result.paused_seconds += stopped;
+    view->epoch_paused += stopped;
+    if (!view->outside_batches)
+        view->paused_total += stopped;
     /* A pause below must find the training clock running (a caller that skipped
      * nn_live_view_batch_begin gets its batch left out of training time instead). */
     nn_live_view_batch_begin(view);
@@ -892,6 +931,7 @@ nn_live_result nn_live_view_batch(nn_live_view *view, int64_t step, int log_coun
     }
     if (t - view->last_draw >= view->draw_interval)
         draw(view, false);
+    view->last_alive = now();
     return result;
 }
 
