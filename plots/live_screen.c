@@ -49,23 +49,33 @@ static void write_text(nn_grid *grid, int x, int y, const nn_text *text, nn_styl
 
 static void header(nn_grid *grid, const nn_live_screen *s, const char *dot)
 {
-    char params[32], bytes[32];
-    nn_text line;
-    nn_text_init(&line);
-    nn_text_printf(&line, "nnsh %s fit %s \"%s\" %s %d layer%s %s %s params (%s)", dot, dot,
-                   s->model_name ? s->model_name : "model", dot, s->layer_count,
-                   s->layer_count == 1 ? "" : "s", dot,
-                   nn_format_thousands(s->params, params, sizeof params),
-                   nn_format_param_bytes(s->params, bytes, sizeof bytes));
     const char *status = s->stopping     ? "stopping after this batch"
                          : s->paused     ? "PAUSED - p resumes"
                          : s->validating ? "validating"
                                          : "running";
     int length = nn_utf8_width(status);
-    /* The status always shows; the title gives way. */
+    int room = grid->width - 2 * SIDE - length - 2;
+    /* The status always shows; the title gives way, a whole part at a time (the size in
+     * bytes, then the counts), so that no number is cut in the middle. */
+    char params[32], bytes[32];
+    nn_format_thousands(s->params, params, sizeof params);
+    nn_format_param_bytes(s->params, bytes, sizeof bytes);
+    const char *name = s->model_name ? s->model_name : "model";
+    nn_text line;
+    for (int parts = 3; parts >= 1; parts--) {
+        nn_text_init(&line);
+        nn_text_printf(&line, "nnsh %s fit %s \"%s\"", dot, dot, name);
+        if (parts >= 2)
+            nn_text_printf(&line, " %s %d layer%s %s %s params", dot, s->layer_count,
+                           s->layer_count == 1 ? "" : "s", dot, params);
+        if (parts >= 3)
+            nn_text_printf(&line, " (%s)", bytes);
+        if (parts == 1 || (line.data && nn_utf8_width(line.data) <= room))
+            break;
+        nn_text_free(&line);
+    }
     if (line.data)
-        nn_grid_write_n(grid, SIDE, 0, line.data, grid->width - 2 * SIDE - length - 2,
-                        NN_STYLE_TITLE);
+        nn_grid_write_n(grid, SIDE, 0, line.data, room, NN_STYLE_TITLE);
     nn_text_free(&line);
     nn_grid_write(grid, grid->width - SIDE - length, 0, status,
                   s->stopping || s->paused ? NN_STYLE_WARNING
