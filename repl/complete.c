@@ -221,7 +221,9 @@ static const char command_file_specials[] = " \t\n\"'\\";
 static char *quote_command_file(char *name, int match_type, char *quote_pointer)
 {
     (void)match_type;
-    (void)quote_pointer;
+    /* Inside quotes the user opened ("my dir/...), the name goes in as it is. */
+    if (quote_pointer && *quote_pointer)
+        return strdup(name);
     char *quoted = malloc(2 * strlen(name) + 1), *out = quoted;
     if (!quoted)
         return NULL;
@@ -236,9 +238,10 @@ static char *quote_command_file(char *name, int match_type, char *quote_pointer)
 
 static char *dequote_command_file(char *text, int quote_char)
 {
-    (void)quote_char;
-    if (!at_command_file())
-        return strdup(text); /* a Lua string's backslashes are its own escapes */
+    /* A Lua string's backslashes are its own escapes; inside quotes, the name is as
+     * typed. */
+    if (!at_command_file() || quote_char)
+        return strdup(text);
     char *plain = malloc(strlen(text) + 1), *out = plain;
     if (!plain)
         return NULL;
@@ -249,6 +252,21 @@ static char *dequote_command_file(char *text, int quote_char)
     }
     *out = '\0';
     return plain;
+}
+
+/* The directory Readline opens to complete a file name after %run or %save, without the
+ * backslashes the name was given (my\ dir/). Readline's own dequoting skips a directory
+ * it expanded from ~, so this does it for every one. */
+static int dequote_command_directory(char **directory)
+{
+    if (!at_command_file() || rl_completion_quote_character)
+        return 0;
+    char *plain = dequote_command_file(*directory, 0);
+    if (!plain)
+        return 0;
+    free(*directory);
+    *directory = plain;
+    return 1;
 }
 
 /* Whether the break character at index is escaped with a backslash, in a %run or %save
@@ -406,4 +424,5 @@ void nnsh_complete_install(nnsh_session *session, const nn_text *pending)
     rl_filename_quoting_function = quote_command_file;
     rl_filename_dequoting_function = dequote_command_file;
     rl_char_is_quoted_p = escaped_in_command_file;
+    rl_directory_rewrite_hook = dequote_command_directory;
 }

@@ -63,10 +63,27 @@ pty_keys Tab
 pty_wait_for 'In [1]: %run my\ dir/data\ file.lua'
 pty_keys Enter
 pty_wait_for 'ran the spaced file'
+# Inside quotes the user opened, the name goes in as it is, and runs.
+pty_type '%run "my'
+pty_keys Tab
+pty_wait_for 'In [2]: %run "my dir/'
+pty_type 'da'
+pty_keys Tab
+pty_wait_for 'In [2]: %run "my dir/data file.lua'
+pty_type '"'
+pty_keys Enter
+pty_wait_count 'ran the spaced file' 2
+# Under ~, through an escaped directory.
+mkdir -p "$PTY_HOME/my home dir"
+touch "$PTY_HOME/my home dir/inside.lua"
+pty_type '%run ~/my\ home\ dir/ins'
+pty_keys Tab
+pty_wait_for 'In [3]: %run ~/my\ home\ dir/inside.lua'
+pty_keys C-u
 # In a Lua string the name is the string's text: no backslashes.
 pty_type 'x = "my'
 pty_keys Tab
-pty_wait_for 'In [2]: x = "my dir/'
+pty_wait_for 'In [3]: x = "my dir/'
 pty_keys C-u
 pty_finish
 echo "PASS file names complete through directories, are listed whole, and are escaped after %run"
