@@ -203,11 +203,22 @@ bool nnsh_cell_assigns(const char *source, size_t length, const char *name)
         if (nnsh_token_is(&lexer, &token, "local") || nnsh_token_is(&lexer, &token, "for")) {
             /* The names a local statement or a for loop declares are locals of their
              * block (a top-level local was counted above). */
-            do
+            token = nnsh_lexer_next(&lexer);
+            if (nnsh_token_is(&lexer, &token, "function"))
                 token = nnsh_lexer_next(&lexer);
-            while (token.kind == NNSH_TOKEN_NAME || nnsh_token_is(&lexer, &token, ",") ||
-                   nnsh_token_is(&lexer, &token, "function") ||
-                   nnsh_token_is(&lexer, &token, "<") || nnsh_token_is(&lexer, &token, ">"));
+            /* name [<attribute>] {, name [<attribute>]}: a name only after a comma, so a
+             * statement on the next line (local a / b = nil) is read as one */
+            while (token.kind == NNSH_TOKEN_NAME) {
+                token = nnsh_lexer_next(&lexer);
+                if (nnsh_token_is(&lexer, &token, "<")) {
+                    nnsh_lexer_next(&lexer); /* the attribute */
+                    nnsh_lexer_next(&lexer); /* '>' */
+                    token = nnsh_lexer_next(&lexer);
+                }
+                if (!nnsh_token_is(&lexer, &token, ","))
+                    break;
+                token = nnsh_lexer_next(&lexer);
+            }
             after_dot = false;
             continue;
         }

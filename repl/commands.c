@@ -249,8 +249,12 @@ static nnsh_cell_status run_file(nnsh_session *session, const command_line *line
     lua_setglobal(L, "arg");
     nnsh_cell_status status = nnsh_session_run_file(session, words[0]);
     free(words);
-    /* A %quit in the file ends the file, not the shell that runs it. */
-    return status == NNSH_CELL_QUIT ? NNSH_CELL_OK : status;
+    /* A %quit in the file ends the file, not the shell that runs it; an os.exit in a
+     * notebook's file ends the notebook. */
+    int exit_code;
+    if (status == NNSH_CELL_QUIT && !nnsh_session_exit_requested(session, &exit_code))
+        return NNSH_CELL_OK;
+    return status;
 }
 
 /* ---- %save ---- */

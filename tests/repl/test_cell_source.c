@@ -274,7 +274,8 @@ Test(cell_source, assignments_are_told_from_uses)
     const char *assigning[] = {"b = nil", "local b", "local a, b", "a, b = 1", "b=nil; c = 1",
                                "function b() end", "if x then b = 1 end", "local function b() end",
                                "x = 1\nb = nil", "b, t.f = nil, 1", "t.f, b = 1, nil",
-                               "a[1], b = 1, 2"};
+                               "a[1], b = 1, 2", "do local a\nb = nil end",
+                               "if x then local t\nb = nil end", "local x <const> = 1 b = 2"};
     for (size_t i = 0; i < sizeof assigning / sizeof *assigning; i++)
         cr_assert(nnsh_cell_assigns(assigning[i], strlen(assigning[i]), "b"), "[%s]",
                   assigning[i]);

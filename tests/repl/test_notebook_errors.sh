@@ -65,6 +65,16 @@ HOME="$work" "$nnsh" --notebook caught.lua >stdout 2>stderr || status=$?
 grep -qF -- '--> after' caught.out.lua || { echo "FAIL: the cell ends" >&2; cat caught.out.lua >&2; exit 1; }
 if grep -qF -- '--> next' caught.out.lua; then echo "FAIL: the next cell ran" >&2; exit 1; fi
 
+# os.exit in a file the notebook %runs ends the notebook too, not only that cell.
+printf 'print("in script")\nos.exit(9)\n' > exits.lua
+printf '# t\n\n```lua\n%%run exits.lua\n```\n\n```lua\nprint("cell 2")\n```\n' > runs.md
+status=0
+HOME="$work" "$nnsh" --notebook runs.md >stdout 2>stderr || status=$?
+[ "$status" -eq 9 ] || { echo "FAIL: os.exit(9) in %run: exit status $status" >&2; cat stderr >&2; exit 1; }
+grep -qF 'wrote runs.out.md (1 of 2 cells run, ended by os.exit(9))' stderr ||
+  { echo "FAIL: os.exit in %run: summary" >&2; cat stderr >&2; exit 1; }
+if grep -qx 'cell 2' runs.out.md; then echo "FAIL: the next cell ran" >&2; exit 1; fi
+
 # With --keep-going the last line counts the failures and says what ended the run.
 printf '# t\n\n```lua\nerror("boom")\n```\n\n```lua\nos.exit(0)\n```\n\n```lua\nprint(1)\n```\n' > kg.md
 status=0
