@@ -402,6 +402,11 @@ static metric_state *state_of(lua_State *L, const char *function)
     if (lua_rawget(L, -2) == LUA_TUSERDATA) {
         metric_state *state = lua_touserdata(L, -1);
         lua_pop(L, 2);
+        if (state->metric.kind != metric.kind)
+            nn_lua_error(L, "%s: the metric's class changed from %s to %s while counts are "
+                            "kept; call reset_state() first",
+                         function, nn_metric_kind_name(state->metric.kind),
+                         nn_metric_kind_name(metric.kind));
         if (state->thresholds != thresholds)
             nn_lua_error(L, "%s: num_thresholds changed from %d to %d while counts are kept; "
                             "call reset_state() first",

@@ -286,6 +286,11 @@ t.test('a metric reads its settings at each update, as Keras reads them', functi
   auc.num_thresholds = 50
   t.raises(function() auc:update_state({{1}}, {{0.5}}) end,
            'nn.metrics.AUC:update_state: num_thresholds changed from 200 to 50 while counts are kept')
+  local p = nn.metrics.Precision{}
+  p:update_state({{1, 0}}, {{0.6, 0.7}})
+  p.class = 'mean_squared_error'
+  t.raises(function() p:update_state({{1, 0}}, {{0.6, 0.7}}) end,
+           "the metric's class changed from precision to mse while counts are kept")
   auc:reset_state()
   auc:update_state({{1}, {0}}, {{0.8}, {0.3}})
   t.eq(auc:result(), 1.0, 'counted again with 50 buckets')
