@@ -294,6 +294,12 @@ void nn_lua_live_batch(nn_lua_progress *progress, int64_t step, const nn_logs *l
     progress->pass_start += result.paused_seconds;
 }
 
+void nn_lua_live_take_stopped(nn_lua_progress *progress)
+{
+    if (progress->view)
+        progress->pass_start += nn_live_view_take_stopped(progress->view);
+}
+
 void nn_lua_live_epoch_end(nn_lua_progress *progress, int epoch, const nn_logs *logs)
 {
     progress->epoch_open = false;

@@ -234,6 +234,7 @@ static nn_status on_epoch_end(void *user, int epoch, nn_logs *logs)
 {
     nn_lua_progress *progress = user;
     lua_State *L = progress->L;
+    nn_lua_live_take_stopped(progress);
     if (progress->verbose > 0) {
         nn_text line;
         nn_text_init(&line);

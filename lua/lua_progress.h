@@ -72,6 +72,9 @@ void nn_lua_live_batch(nn_lua_progress *progress, int64_t step, const nn_logs *l
 /* After a batch's callbacks, when the epoch's batches are done and the engine goes on to
  * validate (if it does) and to end the epoch. */
 void nn_lua_live_batches_done(nn_lua_progress *progress);
+/* Before the epoch's line is written: the time the process stood stopped while the
+ * epoch validated is left out of the line's time, as a pause is. */
+void nn_lua_live_take_stopped(nn_lua_progress *progress);
 void nn_lua_live_epoch_end(nn_lua_progress *progress, int epoch, const nn_logs *logs);
 /* Closes the screen (if open) and writes its record: the epoch lines and the charts. */
 void nn_lua_live_close(nn_lua_progress *progress);

@@ -75,10 +75,11 @@ struct nn_live_view {
     bool lent;             /* the terminal is lent to a callback reading the keyboard */
     struct sigaction lent_stop_action, lent_resize_action; /* ncurses', while lent */
     double pause_started, paused_total;
-    /* Ctrl-Z and fg: the time stopped is left out of the timings as a pause is. The stop
-     * itself is not seen (ncurses' handler stops the process); it began after the last
-     * batch the view saw, at last_alive. */
-    double last_alive;
+    /* Ctrl-Z and fg: the time stopped is left out of the timings as a pause is. Ctrl-Z's
+     * moment is noted on the way to ncurses' handler; a stop no handler sees (SIGSTOP)
+     * began after the last batch the view saw, at last_alive. pending_paused holds a
+     * stop outside the batches until the next batch reports it. */
+    double last_alive, pending_paused;
     /* Training time leaves out, besides pauses, the time outside the batches: before the
      * first batch, and from the end of an epoch's batches to the next batch (validation,
      * epoch callbacks). Otherwise a long validation reads as slow training. */
@@ -131,15 +132,35 @@ static double now(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-/* When the process was last continued after a stop (SIGCONT), for the view to read. */
-static volatile sig_atomic_t continued;
-static struct timespec continued_at;
+/* When the process was last stopped with Ctrl-Z and continued (SIGCONT), for the view
+ * to read; clock_gettime is async-signal-safe. */
+static volatile sig_atomic_t continued, stop_seen;
+static struct timespec continued_at, stopped_at;
+static struct sigaction curses_stop_action; /* ncurses' own Ctrl-Z handler */
 
 static void on_continue(int signal_number)
 {
     (void)signal_number;
-    clock_gettime(CLOCK_MONOTONIC, &continued_at); /* async-signal-safe */
+    clock_gettime(CLOCK_MONOTONIC, &continued_at);
     continued = 1;
+}
+
+/* Ctrl-Z: its moment, then what ncurses does (the screen put away, the process stopped,
+ * the screen back on fg). */
+static void on_stop(int signal_number)
+{
+    clock_gettime(CLOCK_MONOTONIC, &stopped_at);
+    stop_seen = 1;
+    if (!(curses_stop_action.sa_flags & SA_SIGINFO) &&
+        curses_stop_action.sa_handler != SIG_DFL && curses_stop_action.sa_handler != SIG_IGN)
+        curses_stop_action.sa_handler(signal_number);
+    else
+        raise(SIGSTOP);
+}
+
+static double seconds_of(const struct timespec *ts)
+{
+    return (double)ts->tv_sec + (double)ts->tv_nsec * 1e-9;
 }
 
 /* Seconds the process was stopped since the view last looked, or 0. */
@@ -147,9 +168,10 @@ static double take_stopped_time(nn_live_view *view)
 {
     if (!continued)
         return 0.0;
-    continued = 0;
-    double at = (double)continued_at.tv_sec + (double)continued_at.tv_nsec * 1e-9;
-    return at > view->last_alive ? at - view->last_alive : 0.0;
+    double from = stop_seen ? seconds_of(&stopped_at) : view->last_alive;
+    double to = seconds_of(&continued_at);
+    continued = stop_seen = 0;
+    return to > from ? to - from : 0.0;
 }
 
 /* ---- standard output capture ---- */
@@ -824,8 +846,14 @@ nn_live_view *nn_live_view_open(const nn_live_setup *setup, char *why, size_t wh
     guard_ending_signals(view);
     struct sigaction continuing = {.sa_handler = on_continue, .sa_flags = SA_RESTART};
     sigemptyset(&continuing.sa_mask);
-    continued = 0;
+    continued = stop_seen = 0;
     sigaction(SIGCONT, &continuing, NULL);
+    sigaction(SIGTSTP, NULL, &curses_stop_action);
+    if (curses_stop_action.sa_handler != SIG_IGN) {
+        struct sigaction stopping = {.sa_handler = on_stop, .sa_flags = SA_RESTART};
+        sigemptyset(&stopping.sa_mask);
+        sigaction(SIGTSTP, &stopping, NULL);
+    }
 
     view->bucket = 1;
     view->batch_series = (nn_series){.name = "loss", .x = view->batch_x, .y = view->batch_y};
@@ -866,11 +894,30 @@ void nn_live_view_epoch_begin(nn_live_view *view, int epoch)
     draw_if_due(view);
 }
 
+double nn_live_view_take_stopped(nn_live_view *view)
+{
+    /* During the batches a stop is left out of training time too; outside them training
+     * time leaves out all the time already. */
+    double stopped = take_stopped_time(view);
+    view->epoch_paused += stopped;
+    if (!view->outside_batches)
+        view->paused_total += stopped;
+    stopped += view->pending_paused;
+    view->pending_paused = 0;
+    view->last_alive = now();
+    return stopped;
+}
+
 void nn_live_view_batch_begin(nn_live_view *view)
 {
     if (!view->outside_batches)
         return;
     view->outside_batches = false;
+    /* A stop outside the batches (validation, a callback) leaves the epoch's time; training
+     * time leaves out all that time already. */
+    double stopped = take_stopped_time(view);
+    view->epoch_paused += stopped;
+    view->pending_paused += stopped;
     view->last_alive = now();
     view->outside_total += view->last_alive - view->outside_started;
 }
@@ -907,17 +954,10 @@ nn_live_result nn_live_view_batch(nn_live_view *view, int64_t step, int log_coun
 {
     nn_live_result result = {0};
     nn_live_view_reclaim_terminal(view, NULL, 0);
-    /* A stop counts as a pause: left out of the epoch's time, and of training time
-     * unless it came outside the batches (validation, a callback), which training time
-     * leaves out already. */
-    double stopped = take_stopped_time(view);
-    result.paused_seconds += stopped;
-    view->epoch_paused += stopped;
-    if (!view->outside_batches)
-        view->paused_total += stopped;
     /* A pause below must find the training clock running (a caller that skipped
      * nn_live_view_batch_begin gets its batch left out of training time instead). */
     nn_live_view_batch_begin(view);
+    result.paused_seconds += nn_live_view_take_stopped(view);
     view->step = step;
     view->total_steps++;
     copy_logs(view, log_count, names, values);

@@ -73,6 +73,10 @@ void nn_live_view_batch_begin(nn_live_view *view);
  * epoch validates the status says so, drawn at once: no call comes while the engine
  * validates, so this frame stays up until the epoch ends. */
 void nn_live_view_batches_done(nn_live_view *view);
+/* Seconds the process stood stopped (Ctrl-Z, SIGSTOP) since the last call or batch, to
+ * leave out of the timings the caller keeps (the epoch line's time and ms/step), as a
+ * pause is; the view leaves them out of its own. */
+double nn_live_view_take_stopped(nn_live_view *view);
 /* The epoch's final logs (with val_ values): they extend the epoch curves. */
 void nn_live_view_epoch_end(nn_live_view *view, int epoch, int log_count,
                             const char *const *names, const double *values);
