@@ -2331,6 +2331,15 @@ static nn_status fit_loop(nn_model *model, const nn_tensor *x, const nn_tensor *
             status = recorded;
         if (model->stop_training)
             break;
+        /* A stop asked for during validation or the epoch's callbacks (Ctrl-C at a
+         * callback's question): training ends here, before the next epoch's first batch
+         * moves the weights. */
+        if (status == NN_OK && epoch + 1 < options->epochs && progress &&
+            progress->stop_requested && *progress->stop_requested) {
+            status = nn_error(NN_ERR_STOPPED, "training stopped by the user after epoch %d",
+                              epoch + 1);
+            break;
+        }
     }
     share_relu_derivatives(model, false);
     bool stopped = status == NN_ERR_STOPPED;

@@ -288,6 +288,23 @@ t.test('ReduceLROnPlateau: cooldown, min_lr, improvements reset the count', func
   t.raises(function() C.ReduceLROnPlateau{factor = 1.0} end, 'does not support a factor >= 1.0')
 end)
 
+t.test('Ctrl-C during an epoch-end callback stops before the next epoch moves a weight', function()
+  local model = nn.Sequential{nn.layers.Dense{2, input_shape = {3}}}
+  model:compile{optimizer = 'sgd', loss = 'mse'}
+  -- SIGINT to nnsh itself, from the callback (io.popen's shell is nnsh's child; os.execute
+  -- would ignore the signal while it waits)
+  local interrupt = C.LambdaCallback{on_epoch_end = function(epoch)
+    if epoch == 0 then io.popen('kill -INT $PPID'):close() end
+  end}
+  local ok, message = pcall(model.fit, model, nn.ones(64, 3), nn.zeros(64, 2),
+                            {epochs = 3, batch_size = 16, verbose = 0, callbacks = {interrupt}})
+  t.eq(ok, false, 'fit reports the stop')
+  t.truthy(tostring(message):find('training stopped by the user after epoch 1', 1, true), message)
+  t.eq(model.optimizer.iterations, 4, 'the 4 batches of epoch 1, none of epoch 2')
+  t.eq(#model:fit(nn.ones(4, 3), nn.zeros(4, 2), {verbose = 0}).history.loss, 1,
+       'the next fit runs')
+end)
+
 -- ---- CSVLogger ----
 
 t.test('CSVLogger: sorted columns after epoch, one row per epoch, append', function()
