@@ -28,7 +28,7 @@ run() {
   local started
   started=$(date +%s.%N)
   view_start 100 32 '"$NNSH" fit_stopped.lua' FIT_EPOCHS="$epochs" "$@"
-  view_wait_regex "$ready" 300 || fail "the screen never matched $ready"
+  view_wait_regex "$ready" 120 || fail "the screen never matched $ready"
   local pane nnsh_pid
   pane=$(view_tmux display -p '#{pane_pid}')
   nnsh_pid=$(pgrep -P "$pane" | head -n 1)
@@ -44,9 +44,9 @@ run() {
     fail "the epochs count ${counted}s of a ${wall}s run that stood still for ${STOP_SECONDS}s"
 }
 
-run 8 'Epoch [2-6]/8' FIT_ROWS=65536 FIT_WIDTH=512
+run 5 'Epoch [2-4]/5' FIT_ROWS=65536 FIT_WIDTH=256
 pass 'a stop during the batches is not training time'
 
 # While validating: the view says "validating" then.
-run 4 'validating$' FIT_ROWS=4096 FIT_WIDTH=64 FIT_VALIDATION_ROWS=400000
+run 3 'validating$' FIT_ROWS=4096 FIT_WIDTH=64 FIT_VALIDATION_ROWS=400000
 pass 'a stop while validating is not in the epoch time'
