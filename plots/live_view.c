@@ -125,11 +125,16 @@ struct nn_live_view {
 
 static nn_live_view *open_view; /* for the exit handler */
 
+static double seconds_of(const struct timespec *ts)
+{
+    return (double)ts->tv_sec + (double)ts->tv_nsec * 1e-9;
+}
+
 static double now(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+    return seconds_of(&ts);
 }
 
 /* When the process was last stopped with Ctrl-Z and continued (SIGCONT), for the view
@@ -156,11 +161,6 @@ static void on_stop(int signal_number)
         curses_stop_action.sa_handler(signal_number);
     else
         raise(SIGSTOP);
-}
-
-static double seconds_of(const struct timespec *ts)
-{
-    return (double)ts->tv_sec + (double)ts->tv_nsec * 1e-9;
 }
 
 /* Seconds the process was stopped since the view last looked, or 0. */
@@ -971,7 +971,6 @@ nn_live_result nn_live_view_batch(nn_live_view *view, int64_t step, int log_coun
     }
     if (t - view->last_draw >= view->draw_interval)
         draw(view, false);
-    view->last_alive = now();
     return result;
 }
 

@@ -86,17 +86,17 @@ static void add_hint(field_search *search, const char *path, const char *name)
  * levels down. */
 static void search_table(lua_State *L, field_search *search, const char *path, int depth)
 {
-    if (!*path) {
-        /* the global table: its fields are globals, not fields */
-    } else if (search->where == EXACT_ANYWHERE) {
+    /* The global table (path "") holds globals, not fields. Elsewhere, in the written
+     * mode, the whole path as written counts (nn.layers.Dens), or a global's own name
+     * (cfg.printr): a user's local named like one of nn's tables (local layers = {}) is
+     * not nn's. */
+    if (*path && search->where == EXACT_ANYWHERE) {
         lua_pushstring(L, search->field);
         if (lua_rawget(L, -2) != LUA_TNIL)
             add_hint(search, path, search->field);
         lua_pop(L, 1);
-    /* The whole path as written (nn.layers.Dens), or a global's own name (cfg.printr):
-     * a user's local named like one of nn's tables (local layers = {}) is not nn's. */
-    } else if (search->where == GUESS_ANYWHERE ||
-               source_writes(search->source, search->length, path, search->field)) {
+    } else if (*path && (search->where == GUESS_ANYWHERE ||
+                         source_writes(search->source, search->length, path, search->field))) {
         nn_name_guess guess;
         nn_name_guess_start(&guess, search->field);
         nn_lua_offer_keys(L, -1, &guess);
