@@ -20,13 +20,13 @@
 
 static char directory[512];
 
-/* A fresh directory per test, also when the tests share one process (--no-fork). */
+/* A fresh, empty directory per test. Not named by pid: the build tree keeps the
+ * directories of earlier runs, and pids come round again (pid_max may be 32768), so a
+ * test could find links and files a test of an earlier run left under its name. */
 static void make_directory(void)
 {
-    static int count;
-    snprintf(directory, sizeof directory, "%s/atomic-%d-%d", NNSH_TEST_TMP, (int)getpid(),
-             count++);
-    mkdir(directory, 0777);
+    snprintf(directory, sizeof directory, "%s/atomic-XXXXXX", NNSH_TEST_TMP);
+    cr_assert_not_null(mkdtemp(directory), "mkdtemp %s: %s", directory, strerror(errno));
 }
 
 static void path_in(char *out, size_t size, const char *name)

@@ -639,9 +639,18 @@ static void expect_same_state(nn_model *a, nn_model *b, const char *what)
                   "%s: optimizer slot %s differs", what, nn_optimizer_slot_name(a->optimizer, s));
 }
 
+/* Files go into a fresh directory per test process. Names with the pid alone could meet
+ * files an earlier run left in the build tree once pids come round again. */
 static void temp_path(char *out, size_t size, const char *name)
 {
-    snprintf(out, size, "%s/model-file-%d-%s", NNSH_TEST_TMP, (int)getpid(), name);
+    static char directory[256]; /* leaves room for the name in the callers' 512 bytes */
+    static pid_t owner;
+    if (owner != getpid()) {
+        snprintf(directory, sizeof directory, "%s/model-file-XXXXXX", NNSH_TEST_TMP);
+        cr_assert_not_null(mkdtemp(directory), "mkdtemp %s", directory);
+        owner = getpid();
+    }
+    snprintf(out, size, "%s/%s", directory, name);
 }
 
 /* The whole round trip: train, save, load, compare everything, save again, train on. */
