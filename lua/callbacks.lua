@@ -62,7 +62,17 @@ end
 -- Reads a constructor's options. spec: {positional = n, {name, type, default,
 -- required = bool}, ...}; type is a Lua type name, 'integer', or several joined with '|'.
 -- Unknown names are errors that list the valid ones.
-local function parse_options(class, given, spec)
+-- extra: table.pack of the arguments after the first; Keras' positional arguments after the
+-- first (ModelCheckpoint(path, 'loss')) would otherwise be dropped without a word.
+local function parse_options(class, given, spec, extra)
+  if extra and extra.n > 0 then
+    local shown = extra[1]
+    shown = type(shown) == 'string' and string.format("'%s'", shown) or tostring(shown)
+    local first = spec.positional == 1 and spec[1][1] .. ', ' or ''
+    error(string.format('nn.callbacks.%s: unexpected argument 2 (%s); the call is ' ..
+                        'nn.callbacks.%s{%sname=value, ...}: name the other options in the table',
+                        class, shown, class, first), 3)
+  end
   if given == nil then given = {} end
   -- A lone first argument needs no table, as in Keras: CSVLogger('log.csv').
   if type(given) ~= 'table' and (spec.positional or 0) >= 1 then given = {given} end
@@ -292,7 +302,7 @@ end
 
 local ModelCheckpoint = make_class('ModelCheckpoint')
 
-function callbacks.ModelCheckpoint(args)
+function callbacks.ModelCheckpoint(args, ...)
   local o = parse_options('ModelCheckpoint', args, {
     positional = 1,
     {'filepath', 'string', required = true},
@@ -303,7 +313,7 @@ function callbacks.ModelCheckpoint(args)
     {'mode', 'string', 'auto'},
     {'save_freq', 'string|integer', 'epoch'},
     {'initial_value_threshold', 'number', nil},
-  })
+  }, table.pack(...))
   check_mode('ModelCheckpoint', o.mode)
   local ok, problem = pcall(nn.io._check_save_name, o.filepath, 'nn.callbacks.ModelCheckpoint')
   if not ok then error(problem, 2) end
@@ -412,7 +422,7 @@ end
 
 local EarlyStopping = make_class('EarlyStopping')
 
-function callbacks.EarlyStopping(args)
+function callbacks.EarlyStopping(args, ...)
   local o = parse_options('EarlyStopping', args, {
     {'monitor', 'string', 'val_loss'},
     {'min_delta', 'number', 0},
@@ -422,7 +432,7 @@ function callbacks.EarlyStopping(args)
     {'baseline', 'number', nil},
     {'restore_best_weights', 'boolean', false},
     {'start_from_epoch', 'integer', 0},
-  })
+  }, table.pack(...))
   check_mode('EarlyStopping', o.mode)
   local maximize = o.mode == 'max' or
                    (o.mode == 'auto' and (o.monitor:sub(-3) == 'acc' or
@@ -497,7 +507,7 @@ end
 
 local ReduceLROnPlateau = make_class('ReduceLROnPlateau')
 
-function callbacks.ReduceLROnPlateau(args)
+function callbacks.ReduceLROnPlateau(args, ...)
   local o = parse_options('ReduceLROnPlateau', args, {
     {'monitor', 'string', 'val_loss'},
     {'factor', 'number', 0.1},
@@ -507,7 +517,7 @@ function callbacks.ReduceLROnPlateau(args)
     {'min_delta', 'number', 1e-4},
     {'cooldown', 'integer', 0},
     {'min_lr', 'number', 0},
-  })
+  }, table.pack(...))
   check_mode('ReduceLROnPlateau', o.mode)
   if o.factor >= 1.0 then
     error('nn.callbacks.ReduceLROnPlateau: ReduceLROnPlateau does not support a factor >= 1.0. ' ..
@@ -578,13 +588,13 @@ end
 
 local CSVLogger = make_class('CSVLogger')
 
-function callbacks.CSVLogger(args)
+function callbacks.CSVLogger(args, ...)
   local o = parse_options('CSVLogger', args, {
     positional = 1,
     {'filename', 'string', required = true},
     {'separator', 'string', ','},
     {'append', 'boolean', false},
-  })
+  }, table.pack(...))
   if o.filename == '' or o.filename:find('\0', 1, true) then
     -- io.open would stop at the zero byte and write to another file
     error('nn.callbacks.CSVLogger: the file name is empty or holds a zero byte', 2)
@@ -666,8 +676,8 @@ local TerminateOnNaN = make_class('TerminateOnNaN')
 -- nnsh checks the loss of every batch before the update is applied and, with this
 -- callback in the list, ends training cleanly (history kept, on_train_end called) with a
 -- message naming the epoch and batch; without it a NaN/Inf loss is an error.
-function callbacks.TerminateOnNaN(args)
-  parse_options('TerminateOnNaN', args, {})
+function callbacks.TerminateOnNaN(args, ...)
+  parse_options('TerminateOnNaN', args, {}, table.pack(...))
   return setmetatable({terminate_on_nan = true}, TerminateOnNaN)
 end
 
@@ -675,13 +685,13 @@ end
 
 local LearningRateScheduler = make_class('LearningRateScheduler')
 
-function callbacks.LearningRateScheduler(args)
+function callbacks.LearningRateScheduler(args, ...)
   if type(args) == 'function' then args = {args} end
   local o = parse_options('LearningRateScheduler', args, {
     positional = 1,
     {'schedule', 'function', required = true},
     {'verbose', 'integer', 0},
-  })
+  }, table.pack(...))
   return setmetatable(o, LearningRateScheduler)
 end
 
@@ -712,7 +722,7 @@ local LambdaCallback = make_class('LambdaCallback')
 
 -- LambdaCallback{on_epoch_end = function(epoch, logs) ... end, ...}: the functions take
 -- Keras' arguments (no self).
-function callbacks.LambdaCallback(args)
+function callbacks.LambdaCallback(args, ...)
   local o = parse_options('LambdaCallback', args, {
     {'on_train_begin', 'function'},
     {'on_train_end', 'function'},
@@ -722,7 +732,7 @@ function callbacks.LambdaCallback(args)
     {'on_train_batch_begin', 'function'},
     {'on_batch_end', 'function'},
     {'on_train_batch_end', 'function'},
-  })
+  }, table.pack(...))
   -- Keras' older batch names are the same moments.
   local renamed = {on_batch_begin = 'on_train_batch_begin', on_batch_end = 'on_train_batch_end'}
   local self = setmetatable({}, LambdaCallback)
@@ -742,14 +752,14 @@ local BackupAndRestore = make_class('BackupAndRestore')
 -- and ends with the weights an uninterrupted run would have. Put it last in the list,
 -- so the state it saves includes what other callbacks changed at the epoch's end (their
 -- own counters, e.g. EarlyStopping's patience, are not saved, as in Keras).
-function callbacks.BackupAndRestore(args)
+function callbacks.BackupAndRestore(args, ...)
   local o = parse_options('BackupAndRestore', args, {
     positional = 1,
     {'backup_dir', 'string', required = true},
     {'save_freq', 'string|integer', 'epoch'},
     {'delete_checkpoint', 'boolean', true},
     {'save_before_preemption', 'boolean', false},
-  })
+  }, table.pack(...))
   if o.save_freq ~= 'epoch' then
     error("nn.callbacks.BackupAndRestore: only save_freq='epoch' is supported (nnsh resumes " ..
           'at epoch boundaries)', 2)

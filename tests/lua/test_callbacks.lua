@@ -580,4 +580,25 @@ t.test('TerminateOnNaN is a marker the fit loop honours', function()
   t.raises(function() C.TerminateOnNaN{x = 1} end, "unknown option 'x'")
 end)
 
+t.test("Keras' positional arguments after the first are refused, not dropped", function()
+  -- ModelCheckpoint(path, 'loss') in Keras watches 'loss'; here it would have watched val_loss.
+  t.raises(function() C.ModelCheckpoint('best.safetensors', 'loss') end,
+           "nn.callbacks.ModelCheckpoint: unexpected argument 2 ('loss')",
+           "nn.callbacks.ModelCheckpoint{filepath, name=value, ...}")
+  t.raises(function() C.CSVLogger('log.csv', ';', true) end,
+           "nn.callbacks.CSVLogger: unexpected argument 2 (';')")
+  t.raises(function() C.LearningRateScheduler(function(_, lr) return lr end, 1) end,
+           'nn.callbacks.LearningRateScheduler: unexpected argument 2 (1)')
+  t.raises(function() C.EarlyStopping({monitor = 'loss'}, 3) end,
+           'nn.callbacks.EarlyStopping: unexpected argument 2 (3)')
+  for _, name in ipairs{'ReduceLROnPlateau', 'TerminateOnNaN', 'LambdaCallback'} do
+    t.raises(function() C[name]({}, {}) end, 'nn.callbacks.' .. name .. ': unexpected argument 2')
+  end
+  t.raises(function() C.BackupAndRestore(directory, false) end,
+           'nn.callbacks.BackupAndRestore: unexpected argument 2 (false)')
+  -- one argument alone still works, as in Keras
+  t.eq(C.CSVLogger(path('one.csv')).filename, path('one.csv'))
+  t.eq(C.LearningRateScheduler(function(_, lr) return lr end).verbose, 0)
+end)
+
 t.finish()
