@@ -235,13 +235,37 @@ end
 
 -- Initializers and constraints take Keras' arguments by position, in Keras' order
 -- (Constant{0.5}, RandomNormal{0, 0.1}, MaxNorm(3)), or by name; any other entry is an
--- error, not a silent default. A lone number is the first argument.
+-- error, not a silent default. A lone number is the first argument, and plain arguments
+-- are positions as in Keras (RandomUniform(-0.5, 0.5), l1_l2(0.01, 0.02)), with an options
+-- table last if named ones follow, as the layers take them.
 local function keras_object(what, name, arguments, kind)
   local meta = {__tostring = function(self) return object_text(what, self) end, __name = what}
   local valid = {}
   for _, argument in ipairs(arguments) do valid[argument] = true end
   local listed = #arguments > 0 and table.concat(arguments, ', ') or 'none'
-  return function(t)
+  return function(t, ...)
+    local count = select('#', ...)
+    if count > 0 then
+      if type(t) == 'table' then
+        local extra = ...
+        error(string.format('%s: unexpected argument 2 (%s); give every argument in the one ' ..
+                            'table, or all of them plainly: %s(1, 2)', what, tostring(extra),
+                            what), 2)
+      end
+      local positional = table.pack(t, ...)
+      local options = positional[positional.n]
+      if type(options) == 'table' and #options == 0 then
+        positional.n = positional.n - 1
+        positional[positional.n + 1] = nil
+      else
+        options = {}
+      end
+      t = {}
+      for key, value in pairs(options) do t[key] = value end
+      for i = 1, positional.n do
+        if positional[i] ~= nil then t[i] = positional[i] end
+      end
+    end
     t = t or {}
     if type(t) == 'number' then t = {t} end
     if type(t) ~= 'table' then
@@ -313,8 +337,8 @@ local regularizer_meta = {__tostring = function(self)
 end}
 local function regularizer(what, arguments, default)
   local parse = keras_object(what, nil, arguments)
-  return function(t)
-    local ok, given = pcall(parse, t)
+  return function(t, ...)
+    local ok, given = pcall(parse, t, ...)
     if not ok then error(given, 2) end
     local penalty = {}
     for _, which in ipairs{'l1', 'l2'} do

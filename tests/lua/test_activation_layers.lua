@@ -390,6 +390,27 @@ t.test('initializers and constraints take Keras arguments by position or name, a
   t.truthy(norms:max() <= 1 + 1e-5, 'column norms ' .. tostring(norms))
 end)
 
+t.test("Keras' positional call RandomUniform(-0.5, 0.5) keeps every argument, as the table does", function()
+  -- Keras: RandomUniform(-0.5, 0.5) draws from U(-0.5, 0.5); dropping maxval gave U(-0.5, 0.05)
+  local uniform = nn.initializers.RandomUniform(-0.5, 0.5)
+  t.eq(uniform.minval, -0.5, 'minval')
+  t.eq(uniform.maxval, 0.5, 'maxval')
+  local normal = nn.initializers.RandomNormal(1, 0.2, {seed = 7})
+  t.eq(normal.stddev, 0.2, 'stddev')
+  t.eq(normal.seed, 7, 'seed from the options table after the positional ones')
+  local both = nn.regularizers.l1_l2(0.01, 0.02)
+  t.eq(both.l1, 0.01, 'l1')
+  t.eq(both.l2, 0.02, 'l2')
+  local min_max = nn.constraints.MinMaxNorm(0.5, 2)
+  t.eq(min_max.max_value, 2, 'MinMaxNorm max_value')
+  t.raises(function() nn.initializers.RandomUniform(-1, 1, 2, 3) end,
+           'takes 3 positional arguments (minval, maxval, seed), got one at position 4')
+  t.raises(function() nn.initializers.RandomNormal({mean = 1}, 0.2) end,
+           'nn.initializers.RandomNormal: unexpected argument 2 (0.2)')
+  t.raises(function() nn.regularizers.l2({0.1}, 0.2) end,
+           'nn.regularizers.l2: unexpected argument 2 (0.2)')
+end)
+
 t.test('a documented bound is taken: 1e30 as a float lies a little beyond 1e30', function()
   t.eq(L.ELU{1e30}:get_config().alpha > 9.9e29, true, 'ELU alpha = 1e30')
   t.eq(L.ReLU{max_value = 1e30}:get_config().max_value > 9.9e29, true, 'ReLU max_value = 1e30')
