@@ -28,6 +28,17 @@ local function object_text(function_name, object)
   return function_name .. '{' .. table.concat(settings, ', ') .. '}'
 end
 
+-- Errors when a constructor that takes one table is given more: Lua drops extra arguments
+-- without a word, so Adam({learning_rate = 0.1}, 0.9) would lose the 0.9. Level 3 is the
+-- constructor's caller.
+local function refuse_more_arguments(function_name, ...)
+  if select('#', ...) == 0 then return end
+  local extra = ...
+  local shown = type(extra) == 'string' and string.format("'%s'", extra) or tostring(extra)
+  error(string.format('%s: unexpected argument 2 (%s); the call is %s{...}, every setting ' ..
+                      'in the one table', function_name, shown, function_name), 3)
+end
+
 -- An optimizer or loss constructor: a table of the given options and the name, checked
 -- as compile would check it (`check`), so a bad setting is an error where it is written.
 -- `call`: what calling the object does (a loss computes itself), nil for none.
@@ -35,7 +46,8 @@ local function options(name, defaults, check, call)
   -- __name: help(object) finds the constructor's page, and errors name the class
   local meta = {__tostring = function(self) return object_text(name, self) end, __name = name,
                 __call = call}
-  return function(t)
+  return function(t, ...)
+    refuse_more_arguments(name, ...)
     t = t or {}
     if type(t) ~= 'table' then
       error(name .. ': expected a table of options, got ' .. type(t), 2)
@@ -105,7 +117,8 @@ end
 nn.optimizers.schedules = {}
 for class, positions in pairs(schedule_positions) do
   local function_name = 'nn.optimizers.schedules.' .. class
-  nn.optimizers.schedules[class] = function(t)
+  nn.optimizers.schedules[class] = function(t, ...)
+    refuse_more_arguments(function_name, ...)
     if type(t) ~= 'table' then
       error(function_name .. ': expected a table of settings, got ' .. type(t), 2)
     end
@@ -190,7 +203,8 @@ local function metric(class_name, class)
       return function_name .. '{' .. table.concat(settings, ', ') .. '}'
     end,
   }
-  return function(t)
+  return function(t, ...)
+    refuse_more_arguments(function_name, ...)
     t = t or {}
     if type(t) ~= 'table' then
       error(function_name .. ': expected a table of options, got ' .. type(t), 2)

@@ -673,6 +673,23 @@ t.test('the advice for a window too large comes only when the window is the prob
            too_small)
 end)
 
+t.test('constructors that take one table refuse an argument after it instead of dropping it', function()
+  for _, call in ipairs{
+    {'nn.optimizers.Adam', function() return nn.optimizers.Adam({learning_rate = 0.1}, 0.9) end},
+    {'nn.losses.CategoricalCrossentropy',
+     function() return nn.losses.CategoricalCrossentropy({from_logits = true}, 0.1) end},
+    {'nn.metrics.Precision', function() return nn.metrics.Precision({}, 0.3) end},
+    {'nn.optimizers.schedules.ExponentialDecay',
+     function() return nn.optimizers.schedules.ExponentialDecay({0.1, 100, 0.9}, true) end},
+    {'nn.Input', function() return nn.Input({shape = {3}}, 'float64') end},
+  } do
+    t.raises(call[2], call[1] .. ': unexpected argument 2')
+  end
+  -- one table alone, or none, is still the call
+  t.eq(nn.optimizers.Adam{learning_rate = 0.1}.learning_rate, 0.1)
+  t.eq(nn.metrics.Precision().name, 'precision')
+end)
+
 t.test('at least 40 distinct bad calls were checked', function()
   t.truthy(#cases >= 40, #cases .. ' cases')
 end)
