@@ -648,13 +648,24 @@ static nnsh_cell_status run_cells(nnsh_session *session, const char *text, size_
         if (!part->is_cell)
             continue;
         const char *code = text + part->code_start;
+        nnsh_cell *cell = session->current;
+        bool failed_before = cell && cell->failed;
         if (nnsh_command_is(code, part->code_length))
             status = nnsh_command_run(session, code, part->code_length, name, part->code_line);
         else
             status = run_code(session, code, part->code_length, chunk_name, part->code_line,
                               true, arguments);
-        if (part->expect_error && status == NNSH_CELL_FAILED)
+        if (part->expect_error && status == NNSH_CELL_FAILED) {
             status = NNSH_CELL_OK;
+            /* The error the notebook meant is no failure of the cell that runs the file:
+             * %save must not mark that cell expect-error, or it would not replay. Its
+             * output keeps the error's line. */
+            if (cell && !failed_before) {
+                cell->failed = false;
+                free(cell->error);
+                cell->error = NULL;
+            }
+        }
     }
     nnsh_notebook_document_free(&document);
     return status;

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # A saved session replays to the outputs it shows, though %save leaves cells out (one that
 # did not compile, %save itself): In[n] and Out[n] in the saved code are renumbered to the
-# cells' numbers in the notebook, and In[n] holds a cell's code as typed in both.
+# cells' numbers in the notebook, and In[n] holds a cell's code as typed in both; a %run
+# of a notebook whose expect-error cell failed as meant is no failed cell.
 NNSH=${1:?usage: test_save_replays.sh NNSH}
 set -euo pipefail
 work=$(mktemp -d "${TMPDIR:-/tmp}/nnsh-save-replays.XXXXXX")
@@ -39,4 +40,12 @@ printf 'x = = 1\nIn[1]\n%%save -f dangling.md\n' | HOME="$work" "$NNSH" -i >out 
 grep -qxF 'note: 1 In[n] or Out[n] in the saved cells names a cell left out (it failed to compile, or was %save or stopped by Ctrl-C); running the notebook, it reads another cell' out ||
   fail 'no note of the reference to a cell left out' out
 if grep -q '^note:' <(HOME="$work" "$NNSH" -i <in 2>&1); then fail 'a note where every reference follows' out; fi
+# A %run of a notebook whose expect-error cell failed as meant ran without error: %save
+# must not mark that cell expect-error, or the notebook fails where it ran.
+printf '```lua\na = 1\n```\n\n```lua expect-error\nerror("meant to fail")\n```\n\n```lua\nb = a + 1\n```\n' >lesson.md
+printf '%%run lesson.md\nb\n%%save -f ran.md\n' | HOME="$work" "$NNSH" -i >out 2>&1
+if grep -q 'expect-error' ran.md; then fail 'the %run cell was marked expect-error' ran.md; fi
+HOME="$work" "$NNSH" --notebook ran.md -o replayed >replay.out 2>&1 ||
+  fail 'a session with a %run of a notebook holding an expect-error cell did not replay' replay.out
+diff ran.md replayed >diff.out || fail 'ran.md replays to other outputs' diff.out
 echo "PASS a saved session replays to its outputs, its In and Out references renumbered"
