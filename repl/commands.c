@@ -18,8 +18,9 @@ typedef struct command_line {
     size_t length;
     const char *name;
     size_t name_length;
-    size_t rest_offset; /* where the text after the name starts in source */
-    const char *file;   /* where the cell comes from (NULL: the REPL), as for run_cell */
+    size_t command_offset; /* where the % starts in source (after comment lines) */
+    size_t rest_offset;    /* where the text after the name starts in source */
+    const char *file;      /* where the cell comes from (NULL: the REPL), as for run_cell */
     int first_line;
 } command_line;
 
@@ -30,15 +31,36 @@ typedef struct command {
     command_handler run;
 } command;
 
+/* Whether a Lua long comment (--[[, --[==[) starts at text, which starts with "--". */
+static bool opens_long_comment(const char *text, size_t length)
+{
+    size_t i = 2;
+    if (i >= length || text[i] != '[')
+        return false;
+    for (i++; i < length && text[i] == '='; i++)
+        ;
+    return i < length && text[i] == '[';
+}
+
+/* A command may follow blank lines and -- comment lines, as a notebook cell often opens
+ * with a comment that says what it shows (IPython takes `# note` then `%time` too). */
 static bool parse(const char *source, size_t length, command_line *line)
 {
     size_t i = 0;
-    while (i < length && isspace((unsigned char)source[i]))
-        i++;
+    for (;;) {
+        while (i < length && isspace((unsigned char)source[i]))
+            i++;
+        if (length - i < 2 || source[i] != '-' || source[i + 1] != '-' ||
+            opens_long_comment(source + i, length - i))
+            break;
+        while (i < length && source[i] != '\n')
+            i++;
+    }
     if (i == length || source[i] != '%')
         return false;
+    *line = (command_line){.source = source, .length = length, .command_offset = i};
     i++;
-    *line = (command_line){.source = source, .length = length, .name = source + i};
+    line->name = source + i;
     while (i < length && (isalnum((unsigned char)source[i]) || source[i] == '_'))
         i++;
     line->name_length = (size_t)(source + i - line->name);
@@ -132,14 +154,15 @@ static void format_duration(char *text, size_t size, double duration)
         snprintf(text, size, "%.2f s", duration);
 }
 
-/* The cell with "%time" blanked out, so the code keeps its lines and columns. */
+/* The cell with "%time" blanked out, so the code keeps its lines and columns (and the
+ * comment lines before it). */
 static char *code_after_command(const command_line *line)
 {
     char *code = malloc(line->length + 1);
     if (!code)
         return NULL;
     memcpy(code, line->source, line->length);
-    memset(code, ' ', line->rest_offset);
+    memset(code + line->command_offset, ' ', line->rest_offset - line->command_offset);
     code[line->length] = '\0';
     return code;
 }
