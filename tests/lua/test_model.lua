@@ -628,6 +628,19 @@ t.test('fit refuses NaN or infinite data and leaves the weights alone', function
   t.eq(#model:fit(x, y, {verbose = 0}).history.loss, 1, 'clean data trains')
 end)
 
+-- One unit with 0/1 labels is binary classification under the wrong loss, the mistake
+-- "the output has 1 classes" left a student to work out.
+t.test('sparse labels against a one-unit output name the binary loss and the units', function()
+  nn.random.seed(1)
+  local model = nn.Sequential{L.Dense{1, activation = 'sigmoid', input_shape = {4}}}
+  model:compile{optimizer = 'adam', loss = 'sparse_categorical_crossentropy'}
+  t.raises(function()
+    model:fit(nn.random.randn(4, 4), nn.tensor{0, 1, 1, 0}, {verbose = 0})
+  end, "model:fit: sparse_categorical_crossentropy: label 1 of sample 2 is out of range: the " ..
+       "output has 1 unit, so the only class is 0; for 0/1 labels and one sigmoid unit use " ..
+       "loss='binary_crossentropy', or give the last layer one unit per class")
+end)
+
 t.test('weights know their name, path and whether they train, as Keras variables do', function()
   local m = nn.Sequential{L.Dense{4, input_shape = {3}}, L.BatchNormalization()}
   local seen = {}
