@@ -766,6 +766,52 @@ static nn_status host_softmax(nn_tensor **out, const nn_tensor *a, int given_axi
     return NN_OK;
 }
 
+/* f(x) of a layer's activation in float32: element by element, or along `given_axis` for
+ * softmax and log_softmax, each run gathered so the layers' own kernel does the work. */
+static nn_status host_activation(nn_tensor **out, const nn_tensor *a, nn_activation activation,
+                                 int given_axis)
+{
+    *out = NULL;
+    bool by_rows = nn_activation_by_rows(activation.kind);
+    int axis = 0;
+    if (by_rows && a->shape.ndim == 0)
+        return nn_error(NN_ERR_SHAPE, "a scalar has no axis to take the %s along",
+                        nn_activation_name(activation.kind));
+    if (by_rows)
+        NN_TRY(resolve_axis(given_axis, a->shape.ndim, &a->shape, &axis));
+    NN_TRY(nn_tensor_create(out, NN_DTYPE_F32, &a->shape));
+    size_t count = nn_tensor_count(a);
+    float *y = nn_tensor_f32(*out);
+    for (size_t i = 0; i < count; i++)
+        y[i] = (float)nn_tensor_get(a, i);
+    if (count == 0)
+        return NN_OK;
+    if (!by_rows) {
+        nn_activation_forward(activation, y, y, count, 1);
+        return NN_OK;
+    }
+    size_t length = (size_t)a->shape.dims[axis];
+    size_t inner = (size_t)nn_shape_inner(&a->shape, axis + 1);
+    size_t outer = count / (length * inner);
+    float *run = malloc(length * sizeof *run);
+    if (!run) {
+        nn_tensor_free(*out);
+        *out = NULL;
+        return nn_error(NN_ERR_MEMORY, "out of memory for a run of %zu values", length);
+    }
+    for (size_t o = 0; o < outer; o++)
+        for (size_t i = 0; i < inner; i++) {
+            float *first = y + o * length * inner + i;
+            for (size_t k = 0; k < length; k++)
+                run[k] = first[k * inner];
+            nn_activation_forward(activation, run, run, length, length);
+            for (size_t k = 0; k < length; k++)
+                first[k * inner] = run[k];
+        }
+    free(run);
+    return NN_OK;
+}
+
 nn_status nn_shape_expand_dims(const nn_shape *shape, int given_axis, nn_shape *out)
 {
     char text[128];
@@ -854,6 +900,7 @@ typedef struct host_call {
     const int64_t *indices; /* take_rows: `rows` positions */
     int64_t rows;
     const char *function;
+    nn_activation activation;
 } host_call;
 
 typedef nn_status (*host_op)(nn_tensor **out, const nn_tensor *a, const nn_tensor *b,
@@ -1068,4 +1115,18 @@ nn_status nn_tensor_stack(nn_tensor **out, const nn_tensor *const *parts, int co
 nn_status nn_tensor_softmax(nn_tensor **out, const nn_tensor *a, int axis)
 {
     return run_on_host(out, softmax_op, a, NULL, &(host_call){.axis = axis});
+}
+
+static nn_status activation_op(nn_tensor **out, const nn_tensor *a, const nn_tensor *b,
+                               const host_call *call)
+{
+    (void)b;
+    return host_activation(out, a, call->activation, call->axis);
+}
+
+nn_status nn_tensor_activation(nn_tensor **out, const nn_tensor *a, nn_activation activation,
+                               int axis)
+{
+    return run_on_host(out, activation_op, a, NULL,
+                       &(host_call){.activation = activation, .axis = axis});
 }

@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 
+#include "activation.h"
 #include "tensor.h"
 
 typedef enum nn_binary_op {
@@ -89,6 +90,10 @@ nn_status nn_tensor_concatenate(nn_tensor **out, const nn_tensor *const *parts, 
 nn_status nn_tensor_stack(nn_tensor **out, const nn_tensor *const *parts, int count, int axis);
 /* exp(x) / sum(exp(x)) along `axis`, in float32. */
 nn_status nn_tensor_softmax(nn_tensor **out, const nn_tensor *a, int axis);
+/* A layer's activation applied to a, in float32 as the layer computes it: element by
+ * element, or along `axis` for softmax and log_softmax (ignored by the others). */
+nn_status nn_tensor_activation(nn_tensor **out, const nn_tensor *a, nn_activation activation,
+                               int axis);
 
 /* The shape with a new axis of size 1 at `axis` (0 to ndim; -1 puts it last). */
 nn_status nn_shape_expand_dims(const nn_shape *shape, int axis, nn_shape *out);

@@ -187,6 +187,47 @@ doc('nn.utils.pad_sequences', {call = "nn.utils.pad_sequences(sequences [, {maxl
             {'value', 'the padding', default = '0', option = true}},
   example = "nn.utils.pad_sequences({{1, 2, 3}, {4, 5}, {6}})\n" ..
             "nn.utils.pad_sequences({{1, 2, 3}, {4}}, {maxlen = 2, padding = 'post'})"})
+doc('nn.activations', {module = true, text =
+  "Keras' activation functions, one per name activation= takes: nn.activations.relu(x) " ..
+  "computes what a layer with activation='relu' computes, in float32, and a layer takes " ..
+  "the function itself: Dense{10, activation=nn.activations.relu}. help 'activations' " ..
+  'shows every formula.',
+  example = "nn.activations.relu(nn.tensor{-1, 2})          --> tensor([0., 2.], ...)\n" ..
+            "nn.activations.softmax(nn.tensor{{1, 1}})     --> tensor([[0.5000, 0.5000]], ...)\n" ..
+            "nn.layers.Dense{10, activation = nn.activations.gelu}"})
+for _, activation in ipairs{
+    {'linear', 'x itself.'}, {'relu', 'max(x, 0).'}, {'sigmoid', '1 / (1 + exp(-x)).'},
+    {'tanh', 'tanh(x).'},
+    {'softmax', 'exp(x) / sum(exp(x)) along an axis.', 'axis', 'the axis that sums to 1', '-1'},
+    {'log_softmax', 'log(softmax(x)) along an axis.', 'axis', 'the axis softmax normalises', '-1'},
+    {'elu', 'x if x > 0, else alpha * (exp(x) - 1).', 'alpha', 'the scale of the negative part', '1'},
+    {'selu', '1.0507 * (x if x > 0, else 1.67326 * (exp(x) - 1)).'},
+    {'gelu', 'x * P(X <= x) for a standard normal X (the exact, erf form).'},
+    {'leaky_relu', 'x if x > 0, else negative_slope * x.', 'negative_slope', 'the slope below 0', '0.2'},
+    {'relu6', 'min(max(x, 0), 6).'}, {'softplus', 'log(1 + exp(x)).'},
+    {'softsign', 'x / (1 + |x|).'}, {'exponential', 'exp(x).'},
+    {'swish', 'x * sigmoid(x) (also called silu).'}, {'silu', 'x * sigmoid(x) (also called swish).'},
+    {'mish', 'x * tanh(softplus(x)).'},
+    {'hard_sigmoid', "clip(x / 6 + 0.5, 0, 1), Keras 3's form (Keras 2 had clip(0.2 * x + 0.5, 0, 1))."},
+    {'hard_silu', 'x * hard_sigmoid(x) (also called hard_swish).'},
+    {'hard_swish', 'x * hard_sigmoid(x) (also called hard_silu).'},
+} do
+  local name, formula, setting = activation[1], activation[2], activation[3]
+  local params = {{'x', 'a tensor, a table of numbers or a number'}}
+  if setting then
+    params[2] = {setting, activation[4], default = activation[5]}
+  end
+  local text = "Keras' " .. name .. ' activation: ' .. formula .. " The same as activation='" ..
+               name .. "' in a layer, which also takes this function as its activation."
+  if name == 'relu' then
+    text = text .. ' For negative_slope, max_value or threshold use nn.layers.ReLU{...}(x).'
+  end
+  doc('nn.activations.' .. name, {
+    call = 'nn.activations.' .. name .. '(x' .. (setting and ' [, ' .. setting .. ']' or '') .. ')',
+    text = text, params = params, returns = "a float32 tensor of x's shape",
+    example = 'nn.activations.' .. name .. '(nn.tensor{-1, 0, 2})\n' ..
+              'nn.layers.Dense{4, activation = nn.activations.' .. name .. '}'})
+end
 doc('nn.random.seed', {call = 'nn.random.seed(n)',
   text = 'Restarts the generator: every random tensor, initial weight, dropout mask and ' ..
          'shuffle after it repeats exactly.',
@@ -1301,6 +1342,8 @@ Activations
     hard_sigmoid       clip(x / 6 + 0.5, 0, 1), as Keras 3 (Keras 2 had
                        clip(0.2 * x + 0.5, 0, 1))
     hard_silu (or hard_swish)  x * hard_sigmoid(x)
+  Each name is also a function, nn.activations.gelu(x), which a layer takes as
+  activation= too (Dense{10, activation=nn.activations.gelu}).
   Layers with a parameter of their own: nn.layers.LeakyReLU{negative_slope},
   nn.layers.ELU{alpha}, nn.layers.ReLU{max_value, negative_slope, threshold},
   nn.layers.PReLU (learnt slopes), nn.layers.Softmax{axis}.]],

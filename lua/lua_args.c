@@ -821,6 +821,14 @@ void nn_lua_set_layer_arg(lua_State *L, nn_layer *layer, const nn_arg_spec *spec
             *(nn_activation *)target = nn_activation_default(NN_ACTIVATION_LINEAR);
         } else if (lua_type(L, -1) == LUA_TSTRING) {
             nn_lua_check(L, nn_activation_parse(lua_tostring(L, -1), target), function);
+        } else if (nn_lua_activation_function_name(L, -1)) {
+            /* nn.activations.relu, as Keras takes keras.activations.relu */
+            nn_lua_check(L, nn_activation_parse(nn_lua_activation_function_name(L, -1), target),
+                         function);
+        } else if (lua_isfunction(L, -1)) {
+            nn_lua_error(L, "%s: %s must be an activation's name such as 'relu' or one of "
+                            "nn.activations, got a function of your own (the training loop "
+                            "runs in C and cannot call it)", function, spec->name);
         } else {
             nn_lua_error(L, "%s: %s must be the name of an activation such as 'relu', got %s",
                        function, spec->name, nn_lua_typename(L, -1));

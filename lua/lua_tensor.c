@@ -1734,6 +1734,90 @@ static const luaL_Reg tensor_metamethods[] = {
     {NULL, NULL},
 };
 
+/* ---- nn.activations ---- */
+
+/* The setting an activation function takes after x, as Keras orders it, or NULL. */
+static const char *activation_setting(nn_activation_kind kind)
+{
+    switch (kind) {
+    case NN_ACTIVATION_ELU: return "alpha";
+    case NN_ACTIVATION_LEAKY_RELU: return "negative_slope";
+    case NN_ACTIVATION_SOFTMAX:
+    case NN_ACTIVATION_LOG_SOFTMAX: return "axis";
+    default: return NULL;
+    }
+}
+
+/* nn.activations.<name>(x [, setting]), Keras' activation functions: what a layer with
+ * activation = '<name>' computes, in float32. The name is the closure's upvalue, so a
+ * layer can take the function itself as its activation. */
+static int l_activation(lua_State *L)
+{
+    const char *name = lua_tostring(L, lua_upvalueindex(1));
+    char function[64], usage[160];
+    snprintf(function, sizeof function, "nn.activations.%s", name);
+    nn_activation activation;
+    nn_lua_check(L, nn_activation_parse(name, &activation), function);
+    const char *setting = activation_setting(activation.kind);
+    if (activation.kind == NN_ACTIVATION_RELU)
+        snprintf(usage, sizeof usage, "%s(x); for negative_slope, max_value or threshold use "
+                                      "nn.layers.ReLU{...}(x)", function);
+    else if (setting)
+        snprintf(usage, sizeof usage, "%s(x [, %s])", function, setting);
+    else
+        snprintf(usage, sizeof usage, "%s(x)", function);
+    nn_lua_check_no_more_arguments(L, setting ? 2 : 1, function, usage);
+    nn_tensor *x = nn_lua_to_tensor(L, 1, function, "x");
+    int axis = -1;
+    if (setting && !lua_isnoneornil(L, 2)) {
+        /* A plain value is the setting itself: elu(x, 0.5) as elu(x, {alpha = 0.5}). */
+        if (!lua_istable(L, 2) || nn_lua_test_tensor(L, 2)) {
+            lua_createtable(L, 0, 1);
+            lua_pushvalue(L, 2);
+            lua_setfield(L, -2, setting);
+            lua_replace(L, 2);
+        }
+        const char *names[] = {setting, NULL};
+        nn_lua_check_option_names(L, 2, function, names, 0);
+        if (strcmp(setting, "axis") == 0)
+            axis = (int)nn_lua_opt_integer(L, 2, "axis", -1, -NN_MAX_DIMS, NN_MAX_DIMS - 1,
+                                           function);
+        else
+            activation.alpha = (float)nn_lua_opt_number(L, 2, setting, activation.alpha,
+                                                        -HUGE_VAL, HUGE_VAL, function);
+    }
+    nn_tensor **slot = nn_lua_new_tensor_slot(L);
+    nn_lua_check(L, nn_tensor_activation(slot, x, activation, axis), function);
+    return 1;
+}
+
+const char *nn_lua_activation_function_name(lua_State *L, int index)
+{
+    if (lua_tocfunction(L, index) != l_activation || !lua_getupvalue(L, index, 1))
+        return NULL;
+    const char *name = lua_tostring(L, -1); /* the closure keeps the string alive */
+    lua_pop(L, 1);
+    return name;
+}
+
+static void set_activation(lua_State *L, const char *name)
+{
+    lua_pushstring(L, name);
+    lua_pushcclosure(L, l_activation, 1);
+    lua_setfield(L, -2, name);
+}
+
+/* nn.activations: a function for each of Keras' names, its aliases silu and hard_swish
+ * included. */
+static void push_activations(lua_State *L)
+{
+    lua_newtable(L);
+    for (const char *const *name = nn_activation_names(); *name; name++)
+        set_activation(L, *name);
+    set_activation(L, "silu");
+    set_activation(L, "hard_swish");
+}
+
 /* nn.utils.to_categorical(labels [, num_classes]): one-hot rows, float32, as Keras. */
 static int l_to_categorical(lua_State *L)
 {
@@ -2007,4 +2091,6 @@ void nn_lua_open_tensor(lua_State *L)
     lua_pushcfunction(L, l_pad_sequences);
     lua_setfield(L, -2, "pad_sequences");
     lua_setfield(L, -2, "utils");
+    push_activations(L);
+    lua_setfield(L, -2, "activations");
 }

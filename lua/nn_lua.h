@@ -142,6 +142,8 @@ void nn_lua_parse_loss(lua_State *L, int index, nn_loss *loss, const char *funct
 /* The loss name of nn.losses.<name>, the per-sample function, at index; NULL for any
  * other value. */
 const char *nn_lua_loss_function_name(lua_State *L, int index);
+/* The activation name of nn.activations.<name> at index; NULL for any other value. */
+const char *nn_lua_activation_function_name(lua_State *L, int index);
 /* The settings a loss object of this kind takes, "name" first, NULL-terminated. */
 const char *const *nn_lua_loss_options(nn_loss_kind kind);
 /* A metric as compile takes it (a name, or a table from nn.metrics) for the loss's labels

@@ -419,4 +419,65 @@ t.test('a documented bound is taken: 1e30 as a float lies a little beyond 1e30',
   t.raises(function() L.ELU{2e30} end, 'alpha must be a finite number below 1e+30, got 2e+30')
 end)
 
+t.test("nn.activations: Keras' functions compute each formula, and layers take them as activation", function()
+  local A = nn.activations
+  local v = nn.tensor{{-2, -0.5, 0, 3}}
+  local function sigmoid(z) return 1 / (1 + math.exp(-z)) end
+  local expected = {
+    relu = function(z) return math.max(z, 0) end, linear = function(z) return z end,
+    sigmoid = sigmoid, tanh = function(z) return (math.exp(2 * z) - 1) / (math.exp(2 * z) + 1) end,
+    elu = function(z) return z > 0 and z or math.exp(z) - 1 end,
+    leaky_relu = function(z) return z > 0 and z or 0.2 * z end,
+    relu6 = function(z) return math.min(math.max(z, 0), 6) end,
+    softplus = function(z) return math.log(1 + math.exp(z)) end,
+    softsign = function(z) return z / (1 + math.abs(z)) end,
+    exponential = math.exp,
+    swish = function(z) return z * sigmoid(z) end, silu = function(z) return z * sigmoid(z) end,
+    hard_sigmoid = function(z) return math.min(math.max(z / 6 + 0.5, 0), 1) end,
+    hard_silu = function(z) return z * math.min(math.max(z / 6 + 0.5, 0), 1) end,
+    hard_swish = function(z) return z * math.min(math.max(z / 6 + 0.5, 0), 1) end,
+  }
+  for name, f in pairs(expected) do
+    local y = A[name](v)
+    t.eq(tostring(y.shape), '(1, 4)', name .. ': shape')
+    for i = 1, 4 do t.near(y[1][i], f(v[1][i]), 2e-6 * math.max(1, math.abs(f(v[1][i]))), name) end
+  end
+  for _, name in ipairs{'selu', 'gelu', 'mish', 'softmax', 'log_softmax'} do
+    t.near(A[name](v), L.Activation{name}(v), 0, name .. ': as the layer computes it')
+  end
+  local sum = 0
+  for i = 1, 4 do sum = sum + math.exp(v[1][i]) end
+  t.near(A.softmax(v)[1][4], math.exp(3) / sum, 1e-7, 'softmax along the last axis')
+  t.near(A.log_softmax(v)[1][1], -2 - math.log(sum), 1e-6, 'log_softmax')
+  -- the setting after x, by position or by name
+  t.near(A.elu(v, 0.5)[1][1], 0.5 * (math.exp(-2) - 1), 1e-7, 'elu alpha')
+  t.near(A.elu(v, {alpha = 0.5})[1][1], 0.5 * (math.exp(-2) - 1), 1e-7, 'elu {alpha=}')
+  t.near(A.leaky_relu(v, {negative_slope = 0.1})[1][1], -0.2, 1e-7, 'leaky_relu slope')
+  local columns = A.softmax(nn.tensor{{1, 2}, {3, 5}}, 0)
+  t.near(columns[1][1], 1 / (1 + math.exp(2)), 1e-7, 'softmax along axis 0')
+  t.near(columns[2][2], 1 / (1 + math.exp(-3)), 1e-7, 'softmax along axis 0, second column')
+  t.near(A.sigmoid{0, 0}, nn.tensor{0.5, 0.5}, 0, 'a table of numbers')
+  t.eq(A.relu(-3).dtype, 'float32', 'a number gives a float32 scalar')
+  -- a layer takes the function as its activation, as the name
+  nn.random.seed(5)
+  local by_function = L.Dense{3, activation = A.gelu}
+  nn.random.seed(5)
+  local by_name = L.Dense{3, activation = 'gelu'}
+  t.eq(by_function.activation, 'gelu', 'the layer reads the function as its name')
+  local input = nn.random.randn(2, 4)
+  t.near(by_function(input), by_name(input), 0, 'Dense with nn.activations.gelu')
+  t.near(L.Activation{A.tanh}(v), A.tanh(v), 0, 'Activation takes the function too')
+  -- errors
+  t.raises(function() L.Dense{3, activation = function(z) return z end} end,
+           'nn.layers.Dense: activation must be', 'nn.activations', 'a function of your own')
+  t.raises(function() A.relu(v, {max_value = 6}) end, 'nn.activations.relu: unexpected argument 2',
+           'nn.layers.ReLU')
+  t.raises(function() A.tanh(v, 1) end, 'nn.activations.tanh: unexpected argument 2',
+           'nn.activations.tanh(x)')
+  t.raises(function() A.elu(v, {beta = 1}) end, "nn.activations.elu: unknown option 'beta'", 'alpha')
+  t.raises(function() A.softmax(v, 2) end, 'nn.activations.softmax', 'axis 2 is out of range')
+  t.raises(function() A.sigmoid('x') end, 'nn.activations.sigmoid', 'got string')
+  t.raises(function() A.softmax(nn.tensor(1)) end, 'nn.activations.softmax', 'a scalar has no axis')
+end)
+
 t.finish()
