@@ -8,6 +8,15 @@
 #include "gpu.h"
 #include "nn_lua.h"
 
+const char *nn_lua_check_device_name(lua_State *L, int index, const char *function)
+{
+    /* Only a string: a number would pass Lua's own conversion and fail as the name '0'. */
+    if (lua_type(L, index) != LUA_TSTRING)
+        nn_lua_error(L, "%s: expected a device name ('cpu', 'gpu' or 'gpu:N'), got %s", function,
+                     nn_lua_typename(L, index));
+    return lua_tostring(L, index);
+}
+
 static void push_cpu(lua_State *L)
 {
     lua_createtable(L, 0, 2);
@@ -48,12 +57,16 @@ static bool push_gpu(lua_State *L, int index)
 
 static int l_list_physical_devices(lua_State *L)
 {
-    const char *kind = luaL_optstring(L, 1, NULL);
+    const char *function = "nn.config.list_physical_devices";
+    nn_lua_check_no_more_arguments(L, 1, function, "nn.config.list_physical_devices([device_type])");
+    if (!lua_isnoneornil(L, 1) && lua_type(L, 1) != LUA_TSTRING)
+        nn_lua_error(L, "%s: device type must be 'CPU' or 'GPU', got %s", function,
+                     nn_lua_typename(L, 1));
+    const char *kind = lua_tostring(L, 1);
     bool cpu = !kind || strcmp(kind, "CPU") == 0 || strcmp(kind, "cpu") == 0;
     bool gpu = !kind || strcmp(kind, "GPU") == 0 || strcmp(kind, "gpu") == 0;
     if (!cpu && !gpu)
-        nn_lua_error(L, "nn.config.list_physical_devices: device type must be 'CPU' or "
-                        "'GPU', got '%s'", kind);
+        nn_lua_error(L, "%s: device type must be 'CPU' or 'GPU', got '%s'", function, kind);
     lua_newtable(L);
     int position = 1;
     if (cpu) {
@@ -93,7 +106,8 @@ static int l_is_built_with_cuda(lua_State *L)
 static int l_set_device(lua_State *L)
 {
     const char *function = "nn.config.set_device";
-    const char *name = luaL_checkstring(L, 1);
+    nn_lua_check_no_more_arguments(L, 1, function, "nn.config.set_device('cpu' | 'gpu' | 'gpu:N')");
+    const char *name = nn_lua_check_device_name(L, 1, function);
     nn_device device;
     nn_lua_check(L, nn_device_parse(name, &device), function);
     if (nn_device_set_default(device) != NN_OK) {

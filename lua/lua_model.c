@@ -2157,7 +2157,7 @@ static int model_to(lua_State *L)
     nn_model *model = nn_lua_check_model(L, 1, function);
     nn_lua_check_no_more_arguments(L, 2, function, "model:to('cpu' | 'gpu' | 'gpu:N')");
     nn_device device;
-    nn_lua_check(L, nn_device_parse(luaL_checkstring(L, 2), &device), function);
+    nn_lua_check(L, nn_device_parse(nn_lua_check_device_name(L, 2, function), &device), function);
     nn_lua_check(L, nn_model_to(model, device), function);
     lua_settop(L, 1);
     return 1;

@@ -1685,8 +1685,9 @@ static int tensor_to(lua_State *L)
 {
     const char *function = "tensor:to";
     nn_tensor *tensor = nn_lua_check_tensor(L, 1, function);
+    nn_lua_check_no_more_arguments(L, 2, function, "tensor:to('cpu' | 'gpu' | 'gpu:N')");
     nn_device device;
-    nn_lua_check(L, nn_device_parse(luaL_checkstring(L, 2), &device), function);
+    nn_lua_check(L, nn_device_parse(nn_lua_check_device_name(L, 2, function), &device), function);
     nn_lua_check(L, nn_device_check(device), function);
     if (nn_device_equal(device, nn_tensor_device(tensor))) {
         lua_settop(L, 1);

@@ -114,6 +114,9 @@ void nn_lua_push_tensor_string(lua_State *L, const nn_tensor *tensor);
 
 /* nn.config.list_physical_devices, set_device, get_device, build_info; nn.test.*. */
 void nn_lua_open_device(lua_State *L);
+/* The device name at index ('cpu', 'gpu', 'gpu:N', ...), or an error naming function,
+ * what it takes and what came instead. The name is checked by nn_device_parse. */
+const char *nn_lua_check_device_name(lua_State *L, int index, const char *function);
 
 /* ---- layers and models ---- */
 

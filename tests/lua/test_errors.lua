@@ -624,6 +624,27 @@ local cases = {
    "tensor:slice: first must be a whole number, got 'a'"},
   {'set_learning_phase with 2', function() nn.set_learning_phase(2) end,
    'nn.set_learning_phase: expected 0 (inference) or 1 (training), got 2'},
+  -- device names: the function, what it takes and what came, never Lua's 'bad argument'
+  {'tensor:to with no device', function() nn.zeros(2):to() end,
+   "tensor:to: expected a device name ('cpu', 'gpu' or 'gpu:N'), got no value"},
+  {'tensor:to with a table', function() nn.zeros(2):to({}) end,
+   "tensor:to: expected a device name ('cpu', 'gpu' or 'gpu:N'), got table"},
+  {'tensor:to with an extra argument', function() nn.zeros(2):to('cpu', 5) end,
+   "tensor:to: unexpected argument 2 (5); the call is tensor:to('cpu' | 'gpu' | 'gpu:N')"},
+  {'model:to with no device', function() model:to() end,
+   "model:to: expected a device name ('cpu', 'gpu' or 'gpu:N'), got no value"},
+  {'model:to with a layer', function() model:to(L.Dense{2}) end,
+   "model:to: expected a device name ('cpu', 'gpu' or 'gpu:N'), got nn.Layer"},
+  {'set_device with no device', function() nn.config.set_device() end,
+   "nn.config.set_device: expected a device name ('cpu', 'gpu' or 'gpu:N'), got no value"},
+  {'set_device with a number', function() nn.config.set_device(0) end,
+   "nn.config.set_device: expected a device name ('cpu', 'gpu' or 'gpu:N'), got integer"},
+  {'set_device with an extra argument', function() nn.config.set_device('cpu', 0) end,
+   "nn.config.set_device: unexpected argument 2 (0); the call is nn.config.set_device('cpu' | 'gpu' | 'gpu:N')"},
+  {'list_physical_devices with a table', function() nn.config.list_physical_devices({}) end,
+   "nn.config.list_physical_devices: device type must be 'CPU' or 'GPU', got table"},
+  {'list_physical_devices with an extra argument', function() nn.config.list_physical_devices('GPU', 1) end,
+   "nn.config.list_physical_devices: unexpected argument 2 (1); the call is nn.config.list_physical_devices([device_type])"},
 }
 
 for _, case in ipairs(cases) do
