@@ -96,6 +96,10 @@ static int invoke_callback(lua_State *L)
                           method);
     if (lua_getfield(L, 1, method) == LUA_TNIL)
         return 0;
+    if (!lua_isfunction(L, -1) && luaL_getmetafield(L, -1, "__call") == LUA_TNIL)
+        return luaL_error(L, "%s: callbacks[%d].%s is a %s, not a function", lua_tostring(L, 4),
+                          (int)lua_tointeger(L, 2), method, luaL_typename(L, -1));
+    lua_settop(L, 5 + argument_count); /* drops the __call that luaL_getmetafield pushed */
     lua_pushvalue(L, 1);
     for (int a = 0; a < argument_count; a++)
         lua_pushvalue(L, 5 + a);

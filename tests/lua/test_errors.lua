@@ -645,6 +645,16 @@ local cases = {
    "nn.config.list_physical_devices: device type must be 'CPU' or 'GPU', got table"},
   {'list_physical_devices with an extra argument', function() nn.config.list_physical_devices('GPU', 1) end,
    "nn.config.list_physical_devices: unexpected argument 2 (1); the call is nn.config.list_physical_devices([device_type])"},
+  -- a callback method that is not a function is named, not "attempt to call a number value"
+  {'a callback whose on_epoch_end is a number', function()
+     model:fit(xs, ys, {verbose = 0, callbacks = {{on_epoch_end = 3}}}) end,
+   'model:fit: callbacks[1].on_epoch_end is a number, not a function'},
+  {'a Callback whose on_train_batch_end is a string', function()
+     model:fit(xs, ys, {verbose = 0, callbacks = {nn.callbacks.Callback{on_train_batch_end = 'x'}}}) end,
+   'model:fit: callbacks[1].on_train_batch_end is a string, not a function'},
+  {'a second callback whose on_train_end is a table', function()
+     model:fit(xs, ys, {verbose = 0, callbacks = {{}, {on_train_end = {}}}}) end,
+   'model:fit: callbacks[2].on_train_end is a table, not a function'},
 }
 
 for _, case in ipairs(cases) do
