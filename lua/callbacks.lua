@@ -293,6 +293,10 @@ local Callback = make_class('Callback')
 -- nn.callbacks.Callback{on_epoch_end = function(self, epoch, logs) ... end, ...}: a
 -- callback from functions (or an empty one to add methods to).
 function callbacks.Callback(methods)
+  if methods ~= nil and type(methods) ~= 'table' then
+    error('nn.callbacks.Callback: expected a table of methods (such as {on_epoch_end = ' ..
+          'function(self, epoch, logs) ... end}), got ' .. type(methods), 2)
+  end
   local self = setmetatable({}, Callback)
   for key, value in pairs(methods or {}) do self[key] = value end
   return self

@@ -655,6 +655,15 @@ local cases = {
   {'a second callback whose on_train_end is a table', function()
      model:fit(xs, ys, {verbose = 0, callbacks = {{}, {on_train_end = {}}}}) end,
    'model:fit: callbacks[2].on_train_end is a table, not a function'},
+  -- helpers written in Lua check their arguments as the C ones do
+  {'nn.callbacks.Callback of a number', function() nn.callbacks.Callback(3) end,
+   'nn.callbacks.Callback: expected a table of methods (such as {on_epoch_end = function(self, epoch, logs) ... end}), got number'},
+  {'nn.describe_layer of a number', function() nn.describe_layer(3) end,
+   'nn.describe_layer: expected a layer (such as nn.layers.Dense{10}), got number'},
+  {'nn.describe_layer of a tensor', function() nn.describe_layer(nn.zeros(2)) end,
+   'nn.describe_layer: expected a layer (such as nn.layers.Dense{10}), got nn.Tensor'},
+  {'nn.describe_layer of a table', function() nn.describe_layer({}) end,
+   'nn.describe_layer: expected a layer (such as nn.layers.Dense{10}), got table'},
 }
 
 for _, case in ipairs(cases) do
