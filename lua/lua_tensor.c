@@ -796,15 +796,19 @@ static int l_random_permutation(lua_State *L)
         if (tensor->shape.ndim < 1)
             nn_lua_error(L, "%s: a scalar tensor has no rows to reorder", function);
         count = tensor->shape.dims[0];
-    } else if (lua_isinteger(L, 1)) {
-        count = lua_tointeger(L, 1);
+    } else {
+        /* A whole float (6.0, 2^41) is a count, as nn.zeros(6.0) takes it. */
+        int is_integer = 0;
+        count = nn_lua_tointeger(L, 1, &is_integer);
+        char text[64];
+        if (!is_integer)
+            nn_lua_error(L, "%s: expected a count (an integer) or a tensor, got %s", function,
+                         lua_type(L, 1) == LUA_TNUMBER
+                             ? nn_lua_number_text(lua_tonumber(L, 1), text, sizeof text)
+                             : nn_lua_typename(L, 1));
         if (count < 1 || count > (lua_Integer)1 << 40)
             nn_lua_error(L, "%s: the count must be from 1 to 2^40, got %lld", function,
                          (long long)count);
-    } else {
-        nn_lua_error(L, "%s: expected a count (an integer) or a tensor, got %s", function,
-                     lua_type(L, 1) == LUA_TNUMBER ? "a number with a fraction"
-                                                   : nn_lua_typename(L, 1));
     }
     int64_t *rows = lua_newuserdatauv(L, (size_t)count * sizeof(int64_t), 0);
     for (lua_Integer i = 0; i < count; i++)

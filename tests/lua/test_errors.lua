@@ -664,6 +664,10 @@ local cases = {
    'nn.describe_layer: expected a layer (such as nn.layers.Dense{10}), got nn.Tensor'},
   {'nn.describe_layer of a table', function() nn.describe_layer({}) end,
    'nn.describe_layer: expected a layer (such as nn.layers.Dense{10}), got table'},
+  {'nn.random.permutation of a fraction', function() nn.random.permutation(2.5) end,
+   'nn.random.permutation: expected a count (an integer) or a tensor, got 2.5'},
+  {'nn.random.permutation of 2^41 written as a float', function() nn.random.permutation(2^41) end,
+   'nn.random.permutation: the count must be from 1 to 2^40, got 2199023255552'},
 }
 
 for _, case in ipairs(cases) do

@@ -534,6 +534,10 @@ t.test('nn.random.permutation: every position once, repeatable, and rows reorder
   t.truthy(shuffled == x:take(nn.random.permutation(6)), 'a tensor: its rows in that order')
   t.eq(shuffled:sum(0), x:sum(0), 'the same rows')
   t.eq(nn.random.permutation(1), nn.tensor({1}, 'int64'), 'one position')
+  nn.random.seed(5)
+  local from_float = nn.random.permutation(6.0)
+  nn.random.seed(5)
+  t.eq(from_float, nn.random.permutation(6), 'a count written as a float, as nn.zeros(6.0) takes')
   t.raises(function() nn.random.permutation(0) end,
            'nn.random.permutation: the count must be from 1 to 2^40, got 0')
   t.raises(function() nn.random.permutation(2.5) end, 'expected a count (an integer) or a tensor')
