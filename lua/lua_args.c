@@ -63,6 +63,15 @@ double nn_lua_check_number(lua_State *L, int index, const char *function, const 
     return lua_tonumber(L, index);
 }
 
+const char *nn_lua_check_field_key(lua_State *L, int index, const char *owner)
+{
+    int type = lua_type(L, index);
+    if (type != LUA_TSTRING && type != LUA_TNUMBER)
+        nn_lua_error(L, "%s: fields are named by strings, got a %s key", owner,
+                     nn_lua_typename(L, index));
+    return lua_tostring(L, index);
+}
+
 const char *nn_lua_number_text(double value, char *text, size_t size)
 {
     if (isnan(value)) {
