@@ -292,7 +292,11 @@ local Callback = make_class('Callback')
 
 -- nn.callbacks.Callback{on_epoch_end = function(self, epoch, logs) ... end, ...}: a
 -- callback from functions (or an empty one to add methods to).
-function callbacks.Callback(methods)
+function callbacks.Callback(methods, ...)
+  if select('#', ...) > 0 then
+    error('nn.callbacks.Callback: unexpected argument 2 (' .. type((...)) .. '); the call is ' ..
+          'nn.callbacks.Callback{on_epoch_end = function(self, epoch, logs) ... end, ...}', 2)
+  end
   if methods ~= nil and type(methods) ~= 'table' then
     error('nn.callbacks.Callback: expected a table of methods (such as {on_epoch_end = ' ..
           'function(self, epoch, logs) ... end}), got ' .. type(methods), 2)

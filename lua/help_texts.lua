@@ -228,6 +228,11 @@ for _, activation in ipairs{
     example = 'nn.activations.' .. name .. '(nn.tensor{-1, 0, 2})\n' ..
               'nn.layers.Dense{4, activation = nn.activations.' .. name .. '}'})
 end
+doc('nn.utils.set_random_seed', {call = 'nn.utils.set_random_seed(n)',
+  text = "Keras' name for nn.random.seed(n): nnsh has one generator for random tensors, " ..
+         'initial weights, dropout masks and shuffles, and this restarts it.',
+  params = {{'n', 'the seed, a whole number'}},
+  example = 'nn.utils.set_random_seed(42)'})
 doc('nn.random.seed', {call = 'nn.random.seed(n)',
   text = 'Restarts the generator: every random tensor, initial weight, dropout mask and ' ..
          'shuffle after it repeats exactly.',

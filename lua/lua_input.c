@@ -64,6 +64,12 @@ static int l_input(lua_State *L)
     if (!lua_istable(L, 1))
         nn_lua_error(L, "%s: expected a table such as {shape = {28, 28, 1}}, got %s", function,
                      nn_lua_typename(L, 1));
+    /* keras.Input((28, 28, 1)) written as nn.Input({28, 28, 1}): the sizes came loose. */
+    if (lua_geti(L, 1, 1) == LUA_TNUMBER)
+        nn_lua_error(L, "%s: the sample shape is one table, nn.Input{shape = {28, 28, 1}} (or "
+                        "nn.Input{{28, 28, 1}}); got the number %s as the first entry",
+                     function, lua_tostring(L, -1));
+    lua_pop(L, 1);
     static const char *const names[] = {"shape", "input_shape", "name", "dtype", NULL};
     nn_lua_check_option_names(L, 1, function, names, 1);
     /* The shape by position ({{28, 28, 1}}), as shape=, or as Keras 2's input_shape=. */

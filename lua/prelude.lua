@@ -387,6 +387,11 @@ for class, spec in pairs{MaxNorm = {'max_norm', {'max_value', 'axis'}},
   nn.constraints[spec[1]] = nn.constraints[class]
 end
 
+-- keras.utils.set_random_seed(n) seeds Python's, NumPy's and the backend's generators;
+-- nnsh has the one. A function of its own, so that help tells the two apart.
+local seed = nn.random.seed
+function nn.utils.set_random_seed(...) return seed(...) end
+
 nn.models = nn.models or {}
 nn.models.Sequential = nn.Sequential
 

@@ -658,6 +658,10 @@ local cases = {
   -- helpers written in Lua check their arguments as the C ones do
   {'nn.callbacks.Callback of a number', function() nn.callbacks.Callback(3) end,
    'nn.callbacks.Callback: expected a table of methods (such as {on_epoch_end = function(self, epoch, logs) ... end}), got number'},
+  {'nn.callbacks.Callback with a second argument', function() nn.callbacks.Callback({}, 3) end,
+   'nn.callbacks.Callback: unexpected argument 2 (number); the call is nn.callbacks.Callback{on_epoch_end = function(self, epoch, logs) ... end, ...}'},
+  {'nn.Input with the sizes loose, as keras.Input((28, 28, 1))', function() nn.Input({28, 28, 1}) end,
+   'nn.Input: the sample shape is one table, nn.Input{shape = {28, 28, 1}} (or nn.Input{{28, 28, 1}}); got the number 28 as the first entry'},
   {'nn.describe_layer of a number', function() nn.describe_layer(3) end,
    'nn.describe_layer: expected a layer (such as nn.layers.Dense{10}), got number'},
   {'nn.describe_layer of a tensor', function() nn.describe_layer(nn.zeros(2)) end,

@@ -688,4 +688,14 @@ t.test('bad calls of the tensor ops name the function and what was expected', fu
   t.raises(function() return nn.zeros(2).transposed end, "no field or method 'transposed'", 'T')
 end)
 
+t.test("nn.utils.set_random_seed is Keras' name for nn.random.seed", function()
+  nn.utils.set_random_seed(7)
+  local a = nn.random.randn(5)
+  nn.random.seed(7)
+  t.near(nn.random.randn(5), a, 0, 'the same numbers after either')
+  nn.utils.set_random_seed(8)
+  t.truthy((nn.random.randn(5) - a):abs():max() > 0, 'another seed, other numbers')
+  t.raises(function() nn.utils.set_random_seed('x') end, 'the seed must be a whole number')
+end)
+
 t.finish()
