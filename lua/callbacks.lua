@@ -299,7 +299,7 @@ function callbacks.Callback(methods, ...)
   end
   if methods ~= nil and type(methods) ~= 'table' then
     error('nn.callbacks.Callback: expected a table of methods (such as {on_epoch_end = ' ..
-          'function(self, epoch, logs) ... end}), got ' .. type(methods), 2)
+          'function(self, epoch, logs) ... end}), got ' .. nn._typename(methods), 2)
   end
   local self = setmetatable({}, Callback)
   for key, value in pairs(methods or {}) do self[key] = value end

@@ -30,7 +30,9 @@ doc('nn.datasets', {module = true, text =
   'Data sets in IDX files (raw or .gz), looked for in $NNSH_DATA and the usual data ' ..
   'directories; a missing data set is an error that says how to get it.'})
 doc('nn.optimizers', {module = true, text =
-  "Optimizers for model:compile{optimizer=...}; a name such as 'adam' also works."})
+  "Optimizers for model:compile{optimizer=...}; a name such as 'adam' also works. The " ..
+  "first positional setting is the learning rate, as in Keras: nn.optimizers.Adam(1e-3) " ..
+  'is nn.optimizers.Adam{learning_rate=1e-3}, and a schedule may stand there too.'})
 doc('nn.losses', {module = true, text =
   "Losses for model:compile{loss=...}; a name such as 'sparse_categorical_crossentropy' " ..
   'also works. A loss object also computes itself, as training does: ' ..

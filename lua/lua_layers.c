@@ -785,6 +785,15 @@ static int l_accepted_names(lua_State *L)
     return 1;
 }
 
+/* nn._typename(value): the type a message names, as the C functions name it ("nn.Tensor",
+ * "nn.Layer", "integer"), for the errors of the Lua parts. */
+static int l_typename(lua_State *L)
+{
+    luaL_checkany(L, 1);
+    lua_pushstring(L, nn_lua_typename(L, 1));
+    return 1;
+}
+
 /* nn._did_you_mean(typed, names): " (did you mean 'relu'?)" naming the entries of the list
  * `names` that `typed` most likely misspells, or "" when none is close; for the error
  * messages of the Lua parts (callbacks, nn.layers). */
@@ -884,4 +893,6 @@ void nn_lua_open_layers(lua_State *L)
     lua_setfield(L, -2, "_accepted_names");
     lua_pushcfunction(L, l_did_you_mean);
     lua_setfield(L, -2, "_did_you_mean");
+    lua_pushcfunction(L, l_typename);
+    lua_setfield(L, -2, "_typename");
 }

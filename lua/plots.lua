@@ -12,7 +12,7 @@ local plots = {}
 local function check_options(function_name, options, valid)
   if options == nil then return {} end
   if type(options) ~= 'table' then
-    error(function_name .. ': expected a table of options, got ' .. type(options), 3)
+    error(function_name .. ': expected a table of options, got ' .. nn._typename(options), 3)
   end
   local allowed = {}
   for _, name in ipairs(valid) do allowed[name] = true end
@@ -95,7 +95,7 @@ end
 -- and keys the options that name a file too.
 local function options_after_file(name, file, more, position, key, keys)
   if more ~= nil and type(more) ~= 'table' then
-    error(name .. ': expected a table of options after the file name, got ' .. type(more), 3)
+    error(name .. ': expected a table of options after the file name, got ' .. nn._typename(more), 3)
   end
   for _, key in ipairs(keys) do
     if more and more[key] ~= nil then
@@ -279,7 +279,7 @@ function nn.plot(data, options)
     end
   else
     error(name .. ': expected a History, a list of numbers, a 1-D tensor or a table of ' ..
-          'named lists, got ' .. type(data), 2)
+          'named lists, got ' .. nn._typename(data), 2)
   end
   if options.x ~= nil then
     local x = numbers(name, options.x, 'x')
@@ -517,7 +517,7 @@ end
 function nn.plot_model(model, options, more)
   local name = 'nn.plot_model'
   if getmetatable(model) ~= debug.getregistry()['nn.Sequential'] then
-    error(name .. ': expected a model (nn.Sequential), got ' .. type(model), 2)
+    error(name .. ': expected a model (nn.Sequential), got ' .. nn._typename(model), 2)
   end
   -- Keras' plot_model(model, 'model.png', ...): the file may come second, options after.
   if type(options) == 'string' then

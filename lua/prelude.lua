@@ -50,7 +50,7 @@ local function options(name, defaults, check, call)
     refuse_more_arguments(name, ...)
     t = t or {}
     if type(t) ~= 'table' then
-      error(name .. ': expected a table of options, got ' .. type(t), 2)
+      error(name .. ': expected a table of options, got ' .. nn._typename(t), 2)
     end
     local object = {name = defaults.name}
     for k, v in pairs(t) do object[k] = v end
@@ -60,7 +60,36 @@ local function options(name, defaults, check, call)
   end
 end
 
-local function optimizer(name, defaults) return options(name, defaults, nn._check_optimizer) end
+-- The class of learning-rate schedules is C's metatable, so that the schedule
+-- model.optimizer describes is one too.
+local schedule_class = nn._schedule_class
+nn._schedule_class = nil
+
+-- Keras' first positional argument of an optimizer is its learning rate: Adam(1e-3),
+-- Adam{1e-3, beta_1 = 0.8} and Adam(schedule) as Adam{learning_rate = ...}.
+local function optimizer(name, defaults)
+  local make = options(name, defaults, nn._check_optimizer)
+  return function(t, ...)
+    if type(t) == 'number' or getmetatable(t) == schedule_class then
+      t = {learning_rate = t}
+    elseif type(t) == 'table' and getmetatable(t) == nil and t[1] ~= nil then
+      if t.learning_rate ~= nil then
+        error(name .. ': the learning rate is given twice, at position 1 and as learning_rate', 2)
+      end
+      for key in pairs(t) do
+        if math.type(key) == 'integer' and key ~= 1 then
+          error(string.format('%s: takes 1 positional setting (learning_rate), got one at ' ..
+                              'position %d; name the others, as beta_1 = 0.9', name, key), 2)
+        end
+      end
+      local named = {}
+      for key, value in pairs(t) do named[key] = value end
+      named.learning_rate, named[1] = t[1], nil
+      t = named
+    end
+    return make(t, ...)
+  end
+end
 nn.optimizers = {
   SGD = optimizer('nn.optimizers.SGD', {name = 'sgd'}),
   Adam = optimizer('nn.optimizers.Adam', {name = 'adam'}),
@@ -87,9 +116,6 @@ local schedule_positions = {
   CosineDecayRestarts = {'initial_learning_rate', 'first_decay_steps', 't_mul', 'm_mul',
                          'alpha'},
 }
--- The class is C's metatable, so that the schedule model.optimizer describes is one too.
-local schedule_class = nn._schedule_class
-nn._schedule_class = nil
 schedule_class.__call = function(self, step)
   return nn._schedule_rate(self, step, 'nn.optimizers.schedules.' .. tostring(self.schedule))
 end
@@ -120,7 +146,7 @@ for class, positions in pairs(schedule_positions) do
   nn.optimizers.schedules[class] = function(t, ...)
     refuse_more_arguments(function_name, ...)
     if type(t) ~= 'table' then
-      error(function_name .. ': expected a table of settings, got ' .. type(t), 2)
+      error(function_name .. ': expected a table of settings, got ' .. nn._typename(t), 2)
     end
     if t.schedule ~= nil then
       error(function_name .. ": 'schedule' is not a setting (the class is " .. class .. ')', 2)
@@ -207,7 +233,7 @@ local function metric(class_name, class)
     refuse_more_arguments(function_name, ...)
     t = t or {}
     if type(t) ~= 'table' then
-      error(function_name .. ': expected a table of options, got ' .. type(t), 2)
+      error(function_name .. ': expected a table of options, got ' .. nn._typename(t), 2)
     end
     for key in pairs(t) do
       if not valid[key] then
@@ -283,7 +309,7 @@ local function keras_object(what, name, arguments, kind)
     t = t or {}
     if type(t) == 'number' then t = {t} end
     if type(t) ~= 'table' then
-      error(what .. ': expected a table of options (or a number), got ' .. type(t), 2)
+      error(what .. ': expected a table of options (or a number), got ' .. nn._typename(t), 2)
     end
     local object = {name = name}
     for key, value in pairs(t) do

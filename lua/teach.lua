@@ -18,7 +18,7 @@ function methods.trace(model, x, options)
     error('model:trace: expected a model; call it as model:trace(x)', 2)
   end
   if options ~= nil and type(options) ~= 'table' then
-    error('model:trace: options must be a table such as {training=true}, got ' .. type(options), 2)
+    error('model:trace: options must be a table such as {training=true}, got ' .. nn._typename(options), 2)
   end
   for key in pairs(options or {}) do
     if key ~= 'training' then
@@ -26,7 +26,7 @@ function methods.trace(model, x, options)
     end
   end
   local ok, input = pcall(nn.tensor, x)
-  if not ok then error('model:trace: expected a batch of inputs (a tensor), got ' .. type(x), 2) end
+  if not ok then error('model:trace: expected a batch of inputs (a tensor), got ' .. nn._typename(x), 2) end
   if input.ndim < 1 then
     error('model:trace: expected a batch of inputs, got a scalar (' .. tostring(x) .. ')', 2)
   end

@@ -657,7 +657,7 @@ local cases = {
    'model:fit: callbacks[2].on_train_end is a table, not a function'},
   -- helpers written in Lua check their arguments as the C ones do
   {'nn.callbacks.Callback of a number', function() nn.callbacks.Callback(3) end,
-   'nn.callbacks.Callback: expected a table of methods (such as {on_epoch_end = function(self, epoch, logs) ... end}), got number'},
+   'nn.callbacks.Callback: expected a table of methods (such as {on_epoch_end = function(self, epoch, logs) ... end}), got integer'},
   {'nn.callbacks.Callback with a second argument', function() nn.callbacks.Callback({}, 3) end,
    'nn.callbacks.Callback: unexpected argument 2 (number); the call is nn.callbacks.Callback{on_epoch_end = function(self, epoch, logs) ... end, ...}'},
   {'nn.Input with the sizes loose, as keras.Input((28, 28, 1))', function() nn.Input({28, 28, 1}) end,

@@ -594,4 +594,27 @@ t.test('help and completion know the new optimizers', function()
            'compile help lists lion and ftrl: ' .. text)
 end)
 
+t.test("an optimizer's first positional setting is its learning rate, as in Keras", function()
+  t.eq(tostring(nn.optimizers.Adam(0.01)), 'nn.optimizers.Adam{learning_rate=0.01}')
+  t.eq(tostring(nn.optimizers.SGD{0.1, momentum = 0.9}), 'nn.optimizers.SGD{learning_rate=0.1, momentum=0.9}')
+  local decay = nn.optimizers.schedules.ExponentialDecay{0.1, 100, 0.9}
+  t.eq(nn.optimizers.RMSprop(decay).learning_rate, decay, 'a schedule by position')
+  -- the same training as learning_rate = 0.05 by name
+  local function trained(optimizer)
+    nn.random.seed(3)
+    local model = nn.Sequential{nn.layers.Dense{1, input_shape = {2}}}
+    model:compile{optimizer = optimizer, loss = 'mse'}
+    model:fit(nn.tensor{{1, 2}, {3, 4}}, nn.tensor{{1}, {2}}, {epochs = 3, verbose = 0})
+    return model.layers[1].kernel
+  end
+  t.near(trained(nn.optimizers.Adam(0.05)), trained(nn.optimizers.Adam{learning_rate = 0.05}), 0,
+         'Adam(0.05) trains as Adam{learning_rate = 0.05}')
+  t.raises(function() nn.optimizers.Adam{0.1, learning_rate = 0.2} end,
+           'nn.optimizers.Adam: the learning rate is given twice')
+  t.raises(function() nn.optimizers.Adam{0.1, 0.2} end,
+           'nn.optimizers.Adam: takes 1 positional setting (learning_rate), got one at position 2')
+  t.raises(function() nn.optimizers.SGD(-1) end, 'nn.optimizers.SGD: learning_rate must be between 0')
+  t.raises(function() nn.optimizers.Adam('fast') end, 'nn.optimizers.Adam: expected a table of options, got string')
+end)
+
 t.finish()

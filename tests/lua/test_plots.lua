@@ -217,7 +217,7 @@ t.test("plot_model takes Keras' plot_model arguments where they mean something h
   t.raises(function() nn.plot_model(frozen, svg, {to_file = svg}) end,
            'nn.plot_model: the file is given twice')
   t.raises(function() nn.plot_model(frozen, svg, 3) end,
-           'nn.plot_model: expected a table of options after the file name, got number')
+           'nn.plot_model: expected a table of options after the file name, got integer')
   t.raises(function() nn.plot_model(frozen, {file = svg, to_file = svg}) end,
            'nn.plot_model: file and to_file are the same option; give one')
   t.raises(function() nn.plot_model(frozen, {rankdir = 'LR'}) end,
