@@ -109,7 +109,9 @@ doc('nn.models', {module = true, text = 'Models: nn.models.Sequential is nn.Sequ
 -- tensors
 local shape_param = {'d1, d2, ...', 'the size of each axis, or one table {d1, d2, ...}'}
 doc('nn.tensor', {call = 'nn.tensor(data [, dtype])',
-  text = 'A tensor from a number, a (nested) table of numbers, or another tensor (converted).',
+  text = 'A tensor from a number, a (nested) table of numbers, or another tensor (converted). ' ..
+         'For an integer dtype a fraction is cut toward zero, and a number the dtype cannot ' ..
+         'hold (256 as uint8, NaN) is an error naming its place; t:astype clamps instead.',
   params = {{'data', 'a number, a nested table such as {{1, 2}, {3, 4}}, or a tensor'},
             {'dtype', "'float32', 'int32', 'int64' or 'uint8'", default = "'float32'"}},
   example = "nn.tensor{{1, 2}, {3, 4}}\nnn.tensor({1, 2, 3}, 'int32')"})
@@ -366,7 +368,9 @@ doc(T .. 'reshape', {call = 't:reshape(d1, d2, ...)', text = 'The same elements 
   params = {shape_param}, example = 'nn.arange(6):reshape(-1, 2).shape   --> (3, 2)'})
 doc(T .. 'flatten', {call = 't:flatten()', text = 'A 1-D view of all elements.',
   example = 'nn.zeros(2, 3):flatten().shape   --> (6,)'})
-doc(T .. 'astype', {call = 't:astype(dtype)', text = 'A copy converted to another element type.',
+doc(T .. 'astype', {call = 't:astype(dtype)', text = 'A copy converted to another element type. ' ..
+  "To an integer type, fractions are cut toward zero and values beyond the type's range " ..
+  'are clamped to it (NaN becomes 0).',
   params = {{'dtype', "'float32', 'int32', 'int64' or 'uint8'"}},
   example = "nn.arange(3):astype('int32')"})
 doc(T .. 'clone', {call = 't:clone()', text = 'A copy with its own storage.', example = 'y = nn.ones(2):clone()'})

@@ -331,12 +331,71 @@ static void table_shape(lua_State *L, int index, nn_shape *shape, const char *fu
 
 /* Element `position` of tensor from the Lua number at index: an integer goes in whole,
  * so int64 values beyond 2^53 stay exact. */
-static void set_element(lua_State *L, nn_tensor *tensor, size_t position, int index)
+/* The whole numbers an integer dtype holds. */
+static void integer_range(nn_dtype dtype, int64_t *low, int64_t *high)
 {
-    if (lua_isinteger(L, index))
+    switch (dtype) {
+    case NN_DTYPE_U8: *low = 0, *high = UINT8_MAX; break;
+    case NN_DTYPE_I32: *low = INT32_MIN, *high = INT32_MAX; break;
+    default: *low = INT64_MIN, *high = INT64_MAX; break;
+    }
+}
+
+/* Raises "function: value (where) does not fit uint8 (0 to 255)" for a number an integer
+ * tensor cannot hold: out of its range, NaN or infinite. A fraction is cut toward zero, as
+ * NumPy's np.array([1.5], dtype=int) does. Values are refused rather than clamped, as
+ * NumPy refuses np.array([256], dtype=np.uint8); astype is where clamping is asked for. */
+static void check_fits(lua_State *L, nn_dtype dtype, bool is_integer, int64_t whole,
+                       double value, const char *function, const char *where)
+{
+    if (dtype == NN_DTYPE_F32)
+        return;
+    int64_t low, high;
+    integer_range(dtype, &low, &high);
+    /* 2^63 as a double is one past INT64_MAX; -2^63 is INT64_MIN itself. */
+    bool fits = is_integer ? whole >= low && whole <= high
+                           : isfinite(value) && trunc(value) >= (double)low &&
+                                 trunc(value) < -(double)INT64_MIN &&
+                                 (dtype == NN_DTYPE_I64 || trunc(value) <= (double)high);
+    if (fits)
+        return;
+    char text[64];
+    if (is_integer)
+        snprintf(text, sizeof text, "%lld", (long long)whole);
+    else
+        nn_lua_number_text(value, text, sizeof text);
+    nn_lua_error(L, "%s: %s%s does not fit %s (whole numbers from %lld to %lld)", function,
+                 text, where, nn_dtype_name(dtype), (long long)low, (long long)high);
+}
+
+/* The number at index as an element of tensor; `where` places it in a message (" at
+ * t[2][1]", or ""). */
+static void set_checked_element(lua_State *L, nn_tensor *tensor, size_t position, int index,
+                                const char *function, const char *where)
+{
+    bool is_integer = lua_isinteger(L, index);
+    check_fits(L, tensor->dtype, is_integer, is_integer ? lua_tointeger(L, index) : 0,
+               lua_tonumber(L, index), function, where);
+    if (is_integer)
         nn_tensor_set_int64(tensor, position, lua_tointeger(L, index));
     else
         nn_tensor_set(tensor, position, lua_tonumber(L, index));
+}
+
+/* Every element of value fits dtype; for a float or wider tensor about to become dtype. */
+static void check_tensor_fits(lua_State *L, const nn_tensor *value, nn_dtype dtype,
+                              const char *function)
+{
+    if (dtype == NN_DTYPE_F32 || value->dtype == dtype || value->dtype == NN_DTYPE_U8)
+        return;
+    size_t count = nn_tensor_count(value);
+    bool integer = value->dtype != NN_DTYPE_F32;
+    for (size_t i = 0; i < count; i++) {
+        char where[48];
+        snprintf(where, sizeof where, " (element %zu of the value)", i + 1);
+        check_fits(L, dtype, integer, integer ? nn_tensor_get_int64(value, i) : 0,
+                   nn_tensor_get(value, i), function, where);
+    }
 }
 
 /* "t[2][1]": where an entry of a nested table is, from its positions at each depth. */
@@ -380,8 +439,11 @@ static void fill_from_table(lua_State *L, nn_tensor *tensor, int depth, lua_Inte
         } else {
             if (lua_type(L, -1) == LUA_TBOOLEAN)
                 nn_tensor_set(tensor, (*position)++, lua_toboolean(L, -1));
-            else if (lua_type(L, -1) == LUA_TNUMBER)
-                set_element(L, tensor, (*position)++, -1);
+            else if (lua_type(L, -1) == LUA_TNUMBER) {
+                char at[180];
+                snprintf(at, sizeof at, " at %s", entry_path(path, depth + 1, where, sizeof where));
+                set_checked_element(L, tensor, (*position)++, -1, function, at);
+            }
             else
                 nn_lua_error(L, "%s: every element must be a number, but %s is not (got %s)",
                              function, entry_path(path, depth + 1, where, sizeof where),
@@ -458,7 +520,7 @@ static int l_tensor(lua_State *L)
         nn_tensor **slot = nn_lua_new_tensor_slot(L);
         nn_shape scalar = {.ndim = 0};
         nn_lua_check(L, nn_tensor_create(slot, dtype, &scalar), function);
-        set_element(L, *slot, 0, 1);
+        set_checked_element(L, *slot, 0, 1, function, "");
         return 1;
     }
     nn_tensor *existing = nn_lua_test_tensor(L, 1);
@@ -1637,7 +1699,7 @@ static int tensor_newindex(lua_State *L)
         if (lua_type(L, 3) != LUA_TNUMBER)
             nn_lua_error(L, "%s: an element of a vector takes a number, got %s", function,
                          nn_lua_typename(L, 3));
-        set_element(L, tensor, (size_t)row, 3);
+        set_checked_element(L, tensor, (size_t)row, 3, function, "");
         return 0;
     }
     if (!nn_tensor_on_host(tensor)) {
@@ -1652,6 +1714,9 @@ static int tensor_newindex(lua_State *L)
     nn_shape row_shape = {.ndim = tensor->shape.ndim - 1};
     memcpy(row_shape.dims, &tensor->shape.dims[1], (size_t)row_shape.ndim * sizeof row_shape.dims[0]);
     if (lua_type(L, 3) == LUA_TNUMBER) {
+        bool is_integer = lua_isinteger(L, 3);
+        check_fits(L, tensor->dtype, is_integer, is_integer ? lua_tointeger(L, 3) : 0,
+                   lua_tonumber(L, 3), function, "");
         nn_tensor_fill(view, lua_tonumber(L, 3));
         return 0;
     }
@@ -1675,6 +1740,7 @@ static int tensor_newindex(lua_State *L)
                      nn_shape_format(&value->shape, got, sizeof got));
     }
     if (value->dtype != tensor->dtype) {
+        check_tensor_fits(L, value, tensor->dtype, function);
         nn_tensor **converted = nn_lua_new_tensor_slot(L);
         nn_lua_check(L, nn_tensor_astype(converted, value, tensor->dtype), function);
         value = *converted;
@@ -1705,7 +1771,11 @@ static int tensor_to(lua_State *L)
 static int tensor_fill(lua_State *L)
 {
     nn_tensor *tensor = nn_lua_check_tensor(L, 1, "tensor:fill");
-    nn_tensor_fill(tensor, nn_lua_check_number(L, 2, "tensor:fill", "the value"));
+    double value = nn_lua_check_number(L, 2, "tensor:fill", "the value");
+    bool is_integer = lua_isinteger(L, 2);
+    check_fits(L, tensor->dtype, is_integer, is_integer ? lua_tointeger(L, 2) : 0, value,
+               "tensor:fill", "");
+    nn_tensor_fill(tensor, value);
     lua_settop(L, 1);
     return 1;
 }
