@@ -100,6 +100,11 @@ int nnsh_notebook_run(lua_State *L, const nnsh_notebook_options *options)
                 options->input, document.unclosed_line);
         goto done;
     }
+    /* Errors in the handout name the notebook by its file name alone: the same lesson
+     * gives the same handout from whatever folder it is run, and the handout does not
+     * carry the author's folders. The terminal's lines keep the path as typed. */
+    const char *slash = strrchr(options->input, '/');
+    const char *shown_name = slash && slash[1] ? slash + 1 : options->input;
     bool failed = false;
     int cell_index = 0, cells_run = 0, cells_failed = 0, cell_total = 0;
     for (int i = 0; i < document.part_count; i++)
@@ -112,7 +117,7 @@ int nnsh_notebook_run(lua_State *L, const nnsh_notebook_options *options)
         if (failed && !options->keep_going)
             continue;
         nnsh_cell_status status = nnsh_session_run_cell(
-            session, text + part->code_start, part->code_length, options->input, part->code_line);
+            session, text + part->code_start, part->code_length, shown_name, part->code_line);
         cells_run++;
         nnsh_cell *cell = nnsh_session_cell(session, nnsh_session_cell_count(session) - 1);
         if (part->expect_error && status == NNSH_CELL_OK) {

@@ -91,4 +91,19 @@ HOME="$work" "$nnsh" --notebook gc.md >stdout 2>stderr || status=$?
 [ "$status" -eq 5 ] || { echo "FAIL: os.exit in a finalizer: exit status $status" >&2; cat stderr >&2; exit 1; }
 grep -qx 'ok' gc.out.md || { echo "FAIL: the handout before the finalizer" >&2; exit 1; }
 
+# The handout names the notebook by its file name, so it is the same from any folder;
+# the terminal's line keeps the path as typed.
+mkdir -p lessons/week1
+printf '# t\n\n```lua\nx = 1\n```\n\n```lua\nerror("boom")\n```\n' > lessons/week1/shapes.md
+status=0
+HOME="$work" "$nnsh" --notebook lessons/week1/shapes.md -o from_top.md --keep-going >stdout 2>stderr || status=$?
+[ "$status" -eq 1 ] || { echo "FAIL: a failing cell from another folder: exit status $status" >&2; exit 1; }
+grep -qF 'nnsh: lessons/week1/shapes.md:8: cell 2 failed: shapes.md:8: boom' stderr ||
+  { echo "FAIL: the terminal's line for a notebook in another folder" >&2; cat stderr >&2; exit 1; }
+(cd lessons/week1 && HOME="$work" "$nnsh" --notebook shapes.md -o ../../from_inside.md --keep-going >/dev/null 2>&1) || true
+grep -qxF 'error: shapes.md:8: boom' from_top.md ||
+  { echo "FAIL: the handout names the notebook by its path:" >&2; cat from_top.md >&2; exit 1; }
+cmp -s from_top.md from_inside.md ||
+  { echo "FAIL: the handout differs with the folder it is run from" >&2; diff from_top.md from_inside.md >&2; exit 1; }
+
 echo "PASS notebooks that cannot run say why"
