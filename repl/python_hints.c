@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "lexer.h"
+#include "paren_call.h"
 #include "python_hints.h"
 
 /* A piece of a longer text (not terminated). */
@@ -19,6 +20,9 @@ typedef struct hint_context {
     bool syntax;     /* the message is Lua's parser's ("... near 'x'") */
     span lines[4];   /* the line the message names, then the non-blank lines before it */
     int line_count;  /* how many of lines[] there are (at least 1) */
+    span source;     /* all the code, its first line numbered first_line */
+    int first_line;
+    long number;     /* the line the message names */
 } hint_context;
 
 enum {
@@ -1240,6 +1244,61 @@ static bool library_global_hint(nn_text *hint, const hint_context *context)
     return false;
 }
 
+/* The variable "... (global 'y')" names at the end of an error, as Lua names the value
+ * it could not use; false when the error names none. */
+static bool named_variable(span error, span *name)
+{
+    static const char *const kinds[] = {"global", "local", "field", "method", "upvalue",
+                                        "constant", NULL};
+    if (error.length < 2 || !span_is(span_of(error.text, error.length - 2, error.length), "')"))
+        return false;
+    size_t open = error.length - 2;
+    while (open > 0 && error.text[open] != '(')
+        open--;
+    for (int k = 0; kinds[k]; k++) {
+        size_t n = strlen(kinds[k]);
+        if (open + n + 3 <= error.length - 2 && memcmp(error.text + open + 1, kinds[k], n) == 0 &&
+            memcmp(error.text + open + 1 + n, " '", 2) == 0) {
+            *name = span_of(error.text, open + n + 3, error.length - 2);
+            return true;
+        }
+    }
+    return false;
+}
+
+/* by_hand = ... + d.bias, then (by_hand - d(x)):abs() on the next line: Lua reads the
+ * second line as a call of the first's d.bias, where Python sees two statements. */
+static bool paren_call_hint(nn_text *hint, const hint_context *context)
+{
+    int line = (int)(context->number - context->first_line + 1);
+    nnsh_paren_call call;
+    if (!nnsh_paren_call_find(context->source.text, context->source.length, line, &call))
+        return false;
+    /* On the lines of the called expression, an error about another variable (pirnt in
+     * `pirnt(a)`) happened before the call, whatever follows. */
+    span name;
+    span callee_name = {context->source.text + call.callee_name, call.callee_name_length};
+    bool in_arguments = line >= call.paren_line && line <= call.close_line;
+    if (!in_arguments && named_variable(context->error, &name) &&
+        !(name.length == callee_name.length &&
+          memcmp(name.text, callee_name.text, name.length) == 0))
+        return false;
+    int offset = context->first_line - 1;
+    bool directly = call.above_line == call.paren_line - 1;
+    char above[32];
+    if (directly)
+        snprintf(above, sizeof above, "the line above");
+    else
+        snprintf(above, sizeof above, "line %d", call.above_line + offset);
+    span callee = span_of(context->source.text, call.callee_start, call.callee_end);
+    nn_text_printf(hint, "hint: line %d starts with '(', so Lua reads it as a call of %s",
+                   call.paren_line + offset, above);
+    if (callee.length <= LONGEST_PART && !memchr(callee.text, '\n', callee.length))
+        nn_text_printf(hint, " (%.*s(...))", (int)callee.length, callee.text);
+    nn_text_printf(hint, "; end %s with ';' or start this one with ';('", above);
+    return true;
+}
+
 /* In order: a block header explains the most, so it goes first. */
 static bool (*const rules[])(nn_text *, const hint_context *) = {
     block_hint,        import_hint,         keyword_arguments_hint,
@@ -1250,6 +1309,7 @@ static bool (*const rules[])(nn_text *, const hint_context *) = {
     is_hint,           lambda_hint,         f_string_hint,
     question_hint,     library_global_hint,
     python_syntax_hint, error_and_line_hint, for_in_hint,
+    paren_call_hint, /* a Python habit, if any, explains the error better */
 };
 
 /* ---- reading the message ---- */
@@ -1329,7 +1389,8 @@ bool nnsh_python_hint(nn_text *hint, const char *message, const char *chunk, con
     long number = strtol(at, &end, 10);
     if (end[0] != ':' || end[1] != ' ')
         return false;
-    hint_context context = {0};
+    hint_context context = {.source = {source, length}, .first_line = first_line,
+                            .number = number};
     const char *text = end + 2;
     context.error = (span){text, strcspn(text, "\n")};
     context.syntax = span_has(context.error, " near ");

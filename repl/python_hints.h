@@ -23,8 +23,10 @@
  * line it names causes. source holds the lines first_line, first_line + 1, ... of the
  * chunk. chunk is the chunk as the message names it ("In[3]", "file.lua"); a message that
  * names another chunk gets no hint. NULL takes any (a syntax error always names the chunk
- * that was compiled). Returns false, appending nothing, when no habit matches: ordinary
- * Lua mistakes get no hint. */
+ * that was compiled). A line that starts with '(' (a new statement in Python), which Lua
+ * reads as a call of the line above (paren_call.h), counts as a habit when the error is on
+ * either. Returns false, appending nothing, when no habit matches: ordinary Lua mistakes
+ * get no hint. */
 bool nnsh_python_hint(nn_text *hint, const char *message, const char *chunk, const char *source,
                       size_t length, int first_line);
 

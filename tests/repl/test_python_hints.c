@@ -340,3 +340,107 @@ Test(python_hints, slices_point_to_slice)
     expect_hint("In[1]:1: unexpected symbol near ':'", "y = t[a:b]", slice);
     expect_hint("In[1]:1: function arguments expected near ']'", "y = t[a:b]", "");
 }
+
+/* The hint for the teacher's cell: its second line calls d.bias. */
+static const char *const paren_d_bias =
+    "hint: line 2 starts with '(', so Lua reads it as a call of the line above (d.bias(...)); "
+    "end the line above with ';' or start this one with ';('";
+
+Test(python_hints, a_line_starting_with_a_bracket_calls_the_line_above)
+{
+    const char *teacher = "by_hand = nn.matmul(x, d.kernel) + d.bias\n"
+                          "(by_hand - d(x)):abs():max() < 1e-5";
+    /* an error in the arguments, or in the call itself */
+    expect_hint("In[1]:2: tensor -: expected tensors or numbers, got nil and nn.Tensor", teacher,
+                paren_d_bias);
+    expect_hint("In[1]:1: attempt to call a userdata value (field 'bias')", teacher,
+                paren_d_bias);
+    expect_hint("In[1]:1: attempt to call a nil value", "print(a)\n(b):foo()",
+                "hint: line 2 starts with '(', so Lua reads it as a call of the line above "
+                "(print(a)(...)); end the line above with ';' or start this one with ';('");
+    expect_hint("In[1]:1: attempt to call a nil value (global 'y')", "x = y\n(f or g)(1)",
+                "hint: line 2 starts with '(', so Lua reads it as a call of the line above "
+                "(y(...)); end the line above with ';' or start this one with ';('");
+    /* calls with a string or a table, an index and a group are expressions too */
+    expect_hint("In[1]:1: x", "m = require 'nn'\n(m):f()",
+                "hint: line 2 starts with '(', so Lua reads it as a call of the line above "
+                "(require 'nn'(...)); end the line above with ';' or start this one with ';('");
+    expect_hint("In[1]:1: x", "v = t[1]\n  (v):f()",
+                "hint: line 2 starts with '(', so Lua reads it as a call of the line above "
+                "(t[1](...)); end the line above with ';' or start this one with ';('");
+    expect_hint("In[1]:1: x", "v = (a or b)\n(v):f()",
+                "hint: line 2 starts with '(', so Lua reads it as a call of the line above "
+                "((a or b)(...)); end the line above with ';' or start this one with ';('");
+    /* a syntax error on the line, inside a block */
+    expect_hint("In[1]:3: function arguments expected near '='",
+                "for i = 1, 2 do\n  x = y\n  (a):b = 1\nend",
+                "hint: line 3 starts with '(', so Lua reads it as a call of the line above "
+                "(y(...)); end the line above with ';' or start this one with ';('");
+    /* a comment and a blank line between: the line above is named */
+    expect_hint("In[1]:3: x", "x = y -- note\n\n(f or g)(1)",
+                "hint: line 3 starts with '(', so Lua reads it as a call of line 1 (y(...)); "
+                "end line 1 with ';' or start this one with ';('");
+    /* an expression over several lines: Lua names its first line for the call; too long
+     * to quote */
+    expect_hint("In[1]:1: model(x): expected a tensor or a table of numbers for x, got nil",
+                "model = nn.Sequential{\n  nn.layers.Dense{2},\n}\n(model):summary()",
+                "hint: line 4 starts with '(', so Lua reads it as a call of the line above; "
+                "end the line above with ';' or start this one with ';('");
+    /* arguments over several lines */
+    expect_hint("In[1]:3: x", "x = y\n(f or\n g)(1)",
+                "hint: line 2 starts with '(', so Lua reads it as a call of the line above "
+                "(y(...)); end the line above with ';' or start this one with ';('");
+}
+
+Test(python_hints, a_bracket_line_in_a_notebook_is_named_by_the_files_line)
+{
+    const char *cell = "by_hand = nn.matmul(x, d.kernel) + d.bias\n(by_hand - d(x)):abs()";
+    nn_text hint;
+    nn_text_init(&hint);
+    cr_assert(nnsh_python_hint(&hint, "nb.md:11: tensor -: expected tensors or numbers", "nb.md",
+                               cell, strlen(cell), 10));
+    cr_assert_str_eq(hint.data,
+                     "hint: line 11 starts with '(', so Lua reads it as a call of the line above "
+                     "(d.bias(...)); end the line above with ';' or start this one with ';('");
+    nn_text_free(&hint);
+}
+
+Test(python_hints, a_bracket_line_that_calls_nothing_gets_no_hint)
+{
+    /* inside a long string or a long comment */
+    expect_hint("In[1]:3: x", "notes = [[\nby_hand = d.bias\n(by_hand - y)\n]] + 1", "");
+    expect_hint("In[1]:3: x", "--[[\nx = y\n(f or g)(1)\n]] z()", "");
+    expect_hint("In[1]:2: x", "x = y --[[ note\n(f or g)(1) ]]", "");
+    /* after an operator, an opening bracket, a comma, a keyword, a ';' */
+    expect_hint("In[1]:2: x", "x = y +\n(f or g)(1)", "");
+    expect_hint("In[1]:2: x", "x = y ..\n(f or g)(1)", "");
+    expect_hint("In[1]:2: x", "x = f(\n(a or b))", "");
+    expect_hint("In[1]:2: x", "t = {\n(a or b)}", "");
+    expect_hint("In[1]:2: x", "t = {y,\n(a or b)}", "");
+    expect_hint("In[1]:2: x", "x = y;\n(f or g)(1)", "");
+    expect_hint("In[1]:2: x", "if y then\n(f or g)(1) end", "");
+    expect_hint("In[1]:2: x", "while y do\n(f or g)(1) end", "");
+    expect_hint("In[1]:2: x", "if y then z() else\n(f or g)(1) end", "");
+    expect_hint("In[1]:2: x", "return\n(f or g)(1)", "");
+    /* after a value Lua does not call, or a name that is no value */
+    expect_hint("In[1]:2: x", "x = 1\n(f or g)(1)", "");
+    expect_hint("In[1]:2: x", "x = 'a'\n(f or g)(1)", "");
+    expect_hint("In[1]:2: x", "x = {}\n(f or g)(1)", "");
+    expect_hint("In[1]:2: x", "x = nil\n(f or g)(1)", "");
+    expect_hint("In[1]:2: x", "f = function() end\n(f or g)(1)", "");
+    expect_hint("In[1]:2: x", "local y\n(f or g)(1)", "");
+    expect_hint("In[1]:2: x", "local a, b <const>\n(f or g)(1)", "");
+    expect_hint("In[1]:2: x", "goto done\n(f or g)(1)\n::done::", "");
+    expect_hint("In[1]:2: x", "function m.f\n(a) return a end", "");
+    expect_hint("In[1]:2: x", "x = o:m\n(a)", "");
+    /* the '(' not first on its line */
+    expect_hint("In[1]:1: attempt to call a nil value (global 'y')", "x = y (f or g)(1)", "");
+    /* an error elsewhere: a later line, another name on the line above, or a line inside
+     * the called expression */
+    expect_hint("In[1]:3: attempt to perform arithmetic on a nil value (global 'w')",
+                "x = y\n(f or g)(1)\nz = w + 1", "");
+    expect_hint("In[1]:1: attempt to call a nil value (global 'pirnt')", "pirnt(a)\n(b):foo()",
+                "");
+    expect_hint("In[1]:2: attempt to call a nil value (field 'Dnse')",
+                "model = nn.Sequential{\n  nn.layers.Dnse{2},\n}\n(model):summary()", "");
+}
