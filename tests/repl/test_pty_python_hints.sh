@@ -102,6 +102,37 @@ if grep -q 'hint:' "$work/out"; then fail 'a hint for an unfinished string' "$wo
 printf "%%help 'fit'\n" | "$NNSH" -i >"$work/out" 2>&1
 grep -qF 'model:fit(x, y [, {epochs=1' "$work/out" || fail "%help 'fit'" "$work/out"
 
+# A line that starts with '(' after a finished expression is a call of it in Lua: the
+# teacher's cell, in a script, a notebook and the shell, gets the hint under its error;
+# a '(' line in a long string, or after an operator, gets none.
+paren_hint() {
+  echo "hint: line $1 starts with '(', so Lua reads it as a call of the line above ($2(...));" \
+    "end the line above with ';' or start this one with ';('"
+}
+setup='x = nn.random.randn(4, 3)\nd = nn.layers.Dense{2}\ny = d(x)\n'
+teacher='by_hand = nn.matmul(x, d.kernel) + d.bias\n(by_hand - d(x)):abs():max() < 1e-5\n'
+nil_tensor='tensor -: expected tensors or numbers, got nil and nn.Tensor'
+printf "$setup$teacher" >"$work/paren.lua"
+"$NNSH" "$work/paren.lua" >"$work/out" 2>&1 || true
+expect_in "$work/out" "nnsh: $work/paren.lua:5: $nil_tensor" 'a ( line in a script'
+expect_in "$work/out" "$(paren_hint 5 d.bias)" 'a ( line in a script'
+printf '# t\n\n```lua\n'"$setup"'```\n\n```lua\n'"$teacher"'```\n' >"$work/paren.md"
+(cd "$work" && "$NNSH" --notebook paren.md >/dev/null 2>&1) || true
+expect_in "$work/paren.out.md" "error: paren.md:11: $nil_tensor" 'a ( line in a notebook'
+expect_in "$work/paren.out.md" "$(paren_hint 11 d.bias)" 'a ( line in a notebook'
+printf "$setup"'do\n'"$teacher"'end\n' | "$NNSH" -i >"$work/out" 2>&1
+expect_in "$work/out" "error: In[4]:3: $nil_tensor" 'a ( line in the shell'
+expect_in "$work/out" "$(paren_hint 3 d.bias)" 'a ( line in the shell'
+printf 'notes = [[\nby_hand = d.bias\n(by_hand - d(x))]] .. nil\nx = y +\n(f or g)(1)\n' >"$work/paren.lua"
+"$NNSH" "$work/paren.lua" >"$work/out" 2>&1 || true
+expect_in "$work/out" "nnsh: $work/paren.lua:3: attempt to concatenate a nil value" \
+  'a ( line in a long string'
+if grep -q 'hint:' "$work/out"; then fail 'a hint for a ( line in a long string' "$work/out"; fi
+printf 'x = y +\n(f or g)(1)\n' | "$NNSH" -i >"$work/out" 2>&1
+expect_in "$work/out" 'error: In[1]:2: attempt to call a nil value' \
+  'a ( line after an operator'
+if grep -q 'hint:' "$work/out"; then fail 'a hint for a ( line after an operator' "$work/out"; fi
+
 source "$(dirname "$0")/pty.sh"
 pty_start
 
@@ -129,5 +160,12 @@ pty_line '%who'
 pty_wait_for 'relu  number  5'
 pty_line 'nn.layers.Conv2D{32, 3, padding=same}.padding'
 pty_wait_for 'Out[10]: "valid"'
+# A block typed line by line: its '(' line calls the line above.
+pty_line 'do'
+pty_line '  x = y'
+pty_line '  (f or g)(1)'
+pty_line 'end'
+pty_wait_for "error: In[11]:2: attempt to call a nil value (global 'y')"
+pty_wait_for "hint: line 3 starts with '(', so Lua reads it as a call of the line above (y(...)); end the line above with ';' or start this one with ';('"
 pty_finish
 echo "PASS Python habits get hints and Python names are errors, in the shell, notebooks and scripts"
