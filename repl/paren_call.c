@@ -59,6 +59,7 @@ bool nnsh_paren_call_find(const char *source, size_t length, int line, nnsh_pare
     open_bracket brackets[DEEPEST_BRACKETS];
     int depth = 0;
     bool callable = false;      /* a '(' now would call the expression before it ... */
+    bool method = false;        /* ... or give a method (o:m) its arguments */
     size_t expression_start = 0; /* ... which starts here */
     int expression_line = 1;
     size_t last_name = 0, last_name_length = 0; /* the name it ends in (length 0: none) */
@@ -71,17 +72,17 @@ bool nnsh_paren_call_find(const char *source, size_t length, int line, nnsh_pare
          previous = token, token = nnsh_lexer_next(&lexer)) {
         if (token.unterminated)
             return false; /* the rest is one string: Lua stops there too */
-        bool was_callable = callable;
+        bool was_callable = callable, was_method = method;
         char symbol = symbol_of(source, &token);
         char before = symbol_of(source, &previous);
         naming was_naming = names;
-        callable = false;
+        callable = method = false;
         if (token.kind == NNSH_TOKEN_NAME) {
             if (was_naming != NAMING_NONE) {
                 if (was_naming == NAMING_LABEL)
                     names = NAMING_NONE;
             } else if (before == ':') {
-                /* a method's name: its arguments must follow, on any line */
+                method = true; /* its arguments must follow, on any line */
             } else {
                 callable = true;
                 if (before != '.') {
@@ -102,7 +103,7 @@ bool nnsh_paren_call_find(const char *source, size_t length, int line, nnsh_pare
             continue;
         }
         if (token.kind == NNSH_TOKEN_STRING) {
-            callable = was_callable; /* f"x" and f[[x]] call f, and give a value */
+            callable = was_callable || was_method; /* f"x", o:m[[x]]: calls, values */
             last_name_length = 0;
             names = NAMING_NONE;
             continue;
@@ -121,11 +122,12 @@ bool nnsh_paren_call_find(const char *source, size_t length, int line, nnsh_pare
                 return false;
             open_bracket *open = &brackets[depth++];
             *open = (open_bracket){
-                .kind = symbol == '(' ? (was_naming == NAMING_FUNCTION ? BRACKET_PARAMETERS
-                                         : was_callable                ? BRACKET_CALL
-                                                                       : BRACKET_GROUP)
+                .kind = symbol == '(' ? (was_naming == NAMING_FUNCTION   ? BRACKET_PARAMETERS
+                                         : was_callable || was_method ? BRACKET_CALL
+                                                                         : BRACKET_GROUP)
                         : symbol == '[' ? (was_callable ? BRACKET_INDEX : BRACKET_TABLE)
-                                        : (was_callable ? BRACKET_CALL : BRACKET_TABLE),
+                                        : (was_callable || was_method ? BRACKET_CALL
+                                                                      : BRACKET_TABLE),
                 .expression_start = expression_start,
                 .expression_line = expression_line,
             };
@@ -134,7 +136,8 @@ bool nnsh_paren_call_find(const char *source, size_t length, int line, nnsh_pare
                 open->expression_line = token.line;
             }
             int above = previous.kind == NNSH_TOKEN_END ? 0 : token_last_line(source, &previous);
-            if (symbol == '(' && open->kind == BRACKET_CALL && above < token.line) {
+            /* o:m then (x) on the next line: the arguments o:m needs, no surprise */
+            if (symbol == '(' && was_callable && above < token.line) {
                 open->candidate = true;
                 open->call = (nnsh_paren_call){
                     .callee_line = expression_line,

@@ -371,6 +371,12 @@ Test(python_hints, a_line_starting_with_a_bracket_calls_the_line_above)
     expect_hint("In[1]:1: x", "v = (a or b)\n(v):f()",
                 "hint: line 2 starts with '(', so Lua reads it as a call of the line above "
                 "((a or b)(...)); end the line above with ';' or start this one with ';('");
+    expect_hint("In[1]:1: x", "v = o:m 'a'\n(v):f()",
+                "hint: line 2 starts with '(', so Lua reads it as a call of the line above "
+                "(o:m 'a'(...)); end the line above with ';' or start this one with ';('");
+    expect_hint("In[1]:1: x", "v = o:m{}\n(v):f()",
+                "hint: line 2 starts with '(', so Lua reads it as a call of the line above "
+                "(o:m{}(...)); end the line above with ';' or start this one with ';('");
     /* a syntax error on the line, inside a block */
     expect_hint("In[1]:3: function arguments expected near '='",
                 "for i = 1, 2 do\n  x = y\n  (a):b = 1\nend",
