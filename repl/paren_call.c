@@ -58,11 +58,11 @@ bool nnsh_paren_call_find(const char *source, size_t length, int line, nnsh_pare
 {
     open_bracket brackets[DEEPEST_BRACKETS];
     int depth = 0;
-    bool callable = false;      /* a '(' now would call the expression before it ... */
-    bool method = false;        /* ... or give a method (o:m) its arguments */
-    size_t expression_start = 0; /* ... which starts here */
+    bool callable = false;       /* a '(' now would call the expression before it, */
+    size_t expression_start = 0; /* which starts here, on this line, */
     int expression_line = 1;
-    size_t last_name = 0, last_name_length = 0; /* the name it ends in (length 0: none) */
+    size_t last_name = 0, last_name_length = 0; /* and ends in this name (length 0: none) */
+    bool method = false;         /* a '(' now would give a method (o:m) its arguments */
     naming names = NAMING_NONE;
     bool in_label = false;
     nnsh_lexer lexer;
