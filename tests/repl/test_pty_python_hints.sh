@@ -120,6 +120,11 @@ printf '# t\n\n```lua\n'"$setup"'```\n\n```lua\n'"$teacher"'```\n' >"$work/paren
 (cd "$work" && "$NNSH" --notebook paren.md >/dev/null 2>&1) || true
 expect_in "$work/paren.out.md" "error: paren.md:11: $nil_tensor" 'a ( line in a notebook'
 expect_in "$work/paren.out.md" "$(paren_hint 11 d.bias)" 'a ( line in a notebook'
+printf -- '-- %%%%\nx = y\n(f or g)(1)\n' >"$work/paren_cells.lua"
+(cd "$work" && "$NNSH" paren_cells.lua) >"$work/out" 2>&1 || true
+expect_in "$work/out" "nnsh: paren_cells.lua:2: attempt to call a nil value (global 'y')" \
+  'a ( line in a cells script'
+expect_in "$work/out" "$(paren_hint 3 y)" 'a ( line in a cells script'
 printf "$setup"'do\n'"$teacher"'end\n' | "$NNSH" -i >"$work/out" 2>&1
 expect_in "$work/out" "error: In[4]:3: $nil_tensor" 'a ( line in the shell'
 expect_in "$work/out" "$(paren_hint 3 d.bias)" 'a ( line in the shell'
