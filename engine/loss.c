@@ -300,15 +300,17 @@ nn_status nn_loss_check_labels(const nn_loss *loss, const nn_shape *output,
         }
         bad = first_bad_label(labels, 0.0, (double)classes, false, true, &value);
         if (bad >= 0) {
-            /* One output unit is one class: the slip is the loss (two classes in one
-             * sigmoid unit) or the layer's units, not the label. */
-            if (classes == 1 && isfinite(value) && value == floor(value))
+            /* One output unit is one class: a label above 0 means the slip is the layer's
+             * units, or for a 1 the loss (two classes in one sigmoid unit). A negative
+             * label is wrong whatever the layer, and gets the plain message below. */
+            if (classes == 1 && isfinite(value) && value == floor(value) && value > 0)
                 return nn_error(NN_ERR_ARGUMENT,
                                 "%s: label %.17g %s is out of range: the output has 1 unit, "
-                                "so the only class is 0; for 0/1 labels and one sigmoid unit "
-                                "use loss='binary_crossentropy', or give the last layer one "
-                                "unit per class", name, value,
-                                label_place(shape, bad, place, sizeof place));
+                                "so the only class is 0; %sgive the last layer one unit per "
+                                "class", name, value, label_place(shape, bad, place, sizeof place),
+                                value == 1 ? "for 0/1 labels and one sigmoid unit use "
+                                             "loss='binary_crossentropy', or "
+                                           : "");
             if (isfinite(value) && value == floor(value))
                 return nn_error(NN_ERR_ARGUMENT,
                                 "%s: label %.17g %s is out of range; the output has %lld "

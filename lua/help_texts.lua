@@ -109,9 +109,10 @@ doc('nn.models', {module = true, text = 'Models: nn.models.Sequential is nn.Sequ
 -- tensors
 local shape_param = {'d1, d2, ...', 'the size of each axis, or one table {d1, d2, ...}'}
 doc('nn.tensor', {call = 'nn.tensor(data [, dtype])',
-  text = 'A tensor from a number, a (nested) table of numbers, or another tensor (converted). ' ..
-         'For an integer dtype a fraction is cut toward zero, and a number the dtype cannot ' ..
-         'hold (256 as uint8, NaN) is an error naming its place; t:astype clamps instead.',
+  text = 'A tensor from a number, a (nested) table of numbers, or another tensor (converted ' ..
+         'as t:astype converts it, clamping to an integer type\'s range). For an integer ' ..
+         'dtype a fraction is cut toward zero, and a number given that the dtype cannot ' ..
+         'hold (256 as uint8, NaN) is an error naming its place.',
   params = {{'data', 'a number, a nested table such as {{1, 2}, {3, 4}}, or a tensor'},
             {'dtype', "'float32', 'int32', 'int64' or 'uint8'", default = "'float32'"}},
   example = "nn.tensor{{1, 2}, {3, 4}}\nnn.tensor({1, 2, 3}, 'int32')"})

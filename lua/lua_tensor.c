@@ -329,8 +329,6 @@ static void table_shape(lua_State *L, int index, nn_shape *shape, const char *fu
     lua_pop(L, 1);
 }
 
-/* Element `position` of tensor from the Lua number at index: an integer goes in whole,
- * so int64 values beyond 2^53 stay exact. */
 /* The whole numbers an integer dtype holds. */
 static void integer_range(nn_dtype dtype, int64_t *low, int64_t *high)
 {
@@ -341,24 +339,30 @@ static void integer_range(nn_dtype dtype, int64_t *low, int64_t *high)
     }
 }
 
-/* Raises "function: value (where) does not fit uint8 (0 to 255)" for a number an integer
- * tensor cannot hold: out of its range, NaN or infinite. A fraction is cut toward zero, as
- * NumPy's np.array([1.5], dtype=int) does. Values are refused rather than clamped, as
- * NumPy refuses np.array([256], dtype=np.uint8); astype is where clamping is asked for. */
-static void check_fits(lua_State *L, nn_dtype dtype, bool is_integer, int64_t whole,
-                       double value, const char *function, const char *where)
+/* Whether an integer tensor can hold the number: `whole` when is_integer, else `value`
+ * cut toward zero, as NumPy's np.array([1.5], dtype=int) cuts it. */
+static bool number_fits(nn_dtype dtype, bool is_integer, int64_t whole, double value)
 {
     if (dtype == NN_DTYPE_F32)
-        return;
+        return true;
     int64_t low, high;
     integer_range(dtype, &low, &high);
+    if (is_integer)
+        return whole >= low && whole <= high;
     /* 2^63 as a double is one past INT64_MAX; -2^63 is INT64_MIN itself. */
-    bool fits = is_integer ? whole >= low && whole <= high
-                           : isfinite(value) && trunc(value) >= (double)low &&
-                                 trunc(value) < -(double)INT64_MIN &&
-                                 (dtype == NN_DTYPE_I64 || trunc(value) <= (double)high);
-    if (fits)
-        return;
+    double cut = trunc(value);
+    return isfinite(value) && cut >= (double)low && cut < -(double)INT64_MIN &&
+           (dtype == NN_DTYPE_I64 || cut <= (double)high);
+}
+
+/* A number an integer tensor cannot hold is refused, as NumPy refuses
+ * np.array([256], dtype=np.uint8), rather than clamped: clamping is what astype is asked
+ * for. `where` places the number in the message (" at t[2][1]", or ""). */
+static void raise_does_not_fit(lua_State *L, nn_dtype dtype, bool is_integer, int64_t whole,
+                               double value, const char *function, const char *where)
+{
+    int64_t low, high;
+    integer_range(dtype, &low, &high);
     char text[64];
     if (is_integer)
         snprintf(text, sizeof text, "%lld", (long long)whole);
@@ -368,34 +372,62 @@ static void check_fits(lua_State *L, nn_dtype dtype, bool is_integer, int64_t wh
                  text, where, nn_dtype_name(dtype), (long long)low, (long long)high);
 }
 
-/* The number at index as an element of tensor; `where` places it in a message (" at
- * t[2][1]", or ""). */
+/* The Lua number at index fits dtype, or an error says it does not. */
+static void check_number_fits(lua_State *L, nn_dtype dtype, int index, const char *function,
+                              const char *where)
+{
+    bool is_integer = lua_isinteger(L, index);
+    int64_t whole = is_integer ? lua_tointeger(L, index) : 0;
+    double value = lua_tonumber(L, index);
+    if (!number_fits(dtype, is_integer, whole, value))
+        raise_does_not_fit(L, dtype, is_integer, whole, value, function, where);
+}
+
+/* Element `position` of tensor from the Lua number at index, checked: an integer goes in
+ * whole, so int64 values beyond 2^53 stay exact. */
 static void set_checked_element(lua_State *L, nn_tensor *tensor, size_t position, int index,
                                 const char *function, const char *where)
 {
-    bool is_integer = lua_isinteger(L, index);
-    check_fits(L, tensor->dtype, is_integer, is_integer ? lua_tointeger(L, index) : 0,
-               lua_tonumber(L, index), function, where);
-    if (is_integer)
+    check_number_fits(L, tensor->dtype, index, function, where);
+    if (lua_isinteger(L, index))
         nn_tensor_set_int64(tensor, position, lua_tointeger(L, index));
     else
         nn_tensor_set(tensor, position, lua_tonumber(L, index));
 }
 
-/* Every element of value fits dtype; for a float or wider tensor about to become dtype. */
+/* Every element of the host tensor `value` fits dtype, which it is about to become. */
 static void check_tensor_fits(lua_State *L, const nn_tensor *value, nn_dtype dtype,
                               const char *function)
 {
-    if (dtype == NN_DTYPE_F32 || value->dtype == dtype || value->dtype == NN_DTYPE_U8)
+    /* Casts that always fit: to float32, to the same type, from bytes, int32 to int64. */
+    if (dtype == NN_DTYPE_F32 || value->dtype == dtype || value->dtype == NN_DTYPE_U8 ||
+        (value->dtype == NN_DTYPE_I32 && dtype == NN_DTYPE_I64))
         return;
     size_t count = nn_tensor_count(value);
     bool integer = value->dtype != NN_DTYPE_F32;
     for (size_t i = 0; i < count; i++) {
+        int64_t whole = integer ? nn_tensor_get_int64(value, i) : 0;
+        double number = integer ? 0.0 : nn_tensor_get(value, i);
+        if (number_fits(dtype, integer, whole, number))
+            continue;
         char where[48];
         snprintf(where, sizeof where, " (element %zu of the value)", i + 1);
-        check_fits(L, dtype, integer, integer ? nn_tensor_get_int64(value, i) : 0,
-                   nn_tensor_get(value, i), function, where);
+        raise_does_not_fit(L, dtype, integer, whole, number, function, where);
     }
+}
+
+/* Every element of tensor set to the Lua number at index (checked by the caller). An
+ * integer fills an int64 tensor whole, where a double would round it past 2^53. */
+static void fill_with_number(lua_State *L, nn_tensor *tensor, int index)
+{
+    if (lua_isinteger(L, index) && tensor->dtype == NN_DTYPE_I64 && nn_tensor_on_host(tensor)) {
+        int64_t whole = lua_tointeger(L, index);
+        size_t count = nn_tensor_count(tensor);
+        for (size_t i = 0; i < count; i++)
+            nn_tensor_set_int64(tensor, i, whole);
+        return;
+    }
+    nn_tensor_fill(tensor, lua_tonumber(L, index));
 }
 
 /* "t[2][1]": where an entry of a nested table is, from its positions at each depth. */
@@ -1714,11 +1746,17 @@ static int tensor_newindex(lua_State *L)
     nn_shape row_shape = {.ndim = tensor->shape.ndim - 1};
     memcpy(row_shape.dims, &tensor->shape.dims[1], (size_t)row_shape.ndim * sizeof row_shape.dims[0]);
     if (lua_type(L, 3) == LUA_TNUMBER) {
-        bool is_integer = lua_isinteger(L, 3);
-        check_fits(L, tensor->dtype, is_integer, is_integer ? lua_tointeger(L, 3) : 0,
-                   lua_tonumber(L, 3), function, "");
-        nn_tensor_fill(view, lua_tonumber(L, 3));
+        check_number_fits(L, tensor->dtype, 3, function, "");
+        fill_with_number(L, view, 3);
         return 0;
+    }
+    /* A table of numbers is read in the tensor's own dtype, each number checked and an
+     * integer kept whole; through float32 first, 2147483647 would become 2^31. */
+    if (lua_istable(L, 3) && !nn_lua_test_tensor(L, 3) && tensor->dtype != NN_DTYPE_F32) {
+        char context[96];
+        snprintf(context, sizeof context, "%s (the row)", function);
+        tensor_from_table(L, 3, tensor->dtype, context);
+        lua_replace(L, 3);
     }
     nn_tensor *value = nn_lua_to_tensor(L, 3, function, "the row");
     if (!nn_shape_equal(&value->shape, &row_shape)) {
@@ -1771,11 +1809,9 @@ static int tensor_to(lua_State *L)
 static int tensor_fill(lua_State *L)
 {
     nn_tensor *tensor = nn_lua_check_tensor(L, 1, "tensor:fill");
-    double value = nn_lua_check_number(L, 2, "tensor:fill", "the value");
-    bool is_integer = lua_isinteger(L, 2);
-    check_fits(L, tensor->dtype, is_integer, is_integer ? lua_tointeger(L, 2) : 0, value,
-               "tensor:fill", "");
-    nn_tensor_fill(tensor, value);
+    nn_lua_check_number(L, 2, "tensor:fill", "the value");
+    check_number_fits(L, tensor->dtype, 2, "tensor:fill", "");
+    fill_with_number(L, tensor, 2);
     lua_settop(L, 1);
     return 1;
 }

@@ -639,6 +639,16 @@ t.test('sparse labels against a one-unit output name the binary loss and the uni
   end, "model:fit: sparse_categorical_crossentropy: label 1 of sample 2 is out of range: the " ..
        "output has 1 unit, so the only class is 0; for 0/1 labels and one sigmoid unit use " ..
        "loss='binary_crossentropy', or give the last layer one unit per class")
+  -- class ids beyond 1 are not 0/1 labels: only the units are the fix
+  t.raises(function()
+    model:fit(nn.random.randn(4, 4), nn.tensor{0, 3, 9, 0}, {verbose = 0})
+  end, "label 3 of sample 2 is out of range: the output has 1 unit, so the only class is 0; " ..
+       "give the last layer one unit per class")
+  -- a negative label is wrong whatever the layer
+  local ok, message = pcall(model.fit, model, nn.random.randn(4, 4), nn.tensor{0, -1, 0, 0},
+                            {verbose = 0})
+  t.truthy(not ok and message:find('label -1 of sample 2 is out of range', 1, true) and
+           not message:find('1 unit', 1, true), 'a negative label: ' .. tostring(message))
 end)
 
 t.test('weights know their name, path and whether they train, as Keras variables do', function()

@@ -291,12 +291,32 @@ t.test("a number an integer dtype cannot hold is refused where it is written, as
   t.raises(function() bytes:fill(-5) end, 'tensor:fill: -5 does not fit uint8')
   t.raises(function() bytes[1] = 300 end, 'tensor[i] = v: 300 does not fit uint8')
   local rows = nn.tensor({{1, 2}}, 'uint8')
-  t.raises(function() rows[1] = {1, 256} end, 'tensor[i] = v: 256 (element 2 of the value) does not fit uint8')
+  t.raises(function() rows[1] = {1, 256} end, 'tensor[i] = v (the row): 256 at t[2] does not fit uint8')
+  t.raises(function() rows[1] = nn.tensor{1, 256} end,
+           'tensor[i] = v: 256 (element 2 of the value) does not fit uint8')
   t.raises(function() rows[1] = 999 end, 'tensor[i] = v: 999 does not fit uint8')
   t.eq(bytes:tolist()[1], 1, 'a refused value leaves the tensor as it was')
   t.eq(rows:tolist()[1][2], 2, 'a refused row leaves the tensor as it was')
-  -- astype is where clamping is asked for
+  -- a row given as a table is read in the tensor's dtype: valid numbers stay whole
+  local ints = nn.tensor({{1, 2}}, 'int32')
+  ints[1] = {2147483647, -2147483648}
+  t.eq(ints:tolist()[1][1], 2147483647, 'the largest int32 in a row')
+  ints[1] = {16777217, 1}
+  t.eq(ints:tolist()[1][1], 16777217, '2^24 + 1 in an int32 row, not rounded through float32')
+  t.raises(function() ints[1] = {2147483648, 1} end,
+           'tensor[i] = v (the row): 2147483648 at t[1] does not fit int32')
+  local longs = nn.tensor({{1, 2}}, 'int64')
+  longs[1] = {9007199254740993, 1}
+  t.eq(longs:tolist()[1][1], 9007199254740993, '2^53 + 1 in an int64 row')
+  -- filling with an integer keeps it whole
+  local big = (1 << 62) + 1
+  local filled = nn.tensor({1, 2}, 'int64'):fill(big)
+  t.eq(filled:tolist()[2], big, 'fill of an int64 tensor with 2^62 + 1')
+  longs[1] = big
+  t.eq(longs:tolist()[1][2], big, 'a row of an int64 matrix set to 2^62 + 1')
+  -- astype, and nn.tensor of a tensor (a conversion), clamp as asked
   t.eq(nn.tensor{300, -4}:astype('uint8'):tolist()[1], 255, 'astype saturates')
+  t.eq(nn.tensor(nn.tensor{300}, 'uint8'):tolist()[1], 255, 'nn.tensor of a tensor converts as astype')
 end)
 
 t.test('int64 values beyond 2^53 stay exact: made, read, written, printed, computed', function()
