@@ -60,25 +60,37 @@ local function sorted_keys(t)
 end
 
 -- Reads a constructor's options. spec: {positional = n, {name, type, default,
--- required = bool}, ...}; type is a Lua type name, 'integer', or several joined with '|'.
--- Unknown names are errors that list the valid ones.
--- extra: table.pack of the arguments after the first; Keras' positional arguments after the
--- first (ModelCheckpoint(path, 'loss')) would otherwise be dropped without a word.
-local function parse_options(class, given, spec, extra)
-  if extra and extra.n > 0 then
-    local shown = extra[1]
-    shown = type(shown) == 'string' and string.format("'%s'", shown) or tostring(shown)
-    local first = spec.positional == 1 and spec[1][1] .. ', ' or ''
-    error(string.format('nn.callbacks.%s: unexpected argument 2 (%s); the call is ' ..
-                        'nn.callbacks.%s{%sname=value, ...}: name the other options in the table',
-                        class, shown, class, first), 3)
+-- required = bool}, ...}, the first n entries in Keras' order, which may be given by
+-- position; type is a Lua type name, 'integer', or several joined with '|'. Unknown names
+-- are errors that list the valid ones. The arguments are one table, or Keras' plain ones
+-- with an options table last: ModelCheckpoint('best.safetensors', 'loss'),
+-- CSVLogger('log.csv', ';', {append = true}).
+local function parse_options(class, spec, ...)
+  local arguments = table.pack(...)
+  local given = arguments[1]
+  if arguments.n > 1 then
+    if type(given) == 'table' then
+      error(string.format('nn.callbacks.%s: unexpected argument 2 (%s) after a table of ' ..
+                          'options; give every option in the table, or plain arguments ' ..
+                          'with the table last', class, nn._argument_text(arguments[2])), 3)
+    end
+    local last = arguments[arguments.n]
+    local named = {}
+    if type(last) == 'table' and getmetatable(last) == nil then
+      named, arguments.n = last, arguments.n - 1
+    end
+    given = {}
+    for key, value in pairs(named) do given[key] = value end
+    for i = 1, arguments.n do
+      if given[i] == nil then given[i] = arguments[i] end
+    end
   end
   if given == nil then given = {} end
   -- A lone first argument needs no table, as in Keras: CSVLogger('log.csv').
   if type(given) ~= 'table' and (spec.positional or 0) >= 1 then given = {given} end
   if type(given) ~= 'table' then
     error(string.format('nn.callbacks.%s: expected a table of options, got %s', class,
-                        type(given)), 3)
+                        nn._typename(given)), 3)
   end
   local by_name, names = {}, {}
   for i, entry in ipairs(spec) do
@@ -88,10 +100,18 @@ local function parse_options(class, given, spec, extra)
   local positional = spec.positional or 0
   for key in pairs(given) do
     if math.type(key) == 'integer' then
-      if key < 1 or key > positional then
-        error(string.format('nn.callbacks.%s: takes %d positional argument%s, got one at ' ..
-                            'position %d; name the others (valid names: %s)', class, positional,
-                            positional == 1 and '' or 's', key, table.concat(names, ', ')), 3)
+      if #names == 0 then
+        error(string.format('nn.callbacks.%s: takes no arguments, got one at position %d',
+                            class, key), 3)
+      elseif positional == 0 then
+        error(string.format('nn.callbacks.%s: takes its options by name, got one at position ' ..
+                            '%d (valid names: %s)', class, key, table.concat(names, ', ')), 3)
+      elseif key < 1 or key > positional then
+        error(string.format('nn.callbacks.%s: takes %d positional argument%s (%s), got one ' ..
+                            'at position %d; name the others (valid names: %s)', class,
+                            positional, positional == 1 and '' or 's',
+                            table.concat(names, ', ', 1, positional), key,
+                            table.concat(names, ', ')), 3)
       end
     elseif not by_name[key] then
       local guess = type(key) == 'string' and nn._did_you_mean(key, names) or ''
@@ -125,7 +145,7 @@ local function parse_options(class, given, spec, extra)
       if not ok then
         local got = type(value) == 'string' and tonumber(value)
                     and string.format("the string '%s' (tonumber converts it)", value)
-                    or math.type(value) or type(value)
+                    or nn._typename(value)
         error(string.format('nn.callbacks.%s: %s must be %s, got %s', class, name,
                             (kinds:gsub('|', ' or ')), got), 3)
       end
@@ -294,7 +314,7 @@ local Callback = make_class('Callback')
 -- callback from functions (or an empty one to add methods to).
 function callbacks.Callback(methods, ...)
   if select('#', ...) > 0 then
-    error('nn.callbacks.Callback: unexpected argument 2 (' .. type((...)) .. '); the call is ' ..
+    error('nn.callbacks.Callback: unexpected argument 2 (' .. nn._argument_text((...)) .. '); the call is ' ..
           'nn.callbacks.Callback{on_epoch_end = function(self, epoch, logs) ... end, ...}', 2)
   end
   if methods ~= nil and type(methods) ~= 'table' then
@@ -310,9 +330,9 @@ end
 
 local ModelCheckpoint = make_class('ModelCheckpoint')
 
-function callbacks.ModelCheckpoint(args, ...)
-  local o = parse_options('ModelCheckpoint', args, {
-    positional = 1,
+function callbacks.ModelCheckpoint(...)
+  local o = parse_options('ModelCheckpoint', {
+    positional = 8,
     {'filepath', 'string', required = true},
     {'monitor', 'string', 'val_loss'},
     {'verbose', 'integer', 0},
@@ -321,7 +341,7 @@ function callbacks.ModelCheckpoint(args, ...)
     {'mode', 'string', 'auto'},
     {'save_freq', 'string|integer', 'epoch'},
     {'initial_value_threshold', 'number', nil},
-  }, table.pack(...))
+  }, ...)
   check_mode('ModelCheckpoint', o.mode)
   local ok, problem = pcall(nn.io._check_save_name, o.filepath, 'nn.callbacks.ModelCheckpoint')
   if not ok then error(problem, 2) end
@@ -430,8 +450,9 @@ end
 
 local EarlyStopping = make_class('EarlyStopping')
 
-function callbacks.EarlyStopping(args, ...)
-  local o = parse_options('EarlyStopping', args, {
+function callbacks.EarlyStopping(...)
+  local o = parse_options('EarlyStopping', {
+    positional = 8,
     {'monitor', 'string', 'val_loss'},
     {'min_delta', 'number', 0},
     {'patience', 'integer', 0},
@@ -440,7 +461,7 @@ function callbacks.EarlyStopping(args, ...)
     {'baseline', 'number', nil},
     {'restore_best_weights', 'boolean', false},
     {'start_from_epoch', 'integer', 0},
-  }, table.pack(...))
+  }, ...)
   check_mode('EarlyStopping', o.mode)
   local maximize = o.mode == 'max' or
                    (o.mode == 'auto' and (o.monitor:sub(-3) == 'acc' or
@@ -515,8 +536,9 @@ end
 
 local ReduceLROnPlateau = make_class('ReduceLROnPlateau')
 
-function callbacks.ReduceLROnPlateau(args, ...)
-  local o = parse_options('ReduceLROnPlateau', args, {
+function callbacks.ReduceLROnPlateau(...)
+  local o = parse_options('ReduceLROnPlateau', {
+    positional = 8,
     {'monitor', 'string', 'val_loss'},
     {'factor', 'number', 0.1},
     {'patience', 'integer', 10},
@@ -525,7 +547,7 @@ function callbacks.ReduceLROnPlateau(args, ...)
     {'min_delta', 'number', 1e-4},
     {'cooldown', 'integer', 0},
     {'min_lr', 'number', 0},
-  }, table.pack(...))
+  }, ...)
   check_mode('ReduceLROnPlateau', o.mode)
   if o.factor >= 1.0 then
     error('nn.callbacks.ReduceLROnPlateau: ReduceLROnPlateau does not support a factor >= 1.0. ' ..
@@ -596,13 +618,13 @@ end
 
 local CSVLogger = make_class('CSVLogger')
 
-function callbacks.CSVLogger(args, ...)
-  local o = parse_options('CSVLogger', args, {
-    positional = 1,
+function callbacks.CSVLogger(...)
+  local o = parse_options('CSVLogger', {
+    positional = 3,
     {'filename', 'string', required = true},
     {'separator', 'string', ','},
     {'append', 'boolean', false},
-  }, table.pack(...))
+  }, ...)
   if o.filename == '' or o.filename:find('\0', 1, true) then
     -- io.open would stop at the zero byte and write to another file
     error('nn.callbacks.CSVLogger: the file name is empty or holds a zero byte', 2)
@@ -684,8 +706,8 @@ local TerminateOnNaN = make_class('TerminateOnNaN')
 -- nnsh checks the loss of every batch before the update is applied and, with this
 -- callback in the list, ends training cleanly (history kept, on_train_end called) with a
 -- message naming the epoch and batch; without it a NaN/Inf loss is an error.
-function callbacks.TerminateOnNaN(args, ...)
-  parse_options('TerminateOnNaN', args, {}, table.pack(...))
+function callbacks.TerminateOnNaN(...)
+  parse_options('TerminateOnNaN', {}, ...)
   return setmetatable({terminate_on_nan = true}, TerminateOnNaN)
 end
 
@@ -693,13 +715,12 @@ end
 
 local LearningRateScheduler = make_class('LearningRateScheduler')
 
-function callbacks.LearningRateScheduler(args, ...)
-  if type(args) == 'function' then args = {args} end
-  local o = parse_options('LearningRateScheduler', args, {
-    positional = 1,
+function callbacks.LearningRateScheduler(...)
+  local o = parse_options('LearningRateScheduler', {
+    positional = 2,
     {'schedule', 'function', required = true},
     {'verbose', 'integer', 0},
-  }, table.pack(...))
+  }, ...)
   return setmetatable(o, LearningRateScheduler)
 end
 
@@ -730,8 +751,8 @@ local LambdaCallback = make_class('LambdaCallback')
 
 -- LambdaCallback{on_epoch_end = function(epoch, logs) ... end, ...}: the functions take
 -- Keras' arguments (no self).
-function callbacks.LambdaCallback(args, ...)
-  local o = parse_options('LambdaCallback', args, {
+function callbacks.LambdaCallback(...)
+  local o = parse_options('LambdaCallback', {
     {'on_train_begin', 'function'},
     {'on_train_end', 'function'},
     {'on_epoch_begin', 'function'},
@@ -740,7 +761,7 @@ function callbacks.LambdaCallback(args, ...)
     {'on_train_batch_begin', 'function'},
     {'on_batch_end', 'function'},
     {'on_train_batch_end', 'function'},
-  }, table.pack(...))
+  }, ...)
   -- Keras' older batch names are the same moments.
   local renamed = {on_batch_begin = 'on_train_batch_begin', on_batch_end = 'on_train_batch_end'}
   local self = setmetatable({}, LambdaCallback)
@@ -760,14 +781,14 @@ local BackupAndRestore = make_class('BackupAndRestore')
 -- and ends with the weights an uninterrupted run would have. Put it last in the list,
 -- so the state it saves includes what other callbacks changed at the epoch's end (their
 -- own counters, e.g. EarlyStopping's patience, are not saved, as in Keras).
-function callbacks.BackupAndRestore(args, ...)
-  local o = parse_options('BackupAndRestore', args, {
-    positional = 1,
+function callbacks.BackupAndRestore(...)
+  local o = parse_options('BackupAndRestore', {
+    positional = 2,
     {'backup_dir', 'string', required = true},
     {'save_freq', 'string|integer', 'epoch'},
     {'delete_checkpoint', 'boolean', true},
     {'save_before_preemption', 'boolean', false},
-  }, table.pack(...))
+  }, ...)
   if o.save_freq ~= 'epoch' then
     error("nn.callbacks.BackupAndRestore: only save_freq='epoch' is supported (nnsh resumes " ..
           'at epoch boundaries)', 2)

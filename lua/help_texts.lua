@@ -88,7 +88,10 @@ doc('nn.constraints', {module = true, text =
   'Constraints applied to weights after each update: kernel_constraint=nn.constraints.MaxNorm(3).'})
 doc('nn.callbacks', {module = true, text =
   'Keras callbacks for model:fit{callbacks={...}}; any table of functions such as ' ..
-  'on_epoch_end(self, epoch, logs) is a callback too.'})
+  'on_epoch_end(self, epoch, logs) is a callback too. Options go in one table, ' ..
+  "ModelCheckpoint{'best.safetensors', monitor='loss'}, or as Keras' plain arguments in " ..
+  "Keras' order with a table of named ones last: ModelCheckpoint('best.safetensors', " ..
+  "'loss', {save_best_only=true})."})
 doc('nn.help', {call = 'help([x])  or  nn.help([x])',
   text = 'Prints what x is and how to use it: the signature, each parameter with its ' ..
          "default and meaning, and an example. help() lists the topics; help 'name' " ..

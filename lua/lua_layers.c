@@ -794,6 +794,16 @@ static int l_typename(lua_State *L)
     return 1;
 }
 
+/* nn._argument_text(value): a value as the binding's messages show an argument ('x', 3,
+ * true, nn.Tensor), for the messages of the Lua parts. */
+static int l_argument_text(lua_State *L)
+{
+    luaL_checkany(L, 1);
+    char text[64];
+    lua_pushstring(L, nn_lua_argument_text(L, 1, text, sizeof text));
+    return 1;
+}
+
 /* nn._did_you_mean(typed, names): " (did you mean 'relu'?)" naming the entries of the list
  * `names` that `typed` most likely misspells, or "" when none is close; for the error
  * messages of the Lua parts (callbacks, nn.layers). */
@@ -895,4 +905,6 @@ void nn_lua_open_layers(lua_State *L)
     lua_setfield(L, -2, "_did_you_mean");
     lua_pushcfunction(L, l_typename);
     lua_setfield(L, -2, "_typename");
+    lua_pushcfunction(L, l_argument_text);
+    lua_setfield(L, -2, "_argument_text");
 }

@@ -91,14 +91,15 @@ static int invoke_callback(lua_State *L)
     int argument_count = lua_gettop(L) - 4;
     const char *method = lua_tostring(L, 3);
     if (!lua_istable(L, 1) && !lua_isuserdata(L, 1))
-        return luaL_error(L, "%s: callbacks[%d] is a %s, not a table of functions such as %s",
-                          lua_tostring(L, 4), (int)lua_tointeger(L, 2), luaL_typename(L, 1),
-                          method);
+        return luaL_error(L, "%s: callbacks[%d] is not a table of functions such as %s (got "
+                          "%s)", lua_tostring(L, 4), (int)lua_tointeger(L, 2), method,
+                          nn_lua_typename(L, 1));
     if (lua_getfield(L, 1, method) == LUA_TNIL)
         return 0;
     if (!lua_isfunction(L, -1) && luaL_getmetafield(L, -1, "__call") == LUA_TNIL)
-        return luaL_error(L, "%s: callbacks[%d].%s is a %s, not a function", lua_tostring(L, 4),
-                          (int)lua_tointeger(L, 2), method, luaL_typename(L, -1));
+        return luaL_error(L, "%s: callbacks[%d].%s is not a function (got %s)",
+                          lua_tostring(L, 4), (int)lua_tointeger(L, 2), method,
+                          nn_lua_typename(L, -1));
     lua_settop(L, 5 + argument_count); /* drops the __call that luaL_getmetafield pushed */
     lua_pushvalue(L, 1);
     for (int a = 0; a < argument_count; a++)

@@ -449,7 +449,7 @@ function nn.describe_layer(layer, without_activations)
   local class = type(meta) == 'table' and rawget(meta, '__name')
   if class ~= 'nn.Layer' then
     error('nn.describe_layer: expected a layer (such as nn.layers.Dense{10}), got ' ..
-          (type(class) == 'string' and class or type(layer)), 2)
+          nn._typename(layer), 2)
   end
   local ok, config = pcall(layer.get_config, layer)
   return describe_config(layer.class_name, ok and config or nil, without_activations)

@@ -33,10 +33,8 @@ end
 -- constructor's caller.
 local function refuse_more_arguments(function_name, ...)
   if select('#', ...) == 0 then return end
-  local extra = ...
-  local shown = type(extra) == 'string' and string.format("'%s'", extra) or tostring(extra)
   error(string.format('%s: unexpected argument 2 (%s); the call is %s{...}, every setting ' ..
-                      'in the one table', function_name, shown, function_name), 3)
+                      'in the one table', function_name, nn._argument_text((...)), function_name), 3)
 end
 
 -- An optimizer or loss constructor: a table of the given options and the name, checked
@@ -287,10 +285,9 @@ local function keras_object(what, name, arguments, kind)
     local count = select('#', ...)
     if count > 0 then
       if type(t) == 'table' then
-        local extra = ...
         error(string.format('%s: unexpected argument 2 (%s); give every argument in the one ' ..
-                            'table, or all of them plainly: %s(1, 2)', what, tostring(extra),
-                            what), 2)
+                            'table, or all of them plainly, in the order %s', what,
+                            nn._argument_text((...)), listed), 2)
       end
       local positional = table.pack(t, ...)
       local options = positional[positional.n]

@@ -648,22 +648,22 @@ local cases = {
   -- a callback method that is not a function is named, not "attempt to call a number value"
   {'a callback whose on_epoch_end is a number', function()
      model:fit(xs, ys, {verbose = 0, callbacks = {{on_epoch_end = 3}}}) end,
-   'model:fit: callbacks[1].on_epoch_end is a number, not a function'},
+   'model:fit: callbacks[1].on_epoch_end is not a function (got integer)'},
   {'a Callback whose on_train_batch_end is a string', function()
      model:fit(xs, ys, {verbose = 0, callbacks = {nn.callbacks.Callback{on_train_batch_end = 'x'}}}) end,
-   'model:fit: callbacks[1].on_train_batch_end is a string, not a function'},
+   'model:fit: callbacks[1].on_train_batch_end is not a function (got string)'},
   {'a second callback whose on_train_end is a table', function()
      model:fit(xs, ys, {verbose = 0, callbacks = {{}, {on_train_end = {}}}}) end,
-   'model:fit: callbacks[2].on_train_end is a table, not a function'},
+   'model:fit: callbacks[2].on_train_end is not a function (got table)'},
   -- helpers written in Lua check their arguments as the C ones do
   {'nn.callbacks.Callback of a number', function() nn.callbacks.Callback(3) end,
    'nn.callbacks.Callback: expected a table of methods (such as {on_epoch_end = function(self, epoch, logs) ... end}), got integer'},
   {'nn.callbacks.Callback with a second argument', function() nn.callbacks.Callback({}, 3) end,
-   'nn.callbacks.Callback: unexpected argument 2 (number); the call is nn.callbacks.Callback{on_epoch_end = function(self, epoch, logs) ... end, ...}'},
+   'nn.callbacks.Callback: unexpected argument 2 (3); the call is nn.callbacks.Callback{on_epoch_end = function(self, epoch, logs) ... end, ...}'},
   {'nn.Input with the sizes loose, as keras.Input((28, 28, 1))', function() nn.Input({28, 28, 1}) end,
    'nn.Input: the sample shape is one table, nn.Input{shape = {28, 28, 1}} (or nn.Input{{28, 28, 1}}); got the number 28 as the first entry'},
   {'nn.describe_layer of a number', function() nn.describe_layer(3) end,
-   'nn.describe_layer: expected a layer (such as nn.layers.Dense{10}), got number'},
+   'nn.describe_layer: expected a layer (such as nn.layers.Dense{10}), got integer'},
   {'nn.describe_layer of a tensor', function() nn.describe_layer(nn.zeros(2)) end,
    'nn.describe_layer: expected a layer (such as nn.layers.Dense{10}), got nn.Tensor'},
   {'nn.describe_layer of a table', function() nn.describe_layer({}) end,
