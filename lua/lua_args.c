@@ -67,7 +67,7 @@ const char *nn_lua_check_field_key(lua_State *L, int index, const char *owner)
 {
     int type = lua_type(L, index);
     if (type != LUA_TSTRING && type != LUA_TNUMBER)
-        nn_lua_error(L, "%s: fields are named by strings, got a %s key", owner,
+        nn_lua_error(L, "%s: fields are named by strings, got a key of type %s", owner,
                      nn_lua_typename(L, index));
     return lua_tostring(L, index);
 }

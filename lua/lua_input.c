@@ -60,7 +60,8 @@ static nn_shape pop_sample_shape(lua_State *L, const char *key, const char *func
 static int l_input(lua_State *L)
 {
     const char *function = "nn.Input";
-    nn_lua_check_no_more_arguments(L, 1, function, "nn.Input{shape = {...}, name =, dtype =}");
+    nn_lua_check_no_more_arguments(L, 1, function,
+                                   "nn.Input{shape = {28, 28, 1} [, name = 'x', dtype = 'float32']}");
     if (!lua_istable(L, 1))
         nn_lua_error(L, "%s: expected a table such as {shape = {28, 28, 1}}, got %s", function,
                      nn_lua_typename(L, 1));

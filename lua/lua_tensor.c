@@ -795,13 +795,21 @@ static int l_ones_like(lua_State *L) { return push_filled_like(L, "nn.ones_like"
 
 /* ---- random ---- */
 
-static int l_random_seed(lua_State *L)
+static int seed_generator(lua_State *L, const char *function)
 {
-    lua_Integer seed = check_whole(L, 1, "nn.random.seed", "the seed");
-    nn_lua_check_no_more_arguments(L, 1, "nn.random.seed", "nn.random.seed(n)");
+    char usage[64];
+    snprintf(usage, sizeof usage, "%s(n)", function);
+    lua_Integer seed = check_whole(L, 1, function, "the seed");
+    nn_lua_check_no_more_arguments(L, 1, function, usage);
     nn_random_seed((uint64_t)seed);
     return 0;
 }
+
+static int l_random_seed(lua_State *L) { return seed_generator(L, "nn.random.seed"); }
+
+/* keras.utils.set_random_seed seeds Python's, NumPy's and the backend's generators; nnsh
+ * has the one. */
+static int l_set_random_seed(lua_State *L) { return seed_generator(L, "nn.utils.set_random_seed"); }
 
 static int random_fill(lua_State *L, const char *function, bool normal)
 {
@@ -895,6 +903,10 @@ static int l_random_permutation(lua_State *L)
         int is_integer = 0;
         count = nn_lua_tointeger(L, 1, &is_integer);
         char text[64];
+        double number = lua_tonumber(L, 1);
+        if (!is_integer && lua_type(L, 1) == LUA_TNUMBER && number == floor(number))
+            nn_lua_error(L, "%s: the count must be from 1 to 2^40, got %s", function,
+                         nn_lua_number_text(number, text, sizeof text));
         if (!is_integer)
             nn_lua_error(L, "%s: expected a count (an integer) or a tensor, got %s", function,
                          lua_type(L, 1) == LUA_TNUMBER
@@ -1894,8 +1906,9 @@ static int l_activation(lua_State *L)
             axis = (int)nn_lua_opt_integer(L, 2, "axis", -1, -NN_MAX_DIMS, NN_MAX_DIMS - 1,
                                            function);
         else
-            activation.alpha = (float)nn_lua_opt_number(L, 2, setting, activation.alpha,
-                                                        -HUGE_VAL, HUGE_VAL, function);
+            /* The bounds of the ELU and LeakyReLU layers, so a float keeps the value. */
+            activation.alpha = (float)nn_lua_opt_number(L, 2, setting, activation.alpha, 0.0,
+                                                        1e30, function);
     }
     nn_tensor **slot = nn_lua_new_tensor_slot(L);
     nn_lua_check(L, nn_tensor_activation(slot, x, activation, axis), function);
@@ -2201,6 +2214,8 @@ void nn_lua_open_tensor(lua_State *L)
     lua_setfield(L, -2, "to_categorical");
     lua_pushcfunction(L, l_pad_sequences);
     lua_setfield(L, -2, "pad_sequences");
+    lua_pushcfunction(L, l_set_random_seed);
+    lua_setfield(L, -2, "set_random_seed");
     lua_setfield(L, -2, "utils");
     push_activations(L);
     lua_setfield(L, -2, "activations");

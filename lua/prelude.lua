@@ -63,6 +63,13 @@ end
 local schedule_class = nn._schedule_class
 nn._schedule_class = nil
 
+local function has_positions(t)
+  for key in pairs(t) do
+    if math.type(key) == 'integer' then return true end
+  end
+  return false
+end
+
 -- Keras' first positional argument of an optimizer is its learning rate: Adam(1e-3),
 -- Adam{1e-3, beta_1 = 0.8} and Adam(schedule) as Adam{learning_rate = ...}.
 local function optimizer(name, defaults)
@@ -70,7 +77,7 @@ local function optimizer(name, defaults)
   return function(t, ...)
     if type(t) == 'number' or getmetatable(t) == schedule_class then
       t = {learning_rate = t}
-    elseif type(t) == 'table' and getmetatable(t) == nil and t[1] ~= nil then
+    elseif type(t) == 'table' and getmetatable(t) == nil and has_positions(t) then
       if t.learning_rate ~= nil then
         error(name .. ': the learning rate is given twice, at position 1 and as learning_rate', 2)
       end
@@ -85,6 +92,7 @@ local function optimizer(name, defaults)
       named.learning_rate, named[1] = t[1], nil
       t = named
     end
+    -- A tail call, so that make's errors at level 2 point at the user's line.
     return make(t, ...)
   end
 end
@@ -409,11 +417,6 @@ for class, spec in pairs{MaxNorm = {'max_norm', {'max_value', 'axis'}},
   nn.constraints[class] = keras_object('nn.constraints.' .. class, spec[1], spec[2], 'constraint')
   nn.constraints[spec[1]] = nn.constraints[class]
 end
-
--- keras.utils.set_random_seed(n) seeds Python's, NumPy's and the backend's generators;
--- nnsh has the one. A function of its own, so that help tells the two apart.
-local seed = nn.random.seed
-function nn.utils.set_random_seed(...) return seed(...) end
 
 nn.models = nn.models or {}
 nn.models.Sequential = nn.Sequential

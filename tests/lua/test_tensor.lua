@@ -732,7 +732,10 @@ t.test("nn.utils.set_random_seed is Keras' name for nn.random.seed", function()
   t.near(nn.random.randn(5), a, 0, 'the same numbers after either')
   nn.utils.set_random_seed(8)
   t.truthy((nn.random.randn(5) - a):abs():max() > 0, 'another seed, other numbers')
-  t.raises(function() nn.utils.set_random_seed('x') end, 'the seed must be a whole number')
+  t.raises(function() nn.utils.set_random_seed('x') end,
+           'nn.utils.set_random_seed: the seed must be a whole number')
+  t.raises(function() nn.utils.set_random_seed(1, 2) end,
+           'nn.utils.set_random_seed: unexpected argument 2 (2); the call is nn.utils.set_random_seed(n)')
 end)
 
 t.finish()
