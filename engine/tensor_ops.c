@@ -793,6 +793,10 @@ static nn_status host_activation(nn_tensor **out, const nn_tensor *a, nn_activat
     size_t length = (size_t)a->shape.dims[axis];
     size_t inner = (size_t)nn_shape_inner(&a->shape, axis + 1);
     size_t outer = count / (length * inner);
+    if (inner == 1) { /* the last axis: the runs lie end to end, as the layers have them */
+        nn_activation_forward(activation, y, y, count, length);
+        return NN_OK;
+    }
     float *run = malloc(length * sizeof *run);
     if (!run) {
         nn_tensor_free(*out);

@@ -63,12 +63,14 @@ double nn_lua_check_number(lua_State *L, int index, const char *function, const 
     return lua_tonumber(L, index);
 }
 
-const char *nn_lua_check_field_key(lua_State *L, int index, const char *owner)
+const char *nn_lua_check_field_key(lua_State *L, int index, const char *owner,
+                                   const char *owner_name)
 {
     int type = lua_type(L, index);
     if (type != LUA_TSTRING && type != LUA_TNUMBER)
-        nn_lua_error(L, "%s: fields are named by strings, got a key of type %s", owner,
-                     nn_lua_typename(L, index));
+        nn_lua_error(L, "%s%s%s%s: fields are named by strings, got a key of type %s", owner,
+                     owner_name ? " \"" : "", owner_name ? owner_name : "",
+                     owner_name ? "\"" : "", nn_lua_typename(L, index));
     return lua_tostring(L, index);
 }
 

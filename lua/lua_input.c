@@ -129,7 +129,7 @@ static int l_input(lua_State *L)
 static int input_index(lua_State *L)
 {
     lua_input *input = luaL_checkudata(L, 1, NN_LUA_INPUT);
-    const char *key = nn_lua_check_field_key(L, 2, "nn.Input");
+    const char *key = nn_lua_check_field_key(L, 2, "nn.Input", NULL);
     if (strcmp(key, "shape") == 0)
         nn_lua_push_shape(L, &input->shape);
     else if (strcmp(key, "name") == 0)
@@ -145,7 +145,7 @@ static int input_newindex(lua_State *L)
 {
     luaL_checkudata(L, 1, NN_LUA_INPUT);
     nn_lua_error(L, "nn.Input fields cannot be set (got '%s'); make a new nn.Input instead",
-                 nn_lua_check_field_key(L, 2, "nn.Input"));
+                 nn_lua_check_field_key(L, 2, "nn.Input", NULL));
     return 0;
 }
 

@@ -608,18 +608,11 @@ static bool is_weight_name(const char *key)
     return false;
 }
 
-/* The key of layer[key] (argument 2), named in an error as the layer's. */
-static const char *check_layer_field_key(lua_State *L, const nn_layer *layer)
-{
-    char owner[160];
-    snprintf(owner, sizeof owner, "layer \"%s\"", layer->name);
-    return nn_lua_check_field_key(L, 2, owner);
-}
 
 static int layer_index(lua_State *L)
 {
     nn_layer *layer = nn_lua_check_layer(L, 1, "layer index");
-    const char *key = check_layer_field_key(L, layer);
+    const char *key = nn_lua_check_field_key(L, 2, "layer", layer->name);
     if (strcmp(key, "name") == 0) {
         lua_pushstring(L, layer->name);
     } else if (strcmp(key, "class_name") == 0) {
@@ -718,7 +711,7 @@ static const luaL_Reg layer_methods[] = {
 static int layer_newindex(lua_State *L)
 {
     nn_layer *layer = nn_lua_check_layer(L, 1, "layer field");
-    const char *key = check_layer_field_key(L, layer);
+    const char *key = nn_lua_check_field_key(L, 2, "layer", layer->name);
     if (strcmp(key, "trainable") != 0)
         nn_lua_error(L, "layer \"%s\": field '%s' cannot be set (settable: trainable)",
                      layer->name, key);

@@ -2008,18 +2008,11 @@ static void raise_no_member(lua_State *L, const nn_model *model, const char *key
                  used ? "; did you mean " : "", close, used ? "?" : "; help(model) lists them");
 }
 
-/* The key of model[key] (argument 2), named in an error as the model's. */
-static const char *check_model_field_key(lua_State *L, const nn_model *model)
-{
-    char owner[160];
-    snprintf(owner, sizeof owner, "model \"%s\"", model->name);
-    return nn_lua_check_field_key(L, 2, owner);
-}
 
 static int model_index(lua_State *L)
 {
     nn_model *model = nn_lua_check_model(L, 1, "model index");
-    const char *key = check_model_field_key(L, model);
+    const char *key = nn_lua_check_field_key(L, 2, "model", model->name);
     if (strcmp(key, "name") == 0) {
         lua_pushstring(L, model->name);
     } else if (strcmp(key, "layers") == 0) {
@@ -2124,7 +2117,7 @@ static int model_index(lua_State *L)
 static int model_newindex(lua_State *L)
 {
     nn_model *model = nn_lua_check_model(L, 1, "model field");
-    const char *key = check_model_field_key(L, model);
+    const char *key = nn_lua_check_field_key(L, 2, "model", model->name);
     if (strcmp(key, "stop_training") == 0) {
         if (!lua_isboolean(L, 3))
             nn_lua_error(L, "model.stop_training must be true or false");

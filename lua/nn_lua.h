@@ -225,8 +225,11 @@ const char *nn_lua_not_a_number_text(lua_State *L, int index, char *text, size_t
  * string". */
 double nn_lua_check_number(lua_State *L, int index, const char *function, const char *what);
 
-/* The field name at index for an __index or __newindex of owner ('layer "dense"'): a
- * string, or a number as its text; another key (a boolean, a table) is an error. */
-const char *nn_lua_check_field_key(lua_State *L, int index, const char *owner);
+/* The field name at index for an __index or __newindex of owner ("layer", with its name
+ * "dense", or "nn.Input" with none): a string, or a number as its text; another key (a
+ * boolean, a table) is an error. The owner is put together only then: this runs on every
+ * method lookup. */
+const char *nn_lua_check_field_key(lua_State *L, int index, const char *owner,
+                                   const char *owner_name);
 
 #endif

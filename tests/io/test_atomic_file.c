@@ -3,10 +3,12 @@
  * stays behind, and the message says what failed. Stale temporaries of crashed writes
  * are cleaned up. The full and read-only file systems are real tmpfs mounts when the
  * tests run as root (skipped otherwise); the write-failure hook covers the rest. */
+#define _XOPEN_SOURCE 700 /* nftw */
 #include <criterion/criterion.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +29,20 @@ static void make_directory(void)
 {
     snprintf(directory, sizeof directory, "%s/atomic-XXXXXX", NNSH_TEST_TMP);
     cr_assert_not_null(mkdtemp(directory), "mkdtemp %s: %s", directory, strerror(errno));
+}
+
+static int remove_entry(const char *path, const struct stat *info, int flag, struct FTW *walk)
+{
+    (void)info, (void)flag, (void)walk;
+    remove(path);
+    return 0;
+}
+
+/* The directory goes when its test ends, so runs leave nothing behind. FTW_MOUNT keeps
+ * the walk out of a tmpfs a failed test left mounted. */
+static void remove_directory(void)
+{
+    nftw(directory, remove_entry, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
 }
 
 static void path_in(char *out, size_t size, const char *name)
@@ -67,7 +83,7 @@ static int temporaries(const char *in)
     return count;
 }
 
-TestSuite(atomic_file, .init = make_directory);
+TestSuite(atomic_file, .init = make_directory, .fini = remove_directory);
 
 Test(atomic_file, replace_writes_the_whole_file_and_leaves_no_temporary)
 {

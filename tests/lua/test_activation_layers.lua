@@ -442,9 +442,32 @@ t.test("nn.activations: Keras' functions compute each formula, and layers take t
     t.eq(tostring(y.shape), '(1, 4)', name .. ': shape')
     for i = 1, 4 do t.near(y[1][i], f(v[1][i]), 2e-6 * math.max(1, math.abs(f(v[1][i]))), name) end
   end
+  -- erf by Abramowitz and Stegun 7.1.26 (error below 1.5e-7), for the exact gelu
+  local function erf(z)
+    local sign = z < 0 and -1 or 1
+    z = math.abs(z)
+    local k = 1 / (1 + 0.3275911 * z)
+    local poly = k * (0.254829592 + k * (-0.284496736 + k * (1.421413741 + k * (-1.453152027 +
+                 k * 1.061405429))))
+    return sign * (1 - poly * math.exp(-z * z))
+  end
+  local function tanh(z) return (math.exp(2 * z) - 1) / (math.exp(2 * z) + 1) end
+  local by_formula = {
+    selu = function(z) return 1.0507009873554805 * (z > 0 and z or 1.6732632423543772 * (math.exp(z) - 1)) end,
+    gelu = function(z) return 0.5 * z * (1 + erf(z / math.sqrt(2))) end,
+    mish = function(z) return z * tanh(math.log(1 + math.exp(z))) end,
+  }
+  for name, f in pairs(by_formula) do
+    for i = 1, 4 do t.near(A[name](v)[1][i], f(v[1][i]), 1e-6, name .. ' by its formula') end
+  end
   for _, name in ipairs{'selu', 'gelu', 'mish', 'softmax', 'log_softmax'} do
     t.near(A[name](v), L.Activation{name}(v), 0, name .. ': as the layer computes it')
   end
+  -- a tensor on a device gives a tensor there, with the same values
+  local on_device = A.softmax(nn.tensor{{1, 2}, {3, 5}}:to('emulated'), 0)
+  t.eq(on_device.device, 'emulated:0', 'the result stays on the emulated device')
+  t.near(on_device:to('cpu'), A.softmax(nn.tensor{{1, 2}, {3, 5}}, 0), 0, 'the same values there')
+  t.near(A.gelu(v:to('emulated')):to('cpu'), A.gelu(v), 0, 'gelu on the emulated device')
   local sum = 0
   for i = 1, 4 do sum = sum + math.exp(v[1][i]) end
   t.near(A.softmax(v)[1][4], math.exp(3) / sum, 1e-7, 'softmax along the last axis')
