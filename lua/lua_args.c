@@ -63,6 +63,15 @@ double nn_lua_check_number(lua_State *L, int index, const char *function, const 
     return lua_tonumber(L, index);
 }
 
+const char *nn_lua_closure_name(lua_State *L, int index, lua_CFunction function)
+{
+    if (lua_tocfunction(L, index) != function || !lua_getupvalue(L, index, 1))
+        return NULL;
+    const char *name = lua_tostring(L, -1); /* the closure keeps the string alive */
+    lua_pop(L, 1);
+    return name;
+}
+
 const char *nn_lua_check_field_key(lua_State *L, int index, const char *owner,
                                    const char *owner_name)
 {

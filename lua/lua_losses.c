@@ -337,11 +337,7 @@ static int l_loss_rows(lua_State *L)
 
 const char *nn_lua_loss_function_name(lua_State *L, int index)
 {
-    if (lua_tocfunction(L, index) != l_loss_rows || !lua_getupvalue(L, index, 1))
-        return NULL;
-    const char *name = lua_tostring(L, -1); /* the closure keeps the string alive */
-    lua_pop(L, 1);
-    return name;
+    return nn_lua_closure_name(L, index, l_loss_rows);
 }
 
 /* nn._loss_function(name) -> the per-sample function of the loss called name. */

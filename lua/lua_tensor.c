@@ -1917,11 +1917,7 @@ static int l_activation(lua_State *L)
 
 const char *nn_lua_activation_function_name(lua_State *L, int index)
 {
-    if (lua_tocfunction(L, index) != l_activation || !lua_getupvalue(L, index, 1))
-        return NULL;
-    const char *name = lua_tostring(L, -1); /* the closure keeps the string alive */
-    lua_pop(L, 1);
-    return name;
+    return nn_lua_closure_name(L, index, l_activation);
 }
 
 static void set_activation(lua_State *L, const char *name)

@@ -145,6 +145,9 @@ void nn_lua_parse_loss(lua_State *L, int index, nn_loss *loss, const char *funct
 /* The loss name of nn.losses.<name>, the per-sample function, at index; NULL for any
  * other value. */
 const char *nn_lua_loss_function_name(lua_State *L, int index);
+/* The name a C closure of `function` at index holds as its first upvalue (nn.losses.<name>,
+ * nn.activations.<name>); NULL for any other value. */
+const char *nn_lua_closure_name(lua_State *L, int index, lua_CFunction function);
 /* The activation name of nn.activations.<name> at index; NULL for any other value. */
 const char *nn_lua_activation_function_name(lua_State *L, int index);
 /* The settings a loss object of this kind takes, "name" first, NULL-terminated. */

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "io/atomic_file.h"
+#include "scratch.h"
 
 static char directory[512];
 
@@ -31,18 +32,11 @@ static void make_directory(void)
     cr_assert_not_null(mkdtemp(directory), "mkdtemp %s: %s", directory, strerror(errno));
 }
 
-static int remove_entry(const char *path, const struct stat *info, int flag, struct FTW *walk)
-{
-    (void)info, (void)flag, (void)walk;
-    remove(path);
-    return 0;
-}
-
 /* The directory goes when its test ends, so runs leave nothing behind. FTW_MOUNT keeps
  * the walk out of a tmpfs a failed test left mounted. */
 static void remove_directory(void)
 {
-    nftw(directory, remove_entry, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
+    nftw(directory, scratch_remove_entry, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
 }
 
 static void path_in(char *out, size_t size, const char *name)

@@ -8,7 +8,6 @@
  * classes have no forward function; the optimizer parser maps every name to sgd). */
 #define _XOPEN_SOURCE 700 /* nftw */
 #include <criterion/criterion.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +18,7 @@
 #include "io/model_file.h"
 #include "layers/layers.h"
 #include "random.h"
+#include "scratch.h"
 
 /* ---- building models from C ---- */
 
@@ -641,33 +641,9 @@ static void expect_same_state(nn_model *a, nn_model *b, const char *what)
                   "%s: optimizer slot %s differs", what, nn_optimizer_slot_name(a->optimizer, s));
 }
 
-static char directory[256]; /* leaves room for the name in the callers' 512 bytes */
-
-static int remove_entry(const char *path, const struct stat *info, int flag, struct FTW *walk)
-{
-    (void)info, (void)flag, (void)walk;
-    remove(path);
-    return 0;
-}
-
-/* At the test process's exit, so runs leave nothing behind in the build tree. */
-static void remove_directory(void)
-{
-    nftw(directory, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-/* Files go into a fresh directory per test process. Names with the pid alone could meet
- * files an earlier run left in the build tree once pids come round again. */
 static void temp_path(char *out, size_t size, const char *name)
 {
-    static pid_t owner;
-    if (owner != getpid()) {
-        snprintf(directory, sizeof directory, "%s/model-file-XXXXXX", NNSH_TEST_TMP);
-        cr_assert_not_null(mkdtemp(directory), "mkdtemp %s", directory);
-        owner = getpid();
-        atexit(remove_directory);
-    }
-    snprintf(out, size, "%s/%s", directory, name);
+    scratch_path(out, size, "model-file", name);
 }
 
 /* The whole round trip: train, save, load, compare everything, save again, train on. */

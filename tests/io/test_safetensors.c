@@ -3,41 +3,17 @@
  * that would cost too much memory. The per-rule rejections live in the corpus test. */
 #define _XOPEN_SOURCE 700 /* nftw */
 #include <criterion/criterion.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "io/safetensors.h"
+#include "scratch.h"
 
-static char directory[256]; /* leaves room for the name in the callers' 512 bytes */
-
-static int remove_entry(const char *path, const struct stat *info, int flag, struct FTW *walk)
-{
-    (void)info, (void)flag, (void)walk;
-    remove(path);
-    return 0;
-}
-
-/* At the test process's exit, so runs leave nothing behind in the build tree. */
-static void remove_directory(void)
-{
-    nftw(directory, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-/* Files go into a fresh directory per test process. Names with the pid alone could meet
- * files an earlier run left in the build tree once pids come round again. */
 static void temp_path(char *out, size_t size, const char *name)
 {
-    static pid_t owner;
-    if (owner != getpid()) {
-        snprintf(directory, sizeof directory, "%s/safetensors-XXXXXX", NNSH_TEST_TMP);
-        cr_assert_not_null(mkdtemp(directory), "mkdtemp %s", directory);
-        owner = getpid();
-        atexit(remove_directory);
-    }
-    snprintf(out, size, "%s/%s", directory, name);
+    scratch_path(out, size, "safetensors", name);
 }
 
 static unsigned char *read_all(const char *path, size_t *size)
