@@ -1492,6 +1492,23 @@ static int join(lua_State *L, bool new_axis, const char *function)
 {
     nn_lua_check_no_more_arguments(L, 2, function, new_axis ? "nn.stack({a, b, ...} [, axis])"
                                                             : "nn.concatenate({a, b, ...} [, axis])");
+    /* One table, positional entries first, named after ({a, b, axis = 1}), as nn's other
+     * calls take it: the axis is read there, and any other name refused, not ignored. */
+    if (lua_istable(L, 1) && !nn_lua_test_tensor(L, 1)) {
+        static const char *const names[] = {"axis", NULL};
+        lua_Integer length = luaL_len(L, 1);
+        int positional = length > INT_MAX ? INT_MAX : (int)length;
+        nn_lua_check_option_names(L, 1, function, names, positional);
+        lua_settop(L, 2);
+        if (lua_getfield(L, 1, "axis") != LUA_TNIL) {
+            if (!lua_isnil(L, 2))
+                nn_lua_error(L, "%s: give the axis once, in the list (axis = ...) or after it",
+                             function);
+            lua_replace(L, 2);
+        } else {
+            lua_pop(L, 1);
+        }
+    }
     unwrap_axis_option(L, function);
     int axis = check_axis(L, 2, 0, NULL, function), count;
     lua_settop(L, 1);

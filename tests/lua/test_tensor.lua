@@ -661,6 +661,16 @@ t.test('concatenate and stack join tensors and tables', function()
   t.eq(tostring(nn.stack{nn.zeros(28, 28), nn.ones(28, 28)}.shape), '(2, 28, 28)')
 end)
 
+t.test('concatenate and stack read axis= in the list, as a Keras-style call writes it', function()
+  local a = nn.tensor{{1, 2}, {3, 4}}
+  -- once ignored: {a, a, axis = 1} joined along axis 0
+  same_list(nn.concatenate{a, a, axis = 1}, {{1, 2, 1, 2}, {3, 4, 3, 4}})
+  same_list(nn.stack{nn.tensor{1, 2}, nn.tensor{3, 4}, axis = -1}, {{1, 3}, {2, 4}})
+  t.raises(function() nn.concatenate{a, a, dim = 1} end, 'nn.concatenate',
+           "unknown option 'dim'", 'axis')
+  t.raises(function() nn.stack({a, a, axis = 1}, 0) end, 'nn.stack', 'axis', 'once')
+end)
+
 t.test('element math: round halves to even, clip keeps NaN, softmax along an axis', function()
   same_list(nn.tensor{-2.5, -1.5, 0.5, 1.5, 2.5}:round(), {-2, -2, 0, 2, 2})
   same_list(nn.tensor{-1.5, 1.5}:floor(), {-2, 1})
