@@ -1659,6 +1659,41 @@ static int tensor_item(lua_State *L)
     return 1;
 }
 
+/* PyTorch's tensor methods that nnsh writes otherwise, and how: a PyTorch user's first
+ * reach, which a guess by spelling would miss (view) or get wrong (unsqueeze: squeeze). */
+static const char *torch_method_way(const char *key)
+{
+    static const struct {
+        const char *name, *way;
+    } ways[] = {
+        {"view", "write x:reshape(...) (one -1 allowed)"},
+        {"unsqueeze", "write x:expand_dims(axis)"},
+        {"permute", "write x:transpose{...} with the whole new order of axes"},
+        {"float", "write x:astype('float32')"},
+        {"long", "write x:astype('int64')"},
+        {"int", "write x:astype('int32')"},
+        {"numpy", "a tensor is nnsh's array; x:tolist() gives a Lua table"},
+        {"numel", "x.size is the number of elements (a field)"},
+        {"dim", "x.ndim is the number of axes (a field)"},
+        {"clamp", "write x:clip(min, max)"},
+        {"pow", "write x ^ 2"},
+        {"mm", "write nn.matmul(x, y)"},
+        {"cuda", "write x:to('gpu')"},
+        {"cpu", "write x:to('cpu')"},
+        {"detach", "tensors hold no gradients in nnsh: use x as it is"},
+        {"contiguous", "every tensor is contiguous in nnsh: use x as it is"},
+        {"backward", "nnsh has no autograd: model:fit or model:train_on_batch(x, y) trains"},
+    };
+    for (size_t i = 0; i < sizeof ways / sizeof ways[0]; i++)
+        if (strcmp(key, ways[i].name) == 0)
+            return ways[i].way;
+    /* add_, mul_, zero_, fill_: PyTorch's in-place methods */
+    size_t length = strlen(key);
+    if (length > 1 && key[length - 1] == '_' && key[length - 2] != '_')
+        return "nnsh has no in-place methods: assign a new tensor, x = x + 1";
+    return NULL;
+}
+
 static int tensor_index(lua_State *L)
 {
     nn_tensor *tensor = nn_lua_check_tensor(L, 1, "tensor index");
@@ -1712,6 +1747,10 @@ static int tensor_index(lua_State *L)
         lua_getfield(L, -1, "methods");
         lua_getfield(L, -1, key);
         if (lua_isnil(L, -1)) {
+            const char *torch_way = torch_method_way(key);
+            if (torch_way)
+                nn_lua_error(L, "tensor has no field or method '%s' (a PyTorch name); %s", key,
+                             torch_way);
             static const char *const fields[] = {"shape", "dtype", "device", "ndim", "size",
                                                  "T", NULL};
             nn_name_guess guess;
