@@ -1972,6 +1972,34 @@ static int model_tostring(lua_State *L)
     return 1;
 }
 
+/* PyTorch's module methods and how nnsh does their work: a guess by spelling would send
+ * eval to evaluate, which is not inference mode. */
+static const char *torch_model_way(const char *key)
+{
+    static const struct {
+        const char *name, *way;
+    } ways[] = {
+        {"eval", "model(x) and model:predict(x) already run in inference mode (Dropout off, "
+                 "BatchNormalization's moving statistics); model:evaluate(x, y) computes the "
+                 "loss and metrics"},
+        {"train", "model:fit(x, y, {...}) trains, model:train_on_batch(x, y) takes one step of "
+                  "a loop of your own, model(x, {training = true}) runs in training mode"},
+        {"parameters", "model.trainable_weights (or model.weights) lists the weight tensors"},
+        {"named_parameters", "model.weights lists the weight tensors, each with its .path"},
+        {"state_dict", "model:get_weights() gives the weights, model:save_weights(path) "
+                       "writes them"},
+        {"load_state_dict", "model:set_weights(list) or model:load_weights(path)"},
+        {"zero_grad", "fit and train_on_batch clear the gradients themselves"},
+        {"forward", "call the model: model(x)"},
+        {"cuda", "model:to('gpu')"},
+        {"cpu", "model:to('cpu')"},
+    };
+    for (size_t i = 0; i < sizeof ways / sizeof ways[0]; i++)
+        if (strcmp(key, ways[i].name) == 0)
+            return ways[i].way;
+    return NULL;
+}
+
 /* "model has no field or method 'fti' (did you mean 'fit'?)" for a slip, else with the
  * members whose names begin the same way. methods: the index of the methods table. */
 static void raise_no_member(lua_State *L, const nn_model *model, const char *key, int methods)
@@ -1980,6 +2008,10 @@ static void raise_no_member(lua_State *L, const nn_model *model, const char *key
         "built", "compiled", "device", "history", "input_shape", "layers", "learning_rate",
         "loss", "metrics_names", "name", "non_trainable_weights", "optimizer", "output_shape",
         "stop_training", "trainable", "trainable_weights", "weights", NULL};
+    const char *torch_way = torch_model_way(key);
+    if (torch_way)
+        nn_lua_error(L, "model \"%s\" has no field or method '%s' (a PyTorch name); %s",
+                     model->name, key, torch_way);
     nn_name_guess guess;
     nn_name_guess_start(&guess, key);
     for (const char *const *field = fields; *field; field++)
