@@ -300,6 +300,9 @@ static const char *library_hint(span name)
         {"tensorflow", NULL}, {"keras", NULL}, /* as tf */
         {"plt", "nnsh draws charts in the terminal: history:plot(), or nn.plot(values)"},
         {"matplotlib", NULL}, /* as plt */
+        {"torch", "nnsh is Keras-style, not PyTorch: nn.layers.Dense for nn.Linear, "
+                  "model:compile and model:fit train, nn.concatenate{a, b} joins tensors, "
+                  "model:save(path) saves"},
     };
     const char *found = NULL;
     for (size_t k = 0; k < sizeof libraries / sizeof libraries[0]; k++) {
@@ -1173,6 +1176,31 @@ static bool error_and_line_hint(nn_text *hint, const hint_context *context)
         {"attempt to index a boolean value$", "==",
          "== compares whole tensors to one true or false; a:eq(b) compares them element by "
          "element"},
+        /* PyTorch: loss.item(), loss.backward(), optimizer.step(), x.size(0). A reduction
+         * over the whole tensor and a loss are numbers here, and fit runs the loop. */
+        {"attempt to index a number value", "item(",
+         "x:sum(), x:mean() and a loss are Lua numbers already: drop :item()"},
+        {"attempt to index a number value", "backward(",
+         "nnsh has no autograd: model:fit(x, y, {...}) trains, or model:train_on_batch(x, y) "
+         "takes one step of a loop of your own"},
+        {"attempt to call a nil value (method 'step')", "step(",
+         "the optimizer steps inside model:fit and model:train_on_batch: give it to "
+         "model:compile{optimizer = ...}"},
+        {"attempt to call a nil value (method 'zero_grad')", "zero_grad(",
+         "the optimizer steps inside model:fit and model:train_on_batch: give it to "
+         "model:compile{optimizer = ...}"},
+        {"attempt to call a nil value (field 'step')", ".step(",
+         "the optimizer steps inside model:fit and model:train_on_batch: give it to "
+         "model:compile{optimizer = ...}"},
+        {"attempt to call a nil value (field 'zero_grad')", ".zero_grad(",
+         "the optimizer steps inside model:fit and model:train_on_batch: give it to "
+         "model:compile{optimizer = ...}"},
+        {"attempt to call a number value (field 'size')", "size(",
+         "x.size is the number of elements (a field, no call); x.shape[1] is the size of the "
+         "first axis"},
+        {"attempt to call a number value (method 'size')", "size(",
+         "x.size is the number of elements (a field, no call); x.shape[1] is the size of the "
+         "first axis"},
         /* x[None], NumPy's new axis. */
         {"'None' is Python", "[None", "NumPy's x[None] adds an axis: x:expand_dims(0)"},
     };

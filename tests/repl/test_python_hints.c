@@ -450,3 +450,40 @@ Test(python_hints, a_bracket_line_that_calls_nothing_gets_no_hint)
     expect_hint("In[1]:2: attempt to call a nil value (field 'Dnse')",
                 "model = nn.Sequential{\n  nn.layers.Dnse{2},\n}\n(model):summary()", "");
 }
+
+Test(python_hints, pytorch_habits_name_the_nnsh_way)
+{
+    /* torch is a library as np is: what nnsh has instead */
+    expect_hint("In[1]:1: attempt to index a nil value (global 'torch')",
+                "y = torch.cat({a, b}, 1)",
+                "hint: nnsh is Keras-style, not PyTorch: nn.layers.Dense for nn.Linear, "
+                "model:compile and model:fit train, nn.concatenate{a, b} joins tensors, "
+                "model:save(path) saves");
+    /* a loss and a whole-tensor reduction are numbers already */
+    expect_hint("In[1]:1: attempt to index a number value", "print(x:mean():item())",
+                "hint: x:sum(), x:mean() and a loss are Lua numbers already: drop :item()");
+    expect_hint("In[2]:1: attempt to index a number value (global 'loss')",
+                "print(loss.item())",
+                "hint: x:sum(), x:mean() and a loss are Lua numbers already: drop :item()");
+    expect_hint("In[3]:1: attempt to index a number value (global 'loss')", "loss.backward()",
+                "hint: nnsh has no autograd: model:fit(x, y, {...}) trains, or "
+                "model:train_on_batch(x, y) takes one step of a loop of your own");
+    expect_hint("In[1]:1: attempt to call a nil value (method 'step')", "opt:step()",
+                "hint: the optimizer steps inside model:fit and model:train_on_batch: give it "
+                "to model:compile{optimizer = ...}");
+    expect_hint("In[1]:1: attempt to call a nil value (method 'zero_grad')", "opt:zero_grad()",
+                "hint: the optimizer steps inside model:fit and model:train_on_batch: give it "
+                "to model:compile{optimizer = ...}");
+    expect_hint("In[1]:1: attempt to call a nil value (field 'step')", "optimizer.step()",
+                "hint: the optimizer steps inside model:fit and model:train_on_batch: give it "
+                "to model:compile{optimizer = ...}");
+    /* x.size() and x.size(0) */
+    expect_hint("In[1]:1: attempt to call a number value (field 'size')", "n = x.size(0)",
+                "hint: x.size is the number of elements (a field, no call); x.shape[1] is the "
+                "size of the first axis");
+    expect_hint("In[1]:1: attempt to call a number value (method 'size')", "n = x:size()",
+                "hint: x.size is the number of elements (a field, no call); x.shape[1] is the "
+                "size of the first axis");
+    /* other numbers indexed get no hint */
+    expect_hint("In[1]:1: attempt to index a number value (global 'n')", "print(n.value)", "");
+}
