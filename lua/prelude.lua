@@ -474,8 +474,31 @@ end
 -- nn.layers.Conv2d{...} would call nil; the unknown name is said, with the layer it most
 -- likely meant (a slip of a letter or two, the same letters in another case, or names that
 -- start the same way).
+-- PyTorch's module names that nnsh spells otherwise, and nnsh's way: a guess by spelling
+-- misses them (Linear) or picks the wrong layer (Dropout2d: Dropout). The shell's name
+-- hints read this table too (nn.Linear: nn.layers.Dense, not nn.activations.linear).
+nn._torch_layers = {
+  Linear = 'Dense', LazyLinear = 'Dense',
+  BatchNorm1d = 'BatchNormalization', BatchNorm2d = 'BatchNormalization',
+  BatchNorm3d = 'BatchNormalization', LayerNorm = 'LayerNormalization',
+  GroupNorm = 'GroupNormalization', RMSNorm = 'RMSNormalization',
+  ConvTranspose1d = 'Conv1DTranspose', ConvTranspose2d = 'Conv2DTranspose',
+  ConvTranspose3d = 'Conv3DTranspose',
+  Dropout1d = 'SpatialDropout1D', Dropout2d = 'SpatialDropout2D', Dropout3d = 'SpatialDropout3D',
+  AdaptiveAvgPool1d = 'GlobalAveragePooling1D', AdaptiveAvgPool2d = 'GlobalAveragePooling2D',
+  AdaptiveAvgPool3d = 'GlobalAveragePooling3D', AdaptiveMaxPool1d = 'GlobalMaxPooling1D',
+  AdaptiveMaxPool2d = 'GlobalMaxPooling2D', AdaptiveMaxPool3d = 'GlobalMaxPooling3D',
+  Upsample = 'UpSampling2D', ZeroPad2d = 'ZeroPadding2D',
+  Sigmoid = "Activation{'sigmoid'}", Tanh = "Activation{'tanh'}", GELU = "Activation{'gelu'}",
+  SiLU = "Activation{'swish'}", Softplus = "Activation{'softplus'}",
+}
+
 setmetatable(nn.layers, {__index = function(_, name)
   if type(name) ~= 'string' then return nil end
+  if nn._torch_layers[name] then
+    error(string.format("nn.layers has no layer '%s' (a PyTorch name); nnsh writes nn.layers.%s",
+                        name, nn._torch_layers[name]), 2)
+  end
   local names, close = {}, {}
   for key in pairs(nn.layers) do names[#names + 1] = key end
   table.sort(names)
