@@ -1694,6 +1694,34 @@ static const char *torch_method_way(const char *key)
     return NULL;
 }
 
+/* The registry key of ipairs' iterator, kept when the module opens. */
+static const char IPAIRS_ITERATOR_KEY[] = "nn.ipairs_iterator";
+
+/* Whether the function that indexed the tensor is ipairs' iterator. */
+static bool called_by_ipairs(lua_State *L)
+{
+    lua_Debug caller;
+    if (!lua_getstack(L, 1, &caller) || !lua_getinfo(L, "f", &caller))
+        return false;
+    lua_getfield(L, LUA_REGISTRYINDEX, IPAIRS_ITERATOR_KEY);
+    bool same = !lua_isnil(L, -1) && lua_rawequal(L, -1, -2);
+    lua_pop(L, 2);
+    return same;
+}
+
+/* Keeps ipairs' iterator (ipairs returns it) for called_by_ipairs. */
+static void keep_ipairs_iterator(lua_State *L)
+{
+    if (lua_getglobal(L, "ipairs") == LUA_TFUNCTION) {
+        lua_newtable(L);
+        if (lua_pcall(L, 1, 1, 0) == LUA_OK && lua_isfunction(L, -1)) {
+            lua_setfield(L, LUA_REGISTRYINDEX, IPAIRS_ITERATOR_KEY);
+            return;
+        }
+    }
+    lua_pop(L, 1);
+}
+
 static int tensor_index(lua_State *L)
 {
     nn_tensor *tensor = nn_lua_check_tensor(L, 1, "tensor index");
@@ -1705,6 +1733,12 @@ static int tensor_index(lua_State *L)
             nn_lua_error(L, "%s: positions must be integers, got %g", function, lua_tonumber(L, 2));
         if (tensor->shape.ndim == 0)
             nn_lua_error(L, "%s: a scalar tensor has no rows; use :item()", function);
+        /* ipairs(x) reads one past the last row to learn that the rows have ended: nil
+         * there, as a table gives, where x[n + 1] in code is an error. */
+        if (position == tensor->shape.dims[0] + 1 && called_by_ipairs(L)) {
+            lua_pushnil(L);
+            return 1;
+        }
         int64_t row = row_index(L, position, tensor->shape.dims[0], function);
         if (tensor->shape.ndim == 1) {
             push_element(L, tensor, (size_t)row);
@@ -2252,6 +2286,7 @@ void nn_lua_open_tensor(lua_State *L)
     lua_setfield(L, -2, "__index");
     lua_pop(L, 1);
 
+    keep_ipairs_iterator(L);
     luaL_newmetatable(L, NN_LUA_TENSOR);
     luaL_setfuncs(L, tensor_metamethods, 0);
     luaL_newlib(L, tensor_methods);

@@ -768,4 +768,17 @@ t.test("nn.utils.set_random_seed is Keras' name for nn.random.seed", function()
            'nn.utils.set_random_seed: unexpected argument 2 (2); the call is nn.utils.set_random_seed(n)')
 end)
 
+t.test('ipairs walks the rows of a tensor and stops after the last, as over a table', function()
+  local x = nn.tensor{{1, 2}, {3, 4}, {5, 6}}
+  local seen = {}
+  for i, row in ipairs(x) do seen[#seen + 1] = i .. ':' .. math.tointeger(row[2]) end
+  t.eq(table.concat(seen, ' '), '1:2 2:4 3:6', 'the rows of a matrix')
+  local sum = 0
+  for _, value in ipairs(nn.arange(4)) do sum = sum + value end
+  t.eq(sum, 6, 'the elements of a vector')
+  -- one past the last row, written in code, is still an error
+  t.raises(function() return x[4] end, 'tensor[i]: position 4 is out of range: rows are 1 to 3')
+  t.raises(function() return x[5] end, 'position 5 is out of range')
+end)
+
 t.finish()
