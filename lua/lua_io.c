@@ -24,14 +24,16 @@ const char *nn_lua_check_path(lua_State *L, int index, int position, const char 
     return path;
 }
 
-/* Keras' file names for what nnsh does not write: a file saved under one would be
- * safetensors with an HDF5 or zip name, which Keras and h5py then fail to open. */
+/* Keras' and PyTorch's file names for what nnsh does not write: a file saved under one
+ * would be safetensors with an HDF5, zip or pickle name, which Keras, h5py and torch.load
+ * then fail to open. */
 static void check_save_name(lua_State *L, const char *path, const char *function)
 {
     static const struct {
         const char *extension, *what;
     } foreign[] = {{".h5", "a Keras HDF5 file"}, {".hdf5", "a Keras HDF5 file"},
-                   {".keras", "a Keras archive"}};
+                   {".keras", "a Keras archive"}, {".pt", "a PyTorch file"},
+                   {".pth", "a PyTorch file"}};
     size_t length = strlen(path);
     for (size_t i = 0; i < sizeof foreign / sizeof foreign[0]; i++) {
         size_t extension = strlen(foreign[i].extension);

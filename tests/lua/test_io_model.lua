@@ -311,7 +311,11 @@ t.test("Keras' file names are refused for saving, and Keras' files named when lo
            'names a Keras archive')
   t.raises(function() nn.callbacks.ModelCheckpoint{path('ckpt-{epoch:02d}.hdf5')} end,
            'nn.callbacks.ModelCheckpoint', "such as '" .. path('ckpt-{epoch:02d}.safetensors') .. "'")
-  for _, name in ipairs{'m.h5', 'm.weights.h5', 'm.keras'} do
+  t.raises(function() model:save(path('m.pt')) end, 'model:save', "m.pt' names a PyTorch file",
+           "such as '" .. path('m.safetensors') .. "'")
+  t.raises(function() model:save_weights(path('m.pth')) end, 'model:save_weights',
+           'names a PyTorch file')
+  for _, name in ipairs{'m.h5', 'm.weights.h5', 'm.keras', 'm.pt', 'm.pth'} do
     t.truthy(io.open(path(name)) == nil, name .. ' was not written')
   end
   local file = assert(io.open(path('keras.h5'), 'wb'))
