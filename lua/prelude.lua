@@ -493,6 +493,27 @@ nn._torch_layers = {
   SiLU = "Activation{'swish'}", Softplus = "Activation{'softplus'}",
 }
 
+-- PyTorch's loss classes and nnsh's: CrossEntropyLoss and BCEWithLogitsLoss take logits.
+nn._torch_losses = {
+  CrossEntropyLoss = 'SparseCategoricalCrossentropy{from_logits=true}',
+  MSELoss = 'MeanSquaredError{}', L1Loss = 'MeanAbsoluteError{}',
+  BCELoss = 'BinaryCrossentropy{}', BCEWithLogitsLoss = 'BinaryCrossentropy{from_logits=true}',
+  HuberLoss = 'Huber{}', SmoothL1Loss = 'Huber{}',
+}
+
+-- nn.losses.CrossEntropyLoss is an error naming nnsh's loss; other missing names stay nil,
+-- for Lua's own message and the shell's hints.
+setmetatable(nn.losses, {__index = function(_, name)
+  local way = type(name) == 'string' and nn._torch_losses[name]
+  if way then
+    -- A name in compile is the same loss only where no setting is needed.
+    local by_name = way:find('=', 1, true) and ''
+                    or string.format(", or loss = '%s' in compile", nn.losses[way:match('^%a+')]{}.name)
+    error(string.format("nn.losses has no '%s' (a PyTorch name); nnsh writes nn.losses.%s%s",
+                        name, way, by_name), 2)
+  end
+end})
+
 setmetatable(nn.layers, {__index = function(_, name)
   if type(name) ~= 'string' then return nil end
   if nn._torch_layers[name] then

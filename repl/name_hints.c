@@ -156,17 +156,25 @@ static void search_nn(lua_State *L, field_search *search)
     lua_pop(L, 1);
 }
 
-/* nn.Linear: PyTorch's name for one of nn's layers, from the prelude's table
- * nn._torch_layers (a guess by spelling would offer nn.activations.linear). */
-static bool torch_layer_hint(lua_State *L, nn_text *hint, const char *name)
+/* nn.Linear, nn.CrossEntropyLoss: PyTorch's name for one of nn's layers or losses, from
+ * the prelude's tables nn._torch_layers and nn._torch_losses (a guess by spelling would
+ * offer nn.activations.linear). */
+static bool torch_name_hint(lua_State *L, nn_text *hint, const char *name)
 {
+    static const struct {
+        const char *table, *module;
+    } tables[] = {{"_torch_layers", "layers"}, {"_torch_losses", "losses"}};
     int top = lua_gettop(L);
-    bool found = lua_getglobal(L, "nn") == LUA_TTABLE &&
-                 lua_getfield(L, -1, "_torch_layers") == LUA_TTABLE &&
-                 lua_getfield(L, -1, name) == LUA_TSTRING;
-    if (found)
-        nn_text_printf(hint, "hint: did you mean nn.layers.%s?", lua_tostring(L, -1));
-    lua_settop(L, top);
+    bool found = false;
+    for (size_t t = 0; t < sizeof tables / sizeof tables[0] && !found; t++) {
+        found = lua_getglobal(L, "nn") == LUA_TTABLE &&
+                lua_getfield(L, -1, tables[t].table) == LUA_TTABLE &&
+                lua_getfield(L, -1, name) == LUA_TSTRING;
+        if (found)
+            nn_text_printf(hint, "hint: did you mean nn.%s.%s?", tables[t].module,
+                           lua_tostring(L, -1));
+        lua_settop(L, top);
+    }
     return found;
 }
 
@@ -198,7 +206,7 @@ bool nnsh_name_hint(lua_State *L, nn_text *hint, const char *message, const char
      * nn.load_model is that very name one of nn's tables away, a likelier meaning than
      * a slip at nn's own level (nn.plot_model). */
     bool writes_nn = source_writes(source, length, "nn", name);
-    if (writes_nn && torch_layer_hint(L, hint, name))
+    if (writes_nn && torch_name_hint(L, hint, name))
         return true;
     if (writes_nn)
         search_nn(L, &search);

@@ -40,11 +40,12 @@ expect_in "$work/out" 'hint: did you mean string.format?' "a library's function"
 # Keras's names one module away: nn.Dense is nn.layers.Dense, nn.Adam nn.optimizers.Adam,
 # nn.load_model nn.models.load_model (not nn.plot_model, a slip away at nn's level); a
 # name that two tables hold names both, in order; a slip is guessed across nn's tables;
-# PyTorch's layer names get nnsh's (nn.Linear is Dense, not nn.activations.linear).
+# PyTorch's layer and loss names get nnsh's (nn.Linear is Dense, not nn.activations.linear).
 for pair in 'nn.Dense{units = 3}:nn.layers.Dense' 'nn.Adam():nn.optimizers.Adam' \
   'nn.EarlyStopping{}:nn.callbacks.EarlyStopping' 'nn.mnist.load_data():nn.datasets.mnist' \
   'nn.Conv2d{}:nn.layers.Conv2D' 'nn.load_model("m"):nn.models.load_model' \
   'nn.Linear(4, 3):nn.layers.Dense' 'nn.BatchNorm2d(8):nn.layers.BatchNormalization' \
+  'nn.MSELoss():nn.losses.MeanSquaredError{}' \
   'nn.load_data():nn.datasets.fashion_mnist.load_data or nn.datasets.mnist.load_data'; do
   "$NNSH" -e "${pair%%:*}" >"$work/out" 2>&1 || true
   [ "$(sed -n 2p "$work/out")" = "hint: did you mean ${pair#*:}?" ] || fail "${pair%%:*}" "$work/out"
