@@ -3,6 +3,7 @@
 #include "idx.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -89,8 +90,10 @@ static nn_status parse_header(const uint8_t *data, size_t size, const char *name
     return NN_OK;
 }
 
-/* Converts the big-endian payload into the tensor's dtype. */
-static void decode_payload(nn_tensor *tensor, const uint8_t *payload, int type, size_t count)
+/* Converts the big-endian payload into the tensor's dtype. A float64 beyond float32's
+ * range is an error rather than an infinity the file never held. */
+static nn_status decode_payload(nn_tensor *tensor, const uint8_t *payload, int type,
+                                size_t count, const char *name)
 {
     void *out = nn_tensor_data(tensor);
     for (size_t i = 0; i < count; i++) {
@@ -112,12 +115,19 @@ static void decode_payload(nn_tensor *tensor, const uint8_t *payload, int type, 
             uint64_t bits = (uint64_t)read_be32(payload + 8 * i) << 32 | read_be32(payload + 8 * i + 4);
             double value;
             memcpy(&value, &bits, sizeof value);
-            ((float *)out)[i] = (float)value;
+            float narrowed = (float)value;
+            if (isinf(narrowed) && isfinite(value))
+                return nn_error(NN_ERR_FORMAT, "%s: the float64 value %g at position %zu is "
+                                               "beyond float32's range (about 3.4e38), the "
+                                               "type nnsh reads float64 data into",
+                                name, value, i + 1);
+            ((float *)out)[i] = narrowed;
             break;
         }
         default: break;
         }
     }
+    return NN_OK;
 }
 
 static nn_dtype dtype_for(int type)
@@ -145,8 +155,13 @@ nn_status nn_idx_parse(nn_tensor **out, const uint8_t *data, size_t size, const 
                         name, (unsigned long long)payload_bytes, available,
                         payload_bytes > available ? "truncated" : "trailing garbage");
     NN_TRY(nn_tensor_create(out, dtype_for(type), &shape));
-    decode_payload(*out, data + header_bytes, type, (size_t)(payload_bytes / idx_element_size(type)));
-    return NN_OK;
+    nn_status status = decode_payload(*out, data + header_bytes, type,
+                                      (size_t)(payload_bytes / idx_element_size(type)), name);
+    if (status != NN_OK) {
+        nn_tensor_free(*out);
+        *out = NULL;
+    }
+    return status;
 }
 
 /* deflate never expands data more than about 1032 times; a gzip file whose header
@@ -257,7 +272,12 @@ static nn_status load_stream(gzFile file, const char *path, uint64_t file_size,
     if (status == NN_OK)
         status = nn_tensor_create(out, dtype_for(type), &shape);
     if (status == NN_OK)
-        decode_payload(*out, data, type, (size_t)(payload_bytes / idx_element_size(type)));
+        status = decode_payload(*out, data, type,
+                                (size_t)(payload_bytes / idx_element_size(type)), path);
+    if (status != NN_OK) {
+        nn_tensor_free(*out);
+        *out = NULL;
+    }
     free(data);
     return status;
 }

@@ -9,7 +9,8 @@
 #include "../tensor.h"
 
 /* Reads an IDX file (gzip detected by its magic bytes). uint8 data stays uint8; int8,
- * int16 and int32 become int32; float32 and float64 become float32. Errors name the
+ * int16 and int32 become int32; float32 and float64 become float32 (a finite float64
+ * beyond float32's range is an error, not an infinity). Errors name the
  * file and what is wrong with it. */
 nn_status nn_idx_load(nn_tensor **out, const char *path);
 

@@ -1,6 +1,8 @@
 /* The built-in data sets read from a folder of self-made IDX files ($NNSH_DATA): the
  * shapes each file must have, and messages that name both sample counts. */
 #include <criterion/criterion.h>
+#include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -199,4 +201,47 @@ Test(datasets, a_long_search_path_is_summed_up_when_nothing_is_found)
     cr_assert_not_null(strstr(message, " more\n"), "%s", message);
     cr_assert_not_null(strstr(message, "scripts/fetch_mnist.sh"), "%s", message);
     cr_assert_not_null(strstr(message, "Set NNSH_DATA to use another directory."), "%s", message);
+}
+
+/* A float64 IDX file becomes float32: a value float32 cannot hold is refused with its
+ * position, read from memory and from a gzip file alike, rather than read as infinity. */
+Test(datasets, float64_beyond_float32_is_refused)
+{
+    /* magic 0x00000E01 (float64, rank 1), 3 elements: 0.5, 1e300, -inf (kept as it is) */
+    uint8_t file[8 + 3 * 8] = {0, 0, 0x0E, 1, 0, 0, 0, 3};
+    const double values[3] = {0.5, 1e300, -INFINITY};
+    for (int i = 0; i < 3; i++) {
+        uint64_t bits;
+        memcpy(&bits, &values[i], sizeof bits);
+        for (int b = 0; b < 8; b++)
+            file[8 + 8 * i + b] = (uint8_t)(bits >> (56 - 8 * b));
+    }
+    nn_tensor *tensor = NULL;
+    cr_assert_eq(nn_idx_parse(&tensor, file, sizeof file, "big.idx"), NN_ERR_FORMAT);
+    cr_assert_null(tensor);
+    const char *expected = "big.idx: the float64 value 1e+300 at position 2 is beyond "
+                           "float32's range";
+    cr_assert_not_null(strstr(nn_error_message(), expected), "expected \"%s\" in \"%s\"",
+                       expected, nn_error_message());
+
+    char path[128];
+    snprintf(path, sizeof path, "%s/train-images-idx3-ubyte", folder); /* removed at the end */
+    FILE *out = fopen(path, "wb");
+    cr_assert_not_null(out);
+    cr_assert_eq(fwrite(file, 1, sizeof file, out), sizeof file);
+    fclose(out);
+    cr_assert_eq(nn_idx_load(&tensor, path), NN_ERR_FORMAT);
+    cr_assert_null(tensor);
+    cr_assert_not_null(strstr(nn_error_message(), "at position 2 is beyond float32's range"),
+                       "%s", nn_error_message());
+
+    file[8 + 8] = 0x3F; /* 1e300 -> a value of float32's range: now the file loads */
+    file[8 + 9] = 0xF0;
+    for (int b = 2; b < 8; b++)
+        file[8 + 8 + b] = 0;
+    cr_assert_eq(nn_idx_parse(&tensor, file, sizeof file, "fine.idx"), NN_OK, "%s",
+                 nn_error_message());
+    cr_assert_float_eq(nn_tensor_f32(tensor)[1], 1.0f, 0.0f);
+    cr_assert(isinf(nn_tensor_f32(tensor)[2]) && nn_tensor_f32(tensor)[2] < 0);
+    nn_tensor_free(tensor);
 }
