@@ -178,17 +178,30 @@ static void free_paths(char *paths[4])
     }
 }
 
-/* A directory holds the data set when all four files are there. */
-static bool holds_dataset(const char *dir, char *paths[4])
+/* A directory holds the data set when all four files are there. One that holds some of
+ * them gets a remark naming what it lacks, since a set copied in part is a likelier
+ * mistake than a stray file; an empty remark otherwise. */
+static bool holds_dataset(const char *dir, char *paths[4], char *remark, size_t remark_size)
 {
+    int found = 0, first_missing = -1;
     for (int i = 0; i < 4; i++) {
         paths[i] = find_file(dir, file_stems[i]);
-        if (!paths[i]) {
-            free_paths(paths);
-            return false;
-        }
+        if (paths[i])
+            found++;
+        else if (first_missing < 0)
+            first_missing = i;
     }
-    return true;
+    remark[0] = '\0';
+    if (found == 4)
+        return true;
+    free_paths(paths);
+    if (found > 0 && found < 3)
+        snprintf(remark, remark_size, " (has %d of the 4 files; lacks %s[.gz] and %d more)",
+                 found, file_stems[first_missing], 3 - found);
+    else if (found == 3)
+        snprintf(remark, remark_size, " (has 3 of the 4 files; lacks %s[.gz])",
+                 file_stems[first_missing]);
+    return false;
 }
 
 /* The places looked in, for the message: one per line, a very long one shortened in
@@ -273,8 +286,9 @@ nn_status nn_dataset_load(const nn_dataset *dataset, nn_tensor *out[4], char *wh
         for (int c = 0; c < 2; c++) {
             const char *dir = candidates[c];
             char *paths[4] = {NULL};
-            if (!holds_dataset(dir, paths)) {
-                list_place(&list, dir, "");
+            char lacking[96];
+            if (!holds_dataset(dir, paths, lacking, sizeof lacking)) {
+                list_place(&list, dir, lacking);
                 continue;
             }
             const nn_dataset *other;

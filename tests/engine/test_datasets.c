@@ -245,3 +245,31 @@ Test(datasets, float64_beyond_float32_is_refused)
     cr_assert(isinf(nn_tensor_f32(tensor)[2]) && nn_tensor_f32(tensor)[2] < 0);
     nn_tensor_free(tensor);
 }
+
+/* A folder holding three of the four files is passed over, and the message says which
+ * file it lacks, so a set copied in part is not a mystery. */
+Test(datasets, a_folder_with_some_files_names_what_it_lacks)
+{
+    write_file("train-images-idx3-ubyte", NN_SHAPE(3, 4, 5));
+    write_file("train-labels-idx1-ubyte", NN_SHAPE(3));
+    write_file("t10k-labels-idx1-ubyte", NN_SHAPE(2));
+    cr_assert_eq(setenv("HOME", folder, 1), 0); /* no data directory of the machine's */
+    cr_assert_eq(setenv("XDG_DATA_HOME", folder, 1), 0);
+    nn_tensor *out[4];
+    nn_status status = nn_dataset_load(nn_dataset_find("mnist"), out, NULL, 0);
+    if (status == NN_OK) { /* the machine's own MNIST, in a shared directory */
+        for (int i = 0; i < 4; i++)
+            nn_tensor_free(out[i]);
+        return;
+    }
+    cr_assert_eq(status, NN_ERR_IO, "%s", nn_error_message());
+    char expected[160];
+    snprintf(expected, sizeof expected,
+             "\n  %s (has 3 of the 4 files; lacks t10k-images-idx3-ubyte[.gz])\n", folder);
+    cr_assert_not_null(strstr(nn_error_message(), expected), "expected \"%s\" in \"%s\"",
+                       expected, nn_error_message());
+    /* a folder with none of them has no remark */
+    snprintf(expected, sizeof expected, "\n  %s/mnist\n", folder);
+    cr_assert_not_null(strstr(nn_error_message(), expected), "expected \"%s\" in \"%s\"",
+                       expected, nn_error_message());
+}
