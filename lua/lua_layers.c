@@ -427,6 +427,17 @@ static int layer_adapt(lua_State *L)
     return 1;
 }
 
+/* The engine's message without a leading 'Class "name": ', which the binding puts
+ * before every layer's message itself (a few layers' build errors name themselves). */
+static const char *message_after_own_name(const nn_layer *layer, const char *message)
+{
+    char own[160];
+    int length = snprintf(own, sizeof own, "%s \"%s\": ", layer->cls->name, layer->name);
+    if (length > 0 && (size_t)length < sizeof own && strncmp(message, own, (size_t)length) == 0)
+        return message + length;
+    return message;
+}
+
 static int layer_build(lua_State *L)
 {
     const char *function = "layer:build";
@@ -437,10 +448,10 @@ static int layer_build(lua_State *L)
             nn_lua_error(L, "%s: the input shape has size %lld at axis %d; sizes must be "
                          "positive, or nn.None (-1) where unknown", function,
                          (long long)shape.dims[i], i);
-    /* As a call does: the engine's build errors do not name the layer. */
+    /* As a call does: most of the engine's build errors do not name the layer. */
     if (nn_layer_build(layer, &shape) != NN_OK)
         nn_lua_error(L, "%s: %s \"%s\": %s", function, layer->cls->name, layer->name,
-                     nn_error_message());
+                     message_after_own_name(layer, nn_error_message()));
     lua_settop(L, 1);
     return 1;
 }
@@ -471,7 +482,7 @@ static int missing_channels_axis(nn_layer *layer, const nn_shape *shape)
 static int raise_call_shape_error(lua_State *L, nn_layer *layer, const nn_tensor *input,
                                   const char *function)
 {
-    const char *message = nn_error_message();
+    const char *message = message_after_own_name(layer, nn_error_message());
     nn_shape batched = input->shape;
     batched.dims[0] = -1;
     char batched_text[128], given[128], received[160];

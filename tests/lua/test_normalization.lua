@@ -198,4 +198,18 @@ t.test('bad uses say what was expected, and the session goes on', function()
   t.near(layer(nn.ones(1, 3)), nn.zeros(1, 3), 0, 'the session goes on')
 end)
 
+t.test('a shape error names the layer once, called or built', function()
+  local function once(err, name)
+    local first = err:find(name, 1, true)
+    t.truthy(first and not err:find(name, first + 1, true),
+             string.format('%q named once in %q', name, err))
+  end
+  local layer = L.Normalization{axis = 5, name = 'norm_axis'}
+  once(t.raises(function() layer(nn.ones(2, 3)) end, 'axis=5 is not an axis'), 'norm_axis')
+  once(t.raises(function() layer:build(-1, 3) end, 'layer:build', 'axis=5 is not an axis'),
+       'norm_axis')
+  local flat = L.Normalization{name = 'norm_flat'}
+  once(t.raises(function() flat(nn.ones(2)) end, 'has only the batch axis'), 'norm_flat')
+end)
+
 t.finish()
