@@ -384,7 +384,7 @@ doc(T .. 'slice', {call = 't:slice(first [, last])',
   params = {{'first', 'the first row'}, {'last', 'the last row', default = '-1 (the end)'}},
   example = 'nn.arange(10):slice(2, 4)\nnn.arange(10):slice(-3)'})
 doc(T .. 'take', {call = 't:take(positions)', text = 'A new tensor of the rows at the given positions.',
-  params = {{'positions', '1-based row positions, a table or a tensor'}},
+  params = {{'positions', '1-based row positions, a table or a 1-D tensor'}},
   example = 'nn.arange(10):take{1, 3, 5}'})
 for _, reduction in ipairs{{'sum', 'The sum'}, {'mean', 'The mean'}, {'max', 'The largest value'},
                            {'min', 'The smallest value'}, {'std', 'The standard deviation'}} do

@@ -1207,6 +1207,15 @@ static int tensor_take(lua_State *L)
         }
     } else {
         nn_tensor *positions = nn_lua_to_tensor(L, 2, function, "the positions");
+        /* NumPy's take would give a (1, 2) table of positions a (1, 2, ...) result; rows
+         * come back in one list here, so a table of positions is refused, not flattened. */
+        if (positions->shape.ndim > 1) {
+            char text[128];
+            nn_lua_error(L, "%s: expected the positions as a list (a table or a 1-D tensor), "
+                            "got a tensor of shape %s; flatten it first with "
+                            "positions:reshape(-1)",
+                         function, nn_shape_format(&positions->shape, text, sizeof text));
+        }
         count = nn_tensor_count(positions);
         indices = lua_newuserdatauv(L, count * sizeof(int64_t), 0);
         for (size_t i = 0; i < count; i++)

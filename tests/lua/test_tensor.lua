@@ -237,6 +237,14 @@ t.test('take keeps positions above 2^24 exact', function()
   t.eq(x:take(nn.tensor({16777217}, 'int32'))[1], 7)
 end)
 
+t.test('take refuses a table of positions rather than flattening it', function()
+  local x = nn.tensor{10, 20, 30}
+  t.raises(function() return x:take(nn.tensor({{3, 1}}, 'int64')) end, 'tensor:take',
+           'a list (a table or a 1-D tensor)', 'got a tensor of shape (1, 2)')
+  t.eq(tostring(x:take(nn.tensor({3, 1}, 'int64')).shape), '(2,)')
+  t.eq(x:take(nn.tensor({{3, 1}}, 'int64'):reshape(-1))[1], 30.0)
+end)
+
 t.test('reductions and argmax', function()
   local x = nn.tensor{{1, 9, 3}, {7, 2, 8}}
   t.eq(x:sum(), 30.0)
