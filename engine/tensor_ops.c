@@ -344,6 +344,43 @@ static double host_reduce_all(nn_reduce_op op, const nn_tensor *a)
     return reduce_range(op, a, 0, nn_tensor_count(a), 1);
 }
 
+/* The sum, mean or standard deviation along an axis of a float32 tensor whose elements
+ * along it lie `inner` apart (inner > 1: not the last axis). Memory is read in order, a
+ * row of `inner` at a time, where reduce_range would stride `inner` floats per element;
+ * each output still adds its elements in the axis's order, in doubles, so the results
+ * are reduce_range's to the bit. */
+static nn_status reduce_f32_rows(nn_reduce_op op, const float *x, float *y, size_t outer,
+                                 size_t length, size_t inner)
+{
+    double *sums = calloc(2 * inner, sizeof *sums), *squares = sums + inner;
+    if (!sums)
+        return nn_error(NN_ERR_MEMORY, "out of memory for %zu running sums", 2 * inner);
+    for (size_t o = 0; o < outer; o++) {
+        const float *block = x + o * length * inner;
+        memset(sums, 0, 2 * inner * sizeof *sums);
+        for (size_t k = 0; k < length; k++)
+            for (size_t i = 0; i < inner; i++)
+                sums[i] += block[k * inner + i];
+        float *row = y + o * inner;
+        if (op != NN_REDUCE_STD) {
+            for (size_t i = 0; i < inner; i++)
+                row[i] = (float)(op == NN_REDUCE_SUM ? sums[i] : sums[i] / (double)length);
+            continue;
+        }
+        for (size_t i = 0; i < inner; i++)
+            sums[i] /= (double)length; /* the means */
+        for (size_t k = 0; k < length; k++)
+            for (size_t i = 0; i < inner; i++) {
+                double d = block[k * inner + i] - sums[i];
+                squares[i] += d * d;
+            }
+        for (size_t i = 0; i < inner; i++)
+            row[i] = (float)sqrt(squares[i] / (double)length);
+    }
+    free(sums);
+    return NN_OK;
+}
+
 static nn_status host_reduce_axis(nn_tensor **out, nn_reduce_op op, const nn_tensor *a,
                                   int axis)
 {
@@ -379,6 +416,16 @@ static nn_status host_reduce_axis(nn_tensor **out, nn_reduce_op op, const nn_ten
      * in whole numbers. */
     bool whole = dtype == NN_DTYPE_I64 &&
                  (a->dtype == NN_DTYPE_I64 || (op == NN_REDUCE_SUM && a->dtype != NN_DTYPE_F32));
+    if (a->dtype == NN_DTYPE_F32 && inner > 1 && length > 0 &&
+        (op == NN_REDUCE_SUM || op == NN_REDUCE_MEAN || op == NN_REDUCE_STD)) {
+        nn_status status = reduce_f32_rows(op, nn_tensor_f32(a), nn_tensor_f32(*out),
+                                           outer, length, inner);
+        if (status != NN_OK) {
+            nn_tensor_free(*out);
+            *out = NULL;
+        }
+        return status;
+    }
     for (size_t o = 0; o < outer; o++)
         for (size_t i = 0; i < inner; i++) {
             size_t first = o * length * inner + i;

@@ -789,4 +789,21 @@ t.test('ipairs walks the rows of a tensor and stops after the last, as over a ta
   t.raises(function() return x[5] end, 'position 5 is out of range')
 end)
 
+t.test('a reduction along a leading axis equals, to the bit, the same along the last axis', function()
+  -- The leading-axis reductions read memory in rows; each output must still add its
+  -- elements in the axis's order, as along the last axis.
+  nn.random.seed(11)
+  local x = nn.random.randn(50, 7, 3) * 1000 + 0.1
+  for _, op in ipairs{'sum', 'mean', 'std'} do
+    t.near(x[op](x, 0), x:transpose{1, 2, 0}[op](x:transpose{1, 2, 0}, -1), 0, op .. ' along axis 0')
+    t.near(x[op](x, 1), x:transpose{0, 2, 1}[op](x:transpose{0, 2, 1}, -1), 0, op .. ' along axis 1')
+  end
+  local with_nan = nn.tensor{{1, 0 / 0}, {2, 3}}
+  local sums = with_nan:sum(0)
+  t.eq(sums[1], 3, 'a column without NaN')
+  t.truthy(sums[2] ~= sums[2], 'a NaN makes its column NaN')
+  t.near(nn.tensor{{1, 2}}:std(0), nn.tensor{0, 0}, 0, 'the deviation of one row is 0')
+  t.near(nn.tensor{{1, 2}, {3, 6}}:std(0), nn.tensor{1, 2}, 0, 'population deviation, as NumPy')
+end)
+
 t.finish()
