@@ -806,4 +806,42 @@ t.test('a reduction along a leading axis equals, to the bit, the same along the 
   t.near(nn.tensor{{1, 2}, {3, 6}}:std(0), nn.tensor{1, 2}, 0, 'population deviation, as NumPy')
 end)
 
+t.test('float32 arithmetic with broadcasting gives each element as a float32 of the double result', function()
+  local function f32(v) return (string.unpack('f', string.pack('f', v))) end
+  nn.random.seed(12)
+  local a = nn.random.randn(2, 3, 4) * 10
+  local operands = {nn.random.randn(4) + 3, nn.random.randn(3, 1) + 3, nn.random.randn(2, 1, 4) + 3,
+                    nn.random.randn(2, 3, 4) + 3, nn.tensor(2.5)}
+  local ops = {
+    ['+'] = function(x, y) return x + y end, ['-'] = function(x, y) return x - y end,
+    ['*'] = function(x, y) return x * y end, ['/'] = function(x, y) return x / y end,
+    ['%'] = function(x, y) return x % y end,
+  }
+  for _, b in ipairs(operands) do
+    local shape = b.shape
+    local function at(i, j, k) -- b's element for a's position, broadcast as NumPy
+      if #shape == 0 then return b:item() end
+      local index = {i, j, k}
+      local value = b
+      for axis = 1, #shape do
+        local position = index[3 - #shape + axis]
+        value = value[shape[axis] == 1 and 1 or position]
+      end
+      return value
+    end
+    for name, op in pairs(ops) do
+      local result = op(a, b)
+      for i = 1, 2 do for j = 1, 3 do for k = 1, 4 do
+        local expected = f32(op(a[i][j][k], at(i, j, k)))
+        if result[i][j][k] ~= expected then
+          error(string.format('a %s b with b of shape %s at (%d, %d, %d): %.9g, expected %.9g',
+                              name, tostring(shape), i, j, k, result[i][j][k], expected))
+        end
+      end end end
+    end
+  end
+  local reversed = nn.random.randn(4) - nn.random.randn(3, 4)
+  t.eq(tostring(reversed.shape), '(3, 4)', 'the broadcast operand first')
+end)
+
 t.finish()
