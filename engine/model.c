@@ -1788,10 +1788,53 @@ static nn_status apply_constraints(nn_model *model, const nn_batch_stats *guard)
 
 /* ---- checks shared by the loops ---- */
 
+/* The error for x of a shape the model does not take, with the likely fix. */
+nn_status nn_model_input_shape_error(const nn_model *model, const char *what, const nn_shape *x)
+{
+    char text[128], expected[128];
+    /* Where an axis of size 1 added to x gives the model's input: 0, one sample
+     * without its batch axis; further on, a batch without an axis the model takes,
+     * most often the channels of gray images ((60000, 28, 28) for (None, 28, 28, 1)). */
+    char advice[192] = "";
+    nn_shape target;
+    for (int at = 0; at <= x->ndim && !advice[0]; at++) {
+        if (nn_shape_expand_dims(x, at, &target) != NN_OK ||
+            target.ndim != model->input_shape.ndim)
+            break;
+        bool fits = true;
+        for (int i = 1; fits && i < target.ndim; i++)
+            fits = target.dims[i] == model->input_shape.dims[i];
+        char sizes[128];
+        if (fits)
+            snprintf(advice, sizeof advice, "%s%s",
+                     at == 0 ? "; one sample needs a batch axis of 1: x:reshape"
+                             : "; add the axis of size 1: x:reshape",
+                     nn_sizes_format(&target, sizes, sizeof sizes));
+    }
+    /* (N, C, H, W) where the model takes (N, H, W, C): PyTorch's and Theano's order. */
+    int ndim = x->ndim;
+    bool channels_first = !advice[0] && ndim >= 3 && ndim == model->input_shape.ndim &&
+                          x->dims[1] == model->input_shape.dims[ndim - 1];
+    for (int i = 2; channels_first && i < ndim; i++)
+        channels_first = x->dims[i] == model->input_shape.dims[i - 1];
+    if (channels_first) {
+        char order[64] = "{0";
+        for (int i = 2; i < ndim; i++)
+            snprintf(order + strlen(order), sizeof order - strlen(order), ", %d", i);
+        snprintf(advice, sizeof advice, "; x looks channels-first, and nnsh takes the "
+                 "channels last: x:transpose%s, 1}", order);
+    }
+    return nn_error(NN_ERR_SHAPE, "%s: model \"%s\" expects input of shape %s, but x has "
+                                  "shape %s%s",
+                    what, model->name,
+                    nn_shape_format(&model->input_shape, expected, sizeof expected),
+                    nn_shape_format(x, text, sizeof text), advice);
+}
+
 static nn_status check_inputs(nn_model *model, const char *what, const nn_tensor *x,
                               const nn_tensor *y)
 {
-    char text[128], expected[128];
+    char text[128];
     if (model->layer_count == 0)
         return nn_error(NN_ERR_STATE, "%s: model \"%s\" has no layers", what, model->name);
     if (x->dtype != NN_DTYPE_F32 && x->dtype != NN_DTYPE_U8)
@@ -1806,32 +1849,8 @@ static nn_status check_inputs(nn_model *model, const char *what, const nn_tensor
     bool same = x->shape.ndim == model->input_shape.ndim;
     for (int i = 1; same && i < x->shape.ndim; i++)
         same = x->shape.dims[i] == model->input_shape.dims[i];
-    if (!same) {
-        /* Where an axis of size 1 added to x gives the model's input: 0, one sample
-         * without its batch axis; further on, a batch without an axis the model takes,
-         * most often the channels of gray images ((60000, 28, 28) for (None, 28, 28, 1)). */
-        char advice[192] = "";
-        nn_shape target;
-        for (int at = 0; at <= x->shape.ndim && !advice[0]; at++) {
-            if (nn_shape_expand_dims(&x->shape, at, &target) != NN_OK ||
-                target.ndim != model->input_shape.ndim)
-                break;
-            bool fits = true;
-            for (int i = 1; fits && i < target.ndim; i++)
-                fits = target.dims[i] == model->input_shape.dims[i];
-            char sizes[128];
-            if (fits)
-                snprintf(advice, sizeof advice, "%s%s",
-                         at == 0 ? "; one sample needs a batch axis of 1: x:reshape"
-                                 : "; add the axis of size 1: x:reshape",
-                         nn_sizes_format(&target, sizes, sizeof sizes));
-        }
-        return nn_error(NN_ERR_SHAPE, "%s: model \"%s\" expects input of shape %s, but x has "
-                                      "shape %s%s",
-                        what, model->name,
-                        nn_shape_format(&model->input_shape, expected, sizeof expected),
-                        nn_shape_format(&x->shape, text, sizeof text), advice);
-    }
+    if (!same)
+        return nn_model_input_shape_error(model, what, &x->shape);
     if (y) {
         if (y->shape.ndim < 1 || y->shape.dims[0] != x->shape.dims[0])
             return nn_error(NN_ERR_SHAPE, "%s: x has %lld samples but y has shape %s; they "

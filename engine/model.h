@@ -220,6 +220,10 @@ nn_status nn_model_declare_input(nn_model *model, const nn_shape *sample);
 int nn_model_mask_source(const nn_model *model, int index);
 /* Builds every layer for inputs of shape input (batch axis ignored). */
 nn_status nn_model_build(nn_model *model, const nn_shape *input);
+/* The error for a batch x of a shape the model does not take ("what: model "m" expects
+ * input of shape ..."), with the likely fix: a missing batch or channel axis, or the
+ * channels first. Always returns the error's status. */
+nn_status nn_model_input_shape_error(const nn_model *model, const char *what, const nn_shape *x);
 int64_t nn_model_count_params(const nn_model *model, bool trainable);
 /* The last layer's output shape (batch axis -1), or NULL before the model is built. */
 const nn_shape *nn_model_output_shape(const nn_model *model);

@@ -1931,11 +1931,8 @@ static int model_call(lua_State *L)
         for (int i = 1; same && i < x->shape.ndim; i++)
             same = x->shape.dims[i] == model->input_shape.dims[i];
         if (!same) {
-            char expected[128], received[128];
-            nn_lua_error(L, "%s: model \"%s\" expects input of shape %s, but x has shape %s",
-                         function, model->name,
-                         nn_shape_format(&model->input_shape, expected, sizeof expected),
-                         nn_shape_format(&x->shape, received, sizeof received));
+            nn_model_input_shape_error(model, function, &x->shape);
+            nn_lua_error(L, "%s", nn_error_message());
         }
         /* Training mode runs the layers one by one, so dropout and batch statistics act. */
         lua_pushvalue(L, 2);

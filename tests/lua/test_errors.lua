@@ -418,6 +418,18 @@ local cases = {
   {'predict on a wrong shape', function() model:predict(nn.zeros(2, 7), {verbose = 0}) end, '(None, 3)'},
   {'predict on one sample without its batch axis', function() model:predict(nn.zeros(3), {verbose = 0}) end,
    'expects input of shape (None, 3), but x has shape (3,); one sample needs a batch axis of 1: x:reshape(1, 3)'},
+  {'channels-first images for a channels-last model', function()
+     local conv = nn.Sequential{L.Conv2D{4, 3, input_shape = {28, 28, 1}}}
+     conv:predict(nn.zeros(2, 1, 28, 28)) end,
+   'model:predict: model "sequential" expects input of shape (None, 28, 28, 1), but x has shape (2, 1, 28, 28); x looks channels-first, and nnsh takes the channels last: x:transpose{0, 2, 3, 1}'},
+  {'channels-first images called in training mode', function()
+     local conv = nn.Sequential{L.Conv2D{4, 3, input_shape = {28, 28, 1}}}
+     conv(nn.zeros(2, 1, 28, 28), {training = true}) end,
+   'model(x): model "sequential" expects input of shape (None, 28, 28, 1), but x has shape (2, 1, 28, 28); x looks channels-first'},
+  {'channels-first sequences', function()
+     local conv = nn.Sequential{L.Conv1D{4, 3, input_shape = {20, 3}}}
+     conv:predict(nn.zeros(2, 3, 20)) end,
+   'x looks channels-first, and nnsh takes the channels last: x:transpose{0, 2, 1}'},
   {'a layer called on one image without its batch axis', function() L.Conv2D{2, 3}(nn.zeros(28, 28, 1)) end,
    'Full shape received: (28, 28, 1). Its first axis is the batch: one sample needs a batch axis of 1, x:reshape(1, 28, 28, 1)'},
   {'a layer called on gray images without their channels axis', function() L.Conv2D{2, 3}(nn.zeros(4, 28, 28)) end,
