@@ -1696,11 +1696,43 @@ static const char *torch_method_way(const char *key)
     for (size_t i = 0; i < sizeof ways / sizeof ways[0]; i++)
         if (strcmp(key, ways[i].name) == 0)
             return ways[i].way;
-    /* add_, mul_, zero_, fill_: PyTorch's in-place methods */
-    size_t length = strlen(key);
-    if (length > 1 && key[length - 1] == '_' && key[length - 2] != '_')
-        return "nnsh has no in-place methods: assign a new tensor, x = x + 1";
     return NULL;
+}
+
+/* PyTorch's in-place form of an operation (add_, relu_), at the top of the stack the
+ * methods table: the message for it, written into way, or false for any other name
+ * (shape_ is a slip of shape, for the guess). */
+static bool torch_in_place_way(lua_State *L, const char *key, char *way, size_t size)
+{
+    static const struct {
+        const char *name, *way;
+    } arithmetic[] = {
+        {"add_", "nnsh has no in-place operations: x = x + y"},
+        {"sub_", "nnsh has no in-place operations: x = x - y"},
+        {"mul_", "nnsh has no in-place operations: x = x * y"},
+        {"div_", "nnsh has no in-place operations: x = x / y"},
+        {"pow_", "nnsh has no in-place operations: x = x ^ y"},
+        {"zero_", "x:fill(0) sets every element"}, {"fill_", "x:fill(v) sets every element"},
+        {"clamp_", "nnsh has no in-place operations: x = x:clip(min, max)"},
+    };
+    size_t length = strlen(key);
+    if (length < 2 || key[length - 1] != '_' || key[length - 2] == '_')
+        return false;
+    for (size_t i = 0; i < sizeof arithmetic / sizeof arithmetic[0]; i++)
+        if (strcmp(key, arithmetic[i].name) == 0) {
+            snprintf(way, size, "%s", arithmetic[i].way);
+            return true;
+        }
+    char method[64];
+    if (length - 1 >= sizeof method)
+        return false;
+    memcpy(method, key, length - 1);
+    method[length - 1] = '\0';
+    bool exists = lua_getfield(L, -1, method) != LUA_TNIL;
+    lua_pop(L, 1);
+    if (exists)
+        snprintf(way, size, "nnsh has no in-place operations: x = x:%s()", method);
+    return exists;
 }
 
 /* The registry key of ipairs' iterator, kept when the module opens. */
@@ -1794,6 +1826,12 @@ static int tensor_index(lua_State *L)
             if (torch_way)
                 nn_lua_error(L, "tensor has no field or method '%s' (a PyTorch name); %s", key,
                              torch_way);
+            char in_place[160];
+            lua_pop(L, 1); /* the nil: the methods table on top */
+            if (torch_in_place_way(L, key, in_place, sizeof in_place))
+                nn_lua_error(L, "tensor has no field or method '%s' (PyTorch's in-place form); "
+                                "%s", key, in_place);
+            lua_pushnil(L);
             static const char *const fields[] = {"shape", "dtype", "device", "ndim", "size",
                                                  "T", NULL};
             nn_name_guess guess;

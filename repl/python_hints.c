@@ -1,5 +1,6 @@
 /* Hints for Python habits in Lua code (see python_hints.h): each rule reads Lua's error
  * and the line it names, and says how Lua writes what the line meant. */
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1176,25 +1177,7 @@ static bool error_and_line_hint(nn_text *hint, const hint_context *context)
         {"attempt to index a boolean value$", "==",
          "== compares whole tensors to one true or false; a:eq(b) compares them element by "
          "element"},
-        /* PyTorch: loss.item(), loss.backward(), optimizer.step(), x.size(0). A reduction
-         * over the whole tensor and a loss are numbers here, and fit runs the loop. */
-        {"attempt to index a number value", "item(",
-         "x:sum(), x:mean() and a loss are Lua numbers already: drop :item()"},
-        {"attempt to index a number value", "backward(",
-         "nnsh has no autograd: model:fit(x, y, {...}) trains, or model:train_on_batch(x, y) "
-         "takes one step of a loop of your own"},
-        {"attempt to call a nil value (method 'step')", "step(",
-         "the optimizer steps inside model:fit and model:train_on_batch: give it to "
-         "model:compile{optimizer = ...}"},
-        {"attempt to call a nil value (method 'zero_grad')", "zero_grad(",
-         "the optimizer steps inside model:fit and model:train_on_batch: give it to "
-         "model:compile{optimizer = ...}"},
-        {"attempt to call a nil value (field 'step')", ".step(",
-         "the optimizer steps inside model:fit and model:train_on_batch: give it to "
-         "model:compile{optimizer = ...}"},
-        {"attempt to call a nil value (field 'zero_grad')", ".zero_grad(",
-         "the optimizer steps inside model:fit and model:train_on_batch: give it to "
-         "model:compile{optimizer = ...}"},
+        /* PyTorch's x.size(0): size is a field here, a number of any object. */
         {"attempt to call a number value (field 'size')", "size(",
          "x.size is the number of elements (a field, no call); x.shape[1] is the size of the "
          "first axis"},
@@ -1327,6 +1310,91 @@ static bool paren_call_hint(nn_text *hint, const hint_context *context)
     return true;
 }
 
+/* The receiver written before ":name(" or ".name(" on the line: its last name ("loss" in
+ * "self.loss:item("), or ")" for a call's result ("x:sum():item("). False when the line
+ * has no such call. */
+static bool method_receiver(span line, const char *method, span *receiver)
+{
+    size_t method_length = strlen(method);
+    for (size_t i = 1; i + method_length + 1 < line.length; i++) {
+        if ((line.text[i] != ':' && line.text[i] != '.') ||
+            memcmp(line.text + i + 1, method, method_length) != 0 ||
+            line.text[i + 1 + method_length] != '(')
+            continue;
+        size_t end = i;
+        if (line.text[end - 1] == ')') {
+            *receiver = span_of(line.text, end - 1, end);
+            return true;
+        }
+        size_t start = end;
+        while (start > 0 && (isalnum((unsigned char)line.text[start - 1]) ||
+                             line.text[start - 1] == '_'))
+            start--;
+        if (start < end) {
+            *receiver = span_of(line.text, start, end);
+            return true;
+        }
+    }
+    return false;
+}
+
+/* PyTorch's loss.item(), loss.backward(), optimizer.step() and optimizer.zero_grad(),
+ * hinted only where the line's receiver is what the error is about: the number the error
+ * names (or a call's result, which it cannot name), and for step and zero_grad a name
+ * that says optimizer. A table of the user's own with a step method gets nothing. */
+static bool torch_loop_hint(nn_text *hint, const hint_context *context)
+{
+    static const char *const optimizer_words[] = {"opt", "adam", "sgd", "rmsprop", NULL};
+    span receiver, named;
+    bool names = named_variable(context->error, &named);
+    if (span_has(context->error, "attempt to index a number value")) {
+        static const struct {
+            const char *method, *hint;
+        } numbers[] = {
+            {"item", "x:sum(), x:mean() and a loss are Lua numbers already: drop :item()"},
+            {"backward", "nnsh has no autograd: model:fit(x, y, {...}) trains, or "
+                         "model:train_on_batch(x, y) takes one step of a loop of your own"},
+        };
+        for (size_t k = 0; k < sizeof numbers / sizeof numbers[0]; k++) {
+            if (!method_receiver(context->lines[0], numbers[k].method, &receiver))
+                continue;
+            bool same = names ? receiver.length == named.length &&
+                                    memcmp(receiver.text, named.text, named.length) == 0
+                              : span_is(receiver, ")");
+            if (same) {
+                nn_text_printf(hint, "hint: %s", numbers[k].hint);
+                return true;
+            }
+        }
+        return false;
+    }
+    static const char *const steps[] = {"step", "zero_grad", NULL};
+    for (int k = 0; steps[k]; k++) {
+        char method_error[64], field_error[64];
+        snprintf(method_error, sizeof method_error, "attempt to call a nil value (method '%s')",
+                 steps[k]);
+        snprintf(field_error, sizeof field_error, "attempt to call a nil value (field '%s')",
+                 steps[k]);
+        if ((!span_has(context->error, method_error) && !span_has(context->error, field_error)) ||
+            !method_receiver(context->lines[0], steps[k], &receiver))
+            continue;
+        char lowered[64];
+        size_t length = receiver.length < sizeof lowered - 1 ? receiver.length
+                                                             : sizeof lowered - 1;
+        for (size_t i = 0; i < length; i++)
+            lowered[i] = (char)tolower((unsigned char)receiver.text[i]);
+        lowered[length] = '\0';
+        for (int w = 0; optimizer_words[w]; w++)
+            if (strstr(lowered, optimizer_words[w])) {
+                nn_text_printf(hint, "hint: the optimizer steps inside model:fit and "
+                                     "model:train_on_batch: give it to "
+                                     "model:compile{optimizer = ...}");
+                return true;
+            }
+    }
+    return false;
+}
+
 /* In order: a block header explains the most, so it goes first. */
 static bool (*const rules[])(nn_text *, const hint_context *) = {
     block_hint,        import_hint,         keyword_arguments_hint,
@@ -1337,6 +1405,7 @@ static bool (*const rules[])(nn_text *, const hint_context *) = {
     is_hint,           lambda_hint,         f_string_hint,
     question_hint,     library_global_hint,
     python_syntax_hint, error_and_line_hint, for_in_hint,
+    torch_loop_hint,
     paren_call_hint, /* a Python habit, if any, explains the error better */
 };
 

@@ -730,8 +730,12 @@ t.test("PyTorch's tensor methods name the nnsh way", function()
   t.raises(function() return x:numel() end, "'numel'", 'x.size')
   t.raises(function() return x:clamp(0, 1) end, "'clamp'", 'x:clip(')
   t.raises(function() return x:pow(2) end, "'pow'", 'x ^ 2')
-  t.raises(function() return x:add_(1) end, "'add_'", 'x = x + 1')
-  t.raises(function() return x:zero_() end, "'zero_'", 'x = x + 1')
+  t.raises(function() return x:add_(1) end, "'add_' (PyTorch's in-place form)", 'x = x + y')
+  t.raises(function() return x:zero_() end, "'zero_'", 'x:fill(0) sets every element')
+  t.raises(function() return x:relu_() end, "'relu_'", 'x = x:relu()')
+  -- a name with _ that is no in-place form of nnsh's is a slip, guessed as one
+  t.raises(function() return x.shape_ end, "'shape_' (did you mean 'shape'?)")
+  t.raises(function() return x:cache_() end, 'fields: shape')
   t.raises(function() return x:cuda() end, "'cuda'", "x:to('gpu')")
   t.raises(function() return x:detach() end, "'detach'", 'no gradients')
   -- a slip still gets its guess, and other names the list of fields
@@ -808,40 +812,52 @@ end)
 
 t.test('float32 arithmetic with broadcasting gives each element as a float32 of the double result', function()
   local function f32(v) return (string.unpack('f', string.pack('f', v))) end
+  local function same(p, q) return p == q or (p ~= p and q ~= q) end
   nn.random.seed(12)
   local a = nn.random.randn(2, 3, 4) * 10
+  a[1][1] = {0 / 0, 1 / 0, -1 / 0, -0.0} -- NaN and the infinities go through each operation
+  -- (3, 1) and (2, 3, 1) make outputs whose last axis has one element
   local operands = {nn.random.randn(4) + 3, nn.random.randn(3, 1) + 3, nn.random.randn(2, 1, 4) + 3,
-                    nn.random.randn(2, 3, 4) + 3, nn.tensor(2.5)}
+                    nn.random.randn(2, 3, 4) + 3, nn.random.randn(2, 3, 1) + 3, nn.tensor(2.5)}
   local ops = {
     ['+'] = function(x, y) return x + y end, ['-'] = function(x, y) return x - y end,
     ['*'] = function(x, y) return x * y end, ['/'] = function(x, y) return x / y end,
     ['%'] = function(x, y) return x % y end,
   }
-  for _, b in ipairs(operands) do
-    local shape = b.shape
-    local function at(i, j, k) -- b's element for a's position, broadcast as NumPy
-      if #shape == 0 then return b:item() end
-      local index = {i, j, k}
-      local value = b
-      for axis = 1, #shape do
-        local position = index[3 - #shape + axis]
-        value = value[shape[axis] == 1 and 1 or position]
-      end
-      return value
+  local function element(tensor, i, j, k) -- tensor's element at a's position, as NumPy broadcasts
+    local shape = tensor.shape
+    if #shape == 0 then return tensor:item() end
+    local index, value = {i, j, k}, tensor
+    for axis = 1, #shape do
+      value = value[shape[axis] == 1 and 1 or index[3 - #shape + axis]]
     end
+    return value
+  end
+  for _, b in ipairs(operands) do
     for name, op in pairs(ops) do
-      local result = op(a, b)
-      for i = 1, 2 do for j = 1, 3 do for k = 1, 4 do
-        local expected = f32(op(a[i][j][k], at(i, j, k)))
-        if result[i][j][k] ~= expected then
-          error(string.format('a %s b with b of shape %s at (%d, %d, %d): %.9g, expected %.9g',
-                              name, tostring(shape), i, j, k, result[i][j][k], expected))
-        end
-      end end end
+      -- a op b, and b op a with the broadcast operand first
+      for _, order in ipairs{{a, b}, {b, a}} do
+        local left, right = order[1], order[2]
+        local result = op(left, right)
+        t.eq(tostring(result.shape), '(2, 3, 4)', name .. ': the broadcast shape')
+        for i = 1, 2 do for j = 1, 3 do for k = 1, 4 do
+          local expected = f32(op(element(left, i, j, k), element(right, i, j, k)))
+          if not same(result[i][j][k], expected) then
+            error(string.format('%s %s %s at (%d, %d, %d): %.9g, expected %.9g', tostring(left.shape),
+                                name, tostring(right.shape), i, j, k, result[i][j][k], expected))
+          end
+        end end end
+      end
     end
   end
-  local reversed = nn.random.randn(4) - nn.random.randn(3, 4)
-  t.eq(tostring(reversed.shape), '(3, 4)', 'the broadcast operand first')
+  -- the other operations, element by element
+  local x, y = nn.tensor{{-7.5, 3, 0 / 0}}, nn.tensor{{2}, {-3}}
+  local maxima, minima = x:maximum(y), x:minimum(y)
+  t.eq(maxima[1][1] .. ' ' .. maxima[2][2] .. ' ' .. minima[1][1] .. ' ' .. minima[2][2], '2.0 3.0 -7.5 -3.0',
+       'maximum and minimum, broadcast')
+  t.truthy(maxima[1][3] ~= maxima[1][3] and minima[2][3] ~= minima[2][3], 'NaN wins in maximum and minimum')
+  t.eq((x // y)[1][1], math.floor(-7.5 / 2), '// is floor division')
+  t.eq((y ^ x)[2][2], -27.0, '^ with the broadcast operand first')
 end)
 
 t.finish()

@@ -486,4 +486,15 @@ Test(python_hints, pytorch_habits_name_the_nnsh_way)
                 "size of the first axis");
     /* other numbers indexed get no hint */
     expect_hint("In[1]:1: attempt to index a number value (global 'n')", "print(n.value)", "");
+    /* a table of the user's own with a step method, or another value on the line, is no
+     * PyTorch habit */
+    expect_hint("In[1]:1: attempt to call a nil value (method 'step')",
+                "local obs = env:step(1)", "");
+    expect_hint("In[1]:1: attempt to call a nil value (field 'step')", "sim.step(0.1)", "");
+    expect_hint("In[1]:1: attempt to index a number value (local 'item')",
+                "print(item.name, get_item(1))", "");
+    expect_hint("In[1]:1: attempt to index a number value (local 'n')",
+                "game.backward(n.x)", "");
+    expect_hint("In[1]:1: attempt to index a number value (global 'n')",
+                "print(n.x, loss:item())", "");
 }
