@@ -1201,8 +1201,9 @@ static int tensor_take(lua_State *L)
             else if (lua_type(L, -1) == LUA_TNUMBER)
                 indices[i] = row_index_of_number(L, lua_tonumber(L, -1), rows, function);
             else
-                nn_lua_error(L, "%s: positions must be integers, got %s", function,
-                             nn_lua_typename(L, -1));
+                nn_lua_error(L, "%s: positions must be integers, got %s at entry %zu%s", function,
+                             nn_lua_typename(L, -1), i + 1,
+                             lua_istable(L, -1) ? " (one flat list of positions: {3, 1})" : "");
             lua_pop(L, 1);
         }
     } else {
@@ -1507,6 +1508,15 @@ static int join(lua_State *L, bool new_axis, const char *function)
         static const char *const names[] = {"axis", NULL};
         lua_Integer length = luaL_len(L, 1);
         int positional = length > INT_MAX ? INT_MAX : (int)length;
+        /* An entry past the list's end is one after a nil: a tensor the list lost. */
+        lua_pushnil(L);
+        while (lua_next(L, 1)) {
+            lua_pop(L, 1);
+            if (lua_isinteger(L, -1) && lua_tointeger(L, -1) > length)
+                nn_lua_error(L, "%s: entry %lld of the list follows a nil at entry %lld "
+                                "(a tensor that was nil when the list was made?)",
+                             function, (long long)lua_tointeger(L, -1), (long long)length + 1);
+        }
         nn_lua_check_option_names(L, 1, function, names, positional);
         lua_settop(L, 2);
         if (lua_getfield(L, 1, "axis") != LUA_TNIL) {

@@ -183,24 +183,27 @@ static void free_paths(char *paths[4])
  * mistake than a stray file; an empty remark otherwise. */
 static bool holds_dataset(const char *dir, char *paths[4], char *remark, size_t remark_size)
 {
-    int found = 0, first_missing = -1;
+    int found = 0;
     for (int i = 0; i < 4; i++) {
         paths[i] = find_file(dir, file_stems[i]);
-        if (paths[i])
-            found++;
-        else if (first_missing < 0)
-            first_missing = i;
+        found += paths[i] != NULL;
     }
     remark[0] = '\0';
     if (found == 4)
         return true;
+    if (found > 0) {
+        int used = snprintf(remark, remark_size, " (has %d of the 4 files; lacks", found);
+        const char *separator = " ";
+        for (int i = 0; i < 4 && used > 0 && (size_t)used < remark_size; i++)
+            if (!paths[i]) {
+                used += snprintf(remark + used, remark_size - (size_t)used, "%s%s[.gz]",
+                                 separator, file_stems[i]);
+                separator = ", ";
+            }
+        if (used > 0 && (size_t)used < remark_size)
+            snprintf(remark + used, remark_size - (size_t)used, ")");
+    }
     free_paths(paths);
-    if (found > 0 && found < 3)
-        snprintf(remark, remark_size, " (has %d of the 4 files; lacks %s[.gz] and %d more)",
-                 found, file_stems[first_missing], 3 - found);
-    else if (found == 3)
-        snprintf(remark, remark_size, " (has 3 of the 4 files; lacks %s[.gz])",
-                 file_stems[first_missing]);
     return false;
 }
 
@@ -286,7 +289,7 @@ nn_status nn_dataset_load(const nn_dataset *dataset, nn_tensor *out[4], char *wh
         for (int c = 0; c < 2; c++) {
             const char *dir = candidates[c];
             char *paths[4] = {NULL};
-            char lacking[96];
+            char lacking[160];
             if (!holds_dataset(dir, paths, lacking, sizeof lacking)) {
                 list_place(&list, dir, lacking);
                 continue;

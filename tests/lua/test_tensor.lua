@@ -736,6 +736,12 @@ t.test("PyTorch's tensor methods name the nnsh way", function()
   -- a name with _ that is no in-place form of nnsh's is a slip, guessed as one
   t.raises(function() return x.shape_ end, "'shape_' (did you mean 'shape'?)")
   t.raises(function() return x:cache_() end, 'fields: shape')
+  -- a list of positions nested once too deep, and a list with a hole
+  t.raises(function() return nn.ones(3, 2):take{{3, 1}} end,
+           'tensor:take: positions must be integers, got table at entry 1 (one flat list of positions: {3, 1})')
+  local one = nn.ones(2)
+  t.raises(function() return nn.concatenate{one, one, [4] = one} end,
+           'nn.concatenate: entry 4 of the list follows a nil at entry 3')
   t.raises(function() return x:cuda() end, "'cuda'", "x:to('gpu')")
   t.raises(function() return x:detach() end, "'detach'", 'no gradients')
   -- a slip still gets its guess, and other names the list of fields
