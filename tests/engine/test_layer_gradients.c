@@ -30,6 +30,7 @@ typedef enum ref_kind {
     REF_CONV,          /* grouped convolution: kernel (kh, kw, channels / groups, filters) */
     REF_DEPTHWISE,     /* one group per channel: kernel (kh, kw, channels, multiplier) */
     REF_SEPARABLE,     /* depthwise, no bias, then a 1x1 convolution with the bias */
+    REF_TRANSPOSE,     /* transposed convolution: kernel (kh, kw, filters, channels) */
     REF_MAX_POOL,      /* the max of the window's cells inside the input */
     REF_AVERAGE_POOL,  /* the mean of the window's cells inside the input */
     REF_GLOBAL_AVERAGE,/* the mean over every cell, per channel */
@@ -45,6 +46,8 @@ typedef struct grad_case {
     int filters, multiplier, groups;
     int kernel[2], strides[2], dilation[2]; /* kernel: the pool's size for a pooling */
     const char *padding;                     /* "valid", "same", "causal"; NULL: default */
+    bool has_output_padding;                 /* a transposed convolution's, else None */
+    int output_padding[2];
     bool channels_first, no_bias;
     nn_activation_kind activation;
 } grad_case;
@@ -90,6 +93,25 @@ static int axis_output(const grad_case *c, int axis, int length, int *pad_before
     return ref_window_output(length, window, stride, dilation, same, pad_before);
 }
 
+/* A transposed convolution's output length (Keras' deconv_output_length) and the padding
+ * before its first cell: TensorFlow's, that of a 'same' (or 'valid') convolution over the
+ * output giving the input back. */
+static int transpose_axis_output(const grad_case *c, int axis, int length, int *pad_before)
+{
+    int window = c->kernel[axis], stride = stride_of(c, axis), dilation = dilation_of(c, axis);
+    int extent = (window - 1) * dilation + 1;
+    bool same = c->padding && strcmp(c->padding, "same") == 0;
+    int out;
+    if (!c->has_output_padding)
+        out = same ? length * stride : length * stride + (extent > stride ? extent - stride : 0);
+    else
+        out = (length - 1) * stride + extent - 2 * (same ? extent / 2 : 0) +
+              c->output_padding[axis];
+    int total = (length - 1) * stride + extent - out;
+    *pad_before = same && total > 0 ? total / 2 : 0;
+    return out;
+}
+
 static ref_sizes sizes_of(const grad_case *c)
 {
     ref_sizes s = {.in_height = c->height ? c->height : 1};
@@ -98,6 +120,10 @@ static ref_sizes sizes_of(const grad_case *c)
     if (is_global(c)) {
         s.out_height = s.out_width = 1;
         s.out_channels = c->channels;
+    } else if (c->kind == REF_TRANSPOSE) {
+        s.out_height = transpose_axis_output(c, 0, s.in_height, &s.pad_top);
+        s.out_width = transpose_axis_output(c, 1, c->width, &s.pad_left);
+        s.out_channels = c->filters;
     } else {
         s.out_height = axis_output(c, 0, s.in_height, &s.pad_top);
         s.out_width = axis_output(c, 1, c->width, &s.pad_left);
@@ -142,6 +168,43 @@ static void naive_conv(double *out, const double *x, const double *kernel, const
                              (size_t)s->out_width + (size_t)ow) * (size_t)out_channels +
                         (size_t)oc] = sum;
                 }
+}
+
+/* out (B,OH,OW,F) = bias + every input cell (h, w) of x (B,H,W,C) scattered: it adds
+ * x · kernel[i, j, f, c] to output cell (h·sh - pad_top + i·dh, w·sw - pad_left + j·dw),
+ * cells falling outside the output dropped. */
+static void naive_conv_transpose(double *out, const double *x, const double *kernel,
+                                 const double *bias, const grad_case *c, const ref_sizes *s)
+{
+    int filters = c->filters, channels = c->channels;
+    for (int b = 0; b < c->batch; b++)
+        for (int oh = 0; oh < s->out_height; oh++)
+            for (int ow = 0; ow < s->out_width; ow++)
+                for (int f = 0; f < filters; f++)
+                    out[(((size_t)b * (size_t)s->out_height + (size_t)oh) *
+                             (size_t)s->out_width + (size_t)ow) * (size_t)filters +
+                        (size_t)f] = bias ? bias[f] : 0.0;
+    for (int b = 0; b < c->batch; b++)
+        for (int h = 0; h < s->in_height; h++)
+            for (int w = 0; w < c->width; w++)
+                for (int i = 0; i < c->kernel[0]; i++)
+                    for (int j = 0; j < c->kernel[1]; j++) {
+                        int oh = h * stride_of(c, 0) - s->pad_top + i * dilation_of(c, 0);
+                        int ow = w * stride_of(c, 1) - s->pad_left + j * dilation_of(c, 1);
+                        if (oh < 0 || oh >= s->out_height || ow < 0 || ow >= s->out_width)
+                            continue;
+                        for (int f = 0; f < filters; f++)
+                            for (int ch = 0; ch < channels; ch++)
+                                out[(((size_t)b * (size_t)s->out_height + (size_t)oh) *
+                                         (size_t)s->out_width + (size_t)ow) * (size_t)filters +
+                                    (size_t)f] +=
+                                    x[(((size_t)b * (size_t)s->in_height + (size_t)h) *
+                                           (size_t)c->width + (size_t)w) * (size_t)channels +
+                                      (size_t)ch] *
+                                    kernel[(((size_t)i * (size_t)c->kernel[1] + (size_t)j) *
+                                                (size_t)filters + (size_t)f) *
+                                               (size_t)channels + (size_t)ch];
+                    }
 }
 
 /* out (B,OH,OW,C): the max or the mean of each window's cells inside x (B,H,W,C); for the
@@ -199,6 +262,10 @@ static void reference(double *out, const double *x, double *const *weights, cons
     case REF_DEPTHWISE:
         naive_conv(out_last, x_last, weights[0], c->no_bias ? NULL : weights[1], c, &s,
                    c->channels, s.out_channels, c->channels, c->kernel[0], c->kernel[1]);
+        break;
+    case REF_TRANSPOSE:
+        naive_conv_transpose(out_last, x_last, weights[0], c->no_bias ? NULL : weights[1], c,
+                             &s);
         break;
     case REF_SEPARABLE: {
         int mid_channels = c->channels * c->multiplier;
@@ -263,7 +330,7 @@ static nn_layer *make_layer(const grad_case *c)
     cr_assert(cls != NULL, "no layer class %s", c->cls);
     nn_layer *layer = NULL;
     cr_assert_eq(nn_layer_create(&layer, cls), NN_OK, "%s", nn_error_message());
-    if (c->kind == REF_CONV || c->kind == REF_SEPARABLE)
+    if (c->kind == REF_CONV || c->kind == REF_SEPARABLE || c->kind == REF_TRANSPOSE)
         harness_set_int(layer, "filters", c->filters);
     if (c->kind == REF_CONV && c->groups)
         harness_set_int(layer, "groups", c->groups);
@@ -277,6 +344,8 @@ static nn_layer *make_layer(const grad_case *c)
         set_size(layer, "dilation_rate", c->dilation[0], c->dilation[1]);
     if (c->padding)
         harness_set_choice(layer, "padding", c->padding);
+    if (c->has_output_padding)
+        set_size(layer, "output_padding", c->output_padding[0], c->output_padding[1]);
     if (c->channels_first)
         harness_set_choice(layer, "data_format", "channels_first");
     if (c->no_bias)
@@ -613,4 +682,33 @@ Test(layer_gradients, global_pooling_of_sequences_and_images)
         {"GlobalMaxPooling1D", REF_GLOBAL_MAX, .batch = 3, .width = 6, .channels = 4},
     };
     CHECK_CASES(cases, 7000);
+}
+
+Test(layer_gradients, conv_transpose_2d_and_1d_with_strides_dilation_and_output_padding)
+{
+    const grad_case cases[] = {
+        {"Conv2DTranspose", REF_TRANSPOSE, .batch = 2, .height = 3, .width = 4, .channels = 3,
+         .filters = 2, .kernel = {3, 3}, .strides = {2, 2}, .padding = "same"},
+        {"Conv2DTranspose", REF_TRANSPOSE, .batch = 2, .height = 3, .width = 3, .channels = 2,
+         .filters = 3, .kernel = {2, 3}, .strides = {3, 2}, .padding = "valid",
+         .activation = NN_ACTIVATION_TANH},
+        {"Conv2DTranspose", REF_TRANSPOSE, .batch = 1, .height = 4, .width = 3, .channels = 2,
+         .filters = 2, .kernel = {3, 2}, .dilation = {2, 2}, .padding = "same",
+         .channels_first = true},
+        {"Conv2DTranspose", REF_TRANSPOSE, .batch = 2, .height = 3, .width = 3, .channels = 2,
+         .filters = 2, .kernel = {3, 3}, .strides = {2, 3}, .padding = "same",
+         .has_output_padding = true, .output_padding = {0, 2}},
+        {"Conv2DTranspose", REF_TRANSPOSE, .batch = 2, .height = 2, .width = 3, .channels = 3,
+         .filters = 2, .kernel = {2, 2}, .strides = {3, 2}, .padding = "valid",
+         .has_output_padding = true, .output_padding = {2, 1}, .no_bias = true},
+        {"Conv1DTranspose", REF_TRANSPOSE, .batch = 2, .width = 5, .channels = 3, .filters = 2,
+         .kernel = {1, 3}, .strides = {1, 2}, .padding = "same"},
+        {"Conv1DTranspose", REF_TRANSPOSE, .batch = 2, .width = 4, .channels = 2, .filters = 3,
+         .kernel = {1, 4}, .strides = {1, 3}, .padding = "valid", .has_output_padding = true,
+         .output_padding = {0, 1}, .channels_first = true},
+        {"Conv1DTranspose", REF_TRANSPOSE, .batch = 2, .width = 5, .channels = 2, .filters = 2,
+         .kernel = {1, 3}, .dilation = {1, 2}, .padding = "same",
+         .activation = NN_ACTIVATION_TANH},
+    };
+    CHECK_CASES(cases, 8000);
 }
