@@ -1,9 +1,12 @@
 /* Layer kinds whose gradients had no check of their own (DepthwiseConv2D/1D,
- * SeparableConv2D/1D, Conv1D with 'causal' padding, the 1-D poolings, the global poolings
- * of 1-D and 2-D inputs), each run through the public layer API on the CPU and on the
- * emulated device and compared with a naive reference in double written here from Keras'
- * definitions: the output against the reference, and dinput and every weight's gradient
- * against central differences of sum(dout · reference(x, weights)). */
+ * SeparableConv2D/1D, Conv1D with 'causal' padding, Conv2DTranspose/Conv1DTranspose, the
+ * 1-D poolings, the global poolings of 1-D and 2-D inputs), each run through the public
+ * layer API on the CPU and on the emulated device and compared with a naive reference in
+ * double written here from Keras' definitions: the output against the reference, and
+ * dinput and every weight's gradient against central differences of
+ * sum(dout · reference(x, weights)). Then the kinds checked on the CPU in their own tests
+ * run on the emulated device too, in training and inference, and must give the CPU's
+ * numbers. */
 #include <criterion/criterion.h>
 #include <math.h>
 #include <stdio.h>
@@ -371,16 +374,18 @@ typedef struct layer_result {
     float *grads[NN_LAYER_MAX_PARAMS];
 } layer_result;
 
-/* Runs forward then backward in training on `device`, as nn_layer_call runs a layer
+/* Runs forward, then in training backward, on `device`, as nn_layer_call runs a layer
  * there: the weights and their gradients moved to it, the buffers reserved on it. */
 static void run_on(layer_result *result, nn_layer *layer, nn_device device,
-                   const nn_tensor *input, const float *doutput, size_t out_count)
+                   const nn_tensor *input, const float *doutput, size_t out_count,
+                   bool training)
 {
     const nn_backend *backend = nn_backend_for(device);
     cr_assert(backend != NULL);
     for (int i = 0; i < layer->param_count; i++) {
         cr_assert_eq(nn_storage_move(layer->params[i].value->storage, device), NN_OK);
-        cr_assert_eq(nn_storage_move(layer->params[i].grad->storage, device), NN_OK);
+        if (layer->params[i].grad)
+            cr_assert_eq(nn_storage_move(layer->params[i].grad->storage, device), NN_OK);
     }
     int64_t batch = input->shape.dims[0];
     cr_assert_eq(nn_layer_reserve_on(layer, device, batch), NN_OK, "%s", nn_error_message());
@@ -399,13 +404,14 @@ static void run_on(layer_result *result, nn_layer *layer, nn_device device,
     cr_assert_eq(nn_tensor_write(dy, doutput), NN_OK);
     nn_exec exec = {.backend = backend,
                     .device = device,
-                    .training = true,
+                    .training = training,
                     .seed = 1234,
                     .scratch = scratch ? scratch->data : NULL,
                     .scratch_floats = scratch_floats};
     cr_assert_eq(nn_layer_forward(layer, &exec, x, y), NN_OK, "%s", nn_error_message());
-    cr_assert_eq(nn_layer_backward(layer, &exec, x, y, dy, dx), NN_OK, "%s",
-                 nn_error_message());
+    if (training)
+        cr_assert_eq(nn_layer_backward(layer, &exec, x, y, dy, dx), NN_OK, "%s",
+                     nn_error_message());
     cr_assert_eq(backend->synchronize(), NN_OK, "%s", nn_error_message());
 
     cr_assert_eq(nn_tensor_count(y), out_count);
@@ -415,11 +421,16 @@ static void run_on(layer_result *result, nn_layer *layer, nn_device device,
     cr_assert_eq(nn_tensor_read(y, result->output), NN_OK);
     cr_assert_eq(nn_tensor_read(dx, result->dinput), NN_OK);
     for (int i = 0; i < layer->param_count; i++) {
-        result->grads[i] = malloc(nn_tensor_bytes(layer->params[i].grad));
+        /* A weight that does not train (a moving mean) has no gradient; its value, which
+         * training moves, is compared instead. */
+        nn_tensor *read = layer->params[i].grad ? layer->params[i].grad : layer->params[i].value;
+        result->grads[i] = malloc(nn_tensor_bytes(read));
         cr_assert(result->grads[i]);
-        cr_assert_eq(nn_tensor_read(layer->params[i].grad, result->grads[i]), NN_OK);
+        cr_assert_eq(nn_tensor_read(read, result->grads[i]), NN_OK);
         cr_assert_eq(nn_storage_move(layer->params[i].value->storage, nn_device_cpu()), NN_OK);
-        cr_assert_eq(nn_storage_move(layer->params[i].grad->storage, nn_device_cpu()), NN_OK);
+        if (layer->params[i].grad)
+            cr_assert_eq(nn_storage_move(layer->params[i].grad->storage, nn_device_cpu()),
+                         NN_OK);
     }
     nn_tensor_free(x);
     nn_tensor_free(y);
@@ -535,7 +546,7 @@ static void check_case(const grad_case *c, uint64_t seed)
     const char *device_names[] = {"cpu", "emulated"};
     for (int d = 0; d < 2; d++) {
         layer_result result = {0};
-        run_on(&result, layer, devices[d], input, doutput, s.out_count);
+        run_on(&result, layer, devices[d], input, doutput, s.out_count, true);
         assert_close("output", c, device_names[d], result.output, expected, s.out_count,
                      VALUE_ATOL, VALUE_RTOL);
         assert_close("dinput", c, device_names[d], result.dinput, dx, s.in_count,
@@ -711,4 +722,174 @@ Test(layer_gradients, conv_transpose_2d_and_1d_with_strides_dilation_and_output_
          .activation = NN_ACTIVATION_TANH},
     };
     CHECK_CASES(cases, 8000);
+}
+
+/* ---- the emulated device against the CPU, for the kinds checked on the CPU elsewhere ---- */
+
+/* One layer kind set up for the comparison. */
+typedef struct device_case {
+    const char *cls;
+    nn_shape input; /* batch first */
+    void (*set)(nn_layer *layer);
+    float low, high; /* the input's range (ids for an Embedding) */
+} device_case;
+
+static void set_dense(nn_layer *l)
+{
+    harness_set_int(l, "units", 5);
+    harness_set_activation(l, nn_activation_default(NN_ACTIVATION_TANH));
+}
+static void set_conv2d(nn_layer *l)
+{
+    harness_set_int(l, "filters", 4);
+    harness_set_pair(l, "kernel_size", 3, 3);
+    harness_set_pair(l, "strides", 2, 1);
+    harness_set_choice(l, "padding", "same");
+    harness_set_int(l, "groups", 2);
+    harness_set_activation(l, nn_activation_default(NN_ACTIVATION_SIGMOID));
+}
+static void set_conv3d(nn_layer *l)
+{
+    harness_set_int(l, "filters", 3);
+    int *kernel = harness_arg(l, "kernel_size");
+    kernel[0] = kernel[1] = kernel[2] = 2;
+    harness_set_choice(l, "padding", "same");
+}
+static void set_conv3d_transpose(nn_layer *l)
+{
+    harness_set_int(l, "filters", 2);
+    int *kernel = harness_arg(l, "kernel_size"), *strides = harness_arg(l, "strides");
+    kernel[0] = kernel[1] = kernel[2] = 3;
+    strides[0] = strides[1] = strides[2] = 2;
+    harness_set_choice(l, "padding", "same");
+}
+static void set_pool3d(nn_layer *l)
+{
+    int *pool = harness_arg(l, "pool_size");
+    pool[0] = pool[1] = pool[2] = 2;
+    harness_set_choice(l, "padding", "same");
+}
+static void set_units(nn_layer *l) { harness_set_int(l, "units", 4); }
+static void set_sequences(nn_layer *l)
+{
+    harness_set_int(l, "units", 3);
+    harness_set_bool(l, "return_sequences", true);
+}
+static void set_embedding(nn_layer *l)
+{
+    harness_set_int(l, "input_dim", 7);
+    harness_set_int(l, "output_dim", 3);
+}
+static void set_groups(nn_layer *l) { harness_set_int(l, "groups", 2); }
+static void set_bilinear(nn_layer *l)
+{
+    harness_set_pair(l, "size", 2, 3);
+    harness_set_choice(l, "interpolation", "bilinear");
+}
+static void set_resizing(nn_layer *l)
+{
+    harness_set_int(l, "height", 5);
+    harness_set_int(l, "width", 3);
+}
+static void set_nothing(nn_layer *l) { (void)l; }
+
+/* Runs the case on the CPU and on the emulated device (training and inference) and
+ * requires the same numbers: the emulated device runs the CPU kernels, so any difference
+ * is a data-path bug (a buffer left on the host, a copy missed), and the CPU results are
+ * checked against references and central differences in the kinds' own tests. */
+static void check_devices_agree(const device_case *c, uint64_t seed)
+{
+    for (int training = 0; training < 2; training++) {
+        layer_result results[2] = {{0}};
+        int param_count = 0;
+        size_t in_count = 0, out_count = 0, weight_bytes[NN_LAYER_MAX_PARAMS] = {0};
+        const char *weight_names[NN_LAYER_MAX_PARAMS] = {0};
+        const nn_device devices[] = {nn_device_cpu(), {NN_DEVICE_EMULATED, 0}};
+        for (int d = 0; d < 2; d++) {
+            const nn_layer_class *cls = nn_layer_class_find(c->cls);
+            cr_assert(cls != NULL, "no layer class %s", c->cls);
+            nn_layer *layer = NULL;
+            cr_assert_eq(nn_layer_create(&layer, cls), NN_OK);
+            c->set(layer);
+            cr_assert_eq(nn_layer_finish(layer), NN_OK, "%s: %s", c->cls, nn_error_message());
+            cr_assert_eq(nn_layer_build(layer, &c->input), NN_OK, "%s: %s", c->cls,
+                         nn_error_message());
+            for (int i = 0; i < layer->param_count; i++)
+                if (layer->params[i].trainable)
+                    ts_fill_uniform(nn_tensor_f32(layer->params[i].value),
+                                    nn_tensor_count(layer->params[i].value),
+                                    seed + 10 + (uint64_t)i, -1.0f, 1.0f);
+            nn_tensor *input = harness_tensor(&c->input, NULL);
+            in_count = nn_tensor_count(input);
+            ts_fill_uniform(nn_tensor_f32(input), in_count, seed, c->low, c->high);
+            if (strcmp(c->cls, "Embedding") == 0)
+                for (size_t i = 0; i < in_count; i++)
+                    nn_tensor_f32(input)[i] = floorf(nn_tensor_f32(input)[i]);
+            nn_shape output_shape = layer->output_shape;
+            output_shape.dims[0] = c->input.dims[0];
+            cr_assert_eq(nn_shape_count(&output_shape, &out_count), NN_OK);
+            float *doutput = malloc(out_count * sizeof(float));
+            cr_assert(doutput);
+            ts_fill_uniform(doutput, out_count, seed + 1, -1.0f, 1.0f);
+            run_on(&results[d], layer, devices[d], input, doutput, out_count, training);
+            param_count = layer->param_count;
+            for (int i = 0; i < param_count; i++) {
+                weight_bytes[i] = nn_tensor_bytes(layer->params[i].value);
+                weight_names[i] = layer->params[i].name; /* static strings */
+            }
+            free(doutput);
+            nn_tensor_free(input);
+            nn_layer_release(layer);
+        }
+        char what[96];
+        snprintf(what, sizeof what, "%s (%s) output", c->cls, training ? "training" : "inference");
+        bool any = false; /* agreeing on zeros everywhere would prove nothing */
+        for (size_t i = 0; i < out_count; i++)
+            any = any || results[0].output[i] != 0.0f;
+        cr_assert(any, "%s is all zeros", what);
+        cr_assert(memcmp(results[0].output, results[1].output, out_count * sizeof(float)) == 0,
+                  "%s differs on the emulated device", what);
+        if (training) {
+            cr_assert(memcmp(results[0].dinput, results[1].dinput, in_count * sizeof(float)) == 0,
+                      "%s dinput differs on the emulated device", c->cls);
+            /* Each weight's gradient, or the new value of one training moves itself. */
+            for (int i = 0; i < param_count; i++)
+                cr_assert(memcmp(results[0].grads[i], results[1].grads[i], weight_bytes[i]) == 0,
+                          "%s d%s differs on the emulated device", c->cls, weight_names[i]);
+        }
+        fprintf(stderr, "[devices] %-48s cpu = emulated%s\n", what,
+                training ? ", with dinput and every weight's gradient" : "");
+        for (int d = 0; d < 2; d++)
+            result_free(&results[d], param_count);
+    }
+}
+
+Test(layer_gradients, the_emulated_device_gives_the_cpus_numbers_for_every_kind_with_arithmetic)
+{
+    const device_case cases[] = {
+        {"Dense", NN_SHAPE(3, 2, 6), set_dense, -1, 1},
+        {"Conv2D", NN_SHAPE(2, 5, 6, 4), set_conv2d, -1, 1},
+        {"Conv3D", NN_SHAPE(2, 3, 4, 3, 2), set_conv3d, -1, 1},
+        {"Conv3DTranspose", NN_SHAPE(2, 2, 3, 2, 2), set_conv3d_transpose, -1, 1},
+        {"MaxPooling3D", NN_SHAPE(2, 3, 5, 4, 2), set_pool3d, -1, 1},
+        {"AveragePooling3D", NN_SHAPE(2, 3, 5, 4, 2), set_pool3d, -1, 1},
+        {"BatchNormalization", NN_SHAPE(4, 3, 3, 5), set_nothing, -2, 2},
+        {"LayerNormalization", NN_SHAPE(3, 4, 6), set_nothing, -2, 2},
+        {"GroupNormalization", NN_SHAPE(2, 3, 3, 4), set_groups, -2, 2},
+        {"RMSNormalization", NN_SHAPE(3, 4, 6), set_nothing, -2, 2},
+        {"UnitNormalization", NN_SHAPE(3, 4, 6), set_nothing, -2, 2},
+        {"PReLU", NN_SHAPE(3, 4, 5), set_nothing, -2, 2},
+        {"LeakyReLU", NN_SHAPE(3, 7), set_nothing, -2, 2},
+        {"ELU", NN_SHAPE(3, 7), set_nothing, -2, 2},
+        {"ReLU", NN_SHAPE(3, 7), set_nothing, -2, 2},
+        {"Softmax", NN_SHAPE(3, 7), set_nothing, -2, 2},
+        {"SimpleRNN", NN_SHAPE(2, 5, 3), set_units, -1, 1},
+        {"LSTM", NN_SHAPE(2, 5, 3), set_sequences, -1, 1},
+        {"GRU", NN_SHAPE(2, 5, 3), set_units, -1, 1},
+        {"Embedding", NN_SHAPE(3, 4), set_embedding, 0, 7},
+        {"UpSampling2D", NN_SHAPE(2, 3, 4, 2), set_bilinear, -1, 1},
+        {"Resizing", NN_SHAPE(2, 4, 6, 2), set_resizing, -1, 1},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        check_devices_agree(&cases[i], 9000 + 100 * (uint64_t)i);
 }
