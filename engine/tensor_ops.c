@@ -212,6 +212,24 @@ static void binary_f32_run(nn_binary_op op, float *y, const float *x, size_t x_s
     }
 }
 
+/* The next position of the broadcast index, counting at axis `last` and carrying into the
+ * axes before it, with both operands' offsets kept in step (their strides are 0 along
+ * the axes they are broadcast on). */
+static void step_index(int64_t *index, const nn_shape *shape, int last, const size_t *stride_a,
+                       const size_t *stride_b, size_t *offset_a, size_t *offset_b)
+{
+    for (int d = last; d >= 0; d--) {
+        index[d]++;
+        *offset_a += stride_a[d];
+        *offset_b += stride_b[d];
+        if (index[d] < shape->dims[d])
+            return;
+        *offset_a -= stride_a[d] * (size_t)shape->dims[d];
+        *offset_b -= stride_b[d] * (size_t)shape->dims[d];
+        index[d] = 0;
+    }
+}
+
 static nn_status host_binary(nn_tensor **out, nn_binary_op op, const nn_tensor *a,
                            const nn_tensor *b)
 {
@@ -237,24 +255,15 @@ static nn_status host_binary(nn_tensor **out, nn_binary_op op, const nn_tensor *
     int64_t index[NN_MAX_DIMS] = {0};
     size_t offset_a = 0, offset_b = 0;
     if (dtype == NN_DTYPE_F32 && a->dtype == NN_DTYPE_F32 && b->dtype == NN_DTYPE_F32) {
-        /* A run along the last axis at a time, so the operation is chosen once per run;
-         * the outer axes step as in the loop below. A scalar is one run of one. */
+        /* A run along the last axis at a time, so the operation is chosen once per run.
+         * A scalar is one run of one. */
         size_t run = ndim > 0 ? (size_t)shape.dims[ndim - 1] : 1;
         size_t step_a = ndim > 0 ? stride_a[ndim - 1] : 0;
         size_t step_b = ndim > 0 ? stride_b[ndim - 1] : 0;
         for (size_t i = 0; i < count; i += run) {
             binary_f32_run(op, nn_tensor_f32(result) + i, nn_tensor_f32(a) + offset_a, step_a,
                            nn_tensor_f32(b) + offset_b, step_b, run);
-            for (int d = ndim - 2; d >= 0; d--) {
-                index[d]++;
-                offset_a += stride_a[d];
-                offset_b += stride_b[d];
-                if (index[d] < shape.dims[d])
-                    break;
-                offset_a -= stride_a[d] * (size_t)shape.dims[d];
-                offset_b -= stride_b[d] * (size_t)shape.dims[d];
-                index[d] = 0;
-            }
+            step_index(index, &shape, ndim - 2, stride_a, stride_b, &offset_a, &offset_b);
         }
         return NN_OK;
     }
@@ -265,16 +274,7 @@ static nn_status host_binary(nn_tensor **out, nn_binary_op op, const nn_tensor *
                                                          nn_tensor_get_int64(b, offset_b)));
         else
             nn_tensor_set(result, i, apply(op, nn_tensor_get(a, offset_a), nn_tensor_get(b, offset_b)));
-        for (int d = ndim - 1; d >= 0; d--) {
-            index[d]++;
-            offset_a += stride_a[d];
-            offset_b += stride_b[d];
-            if (index[d] < shape.dims[d])
-                break;
-            offset_a -= stride_a[d] * (size_t)shape.dims[d];
-            offset_b -= stride_b[d] * (size_t)shape.dims[d];
-            index[d] = 0;
-        }
+        step_index(index, &shape, ndim - 1, stride_a, stride_b, &offset_a, &offset_b);
     }
     return NN_OK;
 }
