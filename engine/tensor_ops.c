@@ -402,11 +402,12 @@ static double host_reduce_all(nn_reduce_op op, const nn_tensor *a)
 static nn_status reduce_f32_rows(nn_reduce_op op, const float *x, float *y, size_t outer,
                                  size_t length, size_t inner)
 {
-    /* The squares' half only for the deviation. */
+    /* Sum and mean need the running sums alone; std the squared deviations as well. */
     size_t slots = op == NN_REDUCE_STD ? 2 * inner : inner;
-    double *sums = malloc(slots * sizeof *sums), *squares = sums + inner;
+    double *sums = malloc(slots * sizeof *sums);
     if (!sums)
         return nn_error(NN_ERR_MEMORY, "out of memory for %zu running sums", slots);
+    double *squares = sums + inner;
     for (size_t o = 0; o < outer; o++) {
         const float *block = x + o * length * inner;
         memset(sums, 0, slots * sizeof *sums);

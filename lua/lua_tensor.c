@@ -1203,7 +1203,9 @@ static int tensor_take(lua_State *L)
             else
                 nn_lua_error(L, "%s: positions must be integers, got %s at entry %zu%s", function,
                              nn_lua_typename(L, -1), i + 1,
-                             lua_istable(L, -1) ? " (one flat list of positions: {3, 1})" : "");
+                             lua_istable(L, -1) ? " (positions go in one flat list, such as "
+                                                  "{3, 1}, not nested)"
+                                                : "");
             lua_pop(L, 1);
         }
     } else {
@@ -1709,28 +1711,35 @@ static const char *torch_method_way(const char *key)
     return NULL;
 }
 
-/* PyTorch's in-place form of an operation (add_, relu_), at the top of the stack the
- * methods table: the message for it, written into way, or false for any other name
- * (shape_ is a slip of shape, for the guess). */
-static bool torch_in_place_way(lua_State *L, const char *key, char *way, size_t size)
+/* PyTorch's in-place form of an operation (add_, relu_, unsqueeze_): the message for it,
+ * written into way, or false for any other name (shape_ is a slip of shape, for the
+ * guess; sum_ is no PyTorch method). */
+static bool torch_in_place_way(const char *key, char *way, size_t size)
 {
     static const struct {
         const char *name, *way;
-    } arithmetic[] = {
+    } written_otherwise[] = {
         {"add_", "nnsh has no in-place operations: x = x + y"},
         {"sub_", "nnsh has no in-place operations: x = x - y"},
         {"mul_", "nnsh has no in-place operations: x = x * y"},
         {"div_", "nnsh has no in-place operations: x = x / y"},
         {"pow_", "nnsh has no in-place operations: x = x ^ y"},
+        {"copy_", "nnsh has no in-place operations: x = y:clone()"},
+        {"normal_", "x = nn.random.randn(...) draws a new tensor"},
+        {"uniform_", "x = nn.random.uniform(...) draws a new tensor"},
         {"zero_", "x:fill(0) sets every element"}, {"fill_", "x:fill(v) sets every element"},
-        {"clamp_", "nnsh has no in-place operations: x = x:clip(min, max)"},
     };
+    /* nnsh's methods that give a tensor like x, whose in-place form PyTorch has. */
+    static const char *const elementwise[] = {
+        "exp", "log", "sqrt", "abs", "square", "tanh", "sigmoid", "relu", "sin", "cos", "floor",
+        "ceil", "round", "clip", "softmax", "maximum", "minimum", "reshape", "transpose",
+        "squeeze", NULL};
     size_t length = strlen(key);
     if (length < 2 || key[length - 1] != '_' || key[length - 2] == '_')
         return false;
-    for (size_t i = 0; i < sizeof arithmetic / sizeof arithmetic[0]; i++)
-        if (strcmp(key, arithmetic[i].name) == 0) {
-            snprintf(way, size, "%s", arithmetic[i].way);
+    for (size_t i = 0; i < sizeof written_otherwise / sizeof written_otherwise[0]; i++)
+        if (strcmp(key, written_otherwise[i].name) == 0) {
+            snprintf(way, size, "%s", written_otherwise[i].way);
             return true;
         }
     char method[64];
@@ -1738,11 +1747,17 @@ static bool torch_in_place_way(lua_State *L, const char *key, char *way, size_t 
         return false;
     memcpy(method, key, length - 1);
     method[length - 1] = '\0';
-    bool exists = lua_getfield(L, -1, method) != LUA_TNIL;
-    lua_pop(L, 1);
-    if (exists)
-        snprintf(way, size, "nnsh has no in-place operations: x = x:%s()", method);
-    return exists;
+    const char *renamed = torch_method_way(method); /* unsqueeze_: as unsqueeze */
+    if (renamed) {
+        snprintf(way, size, "nnsh has no in-place operations: %s, and assign it", renamed);
+        return true;
+    }
+    for (int i = 0; elementwise[i]; i++)
+        if (strcmp(method, elementwise[i]) == 0) {
+            snprintf(way, size, "nnsh has no in-place operations: x = x:%s(...)", method);
+            return true;
+        }
+    return false;
 }
 
 /* The registry key of ipairs' iterator, kept when the module opens. */
@@ -1837,11 +1852,9 @@ static int tensor_index(lua_State *L)
                 nn_lua_error(L, "tensor has no field or method '%s' (a PyTorch name); %s", key,
                              torch_way);
             char in_place[160];
-            lua_pop(L, 1); /* the nil: the methods table on top */
-            if (torch_in_place_way(L, key, in_place, sizeof in_place))
+            if (torch_in_place_way(key, in_place, sizeof in_place))
                 nn_lua_error(L, "tensor has no field or method '%s' (PyTorch's in-place form); "
                                 "%s", key, in_place);
-            lua_pushnil(L);
             static const char *const fields[] = {"shape", "dtype", "device", "ndim", "size",
                                                  "T", NULL};
             nn_name_guess guess;

@@ -1,6 +1,5 @@
 /* Hints for Python habits in Lua code (see python_hints.h): each rule reads Lua's error
  * and the line it names, and says how Lua writes what the line meant. */
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1310,25 +1309,34 @@ static bool paren_call_hint(nn_text *hint, const hint_context *context)
     return true;
 }
 
-/* The receiver written before ":name(" or ".name(" on the line: its last name ("loss" in
- * "self.loss:item("), or ")" for a call's result ("x:sum():item("). False when the line
- * has no such call. */
-static bool method_receiver(span line, const char *method, span *receiver)
+/* The receiver of the first call ":name(" or ".name(" on the line at or after *from
+ * (blanks allowed around the ':' or '.'): its last name ("loss" in "self.loss:item("),
+ * or ")" or "]" for a call's result or an indexed value ("x:sum():item(", "h[1]:item(").
+ * *from moves past the call, for the next one. False when no further call has a
+ * receiver that can be read. */
+static bool next_call_receiver(span line, const char *method, size_t *from, span *receiver)
 {
     size_t method_length = strlen(method);
-    for (size_t i = 1; i + method_length + 1 < line.length; i++) {
-        if ((line.text[i] != ':' && line.text[i] != '.') ||
-            memcmp(line.text + i + 1, method, method_length) != 0 ||
-            line.text[i + 1 + method_length] != '(')
+    for (size_t i = *from; i < line.length; i++) {
+        if (line.text[i] != ':' && line.text[i] != '.')
             continue;
+        size_t name = i + 1;
+        while (name < line.length && is_blank(line.text[name]))
+            name++;
+        if (name + method_length >= line.length ||
+            memcmp(line.text + name, method, method_length) != 0 ||
+            line.text[name + method_length] != '(')
+            continue;
+        *from = name + method_length;
         size_t end = i;
-        if (line.text[end - 1] == ')') {
+        while (end > 0 && is_blank(line.text[end - 1]))
+            end--;
+        if (end > 0 && (line.text[end - 1] == ')' || line.text[end - 1] == ']')) {
             *receiver = span_of(line.text, end - 1, end);
             return true;
         }
         size_t start = end;
-        while (start > 0 && (isalnum((unsigned char)line.text[start - 1]) ||
-                             line.text[start - 1] == '_'))
+        while (start > 0 && is_name_char(line.text[start - 1]))
             start--;
         if (start < end) {
             *receiver = span_of(line.text, start, end);
@@ -1338,15 +1346,42 @@ static bool method_receiver(span line, const char *method, span *receiver)
     return false;
 }
 
+/* Whether a receiver's name says optimizer: opt, optim, optimizer (and a name ending so:
+ * my_optimizer), or an optimizer's class. Not options or adopter. */
+static bool names_optimizer(span receiver)
+{
+    static const char *const whole[] = {"opt", "optim", "optimizer", "optimiser", "adam", "sgd",
+                                        "rmsprop", NULL};
+    static const char *const endings[] = {"_opt", "_optim", "optimizer", "optimiser", NULL};
+    char lowered[64];
+    if (receiver.length >= sizeof lowered)
+        return false;
+    for (size_t i = 0; i < receiver.length; i++) {
+        char c = receiver.text[i];
+        lowered[i] = c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
+    }
+    lowered[receiver.length] = '\0';
+    for (int w = 0; whole[w]; w++)
+        if (strcmp(lowered, whole[w]) == 0)
+            return true;
+    for (int e = 0; endings[e]; e++) {
+        size_t n = strlen(endings[e]);
+        if (receiver.length > n && strcmp(lowered + receiver.length - n, endings[e]) == 0)
+            return true;
+    }
+    return false;
+}
+
 /* PyTorch's loss.item(), loss.backward(), optimizer.step() and optimizer.zero_grad(),
  * hinted only where the line's receiver is what the error is about: the number the error
- * names (or a call's result, which it cannot name), and for step and zero_grad a name
- * that says optimizer. A table of the user's own with a step method gets nothing. */
+ * names, or, where it names none it can (a call's result, an indexed value: "field '?'"),
+ * a receiver that is one; for step and zero_grad, a name that says optimizer. A table of
+ * the user's own with a step method gets nothing. */
 static bool torch_loop_hint(nn_text *hint, const hint_context *context)
 {
-    static const char *const optimizer_words[] = {"opt", "adam", "sgd", "rmsprop", NULL};
     span receiver, named;
-    bool names = named_variable(context->error, &named);
+    bool names = named_variable(context->error, &named) && named.length > 0 &&
+                 is_name_start(named.text[0]) && !span_has(named, " ");
     if (span_has(context->error, "attempt to index a number value")) {
         static const struct {
             const char *method, *hint;
@@ -1356,14 +1391,15 @@ static bool torch_loop_hint(nn_text *hint, const hint_context *context)
                          "model:train_on_batch(x, y) takes one step of a loop of your own"},
         };
         for (size_t k = 0; k < sizeof numbers / sizeof numbers[0]; k++) {
-            if (!method_receiver(context->lines[0], numbers[k].method, &receiver))
-                continue;
-            bool same = names ? receiver.length == named.length &&
-                                    memcmp(receiver.text, named.text, named.length) == 0
-                              : span_is(receiver, ")");
-            if (same) {
-                nn_text_printf(hint, "hint: %s", numbers[k].hint);
-                return true;
+            size_t from = 0;
+            while (next_call_receiver(context->lines[0], numbers[k].method, &from, &receiver)) {
+                bool same = names ? receiver.length == named.length &&
+                                        memcmp(receiver.text, named.text, named.length) == 0
+                                  : span_is(receiver, ")") || span_is(receiver, "]");
+                if (same) {
+                    nn_text_printf(hint, "hint: %s", numbers[k].hint);
+                    return true;
+                }
             }
         }
         return false;
@@ -1375,17 +1411,11 @@ static bool torch_loop_hint(nn_text *hint, const hint_context *context)
                  steps[k]);
         snprintf(field_error, sizeof field_error, "attempt to call a nil value (field '%s')",
                  steps[k]);
-        if ((!span_has(context->error, method_error) && !span_has(context->error, field_error)) ||
-            !method_receiver(context->lines[0], steps[k], &receiver))
+        if (!span_has(context->error, method_error) && !span_has(context->error, field_error))
             continue;
-        char lowered[64];
-        size_t length = receiver.length < sizeof lowered - 1 ? receiver.length
-                                                             : sizeof lowered - 1;
-        for (size_t i = 0; i < length; i++)
-            lowered[i] = (char)tolower((unsigned char)receiver.text[i]);
-        lowered[length] = '\0';
-        for (int w = 0; optimizer_words[w]; w++)
-            if (strstr(lowered, optimizer_words[w])) {
+        size_t from = 0;
+        while (next_call_receiver(context->lines[0], steps[k], &from, &receiver))
+            if (names_optimizer(receiver)) {
                 nn_text_printf(hint, "hint: the optimizer steps inside model:fit and "
                                      "model:train_on_batch: give it to "
                                      "model:compile{optimizer = ...}");

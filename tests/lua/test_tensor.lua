@@ -732,13 +732,18 @@ t.test("PyTorch's tensor methods name the nnsh way", function()
   t.raises(function() return x:pow(2) end, "'pow'", 'x ^ 2')
   t.raises(function() return x:add_(1) end, "'add_' (PyTorch's in-place form)", 'x = x + y')
   t.raises(function() return x:zero_() end, "'zero_'", 'x:fill(0) sets every element')
-  t.raises(function() return x:relu_() end, "'relu_'", 'x = x:relu()')
+  t.raises(function() return x:relu_() end, "'relu_'", 'x = x:relu(...)')
+  t.raises(function() return x:clip_(0, 1) end, "'clip_'", 'x = x:clip(...)')
+  t.raises(function() return x:unsqueeze_(0) end, "'unsqueeze_' (PyTorch's in-place form)",
+           'write x:expand_dims(axis), and assign it')
+  -- methods that give no tensor like x have no in-place form: a slip, guessed or listed
+  t.raises(function() return x:item_() end, "'item_' (did you mean 'item'?)")
   -- a name with _ that is no in-place form of nnsh's is a slip, guessed as one
   t.raises(function() return x.shape_ end, "'shape_' (did you mean 'shape'?)")
   t.raises(function() return x:cache_() end, 'fields: shape')
   -- a list of positions nested once too deep, and a list with a hole
   t.raises(function() return nn.ones(3, 2):take{{3, 1}} end,
-           'tensor:take: positions must be integers, got table at entry 1 (one flat list of positions: {3, 1})')
+           'tensor:take: positions must be integers, got table at entry 1 (positions go in one flat list')
   local one = nn.ones(2)
   t.raises(function() return nn.concatenate{one, one, [4] = one} end,
            'nn.concatenate: entry 4 of the list follows a nil at entry 3')
@@ -818,7 +823,11 @@ end)
 
 t.test('float32 arithmetic with broadcasting gives each element as a float32 of the double result', function()
   local function f32(v) return (string.unpack('f', string.pack('f', v))) end
-  local function same(p, q) return p == q or (p ~= p and q ~= q) end
+  -- equal, with the sign of a zero (but a remainder of 0 takes the divisor's sign, as
+  -- NumPy's, where Lua's takes the dividend's) and NaN for NaN
+  local function same(p, q, name)
+    return (p == q and (p ~= 0 or name == '%' or 1 / p == 1 / q)) or (p ~= p and q ~= q)
+  end
   nn.random.seed(12)
   local a = nn.random.randn(2, 3, 4) * 10
   a[1][1] = {0 / 0, 1 / 0, -1 / 0, -0.0} -- NaN and the infinities go through each operation
@@ -848,7 +857,7 @@ t.test('float32 arithmetic with broadcasting gives each element as a float32 of 
         t.eq(tostring(result.shape), '(2, 3, 4)', name .. ': the broadcast shape')
         for i = 1, 2 do for j = 1, 3 do for k = 1, 4 do
           local expected = f32(op(element(left, i, j, k), element(right, i, j, k)))
-          if not same(result[i][j][k], expected) then
+          if not same(result[i][j][k], expected, name) then
             error(string.format('%s %s %s at (%d, %d, %d): %.9g, expected %.9g', tostring(left.shape),
                                 name, tostring(right.shape), i, j, k, result[i][j][k], expected))
           end
@@ -864,6 +873,13 @@ t.test('float32 arithmetic with broadcasting gives each element as a float32 of 
   t.truthy(maxima[1][3] ~= maxima[1][3] and minima[2][3] ~= minima[2][3], 'NaN wins in maximum and minimum')
   t.eq((x // y)[1][1], math.floor(-7.5 / 2), '// is floor division')
   t.eq((y ^ x)[2][2], -27.0, '^ with the broadcast operand first')
+  -- two scalars: one run of one
+  local two, nan = nn.tensor(2.5), nn.tensor(0 / 0)
+  t.eq((two + nn.tensor(1.5)):item(), 4.0, 'a scalar plus a scalar')
+  t.eq((nn.tensor(7) % nn.tensor(-3)):item(), -2.0, 'floor modulo of scalars')
+  t.eq((two // nn.tensor(0)):item(), 1 / 0, 'floor division of scalars by 0')
+  t.truthy((two * nan):item() ~= (two * nan):item(), 'NaN through scalars')
+  t.eq(1 / (nn.tensor(-0.0) * two):item(), -1 / 0, 'the sign of a zero kept')
 end)
 
 t.finish()

@@ -497,4 +497,22 @@ Test(python_hints, pytorch_habits_name_the_nnsh_way)
                 "game.backward(n.x)", "");
     expect_hint("In[1]:1: attempt to index a number value (global 'n')",
                 "print(n.x, loss:item())", "");
+    expect_hint("In[1]:1: attempt to call a nil value (method 'step')", "options:step()", "");
+    expect_hint("In[1]:1: attempt to call a nil value (method 'step')", "adopter:step()", "");
+    /* an indexed number (Lua names no variable), blanks around ':', a later call */
+    expect_hint("In[1]:1: attempt to index a number value (field 'integer index')",
+                "print(losses[1]:item())",
+                "hint: x:sum(), x:mean() and a loss are Lua numbers already: drop :item()");
+    expect_hint("In[1]:1: attempt to index a number value (field '?')",
+                "print(h.loss[i]:item())",
+                "hint: x:sum(), x:mean() and a loss are Lua numbers already: drop :item()");
+    expect_hint("In[1]:1: attempt to index a number value (global 'loss')",
+                "print(loss :item())",
+                "hint: x:sum(), x:mean() and a loss are Lua numbers already: drop :item()");
+    expect_hint("In[1]:1: attempt to index a number value (local 'loss')",
+                "print(t:item(), loss:item())",
+                "hint: x:sum(), x:mean() and a loss are Lua numbers already: drop :item()");
+    expect_hint("In[1]:1: attempt to call a nil value (method 'step')", "self.my_optimizer:step()",
+                "hint: the optimizer steps inside model:fit and model:train_on_batch: give it "
+                "to model:compile{optimizer = ...}");
 }
