@@ -1946,7 +1946,9 @@ static int model_call(lua_State *L)
     }
     nn_tensor **slot = nn_lua_new_tensor_slot(L);
     int64_t rows = x->shape.dims[0];
-    nn_lua_check(L, nn_model_predict(model, x, rows < 1024 ? rows : 1024, NULL, slot), function);
+    /* The engine's message starts "predict: "; model(x) names itself instead. */
+    if (nn_model_predict(model, x, rows < 1024 ? rows : 1024, NULL, slot) != NN_OK)
+        nn_lua_raise_from(L, function, "predict");
     return 1;
 }
 

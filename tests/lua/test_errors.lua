@@ -422,6 +422,10 @@ local cases = {
      local conv = nn.Sequential{L.Conv2D{4, 3, input_shape = {28, 28, 1}}}
      conv:predict(nn.zeros(2, 1, 28, 28)) end,
    'model:predict: model "sequential" expects input of shape (None, 28, 28, 1), but x has shape (2, 1, 28, 28); x looks channels-first, and nnsh takes the channels last: x:transpose{0, 2, 3, 1}'},
+  {'a model called on the wrong shape names the call once', function()
+     local dense = nn.Sequential{L.Dense{2, input_shape = {3}}}
+     dense(nn.zeros(2, 4)) end,
+   'model(x): model "sequential" expects input of shape (None, 3), but x has shape (2, 4)'},
   {'channels-first images called in training mode', function()
      local conv = nn.Sequential{L.Conv2D{4, 3, input_shape = {28, 28, 1}}}
      conv(nn.zeros(2, 1, 28, 28), {training = true}) end,
