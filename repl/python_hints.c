@@ -1107,6 +1107,19 @@ static bool python_syntax_hint(nn_text *hint, const hint_context *context)
             }
         }
     }
+    /* Python's with-block: a context manager to open a file, or PyTorch's no_grad. */
+    if (context->syntax && starts_with_word(line, "with")) {
+        if (span_has(line, "no_grad"))
+            nn_text_append(hint, "hint: nnsh needs no torch.no_grad(): model(x) and "
+                                 "model:predict(x) keep no gradients; Lua has no with-block");
+        else if (span_has(line, "open("))
+            nn_text_append(hint, "hint: Lua has no with-block: local f = assert(io.open(path)), "
+                                 "then f:read('a') and f:close()");
+        else
+            nn_text_append(hint, "hint: Lua has no with-block: write the setup, a do ... end "
+                                 "block, and the cleanup after it");
+        return true;
+    }
     if (context->syntax && span_has(context->error, "near '@'") && span_has(line, "@")) {
         nn_text_append(hint, "hint: Lua has no @: nn.matmul(a, b) multiplies matrices");
         return true;

@@ -512,6 +512,18 @@ Test(python_hints, pytorch_habits_name_the_nnsh_way)
     expect_hint("In[1]:1: attempt to index a number value (local 'loss')",
                 "print(t:item(), loss:item())",
                 "hint: x:sum(), x:mean() and a loss are Lua numbers already: drop :item()");
+    /* Python's with-block */
+    expect_hint("In[1]:1: syntax error near 'torch'", "with torch.no_grad():",
+                "hint: nnsh needs no torch.no_grad(): model(x) and model:predict(x) keep no "
+                "gradients; Lua has no with-block");
+    expect_hint("In[1]:1: syntax error near 'open'", "with open('log.txt') as f:",
+                "hint: Lua has no with-block: local f = assert(io.open(path)), then "
+                "f:read('a') and f:close()");
+    expect_hint("In[1]:1: syntax error near 'lock'", "with lock:",
+                "hint: Lua has no with-block: write the setup, a do ... end block, and the "
+                "cleanup after it");
+    /* a name that begins with "with" is no with-block */
+    expect_hint("In[1]:1: syntax error near 'x'", "without x", "");
     expect_hint("In[1]:1: attempt to call a nil value (method 'step')", "self.my_optimizer:step()",
                 "hint: the optimizer steps inside model:fit and model:train_on_batch: give it "
                 "to model:compile{optimizer = ...}");
