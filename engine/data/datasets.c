@@ -270,6 +270,21 @@ static nn_status load_files(const nn_dataset *dataset, const char *dir, char *pa
     return NN_OK;
 }
 
+/* How many of the search path's first directories NNSH_DATA named (its non-empty
+ * entries, as nn_dataset_search_path adds them). */
+static size_t configured_dirs(void)
+{
+    size_t count = 0;
+    for (const char *start = getenv("NNSH_DATA"); start && *start;) {
+        const char *end = strchr(start, ':');
+        count += (end ? (size_t)(end - start) : strlen(start)) > 0;
+        if (!end)
+            break;
+        start = end + 1;
+    }
+    return count;
+}
+
 nn_status nn_dataset_load(const nn_dataset *dataset, nn_tensor *out[4], char *where,
                           size_t where_size)
 {
@@ -279,6 +294,7 @@ nn_status nn_dataset_load(const nn_dataset *dataset, nn_tensor *out[4], char *wh
     if (!search)
         return nn_error(NN_ERR_MEMORY, "out of memory listing the data directories");
     listing list = {.text = ""};
+    size_t configured = configured_dirs();
     for (size_t d = 0; search[d]; d++) {
         char *nested = join_path(search[d], dataset->folder, "");
         if (!nested) {
@@ -291,6 +307,21 @@ nn_status nn_dataset_load(const nn_dataset *dataset, nn_tensor *out[4], char *wh
             char *paths[4] = {NULL};
             char lacking[160];
             if (!holds_dataset(dir, paths, lacking, sizeof lacking)) {
+                /* A folder the user named holding part of a set is a copy gone wrong:
+                 * loading another copy further along would hide it. */
+                if (d < configured && lacking[0]) {
+                    /* The message first: dir lives in what is freed. */
+                    nn_status status = nn_error(NN_ERR_IO,
+                                                "the %s data set in %s, which NNSH_DATA names, "
+                                                "is incomplete%s; copy the missing files there, "
+                                                "or point NNSH_DATA elsewhere (nnsh does not "
+                                                "fall back to another copy past a folder "
+                                                "NNSH_DATA names)",
+                                                dataset->name, dir, lacking);
+                    free(nested);
+                    nn_dataset_search_path_free(search);
+                    return status;
+                }
                 list_place(&list, dir, lacking);
                 continue;
             }
