@@ -63,6 +63,14 @@ double nn_lua_check_number(lua_State *L, int index, const char *function, const 
     return lua_tonumber(L, index);
 }
 
+const char *nn_lua_text_for(const nn_lua_name_text *table, size_t count, const char *name)
+{
+    for (size_t i = 0; i < count; i++)
+        if (strcmp(name, table[i].name) == 0)
+            return table[i].text;
+    return NULL;
+}
+
 const char *nn_lua_closure_name(lua_State *L, int index, lua_CFunction function)
 {
     if (lua_tocfunction(L, index) != function || !lua_getupvalue(L, index, 1))

@@ -1975,9 +1975,7 @@ static int model_tostring(lua_State *L)
  * eval to evaluate, which is not inference mode. */
 static const char *torch_model_way(const char *key)
 {
-    static const struct {
-        const char *name, *way;
-    } ways[] = {
+    static const nn_lua_name_text ways[] = {
         {"eval", "model(x) and model:predict(x) already run in inference mode (Dropout off, "
                  "BatchNormalization's moving statistics); model:evaluate(x, y) computes the "
                  "loss and metrics"},
@@ -1993,10 +1991,7 @@ static const char *torch_model_way(const char *key)
         {"cuda", "model:to('gpu')"},
         {"cpu", "model:to('cpu')"},
     };
-    for (size_t i = 0; i < sizeof ways / sizeof ways[0]; i++)
-        if (strcmp(key, ways[i].name) == 0)
-            return ways[i].way;
-    return NULL;
+    return nn_lua_text_for(ways, sizeof ways / sizeof ways[0], key);
 }
 
 /* "model has no field or method 'fti' (did you mean 'fit'?)" for a slip, else with the

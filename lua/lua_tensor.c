@@ -1684,9 +1684,7 @@ static int tensor_item(lua_State *L)
  * reach, which a guess by spelling would miss (view) or get wrong (unsqueeze: squeeze). */
 static const char *torch_method_way(const char *key)
 {
-    static const struct {
-        const char *name, *way;
-    } ways[] = {
+    static const nn_lua_name_text ways[] = {
         {"view", "write x:reshape(...) (one -1 allowed)"},
         {"unsqueeze", "write x:expand_dims(axis)"},
         {"permute", "write x:transpose{...} with the whole new order of axes"},
@@ -1705,10 +1703,7 @@ static const char *torch_method_way(const char *key)
         {"contiguous", "every tensor is contiguous in nnsh: use x as it is"},
         {"backward", "nnsh has no autograd: model:fit or model:train_on_batch(x, y) trains"},
     };
-    for (size_t i = 0; i < sizeof ways / sizeof ways[0]; i++)
-        if (strcmp(key, ways[i].name) == 0)
-            return ways[i].way;
-    return NULL;
+    return nn_lua_text_for(ways, sizeof ways / sizeof ways[0], key);
 }
 
 /* PyTorch's in-place form of an operation (add_, relu_, unsqueeze_): the message for it,
@@ -1716,9 +1711,7 @@ static const char *torch_method_way(const char *key)
  * guess; sum_ is no PyTorch method). */
 static bool torch_in_place_way(const char *key, char *way, size_t size)
 {
-    static const struct {
-        const char *name, *way;
-    } written_otherwise[] = {
+    static const nn_lua_name_text written_otherwise[] = {
         {"add_", "nnsh has no in-place operations: x = x + y"},
         {"sub_", "nnsh has no in-place operations: x = x - y"},
         {"mul_", "nnsh has no in-place operations: x = x * y"},
@@ -1737,11 +1730,13 @@ static bool torch_in_place_way(const char *key, char *way, size_t size)
     size_t length = strlen(key);
     if (length < 2 || key[length - 1] != '_' || key[length - 2] == '_')
         return false;
-    for (size_t i = 0; i < sizeof written_otherwise / sizeof written_otherwise[0]; i++)
-        if (strcmp(key, written_otherwise[i].name) == 0) {
-            snprintf(way, size, "%s", written_otherwise[i].way);
-            return true;
-        }
+    const char *written = nn_lua_text_for(written_otherwise,
+                                          sizeof written_otherwise / sizeof written_otherwise[0],
+                                          key);
+    if (written) {
+        snprintf(way, size, "%s", written);
+        return true;
+    }
     char method[64];
     if (length - 1 >= sizeof method)
         return false;

@@ -145,6 +145,13 @@ void nn_lua_parse_loss(lua_State *L, int index, nn_loss *loss, const char *funct
 /* The loss name of nn.losses.<name>, the per-sample function, at index; NULL for any
  * other value. */
 const char *nn_lua_loss_function_name(lua_State *L, int index);
+/* A name and the text that goes with it, in the lookup tables of the messages. */
+typedef struct nn_lua_name_text {
+    const char *name, *text;
+} nn_lua_name_text;
+/* The text for name in a table of count entries, or NULL. */
+const char *nn_lua_text_for(const nn_lua_name_text *table, size_t count, const char *name);
+
 /* The name a C closure of `function` at index holds as its first upvalue (nn.losses.<name>,
  * nn.activations.<name>); NULL for any other value. */
 const char *nn_lua_closure_name(lua_State *L, int index, lua_CFunction function);
