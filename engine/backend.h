@@ -649,7 +649,7 @@ typedef struct nn_backend {
                              float *scratch);
 } nn_backend;
 
-/* The CPU backend (OpenBLAS and OpenMP). Always present. */
+/* The CPU backend (its own kernels under OpenMP). Always present. */
 const nn_backend *nn_backend_cpu(void);
 
 /* A backend for testing the device code paths without a GPU: the CPU kernels, over

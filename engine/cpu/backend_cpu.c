@@ -1,4 +1,5 @@
-/* The CPU backend: OpenBLAS for the matrix products, OpenMP for the rest. */
+/* The CPU backend: its own kernels (vector tiles and the matrix product of gemm.h) under
+ * OpenMP. */
 #include "layout.h"
 #include "cpu_kernels.h"
 

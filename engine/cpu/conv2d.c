@@ -1,14 +1,15 @@
 /* 2-D convolution on the CPU, channels-last. Stride 1 with one group goes to the direct
- * convolution (conv2d_direct.c); everything else to im2col (OpenMP) feeding OpenBLAS
- * sgemm, one product per group, with bias and activation fused into the output. */
-#include <cblas.h>
+ * convolution (conv2d_direct.c); everything else to im2col (OpenMP) feeding the layers'
+ * matrix product (gemm.h), one product per group, with bias and activation fused into
+ * the output. */
 #include <stdbool.h>
 #include <string.h>
 
 #include "cpu_kernels.h"
+#include "gemm.h"
 
 /* Floats of im2col matrix built at once (16 MiB). As many whole images as fit go into
- * one chunk, so each sgemm is tall (the seed CNN's batch of 64 is a single chunk), while
+ * one chunk, so each product is tall (the seed CNN's batch of 64 is a single chunk), while
  * a predict over thousands of images does not ask for gigabytes of scratch. The chunk
  * size depends only on the geometry, so the order in which dkernel accumulates chunk
  * after chunk never depends on the number of threads. */
@@ -222,10 +223,9 @@ void nn_cpu_conv2d_forward(float *out, const float *inp, const float *kernel,
             int leading;
             const float *a = group_columns(columns, group, rows, g, &leading);
             /* out_g (rows, OC/G) = columns_g (rows, patch) @ kernel_g (patch, OC/G) */
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, rows, group_filters,
-                        patch, 1.0f, a, leading, kernel + group * group_filters,
-                        g->out_channels, 0.0f, out_chunk + group * group_filters,
-                        g->out_channels);
+            nn_cpu_gemm(false, false, rows, group_filters, patch, a, leading,
+                        kernel + group * group_filters, g->out_channels,
+                        out_chunk + group * group_filters, g->out_channels, false);
         }
         add_bias_and_activate(out_chunk, bias, activation, (size_t)rows, g->out_channels);
     }
@@ -281,15 +281,13 @@ void nn_cpu_conv2d_backward(float *dinp, float *dkernel, float *dbias, const flo
                 im2col(scratch, inp, g, first, images);
                 columns = scratch;
             }
-            float beta = first == 0 ? 0.0f : 1.0f;
             for (int group = 0; group < g->groups; group++) {
                 int leading;
                 const float *a = group_columns(columns, group, rows, g, &leading);
                 /* dkernel_g (patch, OC/G) (+)= columns_gᵀ @ dout_g, chunk after chunk */
-                cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, patch, group_filters,
-                            rows, 1.0f, a, leading, dout_chunk + group * group_filters,
-                            g->out_channels, beta, dkernel + group * group_filters,
-                            g->out_channels);
+                nn_cpu_gemm(true, false, patch, group_filters, rows, a, leading,
+                            dout_chunk + group * group_filters, g->out_channels,
+                            dkernel + group * group_filters, g->out_channels, first > 0);
             }
         }
         if (dinp) {
@@ -300,10 +298,9 @@ void nn_cpu_conv2d_backward(float *dinp, float *dkernel, float *dbias, const flo
             for (int group = 0; group < g->groups; group++) {
                 int leading;
                 float *c = group_columns(dcolumns, group, rows, g, &leading);
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, rows, patch,
-                            group_filters, 1.0f, dout_chunk + group * group_filters,
-                            g->out_channels, kernel + group * group_filters, g->out_channels,
-                            0.0f, c, leading);
+                nn_cpu_gemm(false, true, rows, patch, group_filters,
+                            dout_chunk + group * group_filters, g->out_channels,
+                            kernel + group * group_filters, g->out_channels, c, leading, false);
             }
             if (!pointwise)
                 col2im(dinp, scratch, g, first, images);

@@ -1,11 +1,13 @@
 /* Dense (fully connected) kernels. A dense layer is a 1×1 convolution over a row of
  * `batch` pixels, so when the outputs are a whole number of vectors (every level reads
  * such a kernel in place, with no scratch) the direct convolution's tiles do the forward
- * (bias and ReLU fused) and the weight and bias gradients; OpenBLAS sgemm does the rest. */
-#include <cblas.h>
+ * (bias and ReLU fused) and the weight and bias gradients; the layers' matrix product
+ * (gemm.h) does the rest. Both sum each value in a fixed order, so no result depends on
+ * the number of threads or on the processor's BLAS kernels. */
 #include <string.h>
 
 #include "cpu_kernels.h"
+#include "gemm.h"
 
 /* Outputs per row that every vector level reads in place (16 floats, or 2 × 8). */
 enum { WHOLE_VECTORS = 16 };
@@ -36,17 +38,13 @@ void nn_cpu_dense_forward(float *out, const float *inp, const float *kernel,
         nn_conv2d_geometry g = as_pointwise(batch, in_features, out_features);
         nn_cpu_conv2d_direct_forward(out, inp, kernel, bias, relu, &g, NULL);
     } else {
-        /* The bias is broadcast into out first so the product can accumulate onto it
-         * (beta = 1) in one pass. */
-        float beta = 0.0f;
-        if (bias) {
+        /* The bias is broadcast into out first so the product sums onto it, as the
+         * tiles' sums start from it. */
+        if (bias)
             for (int b = 0; b < batch; b++)
                 memcpy(out + (size_t)b * out_features, bias, sizeof(float) * (size_t)out_features);
-            beta = 1.0f;
-        }
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, batch, out_features,
-                    in_features, 1.0f, inp, in_features, kernel, out_features, beta, out,
-                    out_features);
+        nn_cpu_gemm(false, false, batch, out_features, in_features, inp, in_features, kernel,
+                    out_features, out, out_features, bias != NULL);
         relu = false;
     }
     if (activation.kind != NN_ACTIVATION_LINEAR && !relu)
@@ -60,8 +58,8 @@ void nn_cpu_dense_backward(float *dinp, float *dkernel, float *dbias, const floa
 {
     /* dinp (B,K) = dout (B,N) @ kernelᵀ (N,K) */
     if (dinp)
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, batch, in_features, out_features,
-                    1.0f, dout, out_features, kernel, out_features, 0.0f, dinp, in_features);
+        nn_cpu_gemm(false, true, batch, in_features, out_features, dout, out_features, kernel,
+                    out_features, dinp, in_features, false);
     if (tiles_apply(batch, out_features) && (dkernel || dbias)) {
         /* dkernel (K,N) = inpᵀ @ dout and dbias (N) = Σ_b dout, each summed over the
          * batch in order by one thread. */
@@ -71,8 +69,8 @@ void nn_cpu_dense_backward(float *dinp, float *dkernel, float *dbias, const floa
     }
     /* dkernel (K,N) = inpᵀ (K,B) @ dout (B,N) */
     if (dkernel)
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, in_features, out_features, batch,
-                    1.0f, inp, in_features, dout, out_features, 0.0f, dkernel, out_features);
+        nn_cpu_gemm(true, false, in_features, out_features, batch, inp, in_features, dout,
+                    out_features, dkernel, out_features, false);
     if (dbias) {
         memset(dbias, 0, sizeof(float) * (size_t)out_features);
         for (int b = 0; b < batch; b++) {

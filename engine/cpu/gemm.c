@@ -1,0 +1,98 @@
+/* The layers' matrix product (gemm.h): B is packed, a panel of columns and a chunk of the
+ * summed index at a time, into a buffer on the stack; the tiles run down the rows of C
+ * against it. Threads split C by panels and groups of rows, never the sum. */
+#include "gemm.h"
+
+#include <omp.h>
+#include <string.h>
+
+/* Terms of the sum packed at once: one run, whose panel (at most 256 × 32 floats, 32 KiB)
+ * stays in the first-level cache while every tile of a row group reads it. */
+enum { DEPTH_CHUNK = NN_GEMM_RUN, WIDEST_TILE = 32 };
+
+/* Row tiles per task: enough that packing the panel costs little beside them. */
+enum { GROUP_TILES = 16 };
+
+/* Below this many multiply-adds a parallel region costs more than it saves. */
+enum { PARALLEL_THRESHOLD = 1 << 16 };
+
+static const nn_gemm_tiles *active_tiles(void)
+{
+    switch (nn_simd_active()) {
+    case NN_SIMD_AVX512:
+        return &nn_gemm_tiles_avx512;
+    case NN_SIMD_AVX2:
+        return &nn_gemm_tiles_avx2;
+    default:
+        return &nn_gemm_tiles_portable;
+    }
+}
+
+/* packed (depth, width) = B[p0 + p][j0 + j] for j < cols, zero beyond. */
+static void pack_panel(float *packed, int width, bool b_transposed, const float *b, int ldb, int p0,
+                       int depth, int j0, int cols)
+{
+    if (b_transposed) {
+        for (int j = 0; j < cols; j++) {
+            const float *column = b + (size_t)(j0 + j) * (size_t)ldb + p0;
+            for (int p = 0; p < depth; p++)
+                packed[(size_t)p * (size_t)width + (size_t)j] = column[p];
+        }
+        for (int p = 0; p < depth && cols < width; p++)
+            memset(packed + (size_t)p * (size_t)width + cols, 0,
+                   sizeof(float) * (size_t)(width - cols));
+        return;
+    }
+    for (int p = 0; p < depth; p++) {
+        float *row = packed + (size_t)p * (size_t)width;
+        memcpy(row, b + (size_t)(p0 + p) * (size_t)ldb + j0, sizeof(float) * (size_t)cols);
+        memset(row + cols, 0, sizeof(float) * (size_t)(width - cols));
+    }
+}
+
+void nn_cpu_gemm(bool a_transposed, bool b_transposed, int m, int n, int k, const float *a, int lda,
+                 const float *b, int ldb, float *c, int ldc, bool accumulate)
+{
+    if (m <= 0 || n <= 0)
+        return;
+    if (k <= 0) {
+        for (int i = 0; i < m && !accumulate; i++)
+            memset(c + (size_t)i * (size_t)ldc, 0, sizeof(float) * (size_t)n);
+        return;
+    }
+    const nn_gemm_tiles *tiles = active_tiles();
+    const int width = tiles->width;
+    const int panels = (n + width - 1) / width;
+    const int row_tiles = (m + NN_GEMM_TILE_ROWS - 1) / NN_GEMM_TILE_ROWS;
+    const int groups = (row_tiles + GROUP_TILES - 1) / GROUP_TILES;
+    const ptrdiff_t a_step = a_transposed ? lda : 1;
+    const double work = (double)m * (double)n * (double)k;
+#pragma omp parallel for schedule(dynamic, 1) if (work > PARALLEL_THRESHOLD)
+    for (int task = 0; task < panels * groups; task++) {
+        _Alignas(64) float packed[DEPTH_CHUNK * WIDEST_TILE];
+        const int j0 = task % panels * width;
+        const int cols = n - j0 < width ? n - j0 : width;
+        const int first_tile = task / panels * GROUP_TILES;
+        const int last_tile =
+            first_tile + GROUP_TILES < row_tiles ? first_tile + GROUP_TILES : row_tiles;
+        for (int p0 = 0; p0 < k; p0 += DEPTH_CHUNK) {
+            const int depth = k - p0 < DEPTH_CHUNK ? k - p0 : DEPTH_CHUNK;
+            pack_panel(packed, width, b_transposed, b, ldb, p0, depth, j0, cols);
+            for (int t = first_tile; t < last_tile; t++) {
+                const int i0 = t * NN_GEMM_TILE_ROWS;
+                const int rows = m - i0 < NN_GEMM_TILE_ROWS ? m - i0 : NN_GEMM_TILE_ROWS;
+                const float *rows_of_a[NN_GEMM_TILE_ROWS];
+                for (int r = 0; r < NN_GEMM_TILE_ROWS; r++) {
+                    size_t i = (size_t)i0 + (size_t)(r < rows ? r : rows - 1);
+                    rows_of_a[r] = a_transposed ? a + (size_t)p0 * (size_t)lda + i
+                                                : a + i * (size_t)lda + (size_t)p0;
+                }
+                tiles->tile(c + (size_t)i0 * (size_t)ldc + (size_t)j0, ldc, rows_of_a, a_step,
+                            packed, depth, rows, cols,
+                            p0 > 0       ? NN_GEMM_ADD_TO_C
+                            : accumulate ? NN_GEMM_FROM_C
+                                         : NN_GEMM_FROM_ZERO);
+            }
+        }
+    }
+}

@@ -1,0 +1,67 @@
+/* The matrix product's tile with AVX-512F: 6 rows by 2 vectors of 16 floats (12
+ * accumulators), so that each row of the panel loaded serves 6 broadcasts; tails by masked
+ * loads and stores. Compiled through target attributes and called only when
+ * nn_simd_active() says so. */
+#include "gemm.h"
+
+#if defined(__GNUC__) && defined(__x86_64__)
+#include <immintrin.h>
+
+#define TARGET __attribute__((target("avx512f")))
+
+enum { VECTOR = 16, VECTORS = 2, WIDTH = VECTOR * VECTORS };
+
+/* Lanes of vector v that hold one of the first `cols` columns. */
+static inline TARGET __mmask16 lanes(int cols, int v)
+{
+    int n = cols - VECTOR * v;
+    if (n >= VECTOR)
+        return (__mmask16)0xFFFF;
+    if (n <= 0)
+        return (__mmask16)0;
+    return (__mmask16)((1u << n) - 1u);
+}
+
+static TARGET void tile(float *c, ptrdiff_t ldc, const float *const a[NN_GEMM_TILE_ROWS],
+                        ptrdiff_t a_step, const float *panel, int depth, int rows, int cols,
+                        nn_gemm_start start)
+{
+    enum { R = NN_GEMM_TILE_ROWS };
+    const __mmask16 mask[VECTORS] = {lanes(cols, 0), lanes(cols, 1)};
+    __m512 acc[R][VECTORS];
+#pragma GCC unroll 6
+    for (int r = 0; r < R; r++)
+#pragma GCC unroll 2
+        for (int v = 0; v < VECTORS; v++)
+            acc[r][v] = start == NN_GEMM_FROM_C && r < rows
+                            ? _mm512_maskz_loadu_ps(mask[v], c + r * ldc + VECTOR * v)
+                            : _mm512_setzero_ps();
+    for (int p = 0; p < depth; p++) {
+        const __m512 w0 = _mm512_load_ps(panel + p * WIDTH);
+        const __m512 w1 = _mm512_load_ps(panel + p * WIDTH + VECTOR);
+        const ptrdiff_t offset = p * a_step;
+#pragma GCC unroll 6
+        for (int r = 0; r < R; r++) {
+            const __m512 x = _mm512_set1_ps(a[r][offset]);
+            acc[r][0] = _mm512_fmadd_ps(x, w0, acc[r][0]);
+            acc[r][1] = _mm512_fmadd_ps(x, w1, acc[r][1]);
+        }
+    }
+#pragma GCC unroll 6
+    for (int r = 0; r < R; r++)
+        if (r < rows)
+#pragma GCC unroll 2
+            for (int v = 0; v < VECTORS; v++) {
+                if (start == NN_GEMM_ADD_TO_C)
+                    acc[r][v] = _mm512_add_ps(
+                        _mm512_maskz_loadu_ps(mask[v], c + r * ldc + VECTOR * v), acc[r][v]);
+                _mm512_mask_storeu_ps(c + r * ldc + VECTOR * v, mask[v], acc[r][v]);
+            }
+}
+
+const nn_gemm_tiles nn_gemm_tiles_avx512 = {.level = NN_SIMD_AVX512, .width = WIDTH, .tile = tile};
+
+#else
+/* Not an x86-64 GCC-compatible compiler: never selected (nn_simd_supported says portable). */
+const nn_gemm_tiles nn_gemm_tiles_avx512 = {0};
+#endif
