@@ -299,6 +299,19 @@ doc('nn.config.set_device', {call = "nn.config.set_device(name)",
 doc('nn.config.get_device', {call = 'nn.config.get_device()',
   text = "The device new models use: 'cpu', 'gpu:0', ...", returns = 'a string',
   example = 'nn.config.get_device()'})
+doc('nn.config.threading.set_intra_op_parallelism_threads',
+  {call = 'nn.config.threading.set_intra_op_parallelism_threads(n)',
+   text = 'How many threads the CPU kernels run: n from 1, or 0 for one per core. At ' ..
+          'start it is one per core, or OMP_NUM_THREADS when set. Only the speed changes: every layer sums ' ..
+          'in a fixed order, so the same seed trains to the same weights with any number ' ..
+          'of threads. nn.matmul goes through OpenBLAS, whose sums may differ.',
+   params = {{'n', 'a whole number from 0 to 1024'}},
+   example = 'nn.config.threading.set_intra_op_parallelism_threads(1)'})
+doc('nn.config.threading.get_intra_op_parallelism_threads',
+  {call = 'nn.config.threading.get_intra_op_parallelism_threads()',
+   text = 'The threads the CPU kernels run now (Keras answers 0 for "not set"; this is the ' ..
+          'number in use).', returns = 'an integer',
+   example = 'nn.config.threading.get_intra_op_parallelism_threads()'})
 doc('nn.config.build_info', {call = 'nn.config.build_info()',
   text = 'What this nnsh was built with and what it finds: cuda_build (false for the CPU ' ..
          'build), cuda_version and cudnn_version (the headers), cuda_runtime, cuda_driver, ' ..

@@ -1,6 +1,6 @@
 /* Devices from Lua: nn.config.list_physical_devices, set_device / get_device,
- * build_info, and nn.test.is_gpu_available / is_built_with_cuda, as Keras' tf.config and
- * tf.test. Choosing a device: nn.config.set_device('cpu' | 'gpu' | 'gpu:N') or the
+ * build_info, the CPU's threads (nn.config.threading), and nn.test.is_gpu_available /
+ * is_built_with_cuda, as Keras' tf.config and tf.test. Choosing a device: nn.config.set_device('cpu' | 'gpu' | 'gpu:N') or the
  * environment variable NNSH_DEVICE; without either a GPU is used when there is one. */
 #include <string.h>
 
@@ -157,6 +157,40 @@ static int l_build_info(lua_State *L)
     return 1;
 }
 
+/* nn.config.threading.set_intra_op_parallelism_threads(n): threads the CPU kernels run,
+ * n ≥ 1, or 0 for one per core (as tf.config.threading). Results stay the same. */
+static int l_set_threads(lua_State *L)
+{
+    const char *function = "nn.config.threading.set_intra_op_parallelism_threads";
+    nn_lua_check_no_more_arguments(L, 1, function, "nn.config.threading.set_intra_op_parallelism_threads(n)");
+    int is_integer = 0;
+    lua_Integer count = nn_lua_tointeger(L, 1, &is_integer);
+    char text[64];
+    if (!is_integer)
+        nn_lua_error(L, "%s: expected a whole number of threads (0 for one per core), got %s",
+                     function, nn_lua_argument_text(L, 1, text, sizeof text));
+    if (count < 0 || count > 1024)
+        nn_lua_error(L, "%s: threads must be 0 (one per core) to 1024, got %lld", function,
+                     (long long)count);
+    nn_cpu_threads_set((int)count);
+    return 0;
+}
+
+/* nn.config.threading.get_intra_op_parallelism_threads() → the threads in use now. */
+static int l_get_threads(lua_State *L)
+{
+    nn_lua_check_no_more_arguments(L, 0, "nn.config.threading.get_intra_op_parallelism_threads",
+                                   "nn.config.threading.get_intra_op_parallelism_threads()");
+    lua_pushinteger(L, nn_cpu_threads());
+    return 1;
+}
+
+static const luaL_Reg threading_functions[] = {
+    {"set_intra_op_parallelism_threads", l_set_threads},
+    {"get_intra_op_parallelism_threads", l_get_threads},
+    {NULL, NULL},
+};
+
 static const luaL_Reg config_functions[] = {
     {"list_physical_devices", l_list_physical_devices},
     {"set_device", l_set_device},
@@ -176,6 +210,8 @@ void nn_lua_open_device(lua_State *L)
     /* nn.config and nn.test exist already (lua_main.c); add to them. */
     lua_getfield(L, -1, "config");
     luaL_setfuncs(L, config_functions, 0);
+    luaL_newlib(L, threading_functions);
+    lua_setfield(L, -2, "threading");
     lua_pop(L, 1);
     lua_getfield(L, -1, "test");
     luaL_setfuncs(L, test_functions, 0);
