@@ -6,6 +6,7 @@
 #include <strings.h>
 
 #include "blas_advice.h"
+#include "cpu/simd.h"
 #include "data/datasets.h"
 #include "device.h"
 #include "gpu.h"
@@ -70,7 +71,12 @@ int nnsh_doctor(void)
 {
     printf("nnsh %s\n", NNSH_VERSION_STRING);
     printf("Lua:      %s\n", LUA_RELEASE);
-    printf("BLAS:     %s\n", openblas_get_config());
+    printf("CPU:      layers run nnsh's %s kernels on %d thread%s, each sum in a fixed "
+           "order:\n          the same seed gives the same numbers with any thread count or "
+           "BLAS\n",
+           nn_simd_level_name(nn_simd_active()), nn_cpu_threads(),
+           nn_cpu_threads() == 1 ? "" : "s");
+    printf("BLAS:     %s (for nn.matmul)\n", openblas_get_config());
     const char *chosen = getenv("OPENBLAS_CORETYPE");
     const char *core = openblas_get_corename();
     bool set = chosen && *chosen;
@@ -83,11 +89,11 @@ int nnsh_doctor(void)
                "or one this CPU cannot run); OpenBLAS chose %s itself\n", chosen, core);
     const char *better = nnsh_blas_better_core(core, nnsh_cpu_features_probe());
     if (better && taken)
-        printf("          this CPU can run OpenBLAS' %s kernels, faster for Dense layers and "
-               "matmul: export OPENBLAS_CORETYPE=%s\n", better, better);
+        printf("          this CPU can run OpenBLAS' %s kernels, faster for nn.matmul: "
+               "export OPENBLAS_CORETYPE=%s\n", better, better);
     else if (better)
-        printf("          this CPU can run OpenBLAS' %s kernels, faster for Dense layers and "
-               "matmul,\n          but OpenBLAS did not recognise the CPU model and chose %s's; "
+        printf("          this CPU can run OpenBLAS' %s kernels, faster for nn.matmul,\n"
+               "          but OpenBLAS did not recognise the CPU model and chose %s's; "
                "to use them: export OPENBLAS_CORETYPE=%s\n", better, core, better);
     report_gpus();
     report_device();
