@@ -29,8 +29,8 @@ enum { PARALLEL_THRESHOLD = 1 << 16 };
  * rounding then grows with a few hundred terms, not with the whole batch. */
 enum { SUM_RUN = 256 };
 
-/* With fewer weight-gradient items than this (a first layer's 3×3×1 kernel has two),
- * threads would idle: the images are then split into GRADIENT_PARTS parts, each summed
+/* With fewer weight-gradient items than this (a first layer's 3×3×1 kernel has two;
+ * counted on the portable tiles' blocks at every level), threads would idle: the images are then split into GRADIENT_PARTS parts, each summed
  * into its own copy in scratch, and the copies added in order; a fixed split, so the
  * result never depends on the thread count. Only for kernels of at most
  * SMALL_KERNEL_FLOATS, which is what the copies cost. */
@@ -656,10 +656,14 @@ static void weight_gradient(float *dkernel, float *dbias, const float *padded_in
      * and the calls' results add up in a second, short chain. */
     p.band = SUM_RUN / g->out_width > 1 ? SUM_RUN / g->out_width : 1;
     const long items = gradient_item_count(tiles, p.rows, filters, with_kernel, with_bias);
+    /* Whether to split the images is decided on the portable tiles' blocks, whatever the
+     * level: the split changes the sums, and AVX2 and AVX-512 must give the same. */
+    const long split_items = gradient_item_count(&nn_conv_tiles_portable, p.rows, filters,
+                                                 with_kernel, with_bias);
     const size_t kernel_floats = (size_t)p.rows * (size_t)filters;
     const size_t work = (size_t)images * (size_t)g->out_height * (size_t)g->out_width *
                         kernel_floats;
-    const int parts = items < FEW_GRADIENT_ITEMS && partials &&
+    const int parts = split_items < FEW_GRADIENT_ITEMS && partials &&
                               kernel_floats + (size_t)filters <= SMALL_KERNEL_FLOATS
                           ? (images < GRADIENT_PARTS ? images : GRADIENT_PARTS)
                           : 1;

@@ -578,6 +578,59 @@ Test(conv2d_kernel, direct_results_do_not_depend_on_the_openmp_thread_count)
     cr_assert_geq(for_every_simd_level(check_thread_independence, NULL), 1);
 }
 
+/* Every vector level that fuses multiply and add (AVX2, AVX-512) gives the same bits:
+ * the same seed trains to the same weights on either processor. Shapes where the levels'
+ * column blocks differ in number (24 and 40 filters: 2 or 3 AVX2 blocks, 1 AVX-512
+ * block), a first layer (few kernel-gradient items), Winograd's 3×3 and a strided
+ * convolution (im2col and the layers' product). */
+Test(conv2d_kernel, avx2_and_avx512_give_the_same_bits)
+{
+    static const int shapes[][6] = {
+        /* batch, size, channels, filters, kernel, stride */
+        {64, 20, 6, 24, 3, 1}, {16, 12, 5, 40, 2, 1}, {9, 28, 1, 32, 3, 1},
+        {5, 14, 32, 64, 3, 1}, {7, 11, 3, 24, 3, 2},
+    };
+    const nn_simd_level saved = nn_simd_active();
+    if (!nn_simd_select(NN_SIMD_AVX512) || !nn_simd_select(NN_SIMD_AVX2)) {
+        cr_assert(nn_simd_select(saved));
+        cr_skip_test("this processor lacks AVX-512 or AVX2: nothing to compare");
+    }
+    for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
+        const int *s = shapes[i];
+        conv_case c = {.batch = s[0], .height = s[1], .width = s[1], .channels = s[2],
+                       .filters = s[3], .kernel_height = s[4], .kernel_width = s[4],
+                       .stride_height = s[5], .stride_width = s[5], .dilation_height = 1,
+                       .dilation_width = 1, .groups = 1, .same = i % 2 == 0, .bias = true,
+                       .activation = NN_ACTIVATION_RELU};
+        nn_conv2d_geometry g;
+        cr_assert(case_geometry(&c, &g));
+        conv_data runs[2];
+        const nn_simd_level levels[2] = {NN_SIMD_AVX2, NN_SIMD_AVX512};
+        for (int r = 0; r < 2; r++) {
+            cr_assert(nn_simd_select(levels[r]));
+            conv_data_init(&runs[r], &g, 900 + i);
+            nn_cpu_conv2d_forward(runs[r].out, runs[r].inp, runs[r].kernel, runs[r].bias,
+                                  nn_activation_default(NN_ACTIVATION_RELU), &g,
+                                  runs[r].scratch);
+            nn_cpu_conv2d_backward(runs[r].dinp, runs[r].dkernel, runs[r].dbias, runs[r].dout,
+                                   runs[r].inp, runs[r].kernel, &g, runs[r].scratch);
+        }
+        cr_assert(memcmp(runs[0].out, runs[1].out, runs[0].out_count * sizeof(float)) == 0,
+                  "shape %zu: forward differs between AVX2 and AVX-512", i);
+        cr_assert(memcmp(runs[0].dinp, runs[1].dinp, runs[0].in_count * sizeof(float)) == 0,
+                  "shape %zu: dinp differs between AVX2 and AVX-512", i);
+        cr_assert(memcmp(runs[0].dkernel, runs[1].dkernel,
+                         runs[0].kernel_count * sizeof(float)) == 0,
+                  "shape %zu: dkernel differs between AVX2 and AVX-512", i);
+        cr_assert(memcmp(runs[0].dbias, runs[1].dbias,
+                         (size_t)g.out_channels * sizeof(float)) == 0,
+                  "shape %zu: dbias differs between AVX2 and AVX-512", i);
+        conv_data_free(&runs[0]);
+        conv_data_free(&runs[1]);
+    }
+    cr_assert(nn_simd_select(saved));
+}
+
 /* Convolution and 2×2 max pooling in one pass must give bit for bit what the two
  * kernels give one after the other (the same sums in the same order), winners
  * included, at every vector level: odd sizes drop the last row or column as pooling
