@@ -7,11 +7,16 @@
 #include <string.h>
 
 /* Terms of the sum packed at once: one run, whose panel (at most 256 × 32 floats, 32 KiB)
- * stays in the first-level cache while every tile of a row group reads it. */
-enum { DEPTH_CHUNK = NN_GEMM_RUN, WIDEST_TILE = 32 };
+ * stays near the core, in the first- or second-level cache, while every tile of a row
+ * group reads it. */
+enum { DEPTH_CHUNK = NN_GEMM_RUN };
 
 /* Row tiles per task: enough that packing the panel costs little beside them. */
 enum { GROUP_TILES = 16 };
+
+/* Products at most this many columns wide go to the narrow kernel, in groups of
+ * NARROW_GROUP_CALLS calls of NN_GEMM_NARROW_ROWS rows per task. */
+enum { NARROW_COLUMNS = 4, NARROW_GROUP_CALLS = 16 };
 
 /* Below this many multiply-adds a parallel region costs more than it saves. */
 enum { PARALLEL_THRESHOLD = 1 << 16 };
@@ -50,6 +55,47 @@ static void pack_panel(float *packed, int width, bool b_transposed, const float 
     }
 }
 
+/* Where the runs of a sum start: the first from C when accumulating, later ones added. */
+static nn_gemm_start run_start(int p0, bool accumulate)
+{
+    return p0 > 0 ? NN_GEMM_ADD_TO_C : accumulate ? NN_GEMM_FROM_C : NN_GEMM_FROM_ZERO;
+}
+
+/* nn_cpu_gemm for n ≤ NARROW_COLUMNS: column by column, B read in place. */
+static void narrow_product(const nn_gemm_tiles *tiles, bool a_transposed, bool b_transposed,
+                           int m, int n, int k, const float *a, int lda, const float *b,
+                           int ldb, float *c, int ldc, bool accumulate)
+{
+    const int calls = (m + NN_GEMM_NARROW_ROWS - 1) / NN_GEMM_NARROW_ROWS;
+    const int groups = (calls + NARROW_GROUP_CALLS - 1) / NARROW_GROUP_CALLS;
+    const ptrdiff_t a_step = a_transposed ? lda : 1, b_step = b_transposed ? 1 : ldb;
+    const double work = (double)m * (double)n * (double)k;
+#pragma omp parallel for schedule(dynamic, 1) if (work > PARALLEL_THRESHOLD)
+    for (int task = 0; task < n * groups; task++) {
+        const int j = task % n;
+        const int first_call = task / n * NARROW_GROUP_CALLS;
+        const int last_call =
+            first_call + NARROW_GROUP_CALLS < calls ? first_call + NARROW_GROUP_CALLS : calls;
+        for (int p0 = 0; p0 < k; p0 += NN_GEMM_RUN) {
+            const int depth = k - p0 < NN_GEMM_RUN ? k - p0 : NN_GEMM_RUN;
+            const float *column = b_transposed ? b + (size_t)j * (size_t)ldb + (size_t)p0
+                                               : b + (size_t)p0 * (size_t)ldb + (size_t)j;
+            for (int call = first_call; call < last_call; call++) {
+                const int i0 = call * NN_GEMM_NARROW_ROWS;
+                const int rows = m - i0 < NN_GEMM_NARROW_ROWS ? m - i0 : NN_GEMM_NARROW_ROWS;
+                const float *rows_of_a[NN_GEMM_NARROW_ROWS];
+                for (int r = 0; r < NN_GEMM_NARROW_ROWS; r++) {
+                    size_t i = (size_t)i0 + (size_t)(r < rows ? r : rows - 1);
+                    rows_of_a[r] = a_transposed ? a + (size_t)p0 * (size_t)lda + i
+                                                : a + i * (size_t)lda + (size_t)p0;
+                }
+                tiles->narrow(c + (size_t)i0 * (size_t)ldc + (size_t)j, ldc, rows_of_a, a_step,
+                              column, b_step, depth, rows, run_start(p0, accumulate));
+            }
+        }
+    }
+}
+
 void nn_cpu_gemm(bool a_transposed, bool b_transposed, int m, int n, int k, const float *a, int lda,
                  const float *b, int ldb, float *c, int ldc, bool accumulate)
 {
@@ -61,7 +107,12 @@ void nn_cpu_gemm(bool a_transposed, bool b_transposed, int m, int n, int k, cons
         return;
     }
     const nn_gemm_tiles *tiles = active_tiles();
-    const int width = tiles->width;
+    if (n <= NARROW_COLUMNS) {
+        narrow_product(tiles, a_transposed, b_transposed, m, n, k, a, lda, b, ldb, c, ldc,
+                       accumulate);
+        return;
+    }
+    const int width = tiles->width; /* ≤ NN_GEMM_WIDEST_TILE, checked by test_gemm */
     const int panels = (n + width - 1) / width;
     const int row_tiles = (m + NN_GEMM_TILE_ROWS - 1) / NN_GEMM_TILE_ROWS;
     const int groups = (row_tiles + GROUP_TILES - 1) / GROUP_TILES;
@@ -69,7 +120,7 @@ void nn_cpu_gemm(bool a_transposed, bool b_transposed, int m, int n, int k, cons
     const double work = (double)m * (double)n * (double)k;
 #pragma omp parallel for schedule(dynamic, 1) if (work > PARALLEL_THRESHOLD)
     for (int task = 0; task < panels * groups; task++) {
-        _Alignas(64) float packed[DEPTH_CHUNK * WIDEST_TILE];
+        _Alignas(64) float packed[DEPTH_CHUNK * NN_GEMM_WIDEST_TILE];
         const int j0 = task % panels * width;
         const int cols = n - j0 < width ? n - j0 : width;
         const int first_tile = task / panels * GROUP_TILES;
@@ -88,10 +139,7 @@ void nn_cpu_gemm(bool a_transposed, bool b_transposed, int m, int n, int k, cons
                                                 : a + i * (size_t)lda + (size_t)p0;
                 }
                 tiles->tile(c + (size_t)i0 * (size_t)ldc + (size_t)j0, ldc, rows_of_a, a_step,
-                            packed, depth, rows, cols,
-                            p0 > 0       ? NN_GEMM_ADD_TO_C
-                            : accumulate ? NN_GEMM_FROM_C
-                                         : NN_GEMM_FROM_ZERO);
+                            packed, depth, rows, cols, run_start(p0, accumulate));
             }
         }
     }

@@ -14,8 +14,9 @@
 
 #include "simd.h"
 
-/* Rows of C one tile computes. */
-enum { NN_GEMM_TILE_ROWS = 6 };
+/* Rows of C one tile computes, and one call of the narrow kernel; the widest tile (the
+ * driver's packing buffer is sized for it). */
+enum { NN_GEMM_TILE_ROWS = 6, NN_GEMM_NARROW_ROWS = 8, NN_GEMM_WIDEST_TILE = 32 };
 
 /* Terms summed in one run. The first run continues from the starting value; each later run
  * is summed from zero and then added, so a long sum (a weight gradient over a whole batch
@@ -39,6 +40,12 @@ typedef struct nn_gemm_tiles {
      * driver repeats the last row); panel columns past cols are zero. */
     void (*tile)(float *c, ptrdiff_t ldc, const float *const a[NN_GEMM_TILE_ROWS], ptrdiff_t a_step,
                  const float *panel, int depth, int rows, int cols, nn_gemm_start start);
+
+    /* One column: c[r·ldc] for r < rows ≤ NN_GEMM_NARROW_ROWS gets the sum over p < depth
+     * of a[r][p·a_step] · b[p·b_step], in the same order and rounding as tile. */
+    void (*narrow)(float *c, ptrdiff_t ldc, const float *const a[NN_GEMM_NARROW_ROWS],
+                   ptrdiff_t a_step, const float *b, ptrdiff_t b_step, int depth, int rows,
+                   nn_gemm_start start);
 } nn_gemm_tiles;
 
 extern const nn_gemm_tiles nn_gemm_tiles_portable;

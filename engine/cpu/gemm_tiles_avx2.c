@@ -55,7 +55,12 @@ static TARGET void tile(float *c, ptrdiff_t ldc, const float *const a[NN_GEMM_TI
             }
 }
 
-const nn_gemm_tiles nn_gemm_tiles_avx2 = {.level = NN_SIMD_AVX2, .width = WIDTH, .tile = tile};
+#define MULTIPLY_ADD(x, y, sum) __builtin_fmaf(x, y, sum)
+#define NARROW_TARGET TARGET
+#include "gemm_narrow.h"
+
+const nn_gemm_tiles nn_gemm_tiles_avx2 = {
+    .level = NN_SIMD_AVX2, .width = WIDTH, .tile = tile, .narrow = narrow};
 
 #else
 const nn_gemm_tiles nn_gemm_tiles_avx2 = {0};

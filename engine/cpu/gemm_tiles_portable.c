@@ -35,5 +35,8 @@ static void tile(float *c, ptrdiff_t ldc, const float *const a[NN_GEMM_TILE_ROWS
             c[r * ldc + j] = start == NN_GEMM_ADD_TO_C ? c[r * ldc + j] + acc[r][j] : acc[r][j];
 }
 
+#define NARROW_TARGET
+#include "gemm_narrow.h"
+
 const nn_gemm_tiles nn_gemm_tiles_portable = {
-    .level = NN_SIMD_PORTABLE, .width = WIDTH, .tile = tile};
+    .level = NN_SIMD_PORTABLE, .width = WIDTH, .tile = tile, .narrow = narrow};

@@ -152,8 +152,8 @@ static bool level_fuses(nn_simd_level level)
 Test(gemm, every_level_sums_in_the_stated_order_over_every_shape_and_layout)
 {
     /* Sizes around the tiles' 6 rows, 16- and 32-column panels and 256-term runs. */
-    static const int ms[] = {1, 5, 6, 7, 13, 40};
-    static const int ns[] = {1, 15, 16, 17, 32, 33, 70};
+    static const int ms[] = {1, 5, 6, 7, 13, 40, 200}; /* 200: a second row group */
+    static const int ns[] = {1, 3, 4, 5, 15, 16, 17, 32, 33, 70};
     static const int ks[] = {0, 1, 9, 256, 257, 600};
     nn_simd_level saved = nn_simd_active();
     int levels = 0;
@@ -183,6 +183,17 @@ Test(gemm, every_level_sums_in_the_stated_order_over_every_shape_and_layout)
     }
     cr_assert(nn_simd_select(saved));
     cr_assert_geq(levels, 1);
+}
+
+/* The driver packs panels into a buffer sized for the widest tile. */
+Test(gemm, every_level_fits_the_packing_buffer)
+{
+    const nn_gemm_tiles *levels[] = {&nn_gemm_tiles_portable, &nn_gemm_tiles_avx2,
+                                     &nn_gemm_tiles_avx512};
+    for (size_t i = 0; i < sizeof levels / sizeof levels[0]; i++) {
+        cr_assert_leq(levels[i]->width, NN_GEMM_WIDEST_TILE);
+        cr_assert_eq(levels[i]->width % 16, 0, "panel rows stay 64-byte aligned");
+    }
 }
 
 /* The three products a Dense layer of the seed CNN runs per step, at every level, within
