@@ -2,9 +2,7 @@
  * CUDA: gpu.h answers what the GPU side of this build has. */
 #include "device.h"
 
-#include <cblas.h>
 #include <ctype.h>
-#include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -151,13 +149,3 @@ nn_status nn_backend_clear_failure(const nn_backend *backend, nn_status status)
     (void)backend->synchronize();
     return nn_error(status, "%s", message);
 }
-
-void nn_cpu_threads_set(int count)
-{
-    if (count <= 0)
-        count = omp_get_num_procs();
-    omp_set_num_threads(count);
-    openblas_set_num_threads(count);
-}
-
-int nn_cpu_threads(void) { return omp_get_max_threads(); }

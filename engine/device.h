@@ -42,13 +42,6 @@ void nn_device_forget_default(void);
  * nn_device_check refuses. */
 const nn_backend *nn_backend_for(nn_device device);
 
-/* Threads the CPU kernels (OpenMP) and OpenBLAS run: count ≥ 1, or 0 for one per
- * processor core. No value a layer computes depends on it (engine/cpu/gemm.h); only the
- * speed does. */
-void nn_cpu_threads_set(int count);
-/* The threads the CPU kernels run now. */
-int nn_cpu_threads(void);
-
 /* For an operation that failed with `status` (returned): a failure a device call noted
  * without reporting it (a queued kernel, or a query such as the convolution's workspace
  * sizing, which leaves the report to the convolution) would otherwise surface in the

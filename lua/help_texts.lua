@@ -301,8 +301,8 @@ doc('nn.config.get_device', {call = 'nn.config.get_device()',
   example = 'nn.config.get_device()'})
 doc('nn.config.threading.set_intra_op_parallelism_threads',
   {call = 'nn.config.threading.set_intra_op_parallelism_threads(n)',
-   text = 'How many threads the CPU kernels run: n from 1, or 0 for one per core. At ' ..
-          'start it is one per core, or OMP_NUM_THREADS when set. Only the speed changes: every layer sums ' ..
+   text = 'How many threads the CPU kernels run: n from 1, or 0 for one per logical processor. At ' ..
+          'start it is one per logical processor, or OMP_NUM_THREADS when set. Only the speed changes: every layer sums ' ..
           'in a fixed order, so the same seed trains to the same weights with any number ' ..
           'of threads. nn.matmul goes through OpenBLAS, whose sums may differ.',
    params = {{'n', 'a whole number from 0 to 1024'}},

@@ -4,6 +4,7 @@
  * environment variable NNSH_DEVICE; without either a GPU is used when there is one. */
 #include <string.h>
 
+#include "cpu/threads.h"
 #include "device.h"
 #include "gpu.h"
 #include "nn_lua.h"
@@ -158,7 +159,7 @@ static int l_build_info(lua_State *L)
 }
 
 /* nn.config.threading.set_intra_op_parallelism_threads(n): threads the CPU kernels run,
- * n ≥ 1, or 0 for one per core (as tf.config.threading). Results stay the same. */
+ * n ≥ 1, or 0 for one per logical processor (as tf.config.threading). Results stay the same. */
 static int l_set_threads(lua_State *L)
 {
     const char *function = "nn.config.threading.set_intra_op_parallelism_threads";
@@ -167,12 +168,12 @@ static int l_set_threads(lua_State *L)
     lua_Integer count = nn_lua_tointeger(L, 1, &is_integer);
     char text[64];
     if (!is_integer)
-        nn_lua_error(L, "%s: expected a whole number of threads (0 for one per core), got %s",
+        nn_lua_error(L, "%s: expected a whole number of threads (0 for one per logical processor), got %s",
                      function, nn_lua_argument_text(L, 1, text, sizeof text));
     if (count < 0 || count > 1024)
-        nn_lua_error(L, "%s: threads must be 0 (one per core) to 1024, got %lld", function,
+        nn_lua_error(L, "%s: threads must be 0 (one per logical processor) to 1024, got %lld", function,
                      (long long)count);
-    nn_cpu_threads_set((int)count);
+    nn_cpu_set_thread_count((int)count);
     return 0;
 }
 
@@ -181,7 +182,7 @@ static int l_get_threads(lua_State *L)
 {
     nn_lua_check_no_more_arguments(L, 0, "nn.config.threading.get_intra_op_parallelism_threads",
                                    "nn.config.threading.get_intra_op_parallelism_threads()");
-    lua_pushinteger(L, nn_cpu_threads());
+    lua_pushinteger(L, nn_cpu_thread_count());
     return 1;
 }
 

@@ -7,6 +7,7 @@
 
 #include "blas_advice.h"
 #include "cpu/simd.h"
+#include "cpu/threads.h"
 #include "data/datasets.h"
 #include "device.h"
 #include "gpu.h"
@@ -74,8 +75,8 @@ int nnsh_doctor(void)
     printf("CPU:      layers run nnsh's %s kernels on %d thread%s, each sum in a fixed "
            "order:\n          the same seed gives the same numbers with any thread count or "
            "BLAS\n",
-           nn_simd_level_name(nn_simd_active()), nn_cpu_threads(),
-           nn_cpu_threads() == 1 ? "" : "s");
+           nn_simd_level_name(nn_simd_active()), nn_cpu_thread_count(),
+           nn_cpu_thread_count() == 1 ? "" : "s");
     printf("BLAS:     %s (for nn.matmul)\n", openblas_get_config());
     const char *chosen = getenv("OPENBLAS_CORETYPE");
     const char *core = openblas_get_corename();
