@@ -7,17 +7,13 @@
 #if defined(__GNUC__) && defined(__x86_64__)
 #include <immintrin.h>
 
+#include "vector_lanes.h"
+
 #define TARGET __attribute__((target("avx2,fma")))
 #define BODY static inline __attribute__((always_inline)) TARGET
 
 enum { VECTOR = 8, BLOCK_VECTORS = 2, MAX_GRADIENT_ROWS = 12 };
 
-/* All-ones lanes for the columns of vector v among the first `cols`. */
-static inline TARGET __m256i lanes(int cols, int v)
-{
-    return _mm256_cmpgt_epi32(_mm256_set1_epi32(cols - VECTOR * v),
-                              _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
-}
 
 BODY void forward_body(const int vectors, float *out, ptrdiff_t out_stride,
                        const float *const x[NN_CONV_TILE_ROWS], const nn_conv_taps *taps,
@@ -28,7 +24,7 @@ BODY void forward_body(const int vectors, float *out, ptrdiff_t out_stride,
     __m256 acc[R][BLOCK_VECTORS];
 #pragma GCC unroll 2
     for (int v = 0; v < vectors; v++) {
-        __m256 start = bias ? _mm256_maskload_ps(bias + VECTOR * v, lanes(cols, v))
+        __m256 start = bias ? _mm256_maskload_ps(bias + VECTOR * v, nn_avx2_lanes(cols, v))
                             : _mm256_setzero_ps();
 #pragma GCC unroll 6
         for (int r = 0; r < R; r++)
@@ -68,7 +64,7 @@ BODY void forward_body(const int vectors, float *out, ptrdiff_t out_stride,
         for (int v = 0; v < vectors; v++) {
             /* max(acc, 0) gives 0 for NaN, as the scalar `acc > 0 ? acc : 0` does. */
             __m256 value = relu ? _mm256_max_ps(zero, acc[r][v]) : acc[r][v];
-            _mm256_maskstore_ps(out + r * out_stride + VECTOR * v, lanes(cols, v), value);
+            _mm256_maskstore_ps(out + r * out_stride + VECTOR * v, nn_avx2_lanes(cols, v), value);
         }
     }
 }
@@ -107,7 +103,7 @@ BODY void pooled_body(const int vectors, float *pooled, int32_t *argmax,
     __m256 acc[4][BLOCK_VECTORS];
 #pragma GCC unroll 2
     for (int v = 0; v < vectors; v++) {
-        __m256 start = bias ? _mm256_maskload_ps(bias + VECTOR * v, lanes(cols, v))
+        __m256 start = bias ? _mm256_maskload_ps(bias + VECTOR * v, nn_avx2_lanes(cols, v))
                             : _mm256_setzero_ps();
 #pragma GCC unroll 4
         for (int r = 0; r < 4; r++)
@@ -156,7 +152,7 @@ BODY void pooled_body(const int vectors, float *pooled, int32_t *argmax,
             winner = _mm256_castps_si256(_mm256_blendv_ps(_mm256_castsi256_ps(winner),
                                                           _mm256_castsi256_ps(candidate), greater));
         }
-        __m256i mask = lanes(cols, v);
+        __m256i mask = nn_avx2_lanes(cols, v);
         _mm256_maskstore_ps(pooled + VECTOR * v, mask, best);
         if (argmax)
             _mm256_maskstore_epi32(argmax + VECTOR * v, mask, winner);
@@ -205,7 +201,7 @@ BODY void gradient_body(const int vectors, const int K, float *dkernel,
         offset[k] = offsets[k < count ? k : count - 1]; /* spare rows repeat the last */
 #pragma GCC unroll 2
     for (int v = 0; v < vectors; v++) {
-        mask[v] = lanes(cols, v);
+        mask[v] = nn_avx2_lanes(cols, v);
 #pragma GCC unroll 12
         for (int k = 0; k < K; k++)
             acc[k][v] = _mm256_setzero_ps();
@@ -277,7 +273,7 @@ static TARGET void bias_gradient(float *dbias, const float *dout, ptrdiff_t dout
                                  int rows, int vectors, int cols, bool accumulate)
 {
     for (int v = 0; v < vectors; v++) {
-        __m256i mask = lanes(cols, v);
+        __m256i mask = nn_avx2_lanes(cols, v);
         __m256 sum = _mm256_setzero_ps();
         for (int r = 0; r < rows; r++)
             sum = _mm256_add_ps(sum, _mm256_maskload_ps(dout + r * dout_stride + VECTOR * v,

@@ -6,6 +6,8 @@
 #if defined(__GNUC__) && defined(__x86_64__)
 #include <immintrin.h>
 
+#include "vector_lanes.h"
+
 #define TARGET __attribute__((target("avx512f")))
 /* The bodies take their block size as a constant, so inlining them into one function
  * per size lets the compiler unroll the loops and keep every accumulator in a register. */
@@ -13,16 +15,6 @@
 
 enum { VECTOR = 16, BLOCK_VECTORS = 4, MAX_GRADIENT_ROWS = 12 };
 
-/* Lanes of vector v that hold one of the first `cols` columns. */
-static inline TARGET __mmask16 lanes(int cols, int v)
-{
-    int n = cols - VECTOR * v;
-    if (n >= VECTOR)
-        return (__mmask16)0xFFFF;
-    if (n <= 0)
-        return (__mmask16)0;
-    return (__mmask16)((1u << n) - 1u);
-}
 
 BODY void forward_body(const int vectors, float *out, ptrdiff_t out_stride,
                        const float *const x[NN_CONV_TILE_ROWS], const nn_conv_taps *taps,
@@ -34,7 +26,7 @@ BODY void forward_body(const int vectors, float *out, ptrdiff_t out_stride,
     __m512 acc[R][BLOCK_VECTORS];
 #pragma GCC unroll 4
     for (int v = 0; v < vectors; v++) {
-        mask[v] = lanes(cols, v);
+        mask[v] = nn_avx512_lanes(cols, v);
         __m512 start = bias ? _mm512_maskz_loadu_ps(mask[v], bias + VECTOR * v)
                             : _mm512_setzero_ps();
 #pragma GCC unroll 6
@@ -115,7 +107,7 @@ BODY void pooled_body(const int vectors, float *pooled, int32_t *argmax,
     __m512 acc[4][BLOCK_VECTORS];
 #pragma GCC unroll 4
     for (int v = 0; v < vectors; v++) {
-        mask[v] = lanes(cols, v);
+        mask[v] = nn_avx512_lanes(cols, v);
         __m512 start = bias ? _mm512_maskz_loadu_ps(mask[v], bias + VECTOR * v)
                             : _mm512_setzero_ps();
 #pragma GCC unroll 4
@@ -220,7 +212,7 @@ BODY void gradient_body(const int vectors, const int K, float *dkernel,
         offset[k] = offsets[k < count ? k : count - 1]; /* spare rows repeat the last */
 #pragma GCC unroll 4
     for (int v = 0; v < vectors; v++) {
-        mask[v] = lanes(cols, v);
+        mask[v] = nn_avx512_lanes(cols, v);
 #pragma GCC unroll 12
         for (int k = 0; k < K; k++)
             acc[k][v] = _mm512_setzero_ps();
@@ -301,7 +293,7 @@ static TARGET void bias_gradient(float *dbias, const float *dout, ptrdiff_t dout
                                  int rows, int vectors, int cols, bool accumulate)
 {
     for (int v = 0; v < vectors; v++) {
-        __mmask16 mask = lanes(cols, v);
+        __mmask16 mask = nn_avx512_lanes(cols, v);
         __m512 sum = _mm512_setzero_ps();
         for (int r = 0; r < rows; r++)
             sum = _mm512_add_ps(sum, _mm512_maskz_loadu_ps(mask, dout + r * dout_stride +

@@ -55,6 +55,18 @@ static void pack_panel(float *packed, int width, bool b_transposed, const float 
     }
 }
 
+/* rows_of_a[r] = &A[i0 + r][p0] for r < count; rows past `rows` repeat the last one, so a
+ * kernel may read all `count` without leaving A. */
+static void point_at_rows(const float **rows_of_a, int count, const float *a, bool a_transposed,
+                          int lda, int i0, int rows, int p0)
+{
+    for (int r = 0; r < count; r++) {
+        size_t i = (size_t)i0 + (size_t)(r < rows ? r : rows - 1);
+        rows_of_a[r] = a_transposed ? a + (size_t)p0 * (size_t)lda + i
+                                    : a + i * (size_t)lda + (size_t)p0;
+    }
+}
+
 /* Where the runs of a sum start: the first from C when accumulating, later ones added. */
 static nn_gemm_start run_start(int p0, bool accumulate)
 {
@@ -84,11 +96,8 @@ static void narrow_product(const nn_gemm_tiles *tiles, bool a_transposed, bool b
                 const int i0 = call * NN_GEMM_NARROW_ROWS;
                 const int rows = m - i0 < NN_GEMM_NARROW_ROWS ? m - i0 : NN_GEMM_NARROW_ROWS;
                 const float *rows_of_a[NN_GEMM_NARROW_ROWS];
-                for (int r = 0; r < NN_GEMM_NARROW_ROWS; r++) {
-                    size_t i = (size_t)i0 + (size_t)(r < rows ? r : rows - 1);
-                    rows_of_a[r] = a_transposed ? a + (size_t)p0 * (size_t)lda + i
-                                                : a + i * (size_t)lda + (size_t)p0;
-                }
+                point_at_rows(rows_of_a, NN_GEMM_NARROW_ROWS, a, a_transposed, lda, i0, rows,
+                              p0);
                 tiles->narrow(c + (size_t)i0 * (size_t)ldc + (size_t)j, ldc, rows_of_a, a_step,
                               column, b_step, depth, rows, run_start(p0, accumulate));
             }
@@ -133,11 +142,7 @@ void nn_cpu_gemm(bool a_transposed, bool b_transposed, int m, int n, int k, cons
                 const int i0 = t * NN_GEMM_TILE_ROWS;
                 const int rows = m - i0 < NN_GEMM_TILE_ROWS ? m - i0 : NN_GEMM_TILE_ROWS;
                 const float *rows_of_a[NN_GEMM_TILE_ROWS];
-                for (int r = 0; r < NN_GEMM_TILE_ROWS; r++) {
-                    size_t i = (size_t)i0 + (size_t)(r < rows ? r : rows - 1);
-                    rows_of_a[r] = a_transposed ? a + (size_t)p0 * (size_t)lda + i
-                                                : a + i * (size_t)lda + (size_t)p0;
-                }
+                point_at_rows(rows_of_a, NN_GEMM_TILE_ROWS, a, a_transposed, lda, i0, rows, p0);
                 tiles->tile(c + (size_t)i0 * (size_t)ldc + (size_t)j0, ldc, rows_of_a, a_step,
                             packed, depth, rows, cols, run_start(p0, accumulate));
             }

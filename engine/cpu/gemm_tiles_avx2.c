@@ -7,23 +7,19 @@
 #if defined(__GNUC__) && defined(__x86_64__)
 #include <immintrin.h>
 
+#include "vector_lanes.h"
+
 #define TARGET __attribute__((target("avx2,fma")))
 
 enum { VECTOR = 8, VECTORS = 2, WIDTH = VECTOR * VECTORS };
 
-/* All-ones lanes for the columns of vector v among the first `cols`. */
-static inline TARGET __m256i lanes(int cols, int v)
-{
-    return _mm256_cmpgt_epi32(_mm256_set1_epi32(cols - VECTOR * v),
-                              _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
-}
 
 static TARGET void tile(float *c, ptrdiff_t ldc, const float *const a[NN_GEMM_TILE_ROWS],
                         ptrdiff_t a_step, const float *panel, int depth, int rows, int cols,
                         nn_gemm_start start)
 {
     enum { R = NN_GEMM_TILE_ROWS };
-    const __m256i mask[VECTORS] = {lanes(cols, 0), lanes(cols, 1)};
+    const __m256i mask[VECTORS] = {nn_avx2_lanes(cols, 0), nn_avx2_lanes(cols, 1)};
     __m256 acc[R][VECTORS];
 #pragma GCC unroll 6
     for (int r = 0; r < R; r++)

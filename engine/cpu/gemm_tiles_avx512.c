@@ -7,27 +7,19 @@
 #if defined(__GNUC__) && defined(__x86_64__)
 #include <immintrin.h>
 
+#include "vector_lanes.h"
+
 #define TARGET __attribute__((target("avx512f")))
 
 enum { VECTOR = 16, VECTORS = 2, WIDTH = VECTOR * VECTORS };
 
-/* Lanes of vector v that hold one of the first `cols` columns. */
-static inline TARGET __mmask16 lanes(int cols, int v)
-{
-    int n = cols - VECTOR * v;
-    if (n >= VECTOR)
-        return (__mmask16)0xFFFF;
-    if (n <= 0)
-        return (__mmask16)0;
-    return (__mmask16)((1u << n) - 1u);
-}
 
 static TARGET void tile(float *c, ptrdiff_t ldc, const float *const a[NN_GEMM_TILE_ROWS],
                         ptrdiff_t a_step, const float *panel, int depth, int rows, int cols,
                         nn_gemm_start start)
 {
     enum { R = NN_GEMM_TILE_ROWS };
-    const __mmask16 mask[VECTORS] = {lanes(cols, 0), lanes(cols, 1)};
+    const __mmask16 mask[VECTORS] = {nn_avx512_lanes(cols, 0), nn_avx512_lanes(cols, 1)};
     __m512 acc[R][VECTORS];
 #pragma GCC unroll 6
     for (int r = 0; r < R; r++)
