@@ -18,6 +18,10 @@ enum { GROUP_TILES = 16 };
  * NARROW_GROUP_CALLS calls of NN_GEMM_NARROW_ROWS rows per task. */
 enum { NARROW_COLUMNS = 4, NARROW_GROUP_CALLS = 16 };
 
+/* Products of fewer rows than one tile (a recurrent step of a batch of one) read B in
+ * place: packing it would cost as much as the product. */
+enum { SHORT_ROWS = NN_GEMM_TILE_ROWS - 1 };
+
 /* Below this many multiply-adds a parallel region costs more than it saves. */
 enum { PARALLEL_THRESHOLD = 1 << 16 };
 
@@ -105,6 +109,53 @@ static void narrow_product(const nn_gemm_tiles *tiles, bool a_transposed, bool b
     }
 }
 
+/* nn_cpu_gemm for m ≤ SHORT_ROWS. B rows in place feed the tiles, whole panels at a time
+ * (a last, partial panel is packed); Bᵀ, whose columns are B's rows, feeds the narrow
+ * kernel with a block of those columns as its rows and a row of A as its column. Both
+ * keep the order and rounding of the packed path. */
+static void short_product(const nn_gemm_tiles *tiles, bool a_transposed, bool b_transposed,
+                          int m, int n, int k, const float *a, int lda, const float *b, int ldb,
+                          float *c, int ldc, bool accumulate)
+{
+    const int width = b_transposed ? NN_GEMM_NARROW_ROWS : tiles->width;
+    const int blocks = (n + width - 1) / width;
+    const ptrdiff_t a_step = a_transposed ? lda : 1;
+    const double work = (double)m * (double)n * (double)k;
+#pragma omp parallel for schedule(dynamic, 1) if (work > PARALLEL_THRESHOLD)
+    for (int block = 0; block < blocks; block++) {
+        _Alignas(64) float packed[DEPTH_CHUNK * NN_GEMM_WIDEST_TILE];
+        const int j0 = block * width;
+        const int cols = n - j0 < width ? n - j0 : width;
+        for (int p0 = 0; p0 < k; p0 += NN_GEMM_RUN) {
+            const int depth = k - p0 < NN_GEMM_RUN ? k - p0 : NN_GEMM_RUN;
+            const nn_gemm_start start = run_start(p0, accumulate);
+            if (b_transposed) {
+                /* columns_of_b[r] = &B[p0][j0 + r] = b + (j0 + r)·ldb + p0 */
+                const float *columns_of_b[NN_GEMM_NARROW_ROWS];
+                point_at_rows(columns_of_b, NN_GEMM_NARROW_ROWS, b, false, ldb, j0, cols, p0);
+                for (int i = 0; i < m; i++) {
+                    const float *row_of_a = a_transposed ? a + (size_t)p0 * (size_t)lda + i
+                                                         : a + (size_t)i * (size_t)lda + p0;
+                    tiles->narrow(c + (size_t)i * (size_t)ldc + (size_t)j0, 1, columns_of_b, 1,
+                                  row_of_a, a_step, depth, cols, start);
+                }
+                continue;
+            }
+            const float *panel = b + (size_t)p0 * (size_t)ldb + (size_t)j0;
+            ptrdiff_t panel_stride = ldb;
+            if (cols < width) {
+                pack_panel(packed, width, false, b, ldb, p0, depth, j0, cols);
+                panel = packed;
+                panel_stride = width;
+            }
+            const float *rows_of_a[NN_GEMM_TILE_ROWS];
+            point_at_rows(rows_of_a, NN_GEMM_TILE_ROWS, a, a_transposed, lda, 0, m, p0);
+            tiles->tile(c + (size_t)j0, ldc, rows_of_a, a_step, panel, panel_stride, depth, m,
+                        cols, start);
+        }
+    }
+}
+
 void nn_cpu_gemm(bool a_transposed, bool b_transposed, int m, int n, int k, const float *a, int lda,
                  const float *b, int ldb, float *c, int ldc, bool accumulate)
 {
@@ -119,6 +170,11 @@ void nn_cpu_gemm(bool a_transposed, bool b_transposed, int m, int n, int k, cons
     if (n <= NARROW_COLUMNS) {
         narrow_product(tiles, a_transposed, b_transposed, m, n, k, a, lda, b, ldb, c, ldc,
                        accumulate);
+        return;
+    }
+    if (m <= SHORT_ROWS) {
+        short_product(tiles, a_transposed, b_transposed, m, n, k, a, lda, b, ldb, c, ldc,
+                      accumulate);
         return;
     }
     const int width = tiles->width; /* ≤ NN_GEMM_WIDEST_TILE, checked by test_gemm */
@@ -144,7 +200,7 @@ void nn_cpu_gemm(bool a_transposed, bool b_transposed, int m, int n, int k, cons
                 const float *rows_of_a[NN_GEMM_TILE_ROWS];
                 point_at_rows(rows_of_a, NN_GEMM_TILE_ROWS, a, a_transposed, lda, i0, rows, p0);
                 tiles->tile(c + (size_t)i0 * (size_t)ldc + (size_t)j0, ldc, rows_of_a, a_step,
-                            packed, depth, rows, cols, run_start(p0, accumulate));
+                            packed, width, depth, rows, cols, run_start(p0, accumulate));
             }
         }
     }

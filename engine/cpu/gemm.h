@@ -35,11 +35,13 @@ typedef struct nn_gemm_tiles {
     int width; /* columns of C per tile, and floats per row of a packed panel */
 
     /* c (rows ≤ NN_GEMM_TILE_ROWS, cols ≤ width), rows ldc apart, gets the sum over p <
-     * depth of a[r][p·a_step] · panel[p·width + j], one fused multiply-add per p in order
-     * of p, started as `start` says. Pointers a[r] for r ≥ rows must still be readable (the
-     * driver repeats the last row); panel columns past cols are zero. */
+     * depth of a[r][p·a_step] · panel[p·panel_stride + j], one fused multiply-add per p in
+     * order of p, started as `start` says. Pointers a[r] for r ≥ rows must still be
+     * readable (the driver repeats the last row); the panel's rows are read `width` floats
+     * wide: a packed panel has zeros past cols, and B read in place gives whole panels. */
     void (*tile)(float *c, ptrdiff_t ldc, const float *const a[NN_GEMM_TILE_ROWS], ptrdiff_t a_step,
-                 const float *panel, int depth, int rows, int cols, nn_gemm_start start);
+                 const float *panel, ptrdiff_t panel_stride, int depth, int rows, int cols,
+                 nn_gemm_start start);
 
     /* One column: c[r·ldc] for r < rows ≤ NN_GEMM_NARROW_ROWS gets the sum over p < depth
      * of a[r][p·a_step] · b[p·b_step], in the same order and rounding as tile. */

@@ -13,10 +13,9 @@
 
 enum { VECTOR = 8, VECTORS = 2, WIDTH = VECTOR * VECTORS };
 
-
 static TARGET void tile(float *c, ptrdiff_t ldc, const float *const a[NN_GEMM_TILE_ROWS],
-                        ptrdiff_t a_step, const float *panel, int depth, int rows, int cols,
-                        nn_gemm_start start)
+                        ptrdiff_t a_step, const float *panel, ptrdiff_t panel_stride, int depth,
+                        int rows, int cols, nn_gemm_start start)
 {
     enum { R = NN_GEMM_TILE_ROWS };
     const __m256i mask[VECTORS] = {nn_avx2_lanes(cols, 0), nn_avx2_lanes(cols, 1)};
@@ -29,8 +28,8 @@ static TARGET void tile(float *c, ptrdiff_t ldc, const float *const a[NN_GEMM_TI
                             ? _mm256_maskload_ps(c + r * ldc + VECTOR * v, mask[v])
                             : _mm256_setzero_ps();
     for (int p = 0; p < depth; p++) {
-        const __m256 w0 = _mm256_load_ps(panel + p * WIDTH);
-        const __m256 w1 = _mm256_load_ps(panel + p * WIDTH + VECTOR);
+        const __m256 w0 = _mm256_loadu_ps(panel + p * panel_stride);
+        const __m256 w1 = _mm256_loadu_ps(panel + p * panel_stride + VECTOR);
         const ptrdiff_t offset = p * a_step;
 #pragma GCC unroll 6
         for (int r = 0; r < R; r++) {

@@ -13,10 +13,9 @@
 
 enum { VECTOR = 16, VECTORS = 2, WIDTH = VECTOR * VECTORS };
 
-
 static TARGET void tile(float *c, ptrdiff_t ldc, const float *const a[NN_GEMM_TILE_ROWS],
-                        ptrdiff_t a_step, const float *panel, int depth, int rows, int cols,
-                        nn_gemm_start start)
+                        ptrdiff_t a_step, const float *panel, ptrdiff_t panel_stride, int depth,
+                        int rows, int cols, nn_gemm_start start)
 {
     enum { R = NN_GEMM_TILE_ROWS };
     const __mmask16 mask[VECTORS] = {nn_avx512_lanes(cols, 0), nn_avx512_lanes(cols, 1)};
@@ -29,8 +28,8 @@ static TARGET void tile(float *c, ptrdiff_t ldc, const float *const a[NN_GEMM_TI
                             ? _mm512_maskz_loadu_ps(mask[v], c + r * ldc + VECTOR * v)
                             : _mm512_setzero_ps();
     for (int p = 0; p < depth; p++) {
-        const __m512 w0 = _mm512_load_ps(panel + p * WIDTH);
-        const __m512 w1 = _mm512_load_ps(panel + p * WIDTH + VECTOR);
+        const __m512 w0 = _mm512_loadu_ps(panel + p * panel_stride);
+        const __m512 w1 = _mm512_loadu_ps(panel + p * panel_stride + VECTOR);
         const ptrdiff_t offset = p * a_step;
 #pragma GCC unroll 6
         for (int r = 0; r < R; r++) {

@@ -16,14 +16,15 @@ enum { WIDTH = 16 };
 #endif
 
 static void tile(float *c, ptrdiff_t ldc, const float *const a[NN_GEMM_TILE_ROWS], ptrdiff_t a_step,
-                 const float *panel, int depth, int rows, int cols, nn_gemm_start start)
+                 const float *panel, ptrdiff_t panel_stride, int depth, int rows, int cols,
+                 nn_gemm_start start)
 {
     float acc[NN_GEMM_TILE_ROWS][WIDTH];
     for (int r = 0; r < NN_GEMM_TILE_ROWS; r++)
         for (int j = 0; j < WIDTH; j++)
             acc[r][j] = start == NN_GEMM_FROM_C && r < rows && j < cols ? c[r * ldc + j] : 0.0f;
     for (int p = 0; p < depth; p++) {
-        const float *w = panel + (ptrdiff_t)p * WIDTH;
+        const float *w = panel + (ptrdiff_t)p * panel_stride;
         for (int r = 0; r < NN_GEMM_TILE_ROWS; r++) {
             float x = a[r][p * a_step];
             for (int j = 0; j < WIDTH; j++)
