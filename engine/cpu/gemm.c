@@ -1,6 +1,8 @@
-/* The layers' matrix product (gemm.h): B is packed, a panel of columns and a chunk of the
- * summed index at a time, into a buffer on the stack; the tiles run down the rows of C
- * against it. Threads split C by panels and groups of rows, never the sum. */
+/* The layers' matrix product (gemm.h). In general B is packed, a panel of columns and a
+ * run of the summed index at a time, into a buffer on the stack, and the tiles run down
+ * the rows of C against it. Products a few columns wide go to the narrow kernel, and
+ * products a few rows tall read B in place; every path sums each element in the same
+ * order. Threads split C by blocks of columns and groups of rows, never the sum. */
 #include "gemm.h"
 
 #include <omp.h>
