@@ -203,7 +203,7 @@ Test(gemm, every_level_fits_the_packing_buffer)
                                      &nn_gemm_tiles_avx512};
     for (size_t i = 0; i < sizeof levels / sizeof levels[0]; i++) {
         cr_assert_leq(levels[i]->width, NN_GEMM_WIDEST_TILE);
-        cr_assert_eq(levels[i]->width % 16, 0, "panel rows stay 64-byte aligned");
+        cr_assert_eq(levels[i]->width % 16, 0, "packed panel rows stay 64-byte aligned");
     }
 }
 
