@@ -879,11 +879,9 @@ static nn_status host_activation(nn_tensor **out, const nn_tensor *a, nn_activat
                         nn_activation_name(activation.kind));
     if (by_rows)
         NN_TRY(resolve_axis(given_axis, a->shape.ndim, &a->shape, &axis));
-    NN_TRY(nn_tensor_create(out, NN_DTYPE_F32, &a->shape));
+    NN_TRY(nn_tensor_astype(out, a, NN_DTYPE_F32));
     size_t count = nn_tensor_count(a);
     float *y = nn_tensor_f32(*out);
-    for (size_t i = 0; i < count; i++)
-        y[i] = (float)nn_tensor_get(a, i);
     if (count == 0)
         return NN_OK;
     if (!by_rows) {

@@ -844,15 +844,16 @@ void nn_lua_set_layer_arg(lua_State *L, nn_layer *layer, const nn_arg_spec *spec
     case NN_ARG_FACTOR:
         set_factor(L, target, spec, function);
         break;
-    case NN_ARG_ACTIVATION:
+    case NN_ARG_ACTIVATION: {
+        /* one of nn.activations: the name it stands for */
+        const char *named = lua_isfunction(L, -1) ? nn_lua_activation_function_name(L, -1) : NULL;
         if (lua_isnil(L, -1)) {
             *(nn_activation *)target = nn_activation_default(NN_ACTIVATION_LINEAR);
         } else if (lua_type(L, -1) == LUA_TSTRING) {
             nn_lua_check(L, nn_activation_parse(lua_tostring(L, -1), target), function);
-        } else if (nn_lua_activation_function_name(L, -1)) {
+        } else if (named) {
             /* nn.activations.relu, as Keras takes keras.activations.relu */
-            nn_lua_check(L, nn_activation_parse(nn_lua_activation_function_name(L, -1), target),
-                         function);
+            nn_lua_check(L, nn_activation_parse(named, target), function);
         } else if (lua_isfunction(L, -1)) {
             nn_lua_error(L, "%s: %s must be an activation's name such as 'relu' or one of "
                             "nn.activations, got a function of your own (the training loop "
@@ -862,6 +863,7 @@ void nn_lua_set_layer_arg(lua_State *L, nn_layer *layer, const nn_arg_spec *spec
                        function, spec->name, nn_lua_typename(L, -1));
         }
         break;
+    }
     case NN_ARG_INITIALIZER:
         set_initializer(L, target, spec, function);
         break;

@@ -1,7 +1,8 @@
 /* Devices from Lua: nn.config.list_physical_devices, set_device / get_device,
  * build_info, the CPU's threads (nn.config.threading), and nn.test.is_gpu_available /
- * is_built_with_cuda, as Keras' tf.config and tf.test. Choosing a device: nn.config.set_device('cpu' | 'gpu' | 'gpu:N') or the
- * environment variable NNSH_DEVICE; without either a GPU is used when there is one. */
+ * is_built_with_cuda, as Keras' tf.config and tf.test. Choosing a device:
+ * nn.config.set_device('cpu' | 'gpu' | 'gpu:N') or the environment variable NNSH_DEVICE;
+ * without either a GPU is used when there is one. */
 #include <string.h>
 
 #include "cpu/threads.h"
@@ -159,20 +160,23 @@ static int l_build_info(lua_State *L)
 }
 
 /* nn.config.threading.set_intra_op_parallelism_threads(n): threads the CPU kernels run,
- * n ≥ 1, or 0 for one per logical processor (as tf.config.threading). Results stay the same. */
+ * n ≥ 1, or 0 for one per logical processor (as tf.config.threading). Results stay the
+ * same. */
 static int l_set_threads(lua_State *L)
 {
     const char *function = "nn.config.threading.set_intra_op_parallelism_threads";
-    nn_lua_check_no_more_arguments(L, 1, function, "nn.config.threading.set_intra_op_parallelism_threads(n)");
+    nn_lua_check_no_more_arguments(L, 1, function,
+                                   "nn.config.threading.set_intra_op_parallelism_threads(n)");
     int is_integer = 0;
     lua_Integer count = nn_lua_tointeger(L, 1, &is_integer);
     char text[64];
     if (!is_integer)
-        nn_lua_error(L, "%s: expected a whole number of threads (0 for one per logical processor), got %s",
+        nn_lua_error(L, "%s: expected a whole number of threads (0 for one per logical "
+                        "processor), got %s",
                      function, nn_lua_argument_text(L, 1, text, sizeof text));
     if (count < 0 || count > 1024)
-        nn_lua_error(L, "%s: threads must be 0 (one per logical processor) to 1024, got %lld", function,
-                     (long long)count);
+        nn_lua_error(L, "%s: threads must be 0 (one per logical processor) to 1024, got %lld",
+                     function, (long long)count);
     nn_cpu_set_thread_count((int)count);
     return 0;
 }

@@ -619,7 +619,6 @@ static bool is_weight_name(const char *key)
     return false;
 }
 
-
 static int layer_index(lua_State *L)
 {
     nn_layer *layer = nn_lua_check_layer(L, 1, "layer index");

@@ -2034,7 +2034,6 @@ static void raise_no_member(lua_State *L, const nn_model *model, const char *key
                  used ? "; did you mean " : "", close, used ? "?" : "; help(model) lists them");
 }
 
-
 static int model_index(lua_State *L)
 {
     nn_model *model = nn_lua_check_model(L, 1, "model index");

@@ -372,15 +372,23 @@ static void raise_does_not_fit(lua_State *L, nn_dtype dtype, bool is_integer, in
                  text, where, nn_dtype_name(dtype), (long long)low, (long long)high);
 }
 
+/* Whether the Lua number at index fits dtype. */
+static bool lua_number_fits(lua_State *L, nn_dtype dtype, int index)
+{
+    bool is_integer = lua_isinteger(L, index);
+    return number_fits(dtype, is_integer, is_integer ? lua_tointeger(L, index) : 0,
+                       lua_tonumber(L, index));
+}
+
 /* The Lua number at index fits dtype, or an error says it does not. */
 static void check_number_fits(lua_State *L, nn_dtype dtype, int index, const char *function,
                               const char *where)
 {
+    if (lua_number_fits(L, dtype, index))
+        return;
     bool is_integer = lua_isinteger(L, index);
-    int64_t whole = is_integer ? lua_tointeger(L, index) : 0;
-    double value = lua_tonumber(L, index);
-    if (!number_fits(dtype, is_integer, whole, value))
-        raise_does_not_fit(L, dtype, is_integer, whole, value, function, where);
+    raise_does_not_fit(L, dtype, is_integer, is_integer ? lua_tointeger(L, index) : 0,
+                       lua_tonumber(L, index), function, where);
 }
 
 /* Element `position` of tensor from the Lua number at index, checked: an integer goes in
@@ -472,8 +480,11 @@ static void fill_from_table(lua_State *L, nn_tensor *tensor, int depth, lua_Inte
             if (lua_type(L, -1) == LUA_TBOOLEAN)
                 nn_tensor_set(tensor, (*position)++, lua_toboolean(L, -1));
             else if (lua_type(L, -1) == LUA_TNUMBER) {
-                char at[180];
-                snprintf(at, sizeof at, " at %s", entry_path(path, depth + 1, where, sizeof where));
+                /* The place is written only for the message of a number that does not fit. */
+                char at[180] = "";
+                if (!lua_number_fits(L, tensor->dtype, -1))
+                    snprintf(at, sizeof at, " at %s",
+                             entry_path(path, depth + 1, where, sizeof where));
                 set_checked_element(L, tensor, (*position)++, -1, function, at);
             }
             else
@@ -638,8 +649,8 @@ static int arange_integers(lua_State *L, int numbers, nn_dtype dtype, const char
         nn_lua_error(L, "%s: %.0f values is too many", function, (double)count);
     __int128 last = start + (count - 1) * step;
     __int128 lowest = step > 0 ? start : last, highest = step > 0 ? last : start;
-    __int128 floor_of_dtype = dtype == NN_DTYPE_U8 ? 0 : dtype == NN_DTYPE_I32 ? INT32_MIN : INT64_MIN;
-    __int128 ceiling_of_dtype = dtype == NN_DTYPE_U8 ? 255 : dtype == NN_DTYPE_I32 ? INT32_MAX : INT64_MAX;
+    int64_t floor_of_dtype, ceiling_of_dtype;
+    integer_range(dtype, &floor_of_dtype, &ceiling_of_dtype);
     if (lowest < floor_of_dtype || highest > ceiling_of_dtype)
         nn_lua_error(L, "%s: the values run from %lld to %lld, beyond %s (%lld to %lld)", function,
                      (long long)lowest, (long long)highest, nn_dtype_name(dtype),
@@ -904,14 +915,15 @@ static int l_random_permutation(lua_State *L)
         count = nn_lua_tointeger(L, 1, &is_integer);
         char text[64];
         double number = lua_tonumber(L, 1);
-        if (!is_integer && lua_type(L, 1) == LUA_TNUMBER && number == floor(number))
-            nn_lua_error(L, "%s: the count must be from 1 to 2^40, got %s", function,
-                         nn_lua_number_text(number, text, sizeof text));
-        if (!is_integer)
+        if (!is_integer) {
+            bool number_given = lua_type(L, 1) == LUA_TNUMBER;
+            if (number_given && number == floor(number))
+                nn_lua_error(L, "%s: the count must be from 1 to 2^40, got %s", function,
+                             nn_lua_number_text(number, text, sizeof text));
             nn_lua_error(L, "%s: expected a count (an integer) or a tensor, got %s", function,
-                         lua_type(L, 1) == LUA_TNUMBER
-                             ? nn_lua_number_text(lua_tonumber(L, 1), text, sizeof text)
-                             : nn_lua_typename(L, 1));
+                         number_given ? nn_lua_number_text(number, text, sizeof text)
+                                      : nn_lua_typename(L, 1));
+        }
         if (count < 1 || count > (lua_Integer)1 << 40)
             nn_lua_error(L, "%s: the count must be from 1 to 2^40, got %lld", function,
                          (long long)count);

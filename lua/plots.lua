@@ -445,9 +445,7 @@ end
 --- nn.describe_layer(layer) -> "Conv2D(32, 3×3, relu)", "TimeDistributed(Dense(4))"
 -- (without_activations: "Conv2D(32, 3×3)", for plot_model's show_layer_activations=false)
 function nn.describe_layer(layer, without_activations)
-  local meta = type(layer) == 'userdata' and getmetatable(layer)
-  local class = type(meta) == 'table' and rawget(meta, '__name')
-  if class ~= 'nn.Layer' then
+  if nn._typename(layer) ~= 'nn.Layer' then
     error('nn.describe_layer: expected a layer (such as nn.layers.Dense{10}), got ' ..
           nn._typename(layer), 2)
   end

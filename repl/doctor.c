@@ -72,11 +72,11 @@ int nnsh_doctor(void)
 {
     printf("nnsh %s\n", NNSH_VERSION_STRING);
     printf("Lua:      %s\n", LUA_RELEASE);
+    int kernel_threads = nn_cpu_thread_count();
     printf("CPU:      layers run nnsh's %s kernels on %d thread%s, each sum in a fixed "
            "order:\n          the same seed gives the same numbers with any thread count or "
            "BLAS\n",
-           nn_simd_level_name(nn_simd_active()), nn_cpu_thread_count(),
-           nn_cpu_thread_count() == 1 ? "" : "s");
+           nn_simd_level_name(nn_simd_active()), kernel_threads, kernel_threads == 1 ? "" : "s");
     printf("BLAS:     %s (for nn.matmul)\n", openblas_get_config());
     const char *chosen = getenv("OPENBLAS_CORETYPE");
     const char *core = openblas_get_corename();

@@ -71,6 +71,12 @@ static bool span_is(span s, const char *text)
     return s.length == strlen(text) && memcmp(s.text, text, s.length) == 0;
 }
 
+/* Whether two spans hold the same text. */
+static bool span_eq(span a, span b)
+{
+    return a.length == b.length && memcmp(a.text, b.text, a.length) == 0;
+}
+
 /* Whether s starts with the word `word` (a whole word, after any blanks). */
 static bool starts_with_word(span s, const char *word)
 {
@@ -1302,9 +1308,7 @@ static bool paren_call_hint(nn_text *hint, const hint_context *context)
     span name;
     span callee_name = {context->source.text + call.callee_name, call.callee_name_length};
     bool in_arguments = line >= call.paren_line && line <= call.close_line;
-    if (!in_arguments && named_variable(context->error, &name) &&
-        !(name.length == callee_name.length &&
-          memcmp(name.text, callee_name.text, name.length) == 0))
+    if (!in_arguments && named_variable(context->error, &name) && !span_eq(name, callee_name))
         return false;
     int offset = context->first_line - 1;
     bool directly = call.above_line == call.paren_line - 1;
@@ -1406,8 +1410,7 @@ static bool torch_loop_hint(nn_text *hint, const hint_context *context)
         for (size_t k = 0; k < sizeof numbers / sizeof numbers[0]; k++) {
             size_t from = 0;
             while (next_call_receiver(context->lines[0], numbers[k].method, &from, &receiver)) {
-                bool same = names ? receiver.length == named.length &&
-                                        memcmp(receiver.text, named.text, named.length) == 0
+                bool same = names ? span_eq(receiver, named)
                                   : span_is(receiver, ")") || span_is(receiver, "]");
                 if (same) {
                     nn_text_printf(hint, "hint: %s", numbers[k].hint);

@@ -30,8 +30,8 @@ enum { PARALLEL_THRESHOLD = 1 << 16 };
 enum { SUM_RUN = 256 };
 
 /* With fewer weight-gradient items than this (a first layer's 3×3×1 kernel has two;
- * counted on the portable tiles' blocks at every level), threads would idle: the images are then split into GRADIENT_PARTS parts, each summed
- * into its own copy in scratch, and the copies added in order; a fixed split, so the
+ * counted on the portable tiles' blocks at every level), threads would idle: the images
+ * are then split into GRADIENT_PARTS parts, each summed into its own copy in scratch, and the copies added in order; a fixed split, so the
  * result never depends on the thread count. Only for kernels of at most
  * SMALL_KERNEL_FLOATS, which is what the copies cost. */
 enum { FEW_GRADIENT_ITEMS = 8, GRADIENT_PARTS = 8, SMALL_KERNEL_FLOATS = 1 << 16 };

@@ -125,7 +125,6 @@ static void short_product(const nn_gemm_tiles *tiles, bool a_transposed, bool b_
     const double work = (double)m * (double)n * (double)k;
 #pragma omp parallel for schedule(dynamic, 1) if (work > PARALLEL_THRESHOLD)
     for (int block = 0; block < blocks; block++) {
-        _Alignas(64) float packed[DEPTH_CHUNK * NN_GEMM_WIDEST_TILE];
         const int j0 = block * width;
         const int cols = n - j0 < width ? n - j0 : width;
         for (int p0 = 0; p0 < k; p0 += NN_GEMM_RUN) {
@@ -143,6 +142,7 @@ static void short_product(const nn_gemm_tiles *tiles, bool a_transposed, bool b_
                 }
                 continue;
             }
+            _Alignas(64) float packed[DEPTH_CHUNK * NN_GEMM_WIDEST_TILE];
             const float *panel = b + (size_t)p0 * (size_t)ldb + (size_t)j0;
             ptrdiff_t panel_stride = ldb;
             if (cols < width) {
